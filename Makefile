@@ -1,0 +1,63 @@
+# Mission Control — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# apt-get needs root; elsewhere go through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+.PHONY: help run test install install-dev chromium lint typecheck imports pytest bench lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: reinstall only when a requirement file or pyproject.toml changes.
+$(VENV)/.base-installed: requirements/base.txt requirements/build.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/base.txt -r requirements/build.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(VENV)/.dev-installed: requirements/dev.txt $(VENV)/.base-installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	@touch $@
+
+install: $(VENV)/.base-installed ## Create the virtualenv and install the product
+
+install-dev: $(VENV)/.dev-installed ## Install what the tests need too
+
+chromium: ## Install Debian's Chromium for the browser tests, if missing
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+run: install ## Start Mission Control on http://127.0.0.1:8000 (SQLite under ./.missionctl/)
+	$(BIN)/missionctl db upgrade
+	$(BIN)/missionctl serve
+
+lint: install-dev ## ruff lint and format check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install-dev ## mypy --strict over src/
+	$(BIN)/mypy --strict src/missionctl
+
+imports: install-dev ## import-linter contracts (the layer rules of STYLE.md)
+	$(BIN)/lint-imports
+
+pytest: install-dev chromium ## The test suite (unit, service, API, PostgreSQL, browser)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck imports pytest ## Everything CI checks
+
+bench: install-dev ## Run the benchmarks (they print JSON figures)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+lock: install-dev ## Regenerate the hashed requirement files after editing pyproject.toml or requirements/*.in
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/base.txt
+	$(BIN)/uv pip compile requirements/build.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/build.txt
+	$(BIN)/uv pip compile requirements/dev.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/dev.txt
+
+clean: ## Remove the virtualenv and caches (keeps ./.missionctl data)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

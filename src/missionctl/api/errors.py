@@ -1,0 +1,148 @@
+"""The one place where errors become HTTP responses.
+
+Services raise ``missionctl.errors.*``; this table maps them to statuses. Request validation
+errors name the field and say how to fix it. Anything unexpected becomes a bare 500 whose body
+reveals nothing; the details go to the server log.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from missionctl import errors
+from missionctl.schemas.errors import ErrorBody, ErrorDetail, ErrorInfo
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
+    errors.NotFound: 404,
+    errors.InvalidTransition: 409,
+    errors.Conflict: 409,
+    errors.ValidationFailed: 422,
+    errors.BudgetExceeded: 409,
+    errors.IntegrityError: 500,
+}
+
+_LOCATION_ROOTS = {"body", "query", "path", "header", "cookie", "form"}
+
+
+def status_for(error: errors.MissionControlError) -> int:
+    """The HTTP status of a domain error (most specific class wins; unknown ones are 400)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    details: Sequence[ErrorDetail] = (),
+) -> JSONResponse:
+    """A JSON response in the shared error shape."""
+    body = ErrorBody(
+        error=ErrorInfo(code=code, message=message, field=field, details=list(details))
+    )
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+
+
+def field_path(location: Sequence[Any]) -> str | None:
+    """``("body", "constraints", 0)`` → ``"constraints.0"``; ``("body",)`` → ``None``."""
+    parts = [str(p) for p in location]
+    if parts and parts[0] in _LOCATION_ROOTS:
+        parts = parts[1:]
+    return ".".join(parts) or None
+
+
+def describe_validation_error(error: dict[str, Any]) -> ErrorDetail:
+    """Turn one Pydantic error into a message that says what to do."""
+    field = field_path(error.get("loc", ()))
+    kind = error.get("type", "")
+    message = str(error.get("msg", "is invalid"))
+    if kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = "is not a known field; remove it (see the schema at /openapi.json)"
+    elif kind == "json_invalid":
+        message = (
+            f"the request body is not valid JSON: {error.get('ctx', {}).get('error', '')}".rstrip(
+                ": "
+            )
+        )
+    elif kind in {
+        "string_type",
+        "int_type",
+        "list_type",
+        "dict_type",
+        "decimal_type",
+        "float_type",
+        "bool_type",
+        "model_attributes_type",
+        "uuid_type",
+        "uuid_parsing",
+        "enum",
+        "int_parsing",
+        "decimal_parsing",
+        "float_parsing",
+        "bool_parsing",
+    }:
+        message = f"has the wrong type or format: {message}"
+    return ErrorDetail(field=field, message=message)
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.MissionControlError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("server-side integrity problem: %s", exc.message)
+        return error_response(status, "internal_error", "internal server error")
+    details: list[ErrorDetail] = []
+    if isinstance(exc, errors.ValidationFailed):
+        details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
+    return error_response(status, exc.code, exc.message, exc.field, details)
+
+
+async def _on_request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [describe_validation_error(dict(e)) for e in exc.errors()]
+    message = "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in details)
+    first = details[0].field if details else None
+    return error_response(422, "validation_failed", message or "invalid request", first, details)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    code = codes.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    response = error_response(exc.status_code, code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers above on ``app``."""
+    app.add_exception_handler(errors.MissionControlError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Not found"},
+    422: {"model": ErrorBody, "description": "Invalid input; `error.field` names it"},
+}
+"""OpenAPI ``responses=`` for routes that can fail with these."""

@@ -1,0 +1,8 @@
+"""The /api/v1 router."""
+
+from fastapi import APIRouter
+
+from missionctl.api.routes import missions
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(missions.router)

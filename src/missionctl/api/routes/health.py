@@ -1,0 +1,32 @@
+"""``GET /healthz``: the database answers and its schema is current."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from missionctl.api.deps import Context
+from missionctl.services.health import check_health
+
+router = APIRouter(tags=["health"])
+
+
+class HealthRead(BaseModel):
+    """Health report."""
+
+    status: str
+    database: str
+    schema_: str = Field(alias="schema")
+    version: str
+
+
+@router.get("/healthz", response_model=HealthRead, responses={503: {"model": HealthRead}})
+async def healthz(ctx: Context) -> JSONResponse:
+    """200 when the database answers and its schema is at head; 503 otherwise."""
+    health = await check_health(ctx)
+    body = {
+        "status": "ok" if health.ok else "error",
+        "database": health.database,
+        "schema": health.schema,
+        "version": health.version,
+    }
+    return JSONResponse(status_code=200 if health.ok else 503, content=body)

@@ -1,0 +1,103 @@
+"""A content-addressed file store: a blob's name is the sha256 of its bytes.
+
+Layout: ``<root>/<aa>/<bb>/<sha256>`` (two fan-out levels keep directories small). Writing the
+same content twice stores it once. Writes go to a temporary file in ``<root>/tmp`` that is
+fsynced and then renamed into place, so a reader never sees a partial blob and a crash leaves at
+most a stray temporary file. The API is synchronous (plain file I/O); async callers run it in a
+worker thread.
+"""
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from missionctl.errors import NotFound, Problem, ValidationFailed
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRef:
+    """Where a blob is: its digest and size; ``uri`` is what artifact rows store."""
+
+    sha256: str
+    size: int
+
+    @property
+    def uri(self) -> str:
+        """``blob:sha256:<hex>``."""
+        return f"blob:sha256:{self.sha256}"
+
+
+class BlobStore:
+    """Stores and returns blobs under ``root`` (created on first write)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put_bytes(self, data: bytes) -> BlobRef:
+        """Store ``data``; returns its reference (idempotent)."""
+        return self.put_chunks([data])
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
+        """Store the concatenation of ``chunks`` without holding it all in memory."""
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            ref = BlobRef(digest.hexdigest(), size)
+            final = self.path(ref.sha256)
+            if final.exists():
+                os.unlink(tmp_name)
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, final)
+            return ref
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def put_file(self, source: Path) -> BlobRef:
+        """Store a copy of the file at ``source``."""
+        with source.open("rb") as handle:
+            return self.put_chunks(iter(lambda: handle.read(_CHUNK), b""))
+
+    def path(self, sha256: str) -> Path:
+        """The file path of a blob (which may not exist).
+
+        Raises:
+            ValidationFailed: ``sha256`` is not 64 lower-case hex digits.
+        """
+        if not _SHA256.match(sha256):
+            raise ValidationFailed([Problem("sha256", "must be 64 lower-case hex digits")])
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the blob is stored."""
+        return self.path(sha256).is_file()
+
+    def read_bytes(self, sha256: str) -> bytes:
+        """The blob's content.
+
+        Raises:
+            NotFound: no blob with that digest.
+        """
+        path = self.path(sha256)
+        if not path.is_file():
+            raise NotFound(f"no blob {sha256}", field="sha256")
+        return path.read_bytes()

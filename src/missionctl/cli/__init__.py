@@ -1,0 +1,47 @@
+"""The ``missionctl`` command line (Typer + Rich): one module per noun."""
+
+from typing import Annotated
+
+import typer
+
+from missionctl import __version__
+from missionctl.cli import audit, config, db, missions, serve
+
+app = typer.Typer(
+    name="missionctl",
+    help="Mission Control: the system of record between a software goal and its execution by "
+    "AI agents. Settings come from MISSIONCTL_* environment variables "
+    "(see `missionctl config show`).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"missionctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Mission Control command line."""
+
+
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(config.app, name="config")
+app.add_typer(missions.app, name="mission")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

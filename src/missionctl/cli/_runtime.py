@@ -1,0 +1,68 @@
+"""Shared plumbing for commands: run a use case against the local database, print errors."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from missionctl import errors
+from missionctl.services import ServiceContext, open_context
+from missionctl.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_NOT_FOUND = 1
+EXIT_INVALID = 2
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; invalid settings are reported by name, exit 2."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for problem in exc.errors():
+            name = ".".join(str(p) for p in problem["loc"])
+            err_console.print(f"[red]setting {name}:[/red] {problem['msg']}")
+        raise typer.Exit(EXIT_INVALID) from exc
+
+
+def run_service(call: Callable[[ServiceContext], Awaitable[T]], *, upgrade: bool = True) -> T:
+    """Open the local service context, await ``call(ctx)``, and map errors to exit codes.
+
+    Domain errors print their message (and field) in red: ``NotFound`` exits 1, validation and
+    other client errors exit 2.
+    """
+    settings = load_settings()
+
+    async def go() -> T:
+        async with open_context(settings, upgrade=upgrade) as ctx:
+            return await call(ctx)
+
+    try:
+        return asyncio.run(go())
+    except errors.ValidationFailed as exc:
+        for problem in exc.problems:
+            where = f"{problem.field}: " if problem.field else ""
+            err_console.print(f"[red]error:[/red] {where}{problem.message}")
+        raise typer.Exit(EXIT_INVALID) from exc
+    except errors.NotFound as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(EXIT_NOT_FOUND) from exc
+    except errors.MissionControlError as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(EXIT_INVALID) from exc
+
+
+def report_validation_error(exc: ValidationError, *, option_for: dict[str, str]) -> None:
+    """Print each Pydantic problem naming the CLI option to fix, then exit 2."""
+    for problem in exc.errors():
+        field = ".".join(str(p) for p in problem["loc"])
+        option = option_for.get(field.split(".")[0], field)
+        err_console.print(f"[red]error:[/red] {option}: {problem['msg']}")
+    raise typer.Exit(EXIT_INVALID) from exc

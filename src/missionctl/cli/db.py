@@ -1,0 +1,74 @@
+"""``missionctl db …``: schema migrations."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from missionctl.cli._runtime import console, load_settings
+from missionctl.db import Database
+from missionctl.db.migrate import (
+    current_revision,
+    downgrade_database,
+    head_revision,
+    upgrade_database,
+)
+
+app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+
+
+def _database() -> Database:
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms)
+
+
+@app.command()
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Upgrade the schema (the server also does this on start)."""
+
+    async def go() -> str | None:
+        db = _database()
+        try:
+            await upgrade_database(db, revision)
+            return await current_revision(db)
+        finally:
+            await db.dispose()
+
+    console.print(f"database at revision {asyncio.run(go())}")
+
+
+@app.command()
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; `base` removes every table.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Downgrade the schema. Data in dropped tables is lost."""
+    if not yes:
+        typer.confirm(f"Downgrade the database to {revision}? Data may be lost.", abort=True)
+
+    async def go() -> str | None:
+        db = _database()
+        try:
+            await downgrade_database(db, revision)
+            return await current_revision(db)
+        finally:
+            await db.dispose()
+
+    console.print(f"database at revision {asyncio.run(go()) or 'base (empty)'}")
+
+
+@app.command()
+def current() -> None:
+    """Show the database's revision and the code's."""
+
+    async def go() -> str | None:
+        db = _database()
+        try:
+            return await current_revision(db)
+        finally:
+            await db.dispose()
+
+    console.print(f"database: {asyncio.run(go()) or 'empty'}   code: {head_revision()}")

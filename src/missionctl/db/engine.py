@@ -1,0 +1,106 @@
+"""The database handle: one async engine, and the two kinds of transaction services open.
+
+SQLite (the embedded default) needs care to behave like a server database under concurrent use;
+the reasons are next to each setting below. PostgreSQL needs nothing special here.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from missionctl.db.types import canonical_json
+
+# Execution option marking read-only transactions (they need no write lock on SQLite).
+_READ_ONLY = "missionctl_read_only"
+
+
+class Database:
+    """An async engine plus session factories for read and write transactions.
+
+    Only services open transactions (``write()`` / ``read()``); helpers receive the session
+    keyword-only and never commit. Create one per process and ``await dispose()`` at shutdown.
+    """
+
+    def __init__(self, url: str | URL, *, busy_timeout_ms: int = 5000, pool_size: int = 5) -> None:
+        """Create the engine (no connection is opened until first use).
+
+        Args:
+            url: SQLAlchemy URL with an async driver (``sqlite+aiosqlite``, ``postgresql+psycopg``).
+            busy_timeout_ms: SQLite only: how long to wait for the write lock.
+            pool_size: PostgreSQL only: connections kept open.
+        """
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        options: dict[str, Any] = {"json_serializer": canonical_json}
+        if self.dialect == "postgresql":
+            options.update(pool_size=pool_size, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine, busy_timeout_ms=busy_timeout_ms)
+        self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """Open a write transaction; commit when the block ends, roll back if it raises.
+
+        On SQLite the transaction starts with ``BEGIN IMMEDIATE``, so it holds the write lock from
+        its first statement and can never fail half-way with ``database is locked`` on upgrade.
+        """
+        async with self._write_sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """Open a read-only transaction (a consistent snapshot of the database).
+
+        Ending it writes nothing; loaded objects stay readable after the block (no expiry).
+        """
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        # Take transaction control away from the driver so that we emit BEGIN ourselves (below);
+        # the driver's implicit BEGIN is deferred and only takes the write lock on first write.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL: readers never block the writer and the writer never blocks readers.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL is durable across application crashes and much faster than FULL.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # SQLite ignores foreign keys unless told otherwise, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Wait for a competing writer instead of failing at once with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that reads and then writes
+        # can fail with SQLITE_BUSY without waiting, because upgrading its lock could deadlock.
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

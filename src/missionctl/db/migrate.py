@@ -1,0 +1,59 @@
+"""Run the Alembic migration chain programmatically (the app upgrades on start).
+
+There is no ``alembic.ini``: the chain is located from this package, and the connection is
+handed to ``migrations/env.py`` through ``Config.attributes`` so that a migration runs inside
+the same transaction (and, on SQLite, under the same ``BEGIN IMMEDIATE`` lock) as our own code.
+"""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+from missionctl.db.engine import Database
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config for our chain, optionally bound to an open connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision of the chain."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migration chain is empty"
+    return head
+
+
+async def upgrade_database(db: Database, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision`` (idempotent; a no-op when already there).
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database is unreachable or a migration failed; the
+            transaction is rolled back, so the schema stays at the revision it had.
+    """
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+
+
+async def downgrade_database(db: Database, revision: str = "base") -> None:
+    """Downgrade the schema to ``revision`` (``base`` drops every table, data included)."""
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+
+
+async def current_revision(db: Database) -> str | None:
+    """The revision the database is at, or ``None`` for an empty database."""
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )

@@ -1,0 +1,337 @@
+"""ORM classes for the domain of DESIGN.md §4.
+
+Conventions: primary keys are UUIDv7 (time-ordered, so ``ORDER BY id`` is creation order); money
+is integer micro-US-dollars (``*_micros``; 1 USD = 1,000,000) so that sums are exact on every
+dialect; statuses are plain strings whose allowed values and moves live in ``missionctl.domain``
+— only services write them, through the domain's ``transition``. Mission intelligence (plans,
+requirements, risks, decisions, next steps) hangs off the mission for traceability.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from missionctl.db.base import Base
+from missionctl.db.types import utcnow
+from missionctl.domain.ids import new_id
+
+
+def _id() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=new_id)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(default=utcnow)
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _mission_ref(nullable: bool = False) -> Mapped[Any]:
+    return mapped_column(
+        ForeignKey("missions.id", ondelete="RESTRICT"), nullable=nullable, index=True
+    )
+
+
+class Mission(Base):
+    """A software goal submitted by a user, and the root of everything done for it."""
+
+    __tablename__ = "missions"
+
+    id: Mapped[uuid.UUID] = _id()
+    title: Mapped[str] = mapped_column(String(200))
+    goal: Mapped[str] = mapped_column(Text)
+    constraints: Mapped[list[str]] = mapped_column(default=list)
+    repo_context: Mapped[str] = mapped_column(Text, default="")
+    budget_micros: Mapped[int | None]
+    spent_micros: Mapped[int] = mapped_column(default=0)
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Plan(Base):
+    """One version of a mission's plan; re-planning adds a version, never edits one."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("mission_id", "version"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID] = _mission_ref()
+    version: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200))  # "local" or the model name
+    phases: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    tasks: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    validation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = _created()
+
+
+class Requirement(Base):
+    """A requirement a plan traces tasks to (goal → requirement → task → artifact)."""
+
+    __tablename__ = "requirements"
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID] = _mission_ref()
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(20), default="must")
+    created_at: Mapped[datetime] = _created()
+
+
+class Risk(Base):
+    """A risk to the mission, with how likely, how bad, and what to do about it."""
+
+    __tablename__ = "risks"
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID] = _mission_ref()
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(20))
+    likelihood: Mapped[str] = mapped_column(String(20))
+    mitigation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = _created()
+
+
+class Decision(Base):
+    """A recorded choice: what was chosen, why, at what cost, and instead of what."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID] = _mission_ref()
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    choice: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    trade_offs: Mapped[list[str]] = mapped_column(default=list)
+    alternatives: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = _created()
+
+
+class NextStep(Base):
+    """Something to do after (or outside) the plan's tasks."""
+
+    __tablename__ = "next_steps"
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID] = _mission_ref()
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(20), default="medium")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = _created()
+
+
+class Workflow(Base):
+    """One saved version of a workflow definition (a DAG of steps); runs pin a version."""
+
+    __tablename__ = "workflows"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    budget_micros: Mapped[int | None]
+    max_concurrency: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+
+
+class Run(Base):
+    """One execution of a workflow version."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[uuid.UUID] = _id()
+    workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"), index=True)
+    mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    budget_micros: Mapped[int | None]
+    spent_micros: Mapped[int] = mapped_column(default=0)
+    reserved_micros: Mapped[int] = mapped_column(default=0)
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    rerun_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = _updated()
+
+
+class StepRun(Base):
+    """The execution record of one step within a run (one row per step; attempts count up)."""
+
+    __tablename__ = "step_runs"
+    __table_args__ = (
+        UniqueConstraint("run_id", "step_id"),
+        # The dispatcher's claim query: ready work ordered by when it may start.
+        Index("ix_step_runs_status_not_before", "status", "not_before"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), index=True)
+    step_id: Mapped[str] = mapped_column(String(100))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20))
+    agent: Mapped[str] = mapped_column(String(200))
+    risk_tier: Mapped[str] = mapped_column(String(20), default="read")
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    estimate_micros: Mapped[int] = mapped_column(default=0)
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    cost_micros: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_token: Mapped[uuid.UUID | None]
+    lease_expires_at: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Event(Base):
+    """One entry of the append-only, hash-chained event log.
+
+    Rows are written only by ``missionctl.eventlog.append``; database triggers reject UPDATE and
+    DELETE (and TRUNCATE on PostgreSQL). ``seq`` is assigned by the appender under the chain-head
+    lock, so it is gapless and commit order equals ``seq`` order — readers can use it as a cursor.
+    There are deliberately no foreign keys: the log is a record that must outlive any projection.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_mission_id_seq", "mission_id", "seq"),
+        Index("ix_events_run_id_seq", "run_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(80), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    mission_id: Mapped[uuid.UUID | None]
+    run_id: Mapped[uuid.UUID | None]
+    step_id: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class EventLogHead(Base):
+    """The single row holding the chain's last ``seq`` and ``hash``.
+
+    Appenders lock this row (``SELECT … FOR UPDATE``; on SQLite the ``BEGIN IMMEDIATE`` write lock
+    does the same) so that appends are serialised and the chain never forks.
+    """
+
+    __tablename__ = "event_log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Artifact(Base):
+    """An output kept in the blob store, with what it is and where it came from."""
+
+    __tablename__ = "artifacts"
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
+    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    step_run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("step_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int]
+    uri: Mapped[str] = mapped_column(String(2000))
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = _created()
+
+
+class Agent(Base):
+    """A registered agent: how to run it, what it may do, and whether it is alive."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    capabilities: Mapped[list[str]] = mapped_column(default=list)
+    model: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="idle")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_risk_tiers: Mapped[list[str]] = mapped_column(default=list)
+    max_concurrency: Mapped[int | None] = mapped_column(Integer)
+    last_heartbeat: Mapped[datetime | None]
+    version: Mapped[str | None] = mapped_column(String(50))
+    runtime_location: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Approval(Base):
+    """A gate on one step run: requested, then decided once by a named person."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[uuid.UUID] = _id()
+    step_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("step_runs.id"), index=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), index=True)
+    requested_at: Mapped[datetime] = _created()
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+
+
+class ModelPrice(Base):
+    """An admin override of a model's token prices (defaults come from genai-prices)."""
+
+    __tablename__ = "model_prices"
+    __table_args__ = (UniqueConstraint("model", "effective_from"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    input_micros_per_mtok: Mapped[int]
+    cached_input_micros_per_mtok: Mapped[int]
+    output_micros_per_mtok: Mapped[int]
+    effective_from: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()

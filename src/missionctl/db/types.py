@@ -1,0 +1,80 @@
+"""Column types that behave the same on SQLite and PostgreSQL."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise ``value`` to the one canonical JSON text used for storage and hashing.
+
+    Keys sorted, no insignificant whitespace, non-ASCII kept as is, NaN/Infinity refused (they are
+    not JSON). Both dialects store JSON columns as this text verbatim (PostgreSQL ``json``, not
+    ``jsonb``, which would renormalise numbers), so what is read back re-serialises identically.
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every dialect.
+
+    SQLite has no time zone support, so values are stored as naive UTC and re-labelled UTC when
+    read; PostgreSQL stores ``timestamptz``. Naive datetimes are refused on the way in because a
+    silent local-time guess is how audit trails go wrong.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (naive on SQLite); refuse naive input."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Label the stored value UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class db_now(FunctionElement[datetime]):
+    """The database server's current time with sub-second precision (not the transaction start)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(db_now)
+def _db_now_default(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(db_now, "postgresql")
+def _db_now_postgresql(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "clock_timestamp()"
+
+
+@compiles(db_now, "sqlite")
+def _db_now_sqlite(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
+    # CURRENT_TIMESTAMP on SQLite has whole-second precision; %f gives milliseconds.
+    return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+def utcnow() -> datetime:
+    """The application clock, timezone-aware UTC."""
+    return datetime.now(UTC)

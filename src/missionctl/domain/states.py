@@ -1,0 +1,454 @@
+"""State machines of missions, runs and step runs, written as data.
+
+Each machine is a :class:`StateMachine`: an initial state, the set of final states and an
+ordered table of small :class:`TransitionRule` objects, each naming the source states it leaves,
+the one target state it reaches and why the move exists. Nothing else in Mission Control decides
+whether a status may change: services call :func:`transition` before they write a status column,
+and the rule it returns names the move in the event they append.
+
+The tables follow DESIGN.md §5. In short:
+
+- a **mission** is drafted, planned, run, and may be planned again after it completed or failed;
+  only ``canceled`` is final;
+- a **run** is single-use: ``completed``, ``failed``, ``aborted`` and ``canceled`` are final
+  (a rerun is a new run);
+- a **step run** is final once ``succeeded``, ``skipped`` or ``canceled``; ``failed`` and
+  ``blocked`` can still move because a step can be retried.
+
+No machine allows a self-transition: asking to move to the current state is an error like any
+other illegal move, so a caller that repeats a command learns that nothing happened.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+from missionctl.errors import InvalidTransition
+
+__all__ = [
+    "MISSION",
+    "RUN",
+    "STEP_RUN",
+    "MissionStatus",
+    "RunStatus",
+    "StateMachine",
+    "StepRunStatus",
+    "TransitionRule",
+    "transition",
+]
+
+
+class MissionStatus(StrEnum):
+    """Where a mission is between its submission and its end."""
+
+    draft = "draft"
+    planning = "planning"
+    planned = "planned"
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    canceled = "canceled"
+
+
+class RunStatus(StrEnum):
+    """Where one execution of a workflow is."""
+
+    pending = "pending"
+    running = "running"
+    paused = "paused"
+    completed = "completed"
+    failed = "failed"
+    aborted = "aborted"
+    canceled = "canceled"
+
+
+class StepRunStatus(StrEnum):
+    """Where one step of one run is."""
+
+    waiting = "waiting"
+    queued = "queued"
+    running = "running"
+    awaiting_approval = "awaiting_approval"
+    succeeded = "succeeded"
+    failed = "failed"
+    blocked = "blocked"
+    skipped = "skipped"
+    canceled = "canceled"
+
+
+S = TypeVar("S", bound=StrEnum)
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRule(Generic[S]):
+    """One allowed move: from any of ``sources`` to ``target``.
+
+    Attributes:
+        name: Short verb naming the move, unique within its machine (``"start_planning"``).
+            Services use it to name the event they record.
+        sources: The states this rule leaves from; never empty.
+        target: The single state this rule reaches.
+        description: One line saying when and why the move happens.
+    """
+
+    name: str
+    sources: frozenset[S]
+    target: S
+    description: str
+
+
+@dataclass(frozen=True)
+class StateMachine(Generic[S]):
+    """A state machine as data: states come from the enum of ``initial``.
+
+    Construction checks the table, so every instance in the program is well formed:
+
+    - rule names are unique and every rule has at least one source;
+    - every state belongs to the enum of ``initial``;
+    - no two rules share an edge ``(source, target)``, so :meth:`rule_for` is unambiguous;
+    - ``terminal`` is exactly the set of states with no outgoing rule.
+
+    Attributes:
+        name: The machine's name as it appears in error messages (``"mission"``, ``"run"``).
+        initial: The state every new entity starts in.
+        terminal: The final states: those no rule leaves from.
+        rules: The ordered table of allowed moves.
+
+    Raises:
+        ValueError: If the table breaks one of the rules above (a programming error).
+    """
+
+    name: str
+    initial: S
+    terminal: frozenset[S]
+    rules: tuple[TransitionRule[S], ...]
+    _edges: Mapping[tuple[S, S], TransitionRule[S]] = field(init=False, repr=False, compare=False)
+    _targets: Mapping[S, tuple[S, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        states = self.states
+        edges: dict[tuple[S, S], TransitionRule[S]] = {}
+        names: set[str] = set()
+        for rule in self.rules:
+            if rule.name in names:
+                raise ValueError(f"{self.name}: rule name {rule.name!r} is used twice")
+            names.add(rule.name)
+            if not rule.sources:
+                raise ValueError(f"{self.name}: rule {rule.name!r} has no source state")
+            for state in (*rule.sources, rule.target):
+                if state not in states or type(state) is not type(self.initial):
+                    raise ValueError(
+                        f"{self.name}: rule {rule.name!r} uses {state!r}, "
+                        f"which is not a {type(self.initial).__name__}"
+                    )
+            for source in rule.sources:
+                other = edges.setdefault((source, rule.target), rule)
+                if other is not rule:
+                    raise ValueError(
+                        f"{self.name}: rules {other.name!r} and {rule.name!r} both allow "
+                        f"{source} → {rule.target}"
+                    )
+        targets = {
+            source: tuple(target for target in states if (source, target) in edges)
+            for source in states
+        }
+        final = frozenset(state for state in states if not targets[state])
+        if self.terminal != final:
+            raise ValueError(
+                f"{self.name}: terminal is {_names(_ordered(self.terminal, states))} but the "
+                f"states with no outgoing rule are {_names(_ordered(final, states))}"
+            )
+        object.__setattr__(self, "_edges", MappingProxyType(edges))
+        object.__setattr__(self, "_targets", MappingProxyType(targets))
+
+    @property
+    def states(self) -> tuple[S, ...]:
+        """Every state of the machine, in the enum's declaration order."""
+        return tuple(type(self.initial))
+
+    def allowed_targets(self, state: S) -> frozenset[S]:
+        """Return the states reachable from ``state`` in one move (empty when final)."""
+        return frozenset(self._targets[self.coerce(state)])
+
+    def can(self, state: S, target: S) -> bool:
+        """Return whether a rule allows moving from ``state`` to ``target``."""
+        return self.rule_for(state, target) is not None
+
+    def rule_for(self, state: S, target: S) -> TransitionRule[S] | None:
+        """Return the rule that allows ``state`` → ``target``, or ``None`` when none does."""
+        return self._edges.get((self.coerce(state), self.coerce(target)))
+
+    def coerce(self, value: Any) -> S:
+        """Return the machine's state whose value equals ``value``.
+
+        Accepts a member of this machine's enum, its string value (as read from a database or
+        a request), or a member of another ``StrEnum`` with the same value, which is how
+        ``MissionStatus.running`` passed to the run machine becomes ``RunStatus.running``
+        instead of silently comparing equal to it.
+
+        Raises:
+            InvalidTransition: If no state of this machine has that value.
+        """
+        states_enum = type(self.initial)
+        try:
+            return states_enum(value)
+        except ValueError:
+            raise InvalidTransition(
+                f"{self.name} has no state {str(value)!r}; its states are: {_names(self.states)}"
+            ) from None
+
+
+def transition(machine: StateMachine[S], current: S, target: S) -> TransitionRule[S]:
+    """Check one move of ``machine`` and return the rule that allows it.
+
+    This is the single gate for status changes: call it before writing a status, and record
+    the returned rule's name in the event. It has no side effects.
+
+    Args:
+        machine: The state machine (``MISSION``, ``RUN`` or ``STEP_RUN``).
+        current: The state the entity is in now.
+        target: The state asked for.
+
+    Returns:
+        The rule whose sources contain ``current`` and whose target is ``target``.
+
+    Raises:
+        InvalidTransition: If no rule allows the move (moving to the current state included),
+            or if either state is not a state of ``machine``. The message names the machine,
+            both states and the states that *are* reachable from ``current``, e.g.
+            ``"run cannot go from completed to running; from completed it can go to:
+            (none, completed is final)"``.
+    """
+    source = machine.coerce(current)
+    goal = machine.coerce(target)
+    rule = machine.rule_for(source, goal)
+    if rule is not None:
+        return rule
+    allowed = _ordered(machine.allowed_targets(source), machine.states)
+    options = _names(allowed) if allowed else f"(none, {source} is final)"
+    raise InvalidTransition(
+        f"{machine.name} cannot go from {source} to {goal}; from {source} it can go to: {options}"
+    )
+
+
+def _ordered(states: Iterable[S], order: tuple[S, ...]) -> tuple[S, ...]:
+    """Return ``states`` in the machine's declaration order (sets have none)."""
+    wanted = set(states)
+    return tuple(state for state in order if state in wanted)
+
+
+def _names(states: Iterable[StrEnum]) -> str:
+    return ", ".join(str(state) for state in states)
+
+
+_M = MissionStatus
+
+MISSION: StateMachine[MissionStatus] = StateMachine(
+    name="mission",
+    initial=_M.draft,
+    terminal=frozenset({_M.canceled}),
+    rules=(
+        TransitionRule(
+            "start_planning",
+            frozenset({_M.draft, _M.planned, _M.failed, _M.completed}),
+            _M.planning,
+            "Hand the mission to the planner; from planned, failed or completed it plans again.",
+        ),
+        TransitionRule(
+            "finish_planning",
+            frozenset({_M.planning}),
+            _M.planned,
+            "The planner returned a plan that passed validation; it waits to be run.",
+        ),
+        TransitionRule(
+            "fail_planning",
+            frozenset({_M.planning}),
+            _M.failed,
+            "The planner gave up or could not produce a valid plan.",
+        ),
+        TransitionRule(
+            "start_run",
+            frozenset({_M.planned}),
+            _M.running,
+            "A run of the plan's workflow started.",
+        ),
+        TransitionRule(
+            "rerun",
+            frozenset({_M.failed}),
+            _M.running,
+            "A new run starts from the failed step, reusing the outputs of succeeded steps.",
+        ),
+        TransitionRule(
+            "complete",
+            frozenset({_M.running}),
+            _M.completed,
+            "The mission's run completed; the mission can still be planned again.",
+        ),
+        TransitionRule(
+            "fail",
+            frozenset({_M.running}),
+            _M.failed,
+            "The mission's run failed or was aborted; the mission can be rerun or re-planned.",
+        ),
+        TransitionRule(
+            "cancel",
+            frozenset({_M.draft, _M.planning, _M.planned, _M.running, _M.failed}),
+            _M.canceled,
+            "The user abandoned the mission; nothing more is planned or run for it.",
+        ),
+    ),
+)
+
+_R = RunStatus
+
+RUN: StateMachine[RunStatus] = StateMachine(
+    name="run",
+    initial=_R.pending,
+    terminal=frozenset({_R.completed, _R.failed, _R.aborted, _R.canceled}),
+    rules=(
+        TransitionRule(
+            "start",
+            frozenset({_R.pending}),
+            _R.running,
+            "The DAG and the budget check passed; steps may be dispatched.",
+        ),
+        TransitionRule(
+            "fail_before_dispatch",
+            frozenset({_R.pending}),
+            _R.failed,
+            "The estimate exceeds the budget cap (budget.exceeded); no step was dispatched.",
+        ),
+        TransitionRule(
+            "pause",
+            frozenset({_R.running}),
+            _R.paused,
+            "Dispatch is suspended; steps already running may finish.",
+        ),
+        TransitionRule(
+            "resume",
+            frozenset({_R.paused}),
+            _R.running,
+            "Dispatch continues where the pause left it.",
+        ),
+        TransitionRule(
+            "complete",
+            frozenset({_R.running}),
+            _R.completed,
+            "Every step succeeded or was skipped.",
+        ),
+        TransitionRule(
+            "fail",
+            frozenset({_R.running, _R.paused}),
+            _R.failed,
+            "A step failed with no retry left, or the budget ran out; a rerun is a new run.",
+        ),
+        TransitionRule(
+            "cancel",
+            frozenset({_R.pending, _R.running, _R.paused}),
+            _R.canceled,
+            "A user canceled the run: dispatch stops and running steps are canceled.",
+        ),
+        TransitionRule(
+            "abort",
+            frozenset({_R.pending, _R.running, _R.paused}),
+            _R.aborted,
+            "The emergency stop or an operator abort halted the run at once.",
+        ),
+    ),
+)
+
+_T = StepRunStatus
+
+STEP_RUN: StateMachine[StepRunStatus] = StateMachine(
+    name="step_run",
+    initial=_T.waiting,
+    terminal=frozenset({_T.succeeded, _T.skipped, _T.canceled}),
+    rules=(
+        TransitionRule(
+            "queue",
+            frozenset({_T.waiting}),
+            _T.queued,
+            "Every dependency succeeded or was skipped and the `when` condition holds.",
+        ),
+        TransitionRule(
+            "request_approval",
+            frozenset({_T.queued}),
+            _T.awaiting_approval,
+            "The approval policy wants a named human to decide before dispatch.",
+        ),
+        TransitionRule(
+            "approve",
+            frozenset({_T.awaiting_approval}),
+            _T.queued,
+            "An approver allowed the step; it goes back in the queue to be claimed.",
+        ),
+        TransitionRule(
+            "reject",
+            frozenset({_T.awaiting_approval}),
+            _T.failed,
+            "An approver rejected the step.",
+        ),
+        TransitionRule(
+            "reject_and_skip",
+            frozenset({_T.awaiting_approval}),
+            _T.skipped,
+            "An approver rejected the step and its policy says to skip it and go on.",
+        ),
+        TransitionRule(
+            "claim",
+            frozenset({_T.queued}),
+            _T.running,
+            "A worker claimed the step and holds its lease while the agent runs.",
+        ),
+        TransitionRule(
+            "succeed",
+            frozenset({_T.running}),
+            _T.succeeded,
+            "The agent finished and its outputs were recorded.",
+        ),
+        TransitionRule(
+            "fail",
+            frozenset({_T.running}),
+            _T.failed,
+            "The agent failed, timed out or ran over budget, with no automatic retry left.",
+        ),
+        TransitionRule(
+            "requeue",
+            frozenset({_T.running}),
+            _T.queued,
+            "The retry policy retries the step, or its lease expired; attempt + 1 is queued.",
+        ),
+        TransitionRule(
+            "retry",
+            frozenset({_T.failed}),
+            _T.queued,
+            "A user retried the failed step by hand; a new attempt is queued.",
+        ),
+        TransitionRule(
+            "block",
+            frozenset({_T.waiting, _T.queued}),
+            _T.blocked,
+            "An upstream step failed, so this one cannot run unless that step is retried.",
+        ),
+        TransitionRule(
+            "unblock",
+            frozenset({_T.blocked}),
+            _T.queued,
+            "The failed upstream step was retried and succeeded; this one is ready again.",
+        ),
+        TransitionRule(
+            "skip",
+            frozenset({_T.waiting, _T.queued, _T.blocked}),
+            _T.skipped,
+            "The step will not run: its `when` condition is false or the run gave up on it.",
+        ),
+        TransitionRule(
+            "cancel",
+            frozenset({_T.waiting, _T.queued, _T.awaiting_approval, _T.running, _T.blocked}),
+            _T.canceled,
+            "The run was canceled or aborted; a running agent call is canceled.",
+        ),
+    ),
+)

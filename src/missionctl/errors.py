@@ -1,0 +1,73 @@
+"""The error vocabulary of Mission Control.
+
+Every layer raises these; only the adapters translate them (``api/errors.py`` into HTTP
+statuses, the CLI into exit codes). Each error carries a stable machine ``code``, a message
+written for the person who has to fix the problem, and, where one input is at fault, the
+``field`` that names it (dotted path, e.g. ``"goal"`` or ``"steps.2.depends_on"``).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input: where it is and how to fix it."""
+
+    field: str | None
+    message: str
+
+
+class MissionControlError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(MissionControlError):
+    """The thing asked for does not exist (or the caller may not know that it does)."""
+
+    code = "not_found"
+
+
+class Conflict(MissionControlError):
+    """The request is well formed but clashes with the current state."""
+
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    """A state machine was asked to move along an edge it does not have."""
+
+    code = "invalid_transition"
+
+
+class ValidationFailed(MissionControlError):
+    """An input broke one or more rules; every problem found is reported at once."""
+
+    code = "validation_failed"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        if not problems:
+            raise ValueError("ValidationFailed needs at least one problem")
+        first = problems[0]
+        message = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
+        super().__init__(message, field=first.field)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+
+class BudgetExceeded(MissionControlError):
+    """Spending would pass a budget cap."""
+
+    code = "budget_exceeded"
+
+
+class IntegrityError(MissionControlError):
+    """Stored data contradicts itself (for example a broken event hash chain)."""
+
+    code = "integrity_error"

@@ -1,0 +1,69 @@
+"""The hash chain: what is hashed, and how.
+
+``hash = sha256(prev_hash ‖ canonical_json(body))`` where ``body`` holds every stored field of the
+event except the two hashes. Changing any field of any event, deleting one, or reordering them
+changes a hash that a later event (or the chain head) vouches for.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from missionctl.db.types import canonical_json
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first event."""
+
+
+def format_ts(ts: datetime) -> str:
+    """Canonical text of an event time: UTC, microseconds, ``Z`` suffix."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_body(
+    *,
+    seq: int,
+    ts: datetime,
+    type: str,
+    actor: str,
+    mission_id: uuid.UUID | None,
+    run_id: uuid.UUID | None,
+    step_id: str | None,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """The hashed content of an event, as JSON-ready values."""
+    return {
+        "seq": seq,
+        "ts": format_ts(ts),
+        "type": type,
+        "actor": actor,
+        "mission_id": str(mission_id) if mission_id else None,
+        "run_id": str(run_id) if run_id else None,
+        "step_id": step_id,
+        "payload": payload,
+    }
+
+
+def compute_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    """sha256 hex of ``prev_hash`` followed by the canonical JSON of ``body``."""
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode("ascii"))
+    digest.update(canonical_json(body).encode("utf-8"))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """Result of recomputing the chain: ``ok`` with ``count`` events, or the first break."""
+
+    ok: bool
+    count: int
+    broken_seq: int | None = None
+    reason: str | None = None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"OK {self.count} events"
+        return f"BROKEN at seq {self.broken_seq}: {self.reason}"

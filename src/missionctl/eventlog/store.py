@@ -1,0 +1,239 @@
+"""Appending to, reading and verifying the event log in the database."""
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Event, EventLogHead
+from missionctl.db.types import canonical_json, db_now
+from missionctl.eventlog.chain import GENESIS_HASH, ChainReport, compute_hash, event_body
+
+_PENDING_KEY = "missionctl.pending_events"
+_ACTOR = re.compile(r"^(system|(user|token|agent):[A-Za-z0-9][A-Za-z0-9._@+-]{0,150})$")
+_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append. ``payload`` must be JSON (str keys; str, int, float, bool, None, lists).
+
+    Raises:
+        ValueError: the type is not dotted lower-case (``mission.created``), the actor is not one of
+            ``system``, ``user:NAME``, ``token:NAME``, ``agent:NAME``, or the payload is not JSON.
+    """
+
+    type: str
+    actor: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    mission_id: uuid.UUID | None = None
+    run_id: uuid.UUID | None = None
+    step_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _TYPE.match(self.type):
+            raise ValueError(
+                f"event type {self.type!r} must be dotted lower-case, e.g. run.started"
+            )
+        if not _ACTOR.match(self.actor):
+            raise ValueError(
+                f"actor {self.actor!r} must be system, user:NAME, token:NAME or agent:NAME"
+            )
+        try:
+            canonical_json(self.payload)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"event payload is not JSON: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A stored event, detached from any session (safe to hand to other tasks)."""
+
+    seq: int
+    ts: datetime
+    type: str
+    actor: str
+    mission_id: uuid.UUID | None
+    run_id: uuid.UUID | None
+    step_id: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_row(cls, row: Event) -> "EventRecord":
+        """Copy an ORM row."""
+        return cls(
+            seq=row.seq,
+            ts=row.ts,
+            type=row.type,
+            actor=row.actor,
+            mission_id=row.mission_id,
+            run_id=row.run_id,
+            step_id=row.step_id,
+            payload=row.payload,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+
+
+async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[EventRecord]:
+    """Append ``events`` to the log inside the caller's transaction, as one batch.
+
+    Locks the chain head (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the
+    write lock) so concurrent appenders are serialised: ``seq`` is gapless and commit order equals
+    ``seq`` order. All events of a batch share one database timestamp. The records are remembered
+    on the session; the service publishes them after its commit (see ``pending_events``).
+
+    Returns:
+        The stored records, in ``seq`` order.
+    """
+    if not events:
+        return []
+    head = (
+        await session.execute(
+            select(EventLogHead.last_seq, EventLogHead.last_hash, db_now())
+            .where(EventLogHead.id == 1)
+            .with_for_update()
+        )
+    ).one()
+    seq, prev_hash, now = head
+    records: list[EventRecord] = []
+    for new in events:
+        seq += 1
+        # Round-trip the payload so that what we hash is exactly what will be read back.
+        payload = json.loads(canonical_json(new.payload))
+        body = event_body(
+            seq=seq,
+            ts=now,
+            type=new.type,
+            actor=new.actor,
+            mission_id=new.mission_id,
+            run_id=new.run_id,
+            step_id=new.step_id,
+            payload=payload,
+        )
+        digest = compute_hash(prev_hash, body)
+        records.append(
+            EventRecord(
+                seq=seq,
+                ts=now,
+                type=new.type,
+                actor=new.actor,
+                mission_id=new.mission_id,
+                run_id=new.run_id,
+                step_id=new.step_id,
+                payload=payload,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        prev_hash = digest
+    await session.execute(
+        insert(Event),
+        [
+            {
+                "seq": r.seq,
+                "ts": r.ts,
+                "type": r.type,
+                "actor": r.actor,
+                "mission_id": r.mission_id,
+                "run_id": r.run_id,
+                "step_id": r.step_id,
+                "payload": r.payload,
+                "prev_hash": r.prev_hash,
+                "hash": r.hash,
+            }
+            for r in records
+        ],
+    )
+    await session.execute(
+        update(EventLogHead).where(EventLogHead.id == 1).values(last_seq=seq, last_hash=prev_hash)
+    )
+    session.info.setdefault(_PENDING_KEY, []).extend(records)
+    return records
+
+
+def pending_events(session: AsyncSession) -> list[EventRecord]:
+    """Take (and forget) the events appended in ``session`` since the last call."""
+    records: list[EventRecord] = session.info.pop(_PENDING_KEY, [])
+    return records
+
+
+async def read_events(
+    session: AsyncSession,
+    *,
+    after_seq: int = 0,
+    limit: int = 500,
+    mission_id: uuid.UUID | None = None,
+    run_id: uuid.UUID | None = None,
+) -> list[EventRecord]:
+    """Events with ``seq > after_seq`` in ``seq`` order, optionally for one mission or run."""
+    query = select(Event).where(Event.seq > after_seq).order_by(Event.seq).limit(limit)
+    if mission_id is not None:
+        query = query.where(Event.mission_id == mission_id)
+    if run_id is not None:
+        query = query.where(Event.run_id == run_id)
+    rows = (await session.scalars(query)).all()
+    return [EventRecord.from_row(row) for row in rows]
+
+
+async def verify_chain(session: AsyncSession, *, batch_size: int = 5000) -> ChainReport:
+    """Recompute the whole chain and report ``OK n`` or the first broken ``seq`` and why.
+
+    Detects a changed event (its hash no longer matches its content), a broken link (``prev_hash``
+    differs from the previous event's hash), a missing or inserted event (a ``seq`` gap), and a
+    chain head that disagrees with the last event (events removed from the end).
+    """
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    count = 0
+    while True:
+        rows = (
+            await session.scalars(
+                select(Event).where(Event.seq >= expected_seq).order_by(Event.seq).limit(batch_size)
+            )
+        ).all()
+        for row in rows:
+            if row.seq != expected_seq:
+                return ChainReport(
+                    False, count, expected_seq, f"event missing: found seq {row.seq} next"
+                )
+            if row.prev_hash != prev_hash:
+                return ChainReport(
+                    False, count, row.seq, "prev_hash does not match the previous event's hash"
+                )
+            body = event_body(
+                seq=row.seq,
+                ts=row.ts,
+                type=row.type,
+                actor=row.actor,
+                mission_id=row.mission_id,
+                run_id=row.run_id,
+                step_id=row.step_id,
+                payload=row.payload,
+            )
+            if compute_hash(prev_hash, body) != row.hash:
+                return ChainReport(
+                    False, count, row.seq, "content does not match its hash (the event was changed)"
+                )
+            prev_hash = row.hash
+            expected_seq += 1
+            count += 1
+        if len(rows) < batch_size:
+            break
+    head = (await session.execute(select(EventLogHead.last_seq, EventLogHead.last_hash))).one()
+    if head.last_seq != count or head.last_hash != prev_hash:
+        return ChainReport(
+            False,
+            count,
+            count + 1,
+            f"chain head records {head.last_seq} events but {count} were found (events removed)",
+        )
+    return ChainReport(True, count)

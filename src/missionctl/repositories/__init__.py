@@ -1,0 +1,1 @@
+"""Query functions per aggregate. They take a session keyword-only and never commit."""

@@ -1,0 +1,53 @@
+"""Mission queries."""
+
+import uuid
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Mission
+
+
+async def read_mission(session: AsyncSession, *, mission_id: uuid.UUID) -> Mission | None:
+    """The mission with ``mission_id``, or ``None``."""
+    return await session.get(Mission, mission_id)
+
+
+def _filtered(query: Select[Mission], *, status: str | None, q: str | None) -> Select[Mission]:
+    if status is not None:
+        query = query.where(Mission.status == status)
+    if q:
+        # Escape LIKE wildcards so that a search for "50%" means the text "50%".
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Mission.title.ilike(pattern, escape="\\"), Mission.goal.ilike(pattern, escape="\\"))
+        )
+    return query
+
+
+async def read_missions(
+    session: AsyncSession,
+    *,
+    limit: int,
+    before_id: uuid.UUID | None = None,
+    status: str | None = None,
+    q: str | None = None,
+) -> list[Mission]:
+    """Up to ``limit`` missions, newest first, older than ``before_id`` when given (keyset paging).
+
+    Ids are UUIDv7, so id order is creation order and the page boundary is stable under inserts.
+    """
+    query = _filtered(select(Mission), status=status, q=q)
+    if before_id is not None:
+        query = query.where(Mission.id < before_id)
+    query = query.order_by(Mission.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def count_missions(
+    session: AsyncSession, *, status: str | None = None, q: str | None = None
+) -> int:
+    """How many missions match the filters."""
+    query = _filtered(select(Mission), status=status, q=q)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    return int(total or 0)

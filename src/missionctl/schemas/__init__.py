@@ -1,0 +1,1 @@
+"""Pydantic contracts at the edges: API bodies, page forms, CLI output, LLM outputs."""

@@ -1,0 +1,142 @@
+"""Mission use cases: create, read one, read a page."""
+
+import uuid
+from decimal import Decimal
+
+from missionctl.db.models import Mission
+from missionctl.domain.missions import derive_title
+from missionctl.domain.states import MISSION, MissionStatus
+from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import missions as mission_repo
+from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
+from missionctl.services.context import ServiceContext
+
+MAX_PAGE_SIZE = 200
+_MICROS_PER_USD = Decimal(1_000_000)
+
+
+def usd_to_micros(usd: Decimal) -> int:
+    """Whole micro-dollars in ``usd`` (inputs carry at most six decimals, so this is exact)."""
+    return int(usd * _MICROS_PER_USD)
+
+
+def micros_to_usd(micros: int) -> float:
+    """US dollars for display and JSON."""
+    return micros / 1_000_000
+
+
+def to_mission_read(mission: Mission) -> MissionRead:
+    """Map the ORM row to the public contract."""
+    return MissionRead(
+        id=mission.id,
+        title=mission.title,
+        goal=mission.goal,
+        constraints=list(mission.constraints),
+        repo_context=mission.repo_context,
+        status=MissionStatus(mission.status),
+        budget_usd=None if mission.budget_micros is None else micros_to_usd(mission.budget_micros),
+        spent_usd=micros_to_usd(mission.spent_micros),
+        input_tokens=mission.input_tokens,
+        output_tokens=mission.output_tokens,
+        created_by=mission.created_by,
+        created_at=mission.created_at,
+        updated_at=mission.updated_at,
+    )
+
+
+async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str) -> MissionRead:
+    """Store a new mission in ``draft`` and record ``mission.created``, in one transaction.
+
+    Args:
+        ctx: the service context.
+        data: the validated request (``MissionCreate`` refuses bad input before we get here).
+        actor: who asks, e.g. ``user:alice``.
+
+    Returns:
+        The stored mission.
+    """
+    mission = Mission(
+        title=data.title or derive_title(data.goal),
+        goal=data.goal,
+        constraints=list(data.constraints),
+        repo_context=data.repo_context,
+        budget_micros=None if data.budget_usd is None else usd_to_micros(data.budget_usd),
+        status=MISSION.initial.value,
+        created_by=actor,
+    )
+    async with ctx.write() as session:
+        session.add(mission)
+        await session.flush()
+        await append(
+            session,
+            [
+                NewEvent(
+                    type="mission.created",
+                    actor=actor,
+                    mission_id=mission.id,
+                    payload={
+                        "title": mission.title,
+                        "goal": mission.goal,
+                        "constraints": mission.constraints,
+                        "repo_context": mission.repo_context,
+                        "budget_micros": mission.budget_micros,
+                        "status": mission.status,
+                    },
+                )
+            ],
+        )
+        return to_mission_read(mission)
+
+
+async def read_mission(ctx: ServiceContext, *, mission_id: uuid.UUID) -> MissionRead:
+    """The mission with ``mission_id``.
+
+    Raises:
+        NotFound: there is no such mission.
+    """
+    async with ctx.read() as session:
+        mission = await mission_repo.read_mission(session, mission_id=mission_id)
+        if mission is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        return to_mission_read(mission)
+
+
+async def read_missions(
+    ctx: ServiceContext,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    status: MissionStatus | None = None,
+    q: str | None = None,
+) -> MissionPage:
+    """A page of missions, newest first, with the total and the cursor of the next page.
+
+    Raises:
+        ValidationFailed: ``limit`` is out of range or ``cursor`` is not one this API issued.
+    """
+    problems: list[Problem] = []
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        problems.append(Problem("limit", f"must be between 1 and {MAX_PAGE_SIZE}"))
+    before_id: uuid.UUID | None = None
+    if cursor:
+        try:
+            before_id = uuid.UUID(cursor)
+        except ValueError:
+            problems.append(Problem("cursor", "is not a cursor from a previous page; omit it"))
+    if problems:
+        raise ValidationFailed(problems)
+    status_value = status.value if status else None
+    search = q.strip() if q and q.strip() else None
+    async with ctx.read() as session:
+        rows = await mission_repo.read_missions(
+            session, limit=limit + 1, before_id=before_id, status=status_value, q=search
+        )
+        total = await mission_repo.count_missions(session, status=status_value, q=search)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return MissionPage(
+        items=[to_mission_read(row) for row in rows],
+        total=total,
+        next_cursor=str(rows[-1].id) if has_more and rows else None,
+    )

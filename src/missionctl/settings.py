@@ -1,0 +1,136 @@
+"""Runtime settings, read from ``MISSIONCTL_*`` environment variables.
+
+Settings are grouped by area; each area is its own ``BaseSettings`` with its own prefix, so the
+variable names stay flat and readable (``MISSIONCTL_LLM_API_KEY``, not ``MISSIONCTL_LLM__API_KEY``).
+Secrets are ``SecretStr``: they print as ``**********`` and must be unwrapped on purpose.
+Nothing reads the environment at import time: call :func:`get_settings` (tests build ``Settings``
+directly and hand it to the app factory).
+"""
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the system of record lives."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_DATABASE_", extra="forbid")
+
+    url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db. "
+        "Empty: SQLite file missionctl.db under the home directory.",
+    )
+    busy_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="SQLite only: how long a writer waits for the write lock before failing.",
+    )
+    pool_size: int = Field(default=5, ge=1, description="PostgreSQL connection pool size.")
+
+
+class ServerSettings(BaseSettings):
+    """Where ``missionctl serve`` listens."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_SERVER_", extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="Interface to bind.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port to bind.")
+
+
+class LLMSettings(BaseSettings):
+    """The OpenAI-compatible model the planner and LLM agents use; unset means local engine."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_LLM_", extra="forbid")
+
+    base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1).",
+    )
+    api_key: SecretStr | None = Field(default=None, description="API key for that endpoint.")
+    model: str | None = Field(
+        default=None, description="Model name; unset means the local planner."
+    )
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout in seconds.")
+
+    @property
+    def configured(self) -> bool:
+        """Whether a model is set, i.e. whether planning and agents use an LLM."""
+        return bool(self.model)
+
+
+class Settings(BaseSettings):
+    """All settings of one Mission Control process."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_", extra="forbid")
+
+    home: Path = Field(
+        default=Path(".missionctl"),
+        description="Data directory: the SQLite database and the blob store live here.",
+    )
+    log_level: LogLevel = Field(default="INFO", description="Log level of the server and workers.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def database_url(self) -> str:
+        """The effective database URL (the embedded SQLite file when none is configured)."""
+        if self.database.url is not None and self.database.url.get_secret_value():
+            return self.database.url.get_secret_value()
+        return f"sqlite+aiosqlite:///{(self.home / 'missionctl.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        """Directory of the content-addressed blob store."""
+        return self.home / "blobs"
+
+    def masked(self) -> dict[str, dict[str, str]]:
+        """The effective settings as printable text, secrets masked, grouped by area.
+
+        The database URL keeps its shape but hides its password.
+        """
+        url = make_url(self.database_url).render_as_string(hide_password=True)
+
+        def show(value: object) -> str:
+            if isinstance(value, SecretStr):
+                return "**********" if value.get_secret_value() else ""
+            return "" if value is None else str(value)
+
+        return {
+            "general": {
+                "MISSIONCTL_HOME": str(self.home),
+                "MISSIONCTL_LOG_LEVEL": self.log_level,
+            },
+            "database": {
+                "MISSIONCTL_DATABASE_URL": url,
+                "MISSIONCTL_DATABASE_BUSY_TIMEOUT_MS": str(self.database.busy_timeout_ms),
+                "MISSIONCTL_DATABASE_POOL_SIZE": str(self.database.pool_size),
+            },
+            "server": {
+                "MISSIONCTL_SERVER_HOST": self.server.host,
+                "MISSIONCTL_SERVER_PORT": str(self.server.port),
+            },
+            "llm": {
+                "MISSIONCTL_LLM_BASE_URL": show(self.llm.base_url),
+                "MISSIONCTL_LLM_API_KEY": show(self.llm.api_key),
+                "MISSIONCTL_LLM_MODEL": show(self.llm.model) or "(local planner)",
+                "MISSIONCTL_LLM_TIMEOUT_S": str(self.llm.timeout_s),
+            },
+        }
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment now (no caching: callers keep what they need)."""
+    return Settings()

@@ -1,0 +1,18 @@
+"""Server-rendered pages (Jinja2 + htmx).
+
+``web_router`` holds every page route; ``STATIC_DIR`` is the folder ``create_app`` mounts at
+``/static`` (the stylesheet, the small script of the UI and the vendored libraries).
+"""
+
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from missionctl.web.routes import missions
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+web_router = APIRouter(include_in_schema=False)
+web_router.include_router(missions.router)
+
+__all__ = ["STATIC_DIR", "web_router"]

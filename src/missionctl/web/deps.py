@@ -1,0 +1,42 @@
+"""Dependencies page routes declare through ``Annotated`` aliases.
+
+The web layer is a sibling of ``api`` and must not import it, so the two aliases it shares with
+the JSON API are defined again here, reading the same application state.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from missionctl.services import ServiceContext
+
+
+def get_context(request: Request) -> ServiceContext:
+    """The service context the app's lifespan built."""
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+def get_actor(request: Request) -> str:
+    """Who is asking. Until sign-in exists, every request acts as the local operator."""
+    return "user:local"
+
+
+def wants_fragment(request: Request) -> bool:
+    """Whether htmx asked for part of a page rather than a whole document.
+
+    htmx sends ``HX-Request: true`` on every request it makes. It also sends
+    ``HX-Request-Type: full`` when it will swap the whole ``<body>`` (boosted links, and restoring
+    a page from history, which also sets ``HX-History-Restore-Request``); those get the full page.
+    """
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-request-type") != "full"
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
+Context = Annotated[ServiceContext, Depends(get_context)]
+Actor = Annotated[str, Depends(get_actor)]
+Fragment = Annotated[bool, Depends(wants_fragment)]

@@ -1,0 +1,147 @@
+"""What the HTML forms of the pages send, and how it becomes a service request.
+
+A browser sends every field as text: an empty input arrives as ``""``, a textarea "one per line"
+as one string with line breaks. The classes here keep that raw text (so a form can be shown again
+exactly as the user typed it) and turn it into the service's contract; the contract itself
+(``schemas``) decides what is valid. Error messages are rewritten for a person filling a form.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from missionctl.domain.states import MissionStatus
+from missionctl.errors import Problem
+from missionctl.schemas.missions import MAX_CONSTRAINTS, MissionCreate
+
+FORM_ERROR = "__form__"
+"""Key of an error that belongs to no single field (shown at the top of the form)."""
+
+FieldErrors = dict[str, str]
+"""Form field name → the one message shown beside it."""
+
+
+class MissionForm(BaseModel):
+    """The "New mission" form exactly as posted: every field is text, absent fields are empty."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    goal: str = ""
+    title: str = ""
+    constraints: str = ""
+    repo_context: str = ""
+    budget_usd: str = ""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "goal",
+        "title",
+        "constraints",
+        "repo_context",
+        "budget_usd",
+    )
+    """The fields in the order the form shows them."""
+
+    def constraint_lines(self) -> list[str]:
+        """One constraint per non-blank line, trimmed."""
+        return [line.strip() for line in self.constraints.splitlines() if line.strip()]
+
+    def to_create(self) -> MissionCreate:
+        """The service request this form stands for.
+
+        Blank title and budget mean "not given"; constraints are split by lines.
+
+        Raises:
+            pydantic.ValidationError: the input breaks a rule of ``MissionCreate``.
+        """
+        budget = self.budget_usd.strip()
+        title = self.title.strip()
+        return MissionCreate.model_validate(
+            {
+                "goal": self.goal,
+                "title": title or None,
+                "constraints": self.constraint_lines(),
+                "repo_context": self.repo_context.strip(),
+                "budget_usd": budget or None,
+            }
+        )
+
+
+def errors_from_validation(error: ValidationError) -> FieldErrors:
+    """Map a ``MissionCreate`` validation error to one readable message per form field.
+
+    Args:
+        error: what Pydantic reported (a constraint's index says which line is at fault).
+
+    Returns:
+        The first problem of each field, keyed by form field name (``FORM_ERROR`` for the rest).
+    """
+    errors: FieldErrors = {}
+    for detail in error.errors():
+        location = detail.get("loc", ())
+        field = str(location[0]) if location else FORM_ERROR
+        if field not in MissionForm.FIELDS:
+            field = FORM_ERROR
+        errors.setdefault(field, _message(field, detail, location))
+    return errors
+
+
+def errors_from_problems(problems: Iterable[Problem]) -> FieldErrors:
+    """Map the problems of a ``ValidationFailed`` to form fields (first problem per field wins)."""
+    errors: FieldErrors = {}
+    for problem in problems:
+        name = (problem.field or "").split(".")[0]
+        field = name if name in MissionForm.FIELDS else FORM_ERROR
+        errors.setdefault(field, problem.message)
+    return errors
+
+
+def _message(field: str, detail: Mapping[str, Any], location: tuple[Any, ...]) -> str:
+    kind = detail.get("type", "")
+    ctx = detail.get("ctx") or {}
+    if field == "goal" and kind in {"string_too_short", "missing"}:
+        return "Describe the goal: what should be built or changed?"
+    if field == "constraints" and kind == "too_long":
+        return f"Keep it to {MAX_CONSTRAINTS} constraints or fewer (one per line)."
+    if field == "constraints" and len(location) > 1 and kind == "string_too_long":
+        line = int(location[1]) + 1
+        return f"Constraint {line} is too long: keep each under {ctx['max_length']:,} characters."
+    if kind == "string_too_long":
+        return f"Too long: keep it under {ctx['max_length']:,} characters."
+    if field == "budget_usd":
+        if kind in {"decimal_parsing", "decimal_type", "finite_number"}:
+            return "Enter an amount in US dollars, like 25 or 12.50."
+        if kind == "greater_than_equal":
+            return "The budget cannot be negative."
+        if kind == "less_than_equal":
+            return f"The budget cannot be more than ${ctx['le']:,}."
+        if kind in {"decimal_max_places", "decimal_max_digits"}:
+            return "Use at most six decimal places."
+    return str(detail.get("msg", "Check this value."))
+
+
+class MissionFilters(BaseModel):
+    """The search and status filter of the missions list, as the query string carries them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    q: str = ""
+    status: str = ""
+
+    @property
+    def status_filter(self) -> MissionStatus | None:
+        """The status to filter on; an empty or unknown value means "any status"."""
+        try:
+            return MissionStatus(self.status) if self.status else None
+        except ValueError:
+            return None
+
+    @property
+    def query(self) -> str | None:
+        """The text to search for, or ``None``."""
+        return self.q.strip() or None
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter narrows the list."""
+        return self.query is not None or self.status_filter is not None

@@ -1,0 +1,1 @@
+"""One module per page: ``routes/<page>.py`` exposes a ``router``."""

@@ -1,0 +1,45 @@
+"""/healthz and /openapi.json."""
+
+import httpx
+
+from missionctl import __version__
+
+
+async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "schema": "current",
+        "version": __version__,
+    }
+
+
+async def test_healthz_reports_an_unreachable_database_as_503(client: httpx.AsyncClient) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]
+    await app.state.ctx.db.engine.dispose()
+    # Point the engine at a database that cannot be opened.
+    from missionctl.db import Database
+
+    broken = Database("sqlite+aiosqlite:////nonexistent-dir/x.db")
+    original = app.state.ctx.db
+    object.__setattr__(app.state.ctx, "db", broken)
+    try:
+        response = await client.get("/healthz")
+    finally:
+        object.__setattr__(app.state.ctx, "db", original)
+        await broken.dispose()
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+
+
+async def test_openapi_documents_missions_and_the_error_shape(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert {"/api/v1/missions", "/api/v1/missions/{mission_id}", "/healthz"} <= set(spec["paths"])
+    create = spec["paths"]["/api/v1/missions"]["post"]
+    assert create["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ErrorBody"
+    )
+    assert "MissionCreate" in spec["components"]["schemas"]
+    assert spec["components"]["schemas"]["MissionCreate"]["additionalProperties"] is False

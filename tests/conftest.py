@@ -1,0 +1,141 @@
+"""Fixtures: settings → database (SQLite and PostgreSQL) → service context → app → client.
+
+Every test that asks for ``database_url`` (directly or through ``settings``, ``ctx``, ``client``)
+runs once per backend. SQLite gets a fresh file per test; PostgreSQL gets a fresh schema per test
+in the database named by ``MISSIONCTL_TEST_POSTGRES_URL``. Without that variable the PostgreSQL
+variants are skipped (a laptop without a server); with it, a server that cannot be reached fails
+them (CI must never skip silently).
+"""
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+
+from missionctl.app import create_app
+from missionctl.services import ServiceContext, open_context
+from missionctl.settings import DatabaseSettings, Settings
+
+POSTGRES_URL_VAR = "MISSIONCTL_TEST_POSTGRES_URL"
+
+
+def postgres_base_url() -> str | None:
+    """The PostgreSQL URL tests should use, or None when PostgreSQL tests are off."""
+    return os.environ.get(POSTGRES_URL_VAR) or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip(f"{POSTGRES_URL_VAR} is not set")
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base)  # psycopg 3 serves both sync and async URLs
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # with the variable set, an unreachable server is a failure
+        admin.dispose()
+        pytest.fail(f"{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {exc}")
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings pointing at the test database and a private data directory."""
+    return Settings(
+        home=tmp_path / "home",
+        database=DatabaseSettings(url=SecretStr(database_url)),
+    )
+
+
+@pytest.fixture
+async def ctx(settings: Settings) -> AsyncIterator[ServiceContext]:
+    """A service context on a freshly migrated database."""
+    async with open_context(settings) as context:
+        yield context
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, with the app's lifespan running."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """The real app under uvicorn in a background thread, on a loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start serving; returns once the server accepts connections."""
+        config = uvicorn.Config(
+            create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=20)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """Settings on the embedded default (SQLite under a private home)."""
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture
+def live_server(sqlite_settings: Settings) -> Iterator[LiveServer]:
+    """The app served over real HTTP on the embedded default."""
+    server = LiveServer(sqlite_settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,50 @@
+"""`make run` starts the product on the embedded default: /healthz and the missions page answer."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_make_run_serves_health_and_missions(tmp_path: Path) -> None:
+    port = free_port()
+    home = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIONCTL_")}
+    env.update(MISSIONCTL_HOME=str(home), MISSIONCTL_SERVER_PORT=str(port))
+    log = (tmp_path / "make-run.log").open("w+")
+    process = subprocess.Popen(
+        ["make", "run"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        health = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        log.seek(0)
+        assert health is not None, f"make run did not serve /healthz:\n{log.read()}"
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        page = httpx.get(f"{base}/missions", timeout=5)
+        assert page.status_code == 200
+        assert "New mission" in page.text
+        assert (home / "missionctl.db").is_file()  # the embedded SQLite under MISSIONCTL_HOME
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()

@@ -1,0 +1,57 @@
+"""Template helpers and shared components, rendered without the app."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from missionctl.domain.states import MissionStatus
+from missionctl.web import STATIC_DIR
+from missionctl.web.templating import actor_name, list_url, relative_time, templates, usd
+
+NOW = datetime(2026, 6, 14, 7, 20, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("status", list(MissionStatus))
+def test_every_mission_status_has_a_badge_with_its_name(status: MissionStatus) -> None:
+    macro = templates.env.get_template("components/status.html").module.status_badge
+
+    html = str(macro(status))
+
+    assert f'class="badge badge--{status.value}"' in html
+    assert f">{status.value.capitalize()}</span>" in html
+
+
+def test_every_badge_class_has_a_style() -> None:
+    css = (STATIC_DIR / "css" / "app.css").read_text(encoding="utf-8")
+    for status in MissionStatus:
+        assert f".badge--{status.value} {{" in css
+
+
+@pytest.mark.parametrize(
+    ("ago", "expected"),
+    [
+        (timedelta(seconds=5), "just now"),
+        (timedelta(minutes=3), "3 min ago"),
+        (timedelta(hours=5), "5 h ago"),
+        (timedelta(days=1, hours=2), "yesterday"),
+        (timedelta(days=4), "4 days ago"),
+        (timedelta(days=30), "15 May 2026"),
+        (timedelta(minutes=-5), "14 Jun 2026"),
+    ],
+)
+def test_relative_time(ago: timedelta, expected: str) -> None:
+    assert relative_time(NOW - ago, now=NOW) == expected
+
+
+def test_relative_time_takes_naive_datetimes_as_utc() -> None:
+    assert relative_time(datetime(2026, 6, 14, 7, 17), now=NOW) == "3 min ago"
+
+
+def test_money_actor_and_urls() -> None:
+    assert usd(1250) == "$1,250.00"
+    assert usd(None) == "—"
+    assert actor_name("user:alice") == "alice"
+    assert actor_name("scheduler") == "scheduler"
+    assert list_url(q="", status="running", cursor=None) == "/missions?status=running"
+    assert list_url(q="a b&c") == "/missions?q=a+b%26c"
+    assert list_url() == "/missions"
