@@ -18,6 +18,7 @@ from missionctl.api.routes import health
 from missionctl.services import open_context
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
+from missionctl.web.errors import render_error_page
 
 DESCRIPTION = (
     "Mission Control is the system of record between a software goal and its execution by AI "
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    install_error_handlers(app)
+    install_error_handlers(app, page_renderer=render_error_page)
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(web_router)

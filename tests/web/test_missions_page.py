@@ -241,3 +241,25 @@ async def test_user_input_is_escaped(client: httpx.AsyncClient) -> None:
     html = (await client.get("/missions")).text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+async def test_page_errors_are_html_for_browsers_and_json_for_the_api(
+    client: httpx.AsyncClient,
+) -> None:
+    browser = {"accept": "text/html,application/xhtml+xml"}
+    bad_cursor = await client.get("/missions", params={"cursor": "zzz"}, headers=browser)
+    assert bad_cursor.status_code == 422
+    assert bad_cursor.headers["content-type"].startswith("text/html")
+    assert "cursor" in bad_cursor.text and "<html" in bad_cursor.text
+
+    missing = await client.get("/no-such-page", headers=browser)
+    assert missing.status_code == 404 and "Not found" in missing.text
+
+    fragment = await client.get(
+        "/missions", params={"cursor": "zzz"}, headers={**browser, "hx-request": "true"}
+    )
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+
+    api = await client.get("/api/v1/missions", params={"cursor": "zzz"}, headers=browser)
+    assert api.headers["content-type"] == "application/json"
+    assert api.json()["error"]["field"] == "cursor"

@@ -6,10 +6,10 @@ reveals nothing; the details go to the server log.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,6 +18,12 @@ from missionctl import errors
 from missionctl.schemas.errors import ErrorBody, ErrorDetail, ErrorInfo
 
 log = logging.getLogger(__name__)
+
+PageRenderer = Callable[[Request, int, str], Response]
+"""Renders an HTML error page: ``(request, status, message) -> response``."""
+
+# Paths that always answer JSON, whoever asks.
+_JSON_PREFIXES = ("/api/", "/healthz", "/openapi.json", "/docs")
 
 STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.NotFound: 404,
@@ -97,28 +103,25 @@ def describe_validation_error(error: dict[str, Any]) -> ErrorDetail:
     return ErrorDetail(field=field, message=message)
 
 
-async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, errors.MissionControlError)
+def _domain_error_parts(exc: errors.MissionControlError) -> tuple[int, JSONResponse]:
     status = status_for(exc)
     if status >= 500:
         log.error("server-side integrity problem: %s", exc.message)
-        return error_response(status, "internal_error", "internal server error")
+        return status, error_response(status, "internal_error", "internal server error")
     details: list[ErrorDetail] = []
     if isinstance(exc, errors.ValidationFailed):
         details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
-    return error_response(status, exc.code, exc.message, exc.field, details)
+    return status, error_response(status, exc.code, exc.message, exc.field, details)
 
 
-async def _on_request_validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def _validation_error_response(exc: RequestValidationError) -> JSONResponse:
     details = [describe_validation_error(dict(e)) for e in exc.errors()]
     message = "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in details)
     first = details[0].field if details else None
     return error_response(422, "validation_failed", message or "invalid request", first, details)
 
 
-async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def _http_error_response(exc: StarletteHTTPException) -> JSONResponse:
     codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
@@ -128,17 +131,52 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "internal server error")
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a JSON client)."""
+    if request.url.path.startswith(_JSON_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers above on ``app``."""
-    app.add_exception_handler(errors.MissionControlError, _on_domain_error)
-    app.add_exception_handler(RequestValidationError, _on_request_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected)
+def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None = None) -> None:
+    """Register the error handlers on ``app``.
+
+    Args:
+        app: the application.
+        page_renderer: renders HTML error pages for browser requests outside the API; without
+            it every error answers JSON.
+    """
+
+    def respond(request: Request, response: JSONResponse) -> Response:
+        if page_renderer is None or not _wants_page(request):
+            return response
+        body = ErrorBody.model_validate_json(bytes(response.body))
+        page = page_renderer(request, response.status_code, body.error.message)
+        for name in ("allow", "retry-after", "www-authenticate"):
+            if name in response.headers:
+                page.headers[name] = response.headers[name]
+        return page
+
+    async def on_domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.MissionControlError)
+        return respond(request, _domain_error_parts(exc)[1])
+
+    async def on_request_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return respond(request, _validation_error_response(exc))
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return respond(request, _http_error_response(exc))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return respond(request, error_response(500, "internal_error", "internal server error"))
+
+    app.add_exception_handler(errors.MissionControlError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
