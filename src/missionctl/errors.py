@@ -71,3 +71,15 @@ class IntegrityError(MissionControlError):
     """Stored data contradicts itself (for example a broken event hash chain)."""
 
     code = "integrity_error"
+
+
+class LLMUnavailable(MissionControlError):
+    """The model endpoint could not be reached or kept failing after retries."""
+
+    code = "llm_unavailable"
+
+
+class LLMOutputInvalid(MissionControlError):
+    """The model's output still broke its contract after the bounded repair loop."""
+
+    code = "llm_output_invalid"

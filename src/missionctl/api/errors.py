@@ -32,6 +32,8 @@ STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.ValidationFailed: 422,
     errors.BudgetExceeded: 409,
     errors.IntegrityError: 500,
+    errors.LLMUnavailable: 503,
+    errors.LLMOutputInvalid: 502,
 }
 
 _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie", "form"}

@@ -1,0 +1,1 @@
+"""The execution engine: dispatcher, workers, leases (an adapter over the services)."""

@@ -1,0 +1,131 @@
+"""Plan contracts: what a planner (LLM or local) must produce, and what clients read.
+
+``PlanDraft`` is the planner's output contract. For an LLM planner its JSON Schema is the
+response format, and a reply that does not validate is sent back with the errors (the repair
+loop). Semantic rules that JSON Schema cannot express are checked by
+``missionctl.domain.plans.validate_plan`` before anything is stored: a valid DAG, and every
+dependency, traced requirement and phase member existing.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MIN_TASKS = 4
+MAX_TASKS = 20
+
+RiskTier = Literal["read", "write", "irreversible"]
+Severity = Literal["low", "medium", "high", "critical"]
+Likelihood = Literal["low", "medium", "high"]
+Priority = Literal["must", "should", "could"]
+NextStepPriority = Literal["low", "medium", "high"]
+SpecialistRole = Literal[
+    "product",
+    "architect",
+    "backend",
+    "frontend",
+    "mobile",
+    "data",
+    "ml",
+    "devops",
+    "security",
+    "qa",
+    "docs",
+    "release",
+]
+
+TaskKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+RequirementKey = Annotated[str, StringConstraints(pattern=r"^R[0-9]{1,3}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlanRequirement(_Strict):
+    """Something the result must do or be."""
+
+    key: RequirementKey = Field(description="R1, R2, …")
+    text: LongText
+    priority: Priority = "must"
+
+
+class PlanPhase(_Strict):
+    """A group of tasks delivered together."""
+
+    key: TaskKey
+    name: ShortText
+    goal: LongText
+    task_keys: list[TaskKey] = Field(min_length=1)
+
+
+class PlanTask(_Strict):
+    """One unit of work for one specialist."""
+
+    key: TaskKey = Field(description="Unique slug, e.g. `api-contract`.")
+    title: ShortText
+    description: LongText
+    role: SpecialistRole
+    depends_on: list[TaskKey] = Field(default_factory=list)
+    expected_artifacts: list[ShortText] = Field(default_factory=list)
+    acceptance: list[ShortText] = Field(min_length=1, description="How we know it is done.")
+    risk_tier: RiskTier = "read"
+    estimate_tokens: int = Field(ge=0, le=2_000_000, description="Expected LLM tokens.")
+    traces: list[RequirementKey] = Field(
+        default_factory=list, description="Requirement keys this task serves."
+    )
+
+
+class PlanRisk(_Strict):
+    """A risk with its size and what to do about it."""
+
+    title: ShortText
+    description: LongText
+    severity: Severity
+    likelihood: Likelihood
+    mitigation: LongText
+
+
+class PlanDecision(_Strict):
+    """A choice made while planning."""
+
+    title: ShortText
+    choice: LongText
+    reasons: list[ShortText] = Field(min_length=1)
+    trade_offs: list[ShortText] = Field(default_factory=list)
+    alternatives: list[ShortText] = Field(default_factory=list)
+
+
+class PlanNextStep(_Strict):
+    """Something to do next, outside or after the tasks."""
+
+    text: LongText
+    priority: NextStepPriority = "medium"
+
+
+class PlanDraft(_Strict):
+    """A planner's complete output for one mission."""
+
+    summary: LongText
+    requirements: list[PlanRequirement] = Field(min_length=1, max_length=40)
+    phases: list[PlanPhase] = Field(default_factory=list, max_length=10)
+    tasks: list[PlanTask] = Field(min_length=MIN_TASKS, max_length=MAX_TASKS)
+    risks: list[PlanRisk] = Field(default_factory=list, max_length=30)
+    decisions: list[PlanDecision] = Field(default_factory=list, max_length=30)
+    next_steps: list[PlanNextStep] = Field(default_factory=list, max_length=30)
+
+
+class PlanRead(PlanDraft):
+    """A stored plan version."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    mission_id: uuid.UUID
+    version: int
+    source: str = Field(description='"local" or the model name.')
+    created_at: datetime
