@@ -27,6 +27,9 @@ from missionctl.settings import DatabaseSettings, Settings
 
 POSTGRES_URL_VAR = "MISSIONCTL_TEST_POSTGRES_URL"
 
+# The scripted OpenAI-compatible server (`openai_server`) for every test that needs one.
+pytest_plugins = ["tests.support.fixtures"]
+
 
 def postgres_base_url() -> str | None:
     """The PostgreSQL URL tests should use, or None when PostgreSQL tests are off."""
@@ -68,11 +71,37 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
+async def assert_consistent(context: ServiceContext, *, verify_chain: bool = True) -> None:
+    """Every run replays to its stored state, and the event chain verifies.
+
+    Run after every test that had a database: a state change written without its event, or an
+    event without its state change, fails the test that caused it (DESIGN §5, replay).
+    """
+    from sqlalchemy import select
+
+    from missionctl.db.models import Run
+    from missionctl.services.audit import verify_event_chain
+    from missionctl.services.runs import replay_run
+
+    async with context.read() as session:
+        run_ids = list((await session.scalars(select(Run.id))).all())
+    for run_id in run_ids:
+        replayed, stored = await replay_run(context, run_id=run_id)
+        assert replayed == stored, f"run {run_id}: replay {replayed} != stored {stored}"
+    if verify_chain:
+        report = await verify_event_chain(context)
+        assert report.ok, str(report)
+
+
 @pytest.fixture
-async def ctx(settings: Settings) -> AsyncIterator[ServiceContext]:
-    """A service context on a freshly migrated database."""
+async def ctx(
+    settings: Settings, request: pytest.FixtureRequest
+) -> AsyncIterator[ServiceContext]:
+    """A service context on a freshly migrated database (checked for consistency afterwards)."""
     async with open_context(settings) as context:
         yield context
+        tampered = request.node.get_closest_marker("chain_tampered") is not None
+        await assert_consistent(context, verify_chain=not tampered)
 
 
 @pytest.fixture
@@ -83,6 +112,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+        await assert_consistent(app.state.ctx)
 
 
 def free_port() -> int:

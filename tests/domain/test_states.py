@@ -138,7 +138,6 @@ def test_the_declared_final_states() -> None:
     assert MISSION.terminal == {MissionStatus.canceled}
     assert RUN.terminal == {
         RunStatus.completed,
-        RunStatus.failed,
         RunStatus.aborted,
         RunStatus.canceled,
     }
@@ -185,6 +184,7 @@ REQUIRED_EDGES: list[tuple[StateMachine[Any], str, str]] = [
     (RUN, "paused", "canceled"),
     (RUN, "paused", "aborted"),
     (RUN, "paused", "failed"),
+    (RUN, "failed", "running"),
     (STEP_RUN, "waiting", "queued"),
     (STEP_RUN, "waiting", "skipped"),
     (STEP_RUN, "waiting", "blocked"),
@@ -203,7 +203,7 @@ REQUIRED_EDGES: list[tuple[StateMachine[Any], str, str]] = [
     (STEP_RUN, "running", "queued"),
     (STEP_RUN, "running", "canceled"),
     (STEP_RUN, "failed", "queued"),
-    (STEP_RUN, "blocked", "queued"),
+    (STEP_RUN, "blocked", "waiting"),
     (STEP_RUN, "blocked", "canceled"),
     (STEP_RUN, "blocked", "skipped"),
 ]

@@ -10,6 +10,8 @@ from missionctl.services import ServiceContext
 from missionctl.services.audit import verify_event_chain
 from tests.eventlog.helpers import append_events, drop_append_only_triggers, tamper
 
+pytestmark = pytest.mark.chain_tampered
+
 
 @pytest.mark.parametrize(
     "statement",

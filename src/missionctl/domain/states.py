@@ -10,8 +10,8 @@ The tables follow DESIGN.md §5. In short:
 
 - a **mission** is drafted, planned, run, and may be planned again after it completed or failed;
   only ``canceled`` is final;
-- a **run** is single-use: ``completed``, ``failed``, ``aborted`` and ``canceled`` are final
-  (a rerun is a new run);
+- a **run** ends ``completed``, ``aborted`` or ``canceled`` for good; a ``failed`` run can continue
+  when one of its failed steps is retried in place (a rerun from the failure is a new run);
 - a **step run** is final once ``succeeded``, ``skipped`` or ``canceled``; ``failed`` and
   ``blocked`` can still move because a step can be retried.
 
@@ -168,15 +168,15 @@ class StateMachine(Generic[S]):
         """Every state of the machine, in the enum's declaration order."""
         return tuple(type(self.initial))
 
-    def allowed_targets(self, state: S) -> frozenset[S]:
+    def allowed_targets(self, state: S | str) -> frozenset[S]:
         """Return the states reachable from ``state`` in one move (empty when final)."""
         return frozenset(self._targets[self.coerce(state)])
 
-    def can(self, state: S, target: S) -> bool:
+    def can(self, state: S | str, target: S | str) -> bool:
         """Return whether a rule allows moving from ``state`` to ``target``."""
         return self.rule_for(state, target) is not None
 
-    def rule_for(self, state: S, target: S) -> TransitionRule[S] | None:
+    def rule_for(self, state: S | str, target: S | str) -> TransitionRule[S] | None:
         """Return the rule that allows ``state`` → ``target``, or ``None`` when none does."""
         return self._edges.get((self.coerce(state), self.coerce(target)))
 
@@ -200,7 +200,7 @@ class StateMachine(Generic[S]):
             ) from None
 
 
-def transition(machine: StateMachine[S], current: S, target: S) -> TransitionRule[S]:
+def transition(machine: StateMachine[S], current: S | str, target: S | str) -> TransitionRule[S]:
     """Check one move of ``machine`` and return the rule that allows it.
 
     This is the single gate for status changes: call it before writing a status, and record
@@ -306,7 +306,7 @@ _R = RunStatus
 RUN: StateMachine[RunStatus] = StateMachine(
     name="run",
     initial=_R.pending,
-    terminal=frozenset({_R.completed, _R.failed, _R.aborted, _R.canceled}),
+    terminal=frozenset({_R.completed, _R.aborted, _R.canceled}),
     rules=(
         TransitionRule(
             "start",
@@ -342,7 +342,13 @@ RUN: StateMachine[RunStatus] = StateMachine(
             "fail",
             frozenset({_R.running, _R.paused}),
             _R.failed,
-            "A step failed with no retry left, or the budget ran out; a rerun is a new run.",
+            "A step failed with no retry left, or the budget ran out.",
+        ),
+        TransitionRule(
+            "retry",
+            frozenset({_R.failed}),
+            _R.running,
+            "A failed step is retried in place; the run continues from where it stopped.",
         ),
         TransitionRule(
             "cancel",
@@ -435,8 +441,8 @@ STEP_RUN: StateMachine[StepRunStatus] = StateMachine(
         TransitionRule(
             "unblock",
             frozenset({_T.blocked}),
-            _T.queued,
-            "The failed upstream step was retried and succeeded; this one is ready again.",
+            _T.waiting,
+            "The failed upstream step is being retried; this one waits for it again.",
         ),
         TransitionRule(
             "skip",

@@ -1,7 +1,6 @@
 """Mission use cases: create, read one, read a page."""
 
 import uuid
-from decimal import Decimal
 
 from missionctl.db.models import Mission
 from missionctl.domain.missions import derive_title
@@ -11,19 +10,9 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import missions as mission_repo
 from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
 from missionctl.services.context import ServiceContext
+from missionctl.services.money import micros_to_usd, usd_to_micros
 
 MAX_PAGE_SIZE = 200
-_MICROS_PER_USD = Decimal(1_000_000)
-
-
-def usd_to_micros(usd: Decimal) -> int:
-    """Whole micro-dollars in ``usd`` (inputs carry at most six decimals, so this is exact)."""
-    return int(usd * _MICROS_PER_USD)
-
-
-def micros_to_usd(micros: int) -> float:
-    """US dollars for display and JSON."""
-    return micros / 1_000_000
 
 
 def to_mission_read(mission: Mission) -> MissionRead:

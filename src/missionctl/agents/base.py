@@ -1,0 +1,100 @@
+"""What an agent is: something that turns a step's context into a result.
+
+Agents do not touch the database. The engine gives them a ``StepContext`` (inputs, workspace,
+idempotency key, a log sink, loaders for upstream outputs and mission data) and records the
+``AgentResult`` they return — or the ``AgentError`` they raise — through the services.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from missionctl.llm import LLMUsage
+
+ArtifactKind = Literal["markdown", "json", "diff", "file", "link", "log", "report"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class LogSink(Protocol):
+    """Receives an agent's log lines; the engine turns them into batched ``step.log`` events."""
+
+    def __call__(self, message: str, *, level: LogLevel = "info") -> None:
+        """Record one line."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactOutput:
+    """A file an agent produced; the engine stores it in the blob store."""
+
+    name: str
+    kind: ArtifactKind
+    media_type: str
+    content: bytes
+
+
+@dataclass(slots=True)
+class AgentResult:
+    """A successful step's result."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    artifacts: list[ArtifactOutput] = field(default_factory=list)
+    usage: LLMUsage = field(default_factory=LLMUsage)
+    model: str | None = None
+    risks: list[dict[str, Any]] = field(default_factory=list)
+    next_steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+class AgentError(Exception):
+    """The step failed. ``retryable`` says whether another attempt could succeed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        usage: LLMUsage | None = None,
+        outputs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.usage = usage or LLMUsage()
+        self.outputs = outputs or {}
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """Everything an agent may use for one attempt of one step."""
+
+    run_id: uuid.UUID
+    mission_id: uuid.UUID | None
+    step_id: str
+    attempt: int
+    agent: str
+    inputs: Mapping[str, Any]
+    workspace: Path
+    log: LogSink
+    load_upstream_outputs: Callable[[], Awaitable[dict[str, dict[str, Any]]]]
+    load_mission: Callable[[], Awaitable[dict[str, Any] | None]]
+
+    @property
+    def idempotency_key(self) -> str:
+        """``run:step:attempt`` — the same for a retried delivery of the same attempt."""
+        return f"{self.run_id}:{self.step_id}:{self.attempt}"
+
+
+class Agent(Protocol):
+    """One kind of agent."""
+
+    async def run(self, step: StepContext) -> AgentResult:
+        """Do the step's work.
+
+        Returns when the work is done. Raises ``AgentError`` when it failed. On cancellation
+        (run canceled, emergency stop, timeout) it must stop its work — kill subprocesses, close
+        connections — and let ``asyncio.CancelledError`` propagate.
+        """
+        ...

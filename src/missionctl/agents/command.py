@@ -1,0 +1,189 @@
+"""The ``command`` agent: run a program as a subprocess in the run's workspace.
+
+Inputs: ``argv`` (list of strings; each may use ``${workspace}``, ``${run_id}``, ``${step_id}``,
+``${attempt}`` placeholders — substituted per element, never through a shell), optional ``env``
+(declared variables), ``max_output_bytes``. The environment is scrubbed: only ``PATH``, ``LANG``,
+``HOME`` (the workspace), the declared variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` /
+``MISSIONCTL_RUN_ID`` / ``MISSIONCTL_STEP_ID`` / ``MISSIONCTL_ATTEMPT`` reach the program, so the
+server's own secrets never do. Exit code 0 is success. stdout/stderr lines stream to the step
+log (capped); files the program writes under ``artifacts/`` in the workspace become artifacts.
+The program runs in its own process group, which is killed as a whole on cancellation.
+"""
+
+import asyncio
+import contextlib
+import mimetypes
+import os
+import signal
+from collections import deque
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
+
+DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
+KILL_GRACE_S = 2.0
+_TAIL_LINES = 40
+_KINDS = {".md": "markdown", ".json": "json", ".diff": "diff", ".patch": "diff", ".log": "log"}
+
+
+class CommandAgent:
+    """Runs ``inputs.argv``."""
+
+    def __init__(self, *, base_env: dict[str, str] | None = None) -> None:
+        """``base_env`` overrides the scrubbed defaults (tests pin PATH, for example)."""
+        self._base_env = base_env
+
+    async def run(self, step: StepContext) -> AgentResult:
+        """Run the program; see the module docstring for the contract."""
+        argv = _render_argv(step)
+        step.workspace.mkdir(parents=True, exist_ok=True)
+        artifacts_dir = step.workspace / "artifacts"
+        before = _snapshot(artifacts_dir)
+        cap = int(step.inputs.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES))
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=step.workspace,
+                env=self._environment(step),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True,  # its own process group, killed as a whole
+            )
+        except OSError as exc:
+            raise AgentError(f"cannot start {argv[0]!r}: {exc}", retryable=False) from exc
+        budget = _OutputBudget(cap)
+        stderr_tail: deque[str] = deque(maxlen=_TAIL_LINES)
+        stdout_tail: deque[str] = deque(maxlen=_TAIL_LINES)
+        try:
+            await asyncio.gather(
+                _pump(process.stdout, step, "info", stdout_tail, budget),
+                _pump(process.stderr, step, "error", stderr_tail, budget),
+            )
+            code = await process.wait()
+        except asyncio.CancelledError:
+            await _kill_group(process)
+            raise
+        outputs: dict[str, Any] = {
+            "exit_code": code,
+            "stdout_tail": "\n".join(stdout_tail),
+            "stderr_tail": "\n".join(stderr_tail),
+            "output_truncated": budget.truncated,
+        }
+        if code != 0:
+            sections = [
+                f"--- {name} (last lines) ---\n" + "\n".join(tail)
+                for name, tail in (("stdout", stdout_tail), ("stderr", stderr_tail))
+                if tail
+            ]
+            detail = "\n".join(sections) or "(no output)"
+            raise AgentError(
+                f"{argv[0]} exited with code {code}\n{detail}", retryable=True, outputs=outputs
+            )
+        artifacts = [
+            _artifact(path, artifacts_dir)
+            for path in sorted(_snapshot(artifacts_dir).items())
+            if before.get(path[0]) != path[1]
+        ]
+        return AgentResult(outputs=outputs, summary=f"{argv[0]} exited 0", artifacts=artifacts)
+
+    def _environment(self, step: StepContext) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "HOME": str(step.workspace),
+        }
+        if self._base_env:
+            env.update(self._base_env)
+        declared = step.inputs.get("env", {})
+        if not isinstance(declared, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in declared.items()
+        ):
+            raise AgentError("inputs.env must map names to strings", retryable=False)
+        env.update(declared)
+        env.update(
+            MISSIONCTL_IDEMPOTENCY_KEY=step.idempotency_key,
+            MISSIONCTL_RUN_ID=str(step.run_id),
+            MISSIONCTL_STEP_ID=step.step_id,
+            MISSIONCTL_ATTEMPT=str(step.attempt),
+        )
+        return env
+
+
+class _OutputBudget:
+    def __init__(self, cap: int) -> None:
+        self.remaining = cap
+        self.truncated = False
+
+
+def _render_argv(step: StepContext) -> list[str]:
+    argv = step.inputs.get("argv")
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+        raise AgentError("inputs.argv must be a non-empty list of strings", retryable=False)
+    values = {
+        "workspace": str(step.workspace),
+        "run_id": str(step.run_id),
+        "step_id": step.step_id,
+        "attempt": str(step.attempt),
+    }
+    # string.Template, not str.format: arguments are often code or JSON full of braces, and
+    # safe_substitute leaves every other "$name" alone.
+    return [Template(arg).safe_substitute(values) for arg in argv]
+
+
+async def _pump(
+    stream: asyncio.StreamReader | None,
+    step: StepContext,
+    level: str,
+    tail: deque[str],
+    budget: _OutputBudget,
+) -> None:
+    if stream is None:
+        return
+    while line := await stream.readline():
+        text = line.decode("utf-8", "replace").rstrip("\n")
+        tail.append(text)
+        if budget.remaining <= 0:
+            continue  # keep draining so the program never blocks on a full pipe
+        budget.remaining -= len(line)
+        if budget.remaining <= 0:
+            budget.truncated = True
+            step.log("output truncated: max_output_bytes reached", level="warning")
+            continue
+        step.log(text, level="error" if level == "error" else "info")
+
+
+async def _kill_group(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM the whole process group, then SIGKILL what is left after a grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            await asyncio.wait_for(asyncio.shield(process.wait()), KILL_GRACE_S)
+            return
+        except TimeoutError:
+            continue
+
+
+def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    if not directory.is_dir():
+        return {}
+    return {
+        str(path.relative_to(directory)): (path.stat().st_mtime_ns, path.stat().st_size)
+        for path in directory.rglob("*")
+        if path.is_file()
+    }
+
+
+def _artifact(entry: tuple[str, tuple[int, int]], directory: Path) -> ArtifactOutput:
+    name = entry[0]
+    path = directory / name
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return ArtifactOutput(
+        name=name,
+        kind=_KINDS.get(path.suffix, "file"),  # type: ignore[arg-type]
+        media_type=media_type,
+        content=path.read_bytes(),
+    )

@@ -1,0 +1,329 @@
+"""The engine: claims ready steps, runs their agents, records results, keeps leases alive.
+
+One ``Engine`` is one worker. ``missionctl serve`` runs one inside the server; ``missionctl
+worker`` runs one alone; both use this code. Any number of engines may share a database: claims
+are leased (owner, token, expiry), renewed by heartbeat, and fenced on write, so a step is
+executed at least once and its completion is recorded exactly once.
+
+The loop, each tick:
+1. take the results and log lines collected since the last tick;
+2. ``services.execution.tick`` — one transaction: record them, promote dependents, finish runs,
+   claim up to the free capacity;
+3. start an asyncio task per claimed step (agent call under ``asyncio.timeout``);
+4. sleep until a task finishes, an event says there is new work (``step.queued``, a run started
+   or was canceled), or ``poll_s`` passes (work queued by another process).
+Lease renewal and expired-lease recovery run every ``heartbeat_s``.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import random as random_module
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContext
+from missionctl.agents.registry import AgentRegistry
+from missionctl.domain import events as ev
+from missionctl.domain.budget import Price
+from missionctl.eventlog import EventRecord
+from missionctl.llm import LLMUsage
+from missionctl.repositories import runs as run_repo
+from missionctl.services import ServiceContext, execution
+from missionctl.services.execution import (
+    ClaimedStep,
+    DagCache,
+    LogLine,
+    StepOutcome,
+    StoredArtifact,
+)
+from missionctl.services.missions import read_mission
+
+log = logging.getLogger(__name__)
+
+PRICE_CACHE_S = 60.0
+_WAKE_EVENTS = {ev.STEP_QUEUED, ev.RUN_STARTED, ev.STEP_RETRIED, ev.RUN_RESUMED}
+_STOP_EVENTS = {ev.RUN_CANCELED, ev.STEP_CANCELED}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How hard one engine works."""
+
+    concurrency: int = 32
+    lease_s: float = 30.0
+    heartbeat_s: float = 5.0
+    poll_s: float = 1.0
+    max_log_lines_per_tick: int = 5000
+
+
+def default_worker_id() -> str:
+    """``host:pid:random`` — unique per process, readable in lease columns and events."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Engine:
+    """One worker over a ``ServiceContext``."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        agents: AgentRegistry,
+        *,
+        config: EngineConfig | None = None,
+        worker_id: str | None = None,
+        random: Callable[[], float] = random_module.random,
+    ) -> None:
+        """Create an idle engine; ``run()`` starts it."""
+        self.ctx = ctx
+        self.agents = agents
+        self.config = config or EngineConfig()
+        self.worker_id = worker_id or default_worker_id()
+        self._random = random
+        self._dags = DagCache()
+        self._inflight: dict[uuid.UUID, tuple[ClaimedStep, asyncio.Task[None]]] = {}
+        self._outcomes: list[StepOutcome] = []
+        self._logs: list[LogLine] = []
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._prices: dict[str, tuple[float, Price | None]] = {}
+        self.tick_failures = 0
+
+    @property
+    def inflight(self) -> int:
+        """Steps running now."""
+        return len(self._inflight)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then cancel in-flight steps and return.
+
+        Steps cancelled by a stop are not recorded: their leases expire and another worker
+        (or this one, restarted) runs them again with ``attempt + 1``.
+        """
+        async with self.ctx.broadcaster.subscribe() as subscription:
+            listener = asyncio.create_task(self._listen(subscription))
+            stopper = asyncio.create_task(self._wake_on(stop))
+            try:
+                await self._loop(stop)
+            finally:
+                self._stopping = True
+                listener.cancel()
+                stopper.cancel()
+                await self._cancel_all()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stopper
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        next_maintenance = time.monotonic() + self.config.heartbeat_s
+        await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
+        while not stop.is_set():
+            self._wake.clear()
+            outcomes, self._outcomes = self._outcomes, []
+            logs = self._logs[: self.config.max_log_lines_per_tick]
+            del self._logs[: len(logs)]
+            capacity = max(0, self.config.concurrency - len(self._inflight))
+            try:
+                claimed = await execution.tick(
+                    self.ctx,
+                    worker=self.worker_id,
+                    outcomes=outcomes,
+                    logs=logs,
+                    capacity=capacity,
+                    lease_s=self.config.lease_s,
+                    dags=self._dags,
+                    random=self._random,
+                )
+            except Exception:
+                # Keep what we could not write and try again: a database hiccup must not lose
+                # a finished step's result (the lease keeps it ours meanwhile).
+                self.tick_failures += 1
+                log.exception("engine tick failed; retrying")
+                self._outcomes[:0] = outcomes
+                self._logs[:0] = logs
+                await asyncio.sleep(min(1.0, self.config.poll_s))
+                continue
+            for claim in claimed:
+                task = asyncio.create_task(self._execute(claim))
+                self._inflight[claim.step_run_id] = (claim, task)
+            if time.monotonic() >= next_maintenance:
+                await self._maintain()
+                next_maintenance = time.monotonic() + self.config.heartbeat_s
+            if claimed or self._outcomes or self._logs:
+                await asyncio.sleep(0)  # let just-started tasks run before the next tick
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._sleep_s(next_maintenance)):
+                    await self._wake.wait()
+
+    def _sleep_s(self, next_maintenance: float) -> float:
+        return max(0.0, min(self.config.poll_s, next_maintenance - time.monotonic()))
+
+    async def _maintain(self) -> None:
+        leases = [(c.step_run_id, c.lease_token) for c, _ in self._inflight.values()]
+        try:
+            held = await execution.renew_leases(
+                self.ctx, leases=leases, lease_s=self.config.lease_s
+            )
+            for step_run_id, _ in leases:
+                if step_run_id not in held:
+                    self._stop_step(step_run_id, "lease lost")
+            await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
+        except Exception:
+            log.exception("lease maintenance failed; will retry")
+
+    async def _listen(self, subscription: Any) -> None:
+        while True:
+            record: EventRecord = await subscription.get()
+            if record.type in _WAKE_EVENTS:
+                self._wake.set()
+            elif record.type in _STOP_EVENTS:
+                for step_run_id, (claim, _) in list(self._inflight.items()):
+                    if claim.run_id == record.run_id and (
+                        record.step_id is None or record.step_id == claim.step_id
+                    ):
+                        self._stop_step(step_run_id, record.type)
+
+    def _stop_step(self, step_run_id: uuid.UUID, why: str) -> None:
+        entry = self._inflight.get(step_run_id)
+        if entry is not None and not entry[1].done():
+            log.info("stopping step %s: %s", entry[0].step_id, why)
+            entry[1].cancel()
+
+    async def _cancel_all(self) -> None:
+        tasks = [task for _, task in self._inflight.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._inflight.clear()
+
+    async def _execute(self, claim: ClaimedStep) -> None:
+        started = time.monotonic()
+        outcome: StepOutcome | None = None
+        try:
+            agent = self.agents.resolve(claim.agent)
+            async with asyncio.timeout(claim.timeout_s):
+                result = await agent.run(self._step_context(claim))
+            outcome = await self._success(claim, result, started)
+        except TimeoutError:
+            outcome = self._failure(claim, f"timed out after {claim.timeout_s:g} s", True, started)
+        except AgentError as exc:
+            outcome = self._failure(claim, exc.message, exc.retryable, started, exc)
+        except asyncio.CancelledError:
+            # Canceled run, lost lease or engine stop: nothing to record (fencing would
+            # refuse it anyway); a stopped engine's steps are recovered through their leases.
+            return
+        except Exception as exc:  # an agent bug must fail the step, not the engine
+            log.exception("agent %s raised", claim.agent)
+            outcome = self._failure(claim, f"{type(exc).__name__}: {exc}", True, started)
+        finally:
+            if outcome is not None:
+                self._outcomes.append(outcome)
+            self._inflight.pop(claim.step_run_id, None)
+            self._wake.set()
+
+    async def _success(
+        self, claim: ClaimedStep, result: AgentResult, started: float
+    ) -> StepOutcome:
+        stored = []
+        for artifact in result.artifacts:
+            blob = await asyncio.to_thread(self.ctx.blobs.put_bytes, artifact.content)
+            stored.append(StoredArtifact(output=artifact, blob=blob))
+        outputs = dict(result.outputs)
+        if result.summary:
+            outputs.setdefault("summary", result.summary)
+        if result.risks:
+            outputs.setdefault("risks", result.risks)
+        if result.next_steps:
+            outputs.setdefault("next_steps", result.next_steps)
+        return StepOutcome(
+            claim=claim,
+            ok=True,
+            outputs=outputs,
+            usage=result.usage,
+            cost_micros=await self._cost(result.model, result.usage),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            artifacts=tuple(stored),
+        )
+
+    async def _cost(self, model: str | None, usage: LLMUsage) -> int:
+        """Price ``usage``; prices are cached a minute (admins may change them)."""
+        model = model or self.ctx.settings.llm.model
+        if not model or not (usage.input_tokens or usage.output_tokens):
+            return 0
+        cached = self._prices.get(model)
+        if cached is None or time.monotonic() - cached[0] > PRICE_CACHE_S:
+            cached = (time.monotonic(), await execution.price_for(self.ctx, model=model))
+            self._prices[model] = cached
+        if cached[1] is None:
+            log.warning("no price known for model %s; its usage is recorded at $0", model)
+        return execution.usage_cost_micros(cached[1], usage)
+
+    def _failure(
+        self,
+        claim: ClaimedStep,
+        error: str,
+        retryable: bool,
+        started: float,
+        exc: AgentError | None = None,
+    ) -> StepOutcome:
+        return StepOutcome(
+            claim=claim,
+            ok=False,
+            outputs=dict(exc.outputs) if exc else {},
+            error=error,
+            retryable=retryable,
+            usage=exc.usage if exc else LLMUsage(),
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    def _step_context(self, claim: ClaimedStep) -> StepContext:
+        def sink(message: str, *, level: LogLevel = "info") -> None:
+            self._logs.append(
+                LogLine(
+                    run_id=claim.run_id,
+                    mission_id=claim.mission_id,
+                    step_id=claim.step_id,
+                    attempt=claim.attempt,
+                    level=level,
+                    message=message,
+                )
+            )
+
+        async def upstream() -> dict[str, dict[str, Any]]:
+            async with self.ctx.read() as session:
+                dag = await self._dags.get(session, claim.workflow_id)
+                steps = await run_repo.read_step_runs(session, run_id=claim.run_id)
+                deps = set(dag.steps[claim.step_id].depends_on)
+                return {s.step_id: dict(s.outputs) for s in steps if s.step_id in deps}
+
+        async def mission() -> dict[str, Any] | None:
+            if claim.mission_id is None:
+                return None
+            return (await read_mission(self.ctx, mission_id=claim.mission_id)).model_dump(
+                mode="json"
+            )
+
+        return StepContext(
+            run_id=claim.run_id,
+            mission_id=claim.mission_id,
+            step_id=claim.step_id,
+            attempt=claim.attempt,
+            agent=claim.agent,
+            inputs=claim.inputs,
+            workspace=Path(self.ctx.settings.home) / "workspaces" / str(claim.run_id),
+            log=sink,
+            load_upstream_outputs=upstream,
+            load_mission=mission,
+        )

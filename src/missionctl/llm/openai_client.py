@@ -1,0 +1,466 @@
+"""The :class:`~missionctl.llm.protocol.LLMClient` for any OpenAI-compatible Chat Completions API.
+
+One ``openai.AsyncOpenAI`` per instance. The SDK's own retries are switched off: this module owns
+the retry policy (see :mod:`missionctl.llm.retries`) so it is the same for every server and can be
+tested with an injected ``sleep``. Structured output asks for ``json_schema`` first and falls back
+to ``json_object`` (then to a bare prompt) for servers that reject it, carrying the schema in the
+system prompt instead; the server's verdict is remembered for the life of the instance.
+"""
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from enum import IntEnum
+from types import TracebackType
+from typing import Any, Self
+
+import openai
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat.completion_create_params import ResponseFormat
+
+from missionctl.errors import LLMOutputInvalid, LLMUnavailable
+from missionctl.llm.protocol import LLMUsage, StructuredResult, T
+from missionctl.llm.redaction import Redactor
+from missionctl.llm.retries import backoff_delay, is_retryable_status, parse_retry_after
+from missionctl.llm.structured import (
+    ReplyError,
+    parse_reply,
+    repair_prompt,
+    schema_instructions,
+)
+from missionctl.settings import LLMSettings
+
+logger = logging.getLogger("missionctl.llm")
+
+Sleep = Callable[[float], Awaitable[None]]
+UsageCallback = Callable[[LLMUsage], None]
+
+# The SDK refuses to start without a key and would otherwise fall back to OPENAI_API_KEY from the
+# environment, sending a real OpenAI key to whatever base_url is configured. For keyless local
+# servers (Ollama, llama.cpp, vLLM) we give it this placeholder and omit the header per request.
+_NO_KEY_PLACEHOLDER = "missionctl-no-api-key"
+
+
+class OutputMode(IntEnum):
+    """How structured output is requested, strongest first; a client only ever moves down."""
+
+    JSON_SCHEMA = 0
+    """``response_format=json_schema``: the server constrains the reply to the schema."""
+    JSON_OBJECT = 1
+    """``response_format=json_object``: any JSON object; the schema rides in the system prompt."""
+    PROMPT_ONLY = 2
+    """No ``response_format`` at all; the schema rides in the system prompt."""
+
+
+# Words a 400/422 uses when the server does not understand the response_format we sent.
+_FORMAT_WORDS = {
+    OutputMode.JSON_SCHEMA: ("response_format", "json_schema"),
+    OutputMode.JSON_OBJECT: ("response_format", "json_object"),
+}
+
+
+class OpenAICompatibleClient:
+    """Structured generation against one model behind an OpenAI-compatible endpoint.
+
+    Safe to share between concurrent tasks of one event loop. Close it with :meth:`aclose` (or
+    use it as an async context manager) to release the HTTP connection pool.
+
+    Args:
+        base_url: API root, e.g. ``http://127.0.0.1:11434/v1``; None means the SDK's default
+            (api.openai.com).
+        api_key: Bearer key; None or empty sends no ``Authorization`` header at all (the
+            ``OPENAI_API_KEY`` environment variable is deliberately never consulted).
+        model: Model name sent with every request.
+        timeout_s: Per-request timeout in seconds (connect, read, write and pool each).
+        max_retries: Retries after the first attempt of a request that failed transiently
+            (429, 408, 5xx, timeout, connection error). 0 disables retrying.
+        backoff_base_s: Ceiling of the first retry's jittered wait; doubles per retry.
+        backoff_max_s: Upper bound of any wait, including one asked for by ``Retry-After``.
+        sleep: Awaitable used to wait between retries (tests inject a recorder).
+        stream: Request server-sent events and assemble the reply from the chunks.
+        on_usage: Called with the tokens of each HTTP request as soon as they are known (one
+            call per attempt, repairs included), e.g. so the engine can book them per step.
+        rng: Source of backoff jitter; a seeded ``random.Random`` makes waits reproducible.
+
+    Raises:
+        ValueError: an argument is out of range (empty model, negative retries, timeout <= 0).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        timeout_s: float,
+        max_retries: int = 3,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+        sleep: Sleep = asyncio.sleep,
+        stream: bool = False,
+        on_usage: UsageCallback | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not model:
+            raise ValueError("model must be a non-empty model name")
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if max_retries < 0:
+            raise ValueError("max_retries must be zero or more")
+        if backoff_base_s < 0 or backoff_max_s < 0:
+            raise ValueError("backoff delays must be zero or more")
+        self._model = model
+        self._timeout_s = timeout_s
+        self._max_retries = max_retries
+        self._backoff_base_s = backoff_base_s
+        self._backoff_max_s = backoff_max_s
+        self._sleep = sleep
+        self._stream = stream
+        self._on_usage = on_usage
+        self._rng = rng
+        self._mode = OutputMode.JSON_SCHEMA
+        self._redactor = Redactor([api_key] if api_key else [])
+        self._extra_headers: dict[str, str | openai.Omit] = (
+            {} if api_key else {"Authorization": openai.omit}
+        )
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or _NO_KEY_PLACEHOLDER,
+            timeout=timeout_s,
+            max_retries=0,  # our loop below retries; the SDK must not retry underneath it
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: LLMSettings,
+        *,
+        stream: bool = False,
+        on_usage: UsageCallback | None = None,
+    ) -> Self:
+        """Build a client from ``MISSIONCTL_LLM_*`` settings with the default retry policy.
+
+        Raises:
+            ValueError: no model is configured (callers check ``settings.configured`` first and
+                use the local planner instead).
+        """
+        if not settings.model:
+            raise ValueError("no LLM model is configured (set MISSIONCTL_LLM_MODEL)")
+        key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        return cls(
+            base_url=settings.base_url,
+            api_key=key or None,
+            model=settings.model,
+            timeout_s=settings.timeout_s,
+            stream=stream,
+            on_usage=on_usage,
+        )
+
+    @property
+    def model(self) -> str:
+        """The model name calls go to."""
+        return self._model
+
+    @property
+    def output_mode(self) -> OutputMode:
+        """How structured output is requested now (it only degrades, never upgrades)."""
+        return self._mode
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool; returns once it is closed. Idempotent."""
+        await self._client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def generate_structured(
+        self,
+        *,
+        system: str,
+        user: str,
+        output_model: type[T],
+        schema_name: str,
+        max_repairs: int = 2,
+    ) -> StructuredResult[T]:
+        """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
+
+        Each attempt is one request (itself retried on transient failures). A reply that is not
+        JSON, or breaks the schema, is sent back with the validation errors and a request for
+        corrected JSON; the conversation grows by two messages per repair. Replies wrapped in
+        Markdown code fences are accepted.
+
+        Args:
+            system: The system prompt (the role and the rules).
+            user: The user message (the task and its context).
+            output_model: Pydantic model the reply must validate against.
+            schema_name: Name of the schema sent to the server (``[A-Za-z0-9_-]{1,64}``).
+            max_repairs: How many corrective round trips to allow after the first reply.
+
+        Returns:
+            The validated value, tokens summed over every attempt, and the attempt count.
+
+        Raises:
+            LLMOutputInvalid: the reply still broke the schema after ``max_repairs`` repairs;
+                the message lists the last attempt's errors and ``field`` names the first.
+            LLMUnavailable: a request failed for good: a non-retryable status (400, 401, 404,
+                ...), or a transient failure that outlived ``max_retries`` retries.
+            ValueError: ``max_repairs`` is negative.
+
+        On cancellation the in-flight request is abandoned and its connection closed.
+        """
+        if max_repairs < 0:
+            raise ValueError("max_repairs must be zero or more")
+        conversation: list[ChatCompletionMessageParam] = [{"role": "user", "content": user}]
+        total = LLMUsage()
+        last_error: ReplyError | None = None
+        attempts = max_repairs + 1
+        for attempt in range(1, attempts + 1):
+            content, usage = await self._complete(
+                system=system,
+                conversation=conversation,
+                output_model=output_model,
+                schema_name=schema_name,
+            )
+            total += usage
+            try:
+                value = parse_reply(content, output_model)
+            except ReplyError as err:
+                last_error = err
+                self._log(
+                    logging.INFO,
+                    "model %s: reply %d of %d did not match %s: %s",
+                    self._model,
+                    attempt,
+                    attempts,
+                    schema_name,
+                    err,
+                )
+                conversation.append({"role": "assistant", "content": content or ""})
+                conversation.append({"role": "user", "content": repair_prompt(err)})
+                continue
+            self._log(
+                logging.DEBUG,
+                "model %s: valid %s after %d attempt(s) (%d in, %d out, %d cached tokens)",
+                self._model,
+                schema_name,
+                attempt,
+                total.input_tokens,
+                total.output_tokens,
+                total.cached_input_tokens,
+            )
+            return StructuredResult(value=value, usage=total, model=self._model, attempts=attempt)
+        assert last_error is not None  # the loop runs at least once and only falls out on errors
+        message = self._redactor.redact(
+            f"Model {self._model!r} did not return a valid {schema_name} after {attempts} "
+            f"attempt(s): {last_error}"
+        )
+        self._log(logging.WARNING, "%s", message)
+        raise LLMOutputInvalid(message, field=last_error.first_location)
+
+    async def _complete(
+        self,
+        *,
+        system: str,
+        conversation: list[ChatCompletionMessageParam],
+        output_model: type[T],
+        schema_name: str,
+    ) -> tuple[str | None, LLMUsage]:
+        """One logical request: retried on transient failures, downgraded on format rejection."""
+        retry = 0
+        while True:
+            mode = self._mode
+            messages: list[ChatCompletionMessageParam] = [
+                {
+                    "role": "system",
+                    "content": self._system_prompt(system, mode, output_model, schema_name),
+                },
+                *conversation,
+            ]
+            self._log(
+                logging.DEBUG,
+                "model %s: request (try %d of %d, %s, stream=%s)",
+                self._model,
+                retry + 1,
+                self._max_retries + 1,
+                mode.name.lower(),
+                self._stream,
+            )
+            if logger.isEnabledFor(logging.DEBUG):
+                self._log(logging.DEBUG, "model %s: messages %s", self._model, json.dumps(messages))
+            retry_after: float | None = None
+            try:
+                return await self._send(
+                    messages, self._response_format(mode, output_model, schema_name)
+                )
+            except openai.APIStatusError as exc:
+                if self._rejects_format(exc, mode):
+                    self._mode = OutputMode(mode + 1)
+                    self._log(
+                        logging.INFO,
+                        "model %s: server rejected response_format %s (%s); using %s from now on",
+                        self._model,
+                        mode.name.lower(),
+                        exc.message,
+                        self._mode.name.lower(),
+                    )
+                    continue
+                cause = f"HTTP {exc.status_code}: {_status_detail(exc)}"
+                if not is_retryable_status(exc.status_code):
+                    raise self._unavailable(cause, tries=retry + 1) from None
+                retry_after = parse_retry_after(exc.response.headers)
+            except openai.APITimeoutError:
+                cause = f"request timed out after {self._timeout_s:g}s"
+            except openai.APIConnectionError as exc:
+                cause = f"connection failed: {exc.__cause__ or exc.message}"
+            except openai.APIError as exc:  # an error event in the middle of a stream
+                cause = f"API error: {exc.message}"
+            if retry >= self._max_retries:
+                raise self._unavailable(cause, tries=retry + 1) from None
+            delay = backoff_delay(
+                retry,
+                base_s=self._backoff_base_s,
+                max_s=self._backoff_max_s,
+                retry_after_s=retry_after,
+                rng=self._rng,
+            )
+            self._log(
+                logging.WARNING,
+                "model %s: %s; retry %d of %d in %.2fs",
+                self._model,
+                cause,
+                retry + 1,
+                self._max_retries,
+                delay,
+            )
+            await self._sleep(delay)
+            retry += 1
+
+    async def _send(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        response_format: ResponseFormat | openai.Omit,
+    ) -> tuple[str | None, LLMUsage]:
+        """One HTTP request; returns the reply text (None if the server sent none) and usage."""
+        usage: CompletionUsage | None = None
+        content: str | None
+        if self._stream:
+            stream = await self._client.chat.completions.create(
+                model=self._model,
+                messages=messages,
+                response_format=response_format,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers=self._extra_headers,
+            )
+            parts: list[str] = []
+            async with stream:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+                    for choice in chunk.choices:
+                        if choice.index == 0 and choice.delta.content:
+                            parts.append(choice.delta.content)
+            content = "".join(parts)
+        else:
+            completion = await self._client.chat.completions.create(
+                model=self._model,
+                messages=messages,
+                response_format=response_format,
+                extra_headers=self._extra_headers,
+            )
+            content = completion.choices[0].message.content if completion.choices else None
+            usage = completion.usage
+        if usage is None:
+            return content, LLMUsage()
+        spent = _to_llm_usage(usage)
+        if self._on_usage is not None:
+            self._on_usage(spent)
+        return content, spent
+
+    @staticmethod
+    def _system_prompt(
+        system: str, mode: OutputMode, output_model: type[T], schema_name: str
+    ) -> str:
+        if mode is OutputMode.JSON_SCHEMA:
+            return system
+        return f"{system}\n\n{schema_instructions(output_model, schema_name)}"
+
+    @staticmethod
+    def _response_format(
+        mode: OutputMode, output_model: type[T], schema_name: str
+    ) -> ResponseFormat | openai.Omit:
+        if mode is OutputMode.JSON_SCHEMA:
+            return {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": schema_name,
+                    "schema": output_model.model_json_schema(),
+                    # Strict mode only accepts a subset of JSON Schema (every field required,
+                    # no defaults); our own validation and repair loop enforce the rest.
+                    "strict": False,
+                },
+            }
+        if mode is OutputMode.JSON_OBJECT:
+            return {"type": "json_object"}
+        return openai.omit
+
+    @staticmethod
+    def _rejects_format(exc: openai.APIStatusError, mode: OutputMode) -> bool:
+        """Whether ``exc`` says the server does not support the response_format of ``mode``."""
+        words = _FORMAT_WORDS.get(mode)
+        if words is None or exc.status_code not in (400, 422):
+            return False
+        text = f"{exc.message} {_body_text(exc.body)}".lower()
+        return any(word in text for word in words)
+
+    def _unavailable(self, cause: str, *, tries: int) -> LLMUnavailable:
+        message = self._redactor.redact(
+            f"Model {self._model!r} is unavailable after {tries} attempt(s): {cause}"
+        )
+        self._log(logging.WARNING, "%s", message)
+        return LLMUnavailable(message)
+
+    def _log(self, level: int, message: str, *args: Any) -> None:
+        """Log through the redactor; formatting is skipped when the level is off."""
+        if logger.isEnabledFor(level):
+            logger.log(level, "%s", self._redactor.redact(message % args))
+
+
+def _to_llm_usage(usage: CompletionUsage) -> LLMUsage:
+    details = usage.prompt_tokens_details
+    cached = details.cached_tokens if details is not None else None
+    return LLMUsage(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        cached_input_tokens=cached or 0,
+    )
+
+
+def _status_detail(exc: openai.APIStatusError) -> str:
+    """The server's own error message if its body had one, else the SDK's summary."""
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
+        return str(body["message"])
+    return exc.message
+
+
+def _body_text(body: object) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, str):
+        return body
+    try:
+        return json.dumps(body)
+    except (TypeError, ValueError):
+        return str(body)

@@ -1,0 +1,91 @@
+"""Turning a model's text reply into a validated Pydantic value, and explaining failures.
+
+The explanations are written for two readers: the model, which gets them back in the repair
+prompt, and the person reading ``LLMOutputInvalid``. Both need the location and the reason, not
+the (possibly huge) offending input, so inputs are never echoed.
+"""
+
+import json
+import re
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T", bound=BaseModel)
+
+# A reply wrapped in a Markdown code fence, with or without a language tag.
+_FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\r?\n?(.*?)\r?\n?[ \t]*```", re.DOTALL)
+# How many validation errors one message lists; the rest are counted, not spelled out.
+MAX_LISTED_ERRORS = 10
+
+
+class ReplyError(Exception):
+    """A reply that is not valid JSON for the wanted model; ``problems`` are (location, reason)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(describe_problems(problems))
+        self.problems = problems
+
+    @property
+    def first_location(self) -> str | None:
+        """Dotted path of the first problem, or None when the reply as a whole is at fault."""
+        location = self.problems[0][0] if self.problems else ""
+        return location or None
+
+
+def strip_code_fences(text: str) -> str:
+    """Return the JSON inside a Markdown code fence, or ``text`` stripped when there is none.
+
+    A reply that already starts like JSON is left alone even if a fence appears inside a string
+    value further on.
+    """
+    stripped = text.strip()
+    if stripped.startswith(("{", "[")):
+        return stripped
+    match = _FENCE.search(stripped)
+    return match.group(1).strip() if match else stripped
+
+
+def parse_reply(content: str | None, output_model: type[T]) -> T:
+    """Validate a reply's text against ``output_model``.
+
+    Raises:
+        ReplyError: the reply is empty, is not JSON, or breaks the model's schema.
+    """
+    if content is None or not content.strip():
+        raise ReplyError([("", "the reply was empty; expected a JSON object")])
+    try:
+        return output_model.model_validate_json(strip_code_fences(content))
+    except ValidationError as exc:
+        raise ReplyError(validation_problems(exc)) from exc
+
+
+def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """(dotted location, message) for each error of a Pydantic validation failure."""
+    return [(".".join(str(part) for part in error["loc"]), error["msg"]) for error in exc.errors()]
+
+
+def describe_problems(problems: list[tuple[str, str]]) -> str:
+    """One line listing the problems as ``location: reason; ...`` (root errors as ``(root)``)."""
+    listed = [f"{loc or '(root)'}: {msg}" for loc, msg in problems[:MAX_LISTED_ERRORS]]
+    hidden = len(problems) - len(listed)
+    if hidden > 0:
+        listed.append(f"... and {hidden} more")
+    return "; ".join(listed)
+
+
+def repair_prompt(error: ReplyError) -> str:
+    """The user message that asks the model to correct its previous reply."""
+    return (
+        f"Your reply did not match the schema: {describe_problems(error.problems)}. "
+        "Reply with corrected JSON only."
+    )
+
+
+def schema_instructions(output_model: type[BaseModel], schema_name: str) -> str:
+    """System-prompt text that carries the JSON Schema when the server cannot enforce it."""
+    schema = json.dumps(output_model.model_json_schema(), indent=2, sort_keys=True)
+    return (
+        f"Reply with a single JSON object named {schema_name} that conforms to this JSON Schema, "
+        f"and nothing else (no prose, no Markdown):\n{schema}"
+    )

@@ -1,0 +1,512 @@
+"""Run use cases: start, cancel, retry a failed step, rerun from the failure, read, replay."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Event, Mission, Run, StepRun, Workflow
+from missionctl.db.types import utcnow
+from missionctl.domain import events as ev
+from missionctl.domain.budget import estimate_micros
+from missionctl.domain.replay import RunState, StepState, fold_run
+from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
+from missionctl.domain.workflows import WorkflowDag
+from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
+from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import runs as repo
+from missionctl.schemas.runs import RunRead, StepRunRead
+from missionctl.services.context import ServiceContext
+from missionctl.services.money import micros_to_usd
+from missionctl.services.pricing import resolve_price
+
+TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
+
+
+def to_run_read(run: Run, steps: list[StepRun]) -> RunRead:
+    """Map ORM rows to the public contract."""
+    return RunRead(
+        id=run.id,
+        workflow_id=run.workflow_id,
+        mission_id=run.mission_id,
+        trigger=run.trigger,
+        status=run.status,  # type: ignore[arg-type]
+        budget_usd=None if run.budget_micros is None else micros_to_usd(run.budget_micros),
+        spent_usd=micros_to_usd(run.spent_micros),
+        input_tokens=run.input_tokens,
+        output_tokens=run.output_tokens,
+        error=run.error,
+        rerun_of=run.rerun_of,
+        created_by=run.created_by,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        steps=[
+            StepRunRead(
+                id=s.id,
+                step_id=s.step_id,
+                agent=s.agent,
+                status=s.status,  # type: ignore[arg-type]
+                attempt=s.attempt,
+                risk_tier=s.risk_tier,
+                inputs=s.inputs,
+                outputs=s.outputs,
+                error=s.error,
+                input_tokens=s.input_tokens,
+                output_tokens=s.output_tokens,
+                cost_usd=micros_to_usd(s.cost_micros),
+                started_at=s.started_at,
+                ended_at=s.ended_at,
+            )
+            for s in steps
+        ],
+    )
+
+
+async def _step_estimates(
+    session: AsyncSession, ctx: ServiceContext, dag: WorkflowDag
+) -> tuple[dict[str, int], list[Problem]]:
+    """Estimated cost per step: LLM steps at the configured model's price, others free."""
+    estimates = dict.fromkeys(dag.order, 0)
+    llm_steps = [s for s in dag.steps.values() if s.agent.startswith("llm") and s.estimate_tokens]
+    if not llm_steps:
+        return estimates, []
+    model = ctx.settings.llm.model
+    price = await resolve_price(session, model=model) if model else None
+    if price is None:
+        return estimates, [
+            Problem(
+                "budget_usd",
+                f"no price is known for model {model or '(none configured)'}; "
+                "add one to the price table or run without a budget cap",
+            )
+        ]
+    for step in llm_steps:
+        estimates[step.id] = estimate_micros(price, step.estimate_tokens)
+    return estimates, []
+
+
+async def start_run(
+    ctx: ServiceContext,
+    *,
+    workflow_id: uuid.UUID,
+    actor: str,
+    trigger: str = "manual",
+    mission_id: uuid.UUID | None = None,
+    budget_micros: int | None = None,
+) -> RunRead:
+    """Create a run of a workflow version and queue its root steps, in one transaction.
+
+    The cap is ``budget_micros`` or else the workflow's budget. When the summed step estimates
+    exceed it, the run is stored ``failed`` with a ``budget.exceeded`` event and nothing is ever
+    dispatched.
+
+    Raises:
+        NotFound: no such workflow or mission.
+        ValidationFailed: a bad trigger, or a cap with an LLM step whose model has no price.
+    """
+    if trigger not in TRIGGERS:
+        raise ValidationFailed([Problem("trigger", f"must be one of {', '.join(TRIGGERS)}")])
+    async with ctx.write() as session:
+        workflow = await session.get(Workflow, workflow_id)
+        if workflow is None:
+            raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
+        if mission_id is not None and await session.get(Mission, mission_id) is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        cap = budget_micros if budget_micros is not None else workflow.budget_micros
+        run = await _create_run(
+            session, ctx, workflow, actor=actor, trigger=trigger, mission_id=mission_id, cap=cap
+        )
+        return to_run_read(run, await repo.read_step_runs(session, run_id=run.id))
+
+
+async def _create_run(
+    session: AsyncSession,
+    ctx: ServiceContext,
+    workflow: Workflow,
+    *,
+    actor: str,
+    trigger: str,
+    mission_id: uuid.UUID | None,
+    cap: int | None,
+    reused: dict[str, dict[str, Any]] | None = None,
+    rerun_of: uuid.UUID | None = None,
+) -> Run:
+    """Create the run and its step runs, check the budget, queue what is ready; append events.
+
+    Steps in ``reused`` are created ``succeeded`` with those outputs (a rerun from a failure).
+    """
+    reused = reused or {}
+    dag = WorkflowDag.from_definition(workflow.definition)
+    estimates, problems = await _step_estimates(session, ctx, dag)
+    if problems and cap is not None:
+        raise ValidationFailed(problems)
+    now = utcnow()
+    run = Run(
+        workflow_id=workflow.id,
+        mission_id=mission_id,
+        trigger=trigger,
+        status=RUN.initial.value,
+        budget_micros=cap,
+        rerun_of=rerun_of,
+        created_by=actor,
+    )
+    session.add(run)
+    await session.flush()
+    steps = {
+        step.id: StepRun(
+            run_id=run.id,
+            step_id=step.id,
+            status=STEP_RUN.initial.value,
+            agent=step.agent,
+            risk_tier=step.risk_tier,
+            inputs=dict(step.inputs),
+            estimate_micros=estimates[step.id],
+        )
+        for step in dag.steps.values()
+    }
+    session.add_all(steps.values())
+    events = [
+        NewEvent(
+            type=ev.RUN_CREATED,
+            actor=actor,
+            run_id=run.id,
+            mission_id=mission_id,
+            payload={
+                "status": run.status,
+                "workflow_id": str(workflow.id),
+                "workflow": workflow.name,
+                "version": workflow.version,
+                "trigger": trigger,
+                "budget_micros": cap,
+                "rerun_of": str(rerun_of) if rerun_of else None,
+                "steps": list(dag.order),
+            },
+        )
+    ]
+    for step_id, outputs in reused.items():
+        step = steps[step_id]
+        # A reused step is born succeeded: it ran in the earlier run, not in this one.
+        step.status = "succeeded"
+        step.outputs = outputs
+        step.started_at = step.ended_at = now
+        events.append(
+            NewEvent(
+                type=ev.STEP_REUSED,
+                actor=actor,
+                run_id=run.id,
+                mission_id=mission_id,
+                step_id=step_id,
+                payload={"status": "succeeded", "attempt": 1, "from_run": str(rerun_of)},
+            )
+        )
+    total_estimate = sum(v for k, v in estimates.items() if k not in reused)
+    if cap is not None and total_estimate > cap:
+        transition(RUN, run.status, "failed")
+        run.status = "failed"
+        run.error = (
+            f"estimated cost ${total_estimate / 1e6:.4f} exceeds the budget cap ${cap / 1e6:.4f}"
+        )
+        run.ended_at = now
+        events += [
+            NewEvent(
+                type=ev.BUDGET_EXCEEDED,
+                actor="system",
+                run_id=run.id,
+                mission_id=mission_id,
+                payload={"estimate_micros": total_estimate, "cap_micros": cap, "phase": "pre-run"},
+            ),
+            NewEvent(
+                type=ev.RUN_FAILED,
+                actor="system",
+                run_id=run.id,
+                mission_id=mission_id,
+                payload={"status": "failed", "error": run.error},
+            ),
+        ]
+        await session.flush()
+        await append(session, events)
+        return run
+    transition(RUN, run.status, "running")
+    run.status = "running"
+    run.started_at = now
+    events.append(
+        NewEvent(
+            type=ev.RUN_STARTED,
+            actor=actor,
+            run_id=run.id,
+            mission_id=mission_id,
+            payload={"status": "running", "estimate_micros": total_estimate},
+        )
+    )
+    for step_id in dag.order:
+        step = steps[step_id]
+        ready = all(steps[d].status == "succeeded" for d in dag.steps[step_id].depends_on)
+        if step.status == "waiting" and ready:
+            transition(STEP_RUN, step.status, "queued")
+            step.status = "queued"
+            step.queued_at = now
+            events.append(
+                NewEvent(
+                    type=ev.STEP_QUEUED,
+                    actor="system",
+                    run_id=run.id,
+                    mission_id=mission_id,
+                    step_id=step_id,
+                    payload={"status": "queued", "attempt": 1},
+                )
+            )
+    if mission_id is not None:
+        events += await _move_mission(session, mission_id, "running", actor)
+    if all(step.status == "succeeded" for step in steps.values()):
+        # A rerun whose every step was reused has nothing left to run.
+        transition(RUN, run.status, "completed")
+        run.status = "completed"
+        run.ended_at = now
+        events.append(
+            NewEvent(
+                type=ev.RUN_COMPLETED,
+                actor="system",
+                run_id=run.id,
+                mission_id=mission_id,
+                payload={"status": "completed"},
+            )
+        )
+    await session.flush()
+    await append(session, events)
+    return run
+
+
+async def _move_mission(
+    session: AsyncSession, mission_id: uuid.UUID, target: str, actor: str
+) -> list[NewEvent]:
+    mission = await session.get(Mission, mission_id)
+    if mission is None or mission.status == target or not MISSION.can(mission.status, target):
+        return []
+    transition(MISSION, mission.status, target)
+    mission.status = target
+    return [
+        NewEvent(
+            type=f"mission.{target}", actor=actor, mission_id=mission_id, payload={"status": target}
+        )
+    ]
+
+
+async def _load_run(session: AsyncSession, run_id: uuid.UUID) -> Run:
+    run = await session.get(Run, run_id, with_for_update=True)
+    if run is None:
+        raise NotFound(f"no run with id {run_id}", field="run_id")
+    return run
+
+
+async def read_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRead:
+    """A run with its steps.
+
+    Raises:
+        NotFound: no such run.
+    """
+    async with ctx.read() as session:
+        run = await session.get(Run, run_id)
+        if run is None:
+            raise NotFound(f"no run with id {run_id}", field="run_id")
+        return to_run_read(run, await repo.read_step_runs(session, run_id=run_id))
+
+
+async def cancel_run(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> RunRead:
+    """Cancel a run: no more dispatch; every unfinished step becomes ``canceled``.
+
+    Running steps lose their lease at once, so their results are fenced out; the engine that
+    runs them cancels the agents (process groups included) when it hears ``run.canceled``.
+
+    Raises:
+        NotFound: no such run.
+        InvalidTransition: the run already ended.
+    """
+    async with ctx.write() as session:
+        run = await _load_run(session, run_id)
+        transition(RUN, run.status, "canceled")
+        steps = await repo.read_step_runs(session, run_id=run_id)
+        now = utcnow()
+        events: list[NewEvent] = []
+        for step in steps:
+            if STEP_RUN.can(step.status, "canceled"):
+                transition(STEP_RUN, step.status, "canceled")
+                step.status = "canceled"
+                step.lease_owner = step.lease_token = step.lease_expires_at = None
+                step.ended_at = now
+                events.append(
+                    NewEvent(
+                        type=ev.STEP_CANCELED,
+                        actor=actor,
+                        run_id=run_id,
+                        mission_id=run.mission_id,
+                        step_id=step.step_id,
+                        payload={"status": "canceled", "attempt": step.attempt},
+                    )
+                )
+        run.status = "canceled"
+        run.ended_at = now
+        events.append(
+            NewEvent(
+                type=ev.RUN_CANCELED,
+                actor=actor,
+                run_id=run_id,
+                mission_id=run.mission_id,
+                payload={"status": "canceled"},
+            )
+        )
+        if run.mission_id is not None:
+            events += await _move_mission(session, run.mission_id, "canceled", actor)
+        await append(session, events)
+        return to_run_read(run, steps)
+
+
+async def retry_step(
+    ctx: ServiceContext, *, run_id: uuid.UUID, step_id: str, actor: str
+) -> RunRead:
+    """Queue a failed step again (``attempt + 1``) and un-block what waits on it.
+
+    A failed run resumes (``failed → running``); its mission too.
+
+    Raises:
+        NotFound: no such run or step.
+        InvalidTransition: the step is not failed, or the run cannot resume.
+    """
+    async with ctx.write() as session:
+        run = await _load_run(session, run_id)
+        steps = await repo.read_step_runs(session, run_id=run_id)
+        by_id = {s.step_id: s for s in steps}
+        target = by_id.get(step_id)
+        if target is None:
+            raise NotFound(f"run {run_id} has no step {step_id!r}", field="step_id")
+        transition(STEP_RUN, target.status, "queued")
+        events: list[NewEvent] = []
+        if run.status != "running":
+            transition(RUN, run.status, "running")
+            run.status = "running"
+            run.ended_at = None
+            run.error = None
+            events.append(
+                NewEvent(
+                    type=ev.RUN_RESUMED,
+                    actor=actor,
+                    run_id=run_id,
+                    mission_id=run.mission_id,
+                    payload={"status": "running", "retried_step": step_id},
+                )
+            )
+            if run.mission_id is not None:
+                events += await _move_mission(session, run.mission_id, "running", actor)
+        now = utcnow()
+        target.status = "queued"
+        target.attempt += 1
+        target.error = None
+        target.not_before = None
+        target.queued_at = now
+        target.ended_at = None
+        events.append(
+            NewEvent(
+                type=ev.STEP_RETRIED,
+                actor=actor,
+                run_id=run_id,
+                mission_id=run.mission_id,
+                step_id=step_id,
+                payload={"status": "queued", "attempt": target.attempt},
+            )
+        )
+        workflow = await session.get(Workflow, run.workflow_id)
+        assert workflow is not None
+        dag = WorkflowDag.from_definition(workflow.definition)
+        for descendant in dag.descendants([step_id]):
+            step = by_id[descendant]
+            if step.status == "blocked":
+                transition(STEP_RUN, step.status, "waiting")
+                step.status = "waiting"
+                events.append(
+                    NewEvent(
+                        type=ev.STEP_UNBLOCKED,
+                        actor=actor,
+                        run_id=run_id,
+                        mission_id=run.mission_id,
+                        step_id=descendant,
+                        payload={"status": "waiting", "attempt": step.attempt},
+                    )
+                )
+        await append(session, events)
+        return to_run_read(run, steps)
+
+
+async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> RunRead:
+    """Start a new run of the same workflow version that reuses the succeeded steps' outputs.
+
+    Steps that succeeded in ``run_id`` are created ``succeeded`` with their outputs copied
+    (``step.reused``); the rest run again. One transaction: no worker can claim a step that is
+    about to be reused.
+
+    Raises:
+        NotFound: no such run.
+        Conflict: the run has not ended in failure, cancellation or abort.
+    """
+    async with ctx.write() as session:
+        original = await session.get(Run, run_id)
+        if original is None:
+            raise NotFound(f"no run with id {run_id}", field="run_id")
+        if original.status not in ("failed", "canceled", "aborted"):
+            raise Conflict(
+                f"run {run_id} is {original.status}; only a failed, canceled or aborted run "
+                "can be rerun from its failure",
+                field="run_id",
+            )
+        reused = {
+            s.step_id: dict(s.outputs)
+            for s in await repo.read_step_runs(session, run_id=run_id)
+            if s.status == "succeeded"
+        }
+        workflow = await session.get(Workflow, original.workflow_id)
+        assert workflow is not None  # runs keep a foreign key to their workflow
+        run = await _create_run(
+            session,
+            ctx,
+            workflow,
+            actor=actor,
+            trigger="rerun",
+            mission_id=original.mission_id,
+            cap=original.budget_micros,
+            reused=reused,
+            rerun_of=run_id,
+        )
+        return to_run_read(run, await repo.read_step_runs(session, run_id=run.id))
+
+
+async def replay_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> tuple[RunState, RunState]:
+    """Fold the run's events and read its stored projection: ``(replayed, stored)``.
+
+    The two must be equal; a difference means a state change was written without its event.
+    """
+    async with ctx.read() as session:
+        run = await session.get(Run, run_id)
+        if run is None:
+            raise NotFound(f"no run with id {run_id}", field="run_id")
+        rows = await session.scalars(
+            select(Event).where(Event.run_id == run_id).order_by(Event.seq)
+        )
+        replayed = fold_run(rows.all())
+        stored = RunState(
+            status=run.status,
+            steps={
+                s.step_id: StepState(s.status, s.attempt)
+                for s in await repo.read_step_runs(session, run_id=run_id)
+            },
+        )
+        return replayed, stored
+
+
+__all__: list[Any] = [
+    "cancel_run",
+    "read_run",
+    "replay_run",
+    "rerun_from_failure",
+    "retry_step",
+    "start_run",
+]

@@ -1,0 +1,93 @@
+"""Engine test helpers: build workflows, run an engine in the background, wait for runs."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import select
+
+from missionctl.agents.registry import AgentRegistry
+from missionctl.db.models import Event
+from missionctl.engine.worker import Engine, EngineConfig
+from missionctl.eventlog import EventRecord
+from missionctl.schemas.runs import RunRead
+from missionctl.schemas.workflows import WorkflowSpec
+from missionctl.services import ServiceContext
+from missionctl.services.runs import read_run, start_run
+from missionctl.services.workflows import create_workflow
+
+FAST = EngineConfig(concurrency=8, lease_s=2.0, heartbeat_s=0.2, poll_s=0.05)
+FINISHED = {"completed", "failed", "canceled", "aborted"}
+
+
+def step(step_id: str, agent: str = "builtin:noop", *deps: str, **fields: Any) -> dict[str, Any]:
+    """A step definition."""
+    return {"id": step_id, "agent": agent, "depends_on": list(deps), **fields}
+
+
+async def start(ctx: ServiceContext, steps: list[dict[str, Any]], **workflow: Any) -> RunRead:
+    """Save a workflow made of ``steps`` and start a run of it."""
+    budget = workflow.pop("run_budget_micros", None)
+    spec = WorkflowSpec.model_validate(
+        {"name": f"wf-{uuid.uuid4().hex[:8]}", "steps": steps, **workflow}
+    )
+    saved = await create_workflow(ctx, spec=spec, actor="user:test")
+    return await start_run(ctx, workflow_id=saved.id, actor="user:test", budget_micros=budget)
+
+
+@asynccontextmanager
+async def running_engine(
+    ctx: ServiceContext, config: EngineConfig = FAST, worker_id: str | None = None
+) -> AsyncIterator[Engine]:
+    """An engine working in the background for the duration of the block."""
+    engine = Engine(ctx, AgentRegistry(), config=config, worker_id=worker_id)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        yield engine
+    finally:
+        stop.set()
+        await task
+    assert engine.tick_failures == 0, "the engine's tick raised; see the log above"
+
+
+async def wait_for_run(
+    ctx: ServiceContext, run_id: uuid.UUID, statuses: set[str] = FINISHED, within_s: float = 15.0
+) -> RunRead:
+    """Poll until the run's status is one of ``statuses``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        run = await read_run(ctx, run_id=run_id)
+        if run.status in statuses:
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"run stayed {run.status}: {[(s.step_id, s.status) for s in run.steps]}"
+            )
+        await asyncio.sleep(0.02)
+
+
+async def wait_for_step(
+    ctx: ServiceContext, run_id: uuid.UUID, step_id: str, status: str, within_s: float = 15.0
+) -> None:
+    """Poll until a step has ``status``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        run = await read_run(ctx, run_id=run_id)
+        if any(s.step_id == step_id and s.status == status for s in run.steps):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{step_id} never became {status}")
+        await asyncio.sleep(0.02)
+
+
+async def run_events(ctx: ServiceContext, run_id: uuid.UUID) -> list[EventRecord]:
+    """The run's events in order."""
+    async with ctx.read() as session:
+        rows = await session.scalars(
+            select(Event).where(Event.run_id == run_id).order_by(Event.seq)
+        )
+        return [EventRecord.from_row(row) for row in rows.all()]
