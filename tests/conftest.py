@@ -94,9 +94,7 @@ async def assert_consistent(context: ServiceContext, *, verify_chain: bool = Tru
 
 
 @pytest.fixture
-async def ctx(
-    settings: Settings, request: pytest.FixtureRequest
-) -> AsyncIterator[ServiceContext]:
+async def ctx(settings: Settings, request: pytest.FixtureRequest) -> AsyncIterator[ServiceContext]:
     """A service context on a freshly migrated database (checked for consistency afterwards)."""
     async with open_context(settings) as context:
         yield context

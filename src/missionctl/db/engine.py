@@ -2,13 +2,18 @@
 
 SQLite (the embedded default) needs care to behave like a server database under concurrent use;
 the reasons are next to each setting below. PostgreSQL needs nothing special here.
+
+A second, blocking engine on the same database serves the execution engine's hot path from
+worker threads (ADR 0007): with aiosqlite every statement costs several thread hops, so a
+transaction of a dozen statements is an order of magnitude slower than the same work done
+synchronously in one thread.
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -17,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from missionctl.db.types import canonical_json
@@ -28,8 +34,9 @@ _READ_ONLY = "missionctl_read_only"
 class Database:
     """An async engine plus session factories for read and write transactions.
 
-    Only services open transactions (``write()`` / ``read()``); helpers receive the session
-    keyword-only and never commit. Create one per process and ``await dispose()`` at shutdown.
+    Only services open transactions (``write()`` / ``read()`` / ``write_sync()``); helpers
+    receive the session keyword-only and never commit. Create one per process and
+    ``await dispose()`` at shutdown.
     """
 
     def __init__(self, url: str | URL, *, busy_timeout_ms: int = 5000, pool_size: int = 5) -> None:
@@ -42,16 +49,20 @@ class Database:
         """
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
+        self._busy_timeout_ms = busy_timeout_ms
+        self._pool_size = pool_size
         options: dict[str, Any] = {"json_serializer": canonical_json}
         if self.dialect == "postgresql":
             options.update(pool_size=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect == "sqlite":
-            _configure_sqlite(self.engine, busy_timeout_ms=busy_timeout_ms)
+            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms=busy_timeout_ms)
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
         )
+        self._sync_engine: Engine | None = None
+        self._sync_sessions: sessionmaker[Session] | None = None
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -72,14 +83,44 @@ class Database:
         async with self._read_sessions() as session, session.begin():
             yield session
 
+    @property
+    def sync_engine(self) -> Engine:
+        """The blocking engine on the same database (created on first use; threads only)."""
+        if self._sync_engine is None:
+            url = self.url
+            options: dict[str, Any] = {"json_serializer": canonical_json}
+            if self.dialect == "sqlite":
+                url = url.set(drivername="sqlite+pysqlite")
+                # Connections move between the executor's threads, one thread at a time.
+                options["connect_args"] = {"check_same_thread": False}
+            else:
+                options.update(pool_size=self._pool_size, pool_pre_ping=True)
+            engine = create_engine(url, **options)
+            if self.dialect == "sqlite":
+                _configure_sqlite(engine, busy_timeout_ms=self._busy_timeout_ms)
+            self._sync_sessions = sessionmaker(engine, expire_on_commit=False)
+            self._sync_engine = engine
+        return self._sync_engine
+
+    @contextmanager
+    def write_sync(self) -> Iterator[Session]:
+        """A blocking write transaction (``BEGIN IMMEDIATE`` on SQLite); call it from a thread.
+
+        Commits when the block ends, rolls back if it raises.
+        """
+        self.sync_engine  # noqa: B018 - creates the session factory on first use
+        assert self._sync_sessions is not None
+        with self._sync_sessions() as session, session.begin():
+            yield session
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
-    sync_engine = engine.sync_engine
-
+def _configure_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         # Take transaction control away from the driver so that we emit BEGIN ourselves (below);

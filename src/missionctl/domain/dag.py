@@ -8,7 +8,8 @@ Every algorithm here is iterative, so a chain of thousands of steps cannot hit P
 recursion limit, and deterministic: the same input gives the same output, in input order.
 
 Problems name the offending field with its position in the input, as ``steps.<index>.<field>``
-(``steps.3.id``, ``steps.2.depends_on``), so an adapter can point at the exact line to fix.
+(``steps.3.id``, ``steps.2.depends_on``), so an adapter can point at the exact line to fix. A
+plan's tasks reuse the same rules with ``field_prefix="tasks"`` (``tasks.3.depends_on``).
 """
 
 import difflib
@@ -61,7 +62,7 @@ class Node:
         object.__setattr__(self, "depends_on", tuple(self.depends_on))
 
 
-def validate_dag(nodes: Sequence[DagNode]) -> list[Problem]:
+def validate_dag(nodes: Sequence[DagNode], *, field_prefix: str = "steps") -> list[Problem]:
     """Return every problem of a workflow's dependency graph, or ``[]`` when it is a valid DAG.
 
     Problems of each step come first, step by step in input order: its duplicate id, then its
@@ -88,10 +89,14 @@ def validate_dag(nodes: Sequence[DagNode]) -> list[Problem]:
 
     Args:
         nodes: The steps, in the order the user wrote them.
+        field_prefix: The collection the nodes live in, used in problem fields and messages.
+            With ``"tasks"`` (a plan's tasks) fields read ``tasks.3.depends_on`` and messages
+            say *task* instead of *step*; a trailing ``s`` is dropped to name one node.
 
     Returns:
         The problems found, deterministic for a given input; empty when the graph is a DAG.
     """
+    noun = field_prefix.removesuffix("s") or field_prefix
     first_index: dict[str, int] = {}
     for index, node in enumerate(nodes):
         first_index.setdefault(node.id, index)
@@ -102,10 +107,10 @@ def validate_dag(nodes: Sequence[DagNode]) -> list[Problem]:
         if first_index[node.id] != index:
             problems.append(
                 Problem(
-                    field=f"steps.{index}.id",
+                    field=f"{field_prefix}.{index}.id",
                     message=(
-                        f"step id '{node.id}' is already used by steps.{first_index[node.id]}; "
-                        "step ids must be unique"
+                        f"{noun} id '{node.id}' is already used by "
+                        f"{field_prefix}.{first_index[node.id]}; {noun} ids must be unique"
                     ),
                 )
             )
@@ -113,21 +118,23 @@ def validate_dag(nodes: Sequence[DagNode]) -> list[Problem]:
             if dependency == node.id:
                 problems.append(
                     Problem(
-                        field=f"steps.{index}.depends_on",
-                        message=f"step '{node.id}' depends on itself",
+                        field=f"{field_prefix}.{index}.depends_on",
+                        message=f"{noun} '{node.id}' depends on itself",
                     )
                 )
             elif dependency not in first_index:
-                message = f"step '{node.id}' depends on '{dependency}', which does not exist"
+                message = f"{noun} '{node.id}' depends on '{dependency}', which does not exist"
                 close = difflib.get_close_matches(dependency, known, n=1)
                 if close:
                     message += f"; did you mean '{close[0]}'?"
-                problems.append(Problem(field=f"steps.{index}.depends_on", message=message))
+                problems.append(
+                    Problem(field=f"{field_prefix}.{index}.depends_on", message=message)
+                )
 
     for cycle in _find_cycles(nodes, first_index):
         problems.append(
             Problem(
-                field=f"steps.{first_index[cycle[0]]}.depends_on",
+                field=f"{field_prefix}.{first_index[cycle[0]]}.depends_on",
                 message=(
                     f"dependency cycle: {CYCLE_ARROW.join(cycle)}; remove one of these dependencies"
                 ),
@@ -136,13 +143,17 @@ def validate_dag(nodes: Sequence[DagNode]) -> list[Problem]:
     return problems
 
 
-def ensure_valid_dag(nodes: Sequence[DagNode]) -> None:
+def ensure_valid_dag(nodes: Sequence[DagNode], *, field_prefix: str = "steps") -> None:
     """Check that ``nodes`` form a valid DAG.
+
+    Args:
+        nodes: The steps, in the order the user wrote them.
+        field_prefix: Passed to :func:`validate_dag` to name the fields of its problems.
 
     Raises:
         ValidationFailed: With every problem :func:`validate_dag` finds, if there is any.
     """
-    problems = validate_dag(nodes)
+    problems = validate_dag(nodes, field_prefix=field_prefix)
     if problems:
         raise ValidationFailed(problems)
 

@@ -302,10 +302,11 @@ class Engine:
             )
 
         async def upstream() -> dict[str, dict[str, Any]]:
+            dag = self._dags.peek(claim.workflow_id)
+            assert dag is not None, "a claimed step's workflow is always cached"
+            deps = set(dag.steps[claim.step_id].depends_on)
             async with self.ctx.read() as session:
-                dag = await self._dags.get(session, claim.workflow_id)
                 steps = await run_repo.read_step_runs(session, run_id=claim.run_id)
-                deps = set(dag.steps[claim.step_id].depends_on)
                 return {s.step_id: dict(s.outputs) for s in steps if s.step_id in deps}
 
         async def mission() -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event, EventLogHead
 from missionctl.db.types import canonical_json, db_now
@@ -83,27 +84,18 @@ class EventRecord:
         )
 
 
-async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[EventRecord]:
-    """Append ``events`` to the log inside the caller's transaction, as one batch.
+def _head_query() -> Any:
+    return (
+        select(EventLogHead.last_seq, EventLogHead.last_hash, db_now())
+        .where(EventLogHead.id == 1)
+        .with_for_update()
+    )
 
-    Locks the chain head (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the
-    write lock) so concurrent appenders are serialised: ``seq`` is gapless and commit order equals
-    ``seq`` order. All events of a batch share one database timestamp. The records are remembered
-    on the session; the service publishes them after its commit (see ``pending_events``).
 
-    Returns:
-        The stored records, in ``seq`` order.
-    """
-    if not events:
-        return []
-    head = (
-        await session.execute(
-            select(EventLogHead.last_seq, EventLogHead.last_hash, db_now())
-            .where(EventLogHead.id == 1)
-            .with_for_update()
-        )
-    ).one()
-    seq, prev_hash, now = head
+def _chain(
+    events: Sequence[NewEvent], seq: int, prev_hash: str, now: datetime
+) -> list[EventRecord]:
+    """Number and hash ``events`` after the head ``(seq, prev_hash)``; all share ``now``."""
     records: list[EventRecord] = []
     for new in events:
         seq += 1
@@ -135,32 +127,69 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
             )
         )
         prev_hash = digest
-    await session.execute(
-        insert(Event),
-        [
-            {
-                "seq": r.seq,
-                "ts": r.ts,
-                "type": r.type,
-                "actor": r.actor,
-                "mission_id": r.mission_id,
-                "run_id": r.run_id,
-                "step_id": r.step_id,
-                "payload": r.payload,
-                "prev_hash": r.prev_hash,
-                "hash": r.hash,
-            }
-            for r in records
-        ],
+    return records
+
+
+def _insert_rows(records: Sequence[EventRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": r.seq,
+            "ts": r.ts,
+            "type": r.type,
+            "actor": r.actor,
+            "mission_id": r.mission_id,
+            "run_id": r.run_id,
+            "step_id": r.step_id,
+            "payload": r.payload,
+            "prev_hash": r.prev_hash,
+            "hash": r.hash,
+        }
+        for r in records
+    ]
+
+
+def _head_update(records: Sequence[EventRecord]) -> Any:
+    return (
+        update(EventLogHead)
+        .where(EventLogHead.id == 1)
+        .values(last_seq=records[-1].seq, last_hash=records[-1].hash)
     )
-    await session.execute(
-        update(EventLogHead).where(EventLogHead.id == 1).values(last_seq=seq, last_hash=prev_hash)
-    )
+
+
+async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[EventRecord]:
+    """Append ``events`` to the log inside the caller's transaction, as one batch.
+
+    Locks the chain head (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the
+    write lock) so concurrent appenders are serialised: ``seq`` is gapless and commit order equals
+    ``seq`` order. All events of a batch share one database timestamp. The records are remembered
+    on the session; the service publishes them after its commit (see ``pending_events``).
+
+    Returns:
+        The stored records, in ``seq`` order.
+    """
+    if not events:
+        return []
+    seq, prev_hash, now = (await session.execute(_head_query())).one()
+    records = _chain(events, seq, prev_hash, now)
+    await session.execute(insert(Event), _insert_rows(records))
+    await session.execute(_head_update(records))
     session.info.setdefault(_PENDING_KEY, []).extend(records)
     return records
 
 
-def pending_events(session: AsyncSession) -> list[EventRecord]:
+def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecord]:
+    """``append`` for a blocking session (the engine's hot path, in a worker thread)."""
+    if not events:
+        return []
+    seq, prev_hash, now = session.execute(_head_query()).one()
+    records = _chain(events, seq, prev_hash, now)
+    session.execute(insert(Event), _insert_rows(records))
+    session.execute(_head_update(records))
+    session.info.setdefault(_PENDING_KEY, []).extend(records)
+    return records
+
+
+def pending_events(session: AsyncSession | Session) -> list[EventRecord]:
     """Take (and forget) the events appended in ``session`` since the last call."""
     records: list[EventRecord] = session.info.pop(_PENDING_KEY, [])
     return records

@@ -1,1 +1,48 @@
-"""Planners (LLM and local) and the compilation of a plan into a workflow."""
+"""Planners (LLM and local) and the compilation of a plan into a workflow.
+
+- :class:`Planner` is the port: ``await planner.plan(PlanningInput(...)) -> PlannerResult``.
+- :class:`LocalPlanner` plans without a model (deterministic rules per kind of software).
+- :class:`LLMPlanner` asks a model and holds its answer to the plan rules, with repairs.
+- :func:`compile_plan` turns a plan into a :class:`WorkflowSpec` for the engine.
+"""
+
+from missionctl.llm.protocol import LLMClient
+from missionctl.planning.base import LOCAL_SOURCE, Planner, PlannerResult, PlanningInput
+from missionctl.planning.compile import AgentKind, agent_kind_for, compile_plan
+from missionctl.planning.llm_planner import LLMPlanner, PlanRejected
+from missionctl.planning.local import LOCAL_PLANNER_VERSION, LocalPlanner, build_local_plan
+from missionctl.planning.prompts import PLANNER_PROMPT_VERSION
+from missionctl.planning.workflow_spec import (
+    RetrySpec,
+    StepSpec,
+    WorkflowSpec,
+    validate_workflow,
+)
+
+__all__ = [
+    "LOCAL_PLANNER_VERSION",
+    "LOCAL_SOURCE",
+    "PLANNER_PROMPT_VERSION",
+    "AgentKind",
+    "LLMPlanner",
+    "LocalPlanner",
+    "PlanRejected",
+    "Planner",
+    "PlannerResult",
+    "PlanningInput",
+    "RetrySpec",
+    "StepSpec",
+    "WorkflowSpec",
+    "agent_kind_for",
+    "build_local_plan",
+    "compile_plan",
+    "make_planner",
+    "validate_workflow",
+]
+
+
+def make_planner(client: LLMClient | None, *, max_repairs: int = 2) -> Planner:
+    """The planner to use: the LLM planner when a client is configured, else the local one."""
+    if client is None:
+        return LocalPlanner()
+    return LLMPlanner(client, max_repairs=max_repairs)

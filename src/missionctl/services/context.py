@@ -1,16 +1,21 @@
 """What every use case needs, and the transaction that publishes events after commit."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.blobs import BlobStore
 from missionctl.db import Database
 from missionctl.db.migrate import upgrade_database
-from missionctl.eventlog import Broadcaster, pending_events
+from missionctl.eventlog import Broadcaster, EventRecord, pending_events
 from missionctl.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,24 @@ class ServiceContext:
         """A read-only snapshot."""
         async with self.db.read() as session:
             yield session
+
+    async def write_in_thread(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in one blocking write transaction on a worker thread.
+
+        For hot paths with many statements per transaction (ADR 0007). Events appended with
+        ``append_sync`` are published on the event loop after the commit. If the caller is
+        cancelled meanwhile, the transaction still finishes (the database stays the truth;
+        subscribers catch up from it) but nothing is published.
+        """
+
+        def run() -> tuple[T, list[EventRecord]]:
+            with self.db.write_sync() as session:
+                result = work(session)
+            return result, pending_events(session)
+
+        result, events = await asyncio.to_thread(run)
+        self.broadcaster.publish(events)
+        return result
 
 
 @asynccontextmanager

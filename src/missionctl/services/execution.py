@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.agents.base import ArtifactOutput
 from missionctl.blobs import BlobRef
@@ -31,9 +31,9 @@ from missionctl.domain.ids import new_id
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.errors import NotFound
-from missionctl.eventlog import NewEvent, append
+from missionctl.eventlog import NewEvent, append_sync
 from missionctl.llm import LLMUsage
-from missionctl.repositories import runs as repo
+from missionctl.repositories import execution as repo
 from missionctl.services.context import ServiceContext
 from missionctl.services.pricing import resolve_price
 
@@ -101,7 +101,11 @@ class DagCache:
     def __init__(self) -> None:
         self._dags: dict[uuid.UUID, WorkflowDag] = {}
 
-    async def get(self, session: AsyncSession, workflow_id: uuid.UUID) -> WorkflowDag:
+    def peek(self, workflow_id: uuid.UUID) -> WorkflowDag | None:
+        """The DAG if it is cached (it is, for any step this process claimed)."""
+        return self._dags.get(workflow_id)
+
+    def get(self, session: Session, workflow_id: uuid.UUID) -> WorkflowDag:
         """The DAG of a workflow version.
 
         Raises:
@@ -109,7 +113,7 @@ class DagCache:
         """
         dag = self._dags.get(workflow_id)
         if dag is None:
-            workflow = await repo.read_workflow(session, workflow_id=workflow_id)
+            workflow = repo.read_workflow(session, workflow_id=workflow_id)
             if workflow is None:
                 raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
             dag = self._dags[workflow_id] = WorkflowDag.from_definition(workflow.definition)
@@ -123,6 +127,9 @@ class _Tick:
     now: datetime
     events: list[NewEvent] = field(default_factory=list)
     touched_runs: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
+    # Runs that queued a step in this tick cannot be finished: skip that check for them.
+    progressing_runs: set[uuid.UUID] = field(default_factory=set)
+    run_workflows: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
 
 async def tick(
@@ -138,21 +145,26 @@ async def tick(
 ) -> list[ClaimedStep]:
     """Record ``outcomes`` and ``logs``, then claim up to ``capacity`` steps — one transaction.
 
+    Runs in a worker thread on the blocking engine (ADR 0007); events are published after the
+    commit.
+
     Returns:
         The newly claimed steps (each ``running`` under a fresh lease owned by ``worker``).
     """
-    state = _Tick(now=utcnow())
-    async with ctx.write() as session:
+
+    def work(session: Session) -> list[ClaimedStep]:
+        state = _Tick(now=utcnow())
         state.events.extend(_log_events(logs))
         if outcomes:
-            await _record_outcomes(session, state, outcomes, dags, random)
+            _record_outcomes(session, state, outcomes, dags, random)
         for run_id, mission_id in state.touched_runs.items():
-            await _finish_run_if_done(session, state, run_id, mission_id)
-        claimed = (
-            await _claim(session, state, worker, capacity, lease_s, dags) if capacity > 0 else []
-        )
-        await append(session, state.events)
-    return claimed
+            if run_id not in state.progressing_runs:
+                _finish_run_if_done(session, state, run_id, mission_id)
+        claimed = _claim(session, state, worker, capacity, lease_s, dags) if capacity > 0 else []
+        append_sync(session, state.events)
+        return claimed
+
+    return await ctx.write_in_thread(work)
 
 
 async def renew_leases(
@@ -165,15 +177,18 @@ async def renew_leases(
     """
     if not leases:
         return set()
-    async with ctx.write() as session:
-        held = await repo.read_held_leases(session, leases=leases)
+
+    def work(session: Session) -> set[uuid.UUID]:
+        held = repo.read_held_leases(session, leases=leases)
         expires = utcnow() + timedelta(seconds=lease_s)
-        await repo.update_steps_by_id(
+        repo.update_steps_by_id(
             session,
             rows=[{"_id": step_id, "lease_expires_at": expires} for step_id in held],
             columns=["lease_expires_at"],
         )
-    return held
+        return held
+
+    return await ctx.write_in_thread(work)
 
 
 async def recover_expired_leases(
@@ -184,38 +199,40 @@ async def recover_expired_leases(
     Returns:
         How many expired leases were recovered.
     """
-    async with ctx.write() as session:
-        rows = await repo.read_expired_leases(session, now=utcnow())
+
+    def work(session: Session) -> int:
+        rows = repo.read_expired_leases(session, now=utcnow())
         if not rows:
             return 0
         state = _Tick(now=utcnow())
-        outcomes = []
-        for row in rows:
-            claim = ClaimedStep(
-                step_run_id=row.id,
-                run_id=uuid.UUID(int=0),  # filled from the locked row in _record_outcomes
-                mission_id=None,
-                workflow_id=uuid.UUID(int=0),
-                step_id="",
-                attempt=row.attempt,
-                agent="",
-                inputs={},
-                lease_token=row.lease_token,
-                timeout_s=0,
+        outcomes = [
+            StepOutcome(
+                claim=ClaimedStep(
+                    step_run_id=row.id,
+                    run_id=uuid.UUID(int=0),  # the locked row supplies run, step and mission
+                    mission_id=None,
+                    workflow_id=uuid.UUID(int=0),
+                    step_id="",
+                    attempt=row.attempt,
+                    agent="",
+                    inputs={},
+                    lease_token=row.lease_token,
+                    timeout_s=0,
+                ),
+                ok=False,
+                error=f"lease expired: worker {row.lease_owner} stopped heartbeating",
+                lease_expired=True,
             )
-            outcomes.append(
-                StepOutcome(
-                    claim=claim,
-                    ok=False,
-                    error=f"lease expired: worker {row.lease_owner} stopped heartbeating",
-                    lease_expired=True,
-                )
-            )
-        await _record_outcomes(session, state, outcomes, dags, random)
+            for row in rows
+        ]
+        _record_outcomes(session, state, outcomes, dags, random)
         for run_id, mission_id in state.touched_runs.items():
-            await _finish_run_if_done(session, state, run_id, mission_id)
-        await append(session, state.events)
-    return len(rows)
+            if run_id not in state.progressing_runs:
+                _finish_run_if_done(session, state, run_id, mission_id)
+        append_sync(session, state.events)
+        return len(rows)
+
+    return await ctx.write_in_thread(work)
 
 
 async def price_for(ctx: ServiceContext, *, model: str) -> Price | None:
@@ -267,15 +284,15 @@ def _step_event(type_: str, row: Any, status: str, attempt: int, **payload: Any)
     )
 
 
-async def _record_outcomes(
-    session: AsyncSession,
+def _record_outcomes(
+    session: Session,
     state: _Tick,
     outcomes: Sequence[StepOutcome],
     dags: DagCache,
     random: Callable[[], float],
 ) -> None:
     by_id = {o.claim.step_run_id: o for o in outcomes}
-    rows = await repo.lock_step_runs(session, step_run_ids=list(by_id))
+    rows = repo.lock_step_runs(session, step_run_ids=list(by_id))
     updates: list[dict[str, Any]] = []
     succeeded: dict[uuid.UUID, list[str]] = defaultdict(list)
     failed: dict[uuid.UUID, list[str]] = defaultdict(list)
@@ -290,9 +307,10 @@ async def _record_outcomes(
             or row.attempt != outcome.claim.attempt
         ):
             continue  # fenced out: the lease was lost (expired, canceled) since the claim
-        dag = await dags.get(session, row.workflow_id)
+        dag = dags.get(session, row.workflow_id)
         step = dag.steps[row.step_id]
         state.touched_runs[row.run_id] = row.mission_id
+        state.run_workflows[row.run_id] = row.workflow_id
         totals = usage[row.run_id]
         totals[0] += outcome.cost_micros
         totals[1] += outcome.usage.input_tokens
@@ -396,7 +414,7 @@ async def _record_outcomes(
             )
         )
         failed[row.run_id].append(row.step_id)
-    await repo.update_steps_by_id(
+    repo.update_steps_by_id(
         session,
         rows=updates,
         columns=[
@@ -416,7 +434,7 @@ async def _record_outcomes(
     )
     if artifact_rows:
         session.add_all([Artifact(**values) for values in artifact_rows])
-        await session.flush()
+        session.flush()
         for values in artifact_rows:
             state.events.append(
                 NewEvent(
@@ -436,7 +454,7 @@ async def _record_outcomes(
             )
     for run_id, (micros, tokens_in, tokens_out) in usage.items():
         if micros or tokens_in or tokens_out:
-            await repo.add_run_usage(
+            repo.add_run_usage(
                 session,
                 run_id=run_id,
                 micros=micros,
@@ -445,7 +463,7 @@ async def _record_outcomes(
             )
     for mission_id, (micros, tokens_in, tokens_out) in mission_usage.items():
         if micros or tokens_in or tokens_out:
-            await repo.add_mission_usage(
+            repo.add_mission_usage(
                 session,
                 mission_id=mission_id,
                 micros=micros,
@@ -453,9 +471,9 @@ async def _record_outcomes(
                 output_tokens=tokens_out,
             )
     for run_id, step_ids in succeeded.items():
-        await _promote_dependents(session, state, run_id, step_ids, dags)
+        _promote_dependents(session, state, run_id, step_ids, dags)
     for run_id, step_ids in failed.items():
-        await _block_descendants(session, state, run_id, step_ids, dags)
+        _block_descendants(session, state, run_id, step_ids, dags)
 
 
 def _artifact_row(row: Any, artifact: StoredArtifact) -> dict[str, Any]:
@@ -474,27 +492,20 @@ def _artifact_row(row: Any, artifact: StoredArtifact) -> dict[str, Any]:
     }
 
 
-async def _run_dag(session: AsyncSession, run_id: uuid.UUID, dags: DagCache) -> WorkflowDag:
-    run = await repo.read_run(session, run_id=run_id)
-    if run is None:
-        raise NotFound(f"no run with id {run_id}", field="run_id")
-    return await dags.get(session, run.workflow_id)
-
-
-async def _promote_dependents(
-    session: AsyncSession,
+def _promote_dependents(
+    session: Session,
     state: _Tick,
     run_id: uuid.UUID,
     finished: Sequence[str],
     dags: DagCache,
 ) -> None:
     """Queue every dependent of ``finished`` whose dependencies have all succeeded or skipped."""
-    dag = await _run_dag(session, run_id, dags)
+    dag = dags.get(session, state.run_workflows[run_id])
     candidates = {child for step in finished for child in dag.dependents[step]}
     if not candidates:
         return
     needed = candidates | {dep for c in candidates for dep in dag.steps[c].depends_on}
-    statuses = await repo.read_step_statuses(session, run_id=run_id, step_ids=needed)
+    statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=needed)
     ready = [
         c
         for c in dag.order
@@ -505,7 +516,8 @@ async def _promote_dependents(
     if not ready:
         return
     mission_id = state.touched_runs.get(run_id)
-    await repo.update_steps_by_step_id(
+    state.progressing_runs.add(run_id)
+    repo.update_steps_by_step_id(
         session, run_id=run_id, step_ids=ready, values={"status": "queued", "queued_at": state.now}
     )
     for step_id in ready:
@@ -522,24 +534,24 @@ async def _promote_dependents(
         )
 
 
-async def _block_descendants(
-    session: AsyncSession,
+def _block_descendants(
+    session: Session,
     state: _Tick,
     run_id: uuid.UUID,
     failed_steps: Sequence[str],
     dags: DagCache,
 ) -> None:
     """Mark every waiting or queued step downstream of a failed step ``blocked``."""
-    dag = await _run_dag(session, run_id, dags)
+    dag = dags.get(session, state.run_workflows[run_id])
     downstream = dag.descendants(failed_steps)
     if not downstream:
         return
-    statuses = await repo.read_step_statuses(session, run_id=run_id, step_ids=downstream)
+    statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=downstream)
     blocked = [s for s in downstream if statuses.get(s) in ("waiting", "queued")]
     if not blocked:
         return
     mission_id = state.touched_runs.get(run_id)
-    await repo.update_steps_by_step_id(
+    repo.update_steps_by_step_id(
         session, run_id=run_id, step_ids=blocked, values={"status": "blocked"}
     )
     for step_id in blocked:
@@ -556,21 +568,21 @@ async def _block_descendants(
         )
 
 
-async def _finish_run_if_done(
-    session: AsyncSession, state: _Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None
+def _finish_run_if_done(
+    session: Session, state: _Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None
 ) -> None:
     """Complete or fail a running run that has no active step left."""
-    counts = await repo.count_steps_by_status(session, run_id=run_id)
+    counts = repo.count_steps_by_status(session, run_id=run_id)
     if any(counts.get(s, 0) for s in repo.ACTIVE_STEP_STATUSES):
         return
-    run = await repo.read_run(session, run_id=run_id)
+    run = repo.read_run(session, run_id=run_id)
     if run is None or run.status != "running":
         return
     clean = set(counts) <= {"succeeded", "skipped"}
     target = "completed" if clean else "failed"
     transition(RUN, run.status, target)
     error = None if clean else _failure_summary(counts)
-    await session.execute(
+    session.execute(
         update(Run)
         .where(Run.id == run_id, Run.status == "running")
         .values(status=target, ended_at=state.now, error=error),
@@ -586,13 +598,11 @@ async def _finish_run_if_done(
         )
     )
     if mission_id is not None:
-        await _set_mission_status(session, state, mission_id, target)
+        _set_mission_status(session, state, mission_id, target)
 
 
-async def _set_mission_status(
-    session: AsyncSession, state: _Tick, mission_id: uuid.UUID, target: str
-) -> None:
-    mission = await session.get(Mission, mission_id)
+def _set_mission_status(session: Session, state: _Tick, mission_id: uuid.UUID, target: str) -> None:
+    mission = session.get(Mission, mission_id)
     if mission is None or mission.status == target or not MISSION.can(mission.status, target):
         return
     transition(MISSION, mission.status, target)
@@ -612,25 +622,25 @@ def _failure_summary(counts: dict[str, int]) -> str:
     return "steps did not all succeed: " + ", ".join(parts)
 
 
-async def _claim(
-    session: AsyncSession,
+def _claim(
+    session: Session,
     state: _Tick,
     worker: str,
     capacity: int,
     lease_s: float,
     dags: DagCache,
 ) -> list[ClaimedStep]:
-    rows = await repo.read_claimable(session, now=state.now, limit=capacity)
+    rows = repo.read_claimable(session, now=state.now, limit=capacity)
     if not rows:
         return []
     limits: dict[uuid.UUID, int] = {}
     for row in rows:
-        dag = await dags.get(session, row.workflow_id)
+        dag = dags.get(session, row.workflow_id)
         if dag.max_concurrency:
             limits[row.run_id] = dag.max_concurrency
-    running = await repo.count_running_by_run(session, run_ids=list(limits)) if limits else {}
+    running = repo.count_running_by_run(session, run_ids=list(limits)) if limits else {}
     capped = {row.run_id for row in rows if row.budget_micros is not None}
-    reserved = await repo.reserved_by_run(session, run_ids=capped) if capped else {}
+    reserved = repo.reserved_by_run(session, run_ids=capped) if capped else {}
     exhausted: dict[uuid.UUID, Any] = {}
     expires = state.now + timedelta(seconds=lease_s)
     claimed: list[ClaimedStep] = []
@@ -653,7 +663,7 @@ async def _claim(
                 exhausted[row.run_id] = row
                 continue
             reserved[row.run_id] = held + row.estimate_micros
-        dag = await dags.get(session, row.workflow_id)
+        dag = dags.get(session, row.workflow_id)
         transition(STEP_RUN, "queued", "running")
         token = uuid.uuid4()
         updates.append(
@@ -684,7 +694,7 @@ async def _claim(
         state.events.append(
             _step_event(ev.STEP_STARTED, row, "running", row.attempt, worker=worker)
         )
-    await repo.update_steps_by_id(
+    repo.update_steps_by_id(
         session,
         rows=updates,
         columns=[
@@ -697,20 +707,20 @@ async def _claim(
         ],
     )
     for row in exhausted.values():
-        await _halt_for_budget(session, state, row, reserved.get(row.run_id, 0))
+        _halt_for_budget(session, state, row, reserved.get(row.run_id, 0))
     return claimed
 
 
-async def _halt_for_budget(session: AsyncSession, state: _Tick, row: Any, reserved: int) -> None:
+def _halt_for_budget(session: Session, state: _Tick, row: Any, reserved: int) -> None:
     """Stop a run whose next step would pass its cap: fail it, cancel what has not started.
 
     While other steps of the run are still running, it only holds dispatch back: their spend
     is not known yet, and the run ends when they report.
     """
-    run = await repo.read_run(session, run_id=row.run_id)
+    run = repo.read_run(session, run_id=row.run_id)
     if run is None or run.status != "running":
         return
-    steps = await repo.read_step_runs(session, run_id=row.run_id)
+    steps = repo.read_step_runs(session, run_id=row.run_id)
     if any(s.status == "running" for s in steps):
         return
     error = (
@@ -762,7 +772,7 @@ async def _halt_for_budget(session: AsyncSession, state: _Tick, row: Any, reserv
         )
     )
     if row.mission_id is not None:
-        await _set_mission_status(session, state, row.mission_id, "failed")
+        _set_mission_status(session, state, row.mission_id, "failed")
 
 
 __all__ = [

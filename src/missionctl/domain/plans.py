@@ -1,0 +1,274 @@
+"""Plan rules that a JSON Schema cannot express, checked before a plan is stored.
+
+A plan (``missionctl.schemas.plans.PlanDraft``, or anything shaped like it) is valid when:
+
+- it has between :data:`MIN_TASKS` and :data:`MAX_TASKS` tasks;
+- requirement keys are unique;
+- its tasks form a DAG: unique keys, every dependency an existing task, no cycles (the rules of
+  :func:`missionctl.domain.dag.validate_dag`, with fields named ``tasks.<i>.…``);
+- every ``traces`` entry of a task is the key of an existing requirement;
+- phase keys are unique, every ``task_keys`` entry of a phase is an existing task, and no task
+  is in more than one phase (a task in no phase is allowed).
+
+:func:`validate_plan` reports every problem at once, each naming the offending field by its
+position (``tasks.3.traces.0``, ``phases.1.task_keys.2``), so a person or an LLM repair prompt
+can fix them all in one pass. This module is pure: it reads any object with the attributes of
+the protocols below (a Pydantic model, an ORM row, or the frozen dataclasses defined here).
+"""
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from missionctl.domain.dag import Node, validate_dag
+from missionctl.errors import Problem, ValidationFailed
+
+__all__ = [
+    "MAX_TASKS",
+    "MIN_TASKS",
+    "PhaseLike",
+    "PlanLike",
+    "PlanShape",
+    "RequirementLike",
+    "TaskLike",
+    "ensure_valid_plan",
+    "validate_plan",
+]
+
+MIN_TASKS = 4
+"""Fewest tasks a plan may have (mirrored by ``schemas.plans.MIN_TASKS``)."""
+
+MAX_TASKS = 20
+"""Most tasks a plan may have (mirrored by ``schemas.plans.MAX_TASKS``)."""
+
+
+class TaskLike(Protocol):
+    """A plan task as the plan rules see it."""
+
+    @property
+    def key(self) -> str:
+        """The task's key, unique within its plan."""
+        ...
+
+    @property
+    def depends_on(self) -> Sequence[str]:
+        """Keys of the tasks that must finish first."""
+        ...
+
+    @property
+    def traces(self) -> Sequence[str]:
+        """Keys of the requirements this task serves."""
+        ...
+
+
+class RequirementLike(Protocol):
+    """A plan requirement as the plan rules see it."""
+
+    @property
+    def key(self) -> str:
+        """The requirement's key (``R1``, ``R2``, …), unique within its plan."""
+        ...
+
+
+class PhaseLike(Protocol):
+    """A plan phase as the plan rules see it."""
+
+    @property
+    def key(self) -> str:
+        """The phase's key, unique within its plan."""
+        ...
+
+    @property
+    def task_keys(self) -> Sequence[str]:
+        """Keys of the tasks delivered in this phase."""
+        ...
+
+
+class PlanLike(Protocol):
+    """A plan as the plan rules see it."""
+
+    @property
+    def requirements(self) -> Sequence[RequirementLike]:
+        """The plan's requirements, in order."""
+        ...
+
+    @property
+    def phases(self) -> Sequence[PhaseLike]:
+        """The plan's phases, in order."""
+        ...
+
+    @property
+    def tasks(self) -> Sequence[TaskLike]:
+        """The plan's tasks, in order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TaskShape:
+    """A plain :class:`TaskLike`."""
+
+    key: str
+    depends_on: Sequence[str] = ()
+    traces: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementShape:
+    """A plain :class:`RequirementLike`."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseShape:
+    """A plain :class:`PhaseLike`."""
+
+    key: str
+    task_keys: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanShape:
+    """A plain :class:`PlanLike`, handy for tests and for plans read from storage."""
+
+    requirements: Sequence[RequirementShape] = ()
+    phases: Sequence[PhaseShape] = ()
+    tasks: Sequence[TaskShape] = ()
+
+
+def validate_plan(plan: PlanLike) -> list[Problem]:
+    """Return every semantic problem of ``plan``, or ``[]`` when it may be stored.
+
+    Problems come in this order, each group in input order:
+
+    1. Task count (field ``tasks``) outside :data:`MIN_TASKS`..:data:`MAX_TASKS`.
+    2. Duplicate requirement keys (``requirements.<i>.key``), once per repeat.
+    3. Task DAG problems from :func:`~missionctl.domain.dag.validate_dag` with
+       ``field_prefix="tasks"``: duplicate keys (``tasks.<i>.id``), unknown dependencies and
+       self-dependencies (``tasks.<i>.depends_on``), then cycles written in execution order
+       (``dependency cycle: a → b → a``).
+    4. Traces to unknown requirements (``tasks.<i>.traces.<j>``), with a close-match hint.
+    5. Duplicate phase keys (``phases.<i>.key``); unknown tasks in a phase and tasks already
+       placed in an earlier phase (``phases.<i>.task_keys.<j>``).
+
+    Args:
+        plan: The plan to check; only keys and references are read.
+
+    Returns:
+        The problems found, deterministic for a given input.
+    """
+    problems: list[Problem] = []
+    tasks = list(plan.tasks)
+    if not MIN_TASKS <= len(tasks) <= MAX_TASKS:
+        problems.append(
+            Problem(
+                field="tasks",
+                message=(
+                    f"a plan needs {MIN_TASKS} to {MAX_TASKS} tasks; this one has {len(tasks)}"
+                ),
+            )
+        )
+
+    requirement_index: dict[str, int] = {}
+    for index, requirement in enumerate(plan.requirements):
+        first = requirement_index.setdefault(requirement.key, index)
+        if first != index:
+            problems.append(
+                Problem(
+                    field=f"requirements.{index}.key",
+                    message=(
+                        f"requirement key '{requirement.key}' is already used by "
+                        f"requirements.{first}; requirement keys must be unique"
+                    ),
+                )
+            )
+
+    problems.extend(
+        validate_dag([Node(task.key, task.depends_on) for task in tasks], field_prefix="tasks")
+    )
+
+    known_requirements = list(requirement_index)
+    for index, task in enumerate(tasks):
+        for position, trace in enumerate(task.traces):
+            if trace not in requirement_index:
+                problems.append(
+                    Problem(
+                        field=f"tasks.{index}.traces.{position}",
+                        message=_unknown(
+                            f"task '{task.key}' traces requirement '{trace}'",
+                            trace,
+                            known_requirements,
+                        ),
+                    )
+                )
+
+    problems.extend(_phase_problems(plan.phases, [task.key for task in tasks]))
+    return problems
+
+
+def ensure_valid_plan(plan: PlanLike) -> None:
+    """Check ``plan`` with :func:`validate_plan`.
+
+    Raises:
+        ValidationFailed: With every problem found, if there is any.
+    """
+    problems = validate_plan(plan)
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _phase_problems(phases: Sequence[PhaseLike], task_keys: Sequence[str]) -> list[Problem]:
+    """Duplicate phase keys, unknown phase members, and tasks placed in two phases."""
+    problems: list[Problem] = []
+    known_tasks = list(dict.fromkeys(task_keys))
+    task_set = set(known_tasks)
+    phase_index: dict[str, int] = {}
+    placed: dict[str, int] = {}  # task key -> index of the first phase holding it
+    for index, phase in enumerate(phases):
+        first = phase_index.setdefault(phase.key, index)
+        if first != index:
+            problems.append(
+                Problem(
+                    field=f"phases.{index}.key",
+                    message=(
+                        f"phase key '{phase.key}' is already used by phases.{first}; "
+                        "phase keys must be unique"
+                    ),
+                )
+            )
+        for position, task_key in enumerate(phase.task_keys):
+            field = f"phases.{index}.task_keys.{position}"
+            if task_key not in task_set:
+                problems.append(
+                    Problem(
+                        field=field,
+                        message=_unknown(
+                            f"phase '{phase.key}' lists task '{task_key}'", task_key, known_tasks
+                        ),
+                    )
+                )
+                continue
+            holder = placed.setdefault(task_key, index)
+            if holder == index and phase.task_keys.index(task_key) == position:
+                continue
+            where = "this phase" if holder == index else f"phase '{phases[holder].key}'"
+            problems.append(
+                Problem(
+                    field=field,
+                    message=(
+                        f"task '{task_key}' is already in {where} (phases.{holder}); "
+                        "a task belongs to at most one phase"
+                    ),
+                )
+            )
+    return problems
+
+
+def _unknown(subject: str, value: str, known: Sequence[str]) -> str:
+    """``"<subject>, which does not exist"`` plus a did-you-mean hint when one is close."""
+    message = f"{subject}, which does not exist"
+    close = difflib.get_close_matches(value, list(known), n=1)
+    if close:
+        message += f"; did you mean '{close[0]}'?"
+    return message

@@ -1,0 +1,80 @@
+"""Plan → workflow: each task of a plan becomes one step of a workflow."""
+
+from decimal import Decimal
+from typing import Literal
+
+from missionctl.domain.dag import ensure_valid_dag
+from missionctl.domain.plans import ensure_valid_plan
+from missionctl.planning.base import LOCAL_SOURCE
+from missionctl.planning.workflow_spec import DEFAULT_TIMEOUT_S, RetrySpec, StepSpec, WorkflowSpec
+from missionctl.schemas.plans import PlanDraft
+
+__all__ = ["AgentKind", "agent_kind_for", "compile_plan"]
+
+AgentKind = Literal["builtin", "llm"]
+
+_NAME_MAX_CHARS = 200
+
+
+def agent_kind_for(source: str) -> AgentKind:
+    """The agent kind that runs a plan's steps: built-in specialists for local plans."""
+    return "builtin" if source == LOCAL_SOURCE else "llm"
+
+
+def compile_plan(
+    draft: PlanDraft,
+    *,
+    mission_title: str,
+    agent_kind: AgentKind = "builtin",
+    budget_usd: Decimal | None = None,
+    max_concurrency: int | None = None,
+) -> WorkflowSpec:
+    """Compile ``draft`` into a workflow with one step per task, in task order.
+
+    Each step gets ``id`` = the task key, ``agent`` = ``"<agent_kind>:<role>"``, the task's
+    dependencies, risk tier and token estimate, ``inputs`` = the task's title, description,
+    acceptance criteria, expected artifacts and role, a timeout of 600 s and a retry policy
+    of 2 attempts with 1 s backoff.
+
+    Args:
+        draft: A plan; it is checked with ``validate_plan`` first.
+        mission_title: Becomes the workflow name (cut to 200 characters).
+        agent_kind: ``"builtin"`` for plans from the local planner, ``"llm"`` otherwise (see
+            :func:`agent_kind_for`).
+        budget_usd: Spending cap copied to the workflow, if any.
+        max_concurrency: Limit on steps running at once, if any.
+
+    Returns:
+        A workflow whose steps form a valid DAG.
+
+    Raises:
+        ValidationFailed: The plan breaks the plan rules (fields ``tasks.<i>.…``).
+    """
+    ensure_valid_plan(draft)
+    steps = [
+        StepSpec(
+            id=task.key,
+            agent=f"{agent_kind}:{task.role}",
+            inputs={
+                "title": task.title,
+                "description": task.description,
+                "acceptance": list(task.acceptance),
+                "expected_artifacts": list(task.expected_artifacts),
+                "role": task.role,
+            },
+            depends_on=list(task.depends_on),
+            risk_tier=task.risk_tier,
+            estimate_tokens=task.estimate_tokens,
+            timeout_s=DEFAULT_TIMEOUT_S,
+            retry=RetrySpec(max_attempts=2, backoff_s=1.0),
+        )
+        for task in draft.tasks
+    ]
+    name = " ".join(mission_title.split()) or "Mission plan"
+    if len(name) > _NAME_MAX_CHARS:
+        name = name[: _NAME_MAX_CHARS - 1].rstrip() + "…"
+    spec = WorkflowSpec(
+        name=name, steps=steps, max_concurrency=max_concurrency, budget_usd=budget_usd
+    )
+    ensure_valid_dag(spec.steps)
+    return spec

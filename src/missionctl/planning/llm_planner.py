@@ -1,0 +1,113 @@
+"""The LLM planner: a model writes the plan, the plan rules judge it.
+
+The model's reply is first held to the ``PlanDraft`` JSON Schema by the LLM client (which
+repairs malformed replies itself), then to the semantic rules of
+:func:`missionctl.domain.plans.validate_plan`. A plan that breaks those rules is sent back
+with every problem listed; a plan still invalid when the repair budget is spent is refused
+with :class:`PlanRejected`, so nothing invalid is ever returned or stored.
+"""
+
+from collections.abc import Sequence
+
+from missionctl.domain.plans import validate_plan
+from missionctl.errors import Problem, ValidationFailed
+from missionctl.llm.protocol import LLMClient, LLMUsage
+from missionctl.planning.base import PlannerResult, PlanningInput
+from missionctl.planning.prompts import (
+    PLANNER_PROMPT_VERSION,
+    PLANNER_SCHEMA_NAME,
+    PLANNER_SYSTEM_PROMPT,
+    planner_repair_prompt,
+    planner_user_prompt,
+)
+from missionctl.schemas.plans import PlanDraft
+
+__all__ = ["LLMPlanner", "PlanRejected"]
+
+
+class PlanRejected(ValidationFailed):
+    """The model's plan still broke the plan rules when the repair budget ran out.
+
+    Attributes:
+        problems: Every problem of the last plan the model returned.
+        usage: Tokens spent on all the calls, so the caller can still account for them.
+        attempts: Model calls made, repairs included.
+        model: The model that wrote the plans.
+    """
+
+    def __init__(
+        self, problems: Sequence[Problem], *, usage: LLMUsage, attempts: int, model: str
+    ) -> None:
+        super().__init__(problems)
+        self.usage = usage
+        self.attempts = attempts
+        self.model = model
+
+
+class LLMPlanner:
+    """A :class:`~missionctl.planning.base.Planner` backed by an :class:`LLMClient`.
+
+    Args:
+        client: The structured-output client of the configured model.
+        max_repairs: Total repair budget, shared by schema repairs (done inside the client)
+            and semantic repairs (done here): at most ``1 + max_repairs`` model calls per plan.
+
+    Raises:
+        ValueError: ``max_repairs`` is negative.
+    """
+
+    def __init__(self, client: LLMClient, max_repairs: int = 2) -> None:
+        if max_repairs < 0:
+            raise ValueError("max_repairs must be zero or more")
+        self._client = client
+        self._max_repairs = max_repairs
+
+    async def plan(self, mission: PlanningInput) -> PlannerResult:
+        """Ask the model for a plan of ``mission`` and return it once it passes the rules.
+
+        The first call sends the planner prompt. If the plan breaks the plan rules (a cycle,
+        an unknown dependency or trace, …) and repair budget is left, the next call sends the
+        mission again with the previous plan and every problem listed. Each call's own schema
+        repairs (``attempts - 1``) count against the same budget.
+
+        Returns:
+            The valid plan, ``source`` = the model name, the usage and attempts of every
+            call, and ``prompt_version`` = :data:`PLANNER_PROMPT_VERSION`.
+
+        Raises:
+            PlanRejected: (a :class:`~missionctl.errors.ValidationFailed`) the last plan still
+                broke the rules when the budget ran out; it lists every problem.
+            missionctl.errors.LLMOutputInvalid: a reply broke the JSON Schema after the
+                client's repairs.
+            missionctl.errors.LLMUnavailable: the endpoint kept failing.
+            asyncio.CancelledError: propagated unchanged if the caller cancels; nothing is
+                returned or stored.
+        """
+        remaining = self._max_repairs
+        usage = LLMUsage()
+        attempts = 0
+        user = planner_user_prompt(mission)
+        while True:
+            result = await self._client.generate_structured(
+                system=PLANNER_SYSTEM_PROMPT,
+                user=user,
+                output_model=PlanDraft,
+                schema_name=PLANNER_SCHEMA_NAME,
+                max_repairs=remaining,
+            )
+            usage += result.usage
+            attempts += result.attempts
+            remaining -= max(result.attempts - 1, 0)
+            problems = validate_plan(result.value)
+            if not problems:
+                return PlannerResult(
+                    draft=result.value,
+                    source=result.model,
+                    usage=usage,
+                    attempts=attempts,
+                    prompt_version=PLANNER_PROMPT_VERSION,
+                )
+            if remaining <= 0:
+                raise PlanRejected(problems, usage=usage, attempts=attempts, model=result.model)
+            remaining -= 1
+            user = planner_repair_prompt(mission, draft=result.value, problems=problems)
