@@ -65,6 +65,22 @@ class LLMSettings(BaseSettings):
         return bool(self.model)
 
 
+class EngineSettings(BaseSettings):
+    """How the execution engine works (in ``serve`` and in ``missionctl worker``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_ENGINE_", extra="forbid")
+
+    embedded: bool = Field(
+        default=True, description="Whether `missionctl serve` runs an engine in-process."
+    )
+    concurrency: int = Field(
+        default=32, ge=1, le=1000, description="Steps one engine runs at once."
+    )
+    lease_s: float = Field(default=30.0, gt=0, description="How long a claimed step is leased.")
+    heartbeat_s: float = Field(default=5.0, gt=0, description="How often leases are renewed.")
+    poll_s: float = Field(default=1.0, gt=0, description="Idle wait before looking for work.")
+
+
 class Settings(BaseSettings):
     """All settings of one Mission Control process."""
 
@@ -78,6 +94,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -127,6 +144,13 @@ class Settings(BaseSettings):
                 "MISSIONCTL_LLM_API_KEY": show(self.llm.api_key),
                 "MISSIONCTL_LLM_MODEL": show(self.llm.model) or "(local planner)",
                 "MISSIONCTL_LLM_TIMEOUT_S": str(self.llm.timeout_s),
+            },
+            "engine": {
+                "MISSIONCTL_ENGINE_EMBEDDED": str(self.engine.embedded).lower(),
+                "MISSIONCTL_ENGINE_CONCURRENCY": str(self.engine.concurrency),
+                "MISSIONCTL_ENGINE_LEASE_S": str(self.engine.lease_s),
+                "MISSIONCTL_ENGINE_HEARTBEAT_S": str(self.engine.heartbeat_s),
+                "MISSIONCTL_ENGINE_POLL_S": str(self.engine.poll_s),
             },
         }
 

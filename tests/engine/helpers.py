@@ -40,10 +40,13 @@ async def start(ctx: ServiceContext, steps: list[dict[str, Any]], **workflow: An
 
 @asynccontextmanager
 async def running_engine(
-    ctx: ServiceContext, config: EngineConfig = FAST, worker_id: str | None = None
+    ctx: ServiceContext,
+    config: EngineConfig = FAST,
+    worker_id: str | None = None,
+    agents: AgentRegistry | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine working in the background for the duration of the block."""
-    engine = Engine(ctx, AgentRegistry(), config=config, worker_id=worker_id)
+    engine = Engine(ctx, agents or AgentRegistry(), config=config, worker_id=worker_id)
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     try:

@@ -68,7 +68,13 @@ class AgentError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class StepContext:
-    """Everything an agent may use for one attempt of one step."""
+    """Everything an agent may use for one attempt of one step.
+
+    The loaders read lazily (most agents need none of them): ``load_upstream_outputs`` gives
+    the outputs of the step's dependencies by step id; ``load_mission`` the mission
+    (``MissionRead`` as JSON) and ``load_plan`` its newest plan (``PlanRead`` as JSON), both
+    ``None`` for a run without a mission.
+    """
 
     run_id: uuid.UUID
     mission_id: uuid.UUID | None
@@ -80,6 +86,7 @@ class StepContext:
     log: LogSink
     load_upstream_outputs: Callable[[], Awaitable[dict[str, dict[str, Any]]]]
     load_mission: Callable[[], Awaitable[dict[str, Any] | None]]
+    load_plan: Callable[[], Awaitable[dict[str, Any] | None]]
 
     @property
     def idempotency_key(self) -> str:

@@ -23,7 +23,7 @@ import random as random_module
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContex
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
+from missionctl.errors import NotFound
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.repositories import runs as run_repo
@@ -44,12 +45,15 @@ from missionctl.services.execution import (
     StoredArtifact,
 )
 from missionctl.services.missions import read_mission
+from missionctl.services.plans import read_plan
+from missionctl.settings import EngineSettings
 
 log = logging.getLogger(__name__)
 
 PRICE_CACHE_S = 60.0
 _WAKE_EVENTS = {ev.STEP_QUEUED, ev.RUN_STARTED, ev.STEP_RETRIED, ev.RUN_RESUMED}
 _STOP_EVENTS = {ev.RUN_CANCELED, ev.STEP_CANCELED}
+_FINISH_EVENTS = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,19 @@ class EngineConfig:
     heartbeat_s: float = 5.0
     poll_s: float = 1.0
     max_log_lines_per_tick: int = 5000
+
+    @classmethod
+    def from_settings(cls, settings: EngineSettings) -> "EngineConfig":
+        """The configuration ``MISSIONCTL_ENGINE_*`` asks for."""
+        return cls(
+            concurrency=settings.concurrency,
+            lease_s=settings.lease_s,
+            heartbeat_s=settings.heartbeat_s,
+            poll_s=settings.poll_s,
+        )
+
+
+RunFinishedHook = Callable[[uuid.UUID], Awaitable[None]]
 
 
 def default_worker_id() -> str:
@@ -79,8 +96,14 @@ class Engine:
         config: EngineConfig | None = None,
         worker_id: str | None = None,
         random: Callable[[], float] = random_module.random,
+        on_run_finished: RunFinishedHook | None = None,
     ) -> None:
-        """Create an idle engine; ``run()`` starts it."""
+        """Create an idle engine; ``run()`` starts it.
+
+        ``on_run_finished(run_id)`` is awaited (in a task of its own) after this engine records
+        the end of a run — completed, failed or canceled in this process — e.g. to write the
+        mission report. Its failures are logged, never raised.
+        """
         self.ctx = ctx
         self.agents = agents
         self.config = config or EngineConfig()
@@ -94,6 +117,8 @@ class Engine:
         self._stopping = False
         self._prices: dict[str, tuple[float, Price | None]] = {}
         self.tick_failures = 0
+        self._on_run_finished = on_run_finished
+        self._hooks: set[asyncio.Task[None]] = set()
 
     @property
     def inflight(self) -> int:
@@ -113,6 +138,8 @@ class Engine:
                 await self._loop(stop)
             finally:
                 self._stopping = True
+                if self._hooks:
+                    await asyncio.gather(*self._hooks, return_exceptions=True)
                 listener.cancel()
                 stopper.cancel()
                 await self._cancel_all()
@@ -160,9 +187,11 @@ class Engine:
             if time.monotonic() >= next_maintenance:
                 await self._maintain()
                 next_maintenance = time.monotonic() + self.config.heartbeat_s
-            if claimed or self._outcomes or self._logs:
-                await asyncio.sleep(0)  # let just-started tasks run before the next tick
-                continue
+            if self._outcomes or self._logs:
+                continue  # results arrived while we were writing: record them right away
+            # Otherwise sleep until a task finishes (or work arrives). Tasks started just now
+            # run first — they were scheduled before this wait — so fast steps finish together
+            # and their results share the next tick.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._sleep_s(next_maintenance)):
                     await self._wake.wait()
@@ -186,6 +215,8 @@ class Engine:
     async def _listen(self, subscription: Any) -> None:
         while True:
             record: EventRecord = await subscription.get()
+            if record.type in _FINISH_EVENTS and record.run_id is not None:
+                self._run_hook(record.run_id)
             if record.type in _WAKE_EVENTS:
                 self._wake.set()
             elif record.type in _STOP_EVENTS:
@@ -194,6 +225,21 @@ class Engine:
                         record.step_id is None or record.step_id == claim.step_id
                     ):
                         self._stop_step(step_run_id, record.type)
+
+    def _run_hook(self, run_id: uuid.UUID) -> None:
+        if self._on_run_finished is None:
+            return
+        hook = self._on_run_finished
+
+        async def call() -> None:
+            try:
+                await hook(run_id)
+            except Exception:
+                log.exception("run-finished hook failed for run %s", run_id)
+
+        task = asyncio.create_task(call())
+        self._hooks.add(task)
+        task.add_done_callback(self._hooks.discard)
 
     def _stop_step(self, step_run_id: uuid.UUID, why: str) -> None:
         entry = self._inflight.get(step_run_id)
@@ -316,6 +362,15 @@ class Engine:
                 mode="json"
             )
 
+        async def plan() -> dict[str, Any] | None:
+            if claim.mission_id is None:
+                return None
+            try:
+                found = await read_plan(self.ctx, mission_id=claim.mission_id)
+            except NotFound:
+                return None
+            return found.model_dump(mode="json")
+
         return StepContext(
             run_id=claim.run_id,
             mission_id=claim.mission_id,
@@ -327,4 +382,5 @@ class Engine:
             log=sink,
             load_upstream_outputs=upstream,
             load_mission=mission,
+            load_plan=plan,
         )

@@ -54,6 +54,44 @@ def compute_hash(prev_hash: str, body: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def hash_event_json(
+    prev_hash: str,
+    *,
+    seq: int,
+    ts: datetime,
+    type: str,
+    actor: str,
+    mission_id: uuid.UUID | None,
+    run_id: uuid.UUID | None,
+    step_id: str | None,
+    payload_json: str,
+) -> str:
+    """``compute_hash`` for a payload already in canonical JSON, without serialising it again.
+
+    The body's keys are fixed, so its canonical JSON is composed from its sorted keys around
+    ``payload_json``; a property test holds this equal to ``compute_hash(prev, event_body(...))``.
+    """
+
+    def text(value: object) -> str:
+        return canonical_json(value)
+
+    body = (
+        '{"actor":' + text(actor)
+        + ',"mission_id":' + text(str(mission_id) if mission_id else None)
+        + ',"payload":' + payload_json
+        + ',"run_id":' + text(str(run_id) if run_id else None)
+        + ',"seq":' + str(seq)
+        + ',"step_id":' + text(step_id)
+        + ',"ts":"' + format_ts(ts) + '"'
+        + ',"type":' + text(type)
+        + "}"
+    )  # fmt: skip
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode("ascii"))
+    digest.update(body.encode("utf-8"))
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     """Result of recomputing the chain: ``ok`` with ``count`` events, or the first break."""

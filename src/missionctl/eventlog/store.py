@@ -6,15 +6,21 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event, EventLogHead
 from missionctl.db.types import canonical_json, db_now
-from missionctl.eventlog.chain import GENESIS_HASH, ChainReport, compute_hash, event_body
+from missionctl.eventlog.chain import (
+    GENESIS_HASH,
+    ChainReport,
+    compute_hash,
+    event_body,
+    hash_event_json,
+)
 
 _PENDING_KEY = "missionctl.pending_events"
 _ACTOR = re.compile(r"^(system|(user|token|agent):[A-Za-z0-9][A-Za-z0-9._@+-]{0,150})$")
@@ -36,6 +42,8 @@ class NewEvent:
     mission_id: uuid.UUID | None = None
     run_id: uuid.UUID | None = None
     step_id: str | None = None
+    # The payload's canonical JSON, computed once by validation and reused for the hash.
+    payload_json: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _TYPE.match(self.type):
@@ -47,7 +55,7 @@ class NewEvent:
                 f"actor {self.actor!r} must be system, user:NAME, token:NAME or agent:NAME"
             )
         try:
-            canonical_json(self.payload)
+            object.__setattr__(self, "payload_json", canonical_json(self.payload))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"event payload is not JSON: {exc}") from exc
 
@@ -84,6 +92,15 @@ class EventRecord:
         )
 
 
+_events_table = cast(Table, Event.__table__)
+_INSERT_EVENTS = insert(_events_table)
+_HEAD_QUERY = (
+    select(EventLogHead.__table__.c.last_seq, EventLogHead.__table__.c.last_hash, db_now())
+    .where(EventLogHead.__table__.c.id == 1)
+    .with_for_update()
+)
+
+
 def _head_query() -> Any:
     return (
         select(EventLogHead.last_seq, EventLogHead.last_hash, db_now())
@@ -99,9 +116,10 @@ def _chain(
     records: list[EventRecord] = []
     for new in events:
         seq += 1
-        # Round-trip the payload so that what we hash is exactly what will be read back.
-        payload = json.loads(canonical_json(new.payload))
-        body = event_body(
+        # Round-trip the payload so that what subscribers get is exactly what will be read back.
+        payload = json.loads(new.payload_json)
+        digest = hash_event_json(
+            prev_hash,
             seq=seq,
             ts=now,
             type=new.type,
@@ -109,9 +127,8 @@ def _chain(
             mission_id=new.mission_id,
             run_id=new.run_id,
             step_id=new.step_id,
-            payload=payload,
+            payload_json=new.payload_json,
         )
-        digest = compute_hash(prev_hash, body)
         records.append(
             EventRecord(
                 seq=seq,
@@ -181,10 +198,12 @@ def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecor
     """``append`` for a blocking session (the engine's hot path, in a worker thread)."""
     if not events:
         return []
-    seq, prev_hash, now = session.execute(_head_query()).one()
+    # Core on the session's connection: this is the engine's hot path (ADR 0007).
+    connection = session.connection()
+    seq, prev_hash, now = connection.execute(_HEAD_QUERY).one()
     records = _chain(events, seq, prev_hash, now)
-    session.execute(insert(Event), _insert_rows(records))
-    session.execute(_head_update(records))
+    connection.execute(_INSERT_EVENTS, _insert_rows(records))
+    connection.execute(_head_update(records))
     session.info.setdefault(_PENDING_KEY, []).extend(records)
     return records
 

@@ -1,17 +1,145 @@
-"""The engine's hot-path queries: blocking, Core, batched (run in a worker thread; ADR 0007)."""
+"""The engine's hot-path queries: blocking, Core, batched (run in a worker thread; ADR 0007).
+
+They run on the session's connection with Core statements built once (module constants or
+per-shape caches), because in a tick of a few milliseconds the ORM's per-statement machinery
+and rebuilding SQL expressions would cost as much as the database work itself.
+"""
 
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select, Update
 
 from missionctl.db.models import Mission, Run, StepRun, Workflow
 from missionctl.repositories.runs import ACTIVE_STEP_STATUSES, select_step_runs
 
 __all__ = ["ACTIVE_STEP_STATUSES"]
+
+_steps = cast(Table, StepRun.__table__)
+_runs = cast(Table, Run.__table__)
+_missions = cast(Table, Mission.__table__)
+
+_LOCK_STEP_RUNS = (
+    select(
+        _steps.c.id,
+        _steps.c.run_id,
+        _steps.c.step_id,
+        _steps.c.status,
+        _steps.c.attempt,
+        _steps.c.lease_token,
+        _runs.c.workflow_id,
+        _runs.c.mission_id,
+    )
+    .join(_runs, _runs.c.id == _steps.c.run_id)
+    .where(_steps.c.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update(of=_steps)
+)
+_STEP_STATUSES = select(_steps.c.step_id, _steps.c.status).where(
+    _steps.c.run_id == bindparam("run_id"),
+    _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),
+)
+_COUNT_BY_STATUS = (
+    select(_steps.c.status, func.count())
+    .where(_steps.c.run_id == bindparam("run_id"))
+    .group_by(_steps.c.status)
+)
+_RUN_USAGE = (
+    update(_runs)
+    .where(_runs.c.id == bindparam("_id"))
+    .values(
+        spent_micros=_runs.c.spent_micros + bindparam("micros"),
+        input_tokens=_runs.c.input_tokens + bindparam("tokens_in"),
+        output_tokens=_runs.c.output_tokens + bindparam("tokens_out"),
+    )
+)
+_MISSION_USAGE = (
+    update(_missions)
+    .where(_missions.c.id == bindparam("_id"))
+    .values(
+        spent_micros=_missions.c.spent_micros + bindparam("micros"),
+        input_tokens=_missions.c.input_tokens + bindparam("tokens_in"),
+        output_tokens=_missions.c.output_tokens + bindparam("tokens_out"),
+    )
+)
+_RUNNING_BY_RUN = (
+    select(_steps.c.run_id, func.count())
+    .where(_steps.c.run_id.in_(bindparam("run_ids", expanding=True)), _steps.c.status == "running")
+    .group_by(_steps.c.run_id)
+)
+_RESERVED_BY_RUN = (
+    select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.estimate_micros), 0))
+    .where(_steps.c.run_id.in_(bindparam("run_ids", expanding=True)), _steps.c.status == "running")
+    .group_by(_steps.c.run_id)
+)
+_EXPIRED_LEASES = (
+    select(_steps.c.id, _steps.c.attempt, _steps.c.lease_token, _steps.c.lease_owner)
+    .where(
+        and_(
+            _steps.c.status == "running",
+            _steps.c.lease_expires_at.is_not(None),
+            _steps.c.lease_expires_at < bindparam("now"),
+        )
+    )
+    .limit(500)
+    .with_for_update(skip_locked=True)
+)
+_HELD_LEASES = select(_steps.c.id, _steps.c.lease_token).where(
+    _steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == "running"
+)
+
+
+@cache
+def _update_by_id(columns: tuple[str, ...]) -> Update:
+    return (
+        update(_steps)
+        .where(_steps.c.id == bindparam("_id"))
+        .values({column: bindparam(f"v_{column}") for column in columns})
+    )
+
+
+@cache
+def _update_by_step_id(columns: tuple[str, ...]) -> Update:
+    return (
+        update(_steps)
+        .where(
+            _steps.c.run_id == bindparam("w_run_id"),
+            _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
+        )
+        .values({column: bindparam(f"v_{column}") for column in columns})
+    )
+
+
+@cache
+def _claimable(limit: int) -> Select[Any]:
+    return (
+        select(
+            _steps.c.id,
+            _steps.c.run_id,
+            _steps.c.step_id,
+            _steps.c.attempt,
+            _steps.c.agent,
+            _steps.c.inputs,
+            _steps.c.estimate_micros,
+            _runs.c.workflow_id,
+            _runs.c.mission_id,
+            _runs.c.budget_micros,
+            _runs.c.spent_micros,
+        )
+        .join(_runs, _runs.c.id == _steps.c.run_id)
+        .where(
+            _steps.c.status == "queued",
+            or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
+            _runs.c.status == "running",
+        )
+        .order_by(_steps.c.queued_at, _steps.c.id)
+        .limit(limit)
+        .with_for_update(of=_steps, skip_locked=True)
+    )
 
 
 def read_run(session: Session, *, run_id: uuid.UUID) -> Run | None:
@@ -25,72 +153,41 @@ def read_workflow(session: Session, *, workflow_id: uuid.UUID) -> Workflow | Non
 
 
 def read_step_runs(session: Session, *, run_id: uuid.UUID) -> list[StepRun]:
-    """Every step run of a run, in definition order."""
+    """Every step run of a run, in definition order (ORM objects, for the rare paths)."""
     return list(session.scalars(select_step_runs(run_id)).all())
 
 
 def lock_step_runs(session: Session, *, step_run_ids: Collection[uuid.UUID]) -> Sequence[Any]:
     """Lock and read the rows a batch of results refers to, with their run's workflow."""
-    query = (
-        select(
-            StepRun.id,
-            StepRun.run_id,
-            StepRun.step_id,
-            StepRun.status,
-            StepRun.attempt,
-            StepRun.lease_token,
-            Run.workflow_id,
-            Run.mission_id,
-        )
-        .join(Run, Run.id == StepRun.run_id)
-        .where(StepRun.id.in_(step_run_ids))
-        .with_for_update(of=StepRun)
-    )
-    return session.execute(query).all()
+    return session.connection().execute(_LOCK_STEP_RUNS, {"ids": list(step_run_ids)}).all()
 
 
 def read_step_statuses(
     session: Session, *, run_id: uuid.UUID, step_ids: Collection[str]
 ) -> dict[str, str]:
     """``step_id → status`` for the given steps of a run."""
-    rows = session.execute(
-        select(StepRun.step_id, StepRun.status).where(
-            StepRun.run_id == run_id, StepRun.step_id.in_(step_ids)
-        )
+    rows = session.connection().execute(
+        _STEP_STATUSES, {"run_id": run_id, "step_ids": list(step_ids)}
     )
     return {row.step_id: row.status for row in rows}
 
 
 def count_steps_by_status(session: Session, *, run_id: uuid.UUID) -> dict[str, int]:
     """How many of a run's steps are in each status."""
-    rows = session.execute(
-        select(StepRun.status, func.count())
-        .where(StepRun.run_id == run_id)
-        .group_by(StepRun.status)
-    )
+    rows = session.connection().execute(_COUNT_BY_STATUS, {"run_id": run_id})
     return {status: int(count) for status, count in rows.all()}
 
 
 def update_steps_by_id(
     session: Session, *, rows: Sequence[dict[str, Any]], columns: Sequence[str]
 ) -> None:
-    """Set ``columns`` on each step run ``rows[i]["_id"]`` — one Core executemany.
-
-    Core on the table (not the ORM's bulk mode): this is the hot path; ORM readers use
-    ``populate_existing``.
-    """
+    """Set ``columns`` on each step run ``rows[i]["_id"]`` — one executemany."""
     if not rows:
         return
-    table = cast(Table, StepRun.__table__)
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values({column: bindparam(f"v_{column}") for column in columns})
-    )
     params = [
         {"_id": row["_id"], **{f"v_{column}": row[column] for column in columns}} for row in rows
     ]
-    session.execute(statement, params)
+    session.connection().execute(_update_by_id(tuple(columns)), params)
 
 
 def update_steps_by_step_id(
@@ -99,27 +196,41 @@ def update_steps_by_step_id(
     """Set ``values`` on the named steps of a run."""
     if not step_ids:
         return
-    session.execute(
-        update(StepRun)
-        .where(StepRun.run_id == run_id, StepRun.step_id.in_(step_ids))
-        .values(values),
-        execution_options={"synchronize_session": False},
+    params: dict[str, Any] = {"w_run_id": run_id, "w_step_ids": list(step_ids)}
+    params.update({f"v_{column}": value for column, value in values.items()})
+    session.connection().execute(_update_by_step_id(tuple(values)), params)
+
+
+@cache
+def _queue_waiting(columns: tuple[str, ...]) -> Update:
+    return (
+        update(_steps)
+        .where(
+            _steps.c.run_id == bindparam("w_run_id"),
+            _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
+            _steps.c.status == "waiting",
+        )
+        .values({column: bindparam(f"v_{column}") for column in columns})
     )
+
+
+def queue_waiting_steps(
+    session: Session, *, run_id: uuid.UUID, step_ids: Collection[str], values: dict[str, Any]
+) -> int:
+    """Set ``values`` on those of the named steps that are ``waiting``; returns how many."""
+    params: dict[str, Any] = {"w_run_id": run_id, "w_step_ids": list(step_ids)}
+    params.update({f"v_{column}": value for column, value in values.items()})
+    result = session.connection().execute(_queue_waiting(tuple(values)), params)
+    return int(result.rowcount)
 
 
 def add_run_usage(
     session: Session, *, run_id: uuid.UUID, micros: int, input_tokens: int, output_tokens: int
 ) -> None:
     """Add spending to a run."""
-    session.execute(
-        update(Run)
-        .where(Run.id == run_id)
-        .values(
-            spent_micros=Run.spent_micros + micros,
-            input_tokens=Run.input_tokens + input_tokens,
-            output_tokens=Run.output_tokens + output_tokens,
-        ),
-        execution_options={"synchronize_session": False},
+    session.connection().execute(
+        _RUN_USAGE,
+        {"_id": run_id, "micros": micros, "tokens_in": input_tokens, "tokens_out": output_tokens},
     )
 
 
@@ -127,15 +238,14 @@ def add_mission_usage(
     session: Session, *, mission_id: uuid.UUID, micros: int, input_tokens: int, output_tokens: int
 ) -> None:
     """Add spending to a mission."""
-    session.execute(
-        update(Mission)
-        .where(Mission.id == mission_id)
-        .values(
-            spent_micros=Mission.spent_micros + micros,
-            input_tokens=Mission.input_tokens + input_tokens,
-            output_tokens=Mission.output_tokens + output_tokens,
-        ),
-        execution_options={"synchronize_session": False},
+    session.connection().execute(
+        _MISSION_USAGE,
+        {
+            "_id": mission_id,
+            "micros": micros,
+            "tokens_in": input_tokens,
+            "tokens_out": output_tokens,
+        },
     )
 
 
@@ -145,70 +255,26 @@ def read_claimable(session: Session, *, now: datetime, limit: int) -> Sequence[A
     On PostgreSQL rows another worker is claiming are skipped (``SKIP LOCKED``), so workers
     never wait on each other; on SQLite the write lock already serialises claimers.
     """
-    query = (
-        select(
-            StepRun.id,
-            StepRun.run_id,
-            StepRun.step_id,
-            StepRun.attempt,
-            StepRun.agent,
-            StepRun.inputs,
-            StepRun.estimate_micros,
-            Run.workflow_id,
-            Run.mission_id,
-            Run.budget_micros,
-            Run.spent_micros,
-        )
-        .join(Run, Run.id == StepRun.run_id)
-        .where(
-            StepRun.status == "queued",
-            or_(StepRun.not_before.is_(None), StepRun.not_before <= now),
-            Run.status == "running",
-        )
-        .order_by(StepRun.queued_at, StepRun.id)
-        .limit(limit)
-        .with_for_update(of=StepRun, skip_locked=True)
-    )
-    return session.execute(query).all()
+    return session.connection().execute(_claimable(limit), {"now": now}).all()
 
 
 def count_running_by_run(
     session: Session, *, run_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """Running steps per run."""
-    rows = session.execute(
-        select(StepRun.run_id, func.count())
-        .where(StepRun.run_id.in_(run_ids), StepRun.status == "running")
-        .group_by(StepRun.run_id)
-    )
+    rows = session.connection().execute(_RUNNING_BY_RUN, {"run_ids": list(run_ids)})
     return {run_id: int(count) for run_id, count in rows.all()}
 
 
 def reserved_by_run(session: Session, *, run_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
     """The estimates of running steps per run: money promised but not yet spent."""
-    rows = session.execute(
-        select(StepRun.run_id, func.coalesce(func.sum(StepRun.estimate_micros), 0))
-        .where(StepRun.run_id.in_(run_ids), StepRun.status == "running")
-        .group_by(StepRun.run_id)
-    )
+    rows = session.connection().execute(_RESERVED_BY_RUN, {"run_ids": list(run_ids)})
     return {run_id: int(total) for run_id, total in rows.all()}
 
 
-def read_expired_leases(session: Session, *, now: datetime, limit: int = 500) -> Sequence[Any]:
+def read_expired_leases(session: Session, *, now: datetime) -> Sequence[Any]:
     """Running steps whose lease ran out (their worker stopped heartbeating), locked."""
-    query = (
-        select(StepRun.id, StepRun.attempt, StepRun.lease_token, StepRun.lease_owner)
-        .where(
-            and_(
-                StepRun.status == "running",
-                StepRun.lease_expires_at.is_not(None),
-                StepRun.lease_expires_at < now,
-            )
-        )
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return session.execute(query).all()
+    return session.connection().execute(_EXPIRED_LEASES, {"now": now}).all()
 
 
 def read_held_leases(
@@ -218,9 +284,5 @@ def read_held_leases(
     if not leases:
         return set()
     tokens = dict(leases)
-    rows = session.execute(
-        select(StepRun.id, StepRun.lease_token).where(
-            StepRun.id.in_(tokens), StepRun.status == "running"
-        )
-    )
+    rows = session.connection().execute(_HELD_LEASES, {"ids": list(tokens)})
     return {step_id for step_id, token in rows.all() if tokens.get(step_id) == token}

@@ -499,28 +499,51 @@ def _promote_dependents(
     finished: Sequence[str],
     dags: DagCache,
 ) -> None:
-    """Queue every dependent of ``finished`` whose dependencies have all succeeded or skipped."""
+    """Queue every dependent of ``finished`` whose dependencies have all succeeded or skipped.
+
+    Fast path: when every dependency of every candidate succeeded in this tick, a guarded
+    ``UPDATE … WHERE status = 'waiting'`` queues them without reading statuses first; if its
+    row count shows that some candidate was not waiting, the careful path below reads them.
+    """
     dag = dags.get(session, state.run_workflows[run_id])
-    candidates = {child for step in finished for child in dag.dependents[step]}
+    done_now = set(finished)
+    candidates = [c for c in dag.order if c in {d for s in finished for d in dag.dependents[s]}]
     if not candidates:
         return
-    needed = candidates | {dep for c in candidates for dep in dag.steps[c].depends_on}
+    mission_id = state.touched_runs.get(run_id)
+    values = {"status": "queued", "queued_at": state.now}
+    if all(set(dag.steps[c].depends_on) <= done_now for c in candidates):
+        updated = repo.queue_waiting_steps(
+            session, run_id=run_id, step_ids=candidates, values=values
+        )
+        if updated == len(candidates):
+            _queued_events(state, run_id, mission_id, candidates)
+            return
+        # Some candidate was not waiting (canceled, say): report the ones this update queued.
+        statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=candidates)
+        _queued_events(
+            state, run_id, mission_id, [c for c in candidates if statuses.get(c) == "queued"]
+        )
+        return
+    needed = set(candidates) | {dep for c in candidates for dep in dag.steps[c].depends_on}
     statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=needed)
     ready = [
         c
-        for c in dag.order
-        if c in candidates
-        and statuses.get(c) == "waiting"
+        for c in candidates
+        if statuses.get(c) == "waiting"
         and all(statuses.get(d) in ("succeeded", "skipped") for d in dag.steps[c].depends_on)
     ]
     if not ready:
         return
-    mission_id = state.touched_runs.get(run_id)
+    repo.update_steps_by_step_id(session, run_id=run_id, step_ids=ready, values=values)
+    _queued_events(state, run_id, mission_id, ready)
+
+
+def _queued_events(
+    state: _Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None, step_ids: Sequence[str]
+) -> None:
     state.progressing_runs.add(run_id)
-    repo.update_steps_by_step_id(
-        session, run_id=run_id, step_ids=ready, values={"status": "queued", "queued_at": state.now}
-    )
-    for step_id in ready:
+    for step_id in step_ids:
         transition(STEP_RUN, "waiting", "queued")
         state.events.append(
             NewEvent(

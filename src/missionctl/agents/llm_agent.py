@@ -1,0 +1,167 @@
+"""The ``llm`` agent: a specialist role played by a model.
+
+Prompt contract ``executor/1``: role prompt + mission goal and constraints + the task + the
+plan's summary and requirements + the outputs of upstream steps → ``SpecialistOutput`` (summary,
+artifacts, log lines, risks, next steps), validated and repaired like the planner's output.
+"""
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
+from missionctl.errors import LLMOutputInvalid, LLMUnavailable
+from missionctl.llm import LLMClient
+
+EXECUTOR_PROMPT_VERSION = "executor/1"
+_UPSTREAM_CHARS = 4000
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_MEDIA = {"markdown": "text/markdown", "json": "application/json", "diff": "text/x-diff"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProducedArtifact(_Strict):
+    """A document the specialist wrote."""
+
+    name: str = Field(min_length=1, max_length=120, description="File name, e.g. api-contract.md")
+    kind: Literal["markdown", "json", "diff"] = "markdown"
+    content: str = Field(min_length=1, max_length=200_000)
+
+
+class ReportedRisk(_Strict):
+    """A risk the specialist noticed."""
+
+    title: str = Field(min_length=1, max_length=300)
+    severity: Literal["low", "medium", "high", "critical"]
+    mitigation: str = Field(min_length=1, max_length=2000)
+
+
+class SpecialistOutput(_Strict):
+    """What a specialist returns for one task."""
+
+    summary: str = Field(min_length=1, max_length=4000)
+    artifacts: list[ProducedArtifact] = Field(default_factory=list, max_length=10)
+    log: list[str] = Field(default_factory=list, max_length=50)
+    risks: list[ReportedRisk] = Field(default_factory=list, max_length=20)
+    next_steps: list[str] = Field(default_factory=list, max_length=20)
+
+
+SYSTEM_PROMPT = """You are the {role} specialist on a software delivery team.
+You receive a mission (a software goal), one task of its plan, the plan's requirements and the
+results of the tasks before yours. Do the task: write the documents it expects (Markdown unless
+JSON or a diff fits better), concretely and specifically for THIS mission; no filler.
+Meet every acceptance criterion and say how in the summary. Report risks you see and next steps.
+Reply with JSON only, matching the schema you are given."""
+
+
+def _fence(text: str) -> str:
+    # User-controlled text goes inside tags it cannot close, so it stays data, not instructions.
+    return text.replace("</", "<\\/")
+
+
+def build_user_prompt(
+    mission: dict[str, Any] | None,
+    plan: dict[str, Any] | None,
+    inputs: dict[str, Any],
+    upstream: dict[str, dict[str, Any]],
+) -> str:
+    """The user message of the executor contract."""
+    parts: list[str] = []
+    if mission:
+        constraints = "\n".join(f"- {c}" for c in mission.get("constraints", [])) or "- (none)"
+        parts.append(
+            f"<mission>\nTitle: {_fence(mission['title'])}\nGoal: {_fence(mission['goal'])}\n"
+            f"Constraints:\n{_fence(constraints)}\n"
+            f"Repository context: {_fence(mission.get('repo_context') or '(none)')}\n</mission>"
+        )
+    if plan:
+        requirements = "\n".join(
+            f"- {r['key']} ({r['priority']}): {r['text']}" for r in plan.get("requirements", [])
+        )
+        parts.append(
+            f"<plan>\nSummary: {_fence(plan.get('summary', ''))}\nRequirements:\n"
+            f"{_fence(requirements)}\n</plan>"
+        )
+    acceptance = "\n".join(f"- {a}" for a in inputs.get("acceptance", []))
+    expected = ", ".join(inputs.get("expected_artifacts", [])) or "(your choice)"
+    parts.append(
+        f"<task>\nTitle: {_fence(str(inputs.get('title', '')))}\n"
+        f"Description: {_fence(str(inputs.get('description', '')))}\n"
+        f"Acceptance criteria:\n{_fence(acceptance)}\n"
+        f"Expected artifacts: {_fence(expected)}\n</task>"
+    )
+    for step_id, outputs in upstream.items():
+        summary = json.dumps(outputs, ensure_ascii=False)[:_UPSTREAM_CHARS]
+        parts.append(f'<upstream step="{step_id}">\n{_fence(summary)}\n</upstream>')
+    return "\n\n".join(parts)
+
+
+class LLMAgent:
+    """Plays one specialist ``role`` with ``client``."""
+
+    def __init__(self, client: LLMClient, role: str, *, max_repairs: int = 2) -> None:
+        """Bind the role and the client (shared by every step; it holds no per-step state)."""
+        self.client = client
+        self.role = role
+        self.max_repairs = max_repairs
+
+    async def run(self, step: StepContext) -> AgentResult:
+        """Ask the model for the task's result.
+
+        Raises:
+            AgentError: the endpoint failed after its retries (retryable), or the output still
+                broke the contract after the repairs (retryable: a new attempt may do better).
+        """
+        mission = await step.load_mission()
+        plan = await step.load_plan()
+        upstream = await step.load_upstream_outputs()
+        step.log(f"asking {self.client.model} as {self.role} ({EXECUTOR_PROMPT_VERSION})")
+        try:
+            result = await self.client.generate_structured(
+                system=SYSTEM_PROMPT.format(role=self.role),
+                user=build_user_prompt(mission, plan, dict(step.inputs), upstream),
+                output_model=SpecialistOutput,
+                schema_name="specialist_output",
+                max_repairs=self.max_repairs,
+            )
+        except LLMUnavailable as exc:
+            raise AgentError(f"model unavailable: {exc.message}", retryable=True) from None
+        except LLMOutputInvalid as exc:
+            raise AgentError(f"model output invalid: {exc.message}", retryable=True) from None
+        output = result.value
+        for line in output.log:
+            step.log(line)
+        artifacts = [
+            ArtifactOutput(
+                name=_safe_name(a.name, a.kind),
+                kind=a.kind,
+                media_type=_MEDIA[a.kind],
+                content=a.content.encode("utf-8"),
+            )
+            for a in output.artifacts
+        ]
+        return AgentResult(
+            outputs={
+                "summary": output.summary,
+                "documents": [a.name for a in artifacts],
+                "attempts": result.attempts,
+                "prompt_version": EXECUTOR_PROMPT_VERSION,
+            },
+            summary=output.summary,
+            artifacts=artifacts,
+            usage=result.usage,
+            model=result.model,
+            risks=[r.model_dump() for r in output.risks],
+            next_steps=[{"text": text} for text in output.next_steps],
+        )
+
+
+def _safe_name(name: str, kind: str) -> str:
+    base = _SAFE_NAME.sub("-", name.rsplit("/", 1)[-1]).strip(".-") or "output"
+    suffix = {"markdown": ".md", "json": ".json", "diff": ".diff"}[kind]
+    return base if base.endswith(suffix) else f"{base}{suffix}"

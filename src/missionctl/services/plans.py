@@ -1,0 +1,379 @@
+"""Plan use cases: plan a mission (a new plan version), read a plan, run a mission's plan."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Decision, Mission, NextStep, Plan, Requirement, Risk
+from missionctl.domain.budget import cost_micros
+from missionctl.domain.states import MISSION, transition
+from missionctl.errors import (
+    Conflict,
+    LLMOutputInvalid,
+    LLMUnavailable,
+    NotFound,
+    ValidationFailed,
+)
+from missionctl.eventlog import NewEvent, append
+from missionctl.llm import LLMUsage
+from missionctl.planning import (
+    LOCAL_SOURCE,
+    Planner,
+    PlannerResult,
+    PlanningInput,
+    PlanRejected,
+    agent_kind_for,
+    compile_plan,
+)
+from missionctl.schemas.plans import (
+    PlanDecision,
+    PlanDraft,
+    PlanNextStep,
+    PlanRead,
+    PlanRequirement,
+    PlanRisk,
+)
+from missionctl.schemas.runs import RunRead
+from missionctl.services.context import ServiceContext
+from missionctl.services.money import micros_to_usd
+from missionctl.services.pricing import resolve_price
+from missionctl.services.runs import start_run
+from missionctl.services.workflows import create_workflow
+
+
+async def _mission_for_update(session: AsyncSession, mission_id: uuid.UUID) -> Mission:
+    mission = await session.get(Mission, mission_id, with_for_update=True)
+    if mission is None:
+        raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+    return mission
+
+
+async def _charge(session: AsyncSession, mission: Mission, model: str, usage: LLMUsage) -> int:
+    """Add planning tokens (and their cost, when the model's price is known) to the mission."""
+    if not (usage.input_tokens or usage.output_tokens):
+        return 0
+    price = await resolve_price(session, model=model)
+    micros = (
+        cost_micros(
+            price,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+        )
+        if price
+        else 0
+    )
+    mission.input_tokens += usage.input_tokens
+    mission.output_tokens += usage.output_tokens
+    mission.spent_micros += micros
+    return micros
+
+
+async def plan_mission(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, actor: str, planner: Planner
+) -> PlanRead:
+    """Plan (or re-plan) a mission: store a new plan version, or record why there is none.
+
+    Three steps, so that no transaction is held open while a model thinks:
+    1. the mission moves to ``planning`` (``mission.planning``);
+    2. the planner runs;
+    3. the plan, its requirements, risks, decisions and next steps are stored as version
+       ``n + 1`` and the mission moves to ``planned`` (``plan.created``) — or, if the planner
+       gave up, the mission moves to ``failed`` with the reasons (``plan.rejected``) and nothing
+       is stored as a plan.
+
+    Raises:
+        NotFound: no such mission.
+        InvalidTransition: the mission cannot be planned now (e.g. it is running).
+        PlanRejected | LLMOutputInvalid | LLMUnavailable: the planner failed (after step 3's
+            record of it).
+    """
+    async with ctx.write() as session:
+        mission = await _mission_for_update(session, mission_id)
+        transition(MISSION, mission.status, "planning")
+        mission.status = "planning"
+        planning_input = PlanningInput.from_mission(mission)
+        await append(
+            session,
+            [
+                NewEvent(
+                    type="mission.planning",
+                    actor=actor,
+                    mission_id=mission_id,
+                    payload={"status": "planning"},
+                )
+            ],
+        )
+    try:
+        result = await planner.plan(planning_input)
+    except (PlanRejected, LLMOutputInvalid, LLMUnavailable, ValidationFailed) as exc:
+        await _record_rejection(ctx, mission_id, actor, exc)
+        raise
+    return await _store_plan(ctx, mission_id, actor, result)
+
+
+async def _record_rejection(
+    ctx: ServiceContext, mission_id: uuid.UUID, actor: str, exc: Exception
+) -> None:
+    problems: list[dict[str, Any]]
+    if isinstance(exc, ValidationFailed):
+        problems = [{"field": p.field, "message": p.message} for p in exc.problems]
+    else:
+        problems = [{"field": getattr(exc, "field", None), "message": str(exc)}]
+    async with ctx.write() as session:
+        mission = await _mission_for_update(session, mission_id)
+        charged = 0
+        if isinstance(exc, PlanRejected):
+            charged = await _charge(session, mission, exc.model, exc.usage)
+        transition(MISSION, mission.status, "failed")
+        mission.status = "failed"
+        await append(
+            session,
+            [
+                NewEvent(
+                    type="plan.rejected",
+                    actor=actor,
+                    mission_id=mission_id,
+                    payload={"problems": problems, "cost_micros": charged},
+                ),
+                NewEvent(
+                    type="mission.failed",
+                    actor=actor,
+                    mission_id=mission_id,
+                    payload={"status": "failed", "reason": "planning failed"},
+                ),
+            ],
+        )
+
+
+async def _store_plan(
+    ctx: ServiceContext, mission_id: uuid.UUID, actor: str, result: PlannerResult
+) -> PlanRead:
+    draft = result.draft
+    async with ctx.write() as session:
+        mission = await _mission_for_update(session, mission_id)
+        latest = await session.scalar(
+            select(func.max(Plan.version)).where(Plan.mission_id == mission_id)
+        )
+        plan = Plan(
+            mission_id=mission_id,
+            version=(latest or 0) + 1,
+            summary=draft.summary,
+            source=result.source,
+            phases=[p.model_dump(mode="json") for p in draft.phases],
+            tasks=[t.model_dump(mode="json") for t in draft.tasks],
+            validation={
+                "ok": True,
+                "problems": [],
+                "attempts": result.attempts,
+                "prompt_version": result.prompt_version,
+                "input_tokens": result.usage.input_tokens,
+                "output_tokens": result.usage.output_tokens,
+            },
+        )
+        session.add(plan)
+        await session.flush()
+        session.add_all(
+            Requirement(
+                mission_id=mission_id,
+                plan_id=plan.id,
+                key=r.key,
+                text=r.text,
+                priority=r.priority,
+            )
+            for r in draft.requirements
+        )
+        session.add_all(
+            Risk(
+                mission_id=mission_id,
+                plan_id=plan.id,
+                title=r.title,
+                description=r.description,
+                severity=r.severity,
+                likelihood=r.likelihood,
+                mitigation=r.mitigation,
+            )
+            for r in draft.risks
+        )
+        session.add_all(
+            Decision(
+                mission_id=mission_id,
+                plan_id=plan.id,
+                title=d.title,
+                choice=d.choice,
+                reasons=list(d.reasons),
+                trade_offs=list(d.trade_offs),
+                alternatives=list(d.alternatives),
+            )
+            for d in draft.decisions
+        )
+        session.add_all(
+            NextStep(mission_id=mission_id, plan_id=plan.id, text=n.text, priority=n.priority)
+            for n in draft.next_steps
+        )
+        charged = 0
+        if result.source != LOCAL_SOURCE:
+            charged = await _charge(session, mission, result.source, result.usage)
+        transition(MISSION, mission.status, "planned")
+        mission.status = "planned"
+        await session.flush()
+        await append(
+            session,
+            [
+                NewEvent(
+                    type="plan.created",
+                    actor=actor,
+                    mission_id=mission_id,
+                    payload={
+                        "plan_id": str(plan.id),
+                        "version": plan.version,
+                        "source": plan.source,
+                        "tasks": [t.key for t in draft.tasks],
+                        "attempts": result.attempts,
+                        "input_tokens": result.usage.input_tokens,
+                        "output_tokens": result.usage.output_tokens,
+                        "cost_micros": charged,
+                    },
+                ),
+                NewEvent(
+                    type="mission.planned",
+                    actor=actor,
+                    mission_id=mission_id,
+                    payload={"status": "planned", "plan_version": plan.version},
+                ),
+            ],
+        )
+        return await _plan_read(session, plan)
+
+
+async def _plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
+    requirements = (
+        await session.scalars(
+            select(Requirement).where(Requirement.plan_id == plan.id).order_by(Requirement.id)
+        )
+    ).all()
+    risks = (
+        await session.scalars(select(Risk).where(Risk.plan_id == plan.id).order_by(Risk.id))
+    ).all()
+    decisions = (
+        await session.scalars(
+            select(Decision).where(Decision.plan_id == plan.id).order_by(Decision.id)
+        )
+    ).all()
+    next_steps = (
+        await session.scalars(
+            select(NextStep).where(NextStep.plan_id == plan.id).order_by(NextStep.id)
+        )
+    ).all()
+    return PlanRead(
+        id=plan.id,
+        mission_id=plan.mission_id,
+        version=plan.version,
+        source=plan.source,
+        created_at=plan.created_at,
+        summary=plan.summary,
+        requirements=[
+            PlanRequirement(key=r.key, text=r.text, priority=r.priority)  # type: ignore[arg-type]
+            for r in requirements
+        ],
+        phases=plan.phases,  # type: ignore[arg-type]
+        tasks=plan.tasks,  # type: ignore[arg-type]
+        risks=[
+            PlanRisk(
+                title=r.title,
+                description=r.description,
+                severity=r.severity,  # type: ignore[arg-type]
+                likelihood=r.likelihood,  # type: ignore[arg-type]
+                mitigation=r.mitigation,
+            )
+            for r in risks
+        ],
+        decisions=[
+            PlanDecision(
+                title=d.title,
+                choice=d.choice,
+                reasons=d.reasons,
+                trade_offs=d.trade_offs,
+                alternatives=d.alternatives,
+            )
+            for d in decisions
+        ],
+        next_steps=[
+            PlanNextStep(text=n.text, priority=n.priority)  # type: ignore[arg-type]
+            for n in next_steps
+        ],
+    )
+
+
+async def read_plan(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, version: int | None = None
+) -> PlanRead:
+    """A mission's plan: ``version``, or the newest.
+
+    Raises:
+        NotFound: no such mission, or it has no plan (of that version).
+    """
+    async with ctx.read() as session:
+        if await session.get(Mission, mission_id) is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        query = select(Plan).where(Plan.mission_id == mission_id)
+        query = (
+            query.where(Plan.version == version)
+            if version is not None
+            else query.order_by(Plan.version.desc()).limit(1)
+        )
+        plan = await session.scalar(query)
+        if plan is None:
+            which = f"version {version}" if version is not None else "a plan yet"
+            raise NotFound(f"mission {mission_id} has no {which}", field="version")
+        return await _plan_read(session, plan)
+
+
+async def run_mission(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, actor: str, trigger: str = "manual"
+) -> RunRead:
+    """Compile the mission's newest plan into a workflow version and start a run of it.
+
+    Local plans run on the builtin specialists; model plans on LLM agents. The mission's budget
+    (minus what planning already spent) caps the run.
+
+    Raises:
+        NotFound: no such mission or no plan.
+        Conflict: the mission is not in a state that can run (plan it first).
+    """
+    plan = await read_plan(ctx, mission_id=mission_id)
+    async with ctx.read() as session:
+        mission = await session.get(Mission, mission_id)
+        assert mission is not None  # read_plan checked it
+        if not MISSION.can(mission.status, "running"):
+            raise Conflict(
+                f"mission {mission_id} is {mission.status}; plan it before running it",
+                field="mission_id",
+            )
+        cap = (
+            None
+            if mission.budget_micros is None
+            else max(0, mission.budget_micros - mission.spent_micros)
+        )
+        title = mission.title
+    spec = compile_plan(
+        PlanDraft.model_validate(plan.model_dump(include=set(PlanDraft.model_fields))),
+        mission_title=title,
+        agent_kind=agent_kind_for(plan.source),
+    )
+    workflow = await create_workflow(
+        ctx, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
+    )
+    return await start_run(
+        ctx,
+        workflow_id=workflow.id,
+        actor=actor,
+        trigger=trigger,
+        mission_id=mission_id,
+        budget_micros=cap,
+    )
+
+
+__all__ = ["micros_to_usd", "plan_mission", "read_plan", "run_mission"]
