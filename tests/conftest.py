@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from missionctl.app import create_app
 from missionctl.services import ServiceContext, open_context
-from missionctl.settings import DatabaseSettings, Settings
+from missionctl.settings import DatabaseSettings, EngineSettings, Settings
 
 POSTGRES_URL_VAR = "MISSIONCTL_TEST_POSTGRES_URL"
 
@@ -68,6 +68,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         home=tmp_path / "home",
         database=DatabaseSettings(url=SecretStr(database_url)),
+        # Tests wait for runs: an idle engine looks for work often.
+        engine=EngineSettings(poll_s=0.05, heartbeat_s=0.2, lease_s=5.0),
     )
 
 
@@ -155,7 +157,9 @@ class LiveServer:
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
     """Settings on the embedded default (SQLite under a private home)."""
-    return Settings(home=tmp_path / "home")
+    return Settings(
+        home=tmp_path / "home", engine=EngineSettings(poll_s=0.05, heartbeat_s=0.2, lease_s=5.0)
+    )
 
 
 @pytest.fixture

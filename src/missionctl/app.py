@@ -4,6 +4,7 @@
 importing this module has no side effects and tests build as many apps as they like.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,10 @@ from missionctl import __version__
 from missionctl.api.errors import install_error_handlers
 from missionctl.api.router import api_router
 from missionctl.api.routes import health
+from missionctl.engine.hooks import write_report_when_run_ends
+from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.services import open_context
+from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
 from missionctl.web.errors import render_error_page
@@ -39,9 +43,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_context(settings) as ctx:
+        async with open_context(settings) as ctx, open_runtime(settings) as runtime:
             app.state.ctx = ctx
-            yield
+            app.state.runtime = runtime
+            if not settings.engine.embedded:
+                yield
+                return
+            engine = Engine(
+                ctx,
+                runtime.agents,
+                config=EngineConfig.from_settings(settings.engine),
+                on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
+            )
+            stop = asyncio.Event()
+            worker = asyncio.create_task(engine.run(stop), name="missionctl-engine")
+            try:
+                yield
+            finally:
+                stop.set()
+                await worker
 
     app = FastAPI(
         title="Mission Control",

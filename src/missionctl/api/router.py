@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
-from missionctl.api.routes import missions
+from missionctl.api.routes import artifacts, missions, runs
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(missions.router)
+api_router.include_router(runs.router)
+api_router.include_router(artifacts.router)

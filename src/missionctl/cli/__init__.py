@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from missionctl import __version__
-from missionctl.cli import audit, config, db, missions, serve
+from missionctl.cli import audit, config, db, missions, run, serve, worker
 
 app = typer.Typer(
     name="missionctl",
@@ -36,6 +36,8 @@ def _root(
 
 
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
+app.command("run")(run.run)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")

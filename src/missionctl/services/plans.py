@@ -326,8 +326,11 @@ async def read_plan(
         )
         plan = await session.scalar(query)
         if plan is None:
-            which = f"version {version}" if version is not None else "a plan yet"
-            raise NotFound(f"mission {mission_id} has no {which}", field="version")
+            if version is None:
+                raise NotFound(
+                    f"mission {mission_id} has no plan yet; plan it first", field="mission_id"
+                )
+            raise NotFound(f"mission {mission_id} has no plan version {version}", field="version")
         return await _plan_read(session, plan)
 
 

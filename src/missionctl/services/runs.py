@@ -13,7 +13,7 @@ from missionctl.domain.budget import estimate_micros
 from missionctl.domain.replay import RunState, StepState, fold_run
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
 from missionctl.domain.workflows import WorkflowDag
-from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
+from missionctl.errors import Conflict, InvalidTransition, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import runs as repo
 from missionctl.schemas.runs import RunRead, StepRunRead
@@ -380,6 +380,13 @@ async def retry_step(
         target = by_id.get(step_id)
         if target is None:
             raise NotFound(f"run {run_id} has no step {step_id!r}", field="step_id")
+        if target.status != "failed":
+            # running → queued is also an edge (the engine's automatic requeue), so the
+            # machine alone would accept this; a person may only retry what has failed.
+            raise InvalidTransition(
+                f"step {step_id!r} is {target.status}; only a failed step can be retried",
+                field="step_id",
+            )
         transition(STEP_RUN, target.status, "queued")
         events: list[NewEvent] = []
         if run.status != "running":

@@ -5,11 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from missionctl.api.deps import Actor, Context
+from missionctl.api.deps import Actor, Context, RuntimeDep
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.states import MissionStatus
 from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
+from missionctl.schemas.plans import PlanRead
+from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
+from missionctl.services import plans as plan_service
 
 router = APIRouter(prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES)
 
@@ -40,3 +43,33 @@ async def list_missions(
 async def get_mission(mission_id: uuid.UUID, ctx: Context) -> MissionRead:
     """One mission by id (404 when there is none)."""
     return await mission_service.read_mission(ctx, mission_id=mission_id)
+
+
+@router.post("/{mission_id}/plan", status_code=status.HTTP_201_CREATED, response_model=PlanRead)
+async def plan_mission(
+    mission_id: uuid.UUID, ctx: Context, actor: Actor, runtime: RuntimeDep
+) -> PlanRead:
+    """Plan (or plan again) a mission: a new plan version from the model or the local planner.
+
+    409 when the mission cannot be planned now (e.g. it is running); 422 when the planner's
+    plan still broke the rules after its repairs (the reasons are listed; nothing is stored).
+    """
+    return await plan_service.plan_mission(
+        ctx, mission_id=mission_id, actor=actor, planner=runtime.planner
+    )
+
+
+@router.get("/{mission_id}/plan", response_model=PlanRead)
+async def get_plan(
+    mission_id: uuid.UUID,
+    ctx: Context,
+    version: Annotated[int | None, Query(ge=1, description="Default: the newest")] = None,
+) -> PlanRead:
+    """A mission's plan."""
+    return await plan_service.read_plan(ctx, mission_id=mission_id, version=version)
+
+
+@router.post("/{mission_id}/runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunRead)
+async def run_mission(mission_id: uuid.UUID, ctx: Context, actor: Actor) -> RunRead:
+    """Run the mission's newest plan; the engine picks the run up at once (202)."""
+    return await plan_service.run_mission(ctx, mission_id=mission_id, actor=actor, trigger="api")

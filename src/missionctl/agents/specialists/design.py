@@ -1,0 +1,410 @@
+"""Architect documents: architecture, data model, entity-relationship diagram, ADR."""
+
+import re
+from dataclasses import dataclass
+
+from missionctl.agents.specialists.brief import Brief
+from missionctl.agents.specialists.contract import REPORTING
+from missionctl.agents.specialists.entities import Entity
+from missionctl.agents.specialists.markdown import bullets, cell, join_words, section, table
+from missionctl.agents.specialists.product import audience
+from missionctl.schemas.plans import PlanDecision
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A deployable or logical part of the system."""
+
+    name: str
+    responsibility: str
+    technology: str
+
+
+_TRAIT_COMPONENTS: tuple[tuple[str, str, str], ...] = (
+    ("mobile", "Mobile app", "Screens, offline cache and push handling on the device"),
+    ("web", "Web UI", "Screens and forms in the browser"),
+    ("extension", "Extension", "Content script, background worker and popup"),
+    ("cli", "Command-line entry point", "Argument parsing, progress output, exit codes"),
+    ("library", "Public library API", "The documented functions and types callers import"),
+    ("firmware", "Firmware", "Sensor loop, local buffer and BLE sync on the device"),
+    ("bot", "Bot event handler", "Receives chat events, replies and posts drafts"),
+    ("realtime", "Realtime gateway", "WebSocket connections, rooms and fan-out"),
+    ("api", "HTTP API", "Endpoints, validation, authentication, error format"),
+    ("data", "Pipeline jobs", "Extract, validate, load and transform on a schedule"),
+    (
+        "ml",
+        "Training and scoring",
+        "Feature building, training, evaluation, batch or online scoring",
+    ),
+    ("infra", "Infrastructure code", "Modules/controllers that declare the environments"),
+)
+
+
+def components(brief: Brief) -> list[Component]:
+    """The system's parts: the plan's architecture decision when it has one, else by traits."""
+    decision = next(
+        (
+            d
+            for d in (brief.plan.decisions if brief.plan else [])
+            if d.title.lower() == "architecture"
+        ),
+        None,
+    )
+    if decision is not None:
+        found = []
+        for part in re.split(r";\s*", decision.choice.rstrip(".")):
+            name, _, tech = part.partition(":")
+            if name.strip():
+                found.append(
+                    Component(name.strip(), _responsibility(brief, name), tech.strip() or "—")
+                )
+        if found:
+            return found
+    found = [
+        Component(name, duty, "see decisions")
+        for trait, name, duty in _TRAIT_COMPONENTS
+        if trait in brief.traits
+    ]
+    if not found:
+        found.append(Component("Core", f"The {brief.subject} itself", "see decisions"))
+    if brief.entities and not brief.traits & {"cli", "library", "firmware", "extension"}:
+        names = join_words([e.name for e in brief.entities[:4]])
+        found.append(Component("Database", f"System of record for {names}", _storage(brief)))
+    if brief.traits & {"scheduled", "ai", "bot", "public", "data"} and "data" not in {
+        c.name for c in found
+    }:
+        found.append(
+            Component(
+                "Background worker",
+                "Scheduled and slow work off the request path",
+                "durable job queue",
+            )
+        )
+    found.append(Component("Observability", "Structured logs, metrics, traces and alerts", "—"))
+    return found
+
+
+def _storage(brief: Brief) -> str:
+    for decision in brief.plan.decisions if brief.plan else []:
+        if decision.title.lower() in ("storage", "database", "system of record"):
+            return decision.choice
+    return "PostgreSQL (relational, with migrations)"
+
+
+def _responsibility(brief: Brief, name: str) -> str:
+    lower = name.lower()
+    features = join_words([f.text for f in brief.features[:4]])
+    entities = join_words([e.name for e in brief.entities[:4]])
+    if "api" in lower or "server" in lower:
+        return f"Endpoints and rules for {entities or brief.subject}"
+    if any(w in lower for w in ("ui", "browser", "screen", "app", "front")):
+        return f"Screens for {features or brief.subject}"
+    if any(w in lower for w in ("record", "database", "storage", "store")):
+        return f"Keeps {entities or 'the data'} consistent and durable"
+    if any(w in lower for w in ("worker", "queue", "job")):
+        return "Slow or scheduled work off the request path"
+    if "observ" in lower:
+        return "Logs, metrics, traces and alerts"
+    return f"Part of the {brief.subject}"
+
+
+_TIERS: tuple[tuple[str, str], ...] = (
+    ("observ", "obs"),
+    ("api|server|gateway|handler", "api"),
+    ("ui|browser|app|mobile|extension|command|screen|front|bot", "client"),
+    ("record|database|storage|store|warehouse|cache|registry", "store"),
+    ("worker|queue|job|pipeline|training|scheduler", "worker"),
+)
+
+
+def _tier(component: Component) -> str:
+    lower = component.name.lower()
+    return next((t for p, t in _TIERS if re.search(rf"\b(?:{p})", lower)), "other")
+
+
+def edges(parts: list[Component]) -> list[tuple[str, str]]:
+    """Who talks to whom, by component name, starting from ``Users``.
+
+    Users reach the clients, clients the APIs, APIs the workers and stores, workers the stores;
+    observability hangs off the first API (or whatever else is the hub).
+    """
+    by_tier: dict[str, list[str]] = {}
+    for c in parts:
+        by_tier.setdefault(_tier(c), []).append(c.name)
+    clients, apis = by_tier.get("client", []), by_tier.get("api", [])
+    stores, workers = by_tier.get("store", []), by_tier.get("worker", [])
+    others, observers = by_tier.get("other", []), by_tier.get("obs", [])
+    entry = clients or apis or workers or others or stores
+    edges = [("Users", e) for e in entry]
+    middle = apis or workers or others
+    edges += [(c, m) for c in clients for m in middle if m != c]
+    edges += [(a, t) for a in apis for t in [*workers, *stores, *others]]
+    edges += [(w, s) for w in workers for s in stores if (w, s) not in edges]
+    hub = (apis or workers or clients or others or stores or ["Users"])[0]
+    edges += [(hub, o) for o in observers]
+    return list(dict.fromkeys(edges))
+
+
+def _mermaid_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", name) or "node"
+
+
+def write_architecture(brief: Brief) -> list[str]:
+    """``architecture.md``: context, components, diagram, flows, qualities, decisions."""
+    parts = components(brief)
+    core = [c for c in parts if _tier(c) != "obs"]
+    diagram = ["```mermaid", "flowchart LR", '  Users(["Users"])']
+    diagram += [f'  {_mermaid_id(c.name)}["{c.name}"]' for c in parts]
+    dotted = {c.name for c in parts if _tier(c) == "obs"}
+    diagram += [
+        f"  {_mermaid_id(a)} {'-.->' if b in dotted else '-->'} {_mermaid_id(b)}"
+        for a, b in edges(parts)
+    ]
+    diagram.append("```")
+    flows = [f"**{f.title}** — {_flow(brief, f.text, core)}" for f in brief.features] or [
+        f"The {brief.subject} handles each request through {join_words([c.name for c in core])}."
+    ]
+    lines = section(
+        "Context",
+        [
+            f"Goal: {brief.goal}",
+            "",
+            "Users:",
+            *bullets(audience(brief)),
+            *(["", "Constraints:", *bullets(brief.constraints)] if brief.constraints else []),
+            *(["", f"What exists: {brief.repo_context}"] if brief.repo_context else []),
+        ],
+    )
+    lines += section(
+        "Components",
+        table(
+            ["Component", "Responsibility", "Technology"],
+            [(c.name, c.responsibility, c.technology) for c in parts],
+        ),
+    )
+    lines += section("Diagram", diagram)
+    lines += section("Main flows", bullets(flows))
+    lines += section(
+        "Quality attributes", table(["Requirement", "Design response"], _qualities(brief))
+    )
+    lines += section("Decisions", _decisions(brief.plan.decisions if brief.plan else []))
+    lines += section(
+        "Work breakdown",
+        table(
+            ["Task", "Role", "Title", "Depends on"],
+            [(t.key, t.role, t.title, ", ".join(t.depends_on) or "—") for t in brief.tasks],
+        ),
+    )
+    return lines
+
+
+def _flow(brief: Brief, feature: str, core: list[Component]) -> str:
+    entities = brief.entities_in(feature) or list(brief.entities[:1])
+    wanted = {"client", "api", "store", "other"}
+    if REPORTING.search(feature) or "scheduled" in brief.traits:
+        wanted.add("worker")
+    path = " → ".join(c.name for c in core if _tier(c) in wanted) or brief.subject
+    stored = f"; data: {join_words([e.name for e in entities])}" if entities else ""
+    keys = brief.requirements_for(feature)
+    return f"{path}{stored}" + (f" (traces {', '.join(keys)})" if keys else "")
+
+
+_QUALITY_RULES: tuple[tuple[str, str], ...] = (
+    (
+        r"p95|latency|ms\b|render|respon",
+        "Indexes on hot read paths, cached reads, a load test at the expected peak.",
+    ),
+    (
+        r"availab|uptime|99\.",
+        "Health checks, two or more instances, automatic rollback on failed deploys.",
+    ),
+    (
+        r"auth|authori[sz]|secret|role",
+        "Authentication on every endpoint, authorisation in services, secrets server-side.",
+    ),
+    (r"wcag|accessib|keyboard", "Semantic HTML, visible focus, contrast checks in CI."),
+    (
+        r"log|metric|trac|observ",
+        "Structured logs with request ids, RED metrics per endpoint, error tracking.",
+    ),
+    (
+        r"personal|regulated|encrypt|privacy|gdpr|hipaa",
+        "Field classification, encryption at rest, redacted logs, access audit.",
+    ),
+    (
+        r"version|backward|compatib",
+        "Versioned API paths; only additive changes within a version; contract tests in CI.",
+    ),
+    (
+        r"constraint|orphan|integrity",
+        "Foreign keys and check constraints in the database, not only in code.",
+    ),
+)
+
+
+def _qualities(brief: Brief) -> list[tuple[str, str]]:
+    rows = []
+    features = [f.text.lower() for f in brief.features]
+    for req in brief.requirements:
+        if any(f and f in req.text.lower() for f in features):
+            continue  # a feature requirement: covered by the flows above
+        response = next(
+            (text for pattern, text in _QUALITY_RULES if re.search(pattern, req.text, re.I)),
+            f"Covered by tasks {', '.join(brief.traced_by(req.key)) or '(none yet)'}.",
+        )
+        rows.append((f"{req.key}: {req.text}", response))
+    return rows
+
+
+def _decisions(decisions: list[PlanDecision]) -> list[str]:
+    lines: list[str] = []
+    for d in decisions:
+        lines += [f"### {d.title}", "", f"**Choice:** {d.choice}", ""]
+        lines += ["Reasons:", *bullets(d.reasons), ""]
+        lines += ["Trade-offs:", *bullets(d.trade_offs, empty="_None recorded._"), ""]
+        lines += ["Alternatives:", *bullets(d.alternatives, empty="_None recorded._"), ""]
+    return lines or ["_The plan records no decisions yet._"]
+
+
+def write_data_model(brief: Brief) -> list[str]:
+    """``data-model.md``: entities with fields, relationships, indexes, privacy."""
+    if not brief.entities:
+        return section(
+            "Entities",
+            [
+                f"The goal names no stored entities for the {brief.subject}; state lives in the "
+                "systems it works on. Record here any table or file format the work introduces."
+            ],
+        )
+    lines = section(
+        "Entities",
+        table(
+            ["Entity", "Table", "From the goal", "Writes", "Personal data"],
+            [
+                (
+                    e.name,
+                    e.table,
+                    e.origin or "—",
+                    "append-only" if e.append_only else "create/update",
+                    "yes" if e.personal else "no",
+                )
+                for e in brief.entities
+            ],
+        ),
+    )
+    for entity in brief.entities:
+        rows = [(c.name, c.type, _note(c.note, c.ref)) for c in entity.columns]
+        lines += section(
+            f"{entity.name} (`{entity.table}`)", table(["Field", "Type", "Notes"], rows), level=3
+        )
+    lines += section(
+        "Relationships", bullets(_relationships(brief.entities), empty="_No relationships._")
+    )
+    lines += section("Indexes", bullets(_indexes(brief.entities)))
+    personal = [e.name for e in brief.entities if e.personal]
+    privacy = [
+        f"Personal data in {join_words(personal)}: collect the minimum, encrypt at rest, "
+        "redact from logs, and define how long it is kept and how it is deleted."
+        if personal
+        else "No entity holds personal data as modelled; re-check when fields are added.",
+        *(
+            f"{e.name} is append-only: partition or prune by time, and aggregate for reporting."
+            for e in brief.entities
+            if e.append_only
+        ),
+    ]
+    lines += section("Retention and privacy", bullets(privacy))
+    traced = [
+        (r.key, r.text, join_words([e.name for e in brief.entities_in(r.text)]))
+        for r in brief.requirements
+        if brief.entities_in(r.text)
+    ]
+    lines += section("Requirements covered", table(["Key", "Requirement", "Entities"], traced))
+    return lines
+
+
+def _note(note: str, ref: str | None) -> str:
+    return " ".join(p for p in (f"→ {ref}" if ref else "", note) if p) or "—"
+
+
+def _relationships(entities: tuple[Entity, ...]) -> list[str]:
+    return [
+        f"{e.name} → {c.ref}: many-to-one via `{c.name}`"
+        for e in entities
+        for c in e.columns
+        if c.ref
+    ]
+
+
+def _indexes(entities: tuple[Entity, ...]) -> list[str]:
+    result = []
+    for e in entities:
+        time_column = next(
+            (
+                c.name
+                for c in e.columns
+                if c.name.endswith(("_at", "_on")) and c.name != "created_at"
+            ),
+            "created_at",
+        )
+        for c in e.columns:
+            if c.ref:
+                suffix = f", {time_column}" if e.append_only else ""
+                result.append(f"`{e.table} ({c.name}{suffix})` — foreign key lookups")
+            elif "unique" in c.note:
+                result.append(f"`{e.table} ({c.name})` unique")
+    return result or ["Primary keys only until a query needs more."]
+
+
+def write_erd(brief: Brief) -> list[str]:
+    """``erd.md``: a Mermaid entity-relationship diagram of the data model."""
+    lines = ["```mermaid", "erDiagram"]
+    for e in brief.entities:
+        name = _mermaid_id(e.name)
+        for c in e.columns:
+            if c.ref:
+                lines.append(f'  {_mermaid_id(c.ref)} ||--o{{ {name} : "{c.name}"')
+        lines.append(f"  {name} {{")
+        lines += [f"    {c.type.split('(')[0].replace(' ', '_')} {c.name}" for c in e.columns]
+        lines.append("  }")
+    lines.append("```")
+    if not brief.entities:
+        lines = [f"_No stored entities were inferred for the {brief.subject}._"]
+    return section("Diagram", lines) + section("Entities", bullets(e.name for e in brief.entities))
+
+
+def write_adr(brief: Brief, name: str = "") -> list[str]:
+    """An ADR for the plan decision that best matches the file name (else the first one)."""
+    decisions = brief.plan.decisions if brief.plan else []
+    if not decisions:
+        return section("Status", ["Proposed — the plan records no decision to document yet."])
+    words = set(re.findall(r"[a-z]+", name.lower())) - {"adr", "md"}
+
+    def overlap(d: PlanDecision) -> int:
+        return len(words & set(re.findall(r"[a-z]+", f"{d.title} {d.choice}".lower())))
+
+    decision = max(decisions, key=overlap)
+    if overlap(decision) == 0:
+        decision = next((d for d in decisions if d.title.lower() == "architecture"), decisions[0])
+    return [
+        *section("Title", [decision.title]),
+        *section(
+            "Status", ["Proposed (from the plan; accepted when the mission owner signs off)."]
+        ),
+        *section(
+            "Context",
+            [f"The {brief.subject} must: {cell(brief.goal)}", "", *bullets(decision.reasons)],
+        ),
+        *section("Decision", [decision.choice]),
+        *section("Consequences", bullets(decision.trade_offs, empty="_None recorded._")),
+        *section(
+            "Alternatives considered", bullets(decision.alternatives, empty="_None recorded._")
+        ),
+        *section(
+            "Violated when…",
+            [
+                f"Code or infrastructure of the {brief.subject} departs from "
+                f"“{decision.choice}” without a new ADR."
+            ],
+        ),
+    ]

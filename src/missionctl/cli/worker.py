@@ -1,0 +1,39 @@
+"""``missionctl worker``: an engine without the web server."""
+
+import asyncio
+import signal
+
+from missionctl.cli._runtime import console, load_settings
+from missionctl.engine.hooks import write_report_when_run_ends
+from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
+from missionctl.services import open_context
+from missionctl.services.runtime import open_runtime
+
+
+def worker() -> None:
+    """Claim and run steps from the database until interrupted (Ctrl-C or SIGTERM).
+
+    Run as many workers as you like against one PostgreSQL database: steps are leased, and a
+    worker that dies has its steps re-run elsewhere once their lease expires.
+    """
+    settings = load_settings()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_context(settings) as ctx, open_runtime(settings) as runtime:
+            worker_id = default_worker_id()
+            console.print(f"worker {worker_id} ({runtime.engine_label}); Ctrl-C stops it")
+            engine = Engine(
+                ctx,
+                runtime.agents,
+                config=EngineConfig.from_settings(settings.engine),
+                worker_id=worker_id,
+                on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
+            )
+            await engine.run(stop)
+        console.print("worker stopped")
+
+    asyncio.run(main())

@@ -1,0 +1,21 @@
+"""Artifact contracts: outputs kept in the blob store, and where they came from."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ArtifactRead(BaseModel):
+    """An artifact as clients see it (its content is fetched separately)."""
+
+    id: uuid.UUID
+    mission_id: uuid.UUID | None
+    run_id: uuid.UUID | None
+    step_id: str | None = Field(description="The step that produced it; null for run reports.")
+    kind: str = Field(description="markdown, json, diff, file, link, log or report.")
+    name: str = Field(description="File name, e.g. api-contract.md.")
+    media_type: str
+    sha256: str = Field(description="Digest of the content (the blob's name).")
+    size: int = Field(description="Content length in bytes.")
+    created_at: datetime

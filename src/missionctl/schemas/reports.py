@@ -1,0 +1,147 @@
+"""Run report contracts: what happened in a run, what it produced, what it learned, what it cost.
+
+``RunReport`` is the JSON form (stored as the run's ``report.json`` artifact); the Markdown
+form (``report.md``) is rendered from it.
+"""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ReportWorkflow(BaseModel):
+    """The workflow version the run executed."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+
+
+class ReportMission(BaseModel):
+    """The mission the run served."""
+
+    id: uuid.UUID
+    title: str
+    goal: str
+
+
+class ReportPlan(BaseModel):
+    """The plan version the run's workflow was compiled from."""
+
+    id: uuid.UUID
+    version: int
+    source: str = Field(description='"local" or the model name.')
+    summary: str
+
+
+class ReportOutcome(BaseModel):
+    """How the run ended."""
+
+    status: str
+    error: str | None
+    trigger: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float | None
+    steps_by_status: dict[str, int]
+
+
+class ReportTask(BaseModel):
+    """One step of the run."""
+
+    step_id: str
+    title: str
+    role: str | None
+    agent: str
+    status: str
+    attempt: int
+    risk_tier: str
+    duration_s: float | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    summary: str | None
+    documents: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+
+class ReportArtifact(BaseModel):
+    """An artifact a step produced."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    media_type: str
+    size: int
+    sha256: str
+    step_id: str | None
+
+
+class ReportRisk(BaseModel):
+    """A risk from the plan or reported by a step."""
+
+    title: str
+    severity: str | None = None
+    likelihood: str | None = None
+    mitigation: str = ""
+    source: str = Field(description='"plan" or the id of the step that reported it.')
+
+
+class ReportNextStep(BaseModel):
+    """Something to do next, from the plan or a step."""
+
+    text: str
+    priority: str | None = None
+    source: str
+
+
+class ReportDecision(BaseModel):
+    """A decision recorded in the plan."""
+
+    title: str
+    choice: str
+    reasons: list[str] = Field(default_factory=list)
+    trade_offs: list[str] = Field(default_factory=list)
+    alternatives: list[str] = Field(default_factory=list)
+
+
+class ReportUsage(BaseModel):
+    """Tokens and cost of the steps run by one agent."""
+
+    agent: str
+    steps: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class ReportTotals(BaseModel):
+    """The run's totals, from its stored counters."""
+
+    tasks: int
+    tasks_succeeded: int
+    artifacts: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    duration_s: float | None
+
+
+class RunReport(BaseModel):
+    """Everything a reader needs to judge a run, in one document."""
+
+    run_id: uuid.UUID
+    workflow: ReportWorkflow
+    mission: ReportMission | None
+    plan: ReportPlan | None
+    outcome: ReportOutcome
+    tasks: list[ReportTask]
+    artifacts: list[ReportArtifact]
+    risks: list[ReportRisk]
+    next_steps: list[ReportNextStep]
+    decisions: list[ReportDecision]
+    usage: list[ReportUsage]
+    totals: ReportTotals
+    generated_at: datetime

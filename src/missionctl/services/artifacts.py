@@ -1,0 +1,202 @@
+"""Artifact use cases: list and read artifacts and their content; store new ones.
+
+Content lives in the content-addressed blob store; an ``Artifact`` row says what it is and
+where it came from, and every row is announced by one ``artifact.created`` event in the same
+transaction (the engine does the same for the artifacts agents return).
+"""
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.blobs import BlobRef
+from missionctl.db.models import Artifact, Mission, Run, StepRun
+from missionctl.domain import events as ev
+from missionctl.errors import IntegrityError, NotFound, Problem, ValidationFailed
+from missionctl.eventlog import NewEvent, append
+from missionctl.schemas.artifacts import ArtifactRead
+from missionctl.services.context import ServiceContext
+
+MAX_ARTIFACTS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class NewArtifact:
+    """An artifact to store: its description and content."""
+
+    name: str
+    kind: str
+    media_type: str
+    content: bytes
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def to_artifact_read(artifact: Artifact, step_id: str | None) -> ArtifactRead:
+    """Map the ORM row (and its step's id, if a step produced it) to the public contract."""
+    return ArtifactRead(
+        id=artifact.id,
+        mission_id=artifact.mission_id,
+        run_id=artifact.run_id,
+        step_id=step_id,
+        kind=artifact.kind,
+        name=artifact.name,
+        media_type=artifact.media_type,
+        sha256=artifact.sha256,
+        size=artifact.size,
+        created_at=artifact.created_at,
+    )
+
+
+def _select_with_step() -> Select[Artifact, str]:
+    return select(Artifact, StepRun.step_id).outerjoin(StepRun, StepRun.id == Artifact.step_run_id)
+
+
+async def read_artifacts(
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID | None = None,
+    run_id: uuid.UUID | None = None,
+    limit: int = 1000,
+) -> list[ArtifactRead]:
+    """Artifacts in creation order, filtered by mission and/or run (both ``None``: all).
+
+    Raises:
+        NotFound: no such mission (``field="mission_id"``) or run (``field="run_id"``).
+        ValidationFailed: ``limit`` is not between 1 and 5000.
+    """
+    if not 1 <= limit <= MAX_ARTIFACTS:
+        raise ValidationFailed([Problem("limit", f"must be between 1 and {MAX_ARTIFACTS}")])
+    async with ctx.read() as session:
+        query = _select_with_step()
+        if mission_id is not None:
+            if await session.get(Mission, mission_id) is None:
+                raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+            query = query.where(Artifact.mission_id == mission_id)
+        if run_id is not None:
+            if await session.get(Run, run_id) is None:
+                raise NotFound(f"no run with id {run_id}", field="run_id")
+            query = query.where(Artifact.run_id == run_id)
+        rows = (await session.execute(query.order_by(Artifact.id).limit(limit))).all()
+        return [to_artifact_read(artifact, step_id) for artifact, step_id in rows]
+
+
+async def _read_one(session: AsyncSession, artifact_id: uuid.UUID) -> ArtifactRead:
+    row = (await session.execute(_select_with_step().where(Artifact.id == artifact_id))).first()
+    if row is None:
+        raise NotFound(f"no artifact with id {artifact_id}", field="artifact_id")
+    return to_artifact_read(row[0], row[1])
+
+
+async def read_artifact(ctx: ServiceContext, *, artifact_id: uuid.UUID) -> ArtifactRead:
+    """One artifact's description.
+
+    Raises:
+        NotFound: no such artifact (``field="artifact_id"``).
+    """
+    async with ctx.read() as session:
+        return await _read_one(session, artifact_id)
+
+
+async def read_artifact_content(
+    ctx: ServiceContext, *, artifact_id: uuid.UUID
+) -> tuple[ArtifactRead, bytes]:
+    """An artifact and its content, checked against the stored digest.
+
+    Raises:
+        NotFound: no such artifact (``field="artifact_id"``).
+        IntegrityError: the blob is missing or its bytes do not match the recorded sha256.
+    """
+    artifact = await read_artifact(ctx, artifact_id=artifact_id)
+    try:
+        content = await asyncio.to_thread(ctx.blobs.read_bytes, artifact.sha256)
+    except NotFound:
+        raise IntegrityError(
+            f"the content of artifact {artifact_id} ({artifact.sha256}) is missing from the "
+            "blob store",
+            field="artifact_id",
+        ) from None
+    if hashlib.sha256(content).hexdigest() != artifact.sha256:
+        raise IntegrityError(
+            f"the content of artifact {artifact_id} does not match its sha256", field="artifact_id"
+        )
+    return artifact, content
+
+
+async def put_blobs(ctx: ServiceContext, artifacts: Sequence[NewArtifact]) -> list[BlobRef]:
+    """Write the contents to the blob store (off the event loop), before any transaction.
+
+    A blob whose row is never committed is harmless: it is content-addressed and unreferenced.
+    """
+    return await asyncio.to_thread(lambda: [ctx.blobs.put_bytes(a.content) for a in artifacts])
+
+
+async def add_artifacts(
+    session: AsyncSession,
+    *,
+    stored: Sequence[tuple[NewArtifact, BlobRef]],
+    run_id: uuid.UUID | None,
+    mission_id: uuid.UUID | None,
+    step_run_id: uuid.UUID | None = None,
+    step_id: str | None = None,
+    actor: str = "system",
+) -> list[ArtifactRead]:
+    """Add artifact rows for already-stored blobs and one ``artifact.created`` event each.
+
+    Runs inside the caller's transaction (the caller commits); the events are published after
+    that commit.
+    """
+    rows = [
+        Artifact(
+            mission_id=mission_id,
+            run_id=run_id,
+            step_run_id=step_run_id,
+            kind=new.kind,
+            name=new.name,
+            media_type=new.media_type,
+            sha256=blob.sha256,
+            size=blob.size,
+            uri=blob.uri,
+            meta=dict(new.meta),
+        )
+        for new, blob in stored
+    ]
+    session.add_all(rows)
+    await session.flush()
+    await append(
+        session,
+        [
+            NewEvent(
+                type=ev.ARTIFACT_CREATED,
+                actor=actor,
+                run_id=run_id,
+                mission_id=mission_id,
+                step_id=step_id,
+                payload={
+                    "artifact_id": str(row.id),
+                    "name": row.name,
+                    "kind": row.kind,
+                    "sha256": row.sha256,
+                    "size": row.size,
+                },
+            )
+            for row in rows
+        ],
+    )
+    return [to_artifact_read(row, step_id) for row in rows]
+
+
+__all__ = [
+    "NewArtifact",
+    "add_artifacts",
+    "put_blobs",
+    "read_artifact",
+    "read_artifact_content",
+    "read_artifacts",
+    "to_artifact_read",
+]

@@ -1,0 +1,53 @@
+"""What the settings choose at run time: the model client, the planner and the agents.
+
+One place decides "local engine or model": with ``MISSIONCTL_LLM_MODEL`` unset, missions are
+planned by the local planner and run by the builtin specialists; with it set, by the LLM planner
+and ``llm:<role>`` agents over the OpenAI-compatible endpoint.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from missionctl.agents.llm_agent import LLMAgent
+from missionctl.agents.registry import AgentRegistry
+from missionctl.agents.specialists import register_specialists
+from missionctl.llm import LLMClient
+from missionctl.llm.openai_client import OpenAICompatibleClient
+from missionctl.planning import Planner, make_planner
+from missionctl.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The planner and agents of one process, and the model client they share (if any)."""
+
+    llm: LLMClient | None
+    planner: Planner
+    agents: AgentRegistry
+
+    @property
+    def engine_label(self) -> str:
+        """What the UI and CLI show: ``local engine`` or ``model <name>``."""
+        return f"model {self.llm.model}" if self.llm else "local engine"
+
+
+def build_agents(llm: LLMClient | None) -> AgentRegistry:
+    """Diagnostics, ``command``, the builtin specialists, and ``llm:<role>`` when a model is set."""
+    registry = AgentRegistry()
+    register_specialists(registry)
+    if llm is not None:
+        client = llm
+        registry.register_kind("llm", lambda role: LLMAgent(client, role))
+    return registry
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Build the runtime for ``settings``; closes the model client when the block ends."""
+    client = OpenAICompatibleClient.from_settings(settings.llm) if settings.llm.configured else None
+    try:
+        yield Runtime(llm=client, planner=make_planner(client), agents=build_agents(client))
+    finally:
+        if client is not None:
+            await client.aclose()

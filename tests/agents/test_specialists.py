@@ -1,0 +1,281 @@
+"""Builtin specialists write real, goal-specific, deterministic documents from mission and plan."""
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from missionctl.agents.base import AgentError, AgentResult, StepContext
+from missionctl.agents.registry import AgentRegistry
+from missionctl.agents.specialists import (
+    SPECIALIST_ROLES,
+    SpecialistAgent,
+    analyse_goal,
+    register_specialists,
+)
+from missionctl.planning import PlanningInput, build_local_plan
+
+URL_SHORTENER = "Build a URL shortener with click analytics and custom aliases"
+VET_CLINIC = (
+    "Build a REST API for a veterinary clinic: appointments, patients, invoices, with role-based "
+    "access"
+)
+FIXTURE_GOALS = Path("/work/shared/fixtures/goals.txt")
+SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\.md$")
+
+
+def mission_of(goal: str, **fields: Any) -> dict[str, Any]:
+    return {"title": goal[:80], "goal": goal, "constraints": [], "repo_context": "", **fields}
+
+
+def plan_of(mission: dict[str, Any]) -> dict[str, Any]:
+    """A local plan as ``PlanRead`` JSON, as the engine's ``load_plan`` returns it."""
+    planning = PlanningInput(
+        title=mission["title"],
+        goal=mission["goal"],
+        constraints=tuple(mission["constraints"]),
+        repo_context=mission["repo_context"],
+    )
+    draft = build_local_plan(planning)
+    return draft.model_dump(mode="json") | {
+        "id": str(uuid.uuid4()),
+        "mission_id": str(uuid.uuid4()),
+        "version": 1,
+        "source": "local",
+        "created_at": "2026-06-14T07:20:00Z",
+    }
+
+
+def context(
+    step_id: str,
+    role: str,
+    inputs: dict[str, Any],
+    *,
+    mission: dict[str, Any] | None,
+    plan: dict[str, Any] | None,
+    upstream: dict[str, dict[str, Any]] | None = None,
+    logs: list[str] | None = None,
+) -> StepContext:
+    lines = logs if logs is not None else []
+
+    async def load_mission() -> dict[str, Any] | None:
+        return mission
+
+    async def load_plan() -> dict[str, Any] | None:
+        return plan
+
+    async def load_upstream() -> dict[str, dict[str, Any]]:
+        return dict(upstream or {})
+
+    def log(message: str, *, level: str = "info") -> None:
+        lines.append(f"{level}: {message}")
+
+    return StepContext(
+        run_id=uuid.uuid4(),
+        mission_id=None,
+        step_id=step_id,
+        attempt=1,
+        agent=f"builtin:{role}",
+        inputs=inputs,
+        workspace=Path("/nonexistent"),
+        log=log,
+        load_upstream_outputs=load_upstream,
+        load_mission=load_mission,
+        load_plan=load_plan,
+    )
+
+
+async def run_plan(goal: str, **mission_fields: Any) -> dict[str, AgentResult]:
+    """Run every task of the goal's local plan in order, feeding upstream outputs forward."""
+    mission = mission_of(goal, **mission_fields)
+    plan = plan_of(mission)
+    results: dict[str, AgentResult] = {}
+    for task in plan["tasks"]:
+        inputs = {k: task[k] for k in ("title", "description", "acceptance", "expected_artifacts")}
+        step = context(
+            task["key"],
+            task["role"],
+            {**inputs, "role": task["role"]},
+            mission=mission,
+            plan=plan,
+            upstream={d: results[d].outputs for d in task["depends_on"]},
+        )
+        results[task["key"]] = await SpecialistAgent(task["role"]).run(step)
+    return results
+
+
+def documents(results: dict[str, AgentResult]) -> dict[str, str]:
+    return {a.name: a.content.decode() for r in results.values() for a in r.artifacts}
+
+
+async def test_the_url_shortener_gets_goal_specific_documents_from_every_role() -> None:
+    results = await run_plan(URL_SHORTENER)
+    docs = documents(results)
+    for name in ("scope.md", "architecture.md", "data-model.md", "api-contract.md"):
+        assert name in docs
+    for name in ("risk-review.md", "test-plan.md", "delivery-checklist.md"):
+        assert name in docs
+    scope = docs["scope.md"]
+    assert scope.startswith(f"# Scope — {URL_SHORTENER}\n")
+    assert "Define the URL shortener scope" in scope.splitlines()[2]
+    assert "local engine" in scope and "no model" in scope
+    assert "click analytics" in scope.lower() and "alias" in scope.lower()
+    assert "| R1 |" in scope and "| must |" in scope and "Out of scope" in scope
+    model = docs["data-model.md"]
+    assert "### Alias (`aliases`)" in model and "### Click (`clicks`)" in model
+    assert "Click → Link: many-to-one via `link_id`" in model
+    contract = docs["api-contract.md"]
+    assert "/api/v1/links/{link_id}/aliases" in contract
+    assert "/api/v1/reports/click-analytics" in contract
+    assert '"field": ' in contract and "| 422 |" in contract
+    assert "Abuse of public endpoints" in docs["risk-review.md"]
+
+
+async def test_every_document_is_safe_named_markdown_with_the_engine_banner() -> None:
+    results = await run_plan(URL_SHORTENER)
+    for key, result in results.items():
+        names = [a.name for a in result.artifacts]
+        assert names and result.outputs["documents"] == names
+        assert len(set(names)) == len(names)
+        for artifact in result.artifacts:
+            text = artifact.content.decode()
+            assert SAFE_NAME.match(artifact.name), artifact.name
+            assert (artifact.kind, artifact.media_type) == ("markdown", "text/markdown")
+            head = text.splitlines()[:5]
+            assert head[0].startswith("# ") and URL_SHORTENER in head[0]
+            assert f"`{key}`" in head[2]
+            assert "builtin" in head[4] and "no model" in head[4]
+
+
+async def test_outputs_report_checks_per_acceptance_criterion() -> None:
+    results = await run_plan(URL_SHORTENER)
+    plan = plan_of(mission_of(URL_SHORTENER))
+    for task in plan["tasks"]:
+        outputs = results[task["key"]].outputs
+        assert [c["criterion"] for c in outputs["checks"]] == task["acceptance"]
+        expected = "addressed" if task["risk_tier"] == "read" else "specified"
+        assert {c["status"] for c in outputs["checks"]} == {expected}
+        assert outputs["summary"] == results[task["key"]].summary
+        assert all(c["document"] == outputs["documents"][0] for c in outputs["checks"])
+    custom = results["custom-aliases"]
+    assert custom.outputs["documents"] == ["custom-aliases-implementation.md"]
+    assert "coding agent" in custom.next_steps[0]["text"]
+
+
+async def test_security_qa_and_release_report_risks_and_next_steps() -> None:
+    results = await run_plan(URL_SHORTENER)
+    for key in ("security-review", "e2e-tests", "release"):
+        assert results[key].next_steps, key
+        assert results[key].risks, key
+        for risk in results[key].risks:
+            assert risk["severity"] in ("low", "medium", "high", "critical")
+            assert risk["mitigation"]
+    titles = [r["title"] for r in results["security-review"].risks]
+    assert "Abuse of public endpoints" not in " ".join(titles)  # already a plan risk
+    assert "Irreversible" in results["release"].risks[0]["title"]
+
+
+async def test_the_test_plan_traces_every_requirement_and_criterion() -> None:
+    results = await run_plan(URL_SHORTENER)
+    plan = plan_of(mission_of(URL_SHORTENER))
+    test_plan = documents(results)["test-plan.md"]
+    rows = [line for line in test_plan.splitlines() if line.startswith("| T-")]
+    criteria = sum(len(t["acceptance"]) for t in plan["tasks"])
+    assert len(rows) == len(plan["requirements"]) + criteria
+    for req in plan["requirements"]:
+        assert f"| T-{req['key']} | {req['key']};" in test_plan
+    assert "requirements without a test: none" in test_plan
+
+
+async def test_the_vet_clinic_documents_speak_of_appointments_and_roles() -> None:
+    docs = documents(await run_plan(VET_CLINIC))
+    assert "/api/v1/patients/{patient_id}/appointments" in docs["api-contract.md"]
+    assert "### Appointment (`appointments`)" in docs["data-model.md"]
+    assert "Appointment.ends_at: after starts_at" in docs["domain-glossary.md"]
+    assert "| Action | receptionist | clinician | admin |" in docs["authz-matrix.md"]
+    assert "erDiagram" in docs["erd.md"]
+    assert "appointments" in docs["scope.md"]
+    assert "Exposure of regulated data" in docs["risk-review.md"]
+    assert "Mass assignment and unvalidated input" in docs["risk-review.md"]
+
+
+def fixture_goals() -> list[str]:
+    lines = FIXTURE_GOALS.read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("goal", fixture_goals())
+async def test_every_fixture_goal_gets_documents_about_its_own_subject(goal: str) -> None:
+    results = await run_plan(goal)
+    docs = documents(results)
+    subject, features, _ = analyse_goal(goal)
+    everything = "\n".join(docs.values()).lower()
+    for feature in features:
+        assert feature.text.lower() in everything, feature.text
+    assert sum(subject.lower() in text.lower() for text in docs.values()) >= 3
+    product = [r for r in results.values() if r.outputs["role"] == "product"]
+    for result in product:  # the scope names every feature of the goal
+        scope = result.artifacts[0].content.decode().lower()
+        assert all(f.text.lower() in scope for f in features)
+    for result in results.values():
+        assert result.outputs["documents"]
+
+
+async def test_the_same_inputs_give_the_same_bytes() -> None:
+    first = documents(await run_plan(VET_CLINIC, constraints=["No downtime"]))
+    second = documents(await run_plan(VET_CLINIC, constraints=["No downtime"]))
+    assert first == second
+    assert "No downtime" in first["scope.md"]
+
+
+async def test_a_step_without_mission_or_plan_works_from_its_inputs() -> None:
+    logs: list[str] = []
+    inputs = {
+        "title": "Review the payment webhook",
+        "goal": "Harden the payment webhook of our shop",
+        "acceptance": ["Replay attacks are refused"],
+        "expected_artifacts": ["Docs/ADR 7 Storage.md", "tests/e2e/x.py", "pull request: foo"],
+    }
+    step = context("review", "security", inputs, mission=None, plan=None, logs=logs)
+    result = await SpecialistAgent("security").run(step)
+    assert result.outputs["documents"] == ["risk-review.md", "adr-7-storage.md"]
+    review = result.artifacts[0].content.decode()
+    assert "# Risk review — Review the payment webhook" in review
+    assert "the step inputs (no plan)" in review
+    assert "Tampering with amounts or double charging" in review
+    assert "- [x] Replay attacks are refused — addressed" in review
+    assert any("wrote risk-review.md" in line for line in logs)
+
+
+async def test_a_malformed_plan_is_ignored_with_a_warning() -> None:
+    logs: list[str] = []
+    mission = mission_of(URL_SHORTENER)
+    inputs = {"title": "Scope it", "acceptance": ["Agreed"], "expected_artifacts": []}
+    step = context("scope", "product", inputs, mission=mission, plan={"tasks": 3}, logs=logs)
+    result = await SpecialistAgent("product").run(step)
+    assert result.outputs["documents"] == ["scope.md"]
+    assert any(line.startswith("warning: the plan could not be read") for line in logs)
+
+
+async def test_a_step_with_nothing_to_work_from_fails_for_good() -> None:
+    step = context("x", "qa", {}, mission=None, plan=None)
+    with pytest.raises(AgentError) as caught:
+        await SpecialistAgent("qa").run(step)
+    assert not caught.value.retryable
+
+
+def test_register_specialists_resolves_every_role_and_keeps_the_diagnostics() -> None:
+    registry = AgentRegistry()
+    register_specialists(registry)
+    for role in SPECIALIST_ROLES:
+        agent = registry.resolve(f"builtin:{role}")
+        assert isinstance(agent, SpecialistAgent) and agent.role == role
+    assert type(registry.resolve("builtin:noop")).__name__ == "NoopAgent"
+    assert "builtin:*" in registry.names()
+    with pytest.raises(AgentError) as caught:
+        registry.resolve("builtin:wizard")
+    assert not caught.value.retryable and "release" in caught.value.message
+    with pytest.raises(ValueError, match="unknown specialist role"):
+        SpecialistAgent("wizard")

@@ -1,0 +1,160 @@
+"""Artifacts and run reports: reads, content integrity, runs without a mission, token totals,
+idempotency per outcome, and the errors that name their field."""
+
+import json
+import uuid
+
+import pytest
+
+from missionctl.agents.base import AgentResult, StepContext
+from missionctl.errors import Conflict, IntegrityError, NotFound, ValidationFailed
+from missionctl.llm import LLMUsage
+from missionctl.schemas.missions import MissionCreate
+from missionctl.services import ServiceContext
+from missionctl.services.artifacts import read_artifact, read_artifact_content, read_artifacts
+from missionctl.services.missions import create_mission
+from missionctl.services.reports import build_run_report, render_report_markdown, write_run_report
+from missionctl.services.runs import read_run, retry_step
+from tests.engine.helpers import start, step, wait_for_run
+from tests.services.helpers import engine_running, event_types, specialist_registry
+
+
+class TokenAgent:
+    """Reports model usage, as an LLM agent would, and one JSON artifact."""
+
+    async def run(self, step: StepContext) -> AgentResult:
+        return AgentResult(
+            outputs={"summary": f"counted for {step.step_id}"},
+            usage=LLMUsage(input_tokens=120, output_tokens=30),
+            risks=[{"title": "Tokens are not free", "severity": "low", "mitigation": "Cap it"}],
+            # A plain string is accepted too, as hand-written agents may report.
+            next_steps=[{"text": "Read the bill"}, "Plain strings are next steps too"],  # type: ignore[list-item]
+        )
+
+
+def product_step(step_id: str, *deps: str) -> dict[str, object]:
+    inputs = {
+        "title": "Scope the webhook relay",
+        "goal": "Build a webhook relay that retries deliveries with exponential backoff",
+        "acceptance": ["Retries are bounded"],
+        "expected_artifacts": ["scope.md"],
+    }
+    return step(step_id, "builtin:product", *deps, inputs=inputs)
+
+
+async def test_a_run_without_a_mission_gets_a_report_with_token_totals(
+    ctx: ServiceContext,
+) -> None:
+    registry = specialist_registry()
+    registry.register("test:tokens", TokenAgent())
+    run = await start(ctx, [product_step("scope"), step("count", "test:tokens", "scope")])
+    async with engine_running(ctx, registry):
+        done = await wait_for_run(ctx, run.id, within_s=30)
+    assert done.status == "completed" and done.mission_id is None
+    assert (done.input_tokens, done.output_tokens) == (120, 30)
+
+    written = await write_run_report(ctx, run_id=run.id)
+    assert [(a.name, a.mission_id, a.step_id) for a in written] == [
+        ("report.md", None, None),
+        ("report.json", None, None),
+    ]
+    _, raw = await read_artifact_content(ctx, artifact_id=written[1].id)
+    report = json.loads(raw)
+    assert report["mission"] is None and report["plan"] is None
+    assert report["totals"]["input_tokens"] == 120 and report["totals"]["output_tokens"] == 30
+    assert [u["agent"] for u in report["usage"]] == ["builtin:product", "test:tokens"]
+    assert report["usage"][1]["input_tokens"] == 120
+    assert {"title": "Tokens are not free", "severity": "low", "likelihood": None,
+            "mitigation": "Cap it", "source": "count"} in report["risks"]  # fmt: skip
+    texts = [n["text"] for n in report["next_steps"]]
+    assert "Read the bill" in texts and "Plain strings are next steps too" in texts
+    _, md = await read_artifact_content(ctx, artifact_id=written[0].id)
+    assert md.decode().startswith("# Run report — wf-")
+    assert "| **Total** | 2 | 120 | 30 | $0.0000 |" in md.decode()
+
+    scope = [a for a in await read_artifacts(ctx, run_id=run.id) if a.step_id == "scope"]
+    assert [a.name for a in scope] == ["scope.md"]
+    _, content = await read_artifact_content(ctx, artifact_id=scope[0].id)
+    assert "webhook relay" in content.decode()
+
+
+async def test_a_report_waits_for_the_run_to_end_and_follows_a_retry(
+    ctx: ServiceContext,
+) -> None:
+    run = await start(
+        ctx,
+        [
+            step("flaky", "builtin:fail", inputs={"fail_attempts": 1}, retry={"max_attempts": 1}),
+            step("after", "builtin:noop", "flaky"),
+        ],
+    )
+    with pytest.raises(Conflict) as caught:
+        await write_run_report(ctx, run_id=run.id)
+    assert caught.value.field == "run_id" and "running" in caught.value.message
+    async with engine_running(ctx):
+        failed = await wait_for_run(ctx, run.id)
+        assert failed.status == "failed"
+        first = await write_run_report(ctx, run_id=run.id)
+        assert await write_run_report(ctx, run_id=run.id) == first
+        report = await build_run_report(ctx, run_id=run.id)
+        assert report.outcome.error and report.tasks[0].error == "failed on purpose"
+        assert "Failures:" in render_report_markdown(report)
+        await retry_step(ctx, run_id=run.id, step_id="flaky", actor="user:test")
+        done = await wait_for_run(ctx, run.id, {"completed"})
+    second = await write_run_report(ctx, run_id=done.id)
+    assert {a.id for a in second}.isdisjoint({a.id for a in first})
+    _, raw = await read_artifact_content(ctx, artifact_id=second[1].id)
+    assert json.loads(raw)["outcome"]["status"] == "completed"
+    reports = [a for a in await read_artifacts(ctx, run_id=run.id) if a.kind == "report"]
+    assert len(reports) == 4
+    assert len(await event_types(ctx, run.id, "artifact.created")) == 4
+
+
+async def test_artifacts_are_read_by_mission_run_and_id(ctx: ServiceContext) -> None:
+    mission = await create_mission(
+        ctx, data=MissionCreate(goal="Build a tiny wiki"), actor="user:test"
+    )
+    run = await start(ctx, [product_step("scope")])
+    async with engine_running(ctx):
+        await wait_for_run(ctx, run.id)
+    [scope] = await read_artifacts(ctx, run_id=run.id)
+    assert await read_artifacts(ctx) == [scope]
+    assert await read_artifacts(ctx, mission_id=mission.id) == []  # the run is not the mission's
+    assert await read_artifact(ctx, artifact_id=scope.id) == scope
+    assert (scope.kind, scope.media_type, scope.step_id) == ("markdown", "text/markdown", "scope")
+    found, content = await read_artifact_content(ctx, artifact_id=scope.id)
+    assert found == scope and len(content) == scope.size
+    assert (await read_run(ctx, run_id=run.id)).steps[0].outputs["documents"] == ["scope.md"]
+
+    path = ctx.blobs.path(scope.sha256)
+    path.write_bytes(content + b"tampered")
+    with pytest.raises(IntegrityError, match="does not match"):
+        await read_artifact_content(ctx, artifact_id=scope.id)
+    path.unlink()
+    with pytest.raises(IntegrityError, match="missing"):
+        await read_artifact_content(ctx, artifact_id=scope.id)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda ctx, id_: read_artifacts(ctx, run_id=id_), "run_id"),
+        (lambda ctx, id_: read_artifacts(ctx, mission_id=id_), "mission_id"),
+        (lambda ctx, id_: read_artifact(ctx, artifact_id=id_), "artifact_id"),
+        (lambda ctx, id_: read_artifact_content(ctx, artifact_id=id_), "artifact_id"),
+        (lambda ctx, id_: build_run_report(ctx, run_id=id_), "run_id"),
+        (lambda ctx, id_: write_run_report(ctx, run_id=id_), "run_id"),
+    ],
+)
+async def test_unknown_ids_are_not_found_naming_the_field(
+    ctx: ServiceContext, call: object, field: str
+) -> None:
+    with pytest.raises(NotFound) as caught:
+        await call(ctx, uuid.uuid4())  # type: ignore[operator]
+    assert caught.value.field == field
+
+
+async def test_a_bad_limit_is_refused(ctx: ServiceContext) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        await read_artifacts(ctx, limit=0)
+    assert caught.value.field == "limit"
