@@ -134,3 +134,13 @@ def test_db_upgrade_current_downgrade(run) -> None:  # type: ignore[no-untyped-d
     assert "database: 0001" in run("db", "current").output
     assert "base (empty)" in run("db", "downgrade", "base", "--yes").output
     assert "database: empty" in run("db", "current").output
+
+
+def test_prices_show_and_set(run) -> None:  # type: ignore[no-untyped-def]
+    bundled = run("prices", "show", "gpt-4o-mini")
+    assert bundled.exit_code == 0 and "genai-prices" in bundled.output
+    changed = run("prices", "set", "gpt-4o-mini", "--input", "0.2", "--output", "0.8")
+    assert changed.exit_code == 0 and "override" in changed.output and "$0.8" in changed.output
+    refused = run("prices", "set", "gpt-4o-mini", "--input", "-1", "--output", "0.8")
+    assert refused.exit_code == 2 and "--input" in refused.output
+    assert run("prices", "show", "no-such-model").exit_code == 1

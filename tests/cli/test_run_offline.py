@@ -4,6 +4,7 @@ No model is configured, so the local planner plans and the builtin specialists e
 outcome must be specific to the goal: its artifacts mention the goal's own subject.
 """
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from missionctl.cli import app
+from missionctl.services import open_context
+from missionctl.settings import get_settings
+from tests.support.consistency import assert_consistent
 
 SEED_000 = (
     "Build Codex Mission Control as a production-ready mission orchestration dashboard that "
@@ -64,3 +68,10 @@ def test_run_offline_plans_executes_and_reports(
     for words in subject:
         assert words.lower() in text, f"{words!r} is not in the documents"
     assert "local engine" in text
+    asyncio.run(_check_consistency())
+
+
+async def _check_consistency() -> None:
+    """The CLI's run replays to its stored state and the chain verifies (as for every test)."""
+    async with open_context(get_settings()) as ctx:
+        await assert_consistent(ctx)

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from missionctl import __version__
-from missionctl.cli import audit, config, db, missions, run, serve, worker
+from missionctl.cli import audit, config, db, missions, prices, run, serve, worker
 
 app = typer.Typer(
     name="missionctl",
@@ -42,6 +42,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
 app.add_typer(audit.app, name="audit")
+app.add_typer(prices.app, name="prices")
 
 
 def main() -> None:

@@ -11,8 +11,12 @@ from rich.table import Table
 
 from missionctl.cli._runtime import console, report_validation_error, run_service
 from missionctl.domain.states import MissionStatus
+from missionctl.errors import NotFound
 from missionctl.schemas.missions import MissionCreate, MissionRead
+from missionctl.schemas.plans import PlanRead
+from missionctl.services import ServiceContext
 from missionctl.services import missions as mission_service
+from missionctl.services.plans import read_plan
 
 app = typer.Typer(help="Create and inspect missions.", no_args_is_help=True)
 
@@ -128,7 +132,20 @@ def show(
 ) -> None:
     """Show one mission."""
     mission = run_service(lambda ctx: mission_service.read_mission(ctx, mission_id=mission_id))
+    plan = run_service(lambda ctx: _newest_plan(ctx, mission_id))
     if as_json:
         typer.echo(json.dumps(mission.model_dump(mode="json"), indent=2))
     else:
         _print_mission(mission)
+        if plan is None:
+            console.print("plan     none yet")
+        else:
+            source = "local planner" if plan.source == "local" else f"model {plan.source}"
+            console.print(f"plan     v{plan.version} from the {source}, {len(plan.tasks)} tasks")
+
+
+async def _newest_plan(ctx: ServiceContext, mission_id: uuid.UUID) -> PlanRead | None:
+    try:
+        return await read_plan(ctx, mission_id=mission_id)
+    except NotFound:
+        return None

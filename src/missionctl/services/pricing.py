@@ -3,12 +3,16 @@
 from decimal import Decimal
 
 from genai_prices import Usage, calc_price
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import ModelPrice
 from missionctl.db.types import utcnow
 from missionctl.domain.budget import Price
+from missionctl.errors import NotFound
+from missionctl.eventlog import NewEvent, append
+from missionctl.services.context import ServiceContext
 
 _MTOK = 1_000_000
 
@@ -53,3 +57,86 @@ async def resolve_price(session: AsyncSession, *, model: str) -> Price | None:
             source="override",
         )
     return bundled_price(model)
+
+
+class PriceRead(BaseModel):
+    """A model's effective price, in USD per million tokens, and where it comes from."""
+
+    model: str
+    input_usd_per_mtok: float
+    cached_input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    source: str
+
+
+class PriceSet(BaseModel):
+    """An admin's price for a model (USD per million tokens)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=200)
+    input_usd_per_mtok: Decimal = Field(ge=0, le=10_000, decimal_places=6)
+    output_usd_per_mtok: Decimal = Field(ge=0, le=10_000, decimal_places=6)
+    cached_input_usd_per_mtok: Decimal | None = Field(
+        default=None, ge=0, le=10_000, decimal_places=6, description="Default: the input price."
+    )
+
+
+def _read(price: Price) -> PriceRead:
+    return PriceRead(
+        model=price.model,
+        input_usd_per_mtok=price.input_micros_per_mtok / _MTOK,
+        cached_input_usd_per_mtok=price.cached_input_micros_per_mtok / _MTOK,
+        output_usd_per_mtok=price.output_micros_per_mtok / _MTOK,
+        source=price.source,
+    )
+
+
+async def read_price(ctx: ServiceContext, *, model: str) -> PriceRead:
+    """The price in force for ``model``.
+
+    Raises:
+        NotFound: neither an override nor the bundled data knows the model.
+    """
+    async with ctx.read() as session:
+        price = await resolve_price(session, model=model)
+    if price is None:
+        raise NotFound(
+            f"no price is known for model {model!r}; set one with `missionctl prices set`",
+            field="model",
+        )
+    return _read(price)
+
+
+async def set_price(ctx: ServiceContext, *, data: PriceSet, actor: str) -> PriceRead:
+    """Record an override for ``data.model`` in force from now (older ones stay as history)."""
+    cached = data.cached_input_usd_per_mtok
+    row = ModelPrice(
+        model=data.model,
+        input_micros_per_mtok=_micros(data.input_usd_per_mtok),
+        cached_input_micros_per_mtok=_micros(
+            cached if cached is not None else data.input_usd_per_mtok
+        ),
+        output_micros_per_mtok=_micros(data.output_usd_per_mtok),
+        effective_from=utcnow(),
+        created_by=actor,
+    )
+    async with ctx.write() as session:
+        session.add(row)
+        await session.flush()
+        await append(
+            session,
+            [
+                NewEvent(
+                    type="price.set",
+                    actor=actor,
+                    payload={
+                        "model": row.model,
+                        "input_micros_per_mtok": row.input_micros_per_mtok,
+                        "cached_input_micros_per_mtok": row.cached_input_micros_per_mtok,
+                        "output_micros_per_mtok": row.output_micros_per_mtok,
+                    },
+                )
+            ],
+        )
+    return await read_price(ctx, model=data.model)

@@ -1,0 +1,25 @@
+"""The invariants every test database must keep."""
+
+from missionctl.services import ServiceContext
+
+
+async def assert_consistent(context: ServiceContext, *, verify_chain: bool = True) -> None:
+    """Every run replays to its stored state, and the event chain verifies.
+
+    Run after every test that had a database: a state change written without its event, or an
+    event without its state change, fails the test that caused it (DESIGN §5, replay).
+    """
+    from sqlalchemy import select
+
+    from missionctl.db.models import Run
+    from missionctl.services.audit import verify_event_chain
+    from missionctl.services.runs import replay_run
+
+    async with context.read() as session:
+        run_ids = list((await session.scalars(select(Run.id))).all())
+    for run_id in run_ids:
+        replayed, stored = await replay_run(context, run_id=run_id)
+        assert replayed == stored, f"run {run_id}: replay {replayed} != stored {stored}"
+    if verify_chain:
+        report = await verify_event_chain(context)
+        assert report.ok, str(report)
