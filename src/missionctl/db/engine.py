@@ -95,7 +95,9 @@ class Database:
                 options["connect_args"] = {"check_same_thread": False}
             else:
                 options.update(pool_size=self._pool_size, pool_pre_ping=True)
-            engine = create_engine(url, **options)
+            # Every transaction here ends in an explicit COMMIT or ROLLBACK, so the pool's own
+            # rollback when a connection is returned would only cost a round trip.
+            engine = create_engine(url, pool_reset_on_return=None, **options)
             if self.dialect == "sqlite":
                 _configure_sqlite(engine, busy_timeout_ms=self._busy_timeout_ms)
             self._sync_sessions = sessionmaker(engine, expire_on_commit=False)

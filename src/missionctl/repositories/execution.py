@@ -39,6 +39,11 @@ _LOCK_STEP_RUNS = (
     .where(_steps.c.id.in_(bindparam("ids", expanding=True)))
     .with_for_update(of=_steps)
 )
+_LOCK_FENCES = (
+    select(_steps.c.id, _steps.c.status, _steps.c.attempt, _steps.c.lease_token)
+    .where(_steps.c.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update()
+)
 _STEP_STATUSES = select(_steps.c.step_id, _steps.c.status).where(
     _steps.c.run_id == bindparam("run_id"),
     _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),
@@ -160,6 +165,11 @@ def read_step_runs(session: Session, *, run_id: uuid.UUID) -> list[StepRun]:
 def lock_step_runs(session: Session, *, step_run_ids: Collection[uuid.UUID]) -> Sequence[Any]:
     """Lock and read the rows a batch of results refers to, with their run's workflow."""
     return session.connection().execute(_LOCK_STEP_RUNS, {"ids": list(step_run_ids)}).all()
+
+
+def lock_fences(session: Session, *, step_run_ids: Collection[uuid.UUID]) -> Sequence[Any]:
+    """Lock and read what fences a result: status, attempt and lease token (no join)."""
+    return session.connection().execute(_LOCK_FENCES, {"ids": list(step_run_ids)}).all()
 
 
 def read_step_statuses(

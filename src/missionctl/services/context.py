@@ -2,8 +2,9 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ class ServiceContext:
     db: Database
     blobs: BlobStore
     broadcaster: Broadcaster
+    _executor: dict[str, ThreadPoolExecutor] = field(default_factory=dict, repr=False)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -59,9 +61,26 @@ class ServiceContext:
                 result = work(session)
             return result, pending_events(session)
 
-        result, events = await asyncio.to_thread(run)
+        loop = asyncio.get_running_loop()
+        result, events = await loop.run_in_executor(self._writer_thread(), run)
         self.broadcaster.publish(events)
         return result
+
+    def _writer_thread(self) -> ThreadPoolExecutor:
+        # One thread for every blocking write: writes are serialised by the database anyway,
+        # and a warm thread that keeps its connection avoids a hop through a shared pool.
+        executor: ThreadPoolExecutor | None = self._executor.get("writer")
+        if executor is None:
+            executor = self._executor["writer"] = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="missionctl-writer"
+            )
+        return executor
+
+    def close(self) -> None:
+        """Stop the writer thread (after its queued work)."""
+        executor = self._executor.pop("writer", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
 
 
 @asynccontextmanager
@@ -81,11 +100,15 @@ async def open_context(
     try:
         if upgrade:
             await upgrade_database(db)
-        yield ServiceContext(
+        ctx = ServiceContext(
             settings=settings,
             db=db,
             blobs=BlobStore(settings.blob_dir),
             broadcaster=Broadcaster(),
         )
+        try:
+            yield ctx
+        finally:
+            ctx.close()
     finally:
         await db.dispose()

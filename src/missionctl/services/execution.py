@@ -120,6 +120,33 @@ class DagCache:
         return dag
 
 
+class _ClaimRow:
+    """A claimed step's identity from its claim, with the fence read from the database."""
+
+    __slots__ = (
+        "attempt",
+        "id",
+        "lease_token",
+        "mission_id",
+        "run_id",
+        "status",
+        "step_id",
+        "workflow_id",
+    )
+
+    def __init__(
+        self, claim: ClaimedStep, status: str, attempt: int, lease_token: uuid.UUID | None
+    ) -> None:
+        self.id = claim.step_run_id
+        self.run_id = claim.run_id
+        self.step_id = claim.step_id
+        self.mission_id = claim.mission_id
+        self.workflow_id = claim.workflow_id
+        self.status = status
+        self.attempt = attempt
+        self.lease_token = lease_token
+
+
 @dataclass
 class _Tick:
     """Everything one tick accumulates before it writes."""
@@ -292,7 +319,16 @@ def _record_outcomes(
     random: Callable[[], float],
 ) -> None:
     by_id = {o.claim.step_run_id: o for o in outcomes}
-    rows = repo.lock_step_runs(session, step_run_ids=list(by_id))
+    rows: Sequence[Any]
+    if any(o.lease_expired for o in outcomes):
+        # Recovered leases know only the step run: read run, step and workflow with the lock.
+        rows = repo.lock_step_runs(session, step_run_ids=list(by_id))
+    else:
+        # A claim already carries them; only the fence (status, attempt, token) is read.
+        rows = [
+            _ClaimRow(by_id[fence.id].claim, fence.status, fence.attempt, fence.lease_token)
+            for fence in repo.lock_fences(session, step_run_ids=list(by_id))
+        ]
     updates: list[dict[str, Any]] = []
     succeeded: dict[uuid.UUID, list[str]] = defaultdict(list)
     failed: dict[uuid.UUID, list[str]] = defaultdict(list)
