@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import TypeVar
 
 import typer
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from missionctl import errors
+from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext, open_context
 from missionctl.settings import Settings, get_settings
 
@@ -66,3 +68,34 @@ def report_validation_error(exc: ValidationError, *, option_for: dict[str, str])
         option = option_for.get(field.split(".")[0], field)
         err_console.print(f"[red]error:[/red] {option}: {problem['msg']}")
     raise typer.Exit(EXIT_INVALID) from exc
+
+
+_MISSION_OPTIONS = {
+    "goal": "GOAL",
+    "title": "--title",
+    "constraints": "--constraint",
+    "repo_context": "--repo-context",
+    "budget_usd": "--budget-usd",
+}
+
+
+def mission_from_options(
+    *,
+    goal: str,
+    title: str | None,
+    constraints: list[str] | None,
+    repo_context: str,
+    budget_usd: Decimal | None,
+) -> MissionCreate:
+    """Validate the mission options; a bad one is reported by its option name (exit 2)."""
+    try:
+        return MissionCreate(
+            goal=goal,
+            title=title,
+            constraints=constraints or [],
+            repo_context=repo_context,
+            budget_usd=budget_usd,
+        )
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=_MISSION_OPTIONS)
+        raise  # unreachable: report_validation_error exits

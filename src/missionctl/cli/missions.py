@@ -6,13 +6,12 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
-from missionctl.cli._runtime import console, report_validation_error, run_service
+from missionctl.cli._runtime import console, mission_from_options, run_service
 from missionctl.domain.states import MissionStatus
 from missionctl.errors import NotFound
-from missionctl.schemas.missions import MissionCreate, MissionRead
+from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
 from missionctl.services import missions as mission_service
@@ -20,13 +19,6 @@ from missionctl.services.plans import read_plan
 
 app = typer.Typer(help="Create and inspect missions.", no_args_is_help=True)
 
-_OPTION_FOR = {
-    "goal": "GOAL",
-    "title": "--title",
-    "constraints": "--constraint",
-    "repo_context": "--repo-context",
-    "budget_usd": "--budget-usd",
-}
 _ACTOR = "user:local"
 
 
@@ -62,17 +54,13 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the mission as JSON.")] = False,
 ) -> None:
     """Create a mission (status draft)."""
-    try:
-        data = MissionCreate(
-            goal=goal,
-            title=title,
-            constraints=constraint or [],
-            repo_context=repo_context,
-            budget_usd=budget_usd,
-        )
-    except ValidationError as exc:
-        report_validation_error(exc, option_for=_OPTION_FOR)
-        return
+    data = mission_from_options(
+        goal=goal,
+        title=title,
+        constraints=constraint,
+        repo_context=repo_context,
+        budget_usd=budget_usd,
+    )
     mission = run_service(lambda ctx: mission_service.create_mission(ctx, data=data, actor=_ACTOR))
     if as_json:
         typer.echo(mission.model_dump_json(indent=2))

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.live import Live
 from rich.table import Table
 
@@ -16,7 +15,7 @@ from missionctl.cli._runtime import (
     console,
     err_console,
     load_settings,
-    report_validation_error,
+    mission_from_options,
 )
 from missionctl.domain import events as ev
 from missionctl.engine.worker import Engine, EngineConfig
@@ -34,13 +33,6 @@ from missionctl.services.runtime import Runtime, open_runtime
 from missionctl.settings import Settings
 
 ACTOR = "user:local"
-_OPTION_FOR = {
-    "goal": "GOAL",
-    "title": "--title",
-    "constraints": "--constraint",
-    "repo_context": "--repo-context",
-    "budget_usd": "--budget-usd",
-}
 _STATUS_STYLE = {
     "succeeded": "green",
     "failed": "red",
@@ -68,17 +60,13 @@ def run(
     Without a model configured (MISSIONCTL_LLM_MODEL) this uses the local planner and the
     builtin specialists, offline. Exit code 0 when the run completed, 1 when it did not.
     """
-    try:
-        data = MissionCreate(
-            goal=goal,
-            title=title,
-            constraints=constraint or [],
-            repo_context=repo_context,
-            budget_usd=budget_usd,
-        )
-    except ValidationError as exc:
-        report_validation_error(exc, option_for=_OPTION_FOR)
-        return
+    data = mission_from_options(
+        goal=goal,
+        title=title,
+        constraints=constraint,
+        repo_context=repo_context,
+        budget_usd=budget_usd,
+    )
     settings = load_settings()
     try:
         outcome = asyncio.run(_run(settings, data, live=not as_json))
