@@ -119,3 +119,24 @@ async def test_read_events_filters_by_cursor_mission_and_run(ctx: ServiceContext
 def test_new_event_rejects_bad_fields(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         NewEvent(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_verify_is_consistent_while_others_append(ctx: ServiceContext) -> None:
+    """Verification judges one snapshot: concurrent appends never look like tampering."""
+    from missionctl.services.audit import verify_event_chain
+
+    await append_events(ctx, 20, batch=5)
+    done = asyncio.Event()
+
+    async def writer() -> None:
+        while not done.is_set():
+            await append_events(ctx, 5, batch=5)
+
+    task = asyncio.create_task(writer())
+    try:
+        reports = [await verify_event_chain(ctx) for _ in range(25)]
+    finally:
+        done.set()
+        await task
+    assert all(r.ok for r in reports), [str(r) for r in reports if not r.ok]
+    assert reports[-1].count > 20

@@ -58,8 +58,13 @@ class Database:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine.sync_engine, busy_timeout_ms=busy_timeout_ms)
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        read_options: dict[str, Any] = {_READ_ONLY: True}
+        if self.dialect == "postgresql":
+            # READ COMMITTED (the default) gives every statement its own snapshot; a read that
+            # spans several statements (verifying the chain, a page and its total) needs one.
+            read_options["isolation_level"] = "REPEATABLE READ"
         self._read_sessions = async_sessionmaker(
-            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+            self.engine.execution_options(**read_options), expire_on_commit=False
         )
         self._sync_engine: Engine | None = None
         self._sync_sessions: sessionmaker[Session] | None = None
@@ -76,9 +81,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """Open a read-only transaction (a consistent snapshot of the database).
+        """Open a read-only transaction on one consistent snapshot of the database.
 
-        Ending it writes nothing; loaded objects stay readable after the block (no expiry).
+        SQLite's WAL read transactions are snapshots; on PostgreSQL the transaction runs at
+        REPEATABLE READ. Ending it writes nothing; loaded objects stay readable (no expiry).
         """
         async with self._read_sessions() as session, session.begin():
             yield session

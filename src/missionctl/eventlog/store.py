@@ -239,13 +239,19 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = 5000) -> Chai
     differs from the previous event's hash), a missing or inserted event (a ``seq`` gap), and a
     chain head that disagrees with the last event (events removed from the end).
     """
+    # The head first, and nothing past it: events appended while we read are not ours to judge
+    # (this holds even where a transaction does not see one snapshot).
+    head = (await session.execute(select(EventLogHead.last_seq, EventLogHead.last_hash))).one()
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
     while True:
         rows = (
             await session.scalars(
-                select(Event).where(Event.seq >= expected_seq).order_by(Event.seq).limit(batch_size)
+                select(Event)
+                .where(Event.seq >= expected_seq, Event.seq <= head.last_seq)
+                .order_by(Event.seq)
+                .limit(batch_size)
             )
         ).all()
         for row in rows:
@@ -276,7 +282,6 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = 5000) -> Chai
             count += 1
         if len(rows) < batch_size:
             break
-    head = (await session.execute(select(EventLogHead.last_seq, EventLogHead.last_hash))).one()
     if head.last_seq != count or head.last_hash != prev_hash:
         return ChainReport(
             False,

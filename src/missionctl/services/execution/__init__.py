@@ -1,0 +1,43 @@
+"""Engine-facing use cases: claim work, record results, keep and recover leases.
+
+The engine calls ``tick`` in a loop. One tick is ONE write transaction that records every result
+that finished since the last tick, promotes the steps those results made ready, finishes runs
+with nothing left to do, and claims new work up to the engine's free capacity — so the cost of a
+transaction is shared by every transition in it (DESIGN §8: batched per tick, not per row).
+
+Every result write is fenced: it applies only if the step run is still ``running`` under the same
+``lease_token`` and ``attempt`` that the claim handed out. A worker that lost its lease (expired,
+run canceled) therefore cannot overwrite what happened since.
+"""
+
+from missionctl.services.execution.ticks import (
+    price_for,
+    recover_expired_leases,
+    renew_leases,
+    tick,
+    usage_cost_micros,
+)
+from missionctl.services.execution.types import (
+    ENGINE_ACTOR,
+    LEASE_RECOVERY_EXTRA_ATTEMPTS,
+    ClaimedStep,
+    DagCache,
+    LogLine,
+    StepOutcome,
+    StoredArtifact,
+)
+
+__all__ = [
+    "ENGINE_ACTOR",
+    "LEASE_RECOVERY_EXTRA_ATTEMPTS",
+    "ClaimedStep",
+    "DagCache",
+    "LogLine",
+    "StepOutcome",
+    "StoredArtifact",
+    "price_for",
+    "recover_expired_leases",
+    "renew_leases",
+    "tick",
+    "usage_cost_micros",
+]

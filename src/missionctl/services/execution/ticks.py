@@ -1,0 +1,146 @@
+"""The engine-facing use cases: one tick, lease renewal, lease recovery, pricing usage."""
+
+import random as random_module
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from missionctl.db.types import utcnow
+from missionctl.domain.budget import Price, cost_micros
+from missionctl.eventlog import append_sync
+from missionctl.llm import LLMUsage
+from missionctl.repositories import execution as repo
+from missionctl.services.context import ServiceContext
+from missionctl.services.execution.claiming import claim
+from missionctl.services.execution.recording import finish_run_if_done, log_events, record_outcomes
+from missionctl.services.execution.types import (
+    ClaimedStep,
+    DagCache,
+    LogLine,
+    StepOutcome,
+    Tick,
+)
+from missionctl.services.pricing import resolve_price
+
+
+async def tick(
+    ctx: ServiceContext,
+    *,
+    worker: str,
+    outcomes: Sequence[StepOutcome],
+    logs: Sequence[LogLine],
+    capacity: int,
+    lease_s: float,
+    dags: DagCache,
+    random: Callable[[], float] = random_module.random,
+) -> list[ClaimedStep]:
+    """Record ``outcomes`` and ``logs``, then claim up to ``capacity`` steps — one transaction.
+
+    Runs in a worker thread on the blocking engine (ADR 0007); events are published after the
+    commit.
+
+    Returns:
+        The newly claimed steps (each ``running`` under a fresh lease owned by ``worker``).
+    """
+
+    def work(session: Session) -> list[ClaimedStep]:
+        state = Tick(now=utcnow())
+        state.events.extend(log_events(logs))
+        if outcomes:
+            record_outcomes(session, state, outcomes, dags, random)
+        for run_id, mission_id in state.touched_runs.items():
+            if run_id not in state.progressing_runs:
+                finish_run_if_done(session, state, run_id, mission_id)
+        claimed = claim(session, state, worker, capacity, lease_s, dags) if capacity > 0 else []
+        append_sync(session, state.events)
+        return claimed
+
+    return await ctx.write_in_thread(work)
+
+
+async def renew_leases(
+    ctx: ServiceContext, *, leases: Sequence[tuple[uuid.UUID, uuid.UUID]], lease_s: float
+) -> set[uuid.UUID]:
+    """Extend the leases still held; returns the step run ids whose lease is still ours.
+
+    A step missing from the result was canceled or recovered by someone else: its worker must
+    stop it.
+    """
+    if not leases:
+        return set()
+
+    def work(session: Session) -> set[uuid.UUID]:
+        held = repo.read_held_leases(session, leases=leases)
+        expires = utcnow() + timedelta(seconds=lease_s)
+        repo.update_steps_by_id(
+            session,
+            rows=[{"_id": step_id, "lease_expires_at": expires} for step_id in held],
+            columns=["lease_expires_at"],
+        )
+        return held
+
+    return await ctx.write_in_thread(work)
+
+
+async def recover_expired_leases(
+    ctx: ServiceContext, *, dags: DagCache, random: Callable[[], float] = random_module.random
+) -> int:
+    """Put steps whose worker vanished back in the queue (``attempt + 1``), or fail them.
+
+    Returns:
+        How many expired leases were recovered.
+    """
+
+    def work(session: Session) -> int:
+        rows = repo.read_expired_leases(session, now=utcnow())
+        if not rows:
+            return 0
+        state = Tick(now=utcnow())
+        outcomes = [
+            StepOutcome(
+                claim=ClaimedStep(
+                    step_run_id=row.id,
+                    run_id=uuid.UUID(int=0),  # the locked row supplies run, step and mission
+                    mission_id=None,
+                    workflow_id=uuid.UUID(int=0),
+                    step_id="",
+                    attempt=row.attempt,
+                    agent="",
+                    inputs={},
+                    lease_token=row.lease_token,
+                    timeout_s=0,
+                ),
+                ok=False,
+                error=f"lease expired: worker {row.lease_owner} stopped heartbeating",
+                lease_expired=True,
+            )
+            for row in rows
+        ]
+        record_outcomes(session, state, outcomes, dags, random)
+        for run_id, mission_id in state.touched_runs.items():
+            if run_id not in state.progressing_runs:
+                finish_run_if_done(session, state, run_id, mission_id)
+        append_sync(session, state.events)
+        return len(rows)
+
+    return await ctx.write_in_thread(work)
+
+
+async def price_for(ctx: ServiceContext, *, model: str) -> Price | None:
+    """The price in force for ``model`` (override, else bundled), or ``None`` if unknown."""
+    async with ctx.read() as session:
+        return await resolve_price(session, model=model)
+
+
+def usage_cost_micros(price: Price | None, usage: LLMUsage) -> int:
+    """What ``usage`` costs at ``price`` (0 when no tokens were used or the price is unknown)."""
+    if price is None or not (usage.input_tokens or usage.output_tokens):
+        return 0
+    return cost_micros(
+        price,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+    )

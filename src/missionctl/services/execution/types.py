@@ -1,0 +1,147 @@
+"""The engine's units of work: claims, outcomes, log lines, and the state of one tick."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from missionctl.agents.base import ArtifactOutput
+from missionctl.blobs import BlobRef
+from missionctl.domain.workflows import WorkflowDag
+from missionctl.errors import NotFound
+from missionctl.eventlog import NewEvent
+from missionctl.llm import LLMUsage
+from missionctl.repositories import execution as repo
+
+LEASE_RECOVERY_EXTRA_ATTEMPTS = 2
+ENGINE_ACTOR = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedStep:
+    """A step run handed to a worker under a lease."""
+
+    step_run_id: uuid.UUID
+    run_id: uuid.UUID
+    mission_id: uuid.UUID | None
+    workflow_id: uuid.UUID
+    step_id: str
+    attempt: int
+    agent: str
+    inputs: dict[str, Any]
+    lease_token: uuid.UUID
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArtifact:
+    """An artifact already written to the blob store, waiting for its row."""
+
+    output: ArtifactOutput
+    blob: BlobRef
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """What happened to one claimed step."""
+
+    claim: ClaimedStep
+    ok: bool
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    retryable: bool = True
+    usage: LLMUsage = field(default_factory=LLMUsage)
+    cost_micros: int = 0
+    duration_ms: int = 0
+    artifacts: tuple[StoredArtifact, ...] = ()
+    lease_expired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line an agent logged."""
+
+    run_id: uuid.UUID
+    mission_id: uuid.UUID | None
+    step_id: str
+    attempt: int
+    level: str
+    message: str
+
+
+class DagCache:
+    """Parsed workflow definitions by workflow id (versions are immutable, so never stale)."""
+
+    def __init__(self) -> None:
+        self._dags: dict[uuid.UUID, WorkflowDag] = {}
+
+    def peek(self, workflow_id: uuid.UUID) -> WorkflowDag | None:
+        """The DAG if it is cached (it is, for any step this process claimed)."""
+        return self._dags.get(workflow_id)
+
+    def get(self, session: Session, workflow_id: uuid.UUID) -> WorkflowDag:
+        """The DAG of a workflow version.
+
+        Raises:
+            NotFound: no such workflow.
+        """
+        dag = self._dags.get(workflow_id)
+        if dag is None:
+            workflow = repo.read_workflow(session, workflow_id=workflow_id)
+            if workflow is None:
+                raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
+            dag = self._dags[workflow_id] = WorkflowDag.from_definition(workflow.definition)
+        return dag
+
+
+class ClaimRow:
+    """A claimed step's identity from its claim, with the fence read from the database."""
+
+    __slots__ = (
+        "attempt",
+        "id",
+        "lease_token",
+        "mission_id",
+        "run_id",
+        "status",
+        "step_id",
+        "workflow_id",
+    )
+
+    def __init__(
+        self, claim: ClaimedStep, status: str, attempt: int, lease_token: uuid.UUID | None
+    ) -> None:
+        self.id = claim.step_run_id
+        self.run_id = claim.run_id
+        self.step_id = claim.step_id
+        self.mission_id = claim.mission_id
+        self.workflow_id = claim.workflow_id
+        self.status = status
+        self.attempt = attempt
+        self.lease_token = lease_token
+
+
+@dataclass
+class Tick:
+    """Everything one tick accumulates before it writes."""
+
+    now: datetime
+    events: list[NewEvent] = field(default_factory=list)
+    touched_runs: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
+    # Runs that queued a step in this tick cannot be finished: skip that check for them.
+    progressing_runs: set[uuid.UUID] = field(default_factory=set)
+    run_workflows: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+
+
+def step_event(type_: str, row: Any, status: str, attempt: int, **payload: Any) -> NewEvent:
+    """A step event for ``row`` (anything with run_id, mission_id, step_id) carrying the status."""
+    return NewEvent(
+        type=type_,
+        actor=ENGINE_ACTOR,
+        run_id=row.run_id,
+        mission_id=row.mission_id,
+        step_id=row.step_id,
+        payload={"status": status, "attempt": attempt, **payload},
+    )
