@@ -4,15 +4,23 @@ Each test gets a fresh browser context at 1440x900; console errors and page erro
 and the test fails if any appeared. A test that provokes one on purpose names it in
 ``allowed_console_errors`` (Chromium logs every 4xx response, even a deliberate 422, as
 "Failed to load resource"). ``screenshot(name)`` saves a full-page PNG under
-``test-results/screenshots/``.
+``test-results/screenshots/``. ``seed`` prepares data in the live server's database and
+``restart`` replaces a live server by a new one on the same data.
 """
 
+import asyncio
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from missionctl.services import ServiceContext, open_context
+from missionctl.settings import Settings
+from tests.conftest import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
@@ -71,8 +79,48 @@ def screenshot(page: Page, request: pytest.FixtureRequest) -> Callable[[str], Pa
 
     def take(name: str) -> Path:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")  # sticky parts then sit where a reader sees them
         path = SCREENSHOT_DIR / f"{request.node.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
     return take
+
+
+T = TypeVar("T")
+
+
+def seed(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> T:
+    """Run ``work(ctx)`` against the live server's database and return its result.
+
+    On a thread of its own with its own event loop: while sync Playwright runs, this thread's
+    loop is Playwright's and ``asyncio.run`` cannot be called here. What ``work`` appends is not
+    published to the server's streams; they read it from the database within a second.
+    """
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    async def main() -> None:
+        async with open_context(settings, upgrade=False) as ctx:
+            results.append(await work(ctx))
+
+    def target() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # handed to the test's thread below
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+def restart(server: LiveServer) -> LiveServer:
+    """Stop ``server`` and start a new one on the same settings (same home, same database)."""
+    server.stop()
+    fresh = LiveServer(server.settings)
+    fresh.start()
+    return fresh

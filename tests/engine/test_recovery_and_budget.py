@@ -149,3 +149,24 @@ async def test_rerun_from_the_failure_reuses_what_succeeded(
     events = await run_events(ctx, rerun.id)
     assert [e.type for e in events if e.step_id == "prepare"] == ["step.reused"]
     assert any(e.type == "step.started" and e.step_id == "check" for e in events)
+
+
+async def test_a_canceled_missions_run_cannot_be_rerun(ctx: ServiceContext) -> None:
+    import pytest
+
+    from missionctl.errors import Conflict
+    from missionctl.schemas.missions import MissionCreate
+    from missionctl.schemas.workflows import WorkflowSpec
+    from missionctl.services.missions import create_mission
+    from missionctl.services.runs import cancel_run, start_run
+    from missionctl.services.workflows import create_workflow
+
+    mission = await create_mission(ctx, data=MissionCreate(goal="Build a CLI"), actor="user:test")
+    spec = WorkflowSpec.model_validate(
+        {"name": "one", "steps": [step("only", "builtin:sleep", inputs={"seconds": 30})]}
+    )
+    workflow = await create_workflow(ctx, spec=spec, actor="user:test", mission_id=mission.id)
+    run = await start_run(ctx, workflow_id=workflow.id, actor="user:test", mission_id=mission.id)
+    await cancel_run(ctx, run_id=run.id, actor="user:test")
+    with pytest.raises(Conflict, match="canceled; its runs cannot be rerun"):
+        await rerun_from_failure(ctx, run_id=run.id, actor="user:test")

@@ -1,5 +1,6 @@
 """The missions page through the app: whole pages, htmx fragments, and the form's validation."""
 
+import json
 import re
 
 import httpx
@@ -65,7 +66,7 @@ async def test_static_assets_are_served(client: httpx.AsyncClient) -> None:
         assert response.status_code == 200, path
 
 
-async def test_posting_a_valid_form_with_htmx_returns_the_list_with_the_new_mission(
+async def test_posting_a_valid_form_with_htmx_creates_plans_and_opens_the_mission(
     client: httpx.AsyncClient,
 ) -> None:
     response = await client.post(
@@ -81,28 +82,19 @@ async def test_posting_a_valid_form_with_htmx_returns_the_list_with_the_new_miss
     )
 
     assert response.status_code == 200
-    html = response.text
-    assert "<html" not in html
-    assert "URL shortener" in html
-    assert '<hx-partial hx-target="#mission-list"' in html
-    assert "Mission created" in html
-    assert response.headers["hx-replace-url"] == "/missions"
-    # The form comes back blank, ready for the next mission.
-    assert (
-        '<textarea class="control control--textarea" id="field-goal" name="goal" rows="4" required'
-        in html
-    )
-    blank_form = html.split('<hx-partial hx-target="#mission-list"')[0]
-    assert "FastAPI service, PostgreSQL" not in blank_form
-    assert 'value="URL shortener"' not in blank_form
-
     [stored] = await api_missions(client)
+    # htmx fetches the mission page and swaps it in (no reload), at the top, in the history.
+    location = json.loads(response.headers["hx-location"])
+    assert location == {"path": f"/missions/{stored['id']}", "swap": "innerHTML show:top"}
+    assert response.text == ""
     assert stored["title"] == "URL shortener"
     assert stored["constraints"] == ["No new runtime dependencies", "Keep the API stable"]
     assert stored["repo_context"] == "FastAPI service, PostgreSQL"
     assert stored["budget_usd"] == 25.5
-    assert stored["status"] == "draft"
+    assert stored["status"] == "planned"  # planned at once by the local engine
     assert stored["created_by"] == "user:local"
+    plan = (await client.get(f"/api/v1/missions/{stored['id']}/plan")).json()
+    assert plan["source"] == "local" and plan["version"] == 1
 
 
 async def test_blank_title_and_budget_mean_not_given(client: httpx.AsyncClient) -> None:
@@ -159,12 +151,46 @@ async def test_each_invalid_field_gets_its_own_message(
     assert await api_missions(client) == []
 
 
-async def test_without_htmx_a_valid_post_redirects_to_the_list(client: httpx.AsyncClient) -> None:
+async def test_without_htmx_a_valid_post_redirects_to_the_mission(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post("/missions", data=form(goal="Build a Slack bot for incidents"))
 
+    [stored] = await api_missions(client)
     assert response.status_code == 303
-    assert response.headers["location"] == "/missions"
-    assert len(await api_missions(client)) == 1
+    assert response.headers["location"] == f"/missions/{stored['id']}"
+
+
+async def test_the_model_is_offered_only_when_one_is_configured(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/missions")).text
+    assert 'name="engine" value="local"' in page
+    assert 'value="model"' not in page  # no MISSIONCTL_LLM_MODEL in the tests
+
+    response = await client.post(
+        "/missions", data=form(goal="Build a gym booking app", engine="model"), headers=HTMX
+    )
+    assert response.status_code == 422
+    assert 'class="field field--choice field--invalid" data-field="engine"' in response.text
+    assert "No model is configured" in response.text
+    assert await api_missions(client) == []
+
+
+async def test_the_list_shows_progress_cost_update_and_source(client: httpx.AsyncClient) -> None:
+    await client.post("/missions", data=form(goal="Build a gym booking app"), headers=HTMX)
+    draft = await client.post("/api/v1/missions", json={"goal": "A draft, never planned"})
+    assert draft.status_code == 201
+
+    html = (await client.get("/missions")).text
+    for header in ("Mission", "Status", "Progress", "Cost", "Updated", "Source"):
+        assert '<th scope="col"' in html and f">{header}</th>" in html
+    planned_row = html.split('data-mission-id="')[2]  # newest first: the draft, then this one
+    assert re.search(r'<progress class="meter" value="0" max="\d+">', planned_row)
+    assert '<span class="source source--local"' in planned_row
+    assert "$0.00" in planned_row
+    draft_row = html.split('data-mission-id="')[1]
+    assert "Not planned" in draft_row
 
 
 async def test_without_htmx_an_invalid_post_shows_the_whole_page_with_errors(
@@ -221,8 +247,8 @@ async def test_search_and_status_filter_the_list(client: httpx.AsyncClient) -> N
     none = (await client.get("/missions", params={"q": "zebra"}, headers=HTMX)).text
     assert "No missions match" in none
 
-    drafts = (await client.get("/missions", params={"status": "draft"}, headers=HTMX)).text
-    assert drafts.count("data-mission-id=") == 3
+    planned = (await client.get("/missions", params={"status": "planned"}, headers=HTMX)).text
+    assert planned.count("data-mission-id=") == 3
     running = (await client.get("/missions", params={"status": "running"}, headers=HTMX)).text
     assert "data-mission-id=" not in running
     # An unknown status is no filter at all rather than an error.

@@ -55,3 +55,28 @@ def test_money_actor_and_urls() -> None:
     assert list_url(q="", status="running", cursor=None) == "/missions?status=running"
     assert list_url(q="a b&c") == "/missions?q=a+b%26c"
     assert list_url() == "/missions"
+
+
+def test_every_run_and_step_status_has_a_badge_style_and_a_graph_colour() -> None:
+    from missionctl.domain.states import RunStatus, StepRunStatus
+
+    css = (STATIC_DIR / "css" / "app.css").read_text(encoding="utf-8")
+    for status in [*RunStatus, *StepRunStatus, "pending"]:
+        value = getattr(status, "value", status)
+        assert f".badge--{value}" in css, value
+    for status in ("queued", "running", "succeeded", "failed", "blocked", "canceled"):
+        assert f".graph__node--{status}" in css, status
+
+
+def test_durations_and_counts_read_as_people_say_them() -> None:
+    from missionctl.web.templating import compact, duration, file_size
+
+    assert [duration(s) for s in (None, 0.42, 12.4, 185, 7800)] == [
+        "—",
+        "0.4 s",
+        "12 s",
+        "3 min 5 s",
+        "2 h 10 min",
+    ]
+    assert [compact(n) for n in (0, 950, 12_400, 3_100_000)] == ["0", "950", "12.4k", "3.1M"]
+    assert [file_size(n) for n in (512, 4_200, 1_300_000)] == ["512 B", "4.2 KB", "1.3 MB"]

@@ -453,7 +453,8 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
 
     Raises:
         NotFound: no such run.
-        Conflict: the run has not ended in failure, cancellation or abort.
+        Conflict: the run has not ended in failure, cancellation or abort, or its mission
+            is canceled (a canceled mission is final).
     """
     async with ctx.write() as session:
         original = await session.get(Run, run_id)
@@ -465,6 +466,13 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
                 "can be rerun from its failure",
                 field="run_id",
             )
+        if original.mission_id is not None:
+            mission = await session.get(Mission, original.mission_id)
+            if mission is not None and not MISSION.can(mission.status, "running"):
+                raise Conflict(
+                    f"mission {mission.id} is {mission.status}; its runs cannot be rerun",
+                    field="run_id",
+                )
         reused = {
             s.step_id: dict(s.outputs)
             for s in await repo.read_step_runs(session, run_id=run_id)

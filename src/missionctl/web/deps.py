@@ -1,7 +1,7 @@
 """Dependencies page routes declare through ``Annotated`` aliases.
 
-The web layer is a sibling of ``api`` and must not import it, so the two aliases it shares with
-the JSON API are defined again here, reading the same application state.
+The web layer is a sibling of ``api`` and must not import it, so the aliases it shares with the
+JSON API are defined again here, reading the same application state.
 """
 
 from typing import Annotated
@@ -9,12 +9,19 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from missionctl.services import ServiceContext
+from missionctl.services.runtime import Runtime
 
 
 def get_context(request: Request) -> ServiceContext:
     """The service context the app's lifespan built."""
     ctx: ServiceContext = request.app.state.ctx
     return ctx
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The planner and agents the settings chose (``runtime.llm`` is set when a model is)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def get_actor(request: Request) -> str:
@@ -40,3 +47,4 @@ def wants_fragment(request: Request) -> bool:
 Context = Annotated[ServiceContext, Depends(get_context)]
 Actor = Annotated[str, Depends(get_actor)]
 Fragment = Annotated[bool, Depends(wants_fragment)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

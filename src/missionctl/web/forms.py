@@ -32,6 +32,7 @@ class MissionForm(BaseModel):
     constraints: str = ""
     repo_context: str = ""
     budget_usd: str = ""
+    engine: str = ""
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "goal",
@@ -39,8 +40,23 @@ class MissionForm(BaseModel):
         "constraints",
         "repo_context",
         "budget_usd",
+        "engine",
     )
     """The fields in the order the form shows them."""
+
+    def uses_model(self, model_available: bool) -> bool:
+        """Whether to plan with the model: asked for, or by default when one is configured."""
+        choice = self.engine.strip()
+        return model_available and choice in {"", "model"}
+
+    def engine_error(self, model_available: bool) -> str | None:
+        """Why the planner choice cannot be honoured, or ``None``."""
+        choice = self.engine.strip()
+        if choice not in {"", "local", "model"}:
+            return "Choose the local engine or the model."
+        if choice == "model" and not model_available:
+            return "No model is configured here; plan with the local engine."
+        return None
 
     def constraint_lines(self) -> list[str]:
         """One constraint per non-blank line, trimmed."""

@@ -5,6 +5,7 @@ updates are named blocks, rendered alone with jinja2-fragments (STYLE.md rule 10
 always on and an undefined variable is an error, not an empty string.
 """
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,9 +15,13 @@ from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Request, Response
+from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from missionctl import __version__
+from missionctl.web.audit import audit_lines, source_label
+from missionctl.web.graph import layout_graph
+from missionctl.web.viewers import render_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -60,11 +65,66 @@ def full_datetime(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+def clock(moment: datetime) -> str:
+    """The UTC time of day of ``moment``: ``07:29:13``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(UTC):%H:%M:%S}"
+
+
 def usd(amount: float | Decimal | None, empty: str = "—") -> str:
     """Dollars with thousands separators and cents: ``$1,250.00``; ``empty`` for ``None``."""
     if amount is None:
         return empty
     return f"${amount:,.2f}"
+
+
+def duration(seconds: float | None, empty: str = "—") -> str:
+    """A duration as people read it: ``0.4 s``, ``12 s``, ``3 min 5 s``, ``2 h 10 min``."""
+    if seconds is None:
+        return empty
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def elapsed(start: datetime | None, end: datetime | None = None, empty: str = "—") -> str:
+    """How long from ``start`` to ``end`` (or to now, while it runs)."""
+    if start is None:
+        return empty
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    stop = end or datetime.now(UTC)
+    if stop.tzinfo is None:
+        stop = stop.replace(tzinfo=UTC)
+    return duration(max(0.0, (stop - start).total_seconds()))
+
+
+def compact(number: int | float | None) -> str:
+    """A count in a few characters: ``950``, ``12.4k``, ``3.1M``."""
+    value = float(number or 0)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{value:.0f}"
+
+
+def file_size(size: int) -> str:
+    """Bytes as ``512 B``, ``4.2 KB``, ``1.3 MB``."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def label(value: object) -> str:
+    """A status or other enum value as a label: ``awaiting_approval`` → ``Awaiting approval``."""
+    text = str(getattr(value, "value", value))
+    return text.replace("_", " ").capitalize()
 
 
 def actor_name(actor: str) -> str:
@@ -89,10 +149,24 @@ def _build_environment() -> jinja2.Environment:
     env.filters.update(
         relative_time=relative_time,
         full_datetime=full_datetime,
+        clock=clock,
         usd=usd,
         actor_name=actor_name,
+        duration=duration,
+        compact=compact,
+        file_size=file_size,
+        label=label,
+        source_label=source_label,
+        json_tree=render_json,
     )
-    env.globals.update(version=__version__, product_name="Mission Control", list_url=list_url)
+    env.globals.update(
+        version=__version__,
+        product_name="Mission Control",
+        list_url=list_url,
+        elapsed=elapsed,
+        audit_lines=audit_lines,
+        layout_graph=layout_graph,
+    )
     return env
 
 
@@ -129,3 +203,13 @@ def render(
     return templates.TemplateResponse(
         request, name, dict(context), status_code=status_code, headers=all_headers, block_name=block
     )
+
+
+def render_fragment(name: str, block: str, context: Mapping[str, Any]) -> str:
+    """The HTML of one named block of a page template, outside any request (SSE messages)."""
+    return render_block(templates.env, name, block, dict(context))
+
+
+def open_page(path: str) -> str:
+    """An ``HX-Location`` value: fetch ``path``, swap it in as the page, show its top, push it."""
+    return json.dumps({"path": path, "swap": "innerHTML show:top"})

@@ -4,8 +4,10 @@ Every route answers a plain browser with a whole page and htmx with only the blo
 the page works with JavaScript off. The blocks of ``pages/missions.html``:
 
 - ``list_update``: the list, plus the header count as an ``<hx-partial>`` (filtering, paging);
-- ``mission_form``: the form alone, kept as typed and with its errors (a 422 answer);
-- ``mission_created``: a blank form, the refreshed list, count and filters, and a toast.
+- ``mission_form``: the form alone, kept as typed and with its errors (a 422 answer).
+
+A valid form creates the mission, plans it and opens its page: htmx follows ``HX-Location``
+(the page is fetched and swapped in, no reload), a plain browser a 303.
 """
 
 from typing import Annotated, Any
@@ -17,16 +19,16 @@ from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
 from missionctl.domain.states import MissionStatus
 from missionctl.errors import ValidationFailed
+from missionctl.schemas.dashboard import MissionRowPage
 from missionctl.schemas.missions import (
     CONSTRAINT_MAX_CHARS,
     GOAL_MAX_CHARS,
     REPO_CONTEXT_MAX_CHARS,
     TITLE_MAX_CHARS,
-    MissionPage,
-    MissionRead,
 )
-from missionctl.services import missions as mission_service
-from missionctl.web.deps import Actor, Context, Fragment
+from missionctl.services import dashboard
+from missionctl.services.runtime import Runtime
+from missionctl.web.deps import Actor, Context, Fragment, RuntimeDep
 from missionctl.web.forms import (
     FieldErrors,
     MissionFilters,
@@ -34,7 +36,7 @@ from missionctl.web.forms import (
     errors_from_problems,
     errors_from_validation,
 )
-from missionctl.web.templating import render
+from missionctl.web.templating import open_page, render
 
 PAGE = "pages/missions.html"
 PAGE_SIZE = 50
@@ -53,6 +55,7 @@ async def home() -> RedirectResponse:
 async def missions_page(
     request: Request,
     ctx: Context,
+    runtime: RuntimeDep,
     fragment: Fragment,
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(max_length=32)] = "",
@@ -64,14 +67,16 @@ async def missions_page(
         ValidationFailed: ``cursor`` is not one this page issued (the app answers 422).
     """
     filters = MissionFilters(q=q, status=status)
-    page = await mission_service.read_missions(
+    page = await dashboard.read_mission_rows(
         ctx,
         limit=PAGE_SIZE,
         cursor=cursor or None,
         status=filters.status_filter,
         q=filters.query,
     )
-    context = _context(page=page, filters=filters, form=MissionForm(), cursor=cursor)
+    context = _context(
+        page=page, filters=filters, form=MissionForm(), cursor=cursor, model=_model(runtime)
+    )
     return render(request, PAGE, context, block="list_update" if fragment else None)
 
 
@@ -79,50 +84,61 @@ async def missions_page(
 async def create_mission(
     request: Request,
     ctx: Context,
+    runtime: RuntimeDep,
     actor: Actor,
     fragment: Fragment,
     form: Annotated[MissionForm, Form()],
 ) -> Response:
-    """Create a mission from the form.
+    """Create a mission from the form, plan it, and open its page.
 
-    htmx gets a blank form, the list with the new mission first and a toast (200), or on invalid
-    input the form again with a message beside each field at fault (422). A plain browser is
-    redirected to the list (303), or gets the whole page with the errors (422). Nothing is stored
-    when the input is invalid.
+    On invalid input nothing is stored: htmx gets the form again with a message beside each
+    field at fault, a plain browser the whole page with them (422). A planner that fails does
+    not lose the mission: its page says why planning failed.
     """
-    errors: FieldErrors
+    model = _model(runtime)
+    errors: FieldErrors = {}
     try:
-        mission = await mission_service.create_mission(ctx, data=form.to_create(), actor=actor)
+        data = form.to_create()
     except ValidationError as exc:
         errors = errors_from_validation(exc)
-    except ValidationFailed as exc:
-        errors = errors_from_problems(exc.problems)
-    else:
-        if not fragment:
-            return RedirectResponse(MISSIONS_URL, status_code=HTTP_303_SEE_OTHER)
-        page = await mission_service.read_missions(ctx, limit=PAGE_SIZE)
-        context = _context(page=page, filters=MissionFilters(), form=MissionForm(), created=mission)
-        # The list now shows every mission again, so the address bar must not keep old filters.
-        headers = {"HX-Replace-Url": MISSIONS_URL}
-        return render(request, PAGE, context, block="mission_created", headers=headers)
+    if engine_error := form.engine_error(model is not None):
+        errors["engine"] = engine_error
+    if not errors:
+        planner = dashboard.planner_for(runtime, use_model=form.uses_model(model is not None))
+        try:
+            mission = await dashboard.launch_mission(ctx, data=data, actor=actor, planner=planner)
+        except ValidationFailed as exc:
+            errors = errors_from_problems(exc.problems)
+        else:
+            url = f"{MISSIONS_URL}/{mission.id}"
+            if fragment:
+                return Response(status_code=200, headers={"HX-Location": open_page(url)})
+            return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
 
     unprocessable = HTTP_422_UNPROCESSABLE_CONTENT
     if fragment:
-        context = _context(page=None, filters=MissionFilters(), form=form, errors=errors)
+        context = _context(
+            page=None, filters=MissionFilters(), form=form, errors=errors, model=model
+        )
         return render(request, PAGE, context, block="mission_form", status_code=unprocessable)
-    page = await mission_service.read_missions(ctx, limit=PAGE_SIZE)
-    context = _context(page=page, filters=MissionFilters(), form=form, errors=errors)
+    page = await dashboard.read_mission_rows(ctx, limit=PAGE_SIZE)
+    context = _context(page=page, filters=MissionFilters(), form=form, errors=errors, model=model)
     return render(request, PAGE, context, status_code=unprocessable)
+
+
+def _model(runtime: Runtime) -> str | None:
+    """The configured model's name, or ``None`` (the form then offers the local engine only)."""
+    return runtime.llm.model if runtime.llm is not None else None
 
 
 def _context(
     *,
-    page: MissionPage | None,
+    page: MissionRowPage | None,
     filters: MissionFilters,
     form: MissionForm,
+    model: str | None,
     errors: FieldErrors | None = None,
     cursor: str = "",
-    created: MissionRead | None = None,
 ) -> dict[str, Any]:
     errors = errors or {}
     return {
@@ -132,8 +148,8 @@ def _context(
         "statuses": list(MissionStatus),
         "form": form,
         "errors": errors,
+        "model": model,
         "first_error": next((name for name in MissionForm.FIELDS if name in errors), None),
-        "created": created,
         "limits": {
             "goal": GOAL_MAX_CHARS,
             "title": TITLE_MAX_CHARS,

@@ -7,6 +7,12 @@
  * - Toasts in #toasts dismiss themselves after a few seconds, or on their close button.
  * - htmx GET requests drop empty parameters, so filtering pushes /missions?status=running
  *   rather than /missions?q=&status=running.
+ * - The live indicator (#live, the element holding the page's SSE connection) shows whether
+ *   the stream is connected or reconnecting, from the hx-sse extension's events; a first
+ *   connection that fails is tried again.
+ * - Durations of running tasks ([data-running-since]) tick every second between updates.
+ * - The artifact being previewed is marked in the list; an open menu closes on a choice or an
+ *   outside click.
  */
 (function () {
   "use strict";
@@ -47,9 +53,78 @@
     empty.forEach(function (key) { request.body.delete(key); });
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", watchToasts);
-  } else {
+  function setLive(state) {
+    var live = document.getElementById("live");
+    if (!live) return;
+    live.classList.toggle("live--connected", state === "connected");
+    live.classList.toggle("live--reconnecting", state === "reconnecting");
+    var text = live.querySelector(".live__text");
+    if (text) text.textContent = state === "reconnecting" ? "Reconnecting" : "Live";
+  }
+
+  var liveAttempts = 0;
+
+  document.addEventListener("htmx:sse:after:connection", function () {
+    liveAttempts = 0;
+    setLive("connected");
+  });
+  document.addEventListener("htmx:sse:error", function () { setLive("reconnecting"); });
+  document.addEventListener("htmx:sse:close", function () { setLive("closed"); });
+
+  // The extension reconnects a stream that drops, but not one whose first request failed (the
+  // server was restarting, say): try that again here, backing off up to 30 s.
+  function retryLive(event) {
+    var live = document.getElementById("live");
+    if (!live || event.target !== live || live.classList.contains("live--connected")) return;
+    setLive("reconnecting");
+    var delay = Math.min(30000, 1000 * Math.pow(2, liveAttempts++));
+    window.setTimeout(function () {
+      if (document.getElementById("live") !== live || live.classList.contains("live--connected")) return;
+      window.htmx.ajax("GET", live.getAttribute("hx-sse:connect"), { source: live });
+    }, delay);
+  }
+  document.addEventListener("htmx:error", retryLive);
+  document.addEventListener("htmx:response:error", retryLive);
+
+  function duration(seconds) {
+    if (seconds < 10) return seconds.toFixed(1) + " s";
+    if (seconds < 60) return Math.round(seconds) + " s";
+    var total = Math.round(seconds);
+    var minutes = Math.floor(total / 60);
+    if (minutes < 60) return minutes + " min " + (total % 60) + " s";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-running-since]").forEach(function (el) {
+      var since = Date.parse(el.getAttribute("data-running-since"));
+      if (!isNaN(since)) el.textContent = duration(Math.max(0, (now - since) / 1000));
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var item = event.target.closest && event.target.closest(".artifact-item");
+    if (item) {
+      document.querySelectorAll(".artifact-item[aria-current]").forEach(function (el) {
+        el.removeAttribute("aria-current");
+      });
+      item.setAttribute("aria-current", "true");
+    }
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      var summary = menu.querySelector("summary");
+      if (!summary || !summary.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  function start() {
     watchToasts();
+    window.setInterval(tick, 1000);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -1,0 +1,179 @@
+"""Read models of the dashboard: what the pages show, aggregated by ``services.dashboard``.
+
+These are contracts for the UI, not for the JSON API: each one gathers what one screen needs
+in one read (the missions list with its progress, a mission's cockpit, a run with its steps), so
+that a page route makes one service call and a template never queries anything.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from missionctl.domain.states import RunStatus, StepRunStatus
+from missionctl.schemas.artifacts import ArtifactRead
+from missionctl.schemas.missions import MissionRead
+from missionctl.schemas.plans import PlanRead
+from missionctl.schemas.reports import ReportDecision, ReportNextStep, ReportRisk
+from missionctl.schemas.runs import RunRead, StepRunRead
+
+
+class MissionRow(BaseModel):
+    """One line of the missions list."""
+
+    mission: MissionRead
+    tasks_total: int | None = Field(description="Tasks of the latest run or plan; null: none.")
+    tasks_done: int = Field(description="Tasks of the latest run that succeeded or were skipped.")
+    source: str | None = Field(description='Latest plan\'s source: "local", a model, or null.')
+    latest_run_id: uuid.UUID | None
+    latest_run_status: RunStatus | None
+
+
+class MissionRowPage(BaseModel):
+    """One page of the missions list, newest first."""
+
+    items: list[MissionRow]
+    total: int
+    next_cursor: str | None
+
+
+class EventItem(BaseModel):
+    """One event of the log as the audit trail shows it."""
+
+    seq: int
+    ts: datetime
+    type: str
+    actor: str
+    run_id: uuid.UUID | None
+    step_id: str | None
+    payload: dict[str, Any]
+
+
+class EventBatch(BaseModel):
+    """Events delivered together by ``follow_events``, in ``seq`` order."""
+
+    items: list[EventItem]
+
+
+class TaskView(BaseModel):
+    """A task of the mission (a step of its run, when it has one) with its live state."""
+
+    key: str
+    title: str
+    description: str | None = None
+    role: str | None = None
+    agent: str | None = None
+    phase: str | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    acceptance: list[str] = Field(default_factory=list)
+    expected_artifacts: list[str] = Field(default_factory=list)
+    status: StepRunStatus | None = Field(default=None, description="null: not started.")
+    attempt: int = 0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+
+
+ControlName = Literal["plan", "run", "cancel", "rerun", "report"]
+
+
+class Controls(BaseModel):
+    """Which mission controls the states allow now; the services refuse the others anyway."""
+
+    plan: bool
+    run: bool
+    cancel: bool
+    rerun: bool
+    report: bool
+    retry_steps: list[str] = Field(description="Failed steps of the run that may be retried.")
+    plan_label: str = Field(description='"Plan" for a draft, "Plan again" afterwards.')
+    why_not: dict[str, str] = Field(description="Why each disabled control is disabled.")
+
+
+class ArchitectureItem(BaseModel):
+    """One component of the plan's architecture: ``Browser UI`` → ``server-rendered HTML``."""
+
+    name: str
+    detail: str
+
+
+class Summary(BaseModel):
+    """The Final Summary cockpit's figures."""
+
+    run_status: RunStatus | None
+    risks: int
+    next_steps: int
+    tasks: int
+    tasks_done: int
+    artifacts: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    duration_s: float | None
+
+
+class MissionView(BaseModel):
+    """Everything the mission page shows, read at one moment (``last_seq``)."""
+
+    mission: MissionRead
+    plan: PlanRead | None
+    run: RunRead | None = Field(description="The run the stepper shows (of the newest plan).")
+    latest_run_id: uuid.UUID | None = Field(description="Newest run of any plan (reports).")
+    runs: int
+    tasks: list[TaskView]
+    controls: Controls
+    summary: Summary
+    risks: list[ReportRisk]
+    next_steps: list[ReportNextStep]
+    decisions: list[ReportDecision]
+    architecture: list[ArchitectureItem]
+    stack: list[str]
+    project_shape: list[str]
+    artifacts: list[ArtifactRead]
+    audit: list[EventItem] = Field(description="The newest events, newest first.")
+    audit_total: int
+    planning_problems: list[str] = Field(description="Why the last planning failed, if it did.")
+    last_seq: int = Field(description="Newest event of the mission this view reflects.")
+
+
+class RunRow(BaseModel):
+    """One line of the runs list."""
+
+    run: RunRead
+    workflow: str
+    mission_title: str | None
+    tasks_total: int
+    tasks_done: int
+
+
+class RunRowPage(BaseModel):
+    """One page of the runs list, newest first."""
+
+    items: list[RunRow]
+    total: int
+    next_cursor: str | None
+
+
+class RunView(BaseModel):
+    """Everything the run page shows, read at one moment (``last_seq``)."""
+
+    run: RunRead
+    workflow: str
+    workflow_version: int
+    mission: MissionRead | None
+    tasks: list[TaskView]
+    controls: Controls
+    last_seq: int
+
+
+class StepDetail(BaseModel):
+    """One step of a run in full: inputs, outputs, error and log lines."""
+
+    run_id: uuid.UUID
+    step: StepRunRead
+    log: list[EventItem]
+    log_total: int

@@ -1,0 +1,32 @@
+"""Read models of the dashboard and the live event feed its pages stream.
+
+Each page route makes one call here: the functions gather what a screen shows from the other
+services (and a few aggregate queries of their own), so that templates never query anything.
+"""
+
+from missionctl.services.dashboard.events import count_events, follow_events
+from missionctl.services.dashboard.missions import (
+    AUDIT_PAGE,
+    launch_mission,
+    planner_for,
+    read_mission_audit,
+    read_mission_rows,
+    read_mission_view,
+)
+from missionctl.services.dashboard.runs import read_run_rows, read_run_view, read_step_detail
+from missionctl.services.dashboard.tasks import controls_for
+
+__all__ = [
+    "AUDIT_PAGE",
+    "controls_for",
+    "count_events",
+    "follow_events",
+    "launch_mission",
+    "planner_for",
+    "read_mission_audit",
+    "read_mission_rows",
+    "read_mission_view",
+    "read_run_rows",
+    "read_run_view",
+    "read_step_detail",
+]

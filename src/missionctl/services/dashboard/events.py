@@ -1,0 +1,175 @@
+"""Following the event log live: what the dashboard's Server-Sent Events streams read.
+
+``follow_events`` yields every event of a mission or a run after a cursor exactly once, in
+``seq`` order, first from the database and then as they are published, for as long as the
+caller keeps iterating. ADR 0009 says why it works the way it does:
+
+- it subscribes to the broadcaster *before* it reads the backlog, so nothing published while
+  the backlog is read is missed; what arrives twice (read and published) is dropped by ``seq``;
+- it trusts a published event only when it is the next one of the *global* log (the
+  broadcaster carries every event, so the global ``seq`` is gapless there). A hole means an
+  event was published out of commit order, the subscriber lagged, or another process (a
+  ``worker``) appended it: then it reads the database, which is the truth, and goes on;
+- when nothing is published for ``poll_s`` it reads the database too, so events appended by
+  other processes arrive within that delay.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Event, EventLogHead
+from missionctl.eventlog import EventRecord, Subscription
+from missionctl.schemas.dashboard import EventBatch, EventItem
+from missionctl.services.context import ServiceContext
+
+POLL_S = 1.0
+"""How long the live phase waits for a published event before it reads the database anyway."""
+
+PAGE = 500
+"""Events read from the database per query while catching up."""
+
+
+def to_event_item(row: Event | EventRecord) -> EventItem:
+    """Map an ORM row or a published record to the dashboard's event item."""
+    return EventItem(
+        seq=row.seq,
+        ts=row.ts,
+        type=row.type,
+        actor=row.actor,
+        run_id=row.run_id,
+        step_id=row.step_id,
+        payload=row.payload,
+    )
+
+
+class _Cursor:
+    """Where a follower is: the last event it yielded, and how far it has seen the global log."""
+
+    def __init__(
+        self, after_seq: int, mission_id: uuid.UUID | None, run_id: uuid.UUID | None
+    ) -> None:
+        self.last = after_seq
+        self.seen = 0
+        self.mission_id = mission_id
+        self.run_id = run_id
+
+    def wants(self, record: EventRecord) -> bool:
+        if self.mission_id is not None and record.mission_id != self.mission_id:
+            return False
+        return self.run_id is None or record.run_id == self.run_id
+
+    async def read_page(self, session: AsyncSession) -> list[EventItem]:
+        query = select(Event).where(Event.seq > self.last).order_by(Event.seq).limit(PAGE)
+        if self.mission_id is not None:
+            query = query.where(Event.mission_id == self.mission_id)
+        if self.run_id is not None:
+            query = query.where(Event.run_id == self.run_id)
+        return [to_event_item(row) for row in (await session.scalars(query)).all()]
+
+    def take_published(self, records: Sequence[EventRecord]) -> tuple[list[EventItem], bool]:
+        """The wanted records that continue the global log, and whether a hole was found."""
+        items: list[EventItem] = []
+        for record in records:
+            if record.seq <= self.seen:
+                continue  # already read from the database
+            if record.seq != self.seen + 1:
+                return items, True
+            self.seen = record.seq
+            if record.seq > self.last and self.wants(record):
+                items.append(to_event_item(record))
+        return items, False
+
+
+async def _catch_up(ctx: ServiceContext, cursor: _Cursor) -> AsyncIterator[EventBatch]:
+    """Yield every wanted event after ``cursor.last`` that is in the database now.
+
+    Each page is read in a short transaction of its own, closed before the batch is yielded,
+    so a slow reader holds no connection or snapshot while its batch is sent.
+    """
+    head: int | None = None
+    while True:
+        async with ctx.read() as session:
+            if head is None:
+                # Read the head first: every event up to it is committed, so this page and
+                # the later ones (read in newer snapshots) see all of them.
+                head = int(
+                    await session.scalar(select(EventLogHead.last_seq).where(EventLogHead.id == 1))
+                    or 0
+                )
+            items = await cursor.read_page(session)
+        if items:
+            cursor.last = items[-1].seq
+            yield EventBatch(items=items)
+        if len(items) < PAGE:
+            break
+    cursor.seen = max(cursor.seen, head or 0)
+
+
+def _drain(subscription: Subscription, first: EventRecord) -> list[EventRecord]:
+    records = [first]
+    while not subscription.queue.empty():
+        records.append(subscription.queue.get_nowait())
+    return records
+
+
+async def follow_events(
+    ctx: ServiceContext,
+    *,
+    after_seq: int,
+    mission_id: uuid.UUID | None = None,
+    run_id: uuid.UUID | None = None,
+    poll_s: float = POLL_S,
+) -> AsyncIterator[EventBatch]:
+    """Yield the events of a mission or a run after ``after_seq``, live, each exactly once.
+
+    Args:
+        ctx: the service context (its broadcaster and database).
+        after_seq: the cursor: the last event the caller already has (0 for all).
+        mission_id: only events of this mission (``None``: no filter on missions).
+        run_id: only events of this run (``None``: no filter on runs).
+        poll_s: the longest wait before the database is read although nothing was published.
+
+    Yields:
+        Non-empty batches in ``seq`` order; no event is yielded twice and none is skipped.
+        Never returns on its own: the caller stops iterating (or is cancelled), which ends
+        the subscription.
+    """
+    cursor = _Cursor(after_seq, mission_id, run_id)
+    while True:
+        async with ctx.broadcaster.subscribe() as subscription:
+            while not subscription.lagged:
+                async for batch in _catch_up(ctx, cursor):
+                    yield batch
+                while True:
+                    try:
+                        first = await asyncio.wait_for(subscription.get(), timeout=poll_s)
+                    except TimeoutError:
+                        break  # quiet: read the database (another process may have appended)
+                    items, hole = cursor.take_published(_drain(subscription, first))
+                    if items:
+                        cursor.last = items[-1].seq
+                        yield EventBatch(items=items)
+                    if hole or subscription.lagged:
+                        break
+        # The broadcaster dropped the subscription (it lagged): subscribe again, catch up.
+
+
+async def count_events(
+    ctx: ServiceContext,
+    *,
+    up_to: int,
+    mission_id: uuid.UUID | None = None,
+    run_id: uuid.UUID | None = None,
+) -> int:
+    """How many events of a mission or run have ``seq <= up_to`` (the audit trail's count)."""
+    query = select(func.count()).select_from(Event).where(Event.seq <= up_to)
+    if mission_id is not None:
+        query = query.where(Event.mission_id == mission_id)
+    if run_id is not None:
+        query = query.where(Event.run_id == run_id)
+    async with ctx.read() as session:
+        return int(await session.scalar(query) or 0)

@@ -1,0 +1,138 @@
+"""The plan graph: a layered, left-to-right layout of a task DAG, drawn as SVG by a template.
+
+Columns are the DAG's topological layers (``domain.dag.topological_layers``); within a column
+tasks are ordered by the mean row of their dependencies (one barycentre sweep), which keeps
+most edges short and uncrossed. Sizes are fixed so that 50 tasks stay readable: the SVG keeps
+its natural size and its card scrolls rather than shrinking the text.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from missionctl.domain.dag import Node, topological_layers
+from missionctl.errors import ValidationFailed
+from missionctl.schemas.dashboard import TaskView
+
+NODE_W = 196
+NODE_H = 48
+COL_GAP = 64
+ROW_GAP = 14
+PAD = 16
+TITLE_CHARS = 26
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    """A task's box: position, label and status (``pending`` when not started)."""
+
+    key: str
+    x: int
+    y: int
+    title: str
+    label: str
+    full_title: str
+    status: str
+    number: int
+
+    @property
+    def cx(self) -> int:
+        """Centre x, for text anchors."""
+        return self.x + NODE_W // 2
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEdge:
+    """A dependency: a cubic curve from the dependency's right side to the task's left side."""
+
+    path: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class GraphLayout:
+    """Everything the SVG template needs."""
+
+    width: int
+    height: int
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    node_w: int = NODE_W
+    node_h: int = NODE_H
+
+
+def _short(text: str, limit: int = TITLE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _layers(tasks: Sequence[TaskView]) -> list[list[str]]:
+    keys = {t.key for t in tasks}
+    nodes = [Node(t.key, [d for d in t.depends_on if d in keys]) for t in tasks]
+    try:
+        return topological_layers(nodes)
+    except ValidationFailed:  # never for stored plans and workflows; draw a single column
+        return [[t.key for t in tasks]]
+
+
+def _barycentre(deps: Sequence[str], row: dict[str, float], default: int) -> float:
+    rows = [row[d] for d in deps if d in row]
+    return sum(rows) / len(rows) if rows else float(default)
+
+
+def layout_graph(tasks: Sequence[TaskView]) -> GraphLayout:
+    """Lay out ``tasks`` (with their ``depends_on``) as columns of boxes joined by curves."""
+    if not tasks:
+        return GraphLayout(width=0, height=0, nodes=[], edges=[])
+    by_key = {t.key: t for t in tasks}
+    number = {t.key: n for n, t in enumerate(tasks, 1)}
+    layers = _layers(tasks)
+    row: dict[str, float] = {}
+    for layer in layers:
+        weights = {key: _barycentre(by_key[key].depends_on, row, number[key]) for key in layer}
+        layer.sort(key=lambda key: (weights[key], number[key]))
+        for index, key in enumerate(layer):
+            row[key] = float(index)
+    tallest = max(len(layer) for layer in layers)
+    height = PAD * 2 + tallest * NODE_H + (tallest - 1) * ROW_GAP
+    width = PAD * 2 + len(layers) * NODE_W + (len(layers) - 1) * COL_GAP
+    position: dict[str, tuple[int, int]] = {}
+    for column, layer in enumerate(layers):
+        # Centre each column vertically so short columns sit in the middle.
+        column_h = len(layer) * NODE_H + (len(layer) - 1) * ROW_GAP
+        top = PAD + (height - 2 * PAD - column_h) // 2
+        for index, key in enumerate(layer):
+            position[key] = (PAD + column * (NODE_W + COL_GAP), top + index * (NODE_H + ROW_GAP))
+    nodes = []
+    edges = []
+    for task in tasks:
+        x, y = position[task.key]
+        status = task.status.value if task.status else "pending"
+        label = " · ".join(
+            part for part in (task.role or task.agent, status.replace("_", " ")) if part
+        )
+        nodes.append(
+            GraphNode(
+                key=task.key,
+                x=x,
+                y=y,
+                title=_short(task.title),
+                label=label,
+                full_title=task.title,
+                status=status,
+                number=number[task.key],
+            )
+        )
+        for dep in task.depends_on:
+            if dep not in position:
+                continue
+            sx, sy = position[dep]
+            x1, y1 = sx + NODE_W, sy + NODE_H // 2
+            x2, y2 = x, y + NODE_H // 2
+            bend = (x2 - x1) // 2
+            dep_status = by_key[dep].status
+            edges.append(
+                GraphEdge(
+                    path=f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}",
+                    status=dep_status.value if dep_status else "pending",
+                )
+            )
+    return GraphLayout(width=width, height=height, nodes=nodes, edges=edges)

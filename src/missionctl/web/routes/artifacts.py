@@ -1,0 +1,34 @@
+"""Artifact viewers: Markdown rendered and sanitised, JSON as a tree, diffs coloured.
+
+``/artifacts/{id}`` is a page of its own for a plain browser and, for htmx, the ``viewer`` block
+that the mission page loads into its artifact pane. Downloads go through the JSON API
+(``/api/v1/artifacts/{id}/content``), which sends the bytes with their media type.
+"""
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from missionctl.services import artifacts as artifact_service
+from missionctl.web.deps import Context, Fragment
+from missionctl.web.templating import render
+from missionctl.web.viewers import view_artifact
+
+PAGE = "pages/artifact.html"
+
+router = APIRouter()
+
+
+@router.get("/artifacts/{artifact_id}")
+async def artifact_page(
+    request: Request, ctx: Context, fragment: Fragment, artifact_id: uuid.UUID
+) -> Response:
+    """An artifact shown by its viewer, with its download link.
+
+    Raises:
+        NotFound: no such artifact (a 404 page).
+        IntegrityError: its content is missing or damaged (a 500 page that says nothing more).
+    """
+    artifact, content = await artifact_service.read_artifact_content(ctx, artifact_id=artifact_id)
+    context = {"artifact": artifact, "viewer": view_artifact(artifact, content)}
+    return render(request, PAGE, context, block="viewer" if fragment else None)

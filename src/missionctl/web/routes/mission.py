@@ -1,0 +1,109 @@
+"""The mission page: the cockpit of one mission, its live stream, and its two mission controls.
+
+Blocks of ``pages/mission.html`` rendered alone:
+
+- ``live_event`` / ``live_state``: the messages of the live stream (``web/sse.py``);
+- ``audit_more``: older Audit Trail events ("Load older events").
+
+Plan and Run answer htmx with a toast; the page changes through its stream. Without
+JavaScript they redirect back to the page (303).
+"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from sse_starlette import EventSourceResponse
+from starlette.status import HTTP_303_SEE_OTHER
+
+from missionctl.services import dashboard
+from missionctl.services import plans as plan_service
+from missionctl.web.deps import Actor, Context, Fragment, RuntimeDep
+from missionctl.web.errors import render_toast
+from missionctl.web.sse import mission_stream, resume_from
+from missionctl.web.templating import render
+
+PAGE = "pages/mission.html"
+
+router = APIRouter()
+
+
+@router.get("/missions/{mission_id}")
+async def mission_page(request: Request, ctx: Context, mission_id: uuid.UUID) -> Response:
+    """The mission cockpit, from its header to its Project Shape.
+
+    Raises:
+        NotFound: no such mission (a 404 page).
+    """
+    view = await dashboard.read_mission_view(ctx, mission_id=mission_id)
+    return render(request, PAGE, {"view": view, "titles": {t.key: t.title for t in view.tasks}})
+
+
+@router.get("/missions/{mission_id}/audit")
+async def older_events(
+    request: Request,
+    ctx: Context,
+    mission_id: uuid.UUID,
+    before: Annotated[int, Query(ge=1)],
+) -> Response:
+    """Older Audit Trail events, appended below the ones shown (htmx), newest first."""
+    events = await dashboard.read_mission_audit(ctx, mission_id=mission_id, before_seq=before)
+    context = {
+        "mission_id": mission_id,
+        "events": events,
+        "more": len(events) == dashboard.AUDIT_PAGE,
+        "titles": {},
+    }
+    return render(request, PAGE, context, block="audit_more")
+
+
+@router.get("/missions/{mission_id}/stream")
+async def mission_events(
+    request: Request,
+    ctx: Context,
+    mission_id: uuid.UUID,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> EventSourceResponse:
+    """The page's live stream: rendered fragments per event (resumes from ``Last-Event-ID``)."""
+    return await mission_stream(
+        ctx, mission_id=mission_id, cursor=resume_from(request, after), page=PAGE
+    )
+
+
+@router.post("/missions/{mission_id}/plan")
+async def plan_mission(
+    request: Request,
+    ctx: Context,
+    runtime: RuntimeDep,
+    actor: Actor,
+    fragment: Fragment,
+    mission_id: uuid.UUID,
+    engine: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Plan the mission again (a new plan version) with the engine that planned it before.
+
+    Raises:
+        InvalidTransition: the mission cannot be planned now (a toast says why).
+        PlanRejected | LLMOutputInvalid | LLMUnavailable: planning failed (recorded; a toast).
+    """
+    planner = dashboard.planner_for(runtime, use_model=engine != "local")
+    plan = await plan_service.plan_mission(ctx, mission_id=mission_id, actor=actor, planner=planner)
+    if not fragment:
+        return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
+    return render_toast(request, f"Plan v{plan.version} ready", f"{len(plan.tasks)} tasks")
+
+
+@router.post("/missions/{mission_id}/run")
+async def run_mission(
+    request: Request, ctx: Context, actor: Actor, fragment: Fragment, mission_id: uuid.UUID
+) -> Response:
+    """Run the mission's newest plan; the engine picks the run up at once.
+
+    Raises:
+        Conflict: the mission cannot run now (a toast says why).
+    """
+    run = await plan_service.run_mission(ctx, mission_id=mission_id, actor=actor)
+    if not fragment:
+        return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
+    return render_toast(request, "Run started", f"{len(run.steps)} tasks queued for the engine")

@@ -1,0 +1,207 @@
+"""The live streams of the pages: every event exactly once, across drops and reconnections."""
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from missionctl.eventlog import Broadcaster, EventRecord, NewEvent, append, pending_events
+from missionctl.schemas.dashboard import EventBatch
+from missionctl.services import ServiceContext, dashboard
+from missionctl.services.artifacts import read_artifacts
+from missionctl.services.runs import read_run
+from tests.web.conftest import LiveApp
+from tests.web.support import (
+    HTMX,
+    Message,
+    event_seqs,
+    last_seq,
+    messages,
+    planned_mission,
+    run_event_seqs,
+    start_steps,
+    wait_for_run,
+)
+
+SLOW_STEPS = [
+    {"id": "first", "agent": "builtin:sleep", "inputs": {"seconds": 0.3}},
+    {"id": "second", "agent": "builtin:sleep", "inputs": {"seconds": 0.3}, "depends_on": ["first"]},
+    {"id": "third", "agent": "builtin:noop", "depends_on": ["second"]},
+]
+
+
+async def _next(stream: AsyncIterator[Message], within_s: float) -> Message | None:
+    try:
+        return await asyncio.wait_for(anext(stream), within_s)
+    except TimeoutError:
+        return None
+
+
+async def _reports_written(ctx: ServiceContext, run_id: uuid.UUID) -> bool:
+    artifacts = await read_artifacts(ctx, run_id=run_id)
+    return sum(1 for a in artifacts if a.kind == "report") == 2
+
+
+async def test_a_dropped_stream_resumes_from_last_event_id_with_every_event_once(
+    live_app: LiveApp,
+) -> None:
+    ctx = live_app.ctx
+    mission = await planned_mission(ctx)
+    page = await live_app.http.get(f"/missions/{mission.id}")
+    start = await last_seq(ctx, mission_id=mission.id)
+    assert f"/missions/{mission.id}/stream?after={start}" in page.text  # the page's cursor
+    run = await start_steps(ctx, mission.id, SLOW_STEPS)
+    url = f"/missions/{mission.id}/stream?after={start}"
+    received: list[Message] = []
+
+    async with live_app.http.stream("GET", url, headers=HTMX) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        stream = messages(response)
+        while len(received) < 3:
+            message = await _next(stream, 10)
+            assert message is not None, "the stream sent nothing"
+            received.append(message)
+    # Dropped mid-run; the run goes on without anyone listening for a while.
+    assert (await read_run(ctx, run_id=run.id)).status == "running"
+    await asyncio.sleep(0.4)
+
+    resume = {**HTMX, "Last-Event-ID": received[-1].id or ""}
+    async with live_app.http.stream("GET", url, headers=resume) as response:
+        stream = messages(response)
+        while True:
+            message = await _next(stream, 1.5)
+            if message is not None:
+                received.append(message)
+                continue
+            finished = (await read_run(ctx, run_id=run.id)).status == "completed"
+            if finished and await _reports_written(ctx, run.id):
+                newest = await last_seq(ctx, mission_id=mission.id)
+                if int(received[-1].id or 0) >= newest:
+                    break
+
+    ids = [int(m.id or 0) for m in received]
+    assert ids == await event_seqs(ctx, mission_id=mission.id, after=start)
+    assert len(ids) == len(set(ids))
+    # The data are rendered fragments: audit lines for every event, state blocks per batch.
+    assert all(
+        '<hx-partial hx-target="#audit-list" hx-swap="afterbegin">' in m.text for m in received
+    )
+    states = [m.text for m in received if 'hx-target="#stepper"' in m.text]
+    assert states and 'data-status="succeeded"' in states[-1]
+    assert 'data-task="third" data-status="succeeded"' in states[-1]
+    assert "Run completed" in "".join(m.text for m in received)
+
+
+async def test_the_run_page_stream_replays_a_finished_run(live_app: LiveApp) -> None:
+    ctx = live_app.ctx
+    run = await start_steps(ctx, None, [{"id": "first", "agent": "builtin:noop"}])
+    await wait_for_run(ctx, run.id)
+    received: list[Message] = []
+    async with live_app.http.stream("GET", f"/runs/{run.id}/stream", headers=HTMX) as response:
+        stream = messages(response)
+        while (message := await _next(stream, 1.5)) is not None:
+            received.append(message)
+
+    assert [int(m.id or 0) for m in received] == await run_event_seqs(ctx, run.id)
+    assert 'hx-target="#step-row-first"' in received[-1].text
+    assert 'hx-target="#run-status"' in received[-1].text
+
+
+async def test_an_unknown_mission_has_no_stream(live_app: LiveApp) -> None:
+    response = await live_app.http.get(f"/missions/{uuid.uuid4()}/stream")
+    assert response.status_code == 404
+
+
+# --- follow_events, the service under the streams ---------------------------------------------
+
+
+async def _append(ctx: ServiceContext, mission_id: uuid.UUID, n: int) -> list[EventRecord]:
+    """Append ``n`` events in one transaction without publishing them (another process)."""
+    async with ctx.db.write() as session:
+        await append(
+            session,
+            [
+                NewEvent(type="test.ping", actor="system", mission_id=mission_id, payload={"n": i})
+                for i in range(n)
+            ],
+        )
+    return pending_events(session)
+
+
+async def _take(follower: AsyncIterator[EventBatch], count: int, within_s: float = 5) -> list[int]:
+    seqs: list[int] = []
+    while len(seqs) < count:
+        batch = await asyncio.wait_for(anext(follower), within_s)
+        seqs += [item.seq for item in batch.items]
+    return seqs
+
+
+async def _follower(
+    ctx: ServiceContext, mission_id: uuid.UUID, **kwargs: Any
+) -> AsyncIterator[EventBatch]:
+    after = await last_seq(ctx, mission_id=mission_id)
+    return dashboard.follow_events(ctx, after_seq=after, mission_id=mission_id, **kwargs)
+
+
+async def test_events_published_out_of_commit_order_are_each_yielded_once_in_order(
+    ctx: ServiceContext,
+) -> None:
+    mission = await planned_mission(ctx)
+    follower = await _follower(ctx, mission.id, poll_s=30)  # never rescued by polling
+    first = await _append(ctx, mission.id, 1)
+    ctx.broadcaster.publish(first)
+    assert await _take(follower, 1) == [first[0].seq]
+
+    older, newer = await _append(ctx, mission.id, 1), await _append(ctx, mission.id, 1)
+    ctx.broadcaster.publish(newer)  # a later commit published first: a hole in the global log
+    ctx.broadcaster.publish(older)
+    assert await _take(follower, 2) == [older[0].seq, newer[0].seq]
+
+    later = await _append(ctx, mission.id, 2)
+    ctx.broadcaster.publish(later)
+    assert await _take(follower, 2) == [r.seq for r in later]
+    await follower.aclose()  # type: ignore[attr-defined]
+
+
+async def test_events_appended_by_another_process_arrive_by_polling(ctx: ServiceContext) -> None:
+    mission = await planned_mission(ctx)
+    follower = await _follower(ctx, mission.id, poll_s=0.05)
+    silent = await _append(ctx, mission.id, 3)  # never published in this process
+    assert await _take(follower, 3) == [r.seq for r in silent]
+    await follower.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_follower_that_lags_catches_up_from_the_database(ctx: ServiceContext) -> None:
+    small = dataclasses.replace(ctx, broadcaster=Broadcaster(max_pending=2))
+    mission = await planned_mission(small)
+    follower = await _follower(small, mission.id, poll_s=30)
+    first = await _append(small, mission.id, 1)
+    small.broadcaster.publish(first)
+    assert await _take(follower, 1) == [first[0].seq]
+
+    burst = await _append(small, mission.id, 6)
+    small.broadcaster.publish(burst)  # more than it may hold: it is dropped as lagged
+    assert small.broadcaster.subscriber_count == 0
+    assert await _take(follower, 6) == [r.seq for r in burst]
+    assert small.broadcaster.subscriber_count == 1  # subscribed again
+    await follower.aclose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("header", ["", "not-a-number"])
+async def test_without_a_usable_last_event_id_the_stream_starts_after_the_page_cursor(
+    live_app: LiveApp, header: str
+) -> None:
+    ctx = live_app.ctx
+    mission = await planned_mission(ctx)
+    start = await last_seq(ctx, mission_id=mission.id)
+    events = await _append(ctx, mission.id, 2)
+    headers = {**HTMX, "Last-Event-ID": header} if header else HTMX
+    url = f"/missions/{mission.id}/stream?after={start}"
+    async with live_app.http.stream("GET", url, headers=headers) as response:
+        stream = messages(response)
+        got = [await _next(stream, 5), await _next(stream, 5)]
+    assert [int(m.id or 0) for m in got if m] == [e.seq for e in events]
