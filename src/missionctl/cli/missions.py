@@ -15,6 +15,7 @@ from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
 from missionctl.services import missions as mission_service
+from missionctl.services.paging import MAX_PAGE_SIZE
 from missionctl.services.plans import read_plan
 
 app = typer.Typer(help="Create and inspect missions.", no_args_is_help=True)
@@ -77,9 +78,7 @@ def list_missions(
     search: Annotated[
         str | None, typer.Option("--search", "-q", help="Text in title or goal.")
     ] = None,
-    limit: Annotated[
-        int, typer.Option(min=1, max=mission_service.MAX_PAGE_SIZE, help="Page size.")
-    ] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE_SIZE, help="Page size.")] = 50,
     cursor: Annotated[
         str | None, typer.Option(help="`next_cursor` printed by the previous page.")
     ] = None,

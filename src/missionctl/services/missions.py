@@ -5,14 +5,13 @@ import uuid
 from missionctl.db.models import Mission
 from missionctl.domain.missions import derive_title
 from missionctl.domain.states import MISSION, MissionStatus
-from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import missions as mission_repo
 from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd, usd_to_micros
-
-MAX_PAGE_SIZE = 200
+from missionctl.services.paging import keyset_cursor
 
 
 def to_mission_read(mission: Mission) -> MissionRead:
@@ -104,17 +103,7 @@ async def read_missions(
     Raises:
         ValidationFailed: ``limit`` is out of range or ``cursor`` is not one this API issued.
     """
-    problems: list[Problem] = []
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        problems.append(Problem("limit", f"must be between 1 and {MAX_PAGE_SIZE}"))
-    before_id: uuid.UUID | None = None
-    if cursor:
-        try:
-            before_id = uuid.UUID(cursor)
-        except ValueError:
-            problems.append(Problem("cursor", "is not a cursor from a previous page; omit it"))
-    if problems:
-        raise ValidationFailed(problems)
+    before_id = keyset_cursor(limit=limit, cursor=cursor)
     status_value = status.value if status else None
     search = q.strip() if q and q.strip() else None
     async with ctx.read() as session:

@@ -13,6 +13,7 @@ from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
+from missionctl.services.paging import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES)
 
@@ -26,7 +27,7 @@ async def create_mission(body: MissionCreate, ctx: Context, actor: Actor) -> Mis
 @router.get("", response_model=MissionPage)
 async def list_missions(
     ctx: Context,
-    limit: Annotated[int, Query(ge=1, le=mission_service.MAX_PAGE_SIZE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[
         str | None, Query(max_length=64, description="`next_cursor` of the previous page")
     ] = None,

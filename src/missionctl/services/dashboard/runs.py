@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from missionctl.db.models import Event, Mission, Plan, Run, Workflow
 from missionctl.domain import events as ev
 from missionctl.domain.states import RunStatus
-from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.errors import NotFound
 from missionctl.schemas.dashboard import RunRow, RunRowPage, RunView, StepDetail
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
@@ -16,8 +16,8 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.missions import step_counts
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
+from missionctl.services.paging import keyset_cursor
 
-MAX_PAGE_SIZE = 200
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
 
@@ -34,17 +34,7 @@ async def read_run_rows(
     Raises:
         ValidationFailed: ``limit`` is out of range or ``cursor`` is not one this page issued.
     """
-    problems: list[Problem] = []
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        problems.append(Problem("limit", f"must be between 1 and {MAX_PAGE_SIZE}"))
-    before: uuid.UUID | None = None
-    if cursor:
-        try:
-            before = uuid.UUID(cursor)
-        except ValueError:
-            problems.append(Problem("cursor", "is not a cursor from a previous page; omit it"))
-    if problems:
-        raise ValidationFailed(problems)
+    before = keyset_cursor(limit=limit, cursor=cursor)
     query = (
         select(Run, Workflow.name, Mission.title)
         .join(Workflow, Workflow.id == Run.workflow_id)
