@@ -114,7 +114,6 @@ class Engine:
         self._outcomes: list[StepOutcome] = []
         self._logs: list[LogLine] = []
         self._wake = asyncio.Event()
-        self._stopping = False
         self._prices: dict[str, tuple[float, Price | None]] = {}
         self.tick_failures = 0
         self._on_run_finished = on_run_finished
@@ -137,7 +136,6 @@ class Engine:
             try:
                 await self._loop(stop)
             finally:
-                self._stopping = True
                 if self._hooks:
                     await asyncio.gather(*self._hooks, return_exceptions=True)
                 listener.cancel()

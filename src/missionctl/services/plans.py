@@ -37,7 +37,6 @@ from missionctl.schemas.plans import (
 )
 from missionctl.schemas.runs import RunRead
 from missionctl.services.context import ServiceContext
-from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import resolve_price
 from missionctl.services.runs import start_run
 from missionctl.services.workflows import create_workflow
@@ -379,4 +378,4 @@ async def run_mission(
     )
 
 
-__all__ = ["micros_to_usd", "plan_mission", "read_plan", "run_mission"]
+__all__ = ["plan_mission", "read_plan", "run_mission"]

@@ -517,7 +517,7 @@ async def replay_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> tuple[RunStat
         return replayed, stored
 
 
-__all__: list[Any] = [
+__all__ = [
     "cancel_run",
     "read_run",
     "replay_run",
