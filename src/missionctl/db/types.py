@@ -10,6 +10,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
+# One encoder for the process: json.dumps with options builds a new encoder on every call,
+# which the event log's hot path would pay thousands of times per second.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
 
 def canonical_json(value: Any) -> str:
     """Serialise ``value`` to the one canonical JSON text used for storage and hashing.
@@ -18,9 +24,7 @@ def canonical_json(value: Any) -> str:
     not JSON). Both dialects store JSON columns as this text verbatim (PostgreSQL ``json``, not
     ``jsonb``, which would renormalise numbers), so what is read back re-serialises identically.
     """
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL.encode(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

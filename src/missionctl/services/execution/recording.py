@@ -288,7 +288,8 @@ def _promote_dependents(
     """
     dag = dags.get(session, state.run_workflows[run_id])
     done_now = set(finished)
-    candidates = [c for c in dag.order if c in {d for s in finished for d in dag.dependents[s]}]
+    dependents = {d for s in finished for d in dag.dependents[s]}
+    candidates = [c for c in dag.order if c in dependents]
     if not candidates:
         return
     mission_id = state.touched_runs.get(run_id)
