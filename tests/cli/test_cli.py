@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from missionctl import __version__
 from missionctl.cli import app
+from missionctl.db.migrate import head_revision
 
 GOAL = "Write a command-line tool that converts CSV files to Parquet with schema inference"
 
@@ -130,8 +131,9 @@ def test_config_show_masks_secrets(run, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_db_upgrade_current_downgrade(run) -> None:  # type: ignore[no-untyped-def]
-    assert "database at revision 0001" in run("db", "upgrade").output
-    assert "database: 0001" in run("db", "current").output
+    head = head_revision()
+    assert f"database at revision {head}" in run("db", "upgrade").output
+    assert f"database: {head}" in run("db", "current").output
     assert "base (empty)" in run("db", "downgrade", "base", "--yes").output
     assert "database: empty" in run("db", "current").output
 
