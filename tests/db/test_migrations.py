@@ -29,6 +29,9 @@ DOMAIN_TABLES = {
     "agents",
     "approvals",
     "model_prices",
+    "users",
+    "api_tokens",
+    "sign_in_links",
 }
 
 

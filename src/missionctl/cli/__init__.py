@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from missionctl import __version__
-from missionctl.cli import audit, config, db, missions, prices, run, serve, worker
+from missionctl.cli import audit, config, db, missions, prices, run, serve, users, worker
 
 app = typer.Typer(
     name="missionctl",
@@ -43,6 +43,9 @@ app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
 app.add_typer(audit.app, name="audit")
 app.add_typer(prices.app, name="prices")
+app.add_typer(users.app, name="user")
+app.add_typer(users.token_app, name="token")
+app.command("login-link")(users.login_link)
 
 
 def main() -> None:

@@ -335,3 +335,61 @@ class ModelPrice(Base):
     effective_from: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
+
+
+class User(Base):
+    """A person who signs in. ``name`` is a lower-case slug; the actor ``user:NAME`` names them.
+
+    ``password_hash`` is an argon2id PHC string, or null for a user who signs in by one-time link
+    only. Users are disabled, never deleted, so that the event log's actors keep meaning someone.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """An API token of a user. Only the SHA-256 of its secret is kept (the secret is shown once).
+
+    Names are unique across all tokens ever made (revoked ones stay as rows), so the actor
+    ``token:NAME`` in the event log always means one token.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = _id()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role_ceiling: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+
+
+class SignInLink(Base):
+    """A one-time, short-lived sign-in link; only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[uuid.UUID] = _id()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()

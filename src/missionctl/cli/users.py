@@ -1,0 +1,298 @@
+"""``missionctl user …``, ``missionctl token …`` and ``missionctl login-link``.
+
+These commands work on the local database directly, so they act as ``system``: whoever can run
+them can already read and write the database. (A CLI talking to a remote server with a token
+will act as ``token:NAME``; that comes with the server-side sign-in.)
+"""
+
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import SecretStr, ValidationError
+from rich.table import Table
+
+from missionctl.cli._runtime import (
+    EXIT_INVALID,
+    console,
+    err_console,
+    load_settings,
+    report_validation_error,
+    run_service,
+)
+from missionctl.domain.access import Role
+from missionctl.errors import Problem, ValidationFailed
+from missionctl.schemas.identity import (
+    PASSWORD_MAX_CHARS,
+    PASSWORD_MIN_CHARS,
+    TokenRead,
+    UserCreate,
+    UserRead,
+)
+from missionctl.services import ServiceContext, identity
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="People who may sign in, and their roles (viewer < operator < approver < admin).",
+    no_args_is_help=True,
+)
+token_app = typer.Typer(
+    help="API tokens: made per user with a role ceiling and optional expiry, shown once, "
+    "stored only as a hash.",
+    no_args_is_help=True,
+)
+
+_ACTOR = "system"
+_USER_OPTIONS = {
+    "name": "NAME",
+    "display_name": "--display-name",
+    "role": "--role",
+    "password": "--password-stdin",
+}
+_TOKEN_OPTIONS = {
+    "name": "NAME",
+    "user_name": "--user",
+    "role_ceiling": "--role-ceiling",
+    "expires_in": "--expires-in-days",
+}
+
+
+def _naming_options(
+    call: Callable[[ServiceContext], Awaitable[T]], options: dict[str, str]
+) -> Callable[[ServiceContext], Awaitable[T]]:
+    """Wrap ``call`` so that validation problems name the command's options, not fields."""
+
+    async def renamed(ctx: ServiceContext) -> T:
+        try:
+            return await call(ctx)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                [Problem(options.get(p.field or "", p.field), p.message) for p in exc.problems]
+            ) from exc
+
+    return renamed
+
+
+def _read_password() -> SecretStr:
+    """The first line of standard input, checked for length (exit 2 naming the option)."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
+        err_console.print(
+            f"[red]error:[/red] --password-stdin: the password must be {PASSWORD_MIN_CHARS} to "
+            f"{PASSWORD_MAX_CHARS} characters long"
+        )
+        raise typer.Exit(EXIT_INVALID)
+    return SecretStr(password)
+
+
+def _when(value: datetime | None, *, never: str = "never") -> str:
+    return never if value is None else f"{value:%Y-%m-%d %H:%M}Z"
+
+
+def _print_user(user: UserRead) -> None:
+    state = "[red]disabled[/red]" if user.disabled else "enabled"
+    sign_in = "password or link" if user.has_password else "one-time link only"
+    console.print(f"[bold]{user.name}[/bold]  {user.role.value}  {state}  [dim]{sign_in}[/dim]")
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Sign-in name: a lower-case slug, e.g. ada.")],
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.VIEWER,
+    display_name: Annotated[str, typer.Option(help="How pages greet the user.")] = "",
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help=f"Read the password ({PASSWORD_MIN_CHARS}+ characters) from the first line of "
+            "standard input. Without it the user signs in with `missionctl login-link` only.",
+        ),
+    ] = False,
+) -> None:
+    """Add a user (stored with an argon2id password hash, or no password at all)."""
+    password = _read_password() if password_stdin else None
+    try:
+        data = UserCreate(name=name, display_name=display_name, role=role, password=password)
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=_USER_OPTIONS)
+        return
+    user = run_service(
+        _naming_options(
+            lambda ctx: identity.create_user(ctx, data=data, actor=_ACTOR), _USER_OPTIONS
+        )
+    )
+    console.print("[green]added[/green]")
+    _print_user(user)
+
+
+@app.command("list")
+def list_users(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
+) -> None:
+    """List every user (disabled ones included) with role and last sign-in."""
+    users = run_service(identity.list_users)
+    if as_json:
+        typer.echo(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
+        return
+    table = Table(title=f"Users ({len(users)})")
+    for column in ("name", "display name", "role", "state", "password", "last sign-in"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(
+            user.name,
+            user.display_name,
+            user.role.value,
+            "disabled" if user.disabled else "enabled",
+            "yes" if user.has_password else "no",
+            _when(user.last_sign_in_at),
+        )
+    console.print(table)
+
+
+@app.command("set-role")
+def set_role(
+    name: Annotated[str, typer.Argument(help="The user.")],
+    role: Annotated[Role, typer.Argument(help="The new role.")],
+) -> None:
+    """Change a user's role; their API tokens follow at once (never above the new role)."""
+    user = run_service(lambda ctx: identity.set_role(ctx, name=name, role=role, actor=_ACTOR))
+    _print_user(user)
+
+
+@app.command("set-password")
+def set_password(
+    name: Annotated[str, typer.Argument(help="The user.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the new password from the first line of standard input (required).",
+        ),
+    ] = False,
+) -> None:
+    """Set or replace a user's password (stored as an argon2id hash)."""
+    if not password_stdin:
+        err_console.print(
+            "[red]error:[/red] --password-stdin: pass it and pipe the password in, e.g. "
+            "`printf '%s\\n' \"$PW\" | missionctl user set-password NAME --password-stdin`"
+        )
+        raise typer.Exit(EXIT_INVALID)
+    password = _read_password()
+    user = run_service(
+        lambda ctx: identity.set_password(ctx, name=name, password=password, actor=_ACTOR)
+    )
+    console.print("[green]password set[/green]")
+    _print_user(user)
+
+
+@app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="The user.")]) -> None:
+    """Disable a user: password, tokens and sign-in links stop working at once.
+
+    Users are never deleted, so that the audit log keeps naming someone real. The only
+    enabled admin cannot be disabled.
+    """
+    user = run_service(lambda ctx: identity.disable_user(ctx, name=name, actor=_ACTOR))
+    _print_user(user)
+
+
+def login_link(
+    name: Annotated[str, typer.Argument(help="The user who will sign in.")],
+    ttl_minutes: Annotated[
+        int, typer.Option(min=1, max=1440, help="Minutes the link stays valid.")
+    ] = 10,
+) -> None:
+    """Print a one-time sign-in link for a user (valid once, for --ttl-minutes).
+
+    The link points at this machine's configured server (MISSIONCTL_SERVER_HOST and _PORT).
+    Note: the server's /sign-in page is not built yet, so the link cannot be opened until it
+    is; the link is already stored (as a hash) and expires as stated.
+    """
+    server = load_settings().server
+    secret = run_service(
+        lambda ctx: identity.create_sign_in_link(
+            ctx, user_name=name, ttl_s=ttl_minutes * 60, actor=_ACTOR
+        )
+    )
+    # A wildcard bind address is not somewhere a browser can go; the loopback address is.
+    host = "127.0.0.1" if server.host in ("0.0.0.0", "::", "") else server.host
+    if ":" in host:
+        host = f"[{host}]"
+    typer.echo(f"http://{host}:{server.port}/sign-in?token={secret}")
+    err_console.print(f"[dim]valid once, for {ttl_minutes} minutes[/dim]")
+
+
+def _print_token(token: TokenRead) -> None:
+    console.print(
+        f"[bold]{token.name}[/bold]  {token.prefix}…  user {token.user_name}  "
+        f"ceiling {token.role_ceiling.value}  expires {_when(token.expires_at)}"
+    )
+
+
+@token_app.command("create")
+def create_token(
+    name: Annotated[str, typer.Argument(help="Token name: a lower-case slug, never reused.")],
+    user: Annotated[str, typer.Option("--user", help="The user the token acts for.")],
+    role_ceiling: Annotated[
+        Role | None,
+        typer.Option(help="Highest role the token may act with (default: the user's role)."),
+    ] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Days until the token expires (default: never).")
+    ] = None,
+) -> None:
+    """Create an API token and print its secret once (only its SHA-256 is stored)."""
+    expires_in = None if expires_in_days is None else timedelta(days=expires_in_days)
+    token, secret = run_service(
+        _naming_options(
+            lambda ctx: identity.create_token(
+                ctx,
+                user_name=user,
+                name=name,
+                role_ceiling=role_ceiling,
+                expires_in=expires_in,
+                actor=_ACTOR,
+            ),
+            _TOKEN_OPTIONS,
+        )
+    )
+    _print_token(token)
+    err_console.print("[yellow]Copy the secret now: it is not stored and cannot be shown again.")
+    typer.echo(secret)
+
+
+@token_app.command("list")
+def list_tokens(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the tokens as JSON.")] = False,
+) -> None:
+    """List tokens with prefix, ceiling, expiry and last use (never a secret or a hash)."""
+    tokens = run_service(lambda ctx: identity.list_tokens(ctx, user_name=user))
+    if as_json:
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in tokens], indent=2))
+        return
+    table = Table(title=f"API tokens ({len(tokens)})")
+    for column in ("name", "prefix", "user", "ceiling", "expires", "last used", "revoked"):
+        table.add_column(column)
+    for token in tokens:
+        table.add_row(
+            token.name,
+            f"{token.prefix}…",
+            token.user_name,
+            token.role_ceiling.value,
+            _when(token.expires_at),
+            _when(token.last_used_at),
+            _when(token.revoked_at, never="no"),
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def revoke_token(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke a token: it stops working as soon as this command returns."""
+    token = run_service(lambda ctx: identity.revoke_token(ctx, name=name, actor=_ACTOR))
+    console.print(f"[green]revoked[/green] {token.name} ({token.prefix}…)")

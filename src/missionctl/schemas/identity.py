@@ -1,0 +1,68 @@
+"""Contracts for users and API tokens. No read model carries a password, hash or secret."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from missionctl.domain.access import NAME_PATTERN, Role
+
+PASSWORD_MIN_CHARS = 12
+# argon2 accepts any length; a cap keeps one request from costing unbounded memory and time.
+PASSWORD_MAX_CHARS = 1024
+DISPLAY_NAME_MAX_CHARS = 200
+
+NAME_RULE = "a lower-case slug: a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
+
+
+class UserCreate(BaseModel):
+    """A new user. Without a password the user signs in with a one-time link only."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(
+        pattern=f"^{NAME_PATTERN.pattern}$",  # Rust regex: $ is the very end
+        min_length=1,
+        max_length=63,
+        description=f"Sign-in name, {NAME_RULE}; events name the user `user:NAME`.",
+        examples=["ada"],
+    )
+    display_name: str = Field(
+        default="", max_length=DISPLAY_NAME_MAX_CHARS, description="How pages greet the user."
+    )
+    role: Role = Field(default=Role.VIEWER, description="viewer < operator < approver < admin.")
+    # The length rule is checked by the service, which words it better than Pydantic does for
+    # secrets ("at least 12 items").
+    password: SecretStr | None = Field(
+        default=None,
+        description=f"{PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters; "
+        "stored only as an argon2id hash.",
+    )
+
+
+class UserRead(BaseModel):
+    """A user as clients see it (never the password hash)."""
+
+    id: uuid.UUID
+    name: str
+    display_name: str
+    role: Role
+    disabled: bool
+    has_password: bool = Field(description="False: the user signs in by one-time link only.")
+    created_at: datetime
+    updated_at: datetime
+    last_sign_in_at: datetime | None
+
+
+class TokenRead(BaseModel):
+    """An API token as lists show it: the prefix identifies it; the secret is never shown again."""
+
+    id: uuid.UUID
+    name: str
+    user_name: str
+    prefix: str = Field(description="The first characters of the secret, to recognise it.")
+    role_ceiling: Role
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
