@@ -138,19 +138,8 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
         )
         for s in steps
     ]
-    risks = [
-        ReportRisk(
-            title=r.title,
-            severity=r.severity,
-            likelihood=r.likelihood,
-            mitigation=r.mitigation,
-            source="plan",
-        )
-        for r in plan_risks
-    ]
-    next_steps = [
-        ReportNextStep(text=n.text, priority=n.priority, source="plan") for n in plan_next
-    ]
+    risks = plan_risk_items(plan_risks)
+    next_steps = plan_next_step_items(plan_next)
     for s in steps:
         for item in _dicts(s.outputs.get("risks")):
             if title := _text(item.get("title")):
@@ -196,16 +185,7 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
         artifacts=artifacts,
         risks=_unique(risks, lambda r: r.title),
         next_steps=_unique(next_steps, lambda n: n.text),
-        decisions=[
-            ReportDecision(
-                title=d.title,
-                choice=d.choice,
-                reasons=d.reasons,
-                trade_offs=d.trade_offs,
-                alternatives=d.alternatives,
-            )
-            for d in plan_decisions
-        ],
+        decisions=plan_decision_items(plan_decisions),
         usage=[
             ReportUsage(
                 agent=agent,
@@ -227,6 +207,39 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
         ),
         generated_at=utcnow(),
     )
+
+
+def plan_risk_items(risks: Iterable[Any]) -> list[ReportRisk]:
+    """A plan's risks (stored rows or ``PlanRisk``) as report items sourced from the plan."""
+    return [
+        ReportRisk(
+            title=r.title,
+            severity=r.severity,
+            likelihood=r.likelihood,
+            mitigation=r.mitigation,
+            source="plan",
+        )
+        for r in risks
+    ]
+
+
+def plan_next_step_items(next_steps: Iterable[Any]) -> list[ReportNextStep]:
+    """A plan's next steps as report items sourced from the plan."""
+    return [ReportNextStep(text=n.text, priority=n.priority, source="plan") for n in next_steps]
+
+
+def plan_decision_items(decisions: Iterable[Any]) -> list[ReportDecision]:
+    """A plan's decisions as report items."""
+    return [
+        ReportDecision(
+            title=d.title,
+            choice=d.choice,
+            reasons=d.reasons,
+            trade_offs=d.trade_offs,
+            alternatives=d.alternatives,
+        )
+        for d in decisions
+    ]
 
 
 def _cell(value: object) -> str:

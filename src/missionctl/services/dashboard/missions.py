@@ -38,7 +38,12 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
 from missionctl.services.missions import to_mission_read
-from missionctl.services.reports import build_run_report
+from missionctl.services.reports import (
+    build_run_report,
+    plan_decision_items,
+    plan_next_step_items,
+    plan_risk_items,
+)
 from missionctl.services.runtime import Runtime
 
 AUDIT_PAGE = 50
@@ -335,29 +340,9 @@ def _intelligence(
     steps: list[ReportNextStep] = []
     decisions: list[ReportDecision] = []
     if plan is not None and (report is None or report.plan is None):
-        risks = [
-            ReportRisk(
-                title=r.title,
-                severity=r.severity,
-                likelihood=r.likelihood,
-                mitigation=r.mitigation,
-                source="plan",
-            )
-            for r in plan.risks
-        ]
-        steps = [
-            ReportNextStep(text=n.text, priority=n.priority, source="plan") for n in plan.next_steps
-        ]
-        decisions = [
-            ReportDecision(
-                title=d.title,
-                choice=d.choice,
-                reasons=d.reasons,
-                trade_offs=d.trade_offs,
-                alternatives=d.alternatives,
-            )
-            for d in plan.decisions
-        ]
+        risks = plan_risk_items(plan.risks)
+        steps = plan_next_step_items(plan.next_steps)
+        decisions = plan_decision_items(plan.decisions)
     if report is not None:
         titles = {r.title.lower() for r in risks}
         texts = {n.text.lower() for n in steps}
