@@ -7,6 +7,7 @@ variants are skipped (a laptop without a server); with it, a server that cannot 
 them (CI must never skip silently).
 """
 
+import asyncio
 import os
 import socket
 import threading
@@ -24,6 +25,7 @@ from sqlalchemy import create_engine, text
 from missionctl.app import create_app
 from missionctl.services import ServiceContext, open_context
 from missionctl.settings import DatabaseSettings, EngineSettings, Settings
+from tests.support.auth import bearer_headers, sign_in_link_secret
 from tests.support.consistency import assert_consistent
 
 POSTGRES_URL_VAR = "MISSIONCTL_TEST_POSTGRES_URL"
@@ -85,11 +87,17 @@ async def ctx(settings: Settings, request: pytest.FixtureRequest) -> AsyncIterat
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process, with the app's lifespan running."""
+    """An HTTP client talking to the app in-process, with the app's lifespan running.
+
+    It acts as the admin ``tester`` through an API token (every route needs an identity).
+    """
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        headers = await bearer_headers(app.state.ctx)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as http:
             yield http
         await assert_consistent(app.state.ctx)
 
@@ -125,6 +133,20 @@ class LiveServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the live server did not start")
             time.sleep(0.02)
+
+    def sign_in_url(self, user: str = "tester") -> str:
+        """A one-time sign-in URL for ``user`` (an admin, created if missing)."""
+        secrets: list[str] = []
+
+        async def make() -> None:
+            async with open_context(self.settings, upgrade=False) as ctx:
+                secrets.append(await sign_in_link_secret(ctx, user))
+
+        # A thread of its own: the caller's thread may be running an event loop (Playwright's).
+        thread = threading.Thread(target=lambda: asyncio.run(make()))
+        thread.start()
+        thread.join(timeout=60)
+        return f"{self.url}/sign-in?token={secrets[0]}"
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to end."""

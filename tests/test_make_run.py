@@ -1,6 +1,8 @@
-"""`make run` starts the product on the embedded default: /healthz and the missions page answer."""
+"""`make run` starts the product on the embedded default: /healthz answers, and the one-time
+link printed on the first start takes a new user straight into the missions page."""
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -40,9 +42,15 @@ def test_make_run_serves_health_and_missions(tmp_path: Path) -> None:
         log.seek(0)
         assert health is not None, f"make run did not serve /healthz:\n{log.read()}"
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        page = httpx.get(f"{base}/missions", timeout=5)
-        assert page.status_code == 200
-        assert "New mission" in page.text
+        assert httpx.get(f"{base}/missions", timeout=5).status_code in (303, 401)  # not open
+        log.seek(0)
+        output = log.read()
+        links = re.findall(rf"{re.escape(base)}/sign-in\?token=mcl_[\w-]+", output)
+        assert len(links) == 1, f"the first start prints one sign-in link:\n{output}"
+        with httpx.Client(timeout=5, follow_redirects=True) as browser:
+            page = browser.get(links[0])
+            assert page.status_code == 200 and str(page.url) == f"{base}/missions"
+            assert "New mission" in page.text and "admin" in page.text
         assert (home / "missionctl.db").is_file()  # the embedded SQLite under MISSIONCTL_HOME
     finally:
         os.killpg(process.pid, signal.SIGTERM)

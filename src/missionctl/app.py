@@ -18,6 +18,10 @@ from missionctl.api.router import api_router
 from missionctl.api.routes import health
 from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
+from missionctl.security.guard import undeclared_routes
+from missionctl.security.headers import SecurityHeadersMiddleware
+from missionctl.security.limits import EdgeLimits
+from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
 from missionctl.services import open_context
 from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings, get_settings
@@ -26,8 +30,12 @@ from missionctl.web.errors import render_error_page
 
 DESCRIPTION = (
     "Mission Control is the system of record between a software goal and its execution by AI "
-    'agents. Errors use one shape: `{"error": {"code", "message", "field", "details"}}`.'
+    'agents. Errors use one shape: `{"error": {"code", "message", "field", "details"}}`. '
+    "Authenticate with `Authorization: Bearer <token>` (`missionctl token create`)."
 )
+# Routes that take no dependencies and are open to anyone: the static files (stylesheet,
+# script, vendored libraries) and the API's schema.
+PUBLIC_PATHS = frozenset({"/static", "/openapi.json"})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,13 +77,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # The interactive docs page needs inline scripts, which the pages' Content-Security-
+        # Policy forbids everywhere; the schema itself is public at /openapi.json.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.limits = EdgeLimits.from_settings(settings.server)
     install_error_handlers(app, page_renderer=render_error_page)
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # A route that declares no permission must not be served at all (ADR 0011).
+    if missing := undeclared_routes(app, public_paths=PUBLIC_PATHS):
+        raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
+    codec = SessionCodec(load_secret_key(settings), max_age_s=settings.server.session_max_age_s)
+    app.add_middleware(SessionMiddleware, codec=codec)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -83,3 +83,31 @@ class LLMOutputInvalid(MissionControlError):
     """The model's output still broke its contract after the bounded repair loop."""
 
     code = "llm_output_invalid"
+
+
+class NotAuthenticated(MissionControlError):
+    """The request carries no identity (or one that no longer lets anyone in): sign in."""
+
+    code = "not_authenticated"
+
+
+class PermissionDenied(MissionControlError):
+    """The identity is known but its role does not hold the permission the action needs."""
+
+    code = "permission_denied"
+
+
+class CsrfRejected(PermissionDenied):
+    """A state-changing browser request came without the session's CSRF token."""
+
+    code = "csrf_rejected"
+
+
+class RateLimited(MissionControlError):
+    """Too many attempts in the window; ``retry_after_s`` says when one may succeed."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: float, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_s = retry_after_s

@@ -42,6 +42,28 @@ class ServerSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="Interface to bind.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port to bind.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs session cookies; unset means a random key kept in"
+            " MISSIONCTL_HOME/secret_key (created on first use)."
+        ),
+    )
+    session_max_age_s: int = Field(
+        default=43_200, ge=60, le=2_592_000, description="How long a browser session lasts."
+    )
+    sign_in_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins allowed per account (and 5x that per address) per window.",
+    )
+    sign_in_window_s: int = Field(
+        default=300, ge=1, le=86_400, description="The sign-in rate-limit window in seconds."
+    )
+    api_requests_per_minute: int = Field(
+        default=1200, ge=1, le=1_000_000, description="API requests allowed per token per minute."
+    )
 
 
 class LLMSettings(BaseSettings):

@@ -56,11 +56,37 @@ def allowed_console_errors() -> list[re.Pattern[str]]:
     return []
 
 
+def sign_in(page: Page, server: LiveServer, user: str = "tester") -> None:
+    """Sign ``page`` in as ``user`` with a one-time link, and let ``page.request`` posts carry
+    the session's CSRF token (as htmx does) so that tests can prepare data through the forms.
+    """
+    page.goto(server.sign_in_url(user))
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token, "a signed-in page carries the session's CSRF token"
+    page.context.set_extra_http_headers({"X-CSRF-Token": token})
+
+
 @pytest.fixture
-def page(browser: Browser, allowed_console_errors: list[re.Pattern[str]]) -> Iterator[Page]:
-    """A fresh 1440x900 page; fails the test on any console or page error it did not allow."""
+def signed_in() -> bool:
+    """Whether ``page`` starts signed in as the admin ``tester`` (when the test serves one)."""
+    return True
+
+
+@pytest.fixture
+def page(
+    browser: Browser,
+    allowed_console_errors: list[re.Pattern[str]],
+    signed_in: bool,
+    request: pytest.FixtureRequest,
+) -> Iterator[Page]:
+    """A fresh 1440x900 page; fails the test on any console or page error it did not allow.
+
+    When the test uses ``live_server`` (and ``signed_in`` is true) the page starts signed in.
+    """
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
+    if signed_in and "live_server" in request.fixturenames:
+        sign_in(page, request.getfixturevalue("live_server"))
     problems: list[str] = []
     page.on(
         "console",

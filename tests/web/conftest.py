@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from missionctl.app import create_app
 from missionctl.services import ServiceContext
 from missionctl.settings import Settings
+from tests.support.auth import bearer_headers
 from tests.support.consistency import assert_consistent
 from tests.web.support import StreamingASGITransport
 
@@ -34,6 +35,9 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = StreamingASGITransport(app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        headers = await bearer_headers(app.state.ctx)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as http:
             yield LiveApp(app, http)
         await assert_consistent(app.state.ctx)

@@ -92,7 +92,7 @@ async def test_posting_a_valid_form_with_htmx_creates_plans_and_opens_the_missio
     assert stored["repo_context"] == "FastAPI service, PostgreSQL"
     assert stored["budget_usd"] == 25.5
     assert stored["status"] == "planned"  # planned at once by the local engine
-    assert stored["created_by"] == "user:local"
+    assert stored["created_by"] == "token:tester-1"
     plan = (await client.get(f"/api/v1/missions/{stored['id']}/plan")).json()
     assert plan["source"] == "local" and plan["version"] == 1
 

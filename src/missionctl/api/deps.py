@@ -1,9 +1,17 @@
-"""Dependencies routes declare through ``Annotated`` aliases."""
+"""Dependencies routes declare through ``Annotated`` aliases.
+
+Every route declares the permission it needs (``missionctl.security.guard``): a route that
+acts takes ``who: Annotated[Identity, requires(P.X)]`` and records ``who.actor``; a route that
+only reads puts ``requires(P.X)`` in its decorator's ``dependencies``.
+"""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from missionctl.domain.access import Identity
+from missionctl.domain.access import Permission as P
+from missionctl.security.guard import public, requires
 from missionctl.services import ServiceContext
 from missionctl.services.runtime import Runtime
 
@@ -20,11 +28,7 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_actor(request: Request) -> str:
-    """Who is asking. Until sign-in exists, every request acts as the local operator."""
-    return "user:local"
-
-
 Context = Annotated[ServiceContext, Depends(get_context)]
-Actor = Annotated[str, Depends(get_actor)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+__all__ = ["Context", "Identity", "P", "RuntimeDep", "public", "requires"]

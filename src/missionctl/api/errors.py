@@ -6,6 +6,7 @@ reveals nothing; the details go to the server log.
 """
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +35,9 @@ STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.IntegrityError: 500,
     errors.LLMUnavailable: 503,
     errors.LLMOutputInvalid: 502,
+    errors.NotAuthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.RateLimited: 429,
 }
 
 _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie", "form"}
@@ -113,7 +117,12 @@ def _domain_error_parts(exc: errors.MissionControlError) -> tuple[int, JSONRespo
     details: list[ErrorDetail] = []
     if isinstance(exc, errors.ValidationFailed):
         details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
-    return status, error_response(status, exc.code, exc.message, exc.field, details)
+    response = error_response(status, exc.code, exc.message, exc.field, details)
+    if isinstance(exc, errors.NotAuthenticated):
+        response.headers["www-authenticate"] = 'Bearer realm="missionctl"'
+    if isinstance(exc, errors.RateLimited):
+        response.headers["retry-after"] = str(max(1, math.ceil(exc.retry_after_s)))
+    return status, response
 
 
 def _validation_error_response(exc: RequestValidationError) -> JSONResponse:
@@ -182,7 +191,26 @@ def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None =
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No identity: sign in or send a Bearer token"},
+    403: {"model": ErrorBody, "description": "The identity lacks the permission"},
+    429: {"model": ErrorBody, "description": "Rate-limited; `Retry-After` says when to retry"},
     404: {"model": ErrorBody, "description": "Not found"},
     422: {"model": ErrorBody, "description": "Invalid input; `error.field` names it"},
 }
 """OpenAPI ``responses=`` for routes that can fail with these."""
+
+CONFLICT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The object's state does not allow this now"},
+}
+"""OpenAPI ``responses=`` for routes that change state the current state may forbid."""
+
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The request body cannot be read (e.g. not UTF-8)"},
+}
+"""OpenAPI ``responses=`` for routes that read a request body."""
+
+LLM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    502: {"model": ErrorBody, "description": "The model's answer was unusable after repairs"},
+    503: {"model": ErrorBody, "description": "The model could not be reached"},
+}
+"""OpenAPI ``responses=`` for routes that wait for the configured model."""

@@ -99,3 +99,12 @@ def mission_from_options(
     except ValidationError as exc:
         report_validation_error(exc, option_for=_MISSION_OPTIONS)
         raise  # unreachable: report_validation_error exits
+
+
+def sign_in_url(host: str, port: int, secret: str) -> str:
+    """The URL that redeems the one-time sign-in ``secret`` on the server at ``host:port``."""
+    # A wildcard bind address is not somewhere a browser can go; the loopback address is.
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/sign-in?token={secret}"

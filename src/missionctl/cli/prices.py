@@ -58,4 +58,4 @@ def set_(
             },
         )
         return
-    _print(run_service(lambda ctx: set_price(ctx, data=data, actor="user:local")))
+    _print(run_service(lambda ctx: set_price(ctx, data=data, actor="system")))

@@ -32,7 +32,9 @@ from missionctl.services.runs import read_run
 from missionctl.services.runtime import Runtime, open_runtime
 from missionctl.settings import Settings
 
-ACTOR = "user:local"
+# Working on the local database directly is acting as the system itself (ADR 0010); a
+# remote CLI (MISSIONCTL_URL) acts as its token instead.
+ACTOR = "system"
 _STATUS_STYLE = {
     "succeeded": "green",
     "failed": "red",

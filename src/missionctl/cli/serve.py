@@ -5,7 +5,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from missionctl.cli._runtime import load_settings
+from missionctl.cli._runtime import load_settings, run_service, sign_in_url
+from missionctl.services import identity
 
 
 def serve(
@@ -18,13 +19,24 @@ def serve(
         typer.Option(min=1, max=65535, help="Port [default: MISSIONCTL_SERVER_PORT or 8000]."),
     ] = None,
 ) -> None:
-    """Serve the web UI and the API (upgrades the database first)."""
+    """Serve the web UI and the API (upgrades the database first).
+
+    On the first start (no users yet) it creates the admin ``admin`` and prints a one-time
+    sign-in link, valid for 15 minutes; `missionctl login-link NAME` makes another.
+    """
     settings = load_settings()
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
     typer.echo(
         f"Mission Control on http://{bind_host}:{bind_port}  (data: {settings.home.resolve()})"
     )
+    first_link = run_service(identity.ensure_first_admin)
+    if first_link is not None:
+        typer.echo(
+            "First start: created the admin 'admin'. Sign in (once, within 15 minutes) at\n"
+            f"  {sign_in_url(bind_host, bind_port, first_link)}\n"
+            "then set a password with: missionctl user set-password admin --password-stdin"
+        )
     uvicorn.run(
         "missionctl.app:create_app",
         factory=True,

@@ -2,7 +2,7 @@
 
 These commands work on the local database directly, so they act as ``system``: whoever can run
 them can already read and write the database. (A CLI talking to a remote server with a token
-will act as ``token:NAME``; that comes with the server-side sign-in.)
+acts as ``token:NAME`` instead: ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN``.)
 """
 
 import json
@@ -22,6 +22,7 @@ from missionctl.cli._runtime import (
     load_settings,
     report_validation_error,
     run_service,
+    sign_in_url,
 )
 from missionctl.domain.access import Role
 from missionctl.errors import Problem, ValidationFailed
@@ -209,8 +210,6 @@ def login_link(
     """Print a one-time sign-in link for a user (valid once, for --ttl-minutes).
 
     The link points at this machine's configured server (MISSIONCTL_SERVER_HOST and _PORT).
-    Note: the server's /sign-in page is not built yet, so the link cannot be opened until it
-    is; the link is already stored (as a hash) and expires as stated.
     """
     server = load_settings().server
     secret = run_service(
@@ -218,11 +217,7 @@ def login_link(
             ctx, user_name=name, ttl_s=ttl_minutes * 60, actor=_ACTOR
         )
     )
-    # A wildcard bind address is not somewhere a browser can go; the loopback address is.
-    host = "127.0.0.1" if server.host in ("0.0.0.0", "::", "") else server.host
-    if ":" in host:
-        host = f"[{host}]"
-    typer.echo(f"http://{host}:{server.port}/sign-in?token={secret}")
+    typer.echo(sign_in_url(server.host, server.port, secret))
     err_console.print(f"[dim]valid once, for {ttl_minutes} minutes[/dim]")
 
 

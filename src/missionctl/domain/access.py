@@ -138,6 +138,9 @@ USER_SIGNED_IN: Final = "user.signed_in"
 TOKEN_CREATED: Final = "token.created"
 TOKEN_REVOKED: Final = "token.revoked"
 SIGN_IN_LINK_CREATED: Final = "sign_in_link.created"
+USER_SIGN_IN_FAILED: Final = "user.sign_in_failed"
+USER_SIGNED_OUT: Final = "user.signed_out"
+ACCESS_DENIED: Final = "access.denied"
 
 
 def is_valid_name(name: str) -> bool:

@@ -44,9 +44,14 @@ __all__ = [
     "create_token",
     "create_user",
     "disable_user",
+    "ensure_first_admin",
+    "identity_of_user",
     "list_tokens",
     "list_users",
     "read_user",
+    "record_denial",
+    "record_sign_in_failure",
+    "record_sign_out",
     "redeem_sign_in_link",
     "revoke_token",
     "set_password",
@@ -579,3 +584,118 @@ async def redeem_sign_in_link(ctx: ServiceContext, *, secret: str) -> Identity |
         )
         await session.flush()
         return Identity(actor=f"user:{user.name}", user_name=user.name, role=Role(user.role))
+
+
+async def identity_of_user(ctx: ServiceContext, *, name: str) -> Identity | None:
+    """The identity of a signed-in user (a browser session), or ``None`` if they are disabled.
+
+    Read at every request so that a role change or a disabled account applies at once, as it
+    does for tokens.
+    """
+    async with ctx.read() as session:
+        user = await repo.read_user_by_name(session, name=name)
+        if user is None or user.disabled:
+            return None
+        return Identity(actor=f"user:{user.name}", user_name=user.name, role=Role(user.role))
+
+
+FIRST_ADMIN = "admin"
+
+
+async def ensure_first_admin(ctx: ServiceContext, *, ttl_s: int = 900) -> str | None:
+    """On a database with no users, create the admin ``admin`` and a one-time link secret.
+
+    Returns the link's secret (for ``/sign-in?token=``), or ``None`` when users already exist
+    (then ``missionctl login-link NAME`` makes a link). The admin has no password until they set
+    one; the link is how they get in the first time.
+    """
+    async with ctx.read() as session:
+        if await repo.read_users(session):
+            return None
+    try:
+        await create_user(
+            ctx,
+            data=UserCreate(name=FIRST_ADMIN, display_name="Administrator", role=Role.ADMIN),
+            actor="system",
+        )
+    except Conflict:  # another process made it first; it printed the link
+        return None
+    return await create_sign_in_link(ctx, user_name=FIRST_ADMIN, ttl_s=ttl_s)
+
+
+async def record_denial(
+    ctx: ServiceContext,
+    *,
+    actor: str | None,
+    status: int,
+    method: str,
+    path: str,
+    permission: str | None,
+    reason: str,
+    address: str | None,
+) -> None:
+    """Append ``access.denied``: who was refused what, and why (never the credential itself).
+
+    ``actor`` is the identity refused, or ``None`` for a request without one; such an event is
+    recorded by ``system`` with ``"identity": "anonymous"`` (only real identities act).
+    """
+    async with ctx.write() as session:
+        await append(
+            session,
+            [
+                NewEvent(
+                    type=access.ACCESS_DENIED,
+                    actor=actor or "system",
+                    payload={
+                        "identity": actor or "anonymous",
+                        "status": status,
+                        "method": method,
+                        "path": path,
+                        "permission": permission,
+                        "reason": reason,
+                        "address": address,
+                    },
+                )
+            ],
+        )
+
+
+async def record_sign_in_failure(
+    ctx: ServiceContext, *, name: str, method: str, address: str | None, limited: bool
+) -> None:
+    """Append ``user.sign_in_failed`` for a refused sign-in (the name as typed, never a password).
+
+    The name is recorded as a payload field, not as the actor (it may not be anyone's): the
+    event's actor is ``system``, which observed the attempt.
+    """
+    async with ctx.write() as session:
+        await append(
+            session,
+            [
+                NewEvent(
+                    type=access.USER_SIGN_IN_FAILED,
+                    actor="system",
+                    payload={
+                        "name": name[:64],
+                        "method": method,
+                        "address": address,
+                        "rate_limited": limited,
+                    },
+                )
+            ],
+        )
+
+
+async def record_sign_out(ctx: ServiceContext, *, user_name: str) -> None:
+    """Append ``user.signed_out`` (the browser session of ``user_name`` ended on request)."""
+    async with ctx.write() as session:
+        await append(
+            session,
+            [
+                NewEvent(
+                    type=access.USER_SIGNED_OUT,
+                    actor=f"user:{user_name}",
+                    payload={"name": user_name},
+                )
+            ],
+        )

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from missionctl.web.routes import artifacts, mission, missions, runs
+from missionctl.web.routes import artifacts, auth, mission, missions, runs
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 web_router = APIRouter(include_in_schema=False)
+web_router.include_router(auth.router)
 web_router.include_router(missions.router)
 web_router.include_router(mission.router)
 web_router.include_router(runs.router)

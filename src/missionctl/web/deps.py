@@ -1,5 +1,9 @@
 """Dependencies page routes declare through ``Annotated`` aliases.
 
+Every page route declares the permission it needs: controls take an identity alias below
+(``WriteMissions``, ``ControlRuns``), pages that only read list ``requires(P.X)`` in their
+decorator's ``dependencies``.
+
 The web layer is a sibling of ``api`` and must not import it, so the aliases it shares with the
 JSON API are defined again here, reading the same application state.
 """
@@ -8,6 +12,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from missionctl.domain.access import Identity
+from missionctl.domain.access import Permission as P
+from missionctl.security.guard import public, requires
 from missionctl.services import ServiceContext
 from missionctl.services.runtime import Runtime
 
@@ -22,11 +29,6 @@ def get_runtime(request: Request) -> Runtime:
     """The planner and agents the settings chose (``runtime.llm`` is set when a model is)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
-
-
-def get_actor(request: Request) -> str:
-    """Who is asking. Until sign-in exists, every request acts as the local operator."""
-    return "user:local"
 
 
 def wants_fragment(request: Request) -> bool:
@@ -45,6 +47,20 @@ def wants_fragment(request: Request) -> bool:
 
 
 Context = Annotated[ServiceContext, Depends(get_context)]
-Actor = Annotated[str, Depends(get_actor)]
+# The identities of the page controls (each route declares what it needs: ADR 0011).
+WriteMissions = Annotated[Identity, requires(P.MISSIONS_WRITE)]
+ControlRuns = Annotated[Identity, requires(P.RUNS_CONTROL)]
 Fragment = Annotated[bool, Depends(wants_fragment)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+__all__ = [
+    "Context",
+    "ControlRuns",
+    "Fragment",
+    "Identity",
+    "P",
+    "RuntimeDep",
+    "WriteMissions",
+    "public",
+    "requires",
+]

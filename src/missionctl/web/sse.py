@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from missionctl.domain.access import Identity
 from missionctl.schemas.dashboard import EventItem
 from missionctl.services import ServiceContext, dashboard
 from missionctl.web.templating import render_fragment
@@ -82,9 +83,15 @@ def stream(messages: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
 
 
 async def mission_stream(
-    ctx: ServiceContext, *, mission_id: uuid.UUID, cursor: int, page: str
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    cursor: int,
+    page: str,
+    viewer: Identity | None,
+    csrf_token: str,
 ) -> EventSourceResponse:
-    """The live stream of a mission page, after ``cursor``.
+    """The live stream of a mission page, after ``cursor``, as ``viewer`` sees it (controls).
 
     Raises:
         NotFound: no such mission (before the stream starts, so the answer is a 404).
@@ -92,7 +99,8 @@ async def mission_stream(
 
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_mission_view(ctx, mission_id=mission_id, audit_limit=0)
-        return {"view": view, "titles": {t.key: t.title for t in view.tasks}}
+        titles = {t.key: t.title for t in view.tasks}
+        return {"view": view, "titles": titles, "current_identity": viewer, "csrf_token": csrf_token}
 
     first = await read_state()
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
@@ -110,9 +118,15 @@ async def mission_stream(
 
 
 async def run_stream(
-    ctx: ServiceContext, *, run_id: uuid.UUID, cursor: int, page: str
+    ctx: ServiceContext,
+    *,
+    run_id: uuid.UUID,
+    cursor: int,
+    page: str,
+    viewer: Identity | None,
+    csrf_token: str,
 ) -> EventSourceResponse:
-    """The live stream of a run page, after ``cursor``.
+    """The live stream of a run page, after ``cursor``, as ``viewer`` sees it (controls).
 
     Raises:
         NotFound: no such run (before the stream starts, so the answer is a 404).
@@ -120,7 +134,8 @@ async def run_stream(
 
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_run_view(ctx, run_id=run_id)
-        return {"view": view, "titles": {t.key: t.title for t in view.tasks}}
+        titles = {t.key: t.title for t in view.tasks}
+        return {"view": view, "titles": titles, "current_identity": viewer, "csrf_token": csrf_token}
 
     first = await read_state()
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)

@@ -19,6 +19,7 @@ from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from missionctl import __version__
+from missionctl.domain.access import Identity, Permission
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
 from missionctl.web.viewers import render_json
@@ -166,11 +167,31 @@ def _build_environment() -> jinja2.Environment:
         elapsed=elapsed,
         audit_lines=audit_lines,
         layout_graph=layout_graph,
+        can=can,
     )
     return env
 
 
-templates = Jinja2Blocks(env=_build_environment())
+def _security_context(request: Request) -> dict[str, Any]:
+    """Who is looking (``current_identity``) and the session's ``csrf_token``, for every page."""
+    session = getattr(request.state, "session", None)
+    return {
+        "current_identity": getattr(request.state, "identity", None),
+        "csrf_token": session.csrf_token() if session is not None else "",
+    }
+
+
+@jinja2.pass_context
+def can(context: jinja2.runtime.Context, permission: str) -> bool:
+    """Whether the page's ``current_identity`` holds ``permission`` (none: nothing).
+
+    Pages hide the controls a viewer may not use; the routes refuse them anyway.
+    """
+    viewer = context.get("current_identity")
+    return isinstance(viewer, Identity) and viewer.allows(Permission(permission))
+
+
+templates = Jinja2Blocks(env=_build_environment(), context_processors=[_security_context])
 
 
 def render(

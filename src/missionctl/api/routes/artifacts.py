@@ -6,14 +6,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from missionctl.api.deps import Context
+from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.reports import RunReport
 from missionctl.services import artifacts as artifact_service
 from missionctl.services import reports as report_service
 
-router = APIRouter(tags=["artifacts"], responses=ERROR_RESPONSES)
+# Every route here reads artifacts; the declaration covers the whole router.
+router = APIRouter(
+    tags=["artifacts"], responses=ERROR_RESPONSES, dependencies=[requires(P.ARTIFACTS_READ)]
+)
 
 
 @router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactRead])
@@ -37,7 +40,12 @@ async def get_artifact(artifact_id: uuid.UUID, ctx: Context) -> ArtifactRead:
 @router.get(
     "/artifacts/{artifact_id}/content",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The bytes, served with the artifact's own `media_type`",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def download_artifact(artifact_id: uuid.UUID, ctx: Context) -> Response:
     """The artifact's bytes, with its media type, as a download."""

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from missionctl.api.deps import Context
+from missionctl.api.deps import Context, public
 from missionctl.services.health import check_health
 
 router = APIRouter(tags=["health"])
@@ -19,7 +19,13 @@ class HealthRead(BaseModel):
     version: str
 
 
-@router.get("/healthz", response_model=HealthRead, responses={503: {"model": HealthRead}})
+# Public: load balancers and probes carry no credentials, and the answer reveals no data.
+@router.get(
+    "/healthz",
+    response_model=HealthRead,
+    responses={503: {"model": HealthRead}},
+    dependencies=[public()],
+)
 async def healthz(ctx: Context) -> JSONResponse:
     """200 when the database answers and its schema is at head; 503 otherwise."""
     health = await check_health(ctx)

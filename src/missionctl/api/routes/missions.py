@@ -5,8 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from missionctl.api.deps import Actor, Context, RuntimeDep
-from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.deps import Context, Identity, P, RuntimeDep, requires
+from missionctl.api.errors import (
+    BODY_RESPONSES,
+    CONFLICT_RESPONSES,
+    ERROR_RESPONSES,
+    LLM_RESPONSES,
+)
 from missionctl.domain.states import MissionStatus
 from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
 from missionctl.schemas.plans import PlanRead
@@ -17,14 +22,22 @@ from missionctl.services.paging import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES)
 
+# Plan versions are a 32-bit INTEGER column: a larger one cannot exist, and the databases
+# refuse to compare the column with it (a 500 instead of a 404).
+MAX_PLAN_VERSION = 2**31 - 1
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=MissionRead)
-async def create_mission(body: MissionCreate, ctx: Context, actor: Actor) -> MissionRead:
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=MissionRead, responses=BODY_RESPONSES
+)
+async def create_mission(
+    body: MissionCreate, ctx: Context, who: Annotated[Identity, requires(P.MISSIONS_WRITE)]
+) -> MissionRead:
     """Create a mission in `draft`; nothing is stored when the body is invalid (422)."""
-    return await mission_service.create_mission(ctx, data=body, actor=actor)
+    return await mission_service.create_mission(ctx, data=body, actor=who.actor)
 
 
-@router.get("", response_model=MissionPage)
+@router.get("", response_model=MissionPage, dependencies=[requires(P.MISSIONS_READ)])
 async def list_missions(
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
@@ -40,15 +53,23 @@ async def list_missions(
     return await mission_service.read_missions(ctx, limit=limit, cursor=cursor, status=status, q=q)
 
 
-@router.get("/{mission_id}", response_model=MissionRead)
+@router.get("/{mission_id}", response_model=MissionRead, dependencies=[requires(P.MISSIONS_READ)])
 async def get_mission(mission_id: uuid.UUID, ctx: Context) -> MissionRead:
     """One mission by id (404 when there is none)."""
     return await mission_service.read_mission(ctx, mission_id=mission_id)
 
 
-@router.post("/{mission_id}/plan", status_code=status.HTTP_201_CREATED, response_model=PlanRead)
+@router.post(
+    "/{mission_id}/plan",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PlanRead,
+    responses=CONFLICT_RESPONSES | LLM_RESPONSES,
+)
 async def plan_mission(
-    mission_id: uuid.UUID, ctx: Context, actor: Actor, runtime: RuntimeDep
+    mission_id: uuid.UUID,
+    ctx: Context,
+    who: Annotated[Identity, requires(P.MISSIONS_WRITE)],
+    runtime: RuntimeDep,
 ) -> PlanRead:
     """Plan (or plan again) a mission: a new plan version from the model or the local planner.
 
@@ -56,21 +77,32 @@ async def plan_mission(
     plan still broke the rules after its repairs (the reasons are listed; nothing is stored).
     """
     return await plan_service.plan_mission(
-        ctx, mission_id=mission_id, actor=actor, planner=runtime.planner
+        ctx, mission_id=mission_id, actor=who.actor, planner=runtime.planner
     )
 
 
-@router.get("/{mission_id}/plan", response_model=PlanRead)
+@router.get("/{mission_id}/plan", response_model=PlanRead, dependencies=[requires(P.MISSIONS_READ)])
 async def get_plan(
     mission_id: uuid.UUID,
     ctx: Context,
-    version: Annotated[int | None, Query(ge=1, description="Default: the newest")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=MAX_PLAN_VERSION, description="Default: the newest")
+    ] = None,
 ) -> PlanRead:
     """A mission's plan."""
     return await plan_service.read_plan(ctx, mission_id=mission_id, version=version)
 
 
-@router.post("/{mission_id}/runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunRead)
-async def run_mission(mission_id: uuid.UUID, ctx: Context, actor: Actor) -> RunRead:
+@router.post(
+    "/{mission_id}/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunRead,
+    responses=CONFLICT_RESPONSES,
+)
+async def run_mission(
+    mission_id: uuid.UUID, ctx: Context, who: Annotated[Identity, requires(P.RUNS_CONTROL)]
+) -> RunRead:
     """Run the mission's newest plan; the engine picks the run up at once (202)."""
-    return await plan_service.run_mission(ctx, mission_id=mission_id, actor=actor, trigger="api")
+    return await plan_service.run_mission(
+        ctx, mission_id=mission_id, actor=who.actor, trigger="api"
+    )

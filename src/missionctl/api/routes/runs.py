@@ -6,13 +6,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from missionctl.api.deps import Actor, Context
-from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.deps import Context, Identity, P, requires
+from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.runs import RunRead
 from missionctl.services import runs as run_service
 from missionctl.services.audit import read_run_events
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
+
+# Event seqs are a signed 64-bit BIGINT: a larger cursor cannot name an event, and the
+# databases refuse to compare the column with it (a 500 instead of an empty page).
+MAX_SEQ = 2**63 - 1
 
 
 class EventRead(BaseModel):
@@ -33,35 +37,47 @@ class EventPage(BaseModel):
     next_after: int | None
 
 
-@router.get("/{run_id}", response_model=RunRead)
+Control = Annotated[Identity, requires(P.RUNS_CONTROL)]
+
+
+@router.get("/{run_id}", response_model=RunRead, dependencies=[requires(P.RUNS_READ)])
 async def get_run(run_id: uuid.UUID, ctx: Context) -> RunRead:
     """A run with its steps."""
     return await run_service.read_run(ctx, run_id=run_id)
 
 
-@router.post("/{run_id}/cancel", response_model=RunRead)
-async def cancel_run(run_id: uuid.UUID, ctx: Context, actor: Actor) -> RunRead:
+@router.post("/{run_id}/cancel", response_model=RunRead, responses=CONFLICT_RESPONSES)
+async def cancel_run(run_id: uuid.UUID, ctx: Context, who: Control) -> RunRead:
     """Cancel the run: no more dispatch; running steps are stopped (409 if it already ended)."""
-    return await run_service.cancel_run(ctx, run_id=run_id, actor=actor)
+    return await run_service.cancel_run(ctx, run_id=run_id, actor=who.actor)
 
 
-@router.post("/{run_id}/steps/{step_id}/retry", response_model=RunRead)
-async def retry_step(run_id: uuid.UUID, step_id: str, ctx: Context, actor: Actor) -> RunRead:
+@router.post(
+    "/{run_id}/steps/{step_id}/retry", response_model=RunRead, responses=CONFLICT_RESPONSES
+)
+async def retry_step(run_id: uuid.UUID, step_id: str, ctx: Context, who: Control) -> RunRead:
     """Queue a failed step again; a failed run resumes (409 if the step has not failed)."""
-    return await run_service.retry_step(ctx, run_id=run_id, step_id=step_id, actor=actor)
+    return await run_service.retry_step(ctx, run_id=run_id, step_id=step_id, actor=who.actor)
 
 
-@router.post("/{run_id}/rerun", status_code=status.HTTP_201_CREATED, response_model=RunRead)
-async def rerun(run_id: uuid.UUID, ctx: Context, actor: Actor) -> RunRead:
+@router.post(
+    "/{run_id}/rerun",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunRead,
+    responses=CONFLICT_RESPONSES,
+)
+async def rerun(run_id: uuid.UUID, ctx: Context, who: Control) -> RunRead:
     """A new run that reuses what succeeded and runs the rest again."""
-    return await run_service.rerun_from_failure(ctx, run_id=run_id, actor=actor)
+    return await run_service.rerun_from_failure(ctx, run_id=run_id, actor=who.actor)
 
 
-@router.get("/{run_id}/events", response_model=EventPage)
+@router.get("/{run_id}/events", response_model=EventPage, dependencies=[requires(P.AUDIT_READ)])
 async def run_events(
     run_id: uuid.UUID,
     ctx: Context,
-    after: Annotated[int, Query(ge=0, description="Return events with seq > after")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="Return events with seq > after")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> EventPage:
     """The run's events after a cursor (replay them to rebuild its state)."""

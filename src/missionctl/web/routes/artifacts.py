@@ -10,7 +10,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from missionctl.services import artifacts as artifact_service
-from missionctl.web.deps import Context, Fragment
+from missionctl.web.deps import Context, Fragment, P, requires
 from missionctl.web.templating import render
 from missionctl.web.viewers import view_artifact
 
@@ -19,7 +19,7 @@ PAGE = "pages/artifact.html"
 router = APIRouter()
 
 
-@router.get("/artifacts/{artifact_id}")
+@router.get("/artifacts/{artifact_id}", dependencies=[requires(P.ARTIFACTS_READ)])
 async def artifact_page(
     request: Request, ctx: Context, fragment: Fragment, artifact_id: uuid.UUID
 ) -> Response:

@@ -17,9 +17,19 @@ from fastapi.responses import RedirectResponse
 from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
+from missionctl.security.sessions import session_of
 from missionctl.services import dashboard
 from missionctl.services import plans as plan_service
-from missionctl.web.deps import Actor, Context, Fragment, RuntimeDep
+from missionctl.web.deps import (
+    Context,
+    ControlRuns,
+    Fragment,
+    Identity,
+    P,
+    RuntimeDep,
+    WriteMissions,
+    requires,
+)
 from missionctl.web.errors import render_toast
 from missionctl.web.sse import mission_stream, resume_from
 from missionctl.web.templating import render
@@ -29,7 +39,7 @@ PAGE = "pages/mission.html"
 router = APIRouter()
 
 
-@router.get("/missions/{mission_id}")
+@router.get("/missions/{mission_id}", dependencies=[requires(P.MISSIONS_READ)])
 async def mission_page(request: Request, ctx: Context, mission_id: uuid.UUID) -> Response:
     """The mission cockpit, from its header to its Project Shape.
 
@@ -40,7 +50,7 @@ async def mission_page(request: Request, ctx: Context, mission_id: uuid.UUID) ->
     return render(request, PAGE, {"view": view, "titles": {t.key: t.title for t in view.tasks}})
 
 
-@router.get("/missions/{mission_id}/audit")
+@router.get("/missions/{mission_id}/audit", dependencies=[requires(P.AUDIT_READ)])
 async def older_events(
     request: Request,
     ctx: Context,
@@ -62,12 +72,18 @@ async def older_events(
 async def mission_events(
     request: Request,
     ctx: Context,
+    who: Annotated[Identity, requires(P.MISSIONS_READ)],
     mission_id: uuid.UUID,
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> EventSourceResponse:
     """The page's live stream: rendered fragments per event (resumes from ``Last-Event-ID``)."""
     return await mission_stream(
-        ctx, mission_id=mission_id, cursor=resume_from(request, after), page=PAGE
+        ctx,
+        mission_id=mission_id,
+        cursor=resume_from(request, after),
+        page=PAGE,
+        viewer=who,
+        csrf_token=session_of(request).csrf,
     )
 
 
@@ -76,7 +92,7 @@ async def plan_mission(
     request: Request,
     ctx: Context,
     runtime: RuntimeDep,
-    actor: Actor,
+    who: WriteMissions,
     fragment: Fragment,
     mission_id: uuid.UUID,
     engine: Annotated[str, Form(max_length=10)] = "",
@@ -88,7 +104,9 @@ async def plan_mission(
         PlanRejected | LLMOutputInvalid | LLMUnavailable: planning failed (recorded; a toast).
     """
     planner = dashboard.planner_for(runtime, use_model=engine != "local")
-    plan = await plan_service.plan_mission(ctx, mission_id=mission_id, actor=actor, planner=planner)
+    plan = await plan_service.plan_mission(
+        ctx, mission_id=mission_id, actor=who.actor, planner=planner
+    )
     if not fragment:
         return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
     return render_toast(request, f"Plan v{plan.version} ready", f"{len(plan.tasks)} tasks")
@@ -96,14 +114,14 @@ async def plan_mission(
 
 @router.post("/missions/{mission_id}/run")
 async def run_mission(
-    request: Request, ctx: Context, actor: Actor, fragment: Fragment, mission_id: uuid.UUID
+    request: Request, ctx: Context, who: ControlRuns, fragment: Fragment, mission_id: uuid.UUID
 ) -> Response:
     """Run the mission's newest plan; the engine picks the run up at once.
 
     Raises:
         Conflict: the mission cannot run now (a toast says why).
     """
-    run = await plan_service.run_mission(ctx, mission_id=mission_id, actor=actor)
+    run = await plan_service.run_mission(ctx, mission_id=mission_id, actor=who.actor)
     if not fragment:
         return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
     return render_toast(request, "Run started", f"{len(run.steps)} tasks queued for the engine")

@@ -28,7 +28,7 @@ from missionctl.schemas.missions import (
 )
 from missionctl.services import dashboard
 from missionctl.services.runtime import Runtime
-from missionctl.web.deps import Actor, Context, Fragment, RuntimeDep
+from missionctl.web.deps import Context, Fragment, P, RuntimeDep, WriteMissions, requires
 from missionctl.web.forms import (
     FieldErrors,
     MissionFilters,
@@ -45,13 +45,13 @@ MISSIONS_URL = "/missions"
 router = APIRouter()
 
 
-@router.get("/")
+@router.get("/", dependencies=[requires(P.MISSIONS_READ)])
 async def home() -> RedirectResponse:
     """Send visitors of the root to the missions page (303, so a reload stays a GET)."""
     return RedirectResponse(MISSIONS_URL, status_code=HTTP_303_SEE_OTHER)
 
 
-@router.get(MISSIONS_URL)
+@router.get(MISSIONS_URL, dependencies=[requires(P.MISSIONS_READ)])
 async def missions_page(
     request: Request,
     ctx: Context,
@@ -85,7 +85,7 @@ async def create_mission(
     request: Request,
     ctx: Context,
     runtime: RuntimeDep,
-    actor: Actor,
+    who: WriteMissions,
     fragment: Fragment,
     form: Annotated[MissionForm, Form()],
 ) -> Response:
@@ -106,7 +106,9 @@ async def create_mission(
     if not errors:
         planner = dashboard.planner_for(runtime, use_model=form.uses_model(model is not None))
         try:
-            mission = await dashboard.launch_mission(ctx, data=data, actor=actor, planner=planner)
+            mission = await dashboard.launch_mission(
+                ctx, data=data, actor=who.actor, planner=planner
+            )
         except ValidationFailed as exc:
             errors = errors_from_problems(exc.problems)
         else:

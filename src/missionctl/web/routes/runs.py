@@ -17,9 +17,10 @@ from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.states import RunStatus
+from missionctl.security.sessions import session_of
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
-from missionctl.web.deps import Actor, Context, Fragment
+from missionctl.web.deps import Context, ControlRuns, Fragment, Identity, P, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.sse import resume_from, run_stream
 from missionctl.web.templating import open_page, render
@@ -40,7 +41,7 @@ def _back(back: str, default: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=HTTP_303_SEE_OTHER)
 
 
-@router.get("/runs")
+@router.get("/runs", dependencies=[requires(P.RUNS_READ)])
 async def runs_page(
     request: Request,
     ctx: Context,
@@ -55,7 +56,7 @@ async def runs_page(
     return render(request, LIST_PAGE, context, block="run_list" if fragment else None)
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", dependencies=[requires(P.RUNS_READ)])
 async def run_page(request: Request, ctx: Context, run_id: uuid.UUID) -> Response:
     """One run: its graph, its steps with attempts, timings, tokens and cost, and its controls.
 
@@ -66,7 +67,7 @@ async def run_page(request: Request, ctx: Context, run_id: uuid.UUID) -> Respons
     return render(request, PAGE, {"view": view, "titles": {t.key: t.title for t in view.tasks}})
 
 
-@router.get("/runs/{run_id}/steps/{step_id}")
+@router.get("/runs/{run_id}/steps/{step_id}", dependencies=[requires(P.RUNS_READ)])
 async def step_detail(
     request: Request, ctx: Context, fragment: Fragment, run_id: uuid.UUID, step_id: str
 ) -> Response:
@@ -77,17 +78,28 @@ async def step_detail(
 
 @router.get("/runs/{run_id}/stream")
 async def run_events(
-    request: Request, ctx: Context, run_id: uuid.UUID, after: Annotated[int, Query(ge=0)] = 0
+    request: Request,
+    ctx: Context,
+    who: Annotated[Identity, requires(P.RUNS_READ)],
+    run_id: uuid.UUID,
+    after: Annotated[int, Query(ge=0)] = 0,
 ) -> EventSourceResponse:
     """The run page's live stream (resumes from ``Last-Event-ID``)."""
-    return await run_stream(ctx, run_id=run_id, cursor=resume_from(request, after), page=PAGE)
+    return await run_stream(
+        ctx,
+        run_id=run_id,
+        cursor=resume_from(request, after),
+        page=PAGE,
+        viewer=who,
+        csrf_token=session_of(request).csrf,
+    )
 
 
 @router.post("/runs/{run_id}/cancel")
 async def cancel_run(
     request: Request,
     ctx: Context,
-    actor: Actor,
+    who: ControlRuns,
     fragment: Fragment,
     run_id: uuid.UUID,
     back: Back = "",
@@ -97,7 +109,7 @@ async def cancel_run(
     Raises:
         InvalidTransition: the run already ended (a toast says so).
     """
-    run = await run_service.cancel_run(ctx, run_id=run_id, actor=actor)
+    run = await run_service.cancel_run(ctx, run_id=run_id, actor=who.actor)
     if not fragment:
         return _back(back, f"/runs/{run_id}")
     canceled = sum(1 for s in run.steps if s.status == "canceled")
@@ -108,7 +120,7 @@ async def cancel_run(
 async def retry_step(
     request: Request,
     ctx: Context,
-    actor: Actor,
+    who: ControlRuns,
     fragment: Fragment,
     run_id: uuid.UUID,
     step_id: str,
@@ -119,7 +131,7 @@ async def retry_step(
     Raises:
         InvalidTransition: the task has not failed, or the run cannot resume (a toast).
     """
-    run = await run_service.retry_step(ctx, run_id=run_id, step_id=step_id, actor=actor)
+    run = await run_service.retry_step(ctx, run_id=run_id, step_id=step_id, actor=who.actor)
     if not fragment:
         return _back(back, f"/runs/{run_id}")
     attempt = next((s.attempt for s in run.steps if s.step_id == step_id), 0)
@@ -130,7 +142,7 @@ async def retry_step(
 async def rerun(
     request: Request,
     ctx: Context,
-    actor: Actor,
+    who: ControlRuns,
     fragment: Fragment,
     run_id: uuid.UUID,
     back: Back = "",
@@ -140,7 +152,7 @@ async def rerun(
     Raises:
         Conflict: the run did not end failed, canceled or aborted (a toast).
     """
-    run = await run_service.rerun_from_failure(ctx, run_id=run_id, actor=actor)
+    run = await run_service.rerun_from_failure(ctx, run_id=run_id, actor=who.actor)
     if not fragment:
         return _back(back, f"/runs/{run.id}")
     if back.startswith("/runs/"):  # from the old run's page: open the new run's

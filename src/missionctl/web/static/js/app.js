@@ -5,6 +5,7 @@
  * Content-Security-Policy without 'unsafe-inline' (and without 'unsafe-eval') can apply.
  *
  * - Toasts in #toasts dismiss themselves after a few seconds, or on their close button.
+ * - htmx requests that change state send the CSRF token of <meta name="csrf-token">.
  * - htmx GET requests drop empty parameters, so filtering pushes /missions?status=running
  *   rather than /missions?q=&status=running.
  * - The live indicator (#live, the element holding the page's SSE connection) shows whether
@@ -43,6 +44,15 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-toast-close]");
     if (button) dismiss(button.closest("[data-toast]"));
+  });
+
+  // Every request that changes state carries the session's CSRF token (the server refuses a
+  // cookie-authenticated POST without it).
+  document.addEventListener("htmx:config:request", function (event) {
+    var request = event.detail && event.detail.ctx && event.detail.ctx.request;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (!request || !meta || request.method === "GET") return;
+    request.headers["X-CSRF-Token"] = meta.getAttribute("content");
   });
 
   document.addEventListener("htmx:config:request", function (event) {

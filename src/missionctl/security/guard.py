@@ -1,0 +1,286 @@
+"""Authentication of requests and the permission every route declares (ADR 0011).
+
+Every API and page route declares what it needs with a dependency: ``requires(PERMISSION)``
+(an ``Identity`` holding it) or ``public()`` (anyone; no credentials are read).
+``undeclared_routes`` lists routes that declare neither; ``create_app`` refuses to start with
+one, and the authorization-matrix test derives its cases from the same declarations.
+
+Who is asking:
+- ``Authorization: Bearer mc_…`` — an API token (never falls back to the cookie; a bad token is
+  a 401 even with a valid session). Each token is rate-limited per minute (429).
+- otherwise the session cookie's user, re-read at each request so that a disabled user or a
+  changed role applies at once.
+
+A state-changing request authenticated by the cookie must carry the session's CSRF token
+(``X-CSRF-Token`` header, which htmx sends, or a ``csrf_token`` form field). Tokens need none:
+a browser never attaches them on its own.
+
+Refusals are 401 (no identity) or 403 (identity without the permission, or no CSRF token), and
+each is appended to the event log as ``access.denied`` with the identity (at most
+``DENIALS_RECORDED_PER_MINUTE`` per client, so that knocking cannot flood the log).
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from missionctl.domain.access import ROLES, Identity, Permission, allows
+from missionctl.errors import CsrfRejected, NotAuthenticated, PermissionDenied, RateLimited
+from missionctl.security.limits import EdgeLimits
+from missionctl.security.sessions import CSRF_FIELD, CSRF_HEADER, session_of
+from missionctl.services import ServiceContext
+from missionctl.services import identity as identity_service
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """What a route needs: ``permission``, or nothing (``None``: public)."""
+
+    permission: Permission | None
+
+
+def _ctx(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+def _limits(request: Request) -> EdgeLimits:
+    limits: EdgeLimits = request.app.state.limits
+    return limits
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address (what rate limits and denial records key on)."""
+    return request.client.host if request.client else None
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """The outcome of reading a request's credentials."""
+
+    identity: Identity | None
+    via: str | None  # "token", "session" or None
+    problem: str | None  # why a presented credential did not let anyone in
+
+
+async def authenticate(request: Request) -> Authentication:
+    """Who is asking (cached on the request). See the module docstring for the rules.
+
+    Raises:
+        RateLimited: the token spent its requests of this minute (``Retry-After`` says when).
+    """
+    cached: Authentication | None = getattr(request.state, "authentication", None)
+    if cached is not None:
+        return cached
+    result = await _authenticate(request)
+    request.state.authentication = result
+    request.state.identity = result.identity
+    return result
+
+
+async def _authenticate(request: Request) -> Authentication:
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, secret = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return Authentication(None, None, "use 'Authorization: Bearer <token>'")
+        identity = await identity_service.authenticate_token(_ctx(request), secret=secret.strip())
+        if identity is None:
+            return Authentication(None, None, "the token is unknown, revoked or expired")
+        decision = _limits(request).api_token.hit(identity.actor)
+        if not decision.allowed:
+            raise RateLimited(
+                "too many requests with this token; slow down",
+                retry_after_s=decision.retry_after_s,
+            )
+        return Authentication(identity, "token", None)
+    session = session_of(request)
+    if session.user is None:
+        return Authentication(None, None, None)
+    identity = await identity_service.identity_of_user(_ctx(request), name=session.user)
+    if identity is None:  # disabled (or gone) since signing in: end the session
+        session.sign_out()
+        return Authentication(None, None, "your account is disabled; ask an admin")
+    return Authentication(identity, "session", None)
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse a state-changing request that lacks the session's CSRF token.
+
+    Raises:
+        CsrfRejected: no token, or not this session's (field ``csrf_token``).
+    """
+    candidate = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "")
+    if candidate is None and content_type.startswith(_FORM_TYPES):
+        value = (await request.form()).get(CSRF_FIELD)
+        candidate = value if isinstance(value, str) else None
+    if not session_of(request).csrf_matches(candidate):
+        await _record(request, None, 403, None, "missing or wrong CSRF token")
+        raise CsrfRejected(
+            "the form is out of date or came from another site; reload the page and try again",
+            field=CSRF_FIELD,
+        )
+
+
+def _least_rank(permission: Permission) -> int:
+    return next(index for index, role in enumerate(ROLES) if allows(role, permission))
+
+
+def least_role(permission: Permission) -> str:
+    """The least role that holds ``permission`` (for messages)."""
+    return ROLES[_least_rank(permission)].value
+
+
+async def _record(
+    request: Request,
+    identity: Identity | None,
+    status: int,
+    permission: Permission | None,
+    reason: str,
+) -> None:
+    actor = identity.actor if identity is not None else None
+    address = client_address(request)
+    if not _limits(request).denial_records.hit(f"{actor}|{address}").allowed:
+        return
+    await identity_service.record_denial(
+        _ctx(request),
+        actor=actor,
+        status=status,
+        method=request.method,
+        path=request.url.path,
+        permission=None if permission is None else permission.value,
+        reason=reason,
+        address=address,
+    )
+
+
+async def _deny(
+    request: Request, auth: Authentication, permission: Permission, status: int
+) -> NoReturn:
+    if status == 401:
+        reason = auth.problem or "no credentials"
+        await _record(request, None, 401, permission, reason)
+        raise NotAuthenticated(
+            f"sign in first ({reason}); API clients send 'Authorization: Bearer <token>'"
+        )
+    assert auth.identity is not None
+    role = auth.identity.role.value
+    await _record(request, auth.identity, 403, permission, f"role {role} lacks {permission}")
+    raise PermissionDenied(
+        f"{permission.value} needs the {least_role(permission)} role or above; you act as {role}"
+    )
+
+
+class Requires(Declaration):
+    """Dependency: the identity, which must hold ``permission`` (401/403 otherwise)."""
+
+    __slots__ = ()
+
+    async def __call__(self, request: Request) -> Identity:
+        """Authenticate, check CSRF for cookie-authenticated writes, then the permission."""
+        assert self.permission is not None
+        auth = await authenticate(request)
+        if auth.identity is None:
+            await _deny(request, auth, self.permission, 401)
+        if auth.via == "session" and request.method not in SAFE_METHODS:
+            await verify_csrf(request)
+        if not auth.identity.allows(self.permission):
+            await _deny(request, auth, self.permission, 403)
+        return auth.identity
+
+
+class Public(Declaration):
+    """Dependency: anyone may call the route.
+
+    It reads no credentials (a health probe must not depend on the database answering a token
+    lookup); a route that wants to know who is asking awaits ``authenticate(request)`` itself.
+    """
+
+    __slots__ = ()
+
+    async def __call__(self) -> None:
+        """Nothing to check."""
+
+
+def requires(permission: Permission) -> Any:
+    """Declare that a route needs ``permission``.
+
+    Annotate a parameter with it (``Annotated[Identity, requires(P)]``) to get the identity, or
+    list it in the decorator's ``dependencies`` when the route only needs the check.
+    """
+    return Depends(Requires(permission))
+
+
+def public() -> Any:
+    """Declare that a route is open to anyone (sign-in, health, static pages)."""
+    return Depends(Public(None))
+
+
+def _declarations(dependant: Dependant) -> Iterator[Declaration]:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, Declaration):
+            yield dependency.call
+        yield from _declarations(dependency)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteEntry:
+    """One served route as the app resolves it: its methods, full path and declarations."""
+
+    methods: tuple[str, ...]
+    path: str
+    declarations: tuple[Declaration, ...]
+    is_api_route: bool
+
+    @property
+    def declared(self) -> bool:
+        """Whether the route says what it needs (a permission or ``public()``)."""
+        return bool(self.declarations)
+
+    @property
+    def permission(self) -> Permission | None:
+        """The permission the route needs: the strongest of its declarations, or ``None``."""
+        needed = [d.permission for d in self.declarations if d.permission is not None]
+        return max(needed, key=_least_rank, default=None)
+
+
+def route_table(app: FastAPI) -> list[RouteEntry]:
+    """Every route ``app`` serves, with the declarations in its (effective) dependency tree.
+
+    Routers included into the app are resolved the way FastAPI serves them: prefixes joined,
+    and dependencies given at ``include_router`` time counted with the route's own.
+    """
+    entries: list[RouteEntry] = []
+    for context in iter_route_contexts(app.routes):
+        dependant: Dependant | None = getattr(context, "dependant", None)
+        declarations = () if dependant is None else tuple(_declarations(dependant))
+        entries.append(
+            RouteEntry(
+                methods=tuple(sorted(context.methods or ())),
+                path=context.path or "",
+                declarations=declarations,
+                is_api_route=isinstance(context.original_route, APIRoute),
+            )
+        )
+    return entries
+
+
+def undeclared_routes(app: FastAPI, *, public_paths: frozenset[str]) -> list[str]:
+    """Routes of ``app`` that declare no permission (nor ``public()``), as ``METHODS path``.
+
+    Routes that cannot take a dependency (mounts such as static files, the framework's own
+    ``/openapi.json``) count as declared only when their path is in ``public_paths``.
+    """
+    return [
+        f"{','.join(entry.methods) or 'MOUNT'} {entry.path}"
+        for entry in route_table(app)
+        if not entry.declared and entry.path not in public_paths
+    ]

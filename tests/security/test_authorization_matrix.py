@@ -1,0 +1,196 @@
+"""The authorization matrix: every route the app serves, crossed with every kind of caller.
+
+The cases are generated from the app's own route table (``security.guard.route_table``), so a
+route added later is covered without editing this file, and a route that declares no
+permission fails (the app refuses to build, and ``undeclared_routes`` names it).
+
+Expected: anonymous callers and revoked or expired tokens get 401; a role without the route's
+permission gets 403; a role with it gets past the check (any status but 401/403, never a
+5xx — the ids in the paths do not exist, so most answer 404). Public routes let everyone past.
+Every refusal is in the event log as ``access.denied`` with the caller's identity.
+"""
+
+import re
+import uuid
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from missionctl.app import PUBLIC_PATHS, create_app
+from missionctl.domain.access import Permission, RateLimiter, allows
+from missionctl.security.guard import RouteEntry, public, requires, route_table, undeclared_routes
+from missionctl.services.audit import read_event_page
+from missionctl.settings import Settings
+from tests.security.helpers import Caller, make_callers
+from tests.support.consistency import assert_consistent
+
+_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+# Routes that refuse every cross-site form post, whoever sends it: sign-in and sign-out are
+# public but need the session's CSRF token, which no caller in the matrix has.
+CSRF_GUARDED_PUBLIC = {("POST", "/sign-in"), ("POST", "/sign-out")}
+
+
+PUBLIC = None
+# The reviewed policy: what each route needs. A route missing here, or declaring something
+# else, fails ``test_every_route_declares_the_reviewed_permission`` — so a new route gets a
+# line here, in the same change, for a reviewer to read.
+POLICY: dict[tuple[str, str], str | None] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("POST", "/api/v1/missions"): "missions:write",
+    ("GET", "/api/v1/missions"): "missions:read",
+    ("GET", "/api/v1/missions/{mission_id}"): "missions:read",
+    ("POST", "/api/v1/missions/{mission_id}/plan"): "missions:write",
+    ("GET", "/api/v1/missions/{mission_id}/plan"): "missions:read",
+    ("POST", "/api/v1/missions/{mission_id}/runs"): "runs:control",
+    ("GET", "/api/v1/runs/{run_id}"): "runs:read",
+    ("POST", "/api/v1/runs/{run_id}/cancel"): "runs:control",
+    ("POST", "/api/v1/runs/{run_id}/steps/{step_id}/retry"): "runs:control",
+    ("POST", "/api/v1/runs/{run_id}/rerun"): "runs:control",
+    ("GET", "/api/v1/runs/{run_id}/events"): "audit:read",
+    ("GET", "/api/v1/runs/{run_id}/artifacts"): "artifacts:read",
+    ("GET", "/api/v1/missions/{mission_id}/artifacts"): "artifacts:read",
+    ("GET", "/api/v1/artifacts/{artifact_id}"): "artifacts:read",
+    ("GET", "/api/v1/artifacts/{artifact_id}/content"): "artifacts:read",
+    ("GET", "/api/v1/me"): "missions:read",
+    ("GET", "/api/v1/runs/{run_id}/report"): "artifacts:read",
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): PUBLIC,
+    ("GET", "/"): "missions:read",
+    ("GET", "/missions"): "missions:read",
+    ("POST", "/missions"): "missions:write",
+    ("GET", "/missions/{mission_id}"): "missions:read",
+    ("GET", "/missions/{mission_id}/audit"): "audit:read",
+    ("GET", "/missions/{mission_id}/stream"): "missions:read",
+    ("POST", "/missions/{mission_id}/plan"): "missions:write",
+    ("POST", "/missions/{mission_id}/run"): "runs:control",
+    ("GET", "/runs"): "runs:read",
+    ("GET", "/runs/{run_id}"): "runs:read",
+    ("GET", "/runs/{run_id}/steps/{step_id}"): "runs:read",
+    ("GET", "/runs/{run_id}/stream"): "runs:read",
+    ("POST", "/runs/{run_id}/cancel"): "runs:control",
+    ("POST", "/runs/{run_id}/steps/{step_id}/retry"): "runs:control",
+    ("POST", "/runs/{run_id}/rerun"): "runs:control",
+    ("GET", "/artifacts/{artifact_id}"): "artifacts:read",
+}
+
+
+def concrete(path: str) -> str:
+    """``/runs/{run_id}/steps/{step_id}`` → a path with ids that exist nowhere."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return "no-such-step" if name == "step_id" else str(uuid.uuid4())
+
+    return _PARAM.sub(value, path)
+
+
+def cases(app: FastAPI) -> list[tuple[str, str, RouteEntry]]:
+    """(method, path, entry) for every route the app serves through a handler."""
+    found = []
+    for entry in route_table(app):
+        if not entry.is_api_route:
+            continue
+        for method in entry.methods:
+            if method != "HEAD":
+                found.append((method, entry.path, entry))
+    return found
+
+
+def expected(entry: RouteEntry, caller: Caller, method: str) -> str:
+    """``"401"``, ``"403"``, or ``"pass"`` (any other status below 500)."""
+    if (method, entry.path) in CSRF_GUARDED_PUBLIC:
+        return "403"
+    if entry.permission is None:
+        return "pass"
+    if caller.role is None:
+        return "401"
+    return "pass" if allows(caller.role, entry.permission) else "403"
+
+
+@pytest.fixture
+async def matrix_app(settings: Settings) -> Any:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        # Record every denial of this test (the production limit is per client per minute).
+        app.state.limits = type(app.state.limits)(
+            sign_in_account=app.state.limits.sign_in_account,
+            sign_in_address=app.state.limits.sign_in_address,
+            api_token=app.state.limits.api_token,
+            denial_records=RateLimiter(limit=100_000, window_s=60),
+        )
+        yield app
+        await assert_consistent(app.state.ctx)
+
+
+async def test_every_route_times_every_caller_gets_the_declared_answer(matrix_app: FastAPI) -> None:
+    app = matrix_app
+    callers = await make_callers(app.state.ctx)
+    routes = cases(app)
+    assert len(routes) >= 30, "the route table was not read"
+    transport = httpx.ASGITransport(app=app)
+    failures: list[str] = []
+    denials: Counter[tuple[str, int]] = Counter()
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        for method, path, entry in routes:
+            url = concrete(path)
+            body: dict[str, Any] = {"json": {}} if method == "POST" else {}
+            for caller in callers:
+                response = await http.request(method, url, headers=caller.headers, **body)
+                want = expected(entry, caller, method)
+                got = response.status_code
+                ok = got < 500 and (str(got) == want if want != "pass" else got not in (401, 403))
+                if not ok:
+                    failures.append(f"{method} {path} as {caller.label}: {got}, expected {want}")
+                if got in (401, 403) and (method, entry.path) not in CSRF_GUARDED_PUBLIC:
+                    who = "anonymous" if got == 401 else f"token:matrix-{caller.label}-token"
+                    denials[(who, got)] += 1
+    assert not failures, "\n".join(failures)
+    # Every protected route refused the anonymous, revoked and expired callers.
+    assert sum(n for (who, status), n in denials.items() if status == 401) >= 3 * 30
+
+    recorded: Counter[tuple[str, int]] = Counter()
+    for event in await read_event_page(app.state.ctx, limit=100_000):
+        if event.type == "access.denied" and event.payload["path"] != "/sign-in":
+            if event.payload["path"] == "/sign-out" and event.payload["permission"] is None:
+                continue
+            recorded[(event.payload["identity"], event.payload["status"])] += 1
+    assert recorded == denials
+
+
+def test_every_route_declares_the_reviewed_permission(settings: Settings) -> None:
+    app = create_app(settings)
+    declared = {
+        (method, entry.path): None if entry.permission is None else entry.permission.value
+        for method, _, entry in cases(app)
+    }
+    assert declared == POLICY
+
+
+def test_a_route_without_a_declared_permission_is_caught() -> None:
+    app = FastAPI()
+    router = APIRouter()
+
+    @router.get("/declared", dependencies=[requires(Permission.RUNS_READ)])
+    async def declared() -> None: ...
+
+    @router.get("/open", dependencies=[public()])
+    async def open_route() -> None: ...
+
+    @router.post("/forgotten")
+    async def forgotten() -> None: ...
+
+    app.include_router(router, prefix="/x")
+    framework_pages = {"/docs", "/docs/oauth2-redirect", "/redoc"}  # FastAPI's defaults
+    missing = undeclared_routes(app, public_paths=PUBLIC_PATHS | framework_pages)
+    assert missing == ["POST /x/forgotten"]
+    # ...and an app that serves one does not start.
+    assert "GET,HEAD /docs" in undeclared_routes(app, public_paths=PUBLIC_PATHS)
+
+
+def test_the_real_app_declares_every_route(settings: Settings) -> None:
+    app = create_app(settings)  # it would raise on an undeclared route
+    assert undeclared_routes(app, public_paths=PUBLIC_PATHS) == []
