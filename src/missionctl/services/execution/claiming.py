@@ -1,7 +1,6 @@
 """Claiming work: leases, per-run limits and the budget gate before each dispatch."""
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,28 +15,22 @@ from missionctl.services.execution.types import (
     ENGINE_ACTOR,
     ClaimedStep,
     DagCache,
+    Dispatch,
     Tick,
     step_event,
 )
 
 
-def claim(
-    session: Session,
-    state: Tick,
-    worker: str,
-    capacity: int,
-    lease_s: float,
-    dags: DagCache,
-) -> list[ClaimedStep]:
-    """Claim up to ``capacity`` queued steps, oldest first, under fresh leases for ``worker``.
+def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> None:
+    """Claim queued steps, oldest first, up to ``dispatch.capacity``, under its lease.
 
     Respects each run's ``max_concurrency`` and, for capped runs, spent + reserved + the step's
     estimate ≤ cap; a run whose next step would pass its cap is halted (``budget.exceeded``).
-    Appends ``step.started`` events to ``state``; returns the claims.
+    Appends ``step.started`` events to ``state`` and the claims to ``dispatch``.
     """
-    rows = repo.read_claimable(session, now=state.now, limit=capacity)
+    rows = repo.read_claimable(session, now=state.now, limit=dispatch.capacity)
     if not rows:
-        return []
+        return
     limits: dict[uuid.UUID, int] = {}
     for row in rows:
         dag = dags.get(session, row.workflow_id)
@@ -47,9 +40,7 @@ def claim(
     capped = {row.run_id for row in rows if row.budget_micros is not None}
     reserved = repo.reserved_by_run(session, run_ids=capped) if capped else {}
     exhausted: dict[uuid.UUID, Any] = {}
-    expires = state.now + timedelta(seconds=lease_s)
-    claimed: list[ClaimedStep] = []
-    updates: list[dict[str, Any]] = []
+    chosen: list[Any] = []
     for row in rows:
         if row.run_id in exhausted:
             continue
@@ -68,21 +59,24 @@ def claim(
                 exhausted[row.run_id] = row
                 continue
             reserved[row.run_id] = held + row.estimate_micros
-        dag = dags.get(session, row.workflow_id)
-        transition(STEP_RUN, "queued", "running")
-        token = uuid.uuid4()
-        updates.append(
-            {
-                "_id": row.id,
-                "status": "running",
-                "lease_owner": worker,
-                "lease_token": token,
-                "lease_expires_at": expires,
-                "started_at": state.now,
-                "ended_at": None,
-            }
+        chosen.append(row)
+    inputs = (
+        repo.claim_queued_steps(
+            session,
+            step_run_ids=[row.id for row in chosen],
+            owner=dispatch.worker,
+            token=dispatch.lease_token,
+            expires=dispatch.expires,
+            now=state.now,
         )
-        claimed.append(
+        if chosen
+        else {}
+    )
+    for row in chosen:
+        if row.id not in inputs:
+            continue  # no longer queued (the rows are locked, so this should not happen)
+        transition(STEP_RUN, "queued", "running")
+        dispatch.claimed.append(
             ClaimedStep(
                 step_run_id=row.id,
                 run_id=row.run_id,
@@ -91,27 +85,19 @@ def claim(
                 step_id=row.step_id,
                 attempt=row.attempt,
                 agent=row.agent,
-                inputs=row.inputs,
-                lease_token=token,
-                timeout_s=dag.steps[row.step_id].timeout_s,
+                inputs=inputs[row.id],
+                lease_token=dispatch.lease_token,
+                timeout_s=dags.get(session, row.workflow_id).steps[row.step_id].timeout_s,
+                budget_capped=row.budget_micros is not None,
             )
         )
-        state.events.append(step_event(ev.STEP_STARTED, row, "running", row.attempt, worker=worker))
-    repo.update_steps_by_id(
-        session,
-        rows=updates,
-        columns=[
-            "status",
-            "lease_owner",
-            "lease_token",
-            "lease_expires_at",
-            "started_at",
-            "ended_at",
-        ],
-    )
+        state.progressing_runs.add(row.run_id)
+        state.events.append(
+            step_event(ev.STEP_STARTED, row, "running", row.attempt, worker=dispatch.worker)
+        )
+    dispatch.capacity -= len(inputs)
     for row in exhausted.values():
         _halt_for_budget(session, state, row, reserved.get(row.run_id, 0))
-    return claimed
 
 
 def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> None:
