@@ -202,6 +202,22 @@ def _update_by_step_id(columns: tuple[str, ...]) -> Update:
     )
 
 
+_READY = (
+    _steps.c.status == "queued",
+    or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
+)
+_CLAIMABLE_RUNS = select(
+    _runs.c.id,
+    _runs.c.workflow_id,
+    _runs.c.mission_id,
+    _runs.c.budget_micros,
+    _runs.c.spent_micros,
+).where(
+    _runs.c.status == "running",
+    _runs.c.id.in_(select(_steps.c.run_id).where(*_READY)),
+)
+
+
 @cache
 def _claimable(limit: int) -> Select[Any]:
     return (
@@ -212,20 +228,11 @@ def _claimable(limit: int) -> Select[Any]:
             _steps.c.attempt,
             _steps.c.agent,
             _steps.c.estimate_micros,
-            _runs.c.workflow_id,
-            _runs.c.mission_id,
-            _runs.c.budget_micros,
-            _runs.c.spent_micros,
         )
-        .join(_runs, _runs.c.id == _steps.c.run_id)
-        .where(
-            _steps.c.status == "queued",
-            or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
-            _runs.c.status == "running",
-        )
+        .where(*_READY, _steps.c.run_id.in_(bindparam("run_ids", expanding=True)))
         .order_by(_steps.c.queued_at, _steps.c.id)
         .limit(limit)
-        .with_for_update(of=_steps, skip_locked=True)
+        .with_for_update(skip_locked=True)
     )
 
 
@@ -402,13 +409,21 @@ def add_mission_usage(
     )
 
 
-def read_claimable(session: Session, *, now: datetime, limit: int) -> Sequence[Any]:
-    """Queued steps of running runs whose backoff has passed, oldest first, locked for claiming.
+def read_claimable_runs(session: Session, *, now: datetime) -> Sequence[Any]:
+    """Running runs with a queued step whose backoff has passed: id, workflow, mission, budget."""
+    return session.connection().execute(_CLAIMABLE_RUNS, {"now": now}).all()
+
+
+def read_claimable(
+    session: Session, *, now: datetime, run_ids: Collection[uuid.UUID], limit: int
+) -> Sequence[Any]:
+    """Queued steps of these runs whose backoff has passed, oldest first, locked for claiming.
 
     On PostgreSQL rows another worker is claiming are skipped (``SKIP LOCKED``), so workers
     never wait on each other; on SQLite the write lock already serialises claimers.
     """
-    return session.connection().execute(_claimable(limit), {"now": now}).all()
+    params = {"now": now, "run_ids": list(run_ids)}
+    return session.connection().execute(_claimable(limit), params).all()
 
 
 def count_running_by_run(
