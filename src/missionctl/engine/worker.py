@@ -7,8 +7,8 @@ executed at least once and its completion is recorded exactly once.
 
 The loop, each tick:
 1. take the results and log lines collected since the last tick;
-2. ``services.execution.tick`` — one transaction: record them, promote dependents, finish runs,
-   claim up to the free capacity;
+2. ``services.execution.tick`` — one transaction: record them, claim queued work up to the free
+   capacity, promote dependents (claiming those that are ready at once, ADR 12), finish runs;
 3. start an asyncio task per claimed step (agent call under ``asyncio.timeout``);
 4. sleep until a task finishes, an event says there is new work (``step.queued``, a run started
    or was canceled), or ``poll_s`` passes (work queued by another process).

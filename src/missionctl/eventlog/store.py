@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -165,6 +165,15 @@ def _insert_rows(records: Sequence[EventRecord]) -> list[dict[str, Any]]:
     ]
 
 
+_head_table = cast(Table, EventLogHead.__table__)
+# Built once: constructing an UPDATE per append costs more than executing it.
+_HEAD_UPDATE = (
+    update(_head_table)
+    .where(_head_table.c.id == 1)
+    .values(last_seq=bindparam("h_seq"), last_hash=bindparam("h_hash"))
+)
+
+
 def _head_update(records: Sequence[EventRecord]) -> Any:
     return (
         update(EventLogHead)
@@ -203,7 +212,7 @@ def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecor
     seq, prev_hash, now = connection.execute(_HEAD_QUERY).one()
     records = _chain(events, seq, prev_hash, now)
     connection.execute(_INSERT_EVENTS, _insert_rows(records))
-    connection.execute(_head_update(records))
+    connection.execute(_HEAD_UPDATE, {"h_seq": records[-1].seq, "h_hash": records[-1].hash})
     session.info.setdefault(_PENDING_KEY, []).extend(records)
     return records
 

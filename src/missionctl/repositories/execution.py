@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, null, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select, Update
 
@@ -93,6 +93,89 @@ _EXPIRED_LEASES = (
     .limit(500)
     .with_for_update(skip_locked=True)
 )
+# A result, written only if the step run is still running under the lease that produced it.
+_FENCE = (
+    _steps.c.id == bindparam("_id"),
+    _steps.c.status == "running",
+    _steps.c.lease_token == bindparam("f_token"),
+    _steps.c.attempt == bindparam("f_attempt"),
+)
+_RELEASE = {"lease_owner": null(), "lease_token": null(), "lease_expires_at": null()}
+_RECORD_SUCCESS = (
+    update(_steps)
+    .where(*_FENCE)
+    .values(
+        status="succeeded",
+        outputs=bindparam("v_outputs"),
+        input_tokens=bindparam("v_input_tokens"),
+        output_tokens=bindparam("v_output_tokens"),
+        cost_micros=bindparam("v_cost_micros"),
+        error=null(),
+        not_before=null(),
+        ended_at=bindparam("v_ended_at"),
+        **_RELEASE,
+    )
+)
+_RECORD_OTHER = (
+    update(_steps)
+    .where(*_FENCE)
+    .values(
+        status=bindparam("v_status"),
+        attempt=bindparam("v_attempt"),
+        outputs=bindparam("v_outputs"),
+        input_tokens=bindparam("v_input_tokens"),
+        output_tokens=bindparam("v_output_tokens"),
+        cost_micros=bindparam("v_cost_micros"),
+        error=bindparam("v_error"),
+        not_before=bindparam("v_not_before"),
+        ended_at=bindparam("v_ended_at"),
+        **_RELEASE,
+    )
+)
+_LEASE_VALUES = {
+    "status": "running",
+    "lease_owner": bindparam("owner"),
+    "lease_token": bindparam("token"),
+    "lease_expires_at": bindparam("expires"),
+    "started_at": bindparam("now"),
+    "ended_at": null(),
+}
+# Claiming returns what the worker needs and the claimable read left out (``inputs`` can be
+# large, and that read returns more rows than per-run limits let the engine take).
+_CLAIM_QUEUED = (
+    update(_steps)
+    .where(_steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == "queued")
+    .values(**_LEASE_VALUES)
+    .returning(_steps.c.id, _steps.c.inputs)
+)
+_CLAIM_WAITING = (
+    update(_steps)
+    .where(
+        _steps.c.run_id == bindparam("w_run_id"),
+        _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
+        _steps.c.status == "waiting",
+    )
+    .values(**_LEASE_VALUES, queued_at=bindparam("now"))
+    .returning(_steps.c.id, _steps.c.step_id, _steps.c.attempt, _steps.c.agent, _steps.c.inputs)
+)
+_QUEUE_WAITING = (
+    update(_steps)
+    .where(
+        _steps.c.run_id == bindparam("w_run_id"),
+        _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
+        _steps.c.status == "waiting",
+    )
+    .values(status="queued", queued_at=bindparam("now"))
+    .returning(_steps.c.step_id, _steps.c.attempt)
+)
+_HAS_ACTIVE = (
+    select(_steps.c.id)
+    .where(
+        _steps.c.run_id == bindparam("run_id"),
+        _steps.c.status.in_(ACTIVE_STEP_STATUSES),
+    )
+    .limit(1)
+)
 _HELD_LEASES = select(_steps.c.id, _steps.c.lease_token).where(
     _steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == "running"
 )
@@ -119,6 +202,22 @@ def _update_by_step_id(columns: tuple[str, ...]) -> Update:
     )
 
 
+_READY = (
+    _steps.c.status == "queued",
+    or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
+)
+_CLAIMABLE_RUNS = select(
+    _runs.c.id,
+    _runs.c.workflow_id,
+    _runs.c.mission_id,
+    _runs.c.budget_micros,
+    _runs.c.spent_micros,
+).where(
+    _runs.c.status == "running",
+    _runs.c.id.in_(select(_steps.c.run_id).where(*_READY)),
+)
+
+
 @cache
 def _claimable(limit: int) -> Select[Any]:
     return (
@@ -128,22 +227,12 @@ def _claimable(limit: int) -> Select[Any]:
             _steps.c.step_id,
             _steps.c.attempt,
             _steps.c.agent,
-            _steps.c.inputs,
             _steps.c.estimate_micros,
-            _runs.c.workflow_id,
-            _runs.c.mission_id,
-            _runs.c.budget_micros,
-            _runs.c.spent_micros,
         )
-        .join(_runs, _runs.c.id == _steps.c.run_id)
-        .where(
-            _steps.c.status == "queued",
-            or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
-            _runs.c.status == "running",
-        )
+        .where(*_READY, _steps.c.run_id.in_(bindparam("run_ids", expanding=True)))
         .order_by(_steps.c.queued_at, _steps.c.id)
         .limit(limit)
-        .with_for_update(of=_steps, skip_locked=True)
+        .with_for_update(skip_locked=True)
     )
 
 
@@ -211,27 +300,88 @@ def update_steps_by_step_id(
     session.connection().execute(_update_by_step_id(tuple(values)), params)
 
 
-@cache
-def _queue_waiting(columns: tuple[str, ...]) -> Update:
-    return (
-        update(_steps)
-        .where(
-            _steps.c.run_id == bindparam("w_run_id"),
-            _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
-            _steps.c.status == "waiting",
-        )
-        .values({column: bindparam(f"v_{column}") for column in columns})
-    )
-
-
 def queue_waiting_steps(
-    session: Session, *, run_id: uuid.UUID, step_ids: Collection[str], values: dict[str, Any]
+    session: Session, *, run_id: uuid.UUID, step_ids: Collection[str], now: datetime
+) -> Sequence[Any]:
+    """Queue those of the named steps of a run that are ``waiting``.
+
+    Returns:
+        The queued rows: ``step_id``, ``attempt``.
+    """
+    params = {"w_run_id": run_id, "w_step_ids": list(step_ids), "now": now}
+    return session.connection().execute(_QUEUE_WAITING, params).all()
+
+
+def claim_waiting_steps(
+    session: Session,
+    *,
+    run_id: uuid.UUID,
+    step_ids: Collection[str],
+    owner: str,
+    token: uuid.UUID,
+    expires: datetime,
+    now: datetime,
+) -> Sequence[Any]:
+    """Queue and claim at once those of the named steps that are ``waiting``.
+
+    Returns:
+        The claimed rows: ``id``, ``step_id``, ``attempt``, ``agent``, ``inputs``.
+    """
+    params = {
+        "w_run_id": run_id,
+        "w_step_ids": list(step_ids),
+        "owner": owner,
+        "token": token,
+        "expires": expires,
+        "now": now,
+    }
+    return session.connection().execute(_CLAIM_WAITING, params).all()
+
+
+def claim_queued_steps(
+    session: Session,
+    *,
+    step_run_ids: Collection[uuid.UUID],
+    owner: str,
+    token: uuid.UUID,
+    expires: datetime,
+    now: datetime,
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Lease those of the given step runs that are still ``queued``; returns their inputs by id."""
+    params = {
+        "ids": list(step_run_ids),
+        "owner": owner,
+        "token": token,
+        "expires": expires,
+        "now": now,
+    }
+    rows = session.connection().execute(_CLAIM_QUEUED, params)
+    return {row.id: row.inputs for row in rows}
+
+
+def record_results(
+    session: Session, *, successes: Sequence[dict[str, Any]], others: Sequence[dict[str, Any]]
 ) -> int:
-    """Set ``values`` on those of the named steps that are ``waiting``; returns how many."""
-    params: dict[str, Any] = {"w_run_id": run_id, "w_step_ids": list(step_ids)}
-    params.update({f"v_{column}": value for column, value in values.items()})
-    result = session.connection().execute(_queue_waiting(tuple(values)), params)
-    return int(result.rowcount)
+    """Write results fenced by ``_id``, ``f_token`` and ``f_attempt``; returns how many applied.
+
+    Each row of ``successes`` holds ``_id``, ``f_token``, ``f_attempt``, ``v_outputs``,
+    ``v_input_tokens``, ``v_output_tokens``, ``v_cost_micros`` and ``v_ended_at``; ``others``
+    (retries and failures) also ``v_status``, ``v_attempt``, ``v_error`` and ``v_not_before``.
+    A row that is no longer ``running`` under that lease token and attempt is left alone,
+    which the count shows. One executemany per kind.
+    """
+    connection = session.connection()
+    applied = 0
+    if successes:
+        applied += connection.execute(_RECORD_SUCCESS, list(successes)).rowcount
+    if others:
+        applied += connection.execute(_RECORD_OTHER, list(others)).rowcount
+    return applied
+
+
+def has_active_steps(session: Session, *, run_id: uuid.UUID) -> bool:
+    """Whether a run still has a step that is waiting, queued, running or awaiting approval."""
+    return session.connection().execute(_HAS_ACTIVE, {"run_id": run_id}).first() is not None
 
 
 def add_run_usage(
@@ -259,13 +409,21 @@ def add_mission_usage(
     )
 
 
-def read_claimable(session: Session, *, now: datetime, limit: int) -> Sequence[Any]:
-    """Queued steps of running runs whose backoff has passed, oldest first, locked for claiming.
+def read_claimable_runs(session: Session, *, now: datetime) -> Sequence[Any]:
+    """Running runs with a queued step whose backoff has passed: id, workflow, mission, budget."""
+    return session.connection().execute(_CLAIMABLE_RUNS, {"now": now}).all()
+
+
+def read_claimable(
+    session: Session, *, now: datetime, run_ids: Collection[uuid.UUID], limit: int
+) -> Sequence[Any]:
+    """Queued steps of these runs whose backoff has passed, oldest first, locked for claiming.
 
     On PostgreSQL rows another worker is claiming are skipped (``SKIP LOCKED``), so workers
     never wait on each other; on SQLite the write lock already serialises claimers.
     """
-    return session.connection().execute(_claimable(limit), {"now": now}).all()
+    params = {"now": now, "run_ids": list(run_ids)}
+    return session.connection().execute(_claimable(limit), params).all()
 
 
 def count_running_by_run(

@@ -5,12 +5,15 @@ their statements here so that the two can never disagree on what they ask.
 """
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Run, StepRun, Workflow
+
+_step_runs = cast(Table, StepRun.__table__)
 
 ACTIVE_STEP_STATUSES = ("waiting", "queued", "running", "awaiting_approval")
 
@@ -41,3 +44,13 @@ async def read_workflow(session: AsyncSession, *, workflow_id: uuid.UUID) -> Wor
 async def read_step_runs(session: AsyncSession, *, run_id: uuid.UUID) -> list[StepRun]:
     """Every step run of a run, in creation (definition) order."""
     return list((await session.scalars(select_step_runs(run_id))).all())
+
+
+async def insert_step_runs(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert step runs given as column values (every row the same keys) — one executemany.
+
+    Core rather than ORM objects: a run of a large workflow creates thousands at once, and the
+    unit of work's per-object bookkeeping would cost far more than the insert itself.
+    """
+    if rows:
+        await session.execute(insert(_step_runs), list(rows))

@@ -1,6 +1,7 @@
 """Run use cases: start, cancel, retry a failed step, rerun from the failure, read, replay."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from missionctl.db.models import Event, Mission, Run, StepRun, Workflow
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import estimate_micros
+from missionctl.domain.ids import new_id
 from missionctl.domain.replay import RunState, StepState, fold_run
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
 from missionctl.domain.workflows import WorkflowDag
@@ -24,25 +26,11 @@ from missionctl.services.pricing import resolve_price
 TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
 
 
-def to_run_read(run: Run, steps: list[StepRun]) -> RunRead:
+def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
     """Map ORM rows to the public contract."""
-    return RunRead(
-        id=run.id,
-        workflow_id=run.workflow_id,
-        mission_id=run.mission_id,
-        trigger=run.trigger,
-        status=run.status,  # type: ignore[arg-type]
-        budget_usd=None if run.budget_micros is None else micros_to_usd(run.budget_micros),
-        spent_usd=micros_to_usd(run.spent_micros),
-        input_tokens=run.input_tokens,
-        output_tokens=run.output_tokens,
-        error=run.error,
-        rerun_of=run.rerun_of,
-        created_by=run.created_by,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        ended_at=run.ended_at,
-        steps=[
+    return _run_read(
+        run,
+        [
             StepRunRead(
                 id=s.id,
                 step_id=s.step_id,
@@ -61,6 +49,27 @@ def to_run_read(run: Run, steps: list[StepRun]) -> RunRead:
             )
             for s in steps
         ],
+    )
+
+
+def _run_read(run: Run, steps: list[StepRunRead]) -> RunRead:
+    return RunRead(
+        id=run.id,
+        workflow_id=run.workflow_id,
+        mission_id=run.mission_id,
+        trigger=run.trigger,
+        status=run.status,  # type: ignore[arg-type]
+        budget_usd=None if run.budget_micros is None else micros_to_usd(run.budget_micros),
+        spent_usd=micros_to_usd(run.spent_micros),
+        input_tokens=run.input_tokens,
+        output_tokens=run.output_tokens,
+        error=run.error,
+        rerun_of=run.rerun_of,
+        created_by=run.created_by,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        steps=steps,
     )
 
 
@@ -115,10 +124,9 @@ async def start_run(
         if mission_id is not None and await session.get(Mission, mission_id) is None:
             raise NotFound(f"no mission with id {mission_id}", field="mission_id")
         cap = budget_micros if budget_micros is not None else workflow.budget_micros
-        run = await _create_run(
+        return await _create_run(
             session, ctx, workflow, actor=actor, trigger=trigger, mission_id=mission_id, cap=cap
         )
-        return to_run_read(run, await repo.read_step_runs(session, run_id=run.id))
 
 
 async def _create_run(
@@ -132,10 +140,13 @@ async def _create_run(
     cap: int | None,
     reused: dict[str, dict[str, Any]] | None = None,
     rerun_of: uuid.UUID | None = None,
-) -> Run:
+) -> RunRead:
     """Create the run and its step runs, check the budget, queue what is ready; append events.
 
     Steps in ``reused`` are created ``succeeded`` with those outputs (a rerun from a failure).
+    Every state is decided before anything is written, so the run is inserted once, in its
+    final state, and its step runs with one multi-row insert; the returned read is built from
+    the values written rather than read back (a large workflow has thousands of steps).
     """
     reused = reused or {}
     dag = WorkflowDag.from_definition(workflow.definition)
@@ -144,6 +155,7 @@ async def _create_run(
         raise ValidationFailed(problems)
     now = utcnow()
     run = Run(
+        id=new_id(),
         workflow_id=workflow.id,
         mission_id=mission_id,
         trigger=trigger,
@@ -152,21 +164,25 @@ async def _create_run(
         rerun_of=rerun_of,
         created_by=actor,
     )
-    session.add(run)
-    await session.flush()
-    steps = {
-        step.id: StepRun(
-            run_id=run.id,
-            step_id=step.id,
-            status=STEP_RUN.initial.value,
-            agent=step.agent,
-            risk_tier=step.risk_tier,
-            inputs=dict(step.inputs),
-            estimate_micros=estimates[step.id],
-        )
-        for step in dag.steps.values()
-    }
-    session.add_all(steps.values())
+    steps: dict[str, dict[str, Any]] = {}
+    for step in dag.steps.values():
+        outputs = reused.get(step.id)
+        # A reused step is born succeeded: it ran in the earlier run, not in this one.
+        steps[step.id] = {
+            "id": new_id(),
+            "run_id": run.id,
+            "step_id": step.id,
+            "attempt": 1,
+            "status": STEP_RUN.initial.value if outputs is None else "succeeded",
+            "agent": step.agent,
+            "risk_tier": step.risk_tier,
+            "inputs": dict(step.inputs),
+            "outputs": {} if outputs is None else outputs,
+            "estimate_micros": estimates[step.id],
+            "queued_at": None,
+            "started_at": None if outputs is None else now,
+            "ended_at": None if outputs is None else now,
+        }
     events = [
         NewEvent(
             type=ev.RUN_CREATED,
@@ -185,12 +201,7 @@ async def _create_run(
             },
         )
     ]
-    for step_id, outputs in reused.items():
-        step = steps[step_id]
-        # A reused step is born succeeded: it ran in the earlier run, not in this one.
-        step.status = "succeeded"
-        step.outputs = outputs
-        step.started_at = step.ended_at = now
+    for step_id in reused:
         events.append(
             NewEvent(
                 type=ev.STEP_REUSED,
@@ -225,9 +236,7 @@ async def _create_run(
                 payload={"status": "failed", "error": run.error},
             ),
         ]
-        await session.flush()
-        await append(session, events)
-        return run
+        return await _write_run(session, run, steps, events)
     transition(RUN, run.status, "running")
     run.status = "running"
     run.started_at = now
@@ -241,12 +250,12 @@ async def _create_run(
         )
     )
     for step_id in dag.order:
-        step = steps[step_id]
-        ready = all(steps[d].status == "succeeded" for d in dag.steps[step_id].depends_on)
-        if step.status == "waiting" and ready:
-            transition(STEP_RUN, step.status, "queued")
-            step.status = "queued"
-            step.queued_at = now
+        row = steps[step_id]
+        ready = all(steps[d]["status"] == "succeeded" for d in dag.steps[step_id].depends_on)
+        if row["status"] == "waiting" and ready:
+            transition(STEP_RUN, row["status"], "queued")
+            row["status"] = "queued"
+            row["queued_at"] = now
             events.append(
                 NewEvent(
                     type=ev.STEP_QUEUED,
@@ -259,7 +268,7 @@ async def _create_run(
             )
     if mission_id is not None:
         events += await _move_mission(session, mission_id, "running", actor)
-    if all(step.status == "succeeded" for step in steps.values()):
+    if all(row["status"] == "succeeded" for row in steps.values()):
         # A rerun whose every step was reused has nothing left to run.
         transition(RUN, run.status, "completed")
         run.status = "completed"
@@ -273,9 +282,43 @@ async def _create_run(
                 payload={"status": "completed"},
             )
         )
+    return await _write_run(session, run, steps, events)
+
+
+async def _write_run(
+    session: AsyncSession,
+    run: Run,
+    steps: dict[str, dict[str, Any]],
+    events: list[NewEvent],
+) -> RunRead:
+    """Insert the run, its step runs and its events; the read of what was written."""
+    session.add(run)
     await session.flush()
+    rows = list(steps.values())
+    await repo.insert_step_runs(session, rows=rows)
     await append(session, events)
-    return run
+    return _run_read(
+        run,
+        [
+            StepRunRead(
+                id=row["id"],
+                step_id=row["step_id"],
+                agent=row["agent"],
+                status=row["status"],
+                attempt=row["attempt"],
+                risk_tier=row["risk_tier"],
+                inputs=row["inputs"],
+                outputs=row["outputs"],
+                error=None,
+                input_tokens=0,
+                output_tokens=0,
+                cost_usd=0.0,
+                started_at=row["started_at"],
+                ended_at=row["ended_at"],
+            )
+            for row in rows
+        ],
+    )
 
 
 async def _move_mission(
@@ -480,7 +523,7 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
         }
         workflow = await session.get(Workflow, original.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
-        run = await _create_run(
+        return await _create_run(
             session,
             ctx,
             workflow,
@@ -491,7 +534,6 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
             reused=reused,
             rerun_of=run_id,
         )
-        return to_run_read(run, await repo.read_step_runs(session, run_id=run.id))
 
 
 async def replay_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> tuple[RunState, RunState]:

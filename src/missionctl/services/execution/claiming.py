@@ -1,7 +1,6 @@
 """Claiming work: leases, per-run limits and the budget gate before each dispatch."""
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,102 +15,145 @@ from missionctl.services.execution.types import (
     ENGINE_ACTOR,
     ClaimedStep,
     DagCache,
+    Dispatch,
     Tick,
     step_event,
 )
 
 
-def claim(
-    session: Session,
-    state: Tick,
-    worker: str,
-    capacity: int,
-    lease_s: float,
-    dags: DagCache,
-) -> list[ClaimedStep]:
-    """Claim up to ``capacity`` queued steps, oldest first, under fresh leases for ``worker``.
+class _Candidate:
+    """A claimable step with what the gate needs to know of its run."""
+
+    __slots__ = (
+        "agent",
+        "attempt",
+        "budget_micros",
+        "estimate_micros",
+        "id",
+        "mission_id",
+        "run_id",
+        "spent_micros",
+        "step_id",
+        "workflow_id",
+    )
+
+    def __init__(self, step: Any, run: Any) -> None:
+        self.id: uuid.UUID = step.id
+        self.run_id: uuid.UUID = step.run_id
+        self.step_id: str = step.step_id
+        self.attempt: int = step.attempt
+        self.agent: str = step.agent
+        self.estimate_micros: int = step.estimate_micros
+        self.workflow_id: uuid.UUID = run.workflow_id
+        self.mission_id: uuid.UUID | None = run.mission_id
+        self.budget_micros: int | None = run.budget_micros
+        self.spent_micros: int = run.spent_micros
+
+
+def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> None:
+    """Claim queued steps, oldest first, up to ``dispatch.capacity``, under its lease.
 
     Respects each run's ``max_concurrency`` and, for capped runs, spent + reserved + the step's
     estimate ≤ cap; a run whose next step would pass its cap is halted (``budget.exceeded``).
-    Appends ``step.started`` events to ``state``; returns the claims.
+    Appends ``step.started`` events to ``state`` and the claims to ``dispatch``.
+
+    The runs with claimable work are read first, so that a run's concurrency limit bounds how
+    many of its steps are read: a limited run with a long queue would otherwise have the whole
+    capacity's worth of rows read on every tick, to take a few.
     """
-    rows = repo.read_claimable(session, now=state.now, limit=capacity)
-    if not rows:
-        return []
+    runs = {run.id: run for run in repo.read_claimable_runs(session, now=state.now)}
+    if not runs:
+        return
     limits: dict[uuid.UUID, int] = {}
-    for row in rows:
-        dag = dags.get(session, row.workflow_id)
-        if dag.max_concurrency:
-            limits[row.run_id] = dag.max_concurrency
+    for run in runs.values():
+        limit = dags.get(session, run.workflow_id).max_concurrency
+        if limit:
+            limits[run.id] = limit
     running = repo.count_running_by_run(session, run_ids=list(limits)) if limits else {}
-    capped = {row.run_id for row in rows if row.budget_micros is not None}
+    capped = {run.id for run in runs.values() if run.budget_micros is not None}
     reserved = repo.reserved_by_run(session, run_ids=capped) if capped else {}
-    exhausted: dict[uuid.UUID, Any] = {}
-    expires = state.now + timedelta(seconds=lease_s)
-    claimed: list[ClaimedStep] = []
-    updates: list[dict[str, Any]] = []
-    for row in rows:
-        if row.run_id in exhausted:
-            continue
-        if row.run_id in limits:
-            if running.get(row.run_id, 0) >= limits[row.run_id]:
-                continue
-            running[row.run_id] = running.get(row.run_id, 0) + 1
-        if row.run_id in capped:
-            held = reserved.get(row.run_id, 0)
-            if not fits_budget(
-                cap_micros=row.budget_micros,
-                spent_micros=row.spent_micros,
-                reserved_micros=held,
-                estimate=row.estimate_micros,
-            ):
-                exhausted[row.run_id] = row
-                continue
-            reserved[row.run_id] = held + row.estimate_micros
-        dag = dags.get(session, row.workflow_id)
+    exhausted: dict[uuid.UUID, _Candidate] = {}
+    open_runs = {
+        run_id for run_id in runs if running.get(run_id, 0) < limits.get(run_id, dispatch.capacity)
+    }
+    while open_runs and dispatch.capacity > 0:
+        unlimited = any(run_id not in limits for run_id in open_runs)
+        room = sum(limits[run_id] - running.get(run_id, 0) for run_id in open_runs & limits.keys())
+        page = dispatch.capacity if unlimited else min(dispatch.capacity, room)
+        rows = repo.read_claimable(session, now=state.now, run_ids=open_runs, limit=page)
+        chosen: list[_Candidate] = []
+        for row in rows:
+            if len(chosen) >= dispatch.capacity:
+                break
+            if row.run_id not in open_runs:
+                continue  # its limit was reached by rows before it in this page
+            candidate = _Candidate(row, runs[row.run_id])
+            if row.run_id in limits:
+                running[row.run_id] = running.get(row.run_id, 0) + 1
+                if running[row.run_id] >= limits[row.run_id]:
+                    open_runs.discard(row.run_id)
+            if row.run_id in capped:
+                held = reserved.get(row.run_id, 0)
+                if not fits_budget(
+                    cap_micros=candidate.budget_micros,
+                    spent_micros=candidate.spent_micros,
+                    reserved_micros=held,
+                    estimate=candidate.estimate_micros,
+                ):
+                    exhausted[row.run_id] = candidate
+                    open_runs.discard(row.run_id)
+                    continue
+                reserved[row.run_id] = held + candidate.estimate_micros
+            chosen.append(candidate)
+        _lease(session, state, dispatch, dags, chosen)
+        if len(rows) < page:
+            break  # every open run's ready steps were read
+    for candidate in exhausted.values():
+        _halt_for_budget(session, state, candidate, reserved.get(candidate.run_id, 0))
+
+
+def _lease(
+    session: Session,
+    state: Tick,
+    dispatch: Dispatch,
+    dags: DagCache,
+    chosen: list[_Candidate],
+) -> None:
+    """Move the chosen queued steps to ``running`` under the dispatch's lease."""
+    if not chosen:
+        return
+    inputs = repo.claim_queued_steps(
+        session,
+        step_run_ids=[c.id for c in chosen],
+        owner=dispatch.worker,
+        token=dispatch.lease_token,
+        expires=dispatch.expires,
+        now=state.now,
+    )
+    for c in chosen:
+        if c.id not in inputs:
+            continue  # no longer queued (the rows are locked, so this should not happen)
         transition(STEP_RUN, "queued", "running")
-        token = uuid.uuid4()
-        updates.append(
-            {
-                "_id": row.id,
-                "status": "running",
-                "lease_owner": worker,
-                "lease_token": token,
-                "lease_expires_at": expires,
-                "started_at": state.now,
-                "ended_at": None,
-            }
-        )
-        claimed.append(
+        dispatch.claimed.append(
             ClaimedStep(
-                step_run_id=row.id,
-                run_id=row.run_id,
-                mission_id=row.mission_id,
-                workflow_id=row.workflow_id,
-                step_id=row.step_id,
-                attempt=row.attempt,
-                agent=row.agent,
-                inputs=row.inputs,
-                lease_token=token,
-                timeout_s=dag.steps[row.step_id].timeout_s,
+                step_run_id=c.id,
+                run_id=c.run_id,
+                mission_id=c.mission_id,
+                workflow_id=c.workflow_id,
+                step_id=c.step_id,
+                attempt=c.attempt,
+                agent=c.agent,
+                inputs=inputs[c.id],
+                lease_token=dispatch.lease_token,
+                timeout_s=dags.get(session, c.workflow_id).steps[c.step_id].timeout_s,
+                budget_capped=c.budget_micros is not None,
             )
         )
-        state.events.append(step_event(ev.STEP_STARTED, row, "running", row.attempt, worker=worker))
-    repo.update_steps_by_id(
-        session,
-        rows=updates,
-        columns=[
-            "status",
-            "lease_owner",
-            "lease_token",
-            "lease_expires_at",
-            "started_at",
-            "ended_at",
-        ],
-    )
-    for row in exhausted.values():
-        _halt_for_budget(session, state, row, reserved.get(row.run_id, 0))
-    return claimed
+        state.progressing_runs.add(c.run_id)
+        state.events.append(
+            step_event(ev.STEP_STARTED, c, "running", c.attempt, worker=dispatch.worker)
+        )
+    dispatch.capacity -= len(inputs)
 
 
 def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> None:

@@ -18,8 +18,11 @@ from missionctl.repositories import execution as repo
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
     LEASE_RECOVERY_EXTRA_ATTEMPTS,
+    ClaimedStep,
     ClaimRow,
     DagCache,
+    Dispatch,
+    FenceConflict,
     LogLine,
     StepOutcome,
     StoredArtifact,
@@ -55,28 +58,41 @@ def record_outcomes(
     outcomes: Sequence[StepOutcome],
     dags: DagCache,
     random: Callable[[], float],
+    *,
+    careful: bool = False,
 ) -> None:
     """Write what happened to claimed steps, fenced by lease token and attempt.
 
-    A result whose step is no longer ``running`` under the same lease is ignored. Successes
-    promote their dependents, failures with attempts left are re-queued after a backoff, final
-    failures block their descendants; usage is added to runs and missions; artifacts get rows.
-    Events go to ``state``; nothing is committed here.
+    A result whose step is no longer ``running`` under the same lease is ignored. Failures with
+    attempts left are re-queued after a backoff; usage is added to runs and missions; artifacts
+    get rows. Successes and final failures are noted in ``state`` for ``advance_runs``. Events
+    go to ``state``; nothing is committed here.
+
+    By default the results of claims are written optimistically: one fenced ``UPDATE`` per kind
+    of result, without reading the fences first, because a lease is almost never lost.
+
+    Raises:
+        FenceConflict: on the optimistic path, some step run was no longer under the lease of
+            its result; the caller rolls back and calls again with ``careful=True``, which locks
+            and reads the fences first and skips the results they refuse.
     """
     by_id = {o.claim.step_run_id: o for o in outcomes}
     rows: Sequence[Any]
     if any(o.lease_expired for o in outcomes):
         # Recovered leases know only the step run: read run, step and workflow with the lock.
         rows = repo.lock_step_runs(session, step_run_ids=list(by_id))
-    else:
+    elif careful:
         # A claim already carries them; only the fence (status, attempt, token) is read.
         rows = [
             ClaimRow(by_id[fence.id].claim, fence.status, fence.attempt, fence.lease_token)
             for fence in repo.lock_fences(session, step_run_ids=list(by_id))
         ]
-    updates: list[dict[str, Any]] = []
-    succeeded: dict[uuid.UUID, list[str]] = defaultdict(list)
-    failed: dict[uuid.UUID, list[str]] = defaultdict(list)
+    else:
+        rows = [
+            ClaimRow(o.claim, "running", o.claim.attempt, o.claim.lease_token) for o in outcomes
+        ]
+    successes: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
     usage: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0])
     mission_usage: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0])
     artifact_rows: list[dict[str, Any]] = []
@@ -92,6 +108,7 @@ def record_outcomes(
         step = dag.steps[row.step_id]
         state.touched_runs[row.run_id] = row.mission_id
         state.run_workflows[row.run_id] = row.workflow_id
+        state.capped_runs[row.run_id] = outcome.claim.budget_capped
         totals = usage[row.run_id]
         totals[0] += outcome.cost_micros
         totals[1] += outcome.usage.input_tokens
@@ -103,12 +120,11 @@ def record_outcomes(
             mission_totals[2] += outcome.usage.output_tokens
         common = {
             "_id": row.id,
-            "input_tokens": outcome.usage.input_tokens,
-            "output_tokens": outcome.usage.output_tokens,
-            "cost_micros": outcome.cost_micros,
-            "lease_owner": None,
-            "lease_token": None,
-            "lease_expires_at": None,
+            "f_token": row.lease_token,
+            "f_attempt": row.attempt,
+            "v_input_tokens": outcome.usage.input_tokens,
+            "v_output_tokens": outcome.usage.output_tokens,
+            "v_cost_micros": outcome.cost_micros,
         }
         usage_payload = {
             "duration_ms": outcome.duration_ms,
@@ -129,21 +145,11 @@ def record_outcomes(
             )
         if outcome.ok:
             transition(STEP_RUN, row.status, "succeeded")
-            updates.append(
-                {
-                    **common,
-                    "status": "succeeded",
-                    "attempt": row.attempt,
-                    "outputs": outcome.outputs,
-                    "error": None,
-                    "not_before": None,
-                    "ended_at": state.now,
-                }
-            )
+            successes.append({**common, "v_outputs": outcome.outputs, "v_ended_at": state.now})
             state.events.append(
                 step_event(ev.STEP_SUCCEEDED, row, "succeeded", row.attempt, **usage_payload)
             )
-            succeeded[row.run_id].append(row.step_id)
+            state.succeeded.setdefault(row.run_id, []).append(row.step_id)
             for artifact in outcome.artifacts:
                 artifact_rows.append(_artifact_row(row, artifact))
             continue
@@ -154,15 +160,15 @@ def record_outcomes(
             transition(STEP_RUN, row.status, "queued")
             delay = 0.0 if outcome.lease_expired else step.retry.delay_s(row.attempt, random)
             not_before = state.now + timedelta(seconds=delay)
-            updates.append(
+            others.append(
                 {
                     **common,
-                    "status": "queued",
-                    "attempt": row.attempt + 1,
-                    "outputs": {},
-                    "error": outcome.error,
-                    "not_before": not_before,
-                    "ended_at": None,
+                    "v_status": "queued",
+                    "v_attempt": row.attempt + 1,
+                    "v_outputs": {},
+                    "v_error": outcome.error,
+                    "v_not_before": not_before,
+                    "v_ended_at": None,
                 }
             )
             state.events.append(
@@ -178,15 +184,15 @@ def record_outcomes(
             )
             continue
         transition(STEP_RUN, row.status, "failed")
-        updates.append(
+        others.append(
             {
                 **common,
-                "status": "failed",
-                "attempt": row.attempt,
-                "outputs": outcome.outputs,
-                "error": outcome.error,
-                "not_before": None,
-                "ended_at": state.now,
+                "v_status": "failed",
+                "v_attempt": row.attempt,
+                "v_outputs": outcome.outputs,
+                "v_error": outcome.error,
+                "v_not_before": None,
+                "v_ended_at": state.now,
             }
         )
         state.events.append(
@@ -194,25 +200,10 @@ def record_outcomes(
                 ev.STEP_FAILED, row, "failed", row.attempt, error=outcome.error, **usage_payload
             )
         )
-        failed[row.run_id].append(row.step_id)
-    repo.update_steps_by_id(
-        session,
-        rows=updates,
-        columns=[
-            "status",
-            "attempt",
-            "outputs",
-            "input_tokens",
-            "output_tokens",
-            "cost_micros",
-            "error",
-            "not_before",
-            "ended_at",
-            "lease_owner",
-            "lease_token",
-            "lease_expires_at",
-        ],
-    )
+        state.failed.setdefault(row.run_id, []).append(row.step_id)
+    applied = repo.record_results(session, successes=successes, others=others)
+    if applied != len(successes) + len(others):
+        raise FenceConflict(f"{len(successes) + len(others) - applied} result(s) fenced out")
     if artifact_rows:
         session.add_all([Artifact(**values) for values in artifact_rows])
         session.flush()
@@ -251,10 +242,6 @@ def record_outcomes(
                 input_tokens=tokens_in,
                 output_tokens=tokens_out,
             )
-    for run_id, step_ids in succeeded.items():
-        _promote_dependents(session, state, run_id, step_ids, dags)
-    for run_id, step_ids in failed.items():
-        _block_descendants(session, state, run_id, step_ids, dags)
 
 
 def _artifact_row(row: Any, artifact: StoredArtifact) -> dict[str, Any]:
@@ -273,18 +260,39 @@ def _artifact_row(row: Any, artifact: StoredArtifact) -> dict[str, Any]:
     }
 
 
+def advance_runs(
+    session: Session, state: Tick, dags: DagCache, dispatch: Dispatch | None = None
+) -> None:
+    """Promote the dependents of this tick's successes and block those of its final failures.
+
+    With a ``dispatch``, dependents that become ready are claimed in the same statement, up to
+    its capacity (see ``_promote_dependents``); call this after the queue has been claimed from,
+    so that steps queued earlier go first.
+    """
+    for run_id, step_ids in state.succeeded.items():
+        _promote_dependents(session, state, run_id, step_ids, dags, dispatch)
+    for run_id, step_ids in state.failed.items():
+        _block_descendants(session, state, run_id, step_ids, dags)
+
+
 def _promote_dependents(
     session: Session,
     state: Tick,
     run_id: uuid.UUID,
     finished: Sequence[str],
     dags: DagCache,
+    dispatch: Dispatch | None,
 ) -> None:
     """Queue every dependent of ``finished`` whose dependencies have all succeeded or skipped.
 
-    Fast path: when every dependency of every candidate succeeded in this tick, a guarded
-    ``UPDATE … WHERE status = 'waiting'`` queues them without reading statuses first; if its
-    row count shows that some candidate was not waiting, the careful path below reads them.
+    When every dependency of every candidate succeeded in this tick, they are ready without
+    reading any status; otherwise the statuses of candidates and dependencies are read. Either
+    way the writes are guarded by ``status = 'waiting'`` and return the rows they changed.
+
+    A ready step of a run without a concurrency limit or budget cap is claimed at once (queued
+    and started in one ``UPDATE``) while ``dispatch`` has capacity: the queue would hand it to
+    this worker anyway, one statement and one tick later. Steps of limited or capped runs go
+    through the queue, where ``claim`` applies the limit and the budget gate.
     """
     dag = dags.get(session, state.run_workflows[run_id])
     done_now = set(finished)
@@ -292,51 +300,100 @@ def _promote_dependents(
     candidates = [c for c in dag.order if c in dependents]
     if not candidates:
         return
-    mission_id = state.touched_runs.get(run_id)
-    values = {"status": "queued", "queued_at": state.now}
-    if all(set(dag.steps[c].depends_on) <= done_now for c in candidates):
-        updated = repo.queue_waiting_steps(
-            session, run_id=run_id, step_ids=candidates, values=values
-        )
-        if updated == len(candidates):
-            _queued_events(state, run_id, mission_id, candidates)
+    ready = candidates
+    if not all(set(dag.steps[c].depends_on) <= done_now for c in candidates):
+        needed = set(candidates) | {dep for c in candidates for dep in dag.steps[c].depends_on}
+        statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=needed)
+        ready = [
+            c
+            for c in candidates
+            if statuses.get(c) == "waiting"
+            and all(statuses.get(d) in ("succeeded", "skipped") for d in dag.steps[c].depends_on)
+        ]
+        if not ready:
             return
-        # Some candidate was not waiting (canceled, say): report the ones this update queued.
-        statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=candidates)
-        _queued_events(
-            state, run_id, mission_id, [c for c in candidates if statuses.get(c) == "queued"]
-        )
-        return
-    needed = set(candidates) | {dep for c in candidates for dep in dag.steps[c].depends_on}
-    statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=needed)
-    ready = [
-        c
-        for c in candidates
-        if statuses.get(c) == "waiting"
-        and all(statuses.get(d) in ("succeeded", "skipped") for d in dag.steps[c].depends_on)
-    ]
-    if not ready:
-        return
-    repo.update_steps_by_step_id(session, run_id=run_id, step_ids=ready, values=values)
-    _queued_events(state, run_id, mission_id, ready)
-
-
-def _queued_events(
-    state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None, step_ids: Sequence[str]
-) -> None:
-    state.progressing_runs.add(run_id)
-    for step_id in step_ids:
-        transition(STEP_RUN, "waiting", "queued")
-        state.events.append(
-            NewEvent(
-                type=ev.STEP_QUEUED,
-                actor=ENGINE_ACTOR,
+    mission_id = state.touched_runs.get(run_id)
+    direct = 0
+    if dispatch is not None and not dag.max_concurrency and not state.capped_runs.get(run_id, True):
+        direct = min(dispatch.capacity, len(ready))
+    order = {step_id: i for i, step_id in enumerate(ready)}
+    if direct:
+        assert dispatch is not None
+        rows = sorted(
+            repo.claim_waiting_steps(
+                session,
                 run_id=run_id,
-                mission_id=mission_id,
-                step_id=step_id,
-                payload={"status": "queued", "attempt": 1},
-            )
+                step_ids=ready[:direct],
+                owner=dispatch.worker,
+                token=dispatch.lease_token,
+                expires=dispatch.expires,
+                now=state.now,
+            ),
+            key=lambda row: order[row.step_id],
         )
+        dispatch.capacity -= len(rows)
+        for row in rows:
+            transition(STEP_RUN, "waiting", "queued")
+            _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
+            transition(STEP_RUN, "queued", "running")
+            state.events.append(
+                NewEvent(
+                    type=ev.STEP_STARTED,
+                    actor=ENGINE_ACTOR,
+                    run_id=run_id,
+                    mission_id=mission_id,
+                    step_id=row.step_id,
+                    payload={
+                        "status": "running",
+                        "attempt": row.attempt,
+                        "worker": dispatch.worker,
+                    },
+                )
+            )
+            dispatch.claimed.append(
+                ClaimedStep(
+                    step_run_id=row.id,
+                    run_id=run_id,
+                    mission_id=mission_id,
+                    workflow_id=state.run_workflows[run_id],
+                    step_id=row.step_id,
+                    attempt=row.attempt,
+                    agent=row.agent,
+                    inputs=row.inputs,
+                    lease_token=dispatch.lease_token,
+                    timeout_s=dag.steps[row.step_id].timeout_s,
+                    budget_capped=False,
+                )
+            )
+        if rows:
+            state.progressing_runs.add(run_id)
+    if direct < len(ready):
+        rows = sorted(
+            repo.queue_waiting_steps(
+                session, run_id=run_id, step_ids=ready[direct:], now=state.now
+            ),
+            key=lambda row: order[row.step_id],
+        )
+        for row in rows:
+            transition(STEP_RUN, "waiting", "queued")
+            _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
+        if rows:
+            state.progressing_runs.add(run_id)
+
+
+def _queued_event(
+    state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None, step_id: str, attempt: int
+) -> None:
+    state.events.append(
+        NewEvent(
+            type=ev.STEP_QUEUED,
+            actor=ENGINE_ACTOR,
+            run_id=run_id,
+            mission_id=mission_id,
+            step_id=step_id,
+            payload={"status": "queued", "attempt": attempt},
+        )
+    )
 
 
 def _block_descendants(
@@ -373,10 +430,20 @@ def _block_descendants(
         )
 
 
+def finish_runs(session: Session, state: Tick) -> None:
+    """Finish the runs this tick touched, unless it queued or claimed a step of theirs."""
+    for run_id, mission_id in state.touched_runs.items():
+        if run_id not in state.progressing_runs:
+            finish_run_if_done(session, state, run_id, mission_id)
+
+
 def finish_run_if_done(
     session: Session, state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None
 ) -> None:
     """Complete or fail a running run that has no active step left."""
+    # Most runs a result touches still have work: one indexed probe, not a count of every step.
+    if repo.has_active_steps(session, run_id=run_id):
+        return
     counts = repo.count_steps_by_status(session, run_id=run_id)
     if any(counts.get(s, 0) for s in repo.ACTIVE_STEP_STATUSES):
         return

@@ -1,5 +1,6 @@
 """The engine-facing use cases: one tick, lease renewal, lease recovery, pricing usage."""
 
+import functools
 import random as random_module
 import uuid
 from collections.abc import Callable, Sequence
@@ -14,10 +15,17 @@ from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.claiming import claim
-from missionctl.services.execution.recording import finish_run_if_done, log_events, record_outcomes
+from missionctl.services.execution.recording import (
+    advance_runs,
+    finish_runs,
+    log_events,
+    record_outcomes,
+)
 from missionctl.services.execution.types import (
     ClaimedStep,
     DagCache,
+    Dispatch,
+    FenceConflict,
     LogLine,
     StepOutcome,
     Tick,
@@ -45,19 +53,31 @@ async def tick(
         The newly claimed steps (each ``running`` under a fresh lease owned by ``worker``).
     """
 
-    def work(session: Session) -> list[ClaimedStep]:
+    def work(session: Session, *, careful: bool) -> list[ClaimedStep]:
         state = Tick(now=utcnow())
+        dispatch = Dispatch(
+            worker=worker,
+            lease_token=uuid.uuid4(),
+            expires=state.now + timedelta(seconds=lease_s),
+            capacity=capacity,
+        )
         state.events.extend(log_events(logs))
         if outcomes:
-            record_outcomes(session, state, outcomes, dags, random)
-        for run_id, mission_id in state.touched_runs.items():
-            if run_id not in state.progressing_runs:
-                finish_run_if_done(session, state, run_id, mission_id)
-        claimed = claim(session, state, worker, capacity, lease_s, dags) if capacity > 0 else []
+            record_outcomes(session, state, outcomes, dags, random, careful=careful)
+        # The queue first, then the steps this tick made ready: older work goes first.
+        if dispatch.capacity > 0:
+            claim(session, state, dispatch, dags)
+        advance_runs(session, state, dags, dispatch)
+        finish_runs(session, state)
         append_sync(session, state.events)
-        return claimed
+        return dispatch.claimed
 
-    return await ctx.write_in_thread(work)
+    try:
+        return await ctx.write_in_thread(functools.partial(work, careful=False))
+    except FenceConflict:
+        # A lease was lost since its claim (expired, run canceled): nothing was written; redo
+        # the tick reading the fences first, so that the stale results are skipped.
+        return await ctx.write_in_thread(functools.partial(work, careful=True))
 
 
 async def renew_leases(
@@ -118,10 +138,9 @@ async def recover_expired_leases(
             )
             for row in rows
         ]
-        record_outcomes(session, state, outcomes, dags, random)
-        for run_id, mission_id in state.touched_runs.items():
-            if run_id not in state.progressing_runs:
-                finish_run_if_done(session, state, run_id, mission_id)
+        record_outcomes(session, state, outcomes, dags, random, careful=True)
+        advance_runs(session, state, dags)
+        finish_runs(session, state)
         append_sync(session, state.events)
         return len(rows)
 

@@ -33,6 +33,9 @@ class ClaimedStep:
     inputs: dict[str, Any]
     lease_token: uuid.UUID
     timeout_s: float
+    # Whether the run has a budget cap. Its dependents then go through the queue and the
+    # budget gate; uncapped runs' dependents may be claimed the moment they become ready.
+    budget_capped: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,14 @@ class ClaimRow:
         self.lease_token = lease_token
 
 
+class FenceConflict(Exception):
+    """A result write found a step run no longer under the lease that produced the result.
+
+    Raised by the optimistic path, which writes results without reading their fences first;
+    the tick's transaction is rolled back and redone on the careful path.
+    """
+
+
 @dataclass
 class Tick:
     """Everything one tick accumulates before it writes."""
@@ -130,9 +141,30 @@ class Tick:
     now: datetime
     events: list[NewEvent] = field(default_factory=list)
     touched_runs: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
-    # Runs that queued a step in this tick cannot be finished: skip that check for them.
+    # Runs that queued or claimed a step in this tick cannot be finished: skip that check.
     progressing_runs: set[uuid.UUID] = field(default_factory=set)
     run_workflows: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    # Whether each touched run has a budget cap (unknown counts as capped).
+    capped_runs: dict[uuid.UUID, bool] = field(default_factory=dict)
+    # Steps that succeeded, and steps that failed for good, in this tick, by run.
+    succeeded: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+    failed: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Dispatch:
+    """What a tick may still claim, and what it has claimed.
+
+    Every step claimed in one tick shares one lease token: a token identifies one grant of a
+    lease (results are fenced by step run id, attempt and token together), and a fresh one is
+    drawn for every tick.
+    """
+
+    worker: str
+    lease_token: uuid.UUID
+    expires: datetime
+    capacity: int
+    claimed: list[ClaimedStep] = field(default_factory=list)
 
 
 def step_event(type_: str, row: Any, status: str, attempt: int, **payload: Any) -> NewEvent:
