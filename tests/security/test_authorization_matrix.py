@@ -55,6 +55,13 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/artifacts/{artifact_id}"): "artifacts:read",
     ("GET", "/api/v1/artifacts/{artifact_id}/content"): "artifacts:read",
     ("GET", "/api/v1/me"): "missions:read",
+    ("GET", "/api/v1/users"): "users:admin",
+    ("POST", "/api/v1/users"): "users:admin",
+    ("PUT", "/api/v1/users/{name}/role"): "users:admin",
+    ("POST", "/api/v1/users/{name}/disable"): "users:admin",
+    ("GET", "/api/v1/tokens"): "tokens:admin",
+    ("POST", "/api/v1/tokens"): "tokens:admin",
+    ("POST", "/api/v1/tokens/{name}/revoke"): "tokens:admin",
     ("GET", "/api/v1/runs/{run_id}/report"): "artifacts:read",
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
@@ -137,7 +144,7 @@ async def test_every_route_times_every_caller_gets_the_declared_answer(matrix_ap
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         for method, path, entry in routes:
             url = concrete(path)
-            body: dict[str, Any] = {"json": {}} if method == "POST" else {}
+            body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT") else {}
             for caller in callers:
                 response = await http.request(method, url, headers=caller.headers, **body)
                 want = expected(entry, caller, method)

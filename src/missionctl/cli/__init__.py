@@ -5,13 +5,18 @@ from typing import Annotated
 import typer
 
 from missionctl import __version__
-from missionctl.cli import audit, config, db, missions, prices, run, serve, users, worker
+from missionctl.cli import audit, config, db, missions, prices, remote, run, serve, users, worker
 
 app = typer.Typer(
     name="missionctl",
     help="Mission Control: the system of record between a software goal and its execution by "
     "AI agents. Settings come from MISSIONCTL_* environment variables "
-    "(see `missionctl config show`).",
+    "(see `missionctl config show`).\n\n"
+    "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
+    "MISSIONCTL_TOKEN (an API token, mc_…) set, `mission create|list|show` and `whoami` go "
+    "through the server's API and act as token:NAME; every other command keeps working on the "
+    "local database. Remote errors exit as local ones do: 1 when something is not found, 2 "
+    "for anything else (invalid input, 401, 403, 429, an unreachable server).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -46,6 +51,7 @@ app.add_typer(prices.app, name="prices")
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
 app.command("login-link")(users.login_link)
+app.command("whoami")(remote.whoami)
 
 
 def main() -> None:

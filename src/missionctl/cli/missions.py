@@ -1,4 +1,9 @@
-"""``missionctl mission …``."""
+"""``missionctl mission …``: on the local database, or on a server (``MISSIONCTL_URL``).
+
+With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, every command here goes through the
+server's ``/api/v1/missions`` as ``token:NAME`` (``missionctl.cli.remote``); otherwise it works
+on the local database as ``system``. Both paths print the same output and exit codes.
+"""
 
 import json
 import uuid
@@ -6,36 +11,47 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import console, mission_from_options, run_service
+from missionctl.cli.remote import connect
 from missionctl.domain.states import MissionStatus
 from missionctl.errors import NotFound
-from missionctl.schemas.missions import MissionRead
+from missionctl.schemas.missions import MissionPage, MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
 from missionctl.services import missions as mission_service
 from missionctl.services.paging import MAX_PAGE_SIZE
 from missionctl.services.plans import read_plan
 
-app = typer.Typer(help="Create and inspect missions.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create and inspect missions (on the server at MISSIONCTL_URL when it is set).",
+    no_args_is_help=True,
+)
 
-_ACTOR = "user:local"
+# Working on the local database directly is acting as the system itself (ADR 0010); a
+# remote CLI (MISSIONCTL_URL) acts as its token instead, which the server records.
+_ACTOR = "system"
+_MISSIONS = "/api/v1/missions"
 
 
 def _print_mission(mission: MissionRead) -> None:
     budget = "uncapped" if mission.budget_usd is None else f"${mission.budget_usd:,.2f}"
-    console.print(f"[bold]{mission.title}[/bold]  [dim]{mission.id}[/dim]")
+    # Text users typed (possibly on another server) is escaped: Rich would read "[...]" as markup.
+    console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")
     console.print(f"status   {mission.status.value}")
-    console.print(f"goal     {mission.goal}")
+    console.print(f"goal     {escape(mission.goal)}")
     if mission.constraints:
         console.print("constraints")
         for item in mission.constraints:
-            console.print(f"  - {item}")
+            console.print(f"  - {escape(item)}")
     if mission.repo_context:
-        console.print(f"repo     {mission.repo_context}")
+        console.print(f"repo     {escape(mission.repo_context)}")
     console.print(f"budget   {budget}   spent ${mission.spent_usd:,.4f}")
-    console.print(f"created  {mission.created_at:%Y-%m-%d %H:%M:%S}Z by {mission.created_by}")
+    console.print(
+        f"created  {mission.created_at:%Y-%m-%d %H:%M:%S}Z by {escape(mission.created_by)}"
+    )
 
 
 @app.command()
@@ -62,7 +78,14 @@ def create(
         repo_context=repo_context,
         budget_usd=budget_usd,
     )
-    mission = run_service(lambda ctx: mission_service.create_mission(ctx, data=data, actor=_ACTOR))
+    remote = connect()
+    if remote is None:
+        mission = run_service(
+            lambda ctx: mission_service.create_mission(ctx, data=data, actor=_ACTOR)
+        )
+    else:
+        with remote:
+            mission = remote.post(_MISSIONS, MissionRead, body=data)
     if as_json:
         typer.echo(mission.model_dump_json(indent=2))
     else:
@@ -85,11 +108,25 @@ def list_missions(
     as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
 ) -> None:
     """List missions, newest first."""
-    page = run_service(
-        lambda ctx: mission_service.read_missions(
-            ctx, limit=limit, cursor=cursor, status=status, q=search
+    remote = connect()
+    if remote is None:
+        page = run_service(
+            lambda ctx: mission_service.read_missions(
+                ctx, limit=limit, cursor=cursor, status=status, q=search
+            )
         )
-    )
+    else:
+        with remote:
+            page = remote.get(
+                _MISSIONS,
+                MissionPage,
+                params={
+                    "limit": limit,
+                    "cursor": cursor,
+                    "status": None if status is None else status.value,
+                    "q": search,
+                },
+            )
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
@@ -102,7 +139,7 @@ def list_missions(
     for mission in page.items:
         table.add_row(
             str(mission.id),
-            mission.title,
+            escape(mission.title),
             mission.status.value,
             "—" if mission.budget_usd is None else f"${mission.budget_usd:,.2f}",
             f"{mission.created_at:%Y-%m-%d %H:%M}",
@@ -118,8 +155,15 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one mission."""
-    mission = run_service(lambda ctx: mission_service.read_mission(ctx, mission_id=mission_id))
-    plan = run_service(lambda ctx: _newest_plan(ctx, mission_id))
+    remote = connect()
+    plan: PlanRead | None
+    if remote is None:
+        mission = run_service(lambda ctx: mission_service.read_mission(ctx, mission_id=mission_id))
+        plan = run_service(lambda ctx: _newest_plan(ctx, mission_id))
+    else:
+        with remote:
+            mission = remote.get(f"{_MISSIONS}/{mission_id}", MissionRead)
+            plan = remote.get_or_none(f"{_MISSIONS}/{mission_id}/plan", PlanRead)
     if as_json:
         typer.echo(json.dumps(mission.model_dump(mode="json"), indent=2))
     else:
@@ -128,7 +172,9 @@ def show(
             console.print("plan     none yet")
         else:
             source = "local planner" if plan.source == "local" else f"model {plan.source}"
-            console.print(f"plan     v{plan.version} from the {source}, {len(plan.tasks)} tasks")
+            console.print(
+                f"plan     v{plan.version} from the {escape(source)}, {len(plan.tasks)} tasks"
+            )
 
 
 async def _newest_plan(ctx: ServiceContext, mission_id: uuid.UUID) -> PlanRead | None:

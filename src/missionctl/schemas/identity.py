@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from missionctl.domain.access import NAME_PATTERN, Role
+from missionctl.domain.access import NAME_PATTERN, Permission, Role
 
 PASSWORD_MIN_CHARS = 12
 # argon2 accepts any length; a cap keeps one request from costing unbounded memory and time.
@@ -66,3 +66,16 @@ class TokenRead(BaseModel):
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+
+
+class MeRead(BaseModel):
+    """Who the caller is, as the server sees it (``GET /api/v1/me``)."""
+
+    actor: str = Field(
+        description="What events record: `token:NAME` for an API token, `user:NAME` for a "
+        "signed-in person.",
+        examples=["token:ci-bot"],
+    )
+    user_name: str = Field(description="The user the credential belongs to.")
+    role: Role = Field(description="The effective role: the user's, capped by a token's ceiling.")
+    permissions: list[Permission] = Field(description="Everything that role may do.")

@@ -91,7 +91,7 @@ async def mission_stream(
     viewer: Identity | None,
     csrf_token: str,
 ) -> EventSourceResponse:
-    """The live stream of a mission page, after ``cursor``, as ``viewer`` sees it (controls).
+    """The live stream of a mission page after ``cursor``, with ``viewer``'s controls.
 
     Raises:
         NotFound: no such mission (before the stream starts, so the answer is a 404).
@@ -100,7 +100,12 @@ async def mission_stream(
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_mission_view(ctx, mission_id=mission_id, audit_limit=0)
         titles = {t.key: t.title for t in view.tasks}
-        return {"view": view, "titles": titles, "current_identity": viewer, "csrf_token": csrf_token}
+        return {
+            "view": view,
+            "titles": titles,
+            "current_identity": viewer,
+            "csrf_token": csrf_token,
+        }
 
     first = await read_state()
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
@@ -126,7 +131,7 @@ async def run_stream(
     viewer: Identity | None,
     csrf_token: str,
 ) -> EventSourceResponse:
-    """The live stream of a run page, after ``cursor``, as ``viewer`` sees it (controls).
+    """The live stream of a run page after ``cursor``, with ``viewer``'s controls.
 
     Raises:
         NotFound: no such run (before the stream starts, so the answer is a 404).
@@ -135,7 +140,12 @@ async def run_stream(
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_run_view(ctx, run_id=run_id)
         titles = {t.key: t.title for t in view.tasks}
-        return {"view": view, "titles": titles, "current_identity": viewer, "csrf_token": csrf_token}
+        return {
+            "view": view,
+            "titles": titles,
+            "current_identity": viewer,
+            "csrf_token": csrf_token,
+        }
 
     first = await read_state()
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)

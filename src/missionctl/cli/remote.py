@@ -1,0 +1,255 @@
+"""Talk to a Mission Control server over its HTTP API, as an API token (``missionctl whoami``).
+
+With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, the commands that have an API counterpart
+(``mission create|list|show``, ``whoami``) send their requests to ``/api/v1`` and act as
+``token:NAME``; every other command keeps working on the local database. Failures are reported
+the way ``run_service`` reports local ones: red messages on stderr, exit 1 when something is not
+found and exit 2 for everything else (invalid input, 401, 403, 429, an unreachable server).
+
+The token is sent only in the ``Authorization`` header; it is never printed or logged.
+"""
+
+import json
+from types import TracebackType
+from typing import Annotated, NoReturn, TypeVar
+
+import httpx
+import typer
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.markup import escape
+
+from missionctl import __version__
+from missionctl.cli._runtime import EXIT_INVALID, EXIT_NOT_FOUND, console, err_console
+from missionctl.schemas.errors import ErrorBody
+from missionctl.schemas.identity import MeRead
+
+M = TypeVar("M", bound=BaseModel)
+
+URL_VAR = "MISSIONCTL_URL"
+TOKEN_VAR = "MISSIONCTL_TOKEN"
+
+# Planning and reports can take a while on the server; connecting should not.
+_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class RemoteSettings(BaseSettings):
+    """Where the CLI's server is and which token it uses (both unset: the local database).
+
+    These are the CLI's own settings, not the server's (``missionctl.settings``), which ignores
+    them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_", extra="ignore")
+
+    url: str | None = Field(
+        default=None, description="Base URL of the server, e.g. http://127.0.0.1:8000."
+    )
+    token: SecretStr | None = Field(default=None, description="API token (mc_…), sent as Bearer.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable means unset, as in a shell `MISSIONCTL_URL=`
+        value = value.strip()
+        parsed = httpx.URL(value)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:8000")
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _printable_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value().strip()  # `$(cat token-file)` keeps a newline
+        # A header cannot carry other characters; the message must not quote the value.
+        if not secret.isascii() or not secret.isprintable() or " " in secret:
+            raise ValueError("is not an API token: expected printable ASCII without spaces (mc_…)")
+        return SecretStr(secret)
+
+
+def load_remote_settings() -> RemoteSettings:
+    """The remote settings from the environment; an invalid one is named (exit 2)."""
+    try:
+        return RemoteSettings()
+    except ValidationError as exc:
+        for problem in exc.errors():  # never ``input``: it would be the token
+            name = f"MISSIONCTL_{'_'.join(str(p) for p in problem['loc']).upper()}"
+            err_console.print(f"[red]setting {name}:[/red] {escape(problem['msg'])}")
+        raise typer.Exit(EXIT_INVALID) from exc
+
+
+def connect() -> "RemoteClient | None":
+    """A client for ``MISSIONCTL_URL`` with ``MISSIONCTL_TOKEN``, or ``None`` to work locally.
+
+    Exits 2 when only one of the two is set: silently falling back to the local database would
+    act on the wrong data.
+    """
+    settings = load_remote_settings()
+    if settings.url is None and settings.token is None:
+        return None
+    if settings.url is None:
+        _exit_with(
+            f"{TOKEN_VAR} is set but {URL_VAR} is not: set {URL_VAR} to the server's base URL "
+            f"(e.g. http://127.0.0.1:8000), or unset {TOKEN_VAR} to use the local database"
+        )
+    if settings.token is None:
+        _exit_with(
+            f"{URL_VAR} is set but {TOKEN_VAR} is not: create a token on the server with "
+            f"`missionctl token create NAME --user USER`, or unset {URL_VAR} to use the local "
+            "database"
+        )
+    return RemoteClient(base_url=settings.url, token=settings.token)
+
+
+def _exit_with(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(code)
+
+
+class RemoteClient:
+    """The ``/api/v1`` of one server, as one API token; use it as a context manager.
+
+    Every method returns the parsed response, or reports the failure in red and raises
+    ``typer.Exit``: 1 for a 404, 2 for anything else (the server's message is printed as is; a
+    422 prints each field at fault).
+
+    Args:
+        base_url: the server's base URL (a path prefix is kept).
+        token: the API token.
+    """
+
+    def __init__(self, *, base_url: str, token: SecretStr) -> None:
+        url = httpx.URL(base_url)
+        # For messages: credentials in the URL are not ours to print either.
+        self.display_url = str(url.copy_with(username=None, password=None))
+        self._http = httpx.Client(
+            base_url=url,
+            headers={
+                "Authorization": f"Bearer {token.get_secret_value()}",
+                "Accept": "application/json",
+                "User-Agent": f"missionctl/{__version__}",
+            },
+            timeout=_TIMEOUT,
+            # A redirect is reported, not followed: the token is for this server only.
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> "RemoteClient":
+        """The client itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def get(
+        self, path: str, model: type[M], *, params: dict[str, str | int | None] | None = None
+    ) -> M:
+        """``GET path`` parsed as ``model`` (``None`` query values are left out)."""
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        return self._parse(self._send("GET", path, params=query), model)
+
+    def get_or_none(self, path: str, model: type[M]) -> M | None:
+        """``GET path`` parsed as ``model``, or ``None`` when the server answers 404."""
+        response = self._send("GET", path, missing_ok=True)
+        return None if response.status_code == 404 else self._parse(response, model)
+
+    def post(self, path: str, model: type[M], *, body: BaseModel) -> M:
+        """``POST path`` with ``body`` as JSON, the answer parsed as ``model``."""
+        return self._parse(self._send("POST", path, body=body.model_dump(mode="json")), model)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str | int] | None = None,
+        body: object = None,
+        missing_ok: bool = False,
+    ) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, params=params, json=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+            _exit_with(
+                f"cannot reach the Mission Control server at {self.display_url} ({URL_VAR}): "
+                f"{str(exc) or type(exc).__name__}. Is it running, and is {URL_VAR} right?"
+            )
+        except httpx.TransportError as exc:  # the request may have arrived: say so
+            _exit_with(
+                f"the connection to the server at {self.display_url} ({URL_VAR}) failed during "
+                f"{method} {path}: {str(exc) or type(exc).__name__}. It may or may not have "
+                "been carried out; check before repeating it."
+            )
+        if response.is_success or (missing_ok and response.status_code == 404):
+            return response
+        self._fail(response)
+
+    def _parse(self, response: httpx.Response, model: type[M]) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError:
+            _exit_with(
+                f"the server at {self.display_url} ({URL_VAR}) did not answer like a Mission "
+                "Control API; is it the right URL, and the same version as this CLI?"
+            )
+
+    def _fail(self, response: httpx.Response) -> NoReturn:
+        status = response.status_code
+        try:
+            info = ErrorBody.model_validate_json(response.content).error
+        except ValidationError:
+            _exit_with(
+                f"the server at {self.display_url} ({URL_VAR}) answered {status} "
+                f"{response.reason_phrase}; is it a Mission Control server?"
+            )
+        if status == 422 and info.details:  # every field at fault, as local validation prints
+            for detail in info.details:
+                where = f"{detail.field}: " if detail.field else ""
+                err_console.print(f"[red]error:[/red] {escape(where + detail.message)}")
+        else:
+            err_console.print(f"[red]error:[/red] {escape(info.message)}")
+        if status == 401:
+            err_console.print(f"[dim]{escape(self.display_url)} refused {TOKEN_VAR}.[/dim]")
+        elif status == 404 and info.message == "Not Found":  # no such route, not no such thing
+            err_console.print(
+                f"[dim]{escape(self.display_url)} has no {escape(response.url.path)}; is "
+                f"{URL_VAR} the server's base URL?[/dim]"
+            )
+        elif status == 429 and (retry := response.headers.get("retry-after")):
+            err_console.print(f"[dim]retry in {escape(retry)} s.[/dim]")
+        raise typer.Exit(EXIT_NOT_FOUND if status == 404 else EXIT_INVALID)
+
+
+def whoami(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Say who commands act as: the token's identity on MISSIONCTL_URL, or `system` locally."""
+    remote = connect()
+    if remote is None:
+        if as_json:
+            typer.echo(json.dumps({"actor": "system", "server": None}, indent=2))
+        else:
+            console.print(
+                "[bold]system[/bold]  working on the local database directly "
+                f"(set {URL_VAR} and {TOKEN_VAR} to act as a token on a server)"
+            )
+        return
+    with remote:
+        me = remote.get("/api/v1/me", MeRead)
+    if as_json:
+        typer.echo(
+            json.dumps({**me.model_dump(mode="json"), "server": remote.display_url}, indent=2)
+        )
+        return
+    console.print(f"[bold]{escape(me.actor)}[/bold]  on {escape(remote.display_url)}")
+    console.print(f"user     {escape(me.user_name)}")
+    console.print(f"role     {me.role.value}")
+    console.print(f"may      {', '.join(p.value for p in me.permissions)}")
