@@ -8,8 +8,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from missionctl import __version__
@@ -18,7 +20,7 @@ from missionctl.api.router import api_router
 from missionctl.api.routes import health
 from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
-from missionctl.security.guard import undeclared_routes
+from missionctl.security.guard import route_table, undeclared_routes
 from missionctl.security.headers import SecurityHeadersMiddleware
 from missionctl.security.limits import EdgeLimits
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
@@ -36,6 +38,42 @@ DESCRIPTION = (
 # Routes that take no dependencies and are open to anyone: the static files (stylesheet,
 # script, vendored libraries) and the API's schema.
 PUBLIC_PATHS = frozenset({"/static", "/openapi.json"})
+
+
+def _document_bearer_auth(app: FastAPI) -> None:
+    """Say in ``/openapi.json`` that operations need a Bearer token, except the public ones."""
+    public = {
+        (method.lower(), entry.path)
+        for entry in route_table(app)
+        if entry.declared and entry.permission is None
+        for method in entry.methods
+    }
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (`missionctl token create`), sent as "
+                    "`Authorization: Bearer mc_…`.",
+                }
+            }
+            schema["security"] = [{"bearer": []}]
+            for path, operations in schema["paths"].items():
+                for method, operation in operations.items():
+                    if (method, path) in public:
+                        operation["security"] = []
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -92,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A route that declares no permission must not be served at all (ADR 0011).
     if missing := undeclared_routes(app, public_paths=PUBLIC_PATHS):
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
+    _document_bearer_auth(app)
     codec = SessionCodec(load_secret_key(settings), max_age_s=settings.server.session_max_age_s)
     app.add_middleware(SessionMiddleware, codec=codec)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -2,12 +2,16 @@
 
 Inputs: ``argv`` (list of strings; each may use ``${workspace}``, ``${run_id}``, ``${step_id}``,
 ``${attempt}`` placeholders — substituted per element, never through a shell), optional ``env``
-(declared variables), ``max_output_bytes``. The environment is scrubbed: only ``PATH``, ``LANG``,
+(declared variables), optional ``secret_env`` (variable → secret name, see
+``missionctl.agents.secrets``: the value is read when the step runs, never stored),
+``max_output_bytes``. The environment is scrubbed: only ``PATH``, ``LANG``,
 ``HOME`` (the workspace), the declared variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` /
 ``MISSIONCTL_RUN_ID`` / ``MISSIONCTL_STEP_ID`` / ``MISSIONCTL_ATTEMPT`` reach the program, so the
 server's own secrets never do. Exit code 0 is success. stdout/stderr lines stream to the step
 log (capped); files the program writes under ``artifacts/`` in the workspace become artifacts.
 The program runs in its own process group, which is killed as a whole on cancellation.
+Secret values are replaced by ``[REDACTED]`` in every log line, output and artifact the step
+records: the program sees them, the event log and the blob store never do.
 """
 
 import asyncio
@@ -21,6 +25,7 @@ from string import Template
 from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
+from missionctl.agents.secrets import redact_bytes, redact_text, resolve_secrets
 
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
 KILL_GRACE_S = 2.0
@@ -42,11 +47,14 @@ class CommandAgent:
         artifacts_dir = step.workspace / "artifacts"
         before = _snapshot(artifacts_dir)
         cap = int(step.inputs.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES))
+        secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
+        env = self._environment(step)
+        env.update(secrets)
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv,
                 cwd=step.workspace,
-                env=self._environment(step),
+                env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 stdin=asyncio.subprocess.DEVNULL,
@@ -83,7 +91,7 @@ class CommandAgent:
                 f"{argv[0]} exited with code {code}\n{detail}", retryable=True, outputs=outputs
             )
         artifacts = [
-            _artifact(path, artifacts_dir)
+            _artifact(path, artifacts_dir, secrets)
             for path in sorted(_snapshot(artifacts_dir).items())
             if before.get(path[0]) != path[1]
         ]
@@ -143,7 +151,8 @@ async def _pump(
     if stream is None:
         return
     while line := await stream.readline():
-        text = line.decode("utf-8", "replace").rstrip("\n")
+        # Redacted before anything keeps it: the tails become outputs and error messages.
+        text = redact_text(line.decode("utf-8", "replace").rstrip("\n"))
         tail.append(text)
         if budget.remaining <= 0:
             continue  # keep draining so the program never blocks on a full pipe
@@ -177,7 +186,9 @@ def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-def _artifact(entry: tuple[str, tuple[int, int]], directory: Path) -> ArtifactOutput:
+def _artifact(
+    entry: tuple[str, tuple[int, int]], directory: Path, secrets: dict[str, str]
+) -> ArtifactOutput:
     name = entry[0]
     path = directory / name
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -185,5 +196,5 @@ def _artifact(entry: tuple[str, tuple[int, int]], directory: Path) -> ArtifactOu
         name=name,
         kind=_KINDS.get(path.suffix, "file"),  # type: ignore[arg-type]
         media_type=media_type,
-        content=path.read_bytes(),
+        content=redact_bytes(path.read_bytes(), secrets),
     )

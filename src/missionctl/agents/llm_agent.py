@@ -1,8 +1,11 @@
 """The ``llm`` agent: a specialist role played by a model.
 
 Prompt contract ``executor/1``: role prompt + mission goal and constraints + the task + the
-plan's summary and requirements + the outputs of upstream steps → ``SpecialistOutput`` (summary,
-artifacts, log lines, risks, next steps), validated and repaired like the planner's output.
+plan's summary and requirements + the outputs of upstream steps (+ the secrets the step names in
+``inputs.secrets``, label → secret name, see ``missionctl.agents.secrets``) → ``SpecialistOutput``
+(summary, artifacts, log lines, risks, next steps), validated and repaired like the planner's
+output. The model may see a secret; what the step records never holds one: every text of the
+output is redacted before it is returned.
 """
 
 import json
@@ -12,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
+from missionctl.agents.secrets import redact_value, resolve_secrets
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
 from missionctl.llm import LLMClient
 
@@ -69,8 +73,9 @@ def build_user_prompt(
     plan: dict[str, Any] | None,
     inputs: dict[str, Any],
     upstream: dict[str, dict[str, Any]],
+    secrets: dict[str, str] | None = None,
 ) -> str:
-    """The user message of the executor contract."""
+    """The user message of the executor contract (``secrets``: label → value, for the model)."""
     parts: list[str] = []
     if mission:
         constraints = "\n".join(f"- {c}" for c in mission.get("constraints", [])) or "- (none)"
@@ -98,6 +103,9 @@ def build_user_prompt(
     for step_id, outputs in upstream.items():
         summary = json.dumps(outputs, ensure_ascii=False)[:_UPSTREAM_CHARS]
         parts.append(f'<upstream step="{step_id}">\n{_fence(summary)}\n</upstream>')
+    if secrets:
+        lines = "\n".join(f"{label}: {value}" for label, value in secrets.items())
+        parts.append(f"<secrets>\n{_fence(lines)}\n</secrets>")
     return "\n\n".join(parts)
 
 
@@ -117,6 +125,7 @@ class LLMAgent:
             AgentError: the endpoint failed after its retries (retryable), or the output still
                 broke the contract after the repairs (retryable: a new attempt may do better).
         """
+        secrets = resolve_secrets(step.inputs.get("secrets"), field="secrets")
         mission = await step.load_mission()
         plan = await step.load_plan()
         upstream = await step.load_upstream_outputs()
@@ -124,7 +133,7 @@ class LLMAgent:
         try:
             result = await self.client.generate_structured(
                 system=SYSTEM_PROMPT.format(role=self.role),
-                user=build_user_prompt(mission, plan, dict(step.inputs), upstream),
+                user=build_user_prompt(mission, plan, dict(step.inputs), upstream, secrets),
                 output_model=SpecialistOutput,
                 schema_name="specialist_output",
                 max_repairs=self.max_repairs,
@@ -133,7 +142,16 @@ class LLMAgent:
             raise AgentError(f"model unavailable: {exc.message}", retryable=True) from None
         except LLMOutputInvalid as exc:
             raise AgentError(f"model output invalid: {exc.message}", retryable=True) from None
-        output = result.value
+        # The model may repeat a secret it was given; nothing it says is recorded unredacted.
+        # Constructed, not validated again: "[REDACTED]" may be longer than what it replaced.
+        data = redact_value(result.value.model_dump())
+        output = SpecialistOutput.model_construct(
+            **{
+                **data,
+                "artifacts": [ProducedArtifact.model_construct(**a) for a in data["artifacts"]],
+                "risks": [ReportedRisk.model_construct(**r) for r in data["risks"]],
+            }
+        )
         for line in output.log:
             step.log(line)
         artifacts = [

@@ -23,7 +23,7 @@ from openai.types.chat.completion_create_params import ResponseFormat
 
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
 from missionctl.llm.protocol import LLMUsage, StructuredResult, T
-from missionctl.llm.redaction import Redactor
+from missionctl.llm.redaction import Redactor, register_secret
 from missionctl.llm.retries import backoff_delay, is_retryable_status, parse_retry_after
 from missionctl.llm.structured import (
     ReplyError,
@@ -123,6 +123,8 @@ class OpenAICompatibleClient:
         self._rng = rng
         self._mode = OutputMode.JSON_SCHEMA
         self._redactor = Redactor([api_key] if api_key else [])
+        if api_key:  # a reply that echoes the key is then redacted wherever it is recorded
+            register_secret(api_key)
         self._extra_headers: dict[str, str | openai.Omit] = (
             {} if api_key else {"Authorization": openai.omit}
         )

@@ -4,6 +4,10 @@ Everything the LLM layer writes to a log, and every error message it builds from
 reply, goes through a :class:`Redactor` first. It removes the secrets it was given (the API key
 always) and anything that looks like a credential even when nobody registered it: a bearer token
 in a header dump, or an OpenAI-style ``sk-...`` key echoed back by a server.
+
+Secrets declared at run time (the values workflows reference by name, see
+``missionctl.agents.secrets``) are registered process-wide with :func:`register_secret`: every
+redactor hides them too, so a secret that reaches a prompt is still absent from the logs.
 """
 
 import re
@@ -19,11 +23,31 @@ _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+")
 _SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 
 
+# Values declared secret while this process runs. A set only grows: a secret once used stays
+# hidden from every later log line and record.
+_REGISTERED: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Make every :class:`Redactor` (and :func:`redact_registered`) hide ``value`` from now on.
+
+    Empty or whitespace-only values are ignored.
+    """
+    if value and value.strip():
+        _REGISTERED.add(value)
+
+
+def redact_registered(text: str) -> str:
+    """``text`` with every registered secret and credential-looking token replaced."""
+    return Redactor().redact(text)
+
+
 class Redactor:
-    """Replaces registered secrets and credential-looking tokens with ``[REDACTED]``.
+    """Replaces secrets and credential-looking tokens with ``[REDACTED]``.
 
     Args:
-        secrets: Exact strings to hide wherever they occur. Empty strings are ignored.
+        secrets: Exact strings to hide wherever they occur (besides the process-wide ones of
+            :func:`register_secret`). Empty strings are ignored.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -44,7 +68,7 @@ class Redactor:
         whole, never leaving a fragment of either behind.
         """
         spans: list[tuple[int, int]] = []
-        for secret in self._secrets:
+        for secret in self._secrets | _REGISTERED:
             start = text.find(secret)
             while start != -1:
                 spans.append((start, start + len(secret)))

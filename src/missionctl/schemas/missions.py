@@ -5,7 +5,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from missionctl.domain.states import MissionStatus
 
@@ -16,7 +17,48 @@ MAX_CONSTRAINTS = 50
 REPO_CONTEXT_MAX_CHARS = 20_000
 BUDGET_MAX_USD = Decimal(1_000_000)
 
-Constraint = Annotated[str, Field(min_length=1, max_length=CONSTRAINT_MAX_CHARS)]
+
+# Text the databases can store: PostgreSQL refuses NUL characters in text columns.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def plain_text(limit: int) -> BeforeValidator:
+    """Refuse a string longer than ``limit`` as sent, or holding a NUL character.
+
+    Runs before surrounding whitespace is stripped: the schema documents ``maxLength`` for what
+    the client sends, and stripping first would accept a longer string whose excess is
+    whitespace. A NUL is refused here (422) rather than by the database (500).
+    """
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": limit},
+            )
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError(
+                "string_pattern_mismatch",
+                "must not contain NUL characters",
+                {"pattern": NO_NUL_PATTERN},
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+# The pattern comes first so the schema shows it (a validator before it would hide it).
+GoalText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN), plain_text(GOAL_MAX_CHARS)]
+TitleText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN), plain_text(TITLE_MAX_CHARS)]
+RepoContextText = Annotated[
+    str, StringConstraints(pattern=NO_NUL_PATTERN), plain_text(REPO_CONTEXT_MAX_CHARS)
+]
+Constraint = Annotated[
+    str,
+    Field(min_length=1, max_length=CONSTRAINT_MAX_CHARS, pattern=NO_NUL_PATTERN),
+    plain_text(CONSTRAINT_MAX_CHARS),
+]
 
 
 class MissionCreate(BaseModel):
@@ -24,13 +66,13 @@ class MissionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    goal: str = Field(
+    goal: GoalText = Field(
         min_length=1,
         max_length=GOAL_MAX_CHARS,
         description="The software goal, in plain words.",
         examples=["Build a URL shortener with click analytics and custom aliases"],
     )
-    title: str | None = Field(
+    title: TitleText | None = Field(
         default=None,
         min_length=1,
         max_length=TITLE_MAX_CHARS,
@@ -41,7 +83,7 @@ class MissionCreate(BaseModel):
         max_length=MAX_CONSTRAINTS,
         description="Constraints the plan must respect (one per item).",
     )
-    repo_context: str = Field(
+    repo_context: RepoContextText = Field(
         default="",
         max_length=REPO_CONTEXT_MAX_CHARS,
         description="What exists already: repository, stack, conventions.",

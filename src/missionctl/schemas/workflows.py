@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from missionctl.schemas.plans import RiskTier
 
-StepId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+StepId = Annotated[str, StringConstraints(pattern=STEP_ID_PATTERN)]
 AgentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*(:[A-Za-z0-9_.-]+)?$")]
 
 

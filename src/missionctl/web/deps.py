@@ -47,6 +47,9 @@ def wants_fragment(request: Request) -> bool:
 
 
 Context = Annotated[ServiceContext, Depends(get_context)]
+# The largest event seq a query may name (a BIGINT); larger is a 422, not a database error.
+MAX_SEQ = 2**63 - 1
+
 # The identities of the page controls (each route declares what it needs: ADR 0011).
 WriteMissions = Annotated[Identity, requires(P.MISSIONS_WRITE)]
 ControlRuns = Annotated[Identity, requires(P.RUNS_CONTROL)]
@@ -54,6 +57,7 @@ Fragment = Annotated[bool, Depends(wants_fragment)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 __all__ = [
+    "MAX_SEQ",
     "Context",
     "ControlRuns",
     "Fragment",

@@ -23,6 +23,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from missionctl.domain.access import Identity
 from missionctl.schemas.dashboard import EventItem
 from missionctl.services import ServiceContext, dashboard
+from missionctl.web.deps import MAX_SEQ
 from missionctl.web.templating import render_fragment
 
 PING_S = 15
@@ -37,7 +38,7 @@ _LOG_ONLY = frozenset({"step.log"})
 def resume_from(request: Request, after: int) -> int:
     """The cursor to resume from: ``Last-Event-ID`` when the browser reconnects, else ``after``."""
     header = request.headers.get("last-event-id", "").strip()
-    return int(header) if header.isdigit() else after
+    return min(int(header), MAX_SEQ) if header.isdigit() else after
 
 
 State = Callable[[], Awaitable[dict[str, Any]]]

@@ -13,7 +13,7 @@ from missionctl.api.errors import (
     LLM_RESPONSES,
 )
 from missionctl.domain.states import MissionStatus
-from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
+from missionctl.schemas.missions import NO_NUL_PATTERN, MissionCreate, MissionPage, MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
@@ -46,7 +46,8 @@ async def list_missions(
     ] = None,
     status: Annotated[MissionStatus | None, Query()] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text to find in title or goal")
+        str | None,
+        Query(max_length=200, pattern=NO_NUL_PATTERN, description="Text to find in title or goal"),
     ] = None,
 ) -> MissionPage:
     """List missions, newest first, with keyset paging."""

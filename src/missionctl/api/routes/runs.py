@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.runs import RunRead
+from missionctl.schemas.workflows import STEP_ID_PATTERN
 from missionctl.services import runs as run_service
 from missionctl.services.audit import read_run_events
 
@@ -55,7 +56,12 @@ async def cancel_run(run_id: uuid.UUID, ctx: Context, who: Control) -> RunRead:
 @router.post(
     "/{run_id}/steps/{step_id}/retry", response_model=RunRead, responses=CONFLICT_RESPONSES
 )
-async def retry_step(run_id: uuid.UUID, step_id: str, ctx: Context, who: Control) -> RunRead:
+async def retry_step(
+    run_id: uuid.UUID,
+    step_id: Annotated[str, Path(pattern=STEP_ID_PATTERN)],
+    ctx: Context,
+    who: Control,
+) -> RunRead:
     """Queue a failed step again; a failed run resumes (409 if the step has not failed)."""
     return await run_service.retry_step(ctx, run_id=run_id, step_id=step_id, actor=who.actor)
 

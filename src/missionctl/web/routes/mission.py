@@ -21,6 +21,7 @@ from missionctl.security.sessions import session_of
 from missionctl.services import dashboard
 from missionctl.services import plans as plan_service
 from missionctl.web.deps import (
+    MAX_SEQ,
     Context,
     ControlRuns,
     Fragment,
@@ -55,7 +56,7 @@ async def older_events(
     request: Request,
     ctx: Context,
     mission_id: uuid.UUID,
-    before: Annotated[int, Query(ge=1)],
+    before: Annotated[int, Query(ge=1, le=MAX_SEQ)],
 ) -> Response:
     """Older Audit Trail events, appended below the ones shown (htmx), newest first."""
     events = await dashboard.read_mission_audit(ctx, mission_id=mission_id, before_seq=before)
@@ -74,7 +75,7 @@ async def mission_events(
     ctx: Context,
     who: Annotated[Identity, requires(P.MISSIONS_READ)],
     mission_id: uuid.UUID,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> EventSourceResponse:
     """The page's live stream: rendered fragments per event (resumes from ``Last-Event-ID``)."""
     return await mission_stream(

@@ -23,6 +23,7 @@ from missionctl.schemas.dashboard import MissionRowPage
 from missionctl.schemas.missions import (
     CONSTRAINT_MAX_CHARS,
     GOAL_MAX_CHARS,
+    NO_NUL_PATTERN,
     REPO_CONTEXT_MAX_CHARS,
     TITLE_MAX_CHARS,
 )
@@ -57,7 +58,7 @@ async def missions_page(
     ctx: Context,
     runtime: RuntimeDep,
     fragment: Fragment,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200, pattern=NO_NUL_PATTERN)] = "",
     status: Annotated[str, Query(max_length=32)] = "",
     cursor: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:

@@ -20,7 +20,7 @@ from missionctl.domain.states import RunStatus
 from missionctl.security.sessions import session_of
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
-from missionctl.web.deps import Context, ControlRuns, Fragment, Identity, P, requires
+from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, Identity, P, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.sse import resume_from, run_stream
 from missionctl.web.templating import open_page, render
@@ -82,7 +82,7 @@ async def run_events(
     ctx: Context,
     who: Annotated[Identity, requires(P.RUNS_READ)],
     run_id: uuid.UUID,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> EventSourceResponse:
     """The run page's live stream (resumes from ``Last-Event-ID``)."""
     return await run_stream(
