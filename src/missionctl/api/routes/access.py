@@ -12,12 +12,14 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.api.deps import Context, Identity, P, requires
-from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.access import NAME_PATTERN, Role
 from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
 from missionctl.services import identity
 
 router = APIRouter(tags=["access"], responses=ERROR_RESPONSES)
+# Routes that read a body and may clash with the current state.
+WRITE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}
 
 UsersAdmin = Annotated[Identity, requires(P.USERS_ADMIN)]
 TokensAdmin = Annotated[Identity, requires(P.TOKENS_ADMIN)]
@@ -64,19 +66,24 @@ async def list_users(ctx: Context) -> list[UserRead]:
     return await identity.list_users(ctx)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=WRITE_RESPONSES,
+)
 async def create_user(body: UserCreate, ctx: Context, who: UsersAdmin) -> UserRead:
     """Add a user (409 if the name is taken); a password is stored only as an argon2id hash."""
     return await identity.create_user(ctx, data=body, actor=who.actor)
 
 
-@router.put("/users/{name}/role", response_model=UserRead)
+@router.put("/users/{name}/role", response_model=UserRead, responses=WRITE_RESPONSES)
 async def set_role(name: Name, body: RoleChange, ctx: Context, who: UsersAdmin) -> UserRead:
     """Change a user's role; their tokens follow at once (409 for the last enabled admin)."""
     return await identity.set_role(ctx, name=name, role=body.role, actor=who.actor)
 
 
-@router.post("/users/{name}/disable", response_model=UserRead)
+@router.post("/users/{name}/disable", response_model=UserRead, responses=CONFLICT_RESPONSES)
 async def disable_user(name: Name, ctx: Context, who: UsersAdmin) -> UserRead:
     """Disable a user: their sessions and tokens stop working at once (users are never deleted)."""
     return await identity.disable_user(ctx, name=name, actor=who.actor)
@@ -88,7 +95,12 @@ async def list_tokens(ctx: Context) -> list[TokenRead]:
     return await identity.list_tokens(ctx)
 
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenCreated,
+    responses=WRITE_RESPONSES,
+)
 async def create_token(body: TokenCreate, ctx: Context, who: TokensAdmin) -> TokenCreated:
     """Make a token; the response carries its secret, which is never shown again."""
     expires = None if body.expires_in_days is None else timedelta(days=body.expires_in_days)
