@@ -31,7 +31,7 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import ServiceContext, open_context
+from missionctl.services import ServiceContext, identity, open_context
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.reports import write_run_report
@@ -159,10 +159,14 @@ async def main() -> None:
         settings = Settings(home=Path(home), engine=EngineSettings(embedded=False))
         async with open_context(settings) as ctx:
             mission_id = await _seed(ctx)
+            # Pages are measured as a signed-in browser sees them (session cookie per request).
+            link = await identity.ensure_first_admin(ctx)
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+                signed_in = await http.get(f"/sign-in?token={link}")
+                assert signed_in.status_code == 303, "the one-time link did not sign in"
                 results = {
                     "database": "sqlite",
                     "missions": MISSIONS,
