@@ -51,7 +51,8 @@ def _ctx(request: Request) -> ServiceContext:
     return ctx
 
 
-def _limits(request: Request) -> EdgeLimits:
+def edge_limits(request: Request) -> EdgeLimits:
+    """The app's rate limiters (built by ``create_app``)."""
     limits: EdgeLimits = request.app.state.limits
     return limits
 
@@ -94,7 +95,7 @@ async def _authenticate(request: Request) -> Authentication:
         identity = await identity_service.authenticate_token(_ctx(request), secret=secret.strip())
         if identity is None:
             return Authentication(None, None, "the token is unknown, revoked or expired")
-        decision = _limits(request).api_token.hit(identity.actor)
+        decision = edge_limits(request).api_token.hit(identity.actor)
         if not decision.allowed:
             raise RateLimited(
                 "too many requests with this token; slow down",
@@ -148,7 +149,7 @@ async def _record(
 ) -> None:
     actor = identity.actor if identity is not None else None
     address = client_address(request)
-    if not _limits(request).denial_records.hit(f"{actor}|{address}").allowed:
+    if not edge_limits(request).denial_records.hit(f"{actor}|{address}").allowed:
         return
     await identity_service.record_denial(
         _ctx(request),

@@ -586,6 +586,12 @@ async def redeem_sign_in_link(ctx: ServiceContext, *, secret: str) -> Identity |
         return Identity(actor=f"user:{user.name}", user_name=user.name, role=Role(user.role))
 
 
+async def _append_one(ctx: ServiceContext, event: NewEvent) -> None:
+    """Append ``event`` in a write transaction of its own."""
+    async with ctx.write() as session:
+        await append(session, [event])
+
+
 async def identity_of_user(ctx: ServiceContext, *, name: str) -> Identity | None:
     """The identity of a signed-in user (a browser session), or ``None`` if they are disabled.
 
@@ -639,25 +645,22 @@ async def record_denial(
     ``actor`` is the identity refused, or ``None`` for a request without one; such an event is
     recorded by ``system`` with ``"identity": "anonymous"`` (only real identities act).
     """
-    async with ctx.write() as session:
-        await append(
-            session,
-            [
-                NewEvent(
-                    type=access.ACCESS_DENIED,
-                    actor=actor or "system",
-                    payload={
-                        "identity": actor or "anonymous",
-                        "status": status,
-                        "method": method,
-                        "path": path,
-                        "permission": permission,
-                        "reason": reason,
-                        "address": address,
-                    },
-                )
-            ],
-        )
+    await _append_one(
+        ctx,
+        NewEvent(
+            type=access.ACCESS_DENIED,
+            actor=actor or "system",
+            payload={
+                "identity": actor or "anonymous",
+                "status": status,
+                "method": method,
+                "path": path,
+                "permission": permission,
+                "reason": reason,
+                "address": address,
+            },
+        ),
+    )
 
 
 async def record_sign_in_failure(
@@ -668,34 +671,28 @@ async def record_sign_in_failure(
     The name is recorded as a payload field, not as the actor (it may not be anyone's): the
     event's actor is ``system``, which observed the attempt.
     """
-    async with ctx.write() as session:
-        await append(
-            session,
-            [
-                NewEvent(
-                    type=access.USER_SIGN_IN_FAILED,
-                    actor="system",
-                    payload={
-                        "name": name[:64],
-                        "method": method,
-                        "address": address,
-                        "rate_limited": limited,
-                    },
-                )
-            ],
-        )
+    await _append_one(
+        ctx,
+        NewEvent(
+            type=access.USER_SIGN_IN_FAILED,
+            actor="system",
+            payload={
+                "name": name[:64],
+                "method": method,
+                "address": address,
+                "rate_limited": limited,
+            },
+        ),
+    )
 
 
 async def record_sign_out(ctx: ServiceContext, *, user_name: str) -> None:
     """Append ``user.signed_out`` (the browser session of ``user_name`` ended on request)."""
-    async with ctx.write() as session:
-        await append(
-            session,
-            [
-                NewEvent(
-                    type=access.USER_SIGNED_OUT,
-                    actor=f"user:{user_name}",
-                    payload={"name": user_name},
-                )
-            ],
-        )
+    await _append_one(
+        ctx,
+        NewEvent(
+            type=access.USER_SIGNED_OUT,
+            actor=f"user:{user_name}",
+            payload={"name": user_name},
+        ),
+    )

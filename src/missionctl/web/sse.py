@@ -20,11 +20,10 @@ from typing import Any
 from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from missionctl.domain.access import Identity
 from missionctl.schemas.dashboard import EventItem
 from missionctl.services import ServiceContext, dashboard
 from missionctl.web.deps import MAX_SEQ
-from missionctl.web.templating import render_fragment
+from missionctl.web.templating import render_fragment, security_context
 
 PING_S = 15
 """Seconds between keep-alive comments, so proxies keep an idle stream open."""
@@ -84,29 +83,22 @@ def stream(messages: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
 
 
 async def mission_stream(
-    ctx: ServiceContext,
-    *,
-    mission_id: uuid.UUID,
-    cursor: int,
-    page: str,
-    viewer: Identity | None,
-    csrf_token: str,
+    ctx: ServiceContext, request: Request, *, mission_id: uuid.UUID, after: int, page: str
 ) -> EventSourceResponse:
-    """The live stream of a mission page after ``cursor``, with ``viewer``'s controls.
+    """The live stream of a mission page after ``after`` (or the browser's ``Last-Event-ID``).
+
+    Fragments are rendered for the request's identity (its controls) and session (its CSRF
+    token), as the page itself was.
 
     Raises:
         NotFound: no such mission (before the stream starts, so the answer is a 404).
     """
+    security = security_context(request)
+    cursor = resume_from(request, after)
 
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_mission_view(ctx, mission_id=mission_id, audit_limit=0)
-        titles = {t.key: t.title for t in view.tasks}
-        return {
-            "view": view,
-            "titles": titles,
-            "current_identity": viewer,
-            "csrf_token": csrf_token,
-        }
+        return {"view": view, "titles": {t.key: t.title for t in view.tasks}, **security}
 
     first = await read_state()
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
@@ -124,29 +116,22 @@ async def mission_stream(
 
 
 async def run_stream(
-    ctx: ServiceContext,
-    *,
-    run_id: uuid.UUID,
-    cursor: int,
-    page: str,
-    viewer: Identity | None,
-    csrf_token: str,
+    ctx: ServiceContext, request: Request, *, run_id: uuid.UUID, after: int, page: str
 ) -> EventSourceResponse:
-    """The live stream of a run page after ``cursor``, with ``viewer``'s controls.
+    """The live stream of a run page after ``after`` (or the browser's ``Last-Event-ID``).
+
+    Fragments are rendered for the request's identity (its controls) and session (its CSRF
+    token), as the page itself was.
 
     Raises:
         NotFound: no such run (before the stream starts, so the answer is a 404).
     """
+    security = security_context(request)
+    cursor = resume_from(request, after)
 
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_run_view(ctx, run_id=run_id)
-        titles = {t.key: t.title for t in view.tasks}
-        return {
-            "view": view,
-            "titles": titles,
-            "current_identity": viewer,
-            "csrf_token": csrf_token,
-        }
+        return {"view": view, "titles": {t.key: t.title for t in view.tasks}, **security}
 
     first = await read_state()
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)

@@ -172,7 +172,7 @@ def _build_environment() -> jinja2.Environment:
     return env
 
 
-def _security_context(request: Request) -> dict[str, Any]:
+def security_context(request: Request) -> dict[str, Any]:
     """Who is looking (``current_identity``) and the session's ``csrf_token``, for every page."""
     session = getattr(request.state, "session", None)
     return {
@@ -191,7 +191,7 @@ def can(context: jinja2.runtime.Context, permission: str) -> bool:
     return isinstance(viewer, Identity) and viewer.allows(Permission(permission))
 
 
-templates = Jinja2Blocks(env=_build_environment(), context_processors=[_security_context])
+templates = Jinja2Blocks(env=_build_environment(), context_processors=[security_context])
 
 
 def render(

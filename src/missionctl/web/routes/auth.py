@@ -18,8 +18,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.access import RateLimiter
 from missionctl.schemas.identity import PASSWORD_MAX_CHARS
-from missionctl.security.guard import authenticate, client_address, verify_csrf
-from missionctl.security.limits import EdgeLimits
+from missionctl.security.guard import authenticate, client_address, edge_limits, verify_csrf
 from missionctl.security.sessions import session_of
 from missionctl.services import identity as identity_service
 from missionctl.web.deps import Context, public
@@ -66,11 +65,6 @@ def _page(
     return render(request, PAGE, context, status_code=status_code, headers=headers)
 
 
-def _limits(request: Request) -> EdgeLimits:
-    limits: EdgeLimits = request.app.state.limits
-    return limits
-
-
 def _blocked(checks: list[tuple[RateLimiter, str]]) -> float | None:
     """Seconds until every limiter would allow an attempt, or ``None`` if all allow one now."""
     waits = [d.retry_after_s for d in (lim.check(key) for lim, key in checks) if not d.allowed]
@@ -89,7 +83,7 @@ async def sign_in_page(
         signed_in = (await authenticate(request)).identity is not None
         return _go(next) if signed_in else _page(request, next_url=next)
     address = client_address(request) or "unknown"
-    limiter = _limits(request).sign_in_address
+    limiter = edge_limits(request).sign_in_address
     wait = _blocked([(limiter, address)])
     if wait is not None:
         await identity_service.record_sign_in_failure(
@@ -124,7 +118,7 @@ async def sign_in(
     await verify_csrf(request)
     account = name.strip().lower()
     address = client_address(request) or "unknown"
-    limits = _limits(request)
+    limits = edge_limits(request)
     checks = [(limits.sign_in_account, account), (limits.sign_in_address, address)]
     wait = _blocked(checks)
     if wait is not None:

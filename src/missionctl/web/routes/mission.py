@@ -17,7 +17,6 @@ from fastapi.responses import RedirectResponse
 from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
-from missionctl.security.sessions import session_of
 from missionctl.services import dashboard
 from missionctl.services import plans as plan_service
 from missionctl.web.deps import (
@@ -25,14 +24,13 @@ from missionctl.web.deps import (
     Context,
     ControlRuns,
     Fragment,
-    Identity,
     P,
     RuntimeDep,
     WriteMissions,
     requires,
 )
 from missionctl.web.errors import render_toast
-from missionctl.web.sse import mission_stream, resume_from
+from missionctl.web.sse import mission_stream
 from missionctl.web.templating import render
 
 PAGE = "pages/mission.html"
@@ -69,23 +67,15 @@ async def older_events(
     return render(request, PAGE, context, block="audit_more")
 
 
-@router.get("/missions/{mission_id}/stream")
+@router.get("/missions/{mission_id}/stream", dependencies=[requires(P.MISSIONS_READ)])
 async def mission_events(
     request: Request,
     ctx: Context,
-    who: Annotated[Identity, requires(P.MISSIONS_READ)],
     mission_id: uuid.UUID,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> EventSourceResponse:
     """The page's live stream: rendered fragments per event (resumes from ``Last-Event-ID``)."""
-    return await mission_stream(
-        ctx,
-        mission_id=mission_id,
-        cursor=resume_from(request, after),
-        page=PAGE,
-        viewer=who,
-        csrf_token=session_of(request).csrf,
-    )
+    return await mission_stream(ctx, request, mission_id=mission_id, after=after, page=PAGE)
 
 
 @router.post("/missions/{mission_id}/plan")

@@ -17,12 +17,11 @@ from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.states import RunStatus
-from missionctl.security.sessions import session_of
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
-from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, Identity, P, requires
+from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, requires
 from missionctl.web.errors import render_toast
-from missionctl.web.sse import resume_from, run_stream
+from missionctl.web.sse import run_stream
 from missionctl.web.templating import open_page, render
 
 PAGE = "pages/run.html"
@@ -76,23 +75,15 @@ async def step_detail(
     return render(request, STEP_PAGE, {"detail": detail}, block="step_detail" if fragment else None)
 
 
-@router.get("/runs/{run_id}/stream")
+@router.get("/runs/{run_id}/stream", dependencies=[requires(P.RUNS_READ)])
 async def run_events(
     request: Request,
     ctx: Context,
-    who: Annotated[Identity, requires(P.RUNS_READ)],
     run_id: uuid.UUID,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> EventSourceResponse:
     """The run page's live stream (resumes from ``Last-Event-ID``)."""
-    return await run_stream(
-        ctx,
-        run_id=run_id,
-        cursor=resume_from(request, after),
-        page=PAGE,
-        viewer=who,
-        csrf_token=session_of(request).csrf,
-    )
+    return await run_stream(ctx, request, run_id=run_id, after=after, page=PAGE)
 
 
 @router.post("/runs/{run_id}/cancel")
