@@ -189,6 +189,8 @@ REQUIRED_EDGES: list[tuple[StateMachine[Any], str, str]] = [
     (STEP_RUN, "waiting", "skipped"),
     (STEP_RUN, "waiting", "blocked"),
     (STEP_RUN, "waiting", "canceled"),
+    (STEP_RUN, "waiting", "failed"),
+    (STEP_RUN, "queued", "failed"),
     (STEP_RUN, "queued", "running"),
     (STEP_RUN, "queued", "awaiting_approval"),
     (STEP_RUN, "queued", "blocked"),

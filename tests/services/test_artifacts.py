@@ -46,8 +46,8 @@ async def test_a_run_without_a_mission_gets_a_report_with_token_totals(
     ctx: ServiceContext,
 ) -> None:
     registry = specialist_registry()
-    registry.register("test:tokens", TokenAgent())
-    run = await start(ctx, [product_step("scope"), step("count", "test:tokens", "scope")])
+    registry.register("llm:tokens", TokenAgent())
+    run = await start(ctx, [product_step("scope"), step("count", "llm:tokens", "scope")])
     async with engine_running(ctx, registry):
         done = await wait_for_run(ctx, run.id, within_s=30)
     assert done.status == "completed" and done.mission_id is None
@@ -62,7 +62,7 @@ async def test_a_run_without_a_mission_gets_a_report_with_token_totals(
     report = json.loads(raw)
     assert report["mission"] is None and report["plan"] is None
     assert report["totals"]["input_tokens"] == 120 and report["totals"]["output_tokens"] == 30
-    assert [u["agent"] for u in report["usage"]] == ["builtin:product", "test:tokens"]
+    assert [u["agent"] for u in report["usage"]] == ["builtin:product", "llm:tokens"]
     assert report["usage"][1]["input_tokens"] == 120
     assert {"title": "Tokens are not free", "severity": "low", "likelihood": None,
             "mitigation": "Cap it", "source": "count"} in report["risks"]  # fmt: skip

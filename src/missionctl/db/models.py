@@ -175,6 +175,8 @@ class Run(Base):
     mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
     trigger: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # The workflow inputs this run was started with, defaults filled in.
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     budget_micros: Mapped[int | None]
     spent_micros: Mapped[int] = mapped_column(default=0)
     reserved_micros: Mapped[int] = mapped_column(default=0)
@@ -213,6 +215,9 @@ class StepRun(Base):
     output_tokens: Mapped[int] = mapped_column(default=0)
     cost_micros: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # Why a queued step is held back from dispatch (its agent is disabled or not allowed for
+    # its risk tier); held steps are not claimable until an agent change releases them.
+    hold_reason: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_token: Mapped[uuid.UUID | None]
     lease_expires_at: Mapped[datetime | None]
@@ -307,18 +312,52 @@ class Agent(Base):
 
 
 class Approval(Base):
-    """A gate on one step run: requested, then decided once by a named person."""
+    """A gate on one step run: requested, then decided once by a named person.
+
+    ``inputs`` is exactly what the step will run with (templates rendered), ``estimate_micros``
+    what it is expected to cost. A database trigger refuses to change a decided row or to
+    delete any row, so a decision cannot be rewritten after the fact.
+    """
 
     __tablename__ = "approvals"
+    __table_args__ = (
+        # The approvals queue: undecided requests, oldest first.
+        Index("ix_approvals_decision_requested_at", "decision", "requested_at"),
+    )
 
     id: Mapped[uuid.UUID] = _id()
     step_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("step_runs.id"), index=True)
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), index=True)
+    mission_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    step_id: Mapped[str] = mapped_column(String(100), default="")
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    agent: Mapped[str] = mapped_column(String(200), default="")
+    risk_tier: Mapped[str] = mapped_column(String(20), default="read")
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    estimate_micros: Mapped[int] = mapped_column(default=0)
     requested_at: Mapped[datetime] = _created()
     decision: Mapped[str | None] = mapped_column(String(20))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
+
+
+class Control(Base):
+    """The single row of system-wide controls: the emergency stop.
+
+    ``version`` goes up with every change to the stop or to an agent's restrictions, so an
+    engine re-reads its cached agent restrictions only when it has moved.
+    """
+
+    __tablename__ = "controls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    emergency_stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    stopped_by: Mapped[str | None] = mapped_column(String(200))
+    stopped_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = _updated()
 
 
 class ModelPrice(Base):

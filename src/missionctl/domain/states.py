@@ -403,6 +403,12 @@ STEP_RUN: StateMachine[StepRunStatus] = StateMachine(
             "An approver rejected the step and its policy says to skip it and go on.",
         ),
         TransitionRule(
+            "fail_to_start",
+            frozenset({_T.waiting, _T.queued}),
+            _T.failed,
+            "Its `when` condition or an input template could not be evaluated, so it cannot run.",
+        ),
+        TransitionRule(
             "claim",
             frozenset({_T.queued}),
             _T.running,

@@ -1,15 +1,105 @@
 """A stored workflow definition as the engine needs it: the DAG and per-step policies (pure).
 
 Workflow versions are immutable, so a parsed ``WorkflowDag`` can be cached by workflow id.
+
+A step is *plain* when nothing has to be decided before it is queued: no ``when`` condition,
+no template in its inputs and no approval gate. Plain steps take the engine's fast path
+(queued, or claimed at once, by one statement); the others are admitted one by one.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from missionctl.domain.retry import RetryPolicy
+from missionctl.errors import Problem
 
 DEFAULT_TIMEOUT_S = 600.0
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+RISK_TIERS = ("read", "write", "irreversible")
+DEFAULT_APPROVALS: Mapping[str, Any] = {
+    "read": False,
+    "write": True,
+    "irreversible": True,
+    "on_reject": "fail",
+}
+# Definitions stored before approval policies existed carry no ``approvals`` key; they ran
+# without gates, and a stored version never changes meaning.
+LEGACY_APPROVALS: Mapping[str, Any] = {
+    "read": False,
+    "write": False,
+    "irreversible": False,
+    "on_reject": "fail",
+}
+
+
+def holds_template(value: Any) -> bool:
+    """Whether ``value`` (a string, or lists and dicts of them) holds template markup."""
+    if isinstance(value, str):
+        return any(marker in value for marker in TEMPLATE_MARKERS)
+    if isinstance(value, Mapping):
+        return any(holds_template(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_template(item) for item in value)
+    return False
+
+
+_PYTHON_TYPES: Mapping[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def input_type_matches(kind: str, value: Any) -> bool:
+    """Whether ``value`` (as parsed from JSON or YAML) is of the declared input ``kind``."""
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False  # JSON has no bool-is-int
+    return isinstance(value, _PYTHON_TYPES[kind])
+
+
+def resolve_inputs(
+    declared: Mapping[str, Mapping[str, Any]], given: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """A run's inputs: ``given`` checked against the declarations, defaults filled in.
+
+    Returns:
+        The inputs, and every problem (fields ``inputs.<name>``): an undeclared name, a
+        required input left out, a value of the wrong type.
+    """
+    problems: list[Problem] = []
+    resolved: dict[str, Any] = {}
+    for name in given:
+        if name not in declared:
+            known = ", ".join(declared) or "none"
+            problems.append(
+                Problem(
+                    f"inputs.{name}", f"unknown input {name!r}; this workflow declares: {known}"
+                )
+            )
+    for name, spec in declared.items():
+        kind = str(spec.get("type", "string"))
+        if name in given:
+            value = given[name]
+            if not input_type_matches(kind, value):
+                problems.append(Problem(f"inputs.{name}", f"must be of type {kind}, got {value!r}"))
+            resolved[name] = value
+        elif spec.get("required"):
+            problems.append(Problem(f"inputs.{name}", f"input {name!r} is required"))
+        else:
+            resolved[name] = spec.get("default")
+    return resolved, problems
+
+
+def needs_approval(policy: Mapping[str, Any], *, risk_tier: str, override: bool | None) -> bool:
+    """Whether a step waits for a person: its own ``requires_approval``, else the tier's policy."""
+    if override is not None:
+        return override
+    return bool(policy.get(risk_tier, risk_tier != "read"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +114,15 @@ class StepDef:
     risk_tier: str
     estimate_tokens: int
     inputs: Mapping[str, Any]
+    when: str | None = None
+    gated: bool = False
+    on_reject: str = "fail"
+    templated: bool = False
+
+    @property
+    def plain(self) -> bool:
+        """Whether the step can be queued without deciding anything (see the module doc)."""
+        return not (self.when or self.gated or self.templated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +134,28 @@ class WorkflowDag:
     order: tuple[str, ...]
     dependents: Mapping[str, tuple[str, ...]]
     max_concurrency: int | None
+    inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    version: int = 0
+
+    @property
+    def has_gates(self) -> bool:
+        """Whether any step waits for approval."""
+        return any(step.gated for step in self.steps.values())
+
+    @property
+    def all_plain(self) -> bool:
+        """Whether every step is plain (no condition, template or gate anywhere)."""
+        return all(step.plain for step in self.steps.values())
 
     @classmethod
-    def from_definition(cls, definition: Mapping[str, Any]) -> "WorkflowDag":
+    def from_definition(cls, definition: Mapping[str, Any], *, version: int = 0) -> "WorkflowDag":
         """Parse a stored definition (``WorkflowSpec.model_dump(mode="json")``)."""
+        policy = definition.get("approvals") or LEGACY_APPROVALS
         steps: dict[str, StepDef] = {}
         for raw in definition["steps"]:
             retry = raw.get("retry") or {}
+            risk_tier = str(raw.get("risk_tier", "read"))
+            inputs = raw.get("inputs") or {}
             steps[raw["id"]] = StepDef(
                 id=raw["id"],
                 agent=raw["agent"],
@@ -53,9 +167,15 @@ class WorkflowDag:
                     max_backoff_s=float(retry.get("max_backoff_s", 60.0)),
                     jitter=bool(retry.get("jitter", True)),
                 ),
-                risk_tier=str(raw.get("risk_tier", "read")),
+                risk_tier=risk_tier,
                 estimate_tokens=int(raw.get("estimate_tokens", 0)),
-                inputs=raw.get("inputs") or {},
+                inputs=inputs,
+                when=raw.get("when") or None,
+                gated=needs_approval(
+                    policy, risk_tier=risk_tier, override=raw.get("requires_approval")
+                ),
+                on_reject=str(raw.get("on_reject") or policy.get("on_reject", "fail")),
+                templated=holds_template(inputs),
             )
         dependents: dict[str, list[str]] = {step: [] for step in steps}
         for step in steps.values():
@@ -68,6 +188,8 @@ class WorkflowDag:
             order=tuple(steps),
             dependents={k: tuple(v) for k, v in dependents.items()},
             max_concurrency=int(limit) if limit else None,
+            inputs=MappingProxyType(dict(definition.get("inputs") or {})),
+            version=version,
         )
 
     def roots(self) -> list[str]:
@@ -83,4 +205,15 @@ class WorkflowDag:
                 if child not in seen:
                     seen.add(child)
                     stack.append(child)
+        return [s for s in self.order if s in seen]
+
+    def ancestors(self, step_id: str) -> list[str]:
+        """Every step upstream of ``step_id`` (not including it), in definition order."""
+        seen: set[str] = set()
+        stack = list(self.steps[step_id].depends_on)
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self.steps[current].depends_on)
         return [s for s in self.order if s in seen]

@@ -41,6 +41,7 @@ from missionctl.services.execution import (
     ClaimedStep,
     DagCache,
     LogLine,
+    PolicyCache,
     StepOutcome,
     StoredArtifact,
 )
@@ -52,8 +53,9 @@ log = logging.getLogger(__name__)
 
 PRICE_CACHE_S = 60.0
 _WAKE_EVENTS = {ev.STEP_QUEUED, ev.RUN_STARTED, ev.STEP_RETRIED, ev.RUN_RESUMED}
-_STOP_EVENTS = {ev.RUN_CANCELED, ev.STEP_CANCELED}
-_FINISH_EVENTS = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED}
+_WAKE_EVENTS |= {ev.APPROVAL_APPROVED, ev.EMERGENCY_RELEASED, ev.AGENT_UPDATED, ev.STEP_RELEASED}
+_STOP_EVENTS = {ev.RUN_CANCELED, ev.RUN_ABORTED, ev.STEP_CANCELED}
+_FINISH_EVENTS = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class Engine:
         self.worker_id = worker_id or default_worker_id()
         self._random = random
         self._dags = DagCache()
+        self._policy = PolicyCache()
         self._inflight: dict[uuid.UUID, tuple[ClaimedStep, asyncio.Task[None]]] = {}
         self._outcomes: list[StepOutcome] = []
         self._logs: list[LogLine] = []
@@ -168,6 +171,7 @@ class Engine:
                     capacity=capacity,
                     lease_s=self.config.lease_s,
                     dags=self._dags,
+                    policy=self._policy,
                     random=self._random,
                 )
             except Exception:
@@ -179,6 +183,11 @@ class Engine:
                 self._logs[:0] = logs
                 await asyncio.sleep(min(1.0, self.config.poll_s))
                 continue
+            if self._policy.halted and self._inflight:
+                # The emergency stop is on (perhaps set from another process): stop everything
+                # this engine runs. The stop aborted their runs, so their results are fenced out.
+                for step_run_id in list(self._inflight):
+                    self._stop_step(step_run_id, "emergency stop")
             for claim in claimed:
                 task = asyncio.create_task(self._execute(claim))
                 self._inflight[claim.step_run_id] = (claim, task)

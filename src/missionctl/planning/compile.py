@@ -6,7 +6,13 @@ from typing import Literal
 from missionctl.domain.dag import ensure_valid_dag
 from missionctl.domain.plans import ensure_valid_plan
 from missionctl.planning.base import LOCAL_SOURCE
-from missionctl.planning.workflow_spec import DEFAULT_TIMEOUT_S, RetrySpec, StepSpec, WorkflowSpec
+from missionctl.planning.workflow_spec import (
+    DEFAULT_TIMEOUT_S,
+    ApprovalPolicy,
+    RetrySpec,
+    StepSpec,
+    WorkflowSpec,
+)
 from missionctl.schemas.plans import PlanDraft
 
 __all__ = ["AgentKind", "agent_kind_for", "compile_plan"]
@@ -74,7 +80,13 @@ def compile_plan(
     if len(name) > _NAME_MAX_CHARS:
         name = name[: _NAME_MAX_CHARS - 1].rstrip() + "…"
     spec = WorkflowSpec(
-        name=name, steps=steps, max_concurrency=max_concurrency, budget_usd=budget_usd
+        name=name,
+        steps=steps,
+        max_concurrency=max_concurrency,
+        budget_usd=budget_usd,
+        # A plan's builtin and llm agents only write artifacts; its tasks' risk tiers describe
+        # the real-world work, which these steps do not perform, so nothing waits for approval.
+        approvals=ApprovalPolicy(read=False, write=False, irreversible=False),
     )
     ensure_valid_dag(spec.steps)
     return spec

@@ -8,10 +8,11 @@ rules (unique ids, known dependencies, no cycles) that a JSON Schema cannot expr
 
 from missionctl.domain.dag import validate_dag
 from missionctl.errors import Problem
-from missionctl.schemas.workflows import RetrySpec, StepSpec, WorkflowSpec
+from missionctl.schemas.workflows import ApprovalPolicy, RetrySpec, StepSpec, WorkflowSpec
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "ApprovalPolicy",
     "RetrySpec",
     "StepSpec",
     "WorkflowSpec",

@@ -15,7 +15,7 @@ from sqlalchemy import Table, and_, bindparam, func, null, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select, Update
 
-from missionctl.db.models import Mission, Run, StepRun, Workflow
+from missionctl.db.models import Agent, Control, Mission, Run, StepRun, Workflow
 from missionctl.repositories.runs import ACTIVE_STEP_STATUSES, select_step_runs
 
 __all__ = ["ACTIVE_STEP_STATUSES"]
@@ -23,6 +23,15 @@ __all__ = ["ACTIVE_STEP_STATUSES"]
 _steps = cast(Table, StepRun.__table__)
 _runs = cast(Table, Run.__table__)
 _missions = cast(Table, Mission.__table__)
+_controls = cast(Table, Control.__table__)
+_agents = cast(Table, Agent.__table__)
+_CONTROLS = select(_controls.c.emergency_stop, _controls.c.version).where(_controls.c.id == 1)
+_AGENT_RULES = select(_agents.c.name, _agents.c.enabled, _agents.c.allowed_risk_tiers)
+_HOLD = (
+    update(_steps)
+    .where(_steps.c.id == bindparam("_id"), _steps.c.status == "queued")
+    .values(hold_reason=bindparam("v_reason"))
+)
 
 _LOCK_STEP_RUNS = (
     select(
@@ -176,6 +185,26 @@ _HAS_ACTIVE = (
     )
     .limit(1)
 )
+_RUN_CONTEXT = select(
+    _runs.c.inputs, _runs.c.trigger, _runs.c.mission_id, _runs.c.workflow_id
+).where(_runs.c.id == bindparam("run_id"))
+_ADMISSION_ROWS = select(
+    _steps.c.id,
+    _steps.c.step_id,
+    _steps.c.status,
+    _steps.c.attempt,
+    _steps.c.agent,
+    _steps.c.risk_tier,
+    _steps.c.estimate_micros,
+    _steps.c.inputs,
+).where(
+    _steps.c.run_id == bindparam("run_id"),
+    _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),
+)
+_STEP_OUTPUTS = select(_steps.c.step_id, _steps.c.status, _steps.c.outputs).where(
+    _steps.c.run_id == bindparam("run_id"),
+    _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),
+)
 _HELD_LEASES = select(_steps.c.id, _steps.c.lease_token).where(
     _steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == "running"
 )
@@ -204,6 +233,7 @@ def _update_by_step_id(columns: tuple[str, ...]) -> Update:
 
 _READY = (
     _steps.c.status == "queued",
+    _steps.c.hold_reason.is_(None),
     or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
 )
 _CLAIMABLE_RUNS = select(
@@ -227,6 +257,7 @@ def _claimable(limit: int) -> Select[Any]:
             _steps.c.step_id,
             _steps.c.attempt,
             _steps.c.agent,
+            _steps.c.risk_tier,
             _steps.c.estimate_micros,
         )
         .where(*_READY, _steps.c.run_id.in_(bindparam("run_ids", expanding=True)))
@@ -234,6 +265,64 @@ def _claimable(limit: int) -> Select[Any]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+def read_controls(session: Session) -> tuple[bool, int]:
+    """``(emergency stop on, controls version)``; a database without the row reads as off."""
+    row = session.connection().execute(_CONTROLS).first()
+    return (bool(row.emergency_stop), int(row.version)) if row else (False, 0)
+
+
+def read_agent_rules(session: Session) -> Sequence[Any]:
+    """Every agent row's name, enabled flag and allowed risk tiers."""
+    return session.connection().execute(_AGENT_RULES).all()
+
+
+def hold_steps(session: Session, *, holds: Sequence[tuple[uuid.UUID, str]]) -> None:
+    """Hold queued step runs back from dispatch, each with its reason."""
+    if holds:
+        params = [{"_id": step_run_id, "v_reason": reason} for step_run_id, reason in holds]
+        session.connection().execute(_HOLD, params)
+
+
+def read_run_context(session: Session, *, run_id: uuid.UUID) -> Any:
+    """What templates and conditions read of a run: inputs, trigger, mission, workflow."""
+    return session.connection().execute(_RUN_CONTEXT, {"run_id": run_id}).one()
+
+
+def read_admission_rows(
+    session: Session, *, run_id: uuid.UUID, step_ids: Collection[str]
+) -> Sequence[Any]:
+    """The named steps of a run with what admission needs: id, status, agent, tier, inputs."""
+    params = {"run_id": run_id, "step_ids": list(step_ids)}
+    return session.connection().execute(_ADMISSION_ROWS, params).all()
+
+
+def read_step_outputs(
+    session: Session, *, run_id: uuid.UUID, step_ids: Collection[str]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``step_id → (status, outputs)`` for the named steps of a run."""
+    if not step_ids:
+        return {}
+    params = {"run_id": run_id, "step_ids": list(step_ids)}
+    rows = session.connection().execute(_STEP_OUTPUTS, params)
+    return {row.step_id: (row.status, row.outputs) for row in rows}
+
+
+def admit_step(
+    session: Session, *, run_id: uuid.UUID, step_id: str, values: dict[str, Any]
+) -> bool:
+    """Set ``values`` on a step of a run that is still ``waiting``; whether it was."""
+    statement = (
+        update(_steps)
+        .where(
+            _steps.c.run_id == run_id,
+            _steps.c.step_id == step_id,
+            _steps.c.status == "waiting",
+        )
+        .values(values)
+    )
+    return bool(session.connection().execute(statement).rowcount)
 
 
 def read_run(session: Session, *, run_id: uuid.UUID) -> Run | None:

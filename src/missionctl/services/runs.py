@@ -1,11 +1,13 @@
 """Run use cases: start, cancel, retry a failed step, rerun from the failure, read, replay."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event, Mission, Run, StepRun, Workflow
 from missionctl.db.types import utcnow
@@ -14,12 +16,15 @@ from missionctl.domain.budget import estimate_micros
 from missionctl.domain.ids import new_id
 from missionctl.domain.replay import RunState, StepState, fold_run
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
-from missionctl.domain.workflows import WorkflowDag
+from missionctl.domain.workflows import WorkflowDag, resolve_inputs
 from missionctl.errors import Conflict, InvalidTransition, NotFound, Problem, ValidationFailed
-from missionctl.eventlog import NewEvent, append
+from missionctl.eventlog import NewEvent, append, append_sync
 from missionctl.repositories import runs as repo
 from missionctl.schemas.runs import RunRead, StepRunRead
 from missionctl.services.context import ServiceContext
+from missionctl.services.execution.admission import admit_steps
+from missionctl.services.execution.recording import advance_runs, finish_runs
+from missionctl.services.execution.types import DagCache, Tick
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import resolve_price
 
@@ -104,16 +109,21 @@ async def start_run(
     trigger: str = "manual",
     mission_id: uuid.UUID | None = None,
     budget_micros: int | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> RunRead:
-    """Create a run of a workflow version and queue its root steps, in one transaction.
+    """Create a run of a workflow version and queue its ready root steps, in one transaction.
 
-    The cap is ``budget_micros`` or else the workflow's budget. When the summed step estimates
-    exceed it, the run is stored ``failed`` with a ``budget.exceeded`` event and nothing is ever
-    dispatched.
+    ``inputs`` are checked against the workflow's declared inputs (defaults filled in). The
+    cap is the lowest of ``budget_micros``, the workflow's budget and what is left of the
+    mission's budget. When the summed step estimates exceed it, the run is stored ``failed``
+    with a ``budget.exceeded`` event and nothing is ever dispatched. Root steps with a
+    condition, a template or an approval gate are admitted at once (skipped, queued, or left
+    awaiting approval).
 
     Raises:
         NotFound: no such workflow or mission.
-        ValidationFailed: a bad trigger, or a cap with an LLM step whose model has no price.
+        ValidationFailed: a bad trigger, bad inputs (``inputs.<name>``), or a cap with an LLM
+            step whose model has no price.
     """
     if trigger not in TRIGGERS:
         raise ValidationFailed([Problem("trigger", f"must be one of {', '.join(TRIGGERS)}")])
@@ -121,12 +131,38 @@ async def start_run(
         workflow = await session.get(Workflow, workflow_id)
         if workflow is None:
             raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
-        if mission_id is not None and await session.get(Mission, mission_id) is None:
-            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        cap = budget_micros if budget_micros is not None else workflow.budget_micros
-        return await _create_run(
-            session, ctx, workflow, actor=actor, trigger=trigger, mission_id=mission_id, cap=cap
+        mission = None
+        if mission_id is not None:
+            mission = await session.get(Mission, mission_id)
+            if mission is None:
+                raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        dag = WorkflowDag.from_definition(workflow.definition, version=workflow.version)
+        resolved, problems = resolve_inputs(dag.inputs, dict(inputs or {}))
+        if problems:
+            raise ValidationFailed(problems)
+        cap = effective_cap(
+            budget_micros,
+            workflow.budget_micros,
+            None
+            if mission is None or mission.budget_micros is None
+            else max(0, mission.budget_micros - mission.spent_micros),
         )
+        return await _create_run(
+            session,
+            ctx,
+            workflow,
+            actor=actor,
+            trigger=trigger,
+            mission_id=mission_id,
+            cap=cap,
+            inputs=resolved,
+        )
+
+
+def effective_cap(*caps: int | None) -> int | None:
+    """The lowest of the caps that are set (run, workflow, mission remainder), or ``None``."""
+    present = [cap for cap in caps if cap is not None]
+    return min(present) if present else None
 
 
 async def _create_run(
@@ -140,6 +176,7 @@ async def _create_run(
     cap: int | None,
     reused: dict[str, dict[str, Any]] | None = None,
     rerun_of: uuid.UUID | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> RunRead:
     """Create the run and its step runs, check the budget, queue what is ready; append events.
 
@@ -149,7 +186,7 @@ async def _create_run(
     the values written rather than read back (a large workflow has thousands of steps).
     """
     reused = reused or {}
-    dag = WorkflowDag.from_definition(workflow.definition)
+    dag = WorkflowDag.from_definition(workflow.definition, version=workflow.version)
     estimates, problems = await _step_estimates(session, ctx, dag)
     if problems and cap is not None:
         raise ValidationFailed(problems)
@@ -160,6 +197,7 @@ async def _create_run(
         mission_id=mission_id,
         trigger=trigger,
         status=RUN.initial.value,
+        inputs=inputs or {},
         budget_micros=cap,
         rerun_of=rerun_of,
         created_by=actor,
@@ -249,10 +287,13 @@ async def _create_run(
             payload={"status": "running", "estimate_micros": total_estimate},
         )
     )
+    special: list[str] = []
     for step_id in dag.order:
         row = steps[step_id]
         ready = all(steps[d]["status"] == "succeeded" for d in dag.steps[step_id].depends_on)
-        if row["status"] == "waiting" and ready:
+        if row["status"] == "waiting" and ready and not dag.steps[step_id].plain:
+            special.append(step_id)  # admitted below, once the rows exist
+        elif row["status"] == "waiting" and ready:
             transition(STEP_RUN, row["status"], "queued")
             row["status"] = "queued"
             row["queued_at"] = now
@@ -268,6 +309,9 @@ async def _create_run(
             )
     if mission_id is not None:
         events += await _move_mission(session, mission_id, "running", actor)
+    if special:
+        await _write_run(session, run, steps, events)
+        return await _admit_roots(session, run, workflow, dag, special, now)
     if all(row["status"] == "succeeded" for row in steps.values()):
         # A rerun whose every step was reused has nothing left to run.
         transition(RUN, run.status, "completed")
@@ -283,6 +327,36 @@ async def _create_run(
             )
         )
     return await _write_run(session, run, steps, events)
+
+
+async def _admit_roots(
+    session: AsyncSession,
+    run: Run,
+    workflow: Workflow,
+    dag: WorkflowDag,
+    step_ids: list[str],
+    now: datetime,
+) -> RunRead:
+    """Admit ready steps that need a decision (condition, template, gate), then finish or pause.
+
+    Runs the engine's own admission code on the same transaction, through ``run_sync``.
+    """
+    dags = DagCache()
+    dags.put(workflow.id, dag)
+
+    def admit(sync_session: Session) -> None:
+        state = Tick(now=now)
+        state.touched_runs[run.id] = run.mission_id
+        state.run_workflows[run.id] = workflow.id
+        state.capped_runs[run.id] = run.budget_micros is not None
+        admit_steps(sync_session, state, run.id, step_ids, dag)
+        advance_runs(sync_session, state, dags)
+        finish_runs(sync_session, state, dags)
+        append_sync(sync_session, state.events)
+
+    await session.run_sync(admit)
+    await session.refresh(run)
+    return to_run_read(run, await repo.read_step_runs(session, run_id=run.id))
 
 
 async def _write_run(
@@ -533,6 +607,7 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
             cap=original.budget_micros,
             reused=reused,
             rerun_of=run_id,
+            inputs=dict(original.inputs or {}),
         )
 
 

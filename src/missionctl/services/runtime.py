@@ -5,10 +5,12 @@ planned by the local planner and run by the builtin specialists; with it set, by
 and ``llm:<role>`` agents over the OpenAI-compatible endpoint.
 """
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from missionctl.agents.base import AgentError
 from missionctl.agents.llm_agent import LLMAgent
 from missionctl.agents.registry import AgentRegistry
 from missionctl.agents.specialists import register_specialists
@@ -40,6 +42,34 @@ def build_agents(llm: LLMClient | None) -> AgentRegistry:
         client = llm
         registry.register_kind("llm", lambda role: LLMAgent(client, role))
     return registry
+
+
+# ``llm:<role>`` is a kind of agent every installation knows; it needs a model only to run.
+_ALWAYS_KNOWN_KINDS = ("llm",)
+
+
+@functools.cache
+def _catalog() -> AgentRegistry:
+    return build_agents(None)
+
+
+def known_agent_names() -> list[str]:
+    """Every agent name a workflow may use: exact names, then ``kind:*`` patterns, sorted."""
+    names = set(_catalog().names()) | {f"{kind}:*" for kind in _ALWAYS_KNOWN_KINDS}
+    return sorted(names)
+
+
+def agent_is_known(name: str) -> bool:
+    """Whether a workflow step may name ``name`` as its agent."""
+    kind, _, rest = name.partition(":")
+    if bool(rest) and kind in _ALWAYS_KNOWN_KINDS:
+        return True
+    try:
+        # Resolving checks more than the name's shape: ``builtin:<role>`` needs a real role.
+        _catalog().resolve(name)
+    except AgentError:
+        return False
+    return True
 
 
 @asynccontextmanager

@@ -23,6 +23,7 @@ from missionctl.services.execution.types import (
     ClaimedStep,
     DagCache,
     LogLine,
+    PolicyCache,
     StepOutcome,
     StoredArtifact,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "ClaimedStep",
     "DagCache",
     "LogLine",
+    "PolicyCache",
     "StepOutcome",
     "StoredArtifact",
     "price_for",

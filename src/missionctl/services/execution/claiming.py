@@ -73,6 +73,8 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
     capped = {run.id for run in runs.values() if run.budget_micros is not None}
     reserved = repo.reserved_by_run(session, run_ids=capped) if capped else {}
     exhausted: dict[uuid.UUID, _Candidate] = {}
+    rules = bool(state.policy.rules)
+    holds: list[tuple[Any, str]] = []
     open_runs = {
         run_id for run_id in runs if running.get(run_id, 0) < limits.get(run_id, dispatch.capacity)
     }
@@ -87,6 +89,10 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
                 break
             if row.run_id not in open_runs:
                 continue  # its limit was reached by rows before it in this page
+            reason = state.policy.hold_reason(row.agent, row.risk_tier) if rules else None
+            if reason is not None:
+                holds.append((row, reason))
+                continue
             candidate = _Candidate(row, runs[row.run_id])
             if row.run_id in limits:
                 running[row.run_id] = running.get(row.run_id, 0) + 1
@@ -106,10 +112,32 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
                 reserved[row.run_id] = held + candidate.estimate_micros
             chosen.append(candidate)
         _lease(session, state, dispatch, dags, chosen)
+        if holds:
+            _hold(session, state, runs, holds)
+            holds = []
+            continue  # held rows are no longer claimable: read the page again
         if len(rows) < page:
             break  # every open run's ready steps were read
     for candidate in exhausted.values():
         _halt_for_budget(session, state, candidate, reserved.get(candidate.run_id, 0))
+
+
+def _hold(
+    session: Session, state: Tick, runs: dict[uuid.UUID, Any], holds: list[tuple[Any, str]]
+) -> None:
+    """Hold queued steps whose agent may not run them, with the reason (``step.held``)."""
+    repo.hold_steps(session, holds=[(row.id, reason) for row, reason in holds])
+    for row, reason in holds:
+        state.events.append(
+            NewEvent(
+                type=ev.STEP_HELD,
+                actor=ENGINE_ACTOR,
+                run_id=row.run_id,
+                mission_id=runs[row.run_id].mission_id,
+                step_id=row.step_id,
+                payload={"attempt": row.attempt, "reason": reason},
+            )
+        )
 
 
 def _lease(

@@ -15,6 +15,7 @@ from missionctl.domain.ids import new_id
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
 from missionctl.eventlog import NewEvent
 from missionctl.repositories import execution as repo
+from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
     LEASE_RECOVERY_EXTRA_ATTEMPTS,
@@ -263,14 +264,27 @@ def _artifact_row(row: Any, artifact: StoredArtifact) -> dict[str, Any]:
 def advance_runs(
     session: Session, state: Tick, dags: DagCache, dispatch: Dispatch | None = None
 ) -> None:
-    """Promote the dependents of this tick's successes and block those of its final failures.
+    """Promote the dependents of this tick's successes and skips; block those of its failures.
 
-    With a ``dispatch``, dependents that become ready are claimed in the same statement, up to
-    its capacity (see ``_promote_dependents``); call this after the queue has been claimed from,
-    so that steps queued earlier go first.
+    With a ``dispatch``, plain dependents that become ready are claimed in the same statement,
+    up to its capacity (see ``_promote_dependents``); call this after the queue has been
+    claimed from, so that steps queued earlier go first. Steps that are not plain go through
+    admission, which may skip them (their dependents are promoted in turn) or fail them.
     """
-    for run_id, step_ids in state.succeeded.items():
-        _promote_dependents(session, state, run_id, step_ids, dags, dispatch)
+    # Admission can skip steps, whose dependents are then promoted too: loop until quiet.
+    promoted: dict[tuple[str, uuid.UUID], int] = {}
+    while True:
+        pending = [
+            (kind, run_id, step_ids[promoted.get((kind, run_id), 0) :])
+            for kind, finished in (("succeeded", state.succeeded), ("skipped", state.skipped))
+            for run_id, step_ids in finished.items()
+            if len(step_ids) > promoted.get((kind, run_id), 0)
+        ]
+        if not pending:
+            break
+        for kind, run_id, step_ids in pending:
+            promoted[(kind, run_id)] = promoted.get((kind, run_id), 0) + len(step_ids)
+            _promote_dependents(session, state, run_id, step_ids, dags, dispatch)
     for run_id, step_ids in state.failed.items():
         _block_descendants(session, state, run_id, step_ids, dags)
 
@@ -312,9 +326,21 @@ def _promote_dependents(
         ]
         if not ready:
             return
+    if not dag.all_plain:
+        special = [c for c in ready if not dag.steps[c].plain]
+        if special:
+            admit_steps(session, state, run_id, special, dag)
+            ready = [c for c in ready if dag.steps[c].plain]
+            if not ready:
+                return
     mission_id = state.touched_runs.get(run_id)
     direct = 0
-    if dispatch is not None and not dag.max_concurrency and not state.capped_runs.get(run_id, True):
+    if (
+        dispatch is not None
+        and not dag.max_concurrency
+        and not state.capped_runs.get(run_id, True)
+        and state.policy.unrestricted(ready, dag)
+    ):
         direct = min(dispatch.capacity, len(ready))
     order = {step_id: i for i, step_id in enumerate(ready)}
     if direct:
@@ -430,19 +456,35 @@ def _block_descendants(
         )
 
 
-def finish_runs(session: Session, state: Tick) -> None:
-    """Finish the runs this tick touched, unless it queued or claimed a step of theirs."""
+def finish_runs(session: Session, state: Tick, dags: DagCache | None = None) -> None:
+    """Finish the runs this tick touched, unless it queued or claimed a step of theirs.
+
+    With ``dags``, a run with approval gates whose only unfinished work waits for a decision
+    is paused instead (``run.paused``); a decision resumes it.
+    """
     for run_id, mission_id in state.touched_runs.items():
-        if run_id not in state.progressing_runs:
-            finish_run_if_done(session, state, run_id, mission_id)
+        if run_id in state.progressing_runs:
+            continue
+        workflow_id = state.run_workflows.get(run_id)
+        gated = dags is not None and workflow_id is not None and dags.get(session, workflow_id)
+        finish_run_if_done(
+            session, state, run_id, mission_id, may_pause=bool(gated and gated.has_gates)
+        )
 
 
 def finish_run_if_done(
-    session: Session, state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None
+    session: Session,
+    state: Tick,
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    *,
+    may_pause: bool = False,
 ) -> None:
-    """Complete or fail a running run that has no active step left."""
+    """Complete or fail a running run that has no active step left (or pause it, see above)."""
     # Most runs a result touches still have work: one indexed probe, not a count of every step.
     if repo.has_active_steps(session, run_id=run_id):
+        if may_pause:
+            _pause_if_awaiting(session, state, run_id, mission_id)
         return
     counts = repo.count_steps_by_status(session, run_id=run_id)
     if any(counts.get(s, 0) for s in repo.ACTIVE_STEP_STATUSES):
@@ -471,6 +513,34 @@ def finish_run_if_done(
     )
     if mission_id is not None:
         set_mission_status(session, state, mission_id, target)
+
+
+def _pause_if_awaiting(
+    session: Session, state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None
+) -> None:
+    """Pause a running run whose unfinished steps all wait on an approval decision."""
+    counts = repo.count_steps_by_status(session, run_id=run_id)
+    awaiting = counts.get("awaiting_approval", 0)
+    if not awaiting or counts.get("queued", 0) or counts.get("running", 0):
+        return
+    run = repo.read_run(session, run_id=run_id)
+    if run is None or run.status != "running":
+        return
+    transition(RUN, run.status, "paused")
+    run.status = "paused"
+    state.events.append(
+        NewEvent(
+            type=ev.RUN_PAUSED,
+            actor=ENGINE_ACTOR,
+            run_id=run_id,
+            mission_id=mission_id,
+            payload={
+                "status": "paused",
+                "reason": f"{awaiting} step(s) awaiting approval",
+                "awaiting_approval": awaiting,
+            },
+        )
+    )
 
 
 def set_mission_status(session: Session, state: Tick, mission_id: uuid.UUID, target: str) -> None:

@@ -27,6 +27,7 @@ from missionctl.services.execution.types import (
     Dispatch,
     FenceConflict,
     LogLine,
+    PolicyCache,
     StepOutcome,
     Tick,
 )
@@ -42,24 +43,29 @@ async def tick(
     capacity: int,
     lease_s: float,
     dags: DagCache,
+    policy: PolicyCache | None = None,
     random: Callable[[], float] = random_module.random,
 ) -> list[ClaimedStep]:
     """Record ``outcomes`` and ``logs``, then claim up to ``capacity`` steps — one transaction.
 
     Runs in a worker thread on the blocking engine (ADR 0007); events are published after the
-    commit.
+    commit. ``policy`` is read first: while the emergency stop is on nothing is claimed (and
+    ``policy.halted`` tells the engine to stop what it runs); steps whose agent's rules refuse
+    them are held.
 
     Returns:
         The newly claimed steps (each ``running`` under a fresh lease owned by ``worker``).
     """
+    policies = policy or PolicyCache()
 
     def work(session: Session, *, careful: bool) -> list[ClaimedStep]:
-        state = Tick(now=utcnow())
+        state = Tick(now=utcnow(), policy=policies.load(session))
         dispatch = Dispatch(
             worker=worker,
             lease_token=uuid.uuid4(),
             expires=state.now + timedelta(seconds=lease_s),
-            capacity=capacity,
+            # The emergency stop halts every dispatch, including claims on promotion.
+            capacity=0 if state.policy.halted else capacity,
         )
         state.events.extend(log_events(logs))
         if outcomes:
@@ -68,7 +74,7 @@ async def tick(
         if dispatch.capacity > 0:
             claim(session, state, dispatch, dags)
         advance_runs(session, state, dags, dispatch)
-        finish_runs(session, state)
+        finish_runs(session, state, dags)
         append_sync(session, state.events)
         return dispatch.claimed
 
@@ -140,7 +146,7 @@ async def recover_expired_leases(
         ]
         record_outcomes(session, state, outcomes, dags, random, careful=True)
         advance_runs(session, state, dags)
-        finish_runs(session, state)
+        finish_runs(session, state, dags)
         append_sync(session, state.events)
         return len(rows)
 

@@ -1,6 +1,7 @@
 """The engine's units of work: claims, outcomes, log lines, and the state of one tick."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from missionctl.agents.base import ArtifactOutput
 from missionctl.blobs import BlobRef
+from missionctl.domain.governance import AgentRule, any_restricted, hold_reason
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent
@@ -95,8 +97,14 @@ class DagCache:
             workflow = repo.read_workflow(session, workflow_id=workflow_id)
             if workflow is None:
                 raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
-            dag = self._dags[workflow_id] = WorkflowDag.from_definition(workflow.definition)
+            dag = self._dags[workflow_id] = WorkflowDag.from_definition(
+                workflow.definition, version=workflow.version
+            )
         return dag
+
+    def put(self, workflow_id: uuid.UUID, dag: WorkflowDag) -> None:
+        """Remember a DAG already parsed."""
+        self._dags[workflow_id] = dag
 
 
 class ClaimRow:
@@ -134,6 +142,52 @@ class FenceConflict(Exception):
     """
 
 
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    """What governs dispatch in one tick: the emergency stop and the agents' rules."""
+
+    halted: bool = False
+    rules: Mapping[str, AgentRule] = field(default_factory=dict)
+
+    def hold_reason(self, agent: str, risk_tier: str) -> str | None:
+        """Why a step may not be dispatched now, or ``None``."""
+        return hold_reason(self.rules, agent=agent, risk_tier=risk_tier)
+
+    def unrestricted(self, step_ids: Sequence[str], dag: WorkflowDag) -> bool:
+        """Whether no rule can hold back any of these steps (they may be claimed at once)."""
+        return not self.rules or not any_restricted(
+            self.rules, [dag.steps[s].agent for s in step_ids]
+        )
+
+
+class PolicyCache:
+    """The agents' rules as last read, re-read only when the controls' version moves.
+
+    ``load`` reads the one controls row in every tick (so a stop is seen by the next tick of
+    every engine, in any process) and the agents table only after a change.
+    """
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._rules: Mapping[str, AgentRule] = {}
+        self.halted = False
+
+    def load(self, session: Session) -> DispatchPolicy:
+        """The policy in force now."""
+        halted, version = repo.read_controls(session)
+        if version != self._version:
+            self._rules = {
+                row.name: AgentRule(
+                    enabled=bool(row.enabled),
+                    allowed_risk_tiers=tuple(row.allowed_risk_tiers or ()),
+                )
+                for row in repo.read_agent_rules(session)
+            }
+            self._version = version
+        self.halted = halted
+        return DispatchPolicy(halted=halted, rules=self._rules)
+
+
 @dataclass
 class Tick:
     """Everything one tick accumulates before it writes."""
@@ -146,9 +200,11 @@ class Tick:
     run_workflows: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     # Whether each touched run has a budget cap (unknown counts as capped).
     capped_runs: dict[uuid.UUID, bool] = field(default_factory=dict)
-    # Steps that succeeded, and steps that failed for good, in this tick, by run.
+    # Steps that succeeded, were skipped, and failed for good, in this tick, by run.
     succeeded: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+    skipped: dict[uuid.UUID, list[str]] = field(default_factory=dict)
     failed: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+    policy: DispatchPolicy = field(default_factory=DispatchPolicy)
 
 
 @dataclass

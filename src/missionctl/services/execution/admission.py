@@ -1,0 +1,207 @@
+"""Admission of steps that are not plain: conditions, templates and approval gates.
+
+A step whose dependencies are all done is *ready*. A plain one is queued (or claimed) on the
+fast path in ``recording``; the others come here, where, in this order:
+
+1. its ``when`` condition is evaluated; false skips the step (``step.skipped``) and its
+   dependents are considered in turn;
+2. its input templates are rendered, and the rendered inputs replace the stored ones, so what
+   an approver sees is exactly what runs;
+3. a step the approval policy gates goes to ``awaiting_approval`` with an ``Approval`` row
+   (``approval.requested``); any other is queued.
+
+A condition or template that cannot be evaluated fails the step (``fail_to_start``) with the
+reason, and what depends on it is blocked. Everything here runs inside the caller's write
+transaction and adds its events to the tick's state.
+"""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from missionctl.db.models import Approval
+from missionctl.domain import events as ev
+from missionctl.domain.ids import new_id
+from missionctl.domain.states import STEP_RUN, transition
+from missionctl.domain.workflows import WorkflowDag
+from missionctl.eventlog import NewEvent
+from missionctl.expressions import ExpressionError, evaluate_condition, render_inputs
+from missionctl.repositories import execution as repo
+from missionctl.services.execution.types import ENGINE_ACTOR, Tick
+
+
+def admit_steps(
+    session: Session, state: Tick, run_id: uuid.UUID, step_ids: Sequence[str], dag: WorkflowDag
+) -> None:
+    """Skip, fail, gate or queue each ready, non-plain step of a run (see the module doc).
+
+    Skipped steps are added to ``state.skipped`` and failed ones to ``state.failed``, for
+    ``advance_runs`` to promote or block what depends on them.
+    """
+    if not step_ids:
+        return
+    mission_id = state.touched_runs.get(run_id)
+    run = repo.read_run_context(session, run_id=run_id)
+    rows = {
+        row.step_id: row
+        for row in repo.read_admission_rows(session, run_id=run_id, step_ids=step_ids)
+    }
+    needs_context = [s for s in step_ids if dag.steps[s].when or dag.steps[s].templated]
+    context: dict[str, Any] = {}
+    if needs_context:
+        upstream = {a for s in needs_context for a in dag.ancestors(s)}
+        outputs = repo.read_step_outputs(session, run_id=run_id, step_ids=upstream)
+        context = {
+            "inputs": dict(run.inputs or {}),
+            "steps": {
+                step_id: {"status": status, "outputs": dict(values or {})}
+                for step_id, (status, values) in outputs.items()
+            },
+            "run": {"id": str(run_id), "trigger": run.trigger},
+            "workflow": {"name": dag.name, "version": dag.version},
+        }
+    for step_id in step_ids:
+        row = rows.get(step_id)
+        if row is None or row.status != "waiting":
+            continue  # decided already (another path got there first)
+        step = dag.steps[step_id]
+        inputs: dict[str, Any] = dict(row.inputs)
+        if step.when:
+            try:
+                holds = evaluate_condition(step.when, context)
+            except ExpressionError as exc:
+                error = f"cannot evaluate `when: {step.when}`: {exc.message}"
+                _fail(session, state, run_id, mission_id, row, error)
+                continue
+            if not holds:
+                _skip(session, state, run_id, mission_id, row, f"`when: {step.when}` is false")
+                continue
+        if step.templated:
+            try:
+                inputs = render_inputs(inputs, context)
+            except ExpressionError as exc:
+                _fail(
+                    session, state, run_id, mission_id, row, f"cannot render inputs.{exc.message}"
+                )
+                continue
+        if step.gated:
+            _request_approval(session, state, run_id, mission_id, row, inputs)
+        else:
+            transition(STEP_RUN, "waiting", "queued")
+            repo.admit_step(
+                session,
+                run_id=run_id,
+                step_id=step_id,
+                values={"status": "queued", "inputs": inputs, "queued_at": state.now},
+            )
+            state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
+            state.progressing_runs.add(run_id)
+
+
+def _step_event(
+    type_: str,
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    row: Any,
+    status: str,
+    **payload: Any,
+) -> NewEvent:
+    return NewEvent(
+        type=type_,
+        actor=ENGINE_ACTOR,
+        run_id=run_id,
+        mission_id=mission_id,
+        step_id=row.step_id,
+        payload={"status": status, "attempt": row.attempt, **payload},
+    )
+
+
+def _skip(
+    session: Session,
+    state: Tick,
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    row: Any,
+    reason: str,
+) -> None:
+    transition(STEP_RUN, "waiting", "skipped")
+    repo.admit_step(
+        session,
+        run_id=run_id,
+        step_id=row.step_id,
+        values={"status": "skipped", "ended_at": state.now},
+    )
+    state.events.append(
+        _step_event(ev.STEP_SKIPPED, run_id, mission_id, row, "skipped", reason=reason)
+    )
+    state.skipped.setdefault(run_id, []).append(row.step_id)
+
+
+def _fail(
+    session: Session,
+    state: Tick,
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    row: Any,
+    error: str,
+) -> None:
+    transition(STEP_RUN, "waiting", "failed")
+    repo.admit_step(
+        session,
+        run_id=run_id,
+        step_id=row.step_id,
+        values={"status": "failed", "error": error, "ended_at": state.now},
+    )
+    state.events.append(_step_event(ev.STEP_FAILED, run_id, mission_id, row, "failed", error=error))
+    state.failed.setdefault(run_id, []).append(row.step_id)
+
+
+def _request_approval(
+    session: Session,
+    state: Tick,
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    row: Any,
+    inputs: dict[str, Any],
+) -> None:
+    transition(STEP_RUN, "waiting", "queued")
+    transition(STEP_RUN, "queued", "awaiting_approval")
+    repo.admit_step(
+        session,
+        run_id=run_id,
+        step_id=row.step_id,
+        values={"status": "awaiting_approval", "inputs": inputs, "queued_at": state.now},
+    )
+    approval_id = new_id()
+    session.add(
+        Approval(
+            id=approval_id,
+            step_run_id=row.id,
+            run_id=run_id,
+            mission_id=mission_id,
+            step_id=row.step_id,
+            attempt=row.attempt,
+            agent=row.agent,
+            risk_tier=row.risk_tier,
+            inputs=inputs,
+            estimate_micros=row.estimate_micros,
+            requested_at=state.now,
+        )
+    )
+    session.flush()
+    state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
+    state.events.append(
+        _step_event(
+            ev.APPROVAL_REQUESTED,
+            run_id,
+            mission_id,
+            row,
+            "awaiting_approval",
+            approval_id=str(approval_id),
+            agent=row.agent,
+            risk_tier=row.risk_tier,
+            estimate_micros=row.estimate_micros,
+        )
+    )
