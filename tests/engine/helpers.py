@@ -31,11 +31,14 @@ def step(step_id: str, agent: str = "builtin:noop", *deps: str, **fields: Any) -
 async def start(ctx: ServiceContext, steps: list[dict[str, Any]], **workflow: Any) -> RunRead:
     """Save a workflow made of ``steps`` and start a run of it."""
     budget = workflow.pop("run_budget_micros", None)
+    inputs = workflow.pop("run_inputs", None)
     spec = WorkflowSpec.model_validate(
         {"name": f"wf-{uuid.uuid4().hex[:8]}", "steps": steps, **workflow}
     )
     saved = await create_workflow(ctx, spec=spec, actor="user:test")
-    return await start_run(ctx, workflow_id=saved.id, actor="user:test", budget_micros=budget)
+    return await start_run(
+        ctx, workflow_id=saved.id, actor="user:test", budget_micros=budget, inputs=inputs
+    )
 
 
 @asynccontextmanager

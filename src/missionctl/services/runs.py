@@ -308,7 +308,7 @@ async def _create_run(
                 )
             )
     if mission_id is not None:
-        events += await _move_mission(session, mission_id, "running", actor)
+        events += await move_mission(session, mission_id, "running", actor)
     if special:
         await _write_run(session, run, steps, events)
         return await _admit_roots(session, run, workflow, dag, special, now)
@@ -355,6 +355,7 @@ async def _admit_roots(
         append_sync(sync_session, state.events)
 
     await session.run_sync(admit)
+    await session.flush()
     await session.refresh(run)
     return to_run_read(run, await repo.read_step_runs(session, run_id=run.id))
 
@@ -395,9 +396,10 @@ async def _write_run(
     )
 
 
-async def _move_mission(
+async def move_mission(
     session: AsyncSession, mission_id: uuid.UUID, target: str, actor: str
 ) -> list[NewEvent]:
+    """Move a mission to ``target`` when its machine allows it; the event, or nothing."""
     mission = await session.get(Mission, mission_id)
     if mission is None or mission.status == target or not MISSION.can(mission.status, target):
         return []
@@ -474,7 +476,7 @@ async def cancel_run(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> R
             )
         )
         if run.mission_id is not None:
-            events += await _move_mission(session, run.mission_id, "canceled", actor)
+            events += await move_mission(session, run.mission_id, "canceled", actor)
         await append(session, events)
         return to_run_read(run, steps)
 
@@ -521,7 +523,7 @@ async def retry_step(
                 )
             )
             if run.mission_id is not None:
-                events += await _move_mission(session, run.mission_id, "running", actor)
+                events += await move_mission(session, run.mission_id, "running", actor)
         now = utcnow()
         target.status = "queued"
         target.attempt += 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from missionctl.agents.base import AgentError
 from missionctl.agents.llm_agent import LLMAgent
 from missionctl.agents.registry import AgentRegistry
-from missionctl.agents.specialists import register_specialists
+from missionctl.agents.specialists import SPECIALIST_ROLES, register_specialists
 from missionctl.llm import LLMClient
 from missionctl.llm.openai_client import OpenAICompatibleClient
 from missionctl.planning import Planner, make_planner
@@ -54,8 +54,14 @@ def _catalog() -> AgentRegistry:
 
 
 def known_agent_names() -> list[str]:
-    """Every agent name a workflow may use: exact names, then ``kind:*`` patterns, sorted."""
-    names = set(_catalog().names()) | {f"{kind}:*" for kind in _ALWAYS_KNOWN_KINDS}
+    """Every agent name a workflow may use, sorted.
+
+    Exact names (each builtin specialist among them), and ``kind:*`` for a kind that takes
+    any name (``llm:*``).
+    """
+    names = {name for name in _catalog().names() if name != "builtin:*"}
+    names |= {f"builtin:{role}" for role in SPECIALIST_ROLES}
+    names |= {f"{kind}:*" for kind in _ALWAYS_KNOWN_KINDS}
     return sorted(names)
 
 

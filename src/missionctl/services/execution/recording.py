@@ -527,7 +527,10 @@ def _pause_if_awaiting(
     if run is None or run.status != "running":
         return
     transition(RUN, run.status, "paused")
-    run.status = "paused"
+    session.execute(
+        update(Run).where(Run.id == run_id, Run.status == "running").values(status="paused"),
+        execution_options={"synchronize_session": False},
+    )
     state.events.append(
         NewEvent(
             type=ev.RUN_PAUSED,

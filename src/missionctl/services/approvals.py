@@ -1,0 +1,269 @@
+"""Approval gates: the queue of steps waiting for a person, and the decisions.
+
+The engine's admission puts a gated step in ``awaiting_approval`` with an ``Approval`` row that
+holds exactly what the step will run (rendered inputs) and its estimated cost. A decision is
+recorded once: the row is updated only while undecided (and a database trigger refuses any
+later change), under a lock on the step run, so two people deciding at once yield exactly one
+decision and the other gets a ``Conflict`` naming it. The decision's person, time and reason
+go into the event log (``approval.approved`` / ``approval.rejected``), which cannot be changed.
+
+Approve queues the step (a paused run resumes). Reject fails the step — or skips it, when
+the step's ``on_reject`` (or its workflow's) says ``skip`` — and the run continues or stops by
+its dependencies, exactly as after any other failure or skip.
+"""
+
+import json
+import shlex
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from missionctl.db.models import Approval, Run, StepRun, Workflow
+from missionctl.db.types import utcnow
+from missionctl.domain import events as ev
+from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
+from missionctl.eventlog import NewEvent, append_sync
+from missionctl.schemas.governance import ApprovalRead, ApprovalState
+from missionctl.services.context import ServiceContext
+from missionctl.services.execution.recording import advance_runs, finish_runs
+from missionctl.services.execution.types import DagCache, Tick
+from missionctl.services.money import micros_to_usd
+
+ACTION_CHARS = 500
+
+
+def describe_action(agent: str, inputs: Mapping[str, Any]) -> str:
+    """What a step will do, in one line: the command line, the prompt, or the target URL."""
+    if agent == "command":
+        argv = inputs.get("argv")
+        line = shlex.join(argv) if isinstance(argv, list) else "(no argv)"
+        secrets = inputs.get("secret_env")
+        if isinstance(secrets, Mapping) and secrets:
+            line += "  [secrets: " + ", ".join(f"{k}←{v}" for k, v in secrets.items()) + "]"
+        return line[:ACTION_CHARS]
+    if "url" in inputs:
+        return f"{inputs.get('method', 'POST')} {inputs['url']}"[:ACTION_CHARS]
+    for key in ("prompt", "description", "title"):
+        if isinstance(inputs.get(key), str) and inputs[key].strip():
+            return f"{agent}: {inputs[key].strip()}"[:ACTION_CHARS]
+    return f"{agent} with {json.dumps(dict(inputs), sort_keys=True, default=str)}"[:ACTION_CHARS]
+
+
+def _state(approval: Approval, step_status: str, step_attempt: int) -> ApprovalState:
+    if approval.decision == "approved":
+        return "approved"
+    if approval.decision == "rejected":
+        return "rejected"
+    if step_status == "awaiting_approval" and step_attempt == approval.attempt:
+        return "pending"
+    return "withdrawn"
+
+
+def _read(approval: Approval, step: StepRun, run: Run, workflow: str) -> ApprovalRead:
+    return ApprovalRead(
+        id=approval.id,
+        state=_state(approval, step.status, step.attempt),
+        run_id=approval.run_id,
+        run_status=run.status,
+        mission_id=approval.mission_id,
+        workflow=workflow,
+        step_run_id=approval.step_run_id,
+        step_id=approval.step_id,
+        attempt=approval.attempt,
+        agent=approval.agent,
+        risk_tier=approval.risk_tier,
+        inputs=approval.inputs,
+        action=describe_action(approval.agent, approval.inputs),
+        estimate_usd=micros_to_usd(approval.estimate_micros),
+        requested_at=approval.requested_at,
+        decision=approval.decision,  # type: ignore[arg-type]
+        decided_by=approval.decided_by,
+        decided_at=approval.decided_at,
+        reason=approval.reason,
+    )
+
+
+async def list_approvals(
+    ctx: ServiceContext,
+    *,
+    state: Literal["pending", "decided", "all"] = "pending",
+    run_id: uuid.UUID | None = None,
+    limit: int = 200,
+) -> list[ApprovalRead]:
+    """Approvals, oldest first when pending (the queue), newest first otherwise."""
+    query = (
+        select(Approval, StepRun, Run, Workflow.name)
+        .join(StepRun, StepRun.id == Approval.step_run_id)
+        .join(Run, Run.id == Approval.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+    )
+    if state == "pending":
+        query = query.where(
+            Approval.decision.is_(None),
+            StepRun.status == "awaiting_approval",
+            StepRun.attempt == Approval.attempt,
+        ).order_by(Approval.requested_at, Approval.id)
+    elif state == "decided":
+        query = query.where(Approval.decision.is_not(None)).order_by(Approval.decided_at.desc())
+    else:
+        query = query.order_by(Approval.requested_at.desc())
+    if run_id is not None:
+        query = query.where(Approval.run_id == run_id)
+    async with ctx.read() as session:
+        rows = (await session.execute(query.limit(limit))).all()
+        return [_read(approval, step, run, name) for approval, step, run, name in rows]
+
+
+async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
+    """One approval, by its id or by its step run's id (the newest request of that step run).
+
+    Raises:
+        NotFound: neither an approval nor a gated step run has that id.
+    """
+    async with ctx.read() as session:
+        row = (await session.execute(_by_ref(ref))).first()
+        if row is None:
+            raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
+        approval, step, run, name = row
+        return _read(approval, step, run, name)
+
+
+def _by_ref(ref: uuid.UUID) -> Any:
+    return (
+        select(Approval, StepRun, Run, Workflow.name)
+        .join(StepRun, StepRun.id == Approval.step_run_id)
+        .join(Run, Run.id == Approval.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where((Approval.id == ref) | (Approval.step_run_id == ref))
+        .order_by(Approval.requested_at.desc())
+        .limit(1)
+    )
+
+
+async def decide_approval(
+    ctx: ServiceContext,
+    *,
+    ref: uuid.UUID,
+    approve: bool,
+    actor: str,
+    reason: str = "",
+) -> ApprovalRead:
+    """Approve or reject a waiting step (``ref``: the approval's id or its step run's).
+
+    Raises:
+        ValidationFailed: a rejection without a reason.
+        NotFound: no such approval.
+        Conflict: it was decided already (by whom and when is named), or the step no longer
+            waits (its run was canceled or aborted).
+    """
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationFailed(
+            [Problem("reason", "a rejection needs a reason, so that others know why")]
+        )
+
+    def work(session: Session) -> uuid.UUID:
+        found = session.execute(_by_ref(ref).with_only_columns(Approval.id)).first()
+        if found is None:
+            raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
+        approval = session.get(Approval, found.id, with_for_update=True, populate_existing=True)
+        assert approval is not None
+        step = session.get(
+            StepRun, approval.step_run_id, with_for_update=True, populate_existing=True
+        )
+        assert step is not None
+        if approval.decision is not None:
+            when = f"{approval.decided_at:%Y-%m-%d %H:%M:%S} UTC" if approval.decided_at else ""
+            raise Conflict(
+                f"step {approval.step_id!r} was already {approval.decision} by "
+                f"{approval.decided_by} {when}".rstrip(),
+                field="approval_id",
+            )
+        if step.status != "awaiting_approval" or step.attempt != approval.attempt:
+            raise Conflict(
+                f"step {approval.step_id!r} no longer waits for a decision (it is {step.status})",
+                field="approval_id",
+            )
+        now = utcnow()
+        decision = "approved" if approve else "rejected"
+        written = session.execute(
+            update(Approval)
+            .where(Approval.id == approval.id, Approval.decision.is_(None))
+            .values(decision=decision, decided_by=actor, decided_at=now, reason=reason or None),
+            execution_options={"synchronize_session": False},
+        )
+        # Unreachable under the row lock above; kept so a lost race can never decide twice.
+        if written.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"step {approval.step_id!r} was decided meanwhile", field="approval_id")
+        run = session.get(Run, step.run_id, with_for_update=True, populate_existing=True)
+        assert run is not None
+        dags = DagCache()
+        state = Tick(now=now)
+        state.touched_runs[run.id] = run.mission_id
+        state.run_workflows[run.id] = run.workflow_id
+        state.capped_runs[run.id] = run.budget_micros is not None
+        events: list[NewEvent] = []
+        detail = {"approval_id": str(approval.id), "decided_by": actor, "reason": reason}
+        if approve:
+            transition(STEP_RUN, step.status, "queued")
+            step.status = "queued"
+            step.queued_at = now
+            state.progressing_runs.add(run.id)
+            events.append(_step_event(ev.APPROVAL_APPROVED, actor, run, step, **detail))
+        else:
+            on_reject = dags.get(session, run.workflow_id).steps[step.step_id].on_reject
+            target = "skipped" if on_reject == "skip" else "failed"
+            transition(STEP_RUN, step.status, target)
+            step.status = target
+            step.ended_at = now
+            if target == "failed":
+                step.error = f"rejected by {actor}: {reason}"
+                state.failed.setdefault(run.id, []).append(step.step_id)
+            else:
+                state.skipped.setdefault(run.id, []).append(step.step_id)
+            events.append(_step_event(ev.APPROVAL_REJECTED, actor, run, step, **detail))
+        if run.status == "paused":
+            transition(RUN, run.status, "running")
+            run.status = "running"
+            events.append(_run_event(ev.RUN_RESUMED, actor, run, reason="approval decided"))
+        session.flush()  # the engine's Core statements below must see these rows
+        advance_runs(session, state, dags)
+        finish_runs(session, state, dags)
+        append_sync(session, [*events, *state.events])
+        return approval.id
+
+    approval_id = await ctx.write_in_thread(work)
+    return await read_approval(ctx, ref=approval_id)
+
+
+def _run_event(type_: str, actor: str, run: Run, **payload: Any) -> NewEvent:
+    return NewEvent(
+        type=type_,
+        actor=actor,
+        run_id=run.id,
+        mission_id=run.mission_id,
+        payload={"status": run.status, **payload},
+    )
+
+
+def _step_event(type_: str, actor: str, run: Run, step: StepRun, **payload: Any) -> NewEvent:
+    return NewEvent(
+        type=type_,
+        actor=actor,
+        run_id=run.id,
+        mission_id=run.mission_id,
+        step_id=step.step_id,
+        payload={"status": step.status, "attempt": step.attempt, **payload},
+    )
+
+
+__all__: Sequence[str] = [
+    "decide_approval",
+    "describe_action",
+    "list_approvals",
+    "read_approval",
+]

@@ -1,0 +1,156 @@
+"""The emergency stop: halt every dispatch and abort every active run, until an admin releases.
+
+Engaging the stop, in one transaction: sets the flag in the ``controls`` row (every engine
+reads it in each tick and claims nothing while it is on), aborts every pending, running or
+paused run (their unfinished steps are canceled, their missions fail) and records
+``emergency.stopped``. Engines in this process hear the ``step.canceled`` events and cancel
+the agents at once (a command agent's whole process group is killed); engines elsewhere see
+the flag at their next tick and stop what they run. Runs started while the stop is on are
+created but nothing of theirs is dispatched until the release (``emergency.released``).
+"""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Control, Run
+from missionctl.db.types import utcnow
+from missionctl.domain import events as ev
+from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.errors import Conflict
+from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import runs as run_repo
+from missionctl.schemas.governance import ControlsRead, EmergencyStopResult
+from missionctl.services.context import ServiceContext
+from missionctl.services.runs import move_mission
+
+_ACTIVE_RUNS = ("pending", "running", "paused")
+
+
+def _read(controls: Control | None) -> ControlsRead:
+    if controls is None:
+        return ControlsRead(emergency_stop=False, stopped_by=None, stopped_at=None, reason=None)
+    return ControlsRead(
+        emergency_stop=controls.emergency_stop,
+        stopped_by=controls.stopped_by,
+        stopped_at=controls.stopped_at,
+        reason=controls.reason,
+    )
+
+
+async def _lock_controls(session: AsyncSession) -> Control:
+    controls = await session.get(Control, 1, with_for_update=True)
+    if controls is None:  # a database created before the row existed
+        controls = Control(id=1, emergency_stop=False, version=0)
+        session.add(controls)
+        await session.flush()
+    return controls
+
+
+async def read_controls(ctx: ServiceContext) -> ControlsRead:
+    """Whether the emergency stop is on, since when, by whom and why."""
+    async with ctx.read() as session:
+        return _read(await session.get(Control, 1))
+
+
+async def engage_emergency_stop(
+    ctx: ServiceContext, *, actor: str, reason: str = ""
+) -> EmergencyStopResult:
+    """Stop everything now (see the module docstring).
+
+    Raises:
+        Conflict: the stop is already on (it names who engaged it and when).
+    """
+    async with ctx.write() as session:
+        controls = await _lock_controls(session)
+        if controls.emergency_stop:
+            raise Conflict(
+                f"the emergency stop is already on (engaged by {controls.stopped_by} "
+                f"at {controls.stopped_at:%Y-%m-%d %H:%M:%S} UTC)"
+                if controls.stopped_at
+                else "the emergency stop is already on"
+            )
+        now = utcnow()
+        controls.emergency_stop = True
+        controls.stopped_by = actor
+        controls.stopped_at = now
+        controls.reason = reason or None
+        controls.version += 1
+        events = [NewEvent(type=ev.EMERGENCY_STOPPED, actor=actor, payload={"reason": reason})]
+        runs = (
+            await session.scalars(
+                select(Run).where(Run.status.in_(_ACTIVE_RUNS)).order_by(Run.id).with_for_update()
+            )
+        ).all()
+        aborted: list[uuid.UUID] = []
+        canceled = 0
+        error = f"aborted by the emergency stop ({actor}{': ' + reason if reason else ''})"
+        for run in runs:
+            for step in await run_repo.read_step_runs(session, run_id=run.id):
+                if STEP_RUN.can(step.status, "canceled"):
+                    transition(STEP_RUN, step.status, "canceled")
+                    step.status = "canceled"
+                    step.lease_owner = step.lease_token = step.lease_expires_at = None
+                    step.ended_at = now
+                    canceled += 1
+                    events.append(
+                        NewEvent(
+                            type=ev.STEP_CANCELED,
+                            actor=actor,
+                            run_id=run.id,
+                            mission_id=run.mission_id,
+                            step_id=step.step_id,
+                            payload={
+                                "status": "canceled",
+                                "attempt": step.attempt,
+                                "reason": "emergency stop",
+                            },
+                        )
+                    )
+            transition(RUN, run.status, "aborted")
+            run.status = "aborted"
+            run.error = error
+            run.ended_at = now
+            aborted.append(run.id)
+            events.append(
+                NewEvent(
+                    type=ev.RUN_ABORTED,
+                    actor=actor,
+                    run_id=run.id,
+                    mission_id=run.mission_id,
+                    payload={"status": "aborted", "error": error},
+                )
+            )
+            if run.mission_id is not None:
+                events += await move_mission(session, run.mission_id, "failed", actor)
+        await append(session, events)
+        return EmergencyStopResult(
+            controls=_read(controls), aborted_runs=aborted, canceled_steps=canceled
+        )
+
+
+async def release_emergency_stop(
+    ctx: ServiceContext, *, actor: str, reason: str = ""
+) -> ControlsRead:
+    """Turn the emergency stop off; dispatch resumes (aborted runs stay aborted: rerun them).
+
+    Raises:
+        Conflict: the stop is not on.
+    """
+    async with ctx.write() as session:
+        controls = await _lock_controls(session)
+        if not controls.emergency_stop:
+            raise Conflict("the emergency stop is not on")
+        payload = {
+            "reason": reason,
+            "stopped_by": controls.stopped_by,
+            "stopped_at": controls.stopped_at.isoformat() if controls.stopped_at else None,
+        }
+        controls.emergency_stop = False
+        controls.stopped_by = None
+        controls.stopped_at = None
+        controls.reason = None
+        controls.version += 1
+        await append(session, [NewEvent(type=ev.EMERGENCY_RELEASED, actor=actor, payload=payload)])
+        return _read(controls)
