@@ -1,6 +1,7 @@
 """Model prices: admin overrides in ``model_prices`` first, then genai-prices' bundled data."""
 
 from decimal import Decimal
+from typing import Any
 
 from genai_prices import Usage, calc_price
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,8 +18,11 @@ from missionctl.services.context import ServiceContext
 _MTOK = 1_000_000
 
 
-def _micros(usd: Decimal | int | float | None) -> int:
-    return int((Decimal(str(usd or 0)) * _MTOK).to_integral_value())
+def _micros(usd: Any) -> int:
+    # A tiered price (long-context models) is given by its base tier: the price of a prompt
+    # below the first threshold, which is what budgets estimate with.
+    base = getattr(usd, "base", usd)
+    return int((Decimal(str(base or 0)) * _MTOK).to_integral_value())
 
 
 def bundled_price(model: str) -> Price | None:
@@ -106,6 +110,41 @@ async def read_price(ctx: ServiceContext, *, model: str) -> PriceRead:
             field="model",
         )
     return _read(price)
+
+
+# Models shown in the price table even before anyone overrides them: the common ones.
+FEATURED_MODELS = (
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "o3-mini",
+    "claude-sonnet-4-5",
+    "claude-haiku-4-5",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+)
+
+
+async def list_prices(
+    ctx: ServiceContext, *, configured_model: str | None = None
+) -> list[PriceRead]:
+    """The price table: every overridden model, the configured model and the featured ones.
+
+    Each row is the price in force now (override, else bundled); models no source knows are
+    left out.
+    """
+    async with ctx.read() as session:
+        overridden = (await session.scalars(select(ModelPrice.model).distinct())).all()
+        names = dict.fromkeys(
+            [
+                *sorted(overridden),
+                *([configured_model] if configured_model else []),
+                *FEATURED_MODELS,
+            ]
+        )
+        prices = [await resolve_price(session, model=name) for name in names]
+    return [_read(price) for price in prices if price is not None]
 
 
 async def set_price(ctx: ServiceContext, *, data: PriceSet, actor: str) -> PriceRead:
