@@ -112,7 +112,12 @@ async def test_spend_reaching_the_cap_stops_further_dispatch(ctx: ServiceContext
     assert "budget exhausted" in (done.error or "")
     events = await run_events(ctx, run.id)
     exceeded = [e for e in events if e.type == "budget.exceeded"]
-    assert len(exceeded) == 1 and exceeded[0].payload["phase"] == "dispatch"
+    assert len(exceeded) == 1 and exceeded[0].payload["phase"] == "spend"
+    warned = [e for e in events if e.type == "budget.warning"]
+    assert len(warned) == 1 and warned[0].payload["spent_micros"] == 240_000
+    assert [e.type for e in events].index("budget.warning") < [e.type for e in events].index(
+        "budget.exceeded"
+    )
     assert not any(e.type == "step.started" and e.step_id == "s3" for e in events)
 
 

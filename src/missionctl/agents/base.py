@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from missionctl.llm import LLMUsage
+from missionctl.llm import LLMUsage, UsageSink
 
 ArtifactKind = Literal["markdown", "json", "diff", "file", "link", "log", "report"]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -73,7 +73,8 @@ class StepContext:
     The loaders read lazily (most agents need none of them): ``load_upstream_outputs`` gives
     the outputs of the step's dependencies by step id; ``load_mission`` the mission
     (``MissionRead`` as JSON) and ``load_plan`` its newest plan (``PlanRead`` as JSON), both
-    ``None`` for a run without a mission.
+    ``None`` for a run without a mission. ``report_usage`` shows tokens on the running step
+    before it finishes (the result's usage is what is finally recorded).
     """
 
     run_id: uuid.UUID
@@ -87,6 +88,7 @@ class StepContext:
     load_upstream_outputs: Callable[[], Awaitable[dict[str, dict[str, Any]]]]
     load_mission: Callable[[], Awaitable[dict[str, Any] | None]]
     load_plan: Callable[[], Awaitable[dict[str, Any] | None]]
+    report_usage: UsageSink = field(default=lambda usage, *, estimated: None)
 
     @property
     def idempotency_key(self) -> str:

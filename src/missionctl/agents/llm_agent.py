@@ -137,6 +137,7 @@ class LLMAgent:
                 output_model=SpecialistOutput,
                 schema_name="specialist_output",
                 max_repairs=self.max_repairs,
+                on_usage=step.report_usage,
             )
         except LLMUnavailable as exc:
             raise AgentError(f"model unavailable: {exc.message}", retryable=True) from None

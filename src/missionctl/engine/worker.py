@@ -378,6 +378,12 @@ class Engine:
                 return None
             return found.model_dump(mode="json")
 
+        def report_usage(usage: LLMUsage, *, estimated: bool) -> None:
+            # Written in the background; the step's own result is what counts in the end.
+            task = asyncio.create_task(self._show_usage(claim, usage, estimated))
+            self._hooks.add(task)
+            task.add_done_callback(self._hooks.discard)
+
         return StepContext(
             run_id=claim.run_id,
             mission_id=claim.mission_id,
@@ -390,4 +396,13 @@ class Engine:
             load_upstream_outputs=upstream,
             load_mission=mission,
             load_plan=plan,
+            report_usage=report_usage,
         )
+
+    async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:
+        try:
+            await execution.record_running_usage(
+                self.ctx, claim=claim, usage=usage, estimated=estimated
+            )
+        except Exception:
+            log.exception("could not show the running usage of step %s", claim.step_id)

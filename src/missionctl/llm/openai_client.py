@@ -22,7 +22,13 @@ from openai.types.chat import ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
-from missionctl.llm.protocol import LLMUsage, StructuredResult, T
+from missionctl.llm.protocol import (
+    LLMUsage,
+    StructuredResult,
+    T,
+    UsageSink,
+    estimate_prompt_tokens,
+)
 from missionctl.llm.redaction import Redactor, register_secret
 from missionctl.llm.retries import backoff_delay, is_retryable_status, parse_retry_after
 from missionctl.llm.structured import (
@@ -194,6 +200,7 @@ class OpenAICompatibleClient:
         output_model: type[T],
         schema_name: str,
         max_repairs: int = 2,
+        on_usage: UsageSink | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
 
@@ -208,6 +215,8 @@ class OpenAICompatibleClient:
             output_model: Pydantic model the reply must validate against.
             schema_name: Name of the schema sent to the server (``[A-Za-z0-9_-]{1,64}``).
             max_repairs: How many corrective round trips to allow after the first reply.
+            on_usage: Told the usage so far as each request goes out (its input tokens
+                estimated locally, so a running step shows them) and as each reply comes back.
 
         Returns:
             The validated value, tokens summed over every attempt, and the attempt count.
@@ -228,6 +237,10 @@ class OpenAICompatibleClient:
         last_error: ReplyError | None = None
         attempts = max_repairs + 1
         for attempt in range(1, attempts + 1):
+            if on_usage is not None:
+                texts = [system, *(str(m.get("content") or "") for m in conversation)]
+                sent = LLMUsage(input_tokens=estimate_prompt_tokens(*texts))
+                on_usage(total + sent, estimated=True)
             content, usage = await self._complete(
                 system=system,
                 conversation=conversation,
@@ -235,6 +248,8 @@ class OpenAICompatibleClient:
                 schema_name=schema_name,
             )
             total += usage
+            if on_usage is not None:
+                on_usage(total, estimated=False)
             try:
                 value = parse_reply(content, output_model)
             except ReplyError as err:

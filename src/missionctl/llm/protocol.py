@@ -28,6 +28,24 @@ class LLMUsage:
         )
 
 
+# A prompt's size in tokens before the server has counted it: about four characters per token
+# for English text and code (the server's count replaces it when the reply arrives).
+CHARS_PER_TOKEN = 4
+
+
+def estimate_prompt_tokens(*texts: str) -> int:
+    """A rough count of the input tokens of a prompt made of ``texts`` (never zero for text)."""
+    return sum(-(-len(text) // CHARS_PER_TOKEN) + 4 for text in texts if text)
+
+
+class UsageSink(Protocol):
+    """Told how many tokens a call has used so far, while it runs."""
+
+    def __call__(self, usage: LLMUsage, *, estimated: bool) -> None:
+        """``estimated``: the input count is the local estimate of a request just sent."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class StructuredResult(Generic[T]):
     """A validated structured output and what it cost."""
@@ -54,8 +72,12 @@ class LLMClient(Protocol):
         output_model: type[T],
         schema_name: str,
         max_repairs: int = 2,
+        on_usage: UsageSink | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
+
+        ``on_usage`` is told the usage so far when each request is sent (its input estimated)
+        and when each reply arrives (as the server counted it).
 
         Raises:
             missionctl.errors.LLMOutputInvalid: still invalid after the last repair (the message

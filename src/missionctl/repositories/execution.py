@@ -70,6 +70,7 @@ _RUN_USAGE = (
         input_tokens=_runs.c.input_tokens + bindparam("tokens_in"),
         output_tokens=_runs.c.output_tokens + bindparam("tokens_out"),
     )
+    .returning(_runs.c.spent_micros, _runs.c.budget_micros)
 )
 _MISSION_USAGE = (
     update(_missions)
@@ -475,12 +476,70 @@ def has_active_steps(session: Session, *, run_id: uuid.UUID) -> bool:
 
 def add_run_usage(
     session: Session, *, run_id: uuid.UUID, micros: int, input_tokens: int, output_tokens: int
-) -> None:
-    """Add spending to a run."""
-    session.connection().execute(
-        _RUN_USAGE,
-        {"_id": run_id, "micros": micros, "tokens_in": input_tokens, "tokens_out": output_tokens},
+) -> tuple[int, int | None]:
+    """Add spending to a run; returns its spent total and its cap afterwards."""
+    spent, cap = (
+        session.connection()
+        .execute(
+            _RUN_USAGE,
+            {
+                "_id": run_id,
+                "micros": micros,
+                "tokens_in": input_tokens,
+                "tokens_out": output_tokens,
+            },
+        )
+        .one()
     )
+    return int(spent), cap
+
+
+_RUNNING_USAGE = (
+    update(_steps)
+    .where(*_FENCE)
+    .values(input_tokens=bindparam("v_input_tokens"), output_tokens=bindparam("v_output_tokens"))
+)
+
+
+def set_running_usage(
+    session: Session,
+    *,
+    step_run_id: uuid.UUID,
+    token: uuid.UUID,
+    attempt: int,
+    input_tokens: int,
+    output_tokens: int,
+) -> bool:
+    """Show a running step's tokens so far; whether it was still running under that lease."""
+    params = {
+        "_id": step_run_id,
+        "f_token": token,
+        "f_attempt": attempt,
+        "v_input_tokens": input_tokens,
+        "v_output_tokens": output_tokens,
+    }
+    return bool(session.connection().execute(_RUNNING_USAGE, params).rowcount)
+
+
+_CANCEL_UNSTARTED = (
+    update(_steps)
+    .where(
+        _steps.c.run_id == bindparam("w_run_id"),
+        _steps.c.status.in_(("waiting", "queued", "awaiting_approval", "blocked")),
+    )
+    .values(status="canceled", ended_at=bindparam("now"), hold_reason=null())
+    .returning(_steps.c.step_id, _steps.c.attempt)
+)
+
+
+def cancel_unstarted_steps(session: Session, *, run_id: uuid.UUID, now: datetime) -> Sequence[Any]:
+    """Cancel every step of a run that has not started (or cannot); returns step_id, attempt."""
+    return session.connection().execute(_CANCEL_UNSTARTED, {"w_run_id": run_id, "now": now}).all()
+
+
+def set_run_error(session: Session, *, run_id: uuid.UUID, error: str) -> None:
+    """Record why a run is failing before it ends (kept when it does)."""
+    session.connection().execute(update(_runs).where(_runs.c.id == run_id).values(error=error))
 
 
 def add_mission_usage(

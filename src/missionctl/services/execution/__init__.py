@@ -12,6 +12,7 @@ run canceled) therefore cannot overwrite what happened since.
 
 from missionctl.services.execution.ticks import (
     price_for,
+    record_running_usage,
     recover_expired_leases,
     renew_leases,
     tick,
@@ -38,6 +39,7 @@ __all__ = [
     "StepOutcome",
     "StoredArtifact",
     "price_for",
+    "record_running_usage",
     "recover_expired_leases",
     "renew_leases",
     "tick",

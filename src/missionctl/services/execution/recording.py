@@ -1,5 +1,6 @@
 """Recording results: fenced step updates, promotion, blocking, finishing runs."""
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -227,13 +228,15 @@ def record_outcomes(
             )
     for run_id, (micros, tokens_in, tokens_out) in usage.items():
         if micros or tokens_in or tokens_out:
-            repo.add_run_usage(
+            spent, cap = repo.add_run_usage(
                 session,
                 run_id=run_id,
                 micros=micros,
                 input_tokens=tokens_in,
                 output_tokens=tokens_out,
             )
+            if cap is not None and micros:
+                _check_spend(session, state, run_id, spent - micros, spent, cap)
     for mission_id, (micros, tokens_in, tokens_out) in mission_usage.items():
         if micros or tokens_in or tokens_out:
             repo.add_mission_usage(
@@ -243,6 +246,56 @@ def record_outcomes(
                 input_tokens=tokens_in,
                 output_tokens=tokens_out,
             )
+
+
+def _check_spend(
+    session: Session, state: Tick, run_id: uuid.UUID, before: int, spent: int, cap: int
+) -> None:
+    """Warn when spending first reaches 80 % of the cap; halt dispatch when it reaches the cap.
+
+    Halting cancels every step of the run that has not started; steps already running finish
+    (their spend is recorded) and the run then fails with the budget as its error.
+    """
+    mission_id = state.touched_runs.get(run_id)
+    warn_at = math.ceil(cap * ev.BUDGET_WARNING_SHARE)
+    if before < warn_at <= spent:
+        state.events.append(
+            NewEvent(
+                type=ev.BUDGET_WARNING,
+                actor=ENGINE_ACTOR,
+                run_id=run_id,
+                mission_id=mission_id,
+                payload={
+                    "spent_micros": spent,
+                    "cap_micros": cap,
+                    "share": round(spent / cap, 4) if cap else 1.0,
+                },
+            )
+        )
+    if not before < cap <= spent:
+        return
+    error = f"budget exhausted: spent ${spent / 1e6:.4f} of the ${cap / 1e6:.4f} cap"
+    state.events.append(
+        NewEvent(
+            type=ev.BUDGET_EXCEEDED,
+            actor=ENGINE_ACTOR,
+            run_id=run_id,
+            mission_id=mission_id,
+            payload={"phase": "spend", "spent_micros": spent, "cap_micros": cap},
+        )
+    )
+    for row in repo.cancel_unstarted_steps(session, run_id=run_id, now=state.now):
+        state.events.append(
+            NewEvent(
+                type=ev.STEP_CANCELED,
+                actor=ENGINE_ACTOR,
+                run_id=run_id,
+                mission_id=mission_id,
+                step_id=row.step_id,
+                payload={"status": "canceled", "attempt": row.attempt, "reason": "budget"},
+            )
+        )
+    repo.set_run_error(session, run_id=run_id, error=error)
 
 
 def _artifact_row(row: Any, artifact: StoredArtifact) -> dict[str, Any]:
@@ -492,10 +545,11 @@ def finish_run_if_done(
     run = repo.read_run(session, run_id=run_id)
     if run is None or run.status != "running":
         return
-    clean = set(counts) <= {"succeeded", "skipped"}
+    clean = set(counts) <= {"succeeded", "skipped"} and not run.error
     target = "completed" if clean else "failed"
     transition(RUN, run.status, target)
-    error = None if clean else _failure_summary(counts)
+    # An error set while the run was still going (its budget ran out) says more than counts.
+    error = None if clean else run.error or _failure_summary(counts)
     session.execute(
         update(Run)
         .where(Run.id == run_id, Run.status == "running")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from missionctl.db.types import utcnow
+from missionctl.domain import events as ev
 from missionctl.domain.budget import Price, cost_micros
 from missionctl.eventlog import append_sync
 from missionctl.llm import LLMUsage
@@ -30,6 +31,7 @@ from missionctl.services.execution.types import (
     PolicyCache,
     StepOutcome,
     Tick,
+    step_event,
 )
 from missionctl.services.pricing import resolve_price
 
@@ -149,6 +151,44 @@ async def recover_expired_leases(
         finish_runs(session, state, dags)
         append_sync(session, state.events)
         return len(rows)
+
+    return await ctx.write_in_thread(work)
+
+
+async def record_running_usage(
+    ctx: ServiceContext, *, claim: ClaimedStep, usage: LLMUsage, estimated: bool
+) -> bool:
+    """Show the tokens a running step has used so far (``step.usage``), fenced by its lease.
+
+    The result's usage, recorded when the step ends, replaces these figures; run and mission
+    totals count only that. Returns whether the step was still running under the lease.
+    """
+
+    def work(session: Session) -> bool:
+        shown = repo.set_running_usage(
+            session,
+            step_run_id=claim.step_run_id,
+            token=claim.lease_token,
+            attempt=claim.attempt,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+        )
+        if shown:
+            append_sync(
+                session,
+                [
+                    step_event(
+                        ev.STEP_USAGE,
+                        claim,
+                        "running",
+                        claim.attempt,
+                        input_tokens=usage.input_tokens,
+                        output_tokens=usage.output_tokens,
+                        estimated=estimated,
+                    )
+                ],
+            )
+        return shown
 
     return await ctx.write_in_thread(work)
 
