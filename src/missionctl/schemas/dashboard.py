@@ -76,6 +76,7 @@ class TaskView(BaseModel):
     output_tokens: int = 0
     cost_usd: float = 0.0
     error: str | None = None
+    hold_reason: str | None = None
 
 
 ControlName = Literal["plan", "run", "cancel", "rerun", "report"]

@@ -21,6 +21,11 @@ class StepRunRead(BaseModel):
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     error: str | None
+    hold_reason: str | None = Field(
+        default=None,
+        description="Why a queued step is held back: its agent is disabled or not allowed "
+        "its risk tier.",
+    )
     input_tokens: int
     output_tokens: int
     cost_usd: float

@@ -46,6 +46,7 @@ def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
                 inputs=s.inputs,
                 outputs=s.outputs,
                 error=s.error,
+                hold_reason=s.hold_reason,
                 input_tokens=s.input_tokens,
                 output_tokens=s.output_tokens,
                 cost_usd=micros_to_usd(s.cost_micros),

@@ -74,6 +74,7 @@ def merge_tasks(
                 output_tokens=record.output_tokens,
                 cost_usd=record.cost_usd,
                 error=record.error,
+                hold_reason=record.hold_reason,
             )
         )
     return tasks
