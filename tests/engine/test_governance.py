@@ -123,9 +123,7 @@ async def test_a_gated_step_pauses_the_run_until_approved_and_the_decision_is_re
             "after": "waiting",
         }
         queue = await list_approvals(ctx)
-        assert [(a.step_id, a.risk_tier, a.state) for a in queue] == [
-            ("write", "write", "pending")
-        ]
+        assert [(a.step_id, a.risk_tier, a.state) for a in queue] == [("write", "write", "pending")]
         # Read-only steps never entered the queue; nothing of the gated step was dispatched.
         await asyncio.sleep(0.3)
         events = await run_events(ctx, run.id)
@@ -167,7 +165,7 @@ async def test_a_decision_cannot_be_made_twice_or_changed_afterwards(ctx: Servic
     with pytest.raises(Exception, match="immutable"):
         async with ctx.write() as session:
             await session.execute(text("UPDATE approvals SET decided_by = 'user:mallory'"))
-    with pytest.raises(Exception, match="append-only|immutable|not allowed|insufficient"):
+    with pytest.raises(Exception, match=r"append-only|immutable|not allowed|insufficient"):
         async with ctx.write() as session:
             await session.execute(text("UPDATE events SET actor = 'user:mallory'"))
 
