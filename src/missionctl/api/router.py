@@ -2,11 +2,27 @@
 
 from fastapi import APIRouter
 
-from missionctl.api.routes import access, artifacts, me, missions, runs
+from missionctl.api.routes import (
+    access,
+    agents,
+    approvals,
+    artifacts,
+    controls,
+    me,
+    missions,
+    prices,
+    runs,
+    workflows,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(missions.router)
 api_router.include_router(runs.router)
+api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)
 api_router.include_router(me.router)
 api_router.include_router(access.router)
+api_router.include_router(approvals.router)
+api_router.include_router(controls.router)
+api_router.include_router(agents.router)
+api_router.include_router(prices.router)

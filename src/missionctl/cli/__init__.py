@@ -5,7 +5,22 @@ from typing import Annotated
 import typer
 
 from missionctl import __version__
-from missionctl.cli import audit, config, db, missions, prices, remote, run, serve, users, worker
+from missionctl.cli import (
+    agents,
+    approvals,
+    audit,
+    config,
+    controls,
+    db,
+    missions,
+    prices,
+    remote,
+    run,
+    serve,
+    users,
+    worker,
+    workflows,
+)
 
 app = typer.Typer(
     name="missionctl",
@@ -46,12 +61,19 @@ app.command("run")(run.run)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
+app.add_typer(workflows.app, name="workflow")
 app.add_typer(audit.app, name="audit")
 app.add_typer(prices.app, name="prices")
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
 app.command("login-link")(users.login_link)
 app.command("whoami")(remote.whoami)
+app.command("approvals")(approvals.approvals)
+app.command("approve")(approvals.approve)
+app.command("reject")(approvals.reject)
+app.command("stop")(controls.stop)
+app.command("release")(controls.release)
+app.add_typer(agents.app, name="agents")
 
 
 def main() -> None:

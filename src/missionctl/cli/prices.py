@@ -5,9 +5,11 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
+from rich.table import Table
 
 from missionctl.cli._runtime import console, report_validation_error, run_service
-from missionctl.services.pricing import PriceRead, PriceSet, read_price, set_price
+from missionctl.services.pricing import PriceRead, PriceSet, list_prices, read_price, set_price
 
 app = typer.Typer(
     help="Model prices (USD per million tokens): the bundled public list, with your overrides.",
@@ -21,6 +23,29 @@ def _print(price: PriceRead) -> None:
         f"cached input ${price.cached_input_usd_per_mtok:g}  "
         f"output ${price.output_usd_per_mtok:g} per million tokens  [dim]({price.source})[/dim]"
     )
+
+
+@app.command("list")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the prices as JSON.")] = False,
+) -> None:
+    """List the overridden models, the configured model and the common ones, at today's price."""
+    prices = run_service(lambda ctx: list_prices(ctx, configured_model=ctx.settings.llm.model))
+    if as_json:
+        typer.echo("[" + ",".join(p.model_dump_json() for p in prices) + "]")
+        return
+    table = Table(title="Model prices (USD per million tokens)")
+    for column in ("model", "input", "cached input", "output", "source"):
+        table.add_column(column)
+    for price in prices:
+        table.add_row(
+            escape(price.model),
+            f"${price.input_usd_per_mtok:g}",
+            f"${price.cached_input_usd_per_mtok:g}",
+            f"${price.output_usd_per_mtok:g}",
+            price.source,
+        )
+    console.print(table)
 
 
 @app.command()

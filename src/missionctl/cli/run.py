@@ -35,6 +35,8 @@ from missionctl.settings import Settings
 # Working on the local database directly is acting as the system itself (ADR 0010); a
 # remote CLI (MISSIONCTL_URL) acts as its token instead.
 ACTOR = "system"
+_ENDED = ("completed", "failed", "canceled", "aborted")
+_RECHECK_S = 2.0
 _STATUS_STYLE = {
     "succeeded": "green",
     "failed": "red",
@@ -131,16 +133,25 @@ async def _execute(
     stop = asyncio.Event()
     roles: dict[str, str] = {t.key: str(t.role) for t in plan.tasks}
     statuses = {s.step_id: (s.status.value, s.attempt) for s in run.steps}
-    finished = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED}
+    finished = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED}
     async with ctx.broadcaster.subscribe() as subscription:
         worker = asyncio.create_task(engine.run(stop))
         try:
-            if run.status.value in ("completed", "failed", "canceled"):
+            if run.status.value in _ENDED:
                 return await read_run(ctx, run_id=run.id)
             display = Live(_table(statuses, roles), console=console) if live else None
             with display or contextlib.nullcontext():
                 while True:
-                    record = await subscription.get()
+                    try:
+                        async with asyncio.timeout(_RECHECK_S):
+                            record = await subscription.get()
+                    except TimeoutError:
+                        # Another process may have ended the run (a cancel, the emergency
+                        # stop): its events reach this process's subscribers only if they were
+                        # written here, so look at the run itself now and then.
+                        if (await read_run(ctx, run_id=run.id)).status.value in _ENDED:
+                            break
+                        continue
                     if record.run_id != run.id:
                         continue
                     if record.step_id and "status" in record.payload:

@@ -6,11 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from missionctl.schemas.missions import plain_text
 from missionctl.schemas.plans import RiskTier
 
 ApprovalDecision = Literal["approved", "rejected"]
 ApprovalState = Literal["pending", "approved", "rejected", "withdrawn"]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+# Checked as sent (length, no NUL: PostgreSQL refuses it in text), then stripped.
+Reason = Annotated[str, plain_text(2000), StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
 class ApprovalRead(BaseModel):

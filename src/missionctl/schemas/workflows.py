@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from missionctl.domain.workflows import input_type_matches
+from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.plans import RiskTier
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
@@ -111,7 +112,12 @@ class WorkflowSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL_PATTERN
+        ),
+    ] = Field(description="Saving the same name again adds a version.")
     description: str = Field(default="", max_length=5000)
     inputs: dict[InputName, InputSpec] = Field(default_factory=dict)
     steps: list[StepSpec] = Field(min_length=1, max_length=5000)

@@ -20,6 +20,8 @@ from missionctl.schemas.governance import AgentRead, AgentUpdate
 from missionctl.services.context import ServiceContext
 from missionctl.services.runtime import agent_is_known, known_agent_names
 
+MAX_AGENT_NAME = 100  # the agents.name column
+
 
 def _kind(name: str) -> str:
     return name.partition(":")[0]
@@ -70,7 +72,7 @@ async def update_agent(
     Raises:
         NotFound: no agent (or ``kind:*``) has that name.
     """
-    if not (agent_is_known(name) or name in known_agent_names()):
+    if len(name) > MAX_AGENT_NAME or not (agent_is_known(name) or name in known_agent_names()):
         raise NotFound(f"no agent {name!r}; agents: {', '.join(known_agent_names())}", field="name")
     async with ctx.write() as session:
         controls = await session.get(Control, 1, with_for_update=True)

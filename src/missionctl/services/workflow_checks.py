@@ -9,18 +9,31 @@ at fault), then the rules a schema cannot express:
 - agents: each step's ``agent`` must be one this installation can run;
 - templates and ``when`` conditions: they must compile, and may read only declared inputs
   (``inputs.<name>``) and steps upstream of the step (``steps.<id>.…``);
-- agent inputs: a ``command`` step needs ``inputs.argv``, a non-empty list of strings.
+- agent inputs: a ``command`` step needs ``inputs.argv``, a non-empty list of strings, and
+  its ``env`` and ``secret_env`` (an ``llm:`` step's ``secrets``) must be mappings of names;
+  ``builtin:sleep`` takes a number of ``seconds``.
+
+Parsing is bounded: at most :data:`MAX_DEFINITION_BYTES` of text, :data:`MAX_DEPTH` levels and
+:data:`MAX_VALUES` values (YAML aliases expanded), and a key written twice is refused.
 
 Nothing here writes; ``services.workflows`` stores a definition only when the list is empty.
 """
 
 import difflib
+import json
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
+
+try:  # libyaml's parser: ten times faster on a large definition
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 from missionctl.domain.dag import topological_layers, validate_dag
 from missionctl.errors import Problem
@@ -31,10 +44,63 @@ from missionctl.expressions import (
     check_template,
     template_strings,
 )
+from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services.runtime import agent_is_known, known_agent_names
 
 MAX_DEFINITION_BYTES = 1_000_000
+"""Largest definition accepted, in bytes of UTF-8 text."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists in a definition."""
+
+MAX_VALUES = 200_000
+"""Most values (mappings, lists and scalars) in a definition, YAML aliases expanded."""
+
+Syntax = Literal["yaml", "json"]
+_SECRET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _DuplicateKey(ValueError):
+    """A mapping names the same key twice (YAML and JSON keep only the last silently)."""
+
+
+class _Loader(_SafeLoader):
+    """PyYAML's safe loader, refusing a key written twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` may be overridden by the keys next to it
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = (type(key), key) in seen  # 1 and true are different keys here
+            except TypeError:  # an unhashable key; the base class reports it
+                break
+            if duplicate:
+                mark = key_node.start_mark
+                raise _DuplicateKey(
+                    f"line {mark.line + 1}, column {mark.column + 1}: the key {key!r} appears "
+                    "twice in this mapping; keep one"
+                )
+            seen.add((type(key), key))
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_json(text: str) -> Any:
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        data = dict(items)
+        if len(data) < len(items):
+            seen: set[str] = set()
+            for key, _ in items:
+                if key in seen:
+                    raise _DuplicateKey(f"the key {key!r} appears twice in one object; keep one")
+                seen.add(key)
+        return data
+
+    return json.loads(text, object_pairs_hook=pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,54 +126,160 @@ class WorkflowCheck:
         return self.spec is not None and not self.problems
 
 
-def parse_definition_text(text: str) -> tuple[Any, list[Problem]]:
-    """Parse YAML (a superset of JSON) into data; a syntax error names its line and column."""
+def parse_definition_text(text: str, *, syntax: Syntax = "yaml") -> tuple[Any, list[Problem]]:
+    """Parse YAML (a superset of JSON) or strict JSON into data.
+
+    A syntax error, and a key written twice in one mapping, name their line and column. The
+    data must be a mapping of bounded size: at most :data:`MAX_DEPTH` levels deep and
+    :data:`MAX_VALUES` values once YAML aliases are expanded.
+    """
     if len(text.encode()) > MAX_DEFINITION_BYTES:
         return None, [
             Problem("definition", f"the definition is larger than {MAX_DEFINITION_BYTES} bytes")
         ]
     try:
-        data = yaml.safe_load(text)
+        data = _load_json(text) if syntax == "json" else yaml.load(text, Loader=_Loader)
+    except _DuplicateKey as exc:
+        return None, [Problem("definition", str(exc))]
+    except json.JSONDecodeError as exc:
+        message = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        return None, [Problem("definition", message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         return None, [Problem("definition", f"{where}{exc.problem or exc}")]
     except yaml.YAMLError as exc:
         return None, [Problem("definition", f"not valid YAML or JSON: {exc}")]
+    except RecursionError:
+        return None, [Problem("definition", f"nested deeper than {MAX_DEPTH} levels")]
+    return data, shape_problems(data)
+
+
+def shape_problems(data: Any) -> list[Problem]:
+    """Problems of parsed data that is not a mapping, or cannot be checked or stored."""
     if not isinstance(data, Mapping):
-        return None, [
+        return [
             Problem(
                 "definition",
                 "a workflow is a mapping with `name` and `steps`; got "
                 + ("nothing" if data is None else type(data).__name__),
             )
         ]
-    return data, []
+    return [Problem(p.field or "definition", p.message) for p in value_problems(data)]
 
 
-def check_definition(definition: str | Mapping[str, Any]) -> WorkflowCheck:
-    """Check a definition (text or data) against every rule; see the module docstring."""
-    if isinstance(definition, str):
-        data, problems = parse_definition_text(definition)
-        if problems:
-            return WorkflowCheck(spec=None, problems=problems)
-    else:
-        data = definition
+def value_problems(data: Any) -> list[Problem]:
+    """Problems of JSON-like data that no database can store, or that is too big to walk.
+
+    A string with a lone surrogate (an unpaired surrogate escape in JSON) cannot be written as
+    UTF-8, nor NaN or an infinity as JSON. Data nested deeper than :data:`MAX_DEPTH`, or holding
+    more than :data:`MAX_VALUES` values, is refused too: YAML aliases share one value between
+    many places (``&a [*b, *b]`` ten levels deep is a few lines that expand to millions of
+    values, which every later pass would walk), so each use counts. Fields are dotted paths in
+    ``data``.
+    """
+    problems: list[Problem] = []
+    values = 0
+    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            message = f"more than {MAX_VALUES} values (YAML aliases count each time they are used)"
+            return [Problem(None, message)]
+        if depth > MAX_DEPTH:
+            return [Problem(path or None, f"nested deeper than {MAX_DEPTH} levels")]
+        if isinstance(value, str):
+            if not _storable(value):
+                problems.append(Problem(path or None, "holds a lone surrogate (not valid UTF-8)"))
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(Problem(path or None, f"{value} is not a number JSON can hold"))
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and not _storable(key):
+                    problems.append(Problem(path or None, "a key holds a lone surrogate"))
+                    continue
+                stack.append((item, where, depth + 1))
+        elif isinstance(value, list | tuple):
+            stack.extend(
+                (item, f"{path}.{index}" if path else str(index), depth + 1)
+                for index, item in enumerate(value)
+            )
+    return problems
+
+
+def _storable(text: str) -> bool:
+    if text.isascii():
+        return True
     try:
-        spec = WorkflowSpec.model_validate(data)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_definition(
+    definition: str | Mapping[str, Any], *, syntax: Syntax = "yaml"
+) -> WorkflowCheck:
+    """Check a definition (text or data) against every rule; see the module docstring.
+
+    Args:
+        definition: YAML or JSON text, or the parsed data.
+        syntax: How to parse text: ``"yaml"`` (which reads most JSON too) or ``"json"``
+            (strict JSON: tabs and ``1e3`` read as JSON means them).
+    """
+    if isinstance(definition, str):
+        data, problems = parse_definition_text(definition, syntax=syntax)
+    else:
+        data, problems = definition, shape_problems(definition)
+    if problems:
+        return WorkflowCheck(spec=None, problems=problems)
+    try:
+        # Strict, as JSON: what the published JSON Schema refuses is refused (no "3" for 3,
+        # no 0 for false), whether the definition came as YAML, JSON or data.
+        as_json = json.dumps(data, default=str, ensure_ascii=False)
+        spec = WorkflowSpec.model_validate_json(as_json, strict=True)
     except ValidationError as exc:
         return WorkflowCheck(spec=None, problems=schema_problems(exc))
+    except (TypeError, ValueError) as exc:  # keys JSON cannot have (YAML allows a few)
+        return WorkflowCheck(spec=None, problems=[Problem("definition", str(exc))])
     return check_spec(spec)
+
+
+_PATTERN_HINTS = {
+    "id": "a step id is 1-63 lower-case letters, digits, '-' or '_', starting with a letter",
+    "depends_on": "a step id is 1-63 lower-case letters, digits, '-' or '_', starting with a "
+    "letter",
+    "agent": "an agent is `command`, `builtin:<name>` or `llm:<role>` (lower-case kind, then "
+    "`:` and letters, digits, '.', '-' or '_')",
+    "inputs": "an input name is 1-63 letters, digits or '_', not starting with a digit",
+}
+
+
+def _pattern_hint(loc: Sequence[Any]) -> str | None:
+    if len(loc) == 2 and loc[0] == "inputs":
+        return _PATTERN_HINTS["inputs"]
+    if len(loc) >= 3 and loc[0] == "steps":
+        return _PATTERN_HINTS.get(str(loc[2]))
+    return None
 
 
 def schema_problems(exc: ValidationError) -> list[Problem]:
     """Pydantic's errors as problems whose field is the dotted location (``steps.2.retry``)."""
     problems = []
     for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "definition"
-        message = error["msg"]
+        loc = [part for part in error["loc"] if part != "[key]"]
+        where = ".".join(str(part) for part in loc) or "definition"
+        message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = f"unknown field {error['loc'][-1]!r}; see docs/workflows.md for the fields"
+        elif error["type"] == "string_pattern_mismatch":
+            hint = _pattern_hint(loc)
+            if error.get("ctx", {}).get("pattern") == NO_NUL_PATTERN:
+                message = "must not contain NUL characters"
+            elif hint:
+                message = f"{hint}; got {error['input']!r}"
         problems.append(Problem(where, message))
     return problems
 
@@ -119,10 +291,11 @@ def check_spec(spec: WorkflowSpec) -> WorkflowCheck:
     depends: dict[str, list[str]] = {}
     for step in spec.steps:
         depends.setdefault(step.id, list(step.depends_on))
+    layers = topological_layers(spec.steps) if graph_ok else []
+    upstream = _Upstream(depends, layers)
     for index, step in enumerate(spec.steps):
         where = f"steps.{index}"
         problems += _agent_problems(where, step.agent, step.inputs)
-        upstream = _ancestors(step.id, depends)
         for path, text in template_strings(step.inputs):
             problems += _expression_problems(
                 f"{where}.inputs.{path}", text, check_template, spec, step.id, upstream, depends
@@ -132,8 +305,41 @@ def check_spec(spec: WorkflowSpec) -> WorkflowCheck:
                 f"{where}.when", step.when, check_condition, spec, step.id, upstream, depends
             )
     edges = [(dep, step.id) for step in spec.steps for dep in step.depends_on if dep in depends]
-    layers = topological_layers(spec.steps) if graph_ok else []
     return WorkflowCheck(spec=spec, problems=problems, layers=layers, edges=edges)
+
+
+class _Upstream:
+    """Whether one step is upstream of another (it depends on it, directly or not).
+
+    With a valid graph every step's ancestors are one integer used as a bit set, built layer
+    by layer, so that a 5,000-step chain is checked in linear time; with a broken graph each
+    question walks the dependencies (the graph problems are reported anyway).
+    """
+
+    def __init__(self, depends: Mapping[str, Sequence[str]], layers: list[list[str]]) -> None:
+        self._depends = depends
+        self._bit = {step_id: 1 << index for index, step_id in enumerate(depends)}
+        self._ancestors: dict[str, int] = {}
+        for layer in layers:
+            for step_id in layer:
+                mask = 0
+                for dependency in depends[step_id]:
+                    mask |= self._ancestors[dependency] | self._bit[dependency]
+                self._ancestors[step_id] = mask
+
+    def __call__(self, other: str, step_id: str) -> bool:
+        if step_id in self._ancestors:
+            return bool(self._ancestors[step_id] & self._bit[other])
+        seen: set[str] = set()
+        stack = list(self._depends.get(step_id, ()))
+        while stack:
+            current = stack.pop()
+            if current == other:
+                return True
+            if current in self._depends and current not in seen:
+                seen.add(current)
+                stack.extend(self._depends[current])
+        return False
 
 
 def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any]) -> list[Problem]:
@@ -143,17 +349,59 @@ def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any]) -> list[P
         close = difflib.get_close_matches(agent, known, n=1)
         message += f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
         return [Problem(f"{where}.agent", message)]
+    problems: list[Problem] = []
     if agent == "command":
         argv = inputs.get("argv")
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-            return [
+            problems.append(
                 Problem(
                     f"{where}.inputs.argv",
                     "a command step needs inputs.argv, a non-empty list of strings "
                     '(e.g. ["python", "-m", "pytest"])',
                 )
-            ]
-    return []
+            )
+        env = inputs.get("env")
+        if env is not None and not (
+            isinstance(env, Mapping)
+            and all(isinstance(k, str) and _ENV_NAME.match(k) for k in env)
+            and all(isinstance(v, str) for v in env.values())
+        ):
+            problems.append(
+                Problem(
+                    f"{where}.inputs.env",
+                    "must map variable names (letters, digits, _) to strings",
+                )
+            )
+        problems += _secret_problems(f"{where}.inputs.secret_env", inputs.get("secret_env"))
+    elif agent.startswith("llm:"):
+        problems += _secret_problems(f"{where}.inputs.secrets", inputs.get("secrets"))
+    elif agent == "builtin:sleep":
+        seconds = inputs.get("seconds", 1.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            problems.append(
+                Problem(
+                    f"{where}.inputs.seconds", f"must be a number of seconds >= 0, got {seconds!r}"
+                )
+            )
+    return problems
+
+
+def _secret_problems(where: str, declared: Any) -> list[Problem]:
+    """A ``{key: secret name}`` mapping; the values are read when the step runs (ADR 0013)."""
+    if declared is None:
+        return []
+    if isinstance(declared, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) and _SECRET_NAME.match(v)
+        for k, v in declared.items()
+    ):
+        return []
+    return [
+        Problem(
+            where,
+            "must map names to secret names (a letter, then letters, digits or _); the value "
+            "is read from MISSIONCTL_SECRET_<NAME> when the step runs",
+        )
+    ]
 
 
 def _expression_problems(
@@ -162,7 +410,7 @@ def _expression_problems(
     compile_: Any,
     spec: WorkflowSpec,
     step_id: str,
-    upstream: set[str],
+    upstream: "_Upstream",
     depends: Mapping[str, Sequence[str]],
 ) -> list[Problem]:
     kind = "condition" if where.endswith(".when") else "template"
@@ -174,7 +422,7 @@ def _expression_problems(
         Problem(
             where,
             f"unknown name {name!r} in {kind}; use inputs.<name>, steps.<id>.outputs.<key>, "
-            "steps.<id>.status, run.id or workflow.name",
+            "steps.<id>.status, run.id, run.trigger, workflow.name or workflow.version",
         )
         for name in references.unknown_names
     ]
@@ -187,7 +435,7 @@ def _expression_problems(
             problems.append(Problem(where, f"step {step_id!r} cannot read its own outputs"))
         elif other not in depends:
             problems.append(Problem(where, f"unknown step {other!r}" + _suggest(other, depends)))
-        elif other not in upstream:
+        elif not upstream(other, step_id):
             problems.append(
                 Problem(
                     where,
@@ -204,15 +452,3 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     if close:
         return f"; did you mean {close[0]!r}?"
     return f" (declared: {', '.join(choices)})" if choices else ""
-
-
-def _ancestors(step_id: str, depends: Mapping[str, Sequence[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(depends.get(step_id, ()))
-    while stack:
-        current = stack.pop()
-        if current in depends and current not in seen:
-            seen.add(current)
-            stack.extend(depends[current])
-    seen.discard(step_id)  # a cycle through the step itself is reported by the graph rules
-    return seen

@@ -10,21 +10,34 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
-from missionctl.db.models import Run, Workflow
+from missionctl.db.models import EventLogHead, Run, Workflow
 from missionctl.domain import events as ev
-from missionctl.errors import NotFound, ValidationFailed
+from missionctl.domain.workflows import needs_approval
+from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
+from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import (
+    ProblemRead,
+    WorkflowCheckRead,
     WorkflowGraph,
     WorkflowRead,
+    WorkflowRunCreate,
     WorkflowSpec,
     WorkflowSummary,
 )
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import usd_to_micros
-from missionctl.services.workflow_checks import WorkflowCheck, check_definition, check_spec
+from missionctl.services.runs import start_run
+from missionctl.services.workflow_checks import (
+    Syntax,
+    WorkflowCheck,
+    check_definition,
+    check_spec,
+    value_problems,
+)
 
 
 def to_workflow_read(workflow: Workflow) -> WorkflowRead:
@@ -43,21 +56,70 @@ def to_workflow_read(workflow: Workflow) -> WorkflowRead:
     )
 
 
-def check_workflow(definition: str | Mapping[str, Any]) -> WorkflowCheck:
+def check_workflow(
+    definition: str | Mapping[str, Any], *, syntax: Syntax = "yaml"
+) -> WorkflowCheck:
     """Check a definition (YAML/JSON text or data) without saving it; see ``workflow_checks``."""
-    return check_definition(definition)
+    return check_definition(definition, syntax=syntax)
+
+
+def validate_workflow(
+    definition: str | Mapping[str, Any], *, syntax: Syntax = "yaml"
+) -> WorkflowCheckRead:
+    """Check a definition without saving it, as the public contract (for an editor's preview).
+
+    Never raises for a bad definition: ``valid`` is false and ``problems`` says why. The graph
+    and the step preview are filled in as far as the definition could be read.
+    """
+    check = check_definition(definition, syntax=syntax)
+    spec = check.spec
+    steps: list[dict[str, Any]] = []
+    if spec is not None:
+        policy = spec.approvals.model_dump()
+        for step in spec.steps:
+            gated = needs_approval(
+                policy, risk_tier=step.risk_tier, override=step.requires_approval
+            )
+            steps.append(
+                {
+                    "id": step.id,
+                    "agent": step.agent,
+                    "risk_tier": step.risk_tier,
+                    "gated": gated,
+                    "when": step.when,
+                }
+            )
+    return WorkflowCheckRead(
+        valid=check.valid,
+        problems=[ProblemRead(field=p.field, message=p.message) for p in check.problems],
+        graph=WorkflowGraph(layers=check.layers, edges=[list(e) for e in check.edges]),
+        name=None if spec is None else spec.name,
+        steps=steps,
+    )
 
 
 async def save_workflow(
-    ctx: ServiceContext, *, definition: str | Mapping[str, Any], actor: str
+    ctx: ServiceContext,
+    *,
+    definition: str | Mapping[str, Any],
+    actor: str,
+    syntax: Syntax = "yaml",
 ) -> WorkflowRead:
     """Check a definition (YAML/JSON text or data) and save it as the next version of its name.
+
+    Args:
+        ctx: The service context.
+        definition: YAML or JSON text, or the parsed data.
+        actor: Who saves it (recorded on the version and its ``workflow.saved`` event).
+        syntax: How to parse text: ``"yaml"`` or strict ``"json"``.
 
     Raises:
         ValidationFailed: every problem found (syntax, schema, graph, agents, templates,
             conditions), each with its location; nothing is stored.
+        Conflict: another save took the same version number (not expected: saves of one name
+            are serialised).
     """
-    check = check_definition(definition)
+    check = check_definition(definition, syntax=syntax)
     if not check.valid:
         raise ValidationFailed(check.problems)
     assert check.spec is not None
@@ -77,11 +139,44 @@ async def create_workflow(
     Raises:
         ValidationFailed: the definition breaks a graph, agent or expression rule (every
             problem is named); nothing is stored.
+        Conflict: another save took the same version number (not expected: saves of one name
+            are serialised).
     """
     check = check_spec(spec)
     if check.problems:
         raise ValidationFailed(check.problems)
+    try:
+        return await _insert_version(
+            ctx, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan_id
+        )
+    except sa_exc.IntegrityError as exc:
+        if not _lost_version_race(exc):
+            raise
+        raise Conflict(
+            f"workflow {spec.name!r} was saved by someone else at the same time; save it again",
+            field="name",
+        ) from None
+
+
+def _lost_version_race(exc: sa_exc.IntegrityError) -> bool:
+    """Whether ``exc`` is the unique (name, version) constraint (PostgreSQL, SQLite wording)."""
+    text = str(exc.orig)
+    return "uq_workflows_name_version" in text or "workflows.name, workflows.version" in text
+
+
+async def _insert_version(
+    ctx: ServiceContext,
+    *,
+    spec: WorkflowSpec,
+    actor: str,
+    mission_id: uuid.UUID | None,
+    plan_id: uuid.UUID | None,
+) -> WorkflowRead:
     async with ctx.write() as session:
+        # Two saves of one name must not both pick the next version. Every write that appends
+        # an event locks the log's head (SQLite's BEGIN IMMEDIATE already serialises writers);
+        # taking that lock first makes the saves read the newest version one after the other.
+        await session.execute(select(EventLogHead.id).where(EventLogHead.id == 1).with_for_update())
         latest = await session.scalar(
             select(func.max(Workflow.version)).where(Workflow.name == spec.name)
         )
@@ -114,6 +209,39 @@ async def create_workflow(
             ],
         )
         return to_workflow_read(workflow)
+
+
+async def run_workflow(
+    ctx: ServiceContext,
+    *,
+    workflow_id: uuid.UUID,
+    actor: str,
+    trigger: str,
+    data: WorkflowRunCreate,
+) -> RunRead:
+    """Start a run of one workflow version (``services.runs.start_run``) with its inputs and cap.
+
+    The run pins this version: saving the name again later does not change what it runs.
+
+    Raises:
+        NotFound: no such workflow version.
+        ValidationFailed: inputs that are undeclared, missing, of the wrong type or not
+            storable (fields ``inputs.<name>``).
+    """
+    problems = [
+        Problem(f"inputs.{p.field}" if p.field else "inputs", p.message)
+        for p in value_problems(data.inputs)
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+    return await start_run(
+        ctx,
+        workflow_id=workflow_id,
+        actor=actor,
+        trigger=trigger,
+        budget_micros=None if data.budget_usd is None else usd_to_micros(data.budget_usd),
+        inputs=data.inputs,
+    )
 
 
 async def read_workflow(ctx: ServiceContext, *, workflow_id: uuid.UUID) -> WorkflowRead:

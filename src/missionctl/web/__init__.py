@@ -8,7 +8,16 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from missionctl.web.routes import artifacts, auth, mission, missions, runs
+from missionctl.web.routes import (
+    approvals,
+    artifacts,
+    auth,
+    governance,
+    mission,
+    missions,
+    runs,
+    workflows,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -18,5 +27,8 @@ web_router.include_router(missions.router)
 web_router.include_router(mission.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
+web_router.include_router(governance.router)
+web_router.include_router(workflows.router)
+web_router.include_router(approvals.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

@@ -6,7 +6,8 @@ whose ``id`` is the event's ``seq``:
 
 - each message carries the event's Audit Trail line(s) (or its log lines on the run page);
 - the last message of a batch also carries the page's state blocks (statuses, counters, graph
-  colours, controls) re-rendered from the database, when the batch changed any state.
+  colours, controls, the budget bar, the emergency-stop banner) re-rendered from the database,
+  when the batch changed any state.
 
 A browser that reconnects sends ``Last-Event-ID``; the stream resumes after it, so the page
 ends with every event exactly once (ADR 0009). The first connection names its cursor with
@@ -22,6 +23,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.schemas.dashboard import EventItem
 from missionctl.services import ServiceContext, dashboard
+from missionctl.services.controls import read_controls
 from missionctl.web.deps import MAX_SEQ
 from missionctl.web.templating import render_fragment, security_context
 
@@ -98,7 +100,8 @@ async def mission_stream(
 
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_mission_view(ctx, mission_id=mission_id, audit_limit=0)
-        return {"view": view, "titles": {t.key: t.title for t in view.tasks}, **security}
+        titles = {t.key: t.title for t in view.tasks}
+        return {"view": view, "titles": titles, "emergency": await read_controls(ctx), **security}
 
     first = await read_state()
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
@@ -131,7 +134,8 @@ async def run_stream(
 
     async def read_state() -> dict[str, Any]:
         view = await dashboard.read_run_view(ctx, run_id=run_id)
-        return {"view": view, "titles": {t.key: t.title for t in view.tasks}, **security}
+        titles = {t.key: t.title for t in view.tasks}
+        return {"view": view, "titles": titles, "emergency": await read_controls(ctx), **security}
 
     first = await read_state()
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)

@@ -3,10 +3,15 @@
 Pages are ``templates/pages/<page>.html`` and extend ``base.html``; the parts of a page that htmx
 updates are named blocks, rendered alone with jinja2-fragments (STYLE.md rule 10). Autoescaping is
 always on and an undefined variable is an error, not an empty string.
+
+Every page gets ``current_identity`` and ``csrf_token`` (``security_context``) and the emergency
+stop's state as ``emergency`` (``controls_context``), which ``base.html`` shows in its header.
 """
 
 import json
+import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,16 +20,25 @@ from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.types import Receive, Scope, Send
 
 from missionctl import __version__
 from missionctl.domain.access import Identity, Permission
+from missionctl.domain.events import BUDGET_WARNING_SHARE
+from missionctl.schemas.governance import ControlsRead
+from missionctl.security.guard import authenticate
+from missionctl.services import ServiceContext
+from missionctl.services.controls import read_controls
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
 from missionctl.web.viewers import render_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+log = logging.getLogger(__name__)
 
 # The same URL answers with a whole page or with a fragment, depending on these headers, so a
 # cache must key on them.
@@ -78,6 +92,12 @@ def usd(amount: float | Decimal | None, empty: str = "—") -> str:
     if amount is None:
         return empty
     return f"${amount:,.2f}"
+
+
+def mtok_usd(amount: float | Decimal) -> str:
+    """A price per million tokens: cents at least, up to six decimals: ``$2.50``, ``$0.075``."""
+    whole, _, cents = f"{amount:,.6f}".rstrip("0").partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
 
 
 def duration(seconds: float | None, empty: str = "—") -> str:
@@ -139,6 +159,60 @@ def list_url(path: str = "/missions", **params: str | None) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+@dataclass(frozen=True, slots=True)
+class BudgetGauge:
+    """Spending against a cap, as the budget bar shows it.
+
+    ``level`` is ``ok``, ``warning`` (from ``BUDGET_WARNING_SHARE`` of the cap, where the engine
+    records ``budget.warning``) or ``exceeded`` (the cap is used up).
+    """
+
+    spent_usd: float
+    cap_usd: float
+    share: float
+    level: str
+
+    @property
+    def percent(self) -> str:
+        """The share of the cap spent, as people read it: ``0 %``, ``<1 %``, ``84 %``, ``130 %``."""
+        if 0 < self.share < 0.01:
+            return "<1 %"
+        return f"{self.share * 100:.0f} %"
+
+    @property
+    def meter_value(self) -> float:
+        """The ``<progress>`` value: the spending, at most the cap (a zero cap shows full)."""
+        return min(self.spent_usd, self.cap_usd) if self.cap_usd > 0 else 1.0
+
+    @property
+    def meter_max(self) -> float:
+        """The ``<progress>`` maximum: the cap (1 for a zero cap)."""
+        return self.cap_usd if self.cap_usd > 0 else 1.0
+
+    @property
+    def over_usd(self) -> float:
+        """How far the spending went past the cap (0 when within it)."""
+        return max(0.0, self.spent_usd - self.cap_usd)
+
+
+def budget_gauge(spent: float | Decimal | None, cap: float | Decimal | None) -> BudgetGauge | None:
+    """The budget bar of ``spent`` against ``cap`` USD; ``None`` when there is no cap.
+
+    A zero cap allows no spending at all, so it counts as used up.
+    """
+    if cap is None:
+        return None
+    spent_usd, cap_usd = float(spent or 0), float(cap)
+    share = spent_usd / cap_usd if cap_usd > 0 else 1.0
+    if share >= 1:
+        level = "exceeded"
+    elif share >= BUDGET_WARNING_SHARE:
+        level = "warning"
+    else:
+        level = "ok"
+    return BudgetGauge(spent_usd=spent_usd, cap_usd=cap_usd, share=share, level=level)
+
+
 def _build_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -152,6 +226,7 @@ def _build_environment() -> jinja2.Environment:
         full_datetime=full_datetime,
         clock=clock,
         usd=usd,
+        mtok_usd=mtok_usd,
         actor_name=actor_name,
         duration=duration,
         compact=compact,
@@ -167,6 +242,7 @@ def _build_environment() -> jinja2.Environment:
         elapsed=elapsed,
         audit_lines=audit_lines,
         layout_graph=layout_graph,
+        budget_gauge=budget_gauge,
         can=can,
     )
     return env
@@ -191,7 +267,70 @@ def can(context: jinja2.runtime.Context, permission: str) -> bool:
     return isinstance(viewer, Identity) and viewer.allows(Permission(permission))
 
 
-templates = Jinja2Blocks(env=_build_environment(), context_processors=[security_context])
+def controls_context(request: Request) -> dict[str, Any]:
+    """The emergency-stop state for the header of every page (``emergency``).
+
+    ``None`` when this request has not read it (``load_controls``): fragments, and pages shown
+    to someone not signed in (an error page), who are not told who stopped what, or why.
+    """
+    return {"emergency": getattr(request.state, "controls", None)}
+
+
+async def load_controls(request: Request) -> ControlsRead:
+    """The emergency-stop state, read at most once per request (kept on ``request.state``)."""
+    cached = getattr(request.state, "controls", None)
+    if isinstance(cached, ControlsRead):
+        return cached
+    ctx: ServiceContext = request.app.state.ctx
+    controls = await read_controls(ctx)
+    request.state.controls = controls
+    return controls
+
+
+templates = Jinja2Blocks(
+    env=_build_environment(), context_processors=[security_context, controls_context]
+)
+
+
+class _PageResponse(HTMLResponse):
+    """A whole page, rendered as it is sent, once the emergency-stop state has been read.
+
+    Context processors are synchronous and every page's header shows the stop, so the one small
+    query it needs runs here, asynchronously, for whole pages only (fragments skip it), and only
+    when someone is signed in. The context is the snapshot ``render`` was given; headers set on
+    the response still apply, and errors still reach the app's exception handlers (nothing has
+    been sent yet when rendering fails).
+    """
+
+    def __init__(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        *,
+        status_code: int,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(b"", status_code=status_code, headers=headers)
+        self._request = request
+        self._name = name
+        self._context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Read the controls (for a signed-in viewer), render the page into the body, send it."""
+        try:
+            # Cached for routes, which authenticated already; an unknown path's 404 did not.
+            if (await authenticate(self._request)).identity is not None:
+                await load_controls(self._request)
+        except Exception:
+            if self.status_code < 500:
+                raise
+            # An error page must still render when the database is what failed.
+            log.warning("the emergency-stop state could not be read for an error page")
+        page = templates.TemplateResponse(self._request, self._name, self._context)
+        self.body = bytes(page.body)
+        self.headers["content-length"] = str(len(self.body))
+        await super().__call__(scope, receive, send)
 
 
 def render(
@@ -214,11 +353,12 @@ def render(
         headers: extra response headers (``HX-*`` instructions for htmx, for example).
 
     Returns:
-        An HTML response that tells caches it varies with the htmx request headers.
+        An HTML response that tells caches it varies with the htmx request headers. A whole
+        page is rendered as it is sent, after the emergency-stop state its header shows is read.
     """
     all_headers = {"Vary": _VARY, **(headers or {})}
     if block is None:
-        return templates.TemplateResponse(
+        return _PageResponse(
             request, name, dict(context), status_code=status_code, headers=all_headers
         )
     return templates.TemplateResponse(

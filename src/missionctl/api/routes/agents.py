@@ -1,0 +1,50 @@
+"""``/api/v1/agents``: the agents workflows may name, and their restrictions (admins change them).
+
+A disabled agent, or one limited to some risk tiers, holds its queued steps back (``step.held``)
+instead of failing them; changing the rule releases those it now allows (``step.released``).
+Agent names contain ``:`` and ``*`` (``builtin:architect``, ``llm:*``): the path takes them as
+they are.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from missionctl.api.deps import Context, Identity, P, requires
+from missionctl.api.errors import BODY_RESPONSES, ERROR_RESPONSES
+from missionctl.schemas.governance import AgentRead, AgentUpdate
+from missionctl.schemas.missions import plain_text
+from missionctl.services import agents as agent_service
+
+router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
+
+# The agents table's name column holds 100 characters.
+AgentName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        description="`command`, `builtin:<role>`, `llm:<role>` or `llm:*` (every llm agent).",
+    ),
+    plain_text(100),  # no NUL, which PostgreSQL cannot compare or store (422, not 500)
+]
+
+
+@router.get("", response_model=list[AgentRead], dependencies=[requires(P.AGENTS_READ)])
+async def list_agents(ctx: Context) -> list[AgentRead]:
+    """Every agent (and `kind:*`) with its rule and how many queued steps it holds back."""
+    return await agent_service.list_agents(ctx)
+
+
+@router.patch("/{name:path}", response_model=AgentRead, responses=BODY_RESPONSES)
+async def update_agent(
+    name: AgentName,
+    body: AgentUpdate,
+    ctx: Context,
+    who: Annotated[Identity, requires(P.AGENTS_ADMIN)],
+) -> AgentRead:
+    """Enable or disable an agent, or limit its risk tiers; fields left out keep their value.
+
+    Held steps the new rule allows are released at once (404 for an unknown agent).
+    """
+    return await agent_service.update_agent(ctx, name=name, data=body, actor=who.actor)

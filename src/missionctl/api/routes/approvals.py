@@ -1,0 +1,89 @@
+"""``/api/v1/approvals``: the queue of gated steps, and the decisions on them.
+
+A gated step waits in ``awaiting_approval`` with exactly what it will run; nothing of it is
+dispatched until an approver decides. A decision is made once: a second one (or one on a step
+that no longer waits) is a 409 whose message names who decided and when. Events record the
+person who decided (``user:NAME`` or ``token:NAME``), with the time and the reason.
+"""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import StringConstraints
+
+from missionctl.api.deps import Context, Identity, P, requires
+from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
+from missionctl.schemas.governance import ApprovalDecide, ApprovalRead
+from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
+from missionctl.services import approvals as approval_service
+
+router = APIRouter(prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
+DECIDE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}
+REASON_MAX_CHARS = 2000
+
+Decider = Annotated[Identity, requires(P.APPROVALS_DECIDE)]
+Ref = Annotated[
+    uuid.UUID, Path(description="The approval's id, or the id of the step run it gates.")
+]
+
+
+class DecisionBody(ApprovalDecide):
+    """A decision's reason: optional to approve, required to reject."""
+
+    # Checked as sent (before stripping) and free of NUL, which PostgreSQL cannot store.
+    reason: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, max_length=REASON_MAX_CHARS, pattern=NO_NUL_PATTERN
+        ),
+        plain_text(REASON_MAX_CHARS),
+    ] = ""
+
+
+# Approving needs no body at all; a rejection without a reason is refused by the service.
+NO_REASON = DecisionBody()
+
+
+@router.get("", response_model=list[ApprovalRead], dependencies=[requires(P.APPROVALS_READ)])
+async def list_approvals(
+    ctx: Context,
+    state: Annotated[
+        Literal["pending", "decided", "all"],
+        Query(description="`pending`: the queue, oldest first; otherwise newest first."),
+    ] = "pending",
+    run_id: Annotated[uuid.UUID | None, Query(description="Only this run's approvals.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ApprovalRead]:
+    """Approvals with what each step will run (`action`, `inputs`) and its estimated cost."""
+    return await approval_service.list_approvals(ctx, state=state, run_id=run_id, limit=limit)
+
+
+@router.get("/{ref}", response_model=ApprovalRead, dependencies=[requires(P.APPROVALS_READ)])
+async def get_approval(ref: Ref, ctx: Context) -> ApprovalRead:
+    """One approval, by its id or its step run's id (404 when there is none)."""
+    return await approval_service.read_approval(ctx, ref=ref)
+
+
+@router.post("/{ref}/approve", response_model=ApprovalRead, responses=DECIDE_RESPONSES)
+async def approve(
+    ref: Ref, ctx: Context, who: Decider, body: DecisionBody = NO_REASON
+) -> ApprovalRead:
+    """Approve a waiting step: it is queued and its run resumes (409 if decided already)."""
+    return await approval_service.decide_approval(
+        ctx, ref=ref, approve=True, actor=who.actor, reason=body.reason
+    )
+
+
+@router.post("/{ref}/reject", response_model=ApprovalRead, responses=DECIDE_RESPONSES)
+async def reject(
+    ref: Ref, ctx: Context, who: Decider, body: DecisionBody = NO_REASON
+) -> ApprovalRead:
+    """Reject a waiting step, saying why (422 without a `reason`; 409 if decided already).
+
+    The step fails, or is skipped when its `on_reject` says `skip`; the run goes on or stops
+    by its dependencies.
+    """
+    return await approval_service.decide_approval(
+        ctx, ref=ref, approve=False, actor=who.actor, reason=body.reason
+    )

@@ -1,0 +1,123 @@
+"""``missionctl approvals | approve | reject``: the queue of gated steps, and the decisions.
+
+Working on the local database, a decision is recorded as made by ``system`` (ADR 0010); people
+decide as themselves through the web pages or the API.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from missionctl.cli._runtime import console, run_service
+from missionctl.schemas.governance import ApprovalRead
+from missionctl.services.approvals import decide_approval, list_approvals
+
+_ACTOR = "system"
+
+
+class State(StrEnum):
+    """Which approvals to list."""
+
+    PENDING = "pending"
+    DECIDED = "decided"
+    ALL = "all"
+
+
+Ref = Annotated[
+    uuid.UUID,
+    typer.Argument(
+        help="The approval's id, or the id of the step run it gates (`missionctl approvals`)."
+    ),
+]
+
+
+def _at(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}Z" if moment else ""
+
+
+def _print_decision(approval: ApprovalRead) -> None:
+    colour = "green" if approval.decision == "approved" else "red"
+    console.print(
+        f"[{colour}]{approval.decision}[/{colour}] step [bold]{escape(approval.step_id)}[/bold] "
+        f"of run {approval.run_id} ({escape(approval.workflow)}) "
+        f"by {escape(approval.decided_by or '')} at {_at(approval.decided_at)}"
+    )
+    console.print(f"action   {escape(approval.action)}")
+    if approval.reason:
+        console.print(f"reason   {escape(approval.reason)}")
+    console.print(f"run      {approval.run_status}")
+
+
+def _print_approval(approval: ApprovalRead) -> None:
+    # One block per approval rather than a table row: two full ids (the one to decide with, the
+    # run's) and the command line do not fit one row of a terminal, and a table would drop or
+    # cut columns where every character of an id matters.
+    state = "" if approval.state == "pending" else f"  [bold]{approval.state}[/bold]"
+    console.print(
+        f"[bold]{escape(approval.step_id)}[/bold]  tier {approval.risk_tier}  "
+        f"estimate ${approval.estimate_usd:,.4f}  requested {_at(approval.requested_at)}{state}"
+    )
+    console.print(f"  id        {approval.id}")
+    console.print(
+        f"  run       {approval.run_id}  workflow {escape(approval.workflow)}  "
+        f"({approval.run_status})"
+    )
+    console.print(f"  will run  {escape(approval.action)}")
+    if approval.decision is not None:
+        reason = f": {escape(approval.reason)}" if approval.reason else ""
+        console.print(
+            f"  decided   {approval.decision} by {escape(approval.decided_by or '')} "
+            f"at {_at(approval.decided_at)}{reason}"
+        )
+
+
+def approvals(
+    state: Annotated[
+        State,
+        typer.Option(help="pending: the queue, oldest first; decided or all: newest first."),
+    ] = State.PENDING,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the approvals as JSON.")] = False,
+) -> None:
+    """List gated steps: what each will run, its run, workflow, tier, estimated cost and age."""
+    found = run_service(lambda ctx: list_approvals(ctx, state=state.value))
+    if as_json:
+        typer.echo("[" + ",".join(a.model_dump_json() for a in found) + "]")
+        return
+    if not found:
+        console.print("no approvals" if state is State.ALL else f"no {state.value} approvals")
+        return
+    console.print(f"[bold]Approvals[/bold] ({state.value}, {len(found)})\n")
+    for approval in found:
+        _print_approval(approval)
+    if state is State.PENDING:
+        console.print(
+            "\ndecide with: missionctl approve ID [--reason TEXT] | reject ID --reason TEXT"
+        )
+
+
+def approve(
+    ref: Ref,
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
+) -> None:
+    """Approve a waiting step: it is queued and its run resumes."""
+    decided = run_service(
+        lambda ctx: decide_approval(ctx, ref=ref, approve=True, actor=_ACTOR, reason=reason)
+    )
+    _print_decision(decided)
+
+
+def reject(
+    ref: Ref,
+    reason: Annotated[
+        str, typer.Option(help="Why it must not run (required; recorded with the decision).")
+    ],
+) -> None:
+    """Reject a waiting step: it fails (or is skipped when its on_reject says skip)."""
+    decided = run_service(
+        lambda ctx: decide_approval(ctx, ref=ref, approve=False, actor=_ACTOR, reason=reason)
+    )
+    _print_decision(decided)

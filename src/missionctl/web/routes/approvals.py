@@ -1,0 +1,133 @@
+"""The approvals page: the queue of gated steps waiting for a person, and the recent decisions.
+
+Each request in the queue shows exactly what will run (the command line, the prompt or the URL,
+and every rendered input), its estimated cost and its run. Approve and Reject are one form per
+request; a rejection needs a reason (the service refuses one without).
+
+Blocks of ``pages/approvals.html`` rendered alone for htmx: ``decision_update`` (the request's
+card in its new state, the queue's count and a toast, as ``<hx-partial>`` elements) and
+``approval_card`` (the card again with the reason typed and why the decision was refused: 422,
+or 409 when someone decided first). A plain form post is answered with a 303 back to the page,
+or the whole page with the card's message.
+"""
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.status import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_CONTENT
+
+from missionctl.errors import Conflict, ValidationFailed
+from missionctl.schemas.governance import ApprovalRead
+from missionctl.services import ServiceContext
+from missionctl.services import approvals as approval_service
+from missionctl.web.deps import Context, Fragment, Identity, P, requires
+from missionctl.web.templating import render
+
+PAGE = "pages/approvals.html"
+APPROVALS_URL = "/approvals"
+DECIDED_SHOWN = 50
+
+# The identity of whoever approves or rejects a gated step.
+DecideApprovals = Annotated[Identity, requires(P.APPROVALS_DECIDE)]
+Tab = Literal["pending", "decided"]
+
+router = APIRouter()
+
+
+async def pending_count(ctx: ServiceContext) -> int:
+    """How many gated steps wait for a decision (the sidebar's badge)."""
+    return len(await approval_service.list_approvals(ctx, state="pending"))
+
+
+@router.get(APPROVALS_URL, dependencies=[requires(P.APPROVALS_READ)])
+async def approvals_page(
+    request: Request, ctx: Context, tab: Annotated[Tab, Query()] = "pending"
+) -> Response:
+    """The queue (oldest request first) or the recent decisions (newest first)."""
+    pending = await approval_service.list_approvals(ctx, state="pending")
+    decided = []
+    if tab == "decided":
+        decided = await approval_service.list_approvals(ctx, state="decided", limit=DECIDED_SHOWN)
+    return render(request, PAGE, _context(tab=tab, pending=pending, decided=decided))
+
+
+@router.post(APPROVALS_URL + "/{approval_id}/decide")
+async def decide(
+    request: Request,
+    ctx: Context,
+    who: DecideApprovals,
+    fragment: Fragment,
+    approval_id: uuid.UUID,
+    decision: Annotated[Literal["approve", "reject"], Form()],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Approve (the step is queued) or reject (it fails, or is skipped) a waiting step.
+
+    A rejection without a reason, or a request someone else decided first, is refused: the
+    card says why and keeps the reason typed.
+
+    Raises:
+        NotFound: no such approval (a 404).
+    """
+    approve = decision == "approve"
+    try:
+        approval = await approval_service.decide_approval(
+            ctx, ref=approval_id, approve=approve, actor=who.actor, reason=reason
+        )
+    except ValidationFailed as exc:
+        problem = exc.problems[0].message
+        message = problem[:1].upper() + problem[1:] + "."
+        status_code = HTTP_422_UNPROCESSABLE_CONTENT
+        approval = await approval_service.read_approval(ctx, ref=approval_id)
+    except Conflict as exc:
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        status_code = HTTP_409_CONFLICT
+        approval = await approval_service.read_approval(ctx, ref=approval_id)
+    else:
+        if not fragment:
+            return RedirectResponse(APPROVALS_URL, status_code=HTTP_303_SEE_OTHER)
+        verb = "Approved" if approve else "Rejected"
+        context = {
+            "a": approval,
+            "card_error": None,
+            "card_reason": "",
+            "pending_approvals": await pending_count(ctx),
+            "toast_message": f"{verb}: {approval.step_id}",
+            "toast_detail": f"{approval.workflow} · run {str(approval.run_id)[:8]}",
+        }
+        return render(request, PAGE, context, block="decision_update")
+    if fragment:
+        context = {"a": approval, "card_error": message, "card_reason": reason}
+        return render(request, PAGE, context, block="approval_card", status_code=status_code)
+    pending = await approval_service.list_approvals(ctx, state="pending")
+    # A request decided meanwhile has left the queue: it is shown first, with the reason.
+    context = _context(
+        tab="pending",
+        pending=pending,
+        decided=[],
+        errors={approval.id: message},
+        reasons={approval.id: reason},
+        extra=[] if approval.state == "pending" else [approval],
+    )
+    return render(request, PAGE, context, status_code=status_code)
+
+
+def _context(
+    *,
+    tab: Tab,
+    pending: list[ApprovalRead],
+    decided: list[ApprovalRead],
+    errors: dict[uuid.UUID, str] | None = None,
+    reasons: dict[uuid.UUID, str] | None = None,
+    extra: list[ApprovalRead] | None = None,
+) -> dict[str, Any]:
+    return {
+        "tab": tab,
+        "pending": [*(extra or []), *pending],
+        "decided": decided,
+        "errors": errors or {},
+        "reasons": reasons or {},
+        "pending_approvals": len(pending),
+    }

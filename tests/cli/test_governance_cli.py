@@ -1,0 +1,185 @@
+"""Governance from the command line: approvals, the emergency stop, agents and prices.
+
+The commands work on the local database as ``system``; the runs they act on are set up through
+the services on the same database (the CLI runs its own event loop, so the tests are sync).
+"""
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from missionctl.cli import app
+from missionctl.schemas.governance import ApprovalRead
+from missionctl.services import open_context
+from missionctl.services.approvals import list_approvals
+from missionctl.services.audit import read_event_page
+from missionctl.settings import Settings
+from tests.engine.helpers import start, step
+
+PY = sys.executable
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """Run ``missionctl`` in-process on the test's database (the one ``settings`` names)."""
+    monkeypatch.setenv("MISSIONCTL_HOME", str(settings.home))
+    monkeypatch.setenv("MISSIONCTL_DATABASE_URL", settings.database.url.get_secret_value())
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def _gated_runs(settings: Settings, *step_ids: str) -> list[ApprovalRead]:
+    """One run per step id, each a gated `command` step; their pending approvals."""
+
+    async def go() -> list[ApprovalRead]:
+        async with open_context(settings) as ctx:
+            for step_id in step_ids:
+                argv = [PY, "-c", f"print('{step_id}')"]
+                await start(
+                    ctx, [step(step_id, "command", inputs={"argv": argv}, risk_tier="write")]
+                )
+            return await list_approvals(ctx)
+
+    return asyncio.run(go())
+
+
+def _events(settings: Settings, prefix: str) -> list[Any]:
+    async def go() -> list[Any]:
+        async with open_context(settings, upgrade=False) as ctx:
+            return [e for e in await read_event_page(ctx, limit=1000) if e.type.startswith(prefix)]
+
+    return asyncio.run(go())
+
+
+def test_approvals_lists_the_queue_and_approve_and_reject_decide(
+    cli: Invoke, settings: Settings
+) -> None:
+    deploy, migrate = _gated_runs(settings, "deploy", "migrate")
+    table = cli("approvals")
+    assert table.exit_code == 0, table.output
+    for text in ("deploy", "migrate", "write", "$0.0000", str(deploy.id), "print"):
+        assert text in table.output
+    listed = json.loads(cli("approvals", "--json").output)
+    assert [(a["step_id"], a["state"]) for a in listed] == [
+        ("deploy", "pending"),
+        ("migrate", "pending"),
+    ]
+    assert listed[0]["action"] == deploy.action
+
+    approved = cli("approve", str(deploy.id), "--reason", "checked the target")
+    assert approved.exit_code == 0, approved.output
+    assert "approved" in approved.output and "by system" in approved.output
+    assert "checked the target" in approved.output
+    again = cli("approve", str(deploy.id))
+    assert again.exit_code == 2 and "already approved by system" in again.output
+
+    no_reason = cli("reject", str(migrate.step_run_id))
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.output
+    blank = cli("reject", str(migrate.step_run_id), "--reason", "  ")
+    assert blank.exit_code == 2 and "reason" in blank.output
+    rejected = cli("reject", str(migrate.step_run_id), "--reason", "wrong schema")
+    assert rejected.exit_code == 0 and "rejected" in rejected.output
+
+    assert "no pending approvals" in cli("approvals").output
+    decided = json.loads(cli("approvals", "--state", "decided", "--json").output)
+    assert sorted((a["step_id"], a["decision"], a["decided_by"]) for a in decided) == [
+        ("deploy", "approved", "system"),
+        ("migrate", "rejected", "system"),
+    ]
+    history = cli("approvals", "--state", "all")
+    assert history.exit_code == 0 and "rejected" in history.output and "approved" in history.output
+    assert cli("approve", str(uuid.uuid4())).exit_code == 1
+    assert cli("approve", "not-an-id").exit_code == 2
+    decisions = [e for e in _events(settings, "approval.") if e.type != "approval.requested"]
+    assert [(e.type, e.actor, e.step_id) for e in decisions] == [
+        ("approval.approved", "system", "deploy"),
+        ("approval.rejected", "system", "migrate"),
+    ]
+
+
+def test_stop_needs_emergency_then_release_lets_work_resume(
+    cli: Invoke, settings: Settings
+) -> None:
+    refused = cli("stop")
+    assert refused.exit_code == 2 and "--emergency" in refused.output
+    assert json.loads(cli("approvals", "--json").output) == []  # the database is usable
+    assert _events(settings, "emergency.") == []
+
+    stopped = cli("stop", "--emergency", "--reason", "bad deploy")
+    assert stopped.exit_code == 0, stopped.output
+    assert "emergency stop engaged" in stopped.output and "0 runs aborted" in stopped.output
+    twice = cli("stop", "--emergency")
+    assert twice.exit_code == 2 and "already on" in twice.output
+
+    released = cli("release", "--reason", "rolled back")
+    assert released.exit_code == 0 and "released" in released.output
+    not_on = cli("release")
+    assert not_on.exit_code == 2 and "not on" in not_on.output
+    assert [(e.type, e.actor, e.payload["reason"]) for e in _events(settings, "emergency.")] == [
+        ("emergency.stopped", "system", "bad deploy"),
+        ("emergency.released", "system", "rolled back"),
+    ]
+
+
+def test_agents_disable_list_enable_and_restrict(cli: Invoke) -> None:
+    def agents() -> dict[str, Any]:
+        listed = cli("agents", "list", "--json")
+        assert listed.exit_code == 0, listed.output
+        return {a["name"]: a for a in json.loads(listed.output)}
+
+    assert agents()["builtin:sleep"]["enabled"] is True
+    disabled = cli("agents", "disable", "builtin:sleep")
+    assert disabled.exit_code == 0 and "disabled" in disabled.output
+    assert agents()["builtin:sleep"]["enabled"] is False
+    table = cli("agents", "list")
+    assert table.exit_code == 0 and "builtin:sleep" in table.output and "disabled" in table.output
+    assert cli("agents", "enable", "builtin:sleep").exit_code == 0
+    assert agents()["builtin:sleep"]["enabled"] is True
+
+    restricted = cli("agents", "restrict", "command", "--tier", "read", "--tier", "write")
+    assert restricted.exit_code == 0 and "read, write" in restricted.output
+    assert agents()["command"]["allowed_risk_tiers"] == ["read", "write"]
+    assert cli("agents", "restrict", "llm:*", "--tier", "read").exit_code == 0
+    assert agents()["llm:*"]["allowed_risk_tiers"] == ["read"]
+    cleared = cli("agents", "restrict", "command", "--all-tiers")
+    assert cleared.exit_code == 0 and agents()["command"]["allowed_risk_tiers"] == []
+
+    neither = cli("agents", "restrict", "command")
+    assert neither.exit_code == 2 and "--all-tiers" in neither.output
+    both = cli("agents", "restrict", "command", "--tier", "read", "--all-tiers")
+    assert both.exit_code == 2
+    assert cli("agents", "restrict", "command", "--tier", "sometimes").exit_code == 2
+    unknown = cli("agents", "disable", "nope:agent")
+    assert unknown.exit_code == 1 and "no agent" in unknown.output
+
+
+def test_prices_list_shows_overrides_and_the_bundled_list(cli: Invoke) -> None:
+    assert cli("prices", "set", "my-model", "--input", "0.5", "--output", "1.5").exit_code == 0
+    table = cli("prices", "list")
+    assert table.exit_code == 0, table.output
+    assert "my-model" in table.output and "override" in table.output
+    assert "gpt-4o-mini" in table.output and "genai-prices" in table.output
+    listed = {p["model"]: p for p in json.loads(cli("prices", "list", "--json").output)}
+    assert (listed["my-model"]["output_usd_per_mtok"], listed["my-model"]["source"]) == (
+        1.5,
+        "override",
+    )
+
+
+def test_the_commands_help_says_what_they_do(cli: Invoke) -> None:
+    stop_help = cli("stop", "--help").output
+    assert "--emergency" in stop_help and "release" in stop_help
+    assert "--reason" in cli("reject", "--help").output
+    assert "--all-tiers" in cli("agents", "restrict", "--help").output
