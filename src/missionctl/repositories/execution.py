@@ -26,6 +26,9 @@ _missions = cast(Table, Mission.__table__)
 _controls = cast(Table, Control.__table__)
 _agents = cast(Table, Agent.__table__)
 _CONTROLS = select(_controls.c.emergency_stop, _controls.c.version).where(_controls.c.id == 1)
+_CONTROLS_VERSION_SHARED = (
+    select(_controls.c.version).where(_controls.c.id == 1).with_for_update(read=True)
+)
 _AGENT_RULES = select(_agents.c.name, _agents.c.enabled, _agents.c.allowed_risk_tiers)
 _HOLD = (
     update(_steps)
@@ -272,6 +275,16 @@ def read_controls(session: Session) -> tuple[bool, int]:
     """``(emergency stop on, controls version)``; a database without the row reads as off."""
     row = session.connection().execute(_CONTROLS).first()
     return (bool(row.emergency_stop), int(row.version)) if row else (False, 0)
+
+
+def read_controls_version_locked(session: Session) -> int:
+    """The controls' version, read under a shared lock (``FOR SHARE``) until commit.
+
+    A change of the agents' rules takes the row ``FOR UPDATE``: it waits for this transaction,
+    or this read waits for it, so the two never interleave.
+    """
+    row = session.connection().execute(_CONTROLS_VERSION_SHARED).first()
+    return int(row.version) if row else 0
 
 
 def read_agent_rules(session: Session) -> Sequence[Any]:

@@ -113,7 +113,8 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
             chosen.append(candidate)
         _lease(session, state, dispatch, dags, chosen)
         if holds:
-            _hold(session, state, runs, holds)
+            if not _hold(session, state, runs, holds):
+                break  # the rules changed meanwhile: the next tick decides with the new ones
             holds = []
             continue  # held rows are no longer claimable: read the page again
         if len(rows) < page:
@@ -124,8 +125,18 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
 
 def _hold(
     session: Session, state: Tick, runs: dict[uuid.UUID, Any], holds: list[tuple[Any, str]]
-) -> None:
-    """Hold queued steps whose agent may not run them, with the reason (``step.held``)."""
+) -> bool:
+    """Hold queued steps whose agent may not run them, with the reason (``step.held``).
+
+    The rules were read at the start of the tick; a change committed since (which releases
+    held steps) must not be undone with the old rules, so the version is read again under a
+    shared lock first, and nothing is held when it moved: the next tick decides afresh.
+
+    Returns:
+        Whether the steps were held.
+    """
+    if repo.read_controls_version_locked(session) != state.policy.version:
+        return False
     repo.hold_steps(session, holds=[(row.id, reason) for row, reason in holds])
     for row, reason in holds:
         state.events.append(
@@ -138,6 +149,7 @@ def _hold(
                 payload={"attempt": row.attempt, "reason": reason},
             )
         )
+    return True
 
 
 def _lease(

@@ -148,6 +148,7 @@ class DispatchPolicy:
 
     halted: bool = False
     rules: Mapping[str, AgentRule] = field(default_factory=dict)
+    version: int = 0
 
     def hold_reason(self, agent: str, risk_tier: str) -> str | None:
         """Why a step may not be dispatched now, or ``None``."""
@@ -185,7 +186,7 @@ class PolicyCache:
             }
             self._version = version
         self.halted = halted
-        return DispatchPolicy(halted=halted, rules=self._rules)
+        return DispatchPolicy(halted=halted, rules=self._rules, version=version)
 
 
 @dataclass
