@@ -137,15 +137,10 @@ class WorkflowDag:
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     version: int = 0
 
-    @property
-    def has_gates(self) -> bool:
-        """Whether any step waits for approval."""
-        return any(step.gated for step in self.steps.values())
-
-    @property
-    def all_plain(self) -> bool:
-        """Whether every step is plain (no condition, template or gate anywhere)."""
-        return all(step.plain for step in self.steps.values())
+    # Derived once from the steps (the engine asks on every tick): whether any step waits for
+    # approval, and whether every step is plain (no condition, template or gate anywhere).
+    has_gates: bool = False
+    all_plain: bool = True
 
     @classmethod
     def from_definition(cls, definition: Mapping[str, Any], *, version: int = 0) -> "WorkflowDag":
@@ -190,6 +185,8 @@ class WorkflowDag:
             max_concurrency=int(limit) if limit else None,
             inputs=MappingProxyType(dict(definition.get("inputs") or {})),
             version=version,
+            has_gates=any(step.gated for step in steps.values()),
+            all_plain=all(step.plain for step in steps.values()),
         )
 
     def roots(self) -> list[str]:

@@ -284,6 +284,17 @@ def schema_problems(exc: ValidationError) -> list[Problem]:
     return problems
 
 
+def workflow_graph(spec: WorkflowSpec) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """The layers (empty when the graph is not a DAG) and ``(dependency, step)`` edges."""
+    layers = topological_layers(spec.steps) if not validate_dag(spec.steps) else []
+    return layers, _edges(spec)
+
+
+def _edges(spec: WorkflowSpec) -> list[tuple[str, str]]:
+    known = {step.id for step in spec.steps}
+    return [(dep, step.id) for step in spec.steps for dep in step.depends_on if dep in known]
+
+
 def check_spec(spec: WorkflowSpec) -> WorkflowCheck:
     """Check a schema-valid definition against the graph, agent and expression rules."""
     problems = validate_dag(spec.steps)
@@ -304,8 +315,7 @@ def check_spec(spec: WorkflowSpec) -> WorkflowCheck:
             problems += _expression_problems(
                 f"{where}.when", step.when, check_condition, spec, step.id, upstream, depends
             )
-    edges = [(dep, step.id) for step in spec.steps for dep in step.depends_on if dep in depends]
-    return WorkflowCheck(spec=spec, problems=problems, layers=layers, edges=edges)
+    return WorkflowCheck(spec=spec, problems=problems, layers=layers, edges=_edges(spec))
 
 
 class _Upstream:

@@ -37,20 +37,22 @@ from missionctl.services.workflow_checks import (
     check_definition,
     check_spec,
     value_problems,
+    workflow_graph,
 )
 
 
 def to_workflow_read(workflow: Workflow) -> WorkflowRead:
     """Map the ORM row to the public contract (with its graph)."""
     spec = WorkflowSpec.model_validate(workflow.definition)
-    check = check_spec(spec)
+    # A stored version passed every check when it was saved: only its graph is needed here.
+    layers, edges = workflow_graph(spec)
     return WorkflowRead(
         id=workflow.id,
         name=workflow.name,
         version=workflow.version,
         mission_id=workflow.mission_id,
         definition=spec,
-        graph=WorkflowGraph(layers=check.layers, edges=[list(e) for e in check.edges]),
+        graph=WorkflowGraph(layers=layers, edges=[list(e) for e in edges]),
         created_by=workflow.created_by,
         created_at=workflow.created_at,
     )
@@ -123,7 +125,7 @@ async def save_workflow(
     if not check.valid:
         raise ValidationFailed(check.problems)
     assert check.spec is not None
-    return await create_workflow(ctx, spec=check.spec, actor=actor)
+    return await _store(ctx, spec=check.spec, actor=actor)
 
 
 async def create_workflow(
@@ -145,6 +147,18 @@ async def create_workflow(
     check = check_spec(spec)
     if check.problems:
         raise ValidationFailed(check.problems)
+    return await _store(ctx, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan_id)
+
+
+async def _store(
+    ctx: ServiceContext,
+    *,
+    spec: WorkflowSpec,
+    actor: str,
+    mission_id: uuid.UUID | None = None,
+    plan_id: uuid.UUID | None = None,
+) -> WorkflowRead:
+    """Insert a checked ``spec`` as the next version of its name."""
     try:
         return await _insert_version(
             ctx, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan_id
