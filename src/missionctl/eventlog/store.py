@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event, EventLogHead
+from missionctl.db.prepared import Prepared
 from missionctl.db.types import canonical_json, db_now
 from missionctl.eventlog.chain import (
     GENESIS_HASH,
@@ -93,8 +94,9 @@ class EventRecord:
 
 
 _events_table = cast(Table, Event.__table__)
-_INSERT_EVENTS = insert(_events_table)
-_HEAD_QUERY = (
+# The hot path's statements (ADR 0016): every engine tick runs these three.
+_INSERT_EVENTS = Prepared(insert(_events_table))
+_HEAD_QUERY = Prepared(
     select(EventLogHead.__table__.c.last_seq, EventLogHead.__table__.c.last_hash, db_now())
     .where(EventLogHead.__table__.c.id == 1)
     .with_for_update()
@@ -167,7 +169,7 @@ def _insert_rows(records: Sequence[EventRecord]) -> list[dict[str, Any]]:
 
 _head_table = cast(Table, EventLogHead.__table__)
 # Built once: constructing an UPDATE per append costs more than executing it.
-_HEAD_UPDATE = (
+_HEAD_UPDATE = Prepared(
     update(_head_table)
     .where(_head_table.c.id == 1)
     .values(last_seq=bindparam("h_seq"), last_hash=bindparam("h_hash"))
@@ -207,12 +209,13 @@ def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecor
     """``append`` for a blocking session (the engine's hot path, in a worker thread)."""
     if not events:
         return []
-    # Core on the session's connection: this is the engine's hot path (ADR 0007).
-    connection = session.connection()
-    seq, prev_hash, now = connection.execute(_HEAD_QUERY).one()
+    # Prepared statements on the session's connection: the engine's hot path (ADR 0007, 0016).
+    head = _HEAD_QUERY.first(session)
+    assert head is not None, "the migrations create the chain head"
+    seq, prev_hash, now = head
     records = _chain(events, seq, prev_hash, now)
-    connection.execute(_INSERT_EVENTS, _insert_rows(records))
-    connection.execute(_HEAD_UPDATE, {"h_seq": records[-1].seq, "h_hash": records[-1].hash})
+    _INSERT_EVENTS.run_many(session, _insert_rows(records))
+    _HEAD_UPDATE.run(session, {"h_seq": records[-1].seq, "h_hash": records[-1].hash})
     session.info.setdefault(_PENDING_KEY, []).extend(records)
     return records
 

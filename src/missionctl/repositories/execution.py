@@ -2,20 +2,24 @@
 
 They run on the session's connection with Core statements built once (module constants or
 per-shape caches), because in a tick of a few milliseconds the ORM's per-statement machinery
-and rebuilding SQL expressions would cost as much as the database work itself.
+and rebuilding SQL expressions would cost as much as the database work itself. The statements
+every tick runs go further: they are ``Prepared`` (ADR 0016) — compiled once per dialect and
+run on the driver's cursor — and an ``IN`` list gets one statement per length (``in_list``)
+instead of an expanding parameter, which SQLAlchemy would re-render on every execution.
 """
 
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, null, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select, Update
+from sqlalchemy.sql import Update
 
 from missionctl.db.models import Agent, Control, Mission, Run, StepRun, Workflow
+from missionctl.db.prepared import Prepared, in_list, in_params
 from missionctl.repositories.runs import ACTIVE_STEP_STATUSES, select_step_runs
 
 __all__ = ["ACTIVE_STEP_STATUSES"]
@@ -25,7 +29,9 @@ _runs = cast(Table, Run.__table__)
 _missions = cast(Table, Mission.__table__)
 _controls = cast(Table, Control.__table__)
 _agents = cast(Table, Agent.__table__)
-_CONTROLS = select(_controls.c.emergency_stop, _controls.c.version).where(_controls.c.id == 1)
+_CONTROLS = Prepared(
+    select(_controls.c.emergency_stop, _controls.c.version).where(_controls.c.id == 1)
+)
 _CONTROLS_VERSION_SHARED = (
     select(_controls.c.version).where(_controls.c.id == 1).with_for_update(read=True)
 )
@@ -56,11 +62,18 @@ _LOCK_FENCES = (
     .where(_steps.c.id.in_(bindparam("ids", expanding=True)))
     .with_for_update()
 )
-_STEP_STATUSES = select(_steps.c.step_id, _steps.c.status).where(
-    _steps.c.run_id == bindparam("run_id"),
-    _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),
-)
-_COUNT_BY_STATUS = (
+
+
+@lru_cache(maxsize=512)
+def _step_statuses(size: int) -> Prepared:
+    return Prepared(
+        select(_steps.c.step_id, _steps.c.status).where(
+            _steps.c.run_id == bindparam("run_id"), in_list(_steps.c.step_id, "s", size)
+        )
+    )
+
+
+_COUNT_BY_STATUS = Prepared(
     select(_steps.c.status, func.count())
     .where(_steps.c.run_id == bindparam("run_id"))
     .group_by(_steps.c.status)
@@ -84,16 +97,26 @@ _MISSION_USAGE = (
         output_tokens=_missions.c.output_tokens + bindparam("tokens_out"),
     )
 )
-_RUNNING_BY_RUN = (
-    select(_steps.c.run_id, func.count())
-    .where(_steps.c.run_id.in_(bindparam("run_ids", expanding=True)), _steps.c.status == "running")
-    .group_by(_steps.c.run_id)
-)
-_RESERVED_BY_RUN = (
-    select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.estimate_micros), 0))
-    .where(_steps.c.run_id.in_(bindparam("run_ids", expanding=True)), _steps.c.status == "running")
-    .group_by(_steps.c.run_id)
-)
+
+
+@lru_cache(maxsize=64)
+def _running_by_run(size: int) -> Prepared:
+    return Prepared(
+        select(_steps.c.run_id, func.count())
+        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
+        .group_by(_steps.c.run_id)
+    )
+
+
+@lru_cache(maxsize=64)
+def _reserved_by_run(size: int) -> Prepared:
+    return Prepared(
+        select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.estimate_micros), 0))
+        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
+        .group_by(_steps.c.run_id)
+    )
+
+
 _EXPIRED_LEASES = (
     select(_steps.c.id, _steps.c.attempt, _steps.c.lease_token, _steps.c.lease_owner)
     .where(
@@ -114,7 +137,7 @@ _FENCE = (
     _steps.c.attempt == bindparam("f_attempt"),
 )
 _RELEASE = {"lease_owner": null(), "lease_token": null(), "lease_expires_at": null()}
-_RECORD_SUCCESS = (
+_RECORD_SUCCESS = Prepared(
     update(_steps)
     .where(*_FENCE)
     .values(
@@ -129,7 +152,7 @@ _RECORD_SUCCESS = (
         **_RELEASE,
     )
 )
-_RECORD_OTHER = (
+_RECORD_OTHER = Prepared(
     update(_steps)
     .where(*_FENCE)
     .values(
@@ -155,37 +178,52 @@ _LEASE_VALUES = {
 }
 # Claiming returns what the worker needs and the claimable read left out (``inputs`` can be
 # large, and that read returns more rows than per-run limits let the engine take).
-_CLAIM_QUEUED = (
-    update(_steps)
-    .where(_steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == "queued")
-    .values(**_LEASE_VALUES)
-    .returning(_steps.c.id, _steps.c.inputs)
-)
-_CLAIM_WAITING = (
-    update(_steps)
-    .where(
-        _steps.c.run_id == bindparam("w_run_id"),
-        _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
-        _steps.c.status == "waiting",
+
+
+@lru_cache(maxsize=512)
+def _claim_queued(size: int) -> Prepared:
+    return Prepared(
+        update(_steps)
+        .where(in_list(_steps.c.id, "i", size), _steps.c.status == "queued")
+        .values(**_LEASE_VALUES)
+        .returning(_steps.c.id, _steps.c.inputs)
     )
-    .values(**_LEASE_VALUES, queued_at=bindparam("now"))
-    .returning(_steps.c.id, _steps.c.step_id, _steps.c.attempt, _steps.c.agent, _steps.c.inputs)
-)
-_QUEUE_WAITING = (
-    update(_steps)
-    .where(
-        _steps.c.run_id == bindparam("w_run_id"),
-        _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
-        _steps.c.status == "waiting",
+
+
+@lru_cache(maxsize=512)
+def _claim_waiting(size: int) -> Prepared:
+    return Prepared(
+        update(_steps)
+        .where(
+            _steps.c.run_id == bindparam("w_run_id"),
+            in_list(_steps.c.step_id, "s", size),
+            _steps.c.status == "waiting",
+        )
+        .values(**_LEASE_VALUES, queued_at=bindparam("now"))
+        .returning(_steps.c.id, _steps.c.step_id, _steps.c.attempt, _steps.c.agent, _steps.c.inputs)
     )
-    .values(status="queued", queued_at=bindparam("now"))
-    .returning(_steps.c.step_id, _steps.c.attempt)
-)
-_HAS_ACTIVE = (
+
+
+@lru_cache(maxsize=512)
+def _queue_waiting(size: int) -> Prepared:
+    return Prepared(
+        update(_steps)
+        .where(
+            _steps.c.run_id == bindparam("w_run_id"),
+            in_list(_steps.c.step_id, "s", size),
+            _steps.c.status == "waiting",
+        )
+        .values(status="queued", queued_at=bindparam("now"))
+        .returning(_steps.c.step_id, _steps.c.attempt)
+    )
+
+
+_HAS_ACTIVE = Prepared(
     select(_steps.c.id)
     .where(
         _steps.c.run_id == bindparam("run_id"),
-        _steps.c.status.in_(ACTIVE_STEP_STATUSES),
+        # Not ``in_``: a literal list is an expanding parameter, which ``Prepared`` refuses.
+        or_(*(_steps.c.status == status for status in ACTIVE_STEP_STATUSES)),
     )
     .limit(1)
 )
@@ -240,21 +278,23 @@ _READY = (
     _steps.c.hold_reason.is_(None),
     or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
 )
-_CLAIMABLE_RUNS = select(
-    _runs.c.id,
-    _runs.c.workflow_id,
-    _runs.c.mission_id,
-    _runs.c.budget_micros,
-    _runs.c.spent_micros,
-).where(
-    _runs.c.status == "running",
-    _runs.c.id.in_(select(_steps.c.run_id).where(*_READY)),
+_CLAIMABLE_RUNS = Prepared(
+    select(
+        _runs.c.id,
+        _runs.c.workflow_id,
+        _runs.c.mission_id,
+        _runs.c.budget_micros,
+        _runs.c.spent_micros,
+    ).where(
+        _runs.c.status == "running",
+        _runs.c.id.in_(select(_steps.c.run_id).where(*_READY)),
+    )
 )
 
 
-@cache
-def _claimable(limit: int) -> Select[Any]:
-    return (
+@lru_cache(maxsize=1024)
+def _claimable(limit: int, runs: int) -> Prepared:
+    return Prepared(
         select(
             _steps.c.id,
             _steps.c.run_id,
@@ -264,7 +304,7 @@ def _claimable(limit: int) -> Select[Any]:
             _steps.c.risk_tier,
             _steps.c.estimate_micros,
         )
-        .where(*_READY, _steps.c.run_id.in_(bindparam("run_ids", expanding=True)))
+        .where(*_READY, in_list(_steps.c.run_id, "r", runs))
         .order_by(_steps.c.queued_at, _steps.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -273,7 +313,7 @@ def _claimable(limit: int) -> Select[Any]:
 
 def read_controls(session: Session) -> tuple[bool, int]:
     """``(emergency stop on, controls version)``; a database without the row reads as off."""
-    row = session.connection().execute(_CONTROLS).first()
+    row = _CONTROLS.first(session)
     return (bool(row.emergency_stop), int(row.version)) if row else (False, 0)
 
 
@@ -368,16 +408,15 @@ def read_step_statuses(
     session: Session, *, run_id: uuid.UUID, step_ids: Collection[str]
 ) -> dict[str, str]:
     """``step_id → status`` for the given steps of a run."""
-    rows = session.connection().execute(
-        _STEP_STATUSES, {"run_id": run_id, "step_ids": list(step_ids)}
-    )
+    ids = list(step_ids)
+    rows = _step_statuses(len(ids)).all(session, {"run_id": run_id, **in_params("s", ids)})
     return {row.step_id: row.status for row in rows}
 
 
 def count_steps_by_status(session: Session, *, run_id: uuid.UUID) -> dict[str, int]:
     """How many of a run's steps are in each status."""
-    rows = session.connection().execute(_COUNT_BY_STATUS, {"run_id": run_id})
-    return {status: int(count) for status, count in rows.all()}
+    rows = _COUNT_BY_STATUS.all(session, {"run_id": run_id})
+    return {status: int(count) for status, count in rows}
 
 
 def update_steps_by_id(
@@ -411,8 +450,9 @@ def queue_waiting_steps(
     Returns:
         The queued rows: ``step_id``, ``attempt``.
     """
-    params = {"w_run_id": run_id, "w_step_ids": list(step_ids), "now": now}
-    return session.connection().execute(_QUEUE_WAITING, params).all()
+    ids = list(step_ids)
+    params = {"w_run_id": run_id, "now": now, **in_params("s", ids)}
+    return _queue_waiting(len(ids)).all(session, params)
 
 
 def claim_waiting_steps(
@@ -430,15 +470,16 @@ def claim_waiting_steps(
     Returns:
         The claimed rows: ``id``, ``step_id``, ``attempt``, ``agent``, ``inputs``.
     """
+    ids = list(step_ids)
     params = {
         "w_run_id": run_id,
-        "w_step_ids": list(step_ids),
         "owner": owner,
         "token": token,
         "expires": expires,
         "now": now,
+        **in_params("s", ids),
     }
-    return session.connection().execute(_CLAIM_WAITING, params).all()
+    return _claim_waiting(len(ids)).all(session, params)
 
 
 def claim_queued_steps(
@@ -451,15 +492,9 @@ def claim_queued_steps(
     now: datetime,
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """Lease those of the given step runs that are still ``queued``; returns their inputs by id."""
-    params = {
-        "ids": list(step_run_ids),
-        "owner": owner,
-        "token": token,
-        "expires": expires,
-        "now": now,
-    }
-    rows = session.connection().execute(_CLAIM_QUEUED, params)
-    return {row.id: row.inputs for row in rows}
+    ids = list(step_run_ids)
+    params = {"owner": owner, "token": token, "expires": expires, "now": now, **in_params("i", ids)}
+    return {row.id: row.inputs for row in _claim_queued(len(ids)).all(session, params)}
 
 
 def record_results(
@@ -473,18 +508,12 @@ def record_results(
     A row that is no longer ``running`` under that lease token and attempt is left alone,
     which the count shows. One executemany per kind.
     """
-    connection = session.connection()
-    applied = 0
-    if successes:
-        applied += connection.execute(_RECORD_SUCCESS, list(successes)).rowcount
-    if others:
-        applied += connection.execute(_RECORD_OTHER, list(others)).rowcount
-    return applied
+    return _RECORD_SUCCESS.run_many(session, successes) + _RECORD_OTHER.run_many(session, others)
 
 
 def has_active_steps(session: Session, *, run_id: uuid.UUID) -> bool:
     """Whether a run still has a step that is waiting, queued, running or awaiting approval."""
-    return session.connection().execute(_HAS_ACTIVE, {"run_id": run_id}).first() is not None
+    return _HAS_ACTIVE.first(session, {"run_id": run_id}) is not None
 
 
 def add_run_usage(
@@ -572,7 +601,7 @@ def add_mission_usage(
 
 def read_claimable_runs(session: Session, *, now: datetime) -> Sequence[Any]:
     """Running runs with a queued step whose backoff has passed: id, workflow, mission, budget."""
-    return session.connection().execute(_CLAIMABLE_RUNS, {"now": now}).all()
+    return _CLAIMABLE_RUNS.all(session, {"now": now})
 
 
 def read_claimable(
@@ -583,22 +612,24 @@ def read_claimable(
     On PostgreSQL rows another worker is claiming are skipped (``SKIP LOCKED``), so workers
     never wait on each other; on SQLite the write lock already serialises claimers.
     """
-    params = {"now": now, "run_ids": list(run_ids)}
-    return session.connection().execute(_claimable(limit), params).all()
+    ids = list(run_ids)
+    return _claimable(limit, len(ids)).all(session, {"now": now, **in_params("r", ids)})
 
 
 def count_running_by_run(
     session: Session, *, run_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """Running steps per run."""
-    rows = session.connection().execute(_RUNNING_BY_RUN, {"run_ids": list(run_ids)})
-    return {run_id: int(count) for run_id, count in rows.all()}
+    ids = list(run_ids)
+    rows = _running_by_run(len(ids)).all(session, in_params("r", ids))
+    return {run_id: int(count) for run_id, count in rows}
 
 
 def reserved_by_run(session: Session, *, run_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
     """The estimates of running steps per run: money promised but not yet spent."""
-    rows = session.connection().execute(_RESERVED_BY_RUN, {"run_ids": list(run_ids)})
-    return {run_id: int(total) for run_id, total in rows.all()}
+    ids = list(run_ids)
+    rows = _reserved_by_run(len(ids)).all(session, in_params("r", ids))
+    return {run_id: int(total) for run_id, total in rows}
 
 
 def read_expired_leases(session: Session, *, now: datetime) -> Sequence[Any]:
