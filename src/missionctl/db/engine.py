@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -149,7 +150,15 @@ def _configure_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that reads and then writes
         # can fail with SQLITE_BUSY without waiting, because upgrading its lock could deadlock.
-        if connection.get_execution_options().get(_READ_ONLY):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs for every engine tick, and nothing needs to see it.
+        statement = (
+            "BEGIN" if connection.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE"
+        )
+        dbapi = connection.dialect.loaded_dbapi
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(statement)
+        except dbapi.Error as exc:  # raised as SQLAlchemy raises it ("database is locked")
+            raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+        finally:
+            cursor.close()

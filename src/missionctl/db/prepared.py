@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam
+from sqlalchemy import JSON, BindParameter, ColumnElement, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -27,14 +27,18 @@ _DRIVER_KEY = "missionctl.prepared.driver"
 _REQUIRED = object()  # a bind parameter the caller must supply
 
 
+_Bind = tuple[str, Callable[[Any], Any] | None, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """One statement as one dialect runs it."""
 
     sql: str
     positional: bool
-    # (name, processor or None, default) per parameter, in the order the SQL wants them.
-    binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    # (name, processor or None, default) per parameter, in the order the SQL wants them. The
+    # processor is never given None unless the type stores None as something else (JSON).
+    binds: tuple[_Bind, ...]
     results: tuple[Callable[[Any], Any] | None, ...]
     row: Any  # a namedtuple class for result rows, or None
     # Columns whose value Python computes per execution (``default=`` / ``onupdate=`` callables,
@@ -53,12 +57,12 @@ class Prepared:
     def __init__(self, statement: Executable) -> None:
         """Wrap ``statement``; it is compiled on first use for each dialect."""
         self.statement = statement
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
 
     def all(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Execute once with ``params`` and return every row."""
         plan, cursor = self._cursor(session)
-        cursor.execute(plan.sql, self._bind(plan, _generate(plan, params or {})))
+        cursor.execute(plan.sql, _bind(plan, _with_generated(plan), params or {}))
         return self._rows(plan, cursor)
 
     def first(self, session: Session, params: Mapping[str, Any] | None = None) -> Any | None:
@@ -69,7 +73,7 @@ class Prepared:
     def run(self, session: Session, params: Mapping[str, Any] | None = None) -> int:
         """Execute once (a statement returning no rows); returns the row count."""
         plan, cursor = self._cursor(session)
-        cursor.execute(plan.sql, self._bind(plan, _generate(plan, params or {})))
+        cursor.execute(plan.sql, _bind(plan, _with_generated(plan), params or {}))
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -79,30 +83,22 @@ class Prepared:
         if not rows:
             return 0
         plan, cursor = self._cursor(session)
-        generated = _generate(plan, {})
-        cursor.executemany(plan.sql, [self._bind(plan, {**generated, **row}) for row in rows])
+        binds = _with_generated(plan)  # one value per call, converted once, for every row
+        cursor.executemany(plan.sql, [_bind(plan, binds, row) for row in rows])
         count: int = cursor.rowcount
         cursor.close()
         return count
 
     def _cursor(self, session: Session) -> tuple[_Plan, Any]:
+        # As ``Session.execute`` would: objects added to the session are written first.
+        session.flush()
         dialect, driver = driver_connection(session)
-        plan = self._plans.get(dialect.name)
+        # By driver too: conversions can differ between two drivers of one database.
+        key = (dialect.name, dialect.driver)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[dialect.name] = _compile(self.statement, dialect)
+            plan = self._plans[key] = _compile(self.statement, dialect)
         return plan, driver.cursor()
-
-    @staticmethod
-    def _bind(plan: _Plan, params: Mapping[str, Any]) -> Any:
-        values = []
-        for name, process, default in plan.binds:
-            value = params.get(name, default)
-            if value is _REQUIRED:
-                raise KeyError(f"a value is required for bind parameter {name!r}")
-            values.append(value if process is None else process(value))
-        if plan.positional:
-            return values
-        return {name: value for (name, _, _), value in zip(plan.binds, values, strict=True)}
 
     @staticmethod
     def _rows(plan: _Plan, cursor: Any) -> list[Any]:
@@ -124,11 +120,30 @@ class Prepared:
         ]
 
 
-def _generate(plan: _Plan, params: Mapping[str, Any]) -> Mapping[str, Any]:
+def _bind(plan: _Plan, binds: Sequence[_Bind], params: Mapping[str, Any]) -> Any:
+    """The driver's parameters for one execution: converted, in the SQL's order."""
+    values = []
+    for name, process, default in binds:
+        value = params.get(name, default)
+        if value is _REQUIRED:
+            raise KeyError(f"a value is required for bind parameter {name!r}")
+        values.append(value if process is None else process(value))
+    if plan.positional:
+        return values
+    return {name: value for (name, _, _), value in zip(binds, values, strict=True)}
+
+
+def _with_generated(plan: _Plan) -> Sequence[_Bind]:
+    """``plan.binds`` with this execution's generated values (e.g. ``updated_at``) as defaults."""
     if not plan.generated:
-        return params
-    values = {name: make() for name, make in plan.generated if name not in params}
-    return {**values, **params}
+        return plan.binds
+    made = {name: make() for name, make in plan.generated}
+    return [
+        (name, None, process(made[name]) if process else made[name])
+        if name in made
+        else (name, process, default)
+        for name, process, default in plan.binds
+    ]
 
 
 def driver_connection(session: Session) -> tuple[Dialect, Any]:
@@ -171,15 +186,28 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     generated = []
     for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
         source = column.default if column in compiled.insert_prefetch else column.onupdate
-        if source is None or not source.is_callable:
-            raise ValueError(f"column {column.key!r} needs a Python default this cannot compute")
-        arg = source.arg  # SQLAlchemy wraps a zero-argument callable to take a context
-        generated.append((column.key, functools.partial(arg, None)))
+        if source is not None and source.is_scalar:
+            generated.append((column.key, functools.partial(_constant, source.arg)))
+        elif source is not None and source.is_callable:
+            # SQLAlchemy wraps a zero-argument callable into one that takes a context.
+            generated.append((column.key, functools.partial(source.arg, None)))
+        else:
+            raise ValueError(f"column {column.key!r} needs a default this cannot compute")
     return _Plan(str(compiled), positional, tuple(binds), results, row, tuple(generated))
 
 
+def _constant(value: Any) -> Any:
+    return value
+
+
 def _bind_processor(parameter: BindParameter[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    processor: Callable[[Any], Any] | None = parameter.type.dialect_impl(dialect).bind_processor(
-        dialect
-    )
-    return processor
+    kind = parameter.type.dialect_impl(dialect)
+    processor: Callable[[Any], Any] | None = kind.bind_processor(dialect)
+    if processor is None or isinstance(kind, JSON):
+        return processor  # JSON stores None as the JSON ``null``: always convert
+    convert = processor
+
+    def skip_none(value: Any) -> Any:
+        return None if value is None else convert(value)
+
+    return skip_none

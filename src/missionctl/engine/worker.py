@@ -111,7 +111,7 @@ class Engine:
         self.config = config or EngineConfig()
         self.worker_id = worker_id or default_worker_id()
         self._random = random
-        self._dags = DagCache()
+        self._dags = DagCache(ctx.dags)
         self._policy = PolicyCache()
         self._inflight: dict[uuid.UUID, tuple[ClaimedStep, asyncio.Task[None]]] = {}
         self._outcomes: list[StepOutcome] = []

@@ -197,12 +197,8 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
     """
     if not events:
         return []
-    seq, prev_hash, now = (await session.execute(_head_query())).one()
-    records = _chain(events, seq, prev_hash, now)
-    await session.execute(insert(Event), _insert_rows(records))
-    await session.execute(_head_update(records))
-    session.info.setdefault(_PENDING_KEY, []).extend(records)
-    return records
+    # The same prepared statements as the engine's (ADR 0016), through the session's driver.
+    return await session.run_sync(append_sync, events)
 
 
 def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecord]:

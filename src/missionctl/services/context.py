@@ -1,6 +1,7 @@
 """What every use case needs, and the transaction that publishes events after commit."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from missionctl.blobs import BlobStore
 from missionctl.db import Database
 from missionctl.db.migrate import upgrade_database
+from missionctl.domain.workflows import WorkflowDag
 from missionctl.eventlog import Broadcaster, EventRecord, pending_events
 from missionctl.settings import Settings
 
@@ -27,6 +29,9 @@ class ServiceContext:
     db: Database
     blobs: BlobStore
     broadcaster: Broadcaster
+    # Parsed workflow versions by id, shared by the services and the engines of this process:
+    # a version never changes, and parsing a large one costs more than running a tick.
+    dags: dict[uuid.UUID, WorkflowDag] = field(default_factory=dict, repr=False)
     _executor: dict[str, ThreadPoolExecutor] = field(default_factory=dict, repr=False)
 
     @asynccontextmanager

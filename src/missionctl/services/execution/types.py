@@ -79,8 +79,9 @@ class LogLine:
 class DagCache:
     """Parsed workflow definitions by workflow id (versions are immutable, so never stale)."""
 
-    def __init__(self) -> None:
-        self._dags: dict[uuid.UUID, WorkflowDag] = {}
+    def __init__(self, shared: dict[uuid.UUID, WorkflowDag] | None = None) -> None:
+        """Start empty, or on ``shared`` (e.g. ``ServiceContext.dags``), which it then fills."""
+        self._dags: dict[uuid.UUID, WorkflowDag] = {} if shared is None else shared
 
     def peek(self, workflow_id: uuid.UUID) -> WorkflowDag | None:
         """The DAG if it is cached (it is, for any step this process claimed)."""
