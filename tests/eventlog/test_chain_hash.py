@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from missionctl.db.types import canonical_json
-from missionctl.eventlog.chain import compute_hash, event_body, hash_event_json
+from missionctl.eventlog.chain import compute_hash, event_body, format_ts, hash_event_json
 
 json_values = st.recursive(
     st.none()
@@ -66,3 +66,16 @@ def test_composed_hash_equals_reference(
         payload_json=canonical_json(payload),
     )
     assert fast == reference
+    batched = hash_event_json(
+        "a" * 64,
+        seq=seq,
+        ts=ts,
+        type=type_,
+        actor=actor,
+        mission_id=mission_id,
+        run_id=run_id,
+        step_id=step_id,
+        payload_json=canonical_json(payload),
+        ts_text=format_ts(ts),  # as a batch passes it, computed once
+    )
+    assert batched == reference

@@ -90,8 +90,10 @@ class Prepared:
         return count
 
     def _cursor(self, session: Session) -> tuple[_Plan, Any]:
-        # As ``Session.execute`` would: objects added to the session are written first.
-        session.flush()
+        # As ``Session.execute`` would: objects added to the session are written first. (The
+        # check first: a tick's session holds no objects, and a flush call is not free.)
+        if len(session.identity_map) or session.new or session.deleted:
+            session.flush()
         dialect, driver = driver_connection(session)
         # By driver too: conversions can differ between two drivers of one database.
         key = (dialect.name, dialect.driver)

@@ -20,6 +20,7 @@ from missionctl.eventlog.chain import (
     ChainReport,
     compute_hash,
     event_body,
+    format_ts,
     hash_event_json,
 )
 
@@ -116,6 +117,7 @@ def _chain(
 ) -> list[EventRecord]:
     """Number and hash ``events`` after the head ``(seq, prev_hash)``; all share ``now``."""
     records: list[EventRecord] = []
+    ts_text = format_ts(now)
     for new in events:
         seq += 1
         # Round-trip the payload so that what subscribers get is exactly what will be read back.
@@ -130,6 +132,7 @@ def _chain(
             run_id=new.run_id,
             step_id=new.step_id,
             payload_json=new.payload_json,
+            ts_text=ts_text,
         )
         records.append(
             EventRecord(
