@@ -17,14 +17,27 @@ _CANONICAL = json.JSONEncoder(
 )
 
 
-def canonical_json(value: Any) -> str:
+class CanonicalJson(str):
+    """Text ``canonical_json`` produced; serialising it again gives the same text back.
+
+    Lets a value serialised once (an event payload, for its hash) be stored through a JSON
+    column without being serialised a second time.
+    """
+
+    __slots__ = ()
+
+
+def canonical_json(value: Any) -> CanonicalJson:
     """Serialise ``value`` to the one canonical JSON text used for storage and hashing.
 
     Keys sorted, no insignificant whitespace, non-ASCII kept as is, NaN/Infinity refused (they are
     not JSON). Both dialects store JSON columns as this text verbatim (PostgreSQL ``json``, not
     ``jsonb``, which would renormalise numbers), so what is read back re-serialises identically.
+    A ``CanonicalJson`` is returned as it is: it already is that text.
     """
-    return _CANONICAL.encode(value)
+    if type(value) is CanonicalJson:
+        return value
+    return CanonicalJson(_CANONICAL.encode(value))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

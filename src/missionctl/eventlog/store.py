@@ -152,7 +152,11 @@ def _chain(
     return records
 
 
-def _insert_rows(records: Sequence[EventRecord]) -> list[dict[str, Any]]:
+def _insert_rows(
+    records: Sequence[EventRecord], events: Sequence[NewEvent]
+) -> list[dict[str, Any]]:
+    # The payload goes in as the canonical text already made for the hash (``CanonicalJson``
+    # passes through the column's serialiser unchanged).
     return [
         {
             "seq": r.seq,
@@ -162,11 +166,11 @@ def _insert_rows(records: Sequence[EventRecord]) -> list[dict[str, Any]]:
             "mission_id": r.mission_id,
             "run_id": r.run_id,
             "step_id": r.step_id,
-            "payload": r.payload,
+            "payload": new.payload_json,
             "prev_hash": r.prev_hash,
             "hash": r.hash,
         }
-        for r in records
+        for r, new in zip(records, events, strict=True)
     ]
 
 
@@ -213,7 +217,7 @@ def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecor
     assert head is not None, "the migrations create the chain head"
     seq, prev_hash, now = head
     records = _chain(events, seq, prev_hash, now)
-    _INSERT_EVENTS.run_many(session, _insert_rows(records))
+    _INSERT_EVENTS.run_many(session, _insert_rows(records, events))
     _HEAD_UPDATE.run(session, {"h_seq": records[-1].seq, "h_hash": records[-1].hash})
     session.info.setdefault(_PENDING_KEY, []).extend(records)
     return records
