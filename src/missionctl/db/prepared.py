@@ -24,26 +24,29 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 _DRIVER_KEY = "missionctl.prepared.driver"
-_REQUIRED = object()  # a bind parameter the caller must supply
 
-
-_Bind = tuple[str, Callable[[Any], Any] | None, Any]
+_Process = Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """One statement as one dialect runs it."""
+    """One statement as one dialect runs it.
+
+    The driver's parameters are a list in the SQL's order (a dict by ``names`` for named
+    paramstyles). ``template`` holds the statement's literal values already converted; each
+    execution fills the ``generated`` positions (Python-side ``default=`` / ``onupdate=``, e.g.
+    ``updated_at``) once, and the ``slots`` from each parameter set. A processor is never given
+    None unless the type stores None as something else (JSON).
+    """
 
     sql: str
     positional: bool
-    # (name, processor or None, default) per parameter, in the order the SQL wants them. The
-    # processor is never given None unless the type stores None as something else (JSON).
-    binds: tuple[_Bind, ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    names: tuple[str, ...]
+    template: tuple[Any, ...]
+    slots: tuple[tuple[int, str, _Process], ...]
+    generated: tuple[tuple[int, Callable[[], Any], _Process], ...]
+    results: tuple[_Process, ...]
     row: Any  # a namedtuple class for result rows, or None
-    # Columns whose value Python computes per execution (``default=`` / ``onupdate=`` callables,
-    # e.g. ``updated_at``), by bind name.
-    generated: tuple[tuple[str, Callable[[], Any]], ...]
 
 
 class Prepared:
@@ -62,7 +65,7 @@ class Prepared:
     def all(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Execute once with ``params`` and return every row."""
         plan, cursor = self._cursor(session)
-        cursor.execute(plan.sql, _bind(plan, _with_generated(plan), params or {}))
+        cursor.execute(plan.sql, _parameters(plan, [params or {}])[0])
         return self._rows(plan, cursor)
 
     def first(self, session: Session, params: Mapping[str, Any] | None = None) -> Any | None:
@@ -73,7 +76,7 @@ class Prepared:
     def run(self, session: Session, params: Mapping[str, Any] | None = None) -> int:
         """Execute once (a statement returning no rows); returns the row count."""
         plan, cursor = self._cursor(session)
-        cursor.execute(plan.sql, _bind(plan, _with_generated(plan), params or {}))
+        cursor.execute(plan.sql, _parameters(plan, [params or {}])[0])
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -83,8 +86,7 @@ class Prepared:
         if not rows:
             return 0
         plan, cursor = self._cursor(session)
-        binds = _with_generated(plan)  # one value per call, converted once, for every row
-        cursor.executemany(plan.sql, [_bind(plan, binds, row) for row in rows])
+        cursor.executemany(plan.sql, _parameters(plan, rows))
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -122,30 +124,30 @@ class Prepared:
         ]
 
 
-def _bind(plan: _Plan, binds: Sequence[_Bind], params: Mapping[str, Any]) -> Any:
-    """The driver's parameters for one execution: converted, in the SQL's order."""
-    values = []
-    for name, process, default in binds:
-        value = params.get(name, default)
-        if value is _REQUIRED:
-            raise KeyError(f"a value is required for bind parameter {name!r}")
-        values.append(value if process is None else process(value))
-    if plan.positional:
-        return values
-    return {name: value for (name, _, _), value in zip(binds, values, strict=True)}
+def _parameters(plan: _Plan, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The driver's parameters for each of ``rows``: converted, in the SQL's order.
 
+    Generated values are made and converted once per call, so a batch shares them.
 
-def _with_generated(plan: _Plan) -> Sequence[_Bind]:
-    """``plan.binds`` with this execution's generated values (e.g. ``updated_at``) as defaults."""
-    if not plan.generated:
-        return plan.binds
-    made = {name: make() for name, make in plan.generated}
-    return [
-        (name, None, process(made[name]) if process else made[name])
-        if name in made
-        else (name, process, default)
-        for name, process, default in plan.binds
-    ]
+    Raises:
+        KeyError: a row lacks a parameter the statement needs (named in the message).
+    """
+    base = list(plan.template)
+    for index, make, process in plan.generated:
+        value = make()
+        base[index] = value if process is None else process(value)
+    slots = plan.slots
+    out: list[Any] = []
+    for row in rows:
+        values = base.copy()
+        for index, name, process in slots:
+            try:
+                value = row[name]
+            except KeyError:
+                raise KeyError(f"a value is required for bind parameter {name!r}") from None
+            values[index] = value if process is None else process(value)
+        out.append(values if plan.positional else dict(zip(plan.names, values, strict=True)))
+    return out
 
 
 def driver_connection(session: Session) -> tuple[Dialect, Any]:
@@ -174,35 +176,60 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     if "POSTCOMPILE" in str(compiled):
         raise ValueError("an expanding IN cannot be prepared; use in_list() for each length")
     positional = bool(compiled.positional)
-    names = list(compiled.positiontup) if positional else list(compiled.binds)
-    binds = []
-    for name in names:
+    names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
+    makers = _python_defaults(compiled)
+    template: list[Any] = []
+    slots = []
+    generated = []
+    for index, name in enumerate(names):
         parameter = compiled.binds[name]
-        default = _REQUIRED if parameter.required else parameter.effective_value
-        binds.append((name, _bind_processor(parameter, dialect), default))
+        process = _bind_processor(parameter, dialect)
+        if name in makers:
+            generated.append((index, makers[name], process))
+            template.append(None)
+        elif parameter.required:
+            slots.append((index, name, process))
+            template.append(None)
+        else:  # a literal of the statement, e.g. ``status = 'running'``: converted once
+            value = parameter.effective_value
+            template.append(value if process is None else process(value))
     columns: Sequence[ColumnElement[Any]] = list(getattr(statement, "exported_columns", ()))
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
     row = namedtuple("Row", [str(c.key) for c in columns], rename=True) if columns else None
-    generated = []
+    return _Plan(
+        sql=str(compiled),
+        positional=positional,
+        names=names,
+        template=tuple(template),
+        slots=tuple(slots),
+        generated=tuple(generated),
+        results=results,
+        row=row,
+    )
+
+
+def _python_defaults(compiled: Any) -> dict[str, Callable[[], Any]]:
+    """The values SQLAlchemy would compute in Python at execution, by bind name."""
+    makers: dict[str, Callable[[], Any]] = {}
     for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
         source = column.default if column in compiled.insert_prefetch else column.onupdate
         if source is not None and source.is_scalar:
-            generated.append((column.key, functools.partial(_constant, source.arg)))
+            makers[column.key] = functools.partial(_constant, source.arg)
         elif source is not None and source.is_callable:
             # SQLAlchemy wraps a zero-argument callable into one that takes a context.
-            generated.append((column.key, functools.partial(source.arg, None)))
+            makers[column.key] = functools.partial(source.arg, None)
         else:
             raise ValueError(f"column {column.key!r} needs a default this cannot compute")
-    return _Plan(str(compiled), positional, tuple(binds), results, row, tuple(generated))
+    return makers
 
 
 def _constant(value: Any) -> Any:
     return value
 
 
-def _bind_processor(parameter: BindParameter[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+def _bind_processor(parameter: BindParameter[Any], dialect: Dialect) -> _Process:
     kind = parameter.type.dialect_impl(dialect)
     processor: Callable[[Any], Any] | None = kind.bind_processor(dialect)
     if processor is None or isinstance(kind, JSON):
