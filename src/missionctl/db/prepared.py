@@ -53,8 +53,11 @@ class Prepared:
     """A Core statement run on the driver's cursor of the caller's transaction.
 
     Parameters are passed by the names of the statement's ``bindparam``s; literal values in the
-    statement are bound as SQLAlchemy would bind them. Result rows are named tuples whose fields
-    are the selected (or returned) columns' keys, converted by the columns' types.
+    statement are constants, converted once and bound as SQLAlchemy would bind them, and
+    Python-side column defaults are computed once per call. Result rows are named tuples whose
+    fields are the selected (or returned) columns' keys, converted by the columns' types.
+    Objects pending in the session are flushed first, as ``Session.execute`` would. Errors are
+    the driver's own (``sqlite3.Error``, ``psycopg.Error``), not SQLAlchemy's wrappers.
     """
 
     def __init__(self, statement: Executable) -> None:
