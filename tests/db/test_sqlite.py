@@ -62,3 +62,30 @@ async def test_write_transaction_takes_the_lock_up_front(sqlite_db: Database) ->
     release.set()
     await task
     await sqlite_db.dispose()
+
+
+async def test_the_blocking_writer_leaves_the_checkpoint_to_checkpoint_sync(
+    tmp_path: Path,
+) -> None:
+    """An engine commit never stalls on copying the log; ``checkpoint_sync`` copies it."""
+    path = tmp_path / "x.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade_database(db)
+    assert db.checkpoint_sync() is not None  # start from a database that holds everything
+    before = path.stat().st_size
+    with db.write_sync() as session:
+        session.execute(text("CREATE TABLE bulk (x TEXT)"))
+        # About 2,000 pages: twice what would make SQLite checkpoint on commit by default.
+        session.execute(
+            text(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                "INSERT INTO bulk (x) SELECT hex(randomblob(2000)) FROM n"
+            )
+        )
+    assert path.stat().st_size - before < 1_000_000  # the commit left the pages in the log
+    frames, done = db.checkpoint_sync() or (0, 0)
+    assert frames >= 2000 and done == frames
+    assert path.stat().st_size - before > 8_000_000  # now they are in the database
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT count(*) FROM bulk"))).scalar() == 2000
+    await db.dispose()

@@ -1,8 +1,12 @@
 """Leases recover dead workers' steps exactly once; budgets stop work before and during a run."""
 
+import asyncio
 import dataclasses
 import sys
+import threading
 from pathlib import Path
+
+import pytest
 
 from missionctl.agents.base import AgentResult, StepContext
 from missionctl.engine.worker import EngineConfig
@@ -175,3 +179,30 @@ async def test_a_canceled_missions_run_cannot_be_rerun(ctx: ServiceContext) -> N
     await cancel_run(ctx, run_id=run.id, actor="user:test")
     with pytest.raises(Conflict, match="canceled; its runs cannot be rerun"):
         await rerun_from_failure(ctx, run_id=run.id, actor="user:test")
+
+
+async def test_lease_maintenance_checkpoints_the_log_beside_the_writer(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's commits leave SQLite's log to a background checkpoint, which it runs."""
+    calls: list[tuple[int, int] | None] = []
+    checkpoint_sync = ctx.db.checkpoint_sync
+    twice = threading.Event()
+
+    def counted() -> tuple[int, int] | None:  # runs in a worker thread
+        calls.append(checkpoint_sync())
+        if len(calls) >= 2:
+            twice.set()
+        return calls[-1]
+
+    monkeypatch.setattr(ctx.db, "checkpoint_sync", counted)
+    async with running_engine(ctx, SHORT_LEASES):
+        run = await start(ctx, [step("a"), step("b", "builtin:noop", "a")])
+        assert (await wait_for_run(ctx, run.id)).status == "completed"
+        await asyncio.to_thread(twice.wait, 5)
+    assert len(calls) >= 2  # every heartbeat, not once
+    if ctx.db.dialect == "sqlite":
+        frames, done = calls[-1] or (0, 0)
+        assert done == frames  # nothing was left in the log
+    else:
+        assert calls[-1] is None  # PostgreSQL has nothing to do

@@ -106,7 +106,11 @@ class Database:
             # rollback when a connection is returned would only cost a round trip.
             engine = create_engine(url, pool_reset_on_return=None, **options)
             if self.dialect == "sqlite":
-                _configure_sqlite(engine, busy_timeout_ms=self._busy_timeout_ms)
+                # The engine's writer never stops a tick to copy the log into the database;
+                # ``checkpoint_sync`` does it beside the writer, from lease maintenance.
+                _configure_sqlite(
+                    engine, busy_timeout_ms=self._busy_timeout_ms, autocheckpoint=False
+                )
             self._sync_sessions = sessionmaker(engine, expire_on_commit=False)
             self._sync_engine = engine
         return self._sync_engine
@@ -122,6 +126,29 @@ class Database:
         with self._sync_sessions() as session, session.begin():
             yield session
 
+    def checkpoint_sync(self) -> tuple[int, int] | None:
+        """Copy what the SQLite write-ahead log holds into the database, beside any writer.
+
+        A ``PASSIVE`` checkpoint on a connection of its own, outside any transaction: it never
+        waits for, or blocks, a writer or a reader. The blocking engine's connections do not
+        checkpoint on commit (a checkpoint's sync stalls the transaction that triggers it), so
+        whoever writes through them calls this now and then; the engine does it with its lease
+        maintenance. Call it from a thread.
+
+        Returns:
+            ``(frames in the log, frames checkpointed)``, or ``None`` on PostgreSQL.
+        """
+        if self.dialect != "sqlite":
+            return None
+        connection = self.sync_engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            _, frames, done = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+        return int(frames), int(done)
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
@@ -129,7 +156,9 @@ class Database:
             self._sync_engine.dispose()
 
 
-def _configure_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
+def _configure_sqlite(
+    sync_engine: Engine, *, busy_timeout_ms: int, autocheckpoint: bool = True
+) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         # Take transaction control away from the driver so that we emit BEGIN ourselves (below);
@@ -144,6 +173,8 @@ def _configure_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # Wait for a competing writer instead of failing at once with "database is locked".
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

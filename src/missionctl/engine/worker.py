@@ -12,7 +12,7 @@ The loop, each tick:
 3. start an asyncio task per claimed step (agent call under ``asyncio.timeout``);
 4. sleep until a task finishes, an event says there is new work (``step.queued``, a run started
    or was canceled), or ``poll_s`` passes (work queued by another process).
-Lease renewal and expired-lease recovery run every ``heartbeat_s``.
+Lease renewal, expired-lease recovery and the SQLite log checkpoint run every ``heartbeat_s``.
 """
 
 import asyncio
@@ -121,6 +121,7 @@ class Engine:
         self.tick_failures = 0
         self._on_run_finished = on_run_finished
         self._hooks: set[asyncio.Task[None]] = set()
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @property
     def inflight(self) -> int:
@@ -218,6 +219,22 @@ class Engine:
             await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
         except Exception:
             log.exception("lease maintenance failed; will retry")
+        self._start_checkpoint()
+
+    def _start_checkpoint(self) -> None:
+        """Checkpoint the SQLite log in the background: its disk sync must not delay ticks."""
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+
+        async def checkpoint() -> None:
+            try:
+                await execution.checkpoint(self.ctx)
+            except Exception:
+                log.exception("log checkpoint failed; will retry")
+
+        self._checkpoint = asyncio.create_task(checkpoint())
+        self._hooks.add(self._checkpoint)
+        self._checkpoint.add_done_callback(self._hooks.discard)
 
     async def _listen(self, subscription: Any) -> None:
         while True:

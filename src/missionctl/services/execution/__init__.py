@@ -11,6 +11,7 @@ run canceled) therefore cannot overwrite what happened since.
 """
 
 from missionctl.services.execution.ticks import (
+    checkpoint,
     price_for,
     record_running_usage,
     recover_expired_leases,
@@ -38,6 +39,7 @@ __all__ = [
     "PolicyCache",
     "StepOutcome",
     "StoredArtifact",
+    "checkpoint",
     "price_for",
     "record_running_usage",
     "recover_expired_leases",

@@ -1,5 +1,6 @@
 """The engine-facing use cases: one tick, lease renewal, lease recovery, pricing usage."""
 
+import asyncio
 import functools
 import random as random_module
 import uuid
@@ -191,6 +192,11 @@ async def record_running_usage(
         return shown
 
     return await ctx.write_in_thread(work)
+
+
+async def checkpoint(ctx: ServiceContext) -> None:
+    """Copy SQLite's write-ahead log into the database beside the writer (no-op elsewhere)."""
+    await asyncio.to_thread(ctx.db.checkpoint_sync)
 
 
 async def price_for(ctx: ServiceContext, *, model: str) -> Price | None:
