@@ -104,14 +104,6 @@ _HEAD_QUERY = Prepared(
 )
 
 
-def _head_query() -> Any:
-    return (
-        select(EventLogHead.last_seq, EventLogHead.last_hash, db_now())
-        .where(EventLogHead.id == 1)
-        .with_for_update()
-    )
-
-
 def _chain(
     events: Sequence[NewEvent], seq: int, prev_hash: str, now: datetime
 ) -> list[EventRecord]:
@@ -181,14 +173,6 @@ _HEAD_UPDATE = Prepared(
     .where(_head_table.c.id == 1)
     .values(last_seq=bindparam("h_seq"), last_hash=bindparam("h_hash"))
 )
-
-
-def _head_update(records: Sequence[EventRecord]) -> Any:
-    return (
-        update(EventLogHead)
-        .where(EventLogHead.id == 1)
-        .values(last_seq=records[-1].seq, last_hash=records[-1].hash)
-    )
 
 
 async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[EventRecord]:

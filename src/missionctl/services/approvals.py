@@ -201,7 +201,7 @@ async def decide_approval(
             raise Conflict(f"step {approval.step_id!r} was decided meanwhile", field="approval_id")
         run = session.get(Run, step.run_id, with_for_update=True, populate_existing=True)
         assert run is not None
-        dags = DagCache()
+        dags = DagCache(ctx.dags)
         state = Tick(now=now)
         state.touched_runs[run.id] = run.mission_id
         state.run_workflows[run.id] = run.workflow_id

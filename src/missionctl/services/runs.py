@@ -137,7 +137,7 @@ async def start_run(
             mission = await session.get(Mission, mission_id)
             if mission is None:
                 raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        dag = parsed_dag(ctx, workflow)
+        dag = DagCache(ctx.dags).of(workflow)
         resolved, problems = resolve_inputs(dag.inputs, dict(inputs or {}))
         if problems:
             raise ValidationFailed(problems)
@@ -158,16 +158,6 @@ async def start_run(
             cap=cap,
             inputs=resolved,
         )
-
-
-def parsed_dag(ctx: ServiceContext, workflow: Workflow) -> WorkflowDag:
-    """The DAG of a workflow version, parsed once per process (``ServiceContext.dags``)."""
-    dag = ctx.dags.get(workflow.id)
-    if dag is None:
-        dag = ctx.dags[workflow.id] = WorkflowDag.from_definition(
-            workflow.definition, version=workflow.version
-        )
-    return dag
 
 
 def effective_cap(*caps: int | None) -> int | None:
@@ -197,7 +187,7 @@ async def _create_run(
     the values written rather than read back (a large workflow has thousands of steps).
     """
     reused = reused or {}
-    dag = parsed_dag(ctx, workflow)
+    dag = DagCache(ctx.dags).of(workflow)
     estimates, problems = await _step_estimates(session, ctx, dag)
     if problems and cap is not None:
         raise ValidationFailed(problems)
@@ -554,7 +544,7 @@ async def retry_step(
         )
         workflow = await session.get(Workflow, run.workflow_id)
         assert workflow is not None
-        dag = WorkflowDag.from_definition(workflow.definition)
+        dag = DagCache(ctx.dags).of(workflow)
         for descendant in dag.descendants([step_id]):
             step = by_id[descendant]
             if step.status == "blocked":

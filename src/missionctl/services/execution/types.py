@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from missionctl.agents.base import ArtifactOutput
 from missionctl.blobs import BlobRef
+from missionctl.db.models import Workflow
 from missionctl.domain.governance import AgentRule, any_restricted, hold_reason
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.errors import NotFound
@@ -98,7 +99,14 @@ class DagCache:
             workflow = repo.read_workflow(session, workflow_id=workflow_id)
             if workflow is None:
                 raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
-            dag = self._dags[workflow_id] = WorkflowDag.from_definition(
+            dag = self.of(workflow)
+        return dag
+
+    def of(self, workflow: Workflow) -> WorkflowDag:
+        """The DAG of a workflow version already read, parsed only if it is not cached."""
+        dag = self._dags.get(workflow.id)
+        if dag is None:
+            dag = self._dags[workflow.id] = WorkflowDag.from_definition(
                 workflow.definition, version=workflow.version
             )
         return dag
