@@ -1,14 +1,17 @@
 """SQLite is configured to behave under concurrent use (WAL, FKs, busy timeout, BEGIN IMMEDIATE)."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy.exc
-from sqlalchemy import text
+from sqlalchemy import DateTime, text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from missionctl.db import Database
 from missionctl.db.migrate import upgrade_database
+from missionctl.db.types import UTCDateTime
 
 
 @pytest.fixture
@@ -89,3 +92,29 @@ async def test_the_blocking_writer_leaves_the_checkpoint_to_checkpoint_sync(
     async with db.read() as session:
         assert (await session.execute(text("SELECT count(*) FROM bulk"))).scalar() == 2000
     await db.dispose()
+
+
+def test_utc_timestamps_are_stored_as_sqlalchemy_stores_them_and_read_in_any_stored_form() -> None:
+    """The fast SQLite conversions of ``UTCDateTime`` keep SQLAlchemy's text, so old rows and
+    text comparisons in SQL (``not_before <= now``) still agree."""
+    dialect = sqlite_dialect.dialect()
+    reference = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    bind = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert reference is not None and bind is not None and read is not None
+    plus_two = timezone(timedelta(hours=2))
+    for value in (
+        datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=UTC),
+        datetime(2026, 11, 21, 9, 30, 15, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(5, 1, 2, tzinfo=UTC),
+        datetime(2026, 11, 21, 11, 30, 15, 7, tzinfo=plus_two),  # converted to UTC
+    ):
+        text_value = bind(value)
+        assert text_value == reference(value.astimezone(UTC).replace(tzinfo=None))
+        assert read(text_value) == value and read(text_value).tzinfo is UTC
+    assert bind(None) is None and read(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        bind(datetime(2026, 11, 21))
+    # The database's own clock (milliseconds) and whole seconds read as UTC too.
+    assert read("2026-11-21 09:30:15.123") == datetime(2026, 11, 21, 9, 30, 15, 123000, tzinfo=UTC)
+    assert read("2026-11-21 09:30:15") == datetime(2026, 11, 21, 9, 30, 15, tzinfo=UTC)

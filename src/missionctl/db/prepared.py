@@ -26,6 +26,7 @@ from sqlalchemy.sql import Executable
 _DRIVER_KEY = "missionctl.prepared.driver"
 
 _Process = Callable[[Any], Any] | None
+_NOTHING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,15 +141,25 @@ def _parameters(plan: _Plan, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         value = make()
         base[index] = value if process is None else process(value)
     slots = plan.slots
+    # A batch often repeats one object in a column (the tick's time, a run's id): each slot
+    # remembers its last value and conversion, and an identical object is not converted again.
+    last: list[Any] = [_NOTHING] * len(slots)
+    converted: list[Any] = [None] * len(slots)
     out: list[Any] = []
     for row in rows:
         values = base.copy()
-        for index, name, process in slots:
+        for position, (index, name, process) in enumerate(slots):
             try:
                 value = row[name]
             except KeyError:
                 raise KeyError(f"a value is required for bind parameter {name!r}") from None
-            values[index] = value if process is None else process(value)
+            if process is None:
+                values[index] = value
+            elif value is last[position]:
+                values[index] = converted[position]
+            else:
+                last[position] = value
+                values[index] = converted[position] = process(value)
         out.append(values if plan.positional else dict(zip(plan.names, values, strict=True)))
     return out
 

@@ -7,7 +7,7 @@ no template in its inputs and no approval gate. Plain steps take the engine's fa
 (queued, or claimed at once, by one statement); the others are admitted one by one.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -141,6 +141,8 @@ class WorkflowDag:
     # approval, and whether every step is plain (no condition, template or gate anywhere).
     has_gates: bool = False
     all_plain: bool = True
+    # Each step's index in ``order``: sorting a few steps must not scan a large workflow.
+    position: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_definition(cls, definition: Mapping[str, Any], *, version: int = 0) -> "WorkflowDag":
@@ -187,7 +189,12 @@ class WorkflowDag:
             version=version,
             has_gates=any(step.gated for step in steps.values()),
             all_plain=all(step.plain for step in steps.values()),
+            position={step_id: index for index, step_id in enumerate(steps)},
         )
+
+    def in_order(self, step_ids: Iterable[str]) -> list[str]:
+        """``step_ids`` (steps of this workflow) in definition order."""
+        return sorted(step_ids, key=self.position.__getitem__)
 
     def roots(self) -> list[str]:
         """Steps without dependencies, in definition order."""
@@ -202,7 +209,7 @@ class WorkflowDag:
                 if child not in seen:
                     seen.add(child)
                     stack.append(child)
-        return [s for s in self.order if s in seen]
+        return self.in_order(seen)
 
     def ancestors(self, step_id: str) -> list[str]:
         """Every step upstream of ``step_id`` (not including it), in definition order."""
@@ -213,4 +220,4 @@ class WorkflowDag:
             if current not in seen:
                 seen.add(current)
                 stack.extend(self.steps[current].depends_on)
-        return [s for s in self.order if s in seen]
+        return self.in_order(seen)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from missionctl.blobs import BlobStore
 from missionctl.db import Database
+from missionctl.db.engine import BlockingWriter
 from missionctl.db.migrate import upgrade_database
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.eventlog import Broadcaster, EventRecord, pending_events
@@ -32,7 +33,9 @@ class ServiceContext:
     # Parsed workflow versions by id, shared by the services and the engines of this process:
     # a version never changes, and parsing a large one costs more than running a tick.
     dags: dict[uuid.UUID, WorkflowDag] = field(default_factory=dict, repr=False)
-    _executor: dict[str, ThreadPoolExecutor] = field(default_factory=dict, repr=False)
+    _writer: dict[str, tuple[ThreadPoolExecutor, BlockingWriter]] = field(
+        default_factory=dict, repr=False
+    )
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -60,31 +63,36 @@ class ServiceContext:
         cancelled meanwhile, the transaction still finishes (the database stays the truth;
         subscribers catch up from it) but nothing is published.
         """
+        executor, writer = self._writer_thread()
 
         def run() -> tuple[T, list[EventRecord]]:
-            with self.db.write_sync() as session:
+            with writer.transaction() as session:
                 result = work(session)
-            return result, pending_events(session)
+                events = pending_events(session)
+            return result, events
 
         loop = asyncio.get_running_loop()
-        result, events = await loop.run_in_executor(self._writer_thread(), run)
+        result, events = await loop.run_in_executor(executor, run)
         self.broadcaster.publish(events)
         return result
 
-    def _writer_thread(self) -> ThreadPoolExecutor:
+    def _writer_thread(self) -> tuple[ThreadPoolExecutor, BlockingWriter]:
         # One thread for every blocking write: writes are serialised by the database anyway,
-        # and a warm thread that keeps its connection avoids a hop through a shared pool.
-        executor: ThreadPoolExecutor | None = self._executor.get("writer")
-        if executor is None:
-            executor = self._executor["writer"] = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="missionctl-writer"
+        # and the thread keeps one connection open (ADR 0017).
+        found = self._writer.get("writer")
+        if found is None:
+            found = self._writer["writer"] = (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="missionctl-writer"),
+                self.db.blocking_writer(),
             )
-        return executor
+        return found
 
     def close(self) -> None:
-        """Stop the writer thread (after its queued work)."""
-        executor = self._executor.pop("writer", None)
-        if executor is not None:
+        """Stop the writer thread (after its queued work) and close its connection."""
+        found = self._writer.pop("writer", None)
+        if found is not None:
+            executor, writer = found
+            executor.submit(writer.close)
             executor.shutdown(wait=True)
 
 

@@ -364,7 +364,7 @@ def _promote_dependents(
     dag = dags.get(session, state.run_workflows[run_id])
     done_now = set(finished)
     dependents = {d for s in finished for d in dag.dependents[s]}
-    candidates = [c for c in dag.order if c in dependents]
+    candidates = dag.in_order(dependents)
     if not candidates:
         return
     ready = candidates

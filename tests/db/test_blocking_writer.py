@@ -1,0 +1,77 @@
+"""The writer thread's kept connection: shared, clean per transaction, replaced after an error."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from missionctl.db import Database
+from missionctl.db.migrate import upgrade_database
+from missionctl.db.models import Mission
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await upgrade_database(database)
+    yield database
+    await database.dispose()
+
+
+def _mission(title: str) -> Mission:
+    return Mission(title=title, goal=f"goal of {title}", status="draft", created_by="user:test")
+
+
+def _driver(session: object) -> object:
+    return session.connection().connection.dbapi_connection  # type: ignore[attr-defined]
+
+
+async def test_transactions_share_one_connection_and_start_clean(db: Database) -> None:
+    writer = db.blocking_writer()
+    with writer.transaction() as session:
+        mission = _mission("first")
+        session.add(mission)
+        session.info["note"] = "left behind"
+        first_driver = _driver(session)
+    with writer.transaction() as session:
+        assert _driver(session) is first_driver  # no pool checkout per transaction
+        assert session.info == {}
+        assert len(session.identity_map) == 0  # nothing from the last transaction answers gets
+        stored = session.get(Mission, mission.id)
+        assert stored is not None and stored is not mission
+        stored.title = "renamed"
+    with writer.transaction() as session:
+        assert session.scalar(select(Mission.title).where(Mission.id == mission.id)) == "renamed"
+    writer.close()
+    async with db.read() as session:
+        assert (await session.get(Mission, mission.id)) is not None
+
+
+async def test_an_error_rolls_back_and_the_next_transaction_gets_a_fresh_connection(
+    db: Database,
+) -> None:
+    writer = db.blocking_writer()
+    with writer.transaction() as session:
+        first_driver = _driver(session)
+    with pytest.raises(RuntimeError, match="boom"), writer.transaction() as session:
+        session.add(_mission("lost"))
+        session.flush()
+        raise RuntimeError("boom")
+    with writer.transaction() as session:
+        assert _driver(session) is not first_driver
+        assert session.scalar(select(Mission.id).where(Mission.title == "lost")) is None
+    writer.close()
+    writer.close()  # closing twice is harmless
+
+
+async def test_closed_writer_opens_again_on_use(db: Database) -> None:
+    writer = db.blocking_writer()
+    with writer.transaction() as session:
+        session.add(_mission("one"))
+    writer.close()
+    with writer.transaction() as session:
+        session.add(_mission("two"))
+    writer.close()
+    async with db.read() as session:
+        titles = set((await session.scalars(select(Mission.title))).all())
+    assert titles == {"one", "two"}
