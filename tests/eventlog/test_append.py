@@ -40,7 +40,7 @@ async def test_subscribers_hear_only_after_commit(ctx: ServiceContext) -> None:
     async with ctx.broadcaster.subscribe() as subscription:
         async with ctx.write() as session:
             await append(session, [NewEvent("test.happened", "system", {"n": 1})])
-            assert subscription.queue.empty()  # not yet committed
+            assert subscription.empty()  # not yet committed
         received = await asyncio.wait_for(subscription.get(), timeout=5)
         assert received.seq == 1 and received.payload == {"n": 1}
 
@@ -51,7 +51,7 @@ async def test_rolled_back_events_are_neither_stored_nor_published(ctx: ServiceC
             async with ctx.write() as session:
                 await append(session, [NewEvent("test.happened", "system", {"n": 1})])
                 raise RuntimeError("boom")
-        assert subscription.queue.empty()
+        assert subscription.empty()
     async with ctx.read() as session:
         assert await read_events(session) == []
     await append_events(ctx, 1)  # the chain continues from the last committed event

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from missionctl.errors import InvalidTransition
 
@@ -178,6 +178,12 @@ class StateMachine(Generic[S]):
 
     def rule_for(self, state: S | str, target: S | str) -> TransitionRule[S] | None:
         """Return the rule that allows ``state`` → ``target``, or ``None`` when none does."""
+        # A StrEnum member hashes and compares as its value, so states given as members or as
+        # plain strings find their rule directly; coercing is only needed to explain a miss
+        # (the engine checks thousands of moves a second).
+        rule = self._edges.get(cast("tuple[S, S]", (state, target)))
+        if rule is not None:
+            return rule
         return self._edges.get((self.coerce(state), self.coerce(target)))
 
     def coerce(self, value: Any) -> S:
@@ -221,11 +227,10 @@ def transition(machine: StateMachine[S], current: S | str, target: S | str) -> T
             ``"run cannot go from completed to running; from completed it can go to:
             (none, completed is final)"``.
     """
-    source = machine.coerce(current)
-    goal = machine.coerce(target)
-    rule = machine.rule_for(source, goal)
+    rule = machine.rule_for(current, target)
     if rule is not None:
         return rule
+    source, goal = machine.coerce(current), machine.coerce(target)
     allowed = _ordered(machine.allowed_targets(source), machine.states)
     options = _names(allowed) if allowed else f"(none, {source} is final)"
     raise InvalidTransition(

@@ -122,6 +122,7 @@ class Engine:
         self._on_run_finished = on_run_finished
         self._hooks: set[asyncio.Task[None]] = set()
         self._checkpoint: asyncio.Task[None] | None = None
+        self._workspaces = Path(ctx.settings.home) / "workspaces"
 
     @property
     def inflight(self) -> int:
@@ -238,17 +239,20 @@ class Engine:
 
     async def _listen(self, subscription: Any) -> None:
         while True:
-            record: EventRecord = await subscription.get()
-            if record.type in _FINISH_EVENTS and record.run_id is not None:
-                self._run_hook(record.run_id)
-            if record.type in _WAKE_EVENTS:
-                self._wake.set()
-            elif record.type in _STOP_EVENTS:
-                for step_run_id, (claim, _) in list(self._inflight.items()):
-                    if claim.run_id == record.run_id and (
-                        record.step_id is None or record.step_id == claim.step_id
-                    ):
-                        self._stop_step(step_run_id, record.type)
+            for record in await subscription.get_many():
+                self._hear(record)
+
+    def _hear(self, record: EventRecord) -> None:
+        if record.type in _FINISH_EVENTS and record.run_id is not None:
+            self._run_hook(record.run_id)
+        if record.type in _WAKE_EVENTS:
+            self._wake.set()
+        elif record.type in _STOP_EVENTS:
+            for step_run_id, (claim, _) in list(self._inflight.items()):
+                if claim.run_id == record.run_id and (
+                    record.step_id is None or record.step_id == claim.step_id
+                ):
+                    self._stop_step(step_run_id, record.type)
 
     def _run_hook(self, run_id: uuid.UUID) -> None:
         if self._on_run_finished is None:
@@ -408,7 +412,7 @@ class Engine:
             attempt=claim.attempt,
             agent=claim.agent,
             inputs=claim.inputs,
-            workspace=Path(self.ctx.settings.home) / "workspaces" / str(claim.run_id),
+            workspace=self._workspaces / str(claim.run_id),
             log=sink,
             load_upstream_outputs=upstream,
             load_mission=mission,

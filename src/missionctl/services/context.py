@@ -1,9 +1,7 @@
 """What every use case needs, and the transaction that publishes events after commit."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -17,6 +15,7 @@ from missionctl.db.engine import BlockingWriter
 from missionctl.db.migrate import upgrade_database
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.eventlog import Broadcaster, EventRecord, pending_events
+from missionctl.services.writer import WriterThread
 from missionctl.settings import Settings
 
 T = TypeVar("T")
@@ -33,7 +32,7 @@ class ServiceContext:
     # Parsed workflow versions by id, shared by the services and the engines of this process:
     # a version never changes, and parsing a large one costs more than running a tick.
     dags: dict[uuid.UUID, WorkflowDag] = field(default_factory=dict, repr=False)
-    _writer: dict[str, tuple[ThreadPoolExecutor, BlockingWriter]] = field(
+    _writer: dict[str, tuple[WriterThread, BlockingWriter]] = field(
         default_factory=dict, repr=False
     )
 
@@ -63,7 +62,7 @@ class ServiceContext:
         cancelled meanwhile, the transaction still finishes (the database stays the truth;
         subscribers catch up from it) but nothing is published.
         """
-        executor, writer = self._writer_thread()
+        thread, writer = self._writer_thread()
 
         def run() -> tuple[T, list[EventRecord]]:
             with writer.transaction() as session:
@@ -71,18 +70,17 @@ class ServiceContext:
                 events = pending_events(session)
             return result, events
 
-        loop = asyncio.get_running_loop()
-        result, events = await loop.run_in_executor(executor, run)
+        result, events = await thread.run(run)
         self.broadcaster.publish(events)
         return result
 
-    def _writer_thread(self) -> tuple[ThreadPoolExecutor, BlockingWriter]:
+    def _writer_thread(self) -> tuple[WriterThread, BlockingWriter]:
         # One thread for every blocking write: writes are serialised by the database anyway,
         # and the thread keeps one connection open (ADR 0017).
         found = self._writer.get("writer")
         if found is None:
             found = self._writer["writer"] = (
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="missionctl-writer"),
+                WriterThread("missionctl-writer"),
                 self.db.blocking_writer(),
             )
         return found
@@ -91,9 +89,8 @@ class ServiceContext:
         """Stop the writer thread (after its queued work) and close its connection."""
         found = self._writer.pop("writer", None)
         if found is not None:
-            executor, writer = found
-            executor.submit(writer.close)
-            executor.shutdown(wait=True)
+            thread, writer = found
+            thread.stop(writer.close)
 
 
 @asynccontextmanager

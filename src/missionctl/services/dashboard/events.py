@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Event, EventLogHead
-from missionctl.eventlog import EventRecord, Subscription
+from missionctl.eventlog import EventRecord
 from missionctl.schemas.dashboard import EventBatch, EventItem
 from missionctl.services.context import ServiceContext
 
@@ -109,13 +109,6 @@ async def _catch_up(ctx: ServiceContext, cursor: _Cursor) -> AsyncIterator[Event
     cursor.seen = max(cursor.seen, head or 0)
 
 
-def _drain(subscription: Subscription, first: EventRecord) -> list[EventRecord]:
-    records = [first]
-    while not subscription.queue.empty():
-        records.append(subscription.queue.get_nowait())
-    return records
-
-
 async def follow_events(
     ctx: ServiceContext,
     *,
@@ -146,10 +139,10 @@ async def follow_events(
                     yield batch
                 while True:
                     try:
-                        first = await asyncio.wait_for(subscription.get(), timeout=poll_s)
+                        published = await asyncio.wait_for(subscription.get_many(), poll_s)
                     except TimeoutError:
                         break  # quiet: read the database (another process may have appended)
-                    items, hole = cursor.take_published(_drain(subscription, first))
+                    items, hole = cursor.take_published(published)
                     if items:
                         cursor.last = items[-1].seq
                         yield EventBatch(items=items)
