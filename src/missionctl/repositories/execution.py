@@ -384,6 +384,52 @@ def read_run(session: Session, *, run_id: uuid.UUID) -> Run | None:
     return session.get(Run, run_id, populate_existing=True)
 
 
+# Ending a run and moving its mission: once per run, but on the path to the run's last event,
+# and the ORM's per-engine compilation costs milliseconds in a fresh process (``missionctl run``).
+_RUN_STATE = Prepared(
+    select(_runs.c.status, _runs.c.error).where(_runs.c.id == bindparam("run_id"))
+)
+_END_RUN = Prepared(
+    update(_runs)
+    .where(_runs.c.id == bindparam("_id"), _runs.c.status == "running")
+    .values(status=bindparam("v_status"), ended_at=bindparam("v_now"), error=bindparam("v_error"))
+)
+_MISSION_STATUS = Prepared(
+    select(_missions.c.status).where(_missions.c.id == bindparam("mission_id"))
+)
+_MOVE_MISSION = Prepared(
+    update(_missions)
+    .where(_missions.c.id == bindparam("_id"), _missions.c.status == bindparam("f_status"))
+    .values(status=bindparam("v_status"))
+)
+
+
+def read_run_state(session: Session, *, run_id: uuid.UUID) -> tuple[str, str | None] | None:
+    """``(status, error)`` of a run, or ``None`` when there is no such run."""
+    row = _RUN_STATE.first(session, {"run_id": run_id})
+    return None if row is None else (row.status, row.error)
+
+
+def end_run(
+    session: Session, *, run_id: uuid.UUID, status: str, error: str | None, now: datetime
+) -> bool:
+    """Set a ``running`` run's final ``status``, ``error`` and end time; whether it was running."""
+    params = {"_id": run_id, "v_status": status, "v_now": now, "v_error": error}
+    return _END_RUN.run(session, params) == 1
+
+
+def read_mission_status(session: Session, *, mission_id: uuid.UUID) -> str | None:
+    """A mission's status, or ``None`` when there is no such mission."""
+    row = _MISSION_STATUS.first(session, {"mission_id": mission_id})
+    return None if row is None else str(row.status)
+
+
+def move_mission(session: Session, *, mission_id: uuid.UUID, source: str, target: str) -> bool:
+    """Move a mission from ``source`` to ``target``; false if it was no longer in ``source``."""
+    params = {"_id": mission_id, "f_status": source, "v_status": target}
+    return _MOVE_MISSION.run(session, params) == 1
+
+
 def read_workflow(session: Session, *, workflow_id: uuid.UUID) -> Workflow | None:
     """The workflow version, or ``None``."""
     return session.get(Workflow, workflow_id)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Artifact, Mission, Run
+from missionctl.db.models import Artifact, Run
 from missionctl.domain import events as ev
 from missionctl.domain.ids import new_id
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
@@ -542,20 +542,16 @@ def finish_run_if_done(
     counts = repo.count_steps_by_status(session, run_id=run_id)
     if any(counts.get(s, 0) for s in repo.ACTIVE_STEP_STATUSES):
         return
-    run = repo.read_run(session, run_id=run_id)
-    if run is None or run.status != "running":
+    found = repo.read_run_state(session, run_id=run_id)
+    if found is None or found[0] != "running":
         return
-    clean = set(counts) <= {"succeeded", "skipped"} and not run.error
+    status, run_error = found
+    clean = set(counts) <= {"succeeded", "skipped"} and not run_error
     target = "completed" if clean else "failed"
-    transition(RUN, run.status, target)
+    transition(RUN, status, target)
     # An error set while the run was still going (its budget ran out) says more than counts.
-    error = None if clean else run.error or _failure_summary(counts)
-    session.execute(
-        update(Run)
-        .where(Run.id == run_id, Run.status == "running")
-        .values(status=target, ended_at=state.now, error=error),
-        execution_options={"synchronize_session": False},
-    )
+    error = None if clean else run_error or _failure_summary(counts)
+    repo.end_run(session, run_id=run_id, status=target, error=error, now=state.now)
     state.events.append(
         NewEvent(
             type=ev.RUN_COMPLETED if clean else ev.RUN_FAILED,
@@ -602,11 +598,11 @@ def _pause_if_awaiting(
 
 def set_mission_status(session: Session, state: Tick, mission_id: uuid.UUID, target: str) -> None:
     """Move a mission to ``target`` when its state machine allows it (otherwise leave it)."""
-    mission = session.get(Mission, mission_id)
-    if mission is None or mission.status == target or not MISSION.can(mission.status, target):
+    status = repo.read_mission_status(session, mission_id=mission_id)
+    if status is None or status == target or not MISSION.can(status, target):
         return
-    transition(MISSION, mission.status, target)
-    mission.status = target
+    transition(MISSION, status, target)
+    repo.move_mission(session, mission_id=mission_id, source=status, target=target)
     state.events.append(
         NewEvent(
             type=f"mission.{target}",
