@@ -64,6 +64,29 @@ async def test_an_error_rolls_back_and_the_next_transaction_gets_a_fresh_connect
     writer.close()  # closing twice is harmless
 
 
+async def _titles(db: Database) -> set[str]:
+    async with db.read() as session:
+        return set((await session.scalars(select(Mission.title))).all())
+
+
+async def test_each_transaction_commits_when_its_block_ends(db: Database) -> None:
+    writer = db.blocking_writer()
+    with writer.transaction() as session:
+        session.add(_mission("pending"))
+        session.flush()
+        assert await _titles(db) == set()  # other connections do not see it yet
+    assert await _titles(db) == {"pending"}  # committed, while the writer stays open
+    with writer.transaction() as session:
+        session.add(_mission("unflushed"))  # flushed by the commit
+    assert await _titles(db) == {"pending", "unflushed"}
+    with pytest.raises(RuntimeError), writer.transaction() as session:
+        session.add(_mission("rolled back"))
+        session.flush()
+        raise RuntimeError("boom")
+    assert await _titles(db) == {"pending", "unflushed"}
+    writer.close()
+
+
 async def test_closed_writer_opens_again_on_use(db: Database) -> None:
     writer = db.blocking_writer()
     with writer.transaction() as session:
@@ -72,6 +95,4 @@ async def test_closed_writer_opens_again_on_use(db: Database) -> None:
     with writer.transaction() as session:
         session.add(_mission("two"))
     writer.close()
-    async with db.read() as session:
-        titles = set((await session.scalars(select(Mission.title))).all())
-    assert titles == {"one", "two"}
+    assert await _titles(db) == {"one", "two"}

@@ -9,6 +9,8 @@ transaction of a dozen statements is an order of magnitude slower than the same 
 synchronously in one thread.
 """
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -30,6 +32,8 @@ from missionctl.db.types import canonical_json
 
 # Execution option marking read-only transactions (they need no write lock on SQLite).
 _READ_ONLY = "missionctl_read_only"
+# Execution option of a connection whose transactions are begun on the driver (BlockingWriter).
+_DRIVER_TRANSACTIONS = "missionctl_driver_transactions"
 
 
 class Database:
@@ -161,36 +165,43 @@ class Database:
 
 
 class BlockingWriter:
-    """Blocking write transactions on one connection kept open between them (ADR 0017).
+    """Blocking write transactions on one connection kept open between them (ADR 0017, 0018).
 
     For a thread that writes thousands of small transactions a second (the engine's writer
     thread): checking a connection out of the pool, wrapping it and building a session for
     each transaction cost more than a tick's statements. The connection and its session are
     made on first use and kept until ``close()`` or an error. Use it from one thread at a time.
+
+    The database transactions are driven on the driver connection (ADR 0018): ``BEGIN
+    IMMEDIATE`` (SQLite; PostgreSQL's driver begins on the first statement) and ``COMMIT`` or
+    ``ROLLBACK``. The session's own transaction is begun once and stays open as bookkeeping, so
+    that SQLAlchemy's per-transaction machinery is not paid once per tick.
     """
 
     def __init__(self, db: Database) -> None:
         """A writer on ``db``'s blocking engine; nothing is opened until first use."""
         self._db = db
         self._session: Session | None = None
+        self._driver: Any = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """As ``Database.write_sync()``: commit when the block ends, roll back if it raises.
 
-        The session starts every transaction empty (no objects, no ``info``). After an error the
-        connection is discarded and the next transaction opens a new one: statements prepared
-        on the driver (ADR 0016) raise past SQLAlchemy, which therefore cannot tell whether the
-        connection survived.
+        The session starts every transaction empty (no objects, no ``info``); objects added in
+        the block are flushed before the commit. After an error the connection is discarded and
+        the next transaction opens a new one: statements prepared on the driver (ADR 0016) raise
+        past SQLAlchemy, which therefore cannot tell whether the connection survived.
         """
-        session = self._session
-        if session is None:
-            session = self._session = Session(
-                bind=self._db.sync_engine.connect(), expire_on_commit=False
-            )
+        session = self._session or self._open()
+        driver = self._driver
         try:
-            with session.begin():
-                yield session
+            if self._db.dialect == "sqlite":
+                _sqlite_begin(driver, "BEGIN IMMEDIATE", sqlite3.Error)
+            yield session
+            if len(session.identity_map) or session.new or session.deleted:
+                session.flush()
+            driver.commit()
         except BaseException:
             self.close(discard=True)
             raise
@@ -200,13 +211,30 @@ class BlockingWriter:
                 session.expunge_all()
             session.info.clear()
 
+    def _open(self) -> Session:
+        connection = self._db.sync_engine.connect()
+        # SQLAlchemy's transaction on this connection is bookkeeping only: it must not emit
+        # BEGIN itself (``_on_begin`` below), the transactions are begun on the driver.
+        connection.execution_options(**{_DRIVER_TRANSACTIONS: True})
+        session = Session(bind=connection, expire_on_commit=False)
+        session.begin()
+        session.connection()  # begins the bookkeeping transaction, emitting nothing
+        self._driver = connection.connection.dbapi_connection
+        self._session = session
+        return session
+
     def close(self, *, discard: bool = False) -> None:
         """Close the session; give its connection back to the pool, or ``discard`` it."""
         session, self._session = self._session, None
+        driver, self._driver = self._driver, None
         if session is None:
             return
         connection = session.bind
         assert isinstance(connection, Connection)
+        if discard and driver is not None:
+            # Whatever the failed block left open must not be committed by anyone.
+            with contextlib.suppress(Exception):
+                driver.rollback()
         session.close()
         if discard:
             connection.invalidate()
@@ -238,15 +266,23 @@ def _configure_sqlite(
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that reads and then writes
         # can fail with SQLITE_BUSY without waiting, because upgrading its lock could deadlock.
-        # Straight to the driver: this runs for every engine tick, and nothing needs to see it.
-        statement = (
-            "BEGIN" if connection.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE"
+        options = connection.get_execution_options()
+        if options.get(_DRIVER_TRANSACTIONS):
+            return  # the BlockingWriter begins each transaction itself
+        # Straight to the driver: nothing needs to see it.
+        _sqlite_begin(
+            connection.connection.dbapi_connection,
+            "BEGIN" if options.get(_READ_ONLY) else "BEGIN IMMEDIATE",
+            connection.dialect.loaded_dbapi.Error,
         )
-        dbapi = connection.dialect.loaded_dbapi
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(statement)
-        except dbapi.Error as exc:  # raised as SQLAlchemy raises it ("database is locked")
-            raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
-        finally:
-            cursor.close()
+
+
+def _sqlite_begin(driver: Any, statement: str, error: type[Exception]) -> None:
+    """Run ``statement`` (a ``BEGIN``) on a driver connection; its ``error`` as SQLAlchemy's."""
+    cursor = driver.cursor()
+    try:
+        cursor.execute(statement)
+    except error as exc:  # raised as SQLAlchemy raises it ("database is locked")
+        raise DBAPIError.instance(statement, None, exc, error) from exc
+    finally:
+        cursor.close()
