@@ -36,9 +36,16 @@ def canonical_json(value: Any) -> CanonicalJson:
     ``jsonb``, which would renormalise numbers), so what is read back re-serialises identically.
     A ``CanonicalJson`` is returned as it is: it already is that text.
     """
-    if type(value) is CanonicalJson:
+    kind = type(value)
+    if kind is CanonicalJson:
         return value
+    if kind is dict and not value:
+        # Most step runs start with no inputs and no outputs: skip the encoder's setup.
+        return _EMPTY_OBJECT
     return CanonicalJson(_CANONICAL.encode(value))
+
+
+_EMPTY_OBJECT = CanonicalJson("{}")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
