@@ -36,10 +36,9 @@ def canonical_json(value: Any) -> CanonicalJson:
     ``jsonb``, which would renormalise numbers), so what is read back re-serialises identically.
     A ``CanonicalJson`` is returned as it is: it already is that text.
     """
-    kind = type(value)
-    if kind is CanonicalJson:
+    if type(value) is CanonicalJson:
         return value
-    if kind is dict and not value:
+    if type(value) is dict and not value:
         # Most step runs start with no inputs and no outputs: skip the encoder's setup.
         return _EMPTY_OBJECT
     return CanonicalJson(_CANONICAL.encode(value))

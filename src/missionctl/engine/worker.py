@@ -32,6 +32,7 @@ from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContex
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
+from missionctl.engine.heap import freeze_startup_heap
 from missionctl.errors import NotFound
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
@@ -133,8 +134,10 @@ class Engine:
         """Work until ``stop`` is set, then cancel in-flight steps and return.
 
         Steps cancelled by a stop are not recorded: their leases expire and another worker
-        (or this one, restarted) runs them again with ``attempt + 1``.
+        (or this one, restarted) runs them again with ``attempt + 1``. The first engine of a
+        process freezes the start-up heap out of the garbage collector's reach (``engine.heap``).
         """
+        freeze_startup_heap()
         async with self.ctx.broadcaster.subscribe() as subscription:
             listener = asyncio.create_task(self._listen(subscription))
             stopper = asyncio.create_task(self._wake_on(stop))

@@ -1,0 +1,32 @@
+"""Keeping the garbage collector's full collections short in a process that runs an engine.
+
+A process that has imported the product (SQLAlchemy, FastAPI, pydantic models, the OpenAI SDK…)
+holds about 170,000 objects that live as long as it does. CPython's full (oldest-generation)
+collections walk all of them: about 100 ms, during which the event loop, and with it every
+running step's bookkeeping and every live page, stands still. They come every few thousand
+steps. ``gc.freeze()`` moves what is alive once start-up is over into a permanent generation
+that collections skip; objects made afterwards are collected as before (ADR 0019).
+"""
+
+import gc
+import threading
+
+_lock = threading.Lock()
+_frozen = False
+
+
+def freeze_startup_heap() -> bool:
+    """Collect once, then freeze every object alive now (``gc.freeze``); once per process.
+
+    Returns:
+        Whether this call froze the heap (``False``: an earlier call already did).
+    """
+    global _frozen
+    with _lock:
+        if _frozen:
+            return False
+        # Garbage already unreachable must not be frozen along with the rest.
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+        return True
