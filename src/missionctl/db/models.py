@@ -197,12 +197,14 @@ class StepRun(Base):
     __tablename__ = "step_runs"
     __table_args__ = (
         UniqueConstraint("run_id", "step_id"),
-        # The dispatcher's claim query: ready work ordered by when it may start.
-        Index("ix_step_runs_status_not_before", "status", "not_before"),
+        # The claim: queued work in claim order, read a page at a time (migration 0004).
+        Index("ix_step_runs_status_queued_at", "status", "queued_at", "id"),
+        # A run's steps by status: "has it ready / running / active work", counts by status.
+        Index("ix_step_runs_run_id_status", "run_id", "status"),
     )
 
     id: Mapped[uuid.UUID] = _id()
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), index=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"))
     step_id: Mapped[str] = mapped_column(String(100))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(20))

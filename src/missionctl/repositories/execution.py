@@ -287,7 +287,8 @@ _CLAIMABLE_RUNS = Prepared(
         _runs.c.spent_micros,
     ).where(
         _runs.c.status == "running",
-        _runs.c.id.in_(select(_steps.c.run_id).where(*_READY)),
+        # A probe per running run (index on run_id, status), not a scan of the whole queue.
+        select(_steps.c.id).where(_steps.c.run_id == _runs.c.id, *_READY).exists(),
     )
 )
 
