@@ -573,10 +573,10 @@ def _pause_if_awaiting(
     awaiting = counts.get("awaiting_approval", 0)
     if not awaiting or counts.get("queued", 0) or counts.get("running", 0):
         return
-    run = repo.read_run(session, run_id=run_id)
-    if run is None or run.status != "running":
+    found = repo.read_run_state(session, run_id=run_id)
+    if found is None or found[0] != "running":
         return
-    transition(RUN, run.status, "paused")
+    transition(RUN, found[0], "paused")
     session.execute(
         update(Run).where(Run.id == run_id, Run.status == "running").values(status="paused"),
         execution_options={"synchronize_session": False},
