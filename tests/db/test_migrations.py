@@ -1,8 +1,12 @@
 """The one migration chain runs on both databases, both ways, and matches the ORM."""
 
+from typing import Any
+
+import pytest
+import sqlalchemy.exc
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from missionctl.db import Database
 from missionctl.db.base import Base
@@ -12,6 +16,7 @@ from missionctl.db.migrate import (
     head_revision,
     upgrade_database,
 )
+from missionctl.eventlog import NewEvent, append, verify_chain
 
 DOMAIN_TABLES = {
     "missions",
@@ -81,5 +86,55 @@ async def test_migrated_schema_matches_the_orm(database_url: str) -> None:
                 )
             )
         assert diff == []
+    finally:
+        await db.dispose()
+
+
+async def _index_columns(db: Database) -> list[list[str]]:
+    """The column lists of every index of the events table, unique constraints included."""
+
+    def read(sync: Any) -> list[list[str]]:
+        found = inspect(sync)
+        indexes = [list(index["column_names"]) for index in found.get_indexes("events")]
+        uniques = [list(u["column_names"]) for u in found.get_unique_constraints("events")]
+        return indexes + uniques
+
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+async def test_events_keyed_by_seq_keep_every_event_and_stay_append_only(
+    database_url: str,
+) -> None:
+    """Revision 0005 drops the index on hash (SQLite: rebuilds the table, seq as rowid)."""
+    db = Database(database_url)
+    try:
+        await upgrade_database(db, "0004")
+        async with db.write() as session:
+            await append(session, [NewEvent("test.happened", "system", {"n": n}) for n in range(5)])
+        assert ["hash"] in await _index_columns(db)
+
+        await upgrade_database(db)
+        assert ["hash"] not in await _index_columns(db)
+        async with db.read() as session:
+            report = await verify_chain(session)
+            assert (report.ok, report.count) == (True, 5)
+            if db.dialect == "sqlite":  # seq is the rowid itself, not a column beside it
+                rows = await session.execute(text("SELECT rowid, seq FROM events"))
+                assert all(rowid == seq for rowid, seq in rows)
+        with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"):
+            async with db.write() as session:
+                await session.execute(text("DELETE FROM events WHERE seq = 2"))
+        async with db.write() as session:
+            await append(session, [NewEvent("test.happened", "system", {"n": 5})])
+
+        await downgrade_database(db, "0004")
+        assert ["hash"] in await _index_columns(db)
+        async with db.read() as session:
+            report = await verify_chain(session)
+            assert (report.ok, report.count) == (True, 6)
+        with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"):
+            async with db.write() as session:
+                await session.execute(text("UPDATE events SET actor = 'user:x' WHERE seq = 1"))
     finally:
         await db.dispose()

@@ -246,7 +246,10 @@ class Event(Base):
         Index("ix_events_run_id_seq", "run_id", "seq"),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # On SQLite only a column declared exactly INTEGER is the rowid: an index fewer per event.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     ts: Mapped[datetime]
     type: Mapped[str] = mapped_column(String(80), index=True)
     actor: Mapped[str] = mapped_column(String(200))
@@ -255,7 +258,9 @@ class Event(Base):
     step_id: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not indexed: nothing looks an event up by its hash, and ``verify_chain`` is what checks
+    # the chain (revision 0005).
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class EventLogHead(Base):
