@@ -1,4 +1,5 @@
-"""The writer thread's kept connection: shared, clean per transaction, replaced after an error."""
+"""The writer thread's kept connection: shared, clean per transaction, replaced after an error
+(kept after a refusal)."""
 
 from collections.abc import AsyncIterator
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from missionctl.db import Database
 from missionctl.db.migrate import upgrade_database
 from missionctl.db.models import Mission
+from missionctl.errors import NotFound
 
 
 @pytest.fixture
@@ -62,6 +64,24 @@ async def test_an_error_rolls_back_and_the_next_transaction_gets_a_fresh_connect
         assert session.scalar(select(Mission.id).where(Mission.title == "lost")) is None
     writer.close()
     writer.close()  # closing twice is harmless
+
+
+async def test_a_refusal_rolls_back_and_keeps_the_connection(db: Database) -> None:
+    """A ``MissionControlError`` is our own decision, not a broken connection."""
+    writer = db.blocking_writer()
+    with writer.transaction() as session:
+        first_driver = _driver(session)
+    with pytest.raises(NotFound), writer.transaction() as session:
+        session.add(_mission("refused"))
+        session.flush()
+        session.add(_mission("refused, unflushed"))
+        raise NotFound("no such thing")
+    with writer.transaction() as session:
+        assert _driver(session) is first_driver
+        assert len(session.identity_map) == 0 and not session.new
+        session.add(_mission("after"))
+    assert await _titles(db) == {"after"}
+    writer.close()
 
 
 async def _titles(db: Database) -> set[str]:

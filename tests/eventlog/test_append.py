@@ -1,6 +1,9 @@
 """Appending: gapless seq, a valid chain, atomic batches, publication only after commit."""
 
 import asyncio
+import copy
+import enum
+from typing import Any
 
 import pytest
 
@@ -140,3 +143,40 @@ async def test_verify_is_consistent_while_others_append(ctx: ServiceContext) -> 
         await task
     assert all(r.ok for r in reports), [str(r) for r in reports if not r.ok]
     assert reports[-1].count > 20
+
+
+class _Colour(enum.StrEnum):
+    RED = "red"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"status": "queued", "attempt": 1, "ratio": 0.1, "ok": True, "error": None},
+        {"colour": _Colour.RED},  # an enum reads back as its plain value
+        {"steps": ("a", "b")},  # a tuple reads back as a list
+        {1: "one"},  # a non-text key reads back as text
+        {"nested": {"n": [1, {"m": 2.5}]}},
+        {},
+    ],
+)
+async def test_appended_records_hold_the_payload_as_it_reads_back(
+    ctx: ServiceContext, payload: dict[Any, Any]
+) -> None:
+    """What subscribers get equals what a reader of the log gets, to the type of each value."""
+    payload = copy.deepcopy(payload)  # the parameter is shared by both backends' runs
+    event = NewEvent("test.happened", "system", payload)
+    payload["added by the caller afterwards"] = 1  # the event holds what it was made with
+    async with ctx.write() as session:
+        (record,) = await append(session, [event])
+    async with ctx.read() as session:
+        (stored,) = await read_events(session)
+
+    def typed(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {(type(k), k): typed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [typed(v) for v in value]
+        return (type(value), value)
+
+    assert typed(record.payload) == typed(stored.payload)

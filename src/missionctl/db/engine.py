@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from missionctl.db.types import canonical_json
+from missionctl.errors import MissionControlError
 
 # Execution option marking read-only transactions (they need no write lock on SQLite).
 _READ_ONLY = "missionctl_read_only"
@@ -191,7 +192,8 @@ class BlockingWriter:
         The session starts every transaction empty (no objects, no ``info``); objects added in
         the block are flushed before the commit. After an error the connection is discarded and
         the next transaction opens a new one: statements prepared on the driver (ADR 0016) raise
-        past SQLAlchemy, which therefore cannot tell whether the connection survived.
+        past SQLAlchemy, which therefore cannot tell whether the connection survived. A
+        ``MissionControlError`` (a refusal our own code raised) only rolls back.
         """
         session = self._session or self._open()
         driver = self._driver
@@ -202,12 +204,22 @@ class BlockingWriter:
             if len(session.identity_map) or session.new or session.deleted:
                 session.flush()
             driver.commit()
+        except MissionControlError:
+            # A refusal (not found, invalid input, conflict) comes from our code, not the
+            # database: roll back and keep the connection, unless SQLAlchemy gave up on it.
+            transaction = session.get_transaction()
+            if transaction is not None and transaction.is_active:
+                driver.rollback()
+            else:
+                self.close(discard=True)
+            raise
         except BaseException:
             self.close(discard=True)
             raise
         finally:
-            # Objects must not outlive their transaction: ``Session.get`` would answer from them.
-            if len(session.identity_map):
+            # Objects must not outlive their transaction: ``Session.get`` would answer from them,
+            # and one added but never flushed (a refused block's) would be written by the next.
+            if len(session.identity_map) or session.new:
                 session.expunge_all()
             session.info.clear()
 

@@ -46,6 +46,9 @@ class NewEvent:
     step_id: str | None = None
     # The payload's canonical JSON, computed once by validation and reused for the hash.
     payload_json: str = field(default="", init=False, repr=False, compare=False)
+    # The payload as the log will read it back, taken with ``payload_json`` when that is the
+    # payload itself, flat (``None`` otherwise: the record's payload is parsed from the JSON).
+    flat_copy: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _TYPE.match(self.type):
@@ -60,6 +63,23 @@ class NewEvent:
             object.__setattr__(self, "payload_json", canonical_json(self.payload))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"event payload is not JSON: {exc}") from exc
+        object.__setattr__(self, "flat_copy", _flat_copy(self.payload))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat_copy(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy of ``payload`` if it reads back from JSON equal to itself, else ``None``.
+
+    A flat payload of plain scalars under text keys does (most events' payloads are a status
+    and an attempt), so appending need not parse its JSON again. Nested values, tuples,
+    subclasses such as enums and non-text keys read back differently: they are parsed.
+    """
+    for key, value in payload.items():
+        if type(key) is not str or type(value) not in _SCALARS:
+            return None
+    return dict(payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +132,7 @@ def _chain(
     ts_text = format_ts(now)
     for new in events:
         seq += 1
-        # Round-trip the payload so that what subscribers get is exactly what will be read back.
-        payload = json.loads(new.payload_json)
+        payload = new.flat_copy if new.flat_copy is not None else json.loads(new.payload_json)
         digest = hash_event_json(
             prev_hash,
             seq=seq,

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, null, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, null, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
@@ -429,6 +429,36 @@ def move_mission(session: Session, *, mission_id: uuid.UUID, source: str, target
     """Move a mission from ``source`` to ``target``; false if it was no longer in ``source``."""
     params = {"_id": mission_id, "f_status": source, "v_status": target}
     return _MOVE_MISSION.run(session, params) == 1
+
+
+# What ``insert_step_runs`` is given for each row; the other columns take their defaults.
+STEP_RUN_INSERT_COLUMNS = (
+    "id",
+    "run_id",
+    "step_id",
+    "attempt",
+    "status",
+    "agent",
+    "risk_tier",
+    "inputs",
+    "outputs",
+    "estimate_micros",
+    "queued_at",
+    "started_at",
+    "ended_at",
+)
+_INSERT_STEP_RUNS = Prepared(
+    insert(_steps).values({column: bindparam(column) for column in STEP_RUN_INSERT_COLUMNS})
+)
+
+
+def insert_step_runs(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert step runs, each row holding exactly ``STEP_RUN_INSERT_COLUMNS`` — one executemany.
+
+    Prepared rather than ORM objects: a run of a large workflow creates thousands at once, and
+    the unit of work's (or even Core's) per-row work would cost far more than the insert itself.
+    """
+    _INSERT_STEP_RUNS.run_many(session, rows)
 
 
 def read_workflow(session: Session, *, workflow_id: uuid.UUID) -> Workflow | None:

@@ -5,35 +5,12 @@ their statements here so that the two can never disagree on what they ask.
 """
 
 import uuid
-from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Run, StepRun, Workflow
-from missionctl.db.prepared import Prepared
-
-_step_runs = cast(Table, StepRun.__table__)
-# What ``insert_step_runs`` is given for each row; the other columns take their defaults.
-STEP_RUN_INSERT_COLUMNS = (
-    "id",
-    "run_id",
-    "step_id",
-    "attempt",
-    "status",
-    "agent",
-    "risk_tier",
-    "inputs",
-    "outputs",
-    "estimate_micros",
-    "queued_at",
-    "started_at",
-    "ended_at",
-)
-_INSERT_STEP_RUNS = Prepared(
-    insert(_step_runs).values({column: bindparam(column) for column in STEP_RUN_INSERT_COLUMNS})
-)
 
 ACTIVE_STEP_STATUSES = ("waiting", "queued", "running", "awaiting_approval")
 
@@ -64,15 +41,3 @@ async def read_workflow(session: AsyncSession, *, workflow_id: uuid.UUID) -> Wor
 async def read_step_runs(session: AsyncSession, *, run_id: uuid.UUID) -> list[StepRun]:
     """Every step run of a run, in creation (definition) order."""
     return list((await session.scalars(select_step_runs(run_id))).all())
-
-
-async def insert_step_runs(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert step runs, each row holding exactly ``STEP_RUN_INSERT_COLUMNS`` — one executemany.
-
-    Core rather than ORM objects: a run of a large workflow creates thousands at once, and the
-    unit of work's per-object bookkeeping would cost far more than the insert itself.
-    """
-    if rows:
-        # Prepared on the driver (ADR 0016): SQLAlchemy's per-row parameter work is most of
-        # the cost of inserting thousands of rows.
-        await session.run_sync(_INSERT_STEP_RUNS.run_many, list(rows))

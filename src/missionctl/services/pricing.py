@@ -5,8 +5,9 @@ from typing import Any
 
 from genai_prices import Usage, calc_price
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import ModelPrice
 from missionctl.db.types import utcnow
@@ -46,18 +47,30 @@ def bundled_price(model: str) -> Price | None:
 
 async def resolve_price(session: AsyncSession, *, model: str) -> Price | None:
     """The price in force now for ``model``: the newest effective override, else the bundle."""
-    row = await session.scalar(
+    return _in_force(await session.scalar(_override_query(model)), model)
+
+
+def resolve_price_blocking(session: Session, *, model: str) -> Price | None:
+    """``resolve_price`` on a blocking session (the writer thread's)."""
+    return _in_force(session.scalar(_override_query(model)), model)
+
+
+def _override_query(model: str) -> Select[ModelPrice]:
+    return (
         select(ModelPrice)
         .where(ModelPrice.model == model, ModelPrice.effective_from <= utcnow())
         .order_by(ModelPrice.effective_from.desc())
         .limit(1)
     )
-    if row is not None:
+
+
+def _in_force(override: ModelPrice | None, model: str) -> Price | None:
+    if override is not None:
         return Price(
             model=model,
-            input_micros_per_mtok=row.input_micros_per_mtok,
-            cached_input_micros_per_mtok=row.cached_input_micros_per_mtok,
-            output_micros_per_mtok=row.output_micros_per_mtok,
+            input_micros_per_mtok=override.input_micros_per_mtok,
+            cached_input_micros_per_mtok=override.cached_input_micros_per_mtok,
+            output_micros_per_mtok=override.output_micros_per_mtok,
             source="override",
         )
     return bundled_price(model)

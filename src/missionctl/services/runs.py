@@ -19,6 +19,7 @@ from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
 from missionctl.domain.workflows import WorkflowDag, resolve_inputs
 from missionctl.errors import Conflict, InvalidTransition, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append, append_sync
+from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import runs as repo
 from missionctl.schemas.runs import RunRead, StepRunRead
 from missionctl.services.context import ServiceContext
@@ -26,7 +27,7 @@ from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import DagCache, Tick
 from missionctl.services.money import micros_to_usd
-from missionctl.services.pricing import resolve_price
+from missionctl.services.pricing import resolve_price_blocking
 
 TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
 
@@ -79,8 +80,8 @@ def _run_read(run: Run, steps: list[StepRunRead]) -> RunRead:
     )
 
 
-async def _step_estimates(
-    session: AsyncSession, ctx: ServiceContext, dag: WorkflowDag
+def _step_estimates(
+    session: Session, ctx: ServiceContext, dag: WorkflowDag
 ) -> tuple[dict[str, int], list[Problem]]:
     """Estimated cost per step: LLM steps at the configured model's price, others free."""
     estimates = dict.fromkeys(dag.order, 0)
@@ -88,7 +89,7 @@ async def _step_estimates(
     if not llm_steps:
         return estimates, []
     model = ctx.settings.llm.model
-    price = await resolve_price(session, model=model) if model else None
+    price = resolve_price_blocking(session, model=model) if model else None
     if price is None:
         return estimates, [
             Problem(
@@ -128,13 +129,14 @@ async def start_run(
     """
     if trigger not in TRIGGERS:
         raise ValidationFailed([Problem("trigger", f"must be one of {', '.join(TRIGGERS)}")])
-    async with ctx.write() as session:
-        workflow = await session.get(Workflow, workflow_id)
+
+    def work(session: Session) -> RunRead:
+        workflow = session.get(Workflow, workflow_id)
         if workflow is None:
             raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
         mission = None
         if mission_id is not None:
-            mission = await session.get(Mission, mission_id)
+            mission = session.get(Mission, mission_id)
             if mission is None:
                 raise NotFound(f"no mission with id {mission_id}", field="mission_id")
         dag = DagCache(ctx.dags).of(workflow)
@@ -148,7 +150,7 @@ async def start_run(
             if mission is None or mission.budget_micros is None
             else max(0, mission.budget_micros - mission.spent_micros),
         )
-        return await _create_run(
+        return _create_run(
             session,
             ctx,
             workflow,
@@ -159,6 +161,9 @@ async def start_run(
             inputs=resolved,
         )
 
+    # On the writer thread (ADR 0020): a run writes a row and an event per step it queues.
+    return await ctx.write_in_thread(work)
+
 
 def effective_cap(*caps: int | None) -> int | None:
     """The lowest of the caps that are set (run, workflow, mission remainder), or ``None``."""
@@ -166,8 +171,8 @@ def effective_cap(*caps: int | None) -> int | None:
     return min(present) if present else None
 
 
-async def _create_run(
-    session: AsyncSession,
+def _create_run(
+    session: Session,
     ctx: ServiceContext,
     workflow: Workflow,
     *,
@@ -188,7 +193,7 @@ async def _create_run(
     """
     reused = reused or {}
     dag = DagCache(ctx.dags).of(workflow)
-    estimates, problems = await _step_estimates(session, ctx, dag)
+    estimates, problems = _step_estimates(session, ctx, dag)
     if problems and cap is not None:
         raise ValidationFailed(problems)
     now = utcnow()
@@ -275,7 +280,7 @@ async def _create_run(
                 payload={"status": "failed", "error": run.error},
             ),
         ]
-        return await _write_run(session, run, steps, events)
+        return _write_run(session, run, steps, events)
     transition(RUN, run.status, "running")
     run.status = "running"
     run.started_at = now
@@ -309,10 +314,12 @@ async def _create_run(
                 )
             )
     if mission_id is not None:
-        events += await move_mission(session, mission_id, "running", actor)
+        mission = session.get(Mission, mission_id)
+        assert mission is not None  # checked by the caller, in this transaction
+        events += _mission_moved(mission, "running", actor)
     if special:
-        await _write_run(session, run, steps, events)
-        return await _admit_roots(session, run, workflow, dag, special, now)
+        _write_run(session, run, steps, events)
+        return _admit_roots(session, run, workflow, dag, special, now)
     if all(row["status"] == "succeeded" for row in steps.values()):
         # A rerun whose every step was reused has nothing left to run.
         transition(RUN, run.status, "completed")
@@ -327,11 +334,11 @@ async def _create_run(
                 payload={"status": "completed"},
             )
         )
-    return await _write_run(session, run, steps, events)
+    return _write_run(session, run, steps, events)
 
 
-async def _admit_roots(
-    session: AsyncSession,
+def _admit_roots(
+    session: Session,
     run: Run,
     workflow: Workflow,
     dag: WorkflowDag,
@@ -340,39 +347,34 @@ async def _admit_roots(
 ) -> RunRead:
     """Admit ready steps that need a decision (condition, template, gate), then finish or pause.
 
-    Runs the engine's own admission code on the same transaction, through ``run_sync``.
+    Runs the engine's own admission code, in the same transaction.
     """
     dags = DagCache()
     dags.put(workflow.id, dag)
-
-    def admit(sync_session: Session) -> None:
-        state = Tick(now=now)
-        state.touched_runs[run.id] = run.mission_id
-        state.run_workflows[run.id] = workflow.id
-        state.capped_runs[run.id] = run.budget_micros is not None
-        admit_steps(sync_session, state, run.id, step_ids, dag)
-        advance_runs(sync_session, state, dags)
-        finish_runs(sync_session, state, dags)
-        append_sync(sync_session, state.events)
-
-    await session.run_sync(admit)
-    await session.flush()
-    await session.refresh(run)
-    return to_run_read(run, await repo.read_step_runs(session, run_id=run.id))
+    state = Tick(now=now)
+    state.touched_runs[run.id] = run.mission_id
+    state.run_workflows[run.id] = workflow.id
+    state.capped_runs[run.id] = run.budget_micros is not None
+    admit_steps(session, state, run.id, step_ids, dag)
+    advance_runs(session, state, dags)
+    finish_runs(session, state, dags)
+    append_sync(session, state.events)
+    session.refresh(run)  # the admission wrote with Core, behind the ORM's back
+    return to_run_read(run, blocking_repo.read_step_runs(session, run_id=run.id))
 
 
-async def _write_run(
-    session: AsyncSession,
+def _write_run(
+    session: Session,
     run: Run,
     steps: dict[str, dict[str, Any]],
     events: list[NewEvent],
 ) -> RunRead:
     """Insert the run, its step runs and its events; the read of what was written."""
     session.add(run)
-    await session.flush()
+    session.flush()
     rows = list(steps.values())
-    await repo.insert_step_runs(session, rows=rows)
-    await append(session, events)
+    blocking_repo.insert_step_runs(session, rows=rows)
+    append_sync(session, events)
     return _run_read(
         run,
         [
@@ -402,13 +404,17 @@ async def move_mission(
 ) -> list[NewEvent]:
     """Move a mission to ``target`` when its machine allows it; the event, or nothing."""
     mission = await session.get(Mission, mission_id)
-    if mission is None or mission.status == target or not MISSION.can(mission.status, target):
+    return [] if mission is None else _mission_moved(mission, target, actor)
+
+
+def _mission_moved(mission: Mission, target: str, actor: str) -> list[NewEvent]:
+    if mission.status == target or not MISSION.can(mission.status, target):
         return []
     transition(MISSION, mission.status, target)
     mission.status = target
     return [
         NewEvent(
-            type=f"mission.{target}", actor=actor, mission_id=mission_id, payload={"status": target}
+            type=f"mission.{target}", actor=actor, mission_id=mission.id, payload={"status": target}
         )
     ]
 
@@ -576,8 +582,9 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
         Conflict: the run has not ended in failure, cancellation or abort, or its mission
             is canceled (a canceled mission is final).
     """
-    async with ctx.write() as session:
-        original = await session.get(Run, run_id)
+
+    def work(session: Session) -> RunRead:
+        original = session.get(Run, run_id)
         if original is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
         if original.status not in ("failed", "canceled", "aborted"):
@@ -587,7 +594,7 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
                 field="run_id",
             )
         if original.mission_id is not None:
-            mission = await session.get(Mission, original.mission_id)
+            mission = session.get(Mission, original.mission_id)
             if mission is not None and not MISSION.can(mission.status, "running"):
                 raise Conflict(
                     f"mission {mission.id} is {mission.status}; its runs cannot be rerun",
@@ -595,12 +602,12 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
                 )
         reused = {
             s.step_id: dict(s.outputs)
-            for s in await repo.read_step_runs(session, run_id=run_id)
+            for s in blocking_repo.read_step_runs(session, run_id=run_id)
             if s.status == "succeeded"
         }
-        workflow = await session.get(Workflow, original.workflow_id)
+        workflow = session.get(Workflow, original.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
-        return await _create_run(
+        return _create_run(
             session,
             ctx,
             workflow,
@@ -612,6 +619,8 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
             rerun_of=run_id,
             inputs=dict(original.inputs or {}),
         )
+
+    return await ctx.write_in_thread(work)
 
 
 async def replay_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> tuple[RunState, RunState]:
