@@ -84,6 +84,22 @@ async def test_a_refusal_rolls_back_and_keeps_the_connection(db: Database) -> No
     writer.close()
 
 
+@pytest.mark.parametrize("error", [NotFound("no such thing"), RuntimeError("boom")])
+async def test_an_error_on_a_lost_connection_is_raised_and_the_connection_replaced(
+    db: Database, error: Exception
+) -> None:
+    writer = db.blocking_writer()
+    with pytest.raises(type(error)), writer.transaction() as session:
+        lost = _driver(session)
+        lost.close()  # type: ignore[attr-defined]  # as if the server had dropped it
+        raise error
+    with writer.transaction() as session:
+        assert _driver(session) is not lost
+        session.add(_mission("after"))
+    assert await _titles(db) == {"after"}
+    writer.close()
+
+
 async def _titles(db: Database) -> set[str]:
     async with db.read() as session:
         return set((await session.scalars(select(Mission.title))).all())

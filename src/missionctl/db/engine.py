@@ -206,11 +206,8 @@ class BlockingWriter:
             driver.commit()
         except MissionControlError:
             # A refusal (not found, invalid input, conflict) comes from our code, not the
-            # database: roll back and keep the connection, unless SQLAlchemy gave up on it.
-            transaction = session.get_transaction()
-            if transaction is not None and transaction.is_active:
-                driver.rollback()
-            else:
+            # database: roll back and keep the connection, unless it is unusable.
+            if not _rolled_back(session, driver):
                 self.close(discard=True)
             raise
         except BaseException:
@@ -243,14 +240,28 @@ class BlockingWriter:
             return
         connection = session.bind
         assert isinstance(connection, Connection)
-        if discard and driver is not None:
-            # Whatever the failed block left open must not be committed by anyone.
-            with contextlib.suppress(Exception):
-                driver.rollback()
-        session.close()
         if discard:
+            # Whatever the failed block left open must not be committed by anyone.
+            if driver is not None:
+                with contextlib.suppress(Exception):
+                    driver.rollback()
+            # Before the session closes: its rollback would need a driver that may be gone (a
+            # dropped connection), and would raise in place of the error being handled.
             connection.invalidate()
+        session.close()
         connection.close()
+
+
+def _rolled_back(session: Session, driver: Any) -> bool:
+    """Roll back the driver's transaction; whether the connection can be used again."""
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return False  # SQLAlchemy gave up on the session (a failed flush)
+    try:
+        driver.rollback()
+    except Exception:
+        return False  # e.g. the server closed the connection
+    return True
 
 
 def _configure_sqlite(
