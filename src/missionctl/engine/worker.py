@@ -379,9 +379,7 @@ class Engine:
             )
 
         async def upstream() -> dict[str, dict[str, Any]]:
-            dag = self._dags.peek(claim.workflow_id)
-            assert dag is not None, "a claimed step's workflow is always cached"
-            deps = set(dag.steps[claim.step_id].depends_on)
+            deps = set(claim.depends_on)
             async with self.ctx.read() as session:
                 steps = await run_repo.read_step_runs(session, run_id=claim.run_id)
                 return {s.step_id: dict(s.outputs) for s in steps if s.step_id in deps}

@@ -1,6 +1,8 @@
 """What every use case needs, and the transaction that publishes events after commit."""
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +22,46 @@ from missionctl.settings import Settings
 
 T = TypeVar("T")
 
+DAG_STORE_CAPACITY = 256
+
+
+class DagStore:
+    """Parsed workflow versions by id, the ``capacity`` most recently used (thread-safe).
+
+    A version never changes, so an entry is never stale; it is only evicted, and read again
+    from the database when next needed. The bound keeps a long-lived server's memory flat
+    however many versions its missions create (a 1,000-step DAG holds thousands of objects).
+    """
+
+    def __init__(self, capacity: int = DAG_STORE_CAPACITY) -> None:
+        """An empty store; ``capacity`` must be at least 1."""
+        if capacity < 1:
+            raise ValueError("a DAG store holds at least one workflow version")
+        self.capacity = capacity
+        self._dags: OrderedDict[uuid.UUID, WorkflowDag] = OrderedDict()
+        # The engine's writer thread and the event loop both use the store.
+        self._lock = threading.Lock()
+
+    def get(self, workflow_id: uuid.UUID) -> WorkflowDag | None:
+        """The DAG if it is held (it becomes the most recently used), else ``None``."""
+        with self._lock:
+            dag = self._dags.get(workflow_id)
+            if dag is not None:
+                self._dags.move_to_end(workflow_id)
+            return dag
+
+    def put(self, workflow_id: uuid.UUID, dag: WorkflowDag) -> None:
+        """Hold ``dag``, evicting the least recently used version beyond the capacity."""
+        with self._lock:
+            self._dags[workflow_id] = dag
+            self._dags.move_to_end(workflow_id)
+            while len(self._dags) > self.capacity:
+                self._dags.popitem(last=False)
+
+    def __len__(self) -> int:
+        """How many versions are held."""
+        return len(self._dags)
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceContext:
@@ -29,9 +71,9 @@ class ServiceContext:
     db: Database
     blobs: BlobStore
     broadcaster: Broadcaster
-    # Parsed workflow versions by id, shared by the services and the engines of this process:
-    # a version never changes, and parsing a large one costs more than running a tick.
-    dags: dict[uuid.UUID, WorkflowDag] = field(default_factory=dict, repr=False)
+    # Parsed workflow versions, shared by the services and the engines of this process:
+    # parsing a large one costs more than running a tick.
+    dags: DagStore = field(default_factory=DagStore, repr=False)
     _writer: dict[str, tuple[WriterThread, BlockingWriter]] = field(
         default_factory=dict, repr=False
     )

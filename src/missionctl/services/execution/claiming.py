@@ -174,6 +174,7 @@ def _lease(
         if c.id not in inputs:
             continue  # no longer queued (the rows are locked, so this should not happen)
         transition(STEP_RUN, "queued", "running")
+        step = dags.get(session, c.workflow_id).steps[c.step_id]
         dispatch.claimed.append(
             ClaimedStep(
                 step_run_id=c.id,
@@ -185,8 +186,9 @@ def _lease(
                 agent=c.agent,
                 inputs=inputs[c.id],
                 lease_token=dispatch.lease_token,
-                timeout_s=dags.get(session, c.workflow_id).steps[c.step_id].timeout_s,
+                timeout_s=step.timeout_s,
                 budget_capped=c.budget_micros is not None,
+                depends_on=tuple(step.depends_on),
             )
         )
         state.progressing_runs.add(c.run_id)

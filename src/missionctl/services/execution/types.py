@@ -17,6 +17,7 @@ from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent
 from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
+from missionctl.services.context import DagStore
 
 LEASE_RECOVERY_EXTRA_ATTEMPTS = 2
 ENGINE_ACTOR = "system"
@@ -39,6 +40,8 @@ class ClaimedStep:
     # Whether the run has a budget cap. Its dependents then go through the queue and the
     # budget gate; uncapped runs' dependents may be claimed the moment they become ready.
     budget_capped: bool = True
+    # The steps whose outputs this one may read (``StepContext.load_upstream_outputs``).
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +81,11 @@ class LogLine:
 
 
 class DagCache:
-    """Parsed workflow definitions by workflow id (versions are immutable, so never stale)."""
+    """Parsed workflow definitions by workflow id, read from the database when not held."""
 
-    def __init__(self, shared: dict[uuid.UUID, WorkflowDag] | None = None) -> None:
-        """Start empty, or on ``shared`` (e.g. ``ServiceContext.dags``), which it then fills."""
-        self._dags: dict[uuid.UUID, WorkflowDag] = {} if shared is None else shared
-
-    def peek(self, workflow_id: uuid.UUID) -> WorkflowDag | None:
-        """The DAG if it is cached (it is, for any step this process claimed)."""
-        return self._dags.get(workflow_id)
+    def __init__(self, shared: DagStore | None = None) -> None:
+        """Use ``shared`` (e.g. ``ServiceContext.dags``), or a store of this cache's own."""
+        self._store = DagStore() if shared is None else shared
 
     def get(self, session: Session, workflow_id: uuid.UUID) -> WorkflowDag:
         """The DAG of a workflow version.
@@ -94,7 +93,7 @@ class DagCache:
         Raises:
             NotFound: no such workflow.
         """
-        dag = self._dags.get(workflow_id)
+        dag = self._store.get(workflow_id)
         if dag is None:
             workflow = repo.read_workflow(session, workflow_id=workflow_id)
             if workflow is None:
@@ -103,17 +102,16 @@ class DagCache:
         return dag
 
     def of(self, workflow: Workflow) -> WorkflowDag:
-        """The DAG of a workflow version already read, parsed only if it is not cached."""
-        dag = self._dags.get(workflow.id)
+        """The DAG of a workflow version already read, parsed only if it is not held."""
+        dag = self._store.get(workflow.id)
         if dag is None:
-            dag = self._dags[workflow.id] = WorkflowDag.from_definition(
-                workflow.definition, version=workflow.version
-            )
+            dag = WorkflowDag.from_definition(workflow.definition, version=workflow.version)
+            self._store.put(workflow.id, dag)
         return dag
 
     def put(self, workflow_id: uuid.UUID, dag: WorkflowDag) -> None:
         """Remember a DAG already parsed."""
-        self._dags[workflow_id] = dag
+        self._store.put(workflow_id, dag)
 
 
 class ClaimRow:
