@@ -5,8 +5,9 @@ change it records. Two of those indexes did no work:
 - the unique index on ``hash``: nothing looks an event up by its hash, and a duplicate hash
   would take a SHA-256 collision (each hash covers the previous one and the event's ``seq``);
   ``missionctl audit verify`` recomputes the chain, which is what detects tampering. Its keys
-  are random, so each event dirtied a different page of it: about half the pages an engine
-  tick wrote to SQLite's log, and on a large log a cache miss per event;
+  are random, so each event dirtied a different page of it, and on a large log cost a cache
+  miss. With both gone, the engine's ticks write about half as many pages to SQLite's log on
+  the wide workloads and a quarter fewer on a chain (``bench/ticks.py`` under ``strace``);
 - on SQLite, the primary key on a ``BIGINT`` column: only a column declared exactly
   ``INTEGER`` is the table's rowid, so ``seq`` had an index of its own beside the rowid.
 
