@@ -315,8 +315,8 @@ def _create_run(
             )
     if mission_id is not None:
         mission = session.get(Mission, mission_id)
-        assert mission is not None  # checked by the caller, in this transaction
-        events += _mission_moved(mission, "running", actor)
+        if mission is not None:
+            events += _mission_moved(mission, "running", actor)
     if special:
         _write_run(session, run, steps, events)
         return _admit_roots(session, run, workflow, dag, special, now)
