@@ -188,7 +188,7 @@ def _lease(
                 lease_token=dispatch.lease_token,
                 timeout_s=step.timeout_s,
                 budget_capped=c.budget_micros is not None,
-                depends_on=tuple(step.depends_on),
+                depends_on=step.depends_on,
             )
         )
         state.progressing_runs.add(c.run_id)

@@ -442,7 +442,7 @@ def _promote_dependents(
                     lease_token=dispatch.lease_token,
                     timeout_s=dag.steps[row.step_id].timeout_s,
                     budget_capped=False,
-                    depends_on=tuple(dag.steps[row.step_id].depends_on),
+                    depends_on=dag.steps[row.step_id].depends_on,
                 )
             )
         if rows:
