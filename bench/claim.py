@@ -57,7 +57,7 @@ async def measure(queued: int) -> dict[str, float]:
                     timings["page_us"].append((ended - middle) * 1e6)
                 return {name: round(statistics.median(v), 1) for name, v in timings.items()}
 
-            return await ctx.write_in_thread(reads)
+            return await ctx.write_blocking(reads)
 
 
 def main() -> None:

@@ -154,4 +154,4 @@ async def test_objects_added_to_the_session_are_written_first(ctx: ServiceContex
         session.add(Mission(title="t", goal="g", status="draft", created_by="user:x"))
         return int(count.all(session)[0][0])
 
-    assert await ctx.write_in_thread(work) == 1
+    assert await ctx.write_blocking(work) == 1

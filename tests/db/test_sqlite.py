@@ -1,6 +1,7 @@
 """SQLite is configured to behave under concurrent use (WAL, FKs, busy timeout, BEGIN IMMEDIATE)."""
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlalchemy import DateTime, text
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from missionctl.db import Database
+from missionctl.db.engine import WriteLockBusy
 from missionctl.db.migrate import upgrade_database
 from missionctl.db.types import UTCDateTime
 
@@ -64,6 +66,50 @@ async def test_write_transaction_takes_the_lock_up_front(sqlite_db: Database) ->
         assert (await session.execute(text("SELECT count(*) FROM missions"))).scalar() == 0
     release.set()
     await task
+    await sqlite_db.dispose()
+
+
+async def test_a_writer_that_may_not_wait_is_refused_at_once_and_keeps_its_connection(
+    sqlite_db: Database,
+) -> None:
+    """``transaction(wait=False)`` (an event loop's) never waits for another connection's lock."""
+    writer = sqlite_db.blocking_writer()
+    with writer.transaction(wait=False) as session:
+        first = session.connection().connection.dbapi_connection
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 0
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def other_writer() -> None:
+        async with sqlite_db.write() as session:
+            await session.execute(text("SELECT 1"))
+            holding.set()
+            await release.wait()
+
+    task = asyncio.create_task(other_writer())
+    await holding.wait()
+    started = time.monotonic()
+    with pytest.raises(WriteLockBusy), writer.transaction(wait=False):
+        pytest.fail("began while another connection held the write lock")
+    assert time.monotonic() - started < 0.1  # not the 200 ms busy timeout
+
+    def waiting_write() -> tuple[object, int]:
+        with writer.transaction() as session:  # may wait: the busy timeout is back
+            session.execute(text("CREATE TABLE written (x INTEGER)"))
+            timeout = session.execute(text("PRAGMA busy_timeout")).scalar()
+            return session.connection().connection.dbapi_connection, int(timeout or 0)
+
+    waiting = asyncio.create_task(asyncio.to_thread(waiting_write))
+    await asyncio.sleep(0.05)
+    release.set()
+    await task
+    connection, timeout = await waiting
+    assert connection is first and timeout == 200  # the refusal kept the connection
+    with writer.transaction(wait=False) as session:  # the lock is free: taken at once
+        session.execute(text("INSERT INTO written (x) VALUES (1)"))
+    writer.close()
+    async with sqlite_db.read() as session:
+        assert (await session.execute(text("SELECT count(*) FROM written"))).scalar() == 1
     await sqlite_db.dispose()
 
 

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from missionctl.services.writer import WriterThread
+from missionctl.services.writer import WriterBusy, WriterThread
 
 
 async def test_jobs_run_in_order_on_one_thread_and_return_their_results() -> None:
@@ -66,3 +66,49 @@ async def test_stop_runs_queued_jobs_then_the_last_one_and_ends_the_thread() -> 
     await first
     assert order == ["queued", "last"]
     assert not thread._thread.is_alive()
+
+
+async def test_call_if_idle_runs_the_job_on_the_callers_thread() -> None:
+    thread = WriterThread("test-writer")
+    assert thread.call_if_idle(lambda: threading.current_thread().name) == (
+        threading.current_thread().name
+    )
+    with pytest.raises(LookupError, match="its own error"):
+        thread.call_if_idle(lambda: (_ for _ in ()).throw(LookupError("its own error")))
+    # Neither left the writer marked busy.
+    assert thread.call_if_idle(lambda: "again") == "again"
+    assert await thread.run(lambda: threading.current_thread().name) == "test-writer"
+    thread.stop(lambda: None)
+
+
+async def test_call_if_idle_refuses_while_a_job_runs_or_waits() -> None:
+    thread = WriterThread("test-writer")
+    started = threading.Event()
+    release = threading.Event()
+    ran: list[str] = []
+    running = thread.run(lambda: (started.set(), release.wait(5), ran.append("first"))[2])
+    queued = thread.run(lambda: ran.append("second"))
+    await asyncio.to_thread(started.wait, 5)
+    with pytest.raises(WriterBusy):  # a job is running
+        thread.call_if_idle(lambda: ran.append("jumped the queue"))
+    release.set()
+    await running
+    await queued
+    assert ran == ["first", "second"]
+    # A job queued behind a running one is refused too: it would otherwise be overtaken.
+    started.clear()
+    release.clear()
+    running = thread.run(lambda: (started.set(), release.wait(5))[1])
+    waiting = thread.run(lambda: ran.append("third"))
+    await asyncio.to_thread(started.wait, 5)
+    release.set()
+    await running
+    while True:  # the thread takes the queued job; until then it still counts as waiting
+        try:
+            thread.call_if_idle(lambda: ran.append("inline"))
+            break
+        except WriterBusy:
+            await asyncio.sleep(0.001)
+    await waiting
+    assert ran == ["first", "second", "third", "inline"]
+    thread.stop(lambda: None)

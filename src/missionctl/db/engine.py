@@ -96,6 +96,11 @@ class Database:
             yield session
 
     @property
+    def busy_timeout_ms(self) -> int:
+        """SQLite only: how long a transaction waits for the write lock."""
+        return self._busy_timeout_ms
+
+    @property
     def sync_engine(self) -> Engine:
         """The blocking engine on the same database (created on first use; threads only)."""
         if self._sync_engine is None:
@@ -165,6 +170,10 @@ class Database:
             self._sync_engine.dispose()
 
 
+class WriteLockBusy(Exception):
+    """A transaction that may not wait found SQLite's write lock held by another connection."""
+
+
 class BlockingWriter:
     """Blocking write transactions on one connection kept open between them (ADR 0017, 0018).
 
@@ -184,9 +193,11 @@ class BlockingWriter:
         self._db = db
         self._session: Session | None = None
         self._driver: Any = None
+        # Whether the connection's busy timeout is the database's (True) or zero (False).
+        self._waits = True
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, wait: bool = True) -> Iterator[Session]:
         """As ``Database.write_sync()``: commit when the block ends, roll back if it raises.
 
         The session starts every transaction empty (no objects, no ``info``); objects added in
@@ -194,12 +205,20 @@ class BlockingWriter:
         the next transaction opens a new one: statements prepared on the driver (ADR 0016) raise
         past SQLAlchemy, which therefore cannot tell whether the connection survived. A
         ``MissionControlError`` (a refusal our own code raised) only rolls back.
+
+        With ``wait=False`` (SQLite) the write lock is taken only if it is free at once: for a
+        caller that must not block, such as an event loop (ADR 0021). Once taken, nothing in
+        the transaction waits for another connection.
+
+        Raises:
+            WriteLockBusy: ``wait=False`` and another connection holds the write lock; nothing
+                was begun and the connection is kept.
         """
         session = self._session or self._open()
         driver = self._driver
+        if self._db.dialect == "sqlite":
+            self._begin_sqlite(driver, wait)
         try:
-            if self._db.dialect == "sqlite":
-                _sqlite_begin(driver, "BEGIN IMMEDIATE", sqlite3.Error)
             yield session
             if len(session.identity_map) or session.new or session.deleted:
                 session.flush()
@@ -220,6 +239,32 @@ class BlockingWriter:
                 session.expunge_all()
             session.info.clear()
 
+    def _begin_sqlite(self, driver: Any, wait: bool) -> None:
+        """``BEGIN IMMEDIATE``, waiting for the lock up to the busy timeout or not at all."""
+        if wait is not self._waits:
+            # A connection setting, changed only when the kind of caller changes.
+            timeout = self._db.busy_timeout_ms if wait else 0
+            cursor = driver.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
+            except sqlite3.Error:
+                self.close(discard=True)
+                raise
+            finally:
+                cursor.close()
+            self._waits = wait
+        try:
+            _sqlite_begin(driver, "BEGIN IMMEDIATE", sqlite3.Error)
+        except DBAPIError as exc:
+            code = getattr(exc.orig, "sqlite_errorcode", 0)  # extended: the low byte is the primary
+            if not wait and code & 0xFF == sqlite3.SQLITE_BUSY:
+                raise WriteLockBusy("another connection holds the write lock") from exc
+            self.close(discard=True)
+            raise
+        except BaseException:
+            self.close(discard=True)
+            raise
+
     def _open(self) -> Session:
         connection = self._db.sync_engine.connect()
         # SQLAlchemy's transaction on this connection is bookkeeping only: it must not emit
@@ -230,6 +275,7 @@ class BlockingWriter:
         session.connection()  # begins the bookkeeping transaction, emitting nothing
         self._driver = connection.connection.dbapi_connection
         self._session = session
+        self._waits = True  # a new connection waits for the lock (``_configure_sqlite``)
         return session
 
     def close(self, *, discard: bool = False) -> None:

@@ -236,7 +236,7 @@ async def decide_approval(
         append_sync(session, [*events, *state.events])
         return approval.id
 
-    approval_id = await ctx.write_in_thread(work)
+    approval_id = await ctx.write_blocking(work)
     return await read_approval(ctx, ref=approval_id)
 
 

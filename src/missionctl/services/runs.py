@@ -162,7 +162,7 @@ async def start_run(
         )
 
     # On the writer thread (ADR 0020): a run writes a row and an event per step it queues.
-    return await ctx.write_in_thread(work)
+    return await ctx.write_blocking(work)
 
 
 def effective_cap(*caps: int | None) -> int | None:
@@ -620,7 +620,7 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
             inputs=dict(original.inputs or {}),
         )
 
-    return await ctx.write_in_thread(work)
+    return await ctx.write_blocking(work)
 
 
 async def replay_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> tuple[RunState, RunState]:

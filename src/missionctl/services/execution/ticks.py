@@ -51,7 +51,8 @@ async def tick(
 ) -> list[ClaimedStep]:
     """Record ``outcomes`` and ``logs``, then claim up to ``capacity`` steps — one transaction.
 
-    Runs in a worker thread on the blocking engine (ADR 0007); events are published after the
+    Runs on the writer's blocking connection (ADR 0007), on the event loop itself when the
+    writer is idle and the SQLite write lock free (ADR 0021); events are published after the
     commit. ``policy`` is read first: while the emergency stop is on nothing is claimed (and
     ``policy.halted`` tells the engine to stop what it runs); steps whose agent's rules refuse
     them are held.
@@ -82,11 +83,11 @@ async def tick(
         return dispatch.claimed
 
     try:
-        return await ctx.write_in_thread(functools.partial(work, careful=False))
+        return await ctx.write_blocking(functools.partial(work, careful=False), inline=True)
     except FenceConflict:
         # A lease was lost since its claim (expired, run canceled): nothing was written; redo
         # the tick reading the fences first, so that the stale results are skipped.
-        return await ctx.write_in_thread(functools.partial(work, careful=True))
+        return await ctx.write_blocking(functools.partial(work, careful=True), inline=True)
 
 
 async def renew_leases(
@@ -110,7 +111,7 @@ async def renew_leases(
         )
         return held
 
-    return await ctx.write_in_thread(work)
+    return await ctx.write_blocking(work, inline=True)
 
 
 async def recover_expired_leases(
@@ -153,7 +154,7 @@ async def recover_expired_leases(
         append_sync(session, state.events)
         return len(rows)
 
-    return await ctx.write_in_thread(work)
+    return await ctx.write_blocking(work, inline=True)
 
 
 async def record_running_usage(
@@ -191,7 +192,7 @@ async def record_running_usage(
             )
         return shown
 
-    return await ctx.write_in_thread(work)
+    return await ctx.write_blocking(work, inline=True)
 
 
 async def checkpoint(ctx: ServiceContext) -> None:
