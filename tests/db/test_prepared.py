@@ -67,13 +67,15 @@ def _rows() -> list[dict[str, Any]]:
         {"id": uuid.uuid4(), "name": "a", "data": {"k": [1, "two", None]}, "at": at},
         {"id": uuid.uuid4(), "name": "b", "data": None, "at": None},
         {"id": uuid.uuid4(), "name": "c", "data": {"é": 1.5}, "at": at + timedelta(days=1)},
+        # The first row's objects again, after others: each row gets its own values.
+        {"id": uuid.uuid4(), "name": "d", "data": None, "at": at},
     ]
 
 
 async def test_values_round_trip_as_sqlalchemy_reads_them(db: Database) -> None:
     rows = _rows()
     with db.write_sync() as session:
-        assert _INSERT.run_many(session, rows) == 3
+        assert _INSERT.run_many(session, rows) == 4
     with db.write_sync() as session:
         prepared = _ALL.all(session)
         # The reference: SQLAlchemy's own execution of the same query.
@@ -85,6 +87,8 @@ async def test_values_round_trip_as_sqlalchemy_reads_them(db: Database) -> None:
     assert first.data == {"k": [1, "two", None]}
     assert prepared[1].at is None
     assert prepared[2].data == {"é": 1.5}
+    stored = [(row.id, row.name, row.data, row.at) for row in prepared]
+    assert stored == [(row["id"], row["name"], row["data"], row["at"]) for row in rows]
 
 
 async def test_python_defaults_are_computed_for_each_execution(db: Database) -> None:
@@ -129,11 +133,14 @@ async def test_async_sessions_use_it_through_run_sync(db: Database) -> None:
         await session.run_sync(_INSERT.run_many, _rows())
     async with db.write() as session:
         names = await session.run_sync(lambda s: [row.name for row in _ALL.all(s)])
-    assert names == ["a", "b", "c"]
+    assert names == ["a", "b", "c", "d"]
 
 
 async def test_a_missing_parameter_is_named(db: Database) -> None:
-    with db.write_sync() as session, pytest.raises(KeyError, match="'name'"):
+    with (
+        db.write_sync() as session,
+        pytest.raises(KeyError, match="a value is required for bind parameter 'name'"),
+    ):
         _INSERT.run(session, {"id": uuid.uuid4(), "data": None, "at": None})
 
 

@@ -27,6 +27,7 @@ _DRIVER_KEY = "missionctl.prepared.driver"
 
 _Process = Callable[[Any], Any] | None
 _NOTHING = object()
+_NO_PARAMS: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ class _Plan:
     generated: tuple[tuple[int, Callable[[], Any], _Process], ...]
     results: tuple[_Process, ...]
     row: Any  # a namedtuple class for result rows, or None
+    # Parameter sets → the driver's parameters (``_converter``).
+    convert: Callable[[Sequence[Mapping[str, Any]]], list[Any]]
 
 
 class Prepared:
@@ -69,7 +72,7 @@ class Prepared:
     def all(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Execute once with ``params`` and return every row."""
         plan, cursor = self._cursor(session)
-        cursor.execute(plan.sql, _parameters(plan, [params or {}])[0])
+        cursor.execute(plan.sql, plan.convert((params or _NO_PARAMS,))[0])
         return self._rows(plan, cursor)
 
     def first(self, session: Session, params: Mapping[str, Any] | None = None) -> Any | None:
@@ -80,7 +83,7 @@ class Prepared:
     def run(self, session: Session, params: Mapping[str, Any] | None = None) -> int:
         """Execute once (a statement returning no rows); returns the row count."""
         plan, cursor = self._cursor(session)
-        cursor.execute(plan.sql, _parameters(plan, [params or {}])[0])
+        cursor.execute(plan.sql, plan.convert((params or _NO_PARAMS,))[0])
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -90,7 +93,7 @@ class Prepared:
         if not rows:
             return 0
         plan, cursor = self._cursor(session)
-        cursor.executemany(plan.sql, _parameters(plan, rows))
+        cursor.executemany(plan.sql, plan.convert(rows))
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -126,42 +129,6 @@ class Prepared:
             )
             for row in raw
         ]
-
-
-def _parameters(plan: _Plan, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """The driver's parameters for each of ``rows``: converted, in the SQL's order.
-
-    Generated values are made and converted once per call, so a batch shares them.
-
-    Raises:
-        KeyError: a row lacks a parameter the statement needs (named in the message).
-    """
-    base = list(plan.template)
-    for index, make, process in plan.generated:
-        value = make()
-        base[index] = value if process is None else process(value)
-    slots = plan.slots
-    # A batch often repeats one object in a column (the tick's time, a run's id): each slot
-    # remembers its last value and conversion, and an identical object is not converted again.
-    last: list[Any] = [_NOTHING] * len(slots)
-    converted: list[Any] = [None] * len(slots)
-    out: list[Any] = []
-    for row in rows:
-        values = base.copy()
-        for position, (index, name, process) in enumerate(slots):
-            try:
-                value = row[name]
-            except KeyError:
-                raise KeyError(f"a value is required for bind parameter {name!r}") from None
-            if process is None:
-                values[index] = value
-            elif value is last[position]:
-                values[index] = converted[position]
-            else:
-                last[position] = value
-                values[index] = converted[position] = process(value)
-        out.append(values if plan.positional else dict(zip(plan.names, values, strict=True)))
-    return out
 
 
 def driver_connection(session: Session) -> tuple[Dialect, Any]:
@@ -221,7 +188,82 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
         generated=tuple(generated),
         results=results,
         row=row,
+        convert=_converter(positional, names, template, slots, generated),
     )
+
+
+def _converter(
+    positional: bool,
+    names: Sequence[str],
+    template: Sequence[Any],
+    slots: Sequence[tuple[int, str, _Process]],
+    generated: Sequence[tuple[int, Callable[[], Any], _Process]],
+) -> Callable[[Sequence[Mapping[str, Any]]], list[Any]]:
+    """A function from parameter sets to the driver's parameters: converted, in the SQL's order.
+
+    Each parameter set fills the ``slots``; ``template`` supplies the literals and ``generated``
+    values are made and converted once per call, so a batch shares them. The function raises
+    ``KeyError`` naming the bind parameter a parameter set lacks.
+
+    It is compiled from the statement's layout: the hot statements run thousands of times a second, and a loop over a statement's layout
+    costs several times what the straight-line code it stands for does (SQLAlchemy compiles
+    its own row processing the same way). The source is built only from positions and
+    ``repr`` of bind names; values reach it through its namespace.
+    """
+    namespace: dict[str, Any] = {"_NOTHING": _NOTHING, "_NAMES": frozenset(names)}
+    head: list[str] = []
+    loop: list[str] = []
+    items = [f"_K{i}" for i in range(len(names))]
+    for index, value in enumerate(template):
+        namespace[f"_K{index}"] = value
+    for index, make, process in generated:
+        namespace[f"_M{index}"] = make
+        head.append(f"    g{index} = _M{index}()")
+        if process is not None:
+            namespace[f"_P{index}"] = process
+            head.append(f"    g{index} = _P{index}(g{index})")
+        items[index] = f"g{index}"
+    for index, name, process in slots:
+        if process is None:
+            items[index] = f"row[{name!r}]"
+            continue
+        # A batch often repeats one object in a column (the tick's time, a run's id): an
+        # identical object is not converted again.
+        namespace[f"_P{index}"] = process
+        head.append(f"    l{index} = c{index} = _NOTHING")
+        loop += [
+            f"            v{index} = row[{name!r}]",
+            f"            if v{index} is not l{index}:",
+            f"                l{index} = v{index}",
+            f"                c{index} = _P{index}(v{index})",
+        ]
+        items[index] = f"c{index}"
+    if positional:
+        built = "(" + "".join(f"{item}, " for item in items) + ")"
+    else:
+        built = "{" + ", ".join(f"{name!r}: {item}" for name, item in zip(names, items)) + "}"
+    source = "\n".join(
+        [
+            "def convert(rows):",
+            *head,
+            "    out = []",
+            "    append = out.append",
+            "    try:",
+            "        for row in rows:",
+            *loop,
+            f"            append({built})",
+            "    except KeyError as exc:",
+            "        if exc.args and exc.args[0] in _NAMES:",
+            "            raise KeyError(",
+            "                f'a value is required for bind parameter {exc.args[0]!r}'",
+            "            ) from None",
+            "        raise",
+            "    return out",
+        ]
+    )
+    exec(compile(source, "<prepared parameters>", "exec"), namespace)  # noqa: S102
+    convert: Callable[[Sequence[Mapping[str, Any]]], list[Any]] = namespace["convert"]
+    return convert
 
 
 def _python_defaults(compiled: Any) -> dict[str, Callable[[], Any]]:
