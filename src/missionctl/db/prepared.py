@@ -205,10 +205,10 @@ def _converter(
     values are made and converted once per call, so a batch shares them. The function raises
     ``KeyError`` naming the bind parameter a parameter set lacks.
 
-    It is compiled from the statement's layout: the hot statements run thousands of times a second, and a loop over a statement's layout
-    costs several times what the straight-line code it stands for does (SQLAlchemy compiles
-    its own row processing the same way). The source is built only from positions and
-    ``repr`` of bind names; values reach it through its namespace.
+    It is compiled from the statement's layout. The hot statements run thousands of times a
+    second, and a loop over a statement's layout costs more than the straight-line code it
+    stands for (SQLAlchemy compiles its own row processing the same way). The source is built
+    only from positions and the ``repr`` of bind names; values reach it through its namespace.
     """
     namespace: dict[str, Any] = {"_NOTHING": _NOTHING, "_NAMES": frozenset(names)}
     head: list[str] = []
@@ -241,7 +241,8 @@ def _converter(
     if positional:
         built = "(" + "".join(f"{item}, " for item in items) + ")"
     else:
-        built = "{" + ", ".join(f"{name!r}: {item}" for name, item in zip(names, items)) + "}"
+        pairs = zip(names, items, strict=True)
+        built = "{" + ", ".join(f"{name!r}: {item}" for name, item in pairs) + "}"
     source = "\n".join(
         [
             "def convert(rows):",
@@ -261,7 +262,7 @@ def _converter(
             "    return out",
         ]
     )
-    exec(compile(source, "<prepared parameters>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "<prepared parameters>", "exec"), namespace)
     convert: Callable[[Sequence[Mapping[str, Any]]], list[Any]] = namespace["convert"]
     return convert
 

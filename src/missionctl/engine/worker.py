@@ -53,6 +53,7 @@ from missionctl.settings import EngineSettings
 log = logging.getLogger(__name__)
 
 PRICE_CACHE_S = 60.0
+RUN_WORKSPACES_KEPT = 1024
 _WAKE_EVENTS = {ev.STEP_QUEUED, ev.RUN_STARTED, ev.STEP_RETRIED, ev.RUN_RESUMED}
 _WAKE_EVENTS |= {ev.APPROVAL_APPROVED, ev.EMERGENCY_RELEASED, ev.AGENT_UPDATED, ev.STEP_RELEASED}
 _STOP_EVENTS = {ev.RUN_CANCELED, ev.RUN_ABORTED, ev.STEP_CANCELED}
@@ -123,7 +124,10 @@ class Engine:
         self._on_run_finished = on_run_finished
         self._hooks: set[asyncio.Task[None]] = set()
         self._checkpoint: asyncio.Task[None] | None = None
+        self._poll_timer: asyncio.TimerHandle | None = None
         self._workspaces = Path(ctx.settings.home) / "workspaces"
+        # Each run's workspace path, made once per run rather than once per step.
+        self._run_workspaces: dict[uuid.UUID, Path] = {}
 
     @property
     def inflight(self) -> int:
@@ -144,6 +148,8 @@ class Engine:
             try:
                 await self._loop(stop)
             finally:
+                if self._poll_timer is not None:
+                    self._poll_timer.cancel()
                 if self._hooks:
                     await asyncio.gather(*self._hooks, return_exceptions=True)
                 listener.cancel()
@@ -204,12 +210,26 @@ class Engine:
             # Otherwise sleep until a task finishes (or work arrives). Tasks started just now
             # run first — they were scheduled before this wait — so fast steps finish together
             # and their results share the next tick.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._sleep_s(next_maintenance)):
-                    await self._wake.wait()
+            self._arm_poll(next_maintenance)
+            await self._wake.wait()
 
-    def _sleep_s(self, next_maintenance: float) -> float:
-        return max(0.0, min(self.config.poll_s, next_maintenance - time.monotonic()))
+    def _arm_poll(self, next_maintenance: float) -> None:
+        """Make sure the loop wakes within ``poll_s``, or at the next maintenance if sooner.
+
+        The poll finds work queued by another process. One timer serves many sleeps: it is
+        replaced only when it would wake the loop too late, or has fired. A timer per sleep
+        cost a timer handle, a timeout context and a cancellation on every iteration, that is
+        on every step of a chain.
+        """
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        deadline = now + max(0.0, min(self.config.poll_s, next_maintenance - time.monotonic()))
+        timer = self._poll_timer
+        if timer is not None:
+            if now < timer.when() <= deadline and not timer.cancelled():
+                return  # it wakes the loop in time (earlier is only an extra tick)
+            timer.cancel()
+        self._poll_timer = loop.call_at(deadline, self._wake.set)
 
     async def _maintain(self) -> None:
         leases = [(c.step_run_id, c.lease_token) for c, _ in self._inflight.values()]
@@ -413,13 +433,21 @@ class Engine:
             attempt=claim.attempt,
             agent=claim.agent,
             inputs=claim.inputs,
-            workspace=self._workspaces / str(claim.run_id),
+            workspace=self._workspace(claim.run_id),
             log=sink,
             load_upstream_outputs=upstream,
             load_mission=mission,
             load_plan=plan,
             report_usage=report_usage,
         )
+
+    def _workspace(self, run_id: uuid.UUID) -> Path:
+        path = self._run_workspaces.get(run_id)
+        if path is None:
+            if len(self._run_workspaces) >= RUN_WORKSPACES_KEPT:
+                self._run_workspaces.clear()  # a long-lived engine sees many runs
+            path = self._run_workspaces[run_id] = self._workspaces / str(run_id)
+        return path
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:
         try:
