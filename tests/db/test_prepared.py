@@ -162,3 +162,18 @@ async def test_objects_added_to_the_session_are_written_first(ctx: ServiceContex
         return int(count.all(session)[0][0])
 
     assert await ctx.write_blocking(work) == 1
+
+
+async def test_ids_read_from_text_are_shared_and_stay_right_past_the_bound(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.write_sync() as session:
+        _INSERT.run_many(session, _rows())
+        first, second = _ALL.all(session), _ALL.all(session)
+    assert [row.id for row in first] == [row.id for row in second]
+    if db.dialect == "sqlite":  # stored as text: one object per id, however often it is read
+        assert all(a.id is b.id for a, b in zip(first, second, strict=True))
+    monkeypatch.setattr("missionctl.db.prepared._UUIDS_KEPT", 2)
+    with db.write_sync() as session:
+        again = _ALL.all(session)
+    assert [row.id for row in again] == [row.id for row in first]

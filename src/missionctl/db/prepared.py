@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, BindParameter, ColumnElement, bindparam
+from sqlalchemy import JSON, BindParameter, ColumnElement, Uuid, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -175,9 +175,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
             value = parameter.effective_value
             template.append(value if process is None else process(value))
     columns: Sequence[ColumnElement[Any]] = list(getattr(statement, "exported_columns", ()))
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
+    results = tuple(_result_processor(column, dialect) for column in columns)
     row = namedtuple("Row", [str(c.key) for c in columns], rename=True) if columns else None
     return _Plan(
         sql=str(compiled),
@@ -190,6 +188,32 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
         row=row,
         convert=_converter(positional, names, template, slots, generated),
     )
+
+
+def _result_processor(column: ColumnElement[Any], dialect: Dialect) -> _Process:
+    process: _Process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    if process is None or not isinstance(column.type, Uuid):
+        return process
+    return functools.partial(_interned_uuid, process)
+
+
+# UUIDs read from text (SQLite stores them as hex), by that text: a tick reads the same run,
+# workflow and step ids again and again. Sharing one object per value saves parsing it, and
+# lets the engine's dicts keyed by those ids match by identity, without calling
+# ``UUID.__eq__``. UUIDs are immutable, so sharing is safe; the bound keeps memory flat.
+_UUIDS: dict[Any, Any] = {}
+_UUIDS_KEPT = 16384
+
+
+def _interned_uuid(process: Callable[[Any], Any], value: Any) -> Any:
+    found = _UUIDS.get(value)
+    if found is None:
+        if value is None:
+            return None
+        if len(_UUIDS) >= _UUIDS_KEPT:
+            _UUIDS.clear()
+        found = _UUIDS[value] = process(value)
+    return found
 
 
 def _converter(
