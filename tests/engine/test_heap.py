@@ -15,6 +15,7 @@ async def test_an_engine_freezes_the_heap_once_and_later_garbage_is_still_collec
         run = await start(ctx, [step("a")])
         assert (await wait_for_run(ctx, run.id)).status == "completed"
     assert gc.get_freeze_count() > 0  # start-up objects sit in the permanent generation
+    assert gc.get_threshold()[0] >= heap.YOUNG_GENERATION_THRESHOLD  # fewer young collections
     assert heap.freeze_startup_heap() is False  # once per process: later engines leave it be
 
     class Node:
