@@ -124,7 +124,8 @@ class Engine:
         self._on_run_finished = on_run_finished
         self._hooks: set[asyncio.Task[None]] = set()
         self._checkpoint: asyncio.Task[None] | None = None
-        self._poll_timer: asyncio.TimerHandle | None = None
+        self._poll_timer: asyncio.Handle | None = None
+        self._poll_at = 0.0  # when the poll timer fires, on the loop's clock
         self._workspaces = Path(ctx.settings.home) / "workspaces"
         # Each run's workspace path, made once per run rather than once per step.
         self._run_workspaces: dict[uuid.UUID, Path] = {}
@@ -222,14 +223,23 @@ class Engine:
         on every step of a chain.
         """
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        deadline = now + max(0.0, min(self.config.poll_s, next_maintenance - time.monotonic()))
+        deadline = loop.time() + max(
+            0.0, min(self.config.poll_s, next_maintenance - time.monotonic())
+        )
         timer = self._poll_timer
         if timer is not None:
-            if now < timer.when() <= deadline and not timer.cancelled():
-                return  # it wakes the loop in time (earlier is only an extra tick)
+            # Pending (the timer forgets itself when it fires: a loop's clock may be too coarse
+            # to tell) and due soon enough: it wakes the loop in time; earlier is only a tick.
+            if self._poll_at <= deadline:
+                return
             timer.cancel()
-        self._poll_timer = loop.call_at(deadline, self._wake.set)
+        # The time is kept here: not every loop's handles tell it (uvloop's do not).
+        self._poll_timer = loop.call_at(deadline, self._poll_due)
+        self._poll_at = deadline
+
+    def _poll_due(self) -> None:
+        self._poll_timer = None
+        self._wake.set()
 
     async def _maintain(self) -> None:
         leases = [(c.step_run_id, c.lease_token) for c, _ in self._inflight.values()]
