@@ -53,7 +53,6 @@ from missionctl.settings import EngineSettings
 log = logging.getLogger(__name__)
 
 PRICE_CACHE_S = 60.0
-RUN_WORKSPACES_KEPT = 1024
 _WAKE_EVENTS = {ev.STEP_QUEUED, ev.RUN_STARTED, ev.STEP_RETRIED, ev.RUN_RESUMED}
 _WAKE_EVENTS |= {ev.APPROVAL_APPROVED, ev.EMERGENCY_RELEASED, ev.AGENT_UPDATED, ev.STEP_RELEASED}
 _STOP_EVENTS = {ev.RUN_CANCELED, ev.RUN_ABORTED, ev.STEP_CANCELED}
@@ -127,8 +126,6 @@ class Engine:
         self._poll_timer: asyncio.Handle | None = None
         self._poll_at = 0.0  # when the poll timer fires, on the loop's clock
         self._workspaces = Path(ctx.settings.home) / "workspaces"
-        # Each run's workspace path, made once per run rather than once per step.
-        self._run_workspaces: dict[uuid.UUID, Path] = {}
 
     @property
     def inflight(self) -> int:
@@ -443,21 +440,13 @@ class Engine:
             attempt=claim.attempt,
             agent=claim.agent,
             inputs=claim.inputs,
-            workspace=self._workspace(claim.run_id),
+            workspace=self._workspaces / str(claim.run_id),
             log=sink,
             load_upstream_outputs=upstream,
             load_mission=mission,
             load_plan=plan,
             report_usage=report_usage,
         )
-
-    def _workspace(self, run_id: uuid.UUID) -> Path:
-        path = self._run_workspaces.get(run_id)
-        if path is None:
-            if len(self._run_workspaces) >= RUN_WORKSPACES_KEPT:
-                self._run_workspaces.clear()  # a long-lived engine sees many runs
-            path = self._run_workspaces[run_id] = self._workspaces / str(run_id)
-        return path
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:
         try:

@@ -92,15 +92,15 @@ class WriterThread:
                 except Exception:
                     log.exception("the writer thread's last job failed")
                 return
+            result: Any = None
+            error: BaseException | None = None
             try:
                 with self._running:
                     result = job()
             except BaseException as exc:  # the caller decides what an error means
-                self._finished()
-                _hand_over(loop, future, None, exc)
-            else:
-                self._finished()
-                _hand_over(loop, future, result, None)
+                error = exc
+            self._finished()  # before the hand-over: the woken caller finds the writer idle
+            _hand_over(loop, future, result, error)
 
     def _finished(self) -> None:
         with self._count_lock:
