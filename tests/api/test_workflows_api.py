@@ -121,6 +121,16 @@ async def test_a_cycle_is_rejected_by_name_and_nothing_is_stored(
     assert await _saved_events(ctx) == []
 
 
+async def test_a_name_another_address_answers_to_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, ctx: ServiceContext
+) -> None:
+    # ``…/by-name/team/versions`` lists the versions of ``team``: that name could not be read.
+    response = await client.post(WORKFLOWS, json={"name": "team/versions", "steps": [step("a")]})
+    assert details(response)["name"].startswith("a name ending in '/versions' is the address")
+    assert (await client.get(WORKFLOWS)).json() == []
+    assert await _saved_events(ctx) == []
+
+
 async def test_every_problem_is_reported_together_with_its_field(
     client: httpx.AsyncClient,
 ) -> None:

@@ -16,6 +16,7 @@ from missionctl.planning import (
     validate_workflow,
 )
 from missionctl.planning.local import build_local_plan
+from missionctl.services.workflow_checks import check_spec
 from tests.planning.helpers import GOALS, mission
 
 DRAFT = build_local_plan(mission(GOALS[4]))
@@ -73,6 +74,21 @@ def test_the_definition_round_trips_as_json() -> None:
 def test_a_long_title_is_cut_and_an_empty_one_replaced() -> None:
     assert len(compile_plan(DRAFT, mission_title="x " * 300).name) <= 200
     assert compile_plan(DRAFT, mission_title="   ").name == "Mission plan"
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("new", "Plan: new"),
+        ("Ship the CMS page/edit", "Plan: Ship the CMS page / edit"),
+        ("../tmp clean-up", "Plan: .. / tmp clean-up"),
+        ("CI/CD for the shop", "CI/CD for the shop"),
+    ],
+)
+def test_a_title_the_name_rules_refuse_still_names_a_valid_workflow(title: str, name: str) -> None:
+    spec = compile_plan(DRAFT, mission_title=title)
+    assert spec.name == name
+    assert check_spec(spec).problems == []
 
 
 def test_an_invalid_plan_does_not_compile() -> None:

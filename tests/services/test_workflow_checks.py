@@ -161,6 +161,26 @@ def test_required_fields() -> None:
     assert "at least 1 item" in problems(check_definition({"name": "w", "steps": []}))["steps"]
 
 
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("new", "'new' is the address of the editor for a new workflow; choose another name"),
+        ("team/edit", "a name ending in '/edit' is the address of a workflow's editor"),
+        ("team/versions", "a name ending in '/versions' is the address of a workflow's version"),
+        ("team/../deploy", "a part of the name between slashes may not be '.' or '..'"),
+        ("./deploy", "a part of the name between slashes may not be '.' or '..'"),
+    ],
+)
+def test_a_name_that_is_another_page_s_address_is_refused(name: str, why: str) -> None:
+    field, message = only(check_definition(workflow(step("a"), name=name)))
+    assert field == "name" and message.startswith(why)
+
+
+@pytest.mark.parametrize("name", ["new deploy", "edit", "team/new", "team/editor", "v1.2/..x"])
+def test_names_near_the_reserved_ones_are_accepted(name: str) -> None:
+    assert check_definition(workflow(step("a"), name=name)).valid
+
+
 # --- the graph ------------------------------------------------------------------------------
 
 

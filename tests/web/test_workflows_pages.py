@@ -335,6 +335,18 @@ async def test_a_viewer_sees_no_controls_and_the_server_refuses_them(
     assert ran.status_code == 303
 
 
+async def test_a_name_whose_page_the_editor_holds_is_refused_in_the_editor(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await save(client, GATED.replace("name: ship-it", "name: new"))
+
+    assert response.status_code == 422
+    page = text_of(response.text)
+    assert "The workflow was not saved." in page
+    assert "'new' is the address of the editor for a new workflow; choose another name" in page
+    assert "No workflows yet" in text_of((await client.get("/workflows")).text)
+
+
 async def test_a_name_with_a_slash_and_spaces_has_working_pages(
     client: httpx.AsyncClient,
 ) -> None:

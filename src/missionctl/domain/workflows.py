@@ -34,6 +34,34 @@ LEGACY_APPROVALS: Mapping[str, Any] = {
 }
 
 
+# A workflow's name is its address: ``/workflows/<name>`` on the web, ``…/by-name/<name>`` in
+# the API. A slash makes namespaces (``team/deploy``); these names would be taken for another
+# page, or rewritten by every browser, so their own page could not be reached.
+_RESERVED_NAMES = {"new": "the address of the editor for a new workflow"}
+_RESERVED_LAST_SEGMENTS = {
+    "edit": "the address of a workflow's editor",
+    "versions": "the address of a workflow's version list in the API",
+}
+_DOT_SEGMENTS = (".", "..")
+
+
+def workflow_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a workflow's name, or ``None`` when it can.
+
+    Refused: ``new``; a name whose last ``/``-separated part is ``edit`` or ``versions``; a part
+    that is ``.`` or ``..`` (browsers resolve those before asking).
+    """
+    if name in _RESERVED_NAMES:
+        return f"{name!r} is {_RESERVED_NAMES[name]}; choose another name"
+    segments = name.split("/")
+    if len(segments) > 1 and segments[-1] in _RESERVED_LAST_SEGMENTS:
+        what = _RESERVED_LAST_SEGMENTS[segments[-1]]
+        return f"a name ending in '/{segments[-1]}' is {what}; choose another ending"
+    if any(segment in _DOT_SEGMENTS for segment in segments):
+        return "a part of the name between slashes may not be '.' or '..'; browsers drop it"
+    return None
+
+
 def holds_template(value: Any) -> bool:
     """Whether ``value`` (a string, or lists and dicts of them) holds template markup."""
     if isinstance(value, str):

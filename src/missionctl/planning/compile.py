@@ -5,6 +5,7 @@ from typing import Literal
 
 from missionctl.domain.dag import ensure_valid_dag
 from missionctl.domain.plans import ensure_valid_plan
+from missionctl.domain.workflows import workflow_name_problem
 from missionctl.planning.base import LOCAL_SOURCE
 from missionctl.planning.workflow_spec import (
     DEFAULT_TIMEOUT_S,
@@ -44,7 +45,8 @@ def compile_plan(
 
     Args:
         draft: A plan; it is checked with ``validate_plan`` first.
-        mission_title: Becomes the workflow name (cut to 200 characters).
+        mission_title: Becomes the workflow name (cut to 200 characters; prefixed with
+            ``Plan:`` and its slashes spaced when the name rules would refuse it).
         agent_kind: ``"builtin"`` for plans from the local planner, ``"llm"`` otherwise (see
             :func:`agent_kind_for`).
         budget_usd: Spending cap copied to the workflow, if any.
@@ -77,6 +79,10 @@ def compile_plan(
         for task in draft.tasks
     ]
     name = " ".join(mission_title.split()) or "Mission plan"
+    if workflow_name_problem(name) is not None:
+        # A mission may be called anything, but its workflow's name is an address: spaced
+        # slashes keep the title readable and leave no part the name rules refuse.
+        name = "Plan: " + name.replace("/", " / ")
     if len(name) > _NAME_MAX_CHARS:
         name = name[: _NAME_MAX_CHARS - 1].rstrip() + "…"
     spec = WorkflowSpec(

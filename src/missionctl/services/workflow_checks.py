@@ -4,6 +4,8 @@ A definition arrives as YAML or JSON text, or as a mapping. :func:`check_definit
 order, the parse (a syntax error names its line and column), the schema (Pydantic; every field
 at fault), then the rules a schema cannot express:
 
+- the name: it is the workflow's address, so ``new``, a last part ``edit`` or ``versions`` and
+  a part ``.`` or ``..`` are refused (``domain.workflows.workflow_name_problem``);
 - the graph: duplicate ids, unknown dependencies, self-dependencies and every cycle, spelled
   out (``dependency cycle: a → b → a``);
 - agents: each step's ``agent`` must be one this installation can run;
@@ -36,6 +38,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 from missionctl.domain.dag import topological_layers, validate_dag
+from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
 from missionctl.expressions import (
     ExpressionError,
@@ -296,9 +299,11 @@ def _edges(spec: WorkflowSpec) -> list[tuple[str, str]]:
 
 
 def check_spec(spec: WorkflowSpec) -> WorkflowCheck:
-    """Check a schema-valid definition against the graph, agent and expression rules."""
+    """Check a schema-valid definition against the name, graph, agent and expression rules."""
     problems = validate_dag(spec.steps)
     graph_ok = not problems
+    if (name_problem := workflow_name_problem(spec.name)) is not None:
+        problems.insert(0, Problem("name", name_problem))
     depends: dict[str, list[str]] = {}
     for step in spec.steps:
         depends.setdefault(step.id, list(step.depends_on))
