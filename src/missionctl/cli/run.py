@@ -1,15 +1,16 @@
-"""``missionctl run "GOAL"``: plan a goal and execute it here, with live progress."""
+"""``missionctl run "GOAL"``: plan a goal, show the plan, execute it here with live progress."""
 
 import asyncio
-import contextlib
 import json
+import sys
 from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
-from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
+from missionctl.cli._live import execute_live
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     console,
@@ -17,52 +18,67 @@ from missionctl.cli._runtime import (
     load_settings,
     mission_from_options,
 )
-from missionctl.domain import events as ev
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.errors import MissionControlError, ValidationFailed
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanRead
-from missionctl.schemas.runs import RunRead
-from missionctl.services import ServiceContext, open_context
+from missionctl.services import open_context
 from missionctl.services.artifacts import read_artifacts
 from missionctl.services.missions import create_mission
 from missionctl.services.plans import plan_mission, run_mission
 from missionctl.services.reports import write_run_report
-from missionctl.services.runs import read_run
-from missionctl.services.runtime import Runtime, open_runtime
+from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings
 
 # Working on the local database directly is acting as the system itself (ADR 0010); a
 # remote CLI (MISSIONCTL_URL) acts as its token instead.
 ACTOR = "system"
-_ENDED = ("completed", "failed", "canceled", "aborted")
-_RECHECK_S = 2.0
-_STATUS_STYLE = {
-    "succeeded": "green",
-    "failed": "red",
-    "running": "yellow",
-    "queued": "cyan",
-    "blocked": "magenta",
-    "canceled": "dim",
-}
+_MAX_MODEL_CHARS = 200
 
 
 def run(
     goal: Annotated[str, typer.Argument(help="The software goal, in plain words.")],
     title: Annotated[str | None, typer.Option(help="Short name (derived if omitted).")] = None,
     constraint: Annotated[
-        list[str] | None, typer.Option("--constraint", "-c", help="A constraint; repeatable.")
+        list[str] | None,
+        typer.Option("--constraint", "--constraints", "-c", help="A constraint; repeatable."),
     ] = None,
     repo_context: Annotated[str, typer.Option(help="What exists already.")] = "",
-    budget_usd: Annotated[Decimal | None, typer.Option(help="Spending cap in USD.")] = None,
+    budget_usd: Annotated[
+        Decimal | None,
+        typer.Option(
+            "--budget-usd",
+            "--budget",
+            help="Spending cap in USD: a plan estimated above it fails before any step runs, "
+            "and spending that reaches it stops further steps.",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="The model to plan and run with, instead of MISSIONCTL_LLM_MODEL (the endpoint "
+            "and key still come from MISSIONCTL_LLM_BASE_URL and MISSIONCTL_LLM_API_KEY)."
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Run the plan without asking. Asked only when standard input is a terminal "
+            "and the plan is shown (not with --json).",
+        ),
+    ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the outcome as JSON (no live table).")
+        bool, typer.Option("--json", help="Print the outcome as JSON (no plan, no live table).")
     ] = False,
 ) -> None:
-    """Create a mission, plan it, run it on an engine in this process, and write its report.
+    """Create a mission, plan it, show the plan, run it on an engine here, and write its report.
 
-    Without a model configured (MISSIONCTL_LLM_MODEL) this uses the local planner and the
-    builtin specialists, offline. Exit code 0 when the run completed, 1 when it did not.
+    Without a model (--model or MISSIONCTL_LLM_MODEL) this uses the local planner and the
+    builtin specialists, offline. The live table shows each task's status, attempt, elapsed
+    time, tokens and cost. Exit code 0 when the run completed (or the plan was not run when
+    asked), 1 when it did not complete, 2 for invalid options.
     """
     data = mission_from_options(
         goal=goal,
@@ -72,40 +88,75 @@ def run(
         budget_usd=budget_usd,
     )
     settings = load_settings()
+    if model is not None:
+        settings = _with_model(settings, model)
+    # Asking needs someone to answer, and a plan to look at.
+    ask = not yes and not as_json and sys.stdin.isatty()
     try:
-        outcome = asyncio.run(_run(settings, data, live=not as_json))
+        outcome = asyncio.run(_run(settings, data, live=not as_json, ask=ask))
     except ValidationFailed as exc:
         for problem in exc.problems:
-            err_console.print(f"[red]error:[/red] {problem.field or ''} {problem.message}")
+            where = f"{problem.field}: " if problem.field else ""
+            err_console.print(f"[red]error:[/red] {escape(where + problem.message)}")
         raise typer.Exit(EXIT_INVALID) from exc
     except MissionControlError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}")
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(outcome, indent=2))
+    elif outcome["run"] is None:
+        console.print(
+            f"not run; the mission and its plan are kept: missionctl mission show "
+            f"{outcome['mission']['id']}",
+            highlight=False,
+        )
     else:
         _print_outcome(outcome)
-    if outcome["run"]["status"] != "completed":
+    if outcome["run"] is not None and outcome["run"]["status"] != "completed":
         raise typer.Exit(1)
 
 
-async def _run(settings: Settings, data: MissionCreate, *, live: bool) -> dict[str, Any]:
+def _with_model(settings: Settings, model: str) -> Settings:
+    """``settings`` with ``model`` as the LLM model; an empty or overlong name exits 2."""
+    model = model.strip()
+    if not model or len(model) > _MAX_MODEL_CHARS:
+        err_console.print(
+            f"[red]error:[/red] --model: give a model name of 1-{_MAX_MODEL_CHARS} characters"
+        )
+        raise typer.Exit(EXIT_INVALID)
+    return settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": model})})
+
+
+async def _run(settings: Settings, data: MissionCreate, *, live: bool, ask: bool) -> dict[str, Any]:
+    """Plan and (unless declined) run the mission; the outcome as JSON-ready data.
+
+    ``run`` is ``None`` in the outcome when the plan was not run.
+    """
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         mission = await create_mission(ctx, data=data, actor=ACTOR)
         if live:
-            console.print(f"[bold]{mission.title}[/bold]  [dim]{mission.id}[/dim]")
-            console.print(f"planning with the {runtime.engine_label}…")
+            console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")
+            console.print(f"planning with the {escape(runtime.engine_label)}…", highlight=False)
         plan = await plan_mission(ctx, mission_id=mission.id, actor=ACTOR, planner=runtime.planner)
-        if live:
-            console.print(f"plan v{plan.version} from {plan.source}: {len(plan.tasks)} tasks")
-        run = await run_mission(ctx, mission_id=mission.id, actor=ACTOR, trigger="cli")
-        final = await _execute(ctx, runtime, settings, run, plan, live=live)
-        report = await write_run_report(ctx, run_id=run.id)
-        artifacts = await read_artifacts(ctx, run_id=run.id)
-        return {
+        outcome: dict[str, Any] = {
             "mission": {"id": str(mission.id), "title": mission.title},
             "engine": runtime.engine_label,
             "plan": {"version": plan.version, "source": plan.source, "tasks": len(plan.tasks)},
+            "run": None,
+        }
+        if live:
+            print_plan(plan)
+        if ask and not await asyncio.to_thread(
+            typer.confirm, f"Run these {len(plan.tasks)} tasks?", default=True
+        ):
+            return outcome
+        run = await run_mission(ctx, mission_id=mission.id, actor=ACTOR, trigger="cli")
+        engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))
+        titles = {task.key: task.title for task in plan.tasks}
+        final = await execute_live(ctx, engine, run, live=live, titles=titles)
+        report = await write_run_report(ctx, run_id=run.id)
+        artifacts = await read_artifacts(ctx, run_id=run.id)
+        return outcome | {
             "run": json.loads(final.model_dump_json(exclude={"steps"})),
             "steps": [
                 {"step": s.step_id, "status": s.status.value, "attempt": s.attempt}
@@ -119,65 +170,40 @@ async def _run(settings: Settings, data: MissionCreate, *, live: bool) -> dict[s
         }
 
 
-async def _execute(
-    ctx: ServiceContext,
-    runtime: Runtime,
-    settings: Settings,
-    run: RunRead,
-    plan: PlanRead,
-    *,
-    live: bool,
-) -> RunRead:
-    """Run an engine here until the run ends, drawing its steps as they change."""
-    engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))
-    stop = asyncio.Event()
-    roles: dict[str, str] = {t.key: str(t.role) for t in plan.tasks}
-    statuses = {s.step_id: (s.status.value, s.attempt) for s in run.steps}
-    finished = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED}
-    async with ctx.broadcaster.subscribe() as subscription:
-        worker = asyncio.create_task(engine.run(stop))
-        try:
-            if run.status.value in _ENDED:
-                return await read_run(ctx, run_id=run.id)
-            display = Live(_table(statuses, roles), console=console) if live else None
-            with display or contextlib.nullcontext():
-                while True:
-                    try:
-                        async with asyncio.timeout(_RECHECK_S):
-                            record = await subscription.get()
-                    except TimeoutError:
-                        # Another process may have ended the run (a cancel, the emergency
-                        # stop): its events reach this process's subscribers only if they were
-                        # written here, so look at the run itself now and then.
-                        if (await read_run(ctx, run_id=run.id)).status.value in _ENDED:
-                            break
-                        continue
-                    if record.run_id != run.id:
-                        continue
-                    if record.step_id and "status" in record.payload:
-                        statuses[record.step_id] = (
-                            str(record.payload["status"]),
-                            int(record.payload.get("attempt", 1)),
-                        )
-                        if display is not None:
-                            display.update(_table(statuses, roles))
-                    if record.type in finished:
-                        break
-        finally:
-            stop.set()
-            await worker
-    return await read_run(ctx, run_id=run.id)
-
-
-def _table(statuses: dict[str, tuple[str, int]], roles: dict[str, str]) -> Table:
-    done = sum(1 for status, _ in statuses.values() if status == "succeeded")
-    table = Table(title=f"tasks {done}/{len(statuses)}", title_justify="left")
-    for column in ("task", "role", "status", "attempt"):
-        table.add_column(column)
-    for step_id, (status, attempt) in statuses.items():
-        style = _STATUS_STYLE.get(status, "")
-        table.add_row(step_id, roles.get(step_id, ""), f"[{style}]{status}[/]", str(attempt))
-    return table
+def print_plan(plan: PlanRead) -> None:
+    """The plan as a person reviews it: summary, tasks with their order and risks."""
+    source = "local planner" if plan.source == "local" else f"model {plan.source}"
+    console.print(
+        f"plan v{plan.version} from the {escape(source)}: {len(plan.tasks)} tasks, "
+        f"{len(plan.requirements)} requirements, {len(plan.risks)} risks",
+        highlight=False,
+    )
+    console.print(escape(plan.summary), highlight=False)
+    tasks = Table(title="tasks", title_justify="left")
+    for column in ("task", "title", "role", "depends on", "risk tier", "est. tokens"):
+        tasks.add_column(column)
+    for task in plan.tasks:
+        tasks.add_row(
+            escape(task.key),
+            escape(task.title),
+            task.role,
+            escape(", ".join(task.depends_on)) or "-",
+            task.risk_tier,
+            f"{task.estimate_tokens:,}",
+        )
+    console.print(tasks)
+    if plan.risks:
+        risks = Table(title="risks", title_justify="left")
+        for column in ("severity", "likelihood", "risk", "mitigation"):
+            risks.add_column(column)
+        for risk in plan.risks:
+            risks.add_row(
+                risk.severity,
+                risk.likelihood,
+                escape(risk.title),
+                escape(risk.mitigation),
+            )
+        console.print(risks)
 
 
 def _print_outcome(outcome: dict[str, Any]) -> None:
@@ -185,14 +211,15 @@ def _print_outcome(outcome: dict[str, Any]) -> None:
     colour = "green" if run_info["status"] == "completed" else "red"
     console.print(f"[{colour}]run {run_info['status']}[/{colour}]  [dim]{run_info['id']}[/dim]")
     if run_info.get("error"):
-        console.print(f"[red]{run_info['error']}[/red]")
+        console.print(f"[red]{escape(run_info['error'])}[/red]", highlight=False)
     console.print(
         f"tokens in/out {run_info['input_tokens']}/{run_info['output_tokens']}  "
-        f"cost ${run_info['spent_usd']:.4f}  engine: {outcome['engine']}"
+        f"cost ${run_info['spent_usd']:.4f}  engine: {escape(outcome['engine'])}",
+        highlight=False,
     )
     console.print(f"{len(outcome['artifacts'])} artifacts; report:")
     for path in outcome["report"]:
-        console.print(f"  {path}")
+        console.print(f"  {path}", highlight=False, soft_wrap=True)
 
 
-__all__ = ["run"]
+__all__ = ["print_plan", "run"]

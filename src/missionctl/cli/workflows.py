@@ -6,10 +6,8 @@ strict JSON, anything else as YAML). Every command works on the local database a
 """
 
 import asyncio
-import contextlib
 import json
 import sys
-import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -19,11 +17,11 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Group
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from missionctl.cli._live import execute_live
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     EXIT_NOT_FOUND,
@@ -33,7 +31,6 @@ from missionctl.cli._runtime import (
     report_validation_error,
     run_service,
 )
-from missionctl.domain import events as ev
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.errors import MissionControlError, NotFound, ValidationFailed
 from missionctl.schemas.runs import RunRead
@@ -45,7 +42,6 @@ from missionctl.schemas.workflows import (
 )
 from missionctl.services import ServiceContext, open_context
 from missionctl.services import workflows as workflow_service
-from missionctl.services.runs import read_run
 from missionctl.services.runtime import open_runtime
 from missionctl.services.workflow_checks import Syntax
 from missionctl.settings import Settings
@@ -58,20 +54,6 @@ app = typer.Typer(
 
 # Working on the local database directly is acting as the system itself (ADR 0010).
 ACTOR = "system"
-_FINAL = frozenset({"completed", "failed", "canceled", "aborted"})
-_RUN_ENDED = frozenset({ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED})
-_STATUS_STYLE = {
-    "succeeded": "green",
-    "failed": "red",
-    "running": "yellow",
-    "queued": "cyan",
-    "awaiting_approval": "magenta",
-    "blocked": "magenta",
-    "skipped": "dim",
-    "canceled": "dim",
-}
-# Without an event (a step done by another process's engine), look again this often.
-_POLL_S = 1.0
 
 DefinitionFile = Annotated[
     Path,
@@ -375,89 +357,7 @@ async def _run(
             return run
         async with open_runtime(settings) as runtime:
             engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))
-            return await _execute(ctx, engine, run, live=live)
-
-
-class _Progress:
-    """The live table: redrawn from the newest read of the run, elapsed times ticking."""
-
-    def __init__(self, run: RunRead) -> None:
-        self.run = run
-
-    def __rich__(self) -> Table:
-        now = time.time()
-        run = self.run
-        done = sum(1 for s in run.steps if s.status.value in ("succeeded", "skipped"))
-        table = Table(
-            title=f"steps {done}/{len(run.steps)}  run {run.status.value}  "
-            f"tokens {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
-            title_justify="left",
-        )
-        for column in ("step", "agent", "status", "attempt", "elapsed", "tokens in/out", "cost"):
-            table.add_column(column)
-        for step in run.steps:
-            status = step.status.value
-            style = _STATUS_STYLE.get(status, "")
-            elapsed = ""
-            if step.started_at is not None:
-                end = step.ended_at.timestamp() if step.ended_at else now
-                elapsed = f"{max(0.0, end - step.started_at.timestamp()):.1f}s"
-            table.add_row(
-                escape(step.step_id),
-                escape(step.agent),
-                f"[{style}]{status}[/]" if style else status,
-                str(step.attempt),
-                elapsed,
-                f"{step.input_tokens}/{step.output_tokens}",
-                f"${step.cost_usd:.4f}",
-            )
-        return table
-
-
-async def _execute(ctx: ServiceContext, engine: Engine, run: RunRead, *, live: bool) -> RunRead:
-    """Run ``engine`` here until the run ends, drawing its steps as they change."""
-    stop = asyncio.Event()
-    announced: set[str] = set()
-    async with ctx.broadcaster.subscribe() as subscription:
-        worker = asyncio.create_task(engine.run(stop))
-        try:
-            # Read again once subscribed: what happened before is in no event we will get.
-            progress = _Progress(await read_run(ctx, run_id=run.id))
-            display = Live(progress, console=console, refresh_per_second=4) if live else None
-            with display or contextlib.nullcontext():
-                while progress.run.status.value not in _FINAL:
-                    _announce_approvals(progress.run, announced, display)
-                    try:
-                        record = await asyncio.wait_for(subscription.get(), timeout=_POLL_S)
-                    except TimeoutError:
-                        record = None
-                    if record is not None and record.run_id != run.id:
-                        continue
-                    progress.run = await read_run(ctx, run_id=run.id)
-                    if record is not None and record.type in _RUN_ENDED:
-                        break
-            if display is not None and not console.is_terminal:
-                console.line()  # a Live drawn to a file or pipe ends without one
-        finally:
-            stop.set()
-            await worker
-    return await read_run(ctx, run_id=run.id)
-
-
-def _announce_approvals(run: RunRead, announced: set[str], display: Live | None) -> None:
-    for step in run.steps:
-        key = f"{step.step_id}#{step.attempt}"
-        if step.status.value == "awaiting_approval" and key not in announced:
-            announced.add(key)
-            message = Text.assemble(
-                ("waiting for approval: ", "magenta"),
-                f"step {step.step_id} ({step.risk_tier}); an approver decides it in the "
-                "approvals queue",
-            )
-            if display is not None:
-                display.console.print(message)
-            else:
-                err_console.print(message)
+            return await execute_live(ctx, engine, run, live=live)
 
 
 def _print_outcome(run: RunRead, *, detached: bool) -> None:

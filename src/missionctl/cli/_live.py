@@ -1,0 +1,137 @@
+"""Running a run here with a live table: shared by ``missionctl run`` and ``workflow run``.
+
+The table is redrawn from the newest read of the run whenever one of its events arrives (and
+every second without one: a step another process's engine ran sends none here), with each
+step's status, attempt, elapsed time, tokens and cost, and the run's totals in its title.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from missionctl.cli._runtime import console, err_console
+from missionctl.domain import events as ev
+from missionctl.engine.worker import Engine
+from missionctl.schemas.runs import RunRead
+from missionctl.services import ServiceContext
+from missionctl.services.runs import read_run
+
+FINAL_STATUSES = frozenset({"completed", "failed", "canceled", "aborted"})
+_RUN_ENDED = frozenset({ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED})
+STATUS_STYLE = {
+    "succeeded": "green",
+    "failed": "red",
+    "running": "yellow",
+    "queued": "cyan",
+    "awaiting_approval": "magenta",
+    "blocked": "magenta",
+    "skipped": "dim",
+    "canceled": "dim",
+}
+# Without an event (a step done by another process's engine), look again this often.
+_POLL_S = 1.0
+
+
+class Progress:
+    """The live table of ``run``; ``titles`` (step id → task title) adds a title column."""
+
+    def __init__(self, run: RunRead, titles: Mapping[str, str] | None = None) -> None:
+        self.run = run
+        self.titles = titles
+
+    def __rich__(self) -> Table:
+        now = time.time()
+        run = self.run
+        done = sum(1 for s in run.steps if s.status.value in ("succeeded", "skipped"))
+        table = Table(
+            title=f"steps {done}/{len(run.steps)}  run {run.status.value}  "
+            f"tokens {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
+            title_justify="left",
+        )
+        columns = ["step", "title"] if self.titles is not None else ["step"]
+        columns += ["agent", "status", "attempt", "elapsed", "tokens in/out", "cost"]
+        for column in columns:
+            table.add_column(column)
+        for step in run.steps:
+            status = step.status.value
+            style = STATUS_STYLE.get(status, "")
+            elapsed = ""
+            if step.started_at is not None:
+                end = step.ended_at.timestamp() if step.ended_at else now
+                elapsed = f"{max(0.0, end - step.started_at.timestamp()):.1f}s"
+            cells = [escape(step.step_id)]
+            if self.titles is not None:
+                cells.append(escape(self.titles.get(step.step_id, "")))
+            cells += [
+                escape(step.agent),
+                f"[{style}]{status}[/]" if style else status,
+                str(step.attempt),
+                elapsed,
+                f"{step.input_tokens}/{step.output_tokens}",
+                f"${step.cost_usd:.4f}",
+            ]
+            table.add_row(*cells)
+        return table
+
+
+async def execute_live(
+    ctx: ServiceContext,
+    engine: Engine,
+    run: RunRead,
+    *,
+    live: bool,
+    titles: Mapping[str, str] | None = None,
+) -> RunRead:
+    """Run ``engine`` here until ``run`` ends, drawing its steps as they change (if ``live``).
+
+    Steps that wait for approval are named once each (on the table's console, or stderr when
+    nothing is drawn). Returns the run as it ended.
+    """
+    stop = asyncio.Event()
+    announced: set[str] = set()
+    async with ctx.broadcaster.subscribe() as subscription:
+        worker = asyncio.create_task(engine.run(stop))
+        try:
+            # Read again once subscribed: what happened before is in no event we will get.
+            progress = Progress(await read_run(ctx, run_id=run.id), titles)
+            display = Live(progress, console=console, refresh_per_second=4) if live else None
+            with display or contextlib.nullcontext():
+                while progress.run.status.value not in FINAL_STATUSES:
+                    _announce_approvals(progress.run, announced, display)
+                    try:
+                        record = await asyncio.wait_for(subscription.get(), timeout=_POLL_S)
+                    except TimeoutError:
+                        record = None
+                    if record is not None and record.run_id != run.id:
+                        continue
+                    progress.run = await read_run(ctx, run_id=run.id)
+                    if record is not None and record.type in _RUN_ENDED:
+                        break
+            if display is not None and not console.is_terminal:
+                console.line()  # a Live drawn to a file or pipe ends without one
+        finally:
+            stop.set()
+            await worker
+    return await read_run(ctx, run_id=run.id)
+
+
+def _announce_approvals(run: RunRead, announced: set[str], display: Live | None) -> None:
+    for step in run.steps:
+        key = f"{step.step_id}#{step.attempt}"
+        if step.status.value == "awaiting_approval" and key not in announced:
+            announced.add(key)
+            message = Text.assemble(
+                ("waiting for approval: ", "magenta"),
+                f"step {step.step_id} ({step.risk_tier}); an approver decides it in the "
+                "approvals queue",
+            )
+            if display is not None:
+                display.console.print(message)
+            else:
+                err_console.print(message)
