@@ -15,6 +15,7 @@ from missionctl.cli import (
     missions,
     prices,
     remote,
+    replay,
     run,
     serve,
     users,
@@ -58,6 +59,7 @@ def _root(
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("run")(run.run)
+app.command("replay")(replay.replay)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")

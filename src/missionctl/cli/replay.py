@@ -1,0 +1,193 @@
+"""``missionctl replay RUN_ID``: rebuild a run from its events and compare it with the store.
+
+The event log is the record; a run's ``status`` and its step runs' status and attempt are a
+projection of it. Replaying folds the run's events into that state again
+(``services.runs.replay_run``); a difference from the stored state means a state change was
+written without its event, or an event without its change. Works on the local database.
+"""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
+from missionctl.domain.replay import RunState, StepState
+from missionctl.eventlog import EventRecord
+from missionctl.services import ServiceContext
+from missionctl.services.audit import read_run_events
+from missionctl.services.runs import replay_run
+
+EXIT_DIFFERS = 3
+# Events read per query when printing a timeline; a long run's are read page after page.
+_EVENT_PAGE = 500
+
+
+def replay(
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN_ID", help="The run's id (a UUID).", show_default=False)
+    ],
+    with_events: Annotated[
+        bool,
+        typer.Option(
+            "--events", help="Also print the timeline: every event of the run, in seq order."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Rebuild a run from its events and say whether that agrees with the stored run.
+
+    Prints the replayed run status, each step's status and attempt (in the
+    order the events name the steps), then `matches the stored run`, or each
+    difference on stderr. --events also prints the timeline it was rebuilt from.
+
+    Exit codes:
+    0  the replay matches the stored run
+    1  there is no run with that id
+    2  RUN_ID is not a UUID
+    3  the replay differs from the stored run
+    """
+    try:
+        parsed_id = uuid.UUID(run_id)
+    except ValueError:
+        err_console.print(
+            f"[red]error:[/red] RUN_ID: {escape(repr(run_id))} is not a run id (a UUID)",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INVALID) from None
+
+    async def read(ctx: ServiceContext) -> tuple[RunState, RunState, list[EventRecord] | None]:
+        replayed, stored = await replay_run(ctx, run_id=parsed_id)
+        timeline = await read_timeline(ctx, run_id=parsed_id) if with_events else None
+        return replayed, stored, timeline
+
+    replayed, stored, timeline = run_service(read)
+    differences = describe_differences(replayed, stored)
+    if as_json:
+        _print_json(parsed_id, replayed, differences, timeline)
+    else:
+        _print_human(parsed_id, replayed, differences, timeline)
+    if differences:
+        raise typer.Exit(EXIT_DIFFERS)
+
+
+async def read_timeline(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[EventRecord]:
+    """Every event of the run in ``seq`` order (a page at a time); ``NotFound`` for no run."""
+    timeline: list[EventRecord] = []
+    while True:
+        after_seq = timeline[-1].seq if timeline else 0
+        page = await read_run_events(ctx, run_id=run_id, after_seq=after_seq, limit=_EVENT_PAGE)
+        timeline.extend(page)
+        if len(page) < _EVENT_PAGE:
+            return timeline
+
+
+def describe_differences(replayed: RunState, stored: RunState) -> list[str]:
+    """How ``replayed`` differs from ``stored``, one line each; empty exactly when they are equal.
+
+    The run status first, then each step (replayed order, then steps only the store has), as
+    ``step X: events say succeeded#1, stored failed#2``.
+    """
+    found: list[str] = []
+    if replayed.status != stored.status:
+        found.append(
+            f"run status: events say {replayed.status or 'nothing'}, "
+            f"stored {stored.status or 'nothing'}"
+        )
+    for step_id in dict.fromkeys([*replayed.steps, *stored.steps]):
+        said, kept = replayed.steps.get(step_id), stored.steps.get(step_id)
+        if said != kept:
+            found.append(f"step {step_id}: events say {_state(said)}, stored {_state(kept)}")
+    return found
+
+
+def _state(step: StepState | None) -> str:
+    return "nothing" if step is None else f"{step.status}#{step.attempt}"
+
+
+def utc_millis(moment: datetime) -> str:
+    """``moment`` in UTC as ISO 8601 to the millisecond: ``2025-01-31T09:05:02.123Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _event_row(event: EventRecord) -> dict[str, Any]:
+    """The timeline's columns of one event; status and attempt are None when it carries none."""
+    return {
+        "seq": event.seq,
+        "time": utc_millis(event.ts),
+        "type": event.type,
+        "step": event.step_id,
+        "status": event.payload.get("status"),
+        "attempt": event.payload.get("attempt"),
+    }
+
+
+def _print_json(
+    run_id: uuid.UUID,
+    replayed: RunState,
+    differences: list[str],
+    timeline: list[EventRecord] | None,
+) -> None:
+    document: dict[str, Any] = {
+        "run_id": str(run_id),
+        "status": replayed.status,
+        "steps": [
+            {"step": step_id, "status": step.status, "attempt": step.attempt}
+            for step_id, step in replayed.steps.items()
+        ],
+        "matches": not differences,
+        "differences": differences,
+    }
+    if timeline is not None:
+        document["events"] = [_event_row(event) for event in timeline]
+    typer.echo(json.dumps(document, indent=2))
+
+
+def _print_human(
+    run_id: uuid.UUID,
+    replayed: RunState,
+    differences: list[str],
+    timeline: list[EventRecord] | None,
+) -> None:
+    console.print(
+        f"[bold]run {run_id}[/bold]  replayed status "
+        f"[bold]{escape(replayed.status or 'nothing')}[/bold]",
+        highlight=False,
+    )
+    if timeline is not None:
+        console.print(_timeline_table(timeline))
+    steps = Table(title="Replayed steps", title_justify="left")
+    for column in ("step", "status", "attempt"):
+        steps.add_column(column)
+    for step_id, step in replayed.steps.items():
+        steps.add_row(escape(step_id), escape(step.status), str(step.attempt))
+    console.print(steps)
+    if not differences:
+        console.print("[green]matches the stored run[/green]")
+        return
+    err_console.print("[red]differs from the stored run:[/red]")
+    for difference in differences:
+        err_console.print(f"  {escape(difference)}", highlight=False)
+
+
+def _timeline_table(timeline: list[EventRecord]) -> Table:
+    # Collapsed padding and no outer edge: the six columns fit an 80-column pipe uncut.
+    table = Table(
+        title=f"Events ({len(timeline)})",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("seq", justify="right")
+    table.add_column("time (UTC)", no_wrap=True)
+    for column in ("type", "step", "status", "attempt"):
+        table.add_column(column)
+    for event in timeline:
+        row = _event_row(event)
+        table.add_row(*(escape("" if value is None else str(value)) for value in row.values()))
+    return table
