@@ -11,6 +11,7 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage
 
 GOAL = "Build a URL shortener with click analytics"
 MISSIONCTL = str(Path(sys.executable).with_name("missionctl"))
+INTERRUPT = "^C"  # an answer to the question: SIGINT, as Ctrl-C on a terminal sends
 
 
 @pytest.fixture
@@ -88,6 +90,15 @@ def test_on_a_terminal_the_plan_is_run_only_when_the_answer_is_yes(
     assert mission["status"] == ("completed" if runs else "planned")
 
 
+def test_ctrl_c_at_the_question_ends_the_command_and_runs_nothing(home: Path) -> None:
+    started = time.monotonic()
+    output, code = _on_a_terminal([MISSIONCTL, "run", GOAL], answer=INTERRUPT)
+
+    assert code == 1 and "Aborted" in output, output
+    assert time.monotonic() - started < 60
+    assert asyncio.run(_only_mission())["status"] == "planned"
+
+
 def test_json_never_asks(home: Path) -> None:
     output, code = _on_a_terminal([MISSIONCTL, "run", GOAL, "--json"], answer=None)
 
@@ -131,7 +142,10 @@ def test_an_empty_model_is_refused_before_anything_is_stored(home: Path) -> None
 
 
 def _on_a_terminal(argv: list[str], *, answer: str | None) -> tuple[str, int]:
-    """Run ``argv`` with a pseudo-terminal as its input and output; answer its question."""
+    """Run ``argv`` with a pseudo-terminal as its input and output; answer its question.
+
+    ``answer`` is typed, then Enter; :data:`INTERRUPT` sends SIGINT instead.
+    """
     leader, follower = pty.openpty()
     env = os.environ | {"COLUMNS": "200", "LINES": "200"}
     process = subprocess.Popen(
@@ -153,7 +167,10 @@ def _on_a_terminal(argv: list[str], *, answer: str | None) -> tuple[str, int]:
                     break
                 output += chunk
                 if not answered and b"[Y/n]" in output:
-                    os.write(leader, f"{answer}\n".encode())
+                    if answer == INTERRUPT:
+                        process.send_signal(signal.SIGINT)
+                    else:
+                        os.write(leader, f"{answer}\n".encode())
                     answered = True
             elif process.poll() is not None:
                 break

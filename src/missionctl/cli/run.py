@@ -3,8 +3,10 @@
 import asyncio
 import json
 import sys
+import uuid
+from collections.abc import Coroutine
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -20,7 +22,7 @@ from missionctl.cli._runtime import (
 )
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.errors import MissionControlError, ValidationFailed
-from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import open_context
 from missionctl.services.artifacts import read_artifacts
@@ -34,6 +36,7 @@ from missionctl.settings import Settings
 # remote CLI (MISSIONCTL_URL) acts as its token instead.
 ACTOR = "system"
 _MAX_MODEL_CHARS = 200
+T = TypeVar("T")
 
 
 def run(
@@ -92,8 +95,35 @@ def run(
         settings = _with_model(settings, model)
     # Asking needs someone to answer, and a plan to look at.
     ask = not yes and not as_json and sys.stdin.isatty()
+    live = not as_json
+    mission, plan, engine_label = _service(_plan(settings, data, live=live))
+    outcome: dict[str, Any] = {
+        "mission": {"id": str(mission.id), "title": mission.title},
+        "engine": engine_label,
+        "plan": {"version": plan.version, "source": plan.source, "tasks": len(plan.tasks)},
+        "run": None,
+    }
+    # Asked outside any event loop: there Ctrl-C ends the command at once. (Under asyncio.run
+    # it only cancels the main task, and the read of the terminal would go on waiting.)
+    if ask and not typer.confirm(f"Run these {len(plan.tasks)} tasks?", default=True):
+        console.print(
+            f"not run; the mission and its plan are kept: missionctl mission show {mission.id}",
+            highlight=False,
+        )
+        return
+    outcome |= _service(_execute(settings, mission.id, plan, live=live))
+    if as_json:
+        typer.echo(json.dumps(outcome, indent=2))
+    else:
+        _print_outcome(outcome)
+    if outcome["run"]["status"] != "completed":
+        raise typer.Exit(1)
+
+
+def _service(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; invalid input exits 2 naming each field, other refusals exit 1."""
     try:
-        outcome = asyncio.run(_run(settings, data, live=not as_json, ask=ask))
+        return asyncio.run(work)
     except ValidationFailed as exc:
         for problem in exc.problems:
             where = f"{problem.field}: " if problem.field else ""
@@ -102,18 +132,6 @@ def run(
     except MissionControlError as exc:
         err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(1) from exc
-    if as_json:
-        typer.echo(json.dumps(outcome, indent=2))
-    elif outcome["run"] is None:
-        console.print(
-            f"not run; the mission and its plan are kept: missionctl mission show "
-            f"{outcome['mission']['id']}",
-            highlight=False,
-        )
-    else:
-        _print_outcome(outcome)
-    if outcome["run"] is not None and outcome["run"]["status"] != "completed":
-        raise typer.Exit(1)
 
 
 def _with_model(settings: Settings, model: str) -> Settings:
@@ -127,36 +145,33 @@ def _with_model(settings: Settings, model: str) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": model})})
 
 
-async def _run(settings: Settings, data: MissionCreate, *, live: bool, ask: bool) -> dict[str, Any]:
-    """Plan and (unless declined) run the mission; the outcome as JSON-ready data.
-
-    ``run`` is ``None`` in the outcome when the plan was not run.
-    """
+async def _plan(
+    settings: Settings, data: MissionCreate, *, live: bool
+) -> tuple[MissionRead, PlanRead, str]:
+    """Create the mission and plan it (shown when ``live``); with the planner's label."""
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         mission = await create_mission(ctx, data=data, actor=ACTOR)
         if live:
             console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")
             console.print(f"planning with the {escape(runtime.engine_label)}…", highlight=False)
         plan = await plan_mission(ctx, mission_id=mission.id, actor=ACTOR, planner=runtime.planner)
-        outcome: dict[str, Any] = {
-            "mission": {"id": str(mission.id), "title": mission.title},
-            "engine": runtime.engine_label,
-            "plan": {"version": plan.version, "source": plan.source, "tasks": len(plan.tasks)},
-            "run": None,
-        }
         if live:
             print_plan(plan)
-        if ask and not await asyncio.to_thread(
-            typer.confirm, f"Run these {len(plan.tasks)} tasks?", default=True
-        ):
-            return outcome
-        run = await run_mission(ctx, mission_id=mission.id, actor=ACTOR, trigger="cli")
+        return mission, plan, runtime.engine_label
+
+
+async def _execute(
+    settings: Settings, mission_id: uuid.UUID, plan: PlanRead, *, live: bool
+) -> dict[str, Any]:
+    """Run the mission's plan on an engine here and write its report; the outcome's run part."""
+    async with open_context(settings) as ctx, open_runtime(settings) as runtime:
+        run = await run_mission(ctx, mission_id=mission_id, actor=ACTOR, trigger="cli")
         engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))
         titles = {task.key: task.title for task in plan.tasks}
         final = await execute_live(ctx, engine, run, live=live, titles=titles)
         report = await write_run_report(ctx, run_id=run.id)
         artifacts = await read_artifacts(ctx, run_id=run.id)
-        return outcome | {
+        return {
             "run": json.loads(final.model_dump_json(exclude={"steps"})),
             "steps": [
                 {"step": s.step_id, "status": s.status.value, "attempt": s.attempt}
