@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -131,6 +132,27 @@ def test_model_plans_and_runs_with_the_model_named(
     assert outcome["run"]["input_tokens"] > 0 and outcome["run"]["spent_usd"] > 0
     models = {request.body["model"] for request in openai_server.chat_requests if request.body}
     assert models == {"gpt-4o-mini"}
+
+
+def test_a_run_that_does_not_complete_exits_1_saying_why(
+    home: Path, openai_server: ScriptedOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    openai_server.default_handler = lambda body: Content(_plan_json(), usage=Usage(1200, 800))
+    monkeypatch.setenv("MISSIONCTL_LLM_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("MISSIONCTL_LLM_API_KEY", "sk-cli-model-secret")
+
+    # Planning spends more than $0.0001, so the run's cap is what is left, $0, and the plan's
+    # token estimates at gpt-4o-mini's price pass it: nothing may run.
+    result = CliRunner().invoke(
+        app,
+        ["run", GOAL, "--model", "gpt-4o-mini", "--budget", "0.0001", "--yes"],
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "run failed" in result.output
+    assert re.search(r"estimated cost \$[0-9.]+ exceeds the budget cap \$0\.0000", result.output)
+    assert len(openai_server.chat_requests) == 1  # the plan; no task was sent to the model
 
 
 def test_an_empty_model_is_refused_before_anything_is_stored(home: Path) -> None:
