@@ -13,9 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner, Result
 
-from missionctl.cli import app
 from missionctl.cli.replay import describe_differences
 from missionctl.domain.replay import RunState, StepState
 
@@ -49,20 +47,6 @@ STEP_ROW = re.compile(r"^│ (\S+)\s+│ (\S+)\s+│ (\d+)\s+│$", re.MULTILINE
 # One row of the timeline table starts with its seq, then its time.
 EVENT_ROW = re.compile(r"^\s*\d+ │\d{4}-\d\d-\d\dT")
 UTC_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("MISSIONCTL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MISSIONCTL_DATABASE_URL", database_url)
-    monkeypatch.setenv("MISSIONCTL_ENGINE_POLL_S", "0.05")
-    monkeypatch.setenv("MISSIONCTL_ENGINE_HEARTBEAT_S", "0.2")
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def run_workflow(cli: Any, tmp_path: Path, definition: str) -> dict[str, Any]:

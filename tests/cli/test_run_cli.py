@@ -27,7 +27,7 @@ from missionctl.services import open_context
 from missionctl.services.missions import read_missions
 from missionctl.services.plans import read_plan
 from missionctl.settings import get_settings
-from tests.e2e.test_llm_mission import _plan_json, _schema_name, _specialist_json
+from tests.e2e.test_llm_mission import answer_mission_call, plan_json
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage
 
 GOAL = "Build a URL shortener with click analytics"
@@ -111,12 +111,7 @@ def test_json_never_asks(home: Path) -> None:
 def test_model_plans_and_runs_with_the_model_named(
     home: Path, openai_server: ScriptedOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def handler(body: dict[str, Any]) -> Content:
-        if _schema_name(body) == "mission_plan":
-            return Content(_plan_json(), usage=Usage(1200, 800))
-        return Content(_specialist_json(body), usage=Usage(500, 250))
-
-    openai_server.default_handler = handler
+    openai_server.default_handler = answer_mission_call
     monkeypatch.setenv("MISSIONCTL_LLM_BASE_URL", openai_server.base_url)
     monkeypatch.setenv("MISSIONCTL_LLM_API_KEY", "sk-cli-model-secret")
 
@@ -137,7 +132,7 @@ def test_model_plans_and_runs_with_the_model_named(
 def test_a_run_that_does_not_complete_exits_1_saying_why(
     home: Path, openai_server: ScriptedOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    openai_server.default_handler = lambda body: Content(_plan_json(), usage=Usage(1200, 800))
+    openai_server.default_handler = lambda body: Content(plan_json(), usage=Usage(1200, 800))
     monkeypatch.setenv("MISSIONCTL_LLM_BASE_URL", openai_server.base_url)
     monkeypatch.setenv("MISSIONCTL_LLM_API_KEY", "sk-cli-model-secret")
 

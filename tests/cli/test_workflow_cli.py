@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from missionctl.cli import app
 from missionctl.cli.workflows import parse_inputs
@@ -39,20 +38,6 @@ steps:
     inputs:
       where: "{{ inputs.target }}"
 """
-
-
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("MISSIONCTL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MISSIONCTL_DATABASE_URL", database_url)
-    monkeypatch.setenv("MISSIONCTL_ENGINE_POLL_S", "0.05")
-    monkeypatch.setenv("MISSIONCTL_ENGINE_HEARTBEAT_S", "0.2")
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:

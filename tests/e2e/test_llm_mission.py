@@ -40,7 +40,7 @@ def _schema_name(body: dict[str, Any]) -> str:
     return str(fmt.get("json_schema", {}).get("name", ""))
 
 
-def _plan_json(*, cycle: bool = False) -> str:
+def plan_json(*, cycle: bool = False) -> str:
     plan = build_local_plan(PlanningInput(title="URL shortener", goal=GOAL)).model_dump(mode="json")
     if cycle:  # a schema-valid plan that breaks the DAG rule
         plan["tasks"][0]["depends_on"] = [plan["tasks"][-1]["key"]]
@@ -69,15 +69,17 @@ def _specialist_json(body: dict[str, Any]) -> str:
     )
 
 
+def answer_mission_call(body: dict[str, Any]) -> Content:
+    """The script of a whole mission: the plan call gets a plan, each task a specialist result."""
+    if _schema_name(body) == "mission_plan":
+        return Content(plan_json(), usage=Usage(1200, 800))
+    return Content(_specialist_json(body), usage=Usage(500, 250))
+
+
 async def test_a_mission_planned_and_run_by_a_model(
     ctx: ServiceContext, openai_server: ScriptedOpenAIServer
 ) -> None:
-    def handler(body: dict[str, Any]) -> Content:
-        if _schema_name(body) == "mission_plan":
-            return Content(_plan_json(), usage=Usage(1200, 800))
-        return Content(_specialist_json(body), usage=Usage(500, 250))
-
-    openai_server.default_handler = handler
+    openai_server.default_handler = answer_mission_call
     mctx = _with_model(ctx, openai_server)
     async with open_runtime(mctx.settings) as runtime:
         mission = await create_mission(mctx, data=MissionCreate(goal=GOAL), actor="user:test")
@@ -110,7 +112,7 @@ async def test_a_plan_still_invalid_after_repairs_is_rejected_and_nothing_is_sto
     ctx: ServiceContext, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.default_handler = lambda body: Content(
-        _plan_json(cycle=True), usage=Usage(100, 50)
+        plan_json(cycle=True), usage=Usage(100, 50)
     )
     mctx = _with_model(ctx, openai_server)
     async with open_runtime(mctx.settings) as runtime:

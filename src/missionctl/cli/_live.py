@@ -22,9 +22,9 @@ from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
 from missionctl.services.runs import read_run
 
-FINAL_STATUSES = frozenset({"completed", "failed", "canceled", "aborted"})
+_FINAL_STATUSES = frozenset({"completed", "failed", "canceled", "aborted"})
 _RUN_ENDED = frozenset({ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED})
-STATUS_STYLE = {
+_STATUS_STYLE = {
     "succeeded": "green",
     "failed": "red",
     "running": "yellow",
@@ -60,7 +60,7 @@ class Progress:
             table.add_column(column)
         for step in run.steps:
             status = step.status.value
-            style = STATUS_STYLE.get(status, "")
+            style = _STATUS_STYLE.get(status, "")
             elapsed = ""
             if step.started_at is not None:
                 end = step.ended_at.timestamp() if step.ended_at else now
@@ -102,7 +102,7 @@ async def execute_live(
             progress = Progress(await read_run(ctx, run_id=run.id), titles)
             display = Live(progress, console=console, refresh_per_second=4) if live else None
             with display or contextlib.nullcontext():
-                while progress.run.status.value not in FINAL_STATUSES:
+                while progress.run.status.value not in _FINAL_STATUSES:
                     _announce_approvals(progress.run, announced, display)
                     try:
                         record = await asyncio.wait_for(subscription.get(), timeout=_POLL_S)
