@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev chromium lint typecheck imports pytest bench lock clean
+.PHONY: help run test install install-dev chromium sandbox lint typecheck imports pytest bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,12 @@ install-dev: $(VENV)/.dev-installed ## Install what the tests need too
 chromium: ## Install Debian's Chromium for the browser tests, if missing
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
+sandbox: ## Install bubblewrap, the sandbox command steps run in, if missing
+	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap; }
+
+# The server starts without bubblewrap (command steps are then refused with the fix named).
 run: install ## Start Mission Control on http://127.0.0.1:8000 (SQLite under ./.missionctl/)
+	@$(MAKE) --no-print-directory sandbox || echo "warning: bubblewrap is not installed; command steps will be refused (docs/security.md)"
 	$(BIN)/missionctl db upgrade
 	$(BIN)/missionctl serve
 
@@ -46,7 +51,7 @@ typecheck: install-dev ## mypy --strict over src/
 imports: install-dev ## import-linter contracts (the layer rules of STYLE.md)
 	$(BIN)/lint-imports
 
-pytest: install-dev chromium ## The test suite (unit, service, API, PostgreSQL, browser)
+pytest: install-dev chromium sandbox ## The test suite (unit, service, API, PostgreSQL, browser)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks

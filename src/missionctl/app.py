@@ -37,6 +37,7 @@ DESCRIPTION = (
 )
 # Routes that take no dependencies and are open to anyone: the static files (stylesheet,
 # script, vendored libraries) and the API's schema.
+log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/static", "/openapi.json"})
 
 
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_context(settings) as ctx, open_runtime(settings) as runtime:
             app.state.ctx = ctx
             app.state.runtime = runtime
+            app.state.sandbox_status = await runtime.agents.sandbox.check()
+            if warning := app.state.sandbox_status.warning:
+                log.warning("%s", warning)
             if not settings.engine.embedded:
                 yield
                 return

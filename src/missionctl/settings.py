@@ -103,6 +103,37 @@ class EngineSettings(BaseSettings):
     poll_s: float = Field(default=1.0, gt=0, description="Idle wait before looking for work.")
 
 
+class SandboxSettings(BaseSettings):
+    """How the programs of ``command`` steps are confined (see ``agents/sandbox.py``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_SANDBOX_", extra="forbid")
+
+    mode: Literal["bubblewrap", "off"] = Field(
+        default="bubblewrap",
+        description="bubblewrap confines every program a step runs; off runs them unconfined "
+        "as the server's user (an admin's explicit choice; the dashboard then warns).",
+    )
+    bwrap_path: str = Field(default="bwrap", description="The bubblewrap executable.")
+    read_only_paths: list[str] = Field(
+        default_factory=list,
+        description="Extra absolute paths a sandboxed program may read (e.g. a toolchain "
+        "under /opt), as a JSON list.",
+    )
+    cpu_s: int = Field(default=3600, ge=1, description="CPU seconds a program may use.")
+    memory_mb: int = Field(default=4096, ge=16, description="Data memory a process may use (MiB).")
+    file_size_mb: int = Field(default=1024, ge=1, description="Largest file a program may write.")
+    open_files: int = Field(default=1024, ge=16, description="Files a process may hold open.")
+    tmp_mb: int = Field(default=512, ge=1, description="Size of a sandbox's private /tmp (MiB).")
+
+    @field_validator("read_only_paths")
+    @classmethod
+    def _absolute(cls, paths: list[str]) -> list[str]:
+        relative = [p for p in paths if not p.startswith("/")]
+        if relative:
+            raise ValueError(f"paths must be absolute; not: {', '.join(relative)}")
+        return paths
+
+
 class Settings(BaseSettings):
     """All settings of one Mission Control process."""
 
@@ -117,6 +148,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -173,6 +205,16 @@ class Settings(BaseSettings):
                 "MISSIONCTL_ENGINE_LEASE_S": str(self.engine.lease_s),
                 "MISSIONCTL_ENGINE_HEARTBEAT_S": str(self.engine.heartbeat_s),
                 "MISSIONCTL_ENGINE_POLL_S": str(self.engine.poll_s),
+            },
+            "sandbox": {
+                "MISSIONCTL_SANDBOX_MODE": self.sandbox.mode,
+                "MISSIONCTL_SANDBOX_BWRAP_PATH": self.sandbox.bwrap_path,
+                "MISSIONCTL_SANDBOX_READ_ONLY_PATHS": ", ".join(self.sandbox.read_only_paths),
+                "MISSIONCTL_SANDBOX_CPU_S": str(self.sandbox.cpu_s),
+                "MISSIONCTL_SANDBOX_MEMORY_MB": str(self.sandbox.memory_mb),
+                "MISSIONCTL_SANDBOX_FILE_SIZE_MB": str(self.sandbox.file_size_mb),
+                "MISSIONCTL_SANDBOX_OPEN_FILES": str(self.sandbox.open_files),
+                "MISSIONCTL_SANDBOX_TMP_MB": str(self.sandbox.tmp_mb),
             },
         }
 

@@ -1,5 +1,6 @@
 """Command steps run real programs: a generated project's tests pass, or fail visibly."""
 
+import asyncio
 import os
 import sys
 import textwrap
@@ -9,7 +10,9 @@ from sqlalchemy import select
 
 from missionctl.db.models import Artifact
 from missionctl.services import ServiceContext
+from missionctl.services.runs import cancel_run
 from tests.engine.helpers import (
+    host_pids,
     run_events,
     running_engine,
     start,
@@ -52,7 +55,8 @@ def _workflow(test_body: str) -> list[dict[str, object]]:
             "test",
             "command",
             "generate",
-            inputs={"argv": [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calc.py"]},
+            # A step reads the workspace of a step it depends on at ../<step id>.
+            inputs={"argv": [*PYTEST[:-1], "../generate/test_calc.py"]},
         ),
         step("report", "command", "test", inputs={"argv": REPORT}),
     ]
@@ -124,35 +128,27 @@ async def test_commands_get_a_scrubbed_environment(
     assert f"MISSIONCTL_IDEMPOTENCY_KEY={run.id}:env:1" in logged
 
 
-async def test_cancel_kills_the_whole_process_group(ctx: ServiceContext, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pid_file = tmp_path / "child.pid"
+async def test_cancel_kills_the_whole_process_group(ctx: ServiceContext) -> None:
+    marker = f"grandchild-{os.getpid()}-{id(ctx)}"
     spawn = [
         PY,
         "-c",
         "import subprocess, sys, time; "
-        f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-        f"open({str(pid_file)!r}, 'w').write(str(child.pid)); "
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', {marker!r}]); "
         "print('spawned', flush=True); time.sleep(60)",
     ]
     run = await start(ctx, [step("hang", "command", inputs={"argv": spawn})])
-    from missionctl.services.runs import cancel_run
-
     async with running_engine(ctx):
         await wait_for_step(ctx, run.id, "hang", "running")
-        for _ in range(200):
-            if pid_file.exists() and pid_file.read_text():
+        for _ in range(250):
+            if host_pids(marker):
                 break
-            import asyncio
-
             await asyncio.sleep(0.02)
-        child = int(pid_file.read_text())
+        else:
+            pytest.fail("the grandchild never started")
         await cancel_run(ctx, run_id=run.id, actor="user:test")
-        import asyncio
-
-        for _ in range(200):
-            try:
-                os.kill(child, 0)
-            except ProcessLookupError:
+        for _ in range(250):
+            if not host_pids(marker):
                 break
             await asyncio.sleep(0.02)
         else:

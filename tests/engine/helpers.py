@@ -1,6 +1,7 @@
 """Engine test helpers: build workflows, run an engine in the background, wait for runs."""
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -97,3 +98,23 @@ async def run_events(ctx: ServiceContext, run_id: uuid.UUID) -> list[EventRecord
             select(Event).where(Event.run_id == run_id).order_by(Event.seq)
         )
         return [EventRecord.from_row(row) for row in rows.all()]
+
+
+def host_pids(marker: str) -> list[int]:
+    """Host pids of the programs whose command line holds ``marker``.
+
+    A sandboxed program's own pid is another inside its pid namespace, so tests find it by its
+    command line; bubblewrap's processes, whose command lines hold the program's, are left out.
+    """
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().split(b"\0")
+        except OSError:
+            continue  # gone since the listing
+        if marker.encode() in b" ".join(argv) and not argv[0].endswith(b"bwrap"):
+            pids.append(int(entry))
+    return pids

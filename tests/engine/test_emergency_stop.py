@@ -16,13 +16,19 @@ from missionctl.services import ServiceContext, open_context
 from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
 from missionctl.services.runs import read_run
 from missionctl.settings import Settings
-from tests.engine.helpers import FAST, run_events, running_engine, start, step, wait_for_run
-
-SLEEPER = (
-    "import os, time, pathlib; "
-    "pathlib.Path('${workspace}/pid-${step_id}').write_text(str(os.getpid())); "
-    "time.sleep(60)"
+from tests.engine.helpers import (
+    FAST,
+    host_pids,
+    run_events,
+    running_engine,
+    start,
+    step,
+    wait_for_run,
 )
+
+# The run's id in the program's command line is how the test finds its host pid: a sandboxed
+# program's own pid is another inside its pid namespace.
+SLEEPER = "import time; time.sleep(60)  # ${run_id}"
 STEPS = 4
 
 
@@ -56,15 +62,10 @@ def _alive(pid: int) -> bool:
 async def _running_pids(
     ctx: ServiceContext, engine: Engine, run_id: uuid.UUID, count: int = STEPS
 ) -> list[int]:
-    """Wait until ``count`` steps of the run are running and each child has written its PID."""
-    workspace = Path(ctx.settings.home) / "workspaces" / str(run_id)
+    """Wait until ``count`` steps of the run are running, each with its program alive."""
     deadline = time.monotonic() + 30
     while True:
-        pids = []
-        for path in workspace.glob("pid-*") if workspace.is_dir() else []:
-            text = path.read_text().strip()
-            if text:  # written, not only created
-                pids.append(int(text))
+        pids = host_pids(str(run_id))
         run = await read_run(ctx, run_id=run_id)
         running = [s for s in run.steps if s.status == "running"]
         if len(pids) == count and len(running) == count and engine.inflight == count:

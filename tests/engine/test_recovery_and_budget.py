@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from missionctl.agents.base import AgentResult, StepContext
+from missionctl.agents.registry import AgentRegistry
+from missionctl.agents.sandbox import Sandbox
 from missionctl.engine.worker import EngineConfig
 from missionctl.llm import LLMUsage
 from missionctl.services import ServiceContext
 from missionctl.services.execution import DagCache, StepOutcome, tick
 from missionctl.services.runs import rerun_from_failure
+from missionctl.settings import SandboxSettings
 from tests.engine.helpers import (
     FAST,
     run_events,
@@ -142,7 +145,9 @@ async def test_rerun_from_the_failure_reuses_what_succeeded(
             step("ship", "builtin:noop", "check"),
         ],
     )
-    async with running_engine(ctx, FAST):
+    # The program may read the marker's directory only because the sandbox is told so.
+    sandbox = Sandbox(SandboxSettings(read_only_paths=[str(tmp_path)]))
+    async with running_engine(ctx, FAST, agents=AgentRegistry(sandbox=sandbox)):
         failed = await wait_for_run(ctx, run.id)
         assert failed.status == "failed"
         assert "exited with code 3" in (failed.steps[1].error or "")

@@ -89,6 +89,9 @@ class StepContext:
     load_mission: Callable[[], Awaitable[dict[str, Any] | None]]
     load_plan: Callable[[], Awaitable[dict[str, Any] | None]]
     report_usage: UsageSink = field(default=lambda usage, *, estimated: None)
+    # The workspaces of the steps this one depends on, by step id (siblings of ``workspace``):
+    # a program may read them, never write them.
+    upstream_workspaces: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def idempotency_key(self) -> str:

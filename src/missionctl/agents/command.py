@@ -1,17 +1,24 @@
-"""The ``command`` agent: run a program as a subprocess in the run's workspace.
+"""The ``command`` agent: run a program as a subprocess in the step's own workspace.
 
 Inputs: ``argv`` (list of strings; each may use ``${workspace}``, ``${run_id}``, ``${step_id}``,
 ``${attempt}`` placeholders — substituted per element, never through a shell), optional ``env``
 (declared variables), optional ``secret_env`` (variable → secret name, see
 ``missionctl.agents.secrets``: the value is read when the step runs, never stored),
-``max_output_bytes``. The environment is scrubbed: only ``PATH``, ``LANG``,
-``HOME`` (the workspace), the declared variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` /
-``MISSIONCTL_RUN_ID`` / ``MISSIONCTL_STEP_ID`` / ``MISSIONCTL_ATTEMPT`` reach the program, so the
-server's own secrets never do. Exit code 0 is success. stdout/stderr lines stream to the step
-log (capped); files the program writes under ``artifacts/`` in the workspace become artifacts.
-The program runs in its own process group, which is killed as a whole on cancellation.
-Secret values are replaced by ``[REDACTED]`` in every log line, output and artifact the step
-records: the program sees them, the event log and the blob store never do.
+``max_output_bytes``, and ``network`` (``true`` to reach the network; such a step waits for an
+approver unless its program is allow-listed with network access).
+
+The program runs in the sandbox of ``missionctl.agents.sandbox``: it sees its workspace
+read-write, the system's programs read-only, and nothing of the data directory, the database,
+the signing key, other workspaces or other processes; CPU time, memory and file size are capped.
+The environment is scrubbed: only ``PATH``, ``LANG``, ``HOME`` (the workspace), the declared
+variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` / ``MISSIONCTL_RUN_ID`` / ``MISSIONCTL_STEP_ID`` /
+``MISSIONCTL_ATTEMPT`` reach the program, so the server's own secrets never do. Exit code 0 is
+success. stdout/stderr stream to the step log line by line; a line longer than 64 KiB is logged
+in pieces, and output past ``max_output_bytes`` is dropped (``output_truncated``). Files the
+program writes under ``artifacts/`` in the workspace become artifacts. The program runs in its
+own process group, which is killed as a whole on cancellation. Secret values are replaced by
+``[REDACTED]`` in every log line, output and artifact the step records: the program sees them,
+the event log and the blob store never do.
 """
 
 import asyncio
@@ -25,34 +32,57 @@ from string import Template
 from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
+from missionctl.agents.sandbox import Sandbox, search_path
 from missionctl.agents.secrets import redact_bytes, redact_text, resolve_secrets
 
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
 KILL_GRACE_S = 2.0
 _TAIL_LINES = 40
+_TAIL_LINE_CHARS = 4096  # a tail line is kept this long: tails become outputs and errors
+_READ_BYTES = 65536
+MAX_LINE_BYTES = 65536  # a longer line (or output with no newline) is logged in pieces
 _KINDS = {".md": "markdown", ".json": "json", ".diff": "diff", ".patch": "diff", ".log": "log"}
 
 
 class CommandAgent:
     """Runs ``inputs.argv``."""
 
-    def __init__(self, *, base_env: dict[str, str] | None = None) -> None:
-        """``base_env`` overrides the scrubbed defaults (tests pin PATH, for example)."""
+    def __init__(
+        self, *, sandbox: Sandbox | None = None, base_env: dict[str, str] | None = None
+    ) -> None:
+        """``sandbox`` confines the programs (default: bubblewrap with default limits).
+
+        ``base_env`` overrides the scrubbed defaults (tests pin PATH, for example).
+        """
+        self.sandbox = sandbox or Sandbox()
         self._base_env = base_env
 
     async def run(self, step: StepContext) -> AgentResult:
         """Run the program; see the module docstring for the contract."""
         argv = _render_argv(step)
-        step.workspace.mkdir(parents=True, exist_ok=True)
+        network = step.inputs.get("network", False)
+        if not isinstance(network, bool):
+            raise AgentError("inputs.network must be true or false", retryable=False)
+        step.workspace.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        step.workspace.mkdir(mode=0o700, exist_ok=True)
         artifacts_dir = step.workspace / "artifacts"
         before = _snapshot(artifacts_dir)
         cap = int(step.inputs.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES))
         secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
         env = self._environment(step)
         env.update(secrets)
+        await self.sandbox.check()
+        confined = self.sandbox.wrap(
+            argv,
+            workspace=step.workspace,
+            network=network,
+            read_only=list(step.upstream_workspaces.values()),
+        )
         try:
+            # bwrap starts with the step's environment alone: the sandbox's init process
+            # (visible in its /proc) must hold nothing the step may not see.
             process = await asyncio.create_subprocess_exec(
-                *argv,
+                *confined,
                 cwd=step.workspace,
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
@@ -99,7 +129,7 @@ class CommandAgent:
 
     def _environment(self, step: StepContext) -> dict[str, str]:
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": search_path(),
             "LANG": os.environ.get("LANG", "C.UTF-8"),
             "HOME": str(step.workspace),
         }
@@ -121,6 +151,8 @@ class CommandAgent:
 
 
 class _OutputBudget:
+    """What is left of ``max_output_bytes`` across stdout and stderr."""
+
     def __init__(self, cap: int) -> None:
         self.remaining = cap
         self.truncated = False
@@ -148,20 +180,41 @@ async def _pump(
     tail: deque[str],
     budget: _OutputBudget,
 ) -> None:
+    """Log ``stream`` line by line until it ends; never blocks the program on a full pipe."""
     if stream is None:
         return
-    while line := await stream.readline():
-        # Redacted before anything keeps it: the tails become outputs and error messages.
-        text = redact_text(line.decode("utf-8", "replace").rstrip("\n"))
-        tail.append(text)
-        if budget.remaining <= 0:
-            continue  # keep draining so the program never blocks on a full pipe
-        budget.remaining -= len(line)
-        if budget.remaining <= 0:
-            budget.truncated = True
-            step.log("output truncated: max_output_bytes reached", level="warning")
-            continue
-        step.log(text, level="error" if level == "error" else "info")
+    pending = b""
+    while chunk := await stream.read(_READ_BYTES):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        while len(pending) > MAX_LINE_BYTES:  # no newline in sight: log what we have
+            lines.append(pending[:MAX_LINE_BYTES])
+            pending = pending[MAX_LINE_BYTES:]
+        for line in lines:
+            _record_line(line, step, level, tail, budget)
+    if pending:
+        _record_line(pending, step, level, tail, budget)
+
+
+def _record_line(
+    line: bytes, step: StepContext, level: str, tail: deque[str], budget: _OutputBudget
+) -> None:
+    # Redacted before anything keeps it: the tails become outputs and error messages.
+    text = redact_text(line.decode("utf-8", "replace").rstrip("\r"))
+    tail.append(text if len(text) <= _TAIL_LINE_CHARS else text[:_TAIL_LINE_CHARS] + "…")
+    if budget.truncated:
+        return  # keep draining so the program never blocks on a full pipe
+    size = len(line) + 1
+    if size > budget.remaining:
+        head = text.encode("utf-8")[: budget.remaining].decode("utf-8", "ignore")
+        if head:
+            step.log(head, level="error" if level == "error" else "info")
+        budget.remaining = 0
+        budget.truncated = True
+        step.log("output truncated: max_output_bytes reached", level="warning")
+        return
+    budget.remaining -= size
+    step.log(text, level="error" if level == "error" else "info")
 
 
 async def _kill_group(process: asyncio.subprocess.Process) -> None:

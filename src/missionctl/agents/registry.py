@@ -5,6 +5,7 @@ from collections.abc import Callable
 from missionctl.agents.base import Agent, AgentError
 from missionctl.agents.command import CommandAgent
 from missionctl.agents.diagnostic import FailAgent, NoopAgent, SleepAgent
+from missionctl.agents.sandbox import Sandbox
 
 AgentFactory = Callable[[str], Agent]
 
@@ -12,12 +13,14 @@ AgentFactory = Callable[[str], Agent]
 class AgentRegistry:
     """Maps agent names to agents. Builtin diagnostics and ``command`` are always present."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sandbox: Sandbox | None = None) -> None:
+        """``sandbox`` confines ``command`` steps (default: bubblewrap, default limits)."""
+        self.sandbox = sandbox or Sandbox()
         self._exact: dict[str, Agent] = {
             "builtin:noop": NoopAgent(),
             "builtin:sleep": SleepAgent(),
             "builtin:fail": FailAgent(),
-            "command": CommandAgent(),
+            "command": CommandAgent(sandbox=self.sandbox),
         }
         self._kinds: dict[str, AgentFactory] = {}
 

@@ -26,6 +26,8 @@ def worker() -> None:
         async with open_context(settings) as ctx, open_runtime(settings) as runtime:
             worker_id = default_worker_id()
             console.print(f"worker {worker_id} ({runtime.engine_label}); Ctrl-C stops it")
+            if warning := (await runtime.agents.sandbox.check()).warning:
+                console.print(f"[yellow]warning:[/yellow] {warning}")
             engine = Engine(
                 ctx,
                 runtime.agents,

@@ -433,6 +433,7 @@ class Engine:
             self._hooks.add(task)
             task.add_done_callback(self._hooks.discard)
 
+        run_dir = self._workspaces / str(claim.run_id)
         return StepContext(
             run_id=claim.run_id,
             mission_id=claim.mission_id,
@@ -440,12 +441,14 @@ class Engine:
             attempt=claim.attempt,
             agent=claim.agent,
             inputs=claim.inputs,
-            workspace=self._workspaces / str(claim.run_id),
+            # Each step its own directory: concurrent steps of a run never see each other's files.
+            workspace=run_dir / claim.step_id,
             log=sink,
             load_upstream_outputs=upstream,
             load_mission=mission,
             load_plan=plan,
             report_usage=report_usage,
+            upstream_workspaces={dep: run_dir / dep for dep in claim.depends_on},
         )
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:

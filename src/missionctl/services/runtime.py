@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from missionctl.agents.base import AgentError
 from missionctl.agents.llm_agent import LLMAgent
 from missionctl.agents.registry import AgentRegistry
+from missionctl.agents.sandbox import Sandbox
 from missionctl.agents.specialists import SPECIALIST_ROLES, register_specialists
 from missionctl.llm import LLMClient
 from missionctl.llm.openai_client import OpenAICompatibleClient
@@ -34,9 +35,12 @@ class Runtime:
         return f"model {self.llm.model}" if self.llm else "local engine"
 
 
-def build_agents(llm: LLMClient | None) -> AgentRegistry:
-    """Diagnostics, ``command``, the builtin specialists, and ``llm:<role>`` when a model is set."""
-    registry = AgentRegistry()
+def build_agents(llm: LLMClient | None, sandbox: Sandbox | None = None) -> AgentRegistry:
+    """Diagnostics, ``command``, the builtin specialists, and ``llm:<role>`` when a model is set.
+
+    ``sandbox`` confines ``command`` steps (default: bubblewrap with default limits).
+    """
+    registry = AgentRegistry(sandbox=sandbox)
     register_specialists(registry)
     if llm is not None:
         client = llm
@@ -83,7 +87,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Build the runtime for ``settings``; closes the model client when the block ends."""
     client = OpenAICompatibleClient.from_settings(settings.llm) if settings.llm.configured else None
     try:
-        yield Runtime(llm=client, planner=make_planner(client), agents=build_agents(client))
+        agents = build_agents(client, Sandbox(settings.sandbox))
+        yield Runtime(llm=client, planner=make_planner(client), agents=agents)
     finally:
         if client is not None:
             await client.aclose()

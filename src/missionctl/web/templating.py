@@ -5,7 +5,8 @@ updates are named blocks, rendered alone with jinja2-fragments (STYLE.md rule 10
 always on and an undefined variable is an error, not an empty string.
 
 Every page gets ``current_identity`` and ``csrf_token`` (``security_context``) and the emergency
-stop's state as ``emergency`` (``controls_context``), which ``base.html`` shows in its header.
+stop's state as ``emergency`` (``controls_context``), which ``base.html`` shows in its header,
+and the step sandbox's standing warning as ``sandbox_warning`` (``sandbox_context``).
 """
 
 import json
@@ -287,8 +288,21 @@ async def load_controls(request: Request) -> ControlsRead:
     return controls
 
 
+def sandbox_context(request: Request) -> dict[str, Any]:
+    """The step sandbox's standing warning for every page (``sandbox_warning``), if any.
+
+    Shown to whoever is signed in while programs run unconfined (the admin turned the sandbox
+    off) or are refused (it cannot start); ``None`` otherwise.
+    """
+    if getattr(request.state, "identity", None) is None:
+        return {"sandbox_warning": None}
+    status = getattr(request.app.state, "sandbox_status", None)
+    return {"sandbox_warning": status.warning if status is not None else None}
+
+
 templates = Jinja2Blocks(
-    env=_build_environment(), context_processors=[security_context, controls_context]
+    env=_build_environment(),
+    context_processors=[security_context, controls_context, sandbox_context],
 )
 
 
