@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -132,6 +134,7 @@ def test_apply_then_list_and_show(cli: Any, tmp_path: Path) -> None:
 def test_run_a_file_executes_it_here_and_exits_0(cli: Any, tmp_path: Path) -> None:
     code = "import sys; print('sum', int(sys.argv[1]) + 1)"
     path = write(tmp_path, "add.yaml", command_workflow("add", code))
+    assert cli("agents", "allow", sys.executable, "--tier", "read").exit_code == 0
     result = cli("workflow", "run", path, "--input", "n=41")
     assert result.exit_code == 0, result.output
     assert "saved add v1" in result.output
@@ -152,6 +155,7 @@ def test_run_a_file_executes_it_here_and_exits_0(cli: Any, tmp_path: Path) -> No
 def test_a_failing_run_exits_1_and_shows_its_stderr(cli: Any, tmp_path: Path) -> None:
     code = "import sys; sys.stderr.write('boom: bad input ' + sys.argv[1] + chr(10)); sys.exit(3)"
     path = write(tmp_path, "boom.yaml", command_workflow("boom", code))
+    assert cli("agents", "allow", sys.executable, "--tier", "read").exit_code == 0
     result = cli("workflow", "run", path, "--input", "n=7")
     assert result.exit_code == 1, result.output
     assert "run failed" in result.output
@@ -174,6 +178,7 @@ def test_run_refuses_bad_inputs_and_unknown_workflows(cli: Any, tmp_path: Path) 
 
 def test_detach_starts_the_run_and_returns(cli: Any, tmp_path: Path) -> None:
     path = write(tmp_path, "add.yaml", command_workflow("add", "pass"))
+    assert cli("agents", "allow", sys.executable, "--tier", "read").exit_code == 0
     result = cli("workflow", "run", path, "-i", "n=1", "--detach", "--json")
     assert result.exit_code == 0, result.output
     run = json.loads(result.stdout)
@@ -229,3 +234,43 @@ def test_schema_prints_the_published_json_schema() -> None:
     result = CliRunner().invoke(app, ["workflow", "schema"])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == WorkflowSpec.model_json_schema()
+
+
+def test_validate_refuses_a_definition_nested_without_end(tmp_path: Path) -> None:
+    # The report's 100 KB, in a child process: if parsing ever overflowed the stack again,
+    # this test would fail (exit -11) instead of killing the test run.
+    attack = write(tmp_path, "flow.yaml", "name: d\nsteps: " + "[" * 50_000 + "]" * 50_000)
+    env = os.environ | {"MISSIONCTL_HOME": str(tmp_path / "home"), "COLUMNS": "300"}
+    argv = [sys.executable, "-c", "from missionctl.cli import main; main()"]
+    done = subprocess.run(
+        [*argv, "workflow", "validate", attack],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    assert "1 problem\n" in done.stderr
+    assert (
+        "definition: line 2, column 71: lists and mappings are nested deeper than 64 levels; "
+        "flatten them" in done.stderr
+    )
+    # JSON's parser raises rather than crashes: checked in this process.
+    deep_json = '{"name": "d", "steps": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    result = CliRunner().invoke(app, ["workflow", "validate", write(tmp_path, "d.json", deep_json)])
+    assert result.exit_code == 2
+    assert "definition: line 1, column 87: lists and mappings are nested deeper" in result.output
+
+
+def test_an_input_nested_without_end_is_refused_before_anything_runs() -> None:
+    deep = "tags=" + "[" * 50_000 + "]" * 50_000
+    result = CliRunner().invoke(app, ["workflow", "run", "nothing-saved", "--input", deep])
+    assert result.exit_code == 2
+    assert "--input tags: line 1, column 65: lists and mappings are nested deeper" in " ".join(
+        result.output.split()
+    )
+    # What YAML cannot read at all still stays the text given.
+    assert parse_inputs(["when=2020-13-01", "odd=!!int x"]) == {
+        "when": "2020-13-01",
+        "odd": "!!int x",
+    }

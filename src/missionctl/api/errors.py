@@ -133,6 +133,10 @@ def _validation_error_response(exc: RequestValidationError) -> JSONResponse:
 
 
 def _http_error_response(exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        # FastAPI's JSON reading recursed past Python's limit: a body nested without end.
+        message = "the request body is nested too deeply to read; flatten its arrays and objects"
+        return error_response(422, "validation_failed", message, "body")
     codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else "request failed"

@@ -43,7 +43,12 @@ from missionctl.schemas.workflows import (
 from missionctl.services import ServiceContext, open_context
 from missionctl.services import workflows as workflow_service
 from missionctl.services.runtime import open_runtime
-from missionctl.services.workflow_checks import Syntax
+from missionctl.services.workflow_checks import (
+    DocumentSyntaxError,
+    DocumentTooLarge,
+    Syntax,
+    load_document,
+)
 from missionctl.settings import Settings
 
 app = typer.Typer(
@@ -231,7 +236,8 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
     """``["n=3", "flag=true", "name=ada"]`` → ``{"n": 3, "flag": True, "name": "ada"}``.
 
     Each value is read as YAML (``3`` an integer, ``true`` a boolean, ``[a, b]`` a list); one
-    YAML cannot read stays the text given. Exit 2 for an item without ``=``.
+    YAML cannot read stays the text given. Exit 2 for an item without ``=``, or one nested
+    deeper than a definition may be.
     """
     inputs: dict[str, Any] = {}
     for pair in pairs:
@@ -240,8 +246,13 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
             err_console.print(f"[red]error:[/red] --input: expected key=value, got {pair!r}")
             raise typer.Exit(EXIT_INVALID)
         try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
+            value = load_document(raw)
+        except DocumentTooLarge as exc:
+            err_console.print(
+                f"[red]error:[/red] --input {escape(key.strip())}: {escape(str(exc))}"
+            )
+            raise typer.Exit(EXIT_INVALID) from None
+        except DocumentSyntaxError:
             value = raw
         inputs[key.strip()] = value
     return inputs

@@ -16,7 +16,9 @@ at fault), then the rules a schema cannot express:
   ``builtin:sleep`` takes a number of ``seconds``.
 
 Parsing is bounded: at most :data:`MAX_DEFINITION_BYTES` of text, :data:`MAX_DEPTH` levels and
-:data:`MAX_VALUES` values (YAML aliases expanded), and a key written twice is refused.
+:data:`MAX_VALUES` values (YAML aliases expanded), and a key written twice is refused. The depth
+is measured on the parser's events before anything is built (see :func:`load_document`), so
+deep text is a problem, never a crash; :func:`load_document` reads run inputs the same way.
 
 Nothing here writes; ``services.workflows`` stores a definition only when the list is empty.
 """
@@ -25,7 +27,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,6 +94,110 @@ class _Loader(_SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _located(construct: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``construct`` raising a located YAML error for a scalar its tag cannot hold.
+
+    ``2020-13-01`` (read as a date), ``!!int abc`` or an integer of 5,000 digits make PyYAML's
+    constructors raise ``ValueError``, ``KeyError`` or ``TypeError`` without a line.
+    """
+
+    def checked(loader: Any, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+            text = node.value if len(node.value) <= 40 else f"{node.value[:37]}..."
+            why = f" ({str(exc).partition(';')[0]})" if type(exc) is ValueError else ""
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{text!r} is not a valid {node.tag.rpartition(':')[2]}{why}; quote it to keep "
+                "it as text",
+                node.start_mark,
+            ) from None
+
+    return checked
+
+
+for _tag in ("bool", "float", "int", "timestamp"):
+    _Loader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}",
+        _located(_Loader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]),
+    )
+
+
+class DocumentError(ValueError):
+    """YAML or JSON text that cannot be read into data; the message says where and why."""
+
+
+class DocumentSyntaxError(DocumentError):
+    """Not YAML or JSON, a key written twice, or a scalar its tag cannot hold."""
+
+
+class DocumentTooLarge(DocumentError):
+    """Readable text beyond a bound: too many bytes, or lists and mappings nested too deep."""
+
+
+_DEPTH_CHANGE = {
+    yaml.MappingStartEvent: 1,
+    yaml.SequenceStartEvent: 1,
+    yaml.MappingEndEvent: -1,
+    yaml.SequenceEndEvent: -1,
+}
+# A JSON string (escapes included) or bracket: brackets in strings are text.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_BRACKET_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _too_deep(where: str) -> DocumentTooLarge:
+    return DocumentTooLarge(
+        f"{where}lists and mappings are nested deeper than {MAX_DEPTH} levels; flatten them"
+    )
+
+
+def _check_yaml_depth(text: str) -> None:
+    """Raise if YAML ``text`` nests lists and mappings deeper than :data:`MAX_DEPTH`.
+
+    libyaml's parser yields events without recursing, but the composer that builds nodes from
+    them recurses in C once per level: 100 KB of ``[`` overflow the stack and kill the process
+    before any Python check runs. So the depth is counted here, on the events, first. Aliases
+    add no depth (they point at a node already built); what they expand to is counted later,
+    by :func:`value_problems`.
+
+    Raises:
+        DocumentTooLarge: too deep; the message names the line and column.
+        yaml.YAMLError: a syntax error (as loading would raise it).
+    """
+    loader = _SafeLoader(text)
+    depth = 0
+    change = _DEPTH_CHANGE.get
+    try:
+        for event in iter(loader.get_event, None):
+            depth += change(type(event), 0)
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise _too_deep(f"line {mark.line + 1}, column {mark.column + 1}: " if mark else "")
+    finally:
+        loader.dispose()
+
+
+def _json_depth_error(text: str) -> DocumentTooLarge:
+    """Where JSON ``text`` first nests arrays and objects deeper than :data:`MAX_DEPTH`.
+
+    Called once ``json.loads`` has run out of recursion, to name the place: the parser recurses
+    once per level and stops at the interpreter's recursion limit with ``RecursionError``
+    (never a crash), which depends on how deep the caller already is. Shallower data is
+    refused by :func:`value_problems` instead, with the same words.
+    """
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        depth += _BRACKET_DEPTH.get(match.group(), 0)
+        if depth > MAX_DEPTH:
+            start = match.start()
+            line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+            return _too_deep(f"line {line}, column {column}: ")
+    return _too_deep("")
+
+
 def _load_json(text: str) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         data = dict(items)
@@ -129,32 +235,60 @@ class WorkflowCheck:
         return self.spec is not None and not self.problems
 
 
-def parse_definition_text(text: str, *, syntax: Syntax = "yaml") -> tuple[Any, list[Problem]]:
-    """Parse YAML (a superset of JSON) or strict JSON into data.
+def load_document(text: str, *, syntax: Syntax = "yaml") -> Any:
+    """Parse YAML (a superset of JSON) or strict JSON text into data, within bounds.
 
-    A syntax error, and a key written twice in one mapping, name their line and column. The
-    data must be a mapping of bounded size: at most :data:`MAX_DEPTH` levels deep and
-    :data:`MAX_VALUES` values once YAML aliases are expanded.
+    At most :data:`MAX_DEFINITION_BYTES` of UTF-8 and :data:`MAX_DEPTH` levels of lists and
+    mappings, measured before anything is built; a key written twice in one mapping is refused.
+    Aliases are resolved but not counted: :func:`value_problems` counts what they expand to.
+
+    Raises:
+        DocumentTooLarge: too many bytes, or nested too deep (line and column named).
+        DocumentSyntaxError: not YAML or JSON, a key written twice, or a scalar its tag cannot
+            hold (line and column named where the parser knows them).
     """
-    if len(text.encode()) > MAX_DEFINITION_BYTES:
-        return None, [
-            Problem("definition", f"the definition is larger than {MAX_DEFINITION_BYTES} bytes")
-        ]
+    if len(text.encode(errors="surrogatepass")) > MAX_DEFINITION_BYTES:
+        raise DocumentTooLarge(
+            f"the text is larger than {MAX_DEFINITION_BYTES} bytes; split it into smaller parts"
+        )
     try:
-        data = _load_json(text) if syntax == "json" else yaml.load(text, Loader=_Loader)
+        if syntax == "json":
+            try:
+                return _load_json(text)
+            except RecursionError:
+                raise _json_depth_error(text) from None
+        _check_yaml_depth(text)
+        return yaml.load(text, Loader=_Loader)
+    except DocumentError:
+        raise
     except _DuplicateKey as exc:
-        return None, [Problem("definition", str(exc))]
+        raise DocumentSyntaxError(str(exc)) from None
     except json.JSONDecodeError as exc:
-        message = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        return None, [Problem("definition", message)]
+        raise DocumentSyntaxError(f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return None, [Problem("definition", f"{where}{exc.problem or exc}")]
+        raise DocumentSyntaxError(f"{where}{exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        return None, [Problem("definition", f"not valid YAML or JSON: {exc}")]
-    except RecursionError:
-        return None, [Problem("definition", f"nested deeper than {MAX_DEPTH} levels")]
+        raise DocumentSyntaxError(f"not valid YAML or JSON: {exc}") from None
+    except RecursionError:  # a guard: PyYAML's constructors recurse in Python, which raises
+        raise _too_deep("") from None
+    except ValueError as exc:  # a JSON integer of 5,000 digits; a lone surrogate in YAML text
+        reason = str(exc).partition(";")[0]  # Python's advice on its own limits is not for users
+        raise DocumentSyntaxError(f"not valid {syntax.upper()}: {reason}") from None
+
+
+def parse_definition_text(text: str, *, syntax: Syntax = "yaml") -> tuple[Any, list[Problem]]:
+    """Parse a definition's YAML or JSON text into data, with its problems (field ``definition``).
+
+    :func:`load_document`'s errors become problems; the data must also be a mapping of at most
+    :data:`MAX_VALUES` values once YAML aliases are expanded (:func:`shape_problems`). Never
+    raises for any text.
+    """
+    try:
+        data = load_document(text, syntax=syntax)
+    except DocumentError as exc:
+        return None, [Problem("definition", str(exc))]
     return data, shape_problems(data)
 
 

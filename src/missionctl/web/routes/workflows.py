@@ -39,7 +39,12 @@ from missionctl.services import ServiceContext, dashboard
 from missionctl.services import runs as run_service
 from missionctl.services import workflows as workflow_service
 from missionctl.services.money import usd_to_micros
-from missionctl.services.workflow_checks import MAX_DEFINITION_BYTES, WorkflowCheck
+from missionctl.services.workflow_checks import (
+    MAX_DEFINITION_BYTES,
+    DocumentTooLarge,
+    WorkflowCheck,
+    load_document,
+)
 from missionctl.web.deps import Context, ControlRuns, Fragment, Identity, P, requires
 from missionctl.web.forms import FORM_ERROR, FieldErrors
 from missionctl.web.routes.approvals import pending_count
@@ -454,7 +459,9 @@ def parse_inputs(spec: WorkflowSpec, raw: Mapping[str, str]) -> tuple[dict[str, 
                     raise ValueError(text)
                 values[name] = text == "true"
             else:
-                values[name] = json.loads(text)
+                values[name] = load_document(text, syntax="json")
+        except DocumentTooLarge as exc:
+            errors[field] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
         except ValueError:
             errors[field] = {
                 "integer": "Enter a whole number, like 3.",
