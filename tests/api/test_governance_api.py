@@ -162,12 +162,19 @@ async def test_a_rejection_needs_a_reason_and_a_decision_is_made_once(
     [pending] = (await approver.get("/api/v1/approvals", params={"run_id": str(run.id)})).json()
     url = f"/api/v1/approvals/{pending['id']}"
 
-    for body in (None, {}, {"reason": "   "}):
+    # As the schema says: a body, with a reason that is not only spaces.
+    for body, field, message in (
+        (None, "body", "is required: send JSON"),
+        ({}, "reason", "is required"),
+        ({"reason": "   "}, "reason", "a rejection needs a reason, so that others know why"),
+    ):
         refused = await approver.post(f"{url}/reject", json=body)
         assert refused.status_code == 422, refused.text
-        assert refused.json()["error"]["field"] == "reason"
+        assert refused.json()["error"]["field"] == field
+        assert refused.json()["error"]["details"][0]["message"].startswith(message)
     unknown_field = await approver.post(f"{url}/reject", json={"why": "no"})
-    assert unknown_field.status_code == 422 and unknown_field.json()["error"]["field"] == "why"
+    assert unknown_field.status_code == 422
+    assert [d["field"] for d in unknown_field.json()["error"]["details"]] == ["reason", "why"]
     assert (await approver.get(url)).json()["state"] == "pending"
 
     rejected = await approver.post(f"{url}/reject", json={"reason": "not before the release"})

@@ -96,4 +96,4 @@ async def test_planning_a_running_mission_and_unknown_ids(client: httpx.AsyncCli
     assert (await client.get(f"/api/v1/artifacts/{unknown}")).status_code == 404
     mission = (await client.post("/api/v1/missions", json={"goal": GOAL})).json()
     no_plan = await client.post(f"/api/v1/missions/{mission['id']}/runs")
-    assert no_plan.status_code == 404 and "no plan" in no_plan.json()["error"]["message"]
+    assert no_plan.status_code == 409 and "no plan yet" in no_plan.json()["error"]["message"]

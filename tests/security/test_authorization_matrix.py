@@ -81,7 +81,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/workflows/schema"): "workflows:read",
     ("GET", "/api/v1/workflows/by-name/{name:path}/versions"): "workflows:read",
     ("GET", "/api/v1/workflows/by-name/{name:path}"): "workflows:read",
-    ("GET", "/api/v1/workflows/{workflow_id}"): "workflows:read",
+    ("GET", "/api/v1/workflows/{workflow_id:uuid}"): "workflows:read",
     ("POST", "/api/v1/workflows/{workflow_id}/runs"): "runs:control",
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,

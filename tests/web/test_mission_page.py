@@ -174,7 +174,7 @@ async def test_a_failed_task_can_be_retried_and_the_run_rerun(
 @pytest.mark.parametrize(
     ("path", "status", "message"),
     [
-        ("/missions/{mission}/run", 404, "has no plan yet; plan it first"),
+        ("/missions/{mission}/run", 409, "has no plan yet; plan it first"),
         ("/runs/{run}/cancel", 409, "run cannot go from completed to canceled"),
         ("/runs/{run}/rerun", 409, "only a failed, canceled or aborted run"),
         ("/runs/{run}/steps/only/retry", 409, "only a failed step can be retried"),

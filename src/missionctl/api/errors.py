@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from missionctl import errors
+from missionctl.api.methods import allowed_methods
 from missionctl.schemas.errors import ErrorBody, ErrorDetail, ErrorInfo
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ def describe_validation_error(error: dict[str, Any]) -> ErrorDetail:
     message = str(error.get("msg", "is invalid"))
     if kind == "missing":
         message = "is required"
+        if field is None and tuple(error.get("loc", ())) == ("body",):
+            field, message = "body", "is required: send JSON (see the schema at /openapi.json)"
     elif kind == "extra_forbidden":
         message = "is not a known field; remove it (see the schema at /openapi.json)"
     elif kind == "json_invalid":
@@ -182,6 +185,14 @@ def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None =
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        # The path is served, not with this method: name every method it is served with.
+        if exc.status_code == 405 and (methods := allowed_methods(request.app, request.scope)):
+            allow = {"allow": ", ".join(methods)}
+            if request.method == "OPTIONS":  # what the path supports, to anyone; no data
+                return Response(status_code=204, headers=allow)
+            served = ", ".join(m for m in methods if m != "OPTIONS")
+            message = f"{request.method} is not supported here; this path answers {served}"
+            exc = StarletteHTTPException(405, message, headers={**(exc.headers or {}), **allow})
         return respond(request, _http_error_response(exc))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:

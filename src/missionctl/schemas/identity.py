@@ -2,8 +2,10 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic_core import PydanticCustomError
 
 from missionctl.domain.access import NAME_PATTERN, Permission, Role
 
@@ -13,6 +15,27 @@ PASSWORD_MAX_CHARS = 1024
 DISPLAY_NAME_MAX_CHARS = 200
 
 NAME_RULE = "a lower-case slug: a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
+
+
+def _password_length(value: object) -> object:
+    """Refuse a password of the wrong length in words (Pydantic counts a secret's "items")."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(text, str) and not PASSWORD_MIN_CHARS <= len(text) <= PASSWORD_MAX_CHARS:
+        short = len(text) < PASSWORD_MIN_CHARS
+        raise PydanticCustomError(
+            "string_too_short" if short else "string_too_long",
+            "must be {min_length} to {max_length} characters long",
+            {"min_length": PASSWORD_MIN_CHARS, "max_length": PASSWORD_MAX_CHARS},
+        )
+    return value
+
+
+# The schema shows the bounds (minLength, maxLength); the validator words the refusal.
+Password = Annotated[
+    SecretStr,
+    Field(min_length=PASSWORD_MIN_CHARS, max_length=PASSWORD_MAX_CHARS),
+    BeforeValidator(_password_length),
+]
 
 
 class UserCreate(BaseModel):
@@ -31,9 +54,7 @@ class UserCreate(BaseModel):
         default="", max_length=DISPLAY_NAME_MAX_CHARS, description="How pages greet the user."
     )
     role: Role = Field(default=Role.VIEWER, description="viewer < operator < approver < admin.")
-    # The length rule is checked by the service, which words it better than Pydantic does for
-    # secrets ("at least 12 items").
-    password: SecretStr | None = Field(
+    password: Password | None = Field(
         default=None,
         description=f"{PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters; "
         "stored only as an argon2id hash.",

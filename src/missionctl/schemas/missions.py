@@ -1,11 +1,19 @@
 """Mission contracts."""
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from missionctl.domain.states import MissionStatus
@@ -48,6 +56,62 @@ def plain_text(limit: int) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+BUDGET_PATTERN = r"^[0-9]+(\.[0-9]{1,6})?$"
+"""A budget written as a string: digits, and at most 6 decimal places."""
+_SIGNED_DECIMAL = re.compile(r"(-?)[0-9]+(?:\.([0-9]+))?")
+
+
+def _budget_text(value: object) -> object:
+    """Accept a budget string only as :data:`BUDGET_PATTERN` allows.
+
+    Python would read ``"1e3"``, ``" 2"``, ``"-0"`` or ``"NaN"`` as decimals. A negative amount
+    and too many decimal places get the errors a number would get, so they are worded alike.
+    """
+    if not isinstance(value, str):
+        return value
+    match = _SIGNED_DECIMAL.fullmatch(value)
+    if match is None:
+        raise PydanticCustomError(
+            "decimal_parsing",
+            "must be a number of US dollars with at most 6 decimal places, like 2.50",
+        )
+    if match.group(1):
+        raise PydanticCustomError(
+            "greater_than_equal", "Input should be greater than or equal to {ge}", {"ge": 0}
+        )
+    if len(match.group(2) or "") > 6:
+        raise PydanticCustomError(
+            "decimal_max_places",
+            "Decimal input should have no more than {decimal_places} decimal places",
+            {"decimal_places": 6},
+        )
+    return value
+
+
+BudgetUsd = Annotated[
+    Decimal,
+    Field(ge=0, le=BUDGET_MAX_USD, decimal_places=6),
+    BeforeValidator(_budget_text),
+    # What is enforced, for OpenAPI, which Pydantic would show without the decimal places. Not
+    # `multipleOf: 0.000001`: checked in binary floating point, 0.3 is not a multiple of it.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": int(BUDGET_MAX_USD),
+                    "description": "At most 6 decimal places.",
+                },
+                {"type": "string", "pattern": BUDGET_PATTERN},
+            ]
+        },
+        mode="validation",
+    ),
+]
+"""A spending cap in US dollars: 0 to 1,000,000 with at most 6 decimal places (micro-dollars)."""
+
+
 # The pattern comes first so the schema shows it (a validator before it would hide it).
 GoalText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN), plain_text(GOAL_MAX_CHARS)]
 TitleText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN), plain_text(TITLE_MAX_CHARS)]
@@ -88,12 +152,11 @@ class MissionCreate(BaseModel):
         max_length=REPO_CONTEXT_MAX_CHARS,
         description="What exists already: repository, stack, conventions.",
     )
-    budget_usd: Decimal | None = Field(
+    budget_usd: BudgetUsd | None = Field(
         default=None,
-        ge=0,
-        le=BUDGET_MAX_USD,
-        decimal_places=6,
-        description="Spending cap in US dollars for everything done for this mission.",
+        description="Spending cap in US dollars for everything done for this mission: 0 to "
+        "1000000, at most 6 decimal places (a millionth of a dollar), as a number or a string "
+        'like "2.50".',
     )
 
 

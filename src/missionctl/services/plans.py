@@ -342,9 +342,22 @@ async def run_mission(
     (minus what planning already spent) caps the run.
 
     Raises:
-        NotFound: no such mission or no plan.
-        Conflict: the mission is not in a state that can run (plan it first).
+        NotFound: no such mission.
+        Conflict: the mission has no plan yet, or is not in a state that can run (plan it
+            first).
     """
+    async with ctx.read() as session:
+        if await session.get(Mission, mission_id) is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        planned = await session.scalar(
+            select(Plan.id).where(Plan.mission_id == mission_id).limit(1)
+        )
+    if planned is None:  # the mission exists: it is its state that forbids running
+        raise Conflict(
+            f"mission {mission_id} has no plan yet; plan it first (POST "
+            f"/api/v1/missions/{mission_id}/plan, or Plan on its page)",
+            field="mission_id",
+        )
     plan = await read_plan(ctx, mission_id=mission_id)
     async with ctx.read() as session:
         mission = await session.get(Mission, mission_id)

@@ -10,7 +10,8 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
@@ -29,7 +30,7 @@ Ref = Annotated[
 
 
 class DecisionBody(ApprovalDecide):
-    """A decision's reason: optional to approve, required to reject."""
+    """An approval's reason: optional, and so is the body."""
 
     # Checked as sent (before stripping) and free of NUL, which PostgreSQL cannot store.
     reason: Annotated[
@@ -38,11 +39,48 @@ class DecisionBody(ApprovalDecide):
             strip_whitespace=True, max_length=REASON_MAX_CHARS, pattern=NO_NUL_PATTERN
         ),
         plain_text(REASON_MAX_CHARS),
-    ] = ""
+    ] = Field(
+        default="",
+        description=f"Optional: why it may run, up to {REASON_MAX_CHARS} characters; recorded "
+        "with the decision.",
+    )
 
 
-# Approving needs no body at all; a rejection without a reason is refused by the service.
+# Approving needs no body at all.
 NO_REASON = DecisionBody()
+
+
+def _not_blank(value: object) -> object:
+    """Refuse a reason of spaces alone, in the service's words (Pydantic says "1 character")."""
+    if isinstance(value, str) and not value.strip():
+        raise PydanticCustomError(
+            "string_too_short",
+            "a rejection needs a reason, so that others know why; write one",
+            {"min_length": 1},
+        )
+    return value
+
+
+class RejectionBody(BaseModel):
+    """A rejection's reason: required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=1,
+            max_length=REASON_MAX_CHARS,
+            pattern=NO_NUL_PATTERN,
+        ),
+        plain_text(REASON_MAX_CHARS),
+        BeforeValidator(_not_blank),
+    ] = Field(
+        description=f"Required: why the step must not run, 1 to {REASON_MAX_CHARS} characters "
+        "(not only spaces). The run's people see it, and its events record it.",
+        examples=["not before the release"],
+    )
 
 
 @router.get("", response_model=list[ApprovalRead], dependencies=[requires(P.APPROVALS_READ)])
@@ -76,9 +114,7 @@ async def approve(
 
 
 @router.post("/{ref}/reject", response_model=ApprovalRead, responses=DECIDE_RESPONSES)
-async def reject(
-    ref: Ref, ctx: Context, who: Decider, body: DecisionBody = NO_REASON
-) -> ApprovalRead:
+async def reject(ref: Ref, ctx: Context, who: Decider, body: RejectionBody) -> ApprovalRead:
     """Reject a waiting step, saying why (422 without a `reason`; 409 if decided already).
 
     The step fails, or is skipped when its `on_reject` says `skip`; the run goes on or stops

@@ -103,7 +103,11 @@ async def get_plan(
 async def run_mission(
     mission_id: uuid.UUID, ctx: Context, who: Annotated[Identity, requires(P.RUNS_CONTROL)]
 ) -> RunRead:
-    """Run the mission's newest plan; the engine picks the run up at once (202)."""
+    """Run the mission's newest plan; the engine picks the run up at once (202).
+
+    409 when the mission has no plan yet (plan it first: `POST /api/v1/missions/{id}/plan`)
+    or cannot run in its state; 404 when there is no such mission.
+    """
     return await plan_service.run_mission(
         ctx, mission_id=mission_id, actor=who.actor, trigger="api"
     )

@@ -241,8 +241,9 @@ async def get_workflow_by_name(name: Name, ctx: Context, version: Version = None
     return await workflow_service.read_workflow_by_name(ctx, name=name, version=version)
 
 
+# Only an id matches: `GET /validate` is then a 405 naming POST, not a 422 about an id.
 @router.get(
-    "/{workflow_id}", response_model=WorkflowRead, dependencies=[requires(P.WORKFLOWS_READ)]
+    "/{workflow_id:uuid}", response_model=WorkflowRead, dependencies=[requires(P.WORKFLOWS_READ)]
 )
 async def get_workflow(workflow_id: uuid.UUID, ctx: Context) -> WorkflowRead:
     """One workflow version by id, with its definition and graph."""
