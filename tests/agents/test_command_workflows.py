@@ -1,4 +1,8 @@
-"""Command steps run real programs: a generated project's tests pass, or fail visibly."""
+"""Command steps run real programs: a generated project's tests pass, or fail visibly.
+
+The programs here are on the command agent's allow-list (the ``listed`` fixture): unlisted
+ones wait for an approver, which ``test_program_allow_list.py`` covers.
+"""
 
 import asyncio
 import os
@@ -12,6 +16,7 @@ from missionctl.db.models import Artifact
 from missionctl.services import ServiceContext
 from missionctl.services.runs import cancel_run
 from tests.engine.helpers import (
+    allow,
     host_pids,
     run_events,
     running_engine,
@@ -23,6 +28,12 @@ from tests.engine.helpers import (
 
 PY = sys.executable
 PYTEST = [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calc.py"]
+
+
+@pytest.fixture(autouse=True)
+async def listed(ctx: ServiceContext) -> None:
+    """The interpreter these steps run is allow-listed at ``read``: they run unapproved."""
+    await allow(ctx, PY)
 
 
 def _generate(test_body: str) -> list[str]:

@@ -1,4 +1,8 @@
-"""The step sandbox, attacked: a program a step runs reaches nothing beyond its workspace."""
+"""The step sandbox, attacked: a program a step runs reaches nothing beyond its workspace.
+
+The programs are allow-listed (with the network, which the sandbox still gives only to a step
+that asks), so the steps run without an approver and the sandbox alone stands in the way.
+"""
 
 import base64
 import os
@@ -15,9 +19,10 @@ from missionctl.agents.sandbox import Sandbox
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
 from missionctl.settings import SandboxSettings
-from tests.engine.helpers import run_events, running_engine, start, step, wait_for_run
+from tests.engine.helpers import allow, run_events, running_engine, start, step, wait_for_run
 
 PY = sys.executable
+PROGRAMS = (PY, "sh", "touch", "true", "cat")
 SIGNING_KEY = "signing-key-canary-5b1f"
 LLM_KEY = "sk-llm-canary-93ad"
 STEP_SECRET = "step-secret-canary-c40e"
@@ -32,6 +37,12 @@ PROBES = (
     "for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ; done | grep ^MISSIONCTL_ | base64 -w0; "
     "ls -a {home} {home}/..; cat /proc/1/cmdline; env"
 )
+
+
+@pytest.fixture(autouse=True)
+async def listed(ctx: ServiceContext) -> None:
+    """The programs these steps run are allow-listed at ``read``, with the network."""
+    await allow(ctx, *PROGRAMS, network=True)
 
 
 def _secrets_in(text: str) -> list[str]:

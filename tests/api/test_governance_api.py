@@ -371,3 +371,140 @@ async def test_text_the_database_cannot_store_is_refused_not_a_server_error(api:
     assert (await admin.get("/api/v1/controls")).json()["emergency_stop"] is False
     assert (await admin.get("/api/v1/prices/a%00b")).status_code == 422
     assert (await admin.patch("/api/v1/agents/" + "a" * 101, json={})).status_code == 422
+
+
+# --- The command agent's allow-list ------------------------------------------------------------
+
+COMMAND_URL = "/api/v1/agents/command"
+
+
+async def _programs(http: httpx.AsyncClient) -> dict[str, Any]:
+    agents = {a["name"]: a for a in (await http.get("/api/v1/agents")).json()}
+    programs: dict[str, Any] = agents["command"]["allowed_programs"]
+    return programs
+
+
+async def test_an_operators_program_waits_until_an_admin_lists_it(
+    ctx: ServiceContext, api: Api
+) -> None:
+    admin = await api.token("root", Role.ADMIN)
+    operator = await api.token("ops", Role.OPERATOR)
+    script = step("script", "command", inputs={"argv": [PY, "-c", "print('ok')"]})
+    definition = {
+        "name": "innocent",
+        "steps": [{**script, "risk_tier": "read", "requires_approval": False}],
+    }
+    saved = await operator.post("/api/v1/workflows", json=definition)
+    assert saved.status_code == 201, saved.text
+    check = (await operator.post("/api/v1/workflows/validate", json=definition)).json()
+    [previewed] = check["steps"]
+    assert (previewed["gated"], previewed["risk_tier"]) == (True, "write")
+    assert "allow-list" in previewed["gate_reason"]
+    runs = f"/api/v1/workflows/{saved.json()['id']}/runs"
+    first = (await operator.post(runs, json={})).json()
+    assert [s["status"] for s in first["steps"]] == ["awaiting_approval"]
+
+    listed = await admin.patch(COMMAND_URL, json={"allowed_programs": {PY: {"tier": "read"}}})
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["allowed_programs"] == {PY: {"tier": "read", "network": False}}
+    check = (await operator.post("/api/v1/workflows/validate", json=definition)).json()
+    assert [s["gated"] for s in check["steps"]] == [False]
+    second = (await operator.post(runs, json={})).json()
+    assert [s["status"] for s in second["steps"]] == ["queued"]
+    async with running_engine(ctx):
+        done = await wait_for_run(ctx, uuid.UUID(second["id"]))
+    assert done.status == "completed"
+    first_now = (await operator.get(f"/api/v1/runs/{first['id']}")).json()
+    assert [s["status"] for s in first_now["steps"]] == ["awaiting_approval"]
+    [updated] = [e for e in await read_event_page(ctx, limit=1000) if e.type == "agent.updated"]
+    assert updated.actor == "token:root-token"
+    assert updated.payload["allowed_programs"] == {PY: {"tier": "read", "network": False}}
+
+
+async def test_only_an_admin_changes_the_list_by_api_or_page(ctx: ServiceContext, api: Api) -> None:
+    change = {"allowed_programs": {"pytest": {"tier": "read"}}}
+    form = {"program_action": "allow", "program": "pytest", "program_tier": "read"}
+    for role in (Role.OPERATOR, Role.APPROVER, Role.VIEWER):
+        token = await api.token(f"{role.value}-t", role)
+        assert (await token.patch(COMMAND_URL, json=change)).status_code == 403, role
+        browser = await api.browser(f"{role.value}-b", role)
+        refused = await browser.post("/agents/command", data=form)
+        assert refused.status_code == 403, role
+        page = (await browser.get("/agents")).text
+        assert 'data-form="allow-program"' not in page and "Only an admin changes the list" in page
+    admin = await api.browser("root", Role.ADMIN)
+    assert await _programs(admin) == {}
+    assert 'data-form="allow-program"' in (await admin.get("/agents")).text
+
+    allowed = await admin.post("/agents/command", data=form, headers={"HX-Request": "true"})
+    assert allowed.status_code == 200 and "pytest allowed" in allowed.text
+    assert 'data-program="pytest"' in allowed.text
+    viewer = await api.browser("vic", Role.VIEWER)
+    shown = (await viewer.get("/agents")).text
+    assert 'data-program="pytest"' in shown and 'data-control="disallow-pytest"' not in shown
+    removed = await admin.post("/agents/command", data={**form, "program_action": "disallow"})
+    assert removed.status_code == 303
+    assert await _programs(admin) == {}
+    actors = [e.actor for e in await read_event_page(ctx, limit=1000) if e.type == "agent.updated"]
+    assert actors == ["user:root", "user:root"]
+
+
+async def test_hostile_lists_are_refused_naming_the_field_and_change_nothing(
+    ctx: ServiceContext, api: Api
+) -> None:
+    admin = await api.token("root", Role.ADMIN)
+    entry = {"tier": "read"}
+    refused: list[tuple[dict[str, Any], str]] = [
+        ({"allowed_programs": {f"p{i}": entry for i in range(101)}}, "allowed_programs"),
+        ({"allowed_programs": {"x" * 1_000_000: entry}}, "allowed_programs"),
+        ({"allowed_programs": {"py\x00test": entry}}, "allowed_programs"),
+        ({"allowed_programs": {"./pytest": entry}}, "allowed_programs"),
+        ({"allowed_programs": {"pytest": {"tier": 1}}}, "allowed_programs.pytest.tier"),
+        ({"allowed_programs": {"pytest": {"tier": "read", "network": 1}}}, "allowed_programs"),
+        ({"allowed_programs": {"pytest": {"tier": "read", "run": "all"}}}, "allowed_programs"),
+        ({"allowed_programs": ["pytest"]}, "allowed_programs"),
+        ({"enabled": 0}, "enabled"),
+        ({"enabled": "false"}, "enabled"),
+    ]
+    for body, field in refused:
+        response = await admin.patch(COMMAND_URL, json=body)
+        assert response.status_code == 422, (field, response.text[:200])
+        assert response.json()["error"]["field"].startswith(field), response.text[:200]
+        assert len(response.content) < 2000  # a long name is not sent back
+    # 10 MB is refused whole: past the server's body limit (413) or by the field (422).
+    huge = await admin.patch(COMMAND_URL, json={"allowed_programs": {"x" * 10_000_000: entry}})
+    assert huge.status_code in (413, 422) and len(huge.content) < 2000
+    assert huge.json()["error"]["field"] in ("body", "allowed_programs")
+    other = await admin.patch("/api/v1/agents/llm:*", json={"allowed_programs": {"x": entry}})
+    assert other.status_code == 422 and other.json()["error"]["field"] == "allowed_programs"
+    browser = await api.browser("ada", Role.ADMIN)
+    for program in ("x" * 100_000, "py\x00test", "./pytest", "x" * 10_000_000):
+        form = {"program_action": "allow", "program": program, "program_tier": "read"}
+        response = await browser.post("/agents/command", data=form)
+        assert response.status_code in (422, 413 if len(program) > 1_000_000 else 422)
+        assert len(response.content) < 100_000  # the name is not sent back
+        assert response.status_code == 413 or response.json()["error"]["field"] == "program"
+    bad_tier = {"program_action": "allow", "program": "pytest", "program_tier": "root"}
+    assert (await browser.post("/agents/command", data=bad_tier)).status_code == 422
+
+    assert await _programs(admin) == {}
+    assert not [e for e in await read_event_page(ctx, limit=1000) if e.type == "agent.updated"]
+    schema = (await admin.get("/openapi.json")).json()["components"]["schemas"]["AgentUpdate"]
+    enabled = schema["properties"]["enabled"]
+    assert {"type": "boolean"} in enabled["anyOf"] and "0, 1" in enabled["description"]
+    programs = schema["properties"]["allowed_programs"]["anyOf"][0]
+    assert programs["maxProperties"] == 100
+    assert programs["propertyNames"]["maxLength"] == 512
+
+
+async def test_two_admins_changing_the_list_at_once_both_land(api: Api) -> None:
+    first = await api.token("root", Role.ADMIN)
+    second = await api.token("ada", Role.ADMIN)
+    await first.patch(COMMAND_URL, json={"allowed_programs": {"make": {"tier": "write"}}})
+    results = await asyncio.gather(
+        first.patch(COMMAND_URL, json={"allowed_programs": {"pytest": {"tier": "read"}}}),
+        second.patch(COMMAND_URL, json={"allowed_programs": {"ruff": {"tier": "read"}}}),
+        second.patch(COMMAND_URL, json={"allowed_programs": {"make": None}}),
+    )
+    assert [r.status_code for r in results] == [200, 200, 200]
+    assert sorted(await _programs(first)) == ["pytest", "ruff"]

@@ -165,6 +165,39 @@ def test_agents_disable_list_enable_and_restrict(cli: Invoke) -> None:
     assert unknown.exit_code == 1 and "no agent" in unknown.output
 
 
+def test_agents_allow_and_disallow_change_the_programs_steps_run_unapproved(
+    cli: Invoke, settings: Settings
+) -> None:
+    def programs() -> dict[str, Any]:
+        listed = json.loads(cli("agents", "list", "--json").output)
+        programs: dict[str, Any] = {a["name"]: a for a in listed}["command"]["allowed_programs"]
+        return programs
+
+    empty = cli("agents", "list")
+    assert empty.exit_code == 0 and "no program allowed" in empty.output
+    allowed = cli("agents", "allow", "pytest", "--tier", "read")
+    assert allowed.exit_code == 0, allowed.output
+    assert "pytest" in allowed.output and "read" in allowed.output
+    assert cli("agents", "allow", "/usr/bin/curl", "--tier", "write", "--network").exit_code == 0
+    assert programs() == {
+        "/usr/bin/curl": {"tier": "write", "network": True},
+        "pytest": {"tier": "read", "network": False},
+    }
+    table = cli("agents", "list").output
+    assert "/usr/bin/curl" in table and "pytest" in table and "yes" in table
+
+    relative = cli("agents", "allow", "./pytest", "--tier", "read")
+    assert relative.exit_code == 2 and "relative path" in relative.output
+    assert cli("agents", "allow", "pytest", "--tier", "sometimes").exit_code == 2
+    assert cli("agents", "allow", "pytest").exit_code == 2  # --tier is required
+
+    assert cli("agents", "disallow", "pytest").exit_code == 0
+    assert list(programs()) == ["/usr/bin/curl"]
+    changes = [e.payload for e in _events(settings, "agent.updated")]
+    assert [c["programs_changed"] for c in changes] == [["pytest"], ["/usr/bin/curl"], ["pytest"]]
+    assert changes[-1]["allowed_programs"] == {"/usr/bin/curl": {"tier": "write", "network": True}}
+
+
 def test_prices_list_shows_overrides_and_the_bundled_list(cli: Invoke) -> None:
     assert cli("prices", "set", "my-model", "--input", "0.5", "--output", "1.5").exit_code == 0
     table = cli("prices", "list")
@@ -183,3 +216,5 @@ def test_the_commands_help_says_what_they_do(cli: Invoke) -> None:
     assert "--emergency" in stop_help and "release" in stop_help
     assert "--reason" in cli("reject", "--help").output
     assert "--all-tiers" in cli("agents", "restrict", "--help").output
+    allow_help = cli("agents", "allow", "--help").output
+    assert "--tier" in allow_help and "--network" in allow_help and "absolute path" in allow_help

@@ -14,9 +14,11 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.db.models import Event
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.eventlog import EventRecord
+from missionctl.schemas.governance import AgentUpdate, AllowedProgram
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
+from missionctl.services.agents import update_agent
 from missionctl.services.runs import read_run, start_run
 from missionctl.services.workflows import create_workflow
 
@@ -40,6 +42,19 @@ async def start(ctx: ServiceContext, steps: list[dict[str, Any]], **workflow: An
     return await start_run(
         ctx, workflow_id=saved.id, actor="user:test", budget_micros=budget, inputs=inputs
     )
+
+
+async def allow(
+    ctx: ServiceContext, *programs: str, tier: str = "read", network: bool = False
+) -> None:
+    """Put ``programs`` on the command agent's allow-list, as an admin would.
+
+    Command steps wait for an approver unless their program is listed: tests of what a program
+    does list it first, at ``read`` so that a read step runs it without one.
+    """
+    entry = AllowedProgram.model_validate({"tier": tier, "network": network})
+    change = AgentUpdate(allowed_programs=dict.fromkeys(programs, entry))
+    await update_agent(ctx, name="command", data=change, actor="user:admin")
 
 
 @asynccontextmanager

@@ -11,6 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from missionctl.engine.worker import Engine
 from missionctl.services import ServiceContext, open_context
 from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
@@ -18,6 +20,7 @@ from missionctl.services.runs import read_run
 from missionctl.settings import Settings
 from tests.engine.helpers import (
     FAST,
+    allow,
     host_pids,
     run_events,
     running_engine,
@@ -30,6 +33,12 @@ from tests.engine.helpers import (
 # program's own pid is another inside its pid namespace.
 SLEEPER = "import time; time.sleep(60)  # ${run_id}"
 STEPS = 4
+
+
+@pytest.fixture(autouse=True)
+async def listed(ctx: ServiceContext) -> None:
+    """The sleepers' interpreter is allow-listed: they start without an approver."""
+    await allow(ctx, sys.executable)
 
 
 def _sleepers(count: int = STEPS) -> list[dict[str, object]]:

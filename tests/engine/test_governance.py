@@ -12,6 +12,7 @@ from missionctl.services.agents import list_agents, update_agent
 from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.services.runs import read_run
 from tests.engine.helpers import (
+    allow,
     run_events,
     running_engine,
     start,
@@ -55,6 +56,7 @@ async def test_a_false_condition_skips_the_step_and_its_dependents_still_run(
 async def test_templates_render_inputs_and_upstream_outputs_before_the_step_runs(
     ctx: ServiceContext,
 ) -> None:
+    await allow(ctx, "python")
     run = await start(
         ctx,
         [
@@ -213,20 +215,15 @@ async def test_a_disabled_agent_holds_its_steps_with_a_reason_until_enabled(
     await update_agent(
         ctx,
         name="command",
-        data=AgentUpdate(allowed_risk_tiers=["read"]),
+        data=AgentUpdate(allowed_risk_tiers=["write"]),
         actor="user:admin",
     )
+    await allow(ctx, "python")  # a read step of a listed program passes its gate; then it is held
     run = await start(
         ctx,
         [
             step("nap", "builtin:sleep", inputs={"seconds": 0}),
-            step(
-                "shell",
-                "command",
-                inputs={"argv": ["python", "-c", "pass"]},
-                risk_tier="write",
-                requires_approval=False,
-            ),
+            step("shell", "command", inputs={"argv": ["python", "-c", "pass"]}),
             step("ok", "builtin:noop"),
         ],
     )
@@ -241,7 +238,7 @@ async def test_a_disabled_agent_holds_its_steps_with_a_reason_until_enabled(
             if e.type == "step.held"
         }
         assert "disabled" in reasons["nap"]
-        assert "only read" in reasons["shell"] and "write" in reasons["shell"]
+        assert "only write" in reasons["shell"] and "is read" in reasons["shell"]
         agents = {a.name: a for a in await list_agents(ctx)}
         assert (agents["builtin:sleep"].enabled, agents["builtin:sleep"].held_steps) == (False, 1)
         await update_agent(

@@ -19,6 +19,7 @@ from missionctl.services.runs import rerun_from_failure
 from missionctl.settings import SandboxSettings
 from tests.engine.helpers import (
     FAST,
+    allow,
     run_events,
     running_engine,
     start,
@@ -137,6 +138,7 @@ async def test_rerun_from_the_failure_reuses_what_succeeded(
         "-c",
         f"import pathlib, sys; sys.exit(0 if pathlib.Path({str(marker)!r}).exists() else 3)",
     ]
+    await allow(ctx, sys.executable)  # a listed program runs without an approver
     run = await start(
         ctx,
         [

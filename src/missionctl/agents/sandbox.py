@@ -209,10 +209,13 @@ def search_path() -> str:
     """The ``PATH`` a step's program gets: the server's Python first, then the server's own.
 
     A step's ``python`` is the interpreter that runs Mission Control, which the sandbox shows
-    read-only; the server's other ``PATH`` entries work where the sandbox shows them.
+    read-only; the server's other ``PATH`` entries work where the sandbox shows them. Only
+    absolute entries are kept: an empty or relative one is the step's workspace, where a file
+    named like an allow-listed program would run in its place.
     """
+    server = os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
     return os.pathsep.join(
-        [str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")]
+        [str(Path(sys.executable).parent), *(entry for entry in server if entry.startswith("/"))]
     )
 
 

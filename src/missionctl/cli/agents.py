@@ -1,22 +1,27 @@
-"""``missionctl agents …``: which agents may run, and at which risk tiers.
+"""``missionctl agents …``: which agents may run, at which risk tiers, and which programs.
 
 A disabled or restricted agent holds its queued steps back (with the reason on the step) until
-a change allows them; nothing fails. On the local database changes are recorded as ``system``.
+a change allows them; nothing fails. ``allow`` and ``disallow`` change the command agent's
+allow-list: a program not on it waits for an approver. On the local database changes are
+recorded as ``system``.
 """
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
+from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.schemas.governance import AgentRead, AgentUpdate
 from missionctl.services.agents import list_agents, update_agent
 
 app = typer.Typer(
-    help="Agents and their restrictions: disable one, or limit it to some risk tiers.",
+    help="Agents and their restrictions: disable one, limit it to some risk tiers, or list the "
+    "programs command steps run without an approver.",
     no_args_is_help=True,
 )
 
@@ -48,8 +53,35 @@ def _print(agent: AgentRead) -> None:
     )
 
 
-def _update(name: str, data: AgentUpdate) -> None:
-    _print(run_service(lambda ctx: update_agent(ctx, name=name, data=data, actor=_ACTOR)))
+def _update(name: str, data: AgentUpdate) -> AgentRead:
+    agent = run_service(lambda ctx: update_agent(ctx, name=name, data=data, actor=_ACTOR))
+    _print(agent)
+    return agent
+
+
+def _programs(agent: AgentRead) -> None:
+    if not agent.allowed_programs:
+        console.print(
+            f"{escape(agent.name)} runs no program without an approver (no program allowed)."
+        )
+        return
+    table = Table(title=f"Programs {agent.name} steps run without an approver")
+    for column in ("program", "tier", "network"):
+        table.add_column(column)
+    for program, entry in agent.allowed_programs.items():
+        table.add_row(escape(program), entry.tier, "yes" if entry.network else "no")
+    console.print(table)
+
+
+def _programs_change(changes: dict[str, Any]) -> AgentUpdate:
+    """The change, or exit 2 naming what is wrong with the program or its entry."""
+    try:
+        return AgentUpdate.model_validate({"allowed_programs": changes})
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            err_console.print(f"[red]error:[/red] {escape(where)}: {escape(error['msg'])}")
+        raise typer.Exit(EXIT_INVALID) from exc
 
 
 @app.command("list")
@@ -74,6 +106,9 @@ def list_(
             f"{agent.updated_at:%Y-%m-%d %H:%M}" if agent.updated_at else "—",
         )
     console.print(table)
+    for agent in agents:
+        if agent.name == COMMAND_AGENT:
+            _programs(agent)
 
 
 @app.command()
@@ -105,3 +140,41 @@ def restrict(
         raise typer.Exit(EXIT_INVALID)
     tiers = [] if all_tiers else [t.value for t in tier or []]
     _update(name, AgentUpdate(allowed_risk_tiers=tiers))  # type: ignore[arg-type]
+
+
+Program = Annotated[
+    str,
+    typer.Argument(
+        help="argv[0] exactly as steps write it: a bare name (pytest) or an absolute path "
+        "(/usr/bin/make). ./pytest or another path in the workspace never matches it."
+    ),
+]
+
+
+@app.command()
+def allow(
+    program: Program,
+    tier: Annotated[
+        Tier,
+        typer.Option(
+            "--tier",
+            help="The lowest tier its steps run at; only read runs without an approver.",
+        ),
+    ],
+    network: Annotated[
+        bool,
+        typer.Option("--network", help="Its steps may ask for the network without an approver."),
+    ] = False,
+) -> None:
+    """Allow-list a program: command steps run it at TIER (or their own, if higher)."""
+    agent = _update(
+        COMMAND_AGENT, _programs_change({program: {"tier": tier.value, "network": network}})
+    )
+    _programs(agent)
+
+
+@app.command()
+def disallow(program: Program) -> None:
+    """Take a program off the allow-list: its steps wait for an approver again."""
+    agent = _update(COMMAND_AGENT, _programs_change({program: None}))
+    _programs(agent)

@@ -1,21 +1,55 @@
-"""Dispatch governance (pure): agent restrictions and what they hold back.
+"""Dispatch governance (pure): agent restrictions, what they hold back, and which programs run.
 
 An agent can be disabled, or limited to some risk tiers. A rule is kept per agent name: an
 exact name (``command``, ``builtin:architect``, ``llm:writer``) or a whole kind (``llm:*``);
 the exact rule wins. A queued step whose agent's rule refuses it is *held*: it stays queued
 with the reason shown, and is not dispatched until a change to the rule allows it.
+
+The ``command`` agent's rule also holds the *allow-list* of programs (stored in its row's
+``config`` as ``allowed_programs``). Running a program is at least a ``write`` action: a
+command step waits for an approver unless its program (``argv[0]`` as rendered, matched
+exactly as written) is listed, whatever tier or ``requires_approval`` its workflow declares
+(:func:`command_gate`). A listed program runs at the higher of its listed tier and the step's
+declared tier, and reaches the network only if its entry says so.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from missionctl.domain.workflows import COMMAND_AGENT, RISK_TIERS, StepDef, holds_template
+
+PROGRAMS_KEY = "allowed_programs"  # in the command agent's ``config``
+MAX_PROGRAMS = 100
+MAX_PROGRAM_CHARS = 512
+# Variables that change which file runs, or what code it loads, whatever argv[0] says: a step
+# that sets one is not judged by its program's entry.
+_RESOLUTION_VARIABLES = ("PATH",)
+_LOADER_PREFIX = "LD_"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramRule:
+    """An allow-listed program: the lowest tier its steps run at, and whether it has network."""
+
+    tier: str = "read"
+    network: bool = False
+
+
+_NO_PROGRAMS: Mapping[str, ProgramRule] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
 class AgentRule:
-    """What an agent may do. ``allowed_risk_tiers`` empty means every tier."""
+    """What an agent may do. ``allowed_risk_tiers`` empty means every tier.
+
+    ``programs`` is the allow-list; only the ``command`` agent's rule has one.
+    """
 
     enabled: bool = True
     allowed_risk_tiers: tuple[str, ...] = ()
+    programs: Mapping[str, ProgramRule] = field(default_factory=lambda: _NO_PROGRAMS)
 
     @property
     def restricts(self) -> bool:
@@ -54,3 +88,163 @@ def any_restricted(rules: Mapping[str, AgentRule], agents: Sequence[str]) -> boo
         if rule is not None and rule.restricts:
             return True
     return False
+
+
+def higher_tier(first: str, second: str) -> str:
+    """The riskier of two tiers (an unknown tier counts as ``irreversible``)."""
+    rank = {tier: index for index, tier in enumerate(RISK_TIERS)}
+    last = len(RISK_TIERS) - 1
+    return first if rank.get(first, last) >= rank.get(second, last) else second
+
+
+def program_problem(program: str) -> str | None:
+    """Why ``program`` cannot be an allow-list entry, or ``None`` when it can.
+
+    An entry is a bare name (``pytest``, found through the sandbox's ``PATH`` of read-only
+    system directories) or an absolute path without ``.``/``..`` parts. A relative path
+    (``./pytest``, ``bin/pytest``) names a file in the step's own workspace, which the step's
+    earlier attempts or its workflow's author control, so it is refused.
+    """
+    if not program:
+        return "is empty; name a program, such as pytest or /usr/bin/make"
+    if len(program) > MAX_PROGRAM_CHARS:
+        return f"is longer than {MAX_PROGRAM_CHARS} characters; name a program by a shorter path"
+    if any(ord(char) < 32 or ord(char) == 127 for char in program):
+        return "holds a control character (NUL, tab, newline…); write the program's name alone"
+    if program != program.strip():
+        return "starts or ends with a space; write the name exactly as argv[0] gives it"
+    if "/" in program and not program.startswith("/"):
+        return (
+            "is a relative path, which names a file the step can write; "
+            "list a bare name (pytest) or an absolute path (/usr/bin/pytest)"
+        )
+    if program.startswith("/") and any(part in ("", ".", "..") for part in program[1:].split("/")):
+        return "has an empty, '.' or '..' part; write the absolute path plainly"
+    return None
+
+
+def parse_programs(config: Mapping[str, Any] | None) -> Mapping[str, ProgramRule]:
+    """The allow-list stored in the command agent's ``config``.
+
+    An entry that cannot be read (a bad name, an unknown tier, a non-boolean ``network``)
+    allows nothing: it is left out, so its program waits for an approver.
+    """
+    raw = (config or {}).get(PROGRAMS_KEY)
+    if not isinstance(raw, Mapping):
+        return _NO_PROGRAMS
+    programs: dict[str, ProgramRule] = {}
+    for program, entry in raw.items():
+        if (
+            not isinstance(program, str)
+            or program_problem(program)
+            or not isinstance(entry, Mapping)
+        ):
+            continue
+        tier, network = entry.get("tier"), entry.get("network", False)
+        if tier in RISK_TIERS and isinstance(network, bool):
+            programs[program] = ProgramRule(tier=str(tier), network=network)
+    return MappingProxyType(programs)
+
+
+def programs_config(programs: Mapping[str, ProgramRule]) -> dict[str, Any]:
+    """The allow-list as stored in ``config`` and shown in events, programs in name order."""
+    return {
+        name: {"tier": rule.tier, "network": rule.network}
+        for name, rule in sorted(programs.items())
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Whether a step waits for a person before it runs, at which tier it runs, and why."""
+
+    gated: bool
+    risk_tier: str
+    reason: str | None = None
+
+
+def command_gate(
+    programs: Mapping[str, ProgramRule],
+    *,
+    inputs: Mapping[str, Any],
+    risk_tier: str,
+    policy_gated: bool,
+    rendered: bool = True,
+) -> Gate:
+    """The gate of a ``command`` step: its workflow may add a gate, never remove this one.
+
+    Args:
+        programs: the allow-list in force.
+        inputs: the step's inputs; ``argv[0]`` is the program, ``network`` and ``env`` count.
+        risk_tier: the tier the workflow declares for the step.
+        policy_gated: whether the workflow's approval policy (or ``requires_approval``) gates
+            the step at its declared tier.
+        rendered: whether templates in ``inputs`` are rendered; when not (an editor's preview),
+            a program, network flag or environment still holding a template is known only when
+            the step runs, and the step is shown as waiting.
+
+    Returns:
+        Not gated only when the program is listed, its tier and the declared tier are both
+        ``read``, the network (if asked) is allowed, the environment does not change which
+        file runs, and the workflow's own policy does not gate it.
+    """
+    argv = inputs.get("argv")
+    program = argv[0] if isinstance(argv, list) and argv and isinstance(argv[0], str) else None
+    floor = higher_tier(risk_tier, "write")
+    env = inputs.get("env")
+    network = inputs.get("network", False)
+    if not rendered and holds_template([program, network, env]):
+        reason = (
+            "its program is known only when the step runs: it waits then unless that program "
+            "is on the command agent's allow-list"
+        )
+        return Gate(True, floor, reason)
+    if program is None:
+        return Gate(True, floor, "inputs.argv names no program")
+    entry = programs.get(program)
+    if entry is None:
+        reason = (
+            f"{program!r} is not on the command agent's allow-list: an approver decides, "
+            "or an admin allows the program"
+        )
+        return Gate(True, floor, reason)
+    tier = higher_tier(entry.tier, risk_tier)
+    for name in env if isinstance(env, Mapping) else ():
+        if name in _RESOLUTION_VARIABLES or str(name).startswith(_LOADER_PREFIX):
+            reason = f"inputs.env sets {name}, so what runs may not be the listed {program!r}"
+            return Gate(True, higher_tier(tier, "write"), reason)
+    if network is not False and not entry.network:
+        reason = f"it asks for the network, which the allow-list does not give {program!r}"
+        return Gate(True, higher_tier(tier, "write"), reason)
+    if tier != "read":
+        return Gate(True, tier, f"{program!r} runs as a {tier} step here")
+    if policy_gated:
+        return Gate(True, tier, "the workflow's approval policy gates it")
+    return Gate(False, tier)
+
+
+def step_gate(
+    step: StepDef,
+    inputs: Mapping[str, Any],
+    programs: Mapping[str, ProgramRule],
+    *,
+    rendered: bool = True,
+) -> Gate:
+    """Whether ``step`` waits for a person, as the engine decides it when the step is ready.
+
+    The one decision behind both the engine's admission (with the rendered inputs and the
+    allow-list in force) and a workflow's preview (with the stored inputs, ``rendered=False``),
+    so the two never disagree. A ``command`` step is judged by :func:`command_gate`; any other
+    by its workflow's approval policy at its declared tier.
+    """
+    if step.agent == COMMAND_AGENT:
+        return command_gate(
+            programs,
+            inputs=inputs,
+            risk_tier=step.risk_tier,
+            policy_gated=step.gated,
+            rendered=rendered,
+        )
+    if step.gated:
+        return Gate(True, step.risk_tier, "the workflow's approval policy gates it")
+    return Gate(False, step.risk_tier)

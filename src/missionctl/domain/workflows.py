@@ -3,8 +3,10 @@
 Workflow versions are immutable, so a parsed ``WorkflowDag`` can be cached by workflow id.
 
 A step is *plain* when nothing has to be decided before it is queued: no ``when`` condition,
-no template in its inputs and no approval gate. Plain steps take the engine's fast path
-(queued, or claimed at once, by one statement); the others are admitted one by one.
+no template in its inputs, no approval gate, and no program to judge (a ``command`` step is
+gated or not by the allow-list in force when it is ready; see ``domain.governance``). Plain
+steps take the engine's fast path (queued, or claimed at once, by one statement); the others
+are admitted one by one.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,7 +19,8 @@ from missionctl.errors import Problem
 
 DEFAULT_TIMEOUT_S = 600.0
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
-RISK_TIERS = ("read", "write", "irreversible")
+RISK_TIERS = ("read", "write", "irreversible")  # lowest first
+COMMAND_AGENT = "command"  # runs a program; see ``domain.governance.command_gate``
 DEFAULT_APPROVALS: Mapping[str, Any] = {
     "read": False,
     "write": True,
@@ -132,7 +135,12 @@ def needs_approval(policy: Mapping[str, Any], *, risk_tier: str, override: bool 
 
 @dataclass(frozen=True, slots=True)
 class StepDef:
-    """One step's scheduling facts."""
+    """One step's scheduling facts.
+
+    ``gated`` is what the workflow's approval policy says at the declared tier; whether the
+    step really waits is ``domain.governance.step_gate``'s answer, which for a ``command``
+    step also depends on the allow-list when the step is ready.
+    """
 
     id: str
     agent: str
@@ -150,7 +158,33 @@ class StepDef:
     @property
     def plain(self) -> bool:
         """Whether the step can be queued without deciding anything (see the module doc)."""
-        return not (self.when or self.gated or self.templated)
+        return not (self.when or self.gated or self.templated or self.agent == COMMAND_AGENT)
+
+
+def step_def(raw: Mapping[str, Any], policy: Mapping[str, Any]) -> StepDef:
+    """One stored step (``StepSpec.model_dump(mode="json")``) under its workflow's ``policy``."""
+    retry = raw.get("retry") or {}
+    risk_tier = str(raw.get("risk_tier", "read"))
+    inputs = raw.get("inputs") or {}
+    return StepDef(
+        id=raw["id"],
+        agent=raw["agent"],
+        depends_on=tuple(raw.get("depends_on", ())),
+        timeout_s=float(raw.get("timeout_s") or DEFAULT_TIMEOUT_S),
+        retry=RetryPolicy(
+            max_attempts=int(retry.get("max_attempts", 1)),
+            backoff_s=float(retry.get("backoff_s", 1.0)),
+            max_backoff_s=float(retry.get("max_backoff_s", 60.0)),
+            jitter=bool(retry.get("jitter", True)),
+        ),
+        risk_tier=risk_tier,
+        estimate_tokens=int(raw.get("estimate_tokens", 0)),
+        inputs=inputs,
+        when=raw.get("when") or None,
+        gated=needs_approval(policy, risk_tier=risk_tier, override=raw.get("requires_approval")),
+        on_reject=str(raw.get("on_reject") or policy.get("on_reject", "fail")),
+        templated=holds_template(inputs),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +199,8 @@ class WorkflowDag:
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     version: int = 0
 
-    # Derived once from the steps (the engine asks on every tick): whether any step waits for
-    # approval, and whether every step is plain (no condition, template or gate anywhere).
+    # Derived once from the steps (the engine asks on every tick): whether any step may wait for
+    # approval, and whether every step is plain (no condition, template, gate or program).
     has_gates: bool = False
     all_plain: bool = True
     # Each step's index in ``order``: sorting a few steps must not scan a large workflow.
@@ -176,32 +210,7 @@ class WorkflowDag:
     def from_definition(cls, definition: Mapping[str, Any], *, version: int = 0) -> "WorkflowDag":
         """Parse a stored definition (``WorkflowSpec.model_dump(mode="json")``)."""
         policy = definition.get("approvals") or LEGACY_APPROVALS
-        steps: dict[str, StepDef] = {}
-        for raw in definition["steps"]:
-            retry = raw.get("retry") or {}
-            risk_tier = str(raw.get("risk_tier", "read"))
-            inputs = raw.get("inputs") or {}
-            steps[raw["id"]] = StepDef(
-                id=raw["id"],
-                agent=raw["agent"],
-                depends_on=tuple(raw.get("depends_on", ())),
-                timeout_s=float(raw.get("timeout_s") or DEFAULT_TIMEOUT_S),
-                retry=RetryPolicy(
-                    max_attempts=int(retry.get("max_attempts", 1)),
-                    backoff_s=float(retry.get("backoff_s", 1.0)),
-                    max_backoff_s=float(retry.get("max_backoff_s", 60.0)),
-                    jitter=bool(retry.get("jitter", True)),
-                ),
-                risk_tier=risk_tier,
-                estimate_tokens=int(raw.get("estimate_tokens", 0)),
-                inputs=inputs,
-                when=raw.get("when") or None,
-                gated=needs_approval(
-                    policy, risk_tier=risk_tier, override=raw.get("requires_approval")
-                ),
-                on_reject=str(raw.get("on_reject") or policy.get("on_reject", "fail")),
-                templated=holds_template(inputs),
-            )
+        steps = {raw["id"]: step_def(raw, policy) for raw in definition["steps"]}
         dependents: dict[str, list[str]] = {step: [] for step in steps}
         for step in steps.values():
             for dep in step.depends_on:
@@ -215,7 +224,7 @@ class WorkflowDag:
             max_concurrency=int(limit) if limit else None,
             inputs=MappingProxyType(dict(definition.get("inputs") or {})),
             version=version,
-            has_gates=any(step.gated for step in steps.values()),
+            has_gates=any(step.gated or step.agent == COMMAND_AGENT for step in steps.values()),
             all_plain=all(step.plain for step in steps.values()),
             position={step_id: index for index, step_id in enumerate(steps)},
         )

@@ -35,7 +35,9 @@ _CONTROLS = Prepared(
 _CONTROLS_VERSION_SHARED = (
     select(_controls.c.version).where(_controls.c.id == 1).with_for_update(read=True)
 )
-_AGENT_RULES = select(_agents.c.name, _agents.c.enabled, _agents.c.allowed_risk_tiers)
+_AGENT_RULES = select(
+    _agents.c.name, _agents.c.enabled, _agents.c.allowed_risk_tiers, _agents.c.config
+)
 _HOLD = (
     update(_steps)
     .where(_steps.c.id == bindparam("_id"), _steps.c.status == "queued")
@@ -329,7 +331,7 @@ def read_controls_version_locked(session: Session) -> int:
 
 
 def read_agent_rules(session: Session) -> Sequence[Any]:
-    """Every agent row's name, enabled flag and allowed risk tiers."""
+    """Every agent row's name, enabled flag, allowed risk tiers and config."""
     return session.connection().execute(_AGENT_RULES).all()
 
 

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
+from missionctl.domain.governance import MAX_PROGRAM_CHARS, MAX_PROGRAMS, program_problem
 from missionctl.schemas.missions import plain_text
 from missionctl.schemas.plans import RiskTier
 
@@ -78,6 +79,27 @@ class EmergencyStopResult(BaseModel):
     canceled_steps: int
 
 
+ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PROGRAM_CHARS)]
+# How much of a refused program name an error message repeats.
+_SHOWN_CHARS = 60
+
+
+class AllowedProgram(BaseModel):
+    """An allow-listed program: the tier its steps run at, and whether it may use the network."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: RiskTier = Field(
+        description="The lowest tier its steps run at: a step runs at the higher of this and "
+        "its declared tier, and only `read` runs without an approver."
+    )
+    network: StrictBool = Field(
+        default=False,
+        description="Whether a step of it may ask for the network (`network: true`) without "
+        "an approver. JSON `true` or `false` only.",
+    )
+
+
 class AgentRead(BaseModel):
     """An agent (or a kind of agent, ``llm:*``) and its restrictions."""
 
@@ -85,6 +107,11 @@ class AgentRead(BaseModel):
     kind: str
     enabled: bool
     allowed_risk_tiers: list[RiskTier] = Field(description="Empty: every tier is allowed.")
+    allowed_programs: dict[str, AllowedProgram] = Field(
+        default_factory=dict,
+        description="Only `command`: the programs (argv[0], exactly as written) its steps run "
+        "without an approver. Any other program waits for one.",
+    )
     held_steps: int = Field(description="Queued steps held back by this agent's restrictions.")
     updated_at: datetime | None
 
@@ -94,7 +121,34 @@ class AgentUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = None
+    enabled: StrictBool | None = Field(
+        default=None, description="JSON `true` or `false`; 0, 1 and strings are refused."
+    )
     allowed_risk_tiers: list[RiskTier] | None = Field(
         default=None, description="Empty list: every tier is allowed."
     )
+    allowed_programs: dict[ProgramName, AllowedProgram | None] | None = Field(
+        default=None,
+        max_length=MAX_PROGRAMS,
+        description="Only for `command`: changes to its allow-list, applied to the list as it "
+        "is when the change lands (programs not named keep their entry, so two admins' changes "
+        "never undo each other). A program maps to its entry, or to `null` to remove it. A "
+        "program is a bare name (`pytest`, found in the sandbox's system directories) or an "
+        f"absolute path, matched exactly against argv[0]; at most {MAX_PROGRAMS} programs.",
+    )
+
+    @field_validator("allowed_programs", mode="before")
+    @classmethod
+    def _program_names(cls, value: Any) -> Any:
+        # Checked before the keys are validated: Pydantic would repeat a bad key, whatever
+        # its size, in the error's location.
+        if not isinstance(value, dict):
+            return value
+        if len(value) > MAX_PROGRAMS:
+            raise ValueError(f"at most {MAX_PROGRAMS} programs in one change")
+        for program in value:
+            problem = program_problem(program) if isinstance(program, str) else "is not text"
+            if problem:
+                shown = repr(program[:_SHOWN_CHARS]) + ("…" if len(program) > _SHOWN_CHARS else "")
+                raise ValueError(f"the program {shown} {problem}")
+        return value

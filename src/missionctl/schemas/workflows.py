@@ -181,7 +181,8 @@ class WorkflowCheckRead(BaseModel):
     name: str | None = None
     steps: list[dict[str, Any]] = Field(
         default_factory=list,
-        description="`{id, agent, risk_tier, gated, when}` per step, for a preview.",
+        description="`{id, agent, risk_tier, gated, gate_reason, when}` per step, for a "
+        "preview: whether it would wait for an approver now, at which tier it would run, why.",
     )
 
 

@@ -1,4 +1,4 @@
-"""Agent restrictions: disable an agent, or limit it to some risk tiers.
+"""Agent restrictions: disable an agent, limit it to some risk tiers, list the programs it runs.
 
 Rules are kept per agent name (``command``, ``builtin:architect``) or per kind (``llm:*``);
 see ``domain.governance``. A queued step whose agent's rule refuses it is held by the engine
@@ -6,17 +6,45 @@ see ``domain.governance``. A queued step whose agent's rule refuses it is held b
 re-checks every held step in the same transaction: those now allowed are released
 (``step.released``) and the engines woken; the controls' version moves, so every engine
 re-reads the rules at its next tick.
+
+The ``command`` agent's rule also carries the allow-list of programs its steps run without an
+approver (``allowed_programs`` in its row's ``config``). A change names only the programs it
+adds, changes or removes, and is applied under the controls' row lock to the list as it is
+then, so two admins' changes both land. Steps already waiting for an approver keep waiting.
+Queued ``command`` steps no approver has decided, whose program the new list no longer lets
+run freely, are sent to approval in the same transaction; steps admitted later are judged by
+the new list.
 """
 
-from sqlalchemy import func, select
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
-from missionctl.db.models import Agent, Control, StepRun
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Agent, Approval, Control, Run, StepRun
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
-from missionctl.domain.governance import AgentRule, hold_reason, rule_for
-from missionctl.errors import NotFound
+from missionctl.domain.governance import (
+    MAX_PROGRAMS,
+    PROGRAMS_KEY,
+    AgentRule,
+    Gate,
+    ProgramRule,
+    command_gate,
+    hold_reason,
+    parse_programs,
+    programs_config,
+    rule_for,
+)
+from missionctl.domain.ids import new_id
+from missionctl.domain.states import STEP_RUN, transition
+from missionctl.domain.workflows import COMMAND_AGENT
+from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
-from missionctl.schemas.governance import AgentRead, AgentUpdate
+from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.services.context import ServiceContext
 from missionctl.services.runtime import agent_is_known, known_agent_names
 
@@ -25,6 +53,28 @@ MAX_AGENT_NAME = 100  # the agents.name column
 
 def _kind(name: str) -> str:
     return name.partition(":")[0]
+
+
+def _rule(row: Agent) -> AgentRule:
+    """The rule a row stores (the engine reads the same columns the same way)."""
+    programs = parse_programs(row.config) if row.name == COMMAND_AGENT else {}
+    return AgentRule(row.enabled, tuple(row.allowed_risk_tiers), programs)
+
+
+def _agent_read(name: str, row: Agent | None, held_steps: int) -> AgentRead:
+    programs = _rule(row).programs if row is not None else {}
+    return AgentRead(
+        name=name,
+        kind=_kind(name),
+        enabled=row.enabled if row else True,
+        allowed_risk_tiers=list(row.allowed_risk_tiers) if row else [],  # type: ignore[arg-type]
+        allowed_programs={
+            program: AllowedProgram(tier=rule.tier, network=rule.network)  # type: ignore[arg-type]
+            for program, rule in sorted(programs.items())
+        },
+        held_steps=held_steps,
+        updated_at=row.updated_at if row else None,
+    )
 
 
 async def list_agents(ctx: ServiceContext) -> list[AgentRead]:
@@ -40,101 +90,267 @@ async def list_agents(ctx: ServiceContext) -> list[AgentRead]:
                 )
             ).all()
         )
-    rules = {
-        name: AgentRule(row.enabled, tuple(row.allowed_risk_tiers)) for name, row in rows.items()
-    }
+    rules = {name: _rule(row) for name, row in rows.items()}
     names = sorted(set(known_agent_names()) | set(rows))
     result = []
     for name in names:
-        row = rows.get(name)
         if name.endswith(":*"):
             count = sum(n for agent, n in held.items() if rule_for(rules, agent) is rules.get(name))
         else:
             count = int(held.get(name, 0))
-        result.append(
-            AgentRead(
-                name=name,
-                kind=_kind(name),
-                enabled=row.enabled if row else True,
-                allowed_risk_tiers=list(row.allowed_risk_tiers) if row else [],  # type: ignore[arg-type]
-                held_steps=count,
-                updated_at=row.updated_at if row else None,
-            )
-        )
+        result.append(_agent_read(name, rows.get(name), count))
     return result
+
+
+async def read_allowed_programs(ctx: ServiceContext) -> Mapping[str, ProgramRule]:
+    """The allow-list in force: the programs ``command`` steps run without an approver."""
+    async with ctx.read() as session:
+        config = await session.scalar(select(Agent.config).where(Agent.name == COMMAND_AGENT))
+    return parse_programs(config)
 
 
 async def update_agent(
     ctx: ServiceContext, *, name: str, data: AgentUpdate, actor: str
 ) -> AgentRead:
-    """Change an agent's rule and release the held steps it now allows.
+    """Change an agent's rule, release the held steps it now allows, recall what it now gates.
+
+    ``data.allowed_programs`` (the ``command`` agent only) is applied to the stored list as it
+    is when this change holds the controls' lock: named programs are set, or removed when
+    mapped to ``None``; the others keep their entry.
 
     Raises:
         NotFound: no agent (or ``kind:*``) has that name.
+        ValidationFailed: ``allowed_programs`` for another agent than ``command``, or a list
+            that would grow past ``MAX_PROGRAMS``; nothing is changed.
     """
     if len(name) > MAX_AGENT_NAME or not (agent_is_known(name) or name in known_agent_names()):
         raise NotFound(f"no agent {name!r}; agents: {', '.join(known_agent_names())}", field="name")
+    if data.allowed_programs is not None and name != COMMAND_AGENT:
+        problem = f"only the {COMMAND_AGENT} agent runs programs; change its list instead"
+        raise ValidationFailed([Problem("allowed_programs", problem)])
     async with ctx.write() as session:
+        # Every change to the rules takes this lock first: changes are applied one at a time.
         controls = await session.get(Control, 1, with_for_update=True)
-        row = await session.scalar(select(Agent).where(Agent.name == name))
+        row = await session.scalar(select(Agent).where(Agent.name == name).with_for_update())
         if row is None:
-            row = Agent(name=name, kind=_kind(name), enabled=True, allowed_risk_tiers=[])
+            row = Agent(name=name, kind=_kind(name), enabled=True, allowed_risk_tiers=[], config={})
             session.add(row)
         if data.enabled is not None:
             row.enabled = data.enabled
         if data.allowed_risk_tiers is not None:
             row.allowed_risk_tiers = list(dict.fromkeys(data.allowed_risk_tiers))
-        row.updated_at = utcnow()
+        if data.allowed_programs is not None:
+            programs = _changed_programs(_rule(row).programs, data.allowed_programs)
+            row.config = {**(row.config or {}), PROGRAMS_KEY: programs_config(programs)}
+        row.updated_at = now = utcnow()
         if controls is not None:
             controls.version += 1
         await session.flush()
-        events = [
-            NewEvent(
-                type=ev.AGENT_UPDATED,
-                actor=actor,
-                payload={
-                    "name": name,
-                    "enabled": row.enabled,
-                    "allowed_risk_tiers": list(row.allowed_risk_tiers),
-                },
+        events = [NewEvent(type=ev.AGENT_UPDATED, actor=actor, payload=_payload(row, data))]
+        rules = {agent.name: _rule(agent) for agent in (await session.scalars(select(Agent))).all()}
+        held = await _release_held(session, rules, actor, events)
+        if data.allowed_programs is not None:
+            events += await _recall_queued(session, rules[name].programs, actor, now)
+        await append(session, events)
+        count = sum(
+            1
+            for step in held
+            if step.hold_reason is not None and rule_for(rules, step.agent) is rules[name]
+        )
+        return _agent_read(name, row, count)
+
+
+def _changed_programs(
+    current: Mapping[str, ProgramRule], changes: Mapping[str, AllowedProgram | None]
+) -> dict[str, ProgramRule]:
+    """The allow-list after ``changes``.
+
+    Raises:
+        ValidationFailed: it would hold more than ``MAX_PROGRAMS`` programs.
+    """
+    programs = dict(current)
+    for program, entry in changes.items():
+        if entry is None:
+            programs.pop(program, None)
+        else:
+            programs[program] = ProgramRule(tier=entry.tier, network=entry.network)
+    if len(programs) > MAX_PROGRAMS:
+        problem = (
+            f"the list would hold {len(programs)} programs, more than {MAX_PROGRAMS}; "
+            "remove some first"
+        )
+        raise ValidationFailed([Problem("allowed_programs", problem)])
+    return programs
+
+
+def _payload(row: Agent, data: AgentUpdate) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": row.name,
+        "enabled": row.enabled,
+        "allowed_risk_tiers": list(row.allowed_risk_tiers),
+    }
+    if row.name == COMMAND_AGENT:
+        payload["allowed_programs"] = programs_config(_rule(row).programs)
+    if data.allowed_programs is not None:
+        payload["programs_changed"] = sorted(data.allowed_programs)
+    return payload
+
+
+async def _release_held(
+    session: AsyncSession, rules: Mapping[str, AgentRule], actor: str, events: list[NewEvent]
+) -> list[StepRun]:
+    """Release the held steps ``rules`` now allow (``step.released``).
+
+    Returns every row that was held; those still held keep (or get) their new reason.
+    """
+    held = (
+        await session.scalars(
+            select(StepRun)
+            .where(StepRun.status == "queued", StepRun.hold_reason.is_not(None))
+            .with_for_update()
+        )
+    ).all()
+    for step in held:
+        reason = hold_reason(rules, agent=step.agent, risk_tier=step.risk_tier)
+        if reason is None:
+            events.append(
+                NewEvent(
+                    type=ev.STEP_RELEASED,
+                    actor=actor,
+                    run_id=step.run_id,
+                    step_id=step.step_id,
+                    payload={"attempt": step.attempt, "was": step.hold_reason},
+                )
             )
-        ]
-        rules = {
-            agent.name: AgentRule(agent.enabled, tuple(agent.allowed_risk_tiers))
-            for agent in (await session.scalars(select(Agent))).all()
-        }
-        held = (
-            await session.scalars(
-                select(StepRun)
-                .where(StepRun.status == "queued", StepRun.hold_reason.is_not(None))
-                .with_for_update()
+            step.hold_reason = None
+        elif reason != step.hold_reason:
+            step.hold_reason = reason
+    return list(held)
+
+
+async def _recall_queued(
+    session: AsyncSession, programs: Mapping[str, ProgramRule], actor: str, now: datetime
+) -> list[NewEvent]:
+    """Send queued ``command`` steps that ran freely by the old list, not the new, to approval.
+
+    Only steps no approver has decided (no approval row): those admitted by the allow-list.
+    Rows an engine is claiming at this moment, or whose run a decision holds, are skipped
+    (``SKIP LOCKED``) rather than waited for: they wait for the controls' lock this change
+    holds, and waiting back would deadlock. Those few start as they were admitted.
+    """
+    asked = select(Approval.id).where(Approval.step_run_id == StepRun.id).exists()
+    steps = (
+        await session.scalars(
+            select(StepRun)
+            .where(StepRun.agent == COMMAND_AGENT, StepRun.status == "queued", ~asked)
+            .with_for_update(of=StepRun, skip_locked=True)
+        )
+    ).all()
+    gates = {
+        step.id: command_gate(
+            programs, inputs=step.inputs, risk_tier=step.risk_tier, policy_gated=False
+        )
+        for step in steps
+    }
+    recalled = [step for step in steps if gates[step.id].gated]
+    if not recalled:
+        return []
+    # The approval rows' foreign key reads each run under a key-share lock: take it now, and
+    # skip runs a decision holds (see above).
+    missions = dict(
+        (
+            await session.execute(
+                select(Run.id, Run.mission_id)
+                .where(Run.id.in_({step.run_id for step in recalled}))
+                .with_for_update(key_share=True, read=True, skip_locked=True)
             )
         ).all()
-        for step in held:
-            reason = hold_reason(rules, agent=step.agent, risk_tier=step.risk_tier)
-            if reason is None:
-                events.append(
-                    NewEvent(
-                        type=ev.STEP_RELEASED,
-                        actor=actor,
-                        run_id=step.run_id,
-                        step_id=step.step_id,
-                        payload={"attempt": step.attempt, "was": step.hold_reason},
-                    )
+    )
+    events = []
+    for step in recalled:
+        if step.run_id in missions:
+            reason = f"the allow-list changed: {gates[step.id].reason}"
+            events.append(
+                _to_approval(
+                    session, step, gates[step.id], missions[step.run_id], actor, now, reason
                 )
-                step.hold_reason = None
-            elif reason != step.hold_reason:
-                step.hold_reason = reason
-        await append(session, events)
-        return AgentRead(
-            name=name,
-            kind=_kind(name),
-            enabled=row.enabled,
-            allowed_risk_tiers=list(row.allowed_risk_tiers),  # type: ignore[arg-type]
-            held_steps=sum(
-                1
-                for step in held
-                if step.hold_reason is not None and rule_for(rules, step.agent) is rules[name]
-            ),
-            updated_at=row.updated_at,
-        )
+            )
+    await session.flush()
+    return events
+
+
+async def gate_retried_step(
+    session: AsyncSession,
+    *,
+    step: StepRun,
+    policy_gated: bool,
+    mission_id: uuid.UUID | None,
+    actor: str,
+) -> list[NewEvent]:
+    """Send a ``command`` step a person just queued again to an approver, if the list gates it.
+
+    A retry queues a failed step without passing admission: without this, a program an
+    approver rejected, or one taken off the allow-list since it ran, would run unapproved. The
+    step is judged on its stored (rendered) inputs and tier; ``policy_gated`` is what its
+    workflow's policy says. Returns the ``approval.requested`` event, or nothing.
+    """
+    if step.agent != COMMAND_AGENT:
+        return []
+    config = await session.scalar(select(Agent.config).where(Agent.name == COMMAND_AGENT))
+    gate = command_gate(
+        parse_programs(config),
+        inputs=step.inputs,
+        risk_tier=step.risk_tier,
+        policy_gated=policy_gated,
+    )
+    if not gate.gated:
+        return []
+    event = _to_approval(session, step, gate, mission_id, actor, utcnow(), gate.reason or "")
+    await session.flush()
+    return [event]
+
+
+def _to_approval(
+    session: AsyncSession,
+    step: StepRun,
+    gate: Gate,
+    mission_id: uuid.UUID | None,
+    actor: str,
+    now: datetime,
+    reason: str,
+) -> NewEvent:
+    """Move a queued step to ``awaiting_approval`` with its approval row; the event to append."""
+    transition(STEP_RUN, step.status, "awaiting_approval")
+    step.status = "awaiting_approval"
+    step.risk_tier = gate.risk_tier
+    step.hold_reason = None
+    approval = Approval(
+        id=new_id(),
+        step_run_id=step.id,
+        run_id=step.run_id,
+        mission_id=mission_id,
+        step_id=step.step_id,
+        attempt=step.attempt,
+        agent=step.agent,
+        risk_tier=gate.risk_tier,
+        inputs=step.inputs,
+        estimate_micros=step.estimate_micros,
+        requested_at=now,
+    )
+    session.add(approval)
+    return NewEvent(
+        type=ev.APPROVAL_REQUESTED,
+        actor=actor,
+        run_id=step.run_id,
+        mission_id=mission_id,
+        step_id=step.step_id,
+        payload={
+            "status": "awaiting_approval",
+            "attempt": step.attempt,
+            "approval_id": str(approval.id),
+            "agent": step.agent,
+            "risk_tier": gate.risk_tier,
+            "estimate_micros": step.estimate_micros,
+            "reason": reason,
+        },
+    )

@@ -22,6 +22,7 @@ from missionctl.eventlog import NewEvent, append, append_sync
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import runs as repo
 from missionctl.schemas.runs import RunRead, StepRunRead
+from missionctl.services.agents import gate_retried_step
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.recording import advance_runs, finish_runs
@@ -551,6 +552,14 @@ async def retry_step(
         workflow = await session.get(Workflow, run.workflow_id)
         assert workflow is not None
         dag = DagCache(ctx.dags).of(workflow)
+        # A retried program is judged again: a rejection is not undone by retrying.
+        events += await gate_retried_step(
+            session,
+            step=target,
+            policy_gated=dag.steps[step_id].gated,
+            mission_id=run.mission_id,
+            actor=actor,
+        )
         for descendant in dag.descendants([step_id]):
             step = by_id[descendant]
             if step.status == "blocked":

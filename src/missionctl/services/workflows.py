@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from missionctl.db.models import EventLogHead, Run, Workflow
 from missionctl.domain import events as ev
-from missionctl.domain.workflows import needs_approval
+from missionctl.domain.governance import Gate, ProgramRule, step_gate
+from missionctl.domain.workflows import step_def
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.runs import RunRead
@@ -28,6 +29,7 @@ from missionctl.schemas.workflows import (
     WorkflowSpec,
     WorkflowSummary,
 )
+from missionctl.services.agents import read_allowed_programs
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import usd_to_micros
 from missionctl.services.runs import start_run
@@ -65,29 +67,53 @@ def check_workflow(
     return check_definition(definition, syntax=syntax)
 
 
+def step_gates(spec: WorkflowSpec, programs: Mapping[str, ProgramRule]) -> dict[str, Gate]:
+    """Whether each step will wait for a person, decided as the engine decides it.
+
+    The engine's own decision (``domain.governance.step_gate``) on the stored inputs and the
+    allow-list ``programs``: a ``command`` step whose program, network flag or environment
+    holds a template is shown waiting, since its program is known only when it runs.
+    """
+    policy = spec.approvals.model_dump(mode="json")
+    gates = {}
+    for step in spec.steps:
+        defined = step_def(step.model_dump(mode="json"), policy)
+        gates[step.id] = step_gate(defined, defined.inputs, programs, rendered=False)
+    return gates
+
+
+async def read_step_gates(ctx: ServiceContext, *, spec: WorkflowSpec) -> dict[str, Gate]:
+    """:func:`step_gates` under the allow-list in force now."""
+    return step_gates(spec, await read_allowed_programs(ctx))
+
+
 def validate_workflow(
-    definition: str | Mapping[str, Any], *, syntax: Syntax = "yaml"
+    definition: str | Mapping[str, Any],
+    *,
+    syntax: Syntax = "yaml",
+    programs: Mapping[str, ProgramRule] | None = None,
 ) -> WorkflowCheckRead:
     """Check a definition without saving it, as the public contract (for an editor's preview).
 
     Never raises for a bad definition: ``valid`` is false and ``problems`` says why. The graph
-    and the step preview are filled in as far as the definition could be read.
+    and the step preview are filled in as far as the definition could be read. Each step's
+    ``gated`` is :func:`step_gates`' answer under ``programs``; without them (no database at
+    hand) every ``command`` step is shown waiting, as it would under an empty allow-list.
     """
     check = check_definition(definition, syntax=syntax)
     spec = check.spec
     steps: list[dict[str, Any]] = []
     if spec is not None:
-        policy = spec.approvals.model_dump()
+        gates = step_gates(spec, programs or {})
         for step in spec.steps:
-            gated = needs_approval(
-                policy, risk_tier=step.risk_tier, override=step.requires_approval
-            )
+            gate = gates[step.id]
             steps.append(
                 {
                     "id": step.id,
                     "agent": step.agent,
-                    "risk_tier": step.risk_tier,
-                    "gated": gated,
+                    "risk_tier": gate.risk_tier,
+                    "gated": gate.gated,
+                    "gate_reason": gate.reason,
                     "when": step.when,
                 }
             )
@@ -98,6 +124,13 @@ def validate_workflow(
         name=None if spec is None else spec.name,
         steps=steps,
     )
+
+
+async def preview_workflow(
+    ctx: ServiceContext, *, definition: str | Mapping[str, Any], syntax: Syntax = "yaml"
+) -> WorkflowCheckRead:
+    """:func:`validate_workflow` under the allow-list in force now: what the engine would do."""
+    return validate_workflow(definition, syntax=syntax, programs=await read_allowed_programs(ctx))
 
 
 async def save_workflow(

@@ -2,8 +2,9 @@
 
 A disabled agent, or one limited to some risk tiers, holds its queued steps back (``step.held``)
 instead of failing them; changing the rule releases those it now allows (``step.released``).
-Agent names contain ``:`` and ``*`` (``builtin:architect``, ``llm:*``): the path takes them as
-they are.
+The ``command`` agent's rule also lists the programs its steps run without an approver
+(``allowed_programs``); a change names only the programs it sets or removes. Agent names
+contain ``:`` and ``*`` (``builtin:architect``, ``llm:*``): the path takes them as they are.
 """
 
 from typing import Annotated
@@ -43,8 +44,13 @@ async def update_agent(
     ctx: Context,
     who: Annotated[Identity, requires(P.AGENTS_ADMIN)],
 ) -> AgentRead:
-    """Enable or disable an agent, or limit its risk tiers; fields left out keep their value.
+    """Enable or disable an agent, limit its risk tiers, or change `command`'s allow-list.
 
-    Held steps the new rule allows are released at once (404 for an unknown agent).
+    Fields left out keep their value. Held steps the new rule allows are released at once (404
+    for an unknown agent). `allowed_programs` (only on `command`) maps a program to its entry,
+    or to `null` to remove it; programs not named keep theirs, so concurrent changes by two
+    admins both land. A `command` step whose program is not listed waits for an approver,
+    whatever its workflow declares. Steps already waiting keep waiting; queued steps the new
+    list no longer lets run go to an approver.
     """
     return await agent_service.update_agent(ctx, name=name, data=body, actor=who.actor)

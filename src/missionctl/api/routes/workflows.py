@@ -206,15 +206,16 @@ async def save_workflow(
     openapi_extra=VALIDATE_BODY,
     dependencies=[requires(P.WORKFLOWS_READ)],
 )
-async def validate_workflow(body: Definition) -> WorkflowCheckRead:
+async def validate_workflow(body: Definition, ctx: Context) -> WorkflowCheckRead:
     """Check a definition without saving it: validity, every problem, graph and step preview.
 
     Once the body reads as a mapping, the answer is a 200 even when the definition has
     problems (`valid: false`, each problem with its field): this feeds an editor that checks
     as one types. A body that is not JSON or YAML, or not a mapping, is a 422 whose details
-    name the line and column.
+    name the line and column. A step's `gated` is what the engine would decide now, under
+    the command agent's allow-list.
     """
-    return workflow_service.validate_workflow(body)
+    return await workflow_service.preview_workflow(ctx, definition=body)
 
 
 @router.get("/schema", response_model=dict[str, Any], dependencies=[requires(P.WORKFLOWS_READ)])

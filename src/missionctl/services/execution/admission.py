@@ -7,8 +7,15 @@ fast path in ``recording``; the others come here, where, in this order:
    dependents are considered in turn;
 2. its input templates are rendered, and the rendered inputs replace the stored ones, so what
    an approver sees is exactly what runs;
-3. a step the approval policy gates goes to ``awaiting_approval`` with an ``Approval`` row
-   (``approval.requested``); any other is queued.
+3. its gate is decided (``domain.governance.step_gate``, the same decision a workflow's
+   preview shows): a step the approval policy gates, and a ``command`` step whose rendered
+   program is not allow-listed for it, goes to ``awaiting_approval`` with an ``Approval`` row
+   (``approval.requested``, with the reason); any other is queued. The tier the step runs at
+   (for a program, at least its listed tier) is written on the step run and the approval.
+
+A program is judged by the allow-list in force: the first ``command`` step of a tick makes the
+tick's rules current under a lock (``refresh_policy``), so a change to the list lands either
+before the judgement or after the step is queued, where the change finds it.
 
 A condition or template that cannot be evaluated fails the step (``fail_to_start``) with the
 reason, and what depends on it is blocked. Everything here runs inside the caller's write
@@ -23,13 +30,14 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval
 from missionctl.domain import events as ev
+from missionctl.domain.governance import Gate, step_gate
 from missionctl.domain.ids import new_id
 from missionctl.domain.states import STEP_RUN, transition
-from missionctl.domain.workflows import WorkflowDag
+from missionctl.domain.workflows import COMMAND_AGENT, StepDef, WorkflowDag
 from missionctl.eventlog import NewEvent
 from missionctl.expressions import ExpressionError, evaluate_condition, render_inputs
 from missionctl.repositories import execution as repo
-from missionctl.services.execution.types import ENGINE_ACTOR, Tick
+from missionctl.services.execution.types import ENGINE_ACTOR, Tick, refresh_policy
 
 
 def admit_steps(
@@ -86,18 +94,38 @@ def admit_steps(
                     session, state, run_id, mission_id, row, f"cannot render inputs.{exc.message}"
                 )
                 continue
-        if step.gated:
-            _request_approval(session, state, run_id, mission_id, row, inputs)
-        else:
-            transition(STEP_RUN, "waiting", "queued")
-            repo.admit_step(
-                session,
-                run_id=run_id,
-                step_id=step_id,
-                values={"status": "queued", "inputs": inputs, "queued_at": state.now},
-            )
-            state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
-            state.progressing_runs.add(run_id)
+        _gate_or_queue(session, state, run_id, mission_id, row, step, inputs)
+
+
+def _gate_or_queue(
+    session: Session,
+    state: Tick,
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    row: Any,
+    step: StepDef,
+    inputs: dict[str, Any],
+) -> None:
+    """Send a step decided to run to approval or to the queue, with its rendered inputs."""
+    programs = refresh_policy(session, state).programs if step.agent == COMMAND_AGENT else {}
+    gate = step_gate(step, inputs, programs)
+    if gate.gated:
+        _request_approval(session, state, run_id, mission_id, row, inputs, gate)
+        return
+    transition(STEP_RUN, "waiting", "queued")
+    repo.admit_step(
+        session,
+        run_id=run_id,
+        step_id=row.step_id,
+        values={
+            "status": "queued",
+            "inputs": inputs,
+            "queued_at": state.now,
+            "risk_tier": gate.risk_tier,
+        },
+    )
+    state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
+    state.progressing_runs.add(run_id)
 
 
 def _step_event(
@@ -165,6 +193,7 @@ def _request_approval(
     mission_id: uuid.UUID | None,
     row: Any,
     inputs: dict[str, Any],
+    gate: Gate,
 ) -> None:
     transition(STEP_RUN, "waiting", "queued")
     transition(STEP_RUN, "queued", "awaiting_approval")
@@ -172,7 +201,12 @@ def _request_approval(
         session,
         run_id=run_id,
         step_id=row.step_id,
-        values={"status": "awaiting_approval", "inputs": inputs, "queued_at": state.now},
+        values={
+            "status": "awaiting_approval",
+            "inputs": inputs,
+            "queued_at": state.now,
+            "risk_tier": gate.risk_tier,
+        },
     )
     approval_id = new_id()
     session.add(
@@ -184,7 +218,7 @@ def _request_approval(
             step_id=row.step_id,
             attempt=row.attempt,
             agent=row.agent,
-            risk_tier=row.risk_tier,
+            risk_tier=gate.risk_tier,
             inputs=inputs,
             estimate_micros=row.estimate_micros,
             requested_at=state.now,
@@ -201,7 +235,8 @@ def _request_approval(
             "awaiting_approval",
             approval_id=str(approval_id),
             agent=row.agent,
-            risk_tier=row.risk_tier,
+            risk_tier=gate.risk_tier,
             estimate_micros=row.estimate_micros,
+            reason=gate.reason,
         )
     )

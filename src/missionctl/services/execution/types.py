@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 from missionctl.agents.base import ArtifactOutput
 from missionctl.blobs import BlobRef
 from missionctl.db.models import Workflow
-from missionctl.domain.governance import AgentRule, any_restricted, hold_reason
-from missionctl.domain.workflows import WorkflowDag
+from missionctl.domain.governance import (
+    AgentRule,
+    ProgramRule,
+    any_restricted,
+    hold_reason,
+    parse_programs,
+)
+from missionctl.domain.workflows import COMMAND_AGENT, WorkflowDag
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent
 from missionctl.llm import LLMUsage
@@ -151,11 +157,16 @@ class FenceConflict(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DispatchPolicy:
-    """What governs dispatch in one tick: the emergency stop and the agents' rules."""
+    """What governs dispatch in one tick: the emergency stop and the agents' rules.
+
+    ``loaded`` is false for the empty policy a ``Tick`` starts with outside an engine (a run's
+    start, an approval's decision): admission then reads the rules before judging a program.
+    """
 
     halted: bool = False
     rules: Mapping[str, AgentRule] = field(default_factory=dict)
     version: int = 0
+    loaded: bool = False
 
     def hold_reason(self, agent: str, risk_tier: str) -> str | None:
         """Why a step may not be dispatched now, or ``None``."""
@@ -166,6 +177,42 @@ class DispatchPolicy:
         return not self.rules or not any_restricted(
             self.rules, [dag.steps[s].agent for s in step_ids]
         )
+
+    @property
+    def programs(self) -> Mapping[str, ProgramRule]:
+        """The programs ``command`` steps may run without an approver (the allow-list)."""
+        rule = self.rules.get(COMMAND_AGENT)
+        return rule.programs if rule is not None else {}
+
+
+def read_rules(session: Session) -> dict[str, AgentRule]:
+    """Every agent's rule as stored, the command agent's allow-list included."""
+    return {
+        row.name: AgentRule(
+            enabled=bool(row.enabled),
+            allowed_risk_tiers=tuple(row.allowed_risk_tiers or ()),
+            programs=parse_programs(row.config) if row.name == COMMAND_AGENT else {},
+        )
+        for row in repo.read_agent_rules(session)
+    }
+
+
+def refresh_policy(session: Session, state: "Tick") -> DispatchPolicy:
+    """The tick's policy, made current before a program is judged by the allow-list.
+
+    The controls' version is read under a shared lock held until the tick commits: a change to
+    the rules either committed before (and is read here, if the tick's rules are older) or
+    waits for this tick, whose queued steps it then sees. Done once per tick.
+    """
+    if not state.policy_current:
+        version = repo.read_controls_version_locked(session)
+        policy = state.policy
+        if not policy.loaded or version != policy.version:
+            state.policy = DispatchPolicy(
+                halted=policy.halted, rules=read_rules(session), version=version, loaded=True
+            )
+        state.policy_current = True
+    return state.policy
 
 
 class PolicyCache:
@@ -184,16 +231,10 @@ class PolicyCache:
         """The policy in force now."""
         halted, version = repo.read_controls(session)
         if version != self._version:
-            self._rules = {
-                row.name: AgentRule(
-                    enabled=bool(row.enabled),
-                    allowed_risk_tiers=tuple(row.allowed_risk_tiers or ()),
-                )
-                for row in repo.read_agent_rules(session)
-            }
+            self._rules = read_rules(session)
             self._version = version
         self.halted = halted
-        return DispatchPolicy(halted=halted, rules=self._rules, version=version)
+        return DispatchPolicy(halted=halted, rules=self._rules, version=version, loaded=True)
 
 
 @dataclass
@@ -213,6 +254,8 @@ class Tick:
     skipped: dict[uuid.UUID, list[str]] = field(default_factory=dict)
     failed: dict[uuid.UUID, list[str]] = field(default_factory=dict)
     policy: DispatchPolicy = field(default_factory=DispatchPolicy)
+    # Whether ``policy`` was checked against the controls' version under a lock in this tick.
+    policy_current: bool = False
 
 
 @dataclass

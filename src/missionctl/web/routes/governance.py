@@ -3,9 +3,10 @@
 - ``POST /emergency-stop`` and ``POST /emergency-stop/release``: the two controls of the stop
   (``components/emergency.html``). htmx is told to reload the page (``HX-Refresh``), since the
   stop changes what every part of it shows; a plain form post comes back with a 303.
-- ``/agents``: every agent and its restrictions; an admin enables, disables and limits an agent
-  to risk tiers. Block of ``pages/agents.html`` rendered alone: ``agent_update`` (the table
-  again and a toast).
+- ``/agents``: every agent and its restrictions, and the programs command steps run without an
+  approver; an admin enables, disables and limits an agent to risk tiers, and allows or
+  disallows a program (the same form route, ``POST /agents/command``). Block of
+  ``pages/agents.html`` rendered alone: ``agent_update`` (the tables again and a toast).
 - ``/settings/prices``: the price table; an admin sets a model's prices. Block of
   ``pages/prices.html`` rendered alone: ``price_update`` (the table, and the form again, with a
   message beside each field at fault on a 422, when nothing is stored).
@@ -16,11 +17,12 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
+from missionctl.domain.governance import MAX_PROGRAM_CHARS, program_problem
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.schemas.governance import AgentRead, AgentUpdate
+from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import RiskTier
 from missionctl.services import agents as agent_service
 from missionctl.services import controls as control_service
@@ -95,6 +97,8 @@ class AgentForm(BaseModel):
     ``allowed_risk_tiers`` per ticked box and ``set_tiers=1`` (a form with no box ticked sends no
     tier at all). Every box ticked means every tier, stored as the empty list; no box ticked is
     refused, since the empty list would allow everything: disabling is how an agent runs nothing.
+    The allow-list's forms post ``program_action`` (``allow`` or ``disallow``), ``program``, and
+    to allow, ``program_tier`` and ``program_network=true`` when its box is ticked.
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -102,13 +106,20 @@ class AgentForm(BaseModel):
     enabled: Literal["", "true", "false"] = ""
     allowed_risk_tiers: list[RiskTier] = []
     set_tiers: Literal["", "1"] = ""
+    program_action: Literal["", "allow", "disallow"] = ""
+    program: Annotated[str, Field(max_length=MAX_PROGRAM_CHARS)] = ""
+    program_tier: RiskTier = "read"
+    program_network: Literal["", "true"] = ""
 
     def to_update(self) -> AgentUpdate:
         """The service request this form stands for.
 
         Raises:
-            ValidationFailed: the form changes nothing, or allows no tier.
+            ValidationFailed: the form changes nothing, allows no tier, or names no program
+                that can be listed.
         """
+        if self.program_action:
+            return self._program_update()
         if not self.enabled and not self.set_tiers:
             raise ValidationFailed([Problem("enabled", "nothing to change: send enabled or tiers")])
         tiers: list[RiskTier] | None = None
@@ -122,6 +133,15 @@ class AgentForm(BaseModel):
             enabled=None if not self.enabled else self.enabled == "true",
             allowed_risk_tiers=tiers,
         )
+
+    def _program_update(self) -> AgentUpdate:
+        program = self.program
+        if problem := program_problem(program):
+            raise ValidationFailed([Problem("program", problem)])
+        entry = None
+        if self.program_action == "allow":
+            entry = AllowedProgram(tier=self.program_tier, network=self.program_network == "true")
+        return AgentUpdate(allowed_programs={program: entry})
 
 
 @router.get(AGENTS_URL, dependencies=[requires(P.AGENTS_READ)])
@@ -140,13 +160,14 @@ async def update_agent(
     name: str,
     form: Annotated[AgentForm, Form()],
 ) -> Response:
-    """Enable or disable an agent, or set the risk tiers it may run.
+    """Enable or disable an agent, set the risk tiers it may run, or allow or disallow a program.
 
     Held steps the new rule allows are released at once.
 
     Raises:
         NotFound: no agent has that name.
-        ValidationFailed: the form changes nothing.
+        ValidationFailed: the form changes nothing, or names a program that cannot be listed
+            (or programs for another agent than ``command``).
     """
     agent = await agent_service.update_agent(ctx, name=name, data=form.to_update(), actor=who.actor)
     if not fragment:
@@ -155,18 +176,28 @@ async def update_agent(
         "agents": await agent_service.list_agents(ctx),
         "tiers": RISK_TIERS,
         "message": _agent_message(agent, form),
-        "detail": _agent_detail(agent),
+        "detail": _agent_detail(agent, form),
     }
     return render(request, AGENTS_PAGE, context, block="agent_update")
 
 
 def _agent_message(agent: AgentRead, form: AgentForm) -> str:
+    if form.program_action == "allow":
+        return f"{form.program} allowed"
+    if form.program_action == "disallow":
+        return f"{form.program} taken off the allow-list"
     if form.enabled:
         return f"{agent.name} {'enabled' if agent.enabled else 'disabled'}"
     return f"Risk tiers of {agent.name} saved"
 
 
-def _agent_detail(agent: AgentRead) -> str:
+def _agent_detail(agent: AgentRead, form: AgentForm) -> str:
+    if form.program_action:
+        entry = agent.allowed_programs.get(form.program)
+        if entry is None:
+            return "Its steps wait for an approver"
+        network = ", with the network" if entry.network else ""
+        return f"Its steps run at tier {entry.tier} or their own, if higher{network}"
     held = f"; {agent.held_steps} held" if agent.held_steps else ""
     if not agent.enabled:
         return f"Its steps wait until it is enabled{held}"

@@ -31,7 +31,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
-from missionctl.domain.workflows import needs_approval
+from missionctl.domain.governance import Gate
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.schemas.dashboard import RunRow, TaskView
 from missionctl.schemas.workflows import WorkflowRead, WorkflowRunCreate, WorkflowSpec
@@ -44,6 +44,7 @@ from missionctl.services.workflow_checks import (
     DocumentTooLarge,
     WorkflowCheck,
     load_document,
+    value_problems,
 )
 from missionctl.web.deps import Context, ControlRuns, Fragment, Identity, P, requires
 from missionctl.web.forms import FORM_ERROR, FieldErrors
@@ -308,9 +309,11 @@ def _number(amount: Decimal) -> int | float:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
-def graph_of(spec: WorkflowSpec) -> dict[str, Any]:
-    """What the workflow graph macro draws: the steps as tasks, and each one's tier and gate."""
-    policy = spec.approvals.model_dump()
+def graph_of(spec: WorkflowSpec, gates: Mapping[str, Gate]) -> dict[str, Any]:
+    """What the workflow graph macro draws: the steps as tasks, and each one's tier and gate.
+
+    ``gates`` is ``workflow_service.read_step_gates``' answer: the engine's own decision.
+    """
     tasks = [
         TaskView(key=step.id, title=step.id, agent=step.agent, depends_on=list(step.depends_on))
         for step in spec.steps
@@ -318,10 +321,8 @@ def graph_of(spec: WorkflowSpec) -> dict[str, Any]:
     marks = {
         step.id: {
             "agent": step.agent,
-            "tier": step.risk_tier,
-            "gated": needs_approval(
-                policy, risk_tier=step.risk_tier, override=step.requires_approval
-            ),
+            "tier": gates[step.id].risk_tier,
+            "gated": gates[step.id].gated,
             "when": step.when,
         }
         for step in spec.steps
@@ -373,7 +374,9 @@ async def _editor_context(
             next_version = 1
         else:
             next_version = newest.version + 1
-    graph = graph_of(spec) if spec is not None and check.layers else None
+    graph = None
+    if spec is not None and check.layers:
+        graph = graph_of(spec, await workflow_service.read_step_gates(ctx, spec=spec))
     return {
         "text": text,
         "editing": editing,
@@ -402,7 +405,10 @@ async def _workflow_context(
     return {
         "workflow": workflow,
         "yaml": definition_yaml(workflow.definition),
-        "graph": graph_of(workflow.definition),
+        "graph": graph_of(
+            workflow.definition,
+            await workflow_service.read_step_gates(ctx, spec=workflow.definition),
+        ),
         "versions": versions,
         "newest": versions[0].version,
         "version_of": ids,
@@ -459,7 +465,12 @@ def parse_inputs(spec: WorkflowSpec, raw: Mapping[str, str]) -> tuple[dict[str, 
                     raise ValueError(text)
                 values[name] = text == "true"
             else:
-                values[name] = load_document(text, syntax="json")
+                value = load_document(text, syntax="json")
+                # What no database can store, or too deep to walk (this form does not go
+                # through the API's run route, which checks the same).
+                if problems := value_problems(value):
+                    raise DocumentTooLarge(problems[0].message)
+                values[name] = value
         except DocumentTooLarge as exc:
             errors[field] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
         except ValueError:
