@@ -20,9 +20,11 @@ from missionctl.api.router import api_router
 from missionctl.api.routes import health
 from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
+from missionctl.security.body_limit import BodyLimitMiddleware
 from missionctl.security.guard import route_table, undeclared_routes
 from missionctl.security.headers import SecurityHeadersMiddleware
 from missionctl.security.limits import EdgeLimits
+from missionctl.security.process import register_server_secrets, restrict_process, warn_if_shared
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
 from missionctl.services import open_context
 from missionctl.services.runtime import open_runtime
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings: explicit settings (tests); ``None`` reads them from the environment.
     """
     settings = settings or get_settings()
+    # Before anything is created or logged: files private to this user, log records redacted.
+    restrict_process()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -135,7 +139,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if missing := undeclared_routes(app, public_paths=PUBLIC_PATHS):
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
     _document_bearer_auth(app)
-    codec = SessionCodec(load_secret_key(settings), max_age_s=settings.server.session_max_age_s)
+    warn_if_shared(settings.home)
+    key = load_secret_key(settings)
+    register_server_secrets(settings, session_key=key)
+    codec = SessionCodec(key, max_age_s=settings.server.session_max_age_s)
+    # The last added runs first. The body limit runs before the session and every route, so
+    # an oversized body costs no work at all; only the headers are added around it (its 413
+    # carries them too).
     app.add_middleware(SessionMiddleware, codec=codec)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

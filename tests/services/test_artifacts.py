@@ -1,17 +1,26 @@
 """Artifacts and run reports: reads, content integrity, runs without a mission, token totals,
-idempotency per outcome, and the errors that name their field."""
+idempotency per outcome, the errors that name their field, and redaction of what is stored."""
 
 import json
 import uuid
 
 import pytest
+from sqlalchemy import text
 
-from missionctl.agents.base import AgentResult, StepContext
+from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
 from missionctl.errors import Conflict, IntegrityError, NotFound, ValidationFailed
 from missionctl.llm import LLMUsage
+from missionctl.llm.redaction import register_secret
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import read_artifact, read_artifact_content, read_artifacts
+from missionctl.services.artifacts import (
+    NewArtifact,
+    add_artifacts,
+    put_blobs,
+    read_artifact,
+    read_artifact_content,
+    read_artifacts,
+)
 from missionctl.services.missions import create_mission
 from missionctl.services.reports import build_run_report, render_report_markdown, write_run_report
 from missionctl.services.runs import read_run, retry_step
@@ -158,3 +167,53 @@ async def test_a_bad_limit_is_refused(ctx: ServiceContext) -> None:
     with pytest.raises(ValidationFailed) as caught:
         await read_artifacts(ctx, limit=0)
     assert caught.value.field == "limit"
+
+
+class LeakyAgent:
+    """A hand-written agent that repeats a registered secret everywhere it can, then fails."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    async def run(self, step: StepContext) -> AgentResult:
+        step.log(f"using {self.secret}")
+        if step.step_id == "fails":
+            raise AgentError(f"refused {self.secret}", retryable=False, outputs={"k": self.secret})
+        return AgentResult(
+            outputs={"token": self.secret, self.secret: [f"again {self.secret}"]},
+            summary=f"done with {self.secret}",
+            artifacts=[ArtifactOutput(f"{self.secret}.md", "markdown", "text/markdown", b"#")],
+            risks=[{"title": self.secret, "severity": "low", "mitigation": "none"}],
+        )
+
+
+async def test_whatever_an_agent_returns_is_recorded_redacted(ctx: ServiceContext) -> None:
+    secret = f"leak-{uuid.uuid4().hex}"
+    register_secret(secret)
+    registry = specialist_registry()
+    registry.register("llm:leaky", LeakyAgent(secret))
+    run = await start(ctx, [step("works", "llm:leaky"), step("fails", "llm:leaky")])
+    async with engine_running(ctx, registry):
+        done = await wait_for_run(ctx, run.id)
+    assert [s.status for s in done.steps] == ["succeeded", "failed"]
+    written = await write_run_report(ctx, run_id=run.id)
+    # Stored directly through the service too, as reports and uploads are.
+    new = NewArtifact(f"{secret}.txt", "file", "text/plain", secret.encode(), {"why": secret})
+    (blob,) = await put_blobs(ctx, [new])
+    async with ctx.db.write() as session:
+        (direct,) = await add_artifacts(
+            session, stored=[(new, blob)], run_id=run.id, mission_id=None
+        )
+
+    assert direct.name == "[REDACTED].txt"
+    assert "[REDACTED].md" in [a.name for a in await read_artifacts(ctx, run_id=run.id)]
+    async with ctx.read() as session:
+        rows = [
+            repr(tuple(row))
+            for table in ("events", "artifacts", "step_runs", "runs")
+            for row in (await session.execute(text(f"SELECT * FROM {table}"))).all()
+        ]
+    blobs = [ctx.blobs.read_bytes(a.sha256) for a in [*written, direct]]
+    assert secret not in "\n".join(rows)
+    assert not any(secret.encode() in content for content in blobs)
+    assert b"[REDACTED]" in blobs[-1]

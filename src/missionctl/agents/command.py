@@ -17,8 +17,8 @@ success. stdout/stderr stream to the step log line by line; a line longer than 6
 in pieces, and output past ``max_output_bytes`` is dropped (``output_truncated``). Files the
 program writes under ``artifacts/`` in the workspace become artifacts. The program runs in its
 own process group, which is killed as a whole on cancellation. Secret values are replaced by
-``[REDACTED]`` in every log line, output and artifact the step records: the program sees them,
-the event log and the blob store never do.
+``[REDACTED]`` in every log line, output, artifact and artifact name the step records (a line
+is never cut inside a secret): the program sees them, the event log and the blob store never do.
 """
 
 import asyncio
@@ -33,7 +33,8 @@ from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
 from missionctl.agents.sandbox import Sandbox, search_path
-from missionctl.agents.secrets import redact_bytes, redact_text, resolve_secrets
+from missionctl.agents.secrets import resolve_secrets
+from missionctl.llm.redaction import redact, registered_secrets
 
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
 KILL_GRACE_S = 2.0
@@ -63,7 +64,10 @@ class CommandAgent:
         network = step.inputs.get("network", False)
         if not isinstance(network, bool):
             raise AgentError("inputs.network must be true or false", retryable=False)
-        step.workspace.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Every level made private: ``mkdir(parents=True)`` would leave the missing parents
+        # (the workspaces root) readable by others.
+        step.workspace.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        step.workspace.parent.mkdir(mode=0o700, exist_ok=True)
         step.workspace.mkdir(mode=0o700, exist_ok=True)
         artifacts_dir = step.workspace / "artifacts"
         before = _snapshot(artifacts_dir)
@@ -188,8 +192,9 @@ async def _pump(
         pending += chunk
         *lines, pending = pending.split(b"\n")
         while len(pending) > MAX_LINE_BYTES:  # no newline in sight: log what we have
-            lines.append(pending[:MAX_LINE_BYTES])
-            pending = pending[MAX_LINE_BYTES:]
+            cut = _cut(pending, MAX_LINE_BYTES)
+            lines.append(pending[:cut])
+            pending = pending[cut:]
         for line in lines:
             _record_line(line, step, level, tail, budget)
     if pending:
@@ -200,7 +205,7 @@ def _record_line(
     line: bytes, step: StepContext, level: str, tail: deque[str], budget: _OutputBudget
 ) -> None:
     # Redacted before anything keeps it: the tails become outputs and error messages.
-    text = redact_text(line.decode("utf-8", "replace").rstrip("\r"))
+    text = redact(line.decode("utf-8", "replace").rstrip("\r"))
     tail.append(text if len(text) <= _TAIL_LINE_CHARS else text[:_TAIL_LINE_CHARS] + "…")
     if budget.truncated:
         return  # keep draining so the program never blocks on a full pipe
@@ -215,6 +220,24 @@ def _record_line(
         return
     budget.remaining -= size
     step.log(text, level="error" if level == "error" else "info")
+
+
+def _cut(pending: bytes, limit: int) -> int:
+    """Where to split a line longer than ``limit``: there, or before a secret it would split.
+
+    A secret cut in two would survive redaction as two fragments; one that has only begun at
+    the end of what arrived so far counts too (its rest is still in the pipe).
+    """
+    secrets = [s.encode("utf-8") for s in registered_secrets()]
+    cut, moved = limit, True
+    while moved:  # moving the cut may put it inside another secret: until none straddles it
+        moved = False
+        for secret in secrets:
+            for start in range(max(1, cut - len(secret) + 1), cut):
+                if secret.startswith(pending[start : start + len(secret)]):
+                    cut, moved = start, True
+                    break
+    return cut
 
 
 async def _kill_group(process: asyncio.subprocess.Process) -> None:
@@ -246,8 +269,9 @@ def _artifact(
     path = directory / name
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return ArtifactOutput(
-        name=name,
+        # A file's name is the program's to choose: "name-$TOKEN.txt" is a secret too.
+        name=redact(name, secrets=secrets.values()),
         kind=_KINDS.get(path.suffix, "file"),  # type: ignore[arg-type]
         media_type=media_type,
-        content=redact_bytes(path.read_bytes(), secrets),
+        content=redact(path.read_bytes(), secrets=secrets.values()),
     )

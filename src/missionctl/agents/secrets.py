@@ -4,8 +4,10 @@ A step names a secret (``inputs.secret_env`` of a ``command`` step, ``inputs.sec
 ``llm`` step); the value comes from the worker's environment variable
 ``MISSIONCTL_SECRET_<NAME>`` (name upper-cased) when the step runs. Only that prefix can be
 read, so a workflow cannot ask for the server's own settings (``MISSIONCTL_LLM_API_KEY``, …).
-Every value resolved is registered with the redactor: it is replaced by ``[REDACTED]`` in
-whatever the step logs, returns or writes as an artifact, and in the LLM layer's logs.
+Every value resolved is registered with the process's one redaction
+(``missionctl.llm.redaction.redact``): it is replaced by ``[REDACTED]`` in whatever the step
+logs, returns, names or writes as an artifact, in every event and row the engine records, and in
+every log record of the process.
 """
 
 import os
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from missionctl.agents.base import AgentError
-from missionctl.llm.redaction import REDACTED, redact_registered, register_secret
+from missionctl.llm.redaction import redact, register_secret
 
 SECRET_ENV_PREFIX = "MISSIONCTL_SECRET_"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -53,24 +55,6 @@ def resolve_secrets(declared: Any, *, field: str) -> dict[str, str]:
     return values
 
 
-def redact_text(text: str) -> str:
-    """``text`` without any registered secret."""
-    return redact_registered(text)
-
-
-def redact_bytes(content: bytes, secrets: Mapping[str, str]) -> bytes:
-    """``content`` with every value of ``secrets`` replaced (byte-wise: artifacts may be binary)."""
-    for value in sorted(secrets.values(), key=len, reverse=True):
-        content = content.replace(value.encode("utf-8"), REDACTED.encode("utf-8"))
-    return content
-
-
-def redact_value(value: Any) -> Any:
-    """A JSON-like value with every string in it redacted."""
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, list):
-        return [redact_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
-    return value
+# The one redaction of the process (``missionctl.llm.redaction.redact``), under the name the
+# agents have used for JSON-like values; there is no other.
+redact_value = redact

@@ -3,8 +3,9 @@
 Layout: ``<root>/<aa>/<bb>/<sha256>`` (two fan-out levels keep directories small). Writing the
 same content twice stores it once. Writes go to a temporary file in ``<root>/tmp`` that is
 fsynced and then renamed into place, so a reader never sees a partial blob and a crash leaves at
-most a stray temporary file. The API is synchronous (plain file I/O); async callers run it in a
-worker thread.
+most a stray temporary file. Directories are created with mode 0700 and blobs with 0600 (a
+temporary file's own): only the server's user reads them. The API is synchronous (plain file
+I/O); async callers run it in a worker thread.
 """
 
 import hashlib
@@ -34,6 +35,19 @@ class BlobRef:
         return f"blob:sha256:{self.sha256}"
 
 
+def _private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each with mode 0700.
+
+    ``mkdir(parents=True)`` gives the parents it creates the default mode, not ``mode``.
+    """
+    missing = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
 class BlobStore:
     """Stores and returns blobs under ``root`` (created on first write)."""
 
@@ -47,7 +61,7 @@ class BlobStore:
     def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
         """Store the concatenation of ``chunks`` without holding it all in memory."""
         tmp_dir = self.root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        _private_dirs(tmp_dir)
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
@@ -64,7 +78,7 @@ class BlobStore:
             if final.exists():
                 os.unlink(tmp_name)
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
+                _private_dirs(final.parent)
                 os.replace(tmp_name, final)
             return ref
         except BaseException:

@@ -22,6 +22,7 @@ from missionctl.cli import (
     worker,
     workflows,
 )
+from missionctl.security.process import restrict_process
 
 app = typer.Typer(
     name="missionctl",
@@ -79,5 +80,6 @@ app.add_typer(agents.app, name="agents")
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: what the command creates is private, its logs redacted."""
+    restrict_process()
     app()

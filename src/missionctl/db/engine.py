@@ -10,6 +10,7 @@ synchronously in one thread.
 """
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -60,6 +61,8 @@ class Database:
         options: dict[str, Any] = {"json_serializer": canonical_json}
         if self.dialect == "postgresql":
             options.update(pool_size=pool_size, pool_pre_ping=True)
+        if self.dialect == "sqlite":
+            _create_private_file(self.url.database)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine.sync_engine, busy_timeout_ms=busy_timeout_ms)
@@ -308,6 +311,23 @@ def _rolled_back(session: Session, driver: Any) -> bool:
     except Exception:
         return False  # e.g. the server closed the connection
     return True
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create an SQLite database file readable and writable by this user only.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it makes beside a database the database
+    file's own mode, so creating it ``0600`` before SQLite opens it makes all three private
+    whatever the process's file-creation mask. An existing file is left as it is; in-memory and
+    URI databases are not files here.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists, or SQLite will say why it cannot be opened
+        return
+    os.close(fd)
 
 
 def _configure_sqlite(

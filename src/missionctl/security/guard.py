@@ -17,7 +17,8 @@ a browser never attaches them on its own.
 
 Refusals are 401 (no identity) or 403 (identity without the permission, or no CSRF token), and
 each is appended to the event log as ``access.denied`` with the identity (at most
-``DENIALS_RECORDED_PER_MINUTE`` per client, so that knocking cannot flood the log).
+``RECORDS_PER_MINUTE`` per client, so that knocking cannot flood the log; the next one recorded
+says how many were ``dropped``).
 """
 
 from collections.abc import Iterator
@@ -149,7 +150,8 @@ async def _record(
 ) -> None:
     actor = identity.actor if identity is not None else None
     address = client_address(request)
-    if not edge_limits(request).denial_records.hit(f"{actor}|{address}").allowed:
+    dropped = edge_limits(request).admit_denial(f"{actor}|{address}")
+    if dropped is None:
         return
     await identity_service.record_denial(
         _ctx(request),
@@ -160,6 +162,7 @@ async def _record(
         permission=None if permission is None else permission.value,
         reason=reason,
         address=address,
+        dropped=dropped,
     )
 
 

@@ -71,7 +71,10 @@ class Session:
 
 
 def load_secret_key(settings: Settings) -> str:
-    """The session-signing key: the setting, else ``HOME/secret_key`` (made, mode 0600, once)."""
+    """The session-signing key: the setting, else ``HOME/secret_key`` (made, mode 0600, once).
+
+    A missing data directory is created with mode 0700.
+    """
     if settings.server.secret_key is not None:
         return settings.server.secret_key.get_secret_value()
     path = Path(settings.home) / _KEY_FILE
@@ -79,7 +82,8 @@ def load_secret_key(settings: Settings) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The data directory itself private (mode 0700) when this is what creates it.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     try:  # O_EXCL: of two processes starting at once, one writes and both read its key
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

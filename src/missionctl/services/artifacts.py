@@ -2,7 +2,8 @@
 
 Content lives in the content-addressed blob store; an ``Artifact`` row says what it is and
 where it came from, and every row is announced by one ``artifact.created`` event in the same
-transaction (the engine does the same for the artifacts agents return).
+transaction (the engine does the same for the artifacts agents return). Names, descriptions and
+content pass through the one redaction (``missionctl.llm.redaction``) before they are stored.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from missionctl.db.models import Artifact, Mission, Run, StepRun
 from missionctl.domain import events as ev
 from missionctl.errors import IntegrityError, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
+from missionctl.llm.redaction import redact
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.services.context import ServiceContext
 
@@ -132,8 +134,11 @@ async def put_blobs(ctx: ServiceContext, artifacts: Sequence[NewArtifact]) -> li
     """Write the contents to the blob store (off the event loop), before any transaction.
 
     A blob whose row is never committed is harmless: it is content-addressed and unreferenced.
+    The content stored is redacted (the returned references are those of the redacted bytes).
     """
-    return await asyncio.to_thread(lambda: [ctx.blobs.put_bytes(a.content) for a in artifacts])
+    return await asyncio.to_thread(
+        lambda: [ctx.blobs.put_bytes(redact(a.content)) for a in artifacts]
+    )
 
 
 async def add_artifacts(
@@ -157,12 +162,12 @@ async def add_artifacts(
             run_id=run_id,
             step_run_id=step_run_id,
             kind=new.kind,
-            name=new.name,
+            name=redact(new.name),
             media_type=new.media_type,
             sha256=blob.sha256,
             size=blob.size,
             uri=blob.uri,
-            meta=dict(new.meta),
+            meta=redact(dict(new.meta)),
         )
         for new, blob in stored
     ]

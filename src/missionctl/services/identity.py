@@ -639,11 +639,14 @@ async def record_denial(
     permission: str | None,
     reason: str,
     address: str | None,
+    dropped: int = 0,
 ) -> None:
     """Append ``access.denied``: who was refused what, and why (never the credential itself).
 
     ``actor`` is the identity refused, or ``None`` for a request without one; such an event is
     recorded by ``system`` with ``"identity": "anonymous"`` (only real identities act).
+    ``dropped`` (in the payload when not 0): this client's denials left unrecorded since its
+    previous recorded one (the edge caps them).
     """
     await _append_one(
         ctx,
@@ -658,18 +661,26 @@ async def record_denial(
                 "permission": permission,
                 "reason": reason,
                 "address": address,
+                **({"dropped": dropped} if dropped else {}),
             },
         ),
     )
 
 
 async def record_sign_in_failure(
-    ctx: ServiceContext, *, name: str, method: str, address: str | None, limited: bool
+    ctx: ServiceContext,
+    *,
+    name: str,
+    method: str,
+    address: str | None,
+    limited: bool,
+    dropped: int = 0,
 ) -> None:
     """Append ``user.sign_in_failed`` for a refused sign-in (the name as typed, never a password).
 
     The name is recorded as a payload field, not as the actor (it may not be anyone's): the
-    event's actor is ``system``, which observed the attempt.
+    event's actor is ``system``, which observed the attempt. ``dropped`` (in the payload when
+    not 0): failures from this address left unrecorded since its previous recorded one.
     """
     await _append_one(
         ctx,
@@ -681,6 +692,7 @@ async def record_sign_in_failure(
                 "method": method,
                 "address": address,
                 "rate_limited": limited,
+                **({"dropped": dropped} if dropped else {}),
             },
         ),
     )

@@ -1,7 +1,7 @@
 """Artifacts and run reports: list, describe, download."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -9,7 +9,9 @@ from fastapi.responses import Response
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.schemas.artifacts import ArtifactRead
+from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.reports import RunReport
+from missionctl.security.downloads import content_disposition, download_media_type
 from missionctl.services import artifacts as artifact_service
 from missionctl.services import reports as report_service
 
@@ -37,24 +39,35 @@ async def get_artifact(artifact_id: uuid.UUID, ctx: Context) -> ArtifactRead:
     return await artifact_service.read_artifact(ctx, artifact_id=artifact_id)
 
 
+# The bytes are sent with the artifact's own media type (``media_type`` of the artifact, e.g.
+# text/markdown or application/json): the schema says "any type" for those and binary for the
+# generic one. Every error, whatever the artifact's type, is the JSON error shape.
+CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The bytes, as a download, with the artifact's own `media_type` "
+        "(`application/octet-stream` when it has none that can be sent)",
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "*/*": {"schema": {}},
+        },
+    },
+    500: {"model": ErrorBody, "description": "The stored content is missing or damaged"},
+}
+
+
 @router.get(
     "/artifacts/{artifact_id}/content",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The bytes, served with the artifact's own `media_type`",
-            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
+    responses=CONTENT_RESPONSES,
 )
 async def download_artifact(artifact_id: uuid.UUID, ctx: Context) -> Response:
     """The artifact's bytes, with its media type, as a download."""
     artifact, content = await artifact_service.read_artifact_content(ctx, artifact_id=artifact_id)
     return Response(
         content=content,
-        media_type=artifact.media_type,
+        media_type=download_media_type(artifact.media_type),
         headers={
-            "Content-Disposition": f'attachment; filename="{artifact.name}"',
+            "Content-Disposition": content_disposition(artifact.name),
             "X-Content-Type-Options": "nosniff",
         },
     )
@@ -76,6 +89,6 @@ async def get_run_report(
         return Response(
             content=report_service.render_report_markdown(report),
             media_type="text/markdown; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="run-{run_id}-report.md"'},
+            headers={"Content-Disposition": content_disposition(f"run-{run_id}-report.md")},
         )
     return report

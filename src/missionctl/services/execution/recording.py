@@ -1,5 +1,11 @@
-"""Recording results: fenced step updates, promotion, blocking, finishing runs."""
+"""Recording results: fenced step updates, promotion, blocking, finishing runs.
 
+Every word an agent returns passes through the one redaction (``missionctl.llm.redaction``)
+here, before it reaches an event, a row or a page: log lines, outputs, errors and artifact
+names. Secrets and credential-looking tokens become ``[REDACTED]``.
+"""
+
+import dataclasses
 import math
 import uuid
 from collections import defaultdict
@@ -15,6 +21,7 @@ from missionctl.domain import events as ev
 from missionctl.domain.ids import new_id
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
 from missionctl.eventlog import NewEvent
+from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
 from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.types import (
@@ -47,7 +54,7 @@ def log_events(logs: Sequence[LogLine]) -> list[NewEvent]:
             step_id=step_id,
             payload={
                 "attempt": attempt,
-                "lines": [{"level": line.level, "message": line.message} for line in lines],
+                "lines": [{"level": line.level, "message": redact(line.message)} for line in lines],
             },
         )
         for (run_id, step_id, attempt), lines in grouped.items()
@@ -78,6 +85,7 @@ def record_outcomes(
             its result; the caller rolls back and calls again with ``careful=True``, which locks
             and reads the fences first and skips the results they refuse.
     """
+    outcomes = [_redacted(o) for o in outcomes]
     by_id = {o.claim.step_run_id: o for o in outcomes}
     rows: Sequence[Any]
     if any(o.lease_expired for o in outcomes):
@@ -246,6 +254,30 @@ def record_outcomes(
                 input_tokens=tokens_in,
                 output_tokens=tokens_out,
             )
+
+
+def _redacted(outcome: StepOutcome) -> StepOutcome:
+    """``outcome`` with its outputs, error and artifact names redacted (they are recorded)."""
+    if not (outcome.outputs or outcome.error or outcome.artifacts):
+        return outcome  # nothing to read
+    outputs = redact(outcome.outputs)
+    error = None if outcome.error is None else redact(outcome.error)
+    names = [redact(a.output.name) for a in outcome.artifacts]
+    if (
+        outputs == outcome.outputs
+        and error == outcome.error
+        and all(name == a.output.name for name, a in zip(names, outcome.artifacts, strict=True))
+    ):
+        return outcome  # nothing to hide (almost always): no copy
+    return dataclasses.replace(
+        outcome,
+        outputs=outputs,
+        error=error,
+        artifacts=tuple(
+            dataclasses.replace(a, output=dataclasses.replace(a.output, name=name))
+            for name, a in zip(names, outcome.artifacts, strict=True)
+        ),
+    )
 
 
 def _check_spend(

@@ -4,8 +4,9 @@
 login-link NAME`` makes more). ``POST /sign-in`` checks a password. Both are rate-limited: a
 sign-in is refused while its account (or its address) has too many failures in the window,
 even with the right password, and answers 429 with ``Retry-After``. Every refusal appends
-``user.sign_in_failed``. ``POST /sign-out`` ends the session. The forms carry the session's
-CSRF token, so another site cannot sign a browser in or out.
+``user.sign_in_failed``, up to 30 per address per minute; the next one recorded after that
+carries ``dropped``, how many were left out. ``POST /sign-out`` ends the session. The forms
+carry the session's CSRF token, so another site cannot sign a browser in or out.
 """
 
 import math
@@ -65,6 +66,22 @@ def _page(
     return render(request, PAGE, context, status_code=status_code, headers=headers)
 
 
+async def _record_failure(
+    request: Request, ctx: Context, *, name: str, method: str, address: str, limited: bool
+) -> None:
+    """Append ``user.sign_in_failed``, unless this address used up its records of the minute.
+
+    Anonymous clients cannot grow the append-only log without bound (``security.limits``): the
+    failures left out are counted in the next one recorded for the address (``dropped``).
+    """
+    dropped = edge_limits(request).admit_sign_in_failure(address)
+    if dropped is None:
+        return
+    await identity_service.record_sign_in_failure(
+        ctx, name=name, method=method, address=address, limited=limited, dropped=dropped
+    )
+
+
 def _blocked(checks: list[tuple[RateLimiter, str]]) -> float | None:
     """Seconds until every limiter would allow an attempt, or ``None`` if all allow one now."""
     waits = [d.retry_after_s for d in (lim.check(key) for lim, key in checks) if not d.allowed]
@@ -86,17 +103,13 @@ async def sign_in_page(
     limiter = edge_limits(request).sign_in_address
     wait = _blocked([(limiter, address)])
     if wait is not None:
-        await identity_service.record_sign_in_failure(
-            ctx, name="", method="link", address=address, limited=True
-        )
+        await _record_failure(request, ctx, name="", method="link", address=address, limited=True)
         message = "Too many failed sign-ins from your address; wait and try again."
         return _page(request, next_url=next, error=message, status_code=429, retry_after_s=wait)
     identity = await identity_service.redeem_sign_in_link(ctx, secret=token)
     if identity is None:
         limiter.hit(address)
-        await identity_service.record_sign_in_failure(
-            ctx, name="", method="link", address=address, limited=False
-        )
+        await _record_failure(request, ctx, name="", method="link", address=address, limited=False)
         message = (
             "This sign-in link is unknown, already used or expired. "
             "Ask an admin for a new one (missionctl login-link NAME), or sign in below."
@@ -122,8 +135,8 @@ async def sign_in(
     checks = [(limits.sign_in_account, account), (limits.sign_in_address, address)]
     wait = _blocked(checks)
     if wait is not None:
-        await identity_service.record_sign_in_failure(
-            ctx, name=account, method="password", address=address, limited=True
+        await _record_failure(
+            request, ctx, name=account, method="password", address=address, limited=True
         )
         message = f"Too many failed sign-ins; try again in {max(1, math.ceil(wait))} seconds."
         return _page(
@@ -138,8 +151,8 @@ async def sign_in(
     if user is None:
         for limiter, key in checks:
             limiter.hit(key)
-        await identity_service.record_sign_in_failure(
-            ctx, name=account, method="password", address=address, limited=False
+        await _record_failure(
+            request, ctx, name=account, method="password", address=address, limited=False
         )
         return _page(
             request,

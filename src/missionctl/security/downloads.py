@@ -1,0 +1,56 @@
+"""The headers of a download: a file name any browser reads, and a media type that is sound.
+
+An artifact's name is whatever its program or model chose: ``报告.md``, a name with quotes,
+backslashes, semicolons or line breaks, 255 bytes long. HTTP header values are Latin-1 and a
+quoted string ends at the first ``"``, so the name is sent twice (RFC 6266, RFC 8187):
+``filename="…"`` with an ASCII stand-in for old clients, and ``filename*=UTF-8''…`` with the
+exact name percent-encoded, which every current browser prefers.
+"""
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+DEFAULT_NAME = "download"
+FALLBACK_MEDIA_TYPE = "application/octet-stream"
+# In the ASCII stand-in, printable ASCII survives except what ends or escapes a quoted string
+# (", \\), what old parsers split on (;), and % (some clients percent-decode this form too).
+_UNSAFE_ASCII = re.compile(r'[^\x20-\x7e]|["\\;%]')
+# type/subtype with optional parameters, of token characters (RFC 9110): nothing that could
+# end the header or start another.
+_MEDIA_TYPE = re.compile(
+    r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+    r"""(\s*;\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=("[^"\\\x00-\x1f\x7f]*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+))*$"""
+)
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """A ``Content-Disposition`` value for ``filename`` (pure ASCII, one line, any name).
+
+    Args:
+        filename: the name as recorded; a path's folders are kept in the UTF-8 form (browsers
+            turn ``/`` into ``_``) and replaced in the ASCII one.
+        inline: ``inline`` instead of ``attachment``.
+    """
+    name = filename or DEFAULT_NAME
+    ascii_name = _ascii_stand_in(name)
+    encoded = quote(name, safe="")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+
+
+def _ascii_stand_in(name: str) -> str:
+    # Accents dropped where the letter is ASCII underneath (é → e); anything else becomes _.
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    ascii_name = _UNSAFE_ASCII.sub("_", stripped.replace("/", "_")).strip() or DEFAULT_NAME
+    return ascii_name
+
+
+def download_media_type(media_type: str) -> str:
+    """``media_type`` when it is a well-formed media type, else ``application/octet-stream``.
+
+    A recorded media type comes from an agent; one that could break the header (a line break,
+    a stray quote) is served as plain bytes instead of failing the download.
+    """
+    return media_type if _MEDIA_TYPE.match(media_type) else FALLBACK_MEDIA_TYPE

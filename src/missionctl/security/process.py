@@ -1,0 +1,73 @@
+"""What every Mission Control process does first: private files, redacted logs, known secrets.
+
+The data directory holds the database, the session-signing key, the blobs and the steps'
+workspaces: nobody but the server's user may read them. The process's file-creation mask is set
+to ``0o077`` at start (``create_app`` and the command line), so every directory is created
+``0700`` and every file ``0600`` — by this code, by SQLite (its ``-wal`` and ``-shm`` files),
+and by the programs that command steps run. The places that create them also ask for those
+modes explicitly, since a process's mask is shared with everything that runs in it.
+"""
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from missionctl.llm.redaction import install_log_redaction, register_secret
+from missionctl.settings import Settings
+
+PRIVATE_UMASK = 0o077
+# A server secret shorter than this is not registered for redaction: it would be a word, and
+# hiding a word everywhere would damage every record more than it protects the secret.
+MIN_REDACTED_SECRET_CHARS = 8
+
+log = logging.getLogger(__name__)
+
+
+def restrict_process() -> None:
+    """Make what this process creates private to its user, and its log records redacted.
+
+    Sets the file-creation mask to ``0o077`` and installs the log-record redaction of
+    ``missionctl.llm.redaction``. Calling it again changes nothing.
+    """
+    os.umask(PRIVATE_UMASK)
+    install_log_redaction()
+
+
+def register_server_secrets(settings: Settings, *, session_key: str) -> None:
+    """Register the server's own secrets with the redaction.
+
+    They are the session-signing key, the model's API key and the database password; none
+    of them should appear in a record or a log line, whatever echoes them.
+    """
+    values = [session_key]
+    if settings.llm.api_key is not None:
+        values.append(settings.llm.api_key.get_secret_value())
+    password = make_url(settings.database_url).password
+    if isinstance(password, str):
+        values.append(password)
+    for value in values:
+        if len(value.strip()) >= MIN_REDACTED_SECRET_CHARS:
+            register_secret(value)
+
+
+def warn_if_shared(home: Path) -> None:
+    """Log a warning naming the fix when the data directory is open to group or others.
+
+    A directory created before files were made private keeps its modes; nothing here changes
+    them behind the operator's back.
+    """
+    try:
+        mode = home.stat().st_mode
+    except FileNotFoundError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning(
+            "the data directory %s can be read by other users (mode %o); "
+            "make it private with: chmod -R go= %s",
+            home,
+            stat.S_IMODE(mode),
+            home,
+        )
