@@ -478,12 +478,15 @@ async def test_hostile_lists_are_refused_naming_the_field_and_change_nothing(
     other = await admin.patch("/api/v1/agents/llm:*", json={"allowed_programs": {"x": entry}})
     assert other.status_code == 422 and other.json()["error"]["field"] == "allowed_programs"
     browser = await api.browser("ada", Role.ADMIN)
-    for program in ("x" * 100_000, "py\x00test", "./pytest", "x" * 10_000_000):
+    for program in ("x" * 100_000, "py\x00test", "./pytest"):
         form = {"program_action": "allow", "program": program, "program_tier": "read"}
         response = await browser.post("/agents/command", data=form)
-        assert response.status_code in (422, 413 if len(program) > 1_000_000 else 422)
-        assert len(response.content) < 100_000  # the name is not sent back
-        assert response.status_code == 413 or response.json()["error"]["field"] == "program"
+        assert response.status_code == 422 and response.json()["error"]["field"] == "program"
+        assert len(response.content) < 2000  # the name is not sent back
+    # A form field of 10 MB is refused by the form parser (400) or the body limit (413) first.
+    form = {"program_action": "allow", "program": "x" * 10_000_000, "program_tier": "read"}
+    response = await browser.post("/agents/command", data=form)
+    assert response.status_code in (400, 413, 422) and len(response.content) < 2000
     bad_tier = {"program_action": "allow", "program": "pytest", "program_tier": "root"}
     assert (await browser.post("/agents/command", data=bad_tier)).status_code == 422
 
