@@ -368,3 +368,23 @@ async def test_a_name_with_a_slash_and_spaces_has_working_pages(
     assert ran.status_code == 303 and ran.headers["location"].startswith("/runs/")
     listing = (await client.get("/workflows")).text
     assert 'href="/workflows/team/ship%20it"' in listing
+
+
+async def test_a_list_input_nested_without_end_or_unstorable_starts_nothing(
+    ctx: ServiceContext, client: httpx.AsyncClient
+) -> None:
+    listed = (
+        "name: listed\ninputs:\n  xs: {type: array}\nsteps:\n  - {id: a, agent: builtin:noop}\n"
+    )
+    await save(client, listed)
+    for given, message in (
+        ("[" * 100_000, "Line 1, column 65: lists and mappings are nested deeper than 64 levels"),
+        ("[" * 70 + "]" * 70, "Not accepted: nested deeper than 64 levels."),
+        ("[NaN]", "Not accepted: nan is not a number JSON can hold."),
+    ):
+        refused = await client.post(
+            "/workflows/listed/run", data={"version": "1", "inputs.xs": given}, headers=HTMX
+        )
+        assert refused.status_code == 422, refused.text[-500:]
+        assert message in text_of(refused.text)
+    assert (await read_workflow_versions(ctx, name="listed"))[0].runs == 0

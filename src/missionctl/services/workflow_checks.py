@@ -238,9 +238,11 @@ class WorkflowCheck:
 def load_document(text: str, *, syntax: Syntax = "yaml") -> Any:
     """Parse YAML (a superset of JSON) or strict JSON text into data, within bounds.
 
-    At most :data:`MAX_DEFINITION_BYTES` of UTF-8 and :data:`MAX_DEPTH` levels of lists and
-    mappings, measured before anything is built; a key written twice in one mapping is refused.
-    Aliases are resolved but not counted: :func:`value_problems` counts what they expand to.
+    At most :data:`MAX_DEFINITION_BYTES` of UTF-8; a key written twice in one mapping is
+    refused. YAML nested deeper than :data:`MAX_DEPTH` is refused before anything is built;
+    JSON's parser stops itself far deeper (which is refused too). So the data returned may
+    still be too deep (JSON) or too big (YAML aliases share values): :func:`value_problems`
+    says so, and callers run it before using the data.
 
     Raises:
         DocumentTooLarge: too many bytes, or nested too deep (line and column named).

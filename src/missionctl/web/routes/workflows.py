@@ -469,7 +469,7 @@ def parse_inputs(spec: WorkflowSpec, raw: Mapping[str, str]) -> tuple[dict[str, 
                 # What no database can store, or too deep to walk (this form does not go
                 # through the API's run route, which checks the same).
                 if problems := value_problems(value):
-                    raise DocumentTooLarge(problems[0].message)
+                    raise DocumentTooLarge(f"not accepted: {problems[0].message}")
                 values[name] = value
         except DocumentTooLarge as exc:
             errors[field] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
