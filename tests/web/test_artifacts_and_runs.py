@@ -5,6 +5,7 @@ import re
 import uuid
 
 import httpx
+import pytest
 
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.services import ServiceContext
@@ -97,6 +98,20 @@ async def test_json_is_pretty_printed_and_collapsible(
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     assert '<span class="json__literal">true</span>' in html
     assert '<span class="json__number">2.5</span>' in html
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+async def test_json_nested_without_end_is_summarised_not_a_500(
+    ctx: ServiceContext, client: httpx.AsyncClient, depth: int
+) -> None:
+    """A program's JSON deep enough to exhaust the renderer's stack, or the parser's."""
+    body = ("[" * depth + "1" + "]" * depth).encode()
+    artifact = await store(ctx, None, "deep.json", "json", "application/json", body)
+
+    response = await client.get(f"/artifacts/{artifact.id}", headers=HTMX)
+
+    assert response.status_code == 200
+    assert "nested deeper than 64 levels" in response.text or "Not valid JSON." in response.text
 
 
 async def test_diffs_are_highlighted_and_other_files_offered_as_downloads(

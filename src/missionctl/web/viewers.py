@@ -22,6 +22,9 @@ MAX_INLINE_BYTES = 1_000_000
 """Larger artifacts are offered as downloads only."""
 
 MAX_JSON_NODES = 5_000
+# Deeper values are summarised: the renderer recurses once per level, and an artifact is
+# whatever a program wrote.
+MAX_JSON_DEPTH = 64
 OPEN_DEPTH = 2
 """JSON objects and arrays nested less deeply than this start open."""
 
@@ -92,6 +95,10 @@ def _json_node(
         text = ("{}" if isinstance(value, dict) else "[]") if isinstance(value, dict | list) else ""
         scalar = f'<span class="json__punct">{text}</span>' if text else _json_scalar(value)
         parts.append(f'<div class="json__leaf">{label}{scalar}{comma}</div>')
+        return
+    if depth >= MAX_JSON_DEPTH:
+        note = f"nested deeper than {MAX_JSON_DEPTH} levels; download it to read it"
+        parts.append(f'<div class="json__leaf">{label}<span class="json__meta">{note}</span></div>')
         return
     opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
     count = len(value)
@@ -167,6 +174,8 @@ def view_artifact(artifact: ArtifactRead, content: bytes) -> Viewer:
     if kind == "json":
         try:
             return Viewer("json", render_json(json.loads(text)))
-        except ValueError:
+        # A program wrote the artifact: JSON nested past the parser's recursion limit is shown
+        # as text, like JSON that does not parse.
+        except (ValueError, RecursionError):
             return Viewer("text", Markup(f"<pre>{escape(text)}</pre>"), note="Not valid JSON.")
     return Viewer("text", Markup(f'<pre class="plain">{escape(text)}</pre>'))
