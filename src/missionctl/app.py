@@ -27,6 +27,7 @@ from missionctl.security.limits import EdgeLimits
 from missionctl.security.process import register_server_secrets, restrict_process, warn_if_shared
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
 from missionctl.services import open_context
+from missionctl.services.audit import audit_checkpoints
 from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
@@ -94,7 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_context(settings) as ctx, open_runtime(settings) as runtime:
+        async with (
+            open_context(settings) as ctx,
+            open_runtime(settings) as runtime,
+            audit_checkpoints(ctx),  # signs the chain head now and then (ADR 0023)
+        ):
             app.state.ctx = ctx
             app.state.runtime = runtime
             app.state.sandbox_status = await runtime.agents.sandbox.check()

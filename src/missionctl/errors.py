@@ -73,6 +73,16 @@ class IntegrityError(MissionControlError):
     code = "integrity_error"
 
 
+class EventLogUnavailable(IntegrityError):
+    """The event log refuses appends: a stored row contradicts its chain head.
+
+    Nothing that must be recorded can happen until an operator has found the break
+    (``missionctl audit verify``) and restored the log; reads still work.
+    """
+
+    code = "event_log_unavailable"
+
+
 class LLMUnavailable(MissionControlError):
     """The model endpoint could not be reached or kept failing after retries."""
 

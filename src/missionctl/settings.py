@@ -142,6 +142,40 @@ class SandboxSettings(BaseSettings):
         return paths
 
 
+class AuditSettings(BaseSettings):
+    """How the event log is anchored outside the database: signed checkpoints (ADR 0023)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_AUDIT_", extra="forbid")
+
+    checkpoint_every_events: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000_000,
+        description="Sign a checkpoint of the chain head once this many events were appended.",
+    )
+    checkpoint_every_s: float = Field(
+        default=300.0,
+        ge=1,
+        le=86_400,
+        description="Sign one at least this often (seconds) while events are appended.",
+    )
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where checkpoints and the public keys that verify them are written; unset "
+        "means MISSIONCTL_HOME/checkpoints. Best on another volume or machine than the database.",
+    )
+    checkpoint_url: SecretStr | None = Field(
+        default=None,
+        description="If set, each checkpoint is also POSTed as JSON to this URL (e.g. a "
+        "write-once store run by someone else).",
+    )
+    key_path: Path | None = Field(
+        default=None,
+        description="The Ed25519 private key that signs checkpoints (PEM, created with mode 0600 "
+        "on first use); unset means MISSIONCTL_HOME/audit_signing_key.pem.",
+    )
+
+
 class Settings(BaseSettings):
     """All settings of one Mission Control process."""
 
@@ -157,6 +191,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -174,6 +209,16 @@ class Settings(BaseSettings):
     def blob_dir(self) -> Path:
         """Directory of the content-addressed blob store."""
         return self.home / "blobs"
+
+    @property
+    def audit_checkpoint_dir(self) -> Path:
+        """Directory of the event log's signed checkpoints."""
+        return self.audit.checkpoint_dir or self.home / "checkpoints"
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The private key file that signs the event log's checkpoints."""
+        return self.audit.key_path or self.home / "audit_signing_key.pem"
 
     def masked(self) -> dict[str, dict[str, str]]:
         """The effective settings as printable text, secrets masked, grouped by area.
@@ -223,6 +268,13 @@ class Settings(BaseSettings):
                 "MISSIONCTL_SANDBOX_FILE_SIZE_MB": str(self.sandbox.file_size_mb),
                 "MISSIONCTL_SANDBOX_OPEN_FILES": str(self.sandbox.open_files),
                 "MISSIONCTL_SANDBOX_TMP_MB": str(self.sandbox.tmp_mb),
+            },
+            "audit": {
+                "MISSIONCTL_AUDIT_CHECKPOINT_EVERY_EVENTS": str(self.audit.checkpoint_every_events),
+                "MISSIONCTL_AUDIT_CHECKPOINT_EVERY_S": str(self.audit.checkpoint_every_s),
+                "MISSIONCTL_AUDIT_CHECKPOINT_DIR": str(self.audit_checkpoint_dir),
+                "MISSIONCTL_AUDIT_CHECKPOINT_URL": show(self.audit.checkpoint_url),
+                "MISSIONCTL_AUDIT_KEY_PATH": str(self.audit_key_path),
             },
         }
 

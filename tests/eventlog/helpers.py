@@ -1,7 +1,10 @@
 """Helpers for event-log tests: fill the log, and tamper with it the way an attacker would."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import text
 
+from missionctl.db.migrate import downgrade_database, upgrade_database
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext
 
@@ -33,3 +36,63 @@ async def tamper(ctx: ServiceContext, sql: str) -> None:
     """Run raw SQL against the log (triggers must have been dropped first)."""
     async with ctx.write() as session:
         await session.execute(text(sql))
+
+
+FORGED_TS = datetime(2026, 12, 1, tzinfo=UTC)
+"""The time ``insert_event_row`` gives the rows it inserts."""
+
+
+async def drop_head_triggers(ctx: ServiceContext) -> None:
+    """Drop the triggers that admit events only at the chain head and move it (revision 0006)."""
+    async with ctx.write() as session:
+        if ctx.db.dialect == "postgresql":
+            await session.execute(text("DROP TRIGGER events_append_at_head ON events"))
+        else:
+            await session.execute(text("DROP TRIGGER events_append_at_head"))
+
+
+async def remove_forged_rows(ctx: ServiceContext) -> None:
+    """Repair the log as an operator might: delete mallory's rows, restore the head triggers."""
+    await drop_append_only_triggers(ctx)
+    await tamper(ctx, "DELETE FROM events WHERE actor = 'user:mallory'")
+    # The revision that creates the head triggers drops them (if any are left) on the way down.
+    await downgrade_database(ctx.db, "0005")
+    await upgrade_database(ctx.db)
+
+
+async def insert_event_row(
+    ctx: ServiceContext,
+    *,
+    seq: int,
+    prev_hash: str,
+    hash: str,
+    type: str = "approval.approved",
+    actor: str = "user:mallory",
+    payload_text: str = '{"status":"queued"}',
+) -> None:
+    """INSERT one row into events by hand, as someone with database access would."""
+    async with ctx.write() as session:
+        await session.execute(
+            text(
+                "INSERT INTO events (seq, ts, type, actor, mission_id, run_id, step_id, payload, "
+                "prev_hash, hash) VALUES (:seq, :ts, :type, :actor, NULL, NULL, NULL, :payload, "
+                ":prev_hash, :hash)"
+            ),
+            {
+                "seq": seq,
+                # SQLite keeps UTC times as naive text.
+                "ts": FORGED_TS if ctx.db.dialect == "postgresql" else "2026-12-01 00:00:00.000000",
+                "type": type,
+                "actor": actor,
+                "payload": payload_text,
+                "prev_hash": prev_hash,
+                "hash": hash,
+            },
+        )
+
+
+async def chain_head(ctx: ServiceContext) -> tuple[int, str]:
+    """The chain head as stored: ``(last_seq, last_hash)``."""
+    async with ctx.read() as session:
+        row = (await session.execute(text("SELECT last_seq, last_hash FROM event_log_head"))).one()
+    return int(row[0]), str(row[1])

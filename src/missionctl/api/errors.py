@@ -34,6 +34,7 @@ STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.ValidationFailed: 422,
     errors.BudgetExceeded: 409,
     errors.IntegrityError: 500,
+    errors.EventLogUnavailable: 503,
     errors.LLMUnavailable: 503,
     errors.LLMOutputInvalid: 502,
     errors.NotAuthenticated: 401,
@@ -114,7 +115,9 @@ def describe_validation_error(error: dict[str, Any]) -> ErrorDetail:
 
 def _domain_error_parts(exc: errors.MissionControlError) -> tuple[int, JSONResponse]:
     status = status_for(exc)
-    if status >= 500:
+    # Its message names what an operator must do and reveals nothing else; it was logged once
+    # where it was found, so it is neither hidden nor logged again on every request.
+    if status >= 500 and not isinstance(exc, errors.EventLogUnavailable):
         log.error("server-side integrity problem: %s", exc.message)
         return status, error_response(status, "internal_error", "internal server error")
     details: list[ErrorDetail] = []

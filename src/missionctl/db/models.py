@@ -235,8 +235,9 @@ class Event(Base):
     """One entry of the append-only, hash-chained event log.
 
     Rows are written only by ``missionctl.eventlog.append``; database triggers reject UPDATE and
-    DELETE (and TRUNCATE on PostgreSQL). ``seq`` is assigned by the appender under the chain-head
-    lock, so it is gapless and commit order equals ``seq`` order — readers can use it as a cursor.
+    DELETE (and TRUNCATE on PostgreSQL), and an INSERT that does not extend the chain head
+    (revision 0006). ``seq`` is assigned by the appender under the chain-head lock, so it is
+    gapless and commit order equals ``seq`` order — readers can use it as a cursor.
     There are deliberately no foreign keys: the log is a record that must outlive any projection.
     """
 
@@ -267,7 +268,9 @@ class EventLogHead(Base):
     """The single row holding the chain's last ``seq`` and ``hash``.
 
     Appenders lock this row (``SELECT … FOR UPDATE``; on SQLite the ``BEGIN IMMEDIATE`` write lock
-    does the same) so that appends are serialised and the chain never forks.
+    does the same) so that appends are serialised and the chain never forks. Only the database
+    moves it: the trigger that admits each event at ``last_seq + 1`` after ``last_hash`` makes
+    that event the head (revision 0006).
     """
 
     __tablename__ = "event_log_head"

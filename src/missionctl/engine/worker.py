@@ -13,6 +13,11 @@ The loop, each tick:
 4. sleep until a task finishes, an event says there is new work (``step.queued``, a run started
    or was canceled), or ``poll_s`` passes (work queued by another process).
 Lease renewal, expired-lease recovery and the SQLite log checkpoint run every ``heartbeat_s``.
+
+While the event log refuses appends (``EventLogUnavailable``: a stored row contradicts the chain
+head), nothing can be recorded, so nothing is dispatched either: a tick's claims are rolled back
+with its events. The engine keeps the results of the steps it runs, renews their leases, and
+tries again every ``LOG_RETRY_S``; it says so once.
 """
 
 import asyncio
@@ -33,7 +38,7 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
 from missionctl.engine.heap import freeze_startup_heap
-from missionctl.errors import NotFound
+from missionctl.errors import EventLogUnavailable, NotFound
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.repositories import runs as run_repo
@@ -53,6 +58,7 @@ from missionctl.settings import EngineSettings
 log = logging.getLogger(__name__)
 
 PRICE_CACHE_S = 60.0
+LOG_RETRY_S = 30.0
 _WAKE_EVENTS = {ev.STEP_QUEUED, ev.RUN_STARTED, ev.STEP_RETRIED, ev.RUN_RESUMED}
 _WAKE_EVENTS |= {ev.APPROVAL_APPROVED, ev.EMERGENCY_RELEASED, ev.AGENT_UPDATED, ev.STEP_RELEASED}
 _STOP_EVENTS = {ev.RUN_CANCELED, ev.RUN_ABORTED, ev.STEP_CANCELED}
@@ -120,6 +126,8 @@ class Engine:
         self._wake = asyncio.Event()
         self._prices: dict[str, tuple[float, Price | None]] = {}
         self.tick_failures = 0
+        # Whether the event log refused appends, since no tick appended events.
+        self.log_unavailable = False
         self._on_run_finished = on_run_finished
         self._hooks: set[asyncio.Task[None]] = set()
         self._checkpoint: asyncio.Task[None] | None = None
@@ -164,7 +172,8 @@ class Engine:
 
     async def _loop(self, stop: asyncio.Event) -> None:
         next_maintenance = time.monotonic() + self.config.heartbeat_s
-        await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
+        with contextlib.suppress(EventLogUnavailable):  # the first tick finds it too
+            await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
         while not stop.is_set():
             self._wake.clear()
             outcomes, self._outcomes = self._outcomes, []
@@ -183,6 +192,16 @@ class Engine:
                     policy=self._policy,
                     random=self._random,
                 )
+            except EventLogUnavailable:
+                # Nothing can be recorded until the log is repaired (the cause was logged where
+                # it was found): keep the results, dispatch nothing, and look again later.
+                self._outcomes[:0] = outcomes
+                self._logs[:0] = logs
+                if not self.log_unavailable:
+                    log.error("the engine dispatches nothing while the event log refuses appends")
+                self.log_unavailable = True
+                await self._wait_for_log(stop)
+                continue
             except Exception:
                 # Keep what we could not write and try again: a database hiccup must not lose
                 # a finished step's result (the lease keeps it ours meanwhile).
@@ -192,6 +211,8 @@ class Engine:
                 self._logs[:0] = logs
                 await asyncio.sleep(min(1.0, self.config.poll_s))
                 continue
+            if claimed or outcomes:  # events were appended: the log works
+                self.log_unavailable = False
             if self._policy.halted and self._inflight:
                 # The emergency stop is on (perhaps set from another process): stop everything
                 # this engine runs. The stop aborted their runs, so their results are fenced out.
@@ -210,6 +231,15 @@ class Engine:
             # and their results share the next tick.
             self._arm_poll(next_maintenance)
             await self._wake.wait()
+
+    async def _wait_for_log(self, stop: asyncio.Event) -> None:
+        """Wait ``LOG_RETRY_S`` or until ``stop``, renewing the leases of running steps."""
+        deadline = time.monotonic() + LOG_RETRY_S
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(left, self.config.heartbeat_s)):
+                    await stop.wait()
+            await self._maintain()
 
     def _arm_poll(self, next_maintenance: float) -> None:
         """Make sure the loop wakes within ``poll_s``, or at the next maintenance if sooner.
@@ -248,6 +278,8 @@ class Engine:
                 if step_run_id not in held:
                     self._stop_step(step_run_id, "lease lost")
             await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
+        except EventLogUnavailable:
+            pass  # reported once where it was found; the next tick finds it too
         except Exception:
             log.exception("lease maintenance failed; will retry")
         self._start_checkpoint()
@@ -456,5 +488,7 @@ class Engine:
             await execution.record_running_usage(
                 self.ctx, claim=claim, usage=usage, estimated=estimated
             )
+        except EventLogUnavailable:
+            pass  # reported once where it was found; the step's result is what counts
         except Exception:
             log.exception("could not show the running usage of step %s", claim.step_id)

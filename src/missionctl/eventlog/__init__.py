@@ -12,8 +12,8 @@ from missionctl.eventlog.store import (
     append_sync,
     pending_events,
     read_events,
-    verify_chain,
 )
+from missionctl.eventlog.verify import verify_chain
 
 __all__ = [
     "GENESIS_HASH",

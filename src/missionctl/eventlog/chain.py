@@ -6,7 +6,9 @@ changes a hash that a later event (or the chain head) vouches for.
 """
 
 import hashlib
+import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -93,6 +95,38 @@ def hash_event_json(
     digest.update(prev_hash.encode("ascii"))
     digest.update(body.encode("utf-8"))
     return digest.hexdigest()
+
+
+def payload_text_problem(text: str) -> str | None:
+    """Why ``text`` is not a payload as the log writes it, or ``None`` if it is one.
+
+    The log stores each payload as the canonical JSON of an object, and hashes that text. Any
+    other text of the same value (whitespace, key order, a number written differently) or text
+    with a duplicate key is refused: readers that parse it could disagree on what it says (one
+    JSON reader takes the first of two ``"status"`` keys, another the last).
+    """
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        if type(value) is not dict:
+            return "not a JSON object"
+        canonical = canonical_json(value)
+    except ValueError as exc:  # malformed JSON, a duplicate key, NaN or an infinite number
+        return f"not JSON the log writes ({exc})"
+    if canonical != text:
+        return "not canonical JSON (whitespace, key order or a number's form differs)"
+    return None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        raise ValueError(f"duplicate key {next(k for k, n in counts.items() if n > 1)!r}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 @dataclass(frozen=True, slots=True)

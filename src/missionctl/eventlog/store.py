@@ -1,6 +1,7 @@
-"""Appending to, reading and verifying the event log in the database."""
+"""Appending to and reading the event log in the database (``verify`` checks it)."""
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Sequence
@@ -8,21 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import ARRAY, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event, EventLogHead
-from missionctl.db.prepared import Prepared
+from missionctl.db.prepared import Prepared, driver_connection
 from missionctl.db.types import canonical_json, db_now
-from missionctl.eventlog.chain import (
-    GENESIS_HASH,
-    ChainReport,
-    compute_hash,
-    event_body,
-    format_ts,
-    hash_event_json,
-)
+from missionctl.errors import EventLogUnavailable
+from missionctl.eventlog.chain import format_ts, hash_event_json
+
+log = logging.getLogger(__name__)
 
 _PENDING_KEY = "missionctl.pending_events"
 _ACTOR = re.compile(r"^(system|(user|token|agent):[A-Za-z0-9][A-Za-z0-9._@+-]{0,150})$")
@@ -115,8 +112,21 @@ class EventRecord:
 
 
 _events_table = cast(Table, Event.__table__)
-# The hot path's statements (ADR 0016): every engine tick runs these three.
+# The hot path's statements (ADR 0016): every engine tick runs them.
 _INSERT_EVENTS = Prepared(insert(_events_table))
+# PostgreSQL takes a batch in one statement, a column per array: its trigger that checks the
+# rows and moves the head runs once per statement (revision 0006).
+_INSERT_EVENT_ARRAYS = Prepared(
+    insert(_events_table).from_select(
+        [column.key for column in _events_table.c],
+        select(
+            *[
+                func.unnest(bindparam(column.key, type_=ARRAY(column.type)))
+                for column in _events_table.c
+            ]
+        ),
+    )
+)
 _HEAD_QUERY = Prepared(
     select(EventLogHead.__table__.c.last_seq, EventLogHead.__table__.c.last_hash, db_now())
     .where(EventLogHead.__table__.c.id == 1)
@@ -163,6 +173,24 @@ def _chain(
     return records
 
 
+def _insert_columns(
+    records: Sequence[EventRecord], events: Sequence[NewEvent]
+) -> dict[str, list[Any]]:
+    """``_insert_rows`` as one list per column, for ``_INSERT_EVENT_ARRAYS``."""
+    return {
+        "seq": [r.seq for r in records],
+        "ts": [r.ts for r in records],
+        "type": [r.type for r in records],
+        "actor": [r.actor for r in records],
+        "mission_id": [r.mission_id for r in records],
+        "run_id": [r.run_id for r in records],
+        "step_id": [r.step_id for r in records],
+        "payload": [new.payload_json for new in events],
+        "prev_hash": [r.prev_hash for r in records],
+        "hash": [r.hash for r in records],
+    }
+
+
 def _insert_rows(
     records: Sequence[EventRecord], events: Sequence[NewEvent]
 ) -> list[dict[str, Any]]:
@@ -185,25 +213,22 @@ def _insert_rows(
     ]
 
 
-_head_table = cast(Table, EventLogHead.__table__)
-# Built once: constructing an UPDATE per append costs more than executing it.
-_HEAD_UPDATE = Prepared(
-    update(_head_table)
-    .where(_head_table.c.id == 1)
-    .values(last_seq=bindparam("h_seq"), last_hash=bindparam("h_hash"))
-)
-
-
 async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[EventRecord]:
     """Append ``events`` to the log inside the caller's transaction, as one batch.
 
     Locks the chain head (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the
     write lock) so concurrent appenders are serialised: ``seq`` is gapless and commit order equals
-    ``seq`` order. All events of a batch share one database timestamp. The records are remembered
-    on the session; the service publishes them after its commit (see ``pending_events``).
+    ``seq`` order. The database admits each event only at the head and moves the head to it
+    (revision 0006). All events of a batch share one database timestamp. The records are
+    remembered on the session; the service publishes them after its commit (see
+    ``pending_events``).
 
     Returns:
         The stored records, in ``seq`` order.
+
+    Raises:
+        EventLogUnavailable: the database refused the events because a stored row contradicts
+            the chain head (e.g. a row inserted past it); logged once, until an append succeeds.
     """
     if not events:
         return []
@@ -220,10 +245,59 @@ def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecor
     assert head is not None, "the migrations create the chain head"
     seq, prev_hash, now = head
     records = _chain(events, seq, prev_hash, now)
-    _INSERT_EVENTS.run_many(session, _insert_rows(records, events))
-    _HEAD_UPDATE.run(session, {"h_seq": records[-1].seq, "h_hash": records[-1].hash})
+    dialect, _ = driver_connection(session)
+    try:
+        # The database's trigger checks that the rows extend the head, and moves it to them.
+        if dialect.name == "postgresql":
+            _INSERT_EVENT_ARRAYS.run(session, _insert_columns(records, events))
+        else:
+            _INSERT_EVENTS.run_many(session, _insert_rows(records, events))
+    except Exception as exc:
+        if isinstance(exc, dialect.loaded_dbapi.IntegrityError):
+            raise _refused(session, seq, exc) from exc
+        raise
+    if _OUTAGES:
+        _recovered(session)
     session.info.setdefault(_PENDING_KEY, []).extend(records)
     return records
+
+
+# The databases whose log refused an append since the last append that succeeded: an outage
+# is logged once, not once per request. Shared by the process's threads; a race costs at most
+# a second log line.
+_OUTAGES: set[str] = set()
+
+
+def _database_of(session: Session) -> str:
+    url = session.get_bind().engine.url
+    # One database, whichever driver (the engine's writer and the services use two).
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+def _recovered(session: Session) -> None:
+    database = _database_of(session)
+    if database in _OUTAGES:
+        _OUTAGES.discard(database)
+        log.warning("the event log accepts appends again")
+
+
+def _refused(session: Session, head_seq: int, cause: Exception) -> EventLogUnavailable:
+    """The error for an append the database refused; logs the first of an outage."""
+    database = _database_of(session)
+    if database not in _OUTAGES:
+        _OUTAGES.add(database)
+        log.error(
+            "the event log refuses appends after its head (seq %d): %s. Nothing that must be "
+            "recorded can happen until it is repaired: run missionctl audit verify",
+            head_seq,
+            cause,
+        )
+    return EventLogUnavailable(
+        f"the event log cannot be appended: a stored event contradicts its chain head "
+        f"(seq {head_seq}), so nothing that must be recorded can happen now; reads still work. "
+        "An operator should run `missionctl audit verify` to find the break, then restore "
+        "the database from a backup."
+    )
 
 
 def pending_events(session: AsyncSession | Session) -> list[EventRecord]:
@@ -248,63 +322,3 @@ async def read_events(
         query = query.where(Event.run_id == run_id)
     rows = (await session.scalars(query)).all()
     return [EventRecord.from_row(row) for row in rows]
-
-
-async def verify_chain(session: AsyncSession, *, batch_size: int = 5000) -> ChainReport:
-    """Recompute the whole chain and report ``OK n`` or the first broken ``seq`` and why.
-
-    Detects a changed event (its hash no longer matches its content), a broken link (``prev_hash``
-    differs from the previous event's hash), a missing or inserted event (a ``seq`` gap), and a
-    chain head that disagrees with the last event (events removed from the end).
-    """
-    # The head first, and nothing past it: events appended while we read are not ours to judge
-    # (this holds even where a transaction does not see one snapshot).
-    head = (await session.execute(select(EventLogHead.last_seq, EventLogHead.last_hash))).one()
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    count = 0
-    while True:
-        rows = (
-            await session.scalars(
-                select(Event)
-                .where(Event.seq >= expected_seq, Event.seq <= head.last_seq)
-                .order_by(Event.seq)
-                .limit(batch_size)
-            )
-        ).all()
-        for row in rows:
-            if row.seq != expected_seq:
-                return ChainReport(
-                    False, count, expected_seq, f"event missing: found seq {row.seq} next"
-                )
-            if row.prev_hash != prev_hash:
-                return ChainReport(
-                    False, count, row.seq, "prev_hash does not match the previous event's hash"
-                )
-            body = event_body(
-                seq=row.seq,
-                ts=row.ts,
-                type=row.type,
-                actor=row.actor,
-                mission_id=row.mission_id,
-                run_id=row.run_id,
-                step_id=row.step_id,
-                payload=row.payload,
-            )
-            if compute_hash(prev_hash, body) != row.hash:
-                return ChainReport(
-                    False, count, row.seq, "content does not match its hash (the event was changed)"
-                )
-            prev_hash = row.hash
-            expected_seq += 1
-            count += 1
-        if len(rows) < batch_size:
-            break
-    if head.last_seq != count or head.last_hash != prev_hash:
-        return ChainReport(
-            False,
-            count,
-            count + 1,
-            f"chain head records {head.last_seq} events but {count} were found (events removed)",
-        )
-    return ChainReport(True, count)

@@ -21,6 +21,7 @@ each is appended to the event log as ``access.denied`` with the identity (at mos
 says how many were ``dropped``).
 """
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -30,7 +31,13 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from missionctl.domain.access import ROLES, Identity, Permission, allows
-from missionctl.errors import CsrfRejected, NotAuthenticated, PermissionDenied, RateLimited
+from missionctl.errors import (
+    CsrfRejected,
+    EventLogUnavailable,
+    NotAuthenticated,
+    PermissionDenied,
+    RateLimited,
+)
 from missionctl.security.limits import EdgeLimits
 from missionctl.security.sessions import CSRF_FIELD, CSRF_HEADER, session_of
 from missionctl.services import ServiceContext
@@ -153,17 +160,20 @@ async def _record(
     dropped = edge_limits(request).admit_denial(f"{actor}|{address}")
     if dropped is None:
         return
-    await identity_service.record_denial(
-        _ctx(request),
-        actor=actor,
-        status=status,
-        method=request.method,
-        path=request.url.path,
-        permission=None if permission is None else permission.value,
-        reason=reason,
-        address=address,
-        dropped=dropped,
-    )
+    # The refusal stands whether or not it is recorded: while the event log refuses appends
+    # (reported once where that was found), a 401 or 403 must not become a 503.
+    with contextlib.suppress(EventLogUnavailable):
+        await identity_service.record_denial(
+            _ctx(request),
+            actor=actor,
+            status=status,
+            method=request.method,
+            path=request.url.path,
+            permission=None if permission is None else permission.value,
+            reason=reason,
+            address=address,
+            dropped=dropped,
+        )
 
 
 async def _deny(
