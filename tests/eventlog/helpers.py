@@ -49,6 +49,7 @@ async def drop_head_triggers(ctx: ServiceContext) -> None:
             await session.execute(text("DROP TRIGGER events_append_at_head ON events"))
         else:
             await session.execute(text("DROP TRIGGER events_append_at_head"))
+            await session.execute(text("DROP TRIGGER events_advance_head"))
 
 
 async def remove_forged_rows(ctx: ServiceContext) -> None:

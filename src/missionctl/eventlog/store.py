@@ -113,7 +113,9 @@ class EventRecord:
 
 _events_table = cast(Table, Event.__table__)
 # The hot path's statements (ADR 0016): every engine tick runs them.
-_INSERT_EVENTS = Prepared(insert(_events_table))
+# OR FAIL: a refused row changes nothing (revision 0006), so SQLite need not journal each
+# insert to undo it; the caller's transaction is rolled back on any error all the same.
+_INSERT_EVENTS = Prepared(insert(_events_table).prefix_with("OR FAIL", dialect="sqlite"))
 # PostgreSQL takes a batch in one statement, a column per array: its trigger that checks the
 # rows and moves the head runs once per statement (revision 0006).
 _INSERT_EVENT_ARRAYS = Prepared(
