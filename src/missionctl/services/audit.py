@@ -207,12 +207,15 @@ async def keep_audit_checkpoints(
     Returns when ``stop`` is set. Cancelling it stops it at once (no last checkpoint).
     """
     every = ctx.settings.audit
-    latest = await asyncio.to_thread(latest_checkpoint_seq, ctx.settings.audit_checkpoint_dir)
-    last_seq, last_at = latest or 0, time.monotonic()
+    last_seq: int | None = None  # read from the directory at the first check
+    last_at = time.monotonic()
     failing = _Failing()
     while True:
         stopping = await _wait(stop, check_s)
         try:
+            if last_seq is None:
+                directory = ctx.settings.audit_checkpoint_dir
+                last_seq = await asyncio.to_thread(latest_checkpoint_seq, directory) or 0
             async with ctx.read() as session:
                 head_seq, _ = await read_head(session)
             grown = head_seq - last_seq
