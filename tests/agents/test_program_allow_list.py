@@ -16,10 +16,12 @@ from missionctl.agents.sandbox import search_path
 from missionctl.domain.governance import (
     ProgramRule,
     command_gate,
+    env_name_problem,
     higher_tier,
     parse_programs,
     program_problem,
 )
+from missionctl.domain.workflows import WorkflowDag
 from missionctl.schemas.governance import AgentUpdate
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
@@ -28,7 +30,7 @@ from missionctl.services.agents import list_agents, update_agent
 from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.services.audit import read_event_page
 from missionctl.services.runs import read_run, retry_step
-from missionctl.services.workflows import step_gates, validate_workflow
+from missionctl.services.workflows import step_gates, stored_spec, validate_workflow
 from tests.engine.helpers import allow, run_events, running_engine, start, step, wait_for_run
 
 PY = sys.executable
@@ -336,3 +338,100 @@ async def test_the_preview_marks_the_steps_the_engine_gates(ctx: ServiceContext)
         "online",
         "read",
     ]
+
+
+# --- The environment: only harmless variables, or those the entry names -----------------------
+
+
+def test_only_harmless_variables_or_those_the_entry_names_run_without_an_approver() -> None:
+    programs = {"pytest": ProgramRule("read", env=("API_URL",))}
+
+    def gate(**inputs: Any) -> Any:
+        return command_gate(
+            programs, inputs={"argv": ["pytest"], **inputs}, risk_tier="read", policy_gated=False
+        )
+
+    harmless = {"CI": "1", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "TERM": "dumb"}
+    assert not gate(env={**harmless, "NO_COLOR": "1", "FORCE_COLOR": "1"}).gated
+    assert not gate(env={"API_URL": "http://x"}, secret_env={"API_URL": "token"}).gated
+    for name in ("PYTHONPATH", "PYTHONWARNINGS", "BROWSER", "BASH_ENV", "ENV", "HOME"):
+        refused = gate(env={name: "x"})
+        assert (refused.gated, refused.risk_tier) == (True, "write"), name
+        assert name in (refused.reason or "") and "allow-list entry" in (refused.reason or "")
+    for name in ("NODE_OPTIONS", "PERL5OPT", "GIT_CONFIG_COUNT", "LD_PRELOAD", "PATH"):
+        assert gate(secret_env={name: "s"}).gated, name
+    assert gate(env=["CI"]).gated  # not a mapping: nothing to check it by
+    assert env_name_problem("API_URL") is None
+    assert env_name_problem("1X") and env_name_problem("A-B") and env_name_problem("x" * 129)
+    stored = {
+        "allowed_programs": {
+            "a": {"tier": "read", "env": ["OK"]},
+            "b": {"tier": "read", "env": ["no pe"]},
+        }
+    }
+    assert parse_programs(stored) == {"a": ProgramRule("read", env=("OK",))}
+
+
+async def test_a_listed_program_given_a_variable_that_runs_code_waits_for_an_approver(
+    ctx: ServiceContext,
+) -> None:
+    await allow(ctx, PY)
+    await allow(ctx, "true", env=("API_URL",))
+    attack = {
+        "PYTHONWARNINGS": "ignore::antigravity.x",
+        "BROWSER": "sh -c 'id; echo PWNED-%s' ",
+    }
+    run = await start(
+        ctx,
+        [
+            command("attack", [PY, "--version"], env=attack),
+            command("named", ["true"], env={"API_URL": "http://x", "CI": "1", "LC_ALL": "C"}),
+            command("unnamed", ["true"], env={"HOME": "/tmp"}),
+        ],
+    )
+    assert statuses(await read_run(ctx, run_id=run.id)) == {
+        "attack": WAITS,
+        "named": RUNS,
+        "unnamed": WAITS,
+    }
+    async with running_engine(ctx):
+        await asyncio.sleep(0.5)
+    assert statuses(await read_run(ctx, run_id=run.id))["attack"] == WAITS
+    assert not [
+        e
+        for e in await run_events(ctx, run.id)
+        if e.type == "step.started" and e.step_id == "attack"
+    ]
+    reasons = {
+        e.step_id: e.payload["reason"]
+        for e in await run_events(ctx, run.id)
+        if e.type == "approval.requested"
+    }
+    assert "PYTHONWARNINGS" in reasons["attack"] and "HOME" in reasons["unnamed"]
+
+
+# --- The declared tier and the policy are the workflow's, read as the engine reads them --------
+
+
+async def test_a_program_listed_after_a_rejection_is_judged_at_its_declared_tier(
+    ctx: ServiceContext,
+) -> None:
+    run = await start(ctx, [command("when", ["date"])])
+    [asked] = await list_approvals(ctx, run_id=run.id)
+    assert asked.risk_tier == "write"  # the approver sees the tier it was raised to
+    await decide_approval(ctx, ref=asked.id, approve=False, actor="user:ann", reason="not yet")
+    await allow(ctx, "date")
+    again = await retry_step(ctx, run_id=run.id, step_id="when", actor="user:ops")
+    assert statuses(again) == {"when": RUNS}
+    assert [s.risk_tier for s in again.steps] == ["read"]
+
+
+def test_the_preview_reads_a_stored_definition_without_approvals_as_the_engine_does() -> None:
+    legacy = {"name": "old", "steps": [{"id": "w", "agent": "builtin:noop", "risk_tier": "write"}]}
+    engine = WorkflowDag.from_definition(legacy).steps["w"].gated
+    assert engine is False
+    assert step_gates(stored_spec(legacy), {})["w"].gated is engine
+    # A new spec without `approvals` is saved with the default policy, and previewed with it.
+    fresh = WorkflowSpec.model_validate(legacy)
+    saved = WorkflowDag.from_definition(fresh.model_dump(mode="json")).steps["w"].gated
+    assert step_gates(fresh, {})["w"].gated is saved is True

@@ -406,7 +406,7 @@ async def test_an_operators_program_waits_until_an_admin_lists_it(
 
     listed = await admin.patch(COMMAND_URL, json={"allowed_programs": {PY: {"tier": "read"}}})
     assert listed.status_code == 200, listed.text
-    assert listed.json()["allowed_programs"] == {PY: {"tier": "read", "network": False}}
+    assert listed.json()["allowed_programs"] == {PY: {"tier": "read", "network": False, "env": []}}
     check = (await operator.post("/api/v1/workflows/validate", json=definition)).json()
     assert [s["gated"] for s in check["steps"]] == [False]
     second = (await operator.post(runs, json={})).json()
@@ -463,6 +463,8 @@ async def test_hostile_lists_are_refused_naming_the_field_and_change_nothing(
         ({"allowed_programs": {"pytest": {"tier": "read", "network": 1}}}, "allowed_programs"),
         ({"allowed_programs": {"pytest": {"tier": "read", "run": "all"}}}, "allowed_programs"),
         ({"allowed_programs": ["pytest"]}, "allowed_programs"),
+        ({"allowed_programs": {"pytest": {"tier": "read", "env": ["A-B"]}}}, "allowed_programs"),
+        ({"allowed_programs": {"pytest": {"tier": "read", "env": "HOME"}}}, "allowed_programs"),
         ({"enabled": 0}, "enabled"),
         ({"enabled": "false"}, "enabled"),
     ]
@@ -511,3 +513,26 @@ async def test_two_admins_changing_the_list_at_once_both_land(api: Api) -> None:
     )
     assert [r.status_code for r in results] == [200, 200, 200]
     assert sorted(await _programs(first)) == ["pytest", "ruff"]
+
+
+async def test_an_entry_names_the_variables_its_steps_may_set_by_api_or_page(api: Api) -> None:
+    admin = await api.token("root", Role.ADMIN)
+    entry = {"tier": "read", "env": ["API_URL", "API_URL"]}
+    patched = await admin.patch(COMMAND_URL, json={"allowed_programs": {"pytest": entry}})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["allowed_programs"]["pytest"]["env"] == ["API_URL"]
+    browser = await api.browser("root-b", Role.ADMIN)
+    form = {
+        "program_action": "allow",
+        "program": "make",
+        "program_tier": "read",
+        "program_env": "REPORT_DIR, CI_TOKEN",
+    }
+    hx = {"HX-Request": "true"}
+    done = await browser.post("/agents/command", data=form, headers=hx)
+    assert done.status_code == 200 and "setting CI_TOKEN, REPORT_DIR" in done.text
+    assert "<code>CI_TOKEN</code>, <code>REPORT_DIR</code>" in done.text
+    bad = await browser.post("/agents/command", data={**form, "program_env": "NOT-OK"}, headers=hx)
+    assert bad.status_code == 422 and "NOT-OK" in bad.text
+    programs = await _programs(browser)
+    assert programs["make"]["env"] == ["CI_TOKEN", "REPORT_DIR"]

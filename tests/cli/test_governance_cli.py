@@ -180,11 +180,17 @@ def test_agents_allow_and_disallow_change_the_programs_steps_run_unapproved(
     assert "pytest" in allowed.output and "read" in allowed.output
     assert cli("agents", "allow", "/usr/bin/curl", "--tier", "write", "--network").exit_code == 0
     assert programs() == {
-        "/usr/bin/curl": {"tier": "write", "network": True},
-        "pytest": {"tier": "read", "network": False},
+        "/usr/bin/curl": {"tier": "write", "network": True, "env": []},
+        "pytest": {"tier": "read", "network": False, "env": []},
     }
     table = cli("agents", "list").output
     assert "/usr/bin/curl" in table and "pytest" in table and "yes" in table
+    named = cli("agents", "allow", "pytest", "--tier", "read", "--env", "API_URL", "--env", "A")
+    assert named.exit_code == 0, named.output
+    assert programs()["pytest"]["env"] == ["A", "API_URL"]
+    bad = cli("agents", "allow", "pytest", "--tier", "read", "--env", "NOT-A-NAME")
+    assert bad.exit_code == 2 and "NOT-A-NAME" in bad.output and "env" in bad.output
+    assert programs()["pytest"]["env"] == ["A", "API_URL"]
 
     relative = cli("agents", "allow", "./pytest", "--tier", "read")
     assert relative.exit_code == 2 and "relative path" in relative.output
@@ -194,7 +200,12 @@ def test_agents_allow_and_disallow_change_the_programs_steps_run_unapproved(
     assert cli("agents", "disallow", "pytest").exit_code == 0
     assert list(programs()) == ["/usr/bin/curl"]
     changes = [e.payload for e in _events(settings, "agent.updated")]
-    assert [c["programs_changed"] for c in changes] == [["pytest"], ["/usr/bin/curl"], ["pytest"]]
+    assert [c["programs_changed"] for c in changes] == [
+        ["pytest"],
+        ["/usr/bin/curl"],
+        ["pytest"],
+        ["pytest"],
+    ]
     assert changes[-1]["allowed_programs"] == {"/usr/bin/curl": {"tier": "write", "network": True}}
 
 
@@ -218,3 +229,4 @@ def test_the_commands_help_says_what_they_do(cli: Invoke) -> None:
     assert "--all-tiers" in cli("agents", "restrict", "--help").output
     allow_help = cli("agents", "allow", "--help").output
     assert "--tier" in allow_help and "--network" in allow_help and "absolute path" in allow_help
+    assert "--env" in allow_help and "LC_*" in allow_help

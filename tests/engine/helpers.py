@@ -45,14 +45,18 @@ async def start(ctx: ServiceContext, steps: list[dict[str, Any]], **workflow: An
 
 
 async def allow(
-    ctx: ServiceContext, *programs: str, tier: str = "read", network: bool = False
+    ctx: ServiceContext,
+    *programs: str,
+    tier: str = "read",
+    network: bool = False,
+    env: tuple[str, ...] = (),
 ) -> None:
     """Put ``programs`` on the command agent's allow-list, as an admin would.
 
     Command steps wait for an approver unless their program is listed: tests of what a program
     does list it first, at ``read`` so that a read step runs it without one.
     """
-    entry = AllowedProgram.model_validate({"tier": tier, "network": network})
+    entry = AllowedProgram.model_validate({"tier": tier, "network": network, "env": list(env)})
     change = AgentUpdate(allowed_programs=dict.fromkeys(programs, entry))
     await update_agent(ctx, name="command", data=change, actor="user:admin")
 

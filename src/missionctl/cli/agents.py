@@ -66,10 +66,15 @@ def _programs(agent: AgentRead) -> None:
         )
         return
     table = Table(title=f"Programs {agent.name} steps run without an approver")
-    for column in ("program", "tier", "network"):
+    for column in ("program", "tier", "network", "env"):
         table.add_column(column)
     for program, entry in agent.allowed_programs.items():
-        table.add_row(escape(program), entry.tier, "yes" if entry.network else "no")
+        table.add_row(
+            escape(program),
+            entry.tier,
+            "yes" if entry.network else "no",
+            escape(", ".join(entry.env)) or "—",
+        )
     console.print(table)
 
 
@@ -165,11 +170,23 @@ def allow(
         bool,
         typer.Option("--network", help="Its steps may ask for the network without an approver."),
     ] = False,
+    env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env",
+            metavar="NAME",
+            help="An environment variable its steps may set without an approver (API_URL); "
+            "repeat for more. CI, LANG, LC_*, TZ, NO_COLOR, FORCE_COLOR and TERM need no "
+            "listing; any other variable makes a step wait for an approver.",
+        ),
+    ] = None,
 ) -> None:
-    """Allow-list a program: command steps run it at TIER (or their own, if higher)."""
-    agent = _update(
-        COMMAND_AGENT, _programs_change({program: {"tier": tier.value, "network": network}})
-    )
+    """Allow-list a program: command steps run it at TIER (or their own, if higher).
+
+    Giving a listed program again replaces its entry (its tier, network and variables).
+    """
+    entry = {"tier": tier.value, "network": network, "env": list(env or [])}
+    agent = _update(COMMAND_AGENT, _programs_change({program: entry}))
     _programs(agent)
 
 

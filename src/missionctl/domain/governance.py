@@ -10,9 +10,11 @@ The ``command`` agent's rule also holds the *allow-list* of programs (stored in 
 command step waits for an approver unless its program (``argv[0]`` as rendered, matched
 exactly as written) is listed, whatever tier or ``requires_approval`` its workflow declares
 (:func:`command_gate`). A listed program runs at the higher of its listed tier and the step's
-declared tier, and reaches the network only if its entry says so.
+declared tier, reaches the network only if its entry says so, and sets only the environment
+variables known to be harmless (:data:`SAFE_VARIABLES`) or named by its entry.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -23,18 +25,36 @@ from missionctl.domain.workflows import COMMAND_AGENT, RISK_TIERS, StepDef, hold
 PROGRAMS_KEY = "allowed_programs"  # in the command agent's ``config``
 MAX_PROGRAMS = 100
 MAX_PROGRAM_CHARS = 512
-# Variables that change which file runs, or what code it loads, whatever argv[0] says: a step
-# that sets one is not judged by its program's entry.
-_RESOLUTION_VARIABLES = ("PATH",)
-_LOADER_PREFIX = "LD_"
+MAX_ENV_NAMES = 50  # per allow-list entry
+MAX_ENV_NAME_CHARS = 128
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The environment variables a listed program may be given without an approver, and why each
+# is harmless. Any other may choose what runs or what it loads (PATH, LD_*, PYTHONPATH,
+# PYTHONWARNINGS, BROWSER, BASH_ENV, ENV, NODE_OPTIONS, PERL5OPT, GIT_CONFIG_*, HOME…), so it
+# is refused unless the program's entry names it. A name ending in ``*`` covers a prefix.
+SAFE_VARIABLES: Mapping[str, str] = MappingProxyType(
+    {
+        "CI": "tells tools they run unattended; only their output changes",
+        "LANG": "names a locale: selects message and character tables (data), never code",
+        "LC_*": "names a locale per category, as LANG does (LC_ALL, LC_CTYPE…)",
+        "TZ": "names a time zone: selects a zone table (data), never code",
+        "NO_COLOR": "turns colour off in output",
+        "FORCE_COLOR": "turns colour on in output",
+        "TERM": "names a terminal type: selects a terminfo entry (data), never code",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ProgramRule:
-    """An allow-listed program: the lowest tier its steps run at, and whether it has network."""
+    """An allow-listed program: its lowest tier, its network, the variables its steps may set.
+
+    ``env`` names the variables beyond :data:`SAFE_VARIABLES` its steps may set freely.
+    """
 
     tier: str = "read"
     network: bool = False
+    env: tuple[str, ...] = ()
 
 
 _NO_PROGRAMS: Mapping[str, ProgramRule] = MappingProxyType({})
@@ -123,11 +143,28 @@ def program_problem(program: str) -> str | None:
     return None
 
 
+def env_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an environment variable an allow-list entry names, or ``None``."""
+    if len(name) > MAX_ENV_NAME_CHARS:
+        return f"is longer than {MAX_ENV_NAME_CHARS} characters"
+    if not _ENV_NAME.fullmatch(name):
+        return "is not a variable name: letters, digits and _, not starting with a digit"
+    return None
+
+
+def safe_variable(name: str) -> bool:
+    """Whether ``name`` is one of :data:`SAFE_VARIABLES` (by name, or by a ``*`` prefix)."""
+    if name in SAFE_VARIABLES:
+        return True
+    return any(safe.endswith("*") and name.startswith(safe[:-1]) for safe in SAFE_VARIABLES)
+
+
 def parse_programs(config: Mapping[str, Any] | None) -> Mapping[str, ProgramRule]:
     """The allow-list stored in the command agent's ``config``.
 
-    An entry that cannot be read (a bad name, an unknown tier, a non-boolean ``network``)
-    allows nothing: it is left out, so its program waits for an approver.
+    An entry that cannot be read (a bad name, an unknown tier, a non-boolean ``network``, an
+    ``env`` that is not a list of variable names) allows nothing: it is left out, so its
+    program waits for an approver.
     """
     raw = (config or {}).get(PROGRAMS_KEY)
     if not isinstance(raw, Mapping):
@@ -140,16 +177,26 @@ def parse_programs(config: Mapping[str, Any] | None) -> Mapping[str, ProgramRule
             or not isinstance(entry, Mapping)
         ):
             continue
-        tier, network = entry.get("tier"), entry.get("network", False)
-        if tier in RISK_TIERS and isinstance(network, bool):
-            programs[program] = ProgramRule(tier=str(tier), network=network)
+        tier, network, env = entry.get("tier"), entry.get("network", False), entry.get("env", [])
+        if (
+            tier in RISK_TIERS
+            and isinstance(network, bool)
+            and isinstance(env, list)
+            and all(isinstance(name, str) and not env_name_problem(name) for name in env)
+        ):
+            names = tuple(sorted(set(env)))
+            programs[program] = ProgramRule(tier=str(tier), network=network, env=names)
     return MappingProxyType(programs)
 
 
 def programs_config(programs: Mapping[str, ProgramRule]) -> dict[str, Any]:
-    """The allow-list as stored in ``config`` and shown in events, programs in name order."""
+    """The allow-list as stored in ``config`` and shown in events, programs in name order.
+
+    ``env`` is written only when an entry names variables, so entries without stay as they were.
+    """
     return {
         name: {"tier": rule.tier, "network": rule.network}
+        | ({"env": list(rule.env)} if rule.env else {})
         for name, rule in sorted(programs.items())
     }
 
@@ -175,7 +222,8 @@ def command_gate(
 
     Args:
         programs: the allow-list in force.
-        inputs: the step's inputs; ``argv[0]`` is the program, ``network`` and ``env`` count.
+        inputs: the step's inputs; ``argv[0]`` is the program; ``network``, ``env`` and the
+            names of ``secret_env`` count.
         risk_tier: the tier the workflow declares for the step.
         policy_gated: whether the workflow's approval policy (or ``requires_approval``) gates
             the step at its declared tier.
@@ -185,15 +233,17 @@ def command_gate(
 
     Returns:
         Not gated only when the program is listed, its tier and the declared tier are both
-        ``read``, the network (if asked) is allowed, the environment does not change which
-        file runs, and the workflow's own policy does not gate it.
+        ``read``, the network (if asked) is allowed, every variable of ``env`` and
+        ``secret_env`` is harmless (:data:`SAFE_VARIABLES`) or named by the program's entry,
+        and the workflow's own policy does not gate it.
     """
     argv = inputs.get("argv")
     program = argv[0] if isinstance(argv, list) and argv and isinstance(argv[0], str) else None
     floor = higher_tier(risk_tier, "write")
     env = inputs.get("env")
+    secret_env = inputs.get("secret_env")
     network = inputs.get("network", False)
-    if not rendered and holds_template([program, network, env]):
+    if not rendered and holds_template([program, network, env, secret_env]):
         reason = (
             "its program is known only when the step runs: it waits then unless that program "
             "is on the command agent's allow-list"
@@ -209,9 +259,22 @@ def command_gate(
         )
         return Gate(True, floor, reason)
     tier = higher_tier(entry.tier, risk_tier)
-    for name in env if isinstance(env, Mapping) else ():
-        if name in _RESOLUTION_VARIABLES or str(name).startswith(_LOADER_PREFIX):
-            reason = f"inputs.env sets {name}, so what runs may not be the listed {program!r}"
+    for field_name, variables in (("env", env), ("secret_env", secret_env)):
+        if variables is not None and not isinstance(variables, Mapping):
+            reason = f"inputs.{field_name} is not a mapping of variable names"
+            return Gate(True, higher_tier(tier, "write"), reason)
+        refused = sorted(
+            str(name)
+            for name in variables or ()
+            if not (safe_variable(str(name)) or name in entry.env)
+        )
+        if refused:
+            names = ", ".join(refused)
+            reason = (
+                f"inputs.{field_name} sets {names}, which can change what {program!r} runs "
+                f"or loads; an approver decides, or an admin names {names} in the env of "
+                f"{program!r}'s allow-list entry"
+            )
             return Gate(True, higher_tier(tier, "write"), reason)
     if network is not False and not entry.network:
         reason = f"it asks for the network, which the allow-list does not give {program!r}"

@@ -6,7 +6,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
-from missionctl.domain.governance import MAX_PROGRAM_CHARS, MAX_PROGRAMS, program_problem
+from missionctl.domain.governance import (
+    MAX_ENV_NAMES,
+    MAX_PROGRAM_CHARS,
+    MAX_PROGRAMS,
+    SAFE_VARIABLES,
+    env_name_problem,
+    program_problem,
+)
 from missionctl.schemas.missions import plain_text
 from missionctl.schemas.plans import RiskTier
 
@@ -85,7 +92,7 @@ _SHOWN_CHARS = 60
 
 
 class AllowedProgram(BaseModel):
-    """An allow-listed program: the tier its steps run at, and whether it may use the network."""
+    """An allow-listed program: its tier, its network, and the variables its steps may set."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +105,24 @@ class AllowedProgram(BaseModel):
         description="Whether a step of it may ask for the network (`network: true`) without "
         "an approver. JSON `true` or `false` only.",
     )
+    env: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_ENV_NAMES,
+        description="The variables its steps may set in `env` or `secret_env` without an "
+        f"approver, besides {', '.join(SAFE_VARIABLES)}. Any other variable (PATH, LD_*, "
+        "PYTHONPATH, HOME…) can change what runs, so a step setting it waits for an approver. "
+        f"At most {MAX_ENV_NAMES} names.",
+    )
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            problem = env_name_problem(name)
+            if problem:
+                shown = repr(name[:_SHOWN_CHARS]) + ("…" if len(name) > _SHOWN_CHARS else "")
+                raise ValueError(f"the variable {shown} {problem}; write a name such as API_URL")
+        return sorted(set(value))
 
 
 class AgentRead(BaseModel):

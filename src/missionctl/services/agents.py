@@ -12,8 +12,8 @@ approver (``allowed_programs`` in its row's ``config``). A change names only the
 adds, changes or removes, and is applied under the controls' row lock to the list as it is
 then, so two admins' changes both land. Steps already waiting for an approver keep waiting.
 Queued ``command`` steps no approver has decided, whose program the new list no longer lets
-run freely, are sent to approval in the same transaction; steps admitted later are judged by
-the new list.
+run freely, are sent to approval in the same transaction; steps admitted later, and every
+``command`` step the engine claims, are judged by the new list.
 """
 
 import uuid
@@ -38,14 +38,15 @@ from missionctl.domain.governance import (
     parse_programs,
     programs_config,
     rule_for,
+    step_gate,
 )
-from missionctl.domain.ids import new_id
 from missionctl.domain.states import STEP_RUN, transition
-from missionctl.domain.workflows import COMMAND_AGENT
+from missionctl.domain.workflows import COMMAND_AGENT, StepDef
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.services.context import ServiceContext
+from missionctl.services.execution.admission import add_approval
 from missionctl.services.runtime import agent_is_known, known_agent_names
 
 MAX_AGENT_NAME = 100  # the agents.name column
@@ -69,7 +70,11 @@ def _agent_read(name: str, row: Agent | None, held_steps: int) -> AgentRead:
         enabled=row.enabled if row else True,
         allowed_risk_tiers=list(row.allowed_risk_tiers) if row else [],  # type: ignore[arg-type]
         allowed_programs={
-            program: AllowedProgram(tier=rule.tier, network=rule.network)  # type: ignore[arg-type]
+            program: AllowedProgram(
+                tier=rule.tier,  # type: ignore[arg-type]
+                network=rule.network,
+                env=list(rule.env),
+            )
             for program, rule in sorted(programs.items())
         },
         held_steps=held_steps,
@@ -173,7 +178,9 @@ def _changed_programs(
         if entry is None:
             programs.pop(program, None)
         else:
-            programs[program] = ProgramRule(tier=entry.tier, network=entry.network)
+            programs[program] = ProgramRule(
+                tier=entry.tier, network=entry.network, env=tuple(entry.env)
+            )
     if len(programs) > MAX_PROGRAMS:
         problem = (
             f"the list would hold {len(programs)} programs, more than {MAX_PROGRAMS}; "
@@ -233,10 +240,12 @@ async def _recall_queued(
 ) -> list[NewEvent]:
     """Send queued ``command`` steps that ran freely by the old list, not the new, to approval.
 
-    Only steps no approver has decided (no approval row): those admitted by the allow-list.
-    Rows an engine is claiming at this moment, or whose run a decision holds, are skipped
-    (``SKIP LOCKED``) rather than waited for: they wait for the controls' lock this change
-    holds, and waiting back would deadlock. Those few start as they were admitted.
+    Only steps no approver has decided (no approval row): those admitted by the allow-list,
+    judged at the tier their workflow declares (a step run keeps it). Rows locked at this
+    moment are skipped (``SKIP LOCKED``) rather than waited for: their transaction may wait for
+    the controls' lock this change holds, and waiting back would deadlock. They are not let
+    through: the engine judges every ``command`` step again, under the list in force, when it
+    claims it, and sends it to an approver then.
     """
     asked = select(Approval.id).where(Approval.step_run_id == StepRun.id).exists()
     steps = (
@@ -279,11 +288,22 @@ async def _recall_queued(
     return events
 
 
+async def lock_rules(session: AsyncSession) -> None:
+    """Hold the controls' row under a shared lock until the transaction ends.
+
+    Every transaction that may queue a ``command`` step takes it before any other lock: a
+    change to the rules (and the emergency stop) holds the row ``FOR UPDATE`` and then locks
+    runs and steps, so a transaction that held a run first and this row second could deadlock
+    with it. Under this lock the rules read are the ones in force until the commit.
+    """
+    await session.execute(select(Control.version).where(Control.id == 1).with_for_update(read=True))
+
+
 async def gate_retried_step(
     session: AsyncSession,
     *,
     step: StepRun,
-    policy_gated: bool,
+    definition: StepDef,
     mission_id: uuid.UUID | None,
     actor: str,
 ) -> list[NewEvent]:
@@ -291,18 +311,16 @@ async def gate_retried_step(
 
     A retry queues a failed step without passing admission: without this, a program an
     approver rejected, or one taken off the allow-list since it ran, would run unapproved. The
-    step is judged on its stored (rendered) inputs and tier; ``policy_gated`` is what its
-    workflow's policy says. Returns the ``approval.requested`` event, or nothing.
+    step is judged as admission judges it (``step_gate``) on its stored, rendered inputs and
+    its ``definition`` (the declared tier and the workflow's policy), never on a tier an
+    earlier gate raised it to. The caller took :func:`lock_rules` first, so the list read here
+    stays in force until it commits. Returns the ``approval.requested`` event, or nothing.
     """
     if step.agent != COMMAND_AGENT:
         return []
+    await lock_rules(session)  # already held by the caller; kept so the read is never unlocked
     config = await session.scalar(select(Agent.config).where(Agent.name == COMMAND_AGENT))
-    gate = command_gate(
-        parse_programs(config),
-        inputs=step.inputs,
-        risk_tier=step.risk_tier,
-        policy_gated=policy_gated,
-    )
+    gate = step_gate(definition, step.inputs, parse_programs(config))
     if not gate.gated:
         return []
     event = _to_approval(session, step, gate, mission_id, actor, utcnow(), gate.reason or "")
@@ -322,35 +340,15 @@ def _to_approval(
     """Move a queued step to ``awaiting_approval`` with its approval row; the event to append."""
     transition(STEP_RUN, step.status, "awaiting_approval")
     step.status = "awaiting_approval"
-    step.risk_tier = gate.risk_tier
     step.hold_reason = None
-    approval = Approval(
-        id=new_id(),
-        step_run_id=step.id,
+    return add_approval(
+        session,
+        step,
         run_id=step.run_id,
-        mission_id=mission_id,
-        step_id=step.step_id,
-        attempt=step.attempt,
-        agent=step.agent,
-        risk_tier=gate.risk_tier,
         inputs=step.inputs,
-        estimate_micros=step.estimate_micros,
-        requested_at=now,
-    )
-    session.add(approval)
-    return NewEvent(
-        type=ev.APPROVAL_REQUESTED,
-        actor=actor,
-        run_id=step.run_id,
+        gate=gate,
         mission_id=mission_id,
-        step_id=step.step_id,
-        payload={
-            "status": "awaiting_approval",
-            "attempt": step.attempt,
-            "approval_id": str(approval.id),
-            "agent": step.agent,
-            "risk_tier": gate.risk_tier,
-            "estimate_micros": step.estimate_micros,
-            "reason": reason,
-        },
+        actor=actor,
+        now=now,
+        reason=reason,
     )

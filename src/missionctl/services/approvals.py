@@ -30,7 +30,7 @@ from missionctl.eventlog import NewEvent, append_sync
 from missionctl.schemas.governance import ApprovalRead, ApprovalState
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
-from missionctl.services.execution.types import DagCache, Tick
+from missionctl.services.execution.types import DagCache, Tick, refresh_policy
 from missionctl.services.money import micros_to_usd
 
 ACTION_CHARS = 500
@@ -167,6 +167,10 @@ async def decide_approval(
         )
 
     def work(session: Session) -> uuid.UUID:
+        state = Tick(now=utcnow())
+        # The rules' lock first: approving admits what becomes ready, which may judge a
+        # program under it, and the emergency stop takes it before the runs (see lock_rules).
+        refresh_policy(session, state)
         found = session.execute(_by_ref(ref).with_only_columns(Approval.id)).first()
         if found is None:
             raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
@@ -202,7 +206,7 @@ async def decide_approval(
         run = session.get(Run, step.run_id, with_for_update=True, populate_existing=True)
         assert run is not None
         dags = DagCache(ctx.dags)
-        state = Tick(now=now)
+        state.now = now
         state.touched_runs[run.id] = run.mission_id
         state.run_workflows[run.id] = run.workflow_id
         state.capped_runs[run.id] = run.budget_micros is not None

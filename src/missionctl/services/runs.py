@@ -22,7 +22,7 @@ from missionctl.eventlog import NewEvent, append, append_sync
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import runs as repo
 from missionctl.schemas.runs import RunRead, StepRunRead
-from missionctl.services.agents import gate_retried_step
+from missionctl.services.agents import gate_retried_step, lock_rules
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.recording import advance_runs, finish_runs
@@ -194,6 +194,10 @@ def _create_run(
     """
     reused = reused or {}
     dag = DagCache(ctx.dags).of(workflow)
+    if dag.has_gates:
+        # Admission may judge a program under the rules' lock: take it before any row's lock
+        # (the mission's), in the order every change to the rules takes them.
+        blocking_repo.read_controls_version_locked(session)
     estimates, problems = _step_estimates(session, ctx, dag)
     if problems and cap is not None:
         raise ValidationFailed(problems)
@@ -501,6 +505,8 @@ async def retry_step(
         InvalidTransition: the step is not failed, or the run cannot resume.
     """
     async with ctx.write() as session:
+        # The rules' lock before the run's: a retried program is judged under it (see lock_rules).
+        await lock_rules(session)
         run = await _load_run(session, run_id)
         steps = await repo.read_step_runs(session, run_id=run_id)
         by_id = {s.step_id: s for s in steps}
@@ -556,7 +562,7 @@ async def retry_step(
         events += await gate_retried_step(
             session,
             step=target,
-            policy_gated=dag.steps[step_id].gated,
+            definition=dag.steps[step_id],
             mission_id=run.mission_id,
             actor=actor,
         )

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from missionctl.db.models import EventLogHead, Run, Workflow
 from missionctl.domain import events as ev
 from missionctl.domain.governance import Gate, ProgramRule, step_gate
-from missionctl.domain.workflows import step_def
+from missionctl.domain.workflows import LEGACY_APPROVALS, WorkflowDag
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import (
+    ApprovalPolicy,
     ProblemRead,
     WorkflowCheckRead,
     WorkflowGraph,
@@ -43,9 +44,23 @@ from missionctl.services.workflow_checks import (
 )
 
 
+def stored_spec(definition: Mapping[str, Any]) -> WorkflowSpec:
+    """A stored definition as a spec, with the approval policy the engine applies to it.
+
+    A definition stored before approval policies existed has no ``approvals``; the engine runs
+    it under ``LEGACY_APPROVALS`` (``WorkflowDag.from_definition``), not under the default a
+    new spec gets, so the spec says so and every preview of it shows what the engine does.
+    """
+    spec = WorkflowSpec.model_validate(definition)
+    if not definition.get("approvals"):
+        legacy = ApprovalPolicy.model_validate(dict(LEGACY_APPROVALS))
+        spec = spec.model_copy(update={"approvals": legacy})
+    return spec
+
+
 def to_workflow_read(workflow: Workflow) -> WorkflowRead:
     """Map the ORM row to the public contract (with its graph)."""
-    spec = WorkflowSpec.model_validate(workflow.definition)
+    spec = stored_spec(workflow.definition)
     # A stored version passed every check when it was saved: only its graph is needed here.
     layers, edges = workflow_graph(spec)
     return WorkflowRead(
@@ -70,16 +85,20 @@ def check_workflow(
 def step_gates(spec: WorkflowSpec, programs: Mapping[str, ProgramRule]) -> dict[str, Gate]:
     """Whether each step will wait for a person, decided as the engine decides it.
 
-    The engine's own decision (``domain.governance.step_gate``) on the stored inputs and the
-    allow-list ``programs``: a ``command`` step whose program, network flag or environment
-    holds a template is shown waiting, since its program is known only when it runs.
+    The engine's own reading of the definition as it is stored (``WorkflowDag.from_definition``,
+    which resolves the approval policy) and its own decision (``domain.governance.step_gate``)
+    on the stored inputs and the allow-list ``programs``: a ``command`` step whose program,
+    network flag or environment holds a template is shown waiting, since its program is known
+    only when it runs. A stored version's spec comes from :func:`stored_spec`.
     """
-    policy = spec.approvals.model_dump(mode="json")
-    gates = {}
-    for step in spec.steps:
-        defined = step_def(step.model_dump(mode="json"), policy)
-        gates[step.id] = step_gate(defined, defined.inputs, programs, rendered=False)
-    return gates
+    definition = spec.model_dump(mode="json")
+    # A gate does not depend on the graph, which an editor's draft may not have right yet.
+    definition["steps"] = [{**raw, "depends_on": []} for raw in definition["steps"]]
+    dag = WorkflowDag.from_definition(definition)
+    return {
+        step_id: step_gate(step, step.inputs, programs, rendered=False)
+        for step_id, step in dag.steps.items()
+    }
 
 
 async def read_step_gates(ctx: ServiceContext, *, spec: WorkflowSpec) -> dict[str, Gate]:

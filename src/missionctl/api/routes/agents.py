@@ -49,8 +49,10 @@ async def update_agent(
     Fields left out keep their value. Held steps the new rule allows are released at once (404
     for an unknown agent). `allowed_programs` (only on `command`) maps a program to its entry,
     or to `null` to remove it; programs not named keep theirs, so concurrent changes by two
-    admins both land. A `command` step whose program is not listed waits for an approver,
-    whatever its workflow declares. Steps already waiting keep waiting; queued steps the new
-    list no longer lets run go to an approver.
+    admins both land. An entry's `env` names the variables its steps may set without an
+    approver besides CI, LANG, LC_*, TZ, NO_COLOR, FORCE_COLOR and TERM. A `command` step
+    whose program is not listed waits for an approver, whatever its workflow declares. Steps
+    already waiting keep waiting; queued steps the new list no longer lets run go to an
+    approver.
     """
     return await agent_service.update_agent(ctx, name=name, data=body, actor=who.actor)

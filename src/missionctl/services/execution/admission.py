@@ -11,11 +11,16 @@ fast path in ``recording``; the others come here, where, in this order:
    preview shows): a step the approval policy gates, and a ``command`` step whose rendered
    program is not allow-listed for it, goes to ``awaiting_approval`` with an ``Approval`` row
    (``approval.requested``, with the reason); any other is queued. The tier the step runs at
-   (for a program, at least its listed tier) is written on the step run and the approval.
+   (for a program, at least its listed tier) is written on the approval; the step run keeps
+   the tier its workflow declares, which every later judgement starts from.
 
 A program is judged by the allow-list in force: the first ``command`` step of a tick makes the
 tick's rules current under a lock (``refresh_policy``), so a change to the list lands either
-before the judgement or after the step is queued, where the change finds it.
+before the judgement or after the step is queued, where the change finds it. The engine judges
+it again when it claims it (``claiming``), so an attempt the list no longer allows waits too.
+
+:func:`add_approval` is the one place an approval request is built, here and in the services
+that send a queued step to an approver.
 
 A condition or template that cannot be evaluated fails the step (``fail_to_start``) with the
 reason, and what depends on it is blocked. Everything here runs inside the caller's write
@@ -24,8 +29,10 @@ transaction and adds its events to the tick's state.
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval
@@ -117,12 +124,7 @@ def _gate_or_queue(
         session,
         run_id=run_id,
         step_id=row.step_id,
-        values={
-            "status": "queued",
-            "inputs": inputs,
-            "queued_at": state.now,
-            "risk_tier": gate.risk_tier,
-        },
+        values={"status": "queued", "inputs": inputs, "queued_at": state.now},
     )
     state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
     state.progressing_runs.add(run_id)
@@ -201,42 +203,74 @@ def _request_approval(
         session,
         run_id=run_id,
         step_id=row.step_id,
-        values={
-            "status": "awaiting_approval",
-            "inputs": inputs,
-            "queued_at": state.now,
-            "risk_tier": gate.risk_tier,
-        },
+        values={"status": "awaiting_approval", "inputs": inputs, "queued_at": state.now},
     )
-    approval_id = new_id()
-    session.add(
-        Approval(
-            id=approval_id,
-            step_run_id=row.id,
+    state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
+    state.events.append(
+        add_approval(
+            session,
+            row,
             run_id=run_id,
-            mission_id=mission_id,
-            step_id=row.step_id,
-            attempt=row.attempt,
-            agent=row.agent,
-            risk_tier=gate.risk_tier,
             inputs=inputs,
-            estimate_micros=row.estimate_micros,
-            requested_at=state.now,
+            gate=gate,
+            mission_id=mission_id,
+            actor=ENGINE_ACTOR,
+            now=state.now,
         )
     )
     session.flush()
-    state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
-    state.events.append(
-        _step_event(
-            ev.APPROVAL_REQUESTED,
-            run_id,
-            mission_id,
-            row,
-            "awaiting_approval",
-            approval_id=str(approval_id),
-            agent=row.agent,
-            risk_tier=gate.risk_tier,
-            estimate_micros=row.estimate_micros,
-            reason=gate.reason,
-        )
+
+
+def add_approval(
+    session: Session | AsyncSession,
+    step: Any,
+    *,
+    run_id: uuid.UUID,
+    inputs: dict[str, Any],
+    gate: Gate,
+    mission_id: uuid.UUID | None,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> NewEvent:
+    """Add the approval request of ``step``'s current attempt; return its event.
+
+    ``step`` is a step run of the run ``run_id`` (or a row of one: ``id``, ``step_id``,
+    ``attempt``, ``agent``, ``estimate_micros``) that the caller moves to
+    ``awaiting_approval``. The request
+    shows ``inputs``, exactly what runs, at the tier ``gate`` raised the step to; the step run
+    keeps its declared tier. ``reason`` (default: the gate's) is what the approver reads.
+
+    Returns:
+        The ``approval.requested`` event, for the caller to append in its transaction.
+    """
+    approval = Approval(
+        id=new_id(),
+        step_run_id=step.id,
+        run_id=run_id,
+        mission_id=mission_id,
+        step_id=step.step_id,
+        attempt=step.attempt,
+        agent=step.agent,
+        risk_tier=gate.risk_tier,
+        inputs=inputs,
+        estimate_micros=step.estimate_micros,
+        requested_at=now,
+    )
+    session.add(approval)
+    return NewEvent(
+        type=ev.APPROVAL_REQUESTED,
+        actor=actor,
+        run_id=run_id,
+        mission_id=mission_id,
+        step_id=step.step_id,
+        payload={
+            "status": "awaiting_approval",
+            "attempt": step.attempt,
+            "approval_id": str(approval.id),
+            "agent": step.agent,
+            "risk_tier": gate.risk_tier,
+            "estimate_micros": step.estimate_micros,
+            "reason": gate.reason if reason is None else reason,
+        },
     )

@@ -1,15 +1,28 @@
-"""Claiming work: leases, per-run limits and the budget gate before each dispatch."""
+"""Claiming work: leases, per-run limits, the budget gate and programs' approval, per dispatch.
+
+A ``command`` step is judged again when it is claimed (``domain.governance.step_gate``, under
+the allow-list in force, which ``refresh_policy`` makes current): an automatic retry or a
+recovered lease queues a new attempt without admission, and a change to the list may have
+skipped a row locked at that moment. A step the list no longer lets run freely, and that no
+approver approved for this attempt, goes to ``awaiting_approval`` instead of being leased.
+Steps of other agents are not looked at.
+"""
 
 import uuid
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from missionctl.db.models import Approval, StepRun
 from missionctl.domain import events as ev
 from missionctl.domain.budget import fits_budget
+from missionctl.domain.governance import Gate, step_gate
 from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.eventlog import NewEvent
 from missionctl.repositories import execution as repo
+from missionctl.services.execution.admission import add_approval
 from missionctl.services.execution.recording import set_mission_status
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
@@ -17,8 +30,12 @@ from missionctl.services.execution.types import (
     DagCache,
     Dispatch,
     Tick,
+    refresh_policy,
     step_event,
 )
+
+# A program's step asked again when it is claimed: (its row, the gate, its stored inputs).
+_Ask = tuple[Any, Gate, dict[str, Any]]
 
 
 class _Candidate:
@@ -73,8 +90,8 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
     capped = {run.id for run in runs.values() if run.budget_micros is not None}
     reserved = repo.reserved_by_run(session, run_ids=capped) if capped else {}
     exhausted: dict[uuid.UUID, _Candidate] = {}
-    rules = bool(state.policy.rules)
     holds: list[tuple[Any, str]] = []
+    asks: list[_Ask] = []
     open_runs = {
         run_id for run_id in runs if running.get(run_id, 0) < limits.get(run_id, dispatch.capacity)
     }
@@ -83,13 +100,23 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
         room = sum(limits[run_id] - running.get(run_id, 0) for run_id in open_runs & limits.keys())
         page = dispatch.capacity if unlimited else min(dispatch.capacity, room)
         rows = repo.read_claimable(session, now=state.now, run_ids=open_runs, limit=page)
+        programs = _judge_programs(session, state, dags, runs, rows)
+        rules = bool(state.policy.rules)  # after the programs' judgement made the rules current
         chosen: list[_Candidate] = []
         for row in rows:
             if len(chosen) >= dispatch.capacity:
                 break
             if row.run_id not in open_runs:
                 continue  # its limit was reached by rows before it in this page
-            reason = state.policy.hold_reason(row.agent, row.risk_tier) if rules else None
+            tier = row.risk_tier
+            judged = programs.get(row.id)
+            if judged is not None:
+                gate, approved, inputs = judged
+                if gate.gated and not approved:
+                    asks.append((row, gate, inputs))
+                    continue
+                tier = gate.risk_tier  # the tier it runs at: the agent's tier limits apply to it
+            reason = state.policy.hold_reason(row.agent, tier) if rules else None
             if reason is not None:
                 holds.append((row, reason))
                 continue
@@ -112,6 +139,11 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
                 reserved[row.run_id] = held + candidate.estimate_micros
             chosen.append(candidate)
         _lease(session, state, dispatch, dags, chosen)
+        if asks:
+            _ask(session, state, runs, asks)
+            asks = []
+            if len(rows) >= page:
+                continue  # asked rows are no longer claimable: read the page again
         if holds:
             if not _hold(session, state, runs, holds):
                 break  # the rules changed meanwhile: the next tick decides with the new ones
@@ -121,6 +153,80 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
             break  # every open run's ready steps were read
     for candidate in exhausted.values():
         _halt_for_budget(session, state, candidate, reserved.get(candidate.run_id, 0))
+
+
+def _judge_programs(
+    session: Session,
+    state: Tick,
+    dags: DagCache,
+    runs: dict[uuid.UUID, Any],
+    rows: Any,
+) -> dict[uuid.UUID, tuple[Gate, bool, dict[str, Any]]]:
+    """Judge the ``command`` rows among ``rows`` under the allow-list in force.
+
+    Returns, by step run id: the gate (on the stored, rendered inputs and the step's declared
+    definition), whether an approver approved the row's current attempt, and its inputs. No
+    query is made when no row is a ``command`` step.
+    """
+    ids = [row.id for row in rows if row.agent == COMMAND_AGENT]
+    if not ids:
+        return {}
+    programs = refresh_policy(session, state).programs
+    approved = (
+        select(Approval.id)
+        .where(
+            Approval.step_run_id == StepRun.id,
+            Approval.attempt == StepRun.attempt,
+            Approval.decision == "approved",
+        )
+        .exists()
+    )
+    stored = session.execute(
+        select(StepRun.id, StepRun.inputs, approved.label("approved")).where(StepRun.id.in_(ids))
+    ).all()
+    by_id = {row.id: row for row in rows}
+    verdicts = {}
+    for step_run_id, inputs, was_approved in stored:
+        row = by_id[step_run_id]
+        definition = dags.get(session, runs[row.run_id].workflow_id).steps[row.step_id]
+        gate = step_gate(definition, inputs or {}, programs)
+        verdicts[step_run_id] = (gate, bool(was_approved), dict(inputs or {}))
+    return verdicts
+
+
+def _ask(session: Session, state: Tick, runs: dict[uuid.UUID, Any], asks: list[_Ask]) -> None:
+    """Send queued ``command`` steps the allow-list no longer lets run to an approver.
+
+    The rows are locked by the claim that read them; each gets an approval request for its
+    current attempt (``approval.requested``), and its run is checked for a pause at the end of
+    the tick, as after admission.
+    """
+    for row, gate, inputs in asks:
+        transition(STEP_RUN, "queued", "awaiting_approval")
+        session.execute(
+            update(StepRun)
+            .where(StepRun.id == row.id, StepRun.status == "queued")
+            .values(status="awaiting_approval", hold_reason=None),
+            execution_options={"synchronize_session": False},
+        )
+        run = runs[row.run_id]
+        state.touched_runs.setdefault(row.run_id, run.mission_id)
+        state.run_workflows.setdefault(row.run_id, run.workflow_id)
+        reason = f"attempt {row.attempt}: {gate.reason}"
+        state.events.append(
+            add_approval(
+                session,
+                row,
+                run_id=row.run_id,
+                inputs=inputs,
+                gate=gate,
+                mission_id=run.mission_id,
+                actor=ENGINE_ACTOR,
+                now=state.now,
+                reason=reason,
+            )
+        )
+    session.flush()
 
 
 def _hold(

@@ -202,7 +202,10 @@ def refresh_policy(session: Session, state: "Tick") -> DispatchPolicy:
 
     The controls' version is read under a shared lock held until the tick commits: a change to
     the rules either committed before (and is read here, if the tick's rules are older) or
-    waits for this tick, whose queued steps it then sees. Done once per tick.
+    waits for this tick, whose queued steps it then sees. Done once per tick. A transaction
+    that may admit takes it before any lock on a run or step (``PolicyCache.load`` for the
+    engine's tick, a decision or a run's start by calling this first): the emergency stop
+    locks the row before the runs, and the opposite order would deadlock with it.
     """
     if not state.policy_current:
         version = repo.read_controls_version_locked(session)
@@ -220,6 +223,12 @@ class PolicyCache:
 
     ``load`` reads the one controls row in every tick (so a stop is seen by the next tick of
     every engine, in any process) and the agents table only after a change.
+
+    The row is read under a shared lock held until the tick commits, before the tick locks
+    any step or run: a tick may admit or claim a program, which is judged under that lock, and
+    the emergency stop and changes to the rules take the row ``FOR UPDATE`` before they lock
+    runs and steps. Taking it first keeps every transaction's locks in one order, so the two
+    never deadlock; ticks share the lock and do not wait for each other.
     """
 
     def __init__(self) -> None:
@@ -228,7 +237,8 @@ class PolicyCache:
         self.halted = False
 
     def load(self, session: Session) -> DispatchPolicy:
-        """The policy in force now."""
+        """The policy in force now, with the controls' row locked (shared) until commit."""
+        repo.read_controls_version_locked(session)
         halted, version = repo.read_controls(session)
         if version != self._version:
             self._rules = read_rules(session)

@@ -20,7 +20,13 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
-from missionctl.domain.governance import MAX_PROGRAM_CHARS, program_problem
+from missionctl.domain.governance import (
+    MAX_ENV_NAME_CHARS,
+    MAX_ENV_NAMES,
+    MAX_PROGRAM_CHARS,
+    env_name_problem,
+    program_problem,
+)
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import RiskTier
@@ -98,7 +104,8 @@ class AgentForm(BaseModel):
     tier at all). Every box ticked means every tier, stored as the empty list; no box ticked is
     refused, since the empty list would allow everything: disabling is how an agent runs nothing.
     The allow-list's forms post ``program_action`` (``allow`` or ``disallow``), ``program``, and
-    to allow, ``program_tier`` and ``program_network=true`` when its box is ticked.
+    to allow, ``program_tier``, ``program_network=true`` when its box is ticked, and
+    ``program_env``: the variables its steps may set, separated by commas or spaces.
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -110,6 +117,7 @@ class AgentForm(BaseModel):
     program: Annotated[str, Field(max_length=MAX_PROGRAM_CHARS)] = ""
     program_tier: RiskTier = "read"
     program_network: Literal["", "true"] = ""
+    program_env: Annotated[str, Field(max_length=MAX_ENV_NAMES * (MAX_ENV_NAME_CHARS + 2))] = ""
 
     def to_update(self) -> AgentUpdate:
         """The service request this form stands for.
@@ -140,7 +148,18 @@ class AgentForm(BaseModel):
             raise ValidationFailed([Problem("program", problem)])
         entry = None
         if self.program_action == "allow":
-            entry = AllowedProgram(tier=self.program_tier, network=self.program_network == "true")
+            names = self.program_env.replace(",", " ").split()
+            if len(names) > MAX_ENV_NAMES:
+                problem = f"name at most {MAX_ENV_NAMES} variables"
+                raise ValidationFailed([Problem("program_env", problem)])
+            for name in names:
+                if problem := env_name_problem(name):
+                    shown = name[:60]
+                    problem = f"the variable {shown!r} {problem}; write names such as API_URL"
+                    raise ValidationFailed([Problem("program_env", problem)])
+            entry = AllowedProgram(
+                tier=self.program_tier, network=self.program_network == "true", env=names
+            )
         return AgentUpdate(allowed_programs={program: entry})
 
 
@@ -197,7 +216,8 @@ def _agent_detail(agent: AgentRead, form: AgentForm) -> str:
         if entry is None:
             return "Its steps wait for an approver"
         network = ", with the network" if entry.network else ""
-        return f"Its steps run at tier {entry.tier} or their own, if higher{network}"
+        env = f", setting {', '.join(entry.env)}" if entry.env else ""
+        return f"Its steps run at tier {entry.tier} or their own, if higher{network}{env}"
     held = f"; {agent.held_steps} held" if agent.held_steps else ""
     if not agent.enabled:
         return f"Its steps wait until it is enabled{held}"
