@@ -91,7 +91,10 @@ def _checkpoints_and_keys(
     if trusted_keys:
         return read_checkpoint_files(directory), read_public_keys(trusted_keys)
     keys = read_public_keys([directory / "keys"])
-    own = load_signing_key(settings.audit_key_path, create=False)
+    try:
+        own = load_signing_key(settings.audit_key_path, create=False)
+    except (ValueError, OSError):
+        own = None  # verifying needs only public keys; signing reports the key's problem
     if own is not None:
         keys[own.key_id] = own.public_key
     return read_checkpoint_files(directory), keys
