@@ -32,6 +32,7 @@ from missionctl.services.execution.types import (
     PolicyCache,
     StepOutcome,
     Tick,
+    refresh_policy,
     step_event,
 )
 from missionctl.services.pricing import resolve_price
@@ -124,10 +125,13 @@ async def recover_expired_leases(
     """
 
     def work(session: Session) -> int:
+        state = Tick(now=utcnow())
+        # The controls lock before any step's: recovery may admit a program, and the emergency
+        # stop locks controls before runs (see ``refresh_policy``).
+        refresh_policy(session, state)
         rows = repo.read_expired_leases(session, now=utcnow())
         if not rows:
             return 0
-        state = Tick(now=utcnow())
         outcomes = [
             StepOutcome(
                 claim=ClaimedStep(
