@@ -58,7 +58,7 @@ def test_checkpoint_then_verify(cli: Any) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "OK 5 events",
-        f"OK 1 checkpoints; the latest at seq 3 ({_time_of(path)}, key {key_id}); "
+        f"OK 1 checkpoint; the latest at seq 3 ({_time_of(path)}, key {key_id}); "
         "2 events after it are not checkpointed yet",
     ]
 

@@ -61,7 +61,8 @@ def _print_report(report: AuditReport) -> None:
         return
     unanchored = max(0, chain.count - latest.seq) if chain.ok else 0
     console.print(
-        f"OK {checkpoints.verified} checkpoints; the latest at seq {latest.seq} "
+        f"OK {checkpoints.verified} checkpoint{'' if checkpoints.verified == 1 else 's'}; "
+        f"the latest at seq {latest.seq} "
         f"({latest.time}, key {latest.key_id})"
         + (f"; {unanchored} events after it are not checkpointed yet" if unanchored else ""),
         soft_wrap=True,
