@@ -48,7 +48,7 @@ lint: install-dev ## ruff lint and format check
 typecheck: install-dev ## mypy --strict over src/
 	$(BIN)/mypy --strict src/missionctl
 
-imports: install-dev ## import-linter contracts (the layer rules of STYLE.md)
+imports: install-dev ## import-linter contracts (the layer rules of CONTRIBUTING.md)
 	$(BIN)/lint-imports
 
 pytest: install-dev chromium sandbox ## The test suite (unit, service, API, PostgreSQL, browser)

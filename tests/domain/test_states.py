@@ -153,7 +153,7 @@ def test_the_declared_final_states() -> None:
     )
 
 
-# -- the semantics DESIGN.md §5 asks for, written out so a table edit cannot drop them --
+# -- the engine semantics the product promises, written out so a table edit cannot drop them --
 
 REQUIRED_EDGES: list[tuple[StateMachine[Any], str, str]] = [
     (MISSION, "draft", "planning"),

@@ -1,4 +1,4 @@
-"""ORM classes for the domain of DESIGN.md §4.
+"""ORM classes for the domain: missions, plans, workflows, runs, events, agents and identity.
 
 Conventions: primary keys are UUIDv7 (time-ordered, so ``ORDER BY id`` is creation order); money
 is integer micro-US-dollars (``*_micros``; 1 USD = 1,000,000) so that sums are exact on every

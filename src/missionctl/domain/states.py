@@ -6,7 +6,7 @@ the one target state it reaches and why the move exists. Nothing else in Mission
 whether a status may change: services call :func:`transition` before they write a status column,
 and the rule it returns names the move in the event they append.
 
-The tables follow DESIGN.md §5. In short:
+The tables follow the engine semantics of the README and docs/events.md. In short:
 
 - a **mission** is drafted, planned, run, and may be planned again after it completed or failed;
   only ``canceled`` is final;

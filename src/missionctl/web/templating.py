@@ -1,8 +1,8 @@
 """The Jinja2 environment of the pages, its filters, and the one function routes render with.
 
 Pages are ``templates/pages/<page>.html`` and extend ``base.html``; the parts of a page that htmx
-updates are named blocks, rendered alone with jinja2-fragments (STYLE.md rule 10). Autoescaping is
-always on and an undefined variable is an error, not an empty string.
+updates are named blocks, rendered alone with jinja2-fragments. Autoescaping is always on and an
+undefined variable is an error, not an empty string.
 
 Every page gets ``current_identity`` and ``csrf_token`` (``security_context``) and the emergency
 stop's state as ``emergency`` (``controls_context``), which ``base.html`` shows in its header,
