@@ -3,8 +3,10 @@
 The attack of the security review: 300 ``GET /sign-in?token=x…`` in a few seconds, with no
 session and no CSRF token, appended 300 ``user.sign_in_failed`` events. Now each client gets
 at most 30 such records a minute, and the first one recorded after the window rolls says how
-many were left out (``dropped``). The same holds for ``access.denied``. The clock of the
-record limiters is the test's, so the window rolls without waiting.
+many were left out (``dropped``). The same holds for ``access.denied``. A client is an IPv4
+address or an IPv6 /64, so rotating through one's /64 gains nothing, and all anonymous clients
+together get at most 300 records a minute, so many addresses cannot flood the log either. The
+clock of the record limiters is the test's, so the window rolls without waiting.
 """
 
 import dataclasses
@@ -16,7 +18,13 @@ import pytest
 
 from missionctl.app import create_app
 from missionctl.domain.access import RateLimiter
-from missionctl.security.limits import RECORDS_PER_MINUTE, DropCounts, EdgeLimits
+from missionctl.security.limits import (
+    ANONYMOUS_RECORDS_PER_MINUTE,
+    RECORDS_PER_MINUTE,
+    DropCounts,
+    EdgeLimits,
+    client_key,
+)
 from missionctl.services.audit import read_event_page
 from missionctl.settings import Settings
 from tests.support.consistency import assert_consistent
@@ -44,6 +52,22 @@ class Knocker:
         page = await read_event_page(self.app.state.ctx, limit=100_000)
         return [e.payload for e in page if e.type == kind]
 
+    async def get_from(self, address: str, url: str, **params: str) -> int:
+        """Status of ``GET url`` sent from ``address``."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return (await http.get(url, params=params)).status_code
+
+
+def _limits(clock: Clock) -> EdgeLimits:
+    """Record limiters on ``clock`` (the others do not matter here)."""
+    return dataclasses.replace(
+        EdgeLimits.from_settings(Settings().server),
+        denial_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
+        sign_in_failure_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
+        anonymous_records=RateLimiter(limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60, clock=clock),
+    )
+
 
 @pytest.fixture
 async def knocker(settings: Settings) -> AsyncIterator[Knocker]:
@@ -55,6 +79,9 @@ async def knocker(settings: Settings) -> AsyncIterator[Knocker]:
             limits,
             denial_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
             sign_in_failure_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
+            anonymous_records=RateLimiter(
+                limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60, clock=clock
+            ),
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -101,3 +128,51 @@ def test_drop_counts_stay_bounded() -> None:
 
     assert [counts.take(k) for k in "abcde"] == [0, 0, 1, 1, 2]
     assert counts.take("e") == 0  # taking resets
+
+
+async def test_an_ipv6_client_rotating_through_its_64_gets_no_fresh_records(
+    knocker: Knocker,
+) -> None:
+    for n in range(KNOCKS // 3):
+        status = await knocker.get_from(f"2001:db8:1:2::{n + 1:x}", "/sign-in", token="x" * 41)
+        assert status == 401
+    assert len(await knocker.events("user.sign_in_failed")) == RECORDS_PER_MINUTE
+    # Another /64 is another client.
+    await knocker.get_from("2001:db8:1:3::1", "/sign-in", token="x" * 41)
+    assert len(await knocker.events("user.sign_in_failed")) == RECORDS_PER_MINUTE + 1
+
+    knocker.clock.now += 61
+    await knocker.get_from("2001:db8:1:2:ffff::9", "/sign-in", token="x" * 41)
+    recorded = await knocker.events("user.sign_in_failed")
+    assert recorded[-1]["dropped"] == KNOCKS // 3 - RECORDS_PER_MINUTE
+    assert recorded[-1]["address"] == "2001:db8:1:2:ffff::9"  # the event keeps the address
+
+
+def test_clients_are_ipv4_addresses_and_ipv6_64s() -> None:
+    assert client_key("203.0.113.7") == "203.0.113.7"
+    assert client_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::1")
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert client_key("testclient") == "testclient"
+    assert client_key(None) == "unknown"
+
+
+def test_all_anonymous_clients_together_are_capped_and_their_drops_reported() -> None:
+    clock = Clock()
+    limits = _limits(clock)
+    clients = ANONYMOUS_RECORDS_PER_MINUTE + 100
+    # Each address knocks once, far below its own limit; sign-in failures share the cap.
+    admitted = [limits.admit_denial(None, f"10.0.{n // 250}.{n % 250}") for n in range(clients)]
+    assert admitted.count(0) == ANONYMOUS_RECORDS_PER_MINUTE
+    assert admitted.count(None) == 100
+    assert limits.admit_sign_in_failure("192.0.2.1") is None
+    # An identified actor's refusals are not anonymous: the cap does not apply to them.
+    assert limits.admit_denial("user:ann", "10.9.9.9") == 0
+
+    clock.now += 61
+    # The next anonymous record of each kind reports what the cap left out of that kind,
+    # whichever client it comes from: every record left out is counted once.
+    assert limits.admit_denial(None, "198.51.100.1") == 100
+    assert limits.admit_denial(None, "198.51.100.2") == 0
+    assert limits.admit_sign_in_failure("192.0.2.1") == 1

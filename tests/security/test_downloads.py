@@ -78,8 +78,20 @@ def test_the_ascii_stand_in_keeps_what_it_can() -> None:
 def test_only_well_formed_media_types_are_sent() -> None:
     assert download_media_type("text/markdown; charset=utf-8") == "text/markdown; charset=utf-8"
     assert download_media_type("application/vnd.api+json") == "application/vnd.api+json"
-    for bad in ("text/plain\r\nX-Evil: 1", "nonsense", "", 'text/plain; a="b'):
-        assert download_media_type(bad) == "application/octet-stream"
+    assert download_media_type('text/plain; a="b c"') == 'text/plain; a="b c"'
+    bad = [
+        "text/plain\r\nX-Evil: 1",
+        "nonsense",
+        "",
+        'text/plain; a="b',
+        # Not printable ASCII: the server cannot encode it (was a UnicodeEncodeError, a 500).
+        'text/plain; x="中"',
+        'text/plain; x="\x7f"',
+        "text/plain\n",
+        "text/plain\r\n; a=b",
+    ]
+    for value in bad:
+        assert download_media_type(value) == "application/octet-stream", value
 
 
 class Served:
@@ -121,6 +133,10 @@ async def test_downloads_of_awkward_names_succeed_with_their_exact_name(served: 
     response = await served.http.get(f"/api/v1/artifacts/{broken}/content")
     assert response.headers["content-type"] == "application/octet-stream"
     assert "x-evil" not in response.headers
+    wide = await served.artifact("x.txt", 'text/plain; x="中"', b"x")
+    response = await served.http.get(f"/api/v1/artifacts/{wide}/content")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/octet-stream"
 
 
 def _content_operation(app: FastAPI) -> Any:

@@ -8,14 +8,13 @@ import uuid
 import pytest
 
 from missionctl.agents.command import MAX_LINE_BYTES, _cut
-from missionctl.agents.secrets import redact_value
 from missionctl.llm import Redactor
 from missionctl.llm.redaction import (
     REDACTED,
     install_log_redaction,
     redact,
-    redact_registered,
     register_secret,
+    registered_secrets,
 )
 from missionctl.services import ServiceContext
 from tests.engine.helpers import run_events, running_engine, start
@@ -42,9 +41,8 @@ def test_every_kind_of_value_goes_through_one_function() -> None:
     assert redacted["text"] == f"a {REDACTED} b"
     assert redacted[REDACTED] == [f"x{REDACTED}", (REDACTED, 3), None, 1.5]
     assert redacted["bytes"] == f"binary {REDACTED}".encode()
-    # The older names are the same function, not other implementations.
-    assert redact_value is redact
-    assert redact_registered(f"<{secret}>") == Redactor().redact(f"<{secret}>") == "<[REDACTED]>"
+    # A redactor with secrets of its own is the same function, not another implementation.
+    assert redact(f"<{secret}>") == Redactor().redact(f"<{secret}>") == "<[REDACTED]>"
 
 
 def test_credentials_nobody_registered_are_hidden_but_prose_is_not() -> None:
@@ -137,15 +135,16 @@ def test_installing_twice_redacts_once() -> None:
 
 def test_a_long_line_is_never_cut_inside_a_secret() -> None:
     secret = _secret().encode()
+    secrets = [s.encode() for s in registered_secrets()]
     for offset in range(1, len(secret)):
         start = MAX_LINE_BYTES - offset
         whole = b"x" * start + secret + b"y" * 100
-        cut = _cut(whole, MAX_LINE_BYTES)
+        cut = _cut(whole, MAX_LINE_BYTES, secrets)
         assert cut == start
         # Only the beginning of the secret has arrived yet: still not cut inside it.
         partial = b"x" * start + secret[: offset + 1]
-        assert _cut(partial, MAX_LINE_BYTES) == start
-    assert _cut(b"x" * (MAX_LINE_BYTES + 10), MAX_LINE_BYTES) == MAX_LINE_BYTES
+        assert _cut(partial, MAX_LINE_BYTES, secrets) == start
+    assert _cut(b"x" * (MAX_LINE_BYTES + 10), MAX_LINE_BYTES, secrets) == MAX_LINE_BYTES
 
 
 async def test_a_secret_astride_a_long_line_piece_leaves_no_fragment(

@@ -174,6 +174,8 @@ class LeakyAgent:
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
+        # What a document may well say besides the secret; only the secret is removed.
+        self.doc = f"# {secret}\nsend `Authorization: Bearer $TOKEN`\n".encode()
 
     async def run(self, step: StepContext) -> AgentResult:
         step.log(f"using {self.secret}")
@@ -182,7 +184,7 @@ class LeakyAgent:
         return AgentResult(
             outputs={"token": self.secret, self.secret: [f"again {self.secret}"]},
             summary=f"done with {self.secret}",
-            artifacts=[ArtifactOutput(f"{self.secret}.md", "markdown", "text/markdown", b"#")],
+            artifacts=[ArtifactOutput(f"{self.secret}.md", "markdown", "text/markdown", self.doc)],
             risks=[{"title": self.secret, "severity": "low", "mitigation": "none"}],
         )
 
@@ -217,3 +219,8 @@ async def test_whatever_an_agent_returns_is_recorded_redacted(ctx: ServiceContex
     assert secret not in "\n".join(rows)
     assert not any(secret.encode() in content for content in blobs)
     assert b"[REDACTED]" in blobs[-1]
+    # The engine stores what an agent returns redacted too, exact secrets only.
+    (document,) = [a for a in await read_artifacts(ctx, run_id=run.id) if a.kind == "markdown"]
+    assert ctx.blobs.read_bytes(document.sha256) == (
+        b"# [REDACTED]\nsend `Authorization: Bearer $TOKEN`\n"
+    )

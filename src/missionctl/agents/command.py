@@ -16,9 +16,12 @@ variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` / ``MISSIONCTL_RUN_ID`` / ``MISSION
 success. stdout/stderr stream to the step log line by line; a line longer than 64 KiB is logged
 in pieces, and output past ``max_output_bytes`` is dropped (``output_truncated``). Files the
 program writes under ``artifacts/`` in the workspace become artifacts. The program runs in its
-own process group, which is killed as a whole on cancellation. Secret values are replaced by
+own process group, which is killed as a whole on cancellation. Secret values (the step's own,
+whatever their length, and every one registered in the process) are replaced by
 ``[REDACTED]`` in every log line, output, artifact and artifact name the step records (a line
-is never cut inside a secret): the program sees them, the event log and the blob store never do.
+is never cut inside a secret): the program sees them, the event log and the blob store never
+do. Log lines and names are also cleared of credential-looking tokens; an artifact's content
+loses only the exact secrets, so a patch still applies.
 """
 
 import asyncio
@@ -27,6 +30,7 @@ import mimetypes
 import os
 import signal
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -34,7 +38,7 @@ from typing import Any
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
 from missionctl.agents.sandbox import Sandbox, search_path
 from missionctl.agents.secrets import resolve_secrets
-from missionctl.llm.redaction import redact, registered_secrets
+from missionctl.llm.redaction import Redactor
 
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
 KILL_GRACE_S = 2.0
@@ -73,6 +77,7 @@ class CommandAgent:
         before = _snapshot(artifacts_dir)
         cap = int(step.inputs.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES))
         secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
+        redactor = Redactor(secrets.values())
         env = self._environment(step)
         env.update(secrets)
         await self.sandbox.check()
@@ -101,8 +106,8 @@ class CommandAgent:
         stdout_tail: deque[str] = deque(maxlen=_TAIL_LINES)
         try:
             await asyncio.gather(
-                _pump(process.stdout, step, "info", stdout_tail, budget),
-                _pump(process.stderr, step, "error", stderr_tail, budget),
+                _pump(process.stdout, step, "info", stdout_tail, budget, redactor),
+                _pump(process.stderr, step, "error", stderr_tail, budget, redactor),
             )
             code = await process.wait()
         except asyncio.CancelledError:
@@ -125,7 +130,7 @@ class CommandAgent:
                 f"{argv[0]} exited with code {code}\n{detail}", retryable=True, outputs=outputs
             )
         artifacts = [
-            _artifact(path, artifacts_dir, secrets)
+            _artifact(path, artifacts_dir, redactor)
             for path in sorted(_snapshot(artifacts_dir).items())
             if before.get(path[0]) != path[1]
         ]
@@ -183,6 +188,7 @@ async def _pump(
     level: str,
     tail: deque[str],
     budget: _OutputBudget,
+    redactor: Redactor,
 ) -> None:
     """Log ``stream`` line by line until it ends; never blocks the program on a full pipe."""
     if stream is None:
@@ -191,21 +197,25 @@ async def _pump(
     while chunk := await stream.read(_READ_BYTES):
         pending += chunk
         *lines, pending = pending.split(b"\n")
-        while len(pending) > MAX_LINE_BYTES:  # no newline in sight: log what we have
-            cut = _cut(pending, MAX_LINE_BYTES)
-            lines.append(pending[:cut])
-            pending = pending[cut:]
+        if len(pending) > MAX_LINE_BYTES:  # no newline in sight: log what we have
+            pieces, pending = _split(pending, MAX_LINE_BYTES, redactor.byte_secrets())
+            lines += pieces
         for line in lines:
-            _record_line(line, step, level, tail, budget)
+            _record_line(line, step, level, tail, budget, redactor)
     if pending:
-        _record_line(pending, step, level, tail, budget)
+        _record_line(pending, step, level, tail, budget, redactor)
 
 
 def _record_line(
-    line: bytes, step: StepContext, level: str, tail: deque[str], budget: _OutputBudget
+    line: bytes,
+    step: StepContext,
+    level: str,
+    tail: deque[str],
+    budget: _OutputBudget,
+    redactor: Redactor,
 ) -> None:
     # Redacted before anything keeps it: the tails become outputs and error messages.
-    text = redact(line.decode("utf-8", "replace").rstrip("\r"))
+    text = redactor.redact(line.decode("utf-8", "replace").rstrip("\r"))
     tail.append(text if len(text) <= _TAIL_LINE_CHARS else text[:_TAIL_LINE_CHARS] + "…")
     if budget.truncated:
         return  # keep draining so the program never blocks on a full pipe
@@ -222,18 +232,44 @@ def _record_line(
     step.log(text, level="error" if level == "error" else "info")
 
 
-def _cut(pending: bytes, limit: int) -> int:
+def _split(pending: bytes, limit: int, secrets: Sequence[bytes]) -> tuple[list[bytes], bytes]:
+    """``pending`` cut into pieces of at most ``limit`` bytes (see :func:`_cut`) and the rest.
+
+    The rest is at most ``limit`` bytes long: it may be the beginning of a longer piece.
+    """
+    pieces: list[bytes] = []
+    start = 0
+    while len(pending) - start > limit:
+        cut = _cut(pending[start : start + limit + _lookahead(secrets)], limit, secrets)
+        pieces.append(pending[start : start + cut])
+        start += cut
+    return pieces, pending[start:]
+
+
+def _lookahead(secrets: Sequence[bytes]) -> int:
+    return max((len(s) for s in secrets), default=0)
+
+
+def _cut(pending: bytes, limit: int, secrets: Sequence[bytes]) -> int:
     """Where to split a line longer than ``limit``: there, or before a secret it would split.
 
     A secret cut in two would survive redaction as two fragments; one that has only begun at
-    the end of what arrived so far counts too (its rest is still in the pipe).
+    the end of what arrived so far counts too (its rest is still in the pipe). The cut moves
+    back less than the length of the longest secret, so every piece is nearly ``limit`` long
+    and splitting a line takes time linear in its length, whatever it holds. The price: in a
+    chain of overlapping occurrences reaching back further than that (a run ``aaaa…`` with the
+    secret ``aaaaaaaa``, or the end of one secret being the start of another), the cut may
+    leave a fragment shorter than the secret at the end of the first piece. Random secrets do
+    not overlap themselves or each other.
     """
-    secrets = [s.encode("utf-8") for s in registered_secrets()]
+    if not secrets:
+        return limit
+    floor = max(1, limit - max(len(s) for s in secrets) + 1)
     cut, moved = limit, True
     while moved:  # moving the cut may put it inside another secret: until none straddles it
         moved = False
         for secret in secrets:
-            for start in range(max(1, cut - len(secret) + 1), cut):
+            for start in range(max(floor, cut - len(secret) + 1), cut):
                 if secret.startswith(pending[start : start + len(secret)]):
                     cut, moved = start, True
                     break
@@ -263,15 +299,16 @@ def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
 
 
 def _artifact(
-    entry: tuple[str, tuple[int, int]], directory: Path, secrets: dict[str, str]
+    entry: tuple[str, tuple[int, int]], directory: Path, redactor: Redactor
 ) -> ArtifactOutput:
     name = entry[0]
     path = directory / name
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return ArtifactOutput(
         # A file's name is the program's to choose: "name-$TOKEN.txt" is a secret too.
-        name=redact(name, secrets=secrets.values()),
+        name=redactor.redact(name),
         kind=_KINDS.get(path.suffix, "file"),  # type: ignore[arg-type]
         media_type=media_type,
-        content=redact(path.read_bytes(), secrets=secrets.values()),
+        # Exact secrets only: a credential-looking string in a file is the program's content.
+        content=redactor.redact(path.read_bytes(), patterns=False),
     )

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
-from missionctl.agents.secrets import redact_value, resolve_secrets
+from missionctl.agents.secrets import resolve_secrets
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
-from missionctl.llm import LLMClient
+from missionctl.llm import LLMClient, Redactor
 
 EXECUTOR_PROMPT_VERSION = "executor/1"
 _UPSTREAM_CHARS = 4000
@@ -145,7 +145,14 @@ class LLMAgent:
             raise AgentError(f"model output invalid: {exc.message}", retryable=True) from None
         # The model may repeat a secret it was given; nothing it says is recorded unredacted.
         # Constructed, not validated again: "[REDACTED]" may be longer than what it replaced.
-        data = redact_value(result.value.model_dump())
+        # The step's own secrets are hidden whatever their length; a document's content loses
+        # only exact secrets (what looks like a credential in it is the model's text).
+        redactor = Redactor(secrets.values())
+        data = result.value.model_dump()
+        contents = [a.pop("content") for a in data["artifacts"]]
+        data = redactor.redact(data)
+        for artifact, content in zip(data["artifacts"], contents, strict=True):
+            artifact["content"] = redactor.redact(content, patterns=False)
         output = SpecialistOutput.model_construct(
             **{
                 **data,

@@ -5,9 +5,13 @@ A step names a secret (``inputs.secret_env`` of a ``command`` step, ``inputs.sec
 ``MISSIONCTL_SECRET_<NAME>`` (name upper-cased) when the step runs. Only that prefix can be
 read, so a workflow cannot ask for the server's own settings (``MISSIONCTL_LLM_API_KEY``, …).
 Every value resolved is registered with the process's one redaction
-(``missionctl.llm.redaction.redact``): it is replaced by ``[REDACTED]`` in whatever the step
-logs, returns, names or writes as an artifact, in every event and row the engine records, and in
-every log record of the process.
+(``missionctl.llm.redaction.redact``), and so is every ``MISSIONCTL_SECRET_*`` variable when the
+process starts (``missionctl.security.process.register_server_secrets``): it is replaced by
+``[REDACTED]`` in whatever the step logs, returns, names or writes as an artifact, in every
+event and row the engine records, and in every log record of the process; each of its lines of
+at least 8 characters is too, wherever it appears alone. A value shorter than 8 characters is
+not registered process-wide (it would hide a word from every record); the agents that resolve
+it still hide it from their step's own log lines, outputs, artifact names and contents.
 """
 
 import os
@@ -16,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from missionctl.agents.base import AgentError
-from missionctl.llm.redaction import redact, register_secret
+from missionctl.llm.redaction import register_secret
 
 SECRET_ENV_PREFIX = "MISSIONCTL_SECRET_"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -24,6 +28,9 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 def resolve_secrets(declared: Any, *, field: str) -> dict[str, str]:
     """Resolve ``{key: secret name}`` to ``{key: value}`` and register every value.
+
+    Values shorter than 8 characters are not registered (see the module docstring): the
+    caller hides them from its own step's records by passing them to the redaction.
 
     Args:
         declared: the step's mapping (``None`` means no secrets).
@@ -53,8 +60,3 @@ def resolve_secrets(declared: Any, *, field: str) -> dict[str, str]:
         register_secret(value)
         values[key] = value
     return values
-
-
-# The one redaction of the process (``missionctl.llm.redaction.redact``), under the name the
-# agents have used for JSON-like values; there is no other.
-redact_value = redact

@@ -43,6 +43,7 @@ from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.repositories import runs as run_repo
 from missionctl.services import ServiceContext, execution
+from missionctl.services.artifacts import put_blob
 from missionctl.services.execution import (
     ClaimedStep,
     DagCache,
@@ -374,7 +375,7 @@ class Engine:
     ) -> StepOutcome:
         stored = []
         for artifact in result.artifacts:
-            blob = await asyncio.to_thread(self.ctx.blobs.put_bytes, artifact.content)
+            blob = await asyncio.to_thread(put_blob, self.ctx, artifact.content)
             stored.append(StoredArtifact(output=artifact, blob=blob))
         outputs = dict(result.outputs)
         if result.summary:

@@ -1,16 +1,30 @@
 """Keep secrets out of every record: events, rows, blobs, pages and logs.
 
 There is one redaction, :func:`redact`, and everything goes through it: the engine when it
-records a step's result and log lines, the artifact service when it stores an artifact, the
-command agent before it cuts or truncates output, the LLM layer before it logs or raises, and
-every log record of the process (:func:`install_log_redaction`). It removes
+records a step's result and log lines, the artifact service when it stores an artifact's
+content, the command agent before it cuts or truncates output, the LLM layer before it logs or
+raises, and every log record of the process (:func:`install_log_redaction`). It removes
 
 - the values registered with :func:`register_secret` — the secrets workflow steps declare (see
-  ``missionctl.agents.secrets``), the model's API key, the server's own keys — wherever they
-  occur, and
-- anything that looks like a credential even when nobody registered it: a bearer token in a
+  ``missionctl.agents.secrets``), every ``MISSIONCTL_SECRET_*`` variable of the process, the
+  model's API key, the server's own keys — wherever they occur, and
+- with ``patterns=True`` (the default, for log lines, errors, outputs, names and log records),
+  anything that looks like a credential even when nobody registered it: a bearer token in a
   header dump, an OpenAI-style ``sk-...`` key, and this server's own API tokens (``mc_…``)
   and sign-in links (``mcl_…``), e.g. in a request line of the access log.
+
+An artifact's content is redacted with ``patterns=False``: exact secrets only. A file is what
+its program wrote (a patch, code that builds ``f"Bearer {token}"``); rewriting what merely looks
+like a credential would corrupt it and change its digest, while hiding nothing anybody
+registered.
+
+A registered secret is also registered line by line (each line of at least
+``MIN_SECRET_CHARS`` characters): output is redacted one line at a time, so a PEM key or a JSON
+credential would otherwise never match whole. A value shorter than ``MIN_SECRET_CHARS`` is not
+registered: it would be a word, and hiding a word from every record of the process would
+damage them more than it protects the secret. Such a value is still hidden where it is passed
+explicitly (``secrets=``, :class:`Redactor`): a step's own secrets are hidden from that step's
+output, whatever their length.
 
 Registration is process-wide and only grows: a secret once used stays hidden from every later
 record. Records are redacted in the process that writes them, so a page served by another
@@ -21,10 +35,13 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, AnyStr, overload
+from typing import Any, AnyStr, TypeVar, cast, overload
 
 REDACTED = "[REDACTED]"
 _REDACTED_BYTES = REDACTED.encode("utf-8")
+# Shorter values are not registered process-wide (see the module docstring), and shorter lines
+# of a multi-line secret are not hidden on their own: "-----" or "}" is no secret.
+MIN_SECRET_CHARS = 8
 
 # A bearer token is whatever follows the scheme up to whitespace or a quote (headers are often
 # logged inside JSON or a repr); the scheme is kept so the record still says what was hidden.
@@ -44,6 +61,8 @@ _CREDENTIAL_BYTES = re.compile(_CREDENTIALS.encode("ascii"))
 _HINTS_TEXT = ("sk-", "mc_", "mcl_")
 _HINTS_BYTES = (b"sk-", b"mc_", b"mcl_")
 
+_T = TypeVar("_T")
+
 _lock = threading.Lock()
 # Snapshots replaced whole under the lock, so a reader in another thread (the engine's writer)
 # never iterates a set that is growing. Longest first: a secret inside another is hidden whole.
@@ -51,33 +70,47 @@ _registered_text: tuple[str, ...] = ()
 _registered_bytes: tuple[bytes, ...] = ()
 
 
+def _pieces(value: str) -> list[str]:
+    """``value`` and each of its lines of at least ``MIN_SECRET_CHARS`` characters."""
+    if not value or not value.strip():
+        return []
+    lines = [line.strip() for line in value.splitlines()]
+    return [value, *(line for line in lines if len(line) >= MIN_SECRET_CHARS and line != value)]
+
+
+def _longest_first(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    text = tuple(sorted(set(values), key=len, reverse=True))
+    return text, tuple(secret.encode("utf-8") for secret in text)
+
+
 def register_secret(value: str) -> None:
     """Hide ``value`` from every later :func:`redact` call in this process.
 
-    Empty or whitespace-only values are ignored.
+    Each line of ``value`` of at least ``MIN_SECRET_CHARS`` characters (stripped) is hidden
+    too, wherever it occurs alone. A value shorter than ``MIN_SECRET_CHARS`` (stripped) is
+    ignored, as are empty and whitespace-only ones; pass it to :func:`redact` as ``secrets=``
+    where it must be hidden.
     """
     global _registered_text, _registered_bytes
-    if not value or not value.strip() or value in _registered_text:
+    if len(value.strip()) < MIN_SECRET_CHARS or value in _registered_text:
         return
     with _lock:
-        known = sorted({*_registered_text, value}, key=len, reverse=True)
-        _registered_text = tuple(known)
-        _registered_bytes = tuple(secret.encode("utf-8") for secret in known)
+        _registered_text, _registered_bytes = _longest_first([*_registered_text, *_pieces(value)])
 
 
 def registered_secrets() -> tuple[str, ...]:
-    """The values registered so far, longest first."""
+    """The values registered so far (and their lines), longest first."""
     return _registered_text
 
 
 @overload
-def redact(value: str, *, secrets: Iterable[str] = ()) -> str: ...
+def redact(value: str, *, secrets: Iterable[str] = (), patterns: bool = True) -> str: ...
 @overload
-def redact(value: bytes, *, secrets: Iterable[str] = ()) -> bytes: ...
+def redact(value: bytes, *, secrets: Iterable[str] = (), patterns: bool = True) -> bytes: ...
 @overload
-def redact(value: Any, *, secrets: Iterable[str] = ()) -> Any: ...
-def redact(value: Any, *, secrets: Iterable[str] = ()) -> Any:
-    """``value`` with every secret and credential-looking token replaced by ``[REDACTED]``.
+def redact(value: Any, *, secrets: Iterable[str] = (), patterns: bool = True) -> Any: ...
+def redact(value: Any, *, secrets: Iterable[str] = (), patterns: bool = True) -> Any:
+    """``value`` with every secret (and credential-looking token) replaced by ``[REDACTED]``.
 
     Strings and bytes (an artifact's content, byte-wise: it may be binary) are redacted; lists,
     tuples and dicts (keys too) are copied with their strings redacted; anything else (numbers,
@@ -87,33 +120,71 @@ def redact(value: Any, *, secrets: Iterable[str] = ()) -> Any:
 
     Args:
         value: what to redact.
-        secrets: exact strings to hide besides the registered ones (empty ones are ignored).
+        secrets: exact strings to hide besides the registered ones, whatever their length
+            (empty ones are ignored); each of their lines of at least ``MIN_SECRET_CHARS``
+            characters is hidden too.
+        patterns: also hide unregistered credential-looking tokens (bearer tokens, ``sk-…``,
+            ``mc_…``, ``mcl_…``). ``False`` for an artifact's content, which must stay what its
+            program wrote except for the exact secrets.
     """
     text_secrets, byte_secrets = _registered_text, _registered_bytes
-    extra = [s for s in secrets if s and s.strip()] if secrets != () else None
+    extra = [p for s in secrets for p in _pieces(s)] if secrets != () else None
     if extra:
-        text_secrets = tuple(sorted({*text_secrets, *extra}, key=len, reverse=True))
-        byte_secrets = tuple(s.encode("utf-8") for s in text_secrets)
-    return _walk(value, text_secrets, byte_secrets)
+        text_secrets, byte_secrets = _longest_first([*text_secrets, *extra])
+    return _walk(value, text_secrets, byte_secrets, patterns)
 
 
-def _walk(value: Any, text_secrets: Sequence[str], byte_secrets: Sequence[bytes]) -> Any:
+def _walk(
+    value: Any, text_secrets: Sequence[str], byte_secrets: Sequence[bytes], patterns: bool
+) -> Any:
     if isinstance(value, str):
+        if not patterns:
+            return _replace(value, text_secrets, REDACTED)
         return _scrub(value, text_secrets, REDACTED, _CREDENTIAL_TEXT, _HINTS_TEXT, "bearer")
     if isinstance(value, bytes):
+        if not patterns:
+            return _replace(value, byte_secrets, _REDACTED_BYTES)
         return _scrub(
             value, byte_secrets, _REDACTED_BYTES, _CREDENTIAL_BYTES, _HINTS_BYTES, b"bearer"
         )
     if isinstance(value, dict):
         return {
-            _walk(k, text_secrets, byte_secrets): _walk(v, text_secrets, byte_secrets)
+            _walk(k, text_secrets, byte_secrets, patterns): _walk(
+                v, text_secrets, byte_secrets, patterns
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_walk(v, text_secrets, byte_secrets) for v in value]
+        return [_walk(v, text_secrets, byte_secrets, patterns) for v in value]
     if isinstance(value, tuple):
-        return tuple(_walk(v, text_secrets, byte_secrets) for v in value)
+        return tuple(_walk(v, text_secrets, byte_secrets, patterns) for v in value)
     return value
+
+
+def _replace(text: AnyStr, secrets: Sequence[AnyStr], redacted: AnyStr) -> AnyStr:
+    """``text`` with every occurrence of every secret replaced, overlapping ones merged."""
+    spans: list[tuple[int, int]] = []
+    for secret in secrets:
+        size = len(secret)
+        first = text.find(secret)
+        while first != -1:
+            # The farthest occurrence overlapping or touching the span extends it; those between
+            # lie inside. Jumping to it keeps a run of a self-overlapping secret ("aaaa…" with
+            # "aaaaaaaa") linear instead of one search per character.
+            end = first + size
+            while (last := text.rfind(secret, end - size + 1, end + size)) != -1:
+                end = last + size
+            spans.append((first, end))
+            first = text.find(secret, end + 1)
+    if not spans:
+        return text
+    pieces: list[AnyStr] = []
+    cursor = 0
+    for start, end in _merge(spans):
+        pieces += [text[cursor:start], redacted]
+        cursor = end
+    pieces.append(text[cursor:])
+    return redacted[:0].join(pieces)
 
 
 def _scrub(
@@ -124,20 +195,7 @@ def _scrub(
     hints: Sequence[AnyStr],
     scheme: AnyStr,
 ) -> AnyStr:
-    spans: list[tuple[int, int]] = []
-    for secret in secrets:
-        start = text.find(secret)
-        while start != -1:
-            spans.append((start, start + len(secret)))
-            start = text.find(secret, start + 1)
-    if spans:
-        pieces: list[AnyStr] = []
-        cursor = 0
-        for start, end in _merge(spans):
-            pieces += [text[cursor:start], redacted]
-            cursor = end
-        pieces.append(text[cursor:])
-        text = redacted[:0].join(pieces)
+    text = _replace(text, secrets, redacted)
     first, second, third = hints
     if (
         first not in text
@@ -165,13 +223,11 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def redact_registered(text: str) -> str:
-    """``text`` through :func:`redact` (kept for callers that name it so)."""
-    return redact(text)
-
-
 class Redactor:
     """:func:`redact` with some secrets of its own besides the registered ones.
+
+    The secrets it is given are hidden whatever their length (a step's own secrets, a client's
+    key); the combined list is rebuilt only when a secret is added here or registered.
 
     Args:
         secrets: Exact strings to hide wherever they occur (besides the process-wide ones of
@@ -179,18 +235,35 @@ class Redactor:
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: list[str] = []
+        self._own: list[str] = []
+        self._seen: tuple[str, ...] | None = None
+        self._text: tuple[str, ...] = ()
+        self._bytes: tuple[bytes, ...] = ()
         for secret in secrets:
             self.add(secret)
 
     def add(self, secret: str) -> None:
         """Register one more secret; empty or whitespace-only strings are ignored."""
-        if secret and secret.strip() and secret not in self._secrets:
-            self._secrets.append(secret)
+        for piece in _pieces(secret):
+            if piece not in self._own:
+                self._own.append(piece)
+                self._seen = None
 
-    def redact(self, text: str) -> str:
-        """Return ``text`` with every secret and credential-looking token replaced."""
-        return redact(text, secrets=self._secrets)
+    def _secrets(self) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+        registered = _registered_text
+        if self._seen is not registered:
+            self._text, self._bytes = _longest_first([*registered, *self._own])
+            self._seen = registered
+        return self._text, self._bytes
+
+    def byte_secrets(self) -> tuple[bytes, ...]:
+        """Every secret hidden here (its own and the registered ones), UTF-8, longest first."""
+        return self._secrets()[1]
+
+    def redact(self, value: _T, *, patterns: bool = True) -> _T:
+        """``value`` through :func:`redact` with this redactor's secrets besides the registered."""
+        text, data = self._secrets()
+        return cast("_T", _walk(value, text, data, patterns))
 
 
 # --- Log records ------------------------------------------------------------------------------

@@ -16,12 +16,13 @@ FALLBACK_MEDIA_TYPE = "application/octet-stream"
 # In the ASCII stand-in, printable ASCII survives except what ends or escapes a quoted string
 # (", \\), what old parsers split on (;), and % (some clients percent-decode this form too).
 _UNSAFE_ASCII = re.compile(r'[^\x20-\x7e]|["\\;%]')
-# type/subtype with optional parameters, of token characters (RFC 9110): nothing that could
-# end the header or start another.
-_MEDIA_TYPE = re.compile(
-    r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-    r"""(\s*;\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=("[^"\\\x00-\x1f\x7f]*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+))*$"""
-)
+# type/subtype with optional parameters of token characters (RFC 9110), a quoted value being
+# printable ASCII but " and \, with spaces or tabs around ";" (never a line break): nothing
+# that could end the header or start another, and nothing the server cannot encode (headers
+# are Latin-1; RFC 9110's obs-text is obsolete), which would make a download a 500.
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
+_MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}([ \t]*;[ \t]*{_TOKEN}=({_QUOTED}|{_TOKEN}))*")
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
@@ -51,6 +52,7 @@ def download_media_type(media_type: str) -> str:
     """``media_type`` when it is a well-formed media type, else ``application/octet-stream``.
 
     A recorded media type comes from an agent; one that could break the header (a line break,
-    a stray quote) is served as plain bytes instead of failing the download.
+    a stray quote, a character that is not printable ASCII) is served as plain bytes instead of
+    failing the download.
     """
-    return media_type if _MEDIA_TYPE.match(media_type) else FALLBACK_MEDIA_TYPE
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else FALLBACK_MEDIA_TYPE

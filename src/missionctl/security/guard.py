@@ -17,8 +17,9 @@ a browser never attaches them on its own.
 
 Refusals are 401 (no identity) or 403 (identity without the permission, or no CSRF token), and
 each is appended to the event log as ``access.denied`` with the identity (at most
-``RECORDS_PER_MINUTE`` per client, so that knocking cannot flood the log; the next one recorded
-says how many were ``dropped``).
+``RECORDS_PER_MINUTE`` per client, an IPv4 address or an IPv6 /64, and for anonymous ones at
+most ``ANONYMOUS_RECORDS_PER_MINUTE`` across all clients, so that knocking cannot flood the log;
+the next one recorded says how many were ``dropped``, see ``security.limits``).
 """
 
 import contextlib
@@ -157,7 +158,7 @@ async def _record(
 ) -> None:
     actor = identity.actor if identity is not None else None
     address = client_address(request)
-    dropped = edge_limits(request).admit_denial(f"{actor}|{address}")
+    dropped = edge_limits(request).admit_denial(actor, address)
     if dropped is None:
         return
     # The refusal stands whether or not it is recorded: while the event log refuses appends

@@ -5,11 +5,18 @@ limits on its own, which still bounds guessing to a small multiple of the config
 
 Requests without an identity can append to the event log, which is append-only and never
 cleaned: a refusal (``access.denied``) and a failed sign-in (``user.sign_in_failed``). Each kind
-is recorded at most ``RECORDS_PER_MINUTE`` times per client per minute; the rest are counted,
-and the next event of that kind recorded for that client carries ``dropped``: how many were
-left out since the previous one. The answers to the client do not change (401, 403, 429).
+is recorded at most ``RECORDS_PER_MINUTE`` times per client per minute, a client being an IPv4
+address or an IPv6 /64 network (:func:`client_key`: one host commonly holds a whole /64 and
+can rotate through it). All anonymous clients together get at most
+``ANONYMOUS_RECORDS_PER_MINUTE`` records a minute, so many addresses cannot flood the log
+either. The records left out are counted, and the next event of that kind recorded carries
+``dropped``: how many of this client's were left out since its previous one, plus how many
+the cap on all clients left out since the previous event of that kind. Every record left out
+is so counted once, in one ``dropped`` (while the counts fit in memory, ``MAX_DROP_COUNTS``).
+The answers to the client do not change (401, 403, 429).
 """
 
+import ipaddress
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,7 +27,12 @@ from missionctl.settings import ServerSettings
 # A client may knock at most this often per minute before its denials (or failed sign-ins)
 # stop being recorded; this keeps the append-only log from being flooded.
 RECORDS_PER_MINUTE = 30
-DENIALS_RECORDED_PER_MINUTE = RECORDS_PER_MINUTE
+# All anonymous clients together, per minute: ten clients knocking at their own limit. Enough
+# that every refusal of an ordinary incident (a few stale links, a misconfigured script) is
+# recorded, while a botnet or one host rotating addresses adds at most 300 events a minute.
+ANONYMOUS_RECORDS_PER_MINUTE = 300
+# The prefix an IPv6 client is counted by: a /64 is one subnet, usually one host or one site.
+IPV6_CLIENT_PREFIX = 64
 # An address may fail this many times more than one account may: several people can share an
 # address, but one address should not try passwords across many accounts.
 ADDRESS_FACTOR = 5
@@ -31,6 +43,29 @@ MAX_DROP_COUNTS = 100_000
 
 def _records_limiter() -> RateLimiter:
     return RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60.0)
+
+
+def _anonymous_limiter() -> RateLimiter:
+    return RateLimiter(limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60.0)
+
+
+def client_key(address: str | None) -> str:
+    """The client a record counts against: an IPv4 address, or an IPv6 address's /64 network.
+
+    An IPv4-mapped IPv6 address counts as its IPv4 address; anything that is not an address
+    (``None``, a test client's name) counts as itself.
+    """
+    if address is None:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
 
 
 class DropCounts:
@@ -63,6 +98,7 @@ class EdgeLimits:
     api_token: RateLimiter
     denial_records: RateLimiter
     sign_in_failure_records: RateLimiter = field(default_factory=_records_limiter)
+    anonymous_records: RateLimiter = field(default_factory=_anonymous_limiter)
     dropped: DropCounts = field(default_factory=DropCounts)
 
     @classmethod
@@ -79,21 +115,37 @@ class EdgeLimits:
             sign_in_failure_records=_records_limiter(),
         )
 
-    def admit_denial(self, client: str) -> int | None:
-        """Whether to record an ``access.denied`` of ``client`` (identity and address).
+    def admit_denial(self, actor: str | None, address: str | None) -> int | None:
+        """Whether to record an ``access.denied`` of ``actor`` (``None``: anonymous) at ``address``.
+
+        Counted per actor and client (:func:`client_key`); anonymous ones also against the cap
+        on all anonymous clients.
 
         Returns:
             ``None``: do not record it (it is counted); otherwise record it with this many
-            ``dropped`` since the last one recorded for ``client``.
+            ``dropped`` (see the module docstring).
         """
-        return self._admit(self.denial_records, f"access.denied|{client}")
+        key = f"{actor}|{client_key(address)}"
+        return self._admit(self.denial_records, "access.denied", key, anonymous=actor is None)
 
-    def admit_sign_in_failure(self, address: str) -> int | None:
+    def admit_sign_in_failure(self, address: str | None) -> int | None:
         """Whether to record a ``user.sign_in_failed`` from ``address``; as ``admit_denial``."""
-        return self._admit(self.sign_in_failure_records, f"user.sign_in_failed|{address}")
+        return self._admit(
+            self.sign_in_failure_records,
+            "user.sign_in_failed",
+            client_key(address),
+            anonymous=True,
+        )
 
-    def _admit(self, limiter: RateLimiter, key: str) -> int | None:
-        if not limiter.hit(key).allowed:
-            self.dropped.drop(key)
+    def _admit(self, limiter: RateLimiter, kind: str, key: str, *, anonymous: bool) -> int | None:
+        client = f"{kind}|{key}"
+        if not limiter.hit(client).allowed:
+            self.dropped.drop(client)
             return None
-        return self.dropped.take(key)
+        if not anonymous:
+            return self.dropped.take(client)
+        everyone = f"{kind}|*"
+        if not self.anonymous_records.hit("anonymous").allowed:
+            self.dropped.drop(everyone)
+            return None
+        return self.dropped.take(client) + self.dropped.take(everyone)

@@ -15,13 +15,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from missionctl.agents.secrets import SECRET_ENV_PREFIX
 from missionctl.llm.redaction import install_log_redaction, register_secret
 from missionctl.settings import Settings
 
 PRIVATE_UMASK = 0o077
-# A server secret shorter than this is not registered for redaction: it would be a word, and
-# hiding a word everywhere would damage every record more than it protects the secret.
-MIN_REDACTED_SECRET_CHARS = 8
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +35,14 @@ def restrict_process() -> None:
 
 
 def register_server_secrets(settings: Settings, *, session_key: str) -> None:
-    """Register the server's own secrets with the redaction.
+    """Register the server's own secrets and the steps' secrets with the redaction.
 
-    They are the session-signing key, the model's API key and the database password; none
-    of them should appear in a record or a log line, whatever echoes them.
+    They are the session-signing key, the model's API key, the database password and every
+    ``MISSIONCTL_SECRET_*`` variable of the process's environment (the values steps may ask
+    for): none of them should appear in a record or a log line, whatever echoes them, even in
+    a process that never runs the step that resolves it (the API's log records, another
+    worker). As everywhere, a value shorter than 8 characters is not registered
+    (``missionctl.llm.redaction.MIN_SECRET_CHARS``) and each line of a multi-line value is.
     """
     values = [session_key]
     if settings.llm.api_key is not None:
@@ -48,9 +50,9 @@ def register_server_secrets(settings: Settings, *, session_key: str) -> None:
     password = make_url(settings.database_url).password
     if isinstance(password, str):
         values.append(password)
+    values += [v for k, v in os.environ.items() if k.startswith(SECRET_ENV_PREFIX)]
     for value in values:
-        if len(value.strip()) >= MIN_REDACTED_SECRET_CHARS:
-            register_secret(value)
+        register_secret(value)
 
 
 def warn_if_shared(home: Path) -> None:

@@ -3,7 +3,10 @@
 Content lives in the content-addressed blob store; an ``Artifact`` row says what it is and
 where it came from, and every row is announced by one ``artifact.created`` event in the same
 transaction (the engine does the same for the artifacts agents return). Names, descriptions and
-content pass through the one redaction (``missionctl.llm.redaction``) before they are stored.
+content pass through the one redaction (``missionctl.llm.redaction``) before they are stored:
+names and descriptions lose secrets and credential-looking tokens, content (through
+:func:`put_blob`, which every artifact's content passes, the engine's too) only the exact
+registered secrets, so a file stays what its program wrote otherwise.
 """
 
 import asyncio
@@ -130,15 +133,23 @@ async def read_artifact_content(
     return artifact, content
 
 
+def put_blob(ctx: ServiceContext, content: bytes) -> BlobRef:
+    """Write one artifact's content to the blob store, blocking; redacted first.
+
+    Every registered secret is replaced by ``[REDACTED]``; nothing else changes (no credential
+    patterns: a patch must still apply, a digest must be that of what the program wrote when
+    it held no secret). The returned reference is that of the redacted bytes.
+    """
+    return ctx.blobs.put_bytes(redact(content, patterns=False))
+
+
 async def put_blobs(ctx: ServiceContext, artifacts: Sequence[NewArtifact]) -> list[BlobRef]:
     """Write the contents to the blob store (off the event loop), before any transaction.
 
     A blob whose row is never committed is harmless: it is content-addressed and unreferenced.
-    The content stored is redacted (the returned references are those of the redacted bytes).
+    The content stored is redacted as by :func:`put_blob`.
     """
-    return await asyncio.to_thread(
-        lambda: [ctx.blobs.put_bytes(redact(a.content)) for a in artifacts]
-    )
+    return await asyncio.to_thread(lambda: [put_blob(ctx, a.content) for a in artifacts])
 
 
 async def add_artifacts(
@@ -199,6 +210,7 @@ async def add_artifacts(
 __all__ = [
     "NewArtifact",
     "add_artifacts",
+    "put_blob",
     "put_blobs",
     "read_artifact",
     "read_artifact_content",

@@ -646,7 +646,8 @@ async def record_denial(
     ``actor`` is the identity refused, or ``None`` for a request without one; such an event is
     recorded by ``system`` with ``"identity": "anonymous"`` (only real identities act).
     ``dropped`` (in the payload when not 0): this client's denials left unrecorded since its
-    previous recorded one (the edge caps them).
+    previous recorded one, plus, for an anonymous one, those the cap on all anonymous clients
+    left unrecorded since the previous ``access.denied`` (the edge caps them).
     """
     await _append_one(
         ctx,
@@ -680,7 +681,9 @@ async def record_sign_in_failure(
 
     The name is recorded as a payload field, not as the actor (it may not be anyone's): the
     event's actor is ``system``, which observed the attempt. ``dropped`` (in the payload when
-    not 0): failures from this address left unrecorded since its previous recorded one.
+    not 0): failures from this client (address, or IPv6 /64) left unrecorded since its previous
+    recorded one, plus those the cap on all anonymous clients left unrecorded since the
+    previous ``user.sign_in_failed``.
     """
     await _append_one(
         ctx,

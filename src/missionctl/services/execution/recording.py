@@ -2,7 +2,8 @@
 
 Every word an agent returns passes through the one redaction (``missionctl.llm.redaction``)
 here, before it reaches an event, a row or a page: log lines, outputs, errors and artifact
-names. Secrets and credential-looking tokens become ``[REDACTED]``.
+names. Secrets and credential-looking tokens become ``[REDACTED]``. An artifact's content was
+redacted (exact secrets only) when its blob was written (``services.artifacts.put_blob``).
 """
 
 import dataclasses
