@@ -32,8 +32,11 @@ PYTEST = [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calc.py"]
 
 @pytest.fixture(autouse=True)
 async def listed(ctx: ServiceContext) -> None:
-    """The interpreter these steps run is allow-listed at ``read``: they run unapproved."""
-    await allow(ctx, PY)
+    """The interpreter these steps run is allow-listed at ``read``: they run unapproved.
+
+    ``DECLARED`` is the one variable a step here sets; an entry must name it (or the step waits).
+    """
+    await allow(ctx, PY, env=("DECLARED",))
 
 
 def _generate(test_body: str) -> list[str]:

@@ -144,7 +144,9 @@ async def test_canary_secrets_are_absent_from_every_record(
             mission_run = (await _ok(http, "POST", f"/api/v1/missions/{mission['id']}/runs")).json()
             # A workflow with a command step and an LLM step, each given a secret by name; the
             # command's program is allow-listed, so it runs without an approver.
-            program = {"allowed_programs": {sys.executable: {"tier": "read"}}}
+            # The entry names the two variables the step sets, or it would wait for an approver.
+            entry = {"tier": "read", "env": ["EXPECTED_SHA", "PROBE_TOKEN"]}
+            program = {"allowed_programs": {sys.executable: entry}}
             await _ok(http, "PATCH", "/api/v1/agents/command", json=program)
             spec = WorkflowSpec.model_validate(
                 {
