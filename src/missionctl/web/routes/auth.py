@@ -20,6 +20,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 from missionctl.domain.access import RateLimiter
 from missionctl.schemas.identity import PASSWORD_MAX_CHARS
 from missionctl.security.guard import authenticate, client_address, edge_limits, verify_csrf
+from missionctl.security.limits import client_key
 from missionctl.security.sessions import session_of
 from missionctl.services import identity as identity_service
 from missionctl.web.deps import Context, public
@@ -101,14 +102,16 @@ async def sign_in_page(
         return _go(next) if signed_in else _page(request, next_url=next)
     address = client_address(request) or "unknown"
     limiter = edge_limits(request).sign_in_address
-    wait = _blocked([(limiter, address)])
+    # Counted per client (an IPv6 /64 is one): rotating through one's own addresses is no escape.
+    client = client_key(address)
+    wait = _blocked([(limiter, client)])
     if wait is not None:
         await _record_failure(request, ctx, name="", method="link", address=address, limited=True)
         message = "Too many failed sign-ins from your address; wait and try again."
         return _page(request, next_url=next, error=message, status_code=429, retry_after_s=wait)
     identity = await identity_service.redeem_sign_in_link(ctx, secret=token)
     if identity is None:
-        limiter.hit(address)
+        limiter.hit(client)
         await _record_failure(request, ctx, name="", method="link", address=address, limited=False)
         message = (
             "This sign-in link is unknown, already used or expired. "
@@ -132,7 +135,7 @@ async def sign_in(
     account = name.strip().lower()
     address = client_address(request) or "unknown"
     limits = edge_limits(request)
-    checks = [(limits.sign_in_account, account), (limits.sign_in_address, address)]
+    checks = [(limits.sign_in_account, account), (limits.sign_in_address, client_key(address))]
     wait = _blocked(checks)
     if wait is not None:
         await _record_failure(
