@@ -17,18 +17,13 @@ import asyncio
 import json
 import os
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-from pydantic import SecretStr
-from sqlalchemy import create_engine, text
-
+from _databases import backends
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import open_context
 from missionctl.services.audit import verify_audit_log, write_audit_checkpoint
-from missionctl.settings import DatabaseSettings, Settings
+from missionctl.settings import Settings
 
 BATCH = 1000
 
@@ -66,23 +61,8 @@ async def _measure(settings: Settings, total: int) -> dict[str, object]:
 def main() -> None:
     total = int(os.environ.get("MISSIONCTL_BENCH_AUDIT_EVENTS", "1000000"))
     figures: dict[str, object] = {"batch": BATCH}
-    with tempfile.TemporaryDirectory() as home:
-        figures["sqlite"] = asyncio.run(_measure(Settings(home=Path(home)), total))
-    base = os.environ.get("MISSIONCTL_BENCH_POSTGRES_URL")
-    if base:
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-            with tempfile.TemporaryDirectory() as home:
-                settings = Settings(home=Path(home), database=DatabaseSettings(url=SecretStr(url)))
-                figures["postgresql"] = asyncio.run(_measure(settings, total))
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    for name, settings in backends():
+        figures[name] = asyncio.run(_measure(settings, total))
     print(json.dumps(figures, indent=2))
 
 

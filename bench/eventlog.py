@@ -8,20 +8,14 @@ Prints one JSON object; each figure is the median of several rounds.
 
 import asyncio
 import json
-import os
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-from pydantic import SecretStr
-from sqlalchemy import create_engine, text
-
+from _databases import backends
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import open_context
 from missionctl.services.audit import verify_event_chain
-from missionctl.settings import DatabaseSettings, Settings
+from missionctl.settings import Settings
 
 EVENTS_PER_ROUND = 2000
 ROUNDS = 5
@@ -61,24 +55,8 @@ async def _measure(settings: Settings) -> dict[str, object]:
 
 def main() -> None:
     figures: dict[str, object] = {"events_per_round": EVENTS_PER_ROUND, "rounds": ROUNDS}
-    with tempfile.TemporaryDirectory() as home:
-        figures["sqlite"] = asyncio.run(_measure(Settings(home=Path(home))))
-    base = os.environ.get("MISSIONCTL_BENCH_POSTGRES_URL")
-    if base:
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-            settings = Settings(
-                home=Path(tempfile.mkdtemp()), database=DatabaseSettings(url=SecretStr(url))
-            )
-            figures["postgresql"] = asyncio.run(_measure(settings))
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    for name, settings in backends():
+        figures[name] = asyncio.run(_measure(settings))
     print(json.dumps(figures, indent=2))
 
 
