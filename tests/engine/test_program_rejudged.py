@@ -106,11 +106,11 @@ async def test_a_queued_program_the_recall_missed_waits_when_claimed(ctx: Servic
         await wait_for_step(ctx, run.id, "job", "succeeded")
 
 
+# SQLite serialises writers, so there is no lock order to get wrong: PostgreSQL only.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_decision_that_admits_a_program_never_deadlocks_with_the_emergency_stop(
     ctx: ServiceContext,
 ) -> None:
-    if ctx.db.dialect == "sqlite":
-        pytest.skip("SQLite serialises writers: there is no lock order to get wrong")
     await allow(ctx, "true")
     steps = [
         step("ask", "command", inputs={"argv": ["date"]}, on_reject="skip"),

@@ -79,10 +79,10 @@ async def test_non_canonical_payload_text_is_reported(
     assert (report.reason or "").startswith("the event was changed: its payload text is ")
 
 
+# json_extract is SQLite's: this shows SQLite's reading, so it runs there only.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sqlite_reads_the_first_of_two_keys(ctx: ServiceContext) -> None:
     """Why a duplicate key matters: the database and the verifier would disagree."""
-    if ctx.db.dialect != "sqlite":
-        pytest.skip("json_extract is SQLite's")
     seq = await _log_ending_in_a_success(ctx)
     await drop_append_only_triggers(ctx)
     await _set_payload_text(ctx, seq, NON_CANONICAL["duplicate key"][0])
