@@ -362,6 +362,28 @@ async def test_an_admin_overrides_a_price_and_the_others_only_read_it(api: Api) 
     ]
 
 
+async def test_a_price_without_cached_input_is_recorded_as_not_given(api: Api) -> None:
+    admin = await api.token("root", Role.ADMIN)
+    unset = await admin.put(
+        "/api/v1/prices/plain-model", json={"input_usd_per_mtok": 1, "output_usd_per_mtok": 2}
+    )
+    # The column is NOT NULL: cached tokens are charged at the input price (no cache discount).
+    assert unset.json()["cached_input_usd_per_mtok"] == 1.0
+    given = await admin.put(
+        "/api/v1/prices/cache-model",
+        json={"input_usd_per_mtok": 1, "output_usd_per_mtok": 2, "cached_input_usd_per_mtok": 0.1},
+    )
+    assert given.json()["cached_input_usd_per_mtok"] == 0.1
+    events = await read_event_page(api.app.state.ctx, limit=1000)
+    recorded = {
+        e.payload["model"]: e.payload["cached_input_given"] for e in events if e.type == "price.set"
+    }
+    assert recorded == {"plain-model": False, "cache-model": True}
+    schema = (await admin.get("/openapi.json")).json()["components"]["schemas"]["PriceChange"]
+    described = schema["properties"]["cached_input_usd_per_mtok"]["description"]
+    assert "cached tokens are charged at the input price" in described
+
+
 async def test_text_the_database_cannot_store_is_refused_not_a_server_error(api: Api) -> None:
     admin = await api.token("root", Role.ADMIN)
     nul = await admin.post("/api/v1/emergency-stop", json={"reason": "a\x00b"})

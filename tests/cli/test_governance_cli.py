@@ -222,6 +222,29 @@ def test_prices_list_shows_overrides_and_the_bundled_list(cli: Invoke) -> None:
     )
 
 
+def test_a_price_without_cached_input_says_cached_tokens_cost_the_input_price(
+    cli: Invoke, settings: Settings
+) -> None:
+    unset = cli("prices", "set", "plain-model", "--input", "1", "--output", "2")
+    assert unset.exit_code == 0, unset.output
+    assert "cached input: not set; cached tokens are charged at the input price" in unset.output
+    assert "cached input = input" in cli("prices", "show", "plain-model").output
+    given = cli(
+        "prices", "set", "cache-model", "--input", "1", "--output", "2", "--cached-input", "0.1"
+    )
+    assert given.exit_code == 0, given.output
+    assert "cached input $0.1" in given.output and "not set" not in given.output
+    listed = {p["model"]: p for p in json.loads(cli("prices", "list", "--json").output)}
+    assert listed["plain-model"]["cached_input_usd_per_mtok"] == 1.0
+    assert listed["cache-model"]["cached_input_usd_per_mtok"] == 0.1
+    given_by_model = {
+        e.payload["model"]: e.payload["cached_input_given"] for e in _events(settings, "price.")
+    }
+    assert given_by_model == {"plain-model": False, "cache-model": True}
+    help_text = " ".join(cli("prices", "set", "--help").output.split())
+    assert "cached tokens are charged at the input price" in help_text
+
+
 def test_the_commands_help_says_what_they_do(cli: Invoke) -> None:
     stop_help = cli("stop", "--help").output
     assert "--emergency" in stop_help and "release" in stop_help

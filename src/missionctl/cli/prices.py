@@ -17,12 +17,25 @@ app = typer.Typer(
 )
 
 
-def _print(price: PriceRead) -> None:
+NOT_SET = "cached input: not set; cached tokens are charged at the input price"
+
+
+def _cached(price: PriceRead) -> str:
+    # The price row cannot hold "not set" (the column is NOT NULL), so an unset cached-input
+    # price is stored as the input price; equal prices mean "no cache discount" either way.
+    if price.cached_input_usd_per_mtok == price.input_usd_per_mtok:
+        return "= input"
+    return f"${price.cached_input_usd_per_mtok:g}"
+
+
+def _print(price: PriceRead, *, cached_given: bool = True) -> None:
     console.print(
-        f"[bold]{price.model}[/bold]  input ${price.input_usd_per_mtok:g}  "
-        f"cached input ${price.cached_input_usd_per_mtok:g}  "
+        f"[bold]{escape(price.model)}[/bold]  input ${price.input_usd_per_mtok:g}  "
+        f"cached input {_cached(price)}  "
         f"output ${price.output_usd_per_mtok:g} per million tokens  [dim]({price.source})[/dim]"
     )
+    if not cached_given:
+        console.print(NOT_SET)
 
 
 @app.command("list")
@@ -41,7 +54,7 @@ def list_(
         table.add_row(
             escape(price.model),
             f"${price.input_usd_per_mtok:g}",
-            f"${price.cached_input_usd_per_mtok:g}",
+            _cached(price),
             f"${price.output_usd_per_mtok:g}",
             price.source,
         )
@@ -61,10 +74,17 @@ def set_(
     output_usd: Annotated[Decimal, typer.Option("--output", help="USD per million output tokens.")],
     cached_usd: Annotated[
         Decimal | None,
-        typer.Option("--cached-input", help="USD per million cached input tokens."),
+        typer.Option(
+            "--cached-input",
+            help="USD per million cached input tokens. When not set, the model has no cache "
+            "discount: cached tokens are charged at the input price.",
+        ),
     ] = None,
 ) -> None:
-    """Set a model's price from now on (an override of the bundled list)."""
+    """Set a model's price from now on (an override of the bundled list).
+
+    Without --cached-input: cached input: not set; cached tokens are charged at the input price.
+    """
     try:
         data = PriceSet(
             model=model,
@@ -83,4 +103,5 @@ def set_(
             },
         )
         return
-    _print(run_service(lambda ctx: set_price(ctx, data=data, actor="system")))
+    price = run_service(lambda ctx: set_price(ctx, data=data, actor="system"))
+    _print(price, cached_given=cached_usd is not None)

@@ -86,6 +86,15 @@ class PriceRead(BaseModel):
     source: str
 
 
+# What leaving the cached-input price out means. ``model_prices.cached_input_micros_per_mtok``
+# is NOT NULL, so the row stores the input price; the ``price.set`` event records that it was
+# not given (``cached_input_given``), and readers show "= input" rather than a made-up discount.
+CACHED_INPUT_NOT_SET = (
+    "Optional. When not set, the model has no cache discount: "
+    "cached tokens are charged at the input price."
+)
+
+
 class PriceSet(BaseModel):
     """An admin's price for a model (USD per million tokens)."""
 
@@ -95,7 +104,11 @@ class PriceSet(BaseModel):
     input_usd_per_mtok: Decimal = Field(ge=0, le=10_000, decimal_places=6)
     output_usd_per_mtok: Decimal = Field(ge=0, le=10_000, decimal_places=6)
     cached_input_usd_per_mtok: Decimal | None = Field(
-        default=None, ge=0, le=10_000, decimal_places=6, description="Default: the input price."
+        default=None,
+        ge=0,
+        le=10_000,
+        decimal_places=6,
+        description=CACHED_INPUT_NOT_SET,
     )
 
 
@@ -161,7 +174,12 @@ async def list_prices(
 
 
 async def set_price(ctx: ServiceContext, *, data: PriceSet, actor: str) -> PriceRead:
-    """Record an override for ``data.model`` in force from now (older ones stay as history)."""
+    """Record an override for ``data.model`` in force from now (older ones stay as history).
+
+    Without ``data.cached_input_usd_per_mtok`` the row stores the input price (the column is
+    NOT NULL): cached tokens cost what input tokens cost. The ``price.set`` event says whether
+    the cached-input price was given.
+    """
     cached = data.cached_input_usd_per_mtok
     row = ModelPrice(
         model=data.model,
@@ -186,6 +204,7 @@ async def set_price(ctx: ServiceContext, *, data: PriceSet, actor: str) -> Price
                         "model": row.model,
                         "input_micros_per_mtok": row.input_micros_per_mtok,
                         "cached_input_micros_per_mtok": row.cached_input_micros_per_mtok,
+                        "cached_input_given": cached is not None,
                         "output_micros_per_mtok": row.output_micros_per_mtok,
                     },
                 )

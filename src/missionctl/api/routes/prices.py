@@ -15,7 +15,7 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.missions import plain_text
 from missionctl.services import pricing as price_service
-from missionctl.services.pricing import PriceRead, PriceSet
+from missionctl.services.pricing import CACHED_INPUT_NOT_SET, PriceRead, PriceSet
 
 router = APIRouter(prefix="/prices", tags=["prices"], responses=ERROR_RESPONSES)
 
@@ -39,9 +39,7 @@ class PriceChange(BaseModel):
 
     input_usd_per_mtok: Usd
     output_usd_per_mtok: Usd
-    cached_input_usd_per_mtok: Usd | None = Field(
-        default=None, description="Default: the input price."
-    )
+    cached_input_usd_per_mtok: Usd | None = Field(default=None, description=CACHED_INPUT_NOT_SET)
 
 
 @router.get("", response_model=list[PriceRead], dependencies=[requires(P.PRICES_READ)])
@@ -63,7 +61,11 @@ async def set_price(
     ctx: Context,
     who: Annotated[Identity, requires(P.PRICES_ADMIN)],
 ) -> PriceRead:
-    """Override a model's price from now on (its `source` becomes `override`)."""
+    """Override a model's price from now on (its `source` becomes `override`).
+
+    Without `cached_input_usd_per_mtok` the model has no cache discount: the response shows the
+    input price as the cached-input price, which is what budgets charge cached tokens.
+    """
     data = PriceSet(
         model=model,
         input_usd_per_mtok=body.input_usd_per_mtok,
