@@ -8,12 +8,14 @@ The web layer is a sibling of ``api`` and must not import it, so the aliases it 
 JSON API are defined again here, reading the same application state.
 """
 
+import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from missionctl.domain.access import Identity
 from missionctl.domain.access import Permission as P
+from missionctl.errors import NotFound
 from missionctl.security.guard import public, requires
 from missionctl.services import ServiceContext
 from missionctl.services.runtime import Runtime
@@ -46,7 +48,41 @@ def wants_fragment(request: Request) -> bool:
     )
 
 
+def _path_id(noun: str, name: str, raw: str) -> uuid.UUID:
+    # A malformed id names nothing, like an unknown one: the same not-found page, not a 422
+    # that quotes the validator to a person who followed or typed an address.
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(f"no {noun} with id {raw}", field=name) from None
+
+
+def mission_id_param(mission_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{mission_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("mission", "mission_id", mission_id)
+
+
+def run_id_param(run_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{run_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("run", "run_id", run_id)
+
+
+def artifact_id_param(artifact_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{artifact_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("artifact", "artifact_id", artifact_id)
+
+
+def approval_id_param(approval_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{approval_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("approval", "approval_id", approval_id)
+
+
 Context = Annotated[ServiceContext, Depends(get_context)]
+# Ids in page paths: malformed ones are a 404 page like unknown ones.
+MissionId = Annotated[uuid.UUID, Depends(mission_id_param)]
+RunId = Annotated[uuid.UUID, Depends(run_id_param)]
+ArtifactId = Annotated[uuid.UUID, Depends(artifact_id_param)]
+ApprovalId = Annotated[uuid.UUID, Depends(approval_id_param)]
 # The largest event seq a query may name (a BIGINT); larger is a 422, not a database error.
 MAX_SEQ = 2**63 - 1
 
@@ -58,11 +94,15 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 __all__ = [
     "MAX_SEQ",
+    "ApprovalId",
+    "ArtifactId",
     "Context",
     "ControlRuns",
     "Fragment",
     "Identity",
+    "MissionId",
     "P",
+    "RunId",
     "RuntimeDep",
     "WriteMissions",
     "public",

@@ -22,7 +22,7 @@ from missionctl.errors import Conflict, ValidationFailed
 from missionctl.schemas.governance import ApprovalRead
 from missionctl.services import ServiceContext
 from missionctl.services import approvals as approval_service
-from missionctl.web.deps import Context, Fragment, Identity, P, requires
+from missionctl.web.deps import ApprovalId, Context, Fragment, Identity, P, requires
 from missionctl.web.templating import render
 
 PAGE = "pages/approvals.html"
@@ -59,7 +59,7 @@ async def decide(
     ctx: Context,
     who: DecideApprovals,
     fragment: Fragment,
-    approval_id: uuid.UUID,
+    approval_id: ApprovalId,
     decision: Annotated[Literal["approve", "reject"], Form()],
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:

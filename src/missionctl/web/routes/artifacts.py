@@ -5,12 +5,10 @@ that the mission page loads into its artifact pane. Downloads go through the JSO
 (``/api/v1/artifacts/{id}/content``), which sends the bytes with their media type.
 """
 
-import uuid
-
 from fastapi import APIRouter, Request, Response
 
 from missionctl.services import artifacts as artifact_service
-from missionctl.web.deps import Context, Fragment, P, requires
+from missionctl.web.deps import ArtifactId, Context, Fragment, P, requires
 from missionctl.web.templating import render
 from missionctl.web.viewers import view_artifact
 
@@ -21,7 +19,7 @@ router = APIRouter()
 
 @router.get("/artifacts/{artifact_id}", dependencies=[requires(P.ARTIFACTS_READ)])
 async def artifact_page(
-    request: Request, ctx: Context, fragment: Fragment, artifact_id: uuid.UUID
+    request: Request, ctx: Context, fragment: Fragment, artifact_id: ArtifactId
 ) -> Response:
     """An artifact shown by its viewer, with its download link.
 

@@ -9,7 +9,6 @@ Plan and Run answer htmx with a toast; the page changes through its stream. With
 JavaScript they redirect back to the page (303).
 """
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -24,6 +23,7 @@ from missionctl.web.deps import (
     Context,
     ControlRuns,
     Fragment,
+    MissionId,
     P,
     RuntimeDep,
     WriteMissions,
@@ -39,7 +39,7 @@ router = APIRouter()
 
 
 @router.get("/missions/{mission_id}", dependencies=[requires(P.MISSIONS_READ)])
-async def mission_page(request: Request, ctx: Context, mission_id: uuid.UUID) -> Response:
+async def mission_page(request: Request, ctx: Context, mission_id: MissionId) -> Response:
     """The mission cockpit, from its header to its Project Shape.
 
     Raises:
@@ -53,7 +53,7 @@ async def mission_page(request: Request, ctx: Context, mission_id: uuid.UUID) ->
 async def older_events(
     request: Request,
     ctx: Context,
-    mission_id: uuid.UUID,
+    mission_id: MissionId,
     before: Annotated[int, Query(ge=1, le=MAX_SEQ)],
 ) -> Response:
     """Older Audit Trail events, appended below the ones shown (htmx), newest first."""
@@ -71,7 +71,7 @@ async def older_events(
 async def mission_events(
     request: Request,
     ctx: Context,
-    mission_id: uuid.UUID,
+    mission_id: MissionId,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> EventSourceResponse:
     """The page's live stream: rendered fragments per event (resumes from ``Last-Event-ID``)."""
@@ -85,7 +85,7 @@ async def plan_mission(
     runtime: RuntimeDep,
     who: WriteMissions,
     fragment: Fragment,
-    mission_id: uuid.UUID,
+    mission_id: MissionId,
     engine: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Plan the mission again (a new plan version) with the engine that planned it before.
@@ -105,7 +105,7 @@ async def plan_mission(
 
 @router.post("/missions/{mission_id}/run")
 async def run_mission(
-    request: Request, ctx: Context, who: ControlRuns, fragment: Fragment, mission_id: uuid.UUID
+    request: Request, ctx: Context, who: ControlRuns, fragment: Fragment, mission_id: MissionId
 ) -> Response:
     """Run the mission's newest plan; the engine picks the run up at once.
 

@@ -8,7 +8,6 @@ Cancel, Retry and Rerun answer htmx with a toast (the pages change through their
 a plain form post with a 303 back to the page it came from.
 """
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -19,7 +18,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 from missionctl.domain.states import RunStatus
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
-from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, requires
+from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.sse import run_stream
 from missionctl.web.templating import open_page, render
@@ -56,7 +55,7 @@ async def runs_page(
 
 
 @router.get("/runs/{run_id}", dependencies=[requires(P.RUNS_READ)])
-async def run_page(request: Request, ctx: Context, run_id: uuid.UUID) -> Response:
+async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
     """One run: its graph, its steps with attempts, timings, tokens and cost, and its controls.
 
     Raises:
@@ -68,7 +67,7 @@ async def run_page(request: Request, ctx: Context, run_id: uuid.UUID) -> Respons
 
 @router.get("/runs/{run_id}/steps/{step_id}", dependencies=[requires(P.RUNS_READ)])
 async def step_detail(
-    request: Request, ctx: Context, fragment: Fragment, run_id: uuid.UUID, step_id: str
+    request: Request, ctx: Context, fragment: Fragment, run_id: RunId, step_id: str
 ) -> Response:
     """A step's inputs, outputs, error and log (the block alone for htmx)."""
     detail = await dashboard.read_step_detail(ctx, run_id=run_id, step_id=step_id)
@@ -79,7 +78,7 @@ async def step_detail(
 async def run_events(
     request: Request,
     ctx: Context,
-    run_id: uuid.UUID,
+    run_id: RunId,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> EventSourceResponse:
     """The run page's live stream (resumes from ``Last-Event-ID``)."""
@@ -92,7 +91,7 @@ async def cancel_run(
     ctx: Context,
     who: ControlRuns,
     fragment: Fragment,
-    run_id: uuid.UUID,
+    run_id: RunId,
     back: Back = "",
 ) -> Response:
     """Cancel the run: no more dispatch, running tasks stopped.
@@ -113,7 +112,7 @@ async def retry_step(
     ctx: Context,
     who: ControlRuns,
     fragment: Fragment,
-    run_id: uuid.UUID,
+    run_id: RunId,
     step_id: str,
     back: Back = "",
 ) -> Response:
@@ -135,7 +134,7 @@ async def rerun(
     ctx: Context,
     who: ControlRuns,
     fragment: Fragment,
-    run_id: uuid.UUID,
+    run_id: RunId,
     back: Back = "",
 ) -> Response:
     """Start a new run that reuses what succeeded and runs the rest again.

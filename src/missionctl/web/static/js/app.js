@@ -127,6 +127,23 @@
     });
   });
 
+  // Length counters (field(counter=True)): the browser cuts a text at maxlength without a word,
+  // so the count turns to a warning near the limit and says so once it is reached.
+  function count(control) {
+    var counter = document.querySelector('[data-counter-for="' + control.id + '"]');
+    if (!counter) return;
+    var max = Number(counter.getAttribute("data-max"));
+    var used = control.value.length;
+    var text = used.toLocaleString("en-US") + " / " + max.toLocaleString("en-US");
+    counter.textContent = used >= max ? text + " · limit reached" : text;
+    counter.classList.toggle("field__counter--near", used >= max * 0.9 && used < max);
+    counter.classList.toggle("field__counter--full", used >= max);
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.id) count(event.target);
+  });
+
   function start() {
     watchToasts();
     window.setInterval(tick, 1000);
