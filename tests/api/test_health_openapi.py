@@ -1,8 +1,13 @@
 """/healthz and /openapi.json."""
 
+import logging
+
 import httpx
+import pytest
 
 from missionctl import __version__
+from missionctl.app import create_app
+from missionctl.settings import Settings
 
 
 async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
@@ -43,3 +48,19 @@ async def test_openapi_documents_missions_and_the_error_shape(client: httpx.Asyn
     )
     assert "MissionCreate" in spec["components"]["schemas"]
     assert spec["components"]["schemas"]["MissionCreate"]["additionalProperties"] is False
+
+
+async def test_start_up_logs_the_upgrade_and_probes_log_nothing(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        upgrade = [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]
+        assert any(m.startswith("Running upgrade") for m in upgrade), upgrade
+        caplog.clear()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            for _ in range(3):
+                assert (await http.get("/healthz")).status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []

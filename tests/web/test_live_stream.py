@@ -2,16 +2,19 @@
 
 import asyncio
 import dataclasses
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from missionctl.eventlog import Broadcaster, EventRecord, NewEvent, append, pending_events
 from missionctl.schemas.dashboard import EventBatch
 from missionctl.services import ServiceContext, dashboard
 from missionctl.services.artifacts import read_artifacts
+from missionctl.services.dashboard import events as events_module
 from missionctl.services.runs import read_run
 from tests.web.conftest import LiveApp
 from tests.web.support import (
@@ -205,3 +208,33 @@ async def test_without_a_usable_last_event_id_the_stream_starts_after_the_page_c
         stream = messages(response)
         got = [await _next(stream, 5), await _next(stream, 5)]
     assert [int(m.id or 0) for m in got if m] == [e.seq for e in events]
+
+
+async def test_leaving_a_live_page_during_a_database_read_logs_no_error(
+    live_app: LiveApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = live_app.ctx
+    mission = await planned_mission(ctx)
+    reading, read = asyncio.Event(), asyncio.Event()
+    read_page = events_module._Cursor.read_page
+
+    async def slow_read_page(self: Any, session: Any) -> Any:
+        # The browser leaves while the stream's query is in flight, inside its transaction.
+        await session.execute(text("SELECT 1"))
+        reading.set()
+        await asyncio.sleep(0.3)
+        items = await read_page(self, session)
+        read.set()
+        return items
+
+    monkeypatch.setattr(events_module._Cursor, "read_page", slow_read_page)
+    caplog.set_level(logging.DEBUG)
+    url = f"/missions/{mission.id}/stream"
+    async with live_app.http.stream("GET", url, headers=HTMX) as response:
+        assert response.status_code == 200
+        await asyncio.wait_for(reading.wait(), 5)
+    await asyncio.wait_for(read.wait(), 5)  # the read finishes although nobody waits for it
+    await asyncio.sleep(0.1)  # and returns its connection
+
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert noisy == [], [r.getMessage() for r in noisy]

@@ -15,7 +15,7 @@ ends with every event exactly once (ADR 0009). The first connection names its cu
 """
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from fastapi import Request
@@ -42,7 +42,7 @@ def resume_from(request: Request, after: int) -> int:
     return min(int(header), MAX_SEQ) if header.isdigit() else after
 
 
-State = Callable[[], Awaitable[dict[str, Any]]]
+State = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
 """Reads the page's state and returns the context of its ``live_state`` block."""
 
 
@@ -63,7 +63,8 @@ async def _messages(
         items = batch.items
         state: dict[str, Any] | None = None
         if any(item.type not in _LOG_ONLY for item in items):
-            state = await read_state()
+            # A read cut short by the browser leaving would log driver warnings: let it finish.
+            state = await dashboard.read_to_end(read_state())
             titles = state["titles"]
         for index, item in enumerate(items):
             count += 1

@@ -4,7 +4,7 @@ Each page route makes one call here: the functions gather what a screen shows fr
 services (and a few aggregate queries of their own), so that templates never query anything.
 """
 
-from missionctl.services.dashboard.events import count_events, follow_events
+from missionctl.services.dashboard.events import count_events, follow_events, read_to_end
 from missionctl.services.dashboard.missions import (
     AUDIT_PAGE,
     launch_mission,
@@ -29,4 +29,5 @@ __all__ = [
     "read_run_rows",
     "read_run_view",
     "read_step_detail",
+    "read_to_end",
 ]

@@ -11,12 +11,16 @@ caller keeps iterating. ADR 0009 says why it works the way it does:
   event was published out of commit order, the subscriber lagged, or another process (a
   ``worker``) appended it: then it reads the database, which is the truth, and goes on;
 - when nothing is published for ``poll_s`` it reads the database too, so events appended by
-  other processes arrive within that delay.
+  other processes arrive within that delay;
+- a follower cancelled mid-read (the browser left the page) lets the read finish in the
+  background (``read_to_end``): a query or rollback cut short makes the drivers log warnings
+  and tracebacks (psycopg closes the connection), although nothing went wrong.
 """
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +35,27 @@ POLL_S = 1.0
 
 PAGE = 500
 """Events read from the database per query while catching up."""
+
+T = TypeVar("T")
+
+# The reads still finishing for cancelled callers: the loop keeps only weak references to tasks.
+_finishing: set["asyncio.Task[Any]"] = set()
+
+
+async def read_to_end(read: Coroutine[Any, Any, T]) -> T:
+    """Await ``read`` (a short database read) in a task that cancelling the caller does not cut.
+
+    Returns:
+        What ``read`` returns.
+
+    Raises:
+        asyncio.CancelledError: the caller was cancelled; ``read`` still runs to its end and
+            returns its connection, and its result (or error) is dropped.
+    """
+    task = asyncio.create_task(read)
+    _finishing.add(task)
+    task.add_done_callback(_finishing.discard)
+    return await asyncio.shield(task)
 
 
 def to_event_item(row: Event | EventRecord) -> EventItem:
@@ -92,21 +117,26 @@ async def _catch_up(ctx: ServiceContext, cursor: _Cursor) -> AsyncIterator[Event
     """
     head: int | None = None
     while True:
-        async with ctx.read() as session:
-            if head is None:
-                # Read the head first: every event up to it is committed, so this page and
-                # the later ones (read in newer snapshots) see all of them.
-                head = int(
-                    await session.scalar(select(EventLogHead.last_seq).where(EventLogHead.id == 1))
-                    or 0
-                )
-            items = await cursor.read_page(session)
+        head, items = await read_to_end(_read_page(ctx, cursor, head))
         if items:
             cursor.last = items[-1].seq
             yield EventBatch(items=items)
         if len(items) < PAGE:
             break
     cursor.seen = max(cursor.seen, head or 0)
+
+
+async def _read_page(
+    ctx: ServiceContext, cursor: _Cursor, head: int | None
+) -> tuple[int, list[EventItem]]:
+    async with ctx.read() as session:
+        if head is None:
+            # Read the head first: every event up to it is committed, so this page and the
+            # later ones (read in newer snapshots) see all of them.
+            head = int(
+                await session.scalar(select(EventLogHead.last_seq).where(EventLogHead.id == 1)) or 0
+            )
+        return head, await cursor.read_page(session)
 
 
 async def follow_events(
@@ -129,7 +159,7 @@ async def follow_events(
     Yields:
         Non-empty batches in ``seq`` order; no event is yielded twice and none is skipped.
         Never returns on its own: the caller stops iterating (or is cancelled), which ends
-        the subscription.
+        the subscription; a read under way when it is cancelled finishes first.
     """
     cursor = _Cursor(after_seq, mission_id, run_id)
     while True:
