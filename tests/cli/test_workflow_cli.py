@@ -96,6 +96,36 @@ def test_validate_prints_layers_or_every_problem(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "cannot read" in missing.output
 
 
+def test_validate_prints_schema_and_graph_problems_together(tmp_path: Path) -> None:
+    tangled = """\
+name: tangled
+steps:
+  - id: a
+    agent: builtin:noop
+    depends_on: [b]
+  - id: b
+    agent: builtin:nope
+    depends_on: [a, ghost]
+  - id: c
+    agent: builtin:noop
+    timeout_s: -3
+"""
+    result = CliRunner().invoke(
+        app, ["workflow", "validate", write(tmp_path, "tangled.yaml", tangled)]
+    )
+    assert result.exit_code == 2
+    assert "4 problems" in result.output
+    output = " ".join(result.output.split())  # the console wraps long lines
+    expected = [
+        "steps.0.depends_on: dependency cycle: a → b → a; remove one of these dependencies",
+        "steps.1.agent: unknown agent 'builtin:nope'; did you mean 'builtin:noop'?",
+        "steps.1.depends_on: step 'b' depends on 'ghost', which does not exist",
+        "steps.2.timeout_s: Input should be greater than 0",
+    ]
+    positions = [output.find(line) for line in expected]
+    assert -1 not in positions and positions == sorted(positions), output
+
+
 def test_apply_then_list_and_show(cli: Any, tmp_path: Path) -> None:
     path = write(tmp_path, "pipeline.yaml", PIPELINE)
     first = cli("workflow", "apply", path)

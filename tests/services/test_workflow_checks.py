@@ -207,6 +207,84 @@ def test_a_cycle_is_spelled_out() -> None:
     assert check.edges == [("c", "a"), ("a", "b"), ("b", "c")]
 
 
+# --- schema and rules together --------------------------------------------------------------
+
+SCHEMA_AND_GRAPH = """\
+name: tangled
+steps:
+  - id: a
+    agent: builtin:noop
+    depends_on: [b]
+  - id: b
+    agent: builtin:nope
+    depends_on: [a, ghost]
+  - id: c
+    agent: builtin:noop
+    timeout_s: -3
+"""
+
+ALL_FOUR = [
+    ("steps.0.depends_on", "dependency cycle: a → b → a; remove one of these dependencies"),
+    ("steps.1.agent", "unknown agent 'builtin:nope'; did you mean 'builtin:noop'?"),
+    ("steps.1.depends_on", "step 'b' depends on 'ghost', which does not exist"),
+    ("steps.2.timeout_s", "Input should be greater than 0"),
+]
+
+
+def test_a_schema_error_does_not_hide_the_graph_and_agent_problems() -> None:
+    check = check_definition(SCHEMA_AND_GRAPH)
+    assert not check.valid and check.spec is None
+    assert [(p.field, p.message) for p in check.problems] == ALL_FOUR
+    assert check.step_ids == ["a", "b", "c"]
+
+
+def test_problems_come_in_the_same_order_however_the_steps_are_written() -> None:
+    data = yaml.safe_load(SCHEMA_AND_GRAPH)
+    assert [(p.field, p.message) for p in check_definition(data).problems] == ALL_FOUR
+    as_json = json.dumps(data, indent=1)
+    assert [(p.field, p.message) for p in check_definition(as_json, syntax="json").problems] == (
+        ALL_FOUR
+    )
+
+
+def test_only_schema_errors_bring_no_graph_problems() -> None:
+    definition = workflow(
+        step("a", timeout_s=-3),
+        step("b", "a", retry={"max_attempts": "3"}),
+        step("c", "b", when="steps.a.status == 'succeeded'"),
+    )
+    assert [p.field for p in check_definition(definition).problems] == [
+        "steps.0.timeout_s",
+        "steps.1.retry.max_attempts",
+    ]
+
+
+def test_a_field_the_schema_refuses_is_not_checked_again_by_the_rules() -> None:
+    # An agent of the wrong shape is the schema's to report, not also an unknown agent; a step
+    # that is no mapping, or has no id, leaves the graph unchecked rather than guessed.
+    bad_agent = check_definition(workflow(step("a", agent="Builtin:Noop")))
+    assert [p.field for p in bad_agent.problems] == ["steps.0.agent"]
+    no_id = check_definition(workflow({"agent": "builtin:nope"}, step("b", "ghost"), "c"))
+    assert [(p.field, p.message.split(";")[0]) for p in no_id.problems] == [
+        ("steps.0.agent", "unknown agent 'builtin:nope'"),
+        ("steps.0.id", "Field required"),
+        ("steps.2", "Input should be an object"),
+    ]  # and no "depends on 'ghost', which does not exist": step 0 may have been 'ghost'.
+    assert no_id.step_ids == [None, "b", None]
+
+
+def test_rules_read_inputs_and_templates_past_a_schema_error() -> None:
+    definition = workflow(
+        step("a", agent="command", timeout_s=0),
+        step("b", inputs={"note": "{{ inputs.verison }} {{ steps.a.outputs.x }}"}),
+        inputs={"version": {"type": "string", "default": "1"}},
+    )
+    found = problems(check_definition(definition))
+    assert list(found) == ["steps.0.inputs.argv", "steps.0.timeout_s", "steps.1.inputs.note"]
+    assert "unknown input 'verison'" in found["steps.1.inputs.note"]
+    assert "step 'a' is not upstream of 'b'" in found["steps.1.inputs.note"]
+
+
 # --- agents ---------------------------------------------------------------------------------
 
 

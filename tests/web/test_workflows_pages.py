@@ -133,10 +133,31 @@ async def test_the_check_names_the_cycle_and_the_unknown_agent_together(
     assert "2 problems to fix" in page
     assert "steps.0.depends_on: dependency cycle: a → b → c → a" in page
     assert "steps.1.agent: unknown agent 'builtin:nope'; did you mean 'builtin:noop'?" in page
-    assert "step b" in page  # the index is named by the step's id
+    assert "Show step b" in page  # the index is named by the step's id
+    assert 'data-goto-step="1"' in html  # the field's own 0-based index
+    assert "Show step 2" not in page
     assert '<hx-partial hx-target="#workflow-preview" hx-swap="outerHTML">' in html
     assert "drawn once its dependencies form no cycle" in page
     assert "<svg" not in html.split("<hx-partial")[1]
+
+
+async def test_the_check_lists_schema_and_graph_problems_together(
+    client: httpx.AsyncClient,
+) -> None:
+    definition = CYCLE_AND_UNKNOWN_AGENT.replace(
+        "agent: builtin:noop\n    depends_on: [b]",
+        "agent: builtin:noop\n    timeout_s: -3\n    depends_on: [b]",
+    ).replace("[b]", "[b, ghost]")
+    response = await client.post(
+        "/workflows/validate", data={"definition": definition}, headers=HTMX
+    )
+
+    page = text_of(response.text)
+    assert "4 problems to fix" in page
+    assert "steps.1.agent: unknown agent 'builtin:nope'" in page
+    assert "steps.2.depends_on: step 'c' depends on 'ghost', which does not exist" in page
+    assert "steps.2.timeout_s: Input should be greater than 0" in page
+    assert "Show step c" in page and "Show step 3" not in page
 
 
 async def test_the_check_of_a_valid_definition_draws_the_graph_and_its_gate(

@@ -2,7 +2,9 @@
 
 A definition arrives as YAML or JSON text, or as a mapping. :func:`check_definition` runs, in
 order, the parse (a syntax error names its line and column), the schema (Pydantic; every field
-at fault), then the rules a schema cannot express:
+at fault), then the rules a schema cannot express. When the schema fails, the rules still run on
+what can be read (step ids, ``depends_on``, each step's ``agent``, ``inputs`` and ``when``
+where no schema problem sits), so one check reports every problem at once:
 
 - the name: it is the workflow's address, so ``new``, a last part ``edit`` or ``versions`` and
   a part ``.`` or ``..`` are refused (``domain.workflows.workflow_name_problem``);
@@ -20,6 +22,9 @@ Parsing is bounded: at most :data:`MAX_DEFINITION_BYTES` of text, :data:`MAX_DEP
 is measured on the parser's events before anything is built (see :func:`load_document`), so
 deep text is a problem, never a crash; :func:`load_document` reads run inputs the same way.
 
+Problems come sorted by step (``steps.<index>``, top-level fields first), then by field, each
+once. Fields number steps from 0, as the editor's links do; messages name steps by their id.
+
 Nothing here writes; ``services.workflows`` stores a definition only when the list is empty.
 """
 
@@ -27,7 +32,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,7 +44,7 @@ try:  # libyaml's parser: ten times faster on a large definition
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-from missionctl.domain.dag import topological_layers, validate_dag
+from missionctl.domain.dag import Node, topological_layers, validate_dag
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
 from missionctl.expressions import (
@@ -222,12 +227,15 @@ class WorkflowCheck:
         layers: Step ids grouped by depth (steps in one layer may run in parallel), when
             the graph is a DAG; ``[]`` otherwise.
         edges: ``(dependency, step)`` pairs for every known dependency.
+        step_ids: The id of each step by position, as far as it could be read (``None``
+            where a step has no string id), so that a problem's ``steps.<index>`` names it.
     """
 
     spec: WorkflowSpec | None
     problems: list[Problem]
     layers: list[list[str]] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
+    step_ids: list[str | None] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -380,7 +388,7 @@ def check_definition(
         as_json = json.dumps(data, default=str, ensure_ascii=False)
         spec = WorkflowSpec.model_validate_json(as_json, strict=True)
     except ValidationError as exc:
-        return WorkflowCheck(spec=None, problems=schema_problems(exc))
+        return _check_unschemed(data, schema_problems(exc))
     except (TypeError, ValueError) as exc:  # keys JSON cannot have (YAML allows a few)
         return WorkflowCheck(spec=None, problems=[Problem("definition", str(exc))])
     return check_spec(spec)
@@ -436,27 +444,135 @@ def _edges(spec: WorkflowSpec) -> list[tuple[str, str]]:
 
 def check_spec(spec: WorkflowSpec) -> WorkflowCheck:
     """Check a schema-valid definition against the name, graph, agent and expression rules."""
-    problems = validate_dag(spec.steps)
-    graph_ok = not problems
-    if (name_problem := workflow_name_problem(spec.name)) is not None:
-        problems.insert(0, Problem("name", name_problem))
-    depends: dict[str, list[str]] = {}
-    for step in spec.steps:
-        depends.setdefault(step.id, list(step.depends_on))
-    layers = topological_layers(spec.steps) if graph_ok else []
-    upstream = _Upstream(depends, layers)
-    for index, step in enumerate(spec.steps):
+    steps = [
+        _StepView(step.id, tuple(step.depends_on), step.agent, step.inputs, step.when)
+        for step in spec.steps
+    ]
+    problems, layers = _rule_problems(spec.name, spec.inputs, steps)
+    return WorkflowCheck(
+        spec=spec,
+        problems=problems,
+        layers=layers,
+        edges=_edges(spec),
+        step_ids=[step.id for step in spec.steps],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _StepView:
+    """What the rules read of one step; ``None`` where the field cannot be read."""
+
+    id: str | None
+    depends_on: tuple[str, ...]
+    agent: str | None
+    inputs: Mapping[str, Any] | None
+    when: str | None
+
+
+def _check_unschemed(data: Mapping[str, Any], schema: list[Problem]) -> WorkflowCheck:
+    """The schema's problems and the rules' problems on what the raw ``data`` lets them read.
+
+    A field is read only where no schema problem sits on it, inside it or around it, so a
+    field the schema refused is not reported twice; a step id is read whenever it is a string
+    (a badly spelt id is still the name other steps depend on). The graph is checked only when
+    every step has a string id: otherwise a dependency on an unreadable step would look unknown.
+    """
+    faulty = [problem.field or "definition" for problem in schema]
+
+    def readable(path: str) -> bool:
+        return not any(
+            f == path or f.startswith(f"{path}.") or path.startswith(f"{f}.") for f in faulty
+        )
+
+    name = data.get("name")
+    declared = data.get("inputs", {})
+    raw_steps = data.get("steps")
+    steps: list[_StepView] = []
+    for index, raw in enumerate(raw_steps if isinstance(raw_steps, list) else []):
+        if not isinstance(raw, Mapping):
+            steps.append(_StepView(None, (), None, None, None))
+            continue
         where = f"steps.{index}"
-        problems += _agent_problems(where, step.agent, step.inputs)
-        for path, text in template_strings(step.inputs):
-            problems += _expression_problems(
-                f"{where}.inputs.{path}", text, check_template, spec, step.id, upstream, depends
+        step_id, depends_on = raw.get("id"), raw.get("depends_on", [])
+        agent, inputs, when = raw.get("agent"), raw.get("inputs", {}), raw.get("when")
+        steps.append(
+            _StepView(
+                id=step_id if isinstance(step_id, str) else None,
+                depends_on=tuple(
+                    d
+                    for d in (depends_on if isinstance(depends_on, list) else [])
+                    if isinstance(d, str)
+                ),
+                agent=agent if isinstance(agent, str) and readable(f"{where}.agent") else None,
+                inputs=(
+                    inputs if isinstance(inputs, Mapping) and readable(f"{where}.inputs") else None
+                ),
+                when=when if isinstance(when, str) and readable(f"{where}.when") else None,
             )
+        )
+    rules, _ = _rule_problems(
+        name if isinstance(name, str) and readable("name") else None,
+        [k for k in declared if isinstance(k, str)] if isinstance(declared, Mapping) else None,
+        steps,
+    )
+    return WorkflowCheck(
+        spec=None, problems=_ordered([*schema, *rules]), step_ids=[s.id for s in steps]
+    )
+
+
+def _rule_problems(
+    name: str | None, declared: Collection[str] | None, steps: Sequence[_StepView]
+) -> tuple[list[Problem], list[list[str]]]:
+    """Problems of the name, graph, agents and expressions, ordered; and the graph's layers.
+
+    ``None`` (a name, the declared inputs, a step's field) means "could not be read": its rules
+    are skipped. Step references in expressions are checked only when the graph was.
+    """
+    problems: list[Problem] = []
+    if name is not None and (name_problem := workflow_name_problem(name)) is not None:
+        problems.append(Problem("name", name_problem))
+    layers: list[list[str]] = []
+    depends: dict[str, list[str]] | None = None
+    ids = [step.id for step in steps]
+    if all(step_id is not None for step_id in ids):
+        nodes = [Node(step.id or "", step.depends_on) for step in steps]
+        graph = validate_dag(nodes)
+        problems += graph
+        layers = topological_layers(nodes) if not graph else []
+        depends = {}
+        for step in steps:
+            depends.setdefault(step.id or "", list(step.depends_on))
+    upstream = _Upstream(depends or {}, layers)
+    for index, step in enumerate(steps):
+        where = f"steps.{index}"
+        if step.agent is not None:
+            problems += _agent_problems(where, step.agent, step.inputs)
+        expressions = [
+            (f"{where}.inputs.{path}", text, check_template)
+            for path, text in template_strings(step.inputs or {})
+        ]
         if step.when is not None:
+            expressions.append((f"{where}.when", step.when, check_condition))
+        for at, source, compile_ in expressions:
             problems += _expression_problems(
-                f"{where}.when", step.when, check_condition, spec, step.id, upstream, depends
+                at, source, compile_, declared, step.id, upstream, depends
             )
-    return WorkflowCheck(spec=spec, problems=problems, layers=layers, edges=_edges(spec))
+    return _ordered(problems), layers
+
+
+def _ordered(problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` without repeats, by step position (top-level fields first), then field.
+
+    The sort is stable: problems of one field keep the order they were found in.
+    """
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=_problem_position)
+
+
+def _problem_position(problem: Problem) -> tuple[int, list[tuple[int, int, str]]]:
+    parts = (problem.field or "definition").split(".")
+    step = int(parts[1]) if len(parts) > 1 and parts[0] == "steps" and parts[1].isdigit() else -1
+    return step, [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
 
 
 class _Upstream:
@@ -493,7 +609,8 @@ class _Upstream:
         return False
 
 
-def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any]) -> list[Problem]:
+def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any] | None) -> list[Problem]:
+    """An unknown ``agent``, or ``inputs`` it cannot take (unchecked when ``None``: unreadable)."""
     if not agent_is_known(agent):
         known = known_agent_names()
         message = f"unknown agent {agent!r}"
@@ -501,6 +618,8 @@ def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any]) -> list[P
         message += f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
         return [Problem(f"{where}.agent", message)]
     problems: list[Problem] = []
+    if inputs is None:
+        return problems
     if agent == "command":
         argv = inputs.get("argv")
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
@@ -559,11 +678,12 @@ def _expression_problems(
     where: str,
     source: str,
     compile_: Any,
-    spec: WorkflowSpec,
-    step_id: str,
+    declared: Collection[str] | None,
+    step_id: str | None,
     upstream: "_Upstream",
-    depends: Mapping[str, Sequence[str]],
+    depends: Mapping[str, Sequence[str]] | None,
 ) -> list[Problem]:
+    """Problems of one template or condition; ``None`` skips the names it could check."""
     kind = "condition" if where.endswith(".when") else "template"
     try:
         references: References = compile_(source)
@@ -578,9 +698,11 @@ def _expression_problems(
         for name in references.unknown_names
     ]
     for name in sorted(references.inputs):
-        if name not in spec.inputs:
+        if declared is not None and name not in declared:
             message = f"unknown input {name!r}; declare it under `inputs:`"
-            problems.append(Problem(where, message + _suggest(name, spec.inputs)))
+            problems.append(Problem(where, message + _suggest(name, declared)))
+    if step_id is None or depends is None:
+        return problems
     for other in sorted(references.steps):
         if other == step_id:
             problems.append(Problem(where, f"step {step_id!r} cannot read its own outputs"))

@@ -330,22 +330,28 @@ def graph_of(spec: WorkflowSpec, gates: Mapping[str, Gate]) -> dict[str, Any]:
     return {"tasks": tasks, "marks": marks}
 
 
-def _problem_rows(problems: Sequence[Problem], spec: WorkflowSpec | None) -> list[dict[str, Any]]:
-    """Problems as the editor lists them: field, message, and where to find it in the text."""
+def _problem_rows(check: WorkflowCheck) -> list[dict[str, Any]]:
+    """Problems as the editor lists them: field, message, and where to find it in the text.
+
+    A problem in ``steps.<index>`` is shown by the step's id where it has one, else by the
+    field's own ``steps.<index>`` (numbered from 0, as every field is), never as "step 3".
+    """
     rows = []
-    for problem in problems:
+    for problem in check.problems:
         line = _LINE.match(problem.message)
         step = _STEP_FIELD.match(problem.field or "")
+        index = int(step.group(1)) if step else None
         step_id = None
-        if step and spec is not None and int(step.group(1)) < len(spec.steps):
-            step_id = spec.steps[int(step.group(1))].id
+        if index is not None and index < len(check.step_ids):
+            step_id = check.step_ids[index]
         rows.append(
             {
                 "field": problem.field or "definition",
                 "message": problem.message,
                 "line": int(line.group(1)) if line else None,
-                "step_index": int(step.group(1)) if step else None,
+                "step_index": index,
                 "step_id": step_id,
+                "step_label": f"step {step_id}" if step_id else f"steps.{index}",
             }
         )
     return rows
@@ -383,7 +389,7 @@ async def _editor_context(
         "saving": saving,
         "check": {
             "valid": check.valid,
-            "problems": _problem_rows(check.problems, spec),
+            "problems": _problem_rows(check),
             "name": spec.name if spec is not None else None,
             "steps": len(spec.steps) if spec is not None else 0,
             "layers": len(check.layers),
