@@ -22,7 +22,6 @@ from missionctl.cli import (
     worker,
     workflows,
 )
-from missionctl.security.process import restrict_process
 
 app = typer.Typer(
     name="missionctl",
@@ -81,5 +80,7 @@ app.add_typer(agents.app, name="agents")
 
 def main() -> None:
     """Console-script entry point: what the command creates is private, its logs redacted."""
+    from missionctl.security.process import restrict_process  # imports settings: not for --help
+
     restrict_process()
     app()

@@ -5,10 +5,13 @@ every second without one: a step another process's engine ran sends none here), 
 step's status, attempt, elapsed time, tokens and cost, and the run's totals in its title.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rich.live import Live
 from rich.markup import escape
@@ -17,10 +20,11 @@ from rich.text import Text
 
 from missionctl.cli._runtime import console, err_console
 from missionctl.domain import events as ev
-from missionctl.engine.worker import Engine
-from missionctl.schemas.runs import RunRead
-from missionctl.services import ServiceContext
-from missionctl.services.runs import read_run
+
+if TYPE_CHECKING:  # the engine and the services are imported when a run starts, not for --help
+    from missionctl.engine.worker import Engine
+    from missionctl.schemas.runs import RunRead
+    from missionctl.services import ServiceContext
 
 _FINAL_STATUSES = frozenset({"completed", "failed", "canceled", "aborted"})
 _RUN_ENDED = frozenset({ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED})
@@ -93,6 +97,8 @@ async def execute_live(
     Steps that wait for approval are named once each (on the table's console, or stderr when
     nothing is drawn). Returns the run as it ended.
     """
+    from missionctl.services.runs import read_run
+
     stop = asyncio.Event()
     announced: set[str] = set()
     async with ctx.broadcaster.subscribe() as subscription:

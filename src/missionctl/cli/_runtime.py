@@ -1,18 +1,25 @@
-"""Shared plumbing for commands: run a use case against the local database, print errors."""
+"""Shared plumbing for commands: run a use case against the local database, print errors.
+
+Start-up time: ``missionctl --help`` imports every command module, so none of them imports the
+services, the database, settings or the LLM client at the top: they are imported inside the
+command that uses them (``tests/cli/test_startup.py`` keeps ``openai`` out).
+"""
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from missionctl import errors
-from missionctl.schemas.missions import MissionCreate
-from missionctl.services import ServiceContext, open_context
-from missionctl.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from missionctl.schemas.missions import MissionCreate
+    from missionctl.services import ServiceContext
+    from missionctl.settings import Settings
 
 T = TypeVar("T")
 
@@ -23,8 +30,10 @@ EXIT_NOT_FOUND = 1
 EXIT_INVALID = 2
 
 
-def load_settings() -> Settings:
+def load_settings() -> "Settings":
     """Settings from the environment; invalid settings are reported by name, exit 2."""
+    from missionctl.settings import get_settings
+
     try:
         return get_settings()
     except ValidationError as exc:
@@ -34,12 +43,14 @@ def load_settings() -> Settings:
         raise typer.Exit(EXIT_INVALID) from exc
 
 
-def run_service(call: Callable[[ServiceContext], Awaitable[T]], *, upgrade: bool = True) -> T:
+def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bool = True) -> T:
     """Open the local service context, await ``call(ctx)``, and map errors to exit codes.
 
     Domain errors print their message (and field) in red: ``NotFound`` exits 1, validation and
     other client errors exit 2.
     """
+    from missionctl.services import open_context
+
     settings = load_settings()
 
     async def go() -> T:
@@ -86,8 +97,10 @@ def mission_from_options(
     constraints: list[str] | None,
     repo_context: str,
     budget_usd: Decimal | None,
-) -> MissionCreate:
+) -> "MissionCreate":
     """Validate the mission options; a bad one is reported by its option name (exit 2)."""
+    from missionctl.schemas.missions import MissionCreate
+
     try:
         return MissionCreate(
             goal=goal,

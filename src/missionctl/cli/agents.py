@@ -17,7 +17,6 @@ from rich.table import Table
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
 from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.schemas.governance import AgentRead, AgentUpdate
-from missionctl.services.agents import list_agents, update_agent
 
 app = typer.Typer(
     help="Agents and their restrictions: disable one, limit it to some risk tiers, or list the "
@@ -54,6 +53,8 @@ def _print(agent: AgentRead) -> None:
 
 
 def _update(name: str, data: AgentUpdate) -> AgentRead:
+    from missionctl.services.agents import update_agent
+
     agent = run_service(lambda ctx: update_agent(ctx, name=name, data=data, actor=_ACTOR))
     _print(agent)
     return agent
@@ -94,6 +95,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the agents as JSON.")] = False,
 ) -> None:
     """List agents with their state, allowed tiers and held steps."""
+    from missionctl.services.agents import list_agents
+
     agents = run_service(list_agents)
     if as_json:
         typer.echo("[" + ",".join(a.model_dump_json() for a in agents) + "]")

@@ -14,7 +14,6 @@ from rich.markup import escape
 
 from missionctl.cli._runtime import console, run_service
 from missionctl.schemas.governance import ApprovalRead
-from missionctl.services.approvals import decide_approval, list_approvals
 
 _ACTOR = "system"
 
@@ -83,6 +82,8 @@ def approvals(
     as_json: Annotated[bool, typer.Option("--json", help="Print the approvals as JSON.")] = False,
 ) -> None:
     """List gated steps: what each will run, its run, workflow, tier, estimated cost and age."""
+    from missionctl.services.approvals import list_approvals
+
     found = run_service(lambda ctx: list_approvals(ctx, state=state.value))
     if as_json:
         typer.echo("[" + ",".join(a.model_dump_json() for a in found) + "]")
@@ -104,6 +105,8 @@ def approve(
     reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
 ) -> None:
     """Approve a waiting step: it is queued and its run resumes."""
+    from missionctl.services.approvals import decide_approval
+
     decided = run_service(
         lambda ctx: decide_approval(ctx, ref=ref, approve=True, actor=_ACTOR, reason=reason)
     )
@@ -117,6 +120,8 @@ def reject(
     ],
 ) -> None:
     """Reject a waiting step: it fails (or is skipped when its on_reject says skip)."""
+    from missionctl.services.approvals import decide_approval
+
     decided = run_service(
         lambda ctx: decide_approval(ctx, ref=ref, approve=False, actor=_ACTOR, reason=reason)
     )

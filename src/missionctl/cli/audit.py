@@ -1,19 +1,15 @@
 """``missionctl audit …``: verify the event log, and anchor it with signed checkpoints."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from missionctl import errors
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, load_settings, run_service
-from missionctl.eventlog.checkpoints import public_key_pem, public_key_raw_base64
-from missionctl.services.audit import (
-    AuditReport,
-    signing_key,
-    verify_audit_log,
-    write_audit_checkpoint,
-)
+
+if TYPE_CHECKING:
+    from missionctl.services.audit import AuditReport
 
 app = typer.Typer(
     help="Verify the event log and anchor it with signed checkpoints.", no_args_is_help=True
@@ -39,13 +35,15 @@ def verify(
     broken seq of the chain and why, and every checkpoint the log contradicts (events removed
     after it, or rewritten up to it) or whose signature does not verify.
     """
+    from missionctl.services.audit import verify_audit_log
+
     report = run_service(lambda ctx: verify_audit_log(ctx, trusted_keys=public_key or []))
     _print_report(report)
     if not report.ok:
         raise typer.Exit(EXIT_BROKEN)
 
 
-def _print_report(report: AuditReport) -> None:
+def _print_report(report: "AuditReport") -> None:
     chain, checkpoints = report.chain, report.checkpoints
     console.print(f"[green]{chain}[/green]" if chain.ok else f"[red]{chain}[/red]", soft_wrap=True)
     for problem in checkpoints.problems:
@@ -76,6 +74,8 @@ def checkpoint() -> None:
     Also POSTs it to MISSIONCTL_AUDIT_CHECKPOINT_URL when that is set (exit 1 if that fails;
     the file is written either way). Refuses (exit 2) a head the log contradicts.
     """
+    from missionctl.services.audit import write_audit_checkpoint
+
     written = run_service(write_audit_checkpoint)
     console.print(
         f"checkpoint at seq {written.checkpoint.seq} (key {written.checkpoint.key_id}) "
@@ -98,6 +98,9 @@ def public_key(
     Give it to whoever checks the checkpoints independently. Creates the signing key
     (MISSIONCTL_AUDIT_KEY_PATH) if it does not exist yet.
     """
+    from missionctl.eventlog.checkpoints import public_key_pem, public_key_raw_base64
+    from missionctl.services.audit import signing_key
+
     try:
         key = signing_key(load_settings())
     except errors.ValidationFailed as exc:

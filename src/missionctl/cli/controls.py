@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
-from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
 
 _ACTOR = "system"
 
@@ -37,6 +36,8 @@ def stop(
             "POST /api/v1/runs/ID/cancel)."
         )
         raise typer.Exit(EXIT_INVALID)
+    from missionctl.services.controls import engage_emergency_stop
+
     result = run_service(lambda ctx: engage_emergency_stop(ctx, actor=_ACTOR, reason=reason))
     console.print(
         f"[red]emergency stop engaged[/red] by {escape(result.controls.stopped_by or _ACTOR)}: "
@@ -51,5 +52,7 @@ def release(
     reason: Annotated[str, typer.Option(help="Why (recorded with the release).")] = "",
 ) -> None:
     """Release the emergency stop: dispatch resumes (aborted runs stay aborted; rerun them)."""
+    from missionctl.services.controls import release_emergency_stop
+
     run_service(lambda ctx: release_emergency_stop(ctx, actor=_ACTOR, reason=reason))
     console.print("[green]emergency stop released[/green]: dispatch resumes")

@@ -1,23 +1,21 @@
 """``missionctl db …``: schema migrations."""
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from missionctl.cli._runtime import console, load_settings
-from missionctl.db import Database
-from missionctl.db.migrate import (
-    current_revision,
-    downgrade_database,
-    head_revision,
-    upgrade_database,
-)
+
+if TYPE_CHECKING:
+    from missionctl.db import Database
 
 app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 
 
-def _database() -> Database:
+def _database() -> "Database":
+    from missionctl.db import Database
+
     settings = load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     return Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms)
@@ -28,6 +26,7 @@ def upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Upgrade the schema (the server also does this on start)."""
+    from missionctl.db.migrate import current_revision, upgrade_database
 
     async def go() -> str | None:
         db = _database()
@@ -48,6 +47,7 @@ def downgrade(
     """Downgrade the schema. Data in dropped tables is lost."""
     if not yes:
         typer.confirm(f"Downgrade the database to {revision}? Data may be lost.", abort=True)
+    from missionctl.db.migrate import current_revision, downgrade_database
 
     async def go() -> str | None:
         db = _database()
@@ -63,6 +63,7 @@ def downgrade(
 @app.command()
 def current() -> None:
     """Show the database's revision and the code's."""
+    from missionctl.db.migrate import current_revision, head_revision
 
     async def go() -> str | None:
         db = _database()

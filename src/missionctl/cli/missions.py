@@ -8,7 +8,7 @@ on the local database as ``system``. Both paths print the same output and exit c
 import json
 import uuid
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -20,10 +20,9 @@ from missionctl.domain.states import MissionStatus
 from missionctl.errors import NotFound
 from missionctl.schemas.missions import MissionPage, MissionRead
 from missionctl.schemas.plans import PlanRead
-from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services.paging import MAX_PAGE_SIZE
-from missionctl.services.plans import read_plan
+
+if TYPE_CHECKING:
+    from missionctl.services import ServiceContext
 
 app = typer.Typer(
     help="Create and inspect missions (on the server at MISSIONCTL_URL when it is set).",
@@ -34,6 +33,9 @@ app = typer.Typer(
 # remote CLI (MISSIONCTL_URL) acts as its token instead, which the server records.
 _ACTOR = "system"
 _MISSIONS = "/api/v1/missions"
+# ``services.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the services
+# (tests/cli/test_startup.py checks that the two agree).
+MAX_PAGE_SIZE = 200
 
 
 def _print_mission(mission: MissionRead) -> None:
@@ -80,6 +82,8 @@ def create(
     )
     remote = connect()
     if remote is None:
+        from missionctl.services import missions as mission_service
+
         mission = run_service(
             lambda ctx: mission_service.create_mission(ctx, data=data, actor=_ACTOR)
         )
@@ -110,6 +114,8 @@ def list_missions(
     """List missions, newest first."""
     remote = connect()
     if remote is None:
+        from missionctl.services import missions as mission_service
+
         page = run_service(
             lambda ctx: mission_service.read_missions(
                 ctx, limit=limit, cursor=cursor, status=status, q=search
@@ -158,6 +164,8 @@ def show(
     remote = connect()
     plan: PlanRead | None
     if remote is None:
+        from missionctl.services import missions as mission_service
+
         mission = run_service(lambda ctx: mission_service.read_mission(ctx, mission_id=mission_id))
         plan = run_service(lambda ctx: _newest_plan(ctx, mission_id))
     else:
@@ -177,7 +185,9 @@ def show(
             )
 
 
-async def _newest_plan(ctx: ServiceContext, mission_id: uuid.UUID) -> PlanRead | None:
+async def _newest_plan(ctx: "ServiceContext", mission_id: uuid.UUID) -> PlanRead | None:
+    from missionctl.services.plans import read_plan
+
     try:
         return await read_plan(ctx, mission_id=mission_id)
     except NotFound:

@@ -1,7 +1,7 @@
 """``missionctl prices …``: the model price table budgets are checked against."""
 
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import console, report_validation_error, run_service
-from missionctl.services.pricing import PriceRead, PriceSet, list_prices, read_price, set_price
+
+if TYPE_CHECKING:
+    from missionctl.services.pricing import PriceRead
 
 app = typer.Typer(
     help="Model prices (USD per million tokens): the bundled public list, with your overrides.",
@@ -20,7 +22,7 @@ app = typer.Typer(
 NOT_SET = "cached input: not set; cached tokens are charged at the input price"
 
 
-def _cached(price: PriceRead) -> str:
+def _cached(price: "PriceRead") -> str:
     # The price row cannot hold "not set" (the column is NOT NULL), so an unset cached-input
     # price is stored as the input price; equal prices mean "no cache discount" either way.
     if price.cached_input_usd_per_mtok == price.input_usd_per_mtok:
@@ -28,7 +30,7 @@ def _cached(price: PriceRead) -> str:
     return f"${price.cached_input_usd_per_mtok:g}"
 
 
-def _print(price: PriceRead, *, cached_given: bool = True) -> None:
+def _print(price: "PriceRead", *, cached_given: bool = True) -> None:
     console.print(
         f"[bold]{escape(price.model)}[/bold]  input ${price.input_usd_per_mtok:g}  "
         f"cached input {_cached(price)}  "
@@ -43,6 +45,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the prices as JSON.")] = False,
 ) -> None:
     """List the overridden models, the configured model and the common ones, at today's price."""
+    from missionctl.services.pricing import list_prices
+
     prices = run_service(lambda ctx: list_prices(ctx, configured_model=ctx.settings.llm.model))
     if as_json:
         typer.echo("[" + ",".join(p.model_dump_json() for p in prices) + "]")
@@ -64,6 +68,8 @@ def list_(
 @app.command()
 def show(model: Annotated[str, typer.Argument(help="Model name, e.g. gpt-4o-mini.")]) -> None:
     """Show the price in force for a model and where it comes from."""
+    from missionctl.services.pricing import read_price
+
     _print(run_service(lambda ctx: read_price(ctx, model=model)))
 
 
@@ -85,6 +91,8 @@ def set_(
 
     Without --cached-input: cached input: not set; cached tokens are charged at the input price.
     """
+    from missionctl.services.pricing import PriceSet, set_price
+
     try:
         data = PriceSet(
             model=model,

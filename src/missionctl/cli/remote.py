@@ -11,9 +11,8 @@ The token is sent only in the ``Authorization`` header; it is never printed or l
 
 import json
 from types import TracebackType
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
-import httpx
 import typer
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,13 +23,17 @@ from missionctl.cli._runtime import EXIT_INVALID, EXIT_NOT_FOUND, console, err_c
 from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.identity import MeRead
 
+if TYPE_CHECKING:
+    import httpx  # imported where used: `missionctl --help` has no use for an HTTP client
+
 M = TypeVar("M", bound=BaseModel)
 
 URL_VAR = "MISSIONCTL_URL"
 TOKEN_VAR = "MISSIONCTL_TOKEN"
 
 # Planning and reports can take a while on the server; connecting should not.
-_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+_TIMEOUT_S = 60.0
+_CONNECT_TIMEOUT_S = 10.0
 
 
 class RemoteSettings(BaseSettings):
@@ -53,6 +56,8 @@ class RemoteSettings(BaseSettings):
         if value is None or not value.strip():
             return None  # an empty variable means unset, as in a shell `MISSIONCTL_URL=`
         value = value.strip()
+        import httpx
+
         parsed = httpx.URL(value)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:8000")
@@ -122,6 +127,8 @@ class RemoteClient:
     """
 
     def __init__(self, *, base_url: str, token: SecretStr) -> None:
+        import httpx
+
         url = httpx.URL(base_url)
         # For messages: credentials in the URL are not ours to print either.
         self.display_url = str(url.copy_with(username=None, password=None))
@@ -132,7 +139,7 @@ class RemoteClient:
                 "Accept": "application/json",
                 "User-Agent": f"missionctl/{__version__}",
             },
-            timeout=_TIMEOUT,
+            timeout=httpx.Timeout(_TIMEOUT_S, connect=_CONNECT_TIMEOUT_S),
             # A redirect is reported, not followed: the token is for this server only.
             follow_redirects=False,
         )
@@ -174,7 +181,9 @@ class RemoteClient:
         params: dict[str, str | int] | None = None,
         body: object = None,
         missing_ok: bool = False,
-    ) -> httpx.Response:
+    ) -> "httpx.Response":
+        import httpx
+
         try:
             response = self._http.request(method, path, params=params, json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
@@ -192,7 +201,7 @@ class RemoteClient:
             return response
         self._fail(response)
 
-    def _parse(self, response: httpx.Response, model: type[M]) -> M:
+    def _parse(self, response: "httpx.Response", model: type[M]) -> M:
         try:
             return model.model_validate_json(response.content)
         except ValidationError:
@@ -201,7 +210,7 @@ class RemoteClient:
                 "Control API; is it the right URL, and the same version as this CLI?"
             )
 
-    def _fail(self, response: httpx.Response) -> NoReturn:
+    def _fail(self, response: "httpx.Response") -> NoReturn:
         status = response.status_code
         try:
             info = ErrorBody.model_validate_json(response.content).error

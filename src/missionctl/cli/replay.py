@@ -6,10 +6,14 @@ projection of it. Replaying folds the run's events into that state again
 written without its event, or an event without its change. Works on the local database.
 """
 
+# Annotations stay strings, so the services and the event log are imported only when a command
+# runs (Typer reads the command's own annotations, which name only what is imported here).
+from __future__ import annotations
+
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,10 +21,10 @@ from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
 from missionctl.domain.replay import RunState, StepState
-from missionctl.eventlog import EventRecord
-from missionctl.services import ServiceContext
-from missionctl.services.audit import read_run_events
-from missionctl.services.runs import replay_run
+
+if TYPE_CHECKING:
+    from missionctl.eventlog import EventRecord
+    from missionctl.services import ServiceContext
 
 EXIT_DIFFERS = 3
 # Events read per query when printing a timeline; a long run's are read page after page.
@@ -61,6 +65,8 @@ def replay(
         raise typer.Exit(EXIT_INVALID) from None
 
     async def read(ctx: ServiceContext) -> tuple[RunState, RunState, list[EventRecord] | None]:
+        from missionctl.services.runs import replay_run
+
         replayed, stored = await replay_run(ctx, run_id=parsed_id)
         timeline = await read_timeline(ctx, run_id=parsed_id) if with_events else None
         return replayed, stored, timeline
@@ -77,6 +83,8 @@ def replay(
 
 async def read_timeline(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[EventRecord]:
     """Every event of the run in ``seq`` order (a page at a time); ``NotFound`` for no run."""
+    from missionctl.services.audit import read_run_events
+
     timeline: list[EventRecord] = []
     while True:
         after_seq = timeline[-1].seq if timeline else 0

@@ -1,12 +1,16 @@
 """``missionctl run "GOAL"``: plan a goal, show the plan, execute it here with live progress."""
 
+# The engine, the services and settings are imported inside the functions that use them, so
+# `missionctl --help` does not load them; annotations naming them stay strings.
+from __future__ import annotations
+
 import asyncio
 import json
 import sys
 import uuid
 from collections.abc import Coroutine
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -20,17 +24,12 @@ from missionctl.cli._runtime import (
     load_settings,
     mission_from_options,
 )
-from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.errors import MissionControlError, ValidationFailed
-from missionctl.schemas.missions import MissionCreate, MissionRead
-from missionctl.schemas.plans import PlanRead
-from missionctl.services import open_context
-from missionctl.services.artifacts import read_artifacts
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.reports import write_run_report
-from missionctl.services.runtime import open_runtime
-from missionctl.settings import Settings
+
+if TYPE_CHECKING:
+    from missionctl.schemas.missions import MissionCreate, MissionRead
+    from missionctl.schemas.plans import PlanRead
+    from missionctl.settings import Settings
 
 # Working on the local database directly is acting as the system itself (ADR 0010); a
 # remote CLI (MISSIONCTL_URL) acts as its token instead.
@@ -149,6 +148,11 @@ async def _plan(
     settings: Settings, data: MissionCreate, *, live: bool
 ) -> tuple[MissionRead, PlanRead, str]:
     """Create the mission and plan it (shown when ``live``); with the planner's label."""
+    from missionctl.services import open_context
+    from missionctl.services.missions import create_mission
+    from missionctl.services.plans import plan_mission
+    from missionctl.services.runtime import open_runtime
+
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         mission = await create_mission(ctx, data=data, actor=ACTOR)
         if live:
@@ -164,6 +168,13 @@ async def _execute(
     settings: Settings, mission_id: uuid.UUID, plan: PlanRead, *, live: bool
 ) -> dict[str, Any]:
     """Run the mission's plan on an engine here and write its report; the outcome's run part."""
+    from missionctl.engine.worker import Engine, EngineConfig
+    from missionctl.services import open_context
+    from missionctl.services.artifacts import read_artifacts
+    from missionctl.services.plans import run_mission
+    from missionctl.services.reports import write_run_report
+    from missionctl.services.runtime import open_runtime
+
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         run = await run_mission(ctx, mission_id=mission_id, actor=ACTOR, trigger="cli")
         engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))

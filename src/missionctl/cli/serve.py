@@ -3,10 +3,8 @@
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from missionctl.cli._runtime import load_settings, run_service, sign_in_url
-from missionctl.services import identity
 
 
 def serve(
@@ -24,6 +22,10 @@ def serve(
     On the first start (no users yet) it creates the admin ``admin`` and prints a one-time
     sign-in link, valid for 15 minutes; `missionctl login-link NAME` makes another.
     """
+    import uvicorn
+
+    from missionctl.services import identity
+
     settings = load_settings()
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port

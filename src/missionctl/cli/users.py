@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import SecretStr, ValidationError
@@ -33,7 +33,9 @@ from missionctl.schemas.identity import (
     UserCreate,
     UserRead,
 )
-from missionctl.services import ServiceContext, identity
+
+if TYPE_CHECKING:
+    from missionctl.services import ServiceContext
 
 T = TypeVar("T")
 
@@ -63,11 +65,11 @@ _TOKEN_OPTIONS = {
 
 
 def _naming_options(
-    call: Callable[[ServiceContext], Awaitable[T]], options: dict[str, str]
-) -> Callable[[ServiceContext], Awaitable[T]]:
+    call: Callable[["ServiceContext"], Awaitable[T]], options: dict[str, str]
+) -> Callable[["ServiceContext"], Awaitable[T]]:
     """Wrap ``call`` so that validation problems name the command's options, not fields."""
 
-    async def renamed(ctx: ServiceContext) -> T:
+    async def renamed(ctx: "ServiceContext") -> T:
         try:
             return await call(ctx)
         except ValidationFailed as exc:
@@ -115,6 +117,8 @@ def add(
     ] = False,
 ) -> None:
     """Add a user (stored with an argon2id password hash, or no password at all)."""
+    from missionctl.services import identity
+
     password = _read_password() if password_stdin else None
     try:
         data = UserCreate(name=name, display_name=display_name, role=role, password=password)
@@ -135,6 +139,8 @@ def list_users(
     as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
 ) -> None:
     """List every user (disabled ones included) with role and last sign-in."""
+    from missionctl.services import identity
+
     users = run_service(identity.list_users)
     if as_json:
         typer.echo(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
@@ -160,6 +166,8 @@ def set_role(
     role: Annotated[Role, typer.Argument(help="The new role.")],
 ) -> None:
     """Change a user's role; their API tokens follow at once (never above the new role)."""
+    from missionctl.services import identity
+
     user = run_service(lambda ctx: identity.set_role(ctx, name=name, role=role, actor=_ACTOR))
     _print_user(user)
 
@@ -176,6 +184,8 @@ def set_password(
     ] = False,
 ) -> None:
     """Set or replace a user's password (stored as an argon2id hash)."""
+    from missionctl.services import identity
+
     if not password_stdin:
         err_console.print(
             "[red]error:[/red] --password-stdin: pass it and pipe the password in, e.g. "
@@ -197,6 +207,8 @@ def disable(name: Annotated[str, typer.Argument(help="The user.")]) -> None:
     Users are never deleted, so that the audit log keeps naming someone real. The only
     enabled admin cannot be disabled.
     """
+    from missionctl.services import identity
+
     user = run_service(lambda ctx: identity.disable_user(ctx, name=name, actor=_ACTOR))
     _print_user(user)
 
@@ -211,6 +223,8 @@ def login_link(
 
     The link points at this machine's configured server (MISSIONCTL_SERVER_HOST and _PORT).
     """
+    from missionctl.services import identity
+
     server = load_settings().server
     secret = run_service(
         lambda ctx: identity.create_sign_in_link(
@@ -241,6 +255,8 @@ def create_token(
     ] = None,
 ) -> None:
     """Create an API token and print its secret once (only its SHA-256 is stored)."""
+    from missionctl.services import identity
+
     expires_in = None if expires_in_days is None else timedelta(days=expires_in_days)
     token, secret = run_service(
         _naming_options(
@@ -266,6 +282,8 @@ def list_tokens(
     as_json: Annotated[bool, typer.Option("--json", help="Print the tokens as JSON.")] = False,
 ) -> None:
     """List tokens with prefix, ceiling, expiry and last use (never a secret or a hash)."""
+    from missionctl.services import identity
+
     tokens = run_service(lambda ctx: identity.list_tokens(ctx, user_name=user))
     if as_json:
         typer.echo(json.dumps([t.model_dump(mode="json") for t in tokens], indent=2))
@@ -289,5 +307,7 @@ def list_tokens(
 @token_app.command("revoke")
 def revoke_token(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token: it stops working as soon as this command returns."""
+    from missionctl.services import identity
+
     token = run_service(lambda ctx: identity.revoke_token(ctx, name=name, actor=_ACTOR))
     console.print(f"[green]revoked[/green] {token.name} ({token.prefix}…)")

@@ -4,10 +4,6 @@ import asyncio
 import signal
 
 from missionctl.cli._runtime import console, load_settings
-from missionctl.engine.hooks import write_report_when_run_ends
-from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
-from missionctl.services import open_context
-from missionctl.services.runtime import open_runtime
 
 
 def worker() -> None:
@@ -16,6 +12,11 @@ def worker() -> None:
     Run as many workers as you like against one PostgreSQL database: steps are leased, and a
     worker that dies has its steps re-run elsewhere once their lease expires.
     """
+    from missionctl.engine.hooks import write_report_when_run_ends
+    from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
+    from missionctl.services import open_context
+    from missionctl.services.runtime import open_runtime
+
     settings = load_settings()
 
     async def main() -> None:

@@ -5,13 +5,17 @@ strict JSON, anything else as YAML). Every command works on the local database a
 ``run`` executes the run on an engine in this process, with a live table of its steps.
 """
 
+# The engine, the services and settings are imported inside the functions that use them, so
+# `missionctl --help` does not load them; annotations naming them stay strings.
+from __future__ import annotations
+
 import asyncio
 import json
 import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -31,7 +35,6 @@ from missionctl.cli._runtime import (
     report_validation_error,
     run_service,
 )
-from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.errors import MissionControlError, NotFound, ValidationFailed
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import (
@@ -40,16 +43,11 @@ from missionctl.schemas.workflows import (
     WorkflowRunCreate,
     WorkflowSpec,
 )
-from missionctl.services import ServiceContext, open_context
-from missionctl.services import workflows as workflow_service
-from missionctl.services.runtime import open_runtime
-from missionctl.services.workflow_checks import (
-    DocumentSyntaxError,
-    DocumentTooLarge,
-    Syntax,
-    load_document,
-)
-from missionctl.settings import Settings
+
+if TYPE_CHECKING:
+    from missionctl.services import ServiceContext
+    from missionctl.services.workflow_checks import Syntax
+    from missionctl.settings import Settings
 
 app = typer.Typer(
     help="Check, save, list, show and run workflow definitions (YAML or JSON files) on the "
@@ -103,6 +101,8 @@ def validate(file: DefinitionFile, as_json: AsJson = False) -> None:
     Exit code 0 when it is valid, 2 when it is not (each problem is printed as `field:
     message`). Needs no database.
     """
+    from missionctl.services import workflows as workflow_service
+
     text, syntax = _read_definition(file)
     check = workflow_service.validate_workflow(text, syntax=syntax)
     if as_json:
@@ -129,6 +129,8 @@ def apply(file: DefinitionFile, as_json: AsJson = False) -> None:
 
     Nothing is saved when it has problems: each is printed as `field: message`, exit 2.
     """
+    from missionctl.services import workflows as workflow_service
+
     text, syntax = _read_definition(file)
     workflow = run_service(
         lambda ctx: workflow_service.save_workflow(ctx, definition=text, actor=ACTOR, syntax=syntax)
@@ -156,6 +158,8 @@ def list_workflows(
     as_json: AsJson = False,
 ) -> None:
     """List workflows: the newest version of each name."""
+    from missionctl.services import workflows as workflow_service
+
     items = run_service(
         lambda ctx: workflow_service.list_workflows(ctx, include_plans=include_plans)
     )
@@ -184,6 +188,8 @@ def list_workflows(
 
 async def _find(ctx: ServiceContext, ref: str, version: int | None) -> WorkflowRead:
     """A workflow version by id, or by name (``version``, or else the newest)."""
+    from missionctl.services import workflows as workflow_service
+
     try:
         workflow_id = uuid.UUID(ref)
     except ValueError:
@@ -239,6 +245,12 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
     YAML cannot read stays the text given. Exit 2 for an item without ``=``, or one nested
     deeper than a definition may be.
     """
+    from missionctl.services.workflow_checks import (
+        DocumentSyntaxError,
+        DocumentTooLarge,
+        load_document,
+    )
+
     inputs: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -346,6 +358,11 @@ async def _run(
     detach: bool,
     live: bool,
 ) -> RunRead:
+    from missionctl.engine.worker import Engine, EngineConfig
+    from missionctl.services import open_context
+    from missionctl.services import workflows as workflow_service
+    from missionctl.services.runtime import open_runtime
+
     async with open_context(settings) as ctx:
         if definition is not None:
             text, syntax = definition

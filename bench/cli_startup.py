@@ -1,0 +1,53 @@
+"""Start-up time of the command line: ``missionctl --help`` against ``python -c pass``.
+
+Run it with ``python bench/cli_startup.py [RUNS]`` (default 11 runs each) from the repository
+with the virtualenv active. Prints JSON: the median wall time of each command in seconds, and
+the difference, which is what Mission Control adds to a bare interpreter (target: under 0.5 s).
+Both commands run as subprocesses, one after the other, so a busy machine slows both alike.
+"""
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _missionctl() -> list[str]:
+    beside = Path(sys.executable).with_name("missionctl")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("missionctl")
+    return [found] if found else [sys.executable, "-c", "from missionctl.cli import main; main()"]
+
+
+def _median_s(argv: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Measure both commands ``RUNS`` times each and print the medians as JSON."""
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 11
+    help_s = _median_s([*_missionctl(), "--help"], runs)
+    bare_s = _median_s([sys.executable, "-c", "pass"], runs)
+    print(
+        json.dumps(
+            {
+                "runs": runs,
+                "missionctl_help_median_s": round(help_s, 3),
+                "python_pass_median_s": round(bare_s, 3),
+                "difference_s": round(help_s - bare_s, 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Start-up cost of the command line: ``missionctl --help`` must not load what it never uses.
+
+Every command module is imported to build the help, so a top-level import of the LLM client,
+the services, the database or the HTTP server in any of them slows every command down. These
+tests import ``missionctl.cli`` in a fresh interpreter and look at ``sys.modules``.
+"""
+
+import json
+import subprocess
+import sys
+
+from missionctl.cli.missions import MAX_PAGE_SIZE
+from missionctl.services.paging import MAX_PAGE_SIZE as SERVICE_MAX_PAGE_SIZE
+
+# Imported only by the commands that use them (bench/cli_startup.py measures the effect).
+HEAVY = (
+    "openai",
+    "sqlalchemy",
+    "alembic",
+    "httpx",
+    "uvicorn",
+    "fastapi",
+    "genai_prices",
+    "jinja2",
+    "playwright",
+    "missionctl.services",
+    "missionctl.engine",
+    "missionctl.settings",
+)
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_importing_the_command_line_does_not_import_openai_or_the_services() -> None:
+    loaded = _loaded_after("import missionctl.cli")
+    assert "openai" not in loaded
+    assert sorted(name for name in HEAVY if name in loaded) == []
+
+
+def test_help_does_not_import_them_either() -> None:
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from missionctl.cli import app\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0"
+    )
+    assert sorted(name for name in HEAVY if name in _loaded_after(code)) == []
+
+
+def test_the_page_size_limit_is_the_services_one() -> None:
+    assert MAX_PAGE_SIZE == SERVICE_MAX_PAGE_SIZE
