@@ -52,5 +52,18 @@ def test_help_does_not_import_them_either() -> None:
     assert sorted(name for name in HEAVY if name in _loaded_after(code)) == []
 
 
+def test_the_console_script_does_not_import_them_for_help() -> None:
+    # main() makes the process private first (restrict_process), before any command runs.
+    code = (
+        "from missionctl.cli import main\n"
+        "sys.argv = ['missionctl', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0\n"
+    )
+    assert sorted(name for name in HEAVY if name in _loaded_after(code)) == []
+
+
 def test_the_page_size_limit_is_the_services_one() -> None:
     assert MAX_PAGE_SIZE == SERVICE_MAX_PAGE_SIZE

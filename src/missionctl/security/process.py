@@ -12,12 +12,13 @@ import logging
 import os
 import stat
 from pathlib import Path
-
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING
 
 from missionctl.agents.secrets import SECRET_ENV_PREFIX
 from missionctl.llm.redaction import install_log_redaction, register_secret
-from missionctl.settings import Settings
+
+if TYPE_CHECKING:  # every command runs restrict_process first: it must not load SQLAlchemy
+    from missionctl.settings import Settings
 
 PRIVATE_UMASK = 0o077
 
@@ -34,7 +35,7 @@ def restrict_process() -> None:
     install_log_redaction()
 
 
-def register_server_secrets(settings: Settings, *, session_key: str) -> None:
+def register_server_secrets(settings: "Settings", *, session_key: str) -> None:
     """Register the server's own secrets and the steps' secrets with the redaction.
 
     They are the session-signing key, the model's API key, the database password and every
@@ -44,6 +45,8 @@ def register_server_secrets(settings: Settings, *, session_key: str) -> None:
     worker). As everywhere, a value shorter than 8 characters is not registered
     (``missionctl.llm.redaction.MIN_SECRET_CHARS``) and each line of a multi-line value is.
     """
+    from sqlalchemy.engine import make_url
+
     values = [session_key]
     if settings.llm.api_key is not None:
         values.append(settings.llm.api_key.get_secret_value())
