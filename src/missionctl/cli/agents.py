@@ -6,8 +6,12 @@ allow-list: a program not on it waits for an approver. On the local database cha
 recorded as ``system``.
 """
 
+# Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
+# annotations naming them stay strings.
+from __future__ import annotations
+
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -16,13 +20,15 @@ from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
 from missionctl.domain.workflows import COMMAND_AGENT
-from missionctl.schemas.governance import AgentRead, AgentUpdate
 
 app = typer.Typer(
     help="Agents and their restrictions: disable one, limit it to some risk tiers, or list the "
     "programs command steps run without an approver.",
     no_args_is_help=True,
 )
+
+if TYPE_CHECKING:
+    from missionctl.schemas.governance import AgentRead, AgentUpdate
 
 _ACTOR = "system"
 
@@ -81,6 +87,8 @@ def _programs(agent: AgentRead) -> None:
 
 def _programs_change(changes: dict[str, Any]) -> AgentUpdate:
     """The change, or exit 2 naming what is wrong with the program or its entry."""
+    from missionctl.schemas.governance import AgentUpdate
+
     try:
         return AgentUpdate.model_validate({"allowed_programs": changes})
     except ValidationError as exc:
@@ -122,12 +130,16 @@ def list_(
 @app.command()
 def disable(name: Name) -> None:
     """Disable an agent: its queued steps are held (not failed) until it is enabled."""
+    from missionctl.schemas.governance import AgentUpdate
+
     _update(name, AgentUpdate(enabled=False))
 
 
 @app.command()
 def enable(name: Name) -> None:
     """Enable an agent: the steps it held and now may run are released."""
+    from missionctl.schemas.governance import AgentUpdate
+
     _update(name, AgentUpdate(enabled=True))
 
 
@@ -143,6 +155,8 @@ def restrict(
     ] = False,
 ) -> None:
     """Limit an agent to some risk tiers; steps of other tiers are held until allowed."""
+    from missionctl.schemas.governance import AgentUpdate
+
     if bool(tier) == all_tiers:
         err_console.print("[red]error:[/red] give either --tier (one or more) or --all-tiers")
         raise typer.Exit(EXIT_INVALID)

@@ -4,16 +4,22 @@ Working on the local database, a decision is recorded as made by ``system`` (ADR
 decide as themselves through the web pages or the API.
 """
 
+# Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
+# annotations naming them stay strings.
+from __future__ import annotations
+
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from missionctl.cli._runtime import console, run_service
-from missionctl.schemas.governance import ApprovalRead
+
+if TYPE_CHECKING:
+    from missionctl.schemas.governance import ApprovalRead
 
 _ACTOR = "system"
 

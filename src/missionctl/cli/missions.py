@@ -5,6 +5,10 @@ server's ``/api/v1/missions`` as ``token:NAME`` (``missionctl.cli.remote``); oth
 on the local database as ``system``. Both paths print the same output and exit codes.
 """
 
+# Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
+# annotations naming them stay strings.
+from __future__ import annotations
+
 import json
 import uuid
 from decimal import Decimal
@@ -18,10 +22,10 @@ from missionctl.cli._runtime import console, mission_from_options, run_service
 from missionctl.cli.remote import connect
 from missionctl.domain.states import MissionStatus
 from missionctl.errors import NotFound
-from missionctl.schemas.missions import MissionPage, MissionRead
-from missionctl.schemas.plans import PlanRead
 
 if TYPE_CHECKING:
+    from missionctl.schemas.missions import MissionRead
+    from missionctl.schemas.plans import PlanRead
     from missionctl.services import ServiceContext
 
 app = typer.Typer(
@@ -73,6 +77,8 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the mission as JSON.")] = False,
 ) -> None:
     """Create a mission (status draft)."""
+    from missionctl.schemas.missions import MissionRead
+
     data = mission_from_options(
         goal=goal,
         title=title,
@@ -112,6 +118,8 @@ def list_missions(
     as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
 ) -> None:
     """List missions, newest first."""
+    from missionctl.schemas.missions import MissionPage
+
     remote = connect()
     if remote is None:
         from missionctl.services import missions as mission_service
@@ -161,6 +169,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one mission."""
+    from missionctl.schemas.missions import MissionRead
+    from missionctl.schemas.plans import PlanRead
+
     remote = connect()
     plan: PlanRead | None
     if remote is None:
@@ -185,7 +196,7 @@ def show(
             )
 
 
-async def _newest_plan(ctx: "ServiceContext", mission_id: uuid.UUID) -> PlanRead | None:
+async def _newest_plan(ctx: ServiceContext, mission_id: uuid.UUID) -> PlanRead | None:
     from missionctl.services.plans import read_plan
 
     try:

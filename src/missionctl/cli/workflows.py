@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.console import Group
 from rich.markup import escape
@@ -36,15 +35,15 @@ from missionctl.cli._runtime import (
     run_service,
 )
 from missionctl.errors import MissionControlError, NotFound, ValidationFailed
-from missionctl.schemas.runs import RunRead
-from missionctl.schemas.workflows import (
-    WorkflowCheckRead,
-    WorkflowRead,
-    WorkflowRunCreate,
-    WorkflowSpec,
-)
 
 if TYPE_CHECKING:
+    from missionctl.schemas.runs import RunRead
+    from missionctl.schemas.workflows import (
+        WorkflowCheckRead,
+        WorkflowRead,
+        WorkflowRunCreate,
+        WorkflowSpec,
+    )
     from missionctl.services import ServiceContext
     from missionctl.services.workflow_checks import Syntax
     from missionctl.settings import Settings
@@ -234,6 +233,8 @@ def show(
 
 def definition_yaml(spec: WorkflowSpec) -> str:
     """``spec`` as YAML, without the fields left at their defaults (it means the same)."""
+    import yaml
+
     data = spec.model_dump(mode="json", exclude_defaults=True)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip()
 
@@ -308,6 +309,8 @@ def run(
     the run completed, 1 when it did not (or no such workflow), 2 for an invalid definition or
     input; with --detach, 0 once the run is started.
     """
+    from missionctl.schemas.workflows import WorkflowRunCreate
+
     try:
         data = WorkflowRunCreate(inputs=parse_inputs(inputs or []), budget_usd=budget_usd)
     except ValidationError as exc:
@@ -416,6 +419,8 @@ def _print_outcome(run: RunRead, *, detached: bool) -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a definition (what docs/workflow.schema.json holds)."""
+    from missionctl.schemas.workflows import WorkflowSpec
+
     typer.echo(json.dumps(WorkflowSpec.model_json_schema(), indent=2, ensure_ascii=False))
 
 
