@@ -26,6 +26,8 @@ HEAVY = (
     "missionctl.services",
     "missionctl.engine",
     "missionctl.settings",
+    "pydantic_settings",
+    "yaml",
 )
 
 

@@ -14,8 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, SecretStr, ValidationError
 from rich.markup import escape
 
 from missionctl import __version__
@@ -25,6 +24,8 @@ from missionctl.schemas.identity import MeRead
 
 if TYPE_CHECKING:
     import httpx  # imported where used: `missionctl --help` has no use for an HTTP client
+
+    from missionctl.cli._remote_settings import RemoteSettings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,47 +37,10 @@ _TIMEOUT_S = 60.0
 _CONNECT_TIMEOUT_S = 10.0
 
 
-class RemoteSettings(BaseSettings):
-    """Where the CLI's server is and which token it uses (both unset: the local database).
-
-    These are the CLI's own settings, not the server's (``missionctl.settings``), which ignores
-    them.
-    """
-
-    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_", extra="ignore")
-
-    url: str | None = Field(
-        default=None, description="Base URL of the server, e.g. http://127.0.0.1:8000."
-    )
-    token: SecretStr | None = Field(default=None, description="API token (mc_…), sent as Bearer.")
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None  # an empty variable means unset, as in a shell `MISSIONCTL_URL=`
-        value = value.strip()
-        import httpx
-
-        parsed = httpx.URL(value)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:8000")
-        return value
-
-    @field_validator("token")
-    @classmethod
-    def _printable_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        secret = value.get_secret_value().strip()  # `$(cat token-file)` keeps a newline
-        # A header cannot carry other characters; the message must not quote the value.
-        if not secret.isascii() or not secret.isprintable() or " " in secret:
-            raise ValueError("is not an API token: expected printable ASCII without spaces (mc_…)")
-        return SecretStr(secret)
-
-
-def load_remote_settings() -> RemoteSettings:
+def load_remote_settings() -> "RemoteSettings":
     """The remote settings from the environment; an invalid one is named (exit 2)."""
+    from missionctl.cli._remote_settings import RemoteSettings
+
     try:
         return RemoteSettings()
     except ValidationError as exc:
