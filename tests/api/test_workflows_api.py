@@ -13,6 +13,7 @@ from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
 from missionctl.services.audit import read_event_page
 from missionctl.services.workflow_checks import MAX_DEFINITION_BYTES
+from tests.support.definitions import TANGLED, TANGLED_PROBLEMS
 
 WORKFLOWS = "/api/v1/workflows"
 YAML = {"Content-Type": "application/yaml"}
@@ -193,36 +194,16 @@ async def test_client_mistakes_are_4xx_with_the_error_shape(client: httpx.AsyncC
     assert (await client.get(WORKFLOWS)).json() == []
 
 
-SCHEMA_AND_GRAPH = """\
-name: tangled
-steps:
-  - id: a
-    agent: builtin:noop
-    depends_on: [b]
-  - id: b
-    agent: builtin:nope
-    depends_on: [a, ghost]
-  - id: c
-    agent: builtin:noop
-    timeout_s: -3
-"""
-
-
 async def test_a_schema_error_and_graph_problems_are_reported_together(
     client: httpx.AsyncClient, ctx: ServiceContext
 ) -> None:
-    expected = [
-        ("steps.0.depends_on", "dependency cycle: a → b → a; remove one of these dependencies"),
-        ("steps.1.agent", "unknown agent 'builtin:nope'; did you mean 'builtin:noop'?"),
-        ("steps.1.depends_on", "step 'b' depends on 'ghost', which does not exist"),
-        ("steps.2.timeout_s", "Input should be greater than 0"),
-    ]
-    checked = await client.post(f"{WORKFLOWS}/validate", content=SCHEMA_AND_GRAPH, headers=YAML)
+    expected = TANGLED_PROBLEMS
+    checked = await client.post(f"{WORKFLOWS}/validate", content=TANGLED, headers=YAML)
     assert checked.status_code == 200, checked.text
     assert checked.json()["valid"] is False
     assert [(p["field"], p["message"]) for p in checked.json()["problems"]] == expected
 
-    saved = await client.post(WORKFLOWS, content=SCHEMA_AND_GRAPH, headers=YAML)
+    saved = await client.post(WORKFLOWS, content=TANGLED, headers=YAML)
     assert list(details(saved).items()) == expected
     assert await _saved_events(ctx) == []
 

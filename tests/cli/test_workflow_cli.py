@@ -19,6 +19,7 @@ from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import open_context
 from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.settings import get_settings
+from tests.support.definitions import TANGLED, TANGLED_PROBLEMS
 
 PIPELINE = """\
 name: pipeline
@@ -97,31 +98,13 @@ def test_validate_prints_layers_or_every_problem(tmp_path: Path) -> None:
 
 
 def test_validate_prints_schema_and_graph_problems_together(tmp_path: Path) -> None:
-    tangled = """\
-name: tangled
-steps:
-  - id: a
-    agent: builtin:noop
-    depends_on: [b]
-  - id: b
-    agent: builtin:nope
-    depends_on: [a, ghost]
-  - id: c
-    agent: builtin:noop
-    timeout_s: -3
-"""
     result = CliRunner().invoke(
-        app, ["workflow", "validate", write(tmp_path, "tangled.yaml", tangled)]
+        app, ["workflow", "validate", write(tmp_path, "tangled.yaml", TANGLED)]
     )
     assert result.exit_code == 2
     assert "4 problems" in result.output
     output = " ".join(result.output.split())  # the console wraps long lines
-    expected = [
-        "steps.0.depends_on: dependency cycle: a → b → a; remove one of these dependencies",
-        "steps.1.agent: unknown agent 'builtin:nope'; did you mean 'builtin:noop'?",
-        "steps.1.depends_on: step 'b' depends on 'ghost', which does not exist",
-        "steps.2.timeout_s: Input should be greater than 0",
-    ]
+    expected = [f"{field}: {message}" for field, message in TANGLED_PROBLEMS]
     positions = [output.find(line) for line in expected]
     assert -1 not in positions and positions == sorted(positions), output
 

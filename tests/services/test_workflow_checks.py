@@ -13,6 +13,7 @@ from missionctl.services.workflow_checks import (
     WorkflowCheck,
     check_definition,
 )
+from tests.support.definitions import TANGLED, TANGLED_PROBLEMS
 
 
 def step(step_id: str, *deps: str, agent: str = "builtin:noop", **fields: Any) -> dict[str, Any]:
@@ -209,41 +210,20 @@ def test_a_cycle_is_spelled_out() -> None:
 
 # --- schema and rules together --------------------------------------------------------------
 
-SCHEMA_AND_GRAPH = """\
-name: tangled
-steps:
-  - id: a
-    agent: builtin:noop
-    depends_on: [b]
-  - id: b
-    agent: builtin:nope
-    depends_on: [a, ghost]
-  - id: c
-    agent: builtin:noop
-    timeout_s: -3
-"""
-
-ALL_FOUR = [
-    ("steps.0.depends_on", "dependency cycle: a → b → a; remove one of these dependencies"),
-    ("steps.1.agent", "unknown agent 'builtin:nope'; did you mean 'builtin:noop'?"),
-    ("steps.1.depends_on", "step 'b' depends on 'ghost', which does not exist"),
-    ("steps.2.timeout_s", "Input should be greater than 0"),
-]
-
 
 def test_a_schema_error_does_not_hide_the_graph_and_agent_problems() -> None:
-    check = check_definition(SCHEMA_AND_GRAPH)
+    check = check_definition(TANGLED)
     assert not check.valid and check.spec is None
-    assert [(p.field, p.message) for p in check.problems] == ALL_FOUR
+    assert [(p.field, p.message) for p in check.problems] == TANGLED_PROBLEMS
     assert check.step_ids == ["a", "b", "c"]
 
 
 def test_problems_come_in_the_same_order_however_the_steps_are_written() -> None:
-    data = yaml.safe_load(SCHEMA_AND_GRAPH)
-    assert [(p.field, p.message) for p in check_definition(data).problems] == ALL_FOUR
+    data = yaml.safe_load(TANGLED)
+    assert [(p.field, p.message) for p in check_definition(data).problems] == TANGLED_PROBLEMS
     as_json = json.dumps(data, indent=1)
     assert [(p.field, p.message) for p in check_definition(as_json, syntax="json").problems] == (
-        ALL_FOUR
+        TANGLED_PROBLEMS
     )
 
 
