@@ -152,3 +152,32 @@ def test_serve_creates_the_data_directory_and_says_where(database_url: str, tmp_
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
+
+
+def test_worker_creates_the_data_directory_and_says_where(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIONCTL_")}
+    if not database_url.startswith("sqlite"):
+        env["MISSIONCTL_DATABASE_URL"] = database_url
+    cwd = tmp_path / "fresh"
+    cwd.mkdir()
+    process = subprocess.Popen(
+        [MISSIONCTL, "worker"],
+        cwd=cwd,
+        env=env | {"COLUMNS": "300"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        started = process.stdout.readline()  # waits for the worker to be running
+        assert first == f"created data directory at {cwd / '.missionctl'}\n"
+        assert "Ctrl-C stops it" in started, started
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=30)
+    assert "worker stopped" in rest and process.returncode == 0
+    assert (cwd / ".missionctl").is_dir()
