@@ -74,6 +74,14 @@ class ServerSettings(BaseSettings):
     api_requests_per_minute: int = Field(
         default=1200, ge=1, le=1_000_000, description="API requests allowed per token per minute."
     )
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body accepted, in bytes; larger ones are refused with 413 "
+        "before they are read. The default fits the largest workflow definition (1,000,000 "
+        "bytes) sent from the editor's form, where URL encoding can triple it.",
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -86,15 +94,6 @@ class ServerSettings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must be a base address without ?query or #fragment")
         return value.strip().rstrip("/")
-
-    max_body_bytes: int = Field(
-        default=4 * 1024 * 1024,
-        ge=1024,
-        le=1024 * 1024 * 1024,
-        description="Largest request body accepted, in bytes; larger ones are refused with 413 "
-        "before they are read. The default fits the largest workflow definition (1,000,000 "
-        "bytes) sent from the editor's form, where URL encoding can triple it.",
-    )
 
 
 class LLMSettings(BaseSettings):
