@@ -7,14 +7,19 @@ Nothing reads the environment at import time: call :func:`get_settings` (tests b
 directly and hand it to the app factory).
 """
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+# The data directory's name when MISSIONCTL_HOME does not say where it is.
+HOME_DIR_NAME = ".missionctl"
 
 
 class DatabaseSettings(BaseSettings):
@@ -42,6 +47,11 @@ class ServerSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="Interface to bind.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port to bind.")
+    public_url: str | None = Field(
+        default=None,
+        description="The address people reach the server at, e.g. https://mc.example.com behind "
+        "a reverse proxy; sign-in links and run addresses use it. Unset: http://HOST:PORT.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description=(
@@ -72,6 +82,18 @@ class ServerSettings(BaseSettings):
         "before they are read. The default fits the largest workflow definition (1,000,000 "
         "bytes) sent from the editor's form, where URL encoding can triple it.",
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable means unset
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL, e.g. https://mc.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must be a base address without ?query or #fragment")
+        return value.strip().rstrip("/")
 
 
 class LLMSettings(BaseSettings):
@@ -182,8 +204,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MISSIONCTL_", extra="forbid")
 
     home: Path = Field(
-        default=Path(".missionctl"),
-        description="Data directory: the SQLite database and the blob store live here.",
+        default=Path(HOME_DIR_NAME),
+        description="Data directory: the SQLite database and the blob store live here. Unset: "
+        "the nearest .missionctl directory in the current directory or its parents "
+        "(get_settings, find_home).",
     )
     log_level: LogLevel = Field(default="INFO", description="Log level of the server and workers.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -245,6 +269,7 @@ class Settings(BaseSettings):
             "server": {
                 "MISSIONCTL_SERVER_HOST": self.server.host,
                 "MISSIONCTL_SERVER_PORT": str(self.server.port),
+                "MISSIONCTL_SERVER_PUBLIC_URL": show(self.server.public_url),
             },
             "llm": {
                 "MISSIONCTL_LLM_BASE_URL": show(self.llm.base_url),
@@ -279,6 +304,52 @@ class Settings(BaseSettings):
         }
 
 
+def _device(path: Path) -> int:
+    return path.stat().st_dev
+
+
+def find_home(start: Path, *, device_of: Callable[[Path], int] = _device) -> Path | None:
+    """The nearest directory named ``.missionctl`` in ``start`` or one of its parents, or None.
+
+    The search goes up the way git looks for ``.git``: from ``start`` towards the filesystem
+    root, and, as git does by default, it stops at the edge of ``start``'s filesystem (a mount
+    point is searched, its parent is not). A data directory on another filesystem, or anywhere
+    else, is named with ``MISSIONCTL_HOME``. A parent that cannot be read ends the search too.
+    Only a directory counts (a file of that name is passed over). Nothing is created.
+
+    Args:
+        start: where to begin (made absolute against the current directory).
+        device_of: the filesystem a path is on (``st_dev``); injectable for tests.
+    """
+    start = Path(os.path.abspath(start))
+    try:
+        device = device_of(start)
+        for directory in (start, *start.parents):
+            if device_of(directory) != device:
+                return None
+            candidate = directory / HOME_DIR_NAME
+            if candidate.is_dir():
+                return candidate
+    except OSError:
+        return None
+    return None
+
+
+def locate_home(settings: Settings, cwd: Path) -> Path | None:
+    """``MISSIONCTL_HOME`` when it is set, else :func:`find_home` from ``cwd``; None: neither."""
+    if "home" in settings.model_fields_set:
+        return settings.home
+    return find_home(cwd)
+
+
 def get_settings() -> Settings:
-    """Read the settings from the environment now (no caching: callers keep what they need)."""
-    return Settings()
+    """Read the settings from the environment now (no caching: callers keep what they need).
+
+    The home is ``MISSIONCTL_HOME`` when set, else the nearest ``.missionctl`` directory in the
+    current directory or its parents (:func:`find_home`), else ``./.missionctl`` (absolute;
+    not created here: whatever opens the data directory creates it).
+    """
+    settings = Settings()
+    cwd = Path.cwd()
+    home = locate_home(settings, cwd) or cwd / HOME_DIR_NAME
+    return settings.model_copy(update={"home": home})

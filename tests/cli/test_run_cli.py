@@ -69,8 +69,11 @@ def test_the_plan_is_shown_then_run_with_a_live_table(home: Path) -> None:
     for header in ("status", "attempt", "elapsed", "tokens in/out", "cost"):
         assert header in out[run_at:]
     assert out.count("succeeded") >= 6
-    reports = out[out.index("report:") :].split()[1:]
-    assert reports and all(Path(path).is_file() for path in reports)
+    labelled = dict(line.split(": ", 1) for line in out.splitlines() if line.startswith("Report ("))
+    assert set(labelled) == {"Report (Markdown)", "Report (JSON)"}
+    for shown in labelled.values():
+        path = Path(shown.strip()).resolve()
+        assert path.is_file() and path.is_relative_to(home / "reports")
     mission = asyncio.run(_only_mission())
     assert mission["constraints"] == ["Postgres only"]
     assert mission["budget_usd"] == 5.0

@@ -58,8 +58,10 @@ def test_run_offline_plans_executes_and_reports(
     assert outcome["run"]["status"] == "completed"
     assert all(step["status"] == "succeeded" for step in outcome["steps"])
 
-    report_md = next(Path(p) for p in outcome["report"] if Path(p).read_bytes().startswith(b"#"))
+    report_md = Path(outcome["report"]["markdown"])
+    assert report_md.parent.parent == tmp_path / "home" / "reports"
     report = report_md.read_text()
+    assert report.startswith("#")
     for step in outcome["steps"]:
         assert step["step"] in report
     documents = [a for a in outcome["artifacts"] if a["kind"] == "markdown"]

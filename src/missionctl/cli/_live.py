@@ -43,7 +43,7 @@ _POLL_S = 1.0
 
 
 class Progress:
-    """The live table of ``run``; ``titles`` (step id → task title) adds a title column."""
+    """The live table of ``run``; ``titles`` (step id → task title) adds each step's title."""
 
     def __init__(self, run: RunRead, titles: Mapping[str, str] | None = None) -> None:
         self.run = run
@@ -58,10 +58,11 @@ class Progress:
             f"tokens {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
             title_justify="left",
         )
-        columns = ["step", "title"] if self.titles is not None else ["step"]
-        columns += ["agent", "status", "attempt", "elapsed", "tokens in/out", "cost"]
-        for column in columns:
-            table.add_column(column)
+        # The step's id and agent, with its task title beneath, share the first cell, the only
+        # one that takes the width left, so the table fits 80 columns without cutting words.
+        table.add_column("step", ratio=1, overflow="fold")
+        for column in ("status", "attempt", "elapsed", "tokens in/out", "cost"):
+            table.add_column(column, overflow="fold")
         for step in run.steps:
             status = step.status.value
             style = _STATUS_STYLE.get(status, "")
@@ -69,12 +70,13 @@ class Progress:
             if step.started_at is not None:
                 end = step.ended_at.timestamp() if step.ended_at else now
                 elapsed = f"{max(0.0, end - step.started_at.timestamp()):.1f}s"
-            cells = [escape(step.step_id)]
-            if self.titles is not None:
-                cells.append(escape(self.titles.get(step.step_id, "")))
-            cells += [
-                escape(step.agent),
-                f"[{style}]{status}[/]" if style else status,
+            label = f"[bold]{escape(step.step_id)}[/bold] [dim]{escape(step.agent)}[/dim]"
+            if self.titles is not None and (title := self.titles.get(step.step_id)):
+                label += f"\n{escape(title)}"
+            shown = status.replace("_", " ")  # awaiting approval wraps between its words
+            cells = [
+                label,
+                f"[{style}]{shown}[/]" if style else shown,
                 str(step.attempt),
                 elapsed,
                 f"{step.input_tokens}/{step.output_tokens}",

@@ -8,6 +8,7 @@ command that uses them (``tests/cli/test_startup.py`` keeps ``openai`` out).
 import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -19,7 +20,7 @@ from missionctl import errors
 if TYPE_CHECKING:
     from missionctl.schemas.missions import MissionCreate
     from missionctl.services import ServiceContext
-    from missionctl.settings import Settings
+    from missionctl.settings import ServerSettings, Settings
 
 T = TypeVar("T")
 
@@ -30,17 +31,49 @@ EXIT_NOT_FOUND = 1
 EXIT_INVALID = 2
 
 
-def load_settings() -> "Settings":
-    """Settings from the environment; invalid settings are reported by name, exit 2."""
-    from missionctl.settings import get_settings
+# The commands that start something, and so may create the data directory where they run.
+HOME_CREATORS = "`missionctl serve`, `worker`, `run` or `db upgrade`"
+
+
+def load_settings(*, create_home: bool = False) -> "Settings":
+    """Settings from the environment, with the data directory found; exit 2 when it is not.
+
+    The home is ``MISSIONCTL_HOME`` when set (created on first use, as before), else the nearest
+    ``.missionctl`` in the current directory or its parents (``missionctl.settings.find_home``).
+    When there is none, a command that starts something (``create_home``) creates
+    ``./.missionctl`` and says so on stderr; any other command exits 2 naming the fix and
+    creates nothing. Invalid settings are reported by name, exit 2.
+    """
+    from missionctl.settings import HOME_DIR_NAME, Settings, locate_home
 
     try:
-        return get_settings()
+        settings = Settings()
     except ValidationError as exc:
         for problem in exc.errors():
             name = ".".join(str(p) for p in problem["loc"])
             err_console.print(f"[red]setting {name}:[/red] {problem['msg']}")
         raise typer.Exit(EXIT_INVALID) from exc
+    cwd = Path.cwd()
+    home = locate_home(settings, cwd)
+    if home is None and not create_home:
+        err_console.print(
+            "error: no data directory: MISSIONCTL_HOME is not set and there is no "
+            f"{HOME_DIR_NAME} directory in {cwd} or its parents. Set MISSIONCTL_HOME to the "
+            f"data directory or run this where one is; {HOME_CREATORS} creates one in the "
+            "current directory.",
+            style="red",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,  # the path stays whole, to be copied
+        )
+        raise typer.Exit(EXIT_INVALID)
+    if home is None:
+        home = cwd / HOME_DIR_NAME
+        home.mkdir(mode=0o700, exist_ok=True)  # exist_ok: another command may have just made it
+        err_console.print(
+            f"created data directory at {home}", highlight=False, markup=False, soft_wrap=True
+        )
+    return settings.model_copy(update={"home": home})
 
 
 def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bool = True) -> T:
@@ -114,10 +147,24 @@ def mission_from_options(
         raise  # unreachable: report_validation_error exits
 
 
-def sign_in_url(host: str, port: int, secret: str) -> str:
-    """The URL that redeems the one-time sign-in ``secret`` on the server at ``host:port``."""
+def server_address(
+    server: "ServerSettings", *, host: str | None = None, port: int | None = None
+) -> str:
+    """The base URL people reach the server at, without a trailing slash.
+
+    ``MISSIONCTL_SERVER_PUBLIC_URL`` when set; else ``http://HOST:PORT`` from ``host`` and
+    ``port`` (a ``serve`` bound elsewhere than its settings say) or the settings.
+    """
+    if server.public_url:
+        return server.public_url
+    host = host or server.host
     # A wildcard bind address is not somewhere a browser can go; the loopback address is.
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{port}/sign-in?token={secret}"
+    return f"http://{host}:{port or server.port}"
+
+
+def sign_in_url(base_url: str, secret: str) -> str:
+    """The URL that redeems the one-time sign-in ``secret`` on the server at ``base_url``."""
+    return f"{base_url}/sign-in?token={secret}"

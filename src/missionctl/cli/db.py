@@ -13,11 +13,12 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 
 
-def _database() -> "Database":
+def _database(*, create_home: bool = False) -> "Database":
+    """The database of the data directory (see ``load_settings``): only ``upgrade`` creates one."""
     from missionctl.db import Database
 
-    settings = load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(create_home=create_home)
+    settings.home.mkdir(parents=True, exist_ok=True)  # a MISSIONCTL_HOME not made yet
     return Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms)
 
 
@@ -25,11 +26,15 @@ def _database() -> "Database":
 def upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
-    """Upgrade the schema (the server also does this on start)."""
+    """Upgrade the schema (the server also does this on start).
+
+    Data: MISSIONCTL_HOME, else the nearest .missionctl in this directory or its parents, else
+    a new ./.missionctl (the command says where it created it).
+    """
     from missionctl.db.migrate import current_revision, upgrade_database
 
     async def go() -> str | None:
-        db = _database()
+        db = _database(create_home=True)
         try:
             await upgrade_database(db, revision)
             return await current_revision(db)

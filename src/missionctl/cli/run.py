@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import uuid
 from collections.abc import Coroutine
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._live import execute_live
+from missionctl.cli._report_files import write_report_files
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     console,
@@ -24,11 +25,14 @@ from missionctl.cli._runtime import (
     load_settings,
     mission_from_options,
 )
+from missionctl.cli.remote import load_remote_settings
 from missionctl.errors import MissionControlError, ValidationFailed
 
 if TYPE_CHECKING:
+    from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.missions import MissionCreate, MissionRead
     from missionctl.schemas.plans import PlanRead
+    from missionctl.services import ServiceContext
     from missionctl.settings import Settings
 
 # Working on the local database directly is acting as the system itself (ADR 0010); a
@@ -79,8 +83,12 @@ def run(
 
     Without a model (--model or MISSIONCTL_LLM_MODEL) this uses the local planner and the
     builtin specialists, offline. The live table shows each task's status, attempt, elapsed
-    time, tokens and cost. Exit code 0 when the run completed (or the plan was not run when
-    asked), 1 when it did not complete, 2 for invalid options.
+    time, tokens and cost. The report is written to MISSIONCTL_HOME/reports/<mission>/report.md
+    and report.json; the run's web address is printed when a server is configured
+    (MISSIONCTL_URL, else MISSIONCTL_SERVER_PUBLIC_URL). Data: MISSIONCTL_HOME, else the
+    nearest .missionctl here or above, else a new ./.missionctl. Exit code 0 when the run
+    completed (or the plan was not run when asked), 1 when it did not complete, 2 for invalid
+    options.
     """
     data = mission_from_options(
         goal=goal,
@@ -89,9 +97,10 @@ def run(
         repo_context=repo_context,
         budget_usd=budget_usd,
     )
-    settings = load_settings()
+    settings = load_settings(create_home=True)
     if model is not None:
         settings = _with_model(settings, model)
+    web = _web_address(settings)  # before any work: an invalid MISSIONCTL_URL exits 2 here
     # Asking needs someone to answer, and a plan to look at.
     ask = not yes and not as_json and sys.stdin.isatty()
     live = not as_json
@@ -110,7 +119,8 @@ def run(
             highlight=False,
         )
         return
-    outcome |= _service(_execute(settings, mission.id, plan, live=live))
+    outcome |= _service(_execute(settings, mission, plan, live=live))
+    outcome["url"] = f"{web}/runs/{outcome['run']['id']}" if web else None
     if as_json:
         typer.echo(json.dumps(outcome, indent=2))
     else:
@@ -131,6 +141,12 @@ def _service(work: Coroutine[Any, Any, T]) -> T:
     except MissionControlError as exc:
         err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(1) from exc
+
+
+def _web_address(settings: Settings) -> str | None:
+    """The server's base URL people open: MISSIONCTL_URL, else the server's public URL."""
+    url = load_remote_settings().url or settings.server.public_url
+    return url.rstrip("/") if url else None
 
 
 def _with_model(settings: Settings, model: str) -> Settings:
@@ -165,9 +181,13 @@ async def _plan(
 
 
 async def _execute(
-    settings: Settings, mission_id: uuid.UUID, plan: PlanRead, *, live: bool
+    settings: Settings, mission: MissionRead, plan: PlanRead, *, live: bool
 ) -> dict[str, Any]:
-    """Run the mission's plan on an engine here and write its report; the outcome's run part."""
+    """Run the mission's plan on an engine here and write its report; the outcome's run part.
+
+    The report is stored (artifacts) and copied to named files under the home
+    (``reports/<mission slug>/``); ``report`` is None when those files cannot be written.
+    """
     from missionctl.engine.worker import Engine, EngineConfig
     from missionctl.services import open_context
     from missionctl.services.artifacts import read_artifacts
@@ -176,7 +196,7 @@ async def _execute(
     from missionctl.services.runtime import open_runtime
 
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
-        run = await run_mission(ctx, mission_id=mission_id, actor=ACTOR, trigger="cli")
+        run = await run_mission(ctx, mission_id=mission.id, actor=ACTOR, trigger="cli")
         engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))
         titles = {task.key: task.title for task in plan.tasks}
         final = await execute_live(ctx, engine, run, live=live, titles=titles)
@@ -192,8 +212,32 @@ async def _execute(
                 {"name": a.name, "kind": a.kind, "path": str(ctx.blobs.path(a.sha256))}
                 for a in artifacts
             ],
-            "report": [str(ctx.blobs.path(a.sha256)) for a in report],
+            "report": _report_files(ctx, mission, report),
         }
+
+
+def _report_files(
+    ctx: ServiceContext, mission: MissionRead, report: list[ArtifactRead]
+) -> dict[str, str] | None:
+    """Copy the stored report to its named files; their absolute paths, or None (warned)."""
+    from missionctl.services.reports import REPORT_NAMES
+
+    content = {a.name: ctx.blobs.read_bytes(a.sha256) for a in report}
+    try:
+        markdown, json_path = write_report_files(
+            ctx.settings.home.absolute(),
+            title=mission.title,
+            mission_id=mission.id,
+            markdown=content[REPORT_NAMES[0]],
+            json_bytes=content[REPORT_NAMES[1]],
+        )
+    except OSError as exc:
+        err_console.print(
+            f"[yellow]warning:[/yellow] the report files could not be written "
+            f"({escape(str(exc))}); the report is stored with the run's artifacts"
+        )
+        return None
+    return {"markdown": str(markdown), "json": str(json_path)}
 
 
 def print_plan(plan: PlanRead) -> None:
@@ -205,13 +249,17 @@ def print_plan(plan: PlanRead) -> None:
         highlight=False,
     )
     console.print(escape(plan.summary), highlight=False)
+    # Each task's key and title share a cell (the title beneath), so the table fits 80 columns
+    # without cutting words: only that cell takes the width left, and a long key folds.
     tasks = Table(title="tasks", title_justify="left")
-    for column in ("task", "title", "role", "depends on", "risk tier", "est. tokens"):
-        tasks.add_column(column)
+    tasks.add_column("task", ratio=1, overflow="fold")
+    tasks.add_column("role", overflow="fold")
+    tasks.add_column("depends on", overflow="fold")
+    tasks.add_column("risk tier", overflow="fold")
+    tasks.add_column("est. tokens", justify="right")
     for task in plan.tasks:
         tasks.add_row(
-            escape(task.key),
-            escape(task.title),
+            f"[bold]{escape(task.key)}[/bold]\n{escape(task.title)}",
             task.role,
             escape(", ".join(task.depends_on)) or "-",
             task.risk_tier,
@@ -220,8 +268,10 @@ def print_plan(plan: PlanRead) -> None:
     console.print(tasks)
     if plan.risks:
         risks = Table(title="risks", title_justify="left")
-        for column in ("severity", "likelihood", "risk", "mitigation"):
+        for column in ("severity", "likelihood"):
             risks.add_column(column)
+        for column in ("risk", "mitigation"):
+            risks.add_column(column, ratio=1, overflow="fold")
         for risk in plan.risks:
             risks.add_row(
                 risk.severity,
@@ -243,9 +293,26 @@ def _print_outcome(outcome: dict[str, Any]) -> None:
         f"cost ${run_info['spent_usd']:.4f}  engine: {escape(outcome['engine'])}",
         highlight=False,
     )
-    console.print(f"{len(outcome['artifacts'])} artifacts; report:")
-    for path in outcome["report"]:
-        console.print(f"  {path}", highlight=False, soft_wrap=True)
+    console.print(f"{len(outcome['artifacts'])} artifacts", highlight=False)
+    # Paths and the address are printed whole (soft wrap): a copied one must work.
+    lines = []
+    if outcome["report"] is not None:
+        lines += [
+            ("Report (Markdown): ", _shown(outcome["report"]["markdown"])),
+            ("Report (JSON):     ", _shown(outcome["report"]["json"])),
+        ]
+    if outcome["url"]:
+        lines.append(("Run on the web:    ", outcome["url"]))
+    for label, value in lines:
+        console.print(f"[bold]{label}[/bold]{escape(value)}", highlight=False, soft_wrap=True)
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current directory when it is below it (shorter), else whole."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 __all__ = ["print_plan", "run"]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from missionctl.cli._runtime import load_settings, run_service, sign_in_url
+from missionctl.cli._runtime import load_settings, run_service, server_address, sign_in_url
 
 
 def serve(
@@ -19,6 +19,9 @@ def serve(
 ) -> None:
     """Serve the web UI and the API (upgrades the database first).
 
+    Data: MISSIONCTL_HOME, else the nearest .missionctl in this directory or its parents, else
+    a new ./.missionctl (the command says where it created it).
+
     On the first start (no users yet) it creates the admin ``admin`` and prints a one-time
     sign-in link, valid for 15 minutes; `missionctl login-link NAME` makes another.
     """
@@ -26,7 +29,7 @@ def serve(
 
     from missionctl.services import identity
 
-    settings = load_settings()
+    settings = load_settings(create_home=True)
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
     typer.echo(
@@ -34,9 +37,10 @@ def serve(
     )
     first_link = run_service(identity.ensure_first_admin)
     if first_link is not None:
+        base_url = server_address(settings.server, host=bind_host, port=bind_port)
         typer.echo(
             "First start: created the admin 'admin'. Sign in (once, within 15 minutes) at\n"
-            f"  {sign_in_url(bind_host, bind_port, first_link)}\n"
+            f"  {sign_in_url(base_url, first_link)}\n"
             "then set a password with: missionctl user set-password admin --password-stdin"
         )
     uvicorn.run(

@@ -22,6 +22,7 @@ from missionctl.cli._runtime import (
     load_settings,
     report_validation_error,
     run_service,
+    server_address,
     sign_in_url,
 )
 from missionctl.domain.access import Role
@@ -221,7 +222,9 @@ def login_link(
 ) -> None:
     """Print a one-time sign-in link for a user (valid once, for --ttl-minutes).
 
-    The link points at this machine's configured server (MISSIONCTL_SERVER_HOST and _PORT).
+    The link points at the server as configured here: MISSIONCTL_SERVER_PUBLIC_URL when set,
+    else http://MISSIONCTL_SERVER_HOST:MISSIONCTL_SERVER_PORT. (`serve --host/--port` are
+    not known here: set those variables for both commands instead.)
     """
     from missionctl.services import identity
 
@@ -231,7 +234,7 @@ def login_link(
             ctx, user_name=name, ttl_s=ttl_minutes * 60, actor=_ACTOR
         )
     )
-    typer.echo(sign_in_url(server.host, server.port, secret))
+    typer.echo(sign_in_url(server_address(server), secret))
     err_console.print(f"[dim]valid once, for {ttl_minutes} minutes[/dim]")
 
 

@@ -10,14 +10,15 @@ def worker() -> None:
     """Claim and run steps from the database until interrupted (Ctrl-C or SIGTERM).
 
     Run as many workers as you like against one PostgreSQL database: steps are leased, and a
-    worker that dies has its steps re-run elsewhere once their lease expires.
+    worker that dies has its steps re-run elsewhere once their lease expires. Data:
+    MISSIONCTL_HOME, else the nearest .missionctl here or above, else a new ./.missionctl.
     """
     from missionctl.engine.hooks import write_report_when_run_ends
     from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
     from missionctl.services import open_context
     from missionctl.services.runtime import open_runtime
 
-    settings = load_settings()
+    settings = load_settings(create_home=True)
 
     async def main() -> None:
         stop = asyncio.Event()

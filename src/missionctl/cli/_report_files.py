@@ -1,0 +1,99 @@
+"""The run report as named files under the data directory: ``reports/<slug>/report.md|json``.
+
+``missionctl run`` copies the report it stored (two blobs, named by their hash) to files a
+person can find again: one directory per mission under ``MISSIONCTL_HOME/reports``, named after
+the mission's title. The name is built from safe characters only, so no title, however hostile
+(``../../etc``, slashes, dots, control characters), can place a file outside ``reports/``.
+"""
+
+import json
+import os
+import re
+import unicodedata
+import uuid
+from pathlib import Path
+
+REPORTS_DIR = "reports"
+MARKDOWN_NAME = "report.md"
+JSON_NAME = "report.json"
+# Long enough to recognise a title, short enough to keep the path readable in a terminal.
+SLUG_MAX_CHARS = 48
+_FALLBACK_SLUG = "mission"  # a title with no letter or digit that survives the folding
+_SHORT_ID_CHARS = 8  # from the id's end: the random bits (its start is a timestamp)
+
+
+def report_slug(title: str) -> str:
+    """A directory name for ``title``: lower-case ASCII words joined by ``-``, bounded.
+
+    Accents are folded (``Café`` → ``cafe``); everything but letters and digits separates
+    words; whole words are kept up to :data:`SLUG_MAX_CHARS` (a longer first word is cut).
+    Never empty, never ``.`` or ``..``, never containing a path separator.
+    """
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", folded.lower()):
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > SLUG_MAX_CHARS:
+            slug = slug or word[:SLUG_MAX_CHARS]
+            break
+        slug = candidate
+    return slug or _FALLBACK_SLUG
+
+
+def mission_report_dir(home: Path, *, title: str, mission_id: uuid.UUID) -> Path:
+    """The mission's report directory under ``home/reports``, created (mode 0700) if new.
+
+    ``reports/<slug>`` when it is new or already holds this mission's report; otherwise (two
+    missions with the same slug) ``reports/<slug>-<last 8 hex digits of the mission id>``.
+
+    Raises:
+        OSError: the directory cannot be created, or resolves outside ``reports/`` (a link
+            planted there).
+    """
+    root = home / REPORTS_DIR
+    for directory in (home, root):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    slug = report_slug(title)
+    plain = root / slug
+    try:
+        plain.mkdir(mode=0o700)
+        chosen = plain
+    except FileExistsError:
+        chosen = plain
+        if _owner(plain) != mission_id:
+            chosen = root / f"{slug}-{mission_id.hex[-_SHORT_ID_CHARS:]}"
+            chosen.mkdir(mode=0o700, exist_ok=True)
+    if not chosen.resolve().is_relative_to(root.resolve()):
+        raise OSError(f"{chosen} does not resolve inside {root}")
+    return chosen
+
+
+def write_report_files(
+    home: Path, *, title: str, mission_id: uuid.UUID, markdown: bytes, json_bytes: bytes
+) -> tuple[Path, Path]:
+    """Write the report as ``report.md`` and ``report.json`` in the mission's report directory.
+
+    Files are private (mode 0600) and replaced if they exist; a link in their place is not
+    followed. Returns the two paths, Markdown first.
+    """
+    directory = mission_report_dir(home, title=title, mission_id=mission_id)
+    paths = (directory / MARKDOWN_NAME, directory / JSON_NAME)
+    for path, data in zip(paths, (markdown, json_bytes), strict=True):
+        _write_private(path, data)
+    return paths
+
+
+def _owner(directory: Path) -> uuid.UUID | None:
+    """The mission whose report ``directory`` holds, from its ``report.json``; None: unknown."""
+    try:
+        report = json.loads((directory / JSON_NAME).read_bytes())
+        return uuid.UUID(str(report["mission"]["id"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    descriptor = os.open(path, flags, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
