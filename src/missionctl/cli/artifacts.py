@@ -30,7 +30,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ArtifactId = Annotated[uuid.UUID, typer.Argument(help="The artifact's id.", show_default=False)]
+ArtifactId = Annotated[
+    uuid.UUID, typer.Argument(metavar="ARTIFACT_ID", help="The artifact's id.", show_default=False)
+]
 
 
 def _size(size: int) -> str:

@@ -34,7 +34,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-MissionId = Annotated[uuid.UUID, typer.Argument(help="The mission's id.", show_default=False)]
+MissionId = Annotated[
+    uuid.UUID, typer.Argument(metavar="MISSION_ID", help="The mission's id.", show_default=False)
+]
 # ``services.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the services
 # (tests/cli/test_startup.py checks that the two agree).
 MAX_PAGE_SIZE = 200

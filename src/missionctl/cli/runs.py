@@ -33,7 +33,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-RunId = Annotated[uuid.UUID, typer.Argument(help="The run's id.", show_default=False)]
+RunId = Annotated[
+    uuid.UUID, typer.Argument(metavar="RUN_ID", help="The run's id.", show_default=False)
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 Detach = Annotated[
     bool,
@@ -73,7 +75,10 @@ def print_run(run: RunRead) -> None:
     if run.error:
         err_console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
     table = Table(title=f"steps ({len(run.steps)})", title_justify="left", box=box.SIMPLE)
-    for column in ("step", "agent", "status", "try", "cost", "note"):
+    # An id is folded onto a second line rather than cut: `runs retry` needs all of it.
+    table.add_column("step", overflow="fold")
+    table.add_column("agent", overflow="fold")
+    for column in ("status", "try", "cost", "note"):
         table.add_column(column)
     for step in run.steps:
         note = step.error or step.hold_reason or ""
@@ -183,8 +188,10 @@ def events(
         console.print(f"no events of run {run_id} after seq {after}", highlight=False)
         return
     table = Table(title=f"Events of run {run_id}", title_justify="left", box=box.SIMPLE)
-    for column in ("seq", "time", "type", "step", "actor"):
-        table.add_column(column)
+    for column in ("seq", "time", "type"):
+        table.add_column(column, overflow="fold")
+    table.add_column("step", overflow="fold")
+    table.add_column("actor", overflow="fold")
     for event in page.items:
         table.add_row(
             str(event.seq),
