@@ -5,7 +5,7 @@ for what it needs. ``open_backend()`` picks the implementation: ``LocalMissionCo
 the services on the local database as ``system`` (ADR 0010), ``RemoteMissionControl`` sends
 the matching ``/api/v1`` request as ``MISSIONCTL_TOKEN`` to ``MISSIONCTL_URL``. Both report
 failures the same way and exit with the same codes: 1 when something is not found, 2 for
-anything else (``run_service`` locally, ``RemoteClient`` remotely).
+anything else (``LocalSession`` locally, ``RemoteClient`` remotely).
 
 Schemas, services and the HTTP client are imported inside the methods, so that ``missionctl
 --help`` loads none of them (``tests/cli/test_startup.py``); annotations stay strings.
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
-from missionctl.cli._runtime import run_service
+from missionctl.cli._runtime import LocalSession
 from missionctl.errors import NotFound
 
 if TYPE_CHECKING:
@@ -139,30 +139,29 @@ def open_backend() -> Iterator[MissionControl]:
 
     client = connect()
     if client is None:
-        yield LocalMissionControl()
+        with LocalSession() as session:
+            yield LocalMissionControl(session)
         return
     with client:
         yield RemoteMissionControl(client)
 
 
-def is_remote() -> bool:
-    """Whether commands go to a server (both ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set)."""
-    from missionctl.cli.remote import load_remote_settings
-
-    settings = load_remote_settings()
-    return settings.url is not None or settings.token is not None
-
-
 class LocalMissionControl:
-    """The services on the local database, acting as ``system``; one transaction per call."""
+    """The services on the local database, acting as ``system``, in one ``LocalSession``.
+
+    Each call is the service's own transaction; the context is opened once per command.
+    """
 
     where = "the local database"
+
+    def __init__(self, session: LocalSession) -> None:
+        self.call = session.call
 
     def create_mission(self, data: MissionCreate) -> MissionRead:
         """See ``MissionControl``."""
         from missionctl.services import missions
 
-        return run_service(lambda ctx: missions.create_mission(ctx, data=data, actor=LOCAL_ACTOR))
+        return self.call(lambda ctx: missions.create_mission(ctx, data=data, actor=LOCAL_ACTOR))
 
     def list_missions(
         self, *, limit: int, cursor: str | None, status: str | None, q: str | None
@@ -172,7 +171,7 @@ class LocalMissionControl:
         from missionctl.services import missions
 
         state = None if status is None else MissionStatus(status)
-        return run_service(
+        return self.call(
             lambda ctx: missions.read_missions(ctx, limit=limit, cursor=cursor, status=state, q=q)
         )
 
@@ -180,7 +179,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import missions
 
-        return run_service(lambda ctx: missions.read_mission(ctx, mission_id=mission_id))
+        return self.call(lambda ctx: missions.read_mission(ctx, mission_id=mission_id))
 
     def plan_mission(self, mission_id: uuid.UUID) -> PlanRead:
         """See ``MissionControl``; the planner is the one the local settings choose."""
@@ -194,13 +193,13 @@ class LocalMissionControl:
                     ctx, mission_id=mission_id, actor=LOCAL_ACTOR, planner=runtime.planner
                 )
 
-        return run_service(plan)
+        return self.call(plan)
 
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
         """See ``MissionControl``."""
         from missionctl.services.plans import read_plan
 
-        return run_service(lambda ctx: read_plan(ctx, mission_id=mission_id, version=version))
+        return self.call(lambda ctx: read_plan(ctx, mission_id=mission_id, version=version))
 
     def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None:
         """See ``MissionControl``."""
@@ -213,13 +212,13 @@ class LocalMissionControl:
             except NotFound:
                 return None
 
-        return run_service(newest)
+        return self.call(newest)
 
     def run_mission(self, mission_id: uuid.UUID) -> RunRead:
         """See ``MissionControl``."""
         from missionctl.services.plans import run_mission
 
-        return run_service(
+        return self.call(
             lambda ctx: run_mission(ctx, mission_id=mission_id, actor=LOCAL_ACTOR, trigger="cli")
         )
 
@@ -227,19 +226,19 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import runs
 
-        return run_service(lambda ctx: runs.read_run(ctx, run_id=run_id))
+        return self.call(lambda ctx: runs.read_run(ctx, run_id=run_id))
 
     def cancel_run(self, run_id: uuid.UUID) -> RunRead:
         """See ``MissionControl``."""
         from missionctl.services import runs
 
-        return run_service(lambda ctx: runs.cancel_run(ctx, run_id=run_id, actor=LOCAL_ACTOR))
+        return self.call(lambda ctx: runs.cancel_run(ctx, run_id=run_id, actor=LOCAL_ACTOR))
 
     def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead:
         """See ``MissionControl``."""
         from missionctl.services import runs
 
-        return run_service(
+        return self.call(
             lambda ctx: runs.retry_step(ctx, run_id=run_id, step_id=step_id, actor=LOCAL_ACTOR)
         )
 
@@ -247,16 +246,14 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import runs
 
-        return run_service(
-            lambda ctx: runs.rerun_from_failure(ctx, run_id=run_id, actor=LOCAL_ACTOR)
-        )
+        return self.call(lambda ctx: runs.rerun_from_failure(ctx, run_id=run_id, actor=LOCAL_ACTOR))
 
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
         """See ``MissionControl``: the page the API's ``/runs/{id}/events`` would send."""
         from missionctl.api.routes.runs import EventPage, EventRead
         from missionctl.services.audit import read_run_events
 
-        records = run_service(
+        records = self.call(
             lambda ctx: read_run_events(ctx, run_id=run_id, after_seq=after, limit=limit)
         )
         items = [
@@ -290,37 +287,37 @@ class LocalMissionControl:
                 )
                 return await execute_live(ctx, engine, run, live=live)
 
-        return run_service(execute)
+        return self.call(execute)
 
     def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]:
         """See ``MissionControl``."""
         from missionctl.services.artifacts import read_artifacts
 
-        return run_service(lambda ctx: read_artifacts(ctx, run_id=run_id))
+        return self.call(lambda ctx: read_artifacts(ctx, run_id=run_id))
 
     def mission_artifacts(self, mission_id: uuid.UUID) -> list[ArtifactRead]:
         """See ``MissionControl``."""
         from missionctl.services.artifacts import read_artifacts
 
-        return run_service(lambda ctx: read_artifacts(ctx, mission_id=mission_id))
+        return self.call(lambda ctx: read_artifacts(ctx, mission_id=mission_id))
 
     def read_artifact(self, artifact_id: uuid.UUID) -> ArtifactRead:
         """See ``MissionControl``."""
         from missionctl.services.artifacts import read_artifact
 
-        return run_service(lambda ctx: read_artifact(ctx, artifact_id=artifact_id))
+        return self.call(lambda ctx: read_artifact(ctx, artifact_id=artifact_id))
 
     def artifact_content(self, artifact_id: uuid.UUID) -> bytes:
         """See ``MissionControl``."""
         from missionctl.services.artifacts import read_artifact_content
 
-        return run_service(lambda ctx: read_artifact_content(ctx, artifact_id=artifact_id))[1]
+        return self.call(lambda ctx: read_artifact_content(ctx, artifact_id=artifact_id))[1]
 
     def run_report(self, run_id: uuid.UUID) -> RunReport:
         """See ``MissionControl``."""
         from missionctl.services.reports import build_run_report
 
-        return run_service(lambda ctx: build_run_report(ctx, run_id=run_id))
+        return self.call(lambda ctx: build_run_report(ctx, run_id=run_id))
 
     def run_report_markdown(self, run_id: uuid.UUID) -> str:
         """See ``MissionControl``: the same rendering as the API's ``format=markdown``."""
@@ -332,13 +329,13 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import workflows
 
-        return run_service(lambda ctx: workflows.list_workflows(ctx, include_plans=include_plans))
+        return self.call(lambda ctx: workflows.list_workflows(ctx, include_plans=include_plans))
 
     def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead:
         """See ``MissionControl``."""
         from missionctl.services import workflows
 
-        return run_service(
+        return self.call(
             lambda ctx: workflows.save_workflow(
                 ctx, definition=text, actor=LOCAL_ACTOR, syntax=syntax
             )
@@ -367,13 +364,13 @@ class LocalMissionControl:
             except NotFound:
                 return None
 
-        return run_service(read)
+        return self.call(read)
 
     def workflow_by_name(self, name: str, version: int | None) -> WorkflowRead:
         """See ``MissionControl``."""
         from missionctl.services import workflows
 
-        return run_service(
+        return self.call(
             lambda ctx: workflows.read_workflow_by_name(ctx, name=name, version=version)
         )
 
@@ -388,19 +385,19 @@ class LocalMissionControl:
             except NotFound:
                 return None
 
-        return run_service(read)
+        return self.call(read)
 
     def workflow_versions(self, name: str) -> list[WorkflowSummary]:
         """See ``MissionControl``."""
         from missionctl.services import workflows
 
-        return run_service(lambda ctx: workflows.read_workflow_versions(ctx, name=name))
+        return self.call(lambda ctx: workflows.read_workflow_versions(ctx, name=name))
 
     def run_workflow(self, workflow_id: uuid.UUID, data: WorkflowRunCreate) -> RunRead:
         """See ``MissionControl``."""
         from missionctl.services import workflows
 
-        return run_service(
+        return self.call(
             lambda ctx: workflows.run_workflow(
                 ctx, workflow_id=workflow_id, actor=LOCAL_ACTOR, trigger="cli", data=data
             )
@@ -412,7 +409,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import approvals
 
-        return run_service(
+        return self.call(
             lambda ctx: approvals.list_approvals(ctx, state=state, run_id=run_id, limit=limit)
         )
 
@@ -420,13 +417,13 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import approvals
 
-        return run_service(lambda ctx: approvals.read_approval(ctx, ref=ref))
+        return self.call(lambda ctx: approvals.read_approval(ctx, ref=ref))
 
     def decide_approval(self, ref: uuid.UUID, *, approve: bool, reason: str) -> ApprovalRead:
         """See ``MissionControl``."""
         from missionctl.services import approvals
 
-        return run_service(
+        return self.call(
             lambda ctx: approvals.decide_approval(
                 ctx, ref=ref, approve=approve, actor=LOCAL_ACTOR, reason=reason
             )
@@ -436,13 +433,13 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import controls
 
-        return run_service(controls.read_controls)
+        return self.call(controls.read_controls)
 
     def engage_stop(self, reason: str) -> EmergencyStopResult:
         """See ``MissionControl``."""
         from missionctl.services import controls
 
-        return run_service(
+        return self.call(
             lambda ctx: controls.engage_emergency_stop(ctx, actor=LOCAL_ACTOR, reason=reason)
         )
 
@@ -450,7 +447,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import controls
 
-        return run_service(
+        return self.call(
             lambda ctx: controls.release_emergency_stop(ctx, actor=LOCAL_ACTOR, reason=reason)
         )
 
@@ -458,13 +455,13 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import agents
 
-        return run_service(agents.list_agents)
+        return self.call(agents.list_agents)
 
     def update_agent(self, name: str, data: AgentUpdate) -> AgentRead:
         """See ``MissionControl``."""
         from missionctl.services import agents
 
-        return run_service(
+        return self.call(
             lambda ctx: agents.update_agent(ctx, name=name, data=data, actor=LOCAL_ACTOR)
         )
 
@@ -472,7 +469,7 @@ class LocalMissionControl:
         """See ``MissionControl``: with the locally configured model."""
         from missionctl.services import pricing
 
-        return run_service(
+        return self.call(
             lambda ctx: pricing.list_prices(ctx, configured_model=ctx.settings.llm.model)
         )
 
@@ -480,25 +477,25 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import pricing
 
-        return run_service(lambda ctx: pricing.read_price(ctx, model=model))
+        return self.call(lambda ctx: pricing.read_price(ctx, model=model))
 
     def set_price(self, data: PriceSet) -> PriceRead:
         """See ``MissionControl``."""
         from missionctl.services import pricing
 
-        return run_service(lambda ctx: pricing.set_price(ctx, data=data, actor=LOCAL_ACTOR))
+        return self.call(lambda ctx: pricing.set_price(ctx, data=data, actor=LOCAL_ACTOR))
 
     def list_users(self) -> list[UserRead]:
         """See ``MissionControl``."""
         from missionctl.services import identity
 
-        return run_service(identity.list_users)
+        return self.call(identity.list_users)
 
     def create_user(self, data: UserCreate) -> UserRead:
         """See ``MissionControl``."""
         from missionctl.services import identity
 
-        return run_service(
+        return self.call(
             renaming_problems(
                 lambda ctx: identity.create_user(ctx, data=data, actor=LOCAL_ACTOR), USER_OPTIONS
             )
@@ -508,7 +505,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import identity
 
-        return run_service(
+        return self.call(
             lambda ctx: identity.set_role(ctx, name=name, role=role, actor=LOCAL_ACTOR)
         )
 
@@ -516,13 +513,13 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import identity
 
-        return run_service(lambda ctx: identity.disable_user(ctx, name=name, actor=LOCAL_ACTOR))
+        return self.call(lambda ctx: identity.disable_user(ctx, name=name, actor=LOCAL_ACTOR))
 
     def list_tokens(self, user_name: str | None) -> list[TokenRead]:
         """See ``MissionControl``."""
         from missionctl.services import identity
 
-        return run_service(lambda ctx: identity.list_tokens(ctx, user_name=user_name))
+        return self.call(lambda ctx: identity.list_tokens(ctx, user_name=user_name))
 
     def create_token(
         self, *, name: str, user_name: str, role_ceiling: Role | None, expires_in_days: int | None
@@ -535,7 +532,7 @@ class LocalMissionControl:
         from missionctl.services import identity
 
         expires_in = None if expires_in_days is None else timedelta(days=expires_in_days)
-        token, secret = run_service(
+        token, secret = self.call(
             renaming_problems(
                 lambda ctx: identity.create_token(
                     ctx,
@@ -554,7 +551,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
         from missionctl.services import identity
 
-        return run_service(lambda ctx: identity.revoke_token(ctx, name=name, actor=LOCAL_ACTOR))
+        return self.call(lambda ctx: identity.revoke_token(ctx, name=name, actor=LOCAL_ACTOR))
 
 
 # What a user's and a token's fields are called on the command line (``user add``,

@@ -36,15 +36,19 @@ ArtifactId = Annotated[
 
 
 def _size(size: int) -> str:
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size //= 1024
-    return f"{size:.1f} GB"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def print_artifacts(found: list[ArtifactRead], *, as_json: bool, title: str) -> None:
-    """``found`` as a table (id, name, kind, size, step), or as a JSON array."""
+    """``found`` as a table (id, name, size, step), or as a JSON array.
+
+    The kind, media type and digest are in ``artifact show`` and ``--json``: with them, a
+    table 80 columns wide would cut the names short.
+    """
     if as_json:
         typer.echo(json.dumps([a.model_dump(mode="json") for a in found], indent=2))
         return
@@ -53,13 +57,13 @@ def print_artifacts(found: list[ArtifactRead], *, as_json: bool, title: str) -> 
         return
     table = Table(title=f"{title} ({len(found)})", title_justify="left", box=box.SIMPLE)
     table.add_column("id", no_wrap=True)  # every character of an id matters
-    for column in ("name", "kind", "size", "step"):
-        table.add_column(column)
+    table.add_column("name", overflow="fold")  # folded onto more lines, never cut
+    table.add_column("size", no_wrap=True, justify="right")
+    table.add_column("step", overflow="fold")
     for artifact in found:
         table.add_row(
             str(artifact.id),
             escape(artifact.name),
-            artifact.kind,
             _size(artifact.size),
             escape(artifact.step_id or "(run)"),
         )
