@@ -1,10 +1,10 @@
 """Talk to a Mission Control server over its HTTP API, as an API token (``missionctl whoami``).
 
-With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, the commands that have an API counterpart
-(``mission create|list|show``, ``whoami``) send their requests to ``/api/v1`` and act as
-``token:NAME``; every other command keeps working on the local database. Failures are reported
-the way ``run_service`` reports local ones: red messages on stderr, exit 1 when something is not
-found and exit 2 for everything else (invalid input, 401, 403, 429, an unreachable server).
+With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, every command that has an API counterpart
+sends its requests to ``/api/v1`` through ``RemoteClient`` (``missionctl.cli._backend``) and
+acts as ``token:NAME``; the others keep working on the local database. Failures are reported
+the way local ones are: red messages on stderr, exit 1 when something is not found and exit 2
+for everything else (invalid input, 401, 403, 429, an unreachable server).
 
 The token is sent only in the ``Authorization`` header; it is never printed or logged.
 """
