@@ -132,7 +132,9 @@ def test_a_mission_is_planned_run_and_read(world: World, mode: str, tmp_path: Pa
     mission_id = mission["id"]
     assert mission["created_by"] == world.actor(mode)
     no_plan = world.cli(mode, "mission", "show-plan", mission_id)
-    assert no_plan.exit_code == 1, no_plan.output
+    assert no_plan.exit_code == 1 and "has no plan yet" in text(no_plan)
+    too_soon = world.cli(mode, "mission", "run", mission_id)
+    assert too_soon.exit_code == 2 and "has no plan yet; plan it first" in text(too_soon)
 
     planned = ok(world.cli(mode, "mission", "plan", mission_id))
     assert "plan v1 from the local planner" in text(planned)
