@@ -235,7 +235,8 @@ def test_bad_ids_and_missing_things_are_named(world: World, mode: str) -> None:
 
 
 def test_a_viewer_may_read_runs_but_not_act_on_them(world: World) -> None:
-    _, slow = _failing_and_slow_runs(world)
+    wait = step("wait", "builtin:sleep", inputs={"seconds": 30})
+    slow = world.service(lambda ctx: start(ctx, [wait]))
     refused = world.cli("remote", "runs", "cancel", str(slow.id), token=world.viewer)
     assert refused.exit_code == 2, refused.output
     assert "runs:control needs the operator role or above; you act as viewer" in text(refused)
