@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -148,17 +149,18 @@ def list_workflows(
     if not items:
         console.print("no workflows yet — save one with: missionctl workflow apply FILE")
         return
-    table = Table(title=f"Workflows ({len(items)})")
+    # Compact ("v2/3" for version 2 of 3; steps in --json) so that a whole id and name fit 80
+    # columns.
+    table = Table(title=f"Workflows ({len(items)})", title_justify="left", box=box.SIMPLE)
     table.add_column("id", no_wrap=True)
-    for column in ("name", "version", "of", "steps", "runs", "saved"):
-        table.add_column(column)
+    table.add_column("name", overflow="fold", min_width=10)
+    for column in ("v", "runs", "saved"):
+        table.add_column(column, no_wrap=True)
     for item in items:
         table.add_row(
             str(item.id),
             escape(item.name),
-            str(item.version),
-            str(item.versions),
-            str(item.steps),
+            f"v{item.version}/{item.versions}",
             str(item.runs),
             f"{item.created_at:%Y-%m-%d}",
         )
@@ -339,17 +341,19 @@ def versions(
     if as_json:
         typer.echo(json.dumps([json.loads(w.model_dump_json()) for w in items], indent=2))
         return
-    table = Table(title=f"Versions of {escape(name)} ({len(items)})")
+    table = Table(
+        title=f"Versions of {escape(name)} ({len(items)})", title_justify="left", box=box.SIMPLE
+    )
     table.add_column("id", no_wrap=True)
-    for column in ("version", "steps", "runs", "saved", "by"):
-        table.add_column(column)
+    for column in ("v", "runs", "saved"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("by", overflow="fold", min_width=12)
     for item in items:
         table.add_row(
             str(item.id),
             str(item.version),
-            str(item.steps),
             str(item.runs),
-            f"{item.created_at:%Y-%m-%d %H:%M}",
+            f"{item.created_at:%Y-%m-%d}",
             escape(item.created_by),
         )
     console.print(table)
