@@ -8,6 +8,7 @@ from missionctl import __version__
 from missionctl.cli import (
     agents,
     approvals,
+    artifacts,
     audit,
     config,
     controls,
@@ -17,6 +18,7 @@ from missionctl.cli import (
     remote,
     replay,
     run,
+    runs,
     serve,
     users,
     worker,
@@ -29,10 +31,13 @@ app = typer.Typer(
     "AI agents. Settings come from MISSIONCTL_* environment variables "
     "(see `missionctl config show`).\n\n"
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
-    "MISSIONCTL_TOKEN (an API token, mc_…) set, `mission create|list|show` and `whoami` go "
-    "through the server's API and act as token:NAME; every other command keeps working on the "
-    "local database. Remote errors exit as local ones do: 1 when something is not found, 2 "
-    "for anything else (invalid input, 401, 403, 429, an unreachable server).",
+    "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
+    "(mission, runs, artifact, workflow, approvals, approve, reject, controls, stop, release, "
+    "agents, prices, user add|list|set-role|disable, token, whoami) goes through the server's "
+    "API and acts as token:NAME; the others (run, replay, serve, worker, db, config, audit, "
+    "user set-password, login-link) work on the local database. Remote errors exit as local "
+    "ones do: 1 when something is not found, 2 for anything else (invalid input, 401, 403, "
+    "429, an unreachable server).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -63,6 +68,8 @@ app.command("replay")(replay.replay)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
+app.add_typer(runs.app, name="runs")
+app.add_typer(artifacts.app, name="artifact")
 app.add_typer(workflows.app, name="workflow")
 app.add_typer(audit.app, name="audit")
 app.add_typer(prices.app, name="prices")
@@ -73,6 +80,7 @@ app.command("whoami")(remote.whoami)
 app.command("approvals")(approvals.approvals)
 app.command("approve")(approvals.approve)
 app.command("reject")(approvals.reject)
+app.command("controls")(controls.controls)
 app.command("stop")(controls.stop)
 app.command("release")(controls.release)
 app.add_typer(agents.app, name="agents")

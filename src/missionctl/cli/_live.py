@@ -1,8 +1,10 @@
-"""Running a run here with a live table: shared by ``missionctl run`` and ``workflow run``.
+"""Following a run with a live table: ``missionctl run``, ``workflow run``, ``mission run``.
 
-The table is redrawn from the newest read of the run whenever one of its events arrives (and
-every second without one: a step another process's engine ran sends none here), with each
-step's status, attempt, elapsed time, tokens and cost, and the run's totals in its title.
+``execute_live`` runs it on an engine in this process; ``follow_polling`` reads a run a server
+executes. The table is redrawn from the newest read of the run whenever one of its events
+arrives (and every second without one: a step another process's engine ran sends none here),
+with each step's status, attempt, elapsed time, tokens and cost, and the run's totals in its
+title.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from rich.live import Live
@@ -127,6 +129,27 @@ async def execute_live(
             stop.set()
             await worker
     return await read_run(ctx, run_id=run.id)
+
+
+def follow_polling(
+    read: Callable[[], RunRead], run: RunRead, *, live: bool, every_s: float = 0.5
+) -> RunRead:
+    """Read the run with ``read`` every ``every_s`` until it ends, drawing it as it changes.
+
+    For a run another process's engine executes (a server's): no event reaches this one, so it
+    looks. Steps that wait for approval are named once each, as ``execute_live`` names them.
+    """
+    announced: set[str] = set()
+    progress = Progress(run)
+    display = Live(progress, console=console, refresh_per_second=4) if live else None
+    with display or contextlib.nullcontext():
+        while progress.run.status.value not in _FINAL_STATUSES:
+            _announce_approvals(progress.run, announced, display)
+            time.sleep(every_s)
+            progress.run = read()
+    if display is not None and not console.is_terminal:
+        console.line()  # a Live drawn to a file or pipe ends without one
+    return progress.run
 
 
 def _announce_approvals(run: RunRead, announced: set[str], display: Live | None) -> None:

@@ -6,7 +6,8 @@ command that uses them (``tests/cli/test_startup.py`` keeps ``openai`` out).
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -90,8 +91,15 @@ def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bo
         async with open_context(settings, upgrade=upgrade) as ctx:
             return await call(ctx)
 
-    try:
+    with reporting_errors():
         return asyncio.run(go())
+
+
+@contextmanager
+def reporting_errors() -> Iterator[None]:
+    """Print a domain error raised inside in red and exit: 1 for ``NotFound``, else 2."""
+    try:
+        yield
     except errors.ValidationFailed as exc:
         for problem in exc.problems:
             where = f"{problem.field}: " if problem.field else ""
@@ -103,6 +111,46 @@ def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bo
     except errors.MissionControlError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(EXIT_INVALID) from exc
+
+
+class LocalSession:
+    """One service context on one event loop, for a command that makes several calls.
+
+    The context is opened (and the schema upgraded) on the first ``call`` and closed when the
+    ``with`` block ends, so that a command pays for it once, and one that never calls (a
+    check that needs no database) not at all. Use it as a context manager.
+    """
+
+    def __init__(self) -> None:
+        self._runner: asyncio.Runner | None = None
+        self._stack = AsyncExitStack()
+        self._ctx: ServiceContext | None = None
+
+    def __enter__(self) -> "LocalSession":
+        """The session, with no context open yet."""
+        self._runner = asyncio.Runner()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the context (if one was opened) and the event loop."""
+        assert self._runner is not None
+        try:
+            self._runner.run(self._stack.aclose())
+        finally:
+            self._runner.close()
+
+    def call(self, call: Callable[["ServiceContext"], Awaitable[T]]) -> T:
+        """Await ``call(ctx)`` on the session's context; errors exit as ``run_service``'s do."""
+        assert self._runner is not None, "use LocalSession as a context manager"
+        with reporting_errors():
+            return self._runner.run(self._call(call))
+
+    async def _call(self, call: Callable[["ServiceContext"], Awaitable[T]]) -> T:
+        if self._ctx is None:
+            from missionctl.services import open_context
+
+            self._ctx = await self._stack.enter_async_context(open_context(load_settings()))
+        return await call(self._ctx)
 
 
 def report_validation_error(exc: ValidationError, *, option_for: dict[str, str]) -> None:

@@ -3,7 +3,8 @@
 A disabled or restricted agent holds its queued steps back (with the reason on the step) until
 a change allows them; nothing fails. ``allow`` and ``disallow`` change the command agent's
 allow-list: a program not on it waits for an approver. On the local database changes are
-recorded as ``system``.
+recorded as ``system``; with ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, they are made on
+that server as the token (an admin's).
 """
 
 # Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
@@ -18,7 +19,8 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
+from missionctl.cli._backend import open_backend
+from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 from missionctl.domain.workflows import COMMAND_AGENT
 
 app = typer.Typer(
@@ -29,8 +31,6 @@ app = typer.Typer(
 
 if TYPE_CHECKING:
     from missionctl.schemas.governance import AgentRead, AgentUpdate
-
-_ACTOR = "system"
 
 Name = Annotated[
     str,
@@ -59,9 +59,8 @@ def _print(agent: AgentRead) -> None:
 
 
 def _update(name: str, data: AgentUpdate) -> AgentRead:
-    from missionctl.services.agents import update_agent
-
-    agent = run_service(lambda ctx: update_agent(ctx, name=name, data=data, actor=_ACTOR))
+    with open_backend() as api:
+        agent = api.update_agent(name, data)
     _print(agent)
     return agent
 
@@ -103,9 +102,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the agents as JSON.")] = False,
 ) -> None:
     """List agents with their state, allowed tiers and held steps."""
-    from missionctl.services.agents import list_agents
-
-    agents = run_service(list_agents)
+    with open_backend() as api:
+        agents = api.list_agents()
     if as_json:
         typer.echo("[" + ",".join(a.model_dump_json() for a in agents) + "]")
         return

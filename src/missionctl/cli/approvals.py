@@ -1,7 +1,7 @@
 """``missionctl approvals | approve | reject``: the queue of gated steps, and the decisions.
 
-Working on the local database, a decision is recorded as made by ``system`` (ADR 0010); people
-decide as themselves through the web pages or the API.
+Working on the local database, a decision is recorded as made by ``system`` (ADR 0010); with
+``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, on that server as the token (an approver's).
 """
 
 # Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from missionctl.cli._runtime import console, run_service
+from missionctl.cli._backend import open_backend
+from missionctl.cli._runtime import console
 
 if TYPE_CHECKING:
     from missionctl.schemas.governance import ApprovalRead
-
-_ACTOR = "system"
 
 
 class State(StrEnum):
@@ -81,16 +80,36 @@ def _print_approval(approval: ApprovalRead) -> None:
 
 
 def approvals(
+    ref: Annotated[
+        uuid.UUID | None,
+        typer.Argument(
+            help="Show only this approval: its id, or the id of the step run it gates.",
+            show_default=False,
+        ),
+    ] = None,
     state: Annotated[
         State,
         typer.Option(help="pending: the queue, oldest first; decided or all: newest first."),
     ] = State.PENDING,
+    run: Annotated[
+        uuid.UUID | None, typer.Option("--run", help="Only this run's approvals.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print the approvals as JSON.")] = False,
 ) -> None:
-    """List gated steps: what each will run, its run, workflow, tier, estimated cost and age."""
-    from missionctl.services.approvals import list_approvals
+    """List gated steps: what each will run, its run, workflow, tier, estimated cost and age.
 
-    found = run_service(lambda ctx: list_approvals(ctx, state=state.value))
+    With REF, show that one approval whatever its state (exit 1 when there is none).
+    """
+    with open_backend() as api:
+        if ref is not None:
+            one = api.read_approval(ref)
+            if as_json:
+                typer.echo(one.model_dump_json(indent=2))
+            else:
+                _print_approval(one)
+            return
+        found = api.list_approvals(state=state.value, run_id=run, limit=limit)
     if as_json:
         typer.echo("[" + ",".join(a.model_dump_json() for a in found) + "]")
         return
@@ -111,12 +130,8 @@ def approve(
     reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
 ) -> None:
     """Approve a waiting step: it is queued and its run resumes."""
-    from missionctl.services.approvals import decide_approval
-
-    decided = run_service(
-        lambda ctx: decide_approval(ctx, ref=ref, approve=True, actor=_ACTOR, reason=reason)
-    )
-    _print_decision(decided)
+    with open_backend() as api:
+        _print_decision(api.decide_approval(ref, approve=True, reason=reason))
 
 
 def reject(
@@ -126,9 +141,5 @@ def reject(
     ],
 ) -> None:
     """Reject a waiting step: it fails (or is skipped when its on_reject says skip)."""
-    from missionctl.services.approvals import decide_approval
-
-    decided = run_service(
-        lambda ctx: decide_approval(ctx, ref=ref, approve=False, actor=_ACTOR, reason=reason)
-    )
-    _print_decision(decided)
+    with open_backend() as api:
+        _print_decision(api.decide_approval(ref, approve=False, reason=reason))

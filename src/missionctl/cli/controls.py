@@ -1,7 +1,8 @@
-"""``missionctl stop --emergency | release``: stop all work at once, and let it resume.
+"""``missionctl controls | stop --emergency | release``: stop all work at once, let it resume.
 
-On the local database, the stop is recorded as engaged (or released) by ``system``. Engines in
-other processes (``missionctl serve``, ``missionctl worker``) see it at their next poll.
+On the local database, the stop is recorded as engaged (or released) by ``system``; with
+``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, on that server as the token. Engines in other
+processes (``missionctl serve``, ``missionctl worker``) see it at their next poll.
 """
 
 from typing import Annotated
@@ -9,9 +10,28 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
+from missionctl.cli._backend import open_backend
+from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 
-_ACTOR = "system"
+
+def controls(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the controls as JSON.")] = False,
+) -> None:
+    """Say whether the emergency stop is on, since when, by whom and why."""
+    with open_backend() as api:
+        state = api.read_controls()
+    if as_json:
+        typer.echo(state.model_dump_json(indent=2))
+    elif not state.emergency_stop:
+        console.print("[green]running[/green]: the emergency stop is off")
+    else:
+        since = f"{state.stopped_at:%Y-%m-%d %H:%M:%S}Z" if state.stopped_at else "?"
+        console.print(
+            f"[red]emergency stop ON[/red] since {since} by {escape(state.stopped_by or '?')}"
+        )
+        if state.reason:
+            console.print(f"reason   {escape(state.reason)}")
+        console.print("nothing is dispatched until `missionctl release`")
 
 
 def stop(
@@ -32,15 +52,13 @@ def stop(
         err_console.print(
             "[red]error:[/red] `missionctl stop` aborts every active run and stops every "
             "engine's steps until it is released (`missionctl release`); add --emergency "
-            "to confirm. To stop one run, cancel it instead (its page, or "
-            "POST /api/v1/runs/ID/cancel)."
+            "to confirm. To stop one run, cancel it instead: missionctl runs cancel RUN_ID."
         )
         raise typer.Exit(EXIT_INVALID)
-    from missionctl.services.controls import engage_emergency_stop
-
-    result = run_service(lambda ctx: engage_emergency_stop(ctx, actor=_ACTOR, reason=reason))
+    with open_backend() as api:
+        result = api.engage_stop(reason)
     console.print(
-        f"[red]emergency stop engaged[/red] by {escape(result.controls.stopped_by or _ACTOR)}: "
+        f"[red]emergency stop engaged[/red] by {escape(result.controls.stopped_by or '?')}: "
         f"{len(result.aborted_runs)} runs aborted, {result.canceled_steps} steps canceled"
     )
     for run_id in result.aborted_runs:
@@ -52,7 +70,6 @@ def release(
     reason: Annotated[str, typer.Option(help="Why (recorded with the release).")] = "",
 ) -> None:
     """Release the emergency stop: dispatch resumes (aborted runs stay aborted; rerun them)."""
-    from missionctl.services.controls import release_emergency_stop
-
-    run_service(lambda ctx: release_emergency_stop(ctx, actor=_ACTOR, reason=reason))
+    with open_backend() as api:
+        api.release_stop(reason)
     console.print("[green]emergency stop released[/green]: dispatch resumes")

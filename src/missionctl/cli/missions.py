@@ -1,8 +1,8 @@
-"""``missionctl mission …``: on the local database, or on a server (``MISSIONCTL_URL``).
+"""``missionctl mission …``: create, list, show, plan and run missions, list their artifacts.
 
 With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, every command here goes through the
-server's ``/api/v1/missions`` as ``token:NAME`` (``missionctl.cli.remote``); otherwise it works
-on the local database as ``system``. Both paths print the same output and exit codes.
+server's ``/api/v1/missions`` as ``token:NAME``; otherwise it works on the local database as
+``system`` (``missionctl.cli._backend``). Both paths print the same output and exit codes.
 """
 
 # Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
@@ -18,25 +18,25 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._runtime import console, mission_from_options, run_service
-from missionctl.cli.remote import connect
+from missionctl.cli._backend import open_backend
+from missionctl.cli._runtime import console, mission_from_options
+from missionctl.cli.artifacts import print_artifacts
+from missionctl.cli.run import print_plan
+from missionctl.cli.runs import AsJson, Detach, print_outcome
 from missionctl.domain.states import MissionStatus
-from missionctl.errors import NotFound
 
 if TYPE_CHECKING:
     from missionctl.schemas.missions import MissionRead
-    from missionctl.schemas.plans import PlanRead
-    from missionctl.services import ServiceContext
 
 app = typer.Typer(
-    help="Create and inspect missions (on the server at MISSIONCTL_URL when it is set).",
+    help="Create, list, show, plan and run missions (on the server at MISSIONCTL_URL when it "
+    "is set).",
     no_args_is_help=True,
 )
 
-# Working on the local database directly is acting as the system itself (ADR 0010); a
-# remote CLI (MISSIONCTL_URL) acts as its token instead, which the server records.
-_ACTOR = "system"
-_MISSIONS = "/api/v1/missions"
+MissionId = Annotated[
+    uuid.UUID, typer.Argument(metavar="MISSION_ID", help="The mission's id.", show_default=False)
+]
 # ``services.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the services
 # (tests/cli/test_startup.py checks that the two agree).
 MAX_PAGE_SIZE = 200
@@ -77,8 +77,6 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the mission as JSON.")] = False,
 ) -> None:
     """Create a mission (status draft)."""
-    from missionctl.schemas.missions import MissionRead
-
     data = mission_from_options(
         goal=goal,
         title=title,
@@ -86,16 +84,8 @@ def create(
         repo_context=repo_context,
         budget_usd=budget_usd,
     )
-    remote = connect()
-    if remote is None:
-        from missionctl.services import missions as mission_service
-
-        mission = run_service(
-            lambda ctx: mission_service.create_mission(ctx, data=data, actor=_ACTOR)
-        )
-    else:
-        with remote:
-            mission = remote.post(_MISSIONS, MissionRead, body=data)
+    with open_backend() as api:
+        mission = api.create_mission(data)
     if as_json:
         typer.echo(mission.model_dump_json(indent=2))
     else:
@@ -118,29 +108,13 @@ def list_missions(
     as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
 ) -> None:
     """List missions, newest first."""
-    from missionctl.schemas.missions import MissionPage
-
-    remote = connect()
-    if remote is None:
-        from missionctl.services import missions as mission_service
-
-        page = run_service(
-            lambda ctx: mission_service.read_missions(
-                ctx, limit=limit, cursor=cursor, status=status, q=search
-            )
+    with open_backend() as api:
+        page = api.list_missions(
+            limit=limit,
+            cursor=cursor,
+            status=None if status is None else status.value,
+            q=search,
         )
-    else:
-        with remote:
-            page = remote.get(
-                _MISSIONS,
-                MissionPage,
-                params={
-                    "limit": limit,
-                    "cursor": cursor,
-                    "status": None if status is None else status.value,
-                    "q": search,
-                },
-            )
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
@@ -164,42 +138,84 @@ def list_missions(
 
 
 @app.command()
-def show(
-    mission_id: Annotated[uuid.UUID, typer.Argument(help="The mission's id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Show one mission."""
-    from missionctl.schemas.missions import MissionRead
-    from missionctl.schemas.plans import PlanRead
-
-    remote = connect()
-    plan: PlanRead | None
-    if remote is None:
-        from missionctl.services import missions as mission_service
-
-        mission = run_service(lambda ctx: mission_service.read_mission(ctx, mission_id=mission_id))
-        plan = run_service(lambda ctx: _newest_plan(ctx, mission_id))
-    else:
-        with remote:
-            mission = remote.get(f"{_MISSIONS}/{mission_id}", MissionRead)
-            plan = remote.get_or_none(f"{_MISSIONS}/{mission_id}/plan", PlanRead)
+def show(mission_id: MissionId, as_json: AsJson = False) -> None:
+    """Show one mission and a line about its newest plan (`mission show-plan` shows it all)."""
+    with open_backend() as api:
+        mission = api.read_mission(mission_id)
+        newest = api.newest_plan_or_none(mission_id)
     if as_json:
         typer.echo(json.dumps(mission.model_dump(mode="json"), indent=2))
+        return
+    _print_mission(mission)
+    if newest is None:
+        console.print("plan     none yet")
     else:
-        _print_mission(mission)
-        if plan is None:
-            console.print("plan     none yet")
-        else:
-            source = "local planner" if plan.source == "local" else f"model {plan.source}"
-            console.print(
-                f"plan     v{plan.version} from the {escape(source)}, {len(plan.tasks)} tasks"
-            )
+        source = "local planner" if newest.source == "local" else f"model {newest.source}"
+        console.print(
+            f"plan     v{newest.version} from the {escape(source)}, {len(newest.tasks)} tasks"
+        )
 
 
-async def _newest_plan(ctx: ServiceContext, mission_id: uuid.UUID) -> PlanRead | None:
-    from missionctl.services.plans import read_plan
+@app.command()
+def plan(mission_id: MissionId, as_json: AsJson = False) -> None:
+    """Plan a mission (or plan it again): a new plan version, then `mission run` runs it.
 
-    try:
-        return await read_plan(ctx, mission_id=mission_id)
-    except NotFound:
-        return None
+    Locally the planner the settings choose plans it (MISSIONCTL_LLM_*: a model, else the
+    local planner); remotely the server's. Exit 2 when the mission cannot be planned now
+    (e.g. it is running) or the plan broke the rules (each reason is printed).
+    """
+    with open_backend() as api:
+        planned = api.plan_mission(mission_id)
+    if as_json:
+        typer.echo(planned.model_dump_json(indent=2))
+        return
+    print_plan(planned)
+    console.print(f"run it with: missionctl mission run {mission_id}", highlight=False)
+
+
+@app.command("show-plan")
+def show_plan(
+    mission_id: MissionId,
+    version: Annotated[
+        int | None,
+        typer.Option(min=1, max=2**31 - 1, help="Which plan version (default: the newest)."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a mission's plan: summary, tasks with their order, role and risk tier."""
+    with open_backend() as api:
+        found = api.read_plan(mission_id, version)
+    if as_json:
+        typer.echo(found.model_dump_json(indent=2))
+    else:
+        print_plan(found)
+
+
+@app.command("run")
+def run_mission(mission_id: MissionId, detach: Detach = False, as_json: AsJson = False) -> None:
+    """Run the mission's newest plan and follow it until it ends.
+
+    Locally an engine in this process runs it (as `missionctl run` does); remotely the
+    server's engine does and this reads it until it ends. Exit 0 when the run completed, 1
+    when it did not (or no such mission), 2 when the mission has no plan yet or cannot run in
+    its state; with --detach, 0 once the run is started.
+    """
+    with open_backend() as api:
+        started = api.run_mission(mission_id)
+        if not as_json:
+            console.print(f"run of mission {mission_id}  [dim]{started.id}[/dim]", highlight=False)
+        final = started if detach else api.follow(started, live=not as_json)
+    if as_json:
+        typer.echo(final.model_dump_json(indent=2))
+    else:
+        print_outcome(final, detached=detach)
+    if not detach and final.status.value != "completed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def artifacts(mission_id: MissionId, as_json: AsJson = False) -> None:
+    """List every artifact of every run of a mission (reports included), oldest first."""
+    with open_backend() as api:
+        found = api.mission_artifacts(mission_id)
+    print_artifacts(found, as_json=as_json, title=f"Artifacts of mission {mission_id}")

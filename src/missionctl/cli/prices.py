@@ -1,4 +1,8 @@
-"""``missionctl prices …``: the model price table budgets are checked against."""
+"""``missionctl prices …``: the model price table budgets are checked against.
+
+On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN`` (setting
+a price there needs an admin's token).
+"""
 
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
@@ -8,7 +12,8 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._runtime import console, report_validation_error, run_service
+from missionctl.cli._backend import open_backend
+from missionctl.cli._runtime import console, report_validation_error
 
 if TYPE_CHECKING:
     from missionctl.services.pricing import PriceRead
@@ -45,9 +50,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the prices as JSON.")] = False,
 ) -> None:
     """List the overridden models, the configured model and the common ones, at today's price."""
-    from missionctl.services.pricing import list_prices
-
-    prices = run_service(lambda ctx: list_prices(ctx, configured_model=ctx.settings.llm.model))
+    with open_backend() as api:
+        prices = api.list_prices()
     if as_json:
         typer.echo("[" + ",".join(p.model_dump_json() for p in prices) + "]")
         return
@@ -68,9 +72,8 @@ def list_(
 @app.command()
 def show(model: Annotated[str, typer.Argument(help="Model name, e.g. gpt-4o-mini.")]) -> None:
     """Show the price in force for a model and where it comes from."""
-    from missionctl.services.pricing import read_price
-
-    _print(run_service(lambda ctx: read_price(ctx, model=model)))
+    with open_backend() as api:
+        _print(api.read_price(model))
 
 
 @app.command("set")
@@ -91,7 +94,7 @@ def set_(
 
     Without --cached-input: cached input: not set; cached tokens are charged at the input price.
     """
-    from missionctl.services.pricing import PriceSet, set_price
+    from missionctl.services.pricing import PriceSet
 
     try:
         data = PriceSet(
@@ -111,5 +114,6 @@ def set_(
             },
         )
         return
-    price = run_service(lambda ctx: set_price(ctx, data=data, actor="system"))
+    with open_backend() as api:
+        price = api.set_price(data)
     _print(price, cached_given=cached_usd is not None)

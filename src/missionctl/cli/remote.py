@@ -1,20 +1,21 @@
 """Talk to a Mission Control server over its HTTP API, as an API token (``missionctl whoami``).
 
-With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, the commands that have an API counterpart
-(``mission create|list|show``, ``whoami``) send their requests to ``/api/v1`` and act as
-``token:NAME``; every other command keeps working on the local database. Failures are reported
-the way ``run_service`` reports local ones: red messages on stderr, exit 1 when something is not
-found and exit 2 for everything else (invalid input, 401, 403, 429, an unreachable server).
+With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, every command that has an API counterpart
+sends its requests to ``/api/v1`` through ``RemoteClient`` (``missionctl.cli._backend``) and
+acts as ``token:NAME``; the others keep working on the local database. Failures are reported
+the way local ones are: red messages on stderr, exit 1 when something is not found and exit 2
+for everything else (invalid input, 401, 403, 429, an unreachable server).
 
 The token is sent only in the ``Authorization`` header; it is never printed or logged.
 """
 
 import json
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 from rich.markup import escape
 
 from missionctl import __version__
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from missionctl.cli._remote_settings import RemoteSettings
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+# A request body: a model (sent as its JSON), a JSON-able mapping, or none.
+Body = BaseModel | dict[str, Any] | None
 
 URL_VAR = "MISSIONCTL_URL"
 TOKEN_VAR = "MISSIONCTL_TOKEN"
@@ -71,6 +75,15 @@ def connect() -> "RemoteClient | None":
             "database"
         )
     return RemoteClient(base_url=settings.url, token=settings.token)
+
+
+def _query(params: dict[str, str | int | None] | None) -> dict[str, str | int]:
+    """The query parameters without the ``None`` ones (an option not given)."""
+    return {k: v for k, v in (params or {}).items() if v is not None}
+
+
+def _json_body(body: Body) -> object:
+    return body.model_dump(mode="json") if isinstance(body, BaseModel) else body
 
 
 def _exit_with(message: str, code: int = EXIT_INVALID) -> NoReturn:
@@ -125,17 +138,49 @@ class RemoteClient:
         self, path: str, model: type[M], *, params: dict[str, str | int | None] | None = None
     ) -> M:
         """``GET path`` parsed as ``model`` (``None`` query values are left out)."""
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        return self._parse(self._send("GET", path, params=query), model)
+        return self._parse(self._send("GET", path, params=_query(params)), model)
+
+    def get_list(
+        self, path: str, model: type[M], *, params: dict[str, str | int | None] | None = None
+    ) -> list[M]:
+        """``GET path`` parsed as a JSON array of ``model``."""
+        response = self._send("GET", path, params=_query(params))
+        items: TypeAdapter[list[M]] = TypeAdapter(list[model])  # type: ignore[valid-type]
+        return self._decode(response, items.validate_json)
+
+    def get_json(self, path: str) -> dict[str, Any]:
+        """``GET path`` as a JSON object (for documents without a model, e.g. a schema)."""
+        document: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+        return self._decode(self._send("GET", path), document.validate_json)
+
+    def get_bytes(
+        self, path: str, *, params: dict[str, str | int | None] | None = None
+    ) -> tuple[bytes, str]:
+        """``GET path``: the body's bytes and its media type (for downloads)."""
+        response = self._send("GET", path, params=_query(params))
+        return response.content, response.headers.get("content-type", "")
 
     def get_or_none(self, path: str, model: type[M]) -> M | None:
         """``GET path`` parsed as ``model``, or ``None`` when the server answers 404."""
         response = self._send("GET", path, missing_ok=True)
         return None if response.status_code == 404 else self._parse(response, model)
 
-    def post(self, path: str, model: type[M], *, body: BaseModel) -> M:
-        """``POST path`` with ``body`` as JSON, the answer parsed as ``model``."""
-        return self._parse(self._send("POST", path, body=body.model_dump(mode="json")), model)
+    def post(self, path: str, model: type[M], *, body: Body = None) -> M:
+        """``POST path`` with ``body`` as JSON (none when ``None``), parsed as ``model``."""
+        return self._parse(self._send("POST", path, body=_json_body(body)), model)
+
+    def put(self, path: str, model: type[M], *, body: Body) -> M:
+        """``PUT path`` with ``body`` as JSON, the answer parsed as ``model``."""
+        return self._parse(self._send("PUT", path, body=_json_body(body)), model)
+
+    def patch(self, path: str, model: type[M], *, body: Body) -> M:
+        """``PATCH path`` with ``body`` as JSON, the answer parsed as ``model``."""
+        return self._parse(self._send("PATCH", path, body=_json_body(body)), model)
+
+    def post_text(self, path: str, model: type[M], *, text: str, media_type: str) -> M:
+        """``POST path`` with ``text`` as the body, sent as ``media_type`` (e.g. YAML)."""
+        response = self._send("POST", path, content=text.encode(), media_type=media_type)
+        return self._parse(response, model)
 
     def _send(
         self,
@@ -144,12 +189,17 @@ class RemoteClient:
         *,
         params: dict[str, str | int] | None = None,
         body: object = None,
+        content: bytes | None = None,
+        media_type: str | None = None,
         missing_ok: bool = False,
     ) -> "httpx.Response":
         import httpx
 
+        headers = {"Content-Type": media_type} if media_type else None
         try:
-            response = self._http.request(method, path, params=params, json=body)
+            response = self._http.request(
+                method, path, params=params, json=body, content=content, headers=headers
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             _exit_with(
                 f"cannot reach the Mission Control server at {self.display_url} ({URL_VAR}): "
@@ -166,8 +216,11 @@ class RemoteClient:
         self._fail(response)
 
     def _parse(self, response: "httpx.Response", model: type[M]) -> M:
+        return self._decode(response, model.model_validate_json)
+
+    def _decode(self, response: "httpx.Response", validate: Callable[[bytes], T]) -> T:
         try:
-            return model.model_validate_json(response.content)
+            return validate(response.content)
         except ValidationError:
             _exit_with(
                 f"the server at {self.display_url} ({URL_VAR}) did not answer like a Mission "

@@ -1,20 +1,22 @@
 """``missionctl user …``, ``missionctl token …`` and ``missionctl login-link``.
 
-These commands work on the local database directly, so they act as ``system``: whoever can run
-them can already read and write the database. (A CLI talking to a remote server with a token
-acts as ``token:NAME`` instead: ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN``.)
+Locally these commands work on the database directly, so they act as ``system``: whoever can
+run them can already read and write the database. With ``MISSIONCTL_URL`` and
+``MISSIONCTL_TOKEN`` set, ``user add|list|set-role|disable`` and ``token create|list|revoke`` go
+to that server's API as ``token:NAME`` (an admin's); ``user set-password`` and ``login-link``
+have no API and always work on the local database.
 """
 
 import json
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import SecretStr, ValidationError
 from rich.table import Table
 
+from missionctl.cli._backend import USER_OPTIONS, open_backend
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     console,
@@ -26,7 +28,6 @@ from missionctl.cli._runtime import (
     sign_in_url,
 )
 from missionctl.domain.access import Role
-from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.identity import (
     PASSWORD_MAX_CHARS,
     PASSWORD_MIN_CHARS,
@@ -36,7 +37,7 @@ from missionctl.schemas.identity import (
 )
 
 if TYPE_CHECKING:
-    from missionctl.services import ServiceContext
+    pass
 
 T = TypeVar("T")
 
@@ -51,34 +52,6 @@ token_app = typer.Typer(
 )
 
 _ACTOR = "system"
-_USER_OPTIONS = {
-    "name": "NAME",
-    "display_name": "--display-name",
-    "role": "--role",
-    "password": "--password-stdin",
-}
-_TOKEN_OPTIONS = {
-    "name": "NAME",
-    "user_name": "--user",
-    "role_ceiling": "--role-ceiling",
-    "expires_in": "--expires-in-days",
-}
-
-
-def _naming_options(
-    call: Callable[["ServiceContext"], Awaitable[T]], options: dict[str, str]
-) -> Callable[["ServiceContext"], Awaitable[T]]:
-    """Wrap ``call`` so that validation problems name the command's options, not fields."""
-
-    async def renamed(ctx: "ServiceContext") -> T:
-        try:
-            return await call(ctx)
-        except ValidationFailed as exc:
-            raise ValidationFailed(
-                [Problem(options.get(p.field or "", p.field), p.message) for p in exc.problems]
-            ) from exc
-
-    return renamed
 
 
 def _read_password() -> SecretStr:
@@ -118,19 +91,14 @@ def add(
     ] = False,
 ) -> None:
     """Add a user (stored with an argon2id password hash, or no password at all)."""
-    from missionctl.services import identity
-
     password = _read_password() if password_stdin else None
     try:
         data = UserCreate(name=name, display_name=display_name, role=role, password=password)
     except ValidationError as exc:
-        report_validation_error(exc, option_for=_USER_OPTIONS)
+        report_validation_error(exc, option_for=USER_OPTIONS)
         return
-    user = run_service(
-        _naming_options(
-            lambda ctx: identity.create_user(ctx, data=data, actor=_ACTOR), _USER_OPTIONS
-        )
-    )
+    with open_backend() as api:
+        user = api.create_user(data)
     console.print("[green]added[/green]")
     _print_user(user)
 
@@ -140,9 +108,8 @@ def list_users(
     as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
 ) -> None:
     """List every user (disabled ones included) with role and last sign-in."""
-    from missionctl.services import identity
-
-    users = run_service(identity.list_users)
+    with open_backend() as api:
+        users = api.list_users()
     if as_json:
         typer.echo(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
         return
@@ -167,9 +134,8 @@ def set_role(
     role: Annotated[Role, typer.Argument(help="The new role.")],
 ) -> None:
     """Change a user's role; their API tokens follow at once (never above the new role)."""
-    from missionctl.services import identity
-
-    user = run_service(lambda ctx: identity.set_role(ctx, name=name, role=role, actor=_ACTOR))
+    with open_backend() as api:
+        user = api.set_role(name, role)
     _print_user(user)
 
 
@@ -208,9 +174,8 @@ def disable(name: Annotated[str, typer.Argument(help="The user.")]) -> None:
     Users are never deleted, so that the audit log keeps naming someone real. The only
     enabled admin cannot be disabled.
     """
-    from missionctl.services import identity
-
-    user = run_service(lambda ctx: identity.disable_user(ctx, name=name, actor=_ACTOR))
+    with open_backend() as api:
+        user = api.disable_user(name)
     _print_user(user)
 
 
@@ -258,25 +223,13 @@ def create_token(
     ] = None,
 ) -> None:
     """Create an API token and print its secret once (only its SHA-256 is stored)."""
-    from missionctl.services import identity
-
-    expires_in = None if expires_in_days is None else timedelta(days=expires_in_days)
-    token, secret = run_service(
-        _naming_options(
-            lambda ctx: identity.create_token(
-                ctx,
-                user_name=user,
-                name=name,
-                role_ceiling=role_ceiling,
-                expires_in=expires_in,
-                actor=_ACTOR,
-            ),
-            _TOKEN_OPTIONS,
+    with open_backend() as api:
+        token, secret = api.create_token(
+            name=name, user_name=user, role_ceiling=role_ceiling, expires_in_days=expires_in_days
         )
-    )
     _print_token(token)
     err_console.print("[yellow]Copy the secret now: it is not stored and cannot be shown again.")
-    typer.echo(secret)
+    typer.echo(secret.get_secret_value())
 
 
 @token_app.command("list")
@@ -285,9 +238,8 @@ def list_tokens(
     as_json: Annotated[bool, typer.Option("--json", help="Print the tokens as JSON.")] = False,
 ) -> None:
     """List tokens with prefix, ceiling, expiry and last use (never a secret or a hash)."""
-    from missionctl.services import identity
-
-    tokens = run_service(lambda ctx: identity.list_tokens(ctx, user_name=user))
+    with open_backend() as api:
+        tokens = api.list_tokens(user)
     if as_json:
         typer.echo(json.dumps([t.model_dump(mode="json") for t in tokens], indent=2))
         return
@@ -310,7 +262,6 @@ def list_tokens(
 @token_app.command("revoke")
 def revoke_token(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token: it stops working as soon as this command returns."""
-    from missionctl.services import identity
-
-    token = run_service(lambda ctx: identity.revoke_token(ctx, name=name, actor=_ACTOR))
+    with open_backend() as api:
+        token = api.revoke_token(name)
     console.print(f"[green]revoked[/green] {token.name} ({token.prefix}…)")

@@ -1,15 +1,16 @@
 """``missionctl workflow …``: check, save, list, show and run workflow definitions.
 
 Definitions are YAML or JSON files (``-`` reads standard input; a ``.json`` file is parsed as
-strict JSON, anything else as YAML). Every command works on the local database as ``system``;
-``run`` executes the run on an engine in this process, with a live table of its steps.
+strict JSON, anything else as YAML). Every command works on the local database as ``system``,
+or, with ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, on that server as the token
+(``missionctl.cli._backend``). ``run`` executes the run on an engine in this process (or the
+server's engine runs it), with a live table of its steps.
 """
 
 # The engine, the services and settings are imported inside the functions that use them, so
 # `missionctl --help` does not load them; annotations naming them stay strings.
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import uuid
@@ -19,43 +20,29 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Group
+from rich import box
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
-from missionctl.cli._live import execute_live
+from missionctl.cli._backend import MissionControl, open_backend
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     EXIT_NOT_FOUND,
     console,
     err_console,
-    load_settings,
     report_validation_error,
-    run_service,
 )
-from missionctl.errors import MissionControlError, NotFound, ValidationFailed
+from missionctl.cli.runs import Detach, print_outcome
 
 if TYPE_CHECKING:
-    from missionctl.schemas.runs import RunRead
-    from missionctl.schemas.workflows import (
-        WorkflowCheckRead,
-        WorkflowRead,
-        WorkflowRunCreate,
-        WorkflowSpec,
-    )
-    from missionctl.services import ServiceContext
+    from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead, WorkflowSpec
     from missionctl.services.workflow_checks import Syntax
-    from missionctl.settings import Settings
 
 app = typer.Typer(
-    help="Check, save, list, show and run workflow definitions (YAML or JSON files) on the "
-    "local database. See docs/workflows.md for the format.",
+    help="Check, save, list, show and run workflow definitions (YAML or JSON files), on the "
+    "local database or the server at MISSIONCTL_URL. See docs/workflows.md for the format.",
     no_args_is_help=True,
 )
-
-# Working on the local database directly is acting as the system itself (ADR 0010).
-ACTOR = "system"
 
 DefinitionFile = Annotated[
     Path,
@@ -98,12 +85,12 @@ def validate(file: DefinitionFile, as_json: AsJson = False) -> None:
     """Check a definition without saving it: OK with its steps and layers, or every problem.
 
     Exit code 0 when it is valid, 2 when it is not (each problem is printed as `field:
-    message`). Needs no database.
+    message`). Needs no database locally; on a server, steps are also judged against its
+    command agent's allow-list (whether each would wait for an approver).
     """
-    from missionctl.services import workflows as workflow_service
-
     text, syntax = _read_definition(file)
-    check = workflow_service.validate_workflow(text, syntax=syntax)
+    with open_backend() as api:
+        check = api.check_workflow(text, syntax)
     if as_json:
         typer.echo(check.model_dump_json(indent=2))
     elif check.valid:
@@ -128,12 +115,9 @@ def apply(file: DefinitionFile, as_json: AsJson = False) -> None:
 
     Nothing is saved when it has problems: each is printed as `field: message`, exit 2.
     """
-    from missionctl.services import workflows as workflow_service
-
     text, syntax = _read_definition(file)
-    workflow = run_service(
-        lambda ctx: workflow_service.save_workflow(ctx, definition=text, actor=ACTOR, syntax=syntax)
-    )
+    with open_backend() as api:
+        workflow = api.save_workflow(text, syntax)
     if as_json:
         typer.echo(workflow.model_dump_json(indent=2))
         return
@@ -157,48 +141,46 @@ def list_workflows(
     as_json: AsJson = False,
 ) -> None:
     """List workflows: the newest version of each name."""
-    from missionctl.services import workflows as workflow_service
-
-    items = run_service(
-        lambda ctx: workflow_service.list_workflows(ctx, include_plans=include_plans)
-    )
+    with open_backend() as api:
+        items = api.list_workflows(include_plans=include_plans)
     if as_json:
         typer.echo(json.dumps([json.loads(w.model_dump_json()) for w in items], indent=2))
         return
     if not items:
         console.print("no workflows yet — save one with: missionctl workflow apply FILE")
         return
-    table = Table(title=f"Workflows ({len(items)})")
+    # Compact ("v2/3" for version 2 of 3; steps in --json) so that a whole id and name fit 80
+    # columns.
+    table = Table(title=f"Workflows ({len(items)})", title_justify="left", box=box.SIMPLE)
     table.add_column("id", no_wrap=True)
-    for column in ("name", "version", "of", "steps", "runs", "saved"):
-        table.add_column(column)
+    table.add_column("name", overflow="fold", min_width=10)
+    for column in ("v", "runs", "saved"):
+        table.add_column(column, no_wrap=True)
     for item in items:
         table.add_row(
             str(item.id),
             escape(item.name),
-            str(item.version),
-            str(item.versions),
-            str(item.steps),
+            f"v{item.version}/{item.versions}",
             str(item.runs),
             f"{item.created_at:%Y-%m-%d}",
         )
     console.print(table)
 
 
-async def _find(ctx: ServiceContext, ref: str, version: int | None) -> WorkflowRead:
-    """A workflow version by id, or by name (``version``, or else the newest)."""
-    from missionctl.services import workflows as workflow_service
-
+def _find(api: MissionControl, ref: str, version: int | None) -> WorkflowRead:
+    """A workflow version by id, or by name (``version``, or else the newest); exit 1 if none."""
     try:
         workflow_id = uuid.UUID(ref)
     except ValueError:
-        return await workflow_service.read_workflow_by_name(ctx, name=ref, version=version)
-    try:
-        workflow = await workflow_service.read_workflow(ctx, workflow_id=workflow_id)
-    except NotFound:  # a workflow may be named like an id
-        return await workflow_service.read_workflow_by_name(ctx, name=ref, version=version)
+        return api.workflow_by_name(ref, version)
+    workflow = api.workflow_or_none(workflow_id)
+    if workflow is None:  # a workflow may be named like an id
+        return api.workflow_by_name(ref, version)
     if version is not None and version != workflow.version:
-        raise NotFound(f"{ref} is version {workflow.version}, not {version}", field="version")
+        err_console.print(
+            f"[red]error:[/red] version: {escape(ref)} is version {workflow.version}, not {version}"
+        )
+        raise typer.Exit(EXIT_NOT_FOUND)
     return workflow
 
 
@@ -213,7 +195,8 @@ def show(
     ] = False,
 ) -> None:
     """Show a workflow version: its definition as YAML (defaults left out) and its layers."""
-    workflow = run_service(lambda ctx: _find(ctx, name_or_id, version))
+    with open_backend() as api:
+        workflow = _find(api, name_or_id, version)
     if as_json:
         typer.echo(workflow.model_dump_json(indent=2))
         return
@@ -292,22 +275,17 @@ def run(
     budget_usd: Annotated[
         Decimal | None, typer.Option(help="Spending cap of this run in USD.")
     ] = None,
-    detach: Annotated[
-        bool,
-        typer.Option(
-            "--detach", help="Start the run and return; an engine (serve, worker) runs it."
-        ),
-    ] = False,
+    detach: Detach = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the run as JSON (no live table).")
     ] = False,
 ) -> None:
-    """Run a workflow here: save the file (if one is given), start a run, execute it.
+    """Run a workflow: save the file (if one is given), start a run, follow it to its end.
 
-    Without --detach an engine in this process runs it, drawing its steps live (status,
-    elapsed time, tokens, cost) and naming the steps that wait for approval. Exit code 0 when
-    the run completed, 1 when it did not (or no such workflow), 2 for an invalid definition or
-    input; with --detach, 0 once the run is started.
+    Without --detach an engine in this process runs it (on a server, the server's engine),
+    drawing its steps live (status, elapsed time, tokens, cost) and naming the steps that
+    wait for approval. Exit code 0 when the run completed, 1 when it did not (or no such
+    workflow), 2 for an invalid definition or input; with --detach, 0 once the run is started.
     """
     from missionctl.schemas.workflows import WorkflowRunCreate
 
@@ -318,110 +296,75 @@ def run(
         raise  # unreachable: report_validation_error exits
     source = Path(file_or_name)
     definition = _read_definition(source) if file_or_name == "-" or source.is_file() else None
-    settings = load_settings()
-    try:
-        final = asyncio.run(
-            _run(
-                settings,
-                file_or_name,
-                definition,
-                data,
-                detach=detach,
-                live=not as_json,
+    live = not as_json
+    with open_backend() as api:
+        if definition is not None:
+            workflow = api.save_workflow(*definition)
+            if live:
+                _print_saved(workflow)
+        else:
+            workflow = _saved_workflow(api, file_or_name, source)
+        started = api.run_workflow(workflow.id, data)
+        if live:
+            console.print(
+                f"run of {escape(workflow.name)} v{workflow.version}  [dim]{started.id}[/dim]",
+                highlight=False,
             )
-        )
-    except ValidationFailed as exc:
-        for problem in exc.problems:
-            where = f"{problem.field}: " if problem.field else ""
-            err_console.print(f"[red]error:[/red] {escape(where + problem.message)}")
-        raise typer.Exit(EXIT_INVALID) from exc
-    except NotFound as exc:
-        message = exc.message
-        if definition is None and source.suffix.lower() in (".yaml", ".yml", ".json"):
-            message = f"no file {file_or_name}, and no workflow of that name"
-        err_console.print(f"[red]error:[/red] {escape(message)}")
-        raise typer.Exit(EXIT_NOT_FOUND) from exc
-    except MissionControlError as exc:
-        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
-        raise typer.Exit(EXIT_INVALID) from exc
+        final = started if detach else api.follow(started, live=live)
     if as_json:
         typer.echo(final.model_dump_json(indent=2))
     else:
-        _print_outcome(final, detached=detach)
+        print_outcome(final, detached=detach)
     if not detach and final.status.value != "completed":
         raise typer.Exit(1)
 
 
-async def _run(
-    settings: Settings,
-    ref: str,
-    definition: tuple[str, Syntax] | None,
-    data: WorkflowRunCreate,
-    *,
-    detach: bool,
-    live: bool,
-) -> RunRead:
-    from missionctl.engine.worker import Engine, EngineConfig
-    from missionctl.services import open_context
-    from missionctl.services import workflows as workflow_service
-    from missionctl.services.runtime import open_runtime
-
-    async with open_context(settings) as ctx:
-        if definition is not None:
-            text, syntax = definition
-            workflow = await workflow_service.save_workflow(
-                ctx, definition=text, actor=ACTOR, syntax=syntax
-            )
-            if live:
-                _print_saved(workflow)
-        else:
-            workflow = await _find(ctx, ref, None)
-        run = await workflow_service.run_workflow(
-            ctx, workflow_id=workflow.id, actor=ACTOR, trigger="cli", data=data
-        )
-        if live:
-            console.print(
-                f"run of {escape(workflow.name)} v{workflow.version}  [dim]{run.id}[/dim]",
-                highlight=False,
-            )
-        if detach:
-            return run
-        async with open_runtime(settings) as runtime:
-            engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))
-            return await execute_live(ctx, engine, run, live=live)
+def _saved_workflow(api: MissionControl, ref: str, source: Path) -> WorkflowRead:
+    """The saved workflow ``ref`` names; a missing file's name is reported as one (exit 1)."""
+    if source.suffix.lower() not in (".yaml", ".yml", ".json"):
+        return _find(api, ref, None)
+    workflow = api.workflow_by_name_or_none(ref)
+    if workflow is None:
+        err_console.print(f"[red]error:[/red] no file {escape(ref)}, and no workflow of that name")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    return workflow
 
 
-def _print_outcome(run: RunRead, *, detached: bool) -> None:
-    if detached:
-        console.print(
-            f"started run [dim]{run.id}[/dim] ({run.status.value}); an engine (missionctl serve "
-            "or worker) runs it",
-            highlight=False,
-        )
+@app.command()
+def versions(
+    name: Annotated[str, typer.Argument(help="The workflow's name.")],
+    as_json: AsJson = False,
+) -> None:
+    """List every version of a workflow, newest first (exit 1 for an unknown name)."""
+    with open_backend() as api:
+        items = api.workflow_versions(name)
+    if as_json:
+        typer.echo(json.dumps([json.loads(w.model_dump_json()) for w in items], indent=2))
         return
-    colour = "green" if run.status.value == "completed" else "red"
-    console.print(
-        Group(
-            Text.assemble((f"run {run.status.value}", colour), "  ", (str(run.id), "dim")),
-            Text(
-                f"tokens in/out {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}"
-            ),
-        )
+    table = Table(
+        title=f"Versions of {escape(name)} ({len(items)})", title_justify="left", box=box.SIMPLE
     )
-    if run.error:
-        err_console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
-    for step in run.steps:
-        if step.status.value == "failed" and step.error:
-            err_console.print(f"[red]step {escape(step.step_id)} failed:[/red]", highlight=False)
-            err_console.print(escape(step.error), highlight=False)
+    table.add_column("id", no_wrap=True)
+    for column in ("v", "runs", "saved"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("by", overflow="fold", min_width=12)
+    for item in items:
+        table.add_row(
+            str(item.id),
+            str(item.version),
+            str(item.runs),
+            f"{item.created_at:%Y-%m-%d}",
+            escape(item.created_by),
+        )
+    console.print(table)
 
 
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a definition (what docs/workflow.schema.json holds)."""
-    from missionctl.schemas.workflows import WorkflowSpec
-
-    typer.echo(json.dumps(WorkflowSpec.model_json_schema(), indent=2, ensure_ascii=False))
+    with open_backend() as api:
+        document = api.workflow_schema()
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 __all__ = ["app", "definition_yaml", "parse_inputs"]

@@ -1,0 +1,932 @@
+"""The one interface commands talk to: Mission Control in this process, or a server's API.
+
+Each command parses its arguments and prints its output once, and asks a ``MissionControl``
+for what it needs. ``open_backend()`` picks the implementation: ``LocalMissionControl`` calls
+the services on the local database as ``system`` (ADR 0010), ``RemoteMissionControl`` sends
+the matching ``/api/v1`` request as ``MISSIONCTL_TOKEN`` to ``MISSIONCTL_URL``. Both report
+failures the same way and exit with the same codes: 1 when something is not found, 2 for
+anything else (``LocalSession`` locally, ``RemoteClient`` remotely).
+
+Schemas, services and the HTTP client are imported inside the methods, so that ``missionctl
+--help`` loads none of them (``tests/cli/test_startup.py``); annotations stay strings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from urllib.parse import quote
+
+from missionctl.cli._runtime import LocalSession
+from missionctl.errors import NotFound
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from missionctl.api.routes.runs import EventPage
+    from missionctl.cli.remote import RemoteClient
+    from missionctl.domain.access import Role
+    from missionctl.schemas.artifacts import ArtifactRead
+    from missionctl.schemas.governance import (
+        AgentRead,
+        AgentUpdate,
+        ApprovalRead,
+        ControlsRead,
+        EmergencyStopResult,
+    )
+    from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
+    from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
+    from missionctl.schemas.plans import PlanRead
+    from missionctl.schemas.reports import RunReport
+    from missionctl.schemas.runs import RunRead
+    from missionctl.schemas.workflows import (
+        WorkflowCheckRead,
+        WorkflowRead,
+        WorkflowRunCreate,
+        WorkflowSummary,
+    )
+    from missionctl.services import ServiceContext
+    from missionctl.services.pricing import PriceRead, PriceSet
+    from missionctl.services.workflow_checks import Syntax
+
+# Working on the local database directly is acting as the system itself (ADR 0010).
+LOCAL_ACTOR = "system"
+T = TypeVar("T")
+ApprovalState = Literal["pending", "decided", "all"]
+
+
+class MissionControl(Protocol):
+    """What commands may ask of Mission Control; every method exits 1 or 2 on failure."""
+
+    where: str  # "the local database", or the server's URL (for messages)
+
+    # Missions and plans
+    def create_mission(self, data: MissionCreate) -> MissionRead: ...
+    def list_missions(
+        self, *, limit: int, cursor: str | None, status: str | None, q: str | None
+    ) -> MissionPage: ...
+    def read_mission(self, mission_id: uuid.UUID) -> MissionRead: ...
+    def plan_mission(self, mission_id: uuid.UUID) -> PlanRead: ...
+    def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead: ...
+    def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None: ...
+    def run_mission(self, mission_id: uuid.UUID) -> RunRead: ...
+
+    # Runs
+    def read_run(self, run_id: uuid.UUID) -> RunRead: ...
+    def cancel_run(self, run_id: uuid.UUID) -> RunRead: ...
+    def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead: ...
+    def rerun(self, run_id: uuid.UUID) -> RunRead: ...
+    def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage: ...
+    def follow(self, run: RunRead, *, live: bool) -> RunRead:
+        """Wait for ``run`` to end, drawing its steps (locally: execute it here)."""
+        ...
+
+    # Artifacts and reports
+    def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]: ...
+    def mission_artifacts(self, mission_id: uuid.UUID) -> list[ArtifactRead]: ...
+    def read_artifact(self, artifact_id: uuid.UUID) -> ArtifactRead: ...
+    def artifact_content(self, artifact_id: uuid.UUID) -> bytes: ...
+    def run_report(self, run_id: uuid.UUID) -> RunReport: ...
+    def run_report_markdown(self, run_id: uuid.UUID) -> str: ...
+
+    # Workflows
+    def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]: ...
+    def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead: ...
+    def check_workflow(self, text: str, syntax: Syntax) -> WorkflowCheckRead: ...
+    def workflow_schema(self) -> dict[str, Any]: ...
+    def workflow_or_none(self, workflow_id: uuid.UUID) -> WorkflowRead | None: ...
+    def workflow_by_name(self, name: str, version: int | None) -> WorkflowRead: ...
+    def workflow_by_name_or_none(self, name: str) -> WorkflowRead | None: ...
+    def workflow_versions(self, name: str) -> list[WorkflowSummary]: ...
+    def run_workflow(self, workflow_id: uuid.UUID, data: WorkflowRunCreate) -> RunRead: ...
+
+    # Approvals, the emergency stop, agents, prices
+    def list_approvals(
+        self, *, state: ApprovalState, run_id: uuid.UUID | None, limit: int
+    ) -> list[ApprovalRead]: ...
+    def read_approval(self, ref: uuid.UUID) -> ApprovalRead: ...
+    def decide_approval(self, ref: uuid.UUID, *, approve: bool, reason: str) -> ApprovalRead: ...
+    def read_controls(self) -> ControlsRead: ...
+    def engage_stop(self, reason: str) -> EmergencyStopResult: ...
+    def release_stop(self, reason: str) -> ControlsRead: ...
+    def list_agents(self) -> list[AgentRead]: ...
+    def update_agent(self, name: str, data: AgentUpdate) -> AgentRead: ...
+    def list_prices(self) -> list[PriceRead]: ...
+    def read_price(self, model: str) -> PriceRead: ...
+    def set_price(self, data: PriceSet) -> PriceRead: ...
+
+    # People and tokens
+    def list_users(self) -> list[UserRead]: ...
+    def create_user(self, data: UserCreate) -> UserRead: ...
+    def set_role(self, name: str, role: Role) -> UserRead: ...
+    def disable_user(self, name: str) -> UserRead: ...
+    def list_tokens(self, user_name: str | None) -> list[TokenRead]: ...
+    def create_token(
+        self, *, name: str, user_name: str, role_ceiling: Role | None, expires_in_days: int | None
+    ) -> tuple[TokenRead, SecretStr]: ...
+    def revoke_token(self, name: str) -> TokenRead: ...
+
+
+@contextmanager
+def open_backend() -> Iterator[MissionControl]:
+    """The server at ``MISSIONCTL_URL`` when it and ``MISSIONCTL_TOKEN`` are set, else local.
+
+    Exits 2 when only one of the two is set (``remote.connect``).
+    """
+    from missionctl.cli.remote import connect
+
+    client = connect()
+    if client is None:
+        with LocalSession() as session:
+            yield LocalMissionControl(session)
+        return
+    with client:
+        yield RemoteMissionControl(client)
+
+
+class LocalMissionControl:
+    """The services on the local database, acting as ``system``, in one ``LocalSession``.
+
+    Each call is the service's own transaction; the context is opened once per command.
+    """
+
+    where = "the local database"
+
+    def __init__(self, session: LocalSession) -> None:
+        self.call = session.call
+
+    def create_mission(self, data: MissionCreate) -> MissionRead:
+        """See ``MissionControl``."""
+        from missionctl.services import missions
+
+        return self.call(lambda ctx: missions.create_mission(ctx, data=data, actor=LOCAL_ACTOR))
+
+    def list_missions(
+        self, *, limit: int, cursor: str | None, status: str | None, q: str | None
+    ) -> MissionPage:
+        """See ``MissionControl``."""
+        from missionctl.domain.states import MissionStatus
+        from missionctl.services import missions
+
+        state = None if status is None else MissionStatus(status)
+        return self.call(
+            lambda ctx: missions.read_missions(ctx, limit=limit, cursor=cursor, status=state, q=q)
+        )
+
+    def read_mission(self, mission_id: uuid.UUID) -> MissionRead:
+        """See ``MissionControl``."""
+        from missionctl.services import missions
+
+        return self.call(lambda ctx: missions.read_mission(ctx, mission_id=mission_id))
+
+    def plan_mission(self, mission_id: uuid.UUID) -> PlanRead:
+        """See ``MissionControl``; the planner is the one the local settings choose."""
+
+        async def plan(ctx: ServiceContext) -> PlanRead:
+            from missionctl.services.plans import plan_mission
+            from missionctl.services.runtime import open_runtime
+
+            async with open_runtime(ctx.settings) as runtime:
+                return await plan_mission(
+                    ctx, mission_id=mission_id, actor=LOCAL_ACTOR, planner=runtime.planner
+                )
+
+        return self.call(plan)
+
+    def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
+        """See ``MissionControl``."""
+        from missionctl.services.plans import read_plan
+
+        return self.call(lambda ctx: read_plan(ctx, mission_id=mission_id, version=version))
+
+    def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None:
+        """See ``MissionControl``."""
+
+        async def newest(ctx: ServiceContext) -> PlanRead | None:
+            from missionctl.services.plans import read_plan
+
+            try:
+                return await read_plan(ctx, mission_id=mission_id)
+            except NotFound:
+                return None
+
+        return self.call(newest)
+
+    def run_mission(self, mission_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.services.plans import run_mission
+
+        return self.call(
+            lambda ctx: run_mission(ctx, mission_id=mission_id, actor=LOCAL_ACTOR, trigger="cli")
+        )
+
+    def read_run(self, run_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.services import runs
+
+        return self.call(lambda ctx: runs.read_run(ctx, run_id=run_id))
+
+    def cancel_run(self, run_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.services import runs
+
+        return self.call(lambda ctx: runs.cancel_run(ctx, run_id=run_id, actor=LOCAL_ACTOR))
+
+    def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.services import runs
+
+        return self.call(
+            lambda ctx: runs.retry_step(ctx, run_id=run_id, step_id=step_id, actor=LOCAL_ACTOR)
+        )
+
+    def rerun(self, run_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.services import runs
+
+        return self.call(lambda ctx: runs.rerun_from_failure(ctx, run_id=run_id, actor=LOCAL_ACTOR))
+
+    def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
+        """See ``MissionControl``: the page the API's ``/runs/{id}/events`` would send."""
+        from missionctl.api.routes.runs import EventPage, EventRead
+        from missionctl.services.audit import read_run_events
+
+        records = self.call(
+            lambda ctx: read_run_events(ctx, run_id=run_id, after_seq=after, limit=limit)
+        )
+        items = [
+            EventRead(
+                seq=r.seq,
+                ts=r.ts.isoformat(),
+                type=r.type,
+                actor=r.actor,
+                step_id=r.step_id,
+                payload=r.payload,
+            )
+            for r in records
+        ]
+        return EventPage(items=items, next_after=items[-1].seq if len(items) == limit else None)
+
+    def follow(self, run: RunRead, *, live: bool) -> RunRead:
+        """See ``MissionControl``: an engine in this process runs it, as ``serve`` would."""
+
+        async def execute(ctx: ServiceContext) -> RunRead:
+            from missionctl.cli._live import execute_live
+            from missionctl.engine.hooks import write_report_when_run_ends
+            from missionctl.engine.worker import Engine, EngineConfig
+            from missionctl.services.runtime import open_runtime
+
+            async with open_runtime(ctx.settings) as runtime:
+                engine = Engine(
+                    ctx,
+                    runtime.agents,
+                    config=EngineConfig.from_settings(ctx.settings.engine),
+                    on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
+                )
+                return await execute_live(ctx, engine, run, live=live)
+
+        return self.call(execute)
+
+    def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]:
+        """See ``MissionControl``."""
+        from missionctl.services.artifacts import read_artifacts
+
+        return self.call(lambda ctx: read_artifacts(ctx, run_id=run_id))
+
+    def mission_artifacts(self, mission_id: uuid.UUID) -> list[ArtifactRead]:
+        """See ``MissionControl``."""
+        from missionctl.services.artifacts import read_artifacts
+
+        return self.call(lambda ctx: read_artifacts(ctx, mission_id=mission_id))
+
+    def read_artifact(self, artifact_id: uuid.UUID) -> ArtifactRead:
+        """See ``MissionControl``."""
+        from missionctl.services.artifacts import read_artifact
+
+        return self.call(lambda ctx: read_artifact(ctx, artifact_id=artifact_id))
+
+    def artifact_content(self, artifact_id: uuid.UUID) -> bytes:
+        """See ``MissionControl``."""
+        from missionctl.services.artifacts import read_artifact_content
+
+        return self.call(lambda ctx: read_artifact_content(ctx, artifact_id=artifact_id))[1]
+
+    def run_report(self, run_id: uuid.UUID) -> RunReport:
+        """See ``MissionControl``."""
+        from missionctl.services.reports import build_run_report
+
+        return self.call(lambda ctx: build_run_report(ctx, run_id=run_id))
+
+    def run_report_markdown(self, run_id: uuid.UUID) -> str:
+        """See ``MissionControl``: the same rendering as the API's ``format=markdown``."""
+        from missionctl.services.reports import render_report_markdown
+
+        return render_report_markdown(self.run_report(run_id))
+
+    def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
+        """See ``MissionControl``."""
+        from missionctl.services import workflows
+
+        return self.call(lambda ctx: workflows.list_workflows(ctx, include_plans=include_plans))
+
+    def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead:
+        """See ``MissionControl``."""
+        from missionctl.services import workflows
+
+        return self.call(
+            lambda ctx: workflows.save_workflow(
+                ctx, definition=text, actor=LOCAL_ACTOR, syntax=syntax
+            )
+        )
+
+    def check_workflow(self, text: str, syntax: Syntax) -> WorkflowCheckRead:
+        """See ``MissionControl``; needs no database (gates are judged without allow-list)."""
+        from missionctl.services import workflows
+
+        return workflows.validate_workflow(text, syntax=syntax)
+
+    def workflow_schema(self) -> dict[str, Any]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.workflows import WorkflowSpec
+
+        return WorkflowSpec.model_json_schema()
+
+    def workflow_or_none(self, workflow_id: uuid.UUID) -> WorkflowRead | None:
+        """See ``MissionControl``."""
+
+        async def read(ctx: ServiceContext) -> WorkflowRead | None:
+            from missionctl.services import workflows
+
+            try:
+                return await workflows.read_workflow(ctx, workflow_id=workflow_id)
+            except NotFound:
+                return None
+
+        return self.call(read)
+
+    def workflow_by_name(self, name: str, version: int | None) -> WorkflowRead:
+        """See ``MissionControl``."""
+        from missionctl.services import workflows
+
+        return self.call(
+            lambda ctx: workflows.read_workflow_by_name(ctx, name=name, version=version)
+        )
+
+    def workflow_by_name_or_none(self, name: str) -> WorkflowRead | None:
+        """See ``MissionControl``."""
+
+        async def read(ctx: ServiceContext) -> WorkflowRead | None:
+            from missionctl.services import workflows
+
+            try:
+                return await workflows.read_workflow_by_name(ctx, name=name)
+            except NotFound:
+                return None
+
+        return self.call(read)
+
+    def workflow_versions(self, name: str) -> list[WorkflowSummary]:
+        """See ``MissionControl``."""
+        from missionctl.services import workflows
+
+        return self.call(lambda ctx: workflows.read_workflow_versions(ctx, name=name))
+
+    def run_workflow(self, workflow_id: uuid.UUID, data: WorkflowRunCreate) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.services import workflows
+
+        return self.call(
+            lambda ctx: workflows.run_workflow(
+                ctx, workflow_id=workflow_id, actor=LOCAL_ACTOR, trigger="cli", data=data
+            )
+        )
+
+    def list_approvals(
+        self, *, state: ApprovalState, run_id: uuid.UUID | None, limit: int
+    ) -> list[ApprovalRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import approvals
+
+        return self.call(
+            lambda ctx: approvals.list_approvals(ctx, state=state, run_id=run_id, limit=limit)
+        )
+
+    def read_approval(self, ref: uuid.UUID) -> ApprovalRead:
+        """See ``MissionControl``."""
+        from missionctl.services import approvals
+
+        return self.call(lambda ctx: approvals.read_approval(ctx, ref=ref))
+
+    def decide_approval(self, ref: uuid.UUID, *, approve: bool, reason: str) -> ApprovalRead:
+        """See ``MissionControl``."""
+        from missionctl.services import approvals
+
+        return self.call(
+            lambda ctx: approvals.decide_approval(
+                ctx, ref=ref, approve=approve, actor=LOCAL_ACTOR, reason=reason
+            )
+        )
+
+    def read_controls(self) -> ControlsRead:
+        """See ``MissionControl``."""
+        from missionctl.services import controls
+
+        return self.call(controls.read_controls)
+
+    def engage_stop(self, reason: str) -> EmergencyStopResult:
+        """See ``MissionControl``."""
+        from missionctl.services import controls
+
+        return self.call(
+            lambda ctx: controls.engage_emergency_stop(ctx, actor=LOCAL_ACTOR, reason=reason)
+        )
+
+    def release_stop(self, reason: str) -> ControlsRead:
+        """See ``MissionControl``."""
+        from missionctl.services import controls
+
+        return self.call(
+            lambda ctx: controls.release_emergency_stop(ctx, actor=LOCAL_ACTOR, reason=reason)
+        )
+
+    def list_agents(self) -> list[AgentRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import agents
+
+        return self.call(agents.list_agents)
+
+    def update_agent(self, name: str, data: AgentUpdate) -> AgentRead:
+        """See ``MissionControl``."""
+        from missionctl.services import agents
+
+        return self.call(
+            lambda ctx: agents.update_agent(ctx, name=name, data=data, actor=LOCAL_ACTOR)
+        )
+
+    def list_prices(self) -> list[PriceRead]:
+        """See ``MissionControl``: with the locally configured model."""
+        from missionctl.services import pricing
+
+        return self.call(
+            lambda ctx: pricing.list_prices(ctx, configured_model=ctx.settings.llm.model)
+        )
+
+    def read_price(self, model: str) -> PriceRead:
+        """See ``MissionControl``."""
+        from missionctl.services import pricing
+
+        return self.call(lambda ctx: pricing.read_price(ctx, model=model))
+
+    def set_price(self, data: PriceSet) -> PriceRead:
+        """See ``MissionControl``."""
+        from missionctl.services import pricing
+
+        return self.call(lambda ctx: pricing.set_price(ctx, data=data, actor=LOCAL_ACTOR))
+
+    def list_users(self) -> list[UserRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import identity
+
+        return self.call(identity.list_users)
+
+    def create_user(self, data: UserCreate) -> UserRead:
+        """See ``MissionControl``."""
+        from missionctl.services import identity
+
+        return self.call(
+            renaming_problems(
+                lambda ctx: identity.create_user(ctx, data=data, actor=LOCAL_ACTOR), USER_OPTIONS
+            )
+        )
+
+    def set_role(self, name: str, role: Role) -> UserRead:
+        """See ``MissionControl``."""
+        from missionctl.services import identity
+
+        return self.call(
+            lambda ctx: identity.set_role(ctx, name=name, role=role, actor=LOCAL_ACTOR)
+        )
+
+    def disable_user(self, name: str) -> UserRead:
+        """See ``MissionControl``."""
+        from missionctl.services import identity
+
+        return self.call(lambda ctx: identity.disable_user(ctx, name=name, actor=LOCAL_ACTOR))
+
+    def list_tokens(self, user_name: str | None) -> list[TokenRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import identity
+
+        return self.call(lambda ctx: identity.list_tokens(ctx, user_name=user_name))
+
+    def create_token(
+        self, *, name: str, user_name: str, role_ceiling: Role | None, expires_in_days: int | None
+    ) -> tuple[TokenRead, SecretStr]:
+        """See ``MissionControl``; problems name the command's options (``--user``…)."""
+        from datetime import timedelta
+
+        from pydantic import SecretStr
+
+        from missionctl.services import identity
+
+        expires_in = None if expires_in_days is None else timedelta(days=expires_in_days)
+        token, secret = self.call(
+            renaming_problems(
+                lambda ctx: identity.create_token(
+                    ctx,
+                    user_name=user_name,
+                    name=name,
+                    role_ceiling=role_ceiling,
+                    expires_in=expires_in,
+                    actor=LOCAL_ACTOR,
+                ),
+                TOKEN_OPTIONS,
+            )
+        )
+        return token, SecretStr(secret)
+
+    def revoke_token(self, name: str) -> TokenRead:
+        """See ``MissionControl``."""
+        from missionctl.services import identity
+
+        return self.call(lambda ctx: identity.revoke_token(ctx, name=name, actor=LOCAL_ACTOR))
+
+
+# What a user's and a token's fields are called on the command line (``user add``,
+# ``token create``), so that a local validation problem names the option to fix.
+USER_OPTIONS = {
+    "name": "NAME",
+    "display_name": "--display-name",
+    "role": "--role",
+    "password": "--password-stdin",
+}
+TOKEN_OPTIONS = {
+    "name": "NAME",
+    "user_name": "--user",
+    "role_ceiling": "--role-ceiling",
+    "expires_in": "--expires-in-days",
+    "expires_in_days": "--expires-in-days",
+}
+
+
+def renaming_problems(
+    call: Callable[[ServiceContext], Awaitable[T]], options: dict[str, str]
+) -> Callable[[ServiceContext], Awaitable[T]]:
+    """Wrap the service ``call`` so that its validation problems name command options."""
+    from missionctl.errors import Problem, ValidationFailed
+
+    async def renamed(ctx: ServiceContext) -> T:
+        try:
+            return await call(ctx)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                [Problem(options.get(p.field or "", p.field), p.message) for p in exc.problems]
+            ) from exc
+
+    return renamed
+
+
+def _segment(value: str) -> str:
+    """``value`` as path text: reserved characters escaped, ``/`` ``:`` ``*`` kept.
+
+    Agent, price and workflow names hold those, and their routes take them as they are.
+    """
+    return quote(value, safe="/:*@")
+
+
+class RemoteMissionControl:
+    """The ``/api/v1`` of the server at ``MISSIONCTL_URL``, acting as ``MISSIONCTL_TOKEN``."""
+
+    def __init__(self, client: RemoteClient) -> None:
+        self.client = client
+        self.where = client.display_url
+
+    def create_mission(self, data: MissionCreate) -> MissionRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.missions import MissionRead
+
+        return self.client.post("/api/v1/missions", MissionRead, body=data)
+
+    def list_missions(
+        self, *, limit: int, cursor: str | None, status: str | None, q: str | None
+    ) -> MissionPage:
+        """See ``MissionControl``."""
+        from missionctl.schemas.missions import MissionPage
+
+        params: dict[str, str | int | None] = {
+            "limit": limit,
+            "cursor": cursor,
+            "status": status,
+            "q": q,
+        }
+        return self.client.get("/api/v1/missions", MissionPage, params=params)
+
+    def read_mission(self, mission_id: uuid.UUID) -> MissionRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.missions import MissionRead
+
+        return self.client.get(f"/api/v1/missions/{mission_id}", MissionRead)
+
+    def plan_mission(self, mission_id: uuid.UUID) -> PlanRead:
+        """See ``MissionControl``; the server's planner plans it."""
+        from missionctl.schemas.plans import PlanRead
+
+        return self.client.post(f"/api/v1/missions/{mission_id}/plan", PlanRead)
+
+    def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.plans import PlanRead
+
+        path = f"/api/v1/missions/{mission_id}/plan"
+        return self.client.get(path, PlanRead, params={"version": version})
+
+    def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None:
+        """See ``MissionControl``."""
+        from missionctl.schemas.plans import PlanRead
+
+        return self.client.get_or_none(f"/api/v1/missions/{mission_id}/plan", PlanRead)
+
+    def run_mission(self, mission_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``; the server's engine runs it."""
+        from missionctl.schemas.runs import RunRead
+
+        return self.client.post(f"/api/v1/missions/{mission_id}/runs", RunRead)
+
+    def read_run(self, run_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.runs import RunRead
+
+        return self.client.get(f"/api/v1/runs/{run_id}", RunRead)
+
+    def cancel_run(self, run_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.runs import RunRead
+
+        return self.client.post(f"/api/v1/runs/{run_id}/cancel", RunRead)
+
+    def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.runs import RunRead
+
+        path = f"/api/v1/runs/{run_id}/steps/{quote(step_id, safe='')}/retry"
+        return self.client.post(path, RunRead)
+
+    def rerun(self, run_id: uuid.UUID) -> RunRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.runs import RunRead
+
+        return self.client.post(f"/api/v1/runs/{run_id}/rerun", RunRead)
+
+    def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
+        """See ``MissionControl``."""
+        from missionctl.api.routes.runs import EventPage
+
+        params: dict[str, str | int | None] = {"after": after, "limit": limit}
+        return self.client.get(f"/api/v1/runs/{run_id}/events", EventPage, params=params)
+
+    def follow(self, run: RunRead, *, live: bool) -> RunRead:
+        """See ``MissionControl``: the server's engine runs it; this reads it until it ends."""
+        from missionctl.cli._live import follow_polling
+
+        return follow_polling(lambda: self.read_run(run.id), run, live=live)
+
+    def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.artifacts import ArtifactRead
+
+        return self.client.get_list(f"/api/v1/runs/{run_id}/artifacts", ArtifactRead)
+
+    def mission_artifacts(self, mission_id: uuid.UUID) -> list[ArtifactRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.artifacts import ArtifactRead
+
+        return self.client.get_list(f"/api/v1/missions/{mission_id}/artifacts", ArtifactRead)
+
+    def read_artifact(self, artifact_id: uuid.UUID) -> ArtifactRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.artifacts import ArtifactRead
+
+        return self.client.get(f"/api/v1/artifacts/{artifact_id}", ArtifactRead)
+
+    def artifact_content(self, artifact_id: uuid.UUID) -> bytes:
+        """See ``MissionControl``."""
+        return self.client.get_bytes(f"/api/v1/artifacts/{artifact_id}/content")[0]
+
+    def run_report(self, run_id: uuid.UUID) -> RunReport:
+        """See ``MissionControl``."""
+        from missionctl.schemas.reports import RunReport
+
+        return self.client.get(f"/api/v1/runs/{run_id}/report", RunReport)
+
+    def run_report_markdown(self, run_id: uuid.UUID) -> str:
+        """See ``MissionControl``."""
+        path = f"/api/v1/runs/{run_id}/report"
+        content, _ = self.client.get_bytes(path, params={"format": "markdown"})
+        return content.decode("utf-8", errors="replace")
+
+    def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.workflows import WorkflowSummary
+
+        params: dict[str, str | int | None] = {"include_plans": str(include_plans).lower()}
+        return self.client.get_list("/api/v1/workflows", WorkflowSummary, params=params)
+
+    def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead:
+        """See ``MissionControl``: the text is sent as it was read (JSON or YAML)."""
+        from missionctl.schemas.workflows import WorkflowRead
+
+        return self.client.post_text(
+            "/api/v1/workflows", WorkflowRead, text=text, media_type=_media_type(syntax)
+        )
+
+    def check_workflow(self, text: str, syntax: Syntax) -> WorkflowCheckRead:
+        """See ``MissionControl``; the server also judges gates under its allow-list."""
+        from missionctl.schemas.workflows import WorkflowCheckRead
+
+        return self.client.post_text(
+            "/api/v1/workflows/validate",
+            WorkflowCheckRead,
+            text=text,
+            media_type=_media_type(syntax),
+        )
+
+    def workflow_schema(self) -> dict[str, Any]:
+        """See ``MissionControl``."""
+        return self.client.get_json("/api/v1/workflows/schema")
+
+    def workflow_or_none(self, workflow_id: uuid.UUID) -> WorkflowRead | None:
+        """See ``MissionControl``."""
+        from missionctl.schemas.workflows import WorkflowRead
+
+        return self.client.get_or_none(f"/api/v1/workflows/{workflow_id}", WorkflowRead)
+
+    def workflow_by_name(self, name: str, version: int | None) -> WorkflowRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.workflows import WorkflowRead
+
+        path = f"/api/v1/workflows/by-name/{_segment(name)}"
+        return self.client.get(path, WorkflowRead, params={"version": version})
+
+    def workflow_by_name_or_none(self, name: str) -> WorkflowRead | None:
+        """See ``MissionControl``."""
+        from missionctl.schemas.workflows import WorkflowRead
+
+        path = f"/api/v1/workflows/by-name/{_segment(name)}"
+        return self.client.get_or_none(path, WorkflowRead)
+
+    def workflow_versions(self, name: str) -> list[WorkflowSummary]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.workflows import WorkflowSummary
+
+        path = f"/api/v1/workflows/by-name/{_segment(name)}/versions"
+        return self.client.get_list(path, WorkflowSummary)
+
+    def run_workflow(self, workflow_id: uuid.UUID, data: WorkflowRunCreate) -> RunRead:
+        """See ``MissionControl``; the server's engine runs it."""
+        from missionctl.schemas.runs import RunRead
+
+        return self.client.post(f"/api/v1/workflows/{workflow_id}/runs", RunRead, body=data)
+
+    def list_approvals(
+        self, *, state: ApprovalState, run_id: uuid.UUID | None, limit: int
+    ) -> list[ApprovalRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.governance import ApprovalRead
+
+        params: dict[str, str | int | None] = {
+            "state": state,
+            "run_id": None if run_id is None else str(run_id),
+            "limit": limit,
+        }
+        return self.client.get_list("/api/v1/approvals", ApprovalRead, params=params)
+
+    def read_approval(self, ref: uuid.UUID) -> ApprovalRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.governance import ApprovalRead
+
+        return self.client.get(f"/api/v1/approvals/{ref}", ApprovalRead)
+
+    def decide_approval(self, ref: uuid.UUID, *, approve: bool, reason: str) -> ApprovalRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.governance import ApprovalRead
+
+        path = f"/api/v1/approvals/{ref}/{'approve' if approve else 'reject'}"
+        return self.client.post(path, ApprovalRead, body={"reason": reason})
+
+    def read_controls(self) -> ControlsRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.governance import ControlsRead
+
+        return self.client.get("/api/v1/controls", ControlsRead)
+
+    def engage_stop(self, reason: str) -> EmergencyStopResult:
+        """See ``MissionControl``."""
+        from missionctl.schemas.governance import EmergencyStopResult
+
+        return self.client.post(
+            "/api/v1/emergency-stop", EmergencyStopResult, body={"reason": reason}
+        )
+
+    def release_stop(self, reason: str) -> ControlsRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.governance import ControlsRead
+
+        return self.client.post(
+            "/api/v1/emergency-stop/release", ControlsRead, body={"reason": reason}
+        )
+
+    def list_agents(self) -> list[AgentRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.governance import AgentRead
+
+        return self.client.get_list("/api/v1/agents", AgentRead)
+
+    def update_agent(self, name: str, data: AgentUpdate) -> AgentRead:
+        """See ``MissionControl``: only the fields the change sets are sent."""
+        from missionctl.schemas.governance import AgentRead
+
+        body = data.model_dump(mode="json", exclude_unset=True)
+        return self.client.patch(f"/api/v1/agents/{_segment(name)}", AgentRead, body=body)
+
+    def list_prices(self) -> list[PriceRead]:
+        """See ``MissionControl``: with the server's configured model."""
+        from missionctl.services.pricing import PriceRead
+
+        return self.client.get_list("/api/v1/prices", PriceRead)
+
+    def read_price(self, model: str) -> PriceRead:
+        """See ``MissionControl``."""
+        from missionctl.services.pricing import PriceRead
+
+        return self.client.get(f"/api/v1/prices/{_segment(model)}", PriceRead)
+
+    def set_price(self, data: PriceSet) -> PriceRead:
+        """See ``MissionControl``."""
+        from missionctl.services.pricing import PriceRead
+
+        body = data.model_dump(mode="json", exclude={"model"})
+        return self.client.put(f"/api/v1/prices/{_segment(data.model)}", PriceRead, body=body)
+
+    def list_users(self) -> list[UserRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.identity import UserRead
+
+        return self.client.get_list("/api/v1/users", UserRead)
+
+    def create_user(self, data: UserCreate) -> UserRead:
+        """See ``MissionControl``: the password goes in the body (over TLS beyond loopback)."""
+        from missionctl.schemas.identity import UserRead
+
+        body = data.model_dump(mode="json")
+        if data.password is not None:
+            body["password"] = data.password.get_secret_value()
+        return self.client.post("/api/v1/users", UserRead, body=body)
+
+    def set_role(self, name: str, role: Role) -> UserRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.identity import UserRead
+
+        path = f"/api/v1/users/{quote(name, safe='')}/role"
+        return self.client.put(path, UserRead, body={"role": role.value})
+
+    def disable_user(self, name: str) -> UserRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.identity import UserRead
+
+        return self.client.post(f"/api/v1/users/{quote(name, safe='')}/disable", UserRead)
+
+    def list_tokens(self, user_name: str | None) -> list[TokenRead]:
+        """See ``MissionControl``; the API lists every token, filtered here by user."""
+        from missionctl.schemas.identity import TokenRead
+
+        tokens = self.client.get_list("/api/v1/tokens", TokenRead)
+        return [t for t in tokens if user_name is None or t.user_name == user_name]
+
+    def create_token(
+        self, *, name: str, user_name: str, role_ceiling: Role | None, expires_in_days: int | None
+    ) -> tuple[TokenRead, SecretStr]:
+        """See ``MissionControl``."""
+        from pydantic import SecretStr
+
+        from missionctl.api.routes.access import TokenCreated
+
+        body = {
+            "name": name,
+            "user_name": user_name,
+            "role_ceiling": None if role_ceiling is None else role_ceiling.value,
+            "expires_in_days": expires_in_days,
+        }
+        created = self.client.post("/api/v1/tokens", TokenCreated, body=body)
+        return created.token, SecretStr(created.secret)
+
+    def revoke_token(self, name: str) -> TokenRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.identity import TokenRead
+
+        return self.client.post(f"/api/v1/tokens/{quote(name, safe='')}/revoke", TokenRead)
+
+
+def _media_type(syntax: Syntax) -> str:
+    return "application/json" if syntax == "json" else "application/yaml"

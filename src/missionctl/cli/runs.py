@@ -1,0 +1,232 @@
+"""``missionctl runs …``: show, cancel, retry, rerun a run; its events, artifacts and report.
+
+Every command works on the local database as ``system``, or, with ``MISSIONCTL_URL`` and
+``MISSIONCTL_TOKEN`` set, on that server as the token (``missionctl.cli._backend``). The group
+is ``runs`` because ``missionctl run`` plans and executes a goal.
+"""
+
+# Schemas and services are imported where used, so `missionctl --help` stays fast; annotations
+# naming them stay strings.
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from missionctl.cli._backend import open_backend
+from missionctl.cli._runtime import console, err_console
+from missionctl.cli.artifacts import print_artifacts
+
+if TYPE_CHECKING:
+    from missionctl.schemas.runs import RunRead
+
+app = typer.Typer(
+    help="Show, cancel, retry and rerun runs; read their events, artifacts and report (on the "
+    "server at MISSIONCTL_URL when it is set).",
+    no_args_is_help=True,
+)
+
+RunId = Annotated[
+    uuid.UUID, typer.Argument(metavar="RUN_ID", help="The run's id.", show_default=False)
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+Detach = Annotated[
+    bool,
+    typer.Option("--detach", help="Start the run and return; an engine (serve, worker) runs it."),
+]
+# ``api.routes.runs.MAX_SEQ`` and the route's page limit, spelt out so that ``--help`` does not
+# import the API (tests/cli/test_cli_parity.py checks that they agree).
+MAX_SEQ = 2**63 - 1
+MAX_EVENTS_PAGE = 1000
+
+
+def _at(moment: datetime | None) -> str:
+    return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
+def print_run(run: RunRead) -> None:
+    """The run as a person checks it: status, totals, then one row per step."""
+    colour = {"completed": "green", "failed": "red", "running": "yellow"}.get(run.status.value)
+    status = f"[{colour}]{run.status.value}[/{colour}]" if colour else run.status.value
+    console.print(f"[bold]run[/bold] {run.id}  {status}", highlight=False)
+    console.print(f"workflow {run.workflow_id}", highlight=False)
+    if run.mission_id is not None:
+        console.print(f"mission  {run.mission_id}", highlight=False)
+    if run.rerun_of is not None:
+        console.print(f"rerun of {run.rerun_of}", highlight=False)
+    budget = "uncapped" if run.budget_usd is None else f"${run.budget_usd:,.2f}"
+    console.print(
+        f"cost     ${run.spent_usd:.4f} of {budget}  tokens in/out "
+        f"{run.input_tokens}/{run.output_tokens}",
+        highlight=False,
+    )
+    console.print(
+        f"created  {_at(run.created_at)} by {escape(run.created_by)} ({escape(run.trigger)})",
+        highlight=False,
+    )
+    console.print(f"ended    {_at(run.ended_at)}", highlight=False)
+    if run.error:
+        err_console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
+    table = Table(title=f"steps ({len(run.steps)})", title_justify="left", box=box.SIMPLE)
+    # An id is folded onto a second line rather than cut: `runs retry` needs all of it.
+    table.add_column("step", overflow="fold")
+    table.add_column("agent", overflow="fold")
+    for column in ("status", "try", "cost", "note"):
+        table.add_column(column)
+    for step in run.steps:
+        note = step.error or step.hold_reason or ""
+        table.add_row(
+            escape(step.step_id),
+            escape(step.agent),
+            step.status.value,
+            str(step.attempt),
+            f"${step.cost_usd:.4f}",
+            escape(note.splitlines()[0] if note else ""),
+        )
+    console.print(table)
+
+
+def print_outcome(run: RunRead, *, detached: bool) -> None:
+    """How a run that was started here ended (or that it was started, when ``detached``)."""
+    if detached:
+        console.print(
+            f"started run [dim]{run.id}[/dim] ({run.status.value}); an engine (missionctl serve "
+            f"or worker) runs it; follow it with: missionctl runs show {run.id}",
+            highlight=False,
+        )
+        return
+    colour = "green" if run.status.value == "completed" else "red"
+    console.print(Text.assemble((f"run {run.status.value}", colour), "  ", (str(run.id), "dim")))
+    console.print(
+        f"tokens in/out {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
+        highlight=False,
+    )
+    if run.error:
+        err_console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
+    for step in run.steps:
+        if step.status.value == "failed" and step.error:
+            err_console.print(f"[red]step {escape(step.step_id)} failed:[/red]", highlight=False)
+            err_console.print(escape(step.error), highlight=False)
+
+
+def _done(run: RunRead, what: str, as_json: bool) -> None:
+    if as_json:
+        typer.echo(run.model_dump_json(indent=2))
+        return
+    console.print(f"[green]{what}[/green]", highlight=False)
+    print_run(run)
+
+
+@app.command()
+def show(run_id: RunId, as_json: AsJson = False) -> None:
+    """Show a run: status, cost, tokens, and each step's status, attempt and error."""
+    with open_backend() as api:
+        run = api.read_run(run_id)
+    if as_json:
+        typer.echo(run.model_dump_json(indent=2))
+    else:
+        print_run(run)
+
+
+@app.command()
+def cancel(run_id: RunId, as_json: AsJson = False) -> None:
+    """Cancel a run: nothing more is dispatched and running steps are stopped.
+
+    Exit 2 when it has already ended. Needs the operator role on a server.
+    """
+    with open_backend() as api:
+        run = api.cancel_run(run_id)
+    _done(run, "canceled", as_json)
+
+
+@app.command()
+def retry(
+    run_id: RunId,
+    step_id: Annotated[str, typer.Argument(help="The failed step's id, as the run shows it.")],
+    as_json: AsJson = False,
+) -> None:
+    """Queue a failed step again; a failed run resumes (exit 2 if the step has not failed)."""
+    with open_backend() as api:
+        run = api.retry_step(run_id, step_id)
+    _done(run, f"step {escape(step_id)} queued again", as_json)
+
+
+@app.command()
+def rerun(run_id: RunId, as_json: AsJson = False) -> None:
+    """Start a new run that reuses what succeeded and runs the rest again.
+
+    The new run is left to an engine (missionctl serve or worker, or the server's).
+    """
+    with open_backend() as api:
+        run = api.rerun(run_id)
+    _done(run, f"rerun of {run_id} started", as_json)
+
+
+@app.command()
+def events(
+    run_id: RunId,
+    after: Annotated[
+        int, typer.Option(min=0, max=MAX_SEQ, help="Only events after this seq (a cursor).")
+    ] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_EVENTS_PAGE, help="Events per page.")] = 200,
+    as_json: AsJson = False,
+) -> None:
+    """List a run's events in order (payloads with --json); `more: --after N` pages on."""
+    with open_backend() as api:
+        page = api.run_events(run_id, after=after, limit=limit)
+    if as_json:
+        typer.echo(page.model_dump_json(indent=2))
+        return
+    if not page.items:
+        console.print(f"no events of run {run_id} after seq {after}", highlight=False)
+        return
+    table = Table(title=f"Events of run {run_id}", title_justify="left", box=box.SIMPLE)
+    for column in ("seq", "time", "type"):
+        table.add_column(column, overflow="fold")
+    table.add_column("step", overflow="fold")
+    table.add_column("actor", overflow="fold")
+    for event in page.items:
+        table.add_row(
+            str(event.seq),
+            event.ts[11:19],  # HH:MM:SS of the ISO time; --json has it whole
+            escape(event.type),
+            escape(event.step_id or ""),
+            escape(event.actor),
+        )
+    console.print(table)
+    if page.next_after is not None:
+        console.print(f"more: --after {page.next_after}", highlight=False)
+
+
+@app.command("artifacts")
+def list_artifacts(run_id: RunId, as_json: AsJson = False) -> None:
+    """List every artifact a run produced (its reports included), oldest first."""
+    with open_backend() as api:
+        found = api.run_artifacts(run_id)
+    print_artifacts(found, as_json=as_json, title=f"Artifacts of run {run_id}")
+
+
+@app.command()
+def report(
+    run_id: RunId,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON instead of Markdown.")
+    ] = False,
+) -> None:
+    """Print a run's report, built from its current state: Markdown, or JSON with --json.
+
+    What happened, what each step produced, what it learned and what it cost; redirect it to
+    a file to keep it (`> report.md`).
+    """
+    with open_backend() as api:
+        if as_json:
+            typer.echo(json.dumps(api.run_report(run_id).model_dump(mode="json"), indent=2))
+        else:
+            typer.echo(api.run_report_markdown(run_id).rstrip("\n"))

@@ -1,0 +1,117 @@
+"""Every operation of the REST API has a command (which also works against a server).
+
+The operations come from the app's own route table, so a new ``/api/v1`` route without a
+command fails here, naming it; so does a command named below that does not exist.
+"""
+
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from missionctl.api.routes import runs as run_routes
+from missionctl.app import create_app
+from missionctl.cli import app
+from missionctl.cli import runs as run_commands
+from missionctl.settings import Settings
+
+# Operation (method and path as the app declares it) → the command that performs it.
+API_COMMANDS: dict[str, str] = {
+    "POST /api/v1/missions": "mission create",
+    "GET /api/v1/missions": "mission list",
+    "GET /api/v1/missions/{mission_id}": "mission show",
+    "POST /api/v1/missions/{mission_id}/plan": "mission plan",
+    "GET /api/v1/missions/{mission_id}/plan": "mission show-plan",
+    "POST /api/v1/missions/{mission_id}/runs": "mission run",
+    "GET /api/v1/missions/{mission_id}/artifacts": "mission artifacts",
+    "GET /api/v1/runs/{run_id}": "runs show",
+    "POST /api/v1/runs/{run_id}/cancel": "runs cancel",
+    "POST /api/v1/runs/{run_id}/steps/{step_id}/retry": "runs retry",
+    "POST /api/v1/runs/{run_id}/rerun": "runs rerun",
+    "GET /api/v1/runs/{run_id}/events": "runs events",
+    "GET /api/v1/runs/{run_id}/artifacts": "runs artifacts",
+    "GET /api/v1/runs/{run_id}/report": "runs report",
+    "GET /api/v1/artifacts/{artifact_id}": "artifact show",
+    "GET /api/v1/artifacts/{artifact_id}/content": "artifact download",
+    "GET /api/v1/workflows": "workflow list",
+    "POST /api/v1/workflows": "workflow apply",
+    "POST /api/v1/workflows/validate": "workflow validate",
+    "GET /api/v1/workflows/schema": "workflow schema",
+    "GET /api/v1/workflows/by-name/{name}/versions": "workflow versions",
+    "GET /api/v1/workflows/by-name/{name}": "workflow show",
+    "GET /api/v1/workflows/{workflow_id}": "workflow show",
+    "POST /api/v1/workflows/{workflow_id}/runs": "workflow run",
+    "GET /api/v1/me": "whoami",
+    "GET /api/v1/users": "user list",
+    "POST /api/v1/users": "user add",
+    "PUT /api/v1/users/{name}/role": "user set-role",
+    "POST /api/v1/users/{name}/disable": "user disable",
+    "GET /api/v1/tokens": "token list",
+    "POST /api/v1/tokens": "token create",
+    "POST /api/v1/tokens/{name}/revoke": "token revoke",
+    "GET /api/v1/approvals": "approvals",
+    "GET /api/v1/approvals/{ref}": "approvals",  # approvals REF
+    "POST /api/v1/approvals/{ref}/approve": "approve",
+    "POST /api/v1/approvals/{ref}/reject": "reject",
+    "GET /api/v1/controls": "controls",
+    "POST /api/v1/emergency-stop": "stop",
+    "POST /api/v1/emergency-stop/release": "release",
+    "GET /api/v1/agents": "agents list",
+    "PATCH /api/v1/agents/{name}": "agents enable",  # and disable, restrict, allow, disallow
+    "GET /api/v1/prices": "prices list",
+    "GET /api/v1/prices/{model}": "prices show",
+    "PUT /api/v1/prices/{model}": "prices set",
+}
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def api_operations(tmp_path: Path) -> set[str]:
+    """``METHOD /api/v1/…`` of every operation the app's OpenAPI document declares.
+
+    The document is built from the app's route table (included routers too, which
+    ``app.routes`` nests), with path converters such as ``{name:path}`` left out.
+    """
+    document = create_app(Settings(home=tmp_path / "home")).openapi()
+    operations = {
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in item
+        if method in HTTP_METHODS
+    }
+    assert len(operations) > 40, "the OpenAPI document lost the API's routes"
+    return operations
+
+
+def command(words: str) -> object | None:
+    """The command ``missionctl WORDS`` runs, or ``None`` when there is none."""
+    found: object | None = typer.main.get_command(app)
+    for word in words.split():
+        subcommands = getattr(found, "commands", None)  # a group's, by name
+        found = None if subcommands is None else subcommands.get(word)
+    return found
+
+
+@pytest.fixture(scope="module")
+def operations(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    return api_operations(tmp_path_factory.mktemp("parity"))
+
+
+def test_every_api_operation_has_a_command(operations: set[str]) -> None:
+    missing = sorted(operations - API_COMMANDS.keys())
+    assert missing == [], (
+        "API operations without a CLI command: add one (working locally and through "
+        "missionctl.cli._backend remotely) and an entry to API_COMMANDS: " + ", ".join(missing)
+    )
+
+
+def test_every_mapped_operation_exists_and_names_a_command(operations: set[str]) -> None:
+    stale = sorted(API_COMMANDS.keys() - operations)
+    assert stale == [], f"operations the API no longer has: {', '.join(stale)}"
+    absent = sorted({words for words in API_COMMANDS.values() if command(words) is None})
+    assert absent == [], f"commands that do not exist: {', '.join(absent)}"
+
+
+def test_the_event_limits_are_the_apis() -> None:
+    assert run_commands.MAX_SEQ == run_routes.MAX_SEQ
