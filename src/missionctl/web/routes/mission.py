@@ -18,6 +18,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.services import dashboard
 from missionctl.services import plans as plan_service
+from missionctl.services.controls import read_controls
 from missionctl.web.deps import (
     MAX_SEQ,
     Context,
@@ -107,7 +108,8 @@ async def plan_mission(
 async def run_mission(
     request: Request, ctx: Context, who: ControlRuns, fragment: Fragment, mission_id: MissionId
 ) -> Response:
-    """Run the mission's newest plan; the engine picks the run up at once.
+    """Run the mission's newest plan; the engine picks the run up at once, unless the emergency
+    stop is on: then the run is created but waits, and the toast says so.
 
     Raises:
         Conflict: the mission cannot run now (a toast says why).
@@ -115,4 +117,12 @@ async def run_mission(
     run = await plan_service.run_mission(ctx, mission_id=mission_id, actor=who.actor)
     if not fragment:
         return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
-    return render_toast(request, "Run started", f"{len(run.steps)} tasks queued for the engine")
+    tasks = f"{len(run.steps)} task{'' if len(run.steps) == 1 else 's'}"
+    if (await read_controls(ctx)).emergency_stop:
+        return render_toast(
+            request,
+            "Run halted: the emergency stop is on",
+            f"Nothing is dispatched: its {tasks} wait until an admin releases the stop.",
+            kind="warning",
+        )
+    return render_toast(request, "Run started", f"{tasks} queued for the engine")
