@@ -7,12 +7,17 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from missionctl.services import ServiceContext
+from missionctl.services.controls import engage_emergency_stop
+from tests.browser.conftest import seed
 from tests.conftest import LiveServer
+from tests.web.support import ACTOR, planned_mission, start_steps, wait_for_run
 
 pytestmark = pytest.mark.browser
 
 GOAL = "Build a URL shortener with click analytics and custom aliases using FastAPI and PostgreSQL"
 RUN_TIMEOUT_MS = 20_000
+LONG_STEP = [{"id": "long", "agent": "builtin:sleep", "inputs": {"seconds": 60}}]
 
 AUDIT_SEQS = "els => els.map(e => e.dataset.seq)"
 
@@ -70,3 +75,36 @@ def test_a_mission_created_planned_and_run_in_the_page_holds_one_stream_and_list
     assert len(events) > 50  # more than one page of events: "Load older" was used
     expect(page.locator("#audit-count")).to_have_text(str(len(events)))
     assert uuid.UUID(mission_url.rsplit("/", 1)[1])
+
+
+def test_under_the_emergency_stop_run_says_it_waits_and_an_aborted_mission_reads_aborted(
+    live_server: LiveServer, page: Page
+) -> None:
+    async def stopped(ctx: ServiceContext) -> tuple[uuid.UUID, uuid.UUID]:
+        aborted = await planned_mission(ctx, "Build a URL shortener with click analytics")
+        run = await start_steps(ctx, aborted.id, LONG_STEP)
+        await wait_for_run(ctx, run.id, lambda r: r.status == "running")
+        waiting = await planned_mission(ctx, GOAL)
+        await engage_emergency_stop(ctx, actor=ACTOR, reason="drill")
+        return aborted.id, waiting.id
+
+    aborted_id, waiting_id = seed(live_server.settings, stopped)
+
+    page.goto(f"{live_server.url}/missions/{aborted_id}")
+    expect(page.locator("#mission-status")).to_have_text("Aborted")
+    expect(page.get_by_test_id("stepper-status")).to_have_text("Aborted")
+    expect(page.locator("#mission-overview .fact .badge")).to_have_text("Aborted")
+    page.goto(f"{live_server.url}/missions")
+    row = page.locator(f'tr[data-mission-id="{aborted_id}"]')
+    expect(row.locator(".badge")).to_have_text("Aborted")
+
+    page.goto(f"{live_server.url}/missions/{waiting_id}")
+    expect(page.locator("#live")).to_have_class(re.compile(r"\blive--connected\b"))
+    page.locator('[data-control="run"]').click()
+    toast = page.locator("#toasts")
+    expect(toast).to_contain_text("Run halted: the emergency stop is on")
+    expect(toast).to_contain_text("wait until an admin releases the stop")
+    expect(toast).not_to_contain_text("Run started")
+    expect(page.locator("#mission-status")).to_have_text("Halted")  # live, without a reload
+    expect(page.get_by_test_id("stepper-status")).to_have_text("Halted")
+    expect(page.get_by_test_id("stepper-halted")).to_contain_text("Dispatch is halted")

@@ -108,8 +108,10 @@ async def plan_mission(
 async def run_mission(
     request: Request, ctx: Context, who: ControlRuns, fragment: Fragment, mission_id: MissionId
 ) -> Response:
-    """Run the mission's newest plan; the engine picks the run up at once, unless the emergency
-    stop is on: then the run is created but waits, and the toast says so.
+    """Run the mission's newest plan; the engine picks the run up at once.
+
+    While the emergency stop is on the run is created but waits for the release, and the toast
+    says so (not "Run started").
 
     Raises:
         Conflict: the mission cannot run now (a toast says why).
