@@ -21,6 +21,9 @@ from missionctl.schemas.missions import (
 )
 
 MIN_TASKS = 4
+# Plan versions are a 32-bit INTEGER column: a larger one cannot exist, and the databases
+# refuse to compare the column with it (a 500 instead of a 404).
+MAX_PLAN_VERSION = 2**31 - 1
 MAX_TASKS = 20
 
 RiskTier = Literal["read", "write", "irreversible"]

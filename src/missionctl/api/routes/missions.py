@@ -14,17 +14,19 @@ from missionctl.api.errors import (
 )
 from missionctl.domain.states import MissionStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN, MissionCreate, MissionPage, MissionRead
-from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
+from missionctl.schemas.plans import (
+    MAX_PLAN_VERSION,
+    PlanAgain,
+    PlanDiffRead,
+    PlanRead,
+    PlanVersionRead,
+)
 from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.paging import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES)
-
-# Plan versions are a 32-bit INTEGER column: a larger one cannot exist, and the databases
-# refuse to compare the column with it (a 500 instead of a 404).
-MAX_PLAN_VERSION = 2**31 - 1
 
 
 @router.post(
