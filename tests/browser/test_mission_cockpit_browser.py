@@ -3,6 +3,8 @@ emergency stop, one word per state, and plan versions (planning again, viewing, 
 
 import re
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -108,3 +110,46 @@ def test_under_the_emergency_stop_run_says_it_waits_and_an_aborted_mission_reads
     expect(page.locator("#mission-status")).to_have_text("Halted")  # live, without a reload
     expect(page.get_by_test_id("stepper-status")).to_have_text("Halted")
     expect(page.get_by_test_id("stepper-halted")).to_contain_text("Dispatch is halted")
+
+
+def test_planning_again_with_changes_then_viewing_and_comparing_plan_versions(
+    live_server: LiveServer, page: Page, screenshot: Callable[[str], Path]
+) -> None:
+    async def planned(ctx: ServiceContext) -> uuid.UUID:
+        return (await planned_mission(ctx, GOAL)).id
+
+    mission_id = seed(live_server.settings, planned)
+    page.goto(f"{live_server.url}/missions/{mission_id}")
+    expect(page.locator("#live")).to_have_class(re.compile(r"\blive--connected\b"))
+    form = page.get_by_test_id("plan-again")
+    form.locator("summary").click()
+    expect(form.get_by_label("Constraints")).to_have_value("")
+    form.get_by_label("Constraints").fill(
+        "Mobile app with offline sync\nNo new runtime dependencies"
+    )
+    form.get_by_label("Repository context").fill("An existing Django monolith")
+    form.get_by_role("button", name="Plan again with these").click()
+
+    expect(page.locator("#toasts")).to_contain_text("Plan v2 ready")
+    overview = page.locator("#mission-overview")
+    expect(overview).to_contain_text("Mobile app with offline sync")  # live, without a reload
+    expect(overview).to_contain_text("An existing Django monolith")
+    expect(page.get_by_test_id("plan-version-link")).to_have_text("Plan v2")
+    screenshot("planned-again")
+
+    page.get_by_test_id("plan-compare-link").click()
+    expect(page).to_have_url(re.compile(rf"/missions/{mission_id}/plans/2\?compare=1$"))
+    diff = page.locator("#plan-diff")
+    expect(diff).to_contain_text("From v1 to v2")
+    expect(diff.locator("[data-change]").first).to_be_visible()
+    screenshot("plan-diff")
+
+    page.get_by_test_id("plan-versions").get_by_role("link", name="v1").click()
+    expect(page.locator("h1")).to_contain_text("Plan v1")
+    expect(page.locator("#plan-diff")).to_have_count(0)
+    page.get_by_label("Compare v1 with").select_option("2")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator("#plan-diff")).to_contain_text("From v2 to v1")
+    page.set_viewport_size({"width": 800, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+    screenshot("plan-diff-800")
