@@ -489,19 +489,17 @@ async def compare_plans(
     """What changed from plan version ``base`` to plan version ``target`` of the mission.
 
     Raises:
-        NotFound: no such mission, or no such version (``field`` names ``base`` or ``target``).
+        NotFound: no such mission, or no such version (``field`` is ``version`` for
+            ``target``, ``base`` for ``base``).
     """
-    plans = {}
-    for name, version in (("base", base), ("target", target)):
-        try:
-            plans[name] = await read_plan(ctx, mission_id=mission_id, version=version)
-        except NotFound as exc:
-            if exc.field != "version":
-                raise
-            raise NotFound(str(exc), field=name) from None
+    newer = await read_plan(ctx, mission_id=mission_id, version=target)
+    try:
+        older = await read_plan(ctx, mission_id=mission_id, version=base)
+    except NotFound as exc:
+        raise NotFound(str(exc), field="base") from None  # the mission exists: read above
     diff = diff_plans(
-        plans["base"].model_dump(mode="json"),
-        plans["target"].model_dump(mode="json"),
+        older.model_dump(mode="json"),
+        newer.model_dump(mode="json"),
         base_version=base,
         target_version=target,
     )
