@@ -78,7 +78,7 @@ def test_a_new_mission_is_planned_and_its_run_watched_live(
     expect(page.locator("#mission-status")).to_contain_text("Completed")
     expect(page.locator("#final-summary")).to_contain_text(f"Completed: {tasks} of {tasks} tasks")
     expect(page.locator("#artifact-list .artifact-item")).not_to_have_count(0)
-    expect(page.locator('[data-control="run"]')).to_be_disabled()
+    expect(page.locator('[data-control="run"]')).to_be_enabled()  # a completed mission runs again
     seen = set(page.evaluate("[...window.__seen]"))
     assert seen & {"queued", "running"}, f"never saw a task in progress: {seen}"
     assert page.evaluate("window.__marker") == 1

@@ -168,6 +168,7 @@ REQUIRED_EDGES: list[tuple[StateMachine[Any], str, str]] = [
     (MISSION, "failed", "planning"),
     (MISSION, "failed", "running"),
     (MISSION, "completed", "planning"),
+    (MISSION, "completed", "running"),
     (MISSION, "draft", "canceled"),
     (MISSION, "planning", "canceled"),
     (MISSION, "failed", "canceled"),

@@ -8,8 +8,8 @@ and the rule it returns names the move in the event they append.
 
 The tables follow the engine semantics of the README and docs/events.md. In short:
 
-- a **mission** is drafted, planned, run, and may be planned again after it completed or failed;
-  only ``canceled`` is final;
+- a **mission** is drafted, planned, run, and may be planned or run again after it completed or
+  failed; only ``canceled`` is final;
 - a **run** ends ``completed``, ``aborted`` or ``canceled`` for good; a ``failed`` run can continue
   when one of its failed steps is retried in place (a rerun from the failure is a new run);
 - a **step run** is final once ``succeeded``, ``skipped`` or ``canceled``; ``failed`` and
@@ -275,9 +275,9 @@ MISSION: StateMachine[MissionStatus] = StateMachine(
         ),
         TransitionRule(
             "start_run",
-            frozenset({_M.planned}),
+            frozenset({_M.planned, _M.completed}),
             _M.running,
-            "A run of the plan's workflow started.",
+            "A run of the plan's workflow started; a completed mission may run its plan again.",
         ),
         TransitionRule(
             "rerun",

@@ -13,7 +13,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from missionctl.schemas.missions import (
+    MAX_CONSTRAINTS,
+    REPO_CONTEXT_MAX_CHARS,
+    Constraint,
+    RepoContextText,
+)
+
 MIN_TASKS = 4
+# Plan versions are a 32-bit INTEGER column: a larger one cannot exist, and the databases
+# refuse to compare the column with it (a 500 instead of a 404).
+MAX_PLAN_VERSION = 2**31 - 1
 MAX_TASKS = 20
 
 RiskTier = Literal["read", "write", "irreversible"]
@@ -129,3 +139,72 @@ class PlanRead(PlanDraft):
     version: int
     source: str = Field(description='"local" or the model name.')
     created_at: datetime
+
+
+class PlanAgain(BaseModel):
+    """What to change before planning a mission again; an omitted field keeps its value.
+
+    The mission's constraints and repository context are replaced by these before the planner
+    runs, so the new plan version is made with them. Unknown fields are refused.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    constraints: list[Constraint] | None = Field(
+        default=None,
+        max_length=MAX_CONSTRAINTS,
+        description="Constraints the new plan must respect (one per item); replaces the old.",
+    )
+    repo_context: RepoContextText | None = Field(
+        default=None,
+        max_length=REPO_CONTEXT_MAX_CHARS,
+        description="What exists already (repository, stack, conventions); replaces the old.",
+    )
+
+
+class PlanVersionRead(BaseModel):
+    """One plan version of a mission, in the list of its versions."""
+
+    version: int
+    source: str = Field(description='"local" or the model name.')
+    created_at: datetime
+    summary: str
+    tasks: int = Field(description="How many tasks the version has.")
+    requirements: int
+    risks: int
+    decisions: int
+
+
+class PlanDiffItem(BaseModel):
+    """An item of a plan section: its identity and its readable name.
+
+    The identity is a task's or requirement's key, a risk's or decision's title.
+    """
+
+    key: str
+    label: str
+
+
+class PlanDiffChange(PlanDiffItem):
+    """An item in both versions whose content differs."""
+
+    fields: list[str] = Field(description="The item's fields that differ.")
+
+
+class PlanDiffSection(BaseModel):
+    """One section of the plan (tasks, requirements, risks or decisions) compared."""
+
+    name: Literal["tasks", "requirements", "risks", "decisions"]
+    added: list[PlanDiffItem]
+    removed: list[PlanDiffItem]
+    changed: list[PlanDiffChange]
+
+
+class PlanDiffRead(BaseModel):
+    """What changed from plan version ``base`` to plan version ``target``."""
+
+    base: int
+    target: int
+    same: bool = Field(description="True when both versions plan the same thing.")
+    summary_changed: bool
+    sections: list[PlanDiffSection]

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Decision, Mission, NextStep, Plan, Requirement, Risk
 from missionctl.domain.budget import cost_micros
+from missionctl.domain.plan_diff import diff_plans
 from missionctl.domain.states import MISSION, transition
 from missionctl.errors import (
     Conflict,
@@ -28,12 +29,18 @@ from missionctl.planning import (
     compile_plan,
 )
 from missionctl.schemas.plans import (
+    PlanAgain,
     PlanDecision,
+    PlanDiffChange,
+    PlanDiffItem,
+    PlanDiffRead,
+    PlanDiffSection,
     PlanDraft,
     PlanNextStep,
     PlanRead,
     PlanRequirement,
     PlanRisk,
+    PlanVersionRead,
 )
 from missionctl.schemas.runs import RunRead
 from missionctl.services.context import ServiceContext
@@ -391,4 +398,136 @@ async def run_mission(
     )
 
 
-__all__ = ["plan_mission", "read_plan", "run_mission"]
+# ---- Plan versions: planning again with a changed context, listing and comparing versions ----
+
+MAX_LISTED_VERSIONS = 200
+"""The newest plan versions :func:`list_plan_versions` returns (a mission rarely has more)."""
+
+
+async def plan_again(
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    actor: str,
+    planner: Planner,
+    changes: PlanAgain | None = None,
+) -> PlanRead:
+    """Plan a mission again (a new plan version), first replacing the context ``changes`` gives.
+
+    The changed constraints and repository context are stored and recorded
+    (``mission.context_changed``) only if the mission may be planned now, so a refused request
+    changes nothing; then :func:`plan_mission` runs with them.
+
+    Raises:
+        NotFound: no such mission.
+        InvalidTransition: the mission cannot be planned now (e.g. it is running).
+        PlanRejected | LLMOutputInvalid | LLMUnavailable: as :func:`plan_mission`.
+    """
+    if changes is not None:
+        await _change_context(ctx, mission_id=mission_id, actor=actor, changes=changes)
+    return await plan_mission(ctx, mission_id=mission_id, actor=actor, planner=planner)
+
+
+async def _change_context(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, actor: str, changes: PlanAgain
+) -> None:
+    async with ctx.write() as session:
+        mission = await _mission_for_update(session, mission_id)
+        transition(MISSION, mission.status, "planning")  # refuse before changing anything
+        payload: dict[str, Any] = {}
+        if changes.constraints is not None and changes.constraints != list(mission.constraints):
+            mission.constraints = list(changes.constraints)
+            payload["constraints"] = mission.constraints
+        if changes.repo_context is not None and changes.repo_context != mission.repo_context:
+            mission.repo_context = changes.repo_context
+            payload["repo_context"] = mission.repo_context
+        if payload:
+            event = NewEvent(
+                type="mission.context_changed", actor=actor, mission_id=mission_id, payload=payload
+            )
+            await append(session, [event])
+
+
+async def list_plan_versions(
+    ctx: ServiceContext, *, mission_id: uuid.UUID
+) -> list[PlanVersionRead]:
+    """The mission's plan versions, newest first (at most :data:`MAX_LISTED_VERSIONS`).
+
+    Raises:
+        NotFound: no such mission.
+    """
+    async with ctx.read() as session:
+        if await session.get(Mission, mission_id) is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        plans = (
+            await session.scalars(
+                select(Plan)
+                .where(Plan.mission_id == mission_id)
+                .order_by(Plan.version.desc())
+                .limit(MAX_LISTED_VERSIONS)
+            )
+        ).all()
+        reads = [await _plan_read(session, plan) for plan in plans]
+    return [
+        PlanVersionRead(
+            version=p.version,
+            source=p.source,
+            created_at=p.created_at,
+            summary=p.summary,
+            tasks=len(p.tasks),
+            requirements=len(p.requirements),
+            risks=len(p.risks),
+            decisions=len(p.decisions),
+        )
+        for p in reads
+    ]
+
+
+async def compare_plans(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, base: int, target: int
+) -> PlanDiffRead:
+    """What changed from plan version ``base`` to plan version ``target`` of the mission.
+
+    Raises:
+        NotFound: no such mission, or no such version (``field`` is ``version`` for
+            ``target``, ``base`` for ``base``).
+    """
+    newer = await read_plan(ctx, mission_id=mission_id, version=target)
+    try:
+        older = await read_plan(ctx, mission_id=mission_id, version=base)
+    except NotFound as exc:
+        raise NotFound(str(exc), field="base") from None  # the mission exists: read above
+    diff = diff_plans(
+        older.model_dump(mode="json"),
+        newer.model_dump(mode="json"),
+        base_version=base,
+        target_version=target,
+    )
+    return PlanDiffRead(
+        base=diff.base,
+        target=diff.target,
+        same=diff.same,
+        summary_changed=diff.summary_changed,
+        sections=[
+            PlanDiffSection(
+                name=section.name,  # type: ignore[arg-type]
+                added=[PlanDiffItem(key=i.key, label=i.label) for i in section.added],
+                removed=[PlanDiffItem(key=i.key, label=i.label) for i in section.removed],
+                changed=[
+                    PlanDiffChange(key=c.key, label=c.label, fields=list(c.fields))
+                    for c in section.changed
+                ],
+            )
+            for section in diff.sections
+        ],
+    )
+
+
+__all__ = [
+    "compare_plans",
+    "list_plan_versions",
+    "plan_again",
+    "plan_mission",
+    "read_plan",
+    "run_mission",
+]

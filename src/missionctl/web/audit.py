@@ -38,11 +38,18 @@ def _problems(p: Mapping[str, Any]) -> str:
     return "; ".join(str(m) for m in problems if m) or "no reason given"
 
 
+_CONTEXT_FIELDS = {"constraints": "constraints", "repo_context": "repository context"}
+
 Describe = Callable[[Mapping[str, Any]], tuple[Level, str]]
 
 _MESSAGES: dict[str, Describe] = {
     "mission.created": lambda p: ("info", "Mission created"),
     "mission.planning": lambda p: ("info", "Planning started"),
+    "mission.context_changed": lambda p: (
+        "info",
+        "Changed before planning again: "
+        + " and ".join(_CONTEXT_FIELDS[f] for f in _CONTEXT_FIELDS if f in p),
+    ),
     "mission.planned": lambda p: ("success", f"Mission planned (plan v{p.get('plan_version')})"),
     "mission.running": lambda p: ("info", "Mission running"),
     "mission.completed": lambda p: ("success", "Mission completed"),

@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from missionctl.domain.states import MissionStatus
-from missionctl.errors import Problem
+from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.missions import MAX_CONSTRAINTS, MissionCreate
+from missionctl.schemas.plans import PlanAgain
 
 FORM_ERROR = "__form__"
 """Key of an error that belongs to no single field (shown at the top of the form)."""
@@ -81,6 +82,29 @@ class MissionForm(BaseModel):
                 "budget_usd": budget or None,
             }
         )
+
+
+def plan_again_request(constraints: str | None, repo_context: str | None) -> PlanAgain | None:
+    """The changes the "Plan again" form asks for, or ``None`` for the plain Plan again button.
+
+    The form sends both fields, prefilled with the mission's values: constraints one per line
+    (blank lines dropped; an empty box removes them all), and the repository context.
+
+    Raises:
+        ValidationFailed: a field breaks a rule of ``PlanAgain``; each problem names its field
+            (``constraints`` or ``repo_context``) with a message for a person.
+    """
+    if constraints is None and repo_context is None:
+        return None
+    lines = None
+    if constraints is not None:
+        lines = [line.strip() for line in constraints.splitlines() if line.strip()]
+    try:
+        return PlanAgain.model_validate({"constraints": lines, "repo_context": repo_context})
+    except ValidationError as exc:
+        errors = errors_from_validation(exc)
+        problems = [Problem(None if f == FORM_ERROR else f, m) for f, m in errors.items()]
+        raise ValidationFailed(problems) from None
 
 
 def errors_from_validation(error: ValidationError) -> FieldErrors:

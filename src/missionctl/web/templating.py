@@ -35,6 +35,7 @@ from missionctl.services import ServiceContext
 from missionctl.services.controls import read_controls
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
+from missionctl.web.states import dispatch_halted, mission_state, shown_state, state_label
 from missionctl.web.viewers import render_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -143,12 +144,6 @@ def file_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-def label(value: object) -> str:
-    """A status or other enum value as a label: ``awaiting_approval`` → ``Awaiting approval``."""
-    text = str(getattr(value, "value", value))
-    return text.replace("_", " ").capitalize()
-
-
 def actor_name(actor: str) -> str:
     """The readable part of an actor id: ``user:alice`` → ``alice``."""
     return actor.partition(":")[2] or actor
@@ -232,7 +227,7 @@ def _build_environment() -> jinja2.Environment:
         duration=duration,
         compact=compact,
         file_size=file_size,
-        label=label,
+        label=state_label,
         source_label=source_label,
         json_tree=render_json,
     )
@@ -245,6 +240,9 @@ def _build_environment() -> jinja2.Environment:
         layout_graph=layout_graph,
         budget_gauge=budget_gauge,
         can=can,
+        mission_state=mission_state,
+        shown_state=shown_state,
+        dispatch_halted=dispatch_halted,
     )
     return env
 

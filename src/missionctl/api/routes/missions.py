@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Body, Path, Query, status
 
 from missionctl.api.deps import Context, Identity, P, RuntimeDep, requires
 from missionctl.api.errors import (
@@ -14,17 +14,19 @@ from missionctl.api.errors import (
 )
 from missionctl.domain.states import MissionStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN, MissionCreate, MissionPage, MissionRead
-from missionctl.schemas.plans import PlanRead
+from missionctl.schemas.plans import (
+    MAX_PLAN_VERSION,
+    PlanAgain,
+    PlanDiffRead,
+    PlanRead,
+    PlanVersionRead,
+)
 from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.paging import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES)
-
-# Plan versions are a 32-bit INTEGER column: a larger one cannot exist, and the databases
-# refuse to compare the column with it (a 500 instead of a 404).
-MAX_PLAN_VERSION = 2**31 - 1
 
 
 @router.post(
@@ -71,15 +73,64 @@ async def plan_mission(
     ctx: Context,
     who: Annotated[Identity, requires(P.MISSIONS_WRITE)],
     runtime: RuntimeDep,
+    body: Annotated[PlanAgain | None, Body()] = None,
 ) -> PlanRead:
     """Plan (or plan again) a mission: a new plan version from the model or the local planner.
 
-    409 when the mission cannot be planned now (e.g. it is running); 422 when the planner's
-    plan still broke the rules after its repairs (the reasons are listed; nothing is stored).
+    An optional body (`{"constraints": [...], "repo_context": "..."}`) replaces the mission's
+    constraints and repository context first, so the new version is planned with them; an
+    omitted field keeps its value. 422 names the field of a bad body; 409 when the mission
+    cannot be planned now (e.g. it is running), and then nothing changes; 422 also when the
+    planner's plan still broke the rules after its repairs (the reasons are listed).
     """
-    return await plan_service.plan_mission(
-        ctx, mission_id=mission_id, actor=who.actor, planner=runtime.planner
+    return await plan_service.plan_again(
+        ctx, mission_id=mission_id, actor=who.actor, planner=runtime.planner, changes=body
     )
+
+
+@router.get(
+    "/{mission_id}/plans",
+    response_model=list[PlanVersionRead],
+    dependencies=[requires(P.MISSIONS_READ)],
+)
+async def list_plans(mission_id: uuid.UUID, ctx: Context) -> list[PlanVersionRead]:
+    """The mission's plan versions, newest first (404 when there is no such mission)."""
+    return await plan_service.list_plan_versions(ctx, mission_id=mission_id)
+
+
+@router.get(
+    "/{mission_id}/plans/{version}",
+    response_model=PlanRead,
+    dependencies=[requires(P.MISSIONS_READ)],
+)
+async def get_plan_version(
+    mission_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=MAX_PLAN_VERSION)],
+    ctx: Context,
+) -> PlanRead:
+    """One plan version of the mission (404 when the mission or the version does not exist)."""
+    return await plan_service.read_plan(ctx, mission_id=mission_id, version=version)
+
+
+@router.get(
+    "/{mission_id}/plans/{version}/diff",
+    response_model=PlanDiffRead,
+    dependencies=[requires(P.MISSIONS_READ)],
+)
+async def diff_plan_version(
+    mission_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=MAX_PLAN_VERSION)],
+    ctx: Context,
+    base: Annotated[
+        int, Query(ge=1, le=MAX_PLAN_VERSION, description="The version to compare it with")
+    ],
+) -> PlanDiffRead:
+    """What changed from plan version `base` to plan version `version`.
+
+    The tasks, requirements, risks and decisions added, removed and changed; 404 names the
+    version that does not exist.
+    """
+    return await plan_service.compare_plans(ctx, mission_id=mission_id, base=base, target=version)
 
 
 @router.get("/{mission_id}/plan", response_model=PlanRead, dependencies=[requires(P.MISSIONS_READ)])

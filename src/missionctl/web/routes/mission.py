@@ -11,13 +11,21 @@ JavaScript they redirect back to the page (303).
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
+from missionctl.schemas.missions import (
+    CONSTRAINT_MAX_CHARS,
+    MAX_CONSTRAINTS,
+    REPO_CONTEXT_MAX_CHARS,
+)
+from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.services import dashboard
+from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
+from missionctl.services.controls import read_controls
 from missionctl.web.deps import (
     MAX_SEQ,
     Context,
@@ -30,10 +38,17 @@ from missionctl.web.deps import (
     requires,
 )
 from missionctl.web.errors import render_toast
+from missionctl.web.forms import plan_again_request
 from missionctl.web.sse import mission_stream
 from missionctl.web.templating import render
 
 PAGE = "pages/mission.html"
+PLAN_PAGE = "pages/plan.html"
+
+# What a form may send for the constraints or the repository context; the contract's own limits
+# (PlanAgain) then decide, with a message naming the field. Twice the largest valid text, so a
+# text that is too long gets that message rather than a bare refusal.
+FORM_TEXT_MAX = 2 * max(REPO_CONTEXT_MAX_CHARS, MAX_CONSTRAINTS * (CONSTRAINT_MAX_CHARS + 1))
 
 router = APIRouter()
 
@@ -78,6 +93,31 @@ async def mission_events(
     return await mission_stream(ctx, request, mission_id=mission_id, after=after, page=PAGE)
 
 
+@router.get("/missions/{mission_id}/plans/{version}", dependencies=[requires(P.MISSIONS_READ)])
+async def plan_version_page(
+    request: Request,
+    ctx: Context,
+    mission_id: MissionId,
+    version: Annotated[int, Path(ge=1, le=MAX_PLAN_VERSION)],
+    compare: Annotated[int | None, Query(ge=1, le=MAX_PLAN_VERSION)] = None,
+) -> Response:
+    """One plan version of the mission, and with ``compare`` what changed since that version.
+
+    Raises:
+        NotFound: no such mission or version (a 404 page naming it).
+    """
+    mission = await mission_service.read_mission(ctx, mission_id=mission_id)
+    plan = await plan_service.read_plan(ctx, mission_id=mission_id, version=version)
+    versions = await plan_service.list_plan_versions(ctx, mission_id=mission_id)
+    diff = None
+    if compare is not None:
+        diff = await plan_service.compare_plans(
+            ctx, mission_id=mission_id, base=compare, target=version
+        )
+    context = {"mission": mission, "plan": plan, "versions": versions, "diff": diff}
+    return render(request, PLAN_PAGE, context)
+
+
 @router.post("/missions/{mission_id}/plan")
 async def plan_mission(
     request: Request,
@@ -87,16 +127,24 @@ async def plan_mission(
     fragment: Fragment,
     mission_id: MissionId,
     engine: Annotated[str, Form(max_length=10)] = "",
+    constraints: Annotated[str | None, Form(max_length=FORM_TEXT_MAX)] = None,
+    repo_context: Annotated[str | None, Form(max_length=FORM_TEXT_MAX)] = None,
 ) -> Response:
     """Plan the mission again (a new plan version) with the engine that planned it before.
 
+    The "Plan again with changes" form also sends the constraints (one per line) and the
+    repository context, prefilled with the mission's: they replace the mission's before the
+    planner runs. The plain Plan again button sends neither and changes nothing but the plan.
+
     Raises:
+        ValidationFailed: a changed field breaks a rule; nothing is changed (a toast names it).
         InvalidTransition: the mission cannot be planned now (a toast says why).
         PlanRejected | LLMOutputInvalid | LLMUnavailable: planning failed (recorded; a toast).
     """
+    changes = plan_again_request(constraints, repo_context)
     planner = dashboard.planner_for(runtime, use_model=engine != "local")
-    plan = await plan_service.plan_mission(
-        ctx, mission_id=mission_id, actor=who.actor, planner=planner
+    plan = await plan_service.plan_again(
+        ctx, mission_id=mission_id, actor=who.actor, planner=planner, changes=changes
     )
     if not fragment:
         return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
@@ -109,10 +157,21 @@ async def run_mission(
 ) -> Response:
     """Run the mission's newest plan; the engine picks the run up at once.
 
+    While the emergency stop is on the run is created but waits for the release, and the toast
+    says so (not "Run started").
+
     Raises:
         Conflict: the mission cannot run now (a toast says why).
     """
     run = await plan_service.run_mission(ctx, mission_id=mission_id, actor=who.actor)
     if not fragment:
         return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
-    return render_toast(request, "Run started", f"{len(run.steps)} tasks queued for the engine")
+    tasks = f"{len(run.steps)} task{'' if len(run.steps) == 1 else 's'}"
+    if (await read_controls(ctx)).emergency_stop:
+        return render_toast(
+            request,
+            "Run halted: the emergency stop is on",
+            f"Nothing is dispatched: its {tasks} wait until an admin releases the stop.",
+            kind="warning",
+        )
+    return render_toast(request, "Run started", f"{tasks} queued for the engine")
