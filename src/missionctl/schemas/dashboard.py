@@ -169,12 +169,23 @@ class RunView(BaseModel):
     tasks: list[TaskView]
     controls: Controls
     last_seq: int
+    inputs: dict[str, Any] = Field(
+        default_factory=dict, description="The workflow inputs the run started with."
+    )
+    artifacts: list[ArtifactRead] = Field(default_factory=list, description="Oldest first.")
+    approvals: dict[str, uuid.UUID] = Field(
+        default_factory=dict, description="Pending approval id by the step id that waits for it."
+    )
 
 
 class StepDetail(BaseModel):
-    """One step of a run in full: inputs, outputs, error and log lines."""
+    """One step of a run in full: inputs, outputs, error, log lines and what it wrote."""
 
     run_id: uuid.UUID
     step: StepRunRead
     log: list[EventItem]
     log_total: int
+    artifacts: list[ArtifactRead] = Field(default_factory=list, description="Oldest first.")
+    approval_id: uuid.UUID | None = Field(
+        default=None, description="The approval the step waits for, if it waits."
+    )

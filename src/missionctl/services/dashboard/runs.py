@@ -9,9 +9,11 @@ from missionctl.domain import events as ev
 from missionctl.domain.states import RunStatus
 from missionctl.errors import NotFound
 from missionctl.schemas.dashboard import RunRow, RunRowPage, RunView, StepDetail
+from missionctl.services import approvals as approval_service
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services import runs as run_service
+from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.missions import step_counts
@@ -20,6 +22,9 @@ from missionctl.services.paging import keyset_cursor
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
+
+ARTIFACT_LIMIT = 500
+"""Artifacts the run page lists (the oldest first)."""
 
 
 async def read_run_rows(
@@ -80,6 +85,7 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
     async with ctx.read() as session:
         workflow = await session.get(Workflow, run.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
+        inputs = await session.scalar(select(Run.inputs).where(Run.id == run_id))
         name, version, definition = workflow.name, workflow.version, workflow.definition
         plan_version = None
         if workflow.plan_id is not None and run.mission_id is not None:
@@ -103,7 +109,16 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         tasks=tasks,
         controls=controls_for(mission, None, run),
         last_seq=last_seq,
+        inputs=inputs or {},
+        artifacts=await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT),
+        approvals=await pending_approvals(ctx, run_id=run_id),
     )
+
+
+async def pending_approvals(ctx: ServiceContext, *, run_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """The id of the approval each waiting step of the run waits for, by step id."""
+    pending = await approval_service.list_approvals(ctx, state="pending", run_id=run_id)
+    return {a.step_id: a.id for a in pending}
 
 
 async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: str) -> StepDetail:
@@ -123,4 +138,12 @@ async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: s
             select(Event).where(where).order_by(Event.seq.desc()).limit(LOG_LIMIT)
         )
         log = [to_event_item(row) for row in reversed(rows.all())]
-    return StepDetail(run_id=run_id, step=step, log=log, log_total=total)
+    artifacts = await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT)
+    return StepDetail(
+        run_id=run_id,
+        step=step,
+        log=log,
+        log_total=total,
+        artifacts=[a for a in artifacts if a.step_id == step_id],
+        approval_id=(await pending_approvals(ctx, run_id=run_id)).get(step_id),
+    )
