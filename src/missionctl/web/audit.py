@@ -83,8 +83,7 @@ _MESSAGES: dict[str, Describe] = {
     "run.paused": lambda p: ("warning", _waiting(p)),
     "budget.warning": lambda p: (
         "warning",
-        f"Budget {_share(p)} spent: {_usd(p.get('spent_micros'))} of "
-        f"{_usd(p.get('cap_micros'))}",
+        f"Budget {_share(p)} spent: {_usd(p.get('spent_micros'))} of {_usd(p.get('cap_micros'))}",
     ),
     "budget.exceeded": lambda p: (
         "error",
@@ -148,6 +147,7 @@ def audit_lines(event: EventItem, titles: Mapping[str, str]) -> list[AuditLine]:
         ] or [AuditLine("info", "(empty log batch)", task)]
     describe = _MESSAGES.get(event.type)
     if describe is None:  # a type without wording yet still reads as words, not as an id
-        return [AuditLine("info", event.type.replace(".", " ").replace("_", " ").capitalize(), task)]
+        words = event.type.replace(".", " ").replace("_", " ").capitalize()
+        return [AuditLine("info", words, task)]
     level, message = describe(payload)
     return [AuditLine(level, message, task)]

@@ -112,9 +112,9 @@ def time_tag(moment: datetime, style: TimeStyle) -> Markup:
     """
     moment = _utc(moment)
     iso = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return Markup(
-        '<time datetime="{}" title="{}" data-time="{}">{}</time>'
-    ).format(iso, exact_datetime(moment), style, _TIME_TEXT[style](moment))
+    return Markup('<time datetime="{}" title="{}" data-time="{}">{}</time>').format(
+        iso, exact_datetime(moment), style, _TIME_TEXT[style](moment)
+    )
 
 
 def usd(amount: float | Decimal | None, empty: str = "—") -> str:
