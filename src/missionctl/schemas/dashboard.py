@@ -176,6 +176,7 @@ class RunView(BaseModel):
     approvals: dict[str, uuid.UUID] = Field(
         default_factory=dict, description="Pending approval id by the step id that waits for it."
     )
+    latest: EventItem | None = Field(default=None, description="The run's newest event.")
 
 
 class StepDetail(BaseModel):

@@ -78,9 +78,10 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         NotFound: no such run (``field="run_id"``).
     """
     async with ctx.read() as session:
-        last_seq = int(
-            await session.scalar(select(func.max(Event.seq)).where(Event.run_id == run_id)) or 0
+        newest = await session.scalar(
+            select(Event).where(Event.run_id == run_id).order_by(Event.seq.desc()).limit(1)
         )
+    last_seq = newest.seq if newest is not None else 0
     run = await run_service.read_run(ctx, run_id=run_id)
     async with ctx.read() as session:
         workflow = await session.get(Workflow, run.workflow_id)
@@ -112,6 +113,7 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         inputs=inputs or {},
         artifacts=await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT),
         approvals=await pending_approvals(ctx, run_id=run_id),
+        latest=to_event_item(newest) if newest is not None else None,
     )
 
 

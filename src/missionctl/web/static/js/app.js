@@ -15,6 +15,8 @@
  * - Times (<time datetime data-time>, from the Jinja filters clock, full_datetime and
  *   relative_time) show the viewer's local time with its zone; relative ones ("3 min ago")
  *   stay fresh. The same holds for times that htmx or the live stream swap in later.
+ * - A control saved as it changes ([data-inline-save]: the agents page) goes back to what the
+ *   server holds when the server refuses the change; the error toast says why.
  * - Graphs ([data-graph], components/graph.html) fit their frame's width; the toolbar, the keys
  *   -, + and 0, and Ctrl + the wheel zoom; dragging pans. A graph the live stream redraws keeps
  *   its zoom and scroll position.
@@ -206,6 +208,12 @@
     if (event.target.id) count(event.target);
   });
 
+
+  // A refused inline change must not leave its control showing what was not saved.
+  document.addEventListener("htmx:response:error", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-inline-save]");
+    if (form) form.reset();
+  });
 
   // --- Graph zoom and pan ---------------------------------------------------------------------
   // "Fit" is CSS (max-width: 100%); a zoomed graph gets an explicit size and the frame scrolls.
