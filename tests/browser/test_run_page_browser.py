@@ -17,6 +17,7 @@ from missionctl.domain.access import Role
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, identity
 from missionctl.services.agents import list_agents
+from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.services.runs import start_run
 from missionctl.services.workflows import create_workflow
 from tests.browser.conftest import CHROMIUM, seed, sign_in
@@ -149,6 +150,19 @@ def test_a_paused_run_links_its_parts_and_shows_local_times(
     anchor = page.url.rpartition("#")[2]
     expect(page.locator(f"#{anchor}")).to_contain_text("make deploy")
 
+    # A time the live stream brings later is shown in local time too.
+    page.goto(f"{live_server.url}/runs/{run_id}")
+    expect(page.locator("#live")).to_have_class(re.compile("live--connected"))
+    seed(live_server.settings, lambda ctx: _approve(ctx, run_id))
+    expect(activity).not_to_contain_text("Run paused", timeout=TIMEOUT_MS)  # a newer event
+    expect(activity.locator("time")).to_contain_text(str(local.tzname()))
+    expect(activity.locator("time")).not_to_contain_text("UTC")
+
+
+async def _approve(ctx: ServiceContext, run_id: uuid.UUID) -> None:
+    [approval] = await list_approvals(ctx, run_id=run_id)
+    await decide_approval(ctx, ref=approval.id, approve=True, actor="user:tester")
+
 
 async def _wide_run(ctx: ServiceContext) -> uuid.UUID:
     steps = [
@@ -221,6 +235,8 @@ def test_agent_rules_change_inline_with_diagnostics_apart(
     tiers.get_by_label("read").uncheck()
     expect(page.locator("#toasts")).to_contain_text("disable the agent")
     expect(tiers.get_by_label("read")).to_be_checked()
+    expect(tiers.get_by_label("write")).not_to_be_checked()  # what was saved stays shown
+    expect(tiers.get_by_label("irreversible")).not_to_be_checked()
     assert _agent(live_server, "command")["allowed_risk_tiers"] == ["read"]
 
     switch = main.get_by_role("switch", name="llm:* enabled")
