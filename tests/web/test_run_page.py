@@ -59,6 +59,7 @@ async def test_a_paused_run_links_its_workflow_inputs_artifacts_documents_and_ap
     design = (await client.get(f"/runs/{run.id}/steps/design", headers=HTMX)).text
     for artifact in artifacts:
         assert f'<a href="/artifacts/{artifact.id}" data-testid="document-link">' in design
+    assert "&#34;summary&#34;" in design  # the other outputs still show, as a tree
     deploy = (await client.get(f"/runs/{run.id}/steps/deploy", headers=HTMX)).text
     assert f'href="/approvals#approval-{approval.id}"' in deploy
 

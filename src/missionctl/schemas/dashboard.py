@@ -179,6 +179,13 @@ class RunView(BaseModel):
     latest: EventItem | None = Field(default=None, description="The run's newest event.")
 
 
+class DocumentLink(BaseModel):
+    """A document a step's outputs name, and the artifact stored under that name (if any)."""
+
+    name: str
+    artifact: ArtifactRead | None
+
+
 class StepDetail(BaseModel):
     """One step of a run in full: inputs, outputs, error, log lines and what it wrote."""
 
@@ -186,7 +193,11 @@ class StepDetail(BaseModel):
     step: StepRunRead
     log: list[EventItem]
     log_total: int
-    artifacts: list[ArtifactRead] = Field(default_factory=list, description="Oldest first.")
+    documents: list[DocumentLink] | None = Field(
+        default=None,
+        description="The outputs' `documents` (names of what the step wrote), with their "
+        "artifacts; null when the outputs name no documents.",
+    )
     approval_id: uuid.UUID | None = Field(
         default=None, description="The approval the step waits for, if it waits."
     )

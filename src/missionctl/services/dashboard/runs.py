@@ -1,6 +1,7 @@
 """Run read models for the dashboard: the runs list, a run with its steps, one step in full."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -8,7 +9,8 @@ from missionctl.db.models import Event, Mission, Plan, Run, Workflow
 from missionctl.domain import events as ev
 from missionctl.domain.states import RunStatus
 from missionctl.errors import NotFound
-from missionctl.schemas.dashboard import RunRow, RunRowPage, RunView, StepDetail
+from missionctl.schemas.artifacts import ArtifactRead
+from missionctl.schemas.dashboard import DocumentLink, RunRow, RunRowPage, RunView, StepDetail
 from missionctl.services import approvals as approval_service
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
@@ -146,6 +148,15 @@ async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: s
         step=step,
         log=log,
         log_total=total,
-        artifacts=[a for a in artifacts if a.step_id == step_id],
+        documents=_documents(step.outputs, [a for a in artifacts if a.step_id == step_id]),
         approval_id=(await pending_approvals(ctx, run_id=run_id)).get(step_id),
     )
+
+
+def _documents(outputs: dict[str, Any], artifacts: list[ArtifactRead]) -> list[DocumentLink] | None:
+    """The outputs' ``documents`` (the names agents list) matched to the step's artifacts."""
+    names = outputs.get("documents")
+    if not isinstance(names, list):
+        return None
+    by_name = {a.name: a for a in artifacts}
+    return [DocumentLink(name=str(n), artifact=by_name.get(str(n))) for n in names]
