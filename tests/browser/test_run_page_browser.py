@@ -156,6 +156,8 @@ def test_a_paused_run_links_its_parts_and_shows_local_times(
     expect(activity).not_to_contain_text("Run paused", timeout=TIMEOUT_MS)  # a newer event
     expect(activity.locator("time")).to_contain_text(str(local.tzname()))
     expect(activity.locator("time")).not_to_contain_text("UTC")
+    # The run ends and writes its report: the artifacts list grows without a reload.
+    expect(page.locator("#run-artifacts")).to_contain_text("report.json", timeout=TIMEOUT_MS)
 
 
 async def _approve(ctx: ServiceContext, run_id: uuid.UUID) -> None:
