@@ -121,7 +121,6 @@
     });
   }
 
-
   // --- Local times --------------------------------------------------------------------------
   // The server writes UTC (the fallback text, and the exact instant as the tooltip); the viewer
   // reads their own clock. Styles: "clock" (time of day), "datetime" (date and time), "relative"
