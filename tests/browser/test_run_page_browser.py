@@ -6,7 +6,6 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,14 +63,11 @@ OVERFLOW = """(scroll) => ({
 
 
 @pytest.fixture
-def signed_in() -> bool:
-    """Each test opens its own page (a time zone, a width) and signs in there."""
-    return False
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """Open pages in contexts of their own; fails the test on any console or page error."""
+def open_page(
+    browser: Browser, allowed_console_errors: list[re.Pattern[str]]
+) -> Iterator[Callable[..., Page]]:
+    """Open pages in contexts of their own; fails the test on any console or page error it
+    did not allow."""
     contexts: list[Any] = []
     problems: list[str] = []
 
@@ -89,8 +85,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     yield make
     for context in contexts:
         context.close()
-    # A refused change is a deliberate 4xx, which Chromium logs as a failed resource.
-    problems = [p for p in problems if "Failed to load resource" not in p]
+    problems = [p for p in problems if not any(a.search(p) for a in allowed_console_errors)]
     assert not problems, "browser reported errors:\n" + "\n".join(problems)
 
 
@@ -105,7 +100,7 @@ async def _paused_release(ctx: ServiceContext) -> tuple[uuid.UUID, datetime]:
 
 
 def test_a_paused_run_links_its_parts_and_shows_local_times(
-    live_server: LiveServer, open_page: Callable[..., Page], screenshot: Callable[[str], Path]
+    live_server: LiveServer, open_page: Callable[..., Page]
 ) -> None:
     run_id, started = seed(live_server.settings, _paused_release)
     page = open_page(timezone_id=ZONE)
@@ -140,7 +135,6 @@ def test_a_paused_run_links_its_parts_and_shows_local_times(
     page.locator("#step-design .step__details summary").click()
     document = page.locator("#step-design [data-testid='document-link']").first
     expect(document).to_have_attribute("href", re.compile(r"^/artifacts/"))
-    screenshot("paused")
 
     approval = page.get_by_test_id("approval-link-deploy")
     expect(approval).to_have_text("Review the approval")
@@ -209,8 +203,12 @@ def test_a_wide_graph_fits_its_card_and_zooms(
 
 
 def test_agent_rules_change_inline_with_diagnostics_apart(
-    live_server: LiveServer, open_page: Callable[..., Page], screenshot: Callable[[str], Path]
+    live_server: LiveServer,
+    open_page: Callable[..., Page],
+    allowed_console_errors: list[re.Pattern[str]],
 ) -> None:
+    # Refused changes are deliberate 422 and 403 answers, which Chromium logs as errors.
+    allowed_console_errors.append(re.compile(r"status of (422|403)"))
     page = open_page(width=800)
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/agents")
@@ -251,7 +249,6 @@ def test_agent_rules_change_inline_with_diagnostics_apart(
 
     diagnostic.locator("summary").click()
     expect(diagnostic.locator('[data-agent="builtin:fail"]')).to_be_visible()
-    screenshot("inline")
 
     # Someone no longer an admin is refused, clearly, and nothing changes.
     seed(live_server.settings, _demote_tester)
