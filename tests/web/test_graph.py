@@ -36,7 +36,7 @@ def test_fifty_tasks_are_laid_out_in_layers_without_overlaps() -> None:
     for task in tasks:  # every dependency is drawn to the left of its task
         assert all(columns[d] < columns[task.key] for d in task.depends_on)
     assert len({n.x for n in graph.nodes}) == 8  # 50 tasks in layers of 7
-    assert all(len(n.title) <= 26 for n in graph.nodes)  # long titles are shortened…
+    assert all(len(line) <= 25 for n in graph.nodes for line in n.title_lines)  # wrapped…
     assert all(n.full_title.startswith("Task number") for n in graph.nodes)  # …not lost
     assert graph.width < 2400 and graph.height < 600
 
@@ -63,3 +63,25 @@ def test_an_empty_plan_draws_nothing() -> None:
     assert layout_graph([]).nodes == []
     macro = templates.env.get_template("components/graph.html").module.task_graph
     assert "<svg" not in str(macro([]))
+
+
+def test_long_titles_wrap_onto_two_lines_and_the_status_is_never_cut() -> None:
+    title = "Design the public REST API contract for every billing and invoicing endpoint"
+    tasks = [
+        TaskView(
+            key="api",
+            title=title,
+            role="backend-platform-engineer",
+            status=StepRunStatus.awaiting_approval,
+        )
+    ]
+
+    node = layout_graph(tasks).nodes[0]
+    macro = templates.env.get_template("components/graph.html").module.task_graph
+    svg = str(macro(tasks))
+
+    assert node.title_lines == ("Design the public REST", "API contract for every b…")
+    assert node.label == "1 · awaiting approval · backen…"  # fits its box: the role is cut
+    assert node.full_label == "1 · awaiting approval · backend-platform-engineer"
+    assert f"<title>1. {title} (Awaiting approval) · {node.full_label}</title>" in svg
+    assert 'data-graph-zoom="in"' in svg and 'data-graph-zoom="fit"' in svg

@@ -80,3 +80,19 @@ def test_durations_and_counts_read_as_people_say_them() -> None:
     ]
     assert [compact(n) for n in (0, 950, 12_400, 3_100_000)] == ["0", "950", "12.4k", "3.1M"]
     assert [file_size(n) for n in (512, 4_200, 1_300_000)] == ["512 B", "4.2 KB", "1.3 MB"]
+
+
+def test_time_filters_write_the_utc_instant_for_the_browser_to_localize() -> None:
+    moment = datetime(2026, 1, 15, 15, 30, 7, 250_000, tzinfo=UTC)
+    render = templates.env.from_string(
+        "{{ t | clock }}|{{ t | full_datetime }}|{{ t | relative_time }}"
+    ).render
+
+    clock_tag, datetime_tag, relative_tag = render(t=moment).split("|")
+
+    instant = 'datetime="2026-01-15T15:30:07.250Z" title="15 Jan 2026, 15:30:07 UTC"'
+    assert clock_tag == f'<time {instant} data-time="clock">15:30:07 UTC</time>'
+    assert datetime_tag == f'<time {instant} data-time="datetime">15 Jan 2026, 15:30 UTC</time>'
+    assert relative_tag.startswith(f'<time {instant} data-time="relative">')
+    naive = render(t=datetime(2026, 1, 15, 15, 30, 7, 250_000))  # taken as UTC
+    assert naive.split("|")[0] == clock_tag

@@ -7,8 +7,9 @@
 """
 
 import asyncio
+from collections.abc import Callable
 
-from missionctl.agents.base import AgentError, AgentResult, StepContext
+from missionctl.agents.base import Agent, AgentError, AgentResult, StepContext
 
 
 class NoopAgent:
@@ -40,3 +41,11 @@ class FailAgent:
             step.log(f"attempt {step.attempt}: {message}", level="error")
             raise AgentError(message, retryable=bool(step.inputs.get("retryable", True)))
         return AgentResult(outputs={"attempt": step.attempt}, summary="succeeded after failing")
+
+
+DIAGNOSTIC_AGENTS: dict[str, Callable[[], Agent]] = {
+    "builtin:noop": NoopAgent,
+    "builtin:sleep": SleepAgent,
+    "builtin:fail": FailAgent,
+}
+"""The diagnostic agents by name: every registry has them, marked as diagnostic (not real work)."""

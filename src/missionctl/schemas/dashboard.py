@@ -169,12 +169,35 @@ class RunView(BaseModel):
     tasks: list[TaskView]
     controls: Controls
     last_seq: int
+    inputs: dict[str, Any] = Field(
+        default_factory=dict, description="The workflow inputs the run started with."
+    )
+    artifacts: list[ArtifactRead] = Field(default_factory=list, description="Oldest first.")
+    approvals: dict[str, uuid.UUID] = Field(
+        default_factory=dict, description="Pending approval id by the step id that waits for it."
+    )
+    latest: EventItem | None = Field(default=None, description="The run's newest event.")
+
+
+class DocumentLink(BaseModel):
+    """A document a step's outputs name, and the artifact stored under that name (if any)."""
+
+    name: str
+    artifact: ArtifactRead | None
 
 
 class StepDetail(BaseModel):
-    """One step of a run in full: inputs, outputs, error and log lines."""
+    """One step of a run in full: inputs, outputs, error, log lines and what it wrote."""
 
     run_id: uuid.UUID
     step: StepRunRead
     log: list[EventItem]
     log_total: int
+    documents: list[DocumentLink] | None = Field(
+        default=None,
+        description="The outputs' `documents` (names of what the step wrote), with their "
+        "artifacts; null when the outputs name no documents.",
+    )
+    approval_id: uuid.UUID | None = Field(
+        default=None, description="The approval the step waits for, if it waits."
+    )

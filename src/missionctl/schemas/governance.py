@@ -130,6 +130,11 @@ class AgentRead(BaseModel):
 
     name: str
     kind: str
+    diagnostic: bool = Field(
+        default=False,
+        description="A builtin for testing workflows and the engine (builtin:noop, "
+        "builtin:sleep, builtin:fail); it does no real work.",
+    )
     enabled: bool
     allowed_risk_tiers: list[RiskTier] = Field(description="Empty: every tier is allowed.")
     allowed_programs: dict[str, AllowedProgram] = Field(

@@ -47,7 +47,7 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.admission import add_approval
-from missionctl.services.runtime import agent_is_known, known_agent_names
+from missionctl.services.runtime import agent_is_diagnostic, agent_is_known, known_agent_names
 
 MAX_AGENT_NAME = 100  # the agents.name column
 
@@ -67,6 +67,7 @@ def _agent_read(name: str, row: Agent | None, held_steps: int) -> AgentRead:
     return AgentRead(
         name=name,
         kind=_kind(name),
+        diagnostic=agent_is_diagnostic(name),
         enabled=row.enabled if row else True,
         allowed_risk_tiers=list(row.allowed_risk_tiers) if row else [],  # type: ignore[arg-type]
         allowed_programs={

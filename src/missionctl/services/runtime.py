@@ -69,6 +69,11 @@ def known_agent_names() -> list[str]:
     return sorted(names)
 
 
+def agent_is_diagnostic(name: str) -> bool:
+    """Whether ``name`` is a diagnostic agent, for testing workflows and the engine."""
+    return _catalog().is_diagnostic(name)
+
+
 def agent_is_known(name: str) -> bool:
     """Whether a workflow step may name ``name`` as its agent."""
     kind, _, rest = name.partition(":")

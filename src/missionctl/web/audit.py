@@ -33,6 +33,21 @@ def _attempt(p: Mapping[str, Any]) -> str:
     return f" (attempt {p['attempt']})" if int(p.get("attempt") or 1) > 1 else ""
 
 
+def _waiting(p: Mapping[str, Any]) -> str:
+    count = int(p.get("awaiting_approval") or 0)
+    if count == 1:
+        return "Run paused: 1 step waits for approval"
+    return f"Run paused: {count} steps wait for approval" if count else "Run paused"
+
+
+def _share(p: Mapping[str, Any]) -> str:
+    return f"{float(p.get('share') or 0) * 100:.0f} %"
+
+
+def _reason(p: Mapping[str, Any]) -> str:
+    return f": {p['reason']}" if p.get("reason") else ""
+
+
 def _problems(p: Mapping[str, Any]) -> str:
     problems = [x.get("message") for x in p.get("problems") or [] if isinstance(x, dict)]
     return "; ".join(str(m) for m in problems if m) or "no reason given"
@@ -72,6 +87,11 @@ _MESSAGES: dict[str, Describe] = {
     "run.failed": lambda p: ("error", f"Run failed: {p.get('error') or 'see the failed tasks'}"),
     "run.canceled": lambda p: ("warning", "Run canceled"),
     "run.aborted": lambda p: ("error", "Run aborted"),
+    "run.paused": lambda p: ("warning", _waiting(p)),
+    "budget.warning": lambda p: (
+        "warning",
+        f"Budget {_share(p)} spent: {_usd(p.get('spent_micros'))} of {_usd(p.get('cap_micros'))}",
+    ),
     "budget.exceeded": lambda p: (
         "error",
         f"Budget exceeded: estimate {_usd(p.get('estimate_micros'))} over the cap "
@@ -92,6 +112,25 @@ _MESSAGES: dict[str, Describe] = {
     "step.canceled": lambda p: ("warning", "Canceled"),
     "step.reused": lambda p: ("info", "Reused the output of the earlier run"),
     "step.retried": lambda p: ("info", f"Retried by hand (attempt {p.get('attempt')})"),
+    "step.held": lambda p: ("warning", f"Held: {p.get('reason') or 'its agent rule refuses it'}"),
+    "step.released": lambda p: ("info", "Released: its agent's rule allows it now"),
+    "step.usage": lambda p: (
+        "info",
+        f"Working: {p.get('input_tokens', 0)} tokens in, {p.get('output_tokens', 0)} out so far",
+    ),
+    "approval.requested": lambda p: (
+        "warning",
+        f"Waits for approval (risk tier {p.get('risk_tier')}, estimate "
+        f"{_usd(p.get('estimate_micros'))})",
+    ),
+    "approval.approved": lambda p: ("success", f"Approved{_reason(p)}"),
+    "approval.rejected": lambda p: ("error", f"Rejected{_reason(p)}"),
+    "emergency.stopped": lambda p: ("error", f"Emergency stop engaged{_reason(p)}"),
+    "emergency.released": lambda p: ("info", f"Emergency stop released{_reason(p)}"),
+    "agent.updated": lambda p: (
+        "info",
+        f"Agent {p.get('name')} {'enabled' if p.get('enabled') else 'disabled'}",
+    ),
     "artifact.created": lambda p: ("info", f"Wrote {p.get('name')} ({p.get('kind')})"),
 }
 
@@ -114,7 +153,8 @@ def audit_lines(event: EventItem, titles: Mapping[str, str]) -> list[AuditLine]:
             for x in lines
         ] or [AuditLine("info", "(empty log batch)", task)]
     describe = _MESSAGES.get(event.type)
-    if describe is None:
-        return [AuditLine("info", event.type, task)]
+    if describe is None:  # a type without wording yet still reads as words, not as an id
+        words = event.type.replace(".", " ").replace("_", " ").capitalize()
+        return [AuditLine("info", words, task)]
     level, message = describe(payload)
     return [AuditLine(level, message, task)]

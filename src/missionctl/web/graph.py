@@ -2,8 +2,9 @@
 
 Columns are the DAG's topological layers (``domain.dag.topological_layers``); within a column
 tasks are ordered by the mean row of their dependencies (one barycentre sweep), which keeps
-most edges short and uncrossed. Sizes are fixed so that 50 tasks stay readable: the SVG keeps
-its natural size and its card scrolls rather than shrinking the text.
+most edges short and uncrossed. Boxes have a fixed size; the page fits the drawing to its card's
+width and lets the reader zoom and pan (``static/js/app.js``). A title wraps onto two lines and
+is shortened past them; the node's SVG ``<title>`` keeps it whole, for the tooltip.
 """
 
 from collections.abc import Sequence
@@ -13,12 +14,16 @@ from missionctl.domain.dag import Node, topological_layers
 from missionctl.errors import ValidationFailed
 from missionctl.schemas.dashboard import TaskView
 
-NODE_W = 196
-NODE_H = 48
+NODE_W = 208
+NODE_H = 62
 COL_GAP = 64
 ROW_GAP = 14
 PAD = 16
-TITLE_CHARS = 26
+TITLE_CHARS = 25
+"""Characters of a title line that fit a box (12.5 px semibold, with room for wide letters)."""
+TITLE_LINES = 2
+LABEL_CHARS = 31
+"""Characters of the small label line (11 px) that fit a box."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +33,10 @@ class GraphNode:
     key: str
     x: int
     y: int
-    title: str
+    title_lines: tuple[str, ...]
     label: str
     full_title: str
+    full_label: str
     status: str
     number: int
 
@@ -60,8 +66,27 @@ class GraphLayout:
     node_h: int = NODE_H
 
 
-def _short(text: str, limit: int = TITLE_CHARS) -> str:
+def short(text: str, limit: int = TITLE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def wrap(text: str, width: int = TITLE_CHARS, lines: int = TITLE_LINES) -> tuple[str, ...]:
+    """``text`` in at most ``lines`` lines of ``width`` characters, broken between words.
+
+    A word longer than a line is cut; text left over after the last line is shortened into it.
+    """
+    words = text.split()
+    result: list[str] = []
+    while words and len(result) < lines:
+        line = words.pop(0)
+        while words and len(line) + 1 + len(words[0]) <= width:
+            line += " " + words.pop(0)
+        if len(result) == lines - 1 and words:
+            line = short(" ".join([line, *words]), width)
+            words = []
+        result.append(short(line, width))
+    return tuple(result) or ("",)
 
 
 def _layers(tasks: Sequence[TaskView]) -> list[list[str]]:
@@ -106,17 +131,18 @@ def layout_graph(tasks: Sequence[TaskView]) -> GraphLayout:
     for task in tasks:
         x, y = position[task.key]
         status = task.status.value if task.status else "pending"
-        label = " · ".join(
-            part for part in (task.role or task.agent, status.replace("_", " ")) if part
-        )
+        # The status first: a long role is what gets shortened, never the state.
+        parts = (str(number[task.key]), status.replace("_", " "), task.role or task.agent)
+        label = " · ".join(part for part in parts if part)
         nodes.append(
             GraphNode(
                 key=task.key,
                 x=x,
                 y=y,
-                title=_short(task.title),
-                label=label,
+                title_lines=wrap(task.title),
+                label=short(label, LABEL_CHARS),
                 full_title=task.title,
+                full_label=label,
                 status=status,
                 number=number[task.key],
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import jinja2
@@ -24,6 +24,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.types import Receive, Scope, Send
 
 from missionctl import __version__
@@ -47,6 +48,13 @@ log = logging.getLogger(__name__)
 _VARY = "HX-Request, HX-Request-Type, HX-History-Restore-Request"
 
 
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive datetime is taken as UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def relative_time(moment: datetime, now: datetime | None = None) -> str:
     """Say how long ago ``moment`` was, as people say it ("5 min ago", "yesterday", "3 Jun 2026").
 
@@ -56,9 +64,9 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
 
     Returns:
         A short phrase; moments more than a week old (or in the future) get their date.
+        ``static/js/app.js`` says the same in the viewer's browser (keep the two in step).
     """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = _utc(moment)
     now = now or datetime.now(UTC)
     seconds = (now - moment).total_seconds()
     if seconds < -60 or seconds >= 7 * 86_400:
@@ -75,18 +83,39 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
 
 
 def full_datetime(moment: datetime) -> str:
-    """The exact UTC time of ``moment``, for tooltips: ``14 Jun 2026, 07:20 UTC``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
+    """The UTC date and time of ``moment``: ``14 Jun 2026, 07:20 UTC``."""
+    moment = _utc(moment)
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+def exact_datetime(moment: datetime) -> str:
+    """The exact UTC time of ``moment``, for tooltips: ``14 Jun 2026, 07:20:31 UTC``."""
+    moment = _utc(moment)
+    return f"{moment.day} {moment:%b %Y, %H:%M:%S} UTC"
+
+
 def clock(moment: datetime) -> str:
-    """The UTC time of day of ``moment``: ``07:29:13``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return f"{moment.astimezone(UTC):%H:%M:%S}"
+    """The UTC time of day of ``moment``: ``07:29:13 UTC``."""
+    return f"{_utc(moment):%H:%M:%S} UTC"
+
+
+TimeStyle = Literal["clock", "datetime", "relative"]
+
+_TIME_TEXT = {"clock": clock, "datetime": full_datetime, "relative": relative_time}
+
+
+def time_tag(moment: datetime, style: TimeStyle) -> Markup:
+    """``moment`` as ``<time>``: the UTC text as a fallback, the exact UTC time as its tooltip.
+
+    ``datetime`` holds the ISO 8601 UTC instant and ``data-time`` the style; ``static/js/app.js``
+    rewrites the text into the viewer's local time with its zone (``clock``: ``2:47:31 AM
+    EST``; ``datetime``: ``14 Jun 2026, 2:47 AM EST``), or keeps a ``relative`` one fresh.
+    """
+    moment = _utc(moment)
+    iso = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return Markup('<time datetime="{}" title="{}" data-time="{}">{}</time>').format(
+        iso, exact_datetime(moment), style, _TIME_TEXT[style](moment)
+    )
 
 
 def usd(amount: float | Decimal | None, empty: str = "—") -> str:
@@ -218,9 +247,9 @@ def _build_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        relative_time=relative_time,
-        full_datetime=full_datetime,
-        clock=clock,
+        relative_time=lambda moment: time_tag(moment, "relative"),
+        full_datetime=lambda moment: time_tag(moment, "datetime"),
+        clock=lambda moment: time_tag(moment, "clock"),
         usd=usd,
         mtok_usd=mtok_usd,
         actor_name=actor_name,

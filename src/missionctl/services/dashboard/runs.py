@@ -1,6 +1,7 @@
 """Run read models for the dashboard: the runs list, a run with its steps, one step in full."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -8,10 +9,13 @@ from missionctl.db.models import Event, Mission, Plan, Run, Workflow
 from missionctl.domain import events as ev
 from missionctl.domain.states import RunStatus
 from missionctl.errors import NotFound
-from missionctl.schemas.dashboard import RunRow, RunRowPage, RunView, StepDetail
+from missionctl.schemas.artifacts import ArtifactRead
+from missionctl.schemas.dashboard import DocumentLink, RunRow, RunRowPage, RunView, StepDetail
+from missionctl.services import approvals as approval_service
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services import runs as run_service
+from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.missions import step_counts
@@ -20,6 +24,9 @@ from missionctl.services.paging import keyset_cursor
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
+
+ARTIFACT_LIMIT = 500
+"""Artifacts the run page lists (the oldest first)."""
 
 
 async def read_run_rows(
@@ -73,13 +80,15 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         NotFound: no such run (``field="run_id"``).
     """
     async with ctx.read() as session:
-        last_seq = int(
-            await session.scalar(select(func.max(Event.seq)).where(Event.run_id == run_id)) or 0
+        newest = await session.scalar(
+            select(Event).where(Event.run_id == run_id).order_by(Event.seq.desc()).limit(1)
         )
+    last_seq = newest.seq if newest is not None else 0
     run = await run_service.read_run(ctx, run_id=run_id)
     async with ctx.read() as session:
         workflow = await session.get(Workflow, run.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
+        inputs = await session.scalar(select(Run.inputs).where(Run.id == run_id))
         name, version, definition = workflow.name, workflow.version, workflow.definition
         plan_version = None
         if workflow.plan_id is not None and run.mission_id is not None:
@@ -103,7 +112,17 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         tasks=tasks,
         controls=controls_for(mission, None, run),
         last_seq=last_seq,
+        inputs=inputs or {},
+        artifacts=await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT),
+        approvals=await pending_approvals(ctx, run_id=run_id),
+        latest=to_event_item(newest) if newest is not None else None,
     )
+
+
+async def pending_approvals(ctx: ServiceContext, *, run_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """The id of the approval each waiting step of the run waits for, by step id."""
+    pending = await approval_service.list_approvals(ctx, state="pending", run_id=run_id)
+    return {a.step_id: a.id for a in pending}
 
 
 async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: str) -> StepDetail:
@@ -123,4 +142,21 @@ async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: s
             select(Event).where(where).order_by(Event.seq.desc()).limit(LOG_LIMIT)
         )
         log = [to_event_item(row) for row in reversed(rows.all())]
-    return StepDetail(run_id=run_id, step=step, log=log, log_total=total)
+    artifacts = await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT)
+    return StepDetail(
+        run_id=run_id,
+        step=step,
+        log=log,
+        log_total=total,
+        documents=_documents(step.outputs, [a for a in artifacts if a.step_id == step_id]),
+        approval_id=(await pending_approvals(ctx, run_id=run_id)).get(step_id),
+    )
+
+
+def _documents(outputs: dict[str, Any], artifacts: list[ArtifactRead]) -> list[DocumentLink] | None:
+    """The outputs' ``documents`` (the names agents list) matched to the step's artifacts."""
+    names = outputs.get("documents")
+    if not isinstance(names, list):
+        return None
+    by_name = {a.name: a for a in artifacts}
+    return [DocumentLink(name=str(n), artifact=by_name.get(str(n))) for n in names]

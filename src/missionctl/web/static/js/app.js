@@ -12,6 +12,14 @@
  *   the stream is connected or reconnecting, from the hx-sse extension's events; a first
  *   connection that fails is tried again.
  * - Durations of running tasks ([data-running-since]) tick every second between updates.
+ * - Times (<time datetime data-time>, from the Jinja filters clock, full_datetime and
+ *   relative_time) show the viewer's local time with its zone; relative ones ("3 min ago")
+ *   stay fresh. The same holds for times that htmx or the live stream swap in later.
+ * - A control saved as it changes ([data-inline-save]: the agents page) goes back to what the
+ *   server holds when the server refuses the change; the error toast says why.
+ * - Graphs ([data-graph], components/graph.html) fit their frame's width; the toolbar, the keys
+ *   -, + and 0, and Ctrl + the wheel zoom; dragging pans. A graph the live stream redraws keeps
+ *   its zoom and scroll position.
  * - The artifact being previewed is marked in the list; an open menu closes on a choice or an
  *   outside click.
  */
@@ -113,6 +121,61 @@
     });
   }
 
+  // --- Local times --------------------------------------------------------------------------
+  // The server writes UTC (the fallback text, and the exact instant as the tooltip); the viewer
+  // reads their own clock. Styles: "clock" (time of day), "datetime" (date and time), "relative"
+  // (how long ago, as web/templating.py relative_time says it; its tooltip adds the local time).
+
+  var CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
+  var DATETIME = {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short"
+  };
+  var DATE = { day: "numeric", month: "short", year: "numeric" };
+  var formats = {};
+
+  function format(options, moment) {
+    var key = JSON.stringify(options);
+    if (!formats[key]) formats[key] = new Intl.DateTimeFormat(undefined, options);
+    return formats[key].format(moment);
+  }
+
+  function relative(moment, now) {
+    var seconds = (now - moment.getTime()) / 1000;
+    if (seconds < -60 || seconds >= 7 * 86400) return format(DATE, moment);
+    if (seconds < 45) return "just now";
+    if (seconds < 3600) return Math.max(1, Math.round(seconds / 60)) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    var days = Math.floor(seconds / 86400);
+    return days === 1 ? "yesterday" : days + " days ago";
+  }
+
+  function localize(el, now) {
+    var moment = new Date(el.getAttribute("datetime"));
+    if (isNaN(moment.getTime())) return;
+    var style = el.getAttribute("data-time");
+    var text;
+    if (style === "relative") {
+      text = relative(moment, now);
+      if (!el.hasAttribute("data-utc-title")) el.setAttribute("data-utc-title", el.title);
+      el.title = format(DATETIME, moment) + " (" + el.getAttribute("data-utc-title") + ")";
+    } else {
+      text = format(style === "clock" ? CLOCK : DATETIME, moment);
+    }
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  function localizeTimes() {
+    var now = Date.now();
+    document.querySelectorAll("time[datetime][data-time]").forEach(function (el) {
+      localize(el, now);
+    });
+  }
+
+  // Fragments swapped in by htmx requests and by the live stream (hx-sse swaps through htmx).
+  document.addEventListener("htmx:after:swap", localizeTimes);
+  document.addEventListener("htmx:after:settle", localizeTimes);
+
   document.addEventListener("click", function (event) {
     var item = event.target.closest && event.target.closest(".artifact-item");
     if (item) {
@@ -144,9 +207,147 @@
     if (event.target.id) count(event.target);
   });
 
+
+  // A refused inline change must not leave its control showing what was not saved.
+  document.addEventListener("htmx:response:error", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-inline-save]");
+    if (form) form.reset();
+  });
+
+  // --- Graph zoom and pan ---------------------------------------------------------------------
+  // "Fit" is CSS (max-width: 100%); a zoomed graph gets an explicit size and the frame scrolls.
+  // The state lives here by the frame's data-graph name, since live updates replace the frame.
+
+  var ZOOM_STEP = 1.25;
+  var ZOOM_MAX = 3;
+  var ZOOM_MIN = 0.1;
+  var graphZoom = {};
+
+  function graphParts(frame) {
+    var svg = frame.querySelector("svg.graph");
+    var box = svg && svg.viewBox && svg.viewBox.baseVal;
+    if (!box || !box.width) return null;
+    return {
+      svg: svg, scroll: frame.querySelector(".graph-scroll"),
+      label: frame.querySelector("[data-graph-scale]"), width: box.width, height: box.height
+    };
+  }
+
+  function fitScale(parts) {
+    var style = window.getComputedStyle(parts.scroll);
+    var room = parts.scroll.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return Math.min(1, room / parts.width);
+  }
+
+  function applyZoom(frame) {
+    var parts = graphParts(frame);
+    if (!parts) return;
+    var state = graphZoom[frame.getAttribute("data-graph")];
+    var zoomed = state && state.scale !== null;
+    frame.classList.toggle("graph-frame--zoomed", !!zoomed);
+    var scale = zoomed ? state.scale : fitScale(parts);
+    parts.svg.setAttribute("width", String(Math.round(parts.width * (zoomed ? scale : 1))));
+    parts.svg.setAttribute("height", String(Math.round(parts.height * (zoomed ? scale : 1))));
+    if (parts.label) parts.label.textContent = (zoomed ? "" : "Fit · ") + Math.round(scale * 100) + " %";
+    if (zoomed) {
+      parts.scroll.scrollLeft = state.left;
+      parts.scroll.scrollTop = state.top;
+    }
+  }
+
+  function zoom(frame, how) {
+    var parts = graphParts(frame);
+    if (!parts) return;
+    var name = frame.getAttribute("data-graph");
+    var state = graphZoom[name] || { scale: null, left: 0, top: 0 };
+    var current = state.scale === null ? fitScale(parts) : state.scale;
+    if (how === "fit") {
+      state = { scale: null, left: 0, top: 0 };
+    } else {
+      var next = how === "in" ? current * ZOOM_STEP : current / ZOOM_STEP;
+      next = Math.max(ZOOM_MIN, Math.min(ZOOM_MAX, next));
+      // Keep the middle of what the reader sees in the middle.
+      var ratio = next / current;
+      var midX = parts.scroll.scrollLeft + parts.scroll.clientWidth / 2;
+      var midY = parts.scroll.scrollTop + parts.scroll.clientHeight / 2;
+      state = {
+        scale: next,
+        left: Math.max(0, midX * ratio - parts.scroll.clientWidth / 2),
+        top: Math.max(0, midY * ratio - parts.scroll.clientHeight / 2)
+      };
+    }
+    graphZoom[name] = state;
+    applyZoom(frame);
+  }
+
+  function initGraphs() {
+    document.querySelectorAll("[data-graph]").forEach(applyZoom);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-graph-zoom]");
+    if (button) zoom(button.closest("[data-graph]"), button.getAttribute("data-graph-zoom"));
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var scroll = event.target.closest && event.target.closest(".graph-scroll");
+    if (!scroll || event.ctrlKey || event.metaKey || event.altKey) return;
+    var how = { "+": "in", "=": "in", "-": "out", "_": "out", "0": "fit" }[event.key];
+    if (!how) return;
+    event.preventDefault();
+    zoom(scroll.closest("[data-graph]"), how);
+  });
+
+  // Ctrl + wheel (and a trackpad's pinch, which browsers report as such) zooms; the plain wheel
+  // keeps scrolling the page.
+  document.addEventListener("wheel", function (event) {
+    var scroll = event.target.closest && event.target.closest(".graph-scroll");
+    if (!scroll || !(event.ctrlKey || event.metaKey)) return;
+    event.preventDefault();
+    zoom(scroll.closest("[data-graph]"), event.deltaY < 0 ? "in" : "out");
+  }, { passive: false });
+
+  var drag = null;
+
+  document.addEventListener("pointerdown", function (event) {
+    var scroll = event.target.closest && event.target.closest(".graph-scroll");
+    if (!scroll || event.button !== 0) return;
+    drag = { scroll: scroll, x: event.clientX, y: event.clientY, left: scroll.scrollLeft, top: scroll.scrollTop };
+    scroll.classList.add("graph-scroll--dragging");
+  });
+  document.addEventListener("pointermove", function (event) {
+    if (!drag) return;
+    drag.scroll.scrollLeft = drag.left - (event.clientX - drag.x);
+    drag.scroll.scrollTop = drag.top - (event.clientY - drag.y);
+  });
+  document.addEventListener("pointerup", function () {
+    if (!drag) return;
+    drag.scroll.classList.remove("graph-scroll--dragging");
+    drag = null;
+  });
+
+  // Remember where a zoomed graph was scrolled to, for the redraw after the next live update.
+  document.addEventListener("scroll", function (event) {
+    var scroll = event.target;
+    if (!scroll.classList || !scroll.classList.contains("graph-scroll")) return;
+    var state = graphZoom[scroll.closest("[data-graph]").getAttribute("data-graph")];
+    if (state && state.scale !== null) {
+      state.left = scroll.scrollLeft;
+      state.top = scroll.scrollTop;
+    }
+  }, true);
+
+  document.addEventListener("htmx:after:swap", initGraphs);
+  window.addEventListener("resize", initGraphs);
+
+  var RELATIVE_REFRESH_MS = 30000;
+
   function start() {
     watchToasts();
+    localizeTimes();
+    initGraphs();
     window.setInterval(tick, 1000);
+    window.setInterval(localizeTimes, RELATIVE_REFRESH_MS);
   }
 
   if (document.readyState === "loading") {
