@@ -186,6 +186,14 @@ class Settings(BaseSettings):
         description="Data directory: the SQLite database and the blob store live here.",
     )
     log_level: LogLevel = Field(default="INFO", description="Log level of the server and workers.")
+    keep_workspaces: bool = Field(
+        default=False,
+        description="Keep each run's step workspaces (MISSIONCTL_HOME/workspaces/<run>) after "
+        "the run ends, for debugging. They may hold secrets in clear: whatever a program wrote "
+        "there, a step secret included, is kept as it was written (only artifacts are "
+        "redacted). Off: they are removed when the run completes, fails, is canceled or is "
+        "aborted.",
+    )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -236,6 +244,7 @@ class Settings(BaseSettings):
             "general": {
                 "MISSIONCTL_HOME": str(self.home),
                 "MISSIONCTL_LOG_LEVEL": self.log_level,
+                "MISSIONCTL_KEEP_WORKSPACES": str(self.keep_workspaces).lower(),
             },
             "database": {
                 "MISSIONCTL_DATABASE_URL": url,
