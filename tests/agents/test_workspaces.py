@@ -9,10 +9,11 @@ never follow a symbolic link out of a workspace.
 import uuid
 from pathlib import Path
 
+from missionctl.engine.worker import EngineConfig
 from missionctl.services import ServiceContext
 from missionctl.services.runs import cancel_run
 from missionctl.services.workspaces import sweep_workspaces, workspaces_of
-from tests.engine.helpers import start, step
+from tests.engine.helpers import running_engine, start, step
 
 
 def _fill(directory: Path, outside: Path) -> None:
@@ -67,3 +68,17 @@ async def test_keep_workspaces_turns_the_sweep_off(ctx: ServiceContext) -> None:
 
     assert await sweep_workspaces(ctx, kept) == 0
     assert kept.run_dir(ended.id).is_dir()
+
+
+async def test_an_engine_sweeps_once_more_when_it_stops(ctx: ServiceContext) -> None:
+    """A run whose end the engine did not hear (stopped at once, as `missionctl run` does)."""
+    ended = await start(ctx, [step("write", "builtin:sleep", inputs={"seconds": 60})])
+    await cancel_run(ctx, run_id=ended.id, actor="user:test")
+    workspaces = workspaces_of(ctx)
+    (workspaces.run_dir(ended.id) / "write").mkdir(parents=True)
+    no_maintenance = EngineConfig(heartbeat_s=3600, poll_s=0.05)  # no periodic sweep runs
+
+    async with running_engine(ctx, no_maintenance):
+        pass
+
+    assert not workspaces.run_dir(ended.id).exists()

@@ -1,9 +1,10 @@
 """Removing the step workspaces of runs that ended (``missionctl.agents.workspaces``).
 
 An engine removes a run's workspaces when it hears that the run ended; :func:`sweep_workspaces`
-catches the rest — runs ended by another process (a cancel through the server while a separate
-worker ran the steps, an emergency stop), or while no engine ran here — by asking the database
-which of the runs that still have a directory have ended.
+(soon after the engine starts, every 30 s, and when it stops) catches the rest — runs ended by
+another process (a cancel through the server while a separate worker ran the steps, an
+emergency stop), while no engine ran here, or just before the engine was stopped — by asking
+the database which of the runs that still have a directory have ended.
 """
 
 import asyncio
@@ -128,9 +129,19 @@ class WorkspaceCleaner:
         self._spawn(sweep(), "sweeping the workspaces of ended runs")
 
     async def close(self) -> None:
-        """Wait for the removals under way."""
+        """Wait for the removals under way, then sweep once more (call it with no step running).
+
+        The last sweep catches a run whose end the engine was stopped too soon to hear (a
+        command that stops its engine as soon as it sees the run end).
+        """
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.workspaces.keep:
+            return
+        try:
+            await sweep_workspaces(self.ctx, self.workspaces)
+        except Exception:
+            log.exception("sweeping the workspaces of ended runs failed; the next engine retries")
 
     def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
         async def guarded() -> None:
