@@ -15,6 +15,7 @@ from missionctl.agents.specialists import (
     analyse_goal,
     register_specialists,
 )
+from missionctl.domain.english import indefinite_article
 from missionctl.planning import PlanningInput, build_local_plan
 from tests.planning.helpers import GOALS as PLANNER_GOALS
 
@@ -234,7 +235,7 @@ OWN_GOALS = [
 
 
 @pytest.mark.parametrize("goal", PLANNER_GOALS + OWN_GOALS)
-async def test_no_two_documents_of_a_plan_share_a_name(goal: str) -> None:
+async def test_a_plans_documents_have_distinct_names_and_fitting_articles(goal: str) -> None:
     results = await run_plan(goal)
     names = [a.name for r in results.values() for a in r.artifacts]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
@@ -243,6 +244,14 @@ async def test_no_two_documents_of_a_plan_share_a_name(goal: str) -> None:
         assert all(SAFE_NAME.match(name) for name in result.outputs["documents"])
     steps = [s["text"] for r in results.values() for s in r.next_steps]
     assert not [s for s in steps if "must requirements" in s]
+    texts = [a.content.decode() for r in results.values() for a in r.artifacts] + steps
+    wrong = [
+        m.group(0)
+        for text in texts
+        for m in re.finditer(r"(?<![\w/`-])(a|an|A|An) ([\w][\w'./-]*)", text)
+        if m.group(1).lower() != indefinite_article(m.group(2))
+    ]
+    assert wrong == []
 
 
 async def test_a_second_task_of_a_role_names_its_documents_after_itself() -> None:

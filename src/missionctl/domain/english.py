@@ -10,7 +10,8 @@ The indefinite article goes by the sound that starts the next word, not its lett
 - a number goes by how it is said: "an 8", "an 11", "an 18-month", "an 80 %", "a 1".
 
 The rules cover the vocabulary of the planner, its kinds of software and the specialists'
-documents (``tests/domain/test_english.py`` checks every word they put after an article).
+documents (``tests/planning/test_wording.py`` checks every label and technology, and every
+article in the plans of the fixture goals).
 """
 
 import re
