@@ -29,7 +29,8 @@ async def test_the_sweep_removes_ended_runs_workspaces_only(
     ctx: ServiceContext, tmp_path: Path
 ) -> None:
     outside = tmp_path / "outside"
-    outside.mkdir(mode=0o755)
+    outside.mkdir()
+    outside.chmod(0o755)  # whatever the process umask
     (outside / "keep.txt").write_text("not the workspace's")
     ended = await start(ctx, [step("write", "builtin:sleep", inputs={"seconds": 60})])
     await cancel_run(ctx, run_id=ended.id, actor="user:test")
