@@ -210,6 +210,14 @@ class Settings(BaseSettings):
         "(get_settings, find_home).",
     )
     log_level: LogLevel = Field(default="INFO", description="Log level of the server and workers.")
+    keep_workspaces: bool = Field(
+        default=False,
+        description="Keep each run's step workspaces (MISSIONCTL_HOME/workspaces/<run>) after "
+        "the run ends, for debugging. They may hold secrets in clear: whatever a program wrote "
+        "there, a step secret included, is kept as it was written (only artifacts are "
+        "redacted). Off: they are removed when the run completes, fails, is canceled or is "
+        "aborted.",
+    )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -260,6 +268,7 @@ class Settings(BaseSettings):
             "general": {
                 "MISSIONCTL_HOME": str(self.home),
                 "MISSIONCTL_LOG_LEVEL": self.log_level,
+                "MISSIONCTL_KEEP_WORKSPACES": str(self.keep_workspaces).lower(),
             },
             "database": {
                 "MISSIONCTL_DATABASE_URL": url,

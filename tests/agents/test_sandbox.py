@@ -5,9 +5,9 @@ that asks), so the steps run without an approver and the sandbox alone stands in
 """
 
 import base64
-import os
 import socket
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,9 +135,12 @@ async def test_the_database_and_other_workspaces_cannot_be_written(
     if url.get_backend_name() == "sqlite":
         targets.append(Path(str(url.database)))
     (tmp_path / "outside.txt").write_text("untouched")
-    first = await _run(ctx, [step("mine", "command", inputs={"argv": ["touch", "mine.txt"]})])
-    other = Path(ctx.settings.home) / "workspaces" / str(first.id) / "mine"
-    assert (other / "mine.txt").exists()
+    await _run(ctx, [step("mine", "command", inputs={"argv": ["touch", "mine.txt"]})])
+    # Another run's workspace (that run's was removed when it ended; this one's run is unknown
+    # to the database, so no sweep removes it).
+    other = Path(ctx.settings.home) / "workspaces" / str(uuid.uuid4()) / "mine"
+    other.mkdir(mode=0o700, parents=True)
+    (other / "mine.txt").write_text("mine")
     targets += [other / "mine.txt", other / "new.txt"]
     before = {t: t.read_bytes() if t.exists() else None for t in targets}
     writes = "; ".join(f"echo pwned >> {t}" for t in targets)
@@ -249,7 +252,7 @@ async def test_concurrent_steps_of_a_run_get_their_own_workspaces(ctx: ServiceCo
     write = (
         "import os, pathlib, time; d = pathlib.Path('artifacts'); d.mkdir(); "
         "step = os.environ['MISSIONCTL_STEP_ID']; (d / (step + '.txt')).write_text(step); "
-        "time.sleep(0.3); print(sorted(os.listdir(d)))"
+        "time.sleep(0.3); print(sorted(os.listdir(d))); print(oct(os.stat('.').st_mode & 0o777))"
     )
     steps = [step(f"s{i}", "command", inputs={"argv": [PY, "-c", write]}) for i in range(4)]
     done = await _run(ctx, steps)
@@ -260,6 +263,4 @@ async def test_concurrent_steps_of_a_run_get_their_own_workspaces(ctx: ServiceCo
     events = await run_events(ctx, done.id)
     made = {(e.step_id, e.payload["name"]) for e in events if e.type == "artifact.created"}
     assert made == {(f"s{i}", f"s{i}.txt") for i in range(4)}
-    assert (
-        os.stat(Path(ctx.settings.home) / "workspaces" / str(done.id) / "s0").st_mode & 0o077 == 0
-    )
+    assert "0o700" in logged  # each workspace is private to the server's user

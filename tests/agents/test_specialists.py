@@ -15,7 +15,9 @@ from missionctl.agents.specialists import (
     analyse_goal,
     register_specialists,
 )
+from missionctl.domain.english import indefinite_article
 from missionctl.planning import PlanningInput, build_local_plan
+from tests.planning.helpers import GOALS as PLANNER_GOALS
 
 URL_SHORTENER = "Build a URL shortener with click analytics and custom aliases"
 VET_CLINIC = (
@@ -221,6 +223,45 @@ async def test_every_fixture_goal_gets_documents_about_its_own_subject(goal: str
         assert all(f.text.lower() in scope for f in features)
     for result in results.values():
         assert result.outputs["documents"]
+
+
+# Goals beyond the fixtures whose plans have several tasks of one role.
+OWN_GOALS = [
+    "Build an internal tool for HR onboarding with an approval flow",
+    "Build a Kubernetes operator that backs up and restores Redis clusters",
+    "Migrate a MySQL database of 500 GB to PostgreSQL with under ten minutes of downtime",
+    "Build a data pipeline and an analytics dashboard for weekly revenue",
+]
+
+
+@pytest.mark.parametrize("goal", PLANNER_GOALS + OWN_GOALS)
+async def test_a_plans_documents_have_distinct_names_and_fitting_articles(goal: str) -> None:
+    results = await run_plan(goal)
+    names = [a.name for r in results.values() for a in r.artifacts]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    for result in results.values():  # what a step says it wrote is what it returns
+        assert result.outputs["documents"] == [a.name for a in result.artifacts]
+        assert all(SAFE_NAME.match(name) for name in result.outputs["documents"])
+    steps = [s["text"] for r in results.values() for s in r.next_steps]
+    assert not [s for s in steps if "must requirements" in s]
+    texts = [a.content.decode() for r in results.values() for a in r.artifacts] + steps
+    wrong = [
+        m.group(0)
+        for text in texts
+        for m in re.finditer(r"(?<![\w/`-])(a|an|A|An) ([\w][\w'./-]*)", text)
+        if m.group(1).lower() != indefinite_article(m.group(2))
+    ]
+    assert wrong == []
+
+
+async def test_a_second_task_of_a_role_names_its_documents_after_itself() -> None:
+    goal = "Write a command-line tool that converts CSV files to Parquet with schema inference"
+    results = await run_plan(goal)
+    plans = {k: r.outputs["documents"] for k, r in results.items() if r.outputs["role"] == "qa"}
+    # Both QA tasks write a test plan: the first in the plan keeps the name.
+    assert plans["test-corpus"][0] == "test-plan.md"
+    assert plans["perf-tests"][0] == "perf-tests-test-plan.md"
+    assert results["perf-tests"].outputs["checks"][0]["document"] == "perf-tests-test-plan.md"
 
 
 async def test_the_same_inputs_give_the_same_bytes() -> None:

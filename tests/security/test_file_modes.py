@@ -46,7 +46,11 @@ def _loose(home: Path) -> list[str]:
 
 @pytest.fixture
 def data_settings(settings: Settings) -> Settings:
-    """The test's settings, with SQLite's file in the data directory (its default place)."""
+    """The test's settings, with SQLite's file in the data directory (its default place).
+
+    Workspaces are kept after the run, so that their modes are checked too.
+    """
+    settings = settings.model_copy(update={"keep_workspaces": True})
     if settings.database_url.startswith("sqlite"):
         return settings.model_copy(update={"database": DatabaseSettings()})
     return settings

@@ -112,6 +112,9 @@ async def test_a_report_waits_for_the_run_to_end_and_follows_a_retry(
         done = await wait_for_run(ctx, run.id, {"completed"})
     second = await write_run_report(ctx, run_id=done.id)
     assert {a.id for a in second}.isdisjoint({a.id for a in first})
+    # Names are unique within a run: the report of the second outcome is numbered.
+    assert [a.name for a in first] == ["report.md", "report.json"]
+    assert [a.name for a in second] == ["report-2.md", "report-2.json"]
     _, raw = await read_artifact_content(ctx, artifact_id=second[1].id)
     assert json.loads(raw)["outcome"]["status"] == "completed"
     reports = [a for a in await read_artifacts(ctx, run_id=run.id) if a.kind == "report"]

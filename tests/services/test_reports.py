@@ -131,6 +131,11 @@ async def test_a_mission_runs_on_the_specialists_and_gets_its_report(
         assert f"`{task.key}`" in markdown and task.title in markdown
     assert f"{len(succeeded)} of {len(done.steps)} tasks succeeded" in markdown
     assert "version 1 from the local planner" in markdown
+    # Each decision with its reasons, as the JSON report has them.
+    assert plan.decisions and all(d.reasons for d in plan.decisions)
+    for decision in plan.decisions:
+        assert f"- **{decision.title}:** {decision.choice}" in markdown
+        assert f"  - Reasons: {'; '.join(decision.reasons)}\n" in markdown
 
     _, json_bytes = await read_artifact_content(ctx, artifact_id=written[1].id)
     report = json.loads(json_bytes)

@@ -29,7 +29,8 @@ TOUCH = 'mkdir -p artifacts && touch "artifacts/name-$TOKEN.txt"'
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"log_level": "DEBUG"})
+    # Workspaces kept: the test looks at the file the program named after the secret.
+    return settings.model_copy(update={"log_level": "DEBUG", "keep_workspaces": True})
 
 
 async def _read_stream(

@@ -281,9 +281,13 @@ class EventLogHead(Base):
 
 
 class Artifact(Base):
-    """An output kept in the blob store, with what it is and where it came from."""
+    """An output kept in the blob store, with what it is and where it came from.
+
+    Names are unique within a run (``domain.artifact_names``, ADR 29).
+    """
 
     __tablename__ = "artifacts"
+    __table_args__ = (Index("uq_artifacts_run_id_name", "run_id", "name", unique=True),)
 
     id: Mapped[uuid.UUID] = _id()
     mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)

@@ -30,7 +30,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContext
@@ -54,6 +53,7 @@ from missionctl.services.execution import (
 )
 from missionctl.services.missions import read_mission
 from missionctl.services.plans import read_plan
+from missionctl.services.workspaces import WorkspaceCleaner
 from missionctl.settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,8 @@ class Engine:
         self._checkpoint: asyncio.Task[None] | None = None
         self._poll_timer: asyncio.Handle | None = None
         self._poll_at = 0.0  # when the poll timer fires, on the loop's clock
-        self._workspaces = Path(ctx.settings.home) / "workspaces"
+        # Removes a run's workspaces when it ends (MISSIONCTL_KEEP_WORKSPACES keeps them).
+        self._cleaner = WorkspaceCleaner(ctx)
 
     @property
     def inflight(self) -> int:
@@ -162,6 +163,7 @@ class Engine:
                 listener.cancel()
                 stopper.cancel()
                 await self._cancel_all()
+                await self._cleaner.close()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
                 with contextlib.suppress(asyncio.CancelledError):
@@ -284,6 +286,7 @@ class Engine:
         except Exception:
             log.exception("lease maintenance failed; will retry")
         self._start_checkpoint()
+        self._cleaner.sweep_when_due(self._busy)
 
     def _start_checkpoint(self) -> None:
         """Checkpoint the SQLite log in the background: its disk sync must not delay ticks."""
@@ -308,6 +311,8 @@ class Engine:
     def _hear(self, record: EventRecord) -> None:
         if record.type in _FINISH_EVENTS and record.run_id is not None:
             self._run_hook(record.run_id)
+            running = [t for c, t in self._inflight.values() if c.run_id == record.run_id]
+            self._cleaner.run_ended(record.run_id, running, self._busy)
         if record.type in _WAKE_EVENTS:
             self._wake.set()
         elif record.type in _STOP_EVENTS:
@@ -331,6 +336,9 @@ class Engine:
         task = asyncio.create_task(call())
         self._hooks.add(task)
         task.add_done_callback(self._hooks.discard)
+
+    def _busy(self, run_id: uuid.UUID) -> bool:
+        return any(claim.run_id == run_id for claim, _ in self._inflight.values())
 
     def _stop_step(self, step_run_id: uuid.UUID, why: str) -> None:
         entry = self._inflight.get(step_run_id)
@@ -466,7 +474,7 @@ class Engine:
             self._hooks.add(task)
             task.add_done_callback(self._hooks.discard)
 
-        run_dir = self._workspaces / str(claim.run_id)
+        run_dir = self._cleaner.workspaces.run_dir(claim.run_id)
         return StepContext(
             run_id=claim.run_id,
             mission_id=claim.mission_id,

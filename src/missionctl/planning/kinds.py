@@ -12,6 +12,10 @@ earlier kind) and run ``tests/planning``: they check every template renders and 
 Template placeholders (``str.format`` fields) available everywhere:
 
 - ``{subject}``: what is being built ("URL shortener"); ``{features}``: the goal's features;
+- ``{a_subject}`` / ``{A_subject}``: the subject after its indefinite article ("an internal
+  tool", "An internal tool"); write these, never "a {subject}", so the article fits the word;
+- ``{the_feature}`` (feature templates and titles only): the feature after "the", unless it
+  has its own article ("the core of the …");
 - ``{stack}``: the technologies named in the mission, or the kind's default stack;
 - ``{host}``, ``{cadence}``, ``{source}``, ``{target}``, ``{downtime}``, ``{scale}``;
 - one field per technology slot (see :data:`SLOT_DEFAULTS`), e.g. ``{database}``: the
@@ -582,7 +586,7 @@ API_SERVICE = Kind(
     ),
     feature_role="backend",
     feature_roles=("backend", "security", "data", "ml", "devops"),
-    feature_title="Implement the {feature} resource",
+    feature_title="Implement {the_feature} resource",
     feature_description=(
         "Implement “{feature}” in the {subject}: tables and migrations, service rules, "
         "endpoints exactly as in the OpenAPI contract, authorisation checks from the matrix, "
@@ -1640,7 +1644,7 @@ MOBILE_APP = Kind(
     ),
     feature_role="mobile",
     feature_roles=("mobile", "backend", "security", "data", "ml"),
-    feature_title="Build the {feature} flow",
+    feature_title="Build {the_feature} flow",
     feature_description=(
         "Build “{feature}” in the {subject}: screens from the design system, state and local "
         "storage, calls to the versioned API, behaviour on a slow or absent network, and UI "
@@ -2725,7 +2729,7 @@ K8S_OPERATOR = Kind(
             deps=("scaffold", "failure-modes"),
             artifacts=("controllers/",),
             acceptance=(
-                "Reconciling a {subject} resource twice changes nothing the second time",
+                "Reconciling {a_subject} resource twice changes nothing the second time",
                 "The controller resumes correctly after a restart mid-operation",
             ),
             tier="write",
@@ -3505,7 +3509,7 @@ INTEGRATION = Kind(
             "alerts on error rate and latency.",
             deps=("gateway-skeleton",),
             artifacts=("dashboards.json",),
-            acceptance=("A trace shows every upstream call of a {subject} request with timings",),
+            acceptance=("A trace shows every upstream call of {a_subject} request with timings",),
             tier="write",
             tokens=12_000,
             traces=("latency",),
@@ -3928,7 +3932,7 @@ REALTIME_GAME = Kind(
             "room state in {cache} for failover.",
             deps=("netcode-design",),
             artifacts=("server code",),
-            acceptance=("A {subject} room survives a player reconnecting within 30 s",),
+            acceptance=("{A_subject} room survives a player reconnecting within 30 s",),
             tier="write",
             tokens=45_000,
             traces=("latency", "scale"),

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from missionctl.domain.english import with_article, with_the
 from missionctl.domain.plans import ensure_valid_plan
 from missionctl.llm.protocol import LLMUsage
 from missionctl.planning.base import LOCAL_SOURCE, PlannerResult, PlanningInput
@@ -459,6 +460,8 @@ class _Builder:
         return {
             **slots,
             "subject": self.goal.subject,
+            "a_subject": with_article(self.goal.subject),
+            "A_subject": _capitalise(with_article(self.goal.subject)),
             "label": self.kind.label,
             "features": _join(features) if features else "the core flows",
             "stack": stack,
@@ -670,9 +673,13 @@ class _Builder:
             if feature.action:
                 title = feature.title
             elif ft.role == kind.feature_role:
-                title = self.fill(kind.feature_title, feature=feature.text)
+                title = self.fill(
+                    kind.feature_title, feature=feature.text, the_feature=with_the(feature.text)
+                )
             else:
-                title = ROLE_FEATURE_TITLES[ft.role].format(feature=feature.text)
+                title = ROLE_FEATURE_TITLES[ft.role].format(
+                    feature=feature.text, the_feature=with_the(feature.text)
+                )
             title = _capitalise(title)
             extra = {"feature": feature.name, "slug": ft.key, "slug_": ft.key.replace("-", "_")}
             description = self.fill(kind.feature_description, **extra)
@@ -824,7 +831,8 @@ class _Builder:
             alternatives = [a for a in alternatives if base not in a.lower()]
         elif template.slot:
             reasons.append(
-                f"Planner default for a {self.kind.label}; the mission names no alternative"
+                f"Planner default for {with_article(self.kind.label)}; the mission names no "
+                "alternative"
             )
         return PlanDecision(
             title=_clip(self.fill(template.title), SHORT_MAX_CHARS),
@@ -861,7 +869,8 @@ class _Builder:
         roles = _unique([task.role for task in tasks])
         features = [f.name for f in self.goal.features]
         parts = [
-            f"Local planner (rule-based, no model): this mission reads as a {kind.label} — "
+            f"Local planner (rule-based, no model): this mission reads as "
+            f"{with_article(kind.label)} — "
             f"{self.goal.subject}" + (f" in the {self.goal.host}" if self.goal.host else "") + ".",
             self.fill(kind.approach),
             f"The plan has {len(requirements)} requirements and {len(tasks)} tasks for "

@@ -7,6 +7,13 @@ content pass through the one redaction (``missionctl.llm.redaction``) before the
 names and descriptions lose secrets and credential-looking tokens, content (through
 :func:`put_blob`, which every artifact's content passes, the engine's too) only the exact
 registered secrets, so a file stays what its program wrote otherwise.
+
+Names are unique within a run (a unique index says so): a name already taken in the run is
+replaced by its first free variant (``domain.artifact_names.distinct_name``: the producing
+step's id in front, else a counter), by :func:`add_artifacts` and, for the artifacts agents
+return, by :func:`assign_distinct_names` in the engine's transaction. A mission's runs each
+write their own documents: a later run's ``scope.md`` is the next version of that document,
+told apart by its run (ADR 29).
 """
 
 import asyncio
@@ -18,10 +25,12 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.blobs import BlobRef
 from missionctl.db.models import Artifact, Mission, Run, StepRun
 from missionctl.domain import events as ev
+from missionctl.domain.artifact_names import distinct_name
 from missionctl.errors import IntegrityError, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.llm.redaction import redact
@@ -165,22 +174,29 @@ async def add_artifacts(
     """Add artifact rows for already-stored blobs and one ``artifact.created`` event each.
 
     Runs inside the caller's transaction (the caller commits); the events are published after
-    that commit.
+    that commit. A name already taken in the run becomes its first free variant (see the
+    module docstring).
     """
+    taken = await _names_in_run(session, run_id)
+    names = []
+    for new in stored:
+        name = distinct_name(redact(new[0].name), taken, owner=step_id)
+        taken.add(name)
+        names.append(name)
     rows = [
         Artifact(
             mission_id=mission_id,
             run_id=run_id,
             step_run_id=step_run_id,
             kind=new.kind,
-            name=redact(new.name),
+            name=name,
             media_type=new.media_type,
             sha256=blob.sha256,
             size=blob.size,
             uri=blob.uri,
             meta=redact(dict(new.meta)),
         )
-        for new, blob in stored
+        for (new, blob), name in zip(stored, names, strict=True)
     ]
     session.add_all(rows)
     await session.flush()
@@ -207,9 +223,40 @@ async def add_artifacts(
     return [to_artifact_read(row, step_id) for row in rows]
 
 
+async def _names_in_run(session: AsyncSession, run_id: uuid.UUID | None) -> set[str]:
+    if run_id is None:
+        return set()  # names are unique within a run; run-less artifacts have none to share
+    found = await session.scalars(select(Artifact.name).where(Artifact.run_id == run_id))
+    return set(found.all())
+
+
+def assign_distinct_names(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Give each new artifact row (``Artifact`` column values) a name free in its run.
+
+    For the engine's synchronous transaction: reads the names the rows' runs already have,
+    then renames, in order, every row whose ``name`` is taken, by the run or an earlier row
+    (its step's id is ``meta["step_id"]``). The rows are changed in place.
+    """
+    run_ids = {row["run_id"] for row in rows if row["run_id"] is not None}
+    if not run_ids:
+        return
+    taken: dict[uuid.UUID, set[str]] = {run_id: set() for run_id in run_ids}
+    query = select(Artifact.run_id, Artifact.name).where(Artifact.run_id.in_(run_ids))
+    for stored_run_id, name in session.execute(query):
+        if stored_run_id is not None:
+            taken[stored_run_id].add(name)
+    for row in rows:
+        if row["run_id"] is None:
+            continue
+        names = taken[row["run_id"]]
+        row["name"] = distinct_name(row["name"], names, owner=row["meta"].get("step_id"))
+        names.add(row["name"])
+
+
 __all__ = [
     "NewArtifact",
     "add_artifacts",
+    "assign_distinct_names",
     "put_blob",
     "put_blobs",
     "read_artifact",

@@ -2,7 +2,8 @@
 
 ``build_run_report`` reads a run (with its mission, plan, steps and artifacts) into a
 ``RunReport``; ``render_report_markdown`` turns that into Markdown (pure); ``write_run_report``
-stores both as the run's ``report.md`` and ``report.json`` artifacts, once per run outcome.
+stores both as the run's ``report.md`` and ``report.json`` artifacts, once per run outcome
+(``report-2.md`` … for a later outcome: names are unique within a run).
 """
 
 import uuid
@@ -277,6 +278,8 @@ def _breakdown(by_status: dict[str, int]) -> str:
 def render_report_markdown(report: RunReport) -> str:
     """The report as Markdown: Outcome, Tasks, Artifacts, Risks, Decisions, Next steps, Usage.
 
+    A decision shows its choice, then its reasons, trade-offs and alternatives (as in JSON).
+
     Next steps are listed high priority first (stable within a priority). Pure: the same report
     always renders to the same text.
     """
@@ -332,6 +335,8 @@ def render_report_markdown(report: RunReport) -> str:
     lines += ["## Decisions", ""]
     for d in report.decisions:
         lines.append(f"- **{d.title}:** {d.choice}")
+        if d.reasons:
+            lines.append(f"  - Reasons: {'; '.join(d.reasons)}")
         if d.trade_offs:
             lines.append(f"  - Trade-offs: {'; '.join(d.trade_offs)}")
         if d.alternatives:
@@ -370,6 +375,9 @@ async def _existing_reports(session: AsyncSession, run: Run) -> list[ArtifactRea
 
 async def write_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[ArtifactRead]:
     """Store the run's report as ``report.md`` and ``report.json`` artifacts, once.
+
+    Artifact names are unique within a run, so the report of a later outcome (the run was
+    resumed and ended again) is ``report-2.md`` / ``report-2.json``, and so on.
 
     Both are stored in the blob store, then their ``Artifact`` rows (kind ``report``,
     ``step_run_id`` None, meta ``{"report": true, …}``) and one ``artifact.created`` event each

@@ -7,6 +7,12 @@ under their own. Each Markdown file the task expects is written too, under its o
 name, by the role's first unused writer whose keywords match the name, else by the generic
 deliverable brief. Expected artifacts that are not documents (code, tests, configuration) are
 listed in the documents as deliverables.
+
+Names are unique within a plan's run: a document whose name an earlier task of the plan (in
+plan order) already writes gets the task's key in front (``perf-tests-test-plan.md``), by the
+rule the artifact store applies to any name taken in a run (``domain.artifact_names``). So the
+names do not depend on which task finishes first, and what a step says it wrote is what is
+stored.
 """
 
 from collections.abc import Callable
@@ -22,8 +28,10 @@ from missionctl.agents.specialists import (
     quality,
     security,
 )
-from missionctl.agents.specialists.brief import Brief
+from missionctl.agents.specialists.brief import Brief, TaskView
 from missionctl.agents.specialists.markdown import document_name, is_document_name, slug, stem
+from missionctl.domain.artifact_names import distinct_name
+from missionctl.schemas.plans import PlanTask
 
 Render = Callable[[Brief, str], list[str]]
 
@@ -107,21 +115,57 @@ ROLE_WRITERS: dict[str, tuple[Writer, ...]] = {
 BUILD_ROLES = frozenset({"backend", "frontend", "mobile", "data", "ml", "devops", "security"})
 
 
-def signature(brief: Brief) -> tuple[Writer, ...]:
+def signature(role: str, task: TaskView) -> tuple[Writer, ...]:
     """The documents a role always writes for this task."""
-    if brief.task.writes and brief.role in BUILD_ROLES:
+    if task.writes and role in BUILD_ROLES:
         return (IMPLEMENTATION,)
-    writers = ROLE_WRITERS[brief.role]
-    return writers[:2] if brief.role == "architect" else writers[:1]
+    writers = ROLE_WRITERS[role]
+    return writers[:2] if role == "architect" else writers[:1]
 
 
 def plan_documents(brief: Brief) -> list[tuple[str, Writer]]:
-    """``(file name, writer)`` for every document this task gets, in writing order."""
+    """``(file name, writer)`` for every document this task gets, in writing order.
+
+    Each name is free in the run of the brief's plan (see the module docstring).
+    """
+    taken = _names_before(brief.task.key, brief.tasks)
+    documents = []
+    for name, writer in task_documents(brief.role, brief.task):
+        name = distinct_name(name, taken, owner=slug(brief.task.key))
+        taken.add(name)
+        documents.append((name, writer))
+    return documents
+
+
+def _names_before(key: str, tasks: list[PlanTask]) -> set[str]:
+    """The document names the tasks before ``key`` in the plan get (all, if it is not there)."""
+    taken: set[str] = set()
+    for task in tasks:
+        if task.key == key:
+            break
+        if task.role not in ROLE_WRITERS:
+            continue
+        view = TaskView(
+            key=task.key,
+            title=task.title,
+            description=task.description,
+            role=task.role,
+            acceptance=tuple(task.acceptance),
+            expected_artifacts=tuple(task.expected_artifacts),
+            risk_tier=task.risk_tier,
+        )
+        for name, _ in task_documents(task.role, view):
+            taken.add(distinct_name(name, taken, owner=slug(task.key)))
+    return taken
+
+
+def task_documents(role: str, task: TaskView) -> list[tuple[str, Writer]]:
+    """``(file name, writer)`` for the documents of one task, before names are made unique."""
     chosen: list[tuple[str, Writer]] = []
     used: set[str] = set()
     names: set[str] = set()
-    role_writers = ROLE_WRITERS[brief.role]
-    for expected in brief.task.expected_artifacts:
+    role_writers = ROLE_WRITERS[role]
+    for expected in task.expected_artifacts:
         if not is_document_name(expected):
             continue
         name, key = document_name(expected), stem(expected)
@@ -131,9 +175,9 @@ def plan_documents(brief: Brief) -> list[tuple[str, Writer]]:
             chosen.append((name, writer))
             used.add(writer.key)
             names.add(name)
-    for position, writer in enumerate(signature(brief)):
+    for position, writer in enumerate(signature(role, task)):
         name = (
-            f"{slug(brief.task.key)}-implementation.md"
+            f"{slug(task.key)}-implementation.md"
             if writer is IMPLEMENTATION
             else writer.default_name
         )
@@ -181,7 +225,7 @@ def findings(brief: Brief) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             _risk(t.title, t.severity, t.likelihood, t.mitigation, why)
             for t in security.uncovered_threats(brief)
         ]
-        steps.append(_step(f"Review the {subject} against risk-review.md before launch.", "high"))
+        steps.append(_step(f"Review the {subject} against the risk review before launch.", "high"))
         steps.append(_step("Add secret scanning and a dependency audit to CI."))
     elif role == "qa":
         load = [c[0] for c in quality.test_cases(brief) if c[3] == "load"]
@@ -197,7 +241,10 @@ def findings(brief: Brief) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 )
             )
         steps.append(
-            _step(f"Automate test-plan.md in CI, must requirements first ({subject}).", "high")
+            _step(
+                f"Automate the test plan of the {subject} in CI, must-have requirements first.",
+                "high",
+            )
         )
     elif role == "release":
         irreversible = [t.key for t in brief.tasks if t.risk_tier == "irreversible"]

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from missionctl.agents.specialists.brief import Brief
 from missionctl.agents.specialists.entities import Entity, plural
 from missionctl.agents.specialists.markdown import (
-    article,
     bullets,
     join_words,
     section,
     slug,
     table,
 )
+from missionctl.domain.english import with_article
 
 API_BASE = "/api/v1"
 REPORTING = re.compile(
@@ -71,13 +71,18 @@ def _resource(brief: Brief, e: Entity, auth: str) -> list[Endpoint]:
     result = [
         Endpoint("GET", collection, f"List {plural(name)} (cursor pagination)", auth),
         Endpoint(
-            "POST", collection, f"{'Record' if e.append_only else 'Create'} {article(name)}", auth
+            "POST",
+            collection,
+            f"{'Record' if e.append_only else 'Create'} {with_article(name)}",
+            auth,
         ),
         Endpoint("GET", item, f"Read one {name}", auth),
     ]
     if not e.append_only:
-        result.append(Endpoint("PATCH", item, f"Change {article(name)} (fields sent only)", auth))
-        result.append(Endpoint("DELETE", item, f"Archive {article(name)} (soft delete)", auth))
+        result.append(
+            Endpoint("PATCH", item, f"Change {with_article(name)} (fields sent only)", auth)
+        )
+        result.append(Endpoint("DELETE", item, f"Archive {with_article(name)} (soft delete)", auth))
     if e.name == "Link":
         purpose = "Redirect (302) to the target URL and record a click"
         result.append(Endpoint("GET", "/{slug}", purpose, "none (rate limited)"))

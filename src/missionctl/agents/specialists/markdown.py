@@ -42,14 +42,6 @@ def section(title: str, lines: Iterable[str], *, level: int = 2) -> list[str]:
     return [f"{'#' * level} {title}", "", *lines, ""]
 
 
-def article(noun: str) -> str:
-    """``noun`` with its indefinite article (``an alias``, ``a link``)."""
-    vowel = noun[:1].lower() in "aeiou" and not noun.lower().startswith(
-        ("us", "uni", "url", "eu", "one")
-    )
-    return f"{'an' if vowel else 'a'} {noun}"
-
-
 def join_words(items: Sequence[str]) -> str:
     """``["a", "b", "c"]`` → ``"a, b and c"``."""
     items = [item for item in items if item]

@@ -5,7 +5,6 @@ import re
 from missionctl.agents.specialists.brief import Brief, Feature
 from missionctl.agents.specialists.entities import plural, singular
 from missionctl.agents.specialists.markdown import (
-    article,
     bullets,
     checklist,
     join_words,
@@ -13,6 +12,7 @@ from missionctl.agents.specialists.markdown import (
     section,
     table,
 )
+from missionctl.domain.english import with_article
 
 _AUDIENCES: tuple[tuple[str, str], ...] = (
     ("api", "Client developers who integrate with the API"),
@@ -97,7 +97,7 @@ def persona(brief: Brief) -> str:
     """The user a story speaks for: "a product leader", else "a user of the <subject>"."""
     if brief.users:
         words = brief.users[0].split()
-        return article(" ".join([*words[:-1], singular(words[-1])]))
+        return with_article(" ".join([*words[:-1], singular(words[-1])]))
     return f"a user of the {brief.subject}"
 
 

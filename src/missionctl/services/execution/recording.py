@@ -24,6 +24,7 @@ from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
 from missionctl.eventlog import NewEvent
 from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
+from missionctl.services.artifacts import assign_distinct_names
 from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
@@ -216,6 +217,7 @@ def record_outcomes(
     if applied != len(successes) + len(others):
         raise FenceConflict(f"{len(successes) + len(others) - applied} result(s) fenced out")
     if artifact_rows:
+        assign_distinct_names(session, artifact_rows)  # unique within a run (ADR 29)
         session.add_all([Artifact(**values) for values in artifact_rows])
         session.flush()
         for values in artifact_rows:
