@@ -13,7 +13,12 @@ from missionctl.services.dashboard.missions import (
     read_mission_rows,
     read_mission_view,
 )
-from missionctl.services.dashboard.runs import read_run_rows, read_run_view, read_step_detail
+from missionctl.services.dashboard.runs import (
+    read_run_rows,
+    read_run_view,
+    read_runs,
+    read_step_detail,
+)
 from missionctl.services.dashboard.tasks import controls_for
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "read_mission_view",
     "read_run_rows",
     "read_run_view",
+    "read_runs",
     "read_step_detail",
     "read_to_end",
 ]
