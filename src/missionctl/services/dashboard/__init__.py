@@ -4,7 +4,12 @@ Each page route makes one call here: the functions gather what a screen shows fr
 services (and a few aggregate queries of their own), so that templates never query anything.
 """
 
-from missionctl.services.dashboard.events import count_events, follow_events, read_to_end
+from missionctl.services.dashboard.events import (
+    count_events,
+    follow_events,
+    read_head_seq,
+    read_to_end,
+)
 from missionctl.services.dashboard.missions import (
     AUDIT_PAGE,
     launch_mission,
@@ -28,6 +33,7 @@ __all__ = [
     "follow_events",
     "launch_mission",
     "planner_for",
+    "read_head_seq",
     "read_mission_audit",
     "read_mission_rows",
     "read_mission_view",

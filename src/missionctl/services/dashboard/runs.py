@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,8 @@ from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.missions import step_counts
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
 from missionctl.services.paging import keyset_cursor, search_pattern
+
+_Query = TypeVar("_Query", bound=Select[Unpack[tuple[Any, ...]]])
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
@@ -143,7 +145,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _filtered(query: Select[Any], filters: RunFilters) -> Select[Any]:
+def _filtered(query: _Query, filters: RunFilters) -> _Query:
     """``query`` (over runs joined to their workflow and, outer, their mission) narrowed."""
     if filters.status is not None:
         query = query.where(Run.status == filters.status.value)
