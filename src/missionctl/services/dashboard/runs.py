@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from missionctl.services.dashboard.missions import step_counts
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
 from missionctl.services.paging import keyset_cursor, search_pattern
 
-_Query = TypeVar("_Query", bound=Select[Unpack[tuple[Any, ...]]])
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
