@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from bench._databases import backends
 
+from _databases import backends
 from missionctl.app import create_app
 from missionctl.db.models import Run, StepRun
 from missionctl.domain.access import Role
