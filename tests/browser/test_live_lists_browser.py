@@ -126,7 +126,8 @@ def test_the_api_docs_are_served_from_this_server_under_the_strict_policy(
     page.goto(f"{live_server.url}/missions")
     page.locator(".app-footer").get_by_role("link", name="API docs").click()
     expect(page).to_have_url(f"{live_server.url}/docs")
-    expect(page.get_by_text("/api/v1/runs", exact=True).first).to_be_visible()
+    # Swagger UI is a large script that reads and lays out the whole schema: give it time.
+    expect(page.get_by_text("/api/v1/runs", exact=True).first).to_be_visible(timeout=30_000)
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Mission Control")
     page.locator(".opblock-summary-path", has_text=re.compile(r"^/api/v1/runs$")).first.click()
     expect(page.get_by_text("created_after").first).to_be_visible()
