@@ -32,6 +32,7 @@ from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
 from missionctl.web.errors import render_error_page
+from missionctl.web.routes import api_docs
 
 DESCRIPTION = (
     "Mission Control is the system of record between a software goal and its execution by AI "
@@ -128,8 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        # The interactive docs page needs inline scripts, which the pages' Content-Security-
-        # Policy forbids everywhere; the schema itself is public at /openapi.json.
+        # FastAPI's own docs pages load Swagger UI from a CDN and set it up with an inline
+        # script, which the pages' Content-Security-Policy forbids: /docs is served from
+        # vendored files instead (web/routes/api_docs.py).
         docs_url=None,
         redoc_url=None,
     )
@@ -139,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(web_router)
+    app.include_router(api_docs.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # A route that declares no permission must not be served at all (ADR 0011).
     if missing := undeclared_routes(app, public_paths=PUBLIC_PATHS):

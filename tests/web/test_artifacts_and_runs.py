@@ -181,4 +181,4 @@ async def test_the_runs_list_shows_every_run_newest_first(
     assert f'href="/missions/{mission.id}"' in html and "Workflow only" in html
     assert 'aria-current="page"' in html.split(">Runs</span>")[0].rsplit("<a", 1)[1]
     completed = (await client.get("/runs", params={"status": "failed"}, headers=HTMX)).text
-    assert "No runs yet" in completed and "<html" not in completed
+    assert "No runs match" in completed and "<html" not in completed

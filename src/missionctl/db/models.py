@@ -169,12 +169,18 @@ class Run(Base):
     """One execution of a workflow version."""
 
     __tablename__ = "runs"
+    __table_args__ = (
+        # The runs list filtered by status, newest first, and its count (migration 0007).
+        Index("ix_runs_status_id", "status", "id"),
+        # The runs list's creation time range (migration 0007).
+        Index("ix_runs_created_at", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = _id()
     workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"), index=True)
     mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
     trigger: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
     # The workflow inputs this run was started with, defaults filled in.
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     budget_micros: Mapped[int | None]
@@ -201,6 +207,8 @@ class StepRun(Base):
         Index("ix_step_runs_status_queued_at", "status", "queued_at", "id"),
         # A run's steps by status: "has it ready / running / active work", counts by status.
         Index("ix_step_runs_run_id_status", "run_id", "status"),
+        # The runs that used an agent (the runs list's agent filter; migration 0007).
+        Index("ix_step_runs_agent_run_id", "agent", "run_id"),
     )
 
     id: Mapped[uuid.UUID] = _id()

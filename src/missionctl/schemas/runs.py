@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.domain.states import RunStatus, StepRunStatus
+from missionctl.schemas.missions import NO_NUL_PATTERN
 
 
 class StepRunRead(BaseModel):
@@ -52,3 +53,82 @@ class RunRead(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     steps: list[StepRunRead] = Field(default_factory=list)
+
+
+RUN_FILTER_TEXT_MAX_CHARS = 200
+
+
+class RunFilters(BaseModel):
+    """What narrows the runs list; every filter is optional and they combine with AND.
+
+    The API's query parameters and the Runs page's URL carry the same names.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: RunStatus | None = None
+    mission_id: uuid.UUID | None = Field(default=None, description="Runs of this mission.")
+    workflow: str | None = Field(
+        default=None,
+        max_length=RUN_FILTER_TEXT_MAX_CHARS,
+        pattern=NO_NUL_PATTERN,
+        description="Runs of the workflow with this name (any version).",
+    )
+    agent: str | None = Field(
+        default=None,
+        max_length=RUN_FILTER_TEXT_MAX_CHARS,
+        pattern=NO_NUL_PATTERN,
+        description="Runs with at least one step of this agent, e.g. `command` or `llm:writer`.",
+    )
+    created_after: datetime | None = Field(
+        default=None, description="Runs created at or after this time (ISO 8601; UTC if no zone)."
+    )
+    created_before: datetime | None = Field(
+        default=None, description="Runs created before this time (ISO 8601; UTC if no zone)."
+    )
+    q: str | None = Field(
+        default=None,
+        max_length=RUN_FILTER_TEXT_MAX_CHARS,
+        pattern=NO_NUL_PATTERN,
+        description="Text to find in the workflow's name, the mission's title or the run's error.",
+    )
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter narrows the list."""
+        return any(value not in (None, "") for value in self.model_dump().values())
+
+
+class RunSummary(BaseModel):
+    """A run as the runs list shows it: no steps, but its workflow, mission title and progress."""
+
+    id: uuid.UUID
+    workflow_id: uuid.UUID
+    workflow: str = Field(description="The workflow's name.")
+    workflow_version: int
+    mission_id: uuid.UUID | None
+    mission_title: str | None
+    trigger: str
+    status: RunStatus
+    budget_usd: float | None
+    spent_usd: float
+    input_tokens: int
+    output_tokens: int
+    error: str | None
+    rerun_of: uuid.UUID | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    tasks_total: int = Field(description="Steps of the run.")
+    tasks_done: int = Field(description="Steps that succeeded or were skipped.")
+
+
+class RunPage(BaseModel):
+    """One page of runs, newest first."""
+
+    items: list[RunSummary]
+    total: int = Field(description="Runs matching the filters, on all pages.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )

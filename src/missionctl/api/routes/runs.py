@@ -1,6 +1,7 @@
-"""``/api/v1/runs``: read, cancel, retry a step, rerun from the failure, events."""
+"""``/api/v1/runs``: list, read, cancel, retry a step, rerun from the failure, events."""
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
@@ -8,10 +9,14 @@ from pydantic import BaseModel
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
-from missionctl.schemas.runs import RunRead
+from missionctl.domain.states import RunStatus
+from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters, RunPage, RunRead
 from missionctl.schemas.workflows import STEP_ID_PATTERN
+from missionctl.services import dashboard
 from missionctl.services import runs as run_service
 from missionctl.services.audit import read_run_events
+from missionctl.services.paging import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
@@ -39,6 +44,49 @@ class EventPage(BaseModel):
 
 
 Control = Annotated[Identity, requires(P.RUNS_CONTROL)]
+FilterText = Annotated[
+    str | None, Query(max_length=RUN_FILTER_TEXT_MAX_CHARS, pattern=NO_NUL_PATTERN)
+]
+
+
+@router.get("", response_model=RunPage, dependencies=[requires(P.RUNS_READ)])
+async def list_runs(
+    ctx: Context,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+    ] = None,
+    status: Annotated[RunStatus | None, Query()] = None,
+    mission_id: Annotated[uuid.UUID | None, Query(description="Runs of this mission")] = None,
+    workflow: Annotated[FilterText, Query(description="Workflow name (any version)")] = None,
+    agent: Annotated[
+        FilterText, Query(description="Runs with a step of this agent, e.g. `command`")
+    ] = None,
+    created_after: Annotated[
+        datetime | None, Query(description="Created at or after (ISO 8601; UTC if no zone)")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Created before (ISO 8601; UTC if no zone)")
+    ] = None,
+    q: Annotated[
+        FilterText, Query(description="Text in the workflow name, mission title or run error")
+    ] = None,
+) -> RunPage:
+    """List runs, newest first, with keyset paging; the filters combine with AND.
+
+    422 names the field at fault: an unknown status (with the allowed values), a malformed
+    id, `created_after` later than `created_before`, a cursor this list did not issue.
+    """
+    filters = RunFilters(
+        status=status,
+        mission_id=mission_id,
+        workflow=workflow,
+        agent=agent,
+        created_after=created_after,
+        created_before=created_before,
+        q=q,
+    )
+    return await dashboard.read_runs(ctx, filters=filters, limit=limit, cursor=cursor)
 
 
 @router.get("/{run_id}", response_model=RunRead, dependencies=[requires(P.RUNS_READ)])

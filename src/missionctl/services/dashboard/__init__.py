@@ -4,7 +4,12 @@ Each page route makes one call here: the functions gather what a screen shows fr
 services (and a few aggregate queries of their own), so that templates never query anything.
 """
 
-from missionctl.services.dashboard.events import count_events, follow_events, read_to_end
+from missionctl.services.dashboard.events import (
+    count_events,
+    follow_events,
+    read_head_seq,
+    read_to_end,
+)
 from missionctl.services.dashboard.missions import (
     AUDIT_PAGE,
     launch_mission,
@@ -13,7 +18,12 @@ from missionctl.services.dashboard.missions import (
     read_mission_rows,
     read_mission_view,
 )
-from missionctl.services.dashboard.runs import read_run_rows, read_run_view, read_step_detail
+from missionctl.services.dashboard.runs import (
+    read_run_rows,
+    read_run_view,
+    read_runs,
+    read_step_detail,
+)
 from missionctl.services.dashboard.tasks import controls_for
 
 __all__ = [
@@ -23,11 +33,13 @@ __all__ = [
     "follow_events",
     "launch_mission",
     "planner_for",
+    "read_head_seq",
     "read_mission_audit",
     "read_mission_rows",
     "read_mission_view",
     "read_run_rows",
     "read_run_view",
+    "read_runs",
     "read_step_detail",
     "read_to_end",
 ]

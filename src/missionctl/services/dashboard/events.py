@@ -196,3 +196,14 @@ async def count_events(
         query = query.where(Event.run_id == run_id)
     async with ctx.read() as session:
         return int(await session.scalar(query) or 0)
+
+
+async def read_head_seq(ctx: ServiceContext) -> int:
+    """The newest event's ``seq`` (0 for an empty log): where a list page's live stream starts.
+
+    Read it *before* the list: every event after it changes the list the stream re-renders, so
+    nothing committed between the two reads is lost (at worst the list is rendered twice).
+    """
+    async with ctx.read() as session:
+        head = await session.scalar(select(EventLogHead.last_seq).where(EventLogHead.id == 1))
+        return int(head or 0)

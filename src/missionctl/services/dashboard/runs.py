@@ -1,16 +1,19 @@
-"""Run read models for the dashboard: the runs list, a run with its steps, one step in full."""
+"""Run read models: the runs list (API and dashboard), a run with its steps, one step in full."""
 
 import uuid
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Event, Mission, Plan, Run, Workflow
+from missionctl.db.models import Event, Mission, Plan, Run, StepRun, Workflow
 from missionctl.domain import events as ev
 from missionctl.domain.states import RunStatus
-from missionctl.errors import NotFound
+from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.dashboard import DocumentLink, RunRow, RunRowPage, RunView, StepDetail
+from missionctl.schemas.runs import RunFilters, RunPage, RunRead, RunSummary
 from missionctl.services import approvals as approval_service
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
@@ -20,7 +23,9 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.missions import step_counts
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
-from missionctl.services.paging import keyset_cursor
+from missionctl.services.paging import keyset_cursor, search_pattern
+
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
@@ -29,48 +34,165 @@ ARTIFACT_LIMIT = 500
 """Artifacts the run page lists (the oldest first)."""
 
 
-async def read_run_rows(
+async def read_runs(
     ctx: ServiceContext,
     *,
+    filters: RunFilters | None = None,
     limit: int = 50,
     cursor: str | None = None,
-    status: RunStatus | None = None,
-) -> RunRowPage:
-    """A page of runs, newest first, with their workflow, mission and progress.
+) -> RunPage:
+    """A page of the runs matching ``filters``, newest first, with the total and next cursor.
+
+    The one query behind ``GET /api/v1/runs`` and the Runs page. Keyset paging by id (UUIDv7,
+    so creation order): runs created while a client pages are newer than its cursor, so they
+    neither repeat nor push other runs off the pages that follow.
 
     Raises:
-        ValidationFailed: ``limit`` is out of range or ``cursor`` is not one this page issued.
+        ValidationFailed: ``limit`` is out of range, ``cursor`` is not one this list issued,
+            or the time range is empty or out of range (every problem named by its field).
     """
+    filters = _checked(filters or RunFilters(), limit=limit, cursor=cursor)
     before = keyset_cursor(limit=limit, cursor=cursor)
-    query = (
-        select(Run, Workflow.name, Mission.title)
+    query = _filtered(
+        select(Run, Workflow.name, Workflow.version, Mission.title)
         .join(Workflow, Workflow.id == Run.workflow_id)
-        .outerjoin(Mission, Mission.id == Run.mission_id)
+        .outerjoin(Mission, Mission.id == Run.mission_id),
+        filters,
     )
-    counted = select(func.count()).select_from(Run)
-    if status is not None:
-        query = query.where(Run.status == status.value)
-        counted = counted.where(Run.status == status.value)
     if before is not None:
         query = query.where(Run.id < before)
     async with ctx.read() as session:
         rows = (await session.execute(query.order_by(Run.id.desc()).limit(limit + 1))).all()
-        total = int(await session.scalar(counted) or 0)
+        total = await _count(session, filters)
         counts = await step_counts(session, [row[0].id for row in rows[:limit]])
     items = [
-        RunRow(
-            run=run_service.to_run_read(run, []),
-            workflow=name,
-            mission_title=title,
-            tasks_total=sum(counts.get(run.id, {}).values()),
-            tasks_done=sum(n for s, n in counts.get(run.id, {}).items() if s in DONE),
-        )
-        for run, name, title in rows[:limit]
+        _summary(run, name, version, title, counts.get(run.id, {}))
+        for run, name, version, title in rows[:limit]
     ]
     more = len(rows) > limit
-    return RunRowPage(
-        items=items, total=total, next_cursor=str(items[-1].run.id) if more and items else None
+    return RunPage(
+        items=items, total=total, next_cursor=str(items[-1].id) if more and items else None
     )
+
+
+async def read_run_rows(
+    ctx: ServiceContext,
+    *,
+    filters: RunFilters | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> RunRowPage:
+    """``read_runs`` as the dashboard's lists show it (each run with its workflow and mission).
+
+    Raises:
+        ValidationFailed: as ``read_runs``.
+    """
+    page = await read_runs(ctx, filters=filters, limit=limit, cursor=cursor)
+    items = [
+        RunRow(
+            run=RunRead.model_validate(item.model_dump(include=_RUN_FIELDS)),
+            workflow=item.workflow,
+            mission_title=item.mission_title,
+            tasks_total=item.tasks_total,
+            tasks_done=item.tasks_done,
+        )
+        for item in page.items
+    ]
+    return RunRowPage(items=items, total=page.total, next_cursor=page.next_cursor)
+
+
+_RUN_FIELDS = set(RunRead.model_fields) - {"steps"}
+
+
+def _summary(
+    run: Run, workflow: str, version: int, mission_title: str | None, counts: dict[str, int]
+) -> RunSummary:
+    read = run_service.to_run_read(run, [])
+    return RunSummary(
+        **read.model_dump(include=_RUN_FIELDS),
+        workflow=workflow,
+        workflow_version=version,
+        mission_title=mission_title,
+        tasks_total=sum(counts.values()),
+        tasks_done=sum(n for status, n in counts.items() if status in DONE),
+    )
+
+
+def _checked(filters: RunFilters, *, limit: int, cursor: str | None) -> RunFilters:
+    """``filters`` with its times in UTC (a time without a zone is UTC).
+
+    Raises:
+        ValidationFailed: a time is out of range or the range is empty, with the paging
+            problems of ``keyset_cursor`` when there are some too.
+    """
+    problems: list[Problem] = []
+    times: dict[str, datetime | None] = {}
+    for name in ("created_after", "created_before"):
+        value: datetime | None = getattr(filters, name)
+        try:
+            times[name] = _utc(value)
+        except OverflowError:
+            problems.append(Problem(name, "is out of range: give a time between years 1 and 9999"))
+    after, before = times.get("created_after"), times.get("created_before")
+    if after is not None and before is not None and after > before:
+        problems.append(Problem("created_after", "is later than created_before: swap the two"))
+    if problems:
+        try:
+            keyset_cursor(limit=limit, cursor=cursor)
+        except ValidationFailed as exc:
+            problems += exc.problems
+        raise ValidationFailed(problems)
+    return filters.model_copy(update=times)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """``value`` in UTC; a time without a zone is taken as UTC (raises ``OverflowError``)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _filtered(query: _Query, filters: RunFilters) -> _Query:
+    """``query`` over runs narrowed by ``filters``.
+
+    Each filter is a condition on a column of ``runs`` (the workflow, mission and agent as
+    id sets read through their indexes), so the count needs no join.
+    """
+    if filters.status is not None:
+        query = query.where(Run.status == filters.status.value)
+    if filters.mission_id is not None:
+        query = query.where(Run.mission_id == filters.mission_id)
+    if filters.workflow:
+        named = select(Workflow.id).where(Workflow.name == filters.workflow)
+        query = query.where(Run.workflow_id.in_(named))
+    if filters.agent:
+        query = query.where(
+            Run.id.in_(select(StepRun.run_id).where(StepRun.agent == filters.agent))
+        )
+    if filters.created_after is not None:
+        query = query.where(Run.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        query = query.where(Run.created_at < filters.created_before)
+    if filters.q and filters.q.strip():
+        pattern = search_pattern(filters.q.strip())
+        query = query.where(
+            or_(
+                Run.workflow_id.in_(
+                    select(Workflow.id).where(Workflow.name.ilike(pattern, escape="\\"))
+                ),
+                Run.mission_id.in_(
+                    select(Mission.id).where(Mission.title.ilike(pattern, escape="\\"))
+                ),
+                Run.error.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+async def _count(session: AsyncSession, filters: RunFilters) -> int:
+    """How many runs match ``filters``."""
+    query = select(func.count()).select_from(Run)
+    return int(await session.scalar(_filtered(query, filters)) or 0)
 
 
 async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:

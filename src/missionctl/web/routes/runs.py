@@ -2,26 +2,35 @@
 
 Blocks rendered alone: of ``pages/run.html`` ``live_event`` / ``live_state`` (the live stream);
 of ``pages/step.html`` ``step_detail`` (a step's inputs, outputs, error and log, loaded when its
-row is opened); of ``pages/runs.html`` ``run_list`` (filter, paging).
+row is opened); of ``pages/runs.html`` ``list_update`` (filters, paging: the list, its count and
+the live stream's element) and ``list_live`` (the list's live stream, ``web/live_lists.py``).
+
+The list's filters are those of ``GET /api/v1/runs``, kept in the URL (bookmarks, Back).
 
 Cancel, Retry and Rerun answer htmx with a toast (the pages change through their streams) and
 a plain form post with a 303 back to the page it came from.
 """
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.states import RunStatus
+from missionctl.errors import Problem, ValidationFailed
+from missionctl.schemas.dashboard import RunRowPage
+from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
 from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
 from missionctl.web.errors import render_toast
+from missionctl.web.live_lists import RUN_LIST_EVENTS, list_stream
 from missionctl.web.sse import run_stream
-from missionctl.web.templating import open_page, render
+from missionctl.web.templating import list_url, open_page, render, render_fragment
 
 PAGE = "pages/run.html"
 LIST_PAGE = "pages/runs.html"
@@ -39,19 +48,110 @@ def _back(back: str, default: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=HTTP_303_SEE_OTHER)
 
 
+FilterText = Annotated[str, Query(max_length=RUN_FILTER_TEXT_MAX_CHARS)]
+CursorText = Annotated[str, Query(max_length=64)]
+
+
+def run_filters_param(
+    status: FilterText = "",
+    mission_id: FilterText = "",
+    workflow: FilterText = "",
+    agent: FilterText = "",
+    created_after: FilterText = "",
+    created_before: FilterText = "",
+    q: FilterText = "",
+) -> RunFilters:
+    """The Runs page's filters from its URL (the API's names; empty means "any").
+
+    Raises:
+        ValidationFailed: a filter the API would refuse too, named (the page answers 422).
+    """
+    raw = {
+        "status": status,
+        "mission_id": mission_id,
+        "workflow": workflow,
+        "agent": agent,
+        "created_after": created_after,
+        "created_before": created_before,
+        "q": q,
+    }
+    try:
+        return RunFilters.model_validate({name: value for name, value in raw.items() if value})
+    except ValidationError as exc:
+        problems = [Problem(str(e["loc"][0]), str(e["msg"])) for e in exc.errors()]
+        raise ValidationFailed(problems) from None
+
+
+Filters = Annotated[RunFilters, Depends(run_filters_param)]
+
+
 @router.get("/runs", dependencies=[requires(P.RUNS_READ)])
 async def runs_page(
+    request: Request, ctx: Context, fragment: Fragment, filters: Filters, cursor: CursorText = ""
+) -> Response:
+    """Runs, newest first, filtered as the URL says, with workflow, mission, progress and cost.
+
+    For htmx (filtering, paging), only the list, its count and the live stream's element.
+
+    Raises:
+        ValidationFailed: a filter or the cursor is invalid (a 422 page naming it).
+    """
+    after = await dashboard.read_head_seq(ctx)  # before the list: see read_head_seq
+    page = await dashboard.read_run_rows(
+        ctx, filters=filters, limit=PAGE_SIZE, cursor=cursor or None
+    )
+    context = _list_context(page, filters, cursor)
+    context["stream_url"] = list_url(
+        "/runs/stream", **_params(filters), cursor=cursor, after=str(after)
+    )
+    return render(request, LIST_PAGE, context, block="list_update" if fragment else None)
+
+
+@router.get("/runs/stream", dependencies=[requires(P.RUNS_READ)])
+async def runs_stream(
     request: Request,
     ctx: Context,
-    fragment: Fragment,
-    status: Annotated[str, Query(max_length=32)] = "",
-    cursor: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
-    """Every run, newest first, with its workflow, mission, progress, cost and duration."""
-    chosen = RunStatus(status) if status in RunStatus.__members__ else None
-    page = await dashboard.read_run_rows(ctx, limit=PAGE_SIZE, cursor=cursor or None, status=chosen)
-    context = {"page": page, "status": chosen, "statuses": list(RunStatus), "cursor": cursor}
-    return render(request, LIST_PAGE, context, block="run_list" if fragment else None)
+    filters: Filters,
+    cursor: CursorText = "",
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+) -> EventSourceResponse:
+    """The runs list's live stream: the list (same filters and page) after each change.
+
+    Raises:
+        ValidationFailed: a filter or the cursor is invalid (422, before the stream starts).
+    """
+
+    async def render_list() -> str:
+        page = await dashboard.read_run_rows(
+            ctx, filters=filters, limit=PAGE_SIZE, cursor=cursor or None
+        )
+        return render_fragment(LIST_PAGE, "list_live", _list_context(page, filters, cursor))
+
+    return await list_stream(
+        ctx, request, after=after, render_list=render_list, prefixes=RUN_LIST_EVENTS
+    )
+
+
+def _params(filters: RunFilters) -> dict[str, str]:
+    """The filters as the URL's query parameters (times as ISO 8601; unset ones left out)."""
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else str(value)
+        for name, value in filters.model_dump(exclude_none=True).items()
+        if value != ""
+    }
+
+
+def _list_context(page: RunRowPage, filters: RunFilters, cursor: str) -> dict[str, Any]:
+    params = _params(filters)
+    return {
+        "page": page,
+        "filters": filters,
+        "params": params,
+        "statuses": list(RunStatus),
+        "cursor": cursor,
+        "newest_url": list_url("/runs", **params),
+        "older_url": list_url("/runs", **params, cursor=page.next_cursor),
+    }
 
 
 @router.get("/runs/{run_id}", dependencies=[requires(P.RUNS_READ)])

@@ -7,7 +7,7 @@ revision renames the duplicates already stored by the same rule, keeping the fir
 each name, and adds a unique index on ``(run_id, name)``. Their ``artifact.created`` events
 keep the name they had: the event log is never rewritten.
 
-Revision ID: 0007_artifact_names
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-22 18:00:00.000000
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_artifact_names"
+revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
