@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Event, Mission, Plan, Run, StepRun, Workflow
 from missionctl.domain import events as ev
-from missionctl.domain.states import RunStatus
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.dashboard import DocumentLink, RunRow, RunRowPage, RunView, StepDetail
