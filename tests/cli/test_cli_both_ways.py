@@ -303,6 +303,9 @@ def test_a_viewer_may_read_runs_but_not_act_on_them(world: World) -> None:
     assert shown["status"] in ("queued", "running")
     plan = world.cli("remote", "mission", "plan", str(uuid.uuid4()), token=world.viewer)
     assert plan.exit_code == 2 and "missions:write needs the operator role" in text(plan)
+    ghost = str(uuid.uuid4())  # a viewer may read plan versions: the answer is "no such mission"
+    versions = world.cli("remote", "mission", "plans", ghost, token=world.viewer)
+    assert versions.exit_code == 1 and f"no mission with id {ghost}" in text(versions)
     ok(world.cli("remote", "runs", "cancel", str(slow.id)))
     assert_secret_hidden(world.viewer, refused, plan)
 
