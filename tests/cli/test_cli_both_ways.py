@@ -133,6 +133,7 @@ def test_a_mission_is_planned_run_and_read(world: World, mode: str, tmp_path: Pa
     assert mission["created_by"] == world.actor(mode)
     no_plan = world.cli(mode, "mission", "show-plan", mission_id)
     assert no_plan.exit_code == 1 and "has no plan yet" in text(no_plan)
+    assert "has no plan yet" in text(ok(world.cli(mode, "mission", "plans", mission_id)))
     too_soon = world.cli(mode, "mission", "run", mission_id)
     assert too_soon.exit_code == 2 and "has no plan yet; plan it first" in text(too_soon)
 
@@ -141,6 +142,7 @@ def test_a_mission_is_planned_run_and_read(world: World, mode: str, tmp_path: Pa
     assert f"missionctl mission run {mission_id}" in text(planned)
     plan = as_json(world.cli(mode, "mission", "show-plan", mission_id, "--version", "1", "--json"))
     assert plan["version"] == 1 and len(plan["tasks"]) >= 6
+    _plan_again_list_and_compare(world, mode, mission_id)
 
     run = as_json(world.cli(mode, "mission", "run", mission_id, "--json"))
     assert run["status"] == "completed" and run["created_by"] == world.actor(mode)
@@ -184,6 +186,59 @@ def test_a_mission_is_planned_run_and_read(world: World, mode: str, tmp_path: Pa
     assert not world.remote_home.exists(), "a remote command touched a local home"
 
 
+OFFLINE = ("-c", "Python 3.11", "-c", "Mobile app with offline sync")
+
+
+def _plan_again_list_and_compare(world: World, mode: str, mission_id: str) -> None:
+    """Plan v1 exists: plan again with a changed context, then list, read and compare."""
+    bad = world.cli(mode, "mission", "plan", mission_id, "-c", "")
+    assert bad.exit_code == 2 and "--constraint: String should have at least 1" in text(bad)
+    repo = "An existing Django monolith"
+    again = world.cli(mode, "mission", "plan", mission_id, *OFFLINE, "--repo-context", repo)
+    assert "plan v2 from the local planner" in text(ok(again))
+    mission = as_json(world.cli(mode, "mission", "show", mission_id, "--json"))
+    assert mission["constraints"] == list(OFFLINE[1::2]) and mission["repo_context"] == repo
+
+    versions = as_json(world.cli(mode, "mission", "plans", mission_id, "--json"))
+    assert [(v["version"], v["source"]) for v in versions] == [(2, "local"), (1, "local")]
+    listed = text(ok(world.cli(mode, "mission", "plans", mission_id)))
+    assert "Plan versions (2)" in listed and f"{versions[0]['tasks']} tasks" in listed
+    assert f"missionctl mission plan-diff {mission_id} 2 --base 1" in listed
+    first = as_json(world.cli(mode, "mission", "show-plan", mission_id, "--version", "1", "--json"))
+    assert first["version"] == 1
+
+    diff = ok(world.cli(mode, "mission", "plan-diff", mission_id, "2"))  # --base: the one before
+    shown = text(diff)
+    assert "plan v2 compared with v1 summary changed" in shown
+    assert "+ offline-sync: Local storage and offline sync" in shown
+    assert "+ Sync conflicts after offline use" in shown and ": Constraint: Python 3.11" in shown
+    assert "~ cli-spec (depends_on): Specify commands" in shown  # a changed task, its fields
+    assert max(len(line.rstrip()) for line in diff.output.splitlines()) <= 80
+    as_data = as_json(
+        world.cli(mode, "mission", "plan-diff", mission_id, "2", "--base", "1", "--json")
+    )
+    assert (as_data["base"], as_data["target"], as_data["same"]) == (1, 2, False)
+    assert "offline-sync" in [i["key"] for i in as_data["sections"][0]["added"]]
+    same = ok(world.cli(mode, "mission", "plan-diff", mission_id, "1", "--base", "1"))
+    assert "plan v1 compared with v1: the same plan" in text(same)
+
+    for args in (("show-plan", mission_id, "--version", "9"), ("plan-diff", mission_id, "9")):
+        missing = world.cli(mode, "mission", *args)
+        assert missing.exit_code == 1 and "has no plan version 9" in text(missing), args
+    no_base = world.cli(mode, "mission", "plan-diff", mission_id, "2", "--base", "7")
+    assert no_base.exit_code == 1 and "has no plan version 7" in text(no_base)
+    for args in (
+        ("plan-diff", mission_id, "0"),
+        ("plan-diff", mission_id, "two"),
+        ("plan-diff", mission_id, "2", "--base", "0"),
+        ("show-plan", mission_id, "--version", "0"),
+        ("plan-diff", mission_id, "1"),  # no version before 1 to compare with
+    ):
+        refused = world.cli(mode, "mission", *args)
+        assert refused.exit_code == 2 and "Traceback" not in refused.output, args
+    assert "--base: version 1 has no version before it" in text(refused)
+
+
 def _failing_and_slow_runs(world: World) -> tuple[RunRead, RunRead]:
     async def go(ctx: Any) -> tuple[RunRead, RunRead]:
         flaky = step("flaky", "builtin:fail", inputs={"fail_attempts": 1, "retryable": False})
@@ -222,6 +277,9 @@ def test_bad_ids_and_missing_things_are_named(world: World, mode: str) -> None:
         ("runs", "report", ghost),
         ("artifact", "show", ghost),
         ("mission", "plan", ghost),
+        ("mission", "plan", ghost, "--repo-context", "a monolith"),
+        ("mission", "plans", ghost),
+        ("mission", "plan-diff", ghost, "2"),
         ("mission", "run", ghost),
     ):
         missing = world.cli(mode, *args)
@@ -245,6 +303,9 @@ def test_a_viewer_may_read_runs_but_not_act_on_them(world: World) -> None:
     assert shown["status"] in ("queued", "running")
     plan = world.cli("remote", "mission", "plan", str(uuid.uuid4()), token=world.viewer)
     assert plan.exit_code == 2 and "missions:write needs the operator role" in text(plan)
+    ghost = str(uuid.uuid4())  # a viewer may read plan versions: the answer is "no such mission"
+    versions = world.cli("remote", "mission", "plans", ghost, token=world.viewer)
+    assert versions.exit_code == 1 and f"no mission with id {ghost}" in text(versions)
     ok(world.cli("remote", "runs", "cancel", str(slow.id)))
     assert_secret_hidden(world.viewer, refused, plan)
 

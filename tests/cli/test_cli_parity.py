@@ -12,7 +12,9 @@ import typer.main
 from missionctl.api.routes import runs as run_routes
 from missionctl.app import create_app
 from missionctl.cli import app
+from missionctl.cli import missions as mission_commands
 from missionctl.cli import runs as run_commands
+from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.settings import Settings
 
 # Operation (method and path as the app declares it) → the command that performs it.
@@ -22,6 +24,9 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/missions/{mission_id}": "mission show",
     "POST /api/v1/missions/{mission_id}/plan": "mission plan",
     "GET /api/v1/missions/{mission_id}/plan": "mission show-plan",
+    "GET /api/v1/missions/{mission_id}/plans": "mission plans",
+    "GET /api/v1/missions/{mission_id}/plans/{version}": "mission show-plan",  # --version N
+    "GET /api/v1/missions/{mission_id}/plans/{version}/diff": "mission plan-diff",
     "POST /api/v1/missions/{mission_id}/runs": "mission run",
     "GET /api/v1/missions/{mission_id}/artifacts": "mission artifacts",
     "GET /api/v1/runs/{run_id}": "runs show",
@@ -115,3 +120,7 @@ def test_every_mapped_operation_exists_and_names_a_command(operations: set[str])
 
 def test_the_event_limits_are_the_apis() -> None:
     assert run_commands.MAX_SEQ == run_routes.MAX_SEQ
+
+
+def test_the_plan_version_limit_is_the_apis() -> None:
+    assert mission_commands.MAX_PLAN_VERSION == MAX_PLAN_VERSION

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
-    from missionctl.schemas.plans import PlanRead
+    from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunRead
     from missionctl.schemas.workflows import (
@@ -68,8 +68,13 @@ class MissionControl(Protocol):
         self, *, limit: int, cursor: str | None, status: str | None, q: str | None
     ) -> MissionPage: ...
     def read_mission(self, mission_id: uuid.UUID) -> MissionRead: ...
-    def plan_mission(self, mission_id: uuid.UUID) -> PlanRead: ...
+    def plan_mission(self, mission_id: uuid.UUID, changes: PlanAgain | None) -> PlanRead:
+        """A new plan version, after replacing the context ``changes`` sets (if any)."""
+        ...
+
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead: ...
+    def plan_versions(self, mission_id: uuid.UUID) -> list[PlanVersionRead]: ...
+    def compare_plans(self, mission_id: uuid.UUID, *, version: int, base: int) -> PlanDiffRead: ...
     def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None: ...
     def run_mission(self, mission_id: uuid.UUID) -> RunRead: ...
 
@@ -181,16 +186,20 @@ class LocalMissionControl:
 
         return self.call(lambda ctx: missions.read_mission(ctx, mission_id=mission_id))
 
-    def plan_mission(self, mission_id: uuid.UUID) -> PlanRead:
+    def plan_mission(self, mission_id: uuid.UUID, changes: PlanAgain | None) -> PlanRead:
         """See ``MissionControl``; the planner is the one the local settings choose."""
 
         async def plan(ctx: ServiceContext) -> PlanRead:
-            from missionctl.services.plans import plan_mission
+            from missionctl.services.plans import plan_again
             from missionctl.services.runtime import open_runtime
 
             async with open_runtime(ctx.settings) as runtime:
-                return await plan_mission(
-                    ctx, mission_id=mission_id, actor=LOCAL_ACTOR, planner=runtime.planner
+                return await plan_again(
+                    ctx,
+                    mission_id=mission_id,
+                    actor=LOCAL_ACTOR,
+                    planner=runtime.planner,
+                    changes=changes,
                 )
 
         return self.call(plan)
@@ -200,6 +209,20 @@ class LocalMissionControl:
         from missionctl.services.plans import read_plan
 
         return self.call(lambda ctx: read_plan(ctx, mission_id=mission_id, version=version))
+
+    def plan_versions(self, mission_id: uuid.UUID) -> list[PlanVersionRead]:
+        """See ``MissionControl``."""
+        from missionctl.services.plans import list_plan_versions
+
+        return self.call(lambda ctx: list_plan_versions(ctx, mission_id=mission_id))
+
+    def compare_plans(self, mission_id: uuid.UUID, *, version: int, base: int) -> PlanDiffRead:
+        """See ``MissionControl``."""
+        from missionctl.services.plans import compare_plans
+
+        return self.call(
+            lambda ctx: compare_plans(ctx, mission_id=mission_id, base=base, target=version)
+        )
 
     def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None:
         """See ``MissionControl``."""
@@ -629,18 +652,36 @@ class RemoteMissionControl:
 
         return self.client.get(f"/api/v1/missions/{mission_id}", MissionRead)
 
-    def plan_mission(self, mission_id: uuid.UUID) -> PlanRead:
-        """See ``MissionControl``; the server's planner plans it."""
+    def plan_mission(self, mission_id: uuid.UUID, changes: PlanAgain | None) -> PlanRead:
+        """See ``MissionControl``; the server's planner plans it.
+
+        Only the fields ``changes`` sets are sent: an omitted one keeps its value.
+        """
         from missionctl.schemas.plans import PlanRead
 
-        return self.client.post(f"/api/v1/missions/{mission_id}/plan", PlanRead)
+        body = None if changes is None else changes.model_dump(mode="json", exclude_none=True)
+        return self.client.post(f"/api/v1/missions/{mission_id}/plan", PlanRead, body=body)
 
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
-        """See ``MissionControl``."""
+        """See ``MissionControl``: the newest from ``/plan``, a version from ``/plans/N``."""
         from missionctl.schemas.plans import PlanRead
 
-        path = f"/api/v1/missions/{mission_id}/plan"
-        return self.client.get(path, PlanRead, params={"version": version})
+        if version is None:
+            return self.client.get(f"/api/v1/missions/{mission_id}/plan", PlanRead)
+        return self.client.get(f"/api/v1/missions/{mission_id}/plans/{version}", PlanRead)
+
+    def plan_versions(self, mission_id: uuid.UUID) -> list[PlanVersionRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.plans import PlanVersionRead
+
+        return self.client.get_list(f"/api/v1/missions/{mission_id}/plans", PlanVersionRead)
+
+    def compare_plans(self, mission_id: uuid.UUID, *, version: int, base: int) -> PlanDiffRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.plans import PlanDiffRead
+
+        path = f"/api/v1/missions/{mission_id}/plans/{version}/diff"
+        return self.client.get(path, PlanDiffRead, params={"base": base})
 
     def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None:
         """See ``MissionControl``."""

@@ -1,5 +1,8 @@
 """``missionctl mission …``: create, list, show, plan and run missions, list their artifacts.
 
+Plans have versions: ``plan`` adds one (optionally with changed constraints and repository
+context), ``plans`` lists them, ``show-plan --version N`` shows one, ``plan-diff`` compares two.
+
 With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, every command here goes through the
 server's ``/api/v1/missions`` as ``token:NAME``; otherwise it works on the local database as
 ``system`` (``missionctl.cli._backend``). Both paths print the same output and exit codes.
@@ -15,11 +18,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._backend import open_backend
-from missionctl.cli._runtime import console, mission_from_options
+from missionctl.cli._runtime import (
+    EXIT_INVALID,
+    console,
+    err_console,
+    mission_from_options,
+    report_validation_error,
+)
 from missionctl.cli.artifacts import print_artifacts
 from missionctl.cli.run import print_plan
 from missionctl.cli.runs import AsJson, Detach, print_outcome
@@ -27,6 +37,7 @@ from missionctl.domain.states import MissionStatus
 
 if TYPE_CHECKING:
     from missionctl.schemas.missions import MissionRead
+    from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanDiffSection
 
 app = typer.Typer(
     help="Create, list, show, plan and run missions (on the server at MISSIONCTL_URL when it "
@@ -40,6 +51,11 @@ MissionId = Annotated[
 # ``services.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the services
 # (tests/cli/test_startup.py checks that the two agree).
 MAX_PAGE_SIZE = 200
+# ``schemas.plans.MAX_PLAN_VERSION`` (the column's 32-bit limit), spelt out for the same reason
+# (tests/cli/test_cli_parity.py checks that the two agree).
+MAX_PLAN_VERSION = 2**31 - 1
+# Plan-again options → the field they set (a bad value is reported by its option).
+_PLAN_AGAIN_OPTIONS = {"constraints": "--constraint", "repo_context": "--repo-context"}
 
 
 def _print_mission(mission: MissionRead) -> None:
@@ -156,16 +172,54 @@ def show(mission_id: MissionId, as_json: AsJson = False) -> None:
         )
 
 
+def _plan_changes(constraints: list[str] | None, repo_context: str | None) -> PlanAgain | None:
+    """What to change before planning again, or ``None``; a bad value names its option (exit 2)."""
+    if constraints is None and repo_context is None:
+        return None
+    from pydantic import ValidationError
+
+    from missionctl.schemas.plans import PlanAgain
+
+    try:
+        return PlanAgain(constraints=constraints, repo_context=repo_context)
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=_PLAN_AGAIN_OPTIONS)
+        raise  # unreachable: report_validation_error exits
+
+
 @app.command()
-def plan(mission_id: MissionId, as_json: AsJson = False) -> None:
+def plan(
+    mission_id: MissionId,
+    constraint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--constraint",
+            "-c",
+            help="A constraint; repeat for more. Replaces the mission's constraints before "
+            "planning (default: keep them).",
+        ),
+    ] = None,
+    repo_context: Annotated[
+        str | None,
+        typer.Option(
+            help="What exists already: repository, stack, conventions. Replaces the mission's "
+            "before planning (default: keep it).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
     """Plan a mission (or plan it again): a new plan version, then `mission run` runs it.
 
-    Locally the planner the settings choose plans it (MISSIONCTL_LLM_*: a model, else the
-    local planner); remotely the server's. Exit 2 when the mission cannot be planned now
-    (e.g. it is running) or the plan broke the rules (each reason is printed).
+    With --constraint or --repo-context the mission's context is changed first, so the new
+    version is planned with it. Locally the planner the settings choose plans it
+    (MISSIONCTL_LLM_*: a model, else the local planner); remotely the server's. Exit 2 when
+    an option is invalid, the mission cannot be planned now (e.g. it is running; nothing
+    changes then) or the plan broke the rules (each reason is printed).
     """
+    changes = _plan_changes(constraint, repo_context)
     with open_backend() as api:
-        planned = api.plan_mission(mission_id)
+        planned = api.plan_mission(mission_id, changes)
     if as_json:
         typer.echo(planned.model_dump_json(indent=2))
         return
@@ -178,7 +232,7 @@ def show_plan(
     mission_id: MissionId,
     version: Annotated[
         int | None,
-        typer.Option(min=1, max=2**31 - 1, help="Which plan version (default: the newest)."),
+        typer.Option(min=1, max=MAX_PLAN_VERSION, help="Which plan version (default: the newest)."),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -189,6 +243,132 @@ def show_plan(
         typer.echo(found.model_dump_json(indent=2))
     else:
         print_plan(found)
+
+
+@app.command()
+def plans(mission_id: MissionId, as_json: AsJson = False) -> None:
+    """List a mission's plan versions, newest first, with what each holds."""
+    with open_backend() as api:
+        versions = api.plan_versions(mission_id)
+    if as_json:
+        typer.echo(json.dumps([v.model_dump(mode="json") for v in versions], indent=2))
+        return
+    if not versions:
+        console.print(
+            f"mission {mission_id} has no plan yet — plan it with: "
+            f"missionctl mission plan {mission_id}",
+            highlight=False,
+        )
+        return
+    table = Table(title=f"Plan versions ({len(versions)})", title_justify="left", box=box.SIMPLE)
+    table.add_column("v", justify="right", no_wrap=True)
+    table.add_column("planned", no_wrap=True)
+    table.add_column("from", overflow="fold")
+    table.add_column("holds", ratio=1, overflow="fold")
+    for item in versions:
+        source = "local planner" if item.source == "local" else f"model {item.source}"
+        table.add_row(
+            str(item.version),
+            f"{item.created_at:%Y-%m-%d %H:%M}",
+            escape(source),
+            f"{item.tasks} tasks, {item.requirements} requirements, {item.risks} risks, "
+            f"{item.decisions} decisions",
+        )
+    console.print(table)
+    if len(versions) > 1:
+        newest, previous = versions[0].version, versions[1].version
+        console.print(
+            f"compare with: missionctl mission plan-diff {mission_id} {newest} --base {previous}",
+            highlight=False,
+            soft_wrap=True,  # one line, to be copied
+        )
+
+
+PlanVersion = Annotated[
+    int,
+    typer.Argument(
+        min=1, max=MAX_PLAN_VERSION, metavar="VERSION", help="The plan version to look at."
+    ),
+]
+
+
+@app.command("plan-diff")
+def plan_diff(
+    mission_id: MissionId,
+    version: PlanVersion,
+    base: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_PLAN_VERSION,
+            help="The version to compare it with (default: the one before VERSION).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Compare two plan versions: what changed from --base to VERSION.
+
+    Prints whether the summary changed, and the tasks, requirements, risks and decisions
+    added (+), removed (-) and changed (~, with the fields that differ). Exit 1 naming the
+    version that does not exist.
+    """
+    if base is None and version == 1:
+        err_console.print(
+            "[red]error:[/red] --base: version 1 has no version before it; give the version to "
+            "compare it with (e.g. --base 2)",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INVALID)
+    with open_backend() as api:
+        diff = api.compare_plans(mission_id, version=version, base=base or version - 1)
+    if as_json:
+        typer.echo(diff.model_dump_json(indent=2))
+    else:
+        _print_diff(diff)
+
+
+def _print_diff(diff: PlanDiffRead) -> None:
+    """Each section's changes, one item a line (long ones wrap at the terminal's width)."""
+    heading = f"plan v{diff.target} compared with v{diff.base}"
+    if diff.same:
+        console.print(f"{heading}: the same plan", highlight=False)
+        return
+    summary = "changed" if diff.summary_changed else "the same"
+    console.print(heading, highlight=False)
+    console.print(f"summary  {summary}", highlight=False)
+    for section in diff.sections:
+        _print_section(section)
+
+
+def _print_section(section: PlanDiffSection) -> None:
+    if not (section.added or section.removed or section.changed):
+        console.print(f"{section.name}  the same", highlight=False)
+        return
+    # One row per item, its text folded under itself (not under the sign) at 80 columns.
+    rows = Table.grid(padding=(0, 1))
+    rows.add_column(width=1)
+    rows.add_column(no_wrap=True)
+    rows.add_column(ratio=1, overflow="fold")
+    for item in section.added:
+        rows.add_row("", "[green]+[/green]", _item_text(item.key, item.label))
+    for item in section.removed:
+        rows.add_row("", "[red]-[/red]", _item_text(item.key, item.label))
+    for change in section.changed:
+        fields = escape(", ".join(change.fields))
+        rows.add_row("", "[yellow]~[/yellow]", _item_text(change.key, change.label, fields))
+    console.print(f"[bold]{section.name}[/bold]", highlight=False)
+    console.print(rows, highlight=False)
+
+
+def _item_text(key: str, label: str, fields: str = "") -> str:
+    """``key (fields): label``, as Rich markup with the user's text escaped.
+
+    The key identifies the item; the label (a title, a text) says what it is, unless it is the
+    key itself; ``fields`` are a changed item's differing fields (already escaped).
+    """
+    named = f"[bold]{escape(key)}[/bold]" + (f" [dim]({fields})[/dim]" if fields else "")
+    return named if key == label else f"{named}: {escape(label)}"
 
 
 @app.command("run")
