@@ -269,6 +269,43 @@ def test_runs_are_canceled_rerun_and_retried(world: World, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_runs_are_listed_with_filters_and_pages(world: World, mode: str) -> None:
+    marker = f"lister-{mode}-{uuid.uuid4().hex[:8]}"
+    first, second = world.service(
+        lambda ctx: _two_runs_of(ctx, marker)  # two runs of a workflow with a unique name
+    )
+    for run in (first, second):
+        world.wait_run(run.id, FINISHED)
+
+    page = as_json(world.cli(mode, "runs", "list", "--workflow", marker, "--limit", "1", "--json"))
+    assert page["total"] == 2 and [item["id"] for item in page["items"]] == [str(second.id)]
+    rest = as_json(
+        world.cli(
+            mode, "runs", "list", "--workflow", marker, "--cursor", page["next_cursor"], "--json"
+        )
+    )
+    assert [item["id"] for item in rest["items"]] == [str(first.id)] and rest["next_cursor"] is None
+    failed = as_json(world.cli(mode, "runs", "list", "-q", marker, "--status", "failed", "--json"))
+    assert failed["total"] == 0
+
+    table = ok(world.cli(mode, "runs", "list", "--workflow", marker))
+    assert str(second.id) in table.stdout and "Runs (2)" in table.stdout
+    assert all(len(line) <= 80 for line in table.stdout.splitlines()), table.stdout
+
+    empty = world.cli(mode, "runs", "list", "--after", "2030-01-02", "--before", "2030-01-01")
+    assert empty.exit_code == 2 and "created_after" in text(empty), empty.output
+    bad = world.cli(mode, "runs", "list", "--workflow", "x" * 1000)
+    assert bad.exit_code == 2 and "--workflow" in text(bad), bad.output
+    assert "Traceback" not in empty.output + bad.output
+
+
+async def _two_runs_of(ctx: Any, name: str) -> tuple[RunRead, RunRead]:
+    noop = step("only", "builtin:noop")
+    first = await start(ctx, [noop], name=name)
+    return first, await start(ctx, [noop], name=name)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_bad_ids_and_missing_things_are_named(world: World, mode: str) -> None:
     ghost = str(uuid.uuid4())
     for args in (

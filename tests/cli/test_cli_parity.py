@@ -15,6 +15,7 @@ from missionctl.cli import app
 from missionctl.cli import missions as mission_commands
 from missionctl.cli import runs as run_commands
 from missionctl.schemas.plans import MAX_PLAN_VERSION
+from missionctl.services.paging import MAX_PAGE_SIZE
 from missionctl.settings import Settings
 
 # Operation (method and path as the app declares it) → the command that performs it.
@@ -29,6 +30,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/missions/{mission_id}/plans/{version}/diff": "mission plan-diff",
     "POST /api/v1/missions/{mission_id}/runs": "mission run",
     "GET /api/v1/missions/{mission_id}/artifacts": "mission artifacts",
+    "GET /api/v1/runs": "runs list",
     "GET /api/v1/runs/{run_id}": "runs show",
     "POST /api/v1/runs/{run_id}/cancel": "runs cancel",
     "POST /api/v1/runs/{run_id}/steps/{step_id}/retry": "runs retry",
@@ -120,6 +122,10 @@ def test_every_mapped_operation_exists_and_names_a_command(operations: set[str])
 
 def test_the_event_limits_are_the_apis() -> None:
     assert run_commands.MAX_SEQ == run_routes.MAX_SEQ
+
+
+def test_the_page_size_limits_are_the_apis() -> None:
+    assert run_commands.MAX_PAGE_SIZE == mission_commands.MAX_PAGE_SIZE == MAX_PAGE_SIZE
 
 
 def test_the_plan_version_limit_is_the_apis() -> None:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.reports import RunReport
-    from missionctl.schemas.runs import RunRead
+    from missionctl.schemas.runs import RunFilters, RunPage, RunRead
     from missionctl.schemas.workflows import (
         WorkflowCheckRead,
         WorkflowRead,
@@ -79,6 +79,7 @@ class MissionControl(Protocol):
     def run_mission(self, mission_id: uuid.UUID) -> RunRead: ...
 
     # Runs
+    def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage: ...
     def read_run(self, run_id: uuid.UUID) -> RunRead: ...
     def cancel_run(self, run_id: uuid.UUID) -> RunRead: ...
     def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead: ...
@@ -243,6 +244,14 @@ class LocalMissionControl:
 
         return self.call(
             lambda ctx: run_mission(ctx, mission_id=mission_id, actor=LOCAL_ACTOR, trigger="cli")
+        )
+
+    def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
+        """See ``MissionControl``."""
+        from missionctl.services.dashboard import runs
+
+        return self.call(
+            lambda ctx: runs.read_runs(ctx, filters=filters, limit=limit, cursor=cursor)
         )
 
     def read_run(self, run_id: uuid.UUID) -> RunRead:
@@ -694,6 +703,15 @@ class RemoteMissionControl:
         from missionctl.schemas.runs import RunRead
 
         return self.client.post(f"/api/v1/missions/{mission_id}/runs", RunRead)
+
+    def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
+        """See ``MissionControl``; the filters travel as the route's query parameters."""
+        from missionctl.schemas.runs import RunPage
+
+        params: dict[str, str | int | None] = {"limit": limit, "cursor": cursor}
+        for name, value in filters.model_dump(mode="json", exclude_none=True).items():
+            params[name] = str(value)
+        return self.client.get("/api/v1/runs", RunPage, params=params)
 
     def read_run(self, run_id: uuid.UUID) -> RunRead:
         """See ``MissionControl``."""

@@ -21,11 +21,12 @@ from rich.table import Table
 from rich.text import Text
 
 from missionctl.cli._backend import open_backend
-from missionctl.cli._runtime import console, err_console
+from missionctl.cli._runtime import console, err_console, report_validation_error
 from missionctl.cli.artifacts import print_artifacts
+from missionctl.domain.states import RunStatus
 
 if TYPE_CHECKING:
-    from missionctl.schemas.runs import RunRead
+    from missionctl.schemas.runs import RunFilters, RunPage, RunRead
 
 app = typer.Typer(
     help="Show, cancel, retry and rerun runs; read their events, artifacts and report (on the "
@@ -45,6 +46,18 @@ Detach = Annotated[
 # import the API (tests/cli/test_cli_parity.py checks that they agree).
 MAX_SEQ = 2**63 - 1
 MAX_EVENTS_PAGE = 1000
+# ``services.paging.MAX_PAGE_SIZE``, spelt out for the same reason (checked by the same test).
+MAX_PAGE_SIZE = 200
+
+_FILTER_OPTIONS = {
+    "status": "--status",
+    "mission_id": "--mission",
+    "workflow": "--workflow",
+    "agent": "--agent",
+    "created_after": "--after",
+    "created_before": "--before",
+    "q": "--search",
+}
 
 
 def _at(moment: datetime | None) -> str:
@@ -122,6 +135,98 @@ def _done(run: RunRead, what: str, as_json: bool) -> None:
         return
     console.print(f"[green]{what}[/green]", highlight=False)
     print_run(run)
+
+
+def _filters(**values: object) -> RunFilters:
+    """The list's filters; a bad one is reported by its option name (exit 2)."""
+    from pydantic import ValidationError
+
+    from missionctl.schemas.runs import RunFilters
+
+    try:
+        return RunFilters.model_validate(values)
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=_FILTER_OPTIONS)
+        raise  # unreachable: report_validation_error exits
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_run_page(page: RunPage) -> None:
+    """A page of runs as a table that reads at 80 columns, then the cursor of the next page."""
+    if not page.items:
+        console.print("no runs match")
+        return
+    table = Table(title=f"Runs ({page.total})", title_justify="left", box=box.SIMPLE)
+    # The whole id stays on one line (`runs show` needs it); what the run is goes beneath it.
+    table.add_column("run / workflow, mission", no_wrap=True, min_width=36)
+    table.add_column("status")
+    table.add_column("done", justify="right")
+    table.add_column("cost", justify="right")
+    table.add_column("created")
+    for run in page.items:
+        what = f"{run.workflow} v{run.workflow_version}"
+        if run.mission_title:
+            what += f", {run.mission_title}"
+        table.add_row(
+            f"{run.id}\n[dim]{escape(_clip(what, 36))}[/dim]",
+            run.status.value,
+            f"{run.tasks_done}/{run.tasks_total}",
+            f"${run.spent_usd:.4f}",
+            f"{run.created_at:%Y-%m-%d}\n{run.created_at:%H:%M:%S}Z",
+        )
+    console.print(table)
+    if page.next_cursor:
+        console.print(f"more: --cursor {page.next_cursor}", highlight=False)
+
+
+@app.command("list")
+def list_runs(
+    status: Annotated[RunStatus | None, typer.Option(help="Only runs in this status.")] = None,
+    mission: Annotated[
+        uuid.UUID | None, typer.Option(help="Only runs of this mission (its id).")
+    ] = None,
+    workflow: Annotated[
+        str | None, typer.Option(help="Only runs of the workflow with this name (any version).")
+    ] = None,
+    agent: Annotated[
+        str | None, typer.Option(help="Only runs with a step of this agent, e.g. `command`.")
+    ] = None,
+    after: Annotated[
+        datetime | None,
+        typer.Option(help="Only runs created at or after this time (UTC if no zone)."),
+    ] = None,
+    before: Annotated[
+        datetime | None, typer.Option(help="Only runs created before this time (UTC if no zone).")
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", "-q", help="Text in the workflow name, mission title or error."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE_SIZE, help="Page size.")] = 50,
+    cursor: Annotated[
+        str | None, typer.Option(help="`next_cursor` printed by the previous page.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List runs, newest first; the filters combine (as `GET /api/v1/runs` and the Runs page)."""
+    filters = _filters(
+        status=status,
+        mission_id=mission,
+        workflow=workflow,
+        agent=agent,
+        created_after=after,
+        created_before=before,
+        q=search,
+    )
+    with open_backend() as api:
+        page = api.list_runs(filters, limit=limit, cursor=cursor)
+    if as_json:
+        typer.echo(page.model_dump_json(indent=2))
+    else:
+        print_run_page(page)
 
 
 @app.command()
