@@ -445,6 +445,7 @@ STEP_RUN_INSERT_COLUMNS = (
     "inputs",
     "outputs",
     "estimate_micros",
+    "error",
     "queued_at",
     "started_at",
     "ended_at",
@@ -648,14 +649,23 @@ _CANCEL_UNSTARTED = (
         _steps.c.run_id == bindparam("w_run_id"),
         _steps.c.status.in_(("waiting", "queued", "awaiting_approval", "blocked")),
     )
-    .values(status="canceled", ended_at=bindparam("now"), hold_reason=null())
+    .values(
+        status="canceled", ended_at=bindparam("now"), hold_reason=null(), error=bindparam("v_error")
+    )
     .returning(_steps.c.step_id, _steps.c.attempt)
 )
 
 
-def cancel_unstarted_steps(session: Session, *, run_id: uuid.UUID, now: datetime) -> Sequence[Any]:
-    """Cancel every step of a run that has not started (or cannot); returns step_id, attempt."""
-    return session.connection().execute(_CANCEL_UNSTARTED, {"w_run_id": run_id, "now": now}).all()
+def cancel_unstarted_steps(
+    session: Session, *, run_id: uuid.UUID, now: datetime, error: str
+) -> Sequence[Any]:
+    """Cancel every step of a run that has not started (or cannot), saying why in ``error``.
+
+    Returns:
+        The canceled rows: ``step_id``, ``attempt``.
+    """
+    params = {"w_run_id": run_id, "now": now, "v_error": error}
+    return session.connection().execute(_CANCEL_UNSTARTED, params).all()
 
 
 def set_run_error(session: Session, *, run_id: uuid.UUID, error: str) -> None:

@@ -228,6 +228,7 @@ def _create_run(
             "inputs": dict(step.inputs),
             "outputs": {} if outputs is None else outputs,
             "estimate_micros": estimates[step.id],
+            "error": None,
             "queued_at": None,
             "started_at": None if outputs is None else now,
             "ended_at": None if outputs is None else now,
@@ -263,28 +264,7 @@ def _create_run(
         )
     total_estimate = sum(v for k, v in estimates.items() if k not in reused)
     if cap is not None and total_estimate > cap:
-        transition(RUN, run.status, "failed")
-        run.status = "failed"
-        run.error = (
-            f"estimated cost ${total_estimate / 1e6:.4f} exceeds the budget cap ${cap / 1e6:.4f}"
-        )
-        run.ended_at = now
-        events += [
-            NewEvent(
-                type=ev.BUDGET_EXCEEDED,
-                actor="system",
-                run_id=run.id,
-                mission_id=mission_id,
-                payload={"estimate_micros": total_estimate, "cap_micros": cap, "phase": "pre-run"},
-            ),
-            NewEvent(
-                type=ev.RUN_FAILED,
-                actor="system",
-                run_id=run.id,
-                mission_id=mission_id,
-                payload={"status": "failed", "error": run.error},
-            ),
-        ]
+        events += _refuse_for_budget(run, steps, total_estimate, now)
         return _write_run(session, run, steps, events)
     transition(RUN, run.status, "running")
     run.status = "running"
@@ -342,6 +322,60 @@ def _create_run(
     return _write_run(session, run, steps, events)
 
 
+def _refuse_for_budget(
+    run: Run, steps: dict[str, dict[str, Any]], total_estimate: int, now: datetime
+) -> list[NewEvent]:
+    """Fail a run whose estimate is over its cap before it starts; return the events.
+
+    Every step that would have run is canceled with the reason (``budget``), so that a refused
+    run holds no step still waiting: the store and its replay both show it ended. Reused steps
+    stay succeeded.
+    """
+    assert run.budget_micros is not None
+    cap = run.budget_micros
+    error = f"estimated cost ${total_estimate / 1e6:.4f} exceeds the budget cap ${cap / 1e6:.4f}"
+    events = [
+        NewEvent(
+            type=ev.BUDGET_EXCEEDED,
+            actor="system",
+            run_id=run.id,
+            mission_id=run.mission_id,
+            payload={"estimate_micros": total_estimate, "cap_micros": cap, "phase": "pre-run"},
+        )
+    ]
+    for step_id, row in steps.items():
+        if row["status"] == "succeeded":
+            continue
+        transition(STEP_RUN, row["status"], "canceled")
+        row["status"] = "canceled"
+        row["ended_at"] = now
+        row["error"] = f"not run: {error}"
+        events.append(
+            NewEvent(
+                type=ev.STEP_CANCELED,
+                actor="system",
+                run_id=run.id,
+                mission_id=run.mission_id,
+                step_id=step_id,
+                payload={"status": "canceled", "attempt": row["attempt"], "reason": "budget"},
+            )
+        )
+    transition(RUN, run.status, "failed")
+    run.status = "failed"
+    run.error = error
+    run.ended_at = now
+    events.append(
+        NewEvent(
+            type=ev.RUN_FAILED,
+            actor="system",
+            run_id=run.id,
+            mission_id=run.mission_id,
+            payload={"status": "failed", "error": error},
+        )
+    )
+    return events
+
+
 def _admit_roots(
     session: Session,
     run: Run,
@@ -392,7 +426,7 @@ def _write_run(
                 risk_tier=row["risk_tier"],
                 inputs=row["inputs"],
                 outputs=row["outputs"],
-                error=None,
+                error=row["error"],
                 input_tokens=0,
                 output_tokens=0,
                 cost_usd=0.0,

@@ -341,6 +341,7 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
             transition(STEP_RUN, step.status, "canceled")
             step.status = "canceled"
             step.ended_at = state.now
+            step.error = f"not run: {error}"
             state.events.append(
                 NewEvent(
                     type=ev.STEP_CANCELED,
