@@ -113,7 +113,7 @@ def _running_by_run(size: int) -> Prepared:
 @lru_cache(maxsize=64)
 def _reserved_by_run(size: int) -> Prepared:
     return Prepared(
-        select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.estimate_micros), 0))
+        select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.reserve_micros), 0))
         .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
         .group_by(_steps.c.run_id)
     )
@@ -306,6 +306,7 @@ def _claimable(limit: int, runs: int) -> Prepared:
             _steps.c.agent,
             _steps.c.risk_tier,
             _steps.c.estimate_micros,
+            _steps.c.reserve_micros,
         )
         .where(*_READY, in_list(_steps.c.run_id, "r", runs))
         .order_by(_steps.c.queued_at, _steps.c.id)
@@ -445,6 +446,7 @@ STEP_RUN_INSERT_COLUMNS = (
     "inputs",
     "outputs",
     "estimate_micros",
+    "reserve_micros",
     "error",
     "queued_at",
     "started_at",
@@ -715,7 +717,7 @@ def count_running_by_run(
 
 
 def reserved_by_run(session: Session, *, run_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The estimates of running steps per run: money promised but not yet spent."""
+    """The reserves of running steps per run: the most they may still spend."""
     ids = list(run_ids)
     rows = _reserved_by_run(len(ids)).all(session, in_params("r", ids))
     return {run_id: int(total) for run_id, total in rows}
