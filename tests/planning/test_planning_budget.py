@@ -82,7 +82,9 @@ async def test_with_a_price_set_the_same_model_plans_and_is_charged_at_it(
     openai_server.default_handler = lambda body: Content(plan_json(), usage=Usage(1200, 800))
     await set_price(
         ctx,
-        data=PriceSet(model=UNPRICED, input_usd_per_mtok=Decimal(1), output_usd_per_mtok=Decimal(2)),
+        data=PriceSet(
+            model=UNPRICED, input_usd_per_mtok=Decimal(1), output_usd_per_mtok=Decimal(2)
+        ),
         actor="user:admin",
     )
     mission = await _mission(ctx, "5")
@@ -107,7 +109,9 @@ async def test_a_budget_too_small_for_the_prompt_sends_nothing(
     mission = await _mission(ctx, "0.0001")  # 166 tokens of gpt-4o-mini at its output price
 
     with pytest.raises(PlanRejected) as raised:
-        await plan_mission(ctx, mission_id=mission.id, actor="user:test", planner=planner_for[PRICED])
+        await plan_mission(
+            ctx, mission_id=mission.id, actor="user:test", planner=planner_for[PRICED]
+        )
 
     assert openai_server.chat_requests == []
     problem = raised.value.problems[0]
@@ -128,7 +132,9 @@ async def test_a_repair_the_rest_of_the_budget_cannot_pay_for_is_not_sent(
     mission = await _mission(ctx, "0.01")  # 16,666 tokens of gpt-4o-mini at its output price
 
     with pytest.raises(PlanRejected) as raised:
-        await plan_mission(ctx, mission_id=mission.id, actor="user:test", planner=planner_for[PRICED])
+        await plan_mission(
+            ctx, mission_id=mission.id, actor="user:test", planner=planner_for[PRICED]
+        )
 
     assert len(openai_server.chat_requests) == 1  # the repair was never sent
     assert 0 < openai_server.chat_requests[0].body["max_tokens"] <= 16_666
@@ -137,4 +143,3 @@ async def test_a_repair_the_rest_of_the_budget_cannot_pay_for_is_not_sent(
     assert after.status == "failed"
     assert after.input_tokens == 10_000 and after.output_tokens == 5_000  # the call is charged
     assert after.spent_usd == pytest.approx(0.0045) and after.spent_usd <= 0.01
-
