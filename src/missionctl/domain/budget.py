@@ -77,9 +77,9 @@ def charges_tokens(agent: str) -> bool:
 
 
 def fits_budget(
-    *, cap_micros: int | None, spent_micros: int, reserved_micros: int, estimate: int
+    *, cap_micros: int | None, spent_micros: int, reserved_micros: int, reserve: int
 ) -> bool:
-    """Whether spending ``estimate`` more keeps spent + reserved within the cap (no cap: yes)."""
+    """Whether reserving ``reserve`` more keeps spent + reserved within the cap (no cap: yes)."""
     if cap_micros is None:
         return True
-    return spent_micros + reserved_micros + estimate <= cap_micros
+    return spent_micros + reserved_micros + reserve <= cap_micros

@@ -135,7 +135,7 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
                     cap_micros=candidate.budget_micros,
                     spent_micros=candidate.spent_micros,
                     reserved_micros=held,
-                    estimate=candidate.reserve_micros,
+                    reserve=candidate.reserve_micros,
                 ):
                     exhausted[row.run_id] = candidate
                     open_runs.discard(row.run_id)
