@@ -7,7 +7,7 @@ import pytest
 from missionctl.llm import LLMUsage, OpenAICompatibleClient, StructuredResult, TokenLimitReached
 from missionctl.llm.protocol import MIN_REPLY_TOKENS, estimate_prompt_tokens
 from tests.llm.helpers import MODEL, VALID_PLAN, MakeClient, Plan
-from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage
+from tests.support.openai_server import Content, HTTPError, ScriptedOpenAIServer, Usage
 
 
 async def _ask(client: OpenAICompatibleClient, max_tokens: int | None) -> StructuredResult[Plan]:
@@ -85,3 +85,25 @@ async def test_without_a_limit_no_max_tokens_is_sent(
 
     [request] = openai_server.chat_requests
     assert request.body is not None and "max_tokens" not in request.body
+
+
+async def test_a_server_that_refuses_max_tokens_gets_max_completion_tokens(
+    openai_server: ScriptedOpenAIServer, make_client: MakeClient
+) -> None:
+    refusal = HTTPError(
+        400,
+        "Unsupported parameter: 'max_tokens' is not supported with this model. "
+        "Use 'max_completion_tokens' instead.",
+        error_type="invalid_request_error",
+    )
+    openai_server.push(refusal, VALID_PLAN, VALID_PLAN)
+    client = make_client()
+
+    await _ask(client, 5_000)
+    await _ask(client, 5_000)  # remembered: asked the new way at once
+
+    refused, accepted, again = (request.body for request in openai_server.chat_requests)
+    assert refused is not None and accepted is not None and again is not None
+    assert "max_tokens" in refused and "max_completion_tokens" not in refused
+    assert "max_tokens" not in accepted and 0 < accepted["max_completion_tokens"] < 5_000
+    assert "max_tokens" not in again and "max_completion_tokens" in again

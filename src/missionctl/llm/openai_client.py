@@ -130,6 +130,9 @@ class OpenAICompatibleClient:
         self._on_usage = on_usage
         self._rng = rng
         self._mode = OutputMode.JSON_SCHEMA
+        # Whether the server wants a reply's limit as ``max_completion_tokens`` (reasoning
+        # models refuse ``max_tokens``); learnt from its refusal, kept for the instance.
+        self._completion_limit = False
         self._redactor = Redactor([api_key] if api_key else [])
         if api_key:  # a reply that echoes the key is then redacted wherever it is recorded
             register_secret(api_key)
@@ -359,6 +362,14 @@ class OpenAICompatibleClient:
                         self._mode.name.lower(),
                     )
                     continue
+                if reply_tokens is not None and self._rejects_max_tokens(exc):
+                    self._completion_limit = True
+                    self._log(
+                        logging.INFO,
+                        "model %s: server refused max_tokens; using max_completion_tokens",
+                        self._model,
+                    )
+                    continue
                 cause = f"HTTP {exc.status_code}: {_status_detail(exc)}"
                 if not is_retryable_status(exc.status_code):
                     raise self._unavailable(cause, tries=retry + 1) from None
@@ -399,17 +410,20 @@ class OpenAICompatibleClient:
         """One HTTP request; returns the reply text (None if the server sent none) and usage.
 
         ``reply_tokens`` is sent as ``max_tokens``, the limit every OpenAI-compatible server
-        knows (``None``: not sent).
+        knows, or as ``max_completion_tokens`` to a server that refused it (``None``: neither).
         """
         usage: CompletionUsage | None = None
         content: str | None
-        limit: int | openai.Omit = openai.omit if reply_tokens is None else reply_tokens
+        wanted: int | openai.Omit = openai.omit if reply_tokens is None else reply_tokens
+        limit = openai.omit if self._completion_limit else wanted
+        completion_limit = wanted if self._completion_limit else openai.omit
         if self._stream:
             stream = await self._client.chat.completions.create(
                 model=self._model,
                 messages=messages,
                 response_format=response_format,
                 max_tokens=limit,
+                max_completion_tokens=completion_limit,
                 stream=True,
                 stream_options={"include_usage": True},
                 extra_headers=self._extra_headers,
@@ -429,6 +443,7 @@ class OpenAICompatibleClient:
                 messages=messages,
                 response_format=response_format,
                 max_tokens=limit,
+                max_completion_tokens=completion_limit,
                 extra_headers=self._extra_headers,
             )
             content = completion.choices[0].message.content if completion.choices else None
@@ -475,6 +490,12 @@ class OpenAICompatibleClient:
             return False
         text = f"{exc.message} {_body_text(exc.body)}".lower()
         return any(word in text for word in words)
+
+    def _rejects_max_tokens(self, exc: openai.APIStatusError) -> bool:
+        """Whether ``exc`` asks for ``max_completion_tokens`` instead of ``max_tokens``."""
+        if self._completion_limit or exc.status_code not in (400, 422):
+            return False
+        return "max_completion_tokens" in f"{exc.message} {_body_text(exc.body)}"
 
     def _unavailable(self, cause: str, *, tries: int) -> LLMUnavailable:
         message = self._redactor.redact(
