@@ -210,3 +210,32 @@ def test_differences_name_steps_only_one_side_has() -> None:
     stored = RunState("running", {"a": StepState("running", 1), "b": StepState("queued", 1)})
     assert describe_differences(replayed, stored) == ["step b: events say nothing, stored queued#1"]
     assert describe_differences(stored, stored) == []
+
+
+REFUSED = """\
+name: refused
+steps:
+  - id: design
+    agent: llm:architect
+    estimate_tokens: 20000
+  - id: notes
+    agent: builtin:noop
+    depends_on: [design]
+"""
+
+
+def test_a_run_refused_by_its_budget_replays_with_its_steps_canceled(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MISSIONCTL_LLM_MODEL", "gpt-4o-mini")  # priced; never called here
+    path = tmp_path / "workflow.yaml"
+    path.write_text(REFUSED)
+    result = cli("workflow", "run", str(path), "--budget-usd", "0.001", "--json")
+    assert result.exit_code == 1, result.output
+    run = json.loads(result.stdout)
+    assert run["status"] == "failed"
+    assert stored_steps(run) == {"design": ("canceled", 1), "notes": ("canceled", 1)}
+
+    replayed = json.loads(cli("replay", run["id"], "--json").stdout)
+    assert replayed["status"] == "failed" and replayed["matches"] is True
+    assert {s["step"]: (s["status"], s["attempt"]) for s in replayed["steps"]} == stored_steps(run)

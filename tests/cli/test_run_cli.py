@@ -139,17 +139,18 @@ def test_a_run_that_does_not_complete_exits_1_saying_why(
     monkeypatch.setenv("MISSIONCTL_LLM_BASE_URL", openai_server.base_url)
     monkeypatch.setenv("MISSIONCTL_LLM_API_KEY", "sk-cli-model-secret")
 
-    # Planning spends more than $0.0001, so the run's cap is what is left, $0, and the plan's
-    # token estimates at gpt-4o-mini's price pass it: nothing may run.
+    # Planning spends $0.00066 of $0.002 (the budget pays for its call), so the run's cap is
+    # what is left, $0.00134, and the plan's token estimates at gpt-4o-mini's price pass it:
+    # nothing may run.
     result = CliRunner().invoke(
         app,
-        ["run", GOAL, "--model", "gpt-4o-mini", "--budget", "0.0001", "--yes"],
+        ["run", GOAL, "--model", "gpt-4o-mini", "--budget", "0.002", "--yes"],
         catch_exceptions=False,
     )
 
     assert result.exit_code == 1, result.output
     assert "run failed" in result.output
-    assert re.search(r"estimated cost \$[0-9.]+ exceeds the budget cap \$0\.0000", result.output)
+    assert re.search(r"estimated cost \$[0-9.]+ exceeds the budget cap \$0\.0013", result.output)
     assert len(openai_server.chat_requests) == 1  # the plan; no task was sent to the model
 
 

@@ -1,15 +1,16 @@
-"""Property: a capped run never overshoots by more than its in-flight steps' overruns.
+"""Property: a capped run never spends past its cap.
 
-Hypothesis draws random DAGs, per-step token estimates, the tokens each step really uses, a cap
-and a concurrency limit; each example runs through the real engine on SQLite with a fake LLM
-agent that reports the drawn usage. After the run ends, the event log must show:
+Hypothesis draws random DAGs, per-step token limits (``estimate_tokens``), the tokens each step
+would use, a cap and a concurrency limit; each example runs through the real engine on SQLite
+with a fake LLM agent that keeps its step's token limit as the real one does (a reply is cut at
+the limit, and the step then fails having spent it). After the run ends, the event log must
+show:
 
 - no ``step.started`` after ``budget.exceeded``;
 - when the estimate exceeds the cap, nothing was dispatched at all;
-- ``spent - cap`` is at most the summed overruns (actual minus estimate) of the steps that were
-  running when the last step was dispatched — with a concurrency of one, at most the largest
-  single step's overrun. Reservations make concurrent steps share the cap: without them two
-  steps dispatched together could each spend the whole remainder.
+- spent ≤ cap: each dispatch reserved the most its step may cost (its token limit at the
+  model's highest token price), so steps running together share the cap instead of each
+  spending the whole remainder.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from missionctl.agents.base import AgentResult, StepContext
+from missionctl.agents.base import AgentError, AgentResult, StepContext
 from missionctl.agents.registry import AgentRegistry
 from missionctl.db.models import StepRun
 from missionctl.llm import LLMUsage
@@ -35,11 +36,21 @@ MODEL = "gpt-4o-mini"  # priced from the bundled public price list
 
 
 class SpendingAgent:
-    """Reports the usage its inputs ask for, as an LLM call would."""
+    """Uses the tokens its inputs ask for, as an LLM call would, within its step's limit.
+
+    Past the limit it stops as the real agent does: the request is cut at the limit (a server
+    honours ``max_tokens``), and the step fails having spent what the limit allowed.
+    """
 
     async def run(self, step: StepContext) -> AgentResult:
         await asyncio.sleep(0.005 * int(step.inputs["pause"]))
-        usage = LLMUsage(input_tokens=int(step.inputs["in"]), output_tokens=int(step.inputs["out"]))
+        tokens_in, tokens_out = int(step.inputs["in"]), int(step.inputs["out"])
+        limit = step.token_limit
+        if limit is not None and tokens_in + tokens_out > limit:
+            tokens_in = min(tokens_in, limit)
+            cut = LLMUsage(input_tokens=tokens_in, output_tokens=limit - tokens_in)
+            raise AgentError("token limit reached", retryable=False, usage=cut)
+        usage = LLMUsage(input_tokens=tokens_in, output_tokens=tokens_out)
         return AgentResult(outputs={"ok": True}, usage=usage, model=MODEL)
 
 
@@ -58,17 +69,24 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "id": f"s{index}",
                 "agent": "llm:spend",
                 "depends_on": [f"s{d}" for d in sorted(deps)],
-                "estimate_tokens": draw(st.integers(min_value=0, max_value=80_000)),
+                # A capped run's LLM steps need a limit: the run is refused without one.
+                "estimate_tokens": draw(st.integers(min_value=1, max_value=100_000)),
                 "inputs": {
-                    "in": draw(st.integers(min_value=0, max_value=300_000)),
-                    "out": draw(st.integers(min_value=0, max_value=60_000)),
+                    "in": draw(st.integers(min_value=0, max_value=60_000)),
+                    "out": draw(st.integers(min_value=0, max_value=30_000)),
                     "pause": draw(st.integers(min_value=0, max_value=3)),
                 },
             }
         )
     return {
         "steps": steps,
-        "cap": draw(st.integers(min_value=0, max_value=400_000)),  # micro-dollars
+        # A share of the summed estimates (gpt-4o-mini: $0.2625 per million estimated tokens),
+        # so that runs are refused, halted and let through alike.
+        "cap": sum(s["estimate_tokens"] for s in steps)
+        * 2625
+        // 10_000
+        * draw(st.integers(min_value=80, max_value=260))
+        // 100,
         "max_concurrency": draw(st.sampled_from([1, 2, 4])),
     }
 
@@ -120,24 +138,12 @@ async def check(ctx: ServiceContext, scenario: dict[str, Any]) -> str:
     assert abs(spent - round(run.spent_usd * 1_000_000)) <= 1
     if not started:
         return "nothing to dispatch"
-    last = started[-1].seq
-    finished = {e.step_id: e.seq for e in events if e.type in ("step.succeeded", "step.failed")}
-    in_flight = [
-        e.step_id for e in started if e.seq <= last and finished.get(e.step_id, last + 1) > last
-    ]
-    overruns = {
-        step_id: max(0, rows[step_id].cost_micros - rows[step_id].estimate_micros)
-        for step_id in rows
-    }
-    allowed = sum(overruns[step_id] for step_id in in_flight)
-    assert spent - scenario["cap"] <= allowed, (spent, scenario["cap"], in_flight, overruns)
-    if scenario["max_concurrency"] == 1:
-        assert spent - scenario["cap"] <= max(overruns.values())
+    assert spent <= scenario["cap"], (spent, scenario["cap"], [e.step_id for e in started])
     await assert_consistent(ctx)
     return "halted by the budget" if "budget.exceeded" in types else "ran within the budget"
 
 
-def test_spending_stays_within_the_cap_plus_in_flight_overruns(tmp_path: Path) -> None:
+def test_spending_stays_within_the_cap(tmp_path: Path) -> None:
     with service_context(tmp_path) as (loop, ctx):
 
         @settings(
@@ -167,29 +173,37 @@ def test_the_property_can_fail_without_reservations(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(claiming, "fits_budget", without_reservations)
 
-    # Each step is estimated at E; s0 really costs 3E, leaving 2E of a 5E cap: room for two
-    # of the three steps that wait on it, not three.
-    def spend(step_id: str, deps: list[str], tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    # Four independent steps each use their whole limit of 100,000 output tokens ($0.06 at
+    # gpt-4o-mini's output price, their reserve). A cap of $0.13 has room for two reserves:
+    # with reservations two run and the run halts; without, all four run at once.
+    def spend(step_id: str) -> dict[str, Any]:
         return {
             "id": step_id,
             "agent": "llm:spend",
-            "depends_on": deps,
             "estimate_tokens": 100_000,
-            "inputs": {"in": tokens_in, "out": tokens_out, "pause": 3},
+            "inputs": {"in": 0, "out": 100_000, "pause": 3},
         }
 
-    estimate = 26_250  # 100,000 tokens at the bundled gpt-4o-mini price, split 3:1
-    scenario = {
-        "steps": [
-            spend("s0", [], 225_000, 75_000),
-            *(spend(f"s{i}", ["s0"], 75_000, 25_000) for i in (1, 2, 3)),
-        ],
-        "cap": 5 * estimate,
-        "max_concurrency": 4,
-    }
+    scenario = {"steps": [spend(f"s{i}") for i in range(4)], "cap": 130_000, "max_concurrency": 4}
     with service_context(tmp_path) as (loop, ctx):
         try:
             loop.run_until_complete(check(ctx, scenario))
         except AssertionError:
             return
     raise AssertionError("four concurrent steps fit a cap meant for two, yet nothing overshot")
+
+
+def test_with_reservations_the_same_four_steps_stay_within_the_cap(tmp_path: Path) -> None:
+    """The scenario above, with reservations: two steps run, the run halts within its cap."""
+
+    def spend(step_id: str) -> dict[str, Any]:
+        return {
+            "id": step_id,
+            "agent": "llm:spend",
+            "estimate_tokens": 100_000,
+            "inputs": {"in": 0, "out": 100_000, "pause": 3},
+        }
+
+    scenario = {"steps": [spend(f"s{i}") for i in range(4)], "cap": 130_000, "max_concurrency": 4}
+    with service_context(tmp_path) as (loop, ctx):
+        assert loop.run_until_complete(check(ctx, scenario)) == "halted by the budget"

@@ -97,9 +97,9 @@ async def test_an_estimate_over_the_cap_fails_the_run_before_any_dispatch(
     assert "exceeds the budget cap" in (run.error or "")
     async with running_engine(priced):
         done = await wait_for_run(priced, run.id)
-    assert done.steps[0].status == "waiting"
+    assert done.steps[0].status == "canceled"
     types = [e.type for e in await run_events(ctx, run.id)]
-    assert types == ["run.created", "budget.exceeded", "run.failed"]
+    assert types == ["run.created", "budget.exceeded", "step.canceled", "run.failed"]
 
 
 async def test_spend_reaching_the_cap_stops_further_dispatch(ctx: ServiceContext) -> None:

@@ -52,6 +52,7 @@ class ScriptedClient:
         output_model: type[T],
         schema_name: str,
         max_repairs: int = 2,
+        max_tokens: int | None = None,
     ) -> StructuredResult[T]:
         self.calls.append(
             {
@@ -60,6 +61,7 @@ class ScriptedClient:
                 "output_model": output_model,
                 "schema_name": schema_name,
                 "max_repairs": max_repairs,
+                "max_tokens": max_tokens,
             }
         )
         reply = self.replies.pop(0)

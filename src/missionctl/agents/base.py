@@ -92,6 +92,9 @@ class StepContext:
     # The workspaces of the steps this one depends on, by step id (siblings of ``workspace``):
     # a program may read them, never write them.
     upstream_workspaces: Mapping[str, Path] = field(default_factory=dict)
+    # The most tokens the step may use, every model call counted (a capped run reserved their
+    # cost when it dispatched the step); ``None``: no limit. Agents that call a model keep it.
+    token_limit: int | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
 from missionctl.agents.secrets import resolve_secrets
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
-from missionctl.llm import LLMClient, Redactor
+from missionctl.llm import LLMClient, Redactor, TokenLimitReached
 
 EXECUTOR_PROMPT_VERSION = "executor/1"
 _UPSTREAM_CHARS = 4000
@@ -122,8 +122,9 @@ class LLMAgent:
         """Ask the model for the task's result.
 
         Raises:
-            AgentError: the endpoint failed after its retries (retryable), or the output still
-                broke the contract after the repairs (retryable: a new attempt may do better).
+            AgentError: the endpoint failed after its retries (retryable), the output still
+                broke the contract after the repairs (retryable: a new attempt may do better),
+                or the step's token limit could not pay for the next request (not retryable).
         """
         secrets = resolve_secrets(step.inputs.get("secrets"), field="secrets")
         mission = await step.load_mission()
@@ -138,7 +139,17 @@ class LLMAgent:
                 schema_name="specialist_output",
                 max_repairs=self.max_repairs,
                 on_usage=step.report_usage,
+                max_tokens=step.token_limit,
             )
+        except TokenLimitReached as exc:
+            # The limit is what the run's budget reserved for the step: another attempt would
+            # meet the same one, so the step fails for good, with what it spent.
+            raise AgentError(
+                f"token limit reached: {exc.message}; raise the step's estimate_tokens "
+                "(its token limit under a budget cap)",
+                retryable=False,
+                usage=exc.usage,
+            ) from None
         except LLMUnavailable as exc:
             raise AgentError(f"model unavailable: {exc.message}", retryable=True) from None
         except LLMOutputInvalid as exc:

@@ -221,6 +221,9 @@ class StepRun(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     estimate_micros: Mapped[int] = mapped_column(default=0)
+    # The most the step may cost (its token limit at the model's highest token price; 0 for
+    # agents that use no tokens): what a capped run holds back while the step runs.
+    reserve_micros: Mapped[int] = mapped_column(default=0, server_default="0")
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     cost_micros: Mapped[int] = mapped_column(default=0)

@@ -1,4 +1,11 @@
-"""Budget and pricing math (pure). Money is integer micro-dollars; prices are per million tokens."""
+"""Budget and pricing math (pure). Money is integer micro-dollars; prices are per million tokens.
+
+A step's *estimate* is what it is expected to cost; it is checked against the cap before a run
+starts. A step's *reserve* is the most it may cost: its token limit at the model's highest
+token price. A capped run dispatches a step only if spent + the reserves of its running steps +
+the step's own reserve fit the cap, and the agent never uses more than the limit, so spending
+stays within the cap (docs/workflows.md, "Budgets", states the one assumption this rests on).
+"""
 
 import math
 from dataclasses import dataclass
@@ -38,10 +45,41 @@ def estimate_micros(price: Price, tokens: int) -> int:
     return cost_micros(price, input_tokens=input_tokens, output_tokens=tokens - input_tokens)
 
 
+def max_cost_micros(price: Price, tokens: int) -> int:
+    """The most ``tokens`` can cost, whatever their kind: each at the highest token price."""
+    highest = max(
+        price.input_micros_per_mtok,
+        price.cached_input_micros_per_mtok,
+        price.output_micros_per_mtok,
+    )
+    return math.ceil(tokens * highest / 1_000_000)
+
+
+def token_allowance(price: Price, micros: int) -> int | None:
+    """The most tokens ``micros`` can pay for at ``price``'s highest token price (free: None).
+
+    The inverse of :func:`max_cost_micros`: ``max_cost_micros(price, n) <= micros`` holds for
+    the ``n`` returned.
+    """
+    highest = max(
+        price.input_micros_per_mtok,
+        price.cached_input_micros_per_mtok,
+        price.output_micros_per_mtok,
+    )
+    if highest == 0:
+        return None
+    return max(0, micros) * 1_000_000 // highest
+
+
+def charges_tokens(agent: str) -> bool:
+    """Whether steps of ``agent`` are paid by the token (``llm:<role>``); others cost nothing."""
+    return agent.partition(":")[0] == "llm"
+
+
 def fits_budget(
-    *, cap_micros: int | None, spent_micros: int, reserved_micros: int, estimate: int
+    *, cap_micros: int | None, spent_micros: int, reserved_micros: int, reserve: int
 ) -> bool:
-    """Whether spending ``estimate`` more keeps spent + reserved within the cap (no cap: yes)."""
+    """Whether reserving ``reserve`` more keeps spent + reserved within the cap (no cap: yes)."""
     if cap_micros is None:
         return True
-    return spent_micros + reserved_micros + estimate <= cap_micros
+    return spent_micros + reserved_micros + reserve <= cap_micros

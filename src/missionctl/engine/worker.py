@@ -22,6 +22,7 @@ tries again every ``LOG_RETRY_S``; it says so once.
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import random as random_module
@@ -365,6 +366,10 @@ class Engine:
             outcome = self._failure(claim, f"timed out after {claim.timeout_s:g} s", True, started)
         except AgentError as exc:
             outcome = self._failure(claim, exc.message, exc.retryable, started, exc)
+            if exc.usage.input_tokens or exc.usage.output_tokens:
+                # A failed attempt's tokens were paid for too: they count against the budget.
+                cost = await self._cost(None, exc.usage)
+                outcome = dataclasses.replace(outcome, cost_micros=cost)
         except asyncio.CancelledError:
             # Canceled run, lost lease or engine stop: nothing to record (fencing would
             # refuse it anyway); a stopped engine's steps are recovered through their leases.
@@ -490,6 +495,7 @@ class Engine:
             load_plan=plan,
             report_usage=report_usage,
             upstream_workspaces={dep: run_dir / dep for dep in claim.depends_on},
+            token_limit=claim.token_limit,
         )
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:

@@ -6,7 +6,13 @@ importing the ``openai`` SDK costs about half a second of start-up (felt by ever
 
 from typing import TYPE_CHECKING, Any
 
-from missionctl.llm.protocol import LLMClient, LLMUsage, StructuredResult, UsageSink
+from missionctl.llm.protocol import (
+    LLMClient,
+    LLMUsage,
+    StructuredResult,
+    TokenLimitReached,
+    UsageSink,
+)
 from missionctl.llm.redaction import Redactor
 
 if TYPE_CHECKING:
@@ -19,6 +25,7 @@ __all__ = [
     "OutputMode",
     "Redactor",
     "StructuredResult",
+    "TokenLimitReached",
     "UsageSink",
 ]
 

@@ -23,9 +23,11 @@ from openai.types.chat.completion_create_params import ResponseFormat
 
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
 from missionctl.llm.protocol import (
+    MIN_REPLY_TOKENS,
     LLMUsage,
     StructuredResult,
     T,
+    TokenLimitReached,
     UsageSink,
     estimate_prompt_tokens,
 )
@@ -128,6 +130,9 @@ class OpenAICompatibleClient:
         self._on_usage = on_usage
         self._rng = rng
         self._mode = OutputMode.JSON_SCHEMA
+        # Whether the server wants a reply's limit as ``max_completion_tokens`` (reasoning
+        # models refuse ``max_tokens``); learnt from its refusal, kept for the instance.
+        self._completion_limit = False
         self._redactor = Redactor([api_key] if api_key else [])
         if api_key:  # a reply that echoes the key is then redacted wherever it is recorded
             register_secret(api_key)
@@ -201,6 +206,7 @@ class OpenAICompatibleClient:
         schema_name: str,
         max_repairs: int = 2,
         on_usage: UsageSink | None = None,
+        max_tokens: int | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
 
@@ -217,6 +223,9 @@ class OpenAICompatibleClient:
             max_repairs: How many corrective round trips to allow after the first reply.
             on_usage: Told the usage so far as each request goes out (its input tokens
                 estimated locally, so a running step shows them) and as each reply comes back.
+            max_tokens: The most tokens the whole call may use, every attempt counted as the
+                server counts it. Each request asks for a reply of at most what is left after
+                the tokens used so far and the prompt's estimate (``max_tokens`` on the wire).
 
         Returns:
             The validated value, tokens summed over every attempt, and the attempt count.
@@ -226,6 +235,9 @@ class OpenAICompatibleClient:
                 the message lists the last attempt's errors and ``field`` names the first.
             LLMUnavailable: a request failed for good: a non-retryable status (400, 401, 404,
                 ...), or a transient failure that outlived ``max_retries`` retries.
+            TokenLimitReached: what is left of ``max_tokens`` cannot pay for the next request's
+                prompt and :data:`~missionctl.llm.protocol.MIN_REPLY_TOKENS` of reply; that
+                request is not sent.
             ValueError: ``max_repairs`` is negative.
 
         On cancellation the in-flight request is abandoned and its connection closed.
@@ -241,12 +253,23 @@ class OpenAICompatibleClient:
                 texts = [system, *(str(m.get("content") or "") for m in conversation)]
                 sent = LLMUsage(input_tokens=estimate_prompt_tokens(*texts))
                 on_usage(total + sent, estimated=True)
-            content, usage = await self._complete(
-                system=system,
-                conversation=conversation,
-                output_model=output_model,
-                schema_name=schema_name,
-            )
+            try:
+                content, usage = await self._complete(
+                    system=system,
+                    conversation=conversation,
+                    output_model=output_model,
+                    schema_name=schema_name,
+                    tokens_left=None if max_tokens is None else _tokens_left(max_tokens, total),
+                )
+            except TokenLimitReached as exc:
+                assert max_tokens is not None  # raised only under a limit
+                raise TokenLimitReached(
+                    f"model {self._model!r} was not called: {exc.message} of its "
+                    f"{max_tokens}-token limit",
+                    limit=max_tokens,
+                    usage=total,
+                    attempts=attempt - 1,
+                ) from None
             total += usage
             if on_usage is not None:
                 on_usage(total, estimated=False)
@@ -292,8 +315,13 @@ class OpenAICompatibleClient:
         conversation: list[ChatCompletionMessageParam],
         output_model: type[T],
         schema_name: str,
+        tokens_left: int | None = None,
     ) -> tuple[str | None, LLMUsage]:
-        """One logical request: retried on transient failures, downgraded on format rejection."""
+        """One logical request: retried on transient failures, downgraded on format rejection.
+
+        With ``tokens_left``, the reply is limited to what the prompt's estimate leaves of it,
+        and the request is not sent when that is under ``MIN_REPLY_TOKENS``.
+        """
         retry = 0
         while True:
             mode = self._mode
@@ -304,6 +332,10 @@ class OpenAICompatibleClient:
                 },
                 *conversation,
             ]
+            response_format = self._response_format(mode, output_model, schema_name)
+            reply_tokens = (
+                None if tokens_left is None else _reply_room(messages, response_format, tokens_left)
+            )
             self._log(
                 logging.DEBUG,
                 "model %s: request (try %d of %d, %s, stream=%s)",
@@ -317,9 +349,7 @@ class OpenAICompatibleClient:
                 self._log(logging.DEBUG, "model %s: messages %s", self._model, json.dumps(messages))
             retry_after: float | None = None
             try:
-                return await self._send(
-                    messages, self._response_format(mode, output_model, schema_name)
-                )
+                return await self._send(messages, response_format, reply_tokens)
             except openai.APIStatusError as exc:
                 if self._rejects_format(exc, mode):
                     self._mode = OutputMode(mode + 1)
@@ -330,6 +360,14 @@ class OpenAICompatibleClient:
                         mode.name.lower(),
                         exc.message,
                         self._mode.name.lower(),
+                    )
+                    continue
+                if reply_tokens is not None and self._rejects_max_tokens(exc):
+                    self._completion_limit = True
+                    self._log(
+                        logging.INFO,
+                        "model %s: server refused max_tokens; using max_completion_tokens",
+                        self._model,
                     )
                     continue
                 cause = f"HTTP {exc.status_code}: {_status_detail(exc)}"
@@ -367,15 +405,25 @@ class OpenAICompatibleClient:
         self,
         messages: list[ChatCompletionMessageParam],
         response_format: ResponseFormat | openai.Omit,
+        reply_tokens: int | None = None,
     ) -> tuple[str | None, LLMUsage]:
-        """One HTTP request; returns the reply text (None if the server sent none) and usage."""
+        """One HTTP request; returns the reply text (None if the server sent none) and usage.
+
+        ``reply_tokens`` is sent as ``max_tokens``, the limit every OpenAI-compatible server
+        knows, or as ``max_completion_tokens`` to a server that refused it (``None``: neither).
+        """
         usage: CompletionUsage | None = None
         content: str | None
+        wanted: int | openai.Omit = openai.omit if reply_tokens is None else reply_tokens
+        limit = openai.omit if self._completion_limit else wanted
+        completion_limit = wanted if self._completion_limit else openai.omit
         if self._stream:
             stream = await self._client.chat.completions.create(
                 model=self._model,
                 messages=messages,
                 response_format=response_format,
+                max_tokens=limit,
+                max_completion_tokens=completion_limit,
                 stream=True,
                 stream_options={"include_usage": True},
                 extra_headers=self._extra_headers,
@@ -394,6 +442,8 @@ class OpenAICompatibleClient:
                 model=self._model,
                 messages=messages,
                 response_format=response_format,
+                max_tokens=limit,
+                max_completion_tokens=completion_limit,
                 extra_headers=self._extra_headers,
             )
             content = completion.choices[0].message.content if completion.choices else None
@@ -441,6 +491,12 @@ class OpenAICompatibleClient:
         text = f"{exc.message} {_body_text(exc.body)}".lower()
         return any(word in text for word in words)
 
+    def _rejects_max_tokens(self, exc: openai.APIStatusError) -> bool:
+        """Whether ``exc`` asks for ``max_completion_tokens`` instead of ``max_tokens``."""
+        if self._completion_limit or exc.status_code not in (400, 422):
+            return False
+        return "max_completion_tokens" in f"{exc.message} {_body_text(exc.body)}"
+
     def _unavailable(self, cause: str, *, tries: int) -> LLMUnavailable:
         message = self._redactor.redact(
             f"Model {self._model!r} is unavailable after {tries} attempt(s): {cause}"
@@ -452,6 +508,38 @@ class OpenAICompatibleClient:
         """Log through the redactor; formatting is skipped when the level is off."""
         if logger.isEnabledFor(level):
             logger.log(level, "%s", self._redactor.redact(message % args))
+
+
+def _reply_room(
+    messages: list[ChatCompletionMessageParam],
+    response_format: ResponseFormat | openai.Omit,
+    tokens_left: int,
+) -> int:
+    """The reply tokens ``tokens_left`` pays for after a request's prompt.
+
+    The prompt is estimated from every message and the schema sent with it.
+
+    Raises:
+        TokenLimitReached: less than ``MIN_REPLY_TOKENS`` would be left for the reply (the
+            caller completes its limit and usage).
+    """
+    texts = [str(m.get("content") or "") for m in messages]
+    if not isinstance(response_format, openai.Omit):
+        texts.append(json.dumps(response_format))
+    prompt = estimate_prompt_tokens(*texts)
+    room = tokens_left - prompt
+    if room >= MIN_REPLY_TOKENS:
+        return room
+    message = (
+        f"the request needs about {prompt} prompt tokens and at least {MIN_REPLY_TOKENS} "
+        f"for the reply, but {max(tokens_left, 0)} tokens are left"
+    )
+    raise TokenLimitReached(message, limit=0, usage=LLMUsage())
+
+
+def _tokens_left(max_tokens: int, spent: LLMUsage) -> int:
+    """What a call's token limit leaves after ``spent`` (cached input counts in full)."""
+    return max_tokens - spent.input_tokens - spent.output_tokens
 
 
 def _to_llm_usage(usage: CompletionUsage) -> LLMUsage:

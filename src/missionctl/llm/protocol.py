@@ -9,6 +9,8 @@ from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from missionctl.errors import Problem, ValidationFailed
+
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -36,6 +38,27 @@ CHARS_PER_TOKEN = 4
 def estimate_prompt_tokens(*texts: str) -> int:
     """A rough count of the input tokens of a prompt made of ``texts`` (never zero for text)."""
     return sum(-(-len(text) // CHARS_PER_TOKEN) + 4 for text in texts if text)
+
+
+# A request is not sent when its token limit leaves less than this for the reply: a reply cut
+# shorter is almost never valid JSON, and its repair would cost more than it could save.
+MIN_REPLY_TOKENS = 64
+
+
+class TokenLimitReached(ValidationFailed):
+    """A call's token limit cannot pay for its next request (the prompt and a reply).
+
+    Nothing was sent for that request; ``usage`` is what the earlier requests of the call
+    spent. The problem names ``max_tokens``; callers that know what set the limit (a budget,
+    a step's ``estimate_tokens``) say so in their own words.
+    """
+
+    def __init__(self, message: str, *, limit: int, usage: "LLMUsage", attempts: int = 0) -> None:
+        super().__init__([Problem("max_tokens", message)])
+        self.message = message
+        self.limit = limit
+        self.usage = usage
+        self.attempts = attempts  # requests sent (and paid for) before the limit stopped them
 
 
 class UsageSink(Protocol):
@@ -73,13 +96,22 @@ class LLMClient(Protocol):
         schema_name: str,
         max_repairs: int = 2,
         on_usage: UsageSink | None = None,
+        max_tokens: int | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
 
         ``on_usage`` is told the usage so far when each request is sent (its input estimated)
         and when each reply arrives (as the server counted it).
 
+        ``max_tokens`` limits the tokens of the whole call, every request and repair counted
+        (input and output as the server counts them). Each request asks the server for at most
+        the limit less the tokens already used and the prompt's estimate
+        (:func:`estimate_prompt_tokens`); a request that would leave less than
+        :data:`MIN_REPLY_TOKENS` for the reply is not sent.
+
         Raises:
+            TokenLimitReached: the limit cannot pay for the next request (nothing was sent
+                for it).
             missionctl.errors.LLMOutputInvalid: still invalid after the last repair (the message
                 lists the validation errors).
             missionctl.errors.LLMUnavailable: the endpoint failed after retries (429, 5xx,

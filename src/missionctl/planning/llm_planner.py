@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from missionctl.domain.plans import validate_plan
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.llm.protocol import LLMClient, LLMUsage
+from missionctl.llm.protocol import LLMClient, LLMUsage, TokenLimitReached
 from missionctl.planning.base import PlannerResult, PlanningInput
 from missionctl.planning.prompts import (
     PLANNER_PROMPT_VERSION,
@@ -62,13 +62,21 @@ class LLMPlanner:
         self._client = client
         self._max_repairs = max_repairs
 
-    async def plan(self, mission: PlanningInput) -> PlannerResult:
+    @property
+    def model(self) -> str:
+        """The model that writes the plans."""
+        return self._client.model
+
+    async def plan(self, mission: PlanningInput, *, max_tokens: int | None = None) -> PlannerResult:
         """Ask the model for a plan of ``mission`` and return it once it passes the rules.
 
         The first call sends the planner prompt. If the plan breaks the plan rules (a cycle,
         an unknown dependency or trace, …) and repair budget is left, the next call sends the
         mission again with the previous plan and every problem listed. Each call's own schema
         repairs (``attempts - 1``) count against the same budget.
+
+        ``max_tokens`` limits the tokens of the whole planning, every call and repair counted
+        (the client asks each reply to fit what is left, and sends nothing it cannot pay for).
 
         Returns:
             The valid plan, ``source`` = the model name, the usage and attempts of every
@@ -77,6 +85,8 @@ class LLMPlanner:
         Raises:
             PlanRejected: (a :class:`~missionctl.errors.ValidationFailed`) the last plan still
                 broke the rules when the budget ran out; it lists every problem.
+            TokenLimitReached: ``max_tokens`` could not pay for the next call; its ``usage``
+                and ``attempts`` count every call made before.
             missionctl.errors.LLMOutputInvalid: a reply broke the JSON Schema after the
                 client's repairs.
             missionctl.errors.LLMUnavailable: the endpoint kept failing.
@@ -88,13 +98,22 @@ class LLMPlanner:
         attempts = 0
         user = planner_user_prompt(mission)
         while True:
-            result = await self._client.generate_structured(
-                system=PLANNER_SYSTEM_PROMPT,
-                user=user,
-                output_model=PlanDraft,
-                schema_name=PLANNER_SCHEMA_NAME,
-                max_repairs=remaining,
-            )
+            try:
+                result = await self._client.generate_structured(
+                    system=PLANNER_SYSTEM_PROMPT,
+                    user=user,
+                    output_model=PlanDraft,
+                    schema_name=PLANNER_SCHEMA_NAME,
+                    max_repairs=remaining,
+                    max_tokens=_left(max_tokens, usage),
+                )
+            except TokenLimitReached as exc:
+                raise TokenLimitReached(
+                    exc.message,
+                    limit=max_tokens or 0,
+                    usage=usage + exc.usage,
+                    attempts=attempts + exc.attempts,
+                ) from None
             usage += result.usage
             attempts += result.attempts
             remaining -= max(result.attempts - 1, 0)
@@ -111,3 +130,10 @@ class LLMPlanner:
                 raise PlanRejected(problems, usage=usage, attempts=attempts, model=result.model)
             remaining -= 1
             user = planner_repair_prompt(mission, draft=result.value, problems=problems)
+
+
+def _left(max_tokens: int | None, used: LLMUsage) -> int | None:
+    """What a planning's token limit leaves after the calls made so far (no limit: None)."""
+    if max_tokens is None:
+        return None
+    return max_tokens - used.input_tokens - used.output_tokens

@@ -113,7 +113,7 @@ def _running_by_run(size: int) -> Prepared:
 @lru_cache(maxsize=64)
 def _reserved_by_run(size: int) -> Prepared:
     return Prepared(
-        select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.estimate_micros), 0))
+        select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.reserve_micros), 0))
         .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
         .group_by(_steps.c.run_id)
     )
@@ -306,6 +306,7 @@ def _claimable(limit: int, runs: int) -> Prepared:
             _steps.c.agent,
             _steps.c.risk_tier,
             _steps.c.estimate_micros,
+            _steps.c.reserve_micros,
         )
         .where(*_READY, in_list(_steps.c.run_id, "r", runs))
         .order_by(_steps.c.queued_at, _steps.c.id)
@@ -445,6 +446,8 @@ STEP_RUN_INSERT_COLUMNS = (
     "inputs",
     "outputs",
     "estimate_micros",
+    "reserve_micros",
+    "error",
     "queued_at",
     "started_at",
     "ended_at",
@@ -648,14 +651,23 @@ _CANCEL_UNSTARTED = (
         _steps.c.run_id == bindparam("w_run_id"),
         _steps.c.status.in_(("waiting", "queued", "awaiting_approval", "blocked")),
     )
-    .values(status="canceled", ended_at=bindparam("now"), hold_reason=null())
+    .values(
+        status="canceled", ended_at=bindparam("now"), hold_reason=null(), error=bindparam("v_error")
+    )
     .returning(_steps.c.step_id, _steps.c.attempt)
 )
 
 
-def cancel_unstarted_steps(session: Session, *, run_id: uuid.UUID, now: datetime) -> Sequence[Any]:
-    """Cancel every step of a run that has not started (or cannot); returns step_id, attempt."""
-    return session.connection().execute(_CANCEL_UNSTARTED, {"w_run_id": run_id, "now": now}).all()
+def cancel_unstarted_steps(
+    session: Session, *, run_id: uuid.UUID, now: datetime, error: str
+) -> Sequence[Any]:
+    """Cancel every step of a run that has not started (or cannot), saying why in ``error``.
+
+    Returns:
+        The canceled rows: ``step_id``, ``attempt``.
+    """
+    params = {"w_run_id": run_id, "now": now, "v_error": error}
+    return session.connection().execute(_CANCEL_UNSTARTED, params).all()
 
 
 def set_run_error(session: Session, *, run_id: uuid.UUID, error: str) -> None:
@@ -705,7 +717,7 @@ def count_running_by_run(
 
 
 def reserved_by_run(session: Session, *, run_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The estimates of running steps per run: money promised but not yet spent."""
+    """The reserves of running steps per run: the most they may still spend."""
     ids = list(run_ids)
     rows = _reserved_by_run(len(ids)).all(session, in_params("r", ids))
     return {run_id: int(total) for run_id, total in rows}

@@ -44,6 +44,12 @@ class RunRead(BaseModel):
     status: RunStatus
     budget_usd: float | None
     spent_usd: float
+    reserved_usd: float = Field(
+        default=0.0,
+        description="What the running steps of a capped run may still spend: the sum of their "
+        "reserves (each step's token limit at its model's highest token price). Dispatch keeps "
+        "spent + reserved within the cap; a step's actual cost replaces its reserve when it ends.",
+    )
     input_tokens: int
     output_tokens: int
     error: str | None

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Decision, Mission, NextStep, Plan, Requirement, Risk
-from missionctl.domain.budget import cost_micros
+from missionctl.domain.budget import cost_micros, token_allowance
 from missionctl.domain.plan_diff import diff_plans
 from missionctl.domain.states import MISSION, transition
 from missionctl.errors import (
@@ -15,12 +15,14 @@ from missionctl.errors import (
     LLMOutputInvalid,
     LLMUnavailable,
     NotFound,
+    Problem,
     ValidationFailed,
 )
 from missionctl.eventlog import NewEvent, append
-from missionctl.llm import LLMUsage
+from missionctl.llm import LLMUsage, TokenLimitReached
 from missionctl.planning import (
     LOCAL_SOURCE,
+    LLMPlanner,
     Planner,
     PlannerResult,
     PlanningInput,
@@ -44,6 +46,7 @@ from missionctl.schemas.plans import (
 )
 from missionctl.schemas.runs import RunRead
 from missionctl.services.context import ServiceContext
+from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import resolve_price
 from missionctl.services.runs import start_run
 from missionctl.services.workflows import create_workflow
@@ -113,11 +116,65 @@ async def plan_mission(
             ],
         )
     try:
-        result = await planner.plan(planning_input)
+        result = await _plan_within_budget(ctx, mission_id, planner, planning_input)
     except (PlanRejected, LLMOutputInvalid, LLMUnavailable, ValidationFailed) as exc:
         await _record_rejection(ctx, mission_id, actor, exc)
         raise
     return await _store_plan(ctx, mission_id, actor, result)
+
+
+async def _plan_within_budget(
+    ctx: ServiceContext, mission_id: uuid.UUID, planner: Planner, planning_input: PlanningInput
+) -> PlannerResult:
+    """Plan under the mission's budget: a model's calls may spend at most what is left of it.
+
+    The local planner costs nothing. A model planner, for a mission with a budget, needs a
+    price (bundled, or set with ``missionctl prices set``): without one nothing is sent. Its
+    calls are limited to the tokens the rest of the budget pays for at the model's highest
+    token price, so planning never spends past the budget; a request the rest cannot pay for
+    is not sent.
+
+    Raises:
+        ValidationFailed: the model has no price (``model``).
+        PlanRejected: the budget cannot pay for the next call (``budget_usd``); the calls
+            already made are charged.
+    """
+    if not isinstance(planner, LLMPlanner):
+        return await planner.plan(planning_input)
+    async with ctx.read() as session:
+        mission = await session.get(Mission, mission_id)
+        assert mission is not None  # plan_mission locked it a moment ago
+        if mission.budget_micros is None:
+            return await planner.plan(planning_input)
+        left = max(0, mission.budget_micros - mission.spent_micros)
+        price = await resolve_price(session, model=planner.model)
+    if price is None:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "model",
+                    f"no price is known for model {planner.model!r}, so the mission's budget "
+                    f"cannot be kept: set one with `missionctl prices set {planner.model} "
+                    "--input <USD per million tokens> --output <USD per million tokens>` "
+                    "(or on the Prices page), then plan again; nothing was sent to the model",
+                )
+            ]
+        )
+    try:
+        return await planner.plan(planning_input, max_tokens=token_allowance(price, left))
+    except TokenLimitReached as exc:
+        raise PlanRejected(
+            [
+                Problem(
+                    "budget_usd",
+                    f"the mission's budget has ${micros_to_usd(left):.4f} left, which pays for "
+                    f"{exc.limit} tokens of {planner.model}: {exc.message}; raise the budget",
+                )
+            ],
+            usage=exc.usage,
+            attempts=exc.attempts,
+            model=planner.model,
+        ) from None
 
 
 async def _record_rejection(

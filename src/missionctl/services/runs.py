@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Event, Mission, Run, StepRun, Workflow
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
-from missionctl.domain.budget import estimate_micros
+from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
 from missionctl.domain.ids import new_id
 from missionctl.domain.replay import RunState, StepState, fold_run
 from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
@@ -57,10 +57,18 @@ def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
             )
             for s in steps
         ],
+        reserved_micros(run, steps),
     )
 
 
-def _run_read(run: Run, steps: list[StepRunRead]) -> RunRead:
+def reserved_micros(run: Run, steps: Sequence[StepRun]) -> int:
+    """What a capped run's running steps may still spend (0 for a run without a cap)."""
+    if run.budget_micros is None:
+        return 0
+    return sum(s.reserve_micros for s in steps if s.status == "running")
+
+
+def _run_read(run: Run, steps: list[StepRunRead], reserved_micros: int = 0) -> RunRead:
     return RunRead(
         id=run.id,
         workflow_id=run.workflow_id,
@@ -69,6 +77,7 @@ def _run_read(run: Run, steps: list[StepRunRead]) -> RunRead:
         status=run.status,  # type: ignore[arg-type]
         budget_usd=None if run.budget_micros is None else micros_to_usd(run.budget_micros),
         spent_usd=micros_to_usd(run.spent_micros),
+        reserved_usd=micros_to_usd(reserved_micros),
         input_tokens=run.input_tokens,
         output_tokens=run.output_tokens,
         error=run.error,
@@ -81,27 +90,45 @@ def _run_read(run: Run, steps: list[StepRunRead]) -> RunRead:
     )
 
 
-def _step_estimates(
+def _step_costs(
     session: Session, ctx: ServiceContext, dag: WorkflowDag
-) -> tuple[dict[str, int], list[Problem]]:
-    """Estimated cost per step: LLM steps at the configured model's price, others free."""
+) -> tuple[dict[str, int], dict[str, int], list[Problem]]:
+    """Each step's estimate and reserve: LLM steps at the configured model's price, others 0.
+
+    The estimate prices ``estimate_tokens`` as expected (3/4 input); the reserve prices it as
+    the step's token limit, each token at the model's highest price (``domain.budget``). In a
+    capped run every LLM step needs a priced model and a token limit (``estimate_tokens``):
+    the problems say what is missing (an uncapped run ignores them).
+    """
     estimates = dict.fromkeys(dag.order, 0)
-    llm_steps = [s for s in dag.steps.values() if s.agent.startswith("llm") and s.estimate_tokens]
+    reserves = dict.fromkeys(dag.order, 0)
+    llm_steps = [s for s in dag.steps.values() if charges_tokens(s.agent)]
     if not llm_steps:
-        return estimates, []
+        return estimates, reserves, []
+    problems = [
+        Problem(
+            f"steps.{s.id}.estimate_tokens",
+            f"step {s.id!r} has no estimate_tokens; with a budget cap it is the step's token "
+            "limit: set it, or run without a budget cap",
+        )
+        for s in llm_steps
+        if not s.estimate_tokens
+    ]
     model = ctx.settings.llm.model
     price = resolve_price_blocking(session, model=model) if model else None
     if price is None:
-        return estimates, [
+        problems.append(
             Problem(
                 "budget_usd",
-                f"no price is known for model {model or '(none configured)'}; "
-                "add one to the price table or run without a budget cap",
+                f"no price is known for model {model or '(none configured)'}; set one with "
+                "`missionctl prices set` (or on the Prices page), or run without a budget cap",
             )
-        ]
+        )
+        return estimates, reserves, problems
     for step in llm_steps:
         estimates[step.id] = estimate_micros(price, step.estimate_tokens)
-    return estimates, []
+        reserves[step.id] = max_cost_micros(price, step.estimate_tokens)
+    return estimates, reserves, problems
 
 
 async def start_run(
@@ -198,7 +225,7 @@ def _create_run(
         # Admission may judge a program under the rules' lock: take it before any row's lock
         # (the mission's), in the order every change to the rules takes them.
         blocking_repo.read_controls_version_locked(session)
-    estimates, problems = _step_estimates(session, ctx, dag)
+    estimates, reserves, problems = _step_costs(session, ctx, dag)
     if problems and cap is not None:
         raise ValidationFailed(problems)
     now = utcnow()
@@ -228,6 +255,8 @@ def _create_run(
             "inputs": dict(step.inputs),
             "outputs": {} if outputs is None else outputs,
             "estimate_micros": estimates[step.id],
+            "reserve_micros": reserves[step.id],
+            "error": None,
             "queued_at": None,
             "started_at": None if outputs is None else now,
             "ended_at": None if outputs is None else now,
@@ -263,28 +292,7 @@ def _create_run(
         )
     total_estimate = sum(v for k, v in estimates.items() if k not in reused)
     if cap is not None and total_estimate > cap:
-        transition(RUN, run.status, "failed")
-        run.status = "failed"
-        run.error = (
-            f"estimated cost ${total_estimate / 1e6:.4f} exceeds the budget cap ${cap / 1e6:.4f}"
-        )
-        run.ended_at = now
-        events += [
-            NewEvent(
-                type=ev.BUDGET_EXCEEDED,
-                actor="system",
-                run_id=run.id,
-                mission_id=mission_id,
-                payload={"estimate_micros": total_estimate, "cap_micros": cap, "phase": "pre-run"},
-            ),
-            NewEvent(
-                type=ev.RUN_FAILED,
-                actor="system",
-                run_id=run.id,
-                mission_id=mission_id,
-                payload={"status": "failed", "error": run.error},
-            ),
-        ]
+        events += _refuse_for_budget(run, steps, total_estimate, now)
         return _write_run(session, run, steps, events)
     transition(RUN, run.status, "running")
     run.status = "running"
@@ -342,6 +350,60 @@ def _create_run(
     return _write_run(session, run, steps, events)
 
 
+def _refuse_for_budget(
+    run: Run, steps: dict[str, dict[str, Any]], total_estimate: int, now: datetime
+) -> list[NewEvent]:
+    """Fail a run whose estimate is over its cap before it starts; return the events.
+
+    Every step that would have run is canceled with the reason (``budget``), so that a refused
+    run holds no step still waiting: the store and its replay both show it ended. Reused steps
+    stay succeeded.
+    """
+    assert run.budget_micros is not None
+    cap = run.budget_micros
+    error = f"estimated cost ${total_estimate / 1e6:.4f} exceeds the budget cap ${cap / 1e6:.4f}"
+    events = [
+        NewEvent(
+            type=ev.BUDGET_EXCEEDED,
+            actor="system",
+            run_id=run.id,
+            mission_id=run.mission_id,
+            payload={"estimate_micros": total_estimate, "cap_micros": cap, "phase": "pre-run"},
+        )
+    ]
+    for step_id, row in steps.items():
+        if row["status"] == "succeeded":
+            continue
+        transition(STEP_RUN, row["status"], "canceled")
+        row["status"] = "canceled"
+        row["ended_at"] = now
+        row["error"] = f"not run: {error}"
+        events.append(
+            NewEvent(
+                type=ev.STEP_CANCELED,
+                actor="system",
+                run_id=run.id,
+                mission_id=run.mission_id,
+                step_id=step_id,
+                payload={"status": "canceled", "attempt": row["attempt"], "reason": "budget"},
+            )
+        )
+    transition(RUN, run.status, "failed")
+    run.status = "failed"
+    run.error = error
+    run.ended_at = now
+    events.append(
+        NewEvent(
+            type=ev.RUN_FAILED,
+            actor="system",
+            run_id=run.id,
+            mission_id=run.mission_id,
+            payload={"status": "failed", "error": error},
+        )
+    )
+    return events
+
+
 def _admit_roots(
     session: Session,
     run: Run,
@@ -392,7 +454,7 @@ def _write_run(
                 risk_tier=row["risk_tier"],
                 inputs=row["inputs"],
                 outputs=row["outputs"],
-                error=None,
+                error=row["error"],
                 input_tokens=0,
                 output_tokens=0,
                 cost_usd=0.0,

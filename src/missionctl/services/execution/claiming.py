@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval, StepRun
 from missionctl.domain import events as ev
-from missionctl.domain.budget import fits_budget
+from missionctl.domain.budget import charges_tokens, fits_budget
 from missionctl.domain.governance import Gate, step_gate
 from missionctl.domain.states import RUN, STEP_RUN, transition
 from missionctl.domain.workflows import COMMAND_AGENT
@@ -48,6 +48,7 @@ class _Candidate:
         "estimate_micros",
         "id",
         "mission_id",
+        "reserve_micros",
         "run_id",
         "spent_micros",
         "step_id",
@@ -61,6 +62,7 @@ class _Candidate:
         self.attempt: int = step.attempt
         self.agent: str = step.agent
         self.estimate_micros: int = step.estimate_micros
+        self.reserve_micros: int = step.reserve_micros
         self.workflow_id: uuid.UUID = run.workflow_id
         self.mission_id: uuid.UUID | None = run.mission_id
         self.budget_micros: int | None = run.budget_micros
@@ -71,7 +73,9 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
     """Claim queued steps, oldest first, up to ``dispatch.capacity``, under its lease.
 
     Respects each run's ``max_concurrency`` and, for capped runs, spent + reserved + the step's
-    estimate ≤ cap; a run whose next step would pass its cap is halted (``budget.exceeded``).
+    reserve ≤ cap, where ``reserved`` sums the reserves of the run's running steps (the most
+    each may cost; a step's actual cost replaces its reserve when its result is recorded); a
+    run whose next step would pass its cap is halted (``budget.exceeded``).
     Appends ``step.started`` events to ``state`` and the claims to ``dispatch``.
 
     The runs with claimable work are read first, so that a run's concurrency limit bounds how
@@ -131,12 +135,12 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
                     cap_micros=candidate.budget_micros,
                     spent_micros=candidate.spent_micros,
                     reserved_micros=held,
-                    estimate=candidate.estimate_micros,
+                    reserve=candidate.reserve_micros,
                 ):
                     exhausted[row.run_id] = candidate
                     open_runs.discard(row.run_id)
                     continue
-                reserved[row.run_id] = held + candidate.estimate_micros
+                reserved[row.run_id] = held + candidate.reserve_micros
             chosen.append(candidate)
         _lease(session, state, dispatch, dags, chosen)
         if asks:
@@ -295,6 +299,7 @@ def _lease(
                 timeout_s=step.timeout_s,
                 budget_capped=c.budget_micros is not None,
                 depends_on=step.depends_on,
+                token_limit=_token_limit(c, step.estimate_tokens),
             )
         )
         state.progressing_runs.add(c.run_id)
@@ -302,6 +307,13 @@ def _lease(
             step_event(ev.STEP_STARTED, c, "running", c.attempt, worker=dispatch.worker)
         )
     dispatch.capacity -= len(inputs)
+
+
+def _token_limit(candidate: _Candidate, estimate_tokens: int) -> int | None:
+    """The tokens a step of a capped run may use (what its reserve paid for); else no limit."""
+    if candidate.budget_micros is None or not charges_tokens(candidate.agent):
+        return None
+    return estimate_tokens
 
 
 def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> None:
@@ -318,7 +330,7 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
         return
     error = (
         f"budget exhausted: spent ${row.spent_micros / 1e6:.4f} of ${row.budget_micros / 1e6:.4f}; "
-        f"step {row.step_id!r} needs an estimated ${row.estimate_micros / 1e6:.4f}"
+        f"step {row.step_id!r} may cost up to ${row.reserve_micros / 1e6:.4f}"
     )
     state.events.append(
         NewEvent(
@@ -332,6 +344,7 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
                 "spent_micros": row.spent_micros,
                 "reserved_micros": reserved,
                 "estimate_micros": row.estimate_micros,
+                "reserve_micros": row.reserve_micros,
                 "cap_micros": row.budget_micros,
             },
         )
@@ -341,6 +354,7 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
             transition(STEP_RUN, step.status, "canceled")
             step.status = "canceled"
             step.ended_at = state.now
+            step.error = f"not run: {error}"
             state.events.append(
                 NewEvent(
                     type=ev.STEP_CANCELED,

@@ -319,7 +319,10 @@ def _check_spend(
             payload={"phase": "spend", "spent_micros": spent, "cap_micros": cap},
         )
     )
-    for row in repo.cancel_unstarted_steps(session, run_id=run_id, now=state.now):
+    canceled = repo.cancel_unstarted_steps(
+        session, run_id=run_id, now=state.now, error=f"not run: {error}"
+    )
+    for row in canceled:
         state.events.append(
             NewEvent(
                 type=ev.STEP_CANCELED,

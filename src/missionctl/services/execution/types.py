@@ -48,6 +48,9 @@ class ClaimedStep:
     budget_capped: bool = True
     # The steps whose outputs this one may read (``StepContext.load_upstream_outputs``).
     depends_on: tuple[str, ...] = ()
+    # The most tokens an LLM step of a capped run may use (its reserve paid for them); ``None``
+    # for every other step.
+    token_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
