@@ -48,10 +48,13 @@ def test_a_mission_created_planned_and_run_in_the_page_holds_one_stream_and_list
     live_server: LiveServer, page: Page
 ) -> None:
     streams: list[str] = []
+    ended: list[str] = []
     page.on(
         "request",
         lambda r: streams.append(r.url) if r.url.split("?")[0].endswith("/stream") else None,
     )
+    page.on("requestfinished", lambda r: ended.append(r.url))
+    page.on("requestfailed", lambda r: ended.append(r.url))
     page.goto(f"{live_server.url}/missions")
     page.get_by_label("Goal").fill(GOAL)
     page.get_by_label("Budget").fill("40")
@@ -63,7 +66,12 @@ def test_a_mission_created_planned_and_run_in_the_page_holds_one_stream_and_list
     expect(page.locator("#mission-status")).to_contain_text("Completed", timeout=RUN_TIMEOUT_MS)
     expect(page.locator('#artifact-list [data-artifact="report.json"]')).to_have_count(1)
 
-    assert len(streams) == 1, f"the page opened {len(streams)} live streams: {streams}"
+    # The list's own live stream, opened on /missions, closes when the mission page replaces it.
+    list_streams = [url for url in streams if url.split("?")[0].endswith("/missions/stream")]
+    mission_streams = [url for url in streams if url not in list_streams]
+    assert len(list_streams) == 1, f"the list opened {len(list_streams)} live streams"
+    assert len(mission_streams) == 1, f"the page opened {len(mission_streams)}: {mission_streams}"
+    assert list_streams[0] in ended, "the list's stream stayed open on the mission page"
     mission_url = page.url
     reloaded = page.context.new_page()
     for _ in range(20):  # the run's last events may still be arriving

@@ -66,7 +66,7 @@ async def get_mission(mission_id: uuid.UUID, ctx: Context) -> MissionRead:
     "/{mission_id}/plan",
     status_code=status.HTTP_201_CREATED,
     response_model=PlanRead,
-    responses=CONFLICT_RESPONSES | LLM_RESPONSES,
+    responses=CONFLICT_RESPONSES | LLM_RESPONSES | BODY_RESPONSES,
 )
 async def plan_mission(
     mission_id: uuid.UUID,
