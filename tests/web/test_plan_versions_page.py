@@ -100,6 +100,7 @@ async def test_a_plan_version_page_shows_it_and_compares_it_with_another(
 
     assert page.status_code == 200
     assert "Plan v1" in page.text and first.tasks[0].title in page.text
+    assert page.text.count("<time ") == page.text.count("</time>") == 3  # none nested
     assert 'aria-current="page">v1</a>' in page.text and ">v2</a>" in page.text
     assert compared.status_code == 200 and "From v1 to v2" in compared.text
     assert 'data-change="added"' in compared.text or 'data-change="changed"' in compared.text

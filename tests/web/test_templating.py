@@ -96,3 +96,11 @@ def test_time_filters_write_the_utc_instant_for_the_browser_to_localize() -> Non
     assert relative_tag.startswith(f'<time {instant} data-time="relative">')
     naive = render(t=datetime(2026, 1, 15, 15, 30, 7, 250_000))  # taken as UTC
     assert naive.split("|")[0] == clock_tag
+
+
+def test_only_the_time_filters_write_time_elements() -> None:
+    # A template that wraps a filter's output in its own <time> nests one inside the other and
+    # shows the markup as text ("… UTC\">3 min ago"): the filters are the one way to show a time.
+    template_dir = STATIC_DIR.parent / "templates"
+    written = [p.name for p in template_dir.rglob("*.html") if "<time" in p.read_text()]
+    assert written == []
