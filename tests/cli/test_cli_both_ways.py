@@ -291,6 +291,7 @@ def test_runs_are_listed_with_filters_and_pages(world: World, mode: str) -> None
     table = ok(world.cli(mode, "runs", "list", "--workflow", marker))
     assert str(second.id) in table.stdout and "Runs (2)" in table.stdout
     assert all(len(line) <= 80 for line in table.stdout.splitlines()), table.stdout
+    assert "completed" in table.stdout and f"{second.created_at:%Y-%m-%d}" in table.stdout
 
     empty = world.cli(mode, "runs", "list", "--after", "2030-01-02", "--before", "2030-01-01")
     assert empty.exit_code == 2 and "created_after" in text(empty), empty.output

@@ -159,7 +159,13 @@ def print_run_page(page: RunPage) -> None:
     if not page.items:
         console.print("no runs match")
         return
-    table = Table(title=f"Runs ({page.total})", title_justify="left", box=box.SIMPLE)
+    table = Table(
+        title=f"Runs ({page.total})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        collapse_padding=True,  # five whole columns fit in 80
+    )
     # The whole id stays on one line (`runs show` needs it); what the run is goes beneath it.
     table.add_column("run / workflow, mission", no_wrap=True, min_width=36)
     table.add_column("status")
