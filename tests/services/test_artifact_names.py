@@ -15,7 +15,7 @@ import sqlalchemy.exc
 from sqlalchemy import select
 
 from missionctl.db import Database
-from missionctl.db.migrate import upgrade_database
+from missionctl.db.migrate import downgrade_database
 from missionctl.db.models import Artifact
 from missionctl.domain.artifact_names import distinct_name
 from missionctl.schemas.missions import MissionCreate
@@ -121,19 +121,19 @@ async def test_the_store_refuses_a_duplicate_name_in_a_run(ctx: ServiceContext) 
 async def test_the_migration_renames_the_duplicates_already_stored(
     settings: Settings,
 ) -> None:
-    db = Database(settings.database_url)
-    try:
-        await upgrade_database(db, "0006")
-    finally:
-        await db.dispose()
-    async with open_context(settings, upgrade=False) as ctx:
+    async with open_context(settings) as ctx:  # a run made by today's code
         run = await start(ctx, [step("a"), step("b")])
-        row = {"kind": "file", "media_type": "text/markdown", "sha256": "0" * 64, "size": 0}
-        row |= {"uri": "blob://none", "run_id": run.id}
-        async with ctx.db.write() as session:
+    row = {"kind": "file", "media_type": "text/markdown", "sha256": "0" * 64, "size": 0}
+    row |= {"uri": "blob://none", "run_id": run.id}
+    db = Database(settings.database_url)
+    try:  # back to before the rule: duplicates could be stored then
+        await downgrade_database(db, "0006")
+        async with db.write() as session:
             for name in ("test-plan.md", "test-plan.md", "test-plan.md", "report.md"):
                 session.add(Artifact(id=uuid.uuid4(), name=name, **row))
                 await session.flush()  # in this order
+    finally:
+        await db.dispose()
     async with open_context(settings) as ctx:  # upgrades to the head
         stored = await read_artifacts(ctx, run_id=run.id)
         assert sorted(a.name for a in stored) == [
