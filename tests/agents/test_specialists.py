@@ -24,7 +24,6 @@ VET_CLINIC = (
     "Build a REST API for a veterinary clinic: appointments, patients, invoices, with role-based "
     "access"
 )
-FIXTURE_GOALS = Path("/work/shared/fixtures/goals.txt")
 SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\.md$")
 
 
@@ -204,8 +203,8 @@ async def test_the_vet_clinic_documents_speak_of_appointments_and_roles() -> Non
 
 
 def fixture_goals() -> list[str]:
-    lines = FIXTURE_GOALS.read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    """The planner tests' goals of many kinds (``tests/planning/goals.txt``)."""
+    return PLANNER_GOALS
 
 
 @pytest.mark.parametrize("goal", fixture_goals())

@@ -12,7 +12,7 @@ from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-# From /work/shared/fixtures/goals.txt (kept here so the test does not depend on that file).
+# One of the planner tests' goals (tests/planning/goals.txt).
 GOAL = "Build a Slack bot that summarizes incident channels and files a postmortem draft"
 SECOND_GOAL = (
     "Create a Python library for rate limiting with token buckets, async support and Redis backing"
