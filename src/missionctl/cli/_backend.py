@@ -25,7 +25,6 @@ from missionctl.errors import NotFound
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from missionctl.api.routes.runs import EventPage
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Role
     from missionctl.schemas.artifacts import ArtifactRead
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.reports import RunReport
-    from missionctl.schemas.runs import RunFilters, RunPage, RunRead
+    from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
     from missionctl.schemas.workflows import (
         WorkflowCheckRead,
         WorkflowRead,
@@ -282,24 +281,11 @@ class LocalMissionControl:
 
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
         """See ``MissionControl``: the page the API's ``/runs/{id}/events`` would send."""
-        from missionctl.api.routes.runs import EventPage, EventRead
-        from missionctl.services.audit import read_run_events
+        from missionctl.services.audit import read_run_event_page
 
-        records = self.call(
-            lambda ctx: read_run_events(ctx, run_id=run_id, after_seq=after, limit=limit)
+        return self.call(
+            lambda ctx: read_run_event_page(ctx, run_id=run_id, after=after, limit=limit)
         )
-        items = [
-            EventRead(
-                seq=r.seq,
-                ts=r.ts.isoformat(),
-                type=r.type,
-                actor=r.actor,
-                step_id=r.step_id,
-                payload=r.payload,
-            )
-            for r in records
-        ]
-        return EventPage(items=items, next_after=items[-1].seq if len(items) == limit else None)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: an engine in this process runs it, as ``serve`` would."""
@@ -740,7 +726,7 @@ class RemoteMissionControl:
 
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
         """See ``MissionControl``."""
-        from missionctl.api.routes.runs import EventPage
+        from missionctl.schemas.runs import EventPage
 
         params: dict[str, str | int | None] = {"after": after, "limit": limit}
         return self.client.get(f"/api/v1/runs/{run_id}/events", EventPage, params=params)

@@ -138,3 +138,21 @@ class RunPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
+
+
+class EventRead(BaseModel):
+    """One event of the log."""
+
+    seq: int
+    ts: str
+    type: str
+    actor: str
+    step_id: str | None
+    payload: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    """Events after a cursor, in order."""
+
+    items: list[EventRead]
+    next_after: int | None

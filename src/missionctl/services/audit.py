@@ -37,6 +37,7 @@ from missionctl.eventlog.checkpoints import (
     read_public_keys,
     write_checkpoint,
 )
+from missionctl.schemas.runs import EventPage, EventRead
 from missionctl.services.context import ServiceContext
 from missionctl.settings import Settings
 
@@ -282,3 +283,26 @@ async def read_run_events(
         if await session.get(Run, run_id) is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
         return await read_events(session, run_id=run_id, after_seq=after_seq, limit=limit)
+
+
+async def read_run_event_page(
+    ctx: ServiceContext, *, run_id: uuid.UUID, after: int, limit: int
+) -> EventPage:
+    """A page of ``read_run_events``: ``next_after`` is set when the page is full.
+
+    Raises:
+        NotFound: there is no such run.
+    """
+    records = await read_run_events(ctx, run_id=run_id, after_seq=after, limit=limit)
+    items = [
+        EventRead(
+            seq=r.seq,
+            ts=r.ts.isoformat(),
+            type=r.type,
+            actor=r.actor,
+            step_id=r.step_id,
+            payload=r.payload,
+        )
+        for r in records
+    ]
+    return EventPage(items=items, next_after=items[-1].seq if len(items) == limit else None)

@@ -2,20 +2,25 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
-from pydantic import BaseModel
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.states import RunStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN
-from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters, RunPage, RunRead
+from missionctl.schemas.runs import (
+    RUN_FILTER_TEXT_MAX_CHARS,
+    EventPage,
+    RunFilters,
+    RunPage,
+    RunRead,
+)
 from missionctl.schemas.workflows import STEP_ID_PATTERN
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
-from missionctl.services.audit import read_run_events
+from missionctl.services.audit import read_run_event_page
 from missionctl.services.paging import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
@@ -23,24 +28,6 @@ router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
 # Event seqs are a signed 64-bit BIGINT: a larger cursor cannot name an event, and the
 # databases refuse to compare the column with it (a 500 instead of an empty page).
 MAX_SEQ = 2**63 - 1
-
-
-class EventRead(BaseModel):
-    """One event of the log."""
-
-    seq: int
-    ts: str
-    type: str
-    actor: str
-    step_id: str | None
-    payload: dict[str, Any]
-
-
-class EventPage(BaseModel):
-    """Events after a cursor, in order."""
-
-    items: list[EventRead]
-    next_after: int | None
 
 
 Control = Annotated[Identity, requires(P.RUNS_CONTROL)]
@@ -135,16 +122,4 @@ async def run_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> EventPage:
     """The run's events after a cursor (replay them to rebuild its state)."""
-    records = await read_run_events(ctx, run_id=run_id, after_seq=after, limit=limit)
-    items = [
-        EventRead(
-            seq=r.seq,
-            ts=r.ts.isoformat(),
-            type=r.type,
-            actor=r.actor,
-            step_id=r.step_id,
-            payload=r.payload,
-        )
-        for r in records
-    ]
-    return EventPage(items=items, next_after=items[-1].seq if len(items) == limit else None)
+    return await read_run_event_page(ctx, run_id=run_id, after=after, limit=limit)
