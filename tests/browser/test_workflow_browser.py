@@ -103,6 +103,9 @@ def test_a_workflow_is_checked_saved_run_approved_and_completes(
     expect(page.locator('[data-testid="workflow-version"]')).to_have_text("v1")
     expect(page.locator("#workflow-definition")).to_contain_text("risk_tier: write")
     shot("workflow")
+    page.set_viewport_size({"width": 800, "height": 900})  # long YAML lines scroll in their card
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+    page.set_viewport_size({"width": 1440, "height": 900})
     [saved] = saved_workflows(live_server)
     assert (saved.name, saved.version, saved.steps) == ("browser-flow", 1, 3)
 
