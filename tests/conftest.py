@@ -2,9 +2,10 @@
 
 Every test that asks for ``database_url`` (directly or through ``settings``, ``ctx``, ``client``)
 runs once per backend. SQLite gets a fresh file per test; PostgreSQL gets a fresh schema per test
-in the database named by ``MISSIONCTL_TEST_POSTGRES_URL``. Without that variable the PostgreSQL
-variants are skipped (a laptop without a server); with it, a server that cannot be reached fails
-them (CI must never skip silently).
+in the database named by ``MISSIONCTL_TEST_POSTGRES_URL``. Both come already migrated, from a
+template made once per session; ``empty_database_url`` gives an unmigrated one. Without that
+variable the PostgreSQL variants are skipped (a laptop without a server); with it, a server that
+cannot be reached fails them (CI must never skip silently).
 """
 
 import asyncio
@@ -14,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,8 +29,17 @@ from missionctl.services import ServiceContext, open_context
 from missionctl.settings import DatabaseSettings, EngineSettings, Settings
 from tests.support.auth import bearer_headers, sign_in_link_secret
 from tests.support.consistency import assert_consistent
+from tests.support.databases import (
+    RecordedStatement,
+    copy_sqlite_template,
+    migrate_sqlite_template,
+    record_postgres_migration,
+    replay_postgres_migration,
+    schema_url,
+)
 
 POSTGRES_URL_VAR = "MISSIONCTL_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgresql"]
 
 # The scripted OpenAI-compatible server (`openai_server`) for every test that needs one.
 pytest_plugins = ["tests.support.fixtures"]
@@ -39,10 +50,24 @@ def postgres_base_url() -> str | None:
     return os.environ.get(POSTGRES_URL_VAR) or None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database of each backend."""
-    if request.param == "sqlite":
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the head revision once per session (copied by each test)."""
+    return migrate_sqlite_template(tmp_path_factory.mktemp("template") / "template.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> list[RecordedStatement]:
+    """The statements that migrate an empty PostgreSQL schema, recorded once per session."""
+    base = postgres_base_url()
+    assert base is not None, "only asked for when PostgreSQL tests are on"
+    return record_postgres_migration(base)
+
+
+@contextmanager
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of ``backend``; a PostgreSQL schema is dropped afterwards."""
+    if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return
     base = postgres_base_url()
@@ -56,13 +81,34 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     except Exception as exc:  # with the variable set, an unreachable server is a failure
         admin.dispose()
         pytest.fail(f"{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {exc}")
-    separator = "&" if "?" in base else "?"
     try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+        yield schema_url(base, schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of each backend (for the tests of the migration chain)."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of a database of each backend, migrated to the head revision and holding no rows.
+
+    The schema comes from a per-session template (``tests/support/databases.py``).
+    """
+    with empty_database(request.param, tmp_path) as url:
+        if request.param == "sqlite":
+            template = request.getfixturevalue("sqlite_template")
+            yield copy_sqlite_template(template, tmp_path / "test.db")
+        else:
+            replay_postgres_migration(url, request.getfixturevalue("postgres_template"))
+            yield url
 
 
 @pytest.fixture

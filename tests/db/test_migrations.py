@@ -45,8 +45,8 @@ async def _tables(db: Database) -> set[str]:
         return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
-async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
-    db = Database(database_url)
+async def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         assert await current_revision(db) is None
         await upgrade_database(db)
@@ -64,8 +64,8 @@ async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
         await db.dispose()
 
 
-async def test_upgrade_is_idempotent(database_url: str) -> None:
-    db = Database(database_url)
+async def test_upgrade_is_idempotent(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         await upgrade_database(db)
         await upgrade_database(db)
@@ -74,9 +74,9 @@ async def test_upgrade_is_idempotent(database_url: str) -> None:
         await db.dispose()
 
 
-async def test_migrated_schema_matches_the_orm(database_url: str) -> None:
+async def test_migrated_schema_matches_the_orm(empty_database_url: str) -> None:
     """A model change without its migration fails here, on each dialect."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         await upgrade_database(db)
         async with db.engine.connect() as conn:
@@ -104,10 +104,10 @@ async def _index_columns(db: Database) -> list[list[str]]:
 
 
 async def test_events_keyed_by_seq_keep_every_event_and_stay_append_only(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
     """Revision 0005 drops the index on hash (SQLite: rebuilds the table, seq as rowid)."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         await upgrade_database(db, "0004")
         async with db.write() as session:

@@ -13,8 +13,8 @@ async def _tables(db: Database) -> set[str]:
         return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
-async def test_0002_upgrades_and_downgrades(database_url: str) -> None:
-    db = Database(database_url)
+async def test_0002_upgrades_and_downgrades(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         await upgrade_database(db, "0001")
         assert not (await _tables(db)) & IDENTITY_TABLES
