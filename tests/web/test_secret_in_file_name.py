@@ -89,7 +89,13 @@ async def test_a_secret_in_an_artifact_name_is_redacted_everywhere(
     while not await _reports_written(live_app, run.id):
         assert asyncio.get_running_loop().time() < deadline, "no report was written"
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # the stream catches up with the report's events
+    # The stream catches up with the report's events; on a loaded machine that takes a while.
+    deadline = asyncio.get_running_loop().time() + 20
+    while not any("name-[REDACTED].txt" in m.text for m in streamed):
+        if asyncio.get_running_loop().time() > deadline:
+            break  # the assertion below says what is missing
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
     stop.set()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(reader, 10)
