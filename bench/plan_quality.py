@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +155,21 @@ def targets(total: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def worst(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ten worst examples of each checker, from the goals with the most findings."""
+    """The ten worst examples of each checker.
+
+    Goals take turns, the one with the most findings first, so the examples show ten goals'
+    problems rather than one goal's ten.
+    """
 
     def findings(key: str, items: Callable[[dict[str, Any]], list[Any]]) -> list[Any]:
         ranked = sorted(entries, key=lambda e: len(items(e)), reverse=True)
-        return [{"goal": e["goal"][:80], key: item} for e in ranked for item in items(e)][:WORST]
+        turns = zip_longest(*(items(e) for e in ranked))
+        return [
+            {"goal": e["goal"][:80], key: item}
+            for turn in turns
+            for e, item in zip(ranked, turn, strict=True)
+            if item is not None
+        ][:WORST]
 
     by_coverage = sorted(entries, key=lambda e: e["noun_coverage"])[:WORST]
     slowest = sorted(entries, key=lambda e: e["plan_ms_p50"], reverse=True)[:WORST]
