@@ -1,0 +1,225 @@
+"""Quality and speed of the local planner's plans, judged by tests/planning/quality.py.
+
+Plans the goals of tests/planning/goals.txt (the two product briefs with their constraints
+and repository context, as tests/planning/helpers.py defines them) and of
+bench/plan_quality_goals.txt with `LocalPlanner`, `--repeat` times each, and prints JSON:
+
+- `goals`: per goal, the domain-noun coverage and the missing nouns, stack leaks, duplicate
+  artifacts, near-duplicate risks and requirements, the grammar-slip count with examples, and
+  the planning time (p50 and p95 in milliseconds);
+- `totals`: mean, min and pooled noun coverage, the counts of every finding, and the planning
+  p50 and p95 over all runs;
+- `targets`: 0 leaks, 0 duplicate artifacts, at least 90 % of the goals' domain nouns covered
+  (pooled), and every goal's planning p50 under 100 ms, each with `met`;
+- `worst`: the ten worst examples of each checker.
+
+Run: `.venv/bin/python bench/plan_quality.py [--goal TEXT] [--repeat N]`. A goal line may carry
+` | constraint: TEXT` and ` | repo_context: TEXT` fields (see bench/plan_quality_goals.txt).
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the oracle lives with the planner's tests
+
+from tests.planning.helpers import GOALS, SEED_000, SEED_001, mission  # noqa: E402
+from tests.planning.quality import PlanQuality, judge  # noqa: E402
+
+from missionctl.planning import LocalPlanner, PlanningInput  # noqa: E402
+
+GOALS_FILE = Path(__file__).with_name("plan_quality_goals.txt")
+FIELDS = ("constraint", "repo_context")
+EXAMPLES = 3
+WORST = 10
+TARGET_COVERAGE = 0.90
+TARGET_P50_MS = 100.0
+
+
+def parse_mission(line: str) -> PlanningInput:
+    """A mission from ``goal | constraint: … | repo_context: …``."""
+    goal, *fields = (part.strip() for part in line.split(" | "))
+    constraints: list[str] = []
+    repo_context = ""
+    for field in fields:
+        name, colon, value = field.partition(":")
+        if not colon or name.strip() not in FIELDS:
+            raise SystemExit(f"unknown field {field!r} in {line!r}: use one of {FIELDS}")
+        if name.strip() == "constraint":
+            constraints.append(value.strip())
+        else:
+            repo_context = value.strip()
+    return mission(goal, *constraints, repo_context=repo_context)
+
+
+def all_missions() -> list[PlanningInput]:
+    """The fixture goals (the seeds with their context), then this benchmark's own."""
+    seeds = {SEED_000.goal: SEED_000, SEED_001.goal: SEED_001}
+    fixtures = [seeds.get(goal) or mission(goal) for goal in GOALS]
+    lines = GOALS_FILE.read_text(encoding="utf-8").splitlines()
+    own = [parse_mission(line) for line in lines if line.strip() and not line.startswith("#")]
+    return fixtures + own
+
+
+async def plan_timed(target: PlanningInput, repeat: int) -> tuple[PlanQuality, list[float]]:
+    """The plan's verdict and the milliseconds of each of ``repeat`` plannings."""
+    planner = LocalPlanner()
+    times: list[float] = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = await planner.plan(target)
+        times.append((time.perf_counter() - started) * 1000)
+    return judge(result.draft, target), times
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The ``share`` quantile of ``values`` (nearest rank), rounded to 0.01."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+    return round(ordered[index], 2)
+
+
+def goal_figures(target: PlanningInput, quality: PlanQuality, times: list[float]) -> dict[str, Any]:
+    """One goal's entry of the report."""
+    figures = asdict(quality)
+    slips = figures.pop("grammar_slips")
+    return {
+        "goal": target.goal,
+        **({"constraints": list(target.constraints)} if target.constraints else {}),
+        **({"repo_context": target.repo_context} if target.repo_context else {}),
+        **figures,
+        "noun_coverage": round(quality.noun_coverage, 3),
+        "grammar_slips": len(slips),
+        "grammar_examples": slips[:EXAMPLES],
+        "plan_ms_p50": round(statistics.median(times), 2),
+        "plan_ms_p95": percentile(times, 0.95),
+    }
+
+
+def totals(entries: list[dict[str, Any]], all_times: list[float]) -> dict[str, Any]:
+    """The figures over every goal."""
+    shares = [e["noun_coverage"] for e in entries]
+    nouns = sum(len(e["nouns"]) for e in entries)
+    missing = sum(len(e["missing_nouns"]) for e in entries)
+    return {
+        "goals": len(entries),
+        "noun_coverage_mean": round(statistics.fmean(shares), 3),
+        "noun_coverage_min": min(shares),
+        "noun_coverage_pooled": round((nouns - missing) / nouns, 3) if nouns else 1.0,
+        "domain_nouns": nouns,
+        "missing_nouns": missing,
+        "leaks": sum(len(e["leaks"]) for e in entries),
+        "duplicate_artifacts": sum(len(e["duplicate_artifacts"]) for e in entries),
+        "near_duplicate_risks": sum(len(e["near_duplicate_risks"]) for e in entries),
+        "near_duplicate_requirements": sum(len(e["near_duplicate_requirements"]) for e in entries),
+        "grammar_slips": sum(e["grammar_slips"] for e in entries),
+        "plan_ms_p50": round(statistics.median(all_times), 2),
+        "plan_ms_p95": percentile(all_times, 0.95),
+        "slowest_goal_plan_ms_p50": max(e["plan_ms_p50"] for e in entries),
+    }
+
+
+def targets(total: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with the measured value and whether it is met."""
+    rows = [
+        ("leaks", "0", total["leaks"], total["leaks"] == 0),
+        (
+            "duplicate_artifacts",
+            "0",
+            total["duplicate_artifacts"],
+            total["duplicate_artifacts"] == 0,
+        ),
+        (
+            "noun_coverage_pooled",
+            f">= {TARGET_COVERAGE}",
+            total["noun_coverage_pooled"],
+            total["noun_coverage_pooled"] >= TARGET_COVERAGE,
+        ),
+        (
+            "slowest_goal_plan_ms_p50",
+            f"< {TARGET_P50_MS}",
+            total["slowest_goal_plan_ms_p50"],
+            total["slowest_goal_plan_ms_p50"] < TARGET_P50_MS,
+        ),
+    ]
+    return [{"name": n, "target": t, "value": v, "met": m} for n, t, v, m in rows]
+
+
+def worst(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ten worst examples of each checker.
+
+    Goals take turns, the one with the most findings first, so the examples show ten goals'
+    problems rather than one goal's ten.
+    """
+
+    def findings(key: str, items: Callable[[dict[str, Any]], list[Any]]) -> list[Any]:
+        ranked = sorted(entries, key=lambda e: len(items(e)), reverse=True)
+        turns = zip_longest(*(items(e) for e in ranked))
+        return [
+            {"goal": e["goal"][:80], key: item}
+            for turn in turns
+            for e, item in zip(ranked, turn, strict=True)
+            if item is not None
+        ][:WORST]
+
+    by_coverage = sorted(entries, key=lambda e: e["noun_coverage"])[:WORST]
+    slowest = sorted(entries, key=lambda e: e["plan_ms_p50"], reverse=True)[:WORST]
+    return {
+        "noun_coverage": [
+            {"goal": e["goal"][:80], "share": e["noun_coverage"], "missing": e["missing_nouns"]}
+            for e in by_coverage
+            if e["missing_nouns"]
+        ],
+        "leaks": findings("leak", lambda e: e["leaks"]),
+        "duplicate_artifacts": findings("artifact", lambda e: e["duplicate_artifacts"]),
+        "near_duplicate_risks": findings("pair", lambda e: e["near_duplicate_risks"]),
+        "near_duplicate_requirements": findings("pair", lambda e: e["near_duplicate_requirements"]),
+        "grammar_slips": findings("slip", lambda e: e["all_slips"]),
+        "plan_time": [{"goal": e["goal"][:80], "p50_ms": e["plan_ms_p50"]} for e in slowest],
+    }
+
+
+async def measure(missions: list[PlanningInput], repeat: int) -> dict[str, Any]:
+    """Plan and judge every mission; the whole report."""
+    await LocalPlanner().plan(missions[0])  # warm-up: first-use caches are not planning time
+    entries: list[dict[str, Any]] = []
+    all_times: list[float] = []
+    for target in missions:
+        quality, times = await plan_timed(target, repeat)
+        entries.append({**goal_figures(target, quality, times), "all_slips": quality.grammar_slips})
+        all_times.extend(times)
+    total = totals(entries, all_times)
+    report = {
+        "repeat": repeat,
+        "totals": total,
+        "targets": targets(total),
+        "worst": worst(entries),
+        "goals": entries,
+    }
+    for entry in entries:
+        del entry["all_slips"]
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--goal", help="judge this goal only (may carry ' | field: …' parts)")
+    parser.add_argument("--repeat", type=int, default=20, help="plannings per goal (default 20)")
+    args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    missions = [parse_mission(args.goal)] if args.goal else all_missions()
+    print(json.dumps(asyncio.run(measure(missions, args.repeat)), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
