@@ -54,6 +54,7 @@ from missionctl.expressions import (
     check_template,
     template_strings,
 )
+from missionctl.schemas.datafiles import DuplicateKeyError, UniqueKeyLoader
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services.runtime import agent_is_known, known_agent_names
@@ -72,31 +73,8 @@ _SECRET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class _DuplicateKey(ValueError):
-    """A mapping names the same key twice (YAML and JSON keep only the last silently)."""
-
-
-class _Loader(_SafeLoader):
-    """PyYAML's safe loader, refusing a key written twice in one mapping."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *defaults` may be overridden by the keys next to it
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = (type(key), key) in seen  # 1 and true are different keys here
-            except TypeError:  # an unhashable key; the base class reports it
-                break
-            if duplicate:
-                mark = key_node.start_mark
-                raise _DuplicateKey(
-                    f"line {mark.line + 1}, column {mark.column + 1}: the key {key!r} appears "
-                    "twice in this mapping; keep one"
-                )
-            seen.add((type(key), key))
-        return super().construct_mapping(node, deep=deep)
+class _Loader(UniqueKeyLoader):
+    """The loader refusing a key written twice, whose scalars also name their line (below)."""
 
 
 def _located(construct: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -210,7 +188,9 @@ def _load_json(text: str) -> Any:
             seen: set[str] = set()
             for key, _ in items:
                 if key in seen:
-                    raise _DuplicateKey(f"the key {key!r} appears twice in one object; keep one")
+                    raise DuplicateKeyError(
+                        f"the key {key!r} appears twice in one object; keep one"
+                    )
                 seen.add(key)
         return data
 
@@ -271,7 +251,7 @@ def load_document(text: str, *, syntax: Syntax = "yaml") -> Any:
         return yaml.load(text, Loader=_Loader)
     except DocumentError:
         raise
-    except _DuplicateKey as exc:
+    except DuplicateKeyError as exc:
         raise DocumentSyntaxError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise DocumentSyntaxError(f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
