@@ -1,11 +1,13 @@
 """``SpecialistAgent``: a builtin, model-free specialist that writes a task's documents."""
 
+from collections.abc import Sequence
 from typing import get_args
 
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
 from missionctl.agents.registry import AgentRegistry
 from missionctl.agents.specialists.brief import Brief, build_brief
 from missionctl.agents.specialists.catalog import Writer, findings, plan_documents
+from missionctl.agents.specialists.coverage import addresses
 from missionctl.agents.specialists.markdown import section
 from missionctl.schemas.plans import SpecialistRole
 
@@ -13,12 +15,12 @@ SPECIALIST_ROLES: tuple[str, ...] = get_args(SpecialistRole)
 MEDIA_TYPE = "text/markdown"
 
 
-def render_document(brief: Brief, name: str, writer: Writer, *, primary: bool) -> str:
-    """One document's Markdown.
+def render_document(brief: Brief, name: str, writer: Writer) -> str:
+    """One document's Markdown, without the task's checks.
 
     It starts with a title naming the document and the mission, a line naming the task and
     role, and a line saying the local engine produced it (builtin specialist, no model); then
-    the writer's body; the primary document ends with the task's acceptance criteria.
+    the writer's body.
     """
     task = brief.task
     lines = [
@@ -29,19 +31,46 @@ def render_document(brief: Brief, name: str, writer: Writer, *, primary: bool) -
         f"_Produced by the local engine (builtin {brief.role} specialist, no model), "
         f"deterministically from {brief.provenance}._",
         "",
+        *writer.render(brief, name),
     ]
-    lines += writer.render(brief, name)
-    if primary and task.acceptance:
-        status = _check_status(brief)
-        tick = "x" if status == "addressed" else " "
-        checks = [f"- [{tick}] {c} — {status}" for c in task.acceptance]
-        lines += section("Checks for this task", checks)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _check_status(brief: Brief) -> str:
-    """``addressed`` when a document is the deliverable; ``specified`` when work must follow."""
-    return "specified" if brief.task.writes else "addressed"
+def checks_section(acceptance: Sequence[str], statuses: Sequence[str]) -> str:
+    """The "Checks for this task" section the primary document ends with.
+
+    A criterion is ticked only when its status is :data:`ADDRESSED`.
+    """
+    checks = [
+        f"- [{'x' if status == ADDRESSED else ' '}] {criterion} — {_STATUS_WORDS[status]}"
+        for criterion, status in zip(acceptance, statuses, strict=True)
+    ]
+    return "\n".join(section("Checks for this task", checks)).rstrip() + "\n"
+
+
+ADDRESSED = "addressed"
+"""The document is the deliverable and speaks to the criterion."""
+OPEN = "open"
+"""The document is the deliverable but does not speak to the criterion: a person checks it."""
+SPECIFIED = "specified"
+"""Code or infrastructure must still change: the document specifies the work, it is not done."""
+
+_STATUS_WORDS = {
+    ADDRESSED: ADDRESSED,
+    OPEN: "open: this document does not address it; check it by hand",
+    SPECIFIED: SPECIFIED,
+}
+
+
+def check_statuses(brief: Brief, body: str) -> list[str]:
+    """The status of each acceptance criterion of the task, given the document's ``body``.
+
+    A task that changes code or infrastructure only specifies its work; otherwise a criterion
+    is addressed when the body speaks to it (:func:`~.coverage.addresses`), and open if not.
+    """
+    if brief.task.writes:
+        return [SPECIFIED for _ in brief.task.acceptance]
+    return [ADDRESSED if addresses(body, c) else OPEN for c in brief.task.acceptance]
 
 
 class SpecialistAgent:
@@ -68,8 +97,9 @@ class SpecialistAgent:
 
         Returns:
             Markdown artifacts; ``outputs`` = ``{summary, documents, checks, role}`` where each
-            check is ``{criterion, status, document}`` (``addressed`` for read-tier tasks,
-            ``specified`` when code or infrastructure must still be changed); and the risks and
+            check is ``{criterion, status, document}`` (``addressed`` when the document speaks to
+            it, ``open`` when it does not, ``specified`` when code or infrastructure must
+            still be changed); and the risks and
             next steps the role found.
 
         Raises:
@@ -96,26 +126,21 @@ class SpecialistAgent:
             step.log("the plan could not be read; working from the step inputs", level="warning")
         step.log(f"working from {brief.provenance}")
         documents = plan_documents(brief)
+        texts = [render_document(brief, name, writer) for name, writer in documents]
+        statuses = check_statuses(brief, texts[0])
+        if brief.task.acceptance:
+            texts[0] += "\n" + checks_section(brief.task.acceptance, statuses)
         artifacts = []
-        for n, (name, writer) in enumerate(documents):
-            text = render_document(brief, name, writer, primary=n == 0)
+        for (name, _), text in zip(documents, texts, strict=True):
             artifacts.append(ArtifactOutput(name, "markdown", MEDIA_TYPE, text.encode("utf-8")))
             step.log(f"wrote {name} ({text.count(chr(10))} lines)")
         risks, next_steps = findings(brief)
         names = [a.name for a in artifacts]
-        status = _check_status(brief)
         checks = [
-            {"criterion": c, "status": status, "document": names[0]} for c in brief.task.acceptance
+            {"criterion": c, "status": status, "document": names[0]}
+            for c, status in zip(brief.task.acceptance, statuses, strict=True)
         ]
-        summary = (
-            f"{self.role.capitalize()} specialist wrote {', '.join(names)} for “{brief.task.title}”"
-            f" ({len(checks)} acceptance criteria {status})"
-            + (
-                "; the implementation itself is left to a coding agent."
-                if status == "specified"
-                else "."
-            )
-        )
+        summary = _summary(self.role, names, brief.task.title, statuses)
         return AgentResult(
             outputs={"summary": summary, "documents": names, "checks": checks, "role": self.role},
             summary=summary,
@@ -123,6 +148,16 @@ class SpecialistAgent:
             risks=risks,
             next_steps=next_steps,
         )
+
+
+def _summary(role: str, names: list[str], title: str, statuses: list[str]) -> str:
+    """One sentence: what the specialist wrote and where its checks stand."""
+    counts = {status: statuses.count(status) for status in (ADDRESSED, OPEN, SPECIFIED)}
+    standing = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    wrote = f"{role.capitalize()} specialist wrote {', '.join(names)} for “{title}”"
+    if counts[SPECIFIED]:
+        return f"{wrote} ({standing}); the implementation itself is left to a coding agent."
+    return f"{wrote} ({standing or 'no acceptance criteria'})."
 
 
 def _factory(name: str) -> SpecialistAgent:
