@@ -32,9 +32,10 @@ Template placeholders (``str.format`` fields) available everywhere:
   technology of that category named in the mission, or the kind's default, or the global one.
 
 In a task's ``depends_on`` and in a phase's ``task_keys``, :data:`FEATURES` (written
-``'@features'``, quoted, in a file) stands for the feature tasks (one per feature of the goal). In ``traces``, ``"features"`` stands
-for every feature requirement and ``"constraints"`` for the requirements derived from the
-constraints; any other tag names one of the kind's own requirements.
+``'@features'``, quoted, in a file) stands for the feature tasks (one per feature of the
+goal). In ``traces``, ``"features"`` stands for every feature requirement and
+``"constraints"`` for the requirements derived from the constraints; any other tag names one
+of the kind's own requirements.
 """
 
 import re
