@@ -100,10 +100,13 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of a database of each backend, migrated to the head revision and holding no rows.
 
-    The schema comes from a per-session template (``tests/support/databases.py``).
+    The schema comes from a per-session template (``tests/support/databases.py``); a test
+    marked ``empty_database`` gets it unmigrated (to watch the app migrate it).
     """
     with empty_database(request.param, tmp_path) as url:
-        if request.param == "sqlite":
+        if request.node.get_closest_marker("empty_database") is not None:
+            yield url
+        elif request.param == "sqlite":
             template = request.getfixturevalue("sqlite_template")
             yield copy_sqlite_template(template, tmp_path / "test.db")
         else:

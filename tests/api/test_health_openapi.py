@@ -50,6 +50,7 @@ async def test_openapi_documents_missions_and_the_error_shape(client: httpx.Asyn
     assert spec["components"]["schemas"]["MissionCreate"]["additionalProperties"] is False
 
 
+@pytest.mark.empty_database
 async def test_start_up_logs_the_upgrade_and_probes_log_nothing(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
