@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable, ValidationFailed
-from missionctl.llm.protocol import LLMClient, LLMUsage, StructuredResult
+from missionctl.llm.protocol import LLMClient, LLMUsage, ReplyPreparer, StructuredResult
 from missionctl.planning import LLMPlanner, Planner, PlanRejected, make_planner
 from missionctl.planning.local import build_local_plan
 from missionctl.planning.prompts import (
@@ -53,6 +53,7 @@ class ScriptedClient:
         schema_name: str,
         max_repairs: int = 2,
         max_tokens: int | None = None,
+        prepare: ReplyPreparer | None = None,  # replies here are models, not JSON to mend
     ) -> StructuredResult[T]:
         self.calls.append(
             {

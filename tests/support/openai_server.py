@@ -17,7 +17,9 @@ Usage::
 
 Replies are served first-in first-out from the queue; when it is empty the ``default_handler``
 (request body → reply) answers, and without one the server answers 500 saying so. Every request
-is recorded with its headers and JSON body.
+is recorded with its headers and JSON body. :func:`refusing_response_formats` makes a handler
+that plays a server without structured output (400 to ``json_schema``, or to any
+``response_format``).
 """
 
 import asyncio
@@ -100,6 +102,33 @@ def json_schema_unsupported() -> HTTPError:
         error_type="invalid_request_error",
         code="unsupported_response_format",
     )
+
+
+def json_object_unsupported() -> HTTPError:
+    """The 400 a server that takes no ``response_format`` at all answers to ``json_object``."""
+    return HTTPError(
+        400,
+        "Unknown response_format type: json_object",
+        error_type="invalid_request_error",
+        code="unsupported_response_format",
+    )
+
+
+def refusing_response_formats(*types: str, then: Handler) -> Handler:
+    """A default handler for a server without (some) structured output.
+
+    It answers a request whose ``response_format`` type is one of ``types`` with the 400 such
+    a server sends, and any other request as ``then`` does.
+    """
+    refusals = {"json_schema": json_schema_unsupported, "json_object": json_object_unsupported}
+
+    def handle(body: dict[str, Any]) -> "Reply | str":
+        kind = (body.get("response_format") or {}).get("type")
+        if kind in types:
+            return refusals[kind]()
+        return then(body)
+
+    return handle
 
 
 @dataclass(frozen=True)

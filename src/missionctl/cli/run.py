@@ -241,7 +241,7 @@ def _report_files(
 
 
 def print_plan(plan: PlanRead) -> None:
-    """The plan as a person reviews it: summary, tasks with their order and risks."""
+    """The plan as a person reviews it: summary, planner notes, tasks with their order, risks."""
     source = "local planner" if plan.source == "local" else f"model {plan.source}"
     console.print(
         f"plan v{plan.version} from the {escape(source)}: {len(plan.tasks)} tasks, "
@@ -249,6 +249,10 @@ def print_plan(plan: PlanRead) -> None:
         highlight=False,
     )
     console.print(escape(plan.summary), highlight=False)
+    if plan.notes:  # what the planner repaired in a model's answer, or noticed
+        console.print("planner notes:", highlight=False)
+        for note in plan.notes:
+            console.print(f"  - {escape(note)}", highlight=False)
     # Each task's key and title share a cell (the title beneath), so the table fits 80 columns
     # without cutting words: only that cell takes the width left, and a long key folds.
     tasks = Table(title="tasks", title_justify="left")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from missionctl.llm.protocol import (
     LLMClient,
     LLMUsage,
+    OutputMode,
+    ReplyPreparer,
     StructuredResult,
     TokenLimitReached,
     UsageSink,
@@ -16,7 +18,7 @@ from missionctl.llm.protocol import (
 from missionctl.llm.redaction import Redactor
 
 if TYPE_CHECKING:
-    from missionctl.llm.openai_client import OpenAICompatibleClient, OutputMode
+    from missionctl.llm.openai_client import OpenAICompatibleClient
 
 __all__ = [
     "LLMClient",
@@ -24,12 +26,13 @@ __all__ = [
     "OpenAICompatibleClient",
     "OutputMode",
     "Redactor",
+    "ReplyPreparer",
     "StructuredResult",
     "TokenLimitReached",
     "UsageSink",
 ]
 
-_LAZY = {"OpenAICompatibleClient", "OutputMode"}
+_LAZY = {"OpenAICompatibleClient"}
 
 
 def __getattr__(name: str) -> Any:

@@ -4,15 +4,17 @@ One ``openai.AsyncOpenAI`` per instance. The SDK's own retries are switched off:
 the retry policy (see :mod:`missionctl.llm.retries`) so it is the same for every server and can be
 tested with an injected ``sleep``. Structured output asks for ``json_schema`` first and falls back
 to ``json_object`` (then to a bare prompt) for servers that reject it, carrying the schema in the
-system prompt instead; the server's verdict is remembered for the life of the instance.
+system prompt instead; the server's verdict is remembered per base URL and model for the life of
+the process (:data:`OUTPUT_MODES`), so no later client asks that server again for what it
+refused.
 """
 
 import asyncio
 import json
 import logging
 import random
+import threading
 from collections.abc import Awaitable, Callable
-from enum import IntEnum
 from types import TracebackType
 from typing import Any, Self
 
@@ -25,6 +27,8 @@ from missionctl.errors import LLMOutputInvalid, LLMUnavailable
 from missionctl.llm.protocol import (
     MIN_REPLY_TOKENS,
     LLMUsage,
+    OutputMode,
+    ReplyPreparer,
     StructuredResult,
     T,
     TokenLimitReached,
@@ -35,11 +39,15 @@ from missionctl.llm.redaction import Redactor, register_secret
 from missionctl.llm.retries import backoff_delay, is_retryable_status, parse_retry_after
 from missionctl.llm.structured import (
     ReplyError,
+    describe_problems,
+    parse_prepared_reply,
     parse_reply,
     repair_prompt,
     schema_instructions,
 )
 from missionctl.settings import LLMSettings
+
+__all__ = ["OUTPUT_MODES", "OpenAICompatibleClient", "OutputMode", "OutputModeMemory"]
 
 logger = logging.getLogger("missionctl.llm")
 
@@ -52,15 +60,43 @@ UsageCallback = Callable[[LLMUsage], None]
 _NO_KEY_PLACEHOLDER = "missionctl-no-api-key"
 
 
-class OutputMode(IntEnum):
-    """How structured output is requested, strongest first; a client only ever moves down."""
+class OutputModeMemory:
+    """The structured-output mode each server accepts, learnt from its refusals.
 
-    JSON_SCHEMA = 0
-    """``response_format=json_schema``: the server constrains the reply to the schema."""
-    JSON_OBJECT = 1
-    """``response_format=json_object``: any JSON object; the schema rides in the system prompt."""
-    PROMPT_ONLY = 2
-    """No ``response_format`` at all; the schema rides in the system prompt."""
+    A server is its base URL and model: one that refused ``json_schema`` for a model will
+    refuse it again, so every client of that server starts from the weaker mode. Modes only
+    move down (:class:`OutputMode`). Safe to share between threads.
+    """
+
+    def __init__(self) -> None:
+        self._modes: dict[tuple[str, str], OutputMode] = {}
+        self._lock = threading.Lock()
+
+    def mode(self, base_url: str, model: str) -> OutputMode:
+        """The mode to ask ``model`` at ``base_url`` for (``JSON_SCHEMA`` until one is refused)."""
+        with self._lock:
+            return self._modes.get((base_url, model), OutputMode.JSON_SCHEMA)
+
+    def refused(self, base_url: str, model: str, mode: OutputMode) -> OutputMode:
+        """Record that the server refused ``mode``; returns the mode to ask for from now on.
+
+        Raises:
+            ValueError: ``mode`` is already the weakest (there is nothing to fall back to).
+        """
+        weaker = OutputMode(mode + 1)
+        with self._lock:
+            now = max(self._modes.get((base_url, model), OutputMode.JSON_SCHEMA), weaker)
+            self._modes[(base_url, model)] = now
+        return now
+
+    def forget(self) -> None:
+        """Forget every verdict (a server that gained support is asked for the best again)."""
+        with self._lock:
+            self._modes.clear()
+
+
+OUTPUT_MODES = OutputModeMemory()
+"""The process's memory of what each server accepts; clients share it unless given another."""
 
 
 # Words a 400/422 uses when the server does not understand the response_format we sent.
@@ -92,6 +128,8 @@ class OpenAICompatibleClient:
         on_usage: Called with the tokens of each HTTP request as soon as they are known (one
             call per attempt, repairs included), e.g. so the engine can book them per step.
         rng: Source of backoff jitter; a seeded ``random.Random`` makes waits reproducible.
+        output_modes: Where the structured-output mode the server accepts is remembered;
+            by default the process's :data:`OUTPUT_MODES`, shared by every client.
 
     Raises:
         ValueError: an argument is out of range (empty model, negative retries, timeout <= 0).
@@ -111,6 +149,7 @@ class OpenAICompatibleClient:
         stream: bool = False,
         on_usage: UsageCallback | None = None,
         rng: random.Random | None = None,
+        output_modes: OutputModeMemory | None = None,
     ) -> None:
         if not model:
             raise ValueError("model must be a non-empty model name")
@@ -129,7 +168,7 @@ class OpenAICompatibleClient:
         self._stream = stream
         self._on_usage = on_usage
         self._rng = rng
-        self._mode = OutputMode.JSON_SCHEMA
+        self._output_modes = OUTPUT_MODES if output_modes is None else output_modes
         # Whether the server wants a reply's limit as ``max_completion_tokens`` (reasoning
         # models refuse ``max_tokens``); learnt from its refusal, kept for the instance.
         self._completion_limit = False
@@ -145,6 +184,9 @@ class OpenAICompatibleClient:
             timeout=timeout_s,
             max_retries=0,  # our loop below retries; the SDK must not retry underneath it
         )
+        # The SDK's own spelling of the URL (default filled in, one trailing slash), so that
+        # two spellings of one server share what it accepts.
+        self._server = str(self._client.base_url)
 
     @classmethod
     def from_settings(
@@ -180,7 +222,7 @@ class OpenAICompatibleClient:
     @property
     def output_mode(self) -> OutputMode:
         """How structured output is requested now (it only degrades, never upgrades)."""
-        return self._mode
+        return self._output_modes.mode(self._server, self._model)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool; returns once it is closed. Idempotent."""
@@ -207,13 +249,14 @@ class OpenAICompatibleClient:
         max_repairs: int = 2,
         on_usage: UsageSink | None = None,
         max_tokens: int | None = None,
+        prepare: ReplyPreparer | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
 
         Each attempt is one request (itself retried on transient failures). A reply that is not
         JSON, or breaks the schema, is sent back with the validation errors and a request for
         corrected JSON; the conversation grows by two messages per repair. Replies wrapped in
-        Markdown code fences are accepted.
+        Markdown code fences, or with prose around the JSON object, are accepted.
 
         Args:
             system: The system prompt (the role and the rules).
@@ -226,9 +269,13 @@ class OpenAICompatibleClient:
             max_tokens: The most tokens the whole call may use, every attempt counted as the
                 server counts it. Each request asks for a reply of at most what is left after
                 the tokens used so far and the prompt's estimate (``max_tokens`` on the wire).
+            prepare: Mends each reply's parsed JSON before validation (see
+                :data:`~missionctl.llm.protocol.ReplyPreparer`); what it mends needs no repair.
 
         Returns:
-            The validated value, tokens summed over every attempt, and the attempt count.
+            The validated value, tokens summed over every attempt, the attempt count, the
+            output mode of the accepted reply, and notes: one per reply sent back, then
+            ``prepare``'s notes on the accepted reply.
 
         Raises:
             LLMOutputInvalid: the reply still broke the schema after ``max_repairs`` repairs;
@@ -247,6 +294,8 @@ class OpenAICompatibleClient:
         conversation: list[ChatCompletionMessageParam] = [{"role": "user", "content": user}]
         total = LLMUsage()
         last_error: ReplyError | None = None
+        sent_back: list[str] = []
+        notes: tuple[str, ...]  # what ``prepare`` changed in the reply being validated
         attempts = max_repairs + 1
         for attempt in range(1, attempts + 1):
             if on_usage is not None:
@@ -254,7 +303,7 @@ class OpenAICompatibleClient:
                 sent = LLMUsage(input_tokens=estimate_prompt_tokens(*texts))
                 on_usage(total + sent, estimated=True)
             try:
-                content, usage = await self._complete(
+                content, usage, mode = await self._complete(
                     system=system,
                     conversation=conversation,
                     output_model=output_model,
@@ -274,9 +323,13 @@ class OpenAICompatibleClient:
             if on_usage is not None:
                 on_usage(total, estimated=False)
             try:
-                value = parse_reply(content, output_model)
+                if prepare is None:
+                    value, notes = parse_reply(content, output_model), ()
+                else:
+                    value, notes = parse_prepared_reply(content, output_model, prepare)
             except ReplyError as err:
                 last_error = err
+                sent_back.append(_sent_back_note(err))
                 self._log(
                     logging.INFO,
                     "model %s: reply %d of %d did not match %s: %s",
@@ -299,7 +352,14 @@ class OpenAICompatibleClient:
                 total.output_tokens,
                 total.cached_input_tokens,
             )
-            return StructuredResult(value=value, usage=total, model=self._model, attempts=attempt)
+            return StructuredResult(
+                value=value,
+                usage=total,
+                model=self._model,
+                attempts=attempt,
+                notes=(*sent_back, *notes),
+                output_mode=mode,
+            )
         assert last_error is not None  # the loop runs at least once and only falls out on errors
         message = self._redactor.redact(
             f"Model {self._model!r} did not return a valid {schema_name} after {attempts} "
@@ -316,15 +376,18 @@ class OpenAICompatibleClient:
         output_model: type[T],
         schema_name: str,
         tokens_left: int | None = None,
-    ) -> tuple[str | None, LLMUsage]:
+    ) -> tuple[str | None, LLMUsage, OutputMode]:
         """One logical request: retried on transient failures, downgraded on format rejection.
 
         With ``tokens_left``, the reply is limited to what the prompt's estimate leaves of it,
         and the request is not sent when that is under ``MIN_REPLY_TOKENS``.
+
+        Returns:
+            The reply text, its usage, and the output mode it was asked for in.
         """
         retry = 0
         while True:
-            mode = self._mode
+            mode = self.output_mode
             messages: list[ChatCompletionMessageParam] = [
                 {
                     "role": "system",
@@ -349,17 +412,18 @@ class OpenAICompatibleClient:
                 self._log(logging.DEBUG, "model %s: messages %s", self._model, json.dumps(messages))
             retry_after: float | None = None
             try:
-                return await self._send(messages, response_format, reply_tokens)
+                content, usage = await self._send(messages, response_format, reply_tokens)
+                return content, usage, mode
             except openai.APIStatusError as exc:
                 if self._rejects_format(exc, mode):
-                    self._mode = OutputMode(mode + 1)
+                    weaker = self._output_modes.refused(self._server, self._model, mode)
                     self._log(
                         logging.INFO,
                         "model %s: server rejected response_format %s (%s); using %s from now on",
                         self._model,
                         mode.name.lower(),
                         exc.message,
-                        self._mode.name.lower(),
+                        weaker.name.lower(),
                     )
                     continue
                 if reply_tokens is not None and self._rejects_max_tokens(exc):
@@ -508,6 +572,18 @@ class OpenAICompatibleClient:
         """Log through the redactor; formatting is skipped when the level is off."""
         if logger.isEnabledFor(level):
             logger.log(level, "%s", self._redactor.redact(message % args))
+
+
+# A note on a reply sent back names this many of its problems (the log has them all).
+_PROBLEMS_IN_NOTE = 3
+
+
+def _sent_back_note(error: ReplyError) -> str:
+    """The note that a reply was sent back, naming its first few problems."""
+    shown = describe_problems(error.problems[:_PROBLEMS_IN_NOTE])
+    more = len(error.problems) - _PROBLEMS_IN_NOTE
+    tail = f"; and {more} more" if more > 0 else ""
+    return f"A reply did not match the schema and was sent back ({shown}{tail})"
 
 
 def _reply_room(

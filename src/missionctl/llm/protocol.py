@@ -4,8 +4,10 @@ Consumers receive an ``LLMClient``; production passes the OpenAI-compatible clie
 pass the same client pointed at a scripted loopback server.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from enum import IntEnum
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -69,14 +71,47 @@ class UsageSink(Protocol):
         ...
 
 
+class OutputMode(IntEnum):
+    """How structured output is requested, strongest first; a server's mode only moves down."""
+
+    JSON_SCHEMA = 0
+    """``response_format=json_schema``: the server constrains the reply to the schema."""
+    JSON_OBJECT = 1
+    """``response_format=json_object``: any JSON object; the schema rides in the system prompt."""
+    PROMPT_ONLY = 2
+    """No ``response_format`` at all; the schema rides in the system prompt."""
+
+
+ReplyPreparer = Callable[[Any], tuple[Any, Sequence[str]]]
+"""Turns a reply's parsed JSON into the data to validate, with a note per change it made.
+
+It is given whatever JSON the model sent (any value, not only an object) and must not raise:
+what it cannot mend it leaves as it is, for validation to report back to the model. Each note
+is one sentence a person can read ("Requirement key 'REQ-1' renamed R1").
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class StructuredResult(Generic[T]):
-    """A validated structured output and what it cost."""
+    """A validated structured output and what it cost.
+
+    Attributes:
+        value: The validated output.
+        usage: Tokens of every attempt.
+        model: The model that wrote it.
+        attempts: Requests that returned a reply (repairs included).
+        notes: What the caller's ``prepare`` changed in the accepted reply, after a note per
+            reply that was sent back to the model; empty when the first reply was used as is.
+        output_mode: How the accepted reply was asked for (weaker than ``JSON_SCHEMA`` when
+            the server refused a ``response_format``).
+    """
 
     value: T
     usage: LLMUsage
     model: str
     attempts: int
+    notes: tuple[str, ...] = ()
+    output_mode: OutputMode = OutputMode.JSON_SCHEMA
 
 
 class LLMClient(Protocol):
@@ -97,8 +132,15 @@ class LLMClient(Protocol):
         max_repairs: int = 2,
         on_usage: UsageSink | None = None,
         max_tokens: int | None = None,
+        prepare: ReplyPreparer | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
+
+        ``prepare``, when given, is applied to each reply's parsed JSON before it is validated
+        against ``output_model``: what it mends costs no repair round trip, and its notes on the
+        accepted reply come back in :attr:`StructuredResult.notes`. A reply still invalid after
+        it is sent back to the model as usual, with the validation errors (and what ``prepare``
+        had already mended).
 
         ``on_usage`` is told the usage so far when each request is sent (its input estimated)
         and when each reply arrives (as the server counted it).

@@ -7,24 +7,35 @@ the (possibly huge) offending input, so inputs are never echoed.
 
 import json
 import re
+from collections.abc import Sequence
 from typing import TypeVar
 
+import pydantic_core
 from pydantic import BaseModel, ValidationError
+
+from missionctl.llm.protocol import ReplyPreparer
 
 T = TypeVar("T", bound=BaseModel)
 
 # A reply wrapped in a Markdown code fence, with or without a language tag.
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\r?\n?(.*?)\r?\n?[ \t]*```", re.DOTALL)
+# Finds where the JSON object that prose surrounds ends.
+_DECODER = json.JSONDecoder()
 # How many validation errors one message lists; the rest are counted, not spelled out.
 MAX_LISTED_ERRORS = 10
 
 
 class ReplyError(Exception):
-    """A reply that is not valid JSON for the wanted model; ``problems`` are (location, reason)."""
+    """A reply that is not valid JSON for the wanted model; ``problems`` are (location, reason).
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    ``mended`` are the notes of what a reply preparer had already changed in the reply before
+    it still failed validation (told to the model with the problems, so it need not guess).
+    """
+
+    def __init__(self, problems: list[tuple[str, str]], *, mended: Sequence[str] = ()) -> None:
         super().__init__(describe_problems(problems))
         self.problems = problems
+        self.mended = tuple(mended)
 
     @property
     def first_location(self) -> str | None:
@@ -46,18 +57,68 @@ def strip_code_fences(text: str) -> str:
     return match.group(1).strip() if match else stripped
 
 
+def extract_json(text: str) -> str:
+    """The JSON a reply carries: inside a code fence, or the object that prose surrounds.
+
+    Models asked for JSON in the prompt alone (no ``response_format``) often wrap it in a
+    Markdown fence or put a sentence before and after it. Text that is JSON as it stands, or
+    whose first ``{`` does not open a complete object (a reply cut short), is returned as
+    :func:`strip_code_fences` leaves it, so its parse error is the one reported.
+    """
+    candidate = strip_code_fences(text)
+    try:
+        json.loads(candidate)
+    except ValueError:
+        start = candidate.find("{")
+        if start != -1:
+            try:
+                _, end = _DECODER.raw_decode(candidate, start)
+            except ValueError:
+                return candidate
+            return candidate[start:end]
+    return candidate
+
+
 def parse_reply(content: str | None, output_model: type[T]) -> T:
     """Validate a reply's text against ``output_model``.
 
     Raises:
         ReplyError: the reply is empty, is not JSON, or breaks the model's schema.
     """
-    if content is None or not content.strip():
-        raise ReplyError([("", "the reply was empty; expected a JSON object")])
     try:
-        return output_model.model_validate_json(strip_code_fences(content))
+        return output_model.model_validate_json(extract_json(_non_empty(content)))
     except ValidationError as exc:
         raise ReplyError(validation_problems(exc)) from exc
+
+
+def parse_prepared_reply(
+    content: str | None, output_model: type[T], prepare: ReplyPreparer
+) -> tuple[T, tuple[str, ...]]:
+    """Parse a reply's JSON, let ``prepare`` mend it, then validate it against ``output_model``.
+
+    Returns:
+        The value and ``prepare``'s notes on what it changed.
+
+    Raises:
+        ReplyError: the reply is empty or not JSON, or still breaks the schema once prepared
+            (its ``mended`` lists what ``prepare`` had changed).
+    """
+    text = extract_json(_non_empty(content))
+    try:
+        data = pydantic_core.from_json(text)
+    except ValueError as exc:  # worded as Pydantic words it for an unprepared reply
+        raise ReplyError([("", f"Invalid JSON: {exc}")]) from exc
+    prepared, notes = prepare(data)
+    try:
+        return output_model.model_validate(prepared), tuple(notes)
+    except ValidationError as exc:
+        raise ReplyError(validation_problems(exc), mended=notes) from exc
+
+
+def _non_empty(content: str | None) -> str:
+    if content is None or not content.strip():
+        raise ReplyError([("", "the reply was empty; expected a JSON object")])
+    return content
 
 
 def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
@@ -75,9 +136,19 @@ def describe_problems(problems: list[tuple[str, str]]) -> str:
 
 
 def repair_prompt(error: ReplyError) -> str:
-    """The user message that asks the model to correct its previous reply."""
+    """The user message that asks the model to correct its previous reply.
+
+    When a preparer had mended part of the reply, it lists the preparer's notes, so the model's
+    next reply keeps those fixes rather than repeating the slips.
+    """
+    mended = ""
+    if error.mended:
+        listed = "; ".join(error.mended[:MAX_LISTED_ERRORS])
+        hidden = len(error.mended) - MAX_LISTED_ERRORS
+        more = f"; ... and {hidden} more" if hidden > 0 else ""
+        mended = f" (Noted before validation: {listed}{more}.)"
     return (
-        f"Your reply did not match the schema: {describe_problems(error.problems)}. "
+        f"Your reply did not match the schema: {describe_problems(error.problems)}.{mended} "
         "Reply with corrected JSON only."
     )
 

@@ -84,6 +84,8 @@ class PlannerResult:
         attempts: Model calls made, repairs included (1 for the local planner).
         prompt_version: Version of the prompt or local rules that produced it
             (``"planner/1"``, ``"local/1"``), stored with the plan for audits.
+        notes: What a person should know about how the plan was made, one sentence each:
+            what was repaired in the model's answer, what was sent back, coverage gaps.
     """
 
     draft: PlanDraft
@@ -91,6 +93,7 @@ class PlannerResult:
     usage: LLMUsage
     attempts: int
     prompt_version: str
+    notes: tuple[str, ...] = ()
 
 
 class Planner(Protocol):

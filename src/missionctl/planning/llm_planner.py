@@ -1,17 +1,27 @@
 """The LLM planner: a model writes the plan, the plan rules judge it.
 
-The model's reply is first held to the ``PlanDraft`` JSON Schema by the LLM client (which
-repairs malformed replies itself), then to the semantic rules of
-:func:`missionctl.domain.plans.validate_plan`. A plan that breaks those rules is sent back
-with every problem listed; a plan still invalid when the repair budget is spent is refused
-with :class:`PlanRejected`, so nothing invalid is ever returned or stored.
+The model's reply is first mended by :func:`~missionctl.planning.repair.repair_plan_answer`
+(key formats, duplicate keys, dangling references, lossless type slips: what a rule can fix
+costs no model call), then held to the ``PlanDraft`` JSON Schema by the LLM client (which
+sends back what still breaks it), then to the semantic rules of
+:func:`missionctl.domain.plans.validate_plan`. A plan that breaks those rules (a dependency
+cycle) is sent back with every problem listed; a plan still invalid when the repair budget is
+spent is refused with :class:`PlanRejected`, so nothing invalid is ever returned or stored.
+What was mended or sent back comes back as the result's ``notes``.
 """
 
 from collections.abc import Sequence
 
 from missionctl.domain.plans import validate_plan
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.llm.protocol import LLMClient, LLMUsage, TokenLimitReached
+from missionctl.llm.protocol import (
+    LLMClient,
+    LLMUsage,
+    OutputMode,
+    StructuredResult,
+    TokenLimitReached,
+)
+from missionctl.llm.redaction import redact
 from missionctl.planning.base import PlannerResult, PlanningInput
 from missionctl.planning.prompts import (
     PLANNER_PROMPT_VERSION,
@@ -20,6 +30,7 @@ from missionctl.planning.prompts import (
     planner_repair_prompt,
     planner_user_prompt,
 )
+from missionctl.planning.repair import repair_plan_answer
 from missionctl.schemas.plans import PlanDraft
 
 __all__ = ["LLMPlanner", "PlanRejected"]
@@ -78,9 +89,15 @@ class LLMPlanner:
         ``max_tokens`` limits the tokens of the whole planning, every call and repair counted
         (the client asks each reply to fit what is left, and sends nothing it cannot pay for).
 
+        Each reply is mended by :func:`repair_plan_answer` before it is validated, so a plan
+        whose only faults are ones a rule can fix costs one call.
+
         Returns:
             The valid plan, ``source`` = the model name, the usage and attempts of every
-            call, and ``prompt_version`` = :data:`PLANNER_PROMPT_VERSION`.
+            call, ``prompt_version`` = :data:`PLANNER_PROMPT_VERSION`, and ``notes``: the
+            output mode when the server refused ``json_schema``, each plan sent back for the
+            plan rules, then the last call's notes (replies sent back for the schema, what was
+            repaired, coverage gaps), every one redacted.
 
         Raises:
             PlanRejected: (a :class:`~missionctl.errors.ValidationFailed`) the last plan still
@@ -96,6 +113,7 @@ class LLMPlanner:
         remaining = self._max_repairs
         usage = LLMUsage()
         attempts = 0
+        sent_back: list[str] = []
         user = planner_user_prompt(mission)
         while True:
             try:
@@ -106,6 +124,7 @@ class LLMPlanner:
                     schema_name=PLANNER_SCHEMA_NAME,
                     max_repairs=remaining,
                     max_tokens=_left(max_tokens, usage),
+                    prepare=repair_plan_answer,
                 )
             except TokenLimitReached as exc:
                 raise TokenLimitReached(
@@ -125,11 +144,42 @@ class LLMPlanner:
                     usage=usage,
                     attempts=attempts,
                     prompt_version=PLANNER_PROMPT_VERSION,
+                    notes=_notes(result, sent_back),
                 )
             if remaining <= 0:
                 raise PlanRejected(problems, usage=usage, attempts=attempts, model=result.model)
             remaining -= 1
+            sent_back.append(_sent_back_note(problems))
             user = planner_repair_prompt(mission, draft=result.value, problems=problems)
+
+
+# What the planner says when the server refused a stronger way of asking for the plan.
+_MODE_NOTES = {
+    OutputMode.JSON_OBJECT: (
+        "The server does not accept json_schema; the plan was asked for as a JSON object"
+    ),
+    OutputMode.PROMPT_ONLY: (
+        "The server accepts no response_format; the plan was asked for in the prompt alone"
+    ),
+}
+# A note on a plan sent back names this many of its problems (the repair prompt has them all).
+_PROBLEMS_IN_NOTE = 3
+
+
+def _notes(result: StructuredResult[PlanDraft], sent_back: list[str]) -> tuple[str, ...]:
+    """The planner's notes: output mode, plans sent back, then the accepted call's notes."""
+    mode = _MODE_NOTES.get(result.output_mode)
+    notes = [*([mode] if mode else []), *sent_back, *result.notes]
+    # Notes quote the model's keys and titles; nothing it says is recorded unredacted.
+    return tuple(redact(note) for note in notes)
+
+
+def _sent_back_note(problems: Sequence[Problem]) -> str:
+    """The note that a plan broke the plan rules and was sent back, naming its problems."""
+    shown = "; ".join(problem.message for problem in problems[:_PROBLEMS_IN_NOTE])
+    more = len(problems) - _PROBLEMS_IN_NOTE
+    tail = f"; and {more} more" if more > 0 else ""
+    return f"A plan broke the plan rules and was sent back ({shown}{tail})"
 
 
 def _left(max_tokens: int | None, used: LLMUsage) -> int | None:

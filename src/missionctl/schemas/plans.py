@@ -46,8 +46,10 @@ SpecialistRole = Literal[
     "release",
 ]
 
-TaskKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
-RequirementKey = Annotated[str, StringConstraints(pattern=r"^R[0-9]{1,3}$")]
+TASK_KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+REQUIREMENT_KEY_PATTERN = r"^R[0-9]{1,3}$"
+TaskKey = Annotated[str, StringConstraints(pattern=TASK_KEY_PATTERN)]
+RequirementKey = Annotated[str, StringConstraints(pattern=REQUIREMENT_KEY_PATTERN)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
@@ -139,6 +141,15 @@ class PlanRead(PlanDraft):
     version: int
     source: str = Field(description='"local" or the model name.')
     created_at: datetime
+    notes: list[str] = Field(
+        default_factory=list,
+        description=(
+            "What the planner repaired or noticed while making this version, one sentence "
+            "each: keys renamed to the plan's formats, dangling references dropped, "
+            "requirements no task traces, replies sent back to the model, the output mode "
+            "when the server refused json_schema. Empty when there was nothing to say."
+        ),
+    )
 
 
 class PlanAgain(BaseModel):

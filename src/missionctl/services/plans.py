@@ -234,6 +234,7 @@ async def _store_plan(
                 "prompt_version": result.prompt_version,
                 "input_tokens": result.usage.input_tokens,
                 "output_tokens": result.usage.output_tokens,
+                "notes": list(result.notes),
             },
         )
         session.add(plan)
@@ -336,6 +337,7 @@ async def _plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
         version=plan.version,
         source=plan.source,
         created_at=plan.created_at,
+        notes=_planner_notes(plan),
         summary=plan.summary,
         requirements=[
             PlanRequirement(key=r.key, text=r.text, priority=r.priority)  # type: ignore[arg-type]
@@ -368,6 +370,12 @@ async def _plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
             for n in next_steps
         ],
     )
+
+
+def _planner_notes(plan: Plan) -> list[str]:
+    """The planner's notes stored with ``plan`` (none for plans stored before there were)."""
+    notes = (plan.validation or {}).get("notes")
+    return [str(note) for note in notes] if isinstance(notes, list) else []
 
 
 async def read_plan(

@@ -81,7 +81,9 @@ async def plan_mission(
     constraints and repository context first, so the new version is planned with them; an
     omitted field keeps its value. 422 names the field of a bad body; 409 when the mission
     cannot be planned now (e.g. it is running), and then nothing changes; 422 also when the
-    planner's plan still broke the rules after its repairs (the reasons are listed).
+    planner's plan still broke the rules after its repairs (the reasons are listed). The new
+    version's `notes` say what the planner repaired in a model's answer (keys renamed to the
+    plan's formats, dangling references dropped, …) or noticed (requirements no task traces).
     """
     return await plan_service.plan_again(
         ctx, mission_id=mission_id, actor=who.actor, planner=runtime.planner, changes=body
