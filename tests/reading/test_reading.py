@@ -92,7 +92,7 @@ def test_the_bakery_is_small_and_serves_its_staff_and_suppliers() -> None:
 
 def test_the_s3_sync_reads_as_a_rust_cli_over_buckets_objects_and_sync_state() -> None:
     reading = read(S3_SYNC)
-    assert reading.kind == "cli_tool"
+    assert (reading.kind, reading.kind_label) == ("cli_tool", "command-line tool")
     assert reading.programming_language == "Rust"
     assert [(t.name, t.category) for t in reading.technologies] == [
         ("Rust", "language"),
@@ -112,6 +112,25 @@ def test_a_generic_noun_phrase_drops_its_adverbs_numbers_and_adjectives() -> Non
     reading = read("Write a command-line tool that archives three legacy mailboxes quickly")
     assert [e.name for e in reading.entities] == ["Mailbox"]
     assert entity(reading, "Mailbox").origin == "three legacy mailboxes quickly"
+
+
+def test_an_infinitive_ends_the_subject_and_is_a_feature() -> None:
+    reading = read("Create an iOS app to track my daily water intake")
+    assert reading.subject == "iOS app" and reading.kind == "mobile_app"
+    [feature] = reading.features
+    assert (feature.text, feature.title, feature.action) == (
+        "track my daily water intake",
+        "Track my daily water intake",
+        True,
+    )
+    assert [e.name for e in reading.entities] == ["Water intake"]
+
+
+def test_people_a_goal_lets_act_are_actors_and_their_verbs_name_no_record() -> None:
+    reading = read("Build an API that lets warehouse staff scan parcels and print shipping labels")
+    assert reading.actors == ("warehouse staff",)
+    assert {"Parcel", "Shipping label"} <= {e.name for e in reading.entities}
+    assert nonsense_in(reading) == []
 
 
 # -- context, language, vagueness --

@@ -10,7 +10,7 @@ The package sits below ``planning`` and ``agents`` (ADR 0033); its vocabularies 
 files in ``data/``, validated by Pydantic and loaded once.
 """
 
-from missionctl.reading.kinds import GENERIC_KIND, kind_label
+from missionctl.reading.kinds import GENERIC_KIND
 from missionctl.reading.model import (
     Attribute,
     Derivation,
@@ -22,7 +22,6 @@ from missionctl.reading.model import (
     Signal,
 )
 from missionctl.reading.read import read_goal
-from missionctl.reading.signals import states_signal
 from missionctl.reading.technologies import find_technologies, technology
 from missionctl.reading.vocabulary import SignalSpec, TechnologySpec, vocabulary
 from missionctl.reading.words import (
@@ -49,12 +48,10 @@ __all__ = [
     "capitalise",
     "clip",
     "find_technologies",
-    "kind_label",
     "normalise",
     "plural",
     "read_goal",
     "singular",
-    "states_signal",
     "technology",
     "third_person_verbs",
     "vocabulary",

@@ -15,14 +15,17 @@ MAX_ACTORS = 6
 @cache
 def _for_people() -> re.Pattern[str]:
     people = "|".join(vocabulary().people)
-    return re.compile(rf"\bfor\s+((?:[\w-]+\s+){{0,3}}?(?:{people}))\b", re.IGNORECASE)
+    return re.compile(
+        rf"\b(?:for|lets|let|helps|allows|enables)\s+((?:[\w-]+\s+){{0,3}}?(?:{people}))\b",
+        re.IGNORECASE,
+    )
 
 
 def find_actors(goal: str, *, purpose: str | None, entity_names: Sequence[str]) -> tuple[str, ...]:
     """Who the software serves, in order: the organisation's people, named people, entities'.
 
     Args:
-        goal: The goal as written ("… for product leaders" names product leaders).
+        goal: The goal as written ("… for product leaders", "lets warehouse staff …").
         purpose: What the software is for ("small bakery": the bakery's staff).
         entity_names: The entities read; some stand for people it serves (a supplier).
     """

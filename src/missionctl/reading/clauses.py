@@ -6,13 +6,14 @@ How a goal is read:
 2. The leading verb is dropped ("Build", "Train and deploy"), then the articles.
 3. An existing system the work goes into ("to an existing Django monolith", or after "to" for
    verbs such as "add" and "integrate") is the host.
-4. The subject runs up to the first "with", "that", comma, colon …; "X as a Y" keeps the name
-   X. What follows "for" in the subject is its purpose ("inventory management system" for a
-   "small bakery").
+4. The subject runs up to the first "with", "that", "to <verb>", comma, colon …; "X as a Y"
+   keeps the name X. What follows "for" in the subject is its purpose ("inventory
+   management system" for a "small bakery").
 5. The rest is split on commas, colons, "with", "that", "and" … into features ("click
    analytics", "custom aliases"). A clause starting with a verb is an action ("converts CSV
-   files to Parquet", titled "Convert CSV files to Parquet"); a bare verb joins the next
-   clause ("backs up" + "restores a database").
+   files to Parquet", titled "Convert CSV files to Parquet"; "to track water intake", titled
+   "Track water intake"); a bare verb joins the next clause ("backs up" + "restores a
+   database").
 """
 
 import re
@@ -49,10 +50,9 @@ _HOST_TARGET = re.compile(
     r"(?=\s+(?:with|without|using|so that|that|which|by)\b|[,;:.]|$)",
     _FLAGS,
 )
-_SUBJECT_END = re.compile(
+_SUBJECT_END = (
     r"\s*(?::|;|,|\s-\s|\b(?:with|that|which|without|using|so that|including|featuring|"
-    r"where|plus)\b)",
-    _FLAGS,
+    r"where|plus)\b"
 )
 _PURPOSE = re.compile(r"\s+for\s+", _FLAGS)
 _AS_DESCRIPTOR = re.compile(r"\s+as\s+(?:an?|the)\s+", _FLAGS)
@@ -71,6 +71,20 @@ _DROPPED_CLAUSE = re.compile(
 )
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(?P<item>.+)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+@cache
+def _base_verbs() -> frozenset[str]:
+    """Verbs in their base form: the feature verbs and the single-word leading verbs."""
+    words = vocabulary()
+    return frozenset(words.feature_verbs) | {v for v in words.leading_verbs if " " not in v}
+
+
+@cache
+def _subject_end() -> re.Pattern[str]:
+    # "an app to track water intake": "to" and a verb end the subject too.
+    verbs = "|".join(sorted(_base_verbs()))
+    return re.compile(rf"{_SUBJECT_END}|\bto\s+(?=(?:{verbs})\b))", _FLAGS)
 
 
 @cache
@@ -128,7 +142,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     rest = strip_articles(rest)
     host, rest = _take_host(rest, verb)
 
-    end = _SUBJECT_END.search(rest)
+    end = _subject_end().search(rest)
     if descriptor := _AS_DESCRIPTOR.search(rest[: end.start()] if end else rest):
         end = descriptor  # "Mission Control as a production-ready dashboard": the name
     subject_text = (rest[: end.start()] if end else rest).strip(" .,;:")
@@ -140,9 +154,9 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         phrase = clip(normalise(title), SUBJECT_MAX_CHARS) or FALLBACK_SUBJECT
     subject, purpose = _split_purpose(phrase)
 
-    clauses = [*_split_clauses(remainder), *(normalise(item) for item in bullets)]
+    clauses = [*_split_clauses(remainder), *((normalise(item), False) for item in bullets)]
     features = _features(clauses, phrase, frozenset(tech_names))
-    verb_phrases.extend(_action_parts(f.text)[0] for f in features if f.action)
+    verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
     return ParsedGoal(verb, subject, purpose, phrase, host, features, tuple(verb_phrases))
 
 
@@ -165,65 +179,75 @@ def _split_purpose(phrase: str) -> tuple[str, str | None]:
     return phrase, None
 
 
-def _split_clauses(text: str) -> list[str]:
-    clauses: list[str] = []
+def _split_clauses(text: str) -> list[tuple[str, bool]]:
+    """The clauses of ``text``, each with whether it is an infinitive ("to track X")."""
+    clauses: list[tuple[str, bool]] = []
     for part in _CLAUSE_SPLIT.split(text):
         clause = part.strip(" .,;:!?\"'()[]")
+        first, _, rest = clause.partition(" ")
+        infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in _base_verbs()
         while True:
             stripped = strip_articles(_LEADING_CONNECTOR.sub("", clause)).strip()
             if stripped == clause:
                 break
             clause = stripped
         if clause:
-            clauses.append(clause)
+            clauses.append((clause, infinitive))
     return clauses
 
 
 def _features(
-    clauses: Iterable[str], subject: str, tech_names: frozenset[str]
+    clauses: Iterable[tuple[str, bool]], subject: str, tech_names: frozenset[str]
 ) -> tuple[Feature, ...]:
-    raw: list[str] = []
-    for clause in clauses:
+    raw: list[tuple[str, bool]] = []
+    for clause, infinitive in clauses:
         text = normalise(clause)
         if len(text) < 2 or _DROPPED_CLAUSE.search(text) or text.lower() == subject.lower():
             continue
-        raw.append(text)
+        raw.append((text, infinitive))
 
     # "backs up" + "restores a database" → one clause: a bare verb phrase joins the next.
-    merged: list[list[str]] = []
-    for text in raw:
-        if merged and _is_action(text) and _is_bare_verb(merged[-1][-1]):
-            merged[-1].append(text)
+    merged: list[tuple[list[str], bool]] = []
+    for text, infinitive in raw:
+        if merged and _is_action(text) and _is_bare_verb(merged[-1][0][-1]):
+            merged[-1][0].append(text)
         else:
-            merged.append([text])
+            merged.append(([text], infinitive))
 
     features: list[Feature] = []
     techs_only: list[Feature] = []
     seen: set[str] = set()
-    for parts in merged:
+    for parts, infinitive in merged:
         text = clip(" and ".join(parts), FEATURE_MAX_CHARS)
         if text.lower() in seen:
             continue
         seen.add(text.lower())
-        feature = _feature(text, parts)
+        feature = _feature(text, parts, infinitive=infinitive)
         # "WebSockets" alone is a stack choice, not a feature.
         (techs_only if text.lower() in tech_names else features).append(feature)
     return tuple((features or techs_only)[:MAX_FEATURES])
 
 
-def _feature(text: str, parts: list[str]) -> Feature:
+def _feature(text: str, parts: list[str], *, infinitive: bool) -> Feature:
+    """The feature of a clause; ``infinitive`` says it followed "to" ("to track X")."""
+    if infinitive:
+        phrase = _action_parts(text, infinitive=True)[1] or text
+        return Feature(text=text, title=capitalise(text), action=True, phrase=phrase)
     if not _is_action(parts[0]):
         return Feature(text=text, title=capitalise(text), action=False, phrase=text)
     title = capitalise(clip(" and ".join(_imperative(p) for p in parts), FEATURE_MAX_CHARS))
-    return Feature(text=text, title=title, action=True, phrase=_action_parts(text)[1] or text)
+    phrase = _action_parts(text, infinitive=False)[1] or text
+    return Feature(text=text, title=title, action=True, phrase=phrase)
 
 
-def _action_parts(text: str) -> tuple[str, str]:
+def _action_parts(text: str, *, infinitive: bool) -> tuple[str, str]:
     """An action clause's verbs (with particles and "and") and its object, articles dropped.
 
-    ``"backs up and restores a database"`` → ``("backs up and restores", "database")``.
+    ``"backs up and restores a database"`` → ``("backs up and restores", "database")``; an
+    infinitive's verbs are in their base form ("track water intake").
     """
-    verbs, particles = third_person_verbs(), vocabulary().particles
+    verbs = _base_verbs() if infinitive else frozenset(third_person_verbs())
+    particles = vocabulary().particles
     words = text.split()
     start = 0
     while start < len(words) and (

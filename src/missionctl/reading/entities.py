@@ -41,6 +41,7 @@ from missionctl.reading.words import (
     fold,
     is_adverb,
     singular,
+    third_person_verbs,
 )
 
 __all__ = ["MAX_ENTITIES", "find_entities"]
@@ -189,13 +190,14 @@ def _add_companions(found: _Found) -> None:
 
 def _add_generic(folded: Folded, phrases: Sequence[str], found: _Found) -> None:
     for phrase in phrases:
-        if any(pattern.search(fold(phrase)) for pattern in found.matched):
-            continue
         generic = _generic_name(phrase)
-        if generic is not None:
-            name, origin = generic
-            position = folded.find(fold(origin))
-            found.add(name, position if position >= 0 else _LATER - 1, origin)
+        if generic is None:
+            continue
+        name, origin, head = generic
+        if any(pattern.search(fold(head)) for pattern in found.matched):
+            continue  # "two S3 buckets": a known entity already
+        position = folded.find(fold(origin))
+        found.add(name, position if position >= 0 else _LATER - 1, origin)
 
 
 def _add_accounts(kind: str, personal_data: bool, found: _Found) -> None:
@@ -211,11 +213,13 @@ def _add_accounts(kind: str, personal_data: bool, found: _Found) -> None:
         found.add("User", _LATER * 2, "sign-in")
 
 
-def _generic_name(phrase: str) -> tuple[str, str] | None:
-    """``(name, origin)`` of the entity a noun phrase names, or ``None`` when it names none.
+def _generic_name(phrase: str) -> tuple[str, str, str] | None:
+    """``(name, origin, head)`` of the entity a noun phrase names, or ``None`` if it names none.
 
-    ``"retention cohorts"`` → ``("Retention cohort", "retention cohorts")``; ``"stateful
-    database on a schedule"`` → ``("Database", "stateful database")``.
+    ``head`` is the phrase's last two words as written. ``"retention cohorts"`` →
+    ``("Retention cohort", "retention cohorts", "retention cohorts")``; ``"stateful database
+    on a schedule"`` → ``("Database", "stateful database", "stateful database")``; ``"staff
+    scan parcels"`` → ``("Parcel", …)``: a verb between two nouns is no modifier.
     """
     words = vocabulary()
     origin = _CUT.sub("", phrase.strip())
@@ -230,9 +234,21 @@ def _generic_name(phrase: str) -> tuple[str, str] | None:
     if not tokens or not _is_entity_noun(tokens[-1]):
         return None
     head = singular(tokens[-1])
-    modifiers = [t for t in tokens[-2:-1] if t.lower() not in words.adjectives and not is_adverb(t)]
+    modifiers = [
+        t
+        for t in tokens[-2:-1]
+        if t.lower() not in words.adjectives
+        and not is_adverb(t)
+        and not (len(tokens) > 2 and t.lower() in _verbs())
+    ]
     name = " ".join(w if w.isupper() else w.lower() for w in [*modifiers, head])
-    return capitalise(name), origin
+    return capitalise(name), origin, " ".join(tokens[-2:])
+
+
+@cache
+def _verbs() -> frozenset[str]:
+    """Verbs in their base and third-person forms ("scan", "scans")."""
+    return frozenset(third_person_verbs()) | frozenset(third_person_verbs().values())
 
 
 @cache

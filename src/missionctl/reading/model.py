@@ -176,6 +176,7 @@ class GoalReading(_Value):
         derived: What the goal names that is computed from an entity's attribute.
         kind: The kind of software (``web_app``, ``api_service``, ``cli_tool``, ``library``,
             ``data_pipeline``, ``mobile_app``, ``firmware``, …, or ``generic``).
+        kind_label: How the kind reads in a sentence ("command-line tool", "software").
         technologies: The technologies named, in order of appearance.
         signals: The plan-changing constraints stated anywhere in the mission.
         scale: How much use the software expects.
@@ -201,6 +202,7 @@ class GoalReading(_Value):
     entities: tuple[Entity, ...]
     derived: tuple[Derivation, ...]
     kind: str
+    kind_label: str
     technologies: tuple[NamedTechnology, ...]
     signals: tuple[Signal, ...]
     scale: Scale

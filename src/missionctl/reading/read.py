@@ -7,7 +7,7 @@ from missionctl.reading.actors import find_actors
 from missionctl.reading.clauses import parse_goal
 from missionctl.reading.context import find_existing, is_brownfield
 from missionctl.reading.entities import find_entities
-from missionctl.reading.kinds import find_kind
+from missionctl.reading.kinds import find_kind, kind_label
 from missionctl.reading.language import find_language, is_vague
 from missionctl.reading.model import GoalReading
 from missionctl.reading.signals import find_cadence, find_scale, find_signals
@@ -77,6 +77,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         entities=entities,
         derived=derived,
         kind=kind,
+        kind_label=kind_label(kind),
         technologies=technologies,
         signals=signals,
         scale=scale,

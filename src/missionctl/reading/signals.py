@@ -8,7 +8,7 @@ from missionctl.reading.model import Signal
 from missionctl.reading.vocabulary import Scale, SignalSpec, vocabulary
 from missionctl.reading.words import WordPattern, fold
 
-__all__ = ["find_cadence", "find_scale", "find_signals", "states_signal"]
+__all__ = ["find_cadence", "find_scale", "find_signals"]
 
 _MULTIPLIERS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000}
 _MULTIPLIERS |= {"bn": 1_000_000_000, "billion": 1_000_000_000}
@@ -24,11 +24,6 @@ def _signals() -> tuple[tuple[SignalSpec, WordPattern, WordPattern | None], ...]
         )
         for spec in vocabulary().signals
     )
-
-
-def states_signal(text: str, key: str) -> bool:
-    """Whether ``text`` states signal ``key`` ("offline")."""
-    return any(pattern.search(fold(text)) for spec, pattern, _ in _signals() if spec.key == key)
 
 
 def find_signals(text: str, constraints: Sequence[str]) -> tuple[Signal, ...]:
