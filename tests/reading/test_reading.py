@@ -293,6 +293,16 @@ def test_a_huge_repository_context_is_read() -> None:
     assert reading.existing and len(reading.existing[0]) <= 60
 
 
+@pytest.mark.parametrize("unit", ["1", "a", "$", "1a", "small ", "accessib", "-."])
+def test_hostile_text_at_the_largest_sizes_a_mission_allows_is_read(unit: str) -> None:
+    """Runs of one character defeat a naive whole-word pattern (tried at every position)."""
+    text = unit * 20_000
+    reading = read_goal(
+        goal=text[:4000], title=text[:200], constraints=[text[:500]] * 50, repo_context=text
+    )
+    assert reading.subject_phrase and len(reading.entities) <= 10
+
+
 # -- the vocabularies --
 
 

@@ -41,27 +41,30 @@ def fold(text: str) -> Folded:
 
 
 class WordPattern:
-    r"""A vocabulary pattern matched on whole words of folded text.
+    r"""A vocabulary pattern matched on whole words of folded text, in linear time.
 
     A match must not start right after a word character (or one of ``before``), nor end right
     before one (or one of ``after``): ``-`` on both sides keeps "production-ready" from being
-    "production"; ``+`` and ``#`` after keep "c" from being "c++". The same as wrapping the
-    pattern in ``(?<!\w)…(?!\w)``, but the start is checked outside the expression so that
-    the engine can search for the pattern's first letters.
+    "production"; ``+`` and ``#`` after keep "c" from being "c++".
+
+    That is ``(?<!\w)…(?!\w)`` around the pattern; but a look-behind first stops the engine
+    from searching for the pattern's first letters, so when every alternative of the pattern
+    starts with a letter, the start is checked here instead, skipping the rest of a word
+    once a match inside it is refused. A pattern that may start otherwise ("\d+ users") keeps
+    the look-behind, without which the engine would retry it at every digit of a long number.
     """
 
     def __init__(
         self, pattern: str, *, before: str = "", after: str = "", suffix: str = ""
     ) -> None:
         """Compile ``pattern`` (lower case), followed by the optional ``suffix`` expression."""
-        self._before = before
-        self._regex = re.compile(rf"(?:{pattern}){suffix}(?![\w{re.escape(after)}])")
-
-    def _starts_word(self, text: Folded, start: int) -> bool:
-        if start == 0:
-            return True
-        previous = text[start - 1]
-        return not (previous.isalnum() or previous == "_" or previous in self._before)
+        joined = rf"\w{re.escape(before)}"
+        ending = rf"(?![\w{re.escape(after)}])"
+        self._checks_start = all(_starts_with_letter(a) for a in _alternatives(pattern))
+        head = "" if self._checks_start else rf"(?<![{joined}])"
+        self._regex = re.compile(rf"{head}(?:{pattern}){suffix}{ending}")
+        self._joined = re.compile(rf"[{joined}]")
+        self._free = re.compile(rf"[^{joined}]")
 
     def search(self, text: Folded) -> re.Match[str] | None:
         """The leftmost whole-word match in ``text``, or ``None``."""
@@ -71,11 +74,50 @@ class WordPattern:
         """Every non-overlapping whole-word match in ``text``, left to right."""
         position = 0
         while (match := self._regex.search(text, position)) is not None:
-            if self._starts_word(text, match.start()):
+            start = match.start()
+            if start == 0 or not self._checks_start or not self._joined.match(text, start - 1):
                 yield match
-                position = max(match.end(), match.start() + 1)
-            else:
-                position = match.start() + 1
+                position = max(match.end(), start + 1)
+                continue
+            # No match starts inside this word: go on after the character that ends it.
+            free = self._free.search(text, start)
+            position = free.end() if free else len(text)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression (``a|b(c|d)`` → ``a``, ``b(c|d)``)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, in_class, escaped = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _starts_with_letter(alternative: str) -> bool:
+    """Whether every match of ``alternative`` starts with the same letter or digit."""
+    return (
+        len(alternative) > 0
+        and alternative[0].isalnum()
+        and alternative[1:2] not in ("*", "?", "{")
+    )
 
 
 def normalise(text: str) -> str:
