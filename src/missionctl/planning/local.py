@@ -239,7 +239,7 @@ class _Builder:
     def __init__(self, mission: PlanningInput, *, kind: Kind | None = None) -> None:
         self.mission = mission
         self.kind = kind or detect_kind(mission).kind
-        self.goal: GoalReading = read_goal(
+        self.reading: GoalReading = read_goal(
             title=mission.title,
             goal=mission.goal,
             constraints=mission.constraints,
@@ -249,17 +249,17 @@ class _Builder:
             (mission.title, mission.goal, *mission.constraints, mission.repo_context)
         )
         self.text = normalise(everything)
-        self.techs: tuple[NamedTechnology, ...] = self.goal.technologies
+        self.techs: tuple[NamedTechnology, ...] = self.reading.technologies
         own_tags = {requirement.tag for requirement in self.kind.requirements}
-        matched_traits = [(t, found) for t in TRAITS if (found := self.goal.signal(t.key))]
-        scale = self.goal.signal("scale")
+        matched_traits = [(t, found) for t in TRAITS if (found := self.reading.signal(t.key))]
+        scale = self.reading.signal("scale")
         self.scale = scale.value if scale else ""
         # A trait the kind already plans for (migration: downtime) adds nothing twice.
         self.traits: list[tuple[Trait, Signal]] = [
             (trait, found) for trait, found in matched_traits if trait.key not in own_tags
         ]
         self.all_traits = matched_traits
-        self.brownfield = self.goal.brownfield
+        self.brownfield = self.reading.brownfield
         # Technology categories name the kinds' slots ("database", "cache", …).
         self.named_slots: dict[str, str] = {}
         for tech in self.techs:
@@ -289,7 +289,7 @@ class _Builder:
         elif budget := _DOWNTIME_BUDGET.search(self.text):
             downtime = normalise(budget.group("budget"))
         scale = self.scale
-        features = [feature.name for feature in self.goal.features]
+        features = [feature.name for feature in self.reading.features]
         if self.techs:
             stack = ", ".join(tech.name for tech in self.techs)
         else:
@@ -297,14 +297,14 @@ class _Builder:
             stack = "planner defaults: " + (", ".join(used) if used else "to be chosen")
         return {
             **slots,
-            "subject": self.goal.subject_phrase,
-            "a_subject": with_article(self.goal.subject_phrase),
-            "A_subject": capitalise(with_article(self.goal.subject_phrase)),
+            "subject": self.reading.subject_phrase,
+            "a_subject": with_article(self.reading.subject_phrase),
+            "A_subject": capitalise(with_article(self.reading.subject_phrase)),
             "label": self.kind.label,
             "features": _join(features) if features else "the core flows",
             "stack": stack,
-            "host": f"the {self.goal.host}" if self.goal.host else "the existing system",
-            "cadence": self.goal.cadence or self.kind.cadence,
+            "host": f"the {self.reading.host}" if self.reading.host else "the existing system",
+            "cadence": self.reading.cadence or self.kind.cadence,
             "source": source,
             "target": target,
             "downtime": downtime,
@@ -337,9 +337,9 @@ class _Builder:
 
     def build(self) -> PlanDraft:
         kind = self.kind
-        features = list(self.goal.features)
+        features = list(self.reading.features)
         if not features and kind.needs_feature_task:
-            features = [Feature.noun(f"the core of the {self.goal.subject_phrase}")]
+            features = [Feature.noun(f"the core of the {self.reading.subject_phrase}")]
         reqs = self._requirements(features)
 
         # Tasks: the kind's own, a survey for brownfield work, trait tasks, feature tasks.
@@ -400,7 +400,7 @@ class _Builder:
         # than repeated as a requirement of its own.
         quoted: dict[str, list[str]] = {}
         standalone: list[str] = []
-        for index, constraint in enumerate(self.goal.constraints):
+        for index, constraint in enumerate(self.reading.constraints):
             owner = next((t.key for t, found in self.traits if index in found.constraints), None)
             if owner:
                 quoted.setdefault(owner, []).append(constraint)
@@ -700,12 +700,12 @@ class _Builder:
     ) -> str:
         kind = self.kind
         roles = _unique([task.role for task in tasks])
-        features = [f.name for f in self.goal.features]
+        features = [f.name for f in self.reading.features]
         parts = [
             f"Local planner (rule-based, no model): this mission reads as "
             f"{with_article(kind.label)} — "
-            f"{self.goal.subject_phrase}"
-            + (f" in the {self.goal.host}" if self.goal.host else "")
+            f"{self.reading.subject_phrase}"
+            + (f" in the {self.reading.host}" if self.reading.host else "")
             + ".",
             self.fill(kind.approach),
             f"The plan has {len(requirements)} requirements and {len(tasks)} tasks for "
