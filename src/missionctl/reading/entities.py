@@ -94,8 +94,8 @@ def _patterns() -> _Patterns:
 class _Found:
     """Entities found so far: where each was first seen and the words that brought it in."""
 
+    claimed: bytearray  # one byte per character of the nouns: 1 once an entry took it
     positions: dict[str, tuple[float, str]] = field(default_factory=dict)
-    claimed: list[tuple[int, int]] = field(default_factory=list)
     matched: list[WordPattern] = field(default_factory=list)
 
     def add(self, name: str, position: float, origin: str) -> None:
@@ -104,9 +104,9 @@ class _Found:
     def claim(self, match: re.Match[str]) -> bool:
         """Claim the words of ``match``; ``False`` when an earlier entry has them."""
         start, end = match.span()
-        if any(start < e and s < end for s, e in self.claimed):
+        if any(self.claimed[start:end]):
             return False
-        self.claimed.append((start, end))
+        self.claimed[start:end] = b"\x01" * (end - start)
         return True
 
 
@@ -128,7 +128,7 @@ def find_entities(
         kind: The kind of software (decides whether people sign in).
         personal_data: Whether the mission states that it handles personal data.
     """
-    found = _Found()
+    found = _Found(claimed=bytearray(len(nouns)))
     folded = fold(nouns)
     derived = _match_derived(nouns, folded, found)
     _match_named(nouns, folded, found)
