@@ -341,3 +341,56 @@ def test_register_specialists_resolves_every_role_and_keeps_the_diagnostics() ->
     assert not caught.value.retryable and "release" in caught.value.message
     with pytest.raises(ValueError, match="unknown specialist role"):
         SpecialistAgent("wizard")
+
+
+BAKERY = (
+    "Build an inventory management system for a small bakery with supplier orders and expiry alerts"
+)
+S3_SYNC = "Create a Rust command-line tool that syncs two S3 buckets incrementally"
+
+
+async def test_the_bakery_data_model_keeps_its_stock_not_a_template() -> None:
+    docs = documents(await run_plan(BAKERY))
+    model = docs["data-model.md"]
+    for heading in (
+        "### Product (`products`)",
+        "### Ingredient (`ingredients`)",
+        "### Batch (`batches`)",
+        "### Supplier (`suppliers`)",
+        "### Purchase order (`purchase_orders`)",
+        "### Stock movement (`stock_movements`)",
+    ):
+        assert heading in model
+    assert "Purchase order → Supplier: many-to-one via `supplier_id`" in model
+    assert "| expiry_date | date |" in model
+    assert "Expiry alerts: computed from `batches.expiry_date`" in model
+    assert "### Order (`orders`)" not in model and "### Alert (`alerts`)" not in model
+    scope = next(text for name, text in docs.items() if text.startswith("# Scope"))
+    assert "- Bakery staff" in scope and "- Suppliers" in scope
+
+
+async def test_a_command_line_tool_gets_commands_and_its_own_records_not_rest_endpoints() -> None:
+    docs = documents(await run_plan(S3_SYNC))
+    model = docs["data-model.md"]
+    assert "### Bucket (`buckets`)" in model and "### Object (`objects`)" in model
+    assert "### Sync state (`sync_states`)" in model and "| etag | text |" in model
+    headings = [line for line in model.splitlines() if line.startswith("### ")]
+    assert headings and not any("incrementall" in line.lower() for line in headings)
+    assert not any("/api/v1" in text for text in docs.values())
+    implementation = docs["sync-two-s3-buckets-incrementally-implementation.md"]
+    assert "| rust-command-line-tool sync … | Sync two S3 buckets incrementally |" in (
+        implementation
+    )
+
+
+async def test_a_goal_not_in_english_is_not_pasted_into_sentences_as_a_subject() -> None:
+    goal = "Créer une application web pour gérer les réservations d'un restaurant"
+    docs = documents(await run_plan(goal))
+    sentences = [
+        line
+        for text in docs.values()
+        for line in text.splitlines()
+        if "Créer" in line and not line.startswith("# ")
+    ]
+    # The goal is quoted as written, never used as the name of the software.
+    assert sentences and all(goal in line and "the Créer" not in line for line in sentences)

@@ -9,14 +9,14 @@ How a plan is made:
 1. **Kind.** Keyword patterns of every :class:`~missionctl.planning.kinds.Kind` are scored
    over the goal and title (double weight) and the constraints and repository context; the
    best kind wins, or the generic kind when nothing scores enough.
-2. **Goal analysis.** The goal's leading verb is dropped, its subject ("URL shortener") and
-   any existing host system ("Django monolith") are taken out, and the rest is split on
-   commas, colons, "with", "that", "and" … into features ("click analytics", "custom
-   aliases"). Verb clauses become imperatives ("converts CSV files to Parquet" → "Convert
-   CSV files to Parquet").
+2. **Reading.** The mission is read once by :func:`missionctl.reading.read_goal`: its subject
+   ("URL shortener"), any existing host system ("Django monolith"), its features ("click
+   analytics", "custom aliases"; verb clauses titled as imperatives, "Convert CSV files to
+   Parquet"), the technologies it names and the plan-changing signals it states.
 3. **Signals.** Named technologies ("PostgreSQL 16", "Redis", "React Native") fill the
-   kind's technology slots and decisions; traits ("no downtime", "offline", "HIPAA", a
-   deadline, a budget) add requirements, risks, decisions and sometimes tasks.
+   kind's technology slots and decisions; traits (what the planner does with a signal: "no
+   downtime", "offline", "HIPAA", a deadline, a budget) add requirements, risks, decisions
+   and sometimes tasks.
 4. **Assembly.** One requirement and one task per feature (bundling the surplus so the plan
    keeps 6 to 14 tasks), the kind's own tasks, requirements, risks, decisions, phases and
    next steps, every template filled in, every requirement traced by at least one task.
@@ -42,14 +42,18 @@ from missionctl.planning.kinds import (
     RiskTemplate,
     TaskTemplate,
 )
-from missionctl.planning.signals import (
-    FEATURE_ROLE_HINTS,
-    ROLE_FEATURE_TITLES,
-    TECHNOLOGIES,
-    THIRD_PERSON_VERBS,
-    TRAITS,
-    Technology,
-    Trait,
+from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS, Trait
+from missionctl.reading import (
+    Feature,
+    GoalReading,
+    NamedTechnology,
+    Signal,
+    capitalise,
+    clip,
+    find_technologies,
+    normalise,
+    read_goal,
+    technology,
 )
 from missionctl.schemas.plans import (
     PlanDecision,
@@ -69,8 +73,6 @@ __all__ = [
     "LOCAL_PLANNER_VERSION",
     "MAX_PLAN_TASKS",
     "MIN_PLAN_TASKS",
-    "Feature",
-    "GoalAnalysis",
     "KindMatch",
     "LocalPlanner",
     "analyse_goal",
@@ -88,11 +90,8 @@ MIN_PLAN_TASKS = 6
 MAX_PLAN_TASKS = 14
 """Most tasks a local plan has; surplus features are bundled into one task."""
 
-MAX_FEATURES = 10
 MAX_CONSTRAINT_REQUIREMENTS = 10
 MIN_KIND_SCORE = 4
-SUBJECT_MAX_CHARS = 80
-FEATURE_MAX_CHARS = 120
 SHORT_MAX_CHARS = 300
 LONG_MAX_CHARS = 4000
 
@@ -109,82 +108,12 @@ _KIND_PATTERNS: tuple[tuple[Kind, tuple[tuple[str, re.Pattern[str], int], ...]],
     (kind, tuple((raw, _word_pattern(f"(?:{raw})"), weight) for raw, weight in kind.keywords))
     for kind in KINDS
 )
-_TECH_PATTERNS: tuple[tuple[Technology, re.Pattern[str]], ...] = tuple(
-    (
-        tech,
-        re.compile(
-            rf"(?<![\w])(?:{tech.pattern})"
-            + (r"(?:[ \t]*v?(?P<version>\d{1,3}(?:\.\d+)?))?" if tech.versioned else "")
-            + r"(?![\w+#])",
-            _FLAGS,
-        ),
-    )
-    for tech in TECHNOLOGIES
-)
-_TECH_BY_NAME: dict[str, Technology] = {tech.name: tech for tech in TECHNOLOGIES}
-_TRAIT_BY_KEY: dict[str, tuple[Trait, re.Pattern[str], re.Pattern[str] | None]] = {
-    trait.key: (
-        trait,
-        _word_pattern(trait.pattern),
-        _word_pattern(trait.value_pattern) if trait.value_pattern else None,
-    )
-    for trait in TRAITS
-}
 _ROLE_PATTERNS: tuple[tuple[SpecialistRole, re.Pattern[str]], ...] = tuple(
     (role, _word_pattern(f"(?:{pattern})")) for role, pattern in FEATURE_ROLE_HINTS
 )
 
-_LEADING_VERB = re.compile(
-    r"^(?:please\s+)?(?:(?:i|we)\s+(?:need|want|would like)\s+to\s+)?"
-    r"(?P<verb>train and deploy|build and deploy|design and build|build and ship|set up|"
-    r"build|create|write|add|make|develop|implement|design|migrate|harden|train|deploy|ship|"
-    r"port|upgrade|refactor|automate|integrate|launch|prototype|rewrite|moderni[sz]e|replace|"
-    r"extend|improve|introduce|provide|produce|deliver)\b\s*",
-    _FLAGS,
-)
-_ARTICLE = re.compile(r"^(?:an?|the|our|my|some|this)\s+", _FLAGS)
-_MOVE_VERBS = frozenset({"migrate", "port", "upgrade", "move", "replatform"})
-_HOST_VERBS = frozenset({"add", "integrate", "introduce", "extend", "improve", "harden"})
-_HOST_EXISTING = re.compile(
-    r"\s*\b(?:to|into|in|for|on|of)\s+(?:an?\s+|the\s+|our\s+|my\s+)?"
-    r"(?P<host>(?:existing|current|legacy)\s+[^,;:.]+?)"
-    r"(?=\s+(?:with|without|using|so that|that|which|by|and)\b|[,;:.]|$)",
-    _FLAGS,
-)
-_HOST_TARGET = re.compile(
-    r"\s*\b(?:to|into)\s+(?:an?\s+|the\s+|our\s+|my\s+)?(?P<host>[^,;:.]+?)"
-    r"(?=\s+(?:with|without|using|so that|that|which|by)\b|[,;:.]|$)",
-    _FLAGS,
-)
-_SUBJECT_END = re.compile(
-    r"\s*(?::|;|,|\s-\s|\b(?:with|that|which|without|using|so that|including|featuring|"
-    r"where|plus)\b)",
-    _FLAGS,
-)
-_AS_DESCRIPTOR = re.compile(r"\s+as\s+(?:an?|the)\s+", _FLAGS)
-_CLAUSE_SPLIT = re.compile(
-    r"\s*(?:[:;,&]|\s-\s|\b(?:with|that|which|and|plus|including|featuring|as well as|"
-    r"where)\b|(?=\b(?:without|using|via)\b))\s*",
-    _FLAGS,
-)
-_LEADING_CONNECTOR = re.compile(
-    r"^(?:and|or|with|that|which|also|plus|including|featuring|both|then|where|to|it|"
-    r"should|must|can|will)\s+",
-    _FLAGS,
-)
-_DROPPED_CLAUSE = re.compile(
-    r"^(?:using|via|built with|as)\b|\bdowntime\b|^(?:etc|and so on|more)$", _FLAGS
-)
 _SLUG_STOPWORDS = frozenset(
     {"a", "an", "the", "of", "for", "to", "into", "in", "on", "with", "and", "or", "from", "by"}
-)
-_PARTICLES = frozenset({"up", "down", "out", "in", "off", "over", "back", "on", "away"})
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(?P<item>.+)$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-_CADENCE = re.compile(
-    r"(?<![\w])(?:nightly|daily|hourly|weekly|monthly|every \d+ (?:minutes|hours|days)|"
-    r"every (?:day|hour|week|night|month)|on a schedule)(?![\w])",
-    _FLAGS,
 )
 _ZERO_DOWNTIME = re.compile(r"(?:without|no|zero|with no)[- ](?:any )?downtime", _FLAGS)
 _DOWNTIME_BUDGET = re.compile(
@@ -201,12 +130,6 @@ _MOVE_TO = re.compile(
     r"(?P<target>[^,;:.]+?)(?=\s+(?:with|without|in|on|by|under)\b|[,;:.]|$)",
     _FLAGS,
 )
-_BROWNFIELD = re.compile(
-    r"(?<![\w])(?:existing|legacy|monolith|brownfield|current (?:code|system|app\w*|platform)|"
-    r"in production)(?![\w])",
-    _FLAGS,
-)
-_GREENFIELD = re.compile(r"(?<![\w])(?:greenfield|from scratch|new project)(?![\w])", _FLAGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,51 +148,6 @@ class KindMatch:
 
 
 @dataclass(frozen=True, slots=True)
-class Feature:
-    """One feature clause of a goal.
-
-    Attributes:
-        text: The clause as written, articles removed ("click analytics").
-        title: How it reads as a heading: capitalised noun phrase ("Click analytics") or the
-            imperative of a verb clause ("Convert CSV files to Parquet").
-        action: Whether the clause starts with a verb.
-    """
-
-    text: str
-    title: str
-    action: bool
-
-    @property
-    def name(self) -> str:
-        """The feature inside a sentence: "click analytics", "convert CSV files to Parquet"."""
-        return self.title[:1].lower() + self.title[1:] if self.action else self.text
-
-
-@dataclass(frozen=True, slots=True)
-class GoalAnalysis:
-    """What the planner read in a goal.
-
-    Attributes:
-        verb: The leading verb ("build", "migrate"), lower case, or ``None``.
-        subject: What is being made or changed ("URL shortener").
-        host: The existing system the work goes into ("Django monolith"), or ``None``.
-        features: The goal's feature clauses, in order, without duplicates.
-    """
-
-    verb: str | None
-    subject: str
-    host: str | None
-    features: tuple[Feature, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _DetectedTech:
-    name: str  # with version when one was given
-    base: str
-    slot: str
-
-
-@dataclass(frozen=True, slots=True)
 class _FeatureTask:
     key: str
     role: SpecialistRole
@@ -285,8 +163,8 @@ def detect_kind(mission: PlanningInput) -> KindMatch:
     :data:`~missionctl.planning.kinds.KINDS`; below a minimum score the generic kind is
     returned.
     """
-    primary = _normalise(f"{mission.title}\n{mission.goal}")
-    secondary = _normalise("\n".join((*mission.constraints, mission.repo_context)))
+    primary = normalise(f"{mission.title}\n{mission.goal}")
+    secondary = normalise("\n".join((*mission.constraints, mission.repo_context)))
     best = KindMatch(GENERIC, 0, ())
     for kind, patterns in _KIND_PATTERNS:
         score = 0
@@ -311,54 +189,12 @@ def detect_technologies(text: str) -> list[str]:
     >>> detect_technologies("Migrate PostgreSQL 11 to PostgreSQL 16 behind Redis")
     ['PostgreSQL 11', 'PostgreSQL 16', 'Redis']
     """
-    return [tech.name for tech in _detect_technologies(text)]
+    return [tech.name for tech in find_technologies(text)]
 
 
-def analyse_goal(goal: str, *, title: str = "") -> GoalAnalysis:
-    """Split a goal into its verb, subject, host system and feature clauses.
-
-    Only the first sentence (and any bullet lines) is read for features; the subject falls
-    back to ``title`` and then to "software" when the goal has none.
-    """
-    lines = [line for line in goal.splitlines() if line.strip()]
-    bullets = [m.group("item") for line in lines if (m := _BULLET.match(line))]
-    prose = " ".join(line.strip() for line in lines if not _BULLET.match(line))
-    first = _SENTENCE_END.split(_normalise(prose), maxsplit=1)[0].strip().rstrip(".!?")
-
-    verb: str | None = None
-    rest = first
-    match = _LEADING_VERB.match(rest)
-    if match:
-        verb = match.group("verb").lower()
-        rest = rest[match.end() :]
-    rest = _strip_articles(rest)
-
-    host: str | None = None
-    host_match = _HOST_EXISTING.search(rest)
-    if host_match is None and verb in _HOST_VERBS:
-        host_match = _HOST_TARGET.search(rest)
-    if host_match:
-        host = _clip(_strip_articles(host_match.group("host").strip()), SUBJECT_MAX_CHARS)
-        rest = (rest[: host_match.start()] + rest[host_match.end() :]).strip()
-
-    end = _SUBJECT_END.search(rest)
-    descriptor = _AS_DESCRIPTOR.search(rest[: end.start()] if end else rest)
-    if descriptor:
-        # "Mission Control as a production-ready dashboard": the name is the subject.
-        end = descriptor
-    subject_text = rest[: end.start()] if end else rest
-    remainder = rest[end.start() :] if end else ""
-    subject_text = subject_text.strip(" .,;:")
-    if verb in _MOVE_VERBS and " to " in subject_text:
-        # "Migrate X to Y": X is what is being moved; Y is the target (see _source_target).
-        subject_text = subject_text.split(" to ", 1)[0]
-    subject = _clip(_strip_articles(subject_text), SUBJECT_MAX_CHARS)
-    if not subject:
-        subject = _clip(_normalise(title), SUBJECT_MAX_CHARS) or "software"
-
-    clauses = [*_split_clauses(remainder), *(_normalise(item) for item in bullets)]
-    features = _features(clauses, subject)
-    return GoalAnalysis(verb=verb, subject=subject, host=host, features=features)
+def analyse_goal(goal: str, *, title: str = "") -> GoalReading:
+    """The reading of a goal alone (see :func:`missionctl.reading.read_goal`)."""
+    return read_goal(goal=goal, title=title)
 
 
 def build_local_plan(mission: PlanningInput, *, kind: Kind | None = None) -> PlanDraft:
@@ -403,33 +239,36 @@ class _Builder:
     def __init__(self, mission: PlanningInput, *, kind: Kind | None = None) -> None:
         self.mission = mission
         self.kind = kind or detect_kind(mission).kind
-        self.goal = analyse_goal(mission.goal, title=mission.title)
+        self.reading: GoalReading = read_goal(
+            title=mission.title,
+            goal=mission.goal,
+            constraints=mission.constraints,
+            repo_context=mission.repo_context,
+        )
         everything = "\n".join(
             (mission.title, mission.goal, *mission.constraints, mission.repo_context)
         )
-        self.text = _normalise(everything)
-        self.techs = _detect_technologies(everything)
+        self.text = normalise(everything)
+        self.techs: tuple[NamedTechnology, ...] = self.reading.technologies
         own_tags = {requirement.tag for requirement in self.kind.requirements}
-        matched_traits: list[tuple[Trait, str]] = []
-        for trait, pattern, value_pattern in _TRAIT_BY_KEY.values():
-            if m := pattern.search(self.text):
-                value = value_pattern.search(self.text) if value_pattern else None
-                matched_traits.append((trait, (value or m).group(0)))
-        self.scale = next((m for trait, m in matched_traits if trait.key == "scale"), "")
+        matched_traits = [(t, found) for t in TRAITS if (found := self.reading.signal(t.key))]
+        scale = self.reading.signal("scale")
+        self.scale = scale.value if scale else ""
         # A trait the kind already plans for (migration: downtime) adds nothing twice.
-        self.traits = [(trait, m) for trait, m in matched_traits if trait.key not in own_tags]
+        self.traits: list[tuple[Trait, Signal]] = [
+            (trait, found) for trait, found in matched_traits if trait.key not in own_tags
+        ]
         self.all_traits = matched_traits
-        self.brownfield = self.goal.host is not None or (
-            _BROWNFIELD.search(self.text) is not None and _GREENFIELD.search(self.text) is None
-        )
+        self.brownfield = self.reading.brownfield
+        # Technology categories name the kinds' slots ("database", "cache", …).
         self.named_slots: dict[str, str] = {}
         for tech in self.techs:
-            if tech.slot != "other":
-                self.named_slots.setdefault(tech.slot, tech.name)
+            if tech.category != "other":
+                self.named_slots.setdefault(tech.category, tech.name)
         # Slots settled by a named technology (Next.js → TypeScript), unless named too.
         self.implied_slots: dict[str, str] = {}
         for tech in self.techs:
-            for slot, implied in _TECH_BY_NAME[tech.base].implies:
+            for slot, implied in technology(tech.base).implies.items():
                 if slot not in self.named_slots:
                     self.implied_slots.setdefault(slot, implied)
         self.values = self._values()
@@ -448,10 +287,9 @@ class _Builder:
         if _ZERO_DOWNTIME.search(self.text):
             downtime = "zero downtime"
         elif budget := _DOWNTIME_BUDGET.search(self.text):
-            downtime = _normalise(budget.group("budget"))
+            downtime = normalise(budget.group("budget"))
         scale = self.scale
-        cadence = _CADENCE.search(self.text)
-        features = [feature.name for feature in self.goal.features]
+        features = [feature.name for feature in self.reading.features]
         if self.techs:
             stack = ", ".join(tech.name for tech in self.techs)
         else:
@@ -459,14 +297,14 @@ class _Builder:
             stack = "planner defaults: " + (", ".join(used) if used else "to be chosen")
         return {
             **slots,
-            "subject": self.goal.subject,
-            "a_subject": with_article(self.goal.subject),
-            "A_subject": _capitalise(with_article(self.goal.subject)),
+            "subject": self.reading.subject_phrase,
+            "a_subject": with_article(self.reading.subject_phrase),
+            "A_subject": capitalise(with_article(self.reading.subject_phrase)),
             "label": self.kind.label,
             "features": _join(features) if features else "the core flows",
             "stack": stack,
-            "host": f"the {self.goal.host}" if self.goal.host else "the existing system",
-            "cadence": cadence.group(0).lower() if cadence else self.kind.cadence,
+            "host": f"the {self.reading.host}" if self.reading.host else "the existing system",
+            "cadence": self.reading.cadence or self.kind.cadence,
             "source": source,
             "target": target,
             "downtime": downtime,
@@ -481,14 +319,14 @@ class _Builder:
             if len(names) >= 2:
                 return names[0], names[-1]
         if m := _FROM_TO.search(self.goal_text):
-            return _clip(m.group("source"), 60), _clip(m.group("target"), 60)
+            return clip(m.group("source"), 60), clip(m.group("target"), 60)
         if m := _MOVE_TO.search(self.goal_text):
-            return _clip(m.group("source"), 60), _clip(m.group("target"), 60)
+            return clip(m.group("source"), 60), clip(m.group("target"), 60)
         return "the current system", "the target system"
 
     @property
     def goal_text(self) -> str:
-        return _normalise(self.mission.goal)
+        return normalise(self.mission.goal)
 
     def fill(self, template: str, **extra: str) -> str:
         """Fill a template with the plan's values (``KeyError`` on an unknown placeholder)."""
@@ -499,10 +337,9 @@ class _Builder:
 
     def build(self) -> PlanDraft:
         kind = self.kind
-        features = list(self.goal.features)
+        features = list(self.reading.features)
         if not features and kind.needs_feature_task:
-            core = f"the core of the {self.goal.subject}"
-            features = [Feature(text=core, title=_capitalise(core), action=False)]
+            features = [Feature.noun(f"the core of the {self.reading.subject_phrase}")]
         reqs = self._requirements(features)
 
         # Tasks: the kind's own, a survey for brownfield work, trait tasks, feature tasks.
@@ -561,20 +398,16 @@ class _Builder:
 
         # A constraint that a trait recognises is quoted in that trait's requirement rather
         # than repeated as a requirement of its own.
-        constraints = _unique(c.strip() for c in self.mission.constraints if c.strip())
         quoted: dict[str, list[str]] = {}
         standalone: list[str] = []
-        for constraint in constraints:
-            owner = next(
-                (t.key for t, _ in self.traits if _TRAIT_BY_KEY[t.key][1].search(constraint)),
-                None,
-            )
+        for index, constraint in enumerate(self.reading.constraints):
+            owner = next((t.key for t, found in self.traits if index in found.constraints), None)
             if owner:
                 quoted.setdefault(owner, []).append(constraint)
             else:
                 standalone.append(constraint)
-        for trait, matched in self.traits:
-            text = self.fill(trait.requirement, match=_clip(matched, 60))
+        for trait, found in self.traits:
+            text = self.fill(trait.requirement, match=clip(found.value, 60))
             if trait.key in quoted:
                 quotes = "; ".join(f"“{c.rstrip('.')}”" for c in quoted[trait.key])
                 text += f" From the constraints: {quotes}."
@@ -618,13 +451,13 @@ class _Builder:
     def _task(self, template: TaskTemplate, deps: Sequence[str], traces: Sequence[str]) -> PlanTask:
         return PlanTask(
             key=template.key,
-            title=_clip(self.fill(template.title), SHORT_MAX_CHARS),
-            description=_clip(self.fill(template.description), LONG_MAX_CHARS),
+            title=clip(self.fill(template.title), SHORT_MAX_CHARS),
+            description=clip(self.fill(template.description), LONG_MAX_CHARS),
             role=template.role,
             depends_on=_unique(deps),
-            expected_artifacts=[_clip(self.fill(a), SHORT_MAX_CHARS) for a in template.artifacts],
-            acceptance=[_clip(self.fill(a), SHORT_MAX_CHARS) for a in template.acceptance]
-            or [_clip(f"{self.fill(template.title)} is done and reviewed", SHORT_MAX_CHARS)],
+            expected_artifacts=[clip(self.fill(a), SHORT_MAX_CHARS) for a in template.artifacts],
+            acceptance=[clip(self.fill(a), SHORT_MAX_CHARS) for a in template.acceptance]
+            or [clip(f"{self.fill(template.title)} is done and reviewed", SHORT_MAX_CHARS)],
             risk_tier=template.risk_tier,
             estimate_tokens=template.estimate_tokens,
             traces=_unique(traces),
@@ -680,7 +513,7 @@ class _Builder:
                 title = ROLE_FEATURE_TITLES[ft.role].format(
                     feature=feature.text, the_feature=with_the(feature.text)
                 )
-            title = _capitalise(title)
+            title = capitalise(title)
             extra = {"feature": feature.name, "slug": ft.key, "slug_": ft.key.replace("-", "_")}
             description = self.fill(kind.feature_description, **extra)
             acceptance = [self.fill(a, **extra) for a in kind.feature_acceptance]
@@ -703,12 +536,12 @@ class _Builder:
             tokens = min(kind.feature_tokens * len(ft.features), 400_000)
         return PlanTask(
             key=ft.key,
-            title=_clip(title, SHORT_MAX_CHARS),
-            description=_clip(description, LONG_MAX_CHARS),
+            title=clip(title, SHORT_MAX_CHARS),
+            description=clip(description, LONG_MAX_CHARS),
             role=ft.role,
             depends_on=design_deps,
-            expected_artifacts=[_clip(a, SHORT_MAX_CHARS) for a in artifacts],
-            acceptance=[_clip(a, SHORT_MAX_CHARS) for a in acceptance],
+            expected_artifacts=[clip(a, SHORT_MAX_CHARS) for a in artifacts],
+            acceptance=[clip(a, SHORT_MAX_CHARS) for a in acceptance],
             risk_tier="write",
             estimate_tokens=tokens,
             traces=list(ft.requirement_keys),
@@ -781,8 +614,8 @@ class _Builder:
                 phases.append(
                     PlanPhase(
                         key=phase.key,
-                        name=_clip(self.fill(phase.name), SHORT_MAX_CHARS),
-                        goal=_clip(self.fill(phase.goal), LONG_MAX_CHARS),
+                        name=clip(self.fill(phase.name), SHORT_MAX_CHARS),
+                        goal=clip(self.fill(phase.goal), LONG_MAX_CHARS),
                         task_keys=keys,
                     )
                 )
@@ -790,16 +623,16 @@ class _Builder:
 
     def _risks(self) -> list[PlanRisk]:
         templates: list[tuple[RiskTemplate, str]] = [(r, "") for r in self.kind.risks]
-        templates.extend((t.risk, m) for t, m in self.traits if t.risk is not None)
+        templates.extend((t.risk, found.value) for t, found in self.traits if t.risk is not None)
         if self.brownfield:
             templates.append((_REGRESSION_RISK, ""))
         risks = [
             PlanRisk(
-                title=_clip(self.fill(r.title, match=m), SHORT_MAX_CHARS),
-                description=_clip(self.fill(r.description, match=_clip(m, 60)), LONG_MAX_CHARS),
+                title=clip(self.fill(r.title, match=m), SHORT_MAX_CHARS),
+                description=clip(self.fill(r.description, match=clip(m, 60)), LONG_MAX_CHARS),
                 severity=r.severity,
                 likelihood=r.likelihood,
-                mitigation=_clip(self.fill(r.mitigation, match=m), LONG_MAX_CHARS),
+                mitigation=clip(self.fill(r.mitigation, match=m), LONG_MAX_CHARS),
             )
             for r, m in templates
         ]
@@ -810,10 +643,10 @@ class _Builder:
         decisions.append(
             PlanDecision(
                 title="Architecture",
-                choice=_clip(
+                choice=clip(
                     "; ".join(self.fill(c) for c in self.kind.architecture) + ".", LONG_MAX_CHARS
                 ),
-                reasons=[_clip(self.fill(self.kind.approach), SHORT_MAX_CHARS)],
+                reasons=[clip(self.fill(self.kind.approach), SHORT_MAX_CHARS)],
                 trade_offs=["Revisited in the design task once the team has looked at the details"],
                 alternatives=[],
             )
@@ -835,18 +668,18 @@ class _Builder:
                 "alternative"
             )
         return PlanDecision(
-            title=_clip(self.fill(template.title), SHORT_MAX_CHARS),
-            choice=_clip(self.fill(template.choice), LONG_MAX_CHARS),
-            reasons=[_clip(r, SHORT_MAX_CHARS) for r in reasons] or ["Fits the mission"],
-            trade_offs=[_clip(self.fill(t), SHORT_MAX_CHARS) for t in template.trade_offs],
-            alternatives=[_clip(a, SHORT_MAX_CHARS) for a in alternatives],
+            title=clip(self.fill(template.title), SHORT_MAX_CHARS),
+            choice=clip(self.fill(template.choice), LONG_MAX_CHARS),
+            reasons=[clip(r, SHORT_MAX_CHARS) for r in reasons] or ["Fits the mission"],
+            trade_offs=[clip(self.fill(t), SHORT_MAX_CHARS) for t in template.trade_offs],
+            alternatives=[clip(a, SHORT_MAX_CHARS) for a in alternatives],
         )
 
     def _next_steps(self) -> list[PlanNextStep]:
         steps = [PlanNextStep(text=self.fill(s), priority="high") for s in self.kind.next_steps]
-        for trait, matched in self.traits:
+        for trait, found in self.traits:
             if trait.next_step:
-                text = self.fill(trait.next_step, match=_clip(matched, 60))
+                text = self.fill(trait.next_step, match=clip(found.value, 60))
                 steps.append(PlanNextStep(text=text, priority="high"))
         steps.append(
             PlanNextStep(
@@ -867,11 +700,13 @@ class _Builder:
     ) -> str:
         kind = self.kind
         roles = _unique([task.role for task in tasks])
-        features = [f.name for f in self.goal.features]
+        features = [f.name for f in self.reading.features]
         parts = [
             f"Local planner (rule-based, no model): this mission reads as "
             f"{with_article(kind.label)} — "
-            f"{self.goal.subject}" + (f" in the {self.goal.host}" if self.goal.host else "") + ".",
+            f"{self.reading.subject_phrase}"
+            + (f" in the {self.reading.host}" if self.reading.host else "")
+            + ".",
             self.fill(kind.approach),
             f"The plan has {len(requirements)} requirements and {len(tasks)} tasks for "
             f"{_join(roles)}, in {len(phases)} phases: {_join([p.name for p in phases])}.",
@@ -884,12 +719,12 @@ class _Builder:
         if self.all_traits:
             parts.append(
                 "Constraints that shape the plan: "
-                + _join([_clip(m, 60) for _, m in self.all_traits])
+                + _join([clip(found.value, 60) for _, found in self.all_traits])
                 + "."
             )
         parts.append("Architecture: " + "; ".join(self.fill(c) for c in kind.architecture) + ".")
         parts.append("Suggested project shape: " + ", ".join(kind.project_shape) + ".")
-        return _clip(" ".join(parts), LONG_MAX_CHARS)
+        return clip(" ".join(parts), LONG_MAX_CHARS)
 
 
 class _Requirements:
@@ -906,7 +741,7 @@ class _Requirements:
     def add(self, text: str, priority: Priority, *tags: str) -> str:
         key = f"R{len(self.requirements) + 1}"
         self.requirements.append(
-            PlanRequirement(key=key, text=_clip(text, LONG_MAX_CHARS), priority=priority)
+            PlanRequirement(key=key, text=clip(text, LONG_MAX_CHARS), priority=priority)
         )
         for tag in tags:
             self.tags.setdefault(tag, []).append(key)
@@ -953,129 +788,6 @@ def _with_role(template: TaskTemplate, role: SpecialistRole) -> TaskTemplate:
         estimate_tokens=template.estimate_tokens,
         traces=template.traces,
     )
-
-
-def _detect_technologies(text: str) -> list[_DetectedTech]:
-    found: list[tuple[int, _DetectedTech]] = []
-    for tech, pattern in _TECH_PATTERNS:
-        for m in pattern.finditer(text):
-            version = m.groupdict().get("version")
-            name = f"{tech.name} {version}" if version else tech.name
-            found.append((m.start(), _DetectedTech(name=name, base=tech.name, slot=tech.slot)))
-    found.sort(key=lambda item: item[0])
-    seen: set[str] = set()
-    result: list[_DetectedTech] = []
-    for _, detected in found:
-        if detected.name not in seen:
-            seen.add(detected.name)
-            result.append(detected)
-    # A bare name repeated with a version elsewhere ("PostgreSQL" and "PostgreSQL 16") is
-    # the same technology: keep the versioned spelling.
-    versioned = {t.base for t in result if t.name != t.base}
-    return [t for t in result if not (t.name == t.base and t.base in versioned)]
-
-
-def _split_clauses(text: str) -> list[str]:
-    clauses: list[str] = []
-    for part in _CLAUSE_SPLIT.split(text):
-        clause = part.strip(" .,;:!?\"'()[]")
-        while True:
-            stripped = _strip_articles(_LEADING_CONNECTOR.sub("", clause)).strip()
-            if stripped == clause:
-                break
-            clause = stripped
-        if clause:
-            clauses.append(clause)
-    return clauses
-
-
-def _features(clauses: Iterable[str], subject: str) -> tuple[Feature, ...]:
-    raw: list[str] = []
-    for clause in clauses:
-        text = _normalise(clause)
-        if len(text) < 2 or _DROPPED_CLAUSE.search(text) or text.lower() == subject.lower():
-            continue
-        raw.append(text)
-
-    # "backs up" + "restores a database" → one clause: a two-word verb phrase joins the next.
-    merged: list[list[str]] = []
-    for text in raw:
-        if merged and _is_action(text) and _is_bare_verb(merged[-1][-1]):
-            merged[-1].append(text)
-        else:
-            merged.append([text])
-
-    features: list[Feature] = []
-    seen: set[str] = set()
-    techs_only: list[Feature] = []
-    tech_names = {t.name.lower() for t in TECHNOLOGIES}
-    for parts in merged:
-        text = _clip(" and ".join(parts), FEATURE_MAX_CHARS)
-        action = _is_action(parts[0])
-        title = (
-            _capitalise(_clip(" and ".join(_imperative(p) for p in parts), FEATURE_MAX_CHARS))
-            if action
-            else _capitalise(text)
-        )
-        if text.lower() in seen:
-            continue
-        seen.add(text.lower())
-        feature = Feature(text=text, title=title, action=action)
-        if text.lower() in tech_names:
-            techs_only.append(feature)  # "WebSockets": a stack choice, not a feature
-        else:
-            features.append(feature)
-    if not features:
-        features = techs_only
-    return tuple(features[:MAX_FEATURES])
-
-
-def _is_action(text: str) -> bool:
-    words = text.split()
-    return len(words) >= 2 and words[0].lower() in THIRD_PERSON_VERBS
-
-
-def _is_bare_verb(text: str) -> bool:
-    """A verb with at most a particle and no object: "backs up", "syncs"."""
-    words = text.lower().split()
-    return (
-        bool(words)
-        and words[0] in THIRD_PERSON_VERBS
-        and all(word in _PARTICLES for word in words[1:])
-    )
-
-
-def _imperative(text: str) -> str:
-    first, _, rest = text.partition(" ")
-    base = THIRD_PERSON_VERBS.get(first.lower())
-    return f"{base} {rest}".strip() if base else text
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _strip_articles(text: str) -> str:
-    previous = None
-    while previous != text:
-        previous = text
-        text = _ARTICLE.sub("", text)
-    return text
-
-
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
-    text = _normalise(text)
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:-") + "…"
 
 
 def _join(items: Sequence[str]) -> str:

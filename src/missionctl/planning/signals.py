@@ -1,234 +1,43 @@
-"""What the local planner reads in a mission besides its kind: technologies and traits.
+"""What the local planner does with what the reading finds, besides the kind's templates.
 
-- :data:`TECHNOLOGIES`: named technologies by slot (``database``, ``cache``, …), with an
-  optional version ("PostgreSQL 16"). A named technology fills its slot in the kind's
-  templates and turns the matching decision into a recorded given.
-- :data:`TRAITS`: constraints that change a plan whatever its kind ("no downtime",
-  "offline", "HIPAA/PII", a deadline, a budget, …): each adds a requirement and may add a
-  risk, a decision, a next step or a task.
-- :data:`THIRD_PERSON_VERBS`: verbs that start a feature clause ("converts CSV to Parquet"),
-  mapped to their imperative ("convert").
-
-All tables are data; matching is in :mod:`missionctl.planning.local`.
+- :data:`TRAITS`: what each plan-changing signal of the reading ("no downtime", "offline",
+  "HIPAA/PII", a deadline, a budget, …) adds to any plan: a requirement, and maybe a risk, a
+  decision, a next step or a task. How a signal is found is the reading's
+  (``missionctl/reading/data/signals.yaml``).
+- :data:`FEATURE_ROLE_HINTS`: which specialist a feature task goes to, from its words.
+- :data:`ROLE_FEATURE_TITLES`: the title of a feature task per role.
+- :data:`TECHNOLOGIES`: the technologies the reading recognises, whose categories name the
+  kinds' technology slots.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from missionctl.planning.kinds import DecisionTemplate, RiskTemplate, TaskTemplate
+from missionctl.reading import SignalSpec, TechnologySpec, vocabulary
 from missionctl.schemas.plans import Priority, SpecialistRole
 
 __all__ = [
     "FEATURE_ROLE_HINTS",
     "ROLE_FEATURE_TITLES",
     "TECHNOLOGIES",
-    "THIRD_PERSON_VERBS",
     "TRAITS",
-    "Technology",
     "Trait",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class Technology:
-    """A technology the planner recognises by name.
-
-    Attributes:
-        name: Canonical spelling ("PostgreSQL").
-        slot: The template slot it fills (see ``kinds.SLOT_DEFAULTS``), or ``"other"``.
-        pattern: Regex matched case-insensitively on word boundaries.
-        versioned: Whether a version number right after the name is kept ("PostgreSQL 16").
-        implies: Other slots it settles unless the mission names them too, e.g. Next.js
-            implies TypeScript and Next.js route handlers as the web framework.
-    """
-
-    name: str
-    slot: str
-    pattern: str
-    versioned: bool = False
-    implies: tuple[tuple[str, str], ...] = ()
-
-
-def _tech(
-    name: str,
-    slot: str,
-    pattern: str,
-    *,
-    versioned: bool = False,
-    implies: tuple[tuple[str, str], ...] = (),
-) -> Technology:
-    return Technology(name, slot, pattern, versioned, implies)
-
-
-TECHNOLOGIES: tuple[Technology, ...] = (
-    # Languages
-    _tech("Python", "language", r"python", versioned=True),
-    _tech("TypeScript", "language", r"typescript"),
-    _tech("JavaScript", "language", r"javascript"),
-    _tech("Go", "language", r"golang|written in go|in go(?![-\w])"),
-    _tech("Rust", "language", r"rust"),
-    _tech("Java", "language", r"java(?!script)", versioned=True),
-    _tech("Kotlin", "language", r"kotlin"),
-    _tech("Swift", "language", r"swift(?!ui)"),
-    _tech("C++", "language", r"c\+\+"),
-    _tech("C#", "language", r"c#"),
-    _tech("Ruby", "language", r"ruby(?! on rails)"),
-    _tech("Elixir", "language", r"elixir"),
-    _tech("PHP", "language", r"php", versioned=True),
-    # Web frameworks and runtimes
-    _tech(
-        "Django",
-        "web_framework",
-        r"django",
-        versioned=True,
-        implies=(("language", "Python"), ("frontend", "Django templates")),
-    ),
-    _tech("FastAPI", "web_framework", r"fastapi", implies=(("language", "Python"),)),
-    _tech("Flask", "web_framework", r"flask", implies=(("language", "Python"),)),
-    _tech(
-        "Ruby on Rails",
-        "web_framework",
-        r"ruby on rails|rails",
-        versioned=True,
-        implies=(("language", "Ruby"), ("frontend", "Rails views")),
-    ),
-    _tech(
-        "Node.js",
-        "web_framework",
-        r"node\.?js",
-        versioned=True,
-        implies=(("language", "TypeScript"),),
-    ),
-    _tech("Express", "web_framework", r"express\.?js|express (?:app|server|api)"),
-    _tech("NestJS", "web_framework", r"nest\.?js"),
-    _tech("Spring Boot", "web_framework", r"spring boot|spring", versioned=True),
-    _tech("Laravel", "web_framework", r"laravel", implies=(("language", "PHP"),)),
-    _tech("Phoenix", "web_framework", r"phoenix"),
-    _tech("ASP.NET", "web_framework", r"asp\.net|\.net core"),
-    # Front-end
-    _tech(
-        "Next.js",
-        "frontend",
-        r"next\.?js",
-        versioned=True,
-        implies=(("web_framework", "Next.js route handlers"), ("language", "TypeScript")),
-    ),
-    _tech("React", "frontend", r"react(?! native)", versioned=True),
-    _tech("Vue", "frontend", r"vue(?:\.js)?", versioned=True),
-    _tech("Svelte", "frontend", r"svelte(?:kit)?"),
-    _tech("Angular", "frontend", r"angular", versioned=True),
-    _tech("htmx", "frontend", r"htmx"),
-    # Mobile
-    _tech("React Native", "mobile", r"react native", implies=(("language", "TypeScript"),)),
-    _tech("Flutter", "mobile", r"flutter"),
-    _tech("SwiftUI", "mobile", r"swiftui"),
-    _tech("Jetpack Compose", "mobile", r"jetpack compose"),
-    _tech("Expo", "mobile", r"expo"),
-    # Databases and warehouses
-    _tech("PostgreSQL", "database", r"postgres(?:ql)?", versioned=True),
-    _tech("MySQL", "database", r"mysql|mariadb", versioned=True),
-    _tech("SQLite", "database", r"sqlite"),
-    _tech("MongoDB", "database", r"mongo(?:db)?", versioned=True),
-    _tech("DynamoDB", "database", r"dynamodb"),
-    _tech("SQL Server", "database", r"sql server|mssql"),
-    _tech("Oracle", "database", r"oracle(?: database)?"),
-    _tech("Cassandra", "database", r"cassandra"),
-    _tech("Snowflake", "warehouse", r"snowflake"),
-    _tech("BigQuery", "warehouse", r"bigquery"),
-    _tech("Redshift", "warehouse", r"redshift"),
-    _tech("ClickHouse", "warehouse", r"clickhouse"),
-    _tech("DuckDB", "warehouse", r"duckdb"),
-    _tech("Databricks", "warehouse", r"databricks"),
-    # Cache and queues
-    _tech("Redis", "cache", r"redis|valkey", versioned=True),
-    _tech("Memcached", "cache", r"memcached?"),
-    _tech("Kafka", "queue", r"kafka"),
-    _tech("RabbitMQ", "queue", r"rabbitmq"),
-    _tech("SQS", "queue", r"sqs"),
-    _tech("Celery", "queue", r"celery"),
-    # Cloud and infrastructure
-    _tech("AWS", "cloud", r"aws|amazon web services"),
-    _tech("GCP", "cloud", r"gcp|google cloud"),
-    _tech("Azure", "cloud", r"azure(?! ad)"),
-    _tech("Cloudflare", "cloud", r"cloudflare"),
-    _tech("Vercel", "cloud", r"vercel"),
-    _tech("Terraform", "iac", r"terraform|opentofu", versioned=True),
-    _tech("Pulumi", "iac", r"pulumi"),
-    _tech("CloudFormation", "iac", r"cloudformation|aws cdk"),
-    _tech("Ansible", "iac", r"ansible"),
-    _tech("Kubernetes", "other", r"kubernetes|k8s", versioned=True),
-    _tech("Helm", "other", r"helm"),
-    _tech("Docker", "other", r"docker"),
-    # Data tooling
-    _tech("Airflow", "orchestrator", r"airflow"),
-    _tech("Dagster", "orchestrator", r"dagster"),
-    _tech("Prefect", "orchestrator", r"prefect"),
-    _tech("dbt", "other", r"dbt"),
-    _tech("Spark", "other", r"spark|pyspark"),
-    _tech("Parquet", "other", r"parquet"),
-    _tech("CSV", "other", r"csv"),
-    _tech("Markdown", "other", r"markdown"),
-    # Protocols
-    _tech("OIDC", "other", r"oidc|openid connect"),
-    _tech("SAML", "other", r"saml"),
-    _tech("GraphQL", "other", r"graphql"),
-    _tech("gRPC", "other", r"grpc"),
-    _tech("WebSockets", "other", r"websockets?"),
-    _tech("BLE", "other", r"ble|bluetooth(?: low energy)?"),
-    _tech("MQTT", "other", r"mqtt"),
-    # Chat platforms and SaaS
-    _tech("Slack", "chat", r"slack"),
-    _tech("Microsoft Teams", "chat", r"microsoft teams|ms teams"),
-    _tech("Discord", "chat", r"discord"),
-    _tech("Telegram", "chat", r"telegram"),
-    _tech("Shopify", "saas", r"shopify"),
-    _tech("Stripe", "saas", r"stripe"),
-    _tech("Salesforce", "saas", r"salesforce"),
-    _tech("HubSpot", "saas", r"hubspot"),
-    _tech("Jira", "saas", r"jira"),
-    _tech("Zendesk", "saas", r"zendesk"),
-    # Identity providers
-    _tech("Okta", "idp", r"okta"),
-    _tech("Auth0", "idp", r"auth0"),
-    _tech("Keycloak", "idp", r"keycloak"),
-    _tech("Microsoft Entra ID", "idp", r"entra(?: id)?|azure ad"),
-    _tech("Google Workspace", "idp", r"google workspace"),
-    # Microcontrollers and RTOS
-    _tech("ESP32", "mcu", r"esp32"),
-    _tech("nRF52", "mcu", r"nrf5\d\w*"),
-    _tech("STM32", "mcu", r"stm32\w*"),
-    _tech("Arduino", "mcu", r"arduino"),
-    _tech("Raspberry Pi", "mcu", r"raspberry pi"),
-    # ML
-    _tech("scikit-learn", "ml_framework", r"scikit-learn|sklearn"),
-    _tech("PyTorch", "ml_framework", r"pytorch"),
-    _tech("TensorFlow", "ml_framework", r"tensorflow"),
-    _tech("XGBoost", "ml_framework", r"xgboost"),
-    _tech("LightGBM", "ml_framework", r"lightgbm"),
-    _tech("OpenAI", "llm", r"openai"),
-    _tech("Anthropic Claude", "llm", r"anthropic|claude"),
-    _tech("Ollama", "llm", r"ollama"),
-    # Browsers
-    _tech("Chrome", "browser", r"chrome|chromium"),
-    _tech("Firefox", "browser", r"firefox"),
-    _tech("Safari", "browser", r"safari"),
-)
-"""Named technologies, in the order they are looked for."""
+TECHNOLOGIES: tuple[TechnologySpec, ...] = vocabulary().technologies
+"""The technologies the reading recognises, in the order it looks for them."""
 
 
 @dataclass(frozen=True, slots=True)
 class Trait:
     """A constraint that changes any plan.
 
-    Templates may use ``{match}`` (the text that matched) plus every placeholder of the kind
-    templates.
+    Templates may use ``{match}`` (the signal's value: the text that matched, or the amount
+    of a budget, the date of a deadline) plus every placeholder of the kind templates.
 
     Attributes:
-        key: Stable identifier.
-        pattern: Regex matched case-insensitively on word boundaries over the goal,
-            constraints and repository context.
-        value_pattern: Regex for the value quoted as ``{match}`` (e.g. the amount of a
-            budget); when it does not match, the text ``pattern`` matched is used.
+        key: The reading's signal this trait answers (``data/signals.yaml`` of the reading).
         requirement: Requirement text added to the plan.
         priority: Priority of that requirement.
         risk: A risk added to the plan, if any.
@@ -243,10 +52,8 @@ class Trait:
     """
 
     key: str
-    pattern: str
     requirement: str
     priority: Priority = "must"
-    value_pattern: str | None = None
     risk: RiskTemplate | None = None
     decision: DecisionTemplate | None = None
     next_step: str | None = None
@@ -254,27 +61,23 @@ class Trait:
     task_roles: tuple[SpecialistRole, ...] = ()
     skip_if_role: bool = False
 
+    @property
+    def signal(self) -> SignalSpec:
+        """The reading's signal this trait answers (``KeyError`` when the reading has none)."""
+        found = next((spec for spec in vocabulary().signals if spec.key == self.key), None)
+        if found is None:
+            raise KeyError(f"the reading has no signal {self.key!r}")
+        return found
 
-_MONTHS = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
+    @property
+    def pattern(self) -> str:
+        """How the reading finds the signal (a regular expression over lower-cased text)."""
+        return self.signal.pattern
 
-_DEADLINE_VALUE = (
-    r"(?:by|before) (?:end of |the end of )?(?:q[1-4](?: \d{4})?|(?:"
-    + _MONTHS
-    + r")(?: \d{1,2}(?:st|nd|rd|th)?)?(?:,? \d{4})?|next (?:week|month|sprint)|"
-    r"\d{4}-\d{2}-\d{2})|within \d+ (?:days|weeks|months)|in \d+ (?:days|weeks)"
-)
 
 TRAITS: tuple[Trait, ...] = (
     Trait(
         key="downtime",
-        pattern=(
-            r"(?:without|no|zero|with no|minimal)[- ](?:any )?downtime"
-            r"|(?:under|less than|within|below|at most|max(?:imum)?(?: of)?)\s+[\w\s.-]{1,30}?"
-            r"\s+(?:of\s+)?downtime|downtime"
-        ),
         requirement=(
             "Downtime budget: {downtime}. Users keep working during the rollout; the budget is "
             "measured in a rehearsal, not assumed."
@@ -291,7 +94,6 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="offline",
-        pattern=r"offline|poor connectivity|no network|intermittent (?:network|connectivity)",
         requirement=(
             "Works offline: reads from local data, queues changes, and syncs them when the "
             "network returns, with predictable conflict resolution."
@@ -331,10 +133,6 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="regulated-data",
-        pattern=(
-            r"hipaa|phi|pii|gdpr|ccpa|personal data|personally identifiable|medical|"
-            r"patients?|health records?|pci(?:[- ]dss)?|soc ?2"
-        ),
         requirement=(
             "Regulated or personal data ({match}) is classified, minimised, encrypted in "
             "transit and at rest, and every access is audit-logged."
@@ -364,11 +162,6 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="scale",
-        pattern=(
-            r"\d+(?:[.,]\d+)?\s*(?:tb|gb|pb|terabytes?|gigabytes?|petabytes?)"
-            r"|\d+(?:[.,]\d+)?\s*(?:k|m|million|billion)\s+(?:users|requests|events|rows|"
-            r"records|messages|devices)|millions of \w+|high[- ]traffic|at scale"
-        ),
         requirement=(
             "Handles the stated scale ({scale}) with headroom; capacity is measured before launch."
         ),
@@ -382,8 +175,6 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="deadline",
-        pattern=_DEADLINE_VALUE + r"|deadline|hackathon",
-        value_pattern=_DEADLINE_VALUE,
         requirement=(
             "Delivered by the deadline ({match}): must-have requirements first, the rest "
             "only if time allows."
@@ -407,8 +198,6 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="budget",
-        pattern=r"\$\s?\d[\d,.]*\s*[km]?|\d[\d,.]*\s?(?:usd|eur|€)|budget|low[- ]cost|free tier",
-        value_pattern=r"\$\s?\d[\d,.]*\s*[km]?|\d[\d,.]*\s?(?:usd|eur|€)",
         requirement=(
             "Stays within the stated budget ({match}); running costs are estimated per "
             "month before launch."
@@ -423,12 +212,10 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="accessibility",
-        pattern=r"accessib\w*|wcag|a11y|screen readers?",
         requirement="Meets WCAG 2.1 AA on every user-facing screen, checked by tests and an audit.",
     ),
     Trait(
         key="i18n",
-        pattern=r"i18n|internationali[sz]\w*|locali[sz]\w*|multi-?lingual|translations?",
         requirement=(
             "Every user-facing text is translatable; dates, numbers and currencies follow "
             "the locale."
@@ -437,7 +224,6 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="multi-tenant",
-        pattern=r"multi[- ]?tenan\w*|tenants?",
         requirement="Tenants are isolated: every query is scoped to a tenant and tested for leaks.",
         risk=RiskTemplate(
             "Cross-tenant data leak",
@@ -450,17 +236,14 @@ TRAITS: tuple[Trait, ...] = (
     ),
     Trait(
         key="high-availability",
-        pattern=r"high[- ]availability|99\.9+\s?%?|failover|\bsla\b|\bslo\b",
         requirement="Availability target ({match}) met with redundancy and tested failover.",
     ),
     Trait(
         key="real-e2e",
-        pattern=r"avoid mock\w*|no mocks?|real end[- ]to[- ]end|mock demos?",
         requirement="Works end to end against real services; no mocked paths in what is shown.",
     ),
     Trait(
         key="lean",
-        pattern=r"avoid overbuilding|mvp|keep it simple|minimal(?:ist)?|lean|prototype",
         requirement="Lean scope ({match}): the smallest design that meets the must-haves.",
         priority="should",
         decision=DecisionTemplate(
@@ -474,138 +257,6 @@ TRAITS: tuple[Trait, ...] = (
     ),
 )
 """Traits, in the order their requirements appear in a plan."""
-
-_BASE_VERBS = (
-    "accept",
-    "add",
-    "aggregate",
-    "alert",
-    "allow",
-    "analyse",
-    "analyze",
-    "answer",
-    "archive",
-    "back",
-    "block",
-    "build",
-    "calculate",
-    "capture",
-    "check",
-    "clean",
-    "collect",
-    "combine",
-    "compare",
-    "compute",
-    "convert",
-    "create",
-    "deliver",
-    "deploy",
-    "detect",
-    "display",
-    "download",
-    "draft",
-    "email",
-    "enable",
-    "enforce",
-    "enrich",
-    "estimate",
-    "export",
-    "extract",
-    "federate",
-    "fetch",
-    "file",
-    "find",
-    "flag",
-    "forecast",
-    "generate",
-    "give",
-    "handle",
-    "highlight",
-    "import",
-    "index",
-    "ingest",
-    "keep",
-    "let",
-    "list",
-    "load",
-    "log",
-    "make",
-    "manage",
-    "map",
-    "match",
-    "measure",
-    "merge",
-    "monitor",
-    "notify",
-    "orchestrate",
-    "parse",
-    "plan",
-    "post",
-    "predict",
-    "process",
-    "produce",
-    "provide",
-    "publish",
-    "push",
-    "rank",
-    "read",
-    "recommend",
-    "record",
-    "remind",
-    "render",
-    "replicate",
-    "report",
-    "restore",
-    "return",
-    "route",
-    "run",
-    "save",
-    "scan",
-    "schedule",
-    "score",
-    "search",
-    "send",
-    "serve",
-    "show",
-    "store",
-    "stream",
-    "suggest",
-    "summarise",
-    "summarize",
-    "support",
-    "sync",
-    "take",
-    "track",
-    "transform",
-    "translate",
-    "turn",
-    "update",
-    "upload",
-    "use",
-    "validate",
-    "verify",
-    "warn",
-    "watch",
-    "write",
-)
-
-
-def _third_person(verb: str) -> str:
-    """``"sync"`` → ``"syncs"``, ``"search"`` → ``"searches"``, ``"notify"`` → ``"notifies"``."""
-    if verb.endswith(("s", "sh", "ch", "x", "z")):
-        return verb + "es"
-    if verb.endswith("y") and verb[-2:-1] not in ("a", "e", "i", "o", "u"):
-        return verb[:-1] + "ies"
-    return verb + "s"
-
-
-THIRD_PERSON_VERBS: Mapping[str, str] = {
-    **{_third_person(verb): verb for verb in _BASE_VERBS},
-    "has": "have",
-    "does": "do",
-    "goes": "go",
-}
-"""Third-person verb forms ("converts") mapped to the imperative ("convert")."""
 
 FEATURE_ROLE_HINTS: tuple[tuple[SpecialistRole, str], ...] = (
     (

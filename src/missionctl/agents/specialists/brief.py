@@ -2,8 +2,9 @@
 
 ``build_brief`` is pure: it turns the JSON the step context's loaders return (``MissionRead``
 and ``PlanRead`` dumps, either may be missing) and the step's inputs into a typed
-:class:`Brief`, and reads the goal — its subject ("URL shortener"), its feature clauses
-("click analytics", "custom aliases"), the people it serves — with small deterministic rules.
+:class:`Brief`. What the goal says (its subject, features, the people it serves, the records
+its software keeps) is the mission's one reading (:func:`missionctl.reading.read_goal`), the
+same the local planner plans from.
 """
 
 import re
@@ -13,62 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from missionctl.agents.specialists.entities import Entity, infer_entities
+from missionctl.agents.specialists.entities import stored
 from missionctl.agents.specialists.traits import detect_traits
+from missionctl.reading import Entity, Feature, GoalReading, read_goal, third_person_verbs
 from missionctl.schemas.plans import PlanDraft, PlanRequirement, PlanTask
-
-SUBJECT_MAX_CHARS = 80
-FEATURE_MAX_CHARS = 120
-MAX_FEATURES = 12
-
-_VERBS = (
-    "build|create|write|add|design|implement|develop|make|migrate|harden|train|deploy|set up|"
-    "ship|launch|refactor|port|integrate|automate|replace|rewrite|extend|upgrade|deliver|provide"
-)
-_LEADING_VERB = re.compile(rf"^(?:please\s+)?(?:{_VERBS})(?:\s+and\s+(?:{_VERBS}))?\s+", re.I)
-_ARTICLE = re.compile(r"^(?:a|an|the|our|my|some|also|then)\s+", re.I)
-_SUBJECT_END = re.compile(
-    r"\s*(?:[:;,(]|\s(?:with|that|which|where|including|as|using|without|so|to)\s)", re.I
-)
-_CLAUSE_SPLIT = re.compile(
-    r"\s*(?:[,;:]|\band\b|\bwith\b|\bthat\b|\bwhich\b|\bincluding\b|\bplus\b)\s*", re.I
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_ACTION = re.compile(
-    r"^(?:accepts|generates|runs|returns|shows|converts|ingests|builds|summari[sz]es|files|"
-    r"tracks|warns|blocks|federates|backs|restores|syncs|sends|supports|lets|allows|provides|"
-    r"creates|manages|stores|exports|imports|computes|detects|monitors|notifies|books|"
-    r"schedules|publishes|renders|streams|answers|checks|validates|records|reports)\s",
-    re.I,
-)
-_PEOPLE = re.compile(
-    r"\bfor\s+((?:[\w-]+\s+){0,3}?(?:leaders|managers|teams|users|customers|developers|"
-    r"engineers|admins|administrators|analysts|operators|members|owners|staff|students|players|"
-    r"clinicians|vets|doctors|founders|marketers|sellers|merchants|agents))\b",
-    re.I,
-)
-_DROP = re.compile(
-    r"^(?:as|so|to|in|on|for|etc|more|other|production-ready|under|without|within|less|fewer)\b",
-    re.I,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """One feature clause of the goal ("click analytics", "accepts a software goal")."""
-
-    text: str
-    action: bool
-
-    @property
-    def title(self) -> str:
-        """Capitalised, for headings and table cells."""
-        return self.text[:1].upper() + self.text[1:]
-
-    @property
-    def phrase(self) -> str:
-        """The noun phrase: the clause itself, or an action's object."""
-        return self.text.split(" ", 1)[1] if self.action and " " in self.text else self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +42,18 @@ class TaskView:
 
 @dataclass(frozen=True, slots=True)
 class Brief:
-    """Everything a writer may use; built once per step by :func:`build_brief`."""
+    """Everything a writer may use; built once per step by :func:`build_brief`.
+
+    ``entities`` are the reading's entities as stored: each with an ``id`` and a
+    ``created_at``.
+    """
 
     role: str
     mission_title: str
     goal: str
     constraints: tuple[str, ...]
     repo_context: str
-    subject: str
-    features: tuple[Feature, ...]
-    users: tuple[str, ...]
+    reading: GoalReading
     traits: frozenset[str]
     entities: tuple[Entity, ...]
     task: TaskView
@@ -111,6 +62,26 @@ class Brief:
     plan_version: int | None = None
     upstream: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     has_mission: bool = True
+
+    @property
+    def subject(self) -> str:
+        """What the goal is about, as it says it ("inventory system for a small bakery")."""
+        return self.reading.subject_phrase
+
+    @property
+    def features(self) -> tuple[Feature, ...]:
+        """The goal's features, as the user named them."""
+        return self.reading.features
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        """The people the software serves ("bakery staff", "suppliers")."""
+        return self.reading.actors
+
+    @property
+    def serves_http(self) -> bool:
+        """Whether the software has an HTTP surface (a CLI or a library alone has none)."""
+        return not (self.traits & {"cli", "library"} and not self.traits & {"api", "web", "mobile"})
 
     @property
     def requirements(self) -> list[PlanRequirement]:
@@ -137,8 +108,9 @@ class Brief:
     def requirements_for(self, text: str) -> list[str]:
         """Keys of the requirements that mention ``text`` (case-insensitive)."""
         needles = [" ".join(text.lower().split())]
-        if _ACTION.match(needles[0] + " "):
-            needles.append(needles[0].split(" ", 1)[1])  # "shows x" → "x"
+        verb, _, rest = needles[0].partition(" ")
+        if rest and verb in third_person_verbs():
+            needles.append(rest)  # "shows x" → "x"
         for needle in needles:
             keys = [r.key for r in self.requirements if needle and needle in r.text.lower()]
             if keys:
@@ -161,39 +133,9 @@ class Brief:
 
 
 def analyse_goal(goal: str, title: str = "") -> tuple[str, tuple[Feature, ...], tuple[str, ...]]:
-    """Read a goal: ``(subject, features, users)``.
-
-    Only the goal's first sentence gives the subject and the features; the subject falls back
-    to ``title`` and then to "the software".
-    """
-    text = " ".join(goal.split())
-    first = _SENTENCE_END.split(text, maxsplit=1)[0].rstrip(".!? ")
-    rest = _LEADING_VERB.sub("", first, count=1)
-    rest = _strip_articles(rest)
-    end = _SUBJECT_END.search(rest)
-    subject = _strip_articles(rest[: end.start()] if end else rest).strip(" .,;:")
-    remainder = rest[end.start() :] if end else ""
-    if len(subject) > SUBJECT_MAX_CHARS:
-        subject = subject[:SUBJECT_MAX_CHARS].rsplit(" ", 1)[0]
-    subject = subject or " ".join(title.split())[:SUBJECT_MAX_CHARS] or "the software"
-    features: list[Feature] = []
-    seen: set[str] = {subject.lower()}
-    for part in _CLAUSE_SPLIT.split(remainder):
-        clause = _strip_articles(part.strip(" .,;:!?\"'()[]"))
-        if len(clause) < 3 or _DROP.match(clause) or clause.lower() in seen:
-            continue
-        seen.add(clause.lower())
-        features.append(Feature(clause[:FEATURE_MAX_CHARS], bool(_ACTION.match(clause + " "))))
-    users = tuple(dict.fromkeys(m.group(1).strip() for m in _PEOPLE.finditer(text)))
-    return subject, tuple(features[:MAX_FEATURES]), users
-
-
-def _strip_articles(text: str) -> str:
-    previous = None
-    while previous != text:
-        previous = text
-        text = _ARTICLE.sub("", text.strip())
-    return text
+    """Read a goal: ``(subject, features, people served)``, from its one reading."""
+    reading = read_goal(goal=goal, title=title)
+    return reading.subject_phrase, reading.features, reading.actors
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -255,20 +197,18 @@ def build_brief(
     goal = str((mission or {}).get("goal") or inputs.get("goal") or description or title)
     constraints = _strings((mission or {}).get("constraints") or inputs.get("constraints"))
     repo_context = str((mission or {}).get("repo_context") or "")
-    subject, features, users = analyse_goal(goal, mission_title)
-    traits = detect_traits(" ".join((goal, mission_title, *constraints, repo_context)))
-    phrases = tuple(f.phrase for f in features)
+    reading = read_goal(
+        goal=goal, title=mission_title, constraints=constraints, repo_context=repo_context
+    )
     return Brief(
         role=role,
         mission_title=mission_title,
         goal=goal,
         constraints=constraints,
         repo_context=repo_context,
-        subject=subject,
-        features=features,
-        users=users,
-        traits=traits,
-        entities=infer_entities(goal, phrases, traits),
+        reading=reading,
+        traits=detect_traits(" ".join((goal, mission_title, *constraints, repo_context))),
+        entities=tuple(stored(entity) for entity in reading.entities),
         task=task,
         plan=draft,
         plan_source=str(plan.get("source", "unknown")) if plan and draft else None,

@@ -1,8 +1,7 @@
 """Builder documents: screens, wireframes, pipeline, model notes, implementation notes."""
 
 from missionctl.agents.specialists.brief import Brief
-from missionctl.agents.specialists.contract import REPORTING, endpoints
-from missionctl.agents.specialists.entities import plural
+from missionctl.agents.specialists.contract import REPORTING, commands, endpoints
 from missionctl.agents.specialists.markdown import (
     bullets,
     checklist,
@@ -12,6 +11,7 @@ from missionctl.agents.specialists.markdown import (
     section,
     table,
 )
+from missionctl.reading import plural
 
 STATES = ("Skeleton rows, no layout jump", "Message with the cause and a retry")
 A11Y = (
@@ -34,6 +34,12 @@ ROLE_STEPS: dict[str, tuple[str, ...]] = {
         "Service functions with the business rules and authorisation",
         "Routes exactly as in the API contract",
         "Contract tests for success and each error status",
+    ),
+    "cli": (
+        "Core functions for the data touched, usable without the command line",
+        "The command and its options exactly as in the CLI spec",
+        "Progress on stderr, results on stdout, documented exit codes",
+        "Tests on the fixture corpus, including interrupted and partial runs",
     ),
     "frontend": (
         "Components from the screen list, with empty/loading/error states",
@@ -151,7 +157,7 @@ def write_wireframes(brief: Brief) -> list[str]:
         entity = next((e for e in brief.entities if e.name == data), None)
         body = [purpose]
         if entity is not None:
-            body = [c.name for c in entity.columns if c.name not in ("id", "created_at")][:5]
+            body = [c.name for c in entity.attributes if c.name not in ("id", "created_at")][:5]
         box = ["```", rule, f"| {brief.subject[:40]:<40} [nav] [account] |", rule]
         box += [f"| {name[:44]:<44} [ Primary ] |", *(f"|   {item[:54]:<54} |" for item in body)]
         lines += section(name, [purpose, "", *box, rule, "```"], level=3)
@@ -164,12 +170,12 @@ def write_pipeline(brief: Brief) -> list[str]:
     schedule = next((w for w in words if w in brief.goal.lower()), "hourly")
     sources = [f.text for f in brief.features if f.action] or [brief.subject]
     outputs = [
-        (e.table, f"one row per {e.name.lower()}", ", ".join(c.name for c in e.columns))
+        (e.table, f"one row per {e.name.lower()}", ", ".join(c.name for c in e.attributes))
         for e in brief.entities
     ]
     checks = [
         f"`{e.table}`: no null keys; unique "
-        f"{', '.join(c.name for c in e.columns if c.note.startswith('unique')) or 'id'}; "
+        f"{', '.join(c.name for c in e.attributes if c.note.startswith('unique')) or 'id'}; "
         f"fresh within one {schedule} cycle"
         for e in brief.entities
     ]
@@ -193,7 +199,7 @@ def write_model_notes(brief: Brief) -> list[str]:
     words = ("weekly", "daily", "monthly", "nightly")
     retrain = next((w for w in words if w in brief.goal.lower()), "monthly")
     inputs = [
-        f"{e.name}: {', '.join(c.name for c in e.columns if c.name not in ('id', 'created_at'))}"
+        f"{e.name}: {', '.join(c.name for c in e.attributes if c.name not in ('id', 'created_at'))}"
         for e in brief.entities
     ]
     training = [
@@ -251,14 +257,17 @@ def write_implementation(brief: Brief) -> list[str]:
     lines += section("Deliverables", table(["Deliverable", "Kind"], deliverables))
     data = bullets([f"{e.name} (`{e.table}`)" for e in touched], empty="_No stored data._")
     lines += section("Data touched", data)
-    if task.role in ("backend", "data", "security") and touched:
+    if task.role in ("backend", "data", "security") and touched and brief.serves_http:
         ops = [(o.method, o.path, o.purpose) for o in endpoints(brief, touched, about=text)]
         lines += section("Interfaces", table(["Method", "Path", "Purpose"], ops))
+    elif task.role in ("backend", "data") and "cli" in brief.traits:
+        lines += section("Interfaces", table(["Command", "Does"], commands(brief)))
     if task.role in ("frontend", "mobile"):
         lines += section(
             "Screens", table(["Screen", "Purpose"], [(s, p) for s, p, _ in screens(brief)])
         )
-    steps = ROLE_STEPS.get(task.role, ("Make the change", "Test it", "Document it"))
+    surface = "cli" if task.role == "backend" and not brief.serves_http else task.role
+    steps = ROLE_STEPS.get(surface, ("Make the change", "Test it", "Document it"))
     done = [*task.acceptance, "CI green: lint, types, tests", "Docs and changelog updated"]
     hand_off = (
         "The builtin specialist writes the specification, not the code: run this task with a "

@@ -4,7 +4,6 @@ import re
 from dataclasses import dataclass
 
 from missionctl.agents.specialists.brief import Brief
-from missionctl.agents.specialists.entities import Entity, plural
 from missionctl.agents.specialists.markdown import (
     bullets,
     join_words,
@@ -13,6 +12,7 @@ from missionctl.agents.specialists.markdown import (
     table,
 )
 from missionctl.domain.english import with_article
+from missionctl.reading import Entity, plural
 
 API_BASE = "/api/v1"
 REPORTING = re.compile(
@@ -64,7 +64,7 @@ def _resource(brief: Brief, e: Entity, auth: str) -> list[Endpoint]:
     parent = next((present[r] for r in e.refs() if r in present and r != "User"), None)
     collection = f"{API_BASE}/{e.path}"
     if parent is not None:
-        field = next(c.name for c in e.columns if c.ref == parent.name)
+        field = next(c.name for c in e.attributes if c.ref == parent.name)
         collection = f"{API_BASE}/{parent.path}/{{{field}}}/{e.path}"
     item = f"{API_BASE}/{e.path}/{{id}}"
     name = e.name.lower()
@@ -108,10 +108,11 @@ def endpoints(
     return result
 
 
-def _commands(brief: Brief) -> list[tuple[str, str]]:
+def commands(brief: Brief) -> list[tuple[str, str]]:
+    """``(command, what it does)`` for a command-line tool: one per feature, help, version."""
     tool = slug(brief.subject.split(" for ")[0]) or "tool"
     rows = [
-        (f"{tool} {slug(f.text.split(' ', 1)[0])} …", f.title) for f in brief.features if f.action
+        (f"{tool} {slug(f.title.split(' ', 1)[0])} …", f.title) for f in brief.features if f.action
     ]
     rows += [(f"{tool} --{slug(f.text)}", f.title) for f in brief.features if not f.action]
     return [
@@ -126,23 +127,28 @@ def write_api_contract(brief: Brief) -> list[str]:
 
     Software with no HTTP surface (a CLI or library) gets its command contract instead.
     """
-    if brief.traits & {"cli", "library"} and not brief.traits & {"api", "web", "mobile"}:
+    if not brief.serves_http:
         codes = [
             (0, "success"),
             (1, "invalid input (the message names the argument)"),
             (2, "partial failure"),
         ]
         return [
-            *section("Commands", table(["Command", "Does"], _commands(brief))),
+            *section("Commands", table(["Command", "Does"], commands(brief))),
             *section("Exit codes", table(["Code", "Meaning"], codes)),
         ]
     ops = endpoints(brief)
     resources = [
-        (e.name, f"{API_BASE}/{e.path}", ", ".join(c.name for c in e.columns))
+        (e.name, f"{API_BASE}/{e.path}", ", ".join(c.name for c in e.attributes))
         for e in brief.entities
     ]
     field = next(
-        (c.name for e in brief.entities for c in e.columns if c.name not in ("id", "created_at")),
+        (
+            c.name
+            for e in brief.entities
+            for c in e.attributes
+            if c.name not in ("id", "created_at")
+        ),
         "name",
     )
     example = {"code": "validation_failed", "message": f"{field}: is required", "field": field}

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from missionctl.agents.specialists.brief import Brief
 from missionctl.agents.specialists.contract import REPORTING
-from missionctl.agents.specialists.entities import Entity
 from missionctl.agents.specialists.markdown import bullets, cell, join_words, section, table
 from missionctl.agents.specialists.product import audience
+from missionctl.reading import Entity
 from missionctl.schemas.plans import PlanDecision
 
 
@@ -293,13 +293,21 @@ def write_data_model(brief: Brief) -> list[str]:
         ),
     )
     for entity in brief.entities:
-        rows = [(c.name, c.type, _note(c.note, c.ref)) for c in entity.columns]
+        rows = [(c.name, c.type, _note(c.note, c.ref)) for c in entity.attributes]
         lines += section(
             f"{entity.name} (`{entity.table}`)", table(["Field", "Type", "Notes"], rows), level=3
         )
     lines += section(
         "Relationships", bullets(_relationships(brief.entities), empty="_No relationships._")
     )
+    tables = {e.name: e.table for e in brief.entities}
+    derived = [
+        f"{d.phrase[:1].upper()}{d.phrase[1:]}: computed from `{tables[d.entity]}.{d.attribute}`"
+        for d in brief.reading.derived
+        if d.entity in tables
+    ]
+    if derived:
+        lines += section("Derived, not stored", bullets(derived))
     lines += section("Indexes", bullets(_indexes(brief.entities)))
     personal = [e.name for e in brief.entities if e.personal]
     privacy = [
@@ -331,7 +339,7 @@ def _relationships(entities: tuple[Entity, ...]) -> list[str]:
     return [
         f"{e.name} → {c.ref}: many-to-one via `{c.name}`"
         for e in entities
-        for c in e.columns
+        for c in e.attributes
         if c.ref
     ]
 
@@ -342,12 +350,12 @@ def _indexes(entities: tuple[Entity, ...]) -> list[str]:
         time_column = next(
             (
                 c.name
-                for c in e.columns
+                for c in e.attributes
                 if c.name.endswith(("_at", "_on")) and c.name != "created_at"
             ),
             "created_at",
         )
-        for c in e.columns:
+        for c in e.attributes:
             if c.ref:
                 suffix = f", {time_column}" if e.append_only else ""
                 result.append(f"`{e.table} ({c.name}{suffix})` — foreign key lookups")
@@ -361,11 +369,11 @@ def write_erd(brief: Brief) -> list[str]:
     lines = ["```mermaid", "erDiagram"]
     for e in brief.entities:
         name = _mermaid_id(e.name)
-        for c in e.columns:
+        for c in e.attributes:
             if c.ref:
                 lines.append(f'  {_mermaid_id(c.ref)} ||--o{{ {name} : "{c.name}"')
         lines.append(f"  {name} {{")
-        lines += [f"    {c.type.split('(')[0].replace(' ', '_')} {c.name}" for c in e.columns]
+        lines += [f"    {c.type.split('(')[0].replace(' ', '_')} {c.name}" for c in e.attributes]
         lines.append("  }")
     lines.append("```")
     if not brief.entities:

@@ -2,8 +2,7 @@
 
 import re
 
-from missionctl.agents.specialists.brief import Brief, Feature
-from missionctl.agents.specialists.entities import plural, singular
+from missionctl.agents.specialists.brief import Brief
 from missionctl.agents.specialists.markdown import (
     bullets,
     checklist,
@@ -13,6 +12,7 @@ from missionctl.agents.specialists.markdown import (
     table,
 )
 from missionctl.domain.english import with_article
+from missionctl.reading import Feature, plural, singular
 
 _AUDIENCES: tuple[tuple[str, str], ...] = (
     ("api", "Client developers who integrate with the API"),
@@ -94,9 +94,14 @@ def _out_of_scope(brief: Brief) -> list[str]:
 
 
 def persona(brief: Brief) -> str:
-    """The user a story speaks for: "a product leader", else "a user of the <subject>"."""
+    """The user a story speaks for ("a product leader", "a member of the bakery staff").
+
+    Without people named in the goal, "a user of the <subject>".
+    """
     if brief.users:
         words = brief.users[0].split()
+        if words[-1].lower() == "staff":  # "bakery staff": a member of it, not "a staff"
+            return f"a member of the {brief.users[0]}"
         return with_article(" ".join([*words[:-1], singular(words[-1])]))
     return f"a user of the {brief.subject}"
 
@@ -118,7 +123,7 @@ def write_prd(brief: Brief) -> list[str]:
         bullets(metrics, empty="_Define measurable targets with the mission owner._"),
     )
     stories: list[str] = []
-    for feature in brief.features or (Feature(brief.subject, False),):
+    for feature in brief.features or (Feature.noun(brief.subject),):
         stories += [f"### {feature.title}", "", _story(brief, feature), ""]
         task = next((t for t in brief.tasks if feature.text.lower() in t.title.lower()), None)
         checks = (
@@ -145,7 +150,7 @@ def write_journeys(brief: Brief) -> list[str]:
     """``user-journeys.md``: one journey per feature with its happy and error paths."""
     entry = _entry(brief)
     lines: list[str] = []
-    for feature in brief.features or (Feature(brief.subject, False),):
+    for feature in brief.features or (Feature.noun(brief.subject),):
         entities = join_words([e.name for e in brief.entities_in(feature.text)]) or "its records"
         keys = brief.requirements_for(feature.text)
         steps = [
@@ -199,7 +204,7 @@ def write_glossary(brief: Brief) -> list[str]:
     rules = [
         f"{e.name}.{c.name}: {c.note}"
         for e in brief.entities
-        for c in e.columns
+        for c in e.attributes
         if _RULE.search(c.note)
     ]
     rules = rules or ["State each business rule as a testable sentence."]

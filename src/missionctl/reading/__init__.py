@@ -1,0 +1,58 @@
+"""One reading of a mission, shared by the local planner and the builtin specialists.
+
+:func:`read_goal` turns a mission's title, goal, constraints and repository context into one
+typed, immutable :class:`GoalReading`: the subject and what it is for, the verb, the features
+as the user named them, the people served, the records the software keeps (with attributes
+and relations), the kind of software, the named technologies, the plan-changing constraints,
+the scale, what exists already, the goal's language and whether it is too vague to plan.
+
+The package sits below ``planning`` and ``agents`` (ADR 0033); its vocabularies are YAML
+files in ``data/``, validated by Pydantic and loaded once.
+"""
+
+from missionctl.reading.kinds import GENERIC_KIND
+from missionctl.reading.model import (
+    Attribute,
+    Derivation,
+    Entity,
+    Feature,
+    GoalReading,
+    NamedTechnology,
+    Scale,
+    Signal,
+)
+from missionctl.reading.read import read_goal
+from missionctl.reading.technologies import find_technologies, technology
+from missionctl.reading.vocabulary import SignalSpec, TechnologySpec, vocabulary
+from missionctl.reading.words import (
+    capitalise,
+    clip,
+    normalise,
+    plural,
+    singular,
+    third_person_verbs,
+)
+
+__all__ = [
+    "GENERIC_KIND",
+    "Attribute",
+    "Derivation",
+    "Entity",
+    "Feature",
+    "GoalReading",
+    "NamedTechnology",
+    "Scale",
+    "Signal",
+    "SignalSpec",
+    "TechnologySpec",
+    "capitalise",
+    "clip",
+    "find_technologies",
+    "normalise",
+    "plural",
+    "read_goal",
+    "singular",
+    "technology",
+    "third_person_verbs",
+    "vocabulary",
+]

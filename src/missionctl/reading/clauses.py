@@ -1,0 +1,280 @@
+"""The grammar of a goal: its leading verb, subject, host system and feature clauses.
+
+How a goal is read:
+
+1. Only the first sentence (and any bullet lines) is read for the subject and features.
+2. The leading verb is dropped ("Build", "Train and deploy"), then the articles.
+3. An existing system the work goes into ("to an existing Django monolith", or after "to" for
+   verbs such as "add" and "integrate") is the host.
+4. The subject runs up to the first "with", "that", "to <verb>", comma, colon …; "X as a Y"
+   keeps the name X. What follows "for" in the subject is its purpose ("inventory
+   management system" for a "small bakery").
+5. The rest is split on commas, colons, "with", "that", "and" … into features ("click
+   analytics", "custom aliases"). A clause starting with a verb is an action ("converts CSV
+   files to Parquet", titled "Convert CSV files to Parquet"; "to track water intake", titled
+   "Track water intake"); a bare verb joins the next clause ("backs up" + "restores a
+   database").
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from missionctl.reading.model import Feature
+from missionctl.reading.vocabulary import vocabulary
+from missionctl.reading.words import (
+    capitalise,
+    clip,
+    normalise,
+    strip_articles,
+    third_person_verbs,
+)
+
+__all__ = ["MAX_FEATURES", "ParsedGoal", "parse_goal"]
+
+MAX_FEATURES = 10
+SUBJECT_MAX_CHARS = 80
+FEATURE_MAX_CHARS = 120
+FALLBACK_SUBJECT = "software"
+
+_FLAGS = re.IGNORECASE
+_HOST_EXISTING = re.compile(
+    r"\s*\b(?:to|into|in|for|on|of)\s+(?:an?\s+|the\s+|our\s+|my\s+)?"
+    r"(?P<host>(?:existing|current|legacy)\s+[^,;:.]+?)"
+    r"(?=\s+(?:with|without|using|so that|that|which|by|and)\b|[,;:.]|$)",
+    _FLAGS,
+)
+_HOST_TARGET = re.compile(
+    r"\s*\b(?:to|into)\s+(?:an?\s+|the\s+|our\s+|my\s+)?(?P<host>[^,;:.]+?)"
+    r"(?=\s+(?:with|without|using|so that|that|which|by)\b|[,;:.]|$)",
+    _FLAGS,
+)
+_SUBJECT_END = (
+    r"\s*(?::|;|,|\s-\s|\b(?:with|that|which|without|using|so that|including|featuring|"
+    r"where|plus)\b"
+)
+_PURPOSE = re.compile(r"\s+for\s+", _FLAGS)
+_AS_DESCRIPTOR = re.compile(r"\s+as\s+(?:an?|the)\s+", _FLAGS)
+_CLAUSE_SPLIT = re.compile(
+    r"\s*(?:[:;,&]|\s-\s|\b(?:with|that|which|and|plus|including|featuring|as well as|"
+    r"where)\b|(?=\b(?:without|using|via)\b))\s*",
+    _FLAGS,
+)
+_LEADING_CONNECTOR = re.compile(
+    r"^(?:and|or|with|that|which|also|plus|including|featuring|both|then|where|to|it|"
+    r"should|must|can|will)\s+",
+    _FLAGS,
+)
+_DROPPED_CLAUSE = re.compile(
+    r"^(?:using|via|built with|as)\b|\bdowntime\b|^(?:etc|and so on|more)$", _FLAGS
+)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(?P<item>.+)$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+@cache
+def _base_verbs() -> frozenset[str]:
+    """Verbs in their base form: the feature verbs and the single-word leading verbs."""
+    words = vocabulary()
+    return frozenset(words.feature_verbs) | {v for v in words.leading_verbs if " " not in v}
+
+
+@cache
+def _subject_end() -> re.Pattern[str]:
+    # "an app to track water intake": "to" and a verb end the subject too.
+    verbs = "|".join(sorted(_base_verbs()))
+    return re.compile(rf"{_SUBJECT_END}|\bto\s+(?=(?:{verbs})\b))", _FLAGS)
+
+
+@cache
+def _leading_verb() -> re.Pattern[str]:
+    verbs = sorted(vocabulary().leading_verbs, key=len, reverse=True)
+    alternatives = "|".join(re.escape(verb).replace(r"\ ", r"\s+") for verb in verbs)
+    return re.compile(
+        r"^(?:please\s+)?(?:(?:i|we)\s+(?:need|want|would like)\s+to\s+)?"
+        rf"(?P<verb>{alternatives})\b\s*",
+        _FLAGS,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedGoal:
+    """The grammar of a goal; see the module docstring for how each part is found.
+
+    ``verb_phrases`` are the verbs as written ("Build", "backs up and restores"), so that
+    nouns can be read from the goal without them.
+    """
+
+    verb: str | None
+    subject: str
+    purpose: str | None
+    subject_phrase: str
+    host: str | None
+    features: tuple[Feature, ...]
+    verb_phrases: tuple[str, ...]
+
+
+def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str]) -> ParsedGoal:
+    """Read the grammar of ``goal``; a goal not in English keeps only a neutral subject.
+
+    Args:
+        goal: The goal as the user wrote it.
+        title: The mission title, the subject when the goal names none.
+        english: Whether the goal is in English (the grammar is English's).
+        tech_names: Canonical technology names, lower case: a clause that only names one is a
+            stack choice, not a feature, unless nothing else is.
+    """
+    if not english:
+        return ParsedGoal(None, FALLBACK_SUBJECT, None, FALLBACK_SUBJECT, None, (), ())
+    lines = [line for line in goal.splitlines() if line.strip()]
+    bullets = [m.group("item") for line in lines if (m := _BULLET.match(line))]
+    prose = " ".join(line.strip() for line in lines if not _BULLET.match(line))
+    first = _SENTENCE_END.split(normalise(prose), maxsplit=1)[0].strip().rstrip(".!?")
+
+    verb: str | None = None
+    verb_phrases: list[str] = []
+    rest = first
+    if match := _leading_verb().match(rest):
+        verb = normalise(match.group("verb")).lower()
+        verb_phrases.append(match.group(0).strip())
+        rest = rest[match.end() :]
+    rest = strip_articles(rest)
+    host, rest = _take_host(rest, verb)
+
+    end = _subject_end().search(rest)
+    if descriptor := _AS_DESCRIPTOR.search(rest[: end.start()] if end else rest):
+        end = descriptor  # "Mission Control as a production-ready dashboard": the name
+    subject_text = (rest[: end.start()] if end else rest).strip(" .,;:")
+    remainder = rest[end.start() :] if end else ""
+    if verb in vocabulary().moving_verbs and " to " in subject_text:
+        subject_text = subject_text.split(" to ", 1)[0]  # "Migrate X to Y": X is moved
+    phrase = clip(strip_articles(subject_text), SUBJECT_MAX_CHARS)
+    if not phrase:
+        phrase = clip(normalise(title), SUBJECT_MAX_CHARS) or FALLBACK_SUBJECT
+    subject, purpose = _split_purpose(phrase)
+
+    clauses = [*_split_clauses(remainder), *((normalise(item), False) for item in bullets)]
+    features = _features(clauses, phrase, frozenset(tech_names))
+    verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
+    return ParsedGoal(verb, subject, purpose, phrase, host, features, tuple(verb_phrases))
+
+
+def _take_host(rest: str, verb: str | None) -> tuple[str | None, str]:
+    """The existing system the work goes into, and the goal without it."""
+    host_match = _HOST_EXISTING.search(rest)
+    if host_match is None and verb in vocabulary().host_verbs:
+        host_match = _HOST_TARGET.search(rest)
+    if host_match is None:
+        return None, rest
+    host = clip(strip_articles(host_match.group("host").strip()), SUBJECT_MAX_CHARS)
+    return host, (rest[: host_match.start()] + rest[host_match.end() :]).strip()
+
+
+def _split_purpose(phrase: str) -> tuple[str, str | None]:
+    """``"inventory system for a small bakery"`` → ``("inventory system", "small bakery")``."""
+    parts = _PURPOSE.split(phrase, maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and strip_articles(parts[1]).strip():
+        return parts[0].strip(), strip_articles(parts[1]).strip()
+    return phrase, None
+
+
+def _split_clauses(text: str) -> list[tuple[str, bool]]:
+    """The clauses of ``text``, each with whether it is an infinitive ("to track X")."""
+    clauses: list[tuple[str, bool]] = []
+    for part in _CLAUSE_SPLIT.split(text):
+        clause = part.strip(" .,;:!?\"'()[]")
+        first, _, rest = clause.partition(" ")
+        infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in _base_verbs()
+        while True:
+            stripped = strip_articles(_LEADING_CONNECTOR.sub("", clause)).strip()
+            if stripped == clause:
+                break
+            clause = stripped
+        if clause:
+            clauses.append((clause, infinitive))
+    return clauses
+
+
+def _features(
+    clauses: Iterable[tuple[str, bool]], subject: str, tech_names: frozenset[str]
+) -> tuple[Feature, ...]:
+    raw: list[tuple[str, bool]] = []
+    for clause, infinitive in clauses:
+        text = normalise(clause)
+        if len(text) < 2 or _DROPPED_CLAUSE.search(text) or text.lower() == subject.lower():
+            continue
+        raw.append((text, infinitive))
+
+    # "backs up" + "restores a database" → one clause: a bare verb phrase joins the next.
+    merged: list[tuple[list[str], bool]] = []
+    for text, infinitive in raw:
+        if merged and _is_action(text) and _is_bare_verb(merged[-1][0][-1]):
+            merged[-1][0].append(text)
+        else:
+            merged.append(([text], infinitive))
+
+    features: list[Feature] = []
+    techs_only: list[Feature] = []
+    seen: set[str] = set()
+    for parts, infinitive in merged:
+        text = clip(" and ".join(parts), FEATURE_MAX_CHARS)
+        if text.lower() in seen:
+            continue
+        seen.add(text.lower())
+        feature = _feature(text, parts, infinitive=infinitive)
+        # "WebSockets" alone is a stack choice, not a feature.
+        (techs_only if text.lower() in tech_names else features).append(feature)
+    return tuple((features or techs_only)[:MAX_FEATURES])
+
+
+def _feature(text: str, parts: list[str], *, infinitive: bool) -> Feature:
+    """The feature of a clause; ``infinitive`` says it followed "to" ("to track X")."""
+    if infinitive:
+        phrase = _action_parts(text, infinitive=True)[1] or text
+        return Feature(text=text, title=capitalise(text), action=True, phrase=phrase)
+    if not _is_action(parts[0]):
+        return Feature(text=text, title=capitalise(text), action=False, phrase=text)
+    title = capitalise(clip(" and ".join(_imperative(p) for p in parts), FEATURE_MAX_CHARS))
+    phrase = _action_parts(text, infinitive=False)[1] or text
+    return Feature(text=text, title=title, action=True, phrase=phrase)
+
+
+def _action_parts(text: str, *, infinitive: bool) -> tuple[str, str]:
+    """An action clause's verbs (with particles and "and") and its object, articles dropped.
+
+    ``"backs up and restores a database"`` → ``("backs up and restores", "database")``; an
+    infinitive's verbs are in their base form ("track water intake").
+    """
+    verbs = _base_verbs() if infinitive else frozenset(third_person_verbs())
+    particles = vocabulary().particles
+    words = text.split()
+    start = 0
+    while start < len(words) and (
+        words[start].lower() in verbs
+        or words[start].lower() in particles
+        or words[start].lower() == "and"
+    ):
+        start += 1
+    return " ".join(words[:start]), strip_articles(" ".join(words[start:]))
+
+
+def _is_action(text: str) -> bool:
+    words = text.split()
+    return len(words) >= 2 and words[0].lower() in third_person_verbs()
+
+
+def _is_bare_verb(text: str) -> bool:
+    """A verb with at most a particle and no object: "backs up", "syncs"."""
+    words = text.lower().split()
+    return (
+        bool(words)
+        and words[0] in third_person_verbs()
+        and all(word in vocabulary().particles for word in words[1:])
+    )
+
+
+def _imperative(text: str) -> str:
+    first, _, rest = text.partition(" ")
+    base = third_person_verbs().get(first.lower())
+    return f"{base} {rest}".strip() if base else text

@@ -1,0 +1,289 @@
+"""The records a mission's software keeps, from the goal's nouns and its domain.
+
+How entities are found (the data is ``data/entities.yaml``):
+
+1. **Nouns.** The goal is read without its verbs ("files a postmortem draft": "files" is a
+   verb, not a file). Derivations ("expiry alerts" → Batch.expiry_date) and then known
+   entities are matched in the file's order; words one entry matched are not read again, so
+   "supplier orders" is a purchase order, never also an order.
+2. **Domain.** Words anywhere in the title and goal imply entities the goal does not name (a
+   bakery's inventory keeps products, ingredients, batches and stock movements).
+3. **Companions.** An entity brings those it cannot do without (a purchase order its
+   supplier).
+4. **Other nouns.** Each feature's noun phrase that no known entity covers becomes a generic
+   entity named after its head noun ("retention cohorts" → Retention cohort), unless the
+   head is a verb, adverb, adjective, technology or a word that is never a record
+   ("analytics", "support").
+5. **Accounts.** Software people sign in to gets a User when an entity points at users or
+   holds personal data, or the mission states personal data.
+
+Attributes pointing at an entity the reading does not have are dropped, so every relation
+is between entities of the reading.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from missionctl.reading.model import Attribute, Derivation, Entity
+from missionctl.reading.technologies import technology_names
+from missionctl.reading.vocabulary import (
+    ContextSpec,
+    DerivedSpec,
+    EntitySpec,
+    vocabulary,
+)
+from missionctl.reading.words import (
+    Folded,
+    WordPattern,
+    capitalise,
+    fold,
+    is_adverb,
+    singular,
+    third_person_verbs,
+)
+
+__all__ = ["MAX_ENTITIES", "find_entities"]
+
+MAX_ENTITIES = 10
+_LATER = 1_000_000  # position of entities the goal implies rather than names
+_CUT = re.compile(
+    r"\s+(?:into|to|from|over|on|in|for|of|by|with|across|per|before|after|during|between)\s+.*$",
+    re.IGNORECASE,
+)
+_STARTS_WITH_PREPOSITION = re.compile(
+    r"^(?:into|to|from|over|on|in|for|of|by|with|under|before|after)\s", re.IGNORECASE
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_GENERIC_ATTRIBUTES = (
+    Attribute(name="name", type="text", note="what people call it"),
+    Attribute(name="status", type="text", note="its lifecycle state"),
+    Attribute(name="updated_at", type="timestamptz"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    derived: tuple[tuple[DerivedSpec, WordPattern], ...]
+    entities: tuple[tuple[EntitySpec, WordPattern], ...]
+    contexts: tuple[tuple[ContextSpec, WordPattern, WordPattern | None], ...]
+    by_name: dict[str, EntitySpec]
+
+
+def _noun_pattern(pattern: str) -> WordPattern:
+    """Whole words, where a hyphen joins words ("production-ready" is not "production")."""
+    return WordPattern(pattern, before="-", after="-")
+
+
+@cache
+def _patterns() -> _Patterns:
+    words = vocabulary()
+    return _Patterns(
+        derived=tuple((spec, _noun_pattern(spec.words)) for spec in words.derived),
+        entities=tuple((spec, _noun_pattern(spec.words)) for spec in words.entities if spec.words),
+        contexts=tuple(
+            (spec, WordPattern(spec.words), WordPattern(spec.with_) if spec.with_ else None)
+            for spec in words.contexts
+        ),
+        by_name={spec.name: spec for spec in words.entities},
+    )
+
+
+@dataclass(slots=True)
+class _Found:
+    """Entities found so far: where each was first seen and the words that brought it in."""
+
+    claimed: bytearray  # one byte per character of the nouns: 1 once an entry took it
+    positions: dict[str, tuple[float, str]] = field(default_factory=dict)
+    matched: list[WordPattern] = field(default_factory=list)
+
+    def add(self, name: str, position: float, origin: str) -> None:
+        self.positions.setdefault(name, (position, origin))
+
+    def claim(self, match: re.Match[str]) -> bool:
+        """Claim the words of ``match``; ``False`` when an earlier entry has them."""
+        start, end = match.span()
+        if any(self.claimed[start:end]):
+            return False
+        self.claimed[start:end] = b"\x01" * (end - start)
+        return True
+
+
+def find_entities(
+    *,
+    nouns: str,
+    domain: str,
+    phrases: Sequence[str],
+    kind: str,
+    personal_data: bool,
+) -> tuple[tuple[Entity, ...], tuple[Derivation, ...]]:
+    """The entities a mission implies, and what it names that is derived from them.
+
+    Args:
+        nouns: The goal without its verbs (verbs blanked with spaces).
+        domain: The title and goal, for the words that imply a domain.
+        phrases: The noun phrases of the goal's features (none for a bare verb like "backs
+            up").
+        kind: The kind of software (decides whether people sign in).
+        personal_data: Whether the mission states that it handles personal data.
+    """
+    found = _Found(claimed=bytearray(len(nouns)))
+    folded = fold(nouns)
+    derived = _match_derived(nouns, folded, found)
+    _match_named(nouns, folded, found)
+    _match_domain(domain, found)
+    _add_companions(found)
+    _add_generic(folded, phrases, found)
+    _add_accounts(kind, personal_data, found)
+    names = sorted(found.positions, key=lambda name: found.positions[name][0])[:MAX_ENTITIES]
+    present = set(names)
+    entities = tuple(_entity(name, found.positions[name][1], present) for name in names)
+    kept = tuple(d for d in derived if d.entity in present)
+    return entities, kept
+
+
+def _match_derived(nouns: str, folded: Folded, found: _Found) -> list[Derivation]:
+    derived: list[Derivation] = []
+    for spec, pattern in _patterns().derived:
+        for match in pattern.finditer(folded):
+            if found.claim(match):
+                words = nouns[match.start() : match.end()]
+                found.matched.append(pattern)
+                found.add(spec.entity, match.start(), words)
+                derived.append(
+                    Derivation(phrase=words, entity=spec.entity, attribute=spec.attribute)
+                )
+    return list({d.phrase.lower(): d for d in derived}.values())
+
+
+def _match_named(nouns: str, folded: Folded, found: _Found) -> None:
+    for spec, pattern in _patterns().entities:
+        for match in pattern.finditer(folded):
+            if found.claim(match):
+                found.matched.append(pattern)
+                found.add(spec.name, match.start(), nouns[match.start() : match.end()])
+
+
+def _match_domain(domain: str, found: _Found) -> None:
+    folded = fold(domain)
+    for index, (spec, pattern, also) in enumerate(_patterns().contexts):
+        match = pattern.search(folded)
+        if match and (also is None or also.search(folded)):
+            found.matched.append(pattern)
+            for offset, name in enumerate(spec.entities):
+                found.add(name, _LATER + index * 10 + offset, domain[match.start() : match.end()])
+
+
+def _add_companions(found: _Found) -> None:
+    """Add what each entity brings, right after it, until nothing new comes in."""
+    by_name = _patterns().by_name
+    pending = list(found.positions)
+    while pending:
+        name = pending.pop(0)
+        position, origin = found.positions[name]
+        for offset, companion in enumerate(by_name[name].brings, start=1):
+            if companion not in found.positions:
+                found.add(companion, position + offset / 100, origin)
+                pending.append(companion)
+
+
+def _add_generic(folded: Folded, phrases: Sequence[str], found: _Found) -> None:
+    for phrase in phrases:
+        generic = _generic_name(phrase)
+        if generic is None:
+            continue
+        name, origin, head = generic
+        if any(pattern.search(fold(head)) for pattern in found.matched):
+            continue  # "two S3 buckets": a known entity already
+        position = folded.find(fold(origin))
+        found.add(name, position if position >= 0 else _LATER - 1, origin)
+
+
+def _add_accounts(kind: str, personal_data: bool, found: _Found) -> None:
+    words = vocabulary()
+    if "User" in found.positions or kind not in words.accounts_for:
+        return
+    specs = [_patterns().by_name.get(name) for name in found.positions]
+    wants = personal_data or any(
+        spec is not None and (spec.personal or any(a.ref == "User" for a in spec.attributes))
+        for spec in specs
+    )
+    if wants:
+        found.add("User", _LATER * 2, "sign-in")
+
+
+def _generic_name(phrase: str) -> tuple[str, str, str] | None:
+    """``(name, origin, head)`` of the entity a noun phrase names, or ``None`` if it names none.
+
+    ``head`` is the phrase's last two words as written. ``"retention cohorts"`` →
+    ``("Retention cohort", "retention cohorts", "retention cohorts")``; ``"stateful database
+    on a schedule"`` → ``("Database", "stateful database", "stateful database")``; ``"staff
+    scan parcels"`` → ``("Parcel", …)``: a verb between two nouns is no modifier.
+    """
+    words = vocabulary()
+    origin = _CUT.sub("", phrase.strip())
+    if _STARTS_WITH_PREPOSITION.match(origin):
+        return None
+    tokens = _WORD.findall(origin)
+    leading = _leading_words()
+    while tokens and tokens[0].lower() in leading:
+        tokens.pop(0)
+    while tokens and is_adverb(tokens[-1]):
+        tokens.pop()
+    if not tokens or not _is_entity_noun(tokens[-1]):
+        return None
+    head = singular(tokens[-1])
+    modifiers = [
+        t
+        for t in tokens[-2:-1]
+        if t.lower() not in words.adjectives
+        and not is_adverb(t)
+        and not (len(tokens) > 2 and t.lower() in _verbs())
+    ]
+    name = " ".join(w if w.isupper() else w.lower() for w in [*modifiers, head])
+    return capitalise(name), origin, " ".join(tokens[-2:])
+
+
+@cache
+def _verbs() -> frozenset[str]:
+    """Verbs in their base and third-person forms ("scan", "scans")."""
+    return frozenset(third_person_verbs()) | frozenset(third_person_verbs().values())
+
+
+@cache
+def _leading_words() -> frozenset[str]:
+    """Words a generic entity's name never starts with: articles, fillers, adjectives."""
+    words = vocabulary()
+    return words.adjectives | words.fillers | frozenset(words.articles)
+
+
+def _is_entity_noun(word: str) -> bool:
+    """Whether ``word`` may head an entity's name: a noun that is not a property or a tool."""
+    words, lower = vocabulary(), word.lower()
+    base = singular(lower)
+    if len(lower) < 3 or is_adverb(lower):
+        return False
+    if lower in words.not_entities or base in words.not_entities:
+        return False
+    if lower in words.adjectives or base in words.adjectives:
+        return False
+    return lower not in technology_names() and base not in technology_names()
+
+
+def _entity(name: str, origin: str, present: set[str]) -> Entity:
+    spec = _patterns().by_name.get(name)
+    if spec is None:
+        return Entity(name=name, attributes=_GENERIC_ATTRIBUTES, origin=origin)
+    attributes = tuple(
+        Attribute(name=a.name, type=a.type, note=a.note, ref=a.ref)
+        for a in spec.attributes
+        if a.ref is None or a.ref in present
+    )
+    return Entity(
+        name=name,
+        attributes=attributes,
+        append_only=spec.append_only,
+        personal=spec.personal,
+        origin=origin,
+    )

@@ -1,0 +1,106 @@
+"""One reading of a mission: :func:`read_goal` puts every part of the reading together."""
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from missionctl.reading.actors import find_actors
+from missionctl.reading.clauses import parse_goal
+from missionctl.reading.context import find_existing, is_brownfield
+from missionctl.reading.entities import find_entities
+from missionctl.reading.kinds import find_kind, kind_label
+from missionctl.reading.language import find_language, is_vague
+from missionctl.reading.model import GoalReading
+from missionctl.reading.signals import find_cadence, find_scale, find_signals
+from missionctl.reading.technologies import find_technologies, technology_names
+from missionctl.reading.words import normalise
+
+__all__ = ["read_goal"]
+
+
+def read_goal(
+    *,
+    goal: str,
+    title: str = "",
+    constraints: Sequence[str] = (),
+    repo_context: str = "",
+) -> GoalReading:
+    """Read a mission once, for every part of the product that needs to understand it.
+
+    Pure and deterministic: the same mission always gives the same (shared, immutable)
+    reading, and any text gives a reading, however odd.
+
+    Args:
+        goal: What the user wants, as written.
+        title: The mission's title (the subject when the goal names none).
+        constraints: The mission's constraints, one statement each.
+        repo_context: What the user says about the repository or system it starts from.
+    """
+    unique = tuple(dict.fromkeys(c.strip() for c in constraints if c.strip()))
+    return _read(goal, title, unique, repo_context)
+
+
+@lru_cache(maxsize=256)
+def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str) -> GoalReading:
+    raw = "\n".join((title, goal, *constraints, repo_context))
+    everything = normalise(raw)
+    language = find_language(goal or title)
+    english = language == "en"
+    parsed = parse_goal(goal, title=title, english=english, tech_names=technology_names())
+    technologies = find_technologies(raw)
+    signals = find_signals(everything, constraints)
+    kind = find_kind(
+        normalise(f"{title}\n{goal}"), normalise("\n".join((*constraints, repo_context)))
+    )
+    entities, derived = (
+        find_entities(
+            nouns=_without(normalise(goal), parsed.verb_phrases),
+            domain=normalise(f"{title}\n{goal}"),
+            phrases=[f.phrase for f in parsed.features if not (f.action and f.phrase == f.text)],
+            kind=kind,
+            personal_data=any(signal.key == "regulated-data" for signal in signals),
+        )
+        if english
+        else ((), ())
+    )
+    existing = find_existing(". ".join(part for part in (goal, repo_context) if part))
+    scale, scale_phrase = find_scale(everything)
+    return GoalReading(
+        verb=parsed.verb,
+        subject=parsed.subject,
+        purpose=parsed.purpose,
+        subject_phrase=parsed.subject_phrase,
+        host=parsed.host,
+        features=parsed.features,
+        actors=find_actors(
+            goal, purpose=parsed.purpose, entity_names=[entity.name for entity in entities]
+        ),
+        entities=entities,
+        derived=derived,
+        kind=kind,
+        kind_label=kind_label(kind),
+        technologies=technologies,
+        signals=signals,
+        scale=scale,
+        scale_phrase=scale_phrase,
+        cadence=find_cadence(everything),
+        constraints=constraints,
+        existing=existing,
+        brownfield=is_brownfield(everything, host=parsed.host, existing=existing),
+        language=language,
+        vague=is_vague(
+            goal or title,
+            language=language,
+            named_anything=bool(parsed.features or technologies or entities),
+        ),
+    )
+
+
+def _without(text: str, phrases: Sequence[str]) -> str:
+    """``text`` with the first occurrence of each phrase blanked (same length, spaces)."""
+    lower = text.lower()
+    for phrase in phrases:
+        start = lower.find(phrase.lower()) if phrase else -1
+        if start >= 0:
+            text = text[:start] + " " * len(phrase) + text[start + len(phrase) :]
+            lower = text.lower()
+    return text

@@ -1,0 +1,246 @@
+"""The reading's vocabularies: YAML files in ``data/``, validated by Pydantic, loaded once.
+
+Each file says in its header what its entries mean. A malformed file (an unknown field, a
+regular expression that does not compile, an entity referring to one that does not exist)
+fails at the first reading with a :class:`pydantic.ValidationError` naming the entry, so a
+typo never reaches a plan.
+"""
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "AttributeSpec",
+    "ContextSpec",
+    "DerivedSpec",
+    "EntitySpec",
+    "KindSpec",
+    "Scale",
+    "SignalSpec",
+    "TechnologySpec",
+    "Vocabulary",
+    "vocabulary",
+]
+
+Scale = Literal["single_user", "small", "medium", "large", "unstated"]
+"""How much use the software expects: one person, a small organisation, thousands, millions."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _compiles(pattern: str) -> str:
+    """A regular expression in lower case (it is matched against lower-cased text)."""
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"not a regular expression ({error}): {pattern!r}") from error
+    if pattern != pattern.lower():
+        raise ValueError(f"write patterns in lower case, they meet lower-cased text: {pattern!r}")
+    return pattern
+
+
+class TechnologySpec(_Spec):
+    """A technology the reading recognises by name (``data/technologies.yaml``)."""
+
+    name: str
+    category: str
+    pattern: str
+    versioned: bool = False
+    implies: dict[str, str] = Field(default_factory=dict)
+
+    _pattern = field_validator("pattern")(_compiles)
+
+
+class SignalSpec(_Spec):
+    """A plan-changing constraint and how it is found (``data/signals.yaml``)."""
+
+    key: str
+    pattern: str
+    value_pattern: str | None = None
+
+    _patterns = field_validator("pattern", "value_pattern")(
+        lambda value: value if value is None else _compiles(value)
+    )
+
+
+class ScaleLevel(_Spec):
+    """Words that put a mission at one level of scale."""
+
+    level: Scale
+    words: str
+
+    _words = field_validator("words")(_compiles)
+
+
+class ScaleRules(_Spec):
+    """How the scale of a mission is read."""
+
+    counted: str
+    at_most: dict[Scale, int]
+    levels: tuple[ScaleLevel, ...]
+
+    _counted = field_validator("counted")(_compiles)
+
+
+class AttributeSpec(_Spec):
+    """An attribute of a known entity."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: str
+    note: str = ""
+    ref: str | None = None
+
+
+class EntitySpec(_Spec):
+    """A record software usually keeps, and the words that bring it in."""
+
+    name: str
+    words: str | None = None
+    append_only: bool = False
+    personal: bool = False
+    actor: str | None = None
+    brings: tuple[str, ...] = ()
+    attributes: tuple[AttributeSpec, ...]
+
+    _words = field_validator("words")(lambda value: value if value is None else _compiles(value))
+
+
+class DerivedSpec(_Spec):
+    """Words naming something computed from an entity's attribute."""
+
+    words: str
+    entity: str
+    attribute: str
+
+    _words = field_validator("words")(_compiles)
+
+
+class ContextSpec(_Spec):
+    """Words that imply entities the goal does not name."""
+
+    words: str
+    with_: str | None = Field(default=None, alias="with")
+    entities: tuple[str, ...]
+
+    _words = field_validator("words", "with_")(
+        lambda value: value if value is None else _compiles(value)
+    )
+
+
+class KindSpec(_Spec):
+    """A kind of software and the weighted words that say so."""
+
+    key: str
+    label: str
+    words: tuple[tuple[str, int], ...]
+
+    @field_validator("words")
+    @classmethod
+    def _patterns(cls, words: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+        for pattern, weight in words:
+            _compiles(pattern)
+            if weight <= 0:
+                raise ValueError(f"weights are positive: {pattern!r} has {weight}")
+        return words
+
+
+class Vocabulary(_Spec):
+    """Every vocabulary of the reading, from the files in ``data/``."""
+
+    technologies: tuple[TechnologySpec, ...]
+    signals: tuple[SignalSpec, ...]
+    cadence: str
+    scale: ScaleRules
+    leading_verbs: tuple[str, ...]
+    host_verbs: frozenset[str]
+    moving_verbs: frozenset[str]
+    feature_verbs: tuple[str, ...]
+    irregular_verbs: dict[str, str]
+    particles: frozenset[str]
+    articles: tuple[str, ...]
+    irregular_plurals: dict[str, str]
+    mass_nouns: frozenset[str]
+    ly_nouns: frozenset[str]
+    adjectives: frozenset[str]
+    not_entities: frozenset[str]
+    software_nouns: frozenset[str]
+    fillers: frozenset[str]
+    people: tuple[str, ...]
+    organisations: dict[str, tuple[str, ...]]
+    entities: tuple[EntitySpec, ...]
+    accounts_for: frozenset[str]
+    derived: tuple[DerivedSpec, ...]
+    contexts: tuple[ContextSpec, ...]
+    kinds: tuple[KindSpec, ...]
+    min_kind_score: int
+    languages: dict[str, frozenset[str]]
+    brownfield: str
+    greenfield: str
+
+    _cadence = field_validator("cadence", "brownfield", "greenfield")(_compiles)
+
+    @model_validator(mode="after")
+    def _entities_exist(self) -> Self:
+        """Every entity named by another entry is defined."""
+        names = {entity.name for entity in self.entities}
+        named = [
+            *(ref for e in self.entities for ref in e.brings),
+            *(a.ref for e in self.entities for a in e.attributes if a.ref),
+            *(d.entity for d in self.derived),
+            *(name for c in self.contexts for name in c.entities),
+        ]
+        missing = sorted({name for name in named if name not in names})
+        if missing:
+            raise ValueError(f"entities referred to but not defined: {', '.join(missing)}")
+        for derived in self.derived:
+            entity = next(e for e in self.entities if e.name == derived.entity)
+            if all(a.name != derived.attribute for a in entity.attributes):
+                raise ValueError(f"{derived.entity} has no attribute {derived.attribute!r}")
+        return self
+
+
+# libyaml's loader when PyYAML was built with it: ten times faster on the first reading.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("missionctl.reading").joinpath("data", name).read_text("utf-8")
+    loaded = yaml.load(text, Loader=_LOADER)  # a safe loader, in C or in Python
+    if not isinstance(loaded, dict):
+        raise ValueError(f"data/{name} must hold a mapping")
+    return loaded
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The vocabularies, read and validated on first use and shared afterwards."""
+    signals, verbs, words, entities = (
+        _load(name) for name in ("signals.yaml", "verbs.yaml", "words.yaml", "entities.yaml")
+    )
+    context, kinds = _load("context.yaml"), _load("kinds.yaml")
+    return Vocabulary.model_validate(
+        {
+            "technologies": _load("technologies.yaml")["technologies"],
+            **signals,
+            "leading_verbs": verbs["leading"],
+            "host_verbs": verbs["into_host"],
+            "moving_verbs": verbs["moving"],
+            "feature_verbs": verbs["features"],
+            "irregular_verbs": verbs["irregular"],
+            "particles": verbs["particles"],
+            **words,
+            **entities,
+            "kinds": kinds["kinds"],
+            "min_kind_score": kinds["min_score"],
+            "languages": _load("languages.yaml")["languages"],
+            "brownfield": context["brownfield"],
+            "greenfield": context["greenfield"],
+        }
+    )
