@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from missionctl.domain.english import with_article, with_the
 from missionctl.domain.plans import ensure_valid_plan
+from missionctl.domain.similarity import near_duplicates
 from missionctl.llm.protocol import LLMUsage
 from missionctl.planning.base import LOCAL_SOURCE, PlannerResult, PlanningInput
 from missionctl.planning.kinds import (
@@ -339,7 +340,8 @@ class _Builder:
         kind = self.kind
         features = list(self.reading.features)
         if not features and kind.needs_feature_task:
-            features = [Feature.noun(f"the core of the {self.reading.subject_phrase}")]
+            # The goal names no features: the subject itself is the one feature to build.
+            features = [Feature.noun(with_the(self.reading.subject_phrase))]
         reqs = self._requirements(features)
 
         # Tasks: the kind's own, a survey for brownfield work, trait tasks, feature tasks.
@@ -390,8 +392,11 @@ class _Builder:
     def _requirements(self, features: Sequence[Feature]) -> "_Requirements":
         """Feature requirements, then the kind's, the traits', the constraints', brownfield."""
         reqs = _Requirements()
+        # With no feature named, the subject is the one feature: it is delivered in the system
+        # it goes into, not in itself.
+        within = {} if self.reading.features else {"subject": self.reading.host or "product"}
         for index, feature in enumerate(features):
-            text = self.fill(self.kind.feature_requirement, feature_title=feature.title)
+            text = self.fill(self.kind.feature_requirement, feature_title=feature.title, **within)
             reqs.feature_keys.append(reqs.add(text, "must" if index < 3 else "should", "features"))
         for requirement in self.kind.requirements:
             reqs.add(self.fill(requirement.text), requirement.priority, requirement.tag)
@@ -636,7 +641,7 @@ class _Builder:
             )
             for r, m in templates
         ]
-        return _unique_by(risks, lambda r: r.title)[:30]
+        return _distinct(risks, lambda r: r.title)[:30]
 
     def _decisions(self) -> list[PlanDecision]:
         decisions = [self._decision(d) for d in self.kind.decisions]
@@ -739,10 +744,17 @@ class _Requirements:
         self.brownfield_key: str | None = None
 
     def add(self, text: str, priority: Priority, *tags: str) -> str:
-        key = f"R{len(self.requirements) + 1}"
-        self.requirements.append(
-            PlanRequirement(key=key, text=clip(text, LONG_MAX_CHARS), priority=priority)
-        )
+        """Add a requirement and return its key.
+
+        One that says what an earlier one says is not added again: its tags name the earlier.
+        """
+        earlier = (r.key for r in self.requirements if near_duplicates(r.text, text))
+        key = next(earlier, None)
+        if key is None:
+            key = f"R{len(self.requirements) + 1}"
+            self.requirements.append(
+                PlanRequirement(key=key, text=clip(text, LONG_MAX_CHARS), priority=priority)
+            )
         for tag in tags:
             self.tags.setdefault(tag, []).append(key)
         return key
@@ -817,6 +829,15 @@ def _unique_key(key: str, taken: set[str]) -> str:
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _distinct(items: Iterable[T], text: Callable[[T], str]) -> list[T]:
+    """``items`` without those whose ``text`` says what an earlier one's says."""
+    kept: list[T] = []
+    for item in items:
+        if not any(near_duplicates(text(k), text(item)) for k in kept):
+            kept.append(item)
+    return kept
 
 
 def _unique_by(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
