@@ -93,6 +93,38 @@ TRAITS: tuple[Trait, ...] = (
         next_step="Agree the downtime budget ({downtime}) and the change window with users.",
     ),
     Trait(
+        key="object-sync",
+        requirement=(
+            "Incremental object sync: lists both sides with pagination, compares objects by "
+            "ETag or checksum and size, moves large objects as multipart transfers that resume, "
+            "propagates deletes only when asked (dry run first), takes credentials from the "
+            "environment or the provider's profile chain, and keeps its sync state (the last "
+            "listing and the ETags seen) where a crashed run can resume from it."
+        ),
+        risk=RiskTemplate(
+            "Deletes or partial copies propagated by the sync",
+            "A sync that trusts a truncated listing, a multipart ETag or an interrupted upload "
+            "deletes or overwrites objects on the target.",
+            "high",
+            "medium",
+            "Paginate listings to the end before deciding, compare checksums rather than "
+            "multipart ETags, upload to a temporary key then commit, and make deletes opt-in "
+            "with a dry run.",
+        ),
+        decision=DecisionTemplate(
+            "Where the sync state is kept",
+            "A small state file (or a manifest object in the target bucket) recording each "
+            "object's key, size and ETag or checksum at the last sync, written atomically.",
+            ("A rerun compares against it instead of listing checksums again",),
+            ("The state must be rebuilt from a full listing when it is lost",),
+            ("Compare full listings every run", "Provider-side replication rules"),
+        ),
+        next_step=(
+            "Create two test buckets (or a local S3-compatible server) with objects above the "
+            "multipart threshold, and agree whether deletes propagate."
+        ),
+    ),
+    Trait(
         key="offline",
         requirement=(
             "Works offline: reads from local data, queues changes, and syncs them when the "
