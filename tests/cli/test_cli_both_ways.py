@@ -480,3 +480,65 @@ def test_the_other_new_commands_work_locally_too(world: World, tmp_path: Path) -
     unknown = world.cli("local", "workflow", "versions", "ghost")
     assert unknown.exit_code == 1 and "no workflow 'ghost'" in text(unknown)
     ok(world.cli("local", "reject", approval, "--reason", "not today"))
+
+
+VAGUE = "Build a thing."
+SALON = "Build a web app where salon clients book haircut appointments and pay a deposit"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_planners_questions_are_answered_from_the_command_line(world: World, mode: str) -> None:
+    mission_id = as_json(world.cli(mode, "mission", "create", VAGUE, "--json"))["id"]
+
+    asked = world.cli(mode, "mission", "plan", mission_id)
+    assert asked.exit_code == 1, asked.output
+    assert "the planner asks before it plans" in text(asked)
+    assert "1. What should it do?" in text(asked) and "4. What must it connect to" in text(asked)
+    assert f'missionctl mission answer {mission_id} "ANSWER 1"' in text(asked)
+    waiting = ok(world.cli(mode, "mission", "show", mission_id))
+    assert "status needs_clarification" in text(waiting)
+    assert f"waiting for answers: missionctl mission answer {mission_id}" in text(waiting)
+    listed = world.cli(mode, "mission", "list", "--status", "needs_clarification", "--json")
+    assert mission_id in [m["id"] for m in as_json(listed)["items"]]
+
+    empty = world.cli(mode, "mission", "answer", mission_id, "", " ")
+    assert empty.exit_code == 2 and "ANSWER: answer at least one question" in text(empty)
+    too_many = world.cli(mode, "mission", "answer", mission_id, *["a"] * 5)
+    assert too_many.exit_code == 2 and "send at most 4 answers" in text(too_many)
+    nothing_yet = as_json(world.cli(mode, "mission", "show", mission_id, "--json"))
+    assert nothing_yet["clarifications"][0]["answers"] is None
+
+    planned = ok(world.cli(mode, "mission", "answer", mission_id, SALON, "", "A web app"))
+    assert "plan v1 from the local planner" in text(planned)
+    assert f"run it with: missionctl mission run {mission_id}" in text(planned)
+    shown = ok(world.cli(mode, "mission", "show", mission_id))
+    assert "status planned" in text(shown) and f"→ {SALON}" in text(shown)
+    assert "→ (not answered)" in text(shown)
+
+    again = world.cli(mode, "mission", "answer", mission_id, SALON)
+    assert again.exit_code == 2 and "planned, not waiting for answers" in text(again)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_plan_that_asks_prints_the_questions_as_json(world: World, mode: str) -> None:
+    mission_id = as_json(world.cli(mode, "mission", "create", VAGUE, "--json"))["id"]
+
+    asked = world.cli(mode, "mission", "plan", mission_id, "--json")
+
+    assert asked.exit_code == 1
+    body = json.loads(asked.stdout)
+    assert body["mission_id"] == mission_id and body["status"] == "needs_clarification"
+    assert len(body["questions"]) == 4
+    again = world.cli(mode, "mission", "answer", mission_id, "something", "--json")
+    assert again.exit_code == 1 and json.loads(again.stdout)["questions"] == body["questions"]
+
+
+def test_a_viewer_cannot_answer_the_planners_questions(world: World) -> None:
+    mission_id = as_json(world.cli("local", "mission", "create", VAGUE, "--json"))["id"]
+    assert world.cli("local", "mission", "plan", mission_id).exit_code == 1
+
+    refused = world.cli("remote", "mission", "answer", mission_id, SALON, token=world.viewer)
+
+    assert refused.exit_code == 2
+    shown = as_json(world.cli("local", "mission", "show", mission_id, "--json"))
+    assert shown["status"] == "needs_clarification"

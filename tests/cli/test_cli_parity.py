@@ -24,6 +24,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/missions": "mission list",
     "GET /api/v1/missions/{mission_id}": "mission show",
     "POST /api/v1/missions/{mission_id}/plan": "mission plan",
+    "POST /api/v1/missions/{mission_id}/clarification": "mission answer",
     "GET /api/v1/missions/{mission_id}/plan": "mission show-plan",
     "GET /api/v1/missions/{mission_id}/plans": "mission plans",
     "GET /api/v1/missions/{mission_id}/plans/{version}": "mission show-plan",  # --version N

@@ -43,7 +43,7 @@ ALL_RULES = [
 
 def test_every_pair_of_every_machine_is_generated() -> None:
     expected = sum(len(machine.states) ** 2 for machine in MACHINES)
-    assert len(ALL_PAIRS) == expected == 7 * 7 + 7 * 7 + 9 * 9
+    assert len(ALL_PAIRS) == expected == 8 * 8 + 7 * 7 + 9 * 9
 
 
 @pytest.mark.parametrize(("machine", "source", "target"), ALL_PAIRS)
@@ -172,6 +172,9 @@ REQUIRED_EDGES: list[tuple[StateMachine[Any], str, str]] = [
     (MISSION, "draft", "canceled"),
     (MISSION, "planning", "canceled"),
     (MISSION, "failed", "canceled"),
+    (MISSION, "planning", "needs_clarification"),
+    (MISSION, "needs_clarification", "planning"),
+    (MISSION, "needs_clarification", "canceled"),
     (RUN, "pending", "running"),
     (RUN, "pending", "failed"),
     (RUN, "pending", "canceled"),
@@ -231,6 +234,17 @@ def test_rule_for_names_the_move() -> None:
         MissionStatus.failed,
         MissionStatus.completed,
     }
+    asked = transition(MISSION, MissionStatus.planning, MissionStatus.needs_clarification)
+    assert asked.name == "ask_questions"
+    resumed = transition(MISSION, MissionStatus.needs_clarification, MissionStatus.planning)
+    assert resumed.name == "resume_planning"
+
+
+def test_a_mission_waiting_for_answers_can_neither_run_nor_end_as_planned() -> None:
+    waiting = MissionStatus.needs_clarification
+    assert MISSION.allowed_targets(waiting) == {MissionStatus.planning, MissionStatus.canceled}
+    with pytest.raises(InvalidTransition, match="needs_clarification it can go to: planning"):
+        transition(MISSION, waiting, MissionStatus.running)
 
 
 # -- messages --
@@ -293,7 +307,7 @@ def test_an_unknown_state_is_named_with_the_known_ones() -> None:
         transition(MISSION, MissionStatus.draft, untyped("runing"))
     assert str(caught.value) == (
         "mission has no state 'runing'; its states are: "
-        "draft, planning, planned, running, completed, failed, canceled"
+        "draft, planning, needs_clarification, planned, running, completed, failed, canceled"
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from missionctl.domain.states import MissionStatus
 from missionctl.web import STATIC_DIR
+from missionctl.web.states import state_label
 from missionctl.web.templating import actor_name, list_url, relative_time, templates, usd
 
 NOW = datetime(2026, 6, 14, 7, 20, tzinfo=UTC)
@@ -17,8 +18,10 @@ def test_every_mission_status_has_a_badge_with_its_name(status: MissionStatus) -
 
     html = str(macro(status))
 
+    word = state_label(status)
     assert f'class="badge badge--{status.value}"' in html
-    assert f">{status.value.capitalize()}</span>" in html
+    assert f">{word}</span>" in html
+    assert word[0].isupper() and "_" not in word  # a word a person reads, not the state's name
 
 
 def test_every_badge_class_has_a_style() -> None:

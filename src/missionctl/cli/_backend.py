@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Role
     from missionctl.schemas.artifacts import ArtifactRead
+    from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.governance import (
         AgentRead,
         AgentUpdate,
@@ -67,8 +68,16 @@ class MissionControl(Protocol):
         self, *, limit: int, cursor: str | None, status: str | None, q: str | None
     ) -> MissionPage: ...
     def read_mission(self, mission_id: uuid.UUID) -> MissionRead: ...
-    def plan_mission(self, mission_id: uuid.UUID, changes: PlanAgain | None) -> PlanRead:
-        """A new plan version, after replacing the context ``changes`` sets (if any)."""
+    def plan_mission(
+        self, mission_id: uuid.UUID, changes: PlanAgain | None
+    ) -> PlanRead | ClarificationRead:
+        """A new plan version (after replacing the context ``changes`` sets), or questions."""
+        ...
+
+    def answer_questions(
+        self, mission_id: uuid.UUID, answers: ClarificationAnswers
+    ) -> PlanRead | ClarificationRead:
+        """Answer the planner's questions; a new plan version, or its next questions."""
         ...
 
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead: ...
@@ -186,10 +195,12 @@ class LocalMissionControl:
 
         return self.call(lambda ctx: missions.read_mission(ctx, mission_id=mission_id))
 
-    def plan_mission(self, mission_id: uuid.UUID, changes: PlanAgain | None) -> PlanRead:
+    def plan_mission(
+        self, mission_id: uuid.UUID, changes: PlanAgain | None
+    ) -> PlanRead | ClarificationRead:
         """See ``MissionControl``; the planner is the one the local settings choose."""
 
-        async def plan(ctx: ServiceContext) -> PlanRead:
+        async def plan(ctx: ServiceContext) -> PlanRead | ClarificationRead:
             from missionctl.services.plans import plan_again
             from missionctl.services.runtime import open_runtime
 
@@ -203,6 +214,26 @@ class LocalMissionControl:
                 )
 
         return self.call(plan)
+
+    def answer_questions(
+        self, mission_id: uuid.UUID, answers: ClarificationAnswers
+    ) -> PlanRead | ClarificationRead:
+        """See ``MissionControl``; the planner is the one the local settings choose."""
+
+        async def answer(ctx: ServiceContext) -> PlanRead | ClarificationRead:
+            from missionctl.services.plans import answer_questions
+            from missionctl.services.runtime import open_runtime
+
+            async with open_runtime(ctx.settings) as runtime:
+                return await answer_questions(
+                    ctx,
+                    mission_id=mission_id,
+                    actor=LOCAL_ACTOR,
+                    planner=runtime.planner,
+                    answers=answers,
+                )
+
+        return self.call(answer)
 
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
         """See ``MissionControl``."""
@@ -647,15 +678,27 @@ class RemoteMissionControl:
 
         return self.client.get(f"/api/v1/missions/{mission_id}", MissionRead)
 
-    def plan_mission(self, mission_id: uuid.UUID, changes: PlanAgain | None) -> PlanRead:
+    def plan_mission(
+        self, mission_id: uuid.UUID, changes: PlanAgain | None
+    ) -> PlanRead | ClarificationRead:
         """See ``MissionControl``; the server's planner plans it.
 
         Only the fields ``changes`` sets are sent: an omitted one keeps its value.
         """
-        from missionctl.schemas.plans import PlanRead
+        from missionctl.schemas.clarifications import PlanOutcome
 
         body = None if changes is None else changes.model_dump(mode="json", exclude_none=True)
-        return self.client.post(f"/api/v1/missions/{mission_id}/plan", PlanRead, body=body)
+        path = f"/api/v1/missions/{mission_id}/plan"
+        return self.client.post(path, PlanOutcome, body=body).root
+
+    def answer_questions(
+        self, mission_id: uuid.UUID, answers: ClarificationAnswers
+    ) -> PlanRead | ClarificationRead:
+        """See ``MissionControl``; the server's planner reads the answers."""
+        from missionctl.schemas.clarifications import PlanOutcome
+
+        path = f"/api/v1/missions/{mission_id}/clarification"
+        return self.client.post(path, PlanOutcome, body=answers).root
 
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
         """See ``MissionControl``: the newest from ``/plan``, a version from ``/plans/N``."""

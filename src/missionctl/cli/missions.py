@@ -2,6 +2,8 @@
 
 Plans have versions: ``plan`` adds one (optionally with changed constraints and repository
 context), ``plans`` lists them, ``show-plan --version N`` shows one, ``plan-diff`` compares two.
+A planner that cannot plan a mission as written asks questions instead; ``answer`` answers them
+and plans with the answers.
 
 With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, every command here goes through the
 server's ``/api/v1/missions`` as ``token:NAME``; otherwise it works on the local database as
@@ -31,13 +33,14 @@ from missionctl.cli._runtime import (
     report_validation_error,
 )
 from missionctl.cli.artifacts import print_artifacts
-from missionctl.cli.run import print_plan
+from missionctl.cli.run import print_plan, print_planning_outcome
 from missionctl.cli.runs import AsJson, Detach, print_outcome
 from missionctl.domain.states import MissionStatus
 
 if TYPE_CHECKING:
+    from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.missions import MissionRead
-    from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanDiffSection
+    from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanDiffSection, PlanRead
 
 app = typer.Typer(
     help="Create, list, show, plan and run missions (on the server at MISSIONCTL_URL when it "
@@ -56,6 +59,7 @@ MAX_PAGE_SIZE = 200
 MAX_PLAN_VERSION = 2**31 - 1
 # Plan-again options → the field they set (a bad value is reported by its option).
 _PLAN_AGAIN_OPTIONS = {"constraints": "--constraint", "repo_context": "--repo-context"}
+_ANSWER_ARGUMENTS = {"answers": "ANSWER"}
 
 
 def _print_mission(mission: MissionRead) -> None:
@@ -74,6 +78,18 @@ def _print_mission(mission: MissionRead) -> None:
     console.print(
         f"created  {mission.created_at:%Y-%m-%d %H:%M:%S}Z by {escape(mission.created_by)}"
     )
+    for round_ in mission.clarifications:
+        console.print("asked    " + escape(round_.reason), highlight=False)
+        for number, question in enumerate(round_.questions):
+            answer = None if round_.answers is None else round_.answers[number]
+            console.print(f"  {number + 1}. {escape(question)}", highlight=False)
+            if answer is not None:
+                console.print(f"     → {escape(answer) or '(not answered)'}", highlight=False)
+    if mission.status.value == "needs_clarification":
+        console.print(
+            f"waiting for answers: missionctl mission answer {mission.id} ANSWER...",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -213,18 +229,75 @@ def plan(
 
     With --constraint or --repo-context the mission's context is changed first, so the new
     version is planned with it. Locally the planner the settings choose plans it
-    (MISSIONCTL_LLM_*: a model, else the local planner); remotely the server's. Exit 2 when
+    (MISSIONCTL_LLM_*: a model, else the local planner); remotely the server's. When the
+    planner cannot plan the mission as written (its goal names nothing to plan, or the local
+    planner meets a language other than English) it asks questions instead: they are printed
+    with the `mission answer` command that answers them, and the exit code is 1. Exit 2 when
     an option is invalid, the mission cannot be planned now (e.g. it is running; nothing
     changes then) or the plan broke the rules (each reason is printed).
     """
     changes = _plan_changes(constraint, repo_context)
     with open_backend() as api:
         planned = api.plan_mission(mission_id, changes)
+    _print_planned(planned, mission_id, as_json=as_json)
+
+
+@app.command()
+def answer(
+    mission_id: MissionId,
+    answers: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ANSWER",
+            help="One answer per question, in the questions' order (`mission show` lists "
+            'them); "" skips a question.',
+            show_default=False,
+        ),
+    ],
+    as_json: AsJson = False,
+) -> None:
+    """Answer the planner's questions about a mission, and plan it with the answers.
+
+    The answers reach the planner (the local planner reads them as the goal; a model reads
+    them with it) each time the mission is planned. Prints the new plan, or the planner's next
+    questions (exit 1) when the answers still leave it guessing. Exit 2 when the mission does
+    not wait for answers (nothing changes then), no answer says anything, there are more
+    answers than questions, or one is too long.
+    """
+    given = _answers(answers)
+    with open_backend() as api:
+        planned = api.answer_questions(mission_id, given)
+    _print_planned(planned, mission_id, as_json=as_json)
+
+
+def _answers(answers: list[str]) -> ClarificationAnswers:
+    """The answers as the contract takes them; a bad one names ANSWER (exit 2)."""
+    from pydantic import ValidationError
+
+    from missionctl.schemas.clarifications import ClarificationAnswers
+
+    try:
+        return ClarificationAnswers(answers=answers)
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=_ANSWER_ARGUMENTS)
+        raise  # unreachable: report_validation_error exits
+
+
+def _print_planned(
+    planned: PlanRead | ClarificationRead, mission_id: uuid.UUID, *, as_json: bool
+) -> None:
+    """The new plan and how to run it; or the planner's questions, then exit 1."""
+    from missionctl.schemas.clarifications import ClarificationRead
+
+    asked = isinstance(planned, ClarificationRead)
     if as_json:
         typer.echo(planned.model_dump_json(indent=2))
-        return
-    print_plan(planned)
-    console.print(f"run it with: missionctl mission run {mission_id}", highlight=False)
+    else:
+        print_planning_outcome(planned, mission_id)
+        if not asked:
+            console.print(f"run it with: missionctl mission run {mission_id}", highlight=False)
+    if asked:
+        raise typer.Exit(1)
 
 
 @app.command("show-plan")

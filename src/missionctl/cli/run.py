@@ -30,6 +30,7 @@ from missionctl.errors import MissionControlError, ValidationFailed
 
 if TYPE_CHECKING:
     from missionctl.schemas.artifacts import ArtifactRead
+    from missionctl.schemas.clarifications import ClarificationRead
     from missionctl.schemas.missions import MissionCreate, MissionRead
     from missionctl.schemas.plans import PlanRead
     from missionctl.services import ServiceContext
@@ -86,9 +87,11 @@ def run(
     time, tokens and cost. The report is written to MISSIONCTL_HOME/reports/<mission>/report.md
     and report.json; the run's web address is printed when a server is configured
     (MISSIONCTL_URL, else MISSIONCTL_SERVER_PUBLIC_URL). Data: MISSIONCTL_HOME, else the
-    nearest .missionctl here or above, else a new ./.missionctl. Exit code 0 when the run
-    completed (or the plan was not run when asked), 1 when it did not complete, 2 for invalid
-    options.
+    nearest .missionctl here or above, else a new ./.missionctl. When the planner cannot plan
+    the goal as written (it names nothing to plan, or the local planner meets a language other
+    than English) it asks questions instead: they are printed with the command that answers
+    them, and nothing runs. Exit code 0 when the run completed (or the plan was not run when
+    asked), 1 when it did not complete (or the planner asked questions), 2 for invalid options.
     """
     data = mission_from_options(
         goal=goal,
@@ -104,7 +107,8 @@ def run(
     # Asking needs someone to answer, and a plan to look at.
     ask = not yes and not as_json and sys.stdin.isatty()
     live = not as_json
-    mission, plan, engine_label = _service(_plan(settings, data, live=live))
+    mission, planned, engine_label = _service(_plan(settings, data, live=live))
+    plan = _plan_or_stop(mission, planned, as_json=as_json)
     outcome: dict[str, Any] = {
         "mission": {"id": str(mission.id), "title": mission.title},
         "engine": engine_label,
@@ -160,9 +164,33 @@ def _with_model(settings: Settings, model: str) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": model})})
 
 
+def _plan_or_stop(
+    mission: MissionRead, planned: PlanRead | ClarificationRead, *, as_json: bool
+) -> PlanRead:
+    """The plan; or, when the planner asked questions instead (shown live), exit 1.
+
+    With ``as_json`` the questions are printed as the outcome, with no plan and no run.
+    """
+    from missionctl.schemas.clarifications import ClarificationRead
+
+    if not isinstance(planned, ClarificationRead):
+        return planned
+    if as_json:
+        outcome = {
+            "mission": {"id": str(mission.id), "title": mission.title},
+            "status": planned.status.value,
+            "reason": planned.reason,
+            "questions": planned.questions,
+            "plan": None,
+            "run": None,
+        }
+        typer.echo(json.dumps(outcome, indent=2))
+    raise typer.Exit(1)
+
+
 async def _plan(
     settings: Settings, data: MissionCreate, *, live: bool
-) -> tuple[MissionRead, PlanRead, str]:
+) -> tuple[MissionRead, PlanRead | ClarificationRead, str]:
     """Create the mission and plan it (shown when ``live``); with the planner's label."""
     from missionctl.services import open_context
     from missionctl.services.missions import create_mission
@@ -176,7 +204,7 @@ async def _plan(
             console.print(f"planning with the {escape(runtime.engine_label)}…", highlight=False)
         plan = await plan_mission(ctx, mission_id=mission.id, actor=ACTOR, planner=runtime.planner)
         if live:
-            print_plan(plan)
+            print_planning_outcome(plan, mission.id)
         return mission, plan, runtime.engine_label
 
 
@@ -238,6 +266,28 @@ def _report_files(
         )
         return None
     return {"markdown": str(markdown), "json": str(json_path)}
+
+
+def print_planning_outcome(outcome: PlanRead | ClarificationRead, mission_id: object) -> None:
+    """The plan (:func:`print_plan`), or the planner's questions and how to answer them."""
+    from missionctl.schemas.clarifications import ClarificationRead
+
+    if not isinstance(outcome, ClarificationRead):
+        print_plan(outcome)
+        return
+    console.print(
+        f"[yellow]the planner asks before it plans:[/yellow] {escape(outcome.reason)}",
+        highlight=False,
+    )
+    for number, question in enumerate(outcome.questions, start=1):
+        console.print(f"  {number}. {escape(question)}", highlight=False)
+    slots = " ".join(f'"ANSWER {n}"' for n in range(1, len(outcome.questions) + 1))
+    console.print(
+        f"answer with: missionctl mission answer {mission_id} {slots}"
+        + (' (an empty "" skips a question)' if len(outcome.questions) > 1 else ""),
+        highlight=False,
+        soft_wrap=True,  # one line, to be copied
+    )
 
 
 def print_plan(plan: PlanRead) -> None:

@@ -62,6 +62,9 @@ class Mission(Base):
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # The planner's questions and the user's answers, oldest first: one round per time a
+    # planner asked, ``{"reason", "questions", "answers"}``, answers null until given (0010).
+    clarifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()

@@ -9,7 +9,9 @@ and the rule it returns names the move in the event they append.
 The tables follow the engine semantics of the README and docs/events.md. In short:
 
 - a **mission** is drafted, planned, run, and may be planned or run again after it completed or
-  failed; only ``canceled`` is final;
+  failed; a planner that cannot plan it as written asks questions instead, and the mission
+  waits in ``needs_clarification`` until they are answered (ADR 0035); only ``canceled`` is
+  final;
 - a **run** ends ``completed``, ``aborted`` or ``canceled`` for good; a ``failed`` run can continue
   when one of its failed steps is retried in place (a rerun from the failure is a new run);
 - a **step run** is final once ``succeeded``, ``skipped`` or ``canceled``; ``failed`` and
@@ -45,6 +47,7 @@ class MissionStatus(StrEnum):
 
     draft = "draft"
     planning = "planning"
+    needs_clarification = "needs_clarification"
     planned = "planned"
     running = "running"
     completed = "completed"
@@ -274,6 +277,20 @@ MISSION: StateMachine[MissionStatus] = StateMachine(
             "The planner gave up or could not produce a valid plan.",
         ),
         TransitionRule(
+            "ask_questions",
+            frozenset({_M.planning}),
+            _M.needs_clarification,
+            "The planner cannot plan the mission as written (its goal names nothing to plan, or "
+            "is in a language the planner does not read) and asks questions instead.",
+        ),
+        TransitionRule(
+            "resume_planning",
+            frozenset({_M.needs_clarification}),
+            _M.planning,
+            "The planner's questions were answered, or the mission is planned again as it is "
+            "(with a model, say, which reads any language).",
+        ),
+        TransitionRule(
             "start_run",
             frozenset({_M.planned, _M.completed}),
             _M.running,
@@ -299,7 +316,9 @@ MISSION: StateMachine[MissionStatus] = StateMachine(
         ),
         TransitionRule(
             "cancel",
-            frozenset({_M.draft, _M.planning, _M.planned, _M.running, _M.failed}),
+            frozenset(
+                {_M.draft, _M.planning, _M.needs_clarification, _M.planned, _M.running, _M.failed}
+            ),
             _M.canceled,
             "The user abandoned the mission; nothing more is planned or run for it.",
         ),

@@ -1,13 +1,21 @@
 """Planners (LLM and local) and the compilation of a plan into a workflow.
 
-- :class:`Planner` is the port: ``await planner.plan(PlanningInput(...)) -> PlannerResult``.
+- :class:`Planner` is the port: ``await planner.plan(PlanningInput(...)) -> PlannerResult``,
+  or :class:`ClarificationNeeded` with questions when the mission cannot be planned as written.
 - :class:`LocalPlanner` plans without a model (deterministic rules per kind of software).
 - :class:`LLMPlanner` asks a model and holds its answer to the plan rules, with repairs.
 - :func:`compile_plan` turns a plan into a :class:`WorkflowSpec` for the engine.
 """
 
 from missionctl.llm.protocol import LLMClient
-from missionctl.planning.base import LOCAL_SOURCE, Planner, PlannerResult, PlanningInput
+from missionctl.planning.base import (
+    LOCAL_SOURCE,
+    Answer,
+    ClarificationNeeded,
+    Planner,
+    PlannerResult,
+    PlanningInput,
+)
 from missionctl.planning.compile import AgentKind, agent_kind_for, compile_plan
 from missionctl.planning.llm_planner import LLMPlanner, PlanRejected
 from missionctl.planning.local import LOCAL_PLANNER_VERSION, LocalPlanner, build_local_plan
@@ -24,6 +32,8 @@ __all__ = [
     "LOCAL_SOURCE",
     "PLANNER_PROMPT_VERSION",
     "AgentKind",
+    "Answer",
+    "ClarificationNeeded",
     "LLMPlanner",
     "LocalPlanner",
     "PlanRejected",

@@ -2,20 +2,45 @@
 
 Planning does not read the database: a service turns a stored mission into a
 :class:`PlanningInput`, hands it to a :class:`Planner`, and stores the :class:`PlannerResult`
-(draft, source, usage) itself.
+(draft, source, usage) itself. A planner that cannot plan the mission as written raises
+:class:`ClarificationNeeded` with its questions; the service stores them and waits for the
+answers, which the next :class:`PlanningInput` carries (:attr:`PlanningInput.answers`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from missionctl.llm.protocol import LLMUsage
+from missionctl.schemas.missions import MAX_QUESTIONS, QUESTION_MAX_CHARS
 from missionctl.schemas.plans import PlanDraft
 
-__all__ = ["LOCAL_SOURCE", "Planner", "PlannerResult", "PlanningInput"]
+__all__ = [
+    "LOCAL_SOURCE",
+    "MAX_QUESTIONS",
+    "QUESTION_MAX_CHARS",
+    "Answer",
+    "ClarificationNeeded",
+    "Planner",
+    "PlannerResult",
+    "PlanningInput",
+]
 
 LOCAL_SOURCE = "local"
 """``PlannerResult.source`` of plans made without a model."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One question a planner asked about a mission, and the user's answer.
+
+    Attributes:
+        question: The question as the planner asked it.
+        answer: What the user answered (never empty).
+    """
+
+    question: str
+    answer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,25 +52,32 @@ class PlanningInput:
         goal: The software goal in plain words.
         constraints: One constraint per item, in the user's order.
         repo_context: What exists already (repository, stack, conventions); may be empty.
+        answers: The user's answers to the questions planners asked about this mission, oldest
+            first; part of the goal as much as its text is (ADR 0035).
     """
 
     title: str
     goal: str
     constraints: tuple[str, ...] = field(default=())
     repo_context: str = ""
+    answers: tuple[Answer, ...] = field(default=())
 
     def __post_init__(self) -> None:
         # A tuple keeps the input hashable and safe from the caller's list.
         object.__setattr__(self, "constraints", tuple(self.constraints))
+        object.__setattr__(self, "answers", tuple(self.answers))
 
     @classmethod
-    def from_mission(cls, mission: "MissionLike") -> "PlanningInput":
-        """The planning input of a mission (a ``MissionRead``, an ORM row, …)."""
+    def from_mission(
+        cls, mission: "MissionLike", *, answers: Iterable[Answer] = ()
+    ) -> "PlanningInput":
+        """The planning input of a mission (a ``MissionRead``, an ORM row, …) and its answers."""
         return cls(
             title=mission.title,
             goal=mission.goal,
             constraints=tuple(mission.constraints),
             repo_context=mission.repo_context or "",
+            answers=tuple(answers),
         )
 
 
@@ -96,8 +128,42 @@ class PlannerResult:
     notes: tuple[str, ...] = ()
 
 
+class ClarificationNeeded(Exception):
+    """A planner's way to ask instead of plan: the mission as written cannot be planned.
+
+    Raised by :meth:`Planner.plan` when planning would be guesswork (the goal says nothing a
+    plan could be made of, or is in a language the planner does not read). The service moves
+    the mission to ``needs_clarification`` and stores the questions; once the user answers,
+    planning runs again with the answers in :attr:`PlanningInput.answers`.
+
+    Args:
+        questions: What to ask, in order: 1 to :data:`MAX_QUESTIONS` questions of at most
+            :data:`QUESTION_MAX_CHARS` characters each, none blank.
+        reason: One sentence saying why the planner asks, for the person who answers.
+
+    Raises:
+        ValueError: ``questions`` or ``reason`` break the rules above (a planner's bug).
+    """
+
+    def __init__(self, questions: Sequence[str], *, reason: str) -> None:
+        asked = tuple(q.strip() for q in questions)
+        if not 1 <= len(asked) <= MAX_QUESTIONS:
+            raise ValueError(f"a planner asks 1 to {MAX_QUESTIONS} questions, not {len(asked)}")
+        if not all(0 < len(q) <= QUESTION_MAX_CHARS for q in asked):
+            raise ValueError(f"each question has 1 to {QUESTION_MAX_CHARS} characters")
+        if not reason.strip():
+            raise ValueError("a planner says why it asks")
+        super().__init__(reason.strip())
+        self.questions: tuple[str, ...] = asked
+        self.reason = reason.strip()
+
+
 class Planner(Protocol):
-    """Turns a mission into a validated plan."""
+    """Turns a mission into a validated plan, or into questions for the user.
+
+    A planner that cannot plan the mission as written raises :class:`ClarificationNeeded`
+    instead of guessing; it reads the user's answers in :attr:`PlanningInput.answers`.
+    """
 
     async def plan(self, mission: PlanningInput) -> PlannerResult:
         """Plan ``mission``.
@@ -106,6 +172,8 @@ class Planner(Protocol):
             A result whose draft passes ``validate_plan``; nothing invalid is ever returned.
 
         Raises:
+            ClarificationNeeded: The mission cannot be planned as written; its questions say
+                what the planner needs to know.
             missionctl.errors.ValidationFailed: The planner could not produce a valid plan.
             missionctl.errors.LLMOutputInvalid: An LLM planner's output broke the schema after
                 the bounded repairs.

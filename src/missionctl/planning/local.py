@@ -32,6 +32,7 @@ from missionctl.domain.english import with_article, with_the
 from missionctl.domain.plans import ensure_valid_plan
 from missionctl.domain.similarity import near_duplicates
 from missionctl.llm.protocol import LLMUsage
+from missionctl.planning import clarity
 from missionctl.planning.base import LOCAL_SOURCE, PlannerResult, PlanningInput
 from missionctl.planning.kinds import (
     FEATURES,
@@ -216,17 +217,22 @@ class LocalPlanner:
     """The :class:`~missionctl.planning.base.Planner` that needs no model."""
 
     def draft(self, mission: PlanningInput) -> PlanDraft:
-        """Plan ``mission`` synchronously (see :func:`build_local_plan`)."""
-        return build_local_plan(mission)
+        """Plan ``mission`` synchronously (see :func:`build_local_plan`), answers included."""
+        return build_local_plan(clarity.readable(mission))
 
     async def plan(self, mission: PlanningInput) -> PlannerResult:
-        """Plan ``mission``; never calls a model, never fails on a well-formed input.
+        """Plan ``mission``; never calls a model.
 
         Returns:
             ``source="local"``, zero usage, one attempt, ``prompt_version="local/1"``.
+
+        Raises:
+            ClarificationNeeded: the goal is not in English or names nothing to plan, and the
+                answers do not make up for it (:mod:`missionctl.planning.clarity`).
         """
+        clarity.check(mission)
         return PlannerResult(
-            draft=build_local_plan(mission),
+            draft=self.draft(mission),
             source=LOCAL_SOURCE,
             usage=LLMUsage(),
             attempts=1,

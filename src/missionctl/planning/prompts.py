@@ -96,6 +96,10 @@ def planner_user_prompt(mission: PlanningInput) -> str:
         )
     ]
     lines = ["<mission>", f"Title: {_data(mission.title)}", "", "Goal:", _data(mission.goal), ""]
+    if mission.answers:  # what the user answered when a planner asked (ADR 0035)
+        lines.append("Answers to the planner's questions:")
+        lines.extend(f"- Q: {_data(a.question)}\n  A: {_data(a.answer)}" for a in mission.answers)
+        lines.append("")
     if mission.constraints:
         lines.append("Constraints:")
         lines.extend(f"- {_data(constraint)}" for constraint in mission.constraints)

@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import Mission
 
 
-async def read_mission(session: AsyncSession, *, mission_id: uuid.UUID) -> Mission | None:
-    """The mission with ``mission_id``, or ``None``."""
-    return await session.get(Mission, mission_id)
+async def read_mission(
+    session: AsyncSession, *, mission_id: uuid.UUID, for_update: bool = False
+) -> Mission | None:
+    """The mission with ``mission_id``, or ``None``; ``for_update`` locks its row."""
+    return await session.get(Mission, mission_id, with_for_update=for_update)
 
 
 def _filtered(query: Select[Mission], *, status: str | None, q: str | None) -> Select[Mission]:

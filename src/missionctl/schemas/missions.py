@@ -24,6 +24,10 @@ CONSTRAINT_MAX_CHARS = 500
 MAX_CONSTRAINTS = 50
 REPO_CONTEXT_MAX_CHARS = 20_000
 BUDGET_MAX_USD = Decimal(1_000_000)
+MAX_QUESTIONS = 10
+"""Most questions a planner asks at once, and so most answers a user sends."""
+QUESTION_MAX_CHARS = 500
+ANSWER_MAX_CHARS = 2000
 
 
 # Text the databases can store: PostgreSQL refuses NUL characters in text columns.
@@ -160,6 +164,17 @@ class MissionCreate(BaseModel):
     )
 
 
+class ClarificationRound(BaseModel):
+    """One time a planner asked about a mission instead of planning it, and the answers."""
+
+    reason: str = Field(description="Why the planner asked.")
+    questions: list[str] = Field(description="What it asked, in order.")
+    answers: list[str] | None = Field(
+        description="The answers, in the questions' order (an empty string for a question left "
+        "unanswered); null while the mission waits for them."
+    )
+
+
 class MissionRead(BaseModel):
     """A mission as clients see it."""
 
@@ -176,6 +191,11 @@ class MissionRead(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    clarifications: list[ClarificationRound] = Field(
+        default_factory=list,
+        description="Every time a planner asked questions instead of planning, oldest first; "
+        "the last one waits for answers while the status is `needs_clarification`.",
+    )
 
 
 class MissionPage(BaseModel):

@@ -8,7 +8,12 @@ from missionctl.domain.states import MISSION, MissionStatus
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import missions as mission_repo
-from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
+from missionctl.schemas.missions import (
+    ClarificationRound,
+    MissionCreate,
+    MissionPage,
+    MissionRead,
+)
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd, usd_to_micros
 from missionctl.services.paging import keyset_cursor
@@ -30,6 +35,7 @@ def to_mission_read(mission: Mission) -> MissionRead:
         created_by=mission.created_by,
         created_at=mission.created_at,
         updated_at=mission.updated_at,
+        clarifications=[ClarificationRound.model_validate(r) for r in mission.clarifications],
     )
 
 

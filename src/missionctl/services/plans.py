@@ -22,6 +22,7 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.llm import LLMUsage, TokenLimitReached
 from missionctl.planning import (
     LOCAL_SOURCE,
+    ClarificationNeeded,
     LLMPlanner,
     Planner,
     PlannerResult,
@@ -30,6 +31,7 @@ from missionctl.planning import (
     agent_kind_for,
     compile_plan,
 )
+from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.schemas.plans import (
     PlanAgain,
     PlanDecision,
@@ -45,6 +47,7 @@ from missionctl.schemas.plans import (
     PlanVersionRead,
 )
 from missionctl.schemas.runs import RunRead
+from missionctl.services.clarifications import answers_of, record_questions, resume_with_answers
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import resolve_price
@@ -82,16 +85,18 @@ async def _charge(session: AsyncSession, mission: Mission, model: str, usage: LL
 
 async def plan_mission(
     ctx: ServiceContext, *, mission_id: uuid.UUID, actor: str, planner: Planner
-) -> PlanRead:
+) -> PlanRead | ClarificationRead:
     """Plan (or re-plan) a mission: store a new plan version, or record why there is none.
 
     Three steps, so that no transaction is held open while a model thinks:
     1. the mission moves to ``planning`` (``mission.planning``);
-    2. the planner runs;
+    2. the planner runs, with every answer the user gave to a planner's questions;
     3. the plan, its requirements, risks, decisions and next steps are stored as version
        ``n + 1`` and the mission moves to ``planned`` (``plan.created``) — or, if the planner
        gave up, the mission moves to ``failed`` with the reasons (``plan.rejected``) and nothing
-       is stored as a plan.
+       is stored as a plan — or, if the planner asked questions instead, the mission waits for
+       answers in ``needs_clarification`` (``mission.needs_clarification``) and the questions
+       are returned.
 
     Raises:
         NotFound: no such mission.
@@ -103,7 +108,9 @@ async def plan_mission(
         mission = await _mission_for_update(session, mission_id)
         transition(MISSION, mission.status, "planning")
         mission.status = "planning"
-        planning_input = PlanningInput.from_mission(mission)
+        planning_input = PlanningInput.from_mission(
+            mission, answers=answers_of(mission.clarifications)
+        )
         await append(
             session,
             [
@@ -115,8 +122,47 @@ async def plan_mission(
                 )
             ],
         )
+    return await _plan_and_store(ctx, mission_id, actor, planner, planning_input)
+
+
+async def answer_questions(
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    actor: str,
+    planner: Planner,
+    answers: ClarificationAnswers,
+) -> PlanRead | ClarificationRead:
+    """Answer the questions a planner asked about a mission, and plan it with the answers.
+
+    The answers are stored and recorded (``mission.answered``), the mission moves back to
+    ``planning``, and steps 2 and 3 of :func:`plan_mission` follow: a plan, or new questions
+    when the answers still leave the planner guessing.
+
+    Raises:
+        NotFound: no such mission.
+        Conflict: the mission does not wait for answers; nothing changes.
+        ValidationFailed: more answers than questions; nothing changes.
+        PlanRejected | LLMOutputInvalid | LLMUnavailable: as :func:`plan_mission`.
+    """
+    planning_input = await resume_with_answers(
+        ctx, mission_id=mission_id, actor=actor, answers=answers
+    )
+    return await _plan_and_store(ctx, mission_id, actor, planner, planning_input)
+
+
+async def _plan_and_store(
+    ctx: ServiceContext,
+    mission_id: uuid.UUID,
+    actor: str,
+    planner: Planner,
+    planning_input: PlanningInput,
+) -> PlanRead | ClarificationRead:
+    """Steps 2 and 3 of :func:`plan_mission`, for a mission already ``planning``."""
     try:
         result = await _plan_within_budget(ctx, mission_id, planner, planning_input)
+    except ClarificationNeeded as asked:
+        return await record_questions(ctx, mission_id=mission_id, actor=actor, asked=asked)
     except (PlanRejected, LLMOutputInvalid, LLMUnavailable, ValidationFailed) as exc:
         await _record_rejection(ctx, mission_id, actor, exc)
         raise
@@ -476,12 +522,13 @@ async def plan_again(
     actor: str,
     planner: Planner,
     changes: PlanAgain | None = None,
-) -> PlanRead:
+) -> PlanRead | ClarificationRead:
     """Plan a mission again (a new plan version), first replacing the context ``changes`` gives.
 
     The changed constraints and repository context are stored and recorded
     (``mission.context_changed``) only if the mission may be planned now, so a refused request
-    changes nothing; then :func:`plan_mission` runs with them.
+    changes nothing; then :func:`plan_mission` runs with them, and returns the new plan or the
+    planner's questions.
 
     Raises:
         NotFound: no such mission.
@@ -589,6 +636,7 @@ async def compare_plans(
 
 
 __all__ = [
+    "answer_questions",
     "compare_plans",
     "list_plan_versions",
     "plan_again",

@@ -53,6 +53,11 @@ def _problems(p: Mapping[str, Any]) -> str:
     return "; ".join(str(m) for m in problems if m) or "no reason given"
 
 
+def _count(items: object, noun: str) -> str:
+    n = len(items) if isinstance(items, list) else 0
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 _CONTEXT_FIELDS = {"constraints": "constraints", "repo_context": "repository context"}
 
 Describe = Callable[[Mapping[str, Any]], tuple[Level, str]]
@@ -60,6 +65,16 @@ Describe = Callable[[Mapping[str, Any]], tuple[Level, str]]
 _MESSAGES: dict[str, Describe] = {
     "mission.created": lambda p: ("info", "Mission created"),
     "mission.planning": lambda p: ("info", "Planning started"),
+    "mission.needs_clarification": lambda p: (
+        "warning",
+        f"The planner asks {_count(p.get('questions'), 'question')} before it plans: "
+        f"{p.get('reason') or 'see the mission page'}",
+    ),
+    "mission.answered": lambda p: (
+        "info",
+        f"Answered {sum(1 for a in p.get('answers') or [] if a)} of the planner's "
+        f"{_count(p.get('questions'), 'question')}",
+    ),
     "mission.context_changed": lambda p: (
         "info",
         "Changed before planning again: "

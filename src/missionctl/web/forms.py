@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from missionctl.domain.states import MissionStatus
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.schemas.missions import MAX_CONSTRAINTS, MissionCreate
+from missionctl.schemas.clarifications import ClarificationAnswers
+from missionctl.schemas.missions import ANSWER_MAX_CHARS, MAX_CONSTRAINTS, MissionCreate
 from missionctl.schemas.plans import PlanAgain
 
 FORM_ERROR = "__form__"
@@ -105,6 +106,35 @@ def plan_again_request(constraints: str | None, repo_context: str | None) -> Pla
         errors = errors_from_validation(exc)
         problems = [Problem(None if f == FORM_ERROR else f, m) for f, m in errors.items()]
         raise ValidationFailed(problems) from None
+
+
+def clarification_request(answers: list[str]) -> ClarificationAnswers:
+    """The answers the planner's questions form sends, one text box per question, in order.
+
+    Raises:
+        ValidationFailed: no box was filled in, or there are more boxes than questions allows,
+            or one answer is too long; each problem names ``answers`` with a message for a
+            person (``answers.N`` for the box at fault).
+    """
+    try:
+        return ClarificationAnswers.model_validate({"answers": answers})
+    except ValidationError as exc:
+        problems = [_answer_problem(detail) for detail in exc.errors()]
+        raise ValidationFailed(problems) from None
+
+
+def _answer_problem(detail: Mapping[str, Any]) -> Problem:
+    location = detail.get("loc", ())
+    kind = detail.get("type", "")
+    if len(location) > 1 and kind == "string_too_long":
+        return Problem(
+            f"answers.{location[1]}",
+            f"Answer {int(location[1]) + 1} is too long: keep it under {ANSWER_MAX_CHARS:,} "
+            "characters.",
+        )
+    if kind in {"answers_empty", "too_short"}:
+        return Problem("answers", "Answer at least one question before sending.")
+    return Problem("answers", str(detail.get("msg", "Check the answers.")))
 
 
 def errors_from_validation(error: ValidationError) -> FieldErrors:

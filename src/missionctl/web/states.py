@@ -18,6 +18,7 @@ STATE_WORDS: Mapping[str, str] = MappingProxyType(
     {
         "draft": "Draft",
         "planning": "Planning",
+        "needs_clarification": "Needs answers",
         "planned": "Planned",
         "pending": "Not started",
         "waiting": "Waiting",

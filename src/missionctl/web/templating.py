@@ -31,6 +31,7 @@ from missionctl import __version__
 from missionctl.domain.access import Identity, Permission
 from missionctl.domain.events import BUDGET_WARNING_SHARE
 from missionctl.schemas.governance import ControlsRead
+from missionctl.schemas.missions import ANSWER_MAX_CHARS
 from missionctl.security.guard import authenticate
 from missionctl.services import ServiceContext
 from missionctl.services.controls import read_controls
@@ -272,6 +273,7 @@ def _build_environment() -> jinja2.Environment:
         mission_state=mission_state,
         shown_state=shown_state,
         dispatch_halted=dispatch_halted,
+        answer_max_chars=ANSWER_MAX_CHARS,
     )
     return env
 

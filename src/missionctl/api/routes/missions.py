@@ -1,9 +1,10 @@
 """``/api/v1/missions``."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, status
+from fastapi.responses import JSONResponse
 
 from missionctl.api.deps import Context, Identity, P, RuntimeDep, requires
 from missionctl.api.errors import (
@@ -13,6 +14,7 @@ from missionctl.api.errors import (
     LLM_RESPONSES,
 )
 from missionctl.domain.states import MissionStatus
+from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.schemas.missions import NO_NUL_PATTERN, MissionCreate, MissionPage, MissionRead
 from missionctl.schemas.plans import (
     MAX_PLAN_VERSION,
@@ -27,6 +29,22 @@ from missionctl.services import plans as plan_service
 from missionctl.services.paging import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES)
+
+# Planning answers 201 with the plan, or 202 with the planner's questions (ADR 0035).
+QUESTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": ClarificationRead,
+        "description": "The planner asks questions instead of planning; the mission waits for "
+        "the answers (`POST /api/v1/missions/{mission_id}/clarification`)",
+    }
+}
+
+
+def _planned_or_asked(outcome: PlanRead | ClarificationRead) -> PlanRead | JSONResponse:
+    """The plan as the route's 201, or the planner's questions as a 202."""
+    if isinstance(outcome, ClarificationRead):
+        return JSONResponse(status_code=202, content=outcome.model_dump(mode="json"))
+    return outcome
 
 
 @router.post(
@@ -66,7 +84,7 @@ async def get_mission(mission_id: uuid.UUID, ctx: Context) -> MissionRead:
     "/{mission_id}/plan",
     status_code=status.HTTP_201_CREATED,
     response_model=PlanRead,
-    responses=CONFLICT_RESPONSES | LLM_RESPONSES | BODY_RESPONSES,
+    responses=QUESTION_RESPONSES | CONFLICT_RESPONSES | LLM_RESPONSES | BODY_RESPONSES,
 )
 async def plan_mission(
     mission_id: uuid.UUID,
@@ -74,7 +92,7 @@ async def plan_mission(
     who: Annotated[Identity, requires(P.MISSIONS_WRITE)],
     runtime: RuntimeDep,
     body: Annotated[PlanAgain | None, Body()] = None,
-) -> PlanRead:
+) -> PlanRead | JSONResponse:
     """Plan (or plan again) a mission: a new plan version from the model or the local planner.
 
     An optional body (`{"constraints": [...], "repo_context": "..."}`) replaces the mission's
@@ -84,10 +102,41 @@ async def plan_mission(
     planner's plan still broke the rules after its repairs (the reasons are listed). The new
     version's `notes` say what the planner repaired in a model's answer (keys renamed to the
     plan's formats, dangling references dropped, …) or noticed (requirements no task traces).
+    202 when the planner cannot plan the mission as written (its goal names nothing to plan,
+    or is not in English for the local planner) and asks questions instead: the mission is then
+    `needs_clarification` until they are answered.
     """
-    return await plan_service.plan_again(
+    outcome = await plan_service.plan_again(
         ctx, mission_id=mission_id, actor=who.actor, planner=runtime.planner, changes=body
     )
+    return _planned_or_asked(outcome)
+
+
+@router.post(
+    "/{mission_id}/clarification",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PlanRead,
+    responses=QUESTION_RESPONSES | CONFLICT_RESPONSES | LLM_RESPONSES | BODY_RESPONSES,
+)
+async def answer_questions(
+    mission_id: uuid.UUID,
+    body: ClarificationAnswers,
+    ctx: Context,
+    who: Annotated[Identity, requires(P.MISSIONS_WRITE)],
+    runtime: RuntimeDep,
+) -> PlanRead | JSONResponse:
+    """Answer the planner's questions about a mission, and plan it with the answers.
+
+    `{"answers": [...]}` holds one answer per question, in order (the questions are the last
+    of the mission's `clarifications`). 201 with the plan; 202 with new questions when the
+    answers still leave the planner guessing; 409 when the mission does not wait for answers
+    (its status is not `needs_clarification`), and then nothing changes; 422 names the field
+    of a bad body (no answer given, too many answers, one too long).
+    """
+    outcome = await plan_service.answer_questions(
+        ctx, mission_id=mission_id, actor=who.actor, planner=runtime.planner, answers=body
+    )
+    return _planned_or_asked(outcome)
 
 
 @router.get(

@@ -70,7 +70,8 @@ async def launch_mission(
     mission is then ``failed`` with a ``plan.rejected`` event) and the mission page shows it.
 
     Returns:
-        The mission as it is after planning (``planned``, or ``failed``).
+        The mission as it is after planning (``planned``, ``failed``, or ``needs_clarification``
+        when the planner asked questions instead).
     """
     mission = await mission_service.create_mission(ctx, data=data, actor=actor)
     # A failure is recorded by plan_mission and shown on the mission page.

@@ -5,23 +5,27 @@ Blocks of ``pages/mission.html`` rendered alone:
 - ``live_event`` / ``live_state``: the messages of the live stream (``web/sse.py``);
 - ``audit_more``: older Audit Trail events ("Load older events").
 
-Plan and Run answer htmx with a toast; the page changes through its stream. Without
-JavaScript they redirect back to the page (303).
+Plan, Run and the answers to the planner's questions answer htmx with a toast; the page
+changes through its stream. Without JavaScript they redirect back to the page (303).
 """
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import StringConstraints
 from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
+from missionctl.schemas.clarifications import ClarificationRead
 from missionctl.schemas.missions import (
+    ANSWER_MAX_CHARS,
     CONSTRAINT_MAX_CHARS,
     MAX_CONSTRAINTS,
+    MAX_QUESTIONS,
     REPO_CONTEXT_MAX_CHARS,
 )
-from missionctl.schemas.plans import MAX_PLAN_VERSION
+from missionctl.schemas.plans import MAX_PLAN_VERSION, PlanRead
 from missionctl.services import dashboard
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
@@ -38,7 +42,7 @@ from missionctl.web.deps import (
     requires,
 )
 from missionctl.web.errors import render_toast
-from missionctl.web.forms import plan_again_request
+from missionctl.web.forms import clarification_request, plan_again_request
 from missionctl.web.sse import mission_stream
 from missionctl.web.templating import render
 
@@ -49,6 +53,11 @@ PLAN_PAGE = "pages/plan.html"
 # (PlanAgain) then decide, with a message naming the field. Twice the largest valid text, so a
 # text that is too long gets that message rather than a bare refusal.
 FORM_TEXT_MAX = 2 * max(REPO_CONTEXT_MAX_CHARS, MAX_CONSTRAINTS * (CONSTRAINT_MAX_CHARS + 1))
+
+# What the questions form may send: one box per question, each at most twice a valid answer
+# (so a long one gets the message naming it); more boxes get the contract's message.
+FORM_ANSWER_MAX = 2 * ANSWER_MAX_CHARS
+FORM_MAX_ANSWERS = 2 * MAX_QUESTIONS
 
 router = APIRouter()
 
@@ -143,12 +152,59 @@ async def plan_mission(
     """
     changes = plan_again_request(constraints, repo_context)
     planner = dashboard.planner_for(runtime, use_model=engine != "local")
-    plan = await plan_service.plan_again(
+    outcome = await plan_service.plan_again(
         ctx, mission_id=mission_id, actor=who.actor, planner=planner, changes=changes
     )
     if not fragment:
         return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
-    return render_toast(request, f"Plan v{plan.version} ready", f"{len(plan.tasks)} tasks")
+    return _outcome_toast(request, outcome)
+
+
+@router.post("/missions/{mission_id}/clarification")
+async def answer_questions(
+    request: Request,
+    ctx: Context,
+    runtime: RuntimeDep,
+    who: WriteMissions,
+    fragment: Fragment,
+    mission_id: MissionId,
+    answers: Annotated[
+        list[Annotated[str, StringConstraints(max_length=FORM_ANSWER_MAX)]] | None,
+        Form(max_length=FORM_MAX_ANSWERS),
+    ] = None,
+    engine: Annotated[str, Form(max_length=10)] = "local",
+) -> Response:
+    """Answer the planner's questions (one text box each, in order) and plan with the answers.
+
+    The local planner asked them, so it reads the answers unless the form asks for the model.
+
+    Raises:
+        ValidationFailed: no answer, or one too long; nothing is changed (a toast names it).
+        Conflict: the mission does not wait for answers (a toast says so).
+        PlanRejected | LLMOutputInvalid | LLMUnavailable: planning failed (recorded; a toast).
+    """
+    request_answers = clarification_request(answers or [])
+    planner = dashboard.planner_for(runtime, use_model=engine == "model")
+    outcome = await plan_service.answer_questions(
+        ctx, mission_id=mission_id, actor=who.actor, planner=planner, answers=request_answers
+    )
+    if not fragment:
+        return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
+    return _outcome_toast(request, outcome)
+
+
+def _outcome_toast(request: Request, outcome: PlanRead | ClarificationRead) -> Response:
+    """A toast: "Plan vN ready", or the planner's questions waiting on the page."""
+    if isinstance(outcome, ClarificationRead):
+        count = len(outcome.questions)
+        return render_toast(
+            request,
+            "The planner has questions",
+            f"Answer {'it' if count == 1 else f'the {count} questions'} on the mission page to "
+            "get a plan.",
+            kind="warning",
+        )
+    return render_toast(request, f"Plan v{outcome.version} ready", f"{len(outcome.tasks)} tasks")
 
 
 @router.post("/missions/{mission_id}/run")

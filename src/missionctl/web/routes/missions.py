@@ -147,7 +147,8 @@ async def create_mission(
 
     On invalid input nothing is stored: htmx gets the form again with a message beside each
     field at fault, a plain browser the whole page with them (422). A planner that fails does
-    not lose the mission: its page says why planning failed.
+    not lose the mission: its page says why planning failed; a planner that asks questions
+    instead leaves them on the page, with a box for each answer.
     """
     model = _model(runtime)
     errors: FieldErrors = {}
