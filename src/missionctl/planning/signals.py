@@ -75,6 +75,9 @@ TECHNOLOGIES: tuple[Technology, ...] = (
     _tech("Ruby", "language", r"ruby(?! on rails)"),
     _tech("Elixir", "language", r"elixir"),
     _tech("PHP", "language", r"php", versioned=True),
+    _tech("Dart", "language", r"dart"),
+    # "C" alone is a letter: only "embedded C", "written in C" and the like name the language.
+    _tech("C", "language", r"(?:embedded|ansi|iso|written in|in) c"),
     # Web frameworks and runtimes
     _tech(
         "Django",
@@ -99,12 +102,23 @@ TECHNOLOGIES: tuple[Technology, ...] = (
         versioned=True,
         implies=(("language", "TypeScript"),),
     ),
-    _tech("Express", "web_framework", r"express\.?js|express (?:app|server|api)"),
-    _tech("NestJS", "web_framework", r"nest\.?js"),
-    _tech("Spring Boot", "web_framework", r"spring boot|spring", versioned=True),
+    _tech(
+        "Express",
+        "web_framework",
+        r"express\.?js|express (?:app|server|api)",
+        implies=(("language", "JavaScript"),),
+    ),
+    _tech("NestJS", "web_framework", r"nest\.?js", implies=(("language", "TypeScript"),)),
+    _tech(
+        "Spring Boot",
+        "web_framework",
+        r"spring boot|spring",
+        versioned=True,
+        implies=(("language", "Java"),),
+    ),
     _tech("Laravel", "web_framework", r"laravel", implies=(("language", "PHP"),)),
-    _tech("Phoenix", "web_framework", r"phoenix"),
-    _tech("ASP.NET", "web_framework", r"asp\.net|\.net core"),
+    _tech("Phoenix", "web_framework", r"phoenix", implies=(("language", "Elixir"),)),
+    _tech("ASP.NET", "web_framework", r"asp\.net|\.net core", implies=(("language", "C#"),)),
     # Front-end
     _tech(
         "Next.js",
@@ -120,10 +134,10 @@ TECHNOLOGIES: tuple[Technology, ...] = (
     _tech("htmx", "frontend", r"htmx"),
     # Mobile
     _tech("React Native", "mobile", r"react native", implies=(("language", "TypeScript"),)),
-    _tech("Flutter", "mobile", r"flutter"),
-    _tech("SwiftUI", "mobile", r"swiftui"),
-    _tech("Jetpack Compose", "mobile", r"jetpack compose"),
-    _tech("Expo", "mobile", r"expo"),
+    _tech("Flutter", "mobile", r"flutter", implies=(("language", "Dart"),)),
+    _tech("SwiftUI", "mobile", r"swiftui", implies=(("language", "Swift"),)),
+    _tech("Jetpack Compose", "mobile", r"jetpack compose", implies=(("language", "Kotlin"),)),
+    _tech("Expo", "mobile", r"expo", implies=(("language", "TypeScript"),)),
     # Databases and warehouses
     _tech("PostgreSQL", "database", r"postgres(?:ql)?", versioned=True),
     _tech("MySQL", "database", r"mysql|mariadb", versioned=True),
