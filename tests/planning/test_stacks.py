@@ -286,3 +286,28 @@ def test_every_package_artifact_gets_its_article() -> None:
     assert articles["Java"] == "a JAR"
     assert articles["C#"] == "a NuGet package"
     assert join_words(["ruff", "mypy", "pytest"]) == "ruff, mypy and pytest"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Build a Go service that receives Stripe webhooks", ["Go", "Stripe"]),
+        ("Write a Go command-line tool that checks links", ["Go"]),
+        ("Must be written in Go", ["Go"]),
+        ("Go live next week, then go build a tool", []),
+        ("A go-to-market tool", []),
+    ],
+)
+def test_go_is_the_language_before_a_kind_of_program_not_the_verb(
+    text: str, found: list[str]
+) -> None:
+    assert detect_technologies(text) == found
+
+
+def test_a_command_line_tool_keeps_its_code_in_its_library() -> None:
+    draft = build_local_plan(mission("Write a Ruby command-line tool that renames photos"))
+    feature = next(t for t in draft.tasks if t.key.startswith("rename"))
+    assert feature.expected_artifacts == [
+        "lib/<gem>/renames_photos.rb",
+        "spec/renames_photos_spec.rb",
+    ]

@@ -65,7 +65,15 @@ TECHNOLOGIES: tuple[Technology, ...] = (
     _tech("Python", "language", r"python", versioned=True),
     _tech("TypeScript", "language", r"typescript"),
     _tech("JavaScript", "language", r"javascript"),
-    _tech("Go", "language", r"golang|written in go|in go(?![-\w])"),
+    # "go" is a verb too: the language is "Golang", "in Go", or "Go" before a kind of program.
+    _tech(
+        "Go",
+        "language",
+        r"golang|written in go|in go(?![-\w])|(?-i:Go)(?= (?:micro-?)?services?\b| (?:api|server|"
+        r"backend|cli|command-line|tool|library|module|package|sdk|client|app|application|"
+        r"program|binary|worker|daemon|operator|web|project|codebase|monolith|gateway|proxy|bot)"
+        r"s?\b)",
+    ),
     _tech("Rust", "language", r"rust"),
     _tech("Java", "language", r"java(?!script)", versioned=True),
     _tech("Kotlin", "language", r"kotlin"),

@@ -75,12 +75,13 @@ class StackChoice:
             "Slug": "".join(part.capitalize() for part in slug.split("-")),
         }
         profile = self.profile
+        library_dir = profile.library_dir or profile.source_dir
         test = profile.test_name.format_map(names)
         return {
             "test_file": f"{profile.test_dir}{test}",
             "e2e_test_file": f"{profile.test_dir}e2e/{test}",
             "contract_test_file": f"{profile.test_dir}contract/{test}",
-            "source_file": f"{profile.source_dir}{profile.source_name.format_map(names)}",
+            "source_file": f"{library_dir}{profile.source_name.format_map(names)}",
         }
 
 
