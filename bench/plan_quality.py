@@ -36,6 +36,7 @@ from tests.planning.helpers import GOALS, SEED_000, SEED_001, mission  # noqa: E
 from tests.planning.quality import PlanQuality, judge  # noqa: E402
 
 from missionctl.planning import LocalPlanner, PlanningInput  # noqa: E402
+from missionctl.planning.base import ClarificationNeeded, PlannerResult  # noqa: E402
 
 GOALS_FILE = Path(__file__).with_name("plan_quality_goals.txt")
 FIELDS = ("constraint", "repo_context")
@@ -70,15 +71,23 @@ def all_missions() -> list[PlanningInput]:
     return fixtures + own
 
 
-async def plan_timed(target: PlanningInput, repeat: int) -> tuple[PlanQuality, list[float]]:
-    """The plan's verdict and the milliseconds of each of ``repeat`` plannings."""
+async def plan_timed(
+    target: PlanningInput, repeat: int
+) -> tuple[PlanQuality | ClarificationNeeded, list[float]]:
+    """The plan's verdict (or the planner's questions) and the milliseconds of each of
+    ``repeat`` plannings."""
     planner = LocalPlanner()
     times: list[float] = []
     for _ in range(repeat):
         started = time.perf_counter()
-        result = await planner.plan(target)
+        try:
+            result: PlannerResult | ClarificationNeeded = await planner.plan(target)
+        except ClarificationNeeded as asked:
+            result = asked
         times.append((time.perf_counter() - started) * 1000)
-    return judge(result.draft, target), times
+    return (
+        result if isinstance(result, ClarificationNeeded) else judge(result.draft, target)
+    ), times
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -193,17 +202,28 @@ async def measure(missions: list[PlanningInput], repeat: int) -> dict[str, Any]:
     await LocalPlanner().plan(missions[0])  # warm-up: first-use caches are not planning time
     entries: list[dict[str, Any]] = []
     all_times: list[float] = []
+    asked: list[dict[str, Any]] = []
     for target in missions:
-        quality, times = await plan_timed(target, repeat)
-        entries.append({**goal_figures(target, quality, times), "all_slips": quality.grammar_slips})
+        outcome, times = await plan_timed(target, repeat)
         all_times.extend(times)
-    total = totals(entries, all_times)
+        if isinstance(outcome, ClarificationNeeded):  # judged by the questions, not a plan
+            asked.append(
+                {
+                    "goal": target.goal,
+                    "reason": outcome.reason,
+                    "questions": list(outcome.questions),
+                }
+            )
+            continue
+        entries.append({**goal_figures(target, outcome, times), "all_slips": outcome.grammar_slips})
+    total = {**totals(entries, all_times), "asked_instead_of_planning": len(asked)}
     report = {
         "repeat": repeat,
         "totals": total,
         "targets": targets(total),
         "worst": worst(entries),
         "goals": entries,
+        "asked": asked,
     }
     for entry in entries:
         del entry["all_slips"]

@@ -376,6 +376,7 @@ def test_each_grammar_rule_catches_its_slip(text: str, slip: str) -> None:
         "Store it in an S3 bucket behind an HTTP API, an SLA and an MVP.",
         "Send a URL, a JSON file, a UI, a YAML file and a REST call.",
         "Ship an iOS app on an nRF52 board with an RTOS and an LLM.",
+        "Publish it as an npm package.",
         "Run a SQL query; run an SQL query.",
         "Plan an 8-hour window, an 11-node cluster and a 2 TB copy.",
         "Add a users table and a settings page.",

@@ -2,7 +2,8 @@
 
 The indefinite article goes by the sound that starts the next word, not its letter:
 - an initialism is read letter by letter, so its first letter's name decides: "an API",
-  "an SDK", "an HTTP call", "an XGBoost model", "a URL", "a UI", "a BLE device"; acronyms read
+  "an SDK", "an HTTP call", "an XGBoost model", "a URL", "a UI", "a BLE device", "an npm
+  package" (a few are written in lower case); acronyms read
   as words ("a REST API", "a SQL query", "a SQLite file", "a NASA feed") are listed;
 - a word starting with a vowel letter takes "an" unless it starts with a "you"/"w" sound
   ("a user", "a unique key", "a European", "a one-click", "a once-a-day job"), and a word
@@ -15,6 +16,7 @@ article in the plans of the fixture goals).
 """
 
 import re
+from collections.abc import Sequence
 
 # Initialisms read as a word, not letter by letter (the first sound is then the word's).
 # A word starting with one of them is read as a word too ("SQLite", "RESTful").
@@ -33,6 +35,8 @@ _CONSONANT_SOUNDS = re.compile(
 # Consonant-letter beginnings said with a vowel (a silent "h"): "an hour", "an honest".
 _VOWEL_SOUNDS = re.compile(r"^(?:hour|honest|honor|honour|heir)", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
+# Initialisms written in lower case, still read letter by letter: "an npm package".
+_LOWER_CASE_INITIALISMS = frozenset({"npm", "npx", "pnpm"})
 
 
 def indefinite_article(phrase: str) -> str:
@@ -64,12 +68,23 @@ def with_the(phrase: str) -> str:
     return f"the {phrase}"
 
 
+def join_words(items: Sequence[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a, b and c"``; empty items are left out."""
+    items = [item for item in items if item]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _read_as_letters(word: str) -> bool:
     """Whether ``word`` starts with a letter said by its name.
 
     A single letter ("A/B", "x"); a word starting with two capitals or a capital and a digit
-    ("API", "XGBoost", "OAuth", "S3", "IDs"); an "n" before a capital ("nRF52").
+    ("API", "XGBoost", "OAuth", "S3", "IDs"); an "n" before a capital ("nRF52"); an initialism
+    written in lower case ("npm").
     """
+    if word.lower() in _LOWER_CASE_INITIALISMS:
+        return True
     if len(word) == 1:
         return word.isalpha()
     first, second = word[0], word[1]
@@ -87,4 +102,4 @@ def _number_starts_with_vowel(digits: str) -> bool:
     return len(text) % 3 == 2 and text[:2] in ("11", "18")
 
 
-__all__ = ["indefinite_article", "with_article", "with_the"]
+__all__ = ["indefinite_article", "join_words", "with_article", "with_the"]

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from missionctl.domain.english import with_article, with_the
+from missionctl.domain.english import join_words, with_article, with_the
 from missionctl.domain.plans import ensure_valid_plan
 from missionctl.domain.similarity import near_duplicates
 from missionctl.llm.protocol import LLMUsage
@@ -45,6 +45,7 @@ from missionctl.planning.kinds import (
     TaskTemplate,
 )
 from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS, Trait
+from missionctl.planning.stack_choice import choose_stack
 from missionctl.reading import (
     Feature,
     GoalReading,
@@ -289,6 +290,16 @@ class _Builder:
             **self.implied_slots,
             **self.named_slots,
         }
+        # The mission's stack settles the slots it left open; kept for decisions and files.
+        self.stack = choose_stack(
+            self.kind,
+            slots,
+            named=self.named_slots,
+            implied=self.implied_slots,
+            technologies=[tech.base for tech in self.techs],
+            text=self.text,
+        )
+        slots.update(self.stack.slots)
         source, target = self._source_target()
         downtime = "an agreed maintenance window"
         if _ZERO_DOWNTIME.search(self.text):
@@ -316,6 +327,7 @@ class _Builder:
             "target": target,
             "downtime": downtime,
             "scale": scale or "the expected volume",
+            **self.stack.values,
         }
 
     def _source_target(self) -> tuple[str, str]:
@@ -525,7 +537,7 @@ class _Builder:
                     feature=feature.text, the_feature=with_the(feature.text)
                 )
             title = capitalise(title)
-            extra = {"feature": feature.name, "slug": ft.key, "slug_": ft.key.replace("-", "_")}
+            extra = {"feature": feature.name, **self._feature_names(ft.key)}
             description = self.fill(kind.feature_description, **extra)
             acceptance = [self.fill(a, **extra) for a in kind.feature_acceptance]
             artifacts = [self.fill(a, **extra) for a in kind.feature_artifacts]
@@ -533,13 +545,13 @@ class _Builder:
         else:
             names = _join([f.name for f in ft.features])
             title = f"Build the remaining features: {names}"
-            extra = {"feature": names, "slug": ft.key, "slug_": ft.key.replace("-", "_")}
+            extra = {"feature": names, **self._feature_names(ft.key)}
             description = (
                 self.fill(kind.feature_description, **extra)
                 + " Split this task once the first features have shipped."
             )
             acceptance = [
-                self.fill(a, feature=f.name, slug=ft.key, slug_=ft.key.replace("-", "_"))
+                self.fill(a, feature=f.name, **self._feature_names(ft.key))
                 for f in ft.features
                 for a in kind.feature_acceptance[:1]
             ]
@@ -557,6 +569,10 @@ class _Builder:
             estimate_tokens=tokens,
             traces=list(ft.requirement_keys),
         )
+
+    def _feature_names(self, key: str) -> dict[str, str]:
+        """A feature task's key as ``{slug}`` and ``{slug_}``, and the files named after it."""
+        return {"slug": key, "slug_": key.replace("-", "_"), **self.stack.feature_files(key)}
 
     def _order(
         self,
@@ -668,11 +684,14 @@ class _Builder:
     def _decision(self, template: DecisionTemplate) -> PlanDecision:
         reasons = [self.fill(r) for r in template.reasons]
         alternatives = [self.fill(a) for a in template.alternatives]
+        if template.slot:
+            # A road not taken never names the technology chosen, named or by default.
+            alternatives = _without_technology(alternatives, self.values[template.slot])
         if template.slot and template.slot in self.named_slots:
             named = self.named_slots[template.slot]
-            base = named.split(" ")[0].lower()
             reasons.insert(0, f"{named} is named in the mission, so it is a given, not a choice")
-            alternatives = [a for a in alternatives if base not in a.lower()]
+        elif template.slot and template.slot in self.stack.reasons:
+            reasons.insert(0, self.stack.reasons[template.slot])
         elif template.slot:
             reasons.append(
                 f"Planner default for {with_article(self.kind.label)}; the mission names no "
@@ -734,7 +753,8 @@ class _Builder:
                 + "."
             )
         parts.append("Architecture: " + "; ".join(self.fill(c) for c in kind.architecture) + ".")
-        parts.append("Suggested project shape: " + ", ".join(kind.project_shape) + ".")
+        shape = ", ".join(self.fill(path) for path in kind.project_shape)
+        parts.append(f"Suggested project shape: {shape}.")
         return clip(" ".join(parts), LONG_MAX_CHARS)
 
 
@@ -808,12 +828,22 @@ def _with_role(template: TaskTemplate, role: SpecialistRole) -> TaskTemplate:
     )
 
 
-def _join(items: Sequence[str]) -> str:
-    """``["a", "b", "c"]`` → ``"a, b and c"``."""
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+_join = join_words
+
+
+def _without_technology(texts: Sequence[str], technology: str) -> list[str]:
+    """``texts`` without those that name ``technology`` ("Kotlin (Jetpack Compose)").
+
+    A text names it when it holds the technology's words whole, or a known technology that
+    those words name too ("Rails" for "Ruby on Rails 7", "Postgres" for "PostgreSQL 16").
+    """
+    whole = re.compile(rf"(?<![\w+#.-]){re.escape(technology)}(?![\w+#-])", _FLAGS)
+    known = {tech.base for tech in find_technologies(technology)}
+    return [
+        text
+        for text in texts
+        if not whole.search(text) and not known & {tech.base for tech in find_technologies(text)}
+    ]
 
 
 def _slug(text: str) -> str:

@@ -31,6 +31,35 @@ Template placeholders (``str.format`` fields) available everywhere:
 - one field per technology slot (see :data:`SLOT_DEFAULTS`), e.g. ``{database}``: the
   technology of that category named in the mission, or the kind's default, or the global one.
 
+Stack placeholders speak the language of the plan (the one the mission names or a named
+technology implies, else the kind's ``language`` default, else the global one), from its
+profile in ``stacks/stacks.yaml`` (see :mod:`missionctl.planning.stack_choice`). Write them
+instead of any tool, path or package word of one ecosystem:
+
+- tools: ``{build_tool}`` ("cargo"), ``{package_manager}``, ``{test_tool}`` ("cargo test"),
+  ``{property_tool}``, ``{bench_tool}``, ``{e2e_tool}``, ``{lint_tools}`` ("rustfmt and
+  clippy"), ``{ci_checks}`` (the lint tools and the test tool);
+- packaging: ``{registry}`` ("crates.io"), ``{package_artifact}`` ("crate"),
+  ``{a_package_artifact}`` ("a crate", "an npm package"), ``{manifest}`` ("Cargo.toml"),
+  ``{install}``, ``{binaries}``, ``{cli_channel}``, ``{optional_dep}``, ``{optional_deps}``,
+  ``{name_step}`` (a next step: "Reserve the crate name on crates.io");
+- layout, each directory ending with ``/``: ``{source_dir}``, ``{library_dir}``,
+  ``{cli_entry}`` ("src/main.rs"), ``{library_entry}``, ``{test_dir}``, ``{test_layout}``
+  (a project-shape line), ``{fixtures_dir}``;
+- advice lines: ``{portable_paths}``, ``{dependency_advice}``, ``{typed_api}``,
+  ``{runtime_version}``, ``{language_strength}``, ``{language_trade_off}``,
+  ``{operator_framework}``, ``{embedded_runtime}``, and ``{orm}`` and ``{migrations}`` of the
+  ``{web_framework}``;
+- the mobile toolkit (``{mobile}``) and the platforms it builds for: ``{mobile_platforms}``
+  ("iOS and Android", "Android"), ``{app_stores}``, ``{beta_channels}``, ``{push_services}``,
+  ``{developer_programs}``, ``{os_support}``, ``{privacy_forms}``, ``{mobile_build_tool}``,
+  ``{ui_test_tool}``, ``{mobile_reason}``, ``{mobile_trade_off}``;
+- in feature templates only, the files named after the feature: ``{test_file}``,
+  ``{e2e_test_file}``, ``{contract_test_file}`` and ``{source_file}``.
+
+A kind whose templates use a profile placeholder and that decides nothing about the language
+gets the stack decision of ``stacks.yaml``, so its plans say which stack they chose and why.
+
 In a task's ``depends_on`` and in a phase's ``task_keys``, :data:`FEATURES` (written
 ``'@features'``, quoted, in a file) stands for the feature tasks (one per feature of the
 goal). In ``traces``, ``"features"`` stands for every feature requirement and
@@ -41,22 +70,33 @@ of the kind's own requirements.
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass as plain_dataclass
-from dataclasses import field
+from dataclasses import field, replace
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from typing import Annotated
+from string import Formatter
 
-from pydantic import ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import TypeAdapter, field_validator
 from pydantic.dataclasses import dataclass
 
+from missionctl.planning.kinds.stacks import FEATURE_PLACEHOLDERS, PROFILE_PLACEHOLDERS, STACKS
+from missionctl.planning.kinds.templates import (
+    STRICT,
+    DecisionTemplate,
+    PhaseTemplate,
+    Positive,
+    RequirementTemplate,
+    RiskTemplate,
+    TaskTemplate,
+)
 from missionctl.schemas.datafiles import data_file_error, read_data_file
-from missionctl.schemas.plans import Likelihood, Priority, RiskTier, Severity, SpecialistRole
+from missionctl.schemas.plans import SpecialistRole
 
 __all__ = [
     "FEATURES",
     "GENERIC",
     "KINDS",
     "SLOT_DEFAULTS",
+    "STACKS",
     "DecisionTemplate",
     "Kind",
     "KindCatalog",
@@ -71,74 +111,8 @@ __all__ = [
 FEATURES = "@features"
 """Placeholder for the feature tasks in ``depends_on`` and ``task_keys``."""
 
-_STRICT = ConfigDict(extra="forbid")
-# A file's token estimates and keyword weights are positive numbers of tokens and points.
-_Positive = Annotated[int, Field(gt=0)]
 
-
-@dataclass(frozen=True, slots=True, config=_STRICT)
-class TaskTemplate:
-    """A task every plan of a kind contains."""
-
-    key: str
-    role: SpecialistRole
-    title: str
-    description: str
-    depends_on: tuple[str, ...] = ()
-    artifacts: tuple[str, ...] = ()
-    acceptance: tuple[str, ...] = ()
-    risk_tier: RiskTier = "read"
-    estimate_tokens: _Positive = 20_000
-    traces: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, config=_STRICT)
-class RequirementTemplate:
-    """A non-functional requirement every plan of a kind carries; ``tag`` names it in traces."""
-
-    tag: str
-    text: str
-    priority: Priority = "must"
-
-
-@dataclass(frozen=True, slots=True, config=_STRICT)
-class RiskTemplate:
-    """A risk typical of a kind."""
-
-    title: str
-    description: str
-    severity: Severity
-    likelihood: Likelihood
-    mitigation: str
-
-
-@dataclass(frozen=True, slots=True, config=_STRICT)
-class DecisionTemplate:
-    """A decision typical of a kind.
-
-    When ``slot`` names a technology slot and the mission names a technology of that slot, the
-    planner records that the mission made the choice and drops it from the alternatives.
-    """
-
-    title: str
-    choice: str
-    reasons: tuple[str, ...]
-    trade_offs: tuple[str, ...] = ()
-    alternatives: tuple[str, ...] = ()
-    slot: str | None = None
-
-
-@dataclass(frozen=True, slots=True, config=_STRICT)
-class PhaseTemplate:
-    """A phase: a named group of task keys (:data:`FEATURES` allowed)."""
-
-    key: str
-    name: str
-    goal: str
-    task_keys: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True, config=_STRICT)
+@dataclass(frozen=True, slots=True, config=STRICT)
 class Kind:
     """A kind of software and the shape of a good plan for it.
 
@@ -177,7 +151,7 @@ class Kind:
 
     key: str
     label: str
-    keywords: tuple[tuple[str, _Positive], ...]
+    keywords: tuple[tuple[str, Positive], ...]
     approach: str
     feature_role: SpecialistRole
     feature_roles: tuple[SpecialistRole, ...]
@@ -197,7 +171,7 @@ class Kind:
     design_key: str
     verify_key: str
     feature_deps: tuple[str, ...] = ()
-    feature_tokens: _Positive = 45_000
+    feature_tokens: Positive = 45_000
     surveys_existing: bool = False
     needs_feature_task: bool = True
     defaults: Mapping[str, str] = field(default_factory=dict)
@@ -210,7 +184,7 @@ class Kind:
         return list(value.items()) if isinstance(value, Mapping) else value
 
 
-@dataclass(frozen=True, config=_STRICT)
+@dataclass(frozen=True, config=STRICT)
 class _Index:
     """``index.yaml``: the order kinds are tried in, the fallback kind, the slot defaults."""
 
@@ -242,6 +216,12 @@ _KIND = TypeAdapter(Kind)
 def load_kinds(directory: Traversable) -> KindCatalog:
     """Read ``index.yaml`` and one ``<key>.yaml`` per kind from ``directory``.
 
+    A kind whose templates use a placeholder of the language's profile and that makes no
+    decision about the language gets the stack decision
+    (:data:`~missionctl.planning.kinds.stacks.STACKS`) first among its decisions: a plan that
+    advises a toolchain says which one it chose, and why. (A mobile toolkit's words do not
+    count: the toolkit has a decision of its own.)
+
     Raises:
         DataFileError: a file cannot be read or validated, breaks a rule of
             :func:`_kind_problems`, is not listed in the index, or is listed but missing; the
@@ -257,12 +237,72 @@ def load_kinds(directory: Traversable) -> KindCatalog:
     listed = (*index.order, index.fallback)
     if problems := list(_index_problems(listed, kind_files)):
         raise data_file_error(index_file, problems)
-    kinds = {key: _read_kind(kind_files[key], frozenset(index.slot_defaults)) for key in listed}
+    kinds = {
+        key: _with_stack_decision(
+            _read_kind(kind_files[key], frozenset(index.slot_defaults)), STACKS.decision
+        )
+        for key in listed
+    }
     return KindCatalog(
         kinds=tuple(kinds[key] for key in index.order),
         generic=kinds[index.fallback],
         slot_defaults=index.slot_defaults,
     )
+
+
+def _with_stack_decision(kind: Kind, decision: DecisionTemplate) -> Kind:
+    """``kind``, with ``decision`` first if its templates use a profile and it has none."""
+    if any(d.slot == decision.slot for d in kind.decisions):
+        return kind
+    if not any(_placeholders(text) & _STACK_FIELDS for _, text in _template_texts(kind)):
+        return kind
+    return replace(kind, decisions=(decision, *kind.decisions))
+
+
+_STACK_FIELDS = PROFILE_PLACEHOLDERS | FEATURE_PLACEHOLDERS
+# Templates filled with a feature's slug, so the only ones where its files can be named.
+_FEATURE_FIELDS = ("feature_description", "feature_acceptance", "feature_artifacts")
+
+
+def _template_texts(kind: Kind) -> Iterator[tuple[str, str]]:
+    """Every template text of ``kind`` with the field it sits in (``tasks.2.description``)."""
+    for name in ("approach", "feature_title", "feature_description", "feature_requirement"):
+        yield name, getattr(kind, name)
+    for name in ("feature_acceptance", "feature_artifacts", "next_steps", "architecture"):
+        for i, text in enumerate(getattr(kind, name)):
+            yield f"{name}.{i}", text
+    yield from ((f"project_shape.{i}", text) for i, text in enumerate(kind.project_shape))
+    for i, task in enumerate(kind.tasks):
+        yield from _texts(f"tasks.{i}", task, ("title", "description"))
+        yield from _texts(f"tasks.{i}", task, (), ("artifacts", "acceptance"))
+    for i, req in enumerate(kind.requirements):
+        yield f"requirements.{i}.text", req.text
+    for i, risk in enumerate(kind.risks):
+        yield from _texts(f"risks.{i}", risk, ("title", "description", "mitigation"))
+    for i, decision in enumerate(kind.decisions):
+        fields = ("reasons", "trade_offs", "alternatives")
+        yield from _texts(f"decisions.{i}", decision, ("title", "choice"), fields)
+    for i, phase in enumerate(kind.phases):
+        yield from _texts(f"phases.{i}", phase, ("name", "goal"))
+
+
+def _texts(
+    where: str, item: object, single: tuple[str, ...], many: tuple[str, ...] = ()
+) -> Iterator[tuple[str, str]]:
+    for name in single:
+        yield f"{where}.{name}", getattr(item, name)
+    for name in many:
+        for i, text in enumerate(getattr(item, name)):
+            yield f"{where}.{name}.{i}", text
+
+
+def _placeholders(template: str) -> set[str]:
+    """The fields a ``str.format`` template names (``{tests[auth]}`` names ``tests``)."""
+    try:
+        parsed = list(Formatter().parse(template))
+    except ValueError:
+        return set()
+    return {re.split(r"[.\[]", name, maxsplit=1)[0] for _, name, _, _ in parsed if name}
 
 
 def _index_problems(
@@ -296,7 +336,8 @@ def _kind_problems(kind: Kind, slots: frozenset[str]) -> Iterator[str]:
     Task keys are unique; ``depends_on``, ``feature_deps``, phases' ``task_keys``,
     ``design_key`` and ``verify_key`` name the kind's tasks (or :data:`FEATURES` where it
     stands for the feature tasks); ``traces`` name its requirement tags (or ``features``,
-    ``constraints``); slots are known; keyword patterns compile.
+    ``constraints``); slots are known; a feature's files are named in feature templates
+    only; keyword patterns compile.
     """
     keys = [task.key for task in kind.tasks]
     tasks_or_features = {*keys, FEATURES}
@@ -315,6 +356,10 @@ def _kind_problems(kind: Kind, slots: frozenset[str]) -> Iterator[str]:
         if decision.slot is not None:
             yield from _unknown(f"decisions.{i}.slot", (decision.slot,), slots, "slot")
     yield from _unknown("defaults", tuple(kind.defaults), slots, "slot")
+    for where, text in _template_texts(kind):
+        if not where.startswith(_FEATURE_FIELDS) and _placeholders(text) & FEATURE_PLACEHOLDERS:
+            names = ", ".join(sorted(_placeholders(text) & FEATURE_PLACEHOLDERS))
+            yield f"{where}: {names} names a feature's file; use it in feature templates only"
     for i, (pattern, _) in enumerate(kind.keywords):
         try:
             re.compile(pattern)
