@@ -333,3 +333,15 @@ def test_every_entity_attribute_name_is_snake_case() -> None:
     for spec in vocabulary().entities:
         for attribute in spec.attributes:
             assert re.fullmatch(r"[a-z][a-z0-9_]*", attribute.name), (spec.name, attribute.name)
+
+
+def test_a_verb_keeps_its_question_clause_as_one_feature() -> None:
+    reading = read_goal(
+        goal="A tool that tracks which houseplants need watering and sends a reminder each morning"
+    )
+    assert [f.title for f in reading.features] == [
+        "Track which houseplants need watering",
+        "Send a reminder each morning",
+    ]
+    shown = read_goal(goal="Build a dashboard that shows which builds failed and when")
+    assert [f.title for f in shown.features] == ["Show which builds failed"]

@@ -67,7 +67,8 @@ _LEADING_CONNECTOR = re.compile(
     _FLAGS,
 )
 _DROPPED_CLAUSE = re.compile(
-    r"^(?:using|via|built with|as)\b|\bdowntime\b|^(?:etc|and so on|more)$", _FLAGS
+    r"^(?:using|via|built with|as)\b|\bdowntime\b|^(?:etc|and so on|more|when|where|why|how)$",
+    _FLAGS,
 )
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(?P<item>.+)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -180,9 +181,14 @@ def _split_purpose(phrase: str) -> tuple[str, str | None]:
 
 
 def _split_clauses(text: str) -> list[tuple[str, bool]]:
-    """The clauses of ``text``, each with whether it is an infinitive ("to track X")."""
+    """The clauses of ``text``, each with whether it is an infinitive ("to track X").
+
+    A verb whose object is a question clause stays one clause with it: "tracks which
+    houseplants need watering" is one feature, not "tracks" and "houseplants need watering".
+    """
     clauses: list[tuple[str, bool]] = []
-    for part in _CLAUSE_SPLIT.split(text):
+    for part in _CLAUSE_SPLIT.split(_bind_question_objects(text)):
+        part = _QUESTION_BOUND.sub(r" \1", part)
         clause = part.strip(" .,;:!?\"'()[]")
         first, _, rest = clause.partition(" ")
         infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in _base_verbs()
@@ -194,6 +200,23 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
         if clause:
             clauses.append((clause, infinitive))
     return clauses
+
+
+_QUESTION_OBJECT = re.compile(r"\b([a-z]+)\s+(which|what|whether|how|when|where)\s+", _FLAGS)
+# The joined form survives the clause split: "_which_" has no word boundary before "which".
+_QUESTION_BOUND = re.compile(r"_(which|what|whether|how|when|where)_", _FLAGS)
+
+
+def _bind_question_objects(text: str) -> str:
+    """``text`` with "<verb>s which|what|… " joined as "<verb>s_which_ ", for the split."""
+
+    def bind(match: re.Match[str]) -> str:
+        verb, word = match.group(1), match.group(2)
+        if verb.lower() not in third_person_verbs():
+            return match.group(0)
+        return f"{verb}_{word}_ "
+
+    return _QUESTION_OBJECT.sub(bind, text)
 
 
 def _features(
