@@ -41,3 +41,18 @@ def test_a_goal_without_features_plans_its_subject_by_name() -> None:
         "The CSV export of invoices: delivered in the billing screen"
     )
     assert "core of the" not in plan_text(draft)
+
+
+def test_sign_in_follows_the_scale_of_the_mission() -> None:
+    bakery = build_local_plan(
+        mission(
+            "Build an inventory management system for a small bakery with supplier orders "
+            "and expiry alerts"
+        )
+    )
+    assert "sso" not in plan_text(bakery)
+    assert "Simple staff accounts and roles" in [task.title for task in bakery.tasks]
+    company = build_local_plan(
+        mission("Build an internal tool for our 4,000 employees to request laptops")
+    )
+    assert "Company SSO and roles" in [task.title for task in company.tasks]

@@ -327,6 +327,8 @@ class _Builder:
             "target": target,
             "downtime": downtime,
             "scale": scale or "the expected volume",
+            "sign_in": _SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT),
+            "Sign_in": capitalise(_SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT)),
             **self.stack.values,
         }
 
@@ -785,6 +787,14 @@ class _Requirements:
             self.tags.setdefault(tag, []).append(key)
         return key
 
+
+# How people sign in, by the scale the mission implies: a small bakery gets staff accounts,
+# not an enterprise identity provider, unless the mission names one.
+_SIGN_IN_DEFAULT = "company SSO"
+_SIGN_IN_BY_SCALE = {
+    "single_user": "a single local account",
+    "small": "simple staff accounts",
+}
 
 _SURVEY = TaskTemplate(
     key="codebase-survey",
