@@ -3,12 +3,20 @@
 import re
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from missionctl.reading import Entity, GoalReading, read_goal
-from missionctl.reading.vocabulary import EntitySpec, TechnologySpec, Vocabulary, vocabulary
+from missionctl.reading import Entity, GoalReading, language_name, read_goal
+from missionctl.reading.language import find_language
+from missionctl.reading.vocabulary import (
+    EntitySpec,
+    Languages,
+    TechnologySpec,
+    Vocabulary,
+    vocabulary,
+)
 from tests.planning.helpers import GOALS
 
 BAKERY = (
@@ -326,6 +334,34 @@ def test_a_malformed_vocabulary_entry_is_refused_with_its_field() -> None:
     data = vocabulary().model_dump(by_alias=True)
     data["entities"] = [*data["entities"], entry]
     with pytest.raises(ValidationError, match="Nowhere"):
+        Vocabulary.model_validate(data)
+
+
+LANGUAGES_YAML = """
+min_foreign_words: 2
+languages:
+  en: {name: English, words: [the, a]}
+  fr: {name: French, words: [le, la]}
+"""
+
+
+def test_the_language_lists_are_checked_when_they_are_read() -> None:
+    languages = Languages.model_validate(yaml.safe_load(LANGUAGES_YAML))
+    assert language_name(find_language("le la le", languages), languages) == "French"
+    assert find_language("the le", languages) == "en"
+
+    for broken, message in [
+        (LANGUAGES_YAML.replace("[le, la]", "[le, a]"), "shares words"),
+        (LANGUAGES_YAML.replace("[le, la]", "[Le, la]"), "lower case"),
+        (LANGUAGES_YAML.replace("[the, a]", "[the, 'no', no]"), "languages.en.words"),
+        (LANGUAGES_YAML.replace("  en:", "  english:"), "languages.english"),
+        (LANGUAGES_YAML.replace("min_foreign_words: 2", "min_foreign_words: 0"), "min_foreign"),
+    ]:
+        with pytest.raises(ValidationError, match=message):
+            Languages.model_validate(yaml.safe_load(broken))
+    data = vocabulary().model_dump(by_alias=True)
+    data["generic_words"] = ["Thing"]
+    with pytest.raises(ValidationError, match="lower case"):
         Vocabulary.model_validate(data)
 
 

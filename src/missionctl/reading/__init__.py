@@ -5,12 +5,15 @@ typed, immutable :class:`GoalReading`: the subject and what it is for, the verb,
 as the user named them, the people served, the records the software keeps (with attributes
 and relations), the kind of software, the named technologies, the plan-changing constraints,
 the scale, what exists already, the goal's language and whether it is too vague to plan.
+The language and the vagueness are the one judgement of them in the product: the local
+planner asks its questions from them (ADR 0035).
 
 The package sits below ``planning`` and ``agents`` (ADR 0033); its vocabularies are YAML
 files in ``data/``, validated by Pydantic and loaded once.
 """
 
 from missionctl.reading.kinds import GENERIC_KIND
+from missionctl.reading.language import ENGLISH, UNDETERMINED, language_name
 from missionctl.reading.model import (
     Attribute,
     Derivation,
@@ -34,7 +37,9 @@ from missionctl.reading.words import (
 )
 
 __all__ = [
+    "ENGLISH",
     "GENERIC_KIND",
+    "UNDETERMINED",
     "Attribute",
     "Derivation",
     "Entity",
@@ -48,6 +53,7 @@ __all__ = [
     "capitalise",
     "clip",
     "find_technologies",
+    "language_name",
     "normalise",
     "plural",
     "read_goal",

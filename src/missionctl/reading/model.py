@@ -186,10 +186,12 @@ class GoalReading(_Value):
         existing: What the repository context or goal says exists already ("React Native
             app", "REST API").
         brownfield: Whether the work changes an existing system.
-        language: The language the goal is written in: ``en``, ``fr``, ``de``, … or ``und``
-            (undetermined).
-        vague: Whether the goal says too little to plan: it names nothing but "a thing" or
-            "an app", with no feature, technology or record.
+        language: The language the goal is written in: ``en``, ``fr``, ``de``, … (the codes
+            of ``data/languages.yaml``, named by :func:`~missionctl.reading.language_name`),
+            or ``und`` when it has no letter, is mostly in another script, or leans away from
+            English to no single listed language (see :mod:`missionctl.reading.language`).
+        vague: Whether the goal says too little to plan: no word is left once English
+            function words and generic words ("build", "app", "thing") are dropped.
     """
 
     verb: str | None

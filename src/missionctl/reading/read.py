@@ -8,7 +8,7 @@ from missionctl.reading.clauses import parse_goal
 from missionctl.reading.context import find_existing, is_brownfield
 from missionctl.reading.entities import find_entities
 from missionctl.reading.kinds import find_kind, kind_label
-from missionctl.reading.language import find_language, is_vague
+from missionctl.reading.language import ENGLISH, find_language, is_vague
 from missionctl.reading.model import GoalReading
 from missionctl.reading.signals import find_cadence, find_scale, find_signals
 from missionctl.reading.technologies import find_technologies, technology_names
@@ -44,7 +44,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
     raw = "\n".join((title, goal, *constraints, repo_context))
     everything = normalise(raw)
     language = find_language(goal or title)
-    english = language == "en"
+    english = language == ENGLISH
     parsed = parse_goal(goal, title=title, english=english, tech_names=technology_names())
     technologies = find_technologies(raw)
     signals = find_signals(everything, constraints)
@@ -87,11 +87,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         existing=existing,
         brownfield=is_brownfield(everything, host=parsed.host, existing=existing),
         language=language,
-        vague=is_vague(
-            goal or title,
-            language=language,
-            named_anything=bool(parsed.features or technologies or entities),
-        ),
+        vague=is_vague(goal or title),
     )
 
 

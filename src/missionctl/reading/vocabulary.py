@@ -9,7 +9,7 @@ typo never reaches a plan.
 import re
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,6 +20,8 @@ __all__ = [
     "DerivedSpec",
     "EntitySpec",
     "KindSpec",
+    "LanguageSpec",
+    "Languages",
     "Scale",
     "SignalSpec",
     "TechnologySpec",
@@ -151,6 +153,51 @@ class KindSpec(_Spec):
         return words
 
 
+Word = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\W\d_]+$")]
+"""One word, letters only (``data/languages.yaml``, ``generic_words``)."""
+
+
+def _lower_case(words: frozenset[str]) -> frozenset[str]:
+    """Words in lower case (they meet lower-cased text)."""
+    upper = sorted(word for word in words if word != word.lower())
+    if upper:
+        raise ValueError(f"write words in lower case: {', '.join(upper)}")
+    return words
+
+
+class LanguageSpec(_Spec):
+    """A language a goal may be written in, and the words that give it away."""
+
+    name: str = Field(min_length=1)
+    words: frozenset[Word] = Field(min_length=1)
+
+    _words = field_validator("words")(_lower_case)
+
+
+class Languages(_Spec):
+    """The languages a goal is told apart in (``data/languages.yaml``).
+
+    Attributes:
+        min_foreign_words: Fewest words of another language that make a text lean to it.
+        languages: ISO 639-1 code → the language; English (``en``) is one of them and shares
+            no word with another, so a word counts for one side only.
+    """
+
+    min_foreign_words: int = Field(ge=1)
+    languages: dict[Annotated[str, Field(pattern=r"^[a-z]{2}$")], LanguageSpec]
+
+    @model_validator(mode="after")
+    def _english_apart(self) -> Self:
+        english = self.languages.get("en")
+        if english is None:
+            raise ValueError("languages: English (en) is the language the others are told from")
+        for code, language in self.languages.items():
+            shared = sorted(language.words & english.words) if code != "en" else []
+            if shared:
+                raise ValueError(f"languages.{code} shares words with en: {', '.join(shared)}")
+        return self
+
+
 class Vocabulary(_Spec):
     """Every vocabulary of the reading, from the files in ``data/``."""
 
@@ -170,7 +217,7 @@ class Vocabulary(_Spec):
     ly_nouns: frozenset[str]
     adjectives: frozenset[str]
     not_entities: frozenset[str]
-    software_nouns: frozenset[str]
+    generic_words: frozenset[Word]
     fillers: frozenset[str]
     people: tuple[str, ...]
     organisations: dict[str, tuple[str, ...]]
@@ -180,11 +227,12 @@ class Vocabulary(_Spec):
     contexts: tuple[ContextSpec, ...]
     kinds: tuple[KindSpec, ...]
     min_kind_score: int
-    languages: dict[str, frozenset[str]]
+    languages: Languages
     brownfield: str
     greenfield: str
 
     _cadence = field_validator("cadence", "brownfield", "greenfield")(_compiles)
+    _generic_words = field_validator("generic_words")(_lower_case)
 
     @model_validator(mode="after")
     def _entities_exist(self) -> Self:
@@ -239,7 +287,7 @@ def vocabulary() -> Vocabulary:
             **entities,
             "kinds": kinds["kinds"],
             "min_kind_score": kinds["min_score"],
-            "languages": _load("languages.yaml")["languages"],
+            "languages": _load("languages.yaml"),
             "brownfield": context["brownfield"],
             "greenfield": context["greenfield"],
         }
