@@ -50,7 +50,8 @@ instead of any tool, path or package word of one ecosystem:
   (a project-shape line), ``{fixtures_dir}``;
 - advice lines: ``{portable_paths}``, ``{dependency_advice}``, ``{typed_api}``,
   ``{runtime_version}``, ``{language_strength}``, ``{language_trade_off}``,
-  ``{operator_framework}``, ``{embedded_runtime}``, and ``{orm}`` and ``{migrations}`` of the
+  ``{operator_framework}``, ``{embedded_runtime}``, ``{desktop_toolkit}`` (what a desktop
+  app in the language is built with), and ``{orm}`` and ``{migrations}`` of the
   ``{web_framework}``;
 - the mobile toolkit (``{mobile}``) and the platforms it builds for: ``{mobile_platforms}``
   ("iOS and Android", "Android"), ``{app_stores}``, ``{beta_channels}``, ``{push_services}``,

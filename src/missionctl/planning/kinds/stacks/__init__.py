@@ -102,6 +102,7 @@ class StackProfile:
     language_trade_off: _Text
     web_framework: _Text
     operator_framework: _Text
+    desktop_toolkit: _Text
     embedded_runtime: _Text = "an RTOS"
     library_dir: _Dir | None = None
     test_layout: _Text | None = None
