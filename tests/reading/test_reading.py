@@ -398,3 +398,27 @@ def test_a_verb_keeps_its_question_clause_as_one_feature() -> None:
 )
 def test_kind_words_are_read_in_context(goal: str, kind: str) -> None:
     assert read(goal).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("goal", "subject", "descriptor"),
+    [
+        (
+            "Build Mission Control as a live orchestration dashboard for AI agents",
+            "Mission Control",
+            "live orchestration dashboard for AI agents",
+        ),
+        (
+            "Create Harbor as a self-hosted booking portal for sailing clubs, with waiting lists",
+            "Harbor",
+            "self-hosted booking portal for sailing clubs",
+        ),
+        ("Build a URL shortener with click analytics", "URL shortener", None),
+    ],
+)
+def test_a_named_subject_keeps_what_the_goal_says_it_is(
+    goal: str, subject: str, descriptor: str | None
+) -> None:
+    reading = read(goal)
+    assert reading.subject == subject
+    assert reading.descriptor == descriptor

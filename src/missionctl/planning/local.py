@@ -43,6 +43,7 @@ from missionctl.planning.kinds import (
     Kind,
     RiskTemplate,
     TaskTemplate,
+    for_existing_system,
 )
 from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS, Trait
 from missionctl.planning.stack_choice import choose_stack
@@ -161,12 +162,21 @@ class _FeatureTask:
 def detect_kind(mission: PlanningInput) -> KindMatch:
     """Score every kind's keywords over the mission and return the best match.
 
-    Goal and title matches weigh double; constraints and repository context count once.
+    Goal and title matches weigh double, and so does the existing component the goal's host
+    system is; constraints and repository context count once.
     Each keyword pattern counts at most once. Ties go to the kind listed first in
     :data:`~missionctl.planning.kinds.KINDS`; below a minimum score the generic kind is
     returned.
     """
-    primary = normalise(f"{mission.title}\n{mission.goal}")
+    # The existing system the work goes into is what the software is ("our booking app" is
+    # the React Native app the repository context names): its name weighs as the goal's.
+    host = read_goal(
+        title=mission.title,
+        goal=mission.goal,
+        constraints=mission.constraints,
+        repo_context=mission.repo_context,
+    ).host_component
+    primary = normalise(f"{mission.title}\n{mission.goal}\n{host or ''}")
     secondary = normalise("\n".join((*mission.constraints, mission.repo_context)))
     best = KindMatch(GENERIC, 0, ())
     for kind, patterns in _KIND_PATTERNS:
@@ -268,6 +278,9 @@ class _Builder:
         ]
         self.all_traits = matched_traits
         self.brownfield = self.reading.brownfield
+        if self.brownfield:
+            # The system exists: its scaffold, first contract and project are not built again.
+            self.kind = for_existing_system(self.kind)
         # Technology categories name the kinds' slots ("database", "cache", …).
         self.named_slots: dict[str, str] = {}
         for tech in self.techs:
@@ -358,10 +371,7 @@ class _Builder:
 
     def build(self) -> PlanDraft:
         kind = self.kind
-        features = list(self.reading.features)
-        if not features and kind.needs_feature_task:
-            # The goal names no features: the subject itself is the one feature to build.
-            features = [Feature.noun(with_the(self.reading.subject_phrase))]
+        features = self._features()
         reqs = self._requirements(features)
 
         # Tasks: the kind's own, a survey for brownfield work, trait tasks, feature tasks.
@@ -408,6 +418,21 @@ class _Builder:
         )
         ensure_valid_plan(draft)
         return draft
+
+    def _features(self) -> list[Feature]:
+        """The features to plan, in order.
+
+        What the goal describes the subject as ("Mission Control as a live orchestration
+        dashboard") comes first, then the goal's features; when the goal names neither, the
+        subject itself is the one feature to build (if the kind needs one).
+        """
+        features = list(self.reading.features)
+        descriptor = self.reading.descriptor
+        if descriptor and all(f.text.lower() != descriptor.lower() for f in features):
+            features.insert(0, Feature.noun(with_the(descriptor)))
+        if not features and self.kind.needs_feature_task:
+            features = [Feature.noun(with_the(self.reading.subject_phrase))]
+        return features
 
     def _requirements(self, features: Sequence[Feature]) -> "_Requirements":
         """Feature requirements, then the kind's, the traits', the constraints', brownfield."""
