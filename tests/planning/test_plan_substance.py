@@ -134,3 +134,12 @@ def test_what_a_named_subject_is_described_as_is_planned(goal: str) -> None:
     planned = mission(goal)
     coverage, missing = noun_coverage(build_local_plan(planned), planned)
     assert missing == [] and coverage == 1.0
+
+
+def test_a_change_to_an_existing_system_is_delivered_in_that_system() -> None:
+    planned = mission(
+        "Add rate limiting to our payments API", repo_context="We run a FastAPI service"
+    )
+    task = next(t for t in build_local_plan(planned).tasks if t.key == "rate-limiting")
+    assert "in the payments API" in task.description
+    assert "in the rate limiting" not in task.description

@@ -434,12 +434,21 @@ class _Builder:
             features = [Feature.noun(with_the(self.reading.subject_phrase))]
         return features
 
+    def _feature_home(self) -> dict[str, str]:
+        """Where the features are delivered, when that is not the subject.
+
+        With no feature named (nor a descriptor), the subject is the one feature: it is
+        delivered in the system it goes into ("Add a CSV export to the billing screen"), not in
+        itself.
+        """
+        if self.reading.features or self.reading.descriptor:
+            return {}
+        return {"subject": self.reading.host or "product"}
+
     def _requirements(self, features: Sequence[Feature]) -> "_Requirements":
         """Feature requirements, then the kind's, the traits', the constraints', brownfield."""
         reqs = _Requirements()
-        # With no feature named, the subject is the one feature: it is delivered in the system
-        # it goes into, not in itself.
-        within = {} if self.reading.features else {"subject": self.reading.host or "product"}
+        within = self._feature_home()
         for index, feature in enumerate(features):
             text = self.fill(self.kind.feature_requirement, feature_title=feature.title, **within)
             reqs.feature_keys.append(reqs.add(text, "must" if index < 3 else "should", "features"))
@@ -564,7 +573,7 @@ class _Builder:
                     feature=feature.text, the_feature=with_the(feature.text)
                 )
             title = capitalise(title)
-            extra = {"feature": feature.name, **self._feature_names(ft.key)}
+            extra = {"feature": feature.name, **self._feature_names(ft.key), **self._feature_home()}
             description = self.fill(kind.feature_description, **extra)
             acceptance = [self.fill(a, **extra) for a in kind.feature_acceptance]
             artifacts = [self.fill(a, **extra) for a in kind.feature_artifacts]
