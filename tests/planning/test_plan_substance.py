@@ -13,6 +13,7 @@ from missionctl.planning.kinds import FEATURES, KINDS, for_existing_system
 from missionctl.planning.local import build_local_plan, detect_kind
 from tests.planning.helpers import GOALS, SEED_000, SEED_001, mission, plan_text
 from tests.planning.quality import duplicate_artifacts, near_duplicates, noun_coverage
+from tests.planning.quality_grammar import plan_grammar_slips
 
 MISSIONS = [mission(goal) for goal in GOALS[:20]] + [SEED_000, SEED_001]
 
@@ -143,3 +144,11 @@ def test_a_change_to_an_existing_system_is_delivered_in_that_system() -> None:
     task = next(t for t in build_local_plan(planned).tasks if t.key == "rate-limiting")
     assert "in the payments API" in task.description
     assert "in the rate limiting" not in task.description
+
+
+@pytest.mark.parametrize(
+    "goal",
+    ["Rails app that imports CSV price lists", "A Django app that tracks a choir's sheet music"],
+)
+def test_a_subject_named_after_its_framework_reads_without_doubled_words(goal: str) -> None:
+    assert plan_grammar_slips(build_local_plan(mission(goal))) == []

@@ -422,3 +422,11 @@ def test_a_named_subject_keeps_what_the_goal_says_it_is(
     reading = read(goal)
     assert reading.subject == subject
     assert reading.descriptor == descriptor
+
+
+@pytest.mark.parametrize(
+    "goal",
+    ["Go tracker for pet adoptions at an animal shelter", "A Go dashboard for warehouse stock"],
+)
+def test_go_before_a_kind_of_program_is_the_language(goal: str) -> None:
+    assert [t.name for t in read(goal).technologies] == ["Go"]
