@@ -7,12 +7,16 @@ the same :class:`~missionctl.schemas.plans.PlanDraft`.
 How a plan is made:
 
 1. **Kind.** Keyword patterns of every :class:`~missionctl.planning.kinds.Kind` are scored
-   over the goal and title (double weight) and the constraints and repository context; the
-   best kind wins, or the generic kind when nothing scores enough.
+   over the goal and title (double weight, with the existing component the goal's host
+   system is) and the constraints and repository context; the best kind wins, or the
+   generic kind when nothing scores enough.
 2. **Reading.** The mission is read once by :func:`missionctl.reading.read_goal`: its subject
-   ("URL shortener"), any existing host system ("Django monolith"), its features ("click
-   analytics", "custom aliases"; verb clauses titled as imperatives, "Convert CSV files to
-   Parquet"), the technologies it names and the plan-changing signals it states.
+   ("URL shortener") and what the goal says it is ("as a live dashboard"), any existing host
+   system ("Django monolith"), its features ("click analytics", "custom aliases"; verb
+   clauses titled as imperatives, "Convert CSV files to Parquet"), the technologies it names
+   and the plan-changing signals it states. Work on an existing system (a brownfield
+   reading) plans the kind without its ``greenfield_only`` tasks: no scaffold, first
+   contract or project built again.
 3. **Signals.** Named technologies ("PostgreSQL 16", "Redis", "React Native") fill the
    kind's technology slots and decisions; traits (what the planner does with a signal: "no
    downtime", "offline", "HIPAA", a deadline, a budget) add requirements, risks, decisions
