@@ -4,9 +4,9 @@ Plans the goals of tests/planning/goals.txt (the two product briefs with their c
 and repository context, as tests/planning/helpers.py defines them) and of
 bench/plan_quality_goals.txt with `LocalPlanner`, `--repeat` times each, and prints JSON:
 
-- `goals`: per goal, the domain-noun coverage and the missing nouns, stack leaks, duplicate
-  artifacts, near-duplicate risks and requirements, the grammar-slip count with examples, and
-  the planning time (p50 and p95 in milliseconds);
+- `goals`: per goal, the kind of software the planner detected, the domain-noun coverage and
+  the missing nouns, stack leaks, duplicate artifacts, near-duplicate risks and requirements,
+  the grammar-slip count with examples, and the planning time (p50 and p95 in milliseconds);
 - `totals`: mean, min and pooled noun coverage, the counts of every finding, and the planning
   p50 and p95 over all runs;
 - `targets`: 0 leaks, 0 duplicate artifacts, at least 90 % of the goals' domain nouns covered
@@ -37,6 +37,7 @@ from tests.planning.quality import PlanQuality, judge  # noqa: E402
 
 from missionctl.planning import LocalPlanner, PlanningInput  # noqa: E402
 from missionctl.planning.base import ClarificationNeeded, PlannerResult  # noqa: E402
+from missionctl.planning.local import detect_kind  # noqa: E402
 
 GOALS_FILE = Path(__file__).with_name("plan_quality_goals.txt")
 FIELDS = ("constraint", "repo_context")
@@ -103,6 +104,7 @@ def goal_figures(target: PlanningInput, quality: PlanQuality, times: list[float]
     slips = figures.pop("grammar_slips")
     return {
         "goal": target.goal,
+        "kind": detect_kind(target).kind.key,
         **({"constraints": list(target.constraints)} if target.constraints else {}),
         **({"repo_context": target.repo_context} if target.repo_context else {}),
         **figures,

@@ -11,6 +11,8 @@ from missionctl.agents.specialists.traits import THREATS, TRAIT_PATTERNS, load_t
 from missionctl.domain.plans import validate_plan
 from missionctl.planning.kinds import GENERIC, KINDS, SLOT_DEFAULTS, RiskTemplate, load_kinds
 from missionctl.planning.local import build_local_plan
+from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS
+from missionctl.planning.signals import load_traits as load_planner_traits
 from missionctl.schemas.datafiles import DataFileError
 from tests.planning.helpers import mission
 
@@ -128,3 +130,50 @@ def test_the_trait_table_loads_and_a_broken_one_is_refused(tmp_path: Path) -> No
     broken.write_text(text.replace("- trait: api", "- trait: apis", 1), "utf-8")
     with pytest.raises(DataFileError, match=r"threats\.0\.trait: unknown trait 'apis'"):
         load_traits(broken)
+
+
+# -- the planner's traits are a data file too --
+
+PLANNER_TRAITS = files("missionctl.planning").joinpath("traits.yaml")
+
+
+@pytest.fixture
+def traits_file(tmp_path: Path) -> Path:
+    """A copy of the packaged traits file, to break."""
+    path = tmp_path / "traits.yaml"
+    path.write_text(PLANNER_TRAITS.read_text(encoding="utf-8"), "utf-8")
+    return path
+
+
+def trait_refusal(path: Path) -> str:
+    with pytest.raises(DataFileError) as caught:
+        load_planner_traits(path)
+    return str(caught.value)
+
+
+def test_the_planner_traits_are_the_packaged_file() -> None:
+    table = load_planner_traits(PLANNER_TRAITS)
+    assert table.traits == TRAITS and table.traits[0].key == "downtime"
+    assert tuple((h.role, h.words) for h in table.feature_role_hints) == FEATURE_ROLE_HINTS
+    assert table.role_feature_titles == ROLE_FEATURE_TITLES
+
+
+def test_a_trait_severity_outside_its_literal_names_the_file_and_field(
+    traits_file: Path,
+) -> None:
+    edit(traits_file, "severity: high", "severity: likely")
+    message = trait_refusal(traits_file)
+    assert "traits.yaml: traits.0.risk.severity: Input should be" in message
+
+
+def test_a_trait_for_a_signal_the_reading_does_not_know_is_refused(traits_file: Path) -> None:
+    edit(traits_file, "- key: downtime", "- key: downtimes")
+    assert "traits.0.key: the reading has no signal 'downtimes'" in trait_refusal(traits_file)
+
+
+def test_an_unknown_trait_field_and_a_broken_hint_are_refused(traits_file: Path) -> None:
+    edit(traits_file, "- key: downtime", "- key: downtime\n  priority_note: soon")
+    assert "traits.0.priority_note" in trait_refusal(traits_file)
+    edit(traits_file, "- key: downtime\n  priority_note: soon", "- key: downtime")
+    edit(traits_file, "words: docs|", "words: (docs|")
+    assert "words: not a regular expression" in trait_refusal(traits_file)

@@ -7,7 +7,7 @@ import pytest
 from missionctl.domain.dag import Node, validate_dag
 from missionctl.domain.plans import validate_plan
 from missionctl.planning.kinds import FEATURES, GENERIC, KINDS, Kind, kind_by_key
-from missionctl.planning.local import MAX_PLAN_TASKS, build_local_plan
+from missionctl.planning.local import MAX_PLAN_TASKS, build_local_plan, detect_kind
 from missionctl.planning.signals import TECHNOLOGIES, TRAITS
 from missionctl.schemas.plans import SpecialistRole
 from tests.planning.helpers import mission
@@ -21,7 +21,7 @@ def ids(kind: Kind) -> str:
 
 def test_kind_keys_are_unique_and_found_by_key() -> None:
     keys = [kind.key for kind in ALL_KINDS]
-    assert len(keys) == len(set(keys)) == 21
+    assert len(keys) == len(set(keys)) == 22
     assert all(kind_by_key(key).key == key for key in keys)
     with pytest.raises(KeyError):
         kind_by_key("nope")
@@ -139,3 +139,36 @@ def test_templates_leave_no_placeholder_behind() -> None:
         texts.extend(n.text for n in draft.next_steps)
         leftovers = [t for t in texts if re.search(r"\{[a-z_]+\}", t)]
         assert leftovers == [], (kind.key, leftovers[:3])
+
+
+# Words read in context: a library the software is for is an institution, a tracker is a
+# record-keeping app, a reconciliation is a payment's, an operator may run tours.
+KIND_IN_CONTEXT = {
+    "A Go service that handles Stripe webhooks for our SaaS billing": "api_service",
+    "Java Spring Boot service for a public library's book loans": "api_service",
+    "A Kotlin service that sends overdue reminders to library members": "api_service",
+    "A booking app for the city library's study rooms": "web_app",
+    "A C# desktop app for a dental clinic's appointments": "desktop_app",
+    "An Electron app that keeps a carpenter's quotes and invoices offline": "desktop_app",
+    "Go tracker for pet adoptions at an animal shelter": "internal_tool",
+    "An expense tracker for a student housing co-op": "internal_tool",
+    "A Django web shop for handmade candles": "web_app",
+    "Rails app that imports CSV price lists": "web_app",
+    "A Node.js service that receives GitHub webhooks and reconciles invoices": "api_service",
+    "A booking portal for tour operators in Lisbon": "web_app",
+    "Write a Rust library for parsing GPX tracks": "library",
+    "Build a Kubernetes operator that rotates database credentials": "k8s_operator",
+    "A Firefox extension that blocks third-party trackers on news sites": "browser_extension",
+}
+
+
+@pytest.mark.parametrize("goal", KIND_IN_CONTEXT)
+def test_kind_words_are_read_in_context(goal: str) -> None:
+    assert detect_kind(mission(goal)).kind.key == KIND_IN_CONTEXT[goal]
+
+
+def test_a_desktop_app_speaks_of_the_toolkit_of_its_language() -> None:
+    draft = build_local_plan(mission("A C# desktop app for a dental clinic's appointments"))
+    text = draft.model_dump_json()
+    assert "Avalonia UI" in text and "installers" in text
+    assert not re.search(r"React Native|Electron|\bpytest\b|Django", text)

@@ -311,3 +311,26 @@ def test_a_command_line_tool_keeps_its_code_in_its_library() -> None:
         "lib/<gem>/renames_photos.rb",
         "spec/renames_photos_spec.rb",
     ]
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "Build a mobile app for a climbing gym, with the backend written in Go",
+        "A mobile app for a ferry company's tickets, on our Ruby on Rails backend",
+        "Build a mobile app for a bakery's preorders with a Laravel API",
+        "Build a Rust mobile app for hikers with offline trail maps",
+        "A mobile app in Elixir for a choir's rehearsal schedule",
+    ],
+)
+def test_a_mobile_client_follows_a_language_without_a_mobile_toolkit(goal: str) -> None:
+    draft = build_local_plan(mission(goal))
+    assert stack_leaks(draft, mission(goal)) == []
+    framework = next(d for d in draft.decisions if d.title == "Mobile framework")
+    assert "native iOS and Android toolkits" in framework.choice
+    assert "has no mobile toolkit of its own" in framework.reasons[0]
+
+
+def test_every_profile_names_the_mobile_client_it_plans() -> None:
+    for language, profile in STACKS.profiles.items():
+        assert profile.mobile in STACKS.mobile_frameworks, language

@@ -381,3 +381,52 @@ def test_a_verb_keeps_its_question_clause_as_one_feature() -> None:
     ]
     shown = read_goal(goal="Build a dashboard that shows which builds failed and when")
     assert [f.title for f in shown.features] == ["Show which builds failed"]
+
+
+@pytest.mark.parametrize(
+    ("goal", "kind"),
+    [
+        ("Java Spring Boot service for a public library's book loans", "api_service"),
+        ("A booking app for the city library's study rooms", "web_app"),
+        ("A Go service that handles Stripe webhooks for our SaaS billing", "api_service"),
+        ("Go tracker for pet adoptions at an animal shelter", "web_app"),
+        ("A Django web shop for handmade candles", "web_app"),
+        ("A C# desktop app for a dental clinic's appointments", "desktop_app"),
+        ("A booking portal for tour operators in Lisbon", "web_app"),
+        ("Write a Rust library for parsing GPX tracks", "library"),
+    ],
+)
+def test_kind_words_are_read_in_context(goal: str, kind: str) -> None:
+    assert read(goal).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("goal", "subject", "descriptor"),
+    [
+        (
+            "Build Mission Control as a live orchestration dashboard for AI agents",
+            "Mission Control",
+            "live orchestration dashboard for AI agents",
+        ),
+        (
+            "Create Harbor as a self-hosted booking portal for sailing clubs, with waiting lists",
+            "Harbor",
+            "self-hosted booking portal for sailing clubs",
+        ),
+        ("Build a URL shortener with click analytics", "URL shortener", None),
+    ],
+)
+def test_a_named_subject_keeps_what_the_goal_says_it_is(
+    goal: str, subject: str, descriptor: str | None
+) -> None:
+    reading = read(goal)
+    assert reading.subject == subject
+    assert reading.descriptor == descriptor
+
+
+@pytest.mark.parametrize(
+    "goal",
+    ["Go tracker for pet adoptions at an animal shelter", "A Go dashboard for warehouse stock"],
+)
+def test_go_before_a_kind_of_program_is_the_language(goal: str) -> None:
+    assert [t.name for t in read(goal).technologies] == ["Go"]

@@ -7,12 +7,16 @@ the same :class:`~missionctl.schemas.plans.PlanDraft`.
 How a plan is made:
 
 1. **Kind.** Keyword patterns of every :class:`~missionctl.planning.kinds.Kind` are scored
-   over the goal and title (double weight) and the constraints and repository context; the
-   best kind wins, or the generic kind when nothing scores enough.
+   over the goal and title (double weight, with the existing component the goal's host
+   system is) and the constraints and repository context; the best kind wins, or the
+   generic kind when nothing scores enough.
 2. **Reading.** The mission is read once by :func:`missionctl.reading.read_goal`: its subject
-   ("URL shortener"), any existing host system ("Django monolith"), its features ("click
-   analytics", "custom aliases"; verb clauses titled as imperatives, "Convert CSV files to
-   Parquet"), the technologies it names and the plan-changing signals it states.
+   ("URL shortener") and what the goal says it is ("as a live dashboard"), any existing host
+   system ("Django monolith"), its features ("click analytics", "custom aliases"; verb
+   clauses titled as imperatives, "Convert CSV files to Parquet"), the technologies it names
+   and the plan-changing signals it states. Work on an existing system (a brownfield
+   reading) plans the kind without its ``greenfield_only`` tasks: no scaffold, first
+   contract or project built again.
 3. **Signals.** Named technologies ("PostgreSQL 16", "Redis", "React Native") fill the
    kind's technology slots and decisions; traits (what the planner does with a signal: "no
    downtime", "offline", "HIPAA", a deadline, a budget) add requirements, risks, decisions
@@ -43,6 +47,7 @@ from missionctl.planning.kinds import (
     Kind,
     RiskTemplate,
     TaskTemplate,
+    for_existing_system,
 )
 from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS, Trait
 from missionctl.planning.stack_choice import choose_stack
@@ -161,12 +166,21 @@ class _FeatureTask:
 def detect_kind(mission: PlanningInput) -> KindMatch:
     """Score every kind's keywords over the mission and return the best match.
 
-    Goal and title matches weigh double; constraints and repository context count once.
+    Goal and title matches weigh double, and so does the existing component the goal's host
+    system is; constraints and repository context count once.
     Each keyword pattern counts at most once. Ties go to the kind listed first in
     :data:`~missionctl.planning.kinds.KINDS`; below a minimum score the generic kind is
     returned.
     """
-    primary = normalise(f"{mission.title}\n{mission.goal}")
+    # The existing system the work goes into is what the software is ("our booking app" is
+    # the React Native app the repository context names): its name weighs as the goal's.
+    host = read_goal(
+        title=mission.title,
+        goal=mission.goal,
+        constraints=mission.constraints,
+        repo_context=mission.repo_context,
+    ).host_component
+    primary = normalise(f"{mission.title}\n{mission.goal}\n{host or ''}")
     secondary = normalise("\n".join((*mission.constraints, mission.repo_context)))
     best = KindMatch(GENERIC, 0, ())
     for kind, patterns in _KIND_PATTERNS:
@@ -268,6 +282,9 @@ class _Builder:
         ]
         self.all_traits = matched_traits
         self.brownfield = self.reading.brownfield
+        if self.brownfield:
+            # The system exists: its scaffold, first contract and project are not built again.
+            self.kind = for_existing_system(self.kind)
         # Technology categories name the kinds' slots ("database", "cache", …).
         self.named_slots: dict[str, str] = {}
         for tech in self.techs:
@@ -358,10 +375,7 @@ class _Builder:
 
     def build(self) -> PlanDraft:
         kind = self.kind
-        features = list(self.reading.features)
-        if not features and kind.needs_feature_task:
-            # The goal names no features: the subject itself is the one feature to build.
-            features = [Feature.noun(with_the(self.reading.subject_phrase))]
+        features = self._features()
         reqs = self._requirements(features)
 
         # Tasks: the kind's own, a survey for brownfield work, trait tasks, feature tasks.
@@ -409,12 +423,36 @@ class _Builder:
         ensure_valid_plan(draft)
         return draft
 
+    def _features(self) -> list[Feature]:
+        """The features to plan, in order.
+
+        What the goal describes the subject as ("Mission Control as a live orchestration
+        dashboard") comes first, then the goal's features; when the goal names neither, the
+        subject itself is the one feature to build (if the kind needs one).
+        """
+        features = list(self.reading.features)
+        descriptor = self.reading.descriptor
+        if descriptor and all(f.text.lower() != descriptor.lower() for f in features):
+            features.insert(0, Feature.noun(with_the(descriptor)))
+        if not features and self.kind.needs_feature_task:
+            features = [Feature.noun(with_the(self.reading.subject_phrase))]
+        return features
+
+    def _feature_home(self) -> dict[str, str]:
+        """Where the features are delivered, when that is not the subject.
+
+        With no feature named (nor a descriptor), the subject is the one feature: it is
+        delivered in the system it goes into ("Add a CSV export to the billing screen"), not in
+        itself.
+        """
+        if self.reading.features or self.reading.descriptor:
+            return {}
+        return {"subject": self.reading.host or "product"}
+
     def _requirements(self, features: Sequence[Feature]) -> "_Requirements":
         """Feature requirements, then the kind's, the traits', the constraints', brownfield."""
         reqs = _Requirements()
-        # With no feature named, the subject is the one feature: it is delivered in the system
-        # it goes into, not in itself.
-        within = {} if self.reading.features else {"subject": self.reading.host or "product"}
+        within = self._feature_home()
         for index, feature in enumerate(features):
             text = self.fill(self.kind.feature_requirement, feature_title=feature.title, **within)
             reqs.feature_keys.append(reqs.add(text, "must" if index < 3 else "should", "features"))
@@ -539,7 +577,7 @@ class _Builder:
                     feature=feature.text, the_feature=with_the(feature.text)
                 )
             title = capitalise(title)
-            extra = {"feature": feature.name, **self._feature_names(ft.key)}
+            extra = {"feature": feature.name, **self._feature_names(ft.key), **self._feature_home()}
             description = self.fill(kind.feature_description, **extra)
             acceptance = [self.fill(a, **extra) for a in kind.feature_acceptance]
             artifacts = [self.fill(a, **extra) for a in kind.feature_artifacts]

@@ -8,7 +8,8 @@ app" → Kotlin), else the kind's default, else the global one.
 
 The profile then settles the technology slots the mission left open: a default that belongs
 to another language (FastAPI, Django, React Native) gives way to the profile's own (Axum,
-ASP.NET Core, Jetpack Compose), and the reason is recorded for the plan's decisions.
+ASP.NET Core, Jetpack Compose; for a language without a mobile toolkit, such as Go, Ruby or
+PHP, each platform's native one), and the reason is recorded for the plan's decisions.
 :func:`choose_stack` returns it all as a :class:`StackChoice`.
 """
 
@@ -147,12 +148,17 @@ def _own_defaults(
     settled: dict[str, str] = {}
     reasons: dict[str, str] = {}
     for slot, field in _PROFILE_SLOTS:
-        own: str | None = getattr(profile, field)
+        own: str = getattr(profile, field)
         value = slots.get(slot, "")
-        if slot in given or own in (None, value) or _language_of(value) in (None, language):
+        if slot in given or own == value or _language_of(value) in (None, language):
             continue
         settled[slot] = own
-        reasons[slot] = f"{own} goes with {language}, the language of this plan"
+        reasons[slot] = (
+            f"{own} goes with {language}, the language of this plan"
+            if _language_of(own) == language
+            else f"{language}, the language of this plan, has no {slot} toolkit of its own, "
+            f"so the plan uses {own}"
+        )
     return settled, reasons
 
 

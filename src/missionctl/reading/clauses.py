@@ -7,8 +7,9 @@ How a goal is read:
 3. An existing system the work goes into ("to an existing Django monolith", or after "to" for
    verbs such as "add" and "integrate") is the host.
 4. The subject runs up to the first "with", "that", "to <verb>", comma, colon …; "X as a Y"
-   keeps the name X. What follows "for" in the subject is its purpose ("inventory
-   management system" for a "small bakery").
+   keeps the name X, and Y is its descriptor ("live orchestration dashboard for AI
+   agents"). What follows "for" in the subject is its purpose ("inventory management
+   system" for a "small bakery").
 5. The rest is split on commas, colons, "with", "that", "and" … into features ("click
    analytics", "custom aliases"). A clause starting with a verb is an action ("converts CSV
    files to Parquet", titled "Convert CSV files to Parquet"; "to track water intake", titled
@@ -114,6 +115,7 @@ class ParsedGoal:
     host: str | None
     features: tuple[Feature, ...]
     verb_phrases: tuple[str, ...]
+    descriptor: str | None = None
 
 
 def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str]) -> ParsedGoal:
@@ -144,8 +146,11 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     host, rest = _take_host(rest, verb)
 
     end = _subject_end().search(rest)
+    described: str | None = None
     if descriptor := _AS_DESCRIPTOR.search(rest[: end.start()] if end else rest):
-        end = descriptor  # "Mission Control as a production-ready dashboard": the name
+        # "Mission Control as a production-ready dashboard": the name, and what it is.
+        described = rest[descriptor.end() : end.start() if end else None].strip(" .,;:")
+        end = descriptor
     subject_text = (rest[: end.start()] if end else rest).strip(" .,;:")
     remainder = rest[end.start() :] if end else ""
     if verb in vocabulary().moving_verbs and " to " in subject_text:
@@ -158,7 +163,16 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     clauses = [*_split_clauses(remainder), *((normalise(item), False) for item in bullets)]
     features = _features(clauses, phrase, frozenset(tech_names))
     verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
-    return ParsedGoal(verb, subject, purpose, phrase, host, features, tuple(verb_phrases))
+    return ParsedGoal(
+        verb,
+        subject,
+        purpose,
+        phrase,
+        host,
+        features,
+        tuple(verb_phrases),
+        clip(described, SUBJECT_MAX_CHARS) if described else None,
+    )
 
 
 def _take_host(rest: str, verb: str | None) -> tuple[str | None, str]:

@@ -6,7 +6,7 @@ from functools import cache
 from missionctl.reading.vocabulary import vocabulary
 from missionctl.reading.words import WordPattern, clip, fold, normalise
 
-__all__ = ["find_existing", "is_brownfield"]
+__all__ = ["find_existing", "host_component", "is_brownfield"]
 
 MAX_EXISTING = 8
 _SENTENCE = re.compile(r"[^.;:!?\n]+")
@@ -96,3 +96,16 @@ def is_brownfield(text: str, *, host: str | None, existing: tuple[str, ...]) -> 
     brownfield, greenfield = _brownfield()
     folded = fold(text)
     return bool(existing or brownfield.search(folded)) and greenfield.search(folded) is None
+
+
+def host_component(host: str | None, existing: tuple[str, ...]) -> str | None:
+    """The component among ``existing`` that the host system is, or ``None``.
+
+    The host ("our gym booking app") and a component the context names ("React Native app")
+    are one thing when they end in the same noun: the component says what kind of software
+    the work changes.
+    """
+    if not host:
+        return None
+    head = host.split()[-1].lower()
+    return next((part for part in existing if part.split()[-1].lower() == head), None)

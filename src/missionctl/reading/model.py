@@ -6,6 +6,7 @@ specialists share (ADR 0033); :func:`missionctl.reading.read_goal` makes it.
 
 from pydantic import BaseModel, ConfigDict
 
+from missionctl.reading.context import host_component
 from missionctl.reading.vocabulary import Scale
 from missionctl.reading.words import plural
 
@@ -170,6 +171,9 @@ class GoalReading(_Value):
             management system for a small bakery"); the name plans and documents use.
         host: The existing system the work goes into ("existing Django monolith"), or
             ``None``.
+        descriptor: What a named subject is, from "<name> as a <descriptor>" ("live
+            orchestration dashboard for AI agents" for "Mission Control as a live
+            orchestration dashboard for AI agents"), or ``None``.
         features: The goal's features as the user named them, in order, without duplicates.
         actors: The people the software serves ("bakery staff", "suppliers").
         entities: The records the software keeps, with attributes and relations.
@@ -215,6 +219,16 @@ class GoalReading(_Value):
     brownfield: bool
     language: str
     vague: bool
+    descriptor: str | None = None
+
+    @property
+    def host_component(self) -> str | None:
+        """The component among ``existing`` that the host is, or ``None``.
+
+        "React Native app" for "our gym booking app" when the context says a React Native
+        app exists (see :func:`missionctl.reading.context.host_component`).
+        """
+        return host_component(self.host, self.existing)
 
     @property
     def english(self) -> bool:

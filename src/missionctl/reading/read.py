@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from missionctl.reading.actors import find_actors
 from missionctl.reading.clauses import parse_goal
-from missionctl.reading.context import find_existing, is_brownfield
+from missionctl.reading.context import find_existing, host_component, is_brownfield
 from missionctl.reading.entities import find_entities
 from missionctl.reading.kinds import find_kind, kind_label
 from missionctl.reading.language import ENGLISH, find_language, is_vague
@@ -48,8 +48,12 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
     parsed = parse_goal(goal, title=title, english=english, tech_names=technology_names())
     technologies = find_technologies(raw)
     signals = find_signals(everything, constraints)
+    existing = find_existing(". ".join(part for part in (goal, repo_context) if part))
+    # The existing system the work goes into is what the software is ("our booking app" is
+    # the React Native app the context names), so its name counts as the goal's own words.
+    host = host_component(parsed.host, existing) or ""
     kind = find_kind(
-        normalise(f"{title}\n{goal}"), normalise("\n".join((*constraints, repo_context)))
+        normalise(f"{title}\n{goal}\n{host}"), normalise("\n".join((*constraints, repo_context)))
     )
     entities, derived = (
         find_entities(
@@ -62,7 +66,6 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         if english
         else ((), ())
     )
-    existing = find_existing(". ".join(part for part in (goal, repo_context) if part))
     scale, scale_phrase = find_scale(everything)
     return GoalReading(
         verb=parsed.verb,
@@ -88,6 +91,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         brownfield=is_brownfield(everything, host=parsed.host, existing=existing),
         language=language,
         vague=is_vague(goal or title),
+        descriptor=parsed.descriptor,
     )
 
 

@@ -50,7 +50,8 @@ instead of any tool, path or package word of one ecosystem:
   (a project-shape line), ``{fixtures_dir}``;
 - advice lines: ``{portable_paths}``, ``{dependency_advice}``, ``{typed_api}``,
   ``{runtime_version}``, ``{language_strength}``, ``{language_trade_off}``,
-  ``{operator_framework}``, ``{embedded_runtime}``, and ``{orm}`` and ``{migrations}`` of the
+  ``{operator_framework}``, ``{embedded_runtime}``, ``{desktop_toolkit}`` (what a desktop
+  app in the language is built with), and ``{orm}`` and ``{migrations}`` of the
   ``{web_framework}``;
 - the mobile toolkit (``{mobile}``) and the platforms it builds for: ``{mobile_platforms}``
   ("iOS and Android", "Android"), ``{app_stores}``, ``{beta_channels}``, ``{push_services}``,
@@ -61,6 +62,11 @@ instead of any tool, path or package word of one ecosystem:
 
 A kind whose templates use a profile placeholder and that decides nothing about the language
 gets the stack decision of ``stacks.yaml``, so its plans say which stack they chose and why.
+
+A task marked ``greenfield_only: true`` creates what an existing system already has (the
+project scaffold, a first API contract, the app shell): a plan for a mission whose reading is
+brownfield leaves it out (:func:`for_existing_system`), and the tasks that depended on it
+depend on what it depended on. The design and verification tasks cannot be marked.
 
 In a task's ``depends_on`` and in a phase's ``task_keys``, :data:`FEATURES` (written
 ``'@features'``, quoted, in a file) stands for the feature tasks (one per feature of the
@@ -106,6 +112,7 @@ __all__ = [
     "RequirementTemplate",
     "RiskTemplate",
     "TaskTemplate",
+    "for_existing_system",
     "kind_by_key",
     "load_kinds",
 ]
@@ -352,6 +359,8 @@ def _kind_problems(kind: Kind, slots: frozenset[str]) -> Iterator[str]:
     yield from _unknown("feature_deps", kind.feature_deps, set(keys), "task")
     for name in ("design_key", "verify_key"):
         yield from _unknown(name, (getattr(kind, name),), set(keys), "task")
+        if any(t.key == getattr(kind, name) and t.greenfield_only for t in kind.tasks):
+            yield f"{name}: a plan for an existing system needs it; it cannot be greenfield_only"
     for i, phase in enumerate(kind.phases):
         yield from _unknown(f"phases.{i}.task_keys", phase.task_keys, tasks_or_features, "task")
     for i, decision in enumerate(kind.decisions):
@@ -388,6 +397,44 @@ KINDS: tuple[Kind, ...] = _CATALOG.kinds
 
 GENERIC: Kind = _CATALOG.generic
 """The kind of a goal that no other kind matches well enough."""
+
+
+def for_existing_system(kind: Kind) -> Kind:
+    """``kind`` without the tasks that create what an existing system has already.
+
+    A plan that changes an existing system leaves out the ``greenfield_only`` tasks. A task
+    that depended on one depends on what that one depended on, and phases and
+    ``feature_deps`` lose it the same way, so the plan stays connected. The result is
+    computed once per kind.
+    """
+    dropped = {task.key: task.depends_on for task in kind.tasks if task.greenfield_only}
+    if not dropped:
+        return kind
+    if (known := _EXISTING_SYSTEM.get(kind.key)) is not None and known[0] is kind:
+        return known[1]
+
+    def rewire(keys: tuple[str, ...]) -> tuple[str, ...]:
+        result: list[str] = []
+        for key in keys:
+            result.extend(rewire(dropped[key]) if key in dropped else (key,))
+        return tuple(dict.fromkeys(result))
+
+    tasks = tuple(
+        replace(task, depends_on=rewire(task.depends_on))
+        for task in kind.tasks
+        if not task.greenfield_only
+    )
+    phases = tuple(
+        replace(phase, task_keys=kept)
+        for phase in kind.phases
+        if (kept := tuple(key for key in phase.task_keys if key not in dropped))
+    )
+    changed = replace(kind, tasks=tasks, phases=phases, feature_deps=rewire(kind.feature_deps))
+    _EXISTING_SYSTEM[kind.key] = (kind, changed)
+    return changed
+
+
+_EXISTING_SYSTEM: dict[str, tuple[Kind, Kind]] = {}
 
 
 def kind_by_key(key: str) -> Kind:

@@ -30,7 +30,12 @@ Positive = Annotated[int, Field(gt=0)]
 
 @dataclass(frozen=True, slots=True, config=STRICT)
 class TaskTemplate:
-    """A task every plan of a kind contains."""
+    """A task every plan of a kind contains.
+
+    ``greenfield_only`` marks a task that creates what an existing system already has (a
+    project scaffold, a first API contract): a plan that changes an existing system leaves it
+    out (see :func:`missionctl.planning.kinds.for_existing_system`).
+    """
 
     key: str
     role: SpecialistRole
@@ -42,6 +47,7 @@ class TaskTemplate:
     risk_tier: RiskTier = "read"
     estimate_tokens: Positive = 20_000
     traces: tuple[str, ...] = ()
+    greenfield_only: bool = False
 
 
 @dataclass(frozen=True, slots=True, config=STRICT)

@@ -68,7 +68,8 @@ class StackProfile:
     """The words a plan needs for one language (see ``stacks.yaml`` for each field's role).
 
     ``library_dir`` and ``test_layout`` default to ``source_dir`` and ``test_dir``;
-    ``mobile`` is the mobile toolkit of the language, if it has one.
+    ``mobile`` is the mobile client a plan in the language builds: the language's own
+    toolkit, or each platform's native one when the language has none.
     """
 
     build_tool: _Text
@@ -102,10 +103,11 @@ class StackProfile:
     language_trade_off: _Text
     web_framework: _Text
     operator_framework: _Text
+    desktop_toolkit: _Text
+    mobile: _Text
     embedded_runtime: _Text = "an RTOS"
     library_dir: _Dir | None = None
     test_layout: _Text | None = None
-    mobile: _Text | None = None
 
 
 @dataclass(frozen=True, slots=True, config=_STRICT)
@@ -221,7 +223,7 @@ def _table_problems(table: StackTable) -> Iterator[str]:
                 yield f"{where}.{name}: start with a capital letter and end without a full stop"
         if profile.web_framework not in table.frameworks:
             yield f"{where}.web_framework: {profile.web_framework!r} is not under frameworks"
-        if profile.mobile is not None and profile.mobile not in table.mobile_frameworks:
+        if profile.mobile not in table.mobile_frameworks:
             yield f"{where}.mobile: {profile.mobile!r} is not under mobile_frameworks"
     for name, platform in table.platforms.items():
         if platform.native not in table.mobile_frameworks:
