@@ -12,8 +12,6 @@ from missionctl.services.dashboard.events import (
 )
 from missionctl.services.dashboard.missions import (
     AUDIT_PAGE,
-    launch_mission,
-    planner_for,
     read_mission_audit,
     read_mission_rows,
     read_mission_view,
@@ -31,8 +29,6 @@ __all__ = [
     "controls_for",
     "count_events",
     "follow_events",
-    "launch_mission",
-    "planner_for",
     "read_head_seq",
     "read_mission_audit",
     "read_mission_rows",
