@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Event, EventLogHead
 
-
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 

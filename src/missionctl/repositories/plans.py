@@ -1,0 +1,78 @@
+"""Plan queries: versions of a mission's plan and the items stored with each version."""
+
+import uuid
+from collections.abc import Sequence
+from typing import NamedTuple, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Decision, NextStep, Plan, Requirement, Risk
+
+_Item = TypeVar("_Item", Requirement, Risk, Decision, NextStep)
+
+
+class PlanItems(NamedTuple):
+    """What a plan version holds besides its tasks, each kind in the order it was stored."""
+
+    requirements: Sequence[Requirement]
+    risks: Sequence[Risk]
+    decisions: Sequence[Decision]
+    next_steps: Sequence[NextStep]
+
+
+async def read_plan_by_id(session: AsyncSession, *, plan_id: uuid.UUID) -> Plan | None:
+    """The plan version with ``plan_id``, or ``None``."""
+    return await session.get(Plan, plan_id)
+
+
+async def read_plan(
+    session: AsyncSession, *, mission_id: uuid.UUID, version: int | None = None
+) -> Plan | None:
+    """Version ``version`` of the mission's plan (``None``: the newest), or ``None``."""
+    query = select(Plan).where(Plan.mission_id == mission_id)
+    query = (
+        query.where(Plan.version == version)
+        if version is not None
+        else query.order_by(Plan.version.desc()).limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def has_plan(session: AsyncSession, *, mission_id: uuid.UUID) -> bool:
+    """Whether the mission has at least one plan version."""
+    found = await session.scalar(select(Plan.id).where(Plan.mission_id == mission_id).limit(1))
+    return found is not None
+
+
+async def read_newest_plans(
+    session: AsyncSession, *, mission_id: uuid.UUID, limit: int
+) -> Sequence[Plan]:
+    """The mission's newest ``limit`` plan versions, newest first."""
+    query = (
+        select(Plan).where(Plan.mission_id == mission_id).order_by(Plan.version.desc()).limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def next_version(session: AsyncSession, *, mission_id: uuid.UUID) -> int:
+    """The version number the mission's next plan takes (1 for its first)."""
+    latest = await session.scalar(
+        select(func.max(Plan.version)).where(Plan.mission_id == mission_id)
+    )
+    return (latest or 0) + 1
+
+
+async def _items(session: AsyncSession, model: type[_Item], plan_id: uuid.UUID) -> Sequence[_Item]:
+    query = select(model).where(model.plan_id == plan_id).order_by(model.id)
+    return (await session.scalars(query)).all()
+
+
+async def read_plan_items(session: AsyncSession, *, plan_id: uuid.UUID) -> PlanItems:
+    """The requirements, risks, decisions and next steps stored with a plan version."""
+    return PlanItems(
+        requirements=await _items(session, Requirement, plan_id),
+        risks=await _items(session, Risk, plan_id),
+        decisions=await _items(session, Decision, plan_id),
+        next_steps=await _items(session, NextStep, plan_id),
+    )
