@@ -2,12 +2,13 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Decision, NextStep, Plan, Requirement, Risk
+from missionctl.schemas.plans import PlanDraft
 
 _Item = TypeVar("_Item", Requirement, Risk, Decision, NextStep)
 
@@ -76,3 +77,62 @@ async def read_plan_items(session: AsyncSession, *, plan_id: uuid.UUID) -> PlanI
         decisions=await _items(session, Decision, plan_id),
         next_steps=await _items(session, NextStep, plan_id),
     )
+
+
+async def add_plan(
+    session: AsyncSession,
+    *,
+    mission_id: uuid.UUID,
+    source: str,
+    draft: PlanDraft,
+    validation: dict[str, Any],
+) -> Plan:
+    """Store ``draft`` as the mission's next plan version, with its items; flushed.
+
+    The plan's requirements, risks, decisions and next steps are stored as rows of their
+    own (in the draft's order), each tied to the mission and the new version.
+    """
+    plan = Plan(
+        mission_id=mission_id,
+        version=await next_version(session, mission_id=mission_id),
+        summary=draft.summary,
+        source=source,
+        phases=[p.model_dump(mode="json") for p in draft.phases],
+        tasks=[t.model_dump(mode="json") for t in draft.tasks],
+        validation=validation,
+    )
+    session.add(plan)
+    await session.flush()
+    session.add_all(_item_rows(plan, draft))
+    return plan
+
+
+def _item_rows(plan: Plan, draft: PlanDraft) -> list[Requirement | Risk | Decision | NextStep]:
+    ids = {"mission_id": plan.mission_id, "plan_id": plan.id}
+    rows: list[Requirement | Risk | Decision | NextStep] = [
+        Requirement(**ids, key=r.key, text=r.text, priority=r.priority) for r in draft.requirements
+    ]
+    rows += [
+        Risk(
+            **ids,
+            title=r.title,
+            description=r.description,
+            severity=r.severity,
+            likelihood=r.likelihood,
+            mitigation=r.mitigation,
+        )
+        for r in draft.risks
+    ]
+    rows += [
+        Decision(
+            **ids,
+            title=d.title,
+            choice=d.choice,
+            reasons=list(d.reasons),
+            trade_offs=list(d.trade_offs),
+            alternatives=list(d.alternatives),
+        )
+        for d in draft.decisions
+    ]
+    rows += [NextStep(**ids, text=n.text, priority=n.priority) for n in draft.next_steps]
+    return rows

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from missionctl.domain.plan_diff import SectionName
 from missionctl.schemas.missions import (
     MAX_CONSTRAINTS,
     REPO_CONTEXT_MAX_CHARS,
@@ -205,7 +206,7 @@ class PlanDiffChange(PlanDiffItem):
 class PlanDiffSection(BaseModel):
     """One section of the plan (tasks, requirements, risks or decisions) compared."""
 
-    name: Literal["tasks", "requirements", "risks", "decisions"]
+    name: SectionName
     added: list[PlanDiffItem]
     removed: list[PlanDiffItem]
     changed: list[PlanDiffChange]
