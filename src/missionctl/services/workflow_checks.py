@@ -39,11 +39,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
-try:  # libyaml's parser: ten times faster on a large definition
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
-
 from missionctl.domain.dag import Node, topological_layers, validate_dag
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
@@ -58,6 +53,12 @@ from missionctl.schemas.datafiles import DuplicateKeyError, UniqueKeyLoader
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services.runtime import agent_is_known, known_agent_names
+
+_SafeLoader: type[yaml.CSafeLoader | yaml.SafeLoader]
+try:  # libyaml's parser: ten times faster on a large definition
+    _SafeLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _SafeLoader = yaml.SafeLoader
 
 MAX_DEFINITION_BYTES = 1_000_000
 """Largest definition accepted, in bytes of UTF-8 text."""
