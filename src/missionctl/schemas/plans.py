@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from missionctl.domain.plan_diff import SectionName
+from missionctl.domain.workflows import RiskTier as RiskTier  # re-exported: the plans speak of it
 from missionctl.schemas.missions import (
     MAX_CONSTRAINTS,
     REPO_CONTEXT_MAX_CHARS,
@@ -27,7 +28,6 @@ MIN_TASKS = 4
 MAX_PLAN_VERSION = 2**31 - 1
 MAX_TASKS = 20
 
-RiskTier = Literal["read", "write", "irreversible"]
 Severity = Literal["low", "medium", "high", "critical"]
 Likelihood = Literal["low", "medium", "high"]
 Priority = Literal["must", "should", "could"]
