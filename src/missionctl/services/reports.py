@@ -143,7 +143,7 @@ async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
         NotFound: no such run (``field="run_id"``).
     """
     async with ctx.read() as session:
-        run = await session.get(Run, run_id)
+        run = await run_repo.read_run(session, run_id=run_id)
         if run is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
         workflow = await workflow_repo.read_workflow(session, workflow_id=run.workflow_id)
@@ -485,7 +485,7 @@ async def write_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[Ar
         Conflict: the run has not ended yet (``field="run_id"``).
     """
     async with ctx.read() as session:
-        run = await session.get(Run, run_id)
+        run = await run_repo.read_run(session, run_id=run_id)
         if run is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
         if run.status not in ENDED_STATUSES:
