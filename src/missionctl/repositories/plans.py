@@ -64,7 +64,10 @@ async def next_version(session: AsyncSession, *, mission_id: uuid.UUID) -> int:
     return (latest or 0) + 1
 
 
-async def _items(session: AsyncSession, model: type[_Item], plan_id: uuid.UUID) -> Sequence[_Item]:
+async def read_plan_rows(
+    session: AsyncSession, *, model: type[_Item], plan_id: uuid.UUID
+) -> Sequence[_Item]:
+    """One kind of item (requirements, risks, decisions or next steps) of a plan, in order."""
     query = select(model).where(model.plan_id == plan_id).order_by(model.id)
     return (await session.scalars(query)).all()
 
@@ -72,10 +75,10 @@ async def _items(session: AsyncSession, model: type[_Item], plan_id: uuid.UUID) 
 async def read_plan_items(session: AsyncSession, *, plan_id: uuid.UUID) -> PlanItems:
     """The requirements, risks, decisions and next steps stored with a plan version."""
     return PlanItems(
-        requirements=await _items(session, Requirement, plan_id),
-        risks=await _items(session, Risk, plan_id),
-        decisions=await _items(session, Decision, plan_id),
-        next_steps=await _items(session, NextStep, plan_id),
+        requirements=await read_plan_rows(session, model=Requirement, plan_id=plan_id),
+        risks=await read_plan_rows(session, model=Risk, plan_id=plan_id),
+        decisions=await read_plan_rows(session, model=Decision, plan_id=plan_id),
+        next_steps=await read_plan_rows(session, model=NextStep, plan_id=plan_id),
     )
 
 
