@@ -35,7 +35,13 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
+from missionctl.agents.base import (
+    AgentError,
+    AgentResult,
+    ArtifactKind,
+    ArtifactOutput,
+    StepContext,
+)
 from missionctl.agents.sandbox import Sandbox, search_path
 from missionctl.agents.secrets import resolve_secrets
 from missionctl.llm.redaction import Redactor
@@ -46,7 +52,13 @@ _TAIL_LINES = 40
 _TAIL_LINE_CHARS = 4096  # a tail line is kept this long: tails become outputs and errors
 _READ_BYTES = 65536
 MAX_LINE_BYTES = 65536  # a longer line (or output with no newline) is logged in pieces
-_KINDS = {".md": "markdown", ".json": "json", ".diff": "diff", ".patch": "diff", ".log": "log"}
+_KINDS: dict[str, ArtifactKind] = {
+    ".md": "markdown",
+    ".json": "json",
+    ".diff": "diff",
+    ".patch": "diff",
+    ".log": "log",
+}
 
 
 class CommandAgent:
@@ -307,7 +319,7 @@ def _artifact(
     return ArtifactOutput(
         # A file's name is the program's to choose: "name-$TOKEN.txt" is a secret too.
         name=redactor.redact(name),
-        kind=_KINDS.get(path.suffix, "file"),  # type: ignore[arg-type]
+        kind=_KINDS.get(path.suffix, "file"),
         media_type=media_type,
         # Exact secrets only: a credential-looking string in a file is the program's content.
         content=redactor.redact(path.read_bytes(), patterns=False),

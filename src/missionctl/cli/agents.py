@@ -159,7 +159,7 @@ def restrict(
         err_console.print("[red]error:[/red] give either --tier (one or more) or --all-tiers")
         raise typer.Exit(EXIT_INVALID)
     tiers = [] if all_tiers else [t.value for t in tier or []]
-    _update(name, AgentUpdate(allowed_risk_tiers=tiers))  # type: ignore[arg-type]
+    _update(name, AgentUpdate.model_validate({"allowed_risk_tiers": tiers}))
 
 
 Program = Annotated[

@@ -43,42 +43,52 @@ _MAX_MODEL_CHARS = 200
 T = TypeVar("T")
 
 
+Goal = Annotated[str, typer.Argument(help="The software goal, in plain words.")]
+Title = Annotated[str | None, typer.Option(help="Short name (derived if omitted).")]
+Constraints = Annotated[
+    list[str] | None,
+    typer.Option("--constraint", "--constraints", "-c", help="A constraint; repeatable."),
+]
+RepoContext = Annotated[str, typer.Option(help="What exists already.")]
+BudgetUsd = Annotated[
+    Decimal | None,
+    typer.Option(
+        "--budget-usd",
+        "--budget",
+        help="Spending cap in USD: a plan estimated above it fails before any step runs, "
+        "and spending that reaches it stops further steps.",
+    ),
+]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        help="The model to plan and run with, instead of MISSIONCTL_LLM_MODEL (the endpoint "
+        "and key still come from MISSIONCTL_LLM_BASE_URL and MISSIONCTL_LLM_API_KEY)."
+    ),
+]
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Run the plan without asking. Asked only when standard input is a terminal "
+        "and the plan is shown (not with --json).",
+    ),
+]
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print the outcome as JSON (no plan, no live table).")
+]
+
+
 def run(
-    goal: Annotated[str, typer.Argument(help="The software goal, in plain words.")],
-    title: Annotated[str | None, typer.Option(help="Short name (derived if omitted).")] = None,
-    constraint: Annotated[
-        list[str] | None,
-        typer.Option("--constraint", "--constraints", "-c", help="A constraint; repeatable."),
-    ] = None,
-    repo_context: Annotated[str, typer.Option(help="What exists already.")] = "",
-    budget_usd: Annotated[
-        Decimal | None,
-        typer.Option(
-            "--budget-usd",
-            "--budget",
-            help="Spending cap in USD: a plan estimated above it fails before any step runs, "
-            "and spending that reaches it stops further steps.",
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            help="The model to plan and run with, instead of MISSIONCTL_LLM_MODEL (the endpoint "
-            "and key still come from MISSIONCTL_LLM_BASE_URL and MISSIONCTL_LLM_API_KEY)."
-        ),
-    ] = None,
-    yes: Annotated[
-        bool,
-        typer.Option(
-            "--yes",
-            "-y",
-            help="Run the plan without asking. Asked only when standard input is a terminal "
-            "and the plan is shown (not with --json).",
-        ),
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the outcome as JSON (no plan, no live table).")
-    ] = False,
+    goal: Goal,
+    title: Title = None,
+    constraint: Constraints = None,
+    repo_context: RepoContext = "",
+    budget_usd: BudgetUsd = None,
+    model: Model = None,
+    yes: Yes = False,
+    as_json: AsJson = False,
 ) -> None:
     """Create a mission, plan it, show the plan, run it on an engine here, and write its report.
 
@@ -115,16 +125,30 @@ def run(
         "plan": {"version": plan.version, "source": plan.source, "tasks": len(plan.tasks)},
         "run": None,
     }
-    # Asked outside any event loop: there Ctrl-C ends the command at once. (Under asyncio.run
-    # it only cancels the main task, and the read of the terminal would go on waiting.)
-    if ask and not typer.confirm(f"Run these {len(plan.tasks)} tasks?", default=True):
-        console.print(
-            f"not run; the mission and its plan are kept: missionctl mission show {mission.id}",
-            highlight=False,
-        )
+    if ask and not _confirmed(mission, plan):
         return
     outcome |= _service(_execute(settings, mission, plan, live=live))
     outcome["url"] = f"{web}/runs/{outcome['run']['id']}" if web else None
+    _report_outcome(outcome, as_json=as_json)
+
+
+def _confirmed(mission: MissionRead, plan: PlanRead) -> bool:
+    """Whether the person at the terminal wants the plan run (if not, says what is kept).
+
+    Asked outside any event loop: there Ctrl-C ends the command at once. (Under asyncio.run
+    it only cancels the main task, and the read of the terminal would go on waiting.)
+    """
+    if typer.confirm(f"Run these {len(plan.tasks)} tasks?", default=True):
+        return True
+    console.print(
+        f"not run; the mission and its plan are kept: missionctl mission show {mission.id}",
+        highlight=False,
+    )
+    return False
+
+
+def _report_outcome(outcome: dict[str, Any], *, as_json: bool) -> None:
+    """Print the outcome (as JSON, or for people); exit 1 unless the run completed."""
     if as_json:
         typer.echo(json.dumps(outcome, indent=2))
     else:

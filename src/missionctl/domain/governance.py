@@ -112,7 +112,7 @@ def any_restricted(rules: Mapping[str, AgentRule], agents: Sequence[str]) -> boo
 
 def higher_tier(first: str, second: str) -> str:
     """The riskier of two tiers (an unknown tier counts as ``irreversible``)."""
-    rank = {tier: index for index, tier in enumerate(RISK_TIERS)}
+    rank: dict[str, int] = {tier: index for index, tier in enumerate(RISK_TIERS)}
     last = len(RISK_TIERS) - 1
     return first if rank.get(first, last) >= rank.get(second, last) else second
 

@@ -10,9 +10,12 @@ module depends on nothing.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
-SECTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
+SectionName = Literal["tasks", "requirements", "risks", "decisions"]
+"""The sections of a plan that are compared."""
+
+SECTIONS: Mapping[SectionName, tuple[str, str]] = MappingProxyType(
     {
         "tasks": ("key", "title"),
         "requirements": ("key", "text"),
@@ -44,7 +47,7 @@ class ChangedItem:
 class SectionDiff:
     """The items of one section added, removed and changed from one version to the other."""
 
-    name: str
+    name: SectionName
     added: tuple[DiffItem, ...]
     removed: tuple[DiffItem, ...]
     changed: tuple[ChangedItem, ...]
@@ -70,17 +73,19 @@ class PlanDiff:
         return not self.summary_changed and all(s.same for s in self.sections)
 
 
-def _items(plan: Mapping[str, Any], section: str) -> dict[str, Mapping[str, Any]]:
+def _items(plan: Mapping[str, Any], section: SectionName) -> dict[str, Mapping[str, Any]]:
     key_field = SECTIONS[section][0]
     items: Sequence[Mapping[str, Any]] = plan.get(section) or ()
     return {str(item[key_field]): item for item in items}
 
 
-def _label(item: Mapping[str, Any], section: str) -> str:
+def _label(item: Mapping[str, Any], section: SectionName) -> str:
     return str(item.get(SECTIONS[section][1]) or item[SECTIONS[section][0]])
 
 
-def diff_section(base: Mapping[str, Any], target: Mapping[str, Any], section: str) -> SectionDiff:
+def diff_section(
+    base: Mapping[str, Any], target: Mapping[str, Any], section: SectionName
+) -> SectionDiff:
     """Compare one section of two plans.
 
     Args:

@@ -12,15 +12,30 @@ are admitted one by one.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from missionctl.domain.retry import RetryPolicy
 from missionctl.errors import Problem
 
 DEFAULT_TIMEOUT_S = 600.0
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
-RISK_TIERS = ("read", "write", "irreversible")  # lowest first
+RiskTier = Literal["read", "write", "irreversible"]
+RISK_TIERS: tuple[RiskTier, ...] = ("read", "write", "irreversible")  # lowest first
 COMMAND_AGENT = "command"  # runs a program; see ``domain.governance.command_gate``
+
+
+def as_risk_tier(value: str) -> RiskTier:
+    """``value`` as a risk tier (a stored tier was checked when it was written).
+
+    Raises:
+        ValueError: ``value`` is not one of :data:`RISK_TIERS`.
+    """
+    for tier in RISK_TIERS:
+        if value == tier:
+            return tier
+    raise ValueError(f"{value!r} is not a risk tier: use one of {', '.join(RISK_TIERS)}")
+
+
 DEFAULT_APPROVALS: Mapping[str, Any] = {
     "read": False,
     "write": True,

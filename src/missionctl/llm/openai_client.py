@@ -15,6 +15,7 @@ import logging
 import random
 import threading
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -253,29 +254,13 @@ class OpenAICompatibleClient:
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
 
-        Each attempt is one request (itself retried on transient failures). A reply that is not
-        JSON, or breaks the schema, is sent back with the validation errors and a request for
-        corrected JSON; the conversation grows by two messages per repair. Replies wrapped in
-        Markdown code fences, or with prose around the JSON object, are accepted.
-
-        Args:
-            system: The system prompt (the role and the rules).
-            user: The user message (the task and its context).
-            output_model: Pydantic model the reply must validate against.
-            schema_name: Name of the schema sent to the server (``[A-Za-z0-9_-]{1,64}``).
-            max_repairs: How many corrective round trips to allow after the first reply.
-            on_usage: Told the usage so far as each request goes out (its input tokens
-                estimated locally, so a running step shows them) and as each reply comes back.
-            max_tokens: The most tokens the whole call may use, every attempt counted as the
-                server counts it. Each request asks for a reply of at most what is left after
-                the tokens used so far and the prompt's estimate (``max_tokens`` on the wire).
-            prepare: Mends each reply's parsed JSON before validation (see
-                :data:`~missionctl.llm.protocol.ReplyPreparer`); what it mends needs no repair.
-
-        Returns:
-            The validated value, tokens summed over every attempt, the attempt count, the
-            output mode of the accepted reply, and notes: one per reply sent back, then
-            ``prepare``'s notes on the accepted reply.
+        The contract (``on_usage``, ``max_tokens``, ``prepare``) is that of
+        :meth:`~missionctl.llm.protocol.LLMClient.generate_structured`. Each attempt is one
+        request (itself retried on transient failures). A reply that is not JSON, or breaks the
+        schema, is sent back with the validation errors and a request for corrected JSON; the
+        conversation grows by two messages per repair. Replies wrapped in Markdown code fences,
+        or with prose around the JSON object, are accepted. The result's notes are one per
+        reply sent back, then ``prepare``'s notes on the accepted reply.
 
         Raises:
             LLMOutputInvalid: the reply still broke the schema after ``max_repairs`` repairs;
@@ -283,90 +268,119 @@ class OpenAICompatibleClient:
             LLMUnavailable: a request failed for good: a non-retryable status (400, 401, 404,
                 ...), or a transient failure that outlived ``max_retries`` retries.
             TokenLimitReached: what is left of ``max_tokens`` cannot pay for the next request's
-                prompt and :data:`~missionctl.llm.protocol.MIN_REPLY_TOKENS` of reply; that
-                request is not sent.
+                prompt and ``MIN_REPLY_TOKENS`` of reply; that request is not sent.
             ValueError: ``max_repairs`` is negative.
 
         On cancellation the in-flight request is abandoned and its connection closed.
         """
         if max_repairs < 0:
             raise ValueError("max_repairs must be zero or more")
-        conversation: list[ChatCompletionMessageParam] = [{"role": "user", "content": user}]
-        total = LLMUsage()
-        last_error: ReplyError | None = None
-        sent_back: list[str] = []
-        notes: tuple[str, ...]  # what ``prepare`` changed in the reply being validated
+        talk = _Exchange(system, [{"role": "user", "content": user}], on_usage, max_tokens)
         attempts = max_repairs + 1
         for attempt in range(1, attempts + 1):
-            if on_usage is not None:
-                texts = [system, *(str(m.get("content") or "") for m in conversation)]
-                sent = LLMUsage(input_tokens=estimate_prompt_tokens(*texts))
-                on_usage(total + sent, estimated=True)
+            content, mode = await self._attempt(talk, attempt, output_model, schema_name)
             try:
-                content, usage, mode = await self._complete(
-                    system=system,
-                    conversation=conversation,
-                    output_model=output_model,
-                    schema_name=schema_name,
-                    tokens_left=None if max_tokens is None else _tokens_left(max_tokens, total),
-                )
-            except TokenLimitReached as exc:
-                assert max_tokens is not None  # raised only under a limit
-                raise TokenLimitReached(
-                    f"model {self._model!r} was not called: {exc.message} of its "
-                    f"{max_tokens}-token limit",
-                    limit=max_tokens,
-                    usage=total,
-                    attempts=attempt - 1,
-                ) from None
-            total += usage
-            if on_usage is not None:
-                on_usage(total, estimated=False)
-            try:
-                if prepare is None:
-                    value, notes = parse_reply(content, output_model), ()
-                else:
-                    value, notes = parse_prepared_reply(content, output_model, prepare)
+                value, notes = _parse(content, output_model, prepare)
             except ReplyError as err:
-                last_error = err
-                sent_back.append(_sent_back_note(err))
-                self._log(
-                    logging.INFO,
-                    "model %s: reply %d of %d did not match %s: %s",
-                    self._model,
-                    attempt,
-                    attempts,
-                    schema_name,
-                    err,
-                )
-                conversation.append({"role": "assistant", "content": content or ""})
-                conversation.append({"role": "user", "content": repair_prompt(err)})
+                self._send_back(talk, content, err, f"{attempt} of {attempts}", schema_name)
                 continue
-            self._log(
-                logging.DEBUG,
-                "model %s: valid %s after %d attempt(s) (%d in, %d out, %d cached tokens)",
-                self._model,
-                schema_name,
-                attempt,
-                total.input_tokens,
-                total.output_tokens,
-                total.cached_input_tokens,
+            return self._accepted(
+                talk, value, (*talk.sent_back, *notes), attempt, mode, schema_name
             )
-            return StructuredResult(
-                value=value,
-                usage=total,
-                model=self._model,
-                attempts=attempt,
-                notes=(*sent_back, *notes),
-                output_mode=mode,
+        raise self._invalid(talk, schema_name, attempts)
+
+    def _accepted(
+        self,
+        talk: "_Exchange",
+        value: T,
+        notes: tuple[str, ...],
+        attempt: int,
+        mode: OutputMode,
+        schema_name: str,
+    ) -> StructuredResult[T]:
+        """The result of a call whose reply ``attempt`` matched the schema (logged)."""
+        total = talk.total
+        self._log(
+            logging.DEBUG,
+            "model %s: valid %s after %d attempt(s) (%d in, %d out, %d cached tokens)",
+            self._model,
+            schema_name,
+            attempt,
+            total.input_tokens,
+            total.output_tokens,
+            total.cached_input_tokens,
+        )
+        return StructuredResult(
+            value=value,
+            usage=total,
+            model=self._model,
+            attempts=attempt,
+            notes=notes,
+            output_mode=mode,
+        )
+
+    async def _attempt(
+        self, talk: "_Exchange", attempt: int, output_model: type[T], schema_name: str
+    ) -> tuple[str | None, OutputMode]:
+        """Send the conversation once more; adds the reply's usage to ``talk.total``.
+
+        Raises:
+            TokenLimitReached: what is left of the call's limit cannot pay for this request
+                (with the call's limit, its usage so far and the attempts already made).
+            LLMUnavailable: as :meth:`_complete`.
+        """
+        if talk.on_usage is not None:
+            texts = [talk.system, *(str(m.get("content") or "") for m in talk.conversation)]
+            sent = LLMUsage(input_tokens=estimate_prompt_tokens(*texts))
+            talk.on_usage(talk.total + sent, estimated=True)
+        limit = talk.max_tokens
+        try:
+            content, usage, mode = await self._complete(
+                system=talk.system,
+                conversation=talk.conversation,
+                output_model=output_model,
+                schema_name=schema_name,
+                tokens_left=None if limit is None else _tokens_left(limit, talk.total),
             )
-        assert last_error is not None  # the loop runs at least once and only falls out on errors
+        except TokenLimitReached as exc:
+            assert limit is not None  # raised only under a limit
+            raise TokenLimitReached(
+                f"model {self._model!r} was not called: {exc.message} of its {limit}-token limit",
+                limit=limit,
+                usage=talk.total,
+                attempts=attempt - 1,
+            ) from None
+        talk.total += usage
+        if talk.on_usage is not None:
+            talk.on_usage(talk.total, estimated=False)
+        return content, mode
+
+    def _send_back(
+        self, talk: "_Exchange", content: str | None, err: ReplyError, which: str, schema: str
+    ) -> None:
+        """Note and log a reply that broke the schema, and ask the model to correct it."""
+        talk.last_error = err
+        talk.sent_back.append(_sent_back_note(err))
+        self._log(
+            logging.INFO,
+            "model %s: reply %s did not match %s: %s",
+            self._model,
+            which,
+            schema,
+            err,
+        )
+        talk.conversation.append({"role": "assistant", "content": content or ""})
+        talk.conversation.append({"role": "user", "content": repair_prompt(err)})
+
+    def _invalid(self, talk: "_Exchange", schema_name: str, attempts: int) -> LLMOutputInvalid:
+        """The error for a call whose every reply broke the schema (logged)."""
+        assert talk.last_error is not None  # the loop runs at least once: it fell out on errors
         message = self._redactor.redact(
             f"Model {self._model!r} did not return a valid {schema_name} after {attempts} "
-            f"attempt(s): {last_error}"
+            f"attempt(s): {talk.last_error}"
         )
         self._log(logging.WARNING, "%s", message)
-        raise LLMOutputInvalid(message, field=last_error.first_location)
+        return LLMOutputInvalid(message, field=talk.last_error.first_location)
 
     async def _complete(
         self,
@@ -384,86 +398,116 @@ class OpenAICompatibleClient:
 
         Returns:
             The reply text, its usage, and the output mode it was asked for in.
+
+        Raises:
+            LLMUnavailable: a non-retryable status, or a transient failure on the last retry.
+            TokenLimitReached: ``tokens_left`` cannot pay for the request (nothing was sent).
         """
         retry = 0
         while True:
             mode = self.output_mode
+            system_prompt = self._system_prompt(system, mode, output_model, schema_name)
             messages: list[ChatCompletionMessageParam] = [
-                {
-                    "role": "system",
-                    "content": self._system_prompt(system, mode, output_model, schema_name),
-                },
+                {"role": "system", "content": system_prompt},
                 *conversation,
             ]
             response_format = self._response_format(mode, output_model, schema_name)
             reply_tokens = (
                 None if tokens_left is None else _reply_room(messages, response_format, tokens_left)
             )
-            self._log(
-                logging.DEBUG,
-                "model %s: request (try %d of %d, %s, stream=%s)",
-                self._model,
-                retry + 1,
-                self._max_retries + 1,
-                mode.name.lower(),
-                self._stream,
-            )
-            if logger.isEnabledFor(logging.DEBUG):
-                self._log(logging.DEBUG, "model %s: messages %s", self._model, json.dumps(messages))
+            self._log_request(messages, mode, retry)
             retry_after: float | None = None
             try:
                 content, usage = await self._send(messages, response_format, reply_tokens)
                 return content, usage, mode
             except openai.APIStatusError as exc:
-                if self._rejects_format(exc, mode):
-                    weaker = self._output_modes.refused(self._server, self._model, mode)
-                    self._log(
-                        logging.INFO,
-                        "model %s: server rejected response_format %s (%s); using %s from now on",
-                        self._model,
-                        mode.name.lower(),
-                        exc.message,
-                        weaker.name.lower(),
-                    )
-                    continue
-                if reply_tokens is not None and self._rejects_max_tokens(exc):
-                    self._completion_limit = True
-                    self._log(
-                        logging.INFO,
-                        "model %s: server refused max_tokens; using max_completion_tokens",
-                        self._model,
-                    )
+                if self._adapted_to(exc, mode, limited=reply_tokens is not None):
                     continue
                 cause = f"HTTP {exc.status_code}: {_status_detail(exc)}"
                 if not is_retryable_status(exc.status_code):
                     raise self._unavailable(cause, tries=retry + 1) from None
                 retry_after = parse_retry_after(exc.response.headers)
-            except openai.APITimeoutError:
-                cause = f"request timed out after {self._timeout_s:g}s"
-            except openai.APIConnectionError as exc:
-                cause = f"connection failed: {exc.__cause__ or exc.message}"
-            except openai.APIError as exc:  # an error event in the middle of a stream
-                cause = f"API error: {exc.message}"
-            if retry >= self._max_retries:
-                raise self._unavailable(cause, tries=retry + 1) from None
-            delay = backoff_delay(
-                retry,
-                base_s=self._backoff_base_s,
-                max_s=self._backoff_max_s,
-                retry_after_s=retry_after,
-                rng=self._rng,
-            )
-            self._log(
-                logging.WARNING,
-                "model %s: %s; retry %d of %d in %.2fs",
-                self._model,
-                cause,
-                retry + 1,
-                self._max_retries,
-                delay,
-            )
-            await self._sleep(delay)
+            except openai.APIError as exc:
+                cause = self._transport_cause(exc)
+            await self._back_off(cause, retry, retry_after)
             retry += 1
+
+    def _log_request(
+        self, messages: list[ChatCompletionMessageParam], mode: OutputMode, retry: int
+    ) -> None:
+        self._log(
+            logging.DEBUG,
+            "model %s: request (try %d of %d, %s, stream=%s)",
+            self._model,
+            retry + 1,
+            self._max_retries + 1,
+            mode.name.lower(),
+            self._stream,
+        )
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log(logging.DEBUG, "model %s: messages %s", self._model, json.dumps(messages))
+
+    def _adapted_to(self, exc: openai.APIStatusError, mode: OutputMode, *, limited: bool) -> bool:
+        """Whether ``exc`` refused a part of the request that can be asked for differently.
+
+        A refused ``response_format`` moves this server to a weaker output mode (remembered in
+        :data:`OUTPUT_MODES`); a refused ``max_tokens`` switches this client to
+        ``max_completion_tokens``. Either way the request is sent again at once.
+        """
+        if self._rejects_format(exc, mode):
+            weaker = self._output_modes.refused(self._server, self._model, mode)
+            self._log(
+                logging.INFO,
+                "model %s: server rejected response_format %s (%s); using %s from now on",
+                self._model,
+                mode.name.lower(),
+                exc.message,
+                weaker.name.lower(),
+            )
+            return True
+        if limited and self._rejects_max_tokens(exc):
+            self._completion_limit = True
+            self._log(
+                logging.INFO,
+                "model %s: server refused max_tokens; using max_completion_tokens",
+                self._model,
+            )
+            return True
+        return False
+
+    def _transport_cause(self, exc: openai.APIError) -> str:
+        """What went wrong with a request that got no status back, in words for the log."""
+        if isinstance(exc, openai.APITimeoutError):
+            return f"request timed out after {self._timeout_s:g}s"
+        if isinstance(exc, openai.APIConnectionError):
+            return f"connection failed: {exc.__cause__ or exc.message}"
+        return f"API error: {exc.message}"  # an error event in the middle of a stream
+
+    async def _back_off(self, cause: str, retry: int, retry_after: float | None) -> None:
+        """Wait before retry ``retry + 1`` of a transient failure.
+
+        Raises:
+            LLMUnavailable: the retries are used up.
+        """
+        if retry >= self._max_retries:
+            raise self._unavailable(cause, tries=retry + 1) from None
+        delay = backoff_delay(
+            retry,
+            base_s=self._backoff_base_s,
+            max_s=self._backoff_max_s,
+            retry_after_s=retry_after,
+            rng=self._rng,
+        )
+        self._log(
+            logging.WARNING,
+            "model %s: %s; retry %d of %d in %.2fs",
+            self._model,
+            cause,
+            retry + 1,
+            self._max_retries,
+            delay,
+        )
+        await self._sleep(delay)
 
     async def _send(
         self,
@@ -584,6 +628,32 @@ def _sent_back_note(error: ReplyError) -> str:
     more = len(error.problems) - _PROBLEMS_IN_NOTE
     tail = f"; and {more} more" if more > 0 else ""
     return f"A reply did not match the schema and was sent back ({shown}{tail})"
+
+
+@dataclass
+class _Exchange:
+    """One structured call's conversation with the model, and what it has cost so far."""
+
+    system: str
+    conversation: list[ChatCompletionMessageParam]
+    on_usage: UsageSink | None
+    max_tokens: int | None
+    total: LLMUsage = field(default_factory=LLMUsage)
+    sent_back: list[str] = field(default_factory=list)
+    last_error: ReplyError | None = None
+
+
+def _parse(
+    content: str | None, output_model: type[T], prepare: ReplyPreparer | None
+) -> tuple[T, tuple[str, ...]]:
+    """The reply validated against ``output_model``, and what ``prepare`` mended in it.
+
+    Raises:
+        ReplyError: the reply is not JSON or breaks the schema.
+    """
+    if prepare is None:
+        return parse_reply(content, output_model), ()
+    return parse_prepared_reply(content, output_model, prepare)
 
 
 def _reply_room(

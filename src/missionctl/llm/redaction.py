@@ -34,7 +34,7 @@ process shows what was recorded, never more.
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, AnyStr, TypeVar, cast, overload
 
 REDACTED = "[REDACTED]"
@@ -286,13 +286,21 @@ def install_log_redaction() -> None:
     if getattr(previous, "redacts", False):
         return
 
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
+    logging.setLogRecordFactory(_RedactingFactory(previous))
+
+
+class _RedactingFactory:
+    """A log record factory that redacts what ``previous`` makes; ``redacts`` marks it."""
+
+    redacts = True
+
+    def __init__(self, previous: Callable[..., logging.LogRecord]) -> None:
+        self._previous = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._previous(*args, **kwargs)
         _redact_record(record)
         return record
-
-    factory.redacts = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(factory)
 
 
 def _redact_record(record: logging.LogRecord) -> None:

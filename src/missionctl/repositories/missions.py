@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Mission
+from missionctl.repositories.search import search_pattern
 
 
 async def read_mission(
@@ -19,8 +20,7 @@ def _filtered(query: Select[Mission], *, status: str | None, q: str | None) -> S
     if status is not None:
         query = query.where(Mission.status == status)
     if q:
-        # Escape LIKE wildcards so that a search for "50%" means the text "50%".
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = search_pattern(q)
         query = query.where(
             or_(Mission.title.ilike(pattern, escape="\\"), Mission.goal.ilike(pattern, escape="\\"))
         )

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from missionctl.domain.plan_diff import SectionName
+from missionctl.domain.workflows import RiskTier as RiskTier  # re-exported: the plans speak of it
 from missionctl.schemas.missions import (
     MAX_CONSTRAINTS,
     REPO_CONTEXT_MAX_CHARS,
@@ -26,7 +28,6 @@ MIN_TASKS = 4
 MAX_PLAN_VERSION = 2**31 - 1
 MAX_TASKS = 20
 
-RiskTier = Literal["read", "write", "irreversible"]
 Severity = Literal["low", "medium", "high", "critical"]
 Likelihood = Literal["low", "medium", "high"]
 Priority = Literal["must", "should", "could"]
@@ -205,7 +206,7 @@ class PlanDiffChange(PlanDiffItem):
 class PlanDiffSection(BaseModel):
     """One section of the plan (tasks, requirements, risks or decisions) compared."""
 
-    name: Literal["tasks", "requirements", "risks", "decisions"]
+    name: SectionName
     added: list[PlanDiffItem]
     removed: list[PlanDiffItem]
     changed: list[PlanDiffChange]

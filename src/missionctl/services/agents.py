@@ -41,7 +41,7 @@ from missionctl.domain.governance import (
     step_gate,
 )
 from missionctl.domain.states import STEP_RUN, transition
-from missionctl.domain.workflows import COMMAND_AGENT, StepDef
+from missionctl.domain.workflows import COMMAND_AGENT, StepDef, as_risk_tier
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
@@ -69,10 +69,10 @@ def _agent_read(name: str, row: Agent | None, held_steps: int) -> AgentRead:
         kind=_kind(name),
         diagnostic=agent_is_diagnostic(name),
         enabled=row.enabled if row else True,
-        allowed_risk_tiers=list(row.allowed_risk_tiers) if row else [],  # type: ignore[arg-type]
+        allowed_risk_tiers=[as_risk_tier(t) for t in row.allowed_risk_tiers] if row else [],
         allowed_programs={
             program: AllowedProgram(
-                tier=rule.tier,  # type: ignore[arg-type]
+                tier=as_risk_tier(rule.tier),
                 network=rule.network,
                 env=list(rule.env),
             )

@@ -18,15 +18,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Approval, Run, StepRun, Workflow
+from missionctl.db.models import Approval, Run, StepRun
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.states import RUN, STEP_RUN, transition
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
+from missionctl.repositories import approvals as approval_repo
+from missionctl.repositories.approvals import ApprovalListing, ApprovalRow
 from missionctl.schemas.governance import ApprovalRead, ApprovalState
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
@@ -63,7 +64,20 @@ def _state(approval: Approval, step_status: str, step_attempt: int) -> ApprovalS
     return "withdrawn"
 
 
-def _read(approval: Approval, step: StepRun, run: Run, workflow: str) -> ApprovalRead:
+def _decision(approval: Approval) -> Literal["approved", "rejected"] | None:
+    """The approval's decision as the contract types it (a database check allows no other)."""
+    match approval.decision:
+        case None:
+            return None
+        case "approved":
+            return "approved"
+        case "rejected":
+            return "rejected"
+    raise ValueError(f"approval {approval.id} has an unknown decision {approval.decision!r}")
+
+
+def _read(row: ApprovalRow) -> ApprovalRead:
+    approval, step, run, workflow = row
     return ApprovalRead(
         id=approval.id,
         state=_state(approval, step.status, step.attempt),
@@ -80,7 +94,7 @@ def _read(approval: Approval, step: StepRun, run: Run, workflow: str) -> Approva
         action=describe_action(approval.agent, approval.inputs),
         estimate_usd=micros_to_usd(approval.estimate_micros),
         requested_at=approval.requested_at,
-        decision=approval.decision,  # type: ignore[arg-type]
+        decision=_decision(approval),
         decided_by=approval.decided_by,
         decided_at=approval.decided_at,
         reason=approval.reason,
@@ -90,32 +104,14 @@ def _read(approval: Approval, step: StepRun, run: Run, workflow: str) -> Approva
 async def list_approvals(
     ctx: ServiceContext,
     *,
-    state: Literal["pending", "decided", "all"] = "pending",
+    state: ApprovalListing = "pending",
     run_id: uuid.UUID | None = None,
     limit: int = 200,
 ) -> list[ApprovalRead]:
     """Approvals, oldest first when pending (the queue), newest first otherwise."""
-    query = (
-        select(Approval, StepRun, Run, Workflow.name)
-        .join(StepRun, StepRun.id == Approval.step_run_id)
-        .join(Run, Run.id == Approval.run_id)
-        .join(Workflow, Workflow.id == Run.workflow_id)
-    )
-    if state == "pending":
-        query = query.where(
-            Approval.decision.is_(None),
-            StepRun.status == "awaiting_approval",
-            StepRun.attempt == Approval.attempt,
-        ).order_by(Approval.requested_at, Approval.id)
-    elif state == "decided":
-        query = query.where(Approval.decision.is_not(None)).order_by(Approval.decided_at.desc())
-    else:
-        query = query.order_by(Approval.requested_at.desc())
-    if run_id is not None:
-        query = query.where(Approval.run_id == run_id)
     async with ctx.read() as session:
-        rows = (await session.execute(query.limit(limit))).all()
-        return [_read(approval, step, run, name) for approval, step, run, name in rows]
+        rows = await approval_repo.read_approvals(session, state=state, run_id=run_id, limit=limit)
+        return [_read(row) for row in rows]
 
 
 async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
@@ -125,23 +121,10 @@ async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
         NotFound: neither an approval nor a gated step run has that id.
     """
     async with ctx.read() as session:
-        row = (await session.execute(_by_ref(ref))).first()
+        row = await approval_repo.read_approval(session, ref=ref)
         if row is None:
             raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
-        approval, step, run, name = row
-        return _read(approval, step, run, name)
-
-
-def _by_ref(ref: uuid.UUID) -> Any:
-    return (
-        select(Approval, StepRun, Run, Workflow.name)
-        .join(StepRun, StepRun.id == Approval.step_run_id)
-        .join(Run, Run.id == Approval.run_id)
-        .join(Workflow, Workflow.id == Run.workflow_id)
-        .where((Approval.id == ref) | (Approval.step_run_id == ref))
-        .order_by(Approval.requested_at.desc())
-        .limit(1)
-    )
+        return _read(row)
 
 
 async def decide_approval(
@@ -167,81 +150,125 @@ async def decide_approval(
         )
 
     def work(session: Session) -> uuid.UUID:
-        state = Tick(now=utcnow())
-        # The rules' lock first: approving admits what becomes ready, which may judge a
-        # program under it, and the emergency stop takes it before the runs (see lock_rules).
-        refresh_policy(session, state)
-        found = session.execute(_by_ref(ref).with_only_columns(Approval.id)).first()
-        if found is None:
-            raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
-        approval = session.get(Approval, found.id, with_for_update=True, populate_existing=True)
-        assert approval is not None
-        step = session.get(
-            StepRun, approval.step_run_id, with_for_update=True, populate_existing=True
+        return _decide(
+            session, DagCache(ctx.dags), ref, approve=approve, actor=actor, reason=reason
         )
-        assert step is not None
-        if approval.decision is not None:
-            when = f"{approval.decided_at:%Y-%m-%d %H:%M:%S} UTC" if approval.decided_at else ""
-            raise Conflict(
-                f"step {approval.step_id!r} was already {approval.decision} by "
-                f"{approval.decided_by} {when}".rstrip(),
-                field="approval_id",
-            )
-        if step.status != "awaiting_approval" or step.attempt != approval.attempt:
-            raise Conflict(
-                f"step {approval.step_id!r} no longer waits for a decision (it is {step.status})",
-                field="approval_id",
-            )
-        now = utcnow()
-        decision = "approved" if approve else "rejected"
-        written = session.execute(
-            update(Approval)
-            .where(Approval.id == approval.id, Approval.decision.is_(None))
-            .values(decision=decision, decided_by=actor, decided_at=now, reason=reason or None),
-            execution_options={"synchronize_session": False},
-        )
-        # Unreachable under the row lock above; kept so a lost race can never decide twice.
-        if written.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"step {approval.step_id!r} was decided meanwhile", field="approval_id")
-        run = session.get(Run, step.run_id, with_for_update=True, populate_existing=True)
-        assert run is not None
-        dags = DagCache(ctx.dags)
-        state.now = now
-        state.touched_runs[run.id] = run.mission_id
-        state.run_workflows[run.id] = run.workflow_id
-        state.capped_runs[run.id] = run.budget_micros is not None
-        events: list[NewEvent] = []
-        detail = {"approval_id": str(approval.id), "decided_by": actor, "reason": reason}
-        if approve:
-            transition(STEP_RUN, step.status, "queued")
-            step.status = "queued"
-            step.queued_at = now
-            state.progressing_runs.add(run.id)
-            events.append(_step_event(ev.APPROVAL_APPROVED, actor, run, step, **detail))
-        else:
-            on_reject = dags.get(session, run.workflow_id).steps[step.step_id].on_reject
-            target = "skipped" if on_reject == "skip" else "failed"
-            transition(STEP_RUN, step.status, target)
-            step.status = target
-            step.ended_at = now
-            if target == "failed":
-                step.error = f"rejected by {actor}: {reason}"
-                state.failed.setdefault(run.id, []).append(step.step_id)
-            else:
-                state.skipped.setdefault(run.id, []).append(step.step_id)
-            events.append(_step_event(ev.APPROVAL_REJECTED, actor, run, step, **detail))
-        if run.status == "paused":
-            transition(RUN, run.status, "running")
-            run.status = "running"
-            events.append(_run_event(ev.RUN_RESUMED, actor, run, reason="approval decided"))
-        session.flush()  # the engine's Core statements below must see these rows
-        advance_runs(session, state, dags)
-        finish_runs(session, state, dags)
-        append_sync(session, [*events, *state.events])
-        return approval.id
 
     approval_id = await ctx.write_blocking(work)
     return await read_approval(ctx, ref=approval_id)
+
+
+def _decide(
+    session: Session, dags: DagCache, ref: uuid.UUID, *, approve: bool, actor: str, reason: str
+) -> uuid.UUID:
+    """Record the decision on the approval ``ref`` names and move its step and run on.
+
+    Runs on the writer thread, in its transaction; returns the approval's id.
+
+    Raises:
+        NotFound: no such approval.
+        Conflict: decided already, or the step no longer waits.
+    """
+    state = Tick(now=utcnow())
+    # The rules' lock first: approving admits what becomes ready, which may judge a
+    # program under it, and the emergency stop takes it before the runs (see lock_rules).
+    refresh_policy(session, state)
+    approval, step = _lock_undecided(session, ref)
+    now = utcnow()
+    decision: Literal["approved", "rejected"] = "approved" if approve else "rejected"
+    written = approval_repo.record_decision(
+        session,
+        approval_id=approval.id,
+        decision=decision,
+        decided_by=actor,
+        decided_at=now,
+        reason=reason or None,
+    )
+    # Unreachable under the row lock above; kept so a lost race can never decide twice.
+    if not written:
+        raise Conflict(f"step {approval.step_id!r} was decided meanwhile", field="approval_id")
+    run = approval_repo.lock_run(session, run_id=step.run_id)
+    state.now = now
+    state.touched_runs[run.id] = run.mission_id
+    state.run_workflows[run.id] = run.workflow_id
+    state.capped_runs[run.id] = run.budget_micros is not None
+    detail = {"approval_id": str(approval.id), "decided_by": actor, "reason": reason}
+    events = _apply_decision(session, state, dags, run, step, approve, actor, reason, detail)
+    session.flush()  # the engine's Core statements below must see these rows
+    advance_runs(session, state, dags)
+    finish_runs(session, state, dags)
+    append_sync(session, [*events, *state.events])
+    return approval.id
+
+
+def _lock_undecided(session: Session, ref: uuid.UUID) -> tuple[Approval, StepRun]:
+    """The approval ``ref`` names and its step run, locked, while the step still waits for it.
+
+    Raises:
+        NotFound: no such approval.
+        Conflict: decided already (by whom and when is named), or the step no longer waits
+            (its run was canceled or aborted).
+    """
+    approval_id = approval_repo.find_approval_id(session, ref=ref)
+    if approval_id is None:
+        raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
+    approval, step = approval_repo.lock_for_decision(session, approval_id=approval_id)
+    if approval.decision is not None:
+        when = f"{approval.decided_at:%Y-%m-%d %H:%M:%S} UTC" if approval.decided_at else ""
+        raise Conflict(
+            f"step {approval.step_id!r} was already {approval.decision} by "
+            f"{approval.decided_by} {when}".rstrip(),
+            field="approval_id",
+        )
+    if step.status != "awaiting_approval" or step.attempt != approval.attempt:
+        raise Conflict(
+            f"step {approval.step_id!r} no longer waits for a decision (it is {step.status})",
+            field="approval_id",
+        )
+    return approval, step
+
+
+def _apply_decision(
+    session: Session,
+    state: Tick,
+    dags: DagCache,
+    run: Run,
+    step: StepRun,
+    approve: bool,
+    actor: str,
+    reason: str,
+    detail: dict[str, Any],
+) -> list[NewEvent]:
+    """Queue an approved step, or fail (or skip) a rejected one; resume a paused run.
+
+    Returns:
+        The decision's events (the step's, then the run's when it resumed).
+    """
+    now = state.now
+    events: list[NewEvent] = []
+    if approve:
+        transition(STEP_RUN, step.status, "queued")
+        step.status = "queued"
+        step.queued_at = now
+        state.progressing_runs.add(run.id)
+        events.append(_step_event(ev.APPROVAL_APPROVED, actor, run, step, **detail))
+    else:
+        on_reject = dags.get(session, run.workflow_id).steps[step.step_id].on_reject
+        target = "skipped" if on_reject == "skip" else "failed"
+        transition(STEP_RUN, step.status, target)
+        step.status = target
+        step.ended_at = now
+        if target == "failed":
+            step.error = f"rejected by {actor}: {reason}"
+            state.failed.setdefault(run.id, []).append(step.step_id)
+        else:
+            state.skipped.setdefault(run.id, []).append(step.step_id)
+        events.append(_step_event(ev.APPROVAL_REJECTED, actor, run, step, **detail))
+    if run.status == "paused":
+        transition(RUN, run.status, "running")
+        run.status = "running"
+        events.append(_run_event(ev.RUN_RESUMED, actor, run, reason="approval decided"))
+    return events
 
 
 def _run_event(type_: str, actor: str, run: Run, **payload: Any) -> NewEvent:

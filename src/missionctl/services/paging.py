@@ -1,4 +1,4 @@
-"""Lists: the checks of ``limit`` and ``cursor`` (keyset paging), and text search patterns."""
+"""Lists: the checks of ``limit`` and ``cursor`` (keyset paging)."""
 
 import uuid
 
@@ -30,11 +30,3 @@ def keyset_cursor(
     if problems:
         raise ValidationFailed(problems)
     return before
-
-
-def search_pattern(text: str) -> str:
-    r"""The ``LIKE`` pattern (escape character ``\``) finding ``text`` anywhere in a column.
-
-    Wildcards are escaped so that a search for "50%" or "a_b" means that text.
-    """
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

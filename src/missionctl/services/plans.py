@@ -1,12 +1,11 @@
 """Plan use cases: plan a mission (a new plan version), read a plan, run a mission's plan."""
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Decision, Mission, NextStep, Plan, Requirement, Risk
+from missionctl.db.models import Mission, Plan
 from missionctl.domain.budget import cost_micros, token_allowance
 from missionctl.domain.plan_diff import diff_plans
 from missionctl.domain.states import MISSION, transition
@@ -31,6 +30,8 @@ from missionctl.planning import (
     agent_kind_for,
     compile_plan,
 )
+from missionctl.repositories import missions as mission_repo
+from missionctl.repositories import plans as plan_repo
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.schemas.plans import (
     PlanAgain,
@@ -41,9 +42,11 @@ from missionctl.schemas.plans import (
     PlanDiffSection,
     PlanDraft,
     PlanNextStep,
+    PlanPhase,
     PlanRead,
     PlanRequirement,
     PlanRisk,
+    PlanTask,
     PlanVersionRead,
 )
 from missionctl.schemas.runs import RunRead
@@ -56,7 +59,7 @@ from missionctl.services.workflows import create_workflow
 
 
 async def _mission_for_update(session: AsyncSession, mission_id: uuid.UUID) -> Mission:
-    mission = await session.get(Mission, mission_id, with_for_update=True)
+    mission = await mission_repo.read_mission(session, mission_id=mission_id, for_update=True)
     if mission is None:
         raise NotFound(f"no mission with id {mission_id}", field="mission_id")
     return mission
@@ -188,7 +191,7 @@ async def _plan_within_budget(
     if not isinstance(planner, LLMPlanner):
         return await planner.plan(planning_input)
     async with ctx.read() as session:
-        mission = await session.get(Mission, mission_id)
+        mission = await mission_repo.read_mission(session, mission_id=mission_id)
         assert mission is not None  # plan_mission locked it a moment ago
         if mission.budget_micros is None:
             return await planner.plan(planning_input)
@@ -263,65 +266,12 @@ async def _store_plan(
     draft = result.draft
     async with ctx.write() as session:
         mission = await _mission_for_update(session, mission_id)
-        latest = await session.scalar(
-            select(func.max(Plan.version)).where(Plan.mission_id == mission_id)
-        )
-        plan = Plan(
+        plan = await plan_repo.add_plan(
+            session,
             mission_id=mission_id,
-            version=(latest or 0) + 1,
-            summary=draft.summary,
             source=result.source,
-            phases=[p.model_dump(mode="json") for p in draft.phases],
-            tasks=[t.model_dump(mode="json") for t in draft.tasks],
-            validation={
-                "ok": True,
-                "problems": [],
-                "attempts": result.attempts,
-                "prompt_version": result.prompt_version,
-                "input_tokens": result.usage.input_tokens,
-                "output_tokens": result.usage.output_tokens,
-                "notes": list(result.notes),
-            },
-        )
-        session.add(plan)
-        await session.flush()
-        session.add_all(
-            Requirement(
-                mission_id=mission_id,
-                plan_id=plan.id,
-                key=r.key,
-                text=r.text,
-                priority=r.priority,
-            )
-            for r in draft.requirements
-        )
-        session.add_all(
-            Risk(
-                mission_id=mission_id,
-                plan_id=plan.id,
-                title=r.title,
-                description=r.description,
-                severity=r.severity,
-                likelihood=r.likelihood,
-                mitigation=r.mitigation,
-            )
-            for r in draft.risks
-        )
-        session.add_all(
-            Decision(
-                mission_id=mission_id,
-                plan_id=plan.id,
-                title=d.title,
-                choice=d.choice,
-                reasons=list(d.reasons),
-                trade_offs=list(d.trade_offs),
-                alternatives=list(d.alternatives),
-            )
-            for d in draft.decisions
-        )
-        session.add_all(
-            NextStep(mission_id=mission_id, plan_id=plan.id, text=n.text, priority=n.priority)
-            for n in draft.next_steps
+            draft=draft,
+            validation=_validation(result),
         )
         charged = 0
         if result.source != LOCAL_SOURCE:
@@ -358,25 +308,21 @@ async def _store_plan(
         return await _plan_read(session, plan)
 
 
+def _validation(result: PlannerResult) -> dict[str, Any]:
+    """What is stored with a plan about how it was made: attempts, prompt, tokens, notes."""
+    return {
+        "ok": True,
+        "problems": [],
+        "attempts": result.attempts,
+        "prompt_version": result.prompt_version,
+        "input_tokens": result.usage.input_tokens,
+        "output_tokens": result.usage.output_tokens,
+        "notes": list(result.notes),
+    }
+
+
 async def _plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
-    requirements = (
-        await session.scalars(
-            select(Requirement).where(Requirement.plan_id == plan.id).order_by(Requirement.id)
-        )
-    ).all()
-    risks = (
-        await session.scalars(select(Risk).where(Risk.plan_id == plan.id).order_by(Risk.id))
-    ).all()
-    decisions = (
-        await session.scalars(
-            select(Decision).where(Decision.plan_id == plan.id).order_by(Decision.id)
-        )
-    ).all()
-    next_steps = (
-        await session.scalars(
-            select(NextStep).where(NextStep.plan_id == plan.id).order_by(NextStep.id)
-        )
-    ).all()
+    items = await plan_repo.read_plan_items(session, plan_id=plan.id)
     return PlanRead(
         id=plan.id,
         mission_id=plan.mission_id,
@@ -385,37 +331,23 @@ async def _plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
         created_at=plan.created_at,
         notes=_planner_notes(plan),
         summary=plan.summary,
-        requirements=[
-            PlanRequirement(key=r.key, text=r.text, priority=r.priority)  # type: ignore[arg-type]
-            for r in requirements
-        ],
-        phases=plan.phases,  # type: ignore[arg-type]
-        tasks=plan.tasks,  # type: ignore[arg-type]
-        risks=[
-            PlanRisk(
-                title=r.title,
-                description=r.description,
-                severity=r.severity,  # type: ignore[arg-type]
-                likelihood=r.likelihood,  # type: ignore[arg-type]
-                mitigation=r.mitigation,
-            )
-            for r in risks
-        ],
-        decisions=[
-            PlanDecision(
-                title=d.title,
-                choice=d.choice,
-                reasons=d.reasons,
-                trade_offs=d.trade_offs,
-                alternatives=d.alternatives,
-            )
-            for d in decisions
-        ],
-        next_steps=[
-            PlanNextStep(text=n.text, priority=n.priority)  # type: ignore[arg-type]
-            for n in next_steps
-        ],
+        # The rows were stored from a validated draft: validating them again types them.
+        requirements=[_from_row(PlanRequirement, r) for r in items.requirements],
+        phases=[PlanPhase.model_validate(p) for p in plan.phases],
+        tasks=[PlanTask.model_validate(t) for t in plan.tasks],
+        risks=[_from_row(PlanRisk, r) for r in items.risks],
+        decisions=[_from_row(PlanDecision, d) for d in items.decisions],
+        next_steps=[_from_row(PlanNextStep, n) for n in items.next_steps],
     )
+
+
+_Item = TypeVar("_Item", PlanRequirement, PlanRisk, PlanDecision, PlanNextStep)
+
+
+def _from_row(schema: type[_Item], row: object) -> _Item:
+    """A stored plan item read into its schema (the row's other columns are left out)."""
+    fields = {name: getattr(row, name) for name in schema.model_fields}
+    return schema.model_validate(fields)
 
 
 def _planner_notes(plan: Plan) -> list[str]:
@@ -433,15 +365,9 @@ async def read_plan(
         NotFound: no such mission, or it has no plan (of that version).
     """
     async with ctx.read() as session:
-        if await session.get(Mission, mission_id) is None:
+        if await mission_repo.read_mission(session, mission_id=mission_id) is None:
             raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        query = select(Plan).where(Plan.mission_id == mission_id)
-        query = (
-            query.where(Plan.version == version)
-            if version is not None
-            else query.order_by(Plan.version.desc()).limit(1)
-        )
-        plan = await session.scalar(query)
+        plan = await plan_repo.read_plan(session, mission_id=mission_id, version=version)
         if plan is None:
             if version is None:
                 raise NotFound(
@@ -465,12 +391,10 @@ async def run_mission(
             first).
     """
     async with ctx.read() as session:
-        if await session.get(Mission, mission_id) is None:
+        if await mission_repo.read_mission(session, mission_id=mission_id) is None:
             raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        planned = await session.scalar(
-            select(Plan.id).where(Plan.mission_id == mission_id).limit(1)
-        )
-    if planned is None:  # the mission exists: it is its state that forbids running
+        planned = await plan_repo.has_plan(session, mission_id=mission_id)
+    if not planned:  # the mission exists: it is its state that forbids running
         raise Conflict(
             f"mission {mission_id} has no plan yet; plan it first (POST "
             f"/api/v1/missions/{mission_id}/plan, or Plan on its page)",
@@ -478,7 +402,7 @@ async def run_mission(
         )
     plan = await read_plan(ctx, mission_id=mission_id)
     async with ctx.read() as session:
-        mission = await session.get(Mission, mission_id)
+        mission = await mission_repo.read_mission(session, mission_id=mission_id)
         assert mission is not None  # read_plan checked it
         if not MISSION.can(mission.status, "running"):
             raise Conflict(
@@ -569,16 +493,11 @@ async def list_plan_versions(
         NotFound: no such mission.
     """
     async with ctx.read() as session:
-        if await session.get(Mission, mission_id) is None:
+        if await mission_repo.read_mission(session, mission_id=mission_id) is None:
             raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        plans = (
-            await session.scalars(
-                select(Plan)
-                .where(Plan.mission_id == mission_id)
-                .order_by(Plan.version.desc())
-                .limit(MAX_LISTED_VERSIONS)
-            )
-        ).all()
+        plans = await plan_repo.read_newest_plans(
+            session, mission_id=mission_id, limit=MAX_LISTED_VERSIONS
+        )
         reads = [await _plan_read(session, plan) for plan in plans]
     return [
         PlanVersionRead(
@@ -622,7 +541,7 @@ async def compare_plans(
         summary_changed=diff.summary_changed,
         sections=[
             PlanDiffSection(
-                name=section.name,  # type: ignore[arg-type]
+                name=section.name,
                 added=[PlanDiffItem(key=i.key, label=i.label) for i in section.added],
                 removed=[PlanDiffItem(key=i.key, label=i.label) for i in section.removed],
                 changed=[

@@ -9,16 +9,31 @@ stores both as the run's ``report.md`` and ``report.json`` artifacts, once per r
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Artifact, Decision, Mission, NextStep, Plan, Risk, Run, Workflow
+from missionctl.db.models import (
+    Artifact,
+    Decision,
+    Mission,
+    NextStep,
+    Plan,
+    Risk,
+    Run,
+    StepRun,
+    Workflow,
+)
 from missionctl.db.types import utcnow
 from missionctl.errors import Conflict, NotFound
+from missionctl.repositories import artifacts as artifact_repo
+from missionctl.repositories import missions as mission_repo
+from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import runs as run_repo
+from missionctl.repositories import workflows as workflow_repo
+from missionctl.repositories.plans import PlanItems
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.reports import (
     ReportArtifact,
@@ -46,11 +61,6 @@ T = TypeVar("T")
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else round((end - start).total_seconds(), 3)
-
-
-async def _rows(session: AsyncSession, model: Any, plan_id: uuid.UUID) -> list[Any]:
-    query = select(model).where(model.plan_id == plan_id).order_by(model.id)
-    return list((await session.scalars(query)).all())
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:
@@ -86,82 +96,13 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
     Raises:
         NotFound: no such run (``field="run_id"``).
     """
-    async with ctx.read() as session:
-        run = await session.get(Run, run_id)
-        if run is None:
-            raise NotFound(f"no run with id {run_id}", field="run_id")
-        workflow = await session.get(Workflow, run.workflow_id)
-        assert workflow is not None  # runs keep a foreign key to their workflow
-        mission = await session.get(Mission, run.mission_id) if run.mission_id else None
-        plan = await session.get(Plan, workflow.plan_id) if workflow.plan_id else None
-        steps = await run_repo.read_step_runs(session, run_id=run_id)
-        rows = (
-            await session.execute(
-                select(Artifact).where(Artifact.run_id == run_id).order_by(Artifact.id)
-            )
-        ).scalars()
-        step_ids = {s.id: s.step_id for s in steps}
-        artifacts = [
-            ReportArtifact(
-                id=a.id,
-                name=a.name,
-                kind=a.kind,
-                media_type=a.media_type,
-                size=a.size,
-                sha256=a.sha256,
-                step_id=step_ids.get(a.step_run_id) if a.step_run_id else None,
-            )
-            for a in rows
-            if not a.meta.get("report")
-        ]
-        plan_risks = await _rows(session, Risk, plan.id) if plan else []
-        plan_decisions = await _rows(session, Decision, plan.id) if plan else []
-        plan_next = await _rows(session, NextStep, plan.id) if plan else []
-
-    order = {s.get("id"): n for n, s in enumerate(workflow.definition.get("steps", []))}
-    steps.sort(key=lambda s: order.get(s.step_id, len(order)))
-    tasks = [
-        ReportTask(
-            step_id=s.step_id,
-            title=str(s.inputs.get("title") or s.step_id),
-            role=_text(s.inputs.get("role")),
-            agent=s.agent,
-            status=s.status,
-            attempt=s.attempt,
-            risk_tier=s.risk_tier,
-            duration_s=_seconds(s.started_at, s.ended_at),
-            input_tokens=s.input_tokens,
-            output_tokens=s.output_tokens,
-            cost_usd=micros_to_usd(s.cost_micros),
-            summary=_text(s.outputs.get("summary")),
-            documents=[a.name for a in artifacts if a.step_id == s.step_id],
-            error=s.error,
-        )
-        for s in steps
-    ]
-    risks = plan_risk_items(plan_risks)
-    next_steps = plan_next_step_items(plan_next)
-    for s in steps:
-        for item in _dicts(s.outputs.get("risks")):
-            if title := _text(item.get("title")):
-                risks.append(
-                    ReportRisk(
-                        title=title,
-                        severity=_text(item.get("severity")),
-                        likelihood=_text(item.get("likelihood")),
-                        mitigation=_text(item.get("mitigation")) or "",
-                        source=s.step_id,
-                    )
-                )
-        for item in _dicts(s.outputs.get("next_steps")):
-            if text := _text(item.get("text")):
-                priority = _text(item.get("priority"))
-                next_steps.append(ReportNextStep(text=text, priority=priority, source=s.step_id))
-    usage: dict[str, list[int]] = {}
-    for s in steps:
-        totals = usage.setdefault(s.agent, [0, 0, 0, 0])
-        for i, value in enumerate((1, s.input_tokens, s.output_tokens, s.cost_micros)):
-            totals[i] += value
+    records = await _read_records(ctx, run_id)
+    run, workflow, mission, plan = records.run, records.workflow, records.mission, records.plan
+    steps = _in_workflow_order(records.steps, workflow.definition)
+    tasks = [_task(step, records.artifacts) for step in steps]
+    items = records.plan_items
+    risks = plan_risk_items(items.risks if items else []) + _step_risks(steps)
+    next_steps = plan_next_step_items(items.next_steps if items else []) + _step_next_steps(steps)
     duration = _seconds(run.started_at, run.ended_at)
     return RunReport(
         run_id=run.id,
@@ -172,35 +113,17 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
         plan=ReportPlan(id=plan.id, version=plan.version, source=plan.source, summary=plan.summary)
         if plan
         else None,
-        outcome=ReportOutcome(
-            status=run.status,
-            error=run.error,
-            trigger=run.trigger,
-            created_at=run.created_at,
-            started_at=run.started_at,
-            ended_at=run.ended_at,
-            duration_s=duration,
-            steps_by_status=dict(Counter(s.status for s in steps)),
-        ),
+        outcome=_outcome(run, steps, duration),
         tasks=tasks,
-        artifacts=artifacts,
+        artifacts=records.artifacts,
         risks=_unique(risks, lambda r: r.title),
         next_steps=_unique(next_steps, lambda n: n.text),
-        decisions=plan_decision_items(plan_decisions),
-        usage=[
-            ReportUsage(
-                agent=agent,
-                steps=n,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                cost_usd=micros_to_usd(micros),
-            )
-            for agent, (n, tokens_in, tokens_out, micros) in sorted(usage.items())
-        ],
+        decisions=plan_decision_items(items.decisions if items else []),
+        usage=_usage(steps),
         totals=ReportTotals(
             tasks=len(tasks),
             tasks_succeeded=sum(1 for t in tasks if t.status == "succeeded"),
-            artifacts=len(artifacts),
+            artifacts=len(records.artifacts),
             input_tokens=run.input_tokens,
             output_tokens=run.output_tokens,
             cost_usd=micros_to_usd(run.spent_micros),
@@ -208,6 +131,170 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
         ),
         generated_at=utcnow(),
     )
+
+
+@dataclass(frozen=True)
+class _Records:
+    """What a report reads of a run, in one snapshot."""
+
+    run: Run
+    workflow: Workflow
+    mission: Mission | None
+    plan: Plan | None
+    steps: list[StepRun]
+    artifacts: list[ReportArtifact]
+    plan_items: PlanItems | None
+
+
+async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
+    """The run with its workflow, mission, plan (and its items), steps and artifacts.
+
+    Raises:
+        NotFound: no such run (``field="run_id"``).
+    """
+    async with ctx.read() as session:
+        run = await run_repo.read_run(session, run_id=run_id)
+        if run is None:
+            raise NotFound(f"no run with id {run_id}", field="run_id")
+        workflow = await workflow_repo.read_workflow(session, workflow_id=run.workflow_id)
+        assert workflow is not None  # runs keep a foreign key to their workflow
+        mission = (
+            await mission_repo.read_mission(session, mission_id=run.mission_id)
+            if run.mission_id
+            else None
+        )
+        plan = (
+            await plan_repo.read_plan_by_id(session, plan_id=workflow.plan_id)
+            if workflow.plan_id
+            else None
+        )
+        steps = await run_repo.read_step_runs(session, run_id=run_id)
+        rows = await artifact_repo.read_run_artifacts(session, run_id=run_id)
+        items = await _plan_findings(session, plan.id) if plan else None
+    step_ids = {s.id: s.step_id for s in steps}
+    artifacts = [_artifact(a, step_ids) for a in rows if not a.meta.get("report")]
+    return _Records(run, workflow, mission, plan, steps, artifacts, items)
+
+
+async def _plan_findings(session: AsyncSession, plan_id: uuid.UUID) -> PlanItems:
+    """The plan's risks, decisions and next steps (a report lists no requirements)."""
+    return PlanItems(
+        requirements=(),
+        risks=await plan_repo.read_plan_rows(session, model=Risk, plan_id=plan_id),
+        decisions=await plan_repo.read_plan_rows(session, model=Decision, plan_id=plan_id),
+        next_steps=await plan_repo.read_plan_rows(session, model=NextStep, plan_id=plan_id),
+    )
+
+
+def _artifact(artifact: Artifact, step_ids: dict[uuid.UUID, str]) -> ReportArtifact:
+    """An artifact as the report lists it, with the id of the step that produced it."""
+    return ReportArtifact(
+        id=artifact.id,
+        name=artifact.name,
+        kind=artifact.kind,
+        media_type=artifact.media_type,
+        size=artifact.size,
+        sha256=artifact.sha256,
+        step_id=step_ids.get(artifact.step_run_id) if artifact.step_run_id else None,
+    )
+
+
+def _in_workflow_order(steps: list[StepRun], definition: dict[str, Any]) -> list[StepRun]:
+    """``steps`` in the order the workflow defines them (steps it does not name last)."""
+    order = {s.get("id"): n for n, s in enumerate(definition.get("steps", []))}
+    return sorted(steps, key=lambda s: order.get(s.step_id, len(order)))
+
+
+def _task(step: StepRun, artifacts: list[ReportArtifact]) -> ReportTask:
+    """One step of the run as a report task, with the names of the documents it produced."""
+    return ReportTask(
+        step_id=step.step_id,
+        title=str(step.inputs.get("title") or step.step_id),
+        role=_text(step.inputs.get("role")),
+        agent=step.agent,
+        status=step.status,
+        attempt=step.attempt,
+        risk_tier=step.risk_tier,
+        duration_s=_seconds(step.started_at, step.ended_at),
+        input_tokens=step.input_tokens,
+        output_tokens=step.output_tokens,
+        cost_usd=micros_to_usd(step.cost_micros),
+        summary=_text(step.outputs.get("summary")),
+        documents=[a.name for a in artifacts if a.step_id == step.step_id],
+        error=step.error,
+    )
+
+
+def _step_risks(steps: Iterable[StepRun]) -> list[ReportRisk]:
+    """The risks the steps reported in their outputs (those with a title)."""
+    return [
+        ReportRisk(
+            title=title,
+            severity=_text(item.get("severity")),
+            likelihood=_text(item.get("likelihood")),
+            mitigation=_text(item.get("mitigation")) or "",
+            source=step.step_id,
+        )
+        for step in steps
+        for item in _dicts(step.outputs.get("risks"))
+        if (title := _text(item.get("title")))
+    ]
+
+
+def _step_next_steps(steps: Iterable[StepRun]) -> list[ReportNextStep]:
+    """The next steps the steps reported in their outputs (those with a text)."""
+    return [
+        ReportNextStep(text=text, priority=_text(item.get("priority")), source=step.step_id)
+        for step in steps
+        for item in _dicts(step.outputs.get("next_steps"))
+        if (text := _text(item.get("text")))
+    ]
+
+
+def _outcome(run: Run, steps: Iterable[StepRun], duration: float | None) -> ReportOutcome:
+    return ReportOutcome(
+        status=run.status,
+        error=run.error,
+        trigger=run.trigger,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        duration_s=duration,
+        steps_by_status=dict(Counter(s.status for s in steps)),
+    )
+
+
+@dataclass
+class _Usage:
+    """What one agent's steps used: a running sum that adds each step to itself."""
+
+    steps: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_micros: int = 0
+
+    def add(self, step: StepRun) -> None:
+        self.steps += 1
+        self.input_tokens += step.input_tokens
+        self.output_tokens += step.output_tokens
+        self.cost_micros += step.cost_micros
+
+
+def _usage(steps: Iterable[StepRun]) -> list[ReportUsage]:
+    """Steps, tokens and cost per agent, by agent name."""
+    by_agent: dict[str, _Usage] = {}
+    for step in steps:
+        by_agent.setdefault(step.agent, _Usage()).add(step)
+    return [
+        ReportUsage(
+            agent=agent,
+            steps=usage.steps,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=micros_to_usd(usage.cost_micros),
+        )
+        for agent, usage in sorted(by_agent.items())
+    ]
 
 
 def plan_risk_items(risks: Iterable[Any]) -> list[ReportRisk]:
@@ -283,10 +370,37 @@ def render_report_markdown(report: RunReport) -> str:
     Next steps are listed high priority first (stable within a priority). Pure: the same report
     always renders to the same text.
     """
+    lines = [
+        *_outcome_section(report),
+        *_tasks_section(report),
+        "## Artifacts",
+        "",
+        *_table(
+            ["Name", "Kind", "Size", "Step"],
+            [[a.name, a.kind, _size(a.size), a.step_id or "—"] for a in report.artifacts],
+        ),
+        "## Risks",
+        "",
+        *_table(
+            ["Risk", "Severity", "Likelihood", "Mitigation", "Source"],
+            [
+                [r.title, r.severity or "—", r.likelihood or "—", r.mitigation, r.source]
+                for r in report.risks
+            ],
+        ),
+        *_decisions_section(report),
+        *_next_steps_section(report),
+        *_usage_section(report),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _outcome_section(report: RunReport) -> list[str]:
     title = report.mission.title if report.mission else report.workflow.name
     outcome, totals = report.outcome, report.totals
-    lines = [f"# Run report — {title}", ""]
-    lines += [
+    lines = [
+        f"# Run report — {title}",
+        "",
         f"_Run `{report.run_id}` of workflow “{report.workflow.name}” v{report.workflow.version};"
         f" generated {report.generated_at:%Y-%m-%d %H:%M} UTC._",
         "",
@@ -307,7 +421,11 @@ def render_report_markdown(report: RunReport) -> str:
         lines.append(f"- **Plan:** version {report.plan.version} from {engine}")
     if outcome.error:
         lines.append(f"- **Error:** {outcome.error}")
-    lines += ["", "## Tasks", ""]
+    return [*lines, ""]
+
+
+def _tasks_section(report: RunReport) -> list[str]:
+    lines = ["## Tasks", ""]
     lines += _table(
         ["#", "Step", "Title", "Role", "Status", "Attempt", "Duration", "Tokens in / out", "Cost"],
         [
@@ -319,20 +437,11 @@ def render_report_markdown(report: RunReport) -> str:
     failures = [f"- `{t.step_id}`: {t.error}" for t in report.tasks if t.error]
     if failures:
         lines += ["Failures:", "", *failures, ""]
-    lines += ["## Artifacts", ""]
-    lines += _table(
-        ["Name", "Kind", "Size", "Step"],
-        [[a.name, a.kind, _size(a.size), a.step_id or "—"] for a in report.artifacts],
-    )
-    lines += ["## Risks", ""]
-    lines += _table(
-        ["Risk", "Severity", "Likelihood", "Mitigation", "Source"],
-        [
-            [r.title, r.severity or "—", r.likelihood or "—", r.mitigation, r.source]
-            for r in report.risks
-        ],
-    )
-    lines += ["## Decisions", ""]
+    return lines
+
+
+def _decisions_section(report: RunReport) -> list[str]:
+    lines = ["## Decisions", ""]
     for d in report.decisions:
         lines.append(f"- **{d.title}:** {d.choice}")
         if d.reasons:
@@ -341,19 +450,26 @@ def render_report_markdown(report: RunReport) -> str:
             lines.append(f"  - Trade-offs: {'; '.join(d.trade_offs)}")
         if d.alternatives:
             lines.append(f"  - Alternatives: {'; '.join(d.alternatives)}")
-    lines += ([] if report.decisions else ["_None recorded._"]) + ["", "## Next steps", ""]
+    return lines + ([] if report.decisions else ["_None recorded._"])
+
+
+def _next_steps_section(report: RunReport) -> list[str]:
     ranked = sorted(report.next_steps, key=lambda n: _RANK.get(n.priority or "medium", 1))
+    lines = ["", "## Next steps", ""]
     lines += [f"- [{n.priority or 'medium'}] {n.text} _({n.source})_" for n in ranked]
-    lines += [] if ranked else ["_None._"]
-    lines += ["", "## Usage and cost", ""]
+    return lines + ([] if ranked else ["_None._"])
+
+
+def _usage_section(report: RunReport) -> list[str]:
+    totals = report.totals
     rows: list[list[object]] = [
         [u.agent, u.steps, u.input_tokens, u.output_tokens, f"${u.cost_usd:.4f}"]
         for u in report.usage
     ]
     rows.append(["**Total**", totals.tasks, totals.input_tokens, totals.output_tokens,
                  f"${totals.cost_usd:.4f}"])  # fmt: skip
-    lines += _table(["Agent", "Steps", "Input tokens", "Output tokens", "Cost (USD)"], rows)
-    return "\n".join(lines).rstrip() + "\n"
+    headers = ["Agent", "Steps", "Input tokens", "Output tokens", "Cost (USD)"]
+    return ["", "## Usage and cost", "", *_table(headers, rows)]
 
 
 def _report_key(status: str, ended_at: datetime | None) -> dict[str, Any]:
@@ -363,13 +479,9 @@ def _report_key(status: str, ended_at: datetime | None) -> dict[str, Any]:
 
 
 async def _existing_reports(session: AsyncSession, run: Run) -> list[ArtifactRead]:
-    rows = await session.scalars(
-        select(Artifact)
-        .where(Artifact.run_id == run.id, Artifact.kind == REPORT_KIND)
-        .order_by(Artifact.id)
-    )
+    rows = await artifact_repo.read_run_artifacts(session, run_id=run.id, kind=REPORT_KIND)
     key = _report_key(run.status, run.ended_at)
-    found = [a for a in rows.all() if all(a.meta.get(k) == v for k, v in key.items())]
+    found = [a for a in rows if all(a.meta.get(k) == v for k, v in key.items())]
     return [to_artifact_read(a, None) for a in found]
 
 
@@ -393,7 +505,7 @@ async def write_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[Ar
         Conflict: the run has not ended yet (``field="run_id"``).
     """
     async with ctx.read() as session:
-        run = await session.get(Run, run_id)
+        run = await run_repo.read_run(session, run_id=run_id)
         if run is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
         if run.status not in ENDED_STATUSES:

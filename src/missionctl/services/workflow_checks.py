@@ -39,11 +39,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
-try:  # libyaml's parser: ten times faster on a large definition
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
-
 from missionctl.domain.dag import Node, topological_layers, validate_dag
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
@@ -58,6 +53,12 @@ from missionctl.schemas.datafiles import DuplicateKeyError, UniqueKeyLoader
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services.runtime import agent_is_known, known_agent_names
+
+_SafeLoader: type[yaml.CSafeLoader | yaml.SafeLoader]
+try:  # libyaml's parser: ten times faster on a large definition
+    _SafeLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _SafeLoader = yaml.SafeLoader
 
 MAX_DEFINITION_BYTES = 1_000_000
 """Largest definition accepted, in bytes of UTF-8 text."""
@@ -467,29 +468,10 @@ def _check_unschemed(data: Mapping[str, Any], schema: list[Problem]) -> Workflow
     name = data.get("name")
     declared = data.get("inputs", {})
     raw_steps = data.get("steps")
-    steps: list[_StepView] = []
-    for index, raw in enumerate(raw_steps if isinstance(raw_steps, list) else []):
-        if not isinstance(raw, Mapping):
-            steps.append(_StepView(None, (), None, None, None))
-            continue
-        where = f"steps.{index}"
-        step_id, depends_on = raw.get("id"), raw.get("depends_on", [])
-        agent, inputs, when = raw.get("agent"), raw.get("inputs", {}), raw.get("when")
-        steps.append(
-            _StepView(
-                id=step_id if isinstance(step_id, str) else None,
-                depends_on=tuple(
-                    d
-                    for d in (depends_on if isinstance(depends_on, list) else [])
-                    if isinstance(d, str)
-                ),
-                agent=agent if isinstance(agent, str) and readable(f"{where}.agent") else None,
-                inputs=(
-                    inputs if isinstance(inputs, Mapping) and readable(f"{where}.inputs") else None
-                ),
-                when=when if isinstance(when, str) and readable(f"{where}.when") else None,
-            )
-        )
+    steps = [
+        _step_view(raw, f"steps.{index}", readable)
+        for index, raw in enumerate(raw_steps if isinstance(raw_steps, list) else [])
+    ]
     rules, _ = _rule_problems(
         name if isinstance(name, str) and readable("name") else None,
         [k for k in declared if isinstance(k, str)] if isinstance(declared, Mapping) else None,
@@ -497,6 +479,23 @@ def _check_unschemed(data: Mapping[str, Any], schema: list[Problem]) -> Workflow
     )
     return WorkflowCheck(
         spec=None, problems=_ordered([*schema, *rules]), step_ids=[s.id for s in steps]
+    )
+
+
+def _step_view(raw: Any, where: str, readable: Callable[[str], bool]) -> _StepView:
+    """What the rules may read of one raw step at ``where`` (``None`` for what is unreadable)."""
+    if not isinstance(raw, Mapping):
+        return _StepView(None, (), None, None, None)
+    step_id, depends_on = raw.get("id"), raw.get("depends_on", [])
+    agent, inputs, when = raw.get("agent"), raw.get("inputs", {}), raw.get("when")
+    return _StepView(
+        id=step_id if isinstance(step_id, str) else None,
+        depends_on=tuple(
+            d for d in (depends_on if isinstance(depends_on, list) else []) if isinstance(d, str)
+        ),
+        agent=agent if isinstance(agent, str) and readable(f"{where}.agent") else None,
+        inputs=inputs if isinstance(inputs, Mapping) and readable(f"{where}.inputs") else None,
+        when=when if isinstance(when, str) and readable(f"{where}.when") else None,
     )
 
 
@@ -597,42 +596,44 @@ def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any] | None) ->
         close = difflib.get_close_matches(agent, known, n=1)
         message += f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
         return [Problem(f"{where}.agent", message)]
-    problems: list[Problem] = []
     if inputs is None:
-        return problems
+        return []
     if agent == "command":
-        argv = inputs.get("argv")
-        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-            problems.append(
-                Problem(
-                    f"{where}.inputs.argv",
-                    "a command step needs inputs.argv, a non-empty list of strings "
-                    '(e.g. ["python", "-m", "pytest"])',
-                )
-            )
-        env = inputs.get("env")
-        if env is not None and not (
-            isinstance(env, Mapping)
-            and all(isinstance(k, str) and _ENV_NAME.match(k) for k in env)
-            and all(isinstance(v, str) for v in env.values())
-        ):
-            problems.append(
-                Problem(
-                    f"{where}.inputs.env",
-                    "must map variable names (letters, digits, _) to strings",
-                )
-            )
-        problems += _secret_problems(f"{where}.inputs.secret_env", inputs.get("secret_env"))
-    elif agent.startswith("llm:"):
-        problems += _secret_problems(f"{where}.inputs.secrets", inputs.get("secrets"))
-    elif agent == "builtin:sleep":
+        return _command_problems(where, inputs)
+    if agent.startswith("llm:"):
+        return _secret_problems(f"{where}.inputs.secrets", inputs.get("secrets"))
+    if agent == "builtin:sleep":
         seconds = inputs.get("seconds", 1.0)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            problems.append(
-                Problem(
-                    f"{where}.inputs.seconds", f"must be a number of seconds >= 0, got {seconds!r}"
-                )
+            message = f"must be a number of seconds >= 0, got {seconds!r}"
+            return [Problem(f"{where}.inputs.seconds", message)]
+    return []
+
+
+def _command_problems(where: str, inputs: Mapping[str, Any]) -> list[Problem]:
+    """What is wrong with a ``command`` step's argv, environment and secrets."""
+    problems: list[Problem] = []
+    argv = inputs.get("argv")
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+        problems.append(
+            Problem(
+                f"{where}.inputs.argv",
+                "a command step needs inputs.argv, a non-empty list of strings "
+                '(e.g. ["python", "-m", "pytest"])',
             )
+        )
+    env = inputs.get("env")
+    if env is not None and not (
+        isinstance(env, Mapping)
+        and all(isinstance(k, str) and _ENV_NAME.match(k) for k in env)
+        and all(isinstance(v, str) for v in env.values())
+    ):
+        problems.append(
+            Problem(
+                f"{where}.inputs.env", "must map variable names (letters, digits, _) to strings"
+            )
+        )
+    problems += _secret_problems(f"{where}.inputs.secret_env", inputs.get("secret_env"))
     return problems
 
 

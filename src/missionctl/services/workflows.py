@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, select
 
-from missionctl.db.models import EventLogHead, Run, Workflow
+from missionctl.db.models import Workflow
 from missionctl.domain import events as ev
 from missionctl.domain.governance import Gate, ProgramRule, step_gate
 from missionctl.domain.workflows import LEGACY_APPROVALS, WorkflowDag
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import workflows as workflow_repo
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import (
     ApprovalPolicy,
@@ -239,16 +239,9 @@ async def _insert_version(
     plan_id: uuid.UUID | None,
 ) -> WorkflowRead:
     async with ctx.write() as session:
-        # Two saves of one name must not both pick the next version. Every write that appends
-        # an event locks the log's head (SQLite's BEGIN IMMEDIATE already serialises writers);
-        # taking that lock first makes the saves read the newest version one after the other.
-        await session.execute(select(EventLogHead.id).where(EventLogHead.id == 1).with_for_update())
-        latest = await session.scalar(
-            select(func.max(Workflow.version)).where(Workflow.name == spec.name)
-        )
-        workflow = Workflow(
+        workflow = await workflow_repo.add_version(
+            session,
             name=spec.name,
-            version=(latest or 0) + 1,
             mission_id=mission_id,
             plan_id=plan_id,
             definition=spec.model_dump(mode="json"),
@@ -256,8 +249,6 @@ async def _insert_version(
             max_concurrency=spec.max_concurrency,
             created_by=actor,
         )
-        session.add(workflow)
-        await session.flush()
         await append(
             session,
             [
@@ -317,7 +308,7 @@ async def read_workflow(ctx: ServiceContext, *, workflow_id: uuid.UUID) -> Workf
         NotFound: no such workflow.
     """
     async with ctx.read() as session:
-        workflow = await session.get(Workflow, workflow_id)
+        workflow = await workflow_repo.read_workflow(session, workflow_id=workflow_id)
         if workflow is None:
             raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
         return to_workflow_read(workflow)
@@ -332,10 +323,7 @@ async def read_workflow_by_name(
         NotFound: no workflow has that name, or it has no such version.
     """
     async with ctx.read() as session:
-        query = select(Workflow).where(Workflow.name == name)
-        if version is not None:
-            query = query.where(Workflow.version == version)
-        workflow = await session.scalar(query.order_by(Workflow.version.desc()).limit(1))
+        workflow = await workflow_repo.read_workflow_by_name(session, name=name, version=version)
         if workflow is None:
             what = f"version {version} of workflow {name!r}" if version else f"workflow {name!r}"
             raise NotFound(f"no {what}", field="version" if version else "name")
@@ -349,14 +337,10 @@ async def read_workflow_versions(ctx: ServiceContext, *, name: str) -> list[Work
         NotFound: no workflow has that name.
     """
     async with ctx.read() as session:
-        rows = (
-            await session.scalars(
-                select(Workflow).where(Workflow.name == name).order_by(Workflow.version.desc())
-            )
-        ).all()
+        rows = await workflow_repo.read_versions(session, name=name)
         if not rows:
             raise NotFound(f"no workflow {name!r}", field="name")
-        runs = await _run_counts(session, [row.id for row in rows])
+        runs = await workflow_repo.count_runs(session, workflow_ids=[row.id for row in rows])
         return [_summary(row, versions=len(rows), runs=runs.get(row.id, 0)) for row in rows]
 
 
@@ -369,33 +353,13 @@ async def list_workflows(
     listed on their mission.
     """
     async with ctx.read() as session:
-        newest = (
-            select(Workflow.name, func.max(Workflow.version).label("version"), func.count())
-            .group_by(Workflow.name)
-            .subquery()
-        )
-        query = select(Workflow, newest.c[2]).join(
-            newest, (Workflow.name == newest.c.name) & (Workflow.version == newest.c.version)
-        )
-        if not include_plans:
-            query = query.where(Workflow.plan_id.is_(None))
-        rows = (await session.execute(query.order_by(Workflow.name))).all()
-        runs = await _run_counts(session, [row[0].id for row in rows])
+        rows = await workflow_repo.read_newest_versions(session, include_plans=include_plans)
+        ids = [row.workflow.id for row in rows]
+        runs = await workflow_repo.count_runs(session, workflow_ids=ids)
         return [
-            _summary(workflow, versions=int(count), runs=runs.get(workflow.id, 0))
-            for workflow, count in rows
+            _summary(row.workflow, versions=row.versions, runs=runs.get(row.workflow.id, 0))
+            for row in rows
         ]
-
-
-async def _run_counts(session: Any, workflow_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    if not workflow_ids:
-        return {}
-    rows = await session.execute(
-        select(Run.workflow_id, func.count())
-        .where(Run.workflow_id.in_(workflow_ids))
-        .group_by(Run.workflow_id)
-    )
-    return {workflow_id: int(count) for workflow_id, count in rows.all()}
 
 
 def _summary(workflow: Workflow, *, versions: int, runs: int) -> WorkflowSummary:

@@ -1,7 +1,9 @@
 """Read models of the dashboard and the live event feed its pages stream.
 
 Each page route makes one call here: the functions gather what a screen shows from the other
-services (and a few aggregate queries of their own), so that templates never query anything.
+services (and a few aggregate reads of ``repositories.dashboard``), so that templates never
+query anything. Writes started from the dashboard (launching a mission) live elsewhere
+(``services.launch``).
 """
 
 from missionctl.services.dashboard.events import (
@@ -12,8 +14,6 @@ from missionctl.services.dashboard.events import (
 )
 from missionctl.services.dashboard.missions import (
     AUDIT_PAGE,
-    launch_mission,
-    planner_for,
     read_mission_audit,
     read_mission_rows,
     read_mission_view,
@@ -31,8 +31,6 @@ __all__ = [
     "controls_for",
     "count_events",
     "follow_events",
-    "launch_mission",
-    "planner_for",
     "read_head_seq",
     "read_mission_audit",
     "read_mission_rows",

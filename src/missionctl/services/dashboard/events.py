@@ -22,11 +22,11 @@ import uuid
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Event, EventLogHead
+from missionctl.db.models import Event
 from missionctl.eventlog import EventRecord
+from missionctl.repositories import events as event_repo
 from missionctl.schemas.dashboard import EventBatch, EventItem
 from missionctl.services.context import ServiceContext
 
@@ -88,12 +88,14 @@ class _Cursor:
         return self.run_id is None or record.run_id == self.run_id
 
     async def read_page(self, session: AsyncSession) -> list[EventItem]:
-        query = select(Event).where(Event.seq > self.last).order_by(Event.seq).limit(PAGE)
-        if self.mission_id is not None:
-            query = query.where(Event.mission_id == self.mission_id)
-        if self.run_id is not None:
-            query = query.where(Event.run_id == self.run_id)
-        return [to_event_item(row) for row in (await session.scalars(query)).all()]
+        rows = await event_repo.read_events_after(
+            session,
+            after_seq=self.last,
+            limit=PAGE,
+            mission_id=self.mission_id,
+            run_id=self.run_id,
+        )
+        return [to_event_item(row) for row in rows]
 
     def take_published(self, records: Sequence[EventRecord]) -> tuple[list[EventItem], bool]:
         """The wanted records that continue the global log, and whether a hole was found."""
@@ -133,9 +135,7 @@ async def _read_page(
         if head is None:
             # Read the head first: every event up to it is committed, so this page and the
             # later ones (read in newer snapshots) see all of them.
-            head = int(
-                await session.scalar(select(EventLogHead.last_seq).where(EventLogHead.id == 1)) or 0
-            )
+            head = await event_repo.read_head_seq(session)
         return head, await cursor.read_page(session)
 
 
@@ -189,13 +189,10 @@ async def count_events(
     run_id: uuid.UUID | None = None,
 ) -> int:
     """How many events of a mission or run have ``seq <= up_to`` (the audit trail's count)."""
-    query = select(func.count()).select_from(Event).where(Event.seq <= up_to)
-    if mission_id is not None:
-        query = query.where(Event.mission_id == mission_id)
-    if run_id is not None:
-        query = query.where(Event.run_id == run_id)
     async with ctx.read() as session:
-        return int(await session.scalar(query) or 0)
+        return await event_repo.count_events(
+            session, up_to=up_to, mission_id=mission_id, run_id=run_id
+        )
 
 
 async def read_head_seq(ctx: ServiceContext) -> int:
@@ -205,5 +202,4 @@ async def read_head_seq(ctx: ServiceContext) -> int:
     nothing committed between the two reads is lost (at worst the list is rendered twice).
     """
     async with ctx.read() as session:
-        head = await session.scalar(select(EventLogHead.last_seq).where(EventLogHead.id == 1))
-        return int(head or 0)
+        return await event_repo.read_head_seq(session)

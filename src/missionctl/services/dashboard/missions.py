@@ -1,24 +1,18 @@
 """Mission read models for the dashboard: the list with progress, and the mission cockpit."""
 
-import contextlib
 import re
 import uuid
-from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Event, Mission, Plan, Run, StepRun, Workflow
 from missionctl.domain.states import MissionStatus, RunStatus
-from missionctl.errors import (
-    LLMOutputInvalid,
-    LLMUnavailable,
-    NotFound,
-    Problem,
-    ValidationFailed,
-)
-from missionctl.planning import LocalPlanner, Planner, PlanRejected
+from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.repositories import dashboard as dashboard_repo
+from missionctl.repositories import events as event_repo
+from missionctl.repositories import missions as mission_repo
+from missionctl.repositories.dashboard import MissionRun
 from missionctl.schemas.dashboard import (
     ArchitectureItem,
     EventItem,
@@ -27,9 +21,10 @@ from missionctl.schemas.dashboard import (
     MissionView,
     Summary,
 )
-from missionctl.schemas.missions import MissionCreate, MissionRead
+from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.reports import ReportDecision, ReportNextStep, ReportRisk, RunReport
+from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services import runs as run_service
@@ -44,40 +39,14 @@ from missionctl.services.reports import (
     plan_next_step_items,
     plan_risk_items,
 )
-from missionctl.services.runtime import Runtime
 
 AUDIT_PAGE = 50
 """Events the audit trail shows at first; older ones come with "Load older events"."""
 
 MAX_AUDIT_PAGE = 500
 ARTIFACT_LIMIT = 500
-_PLANNING_FAILURES = (PlanRejected, LLMOutputInvalid, LLMUnavailable, ValidationFailed)
 _STACK = re.compile(r"\bStack: (?:planner defaults: )?(?P<items>[^.]+)\.")
 _SHAPE = re.compile(r"\bSuggested project shape: (?P<items>.+?)\.(?:\s|$)")
-
-
-def planner_for(runtime: Runtime, *, use_model: bool) -> Planner:
-    """The model's planner when asked for and configured, else the local one."""
-    return runtime.planner if use_model and runtime.llm is not None else LocalPlanner()
-
-
-async def launch_mission(
-    ctx: ServiceContext, *, data: MissionCreate, actor: str, planner: Planner
-) -> MissionRead:
-    """Create a mission and plan it at once ("New mission" in the dashboard).
-
-    A planner that gives up does not undo the mission: ``plan_mission`` records why (the
-    mission is then ``failed`` with a ``plan.rejected`` event) and the mission page shows it.
-
-    Returns:
-        The mission as it is after planning (``planned``, ``failed``, or ``needs_clarification``
-        when the planner asked questions instead).
-    """
-    mission = await mission_service.create_mission(ctx, data=data, actor=actor)
-    # A failure is recorded by plan_mission and shown on the mission page.
-    with contextlib.suppress(*_PLANNING_FAILURES):
-        await plan_service.plan_mission(ctx, mission_id=mission.id, actor=actor, planner=planner)
-    return await mission_service.read_mission(ctx, mission_id=mission.id)
 
 
 async def read_mission_rows(
@@ -99,72 +68,33 @@ async def read_mission_rows(
     page = await mission_service.read_missions(ctx, limit=limit, cursor=cursor, status=status, q=q)
     ids = [m.id for m in page.items]
     async with ctx.read() as session:
-        plans = await _latest_plans(session, ids)
-        runs = await _latest_runs(session, ids)
-        counts = await step_counts(session, [run_id for run_id, _ in runs.values()])
-    rows = []
-    for mission in page.items:
-        source, plan_tasks = plans.get(mission.id, (None, None))
-        run_id, run_status = runs.get(mission.id, (None, None))
-        by_status = counts.get(run_id, {}) if run_id else {}
-        total = sum(by_status.values()) if run_id else plan_tasks
-        rows.append(
-            MissionRow(
-                mission=mission,
-                tasks_total=total,
-                tasks_done=sum(n for s, n in by_status.items() if s in DONE),
-                source=source,
-                latest_run_id=run_id,
-                latest_run_status=run_status,
-            )
-        )
+        plans = await dashboard_repo.read_latest_plans(session, mission_ids=ids)
+        runs = await dashboard_repo.read_latest_runs(session, mission_ids=ids)
+        run_ids = [run.id for run in runs.values()]
+        counts = await dashboard_repo.read_step_counts(session, run_ids=run_ids)
+    rows = [
+        _mission_row(mission, plans.get(mission.id), runs.get(mission.id), counts)
+        for mission in page.items
+    ]
     return MissionRowPage(items=rows, total=page.total, next_cursor=page.next_cursor)
 
 
-async def _latest_plans(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[str, int]]:
-    if not ids:
-        return {}
-    newest = (
-        select(Plan.mission_id, func.max(Plan.version).label("version"))
-        .where(Plan.mission_id.in_(ids))
-        .group_by(Plan.mission_id)
-        .subquery()
+def _mission_row(
+    mission: MissionRead,
+    plan: dashboard_repo.PlanSummary | None,
+    run: dashboard_repo.LatestRun | None,
+    counts: dict[uuid.UUID, dict[str, int]],
+) -> MissionRow:
+    """A mission with the progress of its newest run, or else its plan's task count."""
+    by_status = counts.get(run.id, {}) if run else {}
+    return MissionRow(
+        mission=mission,
+        tasks_total=sum(by_status.values()) if run else (plan.tasks if plan else None),
+        tasks_done=sum(n for s, n in by_status.items() if s in DONE),
+        source=plan.source if plan else None,
+        latest_run_id=run.id if run else None,
+        latest_run_status=RunStatus(run.status) if run else None,
     )
-    query = select(Plan.mission_id, Plan.source, func.json_array_length(Plan.tasks)).join(
-        newest, (Plan.mission_id == newest.c.mission_id) & (Plan.version == newest.c.version)
-    )
-    return {row[0]: (row[1], int(row[2] or 0)) for row in await session.execute(query)}
-
-
-async def _latest_runs(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[uuid.UUID, RunStatus]]:
-    if not ids:
-        return {}
-    latest: dict[uuid.UUID, tuple[uuid.UUID, RunStatus]] = {}
-    query = select(Run.mission_id, Run.id, Run.status).where(Run.mission_id.in_(ids))
-    for mission_id, run_id, status in await session.execute(query.order_by(Run.id)):
-        if mission_id is not None:  # ids grow with time: the newest run wins
-            latest[mission_id] = (run_id, RunStatus(status))
-    return latest
-
-
-async def step_counts(
-    session: AsyncSession, run_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, int]]:
-    """How many steps of each run have each status (inside the caller's read)."""
-    counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
-    if run_ids:
-        query = (
-            select(StepRun.run_id, StepRun.status, func.count())
-            .where(StepRun.run_id.in_(run_ids))
-            .group_by(StepRun.run_id, StepRun.status)
-        )
-        for run_id, status, n in await session.execute(query):
-            counts[run_id][status] = int(n)
-    return counts
 
 
 async def read_mission_view(
@@ -182,48 +112,26 @@ async def read_mission_view(
     Raises:
         NotFound: no such mission (``field="mission_id"``).
     """
-    async with ctx.read() as session:
-        last_seq = int(
-            await session.scalar(select(func.max(Event.seq)).where(Event.mission_id == mission_id))
-            or 0
-        )
-        row = await session.get(Mission, mission_id)
-        if row is None:
-            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        mission = to_mission_read(row)
-        audit, audit_total = await _audit(session, mission_id, last_seq, audit_limit)
-        runs = (
-            await session.execute(
-                select(Run.id, Workflow.plan_id, Workflow.definition)
-                .join(Workflow, Workflow.id == Run.workflow_id)
-                .where(Run.mission_id == mission_id)
-                .order_by(Run.id.desc())
-            )
-        ).all()
-        failed = mission.status == MissionStatus.failed
-        problems = await _planning_problems(session, mission_id) if failed else []
+    records = await _read_records(ctx, mission_id, audit_limit)
+    mission = records.mission
     plan = await _read_plan(ctx, mission_id)
-    latest_run_id = runs[0].id if runs else None
-    run = report = None
-    workflow_steps: list[dict[str, Any]] = []
-    if runs and (plan is None or runs[0].plan_id == plan.id or runs[0].id > plan.id):
-        run = await run_service.read_run(ctx, run_id=runs[0].id)
-        workflow_steps = list(runs[0].definition.get("steps", []))
-        report = await build_run_report(ctx, run_id=run.id)
+    shown = await _shown_run(ctx, plan, records.runs)
+    report = shown.report
     artifacts = await read_artifacts(ctx, mission_id=mission_id, limit=ARTIFACT_LIMIT)
-    tasks = merge_tasks(plan, run, workflow_steps)
+    tasks = merge_tasks(plan, shown.run, shown.steps)
     architecture, stack, shape = _architecture(plan)
     risks, next_steps, decisions = _intelligence(plan, report)
+    latest_run_id = records.runs[0].id if records.runs else None
     return MissionView(
         mission=mission,
         plan=plan,
-        run=run,
+        run=shown.run,
         latest_run_id=latest_run_id,
-        runs=len(runs),
+        runs=len(records.runs),
         tasks=tasks,
-        controls=controls_for(mission, plan, run, report=latest_run_id is not None),
+        controls=controls_for(mission, plan, shown.run, report=latest_run_id is not None),
         summary=Summary(
-            run_status=run.status if run else None,
+            run_status=shown.run.status if shown.run else None,
             risks=len(risks),
             next_steps=len(next_steps),
             tasks=len(tasks),
@@ -241,11 +149,70 @@ async def read_mission_view(
         stack=stack,
         project_shape=shape,
         artifacts=artifacts,
-        audit=audit,
-        audit_total=audit_total,
-        planning_problems=problems,
-        last_seq=last_seq,
+        audit=records.audit,
+        audit_total=records.audit_total,
+        planning_problems=records.problems,
+        last_seq=records.last_seq,
     )
+
+
+@dataclass(frozen=True)
+class _MissionRecords:
+    """What the mission page reads of the mission in one snapshot."""
+
+    last_seq: int
+    mission: MissionRead
+    audit: list[EventItem]
+    audit_total: int
+    runs: list[MissionRun]
+    problems: list[str]
+
+
+async def _read_records(
+    ctx: ServiceContext, mission_id: uuid.UUID, audit_limit: int
+) -> _MissionRecords:
+    """The mission, its audit trail up to its newest event, its runs and why planning failed.
+
+    Raises:
+        NotFound: no such mission (``field="mission_id"``).
+    """
+    async with ctx.read() as session:
+        last_seq = await event_repo.read_last_seq(session, mission_id=mission_id)
+        row = await mission_repo.read_mission(session, mission_id=mission_id)
+        if row is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        mission = to_mission_read(row)
+        events, audit_total = await event_repo.read_audit_page(
+            session, mission_id=mission_id, up_to=last_seq, limit=audit_limit
+        )
+        runs = await dashboard_repo.read_mission_runs(session, mission_id=mission_id)
+        failed = mission.status == MissionStatus.failed
+        problems = await _planning_problems(session, mission_id) if failed else []
+    audit = [to_event_item(event) for event in events]
+    return _MissionRecords(last_seq, mission, audit, audit_total, runs, problems)
+
+
+@dataclass(frozen=True)
+class _ShownRun:
+    """The run the mission page shows (if any), its workflow's steps and its report."""
+
+    run: RunRead | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    report: RunReport | None = None
+
+
+async def _shown_run(
+    ctx: ServiceContext, plan: PlanRead | None, runs: list[MissionRun]
+) -> _ShownRun:
+    """The newest run, when it runs the newest plan or is newer than it; else none."""
+    if not runs:
+        return _ShownRun()
+    newest = runs[0]
+    if plan is not None and newest.plan_id != plan.id and newest.id <= plan.id:
+        return _ShownRun()
+    run = await run_service.read_run(ctx, run_id=newest.id)
+    report = await build_run_report(ctx, run_id=run.id)
+    return _ShownRun(run, list(newest.definition.get("steps", [])), report)
 
 
 async def _read_plan(ctx: ServiceContext, mission_id: uuid.UUID) -> PlanRead | None:
@@ -253,17 +220,6 @@ async def _read_plan(ctx: ServiceContext, mission_id: uuid.UUID) -> PlanRead | N
         return await plan_service.read_plan(ctx, mission_id=mission_id)
     except NotFound:
         return None
-
-
-async def _audit(
-    session: AsyncSession, mission_id: uuid.UUID, last_seq: int, limit: int
-) -> tuple[list[EventItem], int]:
-    where = (Event.mission_id == mission_id) & (Event.seq <= last_seq)
-    total = int(await session.scalar(select(func.count()).select_from(Event).where(where)) or 0)
-    if limit <= 0:
-        return [], total
-    rows = await session.scalars(select(Event).where(where).order_by(Event.seq.desc()).limit(limit))
-    return [to_event_item(row) for row in rows.all()], total
 
 
 async def read_mission_audit(
@@ -279,21 +235,16 @@ async def read_mission_audit(
         raise ValidationFailed([Problem("limit", f"must be between 1 and {MAX_AUDIT_PAGE}")])
     await mission_service.read_mission(ctx, mission_id=mission_id)
     async with ctx.read() as session:
-        rows = await session.scalars(
-            select(Event)
-            .where(Event.mission_id == mission_id, Event.seq < before_seq)
-            .order_by(Event.seq.desc())
-            .limit(limit)
+        rows = await event_repo.read_events_before(
+            session, mission_id=mission_id, before_seq=before_seq, limit=limit
         )
-        return [to_event_item(row) for row in rows.all()]
+        return [to_event_item(row) for row in rows]
 
 
 async def _planning_problems(session: AsyncSession, mission_id: uuid.UUID) -> list[str]:
-    row = await session.scalar(
-        select(Event)
-        .where(Event.mission_id == mission_id, Event.type.in_(("plan.created", "plan.rejected")))
-        .order_by(Event.seq.desc())
-        .limit(1)
+    """Why the mission's last planning failed (empty when it did not)."""
+    row = await event_repo.read_newest_event(
+        session, mission_id=mission_id, types=("plan.created", "plan.rejected")
     )
     if row is None or row.type != "plan.rejected":
         return []

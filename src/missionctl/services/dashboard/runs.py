@@ -2,14 +2,14 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from missionctl.db.models import Event, Mission, Plan, Run, StepRun, Workflow
+from missionctl.db.models import Run
 from missionctl.domain import events as ev
 from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.repositories import dashboard as dashboard_repo
+from missionctl.repositories import events as event_repo
+from missionctl.repositories import workflows as workflow_repo
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.dashboard import DocumentLink, RunRow, RunRowPage, RunView, StepDetail
 from missionctl.schemas.runs import RunFilters, RunPage, RunRead, RunSummary
@@ -20,11 +20,8 @@ from missionctl.services import runs as run_service
 from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
-from missionctl.services.dashboard.missions import step_counts
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
-from missionctl.services.paging import keyset_cursor, search_pattern
-
-_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+from missionctl.services.paging import keyset_cursor
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
@@ -52,18 +49,13 @@ async def read_runs(
     """
     filters = _checked(filters or RunFilters(), limit=limit, cursor=cursor)
     before = keyset_cursor(limit=limit, cursor=cursor)
-    query = _filtered(
-        select(Run, Workflow.name, Workflow.version, Mission.title)
-        .join(Workflow, Workflow.id == Run.workflow_id)
-        .outerjoin(Mission, Mission.id == Run.mission_id),
-        filters,
-    )
-    if before is not None:
-        query = query.where(Run.id < before)
     async with ctx.read() as session:
-        rows = (await session.execute(query.order_by(Run.id.desc()).limit(limit + 1))).all()
-        total = await _count(session, filters)
-        counts = await step_counts(session, [row[0].id for row in rows[:limit]])
+        rows = await dashboard_repo.read_runs(
+            session, filters=filters, before_id=before, limit=limit + 1
+        )
+        total = await dashboard_repo.count_runs(session, filters=filters)
+        run_ids = [row.run.id for row in rows[:limit]]
+        counts = await dashboard_repo.read_step_counts(session, run_ids=run_ids)
     items = [
         _summary(run, name, version, title, counts.get(run.id, {}))
         for run, name, version, title in rows[:limit]
@@ -151,49 +143,6 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _filtered(query: _Query, filters: RunFilters) -> _Query:
-    """``query`` over runs narrowed by ``filters``.
-
-    Each filter is a condition on a column of ``runs`` (the workflow, mission and agent as
-    id sets read through their indexes), so the count needs no join.
-    """
-    if filters.status is not None:
-        query = query.where(Run.status == filters.status.value)
-    if filters.mission_id is not None:
-        query = query.where(Run.mission_id == filters.mission_id)
-    if filters.workflow:
-        named = select(Workflow.id).where(Workflow.name == filters.workflow)
-        query = query.where(Run.workflow_id.in_(named))
-    if filters.agent:
-        query = query.where(
-            Run.id.in_(select(StepRun.run_id).where(StepRun.agent == filters.agent))
-        )
-    if filters.created_after is not None:
-        query = query.where(Run.created_at >= filters.created_after)
-    if filters.created_before is not None:
-        query = query.where(Run.created_at < filters.created_before)
-    if filters.q and filters.q.strip():
-        pattern = search_pattern(filters.q.strip())
-        query = query.where(
-            or_(
-                Run.workflow_id.in_(
-                    select(Workflow.id).where(Workflow.name.ilike(pattern, escape="\\"))
-                ),
-                Run.mission_id.in_(
-                    select(Mission.id).where(Mission.title.ilike(pattern, escape="\\"))
-                ),
-                Run.error.ilike(pattern, escape="\\"),
-            )
-        )
-    return query
-
-
-async def _count(session: AsyncSession, filters: RunFilters) -> int:
-    """How many runs match ``filters``."""
-    query = select(func.count()).select_from(Run)
-    return int(await session.scalar(_filtered(query, filters)) or 0)
-
-
 async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
     """A run with its steps in workflow order, its mission and its controls.
 
@@ -201,21 +150,17 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         NotFound: no such run (``field="run_id"``).
     """
     async with ctx.read() as session:
-        newest = await session.scalar(
-            select(Event).where(Event.run_id == run_id).order_by(Event.seq.desc()).limit(1)
-        )
+        newest = await event_repo.read_newest_event(session, run_id=run_id)
     last_seq = newest.seq if newest is not None else 0
     run = await run_service.read_run(ctx, run_id=run_id)
     async with ctx.read() as session:
-        workflow = await session.get(Workflow, run.workflow_id)
+        workflow = await workflow_repo.read_workflow(session, workflow_id=run.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
-        inputs = await session.scalar(select(Run.inputs).where(Run.id == run_id))
+        inputs = await dashboard_repo.read_run_inputs(session, run_id=run_id)
         name, version, definition = workflow.name, workflow.version, workflow.definition
         plan_version = None
         if workflow.plan_id is not None and run.mission_id is not None:
-            plan_version = await session.scalar(
-                select(Plan.version).where(Plan.id == workflow.plan_id)
-            )
+            plan_version = await dashboard_repo.read_plan_version(session, plan_id=workflow.plan_id)
     mission = (
         await mission_service.read_mission(ctx, mission_id=run.mission_id)
         if run.mission_id
@@ -233,7 +178,7 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         tasks=tasks,
         controls=controls_for(mission, None, run),
         last_seq=last_seq,
-        inputs=inputs or {},
+        inputs=inputs,
         artifacts=await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT),
         approvals=await pending_approvals(ctx, run_id=run_id),
         latest=to_event_item(newest) if newest is not None else None,
@@ -256,13 +201,11 @@ async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: s
     step = next((s for s in run.steps if s.step_id == step_id), None)
     if step is None:
         raise NotFound(f"run {run_id} has no step {step_id!r}", field="step_id")
-    where = (Event.run_id == run_id) & (Event.step_id == step_id) & (Event.type == ev.STEP_LOG)
     async with ctx.read() as session:
-        total = int(await session.scalar(select(func.count()).select_from(Event).where(where)) or 0)
-        rows = await session.scalars(
-            select(Event).where(where).order_by(Event.seq.desc()).limit(LOG_LIMIT)
+        rows, total = await event_repo.read_step_events(
+            session, run_id=run_id, step_id=step_id, type_=ev.STEP_LOG, limit=LOG_LIMIT
         )
-        log = [to_event_item(row) for row in reversed(rows.all())]
+    log = [to_event_item(row) for row in rows]
     artifacts = await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT)
     return StepDetail(
         run_id=run_id,

@@ -6,8 +6,8 @@ from typing import Any
 from missionctl.domain.states import MISSION, RUN, StepRunStatus
 from missionctl.schemas.dashboard import Controls, TaskView
 from missionctl.schemas.missions import MissionRead
-from missionctl.schemas.plans import PlanRead
-from missionctl.schemas.runs import RunRead
+from missionctl.schemas.plans import PlanRead, PlanTask
+from missionctl.schemas.runs import RunRead, StepRunRead
 
 DONE = frozenset({StepRunStatus.succeeded, StepRunStatus.skipped})
 """Step statuses that count as done in progress figures."""
@@ -49,35 +49,37 @@ def merge_tasks(
     order = [str(s.get("id")) for s in steps if s.get("id") in records]
     order += [s.step_id for s in run.steps if s.step_id not in order]
     definitions = {str(s.get("id")): s for s in steps}
-    tasks = []
-    for key in order:
-        record = records[key]
-        definition = definitions.get(key, {})
-        inputs: Mapping[str, Any] = definition.get("inputs") or record.inputs
-        task = planned.get(key)
-        tasks.append(
-            TaskView(
-                key=key,
-                title=task.title if task else _text(inputs.get("title")) or key,
-                description=task.description if task else _text(inputs.get("description")),
-                role=task.role if task else _text(inputs.get("role")),
-                agent=record.agent,
-                phase=phases.get(key),
-                depends_on=[str(d) for d in definition.get("depends_on") or []],
-                acceptance=list(task.acceptance) if task else _texts(inputs.get("acceptance")),
-                expected_artifacts=list(task.expected_artifacts) if task else [],
-                status=record.status,
-                attempt=record.attempt,
-                started_at=record.started_at,
-                ended_at=record.ended_at,
-                input_tokens=record.input_tokens,
-                output_tokens=record.output_tokens,
-                cost_usd=record.cost_usd,
-                error=record.error,
-                hold_reason=record.hold_reason,
-            )
-        )
-    return tasks
+    return [
+        _step_task(records[key], definitions.get(key, {}), planned.get(key), phases.get(key))
+        for key in order
+    ]
+
+
+def _step_task(
+    record: StepRunRead, definition: Mapping[str, Any], task: PlanTask | None, phase: str | None
+) -> TaskView:
+    """A step of the run as a task: the plan task's words when it has one, else its inputs'."""
+    inputs: Mapping[str, Any] = definition.get("inputs") or record.inputs
+    return TaskView(
+        key=record.step_id,
+        title=task.title if task else _text(inputs.get("title")) or record.step_id,
+        description=task.description if task else _text(inputs.get("description")),
+        role=task.role if task else _text(inputs.get("role")),
+        agent=record.agent,
+        phase=phase,
+        depends_on=[str(d) for d in definition.get("depends_on") or []],
+        acceptance=list(task.acceptance) if task else _texts(inputs.get("acceptance")),
+        expected_artifacts=list(task.expected_artifacts) if task else [],
+        status=record.status,
+        attempt=record.attempt,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cost_usd=record.cost_usd,
+        error=record.error,
+        hold_reason=record.hold_reason,
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -104,26 +106,12 @@ def controls_for(
     (``report`` overrides: a mission re-planned after its last run still has that run's report).
     """
     why: dict[str, str] = {}
-    can_plan = mission is not None and MISSION.can(mission.status, "planning")
-    if mission is None:
-        why["plan"] = why["run"] = "This run belongs to no mission."
-    elif not can_plan:
-        why["plan"] = f"A {mission.status} mission cannot be planned."
-    can_run = mission is not None and plan is not None and MISSION.can(mission.status, "running")
-    if mission is not None and not can_run:
-        why["run"] = (
-            "Plan the mission first." if plan is None else f"A {mission.status} mission cannot run."
-        )
+    can_plan = _can_plan(mission, why)
+    can_run = _can_run(mission, plan, why)
     can_cancel = run is not None and RUN.can(run.status, "canceled")
     if not can_cancel:
         why["cancel"] = "No run is in progress."
-    can_rerun = run is not None and run.status in RERUNNABLE
-    if not can_rerun:
-        why["rerun"] = "Only a failed, canceled or aborted run can be rerun."
-    elif mission is not None and not MISSION.can(mission.status, "running"):
-        # A rerun moves its mission back to running; a canceled mission is final.
-        can_rerun = False
-        why["rerun"] = f"A {mission.status} mission does not run again."
+    can_rerun = _can_rerun(mission, run, why)
     resumable = run is not None and (run.status == "running" or RUN.can(run.status, "running"))
     retry = [s.step_id for s in run.steps if s.status == "failed"] if run and resumable else []
     has_report = run is not None if report is None else report
@@ -140,3 +128,39 @@ def controls_for(
         plan_label="Plan again" if planned_before else "Plan",
         why_not=why,
     )
+
+
+def _can_plan(mission: MissionRead | None, why: dict[str, str]) -> bool:
+    """Whether the mission may be planned now; if not, ``why`` says so."""
+    if mission is None:
+        why["plan"] = why["run"] = "This run belongs to no mission."
+        return False
+    if not MISSION.can(mission.status, "planning"):
+        why["plan"] = f"A {mission.status} mission cannot be planned."
+        return False
+    return True
+
+
+def _can_run(mission: MissionRead | None, plan: PlanRead | None, why: dict[str, str]) -> bool:
+    """Whether the mission's plan may run now; if not, ``why`` says so (with a mission)."""
+    if mission is None:
+        return False
+    if plan is None:
+        why["run"] = "Plan the mission first."
+        return False
+    if not MISSION.can(mission.status, "running"):
+        why["run"] = f"A {mission.status} mission cannot run."
+        return False
+    return True
+
+
+def _can_rerun(mission: MissionRead | None, run: RunRead | None, why: dict[str, str]) -> bool:
+    """Whether the run may be rerun; if not, ``why`` says so."""
+    if run is None or run.status not in RERUNNABLE:
+        why["rerun"] = "Only a failed, canceled or aborted run can be rerun."
+        return False
+    if mission is not None and not MISSION.can(mission.status, "running"):
+        # A rerun moves its mission back to running; a canceled mission is final.
+        why["rerun"] = f"A {mission.status} mission does not run again."
+        return False
+    return True

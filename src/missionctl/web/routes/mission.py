@@ -26,7 +26,7 @@ from missionctl.schemas.missions import (
     REPO_CONTEXT_MAX_CHARS,
 )
 from missionctl.schemas.plans import MAX_PLAN_VERSION, PlanRead
-from missionctl.services import dashboard
+from missionctl.services import dashboard, launch
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.controls import read_controls
@@ -151,7 +151,7 @@ async def plan_mission(
         PlanRejected | LLMOutputInvalid | LLMUnavailable: planning failed (recorded; a toast).
     """
     changes = plan_again_request(constraints, repo_context)
-    planner = dashboard.planner_for(runtime, use_model=engine != "local")
+    planner = launch.planner_for(runtime, use_model=engine != "local")
     outcome = await plan_service.plan_again(
         ctx, mission_id=mission_id, actor=who.actor, planner=planner, changes=changes
     )
@@ -184,7 +184,7 @@ async def answer_questions(
         PlanRejected | LLMOutputInvalid | LLMUnavailable: planning failed (recorded; a toast).
     """
     request_answers = clarification_request(answers or [])
-    planner = dashboard.planner_for(runtime, use_model=engine == "model")
+    planner = launch.planner_for(runtime, use_model=engine == "model")
     outcome = await plan_service.answer_questions(
         ctx, mission_id=mission_id, actor=who.actor, planner=planner, answers=request_answers
     )

@@ -31,7 +31,7 @@ from missionctl.schemas.missions import (
     REPO_CONTEXT_MAX_CHARS,
     TITLE_MAX_CHARS,
 )
-from missionctl.services import ServiceContext, dashboard
+from missionctl.services import ServiceContext, dashboard, launch
 from missionctl.services.runtime import Runtime
 from missionctl.web.deps import MAX_SEQ, Context, Fragment, P, RuntimeDep, WriteMissions, requires
 from missionctl.web.forms import (
@@ -159,11 +159,9 @@ async def create_mission(
     if engine_error := form.engine_error(model is not None):
         errors["engine"] = engine_error
     if not errors:
-        planner = dashboard.planner_for(runtime, use_model=form.uses_model(model is not None))
+        planner = launch.planner_for(runtime, use_model=form.uses_model(model is not None))
         try:
-            mission = await dashboard.launch_mission(
-                ctx, data=data, actor=who.actor, planner=planner
-            )
+            mission = await launch.launch_mission(ctx, data=data, actor=who.actor, planner=planner)
         except ValidationFailed as exc:
             errors = errors_from_problems(exc.problems)
         else:

@@ -1,0 +1,118 @@
+"""Approval queries: the queue of steps waiting for a person, and recording a decision.
+
+Reads for pages take an ``AsyncSession``; the decision runs on the blocking writer thread
+(``ServiceContext.write_blocking``), so its functions take a ``Session``.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from missionctl.db.models import Approval, Run, StepRun, Workflow
+
+ApprovalListing = Literal["pending", "decided", "all"]
+
+
+class ApprovalRow(NamedTuple):
+    """An approval with the step run it gates, that step's run and the workflow's name."""
+
+    approval: Approval
+    step: StepRun
+    run: Run
+    workflow: str
+
+
+def _joined() -> Select[Approval, StepRun, Run, str]:
+    return (
+        select(Approval, StepRun, Run, Workflow.name)
+        .join(StepRun, StepRun.id == Approval.step_run_id)
+        .join(Run, Run.id == Approval.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+    )
+
+
+def _by_ref(ref: uuid.UUID) -> Select[Approval, StepRun, Run, str]:
+    """The approval with id ``ref``, or the newest request of the step run with id ``ref``."""
+    return (
+        _joined()
+        .where((Approval.id == ref) | (Approval.step_run_id == ref))
+        .order_by(Approval.requested_at.desc())
+        .limit(1)
+    )
+
+
+async def read_approvals(
+    session: AsyncSession, *, state: ApprovalListing, run_id: uuid.UUID | None, limit: int
+) -> list[ApprovalRow]:
+    """Up to ``limit`` approvals: pending ones oldest first (the queue), others newest first.
+
+    Pending means undecided while its step run still waits at the attempt it was asked for.
+    """
+    query = _joined()
+    if state == "pending":
+        query = query.where(
+            Approval.decision.is_(None),
+            StepRun.status == "awaiting_approval",
+            StepRun.attempt == Approval.attempt,
+        ).order_by(Approval.requested_at, Approval.id)
+    elif state == "decided":
+        query = query.where(Approval.decision.is_not(None)).order_by(Approval.decided_at.desc())
+    else:
+        query = query.order_by(Approval.requested_at.desc())
+    if run_id is not None:
+        query = query.where(Approval.run_id == run_id)
+    rows = (await session.execute(query.limit(limit))).all()
+    return [ApprovalRow(*row) for row in rows]
+
+
+async def read_approval(session: AsyncSession, *, ref: uuid.UUID) -> ApprovalRow | None:
+    """The approval ``ref`` names (its id or its step run's), or ``None``."""
+    row = (await session.execute(_by_ref(ref))).first()
+    return None if row is None else ApprovalRow(*row)
+
+
+def find_approval_id(session: Session, *, ref: uuid.UUID) -> uuid.UUID | None:
+    """The id of the approval ``ref`` names (its id or its step run's), or ``None``."""
+    return session.execute(_by_ref(ref).with_only_columns(Approval.id)).scalar()
+
+
+def lock_for_decision(session: Session, *, approval_id: uuid.UUID) -> tuple[Approval, StepRun]:
+    """The approval and its step run, fresh from the database and locked until commit."""
+    lock: dict[str, Any] = {"with_for_update": True, "populate_existing": True}
+    approval = session.get(Approval, approval_id, **lock)
+    assert approval is not None  # found by id in this transaction; approvals are never deleted
+    step = session.get(StepRun, approval.step_run_id, **lock)
+    assert step is not None  # approvals keep a foreign key to their step run
+    return approval, step
+
+
+def lock_run(session: Session, *, run_id: uuid.UUID) -> Run:
+    """The run, fresh from the database and locked until commit."""
+    run = session.get(Run, run_id, with_for_update=True, populate_existing=True)
+    assert run is not None  # step runs keep a foreign key to their run
+    return run
+
+
+def record_decision(
+    session: Session,
+    *,
+    approval_id: uuid.UUID,
+    decision: Literal["approved", "rejected"],
+    decided_by: str,
+    decided_at: datetime,
+    reason: str | None,
+) -> bool:
+    """Decide the approval if it is still undecided; whether this call did.
+
+    One conditional UPDATE: of two decisions racing past their reads, exactly one is written.
+    """
+    statement = (
+        update(Approval)
+        .where(Approval.id == approval_id, Approval.decision.is_(None))
+        .values(decision=decision, decided_by=decided_by, decided_at=decided_at, reason=reason)
+    )
+    return session.connection().execute(statement).rowcount == 1

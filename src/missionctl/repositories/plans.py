@@ -1,0 +1,141 @@
+"""Plan queries: versions of a mission's plan and the items stored with each version."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Decision, NextStep, Plan, Requirement, Risk
+from missionctl.schemas.plans import PlanDraft
+
+_Item = TypeVar("_Item", Requirement, Risk, Decision, NextStep)
+
+
+class PlanItems(NamedTuple):
+    """What a plan version holds besides its tasks, each kind in the order it was stored."""
+
+    requirements: Sequence[Requirement]
+    risks: Sequence[Risk]
+    decisions: Sequence[Decision]
+    next_steps: Sequence[NextStep]
+
+
+async def read_plan_by_id(session: AsyncSession, *, plan_id: uuid.UUID) -> Plan | None:
+    """The plan version with ``plan_id``, or ``None``."""
+    return await session.get(Plan, plan_id)
+
+
+async def read_plan(
+    session: AsyncSession, *, mission_id: uuid.UUID, version: int | None = None
+) -> Plan | None:
+    """Version ``version`` of the mission's plan (``None``: the newest), or ``None``."""
+    query = select(Plan).where(Plan.mission_id == mission_id)
+    query = (
+        query.where(Plan.version == version)
+        if version is not None
+        else query.order_by(Plan.version.desc()).limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def has_plan(session: AsyncSession, *, mission_id: uuid.UUID) -> bool:
+    """Whether the mission has at least one plan version."""
+    found = await session.scalar(select(Plan.id).where(Plan.mission_id == mission_id).limit(1))
+    return found is not None
+
+
+async def read_newest_plans(
+    session: AsyncSession, *, mission_id: uuid.UUID, limit: int
+) -> Sequence[Plan]:
+    """The mission's newest ``limit`` plan versions, newest first."""
+    query = (
+        select(Plan).where(Plan.mission_id == mission_id).order_by(Plan.version.desc()).limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def next_version(session: AsyncSession, *, mission_id: uuid.UUID) -> int:
+    """The version number the mission's next plan takes (1 for its first)."""
+    latest = await session.scalar(
+        select(func.max(Plan.version)).where(Plan.mission_id == mission_id)
+    )
+    return (latest or 0) + 1
+
+
+async def read_plan_rows(
+    session: AsyncSession, *, model: type[_Item], plan_id: uuid.UUID
+) -> Sequence[_Item]:
+    """One kind of item (requirements, risks, decisions or next steps) of a plan, in order."""
+    query = select(model).where(model.plan_id == plan_id).order_by(model.id)
+    return (await session.scalars(query)).all()
+
+
+async def read_plan_items(session: AsyncSession, *, plan_id: uuid.UUID) -> PlanItems:
+    """The requirements, risks, decisions and next steps stored with a plan version."""
+    return PlanItems(
+        requirements=await read_plan_rows(session, model=Requirement, plan_id=plan_id),
+        risks=await read_plan_rows(session, model=Risk, plan_id=plan_id),
+        decisions=await read_plan_rows(session, model=Decision, plan_id=plan_id),
+        next_steps=await read_plan_rows(session, model=NextStep, plan_id=plan_id),
+    )
+
+
+async def add_plan(
+    session: AsyncSession,
+    *,
+    mission_id: uuid.UUID,
+    source: str,
+    draft: PlanDraft,
+    validation: dict[str, Any],
+) -> Plan:
+    """Store ``draft`` as the mission's next plan version, with its items; flushed.
+
+    The plan's requirements, risks, decisions and next steps are stored as rows of their
+    own (in the draft's order), each tied to the mission and the new version.
+    """
+    plan = Plan(
+        mission_id=mission_id,
+        version=await next_version(session, mission_id=mission_id),
+        summary=draft.summary,
+        source=source,
+        phases=[p.model_dump(mode="json") for p in draft.phases],
+        tasks=[t.model_dump(mode="json") for t in draft.tasks],
+        validation=validation,
+    )
+    session.add(plan)
+    await session.flush()
+    session.add_all(_item_rows(plan, draft))
+    return plan
+
+
+def _item_rows(plan: Plan, draft: PlanDraft) -> list[Requirement | Risk | Decision | NextStep]:
+    ids = {"mission_id": plan.mission_id, "plan_id": plan.id}
+    rows: list[Requirement | Risk | Decision | NextStep] = [
+        Requirement(**ids, key=r.key, text=r.text, priority=r.priority) for r in draft.requirements
+    ]
+    rows += [
+        Risk(
+            **ids,
+            title=r.title,
+            description=r.description,
+            severity=r.severity,
+            likelihood=r.likelihood,
+            mitigation=r.mitigation,
+        )
+        for r in draft.risks
+    ]
+    rows += [
+        Decision(
+            **ids,
+            title=d.title,
+            choice=d.choice,
+            reasons=list(d.reasons),
+            trade_offs=list(d.trade_offs),
+            alternatives=list(d.alternatives),
+        )
+        for d in draft.decisions
+    ]
+    rows += [NextStep(**ids, text=n.text, priority=n.priority) for n in draft.next_steps]
+    return rows
