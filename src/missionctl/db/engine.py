@@ -9,6 +9,7 @@ transaction of a dozen statements is an order of magnitude slower than the same 
 synchronously in one thread.
 """
 
+import asyncio
 import contextlib
 import os
 import sqlite3
@@ -77,6 +78,8 @@ class Database:
         )
         self._sync_engine: Engine | None = None
         self._sync_sessions: sessionmaker[Session] | None = None
+        # SQLite: each event loop's writers queue here for the write lock (``write_turn``).
+        self._write_turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -84,9 +87,46 @@ class Database:
 
         On SQLite the transaction starts with ``BEGIN IMMEDIATE``, so it holds the write lock from
         its first statement and can never fail half-way with ``database is locked`` on upgrade.
+        It asks for that lock on its ``write_turn()``.
         """
-        async with self._write_sessions() as session, session.begin():
+        async with self.write_turn(), self._write_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """SQLite: wait for this event loop's turn to write, first come first served (ADR 0037).
+
+        The loop's writers then ask for SQLite's write lock one at a time, so none of them
+        polls in SQLite's busy handler while others keep taking the lock before it (which
+        starved requests of a burst past the busy timeout). A writer waits for its turn at
+        most the busy timeout, then asks for the lock as before. Nothing on PostgreSQL, whose
+        row locks queue their waiters themselves.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        turn = self._write_turn()
+        try:
+            await asyncio.wait_for(turn.acquire(), self._busy_timeout_ms / 1000)
+            mine = True
+        except TimeoutError:
+            mine = False  # waited as long as SQLite would have: ask for its lock all the same
+        try:
+            yield
+        finally:
+            if mine:
+                turn.release()
+
+    def _write_turn(self) -> asyncio.Lock:
+        """The running loop's queue of SQLite writers (made on first use)."""
+        loop = asyncio.get_running_loop()
+        turn = self._write_turns.get(loop)
+        if turn is None:
+            # A lock serves one loop; those of loops that have ended are of no more use.
+            for ended in [known for known in self._write_turns if known.is_closed()]:
+                del self._write_turns[ended]
+            turn = self._write_turns[loop] = asyncio.Lock()
+        return turn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
