@@ -14,8 +14,12 @@ bench/_databases.py). Each database gets, per repeat, 110 missions planned by th
   `POST /api/v1/missions/{id}/runs` requests, one per mission, are sent at once over 100
   connections; the time until the last `202 Accepted` arrives.
 
-It prints, as JSON, every sample, the median of each figure per database and, with PostgreSQL,
-the ratio of PostgreSQL's median to SQLite's.
+Each figure comes with the CPU seconds spent meanwhile by the process doing the work (the bench
+for `runs_cpu_s`, the server for `accept_cpu_s`): on a busy machine the wall times say as much
+about the other programs as about this one. It prints, as JSON, the machine's load average,
+every sample, the median of each figure per database and, with PostgreSQL, the ratio of
+PostgreSQL's median to SQLite's. BENCH_REPEATS sets the number of repeats (default 3);
+BENCH_ONLY=sqlite or postgresql measures one database.
 """
 
 import asyncio
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,6 +57,9 @@ RUNS_TOGETHER = 10
 REQUESTS = 100
 GOAL = "Build a REST API for a veterinary clinic: appointments, patients, invoices"
 ACTOR = "user:bench"
+# Wall seconds, and the CPU seconds the process doing the work spent meanwhile (the figure that
+# does not depend on what else the machine runs).
+FIGURES = ("runs_s", "runs_cpu_s", "accept_s", "accept_cpu_s")
 ENDED = ("run.completed", "run.failed", "run.aborted", "run.canceled")
 
 
@@ -66,14 +74,14 @@ async def _planned_missions(ctx: ServiceContext, count: int) -> list[uuid.UUID]:
     return missions
 
 
-async def _runs_together(ctx: ServiceContext, missions: list[uuid.UUID]) -> float:
-    """Seconds from starting a run of each mission at once until every run has ended."""
+async def _runs_together(ctx: ServiceContext, missions: list[uuid.UUID]) -> tuple[float, float]:
+    """(Seconds from starting each mission's run at once until all ended, CPU seconds spent)."""
     stop = asyncio.Event()
     async with open_runtime(ctx.settings) as runtime, ctx.broadcaster.subscribe() as events:
         engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(EngineSettings()))
         worker = asyncio.create_task(engine.run(stop))
         await asyncio.sleep(0.2)  # the engine is idle and waiting
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         runs = await asyncio.gather(
             *(run_mission(ctx, mission_id=m, actor=ACTOR, trigger="api") for m in missions)
         )
@@ -86,10 +94,10 @@ async def _runs_together(ctx: ServiceContext, missions: list[uuid.UUID]) -> floa
             if event.type in ENDED:
                 assert event.type == "run.completed", failures
                 waiting.discard(event.run_id)  # type: ignore[arg-type]
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         stop.set()
         await worker
-    return elapsed
+    return elapsed, cpu
 
 
 def _free_port() -> int:
@@ -124,6 +132,12 @@ async def _until_up(url: str) -> None:
                 pass
             assert time.monotonic() < deadline, "the server did not start"
             await asyncio.sleep(0.1)
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds process ``pid`` (every thread of it) has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _accept_burst(url: str, token: str, missions: list[uuid.UUID]) -> float:
@@ -164,34 +178,38 @@ async def _token(ctx: ServiceContext) -> str:
 async def measure(name: str, settings: Settings) -> dict[str, Any]:
     """``REPEATS`` samples of both figures on ``settings``' database."""
     quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
-    runs_s, accept_s = [], []
+    samples: dict[str, list[float]] = {key: [] for key in FIGURES}
     async with open_context(quiet) as ctx:
         token = await _token(ctx)
         for _ in range(REPEATS):
             missions = await _planned_missions(ctx, RUNS_TOGETHER)
-            runs_s.append(await _runs_together(ctx, missions))
-            print(name, "runs_s", runs_s[-1], file=sys.stderr)
+            runs_s, runs_cpu_s = await _runs_together(ctx, missions)
+            samples["runs_s"].append(runs_s)
+            samples["runs_cpu_s"].append(runs_cpu_s)
         bursts = [await _planned_missions(ctx, REQUESTS) for _ in range(REPEATS)]
     port = _free_port()
+    url = f"http://127.0.0.1:{port}"
     server = _serve(settings, port)
     try:
-        await _until_up(f"http://127.0.0.1:{port}")
+        await _until_up(url)
+        await _until_idle(url, token)  # the token's first use is recorded before the bursts
         for missions in bursts:
-            accept_s.append(await _accept_burst(f"http://127.0.0.1:{port}", token, missions))
-            print(name, "accept_s", accept_s[-1], file=sys.stderr)
-            await _until_idle(f"http://127.0.0.1:{port}", token)
+            cpu = _cpu_s(server.pid)
+            samples["accept_s"].append(await _accept_burst(url, token, missions))
+            samples["accept_cpu_s"].append(_cpu_s(server.pid) - cpu)
+            await _until_idle(url, token)
     finally:
         server.terminate()
         server.wait(timeout=60)
-    return {
+    result: dict[str, Any] = {
         "database": name,
         "runs_together": RUNS_TOGETHER,
         "requests": REQUESTS,
-        "runs_s": [round(s, 3) for s in runs_s],
-        "accept_s": [round(s, 3) for s in accept_s],
-        "runs_median_s": round(statistics.median(runs_s), 3),
-        "accept_median_s": round(statistics.median(accept_s), 3),
     }
+    for key, values in samples.items():
+        result[key] = [round(v, 3) for v in values]
+        result[f"{key}_median"] = round(statistics.median(values), 3)
+    return result
 
 
 async def main() -> None:
@@ -201,11 +219,12 @@ async def main() -> None:
         for name, settings in backends()
         if only is None or name == only
     ]
-    summary: dict[str, Any] = {"results": results}
+    summary: dict[str, Any] = {"load_average": os.getloadavg(), "results": results}
     if len(results) == 2:
         sqlite, postgresql = results
-        for figure in ("runs_median_s", "accept_median_s"):
-            summary[f"{figure[:-9]}_pg_over_sqlite"] = round(postgresql[figure] / sqlite[figure], 2)
+        for figure in FIGURES:
+            ratio = postgresql[f"{figure}_median"] / sqlite[f"{figure}_median"]
+            summary[f"{figure}_pg_over_sqlite"] = round(ratio, 2)
     print(json.dumps(summary, indent=2))
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from missionctl.db.turns import WriteTurns
 from missionctl.db.types import canonical_json
 from missionctl.errors import MissionControlError
 
@@ -79,7 +80,7 @@ class Database:
         self._sync_engine: Engine | None = None
         self._sync_sessions: sessionmaker[Session] | None = None
         # SQLite: each event loop's writers queue here for the write lock (``write_turn``).
-        self._write_turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._write_turns: dict[asyncio.AbstractEventLoop, WriteTurns] = {}
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -98,35 +99,32 @@ class Database:
 
         The loop's writers then ask for SQLite's write lock one at a time, so none of them
         polls in SQLite's busy handler while others keep taking the lock before it (which
-        starved requests of a burst past the busy timeout). A writer waits for its turn at
-        most the busy timeout, then asks for the lock as before. Nothing on PostgreSQL, whose
-        row locks queue their waiters themselves.
+        starved requests of a burst past the busy timeout). A writer waits while the queue
+        moves; if one holder keeps the turn past the busy timeout, it asks for the lock as
+        before (and SQLite's busy timeout applies). Nothing on PostgreSQL, whose row locks
+        queue their waiters themselves.
         """
         if self.dialect != "sqlite":
             yield
             return
-        turn = self._write_turn()
-        try:
-            await asyncio.wait_for(turn.acquire(), self._busy_timeout_ms / 1000)
-            mine = True
-        except TimeoutError:
-            mine = False  # waited as long as SQLite would have: ask for its lock all the same
+        turns = self._write_turns_of_loop()
+        mine = await turns.take(self._busy_timeout_ms / 1000)
         try:
             yield
         finally:
             if mine:
-                turn.release()
+                turns.give_back()
 
-    def _write_turn(self) -> asyncio.Lock:
+    def _write_turns_of_loop(self) -> WriteTurns:
         """The running loop's queue of SQLite writers (made on first use)."""
         loop = asyncio.get_running_loop()
-        turn = self._write_turns.get(loop)
-        if turn is None:
-            # A lock serves one loop; those of loops that have ended are of no more use.
+        turns = self._write_turns.get(loop)
+        if turns is None:
+            # A queue serves one loop; those of loops that have ended are of no more use.
             for ended in [known for known in self._write_turns if known.is_closed()]:
                 del self._write_turns[ended]
-            turn = self._write_turns[loop] = asyncio.Lock()
-        return turn
+            turns = self._write_turns[loop] = WriteTurns()
+        return turns
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
