@@ -9,6 +9,7 @@ transaction of a dozen statements is an order of magnitude slower than the same 
 synchronously in one thread.
 """
 
+import asyncio
 import contextlib
 import os
 import sqlite3
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from missionctl.db.turns import WriteTurns
 from missionctl.db.types import canonical_json
 from missionctl.errors import MissionControlError
 
@@ -77,6 +79,8 @@ class Database:
         )
         self._sync_engine: Engine | None = None
         self._sync_sessions: sessionmaker[Session] | None = None
+        # SQLite: each event loop's writers queue here for the write lock (``write_turn``).
+        self._write_turns: dict[asyncio.AbstractEventLoop, WriteTurns] = {}
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -84,9 +88,43 @@ class Database:
 
         On SQLite the transaction starts with ``BEGIN IMMEDIATE``, so it holds the write lock from
         its first statement and can never fail half-way with ``database is locked`` on upgrade.
+        It asks for that lock on its ``write_turn()``.
         """
-        async with self._write_sessions() as session, session.begin():
+        async with self.write_turn(), self._write_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """SQLite: wait for this event loop's turn to write, first come first served (ADR 0037).
+
+        The loop's writers then ask for SQLite's write lock one at a time, so none of them
+        polls in SQLite's busy handler while others keep taking the lock before it (which
+        starved requests of a burst past the busy timeout). A writer waits while the queue
+        moves; if one holder keeps the turn past the busy timeout, it asks for the lock as
+        before (and SQLite's busy timeout applies). Nothing on PostgreSQL, whose row locks
+        queue their waiters themselves.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        turns = self._write_turns_of_loop()
+        mine = await turns.take(self._busy_timeout_ms / 1000)
+        try:
+            yield
+        finally:
+            if mine:
+                turns.give_back()
+
+    def _write_turns_of_loop(self) -> WriteTurns:
+        """The running loop's queue of SQLite writers (made on first use)."""
+        loop = asyncio.get_running_loop()
+        turns = self._write_turns.get(loop)
+        if turns is None:
+            # A queue serves one loop; those of loops that have ended are of no more use.
+            for ended in [known for known in self._write_turns if known.is_closed()]:
+                del self._write_turns[ended]
+            turns = self._write_turns[loop] = WriteTurns()
+        return turns
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -390,20 +390,19 @@ async def run_mission(
         Conflict: the mission has no plan yet, or is not in a state that can run (plan it
             first).
     """
-    async with ctx.read() as session:
-        if await mission_repo.read_mission(session, mission_id=mission_id) is None:
-            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        planned = await plan_repo.has_plan(session, mission_id=mission_id)
-    if not planned:  # the mission exists: it is its state that forbids running
-        raise Conflict(
-            f"mission {mission_id} has no plan yet; plan it first (POST "
-            f"/api/v1/missions/{mission_id}/plan, or Plan on its page)",
-            field="mission_id",
-        )
-    plan = await read_plan(ctx, mission_id=mission_id)
+    # One snapshot for every check and the plan: each transaction costs round trips on
+    # PostgreSQL, and a burst of run requests pays them all at once.
     async with ctx.read() as session:
         mission = await mission_repo.read_mission(session, mission_id=mission_id)
-        assert mission is not None  # read_plan checked it
+        if mission is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        newest = await plan_repo.read_plan(session, mission_id=mission_id, version=None)
+        if newest is None:  # the mission exists: it is its state that forbids running
+            raise Conflict(
+                f"mission {mission_id} has no plan yet; plan it first (POST "
+                f"/api/v1/missions/{mission_id}/plan, or Plan on its page)",
+                field="mission_id",
+            )
         if not MISSION.can(mission.status, "running"):
             raise Conflict(
                 f"mission {mission_id} is {mission.status}; plan it before running it",
@@ -415,6 +414,7 @@ async def run_mission(
             else max(0, mission.budget_micros - mission.spent_micros)
         )
         title = mission.title
+        plan = await _plan_read(session, newest)
     spec = compile_plan(
         PlanDraft.model_validate(plan.model_dump(include=set(PlanDraft.model_fields))),
         mission_title=title,

@@ -189,8 +189,10 @@ async def start_run(
             inputs=resolved,
         )
 
-    # On the writer thread (ADR 0020): a run writes a row and an event per step it queues.
-    return await ctx.write_blocking(work)
+    # Blocking (ADR 0020): a run writes a row and an event per step it queues. Starts need
+    # not wait for one another, nor for engine ticks, where the database can run them side by
+    # side (ADR 0037).
+    return await ctx.write_blocking(work, side_by_side=True)
 
 
 def effective_cap(*caps: int | None) -> int | None:
