@@ -6,23 +6,58 @@ and rebuilding SQL expressions would cost as much as the database work itself. T
 every tick runs go further: they are ``Prepared`` (ADR 0016) — compiled once per dialect and
 run on the driver's cursor — and an ``IN`` list gets one statement per length (``in_list``)
 instead of an expanding parameter, which SQLAlchemy would re-render on every execution.
+
+A statement that moves a status is guarded by the sources of the state machine's rule it
+applies (``leaves(column, rule)``) and writes the rule's target, so the table in
+``domain.states`` is the one place that says which moves exist.
 """
 
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, null, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
 from missionctl.db.models import Agent, Control, Mission, Run, StepRun, Workflow
 from missionctl.db.prepared import Prepared, in_list, in_params
+from missionctl.domain.states import RUN, STEP_RUN, RunStatus, StepRunStatus, TransitionRule
 from missionctl.repositories.runs import ACTIVE_STEP_STATUSES, select_step_runs
 
-__all__ = ["ACTIVE_STEP_STATUSES"]
+__all__ = ["ACTIVE_STEP_STATUSES", "leaves"]
+
+
+def leaves(column: ColumnElement[Any], rule: TransitionRule[Any]) -> ColumnElement[bool]:
+    """``column`` holds one of ``rule``'s source states: the guard of an ``UPDATE`` applying it.
+
+    Written out as literals (``status = 'waiting'``, or an ``OR`` of them), not ``IN``: a
+    literal list is an expanding parameter, which ``Prepared`` refuses.
+    """
+    sources = sorted(state.value for state in rule.sources)
+    guards: list[ColumnElement[bool]] = [column == source for source in sources]
+    return guards[0] if len(guards) == 1 else or_(*guards)
+
+
+_QUEUE = STEP_RUN.rule("queue")
+_CLAIM = STEP_RUN.rule("claim")
+_SUCCEED = STEP_RUN.rule("succeed")
+_STEP_CANCEL = STEP_RUN.rule("cancel")
+_RUN_COMPLETE = RUN.rule("complete")
 
 _steps = cast(Table, StepRun.__table__)
 _runs = cast(Table, Run.__table__)
@@ -40,7 +75,7 @@ _AGENT_RULES = select(
 )
 _HOLD = (
     update(_steps)
-    .where(_steps.c.id == bindparam("_id"), _steps.c.status == "queued")
+    .where(_steps.c.id == bindparam("_id"), _steps.c.status == StepRunStatus.queued.value)
     .values(hold_reason=bindparam("v_reason"))
 )
 
@@ -105,7 +140,7 @@ _MISSION_USAGE = (
 def _running_by_run(size: int) -> Prepared:
     return Prepared(
         select(_steps.c.run_id, func.count())
-        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
+        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == _RUNNING)
         .group_by(_steps.c.run_id)
     )
 
@@ -114,16 +149,17 @@ def _running_by_run(size: int) -> Prepared:
 def _reserved_by_run(size: int) -> Prepared:
     return Prepared(
         select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.reserve_micros), 0))
-        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
+        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == _RUNNING)
         .group_by(_steps.c.run_id)
     )
 
 
+_RUNNING = StepRunStatus.running.value
 _EXPIRED_LEASES = (
     select(_steps.c.id, _steps.c.attempt, _steps.c.lease_token, _steps.c.lease_owner)
     .where(
         and_(
-            _steps.c.status == "running",
+            leaves(_steps.c.status, STEP_RUN.rule("requeue")),
             _steps.c.lease_expires_at.is_not(None),
             _steps.c.lease_expires_at < bindparam("now"),
         )
@@ -134,7 +170,8 @@ _EXPIRED_LEASES = (
 # A result, written only if the step run is still running under the lease that produced it.
 _FENCE = (
     _steps.c.id == bindparam("_id"),
-    _steps.c.status == "running",
+    # Success, failure and retry all leave from ``running``; a later state is fenced out.
+    leaves(_steps.c.status, _SUCCEED),
     _steps.c.lease_token == bindparam("f_token"),
     _steps.c.attempt == bindparam("f_attempt"),
 )
@@ -143,7 +180,7 @@ _RECORD_SUCCESS = Prepared(
     update(_steps)
     .where(*_FENCE)
     .values(
-        status="succeeded",
+        status=_SUCCEED.target.value,
         outputs=bindparam("v_outputs"),
         input_tokens=bindparam("v_input_tokens"),
         output_tokens=bindparam("v_output_tokens"),
@@ -170,8 +207,8 @@ _RECORD_OTHER = Prepared(
         **_RELEASE,
     )
 )
-_LEASE_VALUES = {
-    "status": "running",
+_LEASE_VALUES: dict[str, Any] = {
+    "status": _CLAIM.target.value,
     "lease_owner": bindparam("owner"),
     "lease_token": bindparam("token"),
     "lease_expires_at": bindparam("expires"),
@@ -186,7 +223,7 @@ _LEASE_VALUES = {
 def _claim_queued(size: int) -> Prepared:
     return Prepared(
         update(_steps)
-        .where(in_list(_steps.c.id, "i", size), _steps.c.status == "queued")
+        .where(in_list(_steps.c.id, "i", size), leaves(_steps.c.status, _CLAIM))
         .values(**_LEASE_VALUES)
         .returning(_steps.c.id, _steps.c.inputs)
     )
@@ -199,7 +236,7 @@ def _claim_waiting(size: int) -> Prepared:
         .where(
             _steps.c.run_id == bindparam("w_run_id"),
             in_list(_steps.c.step_id, "s", size),
-            _steps.c.status == "waiting",
+            leaves(_steps.c.status, _QUEUE),
         )
         .values(**_LEASE_VALUES, queued_at=bindparam("now"))
         .returning(_steps.c.id, _steps.c.step_id, _steps.c.attempt, _steps.c.agent, _steps.c.inputs)
@@ -213,9 +250,9 @@ def _queue_waiting(size: int) -> Prepared:
         .where(
             _steps.c.run_id == bindparam("w_run_id"),
             in_list(_steps.c.step_id, "s", size),
-            _steps.c.status == "waiting",
+            leaves(_steps.c.status, _QUEUE),
         )
-        .values(status="queued", queued_at=bindparam("now"))
+        .values(status=_QUEUE.target.value, queued_at=bindparam("now"))
         .returning(_steps.c.step_id, _steps.c.attempt)
     )
 
@@ -250,33 +287,12 @@ _STEP_OUTPUTS = select(_steps.c.step_id, _steps.c.status, _steps.c.outputs).wher
     _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),
 )
 _HELD_LEASES = select(_steps.c.id, _steps.c.lease_token).where(
-    _steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == "running"
+    _steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == _RUNNING
 )
 
 
-@cache
-def _update_by_id(columns: tuple[str, ...]) -> Update:
-    return (
-        update(_steps)
-        .where(_steps.c.id == bindparam("_id"))
-        .values({column: bindparam(f"v_{column}") for column in columns})
-    )
-
-
-@cache
-def _update_by_step_id(columns: tuple[str, ...]) -> Update:
-    return (
-        update(_steps)
-        .where(
-            _steps.c.run_id == bindparam("w_run_id"),
-            _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
-        )
-        .values({column: bindparam(f"v_{column}") for column in columns})
-    )
-
-
 _READY = (
-    _steps.c.status == "queued",
+    leaves(_steps.c.status, _CLAIM),
     _steps.c.hold_reason.is_(None),
     or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
 )
@@ -288,7 +304,7 @@ _CLAIMABLE_RUNS = Prepared(
         _runs.c.budget_micros,
         _runs.c.spent_micros,
     ).where(
-        _runs.c.status == "running",
+        _runs.c.status == RunStatus.running.value,
         # A probe per running run (index on run_id, status), not a scan of the whole queue.
         select(_steps.c.id).where(_steps.c.run_id == _runs.c.id, *_READY).exists(),
     )
@@ -343,6 +359,18 @@ def hold_steps(session: Session, *, holds: Sequence[tuple[uuid.UUID, str]]) -> N
         session.connection().execute(_HOLD, params)
 
 
+def request_approval(
+    session: Session, *, step_run_id: uuid.UUID, rule: TransitionRule[StepRunStatus]
+) -> bool:
+    """Send a step run to an approver by ``rule`` (it leaves the hold it may have had)."""
+    statement = (
+        update(_steps)
+        .where(_steps.c.id == step_run_id, leaves(_steps.c.status, rule))
+        .values(status=rule.target.value, hold_reason=None)
+    )
+    return bool(session.connection().execute(statement).rowcount)
+
+
 def read_run_context(session: Session, *, run_id: uuid.UUID) -> Any:
     """What templates and conditions read of a run: inputs, trigger, mission, workflow."""
     return session.connection().execute(_RUN_CONTEXT, {"run_id": run_id}).one()
@@ -368,17 +396,28 @@ def read_step_outputs(
 
 
 def admit_step(
-    session: Session, *, run_id: uuid.UUID, step_id: str, values: dict[str, Any]
+    session: Session,
+    *,
+    run_id: uuid.UUID,
+    step_id: str,
+    moves: Sequence[TransitionRule[StepRunStatus]],
+    values: dict[str, Any],
 ) -> bool:
-    """Set ``values`` on a step of a run that is still ``waiting``; whether it was."""
+    """Apply ``moves`` in turn to a step of a run in one ``UPDATE``, setting ``values`` too.
+
+    The step must still be in a source of the first move (the guard); it ends in the last
+    move's target. Returns whether it was.
+    """
+    for move, then in pairwise(moves):
+        assert move.target in then.sources, f"{then.name} does not follow {move.name}"
     statement = (
         update(_steps)
         .where(
             _steps.c.run_id == run_id,
             _steps.c.step_id == step_id,
-            _steps.c.status == "waiting",
+            leaves(_steps.c.status, moves[0]),
         )
-        .values(values)
+        .values({**values, "status": moves[-1].target.value})
     )
     return bool(session.connection().execute(statement).rowcount)
 
@@ -395,7 +434,9 @@ _RUN_STATE = Prepared(
 )
 _END_RUN = Prepared(
     update(_runs)
-    .where(_runs.c.id == bindparam("_id"), _runs.c.status == "running")
+    # Completing and failing a finished run both leave from ``running`` (a paused run has
+    # steps awaiting approval, so it is not finished).
+    .where(_runs.c.id == bindparam("_id"), leaves(_runs.c.status, _RUN_COMPLETE))
     .values(status=bindparam("v_status"), ended_at=bindparam("v_now"), error=bindparam("v_error"))
 )
 _MISSION_STATUS = Prepared(
@@ -415,11 +456,31 @@ def read_run_state(session: Session, *, run_id: uuid.UUID) -> tuple[str, str | N
 
 
 def end_run(
-    session: Session, *, run_id: uuid.UUID, status: str, error: str | None, now: datetime
+    session: Session,
+    *,
+    run_id: uuid.UUID,
+    rule: TransitionRule[RunStatus],
+    error: str | None,
+    now: datetime,
 ) -> bool:
-    """Set a ``running`` run's final ``status``, ``error`` and end time; whether it was running."""
-    params = {"_id": run_id, "v_status": status, "v_now": now, "v_error": error}
+    """End a ``running`` run by ``rule`` (complete or fail), with its ``error`` and end time.
+
+    Returns:
+        Whether the run was still running.
+    """
+    assert rule.sources >= _RUN_COMPLETE.sources, f"{rule.name} does not end a running run"
+    params = {"_id": run_id, "v_status": rule.target.value, "v_now": now, "v_error": error}
     return _END_RUN.run(session, params) == 1
+
+
+def move_run(session: Session, *, run_id: uuid.UUID, rule: TransitionRule[RunStatus]) -> bool:
+    """Move a run by ``rule`` if it is in one of its sources; whether it was."""
+    statement = (
+        update(_runs)
+        .where(_runs.c.id == run_id, leaves(_runs.c.status, rule))
+        .values(status=rule.target.value)
+    )
+    return bool(session.connection().execute(statement).rowcount)
 
 
 def read_mission_status(session: Session, *, mission_id: uuid.UUID) -> str | None:
@@ -501,27 +562,47 @@ def count_steps_by_status(session: Session, *, run_id: uuid.UUID) -> dict[str, i
     return {status: int(count) for status, count in rows}
 
 
-def update_steps_by_id(
-    session: Session, *, rows: Sequence[dict[str, Any]], columns: Sequence[str]
-) -> None:
-    """Set ``columns`` on each step run ``rows[i]["_id"]`` — one executemany."""
-    if not rows:
-        return
-    params = [
-        {"_id": row["_id"], **{f"v_{column}": row[column] for column in columns}} for row in rows
-    ]
-    session.connection().execute(_update_by_id(tuple(columns)), params)
+_EXTEND_LEASE = (
+    update(_steps)
+    .where(_steps.c.id == bindparam("_id"))
+    .values(lease_expires_at=bindparam("v_expires"))
+)
 
 
-def update_steps_by_step_id(
-    session: Session, *, run_id: uuid.UUID, step_ids: Collection[str], values: dict[str, Any]
+def extend_leases(
+    session: Session, *, step_run_ids: Collection[uuid.UUID], expires: datetime
 ) -> None:
-    """Set ``values`` on the named steps of a run."""
+    """Move the lease expiry of these step runs to ``expires`` — one executemany."""
+    if step_run_ids:
+        params = [{"_id": step_run_id, "v_expires": expires} for step_run_id in step_run_ids]
+        session.connection().execute(_EXTEND_LEASE, params)
+
+
+@lru_cache(maxsize=64)
+def _move_steps(rule: TransitionRule[StepRunStatus]) -> Update:
+    return (
+        update(_steps)
+        .where(
+            _steps.c.run_id == bindparam("w_run_id"),
+            _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
+            leaves(_steps.c.status, rule),
+        )
+        .values(status=rule.target.value)
+    )
+
+
+def move_steps(
+    session: Session,
+    *,
+    run_id: uuid.UUID,
+    step_ids: Collection[str],
+    rule: TransitionRule[StepRunStatus],
+) -> int:
+    """Move those of the named steps of a run that are in a source of ``rule``; how many."""
     if not step_ids:
-        return
-    params: dict[str, Any] = {"w_run_id": run_id, "w_step_ids": list(step_ids)}
-    params.update({f"v_{column}": value for column, value in values.items()})
-    session.connection().execute(_update_by_step_id(tuple(values)), params)
+        return 0
+    params = {"w_run_id": run_id, "w_step_ids": list(step_ids)}
+    return int(session.connection().execute(_move_steps(rule), params).rowcount)
 
 
 def queue_waiting_steps(
@@ -649,10 +730,15 @@ _CANCEL_UNSTARTED = (
     update(_steps)
     .where(
         _steps.c.run_id == bindparam("w_run_id"),
-        _steps.c.status.in_(("waiting", "queued", "awaiting_approval", "blocked")),
+        # Spending reached the cap: the steps not started are canceled, running ones finish.
+        leaves(_steps.c.status, _STEP_CANCEL),
+        _steps.c.status != _RUNNING,
     )
     .values(
-        status="canceled", ended_at=bindparam("now"), hold_reason=null(), error=bindparam("v_error")
+        status=_STEP_CANCEL.target.value,
+        ended_at=bindparam("now"),
+        hold_reason=null(),
+        error=bindparam("v_error"),
     )
     .returning(_steps.c.step_id, _steps.c.attempt)
 )

@@ -11,8 +11,18 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Run, StepRun, Workflow
+from missionctl.domain.states import StepRunStatus
 
-ACTIVE_STEP_STATUSES = ("waiting", "queued", "running", "awaiting_approval")
+# The states of a step that still has work ahead of it (``blocked`` waits for a person).
+ACTIVE_STEP_STATUSES = tuple(
+    s.value
+    for s in (
+        StepRunStatus.waiting,
+        StepRunStatus.queued,
+        StepRunStatus.running,
+        StepRunStatus.awaiting_approval,
+    )
+)
 
 
 def select_step_runs(run_id: uuid.UUID) -> Select[Any]:

@@ -23,8 +23,14 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval, Run, StepRun, Workflow
 from missionctl.db.types import utcnow
-from missionctl.domain import events as ev
-from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.domain.states import (
+    RUN,
+    STEP_RUN,
+    RunStatus,
+    StepRunStatus,
+    TransitionRule,
+    transition,
+)
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.schemas.governance import ApprovalRead, ApprovalState
@@ -32,6 +38,7 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import DagCache, Tick, refresh_policy
 from missionctl.services.money import micros_to_usd
+from missionctl.services.transitions import moved
 
 ACTION_CHARS = 500
 
@@ -187,7 +194,7 @@ async def decide_approval(
                 f"{approval.decided_by} {when}".rstrip(),
                 field="approval_id",
             )
-        if step.status != "awaiting_approval" or step.attempt != approval.attempt:
+        if step.status != StepRunStatus.awaiting_approval or step.attempt != approval.attempt:
             raise Conflict(
                 f"step {approval.step_id!r} no longer waits for a decision (it is {step.status})",
                 field="approval_id",
@@ -213,27 +220,27 @@ async def decide_approval(
         events: list[NewEvent] = []
         detail = {"approval_id": str(approval.id), "decided_by": actor, "reason": reason}
         if approve:
-            transition(STEP_RUN, step.status, "queued")
-            step.status = "queued"
+            rule = transition(STEP_RUN, step.status, StepRunStatus.queued)
+            step.status = rule.target
             step.queued_at = now
             state.progressing_runs.add(run.id)
-            events.append(_step_event(ev.APPROVAL_APPROVED, actor, run, step, **detail))
+            events.append(_step_event(rule, actor, run, step, **detail))
         else:
             on_reject = dags.get(session, run.workflow_id).steps[step.step_id].on_reject
-            target = "skipped" if on_reject == "skip" else "failed"
-            transition(STEP_RUN, step.status, target)
-            step.status = target
+            target = StepRunStatus.skipped if on_reject == "skip" else StepRunStatus.failed
+            rule = transition(STEP_RUN, step.status, target)
+            step.status = rule.target
             step.ended_at = now
-            if target == "failed":
+            if rule.target is StepRunStatus.failed:
                 step.error = f"rejected by {actor}: {reason}"
                 state.failed.setdefault(run.id, []).append(step.step_id)
             else:
                 state.skipped.setdefault(run.id, []).append(step.step_id)
-            events.append(_step_event(ev.APPROVAL_REJECTED, actor, run, step, **detail))
-        if run.status == "paused":
-            transition(RUN, run.status, "running")
-            run.status = "running"
-            events.append(_run_event(ev.RUN_RESUMED, actor, run, reason="approval decided"))
+            events.append(_step_event(rule, actor, run, step, **detail))
+        if run.status == RunStatus.paused:
+            resume = transition(RUN, run.status, RunStatus.running)
+            run.status = resume.target
+            events.append(_run_event(resume, actor, run, reason="approval decided"))
         session.flush()  # the engine's Core statements below must see these rows
         advance_runs(session, state, dags)
         finish_runs(session, state, dags)
@@ -244,24 +251,21 @@ async def decide_approval(
     return await read_approval(ctx, ref=approval_id)
 
 
-def _run_event(type_: str, actor: str, run: Run, **payload: Any) -> NewEvent:
-    return NewEvent(
-        type=type_,
-        actor=actor,
-        run_id=run.id,
-        mission_id=run.mission_id,
-        payload={"status": run.status, **payload},
-    )
+def _run_event(rule: TransitionRule[Any], actor: str, run: Run, **payload: Any) -> NewEvent:
+    return moved(rule, actor=actor, run_id=run.id, mission_id=run.mission_id, **payload)
 
 
-def _step_event(type_: str, actor: str, run: Run, step: StepRun, **payload: Any) -> NewEvent:
-    return NewEvent(
-        type=type_,
+def _step_event(
+    rule: TransitionRule[Any], actor: str, run: Run, step: StepRun, **payload: Any
+) -> NewEvent:
+    return moved(
+        rule,
         actor=actor,
         run_id=run.id,
         mission_id=run.mission_id,
         step_id=step.step_id,
-        payload={"status": step.status, "attempt": step.attempt, **payload},
+        attempt=step.attempt,
+        **payload,
     )
 
 

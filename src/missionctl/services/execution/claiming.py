@@ -11,18 +11,25 @@ Steps of other agents are not looked at.
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval, StepRun
 from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, fits_budget
 from missionctl.domain.governance import Gate, step_gate
-from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.domain.states import (
+    RUN,
+    STEP_RUN,
+    MissionStatus,
+    RunStatus,
+    StepRunStatus,
+    transition,
+)
 from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.eventlog import NewEvent
 from missionctl.repositories import execution as repo
-from missionctl.services.execution.admission import add_approval
+from missionctl.services.execution.admission import REQUEST_APPROVAL, add_approval
 from missionctl.services.execution.recording import set_mission_status
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
@@ -33,6 +40,10 @@ from missionctl.services.execution.types import (
     refresh_policy,
     step_event,
 )
+from missionctl.services.transitions import moved
+
+_CLAIM = STEP_RUN.rule("claim")
+_CANCEL = STEP_RUN.rule("cancel")
 
 # A program's step asked again when it is claimed: (its row, the gate, its stored inputs).
 _Ask = tuple[Any, Gate, dict[str, Any]]
@@ -206,13 +217,7 @@ def _ask(session: Session, state: Tick, runs: dict[uuid.UUID, Any], asks: list[_
     the tick, as after admission.
     """
     for row, gate, inputs in asks:
-        transition(STEP_RUN, "queued", "awaiting_approval")
-        session.execute(
-            update(StepRun)
-            .where(StepRun.id == row.id, StepRun.status == "queued")
-            .values(status="awaiting_approval", hold_reason=None),
-            execution_options={"synchronize_session": False},
-        )
+        repo.request_approval(session, step_run_id=row.id, rule=REQUEST_APPROVAL)
         run = runs[row.run_id]
         state.touched_runs.setdefault(row.run_id, run.mission_id)
         state.run_workflows.setdefault(row.run_id, run.workflow_id)
@@ -283,7 +288,6 @@ def _lease(
     for c in chosen:
         if c.id not in inputs:
             continue  # no longer queued (the rows are locked, so this should not happen)
-        transition(STEP_RUN, "queued", "running")
         step = dags.get(session, c.workflow_id).steps[c.step_id]
         dispatch.claimed.append(
             ClaimedStep(
@@ -303,9 +307,7 @@ def _lease(
             )
         )
         state.progressing_runs.add(c.run_id)
-        state.events.append(
-            step_event(ev.STEP_STARTED, c, "running", c.attempt, worker=dispatch.worker)
-        )
+        state.events.append(step_event(_CLAIM, c, c.attempt, worker=dispatch.worker))
     dispatch.capacity -= len(inputs)
 
 
@@ -323,10 +325,10 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
     is not known yet, and the run ends when they report.
     """
     run = repo.read_run(session, run_id=row.run_id)
-    if run is None or run.status != "running":
+    if run is None or run.status != RunStatus.running:
         return
     steps = repo.read_step_runs(session, run_id=row.run_id)
-    if any(s.status == "running" for s in steps):
+    if any(s.status == StepRunStatus.running for s in steps):
         return
     error = (
         f"budget exhausted: spent ${row.spent_micros / 1e6:.4f} of ${row.budget_micros / 1e6:.4f}; "
@@ -350,33 +352,27 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
         )
     )
     for step in steps:
-        if step.status != "running" and STEP_RUN.can(step.status, "canceled"):
-            transition(STEP_RUN, step.status, "canceled")
-            step.status = "canceled"
+        if step.status != StepRunStatus.running and step.status in _CANCEL.sources:
+            step.status = _CANCEL.target
             step.ended_at = state.now
             step.error = f"not run: {error}"
             state.events.append(
-                NewEvent(
-                    type=ev.STEP_CANCELED,
+                moved(
+                    _CANCEL,
                     actor=ENGINE_ACTOR,
                     run_id=row.run_id,
                     mission_id=row.mission_id,
                     step_id=step.step_id,
-                    payload={"status": "canceled", "attempt": step.attempt, "reason": "budget"},
+                    attempt=step.attempt,
+                    reason="budget",
                 )
             )
-    transition(RUN, run.status, "failed")
-    run.status = "failed"
+    rule = transition(RUN, run.status, RunStatus.failed)
+    run.status = rule.target
     run.error = error
     run.ended_at = state.now
     state.events.append(
-        NewEvent(
-            type=ev.RUN_FAILED,
-            actor=ENGINE_ACTOR,
-            run_id=row.run_id,
-            mission_id=row.mission_id,
-            payload={"status": "failed", "error": error},
-        )
+        moved(rule, actor=ENGINE_ACTOR, run_id=row.run_id, mission_id=row.mission_id, error=error)
     )
     if row.mission_id is not None:
-        set_mission_status(session, state, row.mission_id, "failed")
+        set_mission_status(session, state, row.mission_id, MissionStatus.failed)

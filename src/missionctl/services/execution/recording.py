@@ -14,13 +14,20 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Artifact, Run
+from missionctl.db.models import Artifact
 from missionctl.domain import events as ev
 from missionctl.domain.ids import new_id
-from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
+from missionctl.domain.states import (
+    MISSION,
+    RUN,
+    STEP_RUN,
+    MissionStatus,
+    RunStatus,
+    StepRunStatus,
+    transition,
+)
 from missionctl.eventlog import NewEvent
 from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
@@ -40,6 +47,23 @@ from missionctl.services.execution.types import (
     Tick,
     step_event,
 )
+from missionctl.services.transitions import moved
+
+_QUEUE = STEP_RUN.rule("queue")
+_CLAIM = STEP_RUN.rule("claim")
+_SUCCEED = STEP_RUN.rule("succeed")
+_REQUEUE = STEP_RUN.rule("requeue")
+_FAIL = STEP_RUN.rule("fail")
+_BLOCK = STEP_RUN.rule("block")
+_CANCEL = STEP_RUN.rule("cancel")
+_PAUSE = RUN.rule("pause")
+# A dependency that is done: its dependents may run.
+_DONE = frozenset({StepRunStatus.succeeded, StepRunStatus.skipped})
+# What a mission becomes when its run ends.
+_MISSION_AFTER_RUN = {
+    RunStatus.completed: MissionStatus.completed,
+    RunStatus.failed: MissionStatus.failed,
+}
 
 
 def log_events(logs: Sequence[LogLine]) -> list[NewEvent]:
@@ -111,7 +135,7 @@ def record_outcomes(
     for row in rows:
         outcome = by_id[row.id]
         if (
-            row.status != "running"
+            row.status not in _SUCCEED.sources
             or row.lease_token != outcome.claim.lease_token
             or row.attempt != outcome.claim.attempt
         ):
@@ -156,11 +180,8 @@ def record_outcomes(
                 )
             )
         if outcome.ok:
-            transition(STEP_RUN, row.status, "succeeded")
             successes.append({**common, "v_outputs": outcome.outputs, "v_ended_at": state.now})
-            state.events.append(
-                step_event(ev.STEP_SUCCEEDED, row, "succeeded", row.attempt, **usage_payload)
-            )
+            state.events.append(step_event(_SUCCEED, row, row.attempt, **usage_payload))
             state.succeeded.setdefault(row.run_id, []).append(row.step_id)
             for artifact in outcome.artifacts:
                 artifact_rows.append(_artifact_row(row, artifact))
@@ -169,13 +190,12 @@ def record_outcomes(
             LEASE_RECOVERY_EXTRA_ATTEMPTS if outcome.lease_expired else 0
         )
         if (outcome.retryable or outcome.lease_expired) and row.attempt < allowed:
-            transition(STEP_RUN, row.status, "queued")
             delay = 0.0 if outcome.lease_expired else step.retry.delay_s(row.attempt, random)
             not_before = state.now + timedelta(seconds=delay)
             others.append(
                 {
                     **common,
-                    "v_status": "queued",
+                    "v_status": _REQUEUE.target,
                     "v_attempt": row.attempt + 1,
                     "v_outputs": {},
                     "v_error": outcome.error,
@@ -185,9 +205,8 @@ def record_outcomes(
             )
             state.events.append(
                 step_event(
-                    ev.STEP_RETRY_SCHEDULED,
+                    _REQUEUE,
                     row,
-                    "queued",
                     row.attempt + 1,
                     error=outcome.error,
                     delay_s=round(delay, 3),
@@ -195,11 +214,10 @@ def record_outcomes(
                 )
             )
             continue
-        transition(STEP_RUN, row.status, "failed")
         others.append(
             {
                 **common,
-                "v_status": "failed",
+                "v_status": _FAIL.target,
                 "v_attempt": row.attempt,
                 "v_outputs": outcome.outputs,
                 "v_error": outcome.error,
@@ -208,9 +226,7 @@ def record_outcomes(
             }
         )
         state.events.append(
-            step_event(
-                ev.STEP_FAILED, row, "failed", row.attempt, error=outcome.error, **usage_payload
-            )
+            step_event(_FAIL, row, row.attempt, error=outcome.error, **usage_payload)
         )
         state.failed.setdefault(row.run_id, []).append(row.step_id)
     applied = repo.record_results(session, successes=successes, others=others)
@@ -324,13 +340,14 @@ def _check_spend(
     )
     for row in canceled:
         state.events.append(
-            NewEvent(
-                type=ev.STEP_CANCELED,
+            moved(
+                _CANCEL,
                 actor=ENGINE_ACTOR,
                 run_id=run_id,
                 mission_id=mission_id,
                 step_id=row.step_id,
-                payload={"status": "canceled", "attempt": row.attempt, "reason": "budget"},
+                attempt=row.attempt,
+                reason="budget",
             )
         )
     repo.set_run_error(session, run_id=run_id, error=error)
@@ -412,8 +429,8 @@ def _promote_dependents(
         ready = [
             c
             for c in candidates
-            if statuses.get(c) == "waiting"
-            and all(statuses.get(d) in ("succeeded", "skipped") for d in dag.steps[c].depends_on)
+            if statuses.get(c) in _QUEUE.sources
+            and all(statuses.get(d) in _DONE for d in dag.steps[c].depends_on)
         ]
         if not ready:
             return
@@ -450,21 +467,16 @@ def _promote_dependents(
         )
         dispatch.capacity -= len(rows)
         for row in rows:
-            transition(STEP_RUN, "waiting", "queued")
             _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
-            transition(STEP_RUN, "queued", "running")
             state.events.append(
-                NewEvent(
-                    type=ev.STEP_STARTED,
+                moved(
+                    _CLAIM,
                     actor=ENGINE_ACTOR,
                     run_id=run_id,
                     mission_id=mission_id,
                     step_id=row.step_id,
-                    payload={
-                        "status": "running",
-                        "attempt": row.attempt,
-                        "worker": dispatch.worker,
-                    },
+                    attempt=row.attempt,
+                    worker=dispatch.worker,
                 )
             )
             dispatch.claimed.append(
@@ -493,7 +505,6 @@ def _promote_dependents(
             key=lambda row: order[row.step_id],
         )
         for row in rows:
-            transition(STEP_RUN, "waiting", "queued")
             _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
         if rows:
             state.progressing_runs.add(run_id)
@@ -503,13 +514,13 @@ def _queued_event(
     state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None, step_id: str, attempt: int
 ) -> None:
     state.events.append(
-        NewEvent(
-            type=ev.STEP_QUEUED,
+        moved(
+            _QUEUE,
             actor=ENGINE_ACTOR,
             run_id=run_id,
             mission_id=mission_id,
             step_id=step_id,
-            payload={"status": "queued", "attempt": attempt},
+            attempt=attempt,
         )
     )
 
@@ -527,23 +538,20 @@ def _block_descendants(
     if not downstream:
         return
     statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=downstream)
-    blocked = [s for s in downstream if statuses.get(s) in ("waiting", "queued")]
+    blocked = [s for s in downstream if statuses.get(s) in _BLOCK.sources]
     if not blocked:
         return
     mission_id = state.touched_runs.get(run_id)
-    repo.update_steps_by_step_id(
-        session, run_id=run_id, step_ids=blocked, values={"status": "blocked"}
-    )
+    repo.move_steps(session, run_id=run_id, step_ids=blocked, rule=_BLOCK)
     for step_id in blocked:
-        transition(STEP_RUN, statuses[step_id], "blocked")
         state.events.append(
-            NewEvent(
-                type=ev.STEP_BLOCKED,
+            moved(
+                _BLOCK,
                 actor=ENGINE_ACTOR,
                 run_id=run_id,
                 mission_id=mission_id,
                 step_id=step_id,
-                payload={"status": "blocked", "blocked_by": list(failed_steps)},
+                blocked_by=list(failed_steps),
             )
         )
 
@@ -582,26 +590,26 @@ def finish_run_if_done(
     if any(counts.get(s, 0) for s in repo.ACTIVE_STEP_STATUSES):
         return
     found = repo.read_run_state(session, run_id=run_id)
-    if found is None or found[0] != "running":
+    if found is None or found[0] != RunStatus.running:
         return
     status, run_error = found
-    clean = set(counts) <= {"succeeded", "skipped"} and not run_error
-    target = "completed" if clean else "failed"
-    transition(RUN, status, target)
+    clean = set(counts) <= _DONE and not run_error
+    rule = transition(RUN, status, RunStatus.completed if clean else RunStatus.failed)
     # An error set while the run was still going (its budget ran out) says more than counts.
     error = None if clean else run_error or _failure_summary(counts)
-    repo.end_run(session, run_id=run_id, status=target, error=error, now=state.now)
+    repo.end_run(session, run_id=run_id, rule=rule, error=error, now=state.now)
     state.events.append(
-        NewEvent(
-            type=ev.RUN_COMPLETED if clean else ev.RUN_FAILED,
+        moved(
+            rule,
             actor=ENGINE_ACTOR,
             run_id=run_id,
             mission_id=mission_id,
-            payload={"status": target, "error": error, "steps": counts},
+            error=error,
+            steps=counts,
         )
     )
     if mission_id is not None:
-        set_mission_status(session, state, mission_id, target)
+        set_mission_status(session, state, mission_id, _MISSION_AFTER_RUN[rule.target])
 
 
 def _pause_if_awaiting(
@@ -609,47 +617,35 @@ def _pause_if_awaiting(
 ) -> None:
     """Pause a running run whose unfinished steps all wait on an approval decision."""
     counts = repo.count_steps_by_status(session, run_id=run_id)
-    awaiting = counts.get("awaiting_approval", 0)
-    if not awaiting or counts.get("queued", 0) or counts.get("running", 0):
+    awaiting = counts.get(StepRunStatus.awaiting_approval, 0)
+    if not awaiting or counts.get(StepRunStatus.queued, 0) or counts.get(StepRunStatus.running, 0):
         return
     found = repo.read_run_state(session, run_id=run_id)
-    if found is None or found[0] != "running":
+    if found is None or found[0] not in _PAUSE.sources:
         return
-    transition(RUN, found[0], "paused")
-    session.execute(
-        update(Run).where(Run.id == run_id, Run.status == "running").values(status="paused"),
-        execution_options={"synchronize_session": False},
-    )
+    repo.move_run(session, run_id=run_id, rule=_PAUSE)
     state.events.append(
-        NewEvent(
-            type=ev.RUN_PAUSED,
+        moved(
+            _PAUSE,
             actor=ENGINE_ACTOR,
             run_id=run_id,
             mission_id=mission_id,
-            payload={
-                "status": "paused",
-                "reason": f"{awaiting} step(s) awaiting approval",
-                "awaiting_approval": awaiting,
-            },
+            reason=f"{awaiting} step(s) awaiting approval",
+            awaiting_approval=awaiting,
         )
     )
 
 
-def set_mission_status(session: Session, state: Tick, mission_id: uuid.UUID, target: str) -> None:
+def set_mission_status(
+    session: Session, state: Tick, mission_id: uuid.UUID, target: MissionStatus
+) -> None:
     """Move a mission to ``target`` when its state machine allows it (otherwise leave it)."""
     status = repo.read_mission_status(session, mission_id=mission_id)
-    if status is None or status == target or not MISSION.can(status, target):
+    rule = None if status is None else MISSION.rule_for(status, target)
+    if status is None or rule is None:
         return
-    transition(MISSION, status, target)
-    repo.move_mission(session, mission_id=mission_id, source=status, target=target)
-    state.events.append(
-        NewEvent(
-            type=f"mission.{target}",
-            actor=ENGINE_ACTOR,
-            mission_id=mission_id,
-            payload={"status": target},
-        )
-    )
+    repo.move_mission(session, mission_id=mission_id, source=status, target=rule.target)
+    state.events.append(moved(rule, actor=ENGINE_ACTOR, mission_id=mission_id))
 
 
 def _failure_summary(counts: dict[str, int]) -> str:

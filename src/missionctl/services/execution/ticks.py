@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price, cost_micros
-from missionctl.eventlog import append_sync
+from missionctl.eventlog import NewEvent, append_sync
 from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
 from missionctl.services.context import ServiceContext
@@ -24,6 +24,7 @@ from missionctl.services.execution.recording import (
     record_outcomes,
 )
 from missionctl.services.execution.types import (
+    ENGINE_ACTOR,
     ClaimedStep,
     DagCache,
     Dispatch,
@@ -33,7 +34,6 @@ from missionctl.services.execution.types import (
     StepOutcome,
     Tick,
     refresh_policy,
-    step_event,
 )
 from missionctl.services.pricing import resolve_price
 
@@ -105,11 +105,7 @@ async def renew_leases(
     def work(session: Session) -> set[uuid.UUID]:
         held = repo.read_held_leases(session, leases=leases)
         expires = utcnow() + timedelta(seconds=lease_s)
-        repo.update_steps_by_id(
-            session,
-            rows=[{"_id": step_id, "lease_expires_at": expires} for step_id in held],
-            columns=["lease_expires_at"],
-        )
+        repo.extend_leases(session, step_run_ids=held, expires=expires)
         return held
 
     return await ctx.write_blocking(work, inline=True)
@@ -183,14 +179,19 @@ async def record_running_usage(
             append_sync(
                 session,
                 [
-                    step_event(
-                        ev.STEP_USAGE,
-                        claim,
-                        "running",
-                        claim.attempt,
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        estimated=estimated,
+                    NewEvent(
+                        type=ev.STEP_USAGE,
+                        actor=ENGINE_ACTOR,
+                        run_id=claim.run_id,
+                        mission_id=claim.mission_id,
+                        step_id=claim.step_id,
+                        payload={
+                            "status": "running",
+                            "attempt": claim.attempt,
+                            "input_tokens": usage.input_tokens,
+                            "output_tokens": usage.output_tokens,
+                            "estimated": estimated,
+                        },
                     )
                 ],
             )
