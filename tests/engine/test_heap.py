@@ -1,4 +1,4 @@
-"""The first engine of a process freezes the start-up heap; later garbage is still collected."""
+"""A program that runs an engine freezes the start-up heap; later garbage is still collected."""
 
 import gc
 import weakref
@@ -8,7 +8,7 @@ from missionctl.services import ServiceContext
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 
 
-async def test_an_engine_freezes_the_heap_once_and_later_garbage_is_still_collected(
+async def test_running_an_engine_freezes_the_heap_once_and_later_garbage_is_still_collected(
     ctx: ServiceContext,
 ) -> None:
     async with running_engine(ctx):

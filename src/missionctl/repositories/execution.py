@@ -14,6 +14,7 @@ applies (``leaves(column, rule)``) and writes the rule's target, so the table in
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
@@ -34,12 +35,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
-from missionctl.db.models import Agent, Control, Mission, Run, StepRun, Workflow
+from missionctl.db.models import Agent, Approval, Control, Mission, Run, StepRun, Workflow
 from missionctl.db.prepared import Prepared, in_list, in_params
+from missionctl.domain.budget import Usage
 from missionctl.domain.states import RUN, STEP_RUN, RunStatus, StepRunStatus, TransitionRule
-from missionctl.repositories.runs import ACTIVE_STEP_STATUSES, select_step_runs
 
 __all__ = ["ACTIVE_STEP_STATUSES", "leaves"]
+
+# The states of a step that still has work ahead of it (``blocked`` waits for a person).
+ACTIVE_STEP_STATUSES = tuple(
+    s.value
+    for s in (
+        StepRunStatus.waiting,
+        StepRunStatus.queued,
+        StepRunStatus.running,
+        StepRunStatus.awaiting_approval,
+    )
+)
 
 
 def leaves(column: ColumnElement[Any], rule: TransitionRule[Any]) -> ColumnElement[bool]:
@@ -64,6 +76,7 @@ _runs = cast(Table, Run.__table__)
 _missions = cast(Table, Mission.__table__)
 _controls = cast(Table, Control.__table__)
 _agents = cast(Table, Agent.__table__)
+_approvals = cast(Table, Approval.__table__)
 _CONTROLS = Prepared(
     select(_controls.c.emergency_stop, _controls.c.version).where(_controls.c.id == 1)
 )
@@ -371,6 +384,29 @@ def request_approval(
     return bool(session.connection().execute(statement).rowcount)
 
 
+_APPROVED_ATTEMPT = (
+    select(_approvals.c.id)
+    .where(
+        _approvals.c.step_run_id == _steps.c.id,
+        _approvals.c.attempt == _steps.c.attempt,
+        _approvals.c.decision == "approved",
+    )
+    .exists()
+)
+_PROGRAM_STEPS = select(_steps.c.id, _steps.c.inputs, _APPROVED_ATTEMPT.label("approved")).where(
+    _steps.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def read_program_steps(session: Session, *, step_run_ids: Collection[uuid.UUID]) -> Sequence[Any]:
+    """Step runs with their stored inputs and whether an approver approved their attempt.
+
+    Returns:
+        Rows of ``id``, ``inputs``, ``approved``.
+    """
+    return session.connection().execute(_PROGRAM_STEPS, {"ids": list(step_run_ids)}).all()
+
+
 def read_run_context(session: Session, *, run_id: uuid.UUID) -> Any:
     """What templates and conditions read of a run: inputs, trigger, mission, workflow."""
     return session.connection().execute(_RUN_CONTEXT, {"run_id": run_id}).one()
@@ -533,8 +569,18 @@ def read_workflow(session: Session, *, workflow_id: uuid.UUID) -> Workflow | Non
 
 
 def read_step_runs(session: Session, *, run_id: uuid.UUID) -> list[StepRun]:
-    """Every step run of a run, in definition order (ORM objects, for the rare paths)."""
-    return list(session.scalars(select_step_runs(run_id)).all())
+    """Every step run of a run, in creation (definition) order (ORM objects, for rare paths).
+
+    Fresh from the database (``populate_existing``): the hot path updates step runs with Core,
+    behind the ORM's back.
+    """
+    statement = (
+        select(StepRun)
+        .where(StepRun.run_id == run_id)
+        .order_by(StepRun.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(statement).all())
 
 
 def lock_step_runs(session: Session, *, step_run_ids: Collection[uuid.UUID]) -> Sequence[Any]:
@@ -660,17 +706,60 @@ def claim_queued_steps(
     return {row.id: row.inputs for row in _claim_queued(len(ids)).all(session, params)}
 
 
-def record_results(
-    session: Session, *, successes: Sequence[dict[str, Any]], others: Sequence[dict[str, Any]]
-) -> int:
-    """Write results fenced by ``_id``, ``f_token`` and ``f_attempt``; returns how many applied.
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What an attempt's end writes on its step run, fenced by the lease that ran it.
 
-    Each row of ``successes`` holds ``_id``, ``f_token``, ``f_attempt``, ``v_outputs``,
-    ``v_input_tokens``, ``v_output_tokens``, ``v_cost_micros`` and ``v_ended_at``; ``others``
-    (retries and failures) also ``v_status``, ``v_attempt``, ``v_error`` and ``v_not_before``.
-    A row that is no longer ``running`` under that lease token and attempt is left alone,
-    which the count shows. One executemany per kind.
+    Attributes:
+        step_run_id, lease_token, attempt: The fence: the step run must still be ``running``
+            under this lease token and attempt, or the result is not written.
+        rule: The move: ``succeed``, ``requeue`` (retry) or ``fail``.
+        next_attempt: The attempt the step run holds afterwards (``attempt + 1`` on a retry).
+        usage: What the attempt spent.
+        outputs, error: What the agent returned (a retry keeps no outputs).
+        not_before: When a retry may be claimed (``None`` otherwise).
+        ended_at: When the step ended (``None`` on a retry).
     """
+
+    step_run_id: uuid.UUID
+    lease_token: uuid.UUID | None
+    attempt: int
+    rule: TransitionRule[StepRunStatus]
+    next_attempt: int
+    usage: Usage
+    outputs: dict[str, Any]
+    error: str | None
+    not_before: datetime | None
+    ended_at: datetime | None
+
+
+def record_results(session: Session, results: Sequence[StepResult]) -> int:
+    """Write results fenced by their lease; returns how many applied (one executemany per kind).
+
+    A step run that is no longer ``running`` under the result's lease token and attempt is
+    left alone, which the count shows.
+    """
+    successes: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for result in results:
+        params: dict[str, Any] = {
+            "_id": result.step_run_id,
+            "f_token": result.lease_token,
+            "f_attempt": result.attempt,
+            "v_outputs": result.outputs,
+            "v_input_tokens": result.usage.input_tokens,
+            "v_output_tokens": result.usage.output_tokens,
+            "v_cost_micros": result.usage.micros,
+            "v_ended_at": result.ended_at,
+        }
+        if result.rule is _SUCCEED:
+            successes.append(params)
+            continue
+        params["v_status"] = result.rule.target.value
+        params["v_attempt"] = result.next_attempt
+        params["v_error"] = result.error
+        params["v_not_before"] = result.not_before
+        others.append(params)
     return _RECORD_SUCCESS.run_many(session, successes) + _RECORD_OTHER.run_many(session, others)
 
 
@@ -679,23 +768,19 @@ def has_active_steps(session: Session, *, run_id: uuid.UUID) -> bool:
     return _HAS_ACTIVE.first(session, {"run_id": run_id}) is not None
 
 
-def add_run_usage(
-    session: Session, *, run_id: uuid.UUID, micros: int, input_tokens: int, output_tokens: int
-) -> tuple[int, int | None]:
+def _usage_params(entity_id: uuid.UUID, usage: Usage) -> dict[str, Any]:
+    return {
+        "_id": entity_id,
+        "micros": usage.micros,
+        "tokens_in": usage.input_tokens,
+        "tokens_out": usage.output_tokens,
+    }
+
+
+def add_run_usage(session: Session, *, run_id: uuid.UUID, usage: Usage) -> tuple[int, int | None]:
     """Add spending to a run; returns its spent total and its cap afterwards."""
-    spent, cap = (
-        session.connection()
-        .execute(
-            _RUN_USAGE,
-            {
-                "_id": run_id,
-                "micros": micros,
-                "tokens_in": input_tokens,
-                "tokens_out": output_tokens,
-            },
-        )
-        .one()
-    )
+    params = _usage_params(run_id, usage)
+    spent, cap = session.connection().execute(_RUN_USAGE, params).one()
     return int(spent), cap
 
 
@@ -761,19 +846,9 @@ def set_run_error(session: Session, *, run_id: uuid.UUID, error: str) -> None:
     session.connection().execute(update(_runs).where(_runs.c.id == run_id).values(error=error))
 
 
-def add_mission_usage(
-    session: Session, *, mission_id: uuid.UUID, micros: int, input_tokens: int, output_tokens: int
-) -> None:
+def add_mission_usage(session: Session, *, mission_id: uuid.UUID, usage: Usage) -> None:
     """Add spending to a mission."""
-    session.connection().execute(
-        _MISSION_USAGE,
-        {
-            "_id": mission_id,
-            "micros": micros,
-            "tokens_in": input_tokens,
-            "tokens_out": output_tokens,
-        },
-    )
+    session.connection().execute(_MISSION_USAGE, _usage_params(mission_id, usage))
 
 
 def read_claimable_runs(session: Session, *, now: datetime) -> Sequence[Any]:

@@ -36,7 +36,7 @@ from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import DagCache, Tick
 from missionctl.services.money import micros_to_usd
-from missionctl.services.pricing import resolve_price_blocking
+from missionctl.services.pricing import price_in_force
 from missionctl.services.transitions import moved
 
 TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
@@ -124,7 +124,7 @@ def _step_costs(
         if not s.estimate_tokens
     ]
     model = ctx.settings.llm.model
-    price = resolve_price_blocking(session, model=model) if model else None
+    price = price_in_force(session, model=model) if model else None
     if price is None:
         problems.append(
             Problem(

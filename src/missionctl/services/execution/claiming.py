@@ -9,12 +9,11 @@ Steps of other agents are not looked at.
 """
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Approval, StepRun
 from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, fits_budget
 from missionctl.domain.governance import Gate, step_gate
@@ -96,78 +95,126 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
     runs = {run.id: run for run in repo.read_claimable_runs(session, now=state.now)}
     if not runs:
         return
-    limits: dict[uuid.UUID, int] = {}
-    for run in runs.values():
-        limit = dags.get(session, run.workflow_id).max_concurrency
-        if limit:
-            limits[run.id] = limit
-    running = repo.count_running_by_run(session, run_ids=list(limits)) if limits else {}
-    capped = {run.id for run in runs.values() if run.budget_micros is not None}
-    reserved = repo.reserved_by_run(session, run_ids=capped) if capped else {}
-    exhausted: dict[uuid.UUID, _Candidate] = {}
-    holds: list[tuple[Any, str]] = []
-    asks: list[_Ask] = []
-    open_runs = {
-        run_id for run_id in runs if running.get(run_id, 0) < limits.get(run_id, dispatch.capacity)
-    }
-    while open_runs and dispatch.capacity > 0:
-        unlimited = any(run_id not in limits for run_id in open_runs)
-        room = sum(limits[run_id] - running.get(run_id, 0) for run_id in open_runs & limits.keys())
-        page = dispatch.capacity if unlimited else min(dispatch.capacity, room)
-        rows = repo.read_claimable(session, now=state.now, run_ids=open_runs, limit=page)
-        programs = _judge_programs(session, state, dags, runs, rows)
-        rules = bool(state.policy.rules)  # after the programs' judgement made the rules current
-        chosen: list[_Candidate] = []
-        for row in rows:
-            if len(chosen) >= dispatch.capacity:
-                break
-            if row.run_id not in open_runs:
-                continue  # its limit was reached by rows before it in this page
-            tier = row.risk_tier
-            judged = programs.get(row.id)
-            if judged is not None:
-                gate, approved, inputs = judged
-                if gate.gated and not approved:
-                    asks.append((row, gate, inputs))
-                    continue
-                tier = gate.risk_tier  # the tier it runs at: the agent's tier limits apply to it
-            reason = state.policy.hold_reason(row.agent, tier) if rules else None
-            if reason is not None:
-                holds.append((row, reason))
-                continue
-            candidate = _Candidate(row, runs[row.run_id])
-            if row.run_id in limits:
-                running[row.run_id] = running.get(row.run_id, 0) + 1
-                if running[row.run_id] >= limits[row.run_id]:
-                    open_runs.discard(row.run_id)
-            if row.run_id in capped:
-                held = reserved.get(row.run_id, 0)
-                if not fits_budget(
-                    cap_micros=candidate.budget_micros,
-                    spent_micros=candidate.spent_micros,
-                    reserved_micros=held,
-                    reserve=candidate.reserve_micros,
-                ):
-                    exhausted[row.run_id] = candidate
-                    open_runs.discard(row.run_id)
-                    continue
-                reserved[row.run_id] = held + candidate.reserve_micros
-            chosen.append(candidate)
+    book = _Book(session, dags, runs, dispatch.capacity)
+    while book.open_runs and dispatch.capacity > 0:
+        page = book.page(dispatch.capacity)
+        rows = repo.read_claimable(session, now=state.now, run_ids=book.open_runs, limit=page)
+        chosen, asks, holds = _choose(session, state, dags, book, rows, dispatch.capacity)
         _lease(session, state, dispatch, dags, chosen)
         if asks:
             _ask(session, state, runs, asks)
-            asks = []
             if len(rows) >= page:
                 continue  # asked rows are no longer claimable: read the page again
         if holds:
             if not _hold(session, state, runs, holds):
                 break  # the rules changed meanwhile: the next tick decides with the new ones
-            holds = []
             continue  # held rows are no longer claimable: read the page again
         if len(rows) < page:
             break  # every open run's ready steps were read
-    for candidate in exhausted.values():
-        _halt_for_budget(session, state, candidate, reserved.get(candidate.run_id, 0))
+    for candidate in book.exhausted.values():
+        _halt_for_budget(session, state, candidate, book.reserved.get(candidate.run_id, 0))
+
+
+class _Book:
+    """What one dispatch may still take of each run with claimable work.
+
+    Attributes:
+        runs: The runs with claimable work, by id.
+        limits: The concurrency limit of each limited run; ``running``: its running steps.
+        capped: The runs with a budget cap; ``reserved``: the reserves of their running steps.
+        open_runs: The runs a step may still be taken from.
+        exhausted: The capped runs whose next step would pass the cap, with that step.
+    """
+
+    def __init__(
+        self, session: Session, dags: DagCache, runs: dict[uuid.UUID, Any], capacity: int
+    ) -> None:
+        self.runs = runs
+        self.limits: dict[uuid.UUID, int] = {}
+        for run in runs.values():
+            limit = dags.get(session, run.workflow_id).max_concurrency
+            if limit:
+                self.limits[run.id] = limit
+        self.running = (
+            repo.count_running_by_run(session, run_ids=list(self.limits)) if self.limits else {}
+        )
+        self.capped = {run.id for run in runs.values() if run.budget_micros is not None}
+        self.reserved = repo.reserved_by_run(session, run_ids=self.capped) if self.capped else {}
+        self.exhausted: dict[uuid.UUID, _Candidate] = {}
+        self.open_runs = {
+            run_id
+            for run_id in runs
+            if self.running.get(run_id, 0) < self.limits.get(run_id, capacity)
+        }
+
+    def page(self, capacity: int) -> int:
+        """How many claimable rows to read: the capacity, or less if every open run is limited."""
+        if any(run_id not in self.limits for run_id in self.open_runs):
+            return capacity
+        room = sum(
+            self.limits[run_id] - self.running.get(run_id, 0)
+            for run_id in self.open_runs & self.limits.keys()
+        )
+        return min(capacity, room)
+
+    def take(self, candidate: _Candidate) -> bool:
+        """Count ``candidate`` against its run's limit and cap; whether it may be claimed."""
+        run_id = candidate.run_id
+        if run_id in self.limits:
+            self.running[run_id] = self.running.get(run_id, 0) + 1
+            if self.running[run_id] >= self.limits[run_id]:
+                self.open_runs.discard(run_id)
+        if run_id not in self.capped:
+            return True
+        held = self.reserved.get(run_id, 0)
+        if not fits_budget(
+            cap_micros=candidate.budget_micros,
+            spent_micros=candidate.spent_micros,
+            reserved_micros=held,
+            reserve=candidate.reserve_micros,
+        ):
+            self.exhausted[run_id] = candidate
+            self.open_runs.discard(run_id)
+            return False
+        self.reserved[run_id] = held + candidate.reserve_micros
+        return True
+
+
+def _choose(
+    session: Session,
+    state: Tick,
+    dags: DagCache,
+    book: _Book,
+    rows: Sequence[Any],
+    capacity: int,
+) -> tuple[list[_Candidate], list[_Ask], list[tuple[Any, str]]]:
+    """Sort a page of claimable rows: those to claim, to ask an approver about, and to hold."""
+    programs = _judge_programs(session, state, dags, book.runs, rows)
+    rules = bool(state.policy.rules)  # after the programs' judgement made the rules current
+    chosen: list[_Candidate] = []
+    asks: list[_Ask] = []
+    holds: list[tuple[Any, str]] = []
+    for row in rows:
+        if len(chosen) >= capacity:
+            break
+        if row.run_id not in book.open_runs:
+            continue  # its limit was reached by rows before it in this page
+        tier = row.risk_tier
+        judged = programs.get(row.id)
+        if judged is not None:
+            gate, approved, inputs = judged
+            if gate.gated and not approved:
+                asks.append((row, gate, inputs))
+                continue
+            tier = gate.risk_tier  # the tier it runs at: the agent's tier limits apply to it
+        reason = state.policy.hold_reason(row.agent, tier) if rules else None
+        if reason is not None:
+            holds.append((row, reason))
+            continue
+        candidate = _Candidate(row, book.runs[row.run_id])
+        if book.take(candidate):
+            chosen.append(candidate)
+    return chosen, asks, holds
 
 
 def _judge_programs(
@@ -187,18 +234,7 @@ def _judge_programs(
     if not ids:
         return {}
     programs = refresh_policy(session, state).programs
-    approved = (
-        select(Approval.id)
-        .where(
-            Approval.step_run_id == StepRun.id,
-            Approval.attempt == StepRun.attempt,
-            Approval.decision == "approved",
-        )
-        .exists()
-    )
-    stored = session.execute(
-        select(StepRun.id, StepRun.inputs, approved.label("approved")).where(StepRun.id.in_(ids))
-    ).all()
+    stored = repo.read_program_steps(session, step_run_ids=ids)
     by_id = {row.id: row for row in rows}
     verdicts = {}
     for step_run_id, inputs, was_approved in stored:

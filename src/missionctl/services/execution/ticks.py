@@ -4,8 +4,9 @@ import asyncio
 import functools
 import random as random_module
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -221,3 +222,14 @@ def usage_cost_micros(price: Price | None, usage: LLMUsage) -> int:
         output_tokens=usage.output_tokens,
         cached_input_tokens=usage.cached_input_tokens,
     )
+
+
+async def read_upstream_outputs(
+    ctx: ServiceContext, *, run_id: uuid.UUID, step_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The outputs of the named steps of a run (an agent's upstream), by step id."""
+    if not step_ids:
+        return {}
+    async with ctx.read() as session:
+        found = await session.run_sync(repo.read_step_outputs, run_id=run_id, step_ids=step_ids)
+    return {step_id: dict(outputs or {}) for step_id, (_, outputs) in found.items()}

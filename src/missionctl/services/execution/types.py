@@ -27,7 +27,6 @@ from missionctl.repositories import execution as repo
 from missionctl.services.context import DagStore
 from missionctl.services.transitions import moved
 
-LEASE_RECOVERY_EXTRA_ATTEMPTS = 2
 ENGINE_ACTOR = "system"
 
 
