@@ -9,7 +9,7 @@ the flag at their next tick and stop what they run. Runs started while the stop 
 created but nothing of theirs is dispatched until the release (``emergency.released``).
 """
 
-import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,40 +86,55 @@ async def engage_emergency_stop(
                 select(Run).where(Run.status.in_(_ABORT.sources)).order_by(Run.id).with_for_update()
             )
         ).all()
-        aborted: list[uuid.UUID] = []
-        canceled = 0
         error = f"aborted by the emergency stop ({actor}{': ' + reason if reason else ''})"
+        canceled = 0
         for run in runs:
-            for step in await run_repo.read_step_runs(session, run_id=run.id):
-                if step.status in _CANCEL.sources:
-                    step.status = _CANCEL.target
-                    step.lease_owner = step.lease_token = step.lease_expires_at = None
-                    step.ended_at = now
-                    canceled += 1
-                    events.append(
-                        moved(
-                            _CANCEL,
-                            actor=actor,
-                            run_id=run.id,
-                            mission_id=run.mission_id,
-                            step_id=step.step_id,
-                            attempt=step.attempt,
-                            reason="emergency stop",
-                        )
-                    )
-            run.status = transition(RUN, run.status, _ABORT.target).target
-            run.error = error
-            run.ended_at = now
-            aborted.append(run.id)
-            events.append(
-                moved(_ABORT, actor=actor, run_id=run.id, mission_id=run.mission_id, error=error)
-            )
-            if run.mission_id is not None:
-                events += await move_mission(session, run.mission_id, MissionStatus.failed, actor)
+            canceled += await _abort(session, run, actor=actor, error=error, now=now, events=events)
         await append(session, events)
         return EmergencyStopResult(
-            controls=_read(controls), aborted_runs=aborted, canceled_steps=canceled
+            controls=_read(controls), aborted_runs=[run.id for run in runs], canceled_steps=canceled
         )
+
+
+async def _abort(
+    session: AsyncSession,
+    run: Run,
+    *,
+    actor: str,
+    error: str,
+    now: datetime,
+    events: list[NewEvent],
+) -> int:
+    """Cancel every step of ``run`` that can be, abort it and fail its mission.
+
+    Appends the events to ``events``; returns how many steps were canceled.
+    """
+    canceled = 0
+    for step in await run_repo.read_step_runs(session, run_id=run.id):
+        if step.status not in _CANCEL.sources:
+            continue
+        step.status = _CANCEL.target
+        step.lease_owner = step.lease_token = step.lease_expires_at = None
+        step.ended_at = now
+        canceled += 1
+        events.append(
+            moved(
+                _CANCEL,
+                actor=actor,
+                run_id=run.id,
+                mission_id=run.mission_id,
+                step_id=step.step_id,
+                attempt=step.attempt,
+                reason="emergency stop",
+            )
+        )
+    run.status = transition(RUN, run.status, _ABORT.target).target
+    run.error = error
+    run.ended_at = now
+    events.append(moved(_ABORT, actor=actor, run_id=run.id, mission_id=run.mission_id, error=error))
+    if run.mission_id is not None:
+        events += await move_mission(session, run.mission_id, MissionStatus.failed, actor)
+    return canceled
 
 
 async def release_emergency_stop(

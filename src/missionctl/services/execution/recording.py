@@ -679,5 +679,6 @@ def set_mission_status(
 
 
 def _failure_summary(counts: dict[str, int]) -> str:
-    parts = [f"{counts[s]} {s}" for s in ("failed", "blocked", "canceled") if counts.get(s)]
+    unfinished = (StepRunStatus.failed, StepRunStatus.blocked, StepRunStatus.canceled)
+    parts = [f"{counts[s]} {s}" for s in unfinished if counts.get(s)]
     return "steps did not all succeed: " + ", ".join(parts)

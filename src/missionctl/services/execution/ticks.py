@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price, cost_micros
+from missionctl.domain.states import StepRunStatus
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
@@ -187,7 +188,7 @@ async def record_running_usage(
                         mission_id=claim.mission_id,
                         step_id=claim.step_id,
                         payload={
-                            "status": "running",
+                            "status": StepRunStatus.running.value,
                             "attempt": claim.attempt,
                             "input_tokens": usage.input_tokens,
                             "output_tokens": usage.output_tokens,
