@@ -96,10 +96,12 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
     if not runs:
         return
     book = _Book(session, dags, runs, dispatch.capacity)
+    holds: list[tuple[Any, str]] = []  # held after the asks of their page are sent
     while book.open_runs and dispatch.capacity > 0:
         page = book.page(dispatch.capacity)
         rows = repo.read_claimable(session, now=state.now, run_ids=book.open_runs, limit=page)
-        chosen, asks, holds = _choose(session, state, dags, book, rows, dispatch.capacity)
+        chosen, asks, page_holds = _choose(session, state, dags, book, rows, dispatch.capacity)
+        holds += page_holds
         _lease(session, state, dispatch, dags, chosen)
         if asks:
             _ask(session, state, runs, asks)
@@ -108,6 +110,7 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
         if holds:
             if not _hold(session, state, runs, holds):
                 break  # the rules changed meanwhile: the next tick decides with the new ones
+            holds = []
             continue  # held rows are no longer claimable: read the page again
         if len(rows) < page:
             break  # every open run's ready steps were read
