@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from missionctl.agents.registry import AgentRegistry
+from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import open_context
@@ -65,6 +66,7 @@ async def measure(definition: dict[str, Any]) -> float:
             spec = WorkflowSpec.model_validate(definition)
             workflow = await create_workflow(ctx, spec=spec, actor="user:bench")
             engine = Engine(ctx, AgentRegistry(), config=ENGINE)
+            freeze_startup_heap()  # as the programs that run an engine do (once per process)
             stop = asyncio.Event()
             async with ctx.broadcaster.subscribe() as events:
                 worker = asyncio.create_task(engine.run(stop))

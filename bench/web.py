@@ -26,6 +26,7 @@ import httpx
 
 from missionctl.agents.registry import AgentRegistry
 from missionctl.app import create_app
+from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.eventlog import NewEvent, append
 from missionctl.planning import LocalPlanner
@@ -95,6 +96,7 @@ async def _seed(ctx: ServiceContext) -> uuid.UUID:
     )
     run = await start_run(ctx, workflow_id=workflow.id, actor=ACTOR, mission_id=busy.id)
     engine = Engine(ctx, AgentRegistry(), config=EngineConfig(poll_s=0.01, concurrency=8))
+    freeze_startup_heap()  # as the programs that run an engine do (once per process)
     stop = asyncio.Event()
     worker = asyncio.create_task(engine.run(stop))
     for _ in range(3000):  # the engine needs well under a second for 30 no-op tasks

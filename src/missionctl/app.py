@@ -18,6 +18,7 @@ from missionctl import __version__
 from missionctl.api.errors import install_error_handlers
 from missionctl.api.router import api_router
 from missionctl.api.routes import health
+from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.security.body_limit import BodyLimitMiddleware
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 config=EngineConfig.from_settings(settings.engine),
                 on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
             )
+            freeze_startup_heap()  # the server runs an engine: see engine.heap (ADRs 0019, 0022)
             stop = asyncio.Event()
             worker = asyncio.create_task(engine.run(stop), name="missionctl-engine")
             try:

@@ -3,6 +3,7 @@
 from collections import deque
 from enum import StrEnum
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,6 +92,26 @@ def test_each_rule_is_well_formed_and_applies_from_each_source(
     assert rule.target not in rule.sources, "no rule may allow a self-transition"
     for source in rule.sources:
         assert transition(machine, source, rule.target) is rule
+
+
+EVENTS_DOC = (Path(__file__).parents[2] / "docs" / "events.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("machine", "rule"), ALL_RULES)
+def test_each_rule_names_a_documented_event_that_carries_its_target(
+    machine: StateMachine[Any], rule: TransitionRule[Any]
+) -> None:
+    """The event a move records is in docs/events.md, and its row says the status it carries."""
+    rows = [line for line in EVENTS_DOC.splitlines() if f"`{rule.event}`" in line]
+    assert rows, f"{machine.name}:{rule.name} records {rule.event!r}, which the docs do not list"
+    assert any(f"`{rule.target}`" in row or "status" in row for row in rows)
+
+
+def test_a_rule_is_found_by_its_name() -> None:
+    assert STEP_RUN.rule("queue").target is StepRunStatus.queued
+    assert RUN.rule("abort").event == "run.aborted"
+    with pytest.raises(KeyError, match="run has no rule 'explode'"):
+        RUN.rule("explode")
 
 
 @pytest.mark.parametrize("machine", machine_params)

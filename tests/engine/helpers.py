@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from missionctl.agents.registry import AgentRegistry
 from missionctl.db.models import Event
+from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.eventlog import EventRecord
 from missionctl.schemas.governance import AgentUpdate, AllowedProgram
@@ -68,7 +69,11 @@ async def running_engine(
     worker_id: str | None = None,
     agents: AgentRegistry | None = None,
 ) -> AsyncIterator[Engine]:
-    """An engine working in the background for the duration of the block."""
+    """An engine working in the background for the duration of the block.
+
+    Like the programs that run an engine, it first freezes the start-up heap (``engine.heap``).
+    """
+    freeze_startup_heap()
     engine = Engine(ctx, agents or AgentRegistry(), config=config, worker_id=worker_id)
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from missionctl.app import create_app
-from missionctl.repositories.runs import ACTIVE_STEP_STATUSES
+from missionctl.repositories.execution import ACTIVE_STEP_STATUSES
 from missionctl.services import ServiceContext
 from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
 from missionctl.services.runs import cancel_run, replay_run

@@ -1,14 +1,18 @@
-"""The first engine of a process freezes the start-up heap; later garbage is still collected."""
+"""A program that runs an engine freezes the start-up heap; later garbage is still collected."""
 
 import gc
 import weakref
 
+import pytest
+
+from missionctl import app as app_module
 from missionctl.engine import heap
 from missionctl.services import ServiceContext
+from missionctl.settings import Settings
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 
 
-async def test_an_engine_freezes_the_heap_once_and_later_garbage_is_still_collected(
+async def test_running_an_engine_freezes_the_heap_once_and_later_garbage_is_still_collected(
     ctx: ServiceContext,
 ) -> None:
     async with running_engine(ctx):
@@ -27,3 +31,16 @@ async def test_an_engine_freezes_the_heap_once_and_later_garbage_is_still_collec
     del first, second
     gc.collect()
     assert gone() is None
+
+
+async def test_the_server_freezes_the_heap_before_its_engine_starts_and_no_engine_does(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector is the program's: ``serve`` tunes it, ``Engine.run`` does not (ADR 0022)."""
+    calls: list[str] = []
+    monkeypatch.setattr(app_module, "freeze_startup_heap", lambda: calls.append("serve"))
+    monkeypatch.setattr(heap, "freeze_startup_heap", lambda: calls.append("library"))
+    app = app_module.create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert calls == ["serve"]
+    assert calls == ["serve"]

@@ -1,6 +1,6 @@
 """The invariants every test database must keep."""
 
-from missionctl.repositories.runs import ACTIVE_STEP_STATUSES
+from missionctl.repositories.execution import ACTIVE_STEP_STATUSES
 from missionctl.services import ServiceContext
 
 ENDED_RUN_STATUSES = frozenset({"completed", "failed", "canceled", "aborted"})

@@ -101,8 +101,10 @@ async def execute_live(
     Steps that wait for approval are named once each (on the table's console, or stderr when
     nothing is drawn). Returns the run as it ended.
     """
+    from missionctl.engine.heap import freeze_startup_heap
     from missionctl.services.runs import read_run
 
+    freeze_startup_heap()  # this command runs an engine: see engine.heap (ADRs 0019, 0022)
     stop = asyncio.Event()
     announced: set[str] = set()
     async with ctx.broadcaster.subscribe() as subscription:

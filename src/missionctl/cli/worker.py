@@ -13,6 +13,7 @@ def worker() -> None:
     worker that dies has its steps re-run elsewhere once their lease expires. Data:
     MISSIONCTL_HOME, else the nearest .missionctl here or above, else a new ./.missionctl.
     """
+    from missionctl.engine.heap import freeze_startup_heap
     from missionctl.engine.hooks import write_report_when_run_ends
     from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
     from missionctl.services import open_context
@@ -37,6 +38,7 @@ def worker() -> None:
                 worker_id=worker_id,
                 on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
             )
+            freeze_startup_heap()  # start-up is over: see engine.heap (ADRs 0019, 0022)
             await engine.run(stop)
         console.print("worker stopped")
 

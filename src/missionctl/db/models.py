@@ -2,9 +2,11 @@
 
 Conventions: primary keys are UUIDv7 (time-ordered, so ``ORDER BY id`` is creation order); money
 is integer micro-US-dollars (``*_micros``; 1 USD = 1,000,000) so that sums are exact on every
-dialect; statuses are plain strings whose allowed values and moves live in ``missionctl.domain``
-— only services write them, through the domain's ``transition``. Mission intelligence (plans,
-requirements, risks, decisions, next steps) hangs off the mission for traceability.
+dialect; the statuses of missions, runs and step runs are stored as plain strings and typed with
+the domain's enums (``StatusColumn``), whose allowed values and moves live in
+``missionctl.domain.states`` — only services write them, through the domain's ``transition``.
+Mission intelligence (plans, requirements, risks, decisions, next steps) hangs off the mission
+for traceability.
 """
 
 import uuid
@@ -25,8 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from missionctl.db.base import Base
-from missionctl.db.types import utcnow
+from missionctl.db.types import StatusColumn, utcnow
 from missionctl.domain.ids import new_id
+from missionctl.domain.states import MissionStatus, RunStatus, StepRunStatus
 
 
 def _id() -> Mapped[uuid.UUID]:
@@ -61,7 +64,7 @@ class Mission(Base):
     spent_micros: Mapped[int] = mapped_column(default=0)
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[MissionStatus] = mapped_column(StatusColumn(MissionStatus), index=True)
     # The planner's questions and the user's answers, oldest first: one round per time a
     # planner asked, ``{"reason", "questions", "answers"}``, answers null until given (0010).
     clarifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
@@ -183,7 +186,7 @@ class Run(Base):
     workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"), index=True)
     mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
     trigger: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[RunStatus] = mapped_column(StatusColumn(RunStatus))
     # The workflow inputs this run was started with, defaults filled in.
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     budget_micros: Mapped[int | None]
@@ -218,7 +221,7 @@ class StepRun(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"))
     step_id: Mapped[str] = mapped_column(String(100))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[StepRunStatus] = mapped_column(StatusColumn(StepRunStatus))
     agent: Mapped[str] = mapped_column(String(200))
     risk_tier: Mapped[str] = mapped_column(String(20), default="read")
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -3,9 +3,10 @@
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import DateTime, Dialect, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -116,6 +117,36 @@ def _sqlite_text(value: datetime | None) -> str | None:
         value = value.astimezone(UTC)
     # An aware UTC value ends in "+00:00"; the stored text is naive.
     return value.isoformat(" ", "microseconds")[:-6]
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class StatusColumn(TypeDecorator[_E], Generic[_E]):
+    """A status stored as its plain string (``VARCHAR(20)``) and read back as the domain's enum.
+
+    The stored values are the enum's values, exactly the strings written before the column was
+    typed, so no migration is involved and a schema diff sees a ``VARCHAR(20)``. Writing takes
+    a member or its string unchanged (a ``StrEnum`` is a ``str``); reading maps each string to
+    its member with one dictionary lookup, because the engine reads statuses on its hot path.
+    """
+
+    impl = String(20)
+    cache_ok = True
+
+    def __init__(self, enum: type[_E]) -> None:
+        super().__init__()
+        self.enum = enum
+        self._members: dict[str, _E] = {member.value: member for member in enum}
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """Map the stored string to its member; a string the enum does not know stays as read."""
+        members = self._members
+
+        def member(value: str | None) -> _E | str | None:
+            return None if value is None else members.get(value, value)
+
+        return member
 
 
 class db_now(FunctionElement[datetime]):

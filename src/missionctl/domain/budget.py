@@ -83,3 +83,42 @@ def fits_budget(
     if cap_micros is None:
         return True
     return spent_micros + reserved_micros + reserve <= cap_micros
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What some work spent: micro-dollars and tokens in and out. Usages add up (``a + b``)."""
+
+    micros: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            self.micros + other.micros,
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+        )
+
+    def __bool__(self) -> bool:
+        """Whether anything was spent (nothing to record otherwise)."""
+        return bool(self.micros or self.input_tokens or self.output_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendCheck:
+    """What spending ``before → spent`` crossed, against a cap.
+
+    Attributes:
+        warn: Spending first reached ``warning_share`` of the cap (``budget.warning``).
+        exhausted: Spending first reached the cap: dispatch stops (``budget.exceeded``).
+    """
+
+    warn: bool
+    exhausted: bool
+
+
+def check_spend(*, before: int, spent: int, cap: int, warning_share: float) -> SpendCheck:
+    """Which thresholds spending crossed going from ``before`` to ``spent`` micro-dollars."""
+    warn_at = math.ceil(cap * warning_share)
+    return SpendCheck(warn=before < warn_at <= spent, exhausted=before < cap <= spent)

@@ -7,6 +7,14 @@ its state without knowing each event type (see ``domain.replay``).
 
 from typing import Final
 
+MISSION_PLANNING: Final = "mission.planning"
+MISSION_NEEDS_CLARIFICATION: Final = "mission.needs_clarification"
+MISSION_PLANNED: Final = "mission.planned"
+MISSION_RUNNING: Final = "mission.running"
+MISSION_COMPLETED: Final = "mission.completed"
+MISSION_FAILED: Final = "mission.failed"
+MISSION_CANCELED: Final = "mission.canceled"
+
 RUN_CREATED: Final = "run.created"
 RUN_STARTED: Final = "run.started"
 RUN_COMPLETED: Final = "run.completed"

@@ -3,8 +3,9 @@
 Each machine is a :class:`StateMachine`: an initial state, the set of final states and an
 ordered table of small :class:`TransitionRule` objects, each naming the source states it leaves,
 the one target state it reaches and why the move exists. Nothing else in Mission Control decides
-whether a status may change: services call :func:`transition` before they write a status column,
-and the rule it returns names the move in the event they append.
+whether a status may change: services call :func:`transition` (or take a rule by name with
+:meth:`StateMachine.rule`) before they write a status column, record the event type the rule
+names, and guard their ``UPDATE`` with the rule's source states.
 
 The tables follow the engine semantics of the README and docs/events.md. In short:
 
@@ -27,6 +28,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar, cast
 
+from missionctl.domain import events as ev
 from missionctl.errors import InvalidTransition
 
 __all__ = [
@@ -90,16 +92,21 @@ class TransitionRule(Generic[S]):
 
     Attributes:
         name: Short verb naming the move, unique within its machine (``"start_planning"``).
-            Services use it to name the event they record.
-        sources: The states this rule leaves from; never empty.
+        sources: The states this rule leaves from; never empty. The fast path's SQL guards
+            (``WHERE status IN sources``) are built from them.
         target: The single state this rule reaches.
         description: One line saying when and why the move happens.
+        event: The type of the event recorded when the move happens (``"step.queued"``), as
+            docs/events.md lists it; its payload carries ``target`` as ``status``. Every rule
+            of Mission Control's machines names one; a machine only asked whether a move is
+            allowed may leave it empty.
     """
 
     name: str
     sources: frozenset[S]
     target: S
     description: str
+    event: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ class StateMachine(Generic[S]):
     terminal: frozenset[S]
     rules: tuple[TransitionRule[S], ...]
     _edges: Mapping[tuple[S, S], TransitionRule[S]] = field(init=False, repr=False, compare=False)
+    _by_name: Mapping[str, TransitionRule[S]] = field(init=False, repr=False, compare=False)
     _targets: Mapping[S, tuple[S, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -164,6 +172,7 @@ class StateMachine(Generic[S]):
                 f"states with no outgoing rule are {_names(_ordered(final, states))}"
             )
         object.__setattr__(self, "_edges", MappingProxyType(edges))
+        object.__setattr__(self, "_by_name", MappingProxyType({r.name: r for r in self.rules}))
         object.__setattr__(self, "_targets", MappingProxyType(targets))
 
     @property
@@ -178,6 +187,17 @@ class StateMachine(Generic[S]):
     def can(self, state: S | str, target: S | str) -> bool:
         """Return whether a rule allows moving from ``state`` to ``target``."""
         return self.rule_for(state, target) is not None
+
+    def rule(self, name: str) -> TransitionRule[S]:
+        """Return the rule called ``name``: a move whose source is known only to the database.
+
+        Raises:
+            KeyError: If the machine has no such rule (a programming error).
+        """
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no rule {name!r}") from None
 
     def rule_for(self, state: S | str, target: S | str) -> TransitionRule[S] | None:
         """Return the rule that allows ``state`` → ``target``, or ``None`` when none does."""
@@ -213,7 +233,7 @@ def transition(machine: StateMachine[S], current: S | str, target: S | str) -> T
     """Check one move of ``machine`` and return the rule that allows it.
 
     This is the single gate for status changes: call it before writing a status, and record
-    the returned rule's name in the event. It has no side effects.
+    the event type the returned rule names (``rule.event``). It has no side effects.
 
     Args:
         machine: The state machine (``MISSION``, ``RUN`` or ``STEP_RUN``).
@@ -263,18 +283,21 @@ MISSION: StateMachine[MissionStatus] = StateMachine(
             frozenset({_M.draft, _M.planned, _M.failed, _M.completed}),
             _M.planning,
             "Hand the mission to the planner; from planned, failed or completed it plans again.",
+            event=ev.MISSION_PLANNING,
         ),
         TransitionRule(
             "finish_planning",
             frozenset({_M.planning}),
             _M.planned,
             "The planner returned a plan that passed validation; it waits to be run.",
+            event=ev.MISSION_PLANNED,
         ),
         TransitionRule(
             "fail_planning",
             frozenset({_M.planning}),
             _M.failed,
             "The planner gave up or could not produce a valid plan.",
+            event=ev.MISSION_FAILED,
         ),
         TransitionRule(
             "ask_questions",
@@ -282,6 +305,7 @@ MISSION: StateMachine[MissionStatus] = StateMachine(
             _M.needs_clarification,
             "The planner cannot plan the mission as written (its goal names nothing to plan, or "
             "is in a language the planner does not read) and asks questions instead.",
+            event=ev.MISSION_NEEDS_CLARIFICATION,
         ),
         TransitionRule(
             "resume_planning",
@@ -289,30 +313,35 @@ MISSION: StateMachine[MissionStatus] = StateMachine(
             _M.planning,
             "The planner's questions were answered, or the mission is planned again as it is "
             "(with a model, say, which reads any language).",
+            event=ev.MISSION_PLANNING,
         ),
         TransitionRule(
             "start_run",
             frozenset({_M.planned, _M.completed}),
             _M.running,
             "A run of the plan's workflow started; a completed mission may run its plan again.",
+            event=ev.MISSION_RUNNING,
         ),
         TransitionRule(
             "rerun",
             frozenset({_M.failed}),
             _M.running,
             "A new run starts from the failed step, reusing the outputs of succeeded steps.",
+            event=ev.MISSION_RUNNING,
         ),
         TransitionRule(
             "complete",
             frozenset({_M.running}),
             _M.completed,
             "The mission's run completed; the mission can still be planned again.",
+            event=ev.MISSION_COMPLETED,
         ),
         TransitionRule(
             "fail",
             frozenset({_M.running}),
             _M.failed,
             "The mission's run failed or was aborted; the mission can be rerun or re-planned.",
+            event=ev.MISSION_FAILED,
         ),
         TransitionRule(
             "cancel",
@@ -321,6 +350,7 @@ MISSION: StateMachine[MissionStatus] = StateMachine(
             ),
             _M.canceled,
             "The user abandoned the mission; nothing more is planned or run for it.",
+            event=ev.MISSION_CANCELED,
         ),
     ),
 )
@@ -337,54 +367,63 @@ RUN: StateMachine[RunStatus] = StateMachine(
             frozenset({_R.pending}),
             _R.running,
             "The DAG and the budget check passed; steps may be dispatched.",
+            event=ev.RUN_STARTED,
         ),
         TransitionRule(
             "fail_before_dispatch",
             frozenset({_R.pending}),
             _R.failed,
             "The estimate exceeds the budget cap (budget.exceeded); no step was dispatched.",
+            event=ev.RUN_FAILED,
         ),
         TransitionRule(
             "pause",
             frozenset({_R.running}),
             _R.paused,
             "Dispatch is suspended; steps already running may finish.",
+            event=ev.RUN_PAUSED,
         ),
         TransitionRule(
             "resume",
             frozenset({_R.paused}),
             _R.running,
             "Dispatch continues where the pause left it.",
+            event=ev.RUN_RESUMED,
         ),
         TransitionRule(
             "complete",
             frozenset({_R.running}),
             _R.completed,
             "Every step succeeded or was skipped.",
+            event=ev.RUN_COMPLETED,
         ),
         TransitionRule(
             "fail",
             frozenset({_R.running, _R.paused}),
             _R.failed,
             "A step failed with no retry left, or the budget ran out.",
+            event=ev.RUN_FAILED,
         ),
         TransitionRule(
             "retry",
             frozenset({_R.failed}),
             _R.running,
             "A failed step is retried in place; the run continues from where it stopped.",
+            event=ev.RUN_RESUMED,
         ),
         TransitionRule(
             "cancel",
             frozenset({_R.pending, _R.running, _R.paused}),
             _R.canceled,
             "A user canceled the run: dispatch stops and running steps are canceled.",
+            event=ev.RUN_CANCELED,
         ),
         TransitionRule(
             "abort",
             frozenset({_R.pending, _R.running, _R.paused}),
             _R.aborted,
             "The emergency stop or an operator abort halted the run at once.",
+            event=ev.RUN_ABORTED,
         ),
     ),
 )
@@ -401,90 +440,105 @@ STEP_RUN: StateMachine[StepRunStatus] = StateMachine(
             frozenset({_T.waiting}),
             _T.queued,
             "Every dependency succeeded or was skipped and the `when` condition holds.",
+            event=ev.STEP_QUEUED,
         ),
         TransitionRule(
             "request_approval",
             frozenset({_T.queued}),
             _T.awaiting_approval,
             "The approval policy wants a named human to decide before dispatch.",
+            event=ev.APPROVAL_REQUESTED,
         ),
         TransitionRule(
             "approve",
             frozenset({_T.awaiting_approval}),
             _T.queued,
             "An approver allowed the step; it goes back in the queue to be claimed.",
+            event=ev.APPROVAL_APPROVED,
         ),
         TransitionRule(
             "reject",
             frozenset({_T.awaiting_approval}),
             _T.failed,
             "An approver rejected the step.",
+            event=ev.APPROVAL_REJECTED,
         ),
         TransitionRule(
             "reject_and_skip",
             frozenset({_T.awaiting_approval}),
             _T.skipped,
             "An approver rejected the step and its policy says to skip it and go on.",
+            event=ev.APPROVAL_REJECTED,
         ),
         TransitionRule(
             "fail_to_start",
             frozenset({_T.waiting, _T.queued}),
             _T.failed,
             "Its `when` condition or an input template could not be evaluated, so it cannot run.",
+            event=ev.STEP_FAILED,
         ),
         TransitionRule(
             "claim",
             frozenset({_T.queued}),
             _T.running,
             "A worker claimed the step and holds its lease while the agent runs.",
+            event=ev.STEP_STARTED,
         ),
         TransitionRule(
             "succeed",
             frozenset({_T.running}),
             _T.succeeded,
             "The agent finished and its outputs were recorded.",
+            event=ev.STEP_SUCCEEDED,
         ),
         TransitionRule(
             "fail",
             frozenset({_T.running}),
             _T.failed,
             "The agent failed, timed out or ran over budget, with no automatic retry left.",
+            event=ev.STEP_FAILED,
         ),
         TransitionRule(
             "requeue",
             frozenset({_T.running}),
             _T.queued,
             "The retry policy retries the step, or its lease expired; attempt + 1 is queued.",
+            event=ev.STEP_RETRY_SCHEDULED,
         ),
         TransitionRule(
             "retry",
             frozenset({_T.failed}),
             _T.queued,
             "A user retried the failed step by hand; a new attempt is queued.",
+            event=ev.STEP_RETRIED,
         ),
         TransitionRule(
             "block",
             frozenset({_T.waiting, _T.queued}),
             _T.blocked,
             "An upstream step failed, so this one cannot run unless that step is retried.",
+            event=ev.STEP_BLOCKED,
         ),
         TransitionRule(
             "unblock",
             frozenset({_T.blocked}),
             _T.waiting,
             "The failed upstream step is being retried; this one waits for it again.",
+            event=ev.STEP_UNBLOCKED,
         ),
         TransitionRule(
             "skip",
             frozenset({_T.waiting, _T.queued, _T.blocked}),
             _T.skipped,
             "The step will not run: its `when` condition is false or the run gave up on it.",
+            event=ev.STEP_SKIPPED,
         ),
         TransitionRule(
             "cancel",
             frozenset({_T.waiting, _T.queued, _T.awaiting_approval, _T.running, _T.blocked}),
             _T.canceled,
             "The run was canceled or aborted; a running agent call is canceled.",
+            event=ev.STEP_CANCELED,
         ),
     ),
 )

@@ -24,6 +24,11 @@ YOUNG_GENERATION_THRESHOLD = 10_000
 def freeze_startup_heap() -> bool:
     """Collect once, then freeze every object alive now (``gc.freeze``); once per process.
 
+    A program that runs an engine calls it when its start-up is over, before the engine's
+    first tick: ``missionctl worker``, ``serve`` with its embedded engine, and the commands that
+    follow a run here (``run``, ``workflow run``). A library call never retunes the collector
+    of the process that imported it.
+
     Also raises the youngest generation's threshold to ``YOUNG_GENERATION_THRESHOLD`` (never
     lowers it); the older generations' thresholds are left as they are.
 

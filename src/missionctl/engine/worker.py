@@ -37,11 +37,9 @@ from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContex
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
-from missionctl.engine.heap import freeze_startup_heap
 from missionctl.errors import EventLogUnavailable, NotFound
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
-from missionctl.repositories import runs as run_repo
 from missionctl.services import ServiceContext, execution
 from missionctl.services.artifacts import put_blob
 from missionctl.services.execution import (
@@ -147,10 +145,10 @@ class Engine:
         """Work until ``stop`` is set, then cancel in-flight steps and return.
 
         Steps cancelled by a stop are not recorded: their leases expire and another worker
-        (or this one, restarted) runs them again with ``attempt + 1``. The first engine of a
-        process freezes the start-up heap out of the garbage collector's reach (``engine.heap``).
+        (or this one, restarted) runs them again with ``attempt + 1``. The garbage collector
+        is the process's, not the engine's: a program that runs an engine tunes it first
+        (``engine.heap.freeze_startup_heap``).
         """
-        freeze_startup_heap()
         async with self.ctx.broadcaster.subscribe() as subscription:
             listener = asyncio.create_task(self._listen(subscription))
             stopper = asyncio.create_task(self._wake_on(stop))
@@ -452,10 +450,9 @@ class Engine:
             )
 
         async def upstream() -> dict[str, dict[str, Any]]:
-            deps = set(claim.depends_on)
-            async with self.ctx.read() as session:
-                steps = await run_repo.read_step_runs(session, run_id=claim.run_id)
-                return {s.step_id: dict(s.outputs) for s in steps if s.step_id in deps}
+            return await execution.read_upstream_outputs(
+                self.ctx, run_id=claim.run_id, step_ids=claim.depends_on
+            )
 
         async def mission() -> dict[str, Any] | None:
             if claim.mission_id is None:

@@ -6,29 +6,77 @@ and rebuilding SQL expressions would cost as much as the database work itself. T
 every tick runs go further: they are ``Prepared`` (ADR 0016) — compiled once per dialect and
 run on the driver's cursor — and an ``IN`` list gets one statement per length (``in_list``)
 instead of an expanding parameter, which SQLAlchemy would re-render on every execution.
+
+A statement that moves a status is guarded by the sources of the state machine's rule it
+applies (``leaves(column, rule)``) and writes the rule's target, so the table in
+``domain.states`` is the one place that says which moves exist.
 """
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, null, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
-from missionctl.db.models import Agent, Control, Mission, Run, StepRun, Workflow
+from missionctl.db.models import Agent, Approval, Control, Mission, Run, StepRun, Workflow
 from missionctl.db.prepared import Prepared, in_list, in_params
-from missionctl.repositories.runs import ACTIVE_STEP_STATUSES, select_step_runs
+from missionctl.domain.budget import Usage
+from missionctl.domain.states import RUN, STEP_RUN, RunStatus, StepRunStatus, TransitionRule
 
-__all__ = ["ACTIVE_STEP_STATUSES"]
+__all__ = ["ACTIVE_STEP_STATUSES", "leaves"]
+
+# The states of a step that still has work ahead of it (``blocked`` waits for a person).
+ACTIVE_STEP_STATUSES = tuple(
+    s.value
+    for s in (
+        StepRunStatus.waiting,
+        StepRunStatus.queued,
+        StepRunStatus.running,
+        StepRunStatus.awaiting_approval,
+    )
+)
+
+
+def leaves(column: ColumnElement[Any], rule: TransitionRule[Any]) -> ColumnElement[bool]:
+    """``column`` holds one of ``rule``'s source states: the guard of an ``UPDATE`` applying it.
+
+    Written out as literals (``status = 'waiting'``, or an ``OR`` of them), not ``IN``: a
+    literal list is an expanding parameter, which ``Prepared`` refuses.
+    """
+    sources = sorted(state.value for state in rule.sources)
+    guards: list[ColumnElement[bool]] = [column == source for source in sources]
+    return guards[0] if len(guards) == 1 else or_(*guards)
+
+
+_QUEUE = STEP_RUN.rule("queue")
+_CLAIM = STEP_RUN.rule("claim")
+_SUCCEED = STEP_RUN.rule("succeed")
+_STEP_CANCEL = STEP_RUN.rule("cancel")
+_RUN_COMPLETE = RUN.rule("complete")
 
 _steps = cast(Table, StepRun.__table__)
 _runs = cast(Table, Run.__table__)
 _missions = cast(Table, Mission.__table__)
 _controls = cast(Table, Control.__table__)
 _agents = cast(Table, Agent.__table__)
+_approvals = cast(Table, Approval.__table__)
 _CONTROLS = Prepared(
     select(_controls.c.emergency_stop, _controls.c.version).where(_controls.c.id == 1)
 )
@@ -40,7 +88,7 @@ _AGENT_RULES = select(
 )
 _HOLD = (
     update(_steps)
-    .where(_steps.c.id == bindparam("_id"), _steps.c.status == "queued")
+    .where(_steps.c.id == bindparam("_id"), _steps.c.status == StepRunStatus.queued.value)
     .values(hold_reason=bindparam("v_reason"))
 )
 
@@ -105,7 +153,7 @@ _MISSION_USAGE = (
 def _running_by_run(size: int) -> Prepared:
     return Prepared(
         select(_steps.c.run_id, func.count())
-        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
+        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == _RUNNING)
         .group_by(_steps.c.run_id)
     )
 
@@ -114,16 +162,17 @@ def _running_by_run(size: int) -> Prepared:
 def _reserved_by_run(size: int) -> Prepared:
     return Prepared(
         select(_steps.c.run_id, func.coalesce(func.sum(_steps.c.reserve_micros), 0))
-        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == "running")
+        .where(in_list(_steps.c.run_id, "r", size), _steps.c.status == _RUNNING)
         .group_by(_steps.c.run_id)
     )
 
 
+_RUNNING = StepRunStatus.running.value
 _EXPIRED_LEASES = (
     select(_steps.c.id, _steps.c.attempt, _steps.c.lease_token, _steps.c.lease_owner)
     .where(
         and_(
-            _steps.c.status == "running",
+            leaves(_steps.c.status, STEP_RUN.rule("requeue")),
             _steps.c.lease_expires_at.is_not(None),
             _steps.c.lease_expires_at < bindparam("now"),
         )
@@ -134,7 +183,8 @@ _EXPIRED_LEASES = (
 # A result, written only if the step run is still running under the lease that produced it.
 _FENCE = (
     _steps.c.id == bindparam("_id"),
-    _steps.c.status == "running",
+    # Success, failure and retry all leave from ``running``; a later state is fenced out.
+    leaves(_steps.c.status, _SUCCEED),
     _steps.c.lease_token == bindparam("f_token"),
     _steps.c.attempt == bindparam("f_attempt"),
 )
@@ -143,7 +193,7 @@ _RECORD_SUCCESS = Prepared(
     update(_steps)
     .where(*_FENCE)
     .values(
-        status="succeeded",
+        status=_SUCCEED.target.value,
         outputs=bindparam("v_outputs"),
         input_tokens=bindparam("v_input_tokens"),
         output_tokens=bindparam("v_output_tokens"),
@@ -170,8 +220,8 @@ _RECORD_OTHER = Prepared(
         **_RELEASE,
     )
 )
-_LEASE_VALUES = {
-    "status": "running",
+_LEASE_VALUES: dict[str, Any] = {
+    "status": _CLAIM.target.value,
     "lease_owner": bindparam("owner"),
     "lease_token": bindparam("token"),
     "lease_expires_at": bindparam("expires"),
@@ -186,7 +236,7 @@ _LEASE_VALUES = {
 def _claim_queued(size: int) -> Prepared:
     return Prepared(
         update(_steps)
-        .where(in_list(_steps.c.id, "i", size), _steps.c.status == "queued")
+        .where(in_list(_steps.c.id, "i", size), leaves(_steps.c.status, _CLAIM))
         .values(**_LEASE_VALUES)
         .returning(_steps.c.id, _steps.c.inputs)
     )
@@ -199,7 +249,7 @@ def _claim_waiting(size: int) -> Prepared:
         .where(
             _steps.c.run_id == bindparam("w_run_id"),
             in_list(_steps.c.step_id, "s", size),
-            _steps.c.status == "waiting",
+            leaves(_steps.c.status, _QUEUE),
         )
         .values(**_LEASE_VALUES, queued_at=bindparam("now"))
         .returning(_steps.c.id, _steps.c.step_id, _steps.c.attempt, _steps.c.agent, _steps.c.inputs)
@@ -213,9 +263,9 @@ def _queue_waiting(size: int) -> Prepared:
         .where(
             _steps.c.run_id == bindparam("w_run_id"),
             in_list(_steps.c.step_id, "s", size),
-            _steps.c.status == "waiting",
+            leaves(_steps.c.status, _QUEUE),
         )
-        .values(status="queued", queued_at=bindparam("now"))
+        .values(status=_QUEUE.target.value, queued_at=bindparam("now"))
         .returning(_steps.c.step_id, _steps.c.attempt)
     )
 
@@ -250,33 +300,12 @@ _STEP_OUTPUTS = select(_steps.c.step_id, _steps.c.status, _steps.c.outputs).wher
     _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),
 )
 _HELD_LEASES = select(_steps.c.id, _steps.c.lease_token).where(
-    _steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == "running"
+    _steps.c.id.in_(bindparam("ids", expanding=True)), _steps.c.status == _RUNNING
 )
 
 
-@cache
-def _update_by_id(columns: tuple[str, ...]) -> Update:
-    return (
-        update(_steps)
-        .where(_steps.c.id == bindparam("_id"))
-        .values({column: bindparam(f"v_{column}") for column in columns})
-    )
-
-
-@cache
-def _update_by_step_id(columns: tuple[str, ...]) -> Update:
-    return (
-        update(_steps)
-        .where(
-            _steps.c.run_id == bindparam("w_run_id"),
-            _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
-        )
-        .values({column: bindparam(f"v_{column}") for column in columns})
-    )
-
-
 _READY = (
-    _steps.c.status == "queued",
+    leaves(_steps.c.status, _CLAIM),
     _steps.c.hold_reason.is_(None),
     or_(_steps.c.not_before.is_(None), _steps.c.not_before <= bindparam("now")),
 )
@@ -288,7 +317,7 @@ _CLAIMABLE_RUNS = Prepared(
         _runs.c.budget_micros,
         _runs.c.spent_micros,
     ).where(
-        _runs.c.status == "running",
+        _runs.c.status == RunStatus.running.value,
         # A probe per running run (index on run_id, status), not a scan of the whole queue.
         select(_steps.c.id).where(_steps.c.run_id == _runs.c.id, *_READY).exists(),
     )
@@ -343,6 +372,41 @@ def hold_steps(session: Session, *, holds: Sequence[tuple[uuid.UUID, str]]) -> N
         session.connection().execute(_HOLD, params)
 
 
+def request_approval(
+    session: Session, *, step_run_id: uuid.UUID, rule: TransitionRule[StepRunStatus]
+) -> bool:
+    """Send a step run to an approver by ``rule`` (it leaves the hold it may have had)."""
+    statement = (
+        update(_steps)
+        .where(_steps.c.id == step_run_id, leaves(_steps.c.status, rule))
+        .values(status=rule.target.value, hold_reason=None)
+    )
+    return bool(session.connection().execute(statement).rowcount)
+
+
+_APPROVED_ATTEMPT = (
+    select(_approvals.c.id)
+    .where(
+        _approvals.c.step_run_id == _steps.c.id,
+        _approvals.c.attempt == _steps.c.attempt,
+        _approvals.c.decision == "approved",
+    )
+    .exists()
+)
+_PROGRAM_STEPS = select(_steps.c.id, _steps.c.inputs, _APPROVED_ATTEMPT.label("approved")).where(
+    _steps.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def read_program_steps(session: Session, *, step_run_ids: Collection[uuid.UUID]) -> Sequence[Any]:
+    """Step runs with their stored inputs and whether an approver approved their attempt.
+
+    Returns:
+        Rows of ``id``, ``inputs``, ``approved``.
+    """
+    return session.connection().execute(_PROGRAM_STEPS, {"ids": list(step_run_ids)}).all()
+
+
 def read_run_context(session: Session, *, run_id: uuid.UUID) -> Any:
     """What templates and conditions read of a run: inputs, trigger, mission, workflow."""
     return session.connection().execute(_RUN_CONTEXT, {"run_id": run_id}).one()
@@ -368,17 +432,28 @@ def read_step_outputs(
 
 
 def admit_step(
-    session: Session, *, run_id: uuid.UUID, step_id: str, values: dict[str, Any]
+    session: Session,
+    *,
+    run_id: uuid.UUID,
+    step_id: str,
+    moves: Sequence[TransitionRule[StepRunStatus]],
+    values: dict[str, Any],
 ) -> bool:
-    """Set ``values`` on a step of a run that is still ``waiting``; whether it was."""
+    """Apply ``moves`` in turn to a step of a run in one ``UPDATE``, setting ``values`` too.
+
+    The step must still be in a source of the first move (the guard); it ends in the last
+    move's target. Returns whether it was.
+    """
+    for move, then in pairwise(moves):
+        assert move.target in then.sources, f"{then.name} does not follow {move.name}"
     statement = (
         update(_steps)
         .where(
             _steps.c.run_id == run_id,
             _steps.c.step_id == step_id,
-            _steps.c.status == "waiting",
+            leaves(_steps.c.status, moves[0]),
         )
-        .values(values)
+        .values({**values, "status": moves[-1].target.value})
     )
     return bool(session.connection().execute(statement).rowcount)
 
@@ -395,7 +470,9 @@ _RUN_STATE = Prepared(
 )
 _END_RUN = Prepared(
     update(_runs)
-    .where(_runs.c.id == bindparam("_id"), _runs.c.status == "running")
+    # Completing and failing a finished run both leave from ``running`` (a paused run has
+    # steps awaiting approval, so it is not finished).
+    .where(_runs.c.id == bindparam("_id"), leaves(_runs.c.status, _RUN_COMPLETE))
     .values(status=bindparam("v_status"), ended_at=bindparam("v_now"), error=bindparam("v_error"))
 )
 _MISSION_STATUS = Prepared(
@@ -415,11 +492,31 @@ def read_run_state(session: Session, *, run_id: uuid.UUID) -> tuple[str, str | N
 
 
 def end_run(
-    session: Session, *, run_id: uuid.UUID, status: str, error: str | None, now: datetime
+    session: Session,
+    *,
+    run_id: uuid.UUID,
+    rule: TransitionRule[RunStatus],
+    error: str | None,
+    now: datetime,
 ) -> bool:
-    """Set a ``running`` run's final ``status``, ``error`` and end time; whether it was running."""
-    params = {"_id": run_id, "v_status": status, "v_now": now, "v_error": error}
+    """End a ``running`` run by ``rule`` (complete or fail), with its ``error`` and end time.
+
+    Returns:
+        Whether the run was still running.
+    """
+    assert rule.sources >= _RUN_COMPLETE.sources, f"{rule.name} does not end a running run"
+    params = {"_id": run_id, "v_status": rule.target.value, "v_now": now, "v_error": error}
     return _END_RUN.run(session, params) == 1
+
+
+def move_run(session: Session, *, run_id: uuid.UUID, rule: TransitionRule[RunStatus]) -> bool:
+    """Move a run by ``rule`` if it is in one of its sources; whether it was."""
+    statement = (
+        update(_runs)
+        .where(_runs.c.id == run_id, leaves(_runs.c.status, rule))
+        .values(status=rule.target.value)
+    )
+    return bool(session.connection().execute(statement).rowcount)
 
 
 def read_mission_status(session: Session, *, mission_id: uuid.UUID) -> str | None:
@@ -472,8 +569,18 @@ def read_workflow(session: Session, *, workflow_id: uuid.UUID) -> Workflow | Non
 
 
 def read_step_runs(session: Session, *, run_id: uuid.UUID) -> list[StepRun]:
-    """Every step run of a run, in definition order (ORM objects, for the rare paths)."""
-    return list(session.scalars(select_step_runs(run_id)).all())
+    """Every step run of a run, in creation (definition) order (ORM objects, for rare paths).
+
+    Fresh from the database (``populate_existing``): the hot path updates step runs with Core,
+    behind the ORM's back.
+    """
+    statement = (
+        select(StepRun)
+        .where(StepRun.run_id == run_id)
+        .order_by(StepRun.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(statement).all())
 
 
 def lock_step_runs(session: Session, *, step_run_ids: Collection[uuid.UUID]) -> Sequence[Any]:
@@ -501,27 +608,47 @@ def count_steps_by_status(session: Session, *, run_id: uuid.UUID) -> dict[str, i
     return {status: int(count) for status, count in rows}
 
 
-def update_steps_by_id(
-    session: Session, *, rows: Sequence[dict[str, Any]], columns: Sequence[str]
-) -> None:
-    """Set ``columns`` on each step run ``rows[i]["_id"]`` — one executemany."""
-    if not rows:
-        return
-    params = [
-        {"_id": row["_id"], **{f"v_{column}": row[column] for column in columns}} for row in rows
-    ]
-    session.connection().execute(_update_by_id(tuple(columns)), params)
+_EXTEND_LEASE = (
+    update(_steps)
+    .where(_steps.c.id == bindparam("_id"))
+    .values(lease_expires_at=bindparam("v_expires"))
+)
 
 
-def update_steps_by_step_id(
-    session: Session, *, run_id: uuid.UUID, step_ids: Collection[str], values: dict[str, Any]
+def extend_leases(
+    session: Session, *, step_run_ids: Collection[uuid.UUID], expires: datetime
 ) -> None:
-    """Set ``values`` on the named steps of a run."""
+    """Move the lease expiry of these step runs to ``expires`` — one executemany."""
+    if step_run_ids:
+        params = [{"_id": step_run_id, "v_expires": expires} for step_run_id in step_run_ids]
+        session.connection().execute(_EXTEND_LEASE, params)
+
+
+@lru_cache(maxsize=64)
+def _move_steps(rule: TransitionRule[StepRunStatus]) -> Update:
+    return (
+        update(_steps)
+        .where(
+            _steps.c.run_id == bindparam("w_run_id"),
+            _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
+            leaves(_steps.c.status, rule),
+        )
+        .values(status=rule.target.value)
+    )
+
+
+def move_steps(
+    session: Session,
+    *,
+    run_id: uuid.UUID,
+    step_ids: Collection[str],
+    rule: TransitionRule[StepRunStatus],
+) -> int:
+    """Move those of the named steps of a run that are in a source of ``rule``; how many."""
     if not step_ids:
-        return
-    params: dict[str, Any] = {"w_run_id": run_id, "w_step_ids": list(step_ids)}
-    params.update({f"v_{column}": value for column, value in values.items()})
-    session.connection().execute(_update_by_step_id(tuple(values)), params)
+        return 0
+    params = {"w_run_id": run_id, "w_step_ids": list(step_ids)}
+    return int(session.connection().execute(_move_steps(rule), params).rowcount)
 
 
 def queue_waiting_steps(
@@ -579,17 +706,60 @@ def claim_queued_steps(
     return {row.id: row.inputs for row in _claim_queued(len(ids)).all(session, params)}
 
 
-def record_results(
-    session: Session, *, successes: Sequence[dict[str, Any]], others: Sequence[dict[str, Any]]
-) -> int:
-    """Write results fenced by ``_id``, ``f_token`` and ``f_attempt``; returns how many applied.
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What an attempt's end writes on its step run, fenced by the lease that ran it.
 
-    Each row of ``successes`` holds ``_id``, ``f_token``, ``f_attempt``, ``v_outputs``,
-    ``v_input_tokens``, ``v_output_tokens``, ``v_cost_micros`` and ``v_ended_at``; ``others``
-    (retries and failures) also ``v_status``, ``v_attempt``, ``v_error`` and ``v_not_before``.
-    A row that is no longer ``running`` under that lease token and attempt is left alone,
-    which the count shows. One executemany per kind.
+    Attributes:
+        step_run_id, lease_token, attempt: The fence: the step run must still be ``running``
+            under this lease token and attempt, or the result is not written.
+        rule: The move: ``succeed``, ``requeue`` (retry) or ``fail``.
+        next_attempt: The attempt the step run holds afterwards (``attempt + 1`` on a retry).
+        usage: What the attempt spent.
+        outputs, error: What the agent returned (a retry keeps no outputs).
+        not_before: When a retry may be claimed (``None`` otherwise).
+        ended_at: When the step ended (``None`` on a retry).
     """
+
+    step_run_id: uuid.UUID
+    lease_token: uuid.UUID | None
+    attempt: int
+    rule: TransitionRule[StepRunStatus]
+    next_attempt: int
+    usage: Usage
+    outputs: dict[str, Any]
+    error: str | None
+    not_before: datetime | None
+    ended_at: datetime | None
+
+
+def record_results(session: Session, results: Sequence[StepResult]) -> int:
+    """Write results fenced by their lease; returns how many applied (one executemany per kind).
+
+    A step run that is no longer ``running`` under the result's lease token and attempt is
+    left alone, which the count shows.
+    """
+    successes: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for result in results:
+        params: dict[str, Any] = {
+            "_id": result.step_run_id,
+            "f_token": result.lease_token,
+            "f_attempt": result.attempt,
+            "v_outputs": result.outputs,
+            "v_input_tokens": result.usage.input_tokens,
+            "v_output_tokens": result.usage.output_tokens,
+            "v_cost_micros": result.usage.micros,
+            "v_ended_at": result.ended_at,
+        }
+        if result.rule is _SUCCEED:
+            successes.append(params)
+            continue
+        params["v_status"] = result.rule.target.value
+        params["v_attempt"] = result.next_attempt
+        params["v_error"] = result.error
+        params["v_not_before"] = result.not_before
+        others.append(params)
     return _RECORD_SUCCESS.run_many(session, successes) + _RECORD_OTHER.run_many(session, others)
 
 
@@ -598,23 +768,19 @@ def has_active_steps(session: Session, *, run_id: uuid.UUID) -> bool:
     return _HAS_ACTIVE.first(session, {"run_id": run_id}) is not None
 
 
-def add_run_usage(
-    session: Session, *, run_id: uuid.UUID, micros: int, input_tokens: int, output_tokens: int
-) -> tuple[int, int | None]:
+def _usage_params(entity_id: uuid.UUID, usage: Usage) -> dict[str, Any]:
+    return {
+        "_id": entity_id,
+        "micros": usage.micros,
+        "tokens_in": usage.input_tokens,
+        "tokens_out": usage.output_tokens,
+    }
+
+
+def add_run_usage(session: Session, *, run_id: uuid.UUID, usage: Usage) -> tuple[int, int | None]:
     """Add spending to a run; returns its spent total and its cap afterwards."""
-    spent, cap = (
-        session.connection()
-        .execute(
-            _RUN_USAGE,
-            {
-                "_id": run_id,
-                "micros": micros,
-                "tokens_in": input_tokens,
-                "tokens_out": output_tokens,
-            },
-        )
-        .one()
-    )
+    params = _usage_params(run_id, usage)
+    spent, cap = session.connection().execute(_RUN_USAGE, params).one()
     return int(spent), cap
 
 
@@ -649,10 +815,15 @@ _CANCEL_UNSTARTED = (
     update(_steps)
     .where(
         _steps.c.run_id == bindparam("w_run_id"),
-        _steps.c.status.in_(("waiting", "queued", "awaiting_approval", "blocked")),
+        # Spending reached the cap: the steps not started are canceled, running ones finish.
+        leaves(_steps.c.status, _STEP_CANCEL),
+        _steps.c.status != _RUNNING,
     )
     .values(
-        status="canceled", ended_at=bindparam("now"), hold_reason=null(), error=bindparam("v_error")
+        status=_STEP_CANCEL.target.value,
+        ended_at=bindparam("now"),
+        hold_reason=null(),
+        error=bindparam("v_error"),
     )
     .returning(_steps.c.step_id, _steps.c.attempt)
 )
@@ -675,19 +846,9 @@ def set_run_error(session: Session, *, run_id: uuid.UUID, error: str) -> None:
     session.connection().execute(update(_runs).where(_runs.c.id == run_id).values(error=error))
 
 
-def add_mission_usage(
-    session: Session, *, mission_id: uuid.UUID, micros: int, input_tokens: int, output_tokens: int
-) -> None:
+def add_mission_usage(session: Session, *, mission_id: uuid.UUID, usage: Usage) -> None:
     """Add spending to a mission."""
-    session.connection().execute(
-        _MISSION_USAGE,
-        {
-            "_id": mission_id,
-            "micros": micros,
-            "tokens_in": input_tokens,
-            "tokens_out": output_tokens,
-        },
-    )
+    session.connection().execute(_MISSION_USAGE, _usage_params(mission_id, usage))
 
 
 def read_claimable_runs(session: Session, *, now: datetime) -> Sequence[Any]:

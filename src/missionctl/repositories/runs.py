@@ -1,43 +1,23 @@
-"""Run and step-run reads for the (async) services.
+"""Run reads for the async services: the engine's own queries, on an async session.
 
-The engine's hot path has blocking twins of these in ``repositories.execution``; both build
-their statements here so that the two can never disagree on what they ask.
+Each query has one implementation, in ``repositories.execution`` (blocking, as the engine's
+writer thread runs it); an async service runs the same function on its session's connection
+through ``AsyncSession.run_sync``, so the two can never disagree on what they ask.
 """
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Run, StepRun, Workflow
-
-ACTIVE_STEP_STATUSES = ("waiting", "queued", "running", "awaiting_approval")
-
-
-def select_step_runs(run_id: uuid.UUID) -> Select[Any]:
-    """Every step run of a run in creation (definition) order, fresh from the database.
-
-    ``populate_existing``: the hot path updates step runs with Core, behind the ORM's back.
-    """
-    return (
-        select(StepRun)
-        .where(StepRun.run_id == run_id)
-        .order_by(StepRun.id)
-        .execution_options(populate_existing=True)
-    )
+from missionctl.db.models import Run, StepRun
+from missionctl.repositories import execution
 
 
 async def read_run(session: AsyncSession, *, run_id: uuid.UUID) -> Run | None:
-    """The run, or ``None``."""
+    """The run as stored now (reloaded if the session already holds it), or ``None``."""
     return await session.get(Run, run_id, populate_existing=True)
 
 
-async def read_workflow(session: AsyncSession, *, workflow_id: uuid.UUID) -> Workflow | None:
-    """The workflow version, or ``None``."""
-    return await session.get(Workflow, workflow_id)
-
-
 async def read_step_runs(session: AsyncSession, *, run_id: uuid.UUID) -> list[StepRun]:
-    """Every step run of a run, in creation (definition) order."""
-    return list((await session.scalars(select_step_runs(run_id))).all())
+    """Every step run of a run, in creation (definition) order (``execution.read_step_runs``)."""
+    return await session.run_sync(execution.read_step_runs, run_id=run_id)

@@ -40,13 +40,13 @@ from missionctl.domain.governance import (
     rule_for,
     step_gate,
 )
-from missionctl.domain.states import STEP_RUN, transition
+from missionctl.domain.states import STEP_RUN, StepRunStatus, transition
 from missionctl.domain.workflows import COMMAND_AGENT, StepDef, as_risk_tier
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.services.context import ServiceContext
-from missionctl.services.execution.admission import add_approval
+from missionctl.services.execution.admission import REQUEST_APPROVAL, add_approval
 from missionctl.services.runtime import agent_is_diagnostic, agent_is_known, known_agent_names
 
 MAX_AGENT_NAME = 100  # the agents.name column
@@ -91,7 +91,7 @@ async def list_agents(ctx: ServiceContext) -> list[AgentRead]:
             (
                 await session.execute(
                     select(StepRun.agent, func.count())
-                    .where(StepRun.status == "queued", StepRun.hold_reason.is_not(None))
+                    .where(StepRun.status == StepRunStatus.queued, StepRun.hold_reason.is_not(None))
                     .group_by(StepRun.agent)
                 )
             ).all()
@@ -214,7 +214,7 @@ async def _release_held(
     held = (
         await session.scalars(
             select(StepRun)
-            .where(StepRun.status == "queued", StepRun.hold_reason.is_not(None))
+            .where(StepRun.status == StepRunStatus.queued, StepRun.hold_reason.is_not(None))
             .with_for_update()
         )
     ).all()
@@ -252,7 +252,7 @@ async def _recall_queued(
     steps = (
         await session.scalars(
             select(StepRun)
-            .where(StepRun.agent == COMMAND_AGENT, StepRun.status == "queued", ~asked)
+            .where(StepRun.agent == COMMAND_AGENT, StepRun.status == StepRunStatus.queued, ~asked)
             .with_for_update(of=StepRun, skip_locked=True)
         )
     ).all()
@@ -339,8 +339,7 @@ def _to_approval(
     reason: str,
 ) -> NewEvent:
     """Move a queued step to ``awaiting_approval`` with its approval row; the event to append."""
-    transition(STEP_RUN, step.status, "awaiting_approval")
-    step.status = "awaiting_approval"
+    step.status = transition(STEP_RUN, step.status, REQUEST_APPROVAL.target).target
     step.hold_reason = None
     return add_approval(
         session,

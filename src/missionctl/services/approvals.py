@@ -22,8 +22,14 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval, Run, StepRun
 from missionctl.db.types import utcnow
-from missionctl.domain import events as ev
-from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.domain.states import (
+    RUN,
+    STEP_RUN,
+    RunStatus,
+    StepRunStatus,
+    TransitionRule,
+    transition,
+)
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.repositories import approvals as approval_repo
@@ -33,6 +39,7 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import DagCache, Tick, refresh_policy
 from missionctl.services.money import micros_to_usd
+from missionctl.services.transitions import moved
 
 ACTION_CHARS = 500
 
@@ -59,7 +66,7 @@ def _state(approval: Approval, step_status: str, step_attempt: int) -> ApprovalS
         return "approved"
     if approval.decision == "rejected":
         return "rejected"
-    if step_status == "awaiting_approval" and step_attempt == approval.attempt:
+    if step_status == StepRunStatus.awaiting_approval and step_attempt == approval.attempt:
         return "pending"
     return "withdrawn"
 
@@ -220,7 +227,7 @@ def _lock_undecided(session: Session, ref: uuid.UUID) -> tuple[Approval, StepRun
             f"{approval.decided_by} {when}".rstrip(),
             field="approval_id",
         )
-    if step.status != "awaiting_approval" or step.attempt != approval.attempt:
+    if step.status != StepRunStatus.awaiting_approval or step.attempt != approval.attempt:
         raise Conflict(
             f"step {approval.step_id!r} no longer waits for a decision (it is {step.status})",
             field="approval_id",
@@ -247,48 +254,45 @@ def _apply_decision(
     now = state.now
     events: list[NewEvent] = []
     if approve:
-        transition(STEP_RUN, step.status, "queued")
-        step.status = "queued"
+        rule = transition(STEP_RUN, step.status, StepRunStatus.queued)
+        step.status = rule.target
         step.queued_at = now
         state.progressing_runs.add(run.id)
-        events.append(_step_event(ev.APPROVAL_APPROVED, actor, run, step, **detail))
+        events.append(_step_event(rule, actor, run, step, **detail))
     else:
         on_reject = dags.get(session, run.workflow_id).steps[step.step_id].on_reject
-        target = "skipped" if on_reject == "skip" else "failed"
-        transition(STEP_RUN, step.status, target)
-        step.status = target
+        target = StepRunStatus.skipped if on_reject == "skip" else StepRunStatus.failed
+        rule = transition(STEP_RUN, step.status, target)
+        step.status = rule.target
         step.ended_at = now
-        if target == "failed":
+        if rule.target is StepRunStatus.failed:
             step.error = f"rejected by {actor}: {reason}"
             state.failed.setdefault(run.id, []).append(step.step_id)
         else:
             state.skipped.setdefault(run.id, []).append(step.step_id)
-        events.append(_step_event(ev.APPROVAL_REJECTED, actor, run, step, **detail))
-    if run.status == "paused":
-        transition(RUN, run.status, "running")
-        run.status = "running"
-        events.append(_run_event(ev.RUN_RESUMED, actor, run, reason="approval decided"))
+        events.append(_step_event(rule, actor, run, step, **detail))
+    if run.status == RunStatus.paused:
+        resume = transition(RUN, run.status, RunStatus.running)
+        run.status = resume.target
+        events.append(_run_event(resume, actor, run, reason="approval decided"))
     return events
 
 
-def _run_event(type_: str, actor: str, run: Run, **payload: Any) -> NewEvent:
-    return NewEvent(
-        type=type_,
-        actor=actor,
-        run_id=run.id,
-        mission_id=run.mission_id,
-        payload={"status": run.status, **payload},
-    )
+def _run_event(rule: TransitionRule[Any], actor: str, run: Run, **payload: Any) -> NewEvent:
+    return moved(rule, actor=actor, run_id=run.id, mission_id=run.mission_id, **payload)
 
 
-def _step_event(type_: str, actor: str, run: Run, step: StepRun, **payload: Any) -> NewEvent:
-    return NewEvent(
-        type=type_,
+def _step_event(
+    rule: TransitionRule[Any], actor: str, run: Run, step: StepRun, **payload: Any
+) -> NewEvent:
+    return moved(
+        rule,
         actor=actor,
         run_id=run.id,
         mission_id=run.mission_id,
         step_id=step.step_id,
-        payload={"status": step.status, "attempt": step.attempt, **payload},
+        attempt=step.attempt,
+        **payload,
     )
 
 

@@ -23,6 +23,7 @@ from missionctl.planning import Answer, ClarificationNeeded, PlanningInput
 from missionctl.repositories import missions as mission_repo
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.services.context import ServiceContext
+from missionctl.services.transitions import moved
 
 __all__ = ["answers_of", "record_questions", "resume_with_answers"]
 
@@ -55,20 +56,17 @@ async def record_questions(
     """
     async with ctx.write() as session:
         mission = await _mission_for_update(session, mission_id)
-        transition(MISSION, mission.status, MissionStatus.needs_clarification)
-        mission.status = MissionStatus.needs_clarification.value
+        rule = transition(MISSION, mission.status, MissionStatus.needs_clarification)
+        mission.status = rule.target
         answered = [r for r in mission.clarifications if r.get("answers") is not None]
         waiting = {"reason": asked.reason, "questions": list(asked.questions), "answers": None}
         mission.clarifications = [*answered, waiting]  # a new list: JSON columns track assignment
-        event = NewEvent(
-            type="mission.needs_clarification",
+        event = moved(
+            rule,
             actor=actor,
             mission_id=mission_id,
-            payload={
-                "status": mission.status,
-                "reason": asked.reason,
-                "questions": list(asked.questions),
-            },
+            reason=asked.reason,
+            questions=list(asked.questions),
         )
         await append(session, [event])
     return ClarificationRead(
@@ -116,8 +114,8 @@ async def resume_with_answers(
                 ]
             )
         given += [""] * (len(questions) - len(given))
-        transition(MISSION, mission.status, MissionStatus.planning)
-        mission.status = MissionStatus.planning.value
+        rule = transition(MISSION, mission.status, MissionStatus.planning)
+        mission.status = rule.target
         mission.clarifications = [*earlier, {**waiting, "answers": given}]
         await append(
             session,
@@ -128,12 +126,7 @@ async def resume_with_answers(
                     mission_id=mission_id,
                     payload={"questions": questions, "answers": given},
                 ),
-                NewEvent(
-                    type="mission.planning",
-                    actor=actor,
-                    mission_id=mission_id,
-                    payload={"status": mission.status},
-                ),
+                moved(rule, actor=actor, mission_id=mission_id),
             ],
         )
         return PlanningInput.from_mission(mission, answers=answers_of(mission.clarifications))

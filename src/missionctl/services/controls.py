@@ -9,7 +9,7 @@ the flag at their next tick and stop what they run. Runs started while the stop 
 created but nothing of theirs is dispatched until the release (``emergency.released``).
 """
 
-import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,15 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import Control, Run
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
-from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.domain.states import RUN, STEP_RUN, MissionStatus, transition
 from missionctl.errors import Conflict
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import runs as run_repo
 from missionctl.schemas.governance import ControlsRead, EmergencyStopResult
 from missionctl.services.context import ServiceContext
 from missionctl.services.runs import move_mission
+from missionctl.services.transitions import moved
 
-_ACTIVE_RUNS = ("pending", "running", "paused")
+# The emergency stop aborts every run it can, and cancels every step it can.
+_ABORT = RUN.rule("abort")
+_CANCEL = STEP_RUN.rule("cancel")
 
 
 def _read(controls: Control | None) -> ControlsRead:
@@ -80,54 +83,58 @@ async def engage_emergency_stop(
         events = [NewEvent(type=ev.EMERGENCY_STOPPED, actor=actor, payload={"reason": reason})]
         runs = (
             await session.scalars(
-                select(Run).where(Run.status.in_(_ACTIVE_RUNS)).order_by(Run.id).with_for_update()
+                select(Run).where(Run.status.in_(_ABORT.sources)).order_by(Run.id).with_for_update()
             )
         ).all()
-        aborted: list[uuid.UUID] = []
-        canceled = 0
         error = f"aborted by the emergency stop ({actor}{': ' + reason if reason else ''})"
+        canceled = 0
         for run in runs:
-            for step in await run_repo.read_step_runs(session, run_id=run.id):
-                if STEP_RUN.can(step.status, "canceled"):
-                    transition(STEP_RUN, step.status, "canceled")
-                    step.status = "canceled"
-                    step.lease_owner = step.lease_token = step.lease_expires_at = None
-                    step.ended_at = now
-                    canceled += 1
-                    events.append(
-                        NewEvent(
-                            type=ev.STEP_CANCELED,
-                            actor=actor,
-                            run_id=run.id,
-                            mission_id=run.mission_id,
-                            step_id=step.step_id,
-                            payload={
-                                "status": "canceled",
-                                "attempt": step.attempt,
-                                "reason": "emergency stop",
-                            },
-                        )
-                    )
-            transition(RUN, run.status, "aborted")
-            run.status = "aborted"
-            run.error = error
-            run.ended_at = now
-            aborted.append(run.id)
-            events.append(
-                NewEvent(
-                    type=ev.RUN_ABORTED,
-                    actor=actor,
-                    run_id=run.id,
-                    mission_id=run.mission_id,
-                    payload={"status": "aborted", "error": error},
-                )
-            )
-            if run.mission_id is not None:
-                events += await move_mission(session, run.mission_id, "failed", actor)
+            canceled += await _abort(session, run, actor=actor, error=error, now=now, events=events)
         await append(session, events)
         return EmergencyStopResult(
-            controls=_read(controls), aborted_runs=aborted, canceled_steps=canceled
+            controls=_read(controls), aborted_runs=[run.id for run in runs], canceled_steps=canceled
         )
+
+
+async def _abort(
+    session: AsyncSession,
+    run: Run,
+    *,
+    actor: str,
+    error: str,
+    now: datetime,
+    events: list[NewEvent],
+) -> int:
+    """Cancel every step of ``run`` that can be, abort it and fail its mission.
+
+    Appends the events to ``events``; returns how many steps were canceled.
+    """
+    canceled = 0
+    for step in await run_repo.read_step_runs(session, run_id=run.id):
+        if step.status not in _CANCEL.sources:
+            continue
+        step.status = _CANCEL.target
+        step.lease_owner = step.lease_token = step.lease_expires_at = None
+        step.ended_at = now
+        canceled += 1
+        events.append(
+            moved(
+                _CANCEL,
+                actor=actor,
+                run_id=run.id,
+                mission_id=run.mission_id,
+                step_id=step.step_id,
+                attempt=step.attempt,
+                reason="emergency stop",
+            )
+        )
+    run.status = transition(RUN, run.status, _ABORT.target).target
+    run.error = error
+    run.ended_at = now
+    events.append(moved(_ABORT, actor=actor, run_id=run.id, mission_id=run.mission_id, error=error))
+    if run.mission_id is not None:
+        events += await move_mission(session, run.mission_id, MissionStatus.failed, actor)
+    return canceled
 
 
 async def release_emergency_stop(

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import Mission, Plan
 from missionctl.domain.budget import cost_micros, token_allowance
 from missionctl.domain.plan_diff import diff_plans
-from missionctl.domain.states import MISSION, transition
+from missionctl.domain.states import MISSION, MissionStatus, transition
 from missionctl.errors import (
     Conflict,
     LLMOutputInvalid,
@@ -55,6 +55,7 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import resolve_price
 from missionctl.services.runs import start_run
+from missionctl.services.transitions import moved
 from missionctl.services.workflows import create_workflow
 
 
@@ -109,22 +110,12 @@ async def plan_mission(
     """
     async with ctx.write() as session:
         mission = await _mission_for_update(session, mission_id)
-        transition(MISSION, mission.status, "planning")
-        mission.status = "planning"
+        rule = transition(MISSION, mission.status, MissionStatus.planning)
+        mission.status = rule.target
         planning_input = PlanningInput.from_mission(
             mission, answers=answers_of(mission.clarifications)
         )
-        await append(
-            session,
-            [
-                NewEvent(
-                    type="mission.planning",
-                    actor=actor,
-                    mission_id=mission_id,
-                    payload={"status": "planning"},
-                )
-            ],
-        )
+        await append(session, [moved(rule, actor=actor, mission_id=mission_id)])
     return await _plan_and_store(ctx, mission_id, actor, planner, planning_input)
 
 
@@ -239,8 +230,8 @@ async def _record_rejection(
         charged = 0
         if isinstance(exc, PlanRejected):
             charged = await _charge(session, mission, exc.model, exc.usage)
-        transition(MISSION, mission.status, "failed")
-        mission.status = "failed"
+        rule = transition(MISSION, mission.status, MissionStatus.failed)
+        mission.status = rule.target
         await append(
             session,
             [
@@ -250,12 +241,7 @@ async def _record_rejection(
                     mission_id=mission_id,
                     payload={"problems": problems, "cost_micros": charged},
                 ),
-                NewEvent(
-                    type="mission.failed",
-                    actor=actor,
-                    mission_id=mission_id,
-                    payload={"status": "failed", "reason": "planning failed"},
-                ),
+                moved(rule, actor=actor, mission_id=mission_id, reason="planning failed"),
             ],
         )
 
@@ -276,8 +262,8 @@ async def _store_plan(
         charged = 0
         if result.source != LOCAL_SOURCE:
             charged = await _charge(session, mission, result.source, result.usage)
-        transition(MISSION, mission.status, "planned")
-        mission.status = "planned"
+        rule = transition(MISSION, mission.status, MissionStatus.planned)
+        mission.status = rule.target
         await session.flush()
         await append(
             session,
@@ -297,12 +283,7 @@ async def _store_plan(
                         "cost_micros": charged,
                     },
                 ),
-                NewEvent(
-                    type="mission.planned",
-                    actor=actor,
-                    mission_id=mission_id,
-                    payload={"status": "planned", "plan_version": plan.version},
-                ),
+                moved(rule, actor=actor, mission_id=mission_id, plan_version=plan.version),
             ],
         )
         return await _plan_read(session, plan)
@@ -469,7 +450,7 @@ async def _change_context(
 ) -> None:
     async with ctx.write() as session:
         mission = await _mission_for_update(session, mission_id)
-        transition(MISSION, mission.status, "planning")  # refuse before changing anything
+        transition(MISSION, mission.status, MissionStatus.planning)  # refuse before changing
         payload: dict[str, Any] = {}
         if changes.constraints is not None and changes.constraints != list(mission.constraints):
             mission.constraints = list(changes.constraints)

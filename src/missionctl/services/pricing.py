@@ -5,7 +5,7 @@ from typing import Any
 
 from genai_prices import Usage, calc_price
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -45,26 +45,18 @@ def bundled_price(model: str) -> Price | None:
     )
 
 
-async def resolve_price(session: AsyncSession, *, model: str) -> Price | None:
-    """The price in force now for ``model``: the newest effective override, else the bundle."""
-    return _in_force(await session.scalar(_override_query(model)), model)
+def price_in_force(session: Session, *, model: str) -> Price | None:
+    """The price in force now for ``model``: the newest effective override, else the bundle.
 
-
-def resolve_price_blocking(session: Session, *, model: str) -> Price | None:
-    """``resolve_price`` on a blocking session (the writer thread's)."""
-    return _in_force(session.scalar(_override_query(model)), model)
-
-
-def _override_query(model: str) -> Select[ModelPrice]:
-    return (
+    Blocking, as the writer thread calls it; an async service calls :func:`resolve_price`,
+    which runs this same function on its session.
+    """
+    override = session.scalar(
         select(ModelPrice)
         .where(ModelPrice.model == model, ModelPrice.effective_from <= utcnow())
         .order_by(ModelPrice.effective_from.desc())
         .limit(1)
     )
-
-
-def _in_force(override: ModelPrice | None, model: str) -> Price | None:
     if override is not None:
         return Price(
             model=model,
@@ -74,6 +66,11 @@ def _in_force(override: ModelPrice | None, model: str) -> Price | None:
             source="override",
         )
     return bundled_price(model)
+
+
+async def resolve_price(session: AsyncSession, *, model: str) -> Price | None:
+    """:func:`price_in_force` on an async session."""
+    return await session.run_sync(price_in_force, model=model)
 
 
 class PriceRead(BaseModel):

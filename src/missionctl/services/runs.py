@@ -15,7 +15,15 @@ from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
 from missionctl.domain.ids import new_id
 from missionctl.domain.replay import RunState, StepState, fold_run
-from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
+from missionctl.domain.states import (
+    MISSION,
+    RUN,
+    STEP_RUN,
+    MissionStatus,
+    RunStatus,
+    StepRunStatus,
+    transition,
+)
 from missionctl.domain.workflows import WorkflowDag, resolve_inputs
 from missionctl.errors import Conflict, InvalidTransition, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append, append_sync
@@ -28,7 +36,8 @@ from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import DagCache, Tick
 from missionctl.services.money import micros_to_usd
-from missionctl.services.pricing import resolve_price_blocking
+from missionctl.services.pricing import price_in_force
+from missionctl.services.transitions import moved
 
 TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
 
@@ -42,7 +51,7 @@ def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
                 id=s.id,
                 step_id=s.step_id,
                 agent=s.agent,
-                status=s.status,  # type: ignore[arg-type]
+                status=s.status,
                 attempt=s.attempt,
                 risk_tier=s.risk_tier,
                 inputs=s.inputs,
@@ -65,7 +74,7 @@ def reserved_micros(run: Run, steps: Sequence[StepRun]) -> int:
     """What a capped run's running steps may still spend (0 for a run without a cap)."""
     if run.budget_micros is None:
         return 0
-    return sum(s.reserve_micros for s in steps if s.status == "running")
+    return sum(s.reserve_micros for s in steps if s.status == StepRunStatus.running)
 
 
 def _run_read(run: Run, steps: list[StepRunRead], reserved_micros: int = 0) -> RunRead:
@@ -74,7 +83,7 @@ def _run_read(run: Run, steps: list[StepRunRead], reserved_micros: int = 0) -> R
         workflow_id=run.workflow_id,
         mission_id=run.mission_id,
         trigger=run.trigger,
-        status=run.status,  # type: ignore[arg-type]
+        status=run.status,
         budget_usd=None if run.budget_micros is None else micros_to_usd(run.budget_micros),
         spent_usd=micros_to_usd(run.spent_micros),
         reserved_usd=micros_to_usd(reserved_micros),
@@ -115,7 +124,7 @@ def _step_costs(
         if not s.estimate_tokens
     ]
     model = ctx.settings.llm.model
-    price = resolve_price_blocking(session, model=model) if model else None
+    price = price_in_force(session, model=model) if model else None
     if price is None:
         problems.append(
             Problem(
@@ -296,16 +305,12 @@ def _create_run(
     if cap is not None and total_estimate > cap:
         events += _refuse_for_budget(run, steps, total_estimate, now)
         return _write_run(session, run, steps, events)
-    transition(RUN, run.status, "running")
-    run.status = "running"
+    rule = transition(RUN, run.status, RunStatus.running)
+    run.status = rule.target
     run.started_at = now
     events.append(
-        NewEvent(
-            type=ev.RUN_STARTED,
-            actor=actor,
-            run_id=run.id,
-            mission_id=mission_id,
-            payload={"status": "running", "estimate_micros": total_estimate},
+        moved(
+            rule, actor=actor, run_id=run.id, mission_id=mission_id, estimate_micros=total_estimate
         )
     )
     special: list[str] = []
@@ -315,40 +320,32 @@ def _create_run(
         if row["status"] == "waiting" and ready and not dag.steps[step_id].plain:
             special.append(step_id)  # admitted below, once the rows exist
         elif row["status"] == "waiting" and ready:
-            transition(STEP_RUN, row["status"], "queued")
-            row["status"] = "queued"
+            queue = transition(STEP_RUN, row["status"], StepRunStatus.queued)
+            row["status"] = queue.target
             row["queued_at"] = now
             events.append(
-                NewEvent(
-                    type=ev.STEP_QUEUED,
+                moved(
+                    queue,
                     actor="system",
                     run_id=run.id,
                     mission_id=mission_id,
                     step_id=step_id,
-                    payload={"status": "queued", "attempt": 1},
+                    attempt=1,
                 )
             )
     if mission_id is not None:
         mission = session.get(Mission, mission_id)
         if mission is not None:
-            events += _mission_moved(mission, "running", actor)
+            events += _mission_moved(mission, MissionStatus.running, actor)
     if special:
         _write_run(session, run, steps, events)
         return _admit_roots(session, run, workflow, dag, special, now)
     if all(row["status"] == "succeeded" for row in steps.values()):
         # A rerun whose every step was reused has nothing left to run.
-        transition(RUN, run.status, "completed")
-        run.status = "completed"
+        rule = transition(RUN, run.status, RunStatus.completed)
+        run.status = rule.target
         run.ended_at = now
-        events.append(
-            NewEvent(
-                type=ev.RUN_COMPLETED,
-                actor="system",
-                run_id=run.id,
-                mission_id=mission_id,
-                payload={"status": "completed"},
-            )
-        )
+        events.append(moved(rule, actor="system", run_id=run.id, mission_id=mission_id))
     return _write_run(session, run, steps, events)
 
 
@@ -376,32 +373,27 @@ def _refuse_for_budget(
     for step_id, row in steps.items():
         if row["status"] == "succeeded":
             continue
-        transition(STEP_RUN, row["status"], "canceled")
-        row["status"] = "canceled"
+        cancel = transition(STEP_RUN, row["status"], StepRunStatus.canceled)
+        row["status"] = cancel.target
         row["ended_at"] = now
         row["error"] = f"not run: {error}"
         events.append(
-            NewEvent(
-                type=ev.STEP_CANCELED,
+            moved(
+                cancel,
                 actor="system",
                 run_id=run.id,
                 mission_id=run.mission_id,
                 step_id=step_id,
-                payload={"status": "canceled", "attempt": row["attempt"], "reason": "budget"},
+                attempt=row["attempt"],
+                reason="budget",
             )
         )
-    transition(RUN, run.status, "failed")
-    run.status = "failed"
+    rule = transition(RUN, run.status, RunStatus.failed)
+    run.status = rule.target
     run.error = error
     run.ended_at = now
     events.append(
-        NewEvent(
-            type=ev.RUN_FAILED,
-            actor="system",
-            run_id=run.id,
-            mission_id=run.mission_id,
-            payload={"status": "failed", "error": error},
-        )
+        moved(rule, actor="system", run_id=run.id, mission_id=run.mission_id, error=error)
     )
     return events
 
@@ -469,23 +461,19 @@ def _write_run(
 
 
 async def move_mission(
-    session: AsyncSession, mission_id: uuid.UUID, target: str, actor: str
+    session: AsyncSession, mission_id: uuid.UUID, target: MissionStatus, actor: str
 ) -> list[NewEvent]:
     """Move a mission to ``target`` when its machine allows it; the event, or nothing."""
     mission = await session.get(Mission, mission_id)
     return [] if mission is None else _mission_moved(mission, target, actor)
 
 
-def _mission_moved(mission: Mission, target: str, actor: str) -> list[NewEvent]:
-    if mission.status == target or not MISSION.can(mission.status, target):
+def _mission_moved(mission: Mission, target: MissionStatus, actor: str) -> list[NewEvent]:
+    rule = MISSION.rule_for(mission.status, target)  # None for a move the machine refuses
+    if rule is None:
         return []
-    transition(MISSION, mission.status, target)
-    mission.status = target
-    return [
-        NewEvent(
-            type=f"mission.{target}", actor=actor, mission_id=mission.id, payload={"status": target}
-        )
-    ]
+    mission.status = rule.target
+    return [moved(rule, actor=actor, mission_id=mission.id)]
 
 
 async def _load_run(session: AsyncSession, run_id: uuid.UUID) -> Run:
@@ -520,39 +508,31 @@ async def cancel_run(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> R
     """
     async with ctx.write() as session:
         run = await _load_run(session, run_id)
-        transition(RUN, run.status, "canceled")
+        rule = transition(RUN, run.status, RunStatus.canceled)
         steps = await repo.read_step_runs(session, run_id=run_id)
         now = utcnow()
         events: list[NewEvent] = []
+        cancel = STEP_RUN.rule("cancel")
         for step in steps:
-            if STEP_RUN.can(step.status, "canceled"):
-                transition(STEP_RUN, step.status, "canceled")
-                step.status = "canceled"
+            if step.status in cancel.sources:
+                step.status = cancel.target
                 step.lease_owner = step.lease_token = step.lease_expires_at = None
                 step.ended_at = now
                 events.append(
-                    NewEvent(
-                        type=ev.STEP_CANCELED,
+                    moved(
+                        cancel,
                         actor=actor,
                         run_id=run_id,
                         mission_id=run.mission_id,
                         step_id=step.step_id,
-                        payload={"status": "canceled", "attempt": step.attempt},
+                        attempt=step.attempt,
                     )
                 )
-        run.status = "canceled"
+        run.status = rule.target
         run.ended_at = now
-        events.append(
-            NewEvent(
-                type=ev.RUN_CANCELED,
-                actor=actor,
-                run_id=run_id,
-                mission_id=run.mission_id,
-                payload={"status": "canceled"},
-            )
-        )
+        events.append(moved(rule, actor=actor, run_id=run_id, mission_id=run.mission_id))
         if run.mission_id is not None:
-            events += await move_mission(session, run.mission_id, "canceled", actor)
+            events += await move_mission(session, run.mission_id, MissionStatus.canceled, actor)
         await append(session, events)
         return to_run_read(run, steps)
 
@@ -577,46 +557,46 @@ async def retry_step(
         target = by_id.get(step_id)
         if target is None:
             raise NotFound(f"run {run_id} has no step {step_id!r}", field="step_id")
-        if target.status != "failed":
+        if target.status != StepRunStatus.failed:
             # running → queued is also an edge (the engine's automatic requeue), so the
             # machine alone would accept this; a person may only retry what has failed.
             raise InvalidTransition(
                 f"step {step_id!r} is {target.status}; only a failed step can be retried",
                 field="step_id",
             )
-        transition(STEP_RUN, target.status, "queued")
+        retry = transition(STEP_RUN, target.status, StepRunStatus.queued)
         events: list[NewEvent] = []
-        if run.status != "running":
-            transition(RUN, run.status, "running")
-            run.status = "running"
+        if run.status != RunStatus.running:
+            resume = transition(RUN, run.status, RunStatus.running)
+            run.status = resume.target
             run.ended_at = None
             run.error = None
             events.append(
-                NewEvent(
-                    type=ev.RUN_RESUMED,
+                moved(
+                    resume,
                     actor=actor,
                     run_id=run_id,
                     mission_id=run.mission_id,
-                    payload={"status": "running", "retried_step": step_id},
+                    retried_step=step_id,
                 )
             )
             if run.mission_id is not None:
-                events += await move_mission(session, run.mission_id, "running", actor)
+                events += await move_mission(session, run.mission_id, MissionStatus.running, actor)
         now = utcnow()
-        target.status = "queued"
+        target.status = retry.target
         target.attempt += 1
         target.error = None
         target.not_before = None
         target.queued_at = now
         target.ended_at = None
         events.append(
-            NewEvent(
-                type=ev.STEP_RETRIED,
+            moved(
+                retry,
                 actor=actor,
                 run_id=run_id,
                 mission_id=run.mission_id,
                 step_id=step_id,
-                payload={"status": "queued", "attempt": target.attempt},
+                attempt=target.attempt,
             )
         )
         workflow = await session.get(Workflow, run.workflow_id)
@@ -632,17 +612,17 @@ async def retry_step(
         )
         for descendant in dag.descendants([step_id]):
             step = by_id[descendant]
-            if step.status == "blocked":
-                transition(STEP_RUN, step.status, "waiting")
-                step.status = "waiting"
+            if step.status == StepRunStatus.blocked:
+                unblock = transition(STEP_RUN, step.status, StepRunStatus.waiting)
+                step.status = unblock.target
                 events.append(
-                    NewEvent(
-                        type=ev.STEP_UNBLOCKED,
+                    moved(
+                        unblock,
                         actor=actor,
                         run_id=run_id,
                         mission_id=run.mission_id,
                         step_id=descendant,
-                        payload={"status": "waiting", "attempt": step.attempt},
+                        attempt=step.attempt,
                     )
                 )
         await append(session, events)
@@ -674,7 +654,7 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
             )
         if original.mission_id is not None:
             mission = session.get(Mission, original.mission_id)
-            if mission is not None and not MISSION.can(mission.status, "running"):
+            if mission is not None and not MISSION.can(mission.status, MissionStatus.running):
                 raise Conflict(
                     f"mission {mission.id} is {mission.status}; its runs cannot be rerun",
                     field="run_id",

@@ -3,16 +3,18 @@
 The engine calls ``tick`` in a loop. One tick is ONE write transaction that records every result
 that finished since the last tick, promotes the steps those results made ready, finishes runs
 with nothing left to do, and claims new work up to the engine's free capacity — so the cost of a
-transaction is shared by every transition in it (DESIGN §8: batched per tick, not per row).
+transaction is shared by every transition in it (batched per tick, not per row).
 
 Every result write is fenced: it applies only if the step run is still ``running`` under the same
 ``lease_token`` and ``attempt`` that the claim handed out. A worker that lost its lease (expired,
 run canceled) therefore cannot overwrite what happened since.
 """
 
+from missionctl.domain.retry import LEASE_RECOVERY_EXTRA_ATTEMPTS
 from missionctl.services.execution.ticks import (
     checkpoint,
     price_for,
+    read_upstream_outputs,
     record_running_usage,
     recover_expired_leases,
     renew_leases,
@@ -21,7 +23,6 @@ from missionctl.services.execution.ticks import (
 )
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
-    LEASE_RECOVERY_EXTRA_ATTEMPTS,
     ClaimedStep,
     DagCache,
     LogLine,
@@ -41,6 +42,7 @@ __all__ = [
     "StoredArtifact",
     "checkpoint",
     "price_for",
+    "read_upstream_outputs",
     "record_running_usage",
     "recover_expired_leases",
     "renew_leases",

@@ -36,15 +36,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval
-from missionctl.domain import events as ev
 from missionctl.domain.governance import Gate, step_gate
 from missionctl.domain.ids import new_id
-from missionctl.domain.states import STEP_RUN, transition
+from missionctl.domain.states import STEP_RUN, StepRunStatus, TransitionRule
 from missionctl.domain.workflows import COMMAND_AGENT, StepDef, WorkflowDag
 from missionctl.eventlog import NewEvent
 from missionctl.expressions import ExpressionError, evaluate_condition, render_inputs
 from missionctl.repositories import execution as repo
 from missionctl.services.execution.types import ENGINE_ACTOR, Tick, refresh_policy
+from missionctl.services.transitions import moved
+
+_QUEUE = STEP_RUN.rule("queue")
+_SKIP = STEP_RUN.rule("skip")
+_FAIL_TO_START = STEP_RUN.rule("fail_to_start")
+REQUEST_APPROVAL = STEP_RUN.rule("request_approval")
 
 
 def admit_steps(
@@ -79,7 +84,7 @@ def admit_steps(
         }
     for step_id in step_ids:
         row = rows.get(step_id)
-        if row is None or row.status != "waiting":
+        if row is None or row.status != StepRunStatus.waiting:
             continue  # decided already (another path got there first)
         step = dag.steps[step_id]
         inputs: dict[str, Any] = dict(row.inputs)
@@ -119,32 +124,32 @@ def _gate_or_queue(
     if gate.gated:
         _request_approval(session, state, run_id, mission_id, row, inputs, gate)
         return
-    transition(STEP_RUN, "waiting", "queued")
     repo.admit_step(
         session,
         run_id=run_id,
         step_id=row.step_id,
-        values={"status": "queued", "inputs": inputs, "queued_at": state.now},
+        moves=(_QUEUE,),
+        values={"inputs": inputs, "queued_at": state.now},
     )
-    state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
+    state.events.append(_step_event(_QUEUE, run_id, mission_id, row))
     state.progressing_runs.add(run_id)
 
 
 def _step_event(
-    type_: str,
+    rule: TransitionRule[Any],
     run_id: uuid.UUID,
     mission_id: uuid.UUID | None,
     row: Any,
-    status: str,
     **payload: Any,
 ) -> NewEvent:
-    return NewEvent(
-        type=type_,
+    return moved(
+        rule,
         actor=ENGINE_ACTOR,
         run_id=run_id,
         mission_id=mission_id,
         step_id=row.step_id,
-        payload={"status": status, "attempt": row.attempt, **payload},
+        attempt=row.attempt,
+        **payload,
     )
 
 
@@ -156,16 +161,14 @@ def _skip(
     row: Any,
     reason: str,
 ) -> None:
-    transition(STEP_RUN, "waiting", "skipped")
     repo.admit_step(
         session,
         run_id=run_id,
         step_id=row.step_id,
-        values={"status": "skipped", "ended_at": state.now},
+        moves=(_SKIP,),
+        values={"ended_at": state.now},
     )
-    state.events.append(
-        _step_event(ev.STEP_SKIPPED, run_id, mission_id, row, "skipped", reason=reason)
-    )
+    state.events.append(_step_event(_SKIP, run_id, mission_id, row, reason=reason))
     state.skipped.setdefault(run_id, []).append(row.step_id)
 
 
@@ -177,14 +180,14 @@ def _fail(
     row: Any,
     error: str,
 ) -> None:
-    transition(STEP_RUN, "waiting", "failed")
     repo.admit_step(
         session,
         run_id=run_id,
         step_id=row.step_id,
-        values={"status": "failed", "error": error, "ended_at": state.now},
+        moves=(_FAIL_TO_START,),
+        values={"error": error, "ended_at": state.now},
     )
-    state.events.append(_step_event(ev.STEP_FAILED, run_id, mission_id, row, "failed", error=error))
+    state.events.append(_step_event(_FAIL_TO_START, run_id, mission_id, row, error=error))
     state.failed.setdefault(run_id, []).append(row.step_id)
 
 
@@ -197,15 +200,14 @@ def _request_approval(
     inputs: dict[str, Any],
     gate: Gate,
 ) -> None:
-    transition(STEP_RUN, "waiting", "queued")
-    transition(STEP_RUN, "queued", "awaiting_approval")
     repo.admit_step(
         session,
         run_id=run_id,
         step_id=row.step_id,
-        values={"status": "awaiting_approval", "inputs": inputs, "queued_at": state.now},
+        moves=(_QUEUE, REQUEST_APPROVAL),
+        values={"inputs": inputs, "queued_at": state.now},
     )
-    state.events.append(_step_event(ev.STEP_QUEUED, run_id, mission_id, row, "queued"))
+    state.events.append(_step_event(_QUEUE, run_id, mission_id, row))
     state.events.append(
         add_approval(
             session,
@@ -258,19 +260,16 @@ def add_approval(
         requested_at=now,
     )
     session.add(approval)
-    return NewEvent(
-        type=ev.APPROVAL_REQUESTED,
+    return moved(
+        REQUEST_APPROVAL,
         actor=actor,
         run_id=run_id,
         mission_id=mission_id,
         step_id=step.step_id,
-        payload={
-            "status": "awaiting_approval",
-            "attempt": step.attempt,
-            "approval_id": str(approval.id),
-            "agent": step.agent,
-            "risk_tier": gate.risk_tier,
-            "estimate_micros": step.estimate_micros,
-            "reason": gate.reason if reason is None else reason,
-        },
+        attempt=step.attempt,
+        approval_id=str(approval.id),
+        agent=step.agent,
+        risk_tier=gate.risk_tier,
+        estimate_micros=step.estimate_micros,
+        reason=gate.reason if reason is None else reason,
     )

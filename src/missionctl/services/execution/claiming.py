@@ -9,20 +9,26 @@ Steps of other agents are not looked at.
 """
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Approval, StepRun
 from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, fits_budget
 from missionctl.domain.governance import Gate, step_gate
-from missionctl.domain.states import RUN, STEP_RUN, transition
+from missionctl.domain.states import (
+    RUN,
+    STEP_RUN,
+    MissionStatus,
+    RunStatus,
+    StepRunStatus,
+    transition,
+)
 from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.eventlog import NewEvent
 from missionctl.repositories import execution as repo
-from missionctl.services.execution.admission import add_approval
+from missionctl.services.execution.admission import REQUEST_APPROVAL, add_approval
 from missionctl.services.execution.recording import set_mission_status
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
@@ -33,6 +39,10 @@ from missionctl.services.execution.types import (
     refresh_policy,
     step_event,
 )
+from missionctl.services.transitions import moved
+
+_CLAIM = STEP_RUN.rule("claim")
+_CANCEL = STEP_RUN.rule("cancel")
 
 # A program's step asked again when it is claimed: (its row, the gate, its stored inputs).
 _Ask = tuple[Any, Gate, dict[str, Any]]
@@ -85,67 +95,16 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
     runs = {run.id: run for run in repo.read_claimable_runs(session, now=state.now)}
     if not runs:
         return
-    limits: dict[uuid.UUID, int] = {}
-    for run in runs.values():
-        limit = dags.get(session, run.workflow_id).max_concurrency
-        if limit:
-            limits[run.id] = limit
-    running = repo.count_running_by_run(session, run_ids=list(limits)) if limits else {}
-    capped = {run.id for run in runs.values() if run.budget_micros is not None}
-    reserved = repo.reserved_by_run(session, run_ids=capped) if capped else {}
-    exhausted: dict[uuid.UUID, _Candidate] = {}
-    holds: list[tuple[Any, str]] = []
-    asks: list[_Ask] = []
-    open_runs = {
-        run_id for run_id in runs if running.get(run_id, 0) < limits.get(run_id, dispatch.capacity)
-    }
-    while open_runs and dispatch.capacity > 0:
-        unlimited = any(run_id not in limits for run_id in open_runs)
-        room = sum(limits[run_id] - running.get(run_id, 0) for run_id in open_runs & limits.keys())
-        page = dispatch.capacity if unlimited else min(dispatch.capacity, room)
-        rows = repo.read_claimable(session, now=state.now, run_ids=open_runs, limit=page)
-        programs = _judge_programs(session, state, dags, runs, rows)
-        rules = bool(state.policy.rules)  # after the programs' judgement made the rules current
-        chosen: list[_Candidate] = []
-        for row in rows:
-            if len(chosen) >= dispatch.capacity:
-                break
-            if row.run_id not in open_runs:
-                continue  # its limit was reached by rows before it in this page
-            tier = row.risk_tier
-            judged = programs.get(row.id)
-            if judged is not None:
-                gate, approved, inputs = judged
-                if gate.gated and not approved:
-                    asks.append((row, gate, inputs))
-                    continue
-                tier = gate.risk_tier  # the tier it runs at: the agent's tier limits apply to it
-            reason = state.policy.hold_reason(row.agent, tier) if rules else None
-            if reason is not None:
-                holds.append((row, reason))
-                continue
-            candidate = _Candidate(row, runs[row.run_id])
-            if row.run_id in limits:
-                running[row.run_id] = running.get(row.run_id, 0) + 1
-                if running[row.run_id] >= limits[row.run_id]:
-                    open_runs.discard(row.run_id)
-            if row.run_id in capped:
-                held = reserved.get(row.run_id, 0)
-                if not fits_budget(
-                    cap_micros=candidate.budget_micros,
-                    spent_micros=candidate.spent_micros,
-                    reserved_micros=held,
-                    reserve=candidate.reserve_micros,
-                ):
-                    exhausted[row.run_id] = candidate
-                    open_runs.discard(row.run_id)
-                    continue
-                reserved[row.run_id] = held + candidate.reserve_micros
-            chosen.append(candidate)
+    book = _Book(session, dags, runs, dispatch.capacity)
+    holds: list[tuple[Any, str]] = []  # held after the asks of their page are sent
+    while book.open_runs and dispatch.capacity > 0:
+        page = book.page(dispatch.capacity)
+        rows = repo.read_claimable(session, now=state.now, run_ids=book.open_runs, limit=page)
+        chosen, asks, page_holds = _choose(session, state, dags, book, rows, dispatch.capacity)
+        holds += page_holds
         _lease(session, state, dispatch, dags, chosen)
         if asks:
             _ask(session, state, runs, asks)
-            asks = []
             if len(rows) >= page:
                 continue  # asked rows are no longer claimable: read the page again
         if holds:
@@ -155,8 +114,110 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
             continue  # held rows are no longer claimable: read the page again
         if len(rows) < page:
             break  # every open run's ready steps were read
-    for candidate in exhausted.values():
-        _halt_for_budget(session, state, candidate, reserved.get(candidate.run_id, 0))
+    for candidate in book.exhausted.values():
+        _halt_for_budget(session, state, candidate, book.reserved.get(candidate.run_id, 0))
+
+
+class _Book:
+    """What one dispatch may still take of each run with claimable work.
+
+    Attributes:
+        runs: The runs with claimable work, by id.
+        limits: The concurrency limit of each limited run; ``running``: its running steps.
+        capped: The runs with a budget cap; ``reserved``: the reserves of their running steps.
+        open_runs: The runs a step may still be taken from.
+        exhausted: The capped runs whose next step would pass the cap, with that step.
+    """
+
+    def __init__(
+        self, session: Session, dags: DagCache, runs: dict[uuid.UUID, Any], capacity: int
+    ) -> None:
+        self.runs = runs
+        self.limits: dict[uuid.UUID, int] = {}
+        for run in runs.values():
+            limit = dags.get(session, run.workflow_id).max_concurrency
+            if limit:
+                self.limits[run.id] = limit
+        self.running = (
+            repo.count_running_by_run(session, run_ids=list(self.limits)) if self.limits else {}
+        )
+        self.capped = {run.id for run in runs.values() if run.budget_micros is not None}
+        self.reserved = repo.reserved_by_run(session, run_ids=self.capped) if self.capped else {}
+        self.exhausted: dict[uuid.UUID, _Candidate] = {}
+        self.open_runs = {
+            run_id
+            for run_id in runs
+            if self.running.get(run_id, 0) < self.limits.get(run_id, capacity)
+        }
+
+    def page(self, capacity: int) -> int:
+        """How many claimable rows to read: the capacity, or less if every open run is limited."""
+        if any(run_id not in self.limits for run_id in self.open_runs):
+            return capacity
+        room = sum(
+            self.limits[run_id] - self.running.get(run_id, 0)
+            for run_id in self.open_runs & self.limits.keys()
+        )
+        return min(capacity, room)
+
+    def take(self, candidate: _Candidate) -> bool:
+        """Count ``candidate`` against its run's limit and cap; whether it may be claimed."""
+        run_id = candidate.run_id
+        if run_id in self.limits:
+            self.running[run_id] = self.running.get(run_id, 0) + 1
+            if self.running[run_id] >= self.limits[run_id]:
+                self.open_runs.discard(run_id)
+        if run_id not in self.capped:
+            return True
+        held = self.reserved.get(run_id, 0)
+        if not fits_budget(
+            cap_micros=candidate.budget_micros,
+            spent_micros=candidate.spent_micros,
+            reserved_micros=held,
+            reserve=candidate.reserve_micros,
+        ):
+            self.exhausted[run_id] = candidate
+            self.open_runs.discard(run_id)
+            return False
+        self.reserved[run_id] = held + candidate.reserve_micros
+        return True
+
+
+def _choose(
+    session: Session,
+    state: Tick,
+    dags: DagCache,
+    book: _Book,
+    rows: Sequence[Any],
+    capacity: int,
+) -> tuple[list[_Candidate], list[_Ask], list[tuple[Any, str]]]:
+    """Sort a page of claimable rows: those to claim, to ask an approver about, and to hold."""
+    programs = _judge_programs(session, state, dags, book.runs, rows)
+    rules = bool(state.policy.rules)  # after the programs' judgement made the rules current
+    chosen: list[_Candidate] = []
+    asks: list[_Ask] = []
+    holds: list[tuple[Any, str]] = []
+    for row in rows:
+        if len(chosen) >= capacity:
+            break
+        if row.run_id not in book.open_runs:
+            continue  # its limit was reached by rows before it in this page
+        tier = row.risk_tier
+        judged = programs.get(row.id)
+        if judged is not None:
+            gate, approved, inputs = judged
+            if gate.gated and not approved:
+                asks.append((row, gate, inputs))
+                continue
+            tier = gate.risk_tier  # the tier it runs at: the agent's tier limits apply to it
+        reason = state.policy.hold_reason(row.agent, tier) if rules else None
+        if reason is not None:
+            holds.append((row, reason))
+            continue
+        candidate = _Candidate(row, book.runs[row.run_id])
+        if book.take(candidate):
+            chosen.append(candidate)
+    return chosen, asks, holds
 
 
 def _judge_programs(
@@ -176,18 +237,7 @@ def _judge_programs(
     if not ids:
         return {}
     programs = refresh_policy(session, state).programs
-    approved = (
-        select(Approval.id)
-        .where(
-            Approval.step_run_id == StepRun.id,
-            Approval.attempt == StepRun.attempt,
-            Approval.decision == "approved",
-        )
-        .exists()
-    )
-    stored = session.execute(
-        select(StepRun.id, StepRun.inputs, approved.label("approved")).where(StepRun.id.in_(ids))
-    ).all()
+    stored = repo.read_program_steps(session, step_run_ids=ids)
     by_id = {row.id: row for row in rows}
     verdicts = {}
     for step_run_id, inputs, was_approved in stored:
@@ -206,13 +256,7 @@ def _ask(session: Session, state: Tick, runs: dict[uuid.UUID, Any], asks: list[_
     the tick, as after admission.
     """
     for row, gate, inputs in asks:
-        transition(STEP_RUN, "queued", "awaiting_approval")
-        session.execute(
-            update(StepRun)
-            .where(StepRun.id == row.id, StepRun.status == "queued")
-            .values(status="awaiting_approval", hold_reason=None),
-            execution_options={"synchronize_session": False},
-        )
+        repo.request_approval(session, step_run_id=row.id, rule=REQUEST_APPROVAL)
         run = runs[row.run_id]
         state.touched_runs.setdefault(row.run_id, run.mission_id)
         state.run_workflows.setdefault(row.run_id, run.workflow_id)
@@ -283,7 +327,6 @@ def _lease(
     for c in chosen:
         if c.id not in inputs:
             continue  # no longer queued (the rows are locked, so this should not happen)
-        transition(STEP_RUN, "queued", "running")
         step = dags.get(session, c.workflow_id).steps[c.step_id]
         dispatch.claimed.append(
             ClaimedStep(
@@ -303,9 +346,7 @@ def _lease(
             )
         )
         state.progressing_runs.add(c.run_id)
-        state.events.append(
-            step_event(ev.STEP_STARTED, c, "running", c.attempt, worker=dispatch.worker)
-        )
+        state.events.append(step_event(_CLAIM, c, c.attempt, worker=dispatch.worker))
     dispatch.capacity -= len(inputs)
 
 
@@ -323,10 +364,10 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
     is not known yet, and the run ends when they report.
     """
     run = repo.read_run(session, run_id=row.run_id)
-    if run is None or run.status != "running":
+    if run is None or run.status != RunStatus.running:
         return
     steps = repo.read_step_runs(session, run_id=row.run_id)
-    if any(s.status == "running" for s in steps):
+    if any(s.status == StepRunStatus.running for s in steps):
         return
     error = (
         f"budget exhausted: spent ${row.spent_micros / 1e6:.4f} of ${row.budget_micros / 1e6:.4f}; "
@@ -350,33 +391,27 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
         )
     )
     for step in steps:
-        if step.status != "running" and STEP_RUN.can(step.status, "canceled"):
-            transition(STEP_RUN, step.status, "canceled")
-            step.status = "canceled"
+        if step.status != StepRunStatus.running and step.status in _CANCEL.sources:
+            step.status = _CANCEL.target
             step.ended_at = state.now
             step.error = f"not run: {error}"
             state.events.append(
-                NewEvent(
-                    type=ev.STEP_CANCELED,
+                moved(
+                    _CANCEL,
                     actor=ENGINE_ACTOR,
                     run_id=row.run_id,
                     mission_id=row.mission_id,
                     step_id=step.step_id,
-                    payload={"status": "canceled", "attempt": step.attempt, "reason": "budget"},
+                    attempt=step.attempt,
+                    reason="budget",
                 )
             )
-    transition(RUN, run.status, "failed")
-    run.status = "failed"
+    rule = transition(RUN, run.status, RunStatus.failed)
+    run.status = rule.target
     run.error = error
     run.ended_at = state.now
     state.events.append(
-        NewEvent(
-            type=ev.RUN_FAILED,
-            actor=ENGINE_ACTOR,
-            run_id=row.run_id,
-            mission_id=row.mission_id,
-            payload={"status": "failed", "error": error},
-        )
+        moved(rule, actor=ENGINE_ACTOR, run_id=row.run_id, mission_id=row.mission_id, error=error)
     )
     if row.mission_id is not None:
-        set_mission_status(session, state, row.mission_id, "failed")
+        set_mission_status(session, state, row.mission_id, MissionStatus.failed)

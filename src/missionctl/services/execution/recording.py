@@ -7,20 +7,30 @@ redacted (exact secrets only) when its blob was written (``services.artifacts.pu
 """
 
 import dataclasses
-import math
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Artifact, Run
+from missionctl.db.models import Artifact
 from missionctl.domain import events as ev
+from missionctl.domain.budget import Usage, check_spend
 from missionctl.domain.ids import new_id
-from missionctl.domain.states import MISSION, RUN, STEP_RUN, transition
+from missionctl.domain.retry import Failed, Retry, Succeeded, decide
+from missionctl.domain.states import (
+    MISSION,
+    RUN,
+    STEP_RUN,
+    MissionStatus,
+    RunStatus,
+    StepRunStatus,
+    transition,
+)
+from missionctl.domain.workflows import WorkflowDag
 from missionctl.eventlog import NewEvent
 from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
@@ -28,7 +38,6 @@ from missionctl.services.artifacts import assign_distinct_names
 from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
-    LEASE_RECOVERY_EXTRA_ATTEMPTS,
     ClaimedStep,
     ClaimRow,
     DagCache,
@@ -40,6 +49,25 @@ from missionctl.services.execution.types import (
     Tick,
     step_event,
 )
+from missionctl.services.transitions import moved
+
+_QUEUE = STEP_RUN.rule("queue")
+_CLAIM = STEP_RUN.rule("claim")
+_SUCCEED = STEP_RUN.rule("succeed")
+_REQUEUE = STEP_RUN.rule("requeue")
+_FAIL = STEP_RUN.rule("fail")
+_BLOCK = STEP_RUN.rule("block")
+_CANCEL = STEP_RUN.rule("cancel")
+_PAUSE = RUN.rule("pause")
+# What a claim's step is in while its agent runs: the state every result leaves from.
+(_SUCCEED_FROM,) = _SUCCEED.sources
+# A dependency that is done: its dependents may run.
+_DONE = frozenset({StepRunStatus.succeeded, StepRunStatus.skipped})
+# What a mission becomes when its run ends.
+_MISSION_AFTER_RUN = {
+    RunStatus.completed: MissionStatus.completed,
+    RunStatus.failed: MissionStatus.failed,
+}
 
 
 def log_events(logs: Sequence[LogLine]) -> list[NewEvent]:
@@ -75,9 +103,9 @@ def record_outcomes(
     """Write what happened to claimed steps, fenced by lease token and attempt.
 
     A result whose step is no longer ``running`` under the same lease is ignored. Failures with
-    attempts left are re-queued after a backoff; usage is added to runs and missions; artifacts
-    get rows. Successes and final failures are noted in ``state`` for ``advance_runs``. Events
-    go to ``state``; nothing is committed here.
+    attempts left are re-queued after a backoff (``domain.retry.decide``); usage is added to
+    runs and missions; artifacts get rows. Successes and final failures are noted in ``state``
+    for ``advance_runs``. Events go to ``state``; nothing is committed here.
 
     By default the results of claims are written optimistically: one fenced ``UPDATE`` per kind
     of result, without reading the fences first, because a lease is almost never lost.
@@ -87,176 +115,159 @@ def record_outcomes(
             its result; the caller rolls back and calls again with ``careful=True``, which locks
             and reads the fences first and skips the results they refuse.
     """
-    outcomes = [_redacted(o) for o in outcomes]
-    by_id = {o.claim.step_run_id: o for o in outcomes}
-    rows: Sequence[Any]
-    if any(o.lease_expired for o in outcomes):
-        # Recovered leases know only the step run: read run, step and workflow with the lock.
-        rows = repo.lock_step_runs(session, step_run_ids=list(by_id))
-    elif careful:
-        # A claim already carries them; only the fence (status, attempt, token) is read.
-        rows = [
-            ClaimRow(by_id[fence.id].claim, fence.status, fence.attempt, fence.lease_token)
-            for fence in repo.lock_fences(session, step_run_ids=list(by_id))
-        ]
-    else:
-        rows = [
-            ClaimRow(o.claim, "running", o.claim.attempt, o.claim.lease_token) for o in outcomes
-        ]
-    successes: list[dict[str, Any]] = []
-    others: list[dict[str, Any]] = []
-    usage: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0])
-    mission_usage: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0])
-    artifact_rows: list[dict[str, Any]] = []
-    for row in rows:
+    by_id = {o.claim.step_run_id: o for o in map(_redacted, outcomes)}
+    results: list[repo.StepResult] = []
+    artifacts: list[dict[str, Any]] = []
+    spending = _Spending()
+    for row in _fenced_rows(session, by_id, careful=careful):
         outcome = by_id[row.id]
-        if (
-            row.status != "running"
-            or row.lease_token != outcome.claim.lease_token
-            or row.attempt != outcome.claim.attempt
-        ):
+        if not _holds_lease(row, outcome):
             continue  # fenced out: the lease was lost (expired, canceled) since the claim
-        dag = dags.get(session, row.workflow_id)
-        step = dag.steps[row.step_id]
         state.touched_runs[row.run_id] = row.mission_id
         state.run_workflows[row.run_id] = row.workflow_id
         state.capped_runs[row.run_id] = outcome.claim.budget_capped
-        totals = usage[row.run_id]
-        totals[0] += outcome.cost_micros
-        totals[1] += outcome.usage.input_tokens
-        totals[2] += outcome.usage.output_tokens
-        if row.mission_id is not None:
-            mission_totals = mission_usage[row.mission_id]
-            mission_totals[0] += outcome.cost_micros
-            mission_totals[1] += outcome.usage.input_tokens
-            mission_totals[2] += outcome.usage.output_tokens
-        common = {
-            "_id": row.id,
-            "f_token": row.lease_token,
-            "f_attempt": row.attempt,
-            "v_input_tokens": outcome.usage.input_tokens,
-            "v_output_tokens": outcome.usage.output_tokens,
-            "v_cost_micros": outcome.cost_micros,
-        }
-        usage_payload = {
-            "duration_ms": outcome.duration_ms,
-            "input_tokens": outcome.usage.input_tokens,
-            "output_tokens": outcome.usage.output_tokens,
-            "cost_micros": outcome.cost_micros,
-        }
-        if outcome.lease_expired:
-            state.events.append(
-                NewEvent(
-                    type=ev.STEP_LEASE_EXPIRED,
-                    actor=ENGINE_ACTOR,
-                    run_id=row.run_id,
-                    mission_id=row.mission_id,
-                    step_id=row.step_id,
-                    payload={"attempt": row.attempt, "error": outcome.error},
-                )
+        usage = Usage(outcome.cost_micros, outcome.usage.input_tokens, outcome.usage.output_tokens)
+        spending.add(row, usage)
+        policy = dags.get(session, row.workflow_id).steps[row.step_id].retry
+        verdict = decide(outcome, policy, row.attempt, random)
+        results.append(_result(state, row, outcome, usage, verdict))
+        if isinstance(verdict, Succeeded):
+            artifacts += [_artifact_row(row, artifact) for artifact in outcome.artifacts]
+    applied = repo.record_results(session, results)
+    if applied != len(results):
+        raise FenceConflict(f"{len(results) - applied} result(s) fenced out")
+    _create_artifacts(session, state, artifacts)
+    spending.charge(session, state)
+
+
+def _fenced_rows(
+    session: Session, by_id: dict[uuid.UUID, StepOutcome], *, careful: bool
+) -> Sequence[Any]:
+    """The rows the results apply to, with the fence each must still match."""
+    outcomes = by_id.values()
+    if any(o.lease_expired for o in outcomes):
+        # Recovered leases know only the step run: read run, step and workflow with the lock.
+        return repo.lock_step_runs(session, step_run_ids=list(by_id))
+    if careful:
+        # A claim already carries them; only the fence (status, attempt, token) is read.
+        return [
+            ClaimRow(by_id[fence.id].claim, fence.status, fence.attempt, fence.lease_token)
+            for fence in repo.lock_fences(session, step_run_ids=list(by_id))
+        ]
+    return [
+        ClaimRow(o.claim, _SUCCEED_FROM, o.claim.attempt, o.claim.lease_token) for o in outcomes
+    ]
+
+
+def _holds_lease(row: Any, outcome: StepOutcome) -> bool:
+    """Whether the step run is still running under the lease and attempt of ``outcome``."""
+    return (
+        row.status in _SUCCEED.sources
+        and row.lease_token == outcome.claim.lease_token
+        and row.attempt == outcome.claim.attempt
+    )
+
+
+def _result(
+    state: Tick,
+    row: Any,
+    outcome: StepOutcome,
+    usage: Usage,
+    verdict: Succeeded | Retry | Failed,
+) -> repo.StepResult:
+    """The row write and the events of one attempt's end, as ``verdict`` decided it."""
+    if outcome.lease_expired:
+        state.events.append(
+            NewEvent(
+                type=ev.STEP_LEASE_EXPIRED,
+                actor=ENGINE_ACTOR,
+                run_id=row.run_id,
+                mission_id=row.mission_id,
+                step_id=row.step_id,
+                payload={"attempt": row.attempt, "error": outcome.error},
             )
-        if outcome.ok:
-            transition(STEP_RUN, row.status, "succeeded")
-            successes.append({**common, "v_outputs": outcome.outputs, "v_ended_at": state.now})
-            state.events.append(
-                step_event(ev.STEP_SUCCEEDED, row, "succeeded", row.attempt, **usage_payload)
-            )
-            state.succeeded.setdefault(row.run_id, []).append(row.step_id)
-            for artifact in outcome.artifacts:
-                artifact_rows.append(_artifact_row(row, artifact))
-            continue
-        allowed = step.retry.max_attempts + (
-            LEASE_RECOVERY_EXTRA_ATTEMPTS if outcome.lease_expired else 0
         )
-        if (outcome.retryable or outcome.lease_expired) and row.attempt < allowed:
-            transition(STEP_RUN, row.status, "queued")
-            delay = 0.0 if outcome.lease_expired else step.retry.delay_s(row.attempt, random)
-            not_before = state.now + timedelta(seconds=delay)
-            others.append(
-                {
-                    **common,
-                    "v_status": "queued",
-                    "v_attempt": row.attempt + 1,
-                    "v_outputs": {},
-                    "v_error": outcome.error,
-                    "v_not_before": not_before,
-                    "v_ended_at": None,
-                }
-            )
-            state.events.append(
-                step_event(
-                    ev.STEP_RETRY_SCHEDULED,
-                    row,
-                    "queued",
-                    row.attempt + 1,
-                    error=outcome.error,
-                    delay_s=round(delay, 3),
-                    **usage_payload,
-                )
-            )
-            continue
-        transition(STEP_RUN, row.status, "failed")
-        others.append(
-            {
-                **common,
-                "v_status": "failed",
-                "v_attempt": row.attempt,
-                "v_outputs": outcome.outputs,
-                "v_error": outcome.error,
-                "v_not_before": None,
-                "v_ended_at": state.now,
-            }
+    spent = {
+        "duration_ms": outcome.duration_ms,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_micros": usage.micros,
+    }
+    result = functools.partial(
+        repo.StepResult, row.id, row.lease_token, row.attempt, usage=usage, error=outcome.error
+    )
+    if isinstance(verdict, Succeeded):
+        state.events.append(step_event(_SUCCEED, row, row.attempt, **spent))
+        state.succeeded.setdefault(row.run_id, []).append(row.step_id)
+        return result(
+            _SUCCEED, row.attempt, outputs=outcome.outputs, not_before=None, ended_at=state.now
         )
+    if isinstance(verdict, Retry):
+        delay_s = round(verdict.delay_s, 3)
         state.events.append(
             step_event(
-                ev.STEP_FAILED, row, "failed", row.attempt, error=outcome.error, **usage_payload
+                _REQUEUE, row, verdict.attempt, error=outcome.error, delay_s=delay_s, **spent
             )
         )
-        state.failed.setdefault(row.run_id, []).append(row.step_id)
-    applied = repo.record_results(session, successes=successes, others=others)
-    if applied != len(successes) + len(others):
-        raise FenceConflict(f"{len(successes) + len(others) - applied} result(s) fenced out")
-    if artifact_rows:
-        assign_distinct_names(session, artifact_rows)  # unique within a run (ADR 29)
-        session.add_all([Artifact(**values) for values in artifact_rows])
-        session.flush()
-        for values in artifact_rows:
-            state.events.append(
-                NewEvent(
-                    type=ev.ARTIFACT_CREATED,
-                    actor=ENGINE_ACTOR,
-                    run_id=values["run_id"],
-                    mission_id=values["mission_id"],
-                    step_id=values["meta"]["step_id"],
-                    payload={
-                        "artifact_id": str(values["id"]),
-                        "name": values["name"],
-                        "kind": values["kind"],
-                        "sha256": values["sha256"],
-                        "size": values["size"],
-                    },
-                )
+        not_before = state.now + timedelta(seconds=verdict.delay_s)
+        return result(_REQUEUE, verdict.attempt, outputs={}, not_before=not_before, ended_at=None)
+    state.events.append(step_event(_FAIL, row, row.attempt, error=outcome.error, **spent))
+    state.failed.setdefault(row.run_id, []).append(row.step_id)
+    return result(_FAIL, row.attempt, outputs=outcome.outputs, not_before=None, ended_at=state.now)
+
+
+class _Spending:
+    """What a batch of results spent, summed per run and per mission."""
+
+    def __init__(self) -> None:
+        self.runs: dict[uuid.UUID, Usage] = {}
+        self.missions: dict[uuid.UUID, Usage] = {}
+
+    def add(self, row: Any, usage: Usage) -> None:
+        """Count ``usage`` for the run and the mission of ``row``."""
+        if not usage:
+            return
+        self.runs[row.run_id] = self.runs.get(row.run_id, _NOTHING) + usage
+        if row.mission_id is not None:
+            self.missions[row.mission_id] = self.missions.get(row.mission_id, _NOTHING) + usage
+
+    def charge(self, session: Session, state: Tick) -> None:
+        """Add the sums to runs and missions, and check each capped run's budget."""
+        for run_id, usage in self.runs.items():
+            spent, cap = repo.add_run_usage(session, run_id=run_id, usage=usage)
+            if cap is not None and usage.micros:
+                _check_spend(session, state, run_id, spent - usage.micros, spent, cap)
+        for mission_id, usage in self.missions.items():
+            repo.add_mission_usage(session, mission_id=mission_id, usage=usage)
+
+
+_NOTHING = Usage()
+
+
+def _create_artifacts(session: Session, state: Tick, rows: list[dict[str, Any]]) -> None:
+    """Insert the artifacts successes produced, named distinctly in their run (ADR 0029)."""
+    if not rows:
+        return
+    assign_distinct_names(session, rows)
+    session.add_all([Artifact(**values) for values in rows])
+    session.flush()
+    for values in rows:
+        state.events.append(
+            NewEvent(
+                type=ev.ARTIFACT_CREATED,
+                actor=ENGINE_ACTOR,
+                run_id=values["run_id"],
+                mission_id=values["mission_id"],
+                step_id=values["meta"]["step_id"],
+                payload={
+                    "artifact_id": str(values["id"]),
+                    "name": values["name"],
+                    "kind": values["kind"],
+                    "sha256": values["sha256"],
+                    "size": values["size"],
+                },
             )
-    for run_id, (micros, tokens_in, tokens_out) in usage.items():
-        if micros or tokens_in or tokens_out:
-            spent, cap = repo.add_run_usage(
-                session,
-                run_id=run_id,
-                micros=micros,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-            )
-            if cap is not None and micros:
-                _check_spend(session, state, run_id, spent - micros, spent, cap)
-    for mission_id, (micros, tokens_in, tokens_out) in mission_usage.items():
-        if micros or tokens_in or tokens_out:
-            repo.add_mission_usage(
-                session,
-                mission_id=mission_id,
-                micros=micros,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-            )
+        )
 
 
 def _redacted(outcome: StepOutcome) -> StepOutcome:
@@ -292,8 +303,10 @@ def _check_spend(
     (their spend is recorded) and the run then fails with the budget as its error.
     """
     mission_id = state.touched_runs.get(run_id)
-    warn_at = math.ceil(cap * ev.BUDGET_WARNING_SHARE)
-    if before < warn_at <= spent:
+    crossed = check_spend(
+        before=before, spent=spent, cap=cap, warning_share=ev.BUDGET_WARNING_SHARE
+    )
+    if crossed.warn:
         state.events.append(
             NewEvent(
                 type=ev.BUDGET_WARNING,
@@ -307,8 +320,13 @@ def _check_spend(
                 },
             )
         )
-    if not before < cap <= spent:
-        return
+    if crossed.exhausted:
+        _halt_spending(session, state, run_id, spent, cap)
+
+
+def _halt_spending(session: Session, state: Tick, run_id: uuid.UUID, spent: int, cap: int) -> None:
+    """Cancel what a run has not started, now that its spending reached its cap."""
+    mission_id = state.touched_runs.get(run_id)
     error = f"budget exhausted: spent ${spent / 1e6:.4f} of the ${cap / 1e6:.4f} cap"
     state.events.append(
         NewEvent(
@@ -324,13 +342,14 @@ def _check_spend(
     )
     for row in canceled:
         state.events.append(
-            NewEvent(
-                type=ev.STEP_CANCELED,
+            moved(
+                _CANCEL,
                 actor=ENGINE_ACTOR,
                 run_id=run_id,
                 mission_id=mission_id,
                 step_id=row.step_id,
-                payload={"status": "canceled", "attempt": row.attempt, "reason": "budget"},
+                attempt=row.attempt,
+                reason="budget",
             )
         )
     repo.set_run_error(session, run_id=run_id, error=error)
@@ -390,41 +409,21 @@ def _promote_dependents(
 ) -> None:
     """Queue every dependent of ``finished`` whose dependencies have all succeeded or skipped.
 
-    When every dependency of every candidate succeeded in this tick, they are ready without
-    reading any status; otherwise the statuses of candidates and dependencies are read. Either
-    way the writes are guarded by ``status = 'waiting'`` and return the rows they changed.
-
-    A ready step of a run without a concurrency limit or budget cap is claimed at once (queued
-    and started in one ``UPDATE``) while ``dispatch`` has capacity: the queue would hand it to
-    this worker anyway, one statement and one tick later. Steps of limited or capped runs go
-    through the queue, where ``claim`` applies the limit and the budget gate.
+    Steps that are not plain go through admission. A ready step of a run without a
+    concurrency limit or budget cap is claimed at once (queued and started in one ``UPDATE``)
+    while ``dispatch`` has capacity: the queue would hand it to this worker anyway, one
+    statement and one tick later. Steps of limited or capped runs go through the queue, where
+    ``claim`` applies the limit and the budget gate.
     """
     dag = dags.get(session, state.run_workflows[run_id])
-    done_now = set(finished)
-    dependents = {d for s in finished for d in dag.dependents[s]}
-    candidates = dag.in_order(dependents)
-    if not candidates:
-        return
-    ready = candidates
-    if not all(set(dag.steps[c].depends_on) <= done_now for c in candidates):
-        needed = set(candidates) | {dep for c in candidates for dep in dag.steps[c].depends_on}
-        statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=needed)
-        ready = [
-            c
-            for c in candidates
-            if statuses.get(c) == "waiting"
-            and all(statuses.get(d) in ("succeeded", "skipped") for d in dag.steps[c].depends_on)
-        ]
-        if not ready:
-            return
-    if not dag.all_plain:
+    ready = _ready_dependents(session, run_id, finished, dag)
+    if ready and not dag.all_plain:
         special = [c for c in ready if not dag.steps[c].plain]
         if special:
             admit_steps(session, state, run_id, special, dag)
             ready = [c for c in ready if dag.steps[c].plain]
-            if not ready:
-                return
-    mission_id = state.touched_runs.get(run_id)
+    if not ready:
+        return
     direct = 0
     if (
         dispatch is not None
@@ -433,83 +432,125 @@ def _promote_dependents(
         and state.policy.unrestricted(ready, dag)
     ):
         direct = min(dispatch.capacity, len(ready))
-    order = {step_id: i for i, step_id in enumerate(ready)}
-    if direct:
-        assert dispatch is not None
-        rows = sorted(
-            repo.claim_waiting_steps(
-                session,
-                run_id=run_id,
-                step_ids=ready[:direct],
-                owner=dispatch.worker,
-                token=dispatch.lease_token,
-                expires=dispatch.expires,
-                now=state.now,
-            ),
-            key=lambda row: order[row.step_id],
-        )
-        dispatch.capacity -= len(rows)
-        for row in rows:
-            transition(STEP_RUN, "waiting", "queued")
-            _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
-            transition(STEP_RUN, "queued", "running")
-            state.events.append(
-                NewEvent(
-                    type=ev.STEP_STARTED,
-                    actor=ENGINE_ACTOR,
-                    run_id=run_id,
-                    mission_id=mission_id,
-                    step_id=row.step_id,
-                    payload={
-                        "status": "running",
-                        "attempt": row.attempt,
-                        "worker": dispatch.worker,
-                    },
-                )
-            )
-            dispatch.claimed.append(
-                ClaimedStep(
-                    step_run_id=row.id,
-                    run_id=run_id,
-                    mission_id=mission_id,
-                    workflow_id=state.run_workflows[run_id],
-                    step_id=row.step_id,
-                    attempt=row.attempt,
-                    agent=row.agent,
-                    inputs=row.inputs,
-                    lease_token=dispatch.lease_token,
-                    timeout_s=dag.steps[row.step_id].timeout_s,
-                    budget_capped=False,
-                    depends_on=dag.steps[row.step_id].depends_on,
-                )
-            )
-        if rows:
-            state.progressing_runs.add(run_id)
+        _claim_at_once(session, state, run_id, ready[:direct], dag, dispatch)
     if direct < len(ready):
-        rows = sorted(
-            repo.queue_waiting_steps(
-                session, run_id=run_id, step_ids=ready[direct:], now=state.now
-            ),
-            key=lambda row: order[row.step_id],
+        _queue_at_once(session, state, run_id, ready[direct:])
+
+
+def _ready_dependents(
+    session: Session, run_id: uuid.UUID, finished: Sequence[str], dag: WorkflowDag
+) -> list[str]:
+    """The dependents of ``finished`` that wait and whose dependencies are all done, in order.
+
+    When every dependency of every candidate finished in this tick, they are ready without
+    reading any status; otherwise the statuses of candidates and dependencies are read. Either
+    way the writes that follow are guarded by the ``queue`` rule's sources (``waiting``).
+    """
+    done_now = set(finished)
+    candidates = dag.in_order({d for s in finished for d in dag.dependents[s]})
+    if all(set(dag.steps[c].depends_on) <= done_now for c in candidates):
+        return candidates
+    needed = set(candidates) | {dep for c in candidates for dep in dag.steps[c].depends_on}
+    statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=needed)
+    return [
+        c
+        for c in candidates
+        if statuses.get(c) in _QUEUE.sources
+        and all(statuses.get(d) in _DONE for d in dag.steps[c].depends_on)
+    ]
+
+
+def _claim_at_once(
+    session: Session,
+    state: Tick,
+    run_id: uuid.UUID,
+    step_ids: list[str],
+    dag: WorkflowDag,
+    dispatch: Dispatch,
+) -> None:
+    """Queue and claim ``step_ids`` for this worker in one statement, in their order.
+
+    Each gets ``step.queued`` and ``step.started`` and joins ``dispatch.claimed``.
+    """
+    mission_id = state.touched_runs.get(run_id)
+    workflow_id = state.run_workflows[run_id]
+    rows = _in_order(
+        step_ids,
+        repo.claim_waiting_steps(
+            session,
+            run_id=run_id,
+            step_ids=step_ids,
+            owner=dispatch.worker,
+            token=dispatch.lease_token,
+            expires=dispatch.expires,
+            now=state.now,
+        ),
+    )
+    dispatch.capacity -= len(rows)
+    for row in rows:
+        step = dag.steps[row.step_id]
+        _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
+        state.events.append(
+            moved(
+                _CLAIM,
+                actor=ENGINE_ACTOR,
+                run_id=run_id,
+                mission_id=mission_id,
+                step_id=row.step_id,
+                attempt=row.attempt,
+                worker=dispatch.worker,
+            )
         )
-        for row in rows:
-            transition(STEP_RUN, "waiting", "queued")
-            _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
-        if rows:
-            state.progressing_runs.add(run_id)
+        dispatch.claimed.append(
+            ClaimedStep(
+                step_run_id=row.id,
+                run_id=run_id,
+                mission_id=mission_id,
+                workflow_id=workflow_id,
+                step_id=row.step_id,
+                attempt=row.attempt,
+                agent=row.agent,
+                inputs=row.inputs,
+                lease_token=dispatch.lease_token,
+                timeout_s=step.timeout_s,
+                budget_capped=False,
+                depends_on=step.depends_on,
+            )
+        )
+    if rows:
+        state.progressing_runs.add(run_id)
+
+
+def _queue_at_once(session: Session, state: Tick, run_id: uuid.UUID, step_ids: list[str]) -> None:
+    """Queue ``step_ids`` in one statement (``step.queued``), in their order."""
+    mission_id = state.touched_runs.get(run_id)
+    rows = _in_order(
+        step_ids,
+        repo.queue_waiting_steps(session, run_id=run_id, step_ids=step_ids, now=state.now),
+    )
+    for row in rows:
+        _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
+    if rows:
+        state.progressing_runs.add(run_id)
+
+
+def _in_order(step_ids: list[str], rows: Sequence[Any]) -> list[Any]:
+    """``rows`` (each with a ``step_id``) in the order of ``step_ids``: the DAG's order."""
+    order = {step_id: i for i, step_id in enumerate(step_ids)}
+    return sorted(rows, key=lambda row: order[row.step_id])
 
 
 def _queued_event(
     state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None, step_id: str, attempt: int
 ) -> None:
     state.events.append(
-        NewEvent(
-            type=ev.STEP_QUEUED,
+        moved(
+            _QUEUE,
             actor=ENGINE_ACTOR,
             run_id=run_id,
             mission_id=mission_id,
             step_id=step_id,
-            payload={"status": "queued", "attempt": attempt},
+            attempt=attempt,
         )
     )
 
@@ -527,23 +568,20 @@ def _block_descendants(
     if not downstream:
         return
     statuses = repo.read_step_statuses(session, run_id=run_id, step_ids=downstream)
-    blocked = [s for s in downstream if statuses.get(s) in ("waiting", "queued")]
+    blocked = [s for s in downstream if statuses.get(s) in _BLOCK.sources]
     if not blocked:
         return
     mission_id = state.touched_runs.get(run_id)
-    repo.update_steps_by_step_id(
-        session, run_id=run_id, step_ids=blocked, values={"status": "blocked"}
-    )
+    repo.move_steps(session, run_id=run_id, step_ids=blocked, rule=_BLOCK)
     for step_id in blocked:
-        transition(STEP_RUN, statuses[step_id], "blocked")
         state.events.append(
-            NewEvent(
-                type=ev.STEP_BLOCKED,
+            moved(
+                _BLOCK,
                 actor=ENGINE_ACTOR,
                 run_id=run_id,
                 mission_id=mission_id,
                 step_id=step_id,
-                payload={"status": "blocked", "blocked_by": list(failed_steps)},
+                blocked_by=list(failed_steps),
             )
         )
 
@@ -582,26 +620,26 @@ def finish_run_if_done(
     if any(counts.get(s, 0) for s in repo.ACTIVE_STEP_STATUSES):
         return
     found = repo.read_run_state(session, run_id=run_id)
-    if found is None or found[0] != "running":
+    if found is None or found[0] != RunStatus.running:
         return
     status, run_error = found
-    clean = set(counts) <= {"succeeded", "skipped"} and not run_error
-    target = "completed" if clean else "failed"
-    transition(RUN, status, target)
+    clean = set(counts) <= _DONE and not run_error
+    rule = transition(RUN, status, RunStatus.completed if clean else RunStatus.failed)
     # An error set while the run was still going (its budget ran out) says more than counts.
     error = None if clean else run_error or _failure_summary(counts)
-    repo.end_run(session, run_id=run_id, status=target, error=error, now=state.now)
+    repo.end_run(session, run_id=run_id, rule=rule, error=error, now=state.now)
     state.events.append(
-        NewEvent(
-            type=ev.RUN_COMPLETED if clean else ev.RUN_FAILED,
+        moved(
+            rule,
             actor=ENGINE_ACTOR,
             run_id=run_id,
             mission_id=mission_id,
-            payload={"status": target, "error": error, "steps": counts},
+            error=error,
+            steps=counts,
         )
     )
     if mission_id is not None:
-        set_mission_status(session, state, mission_id, target)
+        set_mission_status(session, state, mission_id, _MISSION_AFTER_RUN[rule.target])
 
 
 def _pause_if_awaiting(
@@ -609,49 +647,38 @@ def _pause_if_awaiting(
 ) -> None:
     """Pause a running run whose unfinished steps all wait on an approval decision."""
     counts = repo.count_steps_by_status(session, run_id=run_id)
-    awaiting = counts.get("awaiting_approval", 0)
-    if not awaiting or counts.get("queued", 0) or counts.get("running", 0):
+    awaiting = counts.get(StepRunStatus.awaiting_approval, 0)
+    if not awaiting or counts.get(StepRunStatus.queued, 0) or counts.get(StepRunStatus.running, 0):
         return
     found = repo.read_run_state(session, run_id=run_id)
-    if found is None or found[0] != "running":
+    if found is None or found[0] not in _PAUSE.sources:
         return
-    transition(RUN, found[0], "paused")
-    session.execute(
-        update(Run).where(Run.id == run_id, Run.status == "running").values(status="paused"),
-        execution_options={"synchronize_session": False},
-    )
+    repo.move_run(session, run_id=run_id, rule=_PAUSE)
     state.events.append(
-        NewEvent(
-            type=ev.RUN_PAUSED,
+        moved(
+            _PAUSE,
             actor=ENGINE_ACTOR,
             run_id=run_id,
             mission_id=mission_id,
-            payload={
-                "status": "paused",
-                "reason": f"{awaiting} step(s) awaiting approval",
-                "awaiting_approval": awaiting,
-            },
+            reason=f"{awaiting} step(s) awaiting approval",
+            awaiting_approval=awaiting,
         )
     )
 
 
-def set_mission_status(session: Session, state: Tick, mission_id: uuid.UUID, target: str) -> None:
+def set_mission_status(
+    session: Session, state: Tick, mission_id: uuid.UUID, target: MissionStatus
+) -> None:
     """Move a mission to ``target`` when its state machine allows it (otherwise leave it)."""
     status = repo.read_mission_status(session, mission_id=mission_id)
-    if status is None or status == target or not MISSION.can(status, target):
+    rule = None if status is None else MISSION.rule_for(status, target)
+    if status is None or rule is None:
         return
-    transition(MISSION, status, target)
-    repo.move_mission(session, mission_id=mission_id, source=status, target=target)
-    state.events.append(
-        NewEvent(
-            type=f"mission.{target}",
-            actor=ENGINE_ACTOR,
-            mission_id=mission_id,
-            payload={"status": target},
-        )
-    )
+    repo.move_mission(session, mission_id=mission_id, source=status, target=rule.target)
+    state.events.append(moved(rule, actor=ENGINE_ACTOR, mission_id=mission_id))
 
 
 def _failure_summary(counts: dict[str, int]) -> str:
-    parts = [f"{counts[s]} {s}" for s in ("failed", "blocked", "canceled") if counts.get(s)]
+    unfinished = (StepRunStatus.failed, StepRunStatus.blocked, StepRunStatus.canceled)
+    parts = [f"{counts[s]} {s}" for s in unfinished if counts.get(s)]
     return "steps did not all succeed: " + ", ".join(parts)

@@ -4,15 +4,17 @@ import asyncio
 import functools
 import random as random_module
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price, cost_micros
-from missionctl.eventlog import append_sync
+from missionctl.domain.states import StepRunStatus
+from missionctl.eventlog import NewEvent, append_sync
 from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
 from missionctl.services.context import ServiceContext
@@ -24,6 +26,7 @@ from missionctl.services.execution.recording import (
     record_outcomes,
 )
 from missionctl.services.execution.types import (
+    ENGINE_ACTOR,
     ClaimedStep,
     DagCache,
     Dispatch,
@@ -33,7 +36,6 @@ from missionctl.services.execution.types import (
     StepOutcome,
     Tick,
     refresh_policy,
-    step_event,
 )
 from missionctl.services.pricing import resolve_price
 
@@ -105,11 +107,7 @@ async def renew_leases(
     def work(session: Session) -> set[uuid.UUID]:
         held = repo.read_held_leases(session, leases=leases)
         expires = utcnow() + timedelta(seconds=lease_s)
-        repo.update_steps_by_id(
-            session,
-            rows=[{"_id": step_id, "lease_expires_at": expires} for step_id in held],
-            columns=["lease_expires_at"],
-        )
+        repo.extend_leases(session, step_run_ids=held, expires=expires)
         return held
 
     return await ctx.write_blocking(work, inline=True)
@@ -183,14 +181,19 @@ async def record_running_usage(
             append_sync(
                 session,
                 [
-                    step_event(
-                        ev.STEP_USAGE,
-                        claim,
-                        "running",
-                        claim.attempt,
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        estimated=estimated,
+                    NewEvent(
+                        type=ev.STEP_USAGE,
+                        actor=ENGINE_ACTOR,
+                        run_id=claim.run_id,
+                        mission_id=claim.mission_id,
+                        step_id=claim.step_id,
+                        payload={
+                            "status": StepRunStatus.running.value,
+                            "attempt": claim.attempt,
+                            "input_tokens": usage.input_tokens,
+                            "output_tokens": usage.output_tokens,
+                            "estimated": estimated,
+                        },
                     )
                 ],
             )
@@ -220,3 +223,14 @@ def usage_cost_micros(price: Price | None, usage: LLMUsage) -> int:
         output_tokens=usage.output_tokens,
         cached_input_tokens=usage.cached_input_tokens,
     )
+
+
+async def read_upstream_outputs(
+    ctx: ServiceContext, *, run_id: uuid.UUID, step_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The outputs of the named steps of a run (an agent's upstream), by step id."""
+    if not step_ids:
+        return {}
+    async with ctx.read() as session:
+        found = await session.run_sync(repo.read_step_outputs, run_id=run_id, step_ids=step_ids)
+    return {step_id: dict(outputs or {}) for step_id, (_, outputs) in found.items()}

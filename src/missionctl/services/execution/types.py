@@ -18,14 +18,15 @@ from missionctl.domain.governance import (
     hold_reason,
     parse_programs,
 )
+from missionctl.domain.states import TransitionRule
 from missionctl.domain.workflows import COMMAND_AGENT, WorkflowDag
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent
 from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
 from missionctl.services.context import DagStore
+from missionctl.services.transitions import moved
 
-LEASE_RECOVERY_EXTRA_ATTEMPTS = 2
 ENGINE_ACTOR = "system"
 
 
@@ -287,13 +288,14 @@ class Dispatch:
     claimed: list[ClaimedStep] = field(default_factory=list)
 
 
-def step_event(type_: str, row: Any, status: str, attempt: int, **payload: Any) -> NewEvent:
-    """A step event for ``row`` (anything with run_id, mission_id, step_id) carrying the status."""
-    return NewEvent(
-        type=type_,
+def step_event(rule: TransitionRule[Any], row: Any, attempt: int, **payload: Any) -> NewEvent:
+    """The engine's event of a step's move by ``rule`` (``row`` has run_id, mission_id, step_id)."""
+    return moved(
+        rule,
         actor=ENGINE_ACTOR,
         run_id=row.run_id,
         mission_id=row.mission_id,
         step_id=row.step_id,
-        payload={"status": status, "attempt": attempt, **payload},
+        attempt=attempt,
+        **payload,
     )

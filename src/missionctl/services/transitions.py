@@ -1,0 +1,40 @@
+"""The event of a status change, taken from the rule of the state machine that allows it.
+
+A service moves a mission, run or step run in three steps: it asks the domain for the rule
+(``transition(machine, current, target)``, or ``machine.rule(name)`` when only the database
+knows the current state and the ``UPDATE`` is guarded by the rule's sources), writes
+``rule.target``, and records :func:`moved`. No service names the event type of a status
+change by hand, so the table in ``domain.states`` and the log cannot disagree.
+"""
+
+import uuid
+from typing import Any
+
+from missionctl.domain.states import TransitionRule
+from missionctl.eventlog import NewEvent
+
+__all__ = ["moved"]
+
+
+def moved(
+    rule: TransitionRule[Any],
+    *,
+    actor: str,
+    mission_id: uuid.UUID | None = None,
+    run_id: uuid.UUID | None = None,
+    step_id: str | None = None,
+    **payload: Any,
+) -> NewEvent:
+    """The event recording ``rule``: its type, and its target as the payload's ``status``.
+
+    ``payload`` holds the rest of the event's fields as docs/events.md lists them
+    (``attempt``, ``error``, …); ``status`` comes first, as the replay rule reads it.
+    """
+    return NewEvent(
+        type=rule.event,
+        actor=actor,
+        mission_id=mission_id,
+        run_id=run_id,
+        step_id=step_id,
+        payload={"status": rule.target.value, **payload},
+    )
