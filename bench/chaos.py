@@ -616,8 +616,9 @@ def shake(
             rng = random.Random(config.seed)
             shaker = Shaker(config, cluster, Ledger(db), client, workflow_id, rng)
             shaker.top_up()
-            for _ in range(config.cycles):
-                shaker.cycle()
+            for done in range(1, config.cycles + 1):
+                victim = shaker.cycle()
+                print(f"cycle {done}/{config.cycles}: killed {victim}", file=sys.stderr, flush=True)
             shaker.drain()
         finally:
             cluster.stop_all()
