@@ -1,13 +1,16 @@
 """Crash test: SIGKILL the engine's processes at random moments, then check that nothing was lost.
 
 A real ``missionctl serve`` (its engine off) and ``--workers`` real ``missionctl worker``
-processes share one database, each started as a subprocess with the data directory and
-settings of this run, and short leases (``lease_s`` 2 s, heartbeat 0.5 s) so a killed worker's
-steps are recovered quickly. Runs of a small workflow of short ``builtin:sleep`` steps (a
-diamond: one step, a fan-out of four, a fan-in, a last step) are started through the API so
-that a few per worker are always under way. Each cycle waits until the last restarted worker
-has completed a step, waits a random moment more (up to ``--max-delay``), SIGKILLs one process
-(``serve`` one time in five, otherwise a worker drawn at random) and starts it again at once.
+processes share one database, with the data directory and settings of this run and short
+leases (``lease_s`` 2 s, heartbeat 0.5 s) so that a killed worker's steps are recovered quickly,
+and a small engine concurrency (4) so that ready steps wait in the queue for whichever worker is
+free. Each process is forked from a warm parent that has imported the program once (``Launcher``):
+a restart takes milliseconds instead of the seconds the imports take (``bench/cli_startup.py``
+measures those). Runs of a small workflow of short ``builtin:sleep`` steps (one step, a fan-out
+of four, a fan-in, a last step) are started through the API so that three per worker are always
+under way. Each cycle waits a random moment (up to ``--max-delay``), SIGKILLs one process
+(``serve`` one time in five, otherwise a worker drawn at random), starts it again at once, and
+waits until it works again: a worker until it has completed a step, ``serve`` until it answers.
 
 After the last cycle the runs are left to finish (``--drain`` seconds at most), every process is
 stopped, and the event log is judged (``judge``):
@@ -21,12 +24,13 @@ stopped, and the event log is judged (``judge``):
 - ``missionctl audit verify`` passes.
 
 It prints one JSON line: those counts, the cycles, the kills of each kind, and the seconds from
-a worker's restart to its first completed step (median, p95; process start-up included).
+a worker's restart to its first completed step (median, p95), and exits 1 unless all is sound.
 
 Run: ``.venv/bin/python bench/chaos.py [--database sqlite|postgresql] [--workers N]
-[--cycles N] [--seed N]``. PostgreSQL needs ``--postgres-url`` or
-``MISSIONCTL_TEST_POSTGRES_URL``; the run works in a schema of its own, dropped at the end.
-``tests/engine/test_chaos.py`` runs ten cycles of the same check on both databases.
+[--cycles N] [--seed N]``. PostgreSQL needs ``--postgres-url``, else
+``MISSIONCTL_BENCH_POSTGRES_URL`` or ``MISSIONCTL_TEST_POSTGRES_URL``; the run works in a schema
+of its own, dropped at the end. ``tests/engine/test_chaos.py`` runs ten cycles of the same check
+on both databases.
 """
 
 import argparse
@@ -370,6 +374,7 @@ class Launcher:
         """End the warm parent (its children must have been stopped)."""
         self.requests.close()
         self.parent.wait(timeout=30)
+        self.answers.close()
 
 
 def alive(pid: int) -> bool:
@@ -616,9 +621,12 @@ def shake(
             rng = random.Random(config.seed)
             shaker = Shaker(config, cluster, Ledger(db), client, workflow_id, rng)
             shaker.top_up()
+            started = time.monotonic()
             for done in range(1, config.cycles + 1):
                 victim = shaker.cycle()
-                print(f"cycle {done}/{config.cycles}: killed {victim}", file=sys.stderr, flush=True)
+                elapsed = time.monotonic() - started
+                note = f"cycle {done}/{config.cycles}: killed {victim} ({elapsed:.0f} s)"
+                print(note, file=sys.stderr, flush=True)
             shaker.drain()
         finally:
             cluster.stop_all()
@@ -671,9 +679,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("MISSIONCTL_TEST_POSTGRES_URL"),
-        help="the server, e.g. postgresql+psycopg://user@host:5432/db "
-        "(default: MISSIONCTL_TEST_POSTGRES_URL)",
+        default=os.environ.get("MISSIONCTL_BENCH_POSTGRES_URL")
+        or os.environ.get("MISSIONCTL_TEST_POSTGRES_URL"),
+        help="the server, e.g. postgresql+psycopg://user@host:5432/db (default: "
+        "MISSIONCTL_BENCH_POSTGRES_URL, else MISSIONCTL_TEST_POSTGRES_URL)",
     )
     parser.add_argument("--cycles", type=int, default=ChaosConfig.cycles)
     parser.add_argument("--workers", type=int, default=ChaosConfig.workers)
@@ -682,7 +691,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=ChaosConfig.drain_s)
     args = parser.parse_args(argv)
     if args.database == "postgresql" and not args.postgres_url:
-        parser.error("--database postgresql needs --postgres-url or MISSIONCTL_TEST_POSTGRES_URL")
+        parser.error(
+            "--database postgresql needs --postgres-url, MISSIONCTL_BENCH_POSTGRES_URL "
+            "or MISSIONCTL_TEST_POSTGRES_URL"
+        )
     if args.cycles < 1 or args.workers < 1:
         parser.error("--cycles and --workers must be at least 1")
     return args
