@@ -30,6 +30,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -761,6 +762,27 @@ def record_results(session: Session, results: Sequence[StepResult]) -> int:
         params["v_not_before"] = result.not_before
         others.append(params)
     return _RECORD_SUCCESS.run_many(session, successes) + _RECORD_OTHER.run_many(session, others)
+
+
+# Transaction-scoped advisory locks, taken in the order of the keys (ascending, as sorted).
+_LOCK_RUN_KEYS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+
+
+def serialize_runs(session: Session, *, run_ids: Collection[uuid.UUID]) -> None:
+    """Make transactions that read these runs' step statuses wait for each other until commit.
+
+    On PostgreSQL two ticks may record results of one run at once; without this, each reads
+    the other's step as still running (READ COMMITTED) and neither promotes a step that waits
+    for both, nor ends the run. A transaction-scoped advisory lock per run, taken in a fixed
+    order (so two ticks never wait for each other in a cycle), makes the second read what the
+    first committed. SQLite has one writer at a time: nothing to do.
+    """
+    if not run_ids or session.get_bind().dialect.name != "postgresql":
+        return
+    # The last 8 bytes of a UUIDv7 are random (its first are a timestamp); a shared key only
+    # makes two runs wait for each other.
+    keys = sorted({int.from_bytes(run_id.bytes[8:], "big", signed=True) for run_id in run_ids})
+    session.execute(_LOCK_RUN_KEYS, {"keys": keys})
 
 
 def has_active_steps(session: Session, *, run_id: uuid.UUID) -> bool:

@@ -380,7 +380,11 @@ def advance_runs(
     up to its capacity (see ``_promote_dependents``); call this after the queue has been
     claimed from, so that steps queued earlier go first. Steps that are not plain go through
     admission, which may skip them (their dependents are promoted in turn) or fail them.
+
+    The runs with results in this tick are locked against other ticks until commit first
+    (``serialize_runs``): promotion here and ``finish_runs`` after read other steps' statuses.
     """
+    repo.serialize_runs(session, run_ids={*state.succeeded, *state.skipped, *state.failed})
     # Admission can skip steps, whose dependents are then promoted too: loop until quiet.
     promoted: dict[tuple[str, uuid.UUID], int] = {}
     while True:
