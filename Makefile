@@ -51,8 +51,11 @@ typecheck: install-dev ## mypy --strict over src/
 imports: install-dev ## import-linter contracts (the layer rules of CONTRIBUTING.md)
 	$(BIN)/lint-imports
 
+# One test process per core (at most four): the suite is CPU-bound, and each process gets its
+# own databases (tests/conftest.py). PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= auto
 pytest: install-dev chromium sandbox ## The test suite (unit, service, API, PostgreSQL, browser)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks
 

@@ -38,6 +38,13 @@ from tests.support.databases import (
     schema_url,
 )
 
+# pytest-xdist starts its workers with an 80x24 terminal size in COLUMNS and LINES. The CLI's
+# console reads them once, when it is first imported, so a test that sets COLUMNS for itself
+# would be ignored: a worker leaves the size to each test, as a single process does.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 POSTGRES_URL_VAR = "MISSIONCTL_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from missionctl import __version__
-from missionctl.api.errors import install_error_handlers
+from missionctl.api.errors import error_body_schemas, install_error_handlers
 from missionctl.api.router import api_router
 from missionctl.api.routes import health
 from missionctl.engine.heap import freeze_startup_heap
@@ -63,7 +63,10 @@ def _document_bearer_auth(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            schema.setdefault("components", {})["securitySchemes"] = {
+            components = schema.setdefault("components", {})
+            # Error responses name the error body by reference (api/errors.py).
+            components.setdefault("schemas", {}).update(error_body_schemas())
+            components["securitySchemes"] = {
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",

@@ -10,9 +10,9 @@ async def assert_consistent(context: ServiceContext, *, verify_chain: bool = Tru
     """Every run replays to its stored state with no unfinished step once ended; the chain verifies.
 
     Run after every test that had a database: a state change written without its event, or an
-    event without its state change, fails the test that caused it (DESIGN §5, replay); so does
-    a run that ended (refused by its budget, canceled, aborted, failed) with a step left
-    waiting, queued, running or awaiting approval.
+    event without its state change, fails the test that caused it (the run's events no longer
+    replay to its stored state); so does a run that ended (refused by its budget, canceled,
+    aborted, failed) with a step left waiting, queued, running or awaiting approval.
     """
     from sqlalchemy import select
 

@@ -5,6 +5,7 @@ handed to ``migrations/env.py`` through ``Config.attributes`` so that a migratio
 the same transaction (and, on SQLite, under the same ``BEGIN IMMEDIATE`` lock) as our own code.
 """
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -29,8 +30,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
 def head_revision() -> str:
-    """The newest revision of the chain."""
+    """The newest revision of the chain (read once per process: the chain ships with the code)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the migration chain is empty"
     return head
@@ -39,10 +41,15 @@ def head_revision() -> str:
 async def upgrade_database(db: Database, revision: str = "head") -> None:
     """Upgrade the schema to ``revision`` (idempotent; a no-op when already there).
 
+    A database already at the head is recognised by one read, without loading the chain:
+    every process (and every test) that opens the database asks for this.
+
     Raises:
         sqlalchemy.exc.SQLAlchemyError: the database is unreachable or a migration failed; the
             transaction is rolled back, so the schema stays at the revision it had.
     """
+    if revision == "head" and await current_revision(db) == head_revision():
+        return
     async with db.engine.begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
