@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, text
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from missionctl.db import Database
-from missionctl.db.engine import WriteLockBusy
+from missionctl.db.database import WriteLockBusy
 from missionctl.db.migrate import upgrade_database
 from missionctl.db.types import UTCDateTime
 

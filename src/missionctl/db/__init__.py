@@ -1,5 +1,5 @@
 """Persistence: ORM classes, the database handle, and the one Alembic migration chain."""
 
-from missionctl.db.engine import Database
+from missionctl.db.database import Database
 
 __all__ = ["Database"]

@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
-from missionctl.db.engine import Database
+from missionctl.db.database import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from missionctl.blobs import BlobStore
 from missionctl.db import Database
-from missionctl.db.engine import BlockingWriter, WriteLockBusy
+from missionctl.db.database import BlockingWriter, WriteLockBusy
 from missionctl.db.migrate import upgrade_database
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.eventlog import Broadcaster, EventRecord, pending_events

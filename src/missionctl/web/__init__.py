@@ -13,8 +13,8 @@ from missionctl.web.routes import (
     artifacts,
     auth,
     governance,
-    mission,
-    missions,
+    mission_list,
+    mission_page,
     runs,
     workflows,
 )
@@ -23,8 +23,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 web_router = APIRouter(include_in_schema=False)
 web_router.include_router(auth.router)
-web_router.include_router(missions.router)
-web_router.include_router(mission.router)
+web_router.include_router(mission_list.router)
+web_router.include_router(mission_page.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)
