@@ -9,11 +9,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import ModelPrice
+from missionctl.db.models import Mission, ModelPrice
 from missionctl.db.types import utcnow
-from missionctl.domain.budget import Price
+from missionctl.domain.budget import Price, cost_micros
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
+from missionctl.llm import LLMUsage
 from missionctl.services.context import ServiceContext
 
 _MTOK = 1_000_000
@@ -48,6 +49,33 @@ def bundled_price(model: str) -> Price | None:
 async def resolve_price(session: AsyncSession, *, model: str) -> Price | None:
     """The price in force now for ``model``: the newest effective override, else the bundle."""
     return _in_force(await session.scalar(_override_query(model)), model)
+
+
+async def charge_planning(
+    session: AsyncSession, mission: Mission, *, model: str, usage: LLMUsage
+) -> int:
+    """Add a planning's tokens, and their cost when ``model``'s price is known, to ``mission``.
+
+    Returns:
+        The micro-dollars charged (0 without tokens or without a price).
+    """
+    if not (usage.input_tokens or usage.output_tokens):
+        return 0
+    price = await resolve_price(session, model=model)
+    micros = (
+        cost_micros(
+            price,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+        )
+        if price
+        else 0
+    )
+    mission.input_tokens += usage.input_tokens
+    mission.output_tokens += usage.output_tokens
+    mission.spent_micros += micros
+    return micros
 
 
 def resolve_price_blocking(session: Session, *, model: str) -> Price | None:
