@@ -204,8 +204,9 @@ async def test_an_unreadable_question_list_is_sent_back_and_the_plan_stored(
 
     assert isinstance(plan, PlanRead) and plan.source == MODEL
     _, repair = openai_server.chat_requests
-    assert "questions: a reply that asks instead of planning lists 1 to 10" in (
-        repair.messages[-1]["content"]
+    assert (
+        "questions: a reply that asks instead of planning lists 1 to 10"
+        in (repair.messages[-1]["content"])
     )
     planned = await read_mission(ctx, mission_id=mission_id)
     assert (planned.status, planned.input_tokens) == ("planned", 2000)
