@@ -9,6 +9,7 @@ none, a secret, 100 kB) are mended, redacted or sent back, never stored as they 
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -210,3 +211,20 @@ async def test_an_unreadable_question_list_is_sent_back_and_the_plan_stored(
     )
     planned = await read_mission(ctx, mission_id=mission_id)
     assert (planned.status, planned.input_tokens) == ("planned", 2000)
+
+
+async def test_asking_under_a_budget_is_limited_and_charged_to_it(
+    ctx: ServiceContext, openai_server: ScriptedOpenAIServer, model_planner: LLMPlanner
+) -> None:
+    openai_server.default_handler = asking({"questions": QUESTIONS, "reason": REASON})
+    data = MissionCreate(goal=GOAL, budget_usd=Decimal("1"))
+    mission = await create_mission(ctx, data=data, actor=ACTOR)
+
+    asked = await plan_mission(ctx, mission_id=mission.id, actor=ACTOR, planner=model_planner)
+
+    assert isinstance(asked, ClarificationRead)
+    [request] = openai_server.chat_requests
+    assert request.body is not None
+    assert request.body.get("max_tokens") or request.body.get("max_completion_tokens")
+    waiting = await read_mission(ctx, mission_id=mission.id)
+    assert 0 < waiting.spent_usd < 1
