@@ -11,7 +11,13 @@ import pytest
 from pydantic import BaseModel
 
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable, ValidationFailed
-from missionctl.llm.protocol import LLMClient, LLMUsage, ReplyPreparer, StructuredResult
+from missionctl.llm.protocol import (
+    LLMClient,
+    LLMUsage,
+    ReplyPreparer,
+    StructuredResult,
+    UsageSink,
+)
 from missionctl.planning import LLMPlanner, Planner, PlanRejected, make_planner
 from missionctl.planning.local import build_local_plan
 from missionctl.planning.prompts import (
@@ -52,6 +58,7 @@ class ScriptedClient:
         output_model: type[T],
         schema_name: str,
         max_repairs: int = 2,
+        on_usage: UsageSink | None = None,  # replies here are models: they cost USAGE at once
         max_tokens: int | None = None,
         prepare: ReplyPreparer | None = None,  # replies here are models, not JSON to mend
     ) -> StructuredResult[T]:

@@ -230,11 +230,12 @@ def plan(
     With --constraint or --repo-context the mission's context is changed first, so the new
     version is planned with it. Locally the planner the settings choose plans it
     (MISSIONCTL_LLM_*: a model, else the local planner); remotely the server's. When the
-    planner cannot plan the mission as written (its goal names nothing to plan, or the local
-    planner meets a language other than English) it asks questions instead: they are printed
-    with the `mission answer` command that answers them, and the exit code is 1. Exit 2 when
-    an option is invalid, the mission cannot be planned now (e.g. it is running; nothing
-    changes then) or the plan broke the rules (each reason is printed).
+    planner cannot plan the mission as written (its goal names nothing to plan, the local
+    planner meets a language other than English, or a model finds it too ambiguous to plan)
+    it asks questions instead: they are printed with the `mission answer` command that
+    answers them, and the exit code is 1. Exit 2 when an option is invalid, the mission cannot
+    be planned now (e.g. it is running; nothing changes then) or the plan broke the rules
+    (each reason is printed).
     """
     changes = _plan_changes(constraint, repo_context)
     with open_backend() as api:

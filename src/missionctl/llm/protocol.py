@@ -85,9 +85,13 @@ class OutputMode(IntEnum):
 ReplyPreparer = Callable[[Any], tuple[Any, Sequence[str]]]
 """Turns a reply's parsed JSON into the data to validate, with a note per change it made.
 
-It is given whatever JSON the model sent (any value, not only an object) and must not raise:
-what it cannot mend it leaves as it is, for validation to report back to the model. Each note
-is one sentence a person can read ("Requirement key 'REQ-1' renamed R1").
+It is given whatever JSON the model sent (any value, not only an object) and must not raise
+for a reply it cannot mend: it leaves it as it is, for validation to report back to the model.
+Each note is one sentence a person can read ("Requirement key 'REQ-1' renamed R1"). Two
+exceptions are part of the contract: ``ReplyError`` sends the reply back to the model with the
+preparer's own problems (a repair, as for a schema error), and any other exception ends the
+call and propagates unchanged, for a preparer that recognises a reply its caller handles
+itself (the planner's questions); the caller learns that call's usage through ``on_usage``.
 """
 
 

@@ -136,16 +136,30 @@ class ClarificationNeeded(Exception):
     the mission to ``needs_clarification`` and stores the questions; once the user answers,
     planning runs again with the answers in :attr:`PlanningInput.answers`.
 
+    A model planner asks through the same contract, and says what asking cost: the service
+    charges ``usage`` to the mission as it charges a plan's.
+
     Args:
         questions: What to ask, in order: 1 to :data:`MAX_QUESTIONS` questions of at most
             :data:`QUESTION_MAX_CHARS` characters each, none blank.
         reason: One sentence saying why the planner asks, for the person who answers.
+        model: The model that asked; None for the local planner.
+        usage: Tokens the model spent on the calls that ended in the questions.
+        attempts: Model calls made, repairs included (0 for the local planner).
 
     Raises:
         ValueError: ``questions`` or ``reason`` break the rules above (a planner's bug).
     """
 
-    def __init__(self, questions: Sequence[str], *, reason: str) -> None:
+    def __init__(
+        self,
+        questions: Sequence[str],
+        *,
+        reason: str,
+        model: str | None = None,
+        usage: LLMUsage | None = None,
+        attempts: int = 0,
+    ) -> None:
         asked = tuple(q.strip() for q in questions)
         if not 1 <= len(asked) <= MAX_QUESTIONS:
             raise ValueError(f"a planner asks 1 to {MAX_QUESTIONS} questions, not {len(asked)}")
@@ -156,6 +170,9 @@ class ClarificationNeeded(Exception):
         super().__init__(reason.strip())
         self.questions: tuple[str, ...] = asked
         self.reason = reason.strip()
+        self.model = model
+        self.usage = usage or LLMUsage()
+        self.attempts = attempts
 
 
 class Planner(Protocol):

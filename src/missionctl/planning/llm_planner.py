@@ -8,9 +8,15 @@ sends back what still breaks it), then to the semantic rules of
 cycle) is sent back with every problem listed; a plan still invalid when the repair budget is
 spent is refused with :class:`PlanRejected`, so nothing invalid is ever returned or stored.
 What was mended or sent back comes back as the result's ``notes``.
+
+The model may ask instead of plan (ADR 0035): a reply ``{"questions": [...], "reason": ...}``
+ends the planning with :class:`~missionctl.planning.base.ClarificationNeeded`, its questions
+redacted and mended to the contract's limits (:mod:`missionctl.planning.asking`), with the
+tokens every call cost so the service can charge them.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from missionctl.domain.plans import validate_plan
 from missionctl.errors import Problem, ValidationFailed
@@ -22,7 +28,8 @@ from missionctl.llm.protocol import (
     TokenLimitReached,
 )
 from missionctl.llm.redaction import redact
-from missionctl.planning.base import PlannerResult, PlanningInput
+from missionctl.planning.asking import ModelQuestions, is_question_reply, read_questions
+from missionctl.planning.base import ClarificationNeeded, PlannerResult, PlanningInput
 from missionctl.planning.prompts import (
     PLANNER_PROMPT_VERSION,
     PLANNER_SCHEMA_NAME,
@@ -92,6 +99,10 @@ class LLMPlanner:
         Each reply is mended by :func:`repair_plan_answer` before it is validated, so a plan
         whose only faults are ones a rule can fix costs one call.
 
+        A reply that asks questions instead (:func:`~missionctl.planning.asking.is_question_reply`)
+        ends the planning: no plan is made of it. One whose questions cannot be read (none
+        left) is sent back like a reply that breaks the schema.
+
         Returns:
             The valid plan, ``source`` = the model name, the usage and attempts of every
             call, ``prompt_version`` = :data:`PLANNER_PROMPT_VERSION`, and ``notes``: the
@@ -100,6 +111,8 @@ class LLMPlanner:
             repaired, coverage gaps), every one redacted.
 
         Raises:
+            ClarificationNeeded: the model asked; its ``questions`` and ``reason`` are redacted,
+                its ``usage``, ``attempts`` and ``model`` count every call made.
             PlanRejected: (a :class:`~missionctl.errors.ValidationFailed`) the last plan still
                 broke the rules when the budget ran out; it lists every problem.
             TokenLimitReached: ``max_tokens`` could not pay for the next call; its ``usage``
@@ -116,6 +129,7 @@ class LLMPlanner:
         sent_back: list[str] = []
         user = planner_user_prompt(mission)
         while True:
+            seen = _UsageSeen()
             try:
                 result = await self._client.generate_structured(
                     system=PLANNER_SYSTEM_PROMPT,
@@ -123,9 +137,17 @@ class LLMPlanner:
                     output_model=PlanDraft,
                     schema_name=PLANNER_SCHEMA_NAME,
                     max_repairs=remaining,
+                    on_usage=seen,
                     max_tokens=_left(max_tokens, usage),
-                    prepare=repair_plan_answer,
+                    prepare=_prepare_reply,
                 )
+            except _ModelAsked as asked:
+                raise _clarification(
+                    asked.questions,
+                    model=self.model,
+                    usage=usage + seen.usage,
+                    attempts=attempts + seen.replies,
+                ) from None
             except TokenLimitReached as exc:
                 raise TokenLimitReached(
                     exc.message,
@@ -151,6 +173,52 @@ class LLMPlanner:
             remaining -= 1
             sent_back.append(_sent_back_note(problems))
             user = planner_repair_prompt(mission, draft=result.value, problems=problems)
+
+
+class _ModelAsked(Exception):
+    """Raised by :func:`_prepare_reply` to end a call whose reply asks questions.
+
+    It leaves the client's call unchanged (the client only handles its own ``ReplyError``);
+    the planner learns what the call cost from its usage sink (:class:`_UsageSeen`).
+    """
+
+    def __init__(self, questions: ModelQuestions) -> None:
+        super().__init__(questions.reason)
+        self.questions = questions
+
+
+def _prepare_reply(answer: Any) -> tuple[Any, list[str]]:
+    """The planner's reply preparer: questions end the call, a plan is repaired.
+
+    Raises:
+        _ModelAsked: the reply asks readable questions.
+        ReplyError: the reply asks, but no question can be read (sent back by the client).
+    """
+    if is_question_reply(answer):
+        raise _ModelAsked(read_questions(answer))
+    return repair_plan_answer(answer)
+
+
+class _UsageSeen:
+    """A usage sink that keeps what a call's replies cost, as the server counted it."""
+
+    def __init__(self) -> None:
+        self.usage = LLMUsage()
+        self.replies = 0
+
+    def __call__(self, usage: LLMUsage, *, estimated: bool) -> None:
+        if not estimated:  # estimates are of requests sent; a reply brings the real count
+            self.usage = usage
+            self.replies += 1
+
+
+def _clarification(
+    asked: ModelQuestions, *, model: str, usage: LLMUsage, attempts: int
+) -> ClarificationNeeded:
+    """The model's questions (already redacted and within limits) as the planner contract's."""
+    return ClarificationNeeded(
+        asked.questions, reason=asked.reason, model=model, usage=usage, attempts=attempts
+    )
 
 
 # What the planner says when the server refused a stronger way of asking for the plan.

@@ -23,6 +23,7 @@ from missionctl.planning import Answer, ClarificationNeeded, PlanningInput
 from missionctl.repositories import missions as mission_repo
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.services.context import ServiceContext
+from missionctl.services.pricing import charge_planning
 from missionctl.services.transitions import moved
 
 __all__ = ["answers_of", "record_questions", "resume_with_answers"]
@@ -48,7 +49,9 @@ async def record_questions(
 
     A round still waiting for answers (the mission was planned again without them) is
     replaced, so a mission waits for one set of answers at a time. Records
-    ``mission.needs_clarification`` with the reason and the questions.
+    ``mission.needs_clarification`` with the reason and the questions; when a model asked,
+    the tokens it spent are charged to the mission as a plan's are, and the event says what
+    (``model``, ``input_tokens``, ``output_tokens``, ``cost_micros``).
 
     Raises:
         NotFound: no such mission.
@@ -67,6 +70,7 @@ async def record_questions(
             mission_id=mission_id,
             reason=asked.reason,
             questions=list(asked.questions),
+            **await _charge_asking(session, mission, asked),
         )
         await append(session, [event])
     return ClarificationRead(
@@ -75,6 +79,21 @@ async def record_questions(
         reason=asked.reason,
         questions=list(asked.questions),
     )
+
+
+async def _charge_asking(
+    session: AsyncSession, mission: Mission, asked: ClarificationNeeded
+) -> dict[str, Any]:
+    """Charge what a model spent asking; the event fields that say so (none for rules)."""
+    if asked.model is None:
+        return {}
+    charged = await charge_planning(session, mission, model=asked.model, usage=asked.usage)
+    return {
+        "model": asked.model,
+        "input_tokens": asked.usage.input_tokens,
+        "output_tokens": asked.usage.output_tokens,
+        "cost_micros": charged,
+    }
 
 
 async def resume_with_answers(

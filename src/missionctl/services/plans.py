@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Mission, Plan
-from missionctl.domain.budget import cost_micros, token_allowance
+from missionctl.domain.budget import token_allowance
 from missionctl.domain.plan_diff import diff_plans
 from missionctl.domain.states import MISSION, MissionStatus, transition
 from missionctl.errors import (
@@ -18,7 +18,7 @@ from missionctl.errors import (
     ValidationFailed,
 )
 from missionctl.eventlog import NewEvent, append
-from missionctl.llm import LLMUsage, TokenLimitReached
+from missionctl.llm import TokenLimitReached
 from missionctl.planning import (
     LOCAL_SOURCE,
     ClarificationNeeded,
@@ -53,7 +53,7 @@ from missionctl.schemas.runs import RunRead
 from missionctl.services.clarifications import answers_of, record_questions, resume_with_answers
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd
-from missionctl.services.pricing import resolve_price
+from missionctl.services.pricing import charge_planning, resolve_price
 from missionctl.services.runs import start_run
 from missionctl.services.transitions import moved
 from missionctl.services.workflows import create_workflow
@@ -64,27 +64,6 @@ async def _mission_for_update(session: AsyncSession, mission_id: uuid.UUID) -> M
     if mission is None:
         raise NotFound(f"no mission with id {mission_id}", field="mission_id")
     return mission
-
-
-async def _charge(session: AsyncSession, mission: Mission, model: str, usage: LLMUsage) -> int:
-    """Add planning tokens (and their cost, when the model's price is known) to the mission."""
-    if not (usage.input_tokens or usage.output_tokens):
-        return 0
-    price = await resolve_price(session, model=model)
-    micros = (
-        cost_micros(
-            price,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cached_input_tokens=usage.cached_input_tokens,
-        )
-        if price
-        else 0
-    )
-    mission.input_tokens += usage.input_tokens
-    mission.output_tokens += usage.output_tokens
-    mission.spent_micros += micros
-    return micros
 
 
 async def plan_mission(
@@ -229,7 +208,7 @@ async def _record_rejection(
         mission = await _mission_for_update(session, mission_id)
         charged = 0
         if isinstance(exc, PlanRejected):
-            charged = await _charge(session, mission, exc.model, exc.usage)
+            charged = await charge_planning(session, mission, model=exc.model, usage=exc.usage)
         rule = transition(MISSION, mission.status, MissionStatus.failed)
         mission.status = rule.target
         await append(
@@ -261,7 +240,9 @@ async def _store_plan(
         )
         charged = 0
         if result.source != LOCAL_SOURCE:
-            charged = await _charge(session, mission, result.source, result.usage)
+            charged = await charge_planning(
+                session, mission, model=result.source, usage=result.usage
+            )
         rule = transition(MISSION, mission.status, MissionStatus.planned)
         mission.status = rule.target
         await session.flush()

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import ModelPrice
+from missionctl.db.models import Mission, ModelPrice
 from missionctl.db.types import utcnow
-from missionctl.domain.budget import Price
+from missionctl.domain.budget import Price, cost_micros
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
+from missionctl.llm import LLMUsage
 from missionctl.services.context import ServiceContext
 
 _MTOK = 1_000_000
@@ -71,6 +72,35 @@ def price_in_force(session: Session, *, model: str) -> Price | None:
 async def resolve_price(session: AsyncSession, *, model: str) -> Price | None:
     """:func:`price_in_force` on an async session."""
     return await session.run_sync(price_in_force, model=model)
+
+
+async def charge_planning(
+    session: AsyncSession, mission: Mission, *, model: str, usage: LLMUsage
+) -> int:
+    """Add a planning's tokens, and their cost when ``model``'s price is known, to ``mission``.
+
+    Planning that ends in a plan, a rejection or questions is charged alike.
+
+    Returns:
+        The micro-dollars charged (0 without tokens or without a price).
+    """
+    if not (usage.input_tokens or usage.output_tokens):
+        return 0
+    price = await resolve_price(session, model=model)
+    micros = (
+        cost_micros(
+            price,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+        )
+        if price
+        else 0
+    )
+    mission.input_tokens += usage.input_tokens
+    mission.output_tokens += usage.output_tokens
+    mission.spent_micros += micros
+    return micros
 
 
 class PriceRead(BaseModel):
