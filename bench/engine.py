@@ -1,6 +1,6 @@
 """Engine throughput on the embedded default (SQLite), every transition persisted.
 
-Workloads (the issue's definitions):
+Workloads:
 - W1: 1,000 no-op builtin steps in 10 layers of 100; ``L{k}_{i}`` depends on ``L{k-1}_{i}`` and
   ``L{k-1}_{(i+1)%100}``;
 - W2: 200 independent steps that each sleep 50 ms, workflow concurrency 10;

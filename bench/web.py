@@ -9,7 +9,7 @@ database through the services and the event log, as the product would have writt
 
 Then it serves the app in-process (httpx ASGITransport, no network) and times ~100 requests of
 `GET /missions` and of `GET /missions/{id}` after a warm-up. Prints one JSON object with
-p50/p95 in milliseconds. Targets (issue 4): p95 <= 100 ms for both pages.
+p50/p95 in milliseconds. Target: p95 <= 100 ms for both pages.
 """
 
 import asyncio

@@ -20,7 +20,7 @@ from missionctl.domain.access import (
 )
 
 # The specification, written independently of the tables: the least role that holds each
-# permission (issue 5). A permission missing here fails `test_every_permission_is_specified`.
+# permission. A permission missing here fails `test_every_permission_is_specified`.
 LEAST_ROLE: dict[str, Role] = {
     "missions:read": Role.VIEWER,
     "workflows:read": Role.VIEWER,

@@ -12,7 +12,7 @@ GOALS: list[str] = [
     for line in GOALS_FILE.read_text(encoding="utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 ]
-"""The 20 goals of the shared fixtures, then the goals of seeds 000 and 001."""
+"""Twenty goals of many kinds, then the goals of the two product briefs below."""
 
 SEED_000 = PlanningInput(
     title="Codex Mission Control",

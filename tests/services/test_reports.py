@@ -43,7 +43,7 @@ GOALS = [
             "custom-aliases-implementation.md",
         ),
     ),
-    Goal(  # seeds/000: the product this repository builds
+    Goal(  # a product brief: the product this repository builds
         "seed-000-mission-control",
         MissionCreate(
             title="Codex Mission Control",
@@ -69,7 +69,7 @@ GOALS = [
             "delivery-checklist.md",
         ),
     ),
-    Goal(  # seeds/001: a product analytics cockpit
+    Goal(  # a product brief: a product analytics cockpit
         "seed-001-analytics-cockpit",
         MissionCreate(
             goal="Build a product analytics cockpit that shows activation funnel metrics, "

@@ -75,7 +75,7 @@ class Permission(StrEnum):
     EMERGENCY_RELEASE = "emergency:release"
 
 
-# What each role adds to the one below it (issue 5: viewer reads; operator creates, runs,
+# What each role adds to the one below it (viewer reads; operator creates, runs,
 # cancels and retries; approver also approves and rejects; admin does everything).
 GRANTS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.VIEWER: frozenset(

@@ -1,4 +1,4 @@
-"""Users, passwords, API tokens and one-time sign-in links (issue 5, ADR 0010).
+"""Users, passwords, API tokens and one-time sign-in links (ADR 0010).
 
 Passwords are kept as argon2id hashes; API tokens and sign-in links as the SHA-256 of a secret
 that is returned once, by the call that makes it, and never stored or logged. Every change
