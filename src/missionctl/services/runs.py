@@ -206,7 +206,7 @@ def _workflow_and_mission(
     Raises:
         NotFound: no such workflow or mission.
     """
-    workflow = session.get(Workflow, workflow_id)
+    workflow = blocking_repo.read_workflow(session, workflow_id=workflow_id)
     if workflow is None:
         raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
     if mission_id is None:
@@ -776,7 +776,7 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
             for s in blocking_repo.read_step_runs(session, run_id=run_id)
             if s.status == "succeeded"
         }
-        workflow = session.get(Workflow, original.workflow_id)
+        workflow = blocking_repo.read_workflow(session, workflow_id=original.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
         return _create_run(
             session,
