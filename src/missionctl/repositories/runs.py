@@ -9,7 +9,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Run, StepRun
+from missionctl.db.models import Run, StepRun, Workflow
 from missionctl.repositories import execution
 
 
@@ -21,3 +21,8 @@ async def read_run(session: AsyncSession, *, run_id: uuid.UUID) -> Run | None:
 async def read_step_runs(session: AsyncSession, *, run_id: uuid.UUID) -> list[StepRun]:
     """Every step run of a run, in creation (definition) order (``execution.read_step_runs``)."""
     return await session.run_sync(execution.read_step_runs, run_id=run_id)
+
+
+async def read_workflow(session: AsyncSession, *, workflow_id: uuid.UUID) -> Workflow | None:
+    """The workflow version, or ``None`` (``execution.read_workflow``)."""
+    return await session.run_sync(execution.read_workflow, workflow_id=workflow_id)

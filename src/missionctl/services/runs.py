@@ -22,6 +22,7 @@ from missionctl.domain.states import (
     MissionStatus,
     RunStatus,
     StepRunStatus,
+    TransitionRule,
     transition,
 )
 from missionctl.domain.workflows import WorkflowDag, resolve_inputs
@@ -168,14 +169,7 @@ async def start_run(
         raise ValidationFailed([Problem("trigger", f"must be one of {', '.join(TRIGGERS)}")])
 
     def work(session: Session) -> RunRead:
-        workflow = session.get(Workflow, workflow_id)
-        if workflow is None:
-            raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
-        mission = None
-        if mission_id is not None:
-            mission = session.get(Mission, mission_id)
-            if mission is None:
-                raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        workflow, mission = _workflow_and_mission(session, workflow_id, mission_id)
         dag = DagCache(ctx.dags).of(workflow)
         resolved, problems = resolve_inputs(dag.inputs, dict(inputs or {}))
         if problems:
@@ -202,6 +196,25 @@ async def start_run(
     # not wait for one another, nor for engine ticks, where the database can run them side by
     # side (ADR 0037).
     return await ctx.write_blocking(work, side_by_side=True)
+
+
+def _workflow_and_mission(
+    session: Session, workflow_id: uuid.UUID, mission_id: uuid.UUID | None
+) -> tuple[Workflow, Mission | None]:
+    """The workflow version to run, and the mission it runs for (``None`` without one).
+
+    Raises:
+        NotFound: no such workflow or mission.
+    """
+    workflow = blocking_repo.read_workflow(session, workflow_id=workflow_id)
+    if workflow is None:
+        raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
+    if mission_id is None:
+        return workflow, None
+    mission = session.get(Mission, mission_id)
+    if mission is None:
+        raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+    return workflow, mission
 
 
 def effective_cap(*caps: int | None) -> int | None:
@@ -232,13 +245,7 @@ def _create_run(
     """
     reused = reused or {}
     dag = DagCache(ctx.dags).of(workflow)
-    if dag.has_gates:
-        # Admission may judge a program under the rules' lock: take it before any row's lock
-        # (the mission's), in the order every change to the rules takes them.
-        blocking_repo.read_controls_version_locked(session)
-    estimates, reserves, problems = _step_costs(session, ctx, dag)
-    if problems and cap is not None:
-        raise ValidationFailed(problems)
+    estimates, reserves = _priced_steps(session, ctx, dag, cap)
     now = utcnow()
     run = Run(
         id=new_id(),
@@ -251,6 +258,55 @@ def _create_run(
         rerun_of=rerun_of,
         created_by=actor,
     )
+    steps = _step_rows(run, dag, estimates, reserves, reused, now)
+    events = _created_events(run, workflow, dag, reused, actor)
+    total_estimate = sum(v for k, v in estimates.items() if k not in reused)
+    if cap is not None and total_estimate > cap:
+        events += _refuse_for_budget(run, steps, total_estimate, now)
+        return _write_run(session, run, steps, events)
+    events += _start(run, actor, total_estimate, now)
+    queued, special = _queue_plain_roots(run, dag, steps, now)
+    events += queued
+    if mission_id is not None:
+        mission = session.get(Mission, mission_id)
+        if mission is not None:
+            events += _mission_moved(mission, MissionStatus.running, actor)
+    if special:
+        _write_run(session, run, steps, events)
+        return _admit_roots(session, run, workflow, dag, special, now)
+    if all(row["status"] == "succeeded" for row in steps.values()):
+        # A rerun whose every step was reused has nothing left to run.
+        events += _complete(run, now)
+    return _write_run(session, run, steps, events)
+
+
+def _priced_steps(
+    session: Session, ctx: ServiceContext, dag: WorkflowDag, cap: int | None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each step's estimate and reserve (``_step_costs``), refusing a cap that cannot be kept.
+
+    Raises:
+        ValidationFailed: a cap with an LLM step that has no token limit or no priced model.
+    """
+    if dag.has_gates:
+        # Admission may judge a program under the rules' lock: take it before any row's lock
+        # (the mission's), in the order every change to the rules takes them.
+        blocking_repo.read_controls_version_locked(session)
+    estimates, reserves, problems = _step_costs(session, ctx, dag)
+    if problems and cap is not None:
+        raise ValidationFailed(problems)
+    return estimates, reserves
+
+
+def _step_rows(
+    run: Run,
+    dag: WorkflowDag,
+    estimates: dict[str, int],
+    reserves: dict[str, int],
+    reused: dict[str, dict[str, Any]],
+    now: datetime,
+) -> dict[str, dict[str, Any]]:
+    """The step runs to insert, by step id: each waiting, or succeeded when it is reused."""
     steps: dict[str, dict[str, Any]] = {}
     for step in dag.steps.values():
         outputs = reused.get(step.id)
@@ -272,20 +328,31 @@ def _create_run(
             "started_at": None if outputs is None else now,
             "ended_at": None if outputs is None else now,
         }
+    return steps
+
+
+def _created_events(
+    run: Run,
+    workflow: Workflow,
+    dag: WorkflowDag,
+    reused: dict[str, dict[str, Any]],
+    actor: str,
+) -> list[NewEvent]:
+    """``run.created``, then a ``step.reused`` for each step copied from the earlier run."""
     events = [
         NewEvent(
             type=ev.RUN_CREATED,
             actor=actor,
             run_id=run.id,
-            mission_id=mission_id,
+            mission_id=run.mission_id,
             payload={
                 "status": run.status,
                 "workflow_id": str(workflow.id),
                 "workflow": workflow.name,
                 "version": workflow.version,
-                "trigger": trigger,
-                "budget_micros": cap,
-                "rerun_of": str(rerun_of) if rerun_of else None,
+                "trigger": run.trigger,
+                "budget_micros": run.budget_micros,
+                "rerun_of": str(run.rerun_of) if run.rerun_of else None,
                 "steps": list(dag.order),
             },
         )
@@ -296,57 +363,71 @@ def _create_run(
                 type=ev.STEP_REUSED,
                 actor=actor,
                 run_id=run.id,
-                mission_id=mission_id,
+                mission_id=run.mission_id,
                 step_id=step_id,
-                payload={"status": "succeeded", "attempt": 1, "from_run": str(rerun_of)},
+                payload={"status": "succeeded", "attempt": 1, "from_run": str(run.rerun_of)},
             )
         )
-    total_estimate = sum(v for k, v in estimates.items() if k not in reused)
-    if cap is not None and total_estimate > cap:
-        events += _refuse_for_budget(run, steps, total_estimate, now)
-        return _write_run(session, run, steps, events)
+    return events
+
+
+def _start(run: Run, actor: str, total_estimate: int, now: datetime) -> list[NewEvent]:
+    """Move the new run to ``running``; its event carries the estimate the cap was checked on."""
     rule = transition(RUN, run.status, RunStatus.running)
     run.status = rule.target
     run.started_at = now
-    events.append(
+    return [
         moved(
-            rule, actor=actor, run_id=run.id, mission_id=mission_id, estimate_micros=total_estimate
+            rule,
+            actor=actor,
+            run_id=run.id,
+            mission_id=run.mission_id,
+            estimate_micros=total_estimate,
         )
-    )
+    ]
+
+
+def _queue_plain_roots(
+    run: Run, dag: WorkflowDag, steps: dict[str, dict[str, Any]], now: datetime
+) -> tuple[list[NewEvent], list[str]]:
+    """Queue the ready steps that need no decision; return their events and the other ready ones.
+
+    A ready step is waiting with every dependency succeeded (reused). One with a condition, a
+    template or an approval gate is left waiting and returned, in definition order, to be
+    admitted once the rows exist (``_admit_roots``).
+    """
+    events: list[NewEvent] = []
     special: list[str] = []
     for step_id in dag.order:
         row = steps[step_id]
         ready = all(steps[d]["status"] == "succeeded" for d in dag.steps[step_id].depends_on)
-        if row["status"] == "waiting" and ready and not dag.steps[step_id].plain:
-            special.append(step_id)  # admitted below, once the rows exist
-        elif row["status"] == "waiting" and ready:
-            queue = transition(STEP_RUN, row["status"], StepRunStatus.queued)
-            row["status"] = queue.target
-            row["queued_at"] = now
-            events.append(
-                moved(
-                    queue,
-                    actor="system",
-                    run_id=run.id,
-                    mission_id=mission_id,
-                    step_id=step_id,
-                    attempt=1,
-                )
+        if row["status"] != "waiting" or not ready:
+            continue
+        if not dag.steps[step_id].plain:
+            special.append(step_id)
+            continue
+        queue = transition(STEP_RUN, row["status"], StepRunStatus.queued)
+        row["status"] = queue.target
+        row["queued_at"] = now
+        events.append(
+            moved(
+                queue,
+                actor="system",
+                run_id=run.id,
+                mission_id=run.mission_id,
+                step_id=step_id,
+                attempt=1,
             )
-    if mission_id is not None:
-        mission = session.get(Mission, mission_id)
-        if mission is not None:
-            events += _mission_moved(mission, MissionStatus.running, actor)
-    if special:
-        _write_run(session, run, steps, events)
-        return _admit_roots(session, run, workflow, dag, special, now)
-    if all(row["status"] == "succeeded" for row in steps.values()):
-        # A rerun whose every step was reused has nothing left to run.
-        rule = transition(RUN, run.status, RunStatus.completed)
-        run.status = rule.target
-        run.ended_at = now
-        events.append(moved(rule, actor="system", run_id=run.id, mission_id=mission_id))
-    return _write_run(session, run, steps, events)
+        )
+    return events, special
+
+
+def _complete(run: Run, now: datetime) -> list[NewEvent]:
+    """End a run that has nothing left to run as ``completed``."""
+    rule = transition(RUN, run.status, RunStatus.completed)
+    run.status = rule.target
+    run.ended_at = now
+    return [moved(rule, actor="system", run_id=run.id, mission_id=run.mission_id)]
 
 
 def _refuse_for_budget(
@@ -554,53 +635,12 @@ async def retry_step(
         run = await _load_run(session, run_id)
         steps = await repo.read_step_runs(session, run_id=run_id)
         by_id = {s.step_id: s for s in steps}
-        target = by_id.get(step_id)
-        if target is None:
-            raise NotFound(f"run {run_id} has no step {step_id!r}", field="step_id")
-        if target.status != StepRunStatus.failed:
-            # running → queued is also an edge (the engine's automatic requeue), so the
-            # machine alone would accept this; a person may only retry what has failed.
-            raise InvalidTransition(
-                f"step {step_id!r} is {target.status}; only a failed step can be retried",
-                field="step_id",
-            )
+        target = _failed_step(by_id, run_id, step_id)
         retry = transition(STEP_RUN, target.status, StepRunStatus.queued)
-        events: list[NewEvent] = []
-        if run.status != RunStatus.running:
-            resume = transition(RUN, run.status, RunStatus.running)
-            run.status = resume.target
-            run.ended_at = None
-            run.error = None
-            events.append(
-                moved(
-                    resume,
-                    actor=actor,
-                    run_id=run_id,
-                    mission_id=run.mission_id,
-                    retried_step=step_id,
-                )
-            )
-            if run.mission_id is not None:
-                events += await move_mission(session, run.mission_id, MissionStatus.running, actor)
-        now = utcnow()
-        target.status = retry.target
-        target.attempt += 1
-        target.error = None
-        target.not_before = None
-        target.queued_at = now
-        target.ended_at = None
-        events.append(
-            moved(
-                retry,
-                actor=actor,
-                run_id=run_id,
-                mission_id=run.mission_id,
-                step_id=step_id,
-                attempt=target.attempt,
-            )
-        )
-        workflow = await session.get(Workflow, run.workflow_id)
-        assert workflow is not None
+        events = await _resume(session, run, step_id, actor)
+        events += _requeue(target, retry, run, actor)
+        workflow = await repo.read_workflow(session, workflow_id=run.workflow_id)
+        assert workflow is not None  # runs keep a foreign key to their workflow
         dag = DagCache(ctx.dags).of(workflow)
         # A retried program is judged again: a rejection is not undone by retrying.
         events += await gate_retried_step(
@@ -610,23 +650,95 @@ async def retry_step(
             mission_id=run.mission_id,
             actor=actor,
         )
-        for descendant in dag.descendants([step_id]):
-            step = by_id[descendant]
-            if step.status == StepRunStatus.blocked:
-                unblock = transition(STEP_RUN, step.status, StepRunStatus.waiting)
-                step.status = unblock.target
-                events.append(
-                    moved(
-                        unblock,
-                        actor=actor,
-                        run_id=run_id,
-                        mission_id=run.mission_id,
-                        step_id=descendant,
-                        attempt=step.attempt,
-                    )
-                )
+        events += _unblock_descendants(run, dag, by_id, step_id, actor)
         await append(session, events)
         return to_run_read(run, steps)
+
+
+def _failed_step(by_id: Mapping[str, StepRun], run_id: uuid.UUID, step_id: str) -> StepRun:
+    """The step run a person asked to retry, which must have failed.
+
+    Raises:
+        NotFound: the run has no such step.
+        InvalidTransition: the step has not failed.
+    """
+    target = by_id.get(step_id)
+    if target is None:
+        raise NotFound(f"run {run_id} has no step {step_id!r}", field="step_id")
+    if target.status != StepRunStatus.failed:
+        # running → queued is also an edge (the engine's automatic requeue), so the
+        # machine alone would accept this; a person may only retry what has failed.
+        raise InvalidTransition(
+            f"step {step_id!r} is {target.status}; only a failed step can be retried",
+            field="step_id",
+        )
+    return target
+
+
+async def _resume(session: AsyncSession, run: Run, step_id: str, actor: str) -> list[NewEvent]:
+    """Move a run that is not running back to ``running`` (its mission too); the events.
+
+    Raises:
+        InvalidTransition: the run cannot resume.
+    """
+    if run.status == RunStatus.running:
+        return []
+    resume = transition(RUN, run.status, RunStatus.running)
+    run.status = resume.target
+    run.ended_at = None
+    run.error = None
+    events = [
+        moved(resume, actor=actor, run_id=run.id, mission_id=run.mission_id, retried_step=step_id)
+    ]
+    if run.mission_id is not None:
+        events += await move_mission(session, run.mission_id, MissionStatus.running, actor)
+    return events
+
+
+def _requeue(
+    target: StepRun, retry: TransitionRule[StepRunStatus], run: Run, actor: str
+) -> list[NewEvent]:
+    """Queue the failed step as its next attempt, with a clean slate; the event."""
+    target.status = retry.target
+    target.attempt += 1
+    target.error = None
+    target.not_before = None
+    target.queued_at = utcnow()
+    target.ended_at = None
+    return [
+        moved(
+            retry,
+            actor=actor,
+            run_id=run.id,
+            mission_id=run.mission_id,
+            step_id=target.step_id,
+            attempt=target.attempt,
+        )
+    ]
+
+
+def _unblock_descendants(
+    run: Run, dag: WorkflowDag, by_id: Mapping[str, StepRun], step_id: str, actor: str
+) -> list[NewEvent]:
+    """Move the steps blocked behind the retried one back to ``waiting``; their events."""
+    events: list[NewEvent] = []
+    for descendant in dag.descendants([step_id]):
+        step = by_id[descendant]
+        if step.status != StepRunStatus.blocked:
+            continue
+        unblock = transition(STEP_RUN, step.status, StepRunStatus.waiting)
+        step.status = unblock.target
+        events.append(
+            moved(
+                unblock,
+                actor=actor,
+                run_id=run.id,
+                mission_id=run.mission_id,
+                step_id=descendant,
+                attempt=step.attempt,
+            )
+        )
+    return events
 
 
 async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> RunRead:
@@ -664,7 +776,7 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
             for s in blocking_repo.read_step_runs(session, run_id=run_id)
             if s.status == "succeeded"
         }
-        workflow = session.get(Workflow, original.workflow_id)
+        workflow = blocking_repo.read_workflow(session, workflow_id=original.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
         return _create_run(
             session,
