@@ -129,32 +129,9 @@ class LLMPlanner:
         sent_back: list[str] = []
         user = planner_user_prompt(mission)
         while True:
-            seen = _UsageSeen()
-            try:
-                result = await self._client.generate_structured(
-                    system=PLANNER_SYSTEM_PROMPT,
-                    user=user,
-                    output_model=PlanDraft,
-                    schema_name=PLANNER_SCHEMA_NAME,
-                    max_repairs=remaining,
-                    on_usage=seen,
-                    max_tokens=_left(max_tokens, usage),
-                    prepare=_prepare_reply,
-                )
-            except _ModelAsked as asked:
-                raise _clarification(
-                    asked.questions,
-                    model=self.model,
-                    usage=usage + seen.usage,
-                    attempts=attempts + seen.replies,
-                ) from None
-            except TokenLimitReached as exc:
-                raise TokenLimitReached(
-                    exc.message,
-                    limit=max_tokens or 0,
-                    usage=usage + exc.usage,
-                    attempts=attempts + exc.attempts,
-                ) from None
+            result = await self._call(
+                user, repairs=remaining, max_tokens=max_tokens, spent=usage, attempts=attempts
+            )
             usage += result.usage
             attempts += result.attempts
             remaining -= max(result.attempts - 1, 0)
@@ -173,6 +150,48 @@ class LLMPlanner:
             remaining -= 1
             sent_back.append(_sent_back_note(problems))
             user = planner_repair_prompt(mission, draft=result.value, problems=problems)
+
+    async def _call(
+        self,
+        user: str,
+        *,
+        repairs: int,
+        max_tokens: int | None,
+        spent: LLMUsage,
+        attempts: int,
+    ) -> StructuredResult[PlanDraft]:
+        """One model call of a planning that has spent ``spent`` in ``attempts`` calls so far.
+
+        Raises:
+            ClarificationNeeded: the model asked; every call of the planning is counted.
+            TokenLimitReached: ``max_tokens`` could not pay for this call; likewise counted.
+        """
+        seen = _UsageSeen()
+        try:
+            return await self._client.generate_structured(
+                system=PLANNER_SYSTEM_PROMPT,
+                user=user,
+                output_model=PlanDraft,
+                schema_name=PLANNER_SCHEMA_NAME,
+                max_repairs=repairs,
+                on_usage=seen,
+                max_tokens=_left(max_tokens, spent),
+                prepare=_prepare_reply,
+            )
+        except _ModelAsked as asked:
+            raise _clarification(
+                asked.questions,
+                model=self.model,
+                usage=spent + seen.usage,
+                attempts=attempts + seen.replies,
+            ) from None
+        except TokenLimitReached as exc:
+            raise TokenLimitReached(
+                exc.message,
+                limit=max_tokens or 0,
+                usage=spent + exc.usage,
+                attempts=attempts + exc.attempts,
+            ) from None
 
 
 class _ModelAsked(Exception):
