@@ -568,6 +568,9 @@ class _Builder:
             feature = ft.features[0]
             if feature.action:
                 title = feature.title
+            elif self.brownfield and self.reading.host and self.reading.features:
+                # A feature named for a change is added to the system it goes into.
+                title = self.fill(_BROWNFIELD_FEATURE_TITLE, the_feature=with_the(feature.text))
             elif ft.role == kind.feature_role:
                 title = self.fill(
                     kind.feature_title, feature=feature.text, the_feature=with_the(feature.text)
@@ -774,8 +777,11 @@ class _Builder:
         parts = [
             f"Local planner (rule-based, no model): this mission reads as "
             f"{with_article(kind.label)} — "
-            f"{self.reading.subject_phrase}"
-            + (f" in the {self.reading.host}" if self.reading.host else "")
+            + (
+                f"{self.reading.subject_phrase} in the {host}"
+                if (host := self._summary_host())
+                else self._summary_subject()
+            )
             + ".",
             self.fill(kind.approach),
             f"The plan has {len(requirements)} requirements and {len(tasks)} tasks for "
@@ -793,9 +799,27 @@ class _Builder:
                 + "."
             )
         parts.append("Architecture: " + "; ".join(self.fill(c) for c in kind.architecture) + ".")
-        shape = ", ".join(self.fill(path) for path in kind.project_shape)
-        parts.append(f"Suggested project shape: {shape}.")
+        parts.append(self._project_shape())
         return clip(" ".join(parts), LONG_MAX_CHARS)
+
+    def _summary_subject(self) -> str:
+        """The subject; a change whose subject is its host reads as changes to it."""
+        phrase = self.reading.subject_phrase
+        if self.reading.host and phrase.lower() == self.reading.host.lower():
+            return f"changes to the {phrase}"
+        return phrase
+
+    def _summary_host(self) -> str | None:
+        """The host the summary names after the subject, unless the subject is the host."""
+        host = self.reading.host
+        return host if host and host.lower() != self.reading.subject_phrase.lower() else None
+
+    def _project_shape(self) -> str:
+        """The layout a new project gets; a change follows the layout its system has."""
+        if self.brownfield:
+            return self.fill("Project shape: follows the existing layout of {host}'s repository.")
+        shape = ", ".join(self.fill(path) for path in self.kind.project_shape)
+        return f"Suggested project shape: {shape}."
 
 
 class _Requirements:
@@ -833,6 +857,9 @@ _SIGN_IN_BY_SCALE = {
     "single_user": "a single local account",
     "small": "simple staff accounts",
 }
+
+_BROWNFIELD_FEATURE_TITLE = "Add {the_feature} to {host}"
+"""The title of a feature task in a plan that changes an existing system."""
 
 _SURVEY = TaskTemplate(
     key="codebase-survey",
