@@ -190,3 +190,35 @@ def test_a_new_web_app_still_gets_a_suggested_project_shape() -> None:
     draft = build_local_plan(mission("Build a booking portal for tour operators in Lisbon"))
     assert "Suggested project shape" in draft.summary
     assert any("UI shell" in task.title for task in draft.tasks)
+
+
+@pytest.mark.parametrize(
+    ("goal", "repo_context", "dropped", "title"),
+    [
+        (
+            "Add a Redis cluster to our existing Terraform setup on AWS",
+            "Terraform modules for staging and production already exist",
+            "state-backend",
+            None,
+        ),
+        (
+            "Add versioned pages to our existing documentation site",
+            "A static documentation site generated from Markdown already exists",
+            "theme",
+            None,
+        ),
+        (
+            "Add a --dry-run flag to our existing command-line tool",
+            "A Python CLI that converts CSV files to Parquet already exists",
+            None,
+            "Package and publish the next release",
+        ),
+    ],
+)
+def test_a_change_to_an_existing_system_builds_no_first_foundation_or_first_release(
+    goal: str, repo_context: str, dropped: str | None, title: str | None
+) -> None:
+    draft = build_local_plan(mission(goal, repo_context=repo_context))
+    assert dropped not in {task.key for task in draft.tasks}
+    assert not any("first release" in task.title for task in draft.tasks)
+    assert title is None or title in [task.title for task in draft.tasks]

@@ -285,6 +285,8 @@ def _template_texts(kind: Kind) -> Iterator[tuple[str, str]]:
     yield from ((f"project_shape.{i}", text) for i, text in enumerate(kind.project_shape))
     for i, task in enumerate(kind.tasks):
         yield from _texts(f"tasks.{i}", task, ("title", "description"))
+        if task.brownfield_title:
+            yield f"tasks.{i}.brownfield_title", task.brownfield_title
         yield from _texts(f"tasks.{i}", task, (), ("artifacts", "acceptance"))
     for i, req in enumerate(kind.requirements):
         yield f"requirements.{i}.text", req.text
