@@ -183,7 +183,7 @@ def test_a_change_to_an_existing_web_app_is_titled_as_a_change_to_it(
     assert not any("UI shell" in title for title in titles)
     assert not any(" and an " in title or " and the " in title for title in features)
     assert "Suggested project shape" not in draft.summary
-    assert "follows the existing layout" in draft.summary
+    assert "follows the layout of the" in draft.summary
 
 
 def test_a_new_web_app_still_gets_a_suggested_project_shape() -> None:

@@ -16,7 +16,9 @@ How a plan is made:
    clauses titled as imperatives, "Convert CSV files to Parquet"), the technologies it names
    and the plan-changing signals it states. Work on an existing system (a brownfield
    reading) plans the kind without its ``greenfield_only`` tasks: no scaffold, first
-   contract or project built again.
+   contract or project built again; its tasks take their ``brownfield_title``, a named
+   feature is added to the host ("Add the audit log export to the invoicing portal"), and
+   the summary follows the host's layout instead of suggesting a project shape.
 3. **Signals.** Named technologies ("PostgreSQL 16", "Redis", "React Native") fill the
    kind's technology slots and decisions; traits (what the planner does with a signal: "no
    downtime", "offline", "HIPAA", a deadline, a budget) add requirements, risks, decisions
@@ -817,7 +819,7 @@ class _Builder:
     def _project_shape(self) -> str:
         """The layout a new project gets; a change follows the layout its system has."""
         if self.brownfield:
-            return self.fill("Project shape: follows the existing layout of {host}'s repository.")
+            return self.fill("Project shape: follows the layout of {host}'s repository.")
         shape = ", ".join(self.fill(path) for path in self.kind.project_shape)
         return f"Suggested project shape: {shape}."
 
