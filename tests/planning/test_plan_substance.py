@@ -152,3 +152,73 @@ def test_a_change_to_an_existing_system_is_delivered_in_that_system() -> None:
 )
 def test_a_subject_named_after_its_framework_reads_without_doubled_words(goal: str) -> None:
     assert plan_grammar_slips(build_local_plan(mission(goal))) == []
+
+
+@pytest.mark.parametrize(
+    ("goal", "repo_context", "host"),
+    [
+        (
+            "Add two-factor sign-in and an audit log export to our invoicing portal",
+            "A Django 5 invoicing portal with PostgreSQL and a React front end already exists.",
+            "the invoicing portal",
+        ),
+        (
+            "Add a CSV import and the usage report to our existing Rails booking app",
+            "",
+            "the existing Rails booking app",
+        ),
+    ],
+)
+def test_a_change_to_an_existing_web_app_is_titled_as_a_change_to_it(
+    goal: str, repo_context: str, host: str
+) -> None:
+    draft = build_local_plan(mission(goal, repo_context=repo_context))
+    titles = [task.title for task in draft.tasks]
+    own = {t.key for t in next(k for k in KINDS if k.key == "web_app").tasks}
+    features = [t.title for t in draft.tasks if t.key not in {*own, "codebase-survey"}]
+    assert features and all(
+        t.startswith("Add the ") and t.endswith(f" to {host}") for t in features
+    )
+    assert f"Deploy the changes to {host} to production" in titles
+    assert not any("UI shell" in title for title in titles)
+    assert not any(" and an " in title or " and the " in title for title in features)
+    assert "Suggested project shape" not in draft.summary
+    assert "follows the layout of the" in draft.summary
+
+
+def test_a_new_web_app_still_gets_a_suggested_project_shape() -> None:
+    draft = build_local_plan(mission("Build a booking portal for tour operators in Lisbon"))
+    assert "Suggested project shape" in draft.summary
+    assert any("UI shell" in task.title for task in draft.tasks)
+
+
+@pytest.mark.parametrize(
+    ("goal", "repo_context", "dropped", "title"),
+    [
+        (
+            "Add a Redis cluster to our existing Terraform setup on AWS",
+            "Terraform modules for staging and production already exist",
+            "state-backend",
+            None,
+        ),
+        (
+            "Add versioned pages to our existing documentation site",
+            "A static documentation site generated from Markdown already exists",
+            "theme",
+            None,
+        ),
+        (
+            "Add a --dry-run flag to our existing command-line tool",
+            "A Python CLI that converts CSV files to Parquet already exists",
+            None,
+            "Package and publish the next release",
+        ),
+    ],
+)
+def test_a_change_to_an_existing_system_builds_no_first_foundation_or_first_release(
+    goal: str, repo_context: str, dropped: str | None, title: str | None
+) -> None:
+    draft = build_local_plan(mission(goal, repo_context=repo_context))
+    assert dropped not in {task.key for task in draft.tasks}
+    assert not any("first release" in task.title for task in draft.tasks)
+    assert title is None or title in [task.title for task in draft.tasks]

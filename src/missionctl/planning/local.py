@@ -16,7 +16,9 @@ How a plan is made:
    clauses titled as imperatives, "Convert CSV files to Parquet"), the technologies it names
    and the plan-changing signals it states. Work on an existing system (a brownfield
    reading) plans the kind without its ``greenfield_only`` tasks: no scaffold, first
-   contract or project built again.
+   contract or project built again; its tasks take their ``brownfield_title``, a named
+   feature is added to the host ("Add the audit log export to the invoicing portal"), and
+   the summary follows the host's layout instead of suggesting a project shape.
 3. **Signals.** Named technologies ("PostgreSQL 16", "Redis", "React Native") fill the
    kind's technology slots and decisions; traits (what the planner does with a signal: "no
    downtime", "offline", "HIPAA", a deadline, a budget) add requirements, risks, decisions
@@ -568,6 +570,9 @@ class _Builder:
             feature = ft.features[0]
             if feature.action:
                 title = feature.title
+            elif self.brownfield and self.reading.host and self.reading.features:
+                # A feature named for a change is added to the system it goes into.
+                title = self.fill(_BROWNFIELD_FEATURE_TITLE, the_feature=with_the(feature.text))
             elif ft.role == kind.feature_role:
                 title = self.fill(
                     kind.feature_title, feature=feature.text, the_feature=with_the(feature.text)
@@ -774,8 +779,11 @@ class _Builder:
         parts = [
             f"Local planner (rule-based, no model): this mission reads as "
             f"{with_article(kind.label)} — "
-            f"{self.reading.subject_phrase}"
-            + (f" in the {self.reading.host}" if self.reading.host else "")
+            + (
+                f"{self.reading.subject_phrase} in the {host}"
+                if (host := self._summary_host())
+                else self._summary_subject()
+            )
             + ".",
             self.fill(kind.approach),
             f"The plan has {len(requirements)} requirements and {len(tasks)} tasks for "
@@ -793,9 +801,27 @@ class _Builder:
                 + "."
             )
         parts.append("Architecture: " + "; ".join(self.fill(c) for c in kind.architecture) + ".")
-        shape = ", ".join(self.fill(path) for path in kind.project_shape)
-        parts.append(f"Suggested project shape: {shape}.")
+        parts.append(self._project_shape())
         return clip(" ".join(parts), LONG_MAX_CHARS)
+
+    def _summary_subject(self) -> str:
+        """The subject; a change whose subject is its host reads as changes to it."""
+        phrase = self.reading.subject_phrase
+        if self.reading.host and phrase.lower() == self.reading.host.lower():
+            return f"changes to the {phrase}"
+        return phrase
+
+    def _summary_host(self) -> str | None:
+        """The host the summary names after the subject, unless the subject is the host."""
+        host = self.reading.host
+        return host if host and host.lower() != self.reading.subject_phrase.lower() else None
+
+    def _project_shape(self) -> str:
+        """The layout a new project gets; a change follows the layout its system has."""
+        if self.brownfield:
+            return self.fill("Project shape: follows the layout of {host}'s repository.")
+        shape = ", ".join(self.fill(path) for path in self.kind.project_shape)
+        return f"Suggested project shape: {shape}."
 
 
 class _Requirements:
@@ -833,6 +859,9 @@ _SIGN_IN_BY_SCALE = {
     "single_user": "a single local account",
     "small": "simple staff accounts",
 }
+
+_BROWNFIELD_FEATURE_TITLE = "Add {the_feature} to {host}"
+"""The title of a feature task in a plan that changes an existing system."""
 
 _SURVEY = TaskTemplate(
     key="codebase-survey",

@@ -158,9 +158,14 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     phrase = clip(strip_articles(subject_text), SUBJECT_MAX_CHARS)
     if not phrase:
         phrase = clip(normalise(title), SUBJECT_MAX_CHARS) or FALLBACK_SUBJECT
+    clauses = [*_split_clauses(remainder), *((normalise(item), False) for item in bullets)]
+    if host and (parts := _coordinated(phrase)):
+        # "Add two-factor sign-in and an audit log export to our invoicing portal": two
+        # features of a change whose subject is the system they go into.
+        clauses = [*((part, False) for part in parts), *clauses]
+        phrase = host
     subject, purpose = _split_purpose(phrase)
 
-    clauses = [*_split_clauses(remainder), *((normalise(item), False) for item in bullets)]
     features = _features(clauses, phrase, frozenset(tech_names))
     verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
     return ParsedGoal(
@@ -173,6 +178,20 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         tuple(verb_phrases),
         clip(described, SUBJECT_MAX_CHARS) if described else None,
     )
+
+
+_COORDINATION = re.compile(r"^(?P<first>.+?)\s+and\s+(?:an?|the)\s+(?P<second>.+)$", _FLAGS)
+
+
+def _coordinated(phrase: str) -> tuple[str, str] | None:
+    """The two noun phrases of "X and a|an|the Y", or ``None``.
+
+    Only an article after "and" makes two things of it: "search and filter" stays one.
+    """
+    match = _COORDINATION.match(phrase)
+    if match is None or _is_action(phrase):
+        return None
+    return match.group("first").strip(), strip_articles(match.group("second")).strip()
 
 
 def _take_host(rest: str, verb: str | None) -> tuple[str | None, str]:

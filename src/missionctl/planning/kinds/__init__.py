@@ -66,7 +66,9 @@ gets the stack decision of ``stacks.yaml``, so its plans say which stack they ch
 A task marked ``greenfield_only: true`` creates what an existing system already has (the
 project scaffold, a first API contract, the app shell): a plan for a mission whose reading is
 brownfield leaves it out (:func:`for_existing_system`), and the tasks that depended on it
-depend on what it depended on. The design and verification tasks cannot be marked.
+depend on what it depended on. The design and verification tasks cannot be marked. A task's
+``brownfield_title`` is its title in such a plan ("Deploy the changes to {host} to
+production").
 
 In a task's ``depends_on`` and in a phase's ``task_keys``, :data:`FEATURES` (written
 ``'@features'``, quoted, in a file) stands for the feature tasks (one per feature of the
@@ -283,6 +285,8 @@ def _template_texts(kind: Kind) -> Iterator[tuple[str, str]]:
     yield from ((f"project_shape.{i}", text) for i, text in enumerate(kind.project_shape))
     for i, task in enumerate(kind.tasks):
         yield from _texts(f"tasks.{i}", task, ("title", "description"))
+        if task.brownfield_title:
+            yield f"tasks.{i}.brownfield_title", task.brownfield_title
         yield from _texts(f"tasks.{i}", task, (), ("artifacts", "acceptance"))
     for i, req in enumerate(kind.requirements):
         yield f"requirements.{i}.text", req.text
@@ -404,11 +408,11 @@ def for_existing_system(kind: Kind) -> Kind:
 
     A plan that changes an existing system leaves out the ``greenfield_only`` tasks. A task
     that depended on one depends on what that one depended on, and phases and
-    ``feature_deps`` lose it the same way, so the plan stays connected. The result is
-    computed once per kind.
+    ``feature_deps`` lose it the same way, so the plan stays connected. A task with a
+    ``brownfield_title`` takes it as its title. The result is computed once per kind.
     """
     dropped = {task.key: task.depends_on for task in kind.tasks if task.greenfield_only}
-    if not dropped:
+    if not dropped and not any(task.brownfield_title for task in kind.tasks):
         return kind
     if (known := _EXISTING_SYSTEM.get(kind.key)) is not None and known[0] is kind:
         return known[1]
@@ -420,7 +424,7 @@ def for_existing_system(kind: Kind) -> Kind:
         return tuple(dict.fromkeys(result))
 
     tasks = tuple(
-        replace(task, depends_on=rewire(task.depends_on))
+        replace(task, title=task.brownfield_title or task.title, depends_on=rewire(task.depends_on))
         for task in kind.tasks
         if not task.greenfield_only
     )

@@ -34,7 +34,9 @@ class TaskTemplate:
 
     ``greenfield_only`` marks a task that creates what an existing system already has (a
     project scaffold, a first API contract): a plan that changes an existing system leaves it
-    out (see :func:`missionctl.planning.kinds.for_existing_system`).
+    out (see :func:`missionctl.planning.kinds.for_existing_system`). ``brownfield_title``
+    is the title such a plan gives the task instead: the work is a change to that system
+    ("Deploy the changes to {host} to production"), not the system itself.
     """
 
     key: str
@@ -48,6 +50,7 @@ class TaskTemplate:
     estimate_tokens: Positive = 20_000
     traces: tuple[str, ...] = ()
     greenfield_only: bool = False
+    brownfield_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True, config=STRICT)
