@@ -1,13 +1,33 @@
 """Run contracts."""
 
+import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from missionctl.domain.states import RunStatus, StepRunStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def not_a_number(value: Any) -> Any:
+    """Refuse a number where an ISO 8601 date-time is documented.
+
+    Pydantic reads a number (or a string of one) as Unix seconds; the API promises ISO 8601,
+    so ``created_after=-4e-146`` is a client mistake to name, not a filter to apply.
+    """
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+    ):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-11-22T09:30:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(not_a_number)]
+"""A date-time given as ISO 8601 text (UTC when it names no zone), never as a number."""
 
 
 class StepRunRead(BaseModel):
@@ -86,10 +106,10 @@ class RunFilters(BaseModel):
         pattern=NO_NUL_PATTERN,
         description="Runs with at least one step of this agent, e.g. `command` or `llm:writer`.",
     )
-    created_after: datetime | None = Field(
+    created_after: IsoDateTime | None = Field(
         default=None, description="Runs created at or after this time (ISO 8601; UTC if no zone)."
     )
-    created_before: datetime | None = Field(
+    created_before: IsoDateTime | None = Field(
         default=None, description="Runs created before this time (ISO 8601; UTC if no zone)."
     )
     q: str | None = Field(

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
+from pydantic import BeforeValidator
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
@@ -16,6 +17,7 @@ from missionctl.schemas.runs import (
     RunFilters,
     RunPage,
     RunRead,
+    not_a_number,
 )
 from missionctl.schemas.workflows import STEP_ID_PATTERN
 from missionctl.services import dashboard
@@ -50,10 +52,14 @@ async def list_runs(
         FilterText, Query(description="Runs with a step of this agent, e.g. `command`")
     ] = None,
     created_after: Annotated[
-        datetime | None, Query(description="Created at or after (ISO 8601; UTC if no zone)")
+        datetime | None,
+        Query(description="Created at or after (ISO 8601; UTC if no zone)"),
+        BeforeValidator(not_a_number),
     ] = None,
     created_before: Annotated[
-        datetime | None, Query(description="Created before (ISO 8601; UTC if no zone)")
+        datetime | None,
+        Query(description="Created before (ISO 8601; UTC if no zone)"),
+        BeforeValidator(not_a_number),
     ] = None,
     q: Annotated[
         FilterText, Query(description="Text in the workflow name, mission title or run error")
