@@ -661,6 +661,8 @@ def queue_waiting_steps(
         The queued rows: ``step_id``, ``attempt``.
     """
     ids = list(step_ids)
+    if not ids:  # an empty IN cannot be prepared, and would match nothing
+        return []
     params = {"w_run_id": run_id, "now": now, **in_params("s", ids)}
     return _queue_waiting(len(ids)).all(session, params)
 
@@ -681,6 +683,8 @@ def claim_waiting_steps(
         The claimed rows: ``id``, ``step_id``, ``attempt``, ``agent``, ``inputs``.
     """
     ids = list(step_ids)
+    if not ids:  # an empty IN cannot be prepared, and would match nothing
+        return []
     params = {
         "w_run_id": run_id,
         "owner": owner,
@@ -703,6 +707,8 @@ def claim_queued_steps(
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """Lease those of the given step runs that are still ``queued``; returns their inputs by id."""
     ids = list(step_run_ids)
+    if not ids:  # an empty IN cannot be prepared, and would match nothing
+        return {}
     params = {"owner": owner, "token": token, "expires": expires, "now": now, **in_params("i", ids)}
     return {row.id: row.inputs for row in _claim_queued(len(ids)).all(session, params)}
 

@@ -436,6 +436,7 @@ def _promote_dependents(
         and state.policy.unrestricted(ready, dag)
     ):
         direct = min(dispatch.capacity, len(ready))
+    if dispatch is not None and direct:  # a full worker claims nothing: the rest is queued
         _claim_at_once(session, state, run_id, ready[:direct], dag, dispatch)
     if direct < len(ready):
         _queue_at_once(session, state, run_id, ready[direct:])
