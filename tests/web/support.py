@@ -8,6 +8,7 @@ is what a browser dropping its connection does.
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -131,6 +132,42 @@ async def messages(response: httpx.Response) -> AsyncIterator[Message]:
                 current.id = value
             elif name == "data":
                 current.data.append(value)
+
+
+class Inbox:
+    """The messages of a streaming response, read into a queue by a task of their own.
+
+    Waiting for the next message with a timeout must not cancel the read itself: a cancelled
+    async generator is closed for good, so ``asyncio.wait_for(anext(stream), t)`` ends the
+    stream at the first pause longer than ``t`` (which a loaded machine makes likely).
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read(response))
+
+    async def _read(self, response: httpx.Response) -> None:
+        try:
+            async for message in messages(response):
+                self._queue.put_nowait(message)
+        finally:
+            self._queue.put_nowait(None)  # the stream ended
+
+    async def next(self, within_s: float) -> Message | None:
+        """The next message, or None if none came within ``within_s`` or the stream ended."""
+        try:
+            return await asyncio.wait_for(self._queue.get(), within_s)
+        except TimeoutError:
+            return None
+
+    async def __aenter__(self) -> "Inbox":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop reading (before the response is closed)."""
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
 
 
 class _BodyStream(httpx.AsyncByteStream):

@@ -22,7 +22,7 @@ from tests.web.support import (
     Message,
     event_seqs,
     last_seq,
-    messages,
+    Inbox,
     planned_mission,
     run_event_seqs,
     start_steps,
@@ -34,13 +34,6 @@ SLOW_STEPS = [
     {"id": "second", "agent": "builtin:sleep", "inputs": {"seconds": 0.3}, "depends_on": ["first"]},
     {"id": "third", "agent": "builtin:noop", "depends_on": ["second"]},
 ]
-
-
-async def _next(stream: AsyncIterator[Message], within_s: float) -> Message | None:
-    try:
-        return await asyncio.wait_for(anext(stream), within_s)
-    except TimeoutError:
-        return None
 
 
 async def _reports_written(ctx: ServiceContext, run_id: uuid.UUID) -> bool:
@@ -63,28 +56,28 @@ async def test_a_dropped_stream_resumes_from_last_event_id_with_every_event_once
     async with live_app.http.stream("GET", url, headers=HTMX) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        stream = messages(response)
-        while len(received) < 3:
-            message = await _next(stream, 10)
-            assert message is not None, "the stream sent nothing"
-            received.append(message)
+        async with Inbox(response) as inbox:
+            while len(received) < 3:
+                message = await inbox.next(10)
+                assert message is not None, "the stream sent nothing"
+                received.append(message)
     # Dropped mid-run; the run goes on without anyone listening for a while.
     assert (await read_run(ctx, run_id=run.id)).status == "running"
     await asyncio.sleep(0.4)
 
     resume = {**HTMX, "Last-Event-ID": received[-1].id or ""}
     async with live_app.http.stream("GET", url, headers=resume) as response:
-        stream = messages(response)
-        while True:
-            message = await _next(stream, 1.5)
-            if message is not None:
-                received.append(message)
-                continue
-            finished = (await read_run(ctx, run_id=run.id)).status == "completed"
-            if finished and await _reports_written(ctx, run.id):
-                newest = await last_seq(ctx, mission_id=mission.id)
-                if int(received[-1].id or 0) >= newest:
-                    break
+        async with Inbox(response) as inbox:
+            while True:
+                message = await inbox.next(1.5)
+                if message is not None:
+                    received.append(message)
+                    continue
+                finished = (await read_run(ctx, run_id=run.id)).status == "completed"
+                if finished and await _reports_written(ctx, run.id):
+                    newest = await last_seq(ctx, mission_id=mission.id)
+                    if int(received[-1].id or 0) >= newest:
+                        break
 
     ids = [int(m.id or 0) for m in received]
     assert ids == await event_seqs(ctx, mission_id=mission.id, after=start)
@@ -105,9 +98,13 @@ async def test_the_run_page_stream_replays_a_finished_run(live_app: LiveApp) -> 
     await wait_for_run(ctx, run.id)
     received: list[Message] = []
     async with live_app.http.stream("GET", f"/runs/{run.id}/stream", headers=HTMX) as response:
-        stream = messages(response)
-        while (message := await _next(stream, 1.5)) is not None:
-            received.append(message)
+        async with Inbox(response) as inbox, asyncio.timeout(30):
+            while True:
+                message = await inbox.next(1)
+                if message is not None:
+                    received.append(message)
+                elif [int(m.id or 0) for m in received] == await run_event_seqs(ctx, run.id):
+                    break  # a pause found the stream level with the log (a report may come late)
 
     assert [int(m.id or 0) for m in received] == await run_event_seqs(ctx, run.id)
     assert 'hx-target="#step-row-first"' in received[-1].text
@@ -205,8 +202,8 @@ async def test_without_a_usable_last_event_id_the_stream_starts_after_the_page_c
     headers = {**HTMX, "Last-Event-ID": header} if header else HTMX
     url = f"/missions/{mission.id}/stream?after={start}"
     async with live_app.http.stream("GET", url, headers=headers) as response:
-        stream = messages(response)
-        got = [await _next(stream, 5), await _next(stream, 5)]
+        async with Inbox(response) as inbox:
+            got = [await inbox.next(5), await inbox.next(5)]
     assert [int(m.id or 0) for m in got if m] == [e.seq for e in events]
 
 
