@@ -19,10 +19,10 @@ from missionctl.services.runs import read_run
 from tests.web.conftest import LiveApp
 from tests.web.support import (
     HTMX,
+    Inbox,
     Message,
     event_seqs,
     last_seq,
-    Inbox,
     planned_mission,
     run_event_seqs,
     start_steps,
@@ -66,18 +66,20 @@ async def test_a_dropped_stream_resumes_from_last_event_id_with_every_event_once
     await asyncio.sleep(0.4)
 
     resume = {**HTMX, "Last-Event-ID": received[-1].id or ""}
-    async with live_app.http.stream("GET", url, headers=resume) as response:
-        async with Inbox(response) as inbox:
-            while True:
-                message = await inbox.next(1.5)
-                if message is not None:
-                    received.append(message)
-                    continue
-                finished = (await read_run(ctx, run_id=run.id)).status == "completed"
-                if finished and await _reports_written(ctx, run.id):
-                    newest = await last_seq(ctx, mission_id=mission.id)
-                    if int(received[-1].id or 0) >= newest:
-                        break
+    async with (
+        live_app.http.stream("GET", url, headers=resume) as response,
+        Inbox(response) as inbox,
+    ):
+        while True:
+            message = await inbox.next(1.5)
+            if message is not None:
+                received.append(message)
+                continue
+            finished = (await read_run(ctx, run_id=run.id)).status == "completed"
+            if finished and await _reports_written(ctx, run.id):
+                newest = await last_seq(ctx, mission_id=mission.id)
+                if int(received[-1].id or 0) >= newest:
+                    break
 
     ids = [int(m.id or 0) for m in received]
     assert ids == await event_seqs(ctx, mission_id=mission.id, after=start)
@@ -97,14 +99,17 @@ async def test_the_run_page_stream_replays_a_finished_run(live_app: LiveApp) -> 
     run = await start_steps(ctx, None, [{"id": "first", "agent": "builtin:noop"}])
     await wait_for_run(ctx, run.id)
     received: list[Message] = []
-    async with live_app.http.stream("GET", f"/runs/{run.id}/stream", headers=HTMX) as response:
-        async with Inbox(response) as inbox, asyncio.timeout(30):
-            while True:
-                message = await inbox.next(1)
-                if message is not None:
-                    received.append(message)
-                elif [int(m.id or 0) for m in received] == await run_event_seqs(ctx, run.id):
-                    break  # a pause found the stream level with the log (a report may come late)
+    async with (
+        live_app.http.stream("GET", f"/runs/{run.id}/stream", headers=HTMX) as response,
+        Inbox(response) as inbox,
+        asyncio.timeout(30),
+    ):
+        while True:
+            message = await inbox.next(1)
+            if message is not None:
+                received.append(message)
+            elif [int(m.id or 0) for m in received] == await run_event_seqs(ctx, run.id):
+                break  # a pause found the stream level with the log (a report may come late)
 
     assert [int(m.id or 0) for m in received] == await run_event_seqs(ctx, run.id)
     assert 'hx-target="#step-row-first"' in received[-1].text
@@ -201,9 +206,11 @@ async def test_without_a_usable_last_event_id_the_stream_starts_after_the_page_c
     events = await _append(ctx, mission.id, 2)
     headers = {**HTMX, "Last-Event-ID": header} if header else HTMX
     url = f"/missions/{mission.id}/stream?after={start}"
-    async with live_app.http.stream("GET", url, headers=headers) as response:
-        async with Inbox(response) as inbox:
-            got = [await inbox.next(5), await inbox.next(5)]
+    async with (
+        live_app.http.stream("GET", url, headers=headers) as response,
+        Inbox(response) as inbox,
+    ):
+        got = [await inbox.next(5), await inbox.next(5)]
     assert [int(m.id or 0) for m in got if m] == [e.seq for e in events]
 
 
