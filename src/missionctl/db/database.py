@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from missionctl.db.liveness import ping_after_idle
 from missionctl.db.turns import WriteTurns
 from missionctl.db.types import canonical_json
 from missionctl.errors import MissionControlError
@@ -62,12 +63,14 @@ class Database:
         self._pool_size = pool_size
         options: dict[str, Any] = {"json_serializer": canonical_json}
         if self.dialect == "postgresql":
-            options.update(pool_size=pool_size, pool_pre_ping=True)
+            options.update(pool_size=pool_size)
         if self.dialect == "sqlite":
             _create_private_file(self.url.database)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine.sync_engine, busy_timeout_ms=busy_timeout_ms)
+        else:
+            ping_after_idle(self.engine.sync_engine)
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         read_options: dict[str, Any] = {_READ_ONLY: True}
         if self.dialect == "postgresql":
@@ -152,7 +155,7 @@ class Database:
                 # Connections move between the executor's threads, one thread at a time.
                 options["connect_args"] = {"check_same_thread": False}
             else:
-                options.update(pool_size=self._pool_size, pool_pre_ping=True)
+                options.update(pool_size=self._pool_size)
             # Every transaction here ends in an explicit COMMIT or ROLLBACK, so the pool's own
             # rollback when a connection is returned would only cost a round trip.
             engine = create_engine(url, pool_reset_on_return=None, **options)
@@ -162,6 +165,8 @@ class Database:
                 _configure_sqlite(
                     engine, busy_timeout_ms=self._busy_timeout_ms, autocheckpoint=False
                 )
+            else:
+                ping_after_idle(engine)
             self._sync_sessions = sessionmaker(engine, expire_on_commit=False)
             self._sync_engine = engine
         return self._sync_engine

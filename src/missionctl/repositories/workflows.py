@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import EventLogHead, Run, Workflow
 
@@ -73,8 +74,8 @@ async def count_runs(
     return {workflow_id: int(count) for workflow_id, count in rows.all()}
 
 
-async def add_version(
-    session: AsyncSession,
+def add_version(
+    session: Session,
     *,
     name: str,
     definition: dict[str, Any],
@@ -86,12 +87,15 @@ async def add_version(
 ) -> Workflow:
     """Insert the next version of the workflow called ``name``; flushed, so it has its id.
 
+    A blocking session: a version is saved on the writer's path, so that starting a mission's
+    run can save the version it compiles and start the run in one transaction.
+
     Two saves of one name must not both pick the next version. Every write that appends an
     event locks the log's head (SQLite's ``BEGIN IMMEDIATE`` already serialises writers);
     taking that lock first makes the saves read the newest version one after the other.
     """
-    await session.execute(select(EventLogHead.id).where(EventLogHead.id == 1).with_for_update())
-    latest = await session.scalar(select(func.max(Workflow.version)).where(Workflow.name == name))
+    session.execute(select(EventLogHead.id).where(EventLogHead.id == 1).with_for_update())
+    latest = session.scalar(select(func.max(Workflow.version)).where(Workflow.name == name))
     workflow = Workflow(
         name=name,
         version=(latest or 0) + 1,
@@ -103,5 +107,5 @@ async def add_version(
         created_by=created_by,
     )
     session.add(workflow)
-    await session.flush()
+    session.flush()
     return workflow

@@ -4,6 +4,7 @@ import uuid
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import Mission, Plan
 from missionctl.domain.budget import token_allowance
@@ -54,9 +55,9 @@ from missionctl.services.clarifications import answers_of, record_questions, res
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import charge_planning, resolve_price
-from missionctl.services.runs import start_run
+from missionctl.services.runs import start_in
 from missionctl.services.transitions import moved
-from missionctl.services.workflows import create_workflow
+from missionctl.services.workflows import require_valid, save_version, version_race_as_conflict
 
 
 async def _mission_for_update(session: AsyncSession, mission_id: uuid.UUID) -> Mission:
@@ -382,17 +383,27 @@ async def run_mission(
         mission_title=title,
         agent_kind=agent_kind_for(plan.source),
     )
-    workflow = await create_workflow(
-        ctx, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
-    )
-    return await start_run(
-        ctx,
-        workflow_id=workflow.id,
-        actor=actor,
-        trigger=trigger,
-        mission_id=mission_id,
-        budget_micros=cap,
-    )
+    require_valid(spec)
+
+    def save_and_start(session: Session) -> RunRead:
+        workflow = save_version(
+            session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
+        )
+        return start_in(
+            session,
+            ctx,
+            workflow,
+            actor=actor,
+            trigger=trigger,
+            mission_id=mission_id,
+            budget_micros=cap,
+            inputs=None,
+        )
+
+    # One transaction saves the compiled version and starts its run: a burst of run requests
+    # pays one commit each, and a start that is refused leaves no version behind.
+    with version_race_as_conflict(spec.name):
+        return await ctx.write_blocking(save_and_start, side_by_side=True)
 
 
 # ---- Plan versions: planning again with a changed context, listing and comparing versions ----

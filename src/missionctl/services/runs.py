@@ -165,31 +165,21 @@ async def start_run(
         ValidationFailed: a bad trigger, bad inputs (``inputs.<name>``), or a cap with an LLM
             step whose model has no price.
     """
-    if trigger not in TRIGGERS:
-        raise ValidationFailed([Problem("trigger", f"must be one of {', '.join(TRIGGERS)}")])
+    _require_trigger(trigger)  # before any transaction
 
     def work(session: Session) -> RunRead:
-        workflow, mission = _workflow_and_mission(session, workflow_id, mission_id)
-        dag = DagCache(ctx.dags).of(workflow)
-        resolved, problems = resolve_inputs(dag.inputs, dict(inputs or {}))
-        if problems:
-            raise ValidationFailed(problems)
-        cap = effective_cap(
-            budget_micros,
-            workflow.budget_micros,
-            None
-            if mission is None or mission.budget_micros is None
-            else max(0, mission.budget_micros - mission.spent_micros),
-        )
-        return _create_run(
+        workflow = blocking_repo.read_workflow(session, workflow_id=workflow_id)
+        if workflow is None:
+            raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
+        return start_in(
             session,
             ctx,
             workflow,
             actor=actor,
             trigger=trigger,
             mission_id=mission_id,
-            cap=cap,
-            inputs=resolved,
+            budget_micros=budget_micros,
+            inputs=inputs,
         )
 
     # Blocking (ADR 0020): a run writes a row and an event per step it queues. Starts need
@@ -198,23 +188,55 @@ async def start_run(
     return await ctx.write_blocking(work, side_by_side=True)
 
 
-def _workflow_and_mission(
-    session: Session, workflow_id: uuid.UUID, mission_id: uuid.UUID | None
-) -> tuple[Workflow, Mission | None]:
-    """The workflow version to run, and the mission it runs for (``None`` without one).
+def start_in(
+    session: Session,
+    ctx: ServiceContext,
+    workflow: Workflow,
+    *,
+    actor: str,
+    trigger: str,
+    mission_id: uuid.UUID | None,
+    budget_micros: int | None,
+    inputs: Mapping[str, Any] | None,
+) -> RunRead:
+    """``start_run`` of a workflow version in hand, in the caller's blocking transaction.
 
     Raises:
-        NotFound: no such workflow or mission.
+        NotFound: no such mission.
+        ValidationFailed: as ``start_run``.
     """
-    workflow = blocking_repo.read_workflow(session, workflow_id=workflow_id)
-    if workflow is None:
-        raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
-    if mission_id is None:
-        return workflow, None
-    mission = session.get(Mission, mission_id)
-    if mission is None:
-        raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-    return workflow, mission
+    _require_trigger(trigger)
+    mission = None
+    if mission_id is not None:
+        mission = session.get(Mission, mission_id)
+        if mission is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+    dag = DagCache(ctx.dags).of(workflow)
+    resolved, problems = resolve_inputs(dag.inputs, dict(inputs or {}))
+    if problems:
+        raise ValidationFailed(problems)
+    cap = effective_cap(
+        budget_micros,
+        workflow.budget_micros,
+        None
+        if mission is None or mission.budget_micros is None
+        else max(0, mission.budget_micros - mission.spent_micros),
+    )
+    return _create_run(
+        session,
+        ctx,
+        workflow,
+        actor=actor,
+        trigger=trigger,
+        mission_id=mission_id,
+        cap=cap,
+        inputs=resolved,
+    )
+
+
+def _require_trigger(trigger: str) -> None:
+    if trigger not in TRIGGERS:
+        raise ValidationFailed([Problem("trigger", f"must be one of {', '.join(TRIGGERS)}")])
 
 
 def effective_cap(*caps: int | None) -> int | None:

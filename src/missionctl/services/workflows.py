@@ -7,17 +7,19 @@ raises ``ValidationFailed`` with all the problems found.
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import Workflow
 from missionctl.domain import events as ev
 from missionctl.domain.governance import Gate, ProgramRule, step_gate
 from missionctl.domain.workflows import LEGACY_APPROVALS, WorkflowDag
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
-from missionctl.eventlog import NewEvent, append
+from missionctl.eventlog import NewEvent, append_sync
 from missionctl.repositories import workflows as workflow_repo
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import (
@@ -196,9 +198,7 @@ async def create_workflow(
         Conflict: another save took the same version number (not expected: saves of one name
             are serialised).
     """
-    check = check_spec(spec)
-    if check.problems:
-        raise ValidationFailed(check.problems)
+    require_valid(spec)
     return await _store(ctx, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan_id)
 
 
@@ -211,15 +211,37 @@ async def _store(
     plan_id: uuid.UUID | None = None,
 ) -> WorkflowRead:
     """Insert a checked ``spec`` as the next version of its name."""
-    try:
-        return await _insert_version(
-            ctx, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan_id
+
+    def work(session: Session) -> WorkflowRead:
+        saved = save_version(
+            session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan_id
         )
+        return to_workflow_read(saved)
+
+    with version_race_as_conflict(spec.name):
+        return await ctx.write_blocking(work, side_by_side=True)
+
+
+def require_valid(spec: WorkflowSpec) -> None:
+    """Raise ``ValidationFailed`` with every problem of ``spec`` (see ``check_spec``), if any."""
+    check = check_spec(spec)
+    if check.problems:
+        raise ValidationFailed(check.problems)
+
+
+@contextmanager
+def version_race_as_conflict(name: str) -> Iterator[None]:
+    """Turn the unique (name, version) constraint's error into a ``Conflict`` on ``name``.
+
+    Not expected: saves of one name are serialised by the log head's lock.
+    """
+    try:
+        yield
     except sa_exc.IntegrityError as exc:
         if not _lost_version_race(exc):
             raise
         raise Conflict(
-            f"workflow {spec.name!r} was saved by someone else at the same time; save it again",
+            f"workflow {name!r} was saved by someone else at the same time; save it again",
             field="name",
         ) from None
 
@@ -230,42 +252,45 @@ def _lost_version_race(exc: sa_exc.IntegrityError) -> bool:
     return "uq_workflows_name_version" in text or "workflows.name, workflows.version" in text
 
 
-async def _insert_version(
-    ctx: ServiceContext,
+def save_version(
+    session: Session,
     *,
     spec: WorkflowSpec,
     actor: str,
     mission_id: uuid.UUID | None,
     plan_id: uuid.UUID | None,
-) -> WorkflowRead:
-    async with ctx.write() as session:
-        workflow = await workflow_repo.add_version(
-            session,
-            name=spec.name,
-            mission_id=mission_id,
-            plan_id=plan_id,
-            definition=spec.model_dump(mode="json"),
-            budget_micros=None if spec.budget_usd is None else usd_to_micros(spec.budget_usd),
-            max_concurrency=spec.max_concurrency,
-            created_by=actor,
-        )
-        await append(
-            session,
-            [
-                NewEvent(
-                    type=ev.WORKFLOW_SAVED,
-                    actor=actor,
-                    mission_id=mission_id,
-                    payload={
-                        "workflow_id": str(workflow.id),
-                        "name": workflow.name,
-                        "version": workflow.version,
-                        "steps": len(spec.steps),
-                    },
-                )
-            ],
-        )
-        return to_workflow_read(workflow)
+) -> Workflow:
+    """Insert a checked ``spec`` as the next version of its name, in the caller's transaction.
+
+    Appends its ``workflow.saved`` event.
+    """
+    workflow = workflow_repo.add_version(
+        session,
+        name=spec.name,
+        mission_id=mission_id,
+        plan_id=plan_id,
+        definition=spec.model_dump(mode="json"),
+        budget_micros=None if spec.budget_usd is None else usd_to_micros(spec.budget_usd),
+        max_concurrency=spec.max_concurrency,
+        created_by=actor,
+    )
+    append_sync(
+        session,
+        [
+            NewEvent(
+                type=ev.WORKFLOW_SAVED,
+                actor=actor,
+                mission_id=mission_id,
+                payload={
+                    "workflow_id": str(workflow.id),
+                    "name": workflow.name,
+                    "version": workflow.version,
+                    "steps": len(spec.steps),
+                },
+            )
+        ],
+    )
+    return workflow
 
 
 async def run_workflow(
