@@ -61,7 +61,7 @@ def test_type_ignores_stay_rare() -> None:
 
 
 def _sqlalchemy_imports(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
-    """Each ``(line, module, name)`` a module imports from SQLAlchemy (``import x``: name ``*``)."""
+    """Each ``(line, module, name)`` the module imports (``import x`` imports ``*`` from ``x``)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
