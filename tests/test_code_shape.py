@@ -1,7 +1,8 @@
 """The code stays readable: short functions, simple control flow where the engine lives.
 
 These are the limits CONTRIBUTING.md states. A function that outgrows them is split into named
-steps rather than the limit raised.
+steps rather than the limit raised. The SQL stays in ``repositories/``: services and the engine
+build no statement.
 """
 
 import ast
@@ -16,6 +17,9 @@ MAX_COMPLEXITY = 20
 """Cyclomatic complexity as radon counts it (each boolean operator counts as a branch)."""
 COMPLEXITY_PACKAGES = ("services", "engine")
 MAX_TYPE_IGNORES = 10
+NO_SQL_PACKAGES = ("services", "engine")
+SESSION_TYPES = frozenset({"AsyncSession", "Session", "async_sessionmaker", "sessionmaker"})
+"""What services and the engine may import from SQLAlchemy besides its exceptions (``exc``)."""
 
 
 def _sources() -> Iterator[Path]:
@@ -54,3 +58,33 @@ def test_type_ignores_stay_rare() -> None:
         if "# type: ignore" in line
     ]
     assert len(ignores) <= MAX_TYPE_IGNORES, f"{len(ignores)} type: ignore comments: {ignores}"
+
+
+def _sqlalchemy_imports(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
+    """Each ``(line, module, name)`` the module imports (``import x`` imports ``*`` from ``x``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                yield node.lineno, node.module, alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, "*"
+
+
+def _builds_sql(module: str, name: str) -> bool:
+    if module != "sqlalchemy" and not module.startswith("sqlalchemy."):
+        return False
+    if module.endswith(".exc"):
+        return False  # exception classes, caught to translate errors
+    return name not in SESSION_TYPES and not (module == "sqlalchemy" and name == "exc")
+
+
+def test_services_and_the_engine_build_no_sql() -> None:
+    builders = [
+        f"{path.relative_to(SRC)}:{line} imports {name} from {module}"
+        for package in NO_SQL_PACKAGES
+        for path in sorted((SRC / package).rglob("*.py"))
+        for line, module, name in _sqlalchemy_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if _builds_sql(module, name)
+    ]
+    assert not builders, "move these statements into repositories/: " + "; ".join(builders)

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
@@ -214,6 +214,14 @@ class Database:
         await self.engine.dispose()
         if self._sync_engine is not None:
             self._sync_engine.dispose()
+
+
+async def ping(session: AsyncSession) -> None:
+    """Ask the database the smallest question (``SELECT 1``): it answers, or this raises.
+
+    What it raises is the driver's error for a database that cannot be reached or opened.
+    """
+    await session.execute(text("SELECT 1"))
 
 
 class WriteLockBusy(Exception):

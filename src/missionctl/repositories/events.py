@@ -115,3 +115,9 @@ async def read_audit_page(
     where = (Event.mission_id == mission_id) & (Event.seq <= up_to)
     rows = await session.scalars(select(Event).where(where).order_by(Event.seq.desc()).limit(limit))
     return list(rows.all()), total
+
+
+async def read_run_events(session: AsyncSession, *, run_id: uuid.UUID) -> Sequence[Event]:
+    """Every event of the run, oldest first (what a replay folds)."""
+    query = select(Event).where(Event.run_id == run_id).order_by(Event.seq)
+    return (await session.scalars(query)).all()

@@ -1,12 +1,15 @@
-"""Run reads for the async services: the engine's own queries, on an async session.
+"""Run reads and locks for the async services.
 
-Each query has one implementation, in ``repositories.execution`` (blocking, as the engine's
-writer thread runs it); an async service runs the same function on its session's connection
-through ``AsyncSession.run_sync``, so the two can never disagree on what they ask.
+A query the engine asks too has one implementation, in ``repositories.execution`` (blocking,
+as the engine's writer thread runs it); an async service runs the same function on its
+session's connection through ``AsyncSession.run_sync``, so the two can never disagree on what
+they ask. The queries below those are the services' alone.
 """
 
 import uuid
+from collections.abc import Collection, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Run, StepRun, Workflow
@@ -26,3 +29,34 @@ async def read_step_runs(session: AsyncSession, *, run_id: uuid.UUID) -> list[St
 async def read_workflow(session: AsyncSession, *, workflow_id: uuid.UUID) -> Workflow | None:
     """The workflow version, or ``None`` (``execution.read_workflow``)."""
     return await session.run_sync(execution.read_workflow, workflow_id=workflow_id)
+
+
+async def read_runs_in_status(
+    session: AsyncSession, *, run_ids: Collection[uuid.UUID], statuses: Collection[str]
+) -> set[uuid.UUID]:
+    """Which of ``run_ids`` are in one of ``statuses`` now."""
+    query = select(Run.id).where(Run.id.in_(list(run_ids)), Run.status.in_(statuses))
+    return set((await session.scalars(query)).all())
+
+
+async def lock_runs_in_status(session: AsyncSession, *, statuses: Collection[str]) -> Sequence[Run]:
+    """Every run in one of ``statuses``, oldest first, locked (``FOR UPDATE``)."""
+    query = select(Run).where(Run.status.in_(statuses)).order_by(Run.id).with_for_update()
+    return (await session.scalars(query)).all()
+
+
+async def lock_run_keys(
+    session: AsyncSession, *, run_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID | None]:
+    """Lock the keys of the runs of ``run_ids``; ``run → mission`` for those locked.
+
+    Each run's row is read under a key-share lock (``FOR KEY SHARE``, what a foreign key to it
+    takes), held until commit; runs another transaction locks more strongly are skipped
+    (``SKIP LOCKED``) and left out.
+    """
+    query = (
+        select(Run.id, Run.mission_id)
+        .where(Run.id.in_(run_ids))
+        .with_for_update(key_share=True, read=True, skip_locked=True)
+    )
+    return dict((await session.execute(query)).all())

@@ -21,10 +21,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Agent, Approval, Control, Run, StepRun
+from missionctl.db.models import Agent, Control, StepRun
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.governance import (
@@ -40,10 +39,13 @@ from missionctl.domain.governance import (
     rule_for,
     step_gate,
 )
-from missionctl.domain.states import STEP_RUN, StepRunStatus, transition
+from missionctl.domain.states import STEP_RUN, transition
 from missionctl.domain.workflows import COMMAND_AGENT, StepDef, as_risk_tier
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import agents as repo
+from missionctl.repositories import controls as controls_repo
+from missionctl.repositories import runs as run_repo
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.admission import REQUEST_APPROVAL, add_approval
@@ -86,16 +88,8 @@ def _agent_read(name: str, row: Agent | None, held_steps: int) -> AgentRead:
 async def list_agents(ctx: ServiceContext) -> list[AgentRead]:
     """Every agent a workflow may name (and every kind), with its rule and held steps."""
     async with ctx.read() as session:
-        rows = {row.name: row for row in (await session.scalars(select(Agent))).all()}
-        held = dict(
-            (
-                await session.execute(
-                    select(StepRun.agent, func.count())
-                    .where(StepRun.status == StepRunStatus.queued, StepRun.hold_reason.is_not(None))
-                    .group_by(StepRun.agent)
-                )
-            ).all()
-        )
+        rows = {row.name: row for row in await repo.read_agents(session)}
+        held = await repo.count_held_steps(session)
     rules = {name: _rule(row) for name, row in rows.items()}
     names = sorted(set(known_agent_names()) | set(rows))
     result = []
@@ -111,7 +105,7 @@ async def list_agents(ctx: ServiceContext) -> list[AgentRead]:
 async def read_allowed_programs(ctx: ServiceContext) -> Mapping[str, ProgramRule]:
     """The allow-list in force: the programs ``command`` steps run without an approver."""
     async with ctx.read() as session:
-        config = await session.scalar(select(Agent.config).where(Agent.name == COMMAND_AGENT))
+        config = await repo.read_agent_config(session, name=COMMAND_AGENT)
     return parse_programs(config)
 
 
@@ -137,7 +131,7 @@ async def update_agent(
     async with ctx.write() as session:
         # Every change to the rules takes this lock first: changes are applied one at a time.
         controls = await session.get(Control, 1, with_for_update=True)
-        row = await session.scalar(select(Agent).where(Agent.name == name).with_for_update())
+        row = await repo.lock_agent(session, name=name)
         if row is None:
             row = Agent(name=name, kind=_kind(name), enabled=True, allowed_risk_tiers=[], config={})
             session.add(row)
@@ -153,7 +147,7 @@ async def update_agent(
             controls.version += 1
         await session.flush()
         events = [NewEvent(type=ev.AGENT_UPDATED, actor=actor, payload=_payload(row, data))]
-        rules = {agent.name: _rule(agent) for agent in (await session.scalars(select(Agent))).all()}
+        rules = {agent.name: _rule(agent) for agent in await repo.read_agents(session)}
         held = await _release_held(session, rules, actor, events)
         if data.allowed_programs is not None:
             events += await _recall_queued(session, rules[name].programs, actor, now)
@@ -211,13 +205,7 @@ async def _release_held(
 
     Returns every row that was held; those still held keep (or get) their new reason.
     """
-    held = (
-        await session.scalars(
-            select(StepRun)
-            .where(StepRun.status == StepRunStatus.queued, StepRun.hold_reason.is_not(None))
-            .with_for_update()
-        )
-    ).all()
+    held = await repo.lock_held_steps(session)
     for step in held:
         reason = hold_reason(rules, agent=step.agent, risk_tier=step.risk_tier)
         if reason is None:
@@ -248,14 +236,7 @@ async def _recall_queued(
     through: the engine judges every ``command`` step again, under the list in force, when it
     claims it, and sends it to an approver then.
     """
-    asked = select(Approval.id).where(Approval.step_run_id == StepRun.id).exists()
-    steps = (
-        await session.scalars(
-            select(StepRun)
-            .where(StepRun.agent == COMMAND_AGENT, StepRun.status == StepRunStatus.queued, ~asked)
-            .with_for_update(of=StepRun, skip_locked=True)
-        )
-    ).all()
+    steps = await repo.lock_unasked_steps(session, agent=COMMAND_AGENT)
     gates = {
         step.id: command_gate(
             programs, inputs=step.inputs, risk_tier=step.risk_tier, policy_gated=False
@@ -267,15 +248,7 @@ async def _recall_queued(
         return []
     # The approval rows' foreign key reads each run under a key-share lock: take it now, and
     # skip runs a decision holds (see above).
-    missions = dict(
-        (
-            await session.execute(
-                select(Run.id, Run.mission_id)
-                .where(Run.id.in_({step.run_id for step in recalled}))
-                .with_for_update(key_share=True, read=True, skip_locked=True)
-            )
-        ).all()
-    )
+    missions = await run_repo.lock_run_keys(session, run_ids={step.run_id for step in recalled})
     events = []
     for step in recalled:
         if step.run_id in missions:
@@ -297,7 +270,7 @@ async def lock_rules(session: AsyncSession) -> None:
     runs and steps, so a transaction that held a run first and this row second could deadlock
     with it. Under this lock the rules read are the ones in force until the commit.
     """
-    await session.execute(select(Control.version).where(Control.id == 1).with_for_update(read=True))
+    await controls_repo.lock_controls_shared(session)
 
 
 async def gate_retried_step(
@@ -320,7 +293,7 @@ async def gate_retried_step(
     if step.agent != COMMAND_AGENT:
         return []
     await lock_rules(session)  # already held by the caller; kept so the read is never unlocked
-    config = await session.scalar(select(Agent.config).where(Agent.name == COMMAND_AGENT))
+    config = await repo.read_agent_config(session, name=COMMAND_AGENT)
     gate = step_gate(definition, step.inputs, parse_programs(config))
     if not gate.gated:
         return []

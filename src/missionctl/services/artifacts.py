@@ -23,17 +23,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.blobs import BlobRef
-from missionctl.db.models import Artifact, Mission, Run, StepRun
+from missionctl.db.models import Artifact, Mission, Run
 from missionctl.domain import events as ev
 from missionctl.domain.artifact_names import distinct_name
 from missionctl.errors import IntegrityError, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.llm.redaction import redact
+from missionctl.repositories import artifacts as repo
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.services.context import ServiceContext
 
@@ -67,10 +67,6 @@ def to_artifact_read(artifact: Artifact, step_id: str | None) -> ArtifactRead:
     )
 
 
-def _select_with_step() -> Select[Artifact, str]:
-    return select(Artifact, StepRun.step_id).outerjoin(StepRun, StepRun.id == Artifact.step_run_id)
-
-
 async def read_artifacts(
     ctx: ServiceContext,
     *,
@@ -87,21 +83,18 @@ async def read_artifacts(
     if not 1 <= limit <= MAX_ARTIFACTS:
         raise ValidationFailed([Problem("limit", f"must be between 1 and {MAX_ARTIFACTS}")])
     async with ctx.read() as session:
-        query = _select_with_step()
-        if mission_id is not None:
-            if await session.get(Mission, mission_id) is None:
-                raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-            query = query.where(Artifact.mission_id == mission_id)
-        if run_id is not None:
-            if await session.get(Run, run_id) is None:
-                raise NotFound(f"no run with id {run_id}", field="run_id")
-            query = query.where(Artifact.run_id == run_id)
-        rows = (await session.execute(query.order_by(Artifact.id).limit(limit))).all()
+        if mission_id is not None and await session.get(Mission, mission_id) is None:
+            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+        if run_id is not None and await session.get(Run, run_id) is None:
+            raise NotFound(f"no run with id {run_id}", field="run_id")
+        rows = await repo.read_artifacts_with_steps(
+            session, limit=limit, mission_id=mission_id, run_id=run_id
+        )
         return [to_artifact_read(artifact, step_id) for artifact, step_id in rows]
 
 
 async def _read_one(session: AsyncSession, artifact_id: uuid.UUID) -> ArtifactRead:
-    row = (await session.execute(_select_with_step().where(Artifact.id == artifact_id))).first()
+    row = await repo.read_artifact_with_step(session, artifact_id=artifact_id)
     if row is None:
         raise NotFound(f"no artifact with id {artifact_id}", field="artifact_id")
     return to_artifact_read(row[0], row[1])
@@ -226,8 +219,7 @@ async def add_artifacts(
 async def _names_in_run(session: AsyncSession, run_id: uuid.UUID | None) -> set[str]:
     if run_id is None:
         return set()  # names are unique within a run; run-less artifacts have none to share
-    found = await session.scalars(select(Artifact.name).where(Artifact.run_id == run_id))
-    return set(found.all())
+    return await repo.read_run_names(session, run_id=run_id)
 
 
 def assign_distinct_names(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -240,11 +232,7 @@ def assign_distinct_names(session: Session, rows: Sequence[dict[str, Any]]) -> N
     run_ids = {row["run_id"] for row in rows if row["run_id"] is not None}
     if not run_ids:
         return
-    taken: dict[uuid.UUID, set[str]] = {run_id: set() for run_id in run_ids}
-    query = select(Artifact.run_id, Artifact.name).where(Artifact.run_id.in_(run_ids))
-    for stored_run_id, name in session.execute(query):
-        if stored_run_id is not None:
-            taken[stored_run_id].add(name)
+    taken = repo.read_names_by_run(session, run_ids=run_ids)
     for row in rows:
         if row["run_id"] is None:
             continue

@@ -11,7 +11,6 @@ created but nothing of theirs is dispatched until the release (``emergency.relea
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Control, Run
@@ -81,11 +80,7 @@ async def engage_emergency_stop(
         controls.reason = reason or None
         controls.version += 1
         events = [NewEvent(type=ev.EMERGENCY_STOPPED, actor=actor, payload={"reason": reason})]
-        runs = (
-            await session.scalars(
-                select(Run).where(Run.status.in_(_ABORT.sources)).order_by(Run.id).with_for_update()
-            )
-        ).all()
+        runs = await run_repo.lock_runs_in_status(session, statuses=_ABORT.sources)
         error = f"aborted by the emergency stop ({actor}{': ' + reason if reason else ''})"
         canceled = 0
         for run in runs:

@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
-
 from missionctl import __version__
+from missionctl.db.database import ping
 from missionctl.db.migrate import current_revision, head_revision
 from missionctl.services.context import ServiceContext
 
@@ -23,7 +22,7 @@ async def check_health(ctx: ServiceContext) -> Health:
     """Ping the database and compare its schema revision with the code's. Never raises."""
     try:
         async with ctx.read() as session:
-            await session.execute(text("SELECT 1"))
+            await ping(session)
         revision = await current_revision(ctx.db)
     except Exception as exc:
         return Health(ok=False, database=f"error: {type(exc).__name__}", schema="unknown")

@@ -5,7 +5,6 @@ from typing import Any
 
 from genai_prices import Usage, calc_price
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from missionctl.domain.budget import Price, cost_micros
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
 from missionctl.llm import LLMUsage
+from missionctl.repositories import prices as repo
 from missionctl.services.context import ServiceContext
 
 _MTOK = 1_000_000
@@ -52,12 +52,7 @@ def price_in_force(session: Session, *, model: str) -> Price | None:
     Blocking, as the writer thread calls it; an async service calls :func:`resolve_price`,
     which runs this same function on its session.
     """
-    override = session.scalar(
-        select(ModelPrice)
-        .where(ModelPrice.model == model, ModelPrice.effective_from <= utcnow())
-        .order_by(ModelPrice.effective_from.desc())
-        .limit(1)
-    )
+    override = repo.read_override(session, model=model, at=utcnow())
     if override is not None:
         return Price(
             model=model,
@@ -188,7 +183,7 @@ async def list_prices(
     left out.
     """
     async with ctx.read() as session:
-        overridden = (await session.scalars(select(ModelPrice.model).distinct())).all()
+        overridden = await repo.read_overridden_models(session)
         names = dict.fromkeys(
             [
                 *sorted(overridden),

@@ -5,11 +5,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Event, Mission, Run, StepRun, Workflow
+from missionctl.db.models import Mission, Run, StepRun, Workflow
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
@@ -28,6 +27,7 @@ from missionctl.domain.states import (
 from missionctl.domain.workflows import WorkflowDag, resolve_inputs
 from missionctl.errors import Conflict, InvalidTransition, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append, append_sync
+from missionctl.repositories import events as event_repo
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import runs as repo
 from missionctl.schemas.runs import RunRead, StepRunRead
@@ -825,10 +825,7 @@ async def replay_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> tuple[RunStat
         run = await session.get(Run, run_id)
         if run is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
-        rows = await session.scalars(
-            select(Event).where(Event.run_id == run_id).order_by(Event.seq)
-        )
-        replayed = fold_run(rows.all())
+        replayed = fold_run(await event_repo.read_run_events(session, run_id=run_id))
         stored = RunState(
             status=run.status,
             steps={

@@ -14,10 +14,8 @@ import uuid
 from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
-from sqlalchemy import select
-
 from missionctl.agents.workspaces import Workspaces
-from missionctl.db.models import Run
+from missionctl.repositories import runs as repo
 from missionctl.services.context import ServiceContext
 from missionctl.services.reports import ENDED_STATUSES
 
@@ -41,10 +39,7 @@ async def ended_runs(ctx: ServiceContext, run_ids: Collection[uuid.UUID]) -> set
     if not run_ids:
         return set()
     async with ctx.read() as session:
-        found = await session.scalars(
-            select(Run.id).where(Run.id.in_(list(run_ids)), Run.status.in_(ENDED_STATUSES))
-        )
-        return set(found.all())
+        return await repo.read_runs_in_status(session, run_ids=run_ids, statuses=ENDED_STATUSES)
 
 
 async def sweep_workspaces(
