@@ -6,6 +6,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import Decision, NextStep, Plan, Requirement, Risk
 from missionctl.schemas.plans import PlanDraft
@@ -27,17 +28,21 @@ async def read_plan_by_id(session: AsyncSession, *, plan_id: uuid.UUID) -> Plan 
     return await session.get(Plan, plan_id)
 
 
-async def read_plan(
-    session: AsyncSession, *, mission_id: uuid.UUID, version: int | None = None
+def read_plan(
+    session: Session, *, mission_id: uuid.UUID, version: int | None = None
 ) -> Plan | None:
-    """Version ``version`` of the mission's plan (``None``: the newest), or ``None``."""
+    """Version ``version`` of the mission's plan (``None``: the newest), or ``None``.
+
+    Blocking, like the other reads of a whole plan: starting a mission's run reads its plan in
+    its blocking write transaction; async callers use ``AsyncSession.run_sync``.
+    """
     query = select(Plan).where(Plan.mission_id == mission_id)
     query = (
         query.where(Plan.version == version)
         if version is not None
         else query.order_by(Plan.version.desc()).limit(1)
     )
-    return await session.scalar(query)
+    return session.scalar(query)
 
 
 async def has_plan(session: AsyncSession, *, mission_id: uuid.UUID) -> bool:
@@ -64,21 +69,23 @@ async def next_version(session: AsyncSession, *, mission_id: uuid.UUID) -> int:
     return (latest or 0) + 1
 
 
-async def read_plan_rows(
-    session: AsyncSession, *, model: type[_Item], plan_id: uuid.UUID
-) -> Sequence[_Item]:
+def read_plan_rows(session: Session, *, model: type[_Item], plan_id: uuid.UUID) -> Sequence[_Item]:
     """One kind of item (requirements, risks, decisions or next steps) of a plan, in order."""
     query = select(model).where(model.plan_id == plan_id).order_by(model.id)
-    return (await session.scalars(query)).all()
+    return session.scalars(query).all()
 
 
-async def read_plan_items(session: AsyncSession, *, plan_id: uuid.UUID) -> PlanItems:
-    """The requirements, risks, decisions and next steps stored with a plan version."""
+def read_plan_items(
+    session: Session, *, plan_id: uuid.UUID, requirements: bool = True
+) -> PlanItems:
+    """The requirements (unless not asked for), risks, decisions and next steps of a plan."""
     return PlanItems(
-        requirements=await read_plan_rows(session, model=Requirement, plan_id=plan_id),
-        risks=await read_plan_rows(session, model=Risk, plan_id=plan_id),
-        decisions=await read_plan_rows(session, model=Decision, plan_id=plan_id),
-        next_steps=await read_plan_rows(session, model=NextStep, plan_id=plan_id),
+        requirements=read_plan_rows(session, model=Requirement, plan_id=plan_id)
+        if requirements
+        else (),
+        risks=read_plan_rows(session, model=Risk, plan_id=plan_id),
+        decisions=read_plan_rows(session, model=Decision, plan_id=plan_id),
+        next_steps=read_plan_rows(session, model=NextStep, plan_id=plan_id),
     )
 
 

@@ -268,7 +268,7 @@ async def _store_plan(
                 moved(rule, actor=actor, mission_id=mission_id, plan_version=plan.version),
             ],
         )
-        return await _plan_read(session, plan)
+        return await session.run_sync(_plan_read, plan)
 
 
 def _validation(result: PlannerResult) -> dict[str, Any]:
@@ -284,8 +284,8 @@ def _validation(result: PlannerResult) -> dict[str, Any]:
     }
 
 
-async def _plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
-    items = await plan_repo.read_plan_items(session, plan_id=plan.id)
+def _plan_read(session: Session, plan: Plan) -> PlanRead:
+    items = plan_repo.read_plan_items(session, plan_id=plan.id)
     return PlanRead(
         id=plan.id,
         mission_id=plan.mission_id,
@@ -330,14 +330,14 @@ async def read_plan(
     async with ctx.read() as session:
         if await mission_repo.read_mission(session, mission_id=mission_id) is None:
             raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        plan = await plan_repo.read_plan(session, mission_id=mission_id, version=version)
+        plan = await session.run_sync(plan_repo.read_plan, mission_id=mission_id, version=version)
         if plan is None:
             if version is None:
                 raise NotFound(
                     f"mission {mission_id} has no plan yet; plan it first", field="mission_id"
                 )
             raise NotFound(f"mission {mission_id} has no plan version {version}", field="version")
-        return await _plan_read(session, plan)
+        return await session.run_sync(_plan_read, plan)
 
 
 async def run_mission(
@@ -353,41 +353,23 @@ async def run_mission(
         Conflict: the mission has no plan yet, or is not in a state that can run (plan it
             first).
     """
-    # One snapshot for every check and the plan: each transaction costs round trips on
-    # PostgreSQL, and a burst of run requests pays them all at once.
-    async with ctx.read() as session:
-        mission = await mission_repo.read_mission(session, mission_id=mission_id)
-        if mission is None:
-            raise NotFound(f"no mission with id {mission_id}", field="mission_id")
-        newest = await plan_repo.read_plan(session, mission_id=mission_id, version=None)
-        if newest is None:  # the mission exists: it is its state that forbids running
-            raise Conflict(
-                f"mission {mission_id} has no plan yet; plan it first (POST "
-                f"/api/v1/missions/{mission_id}/plan, or Plan on its page)",
-                field="mission_id",
-            )
-        if not MISSION.can(mission.status, "running"):
-            raise Conflict(
-                f"mission {mission_id} is {mission.status}; plan it before running it",
-                field="mission_id",
+
+    def plan_and_start(session: Session) -> RunRead:
+        mission, plan = _runnable(session, mission_id)
+        spec = compile_plan(
+            PlanDraft.model_validate(plan.model_dump(include=set(PlanDraft.model_fields))),
+            mission_title=mission.title,
+            agent_kind=agent_kind_for(plan.source),
+        )
+        require_valid(spec)
+        with version_race_as_conflict(spec.name):
+            workflow = save_version(
+                session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
             )
         cap = (
             None
             if mission.budget_micros is None
             else max(0, mission.budget_micros - mission.spent_micros)
-        )
-        title = mission.title
-        plan = await _plan_read(session, newest)
-    spec = compile_plan(
-        PlanDraft.model_validate(plan.model_dump(include=set(PlanDraft.model_fields))),
-        mission_title=title,
-        agent_kind=agent_kind_for(plan.source),
-    )
-    require_valid(spec)
-
-    def save_and_start(session: Session) -> RunRead:
-        workflow = save_version(
-            session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
         )
         return start_in(
             session,
@@ -400,10 +382,34 @@ async def run_mission(
             inputs=None,
         )
 
-    # One transaction saves the compiled version and starts its run: a burst of run requests
-    # pays one commit each, and a start that is refused leaves no version behind.
-    with version_race_as_conflict(spec.name):
-        return await ctx.write_blocking(save_and_start, side_by_side=True)
+    # One transaction reads the plan, saves the version compiled from it and starts its run: a
+    # burst of run requests pays one transaction each, and a refused start leaves nothing.
+    return await ctx.write_blocking(plan_and_start, side_by_side=True)
+
+
+def _runnable(session: Session, mission_id: uuid.UUID) -> tuple[Mission, PlanRead]:
+    """The mission and its newest plan, if the mission may run now.
+
+    Raises:
+        NotFound: no such mission.
+        Conflict: the mission has no plan yet, or is not in a state that can run.
+    """
+    mission = session.get(Mission, mission_id)
+    if mission is None:
+        raise NotFound(f"no mission with id {mission_id}", field="mission_id")
+    newest = plan_repo.read_plan(session, mission_id=mission_id, version=None)
+    if newest is None:  # the mission exists: it is its state that forbids running
+        raise Conflict(
+            f"mission {mission_id} has no plan yet; plan it first (POST "
+            f"/api/v1/missions/{mission_id}/plan, or Plan on its page)",
+            field="mission_id",
+        )
+    if not MISSION.can(mission.status, "running"):
+        raise Conflict(
+            f"mission {mission_id} is {mission.status}; plan it before running it",
+            field="mission_id",
+        )
+    return mission, _plan_read(session, newest)
 
 
 # ---- Plan versions: planning again with a changed context, listing and comparing versions ----
@@ -471,7 +477,7 @@ async def list_plan_versions(
         plans = await plan_repo.read_newest_plans(
             session, mission_id=mission_id, limit=MAX_LISTED_VERSIONS
         )
-        reads = [await _plan_read(session, plan) for plan in plans]
+        reads = [await session.run_sync(_plan_read, plan) for plan in plans]
     return [
         PlanVersionRead(
             version=p.version,

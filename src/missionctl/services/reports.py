@@ -17,11 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import (
     Artifact,
-    Decision,
     Mission,
-    NextStep,
     Plan,
-    Risk,
     Run,
     StepRun,
     Workflow,
@@ -170,20 +167,14 @@ async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
         )
         steps = await run_repo.read_step_runs(session, run_id=run_id)
         rows = await artifact_repo.read_run_artifacts(session, run_id=run_id)
-        items = await _plan_findings(session, plan.id) if plan else None
+        items = (
+            await session.run_sync(plan_repo.read_plan_items, plan_id=plan.id, requirements=False)
+            if plan
+            else None
+        )
     step_ids = {s.id: s.step_id for s in steps}
     artifacts = [_artifact(a, step_ids) for a in rows if not a.meta.get("report")]
     return _Records(run, workflow, mission, plan, steps, artifacts, items)
-
-
-async def _plan_findings(session: AsyncSession, plan_id: uuid.UUID) -> PlanItems:
-    """The plan's risks, decisions and next steps (a report lists no requirements)."""
-    return PlanItems(
-        requirements=(),
-        risks=await plan_repo.read_plan_rows(session, model=Risk, plan_id=plan_id),
-        decisions=await plan_repo.read_plan_rows(session, model=Decision, plan_id=plan_id),
-        next_steps=await plan_repo.read_plan_rows(session, model=NextStep, plan_id=plan_id),
-    )
 
 
 def _artifact(artifact: Artifact, step_ids: dict[uuid.UUID, str]) -> ReportArtifact:
