@@ -1,7 +1,8 @@
 """The database handle: one async engine, and the two kinds of transaction services open.
 
 SQLite (the embedded default) needs care to behave like a server database under concurrent use;
-the reasons are next to each setting below. PostgreSQL needs nothing special here.
+the reasons are next to each setting below. PostgreSQL's pooled connections are checked only
+after they rested in the pool (``db.liveness``, ADR 0038).
 
 A second, blocking engine on the same database serves the execution engine's hot path from
 worker threads (ADR 0007): with aiosqlite every statement costs several thread hops, so a

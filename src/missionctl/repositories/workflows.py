@@ -4,11 +4,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import EventLogHead, Run, Workflow
+from missionctl.db.models import Run, Workflow
+
+# The two-key advisory lock space, apart from the engine's one-key locks on runs.
+_NAME_LOCK_SPACE = 1
+_LOCK_NAME = text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))")
 
 
 class NewestVersion(NamedTuple):
@@ -90,11 +94,13 @@ def add_version(
     A blocking session: a version is saved on the writer's path, so that starting a mission's
     run can save the version it compiles and start the run in one transaction.
 
-    Two saves of one name must not both pick the next version. Every write that appends an
-    event locks the log's head (SQLite's ``BEGIN IMMEDIATE`` already serialises writers);
-    taking that lock first makes the saves read the newest version one after the other.
+    Two saves of one name must not both pick the next version. On PostgreSQL they queue on a
+    transaction-scoped advisory lock on the name, so saves of other names go on side by side
+    and the log's head is locked only when the events are appended (ADR 0038); SQLite's
+    ``BEGIN IMMEDIATE`` serialises every writer already.
     """
-    session.execute(select(EventLogHead.id).where(EventLogHead.id == 1).with_for_update())
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_NAME, {"space": _NAME_LOCK_SPACE, "name": name})
     latest = session.scalar(select(func.max(Workflow.version)).where(Workflow.name == name))
     workflow = Workflow(
         name=name,

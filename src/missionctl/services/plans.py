@@ -394,7 +394,9 @@ def _runnable(session: Session, mission_id: uuid.UUID) -> tuple[Mission, PlanRea
         NotFound: no such mission.
         Conflict: the mission has no plan yet, or is not in a state that can run.
     """
-    mission = session.get(Mission, mission_id)
+    # Locked: two requests to run one mission must not both find it runnable (on SQLite the
+    # write transaction serialises them already).
+    mission = session.get(Mission, mission_id, with_for_update=True)
     if mission is None:
         raise NotFound(f"no mission with id {mission_id}", field="mission_id")
     newest = plan_repo.read_plan(session, mission_id=mission_id, version=None)
