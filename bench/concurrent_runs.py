@@ -13,6 +13,9 @@ bench/_databases.py). Each database gets, per repeat, 110 missions planned by th
   default settings: its embedded engine starts running each run as it is accepted), and 100
   `POST /api/v1/missions/{id}/runs` requests, one per mission, are sent at once over 100
   connections; the time until the last `202 Accepted` arrives.
+- `accept_api_only_s`: the same burst, to a server whose engine is off
+  (`MISSIONCTL_ENGINE_EMBEDDED=false`, as when `worker` processes run the engine): what
+  accepting costs by itself, without the embedded engine running the accepted runs meanwhile.
 
 Each figure comes with the CPU seconds spent meanwhile by the process doing the work (the bench
 for `runs_cpu_s`, the server for `accept_cpu_s`): on a busy machine the wall times say as much
@@ -59,7 +62,14 @@ GOAL = "Build a REST API for a veterinary clinic: appointments, patients, invoic
 ACTOR = "user:bench"
 # Wall seconds, and the CPU seconds the process doing the work spent meanwhile (the figure that
 # does not depend on what else the machine runs).
-FIGURES = ("runs_s", "runs_cpu_s", "accept_s", "accept_cpu_s")
+FIGURES = (
+    "runs_s",
+    "runs_cpu_s",
+    "accept_s",
+    "accept_cpu_s",
+    "accept_api_only_s",
+    "accept_api_only_cpu_s",
+)
 ENDED = ("run.completed", "run.failed", "run.aborted", "run.canceled")
 
 
@@ -107,13 +117,18 @@ def _free_port() -> int:
         return port
 
 
-def _serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    """The app under uvicorn in a process of its own, on ``settings``' home and database."""
+def _serve(settings: Settings, port: int, *, embedded: bool) -> subprocess.Popen[bytes]:
+    """The app under uvicorn in a process of its own, on ``settings``' home and database.
+
+    With ``embedded`` the app runs its engine, as ``serve`` does by default; without, it only
+    serves (the engine would run in ``worker`` processes of their own).
+    """
     env = dict(os.environ)
     env.update(
         MISSIONCTL_HOME=str(settings.home),
         MISSIONCTL_DATABASE_URL=settings.database_url,
         MISSIONCTL_LOG_LEVEL="WARNING",
+        MISSIONCTL_ENGINE_EMBEDDED=str(embedded).lower(),
         PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
     )
     command = [sys.executable, "-m", "uvicorn", "missionctl.app:create_app", "--factory"]
@@ -175,8 +190,31 @@ async def _token(ctx: ServiceContext) -> str:
     return token
 
 
+async def _bursts(
+    settings: Settings, token: str, bursts: list[list[uuid.UUID]], *, embedded: bool
+) -> list[tuple[float, float]]:
+    """(Wall seconds, server CPU seconds) of each burst, sent to a server of its own."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _serve(settings, port, embedded=embedded)
+    figures = []
+    try:
+        await _until_up(url)
+        await _until_idle(url, token)  # the token's first use is recorded before the bursts
+        for missions in bursts:
+            cpu = _cpu_s(server.pid)
+            wall = await _accept_burst(url, token, missions)
+            figures.append((wall, _cpu_s(server.pid) - cpu))
+            if embedded:
+                await _until_idle(url, token)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return figures
+
+
 async def measure(name: str, settings: Settings) -> dict[str, Any]:
-    """``REPEATS`` samples of both figures on ``settings``' database."""
+    """``REPEATS`` samples of each figure on ``settings``' database."""
     quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
     samples: dict[str, list[float]] = {key: [] for key in FIGURES}
     async with open_context(quiet) as ctx:
@@ -186,21 +224,14 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
             runs_s, runs_cpu_s = await _runs_together(ctx, missions)
             samples["runs_s"].append(runs_s)
             samples["runs_cpu_s"].append(runs_cpu_s)
-        bursts = [await _planned_missions(ctx, REQUESTS) for _ in range(REPEATS)]
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = _serve(settings, port)
-    try:
-        await _until_up(url)
-        await _until_idle(url, token)  # the token's first use is recorded before the bursts
-        for missions in bursts:
-            cpu = _cpu_s(server.pid)
-            samples["accept_s"].append(await _accept_burst(url, token, missions))
-            samples["accept_cpu_s"].append(_cpu_s(server.pid) - cpu)
-            await _until_idle(url, token)
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+        bursts = {
+            embedded: [await _planned_missions(ctx, REQUESTS) for _ in range(REPEATS)]
+            for embedded in (True, False)
+        }
+    for embedded, figure in ((True, "accept"), (False, "accept_api_only")):
+        for wall, cpu in await _bursts(settings, token, bursts[embedded], embedded=embedded):
+            samples[f"{figure}_s"].append(wall)
+            samples[f"{figure}_cpu_s"].append(cpu)
     result: dict[str, Any] = {
         "database": name,
         "runs_together": RUNS_TOGETHER,

@@ -72,8 +72,9 @@ class StepContext:
 
     The loaders read lazily (most agents need none of them): ``load_upstream_outputs`` gives
     the outputs of the step's dependencies by step id; ``load_mission`` the mission
-    (``MissionRead`` as JSON) and ``load_plan`` its newest plan (``PlanRead`` as JSON), both
-    ``None`` for a run without a mission. ``report_usage`` shows tokens on the running step
+    (``MissionRead`` as JSON) and ``load_plan`` the plan the run executes (``PlanRead`` as
+    JSON: the one its workflow was compiled from, else the mission's newest), both ``None``
+    for a run without a mission. ``report_usage`` shows tokens on the running step
     before it finishes (the result's usage is what is finally recorded).
     """
 

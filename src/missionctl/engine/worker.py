@@ -37,7 +37,8 @@ from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContex
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
-from missionctl.errors import EventLogUnavailable, NotFound
+from missionctl.engine.plans import PlanCache
+from missionctl.errors import EventLogUnavailable
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.services import ServiceContext, execution
@@ -51,7 +52,6 @@ from missionctl.services.execution import (
     StoredArtifact,
 )
 from missionctl.services.missions import read_mission
-from missionctl.services.plans import read_plan
 from missionctl.services.workspaces import WorkspaceCleaner
 from missionctl.settings import EngineSettings
 
@@ -119,6 +119,7 @@ class Engine:
         self.worker_id = worker_id or default_worker_id()
         self._random = random
         self._dags = DagCache(ctx.dags)
+        self._plans = PlanCache(ctx)
         self._policy = PolicyCache()
         self._inflight: dict[uuid.UUID, tuple[ClaimedStep, asyncio.Task[None]]] = {}
         self._outcomes: list[StepOutcome] = []
@@ -464,11 +465,9 @@ class Engine:
         async def plan() -> dict[str, Any] | None:
             if claim.mission_id is None:
                 return None
-            try:
-                found = await read_plan(self.ctx, mission_id=claim.mission_id)
-            except NotFound:
-                return None
-            return found.model_dump(mode="json")
+            return await self._plans.plan(
+                workflow_id=claim.workflow_id, mission_id=claim.mission_id
+            )
 
         def report_usage(usage: LLMUsage, *, estimated: bool) -> None:
             # Written in the background; the step's own result is what counts in the end.

@@ -1,6 +1,7 @@
 """Plan use cases: plan a mission (a new plan version), read a plan, run a mission's plan."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from missionctl.planning import (
 )
 from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
+from missionctl.repositories import workflows as workflow_repo
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.schemas.plans import (
     PlanAgain,
@@ -338,6 +340,36 @@ async def read_plan(
                 )
             raise NotFound(f"mission {mission_id} has no plan version {version}", field="version")
         return await session.run_sync(_plan_read, plan)
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """The plan a run executes, as its steps read it (``StepContext.load_plan``)."""
+
+    plan: PlanRead | None
+    # Whether it is the plan the run's workflow version was compiled from: that one never
+    # changes, so a reader may keep it. Otherwise it is the mission's newest plan.
+    compiled: bool
+
+
+async def read_run_plan(
+    ctx: ServiceContext, *, workflow_id: uuid.UUID, mission_id: uuid.UUID
+) -> RunPlan:
+    """The plan a run of ``workflow_id`` for ``mission_id`` executes.
+
+    The plan its workflow version was compiled from; for a workflow not compiled from a plan,
+    the mission's newest plan (``None`` when it has none).
+    """
+    async with ctx.read() as session:
+        workflow = await workflow_repo.read_workflow(session, workflow_id=workflow_id)
+        plan_id = workflow.plan_id if workflow is not None else None
+        if plan_id is not None:
+            plan = await plan_repo.read_plan_by_id(session, plan_id=plan_id)
+            if plan is not None:
+                return RunPlan(await session.run_sync(_plan_read, plan), compiled=True)
+        newest = await session.run_sync(plan_repo.read_plan, mission_id=mission_id)
+        read = None if newest is None else await session.run_sync(_plan_read, newest)
+        return RunPlan(read, compiled=False)
 
 
 async def run_mission(

@@ -233,7 +233,7 @@ def require_valid(spec: WorkflowSpec) -> None:
 def version_race_as_conflict(name: str) -> Iterator[None]:
     """Turn the unique (name, version) constraint's error into a ``Conflict`` on ``name``.
 
-    Not expected: saves of one name are serialised by the log head's lock.
+    Not expected: saves of one name are serialised (``repositories.workflows.add_version``).
     """
     try:
         yield
