@@ -398,11 +398,7 @@ async def run_mission(
             workflow = save_version(
                 session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
             )
-        cap = (
-            None
-            if mission.budget_micros is None
-            else max(0, mission.budget_micros - mission.spent_micros)
-        )
+        # The cap is what is left of the mission's budget: ``start_in`` applies it.
         return start_in(
             session,
             ctx,
@@ -410,7 +406,7 @@ async def run_mission(
             actor=actor,
             trigger=trigger,
             mission_id=mission_id,
-            budget_micros=cap,
+            budget_micros=None,
             inputs=None,
         )
 
