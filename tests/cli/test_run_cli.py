@@ -189,6 +189,7 @@ def _on_a_terminal(argv: list[str], *, answer: str | None) -> tuple[str, int]:
                 output += chunk
                 if not answered and b"[Y/n]" in output:
                     if answer == INTERRUPT:
+                        _wait_until_reading(process.pid)
                         process.send_signal(signal.SIGINT)
                     else:
                         os.write(leader, f"{answer}\n".encode())
@@ -199,8 +200,25 @@ def _on_a_terminal(argv: list[str], *, answer: str | None) -> tuple[str, int]:
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
         os.close(leader)
     return output.decode(errors="replace").replace("\r\n", "\n"), code
+
+
+def _wait_until_reading(pid: int) -> None:
+    """Wait (up to 30 s) until process ``pid`` sleeps: after its question, in the terminal's read.
+
+    CPython notices a signal between bytecodes or when a blocked call returns with EINTR. One
+    that lands after ``input()`` has written the question but before its ``read()`` begins is
+    noticed only once that read returns: a person cannot press Ctrl-C in that window, but a
+    test that reacts to the question's text can, when the machine is busy.
+    """
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "S":
+            return
+        time.sleep(0.01)
 
 
 async def _missions() -> list[dict[str, Any]]:
