@@ -39,7 +39,7 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import DagCache, Tick, refresh_policy
 from missionctl.services.money import micros_to_usd
-from missionctl.services.transitions import moved
+from missionctl.services.transitions import moved, step_moved
 
 ACTION_CHARS = 500
 
@@ -258,7 +258,7 @@ def _apply_decision(
         step.status = rule.target
         step.queued_at = now
         state.progressing_runs.add(run.id)
-        events.append(_step_event(rule, actor, run, step, **detail))
+        events.append(step_moved(rule, actor=actor, run=run, step=step, **detail))
     else:
         on_reject = dags.get(session, run.workflow_id).steps[step.step_id].on_reject
         target = StepRunStatus.skipped if on_reject == "skip" else StepRunStatus.failed
@@ -270,7 +270,7 @@ def _apply_decision(
             state.failed.setdefault(run.id, []).append(step.step_id)
         else:
             state.skipped.setdefault(run.id, []).append(step.step_id)
-        events.append(_step_event(rule, actor, run, step, **detail))
+        events.append(step_moved(rule, actor=actor, run=run, step=step, **detail))
     if run.status == RunStatus.paused:
         resume = transition(RUN, run.status, RunStatus.running)
         run.status = resume.target
@@ -280,20 +280,6 @@ def _apply_decision(
 
 def _run_event(rule: TransitionRule[Any], actor: str, run: Run, **payload: Any) -> NewEvent:
     return moved(rule, actor=actor, run_id=run.id, mission_id=run.mission_id, **payload)
-
-
-def _step_event(
-    rule: TransitionRule[Any], actor: str, run: Run, step: StepRun, **payload: Any
-) -> NewEvent:
-    return moved(
-        rule,
-        actor=actor,
-        run_id=run.id,
-        mission_id=run.mission_id,
-        step_id=step.step_id,
-        attempt=step.attempt,
-        **payload,
-    )
 
 
 __all__: Sequence[str] = [

@@ -23,7 +23,7 @@ from missionctl.repositories import runs as run_repo
 from missionctl.schemas.governance import ControlsRead, EmergencyStopResult
 from missionctl.services.context import ServiceContext
 from missionctl.services.runs import move_mission
-from missionctl.services.transitions import moved
+from missionctl.services.transitions import moved, step_moved
 
 # The emergency stop aborts every run it can, and cancels every step it can.
 _ABORT = RUN.rule("abort")
@@ -112,17 +112,7 @@ async def _abort(
         step.lease_owner = step.lease_token = step.lease_expires_at = None
         step.ended_at = now
         canceled += 1
-        events.append(
-            moved(
-                _CANCEL,
-                actor=actor,
-                run_id=run.id,
-                mission_id=run.mission_id,
-                step_id=step.step_id,
-                attempt=step.attempt,
-                reason="emergency stop",
-            )
-        )
+        events.append(step_moved(_CANCEL, actor=actor, run=run, step=step, reason="emergency stop"))
     run.status = transition(RUN, run.status, _ABORT.target).target
     run.error = error
     run.ended_at = now

@@ -38,7 +38,7 @@ from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import DagCache, Tick
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import price_in_force
-from missionctl.services.transitions import moved
+from missionctl.services.transitions import moved, step_moved
 
 TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
 
@@ -727,16 +727,7 @@ def _requeue(
     target.not_before = None
     target.queued_at = utcnow()
     target.ended_at = None
-    return [
-        moved(
-            retry,
-            actor=actor,
-            run_id=run.id,
-            mission_id=run.mission_id,
-            step_id=target.step_id,
-            attempt=target.attempt,
-        )
-    ]
+    return [step_moved(retry, actor=actor, run=run, step=target)]
 
 
 def _unblock_descendants(

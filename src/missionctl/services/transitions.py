@@ -8,12 +8,12 @@ change by hand, so the table in ``domain.states`` and the log cannot disagree.
 """
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from missionctl.domain.states import TransitionRule
 from missionctl.eventlog import NewEvent
 
-__all__ = ["moved"]
+__all__ = ["moved", "step_moved"]
 
 
 def moved(
@@ -37,4 +37,33 @@ def moved(
         run_id=run_id,
         step_id=step_id,
         payload={"status": rule.target.value, **payload},
+    )
+
+
+class _RunRef(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def mission_id(self) -> uuid.UUID | None: ...
+
+
+class _StepRef(Protocol):
+    @property
+    def step_id(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+
+
+def step_moved(
+    rule: TransitionRule[Any], *, actor: str, run: _RunRef, step: _StepRef, **payload: Any
+) -> NewEvent:
+    """The event of ``step``'s move by ``rule``: :func:`moved` with the step's run and attempt."""
+    return moved(
+        rule,
+        actor=actor,
+        run_id=run.id,
+        mission_id=run.mission_id,
+        step_id=step.step_id,
+        attempt=step.attempt,
+        **payload,
     )

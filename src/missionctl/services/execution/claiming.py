@@ -39,7 +39,7 @@ from missionctl.services.execution.types import (
     refresh_policy,
     step_event,
 )
-from missionctl.services.transitions import moved
+from missionctl.services.transitions import moved, step_moved
 
 _CLAIM = STEP_RUN.rule("claim")
 _CANCEL = STEP_RUN.rule("cancel")
@@ -396,15 +396,7 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
             step.ended_at = state.now
             step.error = f"not run: {error}"
             state.events.append(
-                moved(
-                    _CANCEL,
-                    actor=ENGINE_ACTOR,
-                    run_id=row.run_id,
-                    mission_id=row.mission_id,
-                    step_id=step.step_id,
-                    attempt=step.attempt,
-                    reason="budget",
-                )
+                step_moved(_CANCEL, actor=ENGINE_ACTOR, run=run, step=step, reason="budget")
             )
     rule = transition(RUN, run.status, RunStatus.failed)
     run.status = rule.target
