@@ -1,5 +1,6 @@
 """Plan → workflow compilation and the workflow definition contract."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -69,6 +70,16 @@ def test_the_definition_round_trips_as_json() -> None:
         "jitter": True,
     }
     assert WorkflowSpec.model_validate(stored) == spec
+
+
+def test_a_missions_id_ends_its_workflows_name_even_when_the_title_is_cut() -> None:
+    mission_id = uuid.UUID("01a20718-0000-7000-8000-00003f2a9c1d")
+    assert compile_plan(DRAFT, mission_title="Gym app", mission_id=mission_id).name == (
+        "Gym app · 3f2a9c1d"
+    )
+    long = compile_plan(DRAFT, mission_title="x " * 300, mission_id=mission_id).name
+    assert len(long) <= 200 and long.endswith("… · 3f2a9c1d")
+    assert check_spec(compile_plan(DRAFT, mission_title="..", mission_id=mission_id)).problems == []
 
 
 def test_a_long_title_is_cut_and_an_empty_one_replaced() -> None:

@@ -54,20 +54,37 @@ async def test_twin_requests_to_run_one_mission_start_it_once(ctx: ServiceContex
 
 
 async def test_runs_of_many_missions_requested_together_each_start(ctx: ServiceContext) -> None:
-    # One goal, so one workflow name: every save queues for the next version of that name.
+    # One goal, so one title: each mission still gets a workflow of its own (ADR 0046).
     missions = [await _planned(ctx) for _ in range(6)]
     runs = await asyncio.gather(
         *(run_mission(ctx, mission_id=m, actor=ACTOR, trigger="api") for m in missions)
     )
     assert sorted(r.mission_id for r in runs if r.mission_id) == sorted(missions)
-    name = await _workflow_name(ctx, runs[0].workflow_id)
-    versions = await read_workflow_versions(ctx, name=name)
-    assert sorted(v.version for v in versions) == list(range(1, 7))
-    assert {v.id for v in versions} == {r.workflow_id for r in runs}
+    names = {await _workflow_name(ctx, r.workflow_id) for r in runs}
+    assert len(names) == 6
+    for run in runs:
+        versions = await read_workflow_versions(
+            ctx, name=await _workflow_name(ctx, run.workflow_id)
+        )
+        assert [(v.id, v.version, v.mission_id) for v in versions] == [
+            (run.workflow_id, 1, run.mission_id)
+        ]
     page = await read_runs(ctx, limit=50)
     assert {r.id for r in runs} <= {r.id for r in page.items}
     assert all(r.status == "running" for r in runs)
     assert (await verify_event_chain(ctx)).ok
+
+
+async def test_a_missions_runs_are_versions_of_its_own_workflow(ctx: ServiceContext) -> None:
+    mission_id = await _planned(ctx)
+    first = await run_mission(ctx, mission_id=mission_id, actor=ACTOR)
+    name = await _workflow_name(ctx, first.workflow_id)
+    title = (await read_mission(ctx, mission_id=mission_id)).title
+    assert name == f"{title} · {mission_id.hex[-8:]}"
+    # A second mission with the same title runs a workflow of its own.
+    other = await run_mission(ctx, mission_id=await _planned(ctx), actor=ACTOR)
+    assert await _workflow_name(ctx, other.workflow_id) != name
+    assert [v.mission_id for v in await read_workflow_versions(ctx, name=name)] == [mission_id]
 
 
 async def test_twin_saves_of_one_workflow_take_consecutive_versions(ctx: ServiceContext) -> None:

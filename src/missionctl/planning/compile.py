@@ -1,5 +1,6 @@
 """Plan → workflow: each task of a plan becomes one step of a workflow."""
 
+import uuid
 from decimal import Decimal
 from typing import Literal
 
@@ -32,6 +33,7 @@ def compile_plan(
     draft: PlanDraft,
     *,
     mission_title: str,
+    mission_id: uuid.UUID | None = None,
     agent_kind: AgentKind = "builtin",
     budget_usd: Decimal | None = None,
     max_concurrency: int | None = None,
@@ -47,6 +49,8 @@ def compile_plan(
         draft: A plan; it is checked with ``validate_plan`` first.
         mission_title: Becomes the workflow name (cut to 200 characters; prefixed with
             ``Plan:`` and its slashes spaced when the name rules would refuse it).
+        mission_id: When given, the name ends with `` · `` and the last 8 hex digits of the
+            id (random ones), so that missions with one title get workflows of their own.
         agent_kind: ``"builtin"`` for plans from the local planner, ``"llm"`` otherwise (see
             :func:`agent_kind_for`).
         budget_usd: Spending cap copied to the workflow, if any.
@@ -78,15 +82,8 @@ def compile_plan(
         )
         for task in draft.tasks
     ]
-    name = " ".join(mission_title.split()) or "Mission plan"
-    if workflow_name_problem(name) is not None:
-        # A mission may be called anything, but its workflow's name is an address: spaced
-        # slashes keep the title readable and leave no part the name rules refuse.
-        name = "Plan: " + name.replace("/", " / ")
-    if len(name) > _NAME_MAX_CHARS:
-        name = name[: _NAME_MAX_CHARS - 1].rstrip() + "…"
     spec = WorkflowSpec(
-        name=name,
+        name=_workflow_name(mission_title, mission_id),
         steps=steps,
         max_concurrency=max_concurrency,
         budget_usd=budget_usd,
@@ -96,3 +93,17 @@ def compile_plan(
     )
     ensure_valid_dag(spec.steps)
     return spec
+
+
+def _workflow_name(mission_title: str, mission_id: uuid.UUID | None) -> str:
+    """The name of the workflow compiled for a mission: its title, and its id's end if given."""
+    suffix = "" if mission_id is None else f" · {mission_id.hex[-8:]}"
+    name = " ".join(mission_title.split()) or "Mission plan"
+    if workflow_name_problem(name + suffix) is not None:
+        # A mission may be called anything, but its workflow's name is an address: spaced
+        # slashes keep the title readable and leave no part the name rules refuse.
+        name = "Plan: " + name.replace("/", " / ")
+    room = _NAME_MAX_CHARS - len(suffix)
+    if len(name) > room:
+        name = name[: room - 1].rstrip() + "…"
+    return name + suffix

@@ -391,6 +391,7 @@ async def run_mission(
         spec = compile_plan(
             PlanDraft.model_validate(plan.model_dump(include=set(PlanDraft.model_fields))),
             mission_title=mission.title,
+            mission_id=mission.id,
             agent_kind=agent_kind_for(plan.source),
         )
         require_valid(spec)
