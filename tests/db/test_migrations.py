@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 
 from missionctl.db import Database
 from missionctl.db.base import Base
+from missionctl.db.models import UNMAPPED_TABLES
 from missionctl.db.migrate import (
     current_revision,
     downgrade_database,
@@ -74,6 +75,11 @@ async def test_upgrade_is_idempotent(empty_database_url: str) -> None:
         await db.dispose()
 
 
+def _mapped(name: str | None, kind: str, _parents: object) -> bool:
+    """Leave out the search index: it has no model, by design (``UNMAPPED_TABLES``)."""
+    return kind != "table" or name not in UNMAPPED_TABLES
+
+
 async def test_migrated_schema_matches_the_orm(empty_database_url: str) -> None:
     """A model change without its migration fails here, on each dialect."""
     db = Database(empty_database_url)
@@ -82,7 +88,10 @@ async def test_migrated_schema_matches_the_orm(empty_database_url: str) -> None:
         async with db.engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "include_name": _mapped}
+                    ),
+                    Base.metadata,
                 )
             )
         assert diff == []
