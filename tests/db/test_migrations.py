@@ -11,13 +11,13 @@ from sqlalchemy import inspect, text
 
 from missionctl.db import Database
 from missionctl.db.base import Base
-from missionctl.db.models import UNMAPPED_TABLES
 from missionctl.db.migrate import (
     current_revision,
     downgrade_database,
     head_revision,
     upgrade_database,
 )
+from missionctl.db.models import UNMAPPED_TABLES
 from missionctl.eventlog import NewEvent, append, verify_chain
 
 DOMAIN_TABLES = {
@@ -202,7 +202,9 @@ async def test_the_search_index_covers_events_written_before_it(empty_database_u
 
         await downgrade_database(db, "0010")
         async with db.write() as session:  # appends go on without the index
-            await append(session, [NewEvent("step.failed", "system", {"error": "gyro"}, run_id=run_id)])
+            await append(
+                session, [NewEvent("step.failed", "system", {"error": "gyro"}, run_id=run_id)]
+            )
         await upgrade_database(db)
         assert len(await _found(db, "gyro*")) == 4
         async with db.read() as session:

@@ -102,6 +102,9 @@ async def search_entries(
     the text as indexed (ASCII punctuation as spaces, same length and offsets as ``body``).
     """
     if session.get_bind().dialect.name == "postgresql":
+        # A plan for these words, never the generic one of a prepared statement: whether to
+        # walk the newest entries (a common word) or the GIN index (a rare one) depends on them.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         statement, params = _postgresql_search(query, filters, markers)
     else:
         statement, params = _sqlite_search(query, filters, markers)
