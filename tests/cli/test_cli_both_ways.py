@@ -542,3 +542,27 @@ def test_a_viewer_cannot_answer_the_planners_questions(world: World) -> None:
     assert refused.exit_code == 2
     shown = as_json(world.cli("local", "mission", "show", mission_id, "--json"))
     assert shown["status"] == "needs_clarification"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_search_finds_a_runs_log_line_and_error(world: World, mode: str) -> None:
+    word = f"sprocket{mode}"
+    failing = step(
+        "grind", "builtin:fail", inputs={"message": f"{word} jammed", "retryable": False}
+    )
+    run = world.service(lambda ctx: start(ctx, [failing]))
+    world.wait_run(run.id, {"failed"})
+
+    page = as_json(world.cli(mode, "search", word, "--run", str(run.id), "--json"))
+    assert [(h["kind"], h["step_id"]) for h in page["items"]] == [
+        ("error", "grind"),
+        ("log", "grind"),
+    ]
+    assert [p["text"] for p in page["items"][1]["snippet"] if p["match"]] == [word]
+    logs = as_json(world.cli(mode, "search", f"{word[:6]}*", "--kind", "log", "--json"))
+    assert {h["run_id"] for h in logs["items"]} >= {str(run.id)}
+    shown = text(ok(world.cli(mode, "search", f'"{word} jammed"', "--limit", "1")))
+    assert f"run {run.id} step grind" in shown and "more: --cursor" in shown
+    refused = world.cli(mode, "search", '" :')
+    assert refused.exit_code == 2 and "no word to search for" in text(refused)
+    assert "Traceback" not in refused.output

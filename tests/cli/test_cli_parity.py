@@ -14,6 +14,8 @@ from missionctl.app import create_app
 from missionctl.cli import app
 from missionctl.cli import missions as mission_commands
 from missionctl.cli import runs as run_commands
+from missionctl.cli import search as search_commands
+from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.services.paging import MAX_PAGE_SIZE
 from missionctl.settings import Settings
@@ -39,6 +41,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/runs/{run_id}/events": "runs events",
     "GET /api/v1/runs/{run_id}/artifacts": "runs artifacts",
     "GET /api/v1/runs/{run_id}/report": "runs report",
+    "GET /api/v1/search": "search",
     "GET /api/v1/artifacts/{artifact_id}": "artifact show",
     "GET /api/v1/artifacts/{artifact_id}/content": "artifact download",
     "GET /api/v1/workflows": "workflow list",
@@ -127,6 +130,12 @@ def test_the_event_limits_are_the_apis() -> None:
 
 def test_the_page_size_limits_are_the_apis() -> None:
     assert run_commands.MAX_PAGE_SIZE == mission_commands.MAX_PAGE_SIZE == MAX_PAGE_SIZE
+    assert search_commands.MAX_PAGE_SIZE == MAX_PAGE_SIZE
+
+
+def test_the_search_limits_and_kinds_are_the_apis() -> None:
+    assert search_commands.MAX_QUERY_CHARS == MAX_QUERY_CHARS
+    assert [k.value for k in search_commands.Kind] == [k.value for k in SearchKind]
 
 
 def test_the_plan_version_limit_is_the_apis() -> None:

@@ -19,6 +19,7 @@ from missionctl.cli import (
     replay,
     run,
     runs,
+    search,
     serve,
     users,
     worker,
@@ -33,9 +34,9 @@ app = typer.Typer(
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, runs, artifact, workflow, approvals, approve, reject, controls, stop, release, "
-    "agents, prices, user add|list|set-role|disable, token, whoami) goes through the server's "
-    "API and acts as token:NAME; the others (run, replay, serve, worker, db, config, audit, "
-    "user set-password, login-link) work on the local database. Remote errors exit as local "
+    "agents, prices, search, user add|list|set-role|disable, token, whoami) goes through the "
+    "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
+    "audit, user set-password, login-link) work on the local database. Remote errors exit as local "
     "ones do: 1 when something is not found, 2 for anything else (invalid input, 401, 403, "
     "429, an unreachable server).",
     no_args_is_help=True,
@@ -65,6 +66,7 @@ app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("run")(run.run)
 app.command("replay")(replay.replay)
+app.command("search")(search.search)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")

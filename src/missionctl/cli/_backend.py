@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Role
+    from missionctl.domain.search import SearchKind
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.governance import (
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
+    from missionctl.schemas.search import SearchPage
     from missionctl.schemas.workflows import (
         WorkflowCheckRead,
         WorkflowRead,
@@ -96,6 +98,18 @@ class MissionControl(Protocol):
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps (locally: execute it here)."""
         ...
+
+    # Search
+    def search(
+        self,
+        q: str,
+        *,
+        kind: SearchKind | None,
+        run_id: uuid.UUID | None,
+        mission_id: uuid.UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> SearchPage: ...
 
     # Artifacts and reports
     def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]: ...
@@ -316,6 +330,31 @@ class LocalMissionControl:
 
         return self.call(
             lambda ctx: read_run_event_page(ctx, run_id=run_id, after=after, limit=limit)
+        )
+
+    def search(
+        self,
+        q: str,
+        *,
+        kind: SearchKind | None,
+        run_id: uuid.UUID | None,
+        mission_id: uuid.UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> SearchPage:
+        """See ``MissionControl``."""
+        from missionctl.services import search
+
+        return self.call(
+            lambda ctx: search.search(
+                ctx,
+                q=q,
+                kind=kind,
+                run_id=run_id,
+                mission_id=mission_id,
+                limit=limit,
+                cursor=cursor,
+            )
         )
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
@@ -773,6 +812,29 @@ class RemoteMissionControl:
 
         params: dict[str, str | int | None] = {"after": after, "limit": limit}
         return self.client.get(f"/api/v1/runs/{run_id}/events", EventPage, params=params)
+
+    def search(
+        self,
+        q: str,
+        *,
+        kind: SearchKind | None,
+        run_id: uuid.UUID | None,
+        mission_id: uuid.UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> SearchPage:
+        """See ``MissionControl``; the filters travel as the route's query parameters."""
+        from missionctl.schemas.search import SearchPage
+
+        params: dict[str, str | int | None] = {
+            "q": q,
+            "kind": None if kind is None else kind.value,
+            "run_id": None if run_id is None else str(run_id),
+            "mission_id": None if mission_id is None else str(mission_id),
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return self.client.get("/api/v1/search", SearchPage, params=params)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: the server's engine runs it; this reads it until it ends."""

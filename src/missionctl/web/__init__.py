@@ -16,6 +16,7 @@ from missionctl.web.routes import (
     mission_list,
     mission_page,
     runs,
+    search,
     workflows,
 )
 
@@ -30,5 +31,6 @@ web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)
 web_router.include_router(workflows.router)
 web_router.include_router(approvals.router)
+web_router.include_router(search.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

@@ -4,6 +4,7 @@ from alembic import context
 
 import missionctl.db.models  # noqa: F401 - registers every table on the metadata
 from missionctl.db.base import Base
+from missionctl.db.models import UNMAPPED_TABLES
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -15,6 +16,8 @@ context.configure(
     # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
     render_as_batch=True,
     compare_type=True,
+    # The search index has no model (ADR 0041): autogenerate must not drop it.
+    include_name=lambda name, kind, _parents: kind != "table" or name not in UNMAPPED_TABLES,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,13 @@
+"""Search test helpers: a run that logs and fails through the engine."""
+
+from missionctl.schemas.runs import RunRead
+from missionctl.services import ServiceContext
+from tests.engine.helpers import running_engine, start, step, wait_for_run
+
+
+async def failing_run(ctx: ServiceContext, message: str, step_id: str = "boom") -> RunRead:
+    """Run a workflow whose step logs ``attempt 1: MESSAGE`` and fails with ``MESSAGE``."""
+    failing = step(step_id, "builtin:fail", inputs={"message": message, "retryable": False})
+    run = await start(ctx, [failing])
+    async with running_engine(ctx):
+        return await wait_for_run(ctx, run.id)
