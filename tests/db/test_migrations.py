@@ -176,7 +176,7 @@ async def _found(db: Database, word: str) -> list[str]:
 
 
 async def test_the_search_index_covers_events_written_before_it(empty_database_url: str) -> None:
-    """Revision 0012 indexes the log it finds; its triggers index what is appended after."""
+    """Revision 0011 indexes the log it finds; its triggers index what is appended after."""
     db = Database(empty_database_url)
     run_id = uuid.uuid4()
     lines = [{"level": "info", "message": "gyroscope drift"}, {"level": "warn", "message": 7}]

@@ -476,7 +476,7 @@ UNMAPPED_TABLES: frozenset[str] = frozenset(
         "search_entries_config",
     }
 )
-"""Tables the migrations create that no model maps (revision 0012, ADR 0041).
+"""Tables the migrations create that no model maps (revision 0011, ADR 0041).
 
 The search index differs by dialect (an FTS5 virtual table on SQLite, a table with a ``tsvector``
 on PostgreSQL), is written only by triggers on ``events`` and read only with each dialect's own

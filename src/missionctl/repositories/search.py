@@ -1,6 +1,6 @@
 """Text search: the ``LIKE`` pattern of list search boxes, and the full-text log search.
 
-The full-text index (``search_entries``, revision 0012, ADR 0041) is written by triggers on
+The full-text index (``search_entries``, revision 0011, ADR 0041) is written by triggers on
 ``events``; this module is the only one that reads it, with each dialect's own SQL behind one
 function, ``search_entries``: FTS5 ``MATCH`` and ``highlight()`` on SQLite, ``tsvector @@
 tsquery`` and ``ts_headline`` on PostgreSQL. Both return entries newest first (by id, which
@@ -20,7 +20,7 @@ from missionctl.db.models import Event
 from missionctl.domain.search import SearchKind, SearchQuery, Term
 
 LINES_PER_EVENT = 65536
-"""An entry's id is ``seq * LINES_PER_EVENT + line`` (revision 0012)."""
+"""An entry's id is ``seq * LINES_PER_EVENT + line`` (revision 0011)."""
 
 LOG_TYPE = "step.log"
 ERROR_TYPES = (

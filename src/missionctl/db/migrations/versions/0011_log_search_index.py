@@ -18,16 +18,16 @@ text with ASCII punctuation turned into spaces (``search_text``), so that both d
 ``db.example.com:5432`` into the same words; a GIN index on it, and B-tree indexes for the run
 and mission filters.
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-10 10:00:00.000000
+Create Date: 2026-11-23 07:00:00.000000
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0011"
 down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
