@@ -18,6 +18,7 @@ from missionctl import __version__
 from missionctl.api.errors import error_body_schemas, install_error_handlers
 from missionctl.api.router import api_router
 from missionctl.api.routes import health
+from missionctl.domain.workers import WorkerKind
 from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 runtime.agents,
                 config=EngineConfig.from_settings(settings.engine),
                 on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
+                kind=WorkerKind.embedded,
             )
             freeze_startup_heap()  # the server runs an engine: see engine.heap (ADRs 0019, 0022)
             stop = asyncio.Event()
