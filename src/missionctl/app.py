@@ -15,7 +15,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from missionctl import __version__
+from missionctl.api import metrics
 from missionctl.api.errors import error_body_schemas, install_error_handlers
+from missionctl.api.metrics import metrics_listener
 from missionctl.api.router import api_router
 from missionctl.api.routes import health
 from missionctl.domain.workers import WorkerKind
@@ -30,6 +32,7 @@ from missionctl.security.process import register_server_secrets, restrict_proces
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
 from missionctl.services import open_context
 from missionctl.services.audit import audit_checkpoints
+from missionctl.services.health import HealthSummaryCache
 from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             open_context(settings) as ctx,
             open_runtime(settings) as runtime,
             audit_checkpoints(ctx),  # signs the chain head now and then (ADR 0023)
+            metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
         ):
             app.state.ctx = ctx
             app.state.runtime = runtime
@@ -144,8 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limits = EdgeLimits.from_settings(settings.server)
+    app.state.health_summary = HealthSummaryCache()  # the strip's figures, read once a second
     install_error_handlers(app, page_renderer=render_error_page)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_router)
     app.include_router(web_router)
     app.include_router(api_docs.router, include_in_schema=False)

@@ -12,6 +12,7 @@ from missionctl.api.routes import (
     missions,
     prices,
     runs,
+    system,
     workflows,
 )
 
@@ -26,3 +27,4 @@ api_router.include_router(approvals.router)
 api_router.include_router(controls.router)
 api_router.include_router(agents.router)
 api_router.include_router(prices.router)
+api_router.include_router(system.router)
