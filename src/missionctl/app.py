@@ -15,9 +15,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from missionctl import __version__
+from missionctl.api import metrics
 from missionctl.api.errors import error_body_schemas, install_error_handlers
+from missionctl.api.metrics import metrics_listener
 from missionctl.api.router import api_router
 from missionctl.api.routes import health
+from missionctl.domain.workers import WorkerKind
 from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
@@ -29,6 +32,7 @@ from missionctl.security.process import register_server_secrets, restrict_proces
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
 from missionctl.services import open_context
 from missionctl.services.audit import audit_checkpoints
+from missionctl.services.health import HealthSummaryCache
 from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
@@ -85,6 +89,44 @@ def _document_bearer_auth(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """The app's lifespan: the database (its schema upgraded) and what runs beside it.
+
+    Opens the runtime, the audit checkpoints, the metrics listener and the embedded engine,
+    and closes them in reverse order.
+    """
+    async with (
+        open_context(settings) as ctx,
+        open_runtime(settings) as runtime,
+        audit_checkpoints(ctx),  # signs the chain head now and then (ADR 0023)
+        metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
+    ):
+        app.state.ctx = ctx
+        app.state.runtime = runtime
+        app.state.sandbox_status = await runtime.agents.sandbox.check()
+        if warning := app.state.sandbox_status.warning:
+            log.warning("%s", warning)
+        if not settings.engine.embedded:
+            yield
+            return
+        engine = Engine(
+            ctx,
+            runtime.agents,
+            config=EngineConfig.from_settings(settings.engine),
+            on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
+            kind=WorkerKind.embedded,
+        )
+        freeze_startup_heap()  # the server runs an engine: see engine.heap (ADRs 0019, 0022)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(engine.run(stop), name="missionctl-engine")
+        try:
+            yield
+        finally:
+            stop.set()
+            await worker
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The lifespan opens the database (upgrading its schema) and closes it.
 
@@ -98,41 +140,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with (
-            open_context(settings) as ctx,
-            open_runtime(settings) as runtime,
-            audit_checkpoints(ctx),  # signs the chain head now and then (ADR 0023)
-        ):
-            app.state.ctx = ctx
-            app.state.runtime = runtime
-            app.state.sandbox_status = await runtime.agents.sandbox.check()
-            if warning := app.state.sandbox_status.warning:
-                log.warning("%s", warning)
-            if not settings.engine.embedded:
-                yield
-                return
-            engine = Engine(
-                ctx,
-                runtime.agents,
-                config=EngineConfig.from_settings(settings.engine),
-                on_run_finished=lambda run_id: write_report_when_run_ends(ctx, run_id),
-            )
-            freeze_startup_heap()  # the server runs an engine: see engine.heap (ADRs 0019, 0022)
-            stop = asyncio.Event()
-            worker = asyncio.create_task(engine.run(stop), name="missionctl-engine")
-            try:
-                yield
-            finally:
-                stop.set()
-                await worker
-
     app = FastAPI(
         title="Mission Control",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=lambda app: _lifespan(app, settings),
         openapi_url="/openapi.json",
         # FastAPI's own docs pages load Swagger UI from a CDN and set it up with an inline
         # script, which the pages' Content-Security-Policy forbids: /docs is served from
@@ -142,8 +154,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limits = EdgeLimits.from_settings(settings.server)
+    app.state.health_summary = HealthSummaryCache()  # the strip's figures, read once a second
     install_error_handlers(app, page_renderer=render_error_page)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_router)
     app.include_router(web_router)
     app.include_router(api_docs.router, include_in_schema=False)

@@ -218,6 +218,12 @@ class Settings(BaseSettings):
         "redacted). Off: they are removed when the run completes, fails, is canceled or is "
         "aborted.",
     )
+    metrics_address: str | None = Field(
+        default=None,
+        description="host:port on which `missionctl serve` (and `missionctl worker`) also "
+        "listens for Prometheus scrapers: that address answers only GET /metrics, to anyone. "
+        "Unset: /metrics only on the main address, for an API token. E.g. 127.0.0.1:9464.",
+    )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -229,6 +235,14 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable means unset
+        split_address(value)
+        return value.strip()
 
     @property
     def database_url(self) -> str:
@@ -269,6 +283,7 @@ class Settings(BaseSettings):
                 "MISSIONCTL_HOME": str(self.home),
                 "MISSIONCTL_LOG_LEVEL": self.log_level,
                 "MISSIONCTL_KEEP_WORKSPACES": str(self.keep_workspaces).lower(),
+                "MISSIONCTL_METRICS_ADDRESS": show(self.metrics_address),
             },
             "database": {
                 "MISSIONCTL_DATABASE_URL": url,
@@ -311,6 +326,19 @@ class Settings(BaseSettings):
                 "MISSIONCTL_AUDIT_KEY_PATH": str(self.audit_key_path),
             },
         }
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` for IPv6) as its host and port.
+
+    Raises:
+        ValueError: not ``host:port`` with a port from 1 to 65535.
+    """
+    host, sep, port = address.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("must be host:port with a port from 1 to 65535, e.g. 127.0.0.1:9464")
+    return host, int(port)
 
 
 def _device(path: Path) -> int:

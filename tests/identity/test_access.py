@@ -30,6 +30,7 @@ LEAST_ROLE: dict[str, Role] = {
     "agents:read": Role.VIEWER,
     "audit:read": Role.VIEWER,
     "prices:read": Role.VIEWER,
+    "metrics:read": Role.VIEWER,
     "missions:write": Role.OPERATOR,
     "workflows:write": Role.OPERATOR,
     "runs:control": Role.OPERATOR,

@@ -42,6 +42,11 @@ PUBLIC = None
 # line here, in the same change, for a reviewer to read.
 POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/metrics"): "metrics:read",
+    ("GET", "/api/v1/health/summary"): "runs:read",
+    ("GET", "/api/v1/workers"): "agents:read",
+    ("GET", "/health/strip"): "runs:read",
+    ("GET", "/workers"): "agents:read",
     ("POST", "/api/v1/missions"): "missions:write",
     ("GET", "/api/v1/missions"): "missions:read",
     ("GET", "/api/v1/missions/{mission_id}"): "missions:read",

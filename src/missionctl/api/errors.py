@@ -25,7 +25,7 @@ PageRenderer = Callable[[Request, int, str], Response]
 """Renders an HTML error page: ``(request, status, message) -> response``."""
 
 # Paths that always answer JSON, whoever asks.
-_JSON_PREFIXES = ("/api/", "/healthz", "/openapi.json", "/docs")
+_JSON_PREFIXES = ("/api/", "/healthz", "/metrics", "/openapi.json", "/docs")
 
 STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.NotFound: 404,

@@ -13,6 +13,7 @@ from missionctl.api.routes import (
     prices,
     runs,
     search,
+    system,
     workflows,
 )
 
@@ -28,3 +29,4 @@ api_router.include_router(controls.router)
 api_router.include_router(agents.router)
 api_router.include_router(prices.router)
 api_router.include_router(search.router)
+api_router.include_router(system.router)

@@ -12,7 +12,12 @@ def worker() -> None:
     Run as many workers as you like against one PostgreSQL database: steps are leased, and a
     worker that dies has its steps re-run elsewhere once their lease expires. Data:
     MISSIONCTL_HOME, else the nearest .missionctl here or above, else a new ./.missionctl.
+
+    With MISSIONCTL_METRICS_ADDRESS (host:port) it serves its own Prometheus metrics at
+    http://HOST:PORT/metrics (its steps, tokens, model requests, events); give each process on
+    a machine its own port.
     """
+    from missionctl.api.metrics import metrics_listener
     from missionctl.engine.heap import freeze_startup_heap
     from missionctl.engine.hooks import write_report_when_run_ends
     from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
@@ -26,7 +31,11 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_context(settings) as ctx, open_runtime(settings) as runtime:
+        async with (
+            open_context(settings) as ctx,
+            open_runtime(settings) as runtime,
+            metrics_listener(ctx, settings.metrics_address, database=False),
+        ):
             worker_id = default_worker_id()
             console.print(f"worker {worker_id} ({runtime.engine_label}); Ctrl-C stops it")
             if warning := (await runtime.agents.sandbox.check()).warning:

@@ -215,6 +215,9 @@ class StepRun(Base):
         Index("ix_step_runs_run_id_status", "run_id", "status"),
         # The runs that used an agent (the runs list's agent filter; migration 0007).
         Index("ix_step_runs_agent_run_id", "agent", "run_id"),
+        # Steps that ended in a time window, by status: the health strip's failures of the
+        # last day and spending of the last hour (migration 0012).
+        Index("ix_step_runs_status_ended_at", "status", "ended_at"),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -483,3 +486,27 @@ on PostgreSQL), is written only by triggers on ``events`` and read only with eac
 SQL (``repositories/search.py``): a model could describe neither. The comparison of the migrated
 schema with the models leaves them out.
 """
+
+
+class Worker(Base):
+    """One engine that ran against this database: who it is, and when it last said so.
+
+    An engine writes its row when it starts (``kind`` ``embedded`` in ``missionctl serve``,
+    ``worker`` for ``missionctl worker``), moves ``last_heartbeat_at`` every few seconds from a
+    task of its own, and sets ``stopped_at`` when it stops cleanly. ``name`` is what the engine
+    writes as ``step_runs.lease_owner``. Alive means a heartbeat within
+    ``domain.workers.ALIVE_S``; a crashed engine just stops heartbeating.
+    """
+
+    __tablename__ = "workers"
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(20))
+    concurrency: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = _created()
+    last_heartbeat_at: Mapped[datetime] = mapped_column(index=True)
+    stopped_at: Mapped[datetime | None]

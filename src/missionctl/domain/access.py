@@ -59,6 +59,7 @@ class Permission(StrEnum):
     AGENTS_READ = "agents:read"
     AUDIT_READ = "audit:read"
     PRICES_READ = "prices:read"
+    METRICS_READ = "metrics:read"  # /metrics for a Prometheus scraper's token
     # Doing (operator)
     MISSIONS_WRITE = "missions:write"
     WORKFLOWS_WRITE = "workflows:write"
@@ -88,6 +89,7 @@ GRANTS: Final[Mapping[Role, frozenset[Permission]]] = {
             Permission.AGENTS_READ,
             Permission.AUDIT_READ,
             Permission.PRICES_READ,
+            Permission.METRICS_READ,
         }
     ),
     Role.OPERATOR: frozenset(

@@ -37,7 +37,10 @@ from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContex
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
+from missionctl.domain.workers import WorkerKind, heartbeat_interval
+from missionctl.engine.metrics import count_billed, observe_step
 from missionctl.engine.plans import PlanCache
+from missionctl.engine.presence import Presence
 from missionctl.errors import EventLogUnavailable
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
@@ -106,8 +109,12 @@ class Engine:
         worker_id: str | None = None,
         random: Callable[[], float] = random_module.random,
         on_run_finished: RunFinishedHook | None = None,
+        kind: WorkerKind = WorkerKind.worker,
     ) -> None:
         """Create an idle engine; ``run()`` starts it.
+
+        ``kind`` says where it runs, in the registry of workers it joins while it runs
+        (``engine.presence``).
 
         ``on_run_finished(run_id)`` is awaited (in a task of its own) after this engine records
         the end of a run — completed, failed or canceled in this process — e.g. to write the
@@ -136,6 +143,13 @@ class Engine:
         self._poll_at = 0.0  # when the poll timer fires, on the loop's clock
         # Removes a run's workspaces when it ends (MISSIONCTL_KEEP_WORKSPACES keeps them).
         self._cleaner = WorkspaceCleaner(ctx)
+        self.presence = Presence(
+            ctx,
+            name=self.worker_id,
+            kind=kind,
+            concurrency=self.config.concurrency,
+            interval_s=heartbeat_interval(self.config.heartbeat_s),
+        )
 
     @property
     def inflight(self) -> int:
@@ -153,9 +167,11 @@ class Engine:
         async with self.ctx.broadcaster.subscribe() as subscription:
             listener = asyncio.create_task(self._listen(subscription))
             stopper = asyncio.create_task(self._wake_on(stop))
+            presence = asyncio.create_task(self.presence.run(stop))
             try:
                 await self._loop(stop)
             finally:
+                await self._leave_registry(presence, stop)
                 if self._poll_timer is not None:
                     self._poll_timer.cancel()
                 if self._hooks:
@@ -168,6 +184,13 @@ class Engine:
                     await listener
                 with contextlib.suppress(asyncio.CancelledError):
                     await stopper
+
+    async def _leave_registry(self, presence: "asyncio.Task[None]", stop: asyncio.Event) -> None:
+        """A clean stop marks the worker stopped; anything else leaves it to stop heartbeating."""
+        if not stop.is_set():
+            presence.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await presence
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -379,6 +402,7 @@ class Engine:
         finally:
             if outcome is not None:
                 self._outcomes.append(outcome)
+                observe_step(claim.agent, outcome.ok, outcome.duration_ms)
             self._inflight.pop(claim.step_run_id, None)
             self._wake.set()
 
@@ -417,7 +441,9 @@ class Engine:
             self._prices[model] = cached
         if cached[1] is None:
             log.warning("no price known for model %s; its usage is recorded at $0", model)
-        return execution.usage_cost_micros(cached[1], usage)
+        cost = execution.usage_cost_micros(cached[1], usage)
+        count_billed(model, usage, cost)
+        return cost
 
     def _failure(
         self,

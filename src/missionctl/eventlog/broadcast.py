@@ -2,7 +2,9 @@
 
 The database stays the source of truth: a subscriber that falls behind is marked ``lagged`` and
 dropped rather than allowed to grow memory without bound; it then catches up from the log by
-``seq`` (``read_events``) and subscribes again. ``publish`` never blocks and never raises.
+``seq`` (``read_events``) and subscribes again. ``publish`` never blocks and never raises; it
+counts the events it is handed (``missionctl_events_appended_total``): every committed append
+of this process passes through it.
 """
 
 import asyncio
@@ -10,6 +12,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+
+from missionctl.eventlog.metrics import EVENTS_APPENDED
 
 if TYPE_CHECKING:
     from missionctl.eventlog.store import EventRecord
@@ -89,6 +93,7 @@ class Broadcaster:
         """Hand committed ``events`` to every subscriber; call only after the commit succeeded."""
         if not events:
             return
+        EVENTS_APPENDED.inc(len(events))
         for subscription in list(self._subscriptions):
             if not subscription._offer(events):
                 subscription.lagged = True

@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -25,6 +26,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
+from missionctl.llm.metrics import observe_request
 from missionctl.llm.protocol import (
     MIN_REPLY_TOKENS,
     LLMUsage,
@@ -418,7 +420,7 @@ class OpenAICompatibleClient:
             self._log_request(messages, mode, retry)
             retry_after: float | None = None
             try:
-                content, usage = await self._send(messages, response_format, reply_tokens)
+                content, usage = await self._measured_send(messages, response_format, reply_tokens)
                 return content, usage, mode
             except openai.APIStatusError as exc:
                 if self._adapted_to(exc, mode, limited=reply_tokens is not None):
@@ -508,6 +510,22 @@ class OpenAICompatibleClient:
             delay,
         )
         await self._sleep(delay)
+
+    async def _measured_send(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        response_format: ResponseFormat | openai.Omit,
+        reply_tokens: int | None,
+    ) -> tuple[str | None, LLMUsage]:
+        """``_send``, timed and counted in the Prometheus instruments of ``llm.metrics``."""
+        started = time.monotonic()
+        try:
+            sent = await self._send(messages, response_format, reply_tokens)
+        except openai.APIError as exc:
+            observe_request(self._model, time.monotonic() - started, exc)
+            raise
+        observe_request(self._model, time.monotonic() - started, None)
+        return sent
 
     async def _send(
         self,

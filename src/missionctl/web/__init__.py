@@ -13,6 +13,7 @@ from missionctl.web.routes import (
     artifacts,
     auth,
     governance,
+    health,
     mission_list,
     mission_page,
     runs,
@@ -32,5 +33,6 @@ web_router.include_router(governance.router)
 web_router.include_router(workflows.router)
 web_router.include_router(approvals.router)
 web_router.include_router(search.router)
+web_router.include_router(health.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

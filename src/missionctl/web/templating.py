@@ -6,7 +6,8 @@ undefined variable is an error, not an empty string.
 
 Every page gets ``current_identity`` and ``csrf_token`` (``security_context``) and the emergency
 stop's state as ``emergency`` (``controls_context``), which ``base.html`` shows in its header,
-and the step sandbox's standing warning as ``sandbox_warning`` (``sandbox_context``).
+the step sandbox's standing warning as ``sandbox_warning`` (``sandbox_context``), and the
+system-health strip's figures as ``health`` (``health_context``).
 """
 
 import json
@@ -35,6 +36,7 @@ from missionctl.schemas.missions import ANSWER_MAX_CHARS
 from missionctl.security.guard import authenticate
 from missionctl.services import ServiceContext
 from missionctl.services.controls import read_controls
+from missionctl.services.health import HealthSummary, HealthSummaryCache
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
 from missionctl.web.states import dispatch_halted, mission_state, shown_state, state_label
@@ -317,6 +319,26 @@ async def load_controls(request: Request) -> ControlsRead:
     return controls
 
 
+def health_context(request: Request) -> dict[str, Any]:
+    """The system-health strip's figures for every page (``health``; base.html shows them).
+
+    ``None`` when this request has not read them (``load_health``): fragments, and pages shown
+    to someone not signed in (the sign-in page, an error page), who see no strip.
+    """
+    return {"health": getattr(request.state, "health", None)}
+
+
+async def load_health(request: Request) -> HealthSummary:
+    """The health figures through the app's one-second cache (kept on ``request.state``)."""
+    cached = getattr(request.state, "health", None)
+    if isinstance(cached, HealthSummary):
+        return cached
+    cache: HealthSummaryCache = request.app.state.health_summary
+    health = await cache.get(request.app.state.ctx)
+    request.state.health = health
+    return health
+
+
 def sandbox_context(request: Request) -> dict[str, Any]:
     """The step sandbox's standing warning for every page (``sandbox_warning``), if any.
 
@@ -331,16 +353,17 @@ def sandbox_context(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(
     env=_build_environment(),
-    context_processors=[security_context, controls_context, sandbox_context],
+    context_processors=[security_context, controls_context, health_context, sandbox_context],
 )
 
 
 class _PageResponse(HTMLResponse):
     """A whole page, rendered as it is sent, once the emergency-stop state has been read.
 
-    Context processors are synchronous and every page's header shows the stop, so the one small
-    query it needs runs here, asynchronously, for whole pages only (fragments skip it), and only
-    when someone is signed in. The context is the snapshot ``render`` was given; headers set on
+    Context processors are synchronous and every page's header shows the stop and the health
+    strip, so the small queries they need run here, asynchronously, for whole pages only
+    (fragments skip them), and only when someone is signed in (the strip's figures come from
+    the app's one-second cache). The context is the snapshot ``render`` was given; headers set on
     the response still apply, and errors still reach the app's exception handlers (nothing has
     been sent yet when rendering fails).
     """
@@ -365,6 +388,7 @@ class _PageResponse(HTMLResponse):
             # Cached for routes, which authenticated already; an unknown path's 404 did not.
             if (await authenticate(self._request)).identity is not None:
                 await load_controls(self._request)
+                await load_health(self._request)
         except Exception:
             if self.status_code < 500:
                 raise

@@ -22,6 +22,9 @@
  *   its zoom and scroll position.
  * - The artifact being previewed is marked in the list; an open menu closes on a choice or an
  *   outside click.
+ * - The system-health strip (#health-poll, components/health_strip.html) asks for fresh figures
+ *   every HEALTH_MS while the tab is visible, and at once when it becomes visible again: a
+ *   hidden tab costs the server nothing (ADR 0043).
  */
 (function () {
   "use strict";
@@ -341,6 +344,15 @@
   window.addEventListener("resize", initGraphs);
 
   var RELATIVE_REFRESH_MS = 30000;
+  var HEALTH_MS = 3000;
+
+  function refreshHealth() {
+    var poll = document.getElementById("health-poll");
+    if (!poll || document.visibilityState !== "visible" || !window.htmx) return;
+    window.htmx.trigger(poll, "refresh-health");
+  }
+
+  document.addEventListener("visibilitychange", refreshHealth);
 
   function start() {
     watchToasts();
@@ -348,6 +360,7 @@
     initGraphs();
     window.setInterval(tick, 1000);
     window.setInterval(localizeTimes, RELATIVE_REFRESH_MS);
+    window.setInterval(refreshHealth, HEALTH_MS);
   }
 
   if (document.readyState === "loading") {

@@ -1,0 +1,155 @@
+"""Prometheus metrics: ``GET /metrics`` on the main address, and a listener of its own.
+
+What a scrape returns (ADR 0043):
+
+- the process's instruments, kept in ``prometheus_client``'s default registry by the modules
+  that count: ``engine.metrics`` (step durations, tokens and cost by model), ``llm.metrics``
+  (request latency and errors), ``eventlog.metrics`` (events appended), and the client's own
+  process and Python collectors;
+- with ``database=True`` (the server), gauges read from the database at scrape time by
+  :class:`DatabaseCollector`: runs and step runs by status, the queue depth, live workers;
+  and the live-stream subscribers of this process.
+
+On the main address ``/metrics`` needs ``metrics:read`` (an API token of any role); the
+listener that ``MISSIONCTL_METRICS_ADDRESS`` starts serves only ``/metrics``, to anyone, so a
+scraper needs no token there. A ``missionctl worker`` process serves its own instruments on its
+own listener (``database=False``: the database's gauges come from the server, once).
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from missionctl.api.deps import Context, P, public, requires
+from missionctl.services import ServiceContext
+from missionctl.services.health import StatusCounts, count_by_status
+from missionctl.services.workers import count_alive_workers
+from missionctl.settings import split_address
+
+log = logging.getLogger(__name__)
+
+METRICS_PATH = "/metrics"
+
+
+class DatabaseCollector(Collector):
+    """The gauges one scrape read from the database, and this process's live subscribers."""
+
+    def __init__(self, counts: StatusCounts | None, workers_alive: int, subscribers: int) -> None:
+        """Gauges of ``counts`` (``None``: no database gauges) and of ``subscribers``."""
+        self.counts = counts
+        self.workers_alive = workers_alive
+        self.subscribers = subscribers
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the gauges (every status is named, zeros included)."""
+        subscribers = GaugeMetricFamily(
+            "missionctl_live_subscribers",
+            "Subscribers of this process's live event stream (pages' SSE streams, its engine).",
+            value=self.subscribers,
+        )
+        yield subscribers
+        if self.counts is None:
+            return
+        runs = GaugeMetricFamily("missionctl_runs", "Runs by status.", labels=["status"])
+        for status, count in self.counts.runs.items():
+            runs.add_metric([status], count)
+        steps = GaugeMetricFamily("missionctl_steps", "Step runs by status.", labels=["status"])
+        for status, count in self.counts.steps.items():
+            steps.add_metric([status], count)
+        yield runs
+        yield steps
+        yield GaugeMetricFamily(
+            "missionctl_queue_depth",
+            "Step runs queued for an engine.",
+            value=self.counts.steps.get("queued", 0),
+        )
+        yield GaugeMetricFamily(
+            "missionctl_workers_alive",
+            "Engines heartbeating within the last 30 seconds.",
+            value=self.workers_alive,
+        )
+
+
+async def render_metrics(ctx: ServiceContext, *, database: bool) -> bytes:
+    """The exposition text of one scrape (see the module docstring for what it holds)."""
+    counts, alive = None, 0
+    if database:
+        counts = await count_by_status(ctx)
+        alive = await count_alive_workers(ctx)
+    scraped = CollectorRegistry(auto_describe=False)
+    scraped.register(DatabaseCollector(counts, alive, ctx.broadcaster.subscriber_count))
+    return generate_latest(REGISTRY) + generate_latest(scraped)
+
+
+router = APIRouter()
+
+
+@router.get(METRICS_PATH, dependencies=[requires(P.METRICS_READ)], include_in_schema=False)
+async def metrics(ctx: Context) -> Response:
+    """Prometheus text exposition; needs an API token of any role (or a signed-in session)."""
+    body = await render_metrics(ctx, database=True)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_app(ctx: ServiceContext, *, database: bool) -> FastAPI:
+    """The app of the scrapers' listener: ``GET /metrics`` to anyone, nothing else."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get(METRICS_PATH, dependencies=[public()])
+    async def open_metrics(request: Request) -> Response:
+        body = await render_metrics(ctx, database=database)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+class _ListenerServer(uvicorn.Server):
+    """A uvicorn server that leaves the process's signals to the program that runs it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Take no signal handlers: the program stops this server through ``should_exit``."""
+        yield
+
+
+@contextlib.asynccontextmanager
+async def metrics_listener(
+    ctx: ServiceContext, address: str | None, *, database: bool
+) -> AsyncIterator[None]:
+    """Serve ``metrics_app`` on ``address`` (``host:port``) while the block runs; nothing if None.
+
+    Raises:
+        OSError: the address cannot be listened on (in use, not this machine's).
+    """
+    if address is None:
+        yield
+        return
+    host, port = split_address(address)
+    config = uvicorn.Config(
+        metrics_app(ctx, database=database),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
+    server = _ListenerServer(config)
+    task = asyncio.create_task(server.serve(), name="missionctl-metrics")
+    while not server.started:
+        if task.done():
+            await task  # it failed to start: raise why
+            raise OSError(f"the metrics listener on {address} stopped at once")
+        await asyncio.sleep(0.01)
+    log.info("metrics for scrapers on http://%s/metrics", address)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
