@@ -117,12 +117,14 @@ def start_tracing(endpoint: str, *, exporter: SpanExporter | None = None) -> boo
     return True
 
 
-def stop_tracing(timeout_s: float = FLUSH_TIMEOUT_S) -> None:
-    """Flush the queued spans (waiting at most ``timeout_s``) and stop exporting. Idempotent.
+def stop_tracing(timeout_s: float | None = None) -> None:
+    """Flush the queued spans and stop exporting. Idempotent.
 
-    Blocking: an async caller runs it in a thread.
+    Waits at most ``timeout_s`` (default :data:`FLUSH_TIMEOUT_S`); spans a collector did not
+    take by then are dropped. Blocking: an async caller runs it in a thread.
     """
     global _active
+    timeout_s = FLUSH_TIMEOUT_S if timeout_s is None else timeout_s
     with _lock:
         active, _active = _active, None
     if active is None:
