@@ -19,7 +19,6 @@ from missionctl.telemetry.tracing import (
     start_tracing,
     stop_tracing,
     tracer,
-    tracing,
     tracing_enabled,
 )
 
@@ -34,6 +33,5 @@ __all__ = [
     "start_tracing",
     "stop_tracing",
     "tracer",
-    "tracing",
     "tracing_enabled",
 ]

@@ -1,10 +1,10 @@
-"""A run's trace id and root span id, derived from the run id (ADR 0045).
+r"""A run's trace id and root span id, derived from the run id (ADR 0045).
 
 Every process that executes one of a run's steps (an embedded engine, any number of
 ``missionctl worker`` processes) computes the same ids from the run id alone, so their step
 spans join one trace under one root without any context stored or passed between them.
 
-The ids are the first 24 bytes of ``sha256(b"missionctl.run\\0" + run_id.bytes)``: bytes 0-15
+The ids are the first 24 bytes of ``sha256(b"missionctl.run\0" + run_id.bytes)``: bytes 0-15
 are the trace id, bytes 16-23 the run span's id. A hash rather than the run id's own bits:
 a UUIDv7 starts with a timestamp and has fixed version and variant bits, which would make
 trace ids cluster and break samplers that read their low bits as random.

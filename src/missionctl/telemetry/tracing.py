@@ -11,8 +11,7 @@ import contextvars
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -143,20 +142,6 @@ def stop_tracing(timeout_s: float | None = None) -> None:
             _shown(active.endpoint),
             timeout_s,
         )
-
-
-@contextmanager
-def tracing(endpoint: str | None) -> Iterator[bool]:
-    """Trace inside the block when ``endpoint`` is set; yields whether tracing is on.
-
-    Only the block that started tracing stops it (and flushes): a nested one leaves it on.
-    """
-    started = endpoint is not None and start_tracing(endpoint)
-    try:
-        yield tracing_enabled()
-    finally:
-        if started:
-            stop_tracing()
 
 
 def emit_run_span(
