@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -198,6 +198,87 @@ class AuditSettings(BaseSettings):
     )
 
 
+class TracingSettings(BaseSettings):
+    """Where traces of runs, steps and model calls go (OpenTelemetry over OTLP/HTTP, ADR 0045).
+
+    The OTLP endpoints are the standard ``OTEL_EXPORTER_OTLP_*`` variables; with neither set,
+    tracing stays off and nothing of OpenTelemetry's SDK is set up. ``OTEL_SERVICE_NAME``,
+    ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_EXPORTER_OTLP_HEADERS`` and ``OTEL_EXPORTER_OTLP_TIMEOUT``
+    are read by the SDK itself.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="MISSIONCTL_TRACE_", extra="forbid", populate_by_name=True
+    )
+
+    url: str | None = Field(
+        default=None,
+        description="Address of a trace in your tracing tool, with {trace_id} where the "
+        "trace id goes, e.g. http://127.0.0.1:16686/trace/{trace_id}; the run page then links "
+        "to its trace.",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description="OTEL_EXPORTER_OTLP_ENDPOINT: base address of an OTLP/HTTP collector, e.g. "
+        "http://127.0.0.1:4318 (traces go to /v1/traces under it). Unset: no tracing.",
+    )
+    otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        description="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the full address traces are POSTed "
+        "to; it wins over OTEL_EXPORTER_OTLP_ENDPOINT.",
+    )
+    sdk_disabled: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("OTEL_SDK_DISABLED"),
+        description="OTEL_SDK_DISABLED=true: no tracing, whatever the endpoints say.",
+    )
+
+    @field_validator("otlp_endpoint", "otlp_traces_endpoint")
+    @classmethod
+    def _collector_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable means unset
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "must be an http:// or https:// URL of an OTLP/HTTP collector, e.g. "
+                "http://127.0.0.1:4318"
+            )
+        return value.strip()
+
+    @field_validator("url")
+    @classmethod
+    def _trace_link(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL, e.g. https://tracing/{trace_id}")
+        if "{trace_id}" not in value or value.count("{") != 1 or value.count("}") != 1:
+            raise ValueError(
+                "must hold {trace_id} once, where the trace id goes, and no other braces, e.g. "
+                "https://tracing.example.com/trace/{trace_id}"
+            )
+        return value.strip()
+
+    @property
+    def traces_endpoint(self) -> str | None:
+        """Where spans are POSTed, or ``None`` when tracing is off."""
+        if self.sdk_disabled:
+            return None
+        if self.otlp_traces_endpoint:
+            return self.otlp_traces_endpoint
+        if self.otlp_endpoint:
+            return self.otlp_endpoint.rstrip("/") + "/v1/traces"
+        return None
+
+    def trace_link(self, trace_id: str) -> str | None:
+        """The address of trace ``trace_id`` in the tracing tool, or ``None`` when unset."""
+        return None if self.url is None else self.url.replace("{trace_id}", trace_id)
+
+
 class Settings(BaseSettings):
     """All settings of one Mission Control process."""
 
@@ -230,6 +311,7 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -325,6 +407,14 @@ class Settings(BaseSettings):
                 "MISSIONCTL_AUDIT_CHECKPOINT_URL": show(self.audit.checkpoint_url),
                 "MISSIONCTL_AUDIT_KEY_PATH": str(self.audit_key_path),
             },
+            "tracing": {
+                "MISSIONCTL_TRACE_URL": show(self.tracing.url),
+                # Only where spans go: a collector's address may carry a password.
+                "OTEL_EXPORTER_OTLP_ENDPOINT": _without_password(self.tracing.otlp_endpoint),
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": _without_password(
+                    self.tracing.otlp_traces_endpoint
+                ),
+            },
         }
 
 
@@ -339,6 +429,17 @@ def split_address(address: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ValueError("must be host:port with a port from 1 to 65535, e.g. 127.0.0.1:9464")
     return host, int(port)
+
+
+def _without_password(url: str | None) -> str:
+    """``url`` with any password in it masked; empty for ``None``."""
+    if url is None:
+        return ""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":**********@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _device(path: Path) -> int:

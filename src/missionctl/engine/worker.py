@@ -41,6 +41,7 @@ from missionctl.domain.workers import WorkerKind, heartbeat_interval
 from missionctl.engine.metrics import count_billed, observe_step
 from missionctl.engine.plans import PlanCache
 from missionctl.engine.presence import Presence
+from missionctl.engine.tracing import step_tracing
 from missionctl.errors import EventLogUnavailable
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
@@ -150,6 +151,8 @@ class Engine:
             concurrency=self.config.concurrency,
             interval_s=heartbeat_interval(self.config.heartbeat_s),
         )
+        # Spans of steps and runs, while tracing is on (ADR 0045); None costs nothing.
+        self._tracing = step_tracing(ctx)
 
     @property
     def inflight(self) -> int:
@@ -180,6 +183,8 @@ class Engine:
                 stopper.cancel()
                 await self._cancel_all()
                 await self._cleaner.close()
+                if self._tracing is not None:
+                    await self._tracing.close()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
                 with contextlib.suppress(asyncio.CancelledError):
@@ -334,6 +339,8 @@ class Engine:
     def _hear(self, record: EventRecord) -> None:
         if record.type in _FINISH_EVENTS and record.run_id is not None:
             self._run_hook(record.run_id)
+            if self._tracing is not None:
+                self._tracing.run_ended(record)
             running = [t for c, t in self._inflight.values() if c.run_id == record.run_id]
             self._cleaner.run_ended(record.run_id, running, self._busy)
         if record.type in _WAKE_EVENTS:
@@ -379,6 +386,8 @@ class Engine:
     async def _execute(self, claim: ClaimedStep) -> None:
         started = time.monotonic()
         outcome: StepOutcome | None = None
+        tracing = self._tracing
+        traced = tracing.started(claim) if tracing is not None else None
         try:
             agent = self.agents.resolve(claim.agent)
             async with asyncio.timeout(claim.timeout_s):
@@ -400,6 +409,8 @@ class Engine:
             log.exception("agent %s raised", claim.agent)
             outcome = self._failure(claim, f"{type(exc).__name__}: {exc}", True, started)
         finally:
+            if traced is not None and tracing is not None:
+                tracing.ended(traced, outcome)
             if outcome is not None:
                 self._outcomes.append(outcome)
                 observe_step(claim.agent, outcome.ok, outcome.duration_ms)

@@ -48,6 +48,7 @@ from missionctl.llm.structured import (
     repair_prompt,
     schema_instructions,
 )
+from missionctl.llm.tracing import ChatCall, chat_span
 from missionctl.settings import LLMSettings
 
 __all__ = ["OUTPUT_MODES", "OpenAICompatibleClient", "OutputMode", "OutputModeMemory"]
@@ -533,11 +534,24 @@ class OpenAICompatibleClient:
         response_format: ResponseFormat | openai.Omit,
         reply_tokens: int | None = None,
     ) -> tuple[str | None, LLMUsage]:
-        """One HTTP request; returns the reply text (None if the server sent none) and usage.
+        """One HTTP request, traced; returns the reply text (None if none came) and usage.
 
         ``reply_tokens`` is sent as ``max_tokens``, the limit every OpenAI-compatible server
         knows, or as ``max_completion_tokens`` to a server that refused it (``None``: neither).
         """
+        with chat_span(model=self._model, server=self._server, max_tokens=reply_tokens) as call:
+            content, usage = await self._request(messages, response_format, reply_tokens, call)
+            call.usage = usage
+        return content, usage
+
+    async def _request(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        response_format: ResponseFormat | openai.Omit,
+        reply_tokens: int | None,
+        call: ChatCall,
+    ) -> tuple[str | None, LLMUsage]:
+        """:meth:`_send`'s request; notes the answering model and finish reasons in ``call``."""
         usage: CompletionUsage | None = None
         content: str | None
         wanted: int | openai.Omit = openai.omit if reply_tokens is None else reply_tokens
@@ -557,9 +571,11 @@ class OpenAICompatibleClient:
             parts: list[str] = []
             async with stream:
                 async for chunk in stream:
+                    call.response_model = chunk.model or call.response_model
                     if chunk.usage is not None:
                         usage = chunk.usage
                     for choice in chunk.choices:
+                        call.finished(choice.finish_reason)
                         if choice.index == 0 and choice.delta.content:
                             parts.append(choice.delta.content)
             content = "".join(parts)
@@ -574,6 +590,9 @@ class OpenAICompatibleClient:
             )
             content = completion.choices[0].message.content if completion.choices else None
             usage = completion.usage
+            call.response_model = completion.model
+            for answer in completion.choices:
+                call.finished(answer.finish_reason)
         if usage is None:
             return content, LLMUsage()
         spent = _to_llm_usage(usage)

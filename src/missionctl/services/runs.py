@@ -39,6 +39,7 @@ from missionctl.services.execution.types import DagCache, Tick
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import price_in_force
 from missionctl.services.transitions import moved, step_moved
+from missionctl.telemetry import run_trace_fields
 
 TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
 
@@ -394,7 +395,10 @@ def _created_events(
 
 
 def _start(run: Run, actor: str, total_estimate: int, now: datetime) -> list[NewEvent]:
-    """Move the new run to ``running``; its event carries the estimate the cap was checked on."""
+    """Move the new run to ``running``; its event carries the estimate the cap was checked on.
+
+    While tracing is on, it carries the run's ``trace_id`` too.
+    """
     rule = transition(RUN, run.status, RunStatus.running)
     run.status = rule.target
     run.started_at = now
@@ -405,6 +409,7 @@ def _start(run: Run, actor: str, total_estimate: int, now: datetime) -> list[New
             run_id=run.id,
             mission_id=run.mission_id,
             estimate_micros=total_estimate,
+            **run_trace_fields(run.id),  # where a page links to the run's trace (ADR 0045)
         )
     ]
 

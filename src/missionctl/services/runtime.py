@@ -5,6 +5,7 @@ planned by the local planner and run by the builtin specialists; with it set, by
 and ``llm:<role>`` agents over the OpenAI-compatible endpoint.
 """
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from missionctl.llm import LLMClient
 from missionctl.llm.openai_client import OpenAICompatibleClient
 from missionctl.planning import Planner, make_planner
 from missionctl.settings import Settings
+from missionctl.telemetry import start_tracing, stop_tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +91,19 @@ def agent_is_known(name: str) -> bool:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Build the runtime for ``settings``; closes the model client when the block ends."""
+    """Build the runtime for ``settings``; closes the model client when the block ends.
+
+    With an OTLP endpoint configured, the block is traced (ADR 0045): tracing starts here,
+    before any engine is built, and its last spans are flushed when the block ends.
+    """
     client = OpenAICompatibleClient.from_settings(settings.llm) if settings.llm.configured else None
+    endpoint = settings.tracing.traces_endpoint
+    traced = endpoint is not None and start_tracing(endpoint)
     try:
         agents = build_agents(client, Sandbox(settings.sandbox))
         yield Runtime(llm=client, planner=make_planner(client), agents=agents)
     finally:
         if client is not None:
             await client.aclose()
+        if traced:
+            await asyncio.to_thread(stop_tracing)  # waits FLUSH_TIMEOUT_S at most

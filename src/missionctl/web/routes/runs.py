@@ -26,6 +26,8 @@ from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
+from missionctl.settings import Settings
+from missionctl.telemetry import run_trace_hex
 from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.live_lists import RUN_LIST_EVENTS, list_stream
@@ -158,11 +160,17 @@ def _list_context(page: RunRowPage, filters: RunFilters, cursor: str) -> dict[st
 async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
     """One run: its graph, its steps with attempts, timings, tokens and cost, and its controls.
 
+    With ``MISSIONCTL_TRACE_URL`` set, the page links to the run's trace.
+
     Raises:
         NotFound: no such run (a 404 page).
     """
     view = await dashboard.read_run_view(ctx, run_id=run_id)
-    return render(request, PAGE, {"view": view, "titles": {t.key: t.title for t in view.tasks}})
+    settings: Settings = request.app.state.settings
+    # The run's trace in the tracing tool, when MISSIONCTL_TRACE_URL says where (ADR 0045).
+    trace_url = settings.tracing.trace_link(run_trace_hex(view.run.id))
+    titles = {t.key: t.title for t in view.tasks}
+    return render(request, PAGE, {"view": view, "titles": titles, "trace_url": trace_url})
 
 
 @router.get("/runs/{run_id}/steps/{step_id}", dependencies=[requires(P.RUNS_READ)])
