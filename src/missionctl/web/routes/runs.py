@@ -26,6 +26,7 @@ from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
+from missionctl.services.replay import read_run_state
 from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.live_lists import RUN_LIST_EVENTS, list_stream
@@ -35,6 +36,7 @@ from missionctl.web.templating import list_url, open_page, render, render_fragme
 PAGE = "pages/run.html"
 LIST_PAGE = "pages/runs.html"
 STEP_PAGE = "pages/step.html"
+REPLAY_PAGE = "pages/replay.html"
 PAGE_SIZE = 50
 
 router = APIRouter()
@@ -172,6 +174,29 @@ async def step_detail(
     """A step's inputs, outputs, error and log (the block alone for htmx)."""
     detail = await dashboard.read_step_detail(ctx, run_id=run_id, step_id=step_id)
     return render(request, STEP_PAGE, {"detail": detail}, block="step_detail" if fragment else None)
+
+
+@router.get("/runs/{run_id}/replay", dependencies=[requires(P.RUNS_READ)])
+async def replay_page(
+    request: Request,
+    ctx: Context,
+    fragment: Fragment,
+    run_id: RunId,
+    at: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
+) -> Response:
+    """The run as it was just after one of its events; Previous/Next step through them.
+
+    Read-only. ``at`` (an event seq, default the run's last) is kept in the URL so that a
+    position can be shared; htmx gets only the ``replay_view`` block.
+
+    Raises:
+        NotFound: no such run (a 404 page).
+        ValidationFailed: ``at`` is before the run's first event (a 422 page naming it).
+    """
+    state = await read_run_state(ctx, run_id=run_id, at=at)
+    view = await dashboard.read_run_view(ctx, run_id=run_id)
+    context = {"state": state, "view": view, "titles": {t.key: t.title for t in view.tasks}}
+    return render(request, REPLAY_PAGE, context, block="replay_view" if fragment else None)
 
 
 @router.get("/runs/{run_id}/stream", dependencies=[requires(P.RUNS_READ)])
