@@ -11,6 +11,7 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.states import RunStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.replay import RunStateRead
 from missionctl.schemas.runs import (
     RUN_FILTER_TEXT_MAX_CHARS,
     EventPage,
@@ -19,7 +20,6 @@ from missionctl.schemas.runs import (
     RunRead,
     not_a_number,
 )
-from missionctl.schemas.replay import RunStateRead
 from missionctl.schemas.workflows import STEP_ID_PATTERN
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service

@@ -261,16 +261,24 @@ async def rerun(
     fragment: Fragment,
     run_id: RunId,
     back: Back = "",
+    from_step: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Start a new run that reuses what succeeded and runs the rest again.
 
+    With ``from_step`` (the step page's "Rerun from here"), that step and everything downstream
+    of it run again, whatever succeeded before.
+
     Raises:
-        Conflict: the run did not end failed, canceled or aborted (a toast).
+        Conflict: the run did not end failed, canceled or aborted (a toast), or, with
+            ``from_step``, has not ended.
+        NotFound: the run's workflow has no step ``from_step``.
     """
-    run = await run_service.rerun_from_failure(ctx, run_id=run_id, actor=who.actor)
+    run = await run_service.rerun_from_failure(
+        ctx, run_id=run_id, actor=who.actor, from_step=from_step or None
+    )
     if not fragment:
         return _back(back, f"/runs/{run.id}")
-    if back.startswith("/runs/"):  # from the old run's page: open the new run's
+    if back.startswith("/runs/"):  # from the old run's pages: open the new run's
         return Response(status_code=200, headers={"HX-Location": open_page(f"/runs/{run.id}")})
     reused = sum(1 for s in run.steps if s.status == "succeeded")
     return render_toast(request, "Rerun started", f"{reused} tasks reused from the failed run")
