@@ -20,7 +20,14 @@ from missionctl.services import ServiceContext
 from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.services.dashboard import read_runs
 from missionctl.services.replay import read_run_state
-from tests.engine.helpers import run_events, running_engine, start, step, wait_for_run, wait_for_step
+from tests.engine.helpers import (
+    run_events,
+    running_engine,
+    start,
+    step,
+    wait_for_run,
+    wait_for_step,
+)
 
 STEPS = ["prepare", "flaky", "deploy"]
 
@@ -70,7 +77,9 @@ async def replayed_run(ctx: ServiceContext) -> tuple[RunRead, list[EventRecord]]
 
 
 def _seq(events: list[EventRecord], type_: str, step_id: str | None = None) -> int:
-    return next(e.seq for e in events if e.type == type_ and (step_id is None or e.step_id == step_id))
+    return next(
+        e.seq for e in events if e.type == type_ and (step_id is None or e.step_id == step_id)
+    )
 
 
 async def test_any_completed_run_from_the_audit_log_replays_every_step_in_order(

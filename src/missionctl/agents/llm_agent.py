@@ -131,10 +131,24 @@ class LLMAgent:
         plan = await step.load_plan()
         upstream = await step.load_upstream_outputs()
         step.log(f"asking {self.client.model} as {self.role} ({EXECUTOR_PROMPT_VERSION})")
+        system = SYSTEM_PROMPT.format(role=self.role)
+        user = build_user_prompt(mission, plan, dict(step.inputs), upstream, secrets)
+        # The record of what the model is sent never holds the step's secrets (ADR 0044).
+        hidden = Redactor(secrets.values())
+        await step.record_input(
+            {
+                "model": self.client.model,
+                "prompt_version": EXECUTOR_PROMPT_VERSION,
+                "messages": [
+                    {"role": "system", "content": hidden.redact(system)},
+                    {"role": "user", "content": hidden.redact(user)},
+                ],
+            }
+        )
         try:
             result = await self.client.generate_structured(
-                system=SYSTEM_PROMPT.format(role=self.role),
-                user=build_user_prompt(mission, plan, dict(step.inputs), upstream, secrets),
+                system=system,
+                user=user,
                 output_model=SpecialistOutput,
                 schema_name="specialist_output",
                 max_repairs=self.max_repairs,

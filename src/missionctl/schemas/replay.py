@@ -7,23 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from missionctl.schemas.dashboard import EventItem
-
-
-class AttemptRead(BaseModel):
-    """One attempt of a step, from its events."""
-
-    attempt: int
-    started_at: datetime
-    ended_at: datetime | None = Field(description="`null` while the attempt runs")
-    duration_ms: int | None
-    outcome: str | None = Field(
-        description="`succeeded`, `failed`, `lost` (its worker vanished), `canceled`; "
-        "`null` while it runs"
-    )
-    error: str | None
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
+from missionctl.schemas.runs import AttemptRead
 
 
 class ApprovalDecisionRead(BaseModel):
@@ -90,3 +74,6 @@ class RunStateRead(BaseModel):
     def next_seq(self) -> int | None:
         """The seq of the event after the cursor, if there is one."""
         return self.seqs[self.position] if self.position < len(self.seqs) else None
+
+
+__all__ = ["ApprovalDecisionRead", "AttemptRead", "RunStateRead", "StepStateRead"]

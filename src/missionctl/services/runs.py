@@ -816,13 +816,16 @@ def _check_rerunnable(session: Session, original: Run, from_step: str | None) ->
     Raises:
         Conflict: as ``rerun_from_failure`` says.
     """
-    allowed = RERUNNABLE if from_step is None else RERUNNABLE_FROM_STEP
-    if original.status not in allowed:
-        what = "from its failure" if from_step is None else f"from step {from_step!r}"
-        ended = ", ".join(sorted(allowed))
+    if from_step is None and original.status not in RERUNNABLE:
         raise Conflict(
-            f"run {original.id} is {original.status}; only a run that ended ({ended}) "
-            f"can be rerun {what}",
+            f"run {original.id} is {original.status}; only a failed, canceled or aborted run "
+            "can be rerun from its failure (a run that ended may be rerun from a chosen step)",
+            field="run_id",
+        )
+    if original.status not in RERUNNABLE_FROM_STEP:
+        raise Conflict(
+            f"run {original.id} is {original.status}; only a run that ended (completed, "
+            f"failed, canceled or aborted) can be rerun from step {from_step!r}",
             field="run_id",
         )
     if original.mission_id is not None:

@@ -38,6 +38,8 @@ LIST_PAGE = "pages/runs.html"
 STEP_PAGE = "pages/step.html"
 REPLAY_PAGE = "pages/replay.html"
 PAGE_SIZE = 50
+STEP_LOG_LINES = 50
+"""Log lines a step's page shows unless asked for all of them."""
 
 router = APIRouter()
 
@@ -169,10 +171,20 @@ async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
 
 @router.get("/runs/{run_id}/steps/{step_id}", dependencies=[requires(P.RUNS_READ)])
 async def step_detail(
-    request: Request, ctx: Context, fragment: Fragment, run_id: RunId, step_id: str
+    request: Request,
+    ctx: Context,
+    fragment: Fragment,
+    run_id: RunId,
+    step_id: str,
+    log: Annotated[str, Query(pattern="^(all)?$", description="`all`: every log line")] = "",
 ) -> Response:
-    """A step's inputs, outputs, error and log (the block alone for htmx)."""
-    detail = await dashboard.read_step_detail(ctx, run_id=run_id, step_id=step_id)
+    """A step's inputs, outputs, error, attempts, model input and log (the block for htmx).
+
+    The log shows its last ``STEP_LOG_LINES`` lines unless ``log=all``.
+    """
+    detail = await dashboard.read_step_detail(
+        ctx, run_id=run_id, step_id=step_id, log_lines=None if log == "all" else STEP_LOG_LINES
+    )
     return render(request, STEP_PAGE, {"detail": detail}, block="step_detail" if fragment else None)
 
 
