@@ -39,6 +39,7 @@ API_COMMANDS: dict[str, str] = {
     "POST /api/v1/runs/{run_id}/steps/{step_id}/retry": "runs retry",
     "POST /api/v1/runs/{run_id}/rerun": "runs rerun",
     "GET /api/v1/runs/{run_id}/events": "runs events",
+    "GET /api/v1/runs/{run_id}/state": "replay",
     "GET /api/v1/runs/{run_id}/artifacts": "runs artifacts",
     "GET /api/v1/runs/{run_id}/report": "runs report",
     "GET /api/v1/search": "search",
@@ -126,6 +127,12 @@ def test_every_mapped_operation_exists_and_names_a_command(operations: set[str])
 
 def test_the_event_limits_are_the_apis() -> None:
     assert run_commands.MAX_SEQ == run_routes.MAX_SEQ
+
+
+def test_the_step_id_pattern_is_the_apis() -> None:
+    from missionctl.schemas.workflows import STEP_ID_PATTERN
+
+    assert run_commands.STEP_ID_PATTERN == STEP_ID_PATTERN
 
 
 def test_the_page_size_limits_are_the_apis() -> None:

@@ -245,3 +245,25 @@ def test_a_run_refused_by_its_budget_replays_with_its_steps_canceled(
     replayed = json.loads(cli("replay", run["id"], "--json").stdout)
     assert replayed["status"] == "failed" and replayed["matches"] is True
     assert {s["step"]: (s["status"], s["attempt"]) for s in replayed["steps"]} == stored_steps(run)
+
+
+def test_replay_at_a_seq_prints_the_run_as_of_that_event(cli: Any, tmp_path: Path) -> None:
+    run = run_workflow(cli, tmp_path, COMPLETES)
+    events = json.loads(cli("runs", "events", run["id"], "--json", "--limit", "1000").stdout)
+    retried = next(e for e in events["items"] if e["type"] == "step.retry_scheduled")
+    result = cli("replay", run["id"], "--at", str(retried["seq"]), "--json")
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.stdout)
+    assert state["at"] == retried["seq"] and state["status"] == "running"
+    flaky = next(s for s in state["steps"] if s["step_id"] == "flaky")
+    assert (flaky["status"], flaky["attempt"], flaky["attempts"][0]["outcome"]) == (
+        "queued",
+        2,
+        "failed",
+    )
+    human = cli("replay", run["id"], "--at", str(retried["seq"]))
+    assert human.exit_code == 0 and f"as of seq {retried['seq']}" in human.stdout
+    assert "step.retry_scheduled" in human.stdout
+    before = cli("replay", run["id"], "--at", "1")
+    assert before.exit_code == 2 and "at" in before.output
+    assert cli("replay", run["id"], "--at", "zero").exit_code == 2

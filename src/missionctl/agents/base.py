@@ -66,6 +66,18 @@ class AgentError(Exception):
         self.outputs = outputs or {}
 
 
+class InputSink(Protocol):
+    """Receives the request an agent sends a model: ``model``, ``prompt_version``, ``messages``."""
+
+    async def __call__(self, request: Mapping[str, Any]) -> None:
+        """Record ``request`` (``messages``: ``[{role, content}]``) for this attempt."""
+        ...
+
+
+async def _no_input_record(request: Mapping[str, Any]) -> None:
+    """Record nothing (agents run outside an engine, in tests and tools)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StepContext:
     """Everything an agent may use for one attempt of one step.
@@ -90,6 +102,9 @@ class StepContext:
     load_mission: Callable[[], Awaitable[dict[str, Any] | None]]
     load_plan: Callable[[], Awaitable[dict[str, Any] | None]]
     report_usage: UsageSink = field(default=lambda usage, *, estimated: None)
+    # Records what the agent is about to send to a model (``step.input``, ADR 0044): the
+    # engine redacts and bounds it; awaited, so the record precedes the attempt's result.
+    record_input: InputSink = field(default_factory=lambda: _no_input_record)
     # The workspaces of the steps this one depends on, by step id (siblings of ``workspace``):
     # a program may read them, never write them.
     upstream_workspaces: Mapping[str, Path] = field(default_factory=dict)

@@ -127,14 +127,16 @@ class LLMAgent:
                 or the step's token limit could not pay for the next request (not retryable).
         """
         secrets = resolve_secrets(step.inputs.get("secrets"), field="secrets")
-        mission = await step.load_mission()
-        plan = await step.load_plan()
+        mission, plan = await step.load_mission(), await step.load_plan()
         upstream = await step.load_upstream_outputs()
         step.log(f"asking {self.client.model} as {self.role} ({EXECUTOR_PROMPT_VERSION})")
+        system = SYSTEM_PROMPT.format(role=self.role)
+        user = build_user_prompt(mission, plan, dict(step.inputs), upstream, secrets)
+        await self._record_request(step, system, user, secrets)
         try:
             result = await self.client.generate_structured(
-                system=SYSTEM_PROMPT.format(role=self.role),
-                user=build_user_prompt(mission, plan, dict(step.inputs), upstream, secrets),
+                system=system,
+                user=user,
                 output_model=SpecialistOutput,
                 schema_name="specialist_output",
                 max_repairs=self.max_repairs,
@@ -195,6 +197,26 @@ class LLMAgent:
             model=result.model,
             risks=[r.model_dump() for r in output.risks],
             next_steps=[{"text": text} for text in output.next_steps],
+        )
+
+    async def _record_request(
+        self, step: StepContext, system: str, user: str, secrets: dict[str, str]
+    ) -> None:
+        """Record the messages the model is about to get, without the step's secrets (ADR 0044).
+
+        The engine redacts them again (registered secrets, what looks like a credential) and
+        cuts them to their bounds.
+        """
+        hidden = Redactor(secrets.values())
+        await step.record_input(
+            {
+                "model": self.client.model,
+                "prompt_version": EXECUTOR_PROMPT_VERSION,
+                "messages": [
+                    {"role": "system", "content": hidden.redact(system)},
+                    {"role": "user", "content": hidden.redact(user)},
+                ],
+            }
         )
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
+    from missionctl.schemas.replay import RunStateRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
     from missionctl.schemas.search import SearchPage
@@ -93,7 +94,8 @@ class MissionControl(Protocol):
     def read_run(self, run_id: uuid.UUID) -> RunRead: ...
     def cancel_run(self, run_id: uuid.UUID) -> RunRead: ...
     def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead: ...
-    def rerun(self, run_id: uuid.UUID) -> RunRead: ...
+    def rerun(self, run_id: uuid.UUID, *, from_step: str | None = None) -> RunRead: ...
+    def run_state(self, run_id: uuid.UUID, *, at: int | None) -> RunStateRead: ...
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage: ...
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps (locally: execute it here)."""
@@ -318,11 +320,21 @@ class LocalMissionControl:
             lambda ctx: runs.retry_step(ctx, run_id=run_id, step_id=step_id, actor=LOCAL_ACTOR)
         )
 
-    def rerun(self, run_id: uuid.UUID) -> RunRead:
+    def rerun(self, run_id: uuid.UUID, *, from_step: str | None = None) -> RunRead:
         """See ``MissionControl``."""
         from missionctl.services import runs
 
-        return self.call(lambda ctx: runs.rerun_from_failure(ctx, run_id=run_id, actor=LOCAL_ACTOR))
+        return self.call(
+            lambda ctx: runs.rerun_from_failure(
+                ctx, run_id=run_id, actor=LOCAL_ACTOR, from_step=from_step
+            )
+        )
+
+    def run_state(self, run_id: uuid.UUID, *, at: int | None) -> RunStateRead:
+        """See ``MissionControl``: the run as of the event with seq ``at`` (its last: None)."""
+        from missionctl.services.replay import read_run_state
+
+        return self.call(lambda ctx: read_run_state(ctx, run_id=run_id, at=at))
 
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
         """See ``MissionControl``: the page the API's ``/runs/{id}/events`` would send."""
@@ -800,11 +812,19 @@ class RemoteMissionControl:
         path = f"/api/v1/runs/{run_id}/steps/{quote(step_id, safe='')}/retry"
         return self.client.post(path, RunRead)
 
-    def rerun(self, run_id: uuid.UUID) -> RunRead:
+    def rerun(self, run_id: uuid.UUID, *, from_step: str | None = None) -> RunRead:
         """See ``MissionControl``."""
         from missionctl.schemas.runs import RunRead
 
-        return self.client.post(f"/api/v1/runs/{run_id}/rerun", RunRead)
+        query = "" if from_step is None else f"?from_step={quote(from_step, safe='')}"
+        return self.client.post(f"/api/v1/runs/{run_id}/rerun{query}", RunRead)
+
+    def run_state(self, run_id: uuid.UUID, *, at: int | None) -> RunStateRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.replay import RunStateRead
+
+        params: dict[str, str | int | None] = {"at": at}
+        return self.client.get(f"/api/v1/runs/{run_id}/state", RunStateRead, params=params)
 
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
         """See ``MissionControl``."""

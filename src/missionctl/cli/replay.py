@@ -24,9 +24,12 @@ from missionctl.domain.replay import RunState, StepState
 
 if TYPE_CHECKING:
     from missionctl.eventlog import EventRecord
+    from missionctl.schemas.replay import RunStateRead
     from missionctl.services import ServiceContext
 
 EXIT_DIFFERS = 3
+# ``api.routes.runs.MAX_SEQ``, spelt out so that ``--help`` does not import the API.
+MAX_SEQ = 2**63 - 1
 # Events read per query when printing a timeline; a long run's are read page after page.
 _EVENT_PAGE = 500
 
@@ -42,17 +45,32 @@ def replay(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    at: Annotated[
+        int | None,
+        typer.Option(
+            "--at",
+            min=1,
+            max=MAX_SEQ,
+            metavar="SEQ",
+            help="Print the run as it was just after the event with this seq (statuses, "
+            "attempts, tokens, cost, errors, approval decisions) instead of comparing it with "
+            "the store; on the server at MISSIONCTL_URL when it is set.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rebuild a run from its events and say whether that agrees with the stored run.
 
     Prints the replayed run status, each step's status and attempt (in the
     order the events name the steps), then `matches the stored run`, or each
     difference on stderr. --events also prints the timeline it was rebuilt from.
+    --at SEQ prints the run as of that event instead (a seq past the run's last
+    event gives its final state).
 
     Exit codes:
-    0  the replay matches the stored run
+    0  the replay matches the stored run (with --at: the state was printed)
     1  there is no run with that id
-    2  RUN_ID is not a UUID
+    2  RUN_ID is not a UUID, or --at is before the run's first event
     3  the replay differs from the stored run
     """
     try:
@@ -63,6 +81,9 @@ def replay(
             highlight=False,
         )
         raise typer.Exit(EXIT_INVALID) from None
+    if at is not None:
+        _print_state_at(parsed_id, at, as_json=as_json)
+        return
 
     async def read(ctx: ServiceContext) -> tuple[RunState, RunState, list[EventRecord] | None]:
         from missionctl.services.runs import replay_run
@@ -199,3 +220,57 @@ def _timeline_table(timeline: list[EventRecord]) -> Table:
         row = _event_row(event)
         table.add_row(*(escape("" if value is None else str(value)) for value in row.values()))
     return table
+
+
+def _print_state_at(run_id: uuid.UUID, at: int, *, as_json: bool) -> None:
+    """Print the run as of the event with seq ``at``, from the back-end (local or remote)."""
+    from missionctl.cli._backend import open_backend
+
+    with open_backend() as api:
+        state = api.run_state(run_id, at=at)
+    if as_json:
+        typer.echo(state.model_dump_json(indent=2))
+        return
+    _print_state(state)
+
+
+def _print_state(state: RunStateRead) -> None:
+    event = state.event
+    console.print(
+        f"[bold]run {state.run_id}[/bold] as of seq {state.at} "
+        f"(event {state.position} of {len(state.seqs)}): "
+        f"[bold]{escape(state.status or 'nothing')}[/bold]",
+        highlight=False,
+    )
+    step = f" step {event.step_id}" if event.step_id else ""
+    console.print(
+        f"event    {escape(event.type)}{escape(step)} by {escape(event.actor)} at "
+        f"{utc_millis(event.ts)}",
+        highlight=False,
+    )
+    console.print(
+        f"usage    tokens in/out {state.input_tokens}/{state.output_tokens}  "
+        f"cost ${state.cost_usd:.4f}",
+        highlight=False,
+    )
+    table = Table(title="Steps", title_justify="left")
+    for column in ("step", "status", "attempt", "tokens in/out", "cost", "error"):
+        table.add_column(column)
+    for s in state.steps:
+        table.add_row(
+            escape(s.step_id),
+            escape(s.status),
+            str(s.attempt),
+            f"{s.input_tokens}/{s.output_tokens}",
+            f"${s.cost_usd:.4f}",
+            escape(s.error or ""),
+        )
+    console.print(table)
+    for d in state.approvals:
+        verb = "approved" if d.decision == "approve" else "rejected"
+        reason = f": {d.reason}" if d.reason else ""
+        console.print(
+            f"{escape(d.step_id)} {verb} by {escape(d.decided_by)} at "
+            f"{utc_millis(d.decided_at)}{escape(reason)}",
+            highlight=False,
+        )

@@ -10,6 +10,7 @@ is ``runs`` because ``missionctl run`` plans and executes a goal.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -21,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from missionctl.cli._backend import open_backend
-from missionctl.cli._runtime import console, err_console, report_validation_error
+from missionctl.cli._runtime import EXIT_INVALID, console, err_console, report_validation_error
 from missionctl.cli.artifacts import print_artifacts
 from missionctl.domain.states import RunStatus
 
@@ -48,6 +49,9 @@ MAX_SEQ = 2**63 - 1
 MAX_EVENTS_PAGE = 1000
 # ``services.paging.MAX_PAGE_SIZE``, spelt out for the same reason (checked by the same test).
 MAX_PAGE_SIZE = 200
+# ``schemas.workflows.STEP_ID_PATTERN``, spelt out for the same reason (checked by the same test).
+STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+_STEP_ID = re.compile(STEP_ID_PATTERN)
 
 _FILTER_OPTIONS = {
     "status": "--status",
@@ -270,14 +274,37 @@ def retry(
 
 
 @app.command()
-def rerun(run_id: RunId, as_json: AsJson = False) -> None:
+def rerun(
+    run_id: RunId,
+    from_step: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="STEP",
+            help="Rerun from this step: it and every step downstream of it run again, the "
+            "other steps that succeeded are reused (any run that ended).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
     """Start a new run that reuses what succeeded and runs the rest again.
 
-    The new run is left to an engine (missionctl serve or worker, or the server's).
+    Without --from, the run must have failed, been canceled or aborted, and every step that
+    succeeded is reused. The new run is left to an engine (missionctl serve or worker, or the
+    server's).
     """
+    if from_step is not None and not _STEP_ID.fullmatch(from_step):
+        err_console.print(
+            f"[red]error:[/red] --from: {escape(repr(from_step))} is not a step id (a lower-case "
+            "letter, then up to 62 lower-case letters, digits, - or _)",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INVALID)
     with open_backend() as api:
-        run = api.rerun(run_id)
-    _done(run, f"rerun of {run_id} started", as_json)
+        run = api.rerun(run_id, from_step=from_step)
+    what = f"rerun of {run_id}" + ("" if from_step is None else f" from step {from_step}")
+    _done(run, f"{what} started", as_json)
 
 
 @app.command()

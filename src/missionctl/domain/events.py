@@ -44,6 +44,7 @@ STEP_LOG: Final = "step.log"
 STEP_HELD: Final = "step.held"
 STEP_RELEASED: Final = "step.released"
 STEP_USAGE: Final = "step.usage"
+STEP_INPUT: Final = "step.input"
 
 APPROVAL_REQUESTED: Final = "approval.requested"
 APPROVAL_APPROVED: Final = "approval.approved"

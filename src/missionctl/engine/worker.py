@@ -29,7 +29,7 @@ import random as random_module
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -512,6 +512,14 @@ class Engine:
             self._hooks.add(task)
             task.add_done_callback(self._hooks.discard)
 
+        async def record_input(request: Mapping[str, Any]) -> None:
+            try:
+                await execution.record_step_input(self.ctx, claim=claim, request=request)
+            except EventLogUnavailable:
+                pass  # reported once where it was found; the step goes on without the record
+            except Exception:
+                log.exception("could not record the model input of step %s", claim.step_id)
+
         run_dir = self._cleaner.workspaces.run_dir(claim.run_id)
         return StepContext(
             run_id=claim.run_id,
@@ -527,6 +535,7 @@ class Engine:
             load_mission=mission,
             load_plan=plan,
             report_usage=report_usage,
+            record_input=record_input,
             upstream_workspaces={dep: run_dir / dep for dep in claim.depends_on},
             token_limit=claim.token_limit,
         )

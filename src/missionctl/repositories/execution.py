@@ -564,6 +564,11 @@ def insert_step_runs(session: Session, *, rows: Sequence[dict[str, Any]]) -> Non
     _INSERT_STEP_RUNS.run_many(session, rows)
 
 
+def lock_run(session: Session, *, run_id: uuid.UUID) -> Run | None:
+    """The run, its row locked until the transaction ends (``FOR UPDATE``), or ``None``."""
+    return session.get(Run, run_id, with_for_update=True)
+
+
 def read_workflow(session: Session, *, workflow_id: uuid.UUID) -> Workflow | None:
     """The workflow version, or ``None``."""
     return session.get(Workflow, workflow_id)

@@ -16,7 +16,7 @@ from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.reports import ReportDecision, ReportNextStep, ReportRisk
-from missionctl.schemas.runs import RunRead, StepRunRead
+from missionctl.schemas.runs import AttemptRead, RunRead, StepRunRead
 
 
 class MissionRow(BaseModel):
@@ -186,6 +186,15 @@ class DocumentLink(BaseModel):
     artifact: ArtifactRead | None
 
 
+class LogLineItem(BaseModel):
+    """One line of a step's log, with the attempt that wrote it."""
+
+    attempt: int
+    ts: datetime
+    level: str
+    message: str
+
+
 class StepDetail(BaseModel):
     """One step of a run in full: inputs, outputs, error, log lines and what it wrote."""
 
@@ -201,3 +210,14 @@ class StepDetail(BaseModel):
     approval_id: uuid.UUID | None = Field(
         default=None, description="The approval the step waits for, if it waits."
     )
+    attempts: list[AttemptRead] = Field(
+        default_factory=list, description="Every attempt, from the events: times, usage, error."
+    )
+    model_inputs: list[EventItem] = Field(
+        default_factory=list,
+        description="The `step.input` events: the redacted messages each attempt sent a model.",
+    )
+    log_lines: list[LogLineItem] = Field(
+        default_factory=list, description="The log lines shown (the newest), oldest first."
+    )
+    log_lines_total: int = Field(default=0, description="Log lines in the batches read.")

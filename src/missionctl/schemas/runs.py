@@ -30,6 +30,23 @@ IsoDateTime = Annotated[datetime, BeforeValidator(not_a_number)]
 """A date-time given as ISO 8601 text (UTC when it names no zone), never as a number."""
 
 
+class AttemptRead(BaseModel):
+    """One attempt of a step, from its events."""
+
+    attempt: int
+    started_at: datetime
+    ended_at: datetime | None = Field(description="`null` while the attempt runs")
+    duration_ms: int | None
+    outcome: str | None = Field(
+        description="`succeeded`, `failed`, `lost` (its worker vanished), `canceled`; "
+        "`null` while it runs"
+    )
+    error: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
 class StepRunRead(BaseModel):
     """One step's execution record."""
 

@@ -759,43 +759,46 @@ def _unblock_descendants(
     return events
 
 
-async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> RunRead:
-    """Start a new run of the same workflow version that reuses the succeeded steps' outputs.
+RERUNNABLE = frozenset({RunStatus.failed, RunStatus.canceled, RunStatus.aborted})
+"""Run statuses a rerun from the failure starts from."""
 
-    Steps that succeeded in ``run_id`` are created ``succeeded`` with their outputs copied
-    (``step.reused``); the rest run again. One transaction: no worker can claim a step that is
-    about to be reused.
+RERUNNABLE_FROM_STEP = RERUNNABLE | {RunStatus.completed}
+"""Run statuses a rerun from a chosen step starts from: any run that ended."""
+
+
+async def rerun_from_failure(
+    ctx: ServiceContext, *, run_id: uuid.UUID, actor: str, from_step: str | None = None
+) -> RunRead:
+    """Start a new run of the same workflow version that reuses steps of ``run_id``.
+
+    Without ``from_step``: the steps that succeeded in ``run_id`` are created ``succeeded``
+    with their outputs copied (``step.reused``); the rest run again. With ``from_step``: only
+    the succeeded steps that are neither ``from_step`` nor downstream of it are reused, so
+    that step and everything after it run again (a completed run may be rerun this way too).
+    One transaction, under a lock of the original run: no worker can claim a step that is
+    about to be reused, and twin requests are taken one after the other.
 
     Raises:
-        NotFound: no such run.
-        Conflict: the run has not ended in failure, cancellation or abort, or its mission
-            is canceled (a canceled mission is final).
+        NotFound: no such run, or ``from_step`` is not a step of its workflow
+            (``field="from_step"``).
+        Conflict: the run has not ended (in failure, cancellation or abort, when there is no
+            ``from_step``), or its mission cannot run again (a canceled mission is final, a
+            running one is busy).
     """
 
     def work(session: Session) -> RunRead:
-        original = session.get(Run, run_id)
+        original = blocking_repo.lock_run(session, run_id=run_id)
         if original is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
-        if original.status not in ("failed", "canceled", "aborted"):
-            raise Conflict(
-                f"run {run_id} is {original.status}; only a failed, canceled or aborted run "
-                "can be rerun from its failure",
-                field="run_id",
-            )
-        if original.mission_id is not None:
-            mission = session.get(Mission, original.mission_id)
-            if mission is not None and not MISSION.can(mission.status, MissionStatus.running):
-                raise Conflict(
-                    f"mission {mission.id} is {mission.status}; its runs cannot be rerun",
-                    field="run_id",
-                )
+        _check_rerunnable(session, original, from_step)
+        workflow = blocking_repo.read_workflow(session, workflow_id=original.workflow_id)
+        assert workflow is not None  # runs keep a foreign key to their workflow
+        again = _steps_to_run_again(DagCache(ctx.dags).of(workflow), run_id, from_step)
         reused = {
             s.step_id: dict(s.outputs)
             for s in blocking_repo.read_step_runs(session, run_id=run_id)
-            if s.status == "succeeded"
+            if s.status == "succeeded" and s.step_id not in again
         }
-        workflow = blocking_repo.read_workflow(session, workflow_id=original.workflow_id)
-        assert workflow is not None  # runs keep a foreign key to their workflow
         return _create_run(
             session,
             ctx,
@@ -810,6 +813,49 @@ async def rerun_from_failure(ctx: ServiceContext, *, run_id: uuid.UUID, actor: s
         )
 
     return await ctx.write_blocking(work)
+
+
+def _check_rerunnable(session: Session, original: Run, from_step: str | None) -> None:
+    """Refuse a rerun of a run that has not ended, or whose mission cannot run again.
+
+    Raises:
+        Conflict: as ``rerun_from_failure`` says.
+    """
+    if from_step is None and original.status not in RERUNNABLE:
+        raise Conflict(
+            f"run {original.id} is {original.status}; only a failed, canceled or aborted run "
+            "can be rerun from its failure (a run that ended may be rerun from a chosen step)",
+            field="run_id",
+        )
+    if original.status not in RERUNNABLE_FROM_STEP:
+        raise Conflict(
+            f"run {original.id} is {original.status}; only a run that ended (completed, "
+            f"failed, canceled or aborted) can be rerun from step {from_step!r}",
+            field="run_id",
+        )
+    if original.mission_id is not None:
+        mission = session.get(Mission, original.mission_id)
+        if mission is not None and not MISSION.can(mission.status, MissionStatus.running):
+            raise Conflict(
+                f"mission {mission.id} is {mission.status}; its runs cannot be rerun",
+                field="run_id",
+            )
+
+
+def _steps_to_run_again(dag: WorkflowDag, run_id: uuid.UUID, from_step: str | None) -> set[str]:
+    """``from_step`` and every step downstream of it; nothing without ``from_step``.
+
+    Raises:
+        NotFound: ``from_step`` is not a step of the run's workflow.
+    """
+    if from_step is None:
+        return set()
+    if from_step not in dag.steps:
+        raise NotFound(
+            f"run {run_id} has no step {from_step!r}: give one of its step ids",
+            field="from_step",
+        )
+    return {from_step, *dag.descendants([from_step])}
 
 
 async def replay_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> tuple[RunState, RunState]:

@@ -11,6 +11,7 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.states import RunStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.replay import RunStateRead
 from missionctl.schemas.runs import (
     RUN_FILTER_TEXT_MAX_CHARS,
     EventPage,
@@ -24,6 +25,7 @@ from missionctl.services import dashboard
 from missionctl.services import runs as run_service
 from missionctl.services.audit import read_run_event_page
 from missionctl.services.paging import MAX_PAGE_SIZE
+from missionctl.services.replay import read_run_state
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
@@ -113,9 +115,51 @@ async def retry_step(
     response_model=RunRead,
     responses=CONFLICT_RESPONSES,
 )
-async def rerun(run_id: uuid.UUID, ctx: Context, who: Control) -> RunRead:
-    """A new run that reuses what succeeded and runs the rest again."""
-    return await run_service.rerun_from_failure(ctx, run_id=run_id, actor=who.actor)
+async def rerun(
+    run_id: uuid.UUID,
+    ctx: Context,
+    who: Control,
+    from_step: Annotated[
+        str | None,
+        Query(
+            pattern=STEP_ID_PATTERN,
+            description="Rerun from this step: it and every step downstream of it run again, "
+            "the other steps that succeeded are reused (any ended run). Without it: rerun "
+            "from the failure (a failed, canceled or aborted run).",
+        ),
+    ] = None,
+) -> RunRead:
+    """A new run that reuses what succeeded and runs the rest again.
+
+    404 names `from_step` when the run's workflow has no such step; 409 when the run has not
+    ended, or its mission cannot run again.
+    """
+    return await run_service.rerun_from_failure(
+        ctx, run_id=run_id, actor=who.actor, from_step=from_step
+    )
+
+
+@router.get("/{run_id}/state", response_model=RunStateRead, dependencies=[requires(P.RUNS_READ)])
+async def run_state(
+    run_id: uuid.UUID,
+    ctx: Context,
+    at: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_SEQ,
+            description="An event seq: the run as it was just after that event (default: the "
+            "run's last event; past its last event: its final state).",
+        ),
+    ] = None,
+) -> RunStateRead:
+    """The run rebuilt from its events as of one of them: statuses, attempts, usage, errors.
+
+    Steps show their inputs once started and their stored final outputs once succeeded; the
+    approval decisions made so far are listed. 422 names `at` when it is not a seq or comes
+    before the run's first event.
+    """
+    return await read_run_state(ctx, run_id=run_id, at=at)
 
 
 @router.get("/{run_id}/events", response_model=EventPage, dependencies=[requires(P.AUDIT_READ)])

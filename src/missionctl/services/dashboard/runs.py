@@ -11,7 +11,15 @@ from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import workflows as workflow_repo
 from missionctl.schemas.artifacts import ArtifactRead
-from missionctl.schemas.dashboard import DocumentLink, RunRow, RunRowPage, RunView, StepDetail
+from missionctl.schemas.dashboard import (
+    DocumentLink,
+    EventItem,
+    LogLineItem,
+    RunRow,
+    RunRowPage,
+    RunView,
+    StepDetail,
+)
 from missionctl.schemas.runs import RunFilters, RunPage, RunRead, RunSummary
 from missionctl.services import approvals as approval_service
 from missionctl.services import missions as mission_service
@@ -22,9 +30,13 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
 from missionctl.services.paging import keyset_cursor
+from missionctl.services.replay import read_step_attempts
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
+
+MODEL_INPUT_LIMIT = 20
+"""``step.input`` events a step's detail shows (the newest attempts')."""
 
 ARTIFACT_LIMIT = 500
 """Artifacts the run page lists (the oldest first)."""
@@ -191,8 +203,14 @@ async def pending_approvals(ctx: ServiceContext, *, run_id: uuid.UUID) -> dict[s
     return {a.step_id: a.id for a in pending}
 
 
-async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: str) -> StepDetail:
-    """One step of a run with its inputs, outputs, error and (newest) log lines.
+async def read_step_detail(
+    ctx: ServiceContext, *, run_id: uuid.UUID, step_id: str, log_lines: int | None = None
+) -> StepDetail:
+    """One step of a run with its inputs, outputs, error, attempts, model inputs and log.
+
+    ``log_lines`` keeps the newest lines of ``log_lines`` (``None``: every line of the newest
+    ``LOG_LIMIT`` batches); ``log`` holds the batches themselves. ``attempts`` come from the
+    run's events (``domain.replay``), ``model_inputs`` are the step's ``step.input`` events.
 
     Raises:
         NotFound: no such run, or it has no such step (``field="step_id"``).
@@ -205,7 +223,11 @@ async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: s
         rows, total = await event_repo.read_step_events(
             session, run_id=run_id, step_id=step_id, type_=ev.STEP_LOG, limit=LOG_LIMIT
         )
+        inputs, _ = await event_repo.read_step_events(
+            session, run_id=run_id, step_id=step_id, type_=ev.STEP_INPUT, limit=MODEL_INPUT_LIMIT
+        )
     log = [to_event_item(row) for row in rows]
+    lines = _log_lines(log)
     artifacts = await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT)
     return StepDetail(
         run_id=run_id,
@@ -214,7 +236,26 @@ async def read_step_detail(ctx: ServiceContext, *, run_id: uuid.UUID, step_id: s
         log_total=total,
         documents=_documents(step.outputs, [a for a in artifacts if a.step_id == step_id]),
         approval_id=(await pending_approvals(ctx, run_id=run_id)).get(step_id),
+        attempts=await read_step_attempts(ctx, run_id=run_id, step_id=step_id),
+        model_inputs=[to_event_item(row) for row in inputs],
+        log_lines=lines if log_lines is None else lines[-log_lines:] if log_lines else [],
+        log_lines_total=len(lines),
     )
+
+
+def _log_lines(batches: list[EventItem]) -> list[LogLineItem]:
+    """The lines of ``step.log`` batches, oldest first, each with its attempt."""
+    return [
+        LogLineItem(
+            attempt=int(batch.payload.get("attempt", 0)),
+            ts=batch.ts,
+            level=str(line.get("level", "info")),
+            message=str(line.get("message", "")),
+        )
+        for batch in batches
+        for line in batch.payload.get("lines") or []
+        if isinstance(line, dict)
+    ]
 
 
 def _documents(outputs: dict[str, Any], artifacts: list[ArtifactRead]) -> list[DocumentLink] | None:

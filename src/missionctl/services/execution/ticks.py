@@ -4,7 +4,7 @@ import asyncio
 import functools
 import random as random_module
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from missionctl.domain.budget import Price, cost_micros
 from missionctl.domain.states import StepRunStatus
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.llm import LLMUsage
+from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.claiming import claim
@@ -200,6 +201,55 @@ async def record_running_usage(
         return shown
 
     return await ctx.write_blocking(work, inline=True)
+
+
+MAX_INPUT_MESSAGE_CHARS = 16_000
+"""How much of each message sent to a model ``step.input`` keeps (ADR 0044)."""
+
+MAX_INPUT_MESSAGES = 8
+"""How many messages of one request ``step.input`` keeps."""
+
+
+def step_input_payload(attempt: int, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``step.input`` payload of a request to a model: redacted, then cut to its bounds.
+
+    Redaction comes first (``llm.redaction.redact``: registered secrets and what looks like a
+    credential), so that a cut never leaves half a secret to slip past it.
+    """
+    messages = list(request.get("messages") or [])
+    kept: list[dict[str, str]] = []
+    truncated = len(messages) > MAX_INPUT_MESSAGES
+    for message in messages[:MAX_INPUT_MESSAGES]:
+        content = redact(str(message.get("content", "")))
+        if len(content) > MAX_INPUT_MESSAGE_CHARS:
+            content, truncated = content[:MAX_INPUT_MESSAGE_CHARS], True
+        kept.append({"role": redact(str(message.get("role", "")))[:40], "content": content})
+    return {
+        "attempt": attempt,
+        "model": redact(str(request.get("model") or ""))[:200],
+        "prompt_version": redact(str(request.get("prompt_version") or ""))[:80],
+        "messages": kept,
+        "truncated": truncated,
+    }
+
+
+async def record_step_input(
+    ctx: ServiceContext, *, claim: ClaimedStep, request: Mapping[str, Any]
+) -> None:
+    """Append ``step.input``: what an attempt of the claimed step sends to a model.
+
+    Not fenced by the lease: the request was sent whether or not the attempt's result will
+    count, and the event names its attempt.
+    """
+    event = NewEvent(
+        type=ev.STEP_INPUT,
+        actor=ENGINE_ACTOR,
+        run_id=claim.run_id,
+        mission_id=claim.mission_id,
+        step_id=claim.step_id,
+        payload=step_input_payload(claim.attempt, request),
+    )
+    await ctx.write_blocking(lambda session: append_sync(session, [event]), inline=True)
 
 
 async def checkpoint(ctx: ServiceContext) -> None:

@@ -26,6 +26,7 @@ from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
+from missionctl.services.replay import read_run_state
 from missionctl.settings import Settings
 from missionctl.telemetry import run_trace_hex
 from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
@@ -37,7 +38,10 @@ from missionctl.web.templating import list_url, open_page, render, render_fragme
 PAGE = "pages/run.html"
 LIST_PAGE = "pages/runs.html"
 STEP_PAGE = "pages/step.html"
+REPLAY_PAGE = "pages/replay.html"
 PAGE_SIZE = 50
+STEP_LOG_LINES = 50
+"""Log lines a step's page shows unless asked for all of them."""
 
 router = APIRouter()
 
@@ -175,11 +179,44 @@ async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
 
 @router.get("/runs/{run_id}/steps/{step_id}", dependencies=[requires(P.RUNS_READ)])
 async def step_detail(
-    request: Request, ctx: Context, fragment: Fragment, run_id: RunId, step_id: str
+    request: Request,
+    ctx: Context,
+    fragment: Fragment,
+    run_id: RunId,
+    step_id: str,
+    log: Annotated[str, Query(pattern="^(all)?$", description="`all`: every log line")] = "",
 ) -> Response:
-    """A step's inputs, outputs, error and log (the block alone for htmx)."""
-    detail = await dashboard.read_step_detail(ctx, run_id=run_id, step_id=step_id)
+    """A step's inputs, outputs, error, attempts, model input and log (the block for htmx).
+
+    The log shows its last ``STEP_LOG_LINES`` lines unless ``log=all``.
+    """
+    detail = await dashboard.read_step_detail(
+        ctx, run_id=run_id, step_id=step_id, log_lines=None if log == "all" else STEP_LOG_LINES
+    )
     return render(request, STEP_PAGE, {"detail": detail}, block="step_detail" if fragment else None)
+
+
+@router.get("/runs/{run_id}/replay", dependencies=[requires(P.RUNS_READ)])
+async def replay_page(
+    request: Request,
+    ctx: Context,
+    fragment: Fragment,
+    run_id: RunId,
+    at: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
+) -> Response:
+    """The run as it was just after one of its events; Previous/Next step through them.
+
+    Read-only. ``at`` (an event seq, default the run's last) is kept in the URL so that a
+    position can be shared; htmx gets only the ``replay_view`` block.
+
+    Raises:
+        NotFound: no such run (a 404 page).
+        ValidationFailed: ``at`` is before the run's first event (a 422 page naming it).
+    """
+    state = await read_run_state(ctx, run_id=run_id, at=at)
+    view = await dashboard.read_run_view(ctx, run_id=run_id)
+    context = {"state": state, "view": view, "titles": {t.key: t.title for t in view.tasks}}
+    return render(request, REPLAY_PAGE, context, block="replay_view" if fragment else None)
 
 
 @router.get("/runs/{run_id}/stream", dependencies=[requires(P.RUNS_READ)])
@@ -244,16 +281,24 @@ async def rerun(
     fragment: Fragment,
     run_id: RunId,
     back: Back = "",
+    from_step: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Start a new run that reuses what succeeded and runs the rest again.
 
+    With ``from_step`` (the step page's "Rerun from here"), that step and everything downstream
+    of it run again, whatever succeeded before.
+
     Raises:
-        Conflict: the run did not end failed, canceled or aborted (a toast).
+        Conflict: the run did not end failed, canceled or aborted (a toast), or, with
+            ``from_step``, has not ended.
+        NotFound: the run's workflow has no step ``from_step``.
     """
-    run = await run_service.rerun_from_failure(ctx, run_id=run_id, actor=who.actor)
+    run = await run_service.rerun_from_failure(
+        ctx, run_id=run_id, actor=who.actor, from_step=from_step or None
+    )
     if not fragment:
         return _back(back, f"/runs/{run.id}")
-    if back.startswith("/runs/"):  # from the old run's page: open the new run's
+    if back.startswith("/runs/"):  # from the old run's pages: open the new run's
         return Response(status_code=200, headers={"HX-Location": open_page(f"/runs/{run.id}")})
     reused = sum(1 for s in run.steps if s.status == "succeeded")
     return render_toast(request, "Rerun started", f"{reused} tasks reused from the failed run")
