@@ -8,6 +8,7 @@ from missionctl.api.routes import (
     approvals,
     artifacts,
     controls,
+    costs,
     me,
     missions,
     prices,
@@ -26,3 +27,4 @@ api_router.include_router(approvals.router)
 api_router.include_router(controls.router)
 api_router.include_router(agents.router)
 api_router.include_router(prices.router)
+api_router.include_router(costs.router)
