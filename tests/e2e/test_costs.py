@@ -16,8 +16,8 @@ from missionctl.db.models import StepRun, Workflow
 from missionctl.errors import NotFound, ValidationFailed
 from missionctl.llm.protocol import LLMUsage
 from missionctl.schemas.costs import NO_MODEL, OUTSIDE_RUNS, CostLine, CostQuery
-from missionctl.schemas.runs import RunRead
 from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
 from missionctl.services.costs import parse_cost_query, read_costs
 from missionctl.services.missions import create_mission, read_mission

@@ -226,7 +226,7 @@ async def spent_since(
 ) -> tuple[int, int]:
     """The scope's spend dated since ``hour_ago`` and since ``day_ago`` (the window is ignored)."""
     recent = CostFilter(scope.run_id, scope.mission_id, scope.workflow, since=day_ago)
-    last_hour = func.sum(case((_SPENT_AT >= hour_ago, _COST), else_=0))
+    last_hour = func.sum(case((hour_ago <= _SPENT_AT, _COST), else_=0))
     query = _scoped(select(func.coalesce(last_hour, 0), func.coalesce(func.sum(_COST), 0)), recent)
     hour, day = (await session.execute(query)).one()
     return int(hour), int(day)
