@@ -35,8 +35,8 @@ app = typer.Typer(
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, runs, artifact, workflow, approvals, approve, reject, controls, stop, release, "
     "agents, prices, costs, user add|list|set-role|disable, token, whoami) goes through the "
-    "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, audit, "
-    "user set-password, login-link) work on the local database. Remote errors exit as local "
+    "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
+    "audit, user set-password, login-link) work on the local database. Remote errors exit as local "
     "ones do: 1 when something is not found, 2 for anything else (invalid input, 401, 403, "
     "429, an unreachable server).",
     no_args_is_help=True,
