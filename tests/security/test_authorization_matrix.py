@@ -130,6 +130,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/agents"): "agents:read",
     ("POST", "/agents/{name}"): "agents:admin",
     ("GET", "/settings/prices"): "prices:read",
+    ("GET", "/costs"): "runs:read",
     ("POST", "/settings/prices"): "prices:admin",
 }
 

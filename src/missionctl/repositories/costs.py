@@ -319,4 +319,3 @@ async def read_requirement_texts(
         Requirement.plan_id.in_(plan_ids)
     )
     return {(plan_id, key): text for plan_id, key, text in await session.execute(query)}
-

@@ -20,15 +20,20 @@ from pydantic import ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
+from missionctl.db.types import utcnow
 from missionctl.domain.states import RunStatus
 from missionctl.errors import Problem, ValidationFailed
+from missionctl.schemas.costs import CostQuery
 from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
+from missionctl.services import costs as cost_service
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
+from missionctl.web.charts import timeline
 from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.live_lists import RUN_LIST_EVENTS, list_stream
+from missionctl.web.routes.costs import cost_charts
 from missionctl.web.sse import run_stream
 from missionctl.web.templating import list_url, open_page, render, render_fragment
 
@@ -162,7 +167,15 @@ async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
         NotFound: no such run (a 404 page).
     """
     view = await dashboard.read_run_view(ctx, run_id=run_id)
-    return render(request, PAGE, {"view": view, "titles": {t.key: t.title for t in view.tasks}})
+    costs = await cost_service.read_costs(ctx, query=CostQuery(scope="run", id=str(run_id)))
+    context = {
+        "view": view,
+        "titles": {t.key: t.title for t in view.tasks},
+        "costs": costs,
+        "charts": cost_charts(costs),
+        "timeline": timeline(view.tasks, now=utcnow()),
+    }
+    return render(request, PAGE, context)
 
 
 @router.get("/runs/{run_id}/steps/{step_id}", dependencies=[requires(P.RUNS_READ)])
