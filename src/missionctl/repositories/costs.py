@@ -33,7 +33,6 @@ from missionctl.db.models import Mission, Plan, Requirement, Run, StepRun, Workf
 from missionctl.domain.states import StepRunStatus
 
 Bucket = Literal["hour", "day"]
-Grouping = Literal["agent", "model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,16 +174,33 @@ def _sums() -> tuple[Any, ...]:
     )
 
 
-async def usage_by(session: AsyncSession, *, scope: CostFilter, by: Grouping) -> list[UsageRow]:
-    """Tokens and spend of the scope's steps grouped by agent or by billed model, costliest first.
+class AgentModelUsage(NamedTuple):
+    """Tokens and spend of the steps of one agent billed at one model (``None``: no model)."""
 
-    Steps that never ran count in their agent's group (with nothing spent); a model group's
-    key is ``None`` for the steps no attempt was billed for.
+    agent: str
+    model: str | None
+    steps: int
+    input_tokens: int
+    output_tokens: int
+    cost_micros: int
+
+
+async def usage_by_agent_and_model(
+    session: AsyncSession, *, scope: CostFilter
+) -> list[AgentModelUsage]:
+    """Tokens and spend of the scope's steps per (agent, billed model): one pass over them.
+
+    Steps that never ran count in their agent's group with nothing spent; grouping by agent,
+    by model or by role is a sum over these few rows.
     """
-    column = StepRun.agent if by == "agent" else StepRun.model
-    query = _scoped(select(column, *_sums()).group_by(column), scope)
-    rows = [UsageRow(key, *map(int, rest)) for key, *rest in await session.execute(query)]
-    return sorted(rows, key=lambda row: (-row.cost_micros, row.key or ""))
+    query = _scoped(
+        select(StepRun.agent, StepRun.model, *_sums()).group_by(StepRun.agent, StepRun.model),
+        scope,
+    )
+    return [
+        AgentModelUsage(agent, model, *map(int, rest))
+        for agent, model, *rest in await session.execute(query)
+    ]
 
 
 async def usage_by_step(session: AsyncSession, *, scope: CostFilter) -> list[StepUsage]:

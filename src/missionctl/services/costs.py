@@ -178,7 +178,7 @@ async def _resolve(session: AsyncSession, scope: _Scope) -> None:
 async def _read_figures(session: AsyncSession, scope: _Scope, now: datetime) -> _Figures:
     """Every figure of the answer, read in the caller's snapshot."""
     f, query = scope.filter, scope.query
-    agents = await repo.usage_by(session, scope=f, by="agent")
+    pairs = await repo.usage_by_agent_and_model(session, scope=f)
     span = _series_span(scope, now)
     series = repo.CostFilter(f.run_id, f.mission_id, f.workflow, since=span[0], until=span[1])
     rows = await repo.usage_over_time(session, scope=series, bucket=query.bucket)
@@ -187,8 +187,8 @@ async def _read_figures(session: AsyncSession, scope: _Scope, now: datetime) -> 
     )
     figures = _Figures(
         totals=await repo.run_totals(session, scope=f),
-        agents=agents,
-        models=await repo.usage_by(session, scope=f, by="model"),
+        agents=_grouped(pairs, lambda pair: pair.agent),
+        models=_grouped(pairs, lambda pair: pair.model),
         requirements=None,
         buckets=_dense(rows, query.bucket, span),
         span=span,
@@ -284,6 +284,18 @@ def _dense(
         )
         moment += step
     return buckets
+
+
+def _grouped(
+    pairs: Iterable[repo.AgentModelUsage], key: Callable[[repo.AgentModelUsage], str | None]
+) -> list[repo.UsageRow]:
+    """The (agent, model) rows summed per ``key``."""
+    sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for pair in pairs:
+        total = sums[key(pair)]
+        for i, value in enumerate(pair[2:]):
+            total[i] += value
+    return [repo.UsageRow(k, *values) for k, values in sums.items()]
 
 
 def role_of(agent: str) -> str:
