@@ -61,6 +61,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/tokens": "token list",
     "POST /api/v1/tokens": "token create",
     "POST /api/v1/tokens/{name}/revoke": "token revoke",
+    "GET /api/v1/costs": "costs",
     "GET /api/v1/approvals": "approvals",
     "GET /api/v1/approvals/{ref}": "approvals",  # approvals REF
     "POST /api/v1/approvals/{ref}/approve": "approve",

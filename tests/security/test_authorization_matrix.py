@@ -90,6 +90,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/prices"): "prices:read",
     ("GET", "/api/v1/prices/{model:path}"): "prices:read",
     ("PUT", "/api/v1/prices/{model:path}"): "prices:admin",
+    ("GET", "/api/v1/costs"): "runs:read",
     ("GET", "/api/v1/workflows"): "workflows:read",
     ("POST", "/api/v1/workflows"): "workflows:write",
     ("POST", "/api/v1/workflows/validate"): "workflows:read",
@@ -138,6 +139,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/agents"): "agents:read",
     ("POST", "/agents/{name}"): "agents:admin",
     ("GET", "/settings/prices"): "prices:read",
+    ("GET", "/costs"): "runs:read",
     ("POST", "/settings/prices"): "prices:admin",
 }
 

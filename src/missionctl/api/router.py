@@ -8,6 +8,7 @@ from missionctl.api.routes import (
     approvals,
     artifacts,
     controls,
+    costs,
     me,
     missions,
     prices,
@@ -30,3 +31,4 @@ api_router.include_router(agents.router)
 api_router.include_router(prices.router)
 api_router.include_router(search.router)
 api_router.include_router(system.router)
+api_router.include_router(costs.router)

@@ -12,6 +12,7 @@ from missionctl.cli import (
     audit,
     config,
     controls,
+    costs,
     db,
     missions,
     prices,
@@ -34,8 +35,8 @@ app = typer.Typer(
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, runs, artifact, workflow, approvals, approve, reject, controls, stop, release, "
-    "agents, prices, search, user add|list|set-role|disable, token, whoami) goes through the "
-    "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
+    "agents, prices, search, costs, user add|list|set-role|disable, token, whoami) goes through "
+    "the server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
     "audit, user set-password, login-link) work on the local database. Remote errors exit as local "
     "ones do: 1 when something is not found, 2 for anything else (invalid input, 401, 403, "
     "429, an unreachable server).",
@@ -85,6 +86,7 @@ app.command("reject")(approvals.reject)
 app.command("controls")(controls.controls)
 app.command("stop")(controls.stop)
 app.command("release")(controls.release)
+app.command("costs")(costs.costs)
 app.add_typer(agents.app, name="agents")
 
 

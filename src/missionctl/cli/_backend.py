@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from missionctl.domain.search import SearchKind
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
+    from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.governance import (
         AgentRead,
         AgentUpdate,
@@ -146,6 +147,7 @@ class MissionControl(Protocol):
     def list_prices(self) -> list[PriceRead]: ...
     def read_price(self, model: str) -> PriceRead: ...
     def set_price(self, data: PriceSet) -> PriceRead: ...
+    def read_costs(self, query: CostQuery) -> CostBreakdown: ...
 
     # People and tokens
     def list_users(self) -> list[UserRead]: ...
@@ -584,6 +586,12 @@ class LocalMissionControl:
         from missionctl.services import pricing
 
         return self.call(lambda ctx: pricing.set_price(ctx, data=data, actor=LOCAL_ACTOR))
+
+    def read_costs(self, query: CostQuery) -> CostBreakdown:
+        """See ``MissionControl``."""
+        from missionctl.services import costs
+
+        return self.call(lambda ctx: costs.read_costs(ctx, query=query))
 
     def list_users(self) -> list[UserRead]:
         """See ``MissionControl``."""
@@ -1038,6 +1046,15 @@ class RemoteMissionControl:
 
         body = data.model_dump(mode="json", exclude={"model"})
         return self.client.put(f"/api/v1/prices/{_segment(data.model)}", PriceRead, body=body)
+
+    def read_costs(self, query: CostQuery) -> CostBreakdown:
+        """See ``MissionControl``; the query travels as the route's query parameters."""
+        from missionctl.schemas.costs import CostBreakdown
+
+        params: dict[str, str | int | None] = {
+            name: value for name, value in query.model_dump(mode="json").items() if value
+        }
+        return self.client.get("/api/v1/costs", CostBreakdown, params=params)
 
     def list_users(self) -> list[UserRead]:
         """See ``MissionControl``."""

@@ -215,9 +215,9 @@ class StepRun(Base):
         Index("ix_step_runs_run_id_status", "run_id", "status"),
         # The runs that used an agent (the runs list's agent filter; migration 0007).
         Index("ix_step_runs_agent_run_id", "agent", "run_id"),
-        # Steps that ended in a time window, by status: the health strip's failures of the
-        # last day and spending of the last hour (migration 0012).
-        Index("ix_step_runs_status_ended_at", "status", "ended_at"),
+        # The steps that ended in a time range: cost over time, burn rate, the health strip's
+        # failures of the last day (migration 0013).
+        Index("ix_step_runs_ended_at", "ended_at"),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -236,6 +236,13 @@ class StepRun(Base):
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     cost_micros: Mapped[int] = mapped_column(default=0)
+    # The model the step's usage was last billed at (``None`` until an attempt used tokens).
+    model: Mapped[str | None] = mapped_column(String(200))
+    # What the attempts before the current one spent: a new claim moves the row's tokens and
+    # cost here, so ``cost_micros + earlier_cost_micros`` is all the step cost (0013, ADR 0042).
+    earlier_input_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
+    earlier_output_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
+    earlier_cost_micros: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     # Why a queued step is held back from dispatch (its agent is disabled or not allowed for
     # its risk tier); held steps are not claimable until an agent change releases them.

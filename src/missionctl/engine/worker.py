@@ -400,7 +400,8 @@ class Engine:
             if exc.usage.input_tokens or exc.usage.output_tokens:
                 # A failed attempt's tokens were paid for too: they count against the budget.
                 cost = await self._cost(None, exc.usage)
-                outcome = dataclasses.replace(outcome, cost_micros=cost)
+                model = self._billed_model(None, exc.usage)
+                outcome = dataclasses.replace(outcome, cost_micros=cost, model=model)
         except asyncio.CancelledError:
             # Canceled run, lost lease or engine stop: nothing to record (fencing would
             # refuse it anyway); a stopped engine's steps are recovered through their leases.
@@ -437,14 +438,21 @@ class Engine:
             outputs=outputs,
             usage=result.usage,
             cost_micros=await self._cost(result.model, result.usage),
+            model=self._billed_model(result.model, result.usage),
             duration_ms=int((time.monotonic() - started) * 1000),
             artifacts=tuple(stored),
         )
 
+    def _billed_model(self, model: str | None, usage: LLMUsage) -> str | None:
+        """The model ``usage`` is priced at (the configured one when the agent named none)."""
+        if not (usage.input_tokens or usage.output_tokens):
+            return None
+        return model or self.ctx.settings.llm.model
+
     async def _cost(self, model: str | None, usage: LLMUsage) -> int:
         """Price ``usage``; prices are cached a minute (admins may change them)."""
-        model = model or self.ctx.settings.llm.model
-        if not model or not (usage.input_tokens or usage.output_tokens):
+        model = self._billed_model(model, usage)
+        if not model:
             return 0
         cached = self._prices.get(model)
         if cached is None or time.monotonic() - cached[0] > PRICE_CACHE_S:

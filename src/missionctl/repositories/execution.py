@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
     and_,
     bindparam,
@@ -190,6 +191,8 @@ _FENCE = (
     _steps.c.attempt == bindparam("f_attempt"),
 )
 _RELEASE = {"lease_owner": null(), "lease_token": null(), "lease_expires_at": null()}
+# An attempt that used no tokens names no model: the step keeps the one it was last billed at.
+_BILLED_MODEL = func.coalesce(bindparam("v_model", type_=String()), _steps.c.model)
 _RECORD_SUCCESS = Prepared(
     update(_steps)
     .where(*_FENCE)
@@ -199,6 +202,7 @@ _RECORD_SUCCESS = Prepared(
         input_tokens=bindparam("v_input_tokens"),
         output_tokens=bindparam("v_output_tokens"),
         cost_micros=bindparam("v_cost_micros"),
+        model=_BILLED_MODEL,
         error=null(),
         not_before=null(),
         ended_at=bindparam("v_ended_at"),
@@ -215,6 +219,7 @@ _RECORD_OTHER = Prepared(
         input_tokens=bindparam("v_input_tokens"),
         output_tokens=bindparam("v_output_tokens"),
         cost_micros=bindparam("v_cost_micros"),
+        model=_BILLED_MODEL,
         error=bindparam("v_error"),
         not_before=bindparam("v_not_before"),
         ended_at=bindparam("v_ended_at"),
@@ -228,6 +233,14 @@ _LEASE_VALUES: dict[str, Any] = {
     "lease_expires_at": bindparam("expires"),
     "started_at": bindparam("now"),
     "ended_at": null(),
+    # A new attempt starts from no usage; what earlier attempts spent moves aside, so that
+    # the row still adds up to what the run was charged for the step (ADR 0042).
+    "earlier_input_tokens": _steps.c.earlier_input_tokens + _steps.c.input_tokens,
+    "earlier_output_tokens": _steps.c.earlier_output_tokens + _steps.c.output_tokens,
+    "earlier_cost_micros": _steps.c.earlier_cost_micros + _steps.c.cost_micros,
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "cost_micros": 0,
 }
 # Claiming returns what the worker needs and the claimable read left out (``inputs`` can be
 # large, and that read returns more rows than per-run limits let the engine take).
@@ -727,7 +740,7 @@ class StepResult:
             under this lease token and attempt, or the result is not written.
         rule: The move: ``succeed``, ``requeue`` (retry) or ``fail``.
         next_attempt: The attempt the step run holds afterwards (``attempt + 1`` on a retry).
-        usage: What the attempt spent.
+        usage: What the attempt spent; model: what it was priced at (None: no tokens used).
         outputs, error: What the agent returned (a retry keeps no outputs).
         not_before: When a retry may be claimed (``None`` otherwise).
         ended_at: When the step ended (``None`` on a retry).
@@ -743,6 +756,7 @@ class StepResult:
     error: str | None
     not_before: datetime | None
     ended_at: datetime | None
+    model: str | None = None
 
 
 def record_results(session: Session, results: Sequence[StepResult]) -> int:
@@ -762,6 +776,7 @@ def record_results(session: Session, results: Sequence[StepResult]) -> int:
             "v_input_tokens": result.usage.input_tokens,
             "v_output_tokens": result.usage.output_tokens,
             "v_cost_micros": result.usage.micros,
+            "v_model": result.model,
             "v_ended_at": result.ended_at,
         }
         if result.rule is _SUCCEED:

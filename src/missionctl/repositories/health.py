@@ -1,7 +1,7 @@
 """The system's vital figures in one round trip: queue, running, failures, spending, gates.
 
 Every figure is an indexed read (``ix_step_runs_status_queued_at`` for the statuses,
-``ix_step_runs_status_ended_at`` for the time windows, ``ix_approvals_decision_requested_at``
+``ix_step_runs_ended_at`` for the time windows, ``ix_approvals_decision_requested_at``
 for undecided approvals, ``ix_workers_last_heartbeat_at`` for live workers), and all of them go
 in one ``SELECT`` of scalar subqueries, so the health strip costs one statement.
 """
@@ -40,8 +40,8 @@ def _count_steps(status: StepRunStatus) -> ScalarSelect[int]:
 async def read_health_figures(session: AsyncSession, *, now: datetime) -> HealthFigures:
     """The figures at ``now``: failures over the last 24 hours, spending over the last hour.
 
-    Spending counts the steps that ended (succeeded or failed) in the hour; a retried attempt's
-    cost is counted when its step ends.
+    Spending counts the steps that ended (succeeded or failed) in the hour, every attempt of
+    them (``earlier_cost_micros`` holds the attempts before the last).
     """
     failed = (
         select(func.count())
@@ -52,7 +52,7 @@ async def read_health_figures(session: AsyncSession, *, now: datetime) -> Health
         .scalar_subquery()
     )
     spent = (
-        select(func.coalesce(func.sum(StepRun.cost_micros), 0))
+        select(func.coalesce(func.sum(StepRun.cost_micros + StepRun.earlier_cost_micros), 0))
         .where(StepRun.status.in_(_ENDED), StepRun.ended_at >= now - timedelta(hours=1))
         .scalar_subquery()
     )

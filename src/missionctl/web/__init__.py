@@ -12,6 +12,7 @@ from missionctl.web.routes import (
     approvals,
     artifacts,
     auth,
+    costs,
     governance,
     health,
     mission_list,
@@ -30,6 +31,7 @@ web_router.include_router(mission_page.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)
+web_router.include_router(costs.router)
 web_router.include_router(workflows.router)
 web_router.include_router(approvals.router)
 web_router.include_router(search.router)

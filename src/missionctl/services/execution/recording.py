@@ -194,7 +194,13 @@ def _result(
         "cost_micros": usage.micros,
     }
     result = functools.partial(
-        repo.StepResult, row.id, row.lease_token, row.attempt, usage=usage, error=outcome.error
+        repo.StepResult,
+        row.id,
+        row.lease_token,
+        row.attempt,
+        usage=usage,
+        error=outcome.error,
+        model=outcome.model,
     )
     if isinstance(verdict, Succeeded):
         state.events.append(step_event(_SUCCEED, row, row.attempt, **spent))

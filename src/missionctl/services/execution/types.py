@@ -73,6 +73,8 @@ class StepOutcome:
     retryable: bool = True
     usage: LLMUsage = field(default_factory=LLMUsage)
     cost_micros: int = 0
+    # The model ``cost_micros`` was priced at (``None`` when the attempt used no tokens).
+    model: str | None = None
     duration_ms: int = 0
     artifacts: tuple[StoredArtifact, ...] = ()
     lease_expired: bool = False

@@ -18,6 +18,7 @@ from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.schemas.clarifications import ClarificationRead
+from missionctl.schemas.costs import CostQuery
 from missionctl.schemas.missions import (
     ANSWER_MAX_CHARS,
     CONSTRAINT_MAX_CHARS,
@@ -26,6 +27,7 @@ from missionctl.schemas.missions import (
     REPO_CONTEXT_MAX_CHARS,
 )
 from missionctl.schemas.plans import MAX_PLAN_VERSION, PlanRead
+from missionctl.services import costs as cost_service
 from missionctl.services import dashboard, launch
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
@@ -70,7 +72,13 @@ async def mission_page(request: Request, ctx: Context, mission_id: MissionId) ->
         NotFound: no such mission (a 404 page).
     """
     view = await dashboard.read_mission_view(ctx, mission_id=mission_id)
-    return render(request, PAGE, {"view": view, "titles": {t.key: t.title for t in view.tasks}})
+    query = CostQuery(scope="mission", id=str(mission_id))
+    context = {
+        "view": view,
+        "titles": {t.key: t.title for t in view.tasks},
+        "costs": await cost_service.read_costs(ctx, query=query),
+    }
+    return render(request, PAGE, context)
 
 
 @router.get("/missions/{mission_id}/audit", dependencies=[requires(P.AUDIT_READ)])

@@ -20,18 +20,23 @@ from pydantic import ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
+from missionctl.db.types import utcnow
 from missionctl.domain.states import RunStatus
 from missionctl.errors import Problem, ValidationFailed
+from missionctl.schemas.costs import CostQuery
 from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
+from missionctl.services import costs as cost_service
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
 from missionctl.services.replay import read_run_state
 from missionctl.settings import Settings
 from missionctl.telemetry import run_trace_hex
+from missionctl.web.charts import timeline
 from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.live_lists import RUN_LIST_EVENTS, list_stream
+from missionctl.web.routes.costs import cost_charts
 from missionctl.web.sse import run_stream
 from missionctl.web.templating import list_url, open_page, render, render_fragment
 
@@ -171,10 +176,17 @@ async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
     """
     view = await dashboard.read_run_view(ctx, run_id=run_id)
     settings: Settings = request.app.state.settings
-    # The run's trace in the tracing tool, when MISSIONCTL_TRACE_URL says where (ADR 0045).
-    trace_url = settings.tracing.trace_link(run_trace_hex(view.run.id))
-    titles = {t.key: t.title for t in view.tasks}
-    return render(request, PAGE, {"view": view, "titles": titles, "trace_url": trace_url})
+    costs = await cost_service.read_costs(ctx, query=CostQuery(scope="run", id=str(run_id)))
+    context = {
+        "view": view,
+        "titles": {t.key: t.title for t in view.tasks},
+        "costs": costs,
+        "charts": cost_charts(costs),
+        "timeline": timeline(view.tasks, now=utcnow()),
+        # The run's trace in the tracing tool, when MISSIONCTL_TRACE_URL says where (ADR 0045).
+        "trace_url": settings.tracing.trace_link(run_trace_hex(view.run.id)),
+    }
+    return render(request, PAGE, context)
 
 
 @router.get("/runs/{run_id}/steps/{step_id}", dependencies=[requires(P.RUNS_READ)])

@@ -1,12 +1,9 @@
-"""Engines register in ``workers`` and heartbeat there; step runs are indexed by how they ended.
+"""Engines register in ``workers`` and heartbeat there.
 
 ``workers`` is the registry of engines (embedded in ``missionctl serve`` or ``missionctl
 worker`` processes): each writes its row when it starts, moves ``last_heartbeat_at`` every few
 seconds, and sets ``stopped_at`` when it stops cleanly. A worker is alive while its heartbeat is
 recent (``domain.workers.ALIVE_S``); the index on ``last_heartbeat_at`` counts them.
-
-``(status, ended_at)`` on step runs answers the system-health strip's "failed in the last 24
-hours" and "spent in the last hour" with a range read instead of every finished step.
 
 Revision ID: 0012
 Revises: 0011
@@ -43,10 +40,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workers")),
     )
     op.create_index("ix_workers_last_heartbeat_at", "workers", ["last_heartbeat_at"])
-    op.create_index("ix_step_runs_status_ended_at", "step_runs", ["status", "ended_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_step_runs_status_ended_at", table_name="step_runs")
     op.drop_index("ix_workers_last_heartbeat_at", table_name="workers")
     op.drop_table("workers")

@@ -1,0 +1,57 @@
+"""``/api/v1/costs``: tokens and spend of a run, a mission, a workflow or the whole system."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
+
+from missionctl.api.deps import Context, P, requires
+from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.schemas.costs import (
+    SCOPE_ID_MAX_CHARS,
+    CostBreakdown,
+    CostBucketSize,
+    CostQuery,
+    CostScope,
+)
+from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.runs import not_a_number
+from missionctl.services import costs as cost_service
+
+router = APIRouter(prefix="/costs", tags=["costs"], responses=ERROR_RESPONSES)
+
+Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
+
+
+@router.get("", response_model=CostBreakdown, dependencies=[requires(P.RUNS_READ)])
+async def read_costs(
+    ctx: Context,
+    scope: Annotated[CostScope, Query(description="What to add up")] = "system",
+    id: Annotated[
+        str | None,
+        Query(
+            max_length=SCOPE_ID_MAX_CHARS,
+            pattern=NO_NUL_PATTERN,
+            description="The run's or mission's id, or the workflow's name; none for `system`",
+        ),
+    ] = None,
+    bucket: Annotated[CostBucketSize, Query(description="Time series buckets (UTC)")] = "hour",
+    since: Annotated[
+        Time, Query(description="Spend dated at or after (ISO 8601; UTC if no zone)")
+    ] = None,
+    until: Annotated[
+        Time, Query(description="Spend dated before (ISO 8601; UTC if no zone)")
+    ] = None,
+) -> CostBreakdown:
+    """Tokens and spend by agent, model, role and requirement, over time, with the burn rate.
+
+    Without `since`/`until` the groups add up to what the scope was charged (a mission's and
+    the system's include planning as the line `(outside runs)`). A task tracing several
+    requirements has its cost split evenly between them. 422 names the field at fault: an
+    unknown scope or bucket, an id that does not fit the scope, `since` not before `until`, a
+    range of more buckets than one answer holds; 404 when the run, mission or workflow does
+    not exist.
+    """
+    query = CostQuery(scope=scope, id=id, bucket=bucket, since=since, until=until)
+    return await cost_service.read_costs(ctx, query=query)

@@ -1,0 +1,153 @@
+"""Charts drawn on the server as SVG: cost over time, cost by a grouping, a run's timeline.
+
+No chart library and nothing from another host: each function returns the ``<svg>`` element as
+``Markup``, and every text in it (labels, tooltips) passes through ``markupsafe.escape``, so a
+step id or a model name holding ``<script>`` or quotes is shown, never run. Colours come from
+classes styled in ``static/css/app.css`` (the page's CSP allows no inline style). Sizes are in
+SVG user units; the page scales the drawing to its card's width (``viewBox``).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from markupsafe import Markup, escape
+
+from missionctl.schemas.costs import CostBucket, CostLine
+from missionctl.schemas.dashboard import TaskView
+
+WIDTH = 720
+LABEL_W = 200
+"""Width of the label column of horizontal bars and of the timeline."""
+ROW_H = 22
+BAR_H = 14
+LABEL_CHARS = 28
+_TIME_H = 180
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.4f}" if usd < 1 else f"${usd:,.2f}"
+
+
+def _short(text: str, chars: int = LABEL_CHARS) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def _svg(height: int, label: str, body: list[str], testid: str) -> Markup:
+    head = (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'preserveAspectRatio="xMinYMin meet" data-testid="{escape(testid)}" '
+        f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+    )
+    # Safe to mark: every text placed above went through ``escape``.
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def cost_over_time(buckets: Sequence[CostBucket], *, bucket: str) -> Markup:
+    """Vertical bars, one per UTC hour or day, their height the bucket's spend.
+
+    The first and last bucket's start label the axis; each bar's tooltip gives its start and
+    its spend.
+    """
+    top = max((b.cost_usd for b in buckets), default=0.0) or 1.0
+    plot_w, plot_h = WIDTH - 80, _TIME_H - 40
+    step = plot_w / max(len(buckets), 1)
+    fmt = "%Y-%m-%d %H:00" if bucket == "hour" else "%Y-%m-%d"
+    body = [
+        f'<line class="chart__axis" x1="70" y1="{plot_h + 10}" x2="{WIDTH - 10}" '
+        f'y2="{plot_h + 10}"/>',
+        f'<text class="chart__tick" x="66" y="16" text-anchor="end">{escape(_money(top))}</text>',
+    ]
+    for i, b in enumerate(buckets):
+        height = round(plot_h * b.cost_usd / top, 1)
+        x = round(70 + i * step, 1)
+        tokens = b.input_tokens + b.output_tokens
+        tip = f"{b.start:{fmt}} UTC: {_money(b.cost_usd)}, {tokens} tokens"
+        body.append(
+            f'<rect class="chart__bar" data-bucket="{escape(b.start.isoformat())}" x="{x}" '
+            f'y="{plot_h + 10 - height}" width="{max(round(step - 1, 1), 1)}" '
+            f'height="{height}"><title>{escape(tip)}</title></rect>'
+        )
+    if buckets:
+        first, last = f"{buckets[0].start:{fmt}}", f"{buckets[-1].start:{fmt}}"
+        body.append(f'<text class="chart__tick" x="70" y="{_TIME_H - 8}">{escape(first)}</text>')
+        body.append(
+            f'<text class="chart__tick" x="{WIDTH - 10}" y="{_TIME_H - 8}" '
+            f'text-anchor="end">{escape(last)}</text>'
+        )
+    label = f"Cost per {bucket} (UTC)"
+    return _svg(_TIME_H, label, body, "cost-over-time")
+
+
+def cost_bars(lines: Sequence[CostLine], *, title: str, testid: str) -> Markup:
+    """Horizontal bars, one per line (an agent, a model…), their length the line's spend."""
+    top = max((line.cost_usd for line in lines), default=0.0) or 1.0
+    plot_w = WIDTH - LABEL_W - 110
+    body = []
+    for i, line in enumerate(lines):
+        y = 6 + i * ROW_H
+        length = round(plot_w * line.cost_usd / top, 1)
+        tip = (
+            f"{line.label}: {_money(line.cost_usd)}, {line.input_tokens} tokens in, "
+            f"{line.output_tokens} out, {line.steps} steps"
+        )
+        body.append(
+            f'<g class="chart__row" data-key="{escape(line.key)}"><title>{escape(tip)}</title>'
+            f'<text class="chart__label" x="{LABEL_W - 8}" y="{y + BAR_H - 3}" '
+            f'text-anchor="end">{escape(_short(line.label))}</text>'
+            f'<rect class="chart__bar" x="{LABEL_W}" y="{y}" width="{max(length, 1)}" '
+            f'height="{BAR_H}"/>'
+            f'<text class="chart__value" x="{LABEL_W + max(length, 1) + 6}" '
+            f'y="{y + BAR_H - 3}">{escape(_money(line.cost_usd))}</text></g>'
+        )
+    return _svg(max(len(lines), 1) * ROW_H + 12, title, body, testid)
+
+
+def _seconds(start: datetime, moment: datetime) -> float:
+    return (moment - start).total_seconds()
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def timeline(tasks: Sequence[TaskView], *, now: datetime) -> Markup:
+    """A Gantt chart: one row per started step, a bar from its start to its end (or ``now``).
+
+    Bars take their step's status class; each row has the step's key and its duration, and a
+    tooltip with both. Rows are a fixed height, so 50 or 500 steps stay readable (the card
+    scrolls).
+    """
+    started = [t for t in tasks if t.started_at is not None]
+    if not started:
+        return Markup("")
+    origin = min(t.started_at for t in started if t.started_at is not None)
+    ends = [t.ended_at or now for t in started]
+    span = max(max(_seconds(origin, end) for end in ends), 0.001)
+    plot_w = WIDTH - LABEL_W - 90
+    body = [
+        f'<text class="chart__tick" x="{LABEL_W}" y="12">0 s</text>',
+        f'<text class="chart__tick" x="{LABEL_W + plot_w}" y="12" '
+        f'text-anchor="end">{escape(_duration(span))}</text>',
+    ]
+    for i, (task, end) in enumerate(zip(started, ends, strict=True)):
+        assert task.started_at is not None  # kept above
+        y = 20 + i * ROW_H
+        x = LABEL_W + round(plot_w * _seconds(origin, task.started_at) / span, 1)
+        length = max(round(plot_w * _seconds(task.started_at, end) / span, 1), 2)
+        took = _duration(_seconds(task.started_at, end))
+        status = task.status.value if task.status else "pending"
+        tip = f"{task.key} ({status}): {took}"
+        body.append(
+            f'<g class="chart__row" data-step="{escape(task.key)}"><title>{escape(tip)}</title>'
+            f'<text class="chart__label" x="{LABEL_W - 8}" y="{y + BAR_H - 3}" '
+            f'text-anchor="end">{escape(_short(task.key))}</text>'
+            f'<rect class="chart__span chart__span--{escape(status)}" x="{x}" y="{y}" '
+            f'width="{length}" height="{BAR_H}"/>'
+            f'<text class="chart__value" x="{x + length + 6}" y="{y + BAR_H - 3}">'
+            f"{escape(took)}</text></g>"
+        )
+    return _svg(len(started) * ROW_H + 28, "Step timeline", body, "run-timeline")
