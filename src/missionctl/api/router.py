@@ -7,7 +7,9 @@ from missionctl.api.routes import (
     agents,
     approvals,
     artifacts,
+    audit,
     controls,
+    events,
     me,
     missions,
     prices,
@@ -26,3 +28,5 @@ api_router.include_router(approvals.router)
 api_router.include_router(controls.router)
 api_router.include_router(agents.router)
 api_router.include_router(prices.router)
+api_router.include_router(events.router)
+api_router.include_router(audit.router)

@@ -6,13 +6,23 @@ explorer. The API's query parameters, the pages' URLs and the CLI's options carr
 """
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from missionctl.domain.events import Severity
 from missionctl.domain.states import RunStatus
+from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.missions import NO_NUL_PATTERN
 
 FILTER_TEXT_MAX_CHARS = 200
@@ -45,9 +55,9 @@ def iso_datetime(value: Any) -> Any:
     try:
         parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
     except ValueError:
-        raise ValueError(f"expected {ISO_HINT}, not {text[:40]!r}") from None
+        raise ValueError(f"expected {ISO_HINT}") from None
     if not text[:4].isdigit() or len(text) < 10:
-        raise ValueError(f"expected {ISO_HINT}, not {text[:40]!r}")
+        raise ValueError(f"expected {ISO_HINT}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
@@ -166,3 +176,33 @@ class EventFeedPage(BaseModel):
 
 ExportFormat = Literal["csv", "jsonl"]
 ExportKind = Literal["events", "runs"]
+
+
+F = TypeVar("F", bound="_Window")
+
+
+def _problems(exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "since"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(Problem(field, message))
+    return problems
+
+
+def parse_filters(model: type[F], raw: Mapping[str, str | Sequence[str] | None]) -> F:
+    """``model`` from query parameters, empty values left out (an empty field means "any").
+
+    Raises:
+        ValidationFailed: every parameter at fault, named, with the fix (e.g. the ISO 8601
+            format a time must have).
+    """
+    values = {
+        name: [v for v in value if v] if isinstance(value, list | tuple) else value
+        for name, value in raw.items()
+        if value not in (None, "", [], ())
+    }
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise ValidationFailed(_problems(exc)) from None

@@ -21,6 +21,7 @@ from missionctl.eventlog import EventRecord
 from missionctl.llm.redaction import redact
 from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import events as event_repo
+from missionctl.schemas.dashboard import EventItem
 from missionctl.schemas.events import (
     MAX_FEED_PAGE,
     AuditRunFilters,
@@ -67,7 +68,7 @@ RUN_COLUMNS = (
 )
 
 
-def to_feed_item(row: Event | EventRecord) -> EventFeedItem:
+def to_feed_item(row: Event | EventRecord | EventItem) -> EventFeedItem:
     """An event of the log as the feed shows it, with its severity."""
     return EventFeedItem(
         seq=row.seq,

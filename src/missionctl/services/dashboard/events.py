@@ -73,6 +73,7 @@ def to_event_item(row: Event | EventRecord) -> EventItem:
         run_id=row.run_id,
         step_id=row.step_id,
         payload=row.payload,
+        mission_id=row.mission_id,
     )
 
 
