@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from missionctl.web.routes import (
     approvals,
     artifacts,
+    events,
     auth,
     governance,
     mission_list,
@@ -30,5 +31,6 @@ web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)
 web_router.include_router(workflows.router)
 web_router.include_router(approvals.router)
+web_router.include_router(events.router)
 
 __all__ = ["STATIC_DIR", "web_router"]
