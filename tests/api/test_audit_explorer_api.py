@@ -12,8 +12,7 @@ from sqlalchemy import update
 
 from missionctl.db.models import Run
 from missionctl.domain.access import Role
-from missionctl.services import ServiceContext
-from missionctl.services import event_feed
+from missionctl.services import ServiceContext, event_feed
 from missionctl.services.runs import start_run
 from tests.api.test_event_feed_api import app, client_for, log_event, seed, workflow
 from tests.support.auth import bearer_headers
@@ -86,7 +85,11 @@ async def test_export_streams_every_matching_event_parseably(app: FastAPI, fmt: 
         assert [int(r["seq"]) for r in rows] == expected
         assert all(r["type"].startswith("step.") for r in rows)
         (row,) = [r for r in rows if int(r["seq"]) == s.error_log]
-        assert [x["level"] for x in json.loads(row["payload"])["lines"]] == ["info", "error", "warn"]
+        assert [x["level"] for x in json.loads(row["payload"])["lines"]] == [
+            "info",
+            "error",
+            "warn",
+        ]
         assert row["severity"] == "error"
     else:
         lines = [json.loads(line) for line in response.text.splitlines()]
@@ -94,7 +97,9 @@ async def test_export_streams_every_matching_event_parseably(app: FastAPI, fmt: 
         assert {r["severity"] for r in lines if r["seq"] == s.error_log} == {"error"}
 
 
-async def test_export_pages_through_the_database(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_export_pages_through_the_database(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctx: ServiceContext = app.state.ctx
     s = await seed(ctx)
     for _ in range(7):
@@ -103,7 +108,9 @@ async def test_export_pages_through_the_database(app: FastAPI, monkeypatch: pyte
     async with client_for(app, await bearer_headers(ctx)) as http:
         events = await http.get(EXPORT, params={"format": "jsonl", "workflow": "nightly"})
         runs = await http.get(EXPORT, params={"format": "csv", "kind": "runs", "actor": "user:bob"})
-        total = len((await http.get("/api/v1/events", params={"workflow": "nightly"})).json()["items"])
+        total = len(
+            (await http.get("/api/v1/events", params={"workflow": "nightly"})).json()["items"]
+        )
     seqs = [json.loads(line)["seq"] for line in events.text.splitlines()]
     assert len(seqs) == total > 7 and seqs == sorted(set(seqs))
     rows = list(csv.DictReader(io.StringIO(runs.text)))

@@ -1,4 +1,4 @@
-"""GET /api/v1/events and its stream: every filter, keyset paging, SSE resume, access, hostile input.
+"""GET /api/v1/events and its stream: every filter, paging, SSE resume, access, hostile input.
 
 The app runs without its engine, so runs and their steps stay as the test leaves them; the
 events each test filters are those the services append plus a few appended directly.

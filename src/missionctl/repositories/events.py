@@ -155,7 +155,9 @@ def _log_levels(dialect: str, levels: Sequence[str]) -> ColumnElement[bool]:
     """
     if dialect == "postgresql":
         lines = Event.payload["lines"]
-        array = case((func.json_typeof(lines) == "array", lines), else_=literal_column("'[]'::json"))
+        array = case(
+            (func.json_typeof(lines) == "array", lines), else_=literal_column("'[]'::json")
+        )
         line = func.json_array_elements(array).table_valued("value").alias("line")
         level: ColumnElement[Any] = line.c.value.op("->>")("level")
         return exists(select(1).select_from(line).where(level.in_(levels)))
@@ -167,7 +169,7 @@ def _log_levels(dialect: str, levels: Sequence[str]) -> ColumnElement[bool]:
 
 def _severity(dialect: str, severity: Severity) -> ColumnElement[bool]:
     """Events of ``severity`` as ``domain.events.severity_of`` decides it, as SQL."""
-    by_type = Event.type.not_in(PAYLOAD_SEVERITY_TYPES)
+    by_type: ColumnElement[bool] = Event.type.not_in(PAYLOAD_SEVERITY_TYPES)
     if severity == "info":
         by_type &= Event.type.not_in(types_not_of("info"))
     else:

@@ -91,6 +91,14 @@ class _Window(BaseModel):
             raise ValueError("since is later than until: swap the two")
         return self
 
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The filters as query parameters (a list repeats its name; unset ones left out)."""
+        pairs: list[tuple[str, str]] = []
+        for name, value in self.model_dump(mode="json", exclude_none=True).items():
+            values = value if isinstance(value, list) else [value]
+            pairs += [(name, str(v)) for v in values]
+        return pairs
+
     @property
     def active(self) -> bool:
         """Whether any filter narrows the results."""

@@ -130,9 +130,7 @@ async def read_event_feed(
         items.reverse()
     newest = items[0].seq if items else (after or 0)
     older = more and not oldest_first and bool(items)
-    return EventFeedPage(
-        items=items, next_before=items[-1].seq if older else None, newest=newest
-    )
+    return EventFeedPage(items=items, next_before=items[-1].seq if older else None, newest=newest)
 
 
 def run_filters(filters: AuditRunFilters) -> RunFilters:
@@ -252,5 +250,3 @@ async def export_runs(
         if len(rows) < EXPORT_PAGE:
             return
         before = rows[-1].run.id
-
-

@@ -11,8 +11,8 @@ from fastapi import APIRouter
 from missionctl.web.routes import (
     approvals,
     artifacts,
-    events,
     auth,
+    events,
     governance,
     mission_list,
     mission_page,

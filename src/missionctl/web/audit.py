@@ -153,8 +153,7 @@ def audit_lines(event: EventItem, titles: Mapping[str, str]) -> list[AuditLine]:
     if event.type == "step.log":
         lines = [x for x in payload.get("lines") or [] if isinstance(x, dict)]
         return [
-            AuditLine(line_severity(x.get("level")), str(x.get("message", "")), task)
-            for x in lines
+            AuditLine(line_severity(x.get("level")), str(x.get("message", "")), task) for x in lines
         ] or [AuditLine("info", "(empty log batch)", task)]
     describe = _MESSAGES.get(event.type)
     if describe is None:  # a type without wording yet still reads as words, not as an id

@@ -30,7 +30,9 @@ MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"
 
 
 def run_filters(
-    workflow: Annotated[Text, Query(description="Runs of this workflow (name, any version)")] = None,
+    workflow: Annotated[
+        Text, Query(description="Runs of this workflow (name, any version)")
+    ] = None,
     agent: Annotated[Text, Query(description="Runs in which this agent ran a step")] = None,
     actor: Annotated[Text, Query(description="Runs started by this actor")] = None,
     status: Annotated[RunStatus | None, Query()] = None,
@@ -105,4 +107,3 @@ async def export(
             "Cache-Control": "no-store",
         },
     )
-

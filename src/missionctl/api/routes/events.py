@@ -118,9 +118,7 @@ async def stream_events(
     async def messages() -> AsyncIterator[ServerSentEvent]:
         async for batch in dashboard.follow_events(ctx, after_seq=cursor, filters=filters):
             for item in batch.items:
-                yield ServerSentEvent(
-                    data=to_feed_item(item).model_dump_json(), id=str(item.seq)
-                )
+                yield ServerSentEvent(data=to_feed_item(item).model_dump_json(), id=str(item.seq))
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return EventSourceResponse(messages(), ping=PING_S, headers=headers)

@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Event
+from missionctl.domain.events import severity_of
 from missionctl.eventlog import EventRecord
 from missionctl.repositories import events as event_repo
-from missionctl.domain.events import severity_of
 from missionctl.schemas.dashboard import EventBatch, EventItem
 from missionctl.schemas.events import EventFilters
 from missionctl.services.context import ServiceContext

@@ -121,9 +121,7 @@ async def events_page(
     request: Request, ctx: Context, filters: EventQuery, before: Before = None
 ) -> Response:
     """The event log, newest first, filtered as the URL says; the newest page is live."""
-    page = await event_feed.read_event_feed(
-        ctx, filters=filters, before=before, limit=PAGE_SIZE
-    )
+    page = await event_feed.read_event_feed(ctx, filters=filters, before=before, limit=PAGE_SIZE)
     after = page.newest if page.items else await dashboard.read_head_seq(ctx)
     pairs = event_params(filters)
     context: dict[str, Any] = {
@@ -194,4 +192,3 @@ async def audit_page(
     context["export_csv"] = _url("/api/v1/audit/export", pairs, format="csv")
     context["export_jsonl"] = _url("/api/v1/audit/export", pairs, format="jsonl")
     return render(request, AUDIT_PAGE, context)
-
