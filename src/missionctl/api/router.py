@@ -7,8 +7,10 @@ from missionctl.api.routes import (
     agents,
     approvals,
     artifacts,
+    audit,
     controls,
     costs,
+    events,
     me,
     missions,
     prices,
@@ -32,3 +34,5 @@ api_router.include_router(prices.router)
 api_router.include_router(search.router)
 api_router.include_router(system.router)
 api_router.include_router(costs.router)
+api_router.include_router(events.router)
+api_router.include_router(audit.router)

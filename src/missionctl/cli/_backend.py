@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.costs import CostBreakdown, CostQuery
+    from missionctl.schemas.events import (
+        AuditRunFilters,
+        EventFeedPage,
+        EventFilters,
+        ExportFormat,
+        ExportKind,
+    )
     from missionctl.schemas.governance import (
         AgentRead,
         AgentUpdate,
@@ -98,6 +105,24 @@ class MissionControl(Protocol):
     def rerun(self, run_id: uuid.UUID, *, from_step: str | None = None) -> RunRead: ...
     def run_state(self, run_id: uuid.UUID, *, at: int | None) -> RunStateRead: ...
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage: ...
+
+    # The audit explorer
+    def search_events(
+        self, filters: EventFilters, *, limit: int, before: int | None
+    ) -> EventFeedPage: ...
+    def search_runs(
+        self, filters: AuditRunFilters, *, limit: int, cursor: str | None
+    ) -> RunPage: ...
+    def export_audit(
+        self,
+        kind: ExportKind,
+        fmt: ExportFormat,
+        filters: EventFilters | AuditRunFilters,
+        write: Callable[[bytes], object],
+    ) -> None:
+        """Stream the search's export to ``write``, a page at a time."""
+        ...
+
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps (locally: execute it here)."""
         ...
@@ -370,6 +395,44 @@ class LocalMissionControl:
                 cursor=cursor,
             )
         )
+
+    def search_events(
+        self, filters: EventFilters, *, limit: int, before: int | None
+    ) -> EventFeedPage:
+        """See ``MissionControl``: the page ``GET /api/v1/events`` would send."""
+        from missionctl.services.event_feed import read_event_feed
+
+        return self.call(
+            lambda ctx: read_event_feed(ctx, filters=filters, before=before, limit=limit)
+        )
+
+    def search_runs(self, filters: AuditRunFilters, *, limit: int, cursor: str | None) -> RunPage:
+        """See ``MissionControl``: the page ``GET /api/v1/audit/runs`` would send."""
+        from missionctl.services.event_feed import search_runs
+
+        return self.call(lambda ctx: search_runs(ctx, filters=filters, limit=limit, cursor=cursor))
+
+    def export_audit(
+        self,
+        kind: ExportKind,
+        fmt: ExportFormat,
+        filters: EventFilters | AuditRunFilters,
+        write: Callable[[bytes], object],
+    ) -> None:
+        """See ``MissionControl``: the body ``GET /api/v1/audit/export`` would stream."""
+        from missionctl.schemas.events import AuditRunFilters, EventFilters
+        from missionctl.services import event_feed
+
+        async def export(ctx: ServiceContext) -> None:
+            if isinstance(filters, EventFilters):
+                chunks = event_feed.export_events(ctx, filters=filters, fmt=fmt)
+            else:
+                assert isinstance(filters, AuditRunFilters)
+                chunks = event_feed.export_runs(ctx, filters=filters, fmt=fmt)
+            async for chunk in chunks:
+                write(chunk)
+
+        self.call(export)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: an engine in this process runs it, as ``serve`` would."""
@@ -863,6 +926,37 @@ class RemoteMissionControl:
             "cursor": cursor,
         }
         return self.client.get("/api/v1/search", SearchPage, params=params)
+
+    def search_events(
+        self, filters: EventFilters, *, limit: int, before: int | None
+    ) -> EventFeedPage:
+        """See ``MissionControl``; the filters travel as the route's query parameters."""
+        from missionctl.schemas.events import EventFeedPage
+
+        params = [*filters.query_pairs(), ("limit", str(limit))]
+        if before is not None:
+            params.append(("before", str(before)))
+        return self.client.get_pairs("/api/v1/events", EventFeedPage, params)
+
+    def search_runs(self, filters: AuditRunFilters, *, limit: int, cursor: str | None) -> RunPage:
+        """See ``MissionControl``; the filters travel as the route's query parameters."""
+        from missionctl.schemas.runs import RunPage
+
+        params = [*filters.query_pairs(), ("limit", str(limit))]
+        if cursor:
+            params.append(("cursor", cursor))
+        return self.client.get_pairs("/api/v1/audit/runs", RunPage, params)
+
+    def export_audit(
+        self,
+        kind: ExportKind,
+        fmt: ExportFormat,
+        filters: EventFilters | AuditRunFilters,
+        write: Callable[[bytes], object],
+    ) -> None:
+        """See ``MissionControl``: the server streams it; it is written as it arrives."""
+        params = [*filters.query_pairs(), ("kind", kind), ("format", fmt)]
+        self.client.download("/api/v1/audit/export", params, write)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: the server's engine runs it; this reads it until it ends."""

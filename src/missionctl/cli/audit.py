@@ -1,18 +1,27 @@
-"""``missionctl audit …``: verify the event log, and anchor it with signed checkpoints."""
+"""``missionctl audit …``: verify, checkpoint, search and export the event log."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from missionctl import errors
-from missionctl.cli._runtime import EXIT_INVALID, console, err_console, load_settings, run_service
+from missionctl.cli._runtime import (
+    EXIT_INVALID,
+    console,
+    err_console,
+    load_settings,
+    reporting_errors,
+    run_service,
+)
 
 if TYPE_CHECKING:
+    from missionctl.schemas.events import AuditRunFilters, EventFilters
     from missionctl.services.audit import AuditReport
 
 app = typer.Typer(
-    help="Verify the event log and anchor it with signed checkpoints.", no_args_is_help=True
+    help="Verify the event log, anchor it with signed checkpoints, search and export it.",
+    no_args_is_help=True,
 )
 
 EXIT_BROKEN = 1
@@ -111,3 +120,199 @@ def public_key(
         return
     console.print(public_key_pem(key.public_key).rstrip("\n"))
     err_console.print(f"key id {key.key_id}")
+
+
+# --- Searching and exporting the log -----------------------------------------------------------
+
+Kind = Literal["events", "runs"]
+Format = Literal["csv", "jsonl"]
+TypeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--type", help="Event type, or a prefix ending with a dot (`step.`); repeatable."),
+]
+SeverityOpt = Annotated[
+    list[str] | None,
+    typer.Option("--severity", help="info, success, warning or error; repeatable."),
+]
+RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Events of this run.")]
+MissionIdOpt = Annotated[str | None, typer.Option("--mission-id", help="Events of this mission.")]
+WorkflowOpt = Annotated[
+    str | None, typer.Option(help="Runs (or events of runs) of this workflow (name).")
+]
+AgentOpt = Annotated[
+    str | None, typer.Option(help="Runs in which this agent ran a step (events of its steps).")
+]
+ActorOpt = Annotated[
+    str | None, typer.Option(help="Who started the run (runs), or recorded the event (events).")
+]
+StatusOpt = Annotated[str | None, typer.Option(help="Runs in this status (runs only).")]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="At or after this ISO 8601 time, e.g. 2026-11-22T09:30:00Z (UTC if no zone)."
+    ),
+]
+UntilOpt = Annotated[str | None, typer.Option(help="Before this ISO 8601 time.")]
+KindOpt = Annotated[Kind, typer.Option("--kind", help="Search runs or events.")]
+
+
+def _audit_filters(kind: Kind, **raw: Any) -> "EventFilters | AuditRunFilters":
+    """The search's filters under the API's names; a bad one exits 2 naming it."""
+    from missionctl.schemas.events import AuditRunFilters, EventFilters, parse_filters
+
+    names = {"run_id", "mission_id", "type", "severity"} if kind == "runs" else {"status"}
+    given = sorted(n for n in names if raw.get(n))
+    with reporting_errors():
+        if given:
+            raise errors.ValidationFailed(
+                [errors.Problem(n, f"does not apply to --kind {kind}; leave it out") for n in given]
+            )
+        if kind == "runs":
+            return parse_filters(AuditRunFilters, {n: raw.get(n) for n in _RUN_FIELDS})
+        return parse_filters(EventFilters, {n: v for n, v in raw.items() if n != "status"})
+
+
+_RUN_FIELDS = ("workflow", "agent", "actor", "status", "since", "until")
+
+
+@app.command()
+def search(
+    kind: KindOpt = "runs",
+    type: TypeOpt = None,
+    severity: SeverityOpt = None,
+    run_id: RunIdOpt = None,
+    mission_id: MissionIdOpt = None,
+    workflow: WorkflowOpt = None,
+    agent: AgentOpt = None,
+    actor: ActorOpt = None,
+    status: StatusOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Page size.")] = 50,
+    cursor: Annotated[
+        str | None, typer.Option(help="Next page: the cursor the previous page printed.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
+) -> None:
+    """Search runs (by workflow, agent, who started them, status, start time) or events.
+
+    The filters are those of `GET /api/v1/audit/runs` and `GET /api/v1/events`; they combine.
+    """
+    from missionctl.cli._backend import open_backend
+    from missionctl.schemas.events import EventFilters
+
+    filters = _audit_filters(
+        kind,
+        type=type,
+        severity=severity,
+        run_id=run_id,
+        mission_id=mission_id,
+        workflow=workflow,
+        agent=agent,
+        actor=actor,
+        status=status,
+        since=since,
+        until=until,
+    )
+    with open_backend() as api:
+        if isinstance(filters, EventFilters):
+            before = _event_cursor(cursor)
+            page: Any = api.search_events(filters, limit=limit, before=before)
+        else:
+            page = api.search_runs(filters, limit=limit, cursor=cursor)
+    if as_json:
+        typer.echo(page.model_dump_json(indent=2))
+    elif isinstance(filters, EventFilters):
+        _print_events(page)
+    else:
+        from missionctl.cli.runs import print_run_page
+
+        print_run_page(page)
+
+
+def _event_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or not 1 <= int(cursor) < 2**63:
+        err_console.print("[red]error:[/red] --cursor: give the number the previous page printed")
+        raise typer.Exit(EXIT_INVALID)
+    return int(cursor)
+
+
+def _print_events(page: Any) -> None:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not page.items:
+        console.print("no events match")
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
+    for column in ("seq", "time", "severity", "type", "actor", "run / step"):
+        table.add_column(column)
+    for e in page.items:
+        where = f"{e.run_id or ''}{'/' + e.step_id if e.step_id else ''}" or "—"
+        table.add_row(
+            str(e.seq),
+            f"{e.ts:%Y-%m-%d %H:%M:%S}Z",
+            e.severity,
+            escape(e.type),
+            escape(e.actor),
+            escape(where),
+        )
+    console.print(table)
+    if page.next_before:
+        console.print(f"more: --cursor {page.next_before}", highlight=False)
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    format: Annotated[Format, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    kind: Annotated[Kind, typer.Option("--kind", help="Export events or runs.")] = "events",
+    type: TypeOpt = None,
+    severity: SeverityOpt = None,
+    run_id: RunIdOpt = None,
+    mission_id: MissionIdOpt = None,
+    workflow: WorkflowOpt = None,
+    agent: AgentOpt = None,
+    actor: ActorOpt = None,
+    status: StatusOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+) -> None:
+    """Write every event (oldest first) or run matching the filters to a CSV or JSONL file.
+
+    The same export as `GET /api/v1/audit/export`, streamed to the file a page at a time.
+    """
+    from missionctl.cli._backend import open_backend
+
+    filters = _audit_filters(
+        kind,
+        type=type,
+        severity=severity,
+        run_id=run_id,
+        mission_id=mission_id,
+        workflow=workflow,
+        agent=agent,
+        actor=actor,
+        status=status,
+        since=since,
+        until=until,
+    )
+    written = 0
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with open_backend() as api, partial.open("wb") as file:
+
+            def write(chunk: bytes) -> None:
+                nonlocal written
+                file.write(chunk)
+                written += len(chunk)
+
+            api.export_audit(kind, format, filters, write)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(output)  # a failed export leaves no half-written file under the name
+    err_console.print(f"wrote {written} bytes of {kind} to {output}")

@@ -160,6 +160,40 @@ class RemoteClient:
         response = self._send("GET", path, params=_query(params))
         return response.content, response.headers.get("content-type", "")
 
+    def download(
+        self, path: str, params: list[tuple[str, str]], write: Callable[[bytes], object]
+    ) -> None:
+        """``GET path`` and hand the body to ``write`` as it arrives (any size, flat memory)."""
+        import httpx
+
+        try:
+            with self._http.stream("GET", path, params=tuple(params)) as response:
+                if not response.is_success:
+                    response.read()
+                    self._fail(response)
+                for chunk in response.iter_bytes():
+                    write(chunk)
+        except httpx.TransportError as exc:
+            _exit_with(
+                f"the download from the server at {self.display_url} ({URL_VAR}) failed: "
+                f"{str(exc) or type(exc).__name__}"
+            )
+
+    def get_pairs(self, path: str, model: type[M], params: list[tuple[str, str]]) -> M:
+        """``GET path`` with repeatable query parameters, parsed as ``model``."""
+        import httpx
+
+        try:
+            response = self._http.get(path, params=tuple(params))
+        except httpx.TransportError as exc:
+            _exit_with(
+                f"cannot reach the Mission Control server at {self.display_url} ({URL_VAR}): "
+                f"{str(exc) or type(exc).__name__}"
+            )
+        if not response.is_success:
+            self._fail(response)
+        return self._parse(response, model)
+
     def get_or_none(self, path: str, model: type[M]) -> M | None:
         """``GET path`` parsed as ``model``, or ``None`` when the server answers 404."""
         response = self._send("GET", path, missing_ok=True)

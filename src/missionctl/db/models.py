@@ -180,6 +180,9 @@ class Run(Base):
         Index("ix_runs_status_id", "status", "id"),
         # The runs list's creation time range (migration 0007).
         Index("ix_runs_created_at", "created_at"),
+        # The audit explorer's run search: who started a run, and when (migration 0014).
+        Index("ix_runs_created_by", "created_by"),
+        Index("ix_runs_started_at", "started_at"),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -272,6 +275,9 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_mission_id_seq", "mission_id", "seq"),
         Index("ix_events_run_id_seq", "run_id", "seq"),
+        # The event feed's time window and its actor filter, newest first (migration 0014).
+        Index("ix_events_ts", "ts"),
+        Index("ix_events_actor_seq", "actor", "seq"),
     )
 
     # On SQLite only a column declared exactly INTEGER is the rowid: an index fewer per event.

@@ -5,7 +5,8 @@ Every event that changes a status carries the new ``status`` in its payload (and
 its state without knowing each event type (see ``domain.replay``).
 """
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
 MISSION_PLANNING: Final = "mission.planning"
 MISSION_NEEDS_CLARIFICATION: Final = "mission.needs_clarification"
@@ -56,3 +57,110 @@ AGENT_UPDATED: Final = "agent.updated"
 WORKFLOW_SAVED: Final = "workflow.saved"
 
 ARTIFACT_CREATED: Final = "artifact.created"
+
+# --- Severity ---------------------------------------------------------------------------------
+# One mapping from an event to how much it matters, shared by the Audit Trail's badges, the
+# event feed's filter (``GET /api/v1/events?severity=``) and its exports. Almost every type has
+# one severity; a ``step.log`` batch is as severe as its worst line.
+
+Severity = Literal["info", "success", "warning", "error"]
+SEVERITIES: Final[tuple[Severity, ...]] = ("info", "success", "warning", "error")
+
+_SEVERITY_RANK: Final[Mapping[Severity, int]] = {s: i for i, s in enumerate(SEVERITIES)}
+
+TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
+    "mission.created": "info",
+    MISSION_PLANNING: "info",
+    MISSION_NEEDS_CLARIFICATION: "warning",
+    "mission.answered": "info",
+    "mission.context_changed": "info",
+    MISSION_PLANNED: "success",
+    MISSION_RUNNING: "info",
+    MISSION_COMPLETED: "success",
+    MISSION_FAILED: "error",
+    MISSION_CANCELED: "warning",
+    "plan.created": "success",
+    "plan.rejected": "error",
+    WORKFLOW_SAVED: "info",
+    RUN_CREATED: "info",
+    RUN_STARTED: "info",
+    RUN_RESUMED: "info",
+    RUN_COMPLETED: "success",
+    RUN_FAILED: "error",
+    RUN_CANCELED: "warning",
+    RUN_ABORTED: "error",
+    RUN_PAUSED: "warning",
+    BUDGET_WARNING: "warning",
+    BUDGET_EXCEEDED: "error",
+    STEP_QUEUED: "info",
+    STEP_STARTED: "info",
+    STEP_SUCCEEDED: "success",
+    STEP_FAILED: "error",
+    STEP_RETRY_SCHEDULED: "warning",
+    STEP_LEASE_EXPIRED: "warning",
+    STEP_BLOCKED: "warning",
+    STEP_UNBLOCKED: "info",
+    STEP_SKIPPED: "info",
+    STEP_CANCELED: "warning",
+    STEP_REUSED: "info",
+    STEP_RETRIED: "info",
+    STEP_HELD: "warning",
+    STEP_RELEASED: "info",
+    STEP_USAGE: "info",
+    APPROVAL_REQUESTED: "warning",
+    APPROVAL_APPROVED: "success",
+    APPROVAL_REJECTED: "error",
+    EMERGENCY_STOPPED: "error",
+    EMERGENCY_RELEASED: "info",
+    AGENT_UPDATED: "info",
+    ARTIFACT_CREATED: "info",
+    "access.denied": "warning",
+}
+"""The severity of each event type whose severity does not depend on its payload."""
+
+LOG_LINE_LEVELS: Final[Mapping[str, Severity]] = {
+    "warning": "warning",
+    "warn": "warning",
+    "error": "error",
+}
+"""A log line's ``level`` → its severity; any other level (or none) is ``info``."""
+
+PAYLOAD_SEVERITY_TYPES: Final = frozenset({STEP_LOG})
+"""Types whose severity depends on the payload: a ``step.log`` batch is its worst line's."""
+
+
+def line_severity(level: object) -> Severity:
+    """The severity of one log line with this ``level`` (``info`` for anything unknown)."""
+    return LOG_LINE_LEVELS.get(str(level), "info")
+
+
+def severity_of(event_type: str, payload: Mapping[str, Any]) -> Severity:
+    """How much an event matters: ``info``, ``success``, ``warning`` or ``error``.
+
+    A type without a mapping is ``info``; a ``step.log`` event is the worst of its lines'
+    levels (``LOG_LINE_LEVELS``), ``info`` when it has none.
+    """
+    if event_type in PAYLOAD_SEVERITY_TYPES:
+        lines = payload.get("lines")
+        worst: Severity = "info"
+        for line in lines if isinstance(lines, list) else []:
+            if isinstance(line, dict):
+                level = line_severity(line.get("level"))
+                if _SEVERITY_RANK[level] > _SEVERITY_RANK[worst]:
+                    worst = level
+        return worst
+    return TYPE_SEVERITY.get(event_type, "info")
+
+
+def types_not_of(severity: Severity) -> frozenset[str]:
+    """The mapped types (payload-independent) whose severity is not ``severity``.
+
+    With ``types_of`` it lets a query select a severity by type: ``info`` is every type not
+    mapped to something else (unknown types are ``info``).
+    """
+    return frozenset(t for t, s in TYPE_SEVERITY.items() if s != severity)
+
+
+def types_of(severity: Severity) -> frozenset[str]:
+    """The mapped types (payload-independent) whose severity is ``severity``."""
+    return frozenset(t for t, s in TYPE_SEVERITY.items() if s == severity)

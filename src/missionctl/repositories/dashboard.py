@@ -131,6 +131,12 @@ def _filtered(query: _Query, filters: RunFilters) -> _Query:
         query = query.where(Run.created_at >= filters.created_after)
     if filters.created_before is not None:
         query = query.where(Run.created_at < filters.created_before)
+    if filters.created_by:
+        query = query.where(Run.created_by == filters.created_by)
+    if filters.started_after is not None:
+        query = query.where(Run.started_at >= filters.started_after)
+    if filters.started_before is not None:
+        query = query.where(Run.started_at < filters.started_before)
     if filters.q and filters.q.strip():
         query = query.where(_search(filters.q.strip()))
     return query

@@ -8,10 +8,18 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Event, EventLogHead
+from missionctl.db.models import Event, EventLogHead, Run, StepRun, Workflow
+from missionctl.domain.events import (
+    LOG_LINE_LEVELS,
+    PAYLOAD_SEVERITY_TYPES,
+    Severity,
+    types_not_of,
+    types_of,
+)
+from missionctl.schemas.events import EventFilters
 
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
@@ -37,9 +45,12 @@ async def read_events_after(
     limit: int,
     mission_id: uuid.UUID | None = None,
     run_id: uuid.UUID | None = None,
+    filters: EventFilters | None = None,
 ) -> Sequence[Event]:
-    """Up to ``limit`` events with ``seq > after_seq``, oldest first."""
+    """Up to ``limit`` events with ``seq > after_seq`` (matching ``filters``), oldest first."""
     query = select(Event).where(Event.seq > after_seq).order_by(Event.seq).limit(limit)
+    if filters is not None:
+        query = query.where(*_matching(filters, _dialect(session)))
     return (await session.scalars(_scoped(query, mission_id=mission_id, run_id=run_id))).all()
 
 
@@ -121,3 +132,113 @@ async def read_run_events(session: AsyncSession, *, run_id: uuid.UUID) -> Sequen
     """Every event of the run, oldest first (what a replay folds)."""
     query = select(Event).where(Event.run_id == run_id).order_by(Event.seq)
     return (await session.scalars(query)).all()
+
+
+# --- The event feed and the audit explorer --------------------------------------------------
+
+
+def _type_matches(types: Sequence[str]) -> ColumnElement[bool]:
+    """Events of any of ``types``; a type ending with a dot is a prefix (``step.``)."""
+    exact = [t for t in types if not t.endswith(".")]
+    conditions: list[ColumnElement[bool]] = [Event.type.in_(exact)] if exact else []
+    # A prefix is a range on the indexed column (``step.`` ≤ type < ``step/``), not a LIKE,
+    # whose index use depends on the collation; ``/`` follows ``.`` in every encoding.
+    conditions += [(Event.type >= t) & (Event.type < t[:-1] + "/") for t in types if t not in exact]
+    return or_(*conditions)
+
+
+def _log_levels(dialect: str, levels: Sequence[str]) -> ColumnElement[bool]:
+    """``step.log`` events with at least one line whose ``level`` is one of ``levels``.
+
+    Reads the payload's ``lines`` with the database's JSON functions, so that the severity
+    filter pages in SQL like every other; what is not a list of objects has no level.
+    """
+    if dialect == "postgresql":
+        lines = Event.payload["lines"]
+        array = case(
+            (func.json_typeof(lines) == "array", lines), else_=literal_column("'[]'::json")
+        )
+        line = func.json_array_elements(array).table_valued("value").alias("line")
+        level: ColumnElement[Any] = line.c.value.op("->>")("level")
+        return exists(select(1).select_from(line).where(level.in_(levels)))
+    line = func.json_each(Event.payload, "$.lines").table_valued("value", "type").alias("line")
+    level = case((line.c.type == "object", func.json_extract(line.c.value, "$.level")))
+    is_array = func.json_type(Event.payload, "$.lines") == "array"
+    return exists(select(1).select_from(line).where(is_array, level.in_(levels)))
+
+
+def _severity(dialect: str, severity: Severity) -> ColumnElement[bool]:
+    """Events of ``severity`` as ``domain.events.severity_of`` decides it, as SQL."""
+    by_type: ColumnElement[bool] = Event.type.not_in(PAYLOAD_SEVERITY_TYPES)
+    if severity == "info":
+        by_type &= Event.type.not_in(types_not_of("info"))
+    else:
+        by_type &= Event.type.in_(types_of(severity))
+    worse = [level for level, s in LOG_LINE_LEVELS.items() if s == "error"]
+    warn = [level for level, s in LOG_LINE_LEVELS.items() if s == "warning"]
+    is_log = Event.type.in_(PAYLOAD_SEVERITY_TYPES)
+    if severity == "error":
+        by_log = is_log & _log_levels(dialect, worse)
+    elif severity == "warning":
+        by_log = is_log & _log_levels(dialect, warn) & ~_log_levels(dialect, worse)
+    elif severity == "info":
+        by_log = is_log & ~_log_levels(dialect, [*warn, *worse])
+    else:
+        return by_type
+    return or_(by_type, by_log)
+
+
+def _matching(filters: EventFilters, dialect: str) -> list[ColumnElement[bool]]:
+    """The conditions on ``events`` that ``filters`` sets (none: every event)."""
+    where: list[ColumnElement[bool]] = []
+    if filters.type:
+        where.append(_type_matches(filters.type))
+    if filters.run_id is not None:
+        where.append(Event.run_id == filters.run_id)
+    if filters.mission_id is not None:
+        where.append(Event.mission_id == filters.mission_id)
+    if filters.actor is not None:
+        where.append(Event.actor == filters.actor)
+    if filters.since is not None:
+        where.append(Event.ts >= filters.since)
+    if filters.until is not None:
+        where.append(Event.ts < filters.until)
+    if filters.severity:
+        where.append(or_(*(_severity(dialect, s) for s in filters.severity)))
+    if filters.workflow is not None:
+        named = select(Run.id).join(Workflow, Workflow.id == Run.workflow_id)
+        where.append(Event.run_id.in_(named.where(Workflow.name == filters.workflow)))
+    if filters.agent is not None:
+        steps = select(StepRun.run_id).where(
+            StepRun.agent == filters.agent,
+            StepRun.run_id == Event.run_id,
+            StepRun.step_id == Event.step_id,
+        )
+        where.append(exists(steps))
+    return where
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def read_event_feed(
+    session: AsyncSession,
+    *,
+    filters: EventFilters,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int,
+    oldest_first: bool = False,
+) -> Sequence[Event]:
+    """Up to ``limit`` events matching ``filters`` with ``after < seq < before``.
+
+    Newest first, unless ``oldest_first`` (then the ``limit`` events right after ``after``).
+    """
+    query = select(Event).where(*_matching(filters, _dialect(session)))
+    if before is not None:
+        query = query.where(Event.seq < before)
+    if after is not None:
+        query = query.where(Event.seq > after)
+    order = Event.seq.asc() if oldest_first else Event.seq.desc()
+    return (await session.scalars(query.order_by(order).limit(limit))).all()

@@ -48,6 +48,7 @@ class EventItem(BaseModel):
     run_id: uuid.UUID | None
     step_id: str | None
     payload: dict[str, Any]
+    mission_id: uuid.UUID | None = None
 
 
 class EventBatch(BaseModel):

@@ -135,6 +135,18 @@ class RunFilters(BaseModel):
         pattern=NO_NUL_PATTERN,
         description="Text to find in the workflow's name, the mission's title or the run's error.",
     )
+    created_by: str | None = Field(
+        default=None,
+        max_length=RUN_FILTER_TEXT_MAX_CHARS,
+        pattern=NO_NUL_PATTERN,
+        description="Runs started by this actor (the audit explorer's `actor`).",
+    )
+    started_after: IsoDateTime | None = Field(
+        default=None, description="Runs that started at or after this time (ISO 8601, UTC)."
+    )
+    started_before: IsoDateTime | None = Field(
+        default=None, description="Runs that started before this time (ISO 8601, UTC)."
+    )
 
     @property
     def active(self) -> bool:

@@ -13,6 +13,7 @@ from missionctl.web.routes import (
     artifacts,
     auth,
     costs,
+    events,
     governance,
     health,
     mission_list,
@@ -36,5 +37,6 @@ web_router.include_router(workflows.router)
 web_router.include_router(approvals.router)
 web_router.include_router(search.router)
 web_router.include_router(health.router)
+web_router.include_router(events.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

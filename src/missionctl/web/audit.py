@@ -2,11 +2,13 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from missionctl.domain.events import Severity, line_severity, severity_of
 from missionctl.schemas.dashboard import EventItem
 
-Level = Literal["info", "success", "warning", "error"]
+Level = Severity
+"""A line's badge: the event's severity (``domain.events.severity_of``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,96 +62,83 @@ def _count(items: object, noun: str) -> str:
 
 _CONTEXT_FIELDS = {"constraints": "constraints", "repo_context": "repository context"}
 
-Describe = Callable[[Mapping[str, Any]], tuple[Level, str]]
+Describe = Callable[[Mapping[str, Any]], str]
 
 _MESSAGES: dict[str, Describe] = {
-    "mission.created": lambda p: ("info", "Mission created"),
-    "mission.planning": lambda p: ("info", "Planning started"),
+    "mission.created": lambda p: "Mission created",
+    "mission.planning": lambda p: "Planning started",
     "mission.needs_clarification": lambda p: (
-        "warning",
         f"The planner asks {_count(p.get('questions'), 'question')} before it plans: "
-        f"{p.get('reason') or 'see the mission page'}",
+        f"{p.get('reason') or 'see the mission page'}"
     ),
     "mission.answered": lambda p: (
-        "info",
         f"Answered {sum(1 for a in p.get('answers') or [] if a)} of the planner's "
-        f"{_count(p.get('questions'), 'question')}",
+        f"{_count(p.get('questions'), 'question')}"
     ),
     "mission.context_changed": lambda p: (
-        "info",
         "Changed before planning again: "
-        + " and ".join(_CONTEXT_FIELDS[f] for f in _CONTEXT_FIELDS if f in p),
+        + " and ".join(_CONTEXT_FIELDS[f] for f in _CONTEXT_FIELDS if f in p)
     ),
-    "mission.planned": lambda p: ("success", f"Mission planned (plan v{p.get('plan_version')})"),
-    "mission.running": lambda p: ("info", "Mission running"),
-    "mission.completed": lambda p: ("success", "Mission completed"),
-    "mission.failed": lambda p: ("error", f"Mission failed: {p.get('reason') or 'a run failed'}"),
-    "mission.canceled": lambda p: ("warning", "Mission canceled"),
+    "mission.planned": lambda p: f"Mission planned (plan v{p.get('plan_version')})",
+    "mission.running": lambda p: "Mission running",
+    "mission.completed": lambda p: "Mission completed",
+    "mission.failed": lambda p: f"Mission failed: {p.get('reason') or 'a run failed'}",
+    "mission.canceled": lambda p: "Mission canceled",
     "plan.created": lambda p: (
-        "success",
         f"Plan v{p.get('version')} generated: {len(p.get('tasks') or [])} tasks "
-        f"by the {'local planner' if p.get('source') == 'local' else p.get('source')}",
+        f"by the {'local planner' if p.get('source') == 'local' else p.get('source')}"
     ),
-    "plan.rejected": lambda p: ("error", f"Planning failed: {_problems(p)}"),
+    "plan.rejected": lambda p: f"Planning failed: {_problems(p)}",
     "workflow.saved": lambda p: (
-        "info",
-        f"Workflow “{p.get('name')}” v{p.get('version')} saved ({p.get('steps')} steps)",
+        f"Workflow “{p.get('name')}” v{p.get('version')} saved ({p.get('steps')} steps)"
     ),
-    "run.created": lambda p: ("info", f"Run created ({p.get('trigger', 'manual')})"),
-    "run.started": lambda p: ("info", "Run started"),
-    "run.resumed": lambda p: ("info", f"Run resumed to retry {p.get('retried_step')}"),
-    "run.completed": lambda p: ("success", "Run completed"),
-    "run.failed": lambda p: ("error", f"Run failed: {p.get('error') or 'see the failed tasks'}"),
-    "run.canceled": lambda p: ("warning", "Run canceled"),
-    "run.aborted": lambda p: ("error", "Run aborted"),
-    "run.paused": lambda p: ("warning", _waiting(p)),
+    "run.created": lambda p: f"Run created ({p.get('trigger', 'manual')})",
+    "run.started": lambda p: "Run started",
+    "run.resumed": lambda p: f"Run resumed to retry {p.get('retried_step')}",
+    "run.completed": lambda p: "Run completed",
+    "run.failed": lambda p: f"Run failed: {p.get('error') or 'see the failed tasks'}",
+    "run.canceled": lambda p: "Run canceled",
+    "run.aborted": lambda p: "Run aborted",
+    "run.paused": lambda p: _waiting(p),
     "budget.warning": lambda p: (
-        "warning",
-        f"Budget {_share(p)} spent: {_usd(p.get('spent_micros'))} of {_usd(p.get('cap_micros'))}",
+        f"Budget {_share(p)} spent: {_usd(p.get('spent_micros'))} of {_usd(p.get('cap_micros'))}"
     ),
     "budget.exceeded": lambda p: (
-        "error",
         f"Budget exceeded: estimate {_usd(p.get('estimate_micros'))} over the cap "
-        f"{_usd(p.get('cap_micros'))}",
+        f"{_usd(p.get('cap_micros'))}"
     ),
-    "step.queued": lambda p: ("info", "Queued" + _attempt(p)),
-    "step.started": lambda p: ("info", "Started" + _attempt(p)),
-    "step.succeeded": lambda p: ("success", "Succeeded" + _attempt(p)),
-    "step.failed": lambda p: ("error", f"Failed{_attempt(p)}: {p.get('error') or 'no reason'}"),
+    "step.queued": lambda p: "Queued" + _attempt(p),
+    "step.started": lambda p: "Started" + _attempt(p),
+    "step.succeeded": lambda p: "Succeeded" + _attempt(p),
+    "step.failed": lambda p: f"Failed{_attempt(p)}: {p.get('error') or 'no reason'}",
     "step.retry_scheduled": lambda p: (
-        "warning",
-        f"Will retry (attempt {p.get('attempt')}) after {p.get('delay_s', 0)} s: {p.get('error')}",
+        f"Will retry (attempt {p.get('attempt')}) after {p.get('delay_s', 0)} s: {p.get('error')}"
     ),
-    "step.lease_expired": lambda p: ("warning", "Worker lost; the task goes back to the queue"),
-    "step.blocked": lambda p: ("warning", "Blocked: a task it depends on failed"),
-    "step.unblocked": lambda p: ("info", "Unblocked: the failed dependency is being retried"),
-    "step.skipped": lambda p: ("info", "Skipped"),
-    "step.canceled": lambda p: ("warning", "Canceled"),
-    "step.reused": lambda p: ("info", "Reused the output of the earlier run"),
-    "step.retried": lambda p: ("info", f"Retried by hand (attempt {p.get('attempt')})"),
-    "step.held": lambda p: ("warning", f"Held: {p.get('reason') or 'its agent rule refuses it'}"),
-    "step.released": lambda p: ("info", "Released: its agent's rule allows it now"),
+    "step.lease_expired": lambda p: "Worker lost; the task goes back to the queue",
+    "step.blocked": lambda p: "Blocked: a task it depends on failed",
+    "step.unblocked": lambda p: "Unblocked: the failed dependency is being retried",
+    "step.skipped": lambda p: "Skipped",
+    "step.canceled": lambda p: "Canceled",
+    "step.reused": lambda p: "Reused the output of the earlier run",
+    "step.retried": lambda p: f"Retried by hand (attempt {p.get('attempt')})",
+    "step.held": lambda p: f"Held: {p.get('reason') or 'its agent rule refuses it'}",
+    "step.released": lambda p: "Released: its agent's rule allows it now",
     "step.usage": lambda p: (
-        "info",
-        f"Working: {p.get('input_tokens', 0)} tokens in, {p.get('output_tokens', 0)} out so far",
+        f"Working: {p.get('input_tokens', 0)} tokens in, {p.get('output_tokens', 0)} out so far"
     ),
     "approval.requested": lambda p: (
-        "warning",
         f"Waits for approval (risk tier {p.get('risk_tier')}, estimate "
-        f"{_usd(p.get('estimate_micros'))})",
+        f"{_usd(p.get('estimate_micros'))})"
     ),
-    "approval.approved": lambda p: ("success", f"Approved{_reason(p)}"),
-    "approval.rejected": lambda p: ("error", f"Rejected{_reason(p)}"),
-    "emergency.stopped": lambda p: ("error", f"Emergency stop engaged{_reason(p)}"),
-    "emergency.released": lambda p: ("info", f"Emergency stop released{_reason(p)}"),
+    "approval.approved": lambda p: f"Approved{_reason(p)}",
+    "approval.rejected": lambda p: f"Rejected{_reason(p)}",
+    "emergency.stopped": lambda p: f"Emergency stop engaged{_reason(p)}",
+    "emergency.released": lambda p: f"Emergency stop released{_reason(p)}",
     "agent.updated": lambda p: (
-        "info",
-        f"Agent {p.get('name')} {'enabled' if p.get('enabled') else 'disabled'}",
+        f"Agent {p.get('name')} {'enabled' if p.get('enabled') else 'disabled'}"
     ),
-    "artifact.created": lambda p: ("info", f"Wrote {p.get('name')} ({p.get('kind')})"),
+    "artifact.created": lambda p: f"Wrote {p.get('name')} ({p.get('kind')})",
 }
-
-_LEVELS: dict[str, Level] = {"warning": "warning", "warn": "warning", "error": "error"}
 
 
 def audit_lines(event: EventItem, titles: Mapping[str, str]) -> list[AuditLine]:
@@ -164,12 +153,10 @@ def audit_lines(event: EventItem, titles: Mapping[str, str]) -> list[AuditLine]:
     if event.type == "step.log":
         lines = [x for x in payload.get("lines") or [] if isinstance(x, dict)]
         return [
-            AuditLine(_LEVELS.get(str(x.get("level")), "info"), str(x.get("message", "")), task)
-            for x in lines
+            AuditLine(line_severity(x.get("level")), str(x.get("message", "")), task) for x in lines
         ] or [AuditLine("info", "(empty log batch)", task)]
     describe = _MESSAGES.get(event.type)
     if describe is None:  # a type without wording yet still reads as words, not as an id
         words = event.type.replace(".", " ").replace("_", " ").capitalize()
-        return [AuditLine("info", words, task)]
-    level, message = describe(payload)
-    return [AuditLine(level, message, task)]
+        return [AuditLine(severity_of(event.type, payload), words, task)]
+    return [AuditLine(severity_of(event.type, payload), describe(payload), task)]

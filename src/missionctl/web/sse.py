@@ -24,7 +24,6 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from missionctl.schemas.dashboard import EventItem
 from missionctl.services import ServiceContext, dashboard
 from missionctl.services.controls import read_controls
-from missionctl.web.deps import MAX_SEQ
 from missionctl.web.templating import render_fragment, security_context
 
 PING_S = 15
@@ -38,8 +37,7 @@ _LOG_ONLY = frozenset({"step.log"})
 
 def resume_from(request: Request, after: int) -> int:
     """The cursor to resume from: ``Last-Event-ID`` when the browser reconnects, else ``after``."""
-    header = request.headers.get("last-event-id", "").strip()
-    return min(int(header), MAX_SEQ) if header.isdigit() else after
+    return dashboard.resume_cursor(request.headers.get("last-event-id"), after)
 
 
 State = Callable[[], Coroutine[Any, Any, dict[str, Any]]]

@@ -7,10 +7,12 @@ query anything. Writes started from the dashboard (launching a mission) live els
 """
 
 from missionctl.services.dashboard.events import (
+    MAX_SEQ,
     count_events,
     follow_events,
     read_head_seq,
     read_to_end,
+    resume_cursor,
 )
 from missionctl.services.dashboard.missions import (
     AUDIT_PAGE,
@@ -28,6 +30,7 @@ from missionctl.services.dashboard.tasks import controls_for
 
 __all__ = [
     "AUDIT_PAGE",
+    "MAX_SEQ",
     "controls_for",
     "count_events",
     "follow_events",
@@ -40,4 +43,5 @@ __all__ = [
     "read_runs",
     "read_step_detail",
     "read_to_end",
+    "resume_cursor",
 ]

@@ -25,9 +25,11 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Event
+from missionctl.domain.events import severity_of
 from missionctl.eventlog import EventRecord
 from missionctl.repositories import events as event_repo
 from missionctl.schemas.dashboard import EventBatch, EventItem
+from missionctl.schemas.events import EventFilters
 from missionctl.services.context import ServiceContext
 
 POLL_S = 1.0
@@ -35,6 +37,9 @@ POLL_S = 1.0
 
 PAGE = 500
 """Events read from the database per query while catching up."""
+
+MAX_SEQ = 2**63 - 1
+"""The largest ``seq`` a cursor may name (a signed 64-bit BIGINT): larger cannot be an event."""
 
 T = TypeVar("T")
 
@@ -68,46 +73,74 @@ def to_event_item(row: Event | EventRecord) -> EventItem:
         run_id=row.run_id,
         step_id=row.step_id,
         payload=row.payload,
+        mission_id=row.mission_id,
     )
+
+
+def resume_cursor(last_event_id: str | None, after: int) -> int:
+    """Where a stream resumes: after ``Last-Event-ID`` when a client reconnects, else ``after``.
+
+    A header that is not a number is ignored (``after`` holds); a larger one than any ``seq``
+    is capped at ``MAX_SEQ``.
+    """
+    header = (last_event_id or "").strip()
+    return min(int(header), MAX_SEQ) if header.isdigit() else after
+
+
+def matches(filters: EventFilters, record: EventRecord) -> bool:
+    """Whether ``record`` passes the filters that need only the event itself.
+
+    The SQL of ``repositories.events`` applies the same filters; ``workflow`` and ``agent``
+    need the runs' rows and are left to it (``EventFilters.needs_database``).
+    """
+    if filters.type and not any(
+        record.type.startswith(t) if t.endswith(".") else record.type == t for t in filters.type
+    ):
+        return False
+    if filters.run_id is not None and record.run_id != filters.run_id:
+        return False
+    if filters.mission_id is not None and record.mission_id != filters.mission_id:
+        return False
+    if filters.actor is not None and record.actor != filters.actor:
+        return False
+    if filters.since is not None and record.ts < filters.since:
+        return False
+    if filters.until is not None and record.ts >= filters.until:
+        return False
+    return not filters.severity or severity_of(record.type, record.payload) in filters.severity
 
 
 class _Cursor:
     """Where a follower is: the last event it yielded, and how far it has seen the global log."""
 
-    def __init__(
-        self, after_seq: int, mission_id: uuid.UUID | None, run_id: uuid.UUID | None
-    ) -> None:
+    def __init__(self, after_seq: int, filters: EventFilters) -> None:
         self.last = after_seq
         self.seen = 0
-        self.mission_id = mission_id
-        self.run_id = run_id
-
-    def wants(self, record: EventRecord) -> bool:
-        if self.mission_id is not None and record.mission_id != self.mission_id:
-            return False
-        return self.run_id is None or record.run_id == self.run_id
+        self.filters = filters
 
     async def read_page(self, session: AsyncSession) -> list[EventItem]:
         rows = await event_repo.read_events_after(
-            session,
-            after_seq=self.last,
-            limit=PAGE,
-            mission_id=self.mission_id,
-            run_id=self.run_id,
+            session, after_seq=self.last, limit=PAGE, filters=self.filters
         )
         return [to_event_item(row) for row in rows]
 
     def take_published(self, records: Sequence[EventRecord]) -> tuple[list[EventItem], bool]:
-        """The wanted records that continue the global log, and whether a hole was found."""
+        """The wanted records that continue the global log, and whether to read the database.
+
+        The database is read when a hole is found, and when a record may match filters that
+        only the database can decide (a workflow or an agent): it then yields that record.
+        """
         items: list[EventItem] = []
         for record in records:
             if record.seq <= self.seen:
                 continue  # already read from the database
             if record.seq != self.seen + 1:
                 return items, True
-            self.seen = record.seq
-            if record.seq > self.last and self.wants(record):
+            if record.seq > self.last and matches(self.filters, record):
+                if self.filters.needs_database:
+                    return items, True  # unseen yet: the read after the hole yields it
                 items.append(to_event_item(record))
+            self.seen = record.seq
         return items, False
 
 
@@ -145,15 +178,18 @@ async def follow_events(
     after_seq: int,
     mission_id: uuid.UUID | None = None,
     run_id: uuid.UUID | None = None,
+    filters: EventFilters | None = None,
     poll_s: float = POLL_S,
 ) -> AsyncIterator[EventBatch]:
-    """Yield the events of a mission or a run after ``after_seq``, live, each exactly once.
+    """Yield the events matching the filters after ``after_seq``, live, each exactly once.
 
     Args:
         ctx: the service context (its broadcaster and database).
         after_seq: the cursor: the last event the caller already has (0 for all).
         mission_id: only events of this mission (``None``: no filter on missions).
         run_id: only events of this run (``None``: no filter on runs).
+        filters: only events matching these (the event feed's filters); ``mission_id`` and
+            ``run_id``, when given, replace theirs.
         poll_s: the longest wait before the database is read although nothing was published.
 
     Yields:
@@ -161,7 +197,11 @@ async def follow_events(
         Never returns on its own: the caller stops iterating (or is cancelled), which ends
         the subscription; a read under way when it is cancelled finishes first.
     """
-    cursor = _Cursor(after_seq, mission_id, run_id)
+    scope = {"mission_id": mission_id, "run_id": run_id}
+    filters = (filters or EventFilters()).model_copy(
+        update={name: value for name, value in scope.items() if value is not None}
+    )
+    cursor = _Cursor(after_seq, filters)
     while True:
         async with ctx.broadcaster.subscribe() as subscription:
             while not subscription.lagged:

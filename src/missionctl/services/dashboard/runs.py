@@ -130,15 +130,16 @@ def _checked(filters: RunFilters, *, limit: int, cursor: str | None) -> RunFilte
     """
     problems: list[Problem] = []
     times: dict[str, datetime | None] = {}
-    for name in ("created_after", "created_before"):
+    for name in ("created_after", "created_before", "started_after", "started_before"):
         value: datetime | None = getattr(filters, name)
         try:
             times[name] = _utc(value)
         except OverflowError:
             problems.append(Problem(name, "is out of range: give a time between years 1 and 9999"))
-    after, before = times.get("created_after"), times.get("created_before")
-    if after is not None and before is not None and after > before:
-        problems.append(Problem("created_after", "is later than created_before: swap the two"))
+    for first, last in (("created_after", "created_before"), ("started_after", "started_before")):
+        after, before = times.get(first), times.get(last)
+        if after is not None and before is not None and after > before:
+            problems.append(Problem(first, f"is later than {last}: swap the two"))
     if problems:
         try:
             keyset_cursor(limit=limit, cursor=cursor)
