@@ -31,9 +31,14 @@ _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 # Routes that refuse every cross-site form post, whoever sends it: sign-in and sign-out are
 # public but need the session's CSRF token, which no caller in the matrix has.
 CSRF_GUARDED_PUBLIC = {("POST", "/sign-in"), ("POST", "/sign-out")}
-# The list pages' live streams never end on their own; with a cursor no list issued they answer
-# 422 right after the permission check instead.
-ENDLESS_STREAMS = {"/missions/stream", "/runs/stream"}
+# The live streams of lists and of the event feed never end on their own; with a cursor no list
+# issued, or a time that is not one, they answer 422 right after the permission check instead.
+ENDLESS_STREAMS = {
+    "/missions/stream": "?cursor=none",
+    "/runs/stream": "?cursor=none",
+    "/events/stream": "?since=none",
+    "/api/v1/events/stream": "?since=none",
+}
 
 
 PUBLIC = None
@@ -58,6 +63,10 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/missions/{mission_id}/plans/{version}/diff"): "missions:read",
     ("POST", "/api/v1/missions/{mission_id}/runs"): "runs:control",
     ("GET", "/api/v1/runs"): "runs:read",
+    ("GET", "/api/v1/events"): "runs:read",
+    ("GET", "/api/v1/events/stream"): "runs:read",
+    ("GET", "/api/v1/audit/runs"): "audit:read",
+    ("GET", "/api/v1/audit/export"): "audit:read",
     ("GET", "/api/v1/runs/{run_id}"): "runs:read",
     ("POST", "/api/v1/runs/{run_id}/cancel"): "runs:control",
     ("POST", "/api/v1/runs/{run_id}/steps/{step_id}/retry"): "runs:control",
@@ -117,6 +126,9 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/runs"): "runs:read",
     ("GET", "/search"): "runs:read",
     ("GET", "/runs/stream"): "runs:read",
+    ("GET", "/events"): "runs:read",
+    ("GET", "/events/stream"): "runs:read",
+    ("GET", "/audit"): "audit:read",
     ("GET", "/runs/{run_id}"): "runs:read",
     ("GET", "/runs/{run_id}/steps/{step_id}"): "runs:read",
     ("GET", "/runs/{run_id}/stream"): "runs:read",
@@ -202,7 +214,7 @@ async def test_every_route_times_every_caller_gets_the_declared_answer(matrix_ap
     denials: Counter[tuple[str, int]] = Counter()
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         for method, path, entry in routes:
-            url = concrete(path) + ("?cursor=none" if path in ENDLESS_STREAMS else "")
+            url = concrete(path) + ENDLESS_STREAMS.get(path, "")
             body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT") else {}
             for caller in callers:
                 response = await http.request(method, url, headers=caller.headers, **body)
