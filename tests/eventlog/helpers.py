@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from missionctl.db.migrate import downgrade_database, upgrade_database
 from missionctl.eventlog import NewEvent, append
@@ -57,7 +58,15 @@ async def remove_forged_rows(ctx: ServiceContext) -> None:
     await drop_append_only_triggers(ctx)
     await tamper(ctx, "DELETE FROM events WHERE actor = 'user:mallory'")
     # The revision that creates the head triggers drops them (if any are left) on the way down.
-    await downgrade_database(ctx.db, "0005")
+    # A running engine's transactions may deadlock with the downgrade's locks on PostgreSQL,
+    # which then aborts one of them: the operator tries again, as the engine does.
+    for attempt in range(1, 6):
+        try:
+            await downgrade_database(ctx.db, "0005")
+            break
+        except OperationalError as exc:
+            if "deadlock" not in str(exc) or attempt == 5:
+                raise
     await upgrade_database(ctx.db)
 
 

@@ -186,3 +186,24 @@ async def test_a_redacted_secret_cannot_be_found_by_its_value(ctx: ServiceContex
     assert all(secret not in text and "[REDACTED" in text for text in texts(found)), texts(found)
     for query in ("Zq8Rk2LmN4pX7vB1wYc3", '"proj Zq8Rk2LmN4pX7vB1wYc3"', "Zq8Rk*"):
         assert (await search(ctx, q=query)).items == [], query
+
+
+async def test_odd_text_in_an_event_never_stops_its_append(ctx: ServiceContext) -> None:
+    # A program's output may hold NUL, which PostgreSQL cannot hold as text, and an event's
+    # attempt may be anything: the event is appended, its other lines are indexed.
+    run_id = uuid.uuid4()
+    lines = [
+        {"level": "info\x00", "message": "binary \x00 garbage"},
+        {"level": "info", "message": "walrus survived"},
+    ]
+    async with ctx.write() as session:
+        await append(
+            session,
+            [
+                NewEvent("step.log", "system", {"attempt": "x", "lines": lines}, run_id=run_id),
+                NewEvent("step.failed", "system", {"error": "walrus \x00 lost"}, run_id=run_id),
+                NewEvent("run.paused", "system", {"reason": "walrus nap", "attempt": 1e30}),
+            ],
+        )
+    found = texts(await search(ctx, q="walrus"))
+    assert "walrus survived" in found

@@ -59,6 +59,25 @@ LINES_PER_EVENT = 65536
 PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 
+# PostgreSQL reads no string of a ``json`` value holding the escape ``\u0000`` (NUL cannot be
+# text): the payload is indexed with each such escape replaced by ``\ufffd``. Both escapes are
+# six characters of one shape, so the JSON stays valid whatever precedes them.
+_NUL_ESCAPE, _REPLACEMENT_ESCAPE = "\\u0000", "\\ufffd"
+# The event's attempt, when it is a small whole number (anything else would fail the cast).
+_ATTEMPT = (
+    "CASE WHEN json_typeof($5 -> 'attempt') = 'number' AND ($5 ->> 'attempt') ~ '^[0-9]{1,9}$' "
+    "THEN ($5 ->> 'attempt')::integer END"
+)
+
+
+def _readable(payload: str) -> str:
+    """SQL: the ``json`` value ``payload`` with every NUL escape replaced (see above)."""
+    return (
+        f"CASE WHEN strpos(({payload})::text, '{_NUL_ESCAPE}') = 0 THEN {payload} "
+        f"ELSE replace(({payload})::text, '{_NUL_ESCAPE}', '{_REPLACEMENT_ESCAPE}')::json END"
+    )
+
+
 def _in_list(values: Sequence[str]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
@@ -81,7 +100,11 @@ def _sqlite_selects(row: str, source: str) -> list[str]:
     def scope(kind: str) -> str:
         return f"'k{kind} r' || {row}.run_id || coalesce(' m' || {row}.mission_id, '')"
 
-    attempt = f"json_extract({row}.payload, '$.attempt')"
+    # The attempt, when it is a whole number (the column is an integer's).
+    attempt = (
+        f"CASE WHEN json_type({row}.payload, '$.attempt') = 'integer' "
+        f"THEN json_extract({row}.payload, '$.attempt') END"
+    )
     events = f"{source}, " if source else ""
     where_events = f"{row}.run_id IS NOT NULL AND " if source else ""
     from_events = f"FROM {source} WHERE {where_events}" if source else "WHERE "
@@ -162,20 +185,20 @@ def _create_postgresql() -> None:
             id bigint, seq bigint, kind text, level text, attempt integer, run_id uuid,
             mission_id uuid, body text
         ) LANGUAGE sql STABLE AS $$
-            SELECT $1 * {LINES_PER_EVENT} + line.n - 1, $1, 'log', left(line.value ->> 'level', 16),
-                ($5 ->> 'attempt')::integer, $3, $4, line.value ->> 'message'
+            SELECT $1 * {LINES_PER_EVENT} + line.n - 1, $1, 'log',
+                left(line.value ->> 'level', 16),
+                {_ATTEMPT}, $3, $4, line.value ->> 'message'
             FROM json_array_elements(CASE WHEN $2 = '{LOG_TYPE}'
                     AND json_typeof($5 -> 'lines') = 'array' THEN $5 -> 'lines' ELSE '[]' END)
                 WITH ORDINALITY AS line (value, n)
             WHERE line.n <= {LINES_PER_EVENT} AND json_typeof(line.value) = 'object'
                 AND json_typeof(line.value -> 'message') = 'string'
             UNION ALL
-            SELECT $1 * {LINES_PER_EVENT}, $1, 'error', NULL, ($5 ->> 'attempt')::integer,
-                $3, $4, $5 ->> 'error'
+            SELECT $1 * {LINES_PER_EVENT}, $1, 'error', NULL, {_ATTEMPT}, $3, $4, $5 ->> 'error'
             WHERE $2 IN ({_in_list(ERROR_TYPES)}) AND json_typeof($5 -> 'error') = 'string'
             UNION ALL
-            SELECT $1 * {LINES_PER_EVENT} + 1, $1, 'event', NULL, ($5 ->> 'attempt')::integer,
-                $3, $4, $5 ->> 'reason'
+            SELECT $1 * {LINES_PER_EVENT} + 1, $1, 'event', NULL, {_ATTEMPT}, $3, $4,
+                $5 ->> 'reason'
             WHERE $2 IN ({_in_list(REASON_TYPES)}) AND json_typeof($5 -> 'reason') = 'string'
         $$
         """
@@ -186,7 +209,7 @@ def _create_postgresql() -> None:
         BEGIN
             INSERT INTO search_entries ({_PG_COLUMNS})
             SELECT * FROM search_entries_of(
-                NEW.seq, NEW.type, NEW.run_id, NEW.mission_id, NEW.payload);
+                NEW.seq, NEW.type, NEW.run_id, NEW.mission_id, {_readable("NEW.payload")});
             RETURN NULL;
         END
         $$
@@ -196,8 +219,8 @@ def _create_postgresql() -> None:
     op.execute(
         f"INSERT INTO search_entries ({_PG_COLUMNS}) SELECT entry.* FROM events, "
         "LATERAL search_entries_of(events.seq, events.type, events.run_id, events.mission_id, "
-        f"events.payload) AS entry WHERE events.type IN ({_in_list(SEARCHED_TYPES)}) "
-        "AND events.run_id IS NOT NULL"
+        f"{_readable('events.payload')}) AS entry "
+        f"WHERE events.type IN ({_in_list(SEARCHED_TYPES)}) AND events.run_id IS NOT NULL"
     )
     op.execute(
         "CREATE TRIGGER events_search_entries AFTER INSERT ON events FOR EACH ROW "
