@@ -53,7 +53,8 @@ def _status(worker: WorkerRead) -> str:
 def list_(as_json: JsonOpt = False) -> None:
     """The engines seen in the last day, newest start first, with their status.
 
-    The registry of `GET /api/v1/workers`.
+    The registry of `GET /api/v1/workers`; steps: how many it runs at once. Status: alive,
+    stopped (cleanly), or silent (no heartbeat for 30 s without stopping: crashed or cut off).
     """
     from missionctl.cli._backend import open_backend
 
@@ -66,15 +67,15 @@ def list_(as_json: JsonOpt = False) -> None:
         console.print("no engine ran in the last day (`missionctl serve` or `worker` starts one)")
         return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
-    for column in ("name", "status", "kind", "steps at once", "started", "last heartbeat"):
-        table.add_column(column)
+    table.add_column("name", overflow="fold")  # whole, even folded: `workers show` takes it
+    for column in ("status", "kind", "steps", "last heartbeat"):
+        table.add_column(column, no_wrap=True)
     for worker in workers:
         table.add_row(
             escape(worker.name),
             _status(worker),
             worker.kind,
             str(worker.concurrency),
-            _when(worker.started_at),
             _when(worker.last_heartbeat_at),
         )
     console.print(table)
