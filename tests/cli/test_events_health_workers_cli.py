@@ -269,3 +269,112 @@ def test_workers_are_listed_and_shown_with_their_status(world: World, mode: str)
     missing = world.cli(mode, "workers", "show", "host:9:nobody")
     assert missing.exit_code == 1 and "host:9:nobody" in text(missing)
     assert "workers list" in text(missing)
+
+
+# --- Reconnecting: a scripted server drops the stream in several ways --------------------------
+
+
+def _event(seq: int) -> str:
+    item = {
+        "seq": seq,
+        "ts": "2026-11-22T09:30:00Z",
+        "type": "step.started",
+        "severity": "info",
+        "actor": "engine",
+        "mission_id": None,
+        "run_id": None,
+        "step_id": "build",
+        "payload": {},
+    }
+    return f"id: {seq}\ndata: {json.dumps(item)}\n\n"
+
+
+class Stop(Exception):
+    """Ends the test's follower, as Ctrl-C ends a person's."""
+
+
+def _remote(handler: Any) -> Any:
+    """A ``RemoteMissionControl`` whose requests ``handler`` answers."""
+    import httpx
+    from pydantic import SecretStr
+
+    from missionctl.cli._backend import RemoteMissionControl
+    from missionctl.cli.remote import RemoteClient
+
+    client = RemoteClient(base_url="http://mc.test", token=SecretStr("mc_test"))
+    client._http.close()
+    client._http = httpx.Client(base_url="http://mc.test", transport=httpx.MockTransport(handler))
+    return RemoteMissionControl(client)
+
+
+def test_a_dropped_stream_resumes_after_the_last_event_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import httpx
+
+    from missionctl.cli import remote
+    from missionctl.schemas.events import EventFilters
+
+    monkeypatch.setattr(remote, "RECONNECT_DELAYS_S", (0.0,))
+    asked: list[tuple[str | None, str, list[str]]] = []
+
+    def broken(*chunks: str) -> Iterator[bytes]:
+        yield from (chunk.encode() for chunk in chunks)
+        raise httpx.ReadError("connection reset by peer")
+
+    answers = iter(
+        [
+            # cut in the middle of the second message: seq 8 must come again, whole
+            lambda: httpx.Response(200, content=broken(_event(7), _event(8)[:30])),
+            # a ping, two events, then the server closes the stream (it restarts)
+            lambda: httpx.Response(200, content=iter([b": ping\n\n", _event(8).encode()])),
+            lambda: httpx.Response(503, json={"error": {"code": "x", "message": "restarting"}}),
+            lambda: httpx.Response(200, content=iter([_event(9).encode()])),
+        ]
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        asked.append(
+            (request.headers.get("last-event-id"), params["after"], params.get_list("type"))
+        )
+        return next(answers)()
+
+    printed: list[int] = []
+
+    def emit(item: Any) -> None:
+        printed.append(item.seq)
+        if item.seq == 9:
+            raise Stop
+
+    with pytest.raises(Stop):
+        _remote(handler).follow_events(EventFilters(type=["step."]), after=5, emit=emit)
+    assert printed == [7, 8, 9]
+    # Each reconnection resumes after the last whole event; the filters and start stay.
+    assert asked == [(last, "5", ["step."]) for last in (None, "7", "8", "8")]
+    said = capsys.readouterr().err
+    assert "resuming after seq 7" in said and "answered 503" in said
+
+
+def test_a_stream_that_never_opens_exits_2_and_a_refusal_is_not_retried() -> None:
+    import httpx
+    import typer
+
+    from missionctl.schemas.events import EventFilters
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    with pytest.raises(typer.Exit) as exited:
+        _remote(unreachable).follow_events(EventFilters(), after=0, emit=print)
+    assert exited.value.exit_code == 2
+
+    calls: list[int] = []
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(403, json={"error": {"code": "forbidden", "message": "no"}})
+
+    with pytest.raises(typer.Exit) as refused:
+        _remote(refusing).follow_events(EventFilters(), after=0, emit=print)
+    assert refused.value.exit_code == 2 and calls == [1]
