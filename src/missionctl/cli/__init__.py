@@ -14,6 +14,8 @@ from missionctl.cli import (
     controls,
     costs,
     db,
+    events,
+    health,
     missions,
     prices,
     remote,
@@ -24,6 +26,7 @@ from missionctl.cli import (
     serve,
     users,
     worker,
+    workers,
     workflows,
 )
 
@@ -35,11 +38,12 @@ app = typer.Typer(
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, runs, artifact, workflow, approvals, approve, reject, controls, stop, release, "
-    "agents, prices, search, costs, user add|list|set-role|disable, token, whoami) goes through "
-    "the server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
-    "audit, user set-password, login-link) work on the local database. Remote errors exit as local "
-    "ones do: 1 when something is not found, 2 for anything else (invalid input, 401, 403, "
-    "429, an unreachable server).",
+    "agents, prices, search, costs, events, health, workers, audit search|export, "
+    "user add|list|set-role|disable, token, whoami) goes through the server's API and acts as "
+    "token:NAME; the others (run, replay, serve, worker, db, config, audit verify|checkpoint|"
+    "public-key, user set-password, login-link) work on the local database. Remote errors exit "
+    "as local ones do: 1 when something is not found, 2 for anything else (invalid input, 401, "
+    "403, 429, an unreachable server).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -88,6 +92,9 @@ app.command("stop")(controls.stop)
 app.command("release")(controls.release)
 app.command("costs")(costs.costs)
 app.add_typer(agents.app, name="agents")
+app.command("events")(events.events)
+app.command("health")(health.health)
+app.add_typer(workers.app, name="workers")
 
 
 def main() -> None:

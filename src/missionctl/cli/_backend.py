@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.events import (
         AuditRunFilters,
+        EventFeedItem,
         EventFeedPage,
         EventFilters,
         ExportFormat,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         ControlsRead,
         EmergencyStopResult,
     )
+    from missionctl.schemas.health import HealthSummaryRead, WorkerRead
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
@@ -108,7 +110,7 @@ class MissionControl(Protocol):
 
     # The audit explorer
     def search_events(
-        self, filters: EventFilters, *, limit: int, before: int | None
+        self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
     ) -> EventFeedPage: ...
     def search_runs(
         self, filters: AuditRunFilters, *, limit: int, cursor: str | None
@@ -122,6 +124,25 @@ class MissionControl(Protocol):
     ) -> None:
         """Stream the search's export to ``write``, a page at a time."""
         ...
+
+    def head_seq(self) -> int:
+        """The newest event's ``seq`` (0 for an empty log): where following starts."""
+        ...
+
+    def follow_events(
+        self, filters: EventFilters, *, after: int, emit: Callable[[EventFeedItem], object]
+    ) -> None:
+        """Hand every event matching ``filters`` after seq ``after`` to ``emit`` as it happens.
+
+        Each event once, in ``seq`` order; returns only by an exception (``KeyboardInterrupt``
+        when Ctrl-C stops it). Remotely, a dropped connection is reopened with
+        ``Last-Event-ID``: the stream resumes after the last event handed to ``emit``.
+        """
+        ...
+
+    # The system's health
+    def health_summary(self) -> HealthSummaryRead: ...
+    def list_workers(self) -> list[WorkerRead]: ...
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps (locally: execute it here)."""
@@ -397,13 +418,15 @@ class LocalMissionControl:
         )
 
     def search_events(
-        self, filters: EventFilters, *, limit: int, before: int | None
+        self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
     ) -> EventFeedPage:
         """See ``MissionControl``: the page ``GET /api/v1/events`` would send."""
         from missionctl.services.event_feed import read_event_feed
 
         return self.call(
-            lambda ctx: read_event_feed(ctx, filters=filters, before=before, limit=limit)
+            lambda ctx: read_event_feed(
+                ctx, filters=filters, before=before, after=after, limit=limit
+            )
         )
 
     def search_runs(self, filters: AuditRunFilters, *, limit: int, cursor: str | None) -> RunPage:
@@ -433,6 +456,40 @@ class LocalMissionControl:
                 write(chunk)
 
         self.call(export)
+
+    def head_seq(self) -> int:
+        """See ``MissionControl``."""
+        from missionctl.services.dashboard import read_head_seq
+
+        return self.call(read_head_seq)
+
+    def follow_events(
+        self, filters: EventFilters, *, after: int, emit: Callable[[EventFeedItem], object]
+    ) -> None:
+        """See ``MissionControl``: what ``GET /api/v1/events/stream`` follows, in this process."""
+        from missionctl.services.dashboard import follow_events
+        from missionctl.services.event_feed import to_feed_item
+
+        async def follow(ctx: ServiceContext) -> None:
+            async for batch in follow_events(ctx, after_seq=after, filters=filters):
+                for item in batch.items:
+                    emit(to_feed_item(item))
+
+        self.call(follow)
+
+    def health_summary(self) -> HealthSummaryRead:
+        """See ``MissionControl``: the figures read now (the server keeps them a second)."""
+        from missionctl.schemas.health import HealthSummaryRead
+        from missionctl.services.health import read_health_summary
+
+        return HealthSummaryRead.model_validate(self.call(read_health_summary))
+
+    def list_workers(self) -> list[WorkerRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.health import WorkerRead
+        from missionctl.services.workers import list_workers
+
+        return [WorkerRead.model_validate(worker) for worker in self.call(list_workers)]
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: an engine in this process runs it, as ``serve`` would."""
@@ -928,14 +985,15 @@ class RemoteMissionControl:
         return self.client.get("/api/v1/search", SearchPage, params=params)
 
     def search_events(
-        self, filters: EventFilters, *, limit: int, before: int | None
+        self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
     ) -> EventFeedPage:
         """See ``MissionControl``; the filters travel as the route's query parameters."""
         from missionctl.schemas.events import EventFeedPage
 
         params = [*filters.query_pairs(), ("limit", str(limit))]
-        if before is not None:
-            params.append(("before", str(before)))
+        for name, cursor in (("before", before), ("after", after)):
+            if cursor is not None:
+                params.append((name, str(cursor)))
         return self.client.get_pairs("/api/v1/events", EventFeedPage, params)
 
     def search_runs(self, filters: AuditRunFilters, *, limit: int, cursor: str | None) -> RunPage:
@@ -957,6 +1015,38 @@ class RemoteMissionControl:
         """See ``MissionControl``: the server streams it; it is written as it arrives."""
         params = [*filters.query_pairs(), ("kind", kind), ("format", fmt)]
         self.client.download("/api/v1/audit/export", params, write)
+
+    def head_seq(self) -> int:
+        """See ``MissionControl``: the newest of a one-event page of the unfiltered feed."""
+        from missionctl.schemas.events import EventFeedPage
+
+        return self.client.get_pairs("/api/v1/events", EventFeedPage, [("limit", "1")]).newest
+
+    def follow_events(
+        self, filters: EventFilters, *, after: int, emit: Callable[[EventFeedItem], object]
+    ) -> None:
+        """See ``MissionControl``: ``GET /api/v1/events/stream``, reopened when it drops."""
+        from missionctl.schemas.events import EventFeedItem
+
+        def take(data: str) -> int:
+            item = self.client.model_of(data, EventFeedItem)
+            emit(item)
+            return item.seq
+
+        params = [*filters.query_pairs(), ("after", str(after))]
+        self.client.follow_stream("/api/v1/events/stream", params, take)
+
+    def health_summary(self) -> HealthSummaryRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.health import HealthSummaryRead
+
+        return self.client.get("/api/v1/health/summary", HealthSummaryRead)
+
+    def list_workers(self) -> list[WorkerRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.health import WorkerRead
+
+        return self.client.get_list("/api/v1/workers", WorkerRead)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: the server's engine runs it; this reads it until it ends."""

@@ -16,7 +16,12 @@ from missionctl.cli._runtime import (
 )
 
 if TYPE_CHECKING:
-    from missionctl.schemas.events import AuditRunFilters, EventFilters
+    from missionctl.schemas.events import (
+        AuditRunFilters,
+        EventFeedItem,
+        EventFeedPage,
+        EventFilters,
+    )
     from missionctl.services.audit import AuditReport
 
 app = typer.Typer(
@@ -134,8 +139,10 @@ SeverityOpt = Annotated[
     list[str] | None,
     typer.Option("--severity", help="info, success, warning or error; repeatable."),
 ]
-RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Events of this run.")]
-MissionIdOpt = Annotated[str | None, typer.Option("--mission-id", help="Events of this mission.")]
+RunIdOpt = Annotated[str | None, typer.Option("--run-id", "--run", help="Events of this run.")]
+MissionIdOpt = Annotated[
+    str | None, typer.Option("--mission-id", "--mission", help="Events of this mission.")
+]
 WorkflowOpt = Annotated[
     str | None, typer.Option(help="Runs (or events of runs) of this workflow (name).")
 ]
@@ -156,7 +163,7 @@ UntilOpt = Annotated[str | None, typer.Option(help="Before this ISO 8601 time.")
 KindOpt = Annotated[Kind, typer.Option("--kind", help="Search runs or events.")]
 
 
-def _audit_filters(kind: Kind, **raw: Any) -> "EventFilters | AuditRunFilters":
+def audit_filters(kind: Kind, **raw: Any) -> "EventFilters | AuditRunFilters":
     """The search's filters under the API's names; a bad one exits 2 naming it."""
     from missionctl.schemas.events import AuditRunFilters, EventFilters, parse_filters
 
@@ -165,11 +172,33 @@ def _audit_filters(kind: Kind, **raw: Any) -> "EventFilters | AuditRunFilters":
     with reporting_errors():
         if given:
             raise errors.ValidationFailed(
-                [errors.Problem(n, f"does not apply to --kind {kind}; leave it out") for n in given]
+                [
+                    errors.Problem(_option(n), f"does not apply to --kind {kind}; leave it out")
+                    for n in given
+                ]
             )
-        if kind == "runs":
-            return parse_filters(AuditRunFilters, {n: raw.get(n) for n in _RUN_FIELDS})
-        return parse_filters(EventFilters, {n: v for n, v in raw.items() if n != "status"})
+        try:
+            if kind == "runs":
+                return parse_filters(AuditRunFilters, {n: raw.get(n) for n in _RUN_FIELDS})
+            return parse_filters(EventFilters, {n: v for n, v in raw.items() if n != "status"})
+        except errors.ValidationFailed as exc:
+            raise errors.ValidationFailed(
+                [errors.Problem(_option(p.field or "since"), p.message) for p in exc.problems]
+            ) from None
+
+
+def event_filters(**raw: Any) -> "EventFilters":
+    """The event feed's filters from the options; a bad one exits 2 naming its option."""
+    from missionctl.schemas.events import EventFilters
+
+    filters = audit_filters("events", **raw)
+    assert isinstance(filters, EventFilters)
+    return filters
+
+
+def _option(field: str) -> str:
+    """The option that sets the filter ``field`` (``run_id`` is ``--run-id``)."""
+    return "--" + field.replace("_", "-")
 
 
 _RUN_FIELDS = ("workflow", "agent", "actor", "status", "since", "until")
@@ -201,7 +230,7 @@ def search(
     from missionctl.cli._backend import open_backend
     from missionctl.schemas.events import EventFilters
 
-    filters = _audit_filters(
+    filters = audit_filters(
         kind,
         type=type,
         severity=severity,
@@ -216,21 +245,22 @@ def search(
     )
     with open_backend() as api:
         if isinstance(filters, EventFilters):
-            before = _event_cursor(cursor)
+            before = event_cursor(cursor)
             page: Any = api.search_events(filters, limit=limit, before=before)
         else:
             page = api.search_runs(filters, limit=limit, cursor=cursor)
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
     elif isinstance(filters, EventFilters):
-        _print_events(page)
+        print_event_page(page)
     else:
         from missionctl.cli.runs import print_run_page
 
         print_run_page(page)
 
 
-def _event_cursor(cursor: str | None) -> int | None:
+def event_cursor(cursor: str | None) -> int | None:
+    """The ``--cursor`` of an event page as a seq; anything but one exits 2 naming it."""
     if cursor is None:
         return None
     if not cursor.isdigit() or not 1 <= int(cursor) < 2**63:
@@ -239,7 +269,14 @@ def _event_cursor(cursor: str | None) -> int | None:
     return int(cursor)
 
 
-def _print_events(page: Any) -> None:
+def event_place(event: "EventFeedItem") -> str:
+    """Where an event happened, for people: ``RUN/STEP``, ``RUN``, or a dash."""
+    step = f"/{event.step_id}" if event.step_id else ""
+    return f"{event.run_id or ''}{step}" or "—"
+
+
+def print_event_page(page: "EventFeedPage") -> None:
+    """Print a page of events as a table, newest first, and the cursor of the next one."""
     from rich import box
     from rich.markup import escape
     from rich.table import Table
@@ -251,14 +288,13 @@ def _print_events(page: Any) -> None:
     for column in ("seq", "time", "severity", "type", "actor", "run / step"):
         table.add_column(column)
     for e in page.items:
-        where = f"{e.run_id or ''}{'/' + e.step_id if e.step_id else ''}" or "—"
         table.add_row(
             str(e.seq),
             f"{e.ts:%Y-%m-%d %H:%M:%S}Z",
             e.severity,
             escape(e.type),
             escape(e.actor),
-            escape(where),
+            escape(event_place(e)),
         )
     console.print(table)
     if page.next_before:
@@ -287,7 +323,7 @@ def export(
     """
     from missionctl.cli._backend import open_backend
 
-    filters = _audit_filters(
+    filters = audit_filters(
         kind,
         type=type,
         severity=severity,

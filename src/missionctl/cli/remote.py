@@ -10,6 +10,7 @@ The token is sent only in the ``Authorization`` header; it is never printed or l
 """
 
 import json
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -39,6 +40,8 @@ TOKEN_VAR = "MISSIONCTL_TOKEN"
 # Planning and reports can take a while on the server; connecting should not.
 _TIMEOUT_S = 60.0
 _CONNECT_TIMEOUT_S = 10.0
+# How long a followed stream waits before it reconnects, after the 1st, 2nd… failure in a row.
+RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 def load_remote_settings() -> "RemoteSettings":
@@ -84,6 +87,17 @@ def _query(params: dict[str, str | int | None] | None) -> dict[str, str | int]:
 
 def _json_body(body: Body) -> object:
     return body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+
+
+class _Dropped(Exception):
+    """A followed stream's server answered an error after it had answered before."""
+
+
+def _unreachable(display_url: str, exc: Exception) -> str:
+    return (
+        f"cannot reach the Mission Control server at {display_url} ({URL_VAR}): "
+        f"{str(exc) or type(exc).__name__}. Is it running, and is {URL_VAR} right?"
+    )
 
 
 def _exit_with(message: str, code: int = EXIT_INVALID) -> NoReturn:
@@ -179,6 +193,58 @@ class RemoteClient:
                 f"{str(exc) or type(exc).__name__}"
             )
 
+    def follow_stream(
+        self, path: str, params: list[tuple[str, str]], take: Callable[[str], int]
+    ) -> NoReturn:
+        """Follow the Server-Sent Events stream at ``GET path``, each message's data to ``take``.
+
+        ``take`` returns the message's ``seq``; when the connection drops (or the server closes
+        the stream, or answers 5xx, once it has answered before), the stream is reopened after a
+        pause (``RECONNECT_DELAYS_S``) with ``Last-Event-ID`` set to the last one taken, so no
+        event is lost or repeated. A first connection that fails, and any 4xx, exit 2 as other
+        requests do. Returns only by an exception (``KeyboardInterrupt`` for Ctrl-C).
+        """
+        import httpx
+
+        from missionctl.cli._sse import read_messages
+
+        last: int | None = None
+        connected, failures = False, 0
+        while True:
+            headers = {"Accept": "text/event-stream"}
+            if last is not None:
+                headers["Last-Event-ID"] = str(last)
+            problem = "the server closed the stream"
+            try:
+                with self._http.stream(
+                    "GET", path, params=tuple(params), headers=headers
+                ) as response:
+                    if not response.is_success:
+                        response.read()
+                        if not connected or response.status_code < 500:
+                            self._fail(response)
+                        raise _Dropped(f"the server answered {response.status_code}")
+                    connected = True
+                    for message in read_messages(response.iter_lines()):
+                        last, failures = take(message.data), 0
+            except _Dropped as exc:
+                problem = str(exc)
+            except httpx.TransportError as exc:
+                if not connected:
+                    _exit_with(_unreachable(self.display_url, exc))
+                problem = str(exc) or type(exc).__name__
+            failures += 1
+            delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S)) - 1]
+            resume = "from the start" if last is None else f"after seq {last}"
+            err_console.print(
+                f"[dim]{escape(problem)}; reconnecting in {delay:g} s, resuming {resume}[/dim]"
+            )
+            time.sleep(delay)
+
+    def model_of(self, data: str, model: type[M]) -> M:
+        """``data`` (a JSON document the server sent, e.g. in a stream) parsed as ``model``."""
+        return self._validated(data.encode(), model.model_validate_json)
+
     def get_pairs(self, path: str, model: type[M], params: list[tuple[str, str]]) -> M:
         """``GET path`` with repeatable query parameters, parsed as ``model``."""
         import httpx
@@ -235,10 +301,7 @@ class RemoteClient:
                 method, path, params=params, json=body, content=content, headers=headers
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
-            _exit_with(
-                f"cannot reach the Mission Control server at {self.display_url} ({URL_VAR}): "
-                f"{str(exc) or type(exc).__name__}. Is it running, and is {URL_VAR} right?"
-            )
+            _exit_with(_unreachable(self.display_url, exc))
         except httpx.TransportError as exc:  # the request may have arrived: say so
             _exit_with(
                 f"the connection to the server at {self.display_url} ({URL_VAR}) failed during "
@@ -253,8 +316,11 @@ class RemoteClient:
         return self._decode(response, model.model_validate_json)
 
     def _decode(self, response: "httpx.Response", validate: Callable[[bytes], T]) -> T:
+        return self._validated(response.content, validate)
+
+    def _validated(self, content: bytes, validate: Callable[[bytes], T]) -> T:
         try:
-            return validate(response.content)
+            return validate(content)
         except ValidationError:
             _exit_with(
                 f"the server at {self.display_url} ({URL_VAR}) did not answer like a Mission "
