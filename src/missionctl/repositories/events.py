@@ -64,6 +64,27 @@ async def read_events_after(
     return (await session.scalars(_scoped(query, mission_id=mission_id, run_id=run_id))).all()
 
 
+async def read_log_after(
+    session: AsyncSession, *, after_seq: int, limit: int
+) -> list[tuple[Event, str | None, str | None]]:
+    """Up to ``limit`` events with ``seq > after_seq``, oldest first, with workflow and agent.
+
+    Each event comes with the name of its run's workflow and the agent of its step (``None``
+    when it has none): what a live follower needs to match any ``EventFilters`` at once.
+    """
+    step = (StepRun.run_id == Event.run_id) & (StepRun.step_id == Event.step_id)
+    query = (
+        select(Event, Workflow.name, StepRun.agent)
+        .outerjoin(Run, Run.id == Event.run_id)
+        .outerjoin(Workflow, Workflow.id == Run.workflow_id)
+        .outerjoin(StepRun, step)
+        .where(Event.seq > after_seq)
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return [(event, workflow, agent) for event, workflow, agent in await session.execute(query)]
+
+
 async def read_events_before(
     session: AsyncSession, *, mission_id: uuid.UUID, before_seq: int, limit: int
 ) -> Sequence[Event]:
