@@ -278,7 +278,7 @@ async def _walk(
     few reads slices twice as long each time, and none sorts every match of the whole log.
     """
     rows: list[Any] = []
-    span = max(FEED_WINDOW, 4 * limit)
+    span = max(FEED_WINDOW, limit)
     while low < high and len(rows) < limit:
         if oldest_first:
             start, end = low, min(high, low + span)
