@@ -4,8 +4,8 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import text
@@ -242,3 +242,29 @@ async def test_leaving_a_live_page_during_a_database_read_logs_no_error(
 
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert noisy == [], [r.getMessage() for r in noisy]
+
+
+async def test_followers_of_one_process_share_their_database_reads(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mission = await planned_mission(ctx)
+    reads = 0
+    read_log_after = events_module.event_repo.read_log_after
+
+    async def counted(session: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await read_log_after(session, **kwargs)
+
+    monkeypatch.setattr(events_module.event_repo, "read_log_after", counted)
+    followers = [await _follower(ctx, mission.id, poll_s=0.5) for _ in range(20)]
+    takers = [asyncio.create_task(_take(follower, 3, within_s=10)) for follower in followers]
+    # The broadcaster signals nothing on subscription: watch its count.
+    while ctx.broadcaster.subscriber_count < len(followers):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    silent = await _append(ctx, mission.id, 3)  # never published: only polling finds them
+    assert await asyncio.gather(*takers) == [[r.seq for r in silent]] * len(followers)
+    # Each follower polling on its own would read at least 20 times; they wait for shared reads.
+    assert 1 <= reads <= 6
+    for follower in followers:
+        await cast(AsyncGenerator[EventBatch, None], follower).aclose()

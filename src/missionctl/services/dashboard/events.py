@@ -12,6 +12,11 @@ caller keeps iterating. ADR 0009 says why it works the way it does:
   ``worker``) appended it: then it reads the database, which is the truth, and goes on;
 - when nothing is published for ``poll_s`` it reads the database too, so events appended by
   other processes arrive within that delay;
+- those reads (a hole, a quiet spell, a filter only the database decides) are shared: the
+  followers of one process that need the log's newest events at the same time wait for one
+  read (``SharedReads``), which brings each event with its run's workflow and its step's agent
+  so that every filter is matched in memory. N followers cost one query per poll, not N
+  (ADR 0040); only a follower far behind reads its own filtered pages (``_catch_up``);
 - a follower cancelled mid-read (the browser left the page) lets the read finish in the
   background (``read_to_end``): a query or rollback cut short makes the drivers log warnings
   and tracebacks (psycopg closes the connection), although nothing went wrong.
@@ -19,11 +24,14 @@ caller keeps iterating. ADR 0009 says why it works the way it does:
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Coroutine, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from missionctl.db.database import Database
 from missionctl.db.models import Event
 from missionctl.domain.events import severity_of
 from missionctl.eventlog import EventRecord
@@ -37,6 +45,9 @@ POLL_S = 1.0
 
 PAGE = 500
 """Events read from the database per query while catching up."""
+
+LIVE_PAGE = 1000
+"""The most events one shared read brings; a follower further behind reads its own pages."""
 
 MAX_SEQ = 2**63 - 1
 """The largest ``seq`` a cursor may name (a signed 64-bit BIGINT): larger cannot be an event."""
@@ -87,11 +98,11 @@ def resume_cursor(last_event_id: str | None, after: int) -> int:
     return min(int(header), MAX_SEQ) if header.isdigit() else after
 
 
-def matches(filters: EventFilters, record: EventRecord) -> bool:
+def matches(filters: EventFilters, record: EventRecord | EventItem) -> bool:
     """Whether ``record`` passes the filters that need only the event itself.
 
     The SQL of ``repositories.events`` applies the same filters; ``workflow`` and ``agent``
-    need the runs' rows and are left to it (``EventFilters.needs_database``).
+    need the runs' rows (``EventFilters.needs_database``): ``LoggedEvent.matches`` has them.
     """
     if filters.type and not any(
         record.type.startswith(t) if t.endswith(".") else record.type == t for t in filters.type
@@ -108,6 +119,103 @@ def matches(filters: EventFilters, record: EventRecord) -> bool:
     if filters.until is not None and record.ts >= filters.until:
         return False
     return not filters.severity or severity_of(record.type, record.payload) in filters.severity
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event read from the log with the name of its run's workflow and its step's agent."""
+
+    item: EventItem
+    workflow: str | None
+    agent: str | None
+
+    def matches(self, filters: EventFilters) -> bool:
+        """Whether the event passes every filter, as the SQL of ``repositories.events``."""
+        if filters.workflow is not None and self.workflow != filters.workflow:
+            return False
+        if filters.agent is not None and self.agent != filters.agent:
+            return False
+        return matches(filters, self.item)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRead:
+    """The log's events after a ``seq``, oldest first, and the head when they were read."""
+
+    after: int
+    head: int
+    events: list[LoggedEvent]
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``events`` holds every event up to ``head`` (not cut at ``LIVE_PAGE``)."""
+        return len(self.events) < LIVE_PAGE
+
+
+@dataclass(slots=True)
+class _Round:
+    """A read that followers join until it starts; they all get its result."""
+
+    after: int
+    result: "asyncio.Future[SharedRead]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class SharedReads:
+    """One database read of the log's newest events for all the followers waiting for one.
+
+    A follower asks for the events after the last ``seq`` it has seen; the requests made
+    before a read starts are served by it (reading from the oldest of them), those made while
+    it runs by the next one. So a read always starts after the request it answers, and 200
+    followers polling at once cost one query. The read runs in a task of its own: a follower
+    cancelled while waiting leaves it to finish for the others.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+        self._next: _Round | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def after(self, seen: int) -> SharedRead:
+        """The log's events after ``seen`` (up to ``LIVE_PAGE``), read after this call began."""
+        round_ = self._next
+        if round_ is None:
+            round_ = self._next = _Round(seen)
+            task = asyncio.create_task(self._read(round_))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        round_.after = min(round_.after, seen)
+        return await asyncio.shield(round_.result)
+
+    async def _read(self, round_: _Round) -> None:
+        async with self._lock:
+            if self._next is round_:
+                self._next = None  # from now on, requests wait for the next read
+            try:
+                async with self._db.read() as session:
+                    # The head first: every event up to it is committed, hence in the page.
+                    head = await event_repo.read_head_seq(session)
+                    rows = await event_repo.read_log_after(
+                        session, after_seq=round_.after, limit=LIVE_PAGE
+                    )
+            except Exception as exc:  # every waiting follower gets the error
+                round_.result.set_exception(exc)
+                return
+        events = [LoggedEvent(to_event_item(e), workflow, agent) for e, workflow, agent in rows]
+        round_.result.set_result(SharedRead(round_.after, head, events))
+
+
+_shared_reads: "weakref.WeakKeyDictionary[Database, SharedReads]" = weakref.WeakKeyDictionary()
+
+
+def shared_reads(db: Database) -> SharedReads:
+    """The ``SharedReads`` of this database's followers (one per ``Database``, so per process)."""
+    reads = _shared_reads.get(db)
+    if reads is None:
+        reads = _shared_reads[db] = SharedReads(db)
+    return reads
 
 
 class _Cursor:
@@ -142,6 +250,19 @@ class _Cursor:
                 items.append(to_event_item(record))
             self.seen = record.seq
         return items, False
+
+    def take_read(self, read: SharedRead) -> list[EventItem]:
+        """The wanted events of a shared read not yielded yet; moves ``seen`` past the read."""
+        items: list[EventItem] = []
+        for event in read.events:
+            if event.item.seq <= self.seen:
+                continue
+            if event.item.seq > self.last and event.matches(self.filters):
+                items.append(event.item)
+            self.seen = event.item.seq
+        if read.complete:
+            self.seen = max(self.seen, read.head)
+        return items
 
 
 async def _catch_up(ctx: ServiceContext, cursor: _Cursor) -> AsyncIterator[EventBatch]:
@@ -202,23 +323,44 @@ async def follow_events(
         update={name: value for name, value in scope.items() if value is not None}
     )
     cursor = _Cursor(after_seq, filters)
+    reads = shared_reads(ctx.db)
     while True:
         async with ctx.broadcaster.subscribe() as subscription:
+            async for batch in _catch_up(ctx, cursor):
+                yield batch
             while not subscription.lagged:
-                async for batch in _catch_up(ctx, cursor):
-                    yield batch
-                while True:
-                    try:
-                        published = await asyncio.wait_for(subscription.get_many(), poll_s)
-                    except TimeoutError:
-                        break  # quiet: read the database (another process may have appended)
+                try:
+                    published = await asyncio.wait_for(subscription.get_many(), poll_s)
+                except TimeoutError:
+                    # Quiet: read the database (another process may have appended).
+                    items: list[EventItem] = []
+                    hole = True
+                else:
                     items, hole = cursor.take_published(published)
-                    if items:
-                        cursor.last = items[-1].seq
-                        yield EventBatch(items=items)
-                    if hole or subscription.lagged:
-                        break
+                if items:
+                    cursor.last = items[-1].seq
+                    yield EventBatch(items=items)
+                if hole and not subscription.lagged:
+                    async for batch in _read_shared(ctx, reads, cursor):
+                        yield batch
         # The broadcaster dropped the subscription (it lagged): subscribe again, catch up.
+
+
+async def _read_shared(
+    ctx: ServiceContext, reads: SharedReads, cursor: _Cursor
+) -> AsyncIterator[EventBatch]:
+    """Yield the wanted events after ``cursor.seen`` from a read shared with the other followers.
+
+    A follower further behind than one shared read reaches reads its own pages after it.
+    """
+    read = await reads.after(cursor.seen)
+    items = cursor.take_read(read)
+    if items:
+        cursor.last = items[-1].seq
+        yield EventBatch(items=items)
+    if cursor.seen < read.head:
+        async for batch in _catch_up(ctx, cursor):
+            yield batch
 
 
 async def count_events(
