@@ -264,7 +264,8 @@ async def test_followers_of_one_process_share_their_database_reads(
         await asyncio.sleep(0.01)
     silent = await _append(ctx, mission.id, 3)  # never published: only polling finds them
     assert await asyncio.gather(*takers) == [[r.seq for r in silent]] * len(followers)
-    # Each follower polling on its own would read at least 20 times; they wait for shared reads.
-    assert 1 <= reads <= 6
+    # Each follower polling on its own would read at least 20 times; they wait for shared reads
+    # (a few followers' first reads of their own come on top, more on a busy machine).
+    assert 1 <= reads < len(followers), reads
     for follower in followers:
         await cast(AsyncGenerator[EventBatch, None], follower).aclose()
