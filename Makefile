@@ -59,8 +59,10 @@ pytest: install-dev chromium sandbox ## The test suite (unit, service, API, Post
 
 test: lint typecheck imports pytest ## Everything CI checks
 
+# bench/_*.py are helpers; bench/observability.py runs the observability_*.py parts itself.
+BENCHES = $(filter-out bench/_%.py bench/observability_%.py,$(wildcard bench/*.py))
 bench: install-dev ## Run the benchmarks (they print JSON figures)
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b; done
 
 lock: install-dev ## Regenerate the hashed requirement files after editing pyproject.toml or requirements/*.in
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/base.txt

@@ -479,17 +479,15 @@ class LocalMissionControl:
 
     def health_summary(self) -> HealthSummaryRead:
         """See ``MissionControl``: the figures read now (the server keeps them a second)."""
-        from missionctl.schemas.health import HealthSummaryRead
         from missionctl.services.health import read_health_summary
 
-        return HealthSummaryRead.model_validate(self.call(read_health_summary))
+        return self.call(read_health_summary)
 
     def list_workers(self) -> list[WorkerRead]:
         """See ``MissionControl``."""
-        from missionctl.schemas.health import WorkerRead
         from missionctl.services.workers import list_workers
 
-        return [WorkerRead.model_validate(worker) for worker in self.call(list_workers)]
+        return self.call(list_workers)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: an engine in this process runs it, as ``serve`` would."""

@@ -90,13 +90,6 @@ def lock_for_decision(session: Session, *, approval_id: uuid.UUID) -> tuple[Appr
     return approval, step
 
 
-def lock_run(session: Session, *, run_id: uuid.UUID) -> Run:
-    """The run, fresh from the database and locked until commit."""
-    run = session.get(Run, run_id, with_for_update=True, populate_existing=True)
-    assert run is not None  # step runs keep a foreign key to their run
-    return run
-
-
 def record_decision(
     session: Session,
     *,

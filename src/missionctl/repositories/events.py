@@ -53,15 +53,13 @@ async def read_events_after(
     *,
     after_seq: int,
     limit: int,
-    mission_id: uuid.UUID | None = None,
-    run_id: uuid.UUID | None = None,
     filters: EventFilters | None = None,
 ) -> Sequence[Event]:
     """Up to ``limit`` events with ``seq > after_seq`` (matching ``filters``), oldest first."""
     query = select(Event).where(Event.seq > after_seq).order_by(Event.seq).limit(limit)
     if filters is not None:
         query = query.where(*_matching(filters, _dialect(session)))
-    return (await session.scalars(_scoped(query, mission_id=mission_id, run_id=run_id))).all()
+    return (await session.scalars(query)).all()
 
 
 async def read_log_after(

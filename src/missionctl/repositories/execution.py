@@ -578,8 +578,8 @@ def insert_step_runs(session: Session, *, rows: Sequence[dict[str, Any]]) -> Non
 
 
 def lock_run(session: Session, *, run_id: uuid.UUID) -> Run | None:
-    """The run, its row locked until the transaction ends (``FOR UPDATE``), or ``None``."""
-    return session.get(Run, run_id, with_for_update=True)
+    """The run fresh from the database, its row locked until the transaction ends, or ``None``."""
+    return session.get(Run, run_id, with_for_update=True, populate_existing=True)
 
 
 def read_workflow(session: Session, *, workflow_id: uuid.UUID) -> Workflow | None:

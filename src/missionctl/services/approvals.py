@@ -33,6 +33,7 @@ from missionctl.domain.states import (
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.repositories import approvals as approval_repo
+from missionctl.repositories import execution as execution_repo
 from missionctl.repositories.approvals import ApprovalListing, ApprovalRow
 from missionctl.schemas.governance import ApprovalRead, ApprovalState
 from missionctl.services.context import ServiceContext
@@ -194,7 +195,8 @@ def _decide(
     # Unreachable under the row lock above; kept so a lost race can never decide twice.
     if not written:
         raise Conflict(f"step {approval.step_id!r} was decided meanwhile", field="approval_id")
-    run = approval_repo.lock_run(session, run_id=step.run_id)
+    run = execution_repo.lock_run(session, run_id=step.run_id)
+    assert run is not None  # step runs keep a foreign key to their run
     state.now = now
     state.touched_runs[run.id] = run.mission_id
     state.run_workflows[run.id] = run.workflow_id

@@ -4,7 +4,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from missionctl import __version__
 from missionctl.db.database import ping
@@ -12,6 +11,7 @@ from missionctl.db.migrate import current_revision, head_revision
 from missionctl.db.types import utcnow
 from missionctl.domain.states import RunStatus, StepRunStatus
 from missionctl.repositories import health as health_repo
+from missionctl.schemas.health import HealthSummaryRead
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd
 
@@ -39,30 +39,17 @@ async def check_health(ctx: ServiceContext) -> Health:
     return Health(ok=revision == head, database="ok", schema=schema)
 
 
-@dataclass(frozen=True, slots=True)
-class HealthSummary:
-    """The system's vital figures at ``as_of`` (the health strip and ``/api/v1/health/summary``).
+async def read_health_summary(ctx: ServiceContext) -> HealthSummaryRead:
+    """The figures now, read in one statement (see ``repositories.health``).
 
     ``burn_usd_per_hour`` is what the steps that ended in the last hour cost; ``failed_24h``
     counts step runs that failed for good in the last 24 hours; ``workers_alive`` the engines
     that heartbeat within ``domain.workers.ALIVE_S``.
     """
-
-    queued: int
-    running: int
-    failed_24h: int
-    burn_usd_per_hour: float
-    approvals_waiting: int
-    workers_alive: int
-    as_of: datetime
-
-
-async def read_health_summary(ctx: ServiceContext) -> HealthSummary:
-    """The figures now, read in one statement (see ``repositories.health``)."""
     now = utcnow()
     async with ctx.read() as session:
         figures = await health_repo.read_health_figures(session, now=now)
-    return HealthSummary(
+    return HealthSummaryRead(
         queued=figures.queued,
         running=figures.running,
         failed_24h=figures.failed_24h,
@@ -74,7 +61,7 @@ async def read_health_summary(ctx: ServiceContext) -> HealthSummary:
 
 
 class HealthSummaryCache:
-    """The latest ``HealthSummary``, kept ``ttl_s`` seconds: N viewers cost one read a second.
+    """The latest summary, kept ``ttl_s`` seconds: N viewers cost one read a second.
 
     Concurrent callers that find it stale share one read (a lock, not one read each). A failed
     read raises to its callers and is tried again by the next one.
@@ -84,10 +71,10 @@ class HealthSummaryCache:
         """Nothing is read until ``get``."""
         self.ttl_s = ttl_s
         self._clock = clock
-        self._kept: tuple[float, HealthSummary] | None = None
+        self._kept: tuple[float, HealthSummaryRead] | None = None
         self._lock = asyncio.Lock()
 
-    async def get(self, ctx: ServiceContext) -> HealthSummary:
+    async def get(self, ctx: ServiceContext) -> HealthSummaryRead:
         """The summary, read again when the kept one is older than ``ttl_s``."""
         kept = self._kept
         if kept is not None and self._clock() - kept[0] < self.ttl_s:

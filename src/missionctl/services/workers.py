@@ -9,7 +9,6 @@ seconds per engine would bury the log.
 import os
 import socket
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from missionctl import __version__
@@ -17,27 +16,11 @@ from missionctl.db.models import Worker
 from missionctl.db.types import utcnow
 from missionctl.domain.workers import WorkerKind, is_alive
 from missionctl.repositories import workers as repo
+from missionctl.schemas.health import WorkerRead
 from missionctl.services.context import ServiceContext
 
 RECENT_S = 86_400.0
 """How far back ``list_workers`` looks: workers that heartbeat within the last day."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerRead:
-    """One registered engine as people see it."""
-
-    id: uuid.UUID
-    name: str
-    host: str
-    pid: int
-    version: str
-    kind: str
-    concurrency: int
-    started_at: datetime
-    last_heartbeat_at: datetime
-    stopped_at: datetime | None
-    alive: bool
 
 
 async def register_worker(

@@ -32,11 +32,12 @@ from missionctl import __version__
 from missionctl.domain.access import Identity, Permission
 from missionctl.domain.events import BUDGET_WARNING_SHARE
 from missionctl.schemas.governance import ControlsRead
+from missionctl.schemas.health import HealthSummaryRead
 from missionctl.schemas.missions import ANSWER_MAX_CHARS
 from missionctl.security.guard import authenticate
 from missionctl.services import ServiceContext
 from missionctl.services.controls import read_controls
-from missionctl.services.health import HealthSummary, HealthSummaryCache
+from missionctl.services.health import HealthSummaryCache
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
 from missionctl.web.states import dispatch_halted, mission_state, shown_state, state_label
@@ -328,10 +329,10 @@ def health_context(request: Request) -> dict[str, Any]:
     return {"health": getattr(request.state, "health", None)}
 
 
-async def load_health(request: Request) -> HealthSummary:
+async def load_health(request: Request) -> HealthSummaryRead:
     """The health figures through the app's one-second cache (kept on ``request.state``)."""
     cached = getattr(request.state, "health", None)
-    if isinstance(cached, HealthSummary):
+    if isinstance(cached, HealthSummaryRead):
         return cached
     cache: HealthSummaryCache = request.app.state.health_summary
     health = await cache.get(request.app.state.ctx)

@@ -26,10 +26,10 @@ async def health_summary(request: Request, ctx: Context) -> HealthSummaryRead:
 
     The figures are read at most once a second for every caller together.
     """
-    return HealthSummaryRead.model_validate(await summary_cache(request).get(ctx))
+    return await summary_cache(request).get(ctx)
 
 
 @router.get("/workers", response_model=list[WorkerRead], dependencies=[requires(P.AGENTS_READ)])
 async def workers(ctx: Context) -> list[WorkerRead]:
     """The engines seen in the last day, newest start first, each saying whether it is alive."""
-    return [WorkerRead.model_validate(worker) for worker in await list_workers(ctx)]
+    return await list_workers(ctx)
