@@ -175,8 +175,16 @@ async def _found(db: Database, word: str) -> list[str]:
     return [entry.body for entry in found]
 
 
+async def _index(db: Database) -> None:
+    """Catch the search index up with the log (ADR 0047), as a search does first."""
+    from missionctl.repositories.search import index_new_events
+
+    async with db.write() as session:
+        await session.run_sync(lambda s: index_new_events(s, max_events=1_000_000))
+
+
 async def test_the_search_index_covers_events_written_before_it(empty_database_url: str) -> None:
-    """Revision 0011 indexes the log it finds; its triggers index what is appended after."""
+    """Revision 0011 indexes the log it finds; the indexer indexes what is appended after."""
     db = Database(empty_database_url)
     run_id = uuid.uuid4()
     lines = [{"level": "info", "message": "gyroscope drift"}, {"level": "warn", "message": 7}]
@@ -198,6 +206,8 @@ async def test_the_search_index_covers_events_written_before_it(empty_database_u
             await append(
                 session, [NewEvent("run.paused", "system", {"reason": "gyroscope"}, run_id=run_id)]
             )
+        assert await _found(db, "gyroscope") == ["gyroscope lost", "gyroscope drift"]
+        await _index(db)
         assert await _found(db, "gyroscope") == ["gyroscope", "gyroscope lost", "gyroscope drift"]
 
         await downgrade_database(db, "0010")
@@ -209,5 +219,36 @@ async def test_the_search_index_covers_events_written_before_it(empty_database_u
         assert len(await _found(db, "gyro*")) == 4
         async with db.read() as session:
             assert (await verify_chain(session)).ok
+    finally:
+        await db.dispose()
+
+
+async def test_going_back_to_search_triggers_indexes_what_the_indexer_had_not(
+    empty_database_url: str,
+) -> None:
+    """Downgrading revision 0015 indexes the events past the cursor and restores the triggers."""
+    db = Database(empty_database_url)
+    run_id = uuid.uuid4()
+    try:
+        await upgrade_database(db)
+        async with db.write() as session:
+            await append(
+                session, [NewEvent("step.failed", "system", {"error": "quasar one"}, run_id=run_id)]
+            )
+        await downgrade_database(db, "0014")
+        assert await _found(db, "quasar") == ["quasar one"]
+        async with db.write() as session:  # the triggers index appends again
+            await append(
+                session, [NewEvent("step.failed", "system", {"error": "quasar two"}, run_id=run_id)]
+            )
+        assert await _found(db, "quasar") == ["quasar two", "quasar one"]
+        await upgrade_database(db)
+        async with db.write() as session:
+            await append(
+                session,
+                [NewEvent("step.failed", "system", {"error": "quasar three"}, run_id=run_id)],
+            )
+        await _index(db)
+        assert await _found(db, "quasar") == ["quasar three", "quasar two", "quasar one"]
     finally:
         await db.dispose()

@@ -1,7 +1,7 @@
 """Full-text search over what runs wrote: log lines, errors and event reasons, on both databases.
 
-Runs go through the engine (``tests/search/helpers.py``); what is searched is what the
-triggers of revision 0011 indexed when the engine appended its events.
+Runs go through the engine (``tests/search/helpers.py``); what is searched is what the indexer
+that follows the log took from the events the engine appended (ADR 0047).
 """
 
 import uuid

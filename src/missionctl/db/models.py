@@ -484,6 +484,7 @@ class SignInLink(Base):
 UNMAPPED_TABLES: frozenset[str] = frozenset(
     {
         "search_entries",
+        "search_progress",
         # SQLite's FTS5 keeps its index in these shadow tables of ``search_entries``.
         "search_entries_data",
         "search_entries_idx",
@@ -492,12 +493,12 @@ UNMAPPED_TABLES: frozenset[str] = frozenset(
         "search_entries_config",
     }
 )
-"""Tables the migrations create that no model maps (revision 0011, ADR 0041).
+"""Tables the migrations create that no model maps (revisions 0011 and 0015, ADRs 0041, 0047).
 
 The search index differs by dialect (an FTS5 virtual table on SQLite, a table with a ``tsvector``
-on PostgreSQL), is written only by triggers on ``events`` and read only with each dialect's own
-SQL (``repositories/search.py``): a model could describe neither. The comparison of the migrated
-schema with the models leaves them out.
+on PostgreSQL), is written from the ``search_entries_source`` view and read only with each
+dialect's own SQL (``repositories/search.py``), as is its cursor: a model could describe
+neither. The comparison of the migrated schema with the models leaves them out.
 """
 
 

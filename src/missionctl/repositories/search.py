@@ -1,10 +1,12 @@
 """Text search: the ``LIKE`` pattern of list search boxes, and the full-text log search.
 
-The full-text index (``search_entries``, revision 0011, ADR 0041) is written by triggers on
-``events``; this module is the only one that reads it, with each dialect's own SQL behind one
-function, ``search_entries``: FTS5 ``MATCH`` and ``highlight()`` on SQLite, ``tsvector @@
-tsquery`` and ``ts_headline`` on PostgreSQL. Both return entries newest first (by id, which
-follows the log's ``seq``) and the text with the matches between two markers.
+The full-text index (``search_entries``, revisions 0011 and 0015, ADRs 0041 and 0047) follows
+the log: ``index_new_events`` copies the entries of the events past ``search_progress`` from
+the ``search_entries_source`` view, which defines them. This module is the only one that
+reads or writes the index, with each dialect's own SQL behind one function,
+``search_entries``: FTS5 ``MATCH`` and ``highlight()`` on SQLite, ``tsvector @@ tsquery`` and
+``ts_headline`` on PostgreSQL. Both return entries newest first (by id, which follows the
+log's ``seq``) and the text with the matches between two markers.
 """
 
 import uuid
@@ -15,6 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event
 from missionctl.domain.search import SearchKind, SearchQuery, Term
@@ -42,7 +45,47 @@ REASON_TYPES = (
     "approval.rejected",
 )
 SEARCHED_TYPES = (LOG_TYPE, *ERROR_TYPES, *REASON_TYPES)
-"""The event types whose text the triggers index (the migration keeps its own copy)."""
+"""The event types whose text is indexed (revision 0011 keeps its own copy)."""
+
+_SQLITE_COLUMNS = "rowid, body, scope, kind, level, attempt"
+_POSTGRESQL_COLUMNS = "id, seq, kind, level, attempt, run_id, mission_id, body"
+
+
+def index_new_events(session: Session, *, max_events: int) -> tuple[int, int]:
+    """Index the events appended since the last call, at most ``max_events`` of them.
+
+    Copies the entries of the events whose ``seq`` is past ``search_progress`` (up to the
+    log's head, and at most ``max_events`` further) into ``search_entries`` and moves the
+    cursor, in the caller's write transaction: the entries and the cursor commit together or
+    not at all. On PostgreSQL the cursor's row stays locked until then, so two indexers take
+    turns; on SQLite the write lock does the same.
+
+    Returns:
+        ``(indexed_to, head)``: the last ``seq`` indexed now and the log's head; the index is
+        up to date when they are equal.
+    """
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    lock = " FOR UPDATE" if postgresql else ""
+    last = session.execute(
+        text(f"SELECT last_seq FROM search_progress WHERE id = 1{lock}")
+    ).scalar_one()
+    head = session.execute(text("SELECT last_seq FROM event_log_head WHERE id = 1")).scalar()
+    head = int(head or 0)
+    upto = min(head, last + max_events)
+    if upto <= last:
+        return last, head
+    columns = _POSTGRESQL_COLUMNS if postgresql else _SQLITE_COLUMNS
+    session.execute(
+        text(
+            f"INSERT INTO search_entries ({columns}) SELECT {columns} FROM search_entries_source "
+            "WHERE event_seq > :last AND event_seq <= :upto ORDER BY 1"
+        ),
+        {"last": last, "upto": upto},
+    )
+    session.execute(
+        text("UPDATE search_progress SET last_seq = :upto WHERE id = 1"), {"upto": upto}
+    )
+    return upto, head
 
 
 def search_pattern(text: str) -> str:

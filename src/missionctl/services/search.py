@@ -1,4 +1,4 @@
-"""Full-text search over step log lines, errors and the reasons of run events (ADR 0041)."""
+"""Full-text search over step log lines, errors and the reasons of run events (ADRs 0041, 0047)."""
 
 import secrets
 import uuid
@@ -16,6 +16,7 @@ from missionctl.repositories.search import EntryFilters, FoundEntry, Markers, se
 from missionctl.schemas.search import SearchHit, SearchPage, SnippetPart
 from missionctl.services.context import ServiceContext
 from missionctl.services.paging import MAX_PAGE_SIZE
+from missionctl.services.search_index import catch_up_quietly
 
 MAX_CURSOR = 2**63 - 1
 
@@ -41,7 +42,9 @@ async def search(
 ) -> SearchPage:
     """The entries matching ``q`` (see ``domain.search.parse_query``), newest first.
 
-    Each hit carries a snippet with its matches marked, and the URL of its step's page.
+    The index is caught up with the log first (ADR 0047), so every event committed before the
+    call can be found. Each hit carries a snippet with its matches marked, and the URL of its
+    step's page.
 
     Raises:
         ValidationFailed: ``q`` cannot be searched (the message says why and how to fix it),
@@ -64,6 +67,7 @@ async def search(
     nonce = secrets.token_hex(8)
     markers = Markers(start=f"mk{nonce}a", stop=f"mk{nonce}z")
     filters = EntryFilters(kind=kind, run_id=run_id, mission_id=mission_id)
+    await catch_up_quietly(ctx)
     async with ctx.read() as session:
         found = await search_entries(
             session,
