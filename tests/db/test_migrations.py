@@ -160,19 +160,10 @@ async def test_events_keyed_by_seq_keep_every_event_and_stay_append_only(
 
 async def _found(db: Database, word: str) -> list[str]:
     """The texts the search index finds for ``word``, newest first."""
-    from missionctl.domain.search import parse_query
-    from missionctl.repositories.search import EntryFilters, Markers, search_entries
+    from tests.search.helpers import indexed_texts
 
     async with db.read() as session:
-        found = await search_entries(
-            session,
-            query=parse_query(word),
-            filters=EntryFilters(),
-            markers=Markers("[", "]"),
-            before_id=None,
-            limit=50,
-        )
-    return [entry.body for entry in found]
+        return await indexed_texts(session, word)
 
 
 async def _index(db: Database) -> None:

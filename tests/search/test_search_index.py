@@ -8,12 +8,11 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from missionctl.domain.search import parse_query
 from missionctl.eventlog import NewEvent, append
-from missionctl.repositories.search import EntryFilters, Markers, search_entries
 from missionctl.services import ServiceContext, search_index
 from missionctl.services.search import search
 from missionctl.services.search_index import catch_up, search_indexer
+from tests.search.helpers import indexed_texts
 
 
 async def _append_errors(ctx: ServiceContext, word: str, count: int) -> uuid.UUID:
@@ -32,15 +31,7 @@ async def _append_errors(ctx: ServiceContext, word: str, count: int) -> uuid.UUI
 async def _indexed(ctx: ServiceContext, word: str) -> list[str]:
     """What the index holds for ``word`` right now, without catching up."""
     async with ctx.read() as session:
-        found = await search_entries(
-            session,
-            query=parse_query(word),
-            filters=EntryFilters(),
-            markers=Markers("[", "]"),
-            before_id=None,
-            limit=500,
-        )
-    return [entry.body for entry in found]
+        return await indexed_texts(session, word)
 
 
 async def _entry_count(ctx: ServiceContext) -> int:
