@@ -17,6 +17,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from missionctl.domain.numbers import ascii_int
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 # The data directory's name when MISSIONCTL_HOME does not say where it is.
 HOME_DIR_NAME = ".missionctl"
@@ -426,9 +428,10 @@ def split_address(address: str) -> tuple[str, int]:
     """
     host, sep, port = address.strip().rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+    number = ascii_int(port)
+    if not sep or not host or number is None or not 1 <= number <= 65535:
         raise ValueError("must be host:port with a port from 1 to 65535, e.g. 127.0.0.1:9464")
-    return host, int(port)
+    return host, number
 
 
 def _without_password(url: str | None) -> str:

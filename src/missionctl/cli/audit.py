@@ -14,6 +14,7 @@ from missionctl.cli._runtime import (
     reporting_errors,
     run_service,
 )
+from missionctl.domain.numbers import ascii_int
 
 if TYPE_CHECKING:
     from missionctl.schemas.events import (
@@ -263,10 +264,11 @@ def event_cursor(cursor: str | None) -> int | None:
     """The ``--cursor`` of an event page as a seq; anything but one exits 2 naming it."""
     if cursor is None:
         return None
-    if not cursor.isdigit() or not 1 <= int(cursor) < 2**63:
+    seq = ascii_int(cursor)
+    if seq is None or not 1 <= seq < 2**63:
         err_console.print("[red]error:[/red] --cursor: give the number the previous page printed")
         raise typer.Exit(EXIT_INVALID)
-    return int(cursor)
+    return seq
 
 
 def event_place(event: "EventFeedItem") -> str:

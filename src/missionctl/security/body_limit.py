@@ -16,6 +16,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from missionctl.domain.numbers import ascii_int
 from missionctl.schemas.errors import ErrorBody, ErrorInfo
 
 SETTING = "MISSIONCTL_SERVER_MAX_BODY_BYTES"
@@ -109,6 +110,5 @@ def _content_length(scope: Scope) -> int | None:
     """The declared body length, or ``None`` when absent or unreadable (then it is counted)."""
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
-            text = value.decode("latin-1").strip()
-            return int(text) if text.isdigit() else None
+            return ascii_int(value.decode("latin-1").strip())
     return None

@@ -3,6 +3,7 @@
 import secrets
 import uuid
 
+from missionctl.domain.numbers import ascii_int
 from missionctl.domain.search import (
     QueryRejected,
     SearchKind,
@@ -25,9 +26,10 @@ def _cursor(cursor: str | None) -> int | None:
     """The entry id a page starts below; raises ``ValueError`` for text no page issued."""
     if not cursor:
         return None
-    if not cursor.isascii() or not cursor.isdigit() or not 0 < int(cursor) <= MAX_CURSOR:
+    entry_id = ascii_int(cursor)
+    if entry_id is None or not 0 < entry_id <= MAX_CURSOR:
         raise ValueError(cursor)
-    return int(cursor)
+    return entry_id
 
 
 async def search(

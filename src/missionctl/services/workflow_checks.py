@@ -40,6 +40,7 @@ import yaml
 from pydantic import ValidationError
 
 from missionctl.domain.dag import Node, topological_layers, validate_dag
+from missionctl.domain.numbers import ascii_int
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
 from missionctl.expressions import (
@@ -550,8 +551,10 @@ def _ordered(problems: Iterable[Problem]) -> list[Problem]:
 
 def _problem_position(problem: Problem) -> tuple[int, list[tuple[int, int, str]]]:
     parts = (problem.field or "definition").split(".")
-    step = int(parts[1]) if len(parts) > 1 and parts[0] == "steps" and parts[1].isdigit() else -1
-    return step, [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
+    numbers = [ascii_int(part) for part in parts]
+    step = numbers[1] if len(parts) > 1 and parts[0] == "steps" else None
+    keys = [(1, 0, p) if n is None else (0, n, "") for p, n in zip(parts, numbers, strict=True)]
+    return -1 if step is None else step, keys
 
 
 class _Upstream:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
+from missionctl.domain.numbers import ascii_int
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.runs import RunRead
@@ -133,8 +134,8 @@ async def definition_body(request: Request) -> Mapping[str, Any]:
             "a definition is sent as application/json, or as YAML text (application/yaml, "
             f"text/yaml, text/plain), not {media}",
         )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_DEFINITION_BYTES:
+    declared = ascii_int(request.headers.get("content-length", ""))
+    if declared is not None and declared > MAX_DEFINITION_BYTES:
         raise _too_large()
     body = bytearray()
     async for chunk in request.stream():

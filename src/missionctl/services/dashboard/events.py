@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.database import Database
 from missionctl.db.models import Event
 from missionctl.domain.events import severity_of
+from missionctl.domain.numbers import ascii_int
 from missionctl.eventlog import EventRecord
 from missionctl.repositories import events as event_repo
 from missionctl.schemas.dashboard import EventBatch, EventItem
@@ -94,8 +95,8 @@ def resume_cursor(last_event_id: str | None, after: int) -> int:
     A header that is not a number is ignored (``after`` holds); a larger one than any ``seq``
     is capped at ``MAX_SEQ``.
     """
-    header = (last_event_id or "").strip()
-    return min(int(header), MAX_SEQ) if header.isdigit() else after
+    seq = ascii_int((last_event_id or "").strip())
+    return after if seq is None else min(seq, MAX_SEQ)
 
 
 def matches(filters: EventFilters, record: EventRecord | EventItem) -> bool:
