@@ -4,6 +4,8 @@ Counted by the engine that ran the step, in its own process: a ``missionctl work
 on its own ``/metrics`` (``MISSIONCTL_METRICS_ADDRESS``), not on the server's (ADR 0043).
 """
 
+import functools
+
 from prometheus_client import Counter, Histogram
 
 from missionctl.llm import LLMUsage
@@ -26,10 +28,15 @@ COST_USD = Counter(
 )
 
 
+@functools.lru_cache(maxsize=512)
+def _step_seconds(agent: str, ok: bool) -> Histogram:
+    # Looking a labelled child up costs more than observing into it, once per step.
+    return STEP_SECONDS.labels(agent=agent, outcome="succeeded" if ok else "failed")
+
+
 def observe_step(agent: str, ok: bool, duration_ms: int) -> None:
     """Count one finished attempt of a step run by ``agent``."""
-    outcome = "succeeded" if ok else "failed"
-    STEP_SECONDS.labels(agent=agent, outcome=outcome).observe(duration_ms / 1000)
+    _step_seconds(agent, ok).observe(duration_ms / 1000)
 
 
 def count_billed(model: str, usage: LLMUsage, cost_micros: int) -> None:
