@@ -80,7 +80,7 @@ def context(
         attempt=1,
         agent=f"builtin:{role}",
         inputs=inputs,
-        workspace=Path("/nonexistent"),
+        run_dir=Path("/nonexistent"),
         log=log,
         load_upstream_outputs=load_upstream,
         load_mission=load_mission,

@@ -224,7 +224,7 @@ async def test_an_llm_steps_own_short_secret_is_hidden_and_its_documents_kept(
         attempt=1,
         agent="llm:security",
         inputs={"secrets": {"pin": "llm_pin"}, "title": "Advise"},
-        workspace=tmp_path,
+        run_dir=tmp_path,
         log=lambda message, level="info": logged.append(message),
         load_upstream_outputs=no_upstream,
         load_mission=nothing,

@@ -88,6 +88,9 @@ class StepContext:
     JSON: the one its workflow was compiled from, else the mission's newest), both ``None``
     for a run without a mission. ``report_usage`` shows tokens on the running step
     before it finishes (the result's usage is what is finally recorded).
+
+    The step's directories are derived from ``run_dir`` when an agent asks for them (only
+    programs do): joining paths costs microseconds that a step of no-op work would notice.
     """
 
     run_id: uuid.UUID
@@ -96,7 +99,8 @@ class StepContext:
     attempt: int
     agent: str
     inputs: Mapping[str, Any]
-    workspace: Path
+    # The directory of the run's step workspaces (``Workspaces.run_dir``).
+    run_dir: Path
     log: LogSink
     load_upstream_outputs: Callable[[], Awaitable[dict[str, dict[str, Any]]]]
     load_mission: Callable[[], Awaitable[dict[str, Any] | None]]
@@ -105,12 +109,24 @@ class StepContext:
     # Records what the agent is about to send to a model (``step.input``, ADR 0044): the
     # engine redacts and bounds it; awaited, so the record precedes the attempt's result.
     record_input: InputSink = field(default_factory=lambda: _no_input_record)
-    # The workspaces of the steps this one depends on, by step id (siblings of ``workspace``):
-    # a program may read them, never write them.
-    upstream_workspaces: Mapping[str, Path] = field(default_factory=dict)
+    # The steps this one depends on (their workspaces are ``upstream_workspaces``).
+    depends_on: tuple[str, ...] = ()
     # The most tokens the step may use, every model call counted (a capped run reserved their
     # cost when it dispatched the step); ``None``: no limit. Agents that call a model keep it.
     token_limit: int | None = None
+
+    @property
+    def workspace(self) -> Path:
+        """This step's own directory: ``run_dir / step_id`` (concurrent steps never share one)."""
+        return self.run_dir / self.step_id
+
+    @property
+    def upstream_workspaces(self) -> dict[str, Path]:
+        """The workspaces of the steps this one depends on, by step id.
+
+        Siblings of ``workspace``: a program may read them, never write them.
+        """
+        return {dep: self.run_dir / dep for dep in self.depends_on}
 
     @property
     def idempotency_key(self) -> str:

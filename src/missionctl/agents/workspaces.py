@@ -24,6 +24,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _TRASH_PREFIX = ".removing-"
+# Run directories remembered by ``Workspaces.run_dir``: more than the runs an engine has steps
+# of at once, so a busy run's path is joined once, not once per step.
+_REMEMBERED_RUN_DIRS = 1024
 
 
 class Workspaces:
@@ -33,10 +36,16 @@ class Workspaces:
         """``keep``: never remove anything (``MISSIONCTL_KEEP_WORKSPACES``)."""
         self.root = root
         self.keep = keep
+        self._run_dirs: dict[uuid.UUID, Path] = {}
 
     def run_dir(self, run_id: uuid.UUID) -> Path:
         """The directory that holds every step workspace of ``run_id``."""
-        return self.root / str(run_id)
+        path = self._run_dirs.get(run_id)
+        if path is None:
+            if len(self._run_dirs) >= _REMEMBERED_RUN_DIRS:
+                self._run_dirs.clear()
+            path = self._run_dirs[run_id] = self.root / str(run_id)
+        return path
 
     def step_dir(self, run_id: uuid.UUID, step_id: str) -> Path:
         """The workspace of one step of ``run_id``."""

@@ -100,6 +100,8 @@ class TransitionRule(Generic[S]):
             docs/events.md lists it; its payload carries ``target`` as ``status``. Every rule
             of Mission Control's machines names one; a machine only asked whether a move is
             allowed may leave it empty.
+        status: ``target``'s value as a plain string, the ``status`` of the event's payload
+            (read once here: an enum member's ``.value`` is a descriptor call, on every event).
     """
 
     name: str
@@ -107,6 +109,10 @@ class TransitionRule(Generic[S]):
     target: S
     description: str
     event: str = ""
+    status: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", str(self.target.value))
 
 
 @dataclass(frozen=True)

@@ -528,7 +528,6 @@ class Engine:
             except Exception:
                 log.exception("could not record the model input of step %s", claim.step_id)
 
-        run_dir = self._cleaner.workspaces.run_dir(claim.run_id)
         return StepContext(
             run_id=claim.run_id,
             mission_id=claim.mission_id,
@@ -536,15 +535,14 @@ class Engine:
             attempt=claim.attempt,
             agent=claim.agent,
             inputs=claim.inputs,
-            # Each step its own directory: concurrent steps of a run never see each other's files.
-            workspace=run_dir / claim.step_id,
+            run_dir=self._cleaner.workspaces.run_dir(claim.run_id),
             log=sink,
             load_upstream_outputs=upstream,
             load_mission=mission,
             load_plan=plan,
             report_usage=report_usage,
             record_input=record_input,
-            upstream_workspaces={dep: run_dir / dep for dep in claim.depends_on},
+            depends_on=claim.depends_on,
             token_limit=claim.token_limit,
         )
 

@@ -197,7 +197,7 @@ _RECORD_SUCCESS = Prepared(
     update(_steps)
     .where(*_FENCE)
     .values(
-        status=_SUCCEED.target.value,
+        status=_SUCCEED.status,
         outputs=bindparam("v_outputs"),
         input_tokens=bindparam("v_input_tokens"),
         output_tokens=bindparam("v_output_tokens"),
@@ -227,7 +227,7 @@ _RECORD_OTHER = Prepared(
     )
 )
 _LEASE_VALUES: dict[str, Any] = {
-    "status": _CLAIM.target.value,
+    "status": _CLAIM.status,
     "lease_owner": bindparam("owner"),
     "lease_token": bindparam("token"),
     "lease_expires_at": bindparam("expires"),
@@ -279,7 +279,7 @@ def _queue_waiting(size: int) -> Prepared:
             in_list(_steps.c.step_id, "s", size),
             leaves(_steps.c.status, _QUEUE),
         )
-        .values(status=_QUEUE.target.value, queued_at=bindparam("now"))
+        .values(status=_QUEUE.status, queued_at=bindparam("now"))
         .returning(_steps.c.step_id, _steps.c.attempt)
     )
 
@@ -393,7 +393,7 @@ def request_approval(
     statement = (
         update(_steps)
         .where(_steps.c.id == step_run_id, leaves(_steps.c.status, rule))
-        .values(status=rule.target.value, hold_reason=None)
+        .values(status=rule.status, hold_reason=None)
     )
     return bool(session.connection().execute(statement).rowcount)
 
@@ -467,7 +467,7 @@ def admit_step(
             _steps.c.step_id == step_id,
             leaves(_steps.c.status, moves[0]),
         )
-        .values({**values, "status": moves[-1].target.value})
+        .values({**values, "status": moves[-1].status})
     )
     return bool(session.connection().execute(statement).rowcount)
 
@@ -519,7 +519,7 @@ def end_run(
         Whether the run was still running.
     """
     assert rule.sources >= _RUN_COMPLETE.sources, f"{rule.name} does not end a running run"
-    params = {"_id": run_id, "v_status": rule.target.value, "v_now": now, "v_error": error}
+    params = {"_id": run_id, "v_status": rule.status, "v_now": now, "v_error": error}
     return _END_RUN.run(session, params) == 1
 
 
@@ -528,7 +528,7 @@ def move_run(session: Session, *, run_id: uuid.UUID, rule: TransitionRule[RunSta
     statement = (
         update(_runs)
         .where(_runs.c.id == run_id, leaves(_runs.c.status, rule))
-        .values(status=rule.target.value)
+        .values(status=rule.status)
     )
     return bool(session.connection().execute(statement).rowcount)
 
@@ -652,7 +652,7 @@ def _move_steps(rule: TransitionRule[StepRunStatus]) -> Update:
             _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
             leaves(_steps.c.status, rule),
         )
-        .values(status=rule.target.value)
+        .values(status=rule.status)
     )
 
 
@@ -782,7 +782,7 @@ def record_results(session: Session, results: Sequence[StepResult]) -> int:
         if result.rule is _SUCCEED:
             successes.append(params)
             continue
-        params["v_status"] = result.rule.target.value
+        params["v_status"] = result.rule.status
         params["v_attempt"] = result.next_attempt
         params["v_error"] = result.error
         params["v_not_before"] = result.not_before
@@ -868,7 +868,7 @@ _CANCEL_UNSTARTED = (
         _steps.c.status != _RUNNING,
     )
     .values(
-        status=_STEP_CANCEL.target.value,
+        status=_STEP_CANCEL.status,
         ended_at=bindparam("now"),
         hold_reason=null(),
         error=bindparam("v_error"),

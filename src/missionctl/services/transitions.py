@@ -36,7 +36,7 @@ def moved(
         mission_id=mission_id,
         run_id=run_id,
         step_id=step_id,
-        payload={"status": rule.target.value, **payload},
+        payload={"status": rule.status, **payload},
     )
 
 

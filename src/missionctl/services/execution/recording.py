@@ -7,7 +7,6 @@ redacted (exact secrets only) when its blob was written (``services.artifacts.pu
 """
 
 import dataclasses
-import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -193,22 +192,17 @@ def _result(
         "output_tokens": usage.output_tokens,
         "cost_micros": usage.micros,
     }
-    result = functools.partial(
-        repo.StepResult,
-        row.id,
-        row.lease_token,
-        row.attempt,
-        usage=usage,
-        error=outcome.error,
-        model=outcome.model,
-    )
     if isinstance(verdict, Succeeded):
         state.events.append(step_event(_SUCCEED, row, row.attempt, **spent))
         state.succeeded.setdefault(row.run_id, []).append(row.step_id)
-        return result(
-            _SUCCEED, row.attempt, outputs=outcome.outputs, not_before=None, ended_at=state.now
+        rule, attempt, outputs, not_before, ended_at = (
+            _SUCCEED,
+            row.attempt,
+            outcome.outputs,
+            None,
+            state.now,
         )
-    if isinstance(verdict, Retry):
+    elif isinstance(verdict, Retry):
         delay_s = round(verdict.delay_s, 3)
         state.events.append(
             step_event(
@@ -216,10 +210,30 @@ def _result(
             )
         )
         not_before = state.now + timedelta(seconds=verdict.delay_s)
-        return result(_REQUEUE, verdict.attempt, outputs={}, not_before=not_before, ended_at=None)
-    state.events.append(step_event(_FAIL, row, row.attempt, error=outcome.error, **spent))
-    state.failed.setdefault(row.run_id, []).append(row.step_id)
-    return result(_FAIL, row.attempt, outputs=outcome.outputs, not_before=None, ended_at=state.now)
+        rule, attempt, outputs, ended_at = _REQUEUE, verdict.attempt, {}, None
+    else:
+        state.events.append(step_event(_FAIL, row, row.attempt, error=outcome.error, **spent))
+        state.failed.setdefault(row.run_id, []).append(row.step_id)
+        rule, attempt, outputs, not_before, ended_at = (
+            _FAIL,
+            row.attempt,
+            outcome.outputs,
+            None,
+            state.now,
+        )
+    return repo.StepResult(
+        row.id,
+        row.lease_token,
+        row.attempt,
+        rule,
+        attempt,
+        usage=usage,
+        outputs=outputs,
+        error=outcome.error,
+        not_before=not_before,
+        ended_at=ended_at,
+        model=outcome.model,
+    )
 
 
 class _Spending:
