@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
@@ -139,6 +140,15 @@ async def ctx(settings: Settings, request: pytest.FixtureRequest) -> AsyncIterat
         yield context
         tampered = request.node.get_closest_marker("chain_tampered") is not None
         await assert_consistent(context, verify_chain=not tampered)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running and no engine: runs stay as the test leaves them."""
+    quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
+    application = create_app(quiet)
+    async with application.router.lifespan_context(application):
+        yield application
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ events each test filters are those the services append plus a few appended direc
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +15,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.domain.events import severity_of
 from missionctl.eventlog import NewEvent, append
@@ -26,20 +24,10 @@ from missionctl.services import ServiceContext
 from missionctl.services.missions import create_mission
 from missionctl.services.runs import start_run
 from missionctl.services.workflows import create_workflow
-from missionctl.settings import EngineSettings, Settings
 from tests.support.auth import bearer_headers
 from tests.web.support import StreamingASGITransport
 
 URL = "/api/v1/events"
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan, and no engine: runs stay as the test leaves them."""
-    quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
-    application = create_app(quiet)
-    async with application.router.lifespan_context(application):
-        yield application
 
 
 def client_for(

@@ -5,15 +5,12 @@ The app runs without its engine here, so runs keep the status a test gives them.
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
-from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
@@ -21,19 +18,9 @@ from missionctl.services import ServiceContext
 from missionctl.services.missions import create_mission
 from missionctl.services.runs import cancel_run, start_run
 from missionctl.services.workflows import create_workflow
-from missionctl.settings import EngineSettings, Settings
 from tests.support.auth import bearer_headers
 
 URL = "/api/v1/runs"
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan, and no engine: runs stay as the test leaves them."""
-    quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
-    application = create_app(quiet)
-    async with application.router.lifespan_context(application):
-        yield application
 
 
 def _client(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:

@@ -1,28 +1,15 @@
 """GET /api/v1/search and the Search page: results, highlighting, access and hostile input."""
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from missionctl.app import create_app
 from missionctl.domain.access import Role
-from missionctl.settings import EngineSettings, Settings
 from tests.search.helpers import failing_run
 from tests.support.auth import bearer_headers
 
 URL = "/api/v1/search"
 HOSTILE_LINE = '<script>alert("x")</script> & the <b>turbine</b> stalled'
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app without its engine; the tests run their workflows on an engine of their own."""
-    quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
-    application = create_app(quiet)
-    async with application.router.lifespan_context(application):
-        yield application
 
 
 async def _client(app: FastAPI, role: Role | None = Role.VIEWER) -> httpx.AsyncClient:

@@ -11,10 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from missionctl.app import create_app
 from missionctl.domain.numbers import MAX_DIGITS, ascii_int
 from missionctl.services.dashboard.events import resume_cursor
-from missionctl.settings import EngineSettings, Settings, split_address
+from missionctl.settings import split_address
 from tests.support.auth import bearer_headers
 
 # Superscript two, Arabic-Indic three, fullwidth one; signs, separators, too many digits.
@@ -42,14 +41,6 @@ def test_an_odd_port_is_refused_with_the_fix() -> None:
     for address in ("127.0.0.1:²", "127.0.0.1:٣٣", "127.0.0.1:" + "9" * 5000):
         with pytest.raises(ValueError, match="host:port"):
             split_address(address)
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
-    application = create_app(quiet)
-    async with application.router.lifespan_context(application):
-        yield application
 
 
 async def test_a_definition_with_an_input_named_superscript_two_is_a_422(app: FastAPI) -> None:
