@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Mission, Plan
+from missionctl.db.models import Mission, Plan, Requirement
 from missionctl.domain.budget import token_allowance
 from missionctl.domain.plan_diff import diff_plans
 from missionctl.domain.states import MISSION, MissionStatus, transition
@@ -389,7 +389,7 @@ async def run_mission(
     def plan_and_start(session: Session) -> RunRead:
         mission, plan = _runnable(session, mission_id)
         spec = compile_plan(
-            PlanDraft.model_validate(plan.model_dump(include=set(PlanDraft.model_fields))),
+            _compilable(session, plan),
             mission_title=mission.title,
             mission_id=mission.id,
             agent_kind=agent_kind_for(plan.source),
@@ -416,7 +416,7 @@ async def run_mission(
     return await ctx.write_blocking(plan_and_start, side_by_side=True)
 
 
-def _runnable(session: Session, mission_id: uuid.UUID) -> tuple[Mission, PlanRead]:
+def _runnable(session: Session, mission_id: uuid.UUID) -> tuple[Mission, Plan]:
     """The mission and its newest plan, if the mission may run now.
 
     Raises:
@@ -440,7 +440,24 @@ def _runnable(session: Session, mission_id: uuid.UUID) -> tuple[Mission, PlanRea
             f"mission {mission_id} is {mission.status}; plan it before running it",
             field="mission_id",
         )
-    return mission, _plan_read(session, newest)
+    return mission, newest
+
+
+def _compilable(session: Session, plan: Plan) -> PlanDraft:
+    """What compiling reads of a stored plan: its tasks, phases and requirements.
+
+    The plan rules check tasks' traces against the requirements; risks, decisions and next
+    steps are not read, so that a run request makes no round trips it does not need.
+    """
+    requirements = plan_repo.read_plan_rows(session, model=Requirement, plan_id=plan.id)
+    return PlanDraft.model_validate(
+        {
+            "summary": plan.summary,
+            "requirements": [_from_row(PlanRequirement, row) for row in requirements],
+            "phases": plan.phases,
+            "tasks": plan.tasks,
+        }
+    )
 
 
 # ---- Plan versions: planning again with a changed context, listing and comparing versions ----
