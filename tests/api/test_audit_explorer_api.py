@@ -14,10 +14,8 @@ from missionctl.db.models import Run
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext, event_feed
 from missionctl.services.runs import start_run
-from tests.api.test_event_feed_api import app, client_for, log_event, seed, workflow
+from tests.api.test_event_feed_api import client_for, log_event, seed, workflow
 from tests.support.auth import bearer_headers
-
-__all__ = ["app"]
 
 RUNS = "/api/v1/audit/runs"
 EXPORT = "/api/v1/audit/export"
