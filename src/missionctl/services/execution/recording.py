@@ -10,7 +10,7 @@ import dataclasses
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -192,35 +192,26 @@ def _result(
         "output_tokens": usage.output_tokens,
         "cost_micros": usage.micros,
     }
+    # A success or a final failure ends the step as it stands; a retry re-queues it for later.
+    rule, attempt, outputs = _FAIL, row.attempt, outcome.outputs
+    not_before: datetime | None = None
+    ended_at: datetime | None = state.now
     if isinstance(verdict, Succeeded):
+        rule = _SUCCEED
         state.events.append(step_event(_SUCCEED, row, row.attempt, **spent))
         state.succeeded.setdefault(row.run_id, []).append(row.step_id)
-        rule, attempt, outputs, not_before, ended_at = (
-            _SUCCEED,
-            row.attempt,
-            outcome.outputs,
-            None,
-            state.now,
-        )
     elif isinstance(verdict, Retry):
+        rule, attempt, outputs, ended_at = _REQUEUE, verdict.attempt, {}, None
+        not_before = state.now + timedelta(seconds=verdict.delay_s)
         delay_s = round(verdict.delay_s, 3)
         state.events.append(
             step_event(
                 _REQUEUE, row, verdict.attempt, error=outcome.error, delay_s=delay_s, **spent
             )
         )
-        not_before = state.now + timedelta(seconds=verdict.delay_s)
-        rule, attempt, outputs, ended_at = _REQUEUE, verdict.attempt, {}, None
     else:
         state.events.append(step_event(_FAIL, row, row.attempt, error=outcome.error, **spent))
         state.failed.setdefault(row.run_id, []).append(row.step_id)
-        rule, attempt, outputs, not_before, ended_at = (
-            _FAIL,
-            row.attempt,
-            outcome.outputs,
-            None,
-            state.now,
-        )
     return repo.StepResult(
         row.id,
         row.lease_token,
