@@ -12,14 +12,20 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    String,
+    Text,
     case,
+    cast,
     exists,
     func,
     literal_column,
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from missionctl.db.models import Event, EventLogHead, Run, StepRun, Workflow
 from missionctl.domain.events import (
@@ -260,7 +266,7 @@ def _feed_query(filters: EventFilters, dialect: str, columns: Sequence[Any]) -> 
 
 
 async def _walk(
-    session: AsyncSession,
+    executor: AsyncSession | AsyncConnection,
     query: Select[Any],
     *,
     low: int,
@@ -274,6 +280,7 @@ async def _walk(
     picks for it (an index on the filtered column, or the log in ``seq`` order), it reads no
     more than the slice: a filter matching many events stops in the first slice, one matching
     few reads slices twice as long each time, and none sorts every match of the whole log.
+    ``executor`` is the session (ORM rows) or its connection (plain rows, no ORM layer).
     """
     rows: list[Any] = []
     span = max(FEED_WINDOW, limit)
@@ -286,7 +293,7 @@ async def _walk(
             high = start
         order = Event.seq.asc() if oldest_first else Event.seq.desc()
         sliced = query.where(Event.seq >= start, Event.seq < end).order_by(order)
-        rows += (await session.execute(sliced.limit(limit - len(rows)))).all()
+        rows += (await executor.execute(sliced.limit(limit - len(rows)))).all()
         span *= 2
     return rows
 
@@ -318,13 +325,92 @@ async def read_event_feed(
     return [row[0] for row in rows]
 
 
+class _IsoText(FunctionElement[str]):
+    """A time as the text ``datetime.isoformat`` gives of it in UTC, with ``Z`` for ``+00:00``.
+
+    That is how Pydantic writes a time in JSON, and so how exports show an event's. The
+    database writes it: an export would otherwise build and format a ``datetime`` per event.
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "iso_text"
+
+
+# Both write the time with six digits of fraction, then drop a zero fraction as isoformat does.
+_NO_FRACTION = "'.000000Z', 'Z'"
+
+
+@compiles(_IsoText, "postgresql")
+def _iso_text_postgresql(element: _IsoText, compiler: SQLCompiler, **kw: Any) -> str:
+    # In UTC whatever the session's time zone; to_char, unlike a cast, ignores DateStyle.
+    utc = f"({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC'"
+    return f"""replace(to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), {_NO_FRACTION})"""
+
+
+@compiles(_IsoText, "sqlite")
+def _iso_text_sqlite(element: _IsoText, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as naive UTC text, ``YYYY-MM-DD HH:MM:SS.ffffff`` (``db.types.UTCDateTime``, as
+    # SQLAlchemy's own DATETIME always wrote it): its one space becomes the ``T``.
+    ts = compiler.process(element.clauses, **kw)
+    return f"replace(replace({ts}, ' ', 'T') || 'Z', {_NO_FRACTION})"
+
+
+class _UuidText(FunctionElement[str]):
+    """A UUID (or NULL) as the text ``str(uuid)`` gives: lower-case hex, grouped 8-4-4-4-12."""
+
+    type = String()
+    inherit_cache = True
+    name = "uuid_text"
+
+
+@compiles(_UuidText, "postgresql")
+def _uuid_text_postgresql(element: _UuidText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+"""Where each group of a UUID's text starts among its 32 hex digits (from 1), and its length."""
+
+
+@compiles(_UuidText, "sqlite")
+def _uuid_text_sqlite(element: _UuidText, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as its 32 hex digits (SQLAlchemy's ``Uuid``); NULL stays NULL through substr and ||.
+    hex_ = compiler.process(element.clauses, **kw)
+    groups = " || '-' || ".join(f"substr({hex_}, {a}, {n})" for a, n in _UUID_GROUPS)
+    return f"lower({groups})"
+
+
+EXPORT_COLUMNS = (
+    Event.seq,
+    _IsoText(Event.ts).label("ts"),
+    Event.type,
+    Event.actor,
+    _UuidText(Event.mission_id).label("mission_id"),
+    _UuidText(Event.run_id).label("run_id"),
+    Event.step_id,
+    # The text stored, not a decoded value: it is already the payload's canonical JSON (as the
+    # log wrote and hashed it), which an export can often write as it is. A ``json`` value's
+    # text on PostgreSQL, the column's own text on SQLite.
+    cast(Event.payload, Text).label("payload_text"),
+)
+"""The columns ``read_event_rows`` reads: what an export writes of an event, as text."""
+
+
 async def read_event_rows(
     session: AsyncSession, *, filters: EventFilters, after: int, before: int, limit: int
 ) -> Sequence[Row[Any]]:
-    """As ``read_event_feed(oldest_first=True)``, as plain rows of the ``events`` columns.
+    """As ``read_event_feed(oldest_first=True)``, as plain rows of ``EXPORT_COLUMNS``.
 
-    For exports: a row costs a fraction of an ORM object, which a page of thousands feels.
-    Each row has the attributes of ``Event`` (``seq``, ``ts``, ``type``, ``payload``…).
+    For exports: a row costs a fraction of an ORM object, which a page of thousands feels, and
+    the payload comes as its stored JSON text (``payload_text``), not decoded. Each row has the
+    attributes ``seq``, ``ts``, ``type``, ``actor``, ``mission_id``, ``run_id``, ``step_id`` and
+    ``payload_text``, in that order: ``seq`` an int, the others text (or None), ``ts`` as
+    ``_IsoText`` and the ids as ``_UuidText`` write them. Rows are read through the session's
+    connection (its transaction), skipping the ORM's result layer.
     """
-    query = _feed_query(filters, _dialect(session), list(Event.__table__.c))
-    return await _walk(session, query, low=after + 1, high=before, limit=limit, oldest_first=True)
+    query = _feed_query(filters, _dialect(session), EXPORT_COLUMNS)
+    connection = await session.connection()
+    return await _walk(
+        connection, query, low=after + 1, high=before, limit=limit, oldest_first=True
+    )

@@ -11,12 +11,13 @@ The live feed is ``services.dashboard.follow_events`` with the same ``EventFilte
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from missionctl.db.models import Event
-from missionctl.domain.events import severity_of
+from missionctl.domain.events import PAYLOAD_SEVERITY_TYPES, Severity, severity_of
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.eventlog import EventRecord
 from missionctl.llm.redaction import redact
@@ -85,27 +86,38 @@ def to_feed_item(row: Event | EventRecord | EventItem) -> EventFeedItem:
     )
 
 
-def _iso(value: datetime) -> str:
-    """``value`` as ISO 8601 the way Pydantic writes it in JSON (UTC as ``Z``)."""
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+_NO_PAYLOAD: Mapping[str, Any] = MappingProxyType({})
+
+
+def _severity(event_type: str, payload_text: str) -> Severity:
+    """``severity_of`` the event whose payload is stored as ``payload_text``.
+
+    The payload is decoded only for the types whose severity depends on it (a ``step.log``);
+    every other type's severity is its type's, whatever the payload says.
+    """
+    if event_type in PAYLOAD_SEVERITY_TYPES:
+        return severity_of(event_type, json.loads(payload_text))
+    return severity_of(event_type, _NO_PAYLOAD)
 
 
 def _event_record(row: Any) -> dict[str, Any]:
-    """A row of ``events`` as ``to_feed_item(row).model_dump(mode="json")`` gives it, faster.
+    """A row of ``read_event_rows`` as ``to_feed_item(event).model_dump(mode="json")`` gives it.
 
-    An export builds one per event: skipping the model's validation halves its cost.
+    Built straight from the row (an export builds one per event: skipping the model's
+    validation halves its cost), its payload decoded from the stored JSON text.
     """
+    seq, ts, type_, actor, mission_id, run_id, step_id, payload_text = row
+    payload = json.loads(payload_text)
     return {
-        "seq": row.seq,
-        "ts": _iso(row.ts),
-        "type": row.type,
-        "severity": severity_of(row.type, row.payload),
-        "actor": row.actor,
-        "mission_id": str(row.mission_id) if row.mission_id is not None else None,
-        "run_id": str(row.run_id) if row.run_id is not None else None,
-        "step_id": row.step_id,
-        "payload": row.payload,
+        "seq": seq,
+        "ts": ts,
+        "type": type_,
+        "severity": severity_of(type_, payload),
+        "actor": actor,
+        "mission_id": mission_id,
+        "run_id": run_id,
+        "step_id": step_id,
+        "payload": payload,
     }
 
 
@@ -185,6 +197,9 @@ async def search_runs(
 FORMULA_STARTS = frozenset("=+-@\t\r")
 """First characters that make a spreadsheet run a cell as a formula."""
 
+_CELL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""A JSON cell's encoder, made once: ``json.dumps`` with options builds one per call."""
+
 
 def _cell(value: Any) -> str:
     """A CSV cell; text a spreadsheet would run as a formula is quoted with ``'``."""
@@ -195,7 +210,7 @@ def _cell(value: Any) -> str:
     elif isinstance(value, datetime):
         return value.isoformat()
     elif isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = _CELL_JSON.encode(value)
     else:
         text = str(value)
     return "'" + text if text[:1] in FORMULA_STARTS else text
@@ -211,36 +226,58 @@ def _csv(cells: Iterable[Sequence[str]], columns: Sequence[str], *, head: bool) 
     return redact(out.getvalue()).encode()
 
 
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False, default=str)
+"""A JSON Lines record's encoder, made once: ``json.dumps`` with options builds one per call."""
+
+
 def _encode(
     records: Iterable[dict[str, Any]], columns: Sequence[str], fmt: ExportFormat, *, head: bool
 ) -> bytes:
     """``records`` as CSV rows (after the header when ``head``) or JSON lines, redacted."""
     if fmt == "jsonl":
-        lines = [json.dumps(record, ensure_ascii=False, default=str) for record in records]
+        lines = [_JSON_LINE.encode(record) for record in records]
         return redact("".join(line + "\n" for line in lines)).encode()
     return _csv(([_cell(record[c]) for c in columns] for record in records), columns, head=head)
 
 
+def _payload_cell(payload_text: str) -> str:
+    r"""The payload's CSV cell, from its stored JSON text: what ``_cell`` makes of its value.
+
+    The log stores a payload as its canonical JSON (``db.types.canonical_json``: compact, keys
+    sorted, non-ASCII as is), which is exactly the text ``_cell`` writes for the decoded object
+    (``json.dumps`` keeps the keys' order): an object's text without ``\u`` or ``\/`` is
+    returned as it is, since decoding and encoding it again would give it back. Any other text
+    is decoded first, so that an escape never hides from ``redact`` what it spells (an escaped
+    ``sk-`` key, say) and anything but an object is written as before.
+    """
+    # Canonical JSON writes every character as itself but ``"``, ``\`` and control characters
+    # (``\n``… or ``\u00XX``), so these two escapes are the only ones that can spell one otherwise.
+    if payload_text[:1] == "{" and "\\u" not in payload_text and "\\/" not in payload_text:
+        return payload_text  # "{" never starts a formula
+    return _cell(json.loads(payload_text))
+
+
 def _event_cells(row: Any) -> list[str]:
-    """A row of ``events`` as the CSV cells ``_encode`` makes of its ``_event_record``.
+    """A row of ``read_event_rows`` as the CSV cells ``_encode`` makes of its ``_event_record``.
 
     Built straight from the row: an export of a hundred thousand events feels every step.
     """
+    seq, ts, type_, actor, mission_id, run_id, step_id, payload_text = row
     return [
-        str(row.seq),
-        _iso(row.ts),
-        _cell(row.type),
-        severity_of(row.type, row.payload),
-        _cell(row.actor),
-        "" if row.mission_id is None else str(row.mission_id),
-        "" if row.run_id is None else str(row.run_id),
-        _cell(row.step_id),
-        _cell(row.payload),
+        str(seq),
+        ts,
+        _cell(type_),
+        _severity(type_, payload_text),
+        _cell(actor),
+        mission_id or "",
+        run_id or "",
+        _cell(step_id),
+        _payload_cell(payload_text),
     ]
 
 
 def _encode_events(rows: Sequence[Any], fmt: ExportFormat, *, head: bool) -> bytes:
-    """Rows of ``events`` as CSV (after the header when ``head``) or JSON lines, redacted."""
+    """Rows of ``read_event_rows`` as CSV (after a header when ``head``) or JSON lines, redacted."""
     if fmt == "jsonl":
         return _encode(map(_event_record, rows), EVENT_COLUMNS, fmt, head=head)
     return _csv(map(_event_cells, rows), EVENT_COLUMNS, head=head)
