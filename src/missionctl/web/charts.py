@@ -114,6 +114,11 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def timeline_runs_to_now(tasks: Sequence[TaskView]) -> bool:
+    """Whether ``timeline(tasks, now=...)`` depends on ``now``: a step started and has not ended."""
+    return any(t.started_at is not None and t.ended_at is None for t in tasks)
+
+
 def timeline(tasks: Sequence[TaskView], *, now: datetime) -> Markup:
     """A Gantt chart: one row per started step, a bar from its start to its end (or ``now``).
 

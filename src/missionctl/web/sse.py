@@ -2,21 +2,36 @@
 
 One stream per page (``hx-sse:connect`` in the template; htmx's ``hx-sse`` extension swaps each
 message's ``<hx-partial>`` elements into place). Every event of the log becomes one message
-whose ``id`` is the event's ``seq``:
+whose ``id`` is the event's ``seq`` and whose data are the event's Audit Trail line(s) (or its
+log lines on the run page).
 
-- each message carries the event's Audit Trail line(s) (or its log lines on the run page);
-- the last message of a batch also carries the page's state blocks (statuses, counters, graph
-  colours, controls, the budget bar, the emergency-stop banner) re-rendered from the database,
-  when the batch changed any state.
+The page's state blocks (statuses, counters, graph colours, controls, the budget bar, the
+emergency-stop banner; the run page's costs and timeline) are re-rendered from the database
+when events changed the state, at most once every ``STATE_EVERY_S`` (ADR 0049):
+
+- when the last re-render is that old, the state rides on the last message of the batch;
+- otherwise it is sent when the interval ends, in a message of its own without an ``id`` (it
+  carries no event), rendered from what all the events since then left. A burst of events (a
+  run of many steps) costs a viewer at most two reads a second, and the newest state always
+  arrives.
+
+What moves with the clock (the run page's timeline while a step runs: its bar ends at "now")
+is redrawn from the last state every ``TICK_S`` while no event comes, without a database read.
+
+A slow viewer slows only its own stream: events are read at most one batch ahead of what was
+sent, so the broadcaster drops a viewer that falls behind and its stream catches up from the
+database once it reads again (ADR 0009), its backlog's state read once.
 
 A browser that reconnects sends ``Last-Event-ID``; the stream resumes after it, so the page
 ends with every event exactly once (ADR 0009). The first connection names its cursor with
 ``?after=`` (the newest event the page was rendered with).
 """
 
+import asyncio
+import math
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -29,10 +44,18 @@ from missionctl.web.templating import render_fragment, security_context
 PING_S = 15
 """Seconds between keep-alive comments, so proxies keep an idle stream open."""
 
+STATE_EVERY_S = 0.5
+"""The shortest time between two re-renders of a page's state (each reads the database)."""
+
+TICK_S = 1.0
+"""How often what moves with the clock is redrawn while no event comes."""
+
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 # Events that change nothing but the log: a batch of only these needs no state re-render.
 _LOG_ONLY = frozenset({"step.log"})
+
+T = TypeVar("T")
 
 
 def resume_from(request: Request, after: int) -> int:
@@ -43,39 +66,145 @@ def resume_from(request: Request, after: int) -> int:
 State = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
 """Reads the page's state and returns the context of its ``live_state`` block."""
 
+Tick = Callable[[dict[str, Any]], str | None]
+"""From the page's last state, the message that redraws what moves with the clock; ``None``
+when nothing does (the stream then stops ticking until it reads the state again)."""
+
+
+async def _next(source: AsyncIterator[T]) -> T:
+    return await anext(source)
+
+
+async def until_due(
+    source: AsyncIterator[T], due: Callable[[], float | None]
+) -> AsyncIterator[T | None]:
+    """Yield what ``source`` yields, and ``None`` whenever ``due()`` passes before it does.
+
+    ``due()`` is a time of the event loop's clock, or ``None`` to wait for ``source`` alone; it
+    is asked again before every wait. ``source`` is read by a task that a passing deadline
+    does not cancel (a cancelled async generator is closed for good), and never more than one
+    item ahead: a consumer that stops reading stops the source too. Closing this generator
+    cancels that task, or closes ``source`` when no read is under way.
+    """
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Task[T] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.create_task(_next(source))
+            when = due()
+            timeout = None if when is None else max(when - loop.time(), 0.0)
+            done, _ = await asyncio.wait({pending}, timeout=timeout)
+            if not done:
+                yield None
+                continue
+            finished, pending = pending, None
+            try:
+                item = finished.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        reading = pending is not None and not pending.done()
+        if pending is not None:
+            _drop(pending)  # cancelled mid-read, the source ends with it
+        close = getattr(source, "aclose", None)  # an async generator's
+        if not reading and close is not None:
+            await close()
+
+
+def _drop(task: "asyncio.Task[Any]") -> None:
+    """Cancel ``task``; or, done, read its outcome (asyncio logs an error nobody read)."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()
+
+
+class _Pacer:
+    """The messages of one page's stream: each event at once, the state at a bounded rate."""
+
+    def __init__(
+        self, *, page: str, read_state: State, state: dict[str, Any], tick: Tick | None, count: int
+    ) -> None:
+        self._page = page
+        self._read_state = read_state
+        self._state = state  # the last state read (the first one was read for the page)
+        self._tick = tick
+        self._count = count
+        self._loop = asyncio.get_running_loop()
+        self._sent_at = -math.inf
+        self._state_due: float | None = None  # a change not sent yet goes out then
+        self._tick_due = self._loop.time() + TICK_S if tick else None
+        self._artifacts_changed = False
+
+    def due(self) -> float | None:
+        """When the stream must send something although no event came (``None``: never)."""
+        times = [t for t in (self._state_due, self._tick_due) if t is not None]
+        return min(times, default=None)
+
+    async def on_batch(self, items: Sequence[EventItem]) -> list[ServerSentEvent]:
+        """One message per event; the last also carries the state when it may be sent now."""
+        self._artifacts_changed |= any(item.type == "artifact.created" for item in items)
+        state = ""
+        if any(item.type not in _LOG_ONLY for item in items):
+            titles = self._state["titles"]
+            unknown = any(i.step_id is not None and i.step_id not in titles for i in items)
+            # An audit line stays as it was rendered: a step new to the page needs its title now.
+            if unknown or self._loop.time() >= self._sent_at + STATE_EVERY_S:
+                state = await self._render_state()
+            elif self._state_due is None:
+                self._state_due = self._sent_at + STATE_EVERY_S
+        messages = []
+        for index, item in enumerate(items):
+            self._count += 1
+            last = index == len(items) - 1
+            html = render_fragment(self._page, "live_event", self._event_context(item, last))
+            messages.append(ServerSentEvent(data=html + state if last else html, id=str(item.seq)))
+        return messages
+
+    async def on_due(self) -> ServerSentEvent | None:
+        """The message a passing deadline calls for: the state held back, or a clock tick."""
+        now = self._loop.time()
+        if self._state_due is not None and now >= self._state_due:
+            return ServerSentEvent(data=await self._render_state())  # no id: it is no event
+        if self._tick is None or self._tick_due is None or now < self._tick_due:
+            return None
+        html = self._tick(self._state)
+        self._tick_due = None if html is None else now + TICK_S
+        return None if html is None else ServerSentEvent(data=html)
+
+    async def _render_state(self) -> str:
+        # A read cut short by the browser leaving would log driver warnings: let it finish.
+        state = await dashboard.read_to_end(self._read_state())
+        state["artifacts_changed"] = self._artifacts_changed
+        self._state, self._artifacts_changed, self._state_due = state, False, None
+        self._sent_at = self._loop.time()
+        self._tick_due = self._sent_at + TICK_S if self._tick else None
+        return render_fragment(self._page, "live_state", state)
+
+    def _event_context(self, item: EventItem, last: bool) -> dict[str, Any]:
+        titles = self._state["titles"]
+        return {"event": item, "titles": titles, "event_count": self._count, "with_count": last}
+
 
 async def _messages(
     ctx: ServiceContext,
+    paced: _Pacer,
     *,
-    page: str,
     cursor: int,
-    count: int,
-    read_state: State,
-    titles: dict[str, str],
     mission_id: uuid.UUID | None = None,
     run_id: uuid.UUID | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    async for batch in dashboard.follow_events(
-        ctx, after_seq=cursor, mission_id=mission_id, run_id=run_id
-    ):
-        items = batch.items
-        state: dict[str, Any] | None = None
-        if any(item.type not in _LOG_ONLY for item in items):
-            # A read cut short by the browser leaving would log driver warnings: let it finish.
-            state = await dashboard.read_to_end(read_state())
-            titles = state["titles"]
-        for index, item in enumerate(items):
-            count += 1
-            last = index == len(items) - 1
-            html = render_fragment(page, "live_event", _event_context(item, titles, count, last))
-            if last and state is not None:
-                state["artifacts_changed"] = any(i.type == "artifact.created" for i in items)
-                html += render_fragment(page, "live_state", state)
-            yield ServerSentEvent(data=html, id=str(item.seq))
-
-
-def _event_context(item: EventItem, titles: dict[str, str], count: int, last: bool) -> Any:
-    return {"event": item, "titles": titles, "event_count": count, "with_count": last}
+    events = dashboard.follow_events(ctx, after_seq=cursor, mission_id=mission_id, run_id=run_id)
+    async for batch in until_due(events, paced.due):
+        if batch is None:  # a deadline passed before the next event
+            due = await paced.on_due()
+            if due is not None:
+                yield due
+            continue
+        for message in await paced.on_batch(batch.items):
+            yield message
 
 
 def stream(messages: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
@@ -104,26 +233,25 @@ async def mission_stream(
 
     first = await read_state()
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
-    return stream(
-        _messages(
-            ctx,
-            page=page,
-            cursor=cursor,
-            count=count,
-            read_state=read_state,
-            titles=first["titles"],
-            mission_id=mission_id,
-        )
-    )
+    paced = _Pacer(page=page, read_state=read_state, state=first, tick=None, count=count)
+    return stream(_messages(ctx, paced, cursor=cursor, mission_id=mission_id))
 
 
 async def run_stream(
-    ctx: ServiceContext, request: Request, *, run_id: uuid.UUID, after: int, page: str
+    ctx: ServiceContext,
+    request: Request,
+    *,
+    run_id: uuid.UUID,
+    after: int,
+    page: str,
+    read_page: State,
+    tick: Tick,
 ) -> EventSourceResponse:
     """The live stream of a run page after ``after`` (or the browser's ``Last-Event-ID``).
 
-    Fragments are rendered for the request's identity (its controls) and session (its CSRF
-    token), as the page itself was.
+    ``read_page`` reads what the page renders of the run (the page's own context, so a state
+    sent equals a reload); ``tick`` redraws what moves with the clock. Fragments are rendered
+    for the request's identity (its controls) and session (its CSRF token), as the page was.
 
     Raises:
         NotFound: no such run (before the stream starts, so the answer is a 404).
@@ -132,20 +260,9 @@ async def run_stream(
     cursor = resume_from(request, after)
 
     async def read_state() -> dict[str, Any]:
-        view = await dashboard.read_run_view(ctx, run_id=run_id)
-        titles = {t.key: t.title for t in view.tasks}
-        return {"view": view, "titles": titles, "emergency": await read_controls(ctx), **security}
+        return {**await read_page(), "emergency": await read_controls(ctx), **security}
 
     first = await read_state()
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)
-    return stream(
-        _messages(
-            ctx,
-            page=page,
-            cursor=cursor,
-            count=count,
-            read_state=read_state,
-            titles=first["titles"],
-            run_id=run_id,
-        )
-    )
+    paced = _Pacer(page=page, read_state=read_state, state=first, tick=tick, count=count)
+    return stream(_messages(ctx, paced, cursor=cursor, run_id=run_id))

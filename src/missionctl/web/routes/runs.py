@@ -1,9 +1,10 @@
 """The runs pages (the list and one run) and the run controls shared with the mission page.
 
-Blocks rendered alone: of ``pages/run.html`` ``live_event`` / ``live_state`` (the live stream);
-of ``pages/step.html`` ``step_detail`` (a step's inputs, outputs, error and log, loaded when its
-row is opened); of ``pages/runs.html`` ``list_update`` (filters, paging: the list, its count and
-the live stream's element) and ``list_live`` (the list's live stream, ``web/live_lists.py``).
+Blocks rendered alone: of ``pages/run.html`` ``live_event`` / ``live_state`` / ``live_timeline``
+(the live stream); of ``pages/step.html`` ``step_detail`` (a step's inputs, outputs, error and
+log, loaded when its row is opened); of ``pages/runs.html`` ``list_update`` (filters, paging: the
+list, its count and the live stream's element) and ``list_live`` (the list's live stream,
+``web/live_lists.py``).
 
 The list's filters are those of ``GET /api/v1/runs``, kept in the URL (bookmarks, Back).
 
@@ -11,7 +12,9 @@ Cancel, Retry and Rerun answer htmx with a toast (the pages change through their
 a plain form post with a 303 back to the page it came from.
 """
 
+import uuid
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
@@ -26,13 +29,13 @@ from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.costs import CostQuery
 from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
+from missionctl.services import ServiceContext, dashboard
 from missionctl.services import costs as cost_service
-from missionctl.services import dashboard
 from missionctl.services import runs as run_service
 from missionctl.services.replay import read_run_state
 from missionctl.settings import Settings
 from missionctl.telemetry import run_trace_hex
-from missionctl.web.charts import timeline
+from missionctl.web.charts import timeline, timeline_runs_to_now
 from missionctl.web.deps import MAX_SEQ, Context, ControlRuns, Fragment, P, RunId, requires
 from missionctl.web.errors import render_toast
 from missionctl.web.live_lists import RUN_LIST_EVENTS, list_stream
@@ -165,6 +168,38 @@ def _list_context(page: RunRowPage, filters: RunFilters, cursor: str) -> dict[st
     }
 
 
+async def _read_page(ctx: ServiceContext, run_id: uuid.UUID) -> dict[str, Any]:
+    """What the run page shows of the run now: its view, step titles, costs and timeline.
+
+    The page and its live stream's state both render from this, so the state the stream sends
+    last is what a reload shows.
+
+    Raises:
+        NotFound: no such run.
+    """
+    view = await dashboard.read_run_view(ctx, run_id=run_id)
+    costs = await cost_service.read_costs(ctx, query=CostQuery(scope="run", id=str(run_id)))
+    return {
+        "view": view,
+        "titles": {t.key: t.title for t in view.tasks},
+        "costs": costs,
+        "charts": cost_charts(costs),
+        "timeline": timeline(view.tasks, now=utcnow()),
+    }
+
+
+def _redraw_timeline(state: dict[str, Any]) -> str | None:
+    """The stream's clock tick: the timeline of ``state`` drawn to now, while a bar ends there.
+
+    Returns:
+        The message's HTML, or None when every started step has ended (nothing moves).
+    """
+    tasks = state["view"].tasks
+    if not timeline_runs_to_now(tasks):
+        return None
+    return render_fragment(PAGE, "live_timeline", {"timeline": timeline(tasks, now=utcnow())})
+
+
 @router.get("/runs/{run_id}", dependencies=[requires(P.RUNS_READ)])
 async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
     """One run: its graph, its steps with attempts, timings, tokens and cost, and its controls.
@@ -174,18 +209,10 @@ async def run_page(request: Request, ctx: Context, run_id: RunId) -> Response:
     Raises:
         NotFound: no such run (a 404 page).
     """
-    view = await dashboard.read_run_view(ctx, run_id=run_id)
+    context = await _read_page(ctx, run_id)
     settings: Settings = request.app.state.settings
-    costs = await cost_service.read_costs(ctx, query=CostQuery(scope="run", id=str(run_id)))
-    context = {
-        "view": view,
-        "titles": {t.key: t.title for t in view.tasks},
-        "costs": costs,
-        "charts": cost_charts(costs),
-        "timeline": timeline(view.tasks, now=utcnow()),
-        # The run's trace in the tracing tool, when MISSIONCTL_TRACE_URL says where (ADR 0045).
-        "trace_url": settings.tracing.trace_link(run_trace_hex(view.run.id)),
-    }
+    # The run's trace in the tracing tool, when MISSIONCTL_TRACE_URL says where (ADR 0045).
+    context["trace_url"] = settings.tracing.trace_link(run_trace_hex(run_id))
     return render(request, PAGE, context)
 
 
@@ -238,8 +265,23 @@ async def run_events(
     run_id: RunId,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> EventSourceResponse:
-    """The run page's live stream (resumes from ``Last-Event-ID``)."""
-    return await run_stream(ctx, request, run_id=run_id, after=after, page=PAGE)
+    """The run page's live stream (resumes from ``Last-Event-ID``).
+
+    Its state is the page's own context (``_read_page``): status, steps, graph, costs and
+    timeline; the timeline is redrawn every second while a step runs (``web/sse.py``).
+
+    Raises:
+        NotFound: no such run (a 404 before the stream starts).
+    """
+    return await run_stream(
+        ctx,
+        request,
+        run_id=run_id,
+        after=after,
+        page=PAGE,
+        read_page=partial(_read_page, ctx, run_id),
+        tick=_redraw_timeline,
+    )
 
 
 @router.post("/runs/{run_id}/cancel")
