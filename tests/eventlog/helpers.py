@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
-from missionctl.db.migrate import downgrade_database, upgrade_database
+from missionctl.db.migrate import alembic_config
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext
 
@@ -58,16 +59,23 @@ async def remove_forged_rows(ctx: ServiceContext) -> None:
     await drop_append_only_triggers(ctx)
     await tamper(ctx, "DELETE FROM events WHERE actor = 'user:mallory'")
     # The revision that creates the head triggers drops them (if any are left) on the way down.
-    # A running engine's transactions may deadlock with the downgrade's locks on PostgreSQL,
-    # which then aborts one of them: the operator tries again, as the engine does.
+    # Down and up again in one transaction: a running engine must never see the schema of
+    # revision 0005 (its queries name later columns). Its transactions may deadlock with the
+    # migration's locks on PostgreSQL, which then aborts one of them: the operator tries again,
+    # as the engine does.
     for attempt in range(1, 6):
         try:
-            await downgrade_database(ctx.db, "0005")
+            async with ctx.db.engine.begin() as connection:
+                await connection.run_sync(_rebuild_from_0005)
             break
         except OperationalError as exc:
             if "deadlock" not in str(exc) or attempt == 5:
                 raise
-    await upgrade_database(ctx.db)
+
+
+def _rebuild_from_0005(connection: Connection) -> None:
+    command.downgrade(alembic_config(connection), "0005")
+    command.upgrade(alembic_config(connection), "head")
 
 
 async def insert_event_row(
