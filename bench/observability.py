@@ -22,14 +22,16 @@ HERE = Path(__file__).resolve().parent
 
 
 def _part(script: Path) -> Any:
-    """The JSON figures ``script`` printed (its last JSON document)."""
+    """The JSON figures ``script`` printed (an object, or a list of one per database)."""
     done = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, env=os.environ.copy()
     )
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
-    out = done.stdout.strip()
-    return json.loads(out[out.index("{") :])
+    # Its figures are the first line that opens a JSON object or list (lines before are logs).
+    lines = done.stdout.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line[:1] in ("{", "["))
+    return json.loads("".join(lines[first:]))
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from missionctl.security.process import register_server_secrets, restrict_proces
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
 from missionctl.services import open_context
 from missionctl.services.audit import audit_checkpoints
+from missionctl.services.costs import usage_folder
 from missionctl.services.health import HealthSummaryCache
 from missionctl.services.runtime import open_runtime
 from missionctl.services.search_index import search_indexer
@@ -94,14 +95,15 @@ def _document_bearer_auth(app: FastAPI) -> None:
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """The app's lifespan: the database (its schema upgraded) and what runs beside it.
 
-    Opens the runtime, the audit checkpoints, the search indexer, the metrics listener and the
-    embedded engine, and closes them in reverse order.
+    Opens the runtime, the audit checkpoints, the search indexer, the usage folder, the metrics
+    listener and the embedded engine, and closes them in reverse order.
     """
     async with (
         open_context(settings) as ctx,
         open_runtime(settings) as runtime,
         audit_checkpoints(ctx),  # signs the chain head now and then (ADR 0023)
         search_indexer(ctx),  # keeps the log-search index up with the log (ADR 0047)
+        usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
     ):
         app.state.ctx = ctx

@@ -243,3 +243,67 @@ async def test_going_back_to_search_triggers_indexes_what_the_indexer_had_not(
         assert await _found(db, "quasar") == ["quasar three", "quasar two", "quasar one"]
     finally:
         await db.dispose()
+
+
+async def test_the_usage_sums_start_from_the_steps_already_there(empty_database_url: str) -> None:
+    """Revision 0016 sums the step rows it finds; its triggers count what changes after."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, update
+
+    from missionctl.db.models import StepRun
+    from tests.db.test_usage_days import insert_bare_run
+    from tests.support.consistency import usage_sums
+
+    db = Database(empty_database_url)
+    ended = datetime(2026, 5, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    try:
+        await upgrade_database(db, "0015")
+        async with db.write() as session:
+            run_id = await insert_bare_run(session)
+            await session.execute(
+                insert(StepRun),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "run_id": run_id,
+                        "step_id": f"s{i}",
+                        "agent": agent,
+                        "status": "succeeded",
+                        "model": model,
+                        "started_at": ended,
+                        "ended_at": ended if i % 2 else None,
+                        "input_tokens": 10 * i,
+                        "cost_micros": i,
+                        "earlier_cost_micros": 100,
+                    }
+                    for i, (agent, model) in enumerate(
+                        [("llm:qa", "m"), ("llm:qa", "m"), ("llm:qa", None), ("command", None)]
+                    )
+                ]
+                + [
+                    {
+                        "id": uuid.uuid4(),
+                        "run_id": run_id,
+                        "step_id": "never",
+                        "agent": "llm:qa",
+                        "status": "queued",
+                    }
+                ],
+            )
+        await upgrade_database(db)
+        async with db.read() as session:
+            kept, stepped = await usage_sums(session)
+        assert kept == stepped and sum(v[0] for v in kept.values()) == 4
+        async with db.write() as session:  # now the triggers count a change
+            await session.execute(update(StepRun).values(cost_micros=StepRun.cost_micros + 1))
+        await downgrade_database(db, "0015")
+        assert {"usage_days", "usage_deltas"}.isdisjoint(await _tables(db))
+        async with db.write() as session:  # no trigger left to fail without its table
+            await session.execute(update(StepRun).values(cost_micros=StepRun.cost_micros + 1))
+        await upgrade_database(db)
+        async with db.read() as session:
+            kept, stepped = await usage_sums(session)
+        assert kept == stepped and kept[(ended.date(), "llm:qa", "m")] == [2, 10, 0, 205]
+    finally:
+        await db.dispose()

@@ -5,6 +5,7 @@ at the configured model like in production; a step that fails once with tokens s
 succeeds checks that a retry loses nothing.
 """
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,7 @@ from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
 from missionctl.services.costs import parse_cost_query, read_costs
+from missionctl.services.health import read_health_summary
 from missionctl.services.missions import create_mission, read_mission
 from missionctl.services.plans import plan_mission, run_mission
 from missionctl.services.runtime import open_runtime
@@ -138,6 +140,34 @@ async def test_buckets_windows_and_the_system_and_workflow_scopes(
         name = (await session.get_one(Workflow, done.workflow_id)).name
     workflow = await read_costs(mctx, query=CostQuery(scope="workflow", id=name))
     assert workflow.cost_micros == spent and workflow.by_requirement is None
+
+
+async def test_the_health_strip_and_the_costs_burn_the_same_spend(
+    ctx: ServiceContext, openai_server: ScriptedOpenAIServer
+) -> None:
+    """A step waiting an hour for its retry holds its failed attempt's spend: both count it."""
+    mctx = _with_model(ctx, openai_server)
+    await start(
+        mctx,
+        [step("check", "llm:flaky", retry={"max_attempts": 2, "backoff_s": 3600, "jitter": False})],
+    )
+    async with open_runtime(mctx.settings) as runtime:
+        runtime.agents.register("llm:flaky", FailsOnceWithTokens())
+        async with running_engine(mctx, agents=runtime.agents):
+            for _ in range(300):
+                async with ctx.read() as session:
+                    row = (await session.scalars(select(StepRun))).one()
+                if row.attempt == 2:
+                    break
+                await asyncio.sleep(0.05)
+    # Re-queued for its second attempt, in an hour: the first's usage is still on the row.
+    assert (row.attempt, row.status, row.ended_at, row.input_tokens) == (2, "queued", None, 4000)
+    spent = row.cost_micros
+    health = await read_health_summary(mctx)
+    costs = await read_costs(mctx, query=CostQuery())
+    assert spent > 0
+    assert round(health.burn_usd_per_hour * 1e6) == spent
+    assert round(costs.burn_rate.last_hour_usd_per_hour * 1e6) == spent
 
 
 async def test_a_missions_breakdowns_add_up_to_its_spend_planning_included(

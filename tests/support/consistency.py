@@ -1,5 +1,9 @@
 """The invariants every test database must keep."""
 
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
 from missionctl.repositories.execution import ACTIVE_STEP_STATUSES
 from missionctl.services import ServiceContext
 
@@ -35,3 +39,54 @@ async def assert_consistent(context: ServiceContext, *, verify_chain: bool = Tru
     if verify_chain:
         report = await verify_event_chain(context)
         assert report.ok, str(report)
+    async with context.read() as session:
+        kept, stepped = await usage_sums(session)
+    assert kept == stepped, "usage_days with its deltas differs from step_runs"
+
+
+async def usage_sums(session: Any) -> tuple[dict[Any, list[int]], dict[Any, list[int]]]:
+    """The usage per (UTC day, agent, model) as the database keeps it, and as the steps add up.
+
+    The second is summed here from the rows of ``step_runs``, dated in Python, so that it
+    checks the triggers rather than repeats them; groups that sum to nothing are left out.
+    """
+    from sqlalchemy import select
+
+    from missionctl.db.models import StepRun, UsageDay, UsageDelta
+
+    def add(sums: dict[Any, list[int]], key: Any, figures: Sequence[int]) -> None:
+        total = sums.setdefault(key, [0, 0, 0, 0])
+        for i, value in enumerate(figures):
+            total[i] += value
+
+    kept: dict[Any, list[int]] = {}
+    for table in (UsageDay, UsageDelta):
+        for row in await session.execute(
+            select(
+                table.day,
+                table.agent,
+                table.model,
+                table.steps,
+                table.input_tokens,
+                table.output_tokens,
+                table.cost_micros,
+            )
+        ):
+            add(kept, (row[0], row[1], row[2]), row[3:])
+    stepped: dict[Any, list[int]] = {}
+    for s in (await session.scalars(select(StepRun))).all():
+        dated = s.ended_at or s.started_at
+        if dated is None:
+            continue
+        figures = (
+            1,
+            s.input_tokens + s.earlier_input_tokens,
+            s.output_tokens + s.earlier_output_tokens,
+            s.cost_micros + s.earlier_cost_micros,
+        )
+        add(stepped, (dated.astimezone(UTC).date(), s.agent, s.model or ""), figures)
+    nothing = [0, 0, 0, 0]
+    return (
+        {k: v for k, v in kept.items() if v != nothing},
+        {k: v for k, v in stepped.items() if v != nothing},
+    )

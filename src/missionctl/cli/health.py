@@ -30,7 +30,7 @@ def health(
         ("queued", f"{summary.queued}", "steps waiting for an engine"),
         ("running", f"{summary.running}", "steps running now"),
         ("failed 24 h", f"{summary.failed_24h}", "steps that failed for good in the last 24 h"),
-        ("burn rate", f"${summary.burn_usd_per_hour:.4f}/h", "spent by steps ended last hour"),
+        ("burn rate", f"${summary.burn_usd_per_hour:.4f}/h", "spent in the last hour"),
         ("approvals", f"{summary.approvals_waiting}", "gated steps waiting for a decision"),
         ("workers alive", f"{summary.workers_alive}", f"engines heartbeating within {ALIVE_S:g} s"),
     )

@@ -10,7 +10,7 @@ for traceability.
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -259,6 +259,44 @@ class StepRun(Base):
     ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+
+
+class UsageDay(Base):
+    """The steps, tokens and spend dated in one UTC day, per agent and billed model (ADR 0048).
+
+    The database keeps it: triggers on ``step_runs`` write a ``UsageDelta`` for every change of
+    a step's contribution, and ``repositories.costs.fold_usage_deltas`` adds them in here. The
+    sum of these rows and the deltas equals ``step_runs`` summed over its dated rows (a step's
+    spend is dated at ``coalesce(ended_at, started_at)``). ``model`` is ``''`` for steps billed
+    at no model.
+    """
+
+    __tablename__ = "usage_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    agent: Mapped[str] = mapped_column(String(200), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    steps: Mapped[int] = mapped_column(BigInteger)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+
+
+class UsageDelta(Base):
+    """A change to ``usage_days`` not folded in yet: one row added, or taken away (negative)."""
+
+    __tablename__ = "usage_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    day: Mapped[date]
+    agent: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))
+    steps: Mapped[int] = mapped_column(BigInteger)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
 
 
 class Event(Base):

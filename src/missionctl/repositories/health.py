@@ -14,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Approval, Run, StepRun, Worker
 from missionctl.domain.states import StepRunStatus
+from missionctl.repositories.costs import CostFilter, dated_spend
 from missionctl.repositories.workers import alive_clause
-
-# Steps that ended (``ended_at`` set): what they cost was booked when they did.
-_ENDED = (StepRunStatus.succeeded, StepRunStatus.failed)
 
 
 class HealthFigures(NamedTuple):
@@ -40,8 +38,9 @@ def _count_steps(status: StepRunStatus) -> ScalarSelect[int]:
 async def read_health_figures(session: AsyncSession, *, now: datetime) -> HealthFigures:
     """The figures at ``now``: failures over the last 24 hours, spending over the last hour.
 
-    Spending counts the steps that ended (succeeded or failed) in the hour, every attempt of
-    them (``earlier_cost_micros`` holds the attempts before the last).
+    Spending is ``repositories.costs.dated_spend`` over the hour: what the cost breakdowns'
+    burn rate counts too (a step's every attempt, dated when it ended, or when its current
+    attempt started while it has not).
     """
     failed = (
         select(func.count())
@@ -51,11 +50,7 @@ async def read_health_figures(session: AsyncSession, *, now: datetime) -> Health
         )
         .scalar_subquery()
     )
-    spent = (
-        select(func.coalesce(func.sum(StepRun.cost_micros + StepRun.earlier_cost_micros), 0))
-        .where(StepRun.status.in_(_ENDED), StepRun.ended_at >= now - timedelta(hours=1))
-        .scalar_subquery()
-    )
+    spent = dated_spend(CostFilter(), since=now - timedelta(hours=1)).scalar_subquery()
     # As the approvals queue counts them: undecided, the step still waiting at that attempt.
     waiting = (
         select(func.count())

@@ -60,7 +60,12 @@ class CostLine(BaseModel):
 
     key: str = Field(description="The agent, model, role or requirement key.")
     label: str = Field(description="What the page shows for the key.")
-    steps: int = Field(description="Steps in the group (a requirement's: the tasks tracing it).")
+    steps: int = Field(
+        description=(
+            "Steps in the group that started, whose spend is dated (a requirement's: every "
+            "step of the tasks tracing it, so a requirement not yet worked on is listed)."
+        )
+    )
     input_tokens: int
     output_tokens: int
     cost_micros: int

@@ -15,7 +15,11 @@ class HealthSummaryRead(BaseModel):
     running: int = Field(description="Step runs running now.")
     failed_24h: int = Field(description="Step runs that failed for good in the last 24 hours.")
     burn_usd_per_hour: float = Field(
-        description="US dollars spent by the steps that ended in the last hour."
+        description=(
+            "US dollars spent in the last hour: by steps that ended in it, and by the current "
+            "attempts of steps that started in it and have not ended (the cost breakdowns' "
+            "burn rate over the last hour)."
+        )
     )
     approvals_waiting: int = Field(description="Gated steps waiting for a person's decision.")
     workers_alive: int = Field(

@@ -13,6 +13,7 @@ in it (a step's spend is dated when it ended, or when its current attempt starte
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,10 @@ from missionctl.schemas.costs import (
 )
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd
+from missionctl.services.periodic import repeating
+
+FOLD_EVERY_S = 1.0
+"""How often the server folds the usage deltas into the day sums (ADR 0048)."""
 
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 # The time series' span when neither the query nor the scope gives one.
@@ -178,10 +183,17 @@ async def _resolve(session: AsyncSession, scope: _Scope) -> None:
 async def _read_figures(session: AsyncSession, scope: _Scope, now: datetime) -> _Figures:
     """Every figure of the answer, read in the caller's snapshot."""
     f, query = scope.filter, scope.query
-    pairs = await repo.usage_by_agent_and_model(session, scope=f)
+    system = query.scope == "system"
+    if system and f.since is None and f.until is None:
+        pairs = await repo.all_usage_by_agent_and_model(session)
+    else:
+        pairs = await repo.usage_by_agent_and_model(session, scope=f)
     span = _series_span(scope, now)
-    series = repo.CostFilter(f.run_id, f.mission_id, f.workflow, since=span[0], until=span[1])
-    rows = await repo.usage_over_time(session, scope=series, bucket=query.bucket)
+    if system and query.bucket == "day":  # whole days: the kept sums answer exactly
+        rows = await repo.all_usage_by_day(session, first=span[0].date(), end=span[1].date())
+    else:
+        series = repo.CostFilter(f.run_id, f.mission_id, f.workflow, since=span[0], until=span[1])
+        rows = await repo.usage_over_time(session, scope=series, bucket=query.bucket)
     hour, day = await repo.spent_since(
         session, scope=f, hour_ago=now - _STEP["hour"], day_ago=now - _STEP["day"]
     )
@@ -435,3 +447,21 @@ def _answer(scope: _Scope, figures: _Figures) -> CostBreakdown:
             used=None if not cap else spent / cap,
         ),
     )
+
+
+async def fold_usage(ctx: ServiceContext) -> int:
+    """Fold the usage deltas into the day sums, if there are any; how many were folded.
+
+    Reads stay exact either way (they add the deltas); folding keeps what they add small.
+    """
+    async with ctx.read() as session:
+        if not await repo.has_usage_deltas(session):
+            return 0
+    return await ctx.write_blocking(repo.fold_usage_deltas)
+
+
+def usage_folder(
+    ctx: ServiceContext, *, every_s: float = FOLD_EVERY_S
+) -> AbstractAsyncContextManager[None]:
+    """Fold the usage deltas every ``every_s`` while the block runs (the server's lifespan)."""
+    return repeating(lambda: fold_usage(ctx), every_s=every_s, what="the usage sums folding")

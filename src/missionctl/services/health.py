@@ -42,7 +42,8 @@ async def check_health(ctx: ServiceContext) -> Health:
 async def read_health_summary(ctx: ServiceContext) -> HealthSummaryRead:
     """The figures now, read in one statement (see ``repositories.health``).
 
-    ``burn_usd_per_hour`` is what the steps that ended in the last hour cost; ``failed_24h``
+    ``burn_usd_per_hour`` is the spend dated in the last hour, as the cost breakdowns' burn
+    rate counts it (``repositories.costs.dated_spend``); ``failed_24h``
     counts step runs that failed for good in the last 24 hours; ``workers_alive`` the engines
     that heartbeat within ``domain.workers.ALIVE_S``.
     """

@@ -6,15 +6,14 @@ so a search finds every event committed before it began, and the server calls it
 second (``search_indexer``) so that the work a search does stays small.
 """
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy.orm import Session
 
 from missionctl.repositories.search import index_new_events
 from missionctl.services.context import ServiceContext
+from missionctl.services.periodic import repeating
 
 log = logging.getLogger(__name__)
 
@@ -56,36 +55,8 @@ async def catch_up_quietly(ctx: ServiceContext) -> bool:
     return True
 
 
-@asynccontextmanager
-async def search_indexer(
+def search_indexer(
     ctx: ServiceContext, *, every_s: float = INDEX_EVERY_S
-) -> AsyncIterator[None]:
+) -> AbstractAsyncContextManager[None]:
     """Catch the index up every ``every_s`` while the block runs (the server's lifespan)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(_keep_up(ctx, stop, every_s), name="missionctl-search-indexer")
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
-
-
-async def _keep_up(ctx: ServiceContext, stop: asyncio.Event, every_s: float) -> None:
-    """Catch up until ``stop`` is set; a lasting failure is logged once, not every second."""
-    failing = False
-    while not stop.is_set():
-        try:
-            await catch_up(ctx)
-        except Exception:
-            if not failing:
-                log.warning("the search index could not catch up with the log", exc_info=True)
-            failing = True
-        else:
-            if failing:
-                log.info("the search index caught up with the log again")
-            failing = False
-        try:
-            async with asyncio.timeout(every_s):
-                await stop.wait()
-        except TimeoutError:
-            pass
+    return repeating(lambda: catch_up(ctx), every_s=every_s, what="the search index catching up")
