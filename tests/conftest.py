@@ -31,11 +31,11 @@ from missionctl.settings import DatabaseSettings, EngineSettings, Settings
 from tests.support.auth import bearer_headers, sign_in_link_secret
 from tests.support.consistency import assert_consistent
 from tests.support.databases import (
+    PostgresSchemas,
     RecordedStatement,
     copy_sqlite_template,
     migrate_sqlite_template,
     record_postgres_migration,
-    replay_postgres_migration,
     schema_url,
 )
 
@@ -70,6 +70,16 @@ def postgres_template() -> list[RecordedStatement]:
     base = postgres_base_url()
     assert base is not None, "only asked for when PostgreSQL tests are on"
     return record_postgres_migration(base)
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas(postgres_template: list[RecordedStatement]) -> Iterator[PostgresSchemas]:
+    """This process's migrated PostgreSQL schemas, reused by test after test while unchanged."""
+    base = postgres_base_url()
+    assert base is not None, "only asked for when PostgreSQL tests are on"
+    schemas = PostgresSchemas(base, postgres_template)
+    yield schemas
+    schemas.close()
 
 
 @contextmanager
@@ -108,18 +118,20 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of a database of each backend, migrated to the head revision and holding no rows.
 
-    The schema comes from a per-session template (``tests/support/databases.py``); a test
+    The database comes from a per-session template (``tests/support/databases.py``); a test
     marked ``empty_database`` gets it unmigrated (to watch the app migrate it).
     """
-    with empty_database(request.param, tmp_path) as url:
-        if request.node.get_closest_marker("empty_database") is not None:
+    unmigrated = request.node.get_closest_marker("empty_database") is not None
+    if request.param == "postgresql" and not unmigrated and postgres_base_url() is not None:
+        with request.getfixturevalue("postgres_schemas").schema() as url:
             yield url
-        elif request.param == "sqlite":
+        return
+    with empty_database(request.param, tmp_path) as url:
+        if unmigrated:
+            yield url
+        else:
             template = request.getfixturevalue("sqlite_template")
             yield copy_sqlite_template(template, tmp_path / "test.db")
-        else:
-            replay_postgres_migration(url, request.getfixturevalue("postgres_template"))
-            yield url
 
 
 @pytest.fixture
