@@ -11,8 +11,8 @@ from missionctl.domain.packs import (
     execution_order,
     is_pack_path,
     relevant_items,
-    significant_words,
     sentences_mentioning,
+    significant_words,
     task_file,
 )
 from missionctl.domain.slugs import SLUG_MAX_CHARS, slug
@@ -143,7 +143,10 @@ def _structure(markdown: str) -> list[str]:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_user_text_in_a_heading_or_a_list_item_forges_no_structure(text: str) -> None:
-    document = f"# Title {inline(text)}\n\n- {inline(text)}\n- [{link_text(text)}](x.md)\n\n{block(text)}\n"
+    document = (
+        f"# Title {inline(text)}\n\n- {inline(text)}\n- [{link_text(text)}](x.md)\n\n"
+        f"{block(text)}\n"
+    )
     assert _structure(document) == [
         "heading_open",
         "heading_close",
