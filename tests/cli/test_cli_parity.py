@@ -35,6 +35,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/missions/{mission_id}/plans/{version}/diff": "mission plan-diff",
     "POST /api/v1/missions/{mission_id}/runs": "mission run",
     "GET /api/v1/missions/{mission_id}/artifacts": "mission artifacts",
+    "GET /api/v1/missions/{mission_id}/pack": "pack",
     "GET /api/v1/runs": "runs list",
     "GET /api/v1/runs/{run_id}": "runs show",
     "POST /api/v1/runs/{run_id}/cancel": "runs cancel",

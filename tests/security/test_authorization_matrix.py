@@ -61,6 +61,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/missions/{mission_id}/plans"): "missions:read",
     ("GET", "/api/v1/missions/{mission_id}/plans/{version}"): "missions:read",
     ("GET", "/api/v1/missions/{mission_id}/plans/{version}/diff"): "missions:read",
+    ("GET", "/api/v1/missions/{mission_id}/pack"): "missions:read",
     ("POST", "/api/v1/missions/{mission_id}/runs"): "runs:control",
     ("GET", "/api/v1/runs"): "runs:read",
     ("GET", "/api/v1/events"): "runs:read",

@@ -13,6 +13,7 @@ from missionctl.api.routes import (
     events,
     me,
     missions,
+    packs,
     prices,
     runs,
     search,
@@ -22,6 +23,7 @@ from missionctl.api.routes import (
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(missions.router)
+api_router.include_router(packs.router)
 api_router.include_router(runs.router)
 api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)

@@ -17,6 +17,7 @@ from missionctl.cli import (
     events,
     health,
     missions,
+    pack,
     prices,
     remote,
     replay,
@@ -37,8 +38,8 @@ app = typer.Typer(
     "(see `missionctl config show`).\n\n"
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
-    "(mission, runs, artifact, workflow, approvals, approve, reject, controls, stop, release, "
-    "agents, prices, search, costs, events, health, workers, audit search|export, "
+    "(mission, pack, runs, artifact, workflow, approvals, approve, reject, controls, stop, "
+    "release, agents, prices, search, costs, events, health, workers, audit search|export, "
     "user add|list|set-role|disable, token, whoami) goes through the server's API and acts as "
     "token:NAME; the others (run, replay, serve, worker, db, config, audit verify|checkpoint|"
     "public-key, user set-password, login-link) work on the local database. Remote errors exit "
@@ -72,6 +73,7 @@ app.command("worker")(worker.worker)
 app.command("run")(run.run)
 app.command("replay")(replay.replay)
 app.command("search")(search.search)
+app.command("pack")(pack.pack)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")

@@ -98,6 +98,9 @@ class MissionControl(Protocol):
     def compare_plans(self, mission_id: uuid.UUID, *, version: int, base: int) -> PlanDiffRead: ...
     def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None: ...
     def run_mission(self, mission_id: uuid.UUID) -> RunRead: ...
+    def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
+        """The mission's AI execution pack for a plan version (default: newest), as a zip."""
+        ...
 
     # Runs
     def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage: ...
@@ -339,6 +342,15 @@ class LocalMissionControl:
         return self.call(
             lambda ctx: run_mission(ctx, mission_id=mission_id, actor=LOCAL_ACTOR, trigger="cli")
         )
+
+    def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
+        """See ``MissionControl``: the same zip as ``GET /api/v1/missions/{id}/pack``."""
+        from missionctl.services.packs import build_pack, pack_zip
+
+        pack = self.call(
+            lambda ctx: build_pack(ctx, mission_id=mission_id, plan_version=plan_version)
+        )
+        return pack_zip(pack)
 
     def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
         """See ``MissionControl``."""
@@ -909,6 +921,11 @@ class RemoteMissionControl:
         from missionctl.schemas.runs import RunRead
 
         return self.client.post(f"/api/v1/missions/{mission_id}/runs", RunRead)
+
+    def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
+        """See ``MissionControl``."""
+        path = f"/api/v1/missions/{mission_id}/pack"
+        return self.client.get_bytes(path, params={"plan_version": plan_version})[0]
 
     def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
         """See ``MissionControl``; the filters travel as the route's query parameters."""

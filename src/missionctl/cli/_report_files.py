@@ -8,36 +8,21 @@ the mission's title. The name is built from safe characters only, so no title, h
 
 import json
 import os
-import re
-import unicodedata
 import uuid
 from pathlib import Path
+
+from missionctl.domain.slugs import SLUG_MAX_CHARS, slug
 
 REPORTS_DIR = "reports"
 MARKDOWN_NAME = "report.md"
 JSON_NAME = "report.json"
-# Long enough to recognise a title, short enough to keep the path readable in a terminal.
-SLUG_MAX_CHARS = 48
-_FALLBACK_SLUG = "mission"  # a title with no letter or digit that survives the folding
 _SHORT_ID_CHARS = 8  # from the id's end: the random bits (its start is a timestamp)
+__all__ = ["SLUG_MAX_CHARS", "mission_report_dir", "report_slug", "write_report_files"]
 
 
 def report_slug(title: str) -> str:
-    """A directory name for ``title``: lower-case ASCII words joined by ``-``, bounded.
-
-    Accents are folded (``Café`` → ``cafe``); everything but letters and digits separates
-    words; whole words are kept up to :data:`SLUG_MAX_CHARS` (a longer first word is cut).
-    Never empty, never ``.`` or ``..``, never containing a path separator.
-    """
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    slug = ""
-    for word in re.findall(r"[a-z0-9]+", folded.lower()):
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > SLUG_MAX_CHARS:
-            slug = slug or word[:SLUG_MAX_CHARS]
-            break
-        slug = candidate
-    return slug or _FALLBACK_SLUG
+    """A directory name for ``title``: ``domain.slugs.slug`` (``[a-z0-9-]``, never empty)."""
+    return slug(title)
 
 
 def mission_report_dir(home: Path, *, title: str, mission_id: uuid.UUID) -> Path:
@@ -53,15 +38,15 @@ def mission_report_dir(home: Path, *, title: str, mission_id: uuid.UUID) -> Path
     root = home / REPORTS_DIR
     for directory in (home, root):
         directory.mkdir(mode=0o700, exist_ok=True)
-    slug = report_slug(title)
-    plain = root / slug
+    name = report_slug(title)
+    plain = root / name
     try:
         plain.mkdir(mode=0o700)
         chosen = plain
     except FileExistsError:
         chosen = plain
         if _owner(plain) != mission_id:
-            chosen = root / f"{slug}-{mission_id.hex[-_SHORT_ID_CHARS:]}"
+            chosen = root / f"{name}-{mission_id.hex[-_SHORT_ID_CHARS:]}"
             chosen.mkdir(mode=0o700, exist_ok=True)
     if not chosen.resolve().is_relative_to(root.resolve()):
         raise OSError(f"{chosen} does not resolve inside {root}")

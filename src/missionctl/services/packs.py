@@ -1,0 +1,171 @@
+"""A mission's AI execution pack: the folder a coding agent works from, and its zip.
+
+``build_pack`` reads a mission and one version of its plan (default: the newest) and lays out
+the pack (``domain/packs.py`` holds its rules, docs/packs.md describes it):
+
+- ``AGENTS.md``: goal, constraints, stack, conventions, how to run and test, what not to touch,
+  the task order and the requirements (``services/pack_documents.py``);
+- ``tasks/NN-<key>.md``: one file per task, numbered in execution order;
+- ``plan.json``: the plan version as ``GET /api/v1/missions/{id}/plan`` returns it.
+
+Every file is redacted (``llm.redaction.redact``, credential patterns included): secrets never
+leave the server. ``pack_zip`` packs the files into a zip that is byte-identical for the same
+files (ADR 0050): entries sorted by path, one fixed timestamp and mode, stored uncompressed.
+"""
+
+import io
+import json
+import uuid
+import zipfile
+from dataclasses import dataclass
+
+from missionctl.domain.packs import (
+    AGENTS_FILE,
+    PLAN_FILE,
+    Candidate,
+    OrderedTask,
+    execution_order,
+    relevant_items,
+    significant_words,
+    task_file,
+)
+from missionctl.domain.slugs import slug
+from missionctl.errors import Conflict, NotFound
+from missionctl.llm.redaction import redact
+from missionctl.repositories import plans as plan_repo
+from missionctl.schemas.missions import MissionRead
+from missionctl.schemas.plans import PlanRead
+from missionctl.services import missions as mission_service
+from missionctl.services import plans as plan_service
+from missionctl.services.context import ServiceContext
+from missionctl.services.pack_documents import TaskEntry, render_agents, render_task
+
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+"""Every entry's time: the earliest a zip can hold, so that the bytes never depend on a clock."""
+ZIP_FILE_MODE = 0o644
+_UNIX = 3  # the "made by" system of every entry, whatever system builds the zip
+
+
+@dataclass(frozen=True, slots=True)
+class PackFile:
+    """One file of a pack: its relative path (``domain.packs.is_pack_path``) and its bytes."""
+
+    path: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A mission's pack for one plan version, its files sorted by path."""
+
+    mission_id: uuid.UUID
+    plan_version: int
+    zip_name: str  # e.g. "url-shortener-plan-v2-pack.zip": [a-z0-9-] and the suffix only
+    files: tuple[PackFile, ...]
+
+
+async def build_pack(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, plan_version: int | None = None
+) -> Pack:
+    """The pack of ``mission_id`` for plan ``plan_version`` (default: the newest).
+
+    Raises:
+        NotFound: no such mission (``field="mission_id"``), or no such plan version
+            (``field="plan_version"``).
+        Conflict: the mission has no plan yet (``field="mission_id"``): plan it first.
+    """
+    mission = await mission_service.read_mission(ctx, mission_id=mission_id)
+    async with ctx.read() as session:
+        planned = await plan_repo.has_plan(session, mission_id=mission_id)
+    if not planned:
+        raise Conflict(
+            f"mission {mission_id} has no plan yet, so it has no execution pack; plan it first "
+            f"(POST /api/v1/missions/{mission_id}/plan, `missionctl mission plan`, or Plan on "
+            "its page)",
+            field="mission_id",
+        )
+    try:
+        plan = await plan_service.read_plan(ctx, mission_id=mission_id, version=plan_version)
+    except NotFound as exc:  # the mission exists (read above): the version does not
+        raise NotFound(exc.message, field="plan_version") from None
+    return lay_out_pack(mission, plan)
+
+
+def lay_out_pack(mission: MissionRead, plan: PlanRead) -> Pack:
+    """The pack of ``mission`` and ``plan`` (pure: the same inputs give the same bytes)."""
+    entries = task_entries(plan)
+    by_key = {entry.task.key: entry for entry in entries}
+    files = [
+        PackFile(AGENTS_FILE, _text(render_agents(mission, plan, entries))),
+        PackFile(PLAN_FILE, _text(plan_json(plan))),
+        *(PackFile(e.path, _text(render_task(e, plan, by_key))) for e in entries),
+    ]
+    name = f"{slug(redact(mission.title))}-plan-v{plan.version}-pack.zip"
+    return Pack(mission.id, plan.version, name, tuple(sorted(files, key=lambda f: f.path)))
+
+
+def task_entries(plan: PlanRead) -> list[TaskEntry]:
+    """The plan's tasks in execution order, each with its file and relevant risks and decisions."""
+    phase_of = {key: n for n, phase in enumerate(plan.phases) for key in phase.task_keys}
+    tasks = {task.key: task for task in plan.tasks}
+    order = execution_order(
+        [OrderedTask(t.key, t.depends_on, phase_of.get(t.key)) for t in plan.tasks]
+    )
+    words = dict(
+        zip(
+            [t.key for t in plan.tasks],
+            significant_words([f"{t.title}. {t.description}" for t in plan.tasks]),
+            strict=True,
+        )
+    )
+    risks = [Candidate(f"{r.title}. {r.description}", r.severity) for r in plan.risks]
+    decisions = [Candidate(f"{d.title}. {d.choice}") for d in plan.decisions]
+    entries = []
+    for number, key in enumerate(order, 1):
+        entries.append(
+            TaskEntry(
+                number=number,
+                path=task_file(number, key, count=len(order)),
+                task=tasks[key],
+                phase=plan.phases[phase_of[key]].name if key in phase_of else None,
+                risks=tuple(plan.risks[n] for n in relevant_items(key, words[key], risks)),
+                decisions=tuple(
+                    plan.decisions[n] for n in relevant_items(key, words[key], decisions)
+                ),
+            )
+        )
+    return entries
+
+
+def plan_json(plan: PlanRead) -> str:
+    """The plan version as the API returns it (``PlanRead``), redacted, indented.
+
+    Fields keep the schema's order, so the same plan always gives the same text.
+    """
+    return json.dumps(redact(plan.model_dump(mode="json")), indent=2, ensure_ascii=False) + "\n"
+
+
+def _text(text: str) -> bytes:
+    # The documents redact each piece of user text; this pass also catches what escaping or
+    # joining could have split across pieces.
+    return redact(text).encode("utf-8")
+
+
+def pack_zip(pack: Pack) -> bytes:
+    """The pack's files as a zip, byte-identical for the same files (see the module docstring).
+
+    Entries are stored (not deflated): compressed bytes depend on the zlib build, and a pack
+    is a few dozen kilobytes of text.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for file in sorted(pack.files, key=lambda f: f.path):
+            info = zipfile.ZipInfo(file.path, date_time=ZIP_TIMESTAMP)
+            info.create_system = _UNIX
+            info.external_attr = ZIP_FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_STORED
+            archive.writestr(info, file.content)
+    return buffer.getvalue()
+
+
+__all__ = ["Pack", "PackFile", "build_pack", "lay_out_pack", "pack_zip"]
