@@ -7,7 +7,6 @@ executing when the model step's usage is recorded.
 """
 
 import re
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,14 +29,14 @@ MODEL = "gpt-4o-mini"  # priced by default: its tokens cost something
 REPLY = '{"summary": "Wrote it", "artifacts": [], "log": [], "risks": [], "next_steps": []}'
 TIMEOUT_MS = 30_000
 STEPS = [
-    {"id": "prepare", "agent": "builtin:sleep", "inputs": {"seconds": 4}},
+    {"id": "prepare", "agent": "builtin:sleep", "inputs": {"seconds": 3}},
     {
         "id": "write",
         "agent": "llm:writer",
         "depends_on": ["prepare"],
         "inputs": {"title": "Write the release notes"},
     },
-    {"id": "verify", "agent": "builtin:sleep", "depends_on": ["write"], "inputs": {"seconds": 8}},
+    {"id": "verify", "agent": "builtin:sleep", "depends_on": ["write"], "inputs": {"seconds": 5}},
 ]
 # The page's own copy of a section, as the browser holds it (what a person sees).
 HTML = "(selector) => document.querySelector(selector).outerHTML"
@@ -81,10 +80,9 @@ def test_the_timeline_and_costs_follow_a_running_run_without_a_reload(
     openai_server: ScriptedOpenAIServer,
     page: Page,
     screenshot: Callable[[str], Path],
-    request: pytest.FixtureRequest,
 ) -> None:
     usage = Usage(prompt_tokens=300_000, completion_tokens=70_000)  # cents at its price
-    openai_server.push(Delay(2, then=Content(REPLY, usage=usage)))
+    openai_server.push(Delay(1, then=Content(REPLY, usage=usage)))
     run_id = seed(live_server.settings, _preparing)
     page.goto(f"{live_server.url}/runs/{run_id}")
     expect(page.locator("#live")).to_have_class(re.compile("live--connected"))
@@ -113,7 +111,7 @@ def test_the_timeline_and_costs_follow_a_running_run_without_a_reload(
     expect(page.get_by_test_id("cost-by-agent").locator("rect.chart__bar")).to_have_count(2)
     expect(page.locator("#run-status")).to_contain_text("Running")
     expect(rows).to_have_count(3)
-    _keep(screenshot("running"), request, "running")
+    screenshot("running")
 
     # The run ends: the sections are what a fresh page shows, and the page was never reloaded.
     expect(page.locator("#run-status")).to_contain_text("Completed", timeout=TIMEOUT_MS)
@@ -123,7 +121,7 @@ def test_the_timeline_and_costs_follow_a_running_run_without_a_reload(
     for section in ("#run-cost", "#run-timeline"):
         _same_soon(page, fresh, section)
     assert page.evaluate("window.notReloaded") is True
-    _keep(screenshot("completed"), request, "completed")
+    screenshot("completed")
 
 
 def _same_soon(live: Page, fresh: Page, selector: str, within_s: float = 5) -> None:
@@ -136,9 +134,3 @@ def _same_soon(live: Page, fresh: Page, selector: str, within_s: float = 5) -> N
     while (got := live.evaluate(HTML, selector)) != want and time.monotonic() < deadline:
         live.wait_for_timeout(100)
     assert got == want, selector
-
-
-def _keep(path: Path, request: pytest.FixtureRequest, name: str) -> None:
-    """Copy a screenshot to /tmp as well, named after the database, for a look by eye."""
-    backend = request.node.callspec.params.get("database_url", "db")
-    shutil.copy(path, f"/tmp/runpage-{backend}-{name}.png")
