@@ -14,6 +14,7 @@ from missionctl.api.routes import (
     me,
     missions,
     prices,
+    register,
     runs,
     search,
     system,
@@ -22,6 +23,7 @@ from missionctl.api.routes import (
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(missions.router)
+api_router.include_router(register.router)
 api_router.include_router(runs.router)
 api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)
