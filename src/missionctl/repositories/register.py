@@ -11,7 +11,7 @@ from typing import TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Decision, Plan, Risk
+from missionctl.db.models import Decision, Event, Plan, Risk
 
 _Item = TypeVar("_Item", Decision, Risk)
 
@@ -55,3 +55,16 @@ async def read_decisions(
     if not decision_ids:
         return ()
     return (await session.scalars(select(Decision).where(Decision.id.in_(decision_ids)))).all()
+
+
+async def read_item_events(
+    session: AsyncSession, *, mission_id: uuid.UUID, types: Sequence[str], limit: int
+) -> Sequence[Event]:
+    """The mission's newest ``limit`` events of ``types``, oldest first."""
+    query = (
+        select(Event)
+        .where(Event.mission_id == mission_id, Event.type.in_(types))
+        .order_by(Event.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.scalars(query)).all()))
