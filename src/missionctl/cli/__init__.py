@@ -18,6 +18,7 @@ from missionctl.cli import (
     health,
     missions,
     prices,
+    register,
     remote,
     replay,
     run,
@@ -75,6 +76,8 @@ app.command("search")(search.search)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
+app.add_typer(register.decisions_app, name="decisions")
+app.add_typer(register.risks_app, name="risks")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifact")
 app.add_typer(workflows.app, name="workflow")
