@@ -31,6 +31,13 @@ API_COMMANDS: dict[str, str] = {
     "POST /api/v1/missions/{mission_id}/clarification": "mission answer",
     "GET /api/v1/missions/{mission_id}/plan": "mission show-plan",
     "GET /api/v1/missions/{mission_id}/plans": "mission plans",
+    "GET /api/v1/missions/{mission_id}/decisions": "decisions list",
+    "POST /api/v1/missions/{mission_id}/decisions": "decisions add",
+    "PATCH /api/v1/missions/{mission_id}/decisions/{decision_id}": "decisions edit",
+    "GET /api/v1/missions/{mission_id}/decisions/export": "decisions export",
+    "GET /api/v1/missions/{mission_id}/risks": "risks list",
+    "POST /api/v1/missions/{mission_id}/risks": "risks add",
+    "PATCH /api/v1/missions/{mission_id}/risks/{risk_id}": "risks edit",
     "GET /api/v1/missions/{mission_id}/plans/{version}": "mission show-plan",  # --version N
     "GET /api/v1/missions/{mission_id}/plans/{version}/diff": "mission plan-diff",
     "POST /api/v1/missions/{mission_id}/runs": "mission run",

@@ -307,3 +307,89 @@ async def test_the_usage_sums_start_from_the_steps_already_there(empty_database_
         assert kept == stepped and kept[(ended.date(), "llm:qa", "m")] == [2, 10, 0, 205]
     finally:
         await db.dispose()
+
+
+async def test_the_decision_log_numbers_and_accepts_the_planner_s_decisions(
+    empty_database_url: str,
+) -> None:
+    """Revision 0018 keeps decisions and risks, numbering and dating decisions per mission."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import JSON, String, Uuid, column, insert, table
+
+    from missionctl.db.models import Mission
+    from missionctl.db.types import UTCDateTime
+    from missionctl.domain.ids import new_id
+
+    def old_table(name: str, *texts: str, lists: tuple[str, ...] = ()) -> Any:
+        """The table as revision 0017 has it, with just the columns the test writes."""
+        columns = [column("id", Uuid()), column("mission_id", Uuid())]
+        columns += [column(n, String()) for n in texts] + [column(n, JSON()) for n in lists]
+        return table(name, *columns, column("created_at", UTCDateTime()))
+
+    decisions = old_table(
+        "decisions", "title", "choice", lists=("reasons", "trade_offs", "alternatives")
+    )
+    risks = old_table(
+        "risks", "title", "description", "severity", "likelihood", "mitigation", "status"
+    )
+    mission_ids = [uuid.uuid4(), uuid.uuid4()]
+    created = datetime(2026, 3, 4, 23, 30, tzinfo=UTC)
+
+    def rows(sync: Any) -> list[Any]:
+        query = "SELECT mission_id, title, number, status, decided_on, version FROM decisions"
+        return list(sync.execute(text(query + " ORDER BY mission_id, number")).all())
+
+    db = Database(empty_database_url)
+    try:
+        await upgrade_database(db, "0017")
+        async with db.engine.begin() as conn:
+            for mission_id in mission_ids:
+                await conn.execute(
+                    insert(Mission).values(
+                        id=mission_id, title="t", goal="g", status="planned", created_by="system"
+                    )
+                )
+                for title in ("first", "second"):
+                    await conn.execute(
+                        insert(decisions).values(
+                            id=new_id(),  # UUIDv7, as stored: their order is creation order
+                            mission_id=mission_id,
+                            title=title,
+                            choice="c",
+                            reasons=["r"],
+                            trade_offs=[],
+                            alternatives=[],
+                            created_at=created,
+                        )
+                    )
+                await conn.execute(
+                    insert(risks).values(
+                        id=uuid.uuid4(),
+                        mission_id=mission_id,
+                        title="r",
+                        description="d",
+                        severity="high",
+                        likelihood="low",
+                        mitigation="m",
+                        status="open",
+                        created_at=created,
+                    )
+                )
+        for _ in range(2):  # and again after going back down
+            await upgrade_database(db)
+            async with db.engine.connect() as conn:
+                found = await conn.run_sync(rows)
+                risks = (await conn.execute(text("SELECT owner, version FROM risks"))).all()
+            assert [(r.title, r.number, r.status, r.version) for r in found] == [
+                ("first", 1, "accepted", 1),
+                ("second", 2, "accepted", 1),
+            ] * 2
+            assert {str(r.decided_on)[:10] for r in found} == {date(2026, 3, 4).isoformat()}
+            assert [tuple(r) for r in risks] == [("", 1), ("", 1)]
+            await downgrade_database(db, "0017")
+            async with db.engine.connect() as conn:
+                count = (await conn.execute(text("SELECT count(*) FROM decisions"))).scalar()
+            assert count == 4
+    finally:
+        await db.dispose()

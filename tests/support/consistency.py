@@ -42,6 +42,37 @@ async def assert_consistent(context: ServiceContext, *, verify_chain: bool = Tru
     async with context.read() as session:
         kept, stepped = await usage_sums(session)
     assert kept == stepped, "usage_days with its deltas differs from step_runs"
+    await assert_decision_links(context)
+
+
+async def assert_decision_links(context: ServiceContext) -> None:
+    """A decision is superseded exactly while another decision of its mission supersedes it.
+
+    Every link stays within one mission, and no chain of links comes back to where it started
+    (ADR 0051).
+    """
+    from sqlalchemy import select
+
+    from missionctl.db.models import Decision
+
+    async with context.read() as session:
+        rows = (
+            await session.execute(
+                select(Decision.id, Decision.mission_id, Decision.status, Decision.supersedes_id)
+            )
+        ).all()
+    missions = {row.id: row.mission_id for row in rows}
+    links = {row.id: row.supersedes_id for row in rows}
+    targets = {t for t in links.values() if t is not None}
+    for row in rows:
+        assert (row.status == "superseded") == (row.id in targets), f"decision {row.id}"
+        if row.supersedes_id is not None:
+            assert missions[row.supersedes_id] == row.mission_id, f"decision {row.id}"
+        seen, current = set(), row.supersedes_id
+        while current is not None:
+            assert current not in seen and current != row.id, f"cycle through {row.id}"
+            seen.add(current)
+            current = links[current]
 
 
 async def usage_sums(session: Any) -> tuple[dict[Any, list[int]], dict[Any, list[int]]]:

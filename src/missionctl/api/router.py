@@ -15,6 +15,7 @@ from missionctl.api.routes import (
     missions,
     packs,
     prices,
+    register,
     runs,
     search,
     system,
@@ -24,6 +25,7 @@ from missionctl.api.routes import (
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(missions.router)
 api_router.include_router(packs.router)
+api_router.include_router(register.router)
 api_router.include_router(runs.router)
 api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)

@@ -19,6 +19,7 @@ from missionctl.cli import (
     missions,
     pack,
     prices,
+    register,
     remote,
     replay,
     run,
@@ -77,6 +78,8 @@ app.command("pack")(pack.pack)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
+app.add_typer(register.decisions_app, name="decisions")
+app.add_typer(register.risks_app, name="risks")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifact")
 app.add_typer(workflows.app, name="workflow")

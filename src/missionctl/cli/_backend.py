@@ -50,6 +50,15 @@ if TYPE_CHECKING:
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
+    from missionctl.schemas.register import (
+        DecisionCreate,
+        DecisionEdit,
+        DecisionRead,
+        RiskCreate,
+        RiskEdit,
+        RiskRead,
+        RiskRegister,
+    )
     from missionctl.schemas.replay import RunStateRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
@@ -208,6 +217,17 @@ class MissionControl(Protocol):
         self, *, name: str, user_name: str, role_ceiling: Role | None, expires_in_days: int | None
     ) -> tuple[TokenRead, SecretStr]: ...
     def revoke_token(self, name: str) -> TokenRead: ...
+
+    # Decision log and risk register (ADR 0051)
+    def list_decisions(self, mission_id: uuid.UUID) -> list[DecisionRead]: ...
+    def add_decision(self, mission_id: uuid.UUID, data: DecisionCreate) -> DecisionRead: ...
+    def edit_decision(
+        self, mission_id: uuid.UUID, decision_id: uuid.UUID, edit: DecisionEdit
+    ) -> DecisionRead: ...
+    def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]: ...
+    def read_risks(self, mission_id: uuid.UUID) -> RiskRegister: ...
+    def add_risk(self, mission_id: uuid.UUID, data: RiskCreate) -> RiskRead: ...
+    def edit_risk(self, mission_id: uuid.UUID, risk_id: uuid.UUID, edit: RiskEdit) -> RiskRead: ...
 
 
 @contextmanager
@@ -791,6 +811,67 @@ class LocalMissionControl:
 
         return self.call(lambda ctx: identity.revoke_token(ctx, name=name, actor=LOCAL_ACTOR))
 
+    def list_decisions(self, mission_id: uuid.UUID) -> list[DecisionRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import decision_log
+
+        return self.call(lambda ctx: decision_log.list_decisions(ctx, mission_id=mission_id))
+
+    def add_decision(self, mission_id: uuid.UUID, data: DecisionCreate) -> DecisionRead:
+        """See ``MissionControl``."""
+        from missionctl.services import decision_log
+
+        return self.call(
+            lambda ctx: decision_log.add_decision(
+                ctx, mission_id=mission_id, actor=LOCAL_ACTOR, data=data
+            )
+        )
+
+    def edit_decision(
+        self, mission_id: uuid.UUID, decision_id: uuid.UUID, edit: DecisionEdit
+    ) -> DecisionRead:
+        """See ``MissionControl``."""
+        from missionctl.services import decision_log
+
+        return self.call(
+            lambda ctx: decision_log.edit_decision(
+                ctx, mission_id=mission_id, decision_id=decision_id, actor=LOCAL_ACTOR, edit=edit
+            )
+        )
+
+    def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
+        """See ``MissionControl``."""
+        from missionctl.services import decision_export
+
+        files = self.call(lambda ctx: decision_export.adr_files(ctx, mission_id=mission_id))
+        return [(file.name, file.text) for file in files]
+
+    def read_risks(self, mission_id: uuid.UUID) -> RiskRegister:
+        """See ``MissionControl``."""
+        from missionctl.services import risk_register
+
+        return self.call(lambda ctx: risk_register.read_register(ctx, mission_id=mission_id))
+
+    def add_risk(self, mission_id: uuid.UUID, data: RiskCreate) -> RiskRead:
+        """See ``MissionControl``."""
+        from missionctl.services import risk_register
+
+        return self.call(
+            lambda ctx: risk_register.add_risk(
+                ctx, mission_id=mission_id, actor=LOCAL_ACTOR, data=data
+            )
+        )
+
+    def edit_risk(self, mission_id: uuid.UUID, risk_id: uuid.UUID, edit: RiskEdit) -> RiskRead:
+        """See ``MissionControl``."""
+        from missionctl.services import risk_register
+
+        return self.call(
+            lambda ctx: risk_register.edit_risk(
+                ctx, mission_id=mission_id, risk_id=risk_id, actor=LOCAL_ACTOR, edit=edit
+            )
+        )
+
 
 # What a user's and a token's fields are called on the command line (``user add``,
 # ``token create``), so that a local validation problem names the option to fix.
@@ -1312,6 +1393,61 @@ class RemoteMissionControl:
         from missionctl.schemas.identity import TokenRead
 
         return self.client.post(f"/api/v1/tokens/{quote(name, safe='')}/revoke", TokenRead)
+
+    def list_decisions(self, mission_id: uuid.UUID) -> list[DecisionRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.register import DecisionRead
+
+        return self.client.get_list(f"/api/v1/missions/{mission_id}/decisions", DecisionRead)
+
+    def add_decision(self, mission_id: uuid.UUID, data: DecisionCreate) -> DecisionRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.register import DecisionRead
+
+        body = data.model_dump(mode="json", exclude_unset=True)
+        return self.client.post(f"/api/v1/missions/{mission_id}/decisions", DecisionRead, body=body)
+
+    def edit_decision(
+        self, mission_id: uuid.UUID, decision_id: uuid.UUID, edit: DecisionEdit
+    ) -> DecisionRead:
+        """See ``MissionControl``: only the fields the edit sets are sent."""
+        from missionctl.schemas.register import DecisionRead
+
+        path = f"/api/v1/missions/{mission_id}/decisions/{decision_id}"
+        return self.client.patch(
+            path, DecisionRead, body=edit.model_dump(mode="json", exclude_unset=True)
+        )
+
+    def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
+        """See ``MissionControl``: the server's zip, unpacked."""
+        import io
+        import zipfile
+
+        content, _ = self.client.get_bytes(f"/api/v1/missions/{mission_id}/decisions/export")
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return [(name, archive.read(name).decode()) for name in archive.namelist()]
+
+    def read_risks(self, mission_id: uuid.UUID) -> RiskRegister:
+        """See ``MissionControl``."""
+        from missionctl.schemas.register import RiskRegister
+
+        return self.client.get(f"/api/v1/missions/{mission_id}/risks", RiskRegister)
+
+    def add_risk(self, mission_id: uuid.UUID, data: RiskCreate) -> RiskRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.register import RiskRead
+
+        body = data.model_dump(mode="json", exclude_unset=True)
+        return self.client.post(f"/api/v1/missions/{mission_id}/risks", RiskRead, body=body)
+
+    def edit_risk(self, mission_id: uuid.UUID, risk_id: uuid.UUID, edit: RiskEdit) -> RiskRead:
+        """See ``MissionControl``: only the fields the edit sets are sent."""
+        from missionctl.schemas.register import RiskRead
+
+        path = f"/api/v1/missions/{mission_id}/risks/{risk_id}"
+        return self.client.patch(
+            path, RiskRead, body=edit.model_dump(mode="json", exclude_unset=True)
+        )
 
 
 def _media_type(syntax: Syntax) -> str:

@@ -118,24 +118,47 @@ class Risk(Base):
     severity: Mapped[str] = mapped_column(String(20))
     likelihood: Mapped[str] = mapped_column(String(20))
     mitigation: Mapped[str] = mapped_column(Text, default="")
+    # open, mitigating or closed (domain.register.RiskStatus); people edit it (0018).
     status: Mapped[str] = mapped_column(String(20), default="open")
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    # Keys of the plan's tasks that carry the mitigation, checked against the newest plan.
+    mitigation_tasks: Mapped[list[str]] = mapped_column(default=list)
+    # Optimistic concurrency: every edit states the version it read and increments it (ADR 0051).
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
 
 
 class Decision(Base):
-    """A recorded choice: what was chosen, why, at what cost, and instead of what."""
+    """A recorded choice, ADR style: its context, what was chosen, why, and what it replaced.
+
+    ``number`` is the decision's place in its mission's log (1, 2, …; never reused), the
+    number of its ADR file. ``status`` is proposed, accepted or superseded
+    (``domain.register.DecisionStatus``); a decision is superseded exactly while another
+    decision of the mission names it in ``supersedes_id`` (ADR 0051).
+    """
 
     __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("mission_id", "number"),)
 
     id: Mapped[uuid.UUID] = _id()
     mission_id: Mapped[uuid.UUID] = _mission_ref()
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="accepted")
+    decided_on: Mapped[date]
+    deciders: Mapped[list[str]] = mapped_column(default=list)
+    context: Mapped[str] = mapped_column(Text, default="")
     choice: Mapped[str] = mapped_column(Text)
+    consequences: Mapped[str] = mapped_column(Text, default="")
     reasons: Mapped[list[str]] = mapped_column(default=list)
     trade_offs: Mapped[list[str]] = mapped_column(default=list)
     alternatives: Mapped[list[str]] = mapped_column(default=list)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
 
 
 class NextStep(Base):

@@ -58,6 +58,11 @@ WORKFLOW_SAVED: Final = "workflow.saved"
 
 ARTIFACT_CREATED: Final = "artifact.created"
 
+DECISION_ADDED: Final = "decision.added"
+DECISION_CHANGED: Final = "decision.changed"
+RISK_ADDED: Final = "risk.added"
+RISK_CHANGED: Final = "risk.changed"
+
 # --- Severity ---------------------------------------------------------------------------------
 # One mapping from an event to how much it matters, shared by the Audit Trail's badges, the
 # event feed's filter (``GET /api/v1/events?severity=``) and its exports. Almost every type has
@@ -114,6 +119,10 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     EMERGENCY_RELEASED: "info",
     AGENT_UPDATED: "info",
     ARTIFACT_CREATED: "info",
+    DECISION_ADDED: "info",
+    DECISION_CHANGED: "info",
+    RISK_ADDED: "warning",
+    RISK_CHANGED: "info",
     "access.denied": "warning",
 }
 """The severity of each event type whose severity does not depend on its payload."""

@@ -195,7 +195,7 @@ def validate_plan(plan: PlanLike) -> list[Problem]:
                 problems.append(
                     Problem(
                         field=f"tasks.{index}.traces.{position}",
-                        message=_unknown(
+                        message=unknown_reference(
                             f"task '{task.key}' traces requirement '{trace}'",
                             trace,
                             known_requirements,
@@ -243,7 +243,7 @@ def _phase_problems(phases: Sequence[PhaseLike], task_keys: Sequence[str]) -> li
                 problems.append(
                     Problem(
                         field=field,
-                        message=_unknown(
+                        message=unknown_reference(
                             f"phase '{phase.key}' lists task '{task_key}'", task_key, known_tasks
                         ),
                     )
@@ -265,7 +265,7 @@ def _phase_problems(phases: Sequence[PhaseLike], task_keys: Sequence[str]) -> li
     return problems
 
 
-def _unknown(subject: str, value: str, known: Sequence[str]) -> str:
+def unknown_reference(subject: str, value: str, known: Sequence[str]) -> str:
     """``"<subject>, which does not exist"`` plus a did-you-mean hint when one is close."""
     message = f"{subject}, which does not exist"
     close = difflib.get_close_matches(value, list(known), n=1)

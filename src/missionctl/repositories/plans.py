@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Decision, NextStep, Plan, Requirement, Risk
+from missionctl.db.types import utcnow
 from missionctl.schemas.plans import PlanDraft
 
 _Item = TypeVar("_Item", Requirement, Risk, Decision, NextStep)
@@ -113,11 +115,27 @@ async def add_plan(
     )
     session.add(plan)
     await session.flush()
-    session.add_all(_item_rows(plan, draft))
+    first = await next_decision_number(session, mission_id=mission_id)
+    session.add_all(_item_rows(plan, draft, first_number=first))
     return plan
 
 
-def _item_rows(plan: Plan, draft: PlanDraft) -> list[Requirement | Risk | Decision | NextStep]:
+async def next_decision_number(session: AsyncSession, *, mission_id: uuid.UUID) -> int:
+    """The number the mission's next decision takes in its log (1 for its first).
+
+    Numbers are never reused. Callers hold the mission's row lock, so two writers cannot take
+    one number (the unique constraint on ``(mission_id, number)`` would refuse the second).
+    """
+    latest = await session.scalar(
+        select(func.max(Decision.number)).where(Decision.mission_id == mission_id)
+    )
+    return (latest or 0) + 1
+
+
+def _item_rows(
+    plan: Plan, draft: PlanDraft, *, first_number: int
+) -> list[Requirement | Risk | Decision | NextStep]:
+    """The rows of a draft's items; the planner's decisions are accepted, dated today."""
     ids = {"mission_id": plan.mission_id, "plan_id": plan.id}
     rows: list[Requirement | Risk | Decision | NextStep] = [
         Requirement(**ids, key=r.key, text=r.text, priority=r.priority) for r in draft.requirements
@@ -136,13 +154,21 @@ def _item_rows(plan: Plan, draft: PlanDraft) -> list[Requirement | Risk | Decisi
     rows += [
         Decision(
             **ids,
+            number=first_number + position,
+            status="accepted",
+            decided_on=today(),
             title=d.title,
             choice=d.choice,
             reasons=list(d.reasons),
             trade_offs=list(d.trade_offs),
             alternatives=list(d.alternatives),
         )
-        for d in draft.decisions
+        for position, d in enumerate(draft.decisions)
     ]
     rows += [NextStep(**ids, text=n.text, priority=n.priority) for n in draft.next_steps]
     return rows
+
+
+def today() -> date:
+    """Today's date in UTC: the date a decision is stored with unless one is given."""
+    return utcnow().date()

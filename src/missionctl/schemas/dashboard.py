@@ -15,6 +15,7 @@ from missionctl.domain.states import RunStatus, StepRunStatus
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
+from missionctl.schemas.register import DecisionRead, RiskRegister
 from missionctl.schemas.reports import ReportDecision, ReportNextStep, ReportRisk
 from missionctl.schemas.runs import AttemptRead, RunRead, StepRunRead
 
@@ -140,6 +141,16 @@ class MissionView(BaseModel):
     audit_total: int
     planning_problems: list[str] = Field(description="Why the last planning failed, if it did.")
     last_seq: int = Field(description="Newest event of the mission this view reflects.")
+    decision_log: list[DecisionRead] = Field(
+        default_factory=list, description="The editable decision log (ADR 0051)."
+    )
+    risk_register: RiskRegister | None = Field(
+        default=None, description="The editable risk register and its heat map (ADR 0051)."
+    )
+    item_history: dict[str, list[EventItem]] = Field(
+        default_factory=dict,
+        description="Each decision's and risk's events by its id, oldest first.",
+    )
 
 
 class RunRow(BaseModel):

@@ -18,6 +18,7 @@ from missionctl.web.routes import (
     health,
     mission_list,
     mission_page,
+    register,
     runs,
     search,
     workflows,
@@ -29,6 +30,7 @@ web_router = APIRouter(include_in_schema=False)
 web_router.include_router(auth.router)
 web_router.include_router(mission_list.router)
 web_router.include_router(mission_page.router)
+web_router.include_router(register.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)

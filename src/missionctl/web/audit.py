@@ -60,6 +60,31 @@ def _count(items: object, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+# A changed field whose old and new values are this short is shown with both; longer ones by name.
+_SHORT_VALUE = 40
+
+
+def _changed(payload: Mapping[str, Any]) -> str:
+    """``status open → mitigating, owner → Ada, mitigation`` from a register event's changes."""
+    changes = payload.get("changes")
+    parts: list[str] = []
+    for name, change in (changes if isinstance(changes, dict) else {}).items():
+        label = str(name).removesuffix("_id").replace("_", " ")
+        old, new = (change.get("old"), change.get("new")) if isinstance(change, dict) else (0, 0)
+        short = all(isinstance(v, str | None) and len(v or "") <= _SHORT_VALUE for v in (old, new))
+        if short and old:
+            parts.append(f"{label} {old} → {new or '—'}")
+        elif short:
+            parts.append(f"{label} → {new or '—'}")
+        else:
+            parts.append(label)
+    return ", ".join(parts) or "nothing"
+
+
+def _decision(payload: Mapping[str, Any]) -> str:
+    return f"Decision {payload.get('number')} “{payload.get('title')}”"
+
+
 _CONTEXT_FIELDS = {"constraints": "constraints", "repo_context": "repository context"}
 
 Describe = Callable[[Mapping[str, Any]], str]
@@ -79,6 +104,10 @@ _MESSAGES: dict[str, Describe] = {
         "Changed before planning again: "
         + " and ".join(_CONTEXT_FIELDS[f] for f in _CONTEXT_FIELDS if f in p)
     ),
+    "decision.added": lambda p: f"{_decision(p)} added",
+    "decision.changed": lambda p: f"{_decision(p)} changed: {_changed(p)}",
+    "risk.added": lambda p: f"Risk “{p.get('title')}” added",
+    "risk.changed": lambda p: f"Risk “{p.get('title')}” changed: {_changed(p)}",
     "mission.planned": lambda p: f"Mission planned (plan v{p.get('plan_version')})",
     "mission.running": lambda p: "Mission running",
     "mission.completed": lambda p: "Mission completed",

@@ -31,6 +31,7 @@ from missionctl.services import runs as run_service
 from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
+from missionctl.services.dashboard.register import read_register_view
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
 from missionctl.services.missions import to_mission_read
 from missionctl.services.reports import (
@@ -122,6 +123,7 @@ async def read_mission_view(
     architecture, stack, shape = _architecture(plan)
     risks, next_steps, decisions = _intelligence(plan, report)
     latest_run_id = records.runs[0].id if records.runs else None
+    register = await read_register_view(ctx, mission_id=mission_id)
     return MissionView(
         mission=mission,
         plan=plan,
@@ -153,6 +155,9 @@ async def read_mission_view(
         audit_total=records.audit_total,
         planning_problems=records.problems,
         last_seq=records.last_seq,
+        decision_log=register.decisions,
+        risk_register=register.register,
+        item_history=register.history,
     )
 
 
