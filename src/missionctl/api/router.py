@@ -18,12 +18,14 @@ from missionctl.api.routes import (
     runs,
     search,
     system,
+    tracemap,
     workflows,
 )
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(missions.router)
 api_router.include_router(packs.router)
+api_router.include_router(tracemap.router)
 api_router.include_router(runs.router)
 api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)

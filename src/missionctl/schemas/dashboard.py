@@ -140,6 +140,9 @@ class MissionView(BaseModel):
     audit_total: int
     planning_problems: list[str] = Field(description="Why the last planning failed, if it did.")
     last_seq: int = Field(description="Newest event of the mission this view reflects.")
+    trace_gaps: int | None = Field(
+        default=None, description="Gaps of the newest plan's traceability map; null: no plan."
+    )
 
 
 class RunRow(BaseModel):

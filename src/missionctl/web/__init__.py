@@ -20,6 +20,7 @@ from missionctl.web.routes import (
     mission_page,
     runs,
     search,
+    trace_page,
     workflows,
 )
 
@@ -29,6 +30,7 @@ web_router = APIRouter(include_in_schema=False)
 web_router.include_router(auth.router)
 web_router.include_router(mission_list.router)
 web_router.include_router(mission_page.router)
+web_router.include_router(trace_page.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)

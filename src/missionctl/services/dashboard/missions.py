@@ -28,6 +28,7 @@ from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services import runs as run_service
+from missionctl.services import tracemap as trace_service
 from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
@@ -122,6 +123,7 @@ async def read_mission_view(
     architecture, stack, shape = _architecture(plan)
     risks, next_steps, decisions = _intelligence(plan, report)
     latest_run_id = records.runs[0].id if records.runs else None
+    gaps = await trace_service.count_gaps(ctx, mission=mission, plan=plan) if plan else None
     return MissionView(
         mission=mission,
         plan=plan,
@@ -153,6 +155,7 @@ async def read_mission_view(
         audit_total=records.audit_total,
         planning_problems=records.problems,
         last_seq=records.last_seq,
+        trace_gaps=gaps,
     )
 
 
