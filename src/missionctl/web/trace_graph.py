@@ -104,7 +104,8 @@ def _box(node: TraceNode, column: int, row: float, label: str, gaps: dict[str, T
         x=_column_x(column),
         y=_y(row),
         width=_width(column),
-        title=wrap(node.label, TITLE_CHARS[node.kind], 1)[0],
+        # A gap box keeps room for its "!" badge at the top right.
+        title=wrap(node.label, TITLE_CHARS[node.kind] - (3 if gap else 0), 1)[0],
         label=short(shown, LABEL_CHARS[node.kind]),
         tooltip=f"{node.key}: {node.label} ({label}){_gap_text(gaps, node.id)}",
         css=f"trace__node--{node.kind} trace__node--{node.status}",
