@@ -19,6 +19,7 @@ from missionctl.api.routes import (
     runs,
     search,
     system,
+    tracemap,
     workflows,
 )
 
@@ -26,6 +27,7 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(missions.router)
 api_router.include_router(packs.router)
 api_router.include_router(register.router)
+api_router.include_router(tracemap.router)
 api_router.include_router(runs.router)
 api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
     from missionctl.schemas.search import SearchPage
+    from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.workflows import (
         WorkflowCheckRead,
         WorkflowRead,
@@ -107,6 +108,10 @@ class MissionControl(Protocol):
     def compare_plans(self, mission_id: uuid.UUID, *, version: int, base: int) -> PlanDiffRead: ...
     def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None: ...
     def run_mission(self, mission_id: uuid.UUID) -> RunRead: ...
+    def mission_trace(self, mission_id: uuid.UUID, plan_version: int | None) -> TraceMapRead:
+        """The mission's traceability map for a plan version (default: the newest)."""
+        ...
+
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         """The mission's AI execution pack for a plan version (default: newest), as a zip."""
         ...
@@ -362,6 +367,15 @@ class LocalMissionControl:
         return self.call(
             lambda ctx: run_mission(ctx, mission_id=mission_id, actor=LOCAL_ACTOR, trigger="cli")
         )
+
+    def mission_trace(self, mission_id: uuid.UUID, plan_version: int | None) -> TraceMapRead:
+        """See ``MissionControl``: the map ``GET /api/v1/missions/{id}/trace`` returns."""
+        from missionctl.services.tracemap import read_trace, to_trace_read
+
+        trace = self.call(
+            lambda ctx: read_trace(ctx, mission_id=mission_id, plan_version=plan_version)
+        )
+        return to_trace_read(trace)
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         """See ``MissionControl``: the same zip as ``GET /api/v1/missions/{id}/pack``."""
@@ -1002,6 +1016,13 @@ class RemoteMissionControl:
         from missionctl.schemas.runs import RunRead
 
         return self.client.post(f"/api/v1/missions/{mission_id}/runs", RunRead)
+
+    def mission_trace(self, mission_id: uuid.UUID, plan_version: int | None) -> TraceMapRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.tracemap import TraceMapRead
+
+        path = f"/api/v1/missions/{mission_id}/trace"
+        return self.client.get(path, TraceMapRead, params={"plan_version": plan_version})
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         """See ``MissionControl``."""

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.missions import MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanDiffSection, PlanRead
+    from missionctl.schemas.tracemap import TraceMapRead
 
 app = typer.Typer(
     help="Create, list, show, plan and run missions (on the server at MISSIONCTL_URL when it "
@@ -473,3 +474,62 @@ def artifacts(mission_id: MissionId, as_json: AsJson = False) -> None:
     with open_backend() as api:
         found = api.mission_artifacts(mission_id)
     print_artifacts(found, as_json=as_json, title=f"Artifacts of mission {mission_id}")
+
+
+@app.command()
+def trace(
+    mission_id: MissionId,
+    plan_version: Annotated[
+        int | None,
+        typer.Option(
+            "--plan-version",
+            min=1,
+            max=MAX_PLAN_VERSION,
+            help="The plan version (default: newest).",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a mission's traceability: its gaps, then each requirement with the tasks tracing it.
+
+    A gap is a requirement no task traces, a task that traces nothing, a task that succeeded
+    without an artifact, or a high or critical risk without a mitigation task.
+    """
+    with open_backend() as api:
+        found = api.mission_trace(mission_id, plan_version)
+    if as_json:
+        typer.echo(found.model_dump_json(indent=2))
+    else:
+        print_trace(found)
+
+
+def print_trace(found: TraceMapRead) -> None:
+    """The gaps, then one table row per requirement: its tasks, their status and artifacts."""
+    labels = {n.id: n.label for n in found.nodes}
+    console.print(f"Traceability of plan v{found.plan_version} · {found.runs} run(s)")
+    for gap in found.gaps:
+        console.print(f"[red]! {escape(gap.kind)}[/red] {escape(labels.get(gap.item, gap.item))}")
+        console.print(f"  {escape(gap.message)}")
+    if not found.gaps:
+        console.print("No gaps.")
+    produced: dict[str, list[str]] = {}
+    traced: dict[str, list[str]] = {}
+    for edge in found.edges:
+        if edge.kind == "produced":
+            produced.setdefault(edge.source, []).append(labels.get(edge.target, edge.target))
+        elif edge.kind == "traces" and edge.source.startswith("requirement:"):
+            traced.setdefault(edge.source, []).append(edge.target)
+    status = {n.id: n.status for n in found.nodes}
+    table = Table(box=box.SIMPLE)
+    for column in ("Requirement", "Task", "Status", "Artifacts"):
+        table.add_column(column)
+    for node in (n for n in found.nodes if n.kind == "requirement"):
+        tasks = traced.get(node.id) or [""]
+        for n, task in enumerate(tasks):
+            table.add_row(
+                escape(f"{node.key} {node.label}") if n == 0 else "",
+                escape(labels.get(task, "(none)")),
+                escape(status.get(task, "")),
+                escape(", ".join(produced.get(task, []))),
+            )
+    console.print(table)

@@ -33,6 +33,18 @@ async def read_current(
     return (await session.scalars(query.order_by(model.id))).all()
 
 
+async def read_plan_risks(
+    session: AsyncSession, *, mission_id: uuid.UUID, plan_id: uuid.UUID
+) -> Sequence[Risk]:
+    """The risks of plan ``plan_id``, and those people added when it is the newest version."""
+    newest = await newest_plan(session, mission_id=mission_id)
+    of_plan = Risk.plan_id == plan_id
+    if newest is not None and newest.id == plan_id:
+        of_plan = or_(of_plan, Risk.plan_id.is_(None))
+    query = select(Risk).where(Risk.mission_id == mission_id, of_plan)
+    return (await session.scalars(query.order_by(Risk.id))).all()
+
+
 async def read_item(
     session: AsyncSession, *, model: type[_Item], item_id: uuid.UUID, for_update: bool = False
 ) -> _Item | None:

@@ -151,6 +151,9 @@ class MissionView(BaseModel):
         default_factory=dict,
         description="Each decision's and risk's events by its id, oldest first.",
     )
+    trace_gaps: int | None = Field(
+        default=None, description="Gaps of the newest plan's traceability map; null: no plan."
+    )
 
 
 class RunRow(BaseModel):

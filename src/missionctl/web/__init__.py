@@ -21,6 +21,7 @@ from missionctl.web.routes import (
     register,
     runs,
     search,
+    trace_page,
     workflows,
 )
 
@@ -31,6 +32,7 @@ web_router.include_router(auth.router)
 web_router.include_router(mission_list.router)
 web_router.include_router(mission_page.router)
 web_router.include_router(register.router)
+web_router.include_router(trace_page.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)

@@ -28,6 +28,7 @@ from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services import runs as run_service
+from missionctl.services import tracemap as trace_service
 from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
@@ -124,6 +125,7 @@ async def read_mission_view(
     risks, next_steps, decisions = _intelligence(plan, report)
     latest_run_id = records.runs[0].id if records.runs else None
     register = await read_register_view(ctx, mission_id=mission_id)
+    gaps = await trace_service.count_gaps(ctx, mission=mission, plan=plan) if plan else None
     return MissionView(
         mission=mission,
         plan=plan,
@@ -158,6 +160,7 @@ async def read_mission_view(
         decision_log=register.decisions,
         risk_register=register.register,
         item_history=register.history,
+        trace_gaps=gaps,
     )
 
 

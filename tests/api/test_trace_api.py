@@ -1,0 +1,96 @@
+"""``GET /api/v1/missions/{id}/trace`` and the Traceability page: who may read them, what is
+refused, a planted gap on both, and hostile labels escaped."""
+
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from markupsafe import escape
+
+from missionctl.app import create_app
+from missionctl.domain.access import Role
+from missionctl.settings import Settings
+from tests.services.test_tracemap import GappedPlanner, planned
+from tests.support.auth import bearer_headers
+from tests.support.consistency import assert_consistent
+
+HOSTILE = '<script>alert("x")</script> ' + "é" * 400 + " 地图 🚀"
+
+
+@pytest.fixture
+async def app(settings: Settings):  # type: ignore[no-untyped-def]
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+        await assert_consistent(application.state.ctx)
+
+
+def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+
+
+async def test_a_viewer_reads_the_map_with_its_gap_and_nobody_anonymous_does(app: FastAPI) -> None:
+    mission = await planned(app.state.ctx, GappedPlanner())
+    viewer = await bearer_headers(app.state.ctx, "vic", Role.VIEWER)
+    async with http(app, viewer) as client, http(app) as anonymous:
+        response = await client.get(f"/api/v1/missions/{mission.id}/trace")
+        page = await client.get(f"/missions/{mission.id}/trace")
+        mission_page = await client.get(f"/missions/{mission.id}")
+        refused = await anonymous.get(f"/api/v1/missions/{mission.id}/trace")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {"nodes", "edges", "gaps", "plan_version"} <= set(body)
+    assert any(g["item"] == "requirement:R999" for g in body["gaps"])
+    assert page.status_code == 200
+    assert (
+        'data-gap="untraced_requirement"' in page.text and 'data-testid="trace-graph"' in page.text
+    )
+    assert "Links can be exported as CSV" in page.text
+    assert 'data-testid="trace-gaps-flag"' in mission_page.text
+    assert f'href="/missions/{mission.id}/trace"' in mission_page.text
+    assert refused.status_code == 401
+
+
+async def test_unknown_unplanned_and_bad_queries_are_clear_errors(
+    client: httpx.AsyncClient,
+) -> None:
+    unknown = await client.get(f"/api/v1/missions/{uuid.uuid4()}/trace")
+    assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "mission_id"
+    draft = (await client.post("/api/v1/missions", json={"goal": "Build a URL shortener"})).json()
+    unplanned = await client.get(f"/api/v1/missions/{draft['id']}/trace")
+    assert unplanned.status_code == 409 and "plan it first" in unplanned.json()["error"]["message"]
+    mission_id = draft["id"]
+    assert (await client.post(f"/api/v1/missions/{mission_id}/plan")).status_code == 201
+    for bad in ("0", "-1", "x", str(2**31)):
+        response = await client.get(
+            f"/api/v1/missions/{mission_id}/trace", params={"plan_version": bad}
+        )
+        assert response.status_code == 422, bad
+        assert response.json()["error"]["field"] == "plan_version", bad
+    for bad in ("r1", "R", "<script>", "R1234"):
+        response = await client.get(
+            f"/api/v1/missions/{mission_id}/trace", params={"requirement": bad}
+        )
+        assert response.status_code == 422 and response.json()["error"]["field"] == "requirement"
+    missing = await client.get(f"/api/v1/missions/{mission_id}/trace?plan_version=3")
+    assert missing.status_code == 404 and missing.json()["error"]["field"] == "plan_version"
+    narrowed = await client.get(f"/api/v1/missions/{mission_id}/trace?requirement=R1")
+    assert narrowed.status_code == 200 and narrowed.json()["requirement"] == "R1"
+    page = await client.get(f"/missions/{mission_id}/trace?requirement=R1")
+    assert page.status_code == 200
+
+
+async def test_hostile_labels_are_escaped_on_the_page(app: FastAPI) -> None:
+    mission = await planned(
+        app.state.ctx, GappedPlanner(HOSTILE), goal=f"Build a URL shortener {HOSTILE}"
+    )
+    async with http(app, await bearer_headers(app.state.ctx)) as client:
+        api = await client.get(f"/api/v1/missions/{mission.id}/trace")
+        page = await client.get(f"/missions/{mission.id}/trace")
+    labels = {n["label"] for n in api.json()["nodes"]}
+    assert any(HOSTILE in label for label in labels)
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert str(escape(HOSTILE)) in page.text  # whole in the table and in the tooltips
