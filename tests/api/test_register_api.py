@@ -250,7 +250,7 @@ async def test_the_export_names_supersession_both_ways(client: httpx.AsyncClient
     b = (
         await client.post(base, json=_decision(title="Move to PostgreSQL", supersedes=a["id"]))
     ).json()
-    export = await client.get(f"{base}/export")
+    export = await client.get(f"/api/v1/missions/{mission_id}/adrs")
     assert export.status_code == 200, export.text
     assert export.headers["content-type"] == "application/zip"
     files = zipfile.ZipFile(io.BytesIO(export.content))

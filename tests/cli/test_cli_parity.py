@@ -34,7 +34,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/missions/{mission_id}/decisions": "decisions list",
     "POST /api/v1/missions/{mission_id}/decisions": "decisions add",
     "PATCH /api/v1/missions/{mission_id}/decisions/{decision_id}": "decisions edit",
-    "GET /api/v1/missions/{mission_id}/decisions/export": "decisions export",
+    "GET /api/v1/missions/{mission_id}/adrs": "decisions export",
     "GET /api/v1/missions/{mission_id}/risks": "risks list",
     "POST /api/v1/missions/{mission_id}/risks": "risks add",
     "PATCH /api/v1/missions/{mission_id}/risks/{risk_id}": "risks edit",

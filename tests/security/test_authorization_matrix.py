@@ -67,7 +67,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/missions/{mission_id}/decisions"): "missions:read",
     ("POST", "/api/v1/missions/{mission_id}/decisions"): "missions:write",
     ("PATCH", "/api/v1/missions/{mission_id}/decisions/{decision_id}"): "missions:write",
-    ("GET", "/api/v1/missions/{mission_id}/decisions/export"): "missions:read",
+    ("GET", "/api/v1/missions/{mission_id}/adrs"): "missions:read",
     ("GET", "/api/v1/missions/{mission_id}/risks"): "missions:read",
     ("POST", "/api/v1/missions/{mission_id}/risks"): "missions:write",
     ("PATCH", "/api/v1/missions/{mission_id}/risks/{risk_id}"): "missions:write",

@@ -1444,7 +1444,7 @@ class RemoteMissionControl:
         import io
         import zipfile
 
-        content, _ = self.client.get_bytes(f"/api/v1/missions/{mission_id}/decisions/export")
+        content, _ = self.client.get_bytes(f"/api/v1/missions/{mission_id}/adrs")
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return [(name, archive.read(name).decode()) for name in archive.namelist()]
 

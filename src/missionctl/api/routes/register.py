@@ -86,7 +86,7 @@ async def edit_decision(
 
 
 @router.get(
-    "/{mission_id}/decisions/export",
+    "/{mission_id}/adrs",
     response_class=Response,
     responses=ZIP_RESPONSES,
     dependencies=[requires(P.MISSIONS_READ)],
