@@ -88,24 +88,25 @@ def _build(model: type[BaseModel], values: dict[str, Any], options: dict[str, st
         raise  # unreachable: report_validation_error exits
 
 
+ID_WIDTH = 36
+"""Characters of a UUID: the id column never cuts one."""
+
+
 def _print_json(items: Any) -> None:
     typer.echo(json.dumps(items, indent=2))
 
 
 def _print_decisions(decisions: list[DecisionRead]) -> None:
     table = Table(box=box.SIMPLE, show_edge=False)
-    for column in ("#", "status", "date", "title", "version", "id"):
-        table.add_column(column)
+    for column in ("#", "status", "date", "version"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("decision / id", min_width=ID_WIDTH)  # the whole id: `edit` takes it
     for d in decisions:
         title = escape(d.title) + (f" (supersedes {d.supersedes})" if d.supersedes else "")
         table.add_row(
-            str(d.number),
-            d.status.value,
-            d.decided_on.isoformat(),
-            title,
-            str(d.version),
-            str(d.id),
-        )
+            str(d.number), d.status.value, d.decided_on.isoformat(), str(d.version),
+            f"{title}\n[dim]{d.id}[/]",
+        )  # fmt: skip
     console.print(table)
 
 
@@ -243,18 +244,14 @@ def export_decisions(
 
 def _print_register(register: RiskRegister) -> None:
     table = Table(box=box.SIMPLE, show_edge=False)
-    for column in ("status", "severity", "likelihood", "owner", "title", "version", "id"):
-        table.add_column(column)
+    for column in ("status", "severity\nlikelihood", "owner", "version"):
+        table.add_column(column, overflow="fold")
+    table.add_column("risk / id", min_width=ID_WIDTH)  # the whole id: `edit` takes it
     for r in register.risks:
         table.add_row(
-            r.status.value,
-            r.severity,
-            r.likelihood,
-            escape(r.owner) or "-",
-            escape(r.title),
-            str(r.version),
-            str(r.id),
-        )
+            r.status.value, f"{r.severity}\n{r.likelihood}", escape(r.owner) or "-",
+            str(r.version), f"{escape(r.title)}\n[dim]{r.id}[/]",
+        )  # fmt: skip
     console.print(table)
     heat = Table(title="open and mitigating risks", box=box.SIMPLE, show_edge=False)
     heat.add_column("severity \\ likelihood")

@@ -114,7 +114,7 @@ def unknown_task_problems(field: str, keys: Sequence[str], known: Sequence[str])
         if not known:
             message = f"task '{key}' does not exist: the mission has no plan yet"
         else:
-            subject = f"task '{key}' is not a task of the newest plan"
+            subject = f"the risk names task '{key}' of the newest plan"
             message = unknown_reference(subject, key, known)
         problems.append(Problem(f"{field}.{position}", message))
     return problems
