@@ -52,10 +52,11 @@ imports: install-dev ## import-linter contracts (the layer rules of CONTRIBUTING
 	$(BIN)/lint-imports
 
 # One test process per core (at most four): the suite is CPU-bound, and each process gets its
-# own databases (tests/conftest.py). PYTEST_WORKERS=0 runs it in this process.
+# own databases (tests/conftest.py). PYTEST_WORKERS=0 runs it in this process. Tests last from
+# milliseconds to a minute: an idle process takes queued tests from a busy one (worksteal).
 PYTEST_WORKERS ?= auto
 pytest: install-dev chromium sandbox ## The test suite (unit, service, API, PostgreSQL, browser)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks
 
