@@ -30,12 +30,9 @@ from missionctl.domain.packs import (
     task_file,
 )
 from missionctl.domain.slugs import slug
-from missionctl.errors import Conflict, NotFound
 from missionctl.llm.redaction import redact
-from missionctl.repositories import plans as plan_repo
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
-from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.context import ServiceContext
 from missionctl.services.pack_documents import TaskEntry, render_agents, render_task
@@ -74,20 +71,9 @@ async def build_pack(
             (``field="plan_version"``).
         Conflict: the mission has no plan yet (``field="mission_id"``): plan it first.
     """
-    mission = await mission_service.read_mission(ctx, mission_id=mission_id)
-    async with ctx.read() as session:
-        planned = await plan_repo.has_plan(session, mission_id=mission_id)
-    if not planned:
-        raise Conflict(
-            f"mission {mission_id} has no plan yet, so it has no execution pack; plan it first "
-            f"(POST /api/v1/missions/{mission_id}/plan, `missionctl mission plan`, or Plan on "
-            "its page)",
-            field="mission_id",
-        )
-    try:
-        plan = await plan_service.read_plan(ctx, mission_id=mission_id, version=plan_version)
-    except NotFound as exc:  # the mission exists (read above): the version does not
-        raise NotFound(exc.message, field="plan_version") from None
+    mission, plan = await plan_service.read_planned(
+        ctx, mission_id=mission_id, version=plan_version, lacking="so it has no execution pack"
+    )
     return lay_out_pack(mission, plan)
 
 

@@ -36,6 +36,7 @@ from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import workflows as workflow_repo
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
+from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import (
     PlanAgain,
     PlanDecision,
@@ -53,6 +54,7 @@ from missionctl.schemas.plans import (
     PlanVersionRead,
 )
 from missionctl.schemas.runs import RunRead
+from missionctl.services import missions as mission_service
 from missionctl.services.clarifications import answers_of, record_questions, resume_with_answers
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd
@@ -350,6 +352,36 @@ class RunPlan:
     # Whether it is the plan the run's workflow version was compiled from: that one never
     # changes, so a reader may keep it. Otherwise it is the mission's newest plan.
     compiled: bool
+
+
+async def read_planned(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, version: int | None, lacking: str
+) -> tuple[MissionRead, PlanRead]:
+    """A mission and its plan ``version`` (default: the newest), for what needs a plan.
+
+    ``lacking`` finishes the refusal's sentence for a mission not planned yet ("so it has no
+    execution pack").
+
+    Raises:
+        NotFound: no such mission (``field="mission_id"``), or no such plan version
+            (``field="plan_version"``).
+        Conflict: the mission has no plan yet (``field="mission_id"``): plan it first.
+    """
+    mission = await mission_service.read_mission(ctx, mission_id=mission_id)
+    async with ctx.read() as session:
+        planned = await plan_repo.has_plan(session, mission_id=mission_id)
+    if not planned:
+        raise Conflict(
+            f"mission {mission_id} has no plan yet, {lacking}; plan it first "
+            f"(POST /api/v1/missions/{mission_id}/plan, `missionctl mission plan`, or Plan on "
+            "its page)",
+            field="mission_id",
+        )
+    try:
+        plan = await read_plan(ctx, mission_id=mission_id, version=version)
+    except NotFound as exc:  # the mission exists (read above): the version does not
+        raise NotFound(exc.message, field="plan_version") from None
+    return mission, plan
 
 
 async def read_run_plan(

@@ -21,16 +21,14 @@ from missionctl.domain.tracemap import (
     build_map,
     focus,
 )
-from missionctl.errors import Conflict, NotFound
+from missionctl.errors import NotFound
 from missionctl.repositories import artifacts as artifact_repo
 from missionctl.repositories import dashboard as dashboard_repo
-from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import register as register_repo
 from missionctl.repositories import runs as run_repo
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.tracemap import TraceEdgeRead, TraceGapRead, TraceMapRead, TraceNodeRead
-from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.context import ServiceContext
 
@@ -76,20 +74,9 @@ async def read_trace(
         Conflict: the mission has no plan yet (``field="mission_id"``): plan it first, as for
             its execution pack.
     """
-    mission = await mission_service.read_mission(ctx, mission_id=mission_id)
-    async with ctx.read() as session:
-        planned = await plan_repo.has_plan(session, mission_id=mission_id)
-    if not planned:
-        raise Conflict(
-            f"mission {mission_id} has no plan yet, so nothing to trace; plan it first "
-            f"(POST /api/v1/missions/{mission_id}/plan, `missionctl mission plan`, or Plan on "
-            "its page)",
-            field="mission_id",
-        )
-    try:
-        plan = await plan_service.read_plan(ctx, mission_id=mission_id, version=plan_version)
-    except NotFound as exc:  # the mission exists (read above): the version does not
-        raise NotFound(exc.message, field="plan_version") from None
+    mission, plan = await plan_service.read_planned(
+        ctx, mission_id=mission_id, version=plan_version, lacking="so nothing to trace"
+    )
     executed = await _read_executed(ctx, mission_id, plan.id)
     trace = build_map(trace_input(mission, plan, executed, await _read_risks(ctx, plan)))
     if requirement is not None:
