@@ -44,6 +44,8 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/missions/{mission_id}/artifacts": "mission artifacts",
     "GET /api/v1/missions/{mission_id}/pack": "pack",
     "GET /api/v1/missions/{mission_id}/trace": "mission trace",
+    "GET /api/v1/missions/{mission_id}/diagrams": "mission diagrams",
+    "GET /api/v1/missions/{mission_id}/diagrams/{name}.svg": "mission diagrams",  # -o DIR
     "GET /api/v1/runs": "runs list",
     "GET /api/v1/runs/{run_id}": "runs show",
     "POST /api/v1/runs/{run_id}/cancel": "runs cancel",

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.costs import CostBreakdown, CostQuery
+    from missionctl.schemas.diagrams import MissionDiagramsRead
     from missionctl.schemas.events import (
         AuditRunFilters,
         EventFeedItem,
@@ -114,6 +115,12 @@ class MissionControl(Protocol):
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         """The mission's AI execution pack for a plan version (default: newest), as a zip."""
+        ...
+
+    def mission_diagrams(
+        self, mission_id: uuid.UUID, plan_version: int | None
+    ) -> MissionDiagramsRead:
+        """The architecture and deployment diagrams of a plan version (default: newest)."""
         ...
 
     # Runs
@@ -376,6 +383,18 @@ class LocalMissionControl:
             lambda ctx: read_trace(ctx, mission_id=mission_id, plan_version=plan_version)
         )
         return to_trace_read(trace)
+
+    def mission_diagrams(
+        self, mission_id: uuid.UUID, plan_version: int | None
+    ) -> MissionDiagramsRead:
+        """See ``MissionControl``: what ``GET /api/v1/missions/{id}/diagrams`` returns."""
+        from missionctl.schemas.diagrams import diagrams_read
+        from missionctl.services.diagrams import read_diagrams
+
+        drawn = self.call(
+            lambda ctx: read_diagrams(ctx, mission_id=mission_id, plan_version=plan_version)
+        )
+        return diagrams_read(mission_id, drawn.diagrams)
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         """See ``MissionControl``: the same zip as ``GET /api/v1/missions/{id}/pack``."""
@@ -1023,6 +1042,15 @@ class RemoteMissionControl:
 
         path = f"/api/v1/missions/{mission_id}/trace"
         return self.client.get(path, TraceMapRead, params={"plan_version": plan_version})
+
+    def mission_diagrams(
+        self, mission_id: uuid.UUID, plan_version: int | None
+    ) -> MissionDiagramsRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.diagrams import MissionDiagramsRead
+
+        path = f"/api/v1/missions/{mission_id}/diagrams"
+        return self.client.get(path, MissionDiagramsRead, params={"plan_version": plan_version})
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         """See ``MissionControl``."""

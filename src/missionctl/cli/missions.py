@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -39,6 +40,7 @@ from missionctl.domain.states import MissionStatus
 
 if TYPE_CHECKING:
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
+    from missionctl.schemas.diagrams import MissionDiagramsRead
     from missionctl.schemas.missions import MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanDiffSection, PlanRead
     from missionctl.schemas.tracemap import TraceMapRead
@@ -501,6 +503,81 @@ def trace(
         typer.echo(found.model_dump_json(indent=2))
     else:
         print_trace(found)
+
+
+@app.command()
+def diagrams(
+    mission_id: MissionId,
+    plan_version: Annotated[
+        int | None,
+        typer.Option(
+            "--plan-version",
+            min=1,
+            max=MAX_PLAN_VERSION,
+            help="The plan version (default: newest).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            file_okay=False,
+            help="Write architecture.svg and deployment.svg into this directory.",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show the architecture and deployment diagrams of what a mission's plan builds.
+
+    Without options, each diagram's columns, components (with the plan tasks that build them)
+    and connections; with -o DIR, both diagrams as SVG files (DIR is created if missing).
+    """
+    with open_backend() as api:
+        found = api.mission_diagrams(mission_id, plan_version)
+    if as_json:
+        typer.echo(found.model_dump_json(indent=2))
+    elif out is not None:
+        write_diagrams(found, out)
+    else:
+        print_diagrams(found)
+
+
+def write_diagrams(found: MissionDiagramsRead, out: Path) -> None:
+    """Write each diagram of ``found`` into ``out`` as ``<name>.svg`` and say where."""
+    from missionctl.domain.diagram_svg import render_svg
+    from missionctl.schemas.diagrams import diagram_from_read
+
+    out.mkdir(parents=True, exist_ok=True)
+    for diagram in (found.architecture, found.deployment):
+        path = out / f"{diagram.name}.svg"
+        svg = render_svg(diagram_from_read(diagram), element_id=diagram.name)
+        path.write_text(svg, encoding="utf-8")
+        console.print(f"Wrote {escape(str(path))}")
+
+
+def print_diagrams(found: MissionDiagramsRead) -> None:
+    """Each diagram as text: its components column by column, then its connections."""
+    drawer = "the local rules" if found.source == "local" else f"the model {found.source}"
+    console.print(f"Diagrams of plan v{found.plan_version}, drawn by {escape(drawer)}")
+    for note in found.notes:
+        console.print(f"[yellow]{escape(note)}[/yellow]")
+    for diagram in (found.architecture, found.deployment):
+        table = Table(title=diagram.title, box=box.SIMPLE, title_justify="left")
+        for column in ("Column", "Component", "Technology", "Built by"):
+            table.add_column(column)
+        in_columns = sorted(diagram.components, key=lambda c: diagram.groups.index(c.group))
+        for c in in_columns:
+            table.add_row(
+                escape(c.group), escape(c.label), escape(c.technology), escape(", ".join(c.tasks))
+            )
+        console.print(table)
+        labels = {c.key: c.label for c in diagram.components}
+        for link in diagram.connections:
+            what = f" ({link.label})" if link.label else ""
+            console.print(
+                f"  {escape(labels[link.source])} → {escape(labels[link.target])}{escape(what)}"
+            )
 
 
 def print_trace(found: TraceMapRead) -> None:

@@ -30,7 +30,7 @@ How a plan is made:
 """
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -255,6 +255,40 @@ class LocalPlanner:
             attempts=1,
             prompt_version=LOCAL_PLANNER_VERSION,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateValues:
+    """What the local rules know of a mission before they plan it.
+
+    Attributes:
+        kind: The key of its kind of software.
+        values: Every template placeholder's value (the stack slots, ``subject``, …), plus
+            ``People`` (whom it serves, capitalised), ``Subject`` (what is built: the
+            mission's title) and ``payments`` (the payment provider it names, if any).
+        named: The technology slots the mission names a technology for.
+    """
+
+    kind: str
+    values: Mapping[str, str]
+    named: frozenset[str]
+
+
+def template_values(mission: PlanningInput) -> TemplateValues:
+    """The kind, template values and named slots the local planner would plan ``mission`` with."""
+    builder = _Builder(mission)
+    actors = builder.reading.actors
+    people = capitalise(_join(list(actors))) if actors else "Users"
+    values = {
+        **builder.values,
+        "People": people,
+        "Subject": capitalise(clip(mission.title, 40)),
+        "payments": next(
+            (tech.name for tech in builder.techs if tech.base.lower() == "stripe"),
+            "card payment provider",
+        ),
+    }
+    return TemplateValues(builder.kind.key, values, frozenset(builder.named_slots))
 
 
 class _Builder:

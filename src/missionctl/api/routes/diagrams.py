@@ -1,0 +1,61 @@
+"""A mission's architecture and deployment diagrams: as JSON, or each as an SVG file."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from missionctl.api.deps import Context, P, requires
+from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
+from missionctl.domain.diagram_svg import render_svg
+from missionctl.domain.diagrams import DiagramName
+from missionctl.schemas.diagrams import MissionDiagramsRead, diagrams_read
+from missionctl.schemas.plans import MAX_PLAN_VERSION
+from missionctl.services import diagrams as diagram_service
+
+# Reading the diagrams is reading the mission and its plan: the same permission.
+router = APIRouter(
+    tags=["missions"], responses=ERROR_RESPONSES, dependencies=[requires(P.MISSIONS_READ)]
+)
+
+PlanVersion = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_PLAN_VERSION, description="The plan version; default: the newest"),
+]
+
+
+@router.get("/missions/{mission_id}/diagrams", responses=CONFLICT_RESPONSES)
+async def read_diagrams(
+    mission_id: uuid.UUID, ctx: Context, plan_version: PlanVersion = None
+) -> MissionDiagramsRead:
+    """The architecture and deployment diagrams of the system the mission's plan builds.
+
+    Each diagram has its columns (`groups`), components (with the plan tasks that build
+    them) and connections. 409 when the mission has no plan yet (plan it first); 404 names
+    the mission or the `plan_version` that does not exist.
+    """
+    drawn = await diagram_service.read_diagrams(
+        ctx, mission_id=mission_id, plan_version=plan_version
+    )
+    return diagrams_read(mission_id, drawn.diagrams)
+
+
+@router.get(
+    "/missions/{mission_id}/diagrams/{name}.svg",
+    responses={**CONFLICT_RESPONSES, 200: {"content": {"image/svg+xml": {}}}},
+    response_class=Response,
+)
+async def read_diagram_svg(
+    mission_id: uuid.UUID, name: DiagramName, ctx: Context, plan_version: PlanVersion = None
+) -> Response:
+    """One diagram (`architecture` or `deployment`) as a standalone SVG file."""
+    drawn = await diagram_service.read_diagrams(
+        ctx, mission_id=mission_id, plan_version=plan_version
+    )
+    svg = render_svg(drawn.diagrams.by_name(name), element_id=name)
+    filename = f"{name}-v{drawn.plan.version}.svg"
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

@@ -1,0 +1,223 @@
+"""A :class:`~missionctl.domain.diagrams.Diagram` drawn as a standalone SVG document.
+
+Columns are the diagram's groups, left to right, each titled; a column's boxes are stacked and
+centred on the tallest column. A box shows its label, its technology and, when plan tasks build
+it, how many (its ``<title>`` tooltip names them). Arrows are curves from the right side of
+the source to the left side of the target, or the reverse when the target's column is to the
+left, or down the column when both share one; each arrow's label sits at its middle.
+
+The same SVG serves the page and the exports: every element carries a ``diagram__*`` class,
+which the page's stylesheet colours for the light and dark themes, and presentation attributes
+with print colours for where no stylesheet applies (an exported HTML or PDF file). It holds no
+script, no ``style`` attribute (the page's CSP allows none) and no external reference; every
+text is escaped.
+"""
+
+from dataclasses import dataclass
+from html import escape
+
+from missionctl.domain.diagrams import Component, Connection, Diagram
+
+PAD = 16
+HEADER_H = 26
+BOX_W = 176
+BOX_H = 60
+ROW_GAP = 18
+COL_GAP = 110
+LANE_H = 14
+"""Height of one lane above the boxes, where a connection between distant columns runs."""
+LABEL_CHARS = 22
+"""Characters of a box's first line (12 px semibold) that fit its width."""
+DETAIL_CHARS = 29
+EDGE_LABEL_CHARS = 18
+
+# Print colours: what an exported file shows; the page's classes override them.
+_INK = "#1f2933"
+_MUTED = "#52606d"
+_LINE = "#7b8794"
+_BOX_FILL = "#f5f7fa"
+_BOX_STROKE = "#3e4c59"
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Where one component's box is drawn (top-left corner)."""
+
+    component: Component
+    x: int
+    y: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The boxes by component key, the top lane of each long connection, and the size."""
+
+    boxes: dict[str, Placed]
+    lanes: dict[tuple[str, str], int]
+    width: int
+    height: int
+
+
+def fit(text: str, chars: int) -> str:
+    """``text`` on one line of at most ``chars`` characters, ending in "…" when cut.
+
+    The cut falls after a whole word when one ends in the second half of the line.
+    """
+    flat = " ".join(text.split())
+    if len(flat) <= chars:
+        return flat
+    kept = flat[: chars - 1]
+    space = kept.rfind(" ")
+    return (kept[:space] if space >= chars // 2 else kept).rstrip(" ,;:-") + "…"
+
+
+def _routed(diagram: Diagram, column: dict[str, int]) -> list[Connection]:
+    """The connections drawn over the top lanes: those not between neighbouring columns."""
+    return [
+        c
+        for c in diagram.connections
+        if c.source in column
+        and c.target in column
+        and column[c.target] - column[c.source] not in (0, 1)
+    ]
+
+
+def place(diagram: Diagram) -> Layout:
+    """Every component's box, the lanes of the long connections, and the drawing's size."""
+    columns = {g: [c for c in diagram.components if c.group == g] for g in diagram.groups}
+    column = {c.key: i for i, members in enumerate(columns.values()) for c in members}
+    lanes = {(c.source, c.target): i for i, c in enumerate(_routed(diagram, column))}
+    tallest = max((len(members) for members in columns.values()), default=1)
+    body_h = tallest * BOX_H + (tallest - 1) * ROW_GAP
+    body_top = HEADER_H + PAD + len(lanes) * LANE_H
+    placed: dict[str, Placed] = {}
+    for index, members in enumerate(columns.values()):
+        x = PAD + index * (BOX_W + COL_GAP)
+        height = len(members) * BOX_H + (len(members) - 1) * ROW_GAP
+        top = body_top + (body_h - height) // 2
+        for row, component in enumerate(members):
+            placed[component.key] = Placed(component, x, top + row * (BOX_H + ROW_GAP))
+    width = 2 * PAD + len(columns) * BOX_W + max(len(columns) - 1, 0) * COL_GAP
+    return Layout(placed, lanes, width, body_top + body_h + PAD)
+
+
+def _edge_path(source: Placed, target: Placed, lane: int | None) -> tuple[str, float, float]:
+    """The path from ``source`` to ``target`` and where its label starts (left-aligned).
+
+    Neighbouring columns are joined by a curve, boxes of one column by a bulge into the gap
+    on their right, and any other pair by a line up the gap beside the source, along its lane
+    above every box, and down the gap beside the target, so that it never crosses a box.
+    """
+    y1 = source.y + BOX_H // 2
+    y2 = target.y + BOX_H // 2
+    if source.x == target.x:
+        x = source.x + BOX_W
+        bulge = x + COL_GAP * 0.4
+        return f"M{x},{y1} C{bulge},{y1} {bulge},{y2} {x + 4},{y2}", bulge + 4, (y1 + y2) / 2
+    if lane is None:  # the next column to the right
+        x1, x2 = source.x + BOX_W, target.x - 4
+        middle = (x1 + x2) / 2
+        return f"M{x1},{y1} C{middle},{y1} {middle},{y2} {x2},{y2}", x1 + 8, y2 - 6
+    forward = target.x > source.x
+    offset = 10 + (lane % 4) * 8
+    x1 = source.x + BOX_W if forward else source.x
+    gap1 = x1 + offset if forward else x1 - offset
+    x2 = target.x - 4 if forward else target.x + BOX_W + 4
+    gap2 = target.x - offset if forward else target.x + BOX_W + offset
+    lane_y = HEADER_H + PAD + lane * LANE_H
+    path = f"M{x1},{y1} H{gap1} V{lane_y} H{gap2} V{y2} H{x2}"
+    return path, min(gap1, gap2) + 12, lane_y - 3
+
+
+def _box(placed: Placed, describe: str) -> str:
+    component = placed.component
+    x, y = placed.x, placed.y
+    tooltip = (
+        f"{component.label} — {component.technology}" if component.technology else component.label
+    )
+    if component.tasks:
+        tooltip += f". Built by: {', '.join(component.tasks)}"
+    parts = [
+        f'<g class="diagram__node" data-key="{escape(component.key)}">',
+        f"<title>{escape(tooltip)}</title>",
+        f'<rect class="diagram__box" x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" '
+        f'fill="{_BOX_FILL}" stroke="{_BOX_STROKE}" stroke-width="1.5"/>',
+        f'<text class="diagram__label" x="{x + 10}" y="{y + 21}" font-size="12" '
+        f'font-weight="600" fill="{_INK}">{escape(fit(component.label, LABEL_CHARS))}</text>',
+    ]
+    if component.technology:
+        parts.append(
+            f'<text class="diagram__tech" x="{x + 10}" y="{y + 38}" font-size="11" '
+            f'fill="{_MUTED}">{escape(fit(component.technology, DETAIL_CHARS))}</text>'
+        )
+    if component.tasks:
+        count = len(component.tasks)
+        parts.append(
+            f'<text class="diagram__tasks" x="{x + 10}" y="{y + 53}" font-size="10" '
+            f'fill="{_MUTED}">{count} {describe}{"" if count == 1 else "s"}</text>'
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _edge(connection: Connection, layout: Layout, marker: str) -> str:
+    source, target = layout.boxes[connection.source], layout.boxes[connection.target]
+    lane = layout.lanes.get((connection.source, connection.target))
+    path, label_x, label_y = _edge_path(source, target, lane)
+    parts = [
+        f'<g class="diagram__link"><title>{escape(source.component.label)} → '
+        f"{escape(target.component.label)}"
+        f"{': ' + escape(connection.label) if connection.label else ''}</title>",
+        f'<path class="diagram__edge" d="{path}" fill="none" stroke="{_LINE}" '
+        f'stroke-width="1.25" marker-end="url(#{marker})"/>',
+    ]
+    if connection.label:
+        parts.append(
+            f'<text class="diagram__edge-label" x="{label_x:.0f}" y="{label_y:.0f}" '
+            f'font-size="10" fill="{_MUTED}" stroke="#ffffff" '
+            f'stroke-width="3" paint-order="stroke">'
+            f"{escape(fit(connection.label, EDGE_LABEL_CHARS))}</text>"
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str = "task") -> str:
+    """``diagram`` as an SVG document (see the module docstring).
+
+    Args:
+        diagram: A sound diagram (``diagram_problems`` finds nothing in it); connections to
+            components it lacks are skipped rather than drawn.
+        element_id: Prefix of the ids inside the SVG (its title and arrow marker), unique per
+            page when several diagrams share one.
+        describe: What a box's count counts ("task": "3 tasks").
+    """
+    layout = place(diagram)
+    placed, width, height = layout.boxes, layout.width, layout.height
+    marker = f"{element_id}-arrow"
+    summary = f"{diagram.title}: " + "; ".join(
+        f"{group}: {', '.join(c.label for c in diagram.components if c.group == group)}"
+        for group in diagram.groups
+    )
+    heads = "".join(
+        f'<text class="diagram__column" x="{PAD + i * (BOX_W + COL_GAP)}" y="{PAD + 8}" '
+        f'font-size="11" font-weight="600" fill="{_MUTED}">'
+        f"{escape(fit(group, LABEL_CHARS).upper())}</text>"
+        for i, group in enumerate(diagram.groups)
+    )
+    edges = "".join(
+        _edge(c, layout, marker)
+        for c in diagram.connections
+        if c.source in placed and c.target in placed and c.source != c.target
+    )
+    boxes = "".join(_box(p, describe) for p in placed.values())
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-labelledby="{element_id}-title" font-family="system-ui, sans-serif">'
+        f'<title id="{element_id}-title">{escape(summary)}</title>'
+        f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto-start-reverse"><path class="diagram__arrow" '
+        f'd="M0,0 L10,5 L0,10 z" fill="{_LINE}"/></marker></defs>'
+        f"{heads}{edges}{boxes}</svg>"
+    )
