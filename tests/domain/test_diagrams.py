@@ -73,7 +73,7 @@ def test_the_svg_is_well_formed_and_names_every_box_and_arrow() -> None:
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert {"People", "Web", "Api", "Db", "Pay", "HTTPS", "SQL", "charges"} <= set(texts)
     assert "2 tasks" in texts
-    assert len(list(root.iter(f"{SVG}path"))) == 4 + 1  # four arrows and the marker's head
+    assert len(list(root.iter(f"{SVG}path"))) == 4 * 2  # four arrows, each a line and a head
     assert root.get("aria-labelledby") == "x-title"
     assert "Services: Api" in root.find(f"{SVG}title").text  # type: ignore[union-attr]
 
@@ -109,7 +109,7 @@ def test_arrows_between_distant_columns_run_above_every_box() -> None:
     top = min(p.y for p in layout.boxes.values())
     assert top == HEADER_H + PAD + 14  # one lane above the boxes
     drawn = render_svg(SHOP)
-    long_path = re.search(r'd="(M[^"]*V[^"]*)"', drawn)
+    long_path = re.search(r'd="(M[^"]*V[^"]*)"', drawn)  # the only path with vertical runs
     assert long_path is not None
     lane_y = int(re.findall(r"V(\d+)", long_path.group(1))[0])
     assert lane_y < top

@@ -24,6 +24,8 @@ BOX_W = 176
 BOX_H = 60
 ROW_GAP = 18
 COL_GAP = 110
+HEAD = 7
+"""Length of an arrow's head."""
 LANE_H = 14
 """Height of one lane above the boxes, where a connection between distant columns runs."""
 LABEL_CHARS = 22
@@ -101,32 +103,56 @@ def place(diagram: Diagram) -> Layout:
     return Layout(placed, lanes, width, body_top + body_h + PAD)
 
 
-def _edge_path(source: Placed, target: Placed, lane: int | None) -> tuple[str, float, float]:
-    """The path from ``source`` to ``target`` and where its label starts (left-aligned).
+@dataclass(frozen=True, slots=True)
+class Route:
+    """An arrow: its line, its head's tip and direction (+1 right, -1 left), its label's start."""
+
+    path: str
+    tip: tuple[float, float]
+    direction: int
+    label_at: tuple[float, float]
+
+
+def _route(source: Placed, target: Placed, lane: int | None) -> Route:
+    """The arrow from ``source`` to ``target``; its line stops where its head begins.
 
     Neighbouring columns are joined by a curve, boxes of one column by a bulge into the gap
     on their right, and any other pair by a line up the gap beside the source, along its lane
-    above every box, and down the gap beside the target, so that it never crosses a box.
+    above every box, and down the gap beside the target, so that it never crosses a box. Every
+    arrow ends level, so its head is a triangle pointing left or right (drawn as a path: PDF
+    renderers ignore SVG markers).
     """
     y1 = source.y + BOX_H // 2
     y2 = target.y + BOX_H // 2
     if source.x == target.x:
         x = source.x + BOX_W
         bulge = x + COL_GAP * 0.4
-        return f"M{x},{y1} C{bulge},{y1} {bulge},{y2} {x + 4},{y2}", bulge + 4, (y1 + y2) / 2
+        path = f"M{x},{y1} C{bulge},{y1} {bulge},{y2} {x + HEAD},{y2}"
+        return Route(path, (x, y2), -1, (bulge + 4, (y1 + y2) / 2))
     if lane is None:  # the next column to the right
-        x1, x2 = source.x + BOX_W, target.x - 4
+        x1, x2 = source.x + BOX_W, target.x - HEAD
         middle = (x1 + x2) / 2
-        return f"M{x1},{y1} C{middle},{y1} {middle},{y2} {x2},{y2}", x1 + 8, y2 - 6
+        path = f"M{x1},{y1} C{middle},{y1} {middle},{y2} {x2},{y2}"
+        return Route(path, (target.x, y2), 1, (x1 + 8, y2 - 6))
     forward = target.x > source.x
     offset = 10 + (lane % 4) * 8
     x1 = source.x + BOX_W if forward else source.x
     gap1 = x1 + offset if forward else x1 - offset
-    x2 = target.x - 4 if forward else target.x + BOX_W + 4
+    tip = target.x if forward else target.x + BOX_W
     gap2 = target.x - offset if forward else target.x + BOX_W + offset
     lane_y = HEADER_H + PAD + lane * LANE_H
-    path = f"M{x1},{y1} H{gap1} V{lane_y} H{gap2} V{y2} H{x2}"
-    return path, min(gap1, gap2) + 12, lane_y - 3
+    end = tip - HEAD if forward else tip + HEAD
+    path = f"M{x1},{y1} H{gap1} V{lane_y} H{gap2} V{y2} H{end}"
+    return Route(path, (tip, y2), 1 if forward else -1, (min(gap1, gap2) + 12, lane_y - 3))
+
+
+def _head(route: Route) -> str:
+    x, y = route.tip
+    base = x - route.direction * HEAD
+    return (
+        f'<path class="diagram__arrow" d="M{x},{y} L{base},{y - 4} L{base},{y + 4} z" '
+        f'fill="{_LINE}"/>'
+    )
 
 
 def _box(placed: Placed, describe: str) -> str:
@@ -160,16 +186,17 @@ def _box(placed: Placed, describe: str) -> str:
     return "".join(parts)
 
 
-def _edge(connection: Connection, layout: Layout, marker: str) -> str:
+def _edge(connection: Connection, layout: Layout) -> str:
     source, target = layout.boxes[connection.source], layout.boxes[connection.target]
-    lane = layout.lanes.get((connection.source, connection.target))
-    path, label_x, label_y = _edge_path(source, target, lane)
+    route = _route(source, target, layout.lanes.get((connection.source, connection.target)))
+    label_x, label_y = route.label_at
     parts = [
         f'<g class="diagram__link"><title>{escape(source.component.label)} → '
         f"{escape(target.component.label)}"
         f"{': ' + escape(connection.label) if connection.label else ''}</title>",
-        f'<path class="diagram__edge" d="{path}" fill="none" stroke="{_LINE}" '
-        f'stroke-width="1.25" marker-end="url(#{marker})"/>',
+        f'<path class="diagram__edge" d="{route.path}" fill="none" stroke="{_LINE}" '
+        f'stroke-width="1.25"/>',
+        _head(route),
     ]
     if connection.label:
         parts.append(
@@ -188,13 +215,12 @@ def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str =
     Args:
         diagram: A sound diagram (``diagram_problems`` finds nothing in it); connections to
             components it lacks are skipped rather than drawn.
-        element_id: Prefix of the ids inside the SVG (its title and arrow marker), unique per
-            page when several diagrams share one.
+        element_id: Prefix of the id inside the SVG (its title's), unique per page when
+            several diagrams share one.
         describe: What a box's count counts ("task": "3 tasks").
     """
     layout = place(diagram)
     placed, width, height = layout.boxes, layout.width, layout.height
-    marker = f"{element_id}-arrow"
     summary = f"{diagram.title}: " + "; ".join(
         f"{group}: {', '.join(c.label for c in diagram.components if c.group == group)}"
         for group in diagram.groups
@@ -206,7 +232,7 @@ def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str =
         for i, group in enumerate(diagram.groups)
     )
     edges = "".join(
-        _edge(c, layout, marker)
+        _edge(c, layout)
         for c in diagram.connections
         if c.source in placed and c.target in placed and c.source != c.target
     )
@@ -216,8 +242,5 @@ def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str =
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'aria-labelledby="{element_id}-title" font-family="system-ui, sans-serif">'
         f'<title id="{element_id}-title">{escape(summary)}</title>'
-        f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path class="diagram__arrow" '
-        f'd="M0,0 L10,5 L0,10 z" fill="{_LINE}"/></marker></defs>'
         f"{heads}{edges}{boxes}</svg>"
     )
