@@ -10,6 +10,7 @@ from missionctl.api.routes import (
     audit,
     controls,
     costs,
+    documents,
     events,
     me,
     missions,
@@ -28,6 +29,7 @@ api_router.include_router(missions.router)
 api_router.include_router(packs.router)
 api_router.include_router(register.router)
 api_router.include_router(tracemap.router)
+api_router.include_router(documents.router)
 api_router.include_router(runs.router)
 api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)
