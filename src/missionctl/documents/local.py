@@ -36,6 +36,12 @@ def _lines(text: str) -> str:
     return block(redact(text)) or "_None given._"
 
 
+def _sentence(text: str) -> str:
+    """``text`` as inline Markdown ending with a full stop (or its own end punctuation)."""
+    safe = _line(text)
+    return safe if not safe or safe[-1] in ".!?:;" else f"{safe}."
+
+
 def _bullets(items: Sequence[str], empty: str) -> list[str]:
     return [f"- {item}" for item in items] if items else [empty]
 
@@ -97,7 +103,7 @@ def write_prd(sources: DocumentSources) -> str:
     mission, plan = sources.mission, sources.plan
     delivered = _tasks_of(sources)
     requirements = [
-        f"**{r.key}** ({r.priority}): {_line(r.text)}"
+        f"**{r.key}** ({r.priority}): {_sentence(r.text)}"
         + (
             f" Delivered by: {'; '.join(delivered[r.key])}."
             if r.key in delivered

@@ -32,6 +32,7 @@ from missionctl.repositories import artifacts as artifact_repo
 from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import documents as document_repo
 from missionctl.repositories import missions as mission_repo
+from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import runs as run_repo
 from missionctl.schemas.documents import (
     DocumentCompareRead,
@@ -42,7 +43,9 @@ from missionctl.schemas.documents import (
     DocumentVersionRead,
     ExportFormat,
 )
+from missionctl.schemas.missions import MissionRead
 from missionctl.services import decision_log, risk_register
+from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.context import ServiceContext
 from missionctl.services.pricing import charge_planning, resolve_price
@@ -329,12 +332,56 @@ def export(document: DocumentRead, fmt: ExportFormat) -> ExportedDocument:
     return ExportedDocument(name, MEDIA_TYPES[fmt], content)
 
 
+@dataclass(frozen=True, slots=True)
+class Studio:
+    """What the studio page shows: the mission, every kind's versions, the chosen one."""
+
+    mission: MissionRead
+    planned: bool
+    kinds: list[DocumentKindRead]
+    kind: DocumentKindRead
+    document: DocumentRead | None
+    diff: DocumentCompareRead | None
+
+
+async def read_studio(
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    kind: DocumentKind,
+    version: int | None,
+    compare_with: int | None,
+) -> Studio:
+    """The studio of ``mission_id`` showing ``kind`` at ``version`` (default: the latest).
+
+    ``compare_with`` adds the diff from that version to the one shown.
+
+    Raises:
+        NotFound: no such mission, or no such version (``field="version"``).
+    """
+    mission = await mission_service.read_mission(ctx, mission_id=mission_id)
+    async with ctx.read() as session:
+        planned = await plan_repo.has_plan(session, mission_id=mission_id)
+    kinds = await list_documents(ctx, mission_id=mission_id)
+    chosen = next(k for k in kinds if k.kind == kind)
+    document = None
+    if chosen.versions or version is not None:
+        document = await read_document(ctx, mission_id=mission_id, kind=kind, version=version)
+    diff = None
+    if document is not None and compare_with is not None:
+        base = await read_document(ctx, mission_id=mission_id, kind=kind, version=compare_with)
+        diff = compare(base, document)
+    return Studio(mission, planned, kinds, chosen, document, diff)
+
+
 __all__ = [
     "ExportedDocument",
+    "Studio",
     "compare_documents",
     "export_document",
     "generate_document",
     "list_documents",
     "read_document",
     "read_sources",
+    "read_studio",
 ]

@@ -13,6 +13,7 @@ from missionctl.web.routes import (
     artifacts,
     auth,
     costs,
+    documents_page,
     events,
     governance,
     health,
@@ -33,6 +34,7 @@ web_router.include_router(mission_list.router)
 web_router.include_router(mission_page.router)
 web_router.include_router(register.router)
 web_router.include_router(trace_page.router)
+web_router.include_router(documents_page.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)
