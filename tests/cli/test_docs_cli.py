@@ -37,6 +37,12 @@ def test_generate_list_and_export_every_format(world: World, mode: str, tmp_path
 
     listed = ok(world.cli(mode, "docs", "list", mission_id))
     assert "v2, v1" in text(listed) and "engineering_plan" in text(listed)
+    shown = ok(world.cli(mode, "docs", "show", mission_id, "--kind", "prd", "--version", "1"))
+    assert "# Product requirements document: " in shown.stdout
+    same = ok(world.cli(mode, "docs", "compare", mission_id, "-k", "prd", "--base", "1",
+                        "--target", "2"))  # fmt: skip
+    assert "v1 and v2 hold the same text" in text(same)
+    ok(world.cli(mode, "docs", "generate", mission_id, "--kind", "engineering_plan"))
 
     md, html, pdf = tmp_path / "prd.md", tmp_path / "prd.html", tmp_path / "prd.pdf"
     ok(world.cli(mode, "docs", "export", mission_id, "--kind", "prd", "-o", str(md)))

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.documents import (
+        DocumentCompareRead,
         DocumentKind,
         DocumentKindRead,
         DocumentRead,
@@ -241,11 +242,19 @@ class MissionControl(Protocol):
     def edit_risk(self, mission_id: uuid.UUID, risk_id: uuid.UUID, edit: RiskEdit) -> RiskRead: ...
 
     # The document studio
-    def generate_document(self, mission_id: uuid.UUID, kind: DocumentKind) -> DocumentRead:
-        """The mission's ``kind`` document, written now as that kind's next version."""
+    def generate_documents(
+        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
+    ) -> list[DocumentRead]:
+        """The mission's documents of ``kinds``, each written now as its kind's next version."""
         ...
 
     def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]: ...
+    def read_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
+    ) -> DocumentRead: ...
+    def compare_documents(
+        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
+    ) -> DocumentCompareRead: ...
     def export_document(
         self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
     ) -> bytes:
@@ -404,16 +413,18 @@ class LocalMissionControl:
         )
         return pack_zip(pack)
 
-    def generate_document(self, mission_id: uuid.UUID, kind: DocumentKind) -> DocumentRead:
-        """See ``MissionControl``: the model the local settings choose writes it, if any."""
+    def generate_documents(
+        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
+    ) -> list[DocumentRead]:
+        """See ``MissionControl``: from one reading of the mission, by the local model if any."""
 
-        async def generate(ctx: ServiceContext) -> DocumentRead:
-            from missionctl.services.documents import generate_document
+        async def generate(ctx: ServiceContext) -> list[DocumentRead]:
+            from missionctl.services.documents import generate_documents
             from missionctl.services.runtime import open_runtime
 
             async with open_runtime(ctx.settings) as runtime:
-                return await generate_document(
-                    ctx, mission_id=mission_id, kind=kind, actor=LOCAL_ACTOR, llm=runtime.llm
+                return await generate_documents(
+                    ctx, mission_id=mission_id, kinds=kinds, actor=LOCAL_ACTOR, llm=runtime.llm
                 )
 
         return self.call(generate)
@@ -423,6 +434,28 @@ class LocalMissionControl:
         from missionctl.services.documents import list_documents
 
         return self.call(lambda ctx: list_documents(ctx, mission_id=mission_id))
+
+    def read_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
+    ) -> DocumentRead:
+        """See ``MissionControl``."""
+        from missionctl.services.documents import read_document
+
+        return self.call(
+            lambda ctx: read_document(ctx, mission_id=mission_id, kind=kind, version=version)
+        )
+
+    def compare_documents(
+        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
+    ) -> DocumentCompareRead:
+        """See ``MissionControl``."""
+        from missionctl.services.documents import compare_documents
+
+        return self.call(
+            lambda ctx: compare_documents(
+                ctx, mission_id=mission_id, kind=kind, base=base, target=target
+            )
+        )
 
     def export_document(
         self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
@@ -1521,12 +1554,14 @@ class RemoteMissionControl:
             path, RiskRead, body=edit.model_dump(mode="json", exclude_unset=True)
         )
 
-    def generate_document(self, mission_id: uuid.UUID, kind: DocumentKind) -> DocumentRead:
-        """See ``MissionControl``: the server's model (or local writer) writes it."""
+    def generate_documents(
+        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
+    ) -> list[DocumentRead]:
+        """See ``MissionControl``: one request per kind, written by the server's model."""
         from missionctl.schemas.documents import DocumentRead
 
         path = f"/api/v1/missions/{mission_id}/documents"
-        return self.client.post(path, DocumentRead, body={"kind": kind})
+        return [self.client.post(path, DocumentRead, body={"kind": kind}) for kind in kinds]
 
     def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]:
         """See ``MissionControl``."""
@@ -1534,6 +1569,26 @@ class RemoteMissionControl:
 
         path = f"/api/v1/missions/{mission_id}/documents"
         return self.client.get_list(path, DocumentKindRead)
+
+    def read_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
+    ) -> DocumentRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.documents import DocumentRead
+
+        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
+        if version is not None:
+            path += f"/versions/{version}"
+        return self.client.get(path, DocumentRead)
+
+    def compare_documents(
+        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
+    ) -> DocumentCompareRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.documents import DocumentCompareRead
+
+        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}/compare"
+        return self.client.get(path, DocumentCompareRead, params={"base": base, "target": target})
 
     def export_document(
         self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat

@@ -84,11 +84,9 @@ def generate(
     The configured model writes them; without one, or when it times out or fails, the local
     writer does and the version's notes say why. The mission must have a plan.
     """
-    kinds = list(KINDS) if kind == Kind.all else [kind.value]
-    written = []
+    kinds = [cast("DocumentKind", k) for k in (KINDS if kind == Kind.all else [kind.value])]
     with open_backend() as api:
-        for name in kinds:
-            written.append(api.generate_document(mission_id, cast("DocumentKind", name)))
+        written = api.generate_documents(mission_id, kinds)
     if as_json:
         console.print_json(data=[d.model_dump(mode="json") for d in written])
         return
@@ -125,6 +123,83 @@ def list_documents(mission_id: MissionArg, as_json: AsJson = False) -> None:
     console.print(table)
 
 
+KindOption = Annotated[
+    str,
+    typer.Option(
+        "--kind", "-k", help=f"The kind of document: {', '.join(KINDS)}.", show_default=False
+    ),
+]
+
+
+def _kind(kind: str) -> DocumentKind:
+    """``kind`` when it names a kind of document; exits 2 naming the choices otherwise."""
+    if kind not in KINDS:
+        choices = ", ".join(KINDS)
+        raise _fail(f"--kind: {escape(kind)} is not a kind of document; use one of {choices}")
+    return cast("DocumentKind", kind)
+
+
+@app.command("show")
+def show(
+    mission_id: MissionArg,
+    kind: KindOption,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version", min=1, max=MAX_DOCUMENT_VERSION, help="The version (default: latest)."
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print one version of a mission's document as Markdown (or the whole version as JSON)."""
+    checked = _kind(kind)
+    with open_backend() as api:
+        document = api.read_document(mission_id, checked, version)
+    if as_json:
+        console.print_json(data=document.model_dump(mode="json"))
+        return
+    by = "the local writer" if document.writer == "local" else f"the model {document.writer}"
+    err_console.print(
+        f"{document.kind} v{document.version} by {escape(by)}, from plan v{document.plan_version}",
+        highlight=False,
+    )
+    for note in document.notes:
+        err_console.print(f"note: {escape(note)}", highlight=False)
+    console.out(document.body, end="", highlight=False)
+
+
+@app.command("compare")
+def compare(
+    mission_id: MissionArg,
+    kind: KindOption,
+    base: Annotated[
+        int, typer.Option("--base", min=1, max=MAX_DOCUMENT_VERSION, help="The older version.")
+    ],
+    target: Annotated[
+        int, typer.Option("--target", min=1, max=MAX_DOCUMENT_VERSION, help="The newer version.")
+    ],
+    as_json: AsJson = False,
+) -> None:
+    """Show what changed between two versions of a mission's document, line by line."""
+    checked = _kind(kind)
+    with open_backend() as api:
+        diff = api.compare_documents(mission_id, checked, base, target)
+    if as_json:
+        console.print_json(data=diff.model_dump(mode="json"))
+        return
+    if diff.same:
+        console.print(f"v{base} and v{target} hold the same text", highlight=False)
+        return
+    console.print(
+        f"v{base} → v{target}: {diff.added} lines added, {diff.removed} removed", highlight=False
+    )
+    for line in diff.lines:
+        if line.op == "added":
+            console.print(f"[green]+ {escape(line.text)}[/green]", highlight=False)
+        elif line.op == "removed":
+            console.print(f"[red]- {escape(line.text)}[/red]", highlight=False)
+
+
 def _fail(message: str) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}")
     return typer.Exit(EXIT_INVALID)
@@ -133,12 +208,7 @@ def _fail(message: str) -> typer.Exit:
 @app.command("export")
 def export(
     mission_id: MissionArg,
-    kind: Annotated[
-        str,
-        typer.Option(
-            "--kind", "-k", help=f"The kind of document: {', '.join(KINDS)}.", show_default=False
-        ),
-    ],
+    kind: KindOption,
     output: Annotated[
         Path,
         typer.Option(

@@ -12,17 +12,20 @@ Versions are never edited (ADR 0053).
 
 import difflib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Document
+from missionctl.db.types import utcnow
 from missionctl.documents.catalog import catalog, kind_spec
 from missionctl.documents.export import MEDIA_TYPES, to_html, to_pdf
 from missionctl.documents.model_writer import LOCAL_WRITER, Written, write_document
 from missionctl.documents.sources import ArtifactOutcome, DocumentSources, RunOutcome, StepOutcome
 from missionctl.domain.budget import token_allowance
 from missionctl.domain.events import DOCUMENT_GENERATED
+from missionctl.domain.ids import new_id
 from missionctl.domain.slugs import slug
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
@@ -157,32 +160,71 @@ async def generate_document(
         NotFound: no such mission (``field="mission_id"``).
         Conflict: the mission has no plan yet (``field="mission_id"``): plan it first.
     """
+    written = await generate_documents(
+        ctx, mission_id=mission_id, kinds=[kind], actor=actor, llm=llm
+    )
+    return written[0]
+
+
+async def generate_documents(
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    kinds: Sequence[DocumentKind],
+    actor: str,
+    llm: LLMClient | None,
+) -> list[DocumentRead]:
+    """Write each of ``kinds`` from one reading of the sources; store them in one transaction.
+
+    Each becomes its kind's next version, with its own ``document.generated``; as
+    :func:`generate_document` otherwise.
+
+    Raises:
+        NotFound: no such mission (``field="mission_id"``).
+        Conflict: the mission has no plan yet (``field="mission_id"``): plan it first.
+    """
     sources = await read_sources(ctx, mission_id=mission_id)
-    written = await _write(ctx, kind, sources, llm)
-    spec = kind_spec(kind)
-    title = redact(f"{spec.title}: {sources.mission.title}")[:TITLE_MAX_CHARS]
+    written = [(kind, await _write(ctx, kind, sources, llm)) for kind in kinds]
     async with ctx.write() as session:
         mission = await lock_mission(session, mission_id)
-        row = Document(
-            mission_id=mission_id,
-            kind=kind,
-            version=await document_repo.next_version(session, mission_id=mission_id, kind=kind),
-            title=title,
-            body=redact(written.body),
-            plan_version=sources.plan.version,
-            writer=written.writer,
-            notes=[redact(n) for n in written.notes],
-            author=actor,
-            input_tokens=written.usage.input_tokens,
-            output_tokens=written.usage.output_tokens,
-        )
-        session.add(row)
-        charged = 0
-        if llm is not None:
-            charged = await charge_planning(session, mission, model=llm.model, usage=written.usage)
+        rows: list[Document] = []
+        events: list[NewEvent] = []
+        for kind, text in written:
+            row = await _stored(session, kind, sources, text, actor)
+            charged = 0
+            if llm is not None:
+                charged = await charge_planning(session, mission, model=llm.model, usage=text.usage)
+            rows.append(row)
+            events.append(_generated(row, kind_spec(kind).title, charged))
         await session.flush()
-        await append(session, [_generated(row, spec.title, charged)])
-        return to_read(row)
+        await append(session, events)
+        return [to_read(row) for row in rows]
+
+
+async def _stored(
+    session: AsyncSession, kind: DocumentKind, sources: DocumentSources, text: Written, actor: str
+) -> Document:
+    """The new version's row, added to ``session`` (its mission's row is locked)."""
+    title = redact(f"{kind_spec(kind).title}: {sources.mission.title}")[:TITLE_MAX_CHARS]
+    mission_id = sources.mission.id
+    row = Document(
+        id=new_id(),
+        mission_id=mission_id,
+        kind=kind,
+        version=await document_repo.next_version(session, mission_id=mission_id, kind=kind),
+        title=title,
+        body=redact(text.body),
+        plan_version=sources.plan.version,
+        writer=text.writer,
+        notes=[redact(n) for n in text.notes],
+        author=actor,
+        input_tokens=text.usage.input_tokens,
+        output_tokens=text.usage.output_tokens,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()  # the next kind's version query sees this one
+    return row
 
 
 def _generated(row: Document, title: str, charged: int) -> NewEvent:
@@ -380,6 +422,7 @@ __all__ = [
     "compare_documents",
     "export_document",
     "generate_document",
+    "generate_documents",
     "list_documents",
     "read_document",
     "read_sources",
