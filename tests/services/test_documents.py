@@ -9,6 +9,7 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pypdf
 import pytest
@@ -17,6 +18,7 @@ from missionctl.documents.catalog import catalog
 from missionctl.documents.pack_documents import render_agents, task_entries
 from missionctl.errors import Conflict, NotFound
 from missionctl.llm import OpenAICompatibleClient
+from missionctl.planning import LocalPlanner
 from missionctl.schemas.documents import DOCUMENT_KINDS
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.register import DecisionCreate, RiskCreate
@@ -30,7 +32,8 @@ from missionctl.services.documents import (
     read_document,
 )
 from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import read_plan
+from missionctl.services.plans import plan_mission, read_plan
+from missionctl.services.pricing import PriceSet, set_price
 from missionctl.services.risk_register import add_risk
 from missionctl.settings import DocumentsSettings
 from tests.services.test_tracemap import GOAL, planned
@@ -280,3 +283,33 @@ async def test_a_failing_or_invalid_model_gives_way_to_the_local_writer(
     assert invalid.writer == "local" and invalid.version == 2
     assert "breaks the document's format" in invalid.notes[0]
     assert invalid.input_tokens > 0  # what the invalid replies cost is kept
+
+
+async def test_a_budget_bounds_the_model_and_is_charged_what_it_spent(
+    ctx: ServiceContext, openai_server: ScriptedOpenAIServer, model: OpenAICompatibleClient
+) -> None:
+    mission = await planned(ctx)
+    capped = await create_mission(
+        ctx, data=MissionCreate(goal=GOAL, budget_usd=Decimal("0.000001")), actor=ACTOR
+    )
+    await plan_mission(ctx, mission_id=capped.id, actor=ACTOR, planner=LocalPlanner())
+    unpriced = await generate_document(
+        ctx, mission_id=capped.id, kind="prd", actor=ACTOR, llm=model
+    )
+    assert unpriced.writer == "local" and "No price is known for the model" in unpriced.notes[0]
+    assert openai_server.chat_requests == []  # nothing was sent
+    await set_price(
+        ctx,
+        data=PriceSet(
+            model=MODEL, input_usd_per_mtok=Decimal("10"), output_usd_per_mtok=Decimal("30")
+        ),
+        actor=ACTOR,
+    )
+    broke = await generate_document(ctx, mission_id=capped.id, kind="prd", actor=ACTOR, llm=model)
+    assert broke.writer == "local" and "could not be paid for" in broke.notes[0]
+    assert openai_server.chat_requests == []
+    openai_server.push(Content(_draft(("Summary", "Paid for.")), usage=Usage(1000, 100)))
+    paid = await generate_document(ctx, mission_id=mission.id, kind="prd", actor=ACTOR, llm=model)
+    assert paid.writer == MODEL
+    after = await read_mission(ctx, mission_id=mission.id)
+    assert after.spent_usd == pytest.approx(0.013)  # 1,000 tokens at $10/M + 100 at $30/M

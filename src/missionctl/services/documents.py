@@ -21,9 +21,10 @@ from missionctl.db.models import Document
 from missionctl.db.types import utcnow
 from missionctl.documents.catalog import catalog, kind_spec
 from missionctl.documents.export import MEDIA_TYPES, to_html, to_pdf
+from missionctl.documents.local import write_local
 from missionctl.documents.model_writer import LOCAL_WRITER, Written, write_document
 from missionctl.documents.sources import ArtifactOutcome, DocumentSources, RunOutcome, StepOutcome
-from missionctl.domain.budget import token_allowance
+from missionctl.domain.budget import Price, cost_micros, token_allowance
 from missionctl.domain.events import DOCUMENT_GENERATED
 from missionctl.domain.ids import new_id
 from missionctl.domain.slugs import slug
@@ -110,36 +111,62 @@ async def _run_outcome(session: AsyncSession, run_id: uuid.UUID) -> RunOutcome:
     )
 
 
-async def _write(
-    ctx: ServiceContext, kind: DocumentKind, sources: DocumentSources, llm: LLMClient | None
-) -> Written:
-    """The document, by ``llm`` within what the mission's budget has left, or locally."""
-    if llm is None:
-        return await write_document(kind, sources, client=None, timeout_s=1)
-    max_tokens = None
+@dataclass(slots=True)
+class _Budget:
+    """What a mission with a budget has left for the model (micro-USD), and the model's price."""
+
+    left: int
+    price: Price | None
+
+
+async def _read_budget(ctx: ServiceContext, mission_id: uuid.UUID, model: str) -> _Budget | None:
+    """The mission's budget left and ``model``'s price, or ``None`` for a mission without one."""
     async with ctx.read() as session:
-        left = await _budget_left(session, sources.mission.id)
-        if left is not None:
-            price = await resolve_price(session, model=llm.model)
-            if price is None:
-                note = (
-                    f"No price is known for the model {llm.model}, so the mission's budget "
-                    "cannot be kept; the local writer wrote this version (set one with "
-                    "`missionctl prices set`)."
-                )
-                local = await write_document(kind, sources, client=None, timeout_s=1)
-                return Written(local.body, LOCAL_WRITER, (note,))
-            max_tokens = token_allowance(price, left)
+        row = await mission_repo.read_mission(session, mission_id=mission_id)
+        if row is None or row.budget_micros is None:
+            return None
+        left = max(0, row.budget_micros - row.spent_micros)
+        return _Budget(left, await resolve_price(session, model=model))
+
+
+async def _write(
+    ctx: ServiceContext,
+    kind: DocumentKind,
+    sources: DocumentSources,
+    llm: LLMClient | None,
+    budget: _Budget | None,
+) -> Written:
+    """The document, by ``llm`` within what ``budget`` has left, or locally.
+
+    What the model spent is taken off ``budget``, so the next document of the same call sees
+    what is left (they are charged together when stored).
+    """
+    if llm is None:
+        return Written(write_local(kind, sources), LOCAL_WRITER)
+    max_tokens = None
+    if budget is not None:
+        if budget.price is None:
+            note = (
+                f"No price is known for the model {llm.model}, so the mission's budget cannot "
+                "be kept; the local writer wrote this version (set one with `missionctl prices "
+                "set`)."
+            )
+            return Written(write_local(kind, sources), LOCAL_WRITER, (note,))
+        max_tokens = token_allowance(budget.price, budget.left)
     timeout = ctx.settings.documents.model_timeout_s
-    return await write_document(kind, sources, client=llm, timeout_s=timeout, max_tokens=max_tokens)
-
-
-async def _budget_left(session: AsyncSession, mission_id: uuid.UUID) -> int | None:
-    """What a mission with a budget has left to spend (micro-USD), else ``None``."""
-    row = await mission_repo.read_mission(session, mission_id=mission_id)
-    if row is None or row.budget_micros is None:
-        return None
-    return max(0, row.budget_micros - row.spent_micros)
+    written = await write_document(
+        kind, sources, client=llm, timeout_s=timeout, max_tokens=max_tokens
+    )
+    if budget is not None and budget.price is not None:
+        usage = written.usage
+        spent = cost_micros(
+            budget.price,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+        )
+        budget.left = max(0, budget.left - spent)
+    return written
 
 
 async def generate_document(
@@ -184,7 +211,8 @@ async def generate_documents(
         Conflict: the mission has no plan yet (``field="mission_id"``): plan it first.
     """
     sources = await read_sources(ctx, mission_id=mission_id)
-    written = [(kind, await _write(ctx, kind, sources, llm)) for kind in kinds]
+    budget = None if llm is None else await _read_budget(ctx, mission_id, llm.model)
+    written = [(kind, await _write(ctx, kind, sources, llm, budget)) for kind in kinds]
     async with ctx.write() as session:
         mission = await lock_mission(session, mission_id)
         rows: list[Document] = []
