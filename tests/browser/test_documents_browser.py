@@ -64,7 +64,6 @@ def test_a_prd_is_generated_exported_as_pdf_and_the_trace_map_shows_the_gap(
     mission_id = uuid.UUID(page.url.rsplit("/", 1)[-1])
     page.locator('[data-control="run"]').click()
     expect(page.locator("#mission-status")).to_contain_text("Completed", timeout=RUN_TIMEOUT_MS)
-    plan = seed(live_server.settings, _plant_untraced_requirement(mission_id))
     title = page.locator(".page-header__name").first.inner_text()
 
     page.get_by_test_id("documents-link").click()
@@ -75,10 +74,15 @@ def test_a_prd_is_generated_exported_as_pdf_and_the_trace_map_shows_the_gap(
     expect(page.get_by_test_id("studio-writer")).to_contain_text("the local writer")
     body = page.get_by_test_id("studio-body")
     expect(body.locator("h2", has_text="Requirements")).to_be_visible()
+    expect(body).not_to_contain_text(PLANTED)
+
+    plan = seed(live_server.settings, _plant_untraced_requirement(mission_id))
+    page.locator('[data-control="generate"]').click()
+    expect(page).to_have_url(re.compile(r"/documents\?kind=prd&version=2$"))
     expect(body).to_contain_text(PLANTED)
     with page.expect_download() as download:
         page.get_by_test_id("studio-exports").locator('[data-format="pdf"]').click()
-    assert download.value.suggested_filename.endswith("-v1.pdf")
+    assert download.value.suggested_filename.endswith("-v2.pdf")
     pdf = tmp_path / "prd.pdf"
     download.value.save_as(pdf)
     text = _pdf_text(pdf)
@@ -86,11 +90,12 @@ def test_a_prd_is_generated_exported_as_pdf_and_the_trace_map_shows_the_gap(
     for requirement in plan.requirements:
         assert " ".join(requirement.text.split()) in text, requirement.key
 
-    page.locator('[data-control="generate"]').click()
-    expect(page).to_have_url(re.compile(r"version=2$"))
     page.get_by_label("Compare with").select_option("1")
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_test_id("studio-diff")).to_contain_text("From v1 to v2: the same text")
+    diff = page.get_by_test_id("studio-diff")
+    expect(diff).to_contain_text(re.compile(r"From v1 to v2: \+2 .1 lines"))
+    expect(diff.locator('[data-op="added"]', has_text=PLANTED)).to_have_count(1)
+    expect(diff.locator('[data-op="removed"]')).to_contain_text("the 6 requirements above")
     _screenshots(page)
 
     page.goto(f"{live_server.url}/missions/{mission_id}/trace")
