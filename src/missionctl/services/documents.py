@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Document
+from missionctl.db.models import Decision, Document, Risk
 from missionctl.db.types import utcnow
 from missionctl.documents.catalog import catalog, kind_spec
 from missionctl.documents.export import MEDIA_TYPES, to_html, to_pdf
@@ -37,6 +37,7 @@ from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import documents as document_repo
 from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
+from missionctl.repositories import register as register_repo
 from missionctl.repositories import runs as run_repo
 from missionctl.schemas.documents import (
     DocumentCompareRead,
@@ -79,14 +80,21 @@ async def read_sources(ctx: ServiceContext, *, mission_id: uuid.UUID) -> Documen
     mission, plan = await plan_service.read_planned(
         ctx, mission_id=mission_id, version=None, lacking="so there is nothing to write from"
     )
-    decisions = await decision_log.list_decisions(ctx, mission_id=mission_id)
-    register = await risk_register.read_register(ctx, mission_id=mission_id)
     runs: list[RunOutcome] = []
-    async with ctx.read() as session:
+    async with ctx.read() as session:  # one snapshot of the register and the runs
+        decisions = await register_repo.read_current(session, model=Decision, mission_id=mission_id)
+        links = await register_repo.read_links(session, mission_id=mission_id)
+        risks = await register_repo.read_current(session, model=Risk, mission_id=mission_id)
         for row in await dashboard_repo.read_mission_runs(session, mission_id=mission_id):
             if row.plan_id == plan.id:
                 runs.append(await _run_outcome(session, row.id))
-    return DocumentSources(mission, plan, tuple(decisions), tuple(register.risks), tuple(runs))
+    return DocumentSources(
+        mission,
+        plan,
+        tuple(decision_log.to_read(d, links) for d in decisions),
+        tuple(risk_register.to_read(r) for r in risks),
+        tuple(runs),
+    )
 
 
 async def _run_outcome(session: AsyncSession, run_id: uuid.UUID) -> RunOutcome:
