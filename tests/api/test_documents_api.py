@@ -33,7 +33,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 def message(response: httpx.Response) -> str:
-    text: str = message(response)
+    text: str = response.json()["error"]["message"]
     return text
 
 
