@@ -13,12 +13,14 @@ import io
 import logging
 from datetime import UTC, datetime
 from importlib.resources import as_file, files
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
-from fpdf import FPDF, FontFace, TextStyle
 from markupsafe import escape
 
 from missionctl.domain.markdown import safe_html
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT = "DejaVu"
 MONO_FONT = "DejaVuMono"
@@ -75,16 +77,22 @@ def to_html(title: str, body: str) -> str:
 
 
 _INK = (33, 37, 41)
-_TAG_STYLES: Final = {
-    "h1": TextStyle(font_size_pt=19, font_style="B", color=_INK, t_margin=2, b_margin=3),
-    "h2": TextStyle(font_size_pt=15, font_style="B", color=_INK, t_margin=6, b_margin=2),
-    "h3": TextStyle(font_size_pt=12.5, font_style="B", color=_INK, t_margin=4, b_margin=1),
-    "code": FontFace(family=MONO_FONT),
-    "pre": TextStyle(font_family=MONO_FONT, t_margin=2),
-}
 
 
-def _add_fonts(pdf: FPDF) -> None:
+def _tag_styles() -> dict[str, Any]:
+    """How headings and code are drawn (fpdf2 is imported when a PDF is first asked for)."""
+    from fpdf import FontFace, TextStyle
+
+    return {
+        "h1": TextStyle(font_size_pt=19, font_style="B", color=_INK, t_margin=2, b_margin=3),
+        "h2": TextStyle(font_size_pt=15, font_style="B", color=_INK, t_margin=6, b_margin=2),
+        "h3": TextStyle(font_size_pt=12.5, font_style="B", color=_INK, t_margin=4, b_margin=1),
+        "code": FontFace(family=MONO_FONT),
+        "pre": TextStyle(font_family=MONO_FONT, t_margin=2),
+    }
+
+
+def _add_fonts(pdf: "FPDF") -> None:
     folder = files("missionctl.documents").joinpath("fonts")
     for (family, style), name in _FONT_FILES.items():
         with as_file(folder.joinpath(name)) as path:
@@ -97,6 +105,8 @@ def to_pdf(title: str, body: str) -> bytes:
     Deterministic for the same input: the creation date is fixed, so two exports of one
     version give the same bytes.
     """
+    from fpdf import FPDF  # about a tenth of the server's imports: loaded when first used
+
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_creator("Mission Control")
@@ -109,7 +119,7 @@ def to_pdf(title: str, body: str) -> bytes:
     pdf.write_html(
         safe_html(body),
         font_family=FONT,
-        tag_styles=_TAG_STYLES,
+        tag_styles=_tag_styles(),
         li_prefix_color=(60, 60, 60),
         table_line_separators=True,
         warn_on_tags_not_matching=False,

@@ -147,21 +147,31 @@ def _by_role(sources: DocumentSources) -> dict[str, list[PlanTask]]:
     return roles
 
 
-def write_technical_design(sources: DocumentSources) -> str:
-    """The technical design; its ``Architecture`` section is where diagrams belong."""
-    mission, plan = sources.mission, sources.plan
-    roles = _by_role(sources)
-    architecture = [
+def architecture_section(sources: DocumentSources) -> list[str]:
+    """The technical design's ``Architecture``: the parts of the work by role, the phases' flow.
+
+    This is the one place the design's architecture is written: architecture and deployment
+    diagrams belong here, after the parts, so that every writer of the technical design (the
+    local writer, and the draft a model rewrites) carries them.
+    """
+    plan = sources.plan
+    lines = [
         "The system is built by these parts of the work, each owned by one role:",
         "",
         *(
             f"- **{role}**: {'; '.join(_line(t.title) for t in tasks)}"
-            for role, tasks in roles.items()
+            for role, tasks in _by_role(sources).items()
         ),
     ]
     if plan.phases:
         flow = " → ".join(_line(p.name) for p in plan.phases)
-        architecture += ["", f"The work flows through its phases: {flow}."]
+        lines += ["", f"The work flows through its phases: {flow}."]
+    return lines
+
+
+def write_technical_design(sources: DocumentSources) -> str:
+    """The technical design; :func:`architecture_section` writes its ``Architecture``."""
+    mission, plan = sources.mission, sources.plan
     components = [
         f"**{_line(t.title)}** (`{t.key}`, {t.role}): "
         + (", ".join(_line(a) for a in t.expected_artifacts) or "no artifact named")
@@ -170,7 +180,7 @@ def write_technical_design(sources: DocumentSources) -> str:
     context = (
         _lines(mission.repo_context)
         if mission.repo_context.strip()
-        else ("No repository context was given: a new project.")
+        else "No repository context was given: a new project."
     )
     stack = [
         context,
@@ -186,7 +196,7 @@ def write_technical_design(sources: DocumentSources) -> str:
         [
             *_head(sources, "technical_design"),
             *_section("Overview", [_lines(plan.summary)]),
-            *_section("Architecture", architecture),
+            *_section("Architecture", architecture_section(sources)),
             *_section("Stack", stack),
             *_section("Components", _bullets(components, "No task recorded.")),
             *_section("Key decisions", _bullets(decisions, "None recorded.")),
