@@ -30,12 +30,15 @@ from missionctl.services.documents import (
     generate_document,
     list_documents,
     read_document,
+    read_sources,
 )
 from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import plan_mission, read_plan
+from missionctl.services.plans import plan_mission, read_plan, run_mission
 from missionctl.services.pricing import PriceSet, set_price
 from missionctl.services.risk_register import add_risk
+from missionctl.services.runtime import build_agents
 from missionctl.settings import DocumentsSettings
+from tests.engine.helpers import running_engine, wait_for_run
 from tests.services.test_tracemap import GOAL, planned
 from tests.support.openai_server import Content, Delay, HTTPError, ScriptedOpenAIServer, Usage
 
@@ -313,3 +316,30 @@ async def test_a_budget_bounds_the_model_and_is_charged_what_it_spent(
     assert paid.writer == MODEL
     after = await read_mission(ctx, mission_id=mission.id)
     assert after.spent_usd == pytest.approx(0.013)  # 1,000 tokens at $10/M + 100 at $30/M
+
+
+async def test_the_runs_outcome_reaches_the_brief(ctx: ServiceContext) -> None:
+    mission = await planned(ctx)
+    before = await generate_document(
+        ctx, mission_id=mission.id, kind="executive_brief", actor=ACTOR, llm=None
+    )
+    assert "Not run yet." in before.body
+    run = await run_mission(ctx, mission_id=mission.id, actor=ACTOR)
+    async with running_engine(ctx, agents=build_agents(None)):
+        finished = await wait_for_run(ctx, run.id, within_s=60)
+    assert finished.status == "completed", finished
+    sources = await read_sources(ctx, mission_id=mission.id)
+    [outcome] = sources.runs
+    assert outcome.id == run.id and outcome.artifacts
+    brief = await generate_document(
+        ctx, mission_id=mission.id, kind="executive_brief", actor=ACTOR, llm=None
+    )
+    tasks = len(outcome.steps)
+    assert (
+        f"Latest run `{run.id}`: completed, {tasks} of {tasks} tasks succeeded, "
+        f"{len(outcome.artifacts)} artifacts produced" in brief.body
+    )
+    register = await generate_document(
+        ctx, mission_id=mission.id, kind="risk_register", actor=ACTOR, llm=None
+    )
+    assert "The newest run reported no failure." in register.body
