@@ -84,9 +84,9 @@ def _tag_styles() -> dict[str, Any]:
     from fpdf import FontFace, TextStyle
 
     return {
-        "h1": TextStyle(font_size_pt=19, font_style="B", color=_INK, t_margin=2, b_margin=3),
-        "h2": TextStyle(font_size_pt=15, font_style="B", color=_INK, t_margin=6, b_margin=2),
-        "h3": TextStyle(font_size_pt=12.5, font_style="B", color=_INK, t_margin=4, b_margin=1),
+        "h1": TextStyle(font_size_pt=19, font_style="B", color=_INK, t_margin=2, b_margin=1.5),
+        "h2": TextStyle(font_size_pt=15, font_style="B", color=_INK, t_margin=6, b_margin=1),
+        "h3": TextStyle(font_size_pt=12.5, font_style="B", color=_INK, t_margin=4, b_margin=0.6),
         "code": FontFace(family=MONO_FONT),
         "pre": TextStyle(font_family=MONO_FONT, t_margin=2),
     }
