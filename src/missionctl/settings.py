@@ -119,6 +119,20 @@ class LLMSettings(BaseSettings):
         return bool(self.model)
 
 
+class DocumentsSettings(BaseSettings):
+    """How the document studio asks the model (docs/documents.md, ADR 0053)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_DOCUMENTS_", extra="forbid")
+
+    model_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How long the model may take to write one document, repairs included; "
+        "past it the local writer writes the version and a note says why.",
+    )
+
+
 class EngineSettings(BaseSettings):
     """How the execution engine works (in ``serve`` and in ``missionctl worker``)."""
 
@@ -310,6 +324,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
@@ -384,6 +399,9 @@ class Settings(BaseSettings):
                 "MISSIONCTL_LLM_API_KEY": show(self.llm.api_key),
                 "MISSIONCTL_LLM_MODEL": show(self.llm.model) or "(local planner)",
                 "MISSIONCTL_LLM_TIMEOUT_S": str(self.llm.timeout_s),
+            },
+            "documents": {
+                "MISSIONCTL_DOCUMENTS_MODEL_TIMEOUT_S": str(self.documents.model_timeout_s),
             },
             "engine": {
                 "MISSIONCTL_ENGINE_EMBEDDED": str(self.engine.embedded).lower(),

@@ -46,6 +46,12 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/missions/{mission_id}/trace": "mission trace",
     "GET /api/v1/missions/{mission_id}/diagrams": "mission diagrams",
     "GET /api/v1/missions/{mission_id}/diagrams/{name}.svg": "mission diagrams",  # -o DIR
+    "POST /api/v1/missions/{mission_id}/documents": "docs generate",
+    "GET /api/v1/missions/{mission_id}/documents": "docs list",
+    "GET /api/v1/missions/{mission_id}/documents/{kind}": "docs show",
+    "GET /api/v1/missions/{mission_id}/documents/{kind}/versions/{version}": "docs show",
+    "GET /api/v1/missions/{mission_id}/documents/{kind}/versions/{version}/export": "docs export",
+    "GET /api/v1/missions/{mission_id}/documents/{kind}/compare": "docs compare",
     "GET /api/v1/runs": "runs list",
     "GET /api/v1/runs/{run_id}": "runs show",
     "POST /api/v1/runs/{run_id}/cancel": "runs cancel",

@@ -73,6 +73,14 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/missions/{mission_id}/risks"): "missions:read",
     ("POST", "/api/v1/missions/{mission_id}/risks"): "missions:write",
     ("PATCH", "/api/v1/missions/{mission_id}/risks/{risk_id}"): "missions:write",
+    ("POST", "/api/v1/missions/{mission_id}/documents"): "missions:write",
+    ("GET", "/api/v1/missions/{mission_id}/documents"): "missions:read",
+    ("GET", "/api/v1/missions/{mission_id}/documents/{kind}"): "missions:read",
+    ("GET", "/api/v1/missions/{mission_id}/documents/{kind}/versions/{version}"): "missions:read",
+    ("GET", "/api/v1/missions/{mission_id}/documents/{kind}/versions/{version}/export"): (
+        "missions:read"
+    ),
+    ("GET", "/api/v1/missions/{mission_id}/documents/{kind}/compare"): "missions:read",
     ("GET", "/api/v1/runs"): "runs:read",
     ("GET", "/api/v1/events"): "runs:read",
     ("GET", "/api/v1/events/stream"): "runs:read",
@@ -134,6 +142,8 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("POST", "/missions/{mission_id}/risks/{risk_id}"): "missions:write",
     ("GET", "/missions/{mission_id}/trace"): "missions:read",
     ("GET", "/missions/{mission_id}/diagrams"): "missions:read",
+    ("GET", "/missions/{mission_id}/documents"): "missions:read",
+    ("POST", "/missions/{mission_id}/documents"): "missions:write",
     ("GET", "/missions/{mission_id}/audit"): "audit:read",
     ("GET", "/missions/{mission_id}/stream"): "missions:read",
     ("POST", "/missions/{mission_id}/plan"): "missions:write",

@@ -11,6 +11,7 @@ from missionctl.api.routes import (
     controls,
     costs,
     diagrams,
+    documents,
     events,
     me,
     missions,
@@ -30,6 +31,7 @@ api_router.include_router(packs.router)
 api_router.include_router(register.router)
 api_router.include_router(tracemap.router)
 api_router.include_router(diagrams.router)
+api_router.include_router(documents.router)
 api_router.include_router(runs.router)
 api_router.include_router(workflows.router)
 api_router.include_router(artifacts.router)

@@ -14,6 +14,7 @@ from missionctl.cli import (
     controls,
     costs,
     db,
+    docs,
     events,
     health,
     missions,
@@ -39,13 +40,13 @@ app = typer.Typer(
     "(see `missionctl config show`).\n\n"
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
-    "(mission, pack, runs, artifact, workflow, approvals, approve, reject, controls, stop, "
-    "release, agents, prices, search, costs, events, health, workers, audit search|export, "
-    "user add|list|set-role|disable, token, whoami) goes through the server's API and acts as "
-    "token:NAME; the others (run, replay, serve, worker, db, config, audit verify|checkpoint|"
-    "public-key, user set-password, login-link) work on the local database. Remote errors exit "
-    "as local ones do: 1 when something is not found, 2 for anything else (invalid input, 401, "
-    "403, 429, an unreachable server).",
+    "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
+    "reject, controls, stop, release, agents, prices, search, costs, events, health, workers, "
+    "audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
+    "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
+    "audit verify|checkpoint|public-key, user set-password, login-link) work on the local "
+    "database. Remote errors exit as local ones do: 1 when something is not found, 2 for "
+    "anything else (invalid input, 401, 403, 429, an unreachable server).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -80,6 +81,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
 app.add_typer(register.decisions_app, name="decisions")
 app.add_typer(register.risks_app, name="risks")
+app.add_typer(docs.app, name="docs")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifact")
 app.add_typer(workflows.app, name="workflow")

@@ -32,6 +32,13 @@ if TYPE_CHECKING:
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.diagrams import MissionDiagramsRead
+    from missionctl.schemas.documents import (
+        DocumentCompareRead,
+        DocumentKind,
+        DocumentKindRead,
+        DocumentRead,
+    )
+    from missionctl.schemas.documents import ExportFormat as DocumentFormat
     from missionctl.schemas.events import (
         AuditRunFilters,
         EventFeedItem,
@@ -241,6 +248,26 @@ class MissionControl(Protocol):
     def add_risk(self, mission_id: uuid.UUID, data: RiskCreate) -> RiskRead: ...
     def edit_risk(self, mission_id: uuid.UUID, risk_id: uuid.UUID, edit: RiskEdit) -> RiskRead: ...
 
+    # The document studio
+    def generate_documents(
+        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
+    ) -> list[DocumentRead]:
+        """The mission's documents of ``kinds``, each written now as its kind's next version."""
+        ...
+
+    def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]: ...
+    def read_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
+    ) -> DocumentRead: ...
+    def compare_documents(
+        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
+    ) -> DocumentCompareRead: ...
+    def export_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
+    ) -> bytes:
+        """A version (default: the latest) as a file's bytes in ``fmt`` (md, html or pdf)."""
+        ...
+
 
 @contextmanager
 def open_backend() -> Iterator[MissionControl]:
@@ -404,6 +431,63 @@ class LocalMissionControl:
             lambda ctx: build_pack(ctx, mission_id=mission_id, plan_version=plan_version)
         )
         return pack_zip(pack)
+
+    def generate_documents(
+        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
+    ) -> list[DocumentRead]:
+        """See ``MissionControl``: from one reading of the mission, by the local model if any."""
+
+        async def generate(ctx: ServiceContext) -> list[DocumentRead]:
+            from missionctl.services.documents import generate_documents
+            from missionctl.services.runtime import open_runtime
+
+            async with open_runtime(ctx.settings) as runtime:
+                return await generate_documents(
+                    ctx, mission_id=mission_id, kinds=kinds, actor=LOCAL_ACTOR, llm=runtime.llm
+                )
+
+        return self.call(generate)
+
+    def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]:
+        """See ``MissionControl``."""
+        from missionctl.services.documents import list_documents
+
+        return self.call(lambda ctx: list_documents(ctx, mission_id=mission_id))
+
+    def read_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
+    ) -> DocumentRead:
+        """See ``MissionControl``."""
+        from missionctl.services.documents import read_document
+
+        return self.call(
+            lambda ctx: read_document(ctx, mission_id=mission_id, kind=kind, version=version)
+        )
+
+    def compare_documents(
+        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
+    ) -> DocumentCompareRead:
+        """See ``MissionControl``."""
+        from missionctl.services.documents import compare_documents
+
+        return self.call(
+            lambda ctx: compare_documents(
+                ctx, mission_id=mission_id, kind=kind, base=base, target=target
+            )
+        )
+
+    def export_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
+    ) -> bytes:
+        """See ``MissionControl``: the same bytes as the API's export."""
+        from missionctl.services.documents import export_document
+
+        exported = self.call(
+            lambda ctx: export_document(
+                ctx, mission_id=mission_id, kind=kind, version=version, fmt=fmt
+            )
+        )
+        return exported.content
 
     def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
         """See ``MissionControl``."""
@@ -1497,6 +1581,54 @@ class RemoteMissionControl:
         return self.client.patch(
             path, RiskRead, body=edit.model_dump(mode="json", exclude_unset=True)
         )
+
+    def generate_documents(
+        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
+    ) -> list[DocumentRead]:
+        """See ``MissionControl``: one request per kind, written by the server's model."""
+        from missionctl.schemas.documents import DocumentRead
+
+        path = f"/api/v1/missions/{mission_id}/documents"
+        return [self.client.post(path, DocumentRead, body={"kind": kind}) for kind in kinds]
+
+    def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.documents import DocumentKindRead
+
+        path = f"/api/v1/missions/{mission_id}/documents"
+        return self.client.get_list(path, DocumentKindRead)
+
+    def read_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
+    ) -> DocumentRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.documents import DocumentRead
+
+        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
+        if version is not None:
+            path += f"/versions/{version}"
+        return self.client.get(path, DocumentRead)
+
+    def compare_documents(
+        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
+    ) -> DocumentCompareRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.documents import DocumentCompareRead
+
+        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}/compare"
+        return self.client.get(path, DocumentCompareRead, params={"base": base, "target": target})
+
+    def export_document(
+        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
+    ) -> bytes:
+        """See ``MissionControl``: the latest version is asked for first when none is named."""
+        from missionctl.schemas.documents import DocumentRead
+
+        base = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
+        if version is None:
+            version = self.client.get(base, DocumentRead).version
+        path = f"{base}/versions/{version}/export"
+        return self.client.get_bytes(path, params={"format": fmt})[0]
 
 
 def _media_type(syntax: Syntax) -> str:

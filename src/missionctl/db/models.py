@@ -161,6 +161,31 @@ class Decision(Base):
     updated_at: Mapped[datetime] = _updated()
 
 
+class Document(Base):
+    """One version of one kind of a mission's documents (ADR 0053); never edited.
+
+    Regenerating a kind adds the next ``version`` (unique per mission and kind). ``writer`` is
+    ``local`` or the model's name; ``notes`` say why the local writer stood in for a model.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("mission_id", "kind", "version"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID] = _mission_ref()
+    kind: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    plan_version: Mapped[int] = mapped_column(Integer)
+    writer: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[list[str]] = mapped_column(default=list)
+    author: Mapped[str] = mapped_column(String(200))
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = _created()
+
+
 class NextStep(Base):
     """Something to do after (or outside) the plan's tasks."""
 

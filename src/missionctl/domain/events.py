@@ -62,6 +62,7 @@ DECISION_ADDED: Final = "decision.added"
 DECISION_CHANGED: Final = "decision.changed"
 RISK_ADDED: Final = "risk.added"
 RISK_CHANGED: Final = "risk.changed"
+DOCUMENT_GENERATED: Final = "document.generated"
 
 # --- Severity ---------------------------------------------------------------------------------
 # One mapping from an event to how much it matters, shared by the Audit Trail's badges, the
@@ -123,6 +124,7 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     DECISION_CHANGED: "info",
     RISK_ADDED: "warning",
     RISK_CHANGED: "info",
+    DOCUMENT_GENERATED: "info",
     "access.denied": "warning",
 }
 """The severity of each event type whose severity does not depend on its payload."""

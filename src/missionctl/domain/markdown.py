@@ -13,9 +13,16 @@ line would turn that line into a heading. Two functions keep such text in its pl
 
 Emphasis (``*``, ``_``) and links are left alone: they change how words look, not where a
 section starts or ends, and escaping them would make the raw text harder for an agent to read.
+
+:func:`safe_html` turns untrusted Markdown (an artifact, a document a model wrote) into HTML
+that is safe to show: raw HTML disabled, then cleaned by nh3 with an allow-list of tags and URL
+schemes, so ``<script>`` comes out as text and a ``javascript:`` link loses its target.
 """
 
 import re
+
+import nh3
+from markdown_it import MarkdownIt
 
 # A backslash Markdown would read as an escape: one before ASCII punctuation (CommonMark 2.4),
 # or at the end, where the markup we write after the text would follow it.
@@ -66,3 +73,24 @@ def block(text: str) -> str:
         if safe or (lines and lines[-1]):
             lines.append(safe)
     return "\n".join(lines).strip("\n")
+
+
+SAFE_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p",
+    "pre", "s", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr",
+    "ul",
+}  # fmt: skip
+_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
+_SCHEMES = {"http", "https", "mailto"}
+_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable("table")
+    .enable("strikethrough")
+)
+
+
+def safe_html(text: str) -> str:
+    """Untrusted Markdown as HTML safe to insert into a page (tags outside the allow-list go)."""
+    html = _MARKDOWN.render(text)
+    return nh3.clean(html, tags=SAFE_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES)

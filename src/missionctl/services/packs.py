@@ -4,7 +4,7 @@
 the pack (``domain/packs.py`` holds its rules, docs/packs.md describes it):
 
 - ``AGENTS.md``: goal, constraints, stack, conventions, how to run and test, what not to touch,
-  the task order and the requirements (``services/pack_documents.py``);
+  the task order and the requirements (``documents/pack_documents.py``);
 - ``tasks/NN-<key>.md``: one file per task, numbered in execution order;
 - ``plan.json``: the plan version as ``GET /api/v1/missions/{id}/plan`` returns it.
 
@@ -19,23 +19,14 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 
-from missionctl.domain.packs import (
-    AGENTS_FILE,
-    PLAN_FILE,
-    Candidate,
-    OrderedTask,
-    execution_order,
-    relevant_items,
-    significant_words,
-    task_file,
-)
+from missionctl.documents.pack_documents import render_agents, render_task, task_entries
+from missionctl.domain.packs import AGENTS_FILE, PLAN_FILE
 from missionctl.domain.slugs import slug
 from missionctl.llm.redaction import redact
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import plans as plan_service
 from missionctl.services.context import ServiceContext
-from missionctl.services.pack_documents import TaskEntry, render_agents, render_task
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 """Every entry's time: the earliest a zip can hold, so that the bytes never depend on a clock."""
@@ -88,39 +79,6 @@ def lay_out_pack(mission: MissionRead, plan: PlanRead) -> Pack:
     ]
     name = f"{slug(redact(mission.title))}-plan-v{plan.version}-pack.zip"
     return Pack(mission.id, plan.version, name, tuple(sorted(files, key=lambda f: f.path)))
-
-
-def task_entries(plan: PlanRead) -> list[TaskEntry]:
-    """The plan's tasks in execution order, each with its file and relevant risks and decisions."""
-    phase_of = {key: n for n, phase in enumerate(plan.phases) for key in phase.task_keys}
-    tasks = {task.key: task for task in plan.tasks}
-    order = execution_order(
-        [OrderedTask(t.key, t.depends_on, phase_of.get(t.key)) for t in plan.tasks]
-    )
-    words = dict(
-        zip(
-            [t.key for t in plan.tasks],
-            significant_words([f"{t.title}. {t.description}" for t in plan.tasks]),
-            strict=True,
-        )
-    )
-    risks = [Candidate(f"{r.title}. {r.description}", r.severity) for r in plan.risks]
-    decisions = [Candidate(f"{d.title}. {d.choice}") for d in plan.decisions]
-    entries = []
-    for number, key in enumerate(order, 1):
-        entries.append(
-            TaskEntry(
-                number=number,
-                path=task_file(number, key, count=len(order)),
-                task=tasks[key],
-                phase=plan.phases[phase_of[key]].name if key in phase_of else None,
-                risks=tuple(plan.risks[n] for n in relevant_items(key, words[key], risks)),
-                decisions=tuple(
-                    plan.decisions[n] for n in relevant_items(key, words[key], decisions)
-                ),
-            )
-        )
-    return entries
 
 
 def plan_json(plan: PlanRead) -> str:

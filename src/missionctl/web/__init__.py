@@ -14,6 +14,7 @@ from missionctl.web.routes import (
     auth,
     costs,
     diagram_page,
+    documents_page,
     events,
     governance,
     health,
@@ -35,6 +36,7 @@ web_router.include_router(mission_page.router)
 web_router.include_router(register.router)
 web_router.include_router(trace_page.router)
 web_router.include_router(diagram_page.router)
+web_router.include_router(documents_page.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)

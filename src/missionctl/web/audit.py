@@ -108,6 +108,11 @@ _MESSAGES: dict[str, Describe] = {
     "decision.changed": lambda p: f"{_decision(p)} changed: {_changed(p)}",
     "risk.added": lambda p: f"Risk “{p.get('title')}” added",
     "risk.changed": lambda p: f"Risk “{p.get('title')}” changed: {_changed(p)}",
+    "document.generated": lambda p: (
+        f"{p.get('title')} v{p.get('version')} written by "
+        + ("the local writer" if p.get("writer") == "local" else f"the model {p.get('writer')}")
+        + (" (the model could not)" if p.get("fell_back") else "")
+    ),
     "mission.planned": lambda p: f"Mission planned (plan v{p.get('plan_version')})",
     "mission.running": lambda p: "Mission running",
     "mission.completed": lambda p: "Mission completed",

@@ -10,10 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from missionctl.domain.markdown import safe_html
 from missionctl.schemas.artifacts import ArtifactRead
 
 ViewerKind = Literal["markdown", "json", "diff", "text", "download"]
@@ -28,20 +27,6 @@ MAX_JSON_DEPTH = 64
 OPEN_DEPTH = 2
 """JSON objects and arrays nested less deeply than this start open."""
 
-_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p",
-    "pre", "s", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr",
-    "ul",
-}  # fmt: skip
-_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
-_SCHEMES = {"http", "https", "mailto"}
-_MARKDOWN = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    .enable("table")
-    .enable("strikethrough")
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
@@ -54,10 +39,7 @@ class Viewer:
 
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML that is safe to insert into the page."""
-    html = _MARKDOWN.render(text)
-    return Markup(  # cleaned by nh3 with an allow-list just above
-        nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES)
-    )
+    return Markup(safe_html(text))  # cleaned by nh3 with an allow-list (domain.markdown)
 
 
 def render_json(value: Any) -> Markup:

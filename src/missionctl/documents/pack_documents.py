@@ -19,7 +19,13 @@ from missionctl.domain.packs import (
     MAX_COMMON_SHARE,
     MIN_SHARED_WORDS,
     TASKS_DIR,
+    Candidate,
+    OrderedTask,
+    execution_order,
+    relevant_items,
     sentences_mentioning,
+    significant_words,
+    task_file,
 )
 from missionctl.llm.redaction import redact
 from missionctl.schemas.missions import MissionRead
@@ -275,4 +281,37 @@ def _task_context(entry: TaskEntry) -> list[str]:
     ]
 
 
-__all__ = ["TASKS_DIR", "TaskEntry", "render_agents", "render_task"]
+def task_entries(plan: PlanRead) -> list[TaskEntry]:
+    """The plan's tasks in execution order, each with its file and relevant risks and decisions."""
+    phase_of = {key: n for n, phase in enumerate(plan.phases) for key in phase.task_keys}
+    tasks = {task.key: task for task in plan.tasks}
+    order = execution_order(
+        [OrderedTask(t.key, t.depends_on, phase_of.get(t.key)) for t in plan.tasks]
+    )
+    words = dict(
+        zip(
+            [t.key for t in plan.tasks],
+            significant_words([f"{t.title}. {t.description}" for t in plan.tasks]),
+            strict=True,
+        )
+    )
+    risks = [Candidate(f"{r.title}. {r.description}", r.severity) for r in plan.risks]
+    decisions = [Candidate(f"{d.title}. {d.choice}") for d in plan.decisions]
+    entries = []
+    for number, key in enumerate(order, 1):
+        entries.append(
+            TaskEntry(
+                number=number,
+                path=task_file(number, key, count=len(order)),
+                task=tasks[key],
+                phase=plan.phases[phase_of[key]].name if key in phase_of else None,
+                risks=tuple(plan.risks[n] for n in relevant_items(key, words[key], risks)),
+                decisions=tuple(
+                    plan.decisions[n] for n in relevant_items(key, words[key], decisions)
+                ),
+            )
+        )
+    return entries
+
+
+__all__ = ["TASKS_DIR", "TaskEntry", "render_agents", "render_task", "task_entries"]

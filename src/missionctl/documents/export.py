@@ -1,0 +1,129 @@
+"""A document version as a file: Markdown (its body), a standalone HTML page, or a PDF.
+
+HTML is the body through ``domain.markdown.safe_html`` (raw HTML disabled, then an nh3
+allow-list), inside a page of our own with a small stylesheet for screen and print; no script,
+no outside resource. The PDF is drawn by fpdf2 from that same sanitised HTML, as text (it can
+be selected, searched and copied), in the DejaVu fonts shipped in ``documents/fonts`` (Bitstream
+Vera licence, ``LICENSE-DejaVu.txt``): they cover Latin, Greek and Cyrillic, typographic quotes
+and dashes. A character no shipped font has (Chinese, Japanese, Korean, most emoji) is drawn
+as the font's empty box in the PDF, never an error; the Markdown and HTML exports keep it.
+"""
+
+import io
+import logging
+from datetime import UTC, datetime
+from importlib.resources import as_file, files
+from typing import TYPE_CHECKING, Any, Final
+
+from markupsafe import escape
+
+from missionctl.domain.markdown import safe_html
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+FONT = "DejaVu"
+MONO_FONT = "DejaVuMono"
+_FONT_FILES: Final = {
+    (FONT, ""): "DejaVuSans.ttf",
+    (FONT, "B"): "DejaVuSans-Bold.ttf",
+    # No oblique face is shipped: emphasis is drawn upright (bold italic as bold).
+    (FONT, "I"): "DejaVuSans.ttf",
+    (FONT, "BI"): "DejaVuSans-Bold.ttf",
+    (MONO_FONT, ""): "DejaVuSansMono.ttf",
+    (MONO_FONT, "B"): "DejaVuSansMono.ttf",
+    (MONO_FONT, "I"): "DejaVuSansMono.ttf",
+    (MONO_FONT, "BI"): "DejaVuSansMono.ttf",
+}
+
+MEDIA_TYPES: Final = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+_STYLE = """
+:root { color-scheme: light dark; }
+body { font: 16px/1.55 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
+       padding: 0 1rem; color: #1f2328; background: #fff; }
+h1 { font-size: 1.7rem; } h2 { font-size: 1.3rem; margin-top: 2rem;
+     border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; } h3 { font-size: 1.1rem; }
+code, pre { font-family: ui-monospace, monospace; background: #f6f8fa; }
+pre { padding: .75rem; overflow-x: auto; } table { border-collapse: collapse; }
+th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; }
+@media (prefers-color-scheme: dark) {
+  body { color: #e6edf3; background: #0d1117; } code, pre { background: #161b22; }
+  h2, th, td { border-color: #30363d; } a { color: #58a6ff; } }
+@media print { body { margin: 0; max-width: none; font-size: 11pt; color: #000;
+  background: #fff; } h2 { break-after: avoid; } pre, tr, li { break-inside: avoid; }
+  a { color: inherit; } }
+"""
+
+_EPOCH: Final = datetime(2000, 1, 1, tzinfo=UTC)  # every PDF's creation date: same bytes
+
+# fpdf2 warns about each glyph a font lacks; the module docstring says what is drawn instead.
+logging.getLogger("fpdf.output").setLevel(logging.ERROR)
+
+
+def to_html(title: str, body: str) -> str:
+    """A standalone, sanitised HTML page of the Markdown ``body`` titled ``title``."""
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n"
+        f"<body><main>\n{safe_html(body)}</main></body></html>\n"
+    )
+
+
+_INK = (33, 37, 41)
+
+
+def _tag_styles() -> dict[str, Any]:
+    """How headings and code are drawn (fpdf2 is imported when a PDF is first asked for)."""
+    from fpdf import FontFace, TextStyle
+
+    return {
+        "h1": TextStyle(font_size_pt=19, font_style="B", color=_INK, t_margin=2, b_margin=1.5),
+        "h2": TextStyle(font_size_pt=15, font_style="B", color=_INK, t_margin=6, b_margin=1),
+        "h3": TextStyle(font_size_pt=12.5, font_style="B", color=_INK, t_margin=4, b_margin=0.6),
+        "code": FontFace(family=MONO_FONT),
+        "pre": TextStyle(font_family=MONO_FONT, t_margin=2),
+    }
+
+
+def _add_fonts(pdf: "FPDF") -> None:
+    folder = files("missionctl.documents").joinpath("fonts")
+    for (family, style), name in _FONT_FILES.items():
+        with as_file(folder.joinpath(name)) as path:
+            pdf.add_font(family, style, str(path))
+
+
+def to_pdf(title: str, body: str) -> bytes:
+    """The Markdown ``body`` as an A4 PDF of selectable text, titled ``title`` in its metadata.
+
+    Deterministic for the same input: the creation date is fixed, so two exports of one
+    version give the same bytes.
+    """
+    from fpdf import FPDF  # about a tenth of the server's imports: loaded when first used
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_creator("Mission Control")
+    pdf.set_creation_date(_EPOCH)
+    _add_fonts(pdf)
+    pdf.set_margins(18, 18, 18)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_page()
+    pdf.set_font(FONT, size=10.5)
+    pdf.write_html(
+        safe_html(body),
+        font_family=FONT,
+        tag_styles=_tag_styles(),
+        li_prefix_color=(60, 60, 60),
+        table_line_separators=True,
+        warn_on_tags_not_matching=False,
+    )
+    buffer = io.BytesIO()
+    pdf.output(buffer)
+    return buffer.getvalue()
