@@ -183,6 +183,8 @@ class Document(Base):
     author: Mapped[str] = mapped_column(String(200))
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
+    # A technical design's diagrams as drawn when it was written (MissionDiagramsRead's JSON).
+    diagrams: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = _created()
 
 

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from markupsafe import escape
 
+from missionctl.documents.local import DIAGRAM_HEADINGS
+from missionctl.domain.diagram_svg import render_svg
+from missionctl.domain.diagrams import MissionDiagrams
 from missionctl.domain.markdown import safe_html
 
 if TYPE_CHECKING:
@@ -51,6 +54,8 @@ h1 { font-size: 1.7rem; } h2 { font-size: 1.3rem; margin-top: 2rem;
 code, pre { font-family: ui-monospace, monospace; background: #f6f8fa; }
 pre { padding: .75rem; overflow-x: auto; } table { border-collapse: collapse; }
 th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; }
+.diagram-figure { margin: 1rem 0; } .diagram-scroll { overflow-x: auto; }
+.diagram-scroll svg { display: block; max-width: none; background: #fff; }
 @media (prefers-color-scheme: dark) {
   body { color: #e6edf3; background: #0d1117; } code, pre { background: #161b22; }
   h2, th, td { border-color: #30363d; } a { color: #58a6ff; } }
@@ -63,20 +68,84 @@ _EPOCH: Final = datetime(2000, 1, 1, tzinfo=UTC)  # every PDF's creation date: s
 
 # fpdf2 warns about each glyph a font lacks; the module docstring says what is drawn instead.
 logging.getLogger("fpdf.output").setLevel(logging.ERROR)
+# ...and about each SVG element it does not draw: a diagram's tooltips (<title>) are for screens.
+logging.getLogger("fpdf.svg").setLevel(logging.ERROR)
 
 
-def to_html(title: str, body: str) -> str:
-    """A standalone, sanitised HTML page of the Markdown ``body`` titled ``title``."""
+def with_diagrams(body: str, diagrams: MissionDiagrams | None) -> list[tuple[str, str | None]]:
+    """The sanitised HTML of ``body`` in pieces, each with the diagram drawn after it, if any.
+
+    A diagram is drawn right after its heading (``local.DIAGRAM_HEADINGS``); one whose heading
+    the body lacks (a model may rewrite the sections) is drawn under a "Diagrams" heading at the
+    end. Without ``diagrams`` the body is one piece.
+    """
+    rest = safe_html(body)
+    if diagrams is None:
+        return [(rest, None)]
+    pieces: list[tuple[str, str | None]] = []
+    missing: list[str] = []
+    for name, heading in DIAGRAM_HEADINGS.items():
+        marker = f"<h3>{heading}</h3>"
+        at = rest.find(marker)
+        if at < 0:
+            missing.append(name)
+            continue
+        cut = at + len(marker)
+        pieces.append((rest[:cut], name))
+        rest = rest[cut:]
+    if missing:
+        pieces.append((rest + "<h2>Diagrams</h2>", None))
+        rest = ""
+        pieces += [(f"<h3>{DIAGRAM_HEADINGS[name]}</h3>", name) for name in missing]
+    pieces.append((rest, None))
+    return pieces
+
+
+def _svg(diagrams: MissionDiagrams, name: str, **style: Any) -> str:
+    diagram = diagrams.architecture if name == "architecture" else diagrams.deployment
+    return render_svg(diagram, element_id=f"diagram-{name}", **style)
+
+
+def body_html(body: str, diagrams: MissionDiagrams | None = None) -> str:
+    """The sanitised HTML of the Markdown ``body``, with ``diagrams`` as inline SVG figures.
+
+    The figures go where :func:`with_diagrams` places them; their SVG escapes every text it
+    draws (``domain.diagram_svg``), so the result is as safe as ``safe_html``'s.
+    """
+    parts: list[str] = []
+    for piece, name in with_diagrams(body, diagrams):
+        parts.append(piece)
+        if name is not None and diagrams is not None:
+            parts.append(
+                f'<figure class="diagram-figure"><div class="diagram-scroll">'
+                f"{_svg(diagrams, name)}</div></figure>"
+            )
+    return "".join(parts)
+
+
+def to_html(title: str, body: str, diagrams: MissionDiagrams | None = None) -> str:
+    """A standalone, sanitised HTML page of the Markdown ``body`` titled ``title``.
+
+    ``diagrams`` are drawn as inline SVG where :func:`with_diagrams` places them.
+    """
     return (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n"
-        f"<body><main>\n{safe_html(body)}</main></body></html>\n"
+        f"<body><main>\n{body_html(body, diagrams)}</main></body></html>\n"
     )
 
 
 _INK = (33, 37, 41)
+
+
+def _draw_diagram(pdf: "FPDF", svg: str) -> None:
+    """``svg`` across a landscape page of its own; the text goes on in a portrait page."""
+    pdf.add_page(orientation="L")
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.image(io.BytesIO(svg.encode("utf-8")), x=pdf.l_margin, y=pdf.t_margin, w=width)
+    pdf.add_page(orientation="P")
 
 
 def _tag_styles() -> dict[str, Any]:
@@ -99,11 +168,12 @@ def _add_fonts(pdf: "FPDF") -> None:
             pdf.add_font(family, style, str(path))
 
 
-def to_pdf(title: str, body: str) -> bytes:
+def to_pdf(title: str, body: str, diagrams: MissionDiagrams | None = None) -> bytes:
     """The Markdown ``body`` as an A4 PDF of selectable text, titled ``title`` in its metadata.
 
-    Deterministic for the same input: the creation date is fixed, so two exports of one
-    version give the same bytes.
+    Each of ``diagrams`` is drawn as vector graphics with selectable text on a landscape page
+    of its own, where :func:`with_diagrams` places it. Deterministic for the same input: the
+    creation date is fixed, so two exports of one version give the same bytes.
     """
     from fpdf import FPDF  # about a tenth of the server's imports: loaded when first used
 
@@ -116,14 +186,17 @@ def to_pdf(title: str, body: str) -> bytes:
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     pdf.set_font(FONT, size=10.5)
-    pdf.write_html(
-        safe_html(body),
-        font_family=FONT,
-        tag_styles=_tag_styles(),
-        li_prefix_color=(60, 60, 60),
-        table_line_separators=True,
-        warn_on_tags_not_matching=False,
-    )
+    for piece, name in with_diagrams(body, diagrams):
+        pdf.write_html(
+            piece,
+            font_family=FONT,
+            tag_styles=_tag_styles(),
+            li_prefix_color=(60, 60, 60),
+            table_line_separators=True,
+            warn_on_tags_not_matching=False,
+        )
+        if name is not None and diagrams is not None:
+            _draw_diagram(pdf, _svg(diagrams, name, font_family=FONT, halo=False))
     buffer = io.BytesIO()
     pdf.output(buffer)
     return buffer.getvalue()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from missionctl.documents.catalog import kind_spec
 from missionctl.documents.pack_documents import render_agents, task_entries
 from missionctl.documents.sources import DocumentSources
+from missionctl.domain.diagrams import MissionDiagrams
 from missionctl.domain.markdown import block, inline
 from missionctl.llm.redaction import redact
 from missionctl.schemas.documents import DocumentKind
@@ -166,6 +167,48 @@ def architecture_section(sources: DocumentSources) -> list[str]:
     if plan.phases:
         flow = " → ".join(_line(p.name) for p in plan.phases)
         lines += ["", f"The work flows through its phases: {flow}."]
+    if sources.diagrams is not None:
+        lines += diagram_lines(sources.diagrams)
+    return lines
+
+
+DIAGRAM_HEADINGS = {"architecture": "Architecture diagram", "deployment": "Deployment diagram"}
+"""The headings under which a technical design describes each diagram; the HTML and PDF
+exports draw the diagram's SVG right after its heading."""
+
+
+def _cell(text: str) -> str:
+    return _line(text).replace("|", "\\|") or " "
+
+
+def diagram_lines(diagrams: MissionDiagrams) -> list[str]:
+    """Both diagrams as Markdown: per diagram a heading, a table of its boxes, its arrows."""
+    drawer = "the local rules" if diagrams.source == "local" else f"the model {diagrams.source}"
+    lines: list[str] = []
+    for name, heading in DIAGRAM_HEADINGS.items():
+        diagram = diagrams.architecture if name == "architecture" else diagrams.deployment
+        labels = {c.key: c.label for c in diagram.components}
+        in_columns = sorted(diagram.components, key=lambda c: diagram.groups.index(c.group))
+        lines += [
+            "",
+            f"### {heading}",
+            "",
+            f"Drawn from plan version {diagrams.plan_version} by {_line(drawer)}.",
+            "",
+            "| Column | Component | Technology | Built by |",
+            "| --- | --- | --- | --- |",
+            *(
+                f"| {_cell(c.group)} | {_cell(c.label)} | {_cell(c.technology)} | "
+                f"{_cell(', '.join(c.tasks))} |"
+                for c in in_columns
+            ),
+            "",
+            *(
+                f"- {_line(labels[link.source])} → {_line(labels[link.target])}"
+                + (f" ({_line(link.label)})" if link.label else "")
+                for link in diagram.connections
+            ),
+        ]
     return lines
 
 

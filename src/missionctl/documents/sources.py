@@ -9,6 +9,7 @@ writer's same text.
 import uuid
 from dataclasses import dataclass
 
+from missionctl.domain.diagrams import MissionDiagrams
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.register import DecisionRead, RiskRead
@@ -63,6 +64,8 @@ class DocumentSources:
     decisions: tuple[DecisionRead, ...]
     risks: tuple[RiskRead, ...]
     runs: tuple[RunOutcome, ...]
+    diagrams: MissionDiagrams | None = None
+    """The plan's architecture and deployment diagrams, for the technical design."""
 
     @property
     def latest_run(self) -> RunOutcome | None:

@@ -39,6 +39,7 @@ _MUTED = "#52606d"
 _LINE = "#7b8794"
 _BOX_FILL = "#f5f7fa"
 _BOX_STROKE = "#3e4c59"
+_HALO = ' stroke="#ffffff" stroke-width="3" paint-order="stroke"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +187,7 @@ def _box(placed: Placed, describe: str) -> str:
     return "".join(parts)
 
 
-def _edge(connection: Connection, layout: Layout) -> str:
+def _edge(connection: Connection, layout: Layout, halo: bool) -> str:
     source, target = layout.boxes[connection.source], layout.boxes[connection.target]
     route = _route(source, target, layout.lanes.get((connection.source, connection.target)))
     label_x, label_y = route.label_at
@@ -201,15 +202,21 @@ def _edge(connection: Connection, layout: Layout) -> str:
     if connection.label:
         parts.append(
             f'<text class="diagram__edge-label" x="{label_x:.0f}" y="{label_y:.0f}" '
-            f'font-size="10" fill="{_MUTED}" stroke="#ffffff" '
-            f'stroke-width="3" paint-order="stroke">'
+            f'font-size="10" fill="{_MUTED}"{_HALO if halo else ""}>'
             f"{escape(fit(connection.label, EDGE_LABEL_CHARS))}</text>"
         )
     parts.append("</g>")
     return "".join(parts)
 
 
-def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str = "task") -> str:
+def render_svg(
+    diagram: Diagram,
+    *,
+    element_id: str = "diagram",
+    describe: str = "task",
+    font_family: str = "system-ui, sans-serif",
+    halo: bool = True,
+) -> str:
     """``diagram`` as an SVG document (see the module docstring).
 
     Args:
@@ -218,6 +225,10 @@ def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str =
         element_id: Prefix of the id inside the SVG (its title's), unique per page when
             several diagrams share one.
         describe: What a box's count counts ("task": "3 tasks").
+        font_family: The drawing's font (a PDF needs the name of a font it embeds).
+        halo: Outline arrow labels in the background colour, so that a line under a label
+            does not cross its letters (PDF renderers that ignore ``paint-order`` would draw
+            the outline over the letters instead).
     """
     layout = place(diagram)
     placed, width, height = layout.boxes, layout.width, layout.height
@@ -232,7 +243,7 @@ def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str =
         for i, group in enumerate(diagram.groups)
     )
     edges = "".join(
-        _edge(c, layout)
+        _edge(c, layout, halo)
         for c in diagram.connections
         if c.source in placed and c.target in placed and c.source != c.target
     )
@@ -240,7 +251,7 @@ def render_svg(diagram: Diagram, *, element_id: str = "diagram", describe: str =
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-labelledby="{element_id}-title" font-family="system-ui, sans-serif">'
+        f'aria-labelledby="{element_id}-title" font-family="{escape(font_family)}">'
         f'<title id="{element_id}-title">{escape(summary)}</title>'
         f"{heads}{edges}{boxes}</svg>"
     )

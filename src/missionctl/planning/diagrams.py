@@ -35,7 +35,7 @@ from missionctl.domain.diagrams import (
     diagram_problems,
 )
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
-from missionctl.llm.protocol import LLMClient, LLMUsage
+from missionctl.llm.protocol import LLMClient, LLMUsage, TokenLimitReached
 from missionctl.llm.redaction import redact
 from missionctl.llm.structured import ReplyError
 from missionctl.planning.base import PlanningInput
@@ -357,13 +357,15 @@ async def draw_with_model(
     *,
     plan_version: int,
     timeout_seconds: float,
+    max_tokens: int | None = None,
 ) -> DrawnDiagrams:
     """Ask ``client``'s model to draw the diagrams; fall back to :func:`draw_local`.
 
     The model gets the mission, the plan and the local drawing. It has ``timeout_seconds``
-    for the whole call, repairs included. What it sends is mended where that is safe (a
-    connection to a component that does not exist is dropped, a task key the plan lacks is
-    dropped) and sent back otherwise (see ``LLMClient.generate_structured``).
+    for the whole call, repairs included, and at most ``max_tokens`` (a budget's share). What
+    it sends is mended where that is safe (a connection to a component that does not exist is
+    dropped, a task key the plan lacks is dropped) and sent back otherwise (see
+    ``LLMClient.generate_structured``).
 
     Returns:
         The model's diagrams (``source`` is the model's name), or the local ones with a note
@@ -378,10 +380,14 @@ async def draw_with_model(
                 output_model=DiagramsDraft,
                 schema_name="diagrams",
                 prepare=_preparer(frozenset(t.key for t in plan.tasks)),
+                max_tokens=max_tokens,
             )
     except TimeoutError:
         why = f"the model did not answer within {timeout_seconds:g} s"
         return DrawnDiagrams(_fallback(local, why))
+    except TokenLimitReached as exc:
+        why = "the mission's budget cannot pay for the model's drawing"
+        return DrawnDiagrams(_fallback(local, why), exc.usage)
     except (LLMUnavailable, LLMOutputInvalid) as exc:
         return DrawnDiagrams(_fallback(local, f"the model failed: {clip(str(exc), 200)}"))
     diagrams = _from_model(result.value, result.model, local.plan_version, result.notes)

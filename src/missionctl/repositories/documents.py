@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,7 @@ async def read_versions(session: AsyncSession, *, mission_id: uuid.UUID) -> Sequ
         select(Document)
         .where(Document.mission_id == mission_id)
         .order_by(Document.kind, Document.version.desc())
-        .options(defer(Document.body))
+        .options(defer(Document.body), defer(Document.diagrams))
     )
     return (await session.scalars(query)).all()
 
@@ -38,4 +39,21 @@ async def read_document(
         query = query.order_by(Document.version.desc()).limit(1)
     else:
         query = query.where(Document.version == version)
+    return await session.scalar(query)
+
+
+async def read_newest_diagrams(
+    session: AsyncSession, *, mission_id: uuid.UUID, kind: str, plan_version: int
+) -> dict[str, Any] | None:
+    """The diagrams kept by the newest ``kind`` document written from ``plan_version``, if any."""
+    query = (
+        select(Document.diagrams)
+        .where(
+            Document.mission_id == mission_id,
+            Document.kind == kind,
+            Document.plan_version == plan_version,
+        )
+        .order_by(Document.version.desc())
+        .limit(1)
+    )
     return await session.scalar(query)

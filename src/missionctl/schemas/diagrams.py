@@ -160,3 +160,14 @@ def diagram_from_read(diagram: DiagramRead) -> Diagram:
         connections=tuple(Connection(c.source, c.target, c.label) for c in diagram.connections),
         groups=tuple(diagram.groups),
     )
+
+
+def mission_diagrams_from_read(found: MissionDiagramsRead) -> MissionDiagrams:
+    """The domain diagrams an API answer (or a stored technical design) describes."""
+    return MissionDiagrams(
+        architecture=diagram_from_read(found.architecture),
+        deployment=diagram_from_read(found.deployment),
+        source=found.source,
+        plan_version=found.plan_version,
+        notes=tuple(found.notes),
+    )

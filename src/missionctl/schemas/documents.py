@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from missionctl.schemas.diagrams import MissionDiagramsRead
+
 DocumentKind = Literal[
     "prd",
     "technical_design",
@@ -48,6 +50,11 @@ class DocumentRead(BaseModel):
     author: str = Field(description="Who asked for it.")
     input_tokens: int
     output_tokens: int
+    diagrams: MissionDiagramsRead | None = Field(
+        default=None,
+        description="A technical design's architecture and deployment diagrams, as drawn when "
+        "it was written (by the model that wrote it, or the local rules).",
+    )
     created_at: datetime
 
 

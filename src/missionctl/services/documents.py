@@ -11,26 +11,30 @@ Versions are never edited (ADR 0053).
 """
 
 import difflib
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Decision, Document, Risk
 from missionctl.db.types import utcnow
 from missionctl.documents.catalog import catalog, kind_spec
-from missionctl.documents.export import MEDIA_TYPES, to_html, to_pdf
+from missionctl.documents.export import MEDIA_TYPES, body_html, to_html, to_pdf
 from missionctl.documents.local import write_local
 from missionctl.documents.model_writer import LOCAL_WRITER, Written, write_document
 from missionctl.documents.sources import ArtifactOutcome, DocumentSources, RunOutcome, StepOutcome
 from missionctl.domain.budget import Price, cost_micros, token_allowance
+from missionctl.domain.diagrams import MissionDiagrams
 from missionctl.domain.events import DOCUMENT_GENERATED
 from missionctl.domain.ids import new_id
 from missionctl.domain.slugs import slug
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
 from missionctl.llm import LLMClient
+from missionctl.llm.protocol import LLMUsage
 from missionctl.llm.redaction import redact
 from missionctl.repositories import artifacts as artifact_repo
 from missionctl.repositories import dashboard as dashboard_repo
@@ -39,6 +43,7 @@ from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import register as register_repo
 from missionctl.repositories import runs as run_repo
+from missionctl.schemas.diagrams import diagrams_read, mission_diagrams_from_read
 from missionctl.schemas.documents import (
     DocumentCompareRead,
     DocumentDiffLine,
@@ -50,6 +55,7 @@ from missionctl.schemas.documents import (
 )
 from missionctl.schemas.missions import MissionRead
 from missionctl.services import decision_log, risk_register
+from missionctl.services import diagrams as diagram_service
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.context import ServiceContext
@@ -94,6 +100,7 @@ async def read_sources(ctx: ServiceContext, *, mission_id: uuid.UUID) -> Documen
         tuple(decision_log.to_read(d, links) for d in decisions),
         tuple(risk_register.to_read(r) for r in risks),
         tuple(runs),
+        diagram_service.draw_plan(mission, plan),
     )
 
 
@@ -143,14 +150,16 @@ async def _write(
     sources: DocumentSources,
     llm: LLMClient | None,
     budget: _Budget | None,
-) -> Written:
-    """The document, by ``llm`` within what ``budget`` has left, or locally.
+) -> tuple[Written, DocumentSources]:
+    """The document, by ``llm`` within what ``budget`` has left, or locally, and its sources.
 
-    What the model spent is taken off ``budget``, so the next document of the same call sees
-    what is left (they are charged together when stored).
+    A technical design's diagrams are drawn by the model first (they are what its
+    architecture section describes), within the same deadline and budget, or left as the
+    local rules drew them. What the model spent is taken off ``budget``, so the next document
+    of the same call sees what is left (they are charged together when stored).
     """
     if llm is None:
-        return Written(write_local(kind, sources), LOCAL_WRITER)
+        return Written(write_local(kind, sources), LOCAL_WRITER), sources
     max_tokens = None
     if budget is not None:
         if budget.price is None:
@@ -159,22 +168,34 @@ async def _write(
                 "be kept; the local writer wrote this version (set one with `missionctl prices "
                 "set`)."
             )
-            return Written(write_local(kind, sources), LOCAL_WRITER, (note,))
+            return Written(write_local(kind, sources), LOCAL_WRITER, (note,)), sources
         max_tokens = token_allowance(budget.price, budget.left)
     timeout = ctx.settings.documents.model_timeout_s
+    drawing = LLMUsage()
+    if kind == "technical_design":
+        drawn = await diagram_service.draw_with_model(
+            llm, sources.mission, sources.plan, timeout_s=timeout, max_tokens=max_tokens
+        )
+        sources, drawing = replace(sources, diagrams=drawn.diagrams), drawn.usage
+        if budget is not None and budget.price is not None:
+            budget.left = max(0, budget.left - _cost(budget.price, drawing))
+            max_tokens = token_allowance(budget.price, budget.left)
     written = await write_document(
         kind, sources, client=llm, timeout_s=timeout, max_tokens=max_tokens
     )
     if budget is not None and budget.price is not None:
-        usage = written.usage
-        spent = cost_micros(
-            budget.price,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cached_input_tokens=usage.cached_input_tokens,
-        )
-        budget.left = max(0, budget.left - spent)
-    return written
+        budget.left = max(0, budget.left - _cost(budget.price, written.usage))
+    return replace(written, usage=written.usage + drawing), sources
+
+
+def _cost(price: Price, usage: LLMUsage) -> int:
+    """What ``usage`` costs at ``price``, in micro-USD."""
+    return cost_micros(
+        price,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+    )
 
 
 async def generate_document(
@@ -220,13 +241,13 @@ async def generate_documents(
     """
     sources = await read_sources(ctx, mission_id=mission_id)
     budget = None if llm is None else await _read_budget(ctx, mission_id, llm.model)
-    written = [(kind, await _write(ctx, kind, sources, llm, budget)) for kind in kinds]
+    written = [(kind, *await _write(ctx, kind, sources, llm, budget)) for kind in kinds]
     async with ctx.write() as session:
         mission = await lock_mission(session, mission_id)
         rows: list[Document] = []
         events: list[NewEvent] = []
-        for kind, text in written:
-            row = await _stored(session, kind, sources, text, actor)
+        for kind, text, used in written:
+            row = await _stored(session, kind, used, text, actor)
             charged = 0
             if llm is not None:
                 charged = await charge_planning(session, mission, model=llm.model, usage=text.usage)
@@ -256,11 +277,21 @@ async def _stored(
         author=actor,
         input_tokens=text.usage.input_tokens,
         output_tokens=text.usage.output_tokens,
+        diagrams=_stored_diagrams(kind, sources),
         created_at=utcnow(),
     )
     session.add(row)
     await session.flush()  # the next kind's version query sees this one
     return row
+
+
+def _stored_diagrams(kind: DocumentKind, sources: DocumentSources) -> dict[str, Any] | None:
+    """The diagrams a technical design shows, as stored with it (redacted like its text)."""
+    if kind != "technical_design" or sources.diagrams is None:
+        return None
+    found = diagrams_read(sources.mission.id, sources.diagrams).model_dump(mode="json")
+    redacted: dict[str, Any] = json.loads(redact(json.dumps(found)))
+    return redacted
 
 
 def _generated(row: Document, title: str, charged: int) -> NewEvent:
@@ -401,13 +432,24 @@ async def export_document(
 def export(document: DocumentRead, fmt: ExportFormat) -> ExportedDocument:
     """``document`` as a file in ``fmt`` (pure)."""
     name = f"{slug(document.title, max_chars=60)}-v{document.version}.{fmt}"
+    diagrams = document_diagrams(document)
     if fmt == "md":
         content = document.body.encode("utf-8")
     elif fmt == "html":
-        content = to_html(document.title, document.body).encode("utf-8")
+        content = to_html(document.title, document.body, diagrams).encode("utf-8")
     else:
-        content = to_pdf(document.title, document.body)
+        content = to_pdf(document.title, document.body, diagrams)
     return ExportedDocument(name, MEDIA_TYPES[fmt], content)
+
+
+def document_diagrams(document: DocumentRead) -> MissionDiagrams | None:
+    """The diagrams stored with ``document`` (a technical design's), or ``None``."""
+    return None if document.diagrams is None else mission_diagrams_from_read(document.diagrams)
+
+
+def document_html(document: DocumentRead) -> str:
+    """``document``'s body as sanitised HTML with its diagrams drawn in place (pure)."""
+    return body_html(document.body, document_diagrams(document))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.schemas.documents import MAX_DOCUMENT_VERSION, DocumentDiffLine, DocumentKind
 from missionctl.services import documents as document_service
 from missionctl.web.deps import Context, Fragment, MissionId, P, RuntimeDep, WriteMissions, requires
 from missionctl.web.templating import render
-from missionctl.web.viewers import render_markdown
 
 PAGE = "pages/documents.html"
 DIFF_CONTEXT = 2
@@ -42,7 +42,9 @@ async def documents_page(
     studio = await document_service.read_studio(
         ctx, mission_id=mission_id, kind=kind, version=version, compare_with=compare
     )
-    body = render_markdown(studio.document.body) if studio.document else None
+    # The body is sanitised and the diagrams' SVG escapes every text it draws.
+    document = studio.document
+    body = Markup(document_service.document_html(document)) if document else None
     hunks = changed_lines(studio.diff.lines) if studio.diff else []
     return render(request, PAGE, {"studio": studio, "body": body, "hunks": hunks})
 

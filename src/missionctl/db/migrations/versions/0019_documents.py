@@ -2,7 +2,8 @@
 
 A ``documents`` row is one version of one kind (PRD, technical design, …) of a mission's
 documents: its Markdown, the plan version it was written from, who wrote it (``local`` or the
-model's name) and why the local writer stood in (``notes``), who asked, and the model's tokens.
+model's name) and why the local writer stood in (``notes``), who asked, the model's tokens, and
+for a technical design the architecture and deployment diagrams it shows (``diagrams``).
 ``(mission_id, kind, version)`` is unique: two generations at once cannot take one number.
 
 Revision ID: 0019
@@ -38,6 +39,7 @@ def upgrade() -> None:
         sa.Column("author", sa.String(length=200), nullable=False),
         sa.Column("input_tokens", sa.BigInteger(), nullable=False),
         sa.Column("output_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("diagrams", sa.JSON(), nullable=True),
         sa.Column("created_at", missionctl.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["mission_id"],
