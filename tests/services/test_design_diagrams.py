@@ -50,9 +50,9 @@ async def test_the_local_design_describes_and_its_exports_draw_both_diagrams(
     assert design.diagrams is not None and design.diagrams.source == "local"
     body = design.body
     assert body.index("## Architecture") < body.index("### Architecture diagram")
-    assert (
-        "| Services | API service |" in body and "| External | Payment provider | Stripe |" in body
-    )
+    assert "| API service | FastAPI (Python) | Services |" in body
+    assert "| Payment provider | Stripe | External |" in body
+    assert "- API service: `" in body  # the tasks that build it
     assert "- API service → Payment provider (charges, webhooks)" in body
 
     html = (

@@ -195,13 +195,14 @@ def diagram_lines(diagrams: MissionDiagrams) -> list[str]:
             "",
             f"Drawn from plan version {diagrams.plan_version} by {_line(drawer)}.",
             "",
-            "| Column | Component | Technology | Built by |",
-            "| --- | --- | --- | --- |",
+            "| Component | Technology | Column |",
+            "| --- | --- | --- |",
             *(
-                f"| {_cell(c.group)} | {_cell(c.label)} | {_cell(c.technology)} | "
-                f"{_cell(', '.join(c.tasks))} |"
+                f"| {_cell(c.label)} | {_cell(c.technology)} | {_cell(c.group)} |"
                 for c in in_columns
             ),
+            "",
+            "Connections:",
             "",
             *(
                 f"- {_line(labels[link.source])} → {_line(labels[link.target])}"
@@ -209,6 +210,10 @@ def diagram_lines(diagrams: MissionDiagrams) -> list[str]:
                 for link in diagram.connections
             ),
         ]
+        built = [c for c in diagram.components if c.tasks]
+        if built:
+            lines += ["", "Built by these tasks:", ""]
+            lines += [f"- {_line(c.label)}: `{'`, `'.join(c.tasks)}`" for c in built]
     return lines
 
 
