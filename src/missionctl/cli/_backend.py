@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Role
+    from missionctl.domain.memory import MemoryKind
     from missionctl.domain.search import SearchKind
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.health import HealthSummaryRead, WorkerRead
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
+    from missionctl.schemas.memory import MemoryPage
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.register import (
@@ -176,6 +178,9 @@ class MissionControl(Protocol):
         limit: int,
         cursor: str | None,
     ) -> SearchPage: ...
+    def search_memory(
+        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
+    ) -> MemoryPage: ...
 
     # Artifacts and reports
     def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]: ...
@@ -461,6 +466,16 @@ class LocalMissionControl:
                 limit=limit,
                 cursor=cursor,
             )
+        )
+
+    def search_memory(
+        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
+    ) -> MemoryPage:
+        """See ``MissionControl``."""
+        from missionctl.services import memory
+
+        return self.call(
+            lambda ctx: memory.search_memory(ctx, q=q, kind=kind, limit=limit, cursor=cursor)
         )
 
     def search_events(
@@ -1100,6 +1115,20 @@ class RemoteMissionControl:
             "cursor": cursor,
         }
         return self.client.get("/api/v1/search", SearchPage, params=params)
+
+    def search_memory(
+        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
+    ) -> MemoryPage:
+        """See ``MissionControl``; ``GET /api/v1/memory``."""
+        from missionctl.schemas.memory import MemoryPage
+
+        params: dict[str, str | int | None] = {
+            "q": q,
+            "kind": None if kind is None else kind.value,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return self.client.get("/api/v1/memory", MemoryPage, params=params)
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
