@@ -1,4 +1,4 @@
-"""``missionctl memory search``: on both back-ends, as a viewer remotely, hostile queries refused."""
+"""``missionctl memory search``: both back-ends, a viewer remotely, hostile queries refused."""
 
 import time
 import uuid
@@ -7,7 +7,6 @@ import pytest
 
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
-from missionctl.services import ServiceContext
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from tests.cli import test_cli_both_ways
@@ -74,3 +73,20 @@ def test_a_viewer_searches_memory_remotely(world: World) -> None:
     found = world.cli("remote", "memory", "search", "shop", "--json", token=world.viewer)
     assert found.exit_code == 0, found.output
     assert "items" in as_json(found)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_memory_similar_lists_finished_missions_like_a_new_one(world: World, mode: str) -> None:
+    marker = f"zq{uuid.uuid4().hex[:10]}"
+    past = _finished(world, f"Build a web shop for {marker} lamps with a shopping cart")
+    new = as_json(
+        world.cli(mode, "mission", "create", f"Build a web shop for {marker} vases", "--json")
+    )["id"]
+
+    found = as_json(world.cli(mode, "memory", "similar", new, "--json"))
+    shown = text(ok(world.cli(mode, "memory", "similar", new)))
+
+    assert past in [m["mission_id"] for m in found]
+    assert "lesson: The mission ended" in shown
+    ghost = world.cli(mode, "memory", "similar", str(uuid.uuid4()))
+    assert ghost.exit_code == 1 and "no mission with id" in text(ghost)

@@ -46,7 +46,7 @@ async def test_a_new_web_shop_recalls_three_finished_ones_and_its_plan_cites_one
     stored = next(d for d in log if d["title"] == decision["title"])
     assert stored["from_mission"] == decision["from_mission"]
     page = (await client.get(f"/missions/{mission_id}")).text
-    titles = dict((m["mission_id"], m["title"]) for m in similar)
+    titles = {m["mission_id"]: m["title"] for m in similar}
     assert f'href="/missions/{decision["from_mission"]}"' in page
     assert f"from mission {escape(titles[decision['from_mission']])}" in page
 

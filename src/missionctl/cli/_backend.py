@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.health import HealthSummaryRead, WorkerRead
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
-    from missionctl.schemas.memory import MemoryPage
+    from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.register import (
@@ -181,6 +181,7 @@ class MissionControl(Protocol):
     def search_memory(
         self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
     ) -> MemoryPage: ...
+    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]: ...
 
     # Artifacts and reports
     def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]: ...
@@ -477,6 +478,12 @@ class LocalMissionControl:
         return self.call(
             lambda ctx: memory.search_memory(ctx, q=q, kind=kind, limit=limit, cursor=cursor)
         )
+
+    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]:
+        """See ``MissionControl``."""
+        from missionctl.services import memory_recall
+
+        return self.call(lambda ctx: memory_recall.similar_missions(ctx, mission_id=mission_id))
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
@@ -1129,6 +1136,12 @@ class RemoteMissionControl:
             "cursor": cursor,
         }
         return self.client.get("/api/v1/memory", MemoryPage, params=params)
+
+    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]:
+        """See ``MissionControl``; ``GET /api/v1/missions/{id}/similar``."""
+        from missionctl.schemas.memory import SimilarMission
+
+        return self.client.get_list(f"/api/v1/missions/{mission_id}/similar", SimilarMission)
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None

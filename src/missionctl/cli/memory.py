@@ -1,4 +1,4 @@
-"""``missionctl memory search QUERY``: search what finished missions decided, risked, learned.
+"""``missionctl memory search QUERY`` and ``memory similar MISSION``: mission memory (ADR 0055).
 
 Works on the local database as ``system``, or, with ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN``
 set, on that server as the token (``GET /api/v1/memory``, ADR 0027).
@@ -7,6 +7,8 @@ set, on that server as the token (``GET /api/v1/memory``, ADR 0027).
 # Schemas are imported where used, so `missionctl --help` stays fast.
 from __future__ import annotations
 
+import json
+import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -96,3 +98,31 @@ def search(
         console.print(_result(result), highlight=False)
     if page.next_cursor:
         console.print(f"more: --cursor {page.next_cursor}", highlight=False)
+
+
+@app.command("similar")
+def similar(
+    mission: Annotated[uuid.UUID, typer.Argument(help="The mission's id.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+) -> None:
+    """The finished missions most like MISSION, with outcome, cost and lessons (its page's).
+
+    None once the mission itself is finished. Exit 1 when there is no such mission.
+    """
+    with open_backend() as api:
+        found = api.similar_missions(mission)
+    if as_json:
+        typer.echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
+        return
+    if not found:
+        console.print("no similar finished mission", highlight=False)
+        return
+    for past in found:
+        line = Text.assemble(
+            (past.title, "bold"),
+            f"  {past.outcome}  ${past.cost_usd:.4f}  ",
+            (str(past.mission_id), "dim"),
+        )
+        for lesson in past.lessons:
+            line.append(f"\n  lesson: {lesson}")
+        console.print(line, highlight=False)
