@@ -25,6 +25,7 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     delete,
+    func,
     insert,
     select,
     text,
@@ -52,6 +53,9 @@ ENTRIES = Table(
 """The entries (revision 0020): a table no ORM model maps (``UNMAPPED_TABLES``)."""
 
 TITLE_CHARS = 300
+
+MAX_RANKED = 2_000
+"""The newest matching entries a search scores (see ``rank_missions``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,31 +294,37 @@ async def rank_missions(
     """The missions whose entries match every term of ``query``, best first, a page of them.
 
     A mission's score is its best entry's (FTS5's ``bm25`` negated, title weighted 4;
-    PostgreSQL's ``ts_rank_cd``, title weight A); ties go by mission id.
+    PostgreSQL's ``ts_rank_cd``, title weight A); ties go by mission id. Only the newest
+    :data:`MAX_RANKED` matching entries are scored: a query that matches more texts than that
+    says little, and scoring them all would cost time in proportion (ADR 0055).
     """
     if _postgresql(session):
-        conditions = "document @@ q" + (" AND kind = :kind" if kind is not None else "")
+        kind_filter = " AND kind = :kind" if kind is not None else ""
         statement = (
-            "SELECT mission_id, max(ts_rank_cd(document, q)) AS score FROM memory_entries, "
-            "to_tsquery('english', :tsquery) AS q WHERE "
-            + conditions
-            + " GROUP BY mission_id ORDER BY score DESC, mission_id LIMIT :limit OFFSET :offset"
+            "WITH q AS (SELECT to_tsquery('english', :tsquery) AS q), "
+            "hits AS MATERIALIZED (SELECT id FROM memory_entries, q WHERE document @@ q.q"
+            + kind_filter
+            + " ORDER BY id DESC LIMIT :cap) "
+            "SELECT e.mission_id AS mission_id, max(ts_rank_cd(e.document, q.q)) AS score "
+            "FROM hits JOIN memory_entries AS e ON e.id = hits.id, q GROUP BY e.mission_id "
+            "ORDER BY score DESC, e.mission_id LIMIT :limit OFFSET :offset"
         )
         params: dict[str, Any] = {
             "tsquery": " & ".join(_tsquery_term(t) for t in query.terms),
             "kind": kind.value if kind is not None else None,
         }
     else:
-        # bm25() cannot be an aggregate's argument: the matches are scored first, apart.
+        # bm25() cannot be an aggregate's argument: the matches are scored first, apart; FTS5
+        # walks them newest first and scores only those it returns.
         statement = (
-            "WITH hits AS MATERIALIZED (SELECT e.mission_id AS mission_id, "
-            "bm25(memory_fts, 4.0, 1.0, 0.0) AS rank FROM memory_fts "
-            "JOIN memory_entries AS e ON e.id = memory_fts.rowid WHERE memory_fts MATCH :match) "
-            "SELECT mission_id, -min(rank) AS score FROM hits GROUP BY mission_id "
-            "ORDER BY score DESC, mission_id LIMIT :limit OFFSET :offset"
+            "WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(memory_fts, 4.0, 1.0, 0.0) "
+            "AS rank FROM memory_fts WHERE memory_fts MATCH :match ORDER BY rowid DESC "
+            "LIMIT :cap) SELECT e.mission_id AS mission_id, -min(hits.rank) AS score "
+            "FROM hits JOIN memory_entries AS e ON e.id = hits.id GROUP BY e.mission_id "
+            "ORDER BY score DESC, e.mission_id LIMIT :limit OFFSET :offset"
         )
         params = {"match": _match(query, kind, ())}
-    params |= {"limit": limit, "offset": offset}
+    params |= {"limit": limit, "offset": offset, "cap": MAX_RANKED}
     rows = await session.execute(text(statement).columns(mission_id=Uuid), params)
     return [RankedMission(row.mission_id, float(row.score)) for row in rows]
 
@@ -371,26 +381,32 @@ async def similar_summaries(
 ) -> list[tuple[uuid.UUID, float, str]]:
     """The summaries sharing any of ``words``, most relevant first: (mission, score, body).
 
-    ``words`` are letters and digits only (``domain.memory.significant_words``).
+    ``words`` are letters and digits only (``domain.memory.significant_words``). Like a
+    search, only the newest :data:`MAX_RANKED` summaries that share a word are scored.
     """
     if not words:
         return []
     if _postgresql(session):
         statement = (
-            "SELECT mission_id, ts_rank_cd(document, q) AS score, body FROM memory_entries, "
-            "to_tsquery('english', :tsquery) AS q WHERE document @@ q AND kind = 'summary' "
-            "AND mission_id <> :exclude ORDER BY score DESC, mission_id LIMIT :limit"
+            "WITH q AS (SELECT to_tsquery('english', :tsquery) AS q), "
+            "hits AS MATERIALIZED (SELECT id FROM memory_entries, q WHERE document @@ q.q "
+            "AND kind = 'summary' AND mission_id <> :exclude ORDER BY id DESC LIMIT :cap) "
+            "SELECT e.mission_id AS mission_id, ts_rank_cd(e.document, q.q) AS score, "
+            "e.body AS body FROM hits JOIN memory_entries AS e ON e.id = hits.id, q "
+            "ORDER BY score DESC, e.mission_id LIMIT :limit"
         )
         params: dict[str, Any] = {"tsquery": " | ".join(f"'{w}'" for w in words)}
     else:
         statement = (
-            "SELECT e.mission_id AS mission_id, -bm25(memory_fts, 4.0, 1.0, 0.0) AS score, "
-            "e.body AS body FROM memory_fts JOIN memory_entries AS e ON e.id = memory_fts.rowid "
-            "WHERE memory_fts MATCH :match AND e.mission_id <> :exclude "
-            "ORDER BY bm25(memory_fts, 4.0, 1.0, 0.0), e.mission_id LIMIT :limit"
+            "WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(memory_fts, 4.0, 1.0, 0.0) "
+            "AS rank FROM memory_fts WHERE memory_fts MATCH :match ORDER BY rowid DESC "
+            "LIMIT :cap) SELECT e.mission_id AS mission_id, -hits.rank AS score, "
+            "e.body AS body FROM hits JOIN memory_entries AS e ON e.id = hits.id "
+            "WHERE e.mission_id <> :exclude ORDER BY hits.rank, e.mission_id LIMIT :limit"
         )
         ors = " OR ".join(f'"{w}"' for w in words)
         params = {"match": "{title body} : (" + ors + ') AND scope : "ksummary"'}
+    params["cap"] = MAX_RANKED
     params |= {"exclude": exclude or uuid.UUID(int=0), "limit": limit}
     bound = text(statement).bindparams(bindparam("exclude", type_=Uuid))
     rows = await session.execute(bound.columns(mission_id=Uuid), params)
@@ -440,9 +456,18 @@ async def read_entries(
 
 
 async def count_remembered(session: AsyncSession) -> int:
-    """How many missions memory holds."""
-    query = text("SELECT count(*) FROM memory_entries WHERE kind = 'summary'")
+    """How many missions memory holds: the finished ones (through the status index)."""
+    query = select(func.count()).select_from(Mission).where(Mission.status.in_(FINISHED))
     return int((await session.execute(query)).scalar_one())
+
+
+async def behind(session: AsyncSession) -> bool:
+    """Whether the log has events the memory indexer has not read (a cheap read)."""
+    query = text(
+        "SELECT (SELECT last_seq FROM memory_progress WHERE id = 1) < "
+        "coalesce((SELECT last_seq FROM event_log_head WHERE id = 1), 0)"
+    )
+    return bool((await session.execute(query)).scalar())
 
 
 async def mission_titles(

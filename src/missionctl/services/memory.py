@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.domain.memory import (
@@ -161,8 +162,15 @@ async def catch_up(ctx: ServiceContext) -> int:
 
 
 async def catch_up_quietly(ctx: ServiceContext) -> bool:
-    """:func:`catch_up`, logging instead of raising; whether memory is up to date."""
+    """:func:`catch_up` if the log is ahead, logging instead of raising; whether it is current.
+
+    A read finds first whether there is anything to do, so a search takes no write turn
+    while the log stands still.
+    """
     try:
+        async with ctx.read() as session:
+            if not await repo.behind(session):
+                return True
         await catch_up(ctx)
     except Exception:
         log.warning("mission memory could not catch up with the log", exc_info=True)
@@ -239,13 +247,13 @@ async def search_memory(
             session, query=query, kind=kind, missions=shown, markers=markers
         )
         held = await repo.count_remembered(session)
-    hits: dict[uuid.UUID, list[MemoryHit]] = {m: [] for m in shown}
-    for entry in found:
-        if len(hits[entry.mission_id]) < HITS_PER_MISSION:
-            hits[entry.mission_id].append(_hit(entry, markers))
-    if offset == 0 and len(shown) < limit and kind is None:
-        await _semantic_extra(ctx, q, hits, limit)
-    missions = await remembered(ctx, list(hits))
+        hits: dict[uuid.UUID, list[MemoryHit]] = {m: [] for m in shown}
+        for entry in found:
+            if len(hits[entry.mission_id]) < HITS_PER_MISSION:
+                hits[entry.mission_id].append(_hit(entry, markers))
+        if offset == 0 and len(shown) < limit and kind is None:
+            await _semantic_extra(session, q, hits, limit)
+        missions = await read_remembered(session, list(hits))
     items = [
         MemoryResult(**missions[m].model_dump(), hits=h) for m, h in hits.items() if m in missions
     ]
@@ -276,15 +284,14 @@ def _hit(entry: repo.FoundEntry, markers: repo.Markers) -> MemoryHit:
 
 
 async def _semantic_extra(
-    ctx: ServiceContext, q: str, hits: dict[uuid.UUID, list[MemoryHit]], limit: int
+    session: AsyncSession, q: str, hits: dict[uuid.UUID, list[MemoryHit]], limit: int
 ) -> None:
     """Complete ``hits`` with the summaries nearest to ``q`` in meaning (embedder only)."""
     embedder = load_embedder()
     if embedder is None:
         return
     wanted = embedder.embed([q])[0]
-    async with ctx.read() as session:
-        summaries = await repo.summary_embeddings(session)
+    summaries = await repo.summary_embeddings(session)
     near = sorted(
         ((cosine(wanted, vector), mission_id, body) for mission_id, vector, body in summaries),
         key=lambda item: -item[0],
@@ -297,15 +304,12 @@ async def _semantic_extra(
             hits[mission_id] = [MemoryHit(kind=MemoryKind.summary, title="Summary", snippet=[part])]
 
 
-async def remembered(
-    ctx: ServiceContext, mission_ids: Sequence[uuid.UUID]
+async def read_remembered(
+    session: AsyncSession, mission_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, RememberedMission]:
     """The missions' outcome, cost and lessons (those no longer finished are left out)."""
-    async with ctx.read() as session:
-        rows = await repo.read_remembered(session, mission_ids=mission_ids)
-        entries = await repo.read_entries(
-            session, mission_ids=list(rows), kinds=(MemoryKind.lesson,)
-        )
+    rows = await repo.read_remembered(session, mission_ids=mission_ids)
+    entries = await repo.read_entries(session, mission_ids=list(rows), kinds=(MemoryKind.lesson,))
     taught: dict[uuid.UUID, list[str]] = {}
     for mission_id, _kind, _title, body, _ref in entries:
         taught.setdefault(mission_id, []).append(body)

@@ -29,7 +29,7 @@ from missionctl.repositories import memory as repo
 from missionctl.repositories import missions as mission_repo
 from missionctl.schemas.memory import SimilarMission
 from missionctl.services.context import ServiceContext
-from missionctl.services.memory import SEMANTIC_MIN, catch_up_quietly, remembered
+from missionctl.services.memory import SEMANTIC_MIN, catch_up_quietly, read_remembered
 
 MAX_SIMILAR = 3
 """The most similar missions a page shows and a planner recalls."""
@@ -83,7 +83,8 @@ async def similar_missions(ctx: ServiceContext, *, mission_id: uuid.UUID) -> lis
         return []
     text = _text(mission.title, mission.goal, mission.constraints)
     ranked = await _ranked(ctx, mission_id=mission_id, text=text)
-    known = await remembered(ctx, [m for m, _ in ranked])
+    async with ctx.read() as session:
+        known = await read_remembered(session, [m for m, _ in ranked])
     return [
         SimilarMission(**known[m].model_dump(), shared=sorted(shared_words(text, body))[:8])
         for m, body in ranked
@@ -100,8 +101,8 @@ async def with_recollections(
     if not ranked:
         return planning_input
     ids = [m for m, _ in ranked]
-    known = await remembered(ctx, ids)
     async with ctx.read() as session:
+        known = await read_remembered(session, ids)
         entries = await repo.read_entries(
             session, mission_ids=ids, kinds=(MemoryKind.decision, MemoryKind.risk)
         )
