@@ -59,7 +59,7 @@ def load_embedder() -> Embedder | None:
         return None
     try:
         module = importlib.import_module(SEMANTIC_PACKAGE)
-        return MiniLMEmbedder(module.load_model())
+        return MiniLMEmbedder(module.load_model(device="cpu"))
     except Exception:
         log.warning(
             "the local embedder could not be loaded; memory searches full text alone", exc_info=True

@@ -17,6 +17,7 @@ from missionctl.domain.memory import (
     shared_words,
     significant_words,
 )
+from missionctl.domain.similarity import content_words
 from missionctl.errors import NotFound
 from missionctl.llm.embedding import cosine, load_embedder
 from missionctl.planning.base import (
@@ -69,6 +70,12 @@ async def _ranked(
     return [(m, bodies[m]) for m in order[:MAX_SIMILAR]]
 
 
+def _shared_words(text: str, body: str) -> list[str]:
+    """The words of ``text`` (as written, lower case) whose stems ``body`` shares, at most 8."""
+    stems = shared_words(text, body)
+    return [w for w in significant_words([text]) if content_words(w) & stems][:8]
+
+
 async def similar_missions(ctx: ServiceContext, *, mission_id: uuid.UUID) -> list[SimilarMission]:
     """The finished missions most like ``mission_id``, for its page (none once it is finished).
 
@@ -86,7 +93,7 @@ async def similar_missions(ctx: ServiceContext, *, mission_id: uuid.UUID) -> lis
     async with ctx.read() as session:
         known = await read_remembered(session, [m for m, _ in ranked])
     return [
-        SimilarMission(**known[m].model_dump(), shared=sorted(shared_words(text, body))[:8])
+        SimilarMission(**known[m].model_dump(), shared=_shared_words(text, body))
         for m, body in ranked
         if m in known
     ]
