@@ -33,7 +33,7 @@ from missionctl.domain.memory import (
 from missionctl.domain.numbers import ascii_int
 from missionctl.domain.search import QueryRejected, marked_spans, parse_query, snippet
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.llm.embedding import Embedder, cosine, load_embedder
+from missionctl.llm.embedding import Embedder, load_embedder, similarities
 from missionctl.llm.redaction import redact
 from missionctl.reading import find_technologies
 from missionctl.repositories import memory as repo
@@ -292,8 +292,12 @@ async def _semantic_extra(
         return
     wanted = embedder.embed([q])[0]
     summaries = await repo.summary_embeddings(session)
+    scores = similarities(wanted, [vector for _, vector, _ in summaries])
     near = sorted(
-        ((cosine(wanted, vector), mission_id, body) for mission_id, vector, body in summaries),
+        (
+            (score, mission_id, body)
+            for score, (mission_id, _, body) in zip(scores, summaries, strict=True)
+        ),
         key=lambda item: -item[0],
     )
     for score, mission_id, body in near:

@@ -19,7 +19,7 @@ from missionctl.domain.memory import (
 )
 from missionctl.domain.similarity import content_words
 from missionctl.errors import NotFound
-from missionctl.llm.embedding import cosine, load_embedder
+from missionctl.llm.embedding import load_embedder, similarities
 from missionctl.planning.base import (
     PlanningInput,
     RecalledDecision,
@@ -59,10 +59,10 @@ async def _ranked(
     embedder = load_embedder()
     if embedder is not None and vectors:
         wanted = embedder.embed([text])[0]
-        for other, vector, body in vectors:
+        meanings = similarities(wanted, [vector for _, vector, _ in vectors])
+        for (other, _, body), meaning in zip(vectors, meanings, strict=True):
             if other == mission_id:
                 continue
-            meaning = cosine(wanted, vector)
             if other in scores or meaning >= SEMANTIC_MIN:
                 scores[other] = (scores.get(other, 0.0) + meaning) / 2
                 bodies[other] = body
