@@ -34,6 +34,7 @@ from missionctl.services import open_context
 from missionctl.services.audit import audit_checkpoints
 from missionctl.services.costs import usage_folder
 from missionctl.services.health import HealthSummaryCache
+from missionctl.services.memory import memory_indexer
 from missionctl.services.runtime import open_runtime
 from missionctl.services.search_index import search_indexer
 from missionctl.settings import Settings, get_settings
@@ -103,6 +104,7 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         open_runtime(settings) as runtime,
         audit_checkpoints(ctx),  # signs the chain head now and then (ADR 0023)
         search_indexer(ctx),  # keeps the log-search index up with the log (ADR 0047)
+        memory_indexer(ctx),  # remembers the missions that finish (ADR 0055)
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
     ):

@@ -62,6 +62,8 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/runs/{run_id}/artifacts": "runs artifacts",
     "GET /api/v1/runs/{run_id}/report": "runs report",
     "GET /api/v1/search": "search",
+    "GET /api/v1/memory": "memory search",
+    "GET /api/v1/missions/{mission_id}/similar": "memory similar",
     "GET /api/v1/events": "audit search",  # --kind events (the default)
     "GET /api/v1/audit/runs": "audit search",  # --kind runs
     "GET /api/v1/audit/export": "audit export",
@@ -174,3 +176,12 @@ def test_the_search_limits_and_kinds_are_the_apis() -> None:
 
 def test_the_plan_version_limit_is_the_apis() -> None:
     assert mission_commands.MAX_PLAN_VERSION == MAX_PLAN_VERSION
+
+
+def test_the_memory_limits_and_kinds_are_the_apis() -> None:
+    from missionctl.cli import memory as memory_commands
+    from missionctl.domain.memory import MemoryKind
+    from missionctl.services.memory import MAX_PAGE
+
+    assert memory_commands.MAX_PAGE == MAX_PAGE
+    assert [k.value for k in memory_commands.Kind] == [k.value for k in MemoryKind]

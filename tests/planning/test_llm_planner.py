@@ -107,7 +107,7 @@ async def test_a_valid_plan_is_accepted_with_the_model_as_source() -> None:
     assert result.draft == GOOD
     assert result.source == "fake-model-1"
     assert (result.usage, result.attempts) == (USAGE, 1)
-    assert result.prompt_version == PLANNER_PROMPT_VERSION == "planner/1"
+    assert result.prompt_version == PLANNER_PROMPT_VERSION == "planner/2"
     [call] = client.calls
     assert call["output_model"] is PlanDraft
     assert call["schema_name"] == PLANNER_SCHEMA_NAME == "mission_plan"

@@ -14,6 +14,7 @@ from missionctl.api.routes import (
     documents,
     events,
     me,
+    memory,
     missions,
     packs,
     prices,
@@ -42,6 +43,7 @@ api_router.include_router(controls.router)
 api_router.include_router(agents.router)
 api_router.include_router(prices.router)
 api_router.include_router(search.router)
+api_router.include_router(memory.router)
 api_router.include_router(system.router)
 api_router.include_router(costs.router)
 api_router.include_router(events.router)

@@ -17,6 +17,7 @@ from missionctl.cli import (
     docs,
     events,
     health,
+    memory,
     missions,
     pack,
     prices,
@@ -41,8 +42,8 @@ app = typer.Typer(
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
-    "reject, controls, stop, release, agents, prices, search, costs, events, health, workers, "
-    "audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
+    "reject, controls, stop, release, agents, prices, search, memory, costs, events, health, "
+    "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
     "audit verify|checkpoint|public-key, user set-password, login-link) work on the local "
     "database. Remote errors exit as local ones do: 1 when something is not found, 2 for "
@@ -79,6 +80,7 @@ app.command("pack")(pack.pack)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
+app.add_typer(memory.app, name="memory")
 app.add_typer(register.decisions_app, name="decisions")
 app.add_typer(register.risks_app, name="risks")
 app.add_typer(docs.app, name="docs")

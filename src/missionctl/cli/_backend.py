@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Role
+    from missionctl.domain.memory import MemoryKind
     from missionctl.domain.search import SearchKind
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.health import HealthSummaryRead, WorkerRead
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
+    from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.register import (
@@ -190,6 +192,10 @@ class MissionControl(Protocol):
         limit: int,
         cursor: str | None,
     ) -> SearchPage: ...
+    def search_memory(
+        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
+    ) -> MemoryPage: ...
+    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]: ...
 
     # Artifacts and reports
     def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]: ...
@@ -565,6 +571,22 @@ class LocalMissionControl:
                 cursor=cursor,
             )
         )
+
+    def search_memory(
+        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
+    ) -> MemoryPage:
+        """See ``MissionControl``."""
+        from missionctl.services import memory
+
+        return self.call(
+            lambda ctx: memory.search_memory(ctx, q=q, kind=kind, limit=limit, cursor=cursor)
+        )
+
+    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]:
+        """See ``MissionControl``."""
+        from missionctl.services import memory_recall
+
+        return self.call(lambda ctx: memory_recall.similar_missions(ctx, mission_id=mission_id))
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
@@ -1212,6 +1234,26 @@ class RemoteMissionControl:
             "cursor": cursor,
         }
         return self.client.get("/api/v1/search", SearchPage, params=params)
+
+    def search_memory(
+        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
+    ) -> MemoryPage:
+        """See ``MissionControl``; ``GET /api/v1/memory``."""
+        from missionctl.schemas.memory import MemoryPage
+
+        params: dict[str, str | int | None] = {
+            "q": q,
+            "kind": None if kind is None else kind.value,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return self.client.get("/api/v1/memory", MemoryPage, params=params)
+
+    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]:
+        """See ``MissionControl``; ``GET /api/v1/missions/{id}/similar``."""
+        from missionctl.schemas.memory import SimilarMission
+
+        return self.client.get_list(f"/api/v1/missions/{mission_id}/similar", SimilarMission)
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None

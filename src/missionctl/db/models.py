@@ -123,6 +123,8 @@ class Risk(Base):
     owner: Mapped[str] = mapped_column(String(200), default="")
     # Keys of the plan's tasks that carry the mitigation, checked against the newest plan.
     mitigation_tasks: Mapped[list[str]] = mapped_column(default=list)
+    # The finished mission a planner carried the risk over from (mission memory, 0020).
+    from_mission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("missions.id"))
     # Optimistic concurrency: every edit states the version it read and increments it (ADR 0051).
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = _created()
@@ -156,6 +158,8 @@ class Decision(Base):
     trade_offs: Mapped[list[str]] = mapped_column(default=list)
     alternatives: Mapped[list[str]] = mapped_column(default=list)
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
+    # The finished mission a planner reused the decision from (mission memory, 0020).
+    from_mission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("missions.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
@@ -579,6 +583,15 @@ UNMAPPED_TABLES: frozenset[str] = frozenset(
         "search_entries_content",
         "search_entries_docsize",
         "search_entries_config",
+        # Mission memory (revision 0020, ADR 0055): its entries, cursor and FTS5 index.
+        "memory_entries",
+        "memory_progress",
+        "memory_fts",
+        "memory_fts_data",
+        "memory_fts_idx",
+        "memory_fts_content",
+        "memory_fts_docsize",
+        "memory_fts_config",
     }
 )
 """Tables the migrations create that no model maps (revisions 0011 and 0015, ADRs 0041, 0047).

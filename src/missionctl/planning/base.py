@@ -7,6 +7,7 @@ Planning does not read the database: a service turns a stored mission into a
 answers, which the next :class:`PlanningInput` carries (:attr:`PlanningInput.answers`).
 """
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -24,6 +25,9 @@ __all__ = [
     "Planner",
     "PlannerResult",
     "PlanningInput",
+    "RecalledDecision",
+    "RecalledMission",
+    "RecalledRisk",
 ]
 
 LOCAL_SOURCE = "local"
@@ -44,6 +48,48 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class RecalledDecision:
+    """A decision a finished mission took, as mission memory recalls it."""
+
+    title: str
+    choice: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledRisk:
+    """A risk a finished mission had, as mission memory recalls it."""
+
+    title: str
+    description: str
+    severity: str
+    likelihood: str
+    mitigation: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledMission:
+    """A finished mission similar to the one being planned (mission memory, ADR 0055).
+
+    Attributes:
+        mission_id: The id a plan item cites (``from_mission``) when it reuses what it took.
+        title: The mission's title.
+        outcome: How it ended: ``completed``, ``failed`` or ``canceled``.
+        cost_usd: What it cost in all.
+        lessons: What its runs taught, one sentence each.
+        decisions: Its decisions; ``risks``: its risks.
+    """
+
+    mission_id: uuid.UUID
+    title: str
+    outcome: str
+    cost_usd: float
+    lessons: tuple[str, ...] = ()
+    decisions: tuple[RecalledDecision, ...] = ()
+    risks: tuple[RecalledRisk, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PlanningInput:
     """The part of a mission a planner reads.
 
@@ -54,6 +100,9 @@ class PlanningInput:
         repo_context: What exists already (repository, stack, conventions); may be empty.
         answers: The user's answers to the questions planners asked about this mission, oldest
             first; part of the goal as much as its text is (ADR 0035).
+        recollections: Finished missions similar to this one, most similar first, which a
+            plan may reuse a decision or carry a risk over from, citing the mission
+            (``from_mission``); only these missions may be cited (ADR 0055).
     """
 
     title: str
@@ -61,11 +110,13 @@ class PlanningInput:
     constraints: tuple[str, ...] = field(default=())
     repo_context: str = ""
     answers: tuple[Answer, ...] = field(default=())
+    recollections: tuple[RecalledMission, ...] = field(default=())
 
     def __post_init__(self) -> None:
         # A tuple keeps the input hashable and safe from the caller's list.
         object.__setattr__(self, "constraints", tuple(self.constraints))
         object.__setattr__(self, "answers", tuple(self.answers))
+        object.__setattr__(self, "recollections", tuple(self.recollections))
 
     @classmethod
     def from_mission(
@@ -115,7 +166,7 @@ class PlannerResult:
         usage: Tokens spent on every model call made for it (zero for the local planner).
         attempts: Model calls made, repairs included (1 for the local planner).
         prompt_version: Version of the prompt or local rules that produced it
-            (``"planner/1"``, ``"local/1"``), stored with the plan for audits.
+            (``"planner/2"``, ``"local/1"``), stored with the plan for audits.
         notes: What a person should know about how the plan was made, one sentence each:
             what was repaired in the model's answer, what was sent back, coverage gaps.
     """

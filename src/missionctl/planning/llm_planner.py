@@ -15,6 +15,7 @@ redacted and mended to the contract's limits (:mod:`missionctl.planning.asking`)
 tokens every call cost so the service can charge them.
 """
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ from missionctl.planning.prompts import (
     planner_repair_prompt,
     planner_user_prompt,
 )
+from missionctl.planning.recall import mend_citations
 from missionctl.planning.repair import repair_plan_answer
 from missionctl.schemas.plans import PlanDraft
 
@@ -130,7 +132,12 @@ class LLMPlanner:
         user = planner_user_prompt(mission)
         while True:
             result = await self._call(
-                user, repairs=remaining, max_tokens=max_tokens, spent=usage, attempts=attempts
+                user,
+                mission=mission,
+                repairs=remaining,
+                max_tokens=max_tokens,
+                spent=usage,
+                attempts=attempts,
             )
             usage += result.usage
             attempts += result.attempts
@@ -155,6 +162,7 @@ class LLMPlanner:
         self,
         user: str,
         *,
+        mission: PlanningInput,
         repairs: int,
         max_tokens: int | None,
         spent: LLMUsage,
@@ -176,7 +184,7 @@ class LLMPlanner:
                 max_repairs=repairs,
                 on_usage=seen,
                 max_tokens=_left(max_tokens, spent),
-                prepare=_prepare_reply,
+                prepare=functools.partial(_prepare_reply, mission=mission),
             )
         except _ModelAsked as asked:
             raise _clarification(
@@ -206,8 +214,11 @@ class _ModelAsked(Exception):
         self.questions = questions
 
 
-def _prepare_reply(answer: Any) -> tuple[Any, list[str]]:
+def _prepare_reply(answer: Any, *, mission: PlanningInput) -> tuple[Any, list[str]]:
     """The planner's reply preparer: questions end the call, a plan is repaired.
+
+    A plan's citations of past missions are mended first (:func:`mend_citations`): one of a
+    mission that was not offered is repaired or dropped, never sent back or stored.
 
     Raises:
         _ModelAsked: the reply asks readable questions.
@@ -215,7 +226,9 @@ def _prepare_reply(answer: Any) -> tuple[Any, list[str]]:
     """
     if is_question_reply(answer):
         raise _ModelAsked(read_questions(answer))
-    return repair_plan_answer(answer)
+    mended = mend_citations(answer, mission)
+    repaired, notes = repair_plan_answer(answer)
+    return repaired, [*mended, *notes]
 
 
 class _UsageSeen:

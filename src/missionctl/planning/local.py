@@ -51,6 +51,7 @@ from missionctl.planning.kinds import (
     TaskTemplate,
     for_existing_system,
 )
+from missionctl.planning.recall import recall
 from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS, Trait
 from missionctl.planning.stack_choice import choose_stack
 from missionctl.reading import (
@@ -248,12 +249,15 @@ class LocalPlanner:
                 answers do not make up for it (:mod:`missionctl.planning.clarity`).
         """
         clarity.check(mission)
+        # What similar finished missions decided and risked (mission memory, ADR 0055).
+        draft, notes = recall(self.draft(mission), mission)
         return PlannerResult(
-            draft=self.draft(mission),
+            draft=draft,
             source=LOCAL_SOURCE,
             usage=LLMUsage(),
             attempts=1,
             prompt_version=LOCAL_PLANNER_VERSION,
+            notes=notes,
         )
 
 

@@ -15,6 +15,7 @@ from typing import get_args
 from missionctl.errors import Problem
 from missionctl.planning.base import PlanningInput
 from missionctl.planning.local import detect_kind
+from missionctl.planning.recall import recollections_prompt
 from missionctl.reading import find_technologies, read_goal
 from missionctl.schemas.missions import MAX_QUESTIONS, QUESTION_MAX_CHARS
 from missionctl.schemas.plans import MAX_TASKS, MIN_TASKS, PlanDraft, SpecialistRole
@@ -28,7 +29,7 @@ __all__ = [
     "planner_user_prompt",
 ]
 
-PLANNER_PROMPT_VERSION = "planner/1"
+PLANNER_PROMPT_VERSION = "planner/2"
 """Version of the planner prompt contract, stored with each plan."""
 
 PLANNER_SCHEMA_NAME = "mission_plan"
@@ -74,6 +75,9 @@ high, critical), likelihood (low, medium, high) and a mitigation.
 rollout), each with reasons, trade-offs and alternatives. A technology named in the mission \
 is a given: record it, do not replace it.
 - next_steps: what people should do next, outside the tasks.
+- from_mission (on a decision or a risk): when the prompt lists similar finished missions \
+between <memory> and </memory> and you reuse one's decision or carry one's risk over, set \
+from_mission to that mission's id; otherwise leave it null. Cite only the ids listed there.
 
 Asking instead of planning: only when the goal is too vague or ambiguous to plan without \
 guessing (it names nothing to build, or could mean very different software), reply instead \
@@ -136,6 +140,9 @@ def planner_user_prompt(mission: PlanningInput) -> str:
         lines.append(
             "- Risks typical of this kind: " + "; ".join(r.title for r in match.kind.risks) + "."
         )
+    memory = recollections_prompt(mission)  # similar finished missions (ADR 0055)
+    if memory:
+        lines.extend(["", "<memory>", *(_data(line) for line in memory), "</memory>"])
     lines.extend(["", "Write the plan."])
     return "\n".join(lines)
 
@@ -166,5 +173,10 @@ def planner_repair_prompt(
 
 
 def _data(text: str) -> str:
-    """User text made safe to place between the mission tags (it cannot close them)."""
-    return re.sub(r"</?\s*mission\s*>", "[mission tag removed]", text.strip(), flags=re.IGNORECASE)
+    """User text made safe to place between the mission or memory tags (it cannot close them)."""
+    return re.sub(
+        r"</?\s*(mission|memory)\s*>",
+        lambda found: f"[{found.group(1).lower()} tag removed]",
+        text.strip(),
+        flags=re.IGNORECASE,
+    )

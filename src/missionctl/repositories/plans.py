@@ -148,6 +148,7 @@ def _item_rows(
             severity=r.severity,
             likelihood=r.likelihood,
             mitigation=r.mitigation,
+            from_mission_id=r.from_mission,
         )
         for r in draft.risks
     ]
@@ -162,6 +163,7 @@ def _item_rows(
             reasons=list(d.reasons),
             trade_offs=list(d.trade_offs),
             alternatives=list(d.alternatives),
+            from_mission_id=d.from_mission,
         )
         for position, d in enumerate(draft.decisions)
     ]

@@ -55,6 +55,12 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
+_FROM_MISSION = (
+    "The id of the past mission this {what} comes from: only one of the similar finished "
+    "missions offered to the planner; null when it comes from no past mission."
+)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -101,6 +107,9 @@ class PlanRisk(_Strict):
     severity: Severity
     likelihood: Likelihood
     mitigation: LongText
+    from_mission: uuid.UUID | None = Field(
+        default=None, description=_FROM_MISSION.format(what="risk carried over")
+    )
 
 
 class PlanDecision(_Strict):
@@ -111,6 +120,9 @@ class PlanDecision(_Strict):
     reasons: list[ShortText] = Field(min_length=1)
     trade_offs: list[ShortText] = Field(default_factory=list)
     alternatives: list[ShortText] = Field(default_factory=list)
+    from_mission: uuid.UUID | None = Field(
+        default=None, description=_FROM_MISSION.format(what="decision reused")
+    )
 
 
 class PlanNextStep(_Strict):

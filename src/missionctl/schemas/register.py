@@ -162,6 +162,12 @@ class DecisionRead(BaseModel):
     alternatives: list[str]
     supersedes: uuid.UUID | None
     superseded_by: list[uuid.UUID] = Field(description="The decisions that supersede this one.")
+    from_mission: uuid.UUID | None = Field(
+        default=None, description="The finished mission a planner took it from (memory)."
+    )
+    from_mission_title: str | None = Field(
+        default=None, description="That mission's title, when the list was read."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -211,6 +217,12 @@ class RiskRead(BaseModel):
     likelihood: str
     mitigation: str
     mitigation_tasks: list[str]
+    from_mission: uuid.UUID | None = Field(
+        default=None, description="The finished mission a planner took it from (memory)."
+    )
+    from_mission_title: str | None = Field(
+        default=None, description="That mission's title, when the list was read."
+    )
     version: int
     created_at: datetime
     updated_at: datetime

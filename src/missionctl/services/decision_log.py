@@ -9,6 +9,7 @@ naming the other, so each decision's history is complete on its own.
 """
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ from missionctl.domain.register import (
 )
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import memory as memory_repo
 from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import register as register_repo
 from missionctl.schemas.register import DecisionCreate, DecisionEdit, DecisionRead
@@ -63,11 +65,20 @@ async def list_decisions(ctx: ServiceContext, *, mission_id: uuid.UUID) -> list[
         await require_mission(session, mission_id)
         rows = await register_repo.read_current(session, model=Decision, mission_id=mission_id)
         links = await register_repo.read_links(session, mission_id=mission_id)
-    return [to_read(row, links) for row in rows]
+        titles = await memory_repo.mission_titles(
+            session, mission_ids=[r.from_mission_id for r in rows if r.from_mission_id]
+        )
+    return [to_read(row, links, titles) for row in rows]
 
 
-def to_read(row: Decision, links: Links) -> DecisionRead:
-    """A decision row as clients read it, with the decisions that supersede it."""
+def to_read(
+    row: Decision, links: Links, titles: Mapping[uuid.UUID, str] | None = None
+) -> DecisionRead:
+    """A decision row as clients read it, with the decisions that supersede it.
+
+    ``titles`` names the missions decisions were taken from (mission memory); without it a
+    citation has its id alone.
+    """
     return DecisionRead(
         id=row.id,
         mission_id=row.mission_id,
@@ -85,6 +96,8 @@ def to_read(row: Decision, links: Links) -> DecisionRead:
         alternatives=list(row.alternatives),
         supersedes=row.supersedes_id,
         superseded_by=sorted(d for d, target in links.items() if target == row.id),
+        from_mission=row.from_mission_id,
+        from_mission_title=(titles or {}).get(row.from_mission_id) if row.from_mission_id else None,
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,

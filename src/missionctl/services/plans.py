@@ -1,7 +1,7 @@
 """Plan use cases: plan a mission (a new plan version), read a plan, run a mission's plan."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,7 @@ from missionctl.planning import (
     agent_kind_for,
     compile_plan,
 )
+from missionctl.planning.recall import keep_offered
 from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import workflows as workflow_repo
@@ -57,6 +58,7 @@ from missionctl.schemas.runs import RunRead
 from missionctl.services import missions as mission_service
 from missionctl.services.clarifications import answers_of, record_questions, resume_with_answers
 from missionctl.services.context import ServiceContext
+from missionctl.services.memory_recall import with_recollections
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import charge_planning, resolve_price
 from missionctl.services.runs import start_in
@@ -137,6 +139,10 @@ async def _plan_and_store(
     planning_input: PlanningInput,
 ) -> PlanRead | ClarificationRead:
     """Steps 2 and 3 of :func:`plan_mission`, for a mission already ``planning``."""
+    # What similar finished missions decided and risked, for the planner to reuse and cite.
+    planning_input = await with_recollections(
+        ctx, mission_id=mission_id, planning_input=planning_input
+    )
     try:
         result = await _plan_within_budget(ctx, mission_id, planner, planning_input)
     except ClarificationNeeded as asked:
@@ -144,6 +150,10 @@ async def _plan_and_store(
     except (PlanRejected, LLMOutputInvalid, LLMUnavailable, ValidationFailed) as exc:
         await _record_rejection(ctx, mission_id, actor, exc)
         raise
+    offered = [past.mission_id for past in planning_input.recollections]
+    draft, notes = keep_offered(result.draft, offered)  # a citation is of an offered mission
+    if notes:
+        result = replace(result, draft=draft, notes=(*result.notes, *notes))
     return await _store_plan(ctx, mission_id, actor, result)
 
 
@@ -309,11 +319,12 @@ def _plan_read(session: Session, plan: Plan) -> PlanRead:
 
 
 _Item = TypeVar("_Item", PlanRequirement, PlanRisk, PlanDecision, PlanNextStep)
+_COLUMNS = {"from_mission": "from_mission_id"}  # a plan item's field → its row's column
 
 
 def _from_row(schema: type[_Item], row: object) -> _Item:
     """A stored plan item read into its schema (the row's other columns are left out)."""
-    fields = {name: getattr(row, name) for name in schema.model_fields}
+    fields = {name: getattr(row, _COLUMNS.get(name, name)) for name in schema.model_fields}
     return schema.model_validate(fields)
 
 

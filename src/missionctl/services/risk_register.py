@@ -6,6 +6,7 @@ of the mission's newest plan's tasks, checked when they are set.
 """
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from missionctl.domain.register import (
 )
 from missionctl.errors import NotFound, ValidationFailed
 from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import memory as memory_repo
 from missionctl.repositories import register as register_repo
 from missionctl.schemas.register import (
     HeatMapCell,
@@ -64,7 +66,10 @@ async def read_register(ctx: ServiceContext, *, mission_id: uuid.UUID) -> RiskRe
     async with ctx.read() as session:
         await require_mission(session, mission_id)
         rows = await register_repo.read_current(session, model=Risk, mission_id=mission_id)
-    risks = [to_read(row) for row in rows]
+        titles = await memory_repo.mission_titles(
+            session, mission_ids=[r.from_mission_id for r in rows if r.from_mission_id]
+        )
+    risks = [to_read(row, titles) for row in rows]
     grid = heat_map([(r.severity, r.likelihood) for r in risks if r.status in LIVE_RISK_STATUSES])
     severities = list(reversed(SEVERITIES))
     return RiskRegister(
@@ -81,8 +86,8 @@ async def read_register(ctx: ServiceContext, *, mission_id: uuid.UUID) -> RiskRe
     )
 
 
-def to_read(row: Risk) -> RiskRead:
-    """A risk row as clients read it."""
+def to_read(row: Risk, titles: Mapping[uuid.UUID, str] | None = None) -> RiskRead:
+    """A risk row as clients read it; ``titles`` names the missions risks were carried from."""
     return RiskRead(
         id=row.id,
         mission_id=row.mission_id,
@@ -95,6 +100,8 @@ def to_read(row: Risk) -> RiskRead:
         likelihood=row.likelihood,
         mitigation=row.mitigation,
         mitigation_tasks=list(row.mitigation_tasks),
+        from_mission=row.from_mission_id,
+        from_mission_title=(titles or {}).get(row.from_mission_id) if row.from_mission_id else None,
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,

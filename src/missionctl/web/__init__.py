@@ -18,6 +18,7 @@ from missionctl.web.routes import (
     events,
     governance,
     health,
+    memory,
     mission_list,
     mission_page,
     register,
@@ -44,6 +45,7 @@ web_router.include_router(costs.router)
 web_router.include_router(workflows.router)
 web_router.include_router(approvals.router)
 web_router.include_router(search.router)
+web_router.include_router(memory.router)
 web_router.include_router(health.router)
 web_router.include_router(events.router)
 

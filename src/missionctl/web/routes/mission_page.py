@@ -28,7 +28,7 @@ from missionctl.schemas.missions import (
 )
 from missionctl.schemas.plans import MAX_PLAN_VERSION, PlanRead
 from missionctl.services import costs as cost_service
-from missionctl.services import dashboard, launch
+from missionctl.services import dashboard, launch, memory_recall
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.controls import read_controls
@@ -77,6 +77,8 @@ async def mission_page(request: Request, ctx: Context, mission_id: MissionId) ->
         "view": view,
         "titles": {t.key: t.title for t in view.tasks},
         "costs": await cost_service.read_costs(ctx, query=query),
+        # Finished missions like this one (mission memory, ADR 0055); none once it finished.
+        "similar": await memory_recall.similar_missions(ctx, mission_id=mission_id),
     }
     return render(request, PAGE, context)
 
