@@ -152,7 +152,7 @@ async def test_a_model_too_slow_to_draw_leaves_the_local_drawing_and_says_so(
     mission = await planned(ctx, goal=SHOP)
     openai_server.push(Delay(3, Content(diagrams_reply())), Content(draft()))
     design = await generate_document(
-        _timeout(ctx, 0.5),
+        _timeout(ctx, 1.5),
         mission_id=mission.id,
         kind="technical_design",
         actor=ACTOR,

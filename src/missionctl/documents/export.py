@@ -11,6 +11,7 @@ as the font's empty box in the PDF, never an error; the Markdown and HTML export
 
 import io
 import logging
+import re
 from datetime import UTC, datetime
 from importlib.resources import as_file, files
 from typing import TYPE_CHECKING, Any, Final
@@ -24,6 +25,8 @@ from missionctl.domain.markdown import safe_html
 
 if TYPE_CHECKING:
     from fpdf import FPDF
+
+logger = logging.getLogger(__name__)
 
 FONT = "DejaVu"
 MONO_FONT = "DejaVuMono"
@@ -174,7 +177,52 @@ def to_pdf(title: str, body: str, diagrams: MissionDiagrams | None = None) -> by
     Each of ``diagrams`` is drawn as vector graphics with selectable text on a landscape page
     of its own, where :func:`with_diagrams` places it. Deterministic for the same input: the
     creation date is fixed, so two exports of one version give the same bytes.
+
+    fpdf2's HTML layout refuses some tables (two styles in one cell, a cell taller than a
+    page, dozens of columns): the document is then drawn again with each table row as a line
+    of text, and if that fails too, as plain paragraphs. Every word is kept either way.
     """
+    from fpdf.errors import FPDFException
+
+    pieces = with_diagrams(body, diagrams)
+    for simplify in (_as_is, _tables_as_lines, _paragraphs):
+        try:
+            return _draw_pdf(title, [(simplify(html), name) for html, name in pieces], diagrams)
+        except (FPDFException, NotImplementedError, ValueError) as exc:
+            logger.info("PDF layout gave way to a simpler one: %s", exc)
+    raise AssertionError("plain paragraphs are always drawn")  # pragma: no cover
+
+
+def _as_is(html: str) -> str:
+    return html
+
+
+_ROW = re.compile(r"<tr\b[^>]*>.*?</tr>", re.S)
+_CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", re.S)
+_TABLE_TAGS = re.compile(r"</?(?:table|thead|tbody|tfoot)\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|pre|tr|blockquote)>|<br\s*/?>")
+
+
+def _tables_as_lines(html: str) -> str:
+    """``html`` with each table row made a paragraph of its cells' text, joined by " · "."""
+
+    def row(match: re.Match[str]) -> str:
+        cells = (_TAG.sub("", cell).strip() for cell in _CELL.findall(match.group(0)))
+        return f"<p>{' · '.join(cells)}</p>"
+
+    return _TABLE_TAGS.sub("", _ROW.sub(row, html))
+
+
+def _paragraphs(html: str) -> str:
+    """``html``'s text alone, a paragraph per block (its entities kept escaped)."""
+    text = _TAG.sub("", _BLOCK_END.sub("\n", html))
+    return "".join(f"<p>{line.strip()}</p>" for line in text.splitlines() if line.strip())
+
+
+def _draw_pdf(
+    title: str, pieces: list[tuple[str, str | None]], diagrams: MissionDiagrams | None
+) -> bytes:
     from fpdf import FPDF  # about a tenth of the server's imports: loaded when first used
 
     pdf = FPDF(format="A4")
@@ -186,17 +234,23 @@ def to_pdf(title: str, body: str, diagrams: MissionDiagrams | None = None) -> by
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     pdf.set_font(FONT, size=10.5)
-    for piece, name in with_diagrams(body, diagrams):
-        pdf.write_html(
-            piece,
-            font_family=FONT,
-            tag_styles=_tag_styles(),
-            li_prefix_color=(60, 60, 60),
-            table_line_separators=True,
-            warn_on_tags_not_matching=False,
-        )
-        if name is not None and diagrams is not None:
-            _draw_diagram(pdf, _svg(diagrams, name, font_family=FONT, halo=False))
+    try:
+        for piece, name in pieces:
+            pdf.write_html(
+                piece,
+                font_family=FONT,
+                tag_styles=_tag_styles(),
+                li_prefix_color=(60, 60, 60),
+                table_line_separators=True,
+                warn_on_tags_not_matching=False,
+            )
+            if name is not None and diagrams is not None:
+                _draw_diagram(pdf, _svg(diagrams, name, font_family=FONT, halo=False))
+    except BaseException:
+        for font in pdf.fonts.values():  # output() closes them; an abandoned PDF must too
+            if hasattr(font, "close"):
+                font.close()
+        raise
     buffer = io.BytesIO()
     pdf.output(buffer)
     return buffer.getvalue()

@@ -369,9 +369,15 @@ async def draw_with_model(
 
     Returns:
         The model's diagrams (``source`` is the model's name), or the local ones with a note
-        saying why the model's were not used. Never raises for the model's failures.
+        saying why the model's were not used; with what the model spent either way (as far as
+        the client reported it). Never raises for the model's failures.
     """
     local = draw_local(mission, plan, plan_version=plan_version)
+    spent = [LLMUsage()]
+
+    def seen(usage: LLMUsage, *, estimated: bool) -> None:
+        spent[0] = usage  # what a failed call spent is charged too
+
     try:
         async with asyncio.timeout(timeout_seconds):
             result = await client.generate_structured(
@@ -381,15 +387,17 @@ async def draw_with_model(
                 schema_name="diagrams",
                 prepare=_preparer(frozenset(t.key for t in plan.tasks)),
                 max_tokens=max_tokens,
+                on_usage=seen,
             )
     except TimeoutError:
         why = f"the model did not answer within {timeout_seconds:g} s"
-        return DrawnDiagrams(_fallback(local, why))
+        return DrawnDiagrams(_fallback(local, why), spent[0])
     except TokenLimitReached as exc:
         why = "the mission's budget cannot pay for the model's drawing"
         return DrawnDiagrams(_fallback(local, why), exc.usage)
     except (LLMUnavailable, LLMOutputInvalid) as exc:
-        return DrawnDiagrams(_fallback(local, f"the model failed: {clip(str(exc), 200)}"))
+        why = f"the model failed: {clip(str(exc), 200)}"
+        return DrawnDiagrams(_fallback(local, why), spent[0])
     diagrams = _from_model(result.value, result.model, local.plan_version, result.notes)
     return DrawnDiagrams(diagrams, result.usage)
 

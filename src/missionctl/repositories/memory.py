@@ -354,6 +354,14 @@ async def rank_missions(
     return [RankedMission(row.mission_id, float(row.score)) for row in rows]
 
 
+SNIPPET_WORDS = 40
+"""Words of an entry's body around its matches that a search returns on SQLite (a body may be
+a whole document: marking all of it cost more than the search)."""
+MARKED_CHARS = 20_000
+"""Characters of an entry's body PostgreSQL marks matches in, for the same reason (a match
+further on still finds the entry; its snippet then comes from the title or the start)."""
+
+
 async def matching_entries(
     session: AsyncSession,
     *,
@@ -367,18 +375,20 @@ async def matching_entries(
         return []
     if _postgresql(session):
         await _custom_plans(session)
-        options = f"HighlightAll=true, StartSel={markers.start}, StopSel={markers.stop}"
+        marks = f"StartSel={markers.start}, StopSel={markers.stop}"
         statement = (
             "SELECT id, mission_id, kind, title, body, "
             "ts_headline('english', title, q, :options) AS marked_title, "
-            "ts_headline('english', body, q, :options) AS marked_body "
+            "ts_headline('english', left(body, :chars), q, :options) AS marked_body "
             "FROM memory_entries, to_tsquery('english', :tsquery) AS q "
             "WHERE document @@ q AND mission_id IN :missions"
             + (" AND kind = :kind" if kind is not None else "")
             + " ORDER BY ts_rank_cd(document, q) DESC, id"
         )
         params: dict[str, Any] = {
-            "options": options,
+            "options": f"HighlightAll=true, {marks}",
+            # A body may be a whole document: its first part is marked, not all of it.
+            "chars": MARKED_CHARS,
             "tsquery": " & ".join(_tsquery_term(t) for t in query.terms),
             "missions": list(missions),
             "kind": kind.value if kind is not None else None,
@@ -388,7 +398,7 @@ async def matching_entries(
         statement = (
             "SELECT e.id AS id, e.mission_id AS mission_id, e.kind AS kind, e.title AS title, "
             "e.body AS body, highlight(memory_fts, 0, :start, :stop) AS marked_title, "
-            "highlight(memory_fts, 1, :start, :stop) AS marked_body "
+            "snippet(memory_fts, 1, :start, :stop, '…', :words) AS marked_body "
             "FROM memory_fts JOIN memory_entries AS e ON e.id = memory_fts.rowid "
             "WHERE memory_fts MATCH :match ORDER BY bm25(memory_fts, 4.0, 1.0, 0.0), e.id"
         )
@@ -396,6 +406,7 @@ async def matching_entries(
             "match": _match(query, kind, missions),
             "start": markers.start,
             "stop": markers.stop,
+            "words": SNIPPET_WORDS,
         }
         bound = text(statement)
     rows = await session.execute(bound.columns(mission_id=Uuid), params)

@@ -10,8 +10,9 @@ tokens are charged to the mission like the planner's (``pricing.charge_planning`
 Versions are never edited (ADR 0053).
 """
 
+import asyncio
 import difflib
-import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -173,10 +174,13 @@ async def _write(
     timeout = ctx.settings.documents.model_timeout_s
     drawing = LLMUsage()
     if kind == "technical_design":
+        # One deadline for the design: its diagrams may take a third of it, the text the rest.
+        started = time.monotonic()
         drawn = await diagram_service.draw_with_model(
-            llm, sources.mission, sources.plan, timeout_s=timeout, max_tokens=max_tokens
+            llm, sources.mission, sources.plan, timeout_s=timeout / 3, max_tokens=max_tokens
         )
         sources, drawing = replace(sources, diagrams=drawn.diagrams), drawn.usage
+        timeout = round(max(0.1, timeout - (time.monotonic() - started)), 1)
         if budget is not None and budget.price is not None:
             budget.left = max(0, budget.left - _cost(budget.price, drawing))
             max_tokens = token_allowance(budget.price, budget.left)
@@ -290,7 +294,7 @@ def _stored_diagrams(kind: DocumentKind, sources: DocumentSources) -> dict[str, 
     if kind != "technical_design" or sources.diagrams is None:
         return None
     found = diagrams_read(sources.mission.id, sources.diagrams).model_dump(mode="json")
-    redacted: dict[str, Any] = json.loads(redact(json.dumps(found)))
+    redacted: dict[str, Any] = redact(found)  # every string of it, keys too
     return redacted
 
 
@@ -383,20 +387,25 @@ async def compare_documents(
     """
     old = await read_document(ctx, mission_id=mission_id, kind=kind, version=base)
     new = await read_document(ctx, mission_id=mission_id, kind=kind, version=target)
-    return compare(old, new)
+    return await asyncio.to_thread(compare, old, new)  # long documents: off the event loop
 
 
 def compare(old: DocumentRead, new: DocumentRead) -> DocumentCompareRead:
-    """The line diff of two versions (``difflib``): each line kept, added or removed."""
+    """The line diff of two versions: each line kept, added or removed.
+
+    Lines are compared whole (``difflib.SequenceMatcher`` over lines, no junk heuristic and no
+    intraline matching): ``ndiff``'s character matching inside changed lines is quadratic, and
+    a model that rewords every line of a long document made it take a minute.
+    """
+    before, after = old.body.splitlines(), new.body.splitlines()
     lines: list[DocumentDiffLine] = []
-    for line in difflib.ndiff(old.body.splitlines(), new.body.splitlines()):
-        code, text = line[:2], line[2:]
-        if code == "  ":
-            lines.append(DocumentDiffLine(op="same", text=text))
-        elif code == "+ ":
-            lines.append(DocumentDiffLine(op="added", text=text))
-        elif code == "- ":
-            lines.append(DocumentDiffLine(op="removed", text=text))
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            lines += [DocumentDiffLine(op="same", text=text) for text in before[i1:i2]]
+            continue
+        lines += [DocumentDiffLine(op="removed", text=text) for text in before[i1:i2]]
+        lines += [DocumentDiffLine(op="added", text=text) for text in after[j1:j2]]
     added = sum(line.op == "added" for line in lines)
     removed = sum(line.op == "removed" for line in lines)
     return DocumentCompareRead(
@@ -420,13 +429,15 @@ async def export_document(
 ) -> ExportedDocument:
     """Version ``version`` (default: the latest) as Markdown, standalone HTML or PDF.
 
-    The file is named ``<mission-slug>-<kind>-v<N>.<fmt>``.
+    The file is named after the version's title (the kind and the mission's title), as
+    ``<title-slug>-v<N>.<fmt>``.
 
     Raises:
         NotFound: as :func:`read_document`.
     """
     document = await read_document(ctx, mission_id=mission_id, kind=kind, version=version)
-    return export(document, fmt)
+    # A PDF of a long document takes seconds to draw: not on the event loop.
+    return await asyncio.to_thread(export, document, fmt)
 
 
 def export(document: DocumentRead, fmt: ExportFormat) -> ExportedDocument:
@@ -490,7 +501,7 @@ async def read_studio(
     diff = None
     if document is not None and compare_with is not None:
         base = await read_document(ctx, mission_id=mission_id, kind=kind, version=compare_with)
-        diff = compare(base, document)
+        diff = await asyncio.to_thread(compare, base, document)
     return Studio(mission, planned, kinds, chosen, document, diff)
 
 

@@ -44,10 +44,15 @@ def _text(title: str, goal: str, constraints: Sequence[str]) -> str:
 
 
 async def _ranked(
-    ctx: ServiceContext, *, mission_id: uuid.UUID | None, text: str
+    ctx: ServiceContext, *, mission_id: uuid.UUID | None, text: str, fresh: bool
 ) -> list[tuple[uuid.UUID, str]]:
-    """The most similar finished missions to ``text``, best first: (id, summary)."""
-    await catch_up_quietly(ctx)
+    """The most similar finished missions to ``text``, best first: (id, summary).
+
+    ``fresh``: catch memory up with the log first (a write turn when it is behind); otherwise
+    read what the server's indexer has remembered, at most a few seconds behind.
+    """
+    if fresh:
+        await catch_up_quietly(ctx)
     async with ctx.read() as session:
         found = await repo.similar_summaries(
             session, words=significant_words([text]), exclude=mission_id, limit=CANDIDATES
@@ -76,8 +81,14 @@ def _shared_words(text: str, body: str) -> list[str]:
     return [w for w in significant_words([text]) if content_words(w) & stems][:8]
 
 
-async def similar_missions(ctx: ServiceContext, *, mission_id: uuid.UUID) -> list[SimilarMission]:
+async def similar_missions(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, fresh: bool = True
+) -> list[SimilarMission]:
     """The finished missions most like ``mission_id``, for its page (none once it is finished).
+
+    ``fresh``: catch memory up with the log first; the mission page passes ``False`` and reads
+    what the server's indexer has remembered (a write turn per page view would compete with
+    the engine's ticks).
 
     Raises:
         NotFound: no such mission.
@@ -89,7 +100,7 @@ async def similar_missions(ctx: ServiceContext, *, mission_id: uuid.UUID) -> lis
     if mission.status in FINISHED:
         return []
     text = _text(mission.title, mission.goal, mission.constraints)
-    ranked = await _ranked(ctx, mission_id=mission_id, text=text)
+    ranked = await _ranked(ctx, mission_id=mission_id, text=text, fresh=fresh)
     async with ctx.read() as session:
         known = await read_remembered(session, [m for m, _ in ranked])
     return [
@@ -104,7 +115,7 @@ async def with_recollections(
 ) -> PlanningInput:
     """``planning_input`` with the decisions and risks of the most similar finished missions."""
     text = _text(planning_input.title, planning_input.goal, planning_input.constraints)
-    ranked = await _ranked(ctx, mission_id=mission_id, text=text)
+    ranked = await _ranked(ctx, mission_id=mission_id, text=text, fresh=True)
     if not ranked:
         return planning_input
     ids = [m for m, _ in ranked]

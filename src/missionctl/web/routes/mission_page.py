@@ -78,7 +78,7 @@ async def mission_page(request: Request, ctx: Context, mission_id: MissionId) ->
         "titles": {t.key: t.title for t in view.tasks},
         "costs": await cost_service.read_costs(ctx, query=query),
         # Finished missions like this one (mission memory, ADR 0055); none once it finished.
-        "similar": await memory_recall.similar_missions(ctx, mission_id=mission_id),
+        "similar": await memory_recall.similar_missions(ctx, mission_id=mission_id, fresh=False),
     }
     return render(request, PAGE, context)
 
