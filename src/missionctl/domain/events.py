@@ -64,6 +64,21 @@ RISK_ADDED: Final = "risk.added"
 RISK_CHANGED: Final = "risk.changed"
 DOCUMENT_GENERATED: Final = "document.generated"
 
+# The control plane: engines (workers), schedules and outbound webhook subscriptions.
+WORKER_DRAINING: Final = "worker.draining"
+WORKER_RESUMED: Final = "worker.resumed"
+WORKER_STOP_REQUESTED: Final = "worker.stop_requested"
+WORKER_CONCURRENCY_CHANGED: Final = "worker.concurrency_changed"
+WORKER_OFFLINE: Final = "worker.offline"
+SCHEDULE_SAVED: Final = "schedule.saved"
+SCHEDULE_PAUSED: Final = "schedule.paused"
+SCHEDULE_RESUMED: Final = "schedule.resumed"
+SCHEDULE_DELETED: Final = "schedule.deleted"
+SCHEDULE_FIRED: Final = "schedule.fired"
+SCHEDULE_MISFIRED: Final = "schedule.misfired"
+WEBHOOK_SAVED: Final = "webhook.saved"
+WEBHOOK_DELETED: Final = "webhook.deleted"
+
 # --- Severity ---------------------------------------------------------------------------------
 # One mapping from an event to how much it matters, shared by the Audit Trail's badges, the
 # event feed's filter (``GET /api/v1/events?severity=``) and its exports. Almost every type has
@@ -125,6 +140,19 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     RISK_ADDED: "warning",
     RISK_CHANGED: "info",
     DOCUMENT_GENERATED: "info",
+    WORKER_DRAINING: "warning",
+    WORKER_RESUMED: "info",
+    WORKER_STOP_REQUESTED: "warning",
+    WORKER_CONCURRENCY_CHANGED: "info",
+    WORKER_OFFLINE: "error",
+    SCHEDULE_SAVED: "info",
+    SCHEDULE_PAUSED: "warning",
+    SCHEDULE_RESUMED: "info",
+    SCHEDULE_DELETED: "warning",
+    SCHEDULE_FIRED: "info",
+    SCHEDULE_MISFIRED: "warning",
+    WEBHOOK_SAVED: "info",
+    WEBHOOK_DELETED: "warning",
     "access.denied": "warning",
 }
 """The severity of each event type whose severity does not depend on its payload."""
