@@ -35,6 +35,8 @@ LEAST_ROLE: dict[str, Role] = {
     "workflows:write": Role.OPERATOR,
     "runs:control": Role.OPERATOR,
     "emergency:stop": Role.OPERATOR,
+    "workers:control": Role.OPERATOR,
+    "schedules:write": Role.OPERATOR,
     "approvals:decide": Role.APPROVER,
     "users:admin": Role.ADMIN,
     "tokens:admin": Role.ADMIN,
@@ -42,6 +44,7 @@ LEAST_ROLE: dict[str, Role] = {
     "policies:admin": Role.ADMIN,
     "agents:admin": Role.ADMIN,
     "emergency:release": Role.ADMIN,
+    "webhooks:admin": Role.ADMIN,
 }
 
 

@@ -65,6 +65,8 @@ class Permission(StrEnum):
     WORKFLOWS_WRITE = "workflows:write"
     RUNS_CONTROL = "runs:control"  # start, cancel, retry, rerun
     EMERGENCY_STOP = "emergency:stop"
+    WORKERS_CONTROL = "workers:control"  # drain, resume, stop, change concurrency
+    SCHEDULES_WRITE = "schedules:write"  # add, pause, resume, delete, run now
     # Deciding (approver)
     APPROVALS_DECIDE = "approvals:decide"
     # Administering (admin)
@@ -74,6 +76,7 @@ class Permission(StrEnum):
     POLICIES_ADMIN = "policies:admin"
     AGENTS_ADMIN = "agents:admin"
     EMERGENCY_RELEASE = "emergency:release"
+    WEBHOOKS_ADMIN = "webhooks:admin"  # subscriptions hold signing secrets and endpoints
 
 
 # What each role adds to the one below it (viewer reads; operator creates, runs,
@@ -99,6 +102,8 @@ GRANTS: Final[Mapping[Role, frozenset[Permission]]] = {
             Permission.RUNS_CONTROL,
             # Whoever may start work may also stop all of it; only an admin may let it resume.
             Permission.EMERGENCY_STOP,
+            Permission.WORKERS_CONTROL,
+            Permission.SCHEDULES_WRITE,
         }
     ),
     Role.APPROVER: frozenset({Permission.APPROVALS_DECIDE}),
@@ -110,6 +115,7 @@ GRANTS: Final[Mapping[Role, frozenset[Permission]]] = {
             Permission.POLICIES_ADMIN,
             Permission.AGENTS_ADMIN,
             Permission.EMERGENCY_RELEASE,
+            Permission.WEBHOOKS_ADMIN,
         }
     ),
 }
