@@ -193,6 +193,8 @@ async def test_actions_name_real_routes_that_do_what_they_say(app: FastAPI) -> N
             "reason": "none",
             "body": {},
             "then": None,
+            "danger": False,
+            "label": "Confirm",
             "done": "",
         }
     await assert_consistent(ctx)

@@ -33,6 +33,10 @@ class PaletteAction(BaseModel):
         description="The page to open after success; `{id}` is replaced by the answer's `id`. "
         "None: stay and say it was done.",
     )
+    danger: bool = Field(
+        default=False, description="Whether it destroys or stops work (shown in red)."
+    )
+    label: str = Field(default="Confirm", description="The text of the confirming button.")
     done: str = Field(description="What to tell the user once it succeeded.")
 
 

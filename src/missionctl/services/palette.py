@@ -317,6 +317,8 @@ async def _approvals(lookup: Lookup) -> list[Candidate]:
             url=f"{base}/reject",
             confirm=f"Reject {row.step_id} of {run}? The step will not run.",
             reason="required",
+            label="Reject",
+            danger=True,
             done=f"Rejected {row.step_id} of {run}",
         )
         candidates.append(_action(f"Approve {row.step_id} of {run}", page, where, approve))
@@ -340,6 +342,8 @@ async def _cancels(lookup: Lookup) -> list[Candidate]:
             method="POST",
             url=f"/api/v1/runs/{row.id}/cancel",
             confirm=f"Cancel the run {run}? Its running steps are stopped.",
+            label="Cancel the run",
+            danger=True,
             done=f"Canceled the run {run}",
         )
         subtitle = f"Run {_short(row.id)} · {row.status} · {row.workflow} v{row.version}"
@@ -396,6 +400,8 @@ async def _commands(lookup: Lookup) -> list[Candidate]:
             url="/api/v1/emergency-stop",
             confirm="Stop all work now? Every active run is aborted; only an admin can release.",
             reason="optional",
+            label="Stop everything",
+            danger=True,
             done="Emergency stop engaged",
         )
         found.append(_action("Emergency stop", "/missions", "Abort every run, halt dispatch", stop))
@@ -405,6 +411,7 @@ async def _commands(lookup: Lookup) -> list[Candidate]:
             url="/api/v1/emergency-stop/release",
             confirm="Release the emergency stop? Dispatch resumes for queued and new work.",
             reason="optional",
+            label="Release the stop",
             done="Emergency stop released",
         )
         found.append(
