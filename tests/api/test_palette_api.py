@@ -6,6 +6,7 @@ returns, as the palette on a page does, to show they name real routes.
 """
 
 import asyncio
+import itertools
 import sys
 import uuid
 from typing import Any
@@ -51,7 +52,9 @@ async def _mission(ctx: ServiceContext, goal: str) -> uuid.UUID:
     return (await create_mission(ctx, data=MissionCreate(goal=goal), actor="user:test")).id
 
 
-async def _workflow(ctx: ServiceContext, name: str, steps: list[dict[str, Any]], **extra: Any) -> Any:
+async def _workflow(
+    ctx: ServiceContext, name: str, steps: list[dict[str, Any]], **extra: Any
+) -> Any:
     spec = WorkflowSpec.model_validate({"name": name, "steps": steps, **extra})
     return await create_workflow(ctx, spec=spec, actor="user:test")
 
@@ -79,7 +82,7 @@ async def test_ranking_prefers_whole_prefix_and_word_start_matches(app: FastAPI)
             f"/missions/{prefix}",
             f"/missions/{word}",
         ]
-        assert all(a["score"] > b["score"] for a, b in zip(missions, missions[1:], strict=False))
+        assert all(a["score"] > b["score"] for a, b in itertools.pairwise(missions))
         assert f"/missions/{scattered}" not in {i["url"] for i in await _items(http, "billing")}
         # Letters in order, across words: "bilpg" is the billing page.
         assert (await _items(http, "bilpg"))[0]["url"] == f"/missions/{word}"
@@ -88,7 +91,8 @@ async def test_ranking_prefers_whole_prefix_and_word_start_matches(app: FastAPI)
         assert both[0]["url"] == f"/missions/{word}" and len(both) == 1
         # Initials find a hyphenated name; case does not matter.
         [workflow] = [i for i in await _items(http, "NB") if i["kind"] == "workflow"]
-        assert workflow["title"] == "nightly-build" and workflow["url"] == "/workflows/nightly-build"
+        assert workflow["title"] == "nightly-build"
+        assert workflow["url"] == "/workflows/nightly-build"
         pages = await _items(http, "appr")
         assert pages[0]["kind"] == "page" and pages[0]["url"] == "/approvals"
         # Pages still to come are listed already; a page's description finds it too.

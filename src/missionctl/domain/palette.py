@@ -72,7 +72,7 @@ def _escape(char: str) -> str:
 
 
 def like_patterns(words: Sequence[str]) -> list[str]:
-    """One case-insensitive ``LIKE`` pattern (escape ``\\``) per word: its letters, in order.
+    r"""One case-insensitive ``LIKE`` pattern (escape ``\``) per word: its letters, in order.
 
     ``"nb"`` becomes ``"%n%b%"``; wildcards typed by the user are escaped, so ``50%`` means
     that text. A name matching none of these cannot score (:func:`score`).

@@ -1,7 +1,7 @@
-"""The command palette's candidate queries: bounded, newest first, prefiltered by ``LIKE``.
+r"""The command palette's candidate queries: bounded, newest first, prefiltered by ``LIKE``.
 
 Each takes the query's ``LIKE`` patterns (``domain.palette.like_patterns``: one per word, its
-letters in order, wildcards escaped with ``\\``) and returns at most ``limit`` rows whose
+letters in order, wildcards escaped with ``\``) and returns at most ``limit`` rows whose
 searched columns match every pattern, case-insensitively; no patterns: the newest rows. The
 service scores what comes back. The order is an indexed one (the primary key, UUIDv7 and so
 creation order, or an indexed time), so a query that matches many rows still reads at most
@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from missionctl.db.models import Agent, Approval, Mission, Run, StepRun, Worker, Workflow
 from missionctl.domain.palette import LIKE_ESCAPE
@@ -59,7 +60,7 @@ class ApprovalMatch(NamedTuple):
 
 
 def _every_word(
-    columns: Sequence[ColumnElement[str] | ColumnElement[str | None]], patterns: Sequence[str]
+    columns: Sequence[InstrumentedAttribute[str]], patterns: Sequence[str]
 ) -> ColumnElement[bool]:
     """Every pattern matches at least one of ``columns``; no patterns: true."""
     if not patterns:
@@ -124,9 +125,7 @@ async def find_workflows(
     )
     query = (
         select(Workflow)
-        .join(
-            newest, (Workflow.name == newest.c.name) & (Workflow.version == newest.c.version)
-        )
+        .join(newest, (Workflow.name == newest.c.name) & (Workflow.version == newest.c.version))
         .order_by(Workflow.name)
     )
     return list((await session.scalars(query)).all())

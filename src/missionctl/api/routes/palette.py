@@ -23,7 +23,7 @@ async def search_palette(
         str,
         Query(
             max_length=MAX_QUERY_CHARS,
-            description="A few letters of a name, in order (`bilpg` finds \"billing page\"); "
+            description='A few letters of a name, in order (`bilpg` finds "billing page"); '
             "words separated by spaces must all match. Blank: the newest of each kind.",
         ),
     ] = "",
@@ -31,9 +31,12 @@ async def search_palette(
         int, Query(ge=1, le=palette_service.MAX_LIMIT, description="How many items, best first.")
     ] = palette_service.DEFAULT_LIMIT,
 ) -> PalettePage:
-    """Missions, runs, workflows, agents, workers, pages and the actions the caller may take,
-    ranked by a fuzzy match of `q` (whole name, prefix, word start, substring, initials, then
-    letters in order). A run is found by its mission's title or its workflow's name.
+    """Places and the actions the caller may take, best match of `q` first.
+
+    Missions, runs, workflows, agents, workers and pages, and the actions the caller's role
+    allows (none for a viewer), ranked by a fuzzy match of `q`: whole name, prefix, word start,
+    substring, initials, then letters in order. A run is found by its mission's title or its
+    workflow's name.
 
     422 names the field: `q` over the limit or with too many words, `limit` out of range.
     """
