@@ -16,13 +16,16 @@ import pytest
 from fastapi import FastAPI
 
 from missionctl.domain.access import Role
+from missionctl.domain.workers import WorkerKind
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
 from missionctl.services import palette as palette_service
+from missionctl.services.agents import list_agents
 from missionctl.services.approvals import read_approval
 from missionctl.services.missions import create_mission
 from missionctl.services.runs import read_run, start_run
+from missionctl.services.workers import mark_stopped, register_worker
 from missionctl.services.workflows import create_workflow
 from tests.engine.helpers import step
 from tests.support.auth import bearer_headers
@@ -113,6 +116,25 @@ async def test_a_run_is_found_by_part_of_its_missions_title(app: FastAPI) -> Non
         # A run without a mission is named by its workflow, and found by it.
         [named] = [i for i in await _items(http, "cleanup") if i["kind"] == "run"]
         assert named["url"] == f"/runs/{plain.id}" and named["title"].startswith("cleanup run ")
+
+
+async def test_agents_and_workers_are_found_by_name(app: FastAPI) -> None:
+    ctx: ServiceContext = app.state.ctx
+    await register_worker(ctx, name="engine-blue-7", kind=WorkerKind.worker, concurrency=4)
+    stopped = await register_worker(ctx, name="engine-red-2", kind=WorkerKind.worker, concurrency=1)
+    await mark_stopped(ctx, worker_id=stopped)
+    agents = await list_agents(ctx)
+    assert agents, "the registry seeds the builtin agents"
+    async with await _as(app, Role.VIEWER) as http:
+        workers = [i for i in await _items(http, "engine") if i["kind"] == "worker"]
+        assert {w["title"]: w["subtitle"].split(" · ")[1] for w in workers} == {
+            "engine-blue-7": "alive",
+            "engine-red-2": "stopped",
+        }
+        assert all(w["url"] == "/workers" for w in workers)
+        name = agents[0].name
+        found = [i for i in await _items(http, name, limit=50) if i["kind"] == "agent"]
+        assert found[0]["title"] == name and found[0]["url"] == "/agents"
 
 
 async def test_a_viewer_is_offered_places_and_no_action(app: FastAPI) -> None:

@@ -38,6 +38,7 @@ from missionctl.errors import Problem, ValidationFailed
 from missionctl.repositories import palette as repo
 from missionctl.schemas.palette import PaletteAction, PaletteItem, PaletteKind, PalettePage
 from missionctl.services.context import ServiceContext
+from missionctl.services.runtime import known_agent_names
 from missionctl.services.workers import RECENT_S
 
 DEFAULT_LIMIT: Final = 20
@@ -217,15 +218,24 @@ async def _workflows(lookup: Lookup) -> list[Candidate]:
 
 
 async def _agents(lookup: Lookup) -> list[Candidate]:
+    """The agents a workflow may name and any stored ones, with whether they are enabled.
+
+    Like the agents page: the registry's names (``kind:*`` among them) and the stored rows.
+    """
     rows = await repo.find_agents(lookup.session, patterns=lookup.patterns, limit=lookup.limit)
+    enabled = {row.name: row.enabled for row in rows}
+    # The registry is a few dozen names in memory: matched here, not in the database.
+    known = [n for n in known_agent_names() if score(lookup.words, n) is not None]
+    names = sorted(set(known[: lookup.limit]) | set(enabled))[: lookup.limit]
     return [
         Candidate(
             "agent",
-            row.name,
+            name,
             "/agents",
-            f"Agent · {row.kind} · {'enabled' if row.enabled else 'disabled'}",
+            f"Agent · {name.partition(':')[0]} · "
+            f"{'enabled' if enabled.get(name, True) else 'disabled'}",
         )
-        for row in rows
+        for name in names
     ]
 
 
