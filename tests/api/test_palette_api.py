@@ -298,3 +298,23 @@ async def test_concurrent_searches_while_missions_are_created(app: FastAPI) -> N
     async with await _as(app, Role.VIEWER) as http:
         missions = [i for i in await _items(http, "twin", limit=50) if i["kind"] == "mission"]
     assert len(missions) == 4
+
+
+async def test_two_approvers_acting_at_once_from_the_palette_decide_once(app: FastAPI) -> None:
+    ctx: ServiceContext = app.state.ctx
+    _, run_id = await _gated_run(ctx, "Twin approvals of the invoice run")
+    ann = _client(app, await bearer_headers(ctx, "ann", Role.APPROVER))
+    bob = _client(app, await bearer_headers(ctx, "bob", Role.APPROVER))
+    async with ann, bob:
+        [item] = [i for i in await _items(ann, "approve twin") if i["title"].startswith("Approve")]
+        action = item["action"]
+        answers = await asyncio.gather(
+            ann.post(action["url"], json=action["body"]),
+            bob.post(action["url"], json=action["body"]),
+        )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert "approved" in refused.json()["error"]["message"]
+    run = await read_run(ctx, run_id=run_id)
+    assert [s.status for s in run.steps] == ["queued"]
+    await assert_consistent(ctx)
