@@ -184,3 +184,23 @@ def test_a_viewers_palette_offers_no_action_and_keys_stay_inside(
     expect(palette).to_be_hidden()
     expect(trigger).to_be_focused()
     expect(trigger).to_contain_text(re.compile(r"Ctrl K|⌘K"))
+
+
+async def _digest(ctx: ServiceContext) -> None:
+    spec = WorkflowSpec.model_validate(
+        {"name": "weekly-digest", "steps": [{"id": "only", "agent": "builtin:noop"}]}
+    )
+    await create_workflow(ctx, spec=spec, actor=ACTOR)
+
+
+def test_running_a_workflow_opens_its_new_run(live_server: LiveServer, page: Page) -> None:
+    seed(live_server.settings, _digest)
+    page.goto(f"{live_server.url}/workflows")
+    _open_with_ctrl_k(page)
+    page.keyboard.type("run weekly")
+    first = page.get_by_test_id("palette").locator("[role=option]").first
+    expect(first).to_contain_text("Run workflow weekly-digest")
+    expect(first).to_contain_text("starts now")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"{re.escape(live_server.url)}/runs/[0-9a-f-]{{36}}$"))
+    expect(page.locator("h1")).to_contain_text("weekly-digest")
