@@ -1,12 +1,11 @@
 """The command palette in a browser: Ctrl-K and "/" open it, keys alone find a run by its
 mission's title and approve or reject a gated step, a viewer is offered no action, Esc closes it
-and gives the focus back, and Tab stays inside. Screenshots in both themes go to
-test-results/screenshots/ (and /tmp/palette-*.png when that directory exists)."""
+and gives the focus back, and Tab stays inside. Screenshots of the palette in both themes go to
+test-results/screenshots/palette-*.png."""
 
 import re
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,7 +18,7 @@ from missionctl.services.approvals import list_approvals
 from missionctl.services.missions import create_mission
 from missionctl.services.runs import start_run
 from missionctl.services.workflows import create_workflow
-from tests.browser.conftest import seed, sign_in
+from tests.browser.conftest import SCREENSHOT_DIR, seed, sign_in
 from tests.conftest import LiveServer
 from tests.support.auth import ensure_user
 from tests.web.support import ACTOR, wait_for_run
@@ -28,7 +27,6 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 20_000
 PY = sys.executable
-SHOTS = Path("/tmp")
 
 
 async def _gated(ctx: ServiceContext, title: str) -> uuid.UUID:
@@ -61,8 +59,9 @@ async def _decision(ctx: ServiceContext, run_id: uuid.UUID) -> tuple[str | None,
 
 
 def _shot(page: Page, name: str) -> None:
-    if SHOTS.is_dir():
-        page.screenshot(path=str(SHOTS / f"palette-{name}.png"))
+    """The window as the person sees it (the palette sits over the page's top)."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / f"palette-{name}.png"))
 
 
 def _open_with_ctrl_k(page: Page) -> None:
