@@ -93,6 +93,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/runs/{run_id}/events"): "audit:read",
     ("GET", "/api/v1/search"): "runs:read",
     ("GET", "/api/v1/memory"): "missions:read",
+    ("GET", "/api/v1/palette"): "missions:read",
     ("GET", "/api/v1/missions/{mission_id}/similar"): "missions:read",
     ("GET", "/api/v1/runs/{run_id}/state"): "runs:read",
     ("GET", "/api/v1/runs/{run_id}/artifacts"): "artifacts:read",

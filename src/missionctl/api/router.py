@@ -17,6 +17,7 @@ from missionctl.api.routes import (
     memory,
     missions,
     packs,
+    palette,
     prices,
     register,
     runs,
@@ -48,3 +49,4 @@ api_router.include_router(system.router)
 api_router.include_router(costs.router)
 api_router.include_router(events.router)
 api_router.include_router(audit.router)
+api_router.include_router(palette.router)
