@@ -10,7 +10,7 @@ directly and hand it to the app factory).
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -147,6 +147,37 @@ class EngineSettings(BaseSettings):
     lease_s: float = Field(default=30.0, gt=0, description="How long a claimed step is leased.")
     heartbeat_s: float = Field(default=5.0, gt=0, description="How often leases are renewed.")
     poll_s: float = Field(default=1.0, gt=0, description="Idle wait before looking for work.")
+
+
+class WebhookSettings(BaseSettings):
+    """How outbound webhooks are delivered (docs/webhooks.md, ADR 0060)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_WEBHOOKS_", extra="forbid")
+
+    deliver: bool = Field(
+        default=True,
+        description="Whether `missionctl serve` follows the log and sends webhook deliveries "
+        "(`missionctl worker` never does). Off: deliveries wait in the outbox.",
+    )
+    max_attempts: int = Field(
+        default=6, ge=1, le=20, description="Attempts per delivery before it is marked failed."
+    )
+    backoff_s: tuple[Annotated[float, Field(gt=0, le=86_400)], ...] = Field(
+        default=(10.0, 60.0, 300.0, 1800.0, 7200.0),
+        min_length=1,
+        max_length=20,
+        description="Waits between attempts, in seconds; the last repeats. "
+        "E.g. [10, 60, 300].",
+    )
+    timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="How long one request may take, in seconds."
+    )
+    concurrency: int = Field(
+        default=4, ge=1, le=64, description="Deliveries one process sends at once."
+    )
+    poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often the outbox is filled and emptied."
+    )
 
 
 class SandboxSettings(BaseSettings):
@@ -329,6 +360,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -426,6 +458,14 @@ class Settings(BaseSettings):
                 "MISSIONCTL_AUDIT_CHECKPOINT_DIR": str(self.audit_checkpoint_dir),
                 "MISSIONCTL_AUDIT_CHECKPOINT_URL": show(self.audit.checkpoint_url),
                 "MISSIONCTL_AUDIT_KEY_PATH": str(self.audit_key_path),
+            },
+            "webhooks": {
+                "MISSIONCTL_WEBHOOKS_DELIVER": str(self.webhooks.deliver).lower(),
+                "MISSIONCTL_WEBHOOKS_MAX_ATTEMPTS": str(self.webhooks.max_attempts),
+                "MISSIONCTL_WEBHOOKS_BACKOFF_S": ", ".join(f"{s:g}" for s in self.webhooks.backoff_s),
+                "MISSIONCTL_WEBHOOKS_TIMEOUT_S": str(self.webhooks.timeout_s),
+                "MISSIONCTL_WEBHOOKS_CONCURRENCY": str(self.webhooks.concurrency),
+                "MISSIONCTL_WEBHOOKS_POLL_S": str(self.webhooks.poll_s),
             },
             "tracing": {
                 "MISSIONCTL_TRACE_URL": show(self.tracing.url),
