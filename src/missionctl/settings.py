@@ -166,8 +166,7 @@ class WebhookSettings(BaseSettings):
         default=(10.0, 60.0, 300.0, 1800.0, 7200.0),
         min_length=1,
         max_length=20,
-        description="Waits between attempts, in seconds; the last repeats. "
-        "E.g. [10, 60, 300].",
+        description="Waits between attempts, in seconds; the last repeats. E.g. [10, 60, 300].",
     )
     timeout_s: float = Field(
         default=5.0, gt=0, le=60, description="How long one request may take, in seconds."
@@ -462,7 +461,9 @@ class Settings(BaseSettings):
             "webhooks": {
                 "MISSIONCTL_WEBHOOKS_DELIVER": str(self.webhooks.deliver).lower(),
                 "MISSIONCTL_WEBHOOKS_MAX_ATTEMPTS": str(self.webhooks.max_attempts),
-                "MISSIONCTL_WEBHOOKS_BACKOFF_S": ", ".join(f"{s:g}" for s in self.webhooks.backoff_s),
+                "MISSIONCTL_WEBHOOKS_BACKOFF_S": ",".join(
+                    f"{s:g}" for s in self.webhooks.backoff_s
+                ),
                 "MISSIONCTL_WEBHOOKS_TIMEOUT_S": str(self.webhooks.timeout_s),
                 "MISSIONCTL_WEBHOOKS_CONCURRENCY": str(self.webhooks.concurrency),
                 "MISSIONCTL_WEBHOOKS_POLL_S": str(self.webhooks.poll_s),

@@ -91,8 +91,21 @@ def shown_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: what events record of an address.
+
+    The path and query may be the credential itself (a Slack incoming webhook's path is), so
+    the log, which every viewer reads, keeps only where requests go.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port is not None else "")
+
+
 def backoff(attempts: int, delays_s: Sequence[float]) -> float:
-    """Seconds to wait after the ``attempts``-th failed attempt (1-based); the last delay repeats."""
+    """Seconds to wait after failed attempt ``attempts`` (from 1); the last delay repeats."""
     if not delays_s:
         raise ValueError("a backoff needs at least one delay")
     return float(delays_s[min(max(attempts, 1), len(delays_s)) - 1])
@@ -143,8 +156,10 @@ def slack_body(event: Mapping[str, Any], *, workflow: str | None) -> dict[str, s
 
 def body(event: Mapping[str, Any], *, workflow: str | None, form: Format) -> str:
     """The body to send for ``event`` in ``form``, as compact JSON text."""
-    content = slack_body(event, workflow=workflow) if form is Format.slack else json_body(
-        event, workflow=workflow
+    content = (
+        slack_body(event, workflow=workflow)
+        if form is Format.slack
+        else json_body(event, workflow=workflow)
     )
     return json.dumps(content, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
@@ -168,7 +183,8 @@ def describe(event: Mapping[str, Any], *, workflow: str | None) -> str:
         f"{where} waits for an approval",
         ev.BUDGET_WARNING: f":warning: Mission Control:{where} has spent 80 % of its budget",
         ev.BUDGET_EXCEEDED: f":no_entry: Mission Control:{where} reached its budget cap",
-        ev.EMERGENCY_STOPPED: f":rotating_light: Mission Control: emergency stop by {event['actor']}",
+        ev.EMERGENCY_STOPPED: ":rotating_light: Mission Control: emergency stop "
+        f"by {event['actor']}",
         ev.EMERGENCY_RELEASED: f":large_green_circle: Mission Control: emergency stop released "
         f"by {event['actor']}",
         ev.WORKER_OFFLINE: f":electric_plug: Mission Control: worker "

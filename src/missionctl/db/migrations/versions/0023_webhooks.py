@@ -78,9 +78,7 @@ def upgrade() -> None:
         "webhook_deliveries",
         ["status", "next_attempt_at"],
     )
-    op.create_index(
-        "ix_webhook_deliveries_webhook_id", "webhook_deliveries", ["webhook_id", "id"]
-    )
+    op.create_index("ix_webhook_deliveries_webhook_id", "webhook_deliveries", ["webhook_id", "id"])
     op.create_table(
         "webhook_progress",
         sa.Column("id", sa.Integer(), nullable=False),
