@@ -26,6 +26,7 @@ class Receiver:
     script: list[int] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Event = field(default_factory=threading.Event)
     answer_body: bytes = b"ok"
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -41,11 +42,12 @@ def receiving(script: list[int] | None = None, answer_body: bytes = b"ok") -> It
     receiver = Receiver(script=list(script or []), answer_body=answer_body)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             with receiver.lock:
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+            receiver.arrived.set()
             status = receiver.next_status()
             if status == HANG:
                 receiver.released.wait(30)
@@ -55,7 +57,7 @@ def receiving(script: list[int] | None = None, answer_body: bytes = b"ok") -> It
             self.end_headers()
             self.wfile.write(receiver.answer_body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # quiet: the test reads what it needs from ``requests``
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

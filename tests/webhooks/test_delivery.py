@@ -246,8 +246,8 @@ async def test_a_hanging_receiver_does_not_slow_a_run(ctx: ServiceContext) -> No
             webhook_dispatcher(ctx, config, sign=sign),
             running_engine(ctx),
         ):
-            while not receiver.requests:  # the dispatcher is now stuck on the receiver
-                await asyncio.sleep(0.02)
+            # The dispatcher is now stuck on the receiver.
+            assert await asyncio.to_thread(receiver.arrived.wait, 10)
             started = time.monotonic()
             run = await start(ctx, [step("a"), step("b", "builtin:noop", "a")])
             finished = await wait_for_run(ctx, run.id, within_s=10)
