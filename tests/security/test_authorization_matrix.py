@@ -191,6 +191,12 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/settings/prices"): "prices:read",
     ("GET", "/costs"): "runs:read",
     ("POST", "/settings/prices"): "prices:admin",
+    ("GET", "/webhooks"): "webhooks:admin",
+    ("POST", "/webhooks"): "webhooks:admin",
+    ("POST", "/webhooks/{webhook_id}/test"): "webhooks:admin",
+    ("POST", "/webhooks/{webhook_id}/enabled"): "webhooks:admin",
+    ("POST", "/webhooks/{webhook_id}/delete"): "webhooks:admin",
+    ("POST", "/webhooks/deliveries/{delivery_id}/redeliver"): "webhooks:admin",
 }
 
 
