@@ -669,9 +669,7 @@ class WebhookDelivery(Base):
     )
 
     id: Mapped[uuid.UUID] = _id()
-    webhook_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("webhooks.id", ondelete="CASCADE")
-    )
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
     event_seq: Mapped[int | None] = mapped_column(BigInteger)
     event_type: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
