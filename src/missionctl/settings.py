@@ -178,6 +178,18 @@ class WebhookSettings(BaseSettings):
         default=1.0, gt=0, le=60, description="How often the outbox is filled and emptied."
     )
 
+    def shown(self) -> dict[str, str]:
+        """These settings as printable text, by variable (none is secret)."""
+        delays = ",".join(f"{s:g}" for s in self.backoff_s)
+        return {
+            "MISSIONCTL_WEBHOOKS_DELIVER": str(self.deliver).lower(),
+            "MISSIONCTL_WEBHOOKS_MAX_ATTEMPTS": str(self.max_attempts),
+            "MISSIONCTL_WEBHOOKS_BACKOFF_S": f"[{delays}]",
+            "MISSIONCTL_WEBHOOKS_TIMEOUT_S": str(self.timeout_s),
+            "MISSIONCTL_WEBHOOKS_CONCURRENCY": str(self.concurrency),
+            "MISSIONCTL_WEBHOOKS_POLL_S": str(self.poll_s),
+        }
+
 
 class SandboxSettings(BaseSettings):
     """How the programs of ``command`` steps are confined (see ``agents/sandbox.py``)."""
@@ -458,16 +470,7 @@ class Settings(BaseSettings):
                 "MISSIONCTL_AUDIT_CHECKPOINT_URL": show(self.audit.checkpoint_url),
                 "MISSIONCTL_AUDIT_KEY_PATH": str(self.audit_key_path),
             },
-            "webhooks": {
-                "MISSIONCTL_WEBHOOKS_DELIVER": str(self.webhooks.deliver).lower(),
-                "MISSIONCTL_WEBHOOKS_MAX_ATTEMPTS": str(self.webhooks.max_attempts),
-                "MISSIONCTL_WEBHOOKS_BACKOFF_S": ",".join(
-                    f"{s:g}" for s in self.webhooks.backoff_s
-                ),
-                "MISSIONCTL_WEBHOOKS_TIMEOUT_S": str(self.webhooks.timeout_s),
-                "MISSIONCTL_WEBHOOKS_CONCURRENCY": str(self.webhooks.concurrency),
-                "MISSIONCTL_WEBHOOKS_POLL_S": str(self.webhooks.poll_s),
-            },
+            "webhooks": self.webhooks.shown(),
             "tracing": {
                 "MISSIONCTL_TRACE_URL": show(self.tracing.url),
                 # Only where spans go: a collector's address may carry a password.
