@@ -256,3 +256,35 @@ async def test_a_hanging_receiver_does_not_slow_a_run(ctx: ServiceContext) -> No
         assert finished.status == "completed"
         # The receiver held its request for all that time: the run did not wait for it.
         assert took < 5, f"the run took {took:.1f} s beside a hanging receiver"
+
+
+async def test_a_lease_that_expired_is_taken_over_and_the_late_answer_is_refused(
+    ctx: ServiceContext,
+) -> None:
+    from missionctl.repositories import webhooks as repo
+
+    clock = Clock()
+    with receiving() as receiver:
+        webhook, _ = await subscribe(ctx, receiver.url, ev.RUN_FAILED)
+        await emit(ctx, ev.RUN_FAILED, status="failed")
+        await hooks.catch_up(ctx)
+        # A sender leases the delivery, then dies before it records anything.
+        async with ctx.write() as session:
+            [dead] = await repo.claim_due(
+                session,
+                now=clock.now,
+                lease_until=clock.now + timedelta(seconds=35),
+                token="dead-sender",
+                limit=10,
+            )
+        assert await dispatch_due(ctx, FAST, sign=sign, clock=clock) == 0  # still leased
+        clock.advance(36)
+        assert await dispatch_due(ctx, FAST, sign=sign, clock=clock) == 1
+        async with ctx.write() as session:
+            late = await repo.record_attempt(
+                session, delivery_id=dead.id, token="dead-sender", values={"status": "failed"}
+            )
+    assert late is False
+    [delivery] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    assert len(receiver.requests) == 1
