@@ -288,3 +288,19 @@ async def test_a_lease_that_expired_is_taken_over_and_the_late_answer_is_refused
     [delivery] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert len(receiver.requests) == 1
+
+
+async def test_a_schedule_event_is_matched_by_the_workflow_its_payload_names(
+    ctx: ServiceContext,
+) -> None:
+    run_a = await start(ctx, [step("s")], name="wf-a")
+    run_b = await start(ctx, [step("s")], name="wf-b")
+    only_a, _ = await subscribe(ctx, "https://x.example/", ev.SCHEDULE_MISFIRED, workflow="wf-a")
+    by_name = await emit(ctx, ev.SCHEDULE_MISFIRED, workflow="wf-a")
+    by_id = await emit(ctx, ev.SCHEDULE_MISFIRED, workflow_id=str(run_a.workflow_id))
+    await emit(ctx, ev.SCHEDULE_MISFIRED, workflow_id=str(run_b.workflow_id))
+    await emit(ctx, ev.SCHEDULE_MISFIRED, workflow="wf-b")
+    unnamed = await emit(ctx, ev.SCHEDULE_MISFIRED, workflow_id="not-an-id")
+    await hooks.catch_up(ctx)
+    queued = await hooks.list_deliveries(ctx, webhook_id=only_a.id)
+    assert {d.event_seq for d in queued} == {by_name, by_id, unnamed}

@@ -10,7 +10,6 @@ the follower's cursor and writes one delivery row per event and matching subscri
 transaction that moves the cursor. ``services.webhook_sender`` claims due rows and sends them.
 """
 
-import contextlib
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -299,25 +298,33 @@ def _event_dict(event: Event) -> dict[str, Any]:
     }
 
 
+def _named_workflow_id(event: Event) -> uuid.UUID | None:
+    """The workflow version an event's payload names (a schedule's events do), if any."""
+    found = event.payload.get("workflow_id")
+    if not isinstance(found, str):
+        return None
+    try:
+        return uuid.UUID(found)
+    except ValueError:  # not an id: it names no version that can be looked up
+        return None
+
+
 async def _workflows(session: AsyncSession, events: Sequence[Event]) -> dict[int, str | None]:
-    """Each event's workflow name: its run's, or the one its payload names (a schedule's)."""
+    """Each event's workflow name: its run's, else the one its payload names (a schedule's)."""
     runs = await repo.workflows_of_runs(
         session, run_ids={e.run_id for e in events if e.run_id is not None}
     )
-    ids: set[uuid.UUID] = set()
-    for event in events:
-        if isinstance(found := event.payload.get("workflow_id"), str):
-            # Not an id: the event names no workflow version that can be looked up.
-            with contextlib.suppress(ValueError):
-                ids.add(uuid.UUID(found))
-    by_id = await repo.workflow_names(session, workflow_ids=ids)
+    named = {e.seq: _named_workflow_id(e) for e in events}
+    by_id = await repo.workflow_names(
+        session, workflow_ids={i for i in named.values() if i is not None}
+    )
     names: dict[int, str | None] = {}
     for event in events:
         name = runs.get(event.run_id) if event.run_id is not None else None
         if name is None and isinstance(event.payload.get("workflow"), str):
             name = event.payload["workflow"]
-        if name is None and isinstance(found := event.payload.get("workflow_id"), str):
-            name = next((n for i, n in by_id.items() if str(i) == found), None)
+        if name is None and (version := named[event.seq]) is not None:
+            name = by_id.get(version)
         names[event.seq] = name
     return names
 
