@@ -173,6 +173,7 @@ async def test_which_subscriptions_receive_an_event(ctx: ServiceContext) -> None
         assert seqs(off.id, queued) == set()
         assert early not in {d.event_seq for d in queued}
         # A subscription switched on later receives what is appended from then on.
+        await emit(ctx, ev.RUN_FAILED, status="failed")  # while it is off
         await hooks.update_webhook(
             ctx, webhook_id=off.id, data=WebhookUpdate(enabled=True), actor="user:admin"
         )

@@ -60,6 +60,12 @@ async def enabled_webhooks(session: AsyncSession) -> Sequence[Webhook]:
     ).all()
 
 
+async def any_enabled(session: AsyncSession) -> bool:
+    """Whether any subscription is on."""
+    found = await session.scalar(select(Webhook.id).where(Webhook.enabled).limit(1))
+    return found is not None
+
+
 async def delete_deliveries(session: AsyncSession, *, webhook_id: uuid.UUID) -> None:
     """Delete a subscription's deliveries (before the subscription itself)."""
     await session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id))

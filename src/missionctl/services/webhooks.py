@@ -164,7 +164,8 @@ async def update_webhook(
     """Change the fields ``data`` sets (``workflow`` sent as null clears the filter).
 
     Deliveries already queued keep their body; a disabled subscription gets no new ones and
-    its queued ones wait until it is enabled again.
+    its queued ones wait until it is enabled again. Enabled again, it receives the events
+    appended from then on.
 
     Raises:
         NotFound: no subscription has that id.
@@ -180,11 +181,14 @@ async def update_webhook(
             webhook.workflow = data.workflow
         if "format" in sent and data.format is not None:
             webhook.format = data.format.value
+        switched_on = data.enabled is True and not webhook.enabled
         if "enabled" in sent and data.enabled is not None:
             webhook.enabled = data.enabled
         webhook.updated_at = utcnow()
         changed = ",".join(sorted(sent)) or "nothing"
-        await append(session, [_saved(webhook, actor, changed)])
+        [record] = await append(session, [_saved(webhook, actor, changed)])
+        if switched_on:  # what was appended while it was off is not sent
+            webhook.since_seq = record.seq
         return webhook_read(webhook)
 
 
@@ -372,9 +376,11 @@ async def catch_up(ctx: ServiceContext) -> int:
     and the cursor commit together, so an event is queued once per subscription even when two
     servers follow the log (they take turns on the cursor's lock). Returns the last ``seq`` read.
     Subscriptions that are off get nothing; a subscription gets no event older than itself.
+    While no subscription is on, nothing is written at all (the cursor stays where it is: a
+    subscription made later skips the older events by its ``since_seq``).
     """
     async with ctx.read() as session:
-        if not await repo.progress_behind(session):
+        if not await repo.progress_behind(session) or not await repo.any_enabled(session):
             return await repo.head_seq(session)
     while True:
         async with ctx.write() as session:
