@@ -11,6 +11,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.eventlog import NewEvent, append
@@ -305,3 +307,17 @@ async def test_a_schedule_event_is_matched_by_the_workflow_its_payload_names(
     await hooks.catch_up(ctx)
     queued = await hooks.list_deliveries(ctx, webhook_id=only_a.id)
     assert {d.event_seq for d in queued} == {by_name, by_id, unnamed}
+
+
+async def test_any_failure_to_send_is_recorded_on_the_delivery(ctx: ServiceContext) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.InvalidURL("the address cannot be sent to")
+
+    webhook, _ = await subscribe(ctx, "https://x.example/", ev.RUN_FAILED)
+    await emit(ctx, ev.RUN_FAILED, status="failed")
+    await hooks.catch_up(ctx)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+        assert await dispatch_due(ctx, FAST, sign=sign, http=http) == 1
+    [delivery] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
+    assert delivery.status == "pending" and delivery.error is not None
+    assert "InvalidURL: the address cannot be sent to" in delivery.error

@@ -117,7 +117,9 @@ async def post(
                 code = response.status_code
     except TimeoutError:
         return Answer(None, None, f"no answer within {timeout_s:g} s", _ms(started))
-    except httpx.HTTPError as exc:
+    # Any failure to send is the receiver's outcome, recorded on its delivery: an address
+    # httpx refuses late (InvalidURL), a socket error, a malformed answer.
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
         failure = clip(f"{type(exc).__name__}: {exc}".strip(": "), MAX_ERROR_CHARS)
         return Answer(None, None, failure, _ms(started))
     refused = None if 200 <= code < 300 else f"the receiver answered {code}"
