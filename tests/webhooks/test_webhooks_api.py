@@ -1,15 +1,19 @@
 """``/api/v1/webhooks`` on both databases: the secret once, admins only, hostile input refused."""
 
+import asyncio
 import json
 from typing import Any
 
 import httpx
 
+from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.domain.webhooks import SUBSCRIBABLE
+from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.webhooks import EventType
 from missionctl.security.signing import SIGNATURE_HEADER, verify
 from missionctl.services.audit import read_event_page
+from missionctl.settings import Settings, WebhookSettings
 from tests.support.auth import bearer_headers
 from tests.webhooks.receiver import receiving
 
@@ -166,3 +170,29 @@ async def test_only_an_admin_may_see_or_touch_webhooks(client: httpx.AsyncClient
 
 def test_the_schema_lists_exactly_the_subscribable_types() -> None:
     assert EventType.__args__ == SUBSCRIBABLE  # type: ignore[attr-defined]
+
+
+async def test_the_server_follows_the_log_and_sends_by_itself(settings: Settings) -> None:
+    fast = settings.model_copy(update={"webhooks": WebhookSettings(poll_s=0.05)})
+    app = create_app(fast)
+    async with app.router.lifespan_context(app):
+        ctx = app.state.ctx
+        headers = await bearer_headers(ctx)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as http:
+            with receiving() as receiver:
+                made = await http.post(
+                    "/api/v1/webhooks", json={"url": receiver.url, "events": ["worker.offline"]}
+                )
+                secret = made.json()["secret"]
+                async with ctx.write() as session:
+                    offline = NewEvent(
+                        type="worker.offline", actor="system", payload={"name": "w1"}
+                    )
+                    await append(session, [offline])
+                assert await asyncio.to_thread(receiver.arrived.wait, 10)
+                [request] = receiver.requests
+        verify(secret, request.body, request.headers[SIGNATURE_HEADER])
+        assert json.loads(request.body)["payload"] == {"name": "w1"}
