@@ -30,13 +30,16 @@ from missionctl.security.headers import SecurityHeadersMiddleware
 from missionctl.security.limits import EdgeLimits
 from missionctl.security.process import register_server_secrets, restrict_process, warn_if_shared
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
-from missionctl.services import open_context
+from missionctl.security.signing import sign
+from missionctl.services import ServiceContext, open_context
 from missionctl.services.audit import audit_checkpoints
 from missionctl.services.costs import usage_folder
 from missionctl.services.health import HealthSummaryCache
 from missionctl.services.memory import memory_indexer
 from missionctl.services.runtime import open_runtime
 from missionctl.services.search_index import search_indexer
+from missionctl.services.webhook_sender import webhook_dispatcher
+from missionctl.services.webhooks import webhook_follower
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
 from missionctl.web.errors import render_error_page
@@ -93,6 +96,20 @@ def _document_bearer_auth(app: FastAPI) -> None:
 
 
 @asynccontextmanager
+async def _webhooks(ctx: ServiceContext, settings: Settings) -> AsyncIterator[None]:
+    """Fill the webhook outbox from the log and send it, unless delivery is switched off."""
+    if not settings.webhooks.deliver:
+        yield
+        return
+    every_s = settings.webhooks.poll_s
+    async with (
+        webhook_follower(ctx, every_s=every_s),
+        webhook_dispatcher(ctx, settings.webhooks, sign=sign),
+    ):
+        yield
+
+
+@asynccontextmanager
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """The app's lifespan: the database (its schema upgraded) and what runs beside it.
 
@@ -107,6 +124,7 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         memory_indexer(ctx),  # remembers the missions that finish (ADR 0055)
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
+        _webhooks(ctx, settings),  # the outbox of outbound webhooks (ADR 0060)
     ):
         app.state.ctx = ctx
         app.state.runtime = runtime

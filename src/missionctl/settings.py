@@ -10,7 +10,7 @@ directly and hand it to the app factory).
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -147,6 +147,48 @@ class EngineSettings(BaseSettings):
     lease_s: float = Field(default=30.0, gt=0, description="How long a claimed step is leased.")
     heartbeat_s: float = Field(default=5.0, gt=0, description="How often leases are renewed.")
     poll_s: float = Field(default=1.0, gt=0, description="Idle wait before looking for work.")
+
+
+class WebhookSettings(BaseSettings):
+    """How outbound webhooks are delivered (docs/webhooks.md, ADR 0060)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_WEBHOOKS_", extra="forbid")
+
+    deliver: bool = Field(
+        default=True,
+        description="Whether `missionctl serve` follows the log and sends webhook deliveries "
+        "(`missionctl worker` never does). Off: deliveries wait in the outbox.",
+    )
+    max_attempts: int = Field(
+        default=6, ge=1, le=20, description="Attempts per delivery before it is marked failed."
+    )
+    backoff_s: tuple[Annotated[float, Field(gt=0, le=86_400)], ...] = Field(
+        default=(10.0, 60.0, 300.0, 1800.0, 7200.0),
+        min_length=1,
+        max_length=20,
+        description="Waits between attempts, in seconds; the last repeats. E.g. [10, 60, 300].",
+    )
+    timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="How long one request may take, in seconds."
+    )
+    concurrency: int = Field(
+        default=4, ge=1, le=64, description="Deliveries one process sends at once."
+    )
+    poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often the outbox is filled and emptied."
+    )
+
+    def shown(self) -> dict[str, str]:
+        """These settings as printable text, by variable (none is secret)."""
+        delays = ",".join(f"{s:g}" for s in self.backoff_s)
+        return {
+            "MISSIONCTL_WEBHOOKS_DELIVER": str(self.deliver).lower(),
+            "MISSIONCTL_WEBHOOKS_MAX_ATTEMPTS": str(self.max_attempts),
+            "MISSIONCTL_WEBHOOKS_BACKOFF_S": f"[{delays}]",
+            "MISSIONCTL_WEBHOOKS_TIMEOUT_S": str(self.timeout_s),
+            "MISSIONCTL_WEBHOOKS_CONCURRENCY": str(self.concurrency),
+            "MISSIONCTL_WEBHOOKS_POLL_S": str(self.poll_s),
+        }
 
 
 class SandboxSettings(BaseSettings):
@@ -329,6 +371,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -427,6 +470,7 @@ class Settings(BaseSettings):
                 "MISSIONCTL_AUDIT_CHECKPOINT_URL": show(self.audit.checkpoint_url),
                 "MISSIONCTL_AUDIT_KEY_PATH": str(self.audit_key_path),
             },
+            "webhooks": self.webhooks.shown(),
             "tracing": {
                 "MISSIONCTL_TRACE_URL": show(self.tracing.url),
                 # Only where spans go: a collector's address may carry a password.

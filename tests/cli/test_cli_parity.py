@@ -24,6 +24,14 @@ from missionctl.settings import Settings
 
 # Operation (method and path as the app declares it) → the command that performs it.
 API_COMMANDS: dict[str, str] = {
+    "POST /api/v1/webhooks": "webhooks add",
+    "GET /api/v1/webhooks": "webhooks list",
+    "GET /api/v1/webhooks/{webhook_id}": "webhooks show",
+    "PATCH /api/v1/webhooks/{webhook_id}": "webhooks disable",  # and enable
+    "DELETE /api/v1/webhooks/{webhook_id}": "webhooks delete",
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": "webhooks deliveries",
+    "POST /api/v1/webhooks/deliveries/{delivery_id}/redeliver": "webhooks redeliver",
+    "POST /api/v1/webhooks/{webhook_id}/test": "webhooks test",
     "POST /api/v1/missions": "mission create",
     "GET /api/v1/missions": "mission list",
     "GET /api/v1/missions/{mission_id}": "mission show",

@@ -121,6 +121,14 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/prices"): "prices:read",
     ("GET", "/api/v1/prices/{model:path}"): "prices:read",
     ("PUT", "/api/v1/prices/{model:path}"): "prices:admin",
+    ("POST", "/api/v1/webhooks"): "webhooks:admin",
+    ("GET", "/api/v1/webhooks"): "webhooks:admin",
+    ("GET", "/api/v1/webhooks/{webhook_id}"): "webhooks:admin",
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): "webhooks:admin",
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): "webhooks:admin",
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): "webhooks:admin",
+    ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver"): "webhooks:admin",
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): "webhooks:admin",
     ("GET", "/api/v1/costs"): "runs:read",
     ("GET", "/api/v1/workflows"): "workflows:read",
     ("POST", "/api/v1/workflows"): "workflows:write",
@@ -184,6 +192,12 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/settings/prices"): "prices:read",
     ("GET", "/costs"): "runs:read",
     ("POST", "/settings/prices"): "prices:admin",
+    ("GET", "/webhooks"): "webhooks:admin",
+    ("POST", "/webhooks"): "webhooks:admin",
+    ("POST", "/webhooks/{webhook_id}/test"): "webhooks:admin",
+    ("POST", "/webhooks/{webhook_id}/enabled"): "webhooks:admin",
+    ("POST", "/webhooks/{webhook_id}/delete"): "webhooks:admin",
+    ("POST", "/webhooks/deliveries/{delivery_id}/redeliver"): "webhooks:admin",
 }
 
 

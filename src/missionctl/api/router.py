@@ -24,6 +24,7 @@ from missionctl.api.routes import (
     search,
     system,
     tracemap,
+    webhooks,
     workflows,
 )
 
@@ -50,3 +51,4 @@ api_router.include_router(costs.router)
 api_router.include_router(events.router)
 api_router.include_router(audit.router)
 api_router.include_router(palette.router)
+api_router.include_router(webhooks.router)

@@ -29,6 +29,7 @@ from missionctl.cli import (
     search,
     serve,
     users,
+    webhooks,
     worker,
     workers,
     workflows,
@@ -43,6 +44,7 @@ app = typer.Typer(
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
     "reject, controls, stop, release, agents, prices, search, memory, costs, events, health, "
+    "webhooks, "
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
     "audit verify|checkpoint|public-key, user set-password, login-link) work on the local "
@@ -104,6 +106,7 @@ app.add_typer(agents.app, name="agents")
 app.command("events")(events.events)
 app.command("health")(health.health)
 app.add_typer(workers.app, name="workers")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

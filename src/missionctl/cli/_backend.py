@@ -74,6 +74,13 @@ if TYPE_CHECKING:
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
     from missionctl.schemas.search import SearchPage
     from missionctl.schemas.tracemap import TraceMapRead
+    from missionctl.schemas.webhooks import (
+        DeliveryRead,
+        WebhookCreate,
+        WebhookCreated,
+        WebhookRead,
+        WebhookUpdate,
+    )
     from missionctl.schemas.workflows import (
         WorkflowCheckRead,
         WorkflowRead,
@@ -273,6 +280,16 @@ class MissionControl(Protocol):
     ) -> bytes:
         """A version (default: the latest) as a file's bytes in ``fmt`` (md, html or pdf)."""
         ...
+
+    # Outbound webhooks (ADR 0060)
+    def create_webhook(self, data: WebhookCreate) -> WebhookCreated: ...
+    def list_webhooks(self) -> list[WebhookRead]: ...
+    def read_webhook(self, webhook_id: uuid.UUID) -> WebhookRead: ...
+    def update_webhook(self, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead: ...
+    def delete_webhook(self, webhook_id: uuid.UUID) -> None: ...
+    def webhook_deliveries(self, webhook_id: uuid.UUID, *, limit: int) -> list[DeliveryRead]: ...
+    def redeliver(self, delivery_id: uuid.UUID) -> DeliveryRead: ...
+    def test_webhook(self, webhook_id: uuid.UUID) -> DeliveryRead: ...
 
 
 @contextmanager
@@ -1011,6 +1028,72 @@ class LocalMissionControl:
             )
         )
 
+    def create_webhook(self, data: WebhookCreate) -> WebhookCreated:
+        """See ``MissionControl``."""
+        from missionctl.services import webhooks
+
+        return self.call(lambda ctx: webhooks.create_webhook(ctx, data=data, actor=LOCAL_ACTOR))
+
+    def list_webhooks(self) -> list[WebhookRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import webhooks
+
+        return self.call(webhooks.list_webhooks)
+
+    def read_webhook(self, webhook_id: uuid.UUID) -> WebhookRead:
+        """See ``MissionControl``."""
+        from missionctl.services import webhooks
+
+        return self.call(lambda ctx: webhooks.read_webhook(ctx, webhook_id=webhook_id))
+
+    def update_webhook(self, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead:
+        """See ``MissionControl``."""
+        from missionctl.services import webhooks
+
+        return self.call(
+            lambda ctx: webhooks.update_webhook(
+                ctx, webhook_id=webhook_id, data=data, actor=LOCAL_ACTOR
+            )
+        )
+
+    def delete_webhook(self, webhook_id: uuid.UUID) -> None:
+        """See ``MissionControl``."""
+        from missionctl.services import webhooks
+
+        self.call(
+            lambda ctx: webhooks.delete_webhook(ctx, webhook_id=webhook_id, actor=LOCAL_ACTOR)
+        )
+
+    def webhook_deliveries(self, webhook_id: uuid.UUID, *, limit: int) -> list[DeliveryRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import webhooks
+
+        return self.call(
+            lambda ctx: webhooks.list_deliveries(ctx, webhook_id=webhook_id, limit=limit)
+        )
+
+    def redeliver(self, delivery_id: uuid.UUID) -> DeliveryRead:
+        """See ``MissionControl``: sent from this process, signed here."""
+        from missionctl.security.signing import sign
+        from missionctl.services import webhook_sender
+
+        return self.call(
+            lambda ctx: webhook_sender.redeliver(
+                ctx, delivery_id=delivery_id, actor=LOCAL_ACTOR, sign=sign
+            )
+        )
+
+    def test_webhook(self, webhook_id: uuid.UUID) -> DeliveryRead:
+        """See ``MissionControl``: sent from this process, signed here."""
+        from missionctl.security.signing import sign
+        from missionctl.services import webhook_sender
+
+        return self.call(
+            lambda ctx: webhook_sender.send_test(
+                ctx, webhook_id=webhook_id, actor=LOCAL_ACTOR, sign=sign
+            )
+        )
+
 
 # What a user's and a token's fields are called on the command line (``user add``,
 # ``token create``), so that a local validation problem names the option to fix.
@@ -1671,6 +1754,57 @@ class RemoteMissionControl:
             version = self.client.get(base, DocumentRead).version
         path = f"{base}/versions/{version}/export"
         return self.client.get_bytes(path, params={"format": fmt})[0]
+
+    def create_webhook(self, data: WebhookCreate) -> WebhookCreated:
+        """See ``MissionControl``."""
+        from missionctl.schemas.webhooks import WebhookCreated
+
+        body = data.model_dump(mode="json")
+        return self.client.post("/api/v1/webhooks", WebhookCreated, body=body)
+
+    def list_webhooks(self) -> list[WebhookRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.webhooks import WebhookRead
+
+        return self.client.get_list("/api/v1/webhooks", WebhookRead)
+
+    def read_webhook(self, webhook_id: uuid.UUID) -> WebhookRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.webhooks import WebhookRead
+
+        return self.client.get(f"/api/v1/webhooks/{webhook_id}", WebhookRead)
+
+    def update_webhook(self, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead:
+        """See ``MissionControl``: only the fields the change sets are sent."""
+        from missionctl.schemas.webhooks import WebhookRead
+
+        body = data.model_dump(mode="json", exclude_unset=True)
+        return self.client.patch(f"/api/v1/webhooks/{webhook_id}", WebhookRead, body=body)
+
+    def delete_webhook(self, webhook_id: uuid.UUID) -> None:
+        """See ``MissionControl``."""
+        self.client.delete(f"/api/v1/webhooks/{webhook_id}")
+
+    def webhook_deliveries(self, webhook_id: uuid.UUID, *, limit: int) -> list[DeliveryRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.webhooks import DeliveryRead
+
+        path = f"/api/v1/webhooks/{webhook_id}/deliveries"
+        return self.client.get_list(path, DeliveryRead, params={"limit": limit})
+
+    def redeliver(self, delivery_id: uuid.UUID) -> DeliveryRead:
+        """See ``MissionControl``: the server sends it."""
+        from missionctl.schemas.webhooks import DeliveryRead
+
+        return self.client.post(
+            f"/api/v1/webhooks/deliveries/{delivery_id}/redeliver", DeliveryRead
+        )
+
+    def test_webhook(self, webhook_id: uuid.UUID) -> DeliveryRead:
+        """See ``MissionControl``: the server sends it."""
+        from missionctl.schemas.webhooks import DeliveryRead
+
+        return self.client.post(f"/api/v1/webhooks/{webhook_id}/test", DeliveryRead)
 
 
 def _media_type(syntax: Syntax) -> str:

@@ -24,6 +24,8 @@ def serve(
 
     On the first start (no users yet) it creates the admin ``admin`` and prints a one-time
     sign-in link, valid for 15 minutes; `missionctl login-link NAME` makes another.
+
+    It also sends the outbound webhooks (unless MISSIONCTL_WEBHOOKS_DELIVER=false).
     """
     import uvicorn
 

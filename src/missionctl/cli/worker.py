@@ -16,6 +16,8 @@ def worker() -> None:
     With MISSIONCTL_METRICS_ADDRESS (host:port) it serves its own Prometheus metrics at
     http://HOST:PORT/metrics (its steps, tokens, model requests, events); give each process on
     a machine its own port.
+
+    It sends no webhooks: `missionctl serve` sends them (MISSIONCTL_WEBHOOKS_DELIVER).
     """
     from missionctl.api.metrics import metrics_listener
     from missionctl.engine.heap import freeze_startup_heap

@@ -625,3 +625,74 @@ class Worker(Base):
     started_at: Mapped[datetime] = _created()
     last_heartbeat_at: Mapped[datetime] = mapped_column(index=True)
     stopped_at: Mapped[datetime | None]
+
+
+class Webhook(Base):
+    """A subscription: where to send which events, signed with its own secret (ADR 0060).
+
+    ``events`` lists the subscribed event types (``domain.webhooks.SUBSCRIBABLE``);
+    ``workflow`` optionally narrows them to one workflow's runs. ``secret`` signs every
+    request and is shown once, when the subscription is made; nothing else ever reads it
+    out. ``since_seq`` is the log's ``seq`` when it was made: older events are not sent.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = _id()
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(10))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    workflow: Mapped[str | None] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    since_seq: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class WebhookDelivery(Base):
+    """One body to send to one subscription, and what happened the last time it was sent.
+
+    The outbox (ADR 0060): the log's follower writes a row per matching subscription and
+    event; a dispatcher claims due rows under a lease (``lease_token`` until
+    ``lease_expires_at``), sends them and records the answer. ``body`` is exactly what is
+    sent (a redelivery sends it again, signed anew). ``event_seq`` is null for a test.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The dispatcher's question: which deliveries are due, oldest first.
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        # A subscription's delivery log, newest first.
+        Index("ix_webhook_deliveries_webhook_id", "webhook_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[datetime | None]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    redelivery_of: Mapped[uuid.UUID | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    attempted_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookProgress(Base):
+    """The single row holding the last ``seq`` of the log the webhook follower has read."""
+
+    __tablename__ = "webhook_progress"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)

@@ -25,6 +25,7 @@ from missionctl.web.routes import (
     runs,
     search,
     trace_page,
+    webhooks_page,
     workflows,
 )
 
@@ -48,5 +49,6 @@ web_router.include_router(search.router)
 web_router.include_router(memory.router)
 web_router.include_router(health.router)
 web_router.include_router(events.router)
+web_router.include_router(webhooks_page.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

@@ -1,0 +1,286 @@
+"""Sending the webhook outbox: claim due deliveries under a lease, POST them, record the answer.
+
+Each round (:func:`dispatch_due`) leases at most ``concurrency`` due deliveries in one short
+transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes sharing a database take
+different rows), sends them side by side with httpx (each bounded by ``timeout_s``, body read
+included), and writes each outcome fenced by its lease. A 2xx answer delivers; anything else
+(another status, a refused connection, a timeout) is retried after ``backoff_s`` until
+``max_attempts``, then the delivery is ``failed``. No transaction is open while a request is in
+flight, and nothing here runs on the engine's path: a dead receiver slows only its deliveries.
+
+The clock is a parameter, so that tests drive retries without waiting (ADR 0060).
+"""
+
+import asyncio
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+
+from missionctl import __version__
+from missionctl.db.types import utcnow
+from missionctl.domain.webhooks import (
+    MAX_ERROR_CHARS,
+    MAX_RESPONSE_CHARS,
+    DeliveryStatus,
+    backoff,
+    clip,
+)
+from missionctl.errors import NotFound
+from missionctl.repositories import webhooks as repo
+from missionctl.schemas.webhooks import DeliveryRead
+from missionctl.services.context import ServiceContext
+from missionctl.services.periodic import repeating
+from missionctl.services.webhooks import delivery_read, queue_redelivery, queue_test
+from missionctl.settings import WebhookSettings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+SIGNATURE_HEADER = "Missionctl-Signature"
+"""The header that carries a request's signature (``security.signing``'s scheme)."""
+
+
+class Signer(Protocol):
+    """Signs a body sent at ``at``: ``security.signing.sign``, handed in by the caller.
+
+    The security layer sits above the services, so the composition roots and adapters pass it.
+    """
+
+    def __call__(self, secret: str, body: bytes, *, at: float | None = None) -> str:
+        """The ``Missionctl-Signature`` header value."""
+        ...
+
+
+LEASE_MARGIN_S = 30.0
+"""How much longer than a request may take its lease lasts: a sender that dies mid-request
+frees its deliveries for another process once the lease ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one attempt got: a status and the start of the body, or an error; how long it took."""
+
+    status_code: int | None
+    response_body: str | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        """Whether the receiver accepted the delivery (any 2xx)."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+async def _read_start(response: httpx.Response) -> str:
+    """The first ``MAX_RESPONSE_CHARS`` characters of the body; the rest is never read."""
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk
+        if len(kept) >= MAX_RESPONSE_CHARS * 4:
+            break
+    return clip(kept.decode("utf-8", errors="replace"), MAX_RESPONSE_CHARS)
+
+
+async def post(
+    http: httpx.AsyncClient,
+    claimed: repo.Claimed,
+    *,
+    sign: Signer,
+    timeout_s: float,
+    now: datetime,
+) -> Answer:
+    """POST one claimed delivery, signed, within ``timeout_s`` overall; never raises for I/O."""
+    content = claimed.body.encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"missionctl-webhooks/{__version__}",
+        "Missionctl-Event": claimed.event_type,
+        "Missionctl-Delivery": str(claimed.id),
+        SIGNATURE_HEADER: sign(claimed.secret, content, at=now.timestamp()),
+    }
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with http.stream(
+                "POST", claimed.url, content=content, headers=headers
+            ) as response:
+                text = await _read_start(response)
+                code = response.status_code
+    except TimeoutError:
+        return Answer(None, None, f"no answer within {timeout_s:g} s", _ms(started))
+    # Any failure to send is the receiver's outcome, recorded on its delivery: an address
+    # httpx refuses late (InvalidURL), a socket error, a malformed answer.
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        failure = clip(f"{type(exc).__name__}: {exc}".strip(": "), MAX_ERROR_CHARS)
+        return Answer(None, None, failure, _ms(started))
+    refused = None if 200 <= code < 300 else f"the receiver answered {code}"
+    return Answer(code, text, refused, _ms(started))
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _outcome(
+    answer: Answer, attempts: int, now: datetime, config: WebhookSettings
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status_code": answer.status_code,
+        "response_body": answer.response_body,
+        "error": answer.error,
+        "duration_ms": answer.duration_ms,
+    }
+    if answer.ok:
+        return values | {"status": DeliveryStatus.delivered.value, "delivered_at": now}
+    if attempts >= config.max_attempts:
+        return values | {"status": DeliveryStatus.failed.value}
+    wait = timedelta(seconds=backoff(attempts, config.backoff_s))
+    return values | {"status": DeliveryStatus.pending.value, "next_attempt_at": now + wait}
+
+
+async def _claim(
+    ctx: ServiceContext, config: WebhookSettings, now: datetime, only: uuid.UUID | None = None
+) -> list[repo.Claimed]:
+    token = secrets.token_hex(16)
+    lease_until = now + timedelta(seconds=config.timeout_s + LEASE_MARGIN_S)
+    async with ctx.write() as session:
+        return await repo.claim_due(
+            session,
+            now=now,
+            lease_until=lease_until,
+            token=token,
+            limit=1 if only else config.concurrency,
+            only=only,
+        )
+
+
+async def _send_and_record(
+    ctx: ServiceContext,
+    http: httpx.AsyncClient,
+    claimed: repo.Claimed,
+    config: WebhookSettings,
+    sign: Signer,
+    clock: Clock,
+) -> bool:
+    answer = await post(http, claimed, sign=sign, timeout_s=config.timeout_s, now=clock())
+    values = _outcome(answer, claimed.attempts, clock(), config)
+    async with ctx.write() as session:
+        recorded = await repo.record_attempt(
+            session, delivery_id=claimed.id, token=claimed.token, values=values
+        )
+    if not recorded:
+        log.info("delivery %s was taken over while it was being sent", claimed.id)
+    return answer.ok
+
+
+async def dispatch_due(
+    ctx: ServiceContext,
+    config: WebhookSettings,
+    *,
+    sign: Signer,
+    clock: Clock = utcnow,
+    http: httpx.AsyncClient | None = None,
+) -> int:
+    """Send every delivery due at ``clock()``, ``config.concurrency`` at a time; how many were sent.
+
+    Rounds continue while they find due deliveries, so a backlog drains in one call. Raises
+    what the database raises; a receiver's failure is recorded on its delivery, never raised.
+    """
+    async with _client(http, config) as client:
+        sent = 0
+        while claimed := await _claim(ctx, config, clock()):
+            await asyncio.gather(
+                *(_send_and_record(ctx, client, c, config, sign, clock) for c in claimed)
+            )
+            sent += len(claimed)
+            if len(claimed) < config.concurrency:
+                break
+        return sent
+
+
+@asynccontextmanager
+async def _client(
+    http: httpx.AsyncClient | None, config: WebhookSettings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The caller's httpx client as it is, or a new one closed at the end."""
+    if http is not None:
+        yield http
+        return
+    # No redirects: a 3xx is an answer like any other non-2xx (retried, logged), so an address
+    # cannot send the signed body somewhere its subscriber did not name.
+    async with httpx.AsyncClient(
+        timeout=config.timeout_s, follow_redirects=False, trust_env=False
+    ) as own:
+        yield own
+
+
+async def _send_one_now(
+    ctx: ServiceContext, delivery_id: uuid.UUID, sign: Signer, clock: Clock
+) -> DeliveryRead:
+    """Send a queued delivery at once (if no dispatcher took it first); the delivery after."""
+    config = ctx.settings.webhooks
+    claimed = await _claim(ctx, config, clock(), only=delivery_id)
+    if claimed:
+        async with _client(None, config) as client:
+            await _send_and_record(ctx, client, claimed[0], config, sign, clock)
+    async with ctx.read() as session:
+        row = await repo.read_delivery(session, delivery_id=delivery_id)
+        if row is None:  # its subscription was deleted meanwhile
+            raise NotFound(f"no delivery has the id {delivery_id}", field="delivery_id")
+        return delivery_read(row)
+
+
+async def redeliver(
+    ctx: ServiceContext,
+    *,
+    delivery_id: uuid.UUID,
+    actor: str,
+    sign: Signer,
+    clock: Clock = utcnow,
+) -> DeliveryRead:
+    """Send a delivery's body again now, as a new delivery; the new delivery with its answer.
+
+    A failure is retried like any delivery. Takes at most the request timeout.
+
+    Raises:
+        NotFound: no delivery has that id.
+    """
+    queued = await queue_redelivery(ctx, delivery_id=delivery_id, actor=actor)
+    return await _send_one_now(ctx, queued.id, sign, clock)
+
+
+async def send_test(
+    ctx: ServiceContext,
+    *,
+    webhook_id: uuid.UUID,
+    actor: str,
+    sign: Signer,
+    clock: Clock = utcnow,
+) -> DeliveryRead:
+    """Send a ``webhook.test`` delivery now (even to a disabled subscription); its answer.
+
+    Raises:
+        NotFound: no subscription has that id.
+    """
+    queued = await queue_test(ctx, webhook_id=webhook_id, actor=actor)
+    return await _send_one_now(ctx, queued.id, sign, clock)
+
+
+def webhook_dispatcher(
+    ctx: ServiceContext, config: WebhookSettings, *, sign: Signer
+) -> AbstractAsyncContextManager[None]:
+    """Send due deliveries every ``config.poll_s`` while the block runs (the server's lifespan)."""
+    return repeating(
+        lambda: dispatch_due(ctx, config, sign=sign),
+        every_s=config.poll_s,
+        what="the webhook dispatcher",
+    )

@@ -1,0 +1,394 @@
+"""Outbound webhooks: subscriptions, and the follower of the log that fills their outbox.
+
+A subscription names event types (``domain.webhooks.SUBSCRIBABLE``), optionally one workflow,
+an address and a body format; its secret signs each request and is returned once, by
+:func:`create_webhook`. Making, changing and deleting one appends ``webhook.saved`` or
+``webhook.deleted`` without the secret, and with the address's credentials masked.
+
+Nothing on the engine's path sends anything (ADR 0060): :func:`catch_up` reads the events past
+the follower's cursor and writes one delivery row per event and matching subscription, in the
+transaction that moves the cursor. ``services.webhook_sender`` claims due rows and sends them.
+"""
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from missionctl.db.models import Event, Webhook, WebhookDelivery
+from missionctl.db.types import utcnow
+from missionctl.domain import events as ev
+from missionctl.domain.webhooks import (
+    SUBSCRIBABLE,
+    TEST_EVENT,
+    DeliveryStatus,
+    Format,
+    body,
+    event_matches,
+    origin,
+    sample_event,
+    shown_url,
+)
+from missionctl.errors import NotFound
+from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import webhooks as repo
+from missionctl.schemas.webhooks import (
+    DeliveryRead,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
+    WebhookUpdate,
+)
+from missionctl.services.context import ServiceContext
+from missionctl.services.periodic import repeating
+
+FOLLOW_BATCH_EVENTS = 5_000
+"""Events of the log read per follower transaction: bounds how long one holds the write lock."""
+
+MAX_DELIVERIES_SHOWN = 200
+"""The most deliveries one read of a delivery log returns."""
+
+SECRET_BYTES = 32
+
+
+def webhook_read(webhook: Webhook) -> WebhookRead:
+    """A subscription as it may be shown: no secret, the address's credentials masked."""
+    return WebhookRead(
+        id=webhook.id,
+        url=shown_url(webhook.url),
+        events=list(webhook.events),
+        workflow=webhook.workflow,
+        format=Format(webhook.format),
+        enabled=webhook.enabled,
+        created_by=webhook.created_by,
+        created_at=webhook.created_at,
+        updated_at=webhook.updated_at,
+    )
+
+
+def delivery_read(delivery: WebhookDelivery) -> DeliveryRead:
+    """A delivery as the log shows it."""
+    waiting = delivery.status in (DeliveryStatus.pending, DeliveryStatus.sending)
+    return DeliveryRead(
+        id=delivery.id,
+        webhook_id=delivery.webhook_id,
+        event_seq=delivery.event_seq,
+        event_type=delivery.event_type,
+        status=DeliveryStatus(delivery.status),
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at if waiting else None,
+        status_code=delivery.status_code,
+        response_body=delivery.response_body,
+        error=delivery.error,
+        duration_ms=delivery.duration_ms,
+        redelivery_of=delivery.redelivery_of,
+        created_by=delivery.created_by,
+        created_at=delivery.created_at,
+        attempted_at=delivery.attempted_at,
+        delivered_at=delivery.delivered_at,
+    )
+
+
+def _saved(webhook: Webhook, actor: str, change: str) -> NewEvent:
+    payload = {
+        "id": str(webhook.id),
+        "url": origin(webhook.url),
+        "events": list(webhook.events),
+        "workflow": webhook.workflow,
+        "format": webhook.format,
+        "enabled": webhook.enabled,
+        "change": change,
+    }
+    return NewEvent(type=ev.WEBHOOK_SAVED, actor=actor, payload=payload)
+
+
+async def _locked(session: AsyncSession, webhook_id: uuid.UUID) -> Webhook:
+    webhook = await repo.read_webhook(session, webhook_id=webhook_id, lock=True)
+    if webhook is None:
+        raise NotFound(f"no webhook has the id {webhook_id}", field="webhook_id")
+    return webhook
+
+
+# --- subscriptions --------------------------------------------------------------------------
+
+
+async def create_webhook(ctx: ServiceContext, *, data: WebhookCreate, actor: str) -> WebhookCreated:
+    """Subscribe ``data.url`` to ``data.events``; the answer carries the secret, this once.
+
+    The subscription receives the events appended after it (``since_seq``).
+    """
+    secret = "whsec_" + secrets.token_urlsafe(SECRET_BYTES)
+    async with ctx.write() as session:
+        webhook = Webhook(
+            url=data.url,
+            format=data.format.value,
+            events=list(data.events),
+            workflow=data.workflow,
+            secret=secret,
+            enabled=data.enabled,
+            since_seq=0,
+            created_by=actor,
+        )
+        session.add(webhook)
+        await session.flush()
+        [record] = await append(session, [_saved(webhook, actor, "created")])
+        webhook.since_seq = record.seq
+        return WebhookCreated(webhook=webhook_read(webhook), secret=secret)
+
+
+async def list_webhooks(ctx: ServiceContext) -> list[WebhookRead]:
+    """Every subscription, oldest first (never a secret)."""
+    async with ctx.read() as session:
+        return [webhook_read(w) for w in await repo.read_webhooks(session)]
+
+
+async def read_webhook(ctx: ServiceContext, *, webhook_id: uuid.UUID) -> WebhookRead:
+    """One subscription.
+
+    Raises:
+        NotFound: no subscription has that id.
+    """
+    async with ctx.read() as session:
+        webhook = await repo.read_webhook(session, webhook_id=webhook_id)
+        if webhook is None:
+            raise NotFound(f"no webhook has the id {webhook_id}", field="webhook_id")
+        return webhook_read(webhook)
+
+
+async def update_webhook(
+    ctx: ServiceContext, *, webhook_id: uuid.UUID, data: WebhookUpdate, actor: str
+) -> WebhookRead:
+    """Change the fields ``data`` sets (``workflow`` sent as null clears the filter).
+
+    Deliveries already queued keep their body; a disabled subscription gets no new ones and
+    its queued ones wait until it is enabled again. Enabled again, it receives the events
+    appended from then on.
+
+    Raises:
+        NotFound: no subscription has that id.
+    """
+    sent = data.model_fields_set
+    async with ctx.write() as session:
+        webhook = await _locked(session, webhook_id)
+        if "url" in sent and data.url is not None:
+            webhook.url = data.url
+        if "events" in sent and data.events is not None:
+            webhook.events = list(data.events)
+        if "workflow" in sent:
+            webhook.workflow = data.workflow
+        if "format" in sent and data.format is not None:
+            webhook.format = data.format.value
+        switched_on = data.enabled is True and not webhook.enabled
+        if "enabled" in sent and data.enabled is not None:
+            webhook.enabled = data.enabled
+        webhook.updated_at = utcnow()
+        changed = ",".join(sorted(sent)) or "nothing"
+        [record] = await append(session, [_saved(webhook, actor, changed)])
+        if switched_on:  # what was appended while it was off is not sent
+            webhook.since_seq = record.seq
+        return webhook_read(webhook)
+
+
+async def delete_webhook(ctx: ServiceContext, *, webhook_id: uuid.UUID, actor: str) -> None:
+    """Delete a subscription and its delivery log.
+
+    Raises:
+        NotFound: no subscription has that id.
+    """
+    async with ctx.write() as session:
+        webhook = await _locked(session, webhook_id)
+        payload = {"id": str(webhook.id), "url": origin(webhook.url)}
+        await repo.delete_deliveries(session, webhook_id=webhook.id)
+        await session.delete(webhook)
+        await append(session, [NewEvent(type=ev.WEBHOOK_DELETED, actor=actor, payload=payload)])
+
+
+# --- the delivery log -----------------------------------------------------------------------
+
+
+async def list_deliveries(
+    ctx: ServiceContext, *, webhook_id: uuid.UUID | None, limit: int = 50
+) -> list[DeliveryRead]:
+    """The newest deliveries of one subscription (or of all), newest first.
+
+    Raises:
+        NotFound: ``webhook_id`` names no subscription.
+    """
+    limit = max(1, min(limit, MAX_DELIVERIES_SHOWN))
+    async with ctx.read() as session:
+        if (
+            webhook_id is not None
+            and await repo.read_webhook(session, webhook_id=webhook_id) is None
+        ):
+            raise NotFound(f"no webhook has the id {webhook_id}", field="webhook_id")
+        rows = await repo.read_deliveries(session, webhook_id=webhook_id, limit=limit)
+        return [delivery_read(d) for d in rows]
+
+
+async def queue_redelivery(
+    ctx: ServiceContext, *, delivery_id: uuid.UUID, actor: str
+) -> DeliveryRead:
+    """Queue the same body again, due now, as a new delivery (the old one stays in the log).
+
+    Raises:
+        NotFound: no delivery has that id (or its subscription was deleted).
+    """
+    async with ctx.write() as session:
+        old = await repo.read_delivery(session, delivery_id=delivery_id)
+        if old is None:
+            raise NotFound(f"no delivery has the id {delivery_id}", field="delivery_id")
+        again = _delivery(
+            old.webhook_id, old.event_seq, old.event_type, old.body, actor, redelivery_of=old.id
+        )
+        repo.add_deliveries(session, rows=[again])
+        await session.flush()
+        return delivery_read(again)
+
+
+async def queue_test(ctx: ServiceContext, *, webhook_id: uuid.UUID, actor: str) -> DeliveryRead:
+    """Queue a ``webhook.test`` delivery, due now, in the subscription's format.
+
+    Raises:
+        NotFound: no subscription has that id.
+    """
+    async with ctx.write() as session:
+        webhook = await _locked(session, webhook_id)
+        event = sample_event(webhook_id=str(webhook.id), actor=actor, ts=utcnow().isoformat())
+        text = body(event, workflow=webhook.workflow, form=Format(webhook.format))
+        delivery = _delivery(webhook.id, None, TEST_EVENT, text, actor)
+        repo.add_deliveries(session, rows=[delivery])
+        await session.flush()
+        return delivery_read(delivery)
+
+
+def _delivery(
+    webhook_id: uuid.UUID,
+    seq: int | None,
+    event_type: str,
+    text: str,
+    actor: str,
+    *,
+    redelivery_of: uuid.UUID | None = None,
+) -> WebhookDelivery:
+    return WebhookDelivery(
+        webhook_id=webhook_id,
+        event_seq=seq,
+        event_type=event_type,
+        body=text,
+        status=DeliveryStatus.pending.value,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        redelivery_of=redelivery_of,
+        created_by=actor,
+    )
+
+
+# --- following the log ----------------------------------------------------------------------
+
+
+def _event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "type": event.type,
+        "seq": event.seq,
+        "ts": event.ts.isoformat(),
+        "actor": event.actor,
+        "mission_id": None if event.mission_id is None else str(event.mission_id),
+        "run_id": None if event.run_id is None else str(event.run_id),
+        "step_id": event.step_id,
+        "payload": event.payload,
+    }
+
+
+def _named_workflow_id(event: Event) -> uuid.UUID | None:
+    """The workflow version an event's payload names (a schedule's events do), if any."""
+    found = event.payload.get("workflow_id")
+    if not isinstance(found, str):
+        return None
+    try:
+        return uuid.UUID(found)
+    except ValueError:  # not an id: it names no version that can be looked up
+        return None
+
+
+async def _workflows(session: AsyncSession, events: Sequence[Event]) -> dict[int, str | None]:
+    """Each event's workflow name: its run's, else the one its payload names (a schedule's)."""
+    runs = await repo.workflows_of_runs(
+        session, run_ids={e.run_id for e in events if e.run_id is not None}
+    )
+    named = {e.seq: _named_workflow_id(e) for e in events}
+    by_id = await repo.workflow_names(
+        session, workflow_ids={i for i in named.values() if i is not None}
+    )
+    names: dict[int, str | None] = {}
+    for event in events:
+        name = runs.get(event.run_id) if event.run_id is not None else None
+        if name is None and isinstance(event.payload.get("workflow"), str):
+            name = event.payload["workflow"]
+        if name is None and (version := named[event.seq]) is not None:
+            name = by_id.get(version)
+        names[event.seq] = name
+    return names
+
+
+async def _follow_batch(session: AsyncSession) -> tuple[int, int]:
+    """Queue the deliveries of one batch of the log; the cursor's new place and the head."""
+    progress = await repo.lock_progress(session)
+    head = await repo.head_seq(session)
+    upto = min(head, progress.last_seq + FOLLOW_BATCH_EVENTS)
+    webhooks = await repo.enabled_webhooks(session)
+    if webhooks and upto > progress.last_seq:
+        events = await repo.read_events(
+            session, after=progress.last_seq, upto=upto, types=SUBSCRIBABLE
+        )
+        workflows = await _workflows(session, events) if events else {}
+        rows = [
+            _delivery(
+                webhook.id,
+                event.seq,
+                event.type,
+                body(
+                    _event_dict(event), workflow=workflows[event.seq], form=Format(webhook.format)
+                ),
+                "system",
+            )
+            for event in events
+            for webhook in webhooks
+            if event.seq > webhook.since_seq
+            and event_matches(
+                subscribed=webhook.events,
+                workflow_filter=webhook.workflow,
+                event_type=event.type,
+                workflow=workflows[event.seq],
+            )
+        ]
+        repo.add_deliveries(session, rows=rows)
+    progress.last_seq = max(progress.last_seq, upto)
+    return progress.last_seq, head
+
+
+async def catch_up(ctx: ServiceContext) -> int:
+    """Queue a delivery for every event past the cursor and every subscription it matches.
+
+    One write transaction per batch of at most ``FOLLOW_BATCH_EVENTS`` events: the deliveries
+    and the cursor commit together, so an event is queued once per subscription even when two
+    servers follow the log (they take turns on the cursor's lock). Returns the last ``seq`` read.
+    Subscriptions that are off get nothing; a subscription gets no event older than itself.
+    While no subscription is on, nothing is written at all (the cursor stays where it is: a
+    subscription made later skips the older events by its ``since_seq``).
+    """
+    async with ctx.read() as session:
+        if not await repo.progress_behind(session) or not await repo.any_enabled(session):
+            return await repo.head_seq(session)
+    while True:
+        async with ctx.write() as session:
+            upto, head = await _follow_batch(session)
+        if upto >= head:
+            return upto
+
+
+def webhook_follower(ctx: ServiceContext, *, every_s: float) -> AbstractAsyncContextManager[None]:
+    """Catch the outbox up with the log every ``every_s`` while the block runs."""
+    return repeating(lambda: catch_up(ctx), every_s=every_s, what="the webhook outbox following")

@@ -1,0 +1,187 @@
+"""The Webhooks page (admins only): subscriptions, the form that adds one, the delivery log.
+
+- ``GET /webhooks``: every subscription with its newest deliveries (answer codes, errors), a
+  Send test button, Enable/Disable, Delete, and Redeliver on each delivery.
+- ``POST /webhooks``: add a subscription. The answer is the page with the new secret shown
+  this once (it is in no URL, no later page); on invalid input, the form again with a message
+  beside each field at fault (422) and nothing stored.
+- ``POST /webhooks/{webhook_id}/test|enabled|delete`` and
+  ``POST /webhooks/deliveries/{delivery_id}/redeliver``: the buttons; each answers with a 303
+  back to the page (tests and redeliveries have been sent by then).
+"""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
+
+from missionctl.domain.webhooks import MAX_URL_CHARS, SUBSCRIBABLE, Format
+from missionctl.errors import NotFound
+from missionctl.schemas.webhooks import WebhookCreate, WebhookCreated, WebhookUpdate
+from missionctl.security.signing import sign
+from missionctl.services import webhook_sender, webhooks
+from missionctl.web.deps import Context, Identity, P, requires
+from missionctl.web.templating import render
+
+PAGE = "pages/webhooks.html"
+URL = "/webhooks"
+DELIVERIES_SHOWN = 10
+"""Deliveries listed under each subscription (the CLI and API read more)."""
+
+router = APIRouter()
+Admin = Annotated[Identity, requires(P.WEBHOOKS_ADMIN)]
+
+
+def _id(noun: str, name: str, raw: str) -> uuid.UUID:
+    # A malformed id names nothing, like an unknown one: the not-found page, not a 422.
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(f"no {noun} with id {raw}", field=name) from None
+
+
+def webhook_id_param(webhook_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{webhook_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _id("webhook", "webhook_id", webhook_id)
+
+
+def delivery_id_param(delivery_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{delivery_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _id("delivery", "delivery_id", delivery_id)
+
+
+WebhookId = Annotated[uuid.UUID, Depends(webhook_id_param)]
+DeliveryId = Annotated[uuid.UUID, Depends(delivery_id_param)]
+
+
+class WebhookForm(BaseModel):
+    """The "Add a webhook" form as posted: every field text, one ``events`` per ticked box."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    url: str = ""
+    events: list[str] = []
+    workflow: str = ""
+    format: str = Format.json.value
+
+    def to_create(self) -> WebhookCreate:
+        """The service request (a blank workflow means every workflow).
+
+        Raises:
+            pydantic.ValidationError: the input breaks a rule of ``WebhookCreate``.
+        """
+        return WebhookCreate.model_validate(
+            {
+                "url": self.url.strip(),
+                "events": self.events,
+                "workflow": self.workflow.strip() or None,
+                "format": self.format,
+            }
+        )
+
+
+def form_errors(error: ValidationError) -> dict[str, str]:
+    """One readable message per field of the form (the first problem of each)."""
+    errors: dict[str, str] = {}
+    for detail in error.errors():
+        location = detail.get("loc", ())
+        field = str(location[0]) if location else "url"
+        if field not in ("url", "events", "workflow", "format"):
+            field = "url"
+        errors.setdefault(field, _message(field, detail))
+    return errors
+
+
+def _message(field: str, detail: Any) -> str:
+    if field == "events":
+        return "Tick at least one event; only the listed events can be sent."
+    if field == "url" and detail.get("type") == "string_too_long":
+        return f"Too long: use an address of at most {MAX_URL_CHARS:,} characters."
+    if field == "url":
+        text = str(detail.get("msg", "")).removeprefix("Value error, ") or "enter an address"
+        return text[0].upper() + text[1:] + "."
+    if field == "workflow":
+        return "Name a workflow as it is saved, at most 200 characters, or leave it blank."
+    return "Choose JSON or Slack."
+
+
+async def _context(
+    ctx: Context,
+    *,
+    form: WebhookForm | None = None,
+    errors: dict[str, str] | None = None,
+    created: WebhookCreated | None = None,
+) -> dict[str, Any]:
+    subscriptions = await webhooks.list_webhooks(ctx)
+    logs = {
+        w.id: await webhooks.list_deliveries(ctx, webhook_id=w.id, limit=DELIVERIES_SHOWN)
+        for w in subscriptions
+    }
+    return {
+        "webhooks": subscriptions,
+        "deliveries": logs,
+        "event_types": SUBSCRIBABLE,
+        "form": form or WebhookForm(),
+        "errors": errors or {},
+        "created": created,
+    }
+
+
+@router.get(URL, dependencies=[requires(P.WEBHOOKS_ADMIN)])
+async def webhooks_page(request: Request, ctx: Context) -> Response:
+    """Every subscription with its newest deliveries, and the form that adds one."""
+    return render(request, PAGE, await _context(ctx))
+
+
+@router.post(URL)
+async def add_webhook(
+    request: Request, ctx: Context, who: Admin, form: Annotated[WebhookForm, Form()]
+) -> Response:
+    """Add a subscription; the page shows its secret this once (422 and the form on bad input)."""
+    try:
+        data = form.to_create()
+    except ValidationError as exc:
+        context = await _context(ctx, form=form, errors=form_errors(exc))
+        return render(request, PAGE, context, status_code=HTTP_422_UNPROCESSABLE_CONTENT)
+    created = await webhooks.create_webhook(ctx, data=data, actor=who.actor)
+    # The secret is in this answer only: never cached, never in a URL.
+    headers = {"Cache-Control": "no-store"}
+    return render(request, PAGE, await _context(ctx, created=created), headers=headers)
+
+
+def _back() -> RedirectResponse:
+    return RedirectResponse(URL, status_code=HTTP_303_SEE_OTHER)
+
+
+@router.post(URL + "/{webhook_id}/test")
+async def send_test(ctx: Context, who: Admin, webhook_id: WebhookId) -> Response:
+    """Send a test delivery now; the page then lists it with its answer."""
+    await webhook_sender.send_test(ctx, webhook_id=webhook_id, actor=who.actor, sign=sign)
+    return _back()
+
+
+@router.post(URL + "/{webhook_id}/enabled")
+async def switch(
+    ctx: Context, who: Admin, webhook_id: WebhookId, enabled: Annotated[bool, Form()]
+) -> Response:
+    """Turn a subscription on or off."""
+    change = WebhookUpdate(enabled=enabled)
+    await webhooks.update_webhook(ctx, webhook_id=webhook_id, data=change, actor=who.actor)
+    return _back()
+
+
+@router.post(URL + "/{webhook_id}/delete")
+async def delete(ctx: Context, who: Admin, webhook_id: WebhookId) -> Response:
+    """Delete a subscription and its delivery log."""
+    await webhooks.delete_webhook(ctx, webhook_id=webhook_id, actor=who.actor)
+    return _back()
+
+
+@router.post(URL + "/deliveries/{delivery_id}/redeliver")
+async def redeliver(ctx: Context, who: Admin, delivery_id: DeliveryId) -> Response:
+    """Send a delivery's body again now; the page then lists the new delivery."""
+    await webhook_sender.redeliver(ctx, delivery_id=delivery_id, actor=who.actor, sign=sign)
+    return _back()
