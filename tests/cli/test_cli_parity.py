@@ -71,6 +71,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/runs/{run_id}/report": "runs report",
     "GET /api/v1/search": "search",
     "GET /api/v1/memory": "memory search",
+    "GET /api/v1/palette": "find",
     "GET /api/v1/missions/{mission_id}/similar": "memory similar",
     "GET /api/v1/events": "audit search",  # --kind events (the default)
     "GET /api/v1/audit/runs": "audit search",  # --kind runs

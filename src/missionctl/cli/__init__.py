@@ -16,6 +16,7 @@ from missionctl.cli import (
     db,
     docs,
     events,
+    find,
     health,
     memory,
     missions,
@@ -43,7 +44,7 @@ app = typer.Typer(
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
-    "reject, controls, stop, release, agents, prices, search, memory, costs, events, health, "
+    "reject, controls, stop, release, agents, prices, search, find, memory, costs, events, health, "
     "webhooks, "
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
@@ -78,6 +79,7 @@ app.command("worker")(worker.worker)
 app.command("run")(run.run)
 app.command("replay")(replay.replay)
 app.command("search")(search.search)
+app.command("find")(find.find)
 app.command("pack")(pack.pack)
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")

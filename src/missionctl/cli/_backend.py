@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
     from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
+    from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.register import (
         DecisionCreate,
@@ -203,6 +204,7 @@ class MissionControl(Protocol):
         self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
     ) -> MemoryPage: ...
     def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]: ...
+    def search_palette(self, q: str, *, limit: int) -> PalettePage: ...
 
     # Artifacts and reports
     def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]: ...
@@ -604,6 +606,14 @@ class LocalMissionControl:
         from missionctl.services import memory_recall
 
         return self.call(lambda ctx: memory_recall.similar_missions(ctx, mission_id=mission_id))
+
+    def search_palette(self, q: str, *, limit: int) -> PalettePage:
+        """See ``MissionControl``; locally as the system, which may take every action."""
+        from missionctl.domain.access import Identity, Role
+        from missionctl.services import palette
+
+        system = Identity(actor=LOCAL_ACTOR, user_name=LOCAL_ACTOR, role=Role.ADMIN)
+        return self.call(lambda ctx: palette.search_palette(ctx, who=system, q=q, limit=limit))
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
@@ -1337,6 +1347,12 @@ class RemoteMissionControl:
         from missionctl.schemas.memory import SimilarMission
 
         return self.client.get_list(f"/api/v1/missions/{mission_id}/similar", SimilarMission)
+
+    def search_palette(self, q: str, *, limit: int) -> PalettePage:
+        """See ``MissionControl``; ``GET /api/v1/palette`` as the token."""
+        from missionctl.schemas.palette import PalettePage
+
+        return self.client.get("/api/v1/palette", PalettePage, params={"q": q, "limit": limit})
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
