@@ -8,6 +8,7 @@ from missionctl.api.routes import (
     approvals,
     artifacts,
     audit,
+    callbacks,
     controls,
     costs,
     diagrams,
@@ -48,3 +49,4 @@ api_router.include_router(system.router)
 api_router.include_router(costs.router)
 api_router.include_router(events.router)
 api_router.include_router(audit.router)
+api_router.include_router(callbacks.router)
