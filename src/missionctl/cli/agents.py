@@ -125,6 +125,53 @@ def list_(
             _programs(agent)
 
 
+class Window(StrEnum):
+    """How far back utilisation looks."""
+
+    HOUR = "1h"
+    DAY = "24h"
+    WEEK = "7d"
+
+
+@app.command()
+def utilisation(
+    window: Annotated[
+        Window, typer.Option("--window", help="How far back from now: 1h, 24h or 7d.")
+    ] = Window.DAY,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Per agent: executions, average and p95 duration, failure rate, tokens, cost and busy %.
+
+    Busy % is the seconds the agent's steps ran inside the window, summed, over the window's
+    seconds: 100% is one step running all the time on average, more when several ran at once.
+    """
+    with open_backend() as api:
+        report = api.agent_utilisation(window.value)
+    if as_json:
+        typer.echo(report.model_dump_json())
+        return
+    table = Table(title=f"Agent utilisation, last {window.value}", caption=report.busy_definition)
+    columns = ("agent", "executions", "failed", "avg s", "p95 s", "tokens", "cost $", "busy %")
+    table.add_column(columns[0], no_wrap=True)  # a name cut in two could not be searched for
+    for column in columns[1:]:
+        table.add_column(column, justify="right")
+    for line in report.agents:
+        table.add_row(
+            escape(line.agent),
+            str(line.executions),
+            f"{line.failure_rate:.0%}",
+            f"{line.avg_duration_s:.2f}",
+            f"{line.p95_duration_s:.2f}",
+            str(line.tokens),
+            f"{line.cost_micros / 1_000_000:.4f}",
+            f"{line.busy_pct:.1f}",
+        )
+    if not report.agents:
+        console.print(f"No agent ran a step in the last {window.value}.")
+        return
+    console.print(table)
+
+
 @app.command()
 def disable(name: Name) -> None:
     """Disable an agent: its queued steps are held (not failed) until it is enabled."""
