@@ -25,7 +25,7 @@ from missionctl.agents.http import HttpAgent, HttpAgentConfig
 from missionctl.app import create_app
 from missionctl.db.models import Artifact, Event, HttpCallback, StepRun
 from missionctl.domain.signing import SIGNATURE_HEADER, SignatureError, verify
-from missionctl.errors import Conflict, NotFound
+from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.schemas.http_agent import AgentAnswer
 from missionctl.services import ServiceContext
 from missionctl.services.callbacks import open_callback, receive_callback
@@ -442,3 +442,12 @@ async def test_a_host_resolving_to_a_private_address_is_refused() -> None:
 
 def test_the_http_agent_is_known_to_workflows() -> None:
     assert agent_is_known("http")
+
+
+async def test_a_workflow_with_an_http_step_lacking_its_url_is_refused_naming_it(
+    ctx: ServiceContext,
+) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        await start(ctx, [step("call", "http", inputs={"secret": "not a name"})])
+    fields = {problem.field for problem in raised.value.problems}
+    assert fields == {"steps.0.inputs.url", "steps.0.inputs.secret"}
