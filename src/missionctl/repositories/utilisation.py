@@ -1,4 +1,4 @@
-"""Per-agent utilisation over a time window, summed and ranked in SQL (ADR 0061).
+"""Per-agent utilisation over a time window, summed and ranked in SQL (agent-utilisation.md).
 
 Two reads, each through an index that exists: the steps that ended at or after the window's
 start (``ix_step_runs_ended_at``) and the steps running now (``ix_step_runs_status_queued_at``,

@@ -3,7 +3,7 @@
 Computed from ``step_runs`` over a window (``1h``, ``24h``, ``7d`` back from now, or explicit
 ``since``/``until``): the finished steps are summed, averaged and ranked by the database
 (``repositories.utilisation``); the running ones, at most as many as the engines' capacity, add
-their busy seconds here. See ``schemas.utilisation`` for what each figure means (ADR 0061).
+their busy seconds here. See ``schemas.utilisation`` for what each figure means.
 """
 
 from collections import defaultdict
