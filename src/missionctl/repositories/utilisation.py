@@ -67,13 +67,12 @@ async def read_finished_usage(
     steps that never started (skipped, canceled while queued) do not count.
     """
     dialect = session.get_bind().dialect.name
-    started, ended = _epoch_s(StepRun.started_at, dialect), _epoch_s(StepRun.ended_at, dialect)
-    later_start = _later(dialect, started, literal(since_s))
+    # Each timestamp is converted once, in the innermost read; everything else is arithmetic.
     steps = (
         select(
             StepRun.agent.label("agent"),
-            (ended - started).label("duration"),
-            (ended - later_start).label("busy"),
+            _epoch_s(StepRun.started_at, dialect).label("began"),
+            _epoch_s(StepRun.ended_at, dialect).label("ended"),
             StepRun.attempt.label("attempt"),
             case((StepRun.status == StepRunStatus.failed.value, 1), else_=0).label("failed"),
             (StepRun.input_tokens + StepRun.earlier_input_tokens).label("input_tokens"),
@@ -87,13 +86,16 @@ async def read_finished_usage(
         )
         .subquery("steps")
     )
+    duration = steps.c.ended - steps.c.began
     ranked = select(
         steps,
-        func.row_number().over(partition_by=steps.c.agent, order_by=steps.c.duration).label("rn"),
+        duration.label("duration"),
+        func.row_number().over(partition_by=steps.c.agent, order_by=duration).label("rn"),
         func.count().over(partition_by=steps.c.agent).label("n"),
     ).subquery("ranked")
     # Nearest rank: the smallest duration whose rank is at least 95% of the agent's count.
     at_p95 = ranked.c.rn * 100 >= ranked.c.n * 95
+    busy = ranked.c.ended - _later(dialect, ranked.c.began, literal(since_s))
     query = (
         select(
             ranked.c.agent,
@@ -105,7 +107,7 @@ async def read_finished_usage(
             func.sum(ranked.c.input_tokens),
             func.sum(ranked.c.output_tokens),
             func.sum(ranked.c.cost),
-            func.sum(ranked.c.busy),
+            func.sum(busy),
         )
         .group_by(ranked.c.agent)
         .order_by(ranked.c.agent)
