@@ -30,7 +30,7 @@ from missionctl.schemas.http_agent import AgentAnswer
 from missionctl.services import ServiceContext
 from missionctl.services.callbacks import open_callback, receive_callback
 from missionctl.services.runtime import agent_is_known
-from missionctl.settings import HttpAgentSettings, ServerSettings, Settings
+from missionctl.settings import EngineSettings, HttpAgentSettings, ServerSettings, Settings
 from tests.engine.helpers import start, step, wait_for_run, wait_for_step
 from tests.support.auth import bearer_headers
 from tests.support.consistency import assert_consistent
@@ -358,6 +358,13 @@ async def test_hostile_callbacks_get_a_clear_4xx(stack: Stack, ctx: ServiceConte
     assert huge.status_code == 413
     unknown = await client.post(path, json={"outputs": {}, "surprise": 1})
     assert unknown.status_code == 422 and "surprise" in unknown.json()["error"]["field"]
+    for body, named in [
+        ({"outputs": {"text": "a\u0000b"}}, "outputs"),
+        ({"outputs": {"a\u0000": 1}}, "outputs"),
+        ({"logs": ["c\u0000"]}, "logs.0"),
+    ]:
+        nul = await client.post(path, json=body)
+        assert nul.status_code == 422 and nul.json()["error"]["field"] == named, nul.text
     long_token = await client.post("/api/v1/callbacks/" + "a" * 500, json={})
     assert long_token.status_code == 422 and long_token.json()["error"]["field"] == "token"
 
@@ -451,3 +458,20 @@ async def test_a_workflow_with_an_http_step_lacking_its_url_is_refused_naming_it
         await start(ctx, [step("call", "http", inputs={"secret": "not a name"})])
     fields = {problem.field for problem in raised.value.problems}
     assert fields == {"steps.0.inputs.url", "steps.0.inputs.secret"}
+
+
+async def test_callbacks_are_rate_limited_per_address(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("missionctl.security.limits.CALLBACKS_PER_MINUTE", 3)
+    quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
+    app = create_app(quiet)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            statuses = [
+                (await http.post("/api/v1/callbacks/" + "b" * 43, json={})).status_code
+                for _ in range(4)
+            ]
+        await assert_consistent(app.state.ctx)
+    assert statuses == [404, 404, 404, 429]

@@ -66,6 +66,9 @@ class AgentAnswer(BaseModel):
             raise ValueError(
                 f"nests lists and objects deeper than {MAX_OUTPUT_DEPTH} levels; flatten them"
             )
+        if holds_nul(value):
+            # PostgreSQL cannot store it in every column a step's outputs reach.
+            raise ValueError("must not hold a NUL character (\\u0000) in any key or string")
         size = len(json.dumps(value, ensure_ascii=False).encode())
         if size > MAX_OUTPUT_BYTES:
             raise ValueError(
@@ -90,3 +93,19 @@ def json_depth(value: Any) -> int:
         deepest = max(deepest, depth + 1)
         pending.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether any key or string in ``value`` holds a NUL character, without recursion."""
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
