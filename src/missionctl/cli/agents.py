@@ -4,7 +4,8 @@ A disabled or restricted agent holds its queued steps back (with the reason on t
 a change allows them; nothing fails. ``allow`` and ``disallow`` change the command agent's
 allow-list: a program not on it waits for an approver. On the local database changes are
 recorded as ``system``; with ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, they are made on
-that server as the token (an admin's).
+that server as the token (an admin's). ``utilisation`` shows how much each agent worked over
+the last hour, day or week.
 """
 
 # Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
@@ -25,7 +26,7 @@ from missionctl.domain.workflows import COMMAND_AGENT
 
 app = typer.Typer(
     help="Agents and their restrictions: disable one, limit it to some risk tiers, or list the "
-    "programs command steps run without an approver.",
+    "programs command steps run without an approver; and how much each worked (utilisation).",
     no_args_is_help=True,
 )
 
