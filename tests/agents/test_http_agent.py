@@ -6,6 +6,7 @@ reads ``callback_url`` from the request the server received and POSTs the answer
 """
 
 import asyncio
+import ipaddress
 import json
 import threading
 import uuid
@@ -29,9 +30,9 @@ from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.schemas.http_agent import AgentAnswer
 from missionctl.services import ServiceContext
 from missionctl.services.callbacks import open_callback, receive_callback
-from missionctl.services.runtime import agent_is_known
+from missionctl.services.runtime import agent_is_known, build_agents
 from missionctl.settings import EngineSettings, HttpAgentSettings, ServerSettings, Settings
-from tests.engine.helpers import start, step, wait_for_run, wait_for_step
+from tests.engine.helpers import running_engine, start, step, wait_for_run, wait_for_step
 from tests.support.auth import bearer_headers
 from tests.support.consistency import assert_consistent
 
@@ -475,3 +476,28 @@ async def test_callbacks_are_rate_limited_per_address(
             ]
         await assert_consistent(app.state.ctx)
     assert statuses == [404, 404, 404, 429]
+
+
+async def test_a_callback_received_by_one_server_reaches_an_engine_of_another_context(
+    ctx: ServiceContext, app: Any, agent_server: AgentServer
+) -> None:
+    """The server taking the callback and the engine waiting share only the database."""
+    config = HttpAgentConfig(
+        callback_base_url="http://elsewhere.example",
+        allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),),
+        poll_s=0.05,
+    )
+    agent_server.routes["/later"] = lambda received: (202, {})
+    run = await start(ctx, [step("call", "http", inputs={"url": agent_server.url + "/later"})])
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        running_engine(ctx, agents=build_agents(None, http=config)),
+        httpx.AsyncClient(transport=transport, base_url="http://server") as server,
+    ):
+        [received] = await agent_server.wait_for("/later")
+        url = received.document["callback_url"]
+        assert url.startswith("http://elsewhere.example/api/v1/callbacks/")
+        posted = await server.post(urlsplit(url).path, json={"outputs": {"answered": "later"}})
+        assert posted.status_code == 204
+        assert (await wait_for_run(ctx, run.id)).status == "completed"
+    assert (await _step_row(ctx, run.id)).outputs["answered"] == "later"
