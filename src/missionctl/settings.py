@@ -7,6 +7,7 @@ Nothing reads the environment at import time: call :func:`get_settings` (tests b
 directly and hand it to the app factory).
 """
 
+import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -222,6 +223,38 @@ class SandboxSettings(BaseSettings):
         return paths
 
 
+class HttpAgentSettings(BaseSettings):
+    """What ``http`` steps may reach and how they wait for callbacks (docs/http-agent.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_HTTP_AGENT_", extra="forbid")
+
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Private networks an http step's URL may reach, as a JSON list of CIDRs "
+        '(e.g. ["127.0.0.1/32", "10.1.0.0/16"]). Public addresses are always allowed; '
+        "loopback, private, link-local and reserved ones only inside these.",
+    )
+    poll_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often a step waiting for its agent's callback reads it, in seconds.",
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        bad = []
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                bad.append(value)
+        if bad:
+            raise ValueError(f"must be networks like 127.0.0.1/32; not: {', '.join(bad)}")
+        return values
+
+
 class AuditSettings(BaseSettings):
     """How the event log is anchored outside the database: signed checkpoints (ADR 0023)."""
 
@@ -372,6 +405,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    http_agent: HttpAgentSettings = Field(default_factory=HttpAgentSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -402,6 +436,11 @@ class Settings(BaseSettings):
     def audit_checkpoint_dir(self) -> Path:
         """Directory of the event log's signed checkpoints."""
         return self.audit.checkpoint_dir or self.home / "checkpoints"
+
+    @property
+    def callback_base_url(self) -> str:
+        """The address external agents post callbacks to: the public URL, else HOST:PORT."""
+        return self.server.public_url or f"http://{self.server.host}:{self.server.port}"
 
     @property
     def audit_key_path(self) -> Path:
@@ -471,6 +510,12 @@ class Settings(BaseSettings):
                 "MISSIONCTL_AUDIT_KEY_PATH": str(self.audit_key_path),
             },
             "webhooks": self.webhooks.shown(),
+            "http_agent": {
+                "MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS": ", ".join(
+                    self.http_agent.allowed_networks
+                ),
+                "MISSIONCTL_HTTP_AGENT_POLL_S": str(self.http_agent.poll_s),
+            },
             "tracing": {
                 "MISSIONCTL_TRACE_URL": show(self.tracing.url),
                 # Only where spans go: a collector's address may carry a password.

@@ -270,10 +270,10 @@ def test_rules_read_inputs_and_templates_past_a_schema_error() -> None:
 
 def test_unknown_agents_are_named_with_a_suggestion() -> None:
     found = problems(
-        check_definition(workflow(step("a", agent="builtin:qaa"), step("b", agent="http")))
+        check_definition(workflow(step("a", agent="builtin:qaa"), step("b", agent="gopher")))
     )
     assert found["steps.0.agent"] == "unknown agent 'builtin:qaa'; did you mean 'builtin:qa'?"
-    assert found["steps.1.agent"].startswith("unknown agent 'http'; known: builtin:architect, ")
+    assert found["steps.1.agent"].startswith("unknown agent 'gopher'; known: builtin:architect, ")
     known = workflow(step("a", agent="llm:writer"), step("b", agent="builtin:security"))
     assert check_definition(known).valid
 

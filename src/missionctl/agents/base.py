@@ -79,6 +79,30 @@ async def _no_input_record(request: Mapping[str, Any]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Callback:
+    """A callback opened for one attempt: poll it by ``id``; ``token`` goes into its URL."""
+
+    id: uuid.UUID
+    token: str
+
+
+class CallbackChannel(Protocol):
+    """Callbacks of one attempt: the database's pending rows, reached through the engine.
+
+    An agent holds no session (the import contracts forbid it): the engine gives it this
+    channel, which opens a callback row and reads the answer posted to it.
+    """
+
+    async def open(self, *, expires_in_s: float) -> Callback:
+        """Open a single-use callback valid for ``expires_in_s`` seconds."""
+        ...
+
+    async def answer(self, callback_id: uuid.UUID) -> dict[str, Any] | None:
+        """The answer posted to the callback, or ``None`` while none has arrived."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class StepContext:
     """Everything an agent may use for one attempt of one step.
 
@@ -114,6 +138,12 @@ class StepContext:
     # The most tokens the step may use, every model call counted (a capped run reserved their
     # cost when it dispatched the step); ``None``: no limit. Agents that call a model keep it.
     token_limit: int | None = None
+    # The attempt's time limit in seconds (the engine cancels the agent after it); ``None``
+    # outside an engine. Agents that wait for someone else (a callback) wait no longer.
+    timeout_s: float | None = None
+    # Callbacks for agents answered later by someone else (``http``); ``None`` outside an
+    # engine, where nothing could receive them.
+    callbacks: CallbackChannel | None = None
 
     @property
     def workspace(self) -> Path:

@@ -8,6 +8,7 @@ from missionctl.api.routes import (
     approvals,
     artifacts,
     audit,
+    callbacks,
     controls,
     costs,
     diagrams,
@@ -52,3 +53,4 @@ api_router.include_router(events.router)
 api_router.include_router(audit.router)
 api_router.include_router(palette.router)
 api_router.include_router(webhooks.router)
+api_router.include_router(callbacks.router)

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
     from missionctl.schemas.search import SearchPage
     from missionctl.schemas.tracemap import TraceMapRead
+    from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.webhooks import (
         DeliveryRead,
         WebhookCreate,
@@ -236,6 +237,7 @@ class MissionControl(Protocol):
     def release_stop(self, reason: str) -> ControlsRead: ...
     def list_agents(self) -> list[AgentRead]: ...
     def update_agent(self, name: str, data: AgentUpdate) -> AgentRead: ...
+    def agent_utilisation(self, window: UtilisationWindow) -> UtilisationRead: ...
     def list_prices(self) -> list[PriceRead]: ...
     def read_price(self, model: str) -> PriceRead: ...
     def set_price(self, data: PriceSet) -> PriceRead: ...
@@ -882,6 +884,12 @@ class LocalMissionControl:
         return self.call(
             lambda ctx: agents.update_agent(ctx, name=name, data=data, actor=LOCAL_ACTOR)
         )
+
+    def agent_utilisation(self, window: UtilisationWindow) -> UtilisationRead:
+        """See ``MissionControl``."""
+        from missionctl.services import utilisation
+
+        return self.call(lambda ctx: utilisation.read_utilisation(ctx, window=window))
 
     def list_prices(self) -> list[PriceRead]:
         """See ``MissionControl``: with the locally configured model."""
@@ -1600,6 +1608,14 @@ class RemoteMissionControl:
 
         body = data.model_dump(mode="json", exclude={"model"})
         return self.client.put(f"/api/v1/prices/{_segment(data.model)}", PriceRead, body=body)
+
+    def agent_utilisation(self, window: UtilisationWindow) -> UtilisationRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.utilisation import UtilisationRead
+
+        return self.client.get(
+            "/api/v1/agents/utilisation", UtilisationRead, params={"window": window}
+        )
 
     def read_costs(self, query: CostQuery) -> CostBreakdown:
         """See ``MissionControl``; the query travels as the route's query parameters."""

@@ -4,7 +4,8 @@ A disabled or restricted agent holds its queued steps back (with the reason on t
 a change allows them; nothing fails. ``allow`` and ``disallow`` change the command agent's
 allow-list: a program not on it waits for an approver. On the local database changes are
 recorded as ``system``; with ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, they are made on
-that server as the token (an admin's).
+that server as the token (an admin's). ``utilisation`` shows how much each agent worked over
+the last hour, day or week.
 """
 
 # Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
@@ -25,7 +26,7 @@ from missionctl.domain.workflows import COMMAND_AGENT
 
 app = typer.Typer(
     help="Agents and their restrictions: disable one, limit it to some risk tiers, or list the "
-    "programs command steps run without an approver.",
+    "programs command steps run without an approver; and how much each worked (utilisation).",
     no_args_is_help=True,
 )
 
@@ -123,6 +124,53 @@ def list_(
     for agent in agents:
         if agent.name == COMMAND_AGENT:
             _programs(agent)
+
+
+class Window(StrEnum):
+    """How far back utilisation looks."""
+
+    HOUR = "1h"
+    DAY = "24h"
+    WEEK = "7d"
+
+
+@app.command()
+def utilisation(
+    window: Annotated[
+        Window, typer.Option("--window", help="How far back from now: 1h, 24h or 7d.")
+    ] = Window.DAY,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Per agent: executions, average and p95 duration, failure rate, tokens, cost and busy %.
+
+    Busy % is the seconds the agent's steps ran inside the window, summed, over the window's
+    seconds: 100% is one step running all the time on average, more when several ran at once.
+    """
+    with open_backend() as api:
+        report = api.agent_utilisation(window.value)
+    if as_json:
+        typer.echo(report.model_dump_json())
+        return
+    table = Table(title=f"Agent utilisation, last {window.value}", caption=report.busy_definition)
+    columns = ("agent", "executions", "failed", "avg s", "p95 s", "tokens", "cost $", "busy %")
+    table.add_column(columns[0], no_wrap=True)  # a name cut in two could not be searched for
+    for column in columns[1:]:
+        table.add_column(column, justify="right")
+    for line in report.agents:
+        table.add_row(
+            escape(line.agent),
+            str(line.executions),
+            f"{line.failure_rate:.0%}",
+            f"{line.avg_duration_s:.2f}",
+            f"{line.p95_duration_s:.2f}",
+            str(line.tokens),
+            f"{line.cost_micros / 1_000_000:.4f}",
+            f"{line.busy_pct:.1f}",
+        )
+    if not report.agents:
+        console.print(f"No agent ran a step in the last {window.value}.")
+        return
+    console.print(table)
 
 
 @app.command()

@@ -696,3 +696,26 @@ class WebhookProgress(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class HttpCallback(Base):
+    """A pending answer of an external HTTP agent, redeemable once (revision 0024, ADR 0061).
+
+    The ``http`` agent opens one per attempt and sends ``callback_url`` (the server's address +
+    ``/api/v1/callbacks/<token>``); only the SHA-256 of the token is kept. The callback route
+    stores the agent's answer in ``result`` and sets ``used_at`` in one conditional UPDATE, so
+    a token is redeemed at most once; the engine holding the step polls the row by ``id``.
+    """
+
+    __tablename__ = "http_callbacks"
+
+    id: Mapped[uuid.UUID] = _id()
+    step_run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("step_runs.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _created()

@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from missionctl.agents.base import AgentError, AgentResult, LogLevel, StepContext
+from missionctl.agents.base import AgentError, AgentResult, Callback, LogLevel, StepContext
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
@@ -46,6 +46,7 @@ from missionctl.errors import EventLogUnavailable
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.services import ServiceContext, execution
+from missionctl.services import callbacks as callback_service
 from missionctl.services.artifacts import put_blob
 from missionctl.services.execution import (
     ClaimedStep,
@@ -96,6 +97,32 @@ RunFinishedHook = Callable[[uuid.UUID], Awaitable[None]]
 def default_worker_id() -> str:
     """``host:pid:random`` — unique per process, readable in lease columns and events."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True, slots=True)
+class _StepCallbacks:
+    """The callbacks of one claimed attempt (``agents.base.CallbackChannel``), in the database.
+
+    The row, not this process, is what a callback reaches: the server that receives the answer
+    may be another process than the engine that waits for it (ADR 0061).
+    """
+
+    ctx: ServiceContext
+    claim: ClaimedStep
+
+    async def open(self, *, expires_in_s: float) -> Callback:
+        """Open a callback for this attempt of the step run."""
+        opened = await callback_service.open_callback(
+            self.ctx,
+            step_run_id=self.claim.step_run_id,
+            attempt=self.claim.attempt,
+            expires_in_s=expires_in_s,
+        )
+        return Callback(id=opened.id, token=opened.token)
+
+    async def answer(self, callback_id: uuid.UUID) -> dict[str, Any] | None:
+        """The answer posted to the callback, if one came."""
+        return await callback_service.read_callback_answer(self.ctx, callback_id=callback_id)
 
 
 class Engine:
@@ -544,6 +571,8 @@ class Engine:
             record_input=record_input,
             depends_on=claim.depends_on,
             token_limit=claim.token_limit,
+            timeout_s=claim.timeout_s,
+            callbacks=_StepCallbacks(self.ctx, claim),
         )
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:

@@ -39,6 +39,10 @@ ADDRESS_FACTOR = 5
 # Clients whose drops are remembered at once; beyond it the oldest count is forgotten (its
 # client's next record then says nothing was dropped), so memory stays bounded.
 MAX_DROP_COUNTS = 100_000
+# Callbacks of external HTTP agents a client may post per minute (ADR 0061): far more than one
+# agent answering its steps needs, few enough that guessing a 256-bit token stays hopeless and
+# a flood costs little.
+CALLBACKS_PER_MINUTE = 600
 
 
 def _records_limiter() -> RateLimiter:
@@ -47,6 +51,10 @@ def _records_limiter() -> RateLimiter:
 
 def _anonymous_limiter() -> RateLimiter:
     return RateLimiter(limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60.0)
+
+
+def _callbacks_limiter() -> RateLimiter:
+    return RateLimiter(limit=CALLBACKS_PER_MINUTE, window_s=60.0)
 
 
 def client_key(address: str | None) -> str:
@@ -100,6 +108,7 @@ class EdgeLimits:
     sign_in_failure_records: RateLimiter = field(default_factory=_records_limiter)
     anonymous_records: RateLimiter = field(default_factory=_anonymous_limiter)
     dropped: DropCounts = field(default_factory=DropCounts)
+    callbacks: RateLimiter = field(default_factory=_callbacks_limiter)
 
     @classmethod
     def from_settings(cls, server: ServerSettings) -> "EdgeLimits":

@@ -7,11 +7,13 @@ and ``llm:<role>`` agents over the OpenAI-compatible endpoint.
 
 import asyncio
 import functools
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from missionctl.agents.base import AgentError
+from missionctl.agents.http import HTTP_AGENT, HttpAgent, HttpAgentConfig
 from missionctl.agents.llm_agent import LLMAgent
 from missionctl.agents.registry import AgentRegistry
 from missionctl.agents.sandbox import Sandbox
@@ -37,12 +39,16 @@ class Runtime:
         return f"model {self.llm.model}" if self.llm else "local engine"
 
 
-def build_agents(llm: LLMClient | None, sandbox: Sandbox | None = None) -> AgentRegistry:
-    """Diagnostics, ``command``, the builtin specialists, and ``llm:<role>`` when a model is set.
+def build_agents(
+    llm: LLMClient | None, sandbox: Sandbox | None = None, http: HttpAgentConfig | None = None
+) -> AgentRegistry:
+    """Diagnostics, ``command``, ``http``, the builtin specialists, and ``llm:<role>`` with a model.
 
-    ``sandbox`` confines ``command`` steps (default: bubblewrap with default limits).
+    ``sandbox`` confines ``command`` steps (default: bubblewrap with default limits); ``http``
+    configures ``http`` steps (default: public addresses only, no callbacks).
     """
     registry = AgentRegistry(sandbox=sandbox)
+    registry.register(HTTP_AGENT, HttpAgent(http))
     register_specialists(registry)
     if llm is not None:
         client = llm
@@ -89,6 +95,17 @@ def agent_is_known(name: str) -> bool:
     return True
 
 
+def http_agent_config(settings: Settings) -> HttpAgentConfig:
+    """The ``http`` agent's configuration: ``MISSIONCTL_HTTP_AGENT_*`` and the callback address."""
+    return HttpAgentConfig(
+        callback_base_url=settings.callback_base_url,
+        allowed_networks=tuple(
+            ipaddress.ip_network(net, strict=False) for net in settings.http_agent.allowed_networks
+        ),
+        poll_s=settings.http_agent.poll_s,
+    )
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Build the runtime for ``settings``; closes the model client when the block ends.
@@ -100,7 +117,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     endpoint = settings.tracing.traces_endpoint
     traced = endpoint is not None and start_tracing(endpoint)
     try:
-        agents = build_agents(client, Sandbox(settings.sandbox))
+        agents = build_agents(client, Sandbox(settings.sandbox), http_agent_config(settings))
         yield Runtime(llm=client, planner=make_planner(client), agents=agents)
     finally:
         if client is not None:

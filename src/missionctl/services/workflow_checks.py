@@ -605,6 +605,8 @@ def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any] | None) ->
         return _command_problems(where, inputs)
     if agent.startswith("llm:"):
         return _secret_problems(f"{where}.inputs.secrets", inputs.get("secrets"))
+    if agent == "http":
+        return _http_problems(where, inputs)
     if agent == "builtin:sleep":
         seconds = inputs.get("seconds", 1.0)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -637,6 +639,28 @@ def _command_problems(where: str, inputs: Mapping[str, Any]) -> list[Problem]:
             )
         )
     problems += _secret_problems(f"{where}.inputs.secret_env", inputs.get("secret_env"))
+    return problems
+
+
+def _http_problems(where: str, inputs: Mapping[str, Any]) -> list[Problem]:
+    """An ``http`` step's URL and signing secret (docs/http-agent.md); templates pass as text."""
+    problems: list[Problem] = []
+    url = inputs.get("url")
+    if not isinstance(url, str) or not (
+        url.startswith(("http://", "https://")) or "{{" in url or "{%" in url
+    ):
+        problems.append(
+            Problem(
+                f"{where}.inputs.url",
+                "an http step needs inputs.url, an http:// or https:// address "
+                "(e.g. https://agent.example.com/run)",
+            )
+        )
+    secret = inputs.get("secret")
+    if secret is not None and not (isinstance(secret, str) and _SECRET_NAME.match(secret)):
+        problems.append(
+            Problem(f"{where}.inputs.secret", "must name a secret (letters, digits, _)")
+        )
     return problems
 
 

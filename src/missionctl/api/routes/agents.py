@@ -7,15 +7,20 @@ The ``command`` agent's rule also lists the programs its steps run without an ap
 contain ``:`` and ``*`` (``builtin:architect``, ``llm:*``): the path takes them as they are.
 """
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
+from pydantic import BeforeValidator
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.governance import AgentRead, AgentUpdate
 from missionctl.schemas.missions import plain_text
+from missionctl.schemas.runs import not_a_number
+from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
 from missionctl.services import agents as agent_service
+from missionctl.services import utilisation as utilisation_service
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
 
@@ -35,6 +40,29 @@ AgentName = Annotated[
 async def list_agents(ctx: Context) -> list[AgentRead]:
     """Every agent (and `kind:*`) with its rule and how many queued steps it holds back."""
     return await agent_service.list_agents(ctx)
+
+
+Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
+
+
+@router.get("/utilisation", response_model=UtilisationRead, dependencies=[requires(P.AGENTS_READ)])
+async def read_utilisation(
+    ctx: Context,
+    window: Annotated[
+        UtilisationWindow | None, Query(description="1h, 24h or 7d back from `until` (24h)")
+    ] = None,
+    since: Annotated[
+        Time, Query(description="Start instead of a window (ISO 8601; UTC if no zone)")
+    ] = None,
+    until: Annotated[Time, Query(description="End (ISO 8601; UTC if no zone); default now")] = None,
+) -> UtilisationRead:
+    """Per agent: executions, average and p95 duration, failure rate, tokens, cost, busy %.
+
+    Busy % is the seconds the agent's steps ran inside the window, summed, over the window's
+    seconds (above 100% when several ran side by side). 422 when both `window` and `since` are
+    given, `since` is not before `until`, or the span passes 366 days.
+    """
+    return await utilisation_service.read_utilisation(ctx, window=window, since=since, until=until)
 
 
 @router.patch("/{name:path}", response_model=AgentRead, responses=BODY_RESPONSES)

@@ -3,10 +3,11 @@
 - ``POST /emergency-stop`` and ``POST /emergency-stop/release``: the two controls of the stop
   (``components/emergency.html``). htmx is told to reload the page (``HX-Refresh``), since the
   stop changes what every part of it shows; a plain form post comes back with a 303.
-- ``/agents``: every agent and its restrictions, and the programs command steps run without an
-  approver; an admin enables, disables and limits an agent to risk tiers, and allows or
-  disallows a program (the same form route, ``POST /agents/command``). Block of
-  ``pages/agents.html`` rendered alone: ``agent_update`` (the tables again and a toast).
+- ``/agents``: every agent and its restrictions, each agent's utilisation over ``?window=``
+  (1h, 24h or 7d), and the programs command steps run without an approver; an admin enables,
+  disables and limits an agent to risk tiers, and allows or disallows a program (the same form
+  route, ``POST /agents/command``). Block of ``pages/agents.html`` rendered alone:
+  ``agent_update`` (the tables again and a toast).
 - ``/settings/prices``: the price table; an admin sets a model's prices. Block of
   ``pages/prices.html`` rendered alone: ``price_update`` (the table, and the form again, with a
   message beside each field at fault on a 422, when nothing is stored).
@@ -15,7 +16,7 @@
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
@@ -30,9 +31,11 @@ from missionctl.domain.governance import (
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import RiskTier
+from missionctl.schemas.utilisation import UtilisationWindow
 from missionctl.services import agents as agent_service
 from missionctl.services import controls as control_service
 from missionctl.services import pricing
+from missionctl.services import utilisation as utilisation_service
 from missionctl.services.pricing import PriceRead, PriceSet
 from missionctl.web.deps import Context, Fragment, Identity, P, requires
 from missionctl.web.templating import render
@@ -164,10 +167,21 @@ class AgentForm(BaseModel):
 
 
 @router.get(AGENTS_URL, dependencies=[requires(P.AGENTS_READ)])
-async def agents_page(request: Request, ctx: Context) -> Response:
-    """Every agent (and kind of agent), whether it may run, which risk tiers, what it holds."""
+async def agents_page(
+    request: Request,
+    ctx: Context,
+    window: Annotated[
+        UtilisationWindow, Query(description="Utilisation over 1h, 24h or 7d")
+    ] = "24h",
+) -> Response:
+    """Every agent (and kind of agent), whether it may run, which risk tiers, what it holds.
+
+    Below them, each agent's utilisation over ``window`` (a 422 page for another window).
+    """
     agents = await agent_service.list_agents(ctx)
-    return render(request, AGENTS_PAGE, {"agents": agents, "tiers": RISK_TIERS})
+    usage = await utilisation_service.read_utilisation(ctx, window=window)
+    context = {"agents": agents, "tiers": RISK_TIERS, "utilisation": usage, "window": window}
+    return render(request, AGENTS_PAGE, context)
 
 
 @router.post(AGENTS_URL + "/{name}")
