@@ -20,6 +20,7 @@ from missionctl.api.routes import (
     prices,
     register,
     runs,
+    schedules,
     search,
     system,
     tracemap,
@@ -48,3 +49,4 @@ api_router.include_router(system.router)
 api_router.include_router(costs.router)
 api_router.include_router(events.router)
 api_router.include_router(audit.router)
+api_router.include_router(schedules.router)

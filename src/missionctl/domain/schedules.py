@@ -25,7 +25,7 @@ from typing import Final
 
 from croniter import croniter
 
-MISFIRE_GRACE: Final = timedelta(seconds=60)
+MISFIRE_GRACE: Final = timedelta(seconds=30)
 """A tick fired at most this late is on time; an older unfired tick was missed."""
 
 MAX_COUNTED_MISSES: Final = 10_000
