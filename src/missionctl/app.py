@@ -36,6 +36,7 @@ from missionctl.services.costs import usage_folder
 from missionctl.services.health import HealthSummaryCache
 from missionctl.services.memory import memory_indexer
 from missionctl.services.runtime import open_runtime
+from missionctl.services.scheduler import schedule_firing
 from missionctl.services.search_index import search_indexer
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
@@ -107,6 +108,13 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         memory_indexer(ctx),  # remembers the missions that finish (ADR 0055)
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
+        # Fires due schedules beside the embedded engine, exactly once per tick (ADR 0059).
+        schedule_firing(
+            ctx,
+            planner=runtime.planner,
+            every_s=settings.engine.schedules_every_s,
+            enabled=settings.engine.embedded,
+        ),
     ):
         app.state.ctx = ctx
         app.state.runtime = runtime

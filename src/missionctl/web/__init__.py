@@ -23,6 +23,7 @@ from missionctl.web.routes import (
     mission_page,
     register,
     runs,
+    schedules,
     search,
     trace_page,
     workflows,
@@ -48,5 +49,6 @@ web_router.include_router(search.router)
 web_router.include_router(memory.router)
 web_router.include_router(health.router)
 web_router.include_router(events.router)
+web_router.include_router(schedules.router)
 
 __all__ = ["STATIC_DIR", "web_router"]
