@@ -60,14 +60,10 @@ async def test_a_schedule_is_added_listed_changed_paused_resumed_and_deleted(
     assert (await client.delete(f"/api/v1/schedules/{schedule_id}")).status_code == 404
     types = [
         e["type"]
-        for e in (await client.get("/api/v1/events", params={"type": "schedule."})).json()[
-            "items"
-        ]
+        for e in (await client.get("/api/v1/events", params={"type": "schedule."})).json()["items"]
     ]
-    assert sorted(types) == sorted(
-        ["schedule.saved", "schedule.saved", "schedule.paused", "schedule.resumed"]
-        + ["schedule.deleted"]
-    )
+    expected = ["schedule.saved", "schedule.saved", "schedule.paused", "schedule.resumed"]
+    assert sorted(types) == sorted([*expected, "schedule.deleted"])
 
 
 async def test_run_now_starts_a_run_that_names_its_schedule(client: httpx.AsyncClient) -> None:

@@ -54,9 +54,7 @@ async def test_two_workers_racing_five_ticks_start_exactly_five_runs(
     assert len({r.id for r in runs}) == 5
     assert {(r.trigger, r.created_by) for r in runs} == {("cron", f"schedule:{schedule.name}")}
     fired = await events_of(ctx, ev.SCHEDULE_FIRED)
-    assert [e.payload["tick"] for e in fired] == [
-        minute(n, 0).isoformat() for n in range(1, 6)
-    ]
+    assert [e.payload["tick"] for e in fired] == [minute(n, 0).isoformat() for n in range(1, 6)]
     read = await read_schedule(ctx, schedule_id=schedule.id)
     assert read.next_fire_at == minute(6, 0)
     assert read.last_run_id == runs[-1].id and read.last_outcome == "started"
@@ -108,7 +106,7 @@ async def test_a_tick_a_little_late_is_on_time_and_older_ones_missed(ctx: Servic
     # Down from just before tick 1 to 20 s after tick 3: tick 3 is on time, 1 and 2 missed.
     [fired] = await fire_due(ctx, minute(3, 20))
     assert (fired.outcome, fired.missed) == ("started", 2)
-    [run] = await runs_of(ctx, schedule.id)  # one run for all: the pass fires at most one
+    assert len(await runs_of(ctx, schedule.id)) == 1  # a pass fires at most one run
     [misfired] = await events_of(ctx, ev.SCHEDULE_MISFIRED)
     assert misfired.payload["missed"] == 2 and misfired.payload["caught_up"] is False
 
@@ -155,12 +153,8 @@ async def test_overlap_allow_starts_beside_the_active_run(ctx: ServiceContext) -
 
 
 async def test_each_fired_run_gets_the_schedule_s_budget_and_inputs(ctx: ServiceContext) -> None:
-    workflow_id = await saved_workflow(
-        ctx, inputs={"who": {"type": "string", "default": "world"}}
-    )
-    schedule = await every_minute(
-        ctx, workflow_id, budget_usd="2.5", inputs={"who": "scheduler"}
-    )
+    workflow_id = await saved_workflow(ctx, inputs={"who": {"type": "string", "default": "world"}})
+    schedule = await every_minute(ctx, workflow_id, budget_usd="2.5", inputs={"who": "scheduler"})
     [fired] = await fire_due(ctx, minute(1))
     assert fired.run_id is not None
     run = await read_run(ctx, run_id=fired.run_id)
@@ -238,9 +232,7 @@ async def test_refusals_name_the_field_and_change_nothing(ctx: ServiceContext) -
         await every_minute(ctx, workflow_id, inputs={"nope": 1})
     assert bad_input.value.field == "inputs.nope"
     with pytest.raises(ValidationFailed) as neither:
-        await create_schedule(
-            ctx, data=ScheduleCreate(name="x", cron="@daily"), actor="user:test"
-        )
+        await create_schedule(ctx, data=ScheduleCreate(name="x", cron="@daily"), actor="user:test")
     assert neither.value.field == "workflow_id"
     assert len(await events_of(ctx, ev.SCHEDULE_SAVED)) == 1
 

@@ -26,6 +26,7 @@ from missionctl.cli import (
     replay,
     run,
     runs,
+    schedules,
     search,
     serve,
     users,
@@ -104,6 +105,7 @@ app.add_typer(agents.app, name="agents")
 app.command("events")(events.events)
 app.command("health")(health.health)
 app.add_typer(workers.app, name="workers")
+app.add_typer(schedules.app, name="schedule")
 
 
 def main() -> None:

@@ -277,6 +277,10 @@ class RemoteClient:
         """``PATCH path`` with ``body`` as JSON, the answer parsed as ``model``."""
         return self._parse(self._send("PATCH", path, body=_json_body(body)), model)
 
+    def delete(self, path: str) -> None:
+        """``DELETE path``; the answer has no body."""
+        self._send("DELETE", path)
+
     def post_text(self, path: str, model: type[M], *, text: str, media_type: str) -> M:
         """``POST path`` with ``text`` as the body, sent as ``media_type`` (e.g. YAML)."""
         response = self._send("POST", path, content=text.encode(), media_type=media_type)

@@ -32,7 +32,8 @@ class NewEvent:
 
     Raises:
         ValueError: the type is not dotted lower-case (``mission.created``), the actor is not one of
-            ``system``, ``user:NAME``, ``token:NAME``, ``agent:NAME``, ``schedule:NAME``, or the payload is not JSON.
+            ``system``, ``user:NAME``, ``token:NAME``, ``agent:NAME``, ``schedule:NAME``, or the
+            payload is not JSON.
     """
 
     type: str
@@ -54,7 +55,8 @@ class NewEvent:
             )
         if not _ACTOR.match(self.actor):
             raise ValueError(
-                f"actor {self.actor!r} must be system, user:NAME, token:NAME, agent:NAME or schedule:NAME"
+                f"actor {self.actor!r} must be system, user:NAME, token:NAME, agent:NAME or "
+                "schedule:NAME"
             )
         try:
             object.__setattr__(self, "payload_json", canonical_json(self.payload))

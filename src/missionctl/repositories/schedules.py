@@ -162,7 +162,5 @@ def workflow_names(session: Session, *, ids: Sequence[uuid.UUID]) -> dict[uuid.U
     """``name vN`` of each workflow version in ``ids``."""
     if not ids:
         return {}
-    query = select(Workflow.id, Workflow.name, Workflow.version).where(
-        and_(Workflow.id.in_(ids))
-    )
+    query = select(Workflow.id, Workflow.name, Workflow.version).where(and_(Workflow.id.in_(ids)))
     return {row[0]: f"{row[1]} v{row[2]}" for row in session.execute(query)}

@@ -22,8 +22,8 @@ from pydantic import (
 )
 
 from missionctl.domain.schedules import (
-    MissionAction,
     MisfirePolicy,
+    MissionAction,
     OverlapPolicy,
     cron_problem,
     zone_problem,
@@ -45,13 +45,11 @@ CronText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=CRON_MAX_CHARS),
     plain_text(CRON_MAX_CHARS),
-
 ]
 ZoneName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=ZONE_MAX_CHARS),
     plain_text(ZONE_MAX_CHARS),
-
 ]
 Inputs = Annotated[dict[str, Any], Field(max_length=MAX_INPUTS)]
 

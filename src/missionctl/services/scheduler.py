@@ -63,8 +63,11 @@ def schedule_actor(schedule: Schedule) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Fired:
-    """What one firing did: ``started``, ``skipped``, ``queued``, ``planning``, ``failed`` or
-    ``missed`` (every due tick missed, none run), with the run it started."""
+    """What one firing did, and the run it started.
+
+    ``outcome`` is ``started``, ``skipped``, ``queued``, ``planning``, ``failed`` or ``missed``
+    (every due tick missed, none run).
+    """
 
     schedule_id: uuid.UUID
     outcome: str
@@ -122,7 +125,9 @@ async def fire_due(
                 item.id, _tick_claimer(item.next_fire_at, moment), moment, "cron", None, True
             )
         elif item.queued_tick is not None:
-            attempt = _Attempt(item.id, _queue_claimer(item.queued_tick), moment, "cron", None, False)
+            attempt = _Attempt(
+                item.id, _queue_claimer(item.queued_tick), moment, "cron", None, False
+            )
         else:
             continue
         if (result := await _fire(ctx, attempt, planner or LocalPlanner())) is not None:
@@ -202,9 +207,7 @@ def _now_claimer(session: Session, schedule: Schedule) -> _Claim | None:
 
 
 def _previous_ended(session: Session, schedule: Schedule) -> bool:
-    return schedule.last_run_id is None or repo.run_has_ended(
-        session, run_id=schedule.last_run_id
-    )
+    return schedule.last_run_id is None or repo.run_has_ended(session, run_id=schedule.last_run_id)
 
 
 # --- Firing --------------------------------------------------------------------------------
@@ -219,8 +222,9 @@ async def _fire(
             lambda s: _claim_and_start(s, ctx, attempt), side_by_side=True
         )
     except MissionControlError as exc:
+        refused = exc  # bound for the closure: ``exc`` is unbound after the block
         fired = await ctx.write_blocking(
-            lambda s: _claim_and_fail(s, attempt, exc), side_by_side=True
+            lambda s: _claim_and_fail(s, attempt, refused), side_by_side=True
         )
         if raise_failure and fired is not None:
             raise
@@ -315,9 +319,7 @@ def _record(schedule: Schedule, now: datetime, outcome: str, error: str | None) 
     schedule.last_error = error
 
 
-def _claim_and_fail(
-    session: Session, attempt: _Attempt, exc: MissionControlError
-) -> Fired | None:
+def _claim_and_fail(session: Session, attempt: _Attempt, exc: MissionControlError) -> Fired | None:
     """Claim the same firing again and record why its run could not start."""
     schedule = repo.read_schedule(session, schedule_id=attempt.schedule_id)
     if schedule is None or (claim := attempt.claim(session, schedule)) is None:
@@ -358,7 +360,8 @@ async def _plan_then_run(
             lambda s: _start_planned(s, ctx, attempt), side_by_side=True
         )
     except MissionControlError as exc:
-        await ctx.write_blocking(lambda s: _planning_failed(s, attempt, exc), side_by_side=True)
+        refused = exc  # bound for the closure: ``exc`` is unbound after the block
+        await ctx.write_blocking(lambda s: _planning_failed(s, attempt, refused), side_by_side=True)
         if raise_failure:
             raise
         return Fired(attempt.schedule_id, "failed")

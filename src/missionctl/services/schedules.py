@@ -37,9 +37,7 @@ from missionctl.services.money import usd_to_micros
 def to_schedule_read(session: Session, schedule: Schedule) -> ScheduleRead:
     """The public contract of a schedule, with what its runs did (reads them)."""
     outcomes = repo.run_outcomes(session, schedule_id=schedule.id)
-    names = repo.workflow_names(
-        session, ids=[schedule.workflow_id] if schedule.workflow_id else []
-    )
+    names = repo.workflow_names(session, ids=[schedule.workflow_id] if schedule.workflow_id else [])
     return ScheduleRead(
         id=schedule.id,
         name=schedule.name,
@@ -248,9 +246,7 @@ def _apply(
     if "inputs" in changes:
         if schedule.workflow_id is None:
             raise ValidationFailed([Problem("inputs", "a mission takes no inputs")])
-        schedule.inputs = _resolved_inputs(
-            session, ctx, schedule.workflow_id, changes["inputs"]
-        )
+        schedule.inputs = _resolved_inputs(session, ctx, schedule.workflow_id, changes["inputs"])
     if "mission_action" in changes:
         if schedule.mission_id is None:
             raise ValidationFailed(

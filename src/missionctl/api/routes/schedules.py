@@ -60,17 +60,13 @@ async def edit_schedule(
     )
 
 
-@router.post(
-    "/{schedule_id}/pause", response_model=ScheduleRead, responses=CONFLICT_RESPONSES
-)
+@router.post("/{schedule_id}/pause", response_model=ScheduleRead, responses=CONFLICT_RESPONSES)
 async def pause_schedule(schedule_id: uuid.UUID, ctx: Context, who: Writer) -> ScheduleRead:
     """Pause it: no tick fires until it is resumed (409 when paused already)."""
     return await schedule_service.pause_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
 
 
-@router.post(
-    "/{schedule_id}/resume", response_model=ScheduleRead, responses=CONFLICT_RESPONSES
-)
+@router.post("/{schedule_id}/resume", response_model=ScheduleRead, responses=CONFLICT_RESPONSES)
 async def resume_schedule(schedule_id: uuid.UUID, ctx: Context, who: Writer) -> ScheduleRead:
     """Resume it; ticks missed while paused are skipped or run once, as its misfire policy says."""
     return await schedule_service.resume_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
@@ -85,8 +81,11 @@ async def resume_schedule(schedule_id: uuid.UUID, ctx: Context, who: Writer) -> 
 async def run_now(
     schedule_id: uuid.UUID, ctx: Context, runtime: RuntimeDep, who: Writer
 ) -> ScheduleRead:
-    """Start its run now (paused or not); `last_run_id` names the run. 409/422 when the run
-    cannot start (a mission already running, a budget the workflow cannot keep)."""
+    """Start its run now (paused or not); `last_run_id` names the run.
+
+    409 or 422 when the run cannot start (a mission already running, a budget the workflow
+    cannot keep); the failed firing is recorded on the schedule.
+    """
     return await scheduler.run_now(
         ctx, schedule_id=schedule_id, actor=who.actor, planner=runtime.planner
     )

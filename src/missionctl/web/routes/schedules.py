@@ -100,7 +100,7 @@ def _inputs(text: str) -> dict[str, Any]:
     except (ValueError, RecursionError):
         raise ValueError('write the inputs as a JSON object, like {"region": "eu"}') from None
     if not isinstance(value, dict) or len(value) > MAX_INPUTS:
-        raise ValueError(f'write the inputs as a JSON object of at most {MAX_INPUTS} names')
+        raise ValueError(f"write the inputs as a JSON object of at most {MAX_INPUTS} names")
     return value
 
 
@@ -158,7 +158,9 @@ def _back(fragment: bool) -> Response:
 
 
 @router.post(URL + "/{schedule_id}/pause")
-async def pause(schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment) -> Response:
+async def pause(
+    schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment
+) -> Response:
     """Pause the schedule."""
     await schedule_service.pause_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
     return _back(fragment)
@@ -182,9 +184,7 @@ async def run_now(
     fragment: Fragment,
 ) -> Response:
     """Start the schedule's run now."""
-    await scheduler.run_now(
-        ctx, schedule_id=schedule_id, actor=who.actor, planner=runtime.planner
-    )
+    await scheduler.run_now(ctx, schedule_id=schedule_id, actor=who.actor, planner=runtime.planner)
     return _back(fragment)
 
 
