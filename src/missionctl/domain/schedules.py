@@ -28,9 +28,10 @@ from croniter import croniter
 MISFIRE_GRACE: Final = timedelta(seconds=30)
 """A tick fired at most this late is on time; an older unfired tick was missed."""
 
-MAX_COUNTED_MISSES: Final = 10_000
-"""Missed ticks are counted up to this many (a year-long pause of an every-minute schedule
-would otherwise walk half a million ticks in the firing transaction)."""
+MAX_COUNTED_MISSES: Final = 1_000
+"""Missed ticks are counted up to this many, then reported as "at least" (a year-long pause of
+an every-minute schedule would otherwise walk half a million ticks, at about 0.2 ms each, in
+the firing transaction)."""
 
 MACROS: Final = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"})
 """The named expressions accepted besides five fields."""
