@@ -5,6 +5,7 @@ waits for real time.
 """
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.schedules import ScheduleCreate
-from missionctl.services import ServiceContext, open_context
+from missionctl.services import ServiceContext, open_context, scheduler
 from missionctl.services.missions import create_mission
 from missionctl.services.plans import plan_mission
 from missionctl.services.runs import cancel_run, read_run
@@ -248,3 +249,25 @@ async def test_twins_adding_one_name_at_once_get_one_schedule_and_one_conflict(
             return_exceptions=True,
         )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "ScheduleRead"]
+
+
+async def test_a_schedule_that_breaks_does_not_keep_the_others_from_firing(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workflow_id = await saved_workflow(ctx)
+    broken = await every_minute(ctx, workflow_id, name="a-broken")
+    healthy = await every_minute(ctx, workflow_id, name="b-healthy")
+    real_start = scheduler._start
+
+    def start(session: Any, context: Any, schedule: Any, trigger: str) -> Any:
+        if schedule.id == broken.id:
+            raise RuntimeError("a bug, not a refusal")
+        return real_start(session, context, schedule, trigger)
+
+    monkeypatch.setattr(scheduler, "_start", start)
+    [fired] = await fire_due(ctx, minute(1))
+    assert fired.schedule_id == healthy.id
+    # The broken one's tick was not claimed: it is tried again, and fires once fixed.
+    monkeypatch.setattr(scheduler, "_start", real_start)
+    [again] = await fire_due(ctx, minute(1, 5))
+    assert again.schedule_id == broken.id and again.outcome == "started"

@@ -15,6 +15,7 @@ leaves that tick ``planning`` and the schedule ticks on.
 """
 
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -49,6 +50,8 @@ from missionctl.services.context import ServiceContext
 from missionctl.services.periodic import repeating
 from missionctl.services.runs import start_in
 from missionctl.services.schedules import cron_of, read_schedule
+
+log = logging.getLogger(__name__)
 
 MAX_DUE_PER_PASS = 100
 """Schedules one pass looks at; the rest wait for the next pass (seconds later)."""
@@ -130,7 +133,14 @@ async def fire_due(
             )
         else:
             continue
-        if (result := await _fire(ctx, attempt, planner or LocalPlanner())) is not None:
+        try:
+            result = await _fire(ctx, attempt, planner or LocalPlanner())
+        except Exception:
+            # One broken schedule must not keep the others from firing: its tick stays
+            # unclaimed and the next pass tries it again.
+            log.exception("schedule %s could not be fired; trying again next pass", item.id)
+            continue
+        if result is not None:
             fired.append(result)
     return fired
 
