@@ -271,3 +271,21 @@ async def test_a_schedule_that_breaks_does_not_keep_the_others_from_firing(
     monkeypatch.setattr(scheduler, "_start", real_start)
     [again] = await fire_due(ctx, minute(1, 5))
     assert again.schedule_id == broken.id and again.outcome == "started"
+
+
+async def test_a_pause_racing_a_pass_still_leaves_the_tick_fired_once(
+    ctx: ServiceContext, settings: Settings
+) -> None:
+    schedule = await every_minute(ctx, await saved_workflow(ctx))
+    async with open_context(settings, upgrade=False) as twin:
+        fired, _ = await asyncio.gather(
+            fire_due(ctx, minute(1)),
+            pause_schedule(twin, schedule_id=schedule.id, actor="user:test"),
+        )
+    # Either the pass claimed the tick before the pause, or the pause came first and the
+    # claim matched no row: never both, never a half-fired tick.
+    assert len(await runs_of(ctx, schedule.id)) == len(fired) <= 1
+    assert (await read_schedule(ctx, schedule_id=schedule.id)).paused
+    await resume_schedule(ctx, schedule_id=schedule.id, actor="user:test")
+    await fire_due(ctx, minute(1, 10))  # the tick, if the pause won, is still on time
+    assert len(await runs_of(ctx, schedule.id)) == 1
