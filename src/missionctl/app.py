@@ -37,6 +37,7 @@ from missionctl.services.costs import usage_folder
 from missionctl.services.health import HealthSummaryCache
 from missionctl.services.memory import memory_indexer
 from missionctl.services.runtime import open_runtime
+from missionctl.services.scheduler import schedule_firing
 from missionctl.services.search_index import search_indexer
 from missionctl.services.webhook_sender import webhook_dispatcher
 from missionctl.services.webhooks import webhook_follower
@@ -125,6 +126,13 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
         _webhooks(ctx, settings),  # the outbox of outbound webhooks (ADR 0060)
+        # Fires due schedules beside the embedded engine, exactly once per tick (ADR 0059).
+        schedule_firing(
+            ctx,
+            planner=runtime.planner,
+            every_s=settings.engine.schedules_every_s,
+            enabled=settings.engine.embedded,
+        ),
     ):
         app.state.ctx = ctx
         app.state.runtime = runtime

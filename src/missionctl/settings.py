@@ -148,6 +148,12 @@ class EngineSettings(BaseSettings):
     lease_s: float = Field(default=30.0, gt=0, description="How long a claimed step is leased.")
     heartbeat_s: float = Field(default=5.0, gt=0, description="How often leases are renewed.")
     poll_s: float = Field(default=1.0, gt=0, description="Idle wait before looking for work.")
+    schedules_every_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How often an engine's scheduler looks for due schedules (ADR 0059).",
+    )
 
 
 class WebhookSettings(BaseSettings):
@@ -491,6 +497,7 @@ class Settings(BaseSettings):
                 "MISSIONCTL_ENGINE_LEASE_S": str(self.engine.lease_s),
                 "MISSIONCTL_ENGINE_HEARTBEAT_S": str(self.engine.heartbeat_s),
                 "MISSIONCTL_ENGINE_POLL_S": str(self.engine.poll_s),
+                "MISSIONCTL_ENGINE_SCHEDULES_EVERY_S": str(self.engine.schedules_every_s),
             },
             "sandbox": {
                 "MISSIONCTL_SANDBOX_MODE": self.sandbox.mode,

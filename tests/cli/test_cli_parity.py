@@ -111,6 +111,14 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/events/stream": "events",  # --follow
     "GET /api/v1/health/summary": "health",
     "GET /api/v1/workers": "workers list",  # and workers show
+    "POST /api/v1/schedules": "schedule add",
+    "GET /api/v1/schedules": "schedule list",
+    "GET /api/v1/schedules/{schedule_id}": "schedule show",
+    "PATCH /api/v1/schedules/{schedule_id}": "schedule edit",
+    "POST /api/v1/schedules/{schedule_id}/pause": "schedule pause",
+    "POST /api/v1/schedules/{schedule_id}/resume": "schedule resume",
+    "POST /api/v1/schedules/{schedule_id}/run-now": "schedule run-now",
+    "DELETE /api/v1/schedules/{schedule_id}": "schedule delete",
 }
 
 # Operations that programs call, not people: no command performs them.

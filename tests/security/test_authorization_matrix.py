@@ -141,6 +141,14 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/workflows/by-name/{name:path}"): "workflows:read",
     ("GET", "/api/v1/workflows/{workflow_id:uuid}"): "workflows:read",
     ("POST", "/api/v1/workflows/{workflow_id}/runs"): "runs:control",
+    ("POST", "/api/v1/schedules"): "schedules:write",
+    ("GET", "/api/v1/schedules"): "workflows:read",
+    ("GET", "/api/v1/schedules/{schedule_id}"): "workflows:read",
+    ("PATCH", "/api/v1/schedules/{schedule_id}"): "schedules:write",
+    ("POST", "/api/v1/schedules/{schedule_id}/pause"): "schedules:write",
+    ("POST", "/api/v1/schedules/{schedule_id}/resume"): "schedules:write",
+    ("POST", "/api/v1/schedules/{schedule_id}/run-now"): "schedules:write",
+    ("DELETE", "/api/v1/schedules/{schedule_id}"): "schedules:write",
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
     ("POST", "/sign-out"): PUBLIC,
@@ -201,6 +209,12 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("POST", "/webhooks/{webhook_id}/enabled"): "webhooks:admin",
     ("POST", "/webhooks/{webhook_id}/delete"): "webhooks:admin",
     ("POST", "/webhooks/deliveries/{delivery_id}/redeliver"): "webhooks:admin",
+    ("GET", "/schedules"): "workflows:read",
+    ("POST", "/schedules"): "schedules:write",
+    ("POST", "/schedules/{schedule_id}/pause"): "schedules:write",
+    ("POST", "/schedules/{schedule_id}/resume"): "schedules:write",
+    ("POST", "/schedules/{schedule_id}/run-now"): "schedules:write",
+    ("POST", "/schedules/{schedule_id}/delete"): "schedules:write",
 }
 
 

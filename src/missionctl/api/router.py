@@ -22,6 +22,7 @@ from missionctl.api.routes import (
     prices,
     register,
     runs,
+    schedules,
     search,
     system,
     tracemap,
@@ -54,3 +55,4 @@ api_router.include_router(audit.router)
 api_router.include_router(palette.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(callbacks.router)
+api_router.include_router(schedules.router)

@@ -27,6 +27,7 @@ from missionctl.cli import (
     replay,
     run,
     runs,
+    schedules,
     search,
     serve,
     users,
@@ -109,6 +110,7 @@ app.command("events")(events.events)
 app.command("health")(health.health)
 app.add_typer(workers.app, name="workers")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(schedules.app, name="schedule")
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.replay import RunStateRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
+    from missionctl.schemas.schedules import ScheduleCreate, ScheduleEdit, ScheduleRead
     from missionctl.schemas.search import SearchPage
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
@@ -294,6 +295,18 @@ class MissionControl(Protocol):
     def webhook_deliveries(self, webhook_id: uuid.UUID, *, limit: int) -> list[DeliveryRead]: ...
     def redeliver(self, delivery_id: uuid.UUID) -> DeliveryRead: ...
     def test_webhook(self, webhook_id: uuid.UUID) -> DeliveryRead: ...
+    # Schedules (ADR 0059)
+    def list_schedules(self) -> list[ScheduleRead]: ...
+    def read_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead: ...
+    def create_schedule(self, data: ScheduleCreate) -> ScheduleRead: ...
+    def edit_schedule(self, schedule_id: uuid.UUID, edit: ScheduleEdit) -> ScheduleRead: ...
+    def pause_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead: ...
+    def resume_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead: ...
+    def run_schedule_now(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """Start the schedule's run now; ``last_run_id`` of the answer names it."""
+        ...
+
+    def delete_schedule(self, schedule_id: uuid.UUID) -> None: ...
 
 
 @contextmanager
@@ -1112,6 +1125,73 @@ class LocalMissionControl:
             )
         )
 
+    # Schedules (ADR 0059)
+    def list_schedules(self) -> list[ScheduleRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import schedules
+
+        return self.call(schedules.list_schedules)
+
+    def read_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.services import schedules
+
+        return self.call(lambda ctx: schedules.read_schedule(ctx, schedule_id=schedule_id))
+
+    def create_schedule(self, data: ScheduleCreate) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.services import schedules
+
+        return self.call(lambda ctx: schedules.create_schedule(ctx, data=data, actor=LOCAL_ACTOR))
+
+    def edit_schedule(self, schedule_id: uuid.UUID, edit: ScheduleEdit) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.services import schedules
+
+        return self.call(
+            lambda ctx: schedules.edit_schedule(
+                ctx, schedule_id=schedule_id, edit=edit, actor=LOCAL_ACTOR
+            )
+        )
+
+    def pause_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.services import schedules
+
+        return self.call(
+            lambda ctx: schedules.pause_schedule(ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR)
+        )
+
+    def resume_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.services import schedules
+
+        return self.call(
+            lambda ctx: schedules.resume_schedule(ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR)
+        )
+
+    def run_schedule_now(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``; a mission is planned by the planner the settings choose."""
+
+        async def fire(ctx: ServiceContext) -> ScheduleRead:
+            from missionctl.services.runtime import open_runtime
+            from missionctl.services.scheduler import run_now
+
+            async with open_runtime(ctx.settings) as runtime:
+                return await run_now(
+                    ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR, planner=runtime.planner
+                )
+
+        return self.call(fire)
+
+    def delete_schedule(self, schedule_id: uuid.UUID) -> None:
+        """See ``MissionControl``."""
+        from missionctl.services import schedules
+
+        self.call(
+            lambda ctx: schedules.delete_schedule(ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR)
+        )
+
 
 # What a user's and a token's fields are called on the command line (``user add``,
 # ``token create``), so that a local validation problem names the option to fix.
@@ -1837,6 +1917,54 @@ class RemoteMissionControl:
         from missionctl.schemas.webhooks import DeliveryRead
 
         return self.client.post(f"/api/v1/webhooks/{webhook_id}/test", DeliveryRead)
+
+    # Schedules (ADR 0059)
+    def list_schedules(self) -> list[ScheduleRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.schedules import ScheduleRead
+
+        return self.client.get_list("/api/v1/schedules", ScheduleRead)
+
+    def read_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.schedules import ScheduleRead
+
+        return self.client.get(f"/api/v1/schedules/{schedule_id}", ScheduleRead)
+
+    def create_schedule(self, data: ScheduleCreate) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.schedules import ScheduleRead
+
+        return self.client.post("/api/v1/schedules", ScheduleRead, body=data)
+
+    def edit_schedule(self, schedule_id: uuid.UUID, edit: ScheduleEdit) -> ScheduleRead:
+        """See ``MissionControl``: only the fields the edit sets are sent."""
+        from missionctl.schemas.schedules import ScheduleRead
+
+        body = edit.model_dump(mode="json", exclude_unset=True)
+        return self.client.patch(f"/api/v1/schedules/{schedule_id}", ScheduleRead, body=body)
+
+    def pause_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.schedules import ScheduleRead
+
+        return self.client.post(f"/api/v1/schedules/{schedule_id}/pause", ScheduleRead)
+
+    def resume_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.schedules import ScheduleRead
+
+        return self.client.post(f"/api/v1/schedules/{schedule_id}/resume", ScheduleRead)
+
+    def run_schedule_now(self, schedule_id: uuid.UUID) -> ScheduleRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.schedules import ScheduleRead
+
+        return self.client.post(f"/api/v1/schedules/{schedule_id}/run-now", ScheduleRead)
+
+    def delete_schedule(self, schedule_id: uuid.UUID) -> None:
+        """See ``MissionControl``."""
+        self.client.delete(f"/api/v1/schedules/{schedule_id}")
 
 
 def _media_type(syntax: Syntax) -> str:

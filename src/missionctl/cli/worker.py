@@ -25,6 +25,7 @@ def worker() -> None:
     from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
     from missionctl.services import open_context
     from missionctl.services.runtime import open_runtime
+    from missionctl.services.scheduler import schedule_firing
 
     settings = load_settings(create_home=True)
 
@@ -37,6 +38,10 @@ def worker() -> None:
             open_context(settings) as ctx,
             open_runtime(settings) as runtime,
             metrics_listener(ctx, settings.metrics_address, database=False),
+            # Due schedules fire beside every engine, once per tick (ADR 0059).
+            schedule_firing(
+                ctx, planner=runtime.planner, every_s=settings.engine.schedules_every_s
+            ),
         ):
             worker_id = default_worker_id()
             console.print(f"worker {worker_id} ({runtime.engine_label}); Ctrl-C stops it")

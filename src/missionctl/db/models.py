@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -719,3 +720,60 @@ class HttpCallback(Base):
     used_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = _created()
+
+
+class Schedule(Base):
+    """A cron expression in a time zone that starts a workflow's or a mission's runs (ADR 0059).
+
+    Exactly one of ``workflow_id`` (a workflow version, run with ``inputs``) and ``mission_id``
+    (with ``mission_action``: run the newest plan, or plan again first) is set. A tick is
+    claimed by moving ``next_fire_at`` from the value read to the next tick in the transaction
+    that starts its run, so one engine fires it however many look. ``queued_tick`` is a tick
+    waiting for the previous run to end (overlap policy ``queue``). ``last_*`` describe the
+    newest firing. A deleted schedule keeps its row (its runs still name it), with
+    ``deleted_at`` set; names are unique among the others.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        Index(
+            "uq_schedules_live_name",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(100))
+    cron: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    workflow_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workflows.id"), index=True)
+    mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
+    mission_action: Mapped[str | None] = mapped_column(String(20))
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    budget_micros: Mapped[int | None]
+    misfire_policy: Mapped[str] = mapped_column(String(20))
+    overlap_policy: Mapped[str] = mapped_column(String(20))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_fire_at: Mapped[datetime] = mapped_column(index=True)
+    queued_tick: Mapped[datetime | None]
+    last_fired_at: Mapped[datetime | None]
+    last_run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"))
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+    deleted_at: Mapped[datetime | None]
+
+
+class ScheduleRun(Base):
+    """A run a schedule started, and the tick it stands for (``None``: started by run-now)."""
+
+    __tablename__ = "schedule_runs"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    schedule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedules.id"), index=True)
+    tick: Mapped[datetime | None]

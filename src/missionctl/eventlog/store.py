@@ -22,7 +22,7 @@ from missionctl.eventlog.chain import format_ts, hash_event_json
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "missionctl.pending_events"
-_ACTOR = re.compile(r"^(system|(user|token|agent):[A-Za-z0-9][A-Za-z0-9._@+-]{0,150})$")
+_ACTOR = re.compile(r"^(system|(user|token|agent|schedule):[A-Za-z0-9][A-Za-z0-9._@+-]{0,150})$")
 _TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
@@ -32,7 +32,8 @@ class NewEvent:
 
     Raises:
         ValueError: the type is not dotted lower-case (``mission.created``), the actor is not one of
-            ``system``, ``user:NAME``, ``token:NAME``, ``agent:NAME``, or the payload is not JSON.
+            ``system``, ``user:NAME``, ``token:NAME``, ``agent:NAME``, ``schedule:NAME``, or the
+            payload is not JSON.
     """
 
     type: str
@@ -54,7 +55,8 @@ class NewEvent:
             )
         if not _ACTOR.match(self.actor):
             raise ValueError(
-                f"actor {self.actor!r} must be system, user:NAME, token:NAME or agent:NAME"
+                f"actor {self.actor!r} must be system, user:NAME, token:NAME, agent:NAME or "
+                "schedule:NAME"
             )
         try:
             object.__setattr__(self, "payload_json", canonical_json(self.payload))

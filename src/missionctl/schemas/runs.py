@@ -96,6 +96,10 @@ class RunRead(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     steps: list[StepRunRead] = Field(default_factory=list)
+    schedule_id: uuid.UUID | None = Field(
+        default=None, description="The schedule that started the run, if one did."
+    )
+    schedule_name: str | None = Field(default=None, description="That schedule's name.")
 
 
 RUN_FILTER_TEXT_MAX_CHARS = 200

@@ -416,12 +416,17 @@ async def read_run_plan(
 
 
 async def run_mission(
-    ctx: ServiceContext, *, mission_id: uuid.UUID, actor: str, trigger: str = "manual"
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    actor: str,
+    trigger: str = "manual",
+    budget_micros: int | None = None,
 ) -> RunRead:
     """Compile the mission's newest plan into a workflow version and start a run of it.
 
     Local plans run on the builtin specialists; model plans on LLM agents. The mission's budget
-    (minus what planning already spent) caps the run.
+    (minus what planning already spent) caps the run, and ``budget_micros`` too when given.
 
     Raises:
         NotFound: no such mission.
@@ -430,33 +435,58 @@ async def run_mission(
     """
 
     def plan_and_start(session: Session) -> RunRead:
-        mission, plan = _runnable(session, mission_id)
-        spec = compile_plan(
-            _compilable(session, plan),
-            mission_title=mission.title,
-            mission_id=mission.id,
-            agent_kind=agent_kind_for(plan.source),
-        )
-        require_valid(spec)
-        with version_race_as_conflict(spec.name):
-            workflow = save_version(
-                session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
-            )
-        # The cap is what is left of the mission's budget: ``start_in`` applies it.
-        return start_in(
+        return run_mission_in(
             session,
             ctx,
-            workflow,
+            mission_id=mission_id,
             actor=actor,
             trigger=trigger,
-            mission_id=mission_id,
-            budget_micros=None,
-            inputs=None,
+            budget_micros=budget_micros,
         )
 
     # One transaction reads the plan, saves the version compiled from it and starts its run: a
     # burst of run requests pays one transaction each, and a refused start leaves nothing.
     return await ctx.write_blocking(plan_and_start, side_by_side=True)
+
+
+def run_mission_in(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    actor: str,
+    trigger: str,
+    budget_micros: int | None,
+) -> RunRead:
+    """``run_mission`` in the caller's blocking transaction (a schedule's firing is one).
+
+    Raises:
+        NotFound | Conflict | ValidationFailed: as ``run_mission`` and ``start_in``.
+    """
+    mission, plan = _runnable(session, mission_id)
+    spec = compile_plan(
+        _compilable(session, plan),
+        mission_title=mission.title,
+        mission_id=mission.id,
+        agent_kind=agent_kind_for(plan.source),
+    )
+    require_valid(spec)
+    with version_race_as_conflict(spec.name):
+        workflow = save_version(
+            session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan.id
+        )
+    # The cap is the lowest of ``budget_micros`` and what is left of the mission's budget:
+    # ``start_in`` applies both.
+    return start_in(
+        session,
+        ctx,
+        workflow,
+        actor=actor,
+        trigger=trigger,
+        mission_id=mission_id,
+        budget_micros=budget_micros,
+        inputs=None,
+    )
 
 
 def _runnable(session: Session, mission_id: uuid.UUID) -> tuple[Mission, Plan]:

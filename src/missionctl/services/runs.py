@@ -30,6 +30,7 @@ from missionctl.eventlog import NewEvent, append, append_sync
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import runs as repo
+from missionctl.repositories import schedules as schedule_repo
 from missionctl.schemas.runs import RunRead, StepRunRead
 from missionctl.services.agents import gate_retried_step, lock_rules
 from missionctl.services.context import ServiceContext
@@ -42,6 +43,8 @@ from missionctl.services.transitions import moved, step_moved
 from missionctl.telemetry import run_trace_fields
 
 TRIGGERS = ("manual", "cron", "api", "mcp", "rerun", "cli")
+SCHEDULED_TRIGGERS = ("cron", "manual")
+"""The triggers of runs a schedule may have started (its ticks, and run-now)."""
 
 
 def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
@@ -601,7 +604,13 @@ async def read_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRead:
         run = await session.get(Run, run_id)
         if run is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
-        return to_run_read(run, await repo.read_step_runs(session, run_id=run_id))
+        read = to_run_read(run, await repo.read_step_runs(session, run_id=run_id))
+        if run.trigger in SCHEDULED_TRIGGERS:
+            # A schedule's run names it (its page links to the schedule).
+            found = await session.run_sync(schedule_repo.schedule_of_run, run_id=run_id)
+            if found is not None:
+                read.schedule_id, read.schedule_name = found
+        return read
 
 
 async def cancel_run(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> RunRead:

@@ -23,6 +23,7 @@ from missionctl.web.routes import (
     mission_page,
     register,
     runs,
+    schedules,
     search,
     trace_page,
     webhooks_page,
@@ -50,5 +51,6 @@ web_router.include_router(memory.router)
 web_router.include_router(health.router)
 web_router.include_router(events.router)
 web_router.include_router(webhooks_page.router)
+web_router.include_router(schedules.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

@@ -10,7 +10,7 @@
   events appended before webhooks existed are never sent.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-11-24 05:00:00.000000
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 import missionctl.db.types
 
 revision: str = "0023"
-down_revision: str | Sequence[str] | None = "0020"
+down_revision: str | Sequence[str] | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

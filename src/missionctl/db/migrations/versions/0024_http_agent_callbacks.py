@@ -7,7 +7,7 @@
   concurrent callbacks exactly one wins; the engine holding the step polls the row by id.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-11-24 05:00:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import missionctl.db.types
 
 revision: str = "0024"
-down_revision: str | Sequence[str] | None = "0020"
+down_revision: str | Sequence[str] | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,274 @@
+"""``missionctl schedule …``: cron schedules that start workflow and mission runs (ADR 0059).
+
+On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN`` (adding,
+pausing, resuming, running and deleting there need an operator's token). A schedule is named
+by its name or its id.
+"""
+
+import json
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from rich.table import Table
+
+from missionctl.cli._backend import MissionControl, open_backend
+from missionctl.cli._runtime import (
+    EXIT_INVALID,
+    console,
+    err_console,
+    report_validation_error,
+    reporting_errors,
+)
+from missionctl.errors import NotFound
+
+if TYPE_CHECKING:
+    from missionctl.schemas.schedules import ScheduleRead
+
+app = typer.Typer(
+    help="Schedules: cron expressions in a time zone that start a workflow's or a mission's "
+    "runs, each tick once however many engines run.",
+    no_args_is_help=True,
+)
+
+OPTIONS = {
+    "name": "NAME",
+    "cron": "--cron",
+    "timezone": "--tz",
+    "workflow_id": "--workflow",
+    "mission_id": "--mission",
+    "inputs": "--input",
+    "budget_usd": "--budget-usd",
+    "misfire_policy": "--misfire",
+    "overlap_policy": "--overlap",
+    "mission_action": "--plan-again",
+}
+
+ScheduleRef = Annotated[str, typer.Argument(help="The schedule's name or id.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the schedule as JSON.")]
+
+
+def _resolve(api: MissionControl, ref: str) -> uuid.UUID:
+    """The id of the schedule ``ref`` names (an id, or a name). Exits 1 when none does."""
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        pass
+    for schedule in api.list_schedules():
+        if schedule.name == ref:
+            return schedule.id
+    with reporting_errors():
+        raise NotFound(f"no schedule called {ref!r} ({api.where}); see `missionctl schedule list`")
+    raise AssertionError("reporting_errors exits")
+
+
+def _workflow_id(api: MissionControl, ref: str) -> uuid.UUID:
+    """A workflow version's id: ``ref`` itself, or the newest version of the name ``ref``."""
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return api.workflow_by_name(ref, None).id
+
+
+def _inputs(pairs: list[str]) -> dict[str, Any]:
+    """``name=value`` pairs; a value that reads as JSON (a number, true, a list) is taken as it."""
+    inputs: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            err_console.print(f"[red]error:[/red] --input: write NAME=VALUE, not {pair!r}")
+            raise typer.Exit(EXIT_INVALID)
+        try:
+            inputs[name] = json.loads(text)
+        except ValueError:
+            inputs[name] = text
+    return inputs
+
+
+def _when(schedule: "ScheduleRead") -> str:
+    if schedule.paused:
+        return "paused"
+    return "—" if schedule.next_fire_at is None else schedule.next_fire_at.isoformat()
+
+
+def _print(schedule: "ScheduleRead", as_json: bool = False) -> None:
+    if as_json:
+        typer.echo(schedule.model_dump_json())
+        return
+    target = schedule.workflow or f"mission {schedule.mission_id} ({schedule.mission_action})"
+    console.print(
+        f"[bold]{escape(schedule.name)}[/bold]  {escape(schedule.cron)} ({schedule.timezone})  "
+        f"→ {escape(target)}  next: {_when(schedule)}"
+    )
+    if schedule.last_fired_at is not None:
+        run = f" run {schedule.last_run_id}" if schedule.last_run_id else ""
+        console.print(
+            f"last: {schedule.last_outcome}{run} ({schedule.last_run_status or '—'}) "
+            f"at {schedule.last_fired_at.isoformat()}"
+        )
+    if schedule.last_error:
+        console.print(f"[yellow]last error:[/yellow] {escape(schedule.last_error)}")
+
+
+@app.command("list")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the schedules as JSON.")] = False,
+) -> None:
+    """List every schedule with its next run, last run and success rate."""
+    with open_backend() as api:
+        schedules = api.list_schedules()
+    if as_json:
+        typer.echo("[" + ",".join(s.model_dump_json() for s in schedules) + "]")
+        return
+    table = Table(title="Schedules")
+    for column in ("name", "cron", "zone", "starts", "next", "last", "success"):
+        table.add_column(column)
+    for s in schedules:
+        rate = "—" if s.success_rate is None else f"{s.success_rate:.0%} of {s.runs_ended}"
+        table.add_row(
+            escape(s.name),
+            escape(s.cron),
+            s.timezone,
+            escape(s.workflow or f"mission {s.mission_id}"),
+            _when(s),
+            f"{s.last_outcome or '—'} {s.last_run_status or ''}".strip(),
+            rate,
+        )
+    console.print(table)
+
+
+@app.command()
+def show(ref: ScheduleRef, as_json: AsJson = False) -> None:
+    """Show one schedule."""
+    with open_backend() as api:
+        _print(api.read_schedule(_resolve(api, ref)), as_json)
+
+
+@app.command()
+def add(
+    name: Annotated[str, typer.Argument(help="A name: letters, digits, '.', '_', '-'.")],
+    cron: Annotated[
+        str, typer.Option("--cron", help="Five fields, e.g. '0 9 * * MON-FRI', or @daily.")
+    ],
+    tz: Annotated[str, typer.Option("--tz", help="The IANA time zone, e.g. Europe/Paris.")] = "UTC",
+    workflow: Annotated[
+        str | None,
+        typer.Option("--workflow", help="A workflow's name (its newest version) or version id."),
+    ] = None,
+    mission: Annotated[str | None, typer.Option("--mission", help="A mission's id.")] = None,
+    plan_again: Annotated[
+        bool, typer.Option("--plan-again", help="Plan the mission again before each run.")
+    ] = False,
+    inputs: Annotated[
+        list[str] | None, typer.Option("--input", help="A workflow input, NAME=VALUE; repeat.")
+    ] = None,
+    budget_usd: Annotated[
+        Decimal | None, typer.Option("--budget-usd", help="A cap for each run, in USD.")
+    ] = None,
+    misfire: Annotated[
+        str, typer.Option("--misfire", help="Missed ticks: skip, or run_once to catch up.")
+    ] = "skip",
+    overlap: Annotated[
+        str,
+        typer.Option("--overlap", help="While the previous run is active: skip, queue or allow."),
+    ] = "skip",
+    paused: Annotated[bool, typer.Option("--paused", help="Add it paused.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Add a schedule of a workflow (--workflow, with --input) or of a mission (--mission)."""
+    from missionctl.schemas.schedules import ScheduleCreate
+
+    with open_backend() as api:
+        data: dict[str, Any] = {
+            "name": name,
+            "cron": cron,
+            "timezone": tz,
+            "inputs": _inputs(inputs or []),
+            "budget_usd": budget_usd,
+            "misfire_policy": misfire,
+            "overlap_policy": overlap,
+            "paused": paused,
+        }
+        if workflow is not None:
+            data["workflow_id"] = _workflow_id(api, workflow)
+        if mission is not None:
+            data["mission_id"] = mission
+            data["mission_action"] = "plan_again" if plan_again else "run"
+        try:
+            body = ScheduleCreate.model_validate(data)
+        except ValidationError as exc:
+            report_validation_error(exc, option_for=OPTIONS)
+            return
+        _print(api.create_schedule(body), as_json)
+
+
+@app.command()
+def edit(
+    ref: ScheduleRef,
+    cron: Annotated[str | None, typer.Option("--cron", help="A new expression.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="A new time zone.")] = None,
+    budget_usd: Annotated[
+        Decimal | None, typer.Option("--budget-usd", help="A new cap for each run, in USD.")
+    ] = None,
+    no_budget: Annotated[
+        bool, typer.Option("--no-budget", help="Remove the cap of each run.")
+    ] = False,
+    misfire: Annotated[str | None, typer.Option("--misfire", help="skip or run_once.")] = None,
+    overlap: Annotated[str | None, typer.Option("--overlap", help="skip, queue or allow.")] = None,
+) -> None:
+    """Change a schedule: the options given (a new expression or zone ticks next after now)."""
+    from missionctl.schemas.schedules import ScheduleEdit
+
+    given: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "cron": cron,
+            "timezone": tz,
+            "budget_usd": budget_usd,
+            "misfire_policy": misfire,
+            "overlap_policy": overlap,
+        }.items()
+        if value is not None
+    }
+    if no_budget:
+        given["budget_usd"] = None
+    try:
+        body = ScheduleEdit.model_validate(given)
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=OPTIONS)
+        return
+    with open_backend() as api:
+        _print(api.edit_schedule(_resolve(api, ref), body))
+
+
+@app.command()
+def pause(ref: ScheduleRef) -> None:
+    """Pause a schedule: no tick fires until it is resumed."""
+    with open_backend() as api:
+        _print(api.pause_schedule(_resolve(api, ref)))
+
+
+@app.command()
+def resume(ref: ScheduleRef) -> None:
+    """Resume a schedule; ticks missed meanwhile follow its misfire policy."""
+    with open_backend() as api:
+        _print(api.resume_schedule(_resolve(api, ref)))
+
+
+@app.command("run-now")
+def run_now(ref: ScheduleRef, as_json: AsJson = False) -> None:
+    """Start a schedule's run now (paused or not); prints the run's id."""
+    with open_backend() as api:
+        schedule = api.run_schedule_now(_resolve(api, ref))
+    _print(schedule, as_json)
+
+
+@app.command()
+def delete(ref: ScheduleRef) -> None:
+    """Delete a schedule: it never fires again; the runs it started still name it."""
+    with open_backend() as api:
+        api.delete_schedule(_resolve(api, ref))
+    console.print(f"schedule {escape(ref)} deleted")

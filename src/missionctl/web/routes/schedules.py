@@ -1,0 +1,197 @@
+"""The schedules page (ADR 0059): every schedule with its next and last run, and its controls.
+
+- ``GET /schedules``: the list (``workflows:read``), and for operators the "Add a schedule"
+  form and each schedule's pause, resume, run-now and delete buttons.
+- ``POST /schedules``: add one (``schedules:write``). Invalid input stores nothing: the page
+  comes back (422) with a message beside each field at fault.
+- ``POST /schedules/{id}/pause`` (``/resume``, ``/run-now``, ``/delete``): the buttons; a plain
+  form post comes back with a 303 to the list, htmx is told to reload it (``HX-Refresh``).
+"""
+
+import json
+import uuid
+from typing import Annotated, Any, ClassVar
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
+
+from missionctl.schemas.schedules import MAX_INPUTS, ScheduleCreate
+from missionctl.services import scheduler
+from missionctl.services import schedules as schedule_service
+from missionctl.services import workflows as workflow_service
+from missionctl.web.deps import Context, Fragment, Identity, P, RuntimeDep, requires
+from missionctl.web.templating import render
+
+PAGE = "pages/schedules.html"
+URL = "/schedules"
+INPUTS_MAX_CHARS = 20_000
+
+router = APIRouter()
+
+Operator = Annotated[Identity, requires(P.SCHEDULES_WRITE)]
+
+
+class ScheduleForm(BaseModel):
+    """The "Add a schedule" form exactly as posted: every field is text, absent ones empty.
+
+    ``target`` is ``workflow`` or ``mission``; ``inputs`` is a JSON object (or empty).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = ""
+    cron: str = ""
+    timezone: str = "UTC"
+    target: str = "workflow"
+    workflow_id: str = ""
+    mission_id: str = ""
+    mission_action: str = "run"
+    inputs: str = ""
+    budget_usd: str = ""
+    misfire_policy: str = "skip"
+    overlap_policy: str = "skip"
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "name",
+        "cron",
+        "timezone",
+        "workflow_id",
+        "mission_id",
+        "inputs",
+        "budget_usd",
+        "misfire_policy",
+        "overlap_policy",
+    )
+
+    def to_create(self) -> ScheduleCreate:
+        """The service request.
+
+        Raises:
+            pydantic.ValidationError: the input breaks a rule of ``ScheduleCreate``.
+            ValueError: ``inputs`` is not a JSON object (reported on ``inputs``).
+        """
+        data: dict[str, Any] = {
+            "name": self.name,
+            "cron": self.cron,
+            "timezone": self.timezone or "UTC",
+            "misfire_policy": self.misfire_policy,
+            "overlap_policy": self.overlap_policy,
+        }
+        if self.target == "mission":
+            data["mission_id"] = self.mission_id.strip() or None
+            data["mission_action"] = self.mission_action
+        else:
+            data["workflow_id"] = self.workflow_id.strip() or None
+            data["inputs"] = _inputs(self.inputs)
+        if budget := self.budget_usd.strip():
+            data["budget_usd"] = budget
+        return ScheduleCreate.model_validate(data)
+
+
+def _inputs(text: str) -> dict[str, Any]:
+    if not text.strip():
+        return {}
+    if len(text) > INPUTS_MAX_CHARS:
+        raise ValueError(f"keep the inputs under {INPUTS_MAX_CHARS:,} characters")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ValueError('write the inputs as a JSON object, like {"region": "eu"}') from None
+    if not isinstance(value, dict) or len(value) > MAX_INPUTS:
+        raise ValueError(f"write the inputs as a JSON object of at most {MAX_INPUTS} names")
+    return value
+
+
+def form_errors(error: ValidationError) -> dict[str, str]:
+    """One readable message per field of the form (the first problem of each)."""
+    errors: dict[str, str] = {}
+    for detail in error.errors():
+        location = detail.get("loc", ())
+        field = str(location[0]) if location else "name"
+        if field not in ScheduleForm.FIELDS:
+            field = "name"
+        message = str(detail.get("msg", "Check this value.")).removeprefix("Value error, ")
+        errors.setdefault(field, message)
+    return errors
+
+
+async def _context(
+    ctx: Context, *, form: ScheduleForm | None = None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "schedules": await schedule_service.list_schedules(ctx),
+        "workflows": await workflow_service.list_workflows(ctx),
+        "form": form or ScheduleForm(),
+        "errors": errors or {},
+    }
+
+
+@router.get(URL, dependencies=[requires(P.WORKFLOWS_READ)])
+async def schedules_page(request: Request, ctx: Context) -> Response:
+    """Every schedule: its expression, next tick, last run and success rate."""
+    return render(request, PAGE, await _context(ctx))
+
+
+@router.post(URL)
+async def add_schedule(
+    request: Request, ctx: Context, who: Operator, form: Annotated[ScheduleForm, Form()]
+) -> Response:
+    """Add a schedule; on invalid input nothing is stored and the form says why (422)."""
+    try:
+        data = form.to_create()
+    except ValidationError as exc:
+        context = await _context(ctx, form=form, errors=form_errors(exc))
+        return render(request, PAGE, context, status_code=HTTP_422_UNPROCESSABLE_CONTENT)
+    except ValueError as exc:
+        context = await _context(ctx, form=form, errors={"inputs": str(exc)})
+        return render(request, PAGE, context, status_code=HTTP_422_UNPROCESSABLE_CONTENT)
+    await schedule_service.create_schedule(ctx, data=data, actor=who.actor)
+    return RedirectResponse(URL, status_code=HTTP_303_SEE_OTHER)
+
+
+def _back(fragment: bool) -> Response:
+    if fragment:
+        return Response(status_code=200, headers={"HX-Refresh": "true"})
+    return RedirectResponse(URL, status_code=HTTP_303_SEE_OTHER)
+
+
+@router.post(URL + "/{schedule_id}/pause")
+async def pause(
+    schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment
+) -> Response:
+    """Pause the schedule."""
+    await schedule_service.pause_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
+    return _back(fragment)
+
+
+@router.post(URL + "/{schedule_id}/resume")
+async def resume(
+    schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment
+) -> Response:
+    """Resume the schedule (missed ticks follow its misfire policy)."""
+    await schedule_service.resume_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
+    return _back(fragment)
+
+
+@router.post(URL + "/{schedule_id}/run-now")
+async def run_now(
+    schedule_id: uuid.UUID,
+    ctx: Context,
+    runtime: RuntimeDep,
+    who: Operator,
+    fragment: Fragment,
+) -> Response:
+    """Start the schedule's run now."""
+    await scheduler.run_now(ctx, schedule_id=schedule_id, actor=who.actor, planner=runtime.planner)
+    return _back(fragment)
+
+
+@router.post(URL + "/{schedule_id}/delete")
+async def delete(
+    schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment
+) -> Response:
+    """Delete the schedule."""
+    await schedule_service.delete_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
+    return _back(fragment)
