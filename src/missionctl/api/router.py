@@ -23,6 +23,7 @@ from missionctl.api.routes import (
     search,
     system,
     tracemap,
+    workers,
     workflows,
 )
 
@@ -45,6 +46,7 @@ api_router.include_router(prices.router)
 api_router.include_router(search.router)
 api_router.include_router(memory.router)
 api_router.include_router(system.router)
+api_router.include_router(workers.router)
 api_router.include_router(costs.router)
 api_router.include_router(events.router)
 api_router.include_router(audit.router)
