@@ -132,7 +132,8 @@ async def test_unknown_gone_and_malformed_workers_are_clear_errors(app: FastAPI)
             assert f"is {word}" in refused.json()["error"]["message"]
             scaled = await admin.patch(f"{BASE}/{worker_id}", json={"concurrency": 3})
             assert scaled.status_code == 409
-    assert await worker_events(ctx) == []
+    # Nothing was commanded (the server's sweep may have reported the silent one offline).
+    assert [t for t in await worker_events(ctx) if t != ev.WORKER_OFFLINE] == []
 
 
 async def test_two_operators_draining_at_once_record_one_drain(app: FastAPI) -> None:

@@ -321,7 +321,7 @@ class Engine:
                 # this engine runs. The stop aborted their runs, so their results are fenced out.
                 for step_run_id in list(self._inflight):
                     self._stop_step(step_run_id, "emergency stop")
-            started = time.monotonic()
+            started = time.monotonic() if claimed else 0.0
             for claim in claimed:
                 task = asyncio.create_task(self._execute(claim))
                 self._inflight[claim.step_run_id] = (claim, task)
