@@ -148,3 +148,23 @@ async def test_two_operators_draining_at_once_record_one_drain(app: FastAPI) -> 
         )
     assert sorted(a.status_code for a in answers) == [200, 409]
     assert await worker_events(ctx) == [ev.WORKER_DRAINING]
+
+
+async def test_deep_malformed_and_huge_bodies_are_refused_without_change(app: FastAPI) -> None:
+    ctx: ServiceContext = app.state.ctx
+    worker_id = await register(ctx)
+    json_type = {"content-type": "application/json"}
+    async with http(app, await bearer_headers(ctx)) as admin:
+        url = f"{BASE}/{worker_id}"
+        deep = await admin.patch(url, content=b"[" * 5000 + b"]" * 5000, headers=json_type)
+        assert deep.status_code in {400, 413, 422}
+        nested: object = 3
+        for _ in range(200):
+            nested = {"concurrency": nested}
+        assert (await admin.patch(url, json=nested)).status_code in {413, 422}
+        malformed = await admin.patch(url, content=b'{"concurrency": ', headers=json_type)
+        assert malformed.status_code in {400, 422}
+        huge = await admin.patch(url, content=b'{"concurrency": ' + b"9" * 5_000_000 + b"}")
+        assert huge.status_code in {413, 422}
+        assert (await admin.get(url)).json()["desired_concurrency"] is None
+    assert await worker_events(ctx) == []
