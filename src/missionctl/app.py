@@ -41,6 +41,7 @@ from missionctl.services.scheduler import schedule_firing
 from missionctl.services.search_index import search_indexer
 from missionctl.services.webhook_sender import webhook_dispatcher
 from missionctl.services.webhooks import webhook_follower
+from missionctl.services.workers import worker_sweeper
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
 from missionctl.web.errors import render_error_page
@@ -114,8 +115,9 @@ async def _webhooks(ctx: ServiceContext, settings: Settings) -> AsyncIterator[No
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """The app's lifespan: the database (its schema upgraded) and what runs beside it.
 
-    Opens the runtime, the audit checkpoints, the search indexer, the usage folder, the metrics
-    listener and the embedded engine, and closes them in reverse order.
+    Opens the runtime, the audit checkpoints, the search indexer, the usage folder, the
+    offline-worker sweep, the metrics listener and the embedded engine, and closes them in
+    reverse order.
     """
     async with (
         open_context(settings) as ctx,
@@ -124,6 +126,7 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         search_indexer(ctx),  # keeps the log-search index up with the log (ADR 0047)
         memory_indexer(ctx),  # remembers the missions that finish (ADR 0055)
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
+        worker_sweeper(ctx),  # reports workers gone offline, engine or not (ADR 0058)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
         _webhooks(ctx, settings),  # the outbox of outbound webhooks (ADR 0060)
         # Fires due schedules beside the embedded engine, exactly once per tick (ADR 0059).

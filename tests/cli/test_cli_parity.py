@@ -110,7 +110,12 @@ API_COMMANDS: dict[str, str] = {
     "PUT /api/v1/prices/{model}": "prices set",
     "GET /api/v1/events/stream": "events",  # --follow
     "GET /api/v1/health/summary": "health",
-    "GET /api/v1/workers": "workers list",  # and workers show
+    "GET /api/v1/workers": "workers list",
+    "GET /api/v1/workers/{worker_id}": "workers show",
+    "POST /api/v1/workers/{worker_id}/drain": "workers drain",
+    "POST /api/v1/workers/{worker_id}/resume": "workers resume",
+    "POST /api/v1/workers/{worker_id}/stop": "workers stop",
+    "PATCH /api/v1/workers/{worker_id}": "workers scale",
     "POST /api/v1/schedules": "schedule add",
     "GET /api/v1/schedules": "schedule list",
     "GET /api/v1/schedules/{schedule_id}": "schedule show",

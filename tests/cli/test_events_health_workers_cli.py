@@ -250,25 +250,66 @@ def test_workers_are_listed_and_shown_with_their_status(world: World, mode: str)
     stopped, silent = _register(world, mode)
     listed = as_json(world.cli(mode, "workers", "list", "--json"))
     by_name = {w["name"]: w for w in listed}
-    assert by_name[stopped]["stopped_at"] is not None and not by_name[stopped]["alive"]
-    assert by_name[silent]["stopped_at"] is None and not by_name[silent]["alive"]
+    assert by_name[stopped]["status"] == "stopped" and not by_name[stopped]["alive"]
+    assert by_name[silent]["status"] == "offline" and not by_name[silent]["alive"]
     embedded = [w for w in listed if w["kind"] == "embedded" and w["alive"]]
     assert embedded, "the live server's engine is registered and alive"
+    assert embedded[0]["status"] == "online" and "command" in embedded[0]["capabilities"]
 
     table = ok(world.cli(mode, "workers", "list")).output
     rows = [line.split() for line in table.splitlines()]
     status = {row[0]: row[1] for row in rows if row and row[0] in by_name}
-    assert status[stopped] == "stopped" and status[silent] == "silent"
-    assert status[embedded[0]["name"]] == "alive"
+    assert status[stopped] == "stopped" and status[silent] == "offline"
+    assert status[embedded[0]["name"]] == "online"
 
     shown = as_json(world.cli(mode, "workers", "show", silent, "--json"))
-    assert shown == by_name[silent]
+    assert {k: v for k, v in shown.items() if k not in ("held_steps", "offline_reported_at")} == {
+        k: v for k, v in by_name[silent].items() if k != "offline_reported_at"
+    }
+    assert shown["held_steps"] == []
     by_id = text(ok(world.cli(mode, "workers", "show", by_name[stopped]["id"])))
     assert by_id.startswith(f"{stopped} stopped") and "steps at once 2" in by_id
 
     missing = world.cli(mode, "workers", "show", "host:9:nobody")
     assert missing.exit_code == 1 and "host:9:nobody" in text(missing)
     assert "workers list" in text(missing)
+    unknown_id = world.cli(mode, "workers", "show", str(uuid.uuid4()))
+    assert unknown_id.exit_code == 1 and "no worker" in text(unknown_id)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_workers_are_drained_resumed_scaled_and_stopped_by_name_or_id(
+    world: World, mode: str
+) -> None:
+    name = f"host:5:{mode}-ctl"
+    worker_id = world.service(
+        lambda ctx: worker_service.register_worker(
+            ctx, name=name, kind=WorkerKind.worker, concurrency=2
+        )
+    )
+    drained = as_json(world.cli(mode, "workers", "drain", name, "--json"))
+    assert drained["desired_state"] == "drain" and drained["id"] == str(worker_id)
+    assert drained["commanded_by"] == world.actor(mode)
+    again = world.cli(mode, "workers", "drain", str(worker_id))
+    assert again.exit_code == 2 and "already asked to drain" in text(again)
+    said = text(ok(world.cli(mode, "workers", "resume", name)))
+    assert f"worker {name} asked to resume" in said and "next heartbeat" in said
+
+    for bad in ("0", "1001"):
+        refused = world.cli(mode, "workers", "scale", name, bad)
+        assert refused.exit_code == 2 and "concurrency" in text(refused), text(refused)
+    not_a_number = world.cli(mode, "workers", "scale", name, "many")
+    assert not_a_number.exit_code == 2
+    scaled = as_json(world.cli(mode, "workers", "scale", str(worker_id), "6", "--json"))
+    assert scaled["desired_concurrency"] == 6
+    ok(world.cli(mode, "workers", "stop", name))
+    shown = text(ok(world.cli(mode, "workers", "show", name)))
+    assert f"asked stop, 6 at once (by {world.actor(mode)}" in shown
+
+    if mode == "remote":
+        refused = world.cli(mode, "workers", "drain", name, token=world.viewer)
+        assert refused.exit_code == 2
+        assert "workers:control needs the operator role" in text(refused)
 
 
 # --- Reconnecting: a scripted server drops the stream in several ways --------------------------

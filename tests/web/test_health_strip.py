@@ -89,4 +89,4 @@ async def test_the_workers_page_lists_the_engines(client: httpx.AsyncClient) -> 
     assert response.status_code == 200
     table = re.search(r'data-testid="workers-table".*?</table>', response.text, re.S)
     assert table is not None
-    assert "embedded" in table.group(0) and "alive" in table.group(0)
+    assert "embedded" in table.group(0) and 'data-status="online"' in table.group(0)

@@ -27,6 +27,7 @@ from missionctl.api.routes import (
     system,
     tracemap,
     webhooks,
+    workers,
     workflows,
 )
 
@@ -49,6 +50,7 @@ api_router.include_router(prices.router)
 api_router.include_router(search.router)
 api_router.include_router(memory.router)
 api_router.include_router(system.router)
+api_router.include_router(workers.router)
 api_router.include_router(costs.router)
 api_router.include_router(events.router)
 api_router.include_router(audit.router)

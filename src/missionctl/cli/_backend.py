@@ -55,7 +55,7 @@ if TYPE_CHECKING:
         ControlsRead,
         EmergencyStopResult,
     )
-    from missionctl.schemas.health import HealthSummaryRead, WorkerRead
+    from missionctl.schemas.health import HealthSummaryRead, WorkerDetail, WorkerRead
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
     from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
@@ -186,6 +186,12 @@ class MissionControl(Protocol):
     # The system's health
     def health_summary(self) -> HealthSummaryRead: ...
     def list_workers(self) -> list[WorkerRead]: ...
+    def read_worker(self, worker_id: uuid.UUID) -> WorkerDetail: ...
+    def command_worker(self, worker_id: uuid.UUID, command: str) -> WorkerDetail:
+        """Ask a worker to ``drain``, ``resume`` or ``stop`` (obeyed at its next heartbeat)."""
+        ...
+
+    def scale_worker(self, worker_id: uuid.UUID, concurrency: int) -> WorkerDetail: ...
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps (locally: execute it here)."""
@@ -701,6 +707,33 @@ class LocalMissionControl:
         from missionctl.services.workers import list_workers
 
         return self.call(list_workers)
+
+    def read_worker(self, worker_id: uuid.UUID) -> WorkerDetail:
+        """See ``MissionControl``."""
+        from missionctl.services import workers
+
+        return self.call(lambda ctx: workers.read_worker(ctx, worker_id=worker_id))
+
+    def command_worker(self, worker_id: uuid.UUID, command: str) -> WorkerDetail:
+        """See ``MissionControl``."""
+        from missionctl.domain.workers import WorkerCommand
+        from missionctl.services import workers
+
+        return self.call(
+            lambda ctx: workers.command_worker(
+                ctx, worker_id=worker_id, command=WorkerCommand(command), actor=LOCAL_ACTOR
+            )
+        )
+
+    def scale_worker(self, worker_id: uuid.UUID, concurrency: int) -> WorkerDetail:
+        """See ``MissionControl``."""
+        from missionctl.services import workers
+
+        return self.call(
+            lambda ctx: workers.set_concurrency(
+                ctx, worker_id=worker_id, concurrency=concurrency, actor=LOCAL_ACTOR
+            )
+        )
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: an engine in this process runs it, as ``serve`` would."""
@@ -1505,6 +1538,26 @@ class RemoteMissionControl:
         from missionctl.schemas.health import WorkerRead
 
         return self.client.get_list("/api/v1/workers", WorkerRead)
+
+    def read_worker(self, worker_id: uuid.UUID) -> WorkerDetail:
+        """See ``MissionControl``."""
+        from missionctl.schemas.health import WorkerDetail
+
+        return self.client.get(f"/api/v1/workers/{worker_id}", WorkerDetail)
+
+    def command_worker(self, worker_id: uuid.UUID, command: str) -> WorkerDetail:
+        """See ``MissionControl``."""
+        from missionctl.schemas.health import WorkerDetail
+
+        path = f"/api/v1/workers/{worker_id}/{quote(command, safe='')}"
+        return self.client.post(path, WorkerDetail)
+
+    def scale_worker(self, worker_id: uuid.UUID, concurrency: int) -> WorkerDetail:
+        """See ``MissionControl``."""
+        from missionctl.schemas.health import WorkerDetail
+
+        body = {"concurrency": concurrency}
+        return self.client.patch(f"/api/v1/workers/{worker_id}", WorkerDetail, body=body)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """See ``MissionControl``: the server's engine runs it; this reads it until it ends."""

@@ -13,6 +13,11 @@ def worker() -> None:
     worker that dies has its steps re-run elsewhere once their lease expires. Data:
     MISSIONCTL_HOME, else the nearest .missionctl here or above, else a new ./.missionctl.
 
+    It obeys the control plane at each heartbeat (`missionctl workers drain|resume|stop|scale`,
+    the Workers page, the API): asked to stop, it finishes the steps it holds, claims no new
+    ones, and exits 0 once drained. See docs/deploy.md for running several under systemd or
+    Docker Compose.
+
     With MISSIONCTL_METRICS_ADDRESS (host:port) it serves its own Prometheus metrics at
     http://HOST:PORT/metrics (its steps, tokens, model requests, events); give each process on
     a machine its own port.
@@ -31,9 +36,15 @@ def worker() -> None:
 
     async def main() -> None:
         stop = asyncio.Event()
+        signalled = asyncio.Event()  # set: a signal stopped it; unset: the control plane did
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            signalled.set()
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
         async with (
             open_context(settings) as ctx,
             open_runtime(settings) as runtime,
@@ -56,6 +67,9 @@ def worker() -> None:
             )
             freeze_startup_heap()  # start-up is over: see engine.heap (ADRs 0019, 0022)
             await engine.run(stop)
-        console.print("worker stopped")
+        if signalled.is_set():
+            console.print("worker stopped")
+        else:
+            console.print("worker drained and stopped, as asked by the control plane")
 
     asyncio.run(main())

@@ -1,9 +1,13 @@
-"""``missionctl workers …``: the engines registered on the database and their heartbeats.
+"""``missionctl workers …``: the engines registered on the database, and their lifecycle.
 
 Each engine (the one inside ``missionctl serve``, each ``missionctl worker``) registers when it
-starts and heartbeats while it runs. The status words are the Workers page's: ``alive`` (not
-stopped, a heartbeat within ``domain.workers.ALIVE_S`` seconds), ``stopped`` (it stopped
-cleanly) or ``silent`` (it stopped heartbeating without saying so: crashed, hung, or cut off).
+starts and heartbeats while it runs. The status words are the Workers page's: ``online``
+(heartbeating, claiming work; idle or busy), ``draining`` (finishing what it holds, claiming
+nothing), ``stale`` (no heartbeat for ``domain.workers.STALE_S`` seconds), ``offline`` (none for
+``domain.workers.OFFLINE_S``: gone for good) and ``stopped`` (it exited cleanly).
+
+``drain``, ``resume``, ``stop`` and ``scale`` write the command on the worker's row; the engine
+obeys at its next heartbeat, on whatever machine it runs (ADR 0058).
 """
 
 from __future__ import annotations
@@ -18,43 +22,50 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_NOT_FOUND, console, err_console
-from missionctl.domain.workers import ALIVE_S
+from missionctl.domain.workers import MAX_CONCURRENCY, OFFLINE_S, STALE_S
 
 if TYPE_CHECKING:
-    from missionctl.schemas.health import WorkerRead
+    from missionctl.cli._backend import MissionControl
+    from missionctl.schemas.health import WorkerDetail, WorkerRead
 
 app = typer.Typer(
     help="The engines that run steps (the server's own and each `missionctl worker`): where "
-    "they run, their last heartbeat, and whether they are alive.",
+    "they run, their status, what they hold and how busy they are; drain, resume, stop or "
+    "scale one.",
     no_args_is_help=True,
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-_STATUS_STYLE = {"alive": "green", "stopped": "dim", "silent": "red"}
-
-
-def status_of(worker: WorkerRead) -> str:
-    """``alive``, ``stopped`` (cleanly) or ``silent`` (gone without stopping)."""
-    if worker.alive:
-        return "alive"
-    return "stopped" if worker.stopped_at is not None else "silent"
+WorkerArg = Annotated[str, typer.Argument(help="The worker's id, or its name (host:pid:tag).")]
+_STATUS_STYLE = {
+    "online": "green",
+    "draining": "yellow",
+    "stale": "red",
+    "offline": "red",
+    "stopped": "dim",
+}
 
 
 def _when(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d %H:%M:%S}Z"
 
 
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
 def _status(worker: WorkerRead) -> str:
-    status = status_of(worker)
-    return f"[{_STATUS_STYLE[status]}]{status}[/{_STATUS_STYLE[status]}]"
+    style = _STATUS_STYLE[worker.status]
+    return f"[{style}]{worker.status}[/{style}]"
 
 
 @app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
     """The engines seen in the last day, newest start first, with their status.
 
-    The registry of `GET /api/v1/workers`; steps: how many it runs at once. Status: alive,
-    stopped (cleanly), or silent (no heartbeat for 30 s without stopping: crashed or cut off).
+    The registry of `GET /api/v1/workers`. Status: online, draining, stale (no heartbeat for
+    30 s), offline (none for 90 s) or stopped (cleanly). held: steps it ran at its last
+    heartbeat, of how many at once; 5m and 1h: percent of its slots busy over those windows.
     """
     from missionctl.cli._backend import open_backend
 
@@ -68,14 +79,16 @@ def list_(as_json: JsonOpt = False) -> None:
         return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
     table.add_column("name", overflow="fold")  # whole, even folded: `workers show` takes it
-    for column in ("status", "kind", "steps", "last heartbeat"):
+    for column in ("status", "kind", "held", "5m", "1h", "last heartbeat"):
         table.add_column(column, no_wrap=True)
     for worker in workers:
         table.add_row(
             escape(worker.name),
             _status(worker),
             worker.kind,
-            str(worker.concurrency),
+            f"{worker.held_count}/{worker.concurrency}",
+            _percent(worker.utilisation_5m),
+            _percent(worker.utilisation_1h),
             _when(worker.last_heartbeat_at),
         )
     console.print(table)
@@ -84,31 +97,27 @@ def list_(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def show(
-    worker: Annotated[str, typer.Argument(help="The worker's name (host:pid:tag) or id.")],
-    as_json: JsonOpt = False,
-) -> None:
-    """One engine of the registry: where it runs, its version, its heartbeats, its status.
+def show(worker: WorkerArg, as_json: JsonOpt = False) -> None:
+    """One engine: where it runs, its status, capabilities, held steps and utilisation.
 
     A name that several engines of the last day had (a pid used again) shows the newest.
-    Exits 1 when no engine of the last day has that name or id.
+    Exits 1 when no engine has that id, or none of the last day that name.
     """
     from missionctl.cli._backend import open_backend
 
     with open_backend() as api:
-        found = _find(api.list_workers(), worker)
-        where = api.where
-    if found is None:
-        err_console.print(
-            f"[red]error:[/red] no worker {escape(worker)!r} ran on {escape(where)} in the last "
-            "day; `missionctl workers list` lists those that did",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_NOT_FOUND)
+        found = api.read_worker(_resolve(api, worker))
     if as_json:
         typer.echo(found.model_dump_json(indent=2))
         return
+    _print_detail(found)
+
+
+def _print_detail(found: WorkerDetail) -> None:
     console.print(f"[bold]{escape(found.name)}[/bold]  {_status(found)}", highlight=False)
+    asked = str(found.desired_state.value)
+    if found.desired_concurrency is not None:
+        asked += f", {found.desired_concurrency} at once"
     for label, value in (
         ("id", str(found.id)),
         ("kind", found.kind),
@@ -116,20 +125,116 @@ def show(
         ("pid", str(found.pid)),
         ("version", escape(found.version)),
         ("steps at once", str(found.concurrency)),
+        ("held", str(found.held_count)),
+        ("busy 5m", _percent(found.utilisation_5m)),
+        ("busy 1h", _percent(found.utilisation_1h)),
+        ("asked", asked + _by(found)),
+        ("capabilities", escape(", ".join(found.capabilities)) or "—"),
         ("started", _when(found.started_at)),
         ("last heartbeat", _when(found.last_heartbeat_at)),
         ("stopped", _when(found.stopped_at)),
+        ("offline since", _when(found.offline_reported_at)),
     ):
         console.print(f"{label:<15}{value}", highlight=False)
+    for held in found.held_steps:
+        console.print(
+            f"  {escape(held.step_id)}  run {held.run_id}  step run {held.step_run_id}",
+            highlight=False,
+        )
     console.print(
-        f"[dim]alive: not stopped and a heartbeat within {ALIVE_S:g} s[/dim]", highlight=False
+        f"[dim]stale: no heartbeat for {STALE_S:g} s; offline: none for {OFFLINE_S:g} s[/dim]",
+        highlight=False,
     )
 
 
-def _find(workers: list[WorkerRead], ref: str) -> WorkerRead | None:
-    """The worker with id ``ref``, else the newest named ``ref`` (the list is newest first)."""
+def _by(worker: WorkerRead) -> str:
+    if worker.commanded_by is None:
+        return ""
+    return f" (by {escape(worker.commanded_by)} at {_when(worker.commanded_at)})"
+
+
+@app.command()
+def drain(worker: WorkerArg, as_json: JsonOpt = False) -> None:
+    """Let the worker finish the steps it holds and claim no new ones.
+
+    Obeyed at its next heartbeat (within 10 s). `workers resume` undoes it. Exits 2 when the
+    worker is stopped or offline, or already draining.
+    """
+    _command(worker, "drain", as_json)
+
+
+@app.command()
+def resume(worker: WorkerArg, as_json: JsonOpt = False) -> None:
+    """Let a draining worker (or one asked to stop that has not exited) claim work again."""
+    _command(worker, "resume", as_json)
+
+
+@app.command()
+def stop(worker: WorkerArg, as_json: JsonOpt = False) -> None:
+    """Drain the worker, then end it: a `missionctl worker` process exits 0 once drained.
+
+    The server's own engine cannot end the server: it stops claiming until resumed. A process
+    manager (systemd, Docker Compose) restarts a stopped worker if told to: see docs/deploy.md.
+    """
+    _command(worker, "stop", as_json)
+
+
+@app.command()
+def scale(
+    worker: WorkerArg,
+    concurrency: Annotated[
+        int, typer.Argument(help=f"Steps it runs at once from now on, 1 to {MAX_CONCURRENCY}.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Change how many steps the worker runs at once (obeyed at its next heartbeat).
+
+    Steps it already runs beyond a lowered number finish; it claims no more until below it.
+    """
+    from missionctl.cli._backend import open_backend
+
+    with open_backend() as api:
+        done = api.scale_worker(_resolve(api, worker), concurrency)
+    _print_result(done, f"asked to run {concurrency} at once", as_json)
+
+
+def _command(worker: str, command: str, as_json: bool) -> None:
+    from missionctl.cli._backend import open_backend
+
+    with open_backend() as api:
+        done = api.command_worker(_resolve(api, worker), command)
+    _print_result(done, f"asked to {command}", as_json)
+
+
+def _print_result(done: WorkerDetail, what: str, as_json: bool) -> None:
+    if as_json:
+        typer.echo(done.model_dump_json(indent=2))
+        return
+    console.print(
+        f"worker {escape(done.name)} {what}; it obeys at its next heartbeat", highlight=False
+    )
+
+
+def _resolve(api: MissionControl, ref: str) -> uuid.UUID:
+    """The id ``ref`` names: itself, or the newest worker of the last day with that name.
+
+    Exits 1 when no worker of the last day has that name.
+    """
     try:
-        wanted: uuid.UUID | None = uuid.UUID(ref)
+        return uuid.UUID(ref)
     except ValueError:
-        wanted = None
-    return next((w for w in workers if w.id == wanted or w.name == ref), None)
+        pass
+    found = _find(api.list_workers(), ref)
+    if found is None:
+        err_console.print(
+            f"[red]error:[/red] no worker {escape(ref)!r} ran on {escape(api.where)} in the last "
+            "day; `missionctl workers list` lists those that did",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_NOT_FOUND)
+    return found.id
+
+
+def _find(workers: list[WorkerRead], name: str) -> WorkerRead | None:
+    """The newest worker named ``name`` (the list is newest first)."""
+    return next((w for w in workers if w.name == name), None)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -612,6 +613,12 @@ class Worker(Base):
     task of its own, and sets ``stopped_at`` when it stops cleanly. ``name`` is what the engine
     writes as ``step_runs.lease_owner``. Alive means a heartbeat within
     ``domain.workers.ALIVE_S``; a crashed engine just stops heartbeating.
+
+    Each heartbeat also writes what the engine does (``state``, ``concurrency``, the steps it
+    holds, its utilisation) and reads back what the control plane asks of it
+    (``desired_state``, ``desired_concurrency``, ADR 0058). ``offline_reported_at`` is set once,
+    with the ``worker.offline`` event, when the worker has been silent past
+    ``domain.workers.OFFLINE_S``.
     """
 
     __tablename__ = "workers"
@@ -626,6 +633,19 @@ class Worker(Base):
     started_at: Mapped[datetime] = _created()
     last_heartbeat_at: Mapped[datetime] = mapped_column(index=True)
     stopped_at: Mapped[datetime | None]
+    capabilities: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    state: Mapped[str] = mapped_column(String(20), default="running", server_default="running")
+    held_steps: Mapped[list[dict[str, str]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    held_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    utilisation_5m: Mapped[float | None] = mapped_column(Float)
+    utilisation_1h: Mapped[float | None] = mapped_column(Float)
+    desired_state: Mapped[str] = mapped_column(String(20), default="run", server_default="run")
+    desired_concurrency: Mapped[int | None] = mapped_column(Integer)
+    commanded_by: Mapped[str | None] = mapped_column(String(200))
+    commanded_at: Mapped[datetime | None]
+    offline_reported_at: Mapped[datetime | None]
 
 
 class Webhook(Base):

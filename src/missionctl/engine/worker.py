@@ -37,7 +37,17 @@ from missionctl.agents.base import AgentError, AgentResult, Callback, LogLevel, 
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
-from missionctl.domain.workers import WorkerKind, heartbeat_interval
+from missionctl.domain.workers import (
+    UTILISATION_WINDOWS_S,
+    DesiredState,
+    EngineState,
+    HeartbeatReport,
+    HeldStep,
+    Orders,
+    SlotMeter,
+    WorkerKind,
+    heartbeat_interval,
+)
 from missionctl.engine.metrics import count_billed, observe_step
 from missionctl.engine.plans import PlanCache
 from missionctl.engine.presence import Presence
@@ -165,6 +175,14 @@ class Engine:
         # Whether the event log refused appends, since no tick appended events.
         self.log_unavailable = False
         self._on_run_finished = on_run_finished
+        # What the control plane asks, obeyed at each heartbeat (``_obey``, ADR 0058): run up
+        # to ``_concurrency`` steps at once, claim nothing while draining, and, for a worker
+        # process asked to stop, end the loop once drained.
+        self.kind = kind
+        self._concurrency = self.config.concurrency
+        self.draining = False
+        self._exit_when_drained = False
+        self._meter = SlotMeter(slots=self._concurrency, now=time.monotonic())
         self._hooks: set[asyncio.Task[None]] = set()
         self._checkpoint: asyncio.Task[None] | None = None
         self._poll_timer: asyncio.Handle | None = None
@@ -177,6 +195,9 @@ class Engine:
             kind=kind,
             concurrency=self.config.concurrency,
             interval_s=heartbeat_interval(self.config.heartbeat_s),
+            capabilities=agents.names(),
+            report=self._heartbeat_report,
+            obey=self._obey,
         )
         # Spans of steps and runs, while tracing is on (ADR 0045); None costs nothing.
         self._tracing = step_tracing(ctx)
@@ -185,6 +206,57 @@ class Engine:
     def inflight(self) -> int:
         """Steps running now."""
         return len(self._inflight)
+
+    @property
+    def concurrency(self) -> int:
+        """Steps it runs at once now (its setting, or what the control plane asked)."""
+        return self._concurrency
+
+    def _heartbeat_report(self) -> HeartbeatReport:
+        """What the next heartbeat writes: state, concurrency, held steps, utilisation."""
+        now = time.monotonic()
+        self._meter.sample(now)
+        held = tuple(
+            HeldStep(step_run_id=str(c.step_run_id), run_id=str(c.run_id), step_id=c.step_id)
+            for c, _ in self._inflight.values()
+        )
+        five_minutes, hour = (self._meter.utilisation(w, now) for w in UTILISATION_WINDOWS_S)
+        return HeartbeatReport(
+            state=EngineState.draining if self.draining else EngineState.running,
+            concurrency=self._concurrency,
+            held=held,
+            utilisation_5m=five_minutes,
+            utilisation_1h=hour,
+        )
+
+    def _obey(self, orders: Orders) -> bool:
+        """Apply what the worker's row asks; whether anything changed.
+
+        Drain and stop both end claiming. Stop also ends a worker process once it holds
+        nothing (``_loop``); the server's own engine never ends the server, so there it only
+        stops claiming, and says so.
+        """
+        concurrency = orders.desired_concurrency or self.config.concurrency
+        draining = orders.desired_state is not DesiredState.run
+        exit_when_drained = orders.desired_state is DesiredState.stop and (
+            self.kind is not WorkerKind.embedded
+        )
+        changed = (concurrency, draining, exit_when_drained) != (
+            self._concurrency,
+            self.draining,
+            self._exit_when_drained,
+        )
+        if not changed:
+            return False
+        if concurrency != self._concurrency:
+            self._meter.set_slots(concurrency, time.monotonic())
+        self._concurrency, self.draining = concurrency, draining
+        self._exit_when_drained = exit_when_drained
+        log.info(
+            "worker %s: %s, %d at once", self.worker_id, _doing(orders, self.kind), concurrency
+        )
+        self._wake.set()  # claim (or stop claiming) now, not at the next poll
+        return True
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then cancel in-flight steps and return.
@@ -237,7 +309,7 @@ class Engine:
             outcomes, self._outcomes = self._outcomes, []
             logs = self._logs[: self.config.max_log_lines_per_tick]
             del self._logs[: len(logs)]
-            capacity = max(0, self.config.concurrency - len(self._inflight))
+            capacity = 0 if self.draining else max(0, self._concurrency - len(self._inflight))
             try:
                 claimed = await execution.tick(
                     self.ctx,
@@ -276,9 +348,15 @@ class Engine:
                 # this engine runs. The stop aborted their runs, so their results are fenced out.
                 for step_run_id in list(self._inflight):
                     self._stop_step(step_run_id, "emergency stop")
+            started = time.monotonic() if claimed else 0.0
             for claim in claimed:
                 task = asyncio.create_task(self._execute(claim))
                 self._inflight[claim.step_run_id] = (claim, task)
+                self._meter.begin(claim.step_run_id, started)
+            if self._exit_when_drained and not (self._inflight or self._outcomes or self._logs):
+                log.info("worker %s drained: stopping, as asked", self.worker_id)
+                stop.set()  # a clean stop: the presence marks the worker stopped
+                break
             if time.monotonic() >= next_maintenance:
                 await self._maintain()
                 next_maintenance = time.monotonic() + self.config.heartbeat_s
@@ -443,6 +521,7 @@ class Engine:
                 self._outcomes.append(outcome)
                 observe_step(claim.agent, outcome.ok, outcome.duration_ms)
             self._inflight.pop(claim.step_run_id, None)
+            self._meter.end(claim.step_run_id, time.monotonic())
             self._wake.set()
 
     async def _success(
@@ -584,3 +663,14 @@ class Engine:
             pass  # reported once where it was found; the step's result is what counts
         except Exception:
             log.exception("could not show the running usage of step %s", claim.step_id)
+
+
+def _doing(orders: Orders, kind: WorkerKind) -> str:
+    """What obeying ``orders`` means, for the log."""
+    if orders.desired_state is DesiredState.run:
+        return "claiming work"
+    if orders.desired_state is DesiredState.drain:
+        return "draining (finishing held steps, claiming no new ones)"
+    if kind is WorkerKind.embedded:
+        return "asked to stop: the server's engine claims no more steps until resumed"
+    return "asked to stop: draining, then exiting"

@@ -1,4 +1,4 @@
-"""The registry of engines: their rows, their heartbeats, and who is alive.
+"""The registry of engines: their rows, their heartbeats, their commands, and who is alive.
 
 Each function takes the session keyword-only and never commits (``services.workers`` owns the
 transactions). Times come from the caller, so that one transaction uses one clock.
@@ -6,13 +6,20 @@ transactions). Times come from the caller, so that one transaction uses one cloc
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Worker
-from missionctl.domain.workers import alive_since
+from missionctl.domain.workers import (
+    MAX_CONCURRENCY,
+    HeartbeatReport,
+    alive_since,
+    offline_before,
+)
 
 
 def add_worker(session: AsyncSession, *, worker: Worker) -> None:
@@ -20,24 +27,59 @@ def add_worker(session: AsyncSession, *, worker: Worker) -> None:
     session.add(worker)
 
 
-async def beat(session: AsyncSession, *, worker_id: uuid.UUID, now: datetime) -> bool:
-    """Move the heartbeat of a running worker to ``now``; ``False``: no such running worker."""
+def _running(worker_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    """The row of ``worker_id`` while it may still heartbeat: not stopped, not reported offline."""
+    return (
+        Worker.id == worker_id,
+        Worker.stopped_at.is_(None),
+        Worker.offline_reported_at.is_(None),
+    )
+
+
+async def beat(
+    session: AsyncSession,
+    *,
+    worker_id: uuid.UUID,
+    now: datetime,
+    report: HeartbeatReport | None = None,
+) -> tuple[str, int | None] | None:
+    """Move the heartbeat of a running worker to ``now`` and write ``report`` with it.
+
+    Returns the row's orders, ``(desired_state, desired_concurrency)``, as they are after the
+    write; ``None``: no such worker, or it stopped or was reported offline (it must register
+    again: its old row is history).
+    """
+    values: dict[str, Any] = {"last_heartbeat_at": now}
+    if report is not None:
+        values.update(
+            state=report.state.value,
+            concurrency=report.concurrency,
+            # At most as many as an engine may run: the count stays exact beyond.
+            held_steps=[asdict(step) for step in report.held[:MAX_CONCURRENCY]],
+            held_count=len(report.held),
+            utilisation_5m=report.utilisation_5m,
+            utilisation_1h=report.utilisation_1h,
+        )
     result = await session.execute(
         update(Worker)
-        .where(Worker.id == worker_id, Worker.stopped_at.is_(None))
-        .values(last_heartbeat_at=now)
-        .returning(Worker.id)
+        .where(*_running(worker_id))
+        .values(**values)
+        .returning(Worker.desired_state, Worker.desired_concurrency)
         .execution_options(synchronize_session=False)
     )
-    return result.first() is not None
+    row = result.first()
+    return None if row is None else (row[0], row[1])
 
 
 async def mark_stopped(session: AsyncSession, *, worker_id: uuid.UUID, now: datetime) -> bool:
-    """Record a clean stop at ``now``; ``False``: no such worker, or it stopped already."""
+    """Record a clean stop at ``now``; ``False``: no such worker, or it stopped already.
+
+    The steps it held are cleared: a clean stop has cancelled them (their leases expire).
+    """
     result = await session.execute(
         update(Worker)
         .where(Worker.id == worker_id, Worker.stopped_at.is_(None))
-        .values(stopped_at=now, last_heartbeat_at=now)
+        .values(stopped_at=now, last_heartbeat_at=now, held_steps=[], held_count=0)
         .returning(Worker.id)
         .execution_options(synchronize_session=False)
     )
@@ -64,3 +106,57 @@ async def read_workers(session: AsyncSession, *, since: datetime, limit: int) ->
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def read_worker(
+    session: AsyncSession, *, worker_id: uuid.UUID, for_update: bool = False
+) -> Worker | None:
+    """The worker with ``worker_id``, or ``None``; ``for_update`` locks its row."""
+    return await session.get(Worker, worker_id, with_for_update=for_update, populate_existing=True)
+
+
+async def silent_worker_ids(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> Sequence[uuid.UUID]:
+    """Workers silent past ``domain.workers.OFFLINE_S`` at ``now`` and not yet reported.
+
+    The index on ``last_heartbeat_at`` keeps this cheap: it reads only the silent rows.
+    """
+    query = (
+        select(Worker.id)
+        .where(
+            Worker.last_heartbeat_at < offline_before(now),
+            Worker.stopped_at.is_(None),
+            Worker.offline_reported_at.is_(None),
+        )
+        .order_by(Worker.last_heartbeat_at)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def claim_offline_report(
+    session: AsyncSession, *, worker_id: uuid.UUID, now: datetime
+) -> Worker | None:
+    """Mark a silent worker reported offline at ``now``; its row, or ``None`` if not ours to report.
+
+    The ``UPDATE`` applies only while ``offline_reported_at`` is null and the worker is still
+    silent past the threshold, so of several processes that notice the same worker at once one
+    gets the row (the others wait for its lock, then find it set) and appends the event in the
+    same transaction.
+    """
+    result = await session.execute(
+        update(Worker)
+        .where(
+            Worker.id == worker_id,
+            Worker.offline_reported_at.is_(None),
+            Worker.stopped_at.is_(None),
+            Worker.last_heartbeat_at < offline_before(now),
+        )
+        .values(offline_reported_at=now)
+        .returning(Worker.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.first() is None:
+        return None
+    return await read_worker(session, worker_id=worker_id)

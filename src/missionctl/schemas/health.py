@@ -5,6 +5,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from missionctl.domain.workers import (
+    MAX_CONCURRENCY,
+    OFFLINE_S,
+    STALE_S,
+    DesiredState,
+    WorkerStatus,
+)
+
 
 class HealthSummaryRead(BaseModel):
     """The figures of the health strip, as of ``as_of`` (kept at most a second)."""
@@ -28,8 +36,21 @@ class HealthSummaryRead(BaseModel):
     as_of: datetime = Field(description="When the figures were read.")
 
 
+class HeldStepRead(BaseModel):
+    """A step run a worker held at its last heartbeat."""
+
+    step_run_id: str
+    run_id: str
+    step_id: str
+
+
 class WorkerRead(BaseModel):
-    """One engine that ran against this database in the last day."""
+    """One engine that ran against this database in the last day.
+
+    What it does (``state``, ``concurrency``, ``held_count``, utilisation) is as of its last
+    heartbeat; what it was asked (``desired_state``, ``desired_concurrency``) it obeys at its
+    next one.
+    """
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -39,8 +60,55 @@ class WorkerRead(BaseModel):
     pid: int
     version: str
     kind: str = Field(description="embedded (in missionctl serve) or worker.")
-    concurrency: int
+    status: WorkerStatus = Field(
+        description=(
+            "online (heartbeating, claiming work), draining (finishing what it holds, claiming "
+            f"nothing), stale (no heartbeat for {STALE_S:g} s), offline (none for "
+            f"{OFFLINE_S:g} s: gone for good), stopped (it exited cleanly)."
+        )
+    )
+    busy: bool = Field(description="Whether it held a step at its last heartbeat.")
+    capabilities: list[str] = Field(
+        description="The agents it runs: exact names, and kinds as `kind:*` (e.g. `llm:*`)."
+    )
+    concurrency: int = Field(description="Steps it runs at once, as of its last heartbeat.")
+    held_count: int = Field(description="Steps it held at its last heartbeat.")
+    utilisation_5m: float | None = Field(
+        description="Percent of its slot-seconds busy over the last 5 minutes (null: none yet)."
+    )
+    utilisation_1h: float | None = Field(
+        description="Percent of its slot-seconds busy over the last hour (null: none yet)."
+    )
+    desired_state: DesiredState = Field(
+        description="What the control plane asks: run, drain, or stop (drain, then exit)."
+    )
+    desired_concurrency: int | None = Field(
+        description="The concurrency the control plane asks for; null: its own setting."
+    )
+    commanded_by: str | None = Field(description="Who gave its last command (an actor).")
+    commanded_at: datetime | None
     started_at: datetime
     last_heartbeat_at: datetime
     stopped_at: datetime | None = Field(description="When it stopped cleanly; null: it did not.")
+    offline_reported_at: datetime | None = Field(
+        description="When it was found offline and `worker.offline` was appended."
+    )
     alive: bool = Field(description="Not stopped, and heartbeating within the last 30 seconds.")
+
+
+class WorkerDetail(WorkerRead):
+    """One worker with the steps it held at its last heartbeat."""
+
+    held_steps: list[HeldStepRead]
+
+
+class WorkerUpdate(BaseModel):
+    """``PATCH /api/v1/workers/{id}``: how many steps the worker runs at once from now on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concurrency: int = Field(
+        ge=1,
+        le=MAX_CONCURRENCY,
+        description=f"Steps at once, 1 to {MAX_CONCURRENCY}; obeyed at its next heartbeat.",
+    )

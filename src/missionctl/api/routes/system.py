@@ -1,11 +1,10 @@
-"""``GET /api/v1/health/summary`` and ``GET /api/v1/workers``: how the system is doing."""
+"""``GET /api/v1/health/summary``: how the system is doing (the workers: ``routes.workers``)."""
 
 from fastapi import APIRouter, Request
 
 from missionctl.api.deps import Context, P, requires
-from missionctl.schemas.health import HealthSummaryRead, WorkerRead
+from missionctl.schemas.health import HealthSummaryRead
 from missionctl.services.health import HealthSummaryCache
-from missionctl.services.workers import list_workers
 
 router = APIRouter(tags=["health"])
 
@@ -27,9 +26,3 @@ async def health_summary(request: Request, ctx: Context) -> HealthSummaryRead:
     The figures are read at most once a second for every caller together.
     """
     return await summary_cache(request).get(ctx)
-
-
-@router.get("/workers", response_model=list[WorkerRead], dependencies=[requires(P.AGENTS_READ)])
-async def workers(ctx: Context) -> list[WorkerRead]:
-    """The engines seen in the last day, newest start first, each saying whether it is alive."""
-    return await list_workers(ctx)

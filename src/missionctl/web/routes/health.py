@@ -1,15 +1,31 @@
-"""The system-health strip's refresh (``GET /health/strip``) and the workers page."""
+"""The system-health strip's refresh (``GET /health/strip``) and the workers page.
 
-from fastapi import APIRouter, Request, Response
+``/workers`` lists the engines of the last day with their status, capabilities, held steps,
+utilisation and last heartbeat. Operators (``workers:control``) see a worker's controls: drain,
+resume, stop and a new concurrency, posted to ``/workers/{id}/…``; htmx is told to reload the
+page (the command changes its row), a plain form post comes back with a 303. The command is
+obeyed at the worker's next heartbeat (ADR 0058).
+"""
 
-from missionctl.services.workers import list_workers
-from missionctl.web.deps import Context, P, requires
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.status import HTTP_303_SEE_OTHER
+
+from missionctl.domain.workers import MAX_CONCURRENCY, OFFLINE_S, STALE_S, WorkerCommand
+from missionctl.services import workers as worker_service
+from missionctl.web.deps import Context, Fragment, Identity, P, requires
 from missionctl.web.templating import load_health, render
 
 router = APIRouter()
 
 HEALTH_FRAGMENTS = "pages/health.html"
 WORKERS_PAGE = "pages/workers.html"
+WORKERS_URL = "/workers"
+Controller = Annotated[Identity, requires(P.WORKERS_CONTROL)]
+Concurrency = Annotated[int, Form(ge=1, le=MAX_CONCURRENCY)]
 
 
 @router.get("/health/strip", dependencies=[requires(P.RUNS_READ)])
@@ -25,7 +41,69 @@ async def health_strip(request: Request) -> Response:
     )
 
 
-@router.get("/workers", dependencies=[requires(P.AGENTS_READ)])
+@router.get(WORKERS_URL, dependencies=[requires(P.AGENTS_READ)])
 async def workers_page(request: Request, ctx: Context) -> Response:
-    """The engines seen in the last day: where they run, their heartbeat, alive or gone."""
-    return render(request, WORKERS_PAGE, {"workers": await list_workers(ctx)})
+    """The engines seen in the last day: status, capabilities, held steps, utilisation."""
+    return render(
+        request,
+        WORKERS_PAGE,
+        {
+            "workers": await worker_service.list_worker_details(ctx),
+            "stale_s": STALE_S,
+            "offline_s": OFFLINE_S,
+            "max_concurrency": MAX_CONCURRENCY,
+        },
+    )
+
+
+@router.post(WORKERS_URL + "/{worker_id}/drain")
+async def drain_worker(
+    ctx: Context, who: Controller, fragment: Fragment, worker_id: uuid.UUID
+) -> Response:
+    """Let the worker finish what it holds and claim nothing new (409: stopped or offline)."""
+    return await _command(ctx, who, fragment, worker_id, WorkerCommand.drain)
+
+
+@router.post(WORKERS_URL + "/{worker_id}/resume")
+async def resume_worker(
+    ctx: Context, who: Controller, fragment: Fragment, worker_id: uuid.UUID
+) -> Response:
+    """Let a draining worker claim work again."""
+    return await _command(ctx, who, fragment, worker_id, WorkerCommand.resume)
+
+
+@router.post(WORKERS_URL + "/{worker_id}/stop")
+async def stop_worker(
+    ctx: Context, who: Controller, fragment: Fragment, worker_id: uuid.UUID
+) -> Response:
+    """Drain the worker, then end it (the server's own engine only stops claiming)."""
+    return await _command(ctx, who, fragment, worker_id, WorkerCommand.stop)
+
+
+@router.post(WORKERS_URL + "/{worker_id}/concurrency")
+async def scale_worker(
+    ctx: Context,
+    who: Controller,
+    fragment: Fragment,
+    worker_id: uuid.UUID,
+    concurrency: Concurrency,
+) -> Response:
+    """Change how many steps the worker runs at once (422 outside 1..1000, naming the field)."""
+    await worker_service.set_concurrency(
+        ctx, worker_id=worker_id, concurrency=concurrency, actor=who.actor
+    )
+    return _done(fragment)
+
+
+async def _command(
+    ctx: Context, who: Identity, fragment: bool, worker_id: uuid.UUID, command: WorkerCommand
+) -> Response:
+    await worker_service.command_worker(ctx, worker_id=worker_id, command=command, actor=who.actor)
+    return _done(fragment)
+
+
+def _done(fragment: bool) -> Response:
+    """Reload the page under htmx (the worker's row changed); send a plain post back to it."""
+    if fragment:
+        return Response(status_code=200, headers={"HX-Refresh": "true"})
+    return RedirectResponse(WORKERS_URL, status_code=HTTP_303_SEE_OTHER)

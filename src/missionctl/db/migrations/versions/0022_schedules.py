@@ -10,7 +10,7 @@
 - ``schedule_runs``: which schedule started a run, and for which tick.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-11-24 05:00:00.000000
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 import missionctl.db.types
 
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0020"
+down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
