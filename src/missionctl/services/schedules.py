@@ -32,6 +32,7 @@ from missionctl.schemas.schedules import ScheduleCreate, ScheduleEdit, ScheduleR
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.types import DagCache
 from missionctl.services.money import usd_to_micros
+from missionctl.services.workflow_checks import value_problems
 
 
 def to_schedule_read(session: Session, schedule: Schedule) -> ScheduleRead:
@@ -149,6 +150,20 @@ def _saved_event(schedule: Schedule, actor: str, changed: list[str]) -> NewEvent
     )
 
 
+def _require_storable(inputs: dict[str, Any] | None) -> None:
+    """Refuse inputs too deep, too big or not storable, before anything is looked up.
+
+    Raises:
+        ValidationFailed: each problem on ``inputs.<path>``, as a run's inputs are named.
+    """
+    problems = [
+        Problem(f"inputs.{p.field}" if p.field else "inputs", p.message)
+        for p in value_problems(inputs or {})
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+
+
 async def create_schedule(
     ctx: ServiceContext, *, data: ScheduleCreate, actor: str, now: datetime | None = None
 ) -> ScheduleRead:
@@ -160,6 +175,7 @@ async def create_schedule(
         Conflict: the name is taken.
     """
     moment = now or utcnow()
+    _require_storable(data.inputs)
 
     def work(session: Session) -> ScheduleRead:
         inputs = _check_target(session, ctx, data)
@@ -222,6 +238,7 @@ async def edit_schedule(
             not fit the schedule's target.
     """
     moment = now or utcnow()
+    _require_storable(edit.inputs)
     changes = edit.changed()
 
     def work(session: Session) -> ScheduleRead:

@@ -77,12 +77,36 @@ def approval_id_param(approval_id: Annotated[str, Path()]) -> uuid.UUID:
     return _path_id("approval", "approval_id", approval_id)
 
 
+def worker_id_param(worker_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{worker_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("worker", "worker_id", worker_id)
+
+
+def schedule_id_param(schedule_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{schedule_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("schedule", "schedule_id", schedule_id)
+
+
+def webhook_id_param(webhook_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{webhook_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("webhook", "webhook_id", webhook_id)
+
+
+def delivery_id_param(delivery_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{delivery_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("delivery", "delivery_id", delivery_id)
+
+
 Context = Annotated[ServiceContext, Depends(get_context)]
 # Ids in page paths: malformed ones are a 404 page like unknown ones.
 MissionId = Annotated[uuid.UUID, Depends(mission_id_param)]
 RunId = Annotated[uuid.UUID, Depends(run_id_param)]
 ArtifactId = Annotated[uuid.UUID, Depends(artifact_id_param)]
 ApprovalId = Annotated[uuid.UUID, Depends(approval_id_param)]
+WorkerId = Annotated[uuid.UUID, Depends(worker_id_param)]
+ScheduleId = Annotated[uuid.UUID, Depends(schedule_id_param)]
+WebhookId = Annotated[uuid.UUID, Depends(webhook_id_param)]
+DeliveryId = Annotated[uuid.UUID, Depends(delivery_id_param)]
 # The largest event seq a query may name (a BIGINT); larger is a 422, not a database error.
 MAX_SEQ = 2**63 - 1
 
@@ -98,12 +122,16 @@ __all__ = [
     "ArtifactId",
     "Context",
     "ControlRuns",
+    "DeliveryId",
     "Fragment",
     "Identity",
     "MissionId",
     "P",
     "RunId",
     "RuntimeDep",
+    "ScheduleId",
+    "WebhookId",
+    "WorkerId",
     "WriteMissions",
     "public",
     "requires",

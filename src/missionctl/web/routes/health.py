@@ -16,7 +16,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.workers import MAX_CONCURRENCY, OFFLINE_S, STALE_S, WorkerCommand
 from missionctl.services import workers as worker_service
-from missionctl.web.deps import Context, Fragment, Identity, P, requires
+from missionctl.web.deps import Context, Fragment, Identity, P, WorkerId, requires
 from missionctl.web.templating import load_health, render
 
 router = APIRouter()
@@ -58,7 +58,7 @@ async def workers_page(request: Request, ctx: Context) -> Response:
 
 @router.post(WORKERS_URL + "/{worker_id}/drain")
 async def drain_worker(
-    ctx: Context, who: Controller, fragment: Fragment, worker_id: uuid.UUID
+    ctx: Context, who: Controller, fragment: Fragment, worker_id: WorkerId
 ) -> Response:
     """Let the worker finish what it holds and claim nothing new (409: stopped or offline)."""
     return await _command(ctx, who, fragment, worker_id, WorkerCommand.drain)
@@ -66,7 +66,7 @@ async def drain_worker(
 
 @router.post(WORKERS_URL + "/{worker_id}/resume")
 async def resume_worker(
-    ctx: Context, who: Controller, fragment: Fragment, worker_id: uuid.UUID
+    ctx: Context, who: Controller, fragment: Fragment, worker_id: WorkerId
 ) -> Response:
     """Let a draining worker claim work again."""
     return await _command(ctx, who, fragment, worker_id, WorkerCommand.resume)
@@ -74,7 +74,7 @@ async def resume_worker(
 
 @router.post(WORKERS_URL + "/{worker_id}/stop")
 async def stop_worker(
-    ctx: Context, who: Controller, fragment: Fragment, worker_id: uuid.UUID
+    ctx: Context, who: Controller, fragment: Fragment, worker_id: WorkerId
 ) -> Response:
     """Drain the worker, then end it (the server's own engine only stops claiming)."""
     return await _command(ctx, who, fragment, worker_id, WorkerCommand.stop)
@@ -85,7 +85,7 @@ async def scale_worker(
     ctx: Context,
     who: Controller,
     fragment: Fragment,
-    worker_id: uuid.UUID,
+    worker_id: WorkerId,
     concurrency: Concurrency,
 ) -> Response:
     """Change how many steps the worker runs at once (422 outside 1..1000, naming the field)."""

@@ -9,7 +9,6 @@
 """
 
 import json
-import uuid
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Form, Request, Response
@@ -21,7 +20,7 @@ from missionctl.schemas.schedules import MAX_INPUTS, ScheduleCreate
 from missionctl.services import scheduler
 from missionctl.services import schedules as schedule_service
 from missionctl.services import workflows as workflow_service
-from missionctl.web.deps import Context, Fragment, Identity, P, RuntimeDep, requires
+from missionctl.web.deps import Context, Fragment, Identity, P, RuntimeDep, ScheduleId, requires
 from missionctl.web.templating import render
 
 PAGE = "pages/schedules.html"
@@ -159,7 +158,7 @@ def _back(fragment: bool) -> Response:
 
 @router.post(URL + "/{schedule_id}/pause")
 async def pause(
-    schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment
+    schedule_id: ScheduleId, ctx: Context, who: Operator, fragment: Fragment
 ) -> Response:
     """Pause the schedule."""
     await schedule_service.pause_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
@@ -168,7 +167,7 @@ async def pause(
 
 @router.post(URL + "/{schedule_id}/resume")
 async def resume(
-    schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment
+    schedule_id: ScheduleId, ctx: Context, who: Operator, fragment: Fragment
 ) -> Response:
     """Resume the schedule (missed ticks follow its misfire policy)."""
     await schedule_service.resume_schedule(ctx, schedule_id=schedule_id, actor=who.actor)
@@ -177,7 +176,7 @@ async def resume(
 
 @router.post(URL + "/{schedule_id}/run-now")
 async def run_now(
-    schedule_id: uuid.UUID,
+    schedule_id: ScheduleId,
     ctx: Context,
     runtime: RuntimeDep,
     who: Operator,
@@ -190,7 +189,7 @@ async def run_now(
 
 @router.post(URL + "/{schedule_id}/delete")
 async def delete(
-    schedule_id: uuid.UUID, ctx: Context, who: Operator, fragment: Fragment
+    schedule_id: ScheduleId, ctx: Context, who: Operator, fragment: Fragment
 ) -> Response:
     """Delete the schedule."""
     await schedule_service.delete_schedule(ctx, schedule_id=schedule_id, actor=who.actor)

@@ -10,20 +10,18 @@
   back to the page (tests and redeliveries have been sent by then).
 """
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
 from missionctl.domain.webhooks import MAX_URL_CHARS, SUBSCRIBABLE, Format
-from missionctl.errors import NotFound
 from missionctl.schemas.webhooks import WebhookCreate, WebhookCreated, WebhookUpdate
 from missionctl.security.signing import sign
 from missionctl.services import webhook_sender, webhooks
-from missionctl.web.deps import Context, Identity, P, requires
+from missionctl.web.deps import Context, DeliveryId, Identity, P, WebhookId, requires
 from missionctl.web.templating import render
 
 PAGE = "pages/webhooks.html"
@@ -33,28 +31,6 @@ DELIVERIES_SHOWN = 10
 
 router = APIRouter()
 Admin = Annotated[Identity, requires(P.WEBHOOKS_ADMIN)]
-
-
-def _id(noun: str, name: str, raw: str) -> uuid.UUID:
-    # A malformed id names nothing, like an unknown one: the not-found page, not a 422.
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(f"no {noun} with id {raw}", field=name) from None
-
-
-def webhook_id_param(webhook_id: Annotated[str, Path()]) -> uuid.UUID:
-    """The ``{webhook_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
-    return _id("webhook", "webhook_id", webhook_id)
-
-
-def delivery_id_param(delivery_id: Annotated[str, Path()]) -> uuid.UUID:
-    """The ``{delivery_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
-    return _id("delivery", "delivery_id", delivery_id)
-
-
-WebhookId = Annotated[uuid.UUID, Depends(webhook_id_param)]
-DeliveryId = Annotated[uuid.UUID, Depends(delivery_id_param)]
 
 
 class WebhookForm(BaseModel):
