@@ -445,6 +445,8 @@ def _misfired(
         "first_missed": due.first_missed.isoformat(),
         "last_missed": due.last_missed.isoformat(),
         "policy": schedule.misfire_policy,
+        # Lets a webhook filtered on one workflow receive its schedules' misfires.
+        "workflow_id": None if schedule.workflow_id is None else str(schedule.workflow_id),
         "caught_up": run_id is not None and due.on_time is None,
         "run_id": None if run_id is None else str(run_id),
     }
