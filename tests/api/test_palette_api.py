@@ -25,9 +25,11 @@ from missionctl.services.agents import list_agents
 from missionctl.services.approvals import read_approval
 from missionctl.services.missions import create_mission
 from missionctl.services.runs import read_run, start_run
+from missionctl.services.schedules import delete_schedule
 from missionctl.services.workers import mark_stopped, register_worker
 from missionctl.services.workflows import create_workflow
 from tests.engine.helpers import step
+from tests.schedules.helpers import every_minute, saved_workflow
 from tests.support.auth import bearer_headers
 from tests.support.consistency import assert_consistent
 
@@ -128,13 +130,28 @@ async def test_agents_and_workers_are_found_by_name(app: FastAPI) -> None:
     async with await _as(app, Role.VIEWER) as http:
         workers = [i for i in await _items(http, "engine") if i["kind"] == "worker"]
         assert {w["title"]: w["subtitle"].split(" · ")[1] for w in workers} == {
-            "engine-blue-7": "alive",
+            "engine-blue-7": "online",
             "engine-red-2": "stopped",
         }
         assert all(w["url"] == "/workers" for w in workers)
         name = agents[0].name
         found = [i for i in await _items(http, name, limit=50) if i["kind"] == "agent"]
         assert found[0]["title"] == name and found[0]["url"] == "/agents"
+
+
+async def test_schedules_are_found_by_name_and_a_deleted_one_is_not(app: FastAPI) -> None:
+    ctx: ServiceContext = app.state.ctx
+    workflow_id = await saved_workflow(ctx)
+    nightly = await every_minute(ctx, workflow_id, name="nightly-billing-export")
+    gone = await every_minute(ctx, workflow_id, name="nightly-billing-old")
+    await delete_schedule(ctx, schedule_id=gone.id, actor="user:test")
+    async with await _as(app, Role.VIEWER) as http:
+        found = [i for i in await _items(http, "nbe") if i["kind"] == "schedule"]
+        listed = [i["title"] for i in await _items(http, "billing") if i["kind"] == "schedule"]
+    assert found[0]["title"] == "nightly-billing-export"
+    assert found[0]["url"] == f"/schedules#schedule-{nightly.id}"
+    assert found[0]["subtitle"].startswith("Schedule · * * * * * (UTC) · next ")
+    assert listed == ["nightly-billing-export"]
 
 
 async def test_a_viewer_is_offered_places_and_no_action(app: FastAPI) -> None:

@@ -17,7 +17,16 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from missionctl.db.models import Agent, Approval, Mission, Run, StepRun, Worker, Workflow
+from missionctl.db.models import (
+    Agent,
+    Approval,
+    Mission,
+    Run,
+    Schedule,
+    StepRun,
+    Worker,
+    Workflow,
+)
 from missionctl.domain.palette import LIKE_ESCAPE
 
 
@@ -47,6 +56,19 @@ class WorkerMatch(NamedTuple):
     host: str
     last_heartbeat_at: datetime
     stopped_at: datetime | None
+    offline_reported_at: datetime | None
+    state: str
+
+
+class ScheduleMatch(NamedTuple):
+    """A schedule that is not deleted."""
+
+    id: uuid.UUID
+    name: str
+    cron: str
+    timezone: str
+    paused: bool
+    next_fire_at: datetime
 
 
 class ApprovalMatch(NamedTuple):
@@ -144,12 +166,40 @@ async def find_workers(
 ) -> list[WorkerMatch]:
     """Up to ``limit`` engines heard from since ``since`` whose name or host matches."""
     query = (
-        select(Worker.id, Worker.name, Worker.host, Worker.last_heartbeat_at, Worker.stopped_at)
+        select(
+            Worker.id,
+            Worker.name,
+            Worker.host,
+            Worker.last_heartbeat_at,
+            Worker.stopped_at,
+            Worker.offline_reported_at,
+            Worker.state,
+        )
         .where(Worker.last_heartbeat_at >= since, _every_word([Worker.name, Worker.host], patterns))
         .order_by(Worker.last_heartbeat_at.desc())
         .limit(limit)
     )
     return [WorkerMatch(*row) for row in (await session.execute(query)).all()]
+
+
+async def find_schedules(
+    session: AsyncSession, *, patterns: Sequence[str], limit: int
+) -> list[ScheduleMatch]:
+    """Up to ``limit`` live schedules whose name or expression matches, next to fire first."""
+    query = (
+        select(
+            Schedule.id,
+            Schedule.name,
+            Schedule.cron,
+            Schedule.timezone,
+            Schedule.paused,
+            Schedule.next_fire_at,
+        )
+        .where(Schedule.deleted_at.is_(None), _every_word([Schedule.name, Schedule.cron], patterns))
+        .order_by(Schedule.next_fire_at)
+        .limit(limit)
+    )
+    return [ScheduleMatch(*row) for row in (await session.execute(query)).all()]
 
 
 async def find_pending_approvals(

@@ -8,7 +8,7 @@ Actions come from sources that need a permission to act, so a viewer is offered 
 all. An action names an existing route (the JSON API, with the page's CSRF token): the palette
 changes nothing itself.
 
-Adding a kind (schedules, say) is one function returning :class:`Candidate` s and one line in
+Adding a kind is one function returning :class:`Candidate` s and one line in
 :data:`SOURCES`.
 """
 
@@ -33,7 +33,7 @@ from missionctl.domain.palette import (
     score,
 )
 from missionctl.domain.states import RUN
-from missionctl.domain.workers import is_alive
+from missionctl.domain.workers import worker_status
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.repositories import palette as repo
 from missionctl.schemas.palette import PaletteAction, PaletteItem, PaletteKind, PalettePage
@@ -246,20 +246,38 @@ async def _workers(lookup: Lookup) -> list[Candidate]:
     )
     candidates = []
     for row in rows:
-        alive = is_alive(
-            last_heartbeat_at=row.last_heartbeat_at, stopped_at=row.stopped_at, now=lookup.now
+        status = worker_status(
+            last_heartbeat_at=row.last_heartbeat_at,
+            stopped_at=row.stopped_at,
+            offline_reported_at=row.offline_reported_at,
+            state=row.state,
+            now=lookup.now,
         )
-        state = "alive" if alive else ("stopped" if row.stopped_at else "gone")
         candidates.append(
             Candidate(
                 "worker",
                 row.name,
                 "/workers",
-                f"Worker · {state} · {row.host}",
+                f"Worker · {status.value} · {row.host}",
                 texts=((row.host, SECONDARY),),
             )
         )
     return candidates
+
+
+async def _schedules(lookup: Lookup) -> list[Candidate]:
+    rows = await repo.find_schedules(lookup.session, patterns=lookup.patterns, limit=lookup.limit)
+    return [
+        Candidate(
+            "schedule",
+            row.name,
+            f"/schedules#schedule-{row.id}",
+            f"Schedule · {row.cron} ({row.timezone}) · "
+            + ("paused" if row.paused else f"next {row.next_fire_at:%Y-%m-%d %H:%M} UTC"),
+            texts=((row.cron, SECONDARY),),
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,5 +459,6 @@ SOURCES: Final[tuple[Source, ...]] = (
     Source("workflow-runs", P.RUNS_CONTROL, _workflow_runs),
     Source("agents", P.AGENTS_READ, _agents),
     Source("workers", P.AGENTS_READ, _workers),
+    Source("schedules", P.WORKFLOWS_READ, _schedules),
 )
 """Every source, in the order that breaks ties (and fills the palette for a blank query)."""
