@@ -130,14 +130,20 @@ async def test_verify_is_consistent_while_others_append(ctx: ServiceContext) -> 
 
     await append_events(ctx, 20, batch=5)
     done = asyncio.Event()
+    appended = asyncio.Event()
 
     async def writer() -> None:
         while not done.is_set():
             await append_events(ctx, 5, batch=5)
+            appended.set()
 
     task = asyncio.create_task(writer())
     try:
         reports = [await verify_event_chain(ctx) for _ in range(25)]
+        # On a busy machine the 25 may all come before the writer's first batch: one more,
+        # once it has written, must see it.
+        await asyncio.wait_for(appended.wait(), timeout=30)
+        reports.append(await verify_event_chain(ctx))
     finally:
         done.set()
         await task
