@@ -51,10 +51,11 @@ typecheck: install-dev ## mypy --strict over src/
 imports: install-dev ## import-linter contracts (the layer rules of CONTRIBUTING.md)
 	$(BIN)/lint-imports
 
-# One test process per core (at most four): the suite is CPU-bound, and each process gets its
-# own databases (tests/conftest.py). PYTEST_WORKERS=0 runs it in this process. Tests last from
-# milliseconds to a minute: an idle process takes queued tests from a busy one (worksteal).
-PYTEST_WORKERS ?= auto
+# One test process per core plus one (at most four): each process gets its own databases
+# (tests/conftest.py), and about a fifth of the time a process waits on a server, a browser or
+# PostgreSQL, which the extra process fills. PYTEST_WORKERS=0 runs it in this process. Tests
+# last from milliseconds to a minute: an idle process takes queued tests from a busy one.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, (os.cpu_count() or 1) + 1))")
 pytest: install-dev chromium sandbox ## The test suite (unit, service, API, PostgreSQL, browser)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 

@@ -59,16 +59,20 @@ PUBLIC_PATHS = frozenset({"/static", "/openapi.json"})
 
 
 def _document_bearer_auth(app: FastAPI) -> None:
-    """Say in ``/openapi.json`` that operations need a Bearer token, except the public ones."""
-    public = {
-        (method.lower(), entry.path)
-        for entry in route_table(app)
-        if entry.declared and entry.permission is None
-        for method in entry.methods
-    }
+    """Say in ``/openapi.json`` that operations need a Bearer token, except the public ones.
+
+    The public routes are found when the schema is first asked for, not when the app is
+    built: resolving every route's dependencies costs a good part of a second.
+    """
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            public = {
+                (method.lower(), entry.path)
+                for entry in route_table(app)
+                if entry.declared and entry.permission is None
+                for method in entry.methods
+            }
             schema = get_openapi(
                 title=app.title,
                 version=app.version,

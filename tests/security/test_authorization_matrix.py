@@ -342,6 +342,26 @@ def test_a_route_without_a_declared_permission_is_caught() -> None:
     assert "GET,HEAD /docs" in undeclared_routes(app, public_paths=PUBLIC_PATHS)
 
 
+def test_a_route_added_after_a_check_is_caught_by_the_next_one() -> None:
+    # The answer is kept per shape of the route tree: a new route changes the shape.
+    router = APIRouter()
+
+    @router.get("/a", dependencies=[public()])
+    async def first() -> None: ...
+
+    def built() -> FastAPI:
+        app = FastAPI(docs_url=None, redoc_url=None)
+        app.include_router(router)
+        return app
+
+    assert undeclared_routes(built(), public_paths=PUBLIC_PATHS) == []
+
+    @router.delete("/b")
+    async def later() -> None: ...
+
+    assert undeclared_routes(built(), public_paths=PUBLIC_PATHS) == ["DELETE /b"]
+
+
 def test_the_real_app_declares_every_route(settings: Settings) -> None:
     app = create_app(settings)  # it would raise on an undeclared route
     assert undeclared_routes(app, public_paths=PUBLIC_PATHS) == []
