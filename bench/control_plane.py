@@ -120,7 +120,7 @@ async def _seed_runs(ctx: ServiceContext, runs: int) -> list[uuid.UUID]:
         {"id": new_id(), "name": name, "version": 1, "definition": {}, "created_by": ACTOR}
         for name in WORKFLOWS
     ]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": new_id(),
             "workflow_id": rng.choice(workflows)["id"],
