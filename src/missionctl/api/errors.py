@@ -80,7 +80,9 @@ def describe_validation_error(error: dict[str, Any]) -> ErrorDetail:
     field = field_path(error.get("loc", ()))
     kind = error.get("type", "")
     message = str(error.get("msg", "is invalid"))
-    if kind == "missing":
+    if kind == "value_error":  # a validator's own words, without Pydantic's prefix
+        message = message.removeprefix("Value error, ")
+    elif kind == "missing":
         message = "is required"
         if field is None and tuple(error.get("loc", ())) == ("body",):
             field, message = "body", "is required: send JSON (see the schema at /openapi.json)"

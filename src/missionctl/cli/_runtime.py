@@ -158,7 +158,8 @@ def report_validation_error(exc: ValidationError, *, option_for: dict[str, str])
     for problem in exc.errors():
         field = ".".join(str(p) for p in problem["loc"])
         option = option_for.get(field.split(".")[0], field)
-        err_console.print(f"[red]error:[/red] {option}: {problem['msg']}")
+        message = str(problem["msg"]).removeprefix("Value error, ")  # the validator's own words
+        err_console.print(f"[red]error:[/red] {option}: {message}")
     raise typer.Exit(EXIT_INVALID) from exc
 
 
