@@ -1,9 +1,9 @@
 """``missionctl find QUERY``: the command palette's search from the terminal (ADR 0062).
 
 The same ranking as Ctrl-K on the pages (``GET /api/v1/palette``): missions, runs, workflows,
-agents, workers, schedules, pages, and the actions the caller may take. A terminal cannot click, so each
-item prints the page it leads to (for an action: the request that performs it); the commands
-of each noun do the rest.
+agents, workers, schedules, pages, and the actions the caller may take. A terminal cannot
+click, so each item prints the page it leads to (for an action: the request that performs
+it); the commands of each noun do the rest.
 """
 
 # Schemas are imported where used, so `missionctl --help` stays fast.
@@ -45,7 +45,7 @@ def find(
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many items.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print the items as JSON.")] = False,
 ) -> None:
-    """Find missions, runs, workflows, agents, workers, schedules and pages by a fuzzy match, best first.
+    """Find missions, runs, workflows, agents, workers, schedules and pages, best match first.
 
     A run is found by its mission's title or its workflow's name. Actions (approve, cancel,
     run a workflow, emergency stop, …) are listed with the request that performs them, only

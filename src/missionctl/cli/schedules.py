@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -91,7 +92,7 @@ def _inputs(pairs: list[str]) -> dict[str, Any]:
 def _when(schedule: "ScheduleRead") -> str:
     if schedule.paused:
         return "paused"
-    return "—" if schedule.next_fire_at is None else schedule.next_fire_at.isoformat()
+    return "—" if schedule.next_fire_at is None else f"{schedule.next_fire_at:%Y-%m-%d %H:%M}Z"
 
 
 def _print(schedule: "ScheduleRead", as_json: bool = False) -> None:
@@ -123,16 +124,17 @@ def list_(
     if as_json:
         typer.echo("[" + ",".join(s.model_dump_json() for s in schedules) + "]")
         return
-    table = Table(title="Schedules")
-    for column in ("name", "cron", "zone", "starts", "next", "last", "success"):
-        table.add_column(column)
+    table = Table(title="Schedules", box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
+    table.add_column("name / starts", overflow="fold")  # whole, even folded: commands take it
+    table.add_column("cron / zone", no_wrap=True)
+    for column in ("next", "last", "success"):
+        table.add_column(column, overflow="fold")
     for s in schedules:
         rate = "—" if s.success_rate is None else f"{s.success_rate:.0%} of {s.runs_ended}"
+        target = escape(s.workflow or f"mission {s.mission_id}")
         table.add_row(
-            escape(s.name),
-            escape(s.cron),
-            s.timezone,
-            escape(s.workflow or f"mission {s.mission_id}"),
+            f"{escape(s.name)}\n[dim]{target}[/dim]",
+            f"{escape(s.cron)}\n[dim]{escape(s.timezone)}[/dim]",
             _when(s),
             f"{s.last_outcome or '—'} {s.last_run_status or ''}".strip(),
             rate,

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -98,19 +99,11 @@ def list_webhooks(as_json: AsJson = False) -> None:
     if as_json:
         typer.echo(json.dumps([w.model_dump(mode="json") for w in webhooks], indent=2))
         return
-    table = Table(title=f"Webhooks ({len(webhooks)})")
-    for column in ("id", "url", "events", "workflow", "format", "state"):
-        table.add_column(column)
-    for w in webhooks:
-        table.add_row(
-            str(w.id),
-            escape(w.url),
-            ", ".join(w.events),
-            escape(w.workflow or "every"),
-            w.format,
-            "on" if w.enabled else "off",
-        )
-    console.print(table)
+    # One block per subscription, as `add` and `show` print it: an id and an address are
+    # too long to share an 80-column row with a list of events.
+    console.print(f"Webhooks ({len(webhooks)})", highlight=False)
+    for webhook in webhooks:
+        _print(webhook)
 
 
 @app.command("show")
@@ -162,9 +155,15 @@ def deliveries(
     if as_json:
         typer.echo(json.dumps([d.model_dump(mode="json") for d in rows], indent=2))
         return
-    table = Table(title=f"Deliveries ({len(rows)})")
-    for column in ("id", "event", "status", "code", "attempts", "ms", "error"):
-        table.add_column(column)
+    table = Table(
+        title=f"Deliveries ({len(rows)})",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("id", overflow="fold")  # whole, even folded: `redeliver` takes it
+    for column in ("event", "status", "code", "attempts", "ms", "error"):
+        table.add_column(column, overflow="fold")
     for d in rows:
         table.add_row(
             str(d.id),
