@@ -33,9 +33,9 @@ async def search_palette(
 ) -> PalettePage:
     """Places and the actions the caller may take, best match of `q` first.
 
-    Missions, runs, workflows, agents, workers, schedules and pages, and the actions the caller's role
-    allows (none for a viewer), ranked by a fuzzy match of `q`: whole name, prefix, word start,
-    substring, initials, then letters in order. A run is found by its mission's title or its
+    Missions, runs, workflows, agents, workers, schedules and pages, and the actions the
+    caller's role allows (none for a viewer), ranked by a fuzzy match of `q`: whole name,
+    prefix, word start, substring, initials, then letters in order. A run is found by its mission's title or its
     workflow's name.
 
     422 names the field: `q` over the limit or with too many words, `limit` out of range.
