@@ -48,9 +48,7 @@ def test_a_subscription_is_added_tested_switched_and_deleted_locally(cli: Any) -
 
 def test_bad_options_are_named_and_nothing_is_stored(cli: Any) -> None:
     scheme = cli("webhooks", "add", "ftp://x.example/", "-e", "run.failed")
-    assert (
-        scheme.exit_code == 2 and "URL: the address must start with" in scheme.output
-    )
+    assert scheme.exit_code == 2 and "URL: the address must start with" in scheme.output
     unknown = cli("webhooks", "add", "https://x.example/", "-e", "run.exploded")
     assert unknown.exit_code == 2 and "--event" in unknown.output
     huge = cli("webhooks", "add", "https://x.example/" + "a" * 3000, "-e", "run.failed")

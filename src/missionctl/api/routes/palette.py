@@ -35,8 +35,8 @@ async def search_palette(
 
     Missions, runs, workflows, agents, workers, schedules and pages, and the actions the
     caller's role allows (none for a viewer), ranked by a fuzzy match of `q`: whole name,
-    prefix, word start, substring, initials, then letters in order. A run is found by its mission's title or its
-    workflow's name.
+    prefix, word start, substring, initials, then letters in order. A run is found by its
+    mission's title or its workflow's name.
 
     422 names the field: `q` over the limit or with too many words, `limit` out of range.
     """
