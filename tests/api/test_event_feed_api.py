@@ -176,13 +176,23 @@ async def test_pages_follow_before_and_after_cursors(app: FastAPI) -> None:
 
 
 async def read_stream(
-    http: httpx.AsyncClient, params: dict[str, Any], count: int, headers: dict[str, str] | None
+    http: httpx.AsyncClient,
+    params: dict[str, Any],
+    count: int,
+    headers: dict[str, str] | None,
+    opened: asyncio.Event | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The first ``count`` messages of the stream: (id, JSON data)."""
+    """The first ``count`` messages of the stream: (id, JSON data).
+
+    ``opened`` is set once the answer's headers arrived: a stream without ``after`` starts at
+    the log's head as it was then, so whatever is appended afterwards reaches it.
+    """
     messages: list[tuple[str, dict[str, Any]]] = []
     async with http.stream("GET", URL + "/stream", params=params, headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
+        if opened is not None:
+            opened.set()
         ident = ""
         async for line in response.aiter_lines():
             if line.startswith("id:"):
@@ -219,8 +229,9 @@ async def test_stream_filters_live_events_by_workflow_and_severity(app: FastAPI)
     s = await seed(ctx)
     async with client_for(app, await bearer_headers(ctx), streaming=True) as http:
         params = {"workflow": "nightly", "severity": "error"}
-        task = asyncio.create_task(read_stream(http, params, 1, None))
-        await asyncio.sleep(0.3)
+        opened = asyncio.Event()
+        task = asyncio.create_task(read_stream(http, params, 1, None, opened))
+        await asyncio.wait_for(opened.wait(), 10)  # not a sleep: a busy machine may need more
         await log_event(ctx, s.release, ["error"])  # another workflow
         await log_event(ctx, s.nightly, ["info"])  # not an error
         wanted = await log_event(ctx, s.nightly, ["error"])
