@@ -12,19 +12,18 @@ omitted field keeps its value and ``null`` is refused, except for ``supersedes``
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationInfo,
-    field_validator,
 )
 
 from missionctl.domain.register import DecisionStatus, RiskStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
+from missionctl.schemas.partial import PartialEdit
 from missionctl.schemas.plans import TASK_KEY_PATTERN, Likelihood, Severity
 
 TITLE_MAX_CHARS = 300
@@ -79,27 +78,14 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class _Edit(_Body):
+class _Edit(PartialEdit):
     """An edit: the version it was based on, and the fields to change (omitted: kept)."""
 
-    # Fields whose ``null`` means something; any other field sent as null is refused.
-    _NULLABLE: ClassVar[frozenset[str]] = frozenset()
+    _NOT_CHANGES: ClassVar[frozenset[str]] = frozenset({"version"})
 
     version: Version = Field(
         description="The item's `version` this edit was based on; a stale one gets a 409."
     )
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_null(cls, value: object, info: ValidationInfo) -> object:
-        # Only a field the client sent is validated, so ``None`` here was sent as ``null``.
-        if value is None and info.field_name not in cls._NULLABLE:
-            raise ValueError("may not be null: leave the field out to keep its value")
-        return value
-
-    def changed(self) -> dict[str, Any]:
-        """The fields the edit sets, by name (``version`` left out)."""
-        return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
 
 
 class DecisionCreate(_Body):

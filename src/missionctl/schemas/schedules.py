@@ -17,7 +17,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationInfo,
     field_validator,
 )
 
@@ -29,6 +28,7 @@ from missionctl.domain.schedules import (
     zone_problem,
 )
 from missionctl.schemas.missions import BudgetUsd, plain_text
+from missionctl.schemas.partial import PartialEdit
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 NAME_MAX_CHARS = 100
@@ -109,10 +109,8 @@ class ScheduleCreate(BaseModel):
     _zone = field_validator("timezone")(_check_zone)
 
 
-class ScheduleEdit(BaseModel):
+class ScheduleEdit(PartialEdit):
     """A change to a schedule: the fields sent (omitted: kept). ``budget_usd: null`` removes it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     _NULLABLE: ClassVar[frozenset[str]] = frozenset({"budget_usd"})
 
@@ -127,18 +125,6 @@ class ScheduleEdit(BaseModel):
 
     _cron = field_validator("cron")(_check_cron)
     _zone = field_validator("timezone")(_check_zone)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_null(cls, value: object, info: ValidationInfo) -> object:
-        # Only a field the client sent is validated, so ``None`` here was sent as ``null``.
-        if value is None and info.field_name not in cls._NULLABLE:
-            raise ValueError("may not be null: leave the field out to keep its value")
-        return value
-
-    def changed(self) -> dict[str, Any]:
-        """The fields the edit sets, by name."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class ScheduleRead(BaseModel):
