@@ -24,6 +24,7 @@ from missionctl.domain.workers import WorkerKind
 from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
+from missionctl.mcp import http as mcp_http
 from missionctl.security.body_limit import BodyLimitMiddleware
 from missionctl.security.guard import route_table, undeclared_routes
 from missionctl.security.headers import SecurityHeadersMiddleware
@@ -32,6 +33,7 @@ from missionctl.security.process import register_server_secrets, restrict_proces
 from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
 from missionctl.security.signing import sign
 from missionctl.services import ServiceContext, open_context
+from missionctl.services.analytics import analytics_follower
 from missionctl.services.audit import audit_checkpoints
 from missionctl.services.costs import usage_folder
 from missionctl.services.health import HealthSummaryCache
@@ -130,6 +132,7 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         search_indexer(ctx),  # keeps the log-search index up with the log (ADR 0047)
         memory_indexer(ctx),  # remembers the missions that finish (ADR 0055)
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
+        analytics_follower(ctx),  # keeps the analytics facts up with the log (ADR 0068)
         worker_sweeper(ctx),  # reports workers gone offline, engine or not (ADR 0058)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
         _webhooks(ctx, settings),  # the outbox of outbound webhooks (ADR 0060)
@@ -140,6 +143,7 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
             every_s=settings.engine.schedules_every_s,
             enabled=settings.engine.embedded,
         ),
+        app.state.mcp.running(),  # the MCP session manager's run context (ADR 0063)
     ):
         app.state.ctx = ctx
         app.state.runtime = runtime
@@ -200,6 +204,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(web_router)
     app.include_router(api_docs.router, include_in_schema=False)
+    app.state.mcp = mcp_http.McpHttp(max_body_bytes=settings.server.max_body_bytes)
+    app.include_router(mcp_http.router)  # /mcp: Streamable HTTP, for an API token (ADR 0063)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # A route that declares no permission must not be served at all (ADR 0011).
     if missing := undeclared_routes(app, public_paths=PUBLIC_PATHS):

@@ -236,7 +236,8 @@ class HttpAgentSettings(BaseSettings):
 
     allowed_networks: list[str] = Field(
         default_factory=list,
-        description="Private networks an http step's URL may reach, as a JSON list of CIDRs "
+        description="Private networks an http step's URL (or an mcp step's server URL) may "
+        "reach, as a JSON list of CIDRs "
         '(e.g. ["127.0.0.1/32", "10.1.0.0/16"]). Public addresses are always allowed; '
         "loopback, private, link-local and reserved ones only inside these.",
     )
@@ -259,6 +260,18 @@ class HttpAgentSettings(BaseSettings):
         if bad:
             raise ValueError(f"must be networks like 127.0.0.1/32; not: {', '.join(bad)}")
         return values
+
+
+class CodingSettings(BaseSettings):
+    """Coding steps: the CLIs they may run (docs/coding-agents.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_CODING_", extra="forbid")
+
+    presets_file: Path | None = Field(
+        default=None,
+        description="A YAML file of more coding CLIs (`coding:<name>`), in the shape of the "
+        "shipped coding_presets.yaml; a name it shares with a shipped preset replaces it.",
+    )
 
 
 class AuditSettings(BaseSettings):
@@ -412,6 +425,20 @@ class Settings(BaseSettings):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     http_agent: HttpAgentSettings = Field(default_factory=HttpAgentSettings)
+    coding: CodingSettings = Field(default_factory=CodingSettings)
+    spec_policy_file: Path | None = Field(
+        default=None,
+        description="A YAML file of rule sets saying which plan tasks need an approved "
+        "mini-spec before their implementation starts (docs/specs.md). Unset: the packaged "
+        "policy (migrations, security, cross-service interfaces, novel patterns).",
+    )
+    spec_max_age_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days after its approval that a mini-spec still lets its task's "
+        "implementation start; an older one is stale and holds the work like a missing one.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -452,6 +479,14 @@ class Settings(BaseSettings):
     def audit_key_path(self) -> Path:
         """The private key file that signs the event log's checkpoints."""
         return self.audit.key_path or self.home / "audit_signing_key.pem"
+
+    def _spec_shown(self) -> dict[str, str]:
+        """The mini-spec settings as printable text (``masked``)."""
+        policy = "(packaged)" if self.spec_policy_file is None else str(self.spec_policy_file)
+        return {
+            "MISSIONCTL_SPEC_POLICY_FILE": policy,
+            "MISSIONCTL_SPEC_MAX_AGE_DAYS": str(self.spec_max_age_days),
+        }
 
     def masked(self) -> dict[str, dict[str, str]]:
         """The effective settings as printable text, secrets masked, grouped by area.
@@ -523,6 +558,7 @@ class Settings(BaseSettings):
                 ),
                 "MISSIONCTL_HTTP_AGENT_POLL_S": str(self.http_agent.poll_s),
             },
+            "specs": self._spec_shown(),
             "tracing": {
                 "MISSIONCTL_TRACE_URL": show(self.tracing.url),
                 # Only where spans go: a collector's address may carry a password.

@@ -41,6 +41,8 @@ def test_the_replay_steps_back_and_forth_and_the_steps_follow(
     page.goto(f"{live_server.url}/runs/{run_id}")
     page.locator("[data-control=replay]").click()
     expect(page).to_have_url(re.compile(rf"/runs/{run_id}/replay$"))
+    # The slider's listener is in a deferred script: an input event before it runs is lost.
+    page.wait_for_load_state("load")
     view = page.locator("#replay-view")
     first = page.locator("[data-step=first]").first
     position = page.get_by_test_id("replay-position")

@@ -95,10 +95,19 @@ API_COMMANDS: dict[str, str] = {
     "POST /api/v1/tokens": "token create",
     "POST /api/v1/tokens/{name}/revoke": "token revoke",
     "GET /api/v1/costs": "costs",
+    "GET /api/v1/analytics/funnel": "analytics funnel",
+    "GET /api/v1/analytics/trends": "analytics trends",
+    "GET /api/v1/analytics/retention": "analytics retention",
+    "GET /api/v1/analytics/definitions": "analytics definitions",
     "GET /api/v1/approvals": "approvals",
     "GET /api/v1/approvals/{ref}": "approvals",  # approvals REF
     "POST /api/v1/approvals/{ref}/approve": "approve",
     "POST /api/v1/approvals/{ref}/reject": "reject",
+    "GET /api/v1/missions/{mission_id}/specs": "specs list",
+    "GET /api/v1/missions/{mission_id}/specs/marked": "specs marked",
+    "POST /api/v1/missions/{mission_id}/specs": "specs write",
+    "POST /api/v1/specs/{spec_id}/approve": "specs approve",
+    "POST /api/v1/specs/{spec_id}/reject": "specs reject",
     "GET /api/v1/controls": "controls",
     "POST /api/v1/emergency-stop": "stop",
     "POST /api/v1/emergency-stop/release": "release",
@@ -124,6 +133,12 @@ API_COMMANDS: dict[str, str] = {
     "POST /api/v1/schedules/{schedule_id}/resume": "schedule resume",
     "POST /api/v1/schedules/{schedule_id}/run-now": "schedule run-now",
     "DELETE /api/v1/schedules/{schedule_id}": "schedule delete",
+    "GET /api/v1/templates": "templates list",
+    "GET /api/v1/templates/{name}": "templates show",
+    "POST /api/v1/templates": "templates save",
+    "DELETE /api/v1/templates/{name}": "templates delete",
+    "POST /api/v1/templates/{name}/use": "templates use",
+    "POST /api/v1/templates/{name}/missions": "templates use",  # --mission GOAL
 }
 
 # Operations that programs call, not people: no command performs them.

@@ -27,6 +27,7 @@ LEAST_ROLE: dict[str, Role] = {
     "runs:read": Role.VIEWER,
     "artifacts:read": Role.VIEWER,
     "approvals:read": Role.VIEWER,
+    "analytics:read": Role.VIEWER,
     "agents:read": Role.VIEWER,
     "audit:read": Role.VIEWER,
     "prices:read": Role.VIEWER,

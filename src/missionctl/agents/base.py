@@ -78,6 +78,11 @@ async def _no_input_record(request: Mapping[str, Any]) -> None:
     """Record nothing (agents run outside an engine, in tests and tools)."""
 
 
+async def _no_task_pack(task_key: str) -> str | None:
+    """No pack (agents run outside an engine, in tests and tools)."""
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Callback:
     """A callback opened for one attempt: poll it by ``id``; ``token`` goes into its URL."""
@@ -144,6 +149,11 @@ class StepContext:
     # Callbacks for agents answered later by someone else (``http``); ``None`` outside an
     # engine, where nothing could receive them.
     callbacks: CallbackChannel | None = None
+    # The task's file of the mission's AI execution pack (Markdown), by task key; ``None`` when
+    # the run's plan has no such task or the run has no mission. Coding agents prompt with it.
+    load_task_pack: Callable[[str], Awaitable[str | None]] = field(
+        default_factory=lambda: _no_task_pack
+    )
 
     @property
     def workspace(self) -> Path:

@@ -31,6 +31,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -80,31 +81,62 @@ class CommandAgent:
         network = step.inputs.get("network", False)
         if not isinstance(network, bool):
             raise AgentError("inputs.network must be true or false", retryable=False)
-        # Every level made private: ``mkdir(parents=True)`` would leave the missing parents
-        # (the workspaces root) readable by others.
-        step.workspace.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        step.workspace.parent.mkdir(mode=0o700, exist_ok=True)
-        step.workspace.mkdir(mode=0o700, exist_ok=True)
+        make_workspace(step)
         artifacts_dir = step.workspace / "artifacts"
         before = _snapshot(artifacts_dir)
-        cap = int(step.inputs.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES))
         secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
         redactor = Redactor(secrets.values())
-        env = self._environment(step)
+        env = self.environment(step)
         env.update(secrets)
-        await self.sandbox.check()
-        confined = self.sandbox.wrap(
+        done = await self.run_program(
+            step,
             argv,
-            workspace=step.workspace,
+            env=env,
+            redactor=redactor,
             network=network,
             read_only=list(step.upstream_workspaces.values()),
+        )
+        if done.code != 0:
+            raise done.failure(argv[0])
+        artifacts = [
+            _artifact(path, artifacts_dir, redactor)
+            for path in sorted(_snapshot(artifacts_dir).items())
+            if before.get(path[0]) != path[1]
+        ]
+        return AgentResult(outputs=done.outputs, summary=f"{argv[0]} exited 0", artifacts=artifacts)
+
+    async def run_program(
+        self,
+        step: StepContext,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str],
+        redactor: Redactor,
+        network: bool,
+        read_only: Sequence[Path] = (),
+        cwd: Path | None = None,
+        transcript: bool = False,
+    ) -> "ProgramRun":
+        """Run ``argv`` confined to ``step.workspace`` and stream its output to the step log.
+
+        ``read_only`` are directories it may only read (one may lie inside the workspace);
+        it starts in ``cwd`` (default: the workspace); with ``transcript`` the run keeps every
+        line it logged (as bounded by ``max_output_bytes``). Returns when the program has exited,
+        whatever its exit code; on cancellation kills its process group and re-raises.
+
+        Raises:
+            AgentError: (not retryable) the sandbox cannot start, or the program cannot.
+        """
+        await self.sandbox.check()
+        confined = self.sandbox.wrap(
+            argv, workspace=step.workspace, network=network, read_only=read_only, cwd=cwd
         )
         try:
             # bwrap starts with the step's environment alone: the sandbox's init process
             # (visible in its /proc) must hold nothing the step may not see.
             process = await asyncio.create_subprocess_exec(
                 *confined,
-                cwd=step.workspace,
+                cwd=cwd or step.workspace,
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -113,7 +145,10 @@ class CommandAgent:
             )
         except OSError as exc:
             raise AgentError(f"cannot start {argv[0]!r}: {exc}", retryable=False) from exc
-        budget = _OutputBudget(cap)
+        budget = _OutputBudget(
+            int(step.inputs.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES)),
+            [] if transcript else None,
+        )
         stderr_tail: deque[str] = deque(maxlen=_TAIL_LINES)
         stdout_tail: deque[str] = deque(maxlen=_TAIL_LINES)
         try:
@@ -125,58 +160,102 @@ class CommandAgent:
         except asyncio.CancelledError:
             await _kill_group(process)
             raise
-        outputs: dict[str, Any] = {
-            "exit_code": code,
-            "stdout_tail": "\n".join(stdout_tail),
-            "stderr_tail": "\n".join(stderr_tail),
-            "output_truncated": budget.truncated,
-        }
-        if code != 0:
-            sections = [
-                f"--- {name} (last lines) ---\n" + "\n".join(tail)
-                for name, tail in (("stdout", stdout_tail), ("stderr", stderr_tail))
-                if tail
-            ]
-            detail = "\n".join(sections) or "(no output)"
-            raise AgentError(
-                f"{argv[0]} exited with code {code}\n{detail}", retryable=True, outputs=outputs
-            )
-        artifacts = [
-            _artifact(path, artifacts_dir, redactor)
-            for path in sorted(_snapshot(artifacts_dir).items())
-            if before.get(path[0]) != path[1]
-        ]
-        return AgentResult(outputs=outputs, summary=f"{argv[0]} exited 0", artifacts=artifacts)
-
-    def _environment(self, step: StepContext) -> dict[str, str]:
-        env = {
-            "PATH": search_path(),
-            "LANG": os.environ.get("LANG", "C.UTF-8"),
-            "HOME": str(step.workspace),
-        }
-        if self._base_env:
-            env.update(self._base_env)
-        declared = step.inputs.get("env", {})
-        if not isinstance(declared, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in declared.items()
-        ):
-            raise AgentError("inputs.env must map names to strings", retryable=False)
-        env.update(declared)
-        env.update(
-            MISSIONCTL_IDEMPOTENCY_KEY=step.idempotency_key,
-            MISSIONCTL_RUN_ID=str(step.run_id),
-            MISSIONCTL_STEP_ID=step.step_id,
-            MISSIONCTL_ATTEMPT=str(step.attempt),
+        return ProgramRun(
+            code, list(stdout_tail), list(stderr_tail), budget.truncated, budget.transcript or []
         )
-        return env
+
+    def environment(self, step: StepContext) -> dict[str, str]:
+        """The scrubbed environment of a step's program (see :func:`program_environment`)."""
+        return program_environment(step, step.inputs.get("env", {}), self._base_env)
+
+
+def program_environment(
+    step: StepContext,
+    declared: Any,
+    base_env: dict[str, str] | None = None,
+    *,
+    field: str = "env",
+) -> dict[str, str]:
+    """The scrubbed environment a step's program gets (see the module docstring).
+
+    ``PATH``, ``LANG``, ``HOME`` (the workspace), ``base_env``, the ``declared`` variables and
+    the step's ids; nothing else of the server's environment.
+
+    Raises:
+        AgentError: (not retryable) ``declared`` is not a mapping of names to strings.
+    """
+    env = {
+        "PATH": search_path(),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "HOME": str(step.workspace),
+    }
+    if base_env:
+        env.update(base_env)
+    if not isinstance(declared, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in declared.items()
+    ):
+        raise AgentError(f"inputs.{field} must map names to strings", retryable=False)
+    env.update(declared)
+    env.update(
+        MISSIONCTL_IDEMPOTENCY_KEY=step.idempotency_key,
+        MISSIONCTL_RUN_ID=str(step.run_id),
+        MISSIONCTL_STEP_ID=step.step_id,
+        MISSIONCTL_ATTEMPT=str(step.attempt),
+    )
+    return env
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramRun:
+    """How a step's program ended: its exit code and the last lines of its output."""
+
+    code: int
+    stdout_tail: list[str]
+    stderr_tail: list[str]
+    truncated: bool
+    transcript: list[str] = field(default_factory=list)  # every line logged, when asked
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """``exit_code``, ``stdout_tail``, ``stderr_tail``, ``output_truncated``."""
+        return {
+            "exit_code": self.code,
+            "stdout_tail": "\n".join(self.stdout_tail),
+            "stderr_tail": "\n".join(self.stderr_tail),
+            "output_truncated": self.truncated,
+        }
+
+    def failure(self, program: str) -> AgentError:
+        """The (retryable) error of a program that exited non-zero, with its last lines."""
+        sections = [
+            f"--- {name} (last lines) ---\n" + "\n".join(tail)
+            for name, tail in (("stdout", self.stdout_tail), ("stderr", self.stderr_tail))
+            if tail
+        ]
+        detail = "\n".join(sections) or "(no output)"
+        return AgentError(
+            f"{program} exited with code {self.code}\n{detail}",
+            retryable=True,
+            outputs=self.outputs,
+        )
+
+
+def make_workspace(step: StepContext) -> None:
+    """Create the step's workspace, private to the server's user, with its missing parents."""
+    # Every level made private: ``mkdir(parents=True)`` would leave the missing parents
+    # (the workspaces root) readable by others.
+    step.workspace.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    step.workspace.parent.mkdir(mode=0o700, exist_ok=True)
+    step.workspace.mkdir(mode=0o700, exist_ok=True)
 
 
 class _OutputBudget:
     """What is left of ``max_output_bytes`` across stdout and stderr."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, transcript: list[str] | None = None) -> None:
         self.remaining = cap
         self.truncated = False
+        self.transcript = transcript
 
 
 def _render_argv(step: StepContext) -> list[str]:
@@ -242,6 +321,8 @@ def _record_line(
         return
     budget.remaining -= size
     step.log(text, level="error" if level == "error" else "info")
+    if budget.transcript is not None:
+        budget.transcript.append(text)
 
 
 def _split(pending: bytes, limit: int, secrets: Sequence[bytes]) -> tuple[list[bytes], bytes]:

@@ -90,6 +90,34 @@ class HttpAgentConfig:
     resolve: Resolver = field(default=resolve_host)
 
 
+async def check_address(url: str, config: HttpAgentConfig, *, field: str = "inputs.url") -> None:
+    """Refuse ``url`` unless every address its host resolves to may be reached.
+
+    An address may be reached when it is public, or inside one of ``config.allowed_networks``
+    (``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``). ``field`` names the input in the messages.
+
+    Raises:
+        AgentError: the host does not resolve (retryable), or resolves to an address that may
+            not be reached (not retryable).
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = await config.resolve(host, port)
+    except OSError as exc:
+        raise AgentError(f"{field}: cannot resolve {host!r}: {exc}") from exc
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
+        if address.is_global or any(address in net for net in config.allowed_networks):
+            continue
+        raise AgentError(
+            f"{field}: {host!r} resolves to {address}, a private or reserved address; "
+            "an admin may allow its network in MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS",
+            retryable=False,
+        )
+
+
 class HttpAgent:
     """Calls the external agent at ``inputs.url``; see the module docstring for the contract."""
 
@@ -100,7 +128,7 @@ class HttpAgent:
     async def run(self, step: StepContext) -> AgentResult:
         """POST the step's inputs; return the answer, now or from its callback."""
         url, secret_name, request_timeout = _read_inputs(step.inputs, step.timeout_s)
-        await self._check_address(url)
+        await check_address(url, self.config)
         secret = resolve_secrets(
             {"signing": secret_name} if secret_name else None, field="secret"
         ).get("signing")
@@ -123,24 +151,6 @@ class HttpAgent:
         if status != 200:
             raise _status_error(url, status, payload, redactor)
         return _result(step, _parse_answer(payload, url, redactor), redactor, url)
-
-    async def _check_address(self, url: str) -> None:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            addresses = await self.config.resolve(host, port)
-        except OSError as exc:
-            raise AgentError(f"inputs.url: cannot resolve {host!r}: {exc}") from exc
-        for text in addresses:
-            address = ipaddress.ip_address(text.split("%")[0])
-            if address.is_global or any(address in net for net in self.config.allowed_networks):
-                continue
-            raise AgentError(
-                f"inputs.url: {host!r} resolves to {address}, a private or reserved address; "
-                "an admin may allow its network in MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS",
-                retryable=False,
-            )
 
     async def _open_callback(self, step: StepContext) -> Callback | None:
         if step.callbacks is None or self.config.callback_base_url is None:
@@ -233,8 +243,12 @@ async def _post(
 def _status_error(url: str, status: int, payload: bytes, redactor: Redactor) -> AgentError:
     """The failure a status other than 200/202 means; 5xx, 408, 425, 429 may be retried."""
     excerpt = redactor.redact(payload[:500].decode("utf-8", "replace"))
-    retryable = status >= 500 or status in _RETRYABLE_STATUSES
-    return AgentError(f"{url} answered {status}: {excerpt}", retryable=retryable)
+    return AgentError(f"{url} answered {status}: {excerpt}", retryable=retryable_status(status))
+
+
+def retryable_status(status: int) -> bool:
+    """Whether an HTTP error status may go away on another attempt: 5xx, 408, 425, 429."""
+    return status >= 500 or status in _RETRYABLE_STATUSES
 
 
 def _parse_answer(payload: bytes, url: str, redactor: Redactor) -> AgentAnswer:

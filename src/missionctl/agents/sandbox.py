@@ -99,11 +99,14 @@ class Sandbox:
         workspace: Path,
         network: bool,
         read_only: Sequence[Path] = (),
+        cwd: Path | None = None,
     ) -> list[str]:
         """The argv that runs ``argv`` in ``workspace`` with this sandbox's confinement.
 
         ``read_only`` are more directories the program may read (upstream steps' workspaces),
-        each at its own path; those that do not exist are left out.
+        each at its own path; those that do not exist are left out. One inside ``workspace``
+        is read-only there too (a read-only coding step's worktree). The program starts in
+        ``cwd`` (default: ``workspace``), which must be inside what it may see.
 
         Raises:
             AgentError: (not retryable) the sandbox is on but cannot start; the message names
@@ -119,7 +122,7 @@ class Sandbox:
                 f"command steps run in a sandbox, which cannot start here: {detail}; fix: {FIX}",
                 retryable=False,
             )
-        sandboxed = self._bwrap(workspace=workspace, network=network, read_only=read_only)
+        sandboxed = self._bwrap(workspace=workspace, network=network, read_only=read_only, cwd=cwd)
         return [*sandboxed, *limits, *argv]
 
     async def check(self) -> SandboxStatus:
@@ -158,7 +161,12 @@ class Sandbox:
         return SandboxStatus("bubblewrap", ready=True, detail="bubblewrap")
 
     def _bwrap(
-        self, *, workspace: Path, network: bool, read_only: Sequence[Path] = ()
+        self,
+        *,
+        workspace: Path,
+        network: bool,
+        read_only: Sequence[Path] = (),
+        cwd: Path | None = None,
     ) -> list[str]:
         argv = [
             self.settings.bwrap_path,
@@ -181,7 +189,7 @@ class Sandbox:
         argv += ["--bind", str(workspace), str(workspace)]
         for upstream in read_only:
             argv += ["--ro-bind-try", str(upstream), str(upstream)]
-        argv += ["--chdir", str(workspace), "--"]
+        argv += ["--chdir", str(cwd or workspace), "--"]
         return argv
 
     def _read_only_paths(self) -> list[str]:

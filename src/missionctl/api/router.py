@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from missionctl.api.routes import (
     access,
     agents,
+    analytics,
     approvals,
     artifacts,
     audit,
@@ -24,7 +25,9 @@ from missionctl.api.routes import (
     runs,
     schedules,
     search,
+    specs,
     system,
+    templates,
     tracemap,
     webhooks,
     workers,
@@ -58,3 +61,6 @@ api_router.include_router(palette.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(callbacks.router)
 api_router.include_router(schedules.router)
+api_router.include_router(specs.router)
+api_router.include_router(templates.router)
+api_router.include_router(analytics.router)

@@ -7,6 +7,7 @@ import typer
 from missionctl import __version__
 from missionctl.cli import (
     agents,
+    analytics,
     approvals,
     artifacts,
     audit,
@@ -18,6 +19,7 @@ from missionctl.cli import (
     events,
     find,
     health,
+    mcp,
     memory,
     missions,
     pack,
@@ -30,6 +32,8 @@ from missionctl.cli import (
     schedules,
     search,
     serve,
+    specs,
+    templates,
     users,
     webhooks,
     worker,
@@ -46,9 +50,9 @@ app = typer.Typer(
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
     "reject, controls, stop, release, agents, prices, search, find, memory, costs, events, health, "
-    "webhooks, "
+    "webhooks, analytics (but rebuild), "
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
-    "server's API and acts as token:NAME; the others (run, replay, serve, worker, db, config, "
+    "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, config, "
     "audit verify|checkpoint|public-key, user set-password, login-link) work on the local "
     "database. Remote errors exit as local ones do: 1 when something is not found, 2 for "
     "anything else (invalid input, 401, 403, 429, an unreachable server).",
@@ -96,6 +100,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(prices.app, name="prices")
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
+app.add_typer(analytics.app, name="analytics")
 app.command("login-link")(users.login_link)
 app.command("whoami")(remote.whoami)
 app.command("approvals")(approvals.approvals)
@@ -111,6 +116,9 @@ app.command("health")(health.health)
 app.add_typer(workers.app, name="workers")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(schedules.app, name="schedule")
+app.add_typer(specs.app, name="specs")
+app.command("mcp")(mcp.mcp)
+app.add_typer(templates.app, name="templates")
 
 
 def main() -> None:

@@ -29,6 +29,12 @@ if TYPE_CHECKING:
     from missionctl.domain.access import Role
     from missionctl.domain.memory import MemoryKind
     from missionctl.domain.search import SearchKind
+    from missionctl.schemas.analytics import (
+        DefinitionsAnswer,
+        FunnelAnswer,
+        RetentionAnswer,
+        TrendsAnswer,
+    )
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.costs import CostBreakdown, CostQuery
@@ -75,6 +81,13 @@ if TYPE_CHECKING:
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
     from missionctl.schemas.schedules import ScheduleCreate, ScheduleEdit, ScheduleRead
     from missionctl.schemas.search import SearchPage
+    from missionctl.schemas.templates import (
+        MissionFromTemplate,
+        TemplateRead,
+        TemplateSave,
+        TemplateUse,
+        TemplateUsed,
+    )
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.webhooks import (
@@ -98,6 +111,7 @@ if TYPE_CHECKING:
 LOCAL_ACTOR = "system"
 T = TypeVar("T")
 ApprovalState = Literal["pending", "decided", "all"]
+AnalyticsEndpoint = Literal["funnel", "trends", "retention", "definitions"]
 
 
 class MissionControl(Protocol):
@@ -238,7 +252,15 @@ class MissionControl(Protocol):
         self, *, state: ApprovalState, run_id: uuid.UUID | None, limit: int
     ) -> list[ApprovalRead]: ...
     def read_approval(self, ref: uuid.UUID) -> ApprovalRead: ...
-    def decide_approval(self, ref: uuid.UUID, *, approve: bool, reason: str) -> ApprovalRead: ...
+    def decide_approval(
+        self,
+        ref: uuid.UUID,
+        *,
+        approve: bool,
+        reason: str,
+        confirm_full_access: bool = False,
+        justification: str = "",
+    ) -> ApprovalRead: ...
     def read_controls(self) -> ControlsRead: ...
     def engage_stop(self, reason: str) -> EmergencyStopResult: ...
     def release_stop(self, reason: str) -> ControlsRead: ...
@@ -313,6 +335,24 @@ class MissionControl(Protocol):
         ...
 
     def delete_schedule(self, schedule_id: uuid.UUID) -> None: ...
+
+    # Templates (ADR 0065)
+    def list_templates(self, category: str | None) -> list[TemplateRead]: ...
+    def read_template(self, name: str) -> TemplateRead: ...
+    def save_template(self, data: TemplateSave) -> TemplateRead: ...
+    def use_template(self, name: str, data: TemplateUse) -> TemplateUsed: ...
+    def start_mission_from_template(self, name: str, data: MissionFromTemplate) -> TemplateUsed:
+        """Create a mission whose workflow is the template rendered; run it when asked."""
+        ...
+
+    def delete_template(self, name: str) -> None: ...
+
+    # Analytics of the product's own activity (ADR 0068)
+    def read_analytics(
+        self, endpoint: AnalyticsEndpoint, params: dict[str, str]
+    ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+        """One analytics answer; ``params`` are the route's query parameters."""
+        ...
 
 
 @contextmanager
@@ -885,13 +925,27 @@ class LocalMissionControl:
 
         return self.call(lambda ctx: approvals.read_approval(ctx, ref=ref))
 
-    def decide_approval(self, ref: uuid.UUID, *, approve: bool, reason: str) -> ApprovalRead:
+    def decide_approval(
+        self,
+        ref: uuid.UUID,
+        *,
+        approve: bool,
+        reason: str,
+        confirm_full_access: bool = False,
+        justification: str = "",
+    ) -> ApprovalRead:
         """See ``MissionControl``."""
         from missionctl.services import approvals
 
         return self.call(
             lambda ctx: approvals.decide_approval(
-                ctx, ref=ref, approve=approve, actor=LOCAL_ACTOR, reason=reason
+                ctx,
+                ref=ref,
+                approve=approve,
+                actor=LOCAL_ACTOR,
+                reason=reason,
+                confirm_full_access=confirm_full_access,
+                justification=justification,
             )
         )
 
@@ -962,6 +1016,29 @@ class LocalMissionControl:
         from missionctl.services import costs
 
         return self.call(lambda ctx: costs.read_costs(ctx, query=query))
+
+    def read_analytics(
+        self, endpoint: AnalyticsEndpoint, params: dict[str, str]
+    ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+        """See ``MissionControl``; the parameters are checked as the route checks them."""
+        from missionctl.services import analytics
+
+        async def read(
+            ctx: ServiceContext,
+        ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+            if endpoint == "definitions":
+                return analytics.read_definitions()
+            query = analytics.parse_query(
+                since=params.get("since"), until=params.get("until"), segment=params.get("segment")
+            )
+            grain: Literal["day", "week"] = "week" if params.get("grain") == "week" else "day"
+            if endpoint == "funnel":
+                return await analytics.read_funnel(ctx, query=query, grain=grain)
+            if endpoint == "trends":
+                return await analytics.read_trends(ctx, query=query, grain=grain)
+            return await analytics.read_retention(ctx, query=query)
+
+        return self.call(read)
 
     def list_users(self) -> list[UserRead]:
         """See ``MissionControl``."""
@@ -1224,6 +1301,48 @@ class LocalMissionControl:
         self.call(
             lambda ctx: schedules.delete_schedule(ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR)
         )
+
+    def list_templates(self, category: str | None) -> list[TemplateRead]:
+        """See ``MissionControl``."""
+        from missionctl.services import templates
+
+        return self.call(lambda ctx: templates.list_templates(ctx, category=category))
+
+    def read_template(self, name: str) -> TemplateRead:
+        """See ``MissionControl``."""
+        from missionctl.services import templates
+
+        return self.call(lambda ctx: templates.read_template(ctx, name=name))
+
+    def save_template(self, data: TemplateSave) -> TemplateRead:
+        """See ``MissionControl``."""
+        from missionctl.services import templates
+
+        return self.call(lambda ctx: templates.save_template(ctx, data=data, actor=LOCAL_ACTOR))
+
+    def use_template(self, name: str, data: TemplateUse) -> TemplateUsed:
+        """See ``MissionControl``."""
+        from missionctl.services import templates
+
+        return self.call(
+            lambda ctx: templates.use_template(ctx, name=name, data=data, actor=LOCAL_ACTOR)
+        )
+
+    def start_mission_from_template(self, name: str, data: MissionFromTemplate) -> TemplateUsed:
+        """See ``MissionControl``."""
+        from missionctl.services import templates
+
+        return self.call(
+            lambda ctx: templates.start_mission_from_template(
+                ctx, template=name, data=data, actor=LOCAL_ACTOR
+            )
+        )
+
+    def delete_template(self, name: str) -> None:
+        """See ``MissionControl``."""
+        from missionctl.services import templates
+
+        self.call(lambda ctx: templates.delete_template(ctx, name=name, actor=LOCAL_ACTOR))
 
 
 # What a user's and a token's fields are called on the command line (``user add``,
@@ -1681,12 +1800,23 @@ class RemoteMissionControl:
 
         return self.client.get(f"/api/v1/approvals/{ref}", ApprovalRead)
 
-    def decide_approval(self, ref: uuid.UUID, *, approve: bool, reason: str) -> ApprovalRead:
+    def decide_approval(
+        self,
+        ref: uuid.UUID,
+        *,
+        approve: bool,
+        reason: str,
+        confirm_full_access: bool = False,
+        justification: str = "",
+    ) -> ApprovalRead:
         """See ``MissionControl``."""
         from missionctl.schemas.governance import ApprovalRead
 
         path = f"/api/v1/approvals/{ref}/{'approve' if approve else 'reject'}"
-        return self.client.post(path, ApprovalRead, body={"reason": reason})
+        body: dict[str, object] = {"reason": reason}
+        if approve and (confirm_full_access or justification):
+            body |= {"confirm_full_access": confirm_full_access, "justification": justification}
+        return self.client.post(path, ApprovalRead, body=body)
 
     def read_controls(self) -> ControlsRead:
         """See ``MissionControl``."""
@@ -1758,6 +1888,21 @@ class RemoteMissionControl:
             name: value for name, value in query.model_dump(mode="json").items() if value
         }
         return self.client.get("/api/v1/costs", CostBreakdown, params=params)
+
+    def read_analytics(
+        self, endpoint: AnalyticsEndpoint, params: dict[str, str]
+    ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+        """See ``MissionControl``."""
+        from missionctl.schemas import analytics
+
+        path, query = f"/api/v1/analytics/{endpoint}", dict[str, str | int | None](params)
+        if endpoint == "funnel":
+            return self.client.get(path, analytics.FunnelAnswer, params=query)
+        if endpoint == "trends":
+            return self.client.get(path, analytics.TrendsAnswer, params=query)
+        if endpoint == "retention":
+            return self.client.get(path, analytics.RetentionAnswer, params=query)
+        return self.client.get(path, analytics.DefinitionsAnswer, params=query)
 
     def list_users(self) -> list[UserRead]:
         """See ``MissionControl``."""
@@ -2018,6 +2163,43 @@ class RemoteMissionControl:
     def delete_schedule(self, schedule_id: uuid.UUID) -> None:
         """See ``MissionControl``."""
         self.client.delete(f"/api/v1/schedules/{schedule_id}")
+
+    def list_templates(self, category: str | None) -> list[TemplateRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.templates import TemplateRead
+
+        params: dict[str, str | int | None] = {"category": category}
+        return self.client.get_list("/api/v1/templates", TemplateRead, params=params)
+
+    def read_template(self, name: str) -> TemplateRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.templates import TemplateRead
+
+        return self.client.get(f"/api/v1/templates/{_segment(name)}", TemplateRead)
+
+    def save_template(self, data: TemplateSave) -> TemplateRead:
+        """See ``MissionControl``."""
+        from missionctl.schemas.templates import TemplateRead
+
+        return self.client.post("/api/v1/templates", TemplateRead, body=data)
+
+    def use_template(self, name: str, data: TemplateUse) -> TemplateUsed:
+        """See ``MissionControl``."""
+        from missionctl.schemas.templates import TemplateUsed
+
+        path = f"/api/v1/templates/{_segment(name)}/use"
+        return self.client.post(path, TemplateUsed, body=data)
+
+    def start_mission_from_template(self, name: str, data: MissionFromTemplate) -> TemplateUsed:
+        """See ``MissionControl``."""
+        from missionctl.schemas.templates import TemplateUsed
+
+        path = f"/api/v1/templates/{_segment(name)}/missions"
+        return self.client.post(path, TemplateUsed, body=data)
+
+    def delete_template(self, name: str) -> None:
+        """See ``MissionControl``."""
+        self.client.delete(f"/api/v1/templates/{_segment(name)}")
 
 
 def _media_type(syntax: Syntax) -> str:

@@ -157,7 +157,7 @@ def report_validation_error(exc: ValidationError, *, option_for: dict[str, str])
     """Print each Pydantic problem naming the CLI option to fix, then exit 2."""
     for problem in exc.errors():
         field = ".".join(str(p) for p in problem["loc"])
-        option = option_for.get(field.split(".")[0], field)
+        option = option_for.get(field) or option_for.get(field.split(".")[0], field)
         message = str(problem["msg"]).removeprefix("Value error, ")  # the validator's own words
         err_console.print(f"[red]error:[/red] {option}: {message}")
     raise typer.Exit(EXIT_INVALID) from exc
@@ -169,6 +169,9 @@ _MISSION_OPTIONS = {
     "constraints": "--constraint",
     "repo_context": "--repo-context",
     "budget_usd": "--budget-usd",
+    "repository.source": "--repository",
+    "repository.base": "--base",
+    "repository.agent": "--coding-agent",
 }
 
 
@@ -179,17 +182,24 @@ def mission_from_options(
     constraints: list[str] | None,
     repo_context: str,
     budget_usd: Decimal | None,
+    repository: str | None = None,
+    base: str = "main",
+    coding_agent: str | None = None,
 ) -> "MissionCreate":
     """Validate the mission options; a bad one is reported by its option name (exit 2)."""
     from missionctl.schemas.missions import MissionCreate
 
     try:
-        return MissionCreate(
-            goal=goal,
-            title=title,
-            constraints=constraints or [],
-            repo_context=repo_context,
-            budget_usd=budget_usd,
+        named = {"source": repository, "base": base, "agent": coding_agent}
+        return MissionCreate.model_validate(
+            {
+                "goal": goal,
+                "title": title,
+                "constraints": constraints or [],
+                "repo_context": repo_context,
+                "budget_usd": budget_usd,
+                "repository": None if repository is None else named,
+            }
         )
     except ValidationError as exc:
         report_validation_error(exc, option_for=_MISSION_OPTIONS)

@@ -246,7 +246,8 @@ def allow(
 ) -> None:
     """Allow-list a program: command steps run it at TIER (or their own, if higher).
 
-    Giving a listed program again replaces its entry (its tier, network and variables).
+    Giving a listed program again replaces its entry (its tier, network and variables). The
+    list also judges the program an mcp step starts as its server (server.command).
     """
     entry = {"tier": tier.value, "network": network, "env": list(env or [])}
     agent = _update(COMMAND_AGENT, _programs_change({program: entry}))

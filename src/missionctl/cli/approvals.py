@@ -56,6 +56,9 @@ def _print_decision(approval: ApprovalRead) -> None:
     console.print(f"run      {approval.run_status}")
 
 
+_DIFF_LINES = 40  # of a merge's diff, in the list: the artifact holds the rest
+
+
 def _print_approval(approval: ApprovalRead) -> None:
     # One block per approval rather than a table row: two full ids (the one to decide with, the
     # run's) and the command line do not fit one row of a terminal, and a table would drop or
@@ -71,6 +74,21 @@ def _print_approval(approval: ApprovalRead) -> None:
         f"({approval.run_status})"
     )
     console.print(f"  will run  {escape(approval.action)}")
+    if approval.diff is not None:
+        shown = approval.diff.text.splitlines()
+        console.print(
+            f"  merges    the diff of {escape(approval.diff.step_id)} ({len(shown)} lines; "
+            f"all of it: missionctl artifact download {approval.diff.artifact_id})"
+        )
+        for line in shown[:_DIFF_LINES]:
+            console.print("    " + escape(line), highlight=False)
+        if len(shown) > _DIFF_LINES:
+            console.print(f"    … {len(shown) - _DIFF_LINES} more lines", highlight=False)
+    if approval.inputs.get("approval_mode") == "full-access":
+        console.print(
+            "  [bold red]full access[/bold red]: approve with --confirm-full-access "
+            "--justification TEXT"
+        )
     if approval.decision is not None:
         reason = f": {escape(approval.reason)}" if approval.reason else ""
         console.print(
@@ -128,10 +146,29 @@ def approvals(
 def approve(
     ref: Ref,
     reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
+    confirm_full_access: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-full-access",
+            help="Confirm that a coding step may run with full access (required for one).",
+        ),
+    ] = False,
+    justification: Annotated[
+        str,
+        typer.Option(help="Why full access is needed (required with --confirm-full-access)."),
+    ] = "",
 ) -> None:
     """Approve a waiting step: it is queued and its run resumes."""
     with open_backend() as api:
-        _print_decision(api.decide_approval(ref, approve=True, reason=reason))
+        _print_decision(
+            api.decide_approval(
+                ref,
+                approve=True,
+                reason=reason,
+                confirm_full_access=confirm_full_access,
+                justification=justification,
+            )
+        )
 
 
 def reject(

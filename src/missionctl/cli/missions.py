@@ -77,6 +77,12 @@ def _print_mission(mission: MissionRead) -> None:
             console.print(f"  - {escape(item)}")
     if mission.repo_context:
         console.print(f"repo     {escape(mission.repo_context)}")
+    if mission.repository:
+        agent = mission.repository.agent or "no coding agent"
+        console.print(
+            f"code     {escape(mission.repository.source)} @ {escape(mission.repository.base)}"
+            f" ({escape(agent)})"
+        )
     console.print(f"budget   {budget}   spent ${mission.spent_usd:,.4f}")
     console.print(
         f"created  {mission.created_at:%Y-%m-%d %H:%M:%S}Z by {escape(mission.created_by)}"
@@ -109,15 +115,41 @@ def create(
         str, typer.Option(help="What exists already: repository, stack, conventions.")
     ] = "",
     budget_usd: Annotated[Decimal | None, typer.Option(help="Spending cap in US dollars.")] = None,
+    repository: Annotated[
+        str | None,
+        typer.Option(
+            help="The repository its coding steps work on: an absolute path on the machines "
+            "that run steps, or a clone URL."
+        ),
+    ] = None,
+    base: Annotated[
+        str, typer.Option(help="The branch coding steps start from and merge back into.")
+    ] = "main",
+    coding_agent: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the plan's code tasks with this coding agent (coding:codex, "
+            "coding:claude, coding:aider); needs --repository."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the mission as JSON.")] = False,
 ) -> None:
     """Create a mission (status draft)."""
+    if coding_agent is not None and repository is None:
+        err_console.print(
+            "[red]error:[/red] --coding-agent needs --repository: name the repository its "
+            "coding steps work on"
+        )
+        raise typer.Exit(EXIT_INVALID)
     data = mission_from_options(
         goal=goal,
         title=title,
         constraints=constraint,
         repo_context=repo_context,
         budget_usd=budget_usd,
+        repository=repository,
+        base=base,
+        coding_agent=coding_agent,
     )
     with open_backend() as api:
         mission = api.create_mission(data)

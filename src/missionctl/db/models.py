@@ -70,6 +70,8 @@ class Mission(Base):
     # The planner's questions and the user's answers, oldest first: one round per time a
     # planner asked, ``{"reason", "questions", "answers"}``, answers null until given (0010).
     clarifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # The repository its coding steps work on, ``{"source", "base", "agent"}`` (0025).
+    repository: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
@@ -594,6 +596,15 @@ UNMAPPED_TABLES: frozenset[str] = frozenset(
         "memory_fts_content",
         "memory_fts_docsize",
         "memory_fts_config",
+        # Analytics facts (revision 0028, ADR 0068): derived from the log by its follower.
+        "analytics_progress",
+        "analytics_people",
+        "analytics_tokens",
+        "analytics_active_days",
+        "analytics_missions",
+        "analytics_runs",
+        "analytics_run_days",
+        "analytics_run_weeks",
     }
 )
 """Tables the migrations create that no model maps (revisions 0011 and 0015, ADRs 0041, 0047).
@@ -797,3 +808,54 @@ class ScheduleRun(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     schedule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedules.id"), index=True)
     tick: Mapped[datetime | None]
+
+
+class Spec(Base):
+    """A mini-spec of one plan task, written before risky work starts (revision 0027).
+
+    ``status`` is ``draft``, ``approved`` or ``rejected`` (``domain.specs.SPEC_STATUSES``); a
+    decision is made once, by someone other than the author, and names who made it, when and
+    (for a rejection) why. The body is also kept as an artifact of the mission
+    (``artifact_id``). A task's implementation steps are held until a fresh approved spec of
+    that task exists (ADR 0066).
+    """
+
+    __tablename__ = "specs"
+    __table_args__ = (Index("ix_specs_mission_id_task_key", "mission_id", "task_key"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    mission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("missions.id", ondelete="RESTRICT"))
+    task_key: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(200))
+    # The user behind ``author`` (a person or their API token): nobody decides on their own spec.
+    author_user: Mapped[str] = mapped_column(String(200))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    artifact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("artifacts.id"))
+    created_at: Mapped[datetime] = _created()
+
+
+class WorkflowTemplate(Base):
+    """A template a user saved to the gallery from a workflow version (ADR 0065).
+
+    ``definition`` is the whole ``TemplateSpec`` (its inputs and its workflow body). Names are
+    unique, and unique across the shipped templates too (checked on save). Deleting one deletes
+    the row; its ``template.deleted`` event keeps what it was.
+    """
+
+    __tablename__ = "workflow_templates"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(63))
+    title: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(String(40))
+    definition: Mapped[dict[str, Any]]
+    source_workflow_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("workflows.id", ondelete="SET NULL")
+    )
+    saved_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime] = _created()

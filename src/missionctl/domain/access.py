@@ -60,6 +60,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     PRICES_READ = "prices:read"
     METRICS_READ = "metrics:read"  # /metrics for a Prometheus scraper's token
+    ANALYTICS_READ = "analytics:read"  # the product's own activity (ADR 0068)
     # Doing (operator)
     MISSIONS_WRITE = "missions:write"
     WORKFLOWS_WRITE = "workflows:write"
@@ -93,6 +94,7 @@ GRANTS: Final[Mapping[Role, frozenset[Permission]]] = {
             Permission.AUDIT_READ,
             Permission.PRICES_READ,
             Permission.METRICS_READ,
+            Permission.ANALYTICS_READ,
         }
     ),
     Role.OPERATOR: frozenset(

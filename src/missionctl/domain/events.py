@@ -57,6 +57,7 @@ AGENT_UPDATED: Final = "agent.updated"
 WORKFLOW_SAVED: Final = "workflow.saved"
 
 ARTIFACT_CREATED: Final = "artifact.created"
+REPORT_DOWNLOADED: Final = "report.downloaded"
 
 DECISION_ADDED: Final = "decision.added"
 DECISION_CHANGED: Final = "decision.changed"
@@ -78,6 +79,16 @@ SCHEDULE_FIRED: Final = "schedule.fired"
 SCHEDULE_MISFIRED: Final = "schedule.misfired"
 WEBHOOK_SAVED: Final = "webhook.saved"
 WEBHOOK_DELETED: Final = "webhook.deleted"
+TEMPLATE_SAVED: Final = "template.saved"
+TEMPLATE_DELETED: Final = "template.deleted"
+
+# Mini-specs of risky plan tasks (ADR 0066).
+SPEC_WRITTEN: Final = "spec.written"
+SPEC_APPROVED: Final = "spec.approved"
+SPEC_REJECTED: Final = "spec.rejected"
+# What an agent working from a mission's pack says about one of its tasks (over MCP).
+TASK_PROGRESS: Final = "task.progress"
+TASK_REPORTED: Final = "task.reported"
 
 # --- Severity ---------------------------------------------------------------------------------
 # One mapping from an event to how much it matters, shared by the Audit Trail's badges, the
@@ -153,7 +164,16 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     SCHEDULE_MISFIRED: "warning",
     WEBHOOK_SAVED: "info",
     WEBHOOK_DELETED: "warning",
+    TEMPLATE_SAVED: "info",
+    TEMPLATE_DELETED: "warning",
     "access.denied": "warning",
+    SPEC_WRITTEN: "info",
+    SPEC_APPROVED: "success",
+    SPEC_REJECTED: "warning",
+    # An agent's own account of work done outside the engine: information, not a verdict.
+    TASK_PROGRESS: "info",
+    TASK_REPORTED: "info",
+    "report.downloaded": "info",
 }
 """The severity of each event type whose severity does not depend on its payload."""
 

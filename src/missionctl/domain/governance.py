@@ -11,7 +11,8 @@ command step waits for an approver unless its program (``argv[0]`` as rendered, 
 exactly as written) is listed, whatever tier or ``requires_approval`` its workflow declares
 (:func:`command_gate`). A listed program runs at the higher of its listed tier and the step's
 declared tier, reaches the network only if its entry says so, and sets only the environment
-variables known to be harmless (:data:`SAFE_VARIABLES`) or named by its entry.
+variables known to be harmless (:data:`SAFE_VARIABLES`) or named by its entry. An ``mcp``
+step whose server is a program (stdio) is judged the same way (:func:`mcp_gate`).
 """
 
 import re
@@ -20,7 +21,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from missionctl.domain.workflows import COMMAND_AGENT, RISK_TIERS, StepDef, holds_template
+from missionctl.domain.coding import FULL_ACCESS, is_coding_agent
+from missionctl.domain.workflows import (
+    COMMAND_AGENT,
+    MCP_AGENT,
+    RISK_TIERS,
+    StepDef,
+    holds_template,
+)
 
 PROGRAMS_KEY = "allowed_programs"  # in the command agent's ``config``
 MAX_PROGRAMS = 100
@@ -297,8 +305,8 @@ def step_gate(
 
     The one decision behind both the engine's admission (with the rendered inputs and the
     allow-list in force) and a workflow's preview (with the stored inputs, ``rendered=False``),
-    so the two never disagree. A ``command`` step is judged by :func:`command_gate`; any other
-    by its workflow's approval policy at its declared tier.
+    so the two never disagree. A ``command`` step is judged by :func:`command_gate`, an ``mcp``
+    step by :func:`mcp_gate`; any other by its workflow's approval policy at its declared tier.
     """
     if step.agent == COMMAND_AGENT:
         return command_gate(
@@ -308,6 +316,84 @@ def step_gate(
             policy_gated=step.gated,
             rendered=rendered,
         )
+    if is_coding_agent(step.agent):
+        return coding_gate(step, inputs)
+    if step.agent == MCP_AGENT:
+        return mcp_gate(
+            programs,
+            inputs=inputs,
+            risk_tier=step.risk_tier,
+            policy_gated=step.gated,
+            rendered=rendered,
+        )
     if step.gated:
         return Gate(True, step.risk_tier, "the workflow's approval policy gates it")
     return Gate(False, step.risk_tier)
+
+
+def coding_gate(step: StepDef, inputs: Mapping[str, Any]) -> Gate:
+    """A coding step's gate: full access and the network always wait, else the policy decides.
+
+    Full access must be confirmed, with a justification, by the approver who lets it run
+    (:func:`needs_full_access_confirmation`); the network is where a coding CLI could send the
+    repository, so a person says yes to it as for a ``command`` step.
+    """
+    if inputs.get("approval_mode") == FULL_ACCESS:
+        return Gate(
+            True,
+            "irreversible",
+            "full access: the approver must confirm it and record a justification",
+        )
+    if inputs.get("network") is True:
+        return Gate(True, step.risk_tier, "it asks for the network")
+    if step.gated:
+        return Gate(True, step.risk_tier, "the workflow's approval policy gates it")
+    return Gate(False, step.risk_tier)
+
+
+def needs_full_access_confirmation(agent: str, inputs: Mapping[str, Any]) -> bool:
+    """Whether approving this step needs an explicit confirmation of full access."""
+    return is_coding_agent(agent) and inputs.get("approval_mode") == FULL_ACCESS
+
+
+def mcp_gate(
+    programs: Mapping[str, ProgramRule],
+    *,
+    inputs: Mapping[str, Any],
+    risk_tier: str,
+    policy_gated: bool,
+    rendered: bool = True,
+) -> Gate:
+    """The gate of an ``mcp`` step: a stdio server is a program, judged as a command step's.
+
+    A stdio server (``server.command``) starts a program in the step's sandbox: it is judged
+    by :func:`command_gate` as if ``server.command`` were ``argv``, with ``server.env``,
+    ``server.secret_env`` and the step's ``network``, so the command agent's allow-list decides
+    whether it runs unapproved. An HTTP server (``server.url``) runs nothing here: like an
+    ``http`` step, it waits only when its workflow's approval policy gates it. A server still
+    holding a template before it is rendered (an editor's preview) is shown as waiting.
+    """
+    server = inputs.get("server")
+    if isinstance(server, Mapping) and "command" in server:
+        as_command = {
+            "argv": server.get("command"),
+            "env": server.get("env"),
+            "secret_env": server.get("secret_env"),
+            "network": inputs.get("network", False),
+        }
+        return command_gate(
+            programs,
+            inputs=as_command,
+            risk_tier=risk_tier,
+            policy_gated=policy_gated,
+            rendered=rendered,
+        )
+    if not rendered and not (isinstance(server, Mapping) and "url" in server):
+        reason = (
+            "its server is known only when the step runs: a program waits then unless it is "
+            "on the command agent's allow-list"
+        )
+        return Gate(True, higher_tier(risk_tier, "write"), reason)
+    if policy_gated:
+        return Gate(True, risk_tier, "the workflow's approval policy gates it")
+    return Gate(False, risk_tier)

@@ -4,7 +4,9 @@ Workflow versions are immutable, so a parsed ``WorkflowDag`` can be cached by wo
 
 A step is *plain* when nothing has to be decided before it is queued: no ``when`` condition,
 no template in its inputs, no approval gate, and no program to judge (a ``command`` step is
-gated or not by the allow-list in force when it is ready; see ``domain.governance``). Plain
+gated or not by the allow-list in force when it is ready; see ``domain.governance``), and no
+mini-spec to check (a ``coding:*`` step, one in the implementation phase, a ``git:merge``;
+see ``domain.specs``). Plain
 steps take the engine's fast path (queued, or claimed at once, by one statement); the others
 are admitted one by one.
 """
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from missionctl.domain.coding import MERGE_AGENT
 from missionctl.domain.retry import RetryPolicy
+from missionctl.domain.specs import implements_work
 from missionctl.errors import Problem
 
 DEFAULT_TIMEOUT_S = 600.0
@@ -22,6 +26,9 @@ TEMPLATE_MARKERS = ("{{", "{%", "{#")
 RiskTier = Literal["read", "write", "irreversible"]
 RISK_TIERS: tuple[RiskTier, ...] = ("read", "write", "irreversible")  # lowest first
 COMMAND_AGENT = "command"  # runs a program; see ``domain.governance.command_gate``
+MCP_AGENT = "mcp"  # calls an MCP tool; a stdio server is a program, see ``mcp_gate``
+# Agents whose steps may start a program: always admitted, judged by the allow-list.
+PROGRAM_AGENTS = frozenset({COMMAND_AGENT, MCP_AGENT})
 
 
 def as_risk_tier(value: str) -> RiskTier:
@@ -169,11 +176,21 @@ class StepDef:
     gated: bool = False
     on_reject: str = "fail"
     templated: bool = False
+    phase: str | None = None
+    approvers: tuple[str, ...] = ()
 
     @property
     def plain(self) -> bool:
         """Whether the step can be queued without deciding anything (see the module doc)."""
-        return not (self.when or self.gated or self.templated or self.agent == COMMAND_AGENT)
+        return not (
+            self.when
+            or self.gated
+            or self.templated
+            or self.agent in PROGRAM_AGENTS
+            or self.agent == MERGE_AGENT
+            # coding steps (gated by their mode) and implementation phases (the spec guard)
+            or implements_work(self.agent, self.phase)
+        )
 
 
 def step_def(raw: Mapping[str, Any], policy: Mapping[str, Any]) -> StepDef:
@@ -199,7 +216,23 @@ def step_def(raw: Mapping[str, Any], policy: Mapping[str, Any]) -> StepDef:
         gated=needs_approval(policy, risk_tier=risk_tier, override=raw.get("requires_approval")),
         on_reject=str(raw.get("on_reject") or policy.get("on_reject", "fail")),
         templated=holds_template(inputs),
+        phase=raw.get("phase") or None,
+        approvers=tuple(raw.get("approvers") or ()),
     )
+
+
+def approver_refusal(approvers: Sequence[str], step_id: str, user: str | None) -> str | None:
+    """Why ``user`` may not decide the gate of step ``step_id``, or ``None`` when they may.
+
+    A step that names no ``approvers`` may be decided by anyone allowed to decide approvals; one
+    that names some may be decided by those users only (an admin included: a named approver is
+    a separation of duties, ADR 0065). ``user`` is ``None`` when the decider is no user.
+    """
+    if not approvers or (user is not None and user in approvers):
+        return None
+    named = " or ".join(repr(name) for name in approvers)
+    who = f"user {user!r}" if user is not None else "a caller that is no user"
+    return f"only {named} may decide step {step_id!r}; {who} may not"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +272,7 @@ class WorkflowDag:
             max_concurrency=int(limit) if limit else None,
             inputs=MappingProxyType(dict(definition.get("inputs") or {})),
             version=version,
-            has_gates=any(step.gated or step.agent == COMMAND_AGENT for step in steps.values()),
+            has_gates=any(step.gated or step.agent in PROGRAM_AGENTS for step in steps.values()),
             all_plain=all(step.plain for step in steps.values()),
             position={step_id: index for index, step_id in enumerate(steps)},
         )

@@ -55,6 +55,7 @@ from missionctl.engine.tracing import step_tracing
 from missionctl.errors import EventLogUnavailable
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
+from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext, execution
 from missionctl.services import callbacks as callback_service
 from missionctl.services.artifacts import put_blob
@@ -67,6 +68,7 @@ from missionctl.services.execution import (
     StoredArtifact,
 )
 from missionctl.services.missions import read_mission
+from missionctl.services.packs import task_file
 from missionctl.services.workspaces import WorkspaceCleaner
 from missionctl.settings import EngineSettings
 
@@ -620,6 +622,14 @@ class Engine:
                 workflow_id=claim.workflow_id, mission_id=claim.mission_id
             )
 
+        async def task_pack(task_key: str) -> str | None:
+            plan_json = await plan()
+            return (
+                None
+                if plan_json is None
+                else task_file(PlanRead.model_validate(plan_json), task_key)
+            )
+
         def report_usage(usage: LLMUsage, *, estimated: bool) -> None:
             # Written in the background; the step's own result is what counts in the end.
             task = asyncio.create_task(self._show_usage(claim, usage, estimated))
@@ -652,6 +662,7 @@ class Engine:
             token_limit=claim.token_limit,
             timeout_s=claim.timeout_s,
             callbacks=_StepCallbacks(self.ctx, claim),
+            load_task_pack=task_pack,
         )
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:

@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
+from missionctl.domain.coding import CODE_ROLES, MERGE_AGENT, merge_step_id
 from missionctl.domain.dag import ensure_valid_dag
 from missionctl.domain.plans import ensure_valid_plan
 from missionctl.domain.workflows import workflow_name_problem
@@ -37,6 +38,7 @@ def compile_plan(
     agent_kind: AgentKind = "builtin",
     budget_usd: Decimal | None = None,
     max_concurrency: int | None = None,
+    coding_agent: str | None = None,
 ) -> WorkflowSpec:
     """Compile ``draft`` into a workflow with one step per task, in task order.
 
@@ -55,6 +57,11 @@ def compile_plan(
             :func:`agent_kind_for`).
         budget_usd: Spending cap copied to the workflow, if any.
         max_concurrency: Limit on steps running at once, if any.
+        coding_agent: The mission's coding agent (``coding:<preset>``), when it names a
+            repository and one: each task of a code role (``domain.coding.CODE_ROLES``) then
+            runs on it in ``workspace-write`` mode, followed by a ``git:merge`` step that
+            waits for an approver, and every step that depended on the task depends on the
+            merge (so it starts from the merged code). See :func:`with_coding_steps`.
 
     Returns:
         A workflow whose steps form a valid DAG.
@@ -91,8 +98,40 @@ def compile_plan(
         # the real-world work, which these steps do not perform, so nothing waits for approval.
         approvals=ApprovalPolicy(read=False, write=False, irreversible=False),
     )
+    if coding_agent is not None:
+        spec.steps = with_coding_steps(spec.steps, draft, coding_agent)
     ensure_valid_dag(spec.steps)
     return spec
+
+
+def with_coding_steps(steps: list[StepSpec], draft: PlanDraft, agent: str) -> list[StepSpec]:
+    """``steps`` with each code task's step run by ``agent`` and followed by its merge step."""
+    code_tasks = {task.key for task in draft.tasks if task.role in CODE_ROLES}
+    merged = {key: merge_step_id(key) for key in code_tasks}
+    result: list[StepSpec] = []
+    for step in steps:
+        depends_on = [merged.get(dep, dep) for dep in step.depends_on]
+        if step.id not in code_tasks:
+            result.append(step.model_copy(update={"depends_on": depends_on}))
+            continue
+        inputs = {**step.inputs, "task_key": step.id, "approval_mode": "workspace-write"}
+        result.append(
+            step.model_copy(update={"agent": agent, "inputs": inputs, "depends_on": depends_on})
+        )
+        result.append(
+            StepSpec(
+                id=merged[step.id],
+                agent=MERGE_AGENT,
+                description=f"Merge the branch of {step.id} into the base, once its diff "
+                "is approved.",
+                inputs={"step": step.id, "title": f"Merge {step.inputs.get('title', step.id)}"},
+                depends_on=[step.id],
+                risk_tier="irreversible",
+                requires_approval=True,
+                timeout_s=DEFAULT_TIMEOUT_S,
+            )
+        )
+    return result
 
 
 def _workflow_name(mission_title: str, mission_id: uuid.UUID | None) -> str:

@@ -57,6 +57,20 @@ async def read_artifact_with_step(
     return None if row is None else (row[0], row[1])
 
 
+async def read_step_artifact(
+    session: AsyncSession, *, run_id: uuid.UUID, step_id: str, kind: str
+) -> Artifact | None:
+    """The newest artifact of ``kind`` that step ``step_id`` of ``run_id`` produced, if any."""
+    query = (
+        select(Artifact)
+        .join(StepRun, StepRun.id == Artifact.step_run_id)
+        .where(Artifact.run_id == run_id, StepRun.step_id == step_id, Artifact.kind == kind)
+        .order_by(Artifact.created_at.desc(), Artifact.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
 def read_names_by_run(
     session: Session, *, run_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, set[str]]:

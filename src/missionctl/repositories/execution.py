@@ -305,6 +305,7 @@ _ADMISSION_ROWS = select(
     _steps.c.risk_tier,
     _steps.c.estimate_micros,
     _steps.c.inputs,
+    _steps.c.hold_reason,
 ).where(
     _steps.c.run_id == bindparam("run_id"),
     _steps.c.step_id.in_(bindparam("step_ids", expanding=True)),

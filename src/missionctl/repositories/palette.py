@@ -26,6 +26,7 @@ from missionctl.db.models import (
     StepRun,
     Worker,
     Workflow,
+    WorkflowTemplate,
 )
 from missionctl.domain.palette import LIKE_ESCAPE
 
@@ -226,3 +227,24 @@ async def find_pending_approvals(
         .limit(limit)
     )
     return [ApprovalMatch(*row) for row in (await session.execute(query)).all()]
+
+
+class TemplateMatch(NamedTuple):
+    """A saved workflow template (ADR 0065)."""
+
+    name: str
+    title: str
+    category: str
+
+
+async def find_templates(
+    session: AsyncSession, *, patterns: Sequence[str], limit: int
+) -> list[TemplateMatch]:
+    """Up to ``limit`` saved templates whose name or title matches, newest first."""
+    query = (
+        select(WorkflowTemplate.name, WorkflowTemplate.title, WorkflowTemplate.category)
+        .where(_every_word([WorkflowTemplate.name, WorkflowTemplate.title], patterns))
+        .order_by(WorkflowTemplate.id.desc())
+        .limit(limit)
+    )
+    return [TemplateMatch(*row) for row in (await session.execute(query)).all()]

@@ -18,6 +18,7 @@ from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.register import DecisionRead, RiskRegister
 from missionctl.schemas.reports import ReportDecision, ReportNextStep, ReportRisk
 from missionctl.schemas.runs import AttemptRead, RunRead, StepRunRead
+from missionctl.schemas.templates import PhaseTracker
 
 
 class MissionRow(BaseModel):
@@ -153,6 +154,9 @@ class MissionView(BaseModel):
     )
     trace_gaps: int | None = Field(
         default=None, description="Gaps of the newest plan's traceability map; null: no plan."
+    )
+    phases: PhaseTracker | None = Field(
+        default=None, description="The newest run's phases, when its workflow names them."
     )
 
 

@@ -23,6 +23,15 @@ ApprovalState = Literal["pending", "approved", "rejected", "withdrawn"]
 Reason = Annotated[str, plain_text(2000), StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
+class ApprovalDiff(BaseModel):
+    """What a ``git:merge`` step would merge: its coding step's diff (diff-first approval)."""
+
+    artifact_id: uuid.UUID
+    step_id: str = Field(description="The coding step whose branch the merge brings in.")
+    text: str = Field(description="The unified diff, cut at 200,000 characters.")
+    truncated: bool
+
+
 class ApprovalRead(BaseModel):
     """A request for a person's decision on one step, and the decision once made.
 
@@ -51,6 +60,10 @@ class ApprovalRead(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     reason: str | None
+    diff: ApprovalDiff | None = Field(
+        default=None,
+        description="For a `git:merge` step: the diff it would merge, to read before deciding.",
+    )
 
 
 class ApprovalDecide(BaseModel):
@@ -59,6 +72,16 @@ class ApprovalDecide(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason = ""
+    confirm_full_access: StrictBool = Field(
+        default=False,
+        description="Approving a coding step that asks for full access needs `true` here, "
+        "and a `justification`.",
+    )
+    justification: Reason = Field(
+        default="",
+        description="Why full access is needed: required to approve a full-access coding step; "
+        "recorded in the event log with the decision.",
+    )
 
 
 class ControlsRead(BaseModel):

@@ -13,9 +13,11 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from missionctl.domain.coding import is_branch_name, is_coding_agent, is_repository_source
 from missionctl.domain.states import MissionStatus
 
 GOAL_MAX_CHARS = 4000
@@ -129,6 +131,62 @@ Constraint = Annotated[
 ]
 
 
+class MissionRepository(BaseModel):
+    """The repository a mission's coding steps work on (docs/coding-agents.md)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    source: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="An absolute path on the machines that run steps, or a clone URL "
+        "(https://, ssh://, git://, file:// or user@host:path).",
+        examples=["/srv/repos/shop", "https://git.example.com/team/shop.git"],
+    )
+    base: str = Field(
+        default="main",
+        max_length=200,
+        description="The branch each coding step starts from and is merged back into.",
+    )
+    agent: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The coding agent a plan's code tasks run with (`coding:codex`, "
+        "`coding:claude`, `coding:aider`); none: they write documents as before.",
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if re.match(r"[A-Za-z]+://[^/@]*:[^/@]*@", value):
+            raise ValueError(
+                "a clone URL may not hold a password or token: it would be shown and logged; "
+                "give the machines that run steps a git credential helper instead"
+            )
+        if not is_repository_source(value):
+            raise ValueError(
+                "give an absolute path or a clone URL (https://, ssh://, git://, file:// or "
+                "user@host:path)"
+            )
+        return value
+
+    @field_validator("base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not is_branch_name(value):
+            raise ValueError("give a branch name such as main or release/2.0")
+        return value
+
+    @field_validator("agent")
+    @classmethod
+    def _agent(cls, value: str | None) -> str | None:
+        if value is not None and not is_coding_agent(value):
+            raise ValueError(
+                "give a coding agent such as coding:codex, coding:claude or coding:aider"
+            )
+        return value
+
+
 class MissionCreate(BaseModel):
     """What a user submits to start a mission. Unknown fields are refused, not ignored."""
 
@@ -161,6 +219,9 @@ class MissionCreate(BaseModel):
         description="Spending cap in US dollars for everything done for this mission: 0 to "
         "1000000, at most 6 decimal places (a millionth of a dollar), as a number or a string "
         'like "2.50".',
+    )
+    repository: MissionRepository | None = Field(
+        default=None, description="The repository its coding steps work on, if any."
     )
 
 
@@ -195,6 +256,9 @@ class MissionRead(BaseModel):
         default_factory=list,
         description="Every time a planner asked questions instead of planning, oldest first; "
         "the last one waits for answers while the status is `needs_clarification`.",
+    )
+    repository: MissionRepository | None = Field(
+        default=None, description="The repository its coding steps work on, if any."
     )
 
 

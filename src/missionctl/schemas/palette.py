@@ -4,7 +4,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-PaletteKind = Literal["mission", "run", "workflow", "agent", "worker", "schedule", "page", "action"]
+PaletteKind = Literal[
+    "mission", "run", "workflow", "agent", "worker", "schedule", "page", "action", "template"
+]
 
 
 class PaletteAction(BaseModel):

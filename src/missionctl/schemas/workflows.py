@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from missionctl.domain.access import NAME_PATTERN
 from missionctl.domain.workflows import input_type_matches
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.plans import RiskTier
@@ -25,6 +26,7 @@ AgentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*(:[A-Za-
 InputName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
 InputType = Literal["string", "integer", "number", "boolean", "array", "object"]
 OnReject = Literal["fail", "skip"]
+ApproverName = Annotated[str, StringConstraints(pattern=f"^{NAME_PATTERN.pattern}$")]
 
 
 class InputSpec(BaseModel):
@@ -101,6 +103,19 @@ class StepSpec(BaseModel):
     )
     on_reject: OnReject | None = Field(
         default=None, description="Overrides the workflow's `approvals.on_reject`."
+    )
+    phase: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None
+    ) = Field(
+        default=None,
+        description="The phase of work the step belongs to (e.g. `PRD`, `Implementation`); "
+        "the mission page tracks a workflow's phases in the order they first appear.",
+    )
+    approvers: list[ApproverName] | None = Field(
+        default=None,
+        max_length=50,
+        description="User names who alone may decide the step's approval gate (an admin "
+        "included); none: anyone who may decide approvals.",
     )
     estimate_tokens: int = Field(default=0, ge=0, le=10_000_000)
     timeout_s: float = Field(default=600.0, gt=0, le=86_400)

@@ -34,13 +34,20 @@ from missionctl.domain.governance import (
     ProgramRule,
     command_gate,
     hold_reason,
+    mcp_gate,
     parse_programs,
     programs_config,
     rule_for,
     step_gate,
 )
 from missionctl.domain.states import STEP_RUN, transition
-from missionctl.domain.workflows import COMMAND_AGENT, StepDef, as_risk_tier
+from missionctl.domain.workflows import (
+    COMMAND_AGENT,
+    MCP_AGENT,
+    PROGRAM_AGENTS,
+    StepDef,
+    as_risk_tier,
+)
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import agents as repo
@@ -227,7 +234,9 @@ async def _release_held(
 async def _recall_queued(
     session: AsyncSession, programs: Mapping[str, ProgramRule], actor: str, now: datetime
 ) -> list[NewEvent]:
-    """Send queued ``command`` steps that ran freely by the old list, not the new, to approval.
+    """Send queued program steps that ran freely by the old list, not the new, to approval.
+
+    Program steps: ``command`` steps, and ``mcp`` steps whose server is a program.
 
     Only steps no approver has decided (no approval row): those admitted by the allow-list,
     judged at the tier their workflow declares (a step run keeps it). Rows locked at this
@@ -236,9 +245,14 @@ async def _recall_queued(
     through: the engine judges every ``command`` step again, under the list in force, when it
     claims it, and sends it to an approver then.
     """
-    steps = await repo.lock_unasked_steps(session, agent=COMMAND_AGENT)
+    steps = [
+        step
+        for agent in sorted(PROGRAM_AGENTS)  # ``mcp`` steps' stdio servers are programs too
+        for step in await repo.lock_unasked_steps(session, agent=agent)
+    ]
+    judge = {COMMAND_AGENT: command_gate, MCP_AGENT: mcp_gate}
     gates = {
-        step.id: command_gate(
+        step.id: judge[step.agent](
             programs, inputs=step.inputs, risk_tier=step.risk_tier, policy_gated=False
         )
         for step in steps
@@ -290,7 +304,7 @@ async def gate_retried_step(
     earlier gate raised it to. The caller took :func:`lock_rules` first, so the list read here
     stays in force until it commits. Returns the ``approval.requested`` event, or nothing.
     """
-    if step.agent != COMMAND_AGENT:
+    if step.agent not in PROGRAM_AGENTS:
         return []
     await lock_rules(session)  # already held by the caller; kept so the read is never unlocked
     config = await repo.read_agent_config(session, name=COMMAND_AGENT)

@@ -12,16 +12,21 @@ the step's ``on_reject`` (or its workflow's) says ``skip`` — and the run conti
 its dependencies, exactly as after any other failure or skip.
 """
 
+import asyncio
 import json
 import shlex
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval, Run, StepRun
 from missionctl.db.types import utcnow
+from missionctl.domain.coding import MERGE_AGENT
+from missionctl.domain.governance import needs_full_access_confirmation
+from missionctl.domain.specs import SpecGuard
 from missionctl.domain.states import (
     RUN,
     STEP_RUN,
@@ -30,19 +35,25 @@ from missionctl.domain.states import (
     TransitionRule,
     transition,
 )
-from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
+from missionctl.domain.workflows import approver_refusal
+from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.repositories import approvals as approval_repo
+from missionctl.repositories import artifacts as artifact_repo
 from missionctl.repositories import execution as execution_repo
 from missionctl.repositories.approvals import ApprovalListing, ApprovalRow
-from missionctl.schemas.governance import ApprovalRead, ApprovalState
+from missionctl.schemas.governance import ApprovalDiff, ApprovalRead, ApprovalState
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
-from missionctl.services.execution.types import DagCache, Tick, refresh_policy
+from missionctl.services.execution.types import DagCache, Tick, refresh_policy, spec_guard_for
 from missionctl.services.money import micros_to_usd
 from missionctl.services.transitions import moved, step_moved
 
 ACTION_CHARS = 500
+
+
+MAX_DIFF_PREVIEW_CHARS = 200_000
+"""How much of a merge's diff an approval carries (the artifact holds all of it)."""
 
 
 def describe_action(agent: str, inputs: Mapping[str, Any]) -> str:
@@ -54,6 +65,11 @@ def describe_action(agent: str, inputs: Mapping[str, Any]) -> str:
         if isinstance(secrets, Mapping) and secrets:
             line += "  [secrets: " + ", ".join(f"{k}←{v}" for k, v in secrets.items()) + "]"
         return line[:ACTION_CHARS]
+    if agent == "mcp" and isinstance(inputs.get("server"), Mapping):
+        server = inputs["server"]
+        command = server.get("command")
+        where = shlex.join(command) if isinstance(command, list) else str(server.get("url"))
+        return f"MCP tool {inputs.get('tool')!r} on {where}"[:ACTION_CHARS]
     if "url" in inputs:
         return f"{inputs.get('method', 'POST')} {inputs['url']}"[:ACTION_CHARS]
     for key in ("prompt", "description", "title"):
@@ -119,7 +135,8 @@ async def list_approvals(
     """Approvals, oldest first when pending (the queue), newest first otherwise."""
     async with ctx.read() as session:
         rows = await approval_repo.read_approvals(session, state=state, run_id=run_id, limit=limit)
-        return [_read(row) for row in rows]
+        found = [_read(row) for row in rows]
+    return [await _with_diff(ctx, approval) for approval in found]
 
 
 async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
@@ -132,7 +149,33 @@ async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
         row = await approval_repo.read_approval(session, ref=ref)
         if row is None:
             raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
-        return _read(row)
+        found = _read(row)
+    return await _with_diff(ctx, found)
+
+
+async def _with_diff(ctx: ServiceContext, approval: ApprovalRead) -> ApprovalRead:
+    """``approval``, with the diff it would merge when its step is a ``git:merge``."""
+    source = approval.inputs.get("step")
+    if approval.agent != MERGE_AGENT or not isinstance(source, str):
+        return approval
+    async with ctx.read() as session:
+        artifact = await artifact_repo.read_step_artifact(
+            session, run_id=approval.run_id, step_id=source, kind="diff"
+        )
+    if artifact is None:
+        return approval
+    try:
+        content = await asyncio.to_thread(ctx.blobs.read_bytes, artifact.sha256)
+    except NotFound:
+        return approval  # the blob is gone: the approval still reads; its artifact says why
+    text = content.decode("utf-8", "replace")
+    diff = ApprovalDiff(
+        artifact_id=artifact.id,
+        step_id=source,
+        text=text[:MAX_DIFF_PREVIEW_CHARS],
+        truncated=len(text) > MAX_DIFF_PREVIEW_CHARS,
+    )
+    return approval.model_copy(update={"diff": diff})
 
 
 async def decide_approval(
@@ -142,11 +185,22 @@ async def decide_approval(
     approve: bool,
     actor: str,
     reason: str = "",
+    confirm_full_access: bool = False,
+    justification: str = "",
+    user: str | None = None,
 ) -> ApprovalRead:
     """Approve or reject a waiting step (``ref``: the approval's id or its step run's).
 
+    Approving a coding step that asks for full access needs ``confirm_full_access`` and a
+    ``justification``, which the approval event records. ``user`` is the decider's user name
+    (an API token's owner); without it, the name in a ``user:NAME`` actor. A step that names
+    ``approvers`` may be decided by them alone.
+
     Raises:
-        ValidationFailed: a rejection without a reason.
+        ValidationFailed: a rejection without a reason; a full-access approval without its
+            confirmation (``confirm_full_access``) or justification (``justification``).
+        PermissionDenied: the step names approvers and ``user`` is not one of them (the
+            message names who may).
         NotFound: no such approval.
         Conflict: it was decided already (by whom and when is named), or the step no longer
             waits (its run was canceled or aborted).
@@ -157,17 +211,90 @@ async def decide_approval(
             [Problem("reason", "a rejection needs a reason, so that others know why")]
         )
 
+    full_access = FullAccess(confirm_full_access, justification.strip())
+    specs = spec_guard_for(ctx.settings)
+    decider = user if user is not None else _user_of(actor)
+
     def work(session: Session) -> uuid.UUID:
         return _decide(
-            session, DagCache(ctx.dags), ref, approve=approve, actor=actor, reason=reason
+            session,
+            DagCache(ctx.dags),
+            ref,
+            approve=approve,
+            actor=actor,
+            reason=reason,
+            full_access=full_access,
+            specs=specs,
+            user=decider,
         )
 
     approval_id = await ctx.write_blocking(work)
     return await read_approval(ctx, ref=approval_id)
 
 
+@dataclass(frozen=True, slots=True)
+class FullAccess:
+    """An approver's confirmation of a coding step's full access, and why it is needed."""
+
+    confirmed: bool
+    justification: str
+
+    def check(self, step: StepRun) -> dict[str, Any]:
+        """What the approval event records about full access (nothing for other steps).
+
+        Raises:
+            ValidationFailed: the step asks for full access, and it is not confirmed or
+                not justified.
+        """
+        if not needs_full_access_confirmation(step.agent, step.inputs or {}):
+            return {}
+        problems = []
+        if not self.confirmed:
+            problems.append(
+                Problem(
+                    "confirm_full_access",
+                    f"step {step.step_id!r} asks for full access: confirm it "
+                    "(confirm_full_access: true) to let it run",
+                )
+            )
+        if not self.justification:
+            problems.append(
+                Problem("justification", "say why this step needs full access (justification)")
+            )
+        if problems:
+            raise ValidationFailed(problems)
+        return {"full_access": {"confirmed": True, "justification": self.justification}}
+
+
+def _user_of(actor: str) -> str | None:
+    """The user name of a ``user:NAME`` actor; ``None`` for any other actor."""
+    kind, _, name = actor.partition(":")
+    return name if kind == "user" and name else None
+
+
+def _require_named_approver(
+    session: Session, dags: DagCache, step: StepRun, user: str | None
+) -> None:
+    """Raise ``PermissionDenied`` when the step names approvers and ``user`` is not one."""
+    run = session.get(Run, step.run_id)  # a run's workflow version never changes
+    assert run is not None  # step runs keep a foreign key to their run
+    step_def = dags.get(session, run.workflow_id).steps.get(step.step_id)
+    refusal = approver_refusal(step_def.approvers if step_def else (), step.step_id, user)
+    if refusal is not None:
+        raise PermissionDenied(refusal, field="approval_id")
+
+
 def _decide(
-    session: Session, dags: DagCache, ref: uuid.UUID, *, approve: bool, actor: str, reason: str
+    session: Session,
+    dags: DagCache,
+    ref: uuid.UUID,
+    *,
+    approve: bool,
+    actor: str,
+    reason: str,
+    full_access: FullAccess = FullAccess(False, ""),
+    specs: SpecGuard,
+    user: str | None = None,
 ) -> uuid.UUID:
     """Record the decision on the approval ``ref`` names and move its step and run on.
 
@@ -177,11 +304,13 @@ def _decide(
         NotFound: no such approval.
         Conflict: decided already, or the step no longer waits.
     """
-    state = Tick(now=utcnow())
+    state = Tick(now=utcnow(), specs=specs)
     # The rules' lock first: approving admits what becomes ready, which may judge a
     # program under it, and the emergency stop takes it before the runs (see lock_rules).
     refresh_policy(session, state)
     approval, step = _lock_undecided(session, ref)
+    _require_named_approver(session, dags, step, user)
+    confirmed = full_access.check(step) if approve else {}
     now = utcnow()
     decision: Literal["approved", "rejected"] = "approved" if approve else "rejected"
     written = approval_repo.record_decision(
@@ -201,7 +330,7 @@ def _decide(
     state.touched_runs[run.id] = run.mission_id
     state.run_workflows[run.id] = run.workflow_id
     state.capped_runs[run.id] = run.budget_micros is not None
-    detail = {"approval_id": str(approval.id), "decided_by": actor, "reason": reason}
+    detail = {"approval_id": str(approval.id), "decided_by": actor, "reason": reason, **confirmed}
     events = _apply_decision(session, state, dags, run, step, approve, actor, reason, detail)
     session.flush()  # the engine's Core statements below must see these rows
     advance_runs(session, state, dags)

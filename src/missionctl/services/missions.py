@@ -13,6 +13,7 @@ from missionctl.schemas.missions import (
     MissionCreate,
     MissionPage,
     MissionRead,
+    MissionRepository,
 )
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd, usd_to_micros
@@ -36,6 +37,9 @@ def to_mission_read(mission: Mission) -> MissionRead:
         created_at=mission.created_at,
         updated_at=mission.updated_at,
         clarifications=[ClarificationRound.model_validate(r) for r in mission.clarifications],
+        repository=(
+            None if mission.repository is None else MissionRepository(**mission.repository)
+        ),
     )
 
 
@@ -55,6 +59,7 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
         goal=data.goal,
         constraints=list(data.constraints),
         repo_context=data.repo_context,
+        repository=None if data.repository is None else data.repository.model_dump(),
         budget_micros=None if data.budget_usd is None else usd_to_micros(data.budget_usd),
         status=MISSION.initial.value,
         created_by=actor,
@@ -75,6 +80,7 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
                         "constraints": mission.constraints,
                         "repo_context": mission.repo_context,
                         "budget_micros": mission.budget_micros,
+                        "repository": mission.repository,
                         "status": mission.status,
                     },
                 )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from missionctl.documents.pack_documents import render_agents, render_task, task_entries
 from missionctl.domain.packs import AGENTS_FILE, PLAN_FILE
 from missionctl.domain.slugs import slug
+from missionctl.errors import NotFound
 from missionctl.llm.redaction import redact
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
@@ -68,6 +69,45 @@ async def build_pack(
     return lay_out_pack(mission, plan)
 
 
+async def read_agents_file(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, plan_version: int | None = None
+) -> str:
+    """The pack's ``AGENTS.md`` for plan ``plan_version`` (default: the newest), as text.
+
+    Raises:
+        NotFound | Conflict: as :func:`build_pack`.
+    """
+    mission, plan = await plan_service.read_planned(
+        ctx, mission_id=mission_id, version=plan_version, lacking="so it has no execution pack"
+    )
+    text: str = redact(render_agents(mission, plan, task_entries(plan)))
+    return text
+
+
+async def read_task_file(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, task_key: str, plan_version: int | None = None
+) -> str:
+    """One task's file of the pack for plan ``plan_version`` (default: the newest), as text.
+
+    The same text as that task's file in the zip.
+
+    Raises:
+        NotFound | Conflict: as :func:`build_pack`; also no such task in the plan
+            (``field="task_key"``, the message lists the plan's tasks).
+    """
+    _, plan = await plan_service.read_planned(
+        ctx, mission_id=mission_id, version=plan_version, lacking="so it has no execution pack"
+    )
+    text = task_file(plan, task_key)
+    if text is None:
+        raise NotFound(
+            f"plan v{plan.version} has no task {task_key[:80]!r}; its tasks are: "
+            + ", ".join(task.key for task in plan.tasks),
+            field="task_key",
+        )
+    return text
+
+
 def lay_out_pack(mission: MissionRead, plan: PlanRead) -> Pack:
     """The pack of ``mission`` and ``plan`` (pure: the same inputs give the same bytes)."""
     entries = task_entries(plan)
@@ -79,6 +119,17 @@ def lay_out_pack(mission: MissionRead, plan: PlanRead) -> Pack:
     ]
     name = f"{slug(redact(mission.title))}-plan-v{plan.version}-pack.zip"
     return Pack(mission.id, plan.version, name, tuple(sorted(files, key=lambda f: f.path)))
+
+
+def task_file(plan: PlanRead, task_key: str) -> str | None:
+    """One task's file of the pack (redacted Markdown); ``None``: the plan has no such task.
+
+    The same text as that task's file in the zip (:func:`lay_out_pack`).
+    """
+    entries = task_entries(plan)
+    by_key = {entry.task.key: entry for entry in entries}
+    entry = by_key.get(task_key)
+    return None if entry is None else redact(render_task(entry, plan, by_key))
 
 
 def plan_json(plan: PlanRead) -> str:
@@ -112,4 +163,12 @@ def pack_zip(pack: Pack) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["Pack", "PackFile", "build_pack", "lay_out_pack", "pack_zip"]
+__all__ = [
+    "Pack",
+    "PackFile",
+    "build_pack",
+    "lay_out_pack",
+    "pack_zip",
+    "read_agents_file",
+    "read_task_file",
+]

@@ -35,6 +35,7 @@ from missionctl.domain.palette import (
 from missionctl.domain.states import RUN
 from missionctl.domain.workers import worker_status
 from missionctl.errors import Problem, ValidationFailed
+from missionctl.gallery import SHIPPED
 from missionctl.repositories import palette as repo
 from missionctl.schemas.palette import PaletteAction, PaletteItem, PaletteKind, PalettePage
 from missionctl.services.context import ServiceContext
@@ -280,6 +281,23 @@ async def _schedules(lookup: Lookup) -> list[Candidate]:
     ]
 
 
+async def _templates(lookup: Lookup) -> list[Candidate]:
+    """The shipped templates (a handful, scored here) and the saved ones that match."""
+    shipped = [(t.name, t.title, t.category) for t in SHIPPED.values()]
+    rows = await repo.find_templates(lookup.session, patterns=lookup.patterns, limit=lookup.limit)
+    found = [*shipped, *((r.name, r.title, r.category) for r in rows)]
+    return [
+        Candidate(
+            "template",
+            title,
+            f"/templates#template-{name}",
+            f"Template · {category}",
+            texts=((name, SECONDARY),),
+        )
+        for name, title, category in found[: lookup.limit]
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class PageEntry:
     """A page of the product the palette can open."""
@@ -296,6 +314,7 @@ PAGES: Final[tuple[PageEntry, ...]] = (
     PageEntry("Approvals", "/approvals", P.APPROVALS_READ, "gated steps waiting for a person"),
     PageEntry("Workflows", "/workflows", P.WORKFLOWS_READ, "saved workflow definitions"),
     PageEntry("Schedules", "/schedules", P.WORKFLOWS_READ, "workflows run on a timetable, cron"),
+    PageEntry("Templates", "/templates", P.WORKFLOWS_READ, "the gallery of workflow templates"),
     PageEntry("Search", "/search", P.RUNS_READ, "full-text search of step logs and errors"),
     PageEntry("Memory", "/memory", P.MISSIONS_READ, "what finished missions left behind"),
     PageEntry("Events", "/events", P.RUNS_READ, "the live event feed"),
@@ -460,5 +479,6 @@ SOURCES: Final[tuple[Source, ...]] = (
     Source("agents", P.AGENTS_READ, _agents),
     Source("workers", P.AGENTS_READ, _workers),
     Source("schedules", P.WORKFLOWS_READ, _schedules),
+    Source("templates", P.WORKFLOWS_READ, _templates),
 )
 """Every source, in the order that breaks ties (and fills the palette for a blank query)."""

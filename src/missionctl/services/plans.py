@@ -469,6 +469,7 @@ def run_mission_in(
         mission_title=mission.title,
         mission_id=mission.id,
         agent_kind=agent_kind_for(plan.source),
+        coding_agent=(mission.repository or {}).get("agent"),
     )
     require_valid(spec)
     with version_race_as_conflict(spec.name):

@@ -24,7 +24,9 @@ from missionctl.db.models import (
     Workflow,
 )
 from missionctl.db.types import utcnow
+from missionctl.domain.events import REPORT_DOWNLOADED
 from missionctl.errors import Conflict, NotFound
+from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import artifacts as artifact_repo
 from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
@@ -542,3 +544,26 @@ def _json(report: RunReport) -> bytes:
 
 
 __all__ = ["build_run_report", "render_report_markdown", "write_run_report"]
+
+
+async def record_download(
+    ctx: ServiceContext, *, report: RunReport, actor: str, format: str
+) -> None:
+    """Append ``report.downloaded`` for ``actor`` fetching ``report`` as a file (ADR 0068).
+
+    The payload names the format only: the report's content is in its artifacts already.
+    """
+    mission_id = report.mission.id if report.mission is not None else None
+    async with ctx.write() as session:
+        await append(
+            session,
+            [
+                NewEvent(
+                    type=REPORT_DOWNLOADED,
+                    actor=actor,
+                    run_id=report.run_id,
+                    mission_id=mission_id,
+                    payload={"format": format},
+                )
+            ],
+        )

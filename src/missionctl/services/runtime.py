@@ -8,20 +8,23 @@ and ``llm:<role>`` agents over the OpenAI-compatible endpoint.
 import asyncio
 import functools
 import ipaddress
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from missionctl.agents.base import AgentError
+from missionctl.agents.coding import CodingPreset, load_presets, register_coding
 from missionctl.agents.http import HTTP_AGENT, HttpAgent, HttpAgentConfig
 from missionctl.agents.llm_agent import LLMAgent
+from missionctl.agents.mcp_tool import MCP_AGENT, McpToolAgent
 from missionctl.agents.registry import AgentRegistry
 from missionctl.agents.sandbox import Sandbox
 from missionctl.agents.specialists import SPECIALIST_ROLES, register_specialists
 from missionctl.llm import LLMClient
 from missionctl.llm.openai_client import OpenAICompatibleClient
 from missionctl.planning import Planner, make_planner
-from missionctl.settings import Settings
+from missionctl.settings import HOME_DIR_NAME, Settings
 from missionctl.telemetry import start_tracing, stop_tracing
 
 
@@ -40,15 +43,27 @@ class Runtime:
 
 
 def build_agents(
-    llm: LLMClient | None, sandbox: Sandbox | None = None, http: HttpAgentConfig | None = None
+    llm: LLMClient | None,
+    sandbox: Sandbox | None = None,
+    http: HttpAgentConfig | None = None,
+    repositories: Path = Path(HOME_DIR_NAME) / "repositories",
+    coding_presets: Mapping[str, CodingPreset] | None = None,
 ) -> AgentRegistry:
-    """Diagnostics, ``command``, ``http``, the builtin specialists, and ``llm:<role>`` with a model.
+    """Every agent: diagnostics, ``command``, ``http``, ``mcp``, coding, specialists, ``llm``.
 
-    ``sandbox`` confines ``command`` steps (default: bubblewrap with default limits); ``http``
-    configures ``http`` steps (default: public addresses only, no callbacks).
+    Coding is ``coding:<preset>`` and ``git:merge``; ``llm:<role>`` exists with a model only.
+
+    ``sandbox`` confines ``command`` and coding steps and ``mcp`` steps' stdio servers
+    (default: bubblewrap with default limits); ``http`` configures ``http`` steps and the
+    addresses ``mcp`` steps may reach (default: public addresses only, no callbacks);
+    ``repositories`` is where coding steps keep their clones of repository URLs, and
+    ``coding_presets`` adds (or replaces) coding CLIs by name.
     """
     registry = AgentRegistry(sandbox=sandbox)
     registry.register(HTTP_AGENT, HttpAgent(http))
+    # ``mcp`` shares the command steps' sandbox and the ``http`` steps' address rule.
+    registry.register(MCP_AGENT, McpToolAgent(sandbox=registry.sandbox, network=http))
+    register_coding(registry, repositories=repositories, presets=coding_presets)
     register_specialists(registry)
     if llm is not None:
         client = llm
@@ -57,7 +72,9 @@ def build_agents(
 
 
 # ``llm:<role>`` is a kind of agent every installation knows; it needs a model only to run.
-_ALWAYS_KNOWN_KINDS = ("llm",)
+# ``coding:<preset>`` too: an admin's presets file may name presets this catalog has not
+# read, so an unknown preset is refused when the step runs, naming the known ones.
+_ALWAYS_KNOWN_KINDS = ("llm", "coding")
 
 
 @functools.cache
@@ -106,6 +123,16 @@ def http_agent_config(settings: Settings) -> HttpAgentConfig:
     )
 
 
+def coding_presets(settings: Settings) -> dict[str, CodingPreset]:
+    """The admin's coding presets (``MISSIONCTL_CODING_PRESETS_FILE``), or none.
+
+    Raises:
+        DataFileError: the file cannot be read or validated (the message names the field).
+    """
+    path = settings.coding.presets_file
+    return {} if path is None else load_presets(path)
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Build the runtime for ``settings``; closes the model client when the block ends.
@@ -117,7 +144,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     endpoint = settings.tracing.traces_endpoint
     traced = endpoint is not None and start_tracing(endpoint)
     try:
-        agents = build_agents(client, Sandbox(settings.sandbox), http_agent_config(settings))
+        agents = build_agents(
+            client,
+            Sandbox(settings.sandbox),
+            http_agent_config(settings),
+            repositories=settings.home / "repositories",
+            coding_presets=coding_presets(settings),
+        )
         yield Runtime(llm=client, planner=make_planner(client), agents=agents)
     finally:
         if client is not None:

@@ -39,6 +39,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
+from missionctl.agents.mcp_inputs import input_problems as mcp_input_problems
 from missionctl.domain.dag import Node, topological_layers, validate_dag
 from missionctl.domain.numbers import ascii_int
 from missionctl.domain.workflows import workflow_name_problem
@@ -607,6 +608,8 @@ def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any] | None) ->
         return _secret_problems(f"{where}.inputs.secrets", inputs.get("secrets"))
     if agent == "http":
         return _http_problems(where, inputs)
+    if agent == "mcp":
+        return _mcp_problems(where, inputs)
     if agent == "builtin:sleep":
         seconds = inputs.get("seconds", 1.0)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -661,6 +664,19 @@ def _http_problems(where: str, inputs: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(f"{where}.inputs.secret", "must name a secret (letters, digits, _)")
         )
+    return problems
+
+
+def _mcp_problems(where: str, inputs: Mapping[str, Any]) -> list[Problem]:
+    """An ``mcp`` step's server, tool and arguments (docs/mcp-step.md); templates pass as text."""
+    problems = [
+        Problem(f"{where}.inputs.{field}", message)
+        for field, message in mcp_input_problems(inputs, rendered=False)
+    ]
+    server = inputs.get("server")
+    if isinstance(server, Mapping):
+        for key in ("secret_env", "headers_secret"):
+            problems += _secret_problems(f"{where}.inputs.server.{key}", server.get(key))
     return problems
 
 

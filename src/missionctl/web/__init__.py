@@ -25,6 +25,8 @@ from missionctl.web.routes import (
     runs,
     schedules,
     search,
+    specs_page,
+    templates_page,
     trace_page,
     webhooks_page,
     workflows,
@@ -52,5 +54,7 @@ web_router.include_router(health.router)
 web_router.include_router(events.router)
 web_router.include_router(webhooks_page.router)
 web_router.include_router(schedules.router)
+web_router.include_router(specs_page.router)
+web_router.include_router(templates_page.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

@@ -89,6 +89,17 @@ _CONTEXT_FIELDS = {"constraints": "constraints", "repo_context": "repository con
 
 Describe = Callable[[Mapping[str, Any]], str]
 
+
+def _progress(payload: Mapping[str, Any]) -> str:
+    """``Progress 40 % on api: schema written`` (an agent's report on a task, over MCP)."""
+    percent = payload.get("percent")
+    share = f" {percent} %" if isinstance(percent, int) else ""
+    return f"Progress{share} on {payload.get('task_key')}: {payload.get('message')}"
+
+
+# Reports on a mission's tasks name their task in the payload (they belong to no run's step).
+_TASK_REPORTS = frozenset({"task.progress", "task.reported"})
+
 _MESSAGES: dict[str, Describe] = {
     "mission.created": lambda p: "Mission created",
     "mission.planning": lambda p: "Planning started",
@@ -172,6 +183,10 @@ _MESSAGES: dict[str, Describe] = {
         f"Agent {p.get('name')} {'enabled' if p.get('enabled') else 'disabled'}"
     ),
     "artifact.created": lambda p: f"Wrote {p.get('name')} ({p.get('kind')})",
+    "task.progress": lambda p: _progress(p),
+    "task.reported": lambda p: (
+        f"Reported {p.get('task_key')} {p.get('status')}: {p.get('summary')}"
+    ),
 }
 
 
@@ -184,6 +199,8 @@ def audit_lines(event: EventItem, titles: Mapping[str, str]) -> list[AuditLine]:
     """
     task = titles.get(event.step_id, event.step_id) if event.step_id else None
     payload = event.payload
+    if task is None and event.type in _TASK_REPORTS and payload.get("task_key"):
+        task = titles.get(str(payload["task_key"]), str(payload["task_key"]))
     if event.type == "step.log":
         lines = [x for x in payload.get("lines") or [] if isinstance(x, dict)]
         return [

@@ -35,6 +35,9 @@ class MissionForm(BaseModel):
     repo_context: str = ""
     budget_usd: str = ""
     engine: str = ""
+    repository: str = ""
+    base_branch: str = ""
+    coding_agent: str = ""
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "goal",
@@ -43,6 +46,9 @@ class MissionForm(BaseModel):
         "repo_context",
         "budget_usd",
         "engine",
+        "repository",
+        "base_branch",
+        "coding_agent",
     )
     """The fields in the order the form shows them."""
 
@@ -74,6 +80,12 @@ class MissionForm(BaseModel):
         """
         budget = self.budget_usd.strip()
         title = self.title.strip()
+        source = self.repository.strip()
+        repository = {
+            "source": source,
+            "base": self.base_branch.strip() or "main",
+            "agent": self.coding_agent.strip() or None,
+        }
         return MissionCreate.model_validate(
             {
                 "goal": self.goal,
@@ -81,6 +93,7 @@ class MissionForm(BaseModel):
                 "constraints": self.constraint_lines(),
                 "repo_context": self.repo_context.strip(),
                 "budget_usd": budget or None,
+                "repository": repository if source or self.coding_agent.strip() else None,
             }
         )
 
@@ -149,11 +162,21 @@ def errors_from_validation(error: ValidationError) -> FieldErrors:
     errors: FieldErrors = {}
     for detail in error.errors():
         location = detail.get("loc", ())
-        field = str(location[0]) if location else FORM_ERROR
+        field = _NESTED_FIELDS.get(tuple(location[:2])) or (
+            str(location[0]) if location else FORM_ERROR
+        )
         if field not in MissionForm.FIELDS:
             field = FORM_ERROR
         errors.setdefault(field, _message(field, detail, location))
     return errors
+
+
+# A nested field of ``MissionCreate`` → the form field that sets it.
+_NESTED_FIELDS: dict[tuple[Any, ...], str] = {
+    ("repository", "source"): "repository",
+    ("repository", "base"): "base_branch",
+    ("repository", "agent"): "coding_agent",
+}
 
 
 def errors_from_problems(problems: Iterable[Problem]) -> FieldErrors:
@@ -176,6 +199,8 @@ def _message(field: str, detail: Mapping[str, Any], location: tuple[Any, ...]) -
     if field == "constraints" and len(location) > 1 and kind == "string_too_long":
         line = int(location[1]) + 1
         return f"Constraint {line} is too long: keep each under {ctx['max_length']:,} characters."
+    if field == "repository" and kind == "string_too_short":
+        return "Name the repository the coding agent works on: an absolute path or a clone URL."
     if kind == "string_too_long":
         return f"Too long: keep it under {ctx['max_length']:,} characters."
     if field == "budget_usd":
@@ -187,7 +212,7 @@ def _message(field: str, detail: Mapping[str, Any], location: tuple[Any, ...]) -
             return f"The budget cannot be more than ${ctx['le']:,}."
         if kind in {"decimal_max_places", "decimal_max_digits"}:
             return "Use at most six decimal places."
-    return str(detail.get("msg", "Check this value."))
+    return str(detail.get("msg", "Check this value.")).removeprefix("Value error, ")
 
 
 class MissionFilters(BaseModel):

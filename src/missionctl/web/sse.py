@@ -52,8 +52,10 @@ TICK_S = 1.0
 
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
-# Events that change nothing but the log: a batch of only these needs no state re-render.
-_LOG_ONLY = frozenset({"step.log"})
+# Events that change nothing the page's state shows (a log batch, a report fetched as a file):
+# a batch of only these needs no state re-render. Re-rendering for a download would also
+# redraw the controls under a menu the reader still has open.
+_STATELESS = frozenset({"step.log", "report.downloaded"})
 
 T = TypeVar("T")
 
@@ -147,7 +149,7 @@ class _Pacer:
         """One message per event; the last also carries the state when it may be sent now."""
         self._artifacts_changed |= any(item.type == "artifact.created" for item in items)
         state = ""
-        if any(item.type not in _LOG_ONLY for item in items):
+        if any(item.type not in _STATELESS for item in items):
             titles = self._state["titles"]
             unknown = any(i.step_id is not None and i.step_id not in titles for i in items)
             # An audit line stays as it was rendered: a step new to the page needs its title now.

@@ -41,7 +41,7 @@ from missionctl.services.health import HealthSummaryCache
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
 from missionctl.web.states import dispatch_halted, mission_state, shown_state, state_label
-from missionctl.web.viewers import render_json
+from missionctl.web.viewers import render_diff, render_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -263,6 +263,7 @@ def _build_environment() -> jinja2.Environment:
         label=state_label,
         source_label=source_label,
         json_tree=render_json,
+        unified_diff=render_diff,
     )
     env.globals.update(
         version=__version__,

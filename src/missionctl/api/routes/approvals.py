@@ -109,7 +109,14 @@ async def approve(
 ) -> ApprovalRead:
     """Approve a waiting step: it is queued and its run resumes (409 if decided already)."""
     return await approval_service.decide_approval(
-        ctx, ref=ref, approve=True, actor=who.actor, reason=body.reason
+        ctx,
+        ref=ref,
+        approve=True,
+        actor=who.actor,
+        reason=body.reason,
+        confirm_full_access=body.confirm_full_access,
+        justification=body.justification,
+        user=who.user_name,
     )
 
 
@@ -121,5 +128,5 @@ async def reject(ref: Ref, ctx: Context, who: Decider, body: RejectionBody) -> A
     by its dependencies.
     """
     return await approval_service.decide_approval(
-        ctx, ref=ref, approve=False, actor=who.actor, reason=body.reason
+        ctx, ref=ref, approve=False, actor=who.actor, reason=body.reason, user=who.user_name
     )

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from missionctl.api.deps import Context, P, requires
+from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.errors import ErrorBody
@@ -81,10 +81,19 @@ async def download_artifact(artifact_id: uuid.UUID, ctx: Context) -> Response:
 async def get_run_report(
     run_id: uuid.UUID,
     ctx: Context,
+    who: Annotated[Identity, requires(P.ARTIFACTS_READ)],
     format: Annotated[Literal["json", "markdown"], Query(description="json or markdown")] = "json",
+    download: Annotated[
+        bool, Query(description="Record a report.downloaded event (always for markdown)")
+    ] = False,
 ) -> Response | RunReport:
-    """The run's report, built from its current state (JSON, or Markdown to download)."""
+    """The run's report, built from its current state (JSON, or Markdown to download).
+
+    Fetching it as a file (Markdown, or `download=true`) records `report.downloaded`.
+    """
     report = await report_service.build_run_report(ctx, run_id=run_id)
+    if format == "markdown" or download:
+        await report_service.record_download(ctx, report=report, actor=who.actor, format=format)
     if format == "markdown":
         return Response(
             content=report_service.render_report_markdown(report),

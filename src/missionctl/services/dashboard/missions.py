@@ -35,6 +35,7 @@ from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.register import read_register_view
 from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
 from missionctl.services.missions import to_mission_read
+from missionctl.services.phases import read_phase_tracker
 from missionctl.services.reports import (
     build_run_report,
     plan_decision_items,
@@ -126,6 +127,7 @@ async def read_mission_view(
     latest_run_id = records.runs[0].id if records.runs else None
     register = await read_register_view(ctx, mission_id=mission_id)
     gaps = await trace_service.count_gaps(ctx, mission=mission, plan=plan) if plan else None
+    phases = await read_phase_tracker(ctx, mission_id=mission_id)
     return MissionView(
         mission=mission,
         plan=plan,
@@ -160,6 +162,7 @@ async def read_mission_view(
         decision_log=register.decisions,
         risk_register=register.register,
         item_history=register.history,
+        phases=phases,
         trace_gaps=gaps,
     )
 

@@ -7,12 +7,17 @@ fast path in ``recording``; the others come here, where, in this order:
    dependents are considered in turn;
 2. its input templates are rendered, and the rendered inputs replace the stored ones, so what
    an approver sees is exactly what runs;
-3. its gate is decided (``domain.governance.step_gate``, the same decision a workflow's
+3. the spec guard decides whether it implements a task that needs an approved, fresh
+   mini-spec it does not have yet (``spec_guard``, ADR 0066): then it is *held*, left
+   ``waiting`` with the reason (``step.held``), until a decision on a spec admits it again;
+4. its gate is decided (``domain.governance.step_gate``, the same decision a workflow's
    preview shows): a step the approval policy gates, and a ``command`` step whose rendered
    program is not allow-listed for it, goes to ``awaiting_approval`` with an ``Approval`` row
-   (``approval.requested``, with the reason); any other is queued. The tier the step runs at
-   (for a program, at least its listed tier) is written on the approval; the step run keeps
-   the tier its workflow declares, which every later judgement starts from.
+   (``approval.requested``, with the reason); any other is queued. An ``mcp`` step whose
+   server is a program is judged as a ``command`` step (``domain.governance.mcp_gate``). The
+   tier the step runs at (for a program, at least its listed tier) is written on the
+   approval; the step run keeps the tier its workflow declares, which every later judgement
+   starts from.
 
 A program is judged by the allow-list in force: the first ``command`` step of a tick makes the
 tick's rules current under a lock (``refresh_policy``), so a change to the list lands either
@@ -39,10 +44,11 @@ from missionctl.db.models import Approval
 from missionctl.domain.governance import Gate, step_gate
 from missionctl.domain.ids import new_id
 from missionctl.domain.states import STEP_RUN, StepRunStatus, TransitionRule
-from missionctl.domain.workflows import COMMAND_AGENT, StepDef, WorkflowDag
+from missionctl.domain.workflows import PROGRAM_AGENTS, StepDef, WorkflowDag
 from missionctl.eventlog import NewEvent
 from missionctl.expressions import ExpressionError, evaluate_condition, render_inputs
 from missionctl.repositories import execution as repo
+from missionctl.services.execution import spec_guard
 from missionctl.services.execution.types import ENGINE_ACTOR, Tick, refresh_policy
 from missionctl.services.transitions import moved
 
@@ -82,6 +88,7 @@ def admit_steps(
             "run": {"id": str(run_id), "trigger": run.trigger},
             "workflow": {"name": dag.name, "version": dag.version},
         }
+    tasks = spec_guard.RunTasks()
     for step_id in step_ids:
         row = rows.get(step_id)
         if row is None or row.status != StepRunStatus.waiting:
@@ -106,7 +113,34 @@ def admit_steps(
                     session, state, run_id, mission_id, row, f"cannot render inputs.{exc.message}"
                 )
                 continue
-        _gate_or_queue(session, state, run_id, mission_id, row, step, inputs)
+        _guard_gate_or_queue(session, state, run_id, mission_id, row, step, inputs, dag, tasks)
+
+
+def _guard_gate_or_queue(
+    session: Session,
+    state: Tick,
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    row: Any,
+    step: StepDef,
+    inputs: dict[str, Any],
+    dag: WorkflowDag,
+    tasks: spec_guard.RunTasks,
+) -> None:
+    """Hold a step that waits for a mini-spec; send any other to approval or to the queue."""
+    if spec_guard.holds(
+        session,
+        state,
+        run_id=run_id,
+        mission_id=mission_id,
+        row=row,
+        step=step,
+        inputs=inputs,
+        dag=dag,
+        tasks=tasks,
+    ):
+        return
+    _gate_or_queue(session, state, run_id, mission_id, row, step, inputs)
 
 
 def _gate_or_queue(
@@ -119,7 +153,7 @@ def _gate_or_queue(
     inputs: dict[str, Any],
 ) -> None:
     """Send a step decided to run to approval or to the queue, with its rendered inputs."""
-    programs = refresh_policy(session, state).programs if step.agent == COMMAND_AGENT else {}
+    programs = refresh_policy(session, state).programs if step.agent in PROGRAM_AGENTS else {}
     gate = step_gate(step, inputs, programs)
     if gate.gated:
         _request_approval(session, state, run_id, mission_id, row, inputs, gate)
@@ -129,7 +163,7 @@ def _gate_or_queue(
         run_id=run_id,
         step_id=row.step_id,
         moves=(_QUEUE,),
-        values={"inputs": inputs, "queued_at": state.now},
+        values={"inputs": inputs, "queued_at": state.now, "hold_reason": None},
     )
     state.events.append(_step_event(_QUEUE, run_id, mission_id, row))
     state.progressing_runs.add(run_id)
@@ -166,7 +200,7 @@ def _skip(
         run_id=run_id,
         step_id=row.step_id,
         moves=(_SKIP,),
-        values={"ended_at": state.now},
+        values={"ended_at": state.now, "hold_reason": None},
     )
     state.events.append(_step_event(_SKIP, run_id, mission_id, row, reason=reason))
     state.skipped.setdefault(run_id, []).append(row.step_id)
@@ -185,7 +219,7 @@ def _fail(
         run_id=run_id,
         step_id=row.step_id,
         moves=(_FAIL_TO_START,),
-        values={"error": error, "ended_at": state.now},
+        values={"error": error, "ended_at": state.now, "hold_reason": None},
     )
     state.events.append(_step_event(_FAIL_TO_START, run_id, mission_id, row, error=error))
     state.failed.setdefault(run_id, []).append(row.step_id)
@@ -205,7 +239,7 @@ def _request_approval(
         run_id=run_id,
         step_id=row.step_id,
         moves=(_QUEUE, REQUEST_APPROVAL),
-        values={"inputs": inputs, "queued_at": state.now},
+        values={"inputs": inputs, "queued_at": state.now, "hold_reason": None},
     )
     state.events.append(_step_event(_QUEUE, run_id, mission_id, row))
     state.events.append(

@@ -1,10 +1,11 @@
 """Claiming work: leases, per-run limits, the budget gate and programs' approval, per dispatch.
 
-A ``command`` step is judged again when it is claimed (``domain.governance.step_gate``, under
-the allow-list in force, which ``refresh_policy`` makes current): an automatic retry or a
-recovered lease queues a new attempt without admission, and a change to the list may have
-skipped a row locked at that moment. A step the list no longer lets run freely, and that no
-approver approved for this attempt, goes to ``awaiting_approval`` instead of being leased.
+A ``command`` step (and an ``mcp`` step, whose server may be a program) is judged again when
+it is claimed (``domain.governance.step_gate``, under the allow-list in force, which
+``refresh_policy`` makes current): an automatic retry or a recovered lease queues a new attempt
+without admission, and a change to the list may have skipped a row locked at that moment. A
+step the list no longer lets run freely, and that no approver approved for this attempt, goes
+to ``awaiting_approval`` instead of being leased.
 Steps of other agents are not looked at.
 """
 
@@ -25,7 +26,7 @@ from missionctl.domain.states import (
     StepRunStatus,
     transition,
 )
-from missionctl.domain.workflows import COMMAND_AGENT
+from missionctl.domain.workflows import PROGRAM_AGENTS
 from missionctl.eventlog import NewEvent
 from missionctl.repositories import execution as repo
 from missionctl.services.execution.admission import REQUEST_APPROVAL, add_approval
@@ -227,13 +228,13 @@ def _judge_programs(
     runs: dict[uuid.UUID, Any],
     rows: Any,
 ) -> dict[uuid.UUID, tuple[Gate, bool, dict[str, Any]]]:
-    """Judge the ``command`` rows among ``rows`` under the allow-list in force.
+    """Judge the ``command`` and ``mcp`` rows among ``rows`` under the allow-list in force.
 
     Returns, by step run id: the gate (on the stored, rendered inputs and the step's declared
     definition), whether an approver approved the row's current attempt, and its inputs. No
     query is made when no row is a ``command`` step.
     """
-    ids = [row.id for row in rows if row.agent == COMMAND_AGENT]
+    ids = [row.id for row in rows if row.agent in PROGRAM_AGENTS]
     if not ids:
         return {}
     programs = refresh_policy(session, state).programs

@@ -37,6 +37,7 @@ from missionctl.services.execution.types import (
     StepOutcome,
     Tick,
     refresh_policy,
+    spec_guard_for,
 )
 from missionctl.services.pricing import resolve_price
 
@@ -65,9 +66,10 @@ async def tick(
         The newly claimed steps (each ``running`` under a fresh lease owned by ``worker``).
     """
     policies = policy or PolicyCache()
+    specs = spec_guard_for(ctx.settings)
 
     def work(session: Session, *, careful: bool) -> list[ClaimedStep]:
-        state = Tick(now=utcnow(), policy=policies.load(session))
+        state = Tick(now=utcnow(), policy=policies.load(session), specs=specs)
         dispatch = Dispatch(
             worker=worker,
             lease_token=uuid.uuid4(),

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,16 +18,35 @@ from missionctl.domain.governance import (
     hold_reason,
     parse_programs,
 )
+from missionctl.domain.specs import SpecGuard
 from missionctl.domain.states import TransitionRule
 from missionctl.domain.workflows import COMMAND_AGENT, WorkflowDag
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent
 from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
+from missionctl.schemas.spec_policy import load_spec_policy
 from missionctl.services.context import DagStore
 from missionctl.services.transitions import moved
+from missionctl.settings import Settings
 
 ENGINE_ACTOR = "system"
+DEFAULT_SPEC_MAX_AGE_DAYS = 30
+
+
+def default_spec_guard() -> SpecGuard:
+    """The packaged spec policy and the default age (a ``Tick`` made without settings)."""
+    return SpecGuard(load_spec_policy(None), timedelta(days=DEFAULT_SPEC_MAX_AGE_DAYS))
+
+
+def spec_guard_for(settings: Settings) -> SpecGuard:
+    """The spec policy and age limit ``settings`` name (``MISSIONCTL_SPEC_*``).
+
+    Raises:
+        DataFileError: the policy file is missing or broken.
+    """
+    policy = load_spec_policy(settings.spec_policy_file)
+    return SpecGuard(policy, timedelta(days=settings.spec_max_age_days))
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +291,8 @@ class Tick:
     policy: DispatchPolicy = field(default_factory=DispatchPolicy)
     # Whether ``policy`` was checked against the controls' version under a lock in this tick.
     policy_current: bool = False
+    # The spec guard's policy and age limit (ADR 0066); callers with settings pass theirs.
+    specs: SpecGuard = field(default_factory=default_spec_guard)
 
 
 @dataclass

@@ -16,9 +16,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.status import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_CONTENT
+from starlette.status import (
+    HTTP_303_SEE_OTHER,
+    HTTP_403_FORBIDDEN,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_CONTENT,
+)
 
-from missionctl.errors import Conflict, ValidationFailed
+from missionctl.errors import Conflict, PermissionDenied, ValidationFailed
 from missionctl.schemas.governance import ApprovalRead
 from missionctl.services import ServiceContext
 from missionctl.services import approvals as approval_service
@@ -62,6 +67,8 @@ async def decide(
     approval_id: ApprovalId,
     decision: Annotated[Literal["approve", "reject"], Form()],
     reason: Annotated[str, Form(max_length=2000)] = "",
+    confirm_full_access: Annotated[bool, Form()] = False,
+    justification: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Approve (the step is queued) or reject (it fails, or is skipped) a waiting step.
 
@@ -74,16 +81,30 @@ async def decide(
     approve = decision == "approve"
     try:
         approval = await approval_service.decide_approval(
-            ctx, ref=approval_id, approve=approve, actor=who.actor, reason=reason
+            ctx,
+            ref=approval_id,
+            approve=approve,
+            actor=who.actor,
+            reason=reason,
+            confirm_full_access=confirm_full_access,
+            justification=justification,
+            user=who.user_name,
         )
     except ValidationFailed as exc:
         problem = exc.problems[0].message
         message = problem[:1].upper() + problem[1:] + "."
+        if {p.field for p in exc.problems} & FULL_ACCESS_FIELDS:
+            # Said beside the checkbox and the justification, in the page's words.
+            message = FULL_ACCESS_PROMPT
         status_code = HTTP_422_UNPROCESSABLE_CONTENT
         approval = await approval_service.read_approval(ctx, ref=approval_id)
     except Conflict as exc:
         message = exc.message[:1].upper() + exc.message[1:] + "."
         status_code = HTTP_409_CONFLICT
+        approval = await approval_service.read_approval(ctx, ref=approval_id)
+    except PermissionDenied as exc:  # the step names its approvers (ADR 0065)
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        status_code = HTTP_403_FORBIDDEN
         approval = await approval_service.read_approval(ctx, ref=approval_id)
     else:
         if not fragment:
@@ -112,6 +133,12 @@ async def decide(
         extra=[] if approval.state == "pending" else [approval],
     )
     return render(request, PAGE, context, status_code=status_code)
+
+
+FULL_ACCESS_FIELDS = {"confirm_full_access", "justification"}
+FULL_ACCESS_PROMPT = (
+    "To approve full access, tick the confirmation and write why this step needs it."
+)
 
 
 def _context(

@@ -22,7 +22,7 @@
   var DEBOUNCE_MS = 90;
   var KIND_LABELS = {
     mission: "Mission", run: "Run", workflow: "Workflow", agent: "Agent", worker: "Worker",
-    schedule: "Schedule", page: "Page", action: "Action"
+    schedule: "Schedule", page: "Page", action: "Action", template: "Template"
   };
 
   var state = {

@@ -1,0 +1,365 @@
+"""The ``coding:<preset>`` agents: a coding CLI at work in a git worktree of its own (ADR 0067).
+
+Inputs (all optional but where said):
+
+- ``prompt``: what to do. The task's file of the mission's AI execution pack (``task_key``,
+  else the step id, when the plan has such a task) comes first; the prompt follows it. One of
+  the two must exist.
+- ``approval_mode``: ``read-only`` (default: the worktree is mounted read-only and a change
+  fails the step), ``workspace-write`` (the worktree is writable) or ``full-access`` (the CLI's
+  own guard rails off; such a step always waits for an approver who confirms it and records a
+  justification). Every mode runs inside the step sandbox, which never sees the git directory.
+- ``repository`` and ``base``: override the mission's repository and base branch.
+- ``argv``: the command line, for the ``generic`` preset only (placeholders as in
+  ``coding_presets.yaml``).
+- ``test_command``: a command line run in the worktree after the agent (say, the test suite);
+  its output becomes the ``<step>-test-output.log`` artifact and a non-zero exit fails the step.
+- ``network``, ``env``, ``secret_env``, ``max_output_bytes``: as for ``command`` steps (an
+  API key for the CLI is a step secret named in ``secret_env``).
+
+What happens: the base commit is resolved, a worktree is added on the branch
+``missionctl/<run>/<step>`` (reset on a retry), the CLI runs there, whatever it changed is
+committed by Mission Control (hooks off), and the diff from the base becomes the artifacts
+``<step>.diff`` (unified) and ``<step>-changes.json`` (per file: status, lines added and removed).
+The worktree is removed when the step ends, however it ends; the branch stays for the
+``git:merge`` step. Outputs: ``repository``, ``base_branch``, ``base_commit``, ``branch``,
+``head_commit``, ``files_changed``, ``insertions``, ``deletions``, ``approval_mode`` and the
+program's ``exit_code``/``stdout_tail``/``stderr_tail``.
+"""
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter
+from pydantic.dataclasses import dataclass
+
+from missionctl.agents.base import Agent, AgentError, AgentResult, ArtifactOutput, StepContext
+from missionctl.agents.command import CommandAgent, make_workspace
+from missionctl.agents.git import (
+    FileChange,
+    Repository,
+    RepositoryStore,
+    add_worktree,
+    commit_all,
+    diff,
+    git,
+    remove_worktree,
+    resolve_commit,
+)
+from missionctl.agents.git_merge import MergeAgent
+from missionctl.agents.registry import AgentRegistry
+from missionctl.agents.secrets import resolve_secrets
+from missionctl.domain.coding import (
+    APPROVAL_MODES,
+    CODING_KIND,
+    DEFAULT_APPROVAL_MODE,
+    MERGE_AGENT,
+    ApprovalMode,
+    branch_for,
+)
+from missionctl.llm.redaction import Redactor
+from missionctl.schemas.datafiles import read_data_file
+
+GENERIC = "generic"
+MODE_ARGS = "${mode_args}"
+MAX_PROMPT_CHARS = 200_000
+MAX_DIFF_BYTES = 5_000_000
+MAX_FILES_LISTED = 2000
+
+
+@dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+class CodingPreset:
+    """One coding CLI: its command line and the arguments of each approval mode."""
+
+    title: str
+    argv: list[str]
+    modes: dict[ApprovalMode, list[str]]
+
+
+def load_presets(file: Traversable) -> dict[str, CodingPreset]:
+    """Read and check a preset table (the product's is ``coding_presets.yaml``).
+
+    Raises:
+        DataFileError: the file cannot be read or validated (the message names the field).
+    """
+    return read_data_file(file, TypeAdapter(dict[str, CodingPreset]))
+
+
+PRESETS: dict[str, CodingPreset] = load_presets(
+    files(__name__.rpartition(".")[0]) / "coding_presets.yaml"
+)
+
+
+class CodingAgent:
+    """Runs one preset's CLI in a worktree (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        preset: CodingPreset,
+        *,
+        commands: CommandAgent,
+        repositories: RepositoryStore,
+    ) -> None:
+        """``commands`` runs programs in the sandbox; ``repositories`` opens repositories."""
+        self.name = name
+        self.preset = preset
+        self.commands = commands
+        self.repositories = repositories
+
+    async def run(self, step: StepContext) -> AgentResult:
+        """Do the task in a fresh worktree; see the module docstring for the contract."""
+        mode = approval_mode(step.inputs)
+        source, base = await _target(step)
+        prompt = await _prompt(step)
+        repo = await self.repositories.open(source)
+        base_commit = await resolve_commit(repo, base)
+        make_workspace(step)
+        (step.workspace / "prompt.md").write_text(prompt, encoding="utf-8")
+        worktree = step.workspace / "repo"
+        branch = branch_for(str(step.run_id), step.step_id)
+        secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
+        work = _Work(step, repo, worktree, mode, prompt, secrets, Redactor(secrets.values()))
+        await add_worktree(repo, path=worktree, branch=branch, commit=base_commit)
+        try:
+            result = await self._work(work)
+        finally:
+            # Shielded: a canceled step still leaves no worktree behind.
+            await asyncio.shield(remove_worktree(repo, worktree))
+        head = result.outputs["head_commit"]
+        result.outputs |= {
+            "repository": source,
+            "base_branch": base,
+            "base_commit": base_commit,
+            "branch": branch,
+            "approval_mode": mode,
+        }
+        patch, changes = await diff(repo, base_commit, head)
+        _describe_changes(result, step.step_id, patch, changes, work.redactor)
+        return result
+
+    async def _work(self, work: "_Work") -> AgentResult:
+        step, redactor = work.step, work.redactor
+        env = self.commands.environment(step) | work.secrets
+        network = step.inputs.get("network", False)
+        if not isinstance(network, bool):
+            raise AgentError("inputs.network must be true or false", retryable=False)
+        read_only = [work.worktree] if work.mode == "read-only" else []
+        argv = self._argv(work)
+        done = await self.commands.run_program(
+            step, argv, env=env, redactor=redactor, network=network,
+            read_only=read_only, cwd=work.worktree,
+        )  # fmt: skip
+        if done.code != 0:
+            raise done.failure(argv[0])
+        artifacts: list[ArtifactOutput] = []
+        outputs = done.outputs
+        tests = _command(step.inputs, "test_command")
+        if tests:
+            checked = await self.commands.run_program(
+                step, tests, env=env, redactor=redactor, network=network,
+                read_only=read_only, cwd=work.worktree, transcript=True,
+            )  # fmt: skip
+            log = "\n".join(checked.transcript) + "\n"
+            name = f"{step.step_id}-test-output.log"
+            artifacts.append(ArtifactOutput(name, "log", "text/plain", log.encode()))
+            outputs["tests_exit_code"] = checked.code
+            if checked.code != 0:
+                raise checked.failure(tests[0])
+        title = str(step.inputs.get("title") or step.step_id)
+        head = await _commit(work, f"{title} ({self.name}, step {step.step_id})")
+        return AgentResult(
+            outputs=outputs | {"head_commit": head},
+            summary=f"{self.preset.title} finished in {work.mode} mode",
+            artifacts=artifacts,
+        )
+
+    def _argv(self, work: "_Work") -> list[str]:
+        template = self.preset.argv
+        if self.name == GENERIC:
+            template = _command(work.step.inputs, "argv") or []
+            if not template:
+                raise AgentError(
+                    "a coding:generic step needs inputs.argv, the command line of your coding "
+                    "CLI (placeholders: ${prompt}, ${prompt_file}, ${mode}, ${worktree})",
+                    retryable=False,
+                )
+        values = {
+            "prompt": work.prompt,
+            "prompt_file": str(work.step.workspace / "prompt.md"),
+            "mode": work.mode,
+            "worktree": str(work.worktree),
+        }
+        argv: list[str] = []
+        for arg in template:
+            if arg == MODE_ARGS:
+                argv += self.preset.modes.get(work.mode, [])
+            else:
+                argv.append(Template(arg).safe_substitute(values))
+        return argv
+
+
+def register_coding(
+    registry: AgentRegistry,
+    *,
+    repositories: Path,
+    presets: Mapping[str, CodingPreset] | None = None,
+) -> None:
+    """Make ``coding:<preset>`` and ``git:merge`` resolve.
+
+    The presets are the shipped ones (``PRESETS``) and ``presets`` (an admin's file,
+    ``MISSIONCTL_CODING_PRESETS_FILE``), which may replace a shipped one by name.
+    ``repositories`` is where clones of repository URLs are kept.
+    """
+    store = RepositoryStore(repositories)
+    commands = CommandAgent(sandbox=registry.sandbox)
+    agents = {
+        name: CodingAgent(name, preset, commands=commands, repositories=store)
+        for name, preset in {**PRESETS, **(presets or {})}.items()
+    }
+
+    def factory(name: str) -> Agent:
+        if name not in agents:
+            raise AgentError(
+                f"unknown coding agent coding:{name}; known: "
+                + ", ".join(f"coding:{known}" for known in sorted(agents)),
+                retryable=False,
+            )
+        return agents[name]
+
+    registry.register_kind(CODING_KIND, factory)
+    registry.register(MERGE_AGENT, MergeAgent(store))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Work:
+    """One attempt's working facts."""
+
+    step: StepContext
+    repo: Repository
+    worktree: Path
+    mode: ApprovalMode
+    prompt: str
+    secrets: dict[str, str]  # the step's secrets by variable, read once per attempt
+    redactor: Redactor  # keeps them (and every registered one) out of what the step records
+
+
+def approval_mode(inputs: Mapping[str, Any]) -> ApprovalMode:
+    """The step's approval mode (default ``read-only``).
+
+    Raises:
+        AgentError: (not retryable) not one of the three modes.
+    """
+    mode = inputs.get("approval_mode", DEFAULT_APPROVAL_MODE)
+    for known in APPROVAL_MODES:
+        if mode == known:
+            return known
+    raise AgentError(
+        f"inputs.approval_mode must be one of {', '.join(APPROVAL_MODES)}; not {mode!r}",
+        retryable=False,
+    )
+
+
+def _command(inputs: Mapping[str, Any], name: str) -> list[str] | None:
+    value = inputs.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(a, str) for a in value):
+        raise AgentError(f"inputs.{name} must be a non-empty list of strings", retryable=False)
+    return list(value)
+
+
+async def _target(step: StepContext) -> tuple[str, str]:
+    """The repository source and base branch: the step's inputs, else its mission's."""
+    mission = await step.load_mission() if step.mission_id else None
+    named = (mission or {}).get("repository") or {}
+    source = step.inputs.get("repository") or named.get("source")
+    base = step.inputs.get("base") or named.get("base") or "main"
+    if not isinstance(source, str) or not source:
+        raise AgentError(
+            "a coding step needs a repository: name one on its mission or in inputs.repository",
+            retryable=False,
+        )
+    if not isinstance(base, str):
+        raise AgentError("inputs.base must be a branch name", retryable=False)
+    return source, base
+
+
+async def _prompt(step: StepContext) -> str:
+    """The task's pack file (when the plan has the task), then the step's own prompt."""
+    key = step.inputs.get("task_key") or step.step_id
+    pack = await step.load_task_pack(str(key)) if step.mission_id else None
+    own = step.inputs.get("prompt")
+    if own is not None and not isinstance(own, str):
+        raise AgentError("inputs.prompt must be text", retryable=False)
+    parts = [part for part in (pack, own) if part]
+    if not parts:
+        raise AgentError(
+            f"nothing to do: no task {key!r} in the mission's plan and no inputs.prompt",
+            retryable=False,
+        )
+    prompt = "\n\n".join(parts)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise AgentError(f"the prompt is over {MAX_PROMPT_CHARS} characters", retryable=False)
+    return prompt
+
+
+async def _commit(work: _Work, message: str) -> str:
+    """Commit the worktree's changes; a read-only step that changed something fails."""
+    if work.mode == "read-only":
+        changed = await git("status", "--porcelain", cwd=work.worktree)
+        if changed.out.strip():
+            paths = ", ".join(line[3:] for line in changed.out.splitlines()[:10])
+            raise AgentError(
+                f"a read-only step changed files ({paths}); give it approval_mode "
+                "workspace-write to let it",
+                retryable=False,
+            )
+    return await commit_all(work.worktree, message)
+
+
+def _describe_changes(
+    result: AgentResult,
+    step_id: str,
+    patch: str,
+    changes: Sequence[FileChange],
+    redactor: Redactor,
+) -> None:
+    """Add the diff's artifacts and outputs to ``result``."""
+    content = redactor.redact(patch.encode("utf-8"), patterns=False)
+    if len(content) > MAX_DIFF_BYTES:
+        content = content[:MAX_DIFF_BYTES] + b"\n[diff cut at 5 MB]\n"
+    listed = [
+        {"path": c.path, "status": c.status, "insertions": c.insertions, "deletions": c.deletions}
+        for c in changes[:MAX_FILES_LISTED]
+    ]
+    summary = {
+        "files": listed,
+        "files_changed": len(changes),
+        "insertions": sum(c.insertions for c in changes),
+        "deletions": sum(c.deletions for c in changes),
+    }
+    result.artifacts += [
+        ArtifactOutput(f"{step_id}.diff", "diff", "text/x-diff", content),
+        ArtifactOutput(
+            f"{step_id}-changes.json",
+            "json",
+            "application/json",
+            json.dumps(summary, indent=2).encode(),
+        ),
+    ]
+    result.outputs |= {
+        "files_changed": [c["path"] for c in listed],
+        "insertions": summary["insertions"],
+        "deletions": summary["deletions"],
+    }
+    result.summary += (
+        f": {len(changes)} files changed, +{summary['insertions']} -{summary['deletions']}"
+    )

@@ -1,0 +1,91 @@
+"""``/api/v1/analytics``: the product's own activity as funnel, trends and retention (ADR 0068)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from missionctl.api.deps import Context, P, requires
+from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.domain.analytics import Grain
+from missionctl.schemas.analytics import (
+    DefinitionsAnswer,
+    FunnelAnswer,
+    RetentionAnswer,
+    TrendsAnswer,
+)
+from missionctl.services import analytics as analytics_service
+
+# Every route here reads the metrics; the declaration covers the whole router.
+router = APIRouter(
+    prefix="/analytics",
+    tags=["analytics"],
+    responses=ERROR_RESPONSES,
+    dependencies=[requires(P.ANALYTICS_READ)],
+)
+
+Since = Annotated[
+    str | None,
+    Query(max_length=64, description="First UTC day, YYYY-MM-DD (default: 30 days to until)"),
+]
+Until = Annotated[
+    str | None, Query(max_length=64, description="Last UTC day, YYYY-MM-DD (default: today)")
+]
+SegmentParam = Annotated[
+    str | None,
+    Query(
+        max_length=240,
+        description="role:NAME, workflow:NAME or planner:local|model (default: everything)",
+    ),
+]
+GrainParam = Annotated[Grain, Query(description="Buckets: UTC days or ISO weeks")]
+
+
+@router.get("/funnel", response_model=FunnelAnswer)
+async def read_funnel(
+    ctx: Context,
+    since: Since = None,
+    until: Until = None,
+    segment: SegmentParam = None,
+    grain: GrainParam = "week",
+) -> FunnelAnswer:
+    """The activation funnel per cohort of first sign-in.
+
+    422 names the parameter at fault: a malformed day, `until` before `since`, more than 366
+    days, or an unknown segment.
+    """
+    query = analytics_service.parse_query(since=since, until=until, segment=segment)
+    return await analytics_service.read_funnel(ctx, query=query, grain=grain)
+
+
+@router.get("/trends", response_model=TrendsAnswer)
+async def read_trends(
+    ctx: Context,
+    since: Since = None,
+    until: Until = None,
+    segment: SegmentParam = None,
+    grain: GrainParam = "day",
+) -> TrendsAnswer:
+    """Active users, missions, runs, success rate, cost, tokens and run durations per bucket.
+
+    422 as for the funnel.
+    """
+    query = analytics_service.parse_query(since=since, until=until, segment=segment)
+    return await analytics_service.read_trends(ctx, query=query, grain=grain)
+
+
+@router.get("/retention", response_model=RetentionAnswer)
+async def read_retention(
+    ctx: Context, since: Since = None, until: Until = None, segment: SegmentParam = None
+) -> RetentionAnswer:
+    """Weekly cohorts by first mission and who came back in each of the 8 weeks after.
+
+    422 as for the funnel.
+    """
+    query = analytics_service.parse_query(since=since, until=until, segment=segment)
+    return await analytics_service.read_retention(ctx, query=query)
+
+
+@router.get("/definitions", response_model=DefinitionsAnswer)
+async def read_definitions() -> DefinitionsAnswer:
+    """What each metric means: label, definition, unit and the events it is computed from."""
+    return analytics_service.read_definitions()

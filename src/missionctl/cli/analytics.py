@@ -1,0 +1,160 @@
+"""``missionctl analytics …``: the product's own activity as funnel, trends and retention.
+
+On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN``
+(``GET /api/v1/analytics/…``, ADR 0068). ``rebuild`` works on the local database only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from missionctl.cli._backend import AnalyticsEndpoint, open_backend
+from missionctl.cli._runtime import EXIT_INVALID, console, err_console, load_settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+app = typer.Typer(
+    help="The product's own activity: funnel, trends, retention (UTC).", no_args_is_help=True
+)
+
+Since = Annotated[
+    str | None, typer.Option("--since", help="First UTC day, YYYY-MM-DD (default: 30 days).")
+]
+Until = Annotated[
+    str | None, typer.Option("--until", help="Last UTC day, YYYY-MM-DD (default: today).")
+]
+SegmentOption = Annotated[
+    str | None,
+    typer.Option("--segment", help="role:NAME, workflow:NAME or planner:local|model."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
+
+
+def _read(endpoint: AnalyticsEndpoint, **given: str | None) -> BaseModel:
+    params = {name: value for name, value in given.items() if value is not None}
+    with open_backend() as api:
+        return api.read_analytics(endpoint, params)
+
+
+def _emit(answer: BaseModel, table: Table, as_json: bool) -> None:
+    if as_json:
+        typer.echo(answer.model_dump_json())
+    else:
+        console.print(table)
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+@app.command()
+def trends(
+    since: Since = None,
+    until: Until = None,
+    segment: SegmentOption = None,
+    grain: Annotated[Literal["day", "week"], typer.Option("--grain")] = "day",
+    as_json: AsJson = False,
+) -> None:
+    """Active people, missions, runs, success rate, cost, tokens and durations per bucket."""
+    from missionctl.schemas.analytics import TrendsAnswer
+
+    answer = _read("trends", since=since, until=until, segment=segment, grain=grain)
+    assert isinstance(answer, TrendsAnswer)
+    table = Table(title=f"Trends by {grain} (UTC)")
+    for column in ("bucket", "active", "missions", "runs", "success", "cost", "tokens", "p50 s"):
+        table.add_column(column)
+    for i in answer.items:
+        table.add_row(
+            i.bucket,
+            str(i.active_users),
+            str(i.missions_created),
+            str(i.runs_started),
+            _number(i.success_rate),
+            f"${i.cost_usd:.4f}",
+            str(i.tokens),
+            _number(i.duration_p50_s, 1),
+        )
+    _emit(answer, table, as_json)
+
+
+@app.command()
+def funnel(
+    since: Since = None,
+    until: Until = None,
+    segment: SegmentOption = None,
+    grain: Annotated[Literal["day", "week"], typer.Option("--grain")] = "week",
+    as_json: AsJson = False,
+) -> None:
+    """The activation funnel per cohort of first sign-in."""
+    from missionctl.schemas.analytics import FunnelAnswer
+
+    answer = _read("funnel", since=since, until=until, segment=segment, grain=grain)
+    assert isinstance(answer, FunnelAnswer)
+    table = Table(title=f"Activation funnel by {grain} of first sign-in (UTC)")
+    table.add_column("cohort")
+    for step in answer.items[0].steps if answer.items else []:
+        table.add_column(escape(step.label))
+    for item in answer.items:
+        mark = "" if item.complete else " *"
+        table.add_row(item.cohort + mark, *(str(step.users) for step in item.steps))
+    _emit(answer, table, as_json)
+
+
+@app.command()
+def retention(
+    since: Since = None, until: Until = None, segment: SegmentOption = None, as_json: AsJson = False
+) -> None:
+    """Weekly cohorts by first mission, and who came back in each week after (* incomplete)."""
+    from missionctl.schemas.analytics import RetentionAnswer
+
+    answer = _read("retention", since=since, until=until, segment=segment)
+    assert isinstance(answer, RetentionAnswer)
+    table = Table(title="Weekly retention by first mission (UTC)")
+    table.add_column("cohort")
+    table.add_column("people")
+    weeks = answer.items[0].weeks if answer.items else []
+    for cell in weeks:
+        table.add_column(f"w{cell.week}")
+    for item in answer.items:
+        cells = [f"{c.users}{'' if c.complete else '*'}" for c in item.weeks]
+        table.add_row(item.cohort, str(item.users), *cells)
+    _emit(answer, table, as_json)
+
+
+@app.command()
+def definitions(as_json: AsJson = False) -> None:
+    """What each metric means: label, unit, definition and the events it is computed from."""
+    answer = _read("definitions")
+    table = Table(title="Metric definitions")
+    for column in ("metric", "unit", "definition"):
+        table.add_column(column)
+    for item in getattr(answer, "items", []):
+        table.add_row(item.key, item.unit, escape(item.definition))
+    _emit(answer, table, as_json)
+
+
+@app.command()
+def rebuild() -> None:
+    """Empty the analytics facts and fold the whole event log again (local database only).
+
+    Needed after the test-user patterns change; the facts follow the log on their own
+    otherwise.
+    """
+    from missionctl.cli.remote import connect
+    from missionctl.services import analytics, open_context
+
+    if connect() is not None:
+        err_console.print("[red]error:[/red] rebuild works on the local database; run it there")
+        raise typer.Exit(EXIT_INVALID)
+
+    async def go() -> int:
+        async with open_context(load_settings()) as ctx:
+            return await analytics.rebuild(ctx)
+
+    console.print(f"analytics facts rebuilt up to event {asyncio.run(go())}")

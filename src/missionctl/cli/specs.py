@@ -1,0 +1,217 @@
+"""``missionctl specs list | marked | write | approve | reject``: mini-specs of risky tasks.
+
+Steps implementing a task the spec policy marks wait for an approved, fresh mini-spec
+(docs/specs.md). With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, the commands act on that
+server as the token; otherwise on the local database as ``--as`` (default ``system``), and the
+author of a spec may not decide on it there either.
+"""
+
+# Schemas and services are imported where used, so `missionctl --help` stays fast.
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.markup import escape
+
+from missionctl.cli._runtime import LocalSession, console
+
+if TYPE_CHECKING:
+    from missionctl.schemas.specs import MarkedTask, SpecRead
+    from missionctl.services import ServiceContext
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Mini-specs: risky tasks' implementation waits for an approved, fresh one.",
+    no_args_is_help=True,
+)
+
+MissionArg = Annotated[uuid.UUID, typer.Argument(help="The mission's id.")]
+SpecArg = Annotated[uuid.UUID, typer.Argument(help="The spec's id (`missionctl specs list`).")]
+AsUser = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        help="Locally: the user acting (recorded as user:NAME; `system` when omitted). "
+        "Ignored against a server, which knows the token's user.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _local(call: Callable[[ServiceContext], Awaitable[T]]) -> T:
+    with LocalSession() as session:
+        return session.call(call)
+
+
+def _remote() -> Any:
+    from missionctl.cli.remote import connect
+
+    return connect()
+
+
+def _actor(user: str) -> tuple[str, str]:
+    return ("system", "system") if user == "system" else (f"user:{user}", user)
+
+
+def _print_spec(spec: SpecRead) -> None:
+    decided = ""
+    if spec.decided_by:
+        note = f": {escape(spec.reason)}" if spec.reason else ""
+        decided = f" by {escape(spec.decided_by)} at {spec.decided_at:%Y-%m-%d %H:%M}Z{note}"
+    console.print(
+        f"[bold]{escape(spec.task_key)}[/bold]  {spec.status}{decided}  "
+        f"(written by {escape(spec.author)})"
+    )
+    console.print(f"  id  {spec.id}")
+    if spec.released_steps:
+        console.print(f"  released {spec.released_steps} held step(s)")
+
+
+@app.command("list")
+def list_specs(mission_id: MissionArg, as_json: AsJson = False) -> None:
+    """List a mission's specs, oldest first."""
+    from missionctl.schemas.specs import SpecRead
+    from missionctl.services import specs
+
+    client = _remote()
+    if client is None:
+        found = _local(lambda ctx: specs.list_specs(ctx, mission_id=mission_id))
+    else:
+        with client:
+            found = client.get_list(f"/api/v1/missions/{mission_id}/specs", SpecRead)
+    if as_json:
+        typer.echo("[" + ",".join(s.model_dump_json() for s in found) + "]")
+        return
+    if not found:
+        console.print("no specs")
+    for spec in found:
+        _print_spec(spec)
+
+
+@app.command("marked")
+def marked(mission_id: MissionArg, as_json: AsJson = False) -> None:
+    """List the tasks of the newest plan that need a spec, why, and where their spec stands."""
+    from missionctl.schemas.specs import MarkedTask
+    from missionctl.services import specs
+
+    client = _remote()
+    if client is None:
+        found = _local(lambda ctx: specs.marked_tasks(ctx, mission_id=mission_id))
+    else:
+        with client:
+            found = client.get_list(f"/api/v1/missions/{mission_id}/specs/marked", MarkedTask)
+    if as_json:
+        typer.echo("[" + ",".join(t.model_dump_json() for t in found) + "]")
+        return
+    if not found:
+        console.print("no task of the newest plan needs a spec")
+    for task in found:
+        _print_marked(task)
+
+
+def _print_marked(task: MarkedTask) -> None:
+    console.print(f"[bold]{escape(task.task_key)}[/bold]  {task.status}  {escape(task.title)}")
+    for mark in task.marks:
+        console.print(f"  {escape(mark)}")
+
+
+@app.command("write")
+def write(
+    mission_id: MissionArg,
+    task_key: Annotated[str, typer.Argument(help="The plan task the spec is for.")],
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="Read the Markdown body from this file (else stdin)."),
+    ] = None,
+    user: AsUser = "system",
+    as_json: AsJson = False,
+) -> None:
+    """Write a draft spec for a task (Markdown from --file or standard input)."""
+    from missionctl.schemas.specs import SpecRead, SpecWrite
+    from missionctl.services import specs
+
+    text = file.read_text(encoding="utf-8") if file is not None else sys.stdin.read()
+    data = _checked(lambda: SpecWrite.model_validate({"task_key": task_key, "body": text}))
+    client = _remote()
+    if client is None:
+        actor, name = _actor(user)
+        spec = _local(
+            lambda ctx: specs.write_spec(
+                ctx,
+                mission_id=mission_id,
+                task_key=data.task_key,
+                body=data.body,
+                actor=actor,
+                user=name,
+            )
+        )
+    else:
+        with client:
+            spec = client.post(f"/api/v1/missions/{mission_id}/specs", SpecRead, body=data)
+    _show(spec, as_json)
+
+
+def _checked(build: Callable[[], T]) -> T:
+    from pydantic import ValidationError
+
+    try:
+        return build()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"])
+            console.print(f"[red]{escape(field)}: {escape(error['msg'])}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _show(spec: SpecRead, as_json: bool) -> None:
+    if as_json:
+        typer.echo(spec.model_dump_json(indent=2))
+    else:
+        _print_spec(spec)
+
+
+def _decide(spec_id: uuid.UUID, *, approve: bool, reason: str, user: str, as_json: bool) -> None:
+    from missionctl.schemas.specs import SpecRead
+    from missionctl.services import specs
+
+    client = _remote()
+    if client is None:
+        actor, name = _actor(user)
+        spec = _local(
+            lambda ctx: specs.decide_spec(
+                ctx, spec_id=spec_id, approve=approve, actor=actor, user=name, reason=reason
+            )
+        )
+    else:
+        path = f"/api/v1/specs/{spec_id}/{'approve' if approve else 'reject'}"
+        with client:
+            spec = client.post(path, SpecRead, body={"reason": reason})
+    _show(spec, as_json)
+
+
+@app.command("approve")
+def approve(
+    spec_id: SpecArg,
+    reason: Annotated[str, typer.Option(help="An optional note.")] = "",
+    user: AsUser = "system",
+    as_json: AsJson = False,
+) -> None:
+    """Approve a draft spec: the task's held steps are released (not by its author)."""
+    _decide(spec_id, approve=True, reason=reason, user=user, as_json=as_json)
+
+
+@app.command("reject")
+def reject(
+    spec_id: SpecArg,
+    reason: Annotated[str, typer.Option(help="Required: what the spec must change.")],
+    user: AsUser = "system",
+    as_json: AsJson = False,
+) -> None:
+    """Reject a draft spec, saying why; its task's steps stay held."""
+    _decide(spec_id, approve=False, reason=reason, user=user, as_json=as_json)

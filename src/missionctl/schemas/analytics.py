@@ -1,0 +1,256 @@
+"""The analytics API's shapes, and the metric definitions file (``analytics.yaml``) read into them.
+
+Every answer is ``{meta, items}``: ``meta`` says when it was computed, that buckets are UTC, the
+range and the segment; ``items`` are in a stable order (oldest bucket first, funnel steps and
+retention weeks in order), every bucket of the range present, so a chart draws them as they are.
+"""
+
+from datetime import date, datetime
+from functools import cache
+from importlib.resources import files
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from missionctl.domain.analytics import FUNNEL_STEPS, GRAINS, Grain
+from missionctl.schemas.datafiles import read_data_file
+
+SegmentKind = Literal["role", "workflow", "planner"]
+SEGMENT_KINDS: tuple[SegmentKind, ...] = ("role", "workflow", "planner")
+Unit = Literal["users", "missions", "runs", "ratio", "usd", "tokens", "seconds"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- the definitions file -------------------------------------------------------------------
+
+
+class PeopleRules(BaseModel):
+    """Who counts as a person (see ``analytics.yaml``)."""
+
+    model_config = _FROZEN
+
+    test_user_patterns: tuple[str, ...] = ()
+    not_activity: tuple[str, ...] = ()
+
+
+class FunnelStepDefinition(BaseModel):
+    """A funnel step: its key, label, definition, events and window after the step before."""
+
+    model_config = _FROZEN
+
+    key: str
+    label: str = Field(min_length=1, max_length=80)
+    definition: str = Field(min_length=1)
+    events: tuple[str, ...] = Field(min_length=1)
+    window_days: int | None = Field(default=None, ge=1, le=366)
+
+
+class FunnelDefinition(BaseModel):
+    """The activation funnel."""
+
+    model_config = _FROZEN
+
+    label: str
+    definition: str
+    unit: Unit
+    steps: tuple[FunnelStepDefinition, ...]
+
+    @model_validator(mode="after")
+    def _known_steps(self) -> "FunnelDefinition":
+        keys = tuple(step.key for step in self.steps)
+        if keys != FUNNEL_STEPS:
+            raise ValueError(f"steps must be {', '.join(FUNNEL_STEPS)} in that order")
+        if self.steps[0].window_days is not None:
+            raise ValueError("the first step starts the funnel and takes no window_days")
+        return self
+
+
+class MetricDefinition(BaseModel):
+    """One trend metric."""
+
+    model_config = _FROZEN
+
+    key: str
+    label: str = Field(min_length=1, max_length=80)
+    definition: str = Field(min_length=1)
+    unit: Unit
+    events: tuple[str, ...] = Field(min_length=1)
+
+
+class RetentionDefinition(BaseModel):
+    """Weekly retention by cohort of first mission."""
+
+    model_config = _FROZEN
+
+    label: str
+    definition: str
+    unit: Unit
+    weeks: int = Field(ge=1, le=26)
+    events: tuple[str, ...]
+
+
+TREND_KEYS = (
+    "active_users",
+    "missions_created",
+    "runs_started",
+    "success_rate",
+    "cost_usd",
+    "tokens",
+    "duration_p50_s",
+    "duration_p95_s",
+)
+
+
+class Definitions(BaseModel):
+    """The contents of ``analytics.yaml``."""
+
+    model_config = _FROZEN
+
+    people: PeopleRules
+    funnel: FunnelDefinition
+    trends: tuple[MetricDefinition, ...]
+    retention: RetentionDefinition
+
+    @model_validator(mode="after")
+    def _every_trend(self) -> "Definitions":
+        keys = tuple(metric.key for metric in self.trends)
+        if keys != TREND_KEYS:
+            raise ValueError(f"trends must define {', '.join(TREND_KEYS)} in that order")
+        return self
+
+
+@cache
+def load_definitions() -> Definitions:
+    """The definitions shipped with the package (read and validated once).
+
+    Raises:
+        DataFileError: the file is broken; the message names the field and the fix.
+    """
+    file = files("missionctl.schemas").joinpath("analytics.yaml")
+    return read_data_file(file, TypeAdapter(Definitions))
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class AnalyticsRange(BaseModel):
+    """The UTC days an answer covers, both included."""
+
+    since: date
+    until: date
+    days: int
+
+
+class Segment(BaseModel):
+    """The one segment an answer is narrowed to."""
+
+    kind: SegmentKind
+    value: str
+
+
+class AnalyticsMeta(BaseModel):
+    """What every analytics answer says about itself."""
+
+    generated_at: datetime
+    time_zone: Literal["UTC"] = "UTC"
+    range: AnalyticsRange
+    segment: Segment | None
+    grain: Grain | None = None
+    followed_to: int = Field(description="The last event (seq) the facts include")
+
+
+class FunnelStepCount(BaseModel):
+    """How many of a cohort reached a step."""
+
+    key: str
+    label: str
+    users: int
+    share_of_start: float | None
+    share_of_previous: float | None
+
+
+class FunnelItem(BaseModel):
+    """One cohort of first sign-in."""
+
+    cohort: str
+    start: date
+    complete: bool
+    steps: list[FunnelStepCount]
+
+
+class FunnelAnswer(BaseModel):
+    """``GET /api/v1/analytics/funnel``."""
+
+    meta: AnalyticsMeta
+    items: list[FunnelItem]
+
+
+class TrendItem(BaseModel):
+    """One bucket of the trends."""
+
+    bucket: str
+    start: date
+    active_users: int
+    missions_created: int
+    runs_started: int
+    runs_ended: int
+    success_rate: float | None
+    cost_usd: float
+    tokens: int
+    duration_p50_s: float | None
+    duration_p95_s: float | None
+
+
+class TrendsAnswer(BaseModel):
+    """``GET /api/v1/analytics/trends``."""
+
+    meta: AnalyticsMeta
+    items: list[TrendItem]
+
+
+class RetentionCellItem(BaseModel):
+    """Week ``week`` after a cohort's: who came back, and whether the week is over."""
+
+    week: int
+    users: int
+    share: float | None
+    complete: bool
+
+
+class RetentionItem(BaseModel):
+    """One weekly cohort of first mission."""
+
+    cohort: str
+    start: date
+    users: int
+    weeks: list[RetentionCellItem]
+
+
+class RetentionAnswer(BaseModel):
+    """``GET /api/v1/analytics/retention``."""
+
+    meta: AnalyticsMeta
+    items: list[RetentionItem]
+
+
+class DefinitionItem(BaseModel):
+    """One metric's definition, for tooltips and the definitions page."""
+
+    key: str
+    group: Literal["funnel", "trends", "retention"]
+    label: str
+    definition: str
+    unit: Unit
+    events: list[str]
+    window_days: int | None = None
+
+
+class DefinitionsAnswer(BaseModel):
+    """``GET /api/v1/analytics/definitions``."""
+
+    time_zone: Literal["UTC"] = "UTC"
+    grains: list[Grain] = Field(default_factory=lambda: list(GRAINS))
+    segments: list[SegmentKind] = Field(default_factory=lambda: list(SEGMENT_KINDS))
+    test_user_patterns: list[str]
+    items: list[DefinitionItem]

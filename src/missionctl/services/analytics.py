@@ -1,0 +1,395 @@
+"""The product's metrics over its own activity: funnel, trends, retention (ADR 0068).
+
+The facts follow the log, off the appending path, as the search index does (ADR 0047):
+:func:`catch_up` folds the events appended since the facts' cursor, in transactions of at most
+``FOLLOW_BATCH_EVENTS`` events; every read calls it first (so an answer includes every event
+committed before the request), and the server calls it every second (:func:`analytics_follower`)
+so that a read rarely has more than a second of log to fold. :func:`rebuild` empties the facts
+and folds the whole log again (after the definitions' test-user patterns change, say).
+"""
+
+import logging
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from missionctl.db.types import utcnow
+from missionctl.domain import analytics as metrics
+from missionctl.domain.access import ROLES
+from missionctl.domain.analytics import MAX_RANGE_DAYS, PLANNERS, Grain, People
+from missionctl.errors import Problem, ValidationFailed
+from missionctl.repositories import analytics as repo
+from missionctl.schemas.analytics import (
+    SEGMENT_KINDS,
+    AnalyticsMeta,
+    AnalyticsRange,
+    DefinitionItem,
+    DefinitionsAnswer,
+    FunnelAnswer,
+    FunnelItem,
+    FunnelStepCount,
+    RetentionAnswer,
+    RetentionCellItem,
+    RetentionItem,
+    Segment,
+    TrendItem,
+    TrendsAnswer,
+    load_definitions,
+)
+from missionctl.services.context import ServiceContext
+from missionctl.services.money import micros_to_usd
+from missionctl.services.periodic import repeating
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FOLLOW_BATCH_EVENTS = 5_000
+"""Events folded per transaction: bounds how long one holds SQLite's write lock."""
+
+FOLLOW_EVERY_S = 1.0
+"""How often the server's follower looks for new events."""
+
+DEFAULT_RANGE_DAYS = 30
+"""The days an answer covers when ``since`` is not given (ending ``until``, today by default)."""
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SEGMENT_VALUES: dict[str, tuple[str, ...]] = {
+    "role": tuple(role.value for role in ROLES),
+    "planner": PLANNERS,
+}
+"""The values a segment of a closed kind may take (a workflow is any name)."""
+_WORKFLOW = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,199}")
+
+
+def people_rules() -> People:
+    """Who counts as a person, from the definitions file."""
+    rules = load_definitions().people
+    return People(tuple(rules.test_user_patterns), frozenset(rules.not_activity))
+
+
+# --- following the log ----------------------------------------------------------------------
+
+
+async def catch_up(ctx: ServiceContext) -> int:
+    """Fold every event appended up to now into the facts; returns the last ``seq`` folded.
+
+    Reads first whether the facts are behind, so an idle system writes nothing. Each batch is
+    a write transaction of its own on the blocking writer; nothing is half-folded, since the
+    facts and the cursor commit together. Raises what the database raises.
+    """
+    async with ctx.read() as session:
+        done, head = await session.run_sync(_progress)
+    if done >= head:
+        return done
+    rules = people_rules()
+
+    def batch(session: Session) -> tuple[int, int]:
+        return repo.follow_log(session, max_events=FOLLOW_BATCH_EVENTS, rules=rules)
+
+    while True:
+        done, head = await ctx.write_blocking(batch)
+        if done >= head:
+            return done
+
+
+def _progress(session: Session) -> tuple[int, int]:
+    return repo.followed_to(session), repo.log_head(session)
+
+
+async def rebuild(ctx: ServiceContext) -> int:
+    """Empty the facts and fold the whole log again; returns the last ``seq`` folded."""
+    await ctx.write_blocking(repo.reset_facts)
+    return await catch_up(ctx)
+
+
+def analytics_follower(
+    ctx: ServiceContext, *, every_s: float = FOLLOW_EVERY_S
+) -> AbstractAsyncContextManager[None]:
+    """Keep the facts up with the log every ``every_s`` while the block runs (the server)."""
+    return repeating(lambda: catch_up(ctx), every_s=every_s, what="the analytics facts catching up")
+
+
+# --- what is asked --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsQuery:
+    """A validated request: UTC days ``since`` … ``until`` and at most one segment."""
+
+    since: date
+    until: date
+    segment: tuple[str, str] | None = None
+
+
+def parse_query(
+    *, since: str | None, until: str | None, segment: str | None, today: date | None = None
+) -> AnalyticsQuery:
+    """Check the range and the segment as given in a URL.
+
+    ``since``/``until`` are UTC days (``YYYY-MM-DD``, both included); ``until`` defaults to
+    today and ``since`` to ``DEFAULT_RANGE_DAYS`` days ending ``until``. ``segment`` is
+    ``role:NAME``, ``workflow:NAME`` or ``planner:local|model``.
+
+    Raises:
+        ValidationFailed: a malformed day, ``until`` before ``since``, more than
+            ``MAX_RANGE_DAYS`` days, or a segment of unknown kind or value; every problem names
+            its parameter and the fix.
+    """
+    problems: list[Problem] = []
+    end = _day("until", until, problems) if until is not None else (today or utcnow().date())
+    start = _day("since", since, problems) if since is not None else None
+    if since is None and end is not None:
+        start = end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if start is not None and end is not None:
+        if end < start:
+            problems.append(Problem("until", f"{end} is before since ({start}); swap them"))
+        elif (end - start).days + 1 > MAX_RANGE_DAYS:
+            problems.append(
+                Problem(
+                    "since",
+                    f"the range holds {(end - start).days + 1} days; ask for at most "
+                    f"{MAX_RANGE_DAYS} (move since to {end - timedelta(days=MAX_RANGE_DAYS - 1)} "
+                    "or later)",
+                )
+            )
+    parsed = _segment(segment, problems) if segment is not None else None
+    if problems or start is None or end is None:
+        raise ValidationFailed(problems)
+    return AnalyticsQuery(start, end, parsed)
+
+
+def _day(field: str, value: str, problems: list[Problem]) -> date | None:
+    if _DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    # The value is not echoed: a pasted token or other secret stays out of answers and logs.
+    problems.append(Problem(field, "is not a UTC day; give YYYY-MM-DD, e.g. 2026-11-24"))
+    return None
+
+
+def _segment(value: str, problems: list[Problem]) -> tuple[str, str] | None:
+    kind, _, name = value.partition(":")
+    kinds = ", ".join(f"{k}:…" for k in SEGMENT_KINDS)
+    if kind not in SEGMENT_KINDS:
+        problems.append(Problem("segment", f"unknown segment kind; give one of {kinds}"))
+        return None
+    allowed = _SEGMENT_VALUES.get(kind)
+    if allowed is not None and name not in allowed:
+        problems.append(Problem("segment", f"{kind} must be one of {', '.join(allowed)}"))
+        return None
+    if allowed is None and not _WORKFLOW.fullmatch(name):
+        problems.append(
+            Problem("segment", "give a workflow's name after workflow:, e.g. workflow:release")
+        )
+        return None
+    return kind, name
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+async def _read(ctx: ServiceContext, work: Callable[[Session], T]) -> tuple[T, int]:
+    """``work`` in one read snapshot of facts that include every event committed before.
+
+    Returns ``work``'s result and the last ``seq`` the facts include. When the facts are
+    behind, it catches them up first; if that fails (a busy database), it answers from the
+    facts as they are (``meta.followed_to`` says how far they reach) and logs why.
+    """
+
+    def current(session: Session) -> tuple[T, int] | None:
+        done, head = _progress(session)
+        return (work(session), done) if done >= head else None
+
+    async with ctx.read() as session:
+        answer = await session.run_sync(current)
+    if answer is not None:  # the common case: one snapshot, no write
+        return answer
+    try:
+        await catch_up(ctx)
+    except Exception:
+        log.warning("the analytics facts could not catch up with the log", exc_info=True)
+
+    def both(session: Session) -> tuple[T, int]:
+        return work(session), repo.followed_to(session)
+
+    async with ctx.read() as session:
+        return await session.run_sync(both)
+
+
+def _meta(query: AnalyticsQuery, grain: Grain | None, followed_to: int) -> AnalyticsMeta:
+    segment = (
+        None
+        if query.segment is None
+        else Segment.model_validate({"kind": query.segment[0], "value": query.segment[1]})
+    )
+    return AnalyticsMeta(
+        generated_at=utcnow(),
+        range=AnalyticsRange(
+            since=query.since, until=query.until, days=(query.until - query.since).days + 1
+        ),
+        segment=segment,
+        grain=grain,
+        followed_to=followed_to,
+    )
+
+
+def _scope(query: AnalyticsQuery) -> repo.Scope:
+    return repo.Scope(query.since, query.until, query.segment)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+async def read_funnel(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> FunnelAnswer:
+    """The activation funnel per cohort of first sign-in (every cohort of the range listed)."""
+    journeys, followed = await _read(ctx, lambda s: repo.journeys_signed_in(s, _scope(query)))
+    definition = load_definitions().funnel
+    steps = [metrics.FunnelStep(s.key, s.window_days) for s in definition.steps]
+    cohorts = metrics.funnel(
+        journeys, steps, since=query.since, until=query.until, grain=grain, now=utcnow()
+    )
+    items = []
+    for cohort in cohorts:
+        start = cohort.reached[0]
+        counts = [
+            FunnelStepCount(
+                key=step.key,
+                label=step.label,
+                users=users,
+                share_of_start=_share(users, start),
+                share_of_previous=_share(users, cohort.reached[i - 1] if i else users),
+            )
+            for i, (step, users) in enumerate(zip(definition.steps, cohort.reached, strict=True))
+        ]
+        items.append(
+            FunnelItem(
+                cohort=cohort.label, start=cohort.start, complete=cohort.complete, steps=counts
+            )
+        )
+    return FunnelAnswer(meta=_meta(query, grain, followed), items=items)
+
+
+@dataclass(frozen=True, slots=True)
+class _TrendRows:
+    active: dict[date, int]
+    missions: dict[date, int]
+    runs: list[metrics.RunDay]
+    durations: dict[date, tuple[float, float]]
+
+
+def _trend_rows(session: Session, query: AnalyticsQuery, grain: Grain) -> _TrendRows:
+    scope = _scope(query)
+    return _TrendRows(
+        active=repo.active_user_counts(session, scope, weekly=grain == "week"),
+        missions=repo.missions_per_day(session, scope),
+        runs=repo.runs_per_day(session, scope),
+        durations=repo.duration_percentiles(session, scope, weekly=grain == "week"),
+    )
+
+
+async def read_trends(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> TrendsAnswer:
+    """Active users, missions, runs, success rate, cost, tokens and durations per bucket."""
+    rows, followed = await _read(ctx, lambda s: _trend_rows(s, query, grain))
+    points = metrics.trends(
+        since=query.since,
+        until=query.until,
+        grain=grain,
+        active_users=rows.active,
+        missions=rows.missions,
+        run_days=rows.runs,
+        durations=rows.durations,
+    )
+    items = [
+        TrendItem(
+            bucket=p.label,
+            start=p.start,
+            active_users=p.active_users,
+            missions_created=p.missions_created,
+            runs_started=p.runs_started,
+            runs_ended=p.runs_ended,
+            success_rate=None if p.success_rate is None else round(p.success_rate, 4),
+            cost_usd=micros_to_usd(p.cost_micros),
+            tokens=p.tokens,
+            duration_p50_s=p.duration_p50_s,
+            duration_p95_s=p.duration_p95_s,
+        )
+        for p in points
+    ]
+    return TrendsAnswer(meta=_meta(query, grain, followed), items=items)
+
+
+async def read_retention(ctx: ServiceContext, *, query: AnalyticsQuery) -> RetentionAnswer:
+    """Weekly cohorts by first mission, and who was active in each of the weeks after."""
+    weeks = load_definitions().retention.weeks
+    (sizes, returned), followed = await _read(
+        ctx, lambda s: repo.retention_counts(s, _scope(query), weeks=weeks)
+    )
+    cohorts = metrics.retention(
+        sizes, returned, since=query.since, until=query.until, weeks=weeks, now=utcnow()
+    )
+    items = [
+        RetentionItem(
+            cohort=c.label,
+            start=c.start,
+            users=c.users,
+            weeks=[
+                RetentionCellItem(
+                    week=cell.week,
+                    users=cell.users,
+                    share=_share(cell.users, c.users),
+                    complete=cell.complete,
+                )
+                for cell in c.cells
+            ],
+        )
+        for c in cohorts
+    ]
+    return RetentionAnswer(meta=_meta(query, "week", followed), items=items)
+
+
+def read_definitions() -> DefinitionsAnswer:
+    """Every metric's label, definition, unit and events, in the file's order."""
+    data = load_definitions()
+    items = [
+        DefinitionItem(
+            key=f"funnel.{step.key}",
+            group="funnel",
+            label=step.label,
+            definition=step.definition,
+            unit=data.funnel.unit,
+            events=list(step.events),
+            window_days=step.window_days,
+        )
+        for step in data.funnel.steps
+    ]
+    items += [
+        DefinitionItem(
+            key=f"trends.{m.key}",
+            group="trends",
+            label=m.label,
+            definition=m.definition,
+            unit=m.unit,
+            events=list(m.events),
+        )
+        for m in data.trends
+    ]
+    r = data.retention
+    items.append(
+        DefinitionItem(
+            key="retention",
+            group="retention",
+            label=r.label,
+            definition=r.definition,
+            unit=r.unit,
+            events=list(r.events),
+        )
+    )
+    return DefinitionsAnswer(test_user_patterns=list(data.people.test_user_patterns), items=items)

@@ -1,0 +1,144 @@
+"""``/api/v1/analytics`` over HTTP: a viewer reads it, hostile parameters get a 422 naming the
+parameter, and a report fetched as a file is recorded as ``report.downloaded``."""
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from missionctl.db.types import utcnow
+from missionctl.domain.access import Role
+from missionctl.services import ServiceContext
+from missionctl.services.audit import read_run_events
+from tests.engine.helpers import running_engine, start, step, wait_for_run
+from tests.support.auth import bearer_headers
+
+TODAY = utcnow().date()
+ENDPOINTS = ("funnel", "trends", "retention")
+
+
+def _ctx(client: httpx.AsyncClient) -> ServiceContext:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    ctx: ServiceContext = transport.app.state.ctx  # type: ignore[attr-defined]
+    return ctx
+
+
+async def _viewer(client: httpx.AsyncClient) -> dict[str, str]:
+    return await bearer_headers(_ctx(client), user="vera", role=Role.VIEWER)
+
+
+@pytest.mark.parametrize("endpoint", [*ENDPOINTS, "definitions"])
+async def test_a_viewer_reads_every_endpoint_and_no_one_unsigned_does(
+    client: httpx.AsyncClient, endpoint: str
+) -> None:
+    headers = await _viewer(client)
+    answer = await client.get(f"/api/v1/analytics/{endpoint}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    if endpoint != "definitions":
+        assert body["meta"]["time_zone"] == "UTC"
+        assert body["meta"]["range"]["until"] == TODAY.isoformat()
+        assert body["meta"]["range"]["days"] == 30 and body["items"]
+    unsigned = await client.get(
+        f"/api/v1/analytics/{endpoint}", headers={"Authorization": "Bearer nope"}
+    )
+    assert unsigned.status_code == 401
+
+
+async def test_the_answers_are_in_a_stable_chart_friendly_order(client: httpx.AsyncClient) -> None:
+    params = {"since": "2026-01-01", "until": "2026-03-31"}
+    trends = (await client.get("/api/v1/analytics/trends", params=params)).json()
+    days = [item["bucket"] for item in trends["items"]]
+    assert days == sorted(days) and len(days) == 90 and days[0] == "2026-01-01"
+    weeks = (
+        await client.get("/api/v1/analytics/trends", params={**params, "grain": "week"})
+    ).json()
+    assert weeks["items"][0]["bucket"] == "2026-W01" and weeks["meta"]["grain"] == "week"
+    funnel = (await client.get("/api/v1/analytics/funnel", params=params)).json()
+    keys = [s["key"] for s in funnel["items"][0]["steps"]]
+    assert keys == ["signed_in", "mission", "planned", "ran", "completed", "came_back"]
+    retention = (await client.get("/api/v1/analytics/retention", params=params)).json()
+    assert [c["week"] for c in retention["items"][0]["weeks"]] == list(range(1, 9))
+
+
+async def test_definitions_say_what_each_metric_means(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/api/v1/analytics/definitions")).json()
+    keys = [item["key"] for item in body["items"]]
+    assert keys[0] == "funnel.signed_in" and "trends.duration_p95_s" in keys
+    assert keys[-1] == "retention"
+    assert all(item["definition"] and item["events"] for item in body["items"])
+    assert body["time_zone"] == "UTC" and body["segments"] == ["role", "workflow", "planner"]
+
+
+HOSTILE: list[tuple[dict[str, Any], str, str]] = [
+    ({"since": "yesterday"}, "since", "YYYY-MM-DD"),
+    ({"until": "2026-02-30"}, "until", "YYYY-MM-DD"),
+    ({"since": "2026-13-01"}, "since", "YYYY-MM-DD"),
+    ({"since": "2026-03-02", "until": "2026-03-01"}, "until", "swap"),
+    ({"since": "2024-01-01", "until": "2025-12-31"}, "since", "at most 366"),
+    ({"since": "9" * 5000}, "since", ""),
+    ({"since": "mc_live_0123456789abcdef"}, "since", "YYYY-MM-DD"),
+    ({"since": "2026-01-01\x00"}, "since", ""),
+    ({"segment": "colour:blue"}, "segment", "role:"),
+    ({"segment": "role:overlord"}, "segment", "viewer"),
+    ({"segment": "planner:human"}, "segment", "local, model"),
+    ({"segment": "workflow:"}, "segment", "workflow:"),
+    ({"segment": "workflow:" + "x" * 300}, "segment", ""),
+    ({"segment": "workflow:../../etc\n"}, "segment", "workflow"),
+    ({"grain": "month"}, "grain", ""),
+]
+
+
+@pytest.mark.parametrize(("params", "field", "fix"), HOSTILE)
+async def test_hostile_parameters_get_a_422_naming_the_parameter(
+    client: httpx.AsyncClient, params: dict[str, Any], field: str, fix: str
+) -> None:
+    endpoint = "trends" if field == "grain" else "funnel"
+    answer = await client.get(f"/api/v1/analytics/{endpoint}", params=params)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["field"] == field and fix in error["message"]
+    assert "mc_live" not in answer.text  # a pasted secret is not echoed back
+
+
+async def test_a_full_year_is_allowed_and_one_day_more_is_not(client: httpx.AsyncClient) -> None:
+    year = {"since": "2024-01-01", "until": "2024-12-31"}  # 366 days: a leap year
+    assert (await client.get("/api/v1/analytics/trends", params=year)).status_code == 200
+    more = {"since": "2023-12-31", "until": "2024-12-31"}
+    assert (await client.get("/api/v1/analytics/trends", params=more)).status_code == 422
+
+
+async def test_a_report_fetched_as_a_file_is_recorded_and_counted(
+    client: httpx.AsyncClient,
+) -> None:
+    ctx = _ctx(client)
+    run = await start(ctx, [step("only")])
+    async with running_engine(ctx):
+        await wait_for_run(ctx, run.id)
+    url = f"/api/v1/runs/{run.id}/report"
+    assert (await client.get(url)).status_code == 200  # read as JSON: not a download
+    assert (await client.get(url, params={"format": "markdown"})).status_code == 200
+    assert (await client.get(url, params={"download": "true"})).status_code == 200
+    downloads = [
+        e for e in await read_run_events(ctx, run_id=run.id) if e.type == "report.downloaded"
+    ]
+    assert sorted(e.payload["format"] for e in downloads) == ["json", "markdown"]
+    assert {e.actor for e in downloads} == {"token:tester-1"}
+
+    trends = (await client.get("/api/v1/analytics/trends", params={"since": str(TODAY)})).json()
+    (today,) = trends["items"]
+    assert today["runs_started"] == 1 and today["success_rate"] == 1.0
+    assert today["active_users"] >= 1  # the admin downloading, through their token
+
+
+async def test_the_facts_follow_events_appended_through_the_services(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post("/api/v1/missions", json={"goal": "Build a URL shortener"})
+    assert created.status_code == 201
+    since = {"since": str(TODAY - timedelta(days=1))}
+    trends = (await client.get("/api/v1/analytics/trends", params=since)).json()
+    assert trends["items"][-1]["missions_created"] == 1
+    assert trends["meta"]["followed_to"] > 0

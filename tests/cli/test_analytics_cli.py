@@ -1,0 +1,42 @@
+"""``missionctl analytics …`` on the local database and through a server, with the same answers."""
+
+import pytest
+
+from tests.cli.test_cli_both_ways import MODES, World, as_json, ok, world  # noqa: F401
+from tests.cli.test_remote_cli import text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_analytics_command_answers_locally_and_remotely(
+    world: World,  # noqa: F811
+    mode: str,
+) -> None:
+    trends = as_json(world.cli(mode, "analytics", "trends", "--grain", "week", "--json"))
+    assert trends["meta"]["time_zone"] == "UTC" and trends["meta"]["grain"] == "week"
+    funnel = as_json(
+        world.cli(
+            mode, "analytics", "funnel", "--since", "2026-01-05", "--until", "2026-01-18", "--json"
+        )
+    )
+    assert [item["cohort"] for item in funnel["items"]] == ["2026-W02", "2026-W03"]
+    retention = ok(world.cli(mode, "analytics", "retention"))
+    assert "Weekly retention" in text(retention)
+    definitions = ok(world.cli(mode, "analytics", "definitions"))
+    assert "funnel.signed_in" in text(definitions)
+    table = ok(world.cli(mode, "analytics", "trends", "--segment", "planner:local"))
+    assert "Trends by day" in text(table)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bad_options_are_named(world: World, mode: str) -> None:  # noqa: F811
+    bad = world.cli(mode, "analytics", "trends", "--since", "2026-02-30")
+    assert bad.exit_code == 2 and "since" in text(bad) and "YYYY-MM-DD" in text(bad)
+    segment = world.cli(mode, "analytics", "funnel", "--segment", "role:king")
+    assert segment.exit_code == 2 and "segment" in text(segment)
+
+
+def test_rebuild_works_on_the_local_database_only(world: World) -> None:  # noqa: F811
+    rebuilt = ok(world.cli("local", "analytics", "rebuild"))
+    assert "rebuilt up to event" in text(rebuilt)
+    refused = world.cli("remote", "analytics", "rebuild")
+    assert refused.exit_code == 2 and "local database" in text(refused)

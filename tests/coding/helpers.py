@@ -1,0 +1,118 @@
+"""Coding-step test helpers: a test repository, the scripted coder, coding and merge steps."""
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from missionctl.agents.coding import CodingPreset
+from missionctl.agents.registry import AgentRegistry
+from missionctl.llm import LLMUsage
+from missionctl.planning.base import LOCAL_SOURCE, PlannerResult, PlanningInput
+from missionctl.schemas.plans import PlanDraft
+from missionctl.services.runtime import build_agents
+
+CODER_SOURCE = (Path(__file__).resolve().parents[1] / "support" / "scripted_coder.py").read_text()
+# The coder runs as ``python -c SOURCE``: the tests folder is not inside the sandbox.
+SCRIPTED = CodingPreset(
+    title="Scripted coder",
+    argv=[sys.executable, "-c", CODER_SOURCE, "${prompt_file}", "${mode_args}"],
+    modes={
+        "read-only": ["--mode", "read-only"],
+        "workspace-write": ["--mode", "workspace-write"],
+        "full-access": ["--mode", "full-access"],
+    },
+)
+APP = "".join(f"line {n}\n" for n in range(1, 6))
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` as a person would, and return what it printed."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def make_repository(root: Path, name: str = "repo") -> Path:
+    """A repository with ``app.txt`` (five lines) and a README on ``main``, checked out."""
+    repo = root / name
+    repo.mkdir(parents=True)
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    (repo / "app.txt").write_text(APP)
+    (repo / "README.md").write_text("# Test repository\n")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "initial")
+    return repo
+
+
+def coding_agents(root: Path) -> AgentRegistry:
+    """Every agent, with the scripted coder as ``coding:scripted``."""
+    return build_agents(None, repositories=root / "clones", coding_presets={"scripted": SCRIPTED})
+
+
+def coding_step(
+    step_id: str, orders: str, repo: Path, *deps: str, mode: str = "workspace-write", **extra: Any
+) -> dict[str, Any]:
+    """A ``coding:scripted`` step on ``repo`` whose prompt holds ``orders``."""
+    inputs = {"prompt": orders, "repository": str(repo), "base": "main", "approval_mode": mode}
+    return {
+        "id": step_id,
+        "agent": "coding:scripted",
+        "depends_on": list(deps),
+        "inputs": inputs | extra.pop("inputs", {}),
+        **extra,
+    }
+
+
+def merge_step(step_id: str, *, gated: bool = True) -> dict[str, Any]:
+    """The ``git:merge`` step of ``step_id``: gated unless told otherwise."""
+    return {
+        "id": f"{step_id}-merge",
+        "agent": "git:merge",
+        "depends_on": [step_id],
+        "inputs": {"step": step_id},
+        "risk_tier": "irreversible",
+        "requires_approval": gated,
+    }
+
+
+def worktrees(repo: Path) -> list[str]:
+    """The paths of ``repo``'s worktrees (its own first)."""
+    listing = git(repo, "worktree", "list", "--porcelain")
+    return [line.split(" ", 1)[1] for line in listing.splitlines() if line.startswith("worktree ")]
+
+
+def branches(repo: Path) -> list[str]:
+    """``repo``'s branches made by coding steps."""
+    return git(repo, "branch", "--list", "missionctl/*", "--format=%(refname:short)").split()
+
+
+def plan_task(key: str, role: str, description: str, *deps: str) -> dict[str, Any]:
+    """A plan task (for a ``PlanDraft``) whose description may hold the coder's orders."""
+    return {
+        "key": key,
+        "title": f"Task {key}",
+        "description": description,
+        "role": role,
+        "depends_on": list(deps),
+        "acceptance": ["It is done"],
+        "estimate_tokens": 0,
+        "traces": ["R1"],
+    }
+
+
+class FixedPlanner:
+    """A planner that always gives one plan (the plan is a test's input, not its subject)."""
+
+    def __init__(self, plan: PlanDraft) -> None:
+        """``plan``: what every call returns."""
+        self.draft = plan
+
+    async def plan(self, mission: PlanningInput) -> PlannerResult:
+        """The plan, as the local planner would report it."""
+        return PlannerResult(self.draft, LOCAL_SOURCE, LLMUsage(), 1, "fixed/1")
