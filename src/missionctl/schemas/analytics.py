@@ -254,3 +254,76 @@ class DefinitionsAnswer(BaseModel):
     segments: list[SegmentKind] = Field(default_factory=lambda: list(SEGMENT_KINDS))
     test_user_patterns: list[str]
     items: list[DefinitionItem]
+
+
+# --- anomalies and insights (the contract the cockpit, the API and the notifier share) -------
+
+Severity = Literal["info", "warning", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+"""Most severe first: the order alerts are listed in."""
+Comparison = Literal["week_over_week", "day_vs_median", "cohort_vs_prior"]
+
+
+class ComparedWindow(BaseModel):
+    """The UTC days (both included) one side of a comparison covers."""
+
+    since: date
+    until: date
+
+
+class AnomalyItem(BaseModel):
+    """A metric that moved more than its thresholds allow, said for a product leader.
+
+    ``key`` is stable for the same metric, comparison and current window, so a notifier can
+    tell an alert already sent from a new one.
+    """
+
+    key: str
+    metric: str = Field(description="The metric's key in the definitions (e.g. success_rate)")
+    label: str
+    unit: Unit
+    comparison: Comparison
+    current_window: ComparedWindow
+    baseline_window: ComparedWindow
+    current: float
+    baseline: float
+    delta: float = Field(description="current − baseline, in the metric's unit")
+    change_pct: float | None = Field(description="delta / baseline × 100; empty if baseline is 0")
+    direction: Literal["up", "down"]
+    severity: Severity
+    impact: str = Field(description="What the change likely means for users or spend")
+    explanation: str = Field(description="The change in plain language, with its windows")
+
+
+class AnomaliesAnswer(BaseModel):
+    """``GET /api/v1/analytics/anomalies``: most severe first, then by metric and comparison."""
+
+    meta: AnalyticsMeta
+    items: list[AnomalyItem]
+
+
+InsightSource = Literal["model", "deterministic"]
+
+
+class InsightSections(BaseModel):
+    """The four sections of the insights, each a short list of plain sentences."""
+
+    what_changed: list[str]
+    why_it_matters: list[str]
+    suggested_actions: list[str]
+    questions_to_investigate: list[str]
+
+
+class InsightsAnswer(BaseModel):
+    """``GET /api/v1/analytics/insights``: an executive summary and the four sections.
+
+    ``source`` says who wrote it: the configured model, or the deterministic writer (no model
+    configured, or the model failed: ``fallback_reason`` says why, without secrets).
+    """
+
+    meta: AnalyticsMeta
+    source: InsightSource
+    model: str | None = None
+    fallback_reason: str | None = None
+    summary: str
+    sections: InsightSections
