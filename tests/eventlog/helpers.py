@@ -1,12 +1,12 @@
 """Helpers for event-log tests: fill the log, and tamper with it the way an attacker would."""
 
+import importlib
 from datetime import UTC, datetime
 
-from alembic import command
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
 
-from missionctl.db.migrate import alembic_config
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext
 
@@ -55,27 +55,31 @@ async def drop_head_triggers(ctx: ServiceContext) -> None:
 
 
 async def remove_forged_rows(ctx: ServiceContext) -> None:
-    """Repair the log as an operator might: delete mallory's rows, restore the head triggers."""
+    """Repair the log as an operator might: delete mallory's rows, restore the head triggers.
+
+    Both in one transaction: a running engine must never see the log without the forged rows
+    but still without the head triggers (its append would not move the head). On PostgreSQL the
+    tables are locked first, in the appender's order (the head, then the events), so the repair
+    waits for a tick in progress instead of deadlocking with it.
+    """
     await drop_append_only_triggers(ctx)
-    await tamper(ctx, "DELETE FROM events WHERE actor = 'user:mallory'")
-    # The revision that creates the head triggers drops them (if any are left) on the way down.
-    # Down and up again in one transaction: a running engine must never see the schema of
-    # revision 0005 (its queries name later columns). Its transactions may deadlock with the
-    # migration's locks on PostgreSQL, which then aborts one of them: the operator tries again,
-    # as the engine does.
-    for attempt in range(1, 6):
-        try:
-            async with ctx.db.engine.begin() as connection:
-                await connection.run_sync(_rebuild_from_0005)
-            break
-        except OperationalError as exc:
-            if "deadlock" not in str(exc) or attempt == 5:
-                raise
+    async with ctx.db.engine.begin() as connection:
+        if ctx.db.dialect == "postgresql":
+            await connection.execute(
+                text("LOCK TABLE event_log_head, events IN ACCESS EXCLUSIVE MODE")
+            )
+        await connection.execute(text("DELETE FROM events WHERE actor = 'user:mallory'"))
+        await connection.run_sync(_recreate_head_triggers)
 
 
-def _rebuild_from_0005(connection: Connection) -> None:
-    command.downgrade(alembic_config(connection), "0005")
-    command.upgrade(alembic_config(connection), "head")
+def _recreate_head_triggers(connection: Connection) -> None:
+    """Revision 0006's triggers, dropped (if any are left) and created again."""
+    revision = importlib.import_module(
+        "missionctl.db.migrations.versions.0006_events_appended_only_at_the_head"
+    )
+    with Operations.context(MigrationContext.configure(connection)):
+        revision.downgrade()
+        revision.upgrade()
 
 
 async def insert_event_row(
