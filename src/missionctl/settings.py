@@ -134,6 +134,27 @@ class DocumentsSettings(BaseSettings):
     )
 
 
+class InsightsSettings(BaseSettings):
+    """How the analytics insights ask the model (docs/analytics.md, ADR 0070)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_INSIGHTS_", extra="forbid")
+
+    max_tokens: int = Field(
+        default=1500,
+        ge=256,
+        le=100_000,
+        description="Tokens one insights answer may use, prompt, reply and repairs counted; "
+        "past it the deterministic writer answers and `fallback_reason` says why.",
+    )
+    timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="How long the model may take to write the insights, repairs included; "
+        "past it the deterministic writer answers and `fallback_reason` says why.",
+    )
+
+
 class EngineSettings(BaseSettings):
     """How the execution engine works (in ``serve`` and in ``missionctl worker``)."""
 
@@ -419,6 +440,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
+    insights: InsightsSettings = Field(default_factory=InsightsSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
@@ -525,6 +547,10 @@ class Settings(BaseSettings):
             },
             "documents": {
                 "MISSIONCTL_DOCUMENTS_MODEL_TIMEOUT_S": str(self.documents.model_timeout_s),
+            },
+            "insights": {
+                "MISSIONCTL_INSIGHTS_MAX_TOKENS": str(self.insights.max_tokens),
+                "MISSIONCTL_INSIGHTS_TIMEOUT_S": str(self.insights.timeout_s),
             },
             "engine": {
                 "MISSIONCTL_ENGINE_EMBEDDED": str(self.engine.embedded).lower(),
