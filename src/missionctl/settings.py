@@ -139,8 +139,10 @@ class InsightsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MISSIONCTL_INSIGHTS_", extra="forbid")
 
+    # The prompt (instructions, the reply's JSON schema and the facts) takes about 1,100
+    # tokens; 2,000 leaves room for a reply of the four sections written out.
     max_tokens: int = Field(
-        default=1500,
+        default=2000,
         ge=256,
         le=100_000,
         description="Tokens one insights answer may use, prompt, reply and repairs counted; "

@@ -314,13 +314,13 @@ class DayFigures:
 
 
 HEADLINE_UNITS: Final = {
-    "runs_started": "runs",
     "success_rate": "ratio",
     "cost_usd": "usd",
+    "runs_started": "runs",
     "tokens": "tokens",
     "active_users": "users",
 }
-"""The headline totals, in the order they are told, with their units."""
+"""The headline totals with their units, most telling first (the order they are told in)."""
 
 
 def trend_totals(
@@ -565,6 +565,8 @@ def _total_moved(total: TrendTotal, book: Phrasebook) -> bool:
         return False
     if total.unit == "ratio":
         return abs(total.current - total.prior) * 100 >= book.points
+    if total.prior == 0:
+        return total.current > 0  # from nothing to something is always news
     change = total.change_pct
     return change is not None and abs(change) >= book.percent
 

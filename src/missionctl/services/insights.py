@@ -72,21 +72,17 @@ SCHEMA_NAME = "analytics_insights"
 QUIET_REASON = "there was no activity to write about, so the model was not asked"
 
 SYSTEM_PROMPT = (
-    "You write the executive summary of a software product's own usage metrics for a product "
-    "leader. The user message is JSON facts about a range of UTC days ('window') and the "
-    "equally long range before it ('prior'): the activation funnel (share of the people who "
-    "first signed in that reached each step; change_points in percentage points), weekly "
-    "retention of the ranges' cohorts (share of complete weeks; null when not yet measurable), "
-    "headline totals (runs started, success rate as a 0-1 ratio, cost in USD, tokens, average "
-    "daily active people) and anomalies a detector found (severity critical, warning or info). "
-    'Reply with JSON {"summary": str, "sections": {"what_changed": [str], "why_it_matters": '
-    '[str], "suggested_actions": [str], "questions_to_investigate": [str]}}. The summary is 2 '
-    "to 4 sentences, most important first: critical anomalies, then the funnel's biggest drop, "
-    "then retention. Each section holds 1 to 5 plain sentences that give numbers and windows. "
-    "Suggested actions are specific to the metric that moved and name the product's pages: "
-    "Runs (filter by status failed, group by the failing step), Costs (costs by model, step "
-    "budget caps), Analytics (funnel, retention cohorts). Use only the numbers in the facts; "
-    "never invent a figure, a person or a cause; say when a figure cannot be measured yet."
+    "Write the executive summary of a software product's usage for a product leader, from "
+    "the JSON facts the user sends: a range of UTC days (window) against the equally long "
+    "range before (prior); the activation funnel (share of first sign-ins reaching each step); "
+    "weekly retention of each range's cohorts; totals (success_rate is a 0-1 ratio, cost in "
+    "USD, active_users a daily average); anomalies. change_points are percentage points; null "
+    "means not measurable yet. Reply with JSON: summary (2-4 sentences, most important first: "
+    "critical anomalies, the funnel's biggest drop, retention) and sections what_changed, "
+    "why_it_matters, suggested_actions, questions_to_investigate (1-5 short plain sentences "
+    "each, with numbers and windows). Actions name the page: Runs (filter status failed, group "
+    "by failing step), Costs (by model, step budget caps), Analytics (funnel, cohorts). Use "
+    "only the facts' numbers; never invent a figure, a person or a cause."
 )
 
 
