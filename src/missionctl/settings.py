@@ -156,6 +156,13 @@ class InsightsSettings(BaseSettings):
         "past it the deterministic writer answers and `fallback_reason` says why.",
     )
 
+    def shown(self) -> dict[str, str]:
+        """These settings as printable text (none is secret)."""
+        return {
+            "MISSIONCTL_INSIGHTS_MAX_TOKENS": str(self.max_tokens),
+            "MISSIONCTL_INSIGHTS_TIMEOUT_S": str(self.timeout_s),
+        }
+
 
 class EngineSettings(BaseSettings):
     """How the execution engine works (in ``serve`` and in ``missionctl worker``)."""
@@ -512,6 +519,15 @@ class Settings(BaseSettings):
             "MISSIONCTL_SPEC_MAX_AGE_DAYS": str(self.spec_max_age_days),
         }
 
+    def _writers_shown(self) -> dict[str, dict[str, str]]:
+        """The document studio's and the insights' model settings as printable text."""
+        return {
+            "documents": {
+                "MISSIONCTL_DOCUMENTS_MODEL_TIMEOUT_S": str(self.documents.model_timeout_s),
+            },
+            "insights": self.insights.shown(),
+        }
+
     def masked(self) -> dict[str, dict[str, str]]:
         """The effective settings as printable text, secrets masked, grouped by area.
 
@@ -547,13 +563,7 @@ class Settings(BaseSettings):
                 "MISSIONCTL_LLM_MODEL": show(self.llm.model) or "(local planner)",
                 "MISSIONCTL_LLM_TIMEOUT_S": str(self.llm.timeout_s),
             },
-            "documents": {
-                "MISSIONCTL_DOCUMENTS_MODEL_TIMEOUT_S": str(self.documents.model_timeout_s),
-            },
-            "insights": {
-                "MISSIONCTL_INSIGHTS_MAX_TOKENS": str(self.insights.max_tokens),
-                "MISSIONCTL_INSIGHTS_TIMEOUT_S": str(self.insights.timeout_s),
-            },
+            **self._writers_shown(),
             "engine": {
                 "MISSIONCTL_ENGINE_EMBEDDED": str(self.engine.embedded).lower(),
                 "MISSIONCTL_ENGINE_CONCURRENCY": str(self.engine.concurrency),
