@@ -4,6 +4,7 @@ suggests for the metric that moved, an honest empty range, and the phrasebook's 
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
@@ -31,33 +32,37 @@ STEPS = [(step.key, step.label) for step in load_definitions().funnel.steps]
 LABELS = {key: load_phrasebook().metric(key).label for key in ("runs_started", "success_rate")}
 
 
-def _anomaly(metric: str, label: str, unit: str, severity: str, current: float, baseline: float):
+def _anomaly(
+    metric: str, label: str, unit: str, severity: str, current: float, baseline: float
+) -> AnomalyFact:
     """An anomaly as the detector answers it, reduced to the facts the writers see."""
     delta = current - baseline
-    item = AnomalyItem(
-        key=f"{metric}:week_over_week:{WEEK.since}",
-        metric=metric,
-        label=label,
-        unit=unit,  # type: ignore[arg-type]
-        comparison="week_over_week",
-        current_window={"since": WEEK.since, "until": WEEK.until},  # type: ignore[arg-type]
-        baseline_window={"since": WEEK_BEFORE.since, "until": WEEK_BEFORE.until},  # type: ignore[arg-type]
-        current=current,
-        baseline=baseline,
-        delta=delta,
-        change_pct=round(delta / baseline * 100, 1),
-        direction="up" if delta > 0 else "down",
-        severity=severity,  # type: ignore[arg-type]
-        impact="alice.secret's runs fail",  # prose stays out of the facts
-        explanation="Project Nightingale failed",
+    item = AnomalyItem.model_validate(
+        {
+            "key": f"{metric}:week_over_week:{WEEK.since}",
+            "metric": metric,
+            "label": label,
+            "unit": unit,
+            "comparison": "week_over_week",
+            "current_window": {"since": WEEK.since, "until": WEEK.until},
+            "baseline_window": {"since": WEEK_BEFORE.since, "until": WEEK_BEFORE.until},
+            "current": current,
+            "baseline": baseline,
+            "delta": delta,
+            "change_pct": round(delta / baseline * 100, 1),
+            "direction": "up" if delta > 0 else "down",
+            "severity": severity,
+            "impact": "alice.secret's runs fail",  # prose stays out of the facts
+            "explanation": "Project Nightingale failed",
+        }
     )
     return _anomaly_fact(item)
 
 
-def _days(count: int, **figures: float) -> list[DayFigures]:
-    base = {"active_users": 4, "runs_started": 10, "runs_ended": 10, "success_rate": 0.9}
-    values = {**base, "cost_usd": 1.0, "tokens": 1000, **figures}
-    return [DayFigures(**values) for _ in range(count)]  # type: ignore[arg-type]
+def _days(count: int, **figures: Any) -> list[DayFigures]:
+    base: dict[str, Any] = {"active_users": 4, "runs_started": 10, "runs_ended": 10}
+    values = {**base, "success_rate": 0.9, "cost_usd": 1.0, "tokens": 1000, **figures}
+    return [DayFigures(**values) for _ in range(count)]
 
 
 def _facts(
@@ -127,8 +132,7 @@ def test_a_critical_success_drop_leads_and_a_cost_spike_follows_with_actions_for
 
 
 def test_an_empty_history_says_so_without_a_single_made_up_figure() -> None:
-    quiet = _days(30, active_users=0, runs_started=0, runs_ended=0, success_rate=0, tokens=0)
-    quiet = [DayFigures(0, 0, 0, None, 0.0, 0) for _ in quiet]
+    quiet = [DayFigures(0, 0, 0, None, 0.0, 0) for _ in range(30)]
     facts = InsightFacts(
         window=RANGE,
         segment=("role", "viewer"),
