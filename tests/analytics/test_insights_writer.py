@@ -15,6 +15,7 @@ from missionctl.domain.insights import (
     DayFigures,
     InsightFacts,
     Window,
+    WrittenInsights,
     funnel_shift,
     retention_shift,
     trend_totals,
@@ -93,7 +94,7 @@ def _facts(
     )
 
 
-def _all(written: object) -> list[str]:
+def _all(written: WrittenInsights) -> list[str]:
     return [
         *written.what_changed,
         *written.why_it_matters,
