@@ -134,6 +134,36 @@ class DocumentsSettings(BaseSettings):
     )
 
 
+class InsightsSettings(BaseSettings):
+    """How the analytics insights ask the model (docs/analytics.md, ADR 0070)."""
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_INSIGHTS_", extra="forbid")
+
+    # The prompt (instructions, the reply's JSON schema and the facts) takes about 1,100
+    # tokens; 2,000 leaves room for a reply of the four sections written out.
+    max_tokens: int = Field(
+        default=2000,
+        ge=256,
+        le=100_000,
+        description="Tokens one insights answer may use, prompt, reply and repairs counted; "
+        "past it the deterministic writer answers and `fallback_reason` says why.",
+    )
+    timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="How long the model may take to write the insights, repairs included; "
+        "past it the deterministic writer answers and `fallback_reason` says why.",
+    )
+
+    def shown(self) -> dict[str, str]:
+        """These settings as printable text (none is secret)."""
+        return {
+            "MISSIONCTL_INSIGHTS_MAX_TOKENS": str(self.max_tokens),
+            "MISSIONCTL_INSIGHTS_TIMEOUT_S": str(self.timeout_s),
+        }
+
+
 class EngineSettings(BaseSettings):
     """How the execution engine works (in ``serve`` and in ``missionctl worker``)."""
 
@@ -419,6 +449,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
+    insights: InsightsSettings = Field(default_factory=InsightsSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
@@ -488,6 +519,15 @@ class Settings(BaseSettings):
             "MISSIONCTL_SPEC_MAX_AGE_DAYS": str(self.spec_max_age_days),
         }
 
+    def _writers_shown(self) -> dict[str, dict[str, str]]:
+        """The document studio's and the insights' model settings as printable text."""
+        return {
+            "documents": {
+                "MISSIONCTL_DOCUMENTS_MODEL_TIMEOUT_S": str(self.documents.model_timeout_s),
+            },
+            "insights": self.insights.shown(),
+        }
+
     def masked(self) -> dict[str, dict[str, str]]:
         """The effective settings as printable text, secrets masked, grouped by area.
 
@@ -523,9 +563,7 @@ class Settings(BaseSettings):
                 "MISSIONCTL_LLM_MODEL": show(self.llm.model) or "(local planner)",
                 "MISSIONCTL_LLM_TIMEOUT_S": str(self.llm.timeout_s),
             },
-            "documents": {
-                "MISSIONCTL_DOCUMENTS_MODEL_TIMEOUT_S": str(self.documents.model_timeout_s),
-            },
+            **self._writers_shown(),
             "engine": {
                 "MISSIONCTL_ENGINE_EMBEDDED": str(self.engine.embedded).lower(),
                 "MISSIONCTL_ENGINE_CONCURRENCY": str(self.engine.concurrency),

@@ -28,6 +28,27 @@ def test_every_analytics_command_answers_locally_and_remotely(
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_insights_print_the_summary_and_sections_or_json(
+    world: World,  # noqa: F811
+    mode: str,
+) -> None:
+    printed = text(ok(world.cli(mode, "analytics", "insights", "--since", "2026-01-05")))
+    assert "written by the deterministic writer" in printed
+    for title in (
+        "What changed",
+        "Why it matters",
+        "Suggested actions",
+        "Questions to investigate",
+    ):
+        assert title in printed
+    answer = as_json(world.cli(mode, "analytics", "insights", "--segment", "role:viewer", "--json"))
+    assert answer["source"] == "deterministic" and answer["meta"]["segment"]["value"] == "viewer"
+    assert answer["summary"] and answer["sections"]["what_changed"]
+    bad = world.cli(mode, "analytics", "insights", "--until", "2026-13-01")
+    assert bad.exit_code == 2 and "until" in text(bad) and "YYYY-MM-DD" in text(bad)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_bad_options_are_named(world: World, mode: str) -> None:  # noqa: F811
     bad = world.cli(mode, "analytics", "trends", "--since", "2026-02-30")
     assert bad.exit_code == 2 and "since" in text(bad) and "YYYY-MM-DD" in text(bad)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.analytics import (
         DefinitionsAnswer,
         FunnelAnswer,
+        InsightsAnswer,
         RetentionAnswer,
         TrendsAnswer,
     )
@@ -352,6 +353,10 @@ class MissionControl(Protocol):
         self, endpoint: AnalyticsEndpoint, params: dict[str, str]
     ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
         """One analytics answer; ``params`` are the route's query parameters."""
+        ...
+
+    def read_insights(self, params: dict[str, str]) -> InsightsAnswer:
+        """The insights of a range (``since``, ``until``, ``segment``), by the model if any."""
         ...
 
 
@@ -1037,6 +1042,24 @@ class LocalMissionControl:
             if endpoint == "trends":
                 return await analytics.read_trends(ctx, query=query, grain=grain)
             return await analytics.read_retention(ctx, query=query)
+
+        return self.call(read)
+
+    def read_insights(self, params: dict[str, str]) -> InsightsAnswer:
+        """See ``MissionControl``: by the configured model, as the server would write them."""
+        from missionctl.services import analytics, insights
+
+        async def read(ctx: ServiceContext) -> InsightsAnswer:
+            from missionctl.services.runtime import open_runtime
+
+            query = analytics.parse_query(
+                since=params.get("since"), until=params.get("until"), segment=params.get("segment")
+            )
+            anomalies = await insights.current_anomalies(ctx, query)
+            async with open_runtime(ctx.settings) as runtime:
+                return await insights.read_insights(
+                    ctx, query=query, anomalies=anomalies, llm=runtime.llm
+                )
 
         return self.call(read)
 
@@ -1903,6 +1926,13 @@ class RemoteMissionControl:
         if endpoint == "retention":
             return self.client.get(path, analytics.RetentionAnswer, params=query)
         return self.client.get(path, analytics.DefinitionsAnswer, params=query)
+
+    def read_insights(self, params: dict[str, str]) -> InsightsAnswer:
+        """See ``MissionControl``."""
+        from missionctl.schemas.analytics import InsightsAnswer
+
+        query = dict[str, str | int | None](params)
+        return self.client.get("/api/v1/analytics/insights", InsightsAnswer, params=query)
 
     def list_users(self) -> list[UserRead]:
         """See ``MissionControl``."""

@@ -1,4 +1,6 @@
-"""``missionctl analytics …``: the product's own activity as funnel, trends and retention.
+"""``missionctl analytics …``: the product's own activity, and the insights written from it.
+
+Funnel, trends and retention (ADR 0068); insights and the executive summary (ADR 0070).
 
 On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN``
 (``GET /api/v1/analytics/…``, ADR 0068). ``rebuild`` works on the local database only.
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 app = typer.Typer(
-    help="The product's own activity: funnel, trends, retention (UTC).", no_args_is_help=True
+    help="The product's own activity: funnel, trends, retention, insights (UTC).",
+    no_args_is_help=True,
 )
 
 Since = Annotated[
@@ -125,6 +128,41 @@ def retention(
         cells = [f"{c.users}{'' if c.complete else '*'}" for c in item.weeks]
         table.add_row(item.cohort, str(item.users), *cells)
     _emit(answer, table, as_json)
+
+
+@app.command()
+def insights(
+    since: Since = None, until: Until = None, segment: SegmentOption = None, as_json: AsJson = False
+) -> None:
+    """An executive summary and what changed, why it matters, what to do and what to ask.
+
+    Against the equally long range just before; written by the configured model, or by the
+    deterministic writer (the header says which, and why).
+    """
+    params = {
+        name: value
+        for name, value in {"since": since, "until": until, "segment": segment}.items()
+        if value is not None
+    }
+    with open_backend() as api:
+        answer = api.read_insights(params)
+    if as_json:
+        typer.echo(answer.model_dump_json())
+        return
+    window = f"{answer.meta.range.since} to {answer.meta.range.until} (UTC)"
+    writer = f"the model {answer.model}" if answer.source == "model" else "the deterministic writer"
+    note = f": {answer.fallback_reason}" if answer.fallback_reason else ""
+    console.print(f"[bold]Insights, {window}[/bold], written by {escape(writer)}{escape(note)}")
+    console.print(escape(answer.summary))
+    for title, sentences in (
+        ("What changed", answer.sections.what_changed),
+        ("Why it matters", answer.sections.why_it_matters),
+        ("Suggested actions", answer.sections.suggested_actions),
+        ("Questions to investigate", answer.sections.questions_to_investigate),
+    ):
+        console.print(f"\n[bold]{title}[/bold]")
+        for sentence in sentences:
+            console.print(f"- {escape(sentence)}")
 
 
 @app.command()

@@ -1,19 +1,24 @@
-"""``/api/v1/analytics``: the product's own activity as funnel, trends and retention (ADR 0068)."""
+"""``/api/v1/analytics``: the product's own activity, and the insights written from it.
+
+Funnel, trends and retention (ADR 0068); insights and the executive summary (ADR 0070).
+"""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from missionctl.api.deps import Context, P, requires
+from missionctl.api.deps import Context, P, RuntimeDep, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.analytics import Grain
 from missionctl.schemas.analytics import (
     DefinitionsAnswer,
     FunnelAnswer,
+    InsightsAnswer,
     RetentionAnswer,
     TrendsAnswer,
 )
 from missionctl.services import analytics as analytics_service
+from missionctl.services import insights as insights_service
 
 # Every route here reads the metrics; the declaration covers the whole router.
 router = APIRouter(
@@ -83,6 +88,29 @@ async def read_retention(
     """
     query = analytics_service.parse_query(since=since, until=until, segment=segment)
     return await analytics_service.read_retention(ctx, query=query)
+
+
+@router.get("/insights", response_model=InsightsAnswer)
+async def read_insights(
+    ctx: Context,
+    runtime: RuntimeDep,
+    since: Since = None,
+    until: Until = None,
+    segment: SegmentParam = None,
+) -> InsightsAnswer:
+    """An executive summary and what changed, why it matters, what to do and what to ask.
+
+    The range is compared with the equally long range just before it.
+
+    Written by the configured model from aggregates only (within `MISSIONCTL_INSIGHTS_MAX_TOKENS`
+    and `MISSIONCTL_INSIGHTS_TIMEOUT_S`), or by the deterministic writer when none is configured
+    or the model fails: `source` says which, `fallback_reason` why. 422 as for the funnel.
+    """
+    query = analytics_service.parse_query(since=since, until=until, segment=segment)
+    anomalies = await insights_service.current_anomalies(ctx, query)
+    return await insights_service.read_insights(
+        ctx, query=query, anomalies=anomalies, llm=runtime.llm
+    )
 
 
 @router.get("/definitions", response_model=DefinitionsAnswer)
