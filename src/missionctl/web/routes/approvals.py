@@ -120,7 +120,12 @@ async def decide(
         }
         return render(request, PAGE, context, block="decision_update")
     if fragment:
-        context = {"a": approval, "card_error": message, "card_reason": reason}
+        context = {
+            "a": approval,
+            "card_error": message,
+            "card_reason": reason,
+            "full_access_prompt": FULL_ACCESS_PROMPT,
+        }
         return render(request, PAGE, context, block="approval_card", status_code=status_code)
     pending = await approval_service.list_approvals(ctx, state="pending")
     # A request decided meanwhile has left the queue: it is shown first, with the reason.
@@ -132,6 +137,7 @@ async def decide(
         reasons={approval.id: reason},
         extra=[] if approval.state == "pending" else [approval],
     )
+    context["full_access_prompt"] = FULL_ACCESS_PROMPT
     return render(request, PAGE, context, status_code=status_code)
 
 
