@@ -310,8 +310,8 @@ class AnomalyItem(BaseModel):
     baseline_window: ComparedWindow
     current: float
     baseline: float
-    delta: float = Field(description="current − baseline, in the metric's unit")
-    change_pct: float | None = Field(description="delta / baseline × 100; empty if baseline is 0")
+    delta: float = Field(description="current - baseline, in the metric's unit")
+    change_pct: float | None = Field(description="delta / baseline * 100; empty if baseline is 0")
     direction: Literal["up", "down"]
     severity: Severity
     impact: str = Field(description="What the change likely means for users or spend")

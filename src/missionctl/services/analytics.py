@@ -33,10 +33,10 @@ from missionctl.schemas.analytics import (
     FunnelAnswer,
     FunnelItem,
     FunnelStepCount,
+    RangeTotals,
     RetentionAnswer,
     RetentionCellItem,
     RetentionItem,
-    RangeTotals,
     Segment,
     TotalsAnswer,
     TrendItem,
@@ -434,10 +434,7 @@ WORKFLOW_NAMES_LISTED = 200
 
 async def read_workflow_names(ctx: ServiceContext) -> list[str]:
     """The names of workflows with runs that a ``workflow:NAME`` segment accepts."""
-    async with ctx.read() as session:
-        names = await session.run_sync(
-            lambda s: repo.workflow_names(s, limit=WORKFLOW_NAMES_LISTED)
-        )
+    names, _ = await _read(ctx, lambda s: repo.workflow_names(s, limit=WORKFLOW_NAMES_LISTED))
     return [name for name in names if _WORKFLOW.fullmatch(name)]
 
 

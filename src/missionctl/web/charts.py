@@ -1,5 +1,4 @@
-"""Charts drawn on the server as SVG: cost over time, cost by a grouping, a run's timeline, and
-the insights cockpit's trends.
+"""Charts drawn on the server as SVG: costs, a run's timeline, the insights cockpit's trends.
 
 No chart library and nothing from another host: each function returns the ``<svg>`` element as
 ``Markup``, and every text in it (labels, tooltips) passes through ``markupsafe.escape``, so a
@@ -293,8 +292,9 @@ def trend_chart(
     """Bars and lines over the buckets ``labels`` (oldest first), with a legend and two axes.
 
     Bars grow from zero on the left axis; lines break where a bucket has no value (a day
-    without ended runs has no success rate, which is not 0 %). Ratios run 0–100 %. Every mark
-    has a tooltip with its bucket and value; the axis names the buckets' UTC days or weeks.
+    without ended runs has no success rate, which is not 0 %). Ratios run from 0 to 100 %.
+    Every mark has a tooltip with its bucket and value; the axis names the buckets' UTC days
+    or weeks.
     """
     step = (_PLOT_RIGHT - _PLOT_LEFT) / max(len(labels), 1)
     tops = {"left": _top(series, "left"), "right": _top(series, "right")}
@@ -346,6 +346,8 @@ def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:
         ),
     }
     return {
-        name: trend_chart(series, labels=labels, title=title, caption=caption, testid=f"trend-{name}")
+        name: trend_chart(
+            series, labels=labels, title=title, caption=caption, testid=f"trend-{name}"
+        )
         for name, (title, series) in specs.items()
     }

@@ -187,8 +187,7 @@ def is_empty(name: str, answer: Any) -> bool:
         return not any(item.users for item in answer.items)
     if isinstance(answer, TrendsAnswer):
         return not any(
-            item.runs_started or item.active_users or item.missions_created
-            for item in answer.items
+            item.runs_started or item.active_users or item.missions_created for item in answer.items
         )
     return False
 
@@ -345,5 +344,5 @@ def funnel_totals(answer: FunnelAnswer) -> FunnelTotals:
 
 
 def heat_level(share: float | None) -> int:
-    """The shade (0–10) of a retention cell: its share in tenths."""
+    """The shade (0 to 10) of a retention cell: its share in tenths."""
     return 0 if share is None else max(0, min(10, round(share * 10)))

@@ -116,8 +116,9 @@ async def insights_page(
     status = 200 if filters.query is not None else 422
     if fragment:
         headers = {"HX-Push-Url": filters.url() if filters.query is not None else "false"}
-        return render(request, PAGE, context, block="filters_update", status_code=status,
-                      headers=headers)
+        return render(
+            request, PAGE, context, block="filters_update", status_code=status, headers=headers
+        )
     views = {}
     if filters.query is not None:
         views = {name: await read_panel(ctx, name, filters) for name in context["panels"]}
