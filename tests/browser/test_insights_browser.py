@@ -34,7 +34,7 @@ pytestmark = pytest.mark.browser
 
 PANELS = ("kpis", "funnel", "retention", "trends")
 SHOTS = Path("/tmp/insights-screenshots")
-OVERFLOWING = """() => [...document.querySelectorAll('.insights [data-panel], .insights-filters-card')]
+OVERFLOWING = """() => [...document.querySelectorAll('[data-panel], .insights-filters-card')]
     .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.id || el.className)"""
 
 
