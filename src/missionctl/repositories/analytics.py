@@ -662,3 +662,54 @@ def retention_counts(
         {week: int(n) for week, n in sizes},
         {(start, week): int(n) for start, week, n in returned},
     )
+
+
+# --- the range as one bucket (the cockpit's figures) ----------------------------------------
+
+
+def active_people(session: Session, scope: Scope) -> int:
+    """Distinct people with any activity on any day of the scope (each counted once)."""
+    query = (
+        sa.select(sa.func.count(sa.distinct(active_days.c.user_name)))
+        .where(active_days.c.day >= scope.since, active_days.c.day <= scope.until)
+        .where(_person_filter(active_days.c.user_name, scope))
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def range_duration_percentiles(session: Session, scope: Scope) -> tuple[float, float] | None:
+    """The median and 95th percentile (nearest rank) of the scope's run durations, all days.
+
+    Over the runs started in the scope that ended after starting; ``None`` when there are none.
+    PostgreSQL ranks them itself; SQLite hands them over in index order to be ranked here.
+    """
+    in_scope = (
+        runs.c.day >= scope.since,
+        runs.c.day <= scope.until,
+        runs.c.duration_s.is_not(None),
+        _run_filter(scope),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        p50, p95 = session.execute(
+            sa.select(
+                sa.func.percentile_disc(0.5).within_group(runs.c.duration_s),
+                sa.func.percentile_disc(0.95).within_group(runs.c.duration_s),
+            ).where(*in_scope)
+        ).one()
+        return None if p50 is None else (float(p50), float(p95))
+    seconds = session.execute(sa.select(runs.c.duration_s).where(*in_scope)).scalars().all()
+    if not seconds:
+        return None
+    return (percentile(seconds, 0.5) or 0.0, percentile(seconds, 0.95) or 0.0)
+
+
+def workflow_names(session: Session, *, limit: int) -> list[str]:
+    """The names of the workflows that have runs, alphabetically, at most ``limit``."""
+    query = (
+        sa.select(runs.c.workflow)
+        .where(runs.c.workflow.is_not(None))
+        .distinct()
+        .order_by(runs.c.workflow)
+        .limit(limit)
+    )
+    return [str(name) for name in session.execute(query).scalars()]

@@ -234,6 +234,29 @@ class RetentionAnswer(BaseModel):
     items: list[RetentionItem]
 
 
+class RangeTotals(BaseModel):
+    """The trend metrics over a whole range, taken as one bucket (each person counted once)."""
+
+    range: AnalyticsRange
+    active_users: int
+    missions_created: int
+    runs_started: int
+    runs_ended: int
+    success_rate: float | None
+    cost_usd: float
+    tokens: int
+    duration_p50_s: float | None
+    duration_p95_s: float | None
+
+
+class TotalsAnswer(BaseModel):
+    """The range's totals and those of the range of equal length just before it."""
+
+    meta: AnalyticsMeta
+    current: RangeTotals
+    previous: RangeTotals
+
+
 class DefinitionItem(BaseModel):
     """One metric's definition, for tooltips and the definitions page."""
 

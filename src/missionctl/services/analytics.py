@@ -33,10 +33,12 @@ from missionctl.schemas.analytics import (
     FunnelAnswer,
     FunnelItem,
     FunnelStepCount,
+    RangeTotals,
     RetentionAnswer,
     RetentionCellItem,
     RetentionItem,
     Segment,
+    TotalsAnswer,
     TrendItem,
     TrendsAnswer,
     load_definitions,
@@ -353,6 +355,87 @@ async def read_retention(ctx: ServiceContext, *, query: AnalyticsQuery) -> Reten
         for c in cohorts
     ]
     return RetentionAnswer(meta=_meta(query, "week", followed), items=items)
+
+
+def previous_range(query: AnalyticsQuery) -> AnalyticsQuery:
+    """The range of equal length that ends the day before ``query``'s, with the same segment."""
+    days = (query.until - query.since).days + 1
+    return AnalyticsQuery(
+        query.since - timedelta(days=days), query.since - timedelta(days=1), query.segment
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _RangeRows:
+    active: int
+    missions: int
+    runs: metrics.RunDay
+    durations: tuple[float, float] | None
+
+
+def _range_rows(session: Session, query: AnalyticsQuery) -> _RangeRows:
+    scope = _scope(query)
+    total = metrics.RunDay(query.since)
+    for day in repo.runs_per_day(session, scope):
+        total = metrics.RunDay(
+            query.since,
+            started=total.started + day.started,
+            ended=total.ended + day.ended,
+            completed=total.completed + day.completed,
+            cost_micros=total.cost_micros + day.cost_micros,
+            tokens=total.tokens + day.tokens,
+        )
+    return _RangeRows(
+        active=repo.active_people(session, scope),
+        missions=sum(repo.missions_per_day(session, scope).values()),
+        runs=total,
+        durations=repo.range_duration_percentiles(session, scope),
+    )
+
+
+def _totals(query: AnalyticsQuery, rows: _RangeRows) -> RangeTotals:
+    runs = rows.runs
+    return RangeTotals(
+        range=AnalyticsRange(
+            since=query.since, until=query.until, days=(query.until - query.since).days + 1
+        ),
+        active_users=rows.active,
+        missions_created=rows.missions,
+        runs_started=runs.started,
+        runs_ended=runs.ended,
+        success_rate=_share(runs.completed, runs.ended),
+        cost_usd=micros_to_usd(runs.cost_micros),
+        tokens=runs.tokens,
+        duration_p50_s=None if rows.durations is None else rows.durations[0],
+        duration_p95_s=None if rows.durations is None else rows.durations[1],
+    )
+
+
+async def read_totals(ctx: ServiceContext, *, query: AnalyticsQuery) -> TotalsAnswer:
+    """The trend metrics over the whole range (one bucket), and over the range before it.
+
+    Active users are distinct people over the range, the percentiles rank every run of the
+    range: neither is a sum of the daily figures. Both ranges are read in one snapshot.
+    """
+    before = previous_range(query)
+    (now, then), followed = await _read(
+        ctx, lambda s: (_range_rows(s, query), _range_rows(s, before))
+    )
+    return TotalsAnswer(
+        meta=_meta(query, None, followed),
+        current=_totals(query, now),
+        previous=_totals(before, then),
+    )
+
+
+WORKFLOW_NAMES_LISTED = 200
+"""At most this many workflow names are offered as segments (alphabetically)."""
+
+
+async def read_workflow_names(ctx: ServiceContext) -> list[str]:
+    """The names of workflows with runs that a ``workflow:NAME`` segment accepts."""
+    names, _ = await _read(ctx, lambda s: repo.workflow_names(s, limit=WORKFLOW_NAMES_LISTED))
+    return [name for name in names if _WORKFLOW.fullmatch(name)]
 
 
 def read_definitions() -> DefinitionsAnswer:

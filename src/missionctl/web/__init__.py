@@ -18,6 +18,7 @@ from missionctl.web.routes import (
     events,
     governance,
     health,
+    insights,
     memory,
     mission_list,
     mission_page,
@@ -46,6 +47,7 @@ web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)
 web_router.include_router(costs.router)
+web_router.include_router(insights.router)
 web_router.include_router(workflows.router)
 web_router.include_router(approvals.router)
 web_router.include_router(search.router)

@@ -1,4 +1,4 @@
-"""Charts drawn on the server as SVG: cost over time, cost by a grouping, a run's timeline.
+"""Charts drawn on the server as SVG: costs, a run's timeline, the insights cockpit's trends.
 
 No chart library and nothing from another host: each function returns the ``<svg>`` element as
 ``Markup``, and every text in it (labels, tooltips) passes through ``markupsafe.escape``, so a
@@ -8,10 +8,13 @@ SVG user units; the page scales the drawing to its card's width (``viewBox``).
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from markupsafe import Markup, escape
 
+from missionctl.schemas.analytics import TrendsAnswer
 from missionctl.schemas.costs import CostBucket, CostLine
 from missionctl.schemas.dashboard import TaskView
 
@@ -156,3 +159,195 @@ def timeline(tasks: Sequence[TaskView], *, now: datetime) -> Markup:
             f"{escape(took)}</text></g>"
         )
     return _svg(len(started) * ROW_H + 28, "Step timeline", body, "run-timeline")
+
+
+# --- trends (the insights cockpit) ----------------------------------------------------------
+
+_TREND_H = 210
+_PLOT_TOP = 34
+_PLOT_BOTTOM = _TREND_H - 34
+_PLOT_LEFT = 74
+_PLOT_RIGHT = WIDTH - 74
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One metric drawn over the buckets: bars on the left axis, or a line on either axis."""
+
+    label: str
+    unit: str
+    values: Sequence[float | None]
+    kind: Literal["bar", "line"] = "line"
+    axis: Literal["left", "right"] = "left"
+
+
+def _format(value: float, unit: str) -> str:
+    if unit == "ratio":
+        return f"{value * 100:.0f}%"
+    if unit == "usd":
+        return _money(value)
+    if unit == "seconds":
+        return _duration(value)
+    return f"{value:,.0f}"
+
+
+def _top(series: Sequence[Series], axis: str) -> float:
+    values = [v for s in series if s.axis == axis for v in s.values if v is not None]
+    if series and all(s.unit == "ratio" for s in series if s.axis == axis) and values:
+        return 1.0
+    return max(values, default=0.0) or 1.0
+
+
+def _y(value: float, top: float) -> float:
+    return round(_PLOT_BOTTOM - (_PLOT_BOTTOM - _PLOT_TOP) * value / top, 1)
+
+
+def _line_paths(points: list[tuple[float, float] | None]) -> list[str]:
+    """Polyline point lists, broken where a bucket has no value (not drawn as zero)."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for point in points:
+        if point is None:
+            runs.append([])
+        else:
+            runs[-1].append(point)
+    return [" ".join(f"{x},{y}" for x, y in run) for run in runs if run]
+
+
+def _legend(series: Sequence[Series]) -> list[str]:
+    body, x = [], _PLOT_LEFT
+    for i, s in enumerate(series):
+        mark = "bar" if s.kind == "bar" else f"line--{i}"
+        side = " (right axis)" if s.axis == "right" else ""
+        text = f"{s.label}{side}"
+        body.append(
+            f'<rect class="chart__key chart__{mark}" x="{x}" y="6" width="12" height="12"/>'
+            f'<text class="chart__tick" x="{x + 17}" y="16">{escape(text)}</text>'
+        )
+        x += 40 + 7 * len(text)
+    return body
+
+
+def _axes(series: Sequence[Series], labels: Sequence[str], caption: str) -> list[str]:
+    left, right = _top(series, "left"), _top(series, "right")
+    left_unit = next(s.unit for s in series if s.axis == "left")
+    body = [
+        f'<line class="chart__axis" x1="{_PLOT_LEFT}" y1="{_PLOT_BOTTOM}" x2="{_PLOT_RIGHT}" '
+        f'y2="{_PLOT_BOTTOM}"/>',
+        f'<text class="chart__tick" x="{_PLOT_LEFT - 6}" y="{_PLOT_TOP + 4}" '
+        f'text-anchor="end">{escape(_format(left, left_unit))}</text>',
+        f'<text class="chart__tick" x="{_PLOT_LEFT - 6}" y="{_PLOT_BOTTOM}" '
+        f'text-anchor="end">0</text>',
+    ]
+    right_unit = next((s.unit for s in series if s.axis == "right"), None)
+    if right_unit is not None:
+        body.append(
+            f'<text class="chart__tick" x="{_PLOT_RIGHT + 6}" y="{_PLOT_TOP + 4}">'
+            f"{escape(_format(right, right_unit))}</text>"
+        )
+    if labels:
+        ends = [(labels[0], _PLOT_LEFT, "start"), (labels[-1], _PLOT_RIGHT, "end")]
+        for text, x, anchor in ends[: 1 if len(labels) == 1 else 2]:
+            body.append(
+                f'<text class="chart__tick" x="{x}" y="{_PLOT_BOTTOM + 16}" '
+                f'text-anchor="{anchor}">{escape(text)}</text>'
+            )
+    body.append(
+        f'<text class="chart__tick chart__caption" x="{(_PLOT_LEFT + _PLOT_RIGHT) // 2}" '
+        f'y="{_TREND_H - 4}" text-anchor="middle">{escape(caption)}</text>'
+    )
+    return body
+
+
+def _bucket_marks(series: Sequence[Series], labels: Sequence[str]) -> list[str]:
+    """Each bucket's bars and line dots, each with a tooltip naming the bucket and the value."""
+    step = (_PLOT_RIGHT - _PLOT_LEFT) / max(len(labels), 1)
+    tops = {"left": _top(series, "left"), "right": _top(series, "right")}
+    body: list[str] = []
+    for i, label in enumerate(labels):
+        x = _PLOT_LEFT + i * step
+        parts = []
+        for n, s in enumerate(series):
+            value = s.values[i]
+            shown = "no value" if value is None else _format(value, s.unit)
+            tip = f"{label} (UTC): {s.label} {shown}"
+            if s.kind == "bar":
+                y = _y(value or 0, tops[s.axis])
+                parts.append(
+                    f'<rect class="chart__bar" x="{round(x + 1, 1)}" y="{y}" '
+                    f'width="{max(round(step - 2, 1), 1)}" height="{round(_PLOT_BOTTOM - y, 1)}">'
+                    f"<title>{escape(tip)}</title></rect>"
+                )
+            elif value is not None:
+                parts.append(
+                    f'<circle class="chart__dot chart__dot--{n}" cx="{round(x + step / 2, 1)}" '
+                    f'cy="{_y(value, tops[s.axis])}" r="2.5"><title>{escape(tip)}</title></circle>'
+                )
+        body.append(f'<g class="chart__bucket" data-bucket="{escape(label)}">{"".join(parts)}</g>')
+    return body
+
+
+def trend_chart(
+    series: Sequence[Series], *, labels: Sequence[str], title: str, caption: str, testid: str
+) -> Markup:
+    """Bars and lines over the buckets ``labels`` (oldest first), with a legend and two axes.
+
+    Bars grow from zero on the left axis; lines break where a bucket has no value (a day
+    without ended runs has no success rate, which is not 0 %). Ratios run from 0 to 100 %.
+    Every mark has a tooltip with its bucket and value; the axis names the buckets' UTC days
+    or weeks.
+    """
+    step = (_PLOT_RIGHT - _PLOT_LEFT) / max(len(labels), 1)
+    tops = {"left": _top(series, "left"), "right": _top(series, "right")}
+    body = _legend(series) + _axes(series, labels, caption)
+    for n, s in enumerate(series):
+        if s.kind != "line":
+            continue
+        points = [
+            None if v is None else (round(_PLOT_LEFT + (i + 0.5) * step, 1), _y(v, tops[s.axis]))
+            for i, v in enumerate(s.values)
+        ]
+        for path in _line_paths(points):
+            body.append(f'<polyline class="chart__line chart__line--{n}" points="{path}"/>')
+    body += _bucket_marks(series, labels)
+    return _svg(_TREND_H, title, body, testid)
+
+
+def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:
+    """The cockpit's four trend charts of ``answer``, by name."""
+    items = answer.items
+    labels = [item.bucket for item in items]
+    weekly = answer.meta.grain == "week"
+    caption = "ISO weeks, UTC (Monday to Sunday)" if weekly else "UTC days"
+    specs: dict[str, tuple[str, list[Series]]] = {
+        "runs": (
+            "Runs started and run success rate",
+            [
+                Series("Runs started", "runs", [i.runs_started for i in items], "bar"),
+                Series("Success rate", "ratio", [i.success_rate for i in items], axis="right"),
+            ],
+        ),
+        "cost": (
+            "Cost and tokens",
+            [
+                Series("Cost", "usd", [i.cost_usd for i in items], "bar"),
+                Series("Tokens", "tokens", [i.tokens for i in items], axis="right"),
+            ],
+        ),
+        "users": (
+            "Active users",
+            [Series("Active users", "users", [i.active_users for i in items], "bar")],
+        ),
+        "durations": (
+            "Run duration, median and 95th percentile",
+            [
+                Series("Median", "seconds", [i.duration_p50_s for i in items]),
+                Series("95th percentile", "seconds", [i.duration_p95_s for i in items]),
+            ],
+        ),
+    }
+    return {
+        name: trend_chart(
+            series, labels=labels, title=title, caption=caption, testid=f"trend-{name}"
+        )
+        for name, (title, series) in specs.items()
+    }

@@ -25,6 +25,10 @@
  * - The system-health strip (#health-poll, components/health_strip.html) asks for fresh figures
  *   every HEALTH_MS while the tab is visible, and at once when it becomes visible again: a
  *   hidden tab costs the server nothing (ADR 0043).
+ * - The insights cockpit: editing a date of its filter bar picks the "Custom" range first (a
+ *   preset would ignore the dates); a metric's tooltip hides on Escape until the pointer or
+ *   the focus leaves it; a panel whose fragment could not be fetched at all (no answer from
+ *   the server) shows its "did not load" message with Retry instead of loading forever.
  */
 (function () {
   "use strict";
@@ -368,4 +372,42 @@
   } else {
     start();
   }
+
+  // --- The insights cockpit -------------------------------------------------------------------
+
+  // Capturing, so the range is "custom" before htmx (listening on the form) sends the change.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-custom-range]")) return;
+    var custom = input.form && input.form.querySelector('input[name="range"][value="custom"]');
+    if (custom) custom.checked = true;
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("[data-metric-info]").forEach(function (info) {
+      if (info.matches(":hover") || info.contains(document.activeElement)) {
+        info.classList.add("metric__info--dismissed");
+      }
+    });
+  });
+  function undismiss(event) {
+    var info = event.target.closest && event.target.closest("[data-metric-info]");
+    if (info && (event.type !== "mouseleave" || event.target === info)) {
+      info.classList.remove("metric__info--dismissed");
+    }
+  }
+  document.addEventListener("mouseleave", undismiss, true);  // capturing: it does not bubble
+  document.addEventListener("focusout", undismiss);
+
+  document.addEventListener("htmx:error", function (event) {
+    var panel = event.target.closest && event.target.closest("[data-panel]");
+    var failed = panel && panel.querySelector("[data-panel-failed]");
+    if (!failed) return;
+    failed.hidden = false;
+    panel.setAttribute("aria-busy", "false");
+    panel.setAttribute("data-state", "error");
+    var skeleton = panel.querySelector(".skeleton");
+    if (skeleton) skeleton.remove();
+  });
 })();
