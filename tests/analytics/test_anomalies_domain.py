@@ -8,6 +8,7 @@ often each injection is caught with its severity, over hundreds of histories, is
 ``bench/anomalies.py`` measures (the figures are in ADR 0069).
 """
 
+import json
 from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
@@ -21,6 +22,7 @@ from missionctl.domain.anomalies import (
     detect,
     weekday_factors,
 )
+from missionctl.domain.webhooks import Format, body
 from missionctl.services.anomalies import detector_rules
 from tests.analytics import history
 from tests.analytics.history import AS_OF, Injection
@@ -205,3 +207,22 @@ def test_days_before_the_history_began_are_no_data() -> None:
     figures = {AS_OF - timedelta(days=1): DayFigures(runs_started=10, cost_usd=5.0)}
     figures[AS_OF] = DayFigures(runs_started=40, cost_usd=50.0)
     assert _detect(figures) == []
+
+
+def test_a_webhook_says_the_anomaly_in_one_line() -> None:
+    drop = _one(_found(3, Injection(success_rate=0.65)), "success_rate", "week_over_week")
+    payload = {
+        "key": drop.key,
+        "severity": drop.severity,
+        "label": drop.label,
+        "explanation": drop.explanation,
+        "impact": drop.impact,
+    }
+    event = {"type": "analytics.anomaly_detected", "seq": 9, "ts": "t", "actor": "system"}
+    slack = json.loads(body({**event, "payload": payload}, workflow=None, form=Format.slack))
+    assert slack["text"] == (
+        f":rotating_light: Mission Control: critical anomaly: {drop.explanation} "
+        f"Impact: {drop.impact}."
+    )
+    plain = json.loads(body({**event, "payload": payload}, workflow=None, form=Format.json))
+    assert plain["payload"] == payload and plain["type"] == "analytics.anomaly_detected"
