@@ -190,3 +190,14 @@ async def test_hostile_anomaly_parameters_get_a_422_naming_the_parameter(
     error = answer.json()["error"]
     assert error["field"] == field and fix in error["message"]
     assert "mc_live" not in answer.text
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1969-12-31", "9999-12-31"])
+@pytest.mark.parametrize("endpoint", [*ENDPOINTS, "anomalies"])
+async def test_days_at_the_ends_of_the_calendar_get_a_422(
+    client: httpx.AsyncClient, day: str, endpoint: str
+) -> None:
+    answer = await client.get(f"/api/v1/analytics/{endpoint}", params={"until": day, "since": day})
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["field"] in ("since", "until") and "1970-01-01" in error["message"]
