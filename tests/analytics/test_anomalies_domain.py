@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
+from pydantic import ValidationError
 
 from missionctl.domain.anomalies import (
     Anomaly,
@@ -23,6 +24,7 @@ from missionctl.domain.anomalies import (
     weekday_factors,
 )
 from missionctl.domain.webhooks import Format, body
+from missionctl.schemas.analytics import AnomalyRule
 from missionctl.services.anomalies import detector_rules
 from tests.analytics import history
 from tests.analytics.history import AS_OF, Injection
@@ -226,3 +228,30 @@ def test_a_webhook_says_the_anomaly_in_one_line() -> None:
     )
     plain = json.loads(body({**event, "payload": payload}, workflow=None, form=Format.json))
     assert plain["payload"] == payload and plain["type"] == "analytics.anomaly_detected"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"thresholds": {"week_over_week": {"info": 30, "warning": 20, "critical": 50}}}, "rise"),
+        ({"key": "retention"}, "cohort_vs_prior only"),
+        ({"key": "happiness"}, "key must be retention or a trend"),
+        ({"thresholds": {"cohort_vs_prior": {"info": 1, "warning": 2, "critical": 3}}}, "only"),
+        ({"min_delta": 0}, "greater than 0"),
+        ({"bad": []}, "at least 1"),
+    ],
+)
+def test_a_broken_rule_in_the_definitions_is_refused_naming_the_fix(
+    change: dict[str, object], message: str
+) -> None:
+    good = {
+        "key": "cost_usd",
+        "bad": ["up"],
+        "noun": "spend",
+        "min_delta": 1,
+        "min_volume": 1,
+        "thresholds": {"week_over_week": {"info": 10, "warning": 20, "critical": 30}},
+    }
+    AnomalyRule.model_validate(good)
+    with pytest.raises(ValidationError, match=message):
+        AnomalyRule.model_validate({**good, **change})
