@@ -34,6 +34,7 @@ from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_s
 from missionctl.security.signing import sign
 from missionctl.services import ServiceContext, open_context
 from missionctl.services.analytics import analytics_follower
+from missionctl.services.anomalies import anomaly_notifier
 from missionctl.services.audit import audit_checkpoints
 from missionctl.services.costs import usage_folder
 from missionctl.services.health import HealthSummaryCache
@@ -133,6 +134,7 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         memory_indexer(ctx),  # remembers the missions that finish (ADR 0055)
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
         analytics_follower(ctx),  # keeps the analytics facts up with the log (ADR 0068)
+        anomaly_notifier(ctx),  # announces each new anomaly once, as an event (ADR 0069)
         worker_sweeper(ctx),  # reports workers gone offline, engine or not (ADR 0058)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
         _webhooks(ctx, settings),  # the outbox of outbound webhooks (ADR 0060)

@@ -11,6 +11,9 @@ from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
 from missionctl.services.audit import read_run_events
+from tests.analytics import history
+from tests.analytics.anomaly_facts import write_history
+from tests.analytics.history import AS_OF, Injection
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 from tests.support.auth import bearer_headers
 
@@ -142,3 +145,59 @@ async def test_the_facts_follow_events_appended_through_the_services(
     trends = (await client.get("/api/v1/analytics/trends", params=since)).json()
     assert trends["items"][-1]["missions_created"] == 1
     assert trends["meta"]["followed_to"] > 0
+
+
+async def test_a_viewer_reads_the_anomalies_and_no_one_unsigned_does(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = await _viewer(client)
+    answer = await client.get("/api/v1/analytics/anomalies", headers=headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    # The day judged is yesterday by default: the last full UTC day.
+    assert body["meta"]["range"]["until"] == (TODAY - timedelta(days=1)).isoformat()
+    assert body["items"] == []  # nothing happened yet
+    for unsigned in ({"Authorization": "Bearer nope"}, {"Authorization": "Bearer mc_x"}):
+        refused = await client.get("/api/v1/analytics/anomalies", headers=unsigned)
+        assert refused.status_code == 401
+        assert "items" not in refused.text
+
+
+async def test_the_anomalies_of_a_seeded_history_over_http(client: httpx.AsyncClient) -> None:
+    await write_history(_ctx(client), history.days(4, injection=Injection(success_rate=0.65)))
+    params = {"until": AS_OF.isoformat(), "segment": "workflow:ship"}
+    body = (await client.get("/api/v1/analytics/anomalies", params=params)).json()
+    first = body["items"][0]
+    assert (first["metric"], first["comparison"], first["severity"]) == (
+        "success_rate",
+        "week_over_week",
+        "critical",
+    )
+    assert first["current_window"] == {
+        "since": (AS_OF - timedelta(days=6)).isoformat(),
+        "until": AS_OF.isoformat(),
+    }
+    assert body["meta"]["segment"] == {"kind": "workflow", "value": "ship"}
+
+
+@pytest.mark.parametrize(("params", "field", "fix"), HOSTILE[:-1])
+async def test_hostile_anomaly_parameters_get_a_422_naming_the_parameter(
+    client: httpx.AsyncClient, params: dict[str, Any], field: str, fix: str
+) -> None:
+    headers = await _viewer(client)
+    answer = await client.get("/api/v1/analytics/anomalies", params=params, headers=headers)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["field"] == field and fix in error["message"]
+    assert "mc_live" not in answer.text
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1969-12-31", "9999-12-31"])
+@pytest.mark.parametrize("endpoint", [*ENDPOINTS, "anomalies"])
+async def test_days_at_the_ends_of_the_calendar_get_a_422(
+    client: httpx.AsyncClient, day: str, endpoint: str
+) -> None:
+    answer = await client.get(f"/api/v1/analytics/{endpoint}", params={"until": day, "since": day})
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["field"] in ("since", "until") and "1970-01-01" in error["message"]

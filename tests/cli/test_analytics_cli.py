@@ -1,7 +1,15 @@
 """``missionctl analytics …`` on the local database and through a server, with the same answers."""
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 
+from missionctl.db.types import utcnow
+from missionctl.services import open_context
+from tests.analytics import history
+from tests.analytics.anomaly_facts import write_history
+from tests.analytics.history import Injection
 from tests.cli.test_cli_both_ways import MODES, World, as_json, ok, world  # noqa: F401
 from tests.cli.test_remote_cli import text
 
@@ -60,4 +68,34 @@ def test_rebuild_works_on_the_local_database_only(world: World) -> None:  # noqa
     rebuilt = ok(world.cli("local", "analytics", "rebuild"))
     assert "rebuilt up to event" in text(rebuilt)
     refused = world.cli("remote", "analytics", "rebuild")
+    assert refused.exit_code == 2 and "local database" in text(refused)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_anomalies_answer_locally_and_remotely(world: World, mode: str) -> None:  # noqa: F811
+    empty = ok(world.cli(mode, "analytics", "anomalies"))
+    assert "nothing moved past its thresholds" in text(empty)
+    answer = as_json(world.cli(mode, "analytics", "anomalies", "--until", "2026-11-22", "--json"))
+    assert answer["meta"]["range"]["until"] == "2026-11-22" and answer["items"] == []
+    bad = world.cli(mode, "analytics", "anomalies", "--segment", "role:king", token=world.viewer)
+    assert bad.exit_code == 2 and "segment" in text(bad)
+
+
+def test_notify_sends_a_seeded_anomaly_once_and_works_locally_only(
+    world: World,  # noqa: F811
+) -> None:
+    async def seed() -> None:
+        async with open_context(world.settings, upgrade=False) as ctx:
+            yesterday = utcnow().date() - timedelta(days=1)
+            days = history.days(4, as_of=yesterday, injection=Injection(cost_factor=6.0))
+            await write_history(ctx, days)
+
+    asyncio.run(seed())
+    table = ok(world.cli("local", "analytics", "anomalies"))
+    assert "critical" in text(table) and "Cost" in text(table)
+    sent = ok(world.cli("local", "analytics", "notify"))
+    assert "Sent" in text(sent) and "cost" in text(sent).lower()
+    again = ok(world.cli("local", "analytics", "notify", "--json"))
+    assert as_json(again) == []
+    refused = world.cli("remote", "analytics", "notify")
     assert refused.exit_code == 2 and "local database" in text(refused)

@@ -145,6 +145,8 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/analytics/funnel"): "analytics:read",
     ("GET", "/api/v1/analytics/trends"): "analytics:read",
     ("GET", "/api/v1/analytics/retention"): "analytics:read",
+    ("GET", "/api/v1/analytics/anomalies"): "analytics:read",
+    ("GET", "/api/v1/analytics/insights"): "analytics:read",
     ("GET", "/api/v1/analytics/definitions"): "analytics:read",
     ("GET", "/api/v1/workflows"): "workflows:read",
     ("POST", "/api/v1/workflows"): "workflows:write",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote
 
 from missionctl.cli._runtime import LocalSession
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from missionctl.domain.memory import MemoryKind
     from missionctl.domain.search import SearchKind
     from missionctl.schemas.analytics import (
+        AnomaliesAnswer,
         DefinitionsAnswer,
         FunnelAnswer,
         InsightsAnswer,
@@ -112,7 +113,10 @@ if TYPE_CHECKING:
 LOCAL_ACTOR = "system"
 T = TypeVar("T")
 ApprovalState = Literal["pending", "decided", "all"]
-AnalyticsEndpoint = Literal["funnel", "trends", "retention", "definitions"]
+AnalyticsEndpoint = Literal["funnel", "trends", "retention", "anomalies", "definitions"]
+AnalyticsAnswer: TypeAlias = (
+    "FunnelAnswer | TrendsAnswer | RetentionAnswer | AnomaliesAnswer | DefinitionsAnswer"
+)
 
 
 class MissionControl(Protocol):
@@ -351,7 +355,7 @@ class MissionControl(Protocol):
     # Analytics of the product's own activity (ADR 0068)
     def read_analytics(
         self, endpoint: AnalyticsEndpoint, params: dict[str, str]
-    ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+    ) -> AnalyticsAnswer:
         """One analytics answer; ``params`` are the route's query parameters."""
         ...
 
@@ -1024,15 +1028,20 @@ class LocalMissionControl:
 
     def read_analytics(
         self, endpoint: AnalyticsEndpoint, params: dict[str, str]
-    ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+    ) -> AnalyticsAnswer:
         """See ``MissionControl``; the parameters are checked as the route checks them."""
-        from missionctl.services import analytics
+        from missionctl.services import analytics, anomalies
 
-        async def read(
-            ctx: ServiceContext,
-        ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+        async def read(ctx: ServiceContext) -> AnalyticsAnswer:
             if endpoint == "definitions":
                 return analytics.read_definitions()
+            if endpoint == "anomalies":
+                asked = anomalies.parse_query(
+                    since=params.get("since"),
+                    until=params.get("until"),
+                    segment=params.get("segment"),
+                )
+                return await anomalies.read_anomalies(ctx, query=asked)
             query = analytics.parse_query(
                 since=params.get("since"), until=params.get("until"), segment=params.get("segment")
             )
@@ -1914,7 +1923,7 @@ class RemoteMissionControl:
 
     def read_analytics(
         self, endpoint: AnalyticsEndpoint, params: dict[str, str]
-    ) -> FunnelAnswer | TrendsAnswer | RetentionAnswer | DefinitionsAnswer:
+    ) -> AnalyticsAnswer:
         """See ``MissionControl``."""
         from missionctl.schemas import analytics
 
@@ -1925,6 +1934,8 @@ class RemoteMissionControl:
             return self.client.get(path, analytics.TrendsAnswer, params=query)
         if endpoint == "retention":
             return self.client.get(path, analytics.RetentionAnswer, params=query)
+        if endpoint == "anomalies":
+            return self.client.get(path, analytics.AnomaliesAnswer, params=query)
         return self.client.get(path, analytics.DefinitionsAnswer, params=query)
 
     def read_insights(self, params: dict[str, str]) -> InsightsAnswer:

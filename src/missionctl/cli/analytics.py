@@ -1,6 +1,7 @@
-"""``missionctl analytics …``: the product's own activity, and the insights written from it.
+"""``missionctl analytics …``: the product's own activity, its anomalies and the insights on it.
 
-Funnel, trends and retention (ADR 0068); insights and the executive summary (ADR 0070).
+Funnel, trends and retention (ADR 0068); anomalies (ADR 0069); insights and the executive
+summary (ADR 0070).
 
 On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN``
 (``GET /api/v1/analytics/…``, ADR 0068). ``rebuild`` works on the local database only.
@@ -9,6 +10,7 @@ On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TO
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -21,8 +23,11 @@ from missionctl.cli._runtime import EXIT_INVALID, console, err_console, load_set
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from missionctl.schemas.analytics import AnomalyItem
+
+
 app = typer.Typer(
-    help="The product's own activity: funnel, trends, retention, insights (UTC).",
+    help="The product's own activity: funnel, trends, retention, anomalies, insights (UTC).",
     no_args_is_help=True,
 )
 
@@ -128,6 +133,82 @@ def retention(
         cells = [f"{c.users}{'' if c.complete else '*'}" for c in item.weeks]
         table.add_row(item.cohort, str(item.users), *cells)
     _emit(answer, table, as_json)
+
+
+_SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _anomaly_table(items: list[AnomalyItem], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("severity", "metric", "change", "windows", "explanation"):
+        table.add_column(column)
+    for item in items:
+        change = "-" if item.change_pct is None else f"{item.change_pct:+.0f}%"
+        windows = (
+            f"{item.current_window.since}…{item.current_window.until} vs "
+            f"{item.baseline_window.since}…{item.baseline_window.until}"
+        )
+        style = _SEVERITY_STYLE.get(item.severity, "")
+        table.add_row(
+            f"[{style}]{item.severity}[/{style}]",
+            escape(item.label),
+            change,
+            windows,
+            escape(f"{item.explanation} Impact: {item.impact}."),
+        )
+    return table
+
+
+@app.command()
+def anomalies(
+    since: Since = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="The day judged, YYYY-MM-DD (default: yesterday, UTC)."),
+    ] = None,
+    segment: SegmentOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """Metrics that moved past their thresholds, most severe first (schemas/analytics.yaml)."""
+    from missionctl.schemas.analytics import AnomaliesAnswer
+
+    answer = _read("anomalies", since=since, until=until, segment=segment)
+    assert isinstance(answer, AnomaliesAnswer)
+    title = f"Anomalies as of {answer.meta.range.until} (UTC)"
+    if not answer.items and not as_json:
+        console.print(f"{title}: nothing moved past its thresholds")
+        return
+    _emit(answer, _anomaly_table(answer.items, title), as_json)
+
+
+@app.command()
+def notify(as_json: AsJson = False) -> None:
+    """Run one pass of the anomaly notifier now (local database only); print what it sent.
+
+    Each anomaly as of yesterday not announced before is appended once as
+    analytics.anomaly_detected, which webhooks subscribed to it deliver.
+    """
+    from missionctl.cli.remote import connect
+    from missionctl.services import open_context
+    from missionctl.services.anomalies import notify_anomalies
+
+    if connect() is not None:
+        err_console.print("[red]error:[/red] notify works on the local database; run it there")
+        raise typer.Exit(EXIT_INVALID)
+
+    async def go() -> list[AnomalyItem]:
+        async with open_context(load_settings()) as ctx:
+            return await notify_anomalies(ctx)
+
+    sent = asyncio.run(go())
+    if as_json:
+        typer.echo(json.dumps([item.model_dump(mode="json") for item in sent]))
+    elif sent:
+        console.print(
+            _anomaly_table(sent, f"Sent {len(sent)} anomal{'y' if len(sent) == 1 else 'ies'}")
+        )
+    else:
+        console.print("nothing new to send")
 
 
 @app.command()

@@ -859,3 +859,18 @@ class WorkflowTemplate(Base):
     )
     saved_by: Mapped[str] = mapped_column(String(200))
     saved_at: Mapped[datetime] = _created()
+
+
+class AnomalyNotice(Base):
+    """An anomaly already announced (``analytics.anomaly_detected``), by its key (revision 0029).
+
+    Inserted in the transaction that appends the event: a notifier whose insert finds the key
+    taken knows another one (or an earlier pass) sent it, so each anomaly is announced once
+    however many servers run (ADR 0069).
+    """
+
+    __tablename__ = "anomaly_notices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    notified_at: Mapped[datetime] = _created()

@@ -89,6 +89,8 @@ SPEC_REJECTED: Final = "spec.rejected"
 # What an agent working from a mission's pack says about one of its tasks (over MCP).
 TASK_PROGRESS: Final = "task.progress"
 TASK_REPORTED: Final = "task.reported"
+# The product's own metrics (ADR 0069): an anomaly the notifier announces, once per key.
+ANALYTICS_ANOMALY_DETECTED: Final = "analytics.anomaly_detected"
 
 # --- Severity ---------------------------------------------------------------------------------
 # One mapping from an event to how much it matters, shared by the Audit Trail's badges, the
@@ -174,6 +176,8 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     TASK_PROGRESS: "info",
     TASK_REPORTED: "info",
     "report.downloaded": "info",
+    # A metric moved past its thresholds: its own severity (info to critical) is in the payload.
+    ANALYTICS_ANOMALY_DETECTED: "warning",
 }
 """The severity of each event type whose severity does not depend on its payload."""
 

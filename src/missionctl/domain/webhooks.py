@@ -22,6 +22,7 @@ SUBSCRIBABLE: Final[tuple[str, ...]] = (
     ev.EMERGENCY_RELEASED,
     ev.WORKER_OFFLINE,
     ev.SCHEDULE_MISFIRED,
+    ev.ANALYTICS_ANOMALY_DETECTED,
 )
 """The event types a subscription may name, in the order forms list them."""
 
@@ -191,10 +192,24 @@ def describe(event: Mapping[str, Any], *, workflow: str | None) -> str:
         f"{payload.get('name') or payload.get('worker') or ''} went offline",
         ev.SCHEDULE_MISFIRED: f":alarm_clock: Mission Control: schedule "
         f"{payload.get('name') or payload.get('schedule_id') or ''}{where} misfired",
+        ev.ANALYTICS_ANOMALY_DETECTED: _anomaly_line(payload),
         TEST_EVENT: ":wave: Mission Control: a test delivery from this webhook",
     }
     line = lines.get(kind, f"Mission Control: {kind}{where}")
     return f"{line}: {reason}" if reason else line
+
+
+_ANOMALY_ICONS: Final = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":bulb:"}
+
+
+def _anomaly_line(payload: Mapping[str, Any]) -> str:
+    """An anomaly said in a line: its severity, what changed with its windows, what it means."""
+    severity = str(payload.get("severity") or "info")
+    icon = _ANOMALY_ICONS.get(severity, ":bulb:")
+    explanation = str(payload.get("explanation") or payload.get("label") or "a metric moved")
+    impact = str(payload.get("impact") or "").strip()
+    line = f"{icon} Mission Control: {severity} anomaly: {explanation}"
+    return f"{line} Impact: {impact}." if impact else line
 
 
 def sample_event(*, webhook_id: str, actor: str, ts: str) -> dict[str, Any]:

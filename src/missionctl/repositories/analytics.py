@@ -500,6 +500,19 @@ def active_user_counts(session: Session, scope: Scope, *, weekly: bool) -> dict[
     return {day: int(count) for day, count in session.execute(query)}
 
 
+def first_day(session: Session) -> date | None:
+    """The first UTC day with any activity, mission or run in the facts (``None``: none yet).
+
+    Where a history starts: a day after it without facts is a day of no activity.
+    """
+    firsts = [
+        session.execute(sa.select(sa.func.min(column))).scalar()
+        for column in (active_days.c.day, missions.c.day, run_days.c.day)
+    ]
+    found = [day for day in firsts if day is not None]
+    return min(found) if found else None
+
+
 def missions_per_day(session: Session, scope: Scope) -> dict[date, int]:
     """Missions created per UTC day in the scope."""
     query = (

@@ -102,6 +102,85 @@ TREND_KEYS = (
 )
 
 
+Severity = Literal["info", "warning", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+"""Most severe first: the order alerts are listed in."""
+Comparison = Literal["week_over_week", "day_vs_median", "cohort_vs_prior"]
+Direction = Literal["up", "down"]
+
+
+class AnomalyThresholds(BaseModel):
+    """Percentage changes (of the baseline) from which a change is info, warning, critical."""
+
+    model_config = _FROZEN
+
+    info: float = Field(gt=0, le=10_000)
+    warning: float = Field(gt=0, le=10_000)
+    critical: float = Field(gt=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _rising(self) -> "AnomalyThresholds":
+        if not self.info <= self.warning <= self.critical:
+            raise ValueError("thresholds must rise: info <= warning <= critical")
+        return self
+
+
+class AnomalyRule(BaseModel):
+    """How one metric is watched (``anomalies.metrics`` in ``analytics.yaml``)."""
+
+    model_config = _FROZEN
+
+    key: str
+    label: str | None = Field(default=None, min_length=1, max_length=80)
+    bad: tuple[Direction, ...] = Field(min_length=1)
+    noun: str = Field(min_length=1, max_length=40)
+    min_delta: float = Field(gt=0)
+    min_volume: float = Field(gt=0)
+    thresholds: dict[Comparison, AnomalyThresholds] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _comparisons_fit(self) -> "AnomalyRule":
+        if self.key == "retention":
+            if set(self.thresholds) != {"cohort_vs_prior"}:
+                raise ValueError("retention is compared by cohort_vs_prior only")
+        elif self.key not in TREND_KEYS:
+            raise ValueError(f"key must be retention or a trend ({', '.join(TREND_KEYS)})")
+        elif "cohort_vs_prior" in self.thresholds:
+            raise ValueError(f"{self.key} is compared by week_over_week and day_vs_median only")
+        return self
+
+
+class AnomalySettings(BaseModel):
+    """The detector's windows (see ``domain.anomalies``)."""
+
+    model_config = _FROZEN
+
+    weekday_lookback_weeks: int = Field(ge=1, le=52)
+    weekday_min_samples: int = Field(ge=1, le=52)
+    median_days: int = Field(ge=3, le=60)
+    median_min_days: int = Field(ge=1, le=60)
+    recent_cohorts: int = Field(ge=1, le=12)
+    prior_cohorts: int = Field(ge=1, le=26)
+    prior_min_cohorts: int = Field(ge=1, le=26)
+
+
+class AnomalyDefinitions(BaseModel):
+    """The ``anomalies`` section: the detector's windows and each watched metric's rule."""
+
+    model_config = _FROZEN
+
+    settings: AnomalySettings
+    notify_min_severity: Severity
+    metrics: tuple[AnomalyRule, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _once_each(self) -> "AnomalyDefinitions":
+        keys = [rule.key for rule in self.metrics]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each metric may have one rule; a key is repeated")
+        return self
+
+
 class Definitions(BaseModel):
     """The contents of ``analytics.yaml``."""
 
@@ -111,6 +190,7 @@ class Definitions(BaseModel):
     funnel: FunnelDefinition
     trends: tuple[MetricDefinition, ...]
     retention: RetentionDefinition
+    anomalies: AnomalyDefinitions
 
     @model_validator(mode="after")
     def _every_trend(self) -> "Definitions":
@@ -280,11 +360,6 @@ class DefinitionsAnswer(BaseModel):
 
 
 # --- anomalies and insights (the contract the cockpit, the API and the notifier share) -------
-
-Severity = Literal["info", "warning", "critical"]
-SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
-"""Most severe first: the order alerts are listed in."""
-Comparison = Literal["week_over_week", "day_vs_median", "cohort_vs_prior"]
 
 
 class ComparedWindow(BaseModel):

@@ -30,6 +30,7 @@ EventType = Literal[
     "emergency.released",
     "worker.offline",
     "schedule.misfired",
+    "analytics.anomaly_detected",
 ]
 """``domain.webhooks.SUBSCRIBABLE`` as a type (``tests/webhooks`` checks the two agree)."""
 

@@ -59,6 +59,9 @@ FOLLOW_EVERY_S = 1.0
 DEFAULT_RANGE_DAYS = 30
 """The days an answer covers when ``since`` is not given (ending ``until``, today by default)."""
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+"""The days a range may name: room on both sides for the weeks a read looks around it."""
+
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SEGMENT_VALUES: dict[str, tuple[str, ...]] = {
     "role": tuple(role.value for role in ROLES),
@@ -168,9 +171,14 @@ def parse_query(
 def _day(field: str, value: str, problems: list[Problem]) -> date | None:
     if _DAY.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            if FIRST_DAY <= day <= LAST_DAY:
+                return day
+            problems.append(Problem(field, f"give a day from {FIRST_DAY} to {LAST_DAY}"))
+            return None
     # The value is not echoed: a pasted token or other secret stays out of answers and logs.
     problems.append(Problem(field, "is not a UTC day; give YYYY-MM-DD, e.g. 2026-11-24"))
     return None

@@ -57,6 +57,7 @@ from missionctl.schemas.analytics import (
 )
 from missionctl.schemas.insights import ModelInsights, load_phrasebook
 from missionctl.services import analytics
+from missionctl.services import anomalies as anomaly_service
 from missionctl.services.analytics import AnalyticsQuery
 from missionctl.services.context import ServiceContext
 
@@ -92,12 +93,12 @@ SYSTEM_PROMPT = (
 async def current_anomalies(ctx: ServiceContext, query: AnalyticsQuery) -> list[AnomalyItem]:
     """The anomalies the insights of ``query`` are written with, most severe first.
 
-    The anomaly detector (``services.anomalies.read_anomalies``) supplies them; until it is
-    wired in here, there are none, and the insights are written from the funnel, retention and
-    trends alone.
+    Judged as of the range's last full day (``services.anomalies.up_to_last_full_day``).
     """
-    del ctx, query  # the detector reads them
-    return []
+    answer = await anomaly_service.read_anomalies(
+        ctx, query=anomaly_service.up_to_last_full_day(query)
+    )
+    return answer.items
 
 
 # --- the facts -------------------------------------------------------------------------------

@@ -20,14 +20,19 @@ from urllib.parse import urlencode
 from missionctl.db.types import utcnow
 from missionctl.domain.analytics import GRAINS, Grain
 from missionctl.errors import Problem, ValidationFailed
+from missionctl.llm import LLMClient
 from missionctl.schemas.analytics import (
+    AnomaliesAnswer,
     FunnelAnswer,
+    InsightsAnswer,
     RetentionAnswer,
     TotalsAnswer,
     TrendsAnswer,
 )
 from missionctl.services import ServiceContext
 from missionctl.services import analytics as analytics_service
+from missionctl.services import anomalies as anomaly_service
+from missionctl.services import insights as insights_service
 from missionctl.services.analytics import AnalyticsQuery
 from missionctl.web.templating import duration
 
@@ -124,38 +129,59 @@ def parse_filters(
 
 # --- panels ---------------------------------------------------------------------------------
 
-PanelName = Literal["kpis", "funnel", "retention", "trends"]
-PanelReader = Callable[[ServiceContext, AnalyticsQuery, Grain], Awaitable[Any]]
+PanelName = Literal["summary", "kpis", "funnel", "alerts", "retention", "trends"]
 
 
-async def _kpis(ctx: ServiceContext, query: AnalyticsQuery, grain: Grain) -> TotalsAnswer:
-    return await analytics_service.read_totals(ctx, query=query)
+@dataclass(frozen=True, slots=True)
+class PanelInputs:
+    """What a panel is read with: the services, valid filters and the model, if one is set."""
+
+    ctx: ServiceContext
+    query: AnalyticsQuery
+    grain: Grain
+    llm: LLMClient | None = None
 
 
-async def _funnel(ctx: ServiceContext, query: AnalyticsQuery, grain: Grain) -> FunnelAnswer:
-    return await analytics_service.read_funnel(ctx, query=query, grain=grain)
+PanelReader = Callable[[PanelInputs], Awaitable[Any]]
 
 
-async def _retention(ctx: ServiceContext, query: AnalyticsQuery, grain: Grain) -> RetentionAnswer:
-    return await analytics_service.read_retention(ctx, query=query)
+async def _summary(given: PanelInputs) -> InsightsAnswer:
+    found = await insights_service.current_anomalies(given.ctx, given.query)
+    return await insights_service.read_insights(
+        given.ctx, query=given.query, anomalies=found, llm=given.llm
+    )
 
 
-async def _trends(ctx: ServiceContext, query: AnalyticsQuery, grain: Grain) -> TrendsAnswer:
-    return await analytics_service.read_trends(ctx, query=query, grain=grain)
+async def _kpis(given: PanelInputs) -> TotalsAnswer:
+    return await analytics_service.read_totals(given.ctx, query=given.query)
+
+
+async def _funnel(given: PanelInputs) -> FunnelAnswer:
+    return await analytics_service.read_funnel(given.ctx, query=given.query, grain=given.grain)
+
+
+async def _alerts(given: PanelInputs) -> AnomaliesAnswer:
+    query = anomaly_service.up_to_last_full_day(given.query)
+    return await anomaly_service.read_anomalies(given.ctx, query=query)
+
+
+async def _retention(given: PanelInputs) -> RetentionAnswer:
+    return await analytics_service.read_retention(given.ctx, query=given.query)
+
+
+async def _trends(given: PanelInputs) -> TrendsAnswer:
+    return await analytics_service.read_trends(given.ctx, query=given.query, grain=given.grain)
 
 
 PANELS: Mapping[str, PanelReader] = {
+    "summary": _summary,
     "kpis": _kpis,
     "funnel": _funnel,
+    "alerts": _alerts,
     "retention": _retention,
     "trends": _trends,
 }
-"""Every panel the page loads, by the name in its fragment route (``/insights/panels/NAME``).
-
-The executive summary (``summary``, an ``InsightsAnswer``) and the alerts (``alerts``, an
-``AnomaliesAnswer``) have their templates and their places on the page; they appear once
-their readers are listed here.
-"""
+"""Every panel the page loads, by the name in its fragment route (``/insights/panels/NAME``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +218,9 @@ def is_empty(name: str, answer: Any) -> bool:
     return False
 
 
-async def read_panel(ctx: ServiceContext, name: str, filters: CockpitFilters) -> PanelView:
+async def read_panel(
+    ctx: ServiceContext, name: str, filters: CockpitFilters, llm: LLMClient | None = None
+) -> PanelView:
     """Read one panel for valid ``filters``; a failure becomes the panel's error state.
 
     A panel that fails must not take the page or the other panels with it: the failure is
@@ -200,7 +228,7 @@ async def read_panel(ctx: ServiceContext, name: str, filters: CockpitFilters) ->
     """
     assert filters.query is not None, "only valid filters reach the panels"
     try:
-        answer = await PANELS[name](ctx, filters.query, filters.grain)
+        answer = await PANELS[name](PanelInputs(ctx, filters.query, filters.grain, llm))
     except Exception:
         log.exception("the insights panel %s could not be read", name)
         return PanelView(name, failed="This panel could not be read just now.")

@@ -11,6 +11,7 @@ from missionctl.api.deps import Context, P, RuntimeDep, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.analytics import Grain
 from missionctl.schemas.analytics import (
+    AnomaliesAnswer,
     DefinitionsAnswer,
     FunnelAnswer,
     InsightsAnswer,
@@ -18,6 +19,7 @@ from missionctl.schemas.analytics import (
     TrendsAnswer,
 )
 from missionctl.services import analytics as analytics_service
+from missionctl.services import anomalies as anomalies_service
 from missionctl.services import insights as insights_service
 
 # Every route here reads the metrics; the declaration covers the whole router.
@@ -111,6 +113,20 @@ async def read_insights(
     return await insights_service.read_insights(
         ctx, query=query, anomalies=anomalies, llm=runtime.llm
     )
+
+
+@router.get("/anomalies", response_model=AnomaliesAnswer)
+async def read_anomalies(
+    ctx: Context, since: Since = None, until: Until = None, segment: SegmentParam = None
+) -> AnomaliesAnswer:
+    """Metrics that moved past their thresholds as of `until` (default: yesterday, UTC).
+
+    Week over week, the day against its weekday-adjusted 14-day median, and weekly cohorts'
+    retention against the cohorts before; most severe first. The detector looks back as far
+    as it needs before `until`; `since` only names the range. 422 as for the funnel.
+    """
+    query = anomalies_service.parse_query(since=since, until=until, segment=segment)
+    return await anomalies_service.read_anomalies(ctx, query=query)
 
 
 @router.get("/definitions", response_model=DefinitionsAnswer)

@@ -19,7 +19,7 @@ from missionctl.errors import NotFound
 from missionctl.schemas.analytics import DefinitionItem, load_definitions
 from missionctl.services import analytics as analytics_service
 from missionctl.web.charts import trend_charts
-from missionctl.web.deps import Context, Fragment, P, requires
+from missionctl.web.deps import Context, Fragment, P, RuntimeDep, requires
 from missionctl.web.insights import (
     PANELS,
     RANGE_LABELS,
@@ -100,6 +100,7 @@ def _panel_context(view: PanelView) -> dict[str, Any]:
 async def insights_page(
     request: Request,
     ctx: Context,
+    runtime: RuntimeDep,
     fragment: Fragment,
     preset: Preset = "",
     since: Day = "",
@@ -121,7 +122,10 @@ async def insights_page(
         )
     views = {}
     if filters.query is not None:
-        views = {name: await read_panel(ctx, name, filters) for name in context["panels"]}
+        # The model may take seconds to write the summary: the page does not wait for it, its
+        # panel loads on its own (without a model the deterministic writer is instant).
+        drawn = [p for p in context["panels"] if not (p == "summary" and runtime.llm is not None)]
+        views = {name: await read_panel(ctx, name, filters) for name in drawn}
     context["views"] = {name: _panel_context(view) for name, view in views.items()}
     return render(request, PAGE, context, status_code=status)
 
@@ -130,6 +134,7 @@ async def insights_page(
 async def insights_panel(
     request: Request,
     ctx: Context,
+    runtime: RuntimeDep,
     name: PanelName,
     preset: Preset = "",
     since: Day = "",
@@ -157,7 +162,7 @@ async def insights_panel(
     if filters.query is None:
         context["current"] = _panel_context(PanelView(name, failed=filters.message))
         return render(request, PAGE, context, block="panel_update", status_code=422)
-    view = await read_panel(ctx, name, filters)
+    view = await read_panel(ctx, name, filters, runtime.llm)
     context["current"] = _panel_context(view)
     return render(request, PAGE, context, block="panel_update")
 
