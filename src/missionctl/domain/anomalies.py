@@ -6,7 +6,8 @@ comparison is made for (``as_of``, the last full UTC day) and the rules (from
 
 Three comparisons:
 
-- **week_over_week**: the 7 days ending ``as_of`` against the 7 before. Counts, money and
+- **week_over_week**: the 7 days ending ``as_of`` against the weekly mean of the
+  ``baseline_weeks`` weeks before (as many whole weeks as the history holds). Counts, money and
   tokens are summed; ``success_rate`` is recomputed from the summed completed and ended runs
   (not a mean of daily rates); active users are the mean of the daily active users; run
   durations the mean of the daily 95th percentiles (or medians).
@@ -16,18 +17,19 @@ Three comparisons:
   3 of that weekday, or the mean is 0). Each of the 14 days is divided by its weekday's factor;
   the median of those is multiplied by ``as_of``'s weekday factor: the value expected for that
   weekday. A quiet Sunday is compared with what Sundays usually are.
-- **cohort_vs_prior**: the share of a weekly cohort (by first mission) active in weeks 1 and 2
-  after its own (the mean of the two shares), for the latest cohorts whose week 2 ended by
-  ``as_of``, against the median of the cohorts before each. Two weeks, not one: a cohort is a
-  handful of people, and two weeks give twice the evidence for a signal one week later. A
-  cohort also has to lie outside the range of the cohorts before it: with a few people per
-  cohort, one of them moving is a large percentage.
+- **cohort_vs_prior**: the share of person-weeks in which the people of the latest
+  ``recent_cohorts`` weekly cohorts (by first mission) whose weeks 1-2 ended before ``as_of``'s
+  week began were active in weeks 1 and 2, pooled (people and returns summed), against the
+  cohorts before them, pooled. A cohort is a handful of people; pooled, one of them moving is
+  a small share, and two weeks give twice the evidence for a signal one week later.
 
 Every day of the history counts, a day without activity as zero; days before the history's
 first day (``history_start``) are no data. An alert needs its percentage change **and** its
-absolute change past the metric's thresholds, with enough volume behind both sides. A change
-in a bad direction takes the highest severity whose threshold it passes; a change the other
-way (an improvement) is ``info`` at most, and only once it passes the ``critical`` threshold.
+absolute change past the metric's thresholds, with enough volume behind both sides; for a
+rate (success rate, retention) also a two-proportion z past the rule's ``significance``: a
+severity is the lowest the percentage and the z reach. A change in a bad direction takes the
+highest severity it passes; a change the other way (an improvement) is ``info`` at most, and
+only once it passes the ``critical`` limits.
 """
 
 import math
