@@ -5,7 +5,8 @@ about 90 % success, costs with ±30 % noise a day, weekdays busier than weekends
 of 6-10 new people), the day judged moving through every weekday, and runs
 `domain.anomalies.detect` with the rules of `schemas/analytics.yaml` on each. Prints JSON:
 
-- `noise`: the share of ordinary histories with any alert, and per metric and comparison the
+- `noise`: the share of ordinary histories with any alert, with a warning or critical one,
+  and per metric and comparison the
   share that alerted (by severity);
 - `injections`: for each failure (success falling to 65 % over the last 10 days, cost tripled
   over the last 3 days, the cohorts 3 and 4 weeks ago returning half as often), the share of
@@ -66,14 +67,17 @@ def _run(seed: int, injection: Injection, timings: list[float]) -> list[Anomaly]
 
 
 def _noise(histories: int, timings: list[float]) -> dict[str, Any]:
-    alerted, by_metric = 0, Counter[str]()
+    alerted = serious = 0
+    by_metric = Counter[str]()
     for seed in range(histories):
         found = _run(seed, CLEAN, timings)
         alerted += bool(found)
+        serious += any(a.severity != "info" for a in found)
         for anomaly in found:
             by_metric[f"{anomaly.metric}:{anomaly.comparison}:{anomaly.severity}"] += 1
     return {
         "any_alert_share": round(alerted / histories, 4),
+        "warning_or_critical_share": round(serious / histories, 4),
         "alert_share": {key: round(n / histories, 4) for key, n in sorted(by_metric.items())},
     }
 

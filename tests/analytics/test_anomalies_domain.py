@@ -1,14 +1,15 @@
 """The anomaly detector on simulated histories (pure): the failures a product leader must hear
-about are flagged with the right severity, and ordinary noise, a quiet Sunday, a small product
-and an empty history flag nothing.
+about are flagged with the right severity in nearly every history, ordinary noise rarely is,
+and a quiet Sunday, a small product and an empty history flag nothing.
 
-The seeds are fixed histories. With 5-20 runs a day and cohorts of a few people, no threshold
-separates every noisy history from every injected one: how often noise alone alerts, and how
-often each injection is caught with its severity, over hundreds of histories, is what
-``bench/anomalies.py`` measures (the figures are in ADR 0069).
+With 5-20 runs a day and cohorts of a few people no threshold separates every noisy history
+from every injected one, so the detector is judged by its rates over many seeded histories
+(the day judged moving through every weekday), as ``bench/anomalies.py`` does with more of
+them (the figures are in ADR 0069).
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
@@ -16,12 +17,16 @@ from itertools import pairwise
 import pytest
 from pydantic import ValidationError
 
+from missionctl.domain.analytics import week_of
 from missionctl.domain.anomalies import (
     Anomaly,
     Cohorts,
     DayFigures,
+    Trials,
+    day_text,
     detect,
     weekday_factors,
+    z_score,
 )
 from missionctl.domain.webhooks import Format, body
 from missionctl.schemas.analytics import AnomalyRule
@@ -32,7 +37,10 @@ from tests.analytics.history import AS_OF, Injection
 RULES, SETTINGS = detector_rules()
 NO_COHORTS = Cohorts()
 CLEAN = Injection()
-SEEDS = (3, 4, 8, 11, 12, 13)
+HISTORIES = 200
+SUCCESS_DROP = Injection(success_rate=0.65)
+COST_SPIKE = Injection(cost_factor=3.0)
+RETENTION_HALVED = Injection(retention_factor=0.5)
 
 
 def _detect(
@@ -42,7 +50,9 @@ def _detect(
     return detect(days, cohorts, as_of=as_of, history_start=start, rules=RULES, settings=SETTINGS)
 
 
-def _found(seed: int, injection: Injection = CLEAN, as_of: date = AS_OF) -> list[Anomaly]:
+def _found(seed: int, injection: Injection = CLEAN, as_of: date | None = None) -> list[Anomaly]:
+    """Seed ``seed``'s history, judged on a weekday that moves with the seed."""
+    as_of = as_of or AS_OF + timedelta(days=seed % 7)
     return _detect(
         history.days(seed, as_of=as_of, injection=injection),
         history.cohorts(seed, as_of=as_of, injection=injection),
@@ -50,63 +60,121 @@ def _found(seed: int, injection: Injection = CLEAN, as_of: date = AS_OF) -> list
     )
 
 
+def _share(injection: Injection, hit: Callable[[list[Anomaly]], bool]) -> float:
+    """The share of ``HISTORIES`` seeded histories whose anomalies ``hit`` accepts."""
+    return sum(hit(_found(seed, injection)) for seed in range(HISTORIES)) / HISTORIES
+
+
 def _one(found: list[Anomaly], metric: str, comparison: str) -> Anomaly:
     [anomaly] = [a for a in found if a.metric == metric and a.comparison == comparison]
     return anomaly
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("offset", range(7))
-def test_an_ordinary_noisy_history_flags_nothing(seed: int, offset: int) -> None:
-    as_of = AS_OF + timedelta(days=offset)  # every weekday as the day judged
-    assert _found(seed, as_of=as_of) == []
+def _has(metric: str, comparison: str, *severities: str) -> Callable[[list[Anomaly]], bool]:
+    def hit(found: list[Anomaly]) -> bool:
+        return any(
+            (a.metric, a.comparison) == (metric, comparison) and a.severity in severities
+            for a in found
+        )
+
+    return hit
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_success_falling_to_65_percent_over_ten_days_is_critical(seed: int) -> None:
-    found = _found(seed, Injection(success_rate=0.65))
+def test_ordinary_noise_rarely_alerts_and_seldom_warns() -> None:
+    assert _share(CLEAN, lambda found: any(a.severity != "info" for a in found)) <= 0.02
+    assert _share(CLEAN, bool) <= 0.05
+
+
+def test_success_falling_to_65_percent_over_ten_days_is_critical_week_over_week() -> None:
+    assert _share(SUCCESS_DROP, _has("success_rate", "week_over_week", "critical")) >= 0.95
+    found = _found(0, SUCCESS_DROP, as_of=AS_OF)
     drop = _one(found, "success_rate", "week_over_week")
     assert drop.severity == "critical" and drop.direction == "down"
-    assert drop.current_window.until == AS_OF and drop.baseline_window.until == AS_OF - timedelta(7)
+    assert drop.current_window == replace(drop.current_window, since=AS_OF - timedelta(6))
+    assert drop.current_window.until == AS_OF
+    assert drop.baseline_window.since == AS_OF - timedelta(34)  # the 4 weeks before
+    assert drop.baseline_window.until == AS_OF - timedelta(7)
     assert drop.key == f"success_rate:week_over_week:{AS_OF}"
     assert drop.explanation.startswith("Run success rate fell from ")
-    assert "in the 7 days to 15 Nov" in drop.explanation and "to 22 Nov." in drop.explanation
+    assert "in the 4 weeks to 15 Nov" in drop.explanation and "to 22 Nov." in drop.explanation
     assert "fewer completed runs a week" in drop.impact
     assert found[0] == drop  # the most severe first
     assert {a.metric for a in found} == {"success_rate"}
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_cost_tripled_over_three_days_is_critical_today_and_a_warning_week_over_week(
-    seed: int,
-) -> None:
-    found = _found(seed, Injection(cost_factor=3.0))
+def test_cost_tripled_over_three_days_is_critical_today_and_a_warning_week_over_week() -> None:
+    assert _share(COST_SPIKE, _has("cost_usd", "day_vs_median", "critical")) >= 0.95
+    week = _has("cost_usd", "week_over_week", "warning", "critical")
+    assert _share(COST_SPIKE, week) >= 0.95
+    found = _found(0, COST_SPIKE, as_of=AS_OF)
     day = _one(found, "cost_usd", "day_vs_median")
-    week = _one(found, "cost_usd", "week_over_week")
-    assert day.severity == "critical" and day.direction == "up"
-    assert week.severity in ("warning", "critical")
     assert day.explanation.startswith("Cost was $") and "for a Sunday" in day.explanation
     assert "more spend a week at this rate" in day.impact and day.impact.startswith("$")
-    assert {a.metric for a in found} == {"cost_usd"}
+    spent = _one(found, "cost_usd", "week_over_week")
+    assert " a week in the 4 weeks to 15 Nov to $" in spent.explanation
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_cohorts_returning_half_as_often_are_a_warning(seed: int) -> None:
-    found = _found(seed, Injection(retention_factor=0.5))
-    cohorts = [a for a in found if a.comparison == "cohort_vs_prior"]
-    assert cohorts and {a.severity for a in cohorts} == {"warning"}
-    injected = {AS_OF - timedelta(days=AS_OF.weekday(), weeks=n) for n in (3, 4)}
-    assert {a.current_window.since for a in cohorts} <= injected
-    for anomaly in cohorts:
-        assert anomaly.key == f"retention:cohort_vs_prior:{anomaly.current_window.since}"
-        assert anomaly.direction == "down" and anomaly.unit == "ratio"
-        assert "did not come back" in anomaly.impact
-    assert {a.metric for a in found} == {"retention"}
+def test_cohorts_returning_half_as_often_are_one_pooled_warning() -> None:
+    """Two cohorts of 6-10 people: a halving is past the tests in about half the histories.
+
+    That is the most this volume allows while noise warns in under 2 in 100 (ADR 0069); a
+    collapse to a fifth is caught nearly always.
+    """
+    warned = _has("retention", "cohort_vs_prior", "warning", "critical")
+    assert _share(RETENTION_HALVED, warned) >= 0.5
+    assert _share(Injection(retention_factor=0.2), warned) >= 0.95
+    caught = 0
+    for seed in range(HISTORIES):
+        cohorts = [a for a in _found(seed, RETENTION_HALVED) if a.metric == "retention"]
+        caught += bool(cohorts)
+        if not cohorts:
+            continue
+        this_week = week_of(AS_OF + timedelta(days=seed % 7))
+        first, second = (this_week - timedelta(weeks=n) for n in (4, 3))
+        [pooled] = cohorts
+        assert pooled.severity in ("warning", "critical") and pooled.direction == "down"
+        assert pooled.key == f"retention:cohort_vs_prior:{first}"
+        assert (pooled.current_window.since, pooled.current_window.until) == (
+            first,
+            second + timedelta(days=6),
+        )
+        assert f"the weeks of {day_text(first)} and {day_text(second)}," in pooled.explanation
+        assert "did not come back" in pooled.impact and pooled.unit == "ratio"
+    assert caught
+
+
+def _cohorts(size: int, returning: int, recent_returns: tuple[int, int, int, int]) -> Cohorts:
+    """Cohorts of ``size`` people, ``returning`` of them back each week, but the two judged
+    (3 and 4 weeks before ``AS_OF``'s week), whose weeks 1 and 2 bring ``recent_returns``."""
+    weeks = [week_of(AS_OF) - timedelta(weeks=n) for n in range(3, 11)]
+    returned = {(w, w + timedelta(weeks=k)): returning for w in weeks for k in (1, 2)}
+    for n, (start, k) in enumerate((s, k) for s in weeks[:2] for k in (1, 2)):
+        returned[(start, start + timedelta(weeks=k))] = recent_returns[n]
+    return Cohorts(dict.fromkeys(weeks, size), returned)
+
+
+def test_a_swing_of_a_person_or_two_in_small_cohorts_is_not_an_alert() -> None:
+    """40 % of 5 people coming back, then 25 %: past the percentage, not past chance."""
+    figures = {AS_OF - timedelta(days=n): DayFigures() for n in range(80)}
+    few = _cohorts(5, 2, (1, 1, 2, 1))
+    assert [a for a in _detect(figures, few) if a.metric == "retention"] == []
+    many = _cohorts(20, 8, (4, 4, 8, 4))  # the same shares, four times the people
+    [dip] = [a for a in _detect(figures, many) if a.metric == "retention"]
+    assert (dip.current, dip.baseline, dip.severity) == (0.25, 0.4, "warning")
+    assert dip.explanation.startswith("Of the 40 people whose first mission was in the weeks of")
+    assert "against 40% of the 120 people of the weeks of" in dip.explanation
+
+
+def test_the_z_score_of_two_shares() -> None:
+    assert z_score(Trials(45, 100), Trials(45, 100)) == 0
+    assert z_score(Trials(65, 100), Trials(90, 100)) == pytest.approx(-4.23, abs=0.01)
+    assert z_score(Trials(0, 0), Trials(9, 10)) == 0  # an empty side: nothing to test
+    assert z_score(Trials(10, 10), Trials(10, 10)) == 0  # no variation
 
 
 def test_severity_orders_the_answer_then_metric_then_comparison() -> None:
     both = Injection(success_rate=0.65, cost_factor=3.0, retention_factor=0.5)
-    found = _found(0, both)
+    found = _found(0, both, as_of=AS_OF)
     ranks = [("critical", "warning", "info").index(a.severity) for a in found]
     assert ranks == sorted(ranks)
     for left, right in pairwise(found):
@@ -212,7 +280,7 @@ def test_days_before_the_history_began_are_no_data() -> None:
 
 
 def test_a_webhook_says_the_anomaly_in_one_line() -> None:
-    drop = _one(_found(3, Injection(success_rate=0.65)), "success_rate", "week_over_week")
+    drop = _one(_found(0, SUCCESS_DROP, as_of=AS_OF), "success_rate", "week_over_week")
     payload = {
         "key": drop.key,
         "severity": drop.severity,
@@ -239,6 +307,8 @@ def test_a_webhook_says_the_anomaly_in_one_line() -> None:
         ({"thresholds": {"cohort_vs_prior": {"info": 1, "warning": 2, "critical": 3}}}, "only"),
         ({"min_delta": 0}, "greater than 0"),
         ({"bad": []}, "at least 1"),
+        ({"significance": {"info": 2, "warning": 2.5, "critical": 3}}, "rates only"),
+        ({"key": "success_rate", "significance": {"info": 3, "warning": 2, "critical": 4}}, "rise"),
     ],
 )
 def test_a_broken_rule_in_the_definitions_is_refused_naming_the_fix(

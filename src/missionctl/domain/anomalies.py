@@ -6,7 +6,8 @@ comparison is made for (``as_of``, the last full UTC day) and the rules (from
 
 Three comparisons:
 
-- **week_over_week**: the 7 days ending ``as_of`` against the 7 before. Counts, money and
+- **week_over_week**: the 7 days ending ``as_of`` against the weekly mean of the
+  ``baseline_weeks`` weeks before (as many whole weeks as the history holds). Counts, money and
   tokens are summed; ``success_rate`` is recomputed from the summed completed and ended runs
   (not a mean of daily rates); active users are the mean of the daily active users; run
   durations the mean of the daily 95th percentiles (or medians).
@@ -16,18 +17,19 @@ Three comparisons:
   3 of that weekday, or the mean is 0). Each of the 14 days is divided by its weekday's factor;
   the median of those is multiplied by ``as_of``'s weekday factor: the value expected for that
   weekday. A quiet Sunday is compared with what Sundays usually are.
-- **cohort_vs_prior**: the share of a weekly cohort (by first mission) active in weeks 1 and 2
-  after its own (the mean of the two shares), for the latest cohorts whose week 2 ended by
-  ``as_of``, against the median of the cohorts before each. Two weeks, not one: a cohort is a
-  handful of people, and two weeks give twice the evidence for a signal one week later. A
-  cohort also has to lie outside the range of the cohorts before it: with a few people per
-  cohort, one of them moving is a large percentage.
+- **cohort_vs_prior**: the share of person-weeks in which the people of the latest
+  ``recent_cohorts`` weekly cohorts (by first mission) whose weeks 1-2 ended before ``as_of``'s
+  week began were active in weeks 1 and 2, pooled (people and returns summed), against the
+  cohorts before them, pooled. A cohort is a handful of people; pooled, one of them moving is
+  a small share, and two weeks give twice the evidence for a signal one week later.
 
 Every day of the history counts, a day without activity as zero; days before the history's
 first day (``history_start``) are no data. An alert needs its percentage change **and** its
-absolute change past the metric's thresholds, with enough volume behind both sides. A change
-in a bad direction takes the highest severity whose threshold it passes; a change the other
-way (an improvement) is ``info`` at most, and only once it passes the ``critical`` threshold.
+absolute change past the metric's thresholds, with enough volume behind both sides; for a
+rate (success rate, retention) also a two-proportion z past the rule's ``significance``: a
+severity is the lowest the percentage and the z reach. A change in a bad direction takes the
+highest severity it passes; a change the other way (an improvement) is ``info`` at most, and
+only once it passes the ``critical`` limits.
 """
 
 import math
@@ -38,6 +40,7 @@ from datetime import date, timedelta
 from typing import Final, Literal
 
 from missionctl.domain.analytics import RunDay, week_of
+from missionctl.domain.english import join_words
 
 Severity = Literal["info", "warning", "critical"]
 Comparison = Literal["week_over_week", "day_vs_median", "cohort_vs_prior"]
@@ -158,6 +161,32 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class Trials:
+    """A proportion's counts: ``hits`` out of ``count``.
+
+    Completed runs of ended runs; a cohort's returns of its person-weeks.
+    """
+
+    hits: int
+    count: int
+
+
+def z_score(current: Trials, baseline: Trials) -> float:
+    """The two-proportion z statistic of ``current`` against ``baseline`` (pooled variance).
+
+    Positive when the current share is higher. 0 when either side is empty or the pooled
+    share is 0 or 1 (no variation: nothing to test).
+    """
+    if current.count <= 0 or baseline.count <= 0:
+        return 0.0
+    pooled = (current.hits + baseline.hits) / (current.count + baseline.count)
+    spread = pooled * (1 - pooled) * (1 / current.count + 1 / baseline.count)
+    if spread <= 0:
+        return 0.0
+    return (current.hits / current.count - baseline.hits / baseline.count) / math.sqrt(spread)
+
+
+@dataclass(frozen=True, slots=True)
 class MetricRule:
     """How one metric is watched.
 
@@ -172,6 +201,8 @@ class MetricRule:
             means, the ended runs for rates and durations, the people of a cohort.
         thresholds: the percentage thresholds per comparison; a comparison not named is not
             made for this metric.
+        significance: for rates only, the least z of a two-proportion test per severity (a
+            change must also be unlikely by chance); ``None``: no test.
     """
 
     metric: str
@@ -182,6 +213,7 @@ class MetricRule:
     min_delta: float
     min_volume: float
     thresholds: Mapping[Comparison, Thresholds]
+    significance: Thresholds | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +224,8 @@ class Settings:
     weekday_min_samples: int = 3
     median_days: int = 14
     median_min_days: int = 7
-    recent_cohorts: int = 3
+    baseline_weeks: int = 4
+    recent_cohorts: int = 2
     prior_cohorts: int = 6
     prior_min_cohorts: int = 3
 
@@ -243,8 +276,8 @@ class _Change:
     baseline_volume: float
     scale: int  # how many days' worth of min_volume (and, for sums, min_delta) apply
     per_week: float  # how many of the current window's units make a week (impact)
-    context: str = ""  # the weekday, or the cohort's size, for the sentences
-    usual: tuple[float, float] | None = None  # the range of the prior cohorts' values
+    context: str = ""  # the weekday, or the pooled cohorts' weeks, for the sentences
+    trials: tuple[Trials, Trials] | None = None  # a rate's counts (current, baseline): z-test
 
 
 def detect(
@@ -272,7 +305,7 @@ def detect(
                 changes += _cohort_changes(rule, cohorts, as_of, history_start, settings)
             continue
         if "week_over_week" in rule.thresholds:
-            changes += _week_over_week(rule, series, as_of)
+            changes += _week_over_week(rule, series, as_of, settings)
         if "day_vs_median" in rule.thresholds:
             changes += _day_vs_median(rule, series, as_of, settings)
     found = [anomaly for change in changes if (anomaly := _judge(change)) is not None]
@@ -348,9 +381,14 @@ def _window_value(metric: str, figures: Sequence[DayFigures]) -> tuple[float | N
 # --- the comparisons ------------------------------------------------------------------------
 
 
-def _week_over_week(rule: MetricRule, series: _Series, as_of: date) -> list[_Change]:
+def _week_over_week(
+    rule: MetricRule, series: _Series, as_of: date, settings: Settings
+) -> list[_Change]:
     current = Window(as_of - timedelta(days=WEEK_DAYS - 1), as_of)
-    baseline = Window(current.since - timedelta(days=WEEK_DAYS), current.since - timedelta(days=1))
+    weeks = _baseline_weeks(series, current.since, settings.baseline_weeks)
+    if weeks == 0:
+        return []
+    baseline = Window(current.since - timedelta(weeks=weeks), current.since - timedelta(days=1))
     now, before = series.window(current), series.window(baseline)
     if now is None or before is None:
         return []
@@ -358,6 +396,11 @@ def _week_over_week(rule: MetricRule, series: _Series, as_of: date) -> list[_Cha
     base, base_volume = _window_value(rule.metric, before)
     if value is None or base is None:
         return []
+    kind = KINDS[rule.metric]
+    if kind == "sum":  # a week's average over the baseline's weeks
+        base, base_volume = base / weeks, base_volume / weeks
+    elif kind in ("rate", "duration"):
+        base_volume /= weeks  # the volume's threshold is per week
     return [
         _Change(
             rule,
@@ -368,10 +411,23 @@ def _week_over_week(rule: MetricRule, series: _Series, as_of: date) -> list[_Cha
             base,
             volume,
             base_volume,
-            scale=1 if KINDS[rule.metric] == "mean" else WEEK_DAYS,
+            scale=1 if kind == "mean" else WEEK_DAYS,
             per_week=1.0,
+            context=str(weeks),
+            trials=(_run_trials(now), _run_trials(before)) if kind == "rate" else None,
         )
     ]
+
+
+def _baseline_weeks(series: _Series, since: date, most: int) -> int:
+    """How many whole weeks before ``since`` (up to ``most``) the history holds."""
+    held = (since - series.start).days // WEEK_DAYS if series.has(since) else 0
+    return max(0, min(most, held))
+
+
+def _run_trials(figures: Sequence[DayFigures]) -> Trials:
+    """The completed runs out of the ended runs of some days."""
+    return Trials(sum(f.runs_completed for f in figures), sum(f.runs_ended for f in figures))
 
 
 def weekday_factors(
@@ -441,55 +497,66 @@ def _day_vs_median(
             scale=1,
             per_week=float(WEEK_DAYS),
             context=_WEEKDAYS[as_of.weekday()],
+            trials=(
+                _run_trials([series.figures(as_of)]),
+                _run_trials([series.figures(day) for day in known]),
+            )
+            if KINDS[rule.metric] == "rate"
+            else None,
         )
     ]
 
 
-def _cohort_share(cohorts: Cohorts, start: date) -> float | None:
-    """The mean share of a cohort active in weeks 1 and 2 after its own."""
-    size = cohorts.sizes.get(start, 0)
-    if not size:
-        return None
-    returned = [cohorts.returned.get((start, start + timedelta(weeks=k)), 0) for k in (1, 2)]
-    return statistics.fmean(returned) / size
+RETURN_WEEKS: Final = 2
+"""A cohort's retention counts who was active in the weeks 1 and 2 after its own."""
+
+
+def _pooled(cohorts: Cohorts, starts: Sequence[date]) -> Trials:
+    """The returns of ``starts``' cohorts out of their person-weeks (people x 2), summed."""
+    hits = sum(
+        cohorts.returned.get((start, start + timedelta(weeks=k)), 0)
+        for start in starts
+        for k in range(1, RETURN_WEEKS + 1)
+    )
+    return Trials(hits, RETURN_WEEKS * sum(cohorts.sizes.get(start, 0) for start in starts))
 
 
 def _cohort_changes(
     rule: MetricRule, cohorts: Cohorts, as_of: date, history_start: date, settings: Settings
 ) -> list[_Change]:
-    # A cohort is judged once its week 2 (starting 14 days after it) has ended by as_of.
-    latest = week_of(as_of - timedelta(days=20))
+    """The latest ``recent_cohorts`` cohorts pooled against the ``prior_cohorts`` before them.
+
+    The latest are those whose weeks 1-2 ended before ``as_of``'s week began (they started 3
+    and 4 weeks before it): the same pair is judged all week, under one key.
+    """
     first = week_of(history_start)
-    changes: list[_Change] = []
-    for n in range(settings.recent_cohorts):
-        start = latest - timedelta(weeks=n)
-        share = _cohort_share(cohorts, start)
-        priors = [
-            p
-            for k in range(1, settings.prior_cohorts + 1)
-            if (p := start - timedelta(weeks=k)) >= first and cohorts.sizes.get(p, 0)
-        ]
-        shares = [s for p in priors if (s := _cohort_share(cohorts, p)) is not None]
-        if start < first or share is None or len(shares) < settings.prior_min_cohorts:
-            continue
-        size = cohorts.sizes[start]
-        changes.append(
-            _Change(
-                rule,
-                "cohort_vs_prior",
-                Window(start, start + timedelta(days=WEEK_DAYS - 1)),
-                Window(priors[-1], priors[0] + timedelta(days=WEEK_DAYS - 1)),
-                share,
-                statistics.median(shares),
-                float(size),
-                float(statistics.median(cohorts.sizes[p] for p in priors)),
-                scale=1,
-                per_week=float(size),
-                context=str(len(shares)),
-                usual=(min(shares), max(shares)),
-            )
+    latest = week_of(as_of) - timedelta(weeks=RETURN_WEEKS + 1)
+    recent = [latest - timedelta(weeks=n) for n in range(settings.recent_cohorts)]
+    oldest = recent[-1]
+    priors = [
+        p
+        for k in range(1, settings.prior_cohorts + 1)
+        if (p := oldest - timedelta(weeks=k)) >= first and cohorts.sizes.get(p, 0)
+    ]
+    now, before = _pooled(cohorts, recent), _pooled(cohorts, priors)
+    if oldest < first or not now.count or len(priors) < settings.prior_min_cohorts:
+        return []
+    return [
+        _Change(
+            rule,
+            "cohort_vs_prior",
+            Window(oldest, latest + timedelta(days=WEEK_DAYS - 1)),
+            Window(priors[-1], priors[0] + timedelta(days=WEEK_DAYS - 1)),
+            now.hits / now.count,
+            before.hits / before.count,
+            float(now.count // RETURN_WEEKS),
+            float(before.count // RETURN_WEEKS),
+            scale=1,
+            per_week=float(now.count // RETURN_WEEKS),
+            context=join_words([day_text(start) for start in sorted(recent)]),
+            trials=(now, before),
         )
-    return changes
+    ]
 
 
 # --- judging --------------------------------------------------------------------------------
@@ -511,14 +578,9 @@ def _judge(change: _Change) -> Anomaly | None:
         and change.current_volume < min_volume
     ):
         return None  # a rate from a handful of runs (or of one cohort too small) says little
-    if change.usual is not None and change.usual[0] <= change.current <= change.usual[1]:
-        return None  # a cohort within the range of the cohorts before it is not unusual
     change_pct = delta / change.baseline * 100
     direction: Direction = "up" if delta > 0 else "down"
-    thresholds = rule.thresholds[change.comparison]
-    severity = thresholds.severity(change_pct)
-    if direction not in rule.bad:
-        severity = "info" if abs(change_pct) >= thresholds.critical else None
+    severity = _severity(change, change_pct, direction)
     if severity is None:
         return None
     until = change.current_window.since if change.comparison == "cohort_vs_prior" else None
@@ -539,6 +601,28 @@ def _judge(change: _Change) -> Anomaly | None:
         impact=_impact(change, delta),
         explanation=_explanation(change, direction),
     )
+
+
+def _severity(change: _Change, change_pct: float, direction: Direction) -> Severity | None:
+    """The lower of the severities the percentage and (for a rate) the z-test reach.
+
+    A change the other way than ``bad`` is ``info`` at most, past both ``critical`` limits.
+    """
+    rule = change.rule
+    thresholds = rule.thresholds[change.comparison]
+    z_test = rule.significance if change.trials is not None else None
+    z = z_score(*change.trials) if change.trials is not None else 0.0
+    if direction not in rule.bad:
+        calm = abs(change_pct) < thresholds.critical or (
+            z_test is not None and abs(z) < z_test.critical
+        )
+        return None if calm else "info"
+    found = [thresholds.severity(change_pct)]
+    if z_test is not None:
+        found.append(z_test.severity(z))
+    if None in found:
+        return None
+    return max((level for level in found if level is not None), key=SEVERITY_ORDER.index)
 
 
 def _rounded(value: float) -> float:
@@ -571,11 +655,13 @@ def _explanation(change: _Change, direction: Direction) -> str:
     now, base = amount(change.current, rule.unit), amount(change.baseline, rule.unit)
     moved = "rose" if direction == "up" else "fell"
     if change.comparison == "week_over_week":
-        per = {"mean": " a day", "duration": " (mean of the daily values)"}.get(
-            KINDS[rule.metric], ""
-        )
+        kind = KINDS[rule.metric]
+        per = {"mean": " a day", "duration": " (mean of the daily values)"}.get(kind, "")
+        weeks = int(change.context)
+        before = "the 7 days" if weeks == 1 else f"the {weeks} weeks"
+        per_before = " a week" if weeks > 1 and kind == "sum" else per
         return (
-            f"{rule.label} {moved} from {base}{per} in the 7 days to "
+            f"{rule.label} {moved} from {base}{per_before} in {before} to "
             f"{day_text(change.baseline_window.until)} to {now}{per} in the 7 days to "
             f"{day_text(change.current_window.until)}."
         )
@@ -587,11 +673,12 @@ def _explanation(change: _Change, direction: Direction) -> str:
             f"{(change.baseline_window.until - change.baseline_window.since).days + 1} days "
             "before)."
         )
-    size = int(change.current_volume)
+    last_prior = change.baseline_window.until - timedelta(days=WEEK_DAYS - 1)
     return (
-        f"Of the {size} people whose first mission was in the week of "
-        f"{day_text(change.current_window.since)}, {now} were active in the two weeks after, "
-        f"against a median of {base} for the {change.context} weekly cohorts before."
+        f"Of the {int(change.current_volume)} people whose first mission was in the weeks of "
+        f"{change.context}, {now} were active in each of the two weeks after, against {base} "
+        f"of the {int(change.baseline_volume)} people of the weeks of "
+        f"{day_text(change.baseline_window.since)} to {day_text(last_prior)}."
     )
 
 
@@ -602,8 +689,8 @@ def _impact(change: _Change, delta: float) -> str:
         people = round(abs(delta) * change.current_volume)
         size = int(change.current_volume)
         if more:
-            return f"about {people} more of the cohort's {size} people came back than usual"
-        return f"about {people} of the cohort's {size} people did not come back who usually would"
+            return f"about {people} more of the cohorts' {size} people came back than usual"
+        return f"about {people} of the cohorts' {size} people did not come back who usually would"
     kind = KINDS[rule.metric]
     if kind == "mean":
         return (

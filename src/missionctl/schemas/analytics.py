@@ -109,6 +109,10 @@ Comparison = Literal["week_over_week", "day_vs_median", "cohort_vs_prior"]
 Direction = Literal["up", "down"]
 
 
+RATE_KEYS: tuple[str, ...] = ("success_rate", "retention")
+"""The watched metrics that are shares of counts: the ones a z-test can judge."""
+
+
 class AnomalyThresholds(BaseModel):
     """Percentage changes (of the baseline) from which a change is info, warning, critical."""
 
@@ -137,9 +141,15 @@ class AnomalyRule(BaseModel):
     min_delta: float = Field(gt=0)
     min_volume: float = Field(gt=0)
     thresholds: dict[Comparison, AnomalyThresholds] = Field(min_length=1)
+    significance: AnomalyThresholds | None = None
 
     @model_validator(mode="after")
     def _comparisons_fit(self) -> "AnomalyRule":
+        if self.significance is not None and self.key not in RATE_KEYS:
+            raise ValueError(
+                f"significance (a two-proportion test) applies to rates only "
+                f"({', '.join(RATE_KEYS)}); remove it from {self.key}"
+            )
         if self.key == "retention":
             if set(self.thresholds) != {"cohort_vs_prior"}:
                 raise ValueError("retention is compared by cohort_vs_prior only")
@@ -159,6 +169,7 @@ class AnomalySettings(BaseModel):
     weekday_min_samples: int = Field(ge=1, le=52)
     median_days: int = Field(ge=3, le=60)
     median_min_days: int = Field(ge=1, le=60)
+    baseline_weeks: int = Field(ge=1, le=12)
     recent_cohorts: int = Field(ge=1, le=12)
     prior_cohorts: int = Field(ge=1, le=26)
     prior_min_cohorts: int = Field(ge=1, le=26)

@@ -23,6 +23,7 @@ from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.analytics import week_of
 from missionctl.domain.anomalies import (
+    RETURN_WEEKS,
     Anomaly,
     Cohorts,
     DayFigures,
@@ -90,6 +91,11 @@ def detector_rules() -> tuple[list[MetricRule], Settings]:
                 comparison: Thresholds(t.info, t.warning, t.critical)
                 for comparison, t in rule.thresholds.items()
             },
+            significance=(
+                Thresholds(z.info, z.warning, z.critical)
+                if (z := rule.significance) is not None
+                else None
+            ),
         )
         for rule in data.anomalies.metrics
     ]
@@ -106,7 +112,11 @@ class _DetectorRows:
 def _detector_rows(session: Session, query: AnalyticsQuery, settings: Settings) -> _DetectorRows:
     """What the detector reads: the days before ``as_of`` and the recent cohorts."""
     as_of = query.until
-    lookback = max(settings.weekday_lookback_weeks * 7, settings.median_days, 14)
+    lookback = max(
+        settings.weekday_lookback_weeks * 7,
+        settings.median_days,
+        (settings.baseline_weeks + 1) * 7,
+    )
     scope = repo.Scope(as_of - timedelta(days=lookback), as_of, query.segment)
     days = day_figures(
         active_users=repo.active_user_counts(session, scope, weekly=False),
@@ -115,7 +125,7 @@ def _detector_rows(session: Session, query: AnalyticsQuery, settings: Settings) 
         durations=repo.duration_percentiles(session, scope, weekly=False),
     )
     # The recent cohorts, the cohorts before them, and the weeks between as_of and the latest.
-    weeks = settings.recent_cohorts + settings.prior_cohorts + 3
+    weeks = settings.recent_cohorts + settings.prior_cohorts + RETURN_WEEKS + 1
     cohort_scope = repo.Scope(week_of(as_of) - timedelta(weeks=weeks), as_of, query.segment)
     sizes, returned = repo.retention_counts(session, cohort_scope, weeks=2)
     return _DetectorRows(days, Cohorts(sizes, returned), repo.first_day(session))
