@@ -29,9 +29,12 @@ def test_a_moved_clock_dates_utcnow_while_installed_and_only_moves_forward() -> 
 
 
 def test_only_one_clock_is_moved_at_a_time() -> None:
-    with moved_clock(START), pytest.raises(Conflict, match="another dated history"):
-        with moved_clock(START):
-            pass
+    with (
+        moved_clock(START),
+        pytest.raises(Conflict, match="another dated history"),
+        moved_clock(START),
+    ):
+        pass
     assert CLOCK.moved is None
 
 

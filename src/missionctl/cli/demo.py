@@ -21,9 +21,7 @@ if TYPE_CHECKING:
     from missionctl.demo.seed import DemoSummary
     from missionctl.settings import Settings
 
-app = typer.Typer(
-    help="A demo history to explore the insights cockpit with.", no_args_is_help=True
-)
+app = typer.Typer(help="A demo history to explore the insights cockpit with.", no_args_is_help=True)
 
 # Kept here as well as in demo.history: `--help` must not import the engine.
 MIN_DAYS, MAX_DAYS = 28, 366
@@ -75,9 +73,7 @@ def seed(
     started = time.monotonic()
     try:
         with _quiet_model_refusals():
-            summary = asyncio.run(
-                _seed(settings, days=days, seed=seed, anomalies=not no_anomalies)
-            )
+            summary = asyncio.run(_seed(settings, days=days, seed=seed, anomalies=not no_anomalies))
     except Conflict as exc:
         err_console.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False)
         raise typer.Exit(EXIT_INVALID) from exc

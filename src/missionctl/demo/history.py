@@ -162,7 +162,7 @@ def injections(params: DemoParameters, today: date) -> tuple[Injection, ...]:
             "cost_spike",
             today - timedelta(days=spec.costly_days),
             today - timedelta(days=1),
-            f"every run's tokens, so its cost, × {spec.cost_factor:g}",
+            f"every run's tokens, so its cost, times {spec.cost_factor:g}",
         ),
         Injection(
             "retention_dip",
@@ -183,7 +183,10 @@ def _join_people(plan: _Plan) -> None:
     span = (plan.last - plan.first).days + 1
     later = round(spec.joins_per_day * max(0, span - 7))
     joined = sorted(
-        [plan.first + timedelta(days=plan.rng.randrange(min(5, span))) for _ in range(spec.founders)]
+        [
+            plan.first + timedelta(days=plan.rng.randrange(min(5, span)))
+            for _ in range(spec.founders)
+        ]
         + [plan.first + timedelta(days=7 + plan.rng.randrange(span - 7)) for _ in range(later)]
     )
     roles = list(spec.roles)
@@ -295,7 +298,9 @@ def _week_days(monday: date) -> list[date]:
 def _pick_days(plan: _Plan, days: list[date], count: int) -> list[date]:
     """Up to ``count`` distinct days of ``days``, weekdays more likely than weekend days."""
     weekend = plan.params.activity.weekend_weight
-    keyed = [(plan.rng.random() ** (1 / (1 if d.weekday() < _WEEKDAYS else weekend)), d) for d in days]
+    keyed = [
+        (plan.rng.random() ** (1 / (1 if d.weekday() < _WEEKDAYS else weekend)), d) for d in days
+    ]
     return [d for _, d in sorted(keyed, reverse=True)[:count]]
 
 

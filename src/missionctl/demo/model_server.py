@@ -100,8 +100,12 @@ def _completion(model: str, call: ScriptedCall) -> dict[str, Any]:
 @asynccontextmanager
 async def serve_model(model: ScriptedModel) -> AsyncIterator[str]:
     """Serve ``model`` on a free port of 127.0.0.1 for the block; yields the client's base URL."""
+    open_connections: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        open_connections[writer] = task
         try:
             while (request := await _read_request(reader)) is not None:
                 status, body = model.answer(*request)
@@ -110,6 +114,7 @@ async def serve_model(model: ScriptedModel) -> AsyncIterator[str]:
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass  # the client went away, or spoke something else: close the connection
         finally:
+            open_connections.pop(writer, None)
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
@@ -120,6 +125,12 @@ async def serve_model(model: ScriptedModel) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         server.close()
+        # A connection the client kept open ends when its transport is closed (the handler
+        # reads the end of the stream); none is left to be cancelled with the loop.
+        handlers = list(open_connections.values())
+        for writer in list(open_connections):
+            writer.close()
+        await asyncio.gather(*handlers, return_exceptions=True)
         await server.wait_closed()
 
 

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from missionctl.db.clock import MovedClock, moved_clock
 from missionctl.db.types import utcnow
@@ -40,8 +40,7 @@ from missionctl.planning import LocalPlanner
 from missionctl.schemas.identity import UserCreate
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import ServiceContext
-from missionctl.services import identity, missions, plans, reports, runs, workflows
+from missionctl.services import ServiceContext, identity, missions, plans, reports, runs, workflows
 from missionctl.services.demo import DemoClaim, claim_empty_log
 from missionctl.services.runtime import build_agents
 
@@ -53,12 +52,13 @@ _PAUSE_S = {"sign_in": 20.0, "goal": 90.0, "plan": 15.0, "run": 120.0, "read": 6
 # No lease may run out while the clock jumps over a step's duration (at most an hour or so).
 _LEASE_S = 7 * 86_400.0
 _WAIT_S = 5.0
+_RUN_DEADLINE_S = 300.0
 _RUN_ENDS = frozenset({ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORTED})
 
 
 @dataclass(frozen=True, slots=True)
 class DemoSummary:
-    """What a seed wrote: counts (test users apart), the days, and the injections."""
+    """What a seed wrote: counts of people's acts (test users' left out), days, injections."""
 
     first_day: date
     last_day: date
@@ -115,7 +115,8 @@ async def seed(
         model = ScriptedModel(clock)
         async with serve_model(model) as base_url, _engine(ctx, base_url) as ended:
             roles = {person.name: person.role for person in history.people}
-            player = _Player(ctx, clock, model, ended, await _save_workflows(ctx), roles)
+            testers = frozenset(p.name for p in history.people if p.test)
+            player = _Player(ctx, clock, model, ended, await _save_workflows(ctx), roles, testers)
             for session in history.sessions:
                 await player.play(session)
     return _summary(history, days, seed, player.tally)
@@ -156,8 +157,14 @@ class _RunEnds:
         self._subscription = subscription
 
     async def __call__(self, run_id: uuid.UUID) -> str:
-        """The status ``run_id`` ended with."""
-        while True:
+        """The status ``run_id`` ended with.
+
+        Raises:
+            RuntimeError: the run has not ended after ``_RUN_DEADLINE_S`` seconds (a demo run
+                takes well under one: the engine is stuck, and its log says why).
+        """
+        deadline = asyncio.get_running_loop().time() + _RUN_DEADLINE_S
+        while asyncio.get_running_loop().time() < deadline:
             try:
                 records = await asyncio.wait_for(self._subscription.get_many(), _WAIT_S)
             except TimeoutError:
@@ -169,6 +176,7 @@ class _RunEnds:
                 status = (await runs.read_run(self._ctx, run_id=run_id)).status.value
                 if f"run.{status}" in _RUN_ENDS:
                     return status
+        raise RuntimeError(f"demo run {run_id} did not end within {_RUN_DEADLINE_S:g} s")
 
 
 @asynccontextmanager
@@ -208,7 +216,10 @@ class _Player:
     ended: _RunEnds
     workflow_ids: dict[str, uuid.UUID]
     roles: dict[str, Role]
+    testers: frozenset[str]
     tally: _Tally = field(default_factory=_Tally)
+    # What test users do is not counted: they count nowhere in analytics either.
+    untallied: _Tally = field(default_factory=_Tally)
     newest_mission: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)
     newest_report: uuid.UUID | None = None
 
@@ -226,7 +237,7 @@ class _Player:
         for planned in session.runs:
             await self._run(session.person, actor, planned)
         if session.download_latest and self.newest_report is not None:
-            await self._download(actor, self.newest_report)
+            await self._download(session.person, self.newest_report)
 
     async def _join(self, name: str) -> None:
         role = self.roles[name]
@@ -235,11 +246,15 @@ class _Player:
 
     async def _mission(self, name: str, actor: str, goal: str) -> None:
         self.clock.advance(_PAUSE_S["goal"])
-        mission = await missions.create_mission(self.ctx, data=MissionCreate(goal=goal), actor=actor)
+        mission = await missions.create_mission(
+            self.ctx, data=MissionCreate(goal=goal), actor=actor
+        )
         self.clock.advance(_PAUSE_S["plan"])
-        await plans.plan_mission(self.ctx, mission_id=mission.id, actor=actor, planner=LocalPlanner())
+        await plans.plan_mission(
+            self.ctx, mission_id=mission.id, actor=actor, planner=LocalPlanner()
+        )
         self.newest_mission[name] = (mission.id, goal)
-        self.tally.missions += 1
+        self._tally(name).missions += 1
 
     async def _run(self, name: str, actor: str, planned: PlannedRun) -> None:
         mission_id, goal = self.newest_mission[name]
@@ -253,21 +268,27 @@ class _Player:
         )
         status = await self.ended(run.id)
         self.model.forget()
-        self.tally.runs += 1
+        tally = self._tally(name)
+        tally.runs += 1
         if status == "completed":
-            self.tally.completed += 1
+            tally.completed += 1
             self.newest_report = run.id
             if planned.download:
-                await self._download(actor, run.id)
+                await self._download(name, run.id)
         else:
-            self.tally.failed += 1
+            tally.failed += 1
 
-    async def _download(self, actor: str, run_id: uuid.UUID) -> None:
+    def _tally(self, name: str) -> _Tally:
+        return self.untallied if name in self.testers else self.tally
+
+    async def _download(self, name: str, run_id: uuid.UUID) -> None:
         """Fetch the run's report as Markdown, as the run page's Report menu does."""
         self.clock.advance(_PAUSE_S["read"])
         report = await reports.build_run_report(self.ctx, run_id=run_id)
-        await reports.record_download(self.ctx, report=report, actor=actor, format="markdown")
-        self.tally.downloads += 1
+        await reports.record_download(
+            self.ctx, report=report, actor=f"user:{name}", format="markdown"
+        )
+        self._tally(name).downloads += 1
 
 
 def _script(planned: PlannedRun, goal: str) -> list[ScriptedCall]:
