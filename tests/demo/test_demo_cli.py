@@ -21,6 +21,7 @@ def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
         monkeypatch.setenv("MISSIONCTL_DATABASE_URL", database_url)
     else:
         monkeypatch.delenv("MISSIONCTL_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
     home = tmp_path / "new" / "home"
     result = _invoke("demo", "seed", "--days", "28", "--seed", "7", "--home", str(home))
     assert result.exit_code == 0, result.output
@@ -30,6 +31,7 @@ def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
     assert "missionctl serve" in result.output and "/insights" in result.output
     assert "missionctl analytics trends" in result.output
     assert home.is_dir()
+    assert not (tmp_path / ".missionctl").exists()  # --home is the only directory made
     # The home now holds a history: a second seed is refused, and says why.
     again = _invoke("demo", "seed", "--days", "28", "--home", str(home))
     assert again.exit_code == 2

@@ -69,7 +69,7 @@ def seed(
             f"needs cohorts of at least four weeks before today); got {days}"
         )
         raise typer.Exit(EXIT_INVALID)
-    settings = _settings(home)
+    settings = load_settings(create_home=True, home=home)
     started = time.monotonic()
     try:
         with _quiet_model_refusals():
@@ -90,15 +90,6 @@ def _quiet_model_refusals() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-def _settings(home: Path | None) -> Settings:
-    """The settings to write with: ``--home`` (created) when given, else the usual home."""
-    settings = load_settings(create_home=True)
-    if home is None:
-        return settings
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return settings.model_copy(update={"home": home.resolve()})
 
 
 async def _seed(settings: Settings, *, days: int, seed: int, anomalies: bool) -> DemoSummary:

@@ -162,7 +162,7 @@ def injections(params: DemoParameters, today: date) -> tuple[Injection, ...]:
             "cost_spike",
             today - timedelta(days=spec.costly_days),
             today - timedelta(days=1),
-            f"every run's tokens, so its cost, times {spec.cost_factor:g}",
+            f"cost per run times {spec.cost_factor:g} (every step's tokens scaled)",
         ),
         Injection(
             "retention_dip",
@@ -402,13 +402,43 @@ def _planned_run(plan: _Plan, day: date, today: date) -> PlannedRun:
     workflow = _pick_workflow(plan.rng, spec.workflows)
     failing = plan.anomalies and day >= today - timedelta(days=anomalies.failing_days)
     costly = plan.anomalies and day >= today - timedelta(days=anomalies.costly_days)
-    factor = anomalies.cost_factor if costly else 1.0
+    factor = _cost_factor(plan.params, failing) if costly else 1.0
     calls = tuple(_call(plan, spec.work[step.id], factor) for step in workflow.spec.steps)
     outcome, where = plan.rng.random(), plan.rng.randrange(len(calls))
     rate = anomalies.failing_success_rate if failing else spec.success_rate
     downloads = plan.rng.random() < plan.params.activity.download_share
     fails_at = where if outcome >= rate else None
     return PlannedRun(workflow.spec.name, calls, fails_at, downloads and fails_at is None)
+
+
+def _cost_factor(params: DemoParameters, failing: bool) -> float:
+    """What a costly day multiplies tokens by, for its cost per run to be ``cost_factor`` times the usual.
+
+    A failed run pays only for the steps before the refused call, so on a day that also
+    fails more often a run costs less on average: the factor makes up for it.
+    """
+    usual = _expected_cost_share(params, params.runs.success_rate)
+    now = _expected_cost_share(
+        params, params.anomalies.failing_success_rate if failing else params.runs.success_rate
+    )
+    return params.anomalies.cost_factor * usual / now
+
+
+def _expected_cost_share(params: DemoParameters, success: float) -> float:
+    """The expected share of a completed run's cost a run pays, at ``success`` rate."""
+    total = sum(w.weight for w in params.runs.workflows)
+    share = 0.0
+    for workflow in params.runs.workflows:
+        costs = [_mean_cost(params.runs.work[step.id]) for step in workflow.spec.steps]
+        # A failing run fails at a step drawn evenly; the steps before it were paid for.
+        kept = sum(sum(costs[:index]) for index in range(len(costs))) / len(costs) / sum(costs)
+        share += workflow.weight / total * (success + (1 - success) * kept)
+    return share
+
+
+def _mean_cost(work: StepWork) -> float:
+    # Relative prices of input and output tokens matter, not their level: gpt-4o's ratio.
+    return work.prompt_tokens + 4 * work.completion_tokens
 
 
 def _pick_workflow(rng: random.Random, workflows: Sequence[DemoWorkflow]) -> DemoWorkflow:

@@ -195,6 +195,10 @@ async def _engine(ctx: ServiceContext, base_url: str) -> AsyncIterator[_RunEnds]
         config=EngineConfig(concurrency=1, lease_s=_LEASE_S, heartbeat_s=3600.0, poll_s=1.0),
         worker_id=f"demo-seed-{uuid.uuid4().hex[:6]}",
     )
+    # The registry of workers judges liveness by heartbeat age: on the moved clock, which
+    # jumps by a step's duration between a heartbeat and the sweep after it, the engine would
+    # find itself offline. Its heartbeats keep the machine's time.
+    engine.presence.clock = _machine_time
     stop = asyncio.Event()
     async with ctx.broadcaster.subscribe() as subscription:
         working = asyncio.create_task(engine.run(stop))
@@ -204,6 +208,10 @@ async def _engine(ctx: ServiceContext, base_url: str) -> AsyncIterator[_RunEnds]
             stop.set()
             await working
             await client.aclose()
+
+
+def _machine_time() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
