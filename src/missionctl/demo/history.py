@@ -412,7 +412,7 @@ def _planned_run(plan: _Plan, day: date, today: date) -> PlannedRun:
 
 
 def _cost_factor(params: DemoParameters, failing: bool) -> float:
-    """What a costly day multiplies tokens by, for its cost per run to be ``cost_factor`` times the usual.
+    """What a costly day multiplies tokens by: its cost per run is ``cost_factor`` times the usual.
 
     A failed run pays only for the steps before the refused call, so on a day that also
     fails more often a run costs less on average: the factor makes up for it.
