@@ -15,6 +15,7 @@ from missionctl.cli import (
     controls,
     costs,
     db,
+    demo,
     docs,
     events,
     find,
@@ -101,6 +102,7 @@ app.add_typer(prices.app, name="prices")
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(demo.app, name="demo")
 app.command("login-link")(users.login_link)
 app.command("whoami")(remote.whoami)
 app.command("approvals")(approvals.approvals)

@@ -36,8 +36,10 @@ EXIT_INVALID = 2
 HOME_CREATORS = "`missionctl serve`, `worker`, `run` or `db upgrade`"
 
 
-def load_settings(*, create_home: bool = False) -> "Settings":
+def load_settings(*, create_home: bool = False, home: Path | None = None) -> "Settings":
     """Settings from the environment, with the data directory found; exit 2 when it is not.
+
+    A ``home`` given (a command's ``--home``) is the data directory, created if missing.
 
     The home is ``MISSIONCTL_HOME`` when set (created on first use, as before), else the nearest
     ``.missionctl`` in the current directory or its parents (``missionctl.settings.find_home``).
@@ -54,6 +56,9 @@ def load_settings(*, create_home: bool = False) -> "Settings":
             name = ".".join(str(p) for p in problem["loc"])
             err_console.print(f"[red]setting {name}:[/red] {problem['msg']}")
         raise typer.Exit(EXIT_INVALID) from exc
+    if home is not None:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return settings.model_copy(update={"home": home.resolve()})
     cwd = Path.cwd()
     home = locate_home(settings, cwd)
     if home is None and not create_home:

@@ -12,6 +12,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
+from missionctl.db.clock import CLOCK
+
 # One encoder for the process: json.dumps with options builds a new encoder on every call,
 # which the event log's hot path would pay thousands of times per second.
 _CANONICAL = json.JSONEncoder(
@@ -173,5 +175,9 @@ def _db_now_sqlite(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def utcnow() -> datetime:
-    """The application clock, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """The application clock, timezone-aware UTC: the moved clock's time while one is installed.
+
+    See ``db.clock``: by default the machine's time.
+    """
+    moved = CLOCK.moved
+    return datetime.now(UTC) if moved is None else moved

@@ -64,6 +64,7 @@ DECISION_CHANGED: Final = "decision.changed"
 RISK_ADDED: Final = "risk.added"
 RISK_CHANGED: Final = "risk.changed"
 DOCUMENT_GENERATED: Final = "document.generated"
+DEMO_SEEDED: Final = "demo.seeded"
 
 # The control plane: engines (workers), schedules and outbound webhook subscriptions.
 WORKER_DRAINING: Final = "worker.draining"

@@ -13,6 +13,7 @@ from sqlalchemy import ARRAY, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from missionctl.db.clock import CLOCK
 from missionctl.db.models import Event, EventLogHead
 from missionctl.db.prepared import Prepared, driver_connection
 from missionctl.db.types import canonical_json, db_now
@@ -223,7 +224,8 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
     Locks the chain head (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the
     write lock) so concurrent appenders are serialised: ``seq`` is gapless and commit order equals
     ``seq`` order. The database admits each event only at the head and moves the head to it
-    (revision 0006). All events of a batch share one database timestamp. The records are
+    (revision 0006). All events of a batch share one database timestamp (the moved clock's
+    time while one is installed, ``db.clock``). The records are
     remembered on the session; the service publishes them after its commit (see
     ``pending_events``).
 
@@ -248,7 +250,9 @@ def append_sync(session: Session, events: Sequence[NewEvent]) -> list[EventRecor
     head = _HEAD_QUERY.first(session)
     assert head is not None, "the migrations create the chain head"
     seq, prev_hash, now = head
-    records = _chain(events, seq, prev_hash, now)
+    # A moved clock (``db.clock``), when one is installed, dates the batch instead.
+    moved = CLOCK.moved
+    records = _chain(events, seq, prev_hash, now if moved is None else moved)
     dialect, _ = driver_connection(session)
     try:
         # The database's trigger checks that the rows extend the head, and moves it to them.

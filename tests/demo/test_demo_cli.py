@@ -1,0 +1,61 @@
+"""``missionctl demo seed``: writes a history into an empty home, refuses anything else."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from missionctl.cli import app
+
+
+def _invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL the settings name the database; the home keeps the blobs.
+    if database_url.startswith("postgresql"):
+        monkeypatch.setenv("MISSIONCTL_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("MISSIONCTL_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "new" / "home"
+    result = _invoke("demo", "seed", "--days", "28", "--seed", "7", "--home", str(home))
+    assert result.exit_code == 0, result.output
+    assert "wrote 28 days of history" in result.output
+    for expected in ("people", "runs", "run_success_drop", "cost_spike", "retention_dip"):
+        assert expected in result.output
+    assert "missionctl serve" in result.output and "/insights" in result.output
+    assert "missionctl analytics trends" in result.output
+    assert home.is_dir()
+    assert not (tmp_path / ".missionctl").exists()  # --home is the only directory made
+    # The home now holds a history: a second seed is refused, and says why.
+    again = _invoke("demo", "seed", "--days", "28", "--home", str(home))
+    assert again.exit_code == 2
+    assert "already holds" in again.output and "empty database only" in again.output
+    monkeypatch.setenv("MISSIONCTL_HOME", str(home))
+    verified = _invoke("audit", "verify")
+    assert verified.output.startswith("OK"), verified.output
+
+
+@pytest.mark.parametrize("days", ["27", "367", "-1", "99999999999999999999", "ninety", ""])
+def test_a_bad_length_is_refused_naming_the_option_and_writing_nothing(
+    days: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    result = _invoke("demo", "seed", "--days", days, "--home", str(home))
+    assert result.exit_code == 2
+    assert "--days" in result.output
+    assert not home.exists()
+
+
+def test_a_home_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("not a directory")
+    result = _invoke("demo", "seed", "--days", "28", "--home", str(target))
+    assert result.exit_code == 2
+    assert "--home" in result.output
+    assert target.read_text() == "not a directory"
