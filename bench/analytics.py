@@ -194,9 +194,7 @@ async def _time(http: httpx.AsyncClient, path: str, params: dict[str, Any]) -> d
     return await _time_url(http, f"/api/v1/analytics/{path}", params)
 
 
-async def _time_url(
-    http: httpx.AsyncClient, url: str, params: dict[str, Any]
-) -> dict[str, float]:
+async def _time_url(http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> dict[str, float]:
     """p50 and p95 of ``GET url`` after a warm-up; every answer must be a 200."""
     for _ in range(WARM_UP):
         warm = await http.get(url, params=params)
@@ -222,8 +220,7 @@ async def _time_panels(http: httpx.AsyncClient) -> dict[str, dict[str, float]]:
     """Each panel of the cockpit over the last year, as the page's fragments load it."""
     year = {"range": "1y"}
     return {
-        f"panel_{name}": await _time_url(http, f"/insights/panels/{name}", year)
-        for name in PANELS
+        f"panel_{name}": await _time_url(http, f"/insights/panels/{name}", year) for name in PANELS
     }
 
 
@@ -265,9 +262,7 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
                 "trends_role": await _time(http, "trends", {**year, "segment": "role:viewer"}),
                 "retention": await _time(http, "retention", year),
                 "anomalies": await _time(http, "anomalies", {}),
-                "anomalies_workflow": await _time(
-                    http, "anomalies", {"segment": "workflow:wf-03"}
-                ),
+                "anomalies_workflow": await _time(http, "anomalies", {"segment": "workflow:wf-03"}),
                 "insights": await _time_insights(http, year),
                 "definitions": await _time(http, "definitions", {}),
                 **await _time_panels(http),

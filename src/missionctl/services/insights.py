@@ -28,6 +28,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
+from missionctl.domain.analytics import Journey
 from missionctl.domain.insights import (
     HEADLINE_UNITS,
     AnomalyFact,
@@ -111,12 +114,40 @@ class _Answers:
     retention: RetentionAnswer
 
 
-async def _answers(ctx: ServiceContext, query: AnalyticsQuery) -> _Answers:
-    return _Answers(
-        funnel=await analytics.read_funnel(ctx, query=query, grain="week"),
-        trends=await analytics.read_trends(ctx, query=query, grain="day"),
-        retention=await analytics.read_retention(ctx, query=query),
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    journeys: list[Journey]
+    trends: analytics.TrendRows
+    retention: analytics.RetentionRows
+
+
+def _rows(session: Session, query: AnalyticsQuery) -> _Rows:
+    """What the facts use of ``query``'s range: its funnel, daily trends and retention.
+
+    The run durations' percentiles are left out: no fact is made of them.
+    """
+    return _Rows(
+        journeys=analytics.funnel_rows(session, query),
+        trends=analytics.trend_rows(session, query, "day", durations=False),
+        retention=analytics.retention_rows(session, query),
     )
+
+
+def _answers(query: AnalyticsQuery, rows: _Rows, followed: int) -> _Answers:
+    return _Answers(
+        funnel=analytics.funnel_answer(query, "week", rows.journeys, followed),
+        trends=analytics.trends_answer(query, "day", rows.trends, followed),
+        retention=analytics.retention_answer(query, rows.retention, followed),
+    )
+
+
+async def _both_ranges(ctx: ServiceContext, query: AnalyticsQuery) -> tuple[_Answers, _Answers]:
+    """The answers of ``query`` and of the equally long range before, from one read snapshot."""
+    prior = analytics.previous_range(query)
+    (now, before), followed = await analytics._read(
+        ctx, lambda s: (_rows(s, query), _rows(s, prior))
+    )
+    return _answers(query, now, followed), _answers(prior, before, followed)
 
 
 async def gather_facts(
@@ -124,9 +155,7 @@ async def gather_facts(
 ) -> tuple[InsightFacts, AnalyticsMeta]:
     """The facts of ``query``'s range against the range before, and the answer's ``meta``."""
     window = Window(query.since, query.until)
-    prior = window.before()
-    before = await _answers(ctx, AnalyticsQuery(prior.since, prior.until, query.segment))
-    now = await _answers(ctx, query)
+    now, before = await _both_ranges(ctx, query)
     definitions = load_definitions()
     book = load_phrasebook()
     weeks = [week for week in RETENTION_WEEKS if week <= definitions.retention.weeks]
