@@ -16,7 +16,10 @@ whole log once (`followed_s`), as a server meeting an old log would, and the tab
 
 Then it serves the app in-process (httpx ASGITransport; no engine) as a viewer's API token and
 times, after a warm-up, each endpoint over the whole year: the funnel by week, the trends by day
-and by week (and by day for one workflow and for one role), the retention, the definitions.
+and by week (and by day for one workflow and for one role), the retention, the anomalies (as of
+yesterday, and for one workflow), the insights (no model configured: the deterministic writer),
+the definitions; and each panel of the insights cockpit (`/insights/panels/NAME?range=1y`, the
+fragment the page loads, with the same viewer's token).
 """
 
 import asyncio
@@ -59,6 +62,7 @@ from missionctl.services import (
     webhooks,
 )
 from missionctl.settings import EngineSettings, Settings
+from missionctl.web.insights import PANELS
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -186,16 +190,38 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 async def _time(http: httpx.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, float]:
+    """``GET /api/v1/analytics/PATH`` timed; see :func:`_time_url`."""
+    return await _time_url(http, f"/api/v1/analytics/{path}", params)
+
+
+async def _time_url(http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> dict[str, float]:
+    """p50 and p95 of ``GET url`` after a warm-up; every answer must be a 200."""
     for _ in range(WARM_UP):
-        warm = await http.get(f"/api/v1/analytics/{path}", params=params)
+        warm = await http.get(url, params=params)
         assert warm.status_code == 200, warm.text[:500]
     samples = []
     for _ in range(REQUESTS):
         started = time.perf_counter()
-        response = await http.get(f"/api/v1/analytics/{path}", params=params)
+        response = await http.get(url, params=params)
         samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
     return _summary(samples)
+
+
+async def _time_insights(http: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, float]:
+    """The insights, after checking that the deterministic writer answers (no model is set)."""
+    answer = await http.get("/api/v1/analytics/insights", params=params)
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.json()["source"] == "deterministic", "unset the model to time the writer"
+    return await _time(http, "insights", params)
+
+
+async def _time_panels(http: httpx.AsyncClient) -> dict[str, dict[str, float]]:
+    """Each panel of the cockpit over the last year, as the page's fragments load it."""
+    year = {"range": "1y"}
+    return {
+        f"panel_{name}": await _time_url(http, f"/insights/panels/{name}", year) for name in PANELS
+    }
 
 
 async def measure(name: str, settings: Settings) -> dict[str, Any]:
@@ -235,7 +261,11 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
                 ),
                 "trends_role": await _time(http, "trends", {**year, "segment": "role:viewer"}),
                 "retention": await _time(http, "retention", year),
+                "anomalies": await _time(http, "anomalies", {}),
+                "anomalies_workflow": await _time(http, "anomalies", {"segment": "workflow:wf-03"}),
+                "insights": await _time_insights(http, year),
                 "definitions": await _time(http, "definitions", {}),
+                **await _time_panels(http),
             }
     return {
         "database": name,

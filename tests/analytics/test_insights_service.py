@@ -19,8 +19,12 @@ from missionctl.llm import OpenAICompatibleClient
 from missionctl.schemas.analytics import AnomalyItem
 from missionctl.services import ServiceContext
 from missionctl.services.analytics import AnalyticsQuery
+from missionctl.services.anomalies import read_anomalies
 from missionctl.services.insights import MODEL_ANSWERS, QUIET_REASON, read_insights
 from missionctl.settings import InsightsSettings
+from tests.analytics import history
+from tests.analytics.anomaly_facts import write_history
+from tests.analytics.history import AS_OF, Injection
 from tests.support.openai_server import Content, Delay, HTTPError, ScriptedOpenAIServer
 
 TODAY = utcnow().date()
@@ -236,3 +240,17 @@ async def test_no_model_or_no_activity_is_written_deterministically(
     segment = AnalyticsQuery(QUERY.since, QUERY.until, ("role", "admin"))
     nobody = await read_insights(ctx, query=segment, anomalies=[], llm=None)
     assert "(segment role:admin)" in nobody.summary and "Not enough activity" in nobody.summary
+
+
+async def test_without_anomalies_given_they_are_read_with_the_figures(ctx: ServiceContext) -> None:
+    """The detector's anomalies as of the range's last full day, as if they had been given."""
+    await write_history(ctx, history.days(4, injection=Injection(success_rate=0.65)))
+    month = AnalyticsQuery(AS_OF - timedelta(days=29), AS_OF)
+    found = (await read_anomalies(ctx, query=month)).items
+    assert found[0].severity == "critical"
+    read = await read_insights(ctx, query=month)
+    given = await read_insights(ctx, query=month, anomalies=found)
+    assert (read.summary, read.sections) == (given.summary, given.sections)
+    assert read.summary.startswith("Critical: Run success rate fell")
+    unaware = await read_insights(ctx, query=month, anomalies=[])
+    assert "Critical" not in unaware.summary

@@ -1064,11 +1064,8 @@ class LocalMissionControl:
             query = analytics.parse_query(
                 since=params.get("since"), until=params.get("until"), segment=params.get("segment")
             )
-            anomalies = await insights.current_anomalies(ctx, query)
             async with open_runtime(ctx.settings) as runtime:
-                return await insights.read_insights(
-                    ctx, query=query, anomalies=anomalies, llm=runtime.llm
-                )
+                return await insights.read_insights(ctx, query=query, llm=runtime.llm)
 
         return self.call(read)
 

@@ -260,7 +260,19 @@ def _share(part: int, whole: int) -> float | None:
 
 async def read_funnel(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> FunnelAnswer:
     """The activation funnel per cohort of first sign-in (every cohort of the range listed)."""
-    journeys, followed = await _read(ctx, lambda s: repo.journeys_signed_in(s, _scope(query)))
+    journeys, followed = await _read(ctx, lambda s: funnel_rows(s, query))
+    return funnel_answer(query, grain, journeys, followed)
+
+
+def funnel_rows(session: Session, query: AnalyticsQuery) -> list[metrics.Journey]:
+    """What :func:`funnel_answer` is built from: journeys of people first signed in in range."""
+    return repo.journeys_signed_in(session, _scope(query))
+
+
+def funnel_answer(
+    query: AnalyticsQuery, grain: Grain, journeys: list[metrics.Journey], followed: int
+) -> FunnelAnswer:
+    """The funnel of ``query`` from :func:`funnel_rows`, the facts followed to ``followed``."""
     definition = load_definitions().funnel
     steps = [metrics.FunnelStep(s.key, s.window_days) for s in definition.steps]
     cohorts = metrics.funnel(
@@ -288,26 +300,43 @@ async def read_funnel(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grai
 
 
 @dataclass(frozen=True, slots=True)
-class _TrendRows:
+class TrendRows:
+    """What :func:`trends_answer` is built from."""
+
     active: dict[date, int]
     missions: dict[date, int]
     runs: list[metrics.RunDay]
     durations: dict[date, tuple[float, float]]
 
 
-def _trend_rows(session: Session, query: AnalyticsQuery, grain: Grain) -> _TrendRows:
+def trend_rows(
+    session: Session, query: AnalyticsQuery, grain: Grain, *, durations: bool = True
+) -> TrendRows:
+    """The trends' figures of ``query`` per bucket.
+
+    Without ``durations`` the run durations' percentiles (which rank every run of the range)
+    are not read, and every bucket's are ``None``: for readers that do not use them.
+    """
     scope = _scope(query)
-    return _TrendRows(
-        active=repo.active_user_counts(session, scope, weekly=grain == "week"),
+    weekly = grain == "week"
+    return TrendRows(
+        active=repo.active_user_counts(session, scope, weekly=weekly),
         missions=repo.missions_per_day(session, scope),
         runs=repo.runs_per_day(session, scope),
-        durations=repo.duration_percentiles(session, scope, weekly=grain == "week"),
+        durations=repo.duration_percentiles(session, scope, weekly=weekly) if durations else {},
     )
 
 
 async def read_trends(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> TrendsAnswer:
     """Active users, missions, runs, success rate, cost, tokens and durations per bucket."""
-    rows, followed = await _read(ctx, lambda s: _trend_rows(s, query, grain))
+    rows, followed = await _read(ctx, lambda s: trend_rows(s, query, grain))
+    return trends_answer(query, grain, rows, followed)
+
+
+def trends_answer(
+    query: AnalyticsQuery, grain: Grain, rows: TrendRows, followed: int
+) -> TrendsAnswer:
+    """The trends of ``query`` from :func:`trend_rows`, the facts followed to ``followed``."""
     points = metrics.trends(
         since=query.since,
         until=query.until,
@@ -338,10 +367,24 @@ async def read_trends(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grai
 
 async def read_retention(ctx: ServiceContext, *, query: AnalyticsQuery) -> RetentionAnswer:
     """Weekly cohorts by first mission, and who was active in each of the weeks after."""
+    rows, followed = await _read(ctx, lambda s: retention_rows(s, query))
+    return retention_answer(query, rows, followed)
+
+
+RetentionRows = tuple[dict[date, int], dict[tuple[date, date], int]]
+"""People per cohort, and per (cohort, later week) how many came back (``retention_counts``)."""
+
+
+def retention_rows(session: Session, query: AnalyticsQuery) -> RetentionRows:
+    """What :func:`retention_answer` is built from, for the definitions' weeks."""
     weeks = load_definitions().retention.weeks
-    (sizes, returned), followed = await _read(
-        ctx, lambda s: repo.retention_counts(s, _scope(query), weeks=weeks)
-    )
+    return repo.retention_counts(session, _scope(query), weeks=weeks)
+
+
+def retention_answer(query: AnalyticsQuery, rows: RetentionRows, followed: int) -> RetentionAnswer:
+    """The retention of ``query`` from :func:`retention_rows`, facts followed to ``followed``."""
+    weeks = load_definitions().retention.weeks
+    sizes, returned = rows
     cohorts = metrics.retention(
         sizes, returned, since=query.since, until=query.until, weeks=weeks, now=utcnow()
     )

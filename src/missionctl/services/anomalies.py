@@ -103,14 +103,17 @@ def detector_rules() -> tuple[list[MetricRule], Settings]:
 
 
 @dataclass(frozen=True, slots=True)
-class _DetectorRows:
+class DetectorRows:
+    """What the detector judges: the days before ``as_of`` and the recent cohorts."""
+
     days: dict[date, DayFigures]
     cohorts: Cohorts
     history_start: date | None
 
 
-def _detector_rows(session: Session, query: AnalyticsQuery, settings: Settings) -> _DetectorRows:
-    """What the detector reads: the days before ``as_of`` and the recent cohorts."""
+def detector_rows(session: Session, query: AnalyticsQuery) -> DetectorRows:
+    """What :func:`anomalies_answer` judges, as of ``query.until`` (see :func:`read_anomalies`)."""
+    _, settings = detector_rules()
     as_of = query.until
     lookback = max(
         settings.weekday_lookback_weeks * 7,
@@ -128,7 +131,7 @@ def _detector_rows(session: Session, query: AnalyticsQuery, settings: Settings) 
     weeks = settings.recent_cohorts + settings.prior_cohorts + RETURN_WEEKS + 1
     cohort_scope = repo.Scope(week_of(as_of) - timedelta(weeks=weeks), as_of, query.segment)
     sizes, returned = repo.retention_counts(session, cohort_scope, weeks=2)
-    return _DetectorRows(days, Cohorts(sizes, returned), repo.first_day(session))
+    return DetectorRows(days, Cohorts(sizes, returned), repo.first_day(session))
 
 
 def _item(anomaly: Anomaly) -> AnomalyItem:
@@ -151,8 +154,13 @@ async def read_anomalies(ctx: ServiceContext, *, query: AnalyticsQuery) -> Anoma
     The segment narrows the figures as it narrows the trends; ``query.since`` only names the
     range in ``meta`` (the detector looks back as far as its comparisons need).
     """
+    rows, followed = await _read(ctx, lambda s: detector_rows(s, query))
+    return anomalies_answer(query, rows, followed)
+
+
+def anomalies_answer(query: AnalyticsQuery, rows: DetectorRows, followed: int) -> AnomaliesAnswer:
+    """The anomalies of ``query`` from :func:`detector_rows`, the facts followed to ``followed``."""
     rules, settings = detector_rules()
-    rows, followed = await _read(ctx, lambda s: _detector_rows(s, query, settings))
     found = detect(
         rows.days,
         rows.cohorts,

@@ -1,8 +1,9 @@
 """Insights and the executive summary of the product's own activity (ADR 0070).
 
 :func:`read_insights` reads the funnel, trends and retention of a range and of the equally long
-range just before it (``services.analytics``), makes them ``domain.insights.InsightFacts``
-with the anomalies it is given, and has them written up:
+range just before it (``services.analytics``) and the anomalies as of the range's last full day
+(``services.anomalies``; or takes those it is given), all in one read snapshot of the facts,
+makes them ``domain.insights.InsightFacts`` and has them written up:
 
 - by the configured model, when one is given: the prompt is the facts as JSON (numbers, metric
   names, windows, the segment's kind and value) and nothing else — never a person's name, an
@@ -28,6 +29,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
+from missionctl.domain.analytics import Journey
 from missionctl.domain.insights import (
     HEADLINE_UNITS,
     AnomalyFact,
@@ -87,20 +91,6 @@ SYSTEM_PROMPT = (
 )
 
 
-# --- the anomalies ---------------------------------------------------------------------------
-
-
-async def current_anomalies(ctx: ServiceContext, query: AnalyticsQuery) -> list[AnomalyItem]:
-    """The anomalies the insights of ``query`` are written with, most severe first.
-
-    Judged as of the range's last full day (``services.anomalies.up_to_last_full_day``).
-    """
-    answer = await anomaly_service.read_anomalies(
-        ctx, query=anomaly_service.up_to_last_full_day(query)
-    )
-    return answer.items
-
-
 # --- the facts -------------------------------------------------------------------------------
 
 
@@ -111,22 +101,75 @@ class _Answers:
     retention: RetentionAnswer
 
 
-async def _answers(ctx: ServiceContext, query: AnalyticsQuery) -> _Answers:
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    journeys: list[Journey]
+    trends: analytics.TrendRows
+    retention: analytics.RetentionRows
+
+
+def _rows(session: Session, query: AnalyticsQuery) -> _Rows:
+    """What the facts use of ``query``'s range: its funnel, daily trends and retention.
+
+    The run durations' percentiles are left out: no fact is made of them.
+    """
+    return _Rows(
+        journeys=analytics.funnel_rows(session, query),
+        trends=analytics.trend_rows(session, query, "day", durations=False),
+        retention=analytics.retention_rows(session, query),
+    )
+
+
+def _answers(query: AnalyticsQuery, rows: _Rows, followed: int) -> _Answers:
     return _Answers(
-        funnel=await analytics.read_funnel(ctx, query=query, grain="week"),
-        trends=await analytics.read_trends(ctx, query=query, grain="day"),
-        retention=await analytics.read_retention(ctx, query=query),
+        funnel=analytics.funnel_answer(query, "week", rows.journeys, followed),
+        trends=analytics.trends_answer(query, "day", rows.trends, followed),
+        retention=analytics.retention_answer(query, rows.retention, followed),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    now: _Answers
+    before: _Answers
+    anomalies: Sequence[AnomalyItem]
+
+
+async def _read_facts(
+    ctx: ServiceContext, query: AnalyticsQuery, anomalies: Sequence[AnomalyItem] | None
+) -> _Read:
+    """Both ranges' answers and (unless given) the anomalies, from one read snapshot.
+
+    The anomalies are judged as of the range's last full day.
+    """
+    prior = analytics.previous_range(query)
+    judged = anomaly_service.up_to_last_full_day(query)
+
+    def work(session: Session) -> tuple[_Rows, _Rows, anomaly_service.DetectorRows | None]:
+        detector = None if anomalies is not None else anomaly_service.detector_rows(session, judged)
+        return _rows(session, query), _rows(session, prior), detector
+
+    (now, before, detector), followed = await analytics._read(ctx, work)
+    if detector is not None:
+        anomalies = anomaly_service.anomalies_answer(judged, detector, followed).items
+    return _Read(
+        now=_answers(query, now, followed),
+        before=_answers(prior, before, followed),
+        anomalies=anomalies or [],
     )
 
 
 async def gather_facts(
-    ctx: ServiceContext, query: AnalyticsQuery, anomalies: Sequence[AnomalyItem]
+    ctx: ServiceContext, query: AnalyticsQuery, anomalies: Sequence[AnomalyItem] | None = None
 ) -> tuple[InsightFacts, AnalyticsMeta]:
-    """The facts of ``query``'s range against the range before, and the answer's ``meta``."""
+    """The facts of ``query``'s range against the range before, and the answer's ``meta``.
+
+    Without ``anomalies``, those as of the range's last full day
+    (``services.anomalies.up_to_last_full_day``) are read with the figures, in one snapshot.
+    """
     window = Window(query.since, query.until)
-    prior = window.before()
-    before = await _answers(ctx, AnalyticsQuery(prior.since, prior.until, query.segment))
-    now = await _answers(ctx, query)
+    read = await _read_facts(ctx, query, anomalies)
+    now, before = read.now, read.before
     definitions = load_definitions()
     book = load_phrasebook()
     weeks = [week for week in RETENTION_WEEKS if week <= definitions.retention.weeks]
@@ -145,7 +188,7 @@ async def gather_facts(
             _days(before.trends),
             {key: book.metric(key).label for key in HEADLINE_UNITS},
         ),
-        anomalies=tuple(_anomaly_fact(item) for item in anomalies),
+        anomalies=tuple(_anomaly_fact(item) for item in read.anomalies),
     )
     return facts, now.trends.meta.model_copy(update={"grain": None})
 
@@ -237,10 +280,13 @@ async def read_insights(
     ctx: ServiceContext,
     *,
     query: AnalyticsQuery,
-    anomalies: Sequence[AnomalyItem],
+    anomalies: Sequence[AnomalyItem] | None = None,
     llm: LLMClient | None = None,
 ) -> InsightsAnswer:
     """The summary and four sections of ``query``'s range, by ``llm`` or deterministically.
+
+    Written with ``anomalies``, or by default with those as of the range's last full day, read
+    in the same snapshot as the figures (see :func:`gather_facts`).
 
     Never raises for the model's failures (see the module's docstring); ``source`` says who
     wrote the answer and ``fallback_reason`` why the model did not.

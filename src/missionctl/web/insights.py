@@ -146,10 +146,7 @@ PanelReader = Callable[[PanelInputs], Awaitable[Any]]
 
 
 async def _summary(given: PanelInputs) -> InsightsAnswer:
-    found = await insights_service.current_anomalies(given.ctx, given.query)
-    return await insights_service.read_insights(
-        given.ctx, query=given.query, anomalies=found, llm=given.llm
-    )
+    return await insights_service.read_insights(given.ctx, query=given.query, llm=given.llm)
 
 
 async def _kpis(given: PanelInputs) -> TotalsAnswer:

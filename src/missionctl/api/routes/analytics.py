@@ -109,10 +109,7 @@ async def read_insights(
     or the model fails: `source` says which, `fallback_reason` why. 422 as for the funnel.
     """
     query = analytics_service.parse_query(since=since, until=until, segment=segment)
-    anomalies = await insights_service.current_anomalies(ctx, query)
-    return await insights_service.read_insights(
-        ctx, query=query, anomalies=anomalies, llm=runtime.llm
-    )
+    return await insights_service.read_insights(ctx, query=query, llm=runtime.llm)
 
 
 @router.get("/anomalies", response_model=AnomaliesAnswer)
