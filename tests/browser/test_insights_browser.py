@@ -1,66 +1,42 @@
-"""The insights cockpit in Chromium: the filter bar changes every panel, and each metric's info
-button shows its definition on hover and on keyboard focus.
+"""The insights cockpit in Chromium on the demo history: the filter bar changes every panel,
+and each metric's info button shows its definition on hover and on keyboard focus.
 
-The history: two people today through the real services (an operator running the workflow
-``ship``, an approver running ``audit``; each signs in with a link, creates a mission, has it
-planned and runs it on the live server's engine), and one person twenty days earlier, appended
-to the log at that date (the services stamp the present).
+The history is the 90-day demo (seed 42, with its three anomalies) ending the day before
+``DEMO_TODAY``; the views name their days, so they hold whatever day the suite runs.
 """
 
 import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from missionctl.domain.access import Role
-from missionctl.planning import LocalPlanner
-from missionctl.schemas.identity import UserCreate
-from missionctl.schemas.missions import MissionCreate
-from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import ServiceContext, identity
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
 from missionctl.services.analytics import read_definitions
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
-from tests.browser.conftest import seed
+from missionctl.settings import Settings
 from tests.conftest import LiveServer
-from tests.support.dated_log import append_dated, journey
-from tests.web.support import wait_for_run
+from tests.support.demo import DEMO_TODAY
 
 pytestmark = pytest.mark.browser
 
-PANELS = ("kpis", "funnel", "retention", "trends")
+PANELS = ("summary", "kpis", "funnel", "alerts", "retention", "trends")
 SHOTS = Path("/tmp/insights-screenshots")
 OVERFLOWING = """() => [...document.querySelectorAll('[data-panel], .insights-filters-card')]
     .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.id || el.className)"""
+LAST = DEMO_TODAY - timedelta(days=1)
+MONTH = f"range=custom&since={LAST - timedelta(days=29)}&until={LAST}"
 
 
-async def _person_today(ctx: ServiceContext, name: str, role: Role, workflow: str) -> None:
-    actor = f"user:{name}"
-    await identity.create_user(ctx, data=UserCreate(name=name, role=role), actor="system")
-    await identity.redeem_sign_in_link(
-        ctx, secret=await identity.create_sign_in_link(ctx, user_name=name)
-    )
-    mission = await mission_service.create_mission(
-        ctx, data=MissionCreate(goal="Build a URL shortener", budget_usd=None), actor=actor
-    )
-    await plan_service.plan_mission(ctx, mission_id=mission.id, actor=actor, planner=LocalPlanner())
-    spec = WorkflowSpec.model_validate(
-        {"name": workflow, "steps": [{"id": "check", "agent": "builtin:noop"}]}
-    )
-    saved = await create_workflow(ctx, spec=spec, actor=actor, mission_id=mission.id)
-    run = await start_run(ctx, workflow_id=saved.id, actor=actor, mission_id=mission.id)
-    await wait_for_run(ctx, run.id)
-
-
-async def _history(ctx: ServiceContext) -> None:
-    earlier = datetime.now(UTC).replace(hour=9, minute=0) - timedelta(days=20)
-    await append_dated(ctx, journey("olga", earlier, cost_micros=2_000_000, seconds=600))
-    await _person_today(ctx, "ana", Role.OPERATOR, "ship")
-    await _person_today(ctx, "abe", Role.APPROVER, "audit")
+@pytest.fixture
+def live_server(demo_settings: Settings) -> Iterator[LiveServer]:
+    """The app served over real HTTP on a copy of the demo history."""
+    server = LiveServer(demo_settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _loaded(page: Page) -> None:
@@ -81,49 +57,48 @@ def _panels(page: Page) -> dict[str, str]:
     return shown
 
 
-def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+def _unchanged(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return [name for name in PANELS if before[name] == after[name]]
 
 
 def test_the_filter_bar_changes_every_panel_and_tooltips_show_definitions(
     live_server: LiveServer, page: Page
 ) -> None:
-    seed(live_server.settings, _history)
-    page.goto(f"{live_server.url}/insights?range=30d")
+    page.goto(f"{live_server.url}/insights?{MONTH}")
     _loaded(page)
-    # olga, ana, abe and the admin looking (``tester``, signed in today).
-    expect(page.locator('#panel-funnel [data-step="funnel.signed_in"]')).to_have_attribute(
-        "data-users", "4"
-    )
+    alerts = page.locator("#panel-alerts")
+    # The demo's three anomalies, as of its last day, with their severities.
+    expect(alerts).to_contain_text("Run success rate fell")
+    expect(alerts).to_contain_text("Cost was")
+    expect(alerts).to_contain_text("Early retention")
+    expect(page.locator("#panel-summary")).to_contain_text("deterministic writer")
     month = _panels(page)
     stamp = page.get_by_test_id("insights-updated").locator("time")
     updated = stamp.get_attribute("datetime")
 
-    page.locator(".segmented__option", has_text="7 days").click()
-    expect(page).to_have_url(f"{live_server.url}/insights?range=7d")
+    # A month that ends a week earlier, before the injections: every panel follows.
+    earlier = LAST - timedelta(days=7)
+    page.get_by_label("Until").fill(str(earlier))
+    page.get_by_label("Until").dispatch_event("change")
+    expect(page).to_have_url(re.compile(rf"until={earlier}"))
     _loaded(page)
-    week = _panels(page)
-    assert _changed(month, week) == [], "a panel kept its 30-day figures"
-    expect(page.locator('#panel-funnel [data-step="funnel.signed_in"]')).to_have_attribute(
-        "data-users", "3"
-    )
+    before = _panels(page)
+    assert _unchanged(month, before) == [], "a panel kept the later month's figures"
+    expect(alerts).not_to_contain_text("Cost was")
     expect(stamp).not_to_have_attribute("datetime", updated or "")  # the panels' new answer
 
-    page.get_by_label("Segment").select_option("role:approver")
-    expect(page).to_have_url(f"{live_server.url}/insights?range=7d&segment=role%3Aapprover")
+    page.get_by_label("Segment").select_option("role:operator")
+    expect(page).to_have_url(re.compile(r"segment=role%3Aoperator"))
     _loaded(page)
-    approvers = _panels(page)
-    assert _changed(week, approvers) == [], "a panel ignored the segment"
-    expect(page.locator('#panel-funnel [data-step="funnel.signed_in"]')).to_have_attribute(
-        "data-users", "1"
-    )
+    operators = _panels(page)
+    assert _unchanged(before, operators) == [], "a panel ignored the segment"
     expect(
-        page.get_by_label("Segment").locator("option", has_text="Workflow: audit")
+        page.get_by_label("Segment").locator("option", has_text="Workflow: fix-bug")
     ).to_have_count(1)
 
     # Back restores the previous view, and the address is a link to it.
     page.go_back()
-    expect(page).to_have_url(f"{live_server.url}/insights?range=7d")
+    expect(page).not_to_have_url(re.compile(r"segment="))
 
     _tooltips_show_definitions(page)
     _screenshots(page, live_server)
@@ -161,7 +136,7 @@ def _screenshots(page: Page, server: LiveServer) -> None:
         page.emulate_media(color_scheme=scheme)
         for width in (1440, 800):
             page.set_viewport_size({"width": width, "height": 900})
-            page.goto(f"{server.url}/insights?range=30d")
+            page.goto(f"{server.url}/insights?{MONTH}")
             _loaded(page)
             page.screenshot(path=str(SHOTS / f"insights-{width}-{scheme}.png"), full_page=True)
             wide = page.evaluate(OVERFLOWING)

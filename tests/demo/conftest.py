@@ -1,12 +1,13 @@
-"""Fixtures of the demo history's tests, and a seeded home for others to share."""
+"""Fixtures of the demo history's tests (``demo_settings``, with the anomalies, is shared by
+every suite and lives in ``tests/conftest.py``)."""
 
 import pytest
 
 from missionctl.settings import Settings
-from tests.support.demo import seed_home
+from tests.support.demo import shared_demo_home
 
 
 @pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A SQLite home holding the 35-day demo history (seed 42, anomalies), made once."""
-    return seed_home(tmp_path_factory.mktemp("demo") / "home")
+def plain_demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A SQLite home holding the 90-day demo history without its anomalies (seed 42)."""
+    return shared_demo_home(tmp_path_factory, anomalies=False)

@@ -14,13 +14,10 @@ def _invoke(*args: str) -> Any:
 
 
 def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # On PostgreSQL the settings name the database; the home keeps the blobs.
-    if database_url.startswith("postgresql"):
-        monkeypatch.setenv("MISSIONCTL_DATABASE_URL", database_url)
-    else:
-        monkeypatch.delenv("MISSIONCTL_DATABASE_URL", raising=False)
+    """On SQLite, as a demo home is made (tests/demo/test_seed.py seeds PostgreSQL too)."""
+    monkeypatch.delenv("MISSIONCTL_DATABASE_URL", raising=False)  # the home's own SQLite
     monkeypatch.chdir(tmp_path)
     home = tmp_path / "new" / "home"
     result = _invoke("demo", "seed", "--days", "28", "--seed", "7", "--home", str(home))

@@ -22,7 +22,7 @@ def test_the_same_arguments_plan_the_same_history() -> None:
 def test_ninety_days_hold_the_volumes_a_cockpit_needs() -> None:
     history = plan_history(PARAMETERS, days=90, seed=42, anomalies=True, today=TODAY)
     people = counted(history.people)
-    assert 40 <= len(people) <= 60
+    assert 150 <= len(people) <= 230
     assert {p.role.value for p in people} == {"viewer", "operator", "approver", "admin"}
     assert len(history.people) - len(people) == len(PARAMETERS.people.test_users)
     runs = Counter()

@@ -1,35 +1,46 @@
-"""A seeded demo history for tests that need a populated cockpit (ADR 0071).
+"""Seeded demo histories for the tests that need a populated cockpit (ADR 0071).
 
-``seed_home(home)`` writes a short history (35 days by default, ~10 s) into a new SQLite home
-and returns its settings; call it from a session-scoped fixture and share the home, e.g.::
-
-    @pytest.fixture(scope="session")
-    def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-        return seed_home(tmp_path_factory.mktemp("demo") / "home")
-
-``tests/demo/conftest.py`` has that fixture as ``demo_settings``.
+A 90-day seed takes the better part of a minute (the engine runs every step), so each of the
+two 90-day homes (with and without the injected anomalies) is seeded once per test session,
+whichever xdist worker asks first, under a file lock; every worker then works on a copy of
+its own, so that no test sees another's writes. ``seed_home`` writes a shorter history into a
+new home for the tests that check the seeding itself.
 """
 
 import asyncio
+import fcntl
+import os
+import shutil
 import threading
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from missionctl.demo.seed import DemoSummary, seed
 from missionctl.services import ServiceContext, open_context
 from missionctl.settings import Settings
 
-DEMO_DAYS = 35
+DEMO_TODAY = date(2026, 11, 18)
+"""The day the shared histories end before (a Wednesday in the past): their cohorts' weeks and
+the detector's windows fall the same whatever day the suite runs."""
+SHORT_DAYS = 28
 
 
 async def seed_context(
-    ctx: ServiceContext, *, days: int = DEMO_DAYS, today: date | None = None, anomalies: bool = True
+    ctx: ServiceContext,
+    *,
+    days: int = SHORT_DAYS,
+    today: date = DEMO_TODAY,
+    anomalies: bool = True,
 ) -> DemoSummary:
     """Seed ``ctx``'s empty database (seed 42)."""
     return await seed(ctx, days=days, seed=42, anomalies=anomalies, today=today)
 
 
-def seed_home(home: Path, *, days: int = DEMO_DAYS, today: date | None = None) -> Settings:
+def seed_home(
+    home: Path, *, days: int = SHORT_DAYS, today: date = DEMO_TODAY, anomalies: bool = True
+) -> Settings:
     """Seed a new SQLite home at ``home``; its settings.
 
     Runs on a thread of its own, so a caller inside an event loop (Playwright's) may call it.
@@ -38,7 +49,7 @@ def seed_home(home: Path, *, days: int = DEMO_DAYS, today: date | None = None) -
 
     async def write() -> None:
         async with open_context(settings) as ctx:
-            await seed_context(ctx, days=days, today=today)
+            await seed_context(ctx, days=days, today=today, anomalies=anomalies)
 
     failures: list[BaseException] = []
 
@@ -54,3 +65,21 @@ def seed_home(home: Path, *, days: int = DEMO_DAYS, today: date | None = None) -
     if failures:
         raise failures[0]
     return settings
+
+
+def shared_demo_home(factory: pytest.TempPathFactory, *, anomalies: bool) -> Settings:
+    """A copy, for this worker, of the session's 90-day demo home (seeded on first use)."""
+    base = factory.getbasetemp()
+    # Under xdist each worker's base is a child of the session's: the parent is shared.
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    name = "demo90-anomalies" if anomalies else "demo90-plain"
+    master = root / name
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (master / "seeded").exists():
+            shutil.rmtree(master, ignore_errors=True)
+            seed_home(master / "home", days=90, anomalies=anomalies)
+            (master / "seeded").touch()
+    mine = factory.mktemp(name) / "home"
+    shutil.copytree(master / "home", mine)
+    return Settings(home=mine)

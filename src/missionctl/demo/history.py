@@ -20,6 +20,8 @@ MAX_DAYS = 366
 _DAY_STARTS = time(7, 30)
 _SESSION_SPREAD_MIN = 540  # sessions start between 07:30 and 16:30 UTC
 _WEEKDAYS = 5
+DIPPED_RETURN_WEEKS = 2
+"""The weeks after their own in which the dipped cohorts come back less (the early retention)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,7 @@ def injections(params: DemoParameters, today: date) -> tuple[Injection, ...]:
     """The three anomalies' windows for a history that ends the day before ``today``."""
     spec = params.anomalies
     latest, earliest = sorted(spec.retention_weeks_ago)
-    this_week = _week_of(today)
+    this_week = _judged_week(today)
     return (
         Injection(
             "run_success_drop",
@@ -168,7 +170,7 @@ def injections(params: DemoParameters, today: date) -> tuple[Injection, ...]:
             "retention_dip",
             this_week - timedelta(weeks=earliest),
             this_week - timedelta(weeks=latest) + timedelta(days=6),
-            f"people whose first mission fell in these weeks come back in week 1 at "
+            f"people whose first mission fell in these weeks come back in weeks 1-2 at "
             f"{spec.retention_factor:.0%} of the usual rate",
         ),
     )
@@ -249,7 +251,7 @@ def _returns(plan: _Plan, today: date) -> None:
                 break
             rate = _return_rate(plan, k) * (
                 plan.params.anomalies.retention_factor
-                if k == 1 and has_mission and week in dipped
+                if k <= DIPPED_RETURN_WEEKS and has_mission and week in dipped
                 else 1.0
             )
             _come_back(plan, members, start, rate)
@@ -258,8 +260,17 @@ def _returns(plan: _Plan, today: date) -> None:
 def _dipped_weeks(plan: _Plan, today: date) -> set[date]:
     if not plan.anomalies:
         return set()
-    this_week = _week_of(today)
+    this_week = _judged_week(today)
     return {this_week - timedelta(weeks=n) for n in plan.params.anomalies.retention_weeks_ago}
+
+
+def _judged_week(today: date) -> date:
+    """The week of the history's last day (yesterday): "weeks ago" count from it.
+
+    The anomaly detector judges as of the last full day, so on a Monday the cohorts "3-4
+    weeks ago" are those before last week's, for the seed as for the detector.
+    """
+    return _week_of(today - timedelta(days=1))
 
 
 def _return_rate(plan: _Plan, k: int) -> float:

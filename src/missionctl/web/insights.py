@@ -34,7 +34,7 @@ from missionctl.services import analytics as analytics_service
 from missionctl.services import anomalies as anomaly_service
 from missionctl.services import insights as insights_service
 from missionctl.services.analytics import AnalyticsQuery
-from missionctl.web.templating import duration
+from missionctl.web.templating import compact, duration
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +285,8 @@ def figure(value: float | None, unit: str) -> str:
         return f"${value:,.2f}"
     if unit == "seconds":
         return duration(value)
+    if unit == "tokens":  # millions of them: a tile has room for a few characters
+        return compact(value)
     return f"{value:,.0f}"
 
 
