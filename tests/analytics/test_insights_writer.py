@@ -228,3 +228,11 @@ def test_a_broken_phrasebook_names_the_field_and_the_fix(
     broken.write_text(text.replace(change, field, 1), encoding="utf-8")
     with pytest.raises(DataFileError, match=re.escape(problem)):
         read_data_file(broken, TypeAdapter(PhrasebookFile))
+
+
+def test_a_retention_anomaly_names_the_weeks_it_pools() -> None:
+    dip = _anomaly("retention", "Early retention (weeks 1-2)", "ratio", "warning", 0.35, 0.75)
+    written = write_insights(_facts(anomalies=(dip,)), load_phrasebook())
+    said = _all(written)
+    assert "Fewer people come back in week 1-2, which shrinks the active base over time." in said
+    assert not [s for s in said if re.search(r"week [,?]|\{|\}", s)], said

@@ -531,6 +531,8 @@ def _anomaly_move(anomaly: AnomalyFact) -> _Move:
         "since": anomaly.current_window.since.isoformat(),
         "until": anomaly.current_window.until.isoformat(),
         "prior": anomaly.baseline_window.text(),
+        # The detector's retention pools a cohort's weeks 1 and 2 (domain.anomalies).
+        "week": "1-2" if anomaly.metric == "retention" else "",
     }
     rank = 0 if anomaly.severity == "critical" else 3
     return _Move(anomaly.metric, anomaly.direction, sentence, rank, values)
