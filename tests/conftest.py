@@ -268,8 +268,9 @@ def live_server(sqlite_settings: Settings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A SQLite home holding the 90-day demo history with its anomalies (seed 42), ending the
-    day before ``tests.support.demo.DEMO_TODAY``: seeded once per session, copied per worker."""
+    """A SQLite home holding the demo history with its anomalies (seed 42, ``SHARED_DAYS``),
+    ending the day before ``tests.support.demo.DEMO_TODAY``: seeded once per session, copied
+    per worker."""
     from tests.support.demo import shared_demo_home  # the demo imports the engine: only if used
 
     return shared_demo_home(tmp_path_factory, anomalies=True)

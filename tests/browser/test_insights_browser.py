@@ -1,7 +1,7 @@
 """The insights cockpit in Chromium on the demo history: the filter bar changes every panel,
 and each metric's info button shows its definition on hover and on keyboard focus.
 
-The history is the 90-day demo (seed 42, with its three anomalies) ending the day before
+The history is the shared demo (seed 42, with its three anomalies) ending the day before
 ``DEMO_TODAY``; the views name their days, so they hold whatever day the suite runs.
 """
 

@@ -18,7 +18,7 @@ from missionctl.services.anomalies import read_anomalies
 from missionctl.services.audit import verify_event_chain
 from missionctl.services.identity import create_user
 from missionctl.settings import Settings
-from tests.support.demo import DEMO_TODAY, SHORT_DAYS, seed_context
+from tests.support.demo import DEMO_TODAY, SHARED_DAYS, SHORT_DAYS, seed_context
 
 
 async def _answers(ctx: ServiceContext, days: int) -> dict[str, Any]:
@@ -63,7 +63,7 @@ async def test_the_seeded_history_holds_its_three_anomalies_with_their_severitie
         async with ctx.read() as session:
             stamps = (await session.scalars(select(Event.ts).order_by(Event.seq))).all()
     assert stamps == sorted(stamps)
-    assert stamps[0].date() == DEMO_TODAY - timedelta(days=90)
+    assert stamps[0].date() == DEMO_TODAY - timedelta(days=SHARED_DAYS)
     assert stamps[-1].date() == DEMO_TODAY - timedelta(days=1)
 
 

@@ -1,7 +1,7 @@
 """Seeded demo histories for the tests that need a populated cockpit (ADR 0071).
 
-A 90-day seed takes the better part of a minute (the engine runs every step), so each of the
-two 90-day homes (with and without the injected anomalies) is seeded once per test session,
+A seed takes half a minute or more (the engine runs every step), so each of the two shared
+homes (with and without the injected anomalies) is seeded once per test session,
 whichever xdist worker asks first, under a file lock; every worker then works on a copy of
 its own, so that no test sees another's writes. ``seed_home`` writes a shorter history into a
 new home for the tests that check the seeding itself.
@@ -25,6 +25,10 @@ DEMO_TODAY = date(2026, 11, 18)
 """The day the shared histories end before (a Wednesday in the past): their cohorts' weeks and
 the detector's windows fall the same whatever day the suite runs."""
 SHORT_DAYS = 28
+SHARED_DAYS = 63
+"""The shared homes' length: nine weeks, the least that holds every window of the anomaly
+detector (four weeks before the last, eight of weekday factors, the cohorts of three and four
+weeks ago and three before them). The default 90 days find the same anomalies, in more time."""
 
 
 async def seed_context(
@@ -68,17 +72,17 @@ def seed_home(
 
 
 def shared_demo_home(factory: pytest.TempPathFactory, *, anomalies: bool) -> Settings:
-    """A copy, for this worker, of the session's 90-day demo home (seeded on first use)."""
+    """A copy, for this worker, of the session's shared demo home (seeded on first use)."""
     base = factory.getbasetemp()
     # Under xdist each worker's base is a child of the session's: the parent is shared.
     root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    name = "demo90-anomalies" if anomalies else "demo90-plain"
+    name = "demo-anomalies" if anomalies else "demo-plain"
     master = root / name
     with (root / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (master / "seeded").exists():
             shutil.rmtree(master, ignore_errors=True)
-            seed_home(master / "home", days=90, anomalies=anomalies)
+            seed_home(master / "home", days=SHARED_DAYS, anomalies=anomalies)
             (master / "seeded").touch()
     mine = factory.mktemp(name) / "home"
     shutil.copytree(master / "home", mine)
