@@ -205,7 +205,7 @@ def _segment(value: str, problems: list[Problem]) -> tuple[str, str] | None:
 # --- answers --------------------------------------------------------------------------------
 
 
-async def _read(ctx: ServiceContext, work: Callable[[Session], T]) -> tuple[T, int]:
+async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tuple[T, int]:
     """``work`` in one read snapshot of facts that include every event committed before.
 
     Returns ``work``'s result and the last ``seq`` the facts include. When the facts are
@@ -233,7 +233,8 @@ async def _read(ctx: ServiceContext, work: Callable[[Session], T]) -> tuple[T, i
         return await session.run_sync(both)
 
 
-def _meta(query: AnalyticsQuery, grain: Grain | None, followed_to: int) -> AnalyticsMeta:
+def answer_meta(query: AnalyticsQuery, grain: Grain | None, followed_to: int) -> AnalyticsMeta:
+    """The ``meta`` block of an answer to ``query``: now, UTC, its range, segment and grain."""
     segment = (
         None
         if query.segment is None
@@ -260,7 +261,7 @@ def _share(part: int, whole: int) -> float | None:
 
 async def read_funnel(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> FunnelAnswer:
     """The activation funnel per cohort of first sign-in (every cohort of the range listed)."""
-    journeys, followed = await _read(ctx, lambda s: funnel_rows(s, query))
+    journeys, followed = await read_current(ctx, lambda s: funnel_rows(s, query))
     return funnel_answer(query, grain, journeys, followed)
 
 
@@ -296,7 +297,7 @@ def funnel_answer(
                 cohort=cohort.label, start=cohort.start, complete=cohort.complete, steps=counts
             )
         )
-    return FunnelAnswer(meta=_meta(query, grain, followed), items=items)
+    return FunnelAnswer(meta=answer_meta(query, grain, followed), items=items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +330,7 @@ def trend_rows(
 
 async def read_trends(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> TrendsAnswer:
     """Active users, missions, runs, success rate, cost, tokens and durations per bucket."""
-    rows, followed = await _read(ctx, lambda s: trend_rows(s, query, grain))
+    rows, followed = await read_current(ctx, lambda s: trend_rows(s, query, grain))
     return trends_answer(query, grain, rows, followed)
 
 
@@ -362,12 +363,12 @@ def trends_answer(
         )
         for p in points
     ]
-    return TrendsAnswer(meta=_meta(query, grain, followed), items=items)
+    return TrendsAnswer(meta=answer_meta(query, grain, followed), items=items)
 
 
 async def read_retention(ctx: ServiceContext, *, query: AnalyticsQuery) -> RetentionAnswer:
     """Weekly cohorts by first mission, and who was active in each of the weeks after."""
-    rows, followed = await _read(ctx, lambda s: retention_rows(s, query))
+    rows, followed = await read_current(ctx, lambda s: retention_rows(s, query))
     return retention_answer(query, rows, followed)
 
 
@@ -405,7 +406,7 @@ def retention_answer(query: AnalyticsQuery, rows: RetentionRows, followed: int) 
         )
         for c in cohorts
     ]
-    return RetentionAnswer(meta=_meta(query, "week", followed), items=items)
+    return RetentionAnswer(meta=answer_meta(query, "week", followed), items=items)
 
 
 def previous_range(query: AnalyticsQuery) -> AnalyticsQuery:
@@ -469,11 +470,11 @@ async def read_totals(ctx: ServiceContext, *, query: AnalyticsQuery) -> TotalsAn
     range: neither is a sum of the daily figures. Both ranges are read in one snapshot.
     """
     before = previous_range(query)
-    (now, then), followed = await _read(
+    (now, then), followed = await read_current(
         ctx, lambda s: (_range_rows(s, query), _range_rows(s, before))
     )
     return TotalsAnswer(
-        meta=_meta(query, None, followed),
+        meta=answer_meta(query, None, followed),
         current=_totals(query, now),
         previous=_totals(before, then),
     )
@@ -485,7 +486,9 @@ WORKFLOW_NAMES_LISTED = 200
 
 async def read_workflow_names(ctx: ServiceContext) -> list[str]:
     """The names of workflows with runs that a ``workflow:NAME`` segment accepts."""
-    names, _ = await _read(ctx, lambda s: repo.workflow_names(s, limit=WORKFLOW_NAMES_LISTED))
+    names, _ = await read_current(
+        ctx, lambda s: repo.workflow_names(s, limit=WORKFLOW_NAMES_LISTED)
+    )
     return [name for name in names if _WORKFLOW.fullmatch(name)]
 
 

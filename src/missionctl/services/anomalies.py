@@ -44,7 +44,7 @@ from missionctl.schemas.analytics import (
     load_definitions,
 )
 from missionctl.services import analytics
-from missionctl.services.analytics import AnalyticsQuery, _meta, _read
+from missionctl.services.analytics import AnalyticsQuery, answer_meta, read_current
 from missionctl.services.context import ServiceContext
 from missionctl.services.periodic import repeating
 
@@ -154,7 +154,7 @@ async def read_anomalies(ctx: ServiceContext, *, query: AnalyticsQuery) -> Anoma
     The segment narrows the figures as it narrows the trends; ``query.since`` only names the
     range in ``meta`` (the detector looks back as far as its comparisons need).
     """
-    rows, followed = await _read(ctx, lambda s: detector_rows(s, query))
+    rows, followed = await read_current(ctx, lambda s: detector_rows(s, query))
     return anomalies_answer(query, rows, followed)
 
 
@@ -169,7 +169,7 @@ def anomalies_answer(query: AnalyticsQuery, rows: DetectorRows, followed: int) -
         rules=rules,
         settings=settings,
     )
-    return AnomaliesAnswer(meta=_meta(query, None, followed), items=[_item(a) for a in found])
+    return AnomaliesAnswer(meta=answer_meta(query, None, followed), items=[_item(a) for a in found])
 
 
 # --- the notifier ---------------------------------------------------------------------------

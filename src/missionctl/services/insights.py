@@ -149,7 +149,7 @@ async def _read_facts(
         detector = None if anomalies is not None else anomaly_service.detector_rows(session, judged)
         return _rows(session, query), _rows(session, prior), detector
 
-    (now, before, detector), followed = await analytics._read(ctx, work)
+    (now, before, detector), followed = await analytics.read_current(ctx, work)
     if detector is not None:
         anomalies = anomaly_service.anomalies_answer(judged, detector, followed).items
     return _Read(
