@@ -15,10 +15,11 @@ mission; per mission `mission.created` and `plan.created` (one in three by a mod
 whole log once (`followed_s`), as a server meeting an old log would, and the tables analysed.
 
 Then it serves the app in-process (httpx ASGITransport; no engine) as a viewer's API token and
-times, after a warm-up, each endpoint over the whole year: the funnel by week, the trends by day
-and by week (and by day for one workflow and for one role), the retention, the anomalies (as of
-yesterday, and for one workflow), the insights (no model configured: the deterministic writer),
-the definitions; and each panel of the insights cockpit (`/insights/panels/NAME?range=1y`, the
+times, after a warm-up, each endpoint over the whole year: the funnel by week (and for one
+workflow), the trends by day and by week (and by day for one workflow and for one role), the
+retention (and for one role), the anomalies (as of yesterday, and for one workflow), the insights
+(no model configured: the deterministic writer; and for one role and one workflow), the
+definitions; and each panel of the insights cockpit (`/insights/panels/NAME?range=1y`, the
 fragment the page loads, with the same viewer's token).
 """
 
@@ -260,10 +261,20 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
                     http, "trends", {**year, "segment": "workflow:wf-03"}
                 ),
                 "trends_role": await _time(http, "trends", {**year, "segment": "role:viewer"}),
+                "funnel_workflow": await _time(
+                    http, "funnel", {**year, "grain": "week", "segment": "workflow:wf-03"}
+                ),
                 "retention": await _time(http, "retention", year),
+                "retention_role": await _time(
+                    http, "retention", {**year, "segment": "role:viewer"}
+                ),
                 "anomalies": await _time(http, "anomalies", {}),
                 "anomalies_workflow": await _time(http, "anomalies", {"segment": "workflow:wf-03"}),
                 "insights": await _time_insights(http, year),
+                "insights_role": await _time_insights(http, {**year, "segment": "role:viewer"}),
+                "insights_workflow": await _time_insights(
+                    http, {**year, "segment": "workflow:wf-03"}
+                ),
                 "definitions": await _time(http, "definitions", {}),
                 **await _time_panels(http),
             }

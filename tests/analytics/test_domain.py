@@ -19,7 +19,7 @@ from missionctl.domain.analytics import (
     bucket_starts,
     duration_percentiles,
     funnel,
-    percentile,
+    median_and_p95,
     retention,
     retention_counts,
     run_days,
@@ -116,10 +116,10 @@ def test_weeks_are_iso_weeks_starting_monday_and_ranges_list_every_bucket() -> N
 
 
 def test_percentiles_are_nearest_rank() -> None:
-    assert percentile([], 0.5) is None
-    assert percentile([7.0], 0.95) == 7.0
-    assert percentile([float(i) for i in range(1, 101)], 0.95) == 95.0
-    assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0
+    assert median_and_p95([]) is None
+    assert median_and_p95([7.0]) == (7.0, 7.0)
+    assert median_and_p95([float(i) for i in range(100, 0, -1)]) == (50.0, 95.0)
+    assert median_and_p95([4.0, 1.0, 3.0, 2.0]) == (2.0, 4.0)
 
 
 # --- who is a person ------------------------------------------------------------------------

@@ -155,3 +155,20 @@ async def test_an_empty_log_answers_every_bucket_at_zero(ctx: ServiceContext) ->
     assert len(trends.items) == 53 and trends.items[0].bucket == "2025-W01"
     assert all(i.runs_started == 0 and i.success_rate is None for i in trends.items)
     assert trends.meta.range.days == 365
+
+
+async def test_every_read_is_planned_for_its_own_range_and_segment(ctx: ServiceContext) -> None:
+    """PostgreSQL's generic plan of a statement the driver prepared is blind to the values.
+
+    A workflow's retention took ten times as long on it; the reads opt out. SQLite has no
+    such plan, and the opt-out sends it nothing.
+    """
+
+    def mode(session: Any) -> str | None:
+        if session.get_bind().dialect.name != "postgresql":
+            return None
+        return str(session.execute(text("SHOW plan_cache_mode")).scalar_one())
+
+    answer, _ = await service.read_current(ctx, mode)
+    on_postgresql = ctx.settings.database_url.startswith("postgresql")
+    assert answer == ("force_custom_plan" if on_postgresql else None)

@@ -139,6 +139,8 @@ async def test_the_model_writes_the_insights_from_aggregates_only(
         "unit": "ratio",
         "current": 0.5,
         "prior": None,
+        "current_of": 2,
+        "prior_of": 0,
         "change_pct": None,
     }
     assert facts["funnel"]["signed_in_current"] == 2

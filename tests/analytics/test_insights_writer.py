@@ -182,6 +182,46 @@ def test_the_funnels_biggest_drop_and_a_retention_dip_come_in_that_order() -> No
     assert any("still within their step windows" in q for q in written.questions_to_investigate)
 
 
+def test_a_funnel_or_retention_share_of_fewer_than_ten_people_a_range_is_not_compared() -> None:
+    """A range reaching back before the history began holds a handful of founders."""
+    few = _facts(
+        funnel_now=[20, 10, 9, 8, 6, 2],
+        funnel_before=[9, 9, 9, 9, 9, 9],  # 100% at every step, but of nine people
+        retention_now=CohortReturns(10, [(1, 2, True), (4, 1, True)]),
+        retention_before=CohortReturns(9, [(1, 9, True), (4, 9, True)]),
+    )
+    quiet = write_insights(few, load_phrasebook())
+    assert not any("reached" in s or "Week-" in s for s in _all(quiet)), _all(quiet)
+    assert "wherever each range had enough people to compare" in quiet.what_changed[0]
+
+    enough = _facts(
+        funnel_now=[20, 10, 9, 8, 6, 2],
+        funnel_before=[10, 10, 10, 10, 10, 10],
+        retention_now=CohortReturns(10, [(1, 2, True), (4, 1, True)]),
+        retention_before=CohortReturns(10, [(1, 10, True), (4, 10, True)]),
+    )
+    told = write_insights(enough, load_phrasebook()).what_changed
+    assert "10% reached “Downloaded a report or made a second mission”, against 100%" in told[0]
+    assert told[1].startswith("Week-1 retention fell to 20%")
+
+
+def test_a_success_rate_of_fewer_than_twenty_ended_runs_a_range_is_not_compared() -> None:
+    failing = _days(30, success_rate=0.5)
+    two_runs = _days(1, success_rate=1.0, runs_started=2, runs_ended=2) + _days(
+        29, success_rate=None, runs_started=0, runs_ended=0
+    )
+    quiet = write_insights(_facts(days_now=failing, days_before=two_runs), load_phrasebook())
+    assert not any("Success rate fell" in s for s in _all(quiet)), _all(quiet)
+    # The figures themselves are still listed among the range's totals.
+    assert "success rate: 50% (100% before)" in quiet.summary
+
+    twenty_runs = _days(2, success_rate=1.0, runs_ended=10) + _days(
+        28, success_rate=None, runs_started=0, runs_ended=0
+    )
+    told = write_insights(_facts(days_now=failing, days_before=twenty_runs), load_phrasebook())
+    assert "Success rate fell from 100%" in told.summary
+
+
 def test_a_headline_total_that_moved_is_told_and_a_steady_range_says_nothing_moved() -> None:
     failing = _facts(days_now=_days(30, success_rate=0.5, runs_started=30, runs_ended=30))
     written = write_insights(failing, load_phrasebook())

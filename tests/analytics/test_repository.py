@@ -1,4 +1,4 @@
-"""The facts' reads rank durations as the domain does, on both databases.
+"""The facts' reads rank durations and count retention as the domain does, on both databases.
 
 The durations here need chosen timestamps, which appends cannot give (the log dates events at
 the database's clock), so the rows are written with the follower's own upsert; every other
@@ -7,11 +7,17 @@ test appends events and lets the follower write.
 
 import random
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from missionctl.domain.analytics import RunFact, duration_percentiles
+from missionctl.domain.analytics import (
+    Journey,
+    RunFact,
+    duration_percentiles,
+    retention_counts,
+    week_of,
+)
 from missionctl.repositories import analytics as repo
 from missionctl.services import ServiceContext
 
@@ -99,3 +105,42 @@ async def test_the_sums_per_day_and_week_answer_as_the_runs_do_for_any_range(
             1 for r in runs if scope.since <= r.created_at.date() <= scope.until
         )
         assert sum(d.started for d in slow_w) <= sum(d.started for d in fast)
+
+
+async def test_retention_counts_each_cohorts_weeks_one_to_n_and_no_later_week(
+    ctx: ServiceContext,
+) -> None:
+    # Two cohorts a week apart; each person comes back on some of weeks 1-10 after their own,
+    # bo twice in week 1 (counted once).
+    first = {"ann": MONDAY, "bo": MONDAY + timedelta(days=3), "cy": MONDAY + timedelta(days=8)}
+    back = {"ann": [1, 2, 8, 9], "bo": [1, 1, 7, 8, 10], "cy": [2, 8, 9]}
+    journeys = [
+        Journey(name, "operator", {"mission": datetime.combine(day, time(9), UTC)})
+        for name, day in first.items()
+    ]
+    active = set(first.items()) | {
+        (name, week_of(first[name]) + timedelta(weeks=k, days=n % 2 * 2))
+        for name, weeks in back.items()
+        for n, k in enumerate(weeks)
+    }
+
+    def write(session: Session) -> None:
+        repo._upsert(session, repo.people, [repo._person_row(j) for j in journeys])
+        rows = [{"day": d, "user_name": n, "week": week_of(d)} for n, d in sorted(active)]
+        repo._upsert(session, repo.active_days, rows, update=False)
+
+    await ctx.write_blocking(write)
+    scope = repo.Scope(MONDAY, MONDAY + timedelta(days=13))
+    async with ctx.read() as session:
+        sizes, returned = await session.run_sync(lambda s: repo.retention_counts(s, scope, weeks=8))
+    assert sizes == {MONDAY: 2, MONDAY + timedelta(weeks=1): 1}
+    # The domain's count of every later week, kept to weeks 1-8 of each cohort.
+    _, everything = retention_counts(first, ((n, week_of(d)) for n, d in active))
+    expected = {
+        (cohort, week): count
+        for (cohort, week), count in everything.items()
+        if week <= cohort + timedelta(weeks=8)
+    }
+    assert returned == expected
+    assert returned[(MONDAY, MONDAY + timedelta(weeks=8))] == 2  # ann and bo, week 8
+    assert (MONDAY, MONDAY + timedelta(weeks=9)) not in returned  # ann's week 9: past week 8

@@ -16,9 +16,9 @@ from playwright.sync_api import Page, expect
 from missionctl.services.analytics import read_definitions
 from missionctl.settings import Settings
 from tests.conftest import LiveServer
-from tests.support.demo import DEMO_TODAY
+from tests.support.demo import DEMO_TODAY, SEEDING
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SEEDING]
 
 PANELS = ("summary", "kpis", "funnel", "alerts", "retention", "trends")
 SHOTS = Path("/tmp/insights-screenshots")

@@ -91,6 +91,22 @@ async def test_values_round_trip_as_sqlalchemy_reads_them(db: Database) -> None:
     assert stored == [(row["id"], row["name"], row["data"], row["at"]) for row in rows]
 
 
+async def test_scalars_read_the_first_column_converted_as_sqlalchemy_reads_it(
+    db: Database,
+) -> None:
+    rows = _rows()
+    stamps = Prepared(select(_things.c.at, _things.c.name).order_by(_things.c.name))
+    with db.write_sync() as session:
+        _INSERT.run_many(session, rows)
+        found = stamps.scalars(session)
+        reference = session.execute(stamps.statement).scalars().all()
+    assert found == reference == [row["at"] for row in rows]
+    assert found[0].tzinfo is not None
+    with db.write_sync() as session:
+        nobody = select(_things.c.name).where(_things.c.name == "nobody")
+        assert Prepared(nobody).scalars(session) == []
+
+
 async def test_python_defaults_are_computed_for_each_execution(db: Database) -> None:
     before = utcnow()
     with db.write_sync() as session:

@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, text
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from missionctl.db import Database
-from missionctl.db.database import WriteLockBusy
+from missionctl.db.database import BlockingWriter, WriteLockBusy
 from missionctl.db.migrate import upgrade_database
 from missionctl.db.types import UTCDateTime
 
@@ -70,10 +70,27 @@ async def test_write_transaction_takes_the_lock_up_front(sqlite_db: Database) ->
 
 
 async def test_a_writer_that_may_not_wait_is_refused_at_once_and_keeps_its_connection(
-    sqlite_db: Database,
+    tmp_path: Path,
 ) -> None:
-    """``transaction(wait=False)`` (an event loop's) never waits for another connection's lock."""
+    """``transaction(wait=False)`` (an event loop's) never waits for another connection's lock.
+
+    The busy timeout is the default five seconds: ample for the other writer to let go on a
+    busy machine, and far from the refusal's moment.
+    """
+    sqlite_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    await upgrade_database(sqlite_db)
     writer = sqlite_db.blocking_writer()
+    try:
+        await _refused_at_once_then_waits(sqlite_db, writer)
+        writer.close()
+        async with sqlite_db.read() as session:
+            assert (await session.execute(text("SELECT count(*) FROM written"))).scalar() == 1
+    finally:  # a failure leaves no connection open for a later test to be blamed for
+        writer.close()
+        await sqlite_db.dispose()
+
+
+async def _refused_at_once_then_waits(sqlite_db: Database, writer: BlockingWriter) -> None:
     with writer.transaction(wait=False) as session:
         first = session.connection().connection.dbapi_connection
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 0
@@ -87,30 +104,28 @@ async def test_a_writer_that_may_not_wait_is_refused_at_once_and_keeps_its_conne
             await release.wait()
 
     task = asyncio.create_task(other_writer())
-    await holding.wait()
-    started = time.monotonic()
-    with pytest.raises(WriteLockBusy), writer.transaction(wait=False):
-        pytest.fail("began while another connection held the write lock")
-    assert time.monotonic() - started < 0.1  # not the 200 ms busy timeout
+    try:
+        await holding.wait()
+        started = time.monotonic()
+        with pytest.raises(WriteLockBusy), writer.transaction(wait=False):
+            pytest.fail("began while another connection held the write lock")
+        assert time.monotonic() - started < 1.0  # not the five-second busy timeout
 
-    def waiting_write() -> tuple[object, int]:
-        with writer.transaction() as session:  # may wait: the busy timeout is back
-            session.execute(text("CREATE TABLE written (x INTEGER)"))
-            timeout = session.execute(text("PRAGMA busy_timeout")).scalar()
-            return session.connection().connection.dbapi_connection, int(timeout or 0)
+        def waiting_write() -> tuple[object, int]:
+            with writer.transaction() as session:  # may wait: the busy timeout is back
+                session.execute(text("CREATE TABLE written (x INTEGER)"))
+                timeout = session.execute(text("PRAGMA busy_timeout")).scalar()
+                return session.connection().connection.dbapi_connection, int(timeout or 0)
 
-    waiting = asyncio.create_task(asyncio.to_thread(waiting_write))
-    await asyncio.sleep(0.05)
-    release.set()
-    await task
+        waiting = asyncio.create_task(asyncio.to_thread(waiting_write))
+        await asyncio.sleep(0.05)
+    finally:
+        release.set()
+        await task
     connection, timeout = await waiting
-    assert connection is first and timeout == 200  # the refusal kept the connection
+    assert connection is first and timeout == 5000  # the refusal kept the connection
     with writer.transaction(wait=False) as session:  # the lock is free: taken at once
         session.execute(text("INSERT INTO written (x) VALUES (1)"))
-    writer.close()
-    async with sqlite_db.read() as session:
-        assert (await session.execute(text("SELECT count(*) FROM written"))).scalar() == 1
-    await sqlite_db.dispose()
 
 
 async def test_the_blocking_writer_leaves_the_checkpoint_to_checkpoint_sync(

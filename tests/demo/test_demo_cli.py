@@ -1,5 +1,7 @@
 """``missionctl demo seed``: writes a history into an empty home, refuses anything else."""
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -7,12 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from missionctl.cli import app
+from tests.support.demo import SEEDING
 
 
 def _invoke(*args: str) -> Any:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
+@SEEDING
 def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -36,6 +40,13 @@ def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
     monkeypatch.setenv("MISSIONCTL_HOME", str(home))
     verified = _invoke("audit", "verify")
     assert verified.output.startswith("OK"), verified.output
+    # The command it names for signing in to look gives a link for one of the history's admins.
+    [named] = re.findall(r"missionctl login-link (\S+)", result.output)
+    assert "/sign-in?token=" in _invoke("login-link", named).output
+    roles = {
+        user["name"]: user["role"] for user in json.loads(_invoke("user", "list", "--json").output)
+    }
+    assert roles[named] == "admin"
 
 
 @pytest.mark.parametrize("days", ["27", "367", "-1", "99999999999999999999", "ninety", ""])

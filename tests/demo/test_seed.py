@@ -18,7 +18,9 @@ from missionctl.services.anomalies import read_anomalies
 from missionctl.services.audit import verify_event_chain
 from missionctl.services.identity import create_user
 from missionctl.settings import Settings
-from tests.support.demo import DEMO_TODAY, SHARED_DAYS, SHORT_DAYS, seed_context
+from tests.support.demo import DEMO_TODAY, SEEDING, SHARED_DAYS, SHORT_DAYS, seed_context
+
+pytestmark = SEEDING
 
 
 async def _answers(ctx: ServiceContext, days: int) -> dict[str, Any]:

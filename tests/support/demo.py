@@ -30,6 +30,12 @@ SHARED_DAYS = 63
 detector (four weeks before the last, eight of weekday factors, the cohorts of three and four
 weeks ago and three before them). The default 90 days find the same anomalies, in more time."""
 
+SEEDING = pytest.mark.timeout(600)
+"""The mark of a test that seeds a history, or uses a shared home another worker may be seeding:
+a seed of the shared homes' length takes one to two minutes on a busy two-core machine, past
+the suite's per-test limit (which is there to catch hangs). A seed cut short would also leave
+its moved clock installed, and every later seed in that worker would be refused."""
+
 
 async def seed_context(
     ctx: ServiceContext,

@@ -6,6 +6,7 @@ the test moves, never by waiting.
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.webhooks import WebhookCreate, WebhookUpdate
 from missionctl.security.signing import SIGNATURE_HEADER, sign, verify
 from missionctl.services import ServiceContext
+from missionctl.services import webhook_sender as sender
 from missionctl.services import webhooks as hooks
 from missionctl.services.audit import read_event_page
 from missionctl.services.webhook_sender import (
@@ -321,3 +323,24 @@ async def test_any_failure_to_send_is_recorded_on_the_delivery(ctx: ServiceConte
     [delivery] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
     assert delivery.status == "pending" and delivery.error is not None
     assert "InvalidURL: the address cannot be sent to" in delivery.error
+
+
+async def test_a_test_that_a_dispatcher_took_first_answers_with_that_attempt(
+    ctx: ServiceContext, monkeypatch: Any
+) -> None:
+    """The server's dispatcher may claim a test delivery before the request that queued it."""
+    with receiving([HANG]) as receiver:
+        webhook, _ = await subscribe(ctx, receiver.url, ev.RUN_FAILED)
+        queue_first = sender.queue_test
+
+        async def queued_then_taken(*args: Any, **kwargs: Any) -> Any:
+            queued = await queue_first(*args, **kwargs)
+            asyncio.get_running_loop().create_task(dispatch_due(ctx, FAST, sign=sign))
+            assert await asyncio.to_thread(receiver.arrived.wait, 5)
+            threading.Timer(0.3, receiver.released.set).start()
+            return queued
+
+        monkeypatch.setattr(sender, "queue_test", queued_then_taken)
+        tested = await send_test(ctx, webhook_id=webhook.id, actor="user:admin", sign=sign)
+    assert len(receiver.requests) == 1
+    assert tested.status == "pending" and tested.attempts == 1 and tested.error

@@ -132,7 +132,13 @@ def _print_summary(summary: DemoSummary, settings: Settings, seconds: float) -> 
     home = f"MISSIONCTL_HOME={settings.home} "
     console.print("look at it:", highlight=False)
     console.print(
-        f"  {escape(home)}missionctl serve   then open /insights",
+        f"  {escape(home)}missionctl serve   then, in another terminal:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  {escape(home)}missionctl login-link {escape(summary.admin)}   open the link it "
+        "prints (you are the demo's admin), then /insights",
         highlight=False,
         soft_wrap=True,
     )

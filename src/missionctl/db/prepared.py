@@ -75,6 +75,20 @@ class Prepared:
         cursor.execute(plan.sql, plan.convert((params or _NO_PARAMS,))[0])
         return self._rows(plan, cursor)
 
+    def scalars(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Execute once and return the first column of every row, converted by its type.
+
+        No row objects are made: for reads of many single values.
+        """
+        plan, cursor = self._cursor(session)
+        cursor.execute(plan.sql, plan.convert((params or _NO_PARAMS,))[0])
+        raw = cursor.fetchall()
+        cursor.close()
+        process = plan.results[0]
+        if process is None:
+            return [row[0] for row in raw]
+        return [process(row[0]) for row in raw]
+
     def first(self, session: Session, params: Mapping[str, Any] | None = None) -> Any | None:
         """Execute once and return the first row, or ``None``."""
         rows = self.all(session, params)

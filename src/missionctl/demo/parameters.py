@@ -38,8 +38,8 @@ class People(_Strict):
 
     @model_validator(mode="after")
     def _power_users_are_founders(self) -> Self:
-        if self.power_users > self.founders:
-            raise ValueError("power_users: at most as many as founders")
+        if self.power_users >= self.founders:
+            raise ValueError("power_users: fewer than founders (the next founder is the admin)")
         if len(set(self.names)) != len(self.names):
             raise ValueError("names: each name once")
         return self

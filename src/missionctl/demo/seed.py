@@ -72,6 +72,8 @@ class DemoSummary:
     failed_runs: int
     downloads: int
     injections: tuple[Injection, ...]
+    admin: str
+    """The history's admin: whom to sign in as to look (``missionctl login-link``)."""
 
 
 @dataclass(slots=True)
@@ -137,6 +139,7 @@ def _summary(history: DemoHistory, days: int, seed: int, tally: _Tally) -> DemoS
         failed_runs=tally.failed,
         downloads=tally.downloads,
         injections=history.injections,
+        admin=next(p.name for p in people if p.role is Role.ADMIN),
     )
 
 

@@ -481,13 +481,19 @@ class TrendPoint:
     duration_p95_s: float | None
 
 
-def percentile(values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank percentile of ``values`` (``share`` in 0…1); ``None`` when empty."""
+def median_and_p95(values: Sequence[float]) -> tuple[float, float] | None:
+    """The median and 95th percentile (nearest rank) of ``values``; ``None`` when empty.
+
+    One sort for both: a year's durations are a hundred thousand values.
+    """
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, math.ceil(share * len(ordered)))
-    return ordered[rank - 1]
+    return _nearest_rank(ordered, 0.5), _nearest_rank(ordered, 0.95)
+
+
+def _nearest_rank(ordered: Sequence[float], share: float) -> float:
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
 def active_counts(active_days: Iterable[tuple[str, date]], grain: Grain) -> dict[date, int]:
@@ -508,10 +514,7 @@ def duration_percentiles(
     lasted: dict[date, list[float]] = defaultdict(list)
     for day, seconds in durations:
         lasted[bucket_of(day, grain)].append(seconds)
-    return {
-        start: (percentile(values, 0.5) or 0.0, percentile(values, 0.95) or 0.0)
-        for start, values in lasted.items()
-    }
+    return {start: median_and_p95(values) or (0.0, 0.0) for start, values in lasted.items()}
 
 
 def trends(

@@ -95,11 +95,14 @@ class FunnelShift:
     steps: tuple[StepConversion, ...]
     settled: bool = True
 
-    def biggest_move(self, *, points: float) -> StepConversion | None:
+    def biggest_move(self, *, points: float, min_people: int) -> StepConversion | None:
         """The step whose conversion fell most, at least ``points``; else the one that rose most.
 
-        None when no step moved ``points`` or more (ties go to the earlier step).
+        None when no step moved ``points`` or more (ties go to the earlier step), or when
+        either range had fewer than ``min_people`` first sign-ins.
         """
+        if min(self.signed_in_current, self.signed_in_prior) < min_people:
+            return None
         moved = [s for s in self.steps if s.change_points is not None]
         drops = [s for s in moved if s.change_points is not None and s.change_points <= -points]
         if drops:
@@ -132,13 +135,19 @@ class RetentionShift:
 
 @dataclass(frozen=True, slots=True)
 class TrendTotal:
-    """A headline figure of the range and of the range before (None: nothing to measure)."""
+    """A headline figure of the range and of the range before (None: nothing to measure).
+
+    For a share (the success rate), ``current_of`` and ``prior_of`` are how many it is a share
+    of in each range (ended runs); None for a figure that is not a share.
+    """
 
     key: str
     label: str
     unit: str
     current: float | None
     prior: float | None
+    current_of: int | None = None
+    prior_of: int | None = None
 
     @property
     def change_pct(self) -> float | None:
@@ -328,14 +337,26 @@ def trend_totals(
 ) -> tuple[TrendTotal, ...]:
     """Runs, success rate, cost, tokens and average daily active people of both ranges."""
     now, before = _headline(current), _headline(prior)
+    shares_of = {"success_rate": (_ended(current), _ended(prior))}
     return tuple(
-        TrendTotal(key, labels.get(key, key), unit, now[key], before[key])
+        TrendTotal(
+            key,
+            labels.get(key, key),
+            unit,
+            now[key],
+            before[key],
+            *shares_of.get(key, (None, None)),
+        )
         for key, unit in HEADLINE_UNITS.items()
     )
 
 
+def _ended(days: Sequence[DayFigures]) -> int:
+    return sum(d.runs_ended for d in days)
+
+
 def _headline(days: Sequence[DayFigures]) -> dict[str, float | None]:
-    ended = sum(d.runs_ended for d in days)
+    ended = _ended(days)
     # A day's success rate is its completed runs over its ended runs: undo it to add days up.
     completed = sum(round((d.success_rate or 0.0) * d.runs_ended) for d in days)
     active = sum(d.active_users for d in days)
@@ -378,11 +399,14 @@ class Phrasebook:
     ``funnel_unsettled`` is the question added when the funnel moved while some of the range's
     cohorts are still within their step windows. ``points`` (a share's change, in percentage
     points) and ``percent`` (a total's relative change) are how far a figure must move to be
-    told.
+    told; ``min_people``, how many people each range needs behind a funnel or retention share
+    for it to be compared, and ``min_runs``, how many ended runs behind a success rate.
     """
 
     points: float
     percent: float
+    min_people: int
+    min_runs: int
     metrics: Mapping[str, MetricPhrases]
     empty: Mapping[str, tuple[str, ...]]
     steady: Mapping[str, tuple[str, ...]]
@@ -494,13 +518,15 @@ def _canned(
 
 def _moves(facts: InsightFacts, book: Phrasebook) -> list[_Move]:
     moves = [_anomaly_move(a) for a in _by_severity(facts.anomalies)]
-    step = facts.funnel.biggest_move(points=book.points)
+    step = facts.funnel.biggest_move(points=book.points, min_people=book.min_people)
     if step is not None:
         moves.append(_funnel_move(facts, step))
     moves += [
         _retention_move(facts, shift)
         for shift in facts.retention
-        if shift.change_points is not None and abs(shift.change_points) >= book.points
+        if shift.change_points is not None
+        and abs(shift.change_points) >= book.points
+        and min(shift.recent_people, shift.earlier_people) >= book.min_people
     ]
     flagged = {a.metric for a in facts.anomalies}
     moves += [
@@ -566,6 +592,8 @@ def _total_moved(total: TrendTotal, book: Phrasebook) -> bool:
     if total.current is None or total.prior is None:
         return False
     if total.unit == "ratio":
+        if min(total.current_of or 0, total.prior_of or 0) < book.min_runs:
+            return False
         return abs(total.current - total.prior) * 100 >= book.points
     if total.prior == 0:
         return total.current > 0  # from nothing to something is always news

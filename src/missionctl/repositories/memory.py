@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Decision, Document, Mission, Plan, Risk, Run, StepRun
+from missionctl.db.plans import CUSTOM_PLANS
 from missionctl.domain.memory import FINISHED, MemoryKind
 from missionctl.domain.search import SearchQuery, Term
 
@@ -97,13 +98,12 @@ def _postgresql(session: Session | AsyncSession) -> bool:
 
 
 async def _custom_plans(session: AsyncSession) -> None:
-    """On PostgreSQL, plan each statement for its words, never the prepared generic plan.
+    """On PostgreSQL, plan each statement for its words (``db.plans.CUSTOM_PLANS``).
 
-    The driver prepares a statement run five times; the generic plan then ignores how rare the
-    words are and walks every entry by id (75 ms at 10,000 missions instead of 3, measured with
-    ``bench/memory.py``). As the log search does (``repositories.search``).
+    The generic plan ignores how rare the words are and walks every entry by id (75 ms at
+    10,000 missions instead of 3, measured with ``bench/memory.py``).
     """
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    await session.execute(CUSTOM_PLANS)
 
 
 # --- indexing (blocking, in the indexer's write transaction) -------------------------------

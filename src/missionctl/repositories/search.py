@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event
+from missionctl.db.plans import CUSTOM_PLANS
 from missionctl.domain.search import SearchKind, SearchQuery, Term
 
 LINES_PER_EVENT = 65536
@@ -147,7 +148,7 @@ async def search_entries(
     if session.get_bind().dialect.name == "postgresql":
         # A plan for these words, never the generic one of a prepared statement: whether to
         # walk the newest entries (a common word) or the GIN index (a rare one) depends on them.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        await session.execute(CUSTOM_PLANS)
         statement, params = _postgresql_search(query, filters, markers)
     else:
         statement, params = _sqlite_search(query, filters, markers)

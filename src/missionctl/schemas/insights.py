@@ -64,6 +64,8 @@ class Thresholds(BaseModel):
 
     points: float = Field(gt=0, le=100)
     percent: float = Field(gt=0, le=1000)
+    min_people: int = Field(ge=1, le=100_000)
+    min_runs: int = Field(ge=1, le=100_000)
 
 
 class MoveFile(BaseModel):
@@ -130,6 +132,8 @@ def _phrasebook(parsed: PhrasebookFile) -> Phrasebook:
     return Phrasebook(
         points=parsed.thresholds.points,
         percent=parsed.thresholds.percent,
+        min_people=parsed.thresholds.min_people,
+        min_runs=parsed.thresholds.min_runs,
         metrics=metrics,
         empty=dict(parsed.empty),
         steady=dict(parsed.steady),

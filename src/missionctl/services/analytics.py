@@ -210,10 +210,12 @@ async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tup
 
     Returns ``work``'s result and the last ``seq`` the facts include. When the facts are
     behind, it catches them up first; if that fails (a busy database), it answers from the
-    facts as they are (``meta.followed_to`` says how far they reach) and logs why.
+    facts as they are (``meta.followed_to`` says how far they reach) and logs why. Each
+    statement is planned for its values (``repositories.analytics.plan_for_values``).
     """
 
     def current(session: Session) -> tuple[T, int] | None:
+        repo.plan_for_values(session)
         done, head = _progress(session)
         return (work(session), done) if done >= head else None
 
@@ -227,6 +229,7 @@ async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tup
         log.warning("the analytics facts could not catch up with the log", exc_info=True)
 
     def both(session: Session) -> tuple[T, int]:
+        repo.plan_for_values(session)
         return work(session), repo.followed_to(session)
 
     async with ctx.read() as session:

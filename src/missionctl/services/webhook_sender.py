@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+_SETTLE_POLL_S = 0.05
+"""How often a caller waiting on another sender's attempt looks at the delivery again."""
+
 SIGNATURE_HEADER = "Missionctl-Signature"
 """The header that carries a request's signature (``security.signing``'s scheme)."""
 
@@ -226,17 +229,26 @@ async def _client(
 async def _send_one_now(
     ctx: ServiceContext, delivery_id: uuid.UUID, sign: Signer, clock: Clock
 ) -> DeliveryRead:
-    """Send a queued delivery at once (if no dispatcher took it first); the delivery after."""
+    """Send a queued delivery at once; the delivery with the answer of that attempt.
+
+    A dispatcher may claim the delivery first: then this waits for that sender's answer, at
+    most the request timeout plus a second, and returns the delivery as it then stands.
+    """
     config = ctx.settings.webhooks
     claimed = await _claim(ctx, config, clock(), only=delivery_id)
     if claimed:
         async with _client(None, config) as client:
             await _send_and_record(ctx, client, claimed[0], config, sign, clock)
-    async with ctx.read() as session:
-        row = await repo.read_delivery(session, delivery_id=delivery_id)
-        if row is None:  # its subscription was deleted meanwhile
-            raise NotFound(f"no delivery has the id {delivery_id}", field="delivery_id")
-        return delivery_read(row)
+    deadline = time.monotonic() + (0.0 if claimed else config.timeout_s + 1.0)
+    while True:
+        async with ctx.read() as session:
+            row = await repo.read_delivery(session, delivery_id=delivery_id)
+            if row is None:  # its subscription was deleted meanwhile
+                raise NotFound(f"no delivery has the id {delivery_id}", field="delivery_id")
+            now = delivery_read(row)
+        if now.status != DeliveryStatus.sending or time.monotonic() >= deadline:
+            return now
+        await asyncio.sleep(_SETTLE_POLL_S)
 
 
 async def redeliver(
