@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -212,6 +213,30 @@ def test_a_step_waiting_for_approval_is_named(cli: Any, tmp_path: Path) -> None:
         approver.join(timeout=30)
     assert result.exit_code == 0, result.output
     assert "waiting for approval: step deploy (irreversible)" in result.output
+    assert "run completed" in result.output
+
+
+def test_a_step_approved_before_the_table_reads_it_is_still_named(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An approver in another terminal can be faster than the table's next read of the run."""
+    import missionctl.services.runs as runs
+
+    read_run = runs.read_run
+
+    async def approve_then_read(ctx: Any, *, run_id: Any) -> Any:
+        for pending in await list_approvals(ctx, state="pending"):
+            await decide_approval(ctx, ref=pending.id, approve=True, actor="user:approver")
+        return await read_run(ctx, run_id=run_id)
+
+    monkeypatch.setattr(runs, "read_run", approve_then_read)
+    definition = {
+        "name": "gated",
+        "steps": [{"id": "deploy", "agent": "builtin:noop", "risk_tier": "irreversible"}],
+    }
+    result = cli("workflow", "run", write(tmp_path, "gated.yaml", yaml.safe_dump(definition)))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("waiting for approval: step deploy (irreversible)") == 1
     assert "run completed" in result.output
 
 

@@ -25,6 +25,7 @@ from missionctl.domain import events as ev
 
 if TYPE_CHECKING:  # the engine and the services are imported when a run starts, not for --help
     from missionctl.engine.worker import Engine
+    from missionctl.eventlog.store import EventRecord
     from missionctl.schemas.runs import RunRead
     from missionctl.services import ServiceContext
 
@@ -98,10 +99,13 @@ async def execute_live(
 ) -> RunRead:
     """Run ``engine`` here until ``run`` ends, drawing its steps as they change (if ``live``).
 
-    Steps that wait for approval are named once each (on the table's console, or stderr when
-    nothing is drawn). Returns the run as it ended.
+    Each approval the run asks for is named once (on the table's console, or stderr when
+    nothing is drawn), from the approvals it had when this began and then from its
+    ``approval.requested`` events: an approver elsewhere may decide one before any read of the
+    run shows the step waiting. Returns the run as it ended.
     """
     from missionctl.engine.heap import freeze_startup_heap
+    from missionctl.services.approvals import list_approvals
     from missionctl.services.runs import read_run
 
     freeze_startup_heap()  # this command runs an engine: see engine.heap (ADRs 0019, 0022)
@@ -114,17 +118,25 @@ async def execute_live(
             progress = Progress(await read_run(ctx, run_id=run.id), titles)
             display = Live(progress, console=console, refresh_per_second=4) if live else None
             with display or contextlib.nullcontext():
+                asked_before = await list_approvals(ctx, state="all", run_id=run.id)
+                for asked in sorted(asked_before, key=lambda approval: approval.requested_at):
+                    tier = _declared_tier(progress.run, asked.step_id) or asked.risk_tier
+                    _announce(asked.step_id, asked.attempt, tier, announced, display)
                 while progress.run.status.value not in _FINAL_STATUSES:
-                    _announce_approvals(progress.run, announced, display)
                     try:
-                        record = await asyncio.wait_for(subscription.get(), timeout=_POLL_S)
+                        batch = await asyncio.wait_for(subscription.get_many(), timeout=_POLL_S)
                     except TimeoutError:
-                        record = None
-                    if record is not None and record.run_id != run.id:
+                        batch = []
+                    records = [r for r in batch if r.run_id == run.id]
+                    if batch and not records:
                         continue
                     progress.run = await read_run(ctx, run_id=run.id)
-                    if record is not None and record.type in _RUN_ENDED:
+                    _announce_requests(progress.run, records, announced, display)
+                    if any(r.type in _RUN_ENDED for r in records):
                         break
+                # A read may see the run end before its last events are taken.
+                records = [r for r in subscription.drain() if r.run_id == run.id]
+                _announce_requests(progress.run, records, announced, display)
             if display is not None and not console.is_terminal:
                 console.line()  # a Live drawn to a file or pipe ends without one
         finally:
@@ -156,15 +168,39 @@ def follow_polling(
 
 def _announce_approvals(run: RunRead, announced: set[str], display: Live | None) -> None:
     for step in run.steps:
-        key = f"{step.step_id}#{step.attempt}"
-        if step.status.value == "awaiting_approval" and key not in announced:
-            announced.add(key)
-            message = Text.assemble(
-                ("waiting for approval: ", "magenta"),
-                f"step {step.step_id} ({step.risk_tier}); an approver decides it in the "
-                "approvals queue",
-            )
-            if display is not None:
-                display.console.print(message)
-            else:
-                err_console.print(message)
+        if step.status.value == "awaiting_approval":
+            _announce(step.step_id, step.attempt, step.risk_tier, announced, display)
+
+
+def _announce_requests(
+    run: RunRead, records: list[EventRecord], announced: set[str], display: Live | None
+) -> None:
+    """Name the step of each ``approval.requested`` event among ``records`` (all of ``run``)."""
+    for record in records:
+        if record.type == ev.APPROVAL_REQUESTED:
+            step_id = str(record.payload.get("step_id", ""))
+            tier = _declared_tier(run, step_id) or str(record.payload.get("risk_tier", ""))
+            _announce(step_id, int(record.payload.get("attempt", 0)), tier, announced, display)
+
+
+def _declared_tier(run: RunRead, step_id: str) -> str | None:
+    """The risk tier step ``step_id`` of ``run`` declares (an approval may ask at a higher one)."""
+    return next((step.risk_tier for step in run.steps if step.step_id == step_id), None)
+
+
+def _announce(
+    step_id: str, attempt: int, risk_tier: str, announced: set[str], display: Live | None
+) -> None:
+    """Say once per attempt that step ``step_id`` waits for an approver."""
+    key = f"{step_id}#{attempt}"
+    if key in announced:
+        return
+    announced.add(key)
+    message = Text.assemble(
+        ("waiting for approval: ", "magenta"),
+        f"step {step_id} ({risk_tier}); an approver decides it in the approvals queue",
+    )
+    if display is not None:
+        display.console.print(message)
+    else:
+        err_console.print(message)
