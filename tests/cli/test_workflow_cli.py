@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -230,13 +231,20 @@ def test_a_step_approved_before_the_table_reads_it_is_still_named(
         return await read_run(ctx, run_id=run_id)
 
     monkeypatch.setattr(runs, "read_run", approve_then_read)
+    gated = {"agent": "builtin:noop", "risk_tier": "irreversible"}
     definition = {
         "name": "gated",
-        "steps": [{"id": "deploy", "agent": "builtin:noop", "risk_tier": "irreversible"}],
+        "steps": [
+            {"id": "deploy", **gated},  # asked for as the run starts
+            {"id": "build", "agent": "builtin:noop"},
+            {"id": "release", **gated, "depends_on": ["build"]},  # asked for as the run goes
+        ],
     }
     result = cli("workflow", "run", write(tmp_path, "gated.yaml", yaml.safe_dump(definition)))
     assert result.exit_code == 0, result.output
-    assert result.output.count("waiting for approval: step deploy (irreversible)") == 1
+    named = re.findall(r"waiting for approval: step (\S*) \((\w+)\)", result.output)
+    assert named == [("deploy", "irreversible"), ("release", "irreversible")]
+    assert result.output.count("waiting for approval") == 2
     assert "run completed" in result.output
 
 

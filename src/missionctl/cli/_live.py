@@ -178,7 +178,7 @@ def _announce_requests(
     """Name the step of each ``approval.requested`` event among ``records`` (all of ``run``)."""
     for record in records:
         if record.type == ev.APPROVAL_REQUESTED:
-            step_id = str(record.payload.get("step_id", ""))
+            step_id = record.step_id or ""
             tier = _declared_tier(run, step_id) or str(record.payload.get("risk_tier", ""))
             _announce(step_id, int(record.payload.get("attempt", 0)), tier, announced, display)
 
