@@ -10,6 +10,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from missionctl.domain.insights import (
+    HEADLINE_UNITS,
     AnomalyFact,
     CohortReturns,
     DayFigures,
@@ -30,7 +31,7 @@ RANGE = Window(date(2026, 11, 1), date(2026, 11, 30))
 WEEK = Window(date(2026, 11, 24), date(2026, 11, 30))
 WEEK_BEFORE = Window(date(2026, 11, 17), date(2026, 11, 23))
 STEPS = [(step.key, step.label) for step in load_definitions().funnel.steps]
-LABELS = {key: load_phrasebook().metric(key).label for key in ("runs_started", "success_rate")}
+LABELS = {key: load_phrasebook().metric(key).label for key in HEADLINE_UNITS}
 
 
 def _anomaly(
@@ -220,6 +221,32 @@ def test_a_success_rate_of_fewer_than_twenty_ended_runs_a_range_is_not_compared(
     )
     told = write_insights(_facts(days_now=failing, days_before=twenty_runs), load_phrasebook())
     assert "Success rate fell from 100%" in told.summary
+
+
+def test_totals_against_a_range_before_with_fewer_than_twenty_runs_are_not_compared() -> None:
+    busy = _days(30, runs_started=100, cost_usd=60.0)
+    three_runs = _days(1, runs_started=3, runs_ended=3, cost_usd=0.5) + _days(
+        29, runs_started=0, runs_ended=0, success_rate=None, cost_usd=0.0, active_users=0
+    )
+    thin = write_insights(_facts(days_now=busy, days_before=three_runs), load_phrasebook())
+    assert thin.what_changed == (
+        "The range before (2026-10-02 to 2026-10-31) holds 3 runs against 3,000 from "
+        "2026-11-01 to 2026-11-30: too few to compare cost, runs started, tokens and average "
+        "daily active people with.",
+    )
+    assert "Cost rose" not in thin.summary and "%" not in thin.what_changed[0]
+    assert "the work began, not how it changed" in thin.why_it_matters[0]
+    assert "cost: $1,800.00 ($0.50 before)" in thin.summary  # the figures are still listed
+
+    twenty = _days(2, runs_started=10, cost_usd=0.5) + _days(
+        28, runs_started=0, runs_ended=0, success_rate=None, cost_usd=0.0
+    )
+    told = write_insights(_facts(days_now=busy, days_before=twenty), load_phrasebook())
+    assert "Cost rose from $1.00 (2026-10-02 to 2026-10-31) to $1,800.00" in told.summary
+    assert not any("holds" in s for s in told.what_changed)
+    # A fall to a handful of runs is news: the baseline is the range before, and it is full.
+    collapsed = write_insights(_facts(days_now=three_runs, days_before=busy), load_phrasebook())
+    assert "Runs started fell from 3,000 (2026-10-02 to 2026-10-31) to 3" in collapsed.summary
 
 
 def test_a_headline_total_that_moved_is_told_and_a_steady_range_says_nothing_moved() -> None:

@@ -400,7 +400,9 @@ class Phrasebook:
     cohorts are still within their step windows. ``points`` (a share's change, in percentage
     points) and ``percent`` (a total's relative change) are how far a figure must move to be
     told; ``min_people``, how many people each range needs behind a funnel or retention share
-    for it to be compared, and ``min_runs``, how many ended runs behind a success rate.
+    for it to be compared; ``min_runs``, how many ended runs each range needs behind a success
+    rate, and how many runs started the range before needs for the other totals to be compared
+    with it (``history`` holds what to say when it has fewer).
     """
 
     points: float
@@ -439,7 +441,8 @@ class _Move:
     metric: str
     direction: Direction
     sentence: str
-    rank: int  # 0 critical anomaly, 1 funnel, 2 retention, 3 other anomaly, 4 headline total
+    # 0 critical anomaly, 1 funnel, 2 retention, 3 other anomaly, 4 headline total or history
+    rank: int
     values: dict[str, str] = field(default_factory=dict)
 
 
@@ -529,12 +532,27 @@ def _moves(facts: InsightFacts, book: Phrasebook) -> list[_Move]:
         and min(shift.recent_people, shift.earlier_people) >= book.min_people
     ]
     flagged = {a.metric for a in facts.anomalies}
+    baseline = _runs_before(facts)
     moves += [
         _total_move(facts, total, book)
         for total in facts.totals
-        if total.key not in flagged and _total_moved(total, book)
+        if total.key not in flagged
+        and (total.unit == "ratio" or baseline >= book.min_runs)
+        and _total_moved(total, book)
     ]
+    if baseline < book.min_runs and _runs_now(facts) > 0:
+        moves.append(_thin_history_move(facts, baseline))
     return moves
+
+
+def _runs_before(facts: InsightFacts) -> int:
+    runs = facts.total("runs_started")
+    return int(runs.prior or 0) if runs is not None else 0
+
+
+def _runs_now(facts: InsightFacts) -> int:
+    runs = facts.total("runs_started")
+    return int(runs.current or 0) if runs is not None else 0
 
 
 def _by_severity(anomalies: Iterable[AnomalyFact]) -> list[AnomalyFact]:
@@ -596,7 +614,7 @@ def _total_moved(total: TrendTotal, book: Phrasebook) -> bool:
             return False
         return abs(total.current - total.prior) * 100 >= book.points
     if total.prior == 0:
-        return total.current > 0  # from nothing to something is always news
+        return total.current > 0  # from nothing to something is news (with runs before)
     change = total.change_pct
     return change is not None and abs(change) >= book.percent
 
@@ -611,6 +629,22 @@ def _total_move(facts: InsightFacts, total: TrendTotal, book: Phrasebook) -> _Mo
         f"{_change(total.unit, current - prior, total.change_pct)}."
     )
     return _Move(total.key, direction, sentence, 4, {"label": book.metric(total.key).label})
+
+
+def _thin_history_move(facts: InsightFacts, runs_before: int) -> _Move:
+    """Say that the range before holds too few runs to be the totals' baseline.
+
+    Such a range often lies before the history, or the segment, began: "up 9889%" would only
+    say that. The success rate keeps its own rule (ended runs in each range).
+    """
+    held = f"{runs_before:,} run{'' if runs_before == 1 else 's'}" if runs_before else "no runs"
+    labels = [total.label for total in facts.totals if total.unit != "ratio"]
+    named = ", ".join(labels[:-1]) + f" and {labels[-1]}" if len(labels) > 1 else "".join(labels)
+    sentence = (
+        f"The range before ({facts.prior.text()}) holds {held} against {_runs_now(facts):,} "
+        f"from {facts.window.text()}: too few to compare {named} with."
+    )
+    return _Move("history", "down", sentence, 4)
 
 
 def _headline_sentence(facts: InsightFacts, values: Mapping[str, str]) -> str:

@@ -38,7 +38,7 @@ __all__ = ["ModelInsights", "ModelSections", "load_phrasebook"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 CANNED_KEYS = ("summary", *SECTION_KEYS)
-METRIC_KEYS = (*TREND_KEYS, "funnel", "retention", "default")
+METRIC_KEYS = (*TREND_KEYS, "funnel", "retention", "history", "default")
 
 
 def _known_placeholders(text: str) -> str:
@@ -104,7 +104,7 @@ class PhrasebookFile(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> "PhrasebookFile":
-        needed = (*HEADLINE_UNITS, "funnel", "retention", "default")
+        needed = (*HEADLINE_UNITS, "funnel", "retention", "history", "default")
         missing = [key for key in needed if key not in self.metrics]
         if missing:
             raise ValueError(f"metrics: add {', '.join(missing)}")
