@@ -247,6 +247,11 @@ def test_totals_against_a_range_before_with_fewer_than_twenty_runs_are_not_compa
     # A fall to a handful of runs is news: the baseline is the range before, and it is full.
     collapsed = write_insights(_facts(days_now=three_runs, days_before=busy), load_phrasebook())
     assert "Runs started fell from 3,000 (2026-10-02 to 2026-10-31) to 3" in collapsed.summary
+    # A few runs before and none now is no fall to tell either: the baseline is as thin.
+    stopped = _days(30, runs_started=0, runs_ended=0, success_rate=None, cost_usd=0.0)
+    ended = write_insights(_facts(days_now=stopped, days_before=three_runs), load_phrasebook())
+    assert ended.what_changed[0].startswith("The range before (2026-10-02 to 2026-10-31) holds")
+    assert "3 runs against 0 from 2026-11-01 to 2026-11-30" in ended.what_changed[0]
 
 
 def test_a_headline_total_that_moved_is_told_and_a_steady_range_says_nothing_moved() -> None:

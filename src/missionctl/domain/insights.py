@@ -540,7 +540,7 @@ def _moves(facts: InsightFacts, book: Phrasebook) -> list[_Move]:
         and (total.unit == "ratio" or baseline >= book.min_runs)
         and _total_moved(total, book)
     ]
-    if baseline < book.min_runs and _runs_now(facts) > 0:
+    if baseline < book.min_runs and max(baseline, _runs_now(facts)) > 0:
         moves.append(_thin_history_move(facts, baseline))
     return moves
 
