@@ -4,8 +4,9 @@ Run: `.venv/bin/python bench/runs_list.py` (SQLite in a temporary directory; Pos
 MISSIONCTL_BENCH_POSTGRES_URL names a server, see bench/_databases.py). Each database gets:
 
 - 20 workflows (one step each) and 200 missions, saved through the services;
-- 100,000 runs of them, ids and creation times in order, spread over seven statuses, one in
-  two for a mission, each with its one step run (four agents in turn). They are inserted in
+- 100,000 runs of them, ids and creation times in order, over seven statuses as skewed as a
+  live server's (`STATUS_SHARES`: most completed, a few running or paused), one in two for a
+  mission, each with its one step run (four agents in turn). They are inserted in
   bulk: the list reads only runs, workflows, missions and step runs, not the event log.
   Then the tables are analysed (PostgreSQL: `VACUUM ANALYZE`), as autovacuum would do.
 
@@ -15,7 +16,11 @@ and times, after a warm-up, the median and p95 in milliseconds of:
 - `first_page`: `GET /api/v1/runs` (50 newest runs);
 - `filtered`: `?status=failed&workflow=wf-07` (a status and a workflow);
 - `by_agent`: `?agent=llm:writer`, `text`: `?q=wf-1` (text in names and titles);
-- `page_50`: the 50th page of 50 (`cursor` = the 49th page's `next_cursor`).
+- `page_50`: the 50th page of 50 (`cursor` = the 49th page's `next_cursor`);
+- `mixed_filters`: `MIXED` in turn, common and rare statuses with and without a workflow or
+  an agent, as people switch filters. Each statement runs far more than five times with values
+  whose selectivity differs a hundredfold: on PostgreSQL this is where a generic plan, chosen
+  after five runs of a prepared statement, would show.
 """
 
 import asyncio
@@ -55,7 +60,25 @@ PAGE = 50
 REQUESTS = 50
 WARM_UP = 3
 ACTOR = "user:bench"
-STATUSES = ("completed", "failed", "running", "canceled", "aborted", "pending", "paused")
+# Of every 100 runs: how many end in each status.
+STATUS_SHARES = {
+    "completed": 80,
+    "failed": 12,
+    "canceled": 3,
+    "running": 2,
+    "aborted": 1,
+    "pending": 1,
+    "paused": 1,
+}
+STATUSES = tuple(status for status, share in STATUS_SHARES.items() for _ in range(share))
+MIXED = (
+    {"status": "completed"},
+    {"status": "paused"},
+    {"status": "failed", "workflow": "wf-07"},
+    {"status": "running", "workflow": "wf-01"},
+    {"status": "completed", "agent": "llm:writer"},
+    {"status": "aborted", "agent": "builtin:noop"},
+)
 AGENTS = ("builtin:noop", "command", "llm:writer", "builtin:sleep")
 
 
@@ -98,7 +121,7 @@ def _run(
         "reserved_micros": 0,
         "input_tokens": 0,
         "output_tokens": 0,
-        "error": "step only failed" if n % len(STATUSES) == 1 else None,
+        "error": "step only failed" if STATUSES[n % len(STATUSES)] == "failed" else None,
         "rerun_of": None,
         "created_by": ACTOR,
         "created_at": at,
@@ -168,6 +191,19 @@ async def _time(http: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, An
     return {**_summary(samples), "items": len(body["items"]), "total": body["total"]}
 
 
+async def _time_mixed(http: httpx.AsyncClient) -> dict[str, Any]:
+    """Time ``MIXED`` in turn, ``REQUESTS`` rounds after a warm-up of ``WARM_UP`` rounds."""
+    samples = []
+    for round_ in range(WARM_UP + REQUESTS):
+        for params in MIXED:
+            started = time.perf_counter()
+            response = await http.get("/api/v1/runs", params=params)
+            assert response.status_code == 200, response.text[:500]
+            if round_ >= WARM_UP:
+                samples.append((time.perf_counter() - started) * 1000)
+    return {**_summary(samples), "requests": len(samples)}
+
+
 async def _cursor_of_page(http: httpx.AsyncClient, page: int) -> str:
     cursor: str | None = None
     for _ in range(page - 1):
@@ -207,6 +243,7 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
                 "by_agent": await _time(http, {"agent": "llm:writer"}),
                 "text": await _time(http, {"q": "wf-1"}),
                 "page_50": await _time(http, {"limit": PAGE, "cursor": cursor}),
+                "mixed_filters": await _time_mixed(http),
             }
 
 
