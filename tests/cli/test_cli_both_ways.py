@@ -420,6 +420,10 @@ def test_governance_through_the_server(world: World) -> None:
     assert one["id"] == first and one["state"] == "pending"
     approved = ok(admin("approve", first, "--reason", "looks fine"))
     assert "approved step gated" in text(approved) and "token:root-bot" in text(approved)
+    # A server decides as its token's user: acting as someone else is refused, nothing decided.
+    posing = admin("reject", second, "--reason", "not now", "--as", "vera")
+    assert posing.exit_code == 2 and "--as: a server decides as its token's user" in posing.output
+    assert as_json(admin("approvals", second, "--json"))["state"] == "pending"
     rejected = ok(admin("reject", second, "--reason", "not now"))
     assert "rejected" in text(rejected)
     decided = as_json(admin("approvals", "--state", "decided", "--json"))

@@ -6,6 +6,8 @@ the services on the same database (the CLI runs its own event loop, so the tests
 
 import asyncio
 import json
+import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable
@@ -16,8 +18,10 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from missionctl.cli import app
+from missionctl.domain.access import Role
 from missionctl.schemas.governance import ApprovalRead
-from missionctl.services import open_context
+from missionctl.schemas.identity import UserCreate
+from missionctl.services import identity, open_context
 from missionctl.services.approvals import list_approvals
 from missionctl.services.audit import read_event_page
 from missionctl.settings import Settings
@@ -107,6 +111,87 @@ def test_approvals_lists_the_queue_and_approve_and_reject_decide(
         ("approval.approved", "system", "deploy"),
         ("approval.rejected", "system", "migrate"),
     ]
+
+
+def _named_gate(settings: Settings, *approvers: str) -> ApprovalRead:
+    """A run whose one step waits for one of ``approvers``; its pending approval."""
+
+    async def go() -> ApprovalRead:
+        async with open_context(settings) as ctx:
+            for name, role in (("dana", Role.APPROVER), ("vic", Role.VIEWER)):
+                if not any(user.name == name for user in await identity.list_users(ctx)):
+                    await identity.create_user(
+                        ctx, data=UserCreate(name=name, role=role), actor="system"
+                    )
+            gated = step("deploy", risk_tier="irreversible", approvers=list(approvers))
+            run = await start(ctx, [gated])
+            return (await list_approvals(ctx, run_id=run.id))[0]
+
+    return asyncio.run(go())
+
+
+def test_a_gate_that_names_its_approvers_is_decided_locally_with_as(
+    cli: Invoke, settings: Settings
+) -> None:
+    gate = str(_named_gate(settings, "dana", "vic").id)
+    refusals = {
+        # As no user: the refusal says how to decide as one of them.
+        (): (
+            2,
+            "only 'dana' or 'vic' may decide step 'deploy'; a caller that is no user may "
+            "not; decide as one of them with --as NAME",
+        ),
+        ("--as", "ghost"): (1, "no enabled user is called 'ghost'"),
+        # Named, but a viewer may decide nothing.
+        ("--as", "vic"): (
+            2,
+            "user 'vic' has the viewer role: approvals:decide needs the approver role or above",
+        ),
+        ("--as", "Robert'); DROP TABLE users;--"): (1, "no enabled user is called"),
+    }
+    for extra, (code, said) in refusals.items():
+        refused = cli("approve", gate, *extra)
+        assert refused.exit_code == code, refused.output
+        assert said in " ".join(refused.output.split()), refused.output
+    assert json.loads(cli("approvals", gate, "--json").stdout)["state"] == "pending"
+
+    approved = cli("approve", gate, "--as", "dana", "--reason", "checked the target")
+    assert approved.exit_code == 0, approved.output
+    assert "by user:dana" in approved.output
+    decided = _events(settings, "approval.approved")
+    assert [(e.actor, e.step_id) for e in decided] == [("user:dana", "deploy")]
+    # Its twin, a moment late, is told who decided first; nothing changes.
+    twin = cli("approve", gate, "--as", "dana")
+    assert twin.exit_code == 2 and "already approved by user:dana" in twin.output
+
+    other = str(_named_gate(settings, "dana").id)
+    rejected = cli("reject", other, "--reason", "wrong window", "--as", "dana")
+    assert rejected.exit_code == 0 and "rejected" in rejected.output
+
+
+def test_two_deciders_of_one_named_gate_at_once_record_one_decision(settings: Settings) -> None:
+    """Two terminals, one approving and one rejecting as the named approver, at the same time."""
+    gate = str(_named_gate(settings, "dana").id)
+    env = os.environ | {
+        "MISSIONCTL_HOME": str(settings.home),
+        "MISSIONCTL_DATABASE_URL": settings.database.url.get_secret_value(),
+    }
+    argv = [sys.executable, "-c", "from missionctl.cli import main; main()"]
+    twins = [
+        subprocess.Popen(
+            [*argv, verb, gate, "--as", "dana", "--reason", "at once"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for verb in ("approve", "reject")
+    ]
+    answers = [(twin.wait(timeout=60), twin.communicate()[0]) for twin in twins]
+    assert sorted(code for code, _ in answers) == [0, 2], answers
+    assert any("already" in said and "by user:dana" in said for code, said in answers if code)
+    decisions = _events(settings, "approval.approved") + _events(settings, "approval.rejected")
+    assert len(decisions) == 1 and decisions[0].actor == "user:dana"
 
 
 def test_stop_needs_emergency_then_release_lets_work_resume(

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote
 
-from missionctl.cli._runtime import LocalSession
-from missionctl.errors import NotFound
+from missionctl.cli._runtime import LocalSession, reporting_errors
+from missionctl.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -265,7 +265,15 @@ class MissionControl(Protocol):
         reason: str,
         confirm_full_access: bool = False,
         justification: str = "",
-    ) -> ApprovalRead: ...
+        as_user: str | None = None,
+    ) -> ApprovalRead:
+        """Decide the approval ``ref`` names.
+
+        ``as_user``: locally, decide as that user; a server decides as its token's user and
+        refuses it.
+        """
+        ...
+
     def read_controls(self) -> ControlsRead: ...
     def engage_stop(self, reason: str) -> EmergencyStopResult: ...
     def release_stop(self, reason: str) -> ControlsRead: ...
@@ -942,21 +950,41 @@ class LocalMissionControl:
         reason: str,
         confirm_full_access: bool = False,
         justification: str = "",
+        as_user: str | None = None,
     ) -> ApprovalRead:
-        """See ``MissionControl``."""
-        from missionctl.services import approvals
+        """See ``MissionControl``.
 
-        return self.call(
-            lambda ctx: approvals.decide_approval(
-                ctx,
-                ref=ref,
-                approve=approve,
-                actor=LOCAL_ACTOR,
-                reason=reason,
-                confirm_full_access=confirm_full_access,
-                justification=justification,
-            )
-        )
+        Without ``as_user`` the decider is no user, which a gate that names its approvers
+        refuses: the refusal then says to use ``--as``.
+        """
+        from missionctl.domain.access import Permission
+        from missionctl.services import approvals, identity
+
+        async def decide(ctx: ServiceContext) -> ApprovalRead:
+            actor, user = LOCAL_ACTOR, None
+            if as_user is not None:
+                found = await identity.acting_user(
+                    ctx, name=as_user, permission=Permission.APPROVALS_DECIDE
+                )
+                actor, user = found.actor, found.user_name
+            try:
+                return await approvals.decide_approval(
+                    ctx,
+                    ref=ref,
+                    approve=approve,
+                    actor=actor,
+                    reason=reason,
+                    confirm_full_access=confirm_full_access,
+                    justification=justification,
+                    user=user,
+                )
+            except PermissionDenied as exc:
+                if as_user is not None:
+                    raise
+                hint = f"{exc.message}; decide as one of them with --as NAME"
+                raise PermissionDenied(hint, field=exc.field) from None
+
+        return self.call(decide)
 
     def read_controls(self) -> ControlsRead:
         """See ``MissionControl``."""
@@ -1837,10 +1865,16 @@ class RemoteMissionControl:
         reason: str,
         confirm_full_access: bool = False,
         justification: str = "",
+        as_user: str | None = None,
     ) -> ApprovalRead:
         """See ``MissionControl``."""
         from missionctl.schemas.governance import ApprovalRead
 
+        if as_user is not None:
+            with reporting_errors():  # exits 2, naming the option, before anything is sent
+                raise ValidationFailed(
+                    [Problem("--as", "a server decides as its token's user; drop --as")]
+                )
         path = f"/api/v1/approvals/{ref}/{'approve' if approve else 'reject'}"
         body: dict[str, object] = {"reason": reason}
         if approve and (confirm_full_access or justification):

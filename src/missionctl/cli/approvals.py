@@ -1,6 +1,7 @@
 """``missionctl approvals | approve | reject``: the queue of gated steps, and the decisions.
 
-Working on the local database, a decision is recorded as made by ``system`` (ADR 0010); with
+Working on the local database, a decision is recorded as made by ``system`` (ADR 0010), or by
+``user:NAME`` with ``--as NAME`` (a gate that names its approvers takes only them); with
 ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, on that server as the token (an approver's).
 """
 
@@ -35,6 +36,20 @@ Ref = Annotated[
     uuid.UUID,
     typer.Argument(
         help="The approval's id, or the id of the step run it gates (`missionctl approvals`)."
+    ),
+]
+
+
+AsUser = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        metavar="NAME",
+        help="Decide as this user (recorded as user:NAME), on this machine's database only: "
+        "a gate that names its approvers takes only them. The user must be enabled and an "
+        "approver or admin. Without it the command acts as `system`; a server refuses it, "
+        "as it decides as its token's user.",
+        show_default=False,
     ),
 ]
 
@@ -157,6 +172,7 @@ def approve(
         str,
         typer.Option(help="Why full access is needed (required with --confirm-full-access)."),
     ] = "",
+    as_user: AsUser = None,
 ) -> None:
     """Approve a waiting step: it is queued and its run resumes."""
     with open_backend() as api:
@@ -167,6 +183,7 @@ def approve(
                 reason=reason,
                 confirm_full_access=confirm_full_access,
                 justification=justification,
+                as_user=as_user,
             )
         )
 
@@ -176,7 +193,8 @@ def reject(
     reason: Annotated[
         str, typer.Option(help="Why it must not run (required; recorded with the decision).")
     ],
+    as_user: AsUser = None,
 ) -> None:
     """Reject a waiting step: it fails (or is skipped when its on_reject says skip)."""
     with open_backend() as api:
-        _print_decision(api.decide_approval(ref, approve=False, reason=reason))
+        _print_decision(api.decide_approval(ref, approve=False, reason=reason, as_user=as_user))

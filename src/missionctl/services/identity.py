@@ -23,7 +23,7 @@ from missionctl.db.models import ApiToken, SignInLink, User
 from missionctl.db.types import utcnow
 from missionctl.domain import access
 from missionctl.domain.access import Identity, Role, ceiling
-from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
+from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import users as repo
 from missionctl.schemas.identity import (
@@ -603,6 +603,34 @@ async def identity_of_user(ctx: ServiceContext, *, name: str) -> Identity | None
         if user is None or user.disabled:
             return None
         return Identity(actor=f"user:{user.name}", user_name=user.name, role=Role(user.role))
+
+
+async def acting_user(
+    ctx: ServiceContext, *, name: str, permission: access.Permission, field: str = "as"
+) -> Identity:
+    """The identity of user ``name``, for a local command that acts as them.
+
+    Whoever holds the home's database may act as any user (``login-link`` signs one in); this
+    checks only that the user exists, is enabled and holds ``permission``, as a request of
+    theirs would be checked.
+
+    Raises:
+        NotFound: no user is called ``name``, or they are disabled (``field`` names the option).
+        PermissionDenied: their role does not hold ``permission``.
+    """
+    found = await identity_of_user(ctx, name=name)
+    if found is None:
+        raise NotFound(
+            f"no enabled user is called {name!r}; `missionctl user list` shows them", field=field
+        )
+    if not found.allows(permission):
+        least = next(role for role in access.ROLES if access.allows(role, permission))
+        raise PermissionDenied(
+            f"user {name!r} has the {found.role.value} role: {permission.value} needs the "
+            f"{least.value} role or above",
+            field=field,
+        )
+    return found
 
 
 FIRST_ADMIN = "admin"
