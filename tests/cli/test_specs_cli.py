@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 
 from missionctl.cli import app
 from missionctl.db.models import Mission, Plan
+from missionctl.domain.access import Role
+from missionctl.schemas.identity import UserCreate
 from missionctl.services import open_context
+from missionctl.services.identity import create_user
 from missionctl.settings import Settings
 
 Invoke = Callable[..., Result]
@@ -33,7 +36,13 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Invoke:
 
 
 def _mission(settings: Settings) -> uuid.UUID:
+    """A planned mission with one task; approvers ann, bob and cy, operator op, viewer vi."""
+
     async def go() -> uuid.UUID:
+        async with open_context(settings) as ctx:
+            people = dict.fromkeys(("ann", "bob", "cy"), Role.APPROVER)
+            for name, role in (people | {"op": Role.OPERATOR, "vi": Role.VIEWER}).items():
+                await create_user(ctx, data=UserCreate(name=name, role=role), actor="system")
         async with open_context(settings) as ctx, ctx.write() as session:
             mission = Mission(title="t", goal="g", status="planned", created_by="t")
             session.add(mission)
@@ -55,6 +64,14 @@ def test_write_list_and_decide(cli: Invoke, settings: Settings) -> None:
     assert own.exit_code == 2 and "four eyes" in own.output
     no_reason = cli("specs", "reject", spec_id, "--reason", " ", "--as", "bob")
     assert no_reason.exit_code == 2 and "reason" in no_reason.output
+    # Acting as a user needs one who exists, is enabled and holds the action's permission.
+    ghost = cli("specs", "approve", spec_id, "--as", "ghost")
+    assert ghost.exit_code == 1 and "no enabled user is called 'ghost'" in ghost.output
+    viewer = cli("specs", "write", mission_id, "auth", "--as", "vi", stdin="# Mine\n")
+    assert viewer.exit_code == 2 and "missions:write needs the operator role" in viewer.output
+    operator = cli("specs", "approve", spec_id, "--as", "op")
+    assert operator.exit_code == 2 and "approvals:decide needs the approver" in operator.output
+    assert json.loads(cli("specs", "list", mission_id, "--json").stdout)[0]["status"] == "draft"
     approved = cli("specs", "approve", spec_id, "--as", "bob")
     assert approved.exit_code == 0 and "approved by user:bob" in approved.stdout
     again = cli("specs", "approve", spec_id, "--as", "cy")

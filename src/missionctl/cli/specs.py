@@ -2,7 +2,8 @@
 
 Steps implementing a task the spec policy marks wait for an approved, fresh mini-spec
 (docs/specs.md). With ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, the commands act on that
-server as the token; otherwise on the local database as ``--as`` (default ``system``), and the
+server as the token (``--as`` is refused); otherwise on the local database as ``--as``
+(default ``system``), a user who must be enabled and hold the action's permission, and the
 author of a spec may not decide on it there either.
 """
 
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.markup import escape
 
-from missionctl.cli._runtime import LocalSession, console
+from missionctl.cli._runtime import LocalSession, console, reporting_errors
+from missionctl.domain.access import Permission
+from missionctl.errors import Problem, ValidationFailed
 
 if TYPE_CHECKING:
     from missionctl.schemas.specs import MarkedTask, SpecRead
@@ -37,8 +40,9 @@ AsUser = Annotated[
     str,
     typer.Option(
         "--as",
-        help="Locally: the user acting (recorded as user:NAME; `system` when omitted). "
-        "Ignored against a server, which knows the token's user.",
+        help="Locally: the user acting (recorded as user:NAME; `system` when omitted), who "
+        "must be enabled and hold the permission the action needs (missions:write to write, "
+        "approvals:decide to decide). Refused against a server, which acts as the token's user.",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -55,8 +59,22 @@ def _remote() -> Any:
     return connect()
 
 
-def _actor(user: str) -> tuple[str, str]:
-    return ("system", "system") if user == "system" else (f"user:{user}", user)
+async def _acting(ctx: ServiceContext, user: str, permission: Permission) -> tuple[str, str]:
+    """The actor and user name of ``--as USER`` on the local database (``system`` by default)."""
+    from missionctl.services.identity import acting_user
+
+    if user == "system":
+        return "system", "system"
+    found = await acting_user(ctx, name=user, permission=permission)
+    return found.actor, found.user_name
+
+
+def _no_as_on_a_server(user: str) -> None:
+    if user != "system":
+        with reporting_errors():  # exits 2 before anything is sent
+            raise ValidationFailed(
+                [Problem("--as", "a server acts as its token's user; drop --as")]
+            )
 
 
 def _print_spec(spec: SpecRead) -> None:
@@ -140,9 +158,10 @@ def write(
     data = _checked(lambda: SpecWrite.model_validate({"task_key": task_key, "body": text}))
     client = _remote()
     if client is None:
-        actor, name = _actor(user)
-        spec = _local(
-            lambda ctx: specs.write_spec(
+
+        async def write_as(ctx: ServiceContext) -> SpecRead:
+            actor, name = await _acting(ctx, user, Permission.MISSIONS_WRITE)
+            return await specs.write_spec(
                 ctx,
                 mission_id=mission_id,
                 task_key=data.task_key,
@@ -150,8 +169,10 @@ def write(
                 actor=actor,
                 user=name,
             )
-        )
+
+        spec = _local(write_as)
     else:
+        _no_as_on_a_server(user)
         with client:
             spec = client.post(f"/api/v1/missions/{mission_id}/specs", SpecRead, body=data)
     _show(spec, as_json)
@@ -182,13 +203,16 @@ def _decide(spec_id: uuid.UUID, *, approve: bool, reason: str, user: str, as_jso
 
     client = _remote()
     if client is None:
-        actor, name = _actor(user)
-        spec = _local(
-            lambda ctx: specs.decide_spec(
+
+        async def decide_as(ctx: ServiceContext) -> SpecRead:
+            actor, name = await _acting(ctx, user, Permission.APPROVALS_DECIDE)
+            return await specs.decide_spec(
                 ctx, spec_id=spec_id, approve=approve, actor=actor, user=name, reason=reason
             )
-        )
+
+        spec = _local(decide_as)
     else:
+        _no_as_on_a_server(user)
         path = f"/api/v1/specs/{spec_id}/{'approve' if approve else 'reject'}"
         with client:
             spec = client.post(path, SpecRead, body={"reason": reason})
