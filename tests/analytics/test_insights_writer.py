@@ -35,19 +35,27 @@ LABELS = {key: load_phrasebook().metric(key).label for key in HEADLINE_UNITS}
 
 
 def _anomaly(
-    metric: str, label: str, unit: str, severity: str, current: float, baseline: float
+    metric: str,
+    label: str,
+    unit: str,
+    severity: str,
+    current: float,
+    baseline: float,
+    *,
+    windows: tuple[Window, Window] = (WEEK, WEEK_BEFORE),
 ) -> AnomalyFact:
     """An anomaly as the detector answers it, reduced to the facts the writers see."""
     delta = current - baseline
+    now, before = windows
     item = AnomalyItem.model_validate(
         {
-            "key": f"{metric}:week_over_week:{WEEK.since}",
+            "key": f"{metric}:week_over_week:{now.since}",
             "metric": metric,
             "label": label,
             "unit": unit,
             "comparison": "week_over_week",
-            "current_window": {"since": WEEK.since, "until": WEEK.until},
-            "baseline_window": {"since": WEEK_BEFORE.since, "until": WEEK_BEFORE.until},
+            "current_window": {"since": now.since, "until": now.until},
+            "baseline_window": {"since": before.since, "until": before.until},
             "current": current,
             "baseline": baseline,
             "delta": delta,
@@ -131,6 +139,20 @@ def test_a_critical_success_drop_leads_and_a_cost_spike_follows_with_actions_for
         assert 1 <= len(section) <= 5
     # The anomalies' prose never reaches the writers: only their figures do.
     assert not any("alice" in s or "Nightingale" in s for s in [written.summary, *_all(written)])
+
+
+def test_a_metric_flagged_for_a_day_and_a_week_gets_its_action_once() -> None:
+    yesterday = Window(WEEK.until, WEEK.until)
+    day = _anomaly("cost_usd", "Cost", "usd", "critical", 10.0, 2.5, windows=(yesterday, WEEK))
+    week = _anomaly("cost_usd", "Cost", "usd", "warning", 45.0, 24.0)
+    written = write_insights(_facts(anomalies=(week, day)), load_phrasebook())
+    assert [s.split(":")[0] for s in written.what_changed[:2]] == ["Critical", "Warning"]
+    on_costs = [a for a in written.suggested_actions if "Costs page" in a]
+    assert on_costs == [
+        "Check costs by model on the Costs page for 2026-11-30, and the step budget caps of "
+        "the workflows that spent most."
+    ]
+    assert len(written.why_it_matters) == len(set(written.why_it_matters)) == 1
 
 
 def test_an_empty_history_says_so_without_a_single_made_up_figure() -> None:

@@ -460,7 +460,7 @@ def write_insights(facts: InsightFacts, book: Phrasebook) -> WrittenInsights:
     headline = _headline_sentence(facts, values)
     if not moves:
         return _canned(book.steady, values, summary=(headline,))
-    phrases = [(move, book.metric(move.metric).moves[move.direction]) for move in moves]
+    phrases = [(move, book.metric(move.metric).moves[move.direction]) for move in _once(moves)]
 
     def said(pick: str) -> tuple[str, ...]:
         texts = (_fill(getattr(p, pick), {**values, **m.values}) for m, p in phrases)
@@ -479,6 +479,21 @@ def write_insights(facts: InsightFacts, book: Phrasebook) -> WrittenInsights:
         suggested_actions=said("action"),
         questions_to_investigate=questions,
     )
+
+
+def _once(moves: Sequence[_Move]) -> list[_Move]:
+    """The first move of each metric and direction, in order.
+
+    A metric that moved one way twice (a day's anomaly and a week's) gets its why, action and
+    question once, with the windows of the move told first, the most severe.
+    """
+    seen: set[tuple[str, str]] = set()
+    first = []
+    for move in moves:
+        if (move.metric, move.direction) not in seen:
+            seen.add((move.metric, move.direction))
+            first.append(move)
+    return first
 
 
 def _base_values(facts: InsightFacts) -> dict[str, str]:
