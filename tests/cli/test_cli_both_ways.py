@@ -422,7 +422,7 @@ def test_governance_through_the_server(world: World) -> None:
     assert "approved step gated" in text(approved) and "token:root-bot" in text(approved)
     # A server decides as its token's user: acting as someone else is refused, nothing decided.
     posing = admin("reject", second, "--reason", "not now", "--as", "vera")
-    assert posing.exit_code == 2 and "--as: a server decides as its token's user" in posing.output
+    assert posing.exit_code == 2 and "--as: a server acts as its token's user" in posing.output
     assert as_json(admin("approvals", second, "--json"))["state"] == "pending"
     rejected = ok(admin("reject", second, "--reason", "not now"))
     assert "rejected" in text(rejected)

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote
 
-from missionctl.cli._runtime import LocalSession, reporting_errors
-from missionctl.errors import NotFound, PermissionDenied, Problem, ValidationFailed
+from missionctl.cli._runtime import LocalSession, refuse_as_on_a_server
+from missionctl.errors import NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -1871,10 +1871,7 @@ class RemoteMissionControl:
         from missionctl.schemas.governance import ApprovalRead
 
         if as_user is not None:
-            with reporting_errors():  # exits 2, naming the option, before anything is sent
-                raise ValidationFailed(
-                    [Problem("--as", "a server decides as its token's user; drop --as")]
-                )
+            refuse_as_on_a_server()
         path = f"/api/v1/approvals/{ref}/{'approve' if approve else 'reject'}"
         body: dict[str, object] = {"reason": reason}
         if approve and (confirm_full_access or justification):

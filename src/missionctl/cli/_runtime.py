@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -30,6 +30,28 @@ err_console = Console(stderr=True)
 
 EXIT_NOT_FOUND = 1
 EXIT_INVALID = 2
+
+
+AsUser = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        metavar="NAME",
+        help="On this machine's database, act as this user (recorded as user:NAME), who must "
+        "be enabled and hold the permission the action needs; without it the command acts as "
+        "`system`. Refused against a server, which acts as its token's user.",
+        show_default=False,
+    ),
+]
+"""The ``--as NAME`` of the commands a person may need to do as themselves (decisions)."""
+
+
+def refuse_as_on_a_server() -> None:
+    """Exit 2 naming ``--as``, before anything is sent: a server acts as its token's user."""
+    with reporting_errors():
+        raise errors.ValidationFailed(
+            [errors.Problem("--as", "a server acts as its token's user; drop --as")]
+        )
 
 
 # The commands that start something, and so may create the data directory where they run.

@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 
 from missionctl.cli._backend import open_backend
-from missionctl.cli._runtime import console
+from missionctl.cli._runtime import AsUser, console
 
 if TYPE_CHECKING:
     from missionctl.schemas.governance import ApprovalRead
@@ -36,20 +36,6 @@ Ref = Annotated[
     uuid.UUID,
     typer.Argument(
         help="The approval's id, or the id of the step run it gates (`missionctl approvals`)."
-    ),
-]
-
-
-AsUser = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        metavar="NAME",
-        help="Decide as this user (recorded as user:NAME), on this machine's database only: "
-        "a gate that names its approvers takes only them. The user must be enabled and an "
-        "approver or admin. Without it the command acts as `system`; a server refuses it, "
-        "as it decides as its token's user.",
-        show_default=False,
     ),
 ]
 
@@ -174,7 +160,10 @@ def approve(
     ] = "",
     as_user: AsUser = None,
 ) -> None:
-    """Approve a waiting step: it is queued and its run resumes."""
+    """Approve a waiting step: it is queued and its run resumes.
+
+    A step that names its approvers takes only them: locally, approve as one with --as NAME.
+    """
     with open_backend() as api:
         _print_decision(
             api.decide_approval(
@@ -195,6 +184,9 @@ def reject(
     ],
     as_user: AsUser = None,
 ) -> None:
-    """Reject a waiting step: it fails (or is skipped when its on_reject says skip)."""
+    """Reject a waiting step: it fails (or is skipped when its on_reject says skip).
+
+    A step that names its approvers takes only them: locally, reject as one with --as NAME.
+    """
     with open_backend() as api:
         _print_decision(api.decide_approval(ref, approve=False, reason=reason, as_user=as_user))

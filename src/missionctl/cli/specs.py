@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.markup import escape
 
-from missionctl.cli._runtime import LocalSession, console, reporting_errors
+from missionctl.cli._runtime import AsUser, LocalSession, console, refuse_as_on_a_server
 from missionctl.domain.access import Permission
-from missionctl.errors import Problem, ValidationFailed
 
 if TYPE_CHECKING:
     from missionctl.schemas.specs import MarkedTask, SpecRead
@@ -36,15 +35,6 @@ app = typer.Typer(
 
 MissionArg = Annotated[uuid.UUID, typer.Argument(help="The mission's id.")]
 SpecArg = Annotated[uuid.UUID, typer.Argument(help="The spec's id (`missionctl specs list`).")]
-AsUser = Annotated[
-    str,
-    typer.Option(
-        "--as",
-        help="Locally: the user acting (recorded as user:NAME; `system` when omitted), who "
-        "must be enabled and hold the permission the action needs (missions:write to write, "
-        "approvals:decide to decide). Refused against a server, which acts as the token's user.",
-    ),
-]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -59,22 +49,14 @@ def _remote() -> Any:
     return connect()
 
 
-async def _acting(ctx: ServiceContext, user: str, permission: Permission) -> tuple[str, str]:
-    """The actor and user name of ``--as USER`` on the local database (``system`` by default)."""
+async def _acting(ctx: ServiceContext, user: str | None, permission: Permission) -> tuple[str, str]:
+    """The actor and user name of ``--as USER`` on the local database (``system`` without it)."""
     from missionctl.services.identity import acting_user
 
-    if user == "system":
+    if user is None or user == "system":
         return "system", "system"
     found = await acting_user(ctx, name=user, permission=permission)
     return found.actor, found.user_name
-
-
-def _no_as_on_a_server(user: str) -> None:
-    if user != "system":
-        with reporting_errors():  # exits 2 before anything is sent
-            raise ValidationFailed(
-                [Problem("--as", "a server acts as its token's user; drop --as")]
-            )
 
 
 def _print_spec(spec: SpecRead) -> None:
@@ -147,7 +129,7 @@ def write(
         Path | None,
         typer.Option("--file", "-f", help="Read the Markdown body from this file (else stdin)."),
     ] = None,
-    user: AsUser = "system",
+    user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """Write a draft spec for a task (Markdown from --file or standard input)."""
@@ -172,7 +154,8 @@ def write(
 
         spec = _local(write_as)
     else:
-        _no_as_on_a_server(user)
+        if user is not None:
+            refuse_as_on_a_server()
         with client:
             spec = client.post(f"/api/v1/missions/{mission_id}/specs", SpecRead, body=data)
     _show(spec, as_json)
@@ -197,7 +180,9 @@ def _show(spec: SpecRead, as_json: bool) -> None:
         _print_spec(spec)
 
 
-def _decide(spec_id: uuid.UUID, *, approve: bool, reason: str, user: str, as_json: bool) -> None:
+def _decide(
+    spec_id: uuid.UUID, *, approve: bool, reason: str, user: str | None, as_json: bool
+) -> None:
     from missionctl.schemas.specs import SpecRead
     from missionctl.services import specs
 
@@ -212,7 +197,8 @@ def _decide(spec_id: uuid.UUID, *, approve: bool, reason: str, user: str, as_jso
 
         spec = _local(decide_as)
     else:
-        _no_as_on_a_server(user)
+        if user is not None:
+            refuse_as_on_a_server()
         path = f"/api/v1/specs/{spec_id}/{'approve' if approve else 'reject'}"
         with client:
             spec = client.post(path, SpecRead, body={"reason": reason})
@@ -223,7 +209,7 @@ def _decide(spec_id: uuid.UUID, *, approve: bool, reason: str, user: str, as_jso
 def approve(
     spec_id: SpecArg,
     reason: Annotated[str, typer.Option(help="An optional note.")] = "",
-    user: AsUser = "system",
+    user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """Approve a draft spec: the task's held steps are released (not by its author)."""
@@ -234,7 +220,7 @@ def approve(
 def reject(
     spec_id: SpecArg,
     reason: Annotated[str, typer.Option(help="Required: what the spec must change.")],
-    user: AsUser = "system",
+    user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """Reject a draft spec, saying why; its task's steps stay held."""

@@ -547,27 +547,23 @@ def _moves(facts: InsightFacts, book: Phrasebook) -> list[_Move]:
         and min(shift.recent_people, shift.earlier_people) >= book.min_people
     ]
     flagged = {a.metric for a in facts.anomalies}
-    baseline = _runs_before(facts)
+    runs_now, runs_before = _runs_started(facts)
     moves += [
         _total_move(facts, total, book)
         for total in facts.totals
-        if total.key not in flagged
-        and (total.unit == "ratio" or baseline >= book.min_runs)
-        and _total_moved(total, book)
+        if total.key not in flagged and _total_moved(total, book, runs_before=runs_before)
     ]
-    if baseline < book.min_runs and max(baseline, _runs_now(facts)) > 0:
-        moves.append(_thin_history_move(facts, baseline))
+    if runs_before < book.min_runs and max(runs_now, runs_before) > 0:
+        moves.append(_thin_history_move(facts, runs_now, runs_before))
     return moves
 
 
-def _runs_before(facts: InsightFacts) -> int:
+def _runs_started(facts: InsightFacts) -> tuple[int, int]:
+    """How many runs started in the range and in the range before."""
     runs = facts.total("runs_started")
-    return int(runs.prior or 0) if runs is not None else 0
-
-
-def _runs_now(facts: InsightFacts) -> int:
-    runs = facts.total("runs_started")
-    return int(runs.current or 0) if runs is not None else 0
+    if runs is None:
+        return 0, 0
+    return int(runs.current or 0), int(runs.prior or 0)
 
 
 def _by_severity(anomalies: Iterable[AnomalyFact]) -> list[AnomalyFact]:
@@ -621,13 +617,20 @@ def _retention_move(facts: InsightFacts, shift: RetentionShift) -> _Move:
     return _Move("retention", direction, sentence, 2, {"week": str(shift.week)})
 
 
-def _total_moved(total: TrendTotal, book: Phrasebook) -> bool:
+def _total_moved(total: TrendTotal, book: Phrasebook, *, runs_before: int) -> bool:
+    """Whether ``total`` moved past its threshold, against a range before that can tell.
+
+    A share needs ``min_runs`` behind it in each range; any other total, ``min_runs`` runs
+    started in the range before (``_thin_history_move`` says when it has fewer).
+    """
     if total.current is None or total.prior is None:
         return False
     if total.unit == "ratio":
         if min(total.current_of or 0, total.prior_of or 0) < book.min_runs:
             return False
         return abs(total.current - total.prior) * 100 >= book.points
+    if runs_before < book.min_runs:
+        return False
     if total.prior == 0:
         return total.current > 0  # from nothing to something is news (with runs before)
     change = total.change_pct
@@ -646,7 +649,7 @@ def _total_move(facts: InsightFacts, total: TrendTotal, book: Phrasebook) -> _Mo
     return _Move(total.key, direction, sentence, 4, {"label": book.metric(total.key).label})
 
 
-def _thin_history_move(facts: InsightFacts, runs_before: int) -> _Move:
+def _thin_history_move(facts: InsightFacts, runs_now: int, runs_before: int) -> _Move:
     """Say that the range before holds too few runs to be the totals' baseline.
 
     Such a range often lies before the history, or the segment, began: "up 9889%" would only
@@ -656,7 +659,7 @@ def _thin_history_move(facts: InsightFacts, runs_before: int) -> _Move:
     labels = [total.label for total in facts.totals if total.unit != "ratio"]
     named = ", ".join(labels[:-1]) + f" and {labels[-1]}" if len(labels) > 1 else "".join(labels)
     sentence = (
-        f"The range before ({facts.prior.text()}) holds {held} against {_runs_now(facts):,} "
+        f"The range before ({facts.prior.text()}) holds {held} against {runs_now:,} "
         f"from {facts.window.text()}: too few to compare {named} with."
     )
     return _Move("history", "down", sentence, 4)
