@@ -4,6 +4,7 @@ The programs are allow-listed (with the network, which the sandbox still gives o
 that asks), so the steps run without an approver and the sandbox alone stands in the way.
 """
 
+import asyncio
 import base64
 import socket
 import sys
@@ -270,3 +271,40 @@ async def test_concurrent_steps_of_a_run_get_their_own_workspaces(ctx: ServiceCo
     made = {(e.step_id, e.payload["name"]) for e in events if e.type == "artifact.created"}
     assert made == {(f"s{i}", f"s{i}.txt") for i in range(4)}
     assert "0o700" in logged  # each workspace is private to the server's user
+
+
+async def test_a_file_marked_read_only_inside_the_workspace_cannot_be_replaced(
+    tmp_path: Path,
+) -> None:
+    sandbox = Sandbox()
+    assert (await sandbox.check()).ready
+    workspace = tmp_path / "ws"
+    (workspace / "repo").mkdir(parents=True)
+    guarded = workspace / "repo" / ".git"
+    guarded.write_text("gitdir: /elsewhere\n")
+    attack = (
+        "rm -f .git; mv .git moved; echo planted > .git; ln -sf / .git; "
+        "echo mine > mine.txt; cat .git"
+    )
+    argv = sandbox.wrap(
+        ["sh", "-c", attack],
+        workspace=workspace,
+        network=False,
+        read_only=[guarded],
+        cwd=workspace / "repo",
+    )
+    done = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await done.communicate()
+    assert out.decode() == "gitdir: /elsewhere\n"
+    assert guarded.read_text() == "gitdir: /elsewhere\n" and not guarded.is_symlink()
+    assert (workspace / "repo" / "mine.txt").read_text() == "mine\n", "the rest stays writable"
+    assert "Device or resource busy" in err.decode()
+    # One that is missing is not silently left writable: the sandbox refuses to start.
+    argv = sandbox.wrap(
+        ["true"], workspace=workspace, network=False, read_only=[workspace / "repo" / "gone"]
+    )
+    refused = await asyncio.create_subprocess_exec(*argv, stderr=asyncio.subprocess.PIPE)
+    _, said = await refused.communicate()
+    assert refused.returncode != 0 and "gone" in said.decode()

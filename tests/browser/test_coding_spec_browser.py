@@ -17,7 +17,14 @@ from missionctl.services.missions import create_mission
 from missionctl.services.plans import plan_mission, run_mission
 from missionctl.settings import CodingSettings, Settings
 from tests.browser.conftest import seed, sign_in
-from tests.coding.helpers import SCRIPTED, FixedPlanner, git, make_repository, plan_task
+from tests.coding.helpers import (
+    SCRIPTED,
+    FixedPlanner,
+    allow_coding,
+    git,
+    make_repository,
+    plan_task,
+)
 from tests.conftest import LiveServer
 from tests.support.auth import ensure_user
 
@@ -65,6 +72,7 @@ def test_a_migration_waits_for_its_spec_and_its_merge_for_a_reader_of_the_diff(
     async def mission(ctx: ServiceContext) -> tuple[str, str]:
         await ensure_user(ctx, "olga", Role.OPERATOR)
         await ensure_user(ctx, "abe", Role.APPROVER)
+        await allow_coding(ctx, repo)  # the scripted coder's program and the repository
         repository = {"source": str(repo), "base": "main", "agent": "coding:scripted"}
         data = MissionCreate(goal="Count visits of short links", repository=repository)  # type: ignore[arg-type]
         made = await create_mission(ctx, data=data, actor="user:olga")

@@ -1,5 +1,6 @@
 """Coding-step test helpers: a test repository, the scripted coder, coding and merge steps."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -7,9 +8,14 @@ from typing import Any
 
 from missionctl.agents.coding import CodingPreset
 from missionctl.agents.registry import AgentRegistry
+from missionctl.domain.governance import CODING_RULE
+from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.llm import LLMUsage
 from missionctl.planning.base import LOCAL_SOURCE, PlannerResult, PlanningInput
+from missionctl.schemas.governance import AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import PlanDraft
+from missionctl.services.agents import update_agent
+from missionctl.services.context import ServiceContext
 from missionctl.services.runtime import build_agents
 
 CODER_SOURCE = (Path(__file__).resolve().parents[1] / "support" / "scripted_coder.py").read_text()
@@ -116,3 +122,30 @@ class FixedPlanner:
     async def plan(self, mission: PlanningInput) -> PlannerResult:
         """The plan, as the local planner would report it."""
         return PlannerResult(self.draft, LOCAL_SOURCE, LLMUsage(), 1, "fixed/1")
+
+
+def scripted_presets(root: Path) -> Path:
+    """A presets file naming the scripted coder ``scripted``, as an admin's file would."""
+    path = root / "coding_presets.yaml"
+    preset = {"title": SCRIPTED.title, "argv": SCRIPTED.argv, "modes": SCRIPTED.modes}
+    path.write_text(json.dumps({"scripted": preset}))  # JSON is YAML
+    return path
+
+
+async def allow_coding(ctx: ServiceContext, *sources: str | Path) -> None:
+    """As an admin would: allow the scripted coder's program and the repositories ``sources``.
+
+    Coding steps run only on allowed repositories, and their CLI waits for an approver unless
+    it is on the allow-list; the tests that are not about either allow them first.
+    """
+    python = AllowedProgram(tier="read")
+    await update_agent(
+        ctx,
+        name=COMMAND_AGENT,
+        data=AgentUpdate(allowed_programs={sys.executable: python}),
+        actor="user:admin",
+    )
+    changes = {str(source): True for source in sources}
+    await update_agent(
+        ctx, name=CODING_RULE, data=AgentUpdate(allowed_repositories=changes), actor="user:admin"
+    )

@@ -9,7 +9,13 @@ from fastapi import FastAPI
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from tests.coding.helpers import coding_agents, coding_step, make_repository, merge_step
+from tests.coding.helpers import (
+    allow_coding,
+    coding_agents,
+    coding_step,
+    make_repository,
+    merge_step,
+)
 from tests.engine.helpers import running_engine, start, wait_for_run, wait_for_step
 from tests.support.auth import bearer_headers
 
@@ -33,8 +39,9 @@ async def as_role(app: FastAPI) -> AsyncIterator[dict[Role, httpx.AsyncClient]]:
 
 
 async def test_a_mission_names_its_repository_and_coding_agent(
-    as_role: dict[Role, httpx.AsyncClient],
+    app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
 ) -> None:
+    await allow_coding(app.state.ctx, "/srv/repos")
     body = {
         "goal": GOAL,
         "repository": {"source": "/srv/repos/shop", "base": "release/2.0", "agent": "coding:codex"},
@@ -77,6 +84,7 @@ async def test_full_access_over_the_api_and_the_merge_shows_its_diff(
 ) -> None:
     ctx: ServiceContext = app.state.ctx
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     steps = [
         coding_step("edit", "@write hello.txt: hello", repo, mode="full-access"),
         merge_step("edit"),

@@ -10,6 +10,7 @@ from missionctl.services.missions import create_mission
 from missionctl.services.plans import plan_mission, run_mission
 from tests.coding.helpers import (
     FixedPlanner,
+    allow_coding,
     branches,
     coding_agents,
     git,
@@ -37,6 +38,7 @@ async def test_a_missions_code_tasks_become_coding_steps_with_gated_merges(
     ctx: ServiceContext, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     mission = await create_mission(
         ctx,
         data=MissionCreate.model_validate(

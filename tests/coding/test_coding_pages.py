@@ -11,7 +11,7 @@ from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
 from missionctl.services.approvals import list_approvals
 from missionctl.web.routes.approvals import FULL_ACCESS_PROMPT
-from tests.coding.helpers import make_repository, merge_step
+from tests.coding.helpers import allow_coding, make_repository, merge_step
 from tests.engine.helpers import start, wait_for_step
 from tests.support.auth import bearer_headers
 from tests.web.support import HTMX
@@ -43,6 +43,7 @@ async def test_a_merge_card_shows_the_diff_escaped_and_links_the_artifact(
     ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     run = await start(ctx, [generic("hello", repo), merge_step("hello")])
     await wait_for_step(ctx, run.id, "hello-merge", "awaiting_approval", within_s=30)
     approval = await _approval(ctx, run.id, "hello-merge")
@@ -60,6 +61,7 @@ async def test_full_access_on_the_page_needs_the_box_ticked_and_a_justification(
     ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     run = await start(ctx, [generic("wide", repo, mode="full-access")])
     await wait_for_step(ctx, run.id, "wide", "awaiting_approval", within_s=30)
     approval = await _approval(ctx, run.id, "wide")
@@ -103,8 +105,9 @@ async def test_the_new_mission_form_checks_the_repository_fields(
 
 
 async def test_a_mission_created_with_a_repository_says_so_on_its_page(
-    client: httpx.AsyncClient,
+    ctx: ServiceContext, client: httpx.AsyncClient
 ) -> None:
+    await allow_coding(ctx, "/srv/repos")
     data = {
         "goal": "Add a health check endpoint",
         "repository": "/srv/repos/shop",

@@ -10,6 +10,7 @@ from missionctl.services import ServiceContext
 from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.services.artifacts import read_artifacts
 from tests.coding.helpers import (
+    allow_coding,
     branches,
     coding_agents,
     coding_step,
@@ -37,6 +38,7 @@ async def test_three_tasks_three_branches_diff_first_merges_and_a_reported_confl
     ctx: ServiceContext, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     steps = [
         coding_step("alpha", "Change line two.\n@line app.txt 2: alpha was here", repo),
         coding_step("beta", "Also line two.\n@line app.txt 2: beta was here", repo),
@@ -84,6 +86,7 @@ async def test_full_access_needs_a_confirmation_and_a_justification_on_record(
     ctx: ServiceContext, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     run = await start(ctx, [coding_step("wide", "@write wide.txt: done", repo, mode="full-access")])
     async with running_engine(ctx, agents=coding_agents(tmp_path)):
         approval = (await _pending(ctx, run.id, 1))["wide"]
@@ -117,6 +120,7 @@ async def test_a_read_only_step_cannot_change_the_repository(
     ctx: ServiceContext, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     orders = "@line app.txt 1: changed anyway"
     run = await start(ctx, [coding_step("look", orders, repo, mode="read-only")])
     async with running_engine(ctx, agents=coding_agents(tmp_path)):
@@ -130,7 +134,6 @@ async def test_a_read_only_step_cannot_change_the_repository(
 @pytest.mark.parametrize(
     ("inputs", "said"),
     [
-        ({"repository": "ext::sh -c touch% /tmp/pwned"}, "neither an absolute path"),
         ({"base": "--upload-pack=touch /tmp/pwned"}, "is not a branch name"),
         ({"base": "no-such-branch"}, "has no branch 'no-such-branch'"),
         ({"approval_mode": "root"}, "approval_mode must be one of"),
@@ -141,6 +144,7 @@ async def test_hostile_or_wrong_inputs_fail_the_step_with_the_reason(
     ctx: ServiceContext, tmp_path: Path, inputs: dict[str, object], said: str
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     step = coding_step("bad", "@write x.txt: x", repo)
     step["inputs"] = {k: v for k, v in (step["inputs"] | inputs).items() if v is not None}
     run = await start(ctx, [step])

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from missionctl.services import ServiceContext
 from tests.coding.helpers import (
+    allow_coding,
     branches,
     coding_agents,
     coding_step,
@@ -22,6 +23,7 @@ async def test_ten_coding_steps_and_their_merges_run_in_parallel_on_one_reposito
     ctx: ServiceContext, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
+    await allow_coding(ctx, repo)
     steps = [
         coding_step(name, f"@sleep 0.2\n@write src/{name}.txt: written by {name}", repo)
         for name in TEN

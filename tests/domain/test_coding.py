@@ -3,13 +3,19 @@
 import pytest
 
 from missionctl.domain.coding import (
+    CodingCli,
     branch_for,
     is_branch_name,
     is_coding_agent,
     is_repository_source,
     merge_step_id,
 )
-from missionctl.domain.governance import coding_gate, needs_full_access_confirmation
+from missionctl.domain.governance import (
+    Gate,
+    ProgramRule,
+    coding_gate,
+    needs_full_access_confirmation,
+)
 from missionctl.domain.workflows import StepDef, step_def
 
 POLICY = {"read": False, "write": True, "irreversible": True}
@@ -63,15 +69,23 @@ def _coding(inputs: dict[str, object], **fields: object) -> StepDef:
     return step_def(raw, POLICY)
 
 
+CODEX = {"codex": CodingCli(("codex", "exec", "${mode_args}", "${prompt}"), {})}
+ALLOWED = {"codex": ProgramRule(tier="read", network=True)}
+
+
+def _gate(step: StepDef, inputs: dict[str, object]) -> Gate:
+    return coding_gate(step, inputs, ALLOWED, clis=CODEX)
+
+
 def test_full_access_and_the_network_always_wait_and_say_why() -> None:
-    full = coding_gate(_coding({"approval_mode": "full-access"}), {"approval_mode": "full-access"})
+    full = _gate(_coding({"approval_mode": "full-access"}), {"approval_mode": "full-access"})
     assert full.gated and "full access" in (full.reason or "") and full.risk_tier == "irreversible"
-    net = coding_gate(_coding({"network": True}), {"network": True})
-    assert net.gated and "network" in (net.reason or "")
-    plain = coding_gate(_coding({"approval_mode": "workspace-write"}), {})
+    net = _gate(_coding({"network": True}), {"network": True})
+    assert net.gated and "network" in (net.reason or ""), "even for a program allowed the network"
+    plain = _gate(_coding({"approval_mode": "workspace-write"}), {})
     assert not plain.gated
     told = _coding({}, requires_approval=True)
-    assert coding_gate(told, {}).gated
+    assert _gate(told, {}).gated
 
 
 def test_only_a_full_access_coding_step_needs_the_confirmation() -> None:

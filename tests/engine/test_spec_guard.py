@@ -16,6 +16,7 @@ from missionctl.errors import Conflict, PermissionDenied
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
+from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.services.runs import read_run, start_run
 from missionctl.services.specs import decide_spec, list_specs, marked_tasks, write_spec
 from tests.engine.helpers import run_events, running_engine, step, wait_for_run, wait_for_step
@@ -219,6 +220,10 @@ async def test_a_merge_of_a_migration_diff_is_held_until_approved(ctx: ServiceCo
         ],
     )
     async with running_engine(ctx, agents=agents):
+        # Its CLI is no preset the rules know, so what it runs waits for an approver first.
+        await wait_for_step(ctx, run.id, "code", "awaiting_approval")
+        [ask] = [a for a in await list_approvals(ctx) if a.run_id == run.id]
+        await decide_approval(ctx, ref=ask.id, approve=True, actor=APPROVER)
         held = await _wait_held(ctx, run.id, "merge")
         assert held.hold_reason.startswith(
             "needs an approved mini-spec for task `ui`: migration "

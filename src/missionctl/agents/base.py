@@ -25,14 +25,35 @@ class LogSink(Protocol):
         ...
 
 
+class ContentStream(Protocol):
+    """Bytes read piece by piece: a file opened for reading, a spooled copy of one."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """At most ``size`` bytes (all that is left when negative); ``b""`` at the end."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what holds the bytes; reading afterwards is an error."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ArtifactOutput:
-    """A file an agent produced; the engine stores it in the blob store."""
+    """A file an agent produced; the engine stores it in the blob store.
+
+    ``content`` is the bytes themselves, or, for a file too large to hold in memory, a stream
+    the engine copies into the blob store piece by piece and then closes (:meth:`close`).
+    """
 
     name: str
     kind: ArtifactKind
     media_type: str
-    content: bytes
+    content: bytes | ContentStream
+
+    def close(self) -> None:
+        """Close ``content`` when it is a stream (bytes need nothing); closing twice is harmless."""
+        if not isinstance(self.content, bytes):
+            self.content.close()
 
 
 @dataclass(slots=True)

@@ -22,7 +22,11 @@ What happens: the base commit is resolved, a worktree is added on the branch
 committed by Mission Control (hooks off), and the diff from the base becomes the artifacts
 ``<step>.diff`` (unified) and ``<step>-changes.json`` (per file: status, lines added and removed).
 The worktree is removed when the step ends, however it ends; the branch stays for the
-``git:merge`` step. Outputs: ``repository``, ``base_branch``, ``base_commit``, ``branch``,
+``git:merge`` step. Git never discovers a repository in the worktree (ADR 0073): its ``.git`` is
+read-only in the sandbox, and a step whose program moved or replaced the worktree or its
+``.git`` fails before any git command runs there (``agents.git.in_worktree``).
+
+Outputs: ``repository``, ``base_branch``, ``base_commit``, ``branch``,
 ``head_commit``, ``files_changed``, ``insertions``, ``deletions``, ``approval_mode`` and the
 program's ``exit_code``/``stdout_tail``/``stderr_tail``.
 """
@@ -46,16 +50,21 @@ from missionctl.agents.git import (
     FileChange,
     Repository,
     RepositoryStore,
+    Worktree,
     add_worktree,
     commit_all,
     diff,
-    git,
+    in_worktree,
+    remove_entry,
     remove_worktree,
     resolve_commit,
 )
 from missionctl.agents.git_merge import MergeAgent
+from missionctl.agents.git_remote import AddressPolicy
+from missionctl.agents.http import HttpAgentConfig
 from missionctl.agents.registry import AgentRegistry
 from missionctl.agents.secrets import resolve_secrets
+from missionctl.agents.workspace_files import write_new_file
 from missionctl.domain.coding import (
     APPROVAL_MODES,
     CODING_KIND,
@@ -122,17 +131,18 @@ class CodingAgent:
         repo = await self.repositories.open(source)
         base_commit = await resolve_commit(repo, base)
         make_workspace(step)
-        (step.workspace / "prompt.md").write_text(prompt, encoding="utf-8")
-        worktree = step.workspace / "repo"
+        # A previous attempt's program may have left a link here: never written through.
+        await asyncio.to_thread(_write_prompt, step.workspace, prompt)
+        path = step.workspace / "repo"
         branch = branch_for(str(step.run_id), step.step_id)
         secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
-        work = _Work(step, repo, worktree, mode, prompt, secrets, Redactor(secrets.values()))
-        await add_worktree(repo, path=worktree, branch=branch, commit=base_commit)
         try:
+            tree = await add_worktree(repo, path=path, branch=branch, commit=base_commit)
+            work = _Work(step, repo, tree, mode, prompt, secrets, Redactor(secrets.values()))
             result = await self._work(work)
         finally:
             # Shielded: a canceled step still leaves no worktree behind.
-            await asyncio.shield(remove_worktree(repo, worktree))
+            await asyncio.shield(remove_worktree(repo, path))
         head = result.outputs["head_commit"]
         result.outputs |= {
             "repository": source,
@@ -151,11 +161,14 @@ class CodingAgent:
         network = step.inputs.get("network", False)
         if not isinstance(network, bool):
             raise AgentError("inputs.network must be true or false", retryable=False)
-        read_only = [work.worktree] if work.mode == "read-only" else []
+        # The worktree's .git is read-only even in a writable worktree: a program cannot put a
+        # repository of its own in its place (the check after it ran is the second guard).
+        worktree = work.tree.path
+        read_only = [worktree] if work.mode == "read-only" else [worktree / ".git"]
         argv = self._argv(work)
         done = await self.commands.run_program(
             step, argv, env=env, redactor=redactor, network=network,
-            read_only=read_only, cwd=work.worktree,
+            read_only=read_only, cwd=worktree,
         )  # fmt: skip
         if done.code != 0:
             raise done.failure(argv[0])
@@ -165,7 +178,7 @@ class CodingAgent:
         if tests:
             checked = await self.commands.run_program(
                 step, tests, env=env, redactor=redactor, network=network,
-                read_only=read_only, cwd=work.worktree, transcript=True,
+                read_only=read_only, cwd=worktree, transcript=True,
             )  # fmt: skip
             log = "\n".join(checked.transcript) + "\n"
             name = f"{step.step_id}-test-output.log"
@@ -195,7 +208,7 @@ class CodingAgent:
             "prompt": work.prompt,
             "prompt_file": str(work.step.workspace / "prompt.md"),
             "mode": work.mode,
-            "worktree": str(work.worktree),
+            "worktree": str(work.tree.path),
         }
         argv: list[str] = []
         for arg in template:
@@ -211,14 +224,18 @@ def register_coding(
     *,
     repositories: Path,
     presets: Mapping[str, CodingPreset] | None = None,
+    network: HttpAgentConfig | None = None,
 ) -> None:
     """Make ``coding:<preset>`` and ``git:merge`` resolve.
 
     The presets are the shipped ones (``PRESETS``) and ``presets`` (an admin's file,
     ``MISSIONCTL_CODING_PRESETS_FILE``), which may replace a shipped one by name.
-    ``repositories`` is where clones of repository URLs are kept.
+    ``repositories`` is where clones of repository URLs are kept; ``network`` says where a clone
+    may connect, as for ``http`` steps (default: public addresses only).
     """
-    store = RepositoryStore(repositories)
+    config = network or HttpAgentConfig()
+    policy = AddressPolicy(allowed=config.allowed_networks, resolve=config.resolve)
+    store = RepositoryStore(repositories, policy)
     commands = CommandAgent(sandbox=registry.sandbox)
     agents = {
         name: CodingAgent(name, preset, commands=commands, repositories=store)
@@ -244,7 +261,7 @@ class _Work:
 
     step: StepContext
     repo: Repository
-    worktree: Path
+    tree: Worktree  # as made, before the program ran
     mode: ApprovalMode
     prompt: str
     secrets: dict[str, str]  # the step's secrets by variable, read once per attempt
@@ -314,7 +331,7 @@ async def _prompt(step: StepContext) -> str:
 async def _commit(work: _Work, message: str) -> str:
     """Commit the worktree's changes; a read-only step that changed something fails."""
     if work.mode == "read-only":
-        changed = await git("status", "--porcelain", cwd=work.worktree)
+        changed = await in_worktree(work.tree, "status", "--porcelain", "--ignore-submodules=all")
         if changed.out.strip():
             paths = ", ".join(line[3:] for line in changed.out.splitlines()[:10])
             raise AgentError(
@@ -322,7 +339,17 @@ async def _commit(work: _Work, message: str) -> str:
                 "workspace-write to let it",
                 retryable=False,
             )
-    return await commit_all(work.worktree, message)
+    return await commit_all(work.tree, message)
+
+
+def _write_prompt(workspace: Path, prompt: str) -> None:
+    """Write ``prompt.md`` (mode 0600) into ``workspace`` without following what is there.
+
+    A previous attempt's program may have left a link, a directory or anything else named
+    ``prompt.md``: it is removed without being followed, then a new file is made in its place.
+    """
+    remove_entry(workspace / "prompt.md")
+    write_new_file(workspace, "prompt.md", prompt.encode("utf-8"))
 
 
 def _describe_changes(

@@ -14,23 +14,29 @@ The environment is scrubbed: only ``PATH``, ``LANG``, ``HOME`` (the workspace), 
 variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` / ``MISSIONCTL_RUN_ID`` / ``MISSIONCTL_STEP_ID`` /
 ``MISSIONCTL_ATTEMPT`` reach the program, so the server's own secrets never do. Exit code 0 is
 success. stdout/stderr stream to the step log line by line; a line longer than 64 KiB is logged
-in pieces, and output past ``max_output_bytes`` is dropped (``output_truncated``). Files the
-program writes under ``artifacts/`` in the workspace become artifacts. The program runs in its
-own process group, which is killed as a whole on cancellation. Secret values (the step's own,
-whatever their length, and every one registered in the process) are replaced by
-``[REDACTED]`` in every log line, output, artifact and artifact name the step records (a line
-is never cut inside a secret): the program sees them, the event log and the blob store never
-do. Log lines and names are also cleared of credential-looking tokens; an artifact's content
-loses only the exact secrets, so a patch still applies.
+in pieces, and output past ``max_output_bytes`` is dropped (``output_truncated``).
+
+Regular files the program writes (or changes) under ``artifacts/`` in the workspace become
+artifacts, read by ``missionctl.agents.workspace_files`` after it exits: no symbolic link is
+followed (nor is ``artifacts`` itself when it is one), FIFOs, sockets and devices are skipped,
+and a file past ``MISSIONCTL_SANDBOX_ARTIFACT_MAX_MB`` (or past the step's
+``…_ARTIFACTS_MAX_MB``) or with a name that does not print is left out whole; each such file is
+named in a ``warning`` line of the step log, and the step still succeeds with the rest.
+
+The program runs in its own process group, which is killed as a whole on cancellation. Secret
+values (the step's own, whatever their length, and every one registered in the process) are
+replaced by ``[REDACTED]`` in every log line, output, artifact and artifact name the step
+records (a line is never cut inside a secret): the program sees them, the event log and the
+blob store never do. Log lines and names are also cleared of credential-looking tokens; an
+artifact's content loses only the exact secrets, so a patch still applies.
 """
 
 import asyncio
 import contextlib
-import mimetypes
 import os
 import signal
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -45,8 +51,10 @@ from missionctl.agents.base import (
 )
 from missionctl.agents.sandbox import Sandbox, search_path
 from missionctl.agents.secrets import resolve_secrets
+from missionctl.agents.workspace_files import ReadLimits, Stamp, read_files, stamps
 from missionctl.llm.redaction import Redactor
 
+ARTIFACTS_DIR = "artifacts"
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
 KILL_GRACE_S = 2.0
 _TAIL_LINES = 40
@@ -82,8 +90,8 @@ class CommandAgent:
         if not isinstance(network, bool):
             raise AgentError("inputs.network must be true or false", retryable=False)
         make_workspace(step)
-        artifacts_dir = step.workspace / "artifacts"
-        before = _snapshot(artifacts_dir)
+        # Files already there (a retried attempt's) are kept only if this attempt changes them.
+        before = await asyncio.to_thread(stamps, step.workspace, ARTIFACTS_DIR)
         secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
         redactor = Redactor(secrets.values())
         env = self.environment(step)
@@ -98,12 +106,38 @@ class CommandAgent:
         )
         if done.code != 0:
             raise done.failure(argv[0])
-        artifacts = [
-            _artifact(path, artifacts_dir, redactor)
-            for path in sorted(_snapshot(artifacts_dir).items())
-            if before.get(path[0]) != path[1]
-        ]
+        artifacts = await self.collect_artifacts(step, redactor, before)
         return AgentResult(outputs=done.outputs, summary=f"{argv[0]} exited 0", artifacts=artifacts)
+
+    async def collect_artifacts(
+        self, step: StepContext, redactor: Redactor, before: Mapping[str, Stamp]
+    ) -> list[ArtifactOutput]:
+        """The files the program wrote or changed under ``artifacts/``, as streamed artifacts.
+
+        Read by :func:`~missionctl.agents.workspace_files.read_files` (no link followed, regular
+        files only, within the sandbox's artifact limits); each file it leaves out is logged as
+        a warning, and the others are kept.
+        """
+        collected = await asyncio.to_thread(
+            read_files,
+            step.workspace,
+            ARTIFACTS_DIR,
+            limits=ReadLimits.from_settings(self.sandbox.settings),
+            redactor=redactor,
+            spool_dir=step.run_dir,
+            unchanged=before,
+        )
+        for warning in collected.warnings:
+            step.log(warning, level="warning")
+        return [
+            ArtifactOutput(
+                name=file.name,
+                kind=_KINDS.get(file.suffix, "file"),
+                media_type=file.media_type,
+                content=file.content,
+            )
+            for file in collected.files
+        ]
 
     async def run_program(
         self,
@@ -379,29 +413,3 @@ async def _kill_group(process: asyncio.subprocess.Process) -> None:
             return
         except TimeoutError:
             continue
-
-
-def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
-    if not directory.is_dir():
-        return {}
-    return {
-        str(path.relative_to(directory)): (path.stat().st_mtime_ns, path.stat().st_size)
-        for path in directory.rglob("*")
-        if path.is_file()
-    }
-
-
-def _artifact(
-    entry: tuple[str, tuple[int, int]], directory: Path, redactor: Redactor
-) -> ArtifactOutput:
-    name = entry[0]
-    path = directory / name
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return ArtifactOutput(
-        # A file's name is the program's to choose: "name-$TOKEN.txt" is a secret too.
-        name=redactor.redact(name),
-        kind=_KINDS.get(path.suffix, "file"),
-        media_type=media_type,
-        # Exact secrets only: a credential-looking string in a file is the program's content.
-        content=redactor.redact(path.read_bytes(), patterns=False),
-    )

@@ -28,10 +28,8 @@ messages and artifacts the step returns.
 """
 
 import asyncio
-import ipaddress
 import json
-import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
+from missionctl.agents.addresses import Network, Resolver, checked_addresses, resolve_host
 from missionctl.agents.base import (
     AgentError,
     AgentResult,
@@ -64,14 +63,6 @@ _MEDIA = {
     "log": "text/plain",
     "report": "text/markdown",
 }
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-async def resolve_host(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (an address resolves to itself)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,21 +92,14 @@ async def check_address(url: str, config: HttpAgentConfig, *, field: str = "inpu
             not be reached (not retryable).
     """
     parts = urlsplit(url)
-    host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        addresses = await config.resolve(host, port)
-    except OSError as exc:
-        raise AgentError(f"{field}: cannot resolve {host!r}: {exc}") from exc
-    for text in addresses:
-        address = ipaddress.ip_address(text.split("%")[0])
-        if address.is_global or any(address in net for net in config.allowed_networks):
-            continue
-        raise AgentError(
-            f"{field}: {host!r} resolves to {address}, a private or reserved address; "
-            "an admin may allow its network in MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS",
-            retryable=False,
-        )
+    await checked_addresses(
+        parts.hostname or "",
+        port,
+        allowed=config.allowed_networks,
+        resolve=config.resolve,
+        field=field,
+    )
 
 
 class HttpAgent:

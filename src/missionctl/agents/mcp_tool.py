@@ -21,7 +21,9 @@ A stdio server is an untrusted program and runs as a ``command`` step's does: in
 sandbox (``agents.sandbox``), in its workspace, with the scrubbed environment of
 :func:`missionctl.agents.command.program_environment` plus its ``env`` and ``secret_env``,
 without the network unless ``network`` is true (admission judges its program by the command
-agent's allow-list, ``domain.governance.mcp_gate``). Its stderr goes to the step log. An HTTP
+agent's allow-list, ``domain.governance.mcp_gate``). Its stderr goes to the step log. Nothing
+the server leaves in its workspace is read or kept (no artifacts): the step's result is what
+the server answered, so a link it plants there reaches nothing. An HTTP
 server's address obeys the ``http`` agent's rule (``agents.http.check_address``: public, or in
 ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``); redirects leave no origin and the environment's
 proxies are not used.

@@ -3,7 +3,8 @@
 Programs that steps run are untrusted. In the sandbox (``bwrap``, from Debian's ``bubblewrap``
 package) a program sees:
 
-- its own step workspace, read-write, at the same absolute path as outside;
+- its own step workspace, read-write, at the same absolute path as outside (but for what the
+  step marks read-only inside it: a coding step's worktree, or that worktree's ``.git``);
 - the system's programs and libraries read-only (``/usr`` and the merged ``/bin``, ``/lib``…),
   a short list of ``/etc`` files programs need (:data:`ETC_FILES`), the Python installation
   that runs Mission Control (so ``python`` steps behave as they do for the server), and any
@@ -103,10 +104,12 @@ class Sandbox:
     ) -> list[str]:
         """The argv that runs ``argv`` in ``workspace`` with this sandbox's confinement.
 
-        ``read_only`` are more directories the program may read (upstream steps' workspaces),
-        each at its own path; those that do not exist are left out. One inside ``workspace``
-        is read-only there too (a read-only coding step's worktree). The program starts in
-        ``cwd`` (default: ``workspace``), which must be inside what it may see.
+        ``read_only`` are more paths the program may read (upstream steps' workspaces), each at
+        its own path; those outside ``workspace`` that do not exist are left out. One inside
+        ``workspace`` (a directory or a file) is bound read-only over it after the workspace,
+        and must exist: a read-only coding step's worktree, or a writable worktree's ``.git``
+        file, which the program can then neither change nor remove nor replace (``EBUSY``). The
+        program starts in ``cwd`` (default: ``workspace``), which must be inside what it may see.
 
         Raises:
             AgentError: (not retryable) the sandbox is on but cannot start; the message names
@@ -187,8 +190,11 @@ class Sandbox:
         for path in (*etc, *self._read_only_paths()):
             argv += ["--ro-bind-try", path, path]
         argv += ["--bind", str(workspace), str(workspace)]
-        for upstream in read_only:
-            argv += ["--ro-bind-try", str(upstream), str(upstream)]
+        for shown in read_only:
+            # Inside the workspace: ours (a worktree, its .git), so it must be bound or bwrap
+            # fails; outside: an upstream workspace, which may not exist.
+            inside = shown.is_relative_to(workspace)
+            argv += ["--ro-bind" if inside else "--ro-bind-try", str(shown), str(shown)]
         argv += ["--chdir", str(cwd or workspace), "--"]
         return argv
 

@@ -24,6 +24,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _TRASH_PREFIX = ".removing-"
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_UP_DEPTH = 256  # directories opened up at most this deep (one descriptor per level)
 # Run directories remembered by ``Workspaces.run_dir``: more than the runs an engine has steps
 # of at once, so a busy run's path is joined once, not once per step.
 _REMEMBERED_RUN_DIRS = 1024
@@ -111,13 +113,60 @@ class Workspaces:
 
 
 def _open_up(top: Path) -> None:
-    """Make every directory under ``top`` ours to list and empty (``chmod 000`` undone)."""
-    for parent, dirnames, _ in os.walk(top):
-        for name in dirnames:
-            child = os.path.join(parent, name)
-            if not os.path.islink(child):  # chmod would follow it out of the workspace
-                with contextlib.suppress(OSError):
-                    os.chmod(child, 0o700)
+    """Make every directory under ``top`` ours to list and empty (``chmod 000`` undone).
+
+    Through descriptors only, never a path: each directory is opened relative to its parent
+    with ``O_NOFOLLOW`` and changed with ``fchmod``, so a symbolic link a program left (or swaps
+    in meanwhile) is never followed out of the workspace. Directories nested deeper than
+    ``_OPEN_UP_DEPTH`` are left as they are (the removal then reports what it could not
+    delete).
+    """
+    try:
+        fd = os.open(top, _DIR_FLAGS)
+    except OSError:
+        return
+    try:
+        _open_up_below(fd, 1)
+    finally:
+        os.close(fd)
+
+
+def _open_up_below(dir_fd: int, depth: int) -> None:
+    try:
+        with os.scandir(dir_fd) as listing:
+            names = [e.name for e in listing if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for name in names:
+        fd = _open_dir(dir_fd, name)
+        if fd is None:
+            continue
+        try:
+            with contextlib.suppress(OSError):
+                os.fchmod(fd, 0o700)
+            if depth < _OPEN_UP_DEPTH:
+                _open_up_below(fd, depth + 1)
+        finally:
+            os.close(fd)
+
+
+def _open_dir(dir_fd: int, name: str) -> int | None:
+    """``name`` in ``dir_fd`` opened as a directory, never through a link; ``None`` if it cannot be.
+
+    A directory its program made unreadable is first given back its owner's rights, through
+    ``fchmodat`` without following a link (a link there is refused, not followed).
+    """
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except PermissionError:
+        pass
+    except OSError:
+        return None
+    try:
+        os.chmod(name, 0o700, dir_fd=dir_fd, follow_symlinks=False)
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except (OSError, NotImplementedError):
+        return None
 
 
 __all__ = ["Workspaces"]

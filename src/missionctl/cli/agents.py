@@ -2,7 +2,9 @@
 
 A disabled or restricted agent holds its queued steps back (with the reason on the step) until
 a change allows them; nothing fails. ``allow`` and ``disallow`` change the command agent's
-allow-list: a program not on it waits for an approver. On the local database changes are
+allow-list: a program not on it (a command step's, or a coding step's CLI) waits for an
+approver. ``allow-repository`` and ``disallow-repository`` change the repositories coding
+steps may work on (none until an admin allows one). On the local database changes are
 recorded as ``system``; with ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, they are made on
 that server as the token (an admin's). ``utilisation`` shows how much each agent worked over
 the last hour, day or week.
@@ -22,11 +24,13 @@ from rich.table import Table
 
 from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
+from missionctl.domain.governance import CODING_RULE
 from missionctl.domain.workflows import COMMAND_AGENT
 
 app = typer.Typer(
-    help="Agents and their restrictions: disable one, limit it to some risk tiers, or list the "
-    "programs command steps run without an approver; and how much each worked (utilisation).",
+    help="Agents and their restrictions: disable one, limit it to some risk tiers, list the "
+    "programs command and coding steps run without an approver and the repositories coding "
+    "steps may work on; and how much each worked (utilisation).",
     no_args_is_help=True,
 )
 
@@ -85,12 +89,26 @@ def _programs(agent: AgentRead) -> None:
     console.print(table)
 
 
-def _programs_change(changes: dict[str, Any]) -> AgentUpdate:
-    """The change, or exit 2 naming what is wrong with the program or its entry."""
+def _repositories(agent: AgentRead) -> None:
+    if not agent.allowed_repositories:
+        console.print(
+            "Coding steps may work on no repository (none allowed): run "
+            "`missionctl agents allow-repository SOURCE` to allow one."
+        )
+        return
+    table = Table(title="Repositories coding steps may work on")
+    table.add_column("repository (a path allows what is under it)")
+    for source in agent.allowed_repositories:
+        table.add_row(escape(source))
+    console.print(table)
+
+
+def _programs_change(changes: dict[str, Any], key: str = "allowed_programs") -> AgentUpdate:
+    """The change, or exit 2 naming what is wrong with the program (or repository)."""
     from missionctl.schemas.governance import AgentUpdate
 
     try:
-        return AgentUpdate.model_validate({"allowed_programs": changes})
+        return AgentUpdate.model_validate({key: changes})
     except ValidationError as exc:
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"])
@@ -124,6 +142,9 @@ def list_(
     for agent in agents:
         if agent.name == COMMAND_AGENT:
             _programs(agent)
+    for agent in agents:
+        if agent.name == CODING_RULE:
+            _repositories(agent)
 
 
 class Window(StrEnum):
@@ -247,7 +268,8 @@ def allow(
     """Allow-list a program: command steps run it at TIER (or their own, if higher).
 
     Giving a listed program again replaces its entry (its tier, network and variables). The
-    list also judges the program an mcp step starts as its server (server.command).
+    list also judges the program an mcp step starts as its server (server.command), and a
+    coding step's CLI (its preset's, or coding:generic's argv) and test command.
     """
     entry = {"tier": tier.value, "network": network, "env": list(env or [])}
     agent = _update(COMMAND_AGENT, _programs_change({program: entry}))
@@ -259,3 +281,30 @@ def disallow(program: Program) -> None:
     """Take a program off the allow-list: its steps wait for an approver again."""
     agent = _update(COMMAND_AGENT, _programs_change({program: None}))
     _programs(agent)
+
+
+Source = Annotated[
+    str,
+    typer.Argument(
+        help="An absolute path (it allows itself and every path under it; no . or .. parts) "
+        "or a clone URL prefix (https://git.example.com/team allows the URLs under it)."
+    ),
+]
+
+
+@app.command("allow-repository")
+def allow_repository(source: Source) -> None:
+    """Let coding steps work on SOURCE (a repository, a directory of them, or a URL prefix).
+
+    Until an admin allows one, no coding step runs on any repository, and a workflow or mission
+    naming another is refused. Allowing a listed source again changes nothing.
+    """
+    agent = _update(CODING_RULE, _programs_change({source: True}, "allowed_repositories"))
+    _repositories(agent)
+
+
+@app.command("disallow-repository")
+def disallow_repository(source: Source) -> None:
+    """Take SOURCE off the repositories coding steps may work on (exactly as listed)."""
+    agent = _update(CODING_RULE, _programs_change({source: False}, "allowed_repositories"))
+    _repositories(agent)

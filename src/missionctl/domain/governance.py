@@ -12,16 +12,29 @@ exactly as written) is listed, whatever tier or ``requires_approval`` its workfl
 (:func:`command_gate`). A listed program runs at the higher of its listed tier and the step's
 declared tier, reaches the network only if its entry says so, and sets only the environment
 variables known to be harmless (:data:`SAFE_VARIABLES`) or named by its entry. An ``mcp``
-step whose server is a program (stdio) is judged the same way (:func:`mcp_gate`).
+step whose server is a program (stdio) is judged the same way (:func:`mcp_gate`), and so are a
+coding step's CLI and test command (:func:`coding_gate`, ADR 0074).
+
+The ``coding:*`` rule holds the repositories coding steps may work on (``allowed_repositories``
+in its row's ``config``; empty: none): :func:`repository_refusal` says why a repository is not
+one of them, :func:`address_refusal` why a clone URL's host is a private address.
 """
 
+import ipaddress
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from missionctl.domain.coding import FULL_ACCESS, is_coding_agent
+from missionctl.domain.coding import (
+    FULL_ACCESS,
+    CodingCli,
+    coding_command,
+    is_coding_agent,
+    is_repository_source,
+)
 from missionctl.domain.workflows import (
     COMMAND_AGENT,
     MCP_AGENT,
@@ -73,11 +86,14 @@ class AgentRule:
     """What an agent may do. ``allowed_risk_tiers`` empty means every tier.
 
     ``programs`` is the allow-list; only the ``command`` agent's rule has one.
+    ``repositories`` are the repositories coding steps may work on; only the ``coding:*``
+    rule has them.
     """
 
     enabled: bool = True
     allowed_risk_tiers: tuple[str, ...] = ()
     programs: Mapping[str, ProgramRule] = field(default_factory=lambda: _NO_PROGRAMS)
+    repositories: tuple[str, ...] = ()
 
     @property
     def restricts(self) -> bool:
@@ -216,6 +232,8 @@ class Gate:
     gated: bool
     risk_tier: str
     reason: str | None = None
+    # A coding step's command line (placeholders unfilled), shown to the approver.
+    command: tuple[str, ...] | None = None
 
 
 def command_gate(
@@ -300,13 +318,15 @@ def step_gate(
     programs: Mapping[str, ProgramRule],
     *,
     rendered: bool = True,
+    clis: Mapping[str, CodingCli] = MappingProxyType({}),
 ) -> Gate:
     """Whether ``step`` waits for a person, as the engine decides it when the step is ready.
 
     The one decision behind both the engine's admission (with the rendered inputs and the
     allow-list in force) and a workflow's preview (with the stored inputs, ``rendered=False``),
     so the two never disagree. A ``command`` step is judged by :func:`command_gate`, an ``mcp``
-    step by :func:`mcp_gate`; any other by its workflow's approval policy at its declared tier.
+    step by :func:`mcp_gate`, a coding step by :func:`coding_gate` (``clis``: the coding
+    presets' command lines); any other by its workflow's approval policy at its declared tier.
     """
     if step.agent == COMMAND_AGENT:
         return command_gate(
@@ -317,7 +337,7 @@ def step_gate(
             rendered=rendered,
         )
     if is_coding_agent(step.agent):
-        return coding_gate(step, inputs)
+        return coding_gate(step, inputs, programs, clis=clis, rendered=rendered)
     if step.agent == MCP_AGENT:
         return mcp_gate(
             programs,
@@ -331,24 +351,84 @@ def step_gate(
     return Gate(False, step.risk_tier)
 
 
-def coding_gate(step: StepDef, inputs: Mapping[str, Any]) -> Gate:
-    """A coding step's gate: full access and the network always wait, else the policy decides.
+def runs_programs(agent: str) -> bool:
+    """Whether steps of ``agent`` start programs the allow-list judges: command, mcp, coding."""
+    return agent in (COMMAND_AGENT, MCP_AGENT) or is_coding_agent(agent)
 
-    Full access must be confirmed, with a justification, by the approver who lets it run
-    (:func:`needs_full_access_confirmation`); the network is where a coding CLI could send the
-    repository, so a person says yes to it as for a ``command`` step.
+
+_SHOWN_LINE = 300
+
+
+def coding_gate(
+    step: StepDef,
+    inputs: Mapping[str, Any],
+    programs: Mapping[str, ProgramRule],
+    *,
+    clis: Mapping[str, CodingCli],
+    rendered: bool = True,
+) -> Gate:
+    """A coding step's gate: its programs are judged as a ``command`` step's, and more.
+
+    Full access always waits (irreversible), to be confirmed with a justification by the
+    approver who lets it run (:func:`needs_full_access_confirmation`); so does the network,
+    where a coding CLI could send the repository. Otherwise the CLI's command line
+    (:func:`~missionctl.domain.coding.coding_command`: the preset's, or ``coding:generic``'s
+    ``inputs.argv``) and ``inputs.test_command`` are each judged by :func:`command_gate` with
+    the step's ``env`` and ``secret_env``: a program nobody allowed, a variable its entry does
+    not name, a tier above ``read`` or the workflow's policy makes the step wait. The reason
+    names the command line and every secret the step hands over; ``Gate.command`` carries the
+    command line for the approval request.
     """
+    command = coding_command(step.agent, inputs, clis)
+    shown = tuple(command) if command is not None else None
+    secrets = _secrets_named(inputs.get("secret_env"))
     if inputs.get("approval_mode") == FULL_ACCESS:
-        return Gate(
-            True,
-            "irreversible",
-            "full access: the approver must confirm it and record a justification",
+        reason = "full access: the approver must confirm it and record a justification"
+        return Gate(True, "irreversible", _coding_reason(reason, command, secrets), shown)
+    floor = higher_tier(step.risk_tier, "write")
+    if inputs.get("network") is True or (not rendered and holds_template(inputs.get("network"))):
+        return Gate(True, floor, _coding_reason("it asks for the network", command, secrets), shown)
+    if command is None:
+        preset = step.agent.partition(":")[2]
+        reason = (
+            "inputs.argv names no command line"
+            if step.agent.endswith(":generic")
+            else f"no coding CLI is called {preset!r} here, so what it runs is not known"
         )
-    if inputs.get("network") is True:
-        return Gate(True, step.risk_tier, "it asks for the network")
-    if step.gated:
-        return Gate(True, step.risk_tier, "the workflow's approval policy gates it")
-    return Gate(False, step.risk_tier)
+        return Gate(True, floor, reason)
+    test_command = inputs.get("test_command")
+    lines: list[Any] = [command] + ([test_command] if test_command is not None else [])
+    tier = step.risk_tier
+    for line in lines:
+        gate = command_gate(
+            programs,
+            inputs={"argv": line, "env": inputs.get("env"), "secret_env": inputs.get("secret_env")},
+            risk_tier=step.risk_tier,
+            policy_gated=step.gated,
+            rendered=rendered,
+        )
+        if gate.gated:
+            return Gate(True, gate.risk_tier, _coding_reason(gate.reason, command, secrets), shown)
+        tier = higher_tier(tier, gate.risk_tier)
+    return Gate(False, tier, None, shown)
+
+
+def _secrets_named(secret_env: Any) -> list[str]:
+    """``VARIABLE←secret`` for each secret ``secret_env`` hands over (names only, never values)."""
+    if not isinstance(secret_env, Mapping):
+        return []
+    return [f"{name}←{secret}" for name, secret in sorted(secret_env.items(), key=str)]
+
+
+def _coding_reason(reason: str | None, command: Sequence[str] | None, secrets: list[str]) -> str:
+    """A coding gate's reason, with the command line it runs and the secrets it hands over."""
+    text = reason or "it waits for an approver"
+    if command is not None:
+        line = shlex.join(command)
+        text += f"; it runs: {line if len(line) <= _SHOWN_LINE else line[:_SHOWN_LINE] + '…'}"
+    if secrets:
+        text += f"; it is handed the secrets {', '.join(secrets)}"
+    return text
 
 
 def needs_full_access_confirmation(agent: str, inputs: Mapping[str, Any]) -> bool:
@@ -397,3 +477,205 @@ def mcp_gate(
     if policy_gated:
         return Gate(True, risk_tier, "the workflow's approval policy gates it")
     return Gate(False, risk_tier)
+
+
+# --- Repositories coding steps may work on ---------------------------------------------------
+
+CODING_RULE = "coding:*"  # the row whose ``config`` holds the allowed repositories
+REPOSITORIES_KEY = "allowed_repositories"
+MAX_REPOSITORIES = 100
+MAX_REPOSITORY_CHARS = 2000
+ALLOW_REPOSITORY = "missionctl agents allow-repository"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_DOT_SEGMENT = re.compile(r"(?:^|[/:])(?:\.|%2e){1,2}(?:$|[/?#])", re.IGNORECASE)
+_SHOWN_SOURCE = 200
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def repository_entry_problem(source: str) -> str | None:
+    """Why ``source`` cannot be an allowed repository, or ``None`` when it can.
+
+    An entry is an absolute path without ``.``/``..`` parts (it allows itself and what is under
+    it) or a clone URL prefix (it allows the URLs that continue it at a ``/``).
+    """
+    if not source:
+        return "is empty; give an absolute path (/srv/repos) or a clone URL prefix"
+    if len(source) > MAX_REPOSITORY_CHARS:
+        return f"is longer than {MAX_REPOSITORY_CHARS} characters"
+    if any(ord(char) < 32 or ord(char) == 127 for char in source) or source != source.strip():
+        return "holds a control character or a leading or trailing space"
+    if _DOT_SEGMENT.search(source):
+        return "has a '.' or '..' part; write the path or URL plainly"
+    if not is_repository_source(source):
+        return (
+            "is neither an absolute path nor a clone URL (https://, ssh://, git://, file:// or "
+            "user@host:path)"
+        )
+    if re.match(r"[A-Za-z]+://[^/@]*:[^/@]*@", source):
+        return "holds a password or token, which would be shown and logged; name the URL without it"
+    return None
+
+
+def normal_repository(source: str) -> str:
+    """An entry as stored: a path without repeated or trailing ``/`` (``/`` stays ``/``)."""
+    if not source.startswith("/"):
+        return source
+    return "/" + "/".join(part for part in source.split("/") if part)
+
+
+def parse_repositories(config: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The allowed repositories stored in the ``coding:*`` row's ``config``, sorted.
+
+    An entry that cannot be read is left out: it allows nothing.
+    """
+    raw = (config or {}).get(REPOSITORIES_KEY)
+    if not isinstance(raw, list):
+        return ()
+    entries = {
+        normal_repository(entry)
+        for entry in raw
+        if isinstance(entry, str) and repository_entry_problem(entry) is None
+    }
+    return tuple(sorted(entries))
+
+
+def repository_allowed(source: str, allowed: Sequence[str]) -> bool:
+    """Whether ``source`` is on the list ``allowed``.
+
+    A path matches an entry that is itself or a directory above it; a path with a ``.`` or
+    ``..`` part matches nothing (a symbolic link could take ``..`` anywhere). A URL matches an
+    entry it equals or continues at a ``/`` (``https://git.example.com/team`` allows
+    ``https://git.example.com/team/shop.git``, never ``…/team-b/…``).
+    """
+    if _DOT_SEGMENT.search(source):
+        return False
+    if source.startswith("/"):
+        path = normal_repository(source)
+        for entry in allowed:
+            if entry.startswith("/"):
+                base = entry.rstrip("/")
+                if path == entry or path.startswith(base + "/"):
+                    return True
+        return False
+    for entry in allowed:
+        if entry.startswith("/") or not source.startswith(entry):
+            continue
+        if len(source) == len(entry) or entry.endswith("/") or source[len(entry)] == "/":
+            return True
+    return False
+
+
+def shown_source(source: str) -> str:
+    """``source`` as a message may repeat it: without a URL's user part, cut short."""
+    match = _SCHEME.match(source)
+    if match:
+        rest = source[match.end() :]
+        authority, slash, path = rest.partition("/")
+        if "@" in authority:
+            source = source[: match.end()] + "…@" + authority.rpartition("@")[2] + slash + path
+    return source if len(source) <= _SHOWN_SOURCE else source[:_SHOWN_SOURCE] + "…"
+
+
+def repository_refusal(source: str, allowed: Sequence[str], *, field: str) -> str | None:
+    """Why a coding step may not work on ``source``, or ``None`` when it may.
+
+    The message names ``field`` and the fix: the command an admin runs to allow it.
+    """
+    if repository_allowed(source, allowed):
+        return None
+    shown = shown_source(source)
+    if not is_repository_source(source):
+        return (
+            f"{field} {shown!r} is neither an absolute path nor a clone URL (https://, ssh://, "
+            "git://, file:// or user@host:path)"
+        )
+    if not allowed:
+        return (
+            f"{field} {shown!r}: no repository is allowed yet, so no coding step may work on "
+            f"one; an admin allows it with `{ALLOW_REPOSITORY} {shown}` (or on the Agents page)"
+        )
+    return (
+        f"{field} {shown!r} is not an allowed repository; an admin allows it with "
+        f"`{ALLOW_REPOSITORY} {shown}` (or on the Agents page)"
+    )
+
+
+def clone_host(source: str) -> str | None:
+    """The host a clone URL names (lower case, without port or brackets), or ``None``.
+
+    ``None`` for a path, a ``file://`` URL and a URL without a host.
+    """
+    match = _SCHEME.match(source)
+    if match:
+        if source[: match.end()].lower() == "file://":
+            return None
+        authority = source[match.end() :].split("/", 1)[0].rpartition("@")[2]
+        if authority.startswith("["):
+            host = authority[1:].partition("]")[0]
+        else:
+            host = authority.partition(":")[0]
+    elif source.startswith("/"):
+        return None
+    else:  # user@host:path
+        host = source.partition(":")[0].rpartition("@")[2]
+    return host.lower().rstrip(".") or None
+
+
+def literal_address(host: str) -> Address | None:
+    """The address ``host`` spells, in any form a resolver accepts, or ``None`` for a name.
+
+    Besides the usual forms, IPv4 as the C library reads it: one to four parts, each decimal,
+    octal (a leading ``0``) or hexadecimal (``0x``): ``2852039166``, ``0xa9fea9fe``,
+    ``0251.0376.0251.0376`` and ``169.254.43518`` all spell 169.254.169.254. ``localhost`` (and
+    a name under it) is the loopback address.
+    """
+    if host == "localhost" or host.endswith(".localhost"):
+        return ipaddress.IPv4Address("127.0.0.1")
+    try:
+        return ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        pass
+    values: list[int] = []
+    for part in host.split("."):
+        try:
+            if re.fullmatch(r"0x[0-9a-f]*", part):
+                values.append(int(part[2:] or "0", 16))
+            elif re.fullmatch(r"0[0-7]*", part):
+                values.append(int(part, 8))
+            elif re.fullmatch(r"[1-9][0-9]*", part):
+                values.append(int(part))
+            else:
+                return None
+        except ValueError:
+            return None
+    if not 1 <= len(values) <= 4:
+        return None
+    *head, last = values
+    if any(value > 255 for value in head) or last >= 256 ** (5 - len(values)):
+        return None
+    number = last
+    for index, value in enumerate(head):
+        number += value << (8 * (3 - index))
+    return ipaddress.IPv4Address(number)
+
+
+def address_refusal(source: str, allowed_networks: Sequence[Network], *, field: str) -> str | None:
+    """Why a clone URL may not be fetched, or ``None``: its host spells a private address.
+
+    A host that spells an address (in any form :func:`literal_address` reads) must be public,
+    or inside one of ``allowed_networks`` (``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``). A host
+    name is not resolved here: where it leads is checked when the clone connects.
+    """
+    host = clone_host(source)
+    address = None if host is None else literal_address(host)
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_global or any(address in network for network in allowed_networks):
+        return None
+    return (
+        f"{field}: {host!r} is {address}, a loopback, private, link-local or reserved address; "
+        "an admin may allow its network in MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS"
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from missionctl.domain.coding import MERGE_AGENT
+from missionctl.domain.coding import MERGE_AGENT, is_coding_agent
 from missionctl.domain.retry import RetryPolicy
 from missionctl.domain.specs import implements_work
 from missionctl.errors import Problem
@@ -272,7 +272,10 @@ class WorkflowDag:
             max_concurrency=int(limit) if limit else None,
             inputs=MappingProxyType(dict(definition.get("inputs") or {})),
             version=version,
-            has_gates=any(step.gated or step.agent in PROGRAM_AGENTS for step in steps.values()),
+            has_gates=any(
+                step.gated or step.agent in PROGRAM_AGENTS or is_coding_agent(step.agent)
+                for step in steps.values()
+            ),
             all_plain=all(step.plain for step in steps.values()),
             position={step_id: index for index, step_id in enumerate(steps)},
         )

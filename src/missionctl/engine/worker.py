@@ -530,9 +530,14 @@ class Engine:
         self, claim: ClaimedStep, result: AgentResult, started: float
     ) -> StepOutcome:
         stored = []
-        for artifact in result.artifacts:
-            blob = await asyncio.to_thread(put_blob, self.ctx, artifact.content)
-            stored.append(StoredArtifact(output=artifact, blob=blob))
+        try:
+            for artifact in result.artifacts:
+                # A stream (a large file) is copied a chunk at a time, off the event loop.
+                blob = await asyncio.to_thread(put_blob, self.ctx, artifact.content)
+                stored.append(StoredArtifact(output=artifact, blob=blob))
+        finally:
+            for artifact in result.artifacts:
+                artifact.close()
         outputs = dict(result.outputs)
         if result.summary:
             outputs.setdefault("summary", result.summary)

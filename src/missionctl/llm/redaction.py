@@ -34,7 +34,7 @@ process shows what was recorded, never more.
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, AnyStr, TypeVar, cast, overload
 
 REDACTED = "[REDACTED]"
@@ -163,6 +163,11 @@ def _walk(
 
 def _replace(text: AnyStr, secrets: Sequence[AnyStr], redacted: AnyStr) -> AnyStr:
     """``text`` with every occurrence of every secret replaced, overlapping ones merged."""
+    return _join(text, _spans(text, secrets), redacted)
+
+
+def _spans(text: AnyStr, secrets: Sequence[AnyStr]) -> list[tuple[int, int]]:
+    """Where the secrets occur in ``text``: sorted spans, overlapping or touching ones merged."""
     spans: list[tuple[int, int]] = []
     for secret in secrets:
         size = len(secret)
@@ -176,11 +181,16 @@ def _replace(text: AnyStr, secrets: Sequence[AnyStr], redacted: AnyStr) -> AnySt
                 end = last + size
             spans.append((first, end))
             first = text.find(secret, end + 1)
+    return _merge(spans) if spans else spans
+
+
+def _join(text: AnyStr, spans: Sequence[tuple[int, int]], redacted: AnyStr) -> AnyStr:
+    """``text`` with each of the (sorted, disjoint) ``spans`` replaced by ``redacted``."""
     if not spans:
         return text
     pieces: list[AnyStr] = []
     cursor = 0
-    for start, end in _merge(spans):
+    for start, end in spans:
         pieces += [text[cursor:start], redacted]
         cursor = end
     pieces.append(text[cursor:])
@@ -264,6 +274,82 @@ class Redactor:
         """``value`` through :func:`redact` with this redactor's secrets besides the registered."""
         text, data = self._secrets()
         return cast("_T", _walk(value, text, data, patterns))
+
+    def stream(self) -> "StreamRedactor":
+        """A :class:`StreamRedactor` for this redactor's exact secrets (content, no patterns)."""
+        return StreamRedactor(self.byte_secrets())
+
+
+class StreamRedactor:
+    """Exact secrets replaced in bytes that arrive in chunks (a file copied piece by piece).
+
+    The output, every :meth:`feed` and the final :meth:`end` joined, is exactly
+    ``redact(b"".join(chunks), patterns=False)`` with the same secrets, however the bytes were
+    cut: a secret split across two chunks is still replaced, and overlapping or touching
+    occurrences still become one ``[REDACTED]``. Memory stays bounded by the chunk and the
+    longest secret: the last ``len(longest secret) - 1`` bytes are held back until the next
+    chunk shows whether a secret continues there, and as many bytes already given out are kept
+    to see an occurrence that overlaps one already replaced.
+
+    Args:
+        secrets: the exact byte strings to hide (empty ones are ignored).
+    """
+
+    def __init__(self, secrets: Iterable[bytes]) -> None:
+        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        self._keep = max((len(s) for s in self._secrets), default=1) - 1
+        self._seen = b""  # the last bytes already given out (replaced or not)
+        self._held = b""  # bytes not given out yet
+        self._joined = False  # what was given out ends with a replacement
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The redacted bytes that can be given out now that ``chunk`` arrived."""
+        if not self._secrets:
+            return chunk
+        return self._advance(chunk, final=False)
+
+    def end(self) -> bytes:
+        """The redacted rest: call once, after the last chunk."""
+        if not self._secrets:
+            return b""
+        return self._advance(b"", final=True)
+
+    def _advance(self, chunk: bytes, *, final: bool) -> bytes:
+        data = self._seen + self._held + chunk
+        base = len(self._seen)
+        # Past ``limit`` an occurrence may be incomplete: those bytes wait for the next chunk.
+        limit = len(data) if final else len(data) - self._keep
+        out: list[bytes] = []
+        cursor, joined = base, self._joined
+        for start, end in _spans(data, self._secrets):
+            if end <= base or start >= limit:
+                continue  # replaced already, or maybe not whole yet
+            if start > cursor or (start == cursor and not joined):
+                out += [data[cursor:start], _REDACTED_BYTES]
+            # else: it overlaps or touches the replacement just given out: the same one
+            cursor, joined = end, True
+        cut = max(limit, cursor)
+        if cut > cursor:
+            out.append(data[cursor:cut])
+            joined = False
+        self._seen = data[max(0, cut - self._keep) : cut]
+        self._held, self._joined = data[cut:], joined
+        return b"".join(out)
+
+
+def redact_chunks(chunks: Iterable[bytes], *, secrets: Iterable[str] = ()) -> Iterator[bytes]:
+    """``chunks`` with the exact secrets (registered and ``secrets``) replaced, streamed.
+
+    The bytes given out are those of ``redact(b"".join(chunks), secrets=secrets,
+    patterns=False)`` (see :class:`StreamRedactor`); no more than a chunk and the longest
+    secret is held at a time.
+    """
+    redactor = Redactor(secrets).stream()
+    for chunk in chunks:
+        if out := redactor.feed(chunk):
+            yield out
+    if rest := redactor.end():
+        yield rest
 
 
 # --- Log records ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ run freely, are sent to approval in the same transaction; steps admitted later, 
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,8 +27,11 @@ from missionctl.db.models import Agent, Control, StepRun
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.governance import (
+    CODING_RULE,
     MAX_PROGRAMS,
+    MAX_REPOSITORIES,
     PROGRAMS_KEY,
+    REPOSITORIES_KEY,
     AgentRule,
     Gate,
     ProgramRule,
@@ -36,8 +39,10 @@ from missionctl.domain.governance import (
     hold_reason,
     mcp_gate,
     parse_programs,
+    parse_repositories,
     programs_config,
     rule_for,
+    runs_programs,
     step_gate,
 )
 from missionctl.domain.states import STEP_RUN, transition
@@ -56,6 +61,7 @@ from missionctl.repositories import runs as run_repo
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.admission import REQUEST_APPROVAL, add_approval
+from missionctl.services.execution.types import SHIPPED_CLIS
 from missionctl.services.runtime import agent_is_diagnostic, agent_is_known, known_agent_names
 
 MAX_AGENT_NAME = 100  # the agents.name column
@@ -68,11 +74,13 @@ def _kind(name: str) -> str:
 def _rule(row: Agent) -> AgentRule:
     """The rule a row stores (the engine reads the same columns the same way)."""
     programs = parse_programs(row.config) if row.name == COMMAND_AGENT else {}
-    return AgentRule(row.enabled, tuple(row.allowed_risk_tiers), programs)
+    repositories = parse_repositories(row.config) if row.name == CODING_RULE else ()
+    return AgentRule(row.enabled, tuple(row.allowed_risk_tiers), programs, repositories)
 
 
 def _agent_read(name: str, row: Agent | None, held_steps: int) -> AgentRead:
     programs = _rule(row).programs if row is not None else {}
+    repositories = _rule(row).repositories if row is not None else ()
     return AgentRead(
         name=name,
         kind=_kind(name),
@@ -87,6 +95,7 @@ def _agent_read(name: str, row: Agent | None, held_steps: int) -> AgentRead:
             )
             for program, rule in sorted(programs.items())
         },
+        allowed_repositories=list(repositories),
         held_steps=held_steps,
         updated_at=row.updated_at if row else None,
     )
@@ -116,6 +125,13 @@ async def read_allowed_programs(ctx: ServiceContext) -> Mapping[str, ProgramRule
     return parse_programs(config)
 
 
+async def read_allowed_repositories(ctx: ServiceContext) -> tuple[str, ...]:
+    """The repositories coding steps may work on now (empty: none)."""
+    async with ctx.read() as session:
+        config = await repo.read_agent_config(session, name=CODING_RULE)
+    return parse_repositories(config)
+
+
 async def update_agent(
     ctx: ServiceContext, *, name: str, data: AgentUpdate, actor: str
 ) -> AgentRead:
@@ -135,6 +151,9 @@ async def update_agent(
     if data.allowed_programs is not None and name != COMMAND_AGENT:
         problem = f"only the {COMMAND_AGENT} agent runs programs; change its list instead"
         raise ValidationFailed([Problem("allowed_programs", problem)])
+    if data.allowed_repositories is not None and name != CODING_RULE:
+        problem = f"the repositories of coding steps are kept on {CODING_RULE}; change it instead"
+        raise ValidationFailed([Problem("allowed_repositories", problem)])
     async with ctx.write() as session:
         # Every change to the rules takes this lock first: changes are applied one at a time.
         controls = await session.get(Control, 1, with_for_update=True)
@@ -142,13 +161,7 @@ async def update_agent(
         if row is None:
             row = Agent(name=name, kind=_kind(name), enabled=True, allowed_risk_tiers=[], config={})
             session.add(row)
-        if data.enabled is not None:
-            row.enabled = data.enabled
-        if data.allowed_risk_tiers is not None:
-            row.allowed_risk_tiers = list(dict.fromkeys(data.allowed_risk_tiers))
-        if data.allowed_programs is not None:
-            programs = _changed_programs(_rule(row).programs, data.allowed_programs)
-            row.config = {**(row.config or {}), PROGRAMS_KEY: programs_config(programs)}
+        _apply(row, data)
         row.updated_at = now = utcnow()
         if controls is not None:
             controls.version += 1
@@ -165,6 +178,24 @@ async def update_agent(
             if step.hold_reason is not None and rule_for(rules, step.agent) is rules[name]
         )
         return _agent_read(name, row, count)
+
+
+def _apply(row: Agent, data: AgentUpdate) -> None:
+    """Write ``data``'s changes on ``row`` (locked), each list applied to the list as it is.
+
+    Raises:
+        ValidationFailed: a list would grow past its limit.
+    """
+    if data.enabled is not None:
+        row.enabled = data.enabled
+    if data.allowed_risk_tiers is not None:
+        row.allowed_risk_tiers = list(dict.fromkeys(data.allowed_risk_tiers))
+    if data.allowed_programs is not None:
+        programs = _changed_programs(_rule(row).programs, data.allowed_programs)
+        row.config = {**(row.config or {}), PROGRAMS_KEY: programs_config(programs)}
+    if data.allowed_repositories is not None:
+        sources = _changed_repositories(_rule(row).repositories, data.allowed_repositories)
+        row.config = {**(row.config or {}), REPOSITORIES_KEY: sources}
 
 
 def _changed_programs(
@@ -192,6 +223,30 @@ def _changed_programs(
     return programs
 
 
+def _changed_repositories(current: Sequence[str], changes: Mapping[str, bool]) -> list[str]:
+    """The allowed repositories after ``changes`` (``true`` adds, ``false`` removes), sorted.
+
+    A source added twice is one entry: the list is a set, so two admins allowing the same
+    repository at once leave it listed once.
+
+    Raises:
+        ValidationFailed: the list would hold more than ``MAX_REPOSITORIES`` entries.
+    """
+    sources = set(current)
+    for source, allow in changes.items():
+        if allow:
+            sources.add(source)
+        else:
+            sources.discard(source)
+    if len(sources) > MAX_REPOSITORIES:
+        problem = (
+            f"the list would hold {len(sources)} repositories, more than {MAX_REPOSITORIES}; "
+            "allow a directory or URL prefix that covers several, or remove some first"
+        )
+        raise ValidationFailed([Problem("allowed_repositories", problem)])
+    return sorted(sources)
+
+
 def _payload(row: Agent, data: AgentUpdate) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "name": row.name,
@@ -202,6 +257,10 @@ def _payload(row: Agent, data: AgentUpdate) -> dict[str, Any]:
         payload["allowed_programs"] = programs_config(_rule(row).programs)
     if data.allowed_programs is not None:
         payload["programs_changed"] = sorted(data.allowed_programs)
+    if row.name == CODING_RULE:
+        payload["allowed_repositories"] = list(_rule(row).repositories)
+    if data.allowed_repositories is not None:
+        payload["repositories_changed"] = sorted(data.allowed_repositories)
     return payload
 
 
@@ -295,20 +354,22 @@ async def gate_retried_step(
     mission_id: uuid.UUID | None,
     actor: str,
 ) -> list[NewEvent]:
-    """Send a ``command`` step a person just queued again to an approver, if the list gates it.
+    """Send a program's step a person just queued again to an approver, if the list gates it.
 
     A retry queues a failed step without passing admission: without this, a program an
     approver rejected, or one taken off the allow-list since it ran, would run unapproved. The
-    step is judged as admission judges it (``step_gate``) on its stored, rendered inputs and
-    its ``definition`` (the declared tier and the workflow's policy), never on a tier an
-    earlier gate raised it to. The caller took :func:`lock_rules` first, so the list read here
-    stays in force until it commits. Returns the ``approval.requested`` event, or nothing.
+    step (``command``, ``mcp`` or coding) is judged as admission judges it (``step_gate``) on
+    its stored, rendered inputs and its ``definition`` (the declared tier and the workflow's
+    policy), never on a tier an earlier gate raised it to; a coding step by the shipped
+    presets' command lines (the engine judges it again by the configured ones when it claims
+    it). The caller took :func:`lock_rules` first, so the list read here stays in force until
+    it commits. Returns the ``approval.requested`` event, or nothing.
     """
-    if step.agent not in PROGRAM_AGENTS:
+    if not runs_programs(step.agent):
         return []
     await lock_rules(session)  # already held by the caller; kept so the read is never unlocked
     config = await repo.read_agent_config(session, name=COMMAND_AGENT)
-    gate = step_gate(definition, step.inputs, parse_programs(config))
+    gate = step_gate(definition, step.inputs, parse_programs(config), clis=SHIPPED_CLIS)
     if not gate.gated:
         return []
     event = _to_approval(session, step, gate, mission_id, actor, utcnow(), gate.reason or "")

@@ -26,18 +26,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from missionctl.agents.base import ContentStream
 from missionctl.blobs import BlobRef
 from missionctl.db.models import Artifact, Mission, Run
 from missionctl.domain import events as ev
 from missionctl.domain.artifact_names import distinct_name
 from missionctl.errors import IntegrityError, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
-from missionctl.llm.redaction import redact
+from missionctl.llm.redaction import redact, redact_chunks
 from missionctl.repositories import artifacts as repo
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.services.context import ServiceContext
 
 MAX_ARTIFACTS = 5000
+_CHUNK_BYTES = 1 << 20  # what a streamed artifact is read and written by
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +137,22 @@ async def read_artifact_content(
     return artifact, content
 
 
-def put_blob(ctx: ServiceContext, content: bytes) -> BlobRef:
+def put_blob(ctx: ServiceContext, content: bytes | ContentStream) -> BlobRef:
     """Write one artifact's content to the blob store, blocking; redacted first.
 
     Every registered secret is replaced by ``[REDACTED]``; nothing else changes (no credential
     patterns: a patch must still apply, a digest must be that of what the program wrote when
     it held no secret). The returned reference is that of the redacted bytes.
+
+    A stream (a large file an agent spooled) is read and written a chunk at a time, redacted on
+    the way (``redact_chunks``: a secret split between two chunks is replaced too), so memory
+    holds a chunk, never the whole content. It is read to its end, not closed: its owner
+    closes it.
     """
-    return ctx.blobs.put_bytes(redact(content, patterns=False))
+    if isinstance(content, bytes):
+        return ctx.blobs.put_bytes(redact(content, patterns=False))
+    chunks = iter(lambda: content.read(_CHUNK_BYTES), b"")
+    return ctx.blobs.put_chunks(redact_chunks(chunks))
 
 
 async def put_blobs(ctx: ServiceContext, artifacts: Sequence[NewArtifact]) -> list[BlobRef]:

@@ -1,12 +1,28 @@
-"""Mission use cases: create, read one, read a page."""
+"""Mission use cases: create, read one, read a page.
 
+A mission's repository must be one coding steps may work on (``domain.governance``): on the
+list an admin keeps (``missionctl agents allow-repository``), and, for a clone URL, not at a
+private address outside ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``.
+"""
+
+import ipaddress
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from missionctl.db.models import Mission
+from missionctl.domain.governance import (
+    CODING_RULE,
+    Network,
+    address_refusal,
+    parse_repositories,
+    repository_refusal,
+)
 from missionctl.domain.missions import derive_title
 from missionctl.domain.states import MISSION, MissionStatus
-from missionctl.errors import NotFound
+from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import agents as agent_repo
 from missionctl.repositories import missions as mission_repo
 from missionctl.schemas.missions import (
     ClarificationRound,
@@ -18,6 +34,7 @@ from missionctl.schemas.missions import (
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd, usd_to_micros
 from missionctl.services.paging import keyset_cursor
+from missionctl.settings import Settings
 
 
 def to_mission_read(mission: Mission) -> MissionRead:
@@ -53,6 +70,11 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
 
     Returns:
         The stored mission.
+
+    Raises:
+        ValidationFailed: its ``repository`` is not on the list of repositories coding steps
+            may work on, or is a clone URL whose host spells a private address; nothing is
+            stored.
     """
     mission = Mission(
         title=data.title or derive_title(data.goal),
@@ -65,6 +87,8 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
         created_by=actor,
     )
     async with ctx.write() as session:
+        if data.repository is not None:
+            await _check_repository(session, data.repository.source, ctx.settings)
         session.add(mission)
         await session.flush()
         await append(
@@ -87,6 +111,28 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
             ],
         )
         return to_mission_read(mission)
+
+
+def clone_networks(settings: Settings) -> tuple[Network, ...]:
+    """The private networks clone URLs may reach (``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``)."""
+    return tuple(
+        ipaddress.ip_network(net, strict=False) for net in settings.http_agent.allowed_networks
+    )
+
+
+async def _check_repository(session: AsyncSession, source: str, settings: Settings) -> None:
+    """Refuse a mission repository coding steps could not work on (see ``create_mission``).
+
+    Raises:
+        ValidationFailed: on ``repository.source``, naming the setting or the command to run.
+    """
+    field = "repository.source"
+    problem = address_refusal(source, clone_networks(settings), field=field)
+    if problem is None:
+        config = await agent_repo.read_agent_config(session, name=CODING_RULE)
+        problem = repository_refusal(source, parse_repositories(config), field=field)
+    if problem is not None:
+        raise ValidationFailed([Problem(field, problem)])
 
 
 async def read_mission(ctx: ServiceContext, *, mission_id: uuid.UUID) -> MissionRead:

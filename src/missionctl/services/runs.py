@@ -12,6 +12,7 @@ from missionctl.db.models import Mission, Run, StepRun, Workflow
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
+from missionctl.domain.coding import CodingCli
 from missionctl.domain.ids import new_id
 from missionctl.domain.replay import RunState, StepState, fold_run
 from missionctl.domain.specs import SpecGuard
@@ -37,7 +38,13 @@ from missionctl.services.agents import gate_retried_step, lock_rules
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.recording import advance_runs, finish_runs
-from missionctl.services.execution.types import DagCache, Tick, spec_guard_for
+from missionctl.services.execution.types import (
+    SHIPPED_CLIS,
+    DagCache,
+    Tick,
+    coding_clis,
+    spec_guard_for,
+)
 from missionctl.services.money import micros_to_usd
 from missionctl.services.pricing import price_in_force
 from missionctl.services.transitions import moved, step_moved
@@ -300,7 +307,8 @@ def _create_run(
             events += _mission_moved(mission, MissionStatus.running, actor)
     if special:
         _write_run(session, run, steps, events)
-        return _admit_roots(session, run, workflow, dag, special, now, spec_guard_for(ctx.settings))
+        specs, clis = spec_guard_for(ctx.settings), coding_clis(ctx.settings)
+        return _admit_roots(session, run, workflow, dag, special, now, specs, clis)
     if all(row["status"] == "succeeded" for row in steps.values()):
         # A rerun whose every step was reused has nothing left to run.
         events += _complete(run, now)
@@ -518,6 +526,7 @@ def _admit_roots(
     step_ids: list[str],
     now: datetime,
     specs: SpecGuard,
+    clis: Mapping[str, CodingCli] = SHIPPED_CLIS,
 ) -> RunRead:
     """Admit ready steps that need a decision (condition, template, gate), then finish or pause.
 
@@ -525,7 +534,7 @@ def _admit_roots(
     """
     dags = DagCache()
     dags.put(workflow.id, dag)
-    state = Tick(now=now, specs=specs)
+    state = Tick(now=now, specs=specs, clis=clis)
     state.touched_runs[run.id] = run.mission_id
     state.run_workflows[run.id] = workflow.id
     state.capped_runs[run.id] = run.budget_micros is not None

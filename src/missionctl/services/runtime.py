@@ -56,14 +56,14 @@ def build_agents(
     ``sandbox`` confines ``command`` and coding steps and ``mcp`` steps' stdio servers
     (default: bubblewrap with default limits); ``http`` configures ``http`` steps and the
     addresses ``mcp`` steps may reach (default: public addresses only, no callbacks);
-    ``repositories`` is where coding steps keep their clones of repository URLs, and
-    ``coding_presets`` adds (or replaces) coding CLIs by name.
+    ``repositories`` is where coding steps keep their clones of repository URLs (which may
+    connect where ``http`` allows), and ``coding_presets`` adds (or replaces) coding CLIs by name.
     """
     registry = AgentRegistry(sandbox=sandbox)
     registry.register(HTTP_AGENT, HttpAgent(http))
     # ``mcp`` shares the command steps' sandbox and the ``http`` steps' address rule.
     registry.register(MCP_AGENT, McpToolAgent(sandbox=registry.sandbox, network=http))
-    register_coding(registry, repositories=repositories, presets=coding_presets)
+    register_coding(registry, repositories=repositories, presets=coding_presets, network=http)
     register_specialists(registry)
     if llm is not None:
         client = llm

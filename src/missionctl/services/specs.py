@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Spec
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
+from missionctl.domain.coding import CodingCli
 from missionctl.domain.specs import SpecGuard, task_marks
 from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append, append_sync
@@ -36,7 +37,14 @@ from missionctl.services.artifacts import NewArtifact, add_artifacts, put_blob
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.admission import admit_steps
 from missionctl.services.execution.recording import advance_runs, finish_runs
-from missionctl.services.execution.types import DagCache, Tick, refresh_policy, spec_guard_for
+from missionctl.services.execution.types import (
+    SHIPPED_CLIS,
+    DagCache,
+    Tick,
+    coding_clis,
+    refresh_policy,
+    spec_guard_for,
+)
 
 SPEC_MEDIA_TYPE = "text/markdown"
 
@@ -163,12 +171,14 @@ async def decide_spec(
         raise ValidationFailed([Problem("reason", problem)])
     guard = spec_guard_for(ctx.settings)
     dags = DagCache(ctx.dags)
+    clis = coding_clis(ctx.settings)
 
     def work(session: Session) -> SpecRead:
         return _decide(
             session,
             dags,
             guard,
+            clis=clis,
             spec_id=spec_id,
             approve=approve,
             actor=actor,
@@ -189,8 +199,9 @@ def _decide(
     actor: str,
     user: str,
     reason: str,
+    clis: Mapping[str, CodingCli] = SHIPPED_CLIS,
 ) -> SpecRead:
-    state = Tick(now=utcnow(), specs=guard)
+    state = Tick(now=utcnow(), specs=guard, clis=clis)
     # The rules' lock first, as every transaction that may admit a step takes it (lock_rules).
     refresh_policy(session, state)
     mission_id = repo.read_spec_mission(session, spec_id=spec_id)

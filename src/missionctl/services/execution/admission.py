@@ -14,7 +14,9 @@ fast path in ``recording``; the others come here, where, in this order:
    preview shows): a step the approval policy gates, and a ``command`` step whose rendered
    program is not allow-listed for it, goes to ``awaiting_approval`` with an ``Approval`` row
    (``approval.requested``, with the reason); any other is queued. An ``mcp`` step whose
-   server is a program is judged as a ``command`` step (``domain.governance.mcp_gate``). The
+   server is a program is judged as a ``command`` step (``domain.governance.mcp_gate``), and
+   so are a coding step's CLI and test command (``coding_gate``), after its repository is
+   checked against the allowed list (a refused one fails the step to start). The
    tier the step runs at (for a program, at least its listed tier) is written on the
    approval; the step run keeps the tier its workflow declares, which every later judgement
    starts from.
@@ -33,18 +35,25 @@ transaction and adds its events to the tick's state.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Approval
-from missionctl.domain.governance import Gate, step_gate
+from missionctl.db.models import Approval, Mission
+from missionctl.domain.coding import is_coding_agent
+from missionctl.domain.governance import (
+    Gate,
+    ProgramRule,
+    repository_refusal,
+    runs_programs,
+    step_gate,
+)
 from missionctl.domain.ids import new_id
 from missionctl.domain.states import STEP_RUN, StepRunStatus, TransitionRule
-from missionctl.domain.workflows import PROGRAM_AGENTS, StepDef, WorkflowDag
+from missionctl.domain.workflows import StepDef, WorkflowDag
 from missionctl.eventlog import NewEvent
 from missionctl.expressions import ExpressionError, evaluate_condition, render_inputs
 from missionctl.repositories import execution as repo
@@ -152,9 +161,20 @@ def _gate_or_queue(
     step: StepDef,
     inputs: dict[str, Any],
 ) -> None:
-    """Send a step decided to run to approval or to the queue, with its rendered inputs."""
-    programs = refresh_policy(session, state).programs if step.agent in PROGRAM_AGENTS else {}
-    gate = step_gate(step, inputs, programs)
+    """Send a step decided to run to approval or to the queue, with its rendered inputs.
+
+    A coding step whose repository is not allowed fails to start instead, with the reason.
+    """
+    programs: Mapping[str, ProgramRule] = {}
+    if runs_programs(step.agent):
+        policy = refresh_policy(session, state)
+        programs = policy.programs
+        if is_coding_agent(step.agent):
+            refusal = repository_problem(session, inputs, mission_id, policy.repositories)
+            if refusal is not None:
+                _fail(session, state, run_id, mission_id, row, refusal)
+                return
+    gate = step_gate(step, inputs, programs, clis=state.clis)
     if gate.gated:
         _request_approval(session, state, run_id, mission_id, row, inputs, gate)
         return
@@ -167,6 +187,28 @@ def _gate_or_queue(
     )
     state.events.append(_step_event(_QUEUE, run_id, mission_id, row))
     state.progressing_runs.add(run_id)
+
+
+def repository_problem(
+    session: Session,
+    inputs: Mapping[str, Any],
+    mission_id: uuid.UUID | None,
+    allowed: Sequence[str],
+) -> str | None:
+    """Why a coding step may not work on its repository now, or ``None`` when it may.
+
+    Its repository is ``inputs.repository``, else its mission's; a step with neither fails
+    when it runs, naming both. ``allowed`` is the list in force (``DispatchPolicy``).
+    """
+    source = inputs.get("repository")
+    field = "inputs.repository"
+    if not source and mission_id is not None:
+        mission = session.get(Mission, mission_id)
+        source = ((mission.repository if mission is not None else None) or {}).get("source")
+        field = "the mission's repository"
+    if not isinstance(source, str) or not source:
+        return None
+    return repository_refusal(source, allowed, field=field)
 
 
 def _step_event(
@@ -275,11 +317,15 @@ def add_approval(
     ``attempt``, ``agent``, ``estimate_micros``) that the caller moves to
     ``awaiting_approval``. The request
     shows ``inputs``, exactly what runs, at the tier ``gate`` raised the step to; the step run
-    keeps its declared tier. ``reason`` (default: the gate's) is what the approver reads.
+    keeps its declared tier. For a coding step the request's ``argv`` is the command line its
+    CLI runs (``gate.command``: a preset's comes from the presets, not the inputs), so the
+    approver reads it. ``reason`` (default: the gate's) is what the approver reads.
 
     Returns:
         The ``approval.requested`` event, for the caller to append in its transaction.
     """
+    if gate.command is not None and is_coding_agent(step.agent):
+        inputs = {**inputs, "argv": list(gate.command)}
     approval = Approval(
         id=new_id(),
         step_run_id=step.id,

@@ -1,11 +1,13 @@
 """Claiming work: leases, per-run limits, the budget gate and programs' approval, per dispatch.
 
-A ``command`` step (and an ``mcp`` step, whose server may be a program) is judged again when
-it is claimed (``domain.governance.step_gate``, under the allow-list in force, which
-``refresh_policy`` makes current): an automatic retry or a recovered lease queues a new attempt
+A ``command`` step (and an ``mcp`` step, whose server may be a program, and a coding step,
+whose CLI and test command are programs) is judged again when it is claimed
+(``domain.governance.step_gate``, under the allow-list in force, which ``refresh_policy``
+makes current): an automatic retry or a recovered lease queues a new attempt
 without admission, and a change to the list may have skipped a row locked at that moment. A
 step the list no longer lets run freely, and that no approver approved for this attempt, goes
-to ``awaiting_approval`` instead of being leased.
+to ``awaiting_approval`` instead of being leased. A coding step whose repository is no longer
+on the allowed list is held, with the reason, until a change to the rules releases it.
 Steps of other agents are not looked at.
 """
 
@@ -17,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, fits_budget
-from missionctl.domain.governance import Gate, step_gate
+from missionctl.domain.coding import is_coding_agent
+from missionctl.domain.governance import Gate, runs_programs, step_gate
 from missionctl.domain.states import (
     RUN,
     STEP_RUN,
@@ -26,10 +29,13 @@ from missionctl.domain.states import (
     StepRunStatus,
     transition,
 )
-from missionctl.domain.workflows import PROGRAM_AGENTS
 from missionctl.eventlog import NewEvent
 from missionctl.repositories import execution as repo
-from missionctl.services.execution.admission import REQUEST_APPROVAL, add_approval
+from missionctl.services.execution.admission import (
+    REQUEST_APPROVAL,
+    add_approval,
+    repository_problem,
+)
 from missionctl.services.execution.recording import set_mission_status
 from missionctl.services.execution.types import (
     ENGINE_ACTOR,
@@ -47,6 +53,9 @@ _CANCEL = STEP_RUN.rule("cancel")
 
 # A program's step asked again when it is claimed: (its row, the gate, its stored inputs).
 _Ask = tuple[Any, Gate, dict[str, Any]]
+# A program's step judged when it is claimed: (the gate, approved for this attempt, its
+# inputs, why its repository may not be used or ``None``).
+_Verdict = tuple[Gate, bool, dict[str, Any], str | None]
 
 
 class _Candidate:
@@ -206,7 +215,10 @@ def _choose(
         tier = row.risk_tier
         judged = programs.get(row.id)
         if judged is not None:
-            gate, approved, inputs = judged
+            gate, approved, inputs, refusal = judged
+            if refusal is not None:
+                holds.append((row, refusal))
+                continue
             if gate.gated and not approved:
                 asks.append((row, gate, inputs))
                 continue
@@ -227,25 +239,32 @@ def _judge_programs(
     dags: DagCache,
     runs: dict[uuid.UUID, Any],
     rows: Any,
-) -> dict[uuid.UUID, tuple[Gate, bool, dict[str, Any]]]:
-    """Judge the ``command`` and ``mcp`` rows among ``rows`` under the allow-list in force.
+) -> dict[uuid.UUID, _Verdict]:
+    """Judge the rows among ``rows`` that run programs under the allow-lists in force.
 
-    Returns, by step run id: the gate (on the stored, rendered inputs and the step's declared
-    definition), whether an approver approved the row's current attempt, and its inputs. No
-    query is made when no row is a ``command`` step.
+    Those are ``command``, ``mcp`` and coding steps. Returns, by step run id: the gate (on the
+    stored, rendered inputs and the step's declared definition), whether an approver approved
+    the row's current attempt, its inputs, and for a coding step whose repository is no longer
+    allowed, why (it is held, not asked: an approver cannot allow a repository). No query is
+    made when no row runs a program.
     """
-    ids = [row.id for row in rows if row.agent in PROGRAM_AGENTS]
+    ids = [row.id for row in rows if runs_programs(row.agent)]
     if not ids:
         return {}
-    programs = refresh_policy(session, state).programs
+    policy = refresh_policy(session, state)
     stored = repo.read_program_steps(session, step_run_ids=ids)
     by_id = {row.id: row for row in rows}
     verdicts = {}
     for step_run_id, inputs, was_approved in stored:
         row = by_id[step_run_id]
-        definition = dags.get(session, runs[row.run_id].workflow_id).steps[row.step_id]
-        gate = step_gate(definition, inputs or {}, programs)
-        verdicts[step_run_id] = (gate, bool(was_approved), dict(inputs or {}))
+        run = runs[row.run_id]
+        definition = dags.get(session, run.workflow_id).steps[row.step_id]
+        gate = step_gate(definition, inputs or {}, policy.programs, clis=state.clis)
+        refusal = None
+        if is_coding_agent(row.agent):
+            allowed = policy.repositories
+            refusal = repository_problem(session, inputs or {}, run.mission_id, allowed)
+        verdicts[step_run_id] = (gate, bool(was_approved), dict(inputs or {}), refusal)
     return verdicts
 
 

@@ -36,6 +36,7 @@ from missionctl.services.execution.types import (
     PolicyCache,
     StepOutcome,
     Tick,
+    coding_clis,
     refresh_policy,
     spec_guard_for,
 )
@@ -67,9 +68,10 @@ async def tick(
     """
     policies = policy or PolicyCache()
     specs = spec_guard_for(ctx.settings)
+    clis = coding_clis(ctx.settings)
 
     def work(session: Session, *, careful: bool) -> list[ClaimedStep]:
-        state = Tick(now=utcnow(), policy=policies.load(session), specs=specs)
+        state = Tick(now=utcnow(), policy=policies.load(session), specs=specs, clis=clis)
         dispatch = Dispatch(
             worker=worker,
             lease_token=uuid.uuid4(),
@@ -124,9 +126,10 @@ async def recover_expired_leases(
     Returns:
         How many expired leases were recovered.
     """
+    clis = coding_clis(ctx.settings)
 
     def work(session: Session) -> int:
-        state = Tick(now=utcnow())
+        state = Tick(now=utcnow(), clis=clis)
         # The controls lock before any step's: recovery may admit a program, and the emergency
         # stop locks controls before runs (see ``refresh_policy``).
         refresh_policy(session, state)

@@ -1,22 +1,29 @@
 """The engine's units of work: claims, outcomes, log lines, and the state of one tick."""
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from missionctl.agents.base import ArtifactOutput
+from missionctl.agents.coding import PRESETS, CodingPreset, load_presets
 from missionctl.blobs import BlobRef
 from missionctl.db.models import Workflow
+from missionctl.domain.coding import CodingCli
 from missionctl.domain.governance import (
+    CODING_RULE,
     AgentRule,
     ProgramRule,
     any_restricted,
     hold_reason,
     parse_programs,
+    parse_repositories,
 )
 from missionctl.domain.specs import SpecGuard
 from missionctl.domain.states import TransitionRule
@@ -47,6 +54,39 @@ def spec_guard_for(settings: Settings) -> SpecGuard:
     """
     policy = load_spec_policy(settings.spec_policy_file)
     return SpecGuard(policy, timedelta(days=settings.spec_max_age_days))
+
+
+def _clis(presets: Mapping[str, CodingPreset]) -> Mapping[str, CodingCli]:
+    return MappingProxyType(
+        {
+            name: CodingCli(
+                argv=tuple(preset.argv),
+                modes={mode: tuple(args) for mode, args in preset.modes.items()},
+            )
+            for name, preset in presets.items()
+        }
+    )
+
+
+SHIPPED_CLIS: Mapping[str, CodingCli] = _clis(PRESETS)
+
+
+@functools.cache
+def _clis_with(presets_file: Path) -> Mapping[str, CodingCli]:
+    return _clis({**PRESETS, **load_presets(presets_file)})
+
+
+def coding_clis(settings: Settings | None) -> Mapping[str, CodingCli]:
+    """The coding presets' command lines the approval rule judges (``domain.coding.CodingCli``).
+
+    The shipped presets, and the admin's file (``MISSIONCTL_CODING_PRESETS_FILE``), read once
+    per process as the agents' registry reads it, whose presets replace shipped ones by name.
+
+    Raises:
+        DataFileError: the presets file is missing or broken.
+    """
+    path = None if settings is None else settings.coding.presets_file
+    return SHIPPED_CLIS if path is None else _clis_with(Path(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,14 +249,21 @@ class DispatchPolicy:
         rule = self.rules.get(COMMAND_AGENT)
         return rule.programs if rule is not None else {}
 
+    @property
+    def repositories(self) -> tuple[str, ...]:
+        """The repositories coding steps may work on (empty: none)."""
+        rule = self.rules.get(CODING_RULE)
+        return rule.repositories if rule is not None else ()
+
 
 def read_rules(session: Session) -> dict[str, AgentRule]:
-    """Every agent's rule as stored, the command agent's allow-list included."""
+    """Every agent's rule as stored, the allow-lists of programs and repositories included."""
     return {
         row.name: AgentRule(
             enabled=bool(row.enabled),
             allowed_risk_tiers=tuple(row.allowed_risk_tiers or ()),
             programs=parse_programs(row.config) if row.name == COMMAND_AGENT else {},
+            repositories=parse_repositories(row.config) if row.name == CODING_RULE else (),
         )
         for row in repo.read_agent_rules(session)
     }
@@ -293,6 +340,8 @@ class Tick:
     policy_current: bool = False
     # The spec guard's policy and age limit (ADR 0066); callers with settings pass theirs.
     specs: SpecGuard = field(default_factory=default_spec_guard)
+    # The coding presets' command lines (``coding_clis``); callers with settings pass theirs.
+    clis: Mapping[str, CodingCli] = field(default_factory=lambda: SHIPPED_CLIS)
 
 
 @dataclass
