@@ -26,11 +26,12 @@ from missionctl.engine.hooks import write_report_when_run_ends
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.mcp import http as mcp_http
 from missionctl.security.body_limit import BodyLimitMiddleware
-from missionctl.security.guard import route_table, undeclared_routes
+from missionctl.security.guard import route_table, undeclared_routes, unguarded_routes
 from missionctl.security.headers import SecurityHeadersMiddleware
 from missionctl.security.limits import EdgeLimits
 from missionctl.security.process import register_server_secrets, restrict_process, warn_if_shared
-from missionctl.security.sessions import SessionCodec, SessionMiddleware, load_secret_key
+from missionctl.security.session_key import SessionKeySource
+from missionctl.security.sessions import SessionCodec, SessionMiddleware
 from missionctl.security.signing import sign
 from missionctl.services import ServiceContext, open_context
 from missionctl.services.analytics import analytics_follower
@@ -212,10 +213,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A route that declares no permission must not be served at all (ADR 0011).
     if missing := undeclared_routes(app, public_paths=PUBLIC_PATHS):
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
+    # ...nor one that could read a body before checking who asks (ADR 0076).
+    if unguarded := unguarded_routes(app):
+        raise RuntimeError("routes not made by a GuardedRoute router: " + "; ".join(unguarded))
     _document_bearer_auth(app)
     warn_if_shared(settings.home)
-    key = load_secret_key(settings)
-    register_server_secrets(settings, session_key=key)
+    key = SessionKeySource(settings)  # follows a rotated key file (ADR 0075)
+    register_server_secrets(settings, session_key=key())
     codec = SessionCodec(key, max_age_s=settings.server.session_max_age_s)
     # The last added runs first. The body limit runs before the session and every route, so
     # an oversized body costs no work at all; only the headers are added around it (its 413

@@ -249,6 +249,20 @@ class SandboxSettings(BaseSettings):
     file_size_mb: int = Field(default=1024, ge=1, description="Largest file a program may write.")
     open_files: int = Field(default=1024, ge=16, description="Files a process may hold open.")
     tmp_mb: int = Field(default=512, ge=1, description="Size of a sandbox's private /tmp (MiB).")
+    artifact_max_mb: int = Field(
+        default=100,
+        ge=1,
+        le=1_048_576,
+        description="Largest file a step's program may leave under artifacts/ to be kept (MiB); "
+        "a larger one is left out with a warning in the step log.",
+    )
+    artifacts_max_mb: int = Field(
+        default=500,
+        ge=1,
+        le=1_048_576,
+        description="Most a step may keep as artifacts, all its files together (MiB); files "
+        "past it are left out with a warning in the step log.",
+    )
 
     @field_validator("read_only_paths")
     @classmethod
@@ -266,8 +280,8 @@ class HttpAgentSettings(BaseSettings):
 
     allowed_networks: list[str] = Field(
         default_factory=list,
-        description="Private networks an http step's URL (or an mcp step's server URL) may "
-        "reach, as a JSON list of CIDRs "
+        description="Private networks an http step's URL (or an mcp step's server URL, or a "
+        "webhook's address) may reach, as a JSON list of CIDRs "
         '(e.g. ["127.0.0.1/32", "10.1.0.0/16"]). Public addresses are always allowed; '
         "loopback, private, link-local and reserved ones only inside these.",
     )
@@ -581,6 +595,8 @@ class Settings(BaseSettings):
                 "MISSIONCTL_SANDBOX_FILE_SIZE_MB": str(self.sandbox.file_size_mb),
                 "MISSIONCTL_SANDBOX_OPEN_FILES": str(self.sandbox.open_files),
                 "MISSIONCTL_SANDBOX_TMP_MB": str(self.sandbox.tmp_mb),
+                "MISSIONCTL_SANDBOX_ARTIFACT_MAX_MB": str(self.sandbox.artifact_max_mb),
+                "MISSIONCTL_SANDBOX_ARTIFACTS_MAX_MB": str(self.sandbox.artifacts_max_mb),
             },
             "audit": {
                 "MISSIONCTL_AUDIT_CHECKPOINT_EVERY_EVENTS": str(self.audit.checkpoint_every_events),

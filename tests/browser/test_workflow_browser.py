@@ -5,12 +5,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from missionctl.schemas.workflows import WorkflowSummary
 from missionctl.services import ServiceContext
 from missionctl.services.workflows import list_workflows
-from tests.browser.conftest import seed
+from tests.browser.conftest import seed, sign_in
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -65,7 +65,7 @@ def saved_workflows(server: LiveServer) -> list[WorkflowSummary]:
 
 
 def test_a_workflow_is_checked_saved_run_approved_and_completes(
-    live_server: LiveServer, page: Page, screenshot: Callable[[str], Path]
+    live_server: LiveServer, page: Page, browser: Browser, screenshot: Callable[[str], Path]
 ) -> None:
     def shot(name: str) -> None:
         screenshot(name)
@@ -117,8 +117,14 @@ def test_a_workflow_is_checked_saved_run_approved_and_completes(
     # a and b run; then all that is left waits for a person, and the run pauses (live).
     expect(page.locator("#run-status")).to_contain_text("Paused", timeout=RUN_TIMEOUT_MS)
 
+    # Four eyes: tester wrote the version and started the run, so another person approves.
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    sign_in(page, live_server, "ann")
     page.goto(f"{live_server.url}/approvals")
     card = page.locator('#approval-queue [data-step="c"]')
+    expect(card.locator('[data-testid="approval-authors"]')).to_contain_text(
+        "version written by user:tester"
+    )
     expect(card).to_contain_text("browser-flow")
     expect(card.locator('[data-testid="approval-action"]')).to_have_text(
         "builtin:noop: Publish the result"
@@ -127,7 +133,7 @@ def test_a_workflow_is_checked_saved_run_approved_and_completes(
     expect(page.locator("#nav-approvals-badge")).to_have_text(re.compile(r"^1\b"))
     shot("approvals")
     card.locator('[data-control="approve"]').click()
-    expect(card).to_contain_text("Approved by tester")
+    expect(card).to_contain_text("Approved by ann")
     expect(page.locator("#pending-count")).to_have_text("0")
     expect(page.locator("#nav-approvals-badge")).to_be_hidden()
     expect(page.locator("#toasts")).to_contain_text("Approved: c")

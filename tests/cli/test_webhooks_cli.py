@@ -4,15 +4,25 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from missionctl.cli import app
 from missionctl.domain.access import Role
 from missionctl.security.signing import SIGNATURE_HEADER, verify
 from missionctl.services import identity, open_context
+from missionctl.settings import HttpAgentSettings, Settings
 from tests.conftest import LiveServer
 from tests.support.auth import ensure_user
 from tests.webhooks.receiver import receiving
+
+
+@pytest.fixture
+def sqlite_settings(sqlite_settings: Settings) -> Settings:
+    """The live server's settings, with the receivers' loopback address allowed."""
+    return sqlite_settings.model_copy(
+        update={"http_agent": HttpAgentSettings(allowed_networks=["127.0.0.1/32"])}
+    )
 
 
 def ok(result: Result) -> Result:
@@ -20,7 +30,11 @@ def ok(result: Result) -> Result:
     return result
 
 
-def test_a_subscription_is_added_tested_switched_and_deleted_locally(cli: Any) -> None:
+def test_a_subscription_is_added_tested_switched_and_deleted_locally(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The receiver listens on loopback, which webhooks reach only where an admin allowed it.
+    monkeypatch.setenv("MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS", '["127.0.0.1/32"]')
     with receiving([500]) as receiver:
         added = ok(cli("webhooks", "add", receiver.url, "-e", "run.failed", "-e", "worker.offline"))
         secret = added.stdout.strip().splitlines()[-1]

@@ -11,6 +11,8 @@ import asyncio
 import json
 from datetime import timedelta
 
+import pytest
+
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.workers import OFFLINE_S, WorkerStatus
@@ -22,7 +24,7 @@ from missionctl.services.scheduler import fire_due
 from missionctl.services.schedules import pause_schedule, resume_schedule
 from missionctl.services.webhook_sender import dispatch_due
 from missionctl.services.workflows import read_workflow
-from missionctl.settings import WebhookSettings
+from missionctl.settings import HttpAgentSettings, Settings, WebhookSettings
 from tests.engine.helpers import start, step, wait_for_run
 from tests.engine.test_worker_control import (
     ONE_AT_ONCE,
@@ -37,6 +39,14 @@ from tests.webhooks.receiver import receiving
 from tests.webhooks.test_delivery import subscribe
 
 FAST = WebhookSettings(backoff_s=(10.0,), max_attempts=2, timeout_s=2.0)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The subscriber listens on loopback, which webhooks reach only where an admin allowed it."""
+    return settings.model_copy(
+        update={"http_agent": HttpAgentSettings(allowed_networks=["127.0.0.1/32"])}
+    )
 
 
 async def test_a_killed_worker_is_reported_offline_to_a_webhook_subscriber(

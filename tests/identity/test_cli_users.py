@@ -128,3 +128,61 @@ def test_token_errors_name_the_option(run) -> None:  # type: ignore[no-untyped-d
     assert zero_days.exit_code == 2 and "--expires-in-days" in zero_days.output
     missing = run("token", "revoke", "nope")
     assert missing.exit_code == 1 and "nope" in missing.output
+
+
+def test_a_common_password_is_refused_with_its_reason(run) -> None:  # type: ignore[no-untyped-def]
+    added = run("user", "add", "ada", "--password-stdin", stdin="password1234\n")
+    assert added.exit_code == 2
+    words = " ".join(added.output.split())  # the console wraps long lines
+    assert "--password-stdin: is one of the 10,000 most common passwords" in words
+    assert json.loads(run("user", "list", "--json").output) == []
+    assert run("user", "add", "ada").exit_code == 0
+    named = run("user", "set-password", "ada", "--password-stdin", stdin="ada-lovelace-1815\n")
+    assert named.exit_code == 2 and "contains the user's name" in " ".join(named.output.split())
+    assert json.loads(run("user", "list", "--json").output)[0]["has_password"] is False
+
+
+def test_sessions_and_sign_out_everywhere(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from missionctl.services import open_context, sessions
+    from missionctl.settings import Settings
+
+    assert run("user", "add", "ada").exit_code == 0
+
+    async def sign_in_twice() -> tuple[str, str]:
+        async with open_context(Settings()) as ctx:
+            first = await sessions.start_session(
+                ctx, user_name="ada", address="192.0.2.7", user_agent="Firefox/140"
+            )
+            second = await sessions.start_session(
+                ctx, user_name="ada", address="192.0.2.8", user_agent="Safari/18"
+            )
+            assert first is not None and second is not None
+            return first, second
+
+    async def still_in(secret: str) -> bool:
+        async with open_context(Settings()) as ctx:
+            return await sessions.authenticate_session(ctx, secret=secret) is not None
+
+    secrets = asyncio.run(sign_in_twice())
+    listed = json.loads(run("user", "sessions", "ada", "--json").output)
+    assert [(s["address"], s["active"]) for s in listed] == [
+        ("192.0.2.8", True),
+        ("192.0.2.7", True),
+    ]
+    assert "Safari/18" in run("user", "sessions", "ada").output
+
+    refused = run("user", "sign-out", "ada")
+    assert refused.exit_code == 2 and "--everywhere" in refused.output
+    assert all(asyncio.run(still_in(secret)) for secret in secrets)
+
+    done = run("user", "sign-out", "ada", "--everywhere")
+    assert done.exit_code == 0 and "2 session(s) ended" in done.output
+    assert not any(asyncio.run(still_in(secret)) for secret in secrets)
+    assert [s["active"] for s in json.loads(run("user", "sessions", "ada", "--json").output)] == [
+        False,
+        False,
+    ]
+    missing = run("user", "sign-out", "nobody", "--everywhere")
+    assert missing.exit_code == 1 and "nobody" in missing.output

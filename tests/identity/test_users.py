@@ -141,7 +141,12 @@ async def test_set_role(ctx: ServiceContext) -> None:
     user = await identity.set_role(ctx, name="ada", role=Role.APPROVER, actor=ADMIN)
     assert user.role is Role.APPROVER
     [changed] = [e for e in await events(ctx) if e.type == "user.role_changed"]
-    assert changed.payload == {"name": "ada", "from": "viewer", "to": "approver"}
+    assert changed.payload == {
+        "name": "ada",
+        "from": "viewer",
+        "to": "approver",
+        "sessions_ended": 0,
+    }
     with pytest.raises(NotFound) as caught:
         await identity.set_role(ctx, name="nobody", role=Role.ADMIN, actor=ADMIN)
     assert caught.value.field == "name"

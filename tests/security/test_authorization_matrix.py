@@ -30,9 +30,10 @@ from tests.support.consistency import assert_consistent
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 # Routes that refuse every cross-site form post, whoever sends it: sign-in and sign-out are
 # public but need the session's CSRF token, which no caller in the matrix has.
-CSRF_GUARDED_PUBLIC = {("POST", "/sign-in"), ("POST", "/sign-out")}
+CSRF_GUARDED_PUBLIC = {("POST", "/sign-in"), ("POST", "/sign-in/link"), ("POST", "/sign-out")}
 # The live streams of lists and of the event feed never end on their own; with a cursor no list
 # issued, or a time that is not one, they answer 422 right after the permission check instead.
+SIGN_IN_PATHS = ("/sign-in", "/sign-in/link")
 ENDLESS_STREAMS = {
     "/missions/stream": "?cursor=none",
     "/runs/stream": "?cursor=none",
@@ -166,6 +167,11 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("DELETE", "/api/v1/schedules/{schedule_id}"): "schedules:write",
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in/link"): PUBLIC,
+    # Every role may see and end its own sessions; only admins others' (the service's 403).
+    ("GET", "/sessions"): "missions:read",
+    ("POST", "/sessions/{session_id}/revoke"): "missions:read",
+    ("POST", "/sessions/revoke-all"): "missions:read",
     ("POST", "/sign-out"): PUBLIC,
     ("GET", "/docs"): PUBLIC,  # like /openapi.json: what the API offers, no data
     ("GET", "/"): "missions:read",
@@ -335,7 +341,7 @@ async def test_every_route_times_every_caller_gets_the_declared_answer(matrix_ap
 
     recorded: Counter[tuple[str, int]] = Counter()
     for event in await read_event_page(app.state.ctx, limit=100_000):
-        if event.type == "access.denied" and event.payload["path"] != "/sign-in":
+        if event.type == "access.denied" and event.payload["path"] not in SIGN_IN_PATHS:
             if event.payload["path"] == "/sign-out" and event.payload["permission"] is None:
                 continue
             recorded[(event.payload["identity"], event.payload["status"])] += 1

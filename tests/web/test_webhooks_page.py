@@ -4,13 +4,23 @@ import re
 import uuid
 
 import httpx
+import pytest
 
 from missionctl.domain.access import Role
 from missionctl.security.signing import SIGNATURE_HEADER, verify
 from missionctl.services import ServiceContext
 from missionctl.services import webhooks as hooks
+from missionctl.settings import HttpAgentSettings, Settings
 from tests.support.auth import bearer_headers
 from tests.webhooks.receiver import receiving
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The receivers listen on loopback, which webhooks reach only where an admin allowed it."""
+    return settings.model_copy(
+        update={"http_agent": HttpAgentSettings(allowed_networks=["127.0.0.1/32"])}
+    )
 
 
 async def test_an_admin_adds_tests_redelivers_and_deletes_from_the_page(

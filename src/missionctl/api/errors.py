@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from missionctl import errors
 from missionctl.api.methods import allowed_methods
+from missionctl.domain.problems import MAX_PROBLEMS, capped, more_problems
 from missionctl.schemas.errors import ErrorBody, ErrorDetail, ErrorInfo
 
 log = logging.getLogger(__name__)
@@ -123,9 +124,11 @@ def _domain_error_parts(exc: errors.MissionControlError) -> tuple[int, JSONRespo
         log.error("server-side integrity problem: %s", exc.message)
         return status, error_response(status, "internal_error", "internal server error")
     details: list[ErrorDetail] = []
+    message = exc.message
     if isinstance(exc, errors.ValidationFailed):
-        details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
-    response = error_response(status, exc.code, exc.message, exc.field, details)
+        details = [ErrorDetail(field=p.field, message=p.message) for p in capped(exc.problems)]
+        message = _joined(details)
+    response = error_response(status, exc.code, message, exc.field, details)
     if isinstance(exc, errors.NotAuthenticated):
         response.headers["www-authenticate"] = 'Bearer realm="missionctl"'
     if isinstance(exc, errors.RateLimited):
@@ -133,11 +136,23 @@ def _domain_error_parts(exc: errors.MissionControlError) -> tuple[int, JSONRespo
     return status, response
 
 
+def _joined(details: Sequence[ErrorDetail]) -> str:
+    return "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in details)
+
+
 def _validation_error_response(exc: RequestValidationError) -> JSONResponse:
-    details = [describe_validation_error(dict(e)) for e in exc.errors()]
-    message = "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in details)
+    """The 422 of a request its signature refused, in a few kilobytes whatever the body.
+
+    At most ``MAX_PROBLEMS`` details, then one that counts the rest: a body of 300,000 unknown
+    keys is not described 300,000 times.
+    """
+    found = exc.errors()
+    details = [describe_validation_error(dict(e)) for e in found[:MAX_PROBLEMS]]
+    if len(found) > MAX_PROBLEMS:
+        details.append(ErrorDetail(field=None, message=more_problems(len(found) - MAX_PROBLEMS)))
     first = details[0].field if details else None
-    return error_response(422, "validation_failed", message or "invalid request", first, details)
+    message = _joined(details) or "invalid request"
+    return error_response(422, "validation_failed", message, first, details)
 
 
 def _http_error_response(exc: StarletteHTTPException) -> JSONResponse:

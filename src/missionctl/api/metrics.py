@@ -28,6 +28,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from missionctl.api.deps import Context, P, public, requires
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
 from missionctl.services.health import StatusCounts, count_by_status
 from missionctl.services.workers import count_alive_workers
@@ -88,7 +89,7 @@ async def render_metrics(ctx: ServiceContext, *, database: bool) -> bytes:
     return generate_latest(REGISTRY) + generate_latest(scraped)
 
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get(METRICS_PATH, dependencies=[requires(P.METRICS_READ)], include_in_schema=False)

@@ -33,8 +33,9 @@ from missionctl.api.routes import (
     workers,
     workflows,
 )
+from missionctl.security.guard import GuardedRoute
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(route_class=GuardedRoute, prefix="/api/v1")
 api_router.include_router(missions.router)
 api_router.include_router(packs.router)
 api_router.include_router(register.router)

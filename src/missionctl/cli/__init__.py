@@ -20,6 +20,7 @@ from missionctl.cli import (
     events,
     find,
     health,
+    keys,
     mcp,
     memory,
     missions,
@@ -54,7 +55,7 @@ app = typer.Typer(
     "webhooks, analytics (but rebuild), "
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, config, "
-    "audit verify|checkpoint|public-key, user set-password, login-link) work on the local "
+    "audit verify|checkpoint|public-key, keys, user set-password, login-link) work on the local "
     "database. Remote errors exit as local ones do: 1 when something is not found, 2 for "
     "anything else (invalid input, 401, 403, 429, an unreachable server).",
     no_args_is_help=True,
@@ -98,6 +99,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifact")
 app.add_typer(workflows.app, name="workflow")
 app.add_typer(audit.app, name="audit")
+app.add_typer(keys.app, name="keys")
 app.add_typer(prices.app, name="prices")
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")

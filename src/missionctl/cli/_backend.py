@@ -266,11 +266,13 @@ class MissionControl(Protocol):
         confirm_full_access: bool = False,
         justification: str = "",
         as_user: str | None = None,
+        override_reason: str = "",
     ) -> ApprovalRead:
         """Decide the approval ``ref`` names.
 
         ``as_user``: locally, decide as that user; a server decides as its token's user and
-        refuses it.
+        refuses it. ``override_reason``: an admin's reason to approve despite the four-eyes
+        rule.
         """
         ...
 
@@ -951,6 +953,7 @@ class LocalMissionControl:
         confirm_full_access: bool = False,
         justification: str = "",
         as_user: str | None = None,
+        override_reason: str = "",
     ) -> ApprovalRead:
         """See ``MissionControl``.
 
@@ -961,12 +964,13 @@ class LocalMissionControl:
         from missionctl.services import approvals, identity
 
         async def decide(ctx: ServiceContext) -> ApprovalRead:
-            actor, user = LOCAL_ACTOR, None
+            actor, user, admin = LOCAL_ACTOR, None, False
             if as_user is not None:
                 found = await identity.acting_user(
                     ctx, name=as_user, permission=Permission.APPROVALS_DECIDE
                 )
                 actor, user = found.actor, found.user_name
+                admin = found.allows(Permission.POLICIES_ADMIN)
             try:
                 return await approvals.decide_approval(
                     ctx,
@@ -977,6 +981,8 @@ class LocalMissionControl:
                     confirm_full_access=confirm_full_access,
                     justification=justification,
                     user=user,
+                    override_reason=override_reason,
+                    may_override=admin,
                 )
             except PermissionDenied as exc:
                 if as_user is not None:
@@ -1866,6 +1872,7 @@ class RemoteMissionControl:
         confirm_full_access: bool = False,
         justification: str = "",
         as_user: str | None = None,
+        override_reason: str = "",
     ) -> ApprovalRead:
         """See ``MissionControl``."""
         from missionctl.schemas.governance import ApprovalRead
@@ -1876,6 +1883,8 @@ class RemoteMissionControl:
         body: dict[str, object] = {"reason": reason}
         if approve and (confirm_full_access or justification):
             body |= {"confirm_full_access": confirm_full_access, "justification": justification}
+        if approve and override_reason:
+            body["override_reason"] = override_reason
         return self.client.post(path, ApprovalRead, body=body)
 
     def read_controls(self) -> ControlsRead:

@@ -3,6 +3,9 @@
 Working on the local database, a decision is recorded as made by ``system`` (ADR 0010), or by
 ``user:NAME`` with ``--as NAME`` (a gate that names its approvers takes only them); with
 ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, on that server as the token (an approver's).
+Four eyes (ADR 0078): a person may not approve a step of a run they started or of a workflow
+version they wrote; an admin may, with ``--override-reason``. ``system`` is no person: the
+rule does not judge its decisions.
 """
 
 # Schemas, services and the engine are imported where used, so `missionctl --help` stays fast;
@@ -54,6 +57,8 @@ def _print_decision(approval: ApprovalRead) -> None:
     console.print(f"action   {escape(approval.action)}")
     if approval.reason:
         console.print(f"reason   {escape(approval.reason)}")
+    if approval.override_reason:
+        console.print(f"override {escape(approval.override_reason)}  (four-eyes rule)")
     console.print(f"run      {approval.run_status}")
 
 
@@ -73,6 +78,10 @@ def _print_approval(approval: ApprovalRead) -> None:
     console.print(
         f"  run       {approval.run_id}  workflow {escape(approval.workflow)}  "
         f"({approval.run_status})"
+    )
+    console.print(
+        f"  by        version written by {escape(approval.version_written_by)}, run started "
+        f"by {escape(approval.run_started_by)}"
     )
     console.print(f"  will run  {escape(approval.action)}")
     if approval.diff is not None:
@@ -96,6 +105,8 @@ def _print_approval(approval: ApprovalRead) -> None:
             f"  decided   {approval.decision} by {escape(approval.decided_by or '')} "
             f"at {_at(approval.decided_at)}{reason}"
         )
+        if approval.override_reason:
+            console.print(f"  override  {escape(approval.override_reason)}  (four-eyes rule)")
 
 
 def approvals(
@@ -159,10 +170,19 @@ def approve(
         typer.Option(help="Why full access is needed (required with --confirm-full-access)."),
     ] = "",
     as_user: AsUser = None,
+    override_reason: Annotated[
+        str,
+        typer.Option(
+            help="Admins: approve a step of a run you started or a workflow version you wrote "
+            "(the four-eyes rule), saying why; the decision's event keeps it."
+        ),
+    ] = "",
 ) -> None:
     """Approve a waiting step: it is queued and its run resumes.
 
     A step that names its approvers takes only them: locally, approve as one with --as NAME.
+    Nobody approves a step of a run they started or of a workflow version they wrote; an
+    admin may, with --override-reason.
     """
     with open_backend() as api:
         _print_decision(
@@ -173,6 +193,7 @@ def approve(
                 confirm_full_access=confirm_full_access,
                 justification=justification,
                 as_user=as_user,
+                override_reason=override_reason,
             )
         )
 

@@ -3,8 +3,8 @@
 Locally these commands work on the database directly, so they act as ``system``: whoever can
 run them can already read and write the database. With ``MISSIONCTL_URL`` and
 ``MISSIONCTL_TOKEN`` set, ``user add|list|set-role|disable`` and ``token create|list|revoke`` go
-to that server's API as ``token:NAME`` (an admin's); ``user set-password`` and ``login-link``
-have no API and always work on the local database.
+to that server's API as ``token:NAME`` (an admin's); ``user set-password``, ``user sessions``,
+``user sign-out`` and ``login-link`` have no API and always work on the local database.
 """
 
 import json
@@ -165,6 +165,68 @@ def set_password(
     )
     console.print("[green]password set[/green]")
     _print_user(user)
+
+
+@app.command("sessions")
+def sessions(
+    name: Annotated[str, typer.Argument(help="The user.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sessions as JSON.")] = False,
+) -> None:
+    """List a user's browser sessions (newest first): when, where from, which browser, state."""
+    from missionctl.services import sessions as sessions_service
+
+    found = run_service(
+        lambda ctx: sessions_service.list_sessions(ctx, user_name=name, viewer=None)
+    )
+    if as_json:
+        typer.echo(json.dumps([s.model_dump(mode="json") for s in found], indent=2))
+        return
+    table = Table(title=f"Sessions of {name} ({len(found)})")
+    for column in ("id", "signed in", "last seen", "address", "browser", "state"):
+        table.add_column(column)
+    for item in found:
+        state = "active" if item.active else ("revoked" if item.revoked_at else "ended")
+        table.add_row(
+            str(item.id),
+            _when(item.created_at),
+            _when(item.last_seen_at),
+            item.address or "unknown",
+            item.user_agent[:60],
+            state,
+        )
+    console.print(table)
+
+
+@app.command("sign-out")
+def sign_out(
+    name: Annotated[str, typer.Argument(help="The user.")],
+    everywhere: Annotated[
+        bool,
+        typer.Option(
+            "--everywhere",
+            help="End every browser session of the user (required: there is no other kind).",
+        ),
+    ] = False,
+) -> None:
+    """Sign a user out of every browser at once; each is refused from its next request on.
+
+    Their password, tokens and sign-in links keep working: to lock someone out, `disable` them
+    (or set a new password, which also signs them out everywhere).
+    """
+    from missionctl.services import sessions as sessions_service
+
+    if not everywhere:
+        err_console.print(
+            "[red]error:[/red] --everywhere: pass it to end every session of the user "
+            "(`missionctl user sessions NAME` lists them)"
+        )
+        raise typer.Exit(EXIT_INVALID)
+    count = run_service(
+        lambda ctx: sessions_service.revoke_user_sessions(
+            ctx, user_name=name, viewer=None, actor=_ACTOR
+        )
+    )
+    console.print(f"[green]signed out everywhere[/green] {name}: {count} session(s) ended")
 
 
 @app.command("disable")

@@ -537,6 +537,9 @@ class User(Base):
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
     last_sign_in_at: Mapped[datetime | None]
+    # Moves on when all of the user's browser sessions end at once (ADR 0077): a session made
+    # under an older generation lets no one in, whatever its own row says.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ApiToken(Base):
@@ -575,6 +578,28 @@ class SignInLink(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created()
+
+
+class BrowserSession(Base):
+    """A signed-in browser (ADR 0077): the cookie holds a random secret, this row its SHA-256.
+
+    A session lets its user in while ``revoked_at`` is null, its ``generation`` equals the
+    user's ``session_generation``, the user is enabled and it is younger than the session
+    lifetime. ``last_seen_at`` is bookkeeping, written at most once a minute.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    generation: Mapped[int]
+    created_at: Mapped[datetime] = _created()
+    last_seen_at: Mapped[datetime] = _created()
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    revoked_at: Mapped[datetime | None]
 
 
 UNMAPPED_TABLES: frozenset[str] = frozenset(

@@ -92,6 +92,8 @@ TASK_PROGRESS: Final = "task.progress"
 TASK_REPORTED: Final = "task.reported"
 # The product's own metrics (ADR 0069): an anomaly the notifier announces, once per key.
 ANALYTICS_ANOMALY_DETECTED: Final = "analytics.anomaly_detected"
+# A signing key replaced after a suspected leak (ADR 0075): which key, never its material.
+SECURITY_KEY_ROTATED: Final = "security.key_rotated"
 
 # --- Severity ---------------------------------------------------------------------------------
 # One mapping from an event to how much it matters, shared by the Audit Trail's badges, the
@@ -179,6 +181,8 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     "report.downloaded": "info",
     # A metric moved past its thresholds: its own severity (info to critical) is in the payload.
     ANALYTICS_ANOMALY_DETECTED: "warning",
+    # Every session signed out, or the log's signer replaced: worth noticing, not a failure.
+    SECURITY_KEY_ROTATED: "warning",
 }
 """The severity of each event type whose severity does not depend on its payload."""
 

@@ -12,7 +12,9 @@ On disk, in the checkpoint directory:
   whitespace) of the object without ``signature``;
 - ``keys/<key_id>.pem``: each signing key's public key (PEM, SubjectPublicKeyInfo), kept so that
   old checkpoints still verify after the key is rotated. ``key_id`` is the first 16 hex digits
-  of the SHA-256 of the 32-byte raw public key.
+  of the SHA-256 of the 32-byte raw public key;
+- ``keys/<key_id>.retired.json``: a rotated key's retirement, after which checkpoints it signs
+  are refused (``eventlog.retirement``, ADR 0075).
 
 The private key is a PEM (PKCS#8) file of its own, created with mode 0600 on first use and
 refused when other users may read it; it is never stored in the database.
@@ -24,7 +26,6 @@ import hashlib
 import json
 import os
 import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import Event, EventLogHead
 from missionctl.db.types import canonical_json
 from missionctl.eventlog.chain import GENESIS_HASH, format_ts
+from missionctl.eventlog.private_files import replace_file, scratch_beside, write_new
+from missionctl.eventlog.retirement import KeyRetirement, Retirements
 
 CHECKPOINT_FORMAT = "missionctl-checkpoint/1"
 """The ``format`` of every checkpoint this code writes and reads."""
@@ -177,27 +180,16 @@ def load_signing_key(path: Path, *, create: bool = True) -> SigningKey | None:
             f"{path} may be read by other users (mode {status.st_mode & 0o777:o}); "
             f"make it private: chmod 600 {path}"
         )
-    try:
-        private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path} is not a PEM private key without a password: {exc}") from exc
-    if not isinstance(private_key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
-    return SigningKey(private_key, key_id_of(private_key.public_key()))
+    return _parse_private_key(path, path.read_bytes())
 
 
 def _create_signing_key(path: Path) -> SigningKey:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    private_key = Ed25519PrivateKey.generate()
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    key = new_signing_key()
     # Written whole under another name, then linked into place: a process that finds the file
     # never reads half a key, and a link fails where another process's key already is.
-    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    _write_new(scratch, pem, mode=0o600)
+    scratch = scratch_beside(path)
+    write_new(scratch, _private_pem(key.private_key), mode=0o600)
     try:
         os.link(scratch, path)
     except FileExistsError:
@@ -206,19 +198,57 @@ def _create_signing_key(path: Path) -> SigningKey:
         return found
     finally:
         scratch.unlink()
+    return key
+
+
+def _private_pem(private_key: Ed25519PrivateKey) -> bytes:
+    return private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def new_signing_key() -> SigningKey:
+    """A fresh Ed25519 key, in memory only (``install_signing_key`` puts it in place)."""
+    private_key = Ed25519PrivateKey.generate()
     return SigningKey(private_key, key_id_of(private_key.public_key()))
 
 
-def _write_new(path: Path, data: bytes, *, mode: int) -> None:
-    """Write ``data`` to a new file ``path`` with ``mode``, and sync it to disk."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+def install_signing_key(path: Path, key: SigningKey) -> None:
+    """Make ``key`` the one at ``path`` (mode 0600), replacing any key there in one step.
+
+    Blocking. A process loading the key at the same moment reads the old key or the new one,
+    whole; the old private key is gone from ``path`` afterwards.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    replace_file(path, _private_pem(key.private_key))
+
+
+def read_retiring_key(path: Path) -> SigningKey | None:
+    """The key at ``path`` whatever its file's mode, or ``None`` if there is none (blocking).
+
+    For retiring it: a key that may have leaked is being replaced, so a file others could read
+    is no reason to refuse it (``load_signing_key`` refuses one for signing).
+
+    Raises:
+        ValueError: the file is not an Ed25519 private key in PEM; the message names the path.
+    """
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return _parse_private_key(path, data)
+
+
+def _parse_private_key(path: Path, data: bytes) -> SigningKey:
+    try:
+        private_key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path} is not a PEM private key without a password: {exc}") from exc
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return SigningKey(private_key, key_id_of(private_key.public_key()))
 
 
 def write_checkpoint(directory: Path, checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> Path:
@@ -230,22 +260,28 @@ def write_checkpoint(directory: Path, checkpoint: Checkpoint, public_key: Ed2551
     Returns:
         The checkpoint file's path.
     """
+    keep_public_key(directory, public_key)
+    path = directory / f"{checkpoint.seq:012d}.json"
+    replace_file(path, (checkpoint.to_json() + "\n").encode("utf-8"))
+    return path
+
+
+def keep_public_key(directory: Path, public_key: Ed25519PublicKey) -> Path:
+    """Keep ``public_key`` as ``keys/<key id>.pem`` under ``directory`` (blocking).
+
+    Kept once and never removed: checkpoints signed with it verify after the key is rotated.
+
+    Returns:
+        The public key file's path.
+    """
     # Private like the rest of the data directory; whoever checks them gets copies.
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = directory / KEYS_DIR
     keys.mkdir(exist_ok=True, mode=0o700)
-    key_file = keys / f"{checkpoint.key_id}.pem"
+    key_file = keys / f"{key_id_of(public_key)}.pem"
     if not key_file.exists():
-        _replace(key_file, public_key_pem(public_key).encode("ascii"))
-    path = directory / f"{checkpoint.seq:012d}.json"
-    _replace(path, (checkpoint.to_json() + "\n").encode("utf-8"))
-    return path
-
-
-def _replace(path: Path, data: bytes) -> None:
-    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    _write_new(scratch, data, mode=0o600)
-    os.replace(scratch, path)
+        replace_file(key_file, public_key_pem(public_key).encode("ascii"))
+    return key_file
 
 
 def latest_checkpoint_seq(directory: Path) -> int | None:
@@ -348,19 +384,24 @@ async def check_checkpoints(
     session: AsyncSession,
     files: Sequence[CheckpointFile],
     keys: Mapping[str, Ed25519PublicKey],
+    retirements: Retirements | None = None,
 ) -> CheckpointReport:
     """Check each checkpoint's signature, and that the log still holds the head it signed.
 
     A checkpoint past the last stored event means events after that event were removed; one
-    whose event has another hash means the log up to it was rewritten.
+    whose event has another hash means the log up to it was rewritten. One signed with a
+    retired key after its retirement (``retirements``) is refused whatever it signs, and so is
+    a retirement record that cannot be read.
     """
+    retired = retirements or Retirements({})
     last_seq = await read_last_seq(session)
     signed = [f.checkpoint for f in files if f.checkpoint is not None]
     hashes = await read_hashes(session, [c.seq for c in signed])
     problems = [f"{f.path.name}: {f.problem}" for f in files if f.problem is not None]
+    problems += retired.problems
     verified: list[Checkpoint] = []
     for checkpoint in signed:
-        problem = _checkpoint_problem(checkpoint, keys, hashes, last_seq)
+        problem = _checkpoint_problem(checkpoint, keys, retired.by_key, hashes, last_seq)
         if problem is None:
             verified.append(checkpoint)
         else:
@@ -372,6 +413,7 @@ async def check_checkpoints(
 def _checkpoint_problem(
     checkpoint: Checkpoint,
     keys: Mapping[str, Ed25519PublicKey],
+    retired: Mapping[str, KeyRetirement],
     hashes: Mapping[int, str],
     last_seq: int,
 ) -> str | None:
@@ -380,6 +422,11 @@ def _checkpoint_problem(
         return f"no public key {checkpoint.key_id} to check its signature with"
     if not checkpoint.verify(key):
         return f"its signature does not verify with key {checkpoint.key_id} (the file was edited)"
+    retirement = retired.get(checkpoint.key_id)
+    if retirement is not None:
+        refusal = retirement.refusal(seq=checkpoint.seq, time=checkpoint.time)
+        if refusal is not None:
+            return refusal
     stored = hashes.get(checkpoint.seq)
     if stored is None and checkpoint.seq > last_seq:
         return f"events after seq {last_seq} were removed: checkpoint at seq {checkpoint.seq}"

@@ -30,10 +30,10 @@ from missionctl.domain.access import Permission as P
 from missionctl.errors import NotAuthenticated
 from missionctl.mcp.caller import Caller
 from missionctl.mcp.server import build_server
-from missionctl.security.guard import authenticate, client_address, requires
+from missionctl.security.guard import GuardedRoute, authenticate, client_address, requires
 
 PATH = "/mcp"
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 async def _resolve(message: ServerRequestContext[Any, Any]) -> Caller:

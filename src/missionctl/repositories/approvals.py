@@ -5,6 +5,7 @@ Reads for pages take an ``AsyncSession``; the decision runs on the blocking writ
 """
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -12,30 +13,35 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Approval, Run, StepRun, Workflow
+from missionctl.db.models import ApiToken, Approval, Event, Run, StepRun, User, Workflow
+from missionctl.domain.events import APPROVAL_APPROVED
 
 ApprovalListing = Literal["pending", "decided", "all"]
 
 
 class ApprovalRow(NamedTuple):
-    """An approval with the step run it gates, that step's run and the workflow's name."""
+    """An approval with the step run it gates, that step's run, the workflow's name and writer.
+
+    ``written_by`` is the actor who saved the workflow version the run executes.
+    """
 
     approval: Approval
     step: StepRun
     run: Run
     workflow: str
+    written_by: str
 
 
-def _joined() -> Select[Approval, StepRun, Run, str]:
+def _joined() -> Select[Approval, StepRun, Run, str, str]:
     return (
-        select(Approval, StepRun, Run, Workflow.name)
+        select(Approval, StepRun, Run, Workflow.name, Workflow.created_by)
         .join(StepRun, StepRun.id == Approval.step_run_id)
         .join(Run, Run.id == Approval.run_id)
         .join(Workflow, Workflow.id == Run.workflow_id)
     )
 
 
-def _by_ref(ref: uuid.UUID) -> Select[Approval, StepRun, Run, str]:
+def _by_ref(ref: uuid.UUID) -> Select[Approval, StepRun, Run, str, str]:
     """The approval with id ``ref``, or the newest request of the step run with id ``ref``."""
     return (
         _joined()
@@ -109,3 +115,41 @@ def record_decision(
         .values(decision=decision, decided_by=decided_by, decided_at=decided_at, reason=reason)
     )
     return session.connection().execute(statement).rowcount == 1
+
+
+def read_work_actors(session: Session, *, run_id: uuid.UUID) -> tuple[str, str]:
+    """Who wrote the workflow version run ``run_id`` executes, and who started the run."""
+    query = (
+        select(Workflow.created_by, Run.created_by)
+        .join(Run, Run.workflow_id == Workflow.id)
+        .where(Run.id == run_id)
+    )
+    row = session.execute(query).one()  # step runs keep a foreign key to their run
+    return row[0], row[1]
+
+
+def read_token_owner(session: Session, *, token_name: str) -> str | None:
+    """The owner's user name of the API token ``token_name`` (revoked too), or ``None``."""
+    query = select(User.name).join(ApiToken, ApiToken.user_id == User.id)
+    return session.execute(query.where(ApiToken.name == token_name)).scalar()
+
+
+async def read_overrides(
+    session: AsyncSession, *, run_ids: Collection[uuid.UUID]
+) -> dict[str, dict[str, Any]]:
+    """The four-eyes overrides recorded on the approvals of ``run_ids``, by approval id.
+
+    An override lives in its decision's event (``approval.approved`` with ``four_eyes_override``):
+    the approvals table keeps no column for it.
+    """
+    if not run_ids:
+        return {}
+    query = select(Event.payload).where(
+        Event.type == APPROVAL_APPROVED, Event.run_id.in_(list(run_ids))
+    )
+    found = {}
+    for payload in (await session.execute(query)).scalars():
+        override = payload.get("four_eyes_override")
+        if isinstance(override, dict) and isinstance(payload.get("approval_id"), str):
+            found[payload["approval_id"]] = override
+    return found

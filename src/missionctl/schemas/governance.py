@@ -7,12 +7,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from missionctl.domain.governance import (
+    CODING_RULE,
     MAX_ENV_NAMES,
     MAX_PROGRAM_CHARS,
     MAX_PROGRAMS,
+    MAX_REPOSITORIES,
+    MAX_REPOSITORY_CHARS,
     SAFE_VARIABLES,
     env_name_problem,
+    normal_repository,
     program_problem,
+    repository_entry_problem,
+    shown_source,
 )
 from missionctl.schemas.missions import plain_text
 from missionctl.schemas.plans import RiskTier
@@ -64,6 +70,20 @@ class ApprovalRead(BaseModel):
         default=None,
         description="For a `git:merge` step: the diff it would merge, to read before deciding.",
     )
+    version_written_by: str = Field(
+        description="Who saved the workflow version the run executes (`user:NAME`, "
+        "`token:NAME`, `system`…): by the four-eyes rule, not the one to approve it.",
+    )
+    run_started_by: str = Field(
+        description="Who started the run (`user:NAME`, `token:NAME`, `schedule:NAME`, "
+        "`system`…): by the four-eyes rule, not the one to approve it. A schedule or `system` "
+        "is nobody: any approver may decide.",
+    )
+    override_reason: str | None = Field(
+        default=None,
+        description="When an admin approved despite the four-eyes rule: why, as recorded on "
+        "the decision's event.",
+    )
 
 
 class ApprovalDecide(BaseModel):
@@ -81,6 +101,12 @@ class ApprovalDecide(BaseModel):
         default="",
         description="Why full access is needed: required to approve a full-access coding step; "
         "recorded in the event log with the decision.",
+    )
+    override_reason: Reason = Field(
+        default="",
+        description="Admins only: why this step may be approved by the person who started its "
+        "run or wrote its workflow version (the four-eyes rule). Recorded on the decision's "
+        "event and shown on the approval; refused when nothing needs overriding.",
     )
 
 
@@ -110,6 +136,7 @@ class EmergencyStopResult(BaseModel):
 
 
 ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PROGRAM_CHARS)]
+RepositorySource = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REPOSITORY_CHARS)]
 # How much of a refused program name an error message repeats.
 _SHOWN_CHARS = 60
 
@@ -165,6 +192,11 @@ class AgentRead(BaseModel):
         description="Only `command`: the programs (argv[0], exactly as written) its steps run "
         "without an approver. Any other program waits for one.",
     )
+    allowed_repositories: list[str] = Field(
+        default_factory=list,
+        description=f"Only `{CODING_RULE}`: the repositories coding steps may work on (absolute "
+        "paths, each allowing what is under it, and clone URL prefixes). Empty: none.",
+    )
     held_steps: int = Field(description="Queued steps held back by this agent's restrictions.")
     updated_at: datetime | None
 
@@ -189,6 +221,37 @@ class AgentUpdate(BaseModel):
         "program is a bare name (`pytest`, found in the sandbox's system directories) or an "
         f"absolute path, matched exactly against argv[0]; at most {MAX_PROGRAMS} programs.",
     )
+
+    allowed_repositories: dict[RepositorySource, StrictBool] | None = Field(
+        default=None,
+        max_length=MAX_REPOSITORIES,
+        description=f"Only for `{CODING_RULE}`: changes to the repositories coding steps may "
+        "work on, applied to the list as it is when the change lands. A source maps to `true` "
+        "to allow it or `false` to take it off. A source is an absolute path without `.` or "
+        "`..` parts (it allows itself and every path under it) or a clone URL prefix (it "
+        "allows the URLs that continue it at a `/`); at most "
+        f"{MAX_REPOSITORIES} entries.",
+    )
+
+    @field_validator("allowed_repositories", mode="before")
+    @classmethod
+    def _repository_sources(cls, value: Any) -> Any:
+        # Checked before the keys are validated, for the reason given for programs below.
+        if not isinstance(value, dict):
+            return value
+        if len(value) > MAX_REPOSITORIES:
+            raise ValueError(f"at most {MAX_REPOSITORIES} repositories in one change")
+        changes = {}
+        for source, allow in value.items():
+            text = str(source)
+            problem = repository_entry_problem(text) if isinstance(source, str) else "is not text"
+            if problem:
+                # Without a URL's user part: a token there must not come back in the error.
+                shown = shown_source(text)
+                shown = repr(shown[:_SHOWN_CHARS]) + ("…" if len(shown) > _SHOWN_CHARS else "")
+                raise ValueError(f"the repository {shown} {problem}")
+            changes[normal_repository(source)] = allow
+        return changes
 
     @field_validator("allowed_programs", mode="before")
     @classmethod

@@ -130,7 +130,10 @@ class DeliveryRead(BaseModel):
     attempts: int
     next_attempt_at: datetime | None = Field(description="When it is tried again, if it will be.")
     status_code: int | None = Field(description="The HTTP status of the last answer.")
-    response_body: str | None = Field(description="The start of the last answer's body.")
+    response_body: str | None = Field(
+        description="The last answer's status line and media type (never its body), at most 200 "
+        "characters."
+    )
     error: str | None = Field(description="Why the last attempt failed, if it did.")
     duration_ms: int | None
     redelivery_of: uuid.UUID | None

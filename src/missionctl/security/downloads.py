@@ -5,6 +5,14 @@ backslashes, semicolons or line breaks, 255 bytes long. HTTP header values are L
 quoted string ends at the first ``"``, so the name is sent twice (RFC 6266, RFC 8187):
 ``filename="…"`` with an ASCII stand-in for old clients, and ``filename*=UTF-8''…`` with the
 exact name percent-encoded, which every current browser prefers.
+
+An artifact's bytes are whatever a step wrote, and they are served from the app's own origin:
+a ``z.js`` served as ``text/javascript`` would be a script that ``script-src 'self'`` lets any
+later injection load, an ``x.html`` or ``y.svg`` opened in a tab would run in the app's origin.
+So a download is served inert (:data:`INERT_DOWNLOAD_HEADERS`, :func:`served_media_type`): as an
+attachment, with its media type kept only when it is on a short list of passive types
+(:data:`PASSIVE_MEDIA_TYPES`) and ``application/octet-stream`` otherwise, never sniffed, and
+sandboxed should a browser render it anyway.
 """
 
 import re
@@ -22,7 +30,35 @@ _UNSAFE_ASCII = re.compile(r'[^\x20-\x7e]|["\\;%]')
 # are Latin-1; RFC 9110's obs-text is obsolete), which would make a download a 500.
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _QUOTED = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
+_CHARSET = re.compile(r"charset=\"?([A-Za-z0-9._-]{1,40})\"?", re.IGNORECASE)
 _MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}([ \t]*;[ \t]*{_TOKEN}=({_QUOTED}|{_TOKEN}))*")
+
+PASSIVE_MEDIA_TYPES = frozenset(
+    {
+        "text/plain",
+        "text/markdown",
+        "text/csv",
+        "text/x-diff",
+        "application/json",
+        "application/x-ndjson",
+        "application/zip",
+        "application/gzip",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+    }
+)
+"""Media types a download keeps: data no browser runs. Anything else (scripts, HTML, SVG,
+XML, PDF, types nobody listed) is served as ``application/octet-stream``."""
+
+INERT_DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    # A document served with this policy has an opaque origin and runs no script, should a
+    # browser render it despite the attachment disposition.
+    "Content-Security-Policy": "sandbox",
+}
+"""The headers every download of stored bytes carries, beside its ``Content-Disposition``."""
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
@@ -56,3 +92,21 @@ def download_media_type(media_type: str) -> str:
     failing the download.
     """
     return media_type if _MEDIA_TYPE.fullmatch(media_type) else FALLBACK_MEDIA_TYPE
+
+
+def served_media_type(media_type: str) -> str:
+    """The media type a download of bytes recorded as ``media_type`` is served with.
+
+    The recorded type without its parameters, lower-cased, when it is on
+    :data:`PASSIVE_MEDIA_TYPES` (a text type keeps a well-formed ``charset``); otherwise
+    ``application/octet-stream``, whatever the name or the recorded type claims.
+    """
+    sound = download_media_type(media_type)
+    essence, _, parameters = sound.partition(";")
+    essence = essence.strip().lower()
+    if essence not in PASSIVE_MEDIA_TYPES:
+        return FALLBACK_MEDIA_TYPE
+    charset = _CHARSET.search(parameters)
+    if essence.startswith("text/") and charset:
+        return f"{essence}; charset={charset.group(1).lower()}"
+    return essence

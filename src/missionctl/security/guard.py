@@ -3,13 +3,16 @@
 Every API and page route declares what it needs with a dependency: ``requires(PERMISSION)``
 (an ``Identity`` holding it) or ``public()`` (anyone; no credentials are read).
 ``undeclared_routes`` lists routes that declare neither; ``create_app`` refuses to start with
-one, and the authorization-matrix test derives its cases from the same declarations.
+one, and the authorization-matrix test derives its cases from the same declarations. Every
+router is made with ``route_class=GuardedRoute``, which checks the declarations before the
+body is read (ADR 0076); ``unguarded_routes`` lists routes served otherwise, and ``create_app``
+refuses to start with one.
 
 Who is asking:
 - ``Authorization: Bearer mc_…`` — an API token (never falls back to the cookie; a bad token is
   a 401 even with a valid session). Each token is rate-limited per minute (429).
-- otherwise the session cookie's user, re-read at each request so that a disabled user or a
-  changed role applies at once.
+- otherwise the session cookie's server-side session (ADR 0077), read at each request with
+  its user, so that a revoked session, a disabled user or a changed role applies at once.
 
 A state-changing request authenticated by the cookie must carry the session's CSRF token
 (``X-CSRF-Token`` header, which htmx sends, or a ``csrf_token`` form field). Tokens need none:
@@ -23,13 +26,14 @@ the next one recorded says how many were ``dropped``, see ``security.limits``).
 """
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
 from missionctl.domain.access import ROLES, Identity, Permission, allows
@@ -40,10 +44,12 @@ from missionctl.errors import (
     PermissionDenied,
     RateLimited,
 )
+from missionctl.security.bodies import StrictJsonRequest, body_slot, is_json
 from missionctl.security.limits import EdgeLimits
 from missionctl.security.sessions import CSRF_FIELD, CSRF_HEADER, session_of
 from missionctl.services import ServiceContext
 from missionctl.services import identity as identity_service
+from missionctl.services import sessions as sessions_service
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -113,12 +119,12 @@ async def _authenticate(request: Request) -> Authentication:
             )
         return Authentication(identity, "token", None)
     session = session_of(request)
-    if session.user is None:
+    if session.secret is None:
         return Authentication(None, None, None)
-    identity = await identity_service.identity_of_user(_ctx(request), name=session.user)
-    if identity is None:  # disabled (or gone) since signing in: end the session
+    identity = await sessions_service.authenticate_session(_ctx(request), secret=session.secret)
+    if identity is None:  # signed out elsewhere, revoked, expired or disabled: forget it here
         session.sign_out()
-        return Authentication(None, None, "your account is disabled; ask an admin")
+        return Authentication(None, None, "your session has ended; sign in again")
     return Authentication(identity, "session", None)
 
 
@@ -226,6 +232,63 @@ class Public(Declaration):
         """Nothing to check."""
 
 
+async def admit(request: Request, declarations: Sequence[Declaration]) -> Identity | None:
+    """Check ``declarations`` the way their dependencies will, before the body is read.
+
+    The identity and each declared permission, in order; the CSRF token is left to the
+    dependency (it may be a field of the body). Returns the identity, or ``None`` for a route
+    that declares only ``public()``.
+
+    Raises:
+        NotAuthenticated: no identity (recorded as ``access.denied``).
+        PermissionDenied: the identity lacks a declared permission (recorded).
+        RateLimited: the token spent its requests of this minute.
+    """
+    needed = [d.permission for d in declarations if d.permission is not None]
+    if not needed:
+        return None
+    auth = await authenticate(request)
+    for permission in needed:
+        if auth.identity is None:
+            await _deny(request, auth, permission, 401)
+        if not auth.identity.allows(permission):
+            await _deny(request, auth, permission, 403)
+    return auth.identity
+
+
+class GuardedRoute(APIRoute):
+    """The route class of every router: who may call is checked before the body is read.
+
+    FastAPI reads and parses a route's body (a model, a form) before it solves any
+    dependency, and dependencies in the order they are written: a declared permission alone
+    would let anyone make the server parse a body (ADR 0076). This route's handler first
+    admits the caller against the route's declarations (:func:`admit`), then holds a slot of
+    the caller's for a large body and reads a JSON body with the one strict parser
+    (``security.bodies``), and only then hands the request to FastAPI. ``create_app`` refuses
+    to start with a route of another class (:func:`unguarded_routes`).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler for this route, behind the admission and the body's bounds."""
+        handler = super().get_route_handler()
+        declarations = tuple(_declarations(self.dependant))
+        field = self.body_field
+        reads_json = field is not None and not isinstance(field.field_info, params.Form)
+
+        async def guarded(request: Request) -> Response:
+            await admit(request, declarations)
+            strict = StrictJsonRequest(request.scope, request.receive)
+            with body_slot(strict):
+                try:
+                    if reads_json and is_json(strict) and await strict.body():
+                        await strict.json()  # refusals here are mapped like any route's
+                except ClientDisconnect:  # gone, or cut off by the body limit (its 413 is sent)
+                    return Response(status_code=400)
+                return await handler(strict)
+
+        return guarded
+
+
 def requires(permission: Permission) -> Any:
     """Declare that a route needs ``permission``.
 
@@ -310,6 +373,37 @@ def undeclared_routes(app: FastAPI, *, public_paths: frozenset[str]) -> list[str
 
 
 _UNDECLARED: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+
+def unguarded_routes(app: FastAPI) -> list[str]:
+    """Routes of ``app`` that could read a body before checking who asks, as ``METHODS path``.
+
+    A route is guarded when it is a :class:`GuardedRoute` (its router was made with
+    ``APIRouter(route_class=GuardedRoute)``) and every permission it needs is declared on the
+    route or its router, where the guard sees it; one given to ``include_router`` is checked
+    only by the dependency, after the body. Kept per shape of the route tree, like
+    :func:`undeclared_routes`.
+    """
+    key = _shape(app.routes)
+    if (known := _UNGUARDED.get(key)) is None:
+        known = _UNGUARDED[key] = tuple(_unguarded(app))
+    return list(known)
+
+
+_UNGUARDED: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+
+def _unguarded(app: FastAPI) -> Iterator[str]:
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        dependant: Dependant | None = getattr(context, "dependant", None)
+        effective = () if dependant is None else tuple(_declarations(dependant))
+        if not isinstance(route, GuardedRoute) or effective != tuple(
+            _declarations(route.dependant)
+        ):
+            yield f"{','.join(sorted(context.methods or ()))} {context.path}"
 
 
 def _shape(routes: Sequence[BaseRoute]) -> tuple[object, ...]:

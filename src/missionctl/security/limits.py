@@ -1,5 +1,11 @@
 """Rate limits at the edge (ADR 0010): sign-ins, API tokens, and what anonymous clients record.
 
+Failed sign-ins are counted per account and per address (:meth:`EdgeLimits.sign_in_checks`).
+A browser the account signed in on before (its known-device cookie, ADR 0077) is not held to
+the account's count, which anyone who knows the name can fill: it has a count of its own, per
+account and device, beside the address's. So the owner's known browser keeps signing in while
+guesses from elsewhere are refused.
+
 They are in-process (``domain.access.RateLimiter``): with several server processes each
 limits on its own, which still bounds guessing to a small multiple of the configured rate.
 
@@ -51,6 +57,10 @@ def _records_limiter() -> RateLimiter:
 
 def _anonymous_limiter() -> RateLimiter:
     return RateLimiter(limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60.0)
+
+
+def _device_limiter() -> RateLimiter:
+    return RateLimiter(limit=10, window_s=300.0)
 
 
 def _callbacks_limiter() -> RateLimiter:
@@ -109,6 +119,8 @@ class EdgeLimits:
     anonymous_records: RateLimiter = field(default_factory=_anonymous_limiter)
     dropped: DropCounts = field(default_factory=DropCounts)
     callbacks: RateLimiter = field(default_factory=_callbacks_limiter)
+    # The defaults' count and window; ``from_settings`` gives it the configured ones.
+    sign_in_device: RateLimiter = field(default_factory=_device_limiter)
 
     @classmethod
     def from_settings(cls, server: ServerSettings) -> "EdgeLimits":
@@ -116,6 +128,7 @@ class EdgeLimits:
         window = float(server.sign_in_window_s)
         return cls(
             sign_in_account=RateLimiter(limit=server.sign_in_attempts, window_s=window),
+            sign_in_device=RateLimiter(limit=server.sign_in_attempts, window_s=window),
             sign_in_address=RateLimiter(
                 limit=server.sign_in_attempts * ADDRESS_FACTOR, window_s=window
             ),
@@ -123,6 +136,20 @@ class EdgeLimits:
             denial_records=_records_limiter(),
             sign_in_failure_records=_records_limiter(),
         )
+
+    def sign_in_checks(
+        self, *, account: str, address: str | None, device_id: str | None
+    ) -> list[tuple[RateLimiter, str]]:
+        """The limiters, with their keys, that a password sign-in of ``account`` counts against.
+
+        The address's (its :func:`client_key`) always; the account's, or, from a browser known
+        to ``account`` (``device_id``), that account-and-device pair's instead.
+        """
+        if device_id is None:
+            personal = (self.sign_in_account, account)
+        else:
+            personal = (self.sign_in_device, f"{account}|{device_id}")
+        return [personal, (self.sign_in_address, client_key(address))]
 
     def admit_denial(self, actor: str | None, address: str | None) -> int | None:
         """Whether to record an ``access.denied`` of ``actor`` (``None``: anonymous) at ``address``.

@@ -7,6 +7,11 @@ later change), under a lock on the step run, so two people deciding at once yiel
 decision and the other gets a ``Conflict`` naming it. The decision's person, time and reason
 go into the event log (``approval.approved`` / ``approval.rejected``), which cannot be changed.
 
+Four eyes (ADR 0078, ``domain.four_eyes``): the person who started a run or wrote its
+workflow version may not approve its steps; an admin may override with a reason, which the
+decision's event keeps (``four_eyes_override``) and the approval shows. Under the same lock, so
+the check and the decision see one state.
+
 Approve queues the step (a paused run resumes). Reject fails the step — or skips it, when
 the step's ``on_reject`` (or its workflow's) says ``skip`` — and the run continues or stops by
 its dependencies, exactly as after any other failure or skip.
@@ -20,11 +25,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval, Run, StepRun
 from missionctl.db.types import utcnow
-from missionctl.domain.coding import MERGE_AGENT
+from missionctl.domain.coding import MERGE_AGENT, CodingCli, is_coding_agent
+from missionctl.domain.four_eyes import (
+    MAX_OVERRIDE_CHARS,
+    OVERRIDE_FIELD,
+    Authors,
+    four_eyes_refusal,
+    person_of,
+)
 from missionctl.domain.governance import needs_full_access_confirmation
 from missionctl.domain.specs import SpecGuard
 from missionctl.domain.states import (
@@ -38,6 +51,7 @@ from missionctl.domain.states import (
 from missionctl.domain.workflows import approver_refusal
 from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
+from missionctl.llm.redaction import redact
 from missionctl.repositories import approvals as approval_repo
 from missionctl.repositories import artifacts as artifact_repo
 from missionctl.repositories import execution as execution_repo
@@ -45,7 +59,14 @@ from missionctl.repositories.approvals import ApprovalListing, ApprovalRow
 from missionctl.schemas.governance import ApprovalDiff, ApprovalRead, ApprovalState
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
-from missionctl.services.execution.types import DagCache, Tick, refresh_policy, spec_guard_for
+from missionctl.services.execution.types import (
+    SHIPPED_CLIS,
+    DagCache,
+    Tick,
+    coding_clis,
+    refresh_policy,
+    spec_guard_for,
+)
 from missionctl.services.money import micros_to_usd
 from missionctl.services.transitions import moved, step_moved
 
@@ -65,6 +86,8 @@ def describe_action(agent: str, inputs: Mapping[str, Any]) -> str:
         if isinstance(secrets, Mapping) and secrets:
             line += "  [secrets: " + ", ".join(f"{k}←{v}" for k, v in secrets.items()) + "]"
         return line[:ACTION_CHARS]
+    if is_coding_agent(agent) and isinstance(inputs.get("argv"), list):
+        return _coding_action(inputs)[:ACTION_CHARS]
     if agent == "mcp" and isinstance(inputs.get("server"), Mapping):
         server = inputs["server"]
         command = server.get("command")
@@ -76,6 +99,21 @@ def describe_action(agent: str, inputs: Mapping[str, Any]) -> str:
         if isinstance(inputs.get(key), str) and inputs[key].strip():
             return f"{agent}: {inputs[key].strip()}"[:ACTION_CHARS]
     return f"{agent} with {json.dumps(dict(inputs), sort_keys=True, default=str)}"[:ACTION_CHARS]
+
+
+def _coding_action(inputs: Mapping[str, Any]) -> str:
+    """A coding step's command line, its test command and the secrets it is handed.
+
+    The request's ``argv`` is the CLI's command line (``execution.admission.add_approval``).
+    """
+    line = shlex.join(str(arg) for arg in inputs["argv"])
+    tests = inputs.get("test_command")
+    if isinstance(tests, list):
+        line += "  [then: " + shlex.join(str(arg) for arg in tests) + "]"
+    secrets = inputs.get("secret_env")
+    if isinstance(secrets, Mapping) and secrets:
+        line += "  [secrets: " + ", ".join(f"{k}←{v}" for k, v in secrets.items()) + "]"
+    return line
 
 
 def _state(approval: Approval, step_status: str, step_attempt: int) -> ApprovalState:
@@ -100,8 +138,10 @@ def _decision(approval: Approval) -> Literal["approved", "rejected"] | None:
     raise ValueError(f"approval {approval.id} has an unknown decision {approval.decision!r}")
 
 
-def _read(row: ApprovalRow) -> ApprovalRead:
-    approval, step, run, workflow = row
+def _read(row: ApprovalRow, overrides: Mapping[str, Mapping[str, Any]]) -> ApprovalRead:
+    approval, step, run, workflow, written_by = row
+    override = overrides.get(str(approval.id), {})
+    override_reason = override.get("reason")
     return ApprovalRead(
         id=approval.id,
         state=_state(approval, step.status, step.attempt),
@@ -122,7 +162,18 @@ def _read(row: ApprovalRow) -> ApprovalRead:
         decided_by=approval.decided_by,
         decided_at=approval.decided_at,
         reason=approval.reason,
+        version_written_by=written_by,
+        run_started_by=run.created_by,
+        override_reason=override_reason if isinstance(override_reason, str) else None,
     )
+
+
+async def _overrides(
+    session: AsyncSession, rows: Sequence[ApprovalRow]
+) -> dict[str, dict[str, Any]]:
+    """The four-eyes overrides of the approved ones among ``rows``, by approval id."""
+    runs = {row.approval.run_id for row in rows if row.approval.decision == "approved"}
+    return await approval_repo.read_overrides(session, run_ids=runs)
 
 
 async def list_approvals(
@@ -135,7 +186,8 @@ async def list_approvals(
     """Approvals, oldest first when pending (the queue), newest first otherwise."""
     async with ctx.read() as session:
         rows = await approval_repo.read_approvals(session, state=state, run_id=run_id, limit=limit)
-        found = [_read(row) for row in rows]
+        overrides = await _overrides(session, rows)
+        found = [_read(row, overrides) for row in rows]
     return [await _with_diff(ctx, approval) for approval in found]
 
 
@@ -149,7 +201,7 @@ async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
         row = await approval_repo.read_approval(session, ref=ref)
         if row is None:
             raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
-        found = _read(row)
+        found = _read(row, await _overrides(session, [row]))
     return await _with_diff(ctx, found)
 
 
@@ -188,19 +240,26 @@ async def decide_approval(
     confirm_full_access: bool = False,
     justification: str = "",
     user: str | None = None,
+    override_reason: str = "",
+    may_override: bool = False,
 ) -> ApprovalRead:
     """Approve or reject a waiting step (``ref``: the approval's id or its step run's).
 
     Approving a coding step that asks for full access needs ``confirm_full_access`` and a
     ``justification``, which the approval event records. ``user`` is the decider's user name
-    (an API token's owner); without it, the name in a ``user:NAME`` actor. A step that names
-    ``approvers`` may be decided by them alone.
+    (an API token's owner); without it, the name in a ``user:NAME`` actor, and without either
+    (the local ``system``) the decision is nobody's. A step that names ``approvers`` may be
+    decided by them alone. Nobody approves a step of a run they started or of a workflow
+    version they wrote (four eyes, ADR 0078) unless they may override (``may_override``: an
+    admin) and say why (``override_reason``, recorded on the decision's event).
 
     Raises:
         ValidationFailed: a rejection without a reason; a full-access approval without its
-            confirmation (``confirm_full_access``) or justification (``justification``).
+            confirmation (``confirm_full_access``) or justification (``justification``); an
+            override reason where the rule allows the decision anyway.
         PermissionDenied: the step names approvers and ``user`` is not one of them (the
-            message names who may).
+            message names who may); ``user`` started the run or wrote its workflow version
+            and gave no override reason, or is no admin.
         NotFound: no such approval.
         Conflict: it was decided already (by whom and when is named), or the step no longer
             waits (its run was canceled or aborted).
@@ -212,7 +271,9 @@ async def decide_approval(
         )
 
     full_access = FullAccess(confirm_full_access, justification.strip())
+    override = Override(_override_reason(override_reason), may_override)
     specs = spec_guard_for(ctx.settings)
+    clis = coding_clis(ctx.settings)
     decider = user if user is not None else _user_of(actor)
 
     def work(session: Session) -> uuid.UUID:
@@ -225,7 +286,9 @@ async def decide_approval(
             reason=reason,
             full_access=full_access,
             specs=specs,
+            clis=clis,
             user=decider,
+            override=override,
         )
 
     approval_id = await ctx.write_blocking(work)
@@ -268,8 +331,75 @@ class FullAccess:
 
 def _user_of(actor: str) -> str | None:
     """The user name of a ``user:NAME`` actor; ``None`` for any other actor."""
+    return person_of(actor)
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """An admin's reason to approve despite the four-eyes rule (``reason`` empty: none)."""
+
+    reason: str
+    allowed: bool
+
+    def check(self, refusal: str | None) -> dict[str, Any]:
+        """What the approval event records about the override (nothing without one).
+
+        Raises:
+            ValidationFailed: a reason where the rule allows the decision anyway.
+            PermissionDenied: the rule refuses it, and there is no reason or no admin.
+        """
+        if refusal is None:
+            if self.reason:
+                problem = (
+                    "there is nothing to override: the four-eyes rule allows this decision; "
+                    f"leave {OVERRIDE_FIELD} out"
+                )
+                raise ValidationFailed([Problem(OVERRIDE_FIELD, problem)])
+            return {}
+        if not self.reason:
+            raise PermissionDenied(refusal, field="approval_id")
+        if not self.allowed:
+            raise PermissionDenied(
+                f"only an admin may override the four-eyes rule ({refusal})", field=OVERRIDE_FIELD
+            )
+        return {"four_eyes_override": {"reason": self.reason, "rule": refusal}}
+
+
+def _override_reason(text: str) -> str:
+    """``text`` stripped and without secrets.
+
+    Raises:
+        ValidationFailed: longer than ``MAX_OVERRIDE_CHARS``.
+    """
+    text = text.strip()
+    if len(text) > MAX_OVERRIDE_CHARS:
+        problem = f"at most {MAX_OVERRIDE_CHARS} characters; say why in fewer words"
+        raise ValidationFailed([Problem(OVERRIDE_FIELD, problem)])
+    return redact(text)
+
+
+def _person(session: Session, actor: str) -> str | None:
+    """The user behind ``actor``: ``user:NAME`` is NAME, ``token:NAME`` its owner; else nobody."""
     kind, _, name = actor.partition(":")
-    return name if kind == "user" and name else None
+    if kind == "token" and name:
+        return approval_repo.read_token_owner(session, token_name=name)
+    return person_of(actor)
+
+
+def _check_four_eyes(
+    session: Session, step: StepRun, approve: bool, user: str | None, override: Override
+) -> dict[str, Any]:
+    """Apply the four-eyes rule to ``user`` deciding ``step``; what the event records of it.
+
+    Raises:
+        ValidationFailed, PermissionDenied: see :meth:`Override.check`.
+    """
+    writer, starter = approval_repo.read_work_actors(session, run_id=step.run_id)
+    authors = Authors(writer=_person(session, writer), starter=_person(session, starter))
+    refusal = four_eyes_refusal(
+        decider=user, approve=approve, authors=authors, step_id=step.step_id
+    )
+    return override.check(refusal)
 
 
 def _require_named_approver(
@@ -295,6 +425,8 @@ def _decide(
     full_access: FullAccess = FullAccess(False, ""),
     specs: SpecGuard,
     user: str | None = None,
+    clis: Mapping[str, CodingCli] = SHIPPED_CLIS,
+    override: Override = Override("", False),
 ) -> uuid.UUID:
     """Record the decision on the approval ``ref`` names and move its step and run on.
 
@@ -303,13 +435,15 @@ def _decide(
     Raises:
         NotFound: no such approval.
         Conflict: decided already, or the step no longer waits.
+        PermissionDenied, ValidationFailed: the four-eyes rule or its override refuses it.
     """
-    state = Tick(now=utcnow(), specs=specs)
+    state = Tick(now=utcnow(), specs=specs, clis=clis)
     # The rules' lock first: approving admits what becomes ready, which may judge a
     # program under it, and the emergency stop takes it before the runs (see lock_rules).
     refresh_policy(session, state)
     approval, step = _lock_undecided(session, ref)
     _require_named_approver(session, dags, step, user)
+    overridden = _check_four_eyes(session, step, approve, user, override)
     confirmed = full_access.check(step) if approve else {}
     now = utcnow()
     decision: Literal["approved", "rejected"] = "approved" if approve else "rejected"
@@ -330,7 +464,13 @@ def _decide(
     state.touched_runs[run.id] = run.mission_id
     state.run_workflows[run.id] = run.workflow_id
     state.capped_runs[run.id] = run.budget_micros is not None
-    detail = {"approval_id": str(approval.id), "decided_by": actor, "reason": reason, **confirmed}
+    detail = {
+        "approval_id": str(approval.id),
+        "decided_by": actor,
+        "reason": reason,
+        **confirmed,
+        **overridden,
+    }
     events = _apply_decision(session, state, dags, run, step, approve, actor, reason, detail)
     session.flush()  # the engine's Core statements below must see these rows
     advance_runs(session, state, dags)

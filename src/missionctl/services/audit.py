@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from missionctl.db.models import Run
 from missionctl.errors import IntegrityError, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import ChainReport, EventRecord, read_events, verify_chain
 from missionctl.eventlog.checkpoints import (
+    KEYS_DIR,
     Checkpoint,
     CheckpointFile,
     CheckpointReport,
@@ -37,6 +38,7 @@ from missionctl.eventlog.checkpoints import (
     read_public_keys,
     write_checkpoint,
 )
+from missionctl.eventlog.retirement import checkpoint_turn, read_retirements
 from missionctl.schemas.runs import EventPage, EventRead
 from missionctl.services.context import ServiceContext
 from missionctl.settings import Settings
@@ -79,9 +81,12 @@ async def verify_audit_log(
     """
     directory = ctx.settings.audit_checkpoint_dir
     files, keys = await asyncio.to_thread(_checkpoints_and_keys, ctx.settings, trusted_keys)
+    # Retirements count whichever keys are trusted: a retired key's later checkpoints are a
+    # thief's, even when an auditor's own copy of its public key is given.
+    retirements = await asyncio.to_thread(read_retirements, directory / KEYS_DIR)
     async with ctx.read() as session:
         chain = await verify_chain(session)
-        checkpoints = await check_checkpoints(session, files, keys)
+        checkpoints = await check_checkpoints(session, files, keys, retirements)
     return AuditReport(chain, checkpoints, directory)
 
 
@@ -91,7 +96,7 @@ def _checkpoints_and_keys(
     directory = settings.audit_checkpoint_dir
     if trusted_keys:
         return read_checkpoint_files(directory), read_public_keys(trusted_keys)
-    keys = read_public_keys([directory / "keys"])
+    keys = read_public_keys([directory / KEYS_DIR])
     try:
         own = load_signing_key(settings.audit_key_path, create=False)
     except (ValueError, OSError):
@@ -115,16 +120,31 @@ async def write_audit_checkpoint(ctx: ServiceContext) -> CheckpointWritten:
 
     The head is signed only if the log still holds it (the event at the head has the head's
     hash) and it is not behind the latest checkpoint (events removed since). A failed POST is
-    reported in the result, not raised: the file is written either way.
+    reported in the result, not raised: the file is written either way. It takes its turn with
+    key rotations (``checkpoint_turn``), so it never signs with a key being retired.
 
     Raises:
         IntegrityError: the head contradicts the log or the latest checkpoint; nothing is
             signed (``missionctl audit verify`` says why).
-        ValidationFailed: the signing key cannot be used (``MISSIONCTL_AUDIT_KEY_PATH``).
+        ValidationFailed: the signing key cannot be used (``MISSIONCTL_AUDIT_KEY_PATH``), or it
+            was retired (a key file restored from before a rotation).
     """
     settings = ctx.settings
-    directory = settings.audit_checkpoint_dir
-    latest = await asyncio.to_thread(latest_checkpoint_seq, directory)
+    async with checkpoint_turn(settings.audit_checkpoint_dir):
+        key = await asyncio.to_thread(signing_key, settings)
+        written = await sign_head(ctx, key)
+    # Sent after the turn: a slow receiver must not hold up a rotation.
+    return await post_checkpoint(settings, written)
+
+
+async def check_head_signable(ctx: ServiceContext) -> tuple[int, str]:
+    """The chain head ``(seq, hash)``, unless it contradicts the log or the latest checkpoint.
+
+    Raises:
+        IntegrityError: the head is not the log's event at its seq, or is behind the latest
+            checkpoint (events removed since); the message says to run ``audit verify``.
+    """
+    latest = await asyncio.to_thread(latest_checkpoint_seq, ctx.settings.audit_checkpoint_dir)
     async with ctx.read() as session:
         seq, digest = await read_head(session)
         stored = (await read_hashes(session, [seq])).get(seq)
@@ -138,18 +158,59 @@ async def write_audit_checkpoint(ctx: ServiceContext) -> CheckpointWritten:
             f"the chain head (seq {seq}) is behind the checkpoint at seq {latest}: events were "
             "removed; nothing was signed. Run `missionctl audit verify`"
         )
-    key = await asyncio.to_thread(signing_key, settings)
+    return seq, digest
+
+
+async def sign_head(ctx: ServiceContext, key: SigningKey) -> CheckpointWritten:
+    """Sign the chain head with ``key`` and write the checkpoint (``post_checkpoint`` sends it).
+
+    The caller holds ``checkpoint_turn``.
+
+    Raises:
+        IntegrityError: as ``check_head_signable``; nothing is signed.
+    """
+    settings = ctx.settings
+    seq, digest = await check_head_signable(ctx)
     checkpoint = key.sign(seq=seq, hash=digest, time=datetime.now(UTC))
+    directory = settings.audit_checkpoint_dir
     path = await asyncio.to_thread(write_checkpoint, directory, checkpoint, key.public_key)
-    return CheckpointWritten(checkpoint, path, await _post_checkpoint(settings, checkpoint))
+    return CheckpointWritten(checkpoint, path)
+
+
+async def post_checkpoint(settings: Settings, written: CheckpointWritten) -> CheckpointWritten:
+    """``written`` once POSTed to ``checkpoint_url`` if set, with why the POST failed if it did."""
+    return replace(written, post_error=await _post_checkpoint(settings, written.checkpoint))
 
 
 def signing_key(settings: Settings) -> SigningKey:
     """The key that signs checkpoints, created on first use (blocking: call from a thread).
 
     Raises:
-        ValidationFailed: the key file cannot be used, or a sandboxed program could read it;
-            the problem names ``MISSIONCTL_AUDIT_KEY_PATH`` and the fix.
+        ValidationFailed: the key file cannot be used, a sandboxed program could read it, or
+            it was retired by a rotation; the problem names ``MISSIONCTL_AUDIT_KEY_PATH`` and
+            the fix.
+    """
+    path = audit_key_path(settings)
+    try:
+        key = load_signing_key(path)
+    except (ValueError, OSError) as exc:
+        raise _key_problem(str(exc)) from exc
+    assert key is not None
+    retired = read_retirements(settings.audit_checkpoint_dir / KEYS_DIR).by_key.get(key.key_id)
+    if retired is not None:
+        raise _key_problem(
+            f"{path} holds key {key.key_id}, retired at {retired.retired_at} (replaced by key "
+            f"{retired.successor}): put the current key back, or run "
+            "`missionctl keys rotate-audit-key` to make a new one"
+        )
+    return key
+
+
+def audit_key_path(settings: Settings) -> Path:
+    """The signing key's path, resolved (pure path checks, no I/O on the key).
+
+    Raises:
+        ValidationFailed: the path is under a directory sandboxed programs may read.
     """
     path = settings.audit_key_path.resolve()
     for shared in settings.sandbox.read_only_paths:
@@ -158,12 +219,7 @@ def signing_key(settings: Settings) -> SigningKey:
                 f"{path} is under {shared}, which sandboxed programs may read "
                 "(MISSIONCTL_SANDBOX_READ_ONLY_PATHS); keep the key elsewhere"
             )
-    try:
-        key = load_signing_key(path)
-    except (ValueError, OSError) as exc:
-        raise _key_problem(str(exc)) from exc
-    assert key is not None
-    return key
+    return path
 
 
 def _key_problem(message: str) -> ValidationFailed:

@@ -34,6 +34,8 @@ from missionctl.schemas.identity import (
     UserRead,
 )
 from missionctl.services.context import ServiceContext
+from missionctl.services.passwords import password_problem
+from missionctl.services.sessions import end_user_sessions
 
 __all__ = [
     "LINK_PREFIX",
@@ -48,10 +50,10 @@ __all__ = [
     "identity_of_user",
     "list_tokens",
     "list_users",
+    "peek_sign_in_link",
     "read_user",
     "record_denial",
     "record_sign_in_failure",
-    "record_sign_out",
     "redeem_sign_in_link",
     "revoke_token",
     "set_password",
@@ -98,17 +100,22 @@ def _password_matches(stored_hash: str, password: str) -> bool:
         return False
 
 
-def _check_password(password: SecretStr) -> str:
+def _check_password(password: SecretStr, *, user_name: str) -> str:
+    """The password's text, when its length and ``services.passwords`` accept it for the user.
+
+    Raises:
+        ValidationFailed: too short, too long, common, repetitive or containing the user's name
+            (field ``password``, the message saying which).
+    """
     value = password.get_secret_value()
     if not PASSWORD_MIN_CHARS <= len(value) <= PASSWORD_MAX_CHARS:
-        raise ValidationFailed(
-            [
-                Problem(
-                    "password",
-                    f"must be {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters long",
-                )
-            ]
+        problem: str | None = (
+            f"must be {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters long"
         )
+    else:
+        problem = password_problem(value, user_name=user_name)
+    if problem is not None:
+        raise ValidationFailed([Problem("password", problem)])
     return value
 
 
@@ -167,7 +174,7 @@ async def create_user(ctx: ServiceContext, *, data: UserCreate, actor: str) -> U
     """
     password_hash = None
     if data.password is not None:
-        password = _check_password(data.password)
+        password = _check_password(data.password, user_name=data.name)
         password_hash = await asyncio.to_thread(_hasher.hash, password)
     user = User(
         name=data.name,
@@ -224,6 +231,8 @@ async def list_users(ctx: ServiceContext) -> list[UserRead]:
 async def set_role(ctx: ServiceContext, *, name: str, role: Role, actor: str) -> UserRead:
     """Give ``name`` the role ``role``; their tokens follow at once (capped by the new role).
 
+    A change ends every browser session of the user (they sign in again under the new role).
+
     Raises:
         NotFound: no such user (field ``name``).
         Conflict: it would demote the only enabled admin (field ``role``).
@@ -235,13 +244,15 @@ async def set_role(ctx: ServiceContext, *, name: str, role: Role, actor: str) ->
             await _keep_an_admin(session, user, field="role")
             user.role = role.value
             user.updated_at = utcnow()
+            ended = await end_user_sessions(session, user=user, now=user.updated_at)
+            payload = {"name": user.name, "from": previous, "to": role.value}
             await append(
                 session,
                 [
                     NewEvent(
                         type=access.USER_ROLE_CHANGED,
                         actor=actor,
-                        payload={"name": user.name, "from": previous, "to": role.value},
+                        payload={**payload, "sessions_ended": ended},
                     )
                 ],
             )
@@ -250,7 +261,7 @@ async def set_role(ctx: ServiceContext, *, name: str, role: Role, actor: str) ->
 
 
 async def disable_user(ctx: ServiceContext, *, name: str, actor: str) -> UserRead:
-    """Disable ``name``: their password, tokens and sign-in links stop working at once.
+    """Disable ``name``: their password, tokens, sign-in links and sessions stop working at once.
 
     Disabling a disabled user changes nothing (and appends no event).
 
@@ -264,9 +275,10 @@ async def disable_user(ctx: ServiceContext, *, name: str, actor: str) -> UserRea
             await _keep_an_admin(session, user, field="name")
             user.disabled = True
             user.updated_at = utcnow()
+            ended = await end_user_sessions(session, user=user, now=user.updated_at)
+            payload = {"name": user.name, "sessions_ended": ended}
             await append(
-                session,
-                [NewEvent(type=access.USER_DISABLED, actor=actor, payload={"name": user.name})],
+                session, [NewEvent(type=access.USER_DISABLED, actor=actor, payload=payload)]
             )
         await session.flush()
         return _user_read(user)
@@ -277,18 +289,24 @@ async def set_password(
 ) -> UserRead:
     """Set (or replace) the password of ``name``, stored as an argon2id hash.
 
+    Every browser session of the user ends: a session opened with the old password (perhaps by
+    whoever learned it) does not outlive it.
+
     Raises:
-        ValidationFailed: the password is too short or too long (field ``password``).
+        ValidationFailed: the password is too short, too long, common, repetitive or contains
+            the user's name (field ``password``).
         NotFound: no such user (field ``name``).
     """
-    password_hash = await asyncio.to_thread(_hasher.hash, _check_password(password))
+    value = _check_password(password, user_name=name)
+    password_hash = await asyncio.to_thread(_hasher.hash, value)
     async with ctx.write() as session:
         user = await _user_or_404(session, name)
         user.password_hash = password_hash
         user.updated_at = utcnow()
+        ended = await end_user_sessions(session, user=user, now=user.updated_at)
+        payload = {"name": user.name, "sessions_ended": ended}
         await append(
-            session,
-            [NewEvent(type=access.USER_PASSWORD_SET, actor=actor, payload={"name": user.name})],
+            session, [NewEvent(type=access.USER_PASSWORD_SET, actor=actor, payload=payload)]
         )
         await session.flush()
         return _user_read(user)
@@ -554,6 +572,24 @@ async def create_sign_in_link(
     return secret
 
 
+async def peek_sign_in_link(ctx: ServiceContext, *, secret: str) -> str | None:
+    """The name of the user the link ``secret`` would sign in, without using it; else ``None``.
+
+    ``None`` for an unknown, used or expired link, or a disabled user: what
+    ``redeem_sign_in_link`` would refuse right now.
+    """
+    if not secret.startswith(LINK_PREFIX) or len(secret) > _SECRET_MAX_CHARS:
+        return None
+    async with ctx.read() as session:
+        found = await repo.read_sign_in_link_with_owner(session, token_hash=_sha256(secret))
+        if found is None:
+            return None
+        link, user = found
+        if user.disabled or link.used_at is not None or link.expires_at <= utcnow():
+            return None
+        return user.name
+
+
 async def redeem_sign_in_link(ctx: ServiceContext, *, secret: str) -> Identity | None:
     """Sign in with a one-time link: the user's identity, or ``None``.
 
@@ -705,37 +741,27 @@ async def record_sign_in_failure(
     limited: bool,
     dropped: int = 0,
 ) -> None:
-    """Append ``user.sign_in_failed`` for a refused sign-in (the name as typed, never a password).
+    """Append ``user.sign_in_failed`` for a refused sign-in (never a password).
 
-    The name is recorded as a payload field, not as the actor (it may not be anyone's): the
-    event's actor is ``system``, which observed the attempt. ``dropped`` (in the payload when
-    not 0): failures from this client (address, or IPv6 /64) left unrecorded since its previous
-    recorded one, plus those the cap on all anonymous clients left unrecorded since the
-    previous ``user.sign_in_failed``.
+    ``name`` is what was typed (``""`` for a link). It is recorded only when a user of that
+    name exists; otherwise the payload's ``name`` is null: what people type into the name
+    field is sometimes their password, and every viewer reads the log. The name is a payload
+    field, not the actor: the event's actor is ``system``, which observed the attempt.
+    ``dropped`` (in the payload when not 0): failures from this client (address, or IPv6 /64)
+    left unrecorded since its previous recorded one, plus those the cap on all anonymous
+    clients left unrecorded since the previous ``user.sign_in_failed``.
     """
-    await _append_one(
-        ctx,
-        NewEvent(
-            type=access.USER_SIGN_IN_FAILED,
-            actor="system",
-            payload={
-                "name": name[:64],
-                "method": method,
-                "address": address,
-                "rate_limited": limited,
-                **({"dropped": dropped} if dropped else {}),
-            },
-        ),
-    )
-
-
-async def record_sign_out(ctx: ServiceContext, *, user_name: str) -> None:
-    """Append ``user.signed_out`` (the browser session of ``user_name`` ended on request)."""
-    await _append_one(
-        ctx,
-        NewEvent(
-            type=access.USER_SIGNED_OUT,
-            actor=f"user:{user_name}",
-            payload={"name": user_name},
-        ),
-    )
+    account = name.strip().lower()[:64]
+    async with ctx.write() as session:
+        known = bool(account) and (await repo.read_user_by_name(session, name=account) is not None)
+        payload = {
+            "name": account if known else None,
+            "method": method,
+            "address": address,
+            "rate_limited": limited,
+            **({"dropped": dropped} if dropped else {}),
+        }
+        await append(
+            session,
+            [NewEvent(type=access.USER_SIGN_IN_FAILED, actor="system", payload=payload)],
+        )

@@ -8,11 +8,21 @@ included), and writes each outcome fenced by its lease. A 2xx answer delivers; a
 ``max_attempts``, then the delivery is ``failed``. No transaction is open while a request is in
 flight, and nothing here runs on the engine's path: a dead receiver slows only its deliveries.
 
+Before each request the address is judged again by the address policy
+(``services.webhooks.vet_target``: public, or inside ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``),
+since a name may resolve elsewhere than when it was subscribed; the request then goes to the
+address judged (the name stays in ``Host`` and in TLS), never where a second lookup or a
+redirect would lead. A refused address fails the delivery at once, its error starting with
+``refused:``. Of the answer only its status and media type are kept (:func:`answer_summary`):
+a receiver's body is never stored or shown, so a webhook cannot read an internal service back.
+
 The clock is a parameter, so that tests drive retries without waiting (ADR 0060).
 """
 
 import asyncio
+import ipaddress
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -20,15 +30,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Any, Protocol
 
 import httpx
 
 from missionctl import __version__
+from missionctl.agents.addresses import Network, Resolver, resolve_host
 from missionctl.db.types import utcnow
 from missionctl.domain.webhooks import (
     MAX_ERROR_CHARS,
-    MAX_RESPONSE_CHARS,
     DeliveryStatus,
     backoff,
     clip,
@@ -38,7 +49,15 @@ from missionctl.repositories import webhooks as repo
 from missionctl.schemas.webhooks import DeliveryRead
 from missionctl.services.context import ServiceContext
 from missionctl.services.periodic import repeating
-from missionctl.services.webhooks import delivery_read, queue_redelivery, queue_test
+from missionctl.services.webhooks import (
+    TargetRefused,
+    TargetUnresolved,
+    allowed_networks,
+    delivery_read,
+    queue_redelivery,
+    queue_test,
+    vet_target,
+)
 from missionctl.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -68,14 +87,32 @@ LEASE_MARGIN_S = 30.0
 frees its deliveries for another process once the lease ends."""
 
 
+MAX_SUMMARY_CHARS = 200
+"""The most an answer's summary (status line and media type) keeps."""
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,60}/[a-z0-9][a-z0-9.+-]{0,60}")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Where deliveries may go: the allowed private networks, and how names are resolved."""
+
+    networks: tuple[Network, ...] = ()
+    resolve: Resolver = resolve_host
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What one attempt got: a status and the start of the body, or an error; how long it took."""
+    """What one attempt got: a status and a summary of the answer, or an error; how long it took.
+
+    ``final``: the attempt was refused by the address policy and is not retried.
+    """
 
     status_code: int | None
     response_body: str | None
     error: str | None
     duration_ms: int
+    final: bool = False
 
     @property
     def ok(self) -> bool:
@@ -83,14 +120,47 @@ class Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-async def _read_start(response: httpx.Response) -> str:
-    """The first ``MAX_RESPONSE_CHARS`` characters of the body; the rest is never read."""
-    kept = bytearray()
-    async for chunk in response.aiter_bytes():
-        kept += chunk
-        if len(kept) >= MAX_RESPONSE_CHARS * 4:
-            break
-    return clip(kept.decode("utf-8", errors="replace"), MAX_RESPONSE_CHARS)
+def answer_summary(response: httpx.Response) -> str:
+    """What is kept of an answer: its status line and media type, never a byte of its body.
+
+    The reason phrase is the standard one for the status and the media type is kept only when
+    it looks like one, so nothing the receiver chose is echoed beyond a short, fixed shape.
+    """
+    code = response.status_code
+    try:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = ""
+    essence = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    media = essence if _MEDIA_TYPE.fullmatch(essence) else "no recognised media type"
+    return clip(f"HTTP {code} {phrase}".rstrip() + f"; {media}", MAX_SUMMARY_CHARS)
+
+
+def _pinned(
+    http: httpx.AsyncClient, url: str, address: str, content: bytes, headers: dict[str, str]
+) -> httpx.Request:
+    """A POST of ``content`` to ``url`` whose connection goes to ``address``.
+
+    The name stays where the receiver reads it: the ``Host`` header and, over HTTPS, the TLS
+    server name, against which the certificate is checked.
+    """
+    target = httpx.URL(url)
+    pinned = target.copy_with(host=str(ipaddress.ip_address(address.split("%")[0])))
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    sent = {**headers, "Host": target.netloc.decode("ascii")}
+    return http.build_request("POST", pinned, content=content, headers=sent, extensions=extensions)
+
+
+async def _vetted(url: str, policy: Policy) -> str | Answer:
+    """The address to send to, or the answer that ends the attempt without sending."""
+    started = time.perf_counter()
+    try:
+        addresses = await vet_target(url, policy.networks, resolve=policy.resolve)
+    except TargetRefused as exc:
+        return Answer(None, None, clip(f"refused: {exc}", MAX_ERROR_CHARS), _ms(started), True)
+    except TargetUnresolved as exc:  # may resolve later: retried like a refused connection
+        return Answer(None, None, clip(str(exc), MAX_ERROR_CHARS), _ms(started))
+    return addresses[0]
 
 
 async def post(
@@ -100,8 +170,12 @@ async def post(
     sign: Signer,
     timeout_s: float,
     now: datetime,
+    policy: Policy = Policy(),
 ) -> Answer:
-    """POST one claimed delivery, signed, within ``timeout_s`` overall; never raises for I/O."""
+    """POST one claimed delivery, signed, within ``timeout_s`` overall; never raises for I/O.
+
+    The address is judged first (``policy``) and the request pinned to the address judged.
+    """
     content = claimed.body.encode()
     headers = {
         "Content-Type": "application/json",
@@ -113,11 +187,13 @@ async def post(
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout_s):
-            async with http.stream(
-                "POST", claimed.url, content=content, headers=headers
-            ) as response:
-                text = await _read_start(response)
-                code = response.status_code
+            address = await _vetted(claimed.url, policy)
+            if isinstance(address, Answer):
+                return address
+            request = _pinned(http, claimed.url, address, content, headers)
+            response = await http.send(request, stream=True)
+            await response.aclose()  # the body is never read
+            text, code = answer_summary(response), response.status_code
     except TimeoutError:
         return Answer(None, None, f"no answer within {timeout_s:g} s", _ms(started))
     # Any failure to send is the receiver's outcome, recorded on its delivery: an address
@@ -144,7 +220,7 @@ def _outcome(
     }
     if answer.ok:
         return values | {"status": DeliveryStatus.delivered.value, "delivered_at": now}
-    if attempts >= config.max_attempts:
+    if answer.final or attempts >= config.max_attempts:
         return values | {"status": DeliveryStatus.failed.value}
     wait = timedelta(seconds=backoff(attempts, config.backoff_s))
     return values | {"status": DeliveryStatus.pending.value, "next_attempt_at": now + wait}
@@ -173,8 +249,11 @@ async def _send_and_record(
     config: WebhookSettings,
     sign: Signer,
     clock: Clock,
+    policy: Policy,
 ) -> bool:
-    answer = await post(http, claimed, sign=sign, timeout_s=config.timeout_s, now=clock())
+    answer = await post(
+        http, claimed, sign=sign, timeout_s=config.timeout_s, now=clock(), policy=policy
+    )
     values = _outcome(answer, claimed.attempts, clock(), config)
     async with ctx.write() as session:
         recorded = await repo.record_attempt(
@@ -192,17 +271,20 @@ async def dispatch_due(
     sign: Signer,
     clock: Clock = utcnow,
     http: httpx.AsyncClient | None = None,
+    resolve: Resolver = resolve_host,
 ) -> int:
     """Send every delivery due at ``clock()``, ``config.concurrency`` at a time; how many were sent.
 
     Rounds continue while they find due deliveries, so a backlog drains in one call. Raises
-    what the database raises; a receiver's failure is recorded on its delivery, never raised.
+    what the database raises; a receiver's failure (or a refused address) is recorded on its
+    delivery, never raised. ``resolve`` turns names into addresses (``getaddrinfo``).
     """
+    policy = Policy(allowed_networks(ctx.settings), resolve)
     async with _client(http, config) as client:
         sent = 0
         while claimed := await _claim(ctx, config, clock()):
             await asyncio.gather(
-                *(_send_and_record(ctx, client, c, config, sign, clock) for c in claimed)
+                *(_send_and_record(ctx, client, c, config, sign, clock, policy) for c in claimed)
             )
             sent += len(claimed)
             if len(claimed) < config.concurrency:
@@ -237,8 +319,9 @@ async def _send_one_now(
     config = ctx.settings.webhooks
     claimed = await _claim(ctx, config, clock(), only=delivery_id)
     if claimed:
+        policy = Policy(allowed_networks(ctx.settings))
         async with _client(None, config) as client:
-            await _send_and_record(ctx, client, claimed[0], config, sign, clock)
+            await _send_and_record(ctx, client, claimed[0], config, sign, clock, policy)
     deadline = time.monotonic() + (0.0 if claimed else config.timeout_s + 1.0)
     while True:
         async with ctx.read() as session:

@@ -8,16 +8,26 @@ an address and a body format; its secret signs each request and is returned once
 Nothing on the engine's path sends anything (ADR 0060): :func:`catch_up` reads the events past
 the follower's cursor and writes one delivery row per event and matching subscription, in the
 transaction that moves the cursor. ``services.webhook_sender`` claims due rows and sends them.
+
+Where an address may point is the ``http`` agent's rule (``agents.addresses``): every
+address its host resolves to is public, or inside ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``.
+:func:`vet_target` applies it when a subscription is made or its address changed (a refusal
+names the field and the setting) and again before every request, whose connection then goes
+to the address vetted (a name that resolves elsewhere a moment later changes nothing).
 """
 
+import ipaddress
 import secrets
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from missionctl.agents.addresses import Network, Resolver, checked_addresses, resolve_host
+from missionctl.agents.base import AgentError
 from missionctl.db.models import Event, Webhook, WebhookDelivery
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
@@ -32,7 +42,7 @@ from missionctl.domain.webhooks import (
     sample_event,
     shown_url,
 )
-from missionctl.errors import NotFound
+from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import webhooks as repo
 from missionctl.schemas.webhooks import (
@@ -44,6 +54,7 @@ from missionctl.schemas.webhooks import (
 )
 from missionctl.services.context import ServiceContext
 from missionctl.services.periodic import repeating
+from missionctl.settings import Settings
 
 FOLLOW_BATCH_EVENTS = 5_000
 """Events of the log read per follower transaction: bounds how long one holds the write lock."""
@@ -52,6 +63,67 @@ MAX_DELIVERIES_SHOWN = 200
 """The most deliveries one read of a delivery log returns."""
 
 SECRET_BYTES = 32
+
+
+class TargetRefused(Exception):
+    """A webhook's address leads where the address policy forbids; the message says where."""
+
+
+class TargetUnresolved(Exception):
+    """A webhook's host does not resolve (now); the message says which."""
+
+
+def allowed_networks(settings: Settings) -> tuple[Network, ...]:
+    """The private networks webhooks may reach: ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``."""
+    return tuple(
+        ipaddress.ip_network(net, strict=False) for net in settings.http_agent.allowed_networks
+    )
+
+
+async def vet_target(
+    url: str,
+    networks: Sequence[Network],
+    *,
+    field: str = "url",
+    resolve: Resolver = resolve_host,
+) -> list[str]:
+    """The addresses ``url``'s host resolves to, each one allowed by the address policy.
+
+    Resolves once and judges exactly those addresses (``agents.addresses.checked_addresses``,
+    the rule of ``http`` steps), so a caller that connects to one of them connects where the
+    policy looked.
+
+    Raises:
+        TargetRefused: an address is loopback, private, link-local or reserved, outside
+            ``networks``; the message names ``field`` and the setting that allows it.
+        TargetUnresolved: the host does not resolve, or to no address.
+    """
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        return await checked_addresses(
+            parts.hostname or "", port, allowed=networks, resolve=resolve, field=field
+        )
+    except AgentError as exc:
+        if exc.retryable:  # the name may resolve later
+            raise TargetUnresolved(str(exc)) from None
+        raise TargetRefused(str(exc)) from None
+
+
+async def _check_target(ctx: ServiceContext, url: str) -> None:
+    """Refuse a subscription's address the policy forbids (a 422 on ``url``).
+
+    A name that does not resolve now is taken: it is judged again before every request.
+
+    Raises:
+        ValidationFailed: the address leads to a forbidden network.
+    """
+    try:
+        await vet_target(url, allowed_networks(ctx.settings), field="url")
+    except TargetRefused as exc:
+        raise ValidationFailed([Problem("url", str(exc).removeprefix("url: "))]) from None
+    except TargetUnresolved:
+        return
 
 
 def webhook_read(webhook: Webhook) -> WebhookRead:
@@ -119,7 +191,11 @@ async def create_webhook(ctx: ServiceContext, *, data: WebhookCreate, actor: str
     """Subscribe ``data.url`` to ``data.events``; the answer carries the secret, this once.
 
     The subscription receives the events appended after it (``since_seq``).
+
+    Raises:
+        ValidationFailed: the address leads to a network the address policy forbids.
     """
+    await _check_target(ctx, data.url)
     secret = "whsec_" + secrets.token_urlsafe(SECRET_BYTES)
     async with ctx.write() as session:
         webhook = Webhook(
@@ -169,8 +245,11 @@ async def update_webhook(
 
     Raises:
         NotFound: no subscription has that id.
+        ValidationFailed: the new address leads to a network the address policy forbids.
     """
     sent = data.model_fields_set
+    if "url" in sent and data.url is not None:
+        await _check_target(ctx, data.url)
     async with ctx.write() as session:
         webhook = await _locked(session, webhook_id)
         if "url" in sent and data.url is not None:

@@ -23,7 +23,8 @@ is measured on the parser's events before anything is built (see :func:`load_doc
 deep text is a problem, never a crash; :func:`load_document` reads run inputs the same way.
 
 Problems come sorted by step (``steps.<index>``, top-level fields first), then by field, each
-once. Fields number steps from 0, as the editor's links do; messages name steps by their id.
+once; at most ``MAX_PROBLEMS`` of them, then one that counts the rest. Fields number steps
+from 0, as the editor's links do; messages name steps by their id.
 
 Nothing here writes; ``services.workflows`` stores a definition only when the list is empty.
 """
@@ -33,7 +34,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import yaml
@@ -42,6 +43,7 @@ from pydantic import ValidationError
 from missionctl.agents.mcp_inputs import input_problems as mcp_input_problems
 from missionctl.domain.dag import Node, topological_layers, validate_dag
 from missionctl.domain.numbers import ascii_int
+from missionctl.domain.problems import MAX_PROBLEMS, capped
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
 from missionctl.expressions import (
@@ -51,6 +53,7 @@ from missionctl.expressions import (
     check_template,
     template_strings,
 )
+from missionctl.schemas import strict_json
 from missionctl.schemas.datafiles import DuplicateKeyError, UniqueKeyLoader
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.workflows import WorkflowSpec
@@ -184,22 +187,6 @@ def _json_depth_error(text: str) -> DocumentTooLarge:
     return _too_deep("")
 
 
-def _load_json(text: str) -> Any:
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        data = dict(items)
-        if len(data) < len(items):
-            seen: set[str] = set()
-            for key, _ in items:
-                if key in seen:
-                    raise DuplicateKeyError(
-                        f"the key {key!r} appears twice in one object; keep one"
-                    )
-                seen.add(key)
-        return data
-
-    return json.loads(text, object_pairs_hook=pairs)
-
-
 @dataclass(frozen=True, slots=True)
 class WorkflowCheck:
     """The outcome of checking a definition.
@@ -247,7 +234,7 @@ def load_document(text: str, *, syntax: Syntax = "yaml") -> Any:
     try:
         if syntax == "json":
             try:
-                return _load_json(text)
+                return strict_json.loads(text)
             except RecursionError:
                 raise _json_depth_error(text) from None
         _check_yaml_depth(text)
@@ -282,7 +269,7 @@ def parse_definition_text(text: str, *, syntax: Syntax = "yaml") -> tuple[Any, l
         data = load_document(text, syntax=syntax)
     except DocumentError as exc:
         return None, [Problem("definition", str(exc))]
-    return data, shape_problems(data)
+    return data, capped(shape_problems(data))
 
 
 def shape_problems(data: Any) -> list[Problem]:
@@ -354,11 +341,21 @@ def check_definition(
 ) -> WorkflowCheck:
     """Check a definition (text or data) against every rule; see the module docstring.
 
+    At most ``MAX_PROBLEMS`` problems are listed, then one that counts the rest
+    (``domain.problems.capped``).
+
     Args:
         definition: YAML or JSON text, or the parsed data.
         syntax: How to parse text: ``"yaml"`` (which reads most JSON too) or ``"json"``
             (strict JSON: tabs and ``1e3`` read as JSON means them).
     """
+    check = _check_definition(definition, syntax=syntax)
+    if len(check.problems) <= MAX_PROBLEMS:
+        return check
+    return replace(check, problems=capped(check.problems))
+
+
+def _check_definition(definition: str | Mapping[str, Any], *, syntax: Syntax) -> WorkflowCheck:
     if isinstance(definition, str):
         data, problems = parse_definition_text(definition, syntax=syntax)
     else:

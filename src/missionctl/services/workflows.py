@@ -7,7 +7,7 @@ raises ``ValidationFailed`` with all the problems found.
 """
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,10 +16,21 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Workflow
 from missionctl.domain import events as ev
-from missionctl.domain.governance import Gate, ProgramRule, step_gate
-from missionctl.domain.workflows import LEGACY_APPROVALS, WorkflowDag
+from missionctl.domain.coding import CodingCli, is_coding_agent
+from missionctl.domain.governance import (
+    CODING_RULE,
+    Gate,
+    Network,
+    ProgramRule,
+    address_refusal,
+    parse_repositories,
+    repository_refusal,
+    step_gate,
+)
+from missionctl.domain.workflows import LEGACY_APPROVALS, WorkflowDag, holds_template
 from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
+from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import workflows as workflow_repo
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import (
@@ -34,7 +45,10 @@ from missionctl.schemas.workflows import (
 )
 from missionctl.services.agents import read_allowed_programs
 from missionctl.services.context import ServiceContext
+from missionctl.services.execution.types import SHIPPED_CLIS, coding_clis
+from missionctl.services.missions import clone_networks
 from missionctl.services.money import usd_to_micros
+from missionctl.services.offload import off_loop
 from missionctl.services.runs import start_run
 from missionctl.services.workflow_checks import (
     Syntax,
@@ -84,28 +98,33 @@ def check_workflow(
     return check_definition(definition, syntax=syntax)
 
 
-def step_gates(spec: WorkflowSpec, programs: Mapping[str, ProgramRule]) -> dict[str, Gate]:
+def step_gates(
+    spec: WorkflowSpec,
+    programs: Mapping[str, ProgramRule],
+    clis: Mapping[str, CodingCli] = SHIPPED_CLIS,
+) -> dict[str, Gate]:
     """Whether each step will wait for a person, decided as the engine decides it.
 
     The engine's own reading of the definition as it is stored (``WorkflowDag.from_definition``,
     which resolves the approval policy) and its own decision (``domain.governance.step_gate``)
-    on the stored inputs and the allow-list ``programs``: a ``command`` step whose program,
-    network flag or environment holds a template is shown waiting, since its program is known
-    only when it runs. A stored version's spec comes from :func:`stored_spec`.
+    on the stored inputs, the allow-list ``programs`` and the coding presets' command lines
+    ``clis``: a ``command`` step whose program, network flag or environment holds a template
+    is shown waiting, since its program is known only when it runs. A stored version's spec
+    comes from :func:`stored_spec`.
     """
     definition = spec.model_dump(mode="json")
     # A gate does not depend on the graph, which an editor's draft may not have right yet.
     definition["steps"] = [{**raw, "depends_on": []} for raw in definition["steps"]]
     dag = WorkflowDag.from_definition(definition)
     return {
-        step_id: step_gate(step, step.inputs, programs, rendered=False)
+        step_id: step_gate(step, step.inputs, programs, rendered=False, clis=clis)
         for step_id, step in dag.steps.items()
     }
 
 
 async def read_step_gates(ctx: ServiceContext, *, spec: WorkflowSpec) -> dict[str, Gate]:
     """:func:`step_gates` under the allow-list in force now."""
-    return step_gates(spec, await read_allowed_programs(ctx))
+    return step_gates(spec, await read_allowed_programs(ctx), coding_clis(ctx.settings))
 
 
 def validate_workflow(
@@ -113,6 +132,7 @@ def validate_workflow(
     *,
     syntax: Syntax = "yaml",
     programs: Mapping[str, ProgramRule] | None = None,
+    clis: Mapping[str, CodingCli] = SHIPPED_CLIS,
 ) -> WorkflowCheckRead:
     """Check a definition without saving it, as the public contract (for an editor's preview).
 
@@ -125,7 +145,7 @@ def validate_workflow(
     spec = check.spec
     steps: list[dict[str, Any]] = []
     if spec is not None:
-        gates = step_gates(spec, programs or {})
+        gates = step_gates(spec, programs or {}, clis)
         for step in spec.steps:
             gate = gates[step.id]
             steps.append(
@@ -151,7 +171,15 @@ async def preview_workflow(
     ctx: ServiceContext, *, definition: str | Mapping[str, Any], syntax: Syntax = "yaml"
 ) -> WorkflowCheckRead:
     """:func:`validate_workflow` under the allow-list in force now: what the engine would do."""
-    return validate_workflow(definition, syntax=syntax, programs=await read_allowed_programs(ctx))
+    programs = await read_allowed_programs(ctx)
+    # A definition may be a megabyte: checked on a parser thread, not the event loop (ADR 0076).
+    return await off_loop(
+        validate_workflow,
+        definition,
+        syntax=syntax,
+        programs=programs,
+        clis=coding_clis(ctx.settings),
+    )
 
 
 async def save_workflow(
@@ -175,7 +203,7 @@ async def save_workflow(
         Conflict: another save took the same version number (not expected: saves of one name
             are serialised).
     """
-    check = check_definition(definition, syntax=syntax)
+    check = await off_loop(check_definition, definition, syntax=syntax)  # ADR 0076
     if not check.valid:
         raise ValidationFailed(check.problems)
     assert check.spec is not None
@@ -210,9 +238,18 @@ async def _store(
     mission_id: uuid.UUID | None = None,
     plan_id: uuid.UUID | None = None,
 ) -> WorkflowRead:
-    """Insert a checked ``spec`` as the next version of its name."""
+    """Insert a checked ``spec`` as the next version of its name.
+
+    Raises:
+        ValidationFailed: a coding step names a repository that is not allowed, or a clone URL
+            whose host spells a private address (:func:`repository_problems`).
+    """
+    networks = clone_networks(ctx.settings)
 
     def work(session: Session) -> WorkflowRead:
+        problems = repository_problems(spec, allowed_repositories(session), networks)
+        if problems:
+            raise ValidationFailed(problems)
         saved = save_version(
             session, spec=spec, actor=actor, mission_id=mission_id, plan_id=plan_id
         )
@@ -220,6 +257,40 @@ async def _store(
 
     with version_race_as_conflict(spec.name):
         return await ctx.write_blocking(work, side_by_side=True)
+
+
+def allowed_repositories(session: Session) -> tuple[str, ...]:
+    """The repositories coding steps may work on, as stored now (empty: none)."""
+    for row in blocking_repo.read_agent_rules(session):
+        if row.name == CODING_RULE:
+            return parse_repositories(row.config)
+    return ()
+
+
+def repository_problems(
+    spec: WorkflowSpec, allowed: Sequence[str], networks: Sequence[Network]
+) -> list[Problem]:
+    """What is wrong with the repositories a workflow's coding steps name as written.
+
+    Only a literal ``inputs.repository`` is judged here; one holding a template (and a step
+    working on its mission's repository) is judged when the step is admitted. A clone URL whose
+    host spells a loopback, private, link-local or reserved address is refused unless that
+    network is allowed; any repository must be on the allowed list.
+    """
+    problems = []
+    for index, step in enumerate(spec.steps):
+        source = step.inputs.get("repository")
+        if not is_coding_agent(step.agent) or not isinstance(source, str) or not source:
+            continue
+        if holds_template(source):
+            continue
+        field = f"steps.{index}.inputs.repository"
+        problem = address_refusal(source, networks, field=field) or repository_refusal(
+            source, allowed, field=field
+        )
+        if problem is not None:
+            problems.append(Problem(field, problem))
+    return problems
 
 
 def require_valid(spec: WorkflowSpec) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from missionctl.security.guard import GuardedRoute
 from missionctl.web.routes import (
     approvals,
     artifacts,
@@ -26,6 +27,7 @@ from missionctl.web.routes import (
     runs,
     schedules,
     search,
+    sessions_page,
     specs_page,
     templates_page,
     trace_page,
@@ -35,7 +37,7 @@ from missionctl.web.routes import (
 
 STATIC_DIR = Path(__file__).parent / "static"
 
-web_router = APIRouter(include_in_schema=False)
+web_router = APIRouter(route_class=GuardedRoute, include_in_schema=False)
 web_router.include_router(auth.router)
 web_router.include_router(mission_list.router)
 web_router.include_router(mission_page.router)
@@ -58,5 +60,6 @@ web_router.include_router(webhooks_page.router)
 web_router.include_router(schedules.router)
 web_router.include_router(specs_page.router)
 web_router.include_router(templates_page.router)
+web_router.include_router(sessions_page.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

@@ -15,9 +15,10 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.access import NAME_PATTERN, Role
 from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import identity
 
-router = APIRouter(tags=["access"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=GuardedRoute, tags=["access"], responses=ERROR_RESPONSES)
 # Routes that read a body and may clash with the current state.
 WRITE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}
 

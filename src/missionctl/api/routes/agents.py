@@ -2,8 +2,9 @@
 
 A disabled agent, or one limited to some risk tiers, holds its queued steps back (``step.held``)
 instead of failing them; changing the rule releases those it now allows (``step.released``).
-The ``command`` agent's rule also lists the programs its steps run without an approver
-(``allowed_programs``); a change names only the programs it sets or removes. Agent names
+The ``command`` agent's rule also lists the programs its steps (and coding steps) run without an
+approver (``allowed_programs``), and the ``coding:*`` rule the repositories coding steps may
+work on (``allowed_repositories``); a change names only the entries it sets or removes. Agent names
 contain ``:`` and ``*`` (``builtin:architect``, ``llm:*``): the path takes them as they are.
 """
 
@@ -19,10 +20,13 @@ from missionctl.schemas.governance import AgentRead, AgentUpdate
 from missionctl.schemas.missions import plain_text
 from missionctl.schemas.runs import not_a_number
 from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import agents as agent_service
 from missionctl.services import utilisation as utilisation_service
 
-router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES
+)
 
 # The agents table's name column holds 100 characters.
 AgentName = Annotated[
@@ -79,8 +83,12 @@ async def update_agent(
     or to `null` to remove it; programs not named keep theirs, so concurrent changes by two
     admins both land. An entry's `env` names the variables its steps may set without an
     approver besides CI, LANG, LC_*, TZ, NO_COLOR, FORCE_COLOR and TERM. A `command` step
-    whose program is not listed waits for an approver, whatever its workflow declares. Steps
-    already waiting keep waiting; queued steps the new list no longer lets run go to an
-    approver.
+    whose program is not listed waits for an approver, whatever its workflow declares, and so
+    does a coding step whose CLI or test command is not. Steps already waiting keep waiting;
+    queued steps the new list no longer lets run go to an approver.
+
+    `allowed_repositories` (only on `coding:*`) maps a repository to `true` to allow coding
+    steps to work on it or `false` to take it off; the others keep theirs. Empty by default:
+    no coding step runs on any repository until an admin allows one.
     """
     return await agent_service.update_agent(ctx, name=name, data=body, actor=who.actor)

@@ -18,12 +18,14 @@ from missionctl.schemas.analytics import (
     RetentionAnswer,
     TrendsAnswer,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import analytics as analytics_service
 from missionctl.services import anomalies as anomalies_service
 from missionctl.services import insights as insights_service
 
 # Every route here reads the metrics; the declaration covers the whole router.
 router = APIRouter(
+    route_class=GuardedRoute,
     prefix="/analytics",
     tags=["analytics"],
     responses=ERROR_RESPONSES,

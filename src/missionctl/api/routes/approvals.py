@@ -4,6 +4,9 @@ A gated step waits in ``awaiting_approval`` with exactly what it will run; nothi
 dispatched until an approver decides. A decision is made once: a second one (or one on a step
 that no longer waits) is a 409 whose message names who decided and when. Events record the
 person who decided (``user:NAME`` or ``token:NAME``), with the time and the reason.
+
+Four eyes (ADR 0078): nobody approves a step of a run they started or of a workflow version
+they wrote (403); an admin may, with an ``override_reason`` that the decision's event keeps.
 """
 
 import uuid
@@ -17,9 +20,12 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.governance import ApprovalDecide, ApprovalRead
 from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import approvals as approval_service
 
-router = APIRouter(prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES
+)
 DECIDE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}
 REASON_MAX_CHARS = 2000
 
@@ -107,7 +113,11 @@ async def get_approval(ref: Ref, ctx: Context) -> ApprovalRead:
 async def approve(
     ref: Ref, ctx: Context, who: Decider, body: DecisionBody = NO_REASON
 ) -> ApprovalRead:
-    """Approve a waiting step: it is queued and its run resumes (409 if decided already)."""
+    """Approve a waiting step: it is queued and its run resumes (409 if decided already).
+
+    Four eyes: whoever started the run or wrote its workflow version gets a 403 naming the
+    rule; an admin may approve anyway with an `override_reason`, which the decision records.
+    """
     return await approval_service.decide_approval(
         ctx,
         ref=ref,
@@ -117,6 +127,8 @@ async def approve(
         confirm_full_access=body.confirm_full_access,
         justification=body.justification,
         user=who.user_name,
+        override_reason=body.override_reason,
+        may_override=who.allows(P.POLICIES_ADMIN),
     )
 
 

@@ -11,13 +11,21 @@ from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.reports import RunReport
-from missionctl.security.downloads import content_disposition, download_media_type
+from missionctl.security.downloads import (
+    INERT_DOWNLOAD_HEADERS,
+    content_disposition,
+    served_media_type,
+)
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import artifacts as artifact_service
 from missionctl.services import reports as report_service
 
 # Every route here reads artifacts; the declaration covers the whole router.
 router = APIRouter(
-    tags=["artifacts"], responses=ERROR_RESPONSES, dependencies=[requires(P.ARTIFACTS_READ)]
+    route_class=GuardedRoute,
+    tags=["artifacts"],
+    responses=ERROR_RESPONSES,
+    dependencies=[requires(P.ARTIFACTS_READ)],
 )
 
 
@@ -39,13 +47,17 @@ async def get_artifact(artifact_id: uuid.UUID, ctx: Context) -> ArtifactRead:
     return await artifact_service.read_artifact(ctx, artifact_id=artifact_id)
 
 
-# The bytes are sent with the artifact's own media type (``media_type`` of the artifact, e.g.
-# text/markdown or application/json): the schema says "any type" for those and binary for the
-# generic one. Every error, whatever the artifact's type, is the JSON error shape.
+# The bytes are sent with the artifact's own media type when it is a passive one (text/markdown,
+# application/json, image/png…), else as application/octet-stream (security.downloads): the
+# schema says "any type" for those and binary for the generic one. Every error, whatever the
+# artifact's type, is the JSON error shape.
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The bytes, as a download, with the artifact's own `media_type` "
-        "(`application/octet-stream` when it has none that can be sent)",
+        "description": "The bytes, as an attachment, with the artifact's own `media_type` when "
+        "it is a passive one (plain text, Markdown, CSV, a diff, JSON, a ZIP or gzip file, a "
+        "PNG, JPEG, GIF or WebP image) and `application/octet-stream` otherwise (scripts, "
+        "HTML, SVG…); never sniffed (`X-Content-Type-Options: nosniff`) and sandboxed "
+        "(`Content-Security-Policy: sandbox`)",
         "content": {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             "*/*": {"schema": {}},
@@ -61,14 +73,18 @@ CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=CONTENT_RESPONSES,
 )
 async def download_artifact(artifact_id: uuid.UUID, ctx: Context) -> Response:
-    """The artifact's bytes, with its media type, as a download."""
+    """The artifact's bytes as an attachment, served inert whatever they are.
+
+    A passive media type is kept; any other (a script, HTML, SVG) is sent as
+    `application/octet-stream`, with `nosniff` and a `sandbox` content security policy.
+    """
     artifact, content = await artifact_service.read_artifact_content(ctx, artifact_id=artifact_id)
     return Response(
         content=content,
-        media_type=download_media_type(artifact.media_type),
+        media_type=served_media_type(artifact.media_type),
         headers={
             "Content-Disposition": content_disposition(artifact.name),
-            "X-Content-Type-Options": "nosniff",
+            **INERT_DOWNLOAD_HEADERS,
         },
     )
 

@@ -19,9 +19,12 @@ from missionctl.schemas.events import (
     parse_filters,
 )
 from missionctl.schemas.runs import RunPage
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import event_feed
 
-router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES
+)
 
 Text = Annotated[str | None, Query(max_length=FILTER_TEXT_MAX_CHARS)]
 Time = Annotated[str | None, Query(max_length=64, description=ISO_HINT)]

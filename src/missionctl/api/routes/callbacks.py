@@ -14,11 +14,11 @@ from missionctl.api.deps import Context, public
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.errors import RateLimited
 from missionctl.schemas.http_agent import AgentAnswer
-from missionctl.security.guard import client_address, edge_limits
+from missionctl.security.guard import GuardedRoute, client_address, edge_limits
 from missionctl.security.limits import client_key
 from missionctl.services.callbacks import MAX_TOKEN_CHARS, receive_callback
 
-router = APIRouter(tags=["callbacks"])
+router = APIRouter(route_class=GuardedRoute, tags=["callbacks"])
 
 
 async def _limit(request: Request) -> None:

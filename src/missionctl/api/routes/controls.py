@@ -14,9 +14,10 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.governance import ControlsRead, EmergencyStop, EmergencyStopResult
 from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import controls as control_service
 
-router = APIRouter(tags=["controls"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=GuardedRoute, tags=["controls"], responses=ERROR_RESPONSES)
 WRITE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}
 REASON_MAX_CHARS = 2000
 

@@ -17,9 +17,12 @@ from missionctl.schemas.costs import (
 )
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.runs import not_a_number
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import costs as cost_service
 
-router = APIRouter(prefix="/costs", tags=["costs"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/costs", tags=["costs"], responses=ERROR_RESPONSES
+)
 
 Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
 

@@ -11,11 +11,15 @@ from missionctl.domain.diagram_svg import render_svg
 from missionctl.domain.diagrams import DiagramName
 from missionctl.schemas.diagrams import MissionDiagramsRead, diagrams_read
 from missionctl.schemas.plans import MAX_PLAN_VERSION
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import diagrams as diagram_service
 
 # Reading the diagrams is reading the mission and its plan: the same permission.
 router = APIRouter(
-    tags=["missions"], responses=ERROR_RESPONSES, dependencies=[requires(P.MISSIONS_READ)]
+    route_class=GuardedRoute,
+    tags=["missions"],
+    responses=ERROR_RESPONSES,
+    dependencies=[requires(P.MISSIONS_READ)],
 )
 
 PlanVersion = Annotated[

@@ -22,9 +22,12 @@ from missionctl.schemas.documents import (
     ExportFormat,
 )
 from missionctl.security.downloads import content_disposition
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import documents as document_service
 
-router = APIRouter(prefix="/missions", tags=["documents"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/missions", tags=["documents"], responses=ERROR_RESPONSES
+)
 
 Writer = Annotated[Identity, requires(P.MISSIONS_WRITE)]
 Kind = Annotated[DocumentKind, Path(description="The kind of document, e.g. `prd`.")]

@@ -17,10 +17,13 @@ from missionctl.schemas.events import (
     EventFilters,
     parse_filters,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import dashboard
 from missionctl.services.event_feed import read_event_feed, to_feed_item
 
-router = APIRouter(prefix="/events", tags=["events"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/events", tags=["events"], responses=ERROR_RESPONSES
+)
 
 MAX_SEQ = dashboard.MAX_SEQ
 PING_S = 15

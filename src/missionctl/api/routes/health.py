@@ -5,9 +5,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from missionctl.api.deps import Context, public
+from missionctl.security.guard import GuardedRoute
 from missionctl.services.health import check_health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=GuardedRoute, tags=["health"])
 
 
 class HealthRead(BaseModel):

@@ -7,8 +7,9 @@ from fastapi import APIRouter
 from missionctl.api.deps import Identity, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.schemas.identity import MeRead
+from missionctl.security.guard import GuardedRoute
 
-router = APIRouter(tags=["identity"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=GuardedRoute, tags=["identity"], responses=ERROR_RESPONSES)
 
 
 # Any signed-in identity may ask who it is. Every route must declare a permission, so this one

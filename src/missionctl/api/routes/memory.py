@@ -10,11 +10,12 @@ from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.memory import MemoryKind
 from missionctl.domain.search import MAX_QUERY_CHARS
 from missionctl.schemas.memory import MemoryPage, SimilarMission
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import memory as memory_service
 from missionctl.services import memory_recall
 from missionctl.services.memory import MAX_PAGE
 
-router = APIRouter(tags=["memory"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=GuardedRoute, tags=["memory"], responses=ERROR_RESPONSES)
 
 
 @router.get("/memory", response_model=MemoryPage, dependencies=[requires(P.MISSIONS_READ)])

@@ -24,11 +24,14 @@ from missionctl.schemas.plans import (
     PlanVersionRead,
 )
 from missionctl.schemas.runs import RunRead
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
 from missionctl.services.paging import MAX_PAGE_SIZE
 
-router = APIRouter(prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES
+)
 
 # Planning answers 201 with the plan, or 202 with the planner's questions (ADR 0035).
 QUESTION_RESPONSES: dict[int | str, dict[str, Any]] = {

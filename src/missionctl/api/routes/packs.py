@@ -10,11 +10,15 @@ from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.security.downloads import content_disposition
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import packs as pack_service
 
 # Reading a pack is reading the mission and its plan: the same permission.
 router = APIRouter(
-    tags=["missions"], responses=ERROR_RESPONSES, dependencies=[requires(P.MISSIONS_READ)]
+    route_class=GuardedRoute,
+    tags=["missions"],
+    responses=ERROR_RESPONSES,
+    dependencies=[requires(P.MISSIONS_READ)],
 )
 
 ZIP_RESPONSES: dict[int | str, dict[str, Any]] = {

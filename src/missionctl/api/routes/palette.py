@@ -8,9 +8,12 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.palette import MAX_QUERY_CHARS
 from missionctl.schemas.palette import PalettePage
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import palette as palette_service
 
-router = APIRouter(prefix="/palette", tags=["palette"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/palette", tags=["palette"], responses=ERROR_RESPONSES
+)
 
 
 # Every signed-in role may search; what each source returns is filtered by the caller's own

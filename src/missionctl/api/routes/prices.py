@@ -14,10 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.missions import plain_text
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import pricing as price_service
 from missionctl.services.pricing import CACHED_INPUT_NOT_SET, PriceRead, PriceSet
 
-router = APIRouter(prefix="/prices", tags=["prices"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/prices", tags=["prices"], responses=ERROR_RESPONSES
+)
 
 # The same limits as ``PriceSet.model``, so a path that passes builds a valid ``PriceSet``.
 Model = Annotated[

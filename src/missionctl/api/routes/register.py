@@ -22,11 +22,17 @@ from missionctl.schemas.register import (
     RiskRegister,
 )
 from missionctl.security.downloads import content_disposition
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import decision_export
 from missionctl.services import decision_log as decision_service
 from missionctl.services import risk_register as risk_service
 
-router = APIRouter(prefix="/missions", tags=["decisions and risks"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute,
+    prefix="/missions",
+    tags=["decisions and risks"],
+    responses=ERROR_RESPONSES,
+)
 
 Writer = Annotated[Identity, requires(P.MISSIONS_WRITE)]
 ZIP_RESPONSES: dict[int | str, dict[str, Any]] = {

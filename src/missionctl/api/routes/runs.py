@@ -21,13 +21,16 @@ from missionctl.schemas.runs import (
     not_a_number,
 )
 from missionctl.schemas.workflows import STEP_ID_PATTERN
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import dashboard
 from missionctl.services import runs as run_service
 from missionctl.services.audit import read_run_event_page
 from missionctl.services.paging import MAX_PAGE_SIZE
 from missionctl.services.replay import read_run_state
 
-router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES
+)
 
 # Event seqs are a signed 64-bit BIGINT: a larger cursor cannot name an event, and the
 # databases refuse to compare the column with it (a 500 instead of an empty page).

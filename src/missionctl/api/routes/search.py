@@ -9,10 +9,13 @@ from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
 from missionctl.schemas.search import SearchPage
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import search as search_service
 from missionctl.services.paging import MAX_PAGE_SIZE
 
-router = APIRouter(prefix="/search", tags=["search"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/search", tags=["search"], responses=ERROR_RESPONSES
+)
 
 
 @router.get("", response_model=SearchPage, dependencies=[requires(P.RUNS_READ)])

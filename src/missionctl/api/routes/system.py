@@ -4,9 +4,10 @@ from fastapi import APIRouter, Request
 
 from missionctl.api.deps import Context, P, requires
 from missionctl.schemas.health import HealthSummaryRead
+from missionctl.security.guard import GuardedRoute
 from missionctl.services.health import HealthSummaryCache
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=GuardedRoute, tags=["health"])
 
 
 def summary_cache(request: Request) -> HealthSummaryCache:

@@ -20,9 +20,12 @@ from missionctl.schemas.templates import (
     TemplateUse,
     TemplateUsed,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import templates as template_service
 
-router = APIRouter(prefix="/templates", tags=["templates"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/templates", tags=["templates"], responses=ERROR_RESPONSES
+)
 
 Writer = Annotated[Identity, requires(P.WORKFLOWS_WRITE)]
 Name = Annotated[str, Path(pattern=TEMPLATE_NAME_PATTERN)]

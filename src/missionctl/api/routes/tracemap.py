@@ -9,11 +9,15 @@ from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.plans import MAX_PLAN_VERSION, REQUIREMENT_KEY_PATTERN
 from missionctl.schemas.tracemap import TraceMapRead
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import tracemap as trace_service
 
 # Reading the map is reading the mission and its plan: the same permission.
 router = APIRouter(
-    tags=["missions"], responses=ERROR_RESPONSES, dependencies=[requires(P.MISSIONS_READ)]
+    route_class=GuardedRoute,
+    tags=["missions"],
+    responses=ERROR_RESPONSES,
+    dependencies=[requires(P.MISSIONS_READ)],
 )
 
 

@@ -19,11 +19,12 @@ from missionctl.schemas.webhooks import (
     WebhookRead,
     WebhookUpdate,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.security.signing import sign
 from missionctl.services import webhook_sender, webhooks
 from missionctl.services.webhooks import MAX_DELIVERIES_SHOWN
 
-router = APIRouter(tags=["webhooks"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=GuardedRoute, tags=["webhooks"], responses=ERROR_RESPONSES)
 
 Admin = Annotated[Identity, requires(P.WEBHOOKS_ADMIN)]
 

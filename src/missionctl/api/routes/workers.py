@@ -14,9 +14,10 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.workers import WorkerCommand
 from missionctl.schemas.health import WorkerDetail, WorkerRead, WorkerUpdate
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import workers as worker_service
 
-router = APIRouter(tags=["workers"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=GuardedRoute, tags=["workers"], responses=ERROR_RESPONSES)
 WRITE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}
 Controller = Annotated[Identity, requires(P.WORKERS_CONTROL)]
 

@@ -27,14 +27,18 @@ from missionctl.schemas.workflows import (
     WorkflowSpec,
     WorkflowSummary,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import workflows as workflow_service
+from missionctl.services.offload import off_loop
 from missionctl.services.workflow_checks import (
     MAX_DEFINITION_BYTES,
     Syntax,
     parse_definition_text,
 )
 
-router = APIRouter(prefix="/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/workflows", tags=["workflows"], responses=ERROR_RESPONSES
+)
 
 # Versions are a 32-bit INTEGER column: a larger one cannot exist, and the databases refuse
 # to compare the column with it (a 500 instead of a 404).
@@ -117,6 +121,9 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
 async def definition_body(request: Request) -> Mapping[str, Any]:
     """The request body read as a definition: JSON or YAML text parsed to a mapping.
 
+    Only called once the caller holds the route's permission (``security.guard.GuardedRoute``);
+    the text is parsed on a parser thread (``services.offload``), never on the event loop.
+
     Raises:
         HTTPException: 415 for another media type, 413 for a body over the limit.
         ValidationFailed: the body is not UTF-8, not JSON or YAML (the problem names the line
@@ -148,7 +155,10 @@ async def definition_body(request: Request) -> Mapping[str, Any]:
         raise ValidationFailed(
             [Problem("definition", f"the body is not UTF-8 text (byte {exc.start} is not)")]
         ) from None
-    data, problems = parse_definition_text(text.removeprefix("\ufeff"), syntax=syntax)
+    # Seconds of CPU for a megabyte of YAML: beside the event loop (ADR 0076).
+    data, problems = await off_loop(
+        parse_definition_text, text.removeprefix("\ufeff"), syntax=syntax
+    )
     if problems:
         raise ValidationFailed(problems)
     definition: Mapping[str, Any] = data

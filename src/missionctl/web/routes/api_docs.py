@@ -7,12 +7,13 @@ session of a signed-in person, or a token given under "Authorize").
 
 from fastapi import APIRouter, Request, Response
 
+from missionctl.security.guard import GuardedRoute
 from missionctl.web.deps import public
 from missionctl.web.templating import render
 
 OPENAPI_URL = "/openapi.json"
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/docs", dependencies=[public()])

@@ -25,6 +25,7 @@ from starlette.status import (
 
 from missionctl.errors import Conflict, PermissionDenied, ValidationFailed
 from missionctl.schemas.governance import ApprovalRead
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
 from missionctl.services import approvals as approval_service
 from missionctl.web.deps import ApprovalId, Context, Fragment, Identity, P, requires
@@ -38,7 +39,7 @@ DECIDED_SHOWN = 50
 DecideApprovals = Annotated[Identity, requires(P.APPROVALS_DECIDE)]
 Tab = Literal["pending", "decided"]
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 async def pending_count(ctx: ServiceContext) -> int:
@@ -69,11 +70,13 @@ async def decide(
     reason: Annotated[str, Form(max_length=2000)] = "",
     confirm_full_access: Annotated[bool, Form()] = False,
     justification: Annotated[str, Form(max_length=2000)] = "",
+    override_reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Approve (the step is queued) or reject (it fails, or is skipped) a waiting step.
 
-    A rejection without a reason, or a request someone else decided first, is refused: the
-    card says why and keeps the reason typed.
+    A rejection without a reason, a request someone else decided first, or an approval of one's
+    own run or workflow version (four eyes; an admin may override it with a reason) is refused:
+    the card says why and keeps the reason typed.
 
     Raises:
         NotFound: no such approval (a 404).
@@ -89,22 +92,11 @@ async def decide(
             confirm_full_access=confirm_full_access,
             justification=justification,
             user=who.user_name,
+            override_reason=override_reason,
+            may_override=who.allows(P.POLICIES_ADMIN),
         )
-    except ValidationFailed as exc:
-        problem = exc.problems[0].message
-        message = problem[:1].upper() + problem[1:] + "."
-        if {p.field for p in exc.problems} & FULL_ACCESS_FIELDS:
-            # Said beside the checkbox and the justification, in the page's words.
-            message = FULL_ACCESS_PROMPT
-        status_code = HTTP_422_UNPROCESSABLE_CONTENT
-        approval = await approval_service.read_approval(ctx, ref=approval_id)
-    except Conflict as exc:
-        message = exc.message[:1].upper() + exc.message[1:] + "."
-        status_code = HTTP_409_CONFLICT
-        approval = await approval_service.read_approval(ctx, ref=approval_id)
-    except PermissionDenied as exc:  # the step names its approvers (ADR 0065)
-        message = exc.message[:1].upper() + exc.message[1:] + "."
-        status_code = HTTP_403_FORBIDDEN
+    except (ValidationFailed, Conflict, PermissionDenied) as exc:
+        message, status_code = _refusal(exc)
         approval = await approval_service.read_approval(ctx, ref=approval_id)
     else:
         if not fragment:
@@ -139,6 +131,22 @@ async def decide(
     )
     context["full_access_prompt"] = FULL_ACCESS_PROMPT
     return render(request, PAGE, context, status_code=status_code)
+
+
+def _refusal(exc: ValidationFailed | Conflict | PermissionDenied) -> tuple[str, int]:
+    """What the card says of a refused decision, and the status it is answered with.
+
+    422: a reason or a full-access confirmation missing; 409: decided already or no longer
+    waiting; 403: not a named approver (ADR 0065), or the four-eyes rule (ADR 0078).
+    """
+    if isinstance(exc, ValidationFailed):
+        if {p.field for p in exc.problems} & FULL_ACCESS_FIELDS:
+            # Said beside the checkbox and the justification, in the page's words.
+            return FULL_ACCESS_PROMPT, HTTP_422_UNPROCESSABLE_CONTENT
+        problem = exc.problems[0].message
+        return problem[:1].upper() + problem[1:] + ".", HTTP_422_UNPROCESSABLE_CONTENT
+    message = exc.message[:1].upper() + exc.message[1:] + "."
+    return message, HTTP_409_CONFLICT if isinstance(exc, Conflict) else HTTP_403_FORBIDDEN
 
 
 FULL_ACCESS_FIELDS = {"confirm_full_access", "justification"}

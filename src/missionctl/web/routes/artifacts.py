@@ -7,6 +7,7 @@ that the mission page loads into its artifact pane. Downloads go through the JSO
 
 from fastapi import APIRouter, Request, Response
 
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import artifacts as artifact_service
 from missionctl.web.deps import ArtifactId, Context, Fragment, P, requires
 from missionctl.web.templating import render
@@ -14,7 +15,7 @@ from missionctl.web.viewers import view_artifact
 
 PAGE = "pages/artifact.html"
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/artifacts/{artifact_id}", dependencies=[requires(P.ARTIFACTS_READ)])

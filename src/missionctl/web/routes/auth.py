@@ -1,12 +1,20 @@
-"""Signing in and out of the pages: a password, or a one-time link, and a session cookie.
+"""Signing in and out of the pages: a password, or a one-time link, and a server-side session.
 
 ``GET /sign-in?token=mcl_…`` redeems a one-time link (first start prints one; ``missionctl
-login-link NAME`` makes more). ``POST /sign-in`` checks a password. Both are rate-limited: a
-sign-in is refused while its account (or its address) has too many failures in the window,
-even with the right password, and answers 429 with ``Retry-After``. Every refusal appends
-``user.sign_in_failed``, up to 30 per address per minute; the next one recorded after that
-carries ``dropped``, how many were left out. ``POST /sign-out`` ends the session. The forms
-carry the session's CSRF token, so another site cannot sign a browser in or out.
+login-link NAME`` makes more) in a browser where nobody is signed in. Where someone is, it only
+asks "You are signed in as X. Sign in as Y instead?", and the answer is ``POST /sign-in/link``
+with the session's CSRF token: a link another site sends a signed-in browser to never switches
+its account (login CSRF). ``POST /sign-in`` checks a password.
+
+Both are rate-limited and answer 429 with ``Retry-After``: a sign-in is refused while its
+address has too many failures in the window, and a password sign-in while its account has,
+even with the right password, unless the browser is a known device of that account (it signed
+in as that user before, ADR 0077): its failures are counted for it alone, so strangers
+guessing at a name cannot lock its owner out. Every refusal appends ``user.sign_in_failed``
+(the name only when such a user exists), up to 30 per address per minute; the next one
+recorded after that carries ``dropped``, how many were left out. ``POST /sign-out`` ends the
+session on the server. The forms carry the session's CSRF token, so another site cannot sign
+a browser in or out.
 """
 
 import math
@@ -17,19 +25,27 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
-from missionctl.domain.access import RateLimiter
+from missionctl.domain.access import Identity, RateLimiter
 from missionctl.schemas.identity import PASSWORD_MAX_CHARS
-from missionctl.security.guard import authenticate, client_address, edge_limits, verify_csrf
+from missionctl.security.guard import (
+    GuardedRoute,
+    authenticate,
+    client_address,
+    edge_limits,
+    verify_csrf,
+)
 from missionctl.security.limits import client_key
 from missionctl.security.sessions import session_of
 from missionctl.services import identity as identity_service
+from missionctl.services import sessions as sessions_service
 from missionctl.web.deps import Context, public
 from missionctl.web.templating import render
 
 PAGE = "pages/sign_in.html"
+SWITCH_PAGE = "pages/sign_in_switch.html"
 HOME = "/missions"
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 Next = Annotated[str, Query(max_length=500)]
 
@@ -89,17 +105,38 @@ def _blocked(checks: list[tuple[RateLimiter, str]]) -> float | None:
     return max(waits) if waits else None
 
 
-@router.get("/sign-in", dependencies=[public()])
-async def sign_in_page(
-    request: Request,
-    ctx: Context,
-    token: Annotated[str, Query(max_length=200)] = "",
-    next: Next = HOME,
-) -> Response:
-    """The sign-in form; with ``token``, redeem a one-time link and go to ``next``."""
-    if not token:
-        signed_in = (await authenticate(request)).identity is not None
-        return _go(next) if signed_in else _page(request, next_url=next)
+Token = Annotated[str, Query(max_length=200)]
+_BAD_LINK = (
+    "This sign-in link is unknown, already used or expired. "
+    "Ask an admin for a new one (missionctl login-link NAME), or sign in below."
+)
+
+
+async def _open_session(request: Request, ctx: Context, *, user_name: str) -> bool:
+    """Give this browser a new server-side session of ``user_name``; whether it could.
+
+    A session the browser held (someone else's, or an older one of the same user) ends on the
+    server first. ``False`` when the user was disabled in the meantime.
+    """
+    session = session_of(request)
+    previous = (await authenticate(request)).identity
+    if previous is not None and session.secret is not None:
+        await sessions_service.end_session(ctx, secret=session.secret, user_name=previous.user_name)
+    secret = await sessions_service.start_session(
+        ctx,
+        user_name=user_name,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    if secret is None:
+        session.sign_out()
+        return False
+    session.sign_in(secret, user_name=user_name)
+    return True
+
+
+async def _redeem_link(request: Request, ctx: Context, *, token: str, next_url: str) -> Response:
+    """Redeem the one-time link ``token`` and go to ``next_url``; the refusals, as pages."""
     address = client_address(request) or "unknown"
     limiter = edge_limits(request).sign_in_address
     # Counted per client (an IPv6 /64 is one): rotating through one's own addresses is no escape.
@@ -108,18 +145,51 @@ async def sign_in_page(
     if wait is not None:
         await _record_failure(request, ctx, name="", method="link", address=address, limited=True)
         message = "Too many failed sign-ins from your address; wait and try again."
-        return _page(request, next_url=next, error=message, status_code=429, retry_after_s=wait)
+        return _page(request, next_url=next_url, error=message, status_code=429, retry_after_s=wait)
     identity = await identity_service.redeem_sign_in_link(ctx, secret=token)
-    if identity is None:
+    if identity is None or not await _open_session(request, ctx, user_name=identity.user_name):
         limiter.hit(client)
         await _record_failure(request, ctx, name="", method="link", address=address, limited=False)
-        message = (
-            "This sign-in link is unknown, already used or expired. "
-            "Ask an admin for a new one (missionctl login-link NAME), or sign in below."
-        )
-        return _page(request, next_url=next, error=message, status_code=401)
-    session_of(request).sign_in(identity.user_name)
-    return _go(next)
+        return _page(request, next_url=next_url, error=_BAD_LINK, status_code=401)
+    return _go(next_url)
+
+
+async def _ask_to_switch(
+    request: Request, ctx: Context, *, current: Identity, token: str, next_url: str
+) -> Response:
+    """The question a link opened in a signed-in browser gets, instead of switching at once."""
+    target = await identity_service.peek_sign_in_link(ctx, secret=token)
+    if target == current.user_name:
+        return _go(next_url)  # already signed in as the link's user: nothing to switch
+    if target is None:
+        return _page(request, next_url=next_url, error=_BAD_LINK, status_code=401)
+    context = {"current": current.user_name, "target": target, "token": token}
+    return render(request, SWITCH_PAGE, {**context, "next": safe_next(next_url)})
+
+
+@router.get("/sign-in", dependencies=[public()])
+async def sign_in_page(
+    request: Request, ctx: Context, token: Token = "", next: Next = HOME
+) -> Response:
+    """The sign-in form; with ``token``, redeem a one-time link (or ask first, if signed in)."""
+    current = (await authenticate(request)).identity
+    if not token:
+        return _go(next) if current is not None else _page(request, next_url=next)
+    if current is not None:
+        return await _ask_to_switch(request, ctx, current=current, token=token, next_url=next)
+    return await _redeem_link(request, ctx, token=token, next_url=next)
+
+
+@router.post("/sign-in/link", dependencies=[public()])
+async def sign_in_with_link(
+    request: Request,
+    ctx: Context,
+    token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = HOME,
+) -> Response:
+    """Redeem a one-time link after the person agreed to leave the account they are in."""
+    await verify_csrf(request)
+    return await _redeem_link(request, ctx, token=token, next_url=next)
 
 
 @router.post("/sign-in", dependencies=[public()])
@@ -130,12 +200,14 @@ async def sign_in(
     password: Annotated[str, Form(max_length=PASSWORD_MAX_CHARS)] = "",
     next: Annotated[str, Form(max_length=500)] = HOME,
 ) -> Response:
-    """Check a name and password; on success the session belongs to that user."""
+    """Check a name and password; on success the browser gets a session of that user."""
     await verify_csrf(request)
     account = name.strip().lower()
     address = client_address(request) or "unknown"
-    limits = edge_limits(request)
-    checks = [(limits.sign_in_account, account), (limits.sign_in_address, client_key(address))]
+    device = session_of(request).known_device(account)
+    checks = edge_limits(request).sign_in_checks(
+        account=account, address=address, device_id=None if device is None else device.device_id
+    )
     wait = _blocked(checks)
     if wait is not None:
         await _record_failure(
@@ -151,7 +223,7 @@ async def sign_in(
             retry_after_s=wait,
         )
     user = await identity_service.verify_password(ctx, name=account, password=password)
-    if user is None:
+    if user is None or not await _open_session(request, ctx, user_name=user.name):
         for limiter, key in checks:
             limiter.hit(key)
         await _record_failure(
@@ -164,16 +236,16 @@ async def sign_in(
             error="Wrong name or password.",
             status_code=401,
         )
-    session_of(request).sign_in(user.name)
     return _go(next)
 
 
 @router.post("/sign-out", dependencies=[public()])
 async def sign_out(request: Request, ctx: Context) -> Response:
-    """End the session (the browser keeps an anonymous one) and show the sign-in page."""
+    """End the session on the server (the browser keeps an anonymous one); show sign-in."""
     await verify_csrf(request)
     session = session_of(request)
-    if session.user is not None:
-        await identity_service.record_sign_out(ctx, user_name=session.user)
+    identity = (await authenticate(request)).identity
+    if identity is not None and session.secret is not None:
+        await sessions_service.end_session(ctx, secret=session.secret, user_name=identity.user_name)
     session.sign_out()
     return RedirectResponse("/sign-in", status_code=HTTP_303_SEE_OTHER)

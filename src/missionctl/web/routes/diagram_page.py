@@ -8,13 +8,14 @@ from markupsafe import Markup
 from missionctl.domain.diagram_svg import render_svg
 from missionctl.domain.diagrams import DIAGRAM_NAMES
 from missionctl.schemas.plans import MAX_PLAN_VERSION
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import diagrams as diagram_service
 from missionctl.web.deps import Context, MissionId, P, requires, wants_fragment
 from missionctl.web.templating import render
 
 PAGE = "pages/diagrams.html"
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/missions/{mission_id}/diagrams", dependencies=[requires(P.MISSIONS_READ)])

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.schemas.documents import MAX_DOCUMENT_VERSION, DocumentDiffLine, DocumentKind
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import documents as document_service
 from missionctl.web.deps import Context, Fragment, MissionId, P, RuntimeDep, WriteMissions, requires
 from missionctl.web.templating import render
@@ -22,7 +23,7 @@ DIFF_CONTEXT = 2
 """Unchanged lines shown around each change in the page's comparison."""
 Version = Annotated[int | None, Query(ge=1, le=MAX_DOCUMENT_VERSION)]
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/missions/{mission_id}/documents", dependencies=[requires(P.MISSIONS_READ)])

@@ -22,6 +22,7 @@ from missionctl.schemas.events import (
     EventFilters,
     parse_filters,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import dashboard, event_feed
 from missionctl.web.deps import MAX_SEQ, Context, P, requires
 from missionctl.web.sse import resume_from, stream
@@ -31,7 +32,7 @@ EVENTS_PAGE = "pages/events.html"
 AUDIT_PAGE = "pages/audit.html"
 PAGE_SIZE = 50
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 Text = Annotated[str, Query(max_length=FILTER_TEXT_MAX_CHARS)]
 EVENT_FIELDS = ("run_id", "mission_id", "workflow", "agent", "actor", "since", "until")

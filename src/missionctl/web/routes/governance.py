@@ -4,9 +4,10 @@
   (``components/emergency.html``). htmx is told to reload the page (``HX-Refresh``), since the
   stop changes what every part of it shows; a plain form post comes back with a 303.
 - ``/agents``: every agent and its restrictions, each agent's utilisation over ``?window=``
-  (1h, 24h or 7d), and the programs command steps run without an approver; an admin enables,
-  disables and limits an agent to risk tiers, and allows or disallows a program (the same form
-  route, ``POST /agents/command``). Block of ``pages/agents.html`` rendered alone:
+  (1h, 24h or 7d), the programs command and coding steps run without an approver, and the
+  repositories coding steps may work on; an admin enables, disables and limits an agent to risk
+  tiers, allows or disallows a program (the same form route, ``POST /agents/command``) and a
+  repository (``POST /agents/coding:*``). Block of ``pages/agents.html`` rendered alone:
   ``agent_update`` (the tables again and a toast).
 - ``/settings/prices``: the price table; an admin sets a model's prices. Block of
   ``pages/prices.html`` rendered alone: ``price_update`` (the table, and the form again, with a
@@ -25,13 +26,17 @@ from missionctl.domain.governance import (
     MAX_ENV_NAME_CHARS,
     MAX_ENV_NAMES,
     MAX_PROGRAM_CHARS,
+    MAX_REPOSITORY_CHARS,
     env_name_problem,
+    normal_repository,
     program_problem,
+    repository_entry_problem,
 )
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import RiskTier
 from missionctl.schemas.utilisation import UtilisationWindow
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import agents as agent_service
 from missionctl.services import controls as control_service
 from missionctl.services import pricing
@@ -46,7 +51,7 @@ AGENTS_URL = "/agents"
 PRICES_URL = "/settings/prices"
 RISK_TIERS: tuple[RiskTier, ...] = get_args(RiskTier)
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 StopAll = Annotated[Identity, requires(P.EMERGENCY_STOP)]
 ReleaseStop = Annotated[Identity, requires(P.EMERGENCY_RELEASE)]
@@ -108,7 +113,9 @@ class AgentForm(BaseModel):
     refused, since the empty list would allow everything: disabling is how an agent runs nothing.
     The allow-list's forms post ``program_action`` (``allow`` or ``disallow``), ``program``, and
     to allow, ``program_tier``, ``program_network=true`` when its box is ticked, and
-    ``program_env``: the variables its steps may set, separated by commas or spaces.
+    ``program_env``: the variables its steps may set, separated by commas or spaces. The
+    repositories' forms (to ``coding:*``) post ``repository_action`` (``allow`` or
+    ``disallow``) and ``repository``.
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -121,6 +128,8 @@ class AgentForm(BaseModel):
     program_tier: RiskTier = "read"
     program_network: Literal["", "true"] = ""
     program_env: Annotated[str, Field(max_length=MAX_ENV_NAMES * (MAX_ENV_NAME_CHARS + 2))] = ""
+    repository_action: Literal["", "allow", "disallow"] = ""
+    repository: Annotated[str, Field(max_length=MAX_REPOSITORY_CHARS)] = ""
 
     def to_update(self) -> AgentUpdate:
         """The service request this form stands for.
@@ -131,6 +140,12 @@ class AgentForm(BaseModel):
         """
         if self.program_action:
             return self._program_update()
+        if self.repository_action:
+            source = self.repository.strip()
+            if problem := repository_entry_problem(source):
+                raise ValidationFailed([Problem("repository", f"the repository {problem}")])
+            allow = self.repository_action == "allow"
+            return AgentUpdate(allowed_repositories={normal_repository(source): allow})
         if not self.enabled and not self.set_tiers:
             raise ValidationFailed([Problem("enabled", "nothing to change: send enabled or tiers")])
         tiers: list[RiskTier] | None = None
@@ -215,6 +230,11 @@ async def update_agent(
 
 
 def _agent_message(agent: AgentRead, form: AgentForm) -> str:
+    source = normal_repository(form.repository.strip())
+    if form.repository_action == "allow":
+        return f"{source} allowed for coding steps"
+    if form.repository_action == "disallow":
+        return f"{source} taken off the repositories"
     if form.program_action == "allow":
         return f"{form.program} allowed"
     if form.program_action == "disallow":
@@ -225,6 +245,9 @@ def _agent_message(agent: AgentRead, form: AgentForm) -> str:
 
 
 def _agent_detail(agent: AgentRead, form: AgentForm) -> str:
+    if form.repository_action:
+        count = len(agent.allowed_repositories)
+        return f"Coding steps may work on {count} listed repositor{'y' if count == 1 else 'ies'}"
     if form.program_action:
         entry = agent.allowed_programs.get(form.program)
         if entry is None:

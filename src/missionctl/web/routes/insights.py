@@ -17,6 +17,7 @@ from missionctl.domain.access import ROLES
 from missionctl.domain.analytics import PLANNERS
 from missionctl.errors import NotFound
 from missionctl.schemas.analytics import DefinitionItem, load_definitions
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import analytics as analytics_service
 from missionctl.web.charts import trend_charts
 from missionctl.web.deps import Context, Fragment, P, RuntimeDep, requires
@@ -34,7 +35,7 @@ from missionctl.web.insights import (
 )
 from missionctl.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 PAGE = "pages/insights.html"
 DEFINITIONS_PAGE = "pages/insight_definitions.html"

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from missionctl.domain.memory import MemoryKind
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.memory import MemoryPage
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import memory as memory_service
 from missionctl.web.deps import Context, Fragment, P, requires
 from missionctl.web.templating import list_url, render
@@ -19,7 +20,7 @@ from missionctl.web.templating import list_url, render
 PAGE = "pages/memory.html"
 PAGE_SIZE = 20
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 # Longer than any query memory accepts, so that the page says what is wrong with one.
 Text = Annotated[str, Query(max_length=20_000)]

@@ -31,6 +31,7 @@ from missionctl.schemas.missions import (
     REPO_CONTEXT_MAX_CHARS,
     TITLE_MAX_CHARS,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext, dashboard, launch
 from missionctl.services.runtime import Runtime
 from missionctl.web.deps import MAX_SEQ, Context, Fragment, P, RuntimeDep, WriteMissions, requires
@@ -48,7 +49,7 @@ PAGE = "pages/missions.html"
 PAGE_SIZE = 50
 MISSIONS_URL = "/missions"
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/", dependencies=[requires(P.MISSIONS_READ)])

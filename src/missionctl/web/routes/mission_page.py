@@ -27,6 +27,7 @@ from missionctl.schemas.missions import (
     REPO_CONTEXT_MAX_CHARS,
 )
 from missionctl.schemas.plans import MAX_PLAN_VERSION, PlanRead
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import costs as cost_service
 from missionctl.services import dashboard, launch, memory_recall
 from missionctl.services import missions as mission_service
@@ -61,7 +62,7 @@ FORM_TEXT_MAX = 2 * max(REPO_CONTEXT_MAX_CHARS, MAX_CONSTRAINTS * (CONSTRAINT_MA
 FORM_ANSWER_MAX = 2 * ANSWER_MAX_CHARS
 FORM_MAX_ANSWERS = 2 * MAX_QUESTIONS
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/missions/{mission_id}", dependencies=[requires(P.MISSIONS_READ)])

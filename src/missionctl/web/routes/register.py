@@ -23,11 +23,12 @@ from missionctl.schemas.register import (
     RiskCreate,
     RiskEdit,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import decision_log, risk_register
 from missionctl.web.deps import Context, Fragment, MissionId, WriteMissions
 from missionctl.web.errors import render_toast
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 # What one form field may send: twice the largest valid text, so that a text that is too long
 # gets the contract's message naming the field rather than a bare refusal.

@@ -29,6 +29,7 @@ from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.costs import CostQuery
 from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext, dashboard
 from missionctl.services import costs as cost_service
 from missionctl.services import runs as run_service
@@ -51,7 +52,7 @@ PAGE_SIZE = 50
 STEP_LOG_LINES = 50
 """Log lines a step's page shows unless asked for all of them."""
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 Back = Annotated[str, Form(max_length=300)]
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
 from missionctl.schemas.schedules import MAX_INPUTS, ScheduleCreate
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import scheduler
 from missionctl.services import schedules as schedule_service
 from missionctl.services import workflows as workflow_service
@@ -27,7 +28,7 @@ PAGE = "pages/schedules.html"
 URL = "/schedules"
 INPUTS_MAX_CHARS = 20_000
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 Operator = Annotated[Identity, requires(P.SCHEDULES_WRITE)]
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from missionctl.domain.search import SearchKind
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.search import SearchPage
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import search as search_service
 from missionctl.web.deps import Context, Fragment, P, requires
 from missionctl.web.templating import list_url, render
@@ -20,7 +21,7 @@ from missionctl.web.templating import list_url, render
 PAGE = "pages/search.html"
 PAGE_SIZE = 50
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 # Longer than any query the search accepts, so that the page says what is wrong with one
 # rather than answering a bare 422.

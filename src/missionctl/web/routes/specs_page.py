@@ -16,6 +16,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.schemas.specs import SPEC_BODY_MAX_CHARS, SPEC_REASON_MAX_CHARS, SpecWrite
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import missions as mission_service
 from missionctl.services import specs as spec_service
 from missionctl.web.deps import (
@@ -59,7 +60,7 @@ def spec_request(task_key: str, body: str) -> SpecWrite:
         ) from None
 
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/missions/{mission_id}/specs", dependencies=[requires(P.MISSIONS_READ)])

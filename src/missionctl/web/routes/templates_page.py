@@ -34,6 +34,7 @@ from missionctl.schemas.templates import (
     TemplateSave,
     TemplateUse,
 )
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import templates as template_service
 from missionctl.web.deps import Context, Identity, P, WriteMissions, requires
 from missionctl.web.templating import render
@@ -43,7 +44,7 @@ URL = "/templates"
 FIELD_MAX_CHARS = 20_000
 MAX_FIELDS = 60
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 WriteWorkflows = Annotated[Identity, requires(P.WORKFLOWS_WRITE)]
 Name = Annotated[str, Path(pattern=TEMPLATE_NAME_PATTERN)]

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from missionctl.schemas.plans import MAX_PLAN_VERSION, REQUIREMENT_KEY_PATTERN
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import tracemap as trace_service
 from missionctl.web.deps import Context, MissionId, P, requires
 from missionctl.web.templating import render
@@ -13,7 +14,7 @@ from missionctl.web.trace_table import trace_rows
 
 PAGE = "pages/trace.html"
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/missions/{mission_id}/trace", dependencies=[requires(P.MISSIONS_READ)])

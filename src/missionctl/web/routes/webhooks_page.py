@@ -19,6 +19,7 @@ from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
 from missionctl.domain.webhooks import MAX_URL_CHARS, SUBSCRIBABLE, Format
 from missionctl.schemas.webhooks import WebhookCreate, WebhookCreated, WebhookUpdate
+from missionctl.security.guard import GuardedRoute
 from missionctl.security.signing import sign
 from missionctl.services import webhook_sender, webhooks
 from missionctl.web.deps import Context, DeliveryId, Identity, P, WebhookId, requires
@@ -29,7 +30,7 @@ URL = "/webhooks"
 DELIVERIES_SHOWN = 10
 """Deliveries listed under each subscription (the CLI and API read more)."""
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 Admin = Annotated[Identity, requires(P.WEBHOOKS_ADMIN)]
 
 

@@ -35,10 +35,12 @@ from missionctl.domain.governance import Gate
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.schemas.dashboard import RunRow, TaskView
 from missionctl.schemas.workflows import WorkflowRead, WorkflowRunCreate, WorkflowSpec
+from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext, dashboard
 from missionctl.services import runs as run_service
 from missionctl.services import workflows as workflow_service
 from missionctl.services.money import usd_to_micros
+from missionctl.services.offload import off_loop
 from missionctl.services.workflow_checks import (
     MAX_DEFINITION_BYTES,
     DocumentTooLarge,
@@ -102,7 +104,7 @@ steps:
 _LINE = re.compile(r"^line (\d+), column (\d+)")
 _STEP_FIELD = re.compile(r"^steps\.(\d+)(?:\.|$)")
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 def workflow_url(name: str) -> str:
@@ -370,7 +372,8 @@ async def _editor_context(
     ``whole_page`` adds what only the whole page shows (the sidebar's count of approvals), so
     that the check run at each pause in typing reads no more than it needs.
     """
-    check: WorkflowCheck = workflow_service.check_workflow(text)
+    # Parsed and checked beside the event loop: the text may be a megabyte (ADR 0076).
+    check: WorkflowCheck = await off_loop(workflow_service.check_workflow, text)
     spec = check.spec
     next_version = None
     if spec is not None:
