@@ -577,28 +577,37 @@ def shown_source(source: str) -> str:
     return source if len(source) <= _SHOWN_SOURCE else source[:_SHOWN_SOURCE] + "…"
 
 
-def repository_refusal(source: str, allowed: Sequence[str], *, field: str) -> str | None:
+def repository_refusal(
+    source: str, allowed: Sequence[str], *, field: str | None = None
+) -> str | None:
     """Why a coding step may not work on ``source``, or ``None`` when it may.
 
-    The message names ``field`` and the fix: the command an admin runs to allow it.
+    The message names the fix (the command an admin runs to allow it), and begins with
+    ``field`` when one is given (a problem that carries its field names it already).
     """
     if repository_allowed(source, allowed):
         return None
-    shown = shown_source(source)
+    shown = _named(field, repr(shown_source(source)))
+    source_text = shown_source(source)
     if not is_repository_source(source):
         return (
-            f"{field} {shown!r} is neither an absolute path nor a clone URL (https://, ssh://, "
+            f"{shown} is neither an absolute path nor a clone URL (https://, ssh://, "
             "git://, file:// or user@host:path)"
         )
     if not allowed:
         return (
-            f"{field} {shown!r}: no repository is allowed yet, so no coding step may work on "
-            f"one; an admin allows it with `{ALLOW_REPOSITORY} {shown}` (or on the Agents page)"
+            f"{shown}: no repository is allowed yet, so no coding step may work on one; an "
+            f"admin allows it with `{ALLOW_REPOSITORY} {source_text}` (or on the Agents page)"
         )
     return (
-        f"{field} {shown!r} is not an allowed repository; an admin allows it with "
-        f"`{ALLOW_REPOSITORY} {shown}` (or on the Agents page)"
+        f"{shown} is not an allowed repository; an admin allows it with "
+        f"`{ALLOW_REPOSITORY} {source_text}` (or on the Agents page)"
     )
+
+
+def _named(field: str | None, shown: str) -> str:
+    """``shown`` behind ``field`` and a colon, or alone."""
+    return f"{field}: {shown}" if field else shown
 
 
 def clone_host(source: str) -> str | None:
@@ -660,7 +669,9 @@ def literal_address(host: str) -> Address | None:
     return ipaddress.IPv4Address(number)
 
 
-def address_refusal(source: str, allowed_networks: Sequence[Network], *, field: str) -> str | None:
+def address_refusal(
+    source: str, allowed_networks: Sequence[Network], *, field: str | None = None
+) -> str | None:
     """Why a clone URL may not be fetched, or ``None``: its host spells a private address.
 
     A host that spells an address (in any form :func:`literal_address` reads) must be public,
@@ -676,6 +687,7 @@ def address_refusal(source: str, allowed_networks: Sequence[Network], *, field: 
     if address.is_global or any(address in network for network in allowed_networks):
         return None
     return (
-        f"{field}: {host!r} is {address}, a loopback, private, link-local or reserved address; "
+        f"{_named(field, repr(host))} is {address}, a loopback, private, link-local or reserved "
+        "address; "
         "an admin may allow its network in MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS"
     )

@@ -127,10 +127,10 @@ async def _check_repository(session: AsyncSession, source: str, settings: Settin
         ValidationFailed: on ``repository.source``, naming the setting or the command to run.
     """
     field = "repository.source"
-    problem = address_refusal(source, clone_networks(settings), field=field)
+    problem = address_refusal(source, clone_networks(settings))
     if problem is None:
         config = await agent_repo.read_agent_config(session, name=CODING_RULE)
-        problem = repository_refusal(source, parse_repositories(config), field=field)
+        problem = repository_refusal(source, parse_repositories(config))
     if problem is not None:
         raise ValidationFailed([Problem(field, problem)])
 

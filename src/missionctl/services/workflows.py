@@ -285,9 +285,7 @@ def repository_problems(
         if holds_template(source):
             continue
         field = f"steps.{index}.inputs.repository"
-        problem = address_refusal(source, networks, field=field) or repository_refusal(
-            source, allowed, field=field
-        )
+        problem = address_refusal(source, networks) or repository_refusal(source, allowed)
         if problem is not None:
             problems.append(Problem(field, problem))
     return problems
