@@ -14,8 +14,9 @@ import socket
 from collections.abc import Awaitable, Callable, Sequence
 
 from missionctl.agents.base import AgentError
+from missionctl.domain.addresses import Network as Network  # re-exported for the callers
+from missionctl.domain.addresses import reachable
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 ALLOW_HINT = "an admin may allow its network in MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS"
 
@@ -29,12 +30,10 @@ async def resolve_host(host: str, port: int) -> list[str]:
 def may_reach(text: str, allowed: Sequence[Network]) -> bool:
     """Whether the address ``text`` is public or inside one of ``allowed``.
 
-    An IPv4 address written as IPv6 (``::ffff:127.0.0.1``) is judged as the IPv4 address.
+    By the domain's one rule (``domain.addresses.reachable``): an IPv6 address that carries an
+    IPv4 address (``::ffff:127.0.0.1``, ``64:ff9b::a9fe:a9fe``) is judged as the IPv4 address.
     """
-    address = ipaddress.ip_address(text.split("%")[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global or any(address in network for network in allowed)
+    return reachable(ipaddress.ip_address(text.split("%")[0]), allowed)
 
 
 async def checked_addresses(

@@ -24,7 +24,8 @@ committed by Mission Control (hooks off), and the diff from the base becomes the
 The worktree is removed when the step ends, however it ends; the branch stays for the
 ``git:merge`` step. Git never discovers a repository in the worktree (ADR 0073): its ``.git`` is
 read-only in the sandbox, and a step whose program moved or replaced the worktree or its
-``.git`` fails before any git command runs there (``agents.git.in_worktree``).
+``.git`` fails before any git command, or its ``test_command``, runs there
+(``agents.git.check_worktree``).
 
 Outputs: ``repository``, ``base_branch``, ``base_commit``, ``branch``,
 ``head_commit``, ``files_changed``, ``insertions``, ``deletions``, ``approval_mode`` and the
@@ -52,6 +53,7 @@ from missionctl.agents.git import (
     RepositoryStore,
     Worktree,
     add_worktree,
+    check_worktree,
     commit_all,
     diff,
     in_worktree,
@@ -176,6 +178,9 @@ class CodingAgent:
         outputs = done.outputs
         tests = _command(step.inputs, "test_command")
         if tests:
+            # The sandbox binds the worktree's .git by path: had the program put a link there
+            # (or moved the worktree), the test command would see what the link names.
+            await asyncio.to_thread(check_worktree, work.tree)
             checked = await self.commands.run_program(
                 step, tests, env=env, redactor=redactor, network=network,
                 read_only=read_only, cwd=worktree, transcript=True,

@@ -4,9 +4,9 @@ An approval is a second person saying yes. Whoever started a run, or wrote the w
 version it runs, is the first person; they may not also be the second (ADR 0078):
 
 - The rule is about people. ``user:NAME`` is the person NAME and ``token:NAME`` the token's
-  owner (:func:`person_of` reads the first; the token's owner is looked up by the caller). Any
-  other actor (``system``, ``schedule:NAME``, the engine) is nobody: a run a schedule started
-  was started by no one, so any approver may decide it, except the version's writer.
+  owner (:func:`person_of` reads the first; the token's owner is looked up by the caller). A
+  run a schedule started (``schedule:NAME``) counts as started by the schedule's maker (the
+  caller looks them up). Any other actor (``system``, the engine) is nobody.
 - Only approving is refused. Rejecting one's own step stops work that has not run, the safe
   direction, so it is allowed: the starter can always take their request back.
 - A decision made locally as ``system`` (the CLI acting for whoever holds the database, who
@@ -35,7 +35,7 @@ def person_of(actor: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Authors:
-    """The people behind the work an approval gates (``None``: nobody, e.g. a schedule).
+    """The people behind the work an approval gates (``None``: nobody, e.g. ``system``).
 
     Attributes:
         writer: who wrote the workflow version the run executes.

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from missionctl.domain.addresses import Address, Network, embedded_ipv4, reachable
 from missionctl.domain.coding import (
     FULL_ACCESS,
     CodingCli,
@@ -489,8 +490,6 @@ ALLOW_REPOSITORY = "missionctl agents allow-repository"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _DOT_SEGMENT = re.compile(r"(?:^|[/:])(?:\.|%2e){1,2}(?:$|[/?#])", re.IGNORECASE)
 _SHOWN_SOURCE = 200
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def repository_entry_problem(source: str) -> str | None:
@@ -682,12 +681,11 @@ def address_refusal(
     address = None if host is None else literal_address(host)
     if address is None:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_global or any(address in network for network in allowed_networks):
+    if reachable(address, allowed_networks):
         return None
+    carried = embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
     return (
-        f"{_named(field, repr(host))} is {address}, a loopback, private, link-local or reserved "
-        "address; "
-        "an admin may allow its network in MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS"
+        f"{_named(field, repr(host))} is {carried or address}, a loopback, private, link-local "
+        "or reserved address; an admin may allow its network in "
+        "MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS"
     )

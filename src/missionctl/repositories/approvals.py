@@ -13,7 +13,17 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import ApiToken, Approval, Event, Run, StepRun, User, Workflow
+from missionctl.db.models import (
+    ApiToken,
+    Approval,
+    Event,
+    Run,
+    Schedule,
+    ScheduleRun,
+    StepRun,
+    User,
+    Workflow,
+)
 from missionctl.domain.events import APPROVAL_APPROVED
 
 ApprovalListing = Literal["pending", "decided", "all"]
@@ -126,6 +136,16 @@ def read_work_actors(session: Session, *, run_id: uuid.UUID) -> tuple[str, str]:
     )
     row = session.execute(query).one()  # step runs keep a foreign key to their run
     return row[0], row[1]
+
+
+def read_schedule_maker(session: Session, *, run_id: uuid.UUID) -> str | None:
+    """Who made the schedule that started run ``run_id`` (an actor), or ``None``."""
+    query = (
+        select(Schedule.created_by)
+        .join(ScheduleRun, ScheduleRun.schedule_id == Schedule.id)
+        .where(ScheduleRun.run_id == run_id)
+    )
+    return session.execute(query).scalar()
 
 
 def read_token_owner(session: Session, *, token_name: str) -> str | None:

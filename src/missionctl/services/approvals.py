@@ -7,10 +7,11 @@ later change), under a lock on the step run, so two people deciding at once yiel
 decision and the other gets a ``Conflict`` naming it. The decision's person, time and reason
 go into the event log (``approval.approved`` / ``approval.rejected``), which cannot be changed.
 
-Four eyes (ADR 0078, ``domain.four_eyes``): the person who started a run or wrote its
-workflow version may not approve its steps; an admin may override with a reason, which the
-decision's event keeps (``four_eyes_override``) and the approval shows. Under the same lock, so
-the check and the decision see one state.
+Four eyes (ADR 0078, ``domain.four_eyes``): the person who started a run (for a schedule's
+run, who made the schedule) or wrote its workflow version may not approve its steps, whether
+they decide with a session or a token (the MCP tool's included); an admin may override with a
+reason, which the decision's event keeps (``four_eyes_override``) and the approval shows.
+Under the same lock, so the check and the decision see one state.
 
 Approve queues the step (a paused run resumes). Reject fails the step — or skips it, when
 the step's ``on_reject`` (or its workflow's) says ``skip`` — and the run continues or stops by
@@ -386,6 +387,18 @@ def _person(session: Session, actor: str) -> str | None:
     return person_of(actor)
 
 
+def _starter(session: Session, run_id: uuid.UUID, actor: str) -> str | None:
+    """The person who set run ``run_id`` going: its starter, or its schedule's maker.
+
+    A schedule's runs are created by ``schedule:NAME``, but the person who made the schedule
+    chose their workflow, inputs and time; they count as the starter.
+    """
+    if actor.startswith("schedule:"):
+        maker = approval_repo.read_schedule_maker(session, run_id=run_id)
+        return None if maker is None else _person(session, maker)
+    return _person(session, actor)
+
+
 def _check_four_eyes(
     session: Session, step: StepRun, approve: bool, user: str | None, override: Override
 ) -> dict[str, Any]:
@@ -395,7 +408,9 @@ def _check_four_eyes(
         ValidationFailed, PermissionDenied: see :meth:`Override.check`.
     """
     writer, starter = approval_repo.read_work_actors(session, run_id=step.run_id)
-    authors = Authors(writer=_person(session, writer), starter=_person(session, starter))
+    authors = Authors(
+        writer=_person(session, writer), starter=_starter(session, step.run_id, starter)
+    )
     refusal = four_eyes_refusal(
         decider=user, approve=approve, authors=authors, step_id=step.step_id
     )
@@ -442,6 +457,8 @@ def _decide(
     # program under it, and the emergency stop takes it before the runs (see lock_rules).
     refresh_policy(session, state)
     approval, step = _lock_undecided(session, ref)
+    # A caller that names no user (the MCP tool) is still a person when it holds a token.
+    user = user if user is not None else _person(session, actor)
     _require_named_approver(session, dags, step, user)
     overridden = _check_four_eyes(session, step, approve, user, override)
     confirmed = full_access.check(step) if approve else {}
