@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev chromium sandbox lint typecheck imports pytest bench lock clean
+.PHONY: help run test install install-dev chromium sandbox coding-clis lint typecheck imports pytest bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,20 @@ chromium: ## Install Debian's Chromium for the browser tests, if missing
 sandbox: ## Install bubblewrap, the sandbox command steps run in, if missing
 	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap; }
 
+# The real coding CLIs the tests run (tests/coding/test_real_cli_*.py), at pinned versions, in
+# .venv/coding-clis: under the server's Python installation, which the step sandbox shows
+# read-only. No package.json or lock file is written; the stamp names the version, so changing
+# the pin reinstalls. The version check fails the target when the package's install script did
+# not put its native program in place.
+CLAUDE_CODE_VERSION := 2.1.331
+CODING_CLIS := $(VENV)/coding-clis
+$(CODING_CLIS)/.claude-code-$(CLAUDE_CODE_VERSION):
+	npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix $(CODING_CLIS) @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+	$(CODING_CLIS)/node_modules/.bin/claude --version | grep -qF '$(CLAUDE_CODE_VERSION)'
+	@touch $@
+
+coding-clis: $(CODING_CLIS)/.claude-code-$(CLAUDE_CODE_VERSION) ## Install the coding CLIs the tests run (Claude Code, pinned) with npm
+
 # The server starts without bubblewrap (command steps are then refused with the fix named).
 run: install ## Start Mission Control on http://127.0.0.1:8000 (SQLite under ./.missionctl/)
 	@$(MAKE) --no-print-directory sandbox || echo "warning: bubblewrap is not installed; command steps will be refused (docs/security.md)"
@@ -56,7 +70,7 @@ imports: install-dev ## import-linter contracts (the layer rules of CONTRIBUTING
 # PostgreSQL, which the extra process fills. PYTEST_WORKERS=0 runs it in this process. Tests
 # last from milliseconds to a minute: an idle process takes queued tests from a busy one.
 PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, (os.cpu_count() or 1) + 1))")
-pytest: install-dev chromium sandbox ## The test suite (unit, service, API, PostgreSQL, browser)
+pytest: install-dev chromium sandbox coding-clis ## The test suite (unit, service, API, PostgreSQL, browser)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks
