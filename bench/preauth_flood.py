@@ -13,7 +13,11 @@ does (with its embedded engine), then:
 Prints one JSON object: healthz p50/p95/max in milliseconds alone and under the flood, and the
 flood's answers by route and status. Target: healthz p95 under the flood <= 100 ms. Before
 ADR 0076 the anonymous bodies were parsed on the event loop before the 401: two of them held
-`/healthz` for seconds.
+`/healthz` for seconds. Parsed on threads, the viewer's megabytes still held it at p95 320-500
+ms (libyaml holds the interpreter lock for 0.3-0.5 s at a stretch); parsed in a parser process
+(``services.offload.in_worker``), what remains is the anonymous requests' own cost on the loop.
+The viewer's answers are 422s (the body holds more values than a definition may), few of them:
+its parses wait for the CPU, at a lower priority than the server.
 """
 
 import argparse
@@ -165,7 +169,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.flood:  # the child process: flood while the parent probes, print the answers
         seconds = 2.0 + args.probes * 0.03 + 5.0
-        answers = asyncio.run(_flood_all(*args.flood, args.anonymous, seconds))
+        url, token = args.flood
+        answers = asyncio.run(_flood_all(url, token, args.anonymous, seconds))
         print(json.dumps(dict(sorted(answers.items()))))
         return
     with tempfile.TemporaryDirectory() as directory:

@@ -8,6 +8,7 @@ parser kills the process it happens in, and must fail this test rather than end 
 
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,14 +16,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from missionctl.errors import Problem
 from missionctl.services.workflow_checks import (
+    INLINE_TEXT_CHARS,
     MAX_DEPTH,
     DocumentError,
     Syntax,
     WorkflowCheck,
     check_definition,
+    check_untrusted,
     load_document,
     parse_definition_text,
+    read_definition_text,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,3 +203,44 @@ def test_a_json_number_python_will_not_convert_is_a_problem() -> None:
         "not valid JSON: Exceeds the limit (4300 digits) for integer string conversion: value "
         "has 5000 digits"
     ]
+
+
+def _long_definition(steps: int) -> str:
+    return "name: long\nsteps:\n" + "".join(
+        f"  - id: s{n}\n    agent: builtin:noop\n    depends_on: [{f's{n - 1}' if n else ''}]\n"
+        for n in range(steps)
+    )
+
+
+async def test_long_text_is_read_in_a_parser_process_as_it_would_be_here() -> None:
+    text = _long_definition(2_000)
+    assert len(text) > INLINE_TEXT_CHARS
+    data, problems = await read_definition_text(text)
+    assert problems == []
+    assert data == parse_definition_text(text)[0]
+    check = await check_untrusted(text)
+    assert check.valid and check.layers[-1] == ["s1999"]
+    # Data with problems is not sent back, only the problems.
+    rows = "- [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\n" * 20_000
+    data, problems = await read_definition_text("name: flood\nsteps:\n" + rows)
+    assert data is None
+    assert [p.message for p in problems] == [
+        "more than 200000 values (YAML aliases count each time they are used)"
+    ]
+
+
+async def test_text_that_takes_longer_than_the_limit_to_read_is_a_problem_saying_so() -> None:
+    rows = "- [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\n" * 20_000  # seconds of parsing
+    started = time.monotonic()
+    data, problems = await read_definition_text("name: flood\nsteps:\n" + rows, time_limit_s=0.05)
+    assert time.monotonic() - started < 30  # stopped, not waited for
+    assert data is None
+    assert problems == [
+        Problem(
+            "definition",
+            "the definition took longer than 0.05 s to read; split it into smaller workflows, "
+            "or write its lists flatter",
+        )
+    ]
+    # The next long text is read as usual, by a new parser process.
+    assert (await read_definition_text(_long_definition(2_000)))[1] == []

@@ -28,7 +28,8 @@ from missionctl.schemas import strict_json
 from missionctl.services.offload import off_loop
 
 LARGE_BODY_BYTES = 64 * 1024
-"""Bodies larger than this are parsed on a parser thread and hold one of their sender's slots."""
+"""Bodies larger than this hold one of their sender's slots; JSON ones are parsed on a parser
+thread (a definition's text is read by ``workflow_checks.read_definition_text``)."""
 
 BODIES_PER_IDENTITY = 2
 """Large bodies one identity (or one address, on a public route) may have in progress."""

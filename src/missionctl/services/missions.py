@@ -11,9 +11,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Mission
+from missionctl.domain.addresses import Network
 from missionctl.domain.governance import (
     CODING_RULE,
-    Network,
     address_refusal,
     parse_repositories,
     repository_refusal,

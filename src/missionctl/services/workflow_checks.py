@@ -26,6 +26,10 @@ Problems come sorted by step (``steps.<index>``, top-level fields first), then b
 once; at most ``MAX_PROBLEMS`` of them, then one that counts the rest. Fields number steps
 from 0, as the editor's links do; messages name steps by their id.
 
+Text from outside (API bodies, the editor) is read by :func:`read_definition_text` and checked
+by :func:`check_untrusted`, beside the event loop: long text in a parser process with a time
+limit, the data on a parser thread (``services.offload``, ADR 0076).
+
 Nothing here writes; ``services.workflows`` stores a definition only when the list is empty.
 """
 
@@ -57,6 +61,7 @@ from missionctl.schemas import strict_json
 from missionctl.schemas.datafiles import DuplicateKeyError, UniqueKeyLoader
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.workflows import WorkflowSpec
+from missionctl.services.offload import WorkerLost, WorkTimedOut, in_worker, off_loop
 from missionctl.services.runtime import agent_is_known, known_agent_names
 
 _SafeLoader: type[yaml.CSafeLoader | yaml.SafeLoader]
@@ -73,6 +78,15 @@ MAX_DEPTH = 64
 
 MAX_VALUES = 200_000
 """Most values (mappings, lists and scalars) in a definition, YAML aliases expanded."""
+
+INLINE_TEXT_CHARS = 64 * 1024
+"""Text from outside up to this long is read on a parser thread, longer text in a parser
+process (:func:`read_definition_text`)."""
+
+DOCUMENT_TIME_LIMIT_S = 15.0
+"""Longest a parser process may read one definition's text; past it, a problem says so.
+
+A megabyte of nested lists, the slowest text within the bounds above, takes about 4 s."""
 
 Syntax = Literal["yaml", "json"]
 _SECRET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -270,6 +284,55 @@ def parse_definition_text(text: str, *, syntax: Syntax = "yaml") -> tuple[Any, l
     except DocumentError as exc:
         return None, [Problem("definition", str(exc))]
     return data, capped(shape_problems(data))
+
+
+async def read_definition_text(
+    text: str, *, syntax: Syntax = "yaml", time_limit_s: float = DOCUMENT_TIME_LIMIT_S
+) -> tuple[Any, list[Problem]]:
+    """:func:`parse_definition_text` for text from outside, beside the event loop (ADR 0076).
+
+    Text up to :data:`INLINE_TEXT_CHARS` is read on a parser thread; longer text in a parser
+    process (``services.offload.in_worker``): libyaml holds the interpreter lock for hundreds
+    of milliseconds at a stretch on a megabyte, which a thread would make every request wait
+    for. A process still reading after ``time_limit_s`` is killed, and the problem says the
+    text took too long. Never raises for any text.
+    """
+    if len(text) <= INLINE_TEXT_CHARS:
+        return await off_loop(parse_definition_text, text, syntax=syntax)
+    try:
+        return await in_worker(_read_to_send, time_limit_s, text, syntax)
+    except WorkTimedOut:
+        problem = f"the definition took longer than {time_limit_s:g} s to read; split it into "
+        problem += "smaller workflows, or write its lists flatter"
+    except WorkerLost:
+        problem = "the definition could not be read: its reader stopped while reading it"
+    return None, [Problem("definition", problem)]
+
+
+def _read_to_send(text: str, syntax: Syntax) -> tuple[Any, list[Problem]]:
+    """:func:`parse_definition_text` in a parser process: the data only when it is usable.
+
+    Data with problems is never used; not sending it back spares the server unpickling up to
+    a megabyte of values it would throw away.
+    """
+    data, problems = parse_definition_text(text, syntax=syntax)
+    return (None if problems else data), problems
+
+
+async def check_untrusted(
+    definition: str | Mapping[str, Any], *, syntax: Syntax = "yaml"
+) -> WorkflowCheck:
+    """:func:`check_definition` of a definition from outside, beside the event loop.
+
+    Text is read by :func:`read_definition_text` (a parser process when it is long); the data
+    is checked on a parser thread.
+    """
+    if isinstance(definition, str):
+        data, problems = await read_definition_text(definition, syntax=syntax)
+        if problems:
+            return WorkflowCheck(spec=None, problems=problems)
+        definition = data
+    return await off_loop(check_definition, definition)
 
 
 def shape_problems(data: Any) -> list[Problem]:

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Workflow
 from missionctl.domain import events as ev
+from missionctl.domain.addresses import Network
 from missionctl.domain.coding import CodingCli, is_coding_agent
 from missionctl.domain.governance import (
     CODING_RULE,
     Gate,
-    Network,
     ProgramRule,
     address_refusal,
     parse_repositories,
@@ -55,6 +55,7 @@ from missionctl.services.workflow_checks import (
     WorkflowCheck,
     check_definition,
     check_spec,
+    check_untrusted,
     value_problems,
     workflow_graph,
 )
@@ -141,11 +142,17 @@ def validate_workflow(
     ``gated`` is :func:`step_gates`' answer under ``programs``; without them (no database at
     hand) every ``command`` step is shown waiting, as it would under an empty allow-list.
     """
-    check = check_definition(definition, syntax=syntax)
+    return preview_of(check_definition(definition, syntax=syntax), programs or {}, clis)
+
+
+def preview_of(
+    check: WorkflowCheck, programs: Mapping[str, ProgramRule], clis: Mapping[str, CodingCli]
+) -> WorkflowCheckRead:
+    """:func:`validate_workflow`'s answer for a definition already checked."""
     spec = check.spec
     steps: list[dict[str, Any]] = []
     if spec is not None:
-        gates = step_gates(spec, programs or {}, clis)
+        gates = step_gates(spec, programs, clis)
         for step in spec.steps:
             gate = gates[step.id]
             steps.append(
@@ -172,14 +179,9 @@ async def preview_workflow(
 ) -> WorkflowCheckRead:
     """:func:`validate_workflow` under the allow-list in force now: what the engine would do."""
     programs = await read_allowed_programs(ctx)
-    # A definition may be a megabyte: checked on a parser thread, not the event loop (ADR 0076).
-    return await off_loop(
-        validate_workflow,
-        definition,
-        syntax=syntax,
-        programs=programs,
-        clis=coding_clis(ctx.settings),
-    )
+    # A definition may be a megabyte: read and checked beside the event loop (ADR 0076).
+    check = await check_untrusted(definition, syntax=syntax)
+    return await off_loop(preview_of, check, programs, coding_clis(ctx.settings))
 
 
 async def save_workflow(
@@ -203,7 +205,7 @@ async def save_workflow(
         Conflict: another save took the same version number (not expected: saves of one name
             are serialised).
     """
-    check = await off_loop(check_definition, definition, syntax=syntax)  # ADR 0076
+    check = await check_untrusted(definition, syntax=syntax)  # beside the loop (ADR 0076)
     if not check.valid:
         raise ValidationFailed(check.problems)
     assert check.spec is not None

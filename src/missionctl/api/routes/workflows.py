@@ -29,11 +29,10 @@ from missionctl.schemas.workflows import (
 )
 from missionctl.security.guard import GuardedRoute
 from missionctl.services import workflows as workflow_service
-from missionctl.services.offload import off_loop
 from missionctl.services.workflow_checks import (
     MAX_DEFINITION_BYTES,
     Syntax,
-    parse_definition_text,
+    read_definition_text,
 )
 
 router = APIRouter(
@@ -122,7 +121,7 @@ async def definition_body(request: Request) -> Mapping[str, Any]:
     """The request body read as a definition: JSON or YAML text parsed to a mapping.
 
     Only called once the caller holds the route's permission (``security.guard.GuardedRoute``);
-    the text is parsed on a parser thread (``services.offload``), never on the event loop.
+    the text is parsed beside the event loop (``workflow_checks.read_definition_text``).
 
     Raises:
         HTTPException: 415 for another media type, 413 for a body over the limit.
@@ -156,9 +155,7 @@ async def definition_body(request: Request) -> Mapping[str, Any]:
             [Problem("definition", f"the body is not UTF-8 text (byte {exc.start} is not)")]
         ) from None
     # Seconds of CPU for a megabyte of YAML: beside the event loop (ADR 0076).
-    data, problems = await off_loop(
-        parse_definition_text, text.removeprefix("\ufeff"), syntax=syntax
-    )
+    data, problems = await read_definition_text(text.removeprefix("\ufeff"), syntax=syntax)
     if problems:
         raise ValidationFailed(problems)
     definition: Mapping[str, Any] = data

@@ -40,11 +40,11 @@ from missionctl.services import ServiceContext, dashboard
 from missionctl.services import runs as run_service
 from missionctl.services import workflows as workflow_service
 from missionctl.services.money import usd_to_micros
-from missionctl.services.offload import off_loop
 from missionctl.services.workflow_checks import (
     MAX_DEFINITION_BYTES,
     DocumentTooLarge,
     WorkflowCheck,
+    check_untrusted,
     load_document,
     value_problems,
 )
@@ -373,7 +373,7 @@ async def _editor_context(
     that the check run at each pause in typing reads no more than it needs.
     """
     # Parsed and checked beside the event loop: the text may be a megabyte (ADR 0076).
-    check: WorkflowCheck = await off_loop(workflow_service.check_workflow, text)
+    check: WorkflowCheck = await check_untrusted(text)
     spec = check.spec
     next_version = None
     if spec is not None:
