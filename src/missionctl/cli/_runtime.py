@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from missionctl import errors
 
@@ -124,19 +125,23 @@ def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bo
 
 @contextmanager
 def reporting_errors() -> Iterator[None]:
-    """Print a domain error raised inside in red and exit: 1 for ``NotFound``, else 2."""
+    """Print a domain error raised inside in red and exit: 1 for ``NotFound``, else 2.
+
+    Messages repeat what was typed (a name, a path): they are printed as text, never read as
+    Rich markup, so that ``[/]`` in a name is shown rather than a traceback.
+    """
     try:
         yield
     except errors.ValidationFailed as exc:
         for problem in exc.problems:
             where = f"{problem.field}: " if problem.field else ""
-            err_console.print(f"[red]error:[/red] {where}{problem.message}")
+            err_console.print(f"[red]error:[/red] {escape(where + problem.message)}")
         raise typer.Exit(EXIT_INVALID) from exc
     except errors.NotFound as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}")
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(EXIT_NOT_FOUND) from exc
     except errors.MissionControlError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}")
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(EXIT_INVALID) from exc
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import SecretStr, ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._backend import USER_OPTIONS, open_backend
@@ -190,8 +191,9 @@ def sessions(
             str(item.id),
             _when(item.created_at),
             _when(item.last_seen_at),
-            item.address or "unknown",
-            item.user_agent[:60],
+            # A browser names itself: its text is shown as written, never read as markup.
+            escape(item.address or "unknown"),
+            escape(item.user_agent[:60]),
             state,
         )
     console.print(table)

@@ -11,7 +11,8 @@ raises, and every log record of the process (:func:`install_log_redaction`). It 
 - with ``patterns=True`` (the default, for log lines, errors, outputs, names and log records),
   anything that looks like a credential even when nobody registered it: a bearer token in a
   header dump, an OpenAI-style ``sk-...`` key, and this server's own API tokens (``mc_…``)
-  and sign-in links (``mcl_…``), e.g. in a request line of the access log.
+  and sign-in links (``mcl_…``), e.g. in a request line of the access log. Log records are
+  also read percent-decoded: a link sent as ``mcl%5F…`` is one to the server that decodes it.
 
 An artifact's content is redacted with ``patterns=False``: exact secrets only. A file is what
 its program wrote (a patch, code that builds ``f"Bearer {token}"``); rewriting what merely looks
@@ -36,6 +37,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, AnyStr, TypeVar, cast, overload
+from urllib.parse import unquote
 
 REDACTED = "[REDACTED]"
 _REDACTED_BYTES = REDACTED.encode("utf-8")
@@ -397,21 +399,44 @@ def _redact_record(record: logging.LogRecord) -> None:
         message = record.msg
     if redact(message) != message:
         _redact_message(record, message)
+    elif "%" in message and _redact_decoded(message) != message:
+        # A credential written percent-encoded (a sign-in link's query string in the access
+        # log, as some mail clients send it): a server decodes it, so it is one all the same.
+        _redact_message(record, message, scrub=_redact_decoded)
     if record.exc_info and not record.exc_text:
         record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info))
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
 
 
-def _redact_message(record: logging.LogRecord, message: str) -> None:
+def _redact_message(
+    record: logging.LogRecord, message: str, *, scrub: Callable[[Any], Any] = redact
+) -> None:
     args = record.args
     values = args.values() if isinstance(args, Mapping) else args or ()
     if isinstance(record.msg, str) and all(isinstance(v, _PRIMITIVE) for v in values):
-        record.msg, record.args = redact(record.msg), redact(args)
+        record.msg, record.args = scrub(record.msg), scrub(args)
         try:
             again = record.getMessage()
         except Exception:
             again = None
-        if again is not None and redact(again) == again:
+        if again is not None and scrub(again) == again:
             return
-    record.msg, record.args = redact(message), None
+    record.msg, record.args = scrub(message), None
+
+
+def _redact_decoded(value: Any) -> Any:
+    """``value`` with its strings that hide a credential once percent-decoded, redacted.
+
+    Such a string comes back decoded and redacted; tuples and mappings are gone through item
+    by item; anything else comes back as it is.
+    """
+    if isinstance(value, str):
+        plain = unquote(value)
+        hidden = redact(plain)
+        return hidden if hidden != plain else value
+    if isinstance(value, tuple):
+        return tuple(_redact_decoded(item) for item in value)
+    if isinstance(value, Mapping):
+        return {key: _redact_decoded(item) for key, item in value.items()}
+    return value

@@ -8,10 +8,17 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import ApiToken, SignInLink, User
+from missionctl.domain.access import NAME_PATTERN
 
 
 async def read_user_by_name(session: AsyncSession, *, name: str) -> User | None:
-    """The user called ``name``, or ``None``."""
+    """The user called ``name``, or ``None``.
+
+    A name no user can have (``NAME_PATTERN``) names nobody without a query: what a stranger
+    types (a sign-in name, a NUL that PostgreSQL refuses to compare) never reaches the database.
+    """
+    if NAME_PATTERN.fullmatch(name) is None:
+        return None
     return await session.scalar(select(User).where(User.name == name))
 
 

@@ -128,6 +128,25 @@ async def _authenticate(request: Request) -> Authentication:
     return Authentication(identity, "session", None)
 
 
+async def current_identity(request: Request) -> Identity | None:
+    """Who ``request``'s credential names now, read again; ``None`` if it lets nobody in.
+
+    For a response that outlives its admission (a live stream, ``security.streams``): unlike
+    :func:`authenticate` it caches nothing, spends none of a token's requests and records
+    nothing, so that asking again and again costs one indexed read each time.
+    """
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, secret = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return None
+        return await identity_service.authenticate_token(_ctx(request), secret=secret.strip())
+    held = session_of(request).secret
+    if held is None:
+        return None
+    return await sessions_service.authenticate_session(_ctx(request), secret=held)
+
+
 async def verify_csrf(request: Request) -> None:
     """Refuse a state-changing request that lacks the session's CSRF token.
 

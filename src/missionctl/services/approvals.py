@@ -20,6 +20,7 @@ its dependencies, exactly as after any other failure or skip.
 
 import asyncio
 import json
+import re
 import shlex
 import uuid
 from collections.abc import Mapping, Sequence
@@ -265,13 +266,13 @@ async def decide_approval(
         Conflict: it was decided already (by whom and when is named), or the step no longer
             waits (its run was canceled or aborted).
     """
-    reason = reason.strip()
+    reason = _decision_text("reason", reason)
     if not approve and not reason:
         raise ValidationFailed(
             [Problem("reason", "a rejection needs a reason, so that others know why")]
         )
 
-    full_access = FullAccess(confirm_full_access, justification.strip())
+    full_access = FullAccess(confirm_full_access, _decision_text("justification", justification))
     override = Override(_override_reason(override_reason), may_override)
     specs = spec_guard_for(ctx.settings)
     clis = coding_clis(ctx.settings)
@@ -370,12 +371,33 @@ def _override_reason(text: str) -> str:
     """``text`` stripped and without secrets.
 
     Raises:
-        ValidationFailed: longer than ``MAX_OVERRIDE_CHARS``.
+        ValidationFailed: longer than ``MAX_OVERRIDE_CHARS``, or holding control characters.
     """
     text = text.strip()
     if len(text) > MAX_OVERRIDE_CHARS:
         problem = f"at most {MAX_OVERRIDE_CHARS} characters; say why in fewer words"
         raise ValidationFailed([Problem(OVERRIDE_FIELD, problem)])
+    return _decision_text(OVERRIDE_FIELD, text)
+
+
+# C0 control characters but tab and line breaks, and DEL. A decision's words are shown on pages
+# and in terminals, where an escape sequence could rewrite what the next reader sees, and
+# PostgreSQL cannot store a NUL at all.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _decision_text(field: str, text: str) -> str:
+    """``text`` (a reason, a justification) stripped and with its secrets redacted.
+
+    The event log, the approval and every page keep it: a token pasted into it must not.
+
+    Raises:
+        ValidationFailed: it holds a control character (field ``field``).
+    """
+    text = text.strip()
+    if _CONTROL_CHARACTERS.search(text):
+        problem = "must not contain control characters: write plain text (tabs and line breaks)"
+        raise ValidationFailed([Problem(field, problem)])
     return redact(text)
 
 

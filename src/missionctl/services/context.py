@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from missionctl.db import Database
 from missionctl.db.database import BlockingWriter, WriteLockBusy
 from missionctl.db.migrate import upgrade_database
 from missionctl.domain.workflows import WorkflowDag
+from missionctl.errors import Problem, ValidationFailed
 from missionctl.eventlog import Broadcaster, EventRecord, pending_events
 from missionctl.services.writer import WriterBusy, WriterThread
 from missionctl.settings import Settings
@@ -173,6 +175,23 @@ class ServiceContext:
             thread.stop(writer.close)
 
 
+def make_home(home: Path) -> None:
+    """Make the data directory ``home`` unless it exists.
+
+    Raises:
+        ValidationFailed: it cannot be made (a file stands in its way, a parent is read-only);
+            the problem names ``MISSIONCTL_HOME`` and says what to do.
+    """
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = (
+            f"the data directory {home} cannot be made ({exc.strerror or exc}); point "
+            "MISSIONCTL_HOME at a directory this user may create and write"
+        )
+        raise ValidationFailed([Problem("MISSIONCTL_HOME", problem)]) from exc
+
+
 @asynccontextmanager
 async def open_context(
     settings: Settings, *, upgrade: bool = True
@@ -180,8 +199,11 @@ async def open_context(
     """Build the context for ``settings``: data directory, database (upgraded), blobs, broadcaster.
 
     Disposes of the database connections when the block ends, whether or not it raised.
+
+    Raises:
+        ValidationFailed: the data directory cannot be made (field ``MISSIONCTL_HOME``).
     """
-    settings.home.mkdir(parents=True, exist_ok=True)
+    make_home(settings.home)
     db = Database(
         settings.database_url,
         busy_timeout_ms=settings.database.busy_timeout_ms,

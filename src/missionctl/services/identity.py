@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -35,12 +36,13 @@ from missionctl.schemas.identity import (
 )
 from missionctl.services.context import ServiceContext
 from missionctl.services.passwords import password_problem
-from missionctl.services.sessions import end_user_sessions
+from missionctl.services.sessions import add_session, end_user_sessions
 
 __all__ = [
     "LINK_PREFIX",
     "TOKEN_PREFIX",
     "Identity",
+    "SessionOrigin",
     "authenticate_token",
     "create_sign_in_link",
     "create_token",
@@ -58,6 +60,7 @@ __all__ = [
     "revoke_token",
     "set_password",
     "set_role",
+    "sign_in_with_password",
     "verify_password",
 ]
 
@@ -320,6 +323,37 @@ async def verify_password(ctx: ServiceContext, *, name: str, password: str) -> U
     is appended, and a hash made with older parameters is replaced by a current one. Rate limits
     are the caller's (``domain.access.RateLimiter``): check before calling, hit after ``None``.
     """
+    found = await _check_password_sign_in(ctx, name=name, password=password, origin=None)
+    return None if found is None else found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOrigin:
+    """Where a browser signs in from, as its sessions list shows it."""
+
+    address: str | None
+    user_agent: str
+
+
+async def sign_in_with_password(
+    ctx: ServiceContext, *, name: str, password: str, origin: SessionOrigin
+) -> tuple[UserRead, str] | None:
+    """``verify_password``, and the browser session it opens: the user and the session's secret.
+
+    The session is added in the transaction that accepts the password: a new password (or role,
+    or disabling) committed after the check ends it too, and one committed before the check
+    made the check fail. ``None`` as ``verify_password``.
+    """
+    found = await _check_password_sign_in(ctx, name=name, password=password, origin=origin)
+    if found is None or found[1] is None:
+        return None
+    return found[0], found[1]
+
+
+async def _check_password_sign_in(
+    ctx: ServiceContext, *, name: str, password: str, origin: SessionOrigin | None
+) -> tuple[UserRead, str | None] | None:
+    """The user and, with ``origin``, a new session's secret; see ``verify_password``."""
     name = name.strip().lower()
     async with ctx.read() as session:
         user = await repo.read_user_by_name(session, name=name)
@@ -341,18 +375,19 @@ async def verify_password(ctx: ServiceContext, *, name: str, password: str) -> U
         user.last_sign_in_at = utcnow()
         if rehashed is not None:
             user.password_hash = rehashed
-        await append(
-            session,
-            [
-                NewEvent(
-                    type=access.USER_SIGNED_IN,
-                    actor=f"user:{user.name}",
-                    payload={"name": user.name, "method": "password"},
-                )
-            ],
+        secret = None
+        if origin is not None:
+            secret = add_session(
+                session, user=user, address=origin.address, user_agent=origin.user_agent
+            )
+        event = NewEvent(
+            type=access.USER_SIGNED_IN,
+            actor=f"user:{user.name}",
+            payload={"name": user.name, "method": "password"},
         )
+        await append(session, [event])
         await session.flush()
-        return _user_read(user)
+        return _user_read(user), secret
 
 
 async def create_token(

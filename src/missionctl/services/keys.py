@@ -105,7 +105,8 @@ async def rotate_session_key(ctx: ServiceContext, *, actor: str) -> SessionKeyRo
     Two rotations at once leave one of their keys, whole.
 
     Raises:
-        ValidationFailed: ``MISSIONCTL_SERVER_SECRET_KEY`` is set (nothing changes).
+        ValidationFailed: ``MISSIONCTL_SERVER_SECRET_KEY`` is set, or the key file cannot be
+            written (``MISSIONCTL_HOME``); nothing changes.
     """
     refuse_session_key_setting(ctx.settings)
     path = session_key_path(ctx.settings)
@@ -114,8 +115,21 @@ async def rotate_session_key(ctx: ServiceContext, *, actor: str) -> SessionKeyRo
         ended = await session_rows.revoke_sessions(session, now=utcnow())
         payload = {"key": "session", "sessions_ended": ended}
         await append(session, [NewEvent(type=SECURITY_KEY_ROTATED, actor=actor, payload=payload)])
-        await asyncio.to_thread(_write_session_key, path, new_session_key())
+        try:
+            await asyncio.to_thread(_write_session_key, path, new_session_key())
+        except OSError as exc:  # raised inside the transaction: the revocations roll back
+            raise _not_writable(exc, setting="MISSIONCTL_HOME") from exc
     return SessionKeyRotated(path)
+
+
+def _not_writable(exc: OSError, *, setting: str) -> ValidationFailed:
+    """The refusal of a rotation whose files could not be written (read-only, in the way)."""
+    where = exc.filename2 or exc.filename or "a key file"  # a rename's target, if it was one
+    message = (
+        f"{where} cannot be written ({exc.strerror or exc}); nothing was changed. Make "
+        f"{setting} a directory this user may write, then rotate again"
+    )
+    return ValidationFailed([Problem(field=setting, message=message)])
 
 
 def _write_session_key(path: Path, key: str) -> None:
@@ -149,12 +163,25 @@ async def rotate_audit_key(ctx: ServiceContext, *, actor: str) -> AuditKeyRotate
 
     Raises:
         ValidationFailed: the key path cannot be used, or the file there is not an Ed25519
-            key (``MISSIONCTL_AUDIT_KEY_PATH``); nothing changes.
+            key (``MISSIONCTL_AUDIT_KEY_PATH``), or the checkpoint directory or the key file
+            cannot be written; nothing changes.
         IntegrityError: the chain head contradicts the log or the latest checkpoint; nothing
             changes (``missionctl audit verify`` says why).
     """
     settings = ctx.settings
     path = audit_key_path(settings)
+    try:
+        return await _rotate_audit_key(ctx, path, actor=actor)
+    except OSError as exc:  # before the commit, or the transaction rolled back with it
+        directory = settings.audit_checkpoint_dir
+        failed = exc.filename2 or exc.filename
+        inside = failed is not None and Path(failed).is_relative_to(directory)
+        setting = "MISSIONCTL_AUDIT_CHECKPOINT_DIR" if inside else "MISSIONCTL_AUDIT_KEY_PATH"
+        raise _not_writable(exc, setting=setting) from exc
+
+
+async def _rotate_audit_key(ctx: ServiceContext, path: Path, *, actor: str) -> AuditKeyRotated:
+    settings = ctx.settings
     async with checkpoint_turn(settings.audit_checkpoint_dir):
         await check_head_signable(ctx)
         old = await asyncio.to_thread(_retiring_key, path)

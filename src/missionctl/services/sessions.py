@@ -81,26 +81,36 @@ async def start_session(
 ) -> str | None:
     """Open a session for ``user_name``; its secret (for the cookie), or ``None`` if disabled.
 
-    Call it after the password or link was accepted; the secret is returned once and only its
-    SHA-256 is stored.
+    Call it after a one-time link was accepted (a password's check opens its session itself:
+    ``identity.sign_in_with_password``); the secret is returned once and only its SHA-256 is
+    stored.
     """
-    secret = secrets.token_urlsafe(_SECRET_BYTES)
     async with ctx.write() as session:
         user = await users_repo.read_user_by_name(session, name=user_name)
         if user is None or user.disabled:
             return None
-        now = utcnow()
-        session.add(
-            BrowserSession(
-                user_id=user.id,
-                secret_hash=_sha256(secret),
-                generation=user.session_generation,
-                created_at=now,
-                last_seen_at=now,
-                address=None if address is None else address[:64],
-                user_agent=user_agent[:USER_AGENT_MAX_CHARS],
-            )
+        return add_session(session, user=user, address=address, user_agent=user_agent)
+
+
+def add_session(session: AsyncSession, *, user: User, address: str | None, user_agent: str) -> str:
+    """Add a session of ``user`` in the caller's transaction; its secret (shown only here).
+
+    The session carries the user's ``session_generation`` as the transaction reads it: a
+    change that ends the user's sessions and commits after it ends this one too.
+    """
+    secret = secrets.token_urlsafe(_SECRET_BYTES)
+    now = utcnow()
+    session.add(
+        BrowserSession(
+            user_id=user.id,
+            secret_hash=_sha256(secret),
+            generation=user.session_generation,
+            created_at=now,
+            last_seen_at=now,
+            address=None if address is None else address[:64],
+            user_agent=user_agent[:USER_AGENT_MAX_CHARS],
         )
+    )
     return secret
 
 

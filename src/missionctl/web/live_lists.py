@@ -70,4 +70,5 @@ async def list_stream(
     """
     await render_list()
     cursor = resume_from(request, after)
-    return stream(_messages(ctx, cursor=cursor, render_list=render_list, prefixes=prefixes))
+    messages = _messages(ctx, cursor=cursor, render_list=render_list, prefixes=prefixes)
+    return stream(request, messages)

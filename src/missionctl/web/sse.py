@@ -31,12 +31,13 @@ import asyncio
 import math
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.schemas.dashboard import EventItem
+from missionctl.security.streams import until_due, while_admitted
 from missionctl.services import ServiceContext, dashboard
 from missionctl.services.controls import read_controls
 from missionctl.web.templating import render_fragment, security_context
@@ -57,8 +58,6 @@ HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 # redraw the controls under a menu the reader still has open.
 _STATELESS = frozenset({"step.log", "report.downloaded"})
 
-T = TypeVar("T")
-
 
 def resume_from(request: Request, after: int) -> int:
     """The cursor to resume from: ``Last-Event-ID`` when the browser reconnects, else ``after``."""
@@ -71,56 +70,6 @@ State = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
 Tick = Callable[[dict[str, Any]], str | None]
 """From the page's last state, the message that redraws what moves with the clock; ``None``
 when nothing does (the stream then stops ticking until it reads the state again)."""
-
-
-async def _next(source: AsyncIterator[T]) -> T:
-    return await anext(source)
-
-
-async def until_due(
-    source: AsyncIterator[T], due: Callable[[], float | None]
-) -> AsyncIterator[T | None]:
-    """Yield what ``source`` yields, and ``None`` whenever ``due()`` passes before it does.
-
-    ``due()`` is a time of the event loop's clock, or ``None`` to wait for ``source`` alone; it
-    is asked again before every wait. ``source`` is read by a task that a passing deadline
-    does not cancel (a cancelled async generator is closed for good), and never more than one
-    item ahead: a consumer that stops reading stops the source too. Closing this generator
-    cancels that task, or closes ``source`` when no read is under way.
-    """
-    loop = asyncio.get_running_loop()
-    pending: asyncio.Task[T] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.create_task(_next(source))
-            when = due()
-            timeout = None if when is None else max(when - loop.time(), 0.0)
-            done, _ = await asyncio.wait({pending}, timeout=timeout)
-            if not done:
-                yield None
-                continue
-            finished, pending = pending, None
-            try:
-                item = finished.result()
-            except StopAsyncIteration:
-                return
-            yield item
-    finally:
-        reading = pending is not None and not pending.done()
-        if pending is not None:
-            _drop(pending)  # cancelled mid-read, the source ends with it
-        close = getattr(source, "aclose", None)  # an async generator's
-        if not reading and close is not None:
-            await close()
-
-
-def _drop(task: "asyncio.Task[Any]") -> None:
-    """Cancel ``task``; or, done, read its outcome (asyncio logs an error nobody read)."""
-    if not task.done():
-        task.cancel()
-    elif not task.cancelled():
-        task.exception()
 
 
 class _Pacer:
@@ -209,9 +158,13 @@ async def _messages(
             yield message
 
 
-def stream(messages: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
-    """The SSE response for ``messages`` (with keep-alive pings; never cached or buffered)."""
-    return EventSourceResponse(messages, ping=PING_S, headers=HEADERS)
+def stream(request: Request, messages: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
+    """The SSE response for ``messages`` (with keep-alive pings; never cached or buffered).
+
+    It ends when ``request``'s session or token stops letting its identity in (checked every
+    ``security.streams.RECHECK_S`` seconds).
+    """
+    return EventSourceResponse(while_admitted(request, messages), ping=PING_S, headers=HEADERS)
 
 
 async def mission_stream(
@@ -236,7 +189,7 @@ async def mission_stream(
     first = await read_state()
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
     paced = _Pacer(page=page, read_state=read_state, state=first, tick=None, count=count)
-    return stream(_messages(ctx, paced, cursor=cursor, mission_id=mission_id))
+    return stream(request, _messages(ctx, paced, cursor=cursor, mission_id=mission_id))
 
 
 async def run_stream(
@@ -267,4 +220,4 @@ async def run_stream(
     first = await read_state()
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)
     paced = _Pacer(page=page, read_state=read_state, state=first, tick=tick, count=count)
-    return stream(_messages(ctx, paced, cursor=cursor, run_id=run_id))
+    return stream(request, _messages(ctx, paced, cursor=cursor, run_id=run_id))

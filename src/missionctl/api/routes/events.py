@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.api.deps import Context, P, requires
@@ -18,6 +18,7 @@ from missionctl.schemas.events import (
     parse_filters,
 )
 from missionctl.security.guard import GuardedRoute
+from missionctl.security.streams import while_admitted
 from missionctl.services import dashboard
 from missionctl.services.event_feed import read_event_feed, to_feed_item
 
@@ -99,6 +100,7 @@ async def list_events(
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
 )
 async def stream_events(
+    request: Request,
     ctx: Context,
     filters: Filters,
     after: Annotated[
@@ -113,7 +115,9 @@ async def stream_events(
 
     Each message's `id` is the event's `seq`; a client that reconnects with `Last-Event-ID`
     resumes right after it, so it receives every matching event exactly once. Without
-    `after`, the stream starts with the events appended after it opened.
+    `after`, the stream starts with the events appended after it opened. The stream ends within
+    10 seconds once its token is revoked or expired (or its session ended); reconnecting is then
+    refused.
     """
     start = after if after is not None else await dashboard.read_head_seq(ctx)
     cursor = dashboard.resume_cursor(last_event_id, start)
@@ -124,4 +128,5 @@ async def stream_events(
                 yield ServerSentEvent(data=to_feed_item(item).model_dump_json(), id=str(item.seq))
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return EventSourceResponse(messages(), ping=PING_S, headers=headers)
+    # Ends when the token (or session) asking stops letting it in (security.streams).
+    return EventSourceResponse(while_admitted(request, messages()), ping=PING_S, headers=headers)

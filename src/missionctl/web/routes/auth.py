@@ -112,6 +112,14 @@ _BAD_LINK = (
 )
 
 
+async def _end_held_session(request: Request, ctx: Context) -> None:
+    """End on the server the session this browser held (someone else's, or an older one)."""
+    session = session_of(request)
+    previous = (await authenticate(request)).identity
+    if previous is not None and session.secret is not None:
+        await sessions_service.end_session(ctx, secret=session.secret, user_name=previous.user_name)
+
+
 async def _open_session(request: Request, ctx: Context, *, user_name: str) -> bool:
     """Give this browser a new server-side session of ``user_name``; whether it could.
 
@@ -119,9 +127,7 @@ async def _open_session(request: Request, ctx: Context, *, user_name: str) -> bo
     server first. ``False`` when the user was disabled in the meantime.
     """
     session = session_of(request)
-    previous = (await authenticate(request)).identity
-    if previous is not None and session.secret is not None:
-        await sessions_service.end_session(ctx, secret=session.secret, user_name=previous.user_name)
+    await _end_held_session(request, ctx)
     secret = await sessions_service.start_session(
         ctx,
         user_name=user_name,
@@ -222,8 +228,15 @@ async def sign_in(
             status_code=429,
             retry_after_s=wait,
         )
-    user = await identity_service.verify_password(ctx, name=account, password=password)
-    if user is None or not await _open_session(request, ctx, user_name=user.name):
+    # The session opens in the transaction that accepts the password, so that a password
+    # change landing just after the check ends it too.
+    origin = identity_service.SessionOrigin(
+        address=client_address(request), user_agent=request.headers.get("user-agent", "")
+    )
+    signed_in = await identity_service.sign_in_with_password(
+        ctx, name=account, password=password, origin=origin
+    )
+    if signed_in is None:
         for limiter, key in checks:
             limiter.hit(key)
         await _record_failure(
@@ -236,6 +249,9 @@ async def sign_in(
             error="Wrong name or password.",
             status_code=401,
         )
+    user, secret = signed_in
+    await _end_held_session(request, ctx)
+    session_of(request).sign_in(secret, user_name=user.name)
     return _go(next)
 
 

@@ -156,7 +156,7 @@ async def events_stream(
                 html = render_fragment(EVENTS_PAGE, "live_event", row)
                 yield ServerSentEvent(data=html, id=str(item.seq))
 
-    return stream(messages())
+    return stream(request, messages())
 
 
 @router.get("/audit", dependencies=[requires(P.AUDIT_READ)])
