@@ -25,20 +25,18 @@ error shape, so a test can see what else a CLI asked for.
 """
 
 import json
-import socket
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.support.threaded_server import ThreadedServer
 
 
 @dataclass(frozen=True)
@@ -120,8 +118,10 @@ class RecordedRequest:
 Script = Callable[[RecordedRequest], Reply]
 
 
-class ScriptedAnthropicServer:
+class ScriptedAnthropicServer(ThreadedServer):
     """The Messages API (JSON and SSE) under uvicorn in a thread; ``script`` plays the model."""
+
+    thread_name = "scripted-anthropic"
 
     def __init__(self, script: Script, *, side_reply: str = "Scripted.") -> None:
         """``script`` answers each request that offers tools; ``side_reply`` the others."""
@@ -129,9 +129,7 @@ class ScriptedAnthropicServer:
         self.side_reply = side_reply
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
+        super().__init__()
 
     @property
     def base_url(self) -> str:
@@ -148,62 +146,6 @@ class ScriptedAnthropicServer:
     def agent_requests(self) -> list[RecordedRequest]:
         """The ``POST /v1/messages`` requests that offered tools (the agent's own turns)."""
         return [r for r in self.requests if r.path == "/v1/messages" and r.tools]
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Start serving; returns once the server accepts connections."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app(),
-            log_config=None,  # leave the process's logging configuration alone
-            log_level="warning",
-            lifespan="off",
-            ws="none",
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"scripted-anthropic-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                sock.close()
-                raise RuntimeError("the scripted Anthropic server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to end (uvicorn closes the socket)."""
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- the app ---------------------------------------------------------------------------
 
