@@ -305,6 +305,13 @@ class HttpAgentSettings(BaseSettings):
             raise ValueError(f"must be networks like 127.0.0.1/32; not: {', '.join(bad)}")
         return values
 
+    def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``allowed_networks`` as network objects, for every check that reaches out.
+
+        The one reading of the setting: ``http`` and ``mcp`` steps, clone URLs and webhooks.
+        """
+        return tuple(ipaddress.ip_network(net, strict=False) for net in self.allowed_networks)
+
 
 class CodingSettings(BaseSettings):
     """Coding steps: the CLIs they may run (docs/coding-agents.md)."""

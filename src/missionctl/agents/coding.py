@@ -71,15 +71,15 @@ from missionctl.domain.coding import (
     APPROVAL_MODES,
     CODING_KIND,
     DEFAULT_APPROVAL_MODE,
+    GENERIC_PRESET,
     MERGE_AGENT,
+    MODE_ARGS,
     ApprovalMode,
     branch_for,
 )
 from missionctl.llm.redaction import Redactor
 from missionctl.schemas.datafiles import read_data_file
 
-GENERIC = "generic"
-MODE_ARGS = "${mode_args}"
 MAX_PROMPT_CHARS = 200_000
 MAX_DIFF_BYTES = 5_000_000
 MAX_FILES_LISTED = 2000
@@ -201,7 +201,7 @@ class CodingAgent:
 
     def _argv(self, work: "_Work") -> list[str]:
         template = self.preset.argv
-        if self.name == GENERIC:
+        if self.name == GENERIC_PRESET:
             template = _command(work.step.inputs, "argv") or []
             if not template:
                 raise AgentError(

@@ -31,6 +31,7 @@ from typing import Any
 from missionctl.domain.addresses import Address, Network, embedded_ipv4, reachable
 from missionctl.domain.coding import (
     FULL_ACCESS,
+    GENERIC_PRESET,
     CodingCli,
     coding_command,
     is_coding_agent,
@@ -393,7 +394,7 @@ def coding_gate(
         preset = step.agent.partition(":")[2]
         reason = (
             "inputs.argv names no command line"
-            if step.agent.endswith(":generic")
+            if preset == GENERIC_PRESET
             else f"no coding CLI is called {preset!r} here, so what it runs is not known"
         )
         return Gate(True, floor, reason)
@@ -586,8 +587,8 @@ def repository_refusal(
     """
     if repository_allowed(source, allowed):
         return None
-    shown = _named(field, repr(shown_source(source)))
     source_text = shown_source(source)
+    shown = _named(field, repr(source_text))
     if not is_repository_source(source):
         return (
             f"{shown} is neither an absolute path nor a clone URL (https://, ssh://, "

@@ -19,7 +19,6 @@ HTTPS.
 """
 
 import hmac
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from missionctl.services.keys import session_key_path
+from missionctl.eventlog.private_files import write_new
+from missionctl.services.keys import new_session_key, session_key_path
 from missionctl.settings import Settings
 
 SESSION_COOKIE = "missionctl_session"
@@ -122,13 +122,11 @@ def load_secret_key(settings: Settings) -> str:
         pass
     # The data directory itself private (mode 0700) when this is what creates it.
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+    key = new_session_key()
     try:  # O_EXCL: of two processes starting at once, one writes and both read its key
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_new(path, key.encode("ascii"), mode=0o600)
     except FileExistsError:
         return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
     return key
 
 

@@ -84,10 +84,7 @@ def describe_action(agent: str, inputs: Mapping[str, Any]) -> str:
     if agent == "command":
         argv = inputs.get("argv")
         line = shlex.join(argv) if isinstance(argv, list) else "(no argv)"
-        secrets = inputs.get("secret_env")
-        if isinstance(secrets, Mapping) and secrets:
-            line += "  [secrets: " + ", ".join(f"{k}←{v}" for k, v in secrets.items()) + "]"
-        return line[:ACTION_CHARS]
+        return (line + _secrets_named(inputs))[:ACTION_CHARS]
     if is_coding_agent(agent) and isinstance(inputs.get("argv"), list):
         return _coding_action(inputs)[:ACTION_CHARS]
     if agent == "mcp" and isinstance(inputs.get("server"), Mapping):
@@ -112,10 +109,15 @@ def _coding_action(inputs: Mapping[str, Any]) -> str:
     tests = inputs.get("test_command")
     if isinstance(tests, list):
         line += "  [then: " + shlex.join(str(arg) for arg in tests) + "]"
+    return line + _secrets_named(inputs)
+
+
+def _secrets_named(inputs: Mapping[str, Any]) -> str:
+    """The secrets a step is handed, as ``  [secrets: VAR←name, …]`` (names only), or ``""``."""
     secrets = inputs.get("secret_env")
     if isinstance(secrets, Mapping) and secrets:
-        line += "  [secrets: " + ", ".join(f"{k}←{v}" for k, v in secrets.items()) + "]"
-    return line
+        return "  [secrets: " + ", ".join(f"{k}←{v}" for k, v in secrets.items()) + "]"
+    return ""
 
 
 def _state(approval: Approval, step_status: str, step_attempt: int) -> ApprovalState:

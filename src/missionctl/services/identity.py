@@ -664,10 +664,10 @@ async def _append_one(ctx: ServiceContext, event: NewEvent) -> None:
 
 
 async def identity_of_user(ctx: ServiceContext, *, name: str) -> Identity | None:
-    """The identity of a signed-in user (a browser session), or ``None`` if they are disabled.
+    """The identity of user ``name`` as stored now, or ``None`` if they are unknown or disabled.
 
-    Read at every request so that a role change or a disabled account applies at once, as it
-    does for tokens.
+    Browser sessions are checked by ``services.sessions.authenticate_session``; this serves
+    local commands acting as a user (``acting_user``).
     """
     async with ctx.read() as session:
         user = await repo.read_user_by_name(session, name=name)

@@ -41,7 +41,6 @@ from missionctl.eventlog.retirement import (
     checkpoint_turn,
     write_retirement,
 )
-from missionctl.repositories import sessions as session_rows
 from missionctl.services.audit import (
     CheckpointWritten,
     audit_key_path,
@@ -50,6 +49,7 @@ from missionctl.services.audit import (
     sign_head,
 )
 from missionctl.services.context import ServiceContext
+from missionctl.services.sessions import end_all_sessions
 from missionctl.settings import Settings
 
 SESSION_KEY_FILE = "secret_key"
@@ -111,8 +111,7 @@ async def rotate_session_key(ctx: ServiceContext, *, actor: str) -> SessionKeyRo
     refuse_session_key_setting(ctx.settings)
     path = session_key_path(ctx.settings)
     async with ctx.write() as session:
-        await session_rows.advance_every_generation(session)
-        ended = await session_rows.revoke_sessions(session, now=utcnow())
+        ended = await end_all_sessions(session, now=utcnow())
         payload = {"key": "session", "sessions_ended": ended}
         await append(session, [NewEvent(type=SECURITY_KEY_ROTATED, actor=actor, payload=payload)])
         try:

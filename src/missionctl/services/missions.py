@@ -5,13 +5,11 @@ list an admin keeps (``missionctl agents allow-repository``), and, for a clone U
 private address outside ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``.
 """
 
-import ipaddress
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import Mission
-from missionctl.domain.addresses import Network
 from missionctl.domain.governance import (
     CODING_RULE,
     address_refusal,
@@ -113,13 +111,6 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
         return to_mission_read(mission)
 
 
-def clone_networks(settings: Settings) -> tuple[Network, ...]:
-    """The private networks clone URLs may reach (``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``)."""
-    return tuple(
-        ipaddress.ip_network(net, strict=False) for net in settings.http_agent.allowed_networks
-    )
-
-
 async def _check_repository(session: AsyncSession, source: str, settings: Settings) -> None:
     """Refuse a mission repository coding steps could not work on (see ``create_mission``).
 
@@ -127,7 +118,7 @@ async def _check_repository(session: AsyncSession, source: str, settings: Settin
         ValidationFailed: on ``repository.source``, naming the setting or the command to run.
     """
     field = "repository.source"
-    problem = address_refusal(source, clone_networks(settings))
+    problem = address_refusal(source, settings.http_agent.networks())
     if problem is None:
         config = await agent_repo.read_agent_config(session, name=CODING_RULE)
         problem = repository_refusal(source, parse_repositories(config))

@@ -7,7 +7,6 @@ and ``llm:<role>`` agents over the OpenAI-compatible endpoint.
 
 import asyncio
 import functools
-import ipaddress
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -116,9 +115,7 @@ def http_agent_config(settings: Settings) -> HttpAgentConfig:
     """The ``http`` agent's configuration: ``MISSIONCTL_HTTP_AGENT_*`` and the callback address."""
     return HttpAgentConfig(
         callback_base_url=settings.callback_base_url,
-        allowed_networks=tuple(
-            ipaddress.ip_network(net, strict=False) for net in settings.http_agent.allowed_networks
-        ),
+        allowed_networks=settings.http_agent.networks(),
         poll_s=settings.http_agent.poll_s,
     )
 

@@ -257,6 +257,16 @@ async def revoke_user_sessions(
     return count
 
 
+async def end_all_sessions(session: AsyncSession, *, now: datetime) -> int:
+    """End every session of every user in the caller's transaction; how many were live.
+
+    As ``end_user_sessions`` for everyone: every generation moves on, every live row is marked
+    revoked.
+    """
+    await repo.advance_every_generation(session)
+    return await repo.revoke_sessions(session, now=now)
+
+
 async def revoke_all_sessions(ctx: ServiceContext, *, actor: str, reason: str = "") -> int:
     """End every browser session of every user at once; how many were live.
 
@@ -264,8 +274,7 @@ async def revoke_all_sessions(ctx: ServiceContext, *, actor: str, reason: str = 
     on and every live row is marked revoked, in one transaction with ``session.revoked_all``.
     """
     async with ctx.write() as session:
-        await repo.advance_every_generation(session)
-        count = await repo.revoke_sessions(session, now=utcnow())
+        count = await end_all_sessions(session, now=utcnow())
         payload: dict[str, object] = {"count": count, "reason": reason[:200]}
         await append(session, [NewEvent(type=SESSIONS_REVOKED_ALL, actor=actor, payload=payload)])
     return count

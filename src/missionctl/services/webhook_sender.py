@@ -52,7 +52,6 @@ from missionctl.services.periodic import repeating
 from missionctl.services.webhooks import (
     TargetRefused,
     TargetUnresolved,
-    allowed_networks,
     delivery_read,
     queue_redelivery,
     queue_test,
@@ -279,7 +278,7 @@ async def dispatch_due(
     what the database raises; a receiver's failure (or a refused address) is recorded on its
     delivery, never raised. ``resolve`` turns names into addresses (``getaddrinfo``).
     """
-    policy = Policy(allowed_networks(ctx.settings), resolve)
+    policy = Policy(ctx.settings.http_agent.networks(), resolve)
     async with _client(http, config) as client:
         sent = 0
         while claimed := await _claim(ctx, config, clock()):
@@ -319,7 +318,7 @@ async def _send_one_now(
     config = ctx.settings.webhooks
     claimed = await _claim(ctx, config, clock(), only=delivery_id)
     if claimed:
-        policy = Policy(allowed_networks(ctx.settings))
+        policy = Policy(ctx.settings.http_agent.networks())
         async with _client(None, config) as client:
             await _send_and_record(ctx, client, claimed[0], config, sign, clock, policy)
     deadline = time.monotonic() + (0.0 if claimed else config.timeout_s + 1.0)

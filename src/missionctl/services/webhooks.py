@@ -16,7 +16,6 @@ names the field and the setting) and again before every request, whose connectio
 to the address vetted (a name that resolves elsewhere a moment later changes nothing).
 """
 
-import ipaddress
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -54,7 +53,6 @@ from missionctl.schemas.webhooks import (
 )
 from missionctl.services.context import ServiceContext
 from missionctl.services.periodic import repeating
-from missionctl.settings import Settings
 
 FOLLOW_BATCH_EVENTS = 5_000
 """Events of the log read per follower transaction: bounds how long one holds the write lock."""
@@ -71,13 +69,6 @@ class TargetRefused(Exception):
 
 class TargetUnresolved(Exception):
     """A webhook's host does not resolve (now); the message says which."""
-
-
-def allowed_networks(settings: Settings) -> tuple[Network, ...]:
-    """The private networks webhooks may reach: ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``."""
-    return tuple(
-        ipaddress.ip_network(net, strict=False) for net in settings.http_agent.allowed_networks
-    )
 
 
 async def vet_target(
@@ -119,7 +110,7 @@ async def _check_target(ctx: ServiceContext, url: str) -> None:
         ValidationFailed: the address leads to a forbidden network.
     """
     try:
-        await vet_target(url, allowed_networks(ctx.settings), field="url")
+        await vet_target(url, ctx.settings.http_agent.networks(), field="url")
     except TargetRefused as exc:
         raise ValidationFailed([Problem("url", str(exc).removeprefix("url: "))]) from None
     except TargetUnresolved:

@@ -46,7 +46,6 @@ from missionctl.schemas.workflows import (
 from missionctl.services.agents import read_allowed_programs
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.types import SHIPPED_CLIS, coding_clis
-from missionctl.services.missions import clone_networks
 from missionctl.services.money import usd_to_micros
 from missionctl.services.offload import off_loop
 from missionctl.services.runs import start_run
@@ -246,7 +245,7 @@ async def _store(
         ValidationFailed: a coding step names a repository that is not allowed, or a clone URL
             whose host spells a private address (:func:`repository_problems`).
     """
-    networks = clone_networks(ctx.settings)
+    networks = ctx.settings.http_agent.networks()
 
     def work(session: Session) -> WorkflowRead:
         problems = repository_problems(spec, allowed_repositories(session), networks)
