@@ -37,17 +37,29 @@ sandbox: ## Install bubblewrap, the sandbox command steps run in, if missing
 
 # The real coding CLIs the tests run (tests/coding/test_real_cli_*.py), at pinned versions, in
 # .venv/coding-clis: under the server's Python installation, which the step sandbox shows
-# read-only. No package.json or lock file is written; the stamp names the version, so changing
-# the pin reinstalls. The version check fails the target when the package's install script did
-# not put its native program in place.
+# read-only. Claude Code and Codex CLI come from npm in one install (a second `npm install` in
+# the same prefix would remove the first's packages); no package.json or lock file is written,
+# and the stamp names the versions, so changing a pin reinstalls. The version checks fail the
+# target when a package's install script did not put its native program in place. aider gets a
+# virtual environment of its own, from the hashed requirements/aider.txt, so that its pins never
+# touch the product's.
 CLAUDE_CODE_VERSION := 2.1.331
+CODEX_VERSION := 0.169.0
 CODING_CLIS := $(VENV)/coding-clis
-$(CODING_CLIS)/.claude-code-$(CLAUDE_CODE_VERSION):
-	npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix $(CODING_CLIS) @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+NPM_CLIS_STAMP := $(CODING_CLIS)/.npm-claude-$(CLAUDE_CODE_VERSION)-codex-$(CODEX_VERSION)
+$(NPM_CLIS_STAMP):
+	npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix $(CODING_CLIS) @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION)
 	$(CODING_CLIS)/node_modules/.bin/claude --version | grep -qF '$(CLAUDE_CODE_VERSION)'
+	$(CODING_CLIS)/node_modules/.bin/codex --version | grep -qF '$(CODEX_VERSION)'
 	@touch $@
 
-coding-clis: $(CODING_CLIS)/.claude-code-$(CLAUDE_CODE_VERSION) ## Install the coding CLIs the tests run (Claude Code, pinned) with npm
+$(CODING_CLIS)/aider/.installed: requirements/aider.txt | $(BIN)/python
+	$(PYTHON) -m venv $(CODING_CLIS)/aider
+	$(CODING_CLIS)/aider/bin/pip install --quiet --require-hashes -r requirements/aider.txt
+	$(CODING_CLIS)/aider/bin/aider --version
+	@touch $@
+
+coding-clis: $(NPM_CLIS_STAMP) $(CODING_CLIS)/aider/.installed ## Install the coding CLIs the tests run (Claude Code, Codex CLI, aider; pinned)
 
 # The server starts without bubblewrap (command steps are then refused with the fix named).
 run: install ## Start Mission Control on http://127.0.0.1:8000 (SQLite under ./.missionctl/)
@@ -84,6 +96,7 @@ lock: install-dev ## Regenerate the hashed requirement files after editing pypro
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/base.txt
 	$(BIN)/uv pip compile requirements/build.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/build.txt
 	$(BIN)/uv pip compile requirements/dev.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/dev.txt
+	$(BIN)/uv pip compile requirements/aider.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/aider.txt
 
 clean: ## Remove the virtualenv and caches (keeps ./.missionctl data)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
