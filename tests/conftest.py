@@ -59,6 +59,24 @@ def postgres_base_url() -> str | None:
     return os.environ.get(POSTGRES_URL_VAR) or None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run a test marked ``one_database`` on SQLite only.
+
+    Its subject is something else (a real coding CLI, which takes seconds a run): the
+    database layer it goes through is tested on both backends by every other test.
+    """
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_postgres = spec is not None and spec.params.get("database_url") == "postgresql"
+        one = item.get_closest_marker("one_database") is not None
+        (dropped if on_postgres and one else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compact PostgreSQL's catalogs before the run's workers start (the controller only).
 

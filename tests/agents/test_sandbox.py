@@ -257,7 +257,7 @@ async def test_a_line_longer_than_64_kib_is_truncated_not_fatal(ctx: ServiceCont
 
 async def test_concurrent_steps_of_a_run_get_their_own_workspaces(ctx: ServiceContext) -> None:
     write = (
-        "import os, pathlib, time; d = pathlib.Path('artifacts'); d.mkdir(); "
+        "import os, pathlib, time; d = pathlib.Path('artifacts'); d.mkdir(exist_ok=True); "
         "step = os.environ['MISSIONCTL_STEP_ID']; (d / (step + '.txt')).write_text(step); "
         "time.sleep(0.3); print(sorted(os.listdir(d))); print(oct(os.stat('.').st_mode & 0o777))"
     )

@@ -120,8 +120,8 @@ async def test_the_url_shortener_gets_goal_specific_documents_from_every_role() 
         assert name in docs
     scope = docs["scope.md"]
     assert scope.startswith(f"# Scope — {URL_SHORTENER}\n")
-    assert "Define the URL shortener scope" in scope.splitlines()[2]
-    assert "local engine" in scope and "no model" in scope
+    assert "builtin product specialist (no model)" in scope.splitlines()[2]
+    assert "Define the URL shortener scope" in scope.splitlines()[4]
     assert "click analytics" in scope.lower() and "alias" in scope.lower()
     assert "| R1 |" in scope and "| must |" in scope and "Out of scope" in scope
     model = docs["data-model.md"]
@@ -134,7 +134,7 @@ async def test_the_url_shortener_gets_goal_specific_documents_from_every_role() 
     assert "Abuse of public endpoints" in docs["risk-review.md"]
 
 
-async def test_every_document_is_safe_named_markdown_with_the_engine_banner() -> None:
+async def test_every_document_is_safe_named_markdown_with_the_specification_banner() -> None:
     results = await run_plan(URL_SHORTENER)
     for key, result in results.items():
         names = [a.name for a in result.artifacts]
@@ -146,8 +146,8 @@ async def test_every_document_is_safe_named_markdown_with_the_engine_banner() ->
             assert (artifact.kind, artifact.media_type) == ("markdown", "text/markdown")
             head = text.splitlines()[:5]
             assert head[0].startswith("# ") and URL_SHORTENER in head[0]
-            assert f"`{key}`" in head[2]
-            assert "builtin" in head[4] and "no model" in head[4]
+            assert "builtin" in head[2] and "no model" in head[2] and "specification" in head[2]
+            assert f"`{key}`" in head[4] and "plan v1 (local)" in head[4]
 
 
 async def test_outputs_report_checks_per_acceptance_criterion() -> None:
@@ -156,14 +156,14 @@ async def test_outputs_report_checks_per_acceptance_criterion() -> None:
     for task in plan["tasks"]:
         outputs = results[task["key"]].outputs
         assert [c["criterion"] for c in outputs["checks"]] == task["acceptance"]
-        # A document ticks a check only when it addresses it; work that changes code or
-        # infrastructure is specified, not done.
-        expected = {"addressed", "open"} if task["risk_tier"] == "read" else {"specified"}
+        # A document never ticks a check: it says whether it discusses the criterion; work
+        # that changes code or infrastructure is specified, not done.
+        expected = {"discussed", "open"} if task["risk_tier"] == "read" else {"specified"}
         assert {c["status"] for c in outputs["checks"]} <= expected
         primary = results[task["key"]].artifacts[0].content.decode()
+        assert "[x]" not in primary
         for check in outputs["checks"]:
-            tick = "x" if check["status"] == "addressed" else " "
-            assert f"- [{tick}] {check['criterion']} — {check['status']}" in primary
+            assert f"- [ ] {check['criterion']} — " in primary
         assert outputs["summary"] == results[task["key"]].summary
         assert all(c["document"] == outputs["documents"][0] for c in outputs["checks"])
     custom = results["custom-aliases"]
@@ -171,7 +171,7 @@ async def test_outputs_report_checks_per_acceptance_criterion() -> None:
     assert "coding agent" in custom.next_steps[0]["text"]
 
 
-async def test_a_check_is_ticked_only_when_the_document_addresses_it() -> None:
+async def test_a_check_is_never_ticked_and_says_whether_the_document_discusses_it() -> None:
     inputs = {
         "title": "Review the payment webhook",
         "goal": "Harden the payment webhook of our shop",
@@ -180,11 +180,12 @@ async def test_a_check_is_ticked_only_when_the_document_addresses_it() -> None:
     step = context("review", "security", inputs, mission=None, plan=None, logs=[])
     result = await SpecialistAgent("security").run(step)
     review = result.artifacts[0].content.decode()
-    assert "- [x] Replay attacks are refused — addressed" in review
-    assert "- [ ] Quarterly tax filings are reconciled — open: this document does not" in review
+    assert "## How to verify this task" in review and "[x]" not in review
+    assert "- [ ] Replay attacks are refused — discussed in this document; confirm it" in review
+    assert "- [ ] Quarterly tax filings are reconciled — not discussed here" in review
     statuses = [c["status"] for c in result.outputs["checks"]]
-    assert statuses == ["addressed", "open"]
-    assert "1 addressed, 1 open" in result.summary
+    assert statuses == ["discussed", "open"]
+    assert "1 discussed, 1 open" in result.summary
 
 
 async def test_security_qa_and_release_report_risks_and_next_steps() -> None:
@@ -209,7 +210,7 @@ async def test_the_test_plan_traces_every_requirement_and_criterion() -> None:
     assert len(rows) == len(plan["requirements"]) + criteria
     for req in plan["requirements"]:
         assert f"| T-{req['key']} | {req['key']};" in test_plan
-    assert "requirements without a test: none" in test_plan
+    assert "requirements without a planned test: none" in test_plan
 
 
 async def test_the_vet_clinic_documents_speak_of_appointments_and_roles() -> None:
@@ -307,7 +308,7 @@ async def test_a_step_without_mission_or_plan_works_from_its_inputs() -> None:
     assert "# Risk review — Review the payment webhook" in review
     assert "the step inputs (no plan)" in review
     assert "Tampering with amounts or double charging" in review
-    assert "- [x] Replay attacks are refused — addressed" in review
+    assert "- [ ] Replay attacks are refused — discussed in this document" in review
     assert any("wrote risk-review.md" in line for line in logs)
 
 

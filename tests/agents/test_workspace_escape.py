@@ -109,7 +109,7 @@ def _assert_nothing_from_outside(ran: Ran, home: Path) -> None:
 
 async def test_a_link_to_a_file_outside_is_not_kept(ctx: ServiceContext, home: Path) -> None:
     script = (
-        "mkdir artifacts && echo mine > artifacts/own.txt && "
+        "mkdir -p artifacts && echo mine > artifacts/own.txt && "
         f"ln -s {home}/fake_secret_key artifacts/secret_key"
     )
     ran = await _run(ctx, script)
@@ -120,7 +120,7 @@ async def test_a_link_to_a_file_outside_is_not_kept(ctx: ServiceContext, home: P
 
 async def test_a_link_to_a_directory_outside_is_not_kept(ctx: ServiceContext, home: Path) -> None:
     script = (
-        "mkdir artifacts && echo mine > artifacts/own.txt && "
+        "mkdir -p artifacts && echo mine > artifacts/own.txt && "
         f"ln -s {home}/outside artifacts/outside && ln -s ../../../outside artifacts/relative"
     )
     ran = await _run(ctx, script)
@@ -155,7 +155,7 @@ async def test_a_link_to_dev_zero_and_a_fifo_neither_hang_nor_are_kept(
     ctx: ServiceContext, home: Path
 ) -> None:
     script = (
-        "mkdir artifacts && echo mine > artifacts/own.txt && "
+        "mkdir -p artifacts && echo mine > artifacts/own.txt && "
         "ln -s /dev/zero artifacts/zero && mkfifo artifacts/fifo"
     )
     ran = await _run(ctx, script)  # within the 60 s wait: a blocked read would exceed it
@@ -170,7 +170,7 @@ async def test_a_link_to_dev_zero_and_a_fifo_neither_hang_nor_are_kept(
 async def test_files_past_the_limits_are_left_out_whole(ctx: ServiceContext, home: Path) -> None:
     limited = AgentRegistry(sandbox=Sandbox(SandboxSettings(artifact_max_mb=1, artifacts_max_mb=2)))
     script = (
-        "mkdir artifacts && cd artifacts && head -c 2000000 /dev/zero > big.bin && "
+        "mkdir -p artifacts && cd artifacts && head -c 2000000 /dev/zero > big.bin && "
         "for f in a b c; do head -c 900000 /dev/zero > $f.bin; done && echo ok > small.txt"
     )
     ran = await _run(ctx, script, agents=limited)
@@ -190,7 +190,7 @@ async def test_names_that_break_lines_or_carry_a_secret_are_kept_out_of_records(
     ctx: ServiceContext, home: Path
 ) -> None:
     script = (
-        'mkdir artifacts && touch "artifacts/name-$TOKEN.txt" && '
+        'mkdir -p artifacts && touch "artifacts/name-$TOKEN.txt" && '
         "printf 'x%s' \"$TOKEN\" > artifacts/content.txt && "
         "touch \"artifacts/$(printf 'two\\nlines')\" \"artifacts/$TOKEN$(printf '\\rx')\" && "
         "touch artifacts/a..b"
@@ -213,7 +213,7 @@ async def test_names_that_break_lines_or_carry_a_secret_are_kept_out_of_records(
 async def test_the_step_page_shows_what_was_left_out(
     ctx: ServiceContext, home: Path, client: httpx.AsyncClient
 ) -> None:
-    script = "mkdir artifacts && echo mine > artifacts/own.txt && ln -s ../../../.. artifacts/up"
+    script = "mkdir -p artifacts && echo mine > artifacts/own.txt && ln -s ../../../.. artifacts/up"
     ran = await _run(ctx, script)
     assert ran.warnings == [f"artifacts/up {LINK}"]
 

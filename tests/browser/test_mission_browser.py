@@ -76,7 +76,9 @@ def test_a_new_mission_is_planned_and_its_run_watched_live(
     )
     expect(page.locator("#plan-graph .graph__node--succeeded")).to_have_count(tasks)
     expect(page.locator("#mission-status")).to_contain_text("Completed")
-    expect(page.locator("#final-summary")).to_contain_text(f"Completed: {tasks} of {tasks} tasks")
+    expect(page.locator("#final-summary")).to_contain_text(
+        f"Completed: {tasks} tasks documented, 0 built"
+    )
     expect(page.locator("#artifact-list .artifact-item")).not_to_have_count(0)
     expect(page.locator('[data-control="run"]')).to_be_enabled()  # a completed mission runs again
     seen = set(page.evaluate("[...window.__seen]"))

@@ -59,7 +59,8 @@ def test_run_writes_named_labelled_report_files_at_80_columns(
     first = cli("run", "Build a URL shortener with click analytics", "--title", HOSTILE_TITLE)
     assert first.exit_code == 0, first.output
     out = first.stdout
-    run_id = re.search(r"^run completed\s+(\S+)$", out, re.MULTILINE)
+    assert re.search(r"^run completed: \d+ tasks documented, 0 built", out, re.MULTILINE), out
+    run_id = re.search(r"^run (\S+)  tokens in/out", out, re.MULTILINE)
     assert run_id is not None, out
     labelled = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
     markdown = Path(labelled["Report (Markdown)"].strip()).resolve()

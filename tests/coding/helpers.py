@@ -1,5 +1,6 @@
 """Coding-step test helpers: a test repository, the scripted coder, coding and merge steps."""
 
+import ipaddress
 import json
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from missionctl.agents.coding import CodingPreset
+from missionctl.agents.http import HttpAgentConfig
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain.governance import CODING_RULE
 from missionctl.domain.workflows import COMMAND_AGENT
@@ -56,9 +58,19 @@ def make_repository(root: Path, name: str = "repo") -> Path:
     return repo
 
 
-def coding_agents(root: Path) -> AgentRegistry:
-    """Every agent, with the scripted coder as ``coding:scripted``."""
-    return build_agents(None, repositories=root / "clones", coding_presets={"scripted": SCRIPTED})
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
+"""The networks of the scripted model servers, which an admin allows as for ``http`` steps."""
+
+
+def coding_agents(root: Path, *, model_on_loopback: bool = False) -> AgentRegistry:
+    """Every agent, with the scripted coder as ``coding:scripted``.
+
+    ``model_on_loopback``: a step's model endpoint may be on 127.0.0.0/8 (a scripted server).
+    """
+    http = HttpAgentConfig(allowed_networks=LOOPBACK) if model_on_loopback else None
+    return build_agents(
+        None, http=http, repositories=root / "clones", coding_presets={"scripted": SCRIPTED}
+    )
 
 
 def coding_step(

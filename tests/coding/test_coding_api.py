@@ -49,7 +49,11 @@ async def test_a_mission_names_its_repository_and_coding_agent(
     created = await as_role[Role.OPERATOR].post("/api/v1/missions", json=body)
     assert created.status_code == 201, created.text
     mission = (await as_role[Role.VIEWER].get(f"/api/v1/missions/{created.json()['id']}")).json()
-    assert mission["repository"] == body["repository"]
+    shown = mission["repository"]
+    assert {key: shown[key] for key in body["repository"]} == body["repository"]
+    # Not on this machine: no test command detected, and the mission says why.
+    assert shown["test_command"] is None
+    assert "could not be read" in shown["test_command_note"]
     refused = await as_role[Role.VIEWER].post("/api/v1/missions", json=body)
     assert refused.status_code == 403
 

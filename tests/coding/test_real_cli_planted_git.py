@@ -40,6 +40,9 @@ from tests.support.anthropic_server import (
     ToolUse,
 )
 
+# Their subject is the real CLI, not the database (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 # Installed by `make coding-clis` (a prerequisite of `make pytest`) under the server's Python
 # installation, which the step sandbox shows read-only.
 CLIS = Path(sys.prefix) / "coding-clis" / "node_modules" / ".bin"

@@ -111,7 +111,10 @@ async def test_a_read_only_step_of_a_preset_waits_too_and_shows_the_cli(
     run = await _save_and_run(as_role[Role.OPERATOR], workflow)
     assert run["steps"][0]["status"] == "awaiting_approval"
     [card] = (await as_role[Role.APPROVER].get("/api/v1/approvals")).json()
-    assert card["action"] == "codex exec --skip-git-repo-check --sandbox read-only '${prompt}'"
+    assert card["action"] == (
+        "codex exec --skip-git-repo-check --ephemeral --disable plugins -c analytics.enabled=false "
+        "--sandbox read-only -- '${prompt}'"
+    )
 
 
 async def test_a_secret_waits_for_an_approver_who_is_told_its_name(

@@ -28,6 +28,9 @@ from tests.conftest import free_port
 from tests.security.test_authorization_matrix import concrete
 from tests.support.auth import bearer_headers
 
+# Its subject is what is refused before a body is read, not the database (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 VALIDATE = "/api/v1/workflows/validate"
 YAML = {"content-type": "application/yaml"}
 # Bodies no parser accepts, in each media type a route may read.

@@ -73,7 +73,7 @@ async def test_a_patch_a_program_writes_is_stored_as_written_but_its_secret(
         f"+{line}\n" for line in [*LOOKALIKES.splitlines(), "key = @KEY@"]
     )
     code = (
-        "import os, pathlib; os.makedirs('artifacts'); "
+        "import os, pathlib; os.makedirs('artifacts', exist_ok=True); "
         f"text = {patch!r}.replace('@KEY@', os.environ['S']); "
         "pathlib.Path('artifacts/fix.patch').write_text(text); "
         "print('sent Authorization: Bearer abcdef123456')"
@@ -147,7 +147,7 @@ async def test_a_short_step_secret_is_hidden_from_that_steps_output(
     short = "q" + uuid.uuid4().hex[:5]
     monkeypatch.setenv("MISSIONCTL_SECRET_TINY", short)
     code = (
-        "import os, pathlib; os.makedirs('artifacts'); "
+        "import os, pathlib; os.makedirs('artifacts', exist_ok=True); "
         "pathlib.Path('artifacts/pin-' + os.environ['P'] + '.txt').write_text(os.environ['P']); "
         "print('pin is', os.environ['P'])"
     )

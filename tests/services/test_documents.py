@@ -334,11 +334,25 @@ async def test_the_runs_outcome_reaches_the_brief(ctx: ServiceContext) -> None:
     brief = await generate_document(
         ctx, mission_id=mission.id, kind="executive_brief", actor=ACTOR, llm=None
     )
-    tasks = len(outcome.steps)
+    # The builtin specialists wrote documents: the brief says so, never "succeeded".
+    tasks = len(outcome.task_outcomes)
+    assert tasks and set(outcome.task_outcomes.values()) == {"documented"}
+    progress = brief.body.split("## Progress\n\n", 1)[1]
+    assert progress.startswith(f"**{tasks} tasks documented, 0 built: to build, give the mission")
     assert (
-        f"Latest run `{run.id}`: completed, {tasks} of {tasks} tasks succeeded, "
-        f"{len(outcome.artifacts)} artifacts produced" in brief.body
+        f"Latest run `{run.id}`: completed; its {tasks} tasks: {tasks} documented; "
+        f"{len(outcome.artifacts)} artifacts produced" in progress
     )
+    assert "succeeded" not in brief.body
+    pdf = await export_document(
+        ctx, mission_id=mission.id, kind="executive_brief", version=brief.version, fmt="pdf"
+    )
+    text = " ".join(
+        " ".join(page.extract_text().split())
+        for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
+    )
+    assert f"Progress {tasks} tasks documented, 0 built: to build" in text
+    assert f"its {tasks} tasks: {tasks} documented;" in text and "succeeded" not in text
     register = await generate_document(
         ctx, mission_id=mission.id, kind="risk_register", actor=ACTOR, llm=None
     )

@@ -1,83 +1,9 @@
-"""A Starlette app served by uvicorn on a thread, on a free port of 127.0.0.1.
+"""The threaded server lifecycle of the scripted model servers: it lives in the package.
 
-The scripted model servers (``openai_server``, ``anthropic_server``) are real HTTP servers the
-code under test reaches over the network; this is their shared lifecycle: start (returns once
-the server accepts connections), stop, and use as a context manager.
+``missionctl demo coding`` serves a scripted model too, so the one implementation is
+:mod:`missionctl.demo.threaded_server`; the test suite's servers import it from here.
 """
 
-import socket
-import threading
-import time
-from types import TracebackType
-from typing import Self
+from missionctl.demo.threaded_server import RequestLog, ThreadedServer
 
-import uvicorn
-from starlette.applications import Starlette
-
-
-class ThreadedServer:
-    """Serves :meth:`_app` on a thread; subclasses define the app and ``thread_name``."""
-
-    thread_name = "threaded-server"
-
-    def __init__(self) -> None:
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
-
-    def _app(self) -> Starlette:
-        raise NotImplementedError
-
-    def start(self) -> Self:
-        """Start serving; returns once the server accepts connections."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app(),
-            log_config=None,  # leave the process's logging configuration alone
-            log_level="warning",
-            lifespan="off",
-            ws="none",
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"{self.thread_name}-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                sock.close()
-                raise RuntimeError(f"the {self.thread_name} server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to end (uvicorn closes the socket)."""
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+__all__ = ["RequestLog", "ThreadedServer"]

@@ -90,12 +90,12 @@ async def test_a_viewer_sees_every_panel_with_its_figures_and_definitions(
     assert retention.count("<tr data-cohort=") == 2 and "data-incomplete" in retention
     assert "incomplete, the week has not ended" in retention
     trends = _panel(text, "trends")
-    for chart in ("trend-runs", "trend-cost", "trend-users", "trend-durations"):
+    for chart in ("trend-runs", "trend-cost", "trend-outcomes", "trend-users", "trend-durations"):
         assert f'data-testid="{chart}"' in trends
     assert "UTC days" in trends
     # Every info button is described by a tooltip holding the definition from the YAML.
     described = re.findall(r'aria-describedby="([^"]+)"', text)
-    assert len(described) == 7 + 7 + 1 + 7  # key figures, funnel, retention, trends
+    assert len(described) == 7 + 7 + 1 + 9  # key figures, funnel, retention, trends
     assert len(set(described)) == len(described)  # unique ids
     for tip in described:
         assert re.search(rf'role="tooltip" id="{tip}">[^<]{{20,}}</span>', text), tip

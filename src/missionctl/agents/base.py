@@ -104,6 +104,11 @@ async def _no_task_pack(task_key: str) -> str | None:
     return None
 
 
+async def _no_previous_outputs() -> dict[str, Any]:
+    """No earlier attempt (agents run outside an engine, in tests and tools)."""
+    return {}
+
+
 @dataclass(frozen=True, slots=True)
 class Callback:
     """A callback opened for one attempt: poll it by ``id``; ``token`` goes into its URL."""
@@ -174,6 +179,11 @@ class StepContext:
     # the run's plan has no such task or the run has no mission. Coding agents prompt with it.
     load_task_pack: Callable[[str], Awaitable[str | None]] = field(
         default_factory=lambda: _no_task_pack
+    )
+    # The outputs the step's previous attempt left when it failed (its ``AgentError.outputs``),
+    # on a retry; empty on a first attempt and outside an engine.
+    load_previous_outputs: Callable[[], Awaitable[dict[str, Any]]] = field(
+        default_factory=lambda: _no_previous_outputs
     )
 
     @property

@@ -14,8 +14,12 @@ Inputs (all optional but where said):
   ``coding_presets.yaml``).
 - ``test_command``: a command line run in the worktree after the agent (say, the test suite);
   its output becomes the ``<step>-test-output.log`` artifact and a non-zero exit fails the step.
+- ``continue_from`` (a coding step this one depends on) and ``review_verdict`` (true: the step
+  is a reviewer whose answer ends with a verdict block): see ``agents.coding_chain``.
 - ``network``, ``env``, ``secret_env``, ``max_output_bytes``: as for ``command`` steps (an
-  API key for the CLI is a step secret named in ``secret_env``).
+  API key for the CLI is a step secret named in ``secret_env``). A step that names its model
+  endpoint (``inputs.model``) and not ``network`` reaches that endpoint and nothing else,
+  through the egress proxy of ``agents.egress`` (ADR 0079); its ``test_command`` has no network.
 
 What happens: the base commit is resolved, a worktree is added on the branch
 ``missionctl/<run>/<step>`` (reset on a retry), the CLI runs there, whatever it changed is
@@ -46,7 +50,10 @@ from pydantic import ConfigDict, TypeAdapter
 from pydantic.dataclasses import dataclass
 
 from missionctl.agents.base import Agent, AgentError, AgentResult, ArtifactOutput, StepContext
+from missionctl.agents.coding_chain import chain_start, read_verdict, review_section
+from missionctl.agents.coding_checks import AttemptGuard, checking_section, tests_failed
 from missionctl.agents.command import CommandAgent, make_workspace
+from missionctl.agents.egress import egress_for
 from missionctl.agents.git import (
     FileChange,
     Repository,
@@ -74,24 +81,49 @@ from missionctl.domain.coding import (
     GENERIC_PRESET,
     MERGE_AGENT,
     MODE_ARGS,
+    MODEL_ARGS,
     ApprovalMode,
+    ModelEndpoint,
     branch_for,
+    model_endpoint,
 )
 from missionctl.llm.redaction import Redactor
 from missionctl.schemas.datafiles import read_data_file
 
 MAX_PROMPT_CHARS = 200_000
+_CLI_COMMAND_MARKS = ("/", "!")
 MAX_DIFF_BYTES = 5_000_000
 MAX_FILES_LISTED = 2000
 
 
 @dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+class ModelWiring:
+    """How a preset's CLI is pointed at a step's model endpoint (``inputs.model``).
+
+    ``key_env`` is the variable the CLI reads its key from (the step's ``inputs.model.secret``
+    is handed over as it); ``env`` are more variables and ``args`` the arguments that replace
+    ``${model_args}``, both with ``${base_url}`` and ``${model}`` substituted; ``name_args``
+    follow ``args`` only when the step names a model.
+    """
+
+    key_env: str
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    args: list[str] = dataclasses.field(default_factory=list)
+    name_args: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
 class CodingPreset:
-    """One coding CLI: its command line and the arguments of each approval mode."""
+    """One coding CLI: its command line and the arguments of each approval mode.
+
+    ``model`` says how it is pointed at a model endpoint (``None``: it cannot be, and a step
+    that names one fails).
+    """
 
     title: str
     argv: list[str]
     modes: dict[ApprovalMode, list[str]]
+    model: ModelWiring | None = None
 
 
 def load_presets(file: Traversable) -> dict[str, CodingPreset]:
@@ -131,16 +163,21 @@ class CodingAgent:
         source, base = await _target(step)
         prompt = await _prompt(step)
         repo = await self.repositories.open(source)
-        base_commit = await resolve_commit(repo, base)
+        # A step continuing another's branch starts at its head (agents.coding_chain).
+        start = await chain_start(step, repo, source, base, await resolve_commit(repo, base))
+        prompt += await review_section(step, repo, start)
         make_workspace(step)
         # A previous attempt's program may have left a link here: never written through.
         await asyncio.to_thread(_write_prompt, step.workspace, prompt)
         path = step.workspace / "repo"
         branch = branch_for(str(step.run_id), step.step_id)
+        endpoint = _endpoint(step)
         secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
+        secrets |= self._model_key(endpoint)
         try:
-            tree = await add_worktree(repo, path=path, branch=branch, commit=base_commit)
-            work = _Work(step, repo, tree, mode, prompt, secrets, Redactor(secrets.values()))
+            tree = await add_worktree(repo, path=path, branch=branch, commit=start.commit)
+            redactor = Redactor(secrets.values())
+            work = _Work(step, repo, tree, mode, prompt, secrets, redactor, endpoint)
             result = await self._work(work)
         finally:
             # Shielded: a canceled step still leaves no worktree behind.
@@ -148,18 +185,21 @@ class CodingAgent:
         head = result.outputs["head_commit"]
         result.outputs |= {
             "repository": source,
-            "base_branch": base,
-            "base_commit": base_commit,
+            "base_branch": start.base_branch,
+            "base_commit": start.base_commit,
             "branch": branch,
             "approval_mode": mode,
         }
-        patch, changes = await diff(repo, base_commit, head)
+        patch, changes = await diff(repo, start.commit, head)
         _describe_changes(result, step.step_id, patch, changes, work.redactor)
+        read_verdict(step, result)  # a reviewer's (agents.coding_chain)
         return result
 
     async def _work(self, work: "_Work") -> AgentResult:
         step, redactor = work.step, work.redactor
-        env = self.commands.environment(step) | work.secrets
+        env = self.commands.environment(step) | self._model_env(work.endpoint) | work.secrets
+        guard = await AttemptGuard.start(step)  # its HOME, time limit and workspace as it was
+        env["HOME"] = str(guard.home)
         network = step.inputs.get("network", False)
         if not isinstance(network, bool):
             raise AgentError("inputs.network must be true or false", retryable=False)
@@ -168,29 +208,39 @@ class CodingAgent:
         worktree = work.tree.path
         read_only = [worktree] if work.mode == "read-only" else [worktree / ".git"]
         argv = self._argv(work)
-        done = await self.commands.run_program(
-            step, argv, env=env, redactor=redactor, network=network,
-            read_only=read_only, cwd=worktree,
-        )  # fmt: skip
+        # A model endpoint alone is reached through the egress proxy (ADR 0079); `network: true`
+        # is the host's whole network, the endpoint included.
+        endpoint = None if network else work.endpoint
+        async with egress_for(step, endpoint, self.repositories.policy, redactor) as egress:
+            done = await guard.within_time(argv[0], lambda bounded: self.commands.run_program(
+                bounded, argv, env=env, redactor=redactor, network=network,
+                read_only=read_only, cwd=worktree, egress=egress,
+            ))  # fmt: skip
         if done.code != 0:
             raise done.failure(argv[0])
+        # The sandbox binds the worktree's .git by path: had the program put a link there (or
+        # moved the worktree), the test command would see what the link names. Checked first:
+        # a moved worktree is the more precise reason than the entries it left in the workspace.
+        await asyncio.to_thread(check_worktree, work.tree)
+        await guard.check_outside(done)
         artifacts: list[ArtifactOutput] = []
         outputs = done.outputs
         tests = _command(step.inputs, "test_command")
         if tests:
-            # The sandbox binds the worktree's .git by path: had the program put a link there
-            # (or moved the worktree), the test command would see what the link names.
-            await asyncio.to_thread(check_worktree, work.tree)
-            checked = await self.commands.run_program(
-                step, tests, env=env, redactor=redactor, network=network,
+            # The code under test is the CLI's (its model's) work: it gets neither the step's
+            # secrets nor the model key, and no network but what the step itself asked for.
+            test_env = self.commands.environment(step) | {"HOME": str(guard.home)}
+            checked = await guard.within_time(tests[0], lambda bounded: self.commands.run_program(
+                bounded, tests, env=test_env, redactor=redactor, network=network,
                 read_only=read_only, cwd=worktree, transcript=True,
-            )  # fmt: skip
+            ))  # fmt: skip
             log = "\n".join(checked.transcript) + "\n"
             name = f"{step.step_id}-test-output.log"
             artifacts.append(ArtifactOutput(name, "log", "text/plain", log.encode()))
             outputs["tests_exit_code"] = checked.code
             if checked.code != 0:
-                raise checked.failure(tests[0])
+                raise tests_failed(checked, tests, agent=done, program=argv[0])
+            await guard.check_outside(checked)
         title = str(step.inputs.get("title") or step.step_id)
         head = await _commit(work, f"{title} ({self.name}, step {step.step_id})")
         return AgentResult(
@@ -219,9 +269,43 @@ class CodingAgent:
         for arg in template:
             if arg == MODE_ARGS:
                 argv += self.preset.modes.get(work.mode, [])
+            elif arg == MODEL_ARGS:
+                argv += self._model_args(work.endpoint)
             else:
                 argv.append(Template(arg).safe_substitute(values))
         return argv
+
+    def _wiring(self, endpoint: ModelEndpoint) -> "ModelWiring":
+        if self.preset.model is None:
+            raise AgentError(
+                f"coding:{self.name} cannot be pointed at a model endpoint: leave out "
+                "inputs.model and give the CLI its endpoint through inputs.env",
+                retryable=False,
+            )
+        return self.preset.model
+
+    def _model_key(self, endpoint: ModelEndpoint | None) -> dict[str, str]:
+        """The step's model key, as the variable the CLI reads it from."""
+        if endpoint is None:
+            return {}
+        wiring = self._wiring(endpoint)
+        return resolve_secrets({wiring.key_env: endpoint.secret}, field="model.secret")
+
+    def _model_env(self, endpoint: ModelEndpoint | None) -> dict[str, str]:
+        if endpoint is None:
+            return {}
+        values = _model_values(endpoint)
+        return {
+            name: Template(value).safe_substitute(values)
+            for name, value in self._wiring(endpoint).env.items()
+        }
+
+    def _model_args(self, endpoint: ModelEndpoint | None) -> list[str]:
+        if endpoint is None:
+            return []
+        wiring, values = self._wiring(endpoint), _model_values(endpoint)
+        args = wiring.args + (wiring.name_args if endpoint.name else [])
+        return [Template(arg).safe_substitute(values) for arg in args]
 
 
 def register_coding(
@@ -271,6 +355,23 @@ class _Work:
     prompt: str
     secrets: dict[str, str]  # the step's secrets by variable, read once per attempt
     redactor: Redactor  # keeps them (and every registered one) out of what the step records
+    endpoint: ModelEndpoint | None  # the step's model endpoint (inputs.model), if it names one
+
+
+def _endpoint(step: StepContext) -> ModelEndpoint | None:
+    """The step's ``inputs.model``.
+
+    Raises:
+        AgentError: (not retryable) it is malformed; the message names the field.
+    """
+    try:
+        return model_endpoint(step.inputs.get("model"))
+    except ValueError as exc:
+        raise AgentError(str(exc), retryable=False) from exc
+
+
+def _model_values(endpoint: ModelEndpoint) -> dict[str, str]:
+    return {"base_url": endpoint.base_url, "model": endpoint.name or ""}
 
 
 def approval_mode(inputs: Mapping[str, Any]) -> ApprovalMode:
@@ -315,7 +416,10 @@ async def _target(step: StepContext) -> tuple[str, str]:
 
 
 async def _prompt(step: StepContext) -> str:
-    """The task's pack file (when the plan has the task), then the step's own prompt."""
+    """The task's pack file (when the plan has the task), the step's prompt, how it is checked.
+
+    The last part is ``agents.coding_checks.checking_section``.
+    """
     key = step.inputs.get("task_key") or step.step_id
     pack = await step.load_task_pack(str(key)) if step.mission_id else None
     own = step.inputs.get("prompt")
@@ -327,7 +431,13 @@ async def _prompt(step: StepContext) -> str:
             f"nothing to do: no task {key!r} in the mission's plan and no inputs.prompt",
             retryable=False,
         )
+    # It ends with how the work is checked: acceptance criteria, test command, a failed run.
+    parts.append(await checking_section(step, _command(step.inputs, "test_command")))
     prompt = "\n\n".join(parts)
+    if prompt.lstrip().startswith(_CLI_COMMAND_MARKS):
+        # Claude Code and aider read a message that starts with "/" as their own command and
+        # aider one that starts with "!" as a shell line: a prompt is always a task.
+        prompt = "Task:\n" + prompt
     if len(prompt) > MAX_PROMPT_CHARS:
         raise AgentError(f"the prompt is over {MAX_PROMPT_CHARS} characters", retryable=False)
     return prompt

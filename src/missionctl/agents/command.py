@@ -16,12 +16,13 @@ variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` / ``MISSIONCTL_RUN_ID`` / ``MISSION
 success. stdout/stderr stream to the step log line by line; a line longer than 64 KiB is logged
 in pieces, and output past ``max_output_bytes`` is dropped (``output_truncated``).
 
-Regular files the program writes (or changes) under ``artifacts/`` in the workspace become
-artifacts, read by ``missionctl.agents.workspace_files`` after it exits: no symbolic link is
-followed (nor is ``artifacts`` itself when it is one), FIFOs, sockets and devices are skipped,
-and a file past ``MISSIONCTL_SANDBOX_ARTIFACT_MAX_MB`` (or past the step's
-``…_ARTIFACTS_MAX_MB``) or with a name that does not print is left out whole; each such file is
-named in a ``warning`` line of the step log, and the step still succeeds with the rest.
+Regular files the program writes (or changes) under ``artifacts/`` in the workspace (made
+before it starts, see :func:`make_artifacts_directory`) become artifacts, read by
+``missionctl.agents.workspace_files`` after it exits: no symbolic link is followed (nor is
+``artifacts`` itself when it is one), FIFOs, sockets and devices are skipped, and a file past
+``MISSIONCTL_SANDBOX_ARTIFACT_MAX_MB`` (or past the step's ``…_ARTIFACTS_MAX_MB``) or with a
+name that does not print is left out whole; each such file is named in a ``warning`` line of
+the step log, and the step still succeeds with the rest.
 
 The program runs in its own process group, which is killed as a whole on cancellation. Secret
 values (the step's own, whatever their length, and every one registered in the process) are
@@ -49,6 +50,7 @@ from missionctl.agents.base import (
     ArtifactOutput,
     StepContext,
 )
+from missionctl.agents.egress import EgressRoute
 from missionctl.agents.sandbox import Sandbox, search_path
 from missionctl.agents.secrets import resolve_secrets
 from missionctl.agents.workspace_files import ReadLimits, Stamp, read_files, stamps
@@ -90,6 +92,7 @@ class CommandAgent:
         if not isinstance(network, bool):
             raise AgentError("inputs.network must be true or false", retryable=False)
         make_workspace(step)
+        make_artifacts_directory(step.workspace)
         # Files already there (a retried attempt's) are kept only if this attempt changes them.
         before = await asyncio.to_thread(stamps, step.workspace, ARTIFACTS_DIR)
         secrets = resolve_secrets(step.inputs.get("secret_env"), field="secret_env")
@@ -150,35 +153,33 @@ class CommandAgent:
         read_only: Sequence[Path] = (),
         cwd: Path | None = None,
         transcript: bool = False,
+        egress: EgressRoute | None = None,
     ) -> "ProgramRun":
         """Run ``argv`` confined to ``step.workspace`` and stream its output to the step log.
 
         ``read_only`` are directories it may only read (one may lie inside the workspace);
         it starts in ``cwd`` (default: the workspace); with ``transcript`` the run keeps every
-        line it logged (as bounded by ``max_output_bytes``). Returns when the program has exited,
-        whatever its exit code; on cancellation kills its process group and re-raises.
+        line it logged (as bounded by ``max_output_bytes``). With ``egress`` (and no
+        ``network``) the program is started by the egress bridge, and its proxy variables lead
+        to the egress proxy (``agents.egress``). Returns when the program has exited, whatever
+        its exit code; on cancellation kills its process group and re-raises.
 
         Raises:
             AgentError: (not retryable) the sandbox cannot start, or the program cannot.
         """
         await self.sandbox.check()
+        program = argv[0]
+        if egress is not None:
+            argv = egress.wrap(argv, confined=self.sandbox.settings.mode != "off")
         confined = self.sandbox.wrap(
-            argv, workspace=step.workspace, network=network, read_only=read_only, cwd=cwd
+            argv,
+            workspace=step.workspace,
+            network=network,
+            read_only=read_only,
+            cwd=cwd,
+            egress=egress.paths if egress else (),
         )
-        try:
-            # bwrap starts with the step's environment alone: the sandbox's init process
-            # (visible in its /proc) must hold nothing the step may not see.
-            process = await asyncio.create_subprocess_exec(
-                *confined,
-                cwd=cwd or step.workspace,
-                env=env,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                stdin=asyncio.subprocess.DEVNULL,
-                start_new_session=True,  # its own process group, killed as a whole
-            )
-        except OSError as exc:
-            raise AgentError(f"cannot start {argv[0]!r}: {exc}", retryable=False) from exc
+        process = await _spawn(confined, cwd=cwd or step.workspace, env=env, program=program)
         budget = _OutputBudget(
             int(step.inputs.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES)),
             [] if transcript else None,
@@ -281,6 +282,41 @@ def make_workspace(step: StepContext) -> None:
     step.workspace.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     step.workspace.parent.mkdir(mode=0o700, exist_ok=True)
     step.workspace.mkdir(mode=0o700, exist_ok=True)
+
+
+async def _spawn(
+    argv: Sequence[str], *, cwd: Path, env: dict[str, str], program: str
+) -> asyncio.subprocess.Process:
+    """Start ``argv`` (a confined command line) in its own process group, output piped.
+
+    Raises:
+        AgentError: (not retryable) it cannot start; the message names ``program``.
+    """
+    try:
+        # bwrap starts with the step's environment alone: the sandbox's init process
+        # (visible in its /proc) must hold nothing the step may not see.
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, killed as a whole
+        )
+    except OSError as exc:
+        raise AgentError(f"cannot start {program!r}: {exc}", retryable=False) from exc
+
+
+def make_artifacts_directory(workspace: Path) -> None:
+    """Create ``artifacts/`` in ``workspace`` if nothing has that name, following no link.
+
+    A program may write its artifacts there from its first line. ``mkdir`` never follows a
+    link in the last place: whatever a previous attempt's program left under that name (a link
+    included) stays as it is, and the artifact reader follows none.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(workspace / ARTIFACTS_DIR, 0o700)
 
 
 class _OutputBudget:

@@ -8,14 +8,21 @@ and fails the step, not retryable, naming the files both sides changed and the f
 stays for a person to resolve. A clean merge moves the base branch (see ``agents.git.merge``)
 and deletes the branch. A branch with no change is not merged; it is deleted.
 
+A review loop (``domain.review``) merges its last branch: ``step`` is then the loop's step that
+ran last (the rework's, else the tests'), and ``chain`` lists every step of the loop, in order
+(each one a dependency of this step; ``step`` among them). Their branches are one line of
+commits from the loop's base commit, so ``step``'s holds them all; once it is merged (or found
+to change nothing) the other branches of the chain are deleted with it.
+
 Outputs: ``merged`` (true/false), ``merge_commit``, ``base_branch``, ``branch``, and on a
 conflict ``conflicts`` (the files).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, StepContext
-from missionctl.agents.git import RepositoryStore, git, merge, resolve_commit
+from missionctl.agents.git import Repository, RepositoryStore, git, merge, resolve_commit
 
 
 class MergeAgent:
@@ -28,10 +35,12 @@ class MergeAgent:
     async def run(self, step: StepContext) -> AgentResult:
         """Merge, or report the conflict; see the module docstring."""
         coding = await _coding_outputs(step)
+        chain = await _chain_branches(step, coding)
         repo = await self.repositories.open(coding["repository"])
         base, branch = coding["base_branch"], coding["branch"]
         if await resolve_commit(repo, branch) == coding["base_commit"]:
             await git("branch", "--quiet", "-D", branch, cwd=repo.path)
+            await _delete_branches(repo, chain)
             return AgentResult(
                 outputs={"merged": False, "merge_commit": None, "base_branch": base,
                          "branch": branch},
@@ -55,6 +64,7 @@ class MergeAgent:
                 outputs={"merged": False, "conflicts": list(outcome.conflicts),
                          "base_branch": base, "branch": branch},
             )  # fmt: skip
+        await _delete_branches(repo, chain)
         return AgentResult(
             outputs={"merged": True, "merge_commit": outcome.commit, "base_branch": base,
                      "branch": branch},
@@ -78,3 +88,43 @@ async def _coding_outputs(step: StepContext) -> dict[str, Any]:
             retryable=False,
         )
     return dict(outputs)
+
+
+async def _chain_branches(step: StepContext, merged: dict[str, Any]) -> list[str]:
+    """The branches of the review loop ``inputs.chain`` names, but the merged one.
+
+    Only the loop's steps that left a branch of the same repository and base commit count (a
+    skipped rework left none).
+
+    Raises:
+        AgentError: (not retryable) ``chain`` is not a list of steps this one depends on that
+            holds ``inputs.step``.
+    """
+    chain = step.inputs.get("chain")
+    if chain is None:
+        return []
+    if (
+        not isinstance(chain, list)
+        or not all(isinstance(name, str) and name in step.depends_on for name in chain)
+        or step.inputs.get("step") not in chain
+    ):
+        raise AgentError(
+            "inputs.chain must list the steps of the review loop, each one this step depends "
+            "on, inputs.step among them",
+            retryable=False,
+        )
+    upstream = await step.load_upstream_outputs()
+    same = ("repository", "base_commit")
+    return [
+        outputs["branch"]
+        for name in chain
+        if isinstance((outputs := upstream.get(name) or {}).get("branch"), str)
+        and outputs["branch"] != merged["branch"]
+        and all(outputs.get(key) == merged[key] for key in same)
+    ]
+
+
+async def _delete_branches(repo: Repository, branches: Sequence[str]) -> None:
+    """Delete ``branches`` (those still there): the merged branch holds their commits."""
+    for branch in branches:
+        await git("branch", "--quiet", "-D", "--", branch, cwd=repo.path, check=False)

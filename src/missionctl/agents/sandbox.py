@@ -16,8 +16,11 @@ process (its own init holds only the step's environment, because bwrap itself is
 that environment). It runs as ``nobody`` in new user, pid, ipc, uts, cgroup and network
 namespaces, with no capabilities and no new privileges; the network namespace is shared with the
 host only for a step that asks for the network (admission has already made such a step wait for
-an approver, unless an admin allow-listed its program with network access). ``prlimit`` caps
-CPU seconds, data memory, file size and open files.
+an approver, unless an admin allow-listed its program with network access). A coding step that
+names its model endpoint keeps its own network namespace, which has loopback and no route out:
+it reaches the endpoint through the egress proxy's socket, whose directory (and the bridge that
+carries connections there) the sandbox shows read-only (``agents.egress``, ADR 0079).
+``prlimit`` caps CPU seconds, data memory, file size and open files.
 
 With ``MISSIONCTL_SANDBOX_MODE=off`` programs run unconfined as the server's user; the dashboard
 shows a permanent warning. When the sandbox is on but cannot start (bwrap missing, user
@@ -101,6 +104,7 @@ class Sandbox:
         network: bool,
         read_only: Sequence[Path] = (),
         cwd: Path | None = None,
+        egress: Sequence[Path] = (),
     ) -> list[str]:
         """The argv that runs ``argv`` in ``workspace`` with this sandbox's confinement.
 
@@ -110,6 +114,8 @@ class Sandbox:
         and must exist: a read-only coding step's worktree, or a writable worktree's ``.git``
         file, which the program can then neither change nor remove nor replace (``EBUSY``). The
         program starts in ``cwd`` (default: ``workspace``), which must be inside what it may see.
+        ``egress`` are the egress proxy's directory and bridge script (outside the workspace),
+        shown read-only at their own paths; they must exist.
 
         Raises:
             AgentError: (not retryable) the sandbox is on but cannot start; the message names
@@ -125,7 +131,9 @@ class Sandbox:
                 f"command steps run in a sandbox, which cannot start here: {detail}; fix: {FIX}",
                 retryable=False,
             )
-        sandboxed = self._bwrap(workspace=workspace, network=network, read_only=read_only, cwd=cwd)
+        sandboxed = self._bwrap(
+            workspace=workspace, network=network, read_only=read_only, cwd=cwd, egress=egress
+        )
         return [*sandboxed, *limits, *argv]
 
     async def check(self) -> SandboxStatus:
@@ -170,6 +178,7 @@ class Sandbox:
         network: bool,
         read_only: Sequence[Path] = (),
         cwd: Path | None = None,
+        egress: Sequence[Path] = (),
     ) -> list[str]:
         argv = [
             self.settings.bwrap_path,
@@ -195,6 +204,8 @@ class Sandbox:
             # fails; outside: an upstream workspace, which may not exist.
             inside = shown.is_relative_to(workspace)
             argv += ["--ro-bind" if inside else "--ro-bind-try", str(shown), str(shown)]
+        for bound in egress:  # after /tmp's tmpfs, over which the proxy's directory may lie
+            argv += ["--ro-bind", str(bound), str(bound)]
         argv += ["--chdir", str(cwd or workspace), "--"]
         return argv
 

@@ -240,6 +240,9 @@ class MissionControl(Protocol):
     def artifact_content(self, artifact_id: uuid.UUID) -> bytes: ...
     def run_report(self, run_id: uuid.UUID) -> RunReport: ...
     def run_report_markdown(self, run_id: uuid.UUID) -> str: ...
+    def run_report_pdf(self, run_id: uuid.UUID) -> bytes:
+        """The report as a PDF's bytes (the same drawing as the API's ``format=pdf``)."""
+        ...
 
     # Workflows
     def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]: ...
@@ -849,6 +852,12 @@ class LocalMissionControl:
         from missionctl.services.reports import render_report_markdown
 
         return render_report_markdown(self.run_report(run_id))
+
+    def run_report_pdf(self, run_id: uuid.UUID) -> bytes:
+        """See ``MissionControl``: the same drawing as the API's ``format=pdf``."""
+        from missionctl.services.reports import render_report_pdf
+
+        return render_report_pdf(self.run_report(run_id))
 
     def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
         """See ``MissionControl``."""
@@ -1780,6 +1789,11 @@ class RemoteMissionControl:
         path = f"/api/v1/runs/{run_id}/report"
         content, _ = self.client.get_bytes(path, params={"format": "markdown"})
         return content.decode("utf-8", errors="replace")
+
+    def run_report_pdf(self, run_id: uuid.UUID) -> bytes:
+        """See ``MissionControl``."""
+        path = f"/api/v1/runs/{run_id}/report"
+        return self.client.get_bytes(path, params={"format": "pdf"})[0]
 
     def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
         """See ``MissionControl``."""

@@ -3,8 +3,8 @@
 ``execute_live`` runs it on an engine in this process; ``follow_polling`` reads a run a server
 executes. The table is redrawn from the newest read of the run whenever one of its events
 arrives (and every second without one: a step another process's engine ran sends none here),
-with each step's status, attempt, elapsed time, tokens and cost, and the run's totals in its
-title.
+with each step's status, outcome (what it produced: ``domain.outcomes``), attempt, elapsed
+time, tokens and cost, and the run's totals in its title.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from rich.console import Console, ConsoleOptions
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
@@ -22,6 +23,7 @@ from rich.text import Text
 
 from missionctl.cli._runtime import console, err_console
 from missionctl.domain import events as ev
+from missionctl.domain.outcomes import OUTCOME_LABELS, Outcome
 
 if TYPE_CHECKING:  # the engine and the services are imported when a run starts, not for --help
     from missionctl.engine.worker import Engine
@@ -41,6 +43,16 @@ _STATUS_STYLE = {
     "skipped": "dim",
     "canceled": "dim",
 }
+_OUTCOME_STYLE = {
+    "built": "green",
+    "merged": "green",
+    "changed": "yellow",
+    "no_change": "yellow",
+    "failed": "red",
+    "skipped": "dim",
+    "canceled": "dim",
+}
+_TOKENS_FROM_WIDTH = 100
 # Without an event (a step done by another process's engine), look again this often.
 _POLL_S = 1.0
 
@@ -52,7 +64,13 @@ class Progress:
         self.run = run
         self.titles = titles
 
-    def __rich__(self) -> Table:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Table]:
+        # Below 100 columns each step's tokens are left out (the title has the run's): the
+        # table keeps 80 columns with room for the step's id and title.
+        yield self.table(tokens=options.max_width >= _TOKENS_FROM_WIDTH)
+
+    def table(self, *, tokens: bool = True) -> Table:
+        """The table as drawn now; ``tokens``: with each step's tokens in and out."""
         now = time.time()
         run = self.run
         done = sum(1 for s in run.steps if s.status.value in ("succeeded", "skipped"))
@@ -64,7 +82,8 @@ class Progress:
         # The step's id and agent, with its task title beneath, share the first cell, the only
         # one that takes the width left, so the table fits 80 columns without cutting words.
         table.add_column("step", ratio=1, overflow="fold")
-        for column in ("status", "attempt", "elapsed", "tokens in/out", "cost"):
+        columns = ("status", "outcome", "attempt", "elapsed", "tokens in/out", "cost")
+        for column in columns if tokens else [c for c in columns if c != "tokens in/out"]:
             table.add_column(column, overflow="fold")
         for step in run.steps:
             status = step.status.value
@@ -80,13 +99,23 @@ class Progress:
             cells = [
                 label,
                 f"[{style}]{shown}[/]" if style else shown,
+                outcome_cell(step.outcome),
                 str(step.attempt),
                 elapsed,
                 f"{step.input_tokens}/{step.output_tokens}",
                 f"${step.cost_usd:.4f}",
             ]
-            table.add_row(*cells)
+            table.add_row(*(cells if tokens else cells[:-2] + cells[-1:]))
         return table
+
+
+def outcome_cell(outcome: Outcome | None) -> str:
+    """What a step produced, as a table shows it (markup); empty until the step ends."""
+    if outcome is None:
+        return ""
+    shown = OUTCOME_LABELS[outcome]
+    style = _OUTCOME_STYLE.get(outcome, "")
+    return f"[{style}]{shown}[/]" if style else shown
 
 
 async def execute_live(

@@ -6,11 +6,12 @@ command that uses them (``tests/cli/test_startup.py`` keeps ``openai`` out).
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -123,6 +124,22 @@ def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bo
         return asyncio.run(go())
 
 
+def run_to_end(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; invalid input exits 2 naming each field, other refusals exit 1."""
+    from missionctl.errors import MissionControlError, ValidationFailed
+
+    try:
+        return asyncio.run(work)
+    except ValidationFailed as exc:
+        for problem in exc.problems:
+            where = f"{problem.field}: " if problem.field else ""
+            err_console.print(f"[red]error:[/red] {escape(where + problem.message)}")
+        raise typer.Exit(EXIT_INVALID) from exc
+    except MissionControlError as exc:
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
+
+
 @contextmanager
 def reporting_errors() -> Iterator[None]:
     """Print a domain error raised inside in red and exit: 1 for ``NotFound``, else 2.
@@ -189,10 +206,20 @@ def report_validation_error(exc: ValidationError, *, option_for: dict[str, str])
     """Print each Pydantic problem naming the CLI option to fix, then exit 2."""
     for problem in exc.errors():
         field = ".".join(str(p) for p in problem["loc"])
-        option = option_for.get(field) or option_for.get(field.split(".")[0], field)
+        option = _option_for(field, option_for)
         message = str(problem["msg"]).removeprefix("Value error, ")  # the validator's own words
         err_console.print(f"[red]error:[/red] {option}: {message}")
     raise typer.Exit(EXIT_INVALID) from exc
+
+
+def _option_for(field: str, option_for: dict[str, str]) -> str:
+    """The option that sets ``field`` (``a.b.0``): its own, else its nearest parent's."""
+    parts = field.split(".")
+    for end in range(len(parts), 0, -1):
+        option = option_for.get(".".join(parts[:end]))
+        if option is not None:
+            return option
+    return field
 
 
 _MISSION_OPTIONS = {
@@ -204,7 +231,42 @@ _MISSION_OPTIONS = {
     "repository.source": "--repository",
     "repository.base": "--base",
     "repository.agent": "--coding-agent",
+    "repository.model": "--model-endpoint",
+    "repository.model.base_url": "--model-endpoint",
+    "repository.model.secret": "--model-secret",
+    "repository.model.name": "--model",
+    "repository.test_command": "--test-command",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CodingOptions:
+    """A mission's coding options as typed: the model endpoint and the test command line."""
+
+    model_endpoint: str | None = None
+    model_secret: str | None = None
+    model: str | None = None
+    test_command: str | None = None
+    review: bool = False  # the review loop (--review)
+
+    def fields(self) -> dict[str, Any]:
+        """The repository fields these set; a test command that cannot be split exits 2."""
+        from missionctl.domain.test_commands import split_test_command
+
+        fields: dict[str, Any] = {}
+        if self.model_endpoint is not None or self.model_secret is not None:
+            fields["model"] = {"base_url": self.model_endpoint, "secret": self.model_secret}
+            if self.model is not None:
+                fields["model"]["name"] = self.model
+        if self.test_command is not None:
+            try:
+                fields["test_command"] = split_test_command(self.test_command)
+            except ValueError as exc:
+                err_console.print(f"[red]error:[/red] --test-command: {escape(str(exc))}")
+                raise typer.Exit(EXIT_INVALID) from exc
+        if self.review:
+            fields["review"] = True
+        return fields
 
 
 def mission_from_options(
@@ -217,12 +279,14 @@ def mission_from_options(
     repository: str | None = None,
     base: str = "main",
     coding_agent: str | None = None,
+    coding: CodingOptions | None = None,
 ) -> "MissionCreate":
     """Validate the mission options; a bad one is reported by its option name (exit 2)."""
     from missionctl.schemas.missions import MissionCreate
 
+    named = {"source": repository, "base": base, "agent": coding_agent}
+    named |= (coding or CodingOptions()).fields()
     try:
-        named = {"source": repository, "base": base, "agent": coding_agent}
         return MissionCreate.model_validate(
             {
                 "goal": goal,

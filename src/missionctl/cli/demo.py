@@ -1,27 +1,50 @@
-"""``missionctl demo seed``: write a deterministic demo history to look at (ADR 0071)."""
+"""``missionctl demo …``: a demo history to look at (``seed``, ADR 0071), a coding mission to try.
+
+``demo coding`` runs a coding mission on the example repository with the real Claude Code, on
+an engine here (``missionctl.demo.coding`` sets it up), and stops at the gated merge.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._runtime import EXIT_INVALID, console, err_console, load_settings
+from missionctl.cli._runtime import (
+    EXIT_INVALID,
+    console,
+    err_console,
+    load_settings,
+    run_to_end,
+)
 from missionctl.errors import Conflict
 
 if TYPE_CHECKING:
+    from rich.live import Live
+
     from missionctl.demo.seed import DemoSummary
+    from missionctl.engine.worker import Engine
+    from missionctl.schemas.runs import RunRead
+    from missionctl.services import ServiceContext
     from missionctl.settings import Settings
 
-app = typer.Typer(help="A demo history to explore the insights cockpit with.", no_args_is_help=True)
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Demos: a history to explore the insights cockpit with, a coding mission to try.",
+    no_args_is_help=True,
+)
 
 # Kept here as well as in demo.history: `--help` must not import the engine.
 MIN_DAYS, MAX_DAYS = 28, 366
@@ -147,3 +170,439 @@ def _print_summary(summary: DemoSummary, settings: Settings, seconds: float) -> 
         highlight=False,
         soft_wrap=True,
     )
+
+
+class CodingCli(StrEnum):
+    """The coding CLIs ``demo coding`` runs (the scripted model speaks their model's API)."""
+
+    CLAUDE = "claude"
+
+
+CliOption = Annotated[
+    CodingCli,
+    typer.Option("--cli", help="The coding CLI to run: claude (Claude Code, `make coding-clis`)."),
+]
+ScriptedModel = Annotated[
+    bool,
+    typer.Option(
+        "--scripted-model",
+        help="Play the model with a scripted stand-in on 127.0.0.1 (no key, no cost): fixed "
+        "turns that make the real CLI write top_words. Said plainly in the output.",
+    ),
+]
+ModelEndpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--model-endpoint",
+        metavar="URL",
+        help="A real model endpoint instead (https://api.anthropic.com); needs --model-secret.",
+        show_default=False,
+    ),
+]
+ModelSecret = Annotated[
+    str | None,
+    typer.Option(
+        "--model-secret",
+        metavar="NAME",
+        help="The NAME of the secret holding the endpoint's key: set MISSIONCTL_SECRET_<NAME> "
+        "to the key. Never the key itself.",
+        show_default=False,
+    ),
+]
+ModelName = Annotated[
+    str | None,
+    typer.Option(
+        "--model", metavar="NAME", help="The model to ask for (default: the CLI's own).",
+        show_default=False,
+    ),
+]  # fmt: skip
+Repository = Annotated[
+    Path | None,
+    typer.Option(
+        "--repository",
+        help="Run on this git repository (its checked-out branch is the base) instead of a "
+        "fresh copy of examples/wordcount. The scripted model knows only the example.",
+        file_okay=False,
+        show_default=False,
+    ),
+]
+ReviewLoop = Annotated[
+    bool,
+    typer.Option(
+        "--review",
+        help="Give the mission the review loop: each code task is built, tested by another "
+        "agent, reviewed read-only and reworked on the reviewer's findings before its merge.",
+    ),
+]
+_RUN_ENDED = frozenset({"completed", "failed", "canceled", "aborted"})
+_SCRIPTED_REVIEW = (
+    "; in the review loop it adds a test, requests one change as the reviewer and makes it"
+)
+_FOLLOW_S = 0.25  # how often the demo reads its run while following it
+_MODEL_OPTIONS = {"base_url": "--model-endpoint", "secret": "--model-secret", "name": "--model"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    """What ``demo coding`` checked before writing anything."""
+
+    model: dict[str, str] | None  # None: the scripted model, on an address known once it runs
+    cli: Path
+    repository: Path | None  # None: a fresh copy of the example
+    review: bool = False  # the mission's review loop (repository.review)
+
+
+@app.command()
+def coding(
+    cli: CliOption = CodingCli.CLAUDE,
+    scripted_model: ScriptedModel = False,
+    model_endpoint: ModelEndpoint = None,
+    model_secret: ModelSecret = None,
+    model: ModelName = None,
+    repository: Repository = None,
+    review: ReviewLoop = False,
+    home: Home = None,
+) -> None:
+    """Run a coding mission on the example repository with the real CLI; stop at the merge.
+
+    It copies examples/wordcount (a Python package whose top_words is missing) into a new git
+    repository under the data directory; allows that repository, the CLI and `python` (the
+    test command's program) as the local admin, recorded as agent:demo-coding in the audit log;
+    creates and plans the mission "Add top_words to wordcount …" (coding agent coding:claude,
+    test command `python -m pytest -q -p no:cacheprovider`) and runs it on an engine here with
+    a live table. The run stops where a person must decide: each code task's merge into main
+    waits for an approver who reads its diff. It ends saying where to look: the mission page,
+    the approvals and how to decide them, the branches and diffs. Choose the model:
+    --scripted-model (a stand-in on 127.0.0.1; the CLI is still the real one and runs every
+    tool) or --model-endpoint URL --model-secret NAME [--model NAME] with
+    MISSIONCTL_SECRET_<NAME> set. --review gives the mission the review loop (builder, tester,
+    read-only reviewer, rework on its findings, then the merge). Exit 0 when the run reached
+    its approvals (or completed), 1 when it failed, 2 for invalid options or a missing
+    prerequisite (nothing is written then).
+    """
+    fields = _model_fields(scripted_model, model_endpoint, model_secret, model)
+    own = _checked_repository(repository)
+    setup = _Setup(fields, _found_cli(cli, example=own is None), own, review)
+    settings = load_settings(create_home=True, home=home)
+    if scripted_model:
+        networks = [*settings.http_agent.allowed_networks, "127.0.0.1/32"]
+        http_agent = settings.http_agent.model_copy(update={"allowed_networks": networks})
+        settings = settings.model_copy(update={"http_agent": http_agent})
+    repo = setup.repository or _copy_example(settings.home)
+    status = _run_coding_demo(settings, setup, repo)
+    if status == "failed":
+        raise typer.Exit(1)
+
+
+def _model_fields(
+    scripted: bool, endpoint: str | None, secret: str | None, name: str | None
+) -> dict[str, str] | None:
+    """The real model endpoint's fields, checked; None for the scripted model (else exit 2)."""
+    given = {"base_url": endpoint, "secret": secret, "name": name}
+    named = {key: value for key, value in given.items() if value is not None}
+    problem = None
+    if scripted and named:
+        problem = "--scripted-model or --model-endpoint, not both: choose one model"
+    elif not scripted and endpoint is None:
+        problem = (
+            "choose the model: --scripted-model (a stand-in on 127.0.0.1, no key), or "
+            "--model-endpoint URL --model-secret NAME (say https://api.anthropic.com and "
+            "anthropic, with MISSIONCTL_SECRET_ANTHROPIC set to the key)"
+        )
+    elif not scripted and secret is None:
+        problem = "--model-endpoint needs --model-secret NAME: the secret that holds its key"
+    if problem is not None:
+        err_console.print(f"[red]error:[/red] {escape(problem)}", highlight=False)
+        raise typer.Exit(EXIT_INVALID)
+    return _checked_model(named) if named else None
+
+
+def _checked_model(named: dict[str, str]) -> dict[str, str]:
+    """``named`` checked as a mission's model endpoint, with its key set (else exit 2)."""
+    import os
+
+    from pydantic import ValidationError
+
+    from missionctl.cli._runtime import report_validation_error
+    from missionctl.schemas.missions import MissionModel
+
+    try:
+        checked = MissionModel.model_validate(named).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=_MODEL_OPTIONS)  # exits 2
+        raise  # not reached: the line above exits
+    variable = _secret_variable(checked["secret"])
+    if not os.environ.get(variable):
+        err_console.print(
+            f"[red]error:[/red] --model-secret {escape(checked['secret'])}: set {variable} to "
+            "the endpoint's key in this environment (it is read there, never from the command "
+            "line)",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INVALID)
+    return checked
+
+
+def _found_cli(cli: CodingCli, *, example: bool) -> Path:
+    """Where the coding CLI is, once it and the example's pytest are known to be here (exit 2)."""
+    import importlib.util
+
+    from missionctl.demo.coding import find_cli
+
+    found = find_cli(cli.value)
+    problem = None
+    if found is None:
+        problem = (
+            f"--cli {cli.value}: the program {cli.value} is neither on PATH nor installed here: "
+            "run `make coding-clis` in the checkout"
+        )
+    elif example and importlib.util.find_spec("pytest") is None:
+        problem = (
+            "the example's test command runs pytest with this Python, which has none: run "
+            "`make install-dev` in the checkout (or pip install pytest into this environment)"
+        )
+    if problem is not None or found is None:
+        err_console.print(f"[red]error:[/red] {escape(problem or '')}", highlight=False)
+        raise typer.Exit(EXIT_INVALID)
+    return found
+
+
+def _secret_variable(name: str) -> str:
+    return f"MISSIONCTL_SECRET_{name.upper()}"
+
+
+def _checked_repository(repository: Path | None) -> Path | None:
+    """``--repository`` as an absolute path to a git repository (exit 2 if it is not one)."""
+    if repository is None:
+        return None
+    from missionctl.demo.coding import current_branch
+
+    path = repository.expanduser().resolve()
+    try:
+        current_branch(path)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] --repository: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_INVALID) from exc
+    return path
+
+
+def _copy_example(home: Path) -> Path:
+    """A fresh git copy of examples/wordcount under ``home``; exit 2 when there is no example."""
+    from missionctl.demo.coding import copy_example, example_source
+
+    source = example_source()
+    if source is None:
+        err_console.print(
+            "[red]error:[/red] examples/wordcount is not beside this installation (it ships "
+            "with the checkout): name a git repository with --repository PATH",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INVALID)
+    repo = copy_example(source, home.resolve() / "demo-repositories")
+    console.print(f"copied {source} to {repo} (a git repository on main)", highlight=False)
+    return repo
+
+
+@dataclass(frozen=True, slots=True)
+class _Ended:
+    """Where the demo's run stopped, and what to show about it."""
+
+    run: RunRead
+    mission_id: str
+    approvals: dict[str, str]  # approval id by the step it gates
+
+
+def _run_coding_demo(settings: Settings, setup: _Setup, repo: Path) -> str:
+    """Run the mission with the model chosen, print where to look; the run's status."""
+    import os
+
+    from missionctl.demo.anthropic_server import ScriptedAnthropicServer
+    from missionctl.demo.coding import (
+        SCRIPTED_KEY,
+        SCRIPTED_SECRET,
+        TEST_COMMAND,
+        current_branch,
+        environment,
+    )
+    from missionctl.demo.coding_model import DemoCodingModel
+
+    base = "main" if setup.repository is None else current_branch(repo)
+    tests = TEST_COMMAND if setup.repository is None else None
+    path = {"PATH": f"{setup.cli.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    console.print(f"coding CLI: {setup.cli} (the real program; it runs every tool it is asked "
+                  "for, in the step sandbox)", highlight=False)  # fmt: skip
+    if setup.model is not None:
+        console.print(f"model: {escape(setup.model['base_url'])} (key: the secret "
+                      f"{escape(setup.model['secret'])})", highlight=False)  # fmt: skip
+        with environment(path):
+            ended = run_to_end(_demo(settings, repo, base, setup.model, tests, setup.review))
+        _print_ended(settings, repo, base, ended)
+        return ended.run.status.value
+    scripted = DemoCodingModel()
+    secret = {_secret_variable(SCRIPTED_SECRET): SCRIPTED_KEY}
+    with environment(path | secret), ScriptedAnthropicServer(scripted) as server:
+        console.print(
+            f"[yellow]model: SCRIPTED[/yellow], a stand-in on {server.base_url}, not a real "
+            "model: it plays fixed turns (missionctl/demo/coding_model.yaml) that read the "
+            "package, write top_words and run the tests" + _SCRIPTED_REVIEW * setup.review,
+            highlight=False,
+        )
+        model = {"base_url": server.base_url, "secret": SCRIPTED_SECRET}
+        ended = run_to_end(_demo(settings, repo, base, model, tests, setup.review))
+    _print_ended(settings, repo, base, ended)
+    console.print(
+        "[yellow]the model was scripted[/yellow]: what the CLI wrote came from the script; "
+        "with a key, rerun with --model-endpoint https://api.anthropic.com --model-secret "
+        "anthropic (MISSIONCTL_SECRET_ANTHROPIC set)",
+        highlight=False,
+    )
+    for problem in scripted.problems:
+        console.print(f"  the script stopped early: {escape(problem)}", highlight=False)
+    return ended.run.status.value
+
+
+async def _demo(
+    settings: Settings,
+    repo: Path,
+    base: str,
+    model: dict[str, str],
+    tests: tuple[str, ...] | None,
+    review: bool,
+) -> _Ended:
+    """Allow, create, plan and run the mission on an engine here until it ends or pauses."""
+    from missionctl.cli.run import print_planning_outcome
+    from missionctl.demo.coding import (
+        CLI_KEY_VARIABLE,
+        CLI_PROGRAM,
+        DEMO_ACTOR,
+        allow_for_demo,
+        create_demo_mission,
+    )
+    from missionctl.engine.worker import Engine, EngineConfig
+    from missionctl.schemas.clarifications import ClarificationRead
+    from missionctl.services import open_context
+    from missionctl.services.approvals import list_approvals
+    from missionctl.services.plans import run_mission
+    from missionctl.services.runtime import open_runtime
+
+    async with open_context(settings) as ctx, open_runtime(settings) as runtime:
+        if warning := (await runtime.agents.sandbox.check()).warning:
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+        programs = {CLI_PROGRAM: (CLI_KEY_VARIABLE,), "python": ()}
+        for allowed in await allow_for_demo(ctx, repo, programs):
+            console.print(f"allowed {escape(allowed)} (as the admin; the audit log records "
+                          f"{DEMO_ACTOR})", highlight=False, soft_wrap=True)  # fmt: skip
+        made = await create_demo_mission(
+            ctx,
+            runtime.planner,
+            repository=repo,
+            base=base,
+            model=model,
+            test_command=tests,
+            review=review,
+        )
+        mission = made.mission
+        console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")
+        print_planning_outcome(made.planned, mission.id)
+        if isinstance(made.planned, ClarificationRead):
+            raise typer.Exit(1)
+        run = await run_mission(ctx, mission_id=mission.id, actor=DEMO_ACTOR, trigger="cli")
+        engine = Engine(ctx, runtime.agents, config=EngineConfig.from_settings(settings.engine))
+        titles = {task.key: task.title for task in made.planned.tasks}
+        final = await _follow(ctx, engine, run, titles)
+        pending = await list_approvals(ctx, run_id=run.id)
+    return _Ended(final, str(mission.id), {a.step_id: str(a.id) for a in pending})
+
+
+async def _follow(
+    ctx: ServiceContext, engine: Engine, run: RunRead, titles: dict[str, str]
+) -> RunRead:
+    """Run ``engine`` here, drawing the run, until it ends or waits for a person only.
+
+    A coding step of a plan's write task waits for an approver before its CLI runs; the demo
+    approves it as the admin (its own copy of the example, on a branch), saying so. It stops
+    once the run pauses with only other approvals left: the merges, for a person to decide.
+    """
+    from rich.live import Live
+
+    from missionctl.cli._live import Progress
+    from missionctl.engine.heap import freeze_startup_heap
+    from missionctl.services.approvals import list_approvals
+    from missionctl.services.runs import read_run
+
+    freeze_startup_heap()  # this command runs an engine: see engine.heap (ADRs 0019, 0022)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(engine.run(stop))
+    progress = Progress(run, titles)
+    try:
+        with Live(progress, console=console, refresh_per_second=4) as live:
+            while True:
+                progress.run = await read_run(ctx, run_id=run.id)
+                if progress.run.status.value in _RUN_ENDED:
+                    break
+                waiting = await list_approvals(ctx, run_id=run.id)
+                coding = [a for a in waiting if a.agent.startswith("coding:")]
+                for approval in coding:
+                    await _approve_coding_step(ctx, approval.id, approval.step_id, live)
+                if progress.run.status.value == "paused" and not coding:
+                    break
+                await asyncio.sleep(_FOLLOW_S)
+        if not console.is_terminal:
+            console.line()  # a Live drawn to a file or pipe ends without one
+    finally:
+        stop.set()
+        await worker
+    return await read_run(ctx, run_id=run.id)
+
+
+async def _approve_coding_step(
+    ctx: ServiceContext, approval_id: uuid.UUID, step_id: str, live: Live
+) -> None:
+    """Approve a coding step's run of its CLI as the demo, and say so on the table's console."""
+    from missionctl.demo.coding import DEMO_ACTOR, RUN_CLI_REASON
+    from missionctl.services.approvals import decide_approval
+
+    reason = RUN_CLI_REASON
+    await decide_approval(ctx, ref=approval_id, approve=True, actor=DEMO_ACTOR, reason=reason)
+    live.console.print(
+        f"[magenta]approved[/magenta] step {escape(step_id)}: {escape(reason)} "
+        f"(as the admin, recorded as {DEMO_ACTOR})",
+        highlight=False,
+    )
+
+
+def _print_ended(settings: Settings, repo: Path, base: str, ended: _Ended) -> None:
+    from missionctl.cli._runtime import server_address
+    from missionctl.demo.coding import WhereToLook, where_to_look
+
+    run = ended.run
+    colour = {"failed": "red", "paused": "magenta"}.get(run.status.value, "green")
+    if run.status.value == "paused":
+        shown, sentence = "paused, waiting for approvers", _headline_so_far(run)
+    else:
+        shown, sentence = run.status.value, run.headline
+    console.print(f"[{colour}]run {shown}:[/{colour}] {escape(sentence)}", highlight=False)
+    if run.error:
+        console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
+    branches = {
+        step.step_id: str(step.outputs["branch"])
+        for step in run.steps
+        if step.agent.startswith("coding:") and step.outputs.get("files_changed")
+    }
+    seen = WhereToLook(
+        home=settings.home.resolve(),
+        server=server_address(settings.server),
+        mission_id=ended.mission_id,
+        run_id=str(run.id),
+        repository=repo,
+        base=base,
+        branches=branches,
+        approvals=ended.approvals,
+    )
+    for line in where_to_look(seen):
+        console.print(escape(line), highlight=False, soft_wrap=True)
+
+
+def _headline_so_far(run: RunRead) -> str:
+    """The headline of a paused run (a task whose merge waits is what its coding step made)."""
+    return f"{run.headline} so far"

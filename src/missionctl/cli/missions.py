@@ -28,6 +28,7 @@ from rich.table import Table
 from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import (
     EXIT_INVALID,
+    CodingOptions,
     console,
     err_console,
     mission_from_options,
@@ -41,7 +42,7 @@ from missionctl.domain.states import MissionStatus
 if TYPE_CHECKING:
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.diagrams import MissionDiagramsRead
-    from missionctl.schemas.missions import MissionRead
+    from missionctl.schemas.missions import MissionRead, MissionRepositoryRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanDiffSection, PlanRead
     from missionctl.schemas.tracemap import TraceMapRead
 
@@ -78,11 +79,7 @@ def _print_mission(mission: MissionRead) -> None:
     if mission.repo_context:
         console.print(f"repo     {escape(mission.repo_context)}")
     if mission.repository:
-        agent = mission.repository.agent or "no coding agent"
-        console.print(
-            f"code     {escape(mission.repository.source)} @ {escape(mission.repository.base)}"
-            f" ({escape(agent)})"
-        )
+        _print_repository(mission.repository)
     console.print(f"budget   {budget}   spent ${mission.spent_usd:,.4f}")
     console.print(
         f"created  {mission.created_at:%Y-%m-%d %H:%M:%S}Z by {escape(mission.created_by)}"
@@ -99,6 +96,99 @@ def _print_mission(mission: MissionRead) -> None:
             f"waiting for answers: missionctl mission answer {mission.id} ANSWER...",
             highlight=False,
         )
+
+
+ModelEndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model-endpoint",
+        metavar="URL",
+        help="The model endpoint the coding steps' CLI reaches (http or https base URL, no "
+        "password in it); needs --model-secret and --coding-agent.",
+        show_default=False,
+    ),
+]
+ModelSecretOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model-secret",
+        metavar="NAME",
+        help="The NAME of the secret that holds the endpoint's key (the workers read "
+        "MISSIONCTL_SECRET_<NAME>); never the key itself.",
+        show_default=False,
+    ),
+]
+ModelNameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        metavar="NAME",
+        help="The model the coding steps' CLI asks for (default: the CLI's own); needs "
+        "--model-endpoint.",
+        show_default=False,
+    ),
+]
+TestCommandOption = Annotated[
+    str | None,
+    typer.Option(
+        "--test-command",
+        metavar="COMMAND",
+        help="Run in each coding step's worktree after its CLI, one line split like a shell "
+        'would ("python -m pytest -q"); the step counts as built only when it passes. '
+        "Default: detected from the repository. Needs --coding-agent.",
+        show_default=False,
+    ),
+]
+
+
+def _check_coding_options(
+    repository: str | None, coding_agent: str | None, coding: CodingOptions
+) -> None:
+    """Exit 2 naming the option when one is given without the options it needs."""
+    needs = [
+        (coding_agent is not None and repository is None, "--coding-agent needs --repository: "
+         "name the repository its coding steps work on"),
+        (coding.model_endpoint is not None and coding.model_secret is None, "--model-endpoint "
+         "needs --model-secret NAME: the secret that holds the endpoint's key"),
+        (coding.model_secret is not None and coding.model_endpoint is None, "--model-secret "
+         "needs --model-endpoint URL: the endpoint the key is for"),
+        (coding.model is not None and coding.model_endpoint is None, "--model needs "
+         "--model-endpoint URL: the endpoint that serves it"),
+        (coding != CodingOptions() and coding_agent is None, "--model-endpoint, --model-secret, "
+         "--model, --test-command and --review are for coding steps: give --coding-agent too"),
+    ]  # fmt: skip
+    for missing, message in needs:
+        if missing:
+            err_console.print(f"[red]error:[/red] {escape(message)}")
+            raise typer.Exit(EXIT_INVALID)
+
+
+def _print_repository(repository: MissionRepositoryRead) -> None:
+    """The repository line, and for a coding agent its model endpoint and test command."""
+    agent = repository.agent or "no coding agent"
+    console.print(
+        f"code     {escape(repository.source)} @ {escape(repository.base)} ({escape(agent)})",
+        highlight=False,
+    )
+    if repository.model is not None:
+        named = f", model {repository.model.name}" if repository.model.name else ""
+        console.print(
+            f"model    {escape(repository.model.base_url)} (key: secret "
+            f"{escape(repository.model.secret)}{escape(named)})",
+            highlight=False,
+        )
+    if repository.agent is None:
+        return
+    from missionctl.domain.test_commands import NO_TEST_COMMAND, show_command
+
+    note = f" ({repository.test_command_note})" if repository.test_command_note else ""
+    if repository.test_command is None:
+        console.print(f"tests    {escape(NO_TEST_COMMAND + note)}", highlight=False)
+    else:
+        line = show_command(repository.test_command)
+        console.print(f"tests    {escape(line + note)}", highlight=False)
+    if repository.review:
+        console.print("review   each code task: build, tests, review, rework if asked, then merge")
 
 
 @app.command()
@@ -132,15 +222,29 @@ def create(
             "coding:claude, coding:aider); needs --repository."
         ),
     ] = None,
+    model_endpoint: ModelEndpointOption = None,
+    model_secret: ModelSecretOption = None,
+    model: ModelNameOption = None,
+    test_command: TestCommandOption = None,
+    review: Annotated[
+        bool,
+        typer.Option(
+            "--review",
+            help="The review loop: each code task is built, tested and reviewed (read-only; "
+            "the verdict is shown on its merge's approval), and reworked when the reviewer "
+            "requests changes, before its merge. Needs --coding-agent.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the mission as JSON.")] = False,
 ) -> None:
-    """Create a mission (status draft)."""
-    if coding_agent is not None and repository is None:
-        err_console.print(
-            "[red]error:[/red] --coding-agent needs --repository: name the repository its "
-            "coding steps work on"
-        )
-        raise typer.Exit(EXIT_INVALID)
+    """Create a mission (status draft).
+
+    With --coding-agent and no --test-command, the test command is detected from the
+    repository's base branch (pytest, npm test, cargo test, go test, mvn test, make test) and
+    shown; a coding task counts as built only when it passes.
+    """
+    coding = CodingOptions(model_endpoint, model_secret, model, test_command, review)
+    _check_coding_options(repository, coding_agent, coding)
     data = mission_from_options(
         goal=goal,
         title=title,
@@ -150,6 +254,7 @@ def create(
         repository=repository,
         base=base,
         coding_agent=coding_agent,
+        coding=coding,
     )
     with open_backend() as api:
         mission = api.create_mission(data)

@@ -4,10 +4,8 @@
 # `missionctl --help` does not load them; annotations naming them stay strings.
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Coroutine
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -24,9 +22,9 @@ from missionctl.cli._runtime import (
     err_console,
     load_settings,
     mission_from_options,
+    run_to_end,
 )
 from missionctl.cli.remote import load_remote_settings
-from missionctl.errors import MissionControlError, ValidationFailed
 
 if TYPE_CHECKING:
     from missionctl.schemas.artifacts import ArtifactRead
@@ -93,8 +91,11 @@ def run(
     """Create a mission, plan it, show the plan, run it on an engine here, and write its report.
 
     Without a model (--model or MISSIONCTL_LLM_MODEL) this uses the local planner and the
-    builtin specialists, offline. The live table shows each task's status, attempt, elapsed
-    time, tokens and cost. The report is written to MISSIONCTL_HOME/reports/<mission>/report.md
+    builtin specialists, offline: they write a specification for every task and build
+    nothing. The live table shows each task's status, outcome (what it produced: documented,
+    built, changed, no change, merged, ran, failed…), attempt, elapsed time, tokens and cost;
+    the closing line says what the tasks produced, e.g. "run completed: 10 tasks documented,
+    0 built: …". The report is written to MISSIONCTL_HOME/reports/<mission>/report.md
     and report.json; the run's web address is printed when a server is configured
     (MISSIONCTL_URL, else MISSIONCTL_SERVER_PUBLIC_URL). Data: MISSIONCTL_HOME, else the
     nearest .missionctl here or above, else a new ./.missionctl. When the planner cannot plan
@@ -117,7 +118,7 @@ def run(
     # Asking needs someone to answer, and a plan to look at.
     ask = not yes and not as_json and sys.stdin.isatty()
     live = not as_json
-    mission, planned, engine_label = _service(_plan(settings, data, live=live))
+    mission, planned, engine_label = run_to_end(_plan(settings, data, live=live))
     plan = _plan_or_stop(mission, planned, as_json=as_json)
     outcome: dict[str, Any] = {
         "mission": {"id": str(mission.id), "title": mission.title},
@@ -127,7 +128,7 @@ def run(
     }
     if ask and not _confirmed(mission, plan):
         return
-    outcome |= _service(_execute(settings, mission, plan, live=live))
+    outcome |= run_to_end(_execute(settings, mission, plan, live=live))
     outcome["url"] = f"{web}/runs/{outcome['run']['id']}" if web else None
     _report_outcome(outcome, as_json=as_json)
 
@@ -155,20 +156,6 @@ def _report_outcome(outcome: dict[str, Any], *, as_json: bool) -> None:
         _print_outcome(outcome)
     if outcome["run"]["status"] != "completed":
         raise typer.Exit(1)
-
-
-def _service(work: Coroutine[Any, Any, T]) -> T:
-    """Run ``work``; invalid input exits 2 naming each field, other refusals exit 1."""
-    try:
-        return asyncio.run(work)
-    except ValidationFailed as exc:
-        for problem in exc.problems:
-            where = f"{problem.field}: " if problem.field else ""
-            err_console.print(f"[red]error:[/red] {escape(where + problem.message)}")
-        raise typer.Exit(EXIT_INVALID) from exc
-    except MissionControlError as exc:
-        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
-        raise typer.Exit(1) from exc
 
 
 def _web_address(settings: Settings) -> str | None:
@@ -257,7 +244,12 @@ async def _execute(
         return {
             "run": json.loads(final.model_dump_json(exclude={"steps"})),
             "steps": [
-                {"step": s.step_id, "status": s.status.value, "attempt": s.attempt}
+                {
+                    "step": s.step_id,
+                    "status": s.status.value,
+                    "outcome": s.outcome,
+                    "attempt": s.attempt,
+                }
                 for s in final.steps
             ],
             "artifacts": [
@@ -363,10 +355,16 @@ def print_plan(plan: PlanRead) -> None:
 def _print_outcome(outcome: dict[str, Any]) -> None:
     run_info = outcome["run"]
     colour = "green" if run_info["status"] == "completed" else "red"
-    console.print(f"[{colour}]run {run_info['status']}[/{colour}]  [dim]{run_info['id']}[/dim]")
+    # The status says the run ended; the headline says what its tasks produced (documents are
+    # not software: an offline run's specialists write specifications).
+    console.print(
+        f"[{colour}]run {run_info['status']}:[/{colour}] {escape(run_info['headline'])}",
+        highlight=False,
+    )
     if run_info.get("error"):
         console.print(f"[red]{escape(run_info['error'])}[/red]", highlight=False)
     console.print(
+        f"run [dim]{run_info['id']}[/dim]  "
         f"tokens in/out {run_info['input_tokens']}/{run_info['output_tokens']}  "
         f"cost ${run_info['spent_usd']:.4f}  engine: {escape(outcome['engine'])}",
         highlight=False,

@@ -10,9 +10,11 @@ is ``runs`` because ``missionctl run`` plans and executes a goal.
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from missionctl.cli._backend import open_backend
+from missionctl.cli._live import outcome_cell
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, report_validation_error
 from missionctl.cli.artifacts import print_artifacts
 from missionctl.domain.states import RunStatus
@@ -89,24 +92,35 @@ def print_run(run: RunRead) -> None:
         highlight=False,
     )
     console.print(f"ended    {_at(run.ended_at)}", highlight=False)
+    # What the steps produced (documents are not code), beside the status that says they ran.
+    console.print(f"outcome  {escape(run.headline)}", highlight=False)
     if run.error:
         err_console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
     table = Table(title=f"steps ({len(run.steps)})", title_justify="left", box=box.SIMPLE)
-    # An id is folded onto a second line rather than cut: `runs retry` needs all of it.
-    table.add_column("step", overflow="fold")
+    notes = [step.error or step.hold_reason or "" for step in run.steps]
+    # An id is folded onto a second line rather than cut: `runs retry` needs all of it. Sixteen
+    # characters of it stay on the first line, whatever else is shown.
+    longest = max((len(step.step_id) for step in run.steps), default=4)
+    table.add_column("step", overflow="fold", min_width=min(16, longest))
     table.add_column("agent", overflow="fold")
-    for column in ("status", "try", "cost", "note"):
-        table.add_column(column)
-    for step in run.steps:
-        note = step.error or step.hold_reason or ""
-        table.add_row(
+    table.add_column("status")
+    table.add_column("outcome", overflow="fold")
+    table.add_column("try")
+    table.add_column("cost")
+    if any(notes):  # an empty column would take the room the others need at 80 columns
+        table.add_column("note")
+    for step, note in zip(run.steps, notes, strict=True):
+        cells = [
             escape(step.step_id),
             escape(step.agent),
             step.status.value,
+            outcome_cell(step.outcome),
             str(step.attempt),
             f"${step.cost_usd:.4f}",
-            escape(note.splitlines()[0] if note else ""),
-        )
+        ]
+        if any(notes):
+            cells.append(escape(note.splitlines()[0] if note else ""))
+        table.add_row(*cells)
     console.print(table)
 
 
@@ -120,10 +134,14 @@ def print_outcome(run: RunRead, *, detached: bool) -> None:
         )
         return
     colour = "green" if run.status.value == "completed" else "red"
-    console.print(Text.assemble((f"run {run.status.value}", colour), "  ", (str(run.id), "dim")))
+    # The status says the run ended; the headline says what its steps produced.
+    console.print(Text.assemble((f"run {run.status.value}:", colour), " ", run.headline))
     console.print(
-        f"tokens in/out {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
-        highlight=False,
+        Text.assemble(
+            "run ",
+            (str(run.id), "dim"),
+            f"  tokens in/out {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
+        )
     )
     if run.error:
         err_console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
@@ -241,7 +259,7 @@ def list_runs(
 
 @app.command()
 def show(run_id: RunId, as_json: AsJson = False) -> None:
-    """Show a run: status, cost, tokens, and each step's status, attempt and error."""
+    """Show a run: status, what it produced, totals, and each step's status, outcome, error."""
     with open_backend() as api:
         run = api.read_run(run_id)
     if as_json:
@@ -357,14 +375,56 @@ def report(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of Markdown.")
     ] = False,
+    pdf: Annotated[
+        Path | None,
+        typer.Option(
+            "--pdf",
+            help="Write the report as a PDF to this file instead of printing it; an existing "
+            "file is refused unless --force.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --pdf: replace the file.")] = False,
 ) -> None:
     """Print a run's report, built from its current state: Markdown, or JSON with --json.
 
     What happened, what each step produced, what it learned and what it cost; redirect it to
-    a file to keep it (`> report.md`).
+    a file to keep it (`> report.md`), or write it as a PDF with --pdf FILE.
     """
+    if pdf is not None:
+        _write_report_pdf(run_id, pdf, as_json=as_json, force=force)
+        return
     with open_backend() as api:
         if as_json:
             typer.echo(json.dumps(api.run_report(run_id).model_dump(mode="json"), indent=2))
         else:
             typer.echo(api.run_report_markdown(run_id).rstrip("\n"))
+
+
+def _report_refusal(message: str) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(EXIT_INVALID)
+
+
+def _write_report_pdf(run_id: uuid.UUID, output: Path, *, as_json: bool, force: bool) -> None:
+    """Write the run's report as a PDF to ``output``, never through a link at ``output``.
+
+    Refused (exit 2) before anything is asked for when ``--json`` is given too or the file
+    exists without ``--force``.
+    """
+    if as_json:
+        raise _report_refusal("--pdf: give --pdf or --json, not both")
+    if output.exists() and not force:
+        raise _report_refusal(f"--pdf: {escape(str(output))} exists; add --force to replace it")
+    with open_backend() as api:
+        content = api.run_report_pdf(run_id)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        with os.fdopen(os.open(output, flags, 0o644), "wb") as file:
+            file.write(content)
+    except OSError as exc:
+        raise _report_refusal(f"--pdf: cannot write {escape(str(output))}: {exc.strerror}") from exc
+    console.print(
+        f"wrote {len(content)} bytes to {escape(str(output))}", highlight=False, soft_wrap=True
+    )

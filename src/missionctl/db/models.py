@@ -305,6 +305,9 @@ class StepRun(Base):
     earlier_output_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
     earlier_cost_micros: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+    # What the step produced, derived from facts when it ended (``domain.outcomes``: built,
+    # documented, failed, …; migration 0032); ``None`` until it ends, and again once re-queued.
+    outcome: Mapped[str | None] = mapped_column(String(20))
     # Why a queued step is held back from dispatch (its agent is disabled or not allowed for
     # its risk tier); held steps are not claimable until an agent change releases them.
     hold_reason: Mapped[str | None] = mapped_column(Text)

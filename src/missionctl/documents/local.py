@@ -16,6 +16,7 @@ from missionctl.documents.pack_documents import render_agents, task_entries
 from missionctl.documents.sources import DocumentSources
 from missionctl.domain.diagrams import MissionDiagrams
 from missionctl.domain.markdown import block, inline
+from missionctl.domain.outcomes import OUTCOME_LABELS, headline, outcome_counts
 from missionctl.llm.redaction import redact
 from missionctl.schemas.documents import DocumentKind
 from missionctl.schemas.plans import PlanTask
@@ -342,14 +343,27 @@ def _usd(micros: int) -> str:
 
 
 def _progress(sources: DocumentSources) -> list[str]:
+    """The brief's progress: the run's headline first, then its outcome counts, not statuses.
+
+    A task that wrote documents is ``documented``, not a success that built something: the
+    counts are the outcomes (``domain.outcomes``), as the run report's are.
+    """
     run = sources.latest_run
     if run is None:
         return ["Not run yet."]
-    done = sum(s.status == "succeeded" for s in run.steps)
+    by_task = run.task_outcomes
+    ended = list(by_task.values())
+    counts = outcome_counts(ended)
+    said = ", ".join(f"{n} {OUTCOME_LABELS[o]}" for o, n in counts.items()) or "none ended"
+    waiting = sum(o is None for o in ended)
+    if waiting:
+        said += f", {waiting} not ended"
     failed = [s for s in run.steps if s.status == "failed"]
     lines = [
-        f"Latest run `{run.id}`: {run.status}, {done} of {len(run.steps)} tasks succeeded, "
-        f"{len(run.artifacts)} artifacts produced ({len(sources.runs)} run(s) of this plan)."
+        f"**{_sentence(headline(ended))}**" if counts else "No task has ended yet.",
+        "",
+        f"Latest run `{run.id}`: {run.status}; its {len(by_task)} tasks: {said}; "
+        f"{len(run.artifacts)} artifacts produced ({len(sources.runs)} run(s) of this plan).",
     ]
     lines += [f"- Failed: `{s.step_id}`: {_line(s.error or 'no error recorded')}" for s in failed]
     return lines

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from missionctl.domain.diagrams import MissionDiagrams
+from missionctl.domain.outcomes import Outcome, task_outcomes
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.register import DecisionRead, RiskRead
@@ -17,7 +18,11 @@ from missionctl.schemas.register import DecisionRead, RiskRead
 
 @dataclass(frozen=True, slots=True)
 class StepOutcome:
-    """What one task's step did in a run."""
+    """What one task's step did in a run: its engine status and its outcome.
+
+    ``outcome`` is what the step produced (``domain.outcomes``: ``documented``, ``built``…),
+    ``None`` while it has not ended.
+    """
 
     step_id: str
     status: str
@@ -25,6 +30,7 @@ class StepOutcome:
     attempts: int
     cost_micros: int
     error: str | None = None
+    outcome: Outcome | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,15 @@ class RunOutcome:
     error: str | None
     steps: tuple[StepOutcome, ...]
     artifacts: tuple[ArtifactOutcome, ...]
+
+    @property
+    def task_outcomes(self) -> dict[str, Outcome | None]:
+        """Each task's outcome by task key (``None``: not ended), in the order of its steps.
+
+        A run of a plan is counted by task: a task's merge step is part of it
+        (``domain.outcomes.task_outcomes``).
+        """
+        return task_outcomes((s.step_id, s.agent, s.outcome) for s in self.steps)
 
 
 @dataclass(frozen=True, slots=True)

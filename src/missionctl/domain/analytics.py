@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
+from missionctl.domain.outcomes import OUTCOMES, step_outcome
+
 Grain = Literal["day", "week"]
 GRAINS: Final[tuple[Grain, ...]] = ("day", "week")
 Planner = Literal["local", "model"]
@@ -465,6 +467,48 @@ class RunDay:
 
 
 @dataclass(frozen=True, slots=True)
+class StepEnd:
+    """A step that succeeded, as its ``step.succeeded`` event and its step run record it.
+
+    ``logged_outcome`` is the event payload's ``outcome`` (``None`` for events recorded before
+    outcomes were logged); ``agent`` and ``outputs`` are the step run's, to derive it then.
+    """
+
+    ts: datetime
+    logged_outcome: object
+    agent: str
+    outputs: Mapping[str, Any]
+
+    @property
+    def outcome(self) -> str | None:
+        """What the step produced: as logged, else derived (``domain.outcomes.step_outcome``)."""
+        if isinstance(self.logged_outcome, str) and self.logged_outcome in OUTCOMES:
+            return self.logged_outcome
+        return step_outcome(self.agent, "succeeded", self.outputs)
+
+
+def outcome_days(ends: Iterable[StepEnd]) -> dict[date, tuple[int, int]]:
+    """Tasks built and tasks documented per UTC day of their step's end.
+
+    Built is the ``built`` outcome only (code changed and its test command passed), never
+    ``changed`` or ``merged``; documented is ``documented`` (documents only: builtin
+    specialists and model roles). Days with neither are absent.
+    """
+    days: dict[date, tuple[int, int]] = {}
+    for end in ends:
+        outcome = end.outcome
+        if outcome not in ("built", "documented"):
+            continue
+        built, documented = days.get(utc_day(end.ts), (0, 0))
+        if outcome == "built":
+            built += 1
+        else:
+            documented += 1
+        days[utc_day(end.ts)] = (built, documented)
+    return days
+
+
+@dataclass(frozen=True, slots=True)
 class TrendPoint:
     """One bucket of the trends."""
 
@@ -479,6 +523,8 @@ class TrendPoint:
     tokens: int
     duration_p50_s: float | None
     duration_p95_s: float | None
+    tasks_built: int = 0
+    tasks_documented: int = 0
 
 
 def median_and_p95(values: Sequence[float]) -> tuple[float, float] | None:
@@ -526,13 +572,16 @@ def trends(
     missions: Mapping[date, int],
     run_days: Iterable[RunDay],
     durations: Mapping[date, tuple[float, float]],
+    outcomes: Mapping[date, tuple[int, int]] | None = None,
 ) -> list[TrendPoint]:
     """Every bucket of ``since`` … ``until``, oldest first, zero where nothing happened.
 
     ``active_users`` and ``durations`` (median and 95th percentile) are already per bucket:
-    distinct people and percentiles cannot be added up. ``missions`` (per UTC day) and
-    ``run_days`` are rolled into the buckets here. Days outside the range are ignored.
+    distinct people and percentiles cannot be added up. ``missions`` (per UTC day),
+    ``run_days`` and ``outcomes`` (tasks built and documented per UTC day,
+    :func:`outcome_days`) are rolled into the buckets here. Days outside the range are ignored.
     """
+    made = _rolled_outcomes(since, until, grain, outcomes or {})
     starts = bucket_starts(since, until, grain)
     runs: dict[date, RunDay] = {start: RunDay(start) for start in starts}
     created: dict[date, int] = dict.fromkeys(starts, 0)
@@ -556,9 +605,23 @@ def trends(
             tokens=runs[start].tokens,
             duration_p50_s=durations[start][0] if start in durations else None,
             duration_p95_s=durations[start][1] if start in durations else None,
+            tasks_built=made.get(start, (0, 0))[0],
+            tasks_documented=made.get(start, (0, 0))[1],
         )
         for start in starts
     ]
+
+
+def _rolled_outcomes(
+    since: date, until: date, grain: Grain, outcomes: Mapping[date, tuple[int, int]]
+) -> dict[date, tuple[int, int]]:
+    """Tasks built and documented per bucket, from per-day counts inside the range."""
+    rolled: dict[date, tuple[int, int]] = {}
+    for day, (built, documented) in outcomes.items():
+        if since <= day <= until:
+            had_built, had_documented = rolled.get(bucket_of(day, grain), (0, 0))
+            rolled[bucket_of(day, grain)] = (had_built + built, had_documented + documented)
+    return rolled
 
 
 def _add(total: RunDay, more: RunDay) -> RunDay:

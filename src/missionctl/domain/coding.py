@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 CODING_KIND: Final = "coding"
 MERGE_AGENT: Final = "git:merge"
@@ -70,17 +71,97 @@ GENERIC_PRESET: Final = "generic"
 """The preset whose command line is the step's own ``inputs.argv``."""
 MODE_ARGS: Final = "${mode_args}"
 """In a preset's command line, alone in its argument: the arguments of the step's mode."""
+MODEL_ARGS: Final = "${model_args}"
+"""In a preset's command line, alone in its argument: the arguments that point the CLI at the
+step's model endpoint (``inputs.model``); nothing when the step names none."""
+
+# What a model endpoint's parts may hold: they are substituted into a CLI's arguments and
+# configuration (Codex reads TOML strings), so no quote, backslash, space or control character.
+_URL_SAFE: Final = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]{1,500}")
+_MODEL_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}")
+_SECRET_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEndpoint:
+    """Where a coding step's CLI reaches its model: ``inputs.model`` of the step.
+
+    ``base_url`` is the API's base (``https://api.openai.com/v1``); ``secret`` names the secret
+    that holds its key (never the key); ``name`` is the model to ask for, when not the CLI's
+    default. ``host`` and ``port`` are the one destination the step's network may reach.
+    """
+
+    base_url: str
+    secret: str
+    name: str | None = None
+
+    @property
+    def host(self) -> str:
+        """The endpoint's host name or address."""
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        """The endpoint's port (the scheme's default when the URL names none)."""
+        parts = urlsplit(self.base_url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def model_endpoint(value: Any) -> ModelEndpoint | None:
+    """Read a step's ``inputs.model`` (``None`` when absent).
+
+    Raises:
+        ValueError: the value is malformed; the message names the field and the fix.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) - {"base_url", "secret", "name"}:
+        raise ValueError("inputs.model must be an object with base_url, secret and optionally name")
+    base_url, secret, name = value.get("base_url"), value.get("secret"), value.get("name")
+    if not isinstance(base_url, str) or not _is_endpoint_url(base_url):
+        raise ValueError(
+            "inputs.model.base_url must be an http or https URL with a host and no user or "
+            "password, such as https://api.openai.com/v1"
+        )
+    if not isinstance(secret, str) or not _SECRET_NAME.fullmatch(secret):
+        raise ValueError(
+            "inputs.model.secret must name the secret that holds the key (letters, digits, _)"
+        )
+    if name is not None and (not isinstance(name, str) or not _MODEL_NAME.fullmatch(name)):
+        raise ValueError("inputs.model.name must be a model name (letters, digits, . _ : / @ -)")
+    return ModelEndpoint(base_url.rstrip("/"), secret, name)
+
+
+def _is_endpoint_url(url: str) -> bool:
+    if not _URL_SAFE.fullmatch(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.username is None
+        and parts.password is None
+        and not parts.query
+        and not parts.fragment
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class CodingCli:
     """A coding preset's command line, as the approval rule needs it (placeholders unfilled).
 
-    ``modes`` gives, per approval mode, the arguments that replace :data:`MODE_ARGS`.
+    ``modes`` gives, per approval mode, the arguments that replace :data:`MODE_ARGS`;
+    ``key_env`` is the variable the CLI reads a model endpoint's key from (``None``: the preset
+    cannot be pointed at one), which the rule judges as a ``secret_env`` entry.
     """
 
     argv: tuple[str, ...]
     modes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    key_env: str | None = None
 
 
 def coding_command(
@@ -107,5 +188,8 @@ def coding_command(
     mode = inputs.get("approval_mode", DEFAULT_APPROVAL_MODE)
     line: list[str] = []
     for arg in cli.argv:
-        line += list(cli.modes.get(str(mode), ())) if arg == MODE_ARGS else [arg]
+        if arg == MODE_ARGS:
+            line += list(cli.modes.get(str(mode), ()))
+        elif arg != MODEL_ARGS:  # where the model is, not what runs
+            line.append(arg)
     return line

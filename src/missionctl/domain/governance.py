@@ -36,6 +36,7 @@ from missionctl.domain.coding import (
     coding_command,
     is_coding_agent,
     is_repository_source,
+    model_endpoint,
 )
 from missionctl.domain.workflows import (
     COMMAND_AGENT,
@@ -373,23 +374,29 @@ def coding_gate(
 
     Full access always waits (irreversible), to be confirmed with a justification by the
     approver who lets it run (:func:`needs_full_access_confirmation`); so does the network,
-    where a coding CLI could send the repository. Otherwise the CLI's command line
+    where a coding CLI could send the repository; a model endpoint is not the network
+    (:func:`_model_of`). Otherwise the CLI's command line
     (:func:`~missionctl.domain.coding.coding_command`: the preset's, or ``coding:generic``'s
-    ``inputs.argv``) and ``inputs.test_command`` are each judged by :func:`command_gate` with
-    the step's ``env`` and ``secret_env``: a program nobody allowed, a variable its entry does
-    not name, a tier above ``read`` or the workflow's policy makes the step wait. The reason
-    names the command line and every secret the step hands over; ``Gate.command`` carries the
-    command line for the approval request.
+    ``inputs.argv``, with the step's ``env`` and ``secret_env``) and ``inputs.test_command``
+    (with ``env`` only: it is handed no secret) are each judged by :func:`command_gate`: a
+    program nobody allowed, a variable its entry does not name, a tier above ``read`` or the
+    workflow's policy makes the step wait. The reason names the command line, every secret the
+    step hands over and the model endpoint; ``Gate.command`` carries the command line for the
+    approval request.
     """
     command = coding_command(step.agent, inputs, clis)
     shown = tuple(command) if command is not None else None
-    secrets = _secrets_named(inputs.get("secret_env"))
+    model = _model_of(inputs, clis.get(step.agent.partition(":")[2]), rendered=rendered)
+    secret_env = _with_model_key(inputs.get("secret_env"), model)
+    facts = _Facts(command, _secrets_named(secret_env), model.endpoint)
     if inputs.get("approval_mode") == FULL_ACCESS:
         reason = "full access: the approver must confirm it and record a justification"
-        return Gate(True, "irreversible", _coding_reason(reason, command, secrets), shown)
+        return Gate(True, "irreversible", _coding_reason(reason, facts), shown)
     floor = higher_tier(step.risk_tier, "write")
     if inputs.get("network") is True or (not rendered and holds_template(inputs.get("network"))):
-        return Gate(True, floor, _coding_reason("it asks for the network", command, secrets), shown)
+        return Gate(True, floor, _coding_reason("it asks for the network", facts), shown)
+    if model.problem is not None:
+        return Gate(True, floor, _coding_reason(model.problem, facts), shown)
     if command is None:
         preset = step.agent.partition(":")[2]
         reason = (
@@ -402,15 +409,17 @@ def coding_gate(
     lines: list[Any] = [command] + ([test_command] if test_command is not None else [])
     tier = step.risk_tier
     for line in lines:
+        # The test command runs without the step's secrets and the model key (agents.coding).
+        handed = secret_env if line is command else None
         gate = command_gate(
             programs,
-            inputs={"argv": line, "env": inputs.get("env"), "secret_env": inputs.get("secret_env")},
+            inputs={"argv": line, "env": inputs.get("env"), "secret_env": handed},
             risk_tier=step.risk_tier,
             policy_gated=step.gated,
             rendered=rendered,
         )
         if gate.gated:
-            return Gate(True, gate.risk_tier, _coding_reason(gate.reason, command, secrets), shown)
+            return Gate(True, gate.risk_tier, _coding_reason(gate.reason, facts), shown)
         tier = higher_tier(tier, gate.risk_tier)
     return Gate(False, tier, None, shown)
 
@@ -422,14 +431,66 @@ def _secrets_named(secret_env: Any) -> list[str]:
     return [f"{name}←{secret}" for name, secret in sorted(secret_env.items(), key=str)]
 
 
-def _coding_reason(reason: str | None, command: Sequence[str] | None, secrets: list[str]) -> str:
-    """A coding gate's reason, with the command line it runs and the secrets it hands over."""
+@dataclass(frozen=True, slots=True)
+class _Model:
+    """A coding step's model endpoint as its gate sees it."""
+
+    endpoint: str | None = None  # ``host:port``
+    key: tuple[str, str] | None = None  # (the preset's key variable, the secret's name)
+    problem: str | None = None  # why it makes the step wait
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What a coding gate's reason names: the command line, the secrets, the model endpoint."""
+
+    command: Sequence[str] | None
+    secrets: list[str]
+    endpoint: str | None
+
+
+def _model_of(inputs: Mapping[str, Any], cli: CodingCli | None, *, rendered: bool) -> _Model:
+    """``inputs.model`` as the gate judges it (nothing when absent).
+
+    The step reaches that one ``host:port`` through the egress proxy (ADR 0079), so it does
+    not wait "for the network"; its key, handed over as the preset's key variable, counts as a
+    ``secret_env`` entry. An endpoint that is malformed, or still a template before rendering,
+    makes the step wait. A preset without a key variable cannot take an endpoint: such a step
+    fails when it runs, before any program starts, so its gate does not judge the endpoint.
+    """
+    value = inputs.get("model")
+    if value is None:
+        return _Model()
+    if not rendered and holds_template(value):
+        return _Model(problem="its model endpoint is known only when the step runs")
+    try:
+        endpoint = model_endpoint(value)
+    except ValueError as exc:
+        return _Model(problem=str(exc))
+    if endpoint is None or cli is None or cli.key_env is None:
+        return _Model()
+    shown = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+    return _Model(f"{shown}:{endpoint.port}", (cli.key_env, endpoint.secret))
+
+
+def _with_model_key(secret_env: Any, model: _Model) -> Any:
+    """``secret_env`` with the model's key variable added, as the program is handed it."""
+    if model.key is None or not (secret_env is None or isinstance(secret_env, Mapping)):
+        return secret_env
+    variable, secret = model.key
+    return {**(secret_env or {}), variable: secret}
+
+
+def _coding_reason(reason: str | None, facts: _Facts) -> str:
+    """A coding gate's reason: the command line it runs, the secrets, the model endpoint."""
     text = reason or "it waits for an approver"
-    if command is not None:
-        line = shlex.join(command)
+    if facts.command is not None:
+        line = shlex.join(facts.command)
         text += f"; it runs: {line if len(line) <= _SHOWN_LINE else line[:_SHOWN_LINE] + '…'}"
-    if secrets:
-        text += f"; it is handed the secrets {', '.join(secrets)}"
+    if facts.secrets:
+        text += f"; it is handed the secrets {', '.join(facts.secrets)}"
+    if facts.endpoint is not None:
+        text += f"; its network reaches only its model endpoint {facts.endpoint}"
     return text
 
 

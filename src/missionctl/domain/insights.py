@@ -13,9 +13,11 @@ the funnel's biggest move, then retention, then the rest.
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Final, Literal
+
+from missionctl.domain.outcomes import BUILD_HINT
 
 Direction = Literal["up", "down"]
 DIRECTIONS: Final[tuple[Direction, ...]] = ("up", "down")
@@ -174,6 +176,26 @@ class AnomalyFact:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskOutcomes:
+    """Tasks built and tasks documented in the range and in the range before.
+
+    From the ``tasks_built`` and ``tasks_documented`` trends (``domain.analytics``): built is a
+    coding step whose code changed and whose test command passed; documented, a step that
+    wrote documents only. They count every run, whatever the segment.
+    """
+
+    built: int = 0
+    documented: int = 0
+    prior_built: int = 0
+    prior_documented: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Whether either range built or documented a task."""
+        return bool(self.built or self.documented or self.prior_built or self.prior_documented)
+
+
+@dataclass(frozen=True, slots=True)
 class InsightFacts:
     """Everything either writer may use: aggregates over a range and the range before it."""
 
@@ -183,6 +205,7 @@ class InsightFacts:
     retention: tuple[RetentionShift, ...]
     totals: tuple[TrendTotal, ...]
     anomalies: tuple[AnomalyFact, ...] = ()
+    tasks: TaskOutcomes = TaskOutcomes()
 
     @property
     def prior(self) -> Window:
@@ -198,6 +221,8 @@ class InsightFacts:
             and self.funnel.signed_in_prior == 0
             and not any(r.recent_people or r.earlier_people for r in self.retention)
             and not any(t.current or t.prior for t in self.totals)
+            # Tasks are every run's: a segment without activity stays quiet whatever they say.
+            and (self.segment is not None or not self.tasks.any)
         )
 
     def total(self, key: str) -> TrendTotal | None:
@@ -320,6 +345,8 @@ class DayFigures:
     success_rate: float | None
     cost_usd: float
     tokens: int
+    tasks_built: int = 0
+    tasks_documented: int = 0
 
 
 HEADLINE_UNITS: Final = {
@@ -348,6 +375,16 @@ def trend_totals(
             *shares_of.get(key, (None, None)),
         )
         for key, unit in HEADLINE_UNITS.items()
+    )
+
+
+def task_outcomes(current: Sequence[DayFigures], prior: Sequence[DayFigures]) -> TaskOutcomes:
+    """Tasks built and documented over the days of the range and of the range before."""
+    return TaskOutcomes(
+        built=sum(d.tasks_built for d in current),
+        documented=sum(d.tasks_documented for d in current),
+        prior_built=sum(d.tasks_built for d in prior),
+        prior_documented=sum(d.tasks_documented for d in prior),
     )
 
 
@@ -458,8 +495,10 @@ def write_insights(facts: InsightFacts, book: Phrasebook) -> WrittenInsights:
         return _canned(book.empty, values, summary=())
     moves = sorted(_moves(facts, book), key=lambda m: m.rank)  # stable: input order within
     headline = _headline_sentence(facts, values)
+    made = _tasks_sentence(facts)
     if not moves:
-        return _canned(book.steady, values, summary=(headline,))
+        steady = _canned(book.steady, values, summary=(headline, *([made] if made else [])))
+        return _with_tasks(steady, facts, made)
     phrases = [(move, book.metric(move.metric).moves[move.direction]) for move in _once(moves)]
 
     def said(pick: str) -> tuple[str, ...]:
@@ -470,15 +509,74 @@ def write_insights(facts: InsightFacts, book: Phrasebook) -> WrittenInsights:
     if not facts.funnel.settled and any(m.metric.startswith("funnel") for m in moves):
         unsettled = _fill(book.funnel_unsettled, values)
         questions = _first_distinct([*questions, unsettled], MAX_SENTENCES)
-    # Moves are in order of importance; the headline totals close the summary.
-    summary = _first_distinct([*(m.sentence for m in moves[:3]), headline], MAX_SUMMARY_SENTENCES)
-    return WrittenInsights(
-        summary=" ".join(summary),
+    # Moves are in order of importance; the headline totals and what the tasks produced close
+    # the summary (a move gives way to the tasks' sentence: a summary holds four at most).
+    told = [m.sentence for m in moves[: 3 if made is None else 2]]
+    summary = [*told, headline, *([made] if made else [])]
+    written = WrittenInsights(
+        summary=" ".join(_first_distinct(summary, MAX_SUMMARY_SENTENCES)),
         what_changed=_first_distinct((m.sentence for m in moves), MAX_SENTENCES),
         why_it_matters=said("why"),
         suggested_actions=said("action"),
         questions_to_investigate=questions,
     )
+    return _with_tasks(written, facts, made)
+
+
+def _tasks_sentence(facts: InsightFacts) -> str | None:
+    """What the runs produced: tasks built against tasks documented, in the range and before.
+
+    ``None`` when neither range built or documented a task. The counts are every run's,
+    whatever the segment; the sentence says so when a segment is chosen.
+    """
+    tasks = facts.tasks
+    if not tasks.any:
+        return None
+    whose = " across every run (tasks are not segmented)" if facts.segment else ""
+    before = (
+        f"{_tasks(tasks.prior_built)} built and {tasks.prior_documented:,} documented "
+        f"from {facts.prior.text()}"
+    )
+    window = facts.window.text()
+    if tasks.built:
+        return (
+            f"From {window}, {_tasks(tasks.built)} {_were(tasks.built)} built{whose} (code "
+            f"changed and its tests passed) and {tasks.documented:,} documented, against {before}."
+        )
+    if tasks.documented:
+        return (
+            f"From {window}, {_tasks(tasks.documented)} {_were(tasks.documented)} "
+            f"documented{whose} and none built: the runs wrote documents, not code (against "
+            f"{before})."
+        )
+    return f"From {window}, no task was built or documented{whose}, against {before}."
+
+
+def _tasks(count: int) -> str:
+    return f"{count:,} task{'' if count == 1 else 's'}"
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
+
+
+BUILD_ACTION: Final = f"{BUILD_HINT[0].upper()}{BUILD_HINT[1:]}."
+"""The action when the range documented tasks and built none (``domain.outcomes``)."""
+
+
+def _with_tasks(written: WrittenInsights, facts: InsightFacts, made: str | None) -> WrittenInsights:
+    """``written`` with what the tasks produced, and how to build when nothing was.
+
+    The tasks' sentence closes What changed (always kept); when the range documented tasks and
+    built none, how to build is the first suggested action.
+    """
+    if made is None:
+        return written
+    changed = (*written.what_changed[: MAX_SENTENCES - 1], made)
+    actions = written.suggested_actions
+    if facts.tasks.documented and not facts.tasks.built:
+        actions = _first_distinct([BUILD_ACTION, *actions], MAX_SENTENCES)
+    return replace(written, what_changed=changed, suggested_actions=actions)
 
 
 def _once(moves: Sequence[_Move]) -> list[_Move]:

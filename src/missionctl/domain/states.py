@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Final, Generic, TypeVar, cast
 
 from missionctl.domain import events as ev
 from missionctl.errors import InvalidTransition
@@ -67,6 +67,12 @@ class RunStatus(StrEnum):
     failed = "failed"
     aborted = "aborted"
     canceled = "canceled"
+
+
+ENDED_RUN_STATUSES: Final = frozenset(
+    {RunStatus.completed, RunStatus.failed, RunStatus.aborted, RunStatus.canceled}
+)
+"""Statuses of a run whose steps are not going on (a failed run may still be continued)."""
 
 
 class StepRunStatus(StrEnum):

@@ -177,9 +177,12 @@ def describe(event: Mapping[str, Any], *, workflow: str | None) -> str:
     payload: Mapping[str, Any] = event.get("payload") or {}
     where = _where(event, workflow)
     reason = str(payload.get("error") or payload.get("reason") or "").strip()
+    # A run's end says what its tasks produced: "completed" alone reads as "built".
+    produced = str(payload.get("headline") or "").strip()
+    produced = f" ({produced})" if produced else ""
     lines = {
-        ev.RUN_FAILED: f":x: Mission Control:{where} failed",
-        ev.RUN_COMPLETED: f":white_check_mark: Mission Control:{where} completed",
+        ev.RUN_FAILED: f":x: Mission Control:{where} failed{produced}",
+        ev.RUN_COMPLETED: f":white_check_mark: Mission Control:{where} completed{produced}",
         ev.APPROVAL_REQUESTED: f":raised_hand: Mission Control: step {event.get('step_id')}"
         f"{where} waits for an approval",
         ev.BUDGET_WARNING: f":warning: Mission Control:{where} has spent 80 % of its budget",

@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, Callback, LogLevel, StepContext
@@ -668,6 +669,7 @@ class Engine:
             timeout_s=claim.timeout_s,
             callbacks=_StepCallbacks(self.ctx, claim),
             load_task_pack=task_pack,
+            load_previous_outputs=partial(_previous_outputs, self.ctx, claim),
         )
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:
@@ -679,6 +681,19 @@ class Engine:
             pass  # reported once where it was found; the step's result is what counts
         except Exception:
             log.exception("could not show the running usage of step %s", claim.step_id)
+
+
+async def _previous_outputs(ctx: ServiceContext, claim: ClaimedStep) -> dict[str, Any]:
+    """The outputs the claimed step's previous attempt left when it failed (none on attempt 1).
+
+    A retried step's row keeps its failed attempt's outputs until the next attempt records.
+    """
+    if claim.attempt <= 1:
+        return {}
+    found = await execution.read_upstream_outputs(
+        ctx, run_id=claim.run_id, step_ids=(claim.step_id,)
+    )
+    return found.get(claim.step_id, {})
 
 
 def _doing(orders: Orders, kind: WorkerKind) -> str:

@@ -16,7 +16,7 @@ from missionctl.planning.base import (
     PlannerResult,
     PlanningInput,
 )
-from missionctl.planning.compile import AgentKind, agent_kind_for, compile_plan
+from missionctl.planning.compile import AgentKind, agent_kind_for, coding_inputs, compile_plan
 from missionctl.planning.llm_planner import LLMPlanner, PlanRejected
 from missionctl.planning.local import LOCAL_PLANNER_VERSION, LocalPlanner, build_local_plan
 from missionctl.planning.prompts import PLANNER_PROMPT_VERSION
@@ -45,6 +45,7 @@ __all__ = [
     "WorkflowSpec",
     "agent_kind_for",
     "build_local_plan",
+    "coding_inputs",
     "compile_plan",
     "make_planner",
     "validate_workflow",

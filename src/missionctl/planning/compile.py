@@ -1,14 +1,16 @@
 """Plan → workflow: each task of a plan becomes one step of a workflow."""
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from missionctl.domain.coding import CODE_ROLES, MERGE_AGENT, merge_step_id
 from missionctl.domain.dag import ensure_valid_dag
 from missionctl.domain.plans import ensure_valid_plan
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.planning.base import LOCAL_SOURCE
+from missionctl.planning.review_loop import review_loop_steps
 from missionctl.planning.workflow_spec import (
     DEFAULT_TIMEOUT_S,
     ApprovalPolicy,
@@ -18,7 +20,7 @@ from missionctl.planning.workflow_spec import (
 )
 from missionctl.schemas.plans import PlanDraft
 
-__all__ = ["AgentKind", "agent_kind_for", "compile_plan"]
+__all__ = ["AgentKind", "agent_kind_for", "coding_inputs", "compile_plan"]
 
 AgentKind = Literal["builtin", "llm"]
 
@@ -39,6 +41,8 @@ def compile_plan(
     budget_usd: Decimal | None = None,
     max_concurrency: int | None = None,
     coding_agent: str | None = None,
+    coding: Mapping[str, Any] | None = None,
+    review: bool = False,
 ) -> WorkflowSpec:
     """Compile ``draft`` into a workflow with one step per task, in task order.
 
@@ -62,6 +66,11 @@ def compile_plan(
             runs on it in ``workspace-write`` mode, followed by a ``git:merge`` step that
             waits for an approver, and every step that depended on the task depends on the
             merge (so it starts from the merged code). See :func:`with_coding_steps`.
+        coding: More inputs of every such coding step: the mission's ``model`` and
+            ``test_command`` (:func:`coding_inputs` reads them from the mission's repository).
+        review: The mission's review loop (``repository.review``): each code task's step is
+            followed by a tester, a reviewer and, when it requests changes, a rework, all on
+            ``coding_agent``, before its merge (``planning.review_loop``).
 
     Returns:
         A workflow whose steps form a valid DAG.
@@ -99,13 +108,36 @@ def compile_plan(
         approvals=ApprovalPolicy(read=False, write=False, irreversible=False),
     )
     if coding_agent is not None:
-        spec.steps = with_coding_steps(spec.steps, draft, coding_agent)
+        spec.steps = with_coding_steps(spec.steps, draft, coding_agent, coding, review=review)
     ensure_valid_dag(spec.steps)
     return spec
 
 
-def with_coding_steps(steps: list[StepSpec], draft: PlanDraft, agent: str) -> list[StepSpec]:
-    """``steps`` with each code task's step run by ``agent`` and followed by its merge step."""
+def coding_inputs(repository: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The inputs a mission's repository gives each of its coding steps.
+
+    ``model`` (the endpoint its CLI reaches) and ``test_command`` (given, or detected when the
+    mission was created), each only when the mission has one.
+    """
+    named = repository or {}
+    return {key: named[key] for key in ("model", "test_command") if named.get(key) is not None}
+
+
+def with_coding_steps(
+    steps: list[StepSpec],
+    draft: PlanDraft,
+    agent: str,
+    coding: Mapping[str, Any] | None = None,
+    *,
+    review: bool = False,
+) -> list[StepSpec]:
+    """``steps`` with each code task's step run by ``agent`` and followed by its merge step.
+
+    Each coding step's inputs are its task's, ``task_key``, ``approval_mode``
+    ``workspace-write`` and ``coding`` (the mission's ``model`` and ``test_command``). With
+    ``review``, the review loop comes between the task's step and its merge
+    (:func:`missionctl.planning.review_loop.review_loop_steps`).
+    """
     code_tasks = {task.key for task in draft.tasks if task.role in CODE_ROLES}
     merged = {key: merge_step_id(key) for key in code_tasks}
     result: list[StepSpec] = []
@@ -114,10 +146,18 @@ def with_coding_steps(steps: list[StepSpec], draft: PlanDraft, agent: str) -> li
         if step.id not in code_tasks:
             result.append(step.model_copy(update={"depends_on": depends_on}))
             continue
-        inputs = {**step.inputs, "task_key": step.id, "approval_mode": "workspace-write"}
+        inputs = {
+            **step.inputs,
+            **(coding or {}),
+            "task_key": step.id,
+            "approval_mode": "workspace-write",
+        }
         result.append(
             step.model_copy(update={"agent": agent, "inputs": inputs, "depends_on": depends_on})
         )
+        if review:
+            result += review_loop_steps(result[-1], agent, coding or {})
+            continue
         result.append(
             StepSpec(
                 id=merged[step.id],

@@ -18,7 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from missionctl.db.models import Event, EventLogHead
+from missionctl.db.models import Event, EventLogHead, StepRun
 from missionctl.db.plans import CUSTOM_PLANS
 from missionctl.db.prepared import Prepared
 from missionctl.db.types import UTCDateTime
@@ -31,6 +31,7 @@ from missionctl.domain.analytics import (
     People,
     RunDay,
     RunFact,
+    StepEnd,
     median_and_p95,
     utc_day,
     week_of,
@@ -768,3 +769,24 @@ def workflow_names(session: Session, *, limit: int) -> list[str]:
         .limit(limit)
     )
     return [str(name) for name in session.execute(query).scalars()]
+
+
+def step_ends(session: Session, since: date, until: date) -> list[StepEnd]:
+    """Every ``step.succeeded`` event of ``since`` … ``until`` (UTC days) with its step's facts.
+
+    The event's own ``outcome`` decides; for events logged before outcomes were, the step
+    run's agent and outputs do (``domain.analytics.StepEnd.outcome``). Every run counts: the
+    facts' segments (planner, role, workflow) do not reach steps.
+    """
+    start = datetime.combine(since, time(), tzinfo=UTC)
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC)
+    joined = sa.and_(StepRun.run_id == Event.run_id, StepRun.step_id == Event.step_id)
+    rows = session.execute(
+        sa.select(Event.ts, Event.payload, StepRun.agent, StepRun.outputs)
+        .join(StepRun, joined)
+        .where(Event.type == "step.succeeded", Event.ts >= start, Event.ts < end)
+    )
+    return [
+        StepEnd(ts, (payload or {}).get("outcome"), agent, outputs or {})
+        for ts, payload, agent, outputs in rows
+    ]

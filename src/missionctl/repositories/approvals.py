@@ -173,3 +173,26 @@ async def read_overrides(
         if isinstance(override, dict) and isinstance(payload.get("approval_id"), str):
             found[payload["approval_id"]] = override
     return found
+
+
+class StepFacts(NamedTuple):
+    """What a merge's approval shows of an upstream step: its agent, status and outputs."""
+
+    agent: str
+    status: str
+    outputs: dict[str, Any]
+
+
+async def read_step_facts(
+    session: AsyncSession, *, run_id: uuid.UUID, step_ids: Collection[str]
+) -> dict[str, StepFacts]:
+    """``step_id → StepFacts`` for the named steps of run ``run_id`` (missing ones left out)."""
+    if not step_ids:
+        return {}
+    query = select(StepRun.step_id, StepRun.agent, StepRun.status, StepRun.outputs).where(
+        StepRun.run_id == run_id, StepRun.step_id.in_(list(step_ids))
+    )
+    return {
+        row.step_id: StepFacts(row.agent, row.status, dict(row.outputs or {}))
+        for row in await session.execute(query)
+    }

@@ -40,6 +40,7 @@ from sqlalchemy.sql import Update
 from missionctl.db.models import Agent, Approval, Control, Mission, Run, StepRun, Workflow
 from missionctl.db.prepared import Prepared, in_list, in_params
 from missionctl.domain.budget import Usage
+from missionctl.domain.outcomes import Outcome, outcome_of_status
 from missionctl.domain.states import RUN, STEP_RUN, RunStatus, StepRunStatus, TransitionRule
 
 __all__ = ["ACTIVE_STEP_STATUSES", "leaves"]
@@ -54,6 +55,17 @@ ACTIVE_STEP_STATUSES = tuple(
         StepRunStatus.awaiting_approval,
     )
 )
+
+
+def _outcome_of(rule: TransitionRule[StepRunStatus]) -> str | None:
+    """The outcome a step moved by ``rule`` has: what its target decides alone, else none.
+
+    Every statement that moves a step writes it, so a step that leaves an ended state (a
+    retried failure) loses its outcome, and one that reaches ``failed``, ``skipped`` or
+    ``canceled`` gets it. Success is written with the outcome its facts decide
+    (``record_results``).
+    """
+    return outcome_of_status(rule.status)
 
 
 def leaves(column: ColumnElement[Any], rule: TransitionRule[Any]) -> ColumnElement[bool]:
@@ -198,6 +210,7 @@ _RECORD_SUCCESS = Prepared(
     .where(*_FENCE)
     .values(
         status=_SUCCEED.status,
+        outcome=bindparam("v_outcome"),
         outputs=bindparam("v_outputs"),
         input_tokens=bindparam("v_input_tokens"),
         output_tokens=bindparam("v_output_tokens"),
@@ -214,6 +227,7 @@ _RECORD_OTHER = Prepared(
     .where(*_FENCE)
     .values(
         status=bindparam("v_status"),
+        outcome=bindparam("v_outcome"),
         attempt=bindparam("v_attempt"),
         outputs=bindparam("v_outputs"),
         input_tokens=bindparam("v_input_tokens"),
@@ -468,7 +482,7 @@ def admit_step(
             _steps.c.step_id == step_id,
             leaves(_steps.c.status, moves[0]),
         )
-        .values({**values, "status": moves[-1].status})
+        .values({**values, "status": moves[-1].status, "outcome": _outcome_of(moves[-1])})
     )
     return bool(session.connection().execute(statement).rowcount)
 
@@ -560,6 +574,7 @@ STEP_RUN_INSERT_COLUMNS = (
     "estimate_micros",
     "reserve_micros",
     "error",
+    "outcome",
     "queued_at",
     "started_at",
     "ended_at",
@@ -653,7 +668,7 @@ def _move_steps(rule: TransitionRule[StepRunStatus]) -> Update:
             _steps.c.step_id.in_(bindparam("w_step_ids", expanding=True)),
             leaves(_steps.c.status, rule),
         )
-        .values(status=rule.status)
+        .values(status=rule.status, outcome=_outcome_of(rule))
     )
 
 
@@ -742,7 +757,9 @@ class StepResult:
         rule: The move: ``succeed``, ``requeue`` (retry) or ``fail``.
         next_attempt: The attempt the step run holds afterwards (``attempt + 1`` on a retry).
         usage: What the attempt spent; model: what it was priced at (None: no tokens used).
-        outputs, error: What the agent returned (a retry keeps no outputs).
+        outputs, error: What the agent returned (a retry keeps them: the next attempt reads
+            the failed one's outputs).
+        outcome: What the step produced (``domain.outcomes``); ``None`` on a retry.
         not_before: When a retry may be claimed (``None`` otherwise).
         ended_at: When the step ended (``None`` on a retry).
     """
@@ -758,6 +775,7 @@ class StepResult:
     not_before: datetime | None
     ended_at: datetime | None
     model: str | None = None
+    outcome: Outcome | None = None
 
 
 def record_results(session: Session, results: Sequence[StepResult]) -> int:
@@ -779,6 +797,7 @@ def record_results(session: Session, results: Sequence[StepResult]) -> int:
             "v_cost_micros": result.usage.micros,
             "v_model": result.model,
             "v_ended_at": result.ended_at,
+            "v_outcome": result.outcome,
         }
         if result.rule is _SUCCEED:
             successes.append(params)
@@ -789,6 +808,29 @@ def record_results(session: Session, results: Sequence[StepResult]) -> int:
         params["v_not_before"] = result.not_before
         others.append(params)
     return _RECORD_SUCCESS.run_many(session, successes) + _RECORD_OTHER.run_many(session, others)
+
+
+_workflows = cast(Table, Workflow.__table__)
+_STEP_OUTCOMES = Prepared(
+    select(_steps.c.step_id, _steps.c.agent, _steps.c.outcome, _workflows.c.plan_id)
+    .join(_runs, _runs.c.id == _steps.c.run_id)
+    .join(_workflows, _workflows.c.id == _runs.c.workflow_id)
+    .where(_steps.c.run_id == bindparam("run_id"))
+    .order_by(_steps.c.id)
+)
+
+
+def read_step_outcomes(
+    session: Session, *, run_id: uuid.UUID
+) -> tuple[list[tuple[str, str, Any]], bool]:
+    """A run's ``(step_id, agent, outcome)`` rows in creation order, and whether it is a plan's.
+
+    What ``domain.outcomes.run_outcomes`` reads: a run whose workflow was compiled from a plan
+    is counted by task.
+    """
+    rows = _STEP_OUTCOMES.all(session, {"run_id": run_id})
+    from_plan = bool(rows) and rows[0].plan_id is not None
+    return [(row.step_id, row.agent, row.outcome) for row in rows], from_plan
 
 
 # Transaction-scoped advisory locks, taken in the order of the keys (ascending, as sorted).
@@ -870,6 +912,7 @@ _CANCEL_UNSTARTED = (
     )
     .values(
         status=_STEP_CANCEL.status,
+        outcome=_outcome_of(_STEP_CANCEL),
         ended_at=bindparam("now"),
         hold_reason=null(),
         error=bindparam("v_error"),

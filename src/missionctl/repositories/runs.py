@@ -31,6 +31,12 @@ async def read_workflow(session: AsyncSession, *, workflow_id: uuid.UUID) -> Wor
     return await session.run_sync(execution.read_workflow, workflow_id=workflow_id)
 
 
+async def compiled_from_plan(session: AsyncSession, *, workflow_id: uuid.UUID) -> bool:
+    """Whether the workflow version was compiled from a plan (its runs' steps are tasks)."""
+    query = select(Workflow.plan_id).where(Workflow.id == workflow_id)
+    return (await session.scalar(query)) is not None
+
+
 async def read_runs_in_status(
     session: AsyncSession, *, run_ids: Collection[uuid.UUID], statuses: Collection[str]
 ) -> set[uuid.UUID]:

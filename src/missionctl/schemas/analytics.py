@@ -17,7 +17,7 @@ from missionctl.schemas.datafiles import read_data_file
 
 SegmentKind = Literal["role", "workflow", "planner"]
 SEGMENT_KINDS: tuple[SegmentKind, ...] = ("role", "workflow", "planner")
-Unit = Literal["users", "missions", "runs", "ratio", "usd", "tokens", "seconds"]
+Unit = Literal["users", "missions", "runs", "ratio", "usd", "tokens", "seconds", "tasks"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -99,6 +99,8 @@ TREND_KEYS = (
     "tokens",
     "duration_p50_s",
     "duration_p95_s",
+    "tasks_built",
+    "tasks_documented",
 )
 
 
@@ -291,6 +293,12 @@ class TrendItem(BaseModel):
     tokens: int
     duration_p50_s: float | None
     duration_p95_s: float | None
+    tasks_built: int = Field(
+        default=0, description="Tasks whose code was changed and verified (outcome built)."
+    )
+    tasks_documented: int = Field(
+        default=0, description="Tasks that wrote documents only (outcome documented)."
+    )
 
 
 class TrendsAnswer(BaseModel):

@@ -72,6 +72,10 @@ class TaskView(BaseModel):
     acceptance: list[str] = Field(default_factory=list)
     expected_artifacts: list[str] = Field(default_factory=list)
     status: StepRunStatus | None = Field(default=None, description="null: not started.")
+    outcome: str | None = Field(
+        default=None,
+        description="What the step produced (domain/outcomes.py); null while it has not ended.",
+    )
     attempt: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -118,6 +122,9 @@ class Summary(BaseModel):
     output_tokens: int
     cost_usd: float
     duration_s: float | None
+    headline: str | None = Field(
+        default=None, description="What the shown run's tasks produced, in one sentence."
+    )
 
 
 class MissionView(BaseModel):
@@ -196,6 +203,7 @@ class RunView(BaseModel):
         default_factory=dict, description="Pending approval id by the step id that waits for it."
     )
     latest: EventItem | None = Field(default=None, description="The run's newest event.")
+    headline: str = Field(default="", description="What the run's tasks produced, in one sentence.")
 
 
 class DocumentLink(BaseModel):

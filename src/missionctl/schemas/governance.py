@@ -38,6 +38,24 @@ class ApprovalDiff(BaseModel):
     truncated: bool
 
 
+class ApprovalReview(BaseModel):
+    """A review loop's verdict, shown beside the diff its merge would bring in.
+
+    The reviewer's opinion (a coding agent's answer), never a fact: it decided whether the
+    rework ran, and decides nothing else; the decision is the approver's.
+    """
+
+    step_id: str = Field(description="The review step (`<task>-review`).")
+    agent: str = Field(description="The coding agent that reviewed, such as `coding:claude`.")
+    verdict: Literal["approve", "changes_requested"] | None = Field(
+        description="What the reviewer concluded; null when the review has not succeeded."
+    )
+    findings: list[str] = Field(description="What the reviewer found, one item each.")
+    reworked: bool = Field(
+        description="Whether the rework step ran on the findings before this merge."
+    )
+
+
 class ApprovalRead(BaseModel):
     """A request for a person's decision on one step, and the decision once made.
 
@@ -68,7 +86,18 @@ class ApprovalRead(BaseModel):
     reason: str | None
     diff: ApprovalDiff | None = Field(
         default=None,
-        description="For a `git:merge` step: the diff it would merge, to read before deciding.",
+        description="For a `git:merge` step: the diff it would merge, to read before deciding "
+        "(of a review loop: its builder's; `diffs` holds every step's).",
+    )
+    diffs: list[ApprovalDiff] = Field(
+        default_factory=list,
+        description="For a `git:merge` step: the diff of each step whose work it merges, in "
+        "order (a review loop's builder, tests and rework), together cut at 200,000 characters.",
+    )
+    review: ApprovalReview | None = Field(
+        default=None,
+        description="For the merge of a review loop: the reviewer's verdict and findings, "
+        "labelled as its opinion.",
     )
     version_written_by: str = Field(
         description="Who saved the workflow version the run executes (`user:NAME`, "

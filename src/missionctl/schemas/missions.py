@@ -11,14 +11,27 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from missionctl.domain.coding import is_branch_name, is_coding_agent, is_repository_source
+from missionctl.domain.coding import (
+    is_branch_name,
+    is_coding_agent,
+    is_repository_source,
+    model_endpoint,
+)
 from missionctl.domain.states import MissionStatus
+from missionctl.domain.test_commands import (
+    MAX_TEST_COMMAND_ARG_CHARS,
+    MAX_TEST_COMMAND_ARGS,
+    command_line_problem,
+    looks_like_a_key,
+)
 
 GOAL_MAX_CHARS = 4000
 TITLE_MAX_CHARS = 200
@@ -131,6 +144,77 @@ Constraint = Annotated[
 ]
 
 
+# Stands in for the other parts when one part of a model endpoint is checked alone.
+_ENDPOINT_PLACEHOLDER = {"base_url": "https://llm.example.com", "secret": "KEY"}
+
+
+def _endpoint_part(part: str, value: str) -> str:
+    """``value`` if ``domain.coding.model_endpoint`` accepts it as ``part``, else ValueError."""
+    try:
+        model_endpoint(_ENDPOINT_PLACEHOLDER | {part: value})
+    except ValueError as exc:
+        # The rule's words name the step's input (inputs.model.<part>): here the field is named.
+        raise ValueError(str(exc).removeprefix(f"inputs.model.{part} ")) from None
+    return value
+
+
+class MissionModel(BaseModel):
+    """The model endpoint a mission's coding steps point their CLI at (their ``inputs.model``).
+
+    The key itself is never here: ``secret`` names the secret that holds it, which the workers
+    read from ``MISSIONCTL_SECRET_<NAME>`` when a step runs.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    base_url: str = Field(
+        min_length=1,
+        max_length=500,
+        description="The API's base URL: http or https, a host, no user, password, query or "
+        "fragment, no quotes or spaces.",
+        examples=["https://api.anthropic.com", "https://llm.example.com/v1"],
+    )
+    secret: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The NAME of the secret that holds the key (letters, digits, _): the "
+        "workers read MISSIONCTL_SECRET_<NAME>. Never the key itself.",
+        examples=["anthropic"],
+    )
+    name: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The model to ask for; none: the CLI's default.",
+        examples=["claude-sonnet-4-5"],
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _endpoint_part("base_url", value)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        if looks_like_a_key(value):
+            # The value is not repeated: it may be the key, and messages are shown and logged.
+            raise ValueError(
+                "this looks like a key, not a secret's name: give the NAME of the secret "
+                "(set MISSIONCTL_SECRET_<NAME> to the key on the workers), and replace the key "
+                "if it was shared"
+            )
+        return _endpoint_part("secret", value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _endpoint_part("name", value)
+
+
+# NUL characters and line breaks are refused by ``command_line_problem``, in words.
+TestCommandArgument = Annotated[str, Field(max_length=MAX_TEST_COMMAND_ARG_CHARS)]
+
+
 class MissionRepository(BaseModel):
     """The repository a mission's coding steps work on (docs/coding-agents.md)."""
 
@@ -154,6 +238,36 @@ class MissionRepository(BaseModel):
         description="The coding agent a plan's code tasks run with (`coding:codex`, "
         "`coding:claude`, `coding:aider`); none: they write documents as before.",
     )
+
+    model: MissionModel | None = Field(
+        default=None,
+        description="The model endpoint each coding step's CLI reaches (its `inputs.model`); "
+        "none: the CLI's own configuration.",
+    )
+    test_command: list[TestCommandArgument] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TEST_COMMAND_ARGS,
+        description="The command line each coding step runs in its worktree after the CLI (its "
+        "`inputs.test_command`): its step counts as `built` only when it passes. None: detected "
+        "once from the repository when the mission is created (see `test_command_note`).",
+        examples=[["python", "-m", "pytest", "-q"]],
+    )
+    review: StrictBool = Field(
+        default=False,
+        description="The review loop: each code task is built, then tested, then reviewed "
+        "(read-only; the reviewer's verdict is shown on the merge's approval) and reworked when "
+        "the reviewer requests changes, by the same coding agent, before its merge. Needs "
+        "`agent`.",
+    )
+
+    @field_validator("review")
+    @classmethod
+    def _review_needs_agent(cls, value: bool, info: ValidationInfo) -> bool:
+        # ``agent`` is declared first, so it is checked (and in ``info.data``) by now.
+        if value and info.data.get("agent") is None:
+            raise ValueError("the review loop needs a coding agent: name one in repository.agent")
+        return value
 
     @field_validator("source")
     @classmethod
@@ -185,6 +299,29 @@ class MissionRepository(BaseModel):
                 "give a coding agent such as coding:codex, coding:claude or coding:aider"
             )
         return value
+
+    @field_validator("test_command")
+    @classmethod
+    def _test_command(cls, value: list[str] | None) -> list[str] | None:
+        problem = None if value is None else command_line_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+class MissionRepositoryRead(MissionRepository):
+    """A mission's repository as clients see it: what was asked, and what detection found."""
+
+    test_command_detected: bool = Field(
+        default=False,
+        description="Whether Mission Control detected `test_command` from the repository "
+        "(rather than the mission naming it).",
+    )
+    test_command_note: str | None = Field(
+        default=None,
+        description="What the test command was detected from, or why there is none "
+        "(nothing found, or the repository could not be read); null when the mission named one.",
+    )
 
 
 class MissionCreate(BaseModel):
@@ -257,7 +394,7 @@ class MissionRead(BaseModel):
         description="Every time a planner asked questions instead of planning, oldest first; "
         "the last one waits for answers while the status is `needs_clarification`.",
     )
-    repository: MissionRepository | None = Field(
+    repository: MissionRepositoryRead | None = Field(
         default=None, description="The repository its coding steps work on, if any."
     )
 

@@ -46,6 +46,11 @@ class ReportOutcome(BaseModel):
     ended_at: datetime | None
     duration_s: float | None
     steps_by_status: dict[str, int]
+    tasks_by_outcome: dict[str, int] = Field(
+        default_factory=dict,
+        description="How many tasks ended with each outcome (a merge step counts with its task): "
+        "built, changed, no_change, merged, documented, ran, failed, skipped, canceled.",
+    )
 
 
 class ReportTask(BaseModel):
@@ -56,6 +61,11 @@ class ReportTask(BaseModel):
     role: str | None
     agent: str
     status: str
+    outcome: str | None = Field(
+        default=None,
+        description="What the step produced (domain/outcomes.py): built, changed, no_change, "
+        "merged, documented, ran, failed, skipped, canceled; null while it has not ended.",
+    )
     attempt: int
     risk_tier: str
     duration_s: float | None
@@ -133,6 +143,11 @@ class RunReport(BaseModel):
     """Everything a reader needs to judge a run, in one document."""
 
     run_id: uuid.UUID
+    headline: str = Field(
+        default="",
+        description="One sentence on what the tasks produced, e.g. '11 tasks documented, 0 built: "
+        "to build, …'; it opens the Markdown report and the run's pages.",
+    )
     workflow: ReportWorkflow
     mission: ReportMission | None
     plan: ReportPlan | None

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from missionctl.domain.outcomes import Outcome
 from missionctl.domain.states import RunStatus, StepRunStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN
 
@@ -54,6 +55,15 @@ class StepRunRead(BaseModel):
     step_id: str
     agent: str
     status: StepRunStatus
+    outcome: Outcome | None = Field(
+        default=None,
+        description="What the step produced, derived from facts Mission Control measured, never "
+        "from the agent's words: `built` (a coding step changed code and its test command "
+        "passed), `changed` (changed code, no test command), `no_change`, `merged` (a "
+        "`git:merge` step), `documented` (wrote documents only: builtin specialists, model "
+        "roles), `ran` (any other step that succeeded), `failed`, `skipped`, `canceled`; "
+        "`null` while the step has not ended.",
+    )
     attempt: int
     risk_tier: str
     inputs: dict[str, Any]
@@ -96,6 +106,20 @@ class RunRead(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     steps: list[StepRunRead] = Field(default_factory=list)
+    outcomes: dict[Outcome, int] = Field(
+        default_factory=dict,
+        description="How many of the run's tasks ended with each outcome, strongest first "
+        "(`built` before `documented` before `failed`); a task of a plan is its step and its "
+        "merge step, and a run not compiled from a plan counts its steps. Outcomes that did not "
+        "occur are left out.",
+    )
+    headline: str = Field(
+        default="",
+        description="What the run's tasks produced, in one sentence, e.g. `11 tasks documented, "
+        "0 built: to build, …` (steps instead of tasks for a run not compiled from a plan); "
+        "while the run goes on, what has ended so far; empty where the run is read without its "
+        "steps (in lists).",
+    )
     schedule_id: uuid.UUID | None = Field(
         default=None, description="The schedule that started the run, if one did."
     )

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -311,6 +311,7 @@ class TrendRows:
     missions: dict[date, int]
     runs: list[metrics.RunDay]
     durations: dict[date, tuple[float, float]]
+    outcomes: dict[date, tuple[int, int]] = field(default_factory=dict)
 
 
 def trend_rows(
@@ -328,6 +329,7 @@ def trend_rows(
         missions=repo.missions_per_day(session, scope),
         runs=repo.runs_per_day(session, scope),
         durations=repo.duration_percentiles(session, scope, weekly=weekly) if durations else {},
+        outcomes=metrics.outcome_days(repo.step_ends(session, query.since, query.until)),
     )
 
 
@@ -349,6 +351,7 @@ def trends_answer(
         missions=rows.missions,
         run_days=rows.runs,
         durations=rows.durations,
+        outcomes=rows.outcomes,
     )
     items = [
         TrendItem(
@@ -363,6 +366,8 @@ def trends_answer(
             tokens=p.tokens,
             duration_p50_s=p.duration_p50_s,
             duration_p95_s=p.duration_p95_s,
+            tasks_built=p.tasks_built,
+            tasks_documented=p.tasks_documented,
         )
         for p in points
     ]

@@ -18,7 +18,6 @@ the step's ``on_reject`` (or its workflow's) says ``skip`` — and the run conti
 its dependencies, exactly as after any other failure or skip.
 """
 
-import asyncio
 import json
 import re
 import shlex
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Approval, Run, StepRun
 from missionctl.db.types import utcnow
-from missionctl.domain.coding import MERGE_AGENT, CodingCli, is_coding_agent
+from missionctl.domain.coding import CodingCli, is_coding_agent
 from missionctl.domain.four_eyes import (
     MAX_OVERRIDE_CHARS,
     OVERRIDE_FIELD,
@@ -41,6 +40,7 @@ from missionctl.domain.four_eyes import (
     person_of,
 )
 from missionctl.domain.governance import needs_full_access_confirmation
+from missionctl.domain.outcomes import outcome_of_status
 from missionctl.domain.specs import SpecGuard
 from missionctl.domain.states import (
     RUN,
@@ -55,10 +55,9 @@ from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, Val
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.llm.redaction import redact
 from missionctl.repositories import approvals as approval_repo
-from missionctl.repositories import artifacts as artifact_repo
 from missionctl.repositories import execution as execution_repo
 from missionctl.repositories.approvals import ApprovalListing, ApprovalRow
-from missionctl.schemas.governance import ApprovalDiff, ApprovalRead, ApprovalState
+from missionctl.schemas.governance import ApprovalRead, ApprovalState
 from missionctl.services.context import ServiceContext
 from missionctl.services.execution.recording import advance_runs, finish_runs
 from missionctl.services.execution.types import (
@@ -69,14 +68,11 @@ from missionctl.services.execution.types import (
     refresh_policy,
     spec_guard_for,
 )
+from missionctl.services.merge_preview import with_merge_preview
 from missionctl.services.money import micros_to_usd
 from missionctl.services.transitions import moved, step_moved
 
 ACTION_CHARS = 500
-
-
-MAX_DIFF_PREVIEW_CHARS = 200_000
-"""How much of a merge's diff an approval carries (the artifact holds all of it)."""
 
 
 def describe_action(agent: str, inputs: Mapping[str, Any]) -> str:
@@ -192,7 +188,7 @@ async def list_approvals(
         rows = await approval_repo.read_approvals(session, state=state, run_id=run_id, limit=limit)
         overrides = await _overrides(session, rows)
         found = [_read(row, overrides) for row in rows]
-    return [await _with_diff(ctx, approval) for approval in found]
+    return [await with_merge_preview(ctx, approval) for approval in found]
 
 
 async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
@@ -206,32 +202,7 @@ async def read_approval(ctx: ServiceContext, *, ref: uuid.UUID) -> ApprovalRead:
         if row is None:
             raise NotFound(f"no approval or gated step run with id {ref}", field="approval_id")
         found = _read(row, await _overrides(session, [row]))
-    return await _with_diff(ctx, found)
-
-
-async def _with_diff(ctx: ServiceContext, approval: ApprovalRead) -> ApprovalRead:
-    """``approval``, with the diff it would merge when its step is a ``git:merge``."""
-    source = approval.inputs.get("step")
-    if approval.agent != MERGE_AGENT or not isinstance(source, str):
-        return approval
-    async with ctx.read() as session:
-        artifact = await artifact_repo.read_step_artifact(
-            session, run_id=approval.run_id, step_id=source, kind="diff"
-        )
-    if artifact is None:
-        return approval
-    try:
-        content = await asyncio.to_thread(ctx.blobs.read_bytes, artifact.sha256)
-    except NotFound:
-        return approval  # the blob is gone: the approval still reads; its artifact says why
-    text = content.decode("utf-8", "replace")
-    diff = ApprovalDiff(
-        artifact_id=artifact.id,
-        step_id=source,
-        text=text[:MAX_DIFF_PREVIEW_CHARS],
-        truncated=len(text) > MAX_DIFF_PREVIEW_CHARS,
-    )
-    return approval.model_copy(update={"diff": diff})
+    return await with_merge_preview(ctx, found)
 
 
 async def decide_approval(
@@ -576,6 +547,7 @@ def _apply_decision(
         target = StepRunStatus.skipped if on_reject == "skip" else StepRunStatus.failed
         rule = transition(STEP_RUN, step.status, target)
         step.status = rule.target
+        step.outcome = outcome_of_status(rule.target)
         step.ended_at = now
         if rule.target is StepRunStatus.failed:
             step.error = f"rejected by {actor}: {reason}"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import Control, Run
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
+from missionctl.domain.outcomes import outcome_of_status
 from missionctl.domain.states import RUN, STEP_RUN, MissionStatus, transition
 from missionctl.errors import Conflict
 from missionctl.eventlog import NewEvent, append
@@ -109,6 +110,7 @@ async def _abort(
         if step.status not in _CANCEL.sources:
             continue
         step.status = _CANCEL.target
+        step.outcome = outcome_of_status(step.status)
         step.lease_owner = step.lease_token = step.lease_expires_at = None
         step.ended_at = now
         canceled += 1

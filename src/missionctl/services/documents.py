@@ -62,6 +62,7 @@ from missionctl.services import plans as plan_service
 from missionctl.services.context import ServiceContext
 from missionctl.services.pricing import charge_planning, resolve_price
 from missionctl.services.register_common import lock_mission, require_mission
+from missionctl.services.reports import outcome_of
 
 MAX_ARTIFACTS_PER_RUN = 5000
 """Artifacts read per run (the artifacts list's own limit)."""
@@ -120,7 +121,15 @@ async def _run_outcome(session: AsyncSession, run_id: uuid.UUID) -> RunOutcome:
         output_tokens=run.output_tokens,
         error=run.error,
         steps=tuple(
-            StepOutcome(s.step_id, str(s.status), s.agent, s.attempt, s.cost_micros, s.error)
+            StepOutcome(
+                s.step_id,
+                str(s.status),
+                s.agent,
+                s.attempt,
+                s.cost_micros,
+                s.error,
+                outcome_of(s),
+            )
             for s in steps
         ),
         artifacts=tuple(ArtifactOutcome(a.name, a.kind, a.size, step) for a, step in artifacts),

@@ -42,6 +42,7 @@ from missionctl.domain.insights import (
     WrittenInsights,
     funnel_shift,
     retention_shift,
+    task_outcomes,
     trend_totals,
     write_insights,
 )
@@ -81,7 +82,9 @@ SYSTEM_PROMPT = (
     "the JSON facts the user sends: a range of UTC days (window) against the equally long "
     "range before (prior); the activation funnel (share of first sign-ins reaching each step); "
     "weekly retention of each range's cohorts; totals (success_rate is a 0-1 ratio of "
-    "current_of/prior_of ended runs, cost in USD, active_users a daily average); anomalies. "
+    "current_of/prior_of ended runs, cost in USD, active_users a daily average); anomalies; "
+    "tasks: built (code changed, its tests passed) and documented (documents only, nothing "
+    "built) in each range, over every run. "
     "A share of a handful of people or runs is noise: do not compare it; against a prior "
     "of a handful of runs, totals only show when the work began. change_points are "
     "percentage points; null means not measurable yet. Reply with JSON: summary (2-4 "
@@ -192,6 +195,7 @@ async def gather_facts(
             {key: book.metric(key).label for key in HEADLINE_UNITS},
         ),
         anomalies=tuple(_anomaly_fact(item) for item in read.anomalies),
+        tasks=task_outcomes(_days(now.trends), _days(before.trends)),
     )
     return facts, now.trends.meta.model_copy(update={"grain": None})
 
@@ -212,6 +216,8 @@ def _days(answer: TrendsAnswer) -> list[DayFigures]:
             success_rate=item.success_rate,
             cost_usd=item.cost_usd,
             tokens=item.tokens,
+            tasks_built=item.tasks_built,
+            tasks_documented=item.tasks_documented,
         )
         for item in answer.items
     ]

@@ -2,13 +2,18 @@
 
 A mission's repository must be one coding steps may work on (``domain.governance``): on the
 list an admin keeps (``missionctl agents allow-repository``), and, for a clone URL, not at a
-private address outside ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``.
+private address outside ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``. A mission whose code tasks
+run on a coding agent and that names no test command gets one detected, once, from the
+repository's base commit (``agents.test_detection``), or a note saying why there is none.
 """
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from missionctl.agents.http import HttpAgentConfig
+from missionctl.agents.test_detection import detect
 from missionctl.db.models import Mission
 from missionctl.domain.governance import (
     CODING_RULE,
@@ -28,6 +33,7 @@ from missionctl.schemas.missions import (
     MissionPage,
     MissionRead,
     MissionRepository,
+    MissionRepositoryRead,
 )
 from missionctl.services.context import ServiceContext
 from missionctl.services.money import micros_to_usd, usd_to_micros
@@ -53,7 +59,7 @@ def to_mission_read(mission: Mission) -> MissionRead:
         updated_at=mission.updated_at,
         clarifications=[ClarificationRound.model_validate(r) for r in mission.clarifications],
         repository=(
-            None if mission.repository is None else MissionRepository(**mission.repository)
+            None if mission.repository is None else MissionRepositoryRead(**mission.repository)
         ),
     )
 
@@ -72,14 +78,19 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
     Raises:
         ValidationFailed: its ``repository`` is not on the list of repositories coding steps
             may work on, or is a clone URL whose host spells a private address; nothing is
-            stored.
+            stored (and the repository is not read).
     """
+    repository = None
+    if data.repository is not None:
+        async with ctx.read() as session:  # allowed before it is read; checked again below
+            await _check_repository(session, data.repository.source, ctx.settings)
+        repository = await _with_test_command(data.repository, ctx.settings)
     mission = Mission(
         title=data.title or derive_title(data.goal),
         goal=data.goal,
         constraints=list(data.constraints),
         repo_context=data.repo_context,
-        repository=None if data.repository is None else data.repository.model_dump(),
+        repository=repository,
         budget_micros=None if data.budget_usd is None else usd_to_micros(data.budget_usd),
         status=MISSION.initial.value,
         created_by=actor,
@@ -109,6 +120,26 @@ async def create_mission(ctx: ServiceContext, *, data: MissionCreate, actor: str
             ],
         )
         return to_mission_read(mission)
+
+
+async def _with_test_command(named: MissionRepository, settings: Settings) -> dict[str, Any]:
+    """The repository as stored: with its test command detected when a coding agent needs one.
+
+    Detection runs only for a mission whose code tasks run on a coding agent and that names no
+    test command; it never fails the mission (``test_command_note`` says why none was found).
+    """
+    stored = named.model_dump()
+    if named.agent is None or named.test_command is not None:
+        return stored
+    network = HttpAgentConfig(allowed_networks=settings.http_agent.networks())
+    found = await detect(
+        named.source, named.base, repositories=settings.home / "repositories", network=network
+    )
+    return stored | {
+        "test_command": None if found.command is None else list(found.command),
+        "test_command_detected": found.command is not None,
+        "test_command_note": found.note,
+    }
 
 
 async def _check_repository(session: AsyncSession, source: str, settings: Settings) -> None:

@@ -30,6 +30,7 @@ from missionctl.planning import (
     PlanningInput,
     PlanRejected,
     agent_kind_for,
+    coding_inputs,
     compile_plan,
 )
 from missionctl.planning.recall import keep_offered
@@ -470,6 +471,8 @@ def run_mission_in(
         mission_id=mission.id,
         agent_kind=agent_kind_for(plan.source),
         coding_agent=(mission.repository or {}).get("agent"),
+        coding=coding_inputs(mission.repository),
+        review=bool((mission.repository or {}).get("review")),
     )
     require_valid(spec)
     with version_race_as_conflict(spec.name):

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final, Protocol, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +24,17 @@ from missionctl.db.models import (
     Workflow,
 )
 from missionctl.db.types import utcnow
+from missionctl.documents.export import to_pdf
 from missionctl.domain.events import REPORT_DOWNLOADED
+from missionctl.domain.outcomes import (
+    BUILD_HINT,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    Outcome,
+    run_outcomes,
+    step_outcome,
+)
+from missionctl.domain.states import ENDED_RUN_STATUSES
 from missionctl.errors import Conflict, NotFound
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import artifacts as artifact_repo
@@ -86,6 +96,63 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+class StepFacts(Protocol):
+    """What an outcome is derived from: a stored step run or its read model alike."""
+
+    @property
+    def step_id(self) -> str: ...
+    @property
+    def agent(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def outputs(self) -> dict[str, Any]: ...
+
+
+def outcome_of(step: StepFacts) -> Outcome | None:
+    """The step's outcome: the one stored with it when it has one, else derived from its facts.
+
+    Runs recorded before outcomes were stored have none, so the derivation
+    (``domain.outcomes.step_outcome``) reads their agent, status and outputs.
+    """
+    stored = getattr(step, "outcome", None)
+    if isinstance(stored, str) and stored in OUTCOMES:
+        return stored
+    return step_outcome(step.agent, str(step.status), step.outputs)
+
+
+def run_outcome_facts(
+    steps: Iterable[StepFacts], *, from_plan: bool, ended: bool = False
+) -> tuple[dict[str, int], str]:
+    """A run's outcome counts (strongest first) and its headline, from its steps' outcomes.
+
+    ``from_plan``: the run's workflow was compiled from a plan, so it is counted by task (a
+    task's merge step is part of it); otherwise by step (``domain.outcomes.run_outcomes``).
+    ``ended``: the run has ended.
+    """
+    counts, sentence = run_outcomes(
+        ((s.step_id, s.agent, outcome_of(s)) for s in steps), from_plan=from_plan, ended=ended
+    )
+    return dict(counts.items()), sentence
+
+
+SPECIFICATIONS_NOT_CODE: Final = (
+    f"Builtin specialists wrote specifications, not code: {BUILD_HINT}."
+)
+"""The first next step of a run whose builtin specialists documented and nothing was built."""
+_OUTCOME_SOURCE: Final = "outcomes"
+
+
+def _outcome_next_steps(steps: list[StepRun], outcomes: dict[str, int]) -> list[ReportNextStep]:
+    """What the outcomes themselves say to do next: build, when specialists only wrote specs."""
+    specified = any(
+        s.agent.partition(":")[0] == "builtin" and outcome_of(s) == "documented" for s in steps
+    )
+    if not specified or outcomes.get("built") or outcomes.get("changed"):
+        return []
+    return [ReportNextStep(text=SPECIFICATIONS_NOT_CODE, priority="high", source=_OUTCOME_SOURCE)]
+
+
 async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunReport:
     """Everything about a run in one ``RunReport`` (works for runs without a mission).
 
@@ -100,11 +167,19 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
     steps = _in_workflow_order(records.steps, workflow.definition)
     tasks = [_task(step, records.artifacts) for step in steps]
     items = records.plan_items
+    counts, sentence = run_outcome_facts(
+        steps, from_plan=workflow.plan_id is not None, ended=run.status in ENDED_RUN_STATUSES
+    )
     risks = plan_risk_items(items.risks if items else []) + _step_risks(steps)
-    next_steps = plan_next_step_items(items.next_steps if items else []) + _step_next_steps(steps)
+    next_steps = [
+        *_outcome_next_steps(steps, counts),
+        *plan_next_step_items(items.next_steps if items else []),
+        *_step_next_steps(steps),
+    ]
     duration = _seconds(run.started_at, run.ended_at)
     return RunReport(
         run_id=run.id,
+        headline=sentence,
         workflow=ReportWorkflow(id=workflow.id, name=workflow.name, version=workflow.version),
         mission=ReportMission(id=mission.id, title=mission.title, goal=mission.goal)
         if mission
@@ -112,11 +187,11 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
         plan=ReportPlan(id=plan.id, version=plan.version, source=plan.source, summary=plan.summary)
         if plan
         else None,
-        outcome=_outcome(run, steps, duration),
+        outcome=_outcome(run, steps, duration, counts),
         tasks=tasks,
         artifacts=records.artifacts,
         risks=_unique(risks, lambda r: r.title),
-        next_steps=_unique(next_steps, lambda n: n.text),
+        next_steps=ranked_next_steps(_unique(next_steps, lambda n: n.text)),
         decisions=plan_decision_items(items.decisions if items else []),
         usage=_usage(steps),
         totals=ReportTotals(
@@ -206,6 +281,7 @@ def _task(step: StepRun, artifacts: list[ReportArtifact]) -> ReportTask:
         role=_text(step.inputs.get("role")),
         agent=step.agent,
         status=step.status,
+        outcome=outcome_of(step),
         attempt=step.attempt,
         risk_tier=step.risk_tier,
         duration_s=_seconds(step.started_at, step.ended_at),
@@ -244,7 +320,9 @@ def _step_next_steps(steps: Iterable[StepRun]) -> list[ReportNextStep]:
     ]
 
 
-def _outcome(run: Run, steps: Iterable[StepRun], duration: float | None) -> ReportOutcome:
+def _outcome(
+    run: Run, steps: Iterable[StepRun], duration: float | None, by_outcome: dict[str, int]
+) -> ReportOutcome:
     return ReportOutcome(
         status=run.status,
         error=run.error,
@@ -254,6 +332,7 @@ def _outcome(run: Run, steps: Iterable[StepRun], duration: float | None) -> Repo
         ended_at=run.ended_at,
         duration_s=duration,
         steps_by_status=dict(Counter(s.status for s in steps)),
+        tasks_by_outcome=by_outcome,
     )
 
 
@@ -350,9 +429,26 @@ def _size(size: int) -> str:
 _RANK = {"high": 0, "medium": 1, "low": 2}
 
 
-def _breakdown(by_status: dict[str, int]) -> str:
-    others = {s: n for s, n in sorted(by_status.items()) if s != "succeeded"}
-    return "; " + ", ".join(f"{n} {s}" for s, n in others.items()) if others else ""
+def ranked_next_steps(next_steps: list[ReportNextStep]) -> list[ReportNextStep]:
+    """``next_steps`` high priority first, then medium (or none), then low; stable within each.
+
+    What the outcomes say to do (building, when nothing was built) comes first of all.
+    """
+    return sorted(
+        next_steps,
+        key=lambda n: (n.source != _OUTCOME_SOURCE, _RANK.get(n.priority or "medium", 1)),
+    )
+
+
+def outcome_breakdown(by_outcome: dict[str, int]) -> str:
+    """``9 documented, 2 failed``: the outcome counts in words, strongest first."""
+    known = [o for o in OUTCOMES if by_outcome.get(o)]
+    return ", ".join(f"{by_outcome[o]} {OUTCOME_LABELS[o]}" for o in known) or "no task ended"
+
+
+def _not_ended(report: RunReport) -> str:
+    waiting = sum(1 for t in report.tasks if t.outcome is None)
+    return f"; {waiting} not ended" if waiting else ""
 
 
 def render_report_markdown(report: RunReport) -> str:
@@ -390,17 +486,19 @@ def render_report_markdown(report: RunReport) -> str:
 
 def _outcome_section(report: RunReport) -> list[str]:
     title = report.mission.title if report.mission else report.workflow.name
-    outcome, totals = report.outcome, report.totals
+    outcome = report.outcome
     lines = [
         f"# Run report — {title}",
+        "",
+        f"**{report.headline}.**" if report.headline else "",
         "",
         f"_Run `{report.run_id}` of workflow “{report.workflow.name}” v{report.workflow.version};"
         f" generated {report.generated_at:%Y-%m-%d %H:%M} UTC._",
         "",
         "## Outcome",
         "",
-        f"- **Status:** {outcome.status} ({totals.tasks_succeeded} of {totals.tasks} tasks "
-        f"succeeded{_breakdown(outcome.steps_by_status)})",
+        f"- **Status:** {outcome.status} ({outcome_breakdown(outcome.tasks_by_outcome)}"
+        f"{_not_ended(report)})",
         f"- **Trigger:** {outcome.trigger} · **Duration:** {_duration(outcome.duration_s)}",
     ]
     if report.mission:
@@ -420,9 +518,9 @@ def _outcome_section(report: RunReport) -> list[str]:
 def _tasks_section(report: RunReport) -> list[str]:
     lines = ["## Tasks", ""]
     lines += _table(
-        ["#", "Step", "Title", "Role", "Status", "Attempt", "Duration", "Tokens in / out", "Cost"],
+        ["#", "Step", "Title", "Role", "Outcome", "Attempt", "Duration", "Tokens in / out", "Cost"],
         [
-            [n, f"`{t.step_id}`", t.title, t.role or t.agent, t.status, t.attempt,
+            [n, f"`{t.step_id}`", t.title, t.role or t.agent, _outcome_word(t), t.attempt,
              _duration(t.duration_s), f"{t.input_tokens} / {t.output_tokens}", f"${t.cost_usd:.4f}"]
             for n, t in enumerate(report.tasks, 1)
         ],
@@ -431,6 +529,13 @@ def _tasks_section(report: RunReport) -> list[str]:
     if failures:
         lines += ["Failures:", "", *failures, ""]
     return lines
+
+
+def _outcome_word(task: ReportTask) -> str:
+    """The task's outcome in words; a task that has not ended shows its status."""
+    if task.outcome in OUTCOME_LABELS:
+        return OUTCOME_LABELS[cast(Outcome, task.outcome)]
+    return task.status
 
 
 def _decisions_section(report: RunReport) -> list[str]:
@@ -447,7 +552,7 @@ def _decisions_section(report: RunReport) -> list[str]:
 
 
 def _next_steps_section(report: RunReport) -> list[str]:
-    ranked = sorted(report.next_steps, key=lambda n: _RANK.get(n.priority or "medium", 1))
+    ranked = ranked_next_steps(report.next_steps)
     lines = ["", "## Next steps", ""]
     lines += [f"- [{n.priority or 'medium'}] {n.text} _({n.source})_" for n in ranked]
     return lines + ([] if ranked else ["_None._"])
@@ -535,6 +640,15 @@ async def write_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[Ar
         )
 
 
+def render_report_pdf(report: RunReport) -> bytes:
+    """The report as an A4 PDF of selectable text, opening with the same headline.
+
+    The Markdown rendering, drawn by the documents' export (``documents.export.to_pdf``).
+    """
+    title = report.mission.title if report.mission else report.workflow.name
+    return to_pdf(f"Run report — {title}", render_report_markdown(report))
+
+
 def _markdown(report: RunReport) -> bytes:
     return render_report_markdown(report).encode("utf-8")
 
@@ -543,7 +657,7 @@ def _json(report: RunReport) -> bytes:
     return report.model_dump_json(indent=2).encode("utf-8")
 
 
-__all__ = ["build_run_report", "render_report_markdown", "write_run_report"]
+__all__ = ["build_run_report", "render_report_markdown", "render_report_pdf", "write_run_report"]
 
 
 async def record_download(

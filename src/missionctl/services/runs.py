@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -14,9 +14,11 @@ from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
 from missionctl.domain.coding import CodingCli
 from missionctl.domain.ids import new_id
+from missionctl.domain.outcomes import Outcome, outcome_of_status, run_outcomes, step_outcome
 from missionctl.domain.replay import RunState, StepState, fold_run
 from missionctl.domain.specs import SpecGuard
 from missionctl.domain.states import (
+    ENDED_RUN_STATUSES,
     MISSION,
     RUN,
     STEP_RUN,
@@ -55,8 +57,12 @@ SCHEDULED_TRIGGERS = ("cron", "manual")
 """The triggers of runs a schedule may have started (its ticks, and run-now)."""
 
 
-def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
-    """Map ORM rows to the public contract."""
+def to_run_read(run: Run, steps: Sequence[StepRun], *, from_plan: bool = False) -> RunRead:
+    """Map ORM rows to the public contract.
+
+    ``from_plan``: the run's workflow was compiled from a plan (``Workflow.plan_id``), so its
+    outcomes are counted by task; otherwise by step (``domain.outcomes.run_outcomes``).
+    """
     return _run_read(
         run,
         [
@@ -65,6 +71,7 @@ def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
                 step_id=s.step_id,
                 agent=s.agent,
                 status=s.status,
+                outcome=cast(Outcome | None, s.outcome),  # written from ``Outcome`` only
                 attempt=s.attempt,
                 risk_tier=s.risk_tier,
                 inputs=s.inputs,
@@ -80,6 +87,7 @@ def to_run_read(run: Run, steps: Sequence[StepRun]) -> RunRead:
             for s in steps
         ],
         reserved_micros(run, steps),
+        from_plan=from_plan,
     )
 
 
@@ -90,7 +98,19 @@ def reserved_micros(run: Run, steps: Sequence[StepRun]) -> int:
     return sum(s.reserve_micros for s in steps if s.status == StepRunStatus.running)
 
 
-def _run_read(run: Run, steps: list[StepRunRead], reserved_micros: int = 0) -> RunRead:
+def _run_read(
+    run: Run, steps: list[StepRunRead], reserved_micros: int = 0, *, from_plan: bool
+) -> RunRead:
+    # A read without its steps (a list's) says nothing of what they produced.
+    outcomes, headline = (
+        run_outcomes(
+            ((s.step_id, s.agent, s.outcome) for s in steps),
+            from_plan=from_plan,
+            ended=run.status in ENDED_RUN_STATUSES,
+        )
+        if steps
+        else ({}, "")
+    )
     return RunRead(
         id=run.id,
         workflow_id=run.workflow_id,
@@ -109,6 +129,8 @@ def _run_read(run: Run, steps: list[StepRunRead], reserved_micros: int = 0) -> R
         started_at=run.started_at,
         ended_at=run.ended_at,
         steps=steps,
+        outcomes=outcomes,
+        headline=headline,
     )
 
 
@@ -279,6 +301,7 @@ def _create_run(
     """
     reused = reused or {}
     dag = DagCache(ctx.dags).of(workflow)
+    from_plan = workflow.plan_id is not None
     estimates, reserves = _priced_steps(session, ctx, dag, cap)
     now = utcnow()
     run = Run(
@@ -297,7 +320,7 @@ def _create_run(
     total_estimate = sum(v for k, v in estimates.items() if k not in reused)
     if cap is not None and total_estimate > cap:
         events += _refuse_for_budget(run, steps, total_estimate, now)
-        return _write_run(session, run, steps, events)
+        return _write_run(session, run, steps, events, from_plan=from_plan)
     events += _start(run, actor, total_estimate, now)
     queued, special = _queue_plain_roots(run, dag, steps, now)
     events += queued
@@ -306,13 +329,13 @@ def _create_run(
         if mission is not None:
             events += _mission_moved(mission, MissionStatus.running, actor)
     if special:
-        _write_run(session, run, steps, events)
+        _write_run(session, run, steps, events, from_plan=from_plan)
         specs, clis = spec_guard_for(ctx.settings), coding_clis(ctx.settings)
         return _admit_roots(session, run, workflow, dag, special, now, specs, clis)
     if all(row["status"] == "succeeded" for row in steps.values()):
         # A rerun whose every step was reused has nothing left to run.
         events += _complete(run, now)
-    return _write_run(session, run, steps, events)
+    return _write_run(session, run, steps, events, from_plan=from_plan)
 
 
 def _priced_steps(
@@ -359,6 +382,8 @@ def _step_rows(
             "estimate_micros": estimates[step.id],
             "reserve_micros": reserves[step.id],
             "error": None,
+            # A reused step keeps what it produced: the same facts decide it again.
+            "outcome": None if outputs is None else step_outcome(step.agent, "succeeded", outputs),
             "queued_at": None,
             "started_at": None if outputs is None else now,
             "ended_at": None if outputs is None else now,
@@ -392,7 +417,8 @@ def _created_events(
             },
         )
     ]
-    for step_id in reused:
+    for step_id, outputs in reused.items():
+        outcome = step_outcome(dag.steps[step_id].agent, "succeeded", outputs)
         events.append(
             NewEvent(
                 type=ev.STEP_REUSED,
@@ -400,7 +426,12 @@ def _created_events(
                 run_id=run.id,
                 mission_id=run.mission_id,
                 step_id=step_id,
-                payload={"status": "succeeded", "attempt": 1, "from_run": str(run.rerun_of)},
+                payload={
+                    "status": "succeeded",
+                    "attempt": 1,
+                    "from_run": str(run.rerun_of),
+                    "outcome": outcome,
+                },
             )
         )
     return events
@@ -495,6 +526,7 @@ def _refuse_for_budget(
             continue
         cancel = transition(STEP_RUN, row["status"], StepRunStatus.canceled)
         row["status"] = cancel.target
+        row["outcome"] = outcome_of_status(cancel.target)
         row["ended_at"] = now
         row["error"] = f"not run: {error}"
         events.append(
@@ -543,7 +575,8 @@ def _admit_roots(
     finish_runs(session, state, dags)
     append_sync(session, state.events)
     session.refresh(run)  # the admission wrote with Core, behind the ORM's back
-    return to_run_read(run, blocking_repo.read_step_runs(session, run_id=run.id))
+    steps = blocking_repo.read_step_runs(session, run_id=run.id)
+    return to_run_read(run, steps, from_plan=workflow.plan_id is not None)
 
 
 def _write_run(
@@ -551,8 +584,13 @@ def _write_run(
     run: Run,
     steps: dict[str, dict[str, Any]],
     events: list[NewEvent],
+    *,
+    from_plan: bool,
 ) -> RunRead:
-    """Insert the run, its step runs and its events; the read of what was written."""
+    """Insert the run, its step runs and its events; the read of what was written.
+
+    ``from_plan``: the run's workflow was compiled from a plan (see ``to_run_read``).
+    """
     session.add(run)
     session.flush()
     rows = list(steps.values())
@@ -566,6 +604,7 @@ def _write_run(
                 step_id=row["step_id"],
                 agent=row["agent"],
                 status=row["status"],
+                outcome=row["outcome"],
                 attempt=row["attempt"],
                 risk_tier=row["risk_tier"],
                 inputs=row["inputs"],
@@ -579,6 +618,7 @@ def _write_run(
             )
             for row in rows
         ],
+        from_plan=from_plan,
     )
 
 
@@ -615,7 +655,9 @@ async def read_run(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRead:
         run = await session.get(Run, run_id)
         if run is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
-        read = to_run_read(run, await repo.read_step_runs(session, run_id=run_id))
+        steps = await repo.read_step_runs(session, run_id=run_id)
+        from_plan = await repo.compiled_from_plan(session, workflow_id=run.workflow_id)
+        read = to_run_read(run, steps, from_plan=from_plan)
         if run.trigger in SCHEDULED_TRIGGERS:
             # A schedule's run names it (its page links to the schedule).
             found = await session.run_sync(schedule_repo.schedule_of_run, run_id=run_id)
@@ -644,6 +686,7 @@ async def cancel_run(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> R
         for step in steps:
             if step.status in cancel.sources:
                 step.status = cancel.target
+                step.outcome = outcome_of_status(step.status)
                 step.lease_owner = step.lease_token = step.lease_expires_at = None
                 step.ended_at = now
                 events.append(
@@ -662,7 +705,8 @@ async def cancel_run(ctx: ServiceContext, *, run_id: uuid.UUID, actor: str) -> R
         if run.mission_id is not None:
             events += await move_mission(session, run.mission_id, MissionStatus.canceled, actor)
         await append(session, events)
-        return to_run_read(run, steps)
+        from_plan = await repo.compiled_from_plan(session, workflow_id=run.workflow_id)
+        return to_run_read(run, steps, from_plan=from_plan)
 
 
 async def retry_step(
@@ -699,7 +743,7 @@ async def retry_step(
         )
         events += _unblock_descendants(run, dag, by_id, step_id, actor)
         await append(session, events)
-        return to_run_read(run, steps)
+        return to_run_read(run, steps, from_plan=workflow.plan_id is not None)
 
 
 def _failed_step(by_id: Mapping[str, StepRun], run_id: uuid.UUID, step_id: str) -> StepRun:
@@ -747,6 +791,7 @@ def _requeue(
 ) -> list[NewEvent]:
     """Queue the failed step as its next attempt, with a clean slate; the event."""
     target.status = retry.target
+    target.outcome = None  # it has not ended: the new attempt decides
     target.attempt += 1
     target.error = None
     target.not_before = None

@@ -10,7 +10,8 @@ change by hand, so the table in ``domain.states`` and the log cannot disagree.
 import uuid
 from typing import Any, Protocol
 
-from missionctl.domain.states import TransitionRule
+from missionctl.domain.outcomes import outcome_of_status
+from missionctl.domain.states import StepRunStatus, TransitionRule
 from missionctl.eventlog import NewEvent
 
 __all__ = ["moved", "step_moved"]
@@ -28,8 +29,13 @@ def moved(
     """The event recording ``rule``: its type, and its target as the payload's ``status``.
 
     ``payload`` holds the rest of the event's fields as docs/events.md lists them
-    (``attempt``, ``error``, …); ``status`` comes first, as the replay rule reads it.
+    (``attempt``, ``error``, …); ``status`` comes first, as the replay rule reads it. A step's
+    move to ``failed``, ``skipped`` or ``canceled`` carries its ``outcome`` too, which that
+    state decides alone (``domain.outcomes``); a success names its own (``outcome=…``).
     """
+    ended = outcome_of_status(rule.status) if isinstance(rule.target, StepRunStatus) else None
+    if ended is not None:
+        payload = {"outcome": ended, **payload}
     return NewEvent(
         type=rule.event,
         actor=actor,

@@ -313,7 +313,7 @@ def trend_chart(
 
 
 def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:
-    """The cockpit's four trend charts of ``answer``, by name."""
+    """The cockpit's five trend charts of ``answer``, by name."""
     items = answer.items
     labels = [item.bucket for item in items]
     weekly = answer.meta.grain == "week"
@@ -331,6 +331,13 @@ def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:
             [
                 Series("Cost", "usd", [i.cost_usd for i in items], "bar"),
                 Series("Tokens", "tokens", [i.tokens for i in items], axis="right"),
+            ],
+        ),
+        "outcomes": (
+            "Tasks built and tasks documented",
+            [
+                Series("Tasks built", "tasks", [i.tasks_built for i in items], "bar"),
+                Series("Tasks documented", "tasks", [i.tasks_documented for i in items]),
             ],
         ),
         "users": (

@@ -10,8 +10,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from missionctl.domain.states import MissionStatus
+from missionctl.domain.test_commands import split_test_command
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.clarifications import ClarificationAnswers
 from missionctl.schemas.missions import ANSWER_MAX_CHARS, MAX_CONSTRAINTS, MissionCreate
@@ -38,6 +40,11 @@ class MissionForm(BaseModel):
     repository: str = ""
     base_branch: str = ""
     coding_agent: str = ""
+    model_endpoint: str = ""
+    model_secret: str = ""
+    model_name: str = ""
+    test_command: str = ""
+    review: str = ""  # the checkbox: "true" when ticked
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "goal",
@@ -49,6 +56,11 @@ class MissionForm(BaseModel):
         "repository",
         "base_branch",
         "coding_agent",
+        "model_endpoint",
+        "model_secret",
+        "model_name",
+        "test_command",
+        "review",
     )
     """The fields in the order the form shows them."""
 
@@ -73,29 +85,69 @@ class MissionForm(BaseModel):
     def to_create(self) -> MissionCreate:
         """The service request this form stands for.
 
-        Blank title and budget mean "not given"; constraints are split by lines.
+        Blank title and budget mean "not given"; constraints are split by lines; the test
+        command is one line, split as a shell would.
 
         Raises:
-            pydantic.ValidationError: the input breaks a rule of ``MissionCreate``.
+            pydantic.ValidationError: the input breaks a rule of ``MissionCreate`` (a test
+                command that cannot be split at ``repository.test_command``, beside the rest).
         """
-        budget = self.budget_usd.strip()
-        title = self.title.strip()
-        source = self.repository.strip()
-        repository = {
-            "source": source,
-            "base": self.base_branch.strip() or "main",
-            "agent": self.coding_agent.strip() or None,
+        source, agent = self.repository.strip(), self.coding_agent.strip()
+        coding, split_problem = self._coding_fields()
+        base = self.base_branch.strip() or "main"
+        repository = {"source": source, "base": base, "agent": agent or None} | coding
+        if self.review:
+            # Anything but the checkbox's own value is refused by the schema, at the field.
+            repository["review"] = True if self.review.strip() == "true" else self.review
+        named = source or agent or coding or split_problem or self.review
+        data = {
+            "goal": self.goal,
+            "title": self.title.strip() or None,
+            "constraints": self.constraint_lines(),
+            "repo_context": self.repo_context.strip(),
+            "budget_usd": self.budget_usd.strip() or None,
+            "repository": repository if named else None,
         }
-        return MissionCreate.model_validate(
-            {
-                "goal": self.goal,
-                "title": title or None,
-                "constraints": self.constraint_lines(),
-                "repo_context": self.repo_context.strip(),
-                "budget_usd": budget or None,
-                "repository": repository if source or self.coding_agent.strip() else None,
+        problems: list[Any] = []
+        try:
+            created = MissionCreate.model_validate(data)
+        except ValidationError as exc:
+            problems = [_again(detail) for detail in exc.errors()]
+        if split_problem is not None:
+            problems.append(
+                {
+                    "type": PydanticCustomError("test_command_line", split_problem),
+                    "loc": ("repository", "test_command"),
+                    "input": "",
+                }
+            )
+        if problems:
+            raise ValidationError.from_exception_data("MissionCreate", problems)
+        return created
+
+    def _coding_fields(self) -> tuple[dict[str, Any], str | None]:
+        """The model endpoint and the test command, and why the command cannot be split."""
+        fields: dict[str, Any] = {}
+        endpoint, secret = self.model_endpoint.strip(), self.model_secret.strip()
+        if endpoint or secret or self.model_name.strip():
+            fields["model"] = {
+                "base_url": endpoint or None,
+                "secret": secret or None,
+                "name": self.model_name.strip() or None,
             }
-        )
+        if not self.test_command.strip():
+            return fields, None
+        try:
+            fields["test_command"] = split_test_command(self.test_command.strip())
+        except ValueError as exc:
+            return fields, str(exc)
+        return fields, None
+
+
+def _again(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """A reported problem as one to report again (its message already written out)."""
+    error = PydanticCustomError(str(detail["type"]), str(detail["msg"]), detail.get("ctx"))
+    return {"type": error, "loc": detail["loc"], "input": detail.get("input")}
 
 
 def plan_again_request(constraints: str | None, repo_context: str | None) -> PlanAgain | None:
@@ -162,8 +214,10 @@ def errors_from_validation(error: ValidationError) -> FieldErrors:
     errors: FieldErrors = {}
     for detail in error.errors():
         location = detail.get("loc", ())
-        field = _NESTED_FIELDS.get(tuple(location[:2])) or (
-            str(location[0]) if location else FORM_ERROR
+        field = (
+            _NESTED_FIELDS.get(tuple(location[:3]))
+            or _NESTED_FIELDS.get(tuple(location[:2]))
+            or (str(location[0]) if location else FORM_ERROR)
         )
         if field not in MissionForm.FIELDS:
             field = FORM_ERROR
@@ -176,6 +230,17 @@ _NESTED_FIELDS: dict[tuple[Any, ...], str] = {
     ("repository", "source"): "repository",
     ("repository", "base"): "base_branch",
     ("repository", "agent"): "coding_agent",
+    ("repository", "model"): "model_endpoint",
+    ("repository", "model", "base_url"): "model_endpoint",
+    ("repository", "model", "secret"): "model_secret",
+    ("repository", "model", "name"): "model_name",
+    ("repository", "test_command"): "test_command",
+    ("repository", "review"): "review",
+}
+# What a form field that must go with another says when it is left empty.
+_NEEDED = {
+    "model_endpoint": "Give the endpoint's base URL too, such as https://llm.example.com/v1.",
+    "model_secret": "Give the name of the secret that holds the endpoint's key too.",
 }
 
 
@@ -199,6 +264,10 @@ def _message(field: str, detail: Mapping[str, Any], location: tuple[Any, ...]) -
     if field == "constraints" and len(location) > 1 and kind == "string_too_long":
         line = int(location[1]) + 1
         return f"Constraint {line} is too long: keep each under {ctx['max_length']:,} characters."
+    if field in _NEEDED and kind in {"string_type", "missing"}:
+        return _NEEDED[field]
+    if field == "test_command" and kind == "too_long":
+        return f"Keep it to {ctx['max_length']} arguments or fewer."
     if field == "repository" and kind == "string_too_short":
         return "Name the repository the coding agent works on: an absolute path or a clone URL."
     if kind == "string_too_long":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from missionctl.domain.dag import Node, topological_layers
 from missionctl.errors import ValidationFailed
 from missionctl.schemas.dashboard import TaskView
+from missionctl.web.states import outcome_label
 
 NODE_W = 208
 NODE_H = 62
@@ -39,6 +40,7 @@ class GraphNode:
     full_label: str
     status: str
     number: int
+    outcome: str | None = None
 
     @property
     def cx(self) -> int:
@@ -131,8 +133,10 @@ def layout_graph(tasks: Sequence[TaskView]) -> GraphLayout:
     for task in tasks:
         x, y = position[task.key]
         status = task.status.value if task.status else "pending"
-        # The status first: a long role is what gets shortened, never the state.
-        parts = (str(number[task.key]), status.replace("_", " "), task.role or task.agent)
+        # The state first (what the task produced, once it ended): a long role is what gets
+        # shortened, never the state.
+        state = outcome_label(task.outcome) if task.outcome else status.replace("_", " ")
+        parts = (str(number[task.key]), state, task.role or task.agent)
         label = " · ".join(part for part in parts if part)
         nodes.append(
             GraphNode(
@@ -145,6 +149,7 @@ def layout_graph(tasks: Sequence[TaskView]) -> GraphLayout:
                 full_label=label,
                 status=status,
                 number=number[task.key],
+                outcome=task.outcome,
             )
         )
         for dep in task.depends_on:
@@ -155,10 +160,12 @@ def layout_graph(tasks: Sequence[TaskView]) -> GraphLayout:
             x2, y2 = x, y + NODE_H // 2
             bend = (x2 - x1) // 2
             dep_status = by_key[dep].status
+            # An edge takes its dependency's outcome once it ended: green only after a build.
+            shown = by_key[dep].outcome or (dep_status.value if dep_status else "pending")
             edges.append(
                 GraphEdge(
                     path=f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}",
-                    status=dep_status.value if dep_status else "pending",
+                    status=shown,
                 )
             )
     return GraphLayout(width=width, height=height, nodes=nodes, edges=edges)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from enum import Enum
 from types import MappingProxyType
 
+from missionctl.domain.outcomes import OUTCOME_LABELS
+
 STATE_WORDS: Mapping[str, str] = MappingProxyType(
     {
         "draft": "Draft",
@@ -59,6 +61,19 @@ def state_label(value: object) -> str:
     """
     name = _name(value)
     return STATE_WORDS.get(name) or name.replace("_", " ").capitalize()
+
+
+_OUTCOME_WORDS: Mapping[str, str] = MappingProxyType(dict(OUTCOME_LABELS.items()))
+
+
+def outcome_label(value: object) -> str:
+    """The words for a step's outcome (``no_change`` → ``no change``; ``domain.outcomes``).
+
+    Lower case on purpose: an outcome badge reads as what the step did (``documented``), not as
+    a state of the engine (``Succeeded``).
+    """
+    name = _name(value)
+    return _OUTCOME_WORDS.get(name) or name.replace("_", " ")
 
 
 def dispatch_halted(controls: object | None) -> bool:

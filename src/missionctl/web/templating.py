@@ -40,7 +40,13 @@ from missionctl.services.controls import read_controls
 from missionctl.services.health import HealthSummaryCache
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
-from missionctl.web.states import dispatch_halted, mission_state, shown_state, state_label
+from missionctl.web.states import (
+    dispatch_halted,
+    mission_state,
+    outcome_label,
+    shown_state,
+    state_label,
+)
 from missionctl.web.viewers import render_diff, render_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -261,6 +267,7 @@ def _build_environment() -> jinja2.Environment:
         compact=compact,
         file_size=file_size,
         label=state_label,
+        outcome_label=outcome_label,
         source_label=source_label,
         json_tree=render_json,
         unified_diff=render_diff,

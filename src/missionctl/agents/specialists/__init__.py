@@ -1,10 +1,12 @@
 """Builtin specialists: deterministic, model-free agents that write a task's documents.
 
 With no model configured, a mission's plan runs on these (``builtin:<role>``). Each specialist
-reads the mission, its plan, its own task and its upstream results and writes real Markdown
-documents — scope, architecture, data model, API contract, screens, risk review, test plan,
-delivery checklist, … — named after the task's expected artifacts. Code and infrastructure
-changes are specified, not made: those tasks say so and name the hand-off.
+reads the mission, its plan, its own task and its upstream results and writes Markdown
+specifications — scope, architecture, data model, API contract, screens, risk review, test plan,
+delivery checklist, … — named after the task's expected artifacts. A specification says what to
+build and how to verify it; it never says that anything was built, tested or deployed, prints no
+empty section and ticks no box (docs/specialists.md). Code and infrastructure changes are
+specified, not made: those tasks say so and name the hand-off.
 """
 
 from missionctl.agents.specialists.agent import (

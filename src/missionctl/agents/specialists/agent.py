@@ -8,28 +8,39 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.agents.specialists.brief import Brief, build_brief
 from missionctl.agents.specialists.catalog import Writer, findings, plan_documents
 from missionctl.agents.specialists.coverage import addresses
-from missionctl.agents.specialists.markdown import section
+from missionctl.agents.specialists.markdown import cell, section
 from missionctl.schemas.plans import SpecialistRole
 
 SPECIALIST_ROLES: tuple[str, ...] = get_args(SpecialistRole)
 MEDIA_TYPE = "text/markdown"
 
 
+SPECIFICATION_LINE = (
+    "_Written by the builtin {role} specialist (no model): a specification of what to build "
+    "and how to verify it, not the code or its results._"
+)
+"""The line every document opens with, under its title: what wrote it and what it is.
+
+A builtin specialist builds, runs and measures nothing; its documents must not read as if the
+work they describe had been done.
+"""
+
+
 def render_document(brief: Brief, name: str, writer: Writer) -> str:
     """One document's Markdown, without the task's checks.
 
-    It starts with a title naming the document and the mission, a line naming the task and
-    role, and a line saying the local engine produced it (builtin specialist, no model); then
-    the writer's body.
+    It starts with a title naming the document and the mission, then the specification line
+    (:data:`SPECIFICATION_LINE`), a line naming the task, the role and where the content comes
+    from (the local engine writes it without a model); then the writer's body.
     """
     task = brief.task
     lines = [
         f"# {writer.title} — {brief.mission_title}",
         "",
-        f"**Task:** `{task.key}` {task.title} · **Role:** {brief.role}",
+        SPECIFICATION_LINE.format(role=brief.role),
         "",
-        f"_Produced by the local engine (builtin {brief.role} specialist, no model), "
-        f"deterministically from {brief.provenance}._",
+        f"**Task:** `{task.key}` {task.title} · **Role:** {brief.role} · "
+        f"**Source:** {brief.provenance}; written deterministically by the local engine.",
         "",
         *writer.render(brief, name),
     ]
@@ -37,28 +48,29 @@ def render_document(brief: Brief, name: str, writer: Writer) -> str:
 
 
 def checks_section(acceptance: Sequence[str], statuses: Sequence[str]) -> str:
-    """The "Checks for this task" section the primary document ends with.
+    """The "How to verify this task" section the primary document ends with.
 
-    A criterion is ticked only when its status is :data:`ADDRESSED`.
+    Every criterion is an unticked item for a person to verify, with what the document has to
+    do with it: the specialist checked none of them itself.
     """
     checks = [
-        f"- [{'x' if status == ADDRESSED else ' '}] {criterion} — {_STATUS_WORDS[status]}"
+        f"- [ ] {criterion} — {_STATUS_WORDS[status]}"
         for criterion, status in zip(acceptance, statuses, strict=True)
     ]
-    return "\n".join(section("Checks for this task", checks)).rstrip() + "\n"
+    return "\n".join(section("How to verify this task", checks)).rstrip() + "\n"
 
 
-ADDRESSED = "addressed"
-"""The document is the deliverable and speaks to the criterion."""
+DISCUSSED = "discussed"
+"""The document is the deliverable and its words speak to the criterion: a person confirms it."""
 OPEN = "open"
 """The document is the deliverable but does not speak to the criterion: a person checks it."""
 SPECIFIED = "specified"
 """Code or infrastructure must still change: the document specifies the work, it is not done."""
 
 _STATUS_WORDS = {
-    ADDRESSED: ADDRESSED,
-    OPEN: "open: this document does not address it; check it by hand",
-    SPECIFIED: SPECIFIED,
+    DISCUSSED: "discussed in this document; confirm it by reading it",
+    OPEN: "not discussed here; check it by hand",
+    SPECIFIED: "specified here; the change itself is still to make, then to check",
 }
 
 
@@ -66,11 +78,26 @@ def check_statuses(brief: Brief, body: str) -> list[str]:
     """The status of each acceptance criterion of the task, given the document's ``body``.
 
     A task that changes code or infrastructure only specifies its work; otherwise a criterion
-    is addressed when the body speaks to it (:func:`~.coverage.addresses`), and open if not.
+    is discussed when the body's words speak to it (:func:`~.coverage.addresses`), and open if
+    not. Neither means the criterion is met.
     """
     if brief.task.writes:
         return [SPECIFIED for _ in brief.task.acceptance]
-    return [ADDRESSED if addresses(body, c) else OPEN for c in brief.task.acceptance]
+    own_words = _without_criteria(brief, body)
+    return [DISCUSSED if addresses(own_words, c) else OPEN for c in brief.task.acceptance]
+
+
+def _without_criteria(brief: Brief, body: str) -> str:
+    """``body`` without the acceptance criteria it quotes (a scope's table, a test plan's rows).
+
+    A document that only repeats a criterion does not speak to it: "differences from two
+    libraries are stated" quoted in a table states no difference.
+    """
+    criteria = {*brief.task.acceptance, *(c for t in brief.tasks for c in t.acceptance)}
+    for criterion in sorted(criteria, key=len, reverse=True):
+        quoted = " ".join(criterion.split())
+        body = body.replace(quoted, " ").replace(cell(quoted), " ")
+    return body
 
 
 class SpecialistAgent:
@@ -97,9 +124,9 @@ class SpecialistAgent:
 
         Returns:
             Markdown artifacts; ``outputs`` = ``{summary, documents, checks, role}`` where each
-            check is ``{criterion, status, document}`` (``addressed`` when the document speaks to
-            it, ``open`` when it does not, ``specified`` when code or infrastructure must
-            still be changed); and the risks and
+            check is ``{criterion, status, document}`` (``discussed`` when the document speaks
+            to it, ``open`` when it does not, ``specified`` when code or infrastructure must
+            still be changed; none of them means the criterion is met); and the risks and
             next steps the role found.
 
         Raises:
@@ -152,7 +179,7 @@ class SpecialistAgent:
 
 def _summary(role: str, names: list[str], title: str, statuses: list[str]) -> str:
     """One sentence: what the specialist wrote and where its checks stand."""
-    counts = {status: statuses.count(status) for status in (ADDRESSED, OPEN, SPECIFIED)}
+    counts = {status: statuses.count(status) for status in (DISCUSSED, OPEN, SPECIFIED)}
     standing = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     wrote = f"{role.capitalize()} specialist wrote {', '.join(names)} for “{title}”"
     if counts[SPECIFIED]:

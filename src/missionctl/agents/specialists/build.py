@@ -189,7 +189,10 @@ def write_pipeline(brief: Brief) -> list[str]:
         *section("Schedule", [f"Runs {schedule}, plus on-demand backfills for a date range."]),
         *section("Stages", table(["Stage", "What", "Idempotency / safety"], PIPELINE_STAGES)),
         *section("Outputs", table(["Table", "Grain", "Fields"], outputs)),
-        *section("Data quality checks", bullets(checks, empty="_Row-count and freshness checks._")),
+        *section(
+            "Data quality checks",
+            bullets(checks, empty="Row-count and freshness checks on every output table."),
+        ),
         *section("Operations", bullets(operations)),
     ]
 
@@ -226,7 +229,7 @@ def write_model_notes(brief: Brief) -> list[str]:
         *section(
             "Framing", [f"What it predicts, for whom, and the decision it changes: {brief.goal}"]
         ),
-        *section("Data", bullets(inputs, empty="_Source tables and the label's definition._")),
+        *section("Data", bullets(inputs, empty="Name the source tables and define the label.")),
         *section("Training", numbered(training)),
         *section("Evaluation", bullets(evaluation)),
         *section("Serving", bullets(serving)),
@@ -246,29 +249,32 @@ def _kind(name: str) -> str:
 
 
 def write_implementation(brief: Brief) -> list[str]:
-    """``<task>-implementation.md``: how to carry out a write-tier task, for a coding agent."""
+    """``<task>-implementation.md``: what a write-tier task must build, for a coding agent."""
     task = brief.task
     text = f"{task.title} {task.description}"
     touched = brief.entities_in(text) or list(brief.entities)
     deliverables = [
         (a, "document" if is_document_name(a) else _kind(a)) for a in task.expected_artifacts
     ]
-    lines = section("Change", [task.description or task.title])
-    lines += section("Deliverables", table(["Deliverable", "Kind"], deliverables))
-    data = bullets([f"{e.name} (`{e.table}`)" for e in touched], empty="_No stored data._")
-    lines += section("Data touched", data)
+    lines = section("What to build", [task.description or task.title])
+    lines += section("Deliverables to produce", table(["Deliverable", "Kind"], deliverables))
+    data = bullets([f"{e.name} (`{e.table}`)" for e in touched])
+    lines += section("Data it will touch", data)
     if task.role in ("backend", "data", "security") and touched and brief.serves_http:
         ops = [(o.method, o.path, o.purpose) for o in endpoints(brief, touched, about=text)]
-        lines += section("Interfaces", table(["Method", "Path", "Purpose"], ops))
+        lines += section("Interfaces to build", table(["Method", "Path", "Purpose"], ops))
     elif task.role in ("backend", "data") and "cli" in brief.traits:
-        lines += section("Interfaces", table(["Command", "Does"], commands(brief)))
+        lines += section("Interfaces to build", table(["Command", "Does"], commands(brief)))
     if task.role in ("frontend", "mobile"):
         lines += section(
-            "Screens", table(["Screen", "Purpose"], [(s, p) for s, p, _ in screens(brief)])
+            "Screens to build", table(["Screen", "Purpose"], [(s, p) for s, p, _ in screens(brief)])
         )
     surface = "cli" if task.role == "backend" and not brief.serves_http else task.role
     steps = ROLE_STEPS.get(surface, ("Make the change", "Test it", "Document it"))
-    done = [*task.acceptance, "CI green: lint, types, tests", "Docs and changelog updated"]
+    # The task's own criteria follow in "How to verify this task"; these are the usual extras.
+    done = ["CI green: lint, types, tests", "Docs and changelog updated"]
+    if task.acceptance:
+        done.insert(0, "Every criterion under “How to verify this task” checked")
     hand_off = (
         "The builtin specialist writes the specification, not the code: run this task with a "
         "coding agent (a `command` step) or a configured model to produce the deliverables above."

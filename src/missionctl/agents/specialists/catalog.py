@@ -79,7 +79,7 @@ SCREENS = _w("screens", "Screens and states", "screen ui-flow flows states ux", 
 WIREFRAMES = _w("wireframes", "Wireframes", "wireframe mockup sketch", build.write_wireframes)
 PIPELINE = _w("pipeline", "Data pipeline", "pipeline etl ingest dataflow", build.write_pipeline)
 MODEL_NOTES = _w("model-notes", "Model notes", "model eval training", build.write_model_notes)
-IMPLEMENTATION = _w("implementation", "Implementation notes", "implementation",
+IMPLEMENTATION = _w("implementation", "Implementation specification", "implementation",
                     build.write_implementation)
 DEPLOYMENT = _w("deployment", "Deployment and environments", "deploy environment infrastructure",
                 delivery.write_deployment)
@@ -93,7 +93,7 @@ AUTHZ = _w("authz-matrix", "Authorisation matrix", "authz authori permission rba
 TEST_PLAN = _w("test-plan", "Test plan", "test-plan qa", quality.write_test_plan)
 CHECKLIST = _w("delivery-checklist", "Delivery checklist", "checklist delivery go-no-go",
                delivery.write_delivery_checklist)
-RELEASE_NOTES = _w("release-notes", "Release notes", "release-notes changelog",
+RELEASE_NOTES = _w("release-notes", "Release notes (draft)", "release-notes changelog",
                    delivery.write_release_notes)
 NOTES = _w("notes", "Deliverable brief", "", delivery.write_notes)
 # fmt: on

@@ -1,9 +1,10 @@
 """Whether a document speaks to an acceptance criterion.
 
-A builtin specialist ticks a task's check only when the document it wrote addresses it. Without
-a model, "addresses" is read from the words: most of the criterion's content words (a word stem
-of three letters or more that is not a function word) occur in the document. A criterion the
-document does not speak to stays unticked and is reported as open, for a person to check.
+A builtin specialist reports a task's check as discussed when the document it wrote speaks to it.
+Without a model, "speaks to" is read from the words: most of the criterion's content words (a word
+stem of three letters or more that is not a function word) occur in the document. That says where
+to look, not that the criterion is met: the check stays unticked for a person to confirm. A
+criterion the document does not speak to is reported as open, for a person to check.
 """
 
 import re

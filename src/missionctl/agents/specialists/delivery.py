@@ -8,7 +8,7 @@ from missionctl.agents.specialists.markdown import bullets, checklist, numbered,
 from missionctl.agents.specialists.security import risk_rows
 
 ENVIRONMENTS = (
-    ("local", "Development", "Seed data", "Manual"),
+    ("local", "Development", "Seed data", "By hand"),
     ("ci", "Checks on every push", "Fresh per run", "Every push"),
     ("staging", "Release candidate verification", "Production-like, anonymised", "Merge to main"),
     ("production", "Users", "Real", "Approved release"),
@@ -24,6 +24,10 @@ RELEASE_STRATEGY = (
     "Rolling or blue/green deploy behind health checks",
     "Automatic rollback when health checks or error-rate alerts fail",
     "Feature flags for risky features",
+)
+_NO_TARGETS = (
+    "No requirement states a target yet: agree latency and availability targets with the "
+    "mission owner first."
 )
 ALERTS = (
     ("Error rate", "5xx > 2% for 5 min", "page", "Check the last deploy; roll back"),
@@ -54,7 +58,7 @@ INCIDENTS = (
     ("Job backlog growing", "Check worker health and failed jobs; scale workers"),
 )
 GO_NO_GO = (
-    ("Scope delivered as agreed", "mission owner", "pending"),
+    ("The agreed scope is in the release", "mission owner", "pending"),
     ("Quality gates green", "qa", "pending"),
     ("Security sign-off", "security", "pending"),
     ("Operations ready", "devops", "pending"),
@@ -79,7 +83,7 @@ def write_deployment(brief: Brief) -> list[str]:
     )
     return [
         *section(
-            "Environments", table(["Environment", "Purpose", "Data", "Deployed on"], ENVIRONMENTS)
+            "Environments", table(["Environment", "Purpose", "Data", "Deploys on"], ENVIRONMENTS)
         ),
         *section(
             "Components to deploy", table(["Component", "Technology"], _component_rows(brief))
@@ -101,7 +105,7 @@ def write_observability(brief: Brief) -> list[str]:
     if brief.traits & {"scheduled", "data"}:
         alerts.append(("Job freshness", "No success in 2 cycles", "page", "Inspect and re-run"))
     return [
-        *section("Service level objectives", bullets(slos, empty="_Agree targets first._")),
+        *section("Service level objectives", bullets(slos, empty=_NO_TARGETS)),
         *section("Metrics", bullets(metrics)),
         *section("Alerts", table(["Alert", "Condition", "Severity", "First action"], alerts)),
     ]
@@ -116,18 +120,17 @@ def _phases(brief: Brief) -> list[tuple[str, list[str]]]:
 def write_delivery_checklist(brief: Brief) -> list[str]:
     """``delivery-checklist.md``: per-phase task checks, release gates, go/no-go, follow-up.
 
-    Tasks whose results reached this step (its dependencies) are ticked with their summary.
+    Nothing is ticked: a task whose step reached this one (a dependency) says which documents
+    its step wrote, which is all Mission Control knows of it; the work itself is to verify.
     """
     by_key = {t.key: t for t in brief.tasks}
     lines: list[str] = []
     for name, keys in _phases(brief):
         items: list[str] = []
         for task in (by_key[k] for k in keys if k in by_key):
-            done = brief.upstream.get(task.key)
-            state = f" — done: {done.get('summary', 'succeeded')}" if done else ""
-            items.append(f"- [{'x' if done else ' '}] **{task.key}** {task.title}{state}")
+            items.append(f"- [ ] **{task.key}** {task.title}{_step_state(brief, task.key)}")
             items += [f"  - [ ] {c}" for c in task.acceptance]
-        lines += section(f"Phase: {name}", items or ["_No tasks._"])
+        lines += section(f"Phase: {name}", items)
     irreversible = [t.key for t in brief.tasks if t.risk_tier == "irreversible"]
     gates = ["All end-to-end and contract tests pass on staging"]
     gates += [f"Risk mitigated: {r.title}" for r in risk_rows(brief) if r.score >= 6][:6]
@@ -139,10 +142,20 @@ def write_delivery_checklist(brief: Brief) -> list[str]:
     after += [n.text for n in (brief.plan.next_steps if brief.plan else [])][:3]
     return [
         *lines,
-        *section("Release gates", checklist(gates)),
+        *section("Release gates to check", checklist(gates)),
         *section("Go / no-go", table(["Criterion", "Owner", "Status"], GO_NO_GO)),
         *section("After release", bullets(after)),
     ]
+
+
+def _step_state(brief: Brief, key: str) -> str:
+    """What Mission Control knows of a dependency's step: the documents it wrote, if it ran."""
+    outputs = brief.upstream.get(key)
+    if outputs is None:
+        return ""
+    documents = [str(d) for d in outputs.get("documents") or []]
+    wrote = f"wrote {', '.join(documents)}" if documents else "succeeded"
+    return f" — its step {wrote}; the work itself is still to verify"
 
 
 def write_runbook(brief: Brief) -> list[str]:
@@ -160,29 +173,49 @@ def write_runbook(brief: Brief) -> list[str]:
 
 
 def write_release_notes(brief: Brief) -> list[str]:
-    """``release-notes.md``: highlights, requirements delivered, known risks, upgrade notes."""
+    """``release-notes.md``: a draft of what the release is to bring, to confirm before it ships."""
     highlights = [f.title for f in brief.features] or [brief.subject]
     reqs = [(r.key, r.text, ", ".join(brief.traced_by(r.key)) or "—") for r in brief.requirements]
     known = [f"{r.title}: {r.mitigation}" for r in risk_rows(brief) if r.source == "plan"]
     migrate = "Run the migrations before switching traffic" if brief.entities else "No migration"
     return [
-        *section("Highlights", bullets(highlights)),
-        *section("Requirements delivered", table(["Key", "Requirement", "Delivered by"], reqs)),
+        *section(
+            "Status",
+            [
+                "A draft: confirm every line against what the release really contains before "
+                "publishing it."
+            ],
+        ),
+        *section("Planned highlights", bullets(highlights)),
+        *section(
+            "Requirements the release is to meet",
+            table(["Key", "Requirement", "Planned in tasks"], reqs),
+        ),
         *section("Known risks and limitations", bullets(known)),
-        *section("Upgrade notes", bullets([migrate, "New settings are documented in the README"])),
+        *section("Upgrade notes", bullets([migrate, "Document every new setting in the README"])),
     ]
 
 
 def write_notes(brief: Brief) -> list[str]:
-    """A deliverable brief for an expected document no specific writer covers."""
+    """A brief for an expected document no specific writer covers: what it must contain.
+
+    The document itself (a report, a log, a listing) comes from the work it describes; the
+    brief says so instead of standing in for it.
+    """
     task = brief.task
     reqs = [f"{r.key}: {r.text}" for r in brief.requirements if r.key in task.traces]
-    inputs = [f"`{key}`: {out.get('summary', 'succeeded')}" for key, out in brief.upstream.items()]
-    status = "Outline from the local engine: complete it with the results of the work it describes."
+    inputs = [
+        f"`{key}`: its step wrote {', '.join(str(d) for d in out.get('documents') or []) or '—'}"
+        for key, out in brief.upstream.items()
+    ]
+    status = (
+        "Not yet written: this brief says what the document must contain. The document itself "
+        "comes from the work it describes, with its real results."
+    )
     return [
-        *section("Purpose", [task.description or task.title]),
-        *section("What it must show", checklist(task.acceptance)),
-        *section("Requirements it serves", bullets(reqs, empty="_None traced._")),
-        *section("Inputs", bullets(inputs, empty="_No upstream results._")),
         *section("Status", [status]),
+        *section("What it is for", [task.description or task.title]),
+        *section("What it must show", checklist(task.acceptance)),
+        *section("Requirements it serves", bullets(reqs)),
+        *section("Inputs", bullets(inputs)),
     ]

@@ -256,14 +256,23 @@ def _qualities(brief: Brief) -> list[tuple[str, str]]:
     return rows
 
 
+_NONE_RECORDED = "The plan records none; list them before this decision is accepted."
+
+
 def _decisions(decisions: list[PlanDecision]) -> list[str]:
-    lines: list[str] = []
+    """The plan's decisions, each as a subsection; no lines when the plan records none."""
+    if not decisions:
+        return []
+    lines = ["From the plan; each stays proposed until the mission owner confirms it.", ""]
     for d in decisions:
         lines += [f"### {d.title}", "", f"**Choice:** {d.choice}", ""]
-        lines += ["Reasons:", *bullets(d.reasons), ""]
-        lines += ["Trade-offs:", *bullets(d.trade_offs, empty="_None recorded._"), ""]
-        lines += ["Alternatives:", *bullets(d.alternatives, empty="_None recorded._"), ""]
-    return lines or ["_The plan records no decisions yet._"]
+        for label, items in (
+            ("Reasons", d.reasons),
+            ("Trade-offs", d.trade_offs),
+            ("Alternatives", d.alternatives),
+        ):
+            lines += [f"{label}:", *bullets(items), ""] if items else []
+    return lines
 
 
 def write_data_model(brief: Brief) -> list[str]:
@@ -297,9 +306,7 @@ def write_data_model(brief: Brief) -> list[str]:
         lines += section(
             f"{entity.name} (`{entity.table}`)", table(["Field", "Type", "Notes"], rows), level=3
         )
-    lines += section(
-        "Relationships", bullets(_relationships(brief.entities), empty="_No relationships._")
-    )
+    lines += section("Relationships", bullets(_relationships(brief.entities)))
     tables = {e.name: e.table for e in brief.entities}
     derived = [
         f"{d.phrase[:1].upper()}{d.phrase[1:]}: computed from `{tables[d.entity]}.{d.attribute}`"
@@ -327,7 +334,7 @@ def write_data_model(brief: Brief) -> list[str]:
         for r in brief.requirements
         if brief.entities_in(r.text)
     ]
-    lines += section("Requirements covered", table(["Key", "Requirement", "Entities"], traced))
+    lines += section("Requirements it serves", table(["Key", "Requirement", "Entities"], traced))
     return lines
 
 
@@ -377,7 +384,10 @@ def write_erd(brief: Brief) -> list[str]:
         lines.append("  }")
     lines.append("```")
     if not brief.entities:
-        lines = [f"_No stored entities were inferred for the {brief.subject}._"]
+        lines = [
+            f"The goal names no stored entities for the {brief.subject}, so there is nothing to "
+            "draw yet. Draw the diagram when the work introduces a table or file format."
+        ]
     return section("Diagram", lines) + section("Entities", bullets(e.name for e in brief.entities))
 
 
@@ -404,10 +414,8 @@ def write_adr(brief: Brief, name: str = "") -> list[str]:
             [f"The {brief.subject} must: {cell(brief.goal)}", "", *bullets(decision.reasons)],
         ),
         *section("Decision", [decision.choice]),
-        *section("Consequences", bullets(decision.trade_offs, empty="_None recorded._")),
-        *section(
-            "Alternatives considered", bullets(decision.alternatives, empty="_None recorded._")
-        ),
+        *section("Consequences", bullets(decision.trade_offs, empty=_NONE_RECORDED)),
+        *section("Alternatives considered", bullets(decision.alternatives, empty=_NONE_RECORDED)),
         *section(
             "Violated when…",
             [

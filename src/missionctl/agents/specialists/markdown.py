@@ -14,32 +14,42 @@ def cell(text: object) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    """A GitHub-flavoured Markdown table; a row-less table says so instead."""
+    """A GitHub-flavoured Markdown table; no lines at all when there are no rows."""
     body = [f"| {' | '.join(cell(value) for value in row)} |" for row in rows]
     if not body:
-        return ["_None._"]
+        return []
     return [f"| {' | '.join(headers)} |", f"|{'|'.join('---' for _ in headers)}|", *body]
 
 
-def bullets(items: Iterable[str], *, empty: str = "_None._") -> list[str]:
-    """A bullet list, or ``empty`` when there is nothing to list."""
+def bullets(items: Iterable[str], *, empty: str = "") -> list[str]:
+    """A bullet list; when there is nothing to list, the sentence ``empty`` (if any) instead."""
     lines = [f"- {' '.join(item.split())}" for item in items if item.strip()]
-    return lines or [empty]
+    return lines or ([empty] if empty else [])
 
 
 def checklist(items: Iterable[str]) -> list[str]:
-    """An unticked task list (``- [ ] …``)."""
-    return [f"- [ ] {' '.join(item.split())}" for item in items if item.strip()] or ["_None._"]
+    """An unticked task list (``- [ ] …``): things for a person to verify.
+
+    The builtin specialists never tick a box: they check nothing themselves.
+    """
+    return [f"- [ ] {' '.join(item.split())}" for item in items if item.strip()]
 
 
 def numbered(items: Iterable[str]) -> list[str]:
-    """A numbered list."""
-    return [f"{n}. {' '.join(item.split())}" for n, item in enumerate(items, 1)] or ["_None._"]
+    """A numbered list (no lines for no items)."""
+    return [f"{n}. {' '.join(item.split())}" for n, item in enumerate(items, 1)]
 
 
 def section(title: str, lines: Iterable[str], *, level: int = 2) -> list[str]:
-    """A heading, its lines, and a blank line."""
-    return [f"{'#' * level} {title}", "", *lines, ""]
+    """A heading, its lines, and a blank line; nothing at all when the lines say nothing.
+
+    A section is left out rather than printed empty: a heading over no content (or over
+    nothing but subheadings) would read as an outline waiting to be filled in.
+    """
+    body = list(lines)
+    if not any(line.strip() and not line.startswith("#") for line in body):
+        return []
+    return [f"{'#' * level} {title}", "", *body, ""]
 
 
 def join_words(items: Sequence[str]) -> str:

@@ -27,6 +27,9 @@ _AUDIENCES: tuple[tuple[str, str], ...] = (
     ("firmware", "People who deploy the devices and read their data"),
     ("extension", "People browsing with the extension installed"),
 )
+_NO_METRICS = (
+    "No requirement states a number yet: define measurable targets with the mission owner."
+)
 _RULE = re.compile(r"unique|→|\bno\b|≥|>|after|once|only", re.I)
 _EXCLUSION = re.compile(r"\b(?:avoid|no|not|without|out of scope|don't|do not|never)\b", re.I)
 
@@ -71,7 +74,7 @@ def write_scope(brief: Brief) -> list[str]:
         (brief.task.key, c) for c in brief.task.acceptance
     ]
     lines += section("Acceptance criteria", table(["Task", "Criterion"], criteria))
-    lines += section("Constraints", bullets(brief.constraints, empty="_None given._"))
+    lines += section("Constraints", bullets(brief.constraints))
     lines += section("Out of scope", bullets(_out_of_scope(brief)))
     open_questions = [
         f"Is {r.key} ({r.priority}) needed for the first release: {r.text}"
@@ -120,9 +123,9 @@ def write_prd(brief: Brief) -> list[str]:
     metrics = [f"{r.key}: {r.text}" for r in brief.requirements if re.search(r"\d", r.text)]
     lines += section(
         "Goals and success metrics",
-        bullets(metrics, empty="_Define measurable targets with the mission owner._"),
+        bullets(metrics, empty=_NO_METRICS),
     )
-    stories: list[str] = []
+    stories = ["One story per feature, with the acceptance criteria a person will check.", ""]
     for feature in brief.features or (Feature.noun(brief.subject),):
         stories += [f"### {feature.title}", "", _story(brief, feature), ""]
         task = next((t for t in brief.tasks if feature.text.lower() in t.title.lower()), None)
@@ -137,7 +140,9 @@ def write_prd(brief: Brief) -> list[str]:
         f"**{p.name}** — {p.goal} ({', '.join(p.task_keys)})"
         for p in (brief.plan.phases if brief.plan else [])
     ]
-    lines += section("Release phases", bullets(phases, empty="_One release._"))
+    lines += section(
+        "Release phases", bullets(phases, empty="One release: the plan has no phases.")
+    )
     risks = [
         f"{r.title} ({r.severity}): {r.mitigation}"
         for r in (brief.plan.risks if brief.plan else [])
@@ -248,7 +253,7 @@ def write_readme_outline(brief: Brief) -> list[str]:
                 ]
             ),
         ),
-        *section("3. Usage", bullets(usage, empty="_One example per feature._")),
+        *section("3. Usage", bullets(usage, empty="One short working example per feature.")),
         *section(
             "4. Configuration",
             bullets([*brief.constraints, "Every setting with its default and effect"]),
@@ -268,5 +273,5 @@ def write_readme_outline(brief: Brief) -> list[str]:
                 ]
             ),
         ),
-        *section("Documents to link", bullets(docs, empty="_None listed in the plan._")),
+        *section("Documents to link", bullets(docs)),
     ]

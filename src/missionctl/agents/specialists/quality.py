@@ -33,7 +33,7 @@ def level(text: str) -> str:
 
 
 def test_cases(brief: Brief) -> list[TestCase]:
-    """``(id, traces, passes when, level)``: one per requirement and per acceptance criterion."""
+    """``(id, traces, expected result, level)``: one per requirement and per criterion."""
     cases = [
         (
             f"T-{r.key}",
@@ -60,16 +60,18 @@ def write_test_plan(brief: Brief) -> list[str]:
     """``test-plan.md``: strategy, test cases traced by key, coverage, environments, exit."""
     cases = test_cases(brief)
     levels = sorted({c[3] for c in cases})
-    strategy = [f"{name}: {sum(1 for c in cases if c[3] == name)} test(s)" for name in levels]
+    strategy = [
+        f"{name}: {sum(1 for c in cases if c[3] == name)} planned test(s)" for name in levels
+    ]
     untested = [r.key for r in brief.requirements if not any(c[1].startswith(r.key) for c in cases)]
     coverage = (
-        f"{len(brief.requirements)} requirement(s), {len(cases)} test case(s); requirements "
-        f"without a test: {', '.join(untested) or 'none'}."
+        f"{len(brief.requirements)} requirement(s), {len(cases)} planned test case(s); "
+        f"requirements without a planned test: {', '.join(untested) or 'none'}."
     )
     return [
         *section("Scope", [f"Tests for the {brief.subject}: {brief.goal}"]),
         *section("Strategy", bullets(strategy)),
-        *section("Test cases", table(["ID", "Traces", "Passes when", "Level"], cases)),
+        *section("Test cases", table(["ID", "Traces", "Expected result", "Level"], cases)),
         *section("Coverage", [coverage]),
         *section("Environments", bullets(ENVIRONMENTS)),
         *section("Exit criteria", checklist(EXIT_CRITERIA)),

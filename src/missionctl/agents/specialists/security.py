@@ -11,6 +11,10 @@ from missionctl.agents.specialists.traits import Threat, threats_for
 
 SEVERITY_WEIGHT = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 LIKELIHOOD_WEIGHT = {"low": 1, "medium": 2, "high": 3}
+_NO_SECURITY_REQUIREMENT = (
+    "The plan states no security requirement: add at least one (authentication, secrets, audit) "
+    "before building."
+)
 AUTHZ_RULES = (
     "Deny by default; the matrix lists everything allowed.",
     "Ownership is checked as well as the role: nobody reads records that are not theirs.",
@@ -101,7 +105,7 @@ def write_risk_review(brief: Brief) -> list[str]:
             "Severity \N{MULTIPLICATION SIGN} likelihood",
             table(["Severity \\ likelihood", "low", "medium", "high"], grid),
         ),
-        *section("Security requirements", bullets(security, empty="_None explicit: add one._")),
+        *section("Security requirements", bullets(security, empty=_NO_SECURITY_REQUIREMENT)),
         *section("Sign-off before launch", checklist(sign_off)),
     ]
 

@@ -1,5 +1,6 @@
 """Artifacts and run reports: list, describe, download."""
 
+import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -89,31 +90,51 @@ async def download_artifact(artifact_id: uuid.UUID, ctx: Context) -> Response:
     )
 
 
+_REPORT_FILES: dict[str, tuple[str, str]] = {
+    "markdown": ("md", "text/markdown; charset=utf-8"),
+    "pdf": ("pdf", "application/pdf"),
+}
+"""Each file format's extension and media type."""
+
+
 @router.get(
     "/runs/{run_id}/report",
     response_model=RunReport,
-    responses={200: {"content": {"text/markdown": {}}}},
+    responses={200: {"content": {"text/markdown": {}, "application/pdf": {}}}},
 )
 async def get_run_report(
     run_id: uuid.UUID,
     ctx: Context,
     who: Annotated[Identity, requires(P.ARTIFACTS_READ)],
-    format: Annotated[Literal["json", "markdown"], Query(description="json or markdown")] = "json",
+    format: Annotated[
+        Literal["json", "markdown", "pdf"], Query(description="json, markdown or pdf")
+    ] = "json",
     download: Annotated[
-        bool, Query(description="Record a report.downloaded event (always for markdown)")
+        bool, Query(description="Record a report.downloaded event (always for markdown and pdf)")
     ] = False,
 ) -> Response | RunReport:
-    """The run's report, built from its current state (JSON, or Markdown to download).
+    """The run's report, built from its current state: JSON, or Markdown or PDF to download.
 
-    Fetching it as a file (Markdown, or `download=true`) records `report.downloaded`.
+    Fetching it as a file (Markdown, PDF, or `download=true`) records `report.downloaded`. The
+    files are attachments served inert, as artifacts are (`nosniff`, a `sandbox` policy).
     """
     report = await report_service.build_run_report(ctx, run_id=run_id)
-    if format == "markdown" or download:
+    if format in _REPORT_FILES or download:
         await report_service.record_download(ctx, report=report, actor=who.actor, format=format)
-    if format == "markdown":
-        return Response(
-            content=report_service.render_report_markdown(report),
-            media_type="text/markdown; charset=utf-8",
-            headers={"Content-Disposition": content_disposition(f"run-{run_id}-report.md")},
-        )
-    return report
+    if format not in _REPORT_FILES:
+        return report
+    extension, media_type = _REPORT_FILES[format]
+    content: str | bytes = (
+        # A long report's layout takes a while: off the event loop, as a document's export is.
+        await asyncio.to_thread(report_service.render_report_pdf, report)
+        if format == "pdf"
+        else report_service.render_report_markdown(report)
+    )
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": content_disposition(f"run-{run_id}-report.{extension}"),
+            **INERT_DOWNLOAD_HEADERS,
+        },
+    )

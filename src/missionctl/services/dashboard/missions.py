@@ -33,7 +33,7 @@ from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
 from missionctl.services.dashboard.register import read_register_view
-from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
+from missionctl.services.dashboard.tasks import DONE, controls_for, headline_of, merge_tasks
 from missionctl.services.missions import to_mission_read
 from missionctl.services.phases import read_phase_tracker
 from missionctl.services.reports import (
@@ -147,6 +147,7 @@ async def read_mission_view(
             output_tokens=mission.output_tokens,
             cost_usd=mission.spent_usd,
             duration_s=report.outcome.duration_s if report else None,
+            headline=headline_of(shown.run, from_plan=True),
         ),
         risks=risks,
         next_steps=next_steps,

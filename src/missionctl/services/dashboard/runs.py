@@ -28,7 +28,12 @@ from missionctl.services import runs as run_service
 from missionctl.services.artifacts import read_artifacts
 from missionctl.services.context import ServiceContext
 from missionctl.services.dashboard.events import to_event_item
-from missionctl.services.dashboard.tasks import DONE, controls_for, merge_tasks
+from missionctl.services.dashboard.tasks import (
+    DONE,
+    controls_for,
+    headline_of,
+    merge_tasks,
+)
 from missionctl.services.paging import keyset_cursor
 from missionctl.services.replay import read_step_attempts
 
@@ -171,6 +176,7 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         assert workflow is not None  # runs keep a foreign key to their workflow
         inputs = await dashboard_repo.read_run_inputs(session, run_id=run_id)
         name, version, definition = workflow.name, workflow.version, workflow.definition
+        from_plan = workflow.plan_id is not None
         plan_version = None
         if workflow.plan_id is not None and run.mission_id is not None:
             plan_version = await dashboard_repo.read_plan_version(session, plan_id=workflow.plan_id)
@@ -195,6 +201,7 @@ async def read_run_view(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunView:
         artifacts=await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT),
         approvals=await pending_approvals(ctx, run_id=run_id),
         latest=to_event_item(newest) if newest is not None else None,
+        headline=headline_of(run, from_plan=from_plan) or "",
     )
 
 

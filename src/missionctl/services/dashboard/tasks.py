@@ -3,11 +3,12 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from missionctl.domain.states import MISSION, RUN, StepRunStatus
+from missionctl.domain.states import ENDED_RUN_STATUSES, MISSION, RUN, StepRunStatus
 from missionctl.schemas.dashboard import Controls, TaskView
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead, PlanTask
 from missionctl.schemas.runs import RunRead, StepRunRead
+from missionctl.services.reports import outcome_of, run_outcome_facts
 
 DONE = frozenset({StepRunStatus.succeeded, StepRunStatus.skipped})
 """Step statuses that count as done in progress figures."""
@@ -71,6 +72,7 @@ def _step_task(
         acceptance=list(task.acceptance) if task else _texts(inputs.get("acceptance")),
         expected_artifacts=list(task.expected_artifacts) if task else [],
         status=record.status,
+        outcome=outcome_of(record),
         attempt=record.attempt,
         started_at=record.started_at,
         ended_at=record.ended_at,
@@ -80,6 +82,19 @@ def _step_task(
         error=record.error,
         hold_reason=record.hold_reason,
     )
+
+
+def headline_of(run: RunRead | None, *, from_plan: bool) -> str | None:
+    """What ``run``'s tasks produced, in one sentence; ``None`` without a run.
+
+    From its steps' outcomes (``services.reports.run_outcome_facts``): a step recorded before
+    outcomes were stored has its outcome derived, so old runs read like new ones.
+    ``from_plan``: the run was compiled from a plan (counted by task, not by step).
+    """
+    if run is None:
+        return None
+    ended = run.status in ENDED_RUN_STATUSES
+    return run_outcome_facts(run.steps, from_plan=from_plan, ended=ended)[1]
 
 
 def _text(value: Any) -> str | None:

@@ -21,6 +21,7 @@ from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, fits_budget
 from missionctl.domain.coding import is_coding_agent
 from missionctl.domain.governance import Gate, runs_programs, step_gate
+from missionctl.domain.outcomes import outcome_of_status
 from missionctl.domain.states import (
     RUN,
     STEP_RUN,
@@ -413,6 +414,7 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
     for step in steps:
         if step.status != StepRunStatus.running and step.status in _CANCEL.sources:
             step.status = _CANCEL.target
+            step.outcome = outcome_of_status(step.status)
             step.ended_at = state.now
             step.error = f"not run: {error}"
             state.events.append(

@@ -19,6 +19,7 @@ from missionctl.db.models import Artifact
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Usage, check_spend
 from missionctl.domain.ids import new_id
+from missionctl.domain.outcomes import Outcome, run_outcomes, step_outcome
 from missionctl.domain.retry import Failed, Retry, Succeeded, decide
 from missionctl.domain.states import (
     MISSION,
@@ -196,12 +197,19 @@ def _result(
     rule, attempt, outputs = _FAIL, row.attempt, outcome.outputs
     not_before: datetime | None = None
     ended_at: datetime | None = state.now
+    produced: Outcome | None = "failed"
     if isinstance(verdict, Succeeded):
         rule = _SUCCEED
-        state.events.append(step_event(_SUCCEED, row, row.attempt, **spent))
+        # From what Mission Control measured (the agent kind, the diff, the test command's exit
+        # code), never from the agent's summary (``domain.outcomes``).
+        produced = step_outcome(outcome.claim.agent, _SUCCEED.status, outputs)
+        state.events.append(step_event(_SUCCEED, row, row.attempt, outcome=produced, **spent))
         state.succeeded.setdefault(row.run_id, []).append(row.step_id)
     elif isinstance(verdict, Retry):
-        rule, attempt, outputs, ended_at = _REQUEUE, verdict.attempt, {}, None
+        # The failed attempt's outputs stay until the next attempt records its own: that
+        # attempt reads them (``StepContext.load_previous_outputs``; a coding step's failed
+        # test run, say).
+        rule, attempt, ended_at, produced = _REQUEUE, verdict.attempt, None, None
         not_before = state.now + timedelta(seconds=verdict.delay_s)
         delay_s = round(verdict.delay_s, 3)
         state.events.append(
@@ -224,6 +232,7 @@ def _result(
         not_before=not_before,
         ended_at=ended_at,
         model=outcome.model,
+        outcome=produced,
     )
 
 
@@ -644,6 +653,8 @@ def finish_run_if_done(
     # An error set while the run was still going (its budget ran out) says more than counts.
     error = None if clean else run_error or _failure_summary(counts)
     repo.end_run(session, run_id=run_id, rule=rule, error=error, now=state.now)
+    rows, from_plan = repo.read_step_outcomes(session, run_id=run_id)
+    outcomes, headline = run_outcomes(rows, from_plan=from_plan, ended=True)
     state.events.append(
         moved(
             rule,
@@ -652,6 +663,9 @@ def finish_run_if_done(
             mission_id=mission_id,
             error=error,
             steps=counts,
+            # What the steps produced, beside the statuses that say they ran (webhooks send it).
+            outcomes=outcomes,
+            headline=headline,
         )
     )
     if mission_id is not None:

@@ -118,9 +118,22 @@ def _merge_marks(
     upstream = inputs.get("step")
     if not isinstance(upstream, str) or upstream not in dag.steps:
         return None
-    found = repo.read_step_outputs(session, run_id=run_id, step_ids=[upstream]).get(upstream)
-    changed = found[1].get("files_changed") if found else None
-    marks = path_marks(guard.policy, changed if isinstance(changed, list) else [])
+    # A review loop's merge brings in every step of its chain (``inputs.chain``), not only
+    # the last one's own changes.
+    chain = inputs.get("chain")
+    named = (
+        [upstream, *(s for s in chain if isinstance(s, str))]
+        if isinstance(chain, list)
+        else [upstream]
+    )
+    found = repo.read_step_outputs(session, run_id=run_id, step_ids=named)
+    changed = [
+        path
+        for _, outputs in found.values()
+        if isinstance(files := outputs.get("files_changed"), list)
+        for path in files
+    ]
+    marks = path_marks(guard.policy, changed)
     if not marks:
         return None
     definition = dag.steps[upstream]

@@ -62,6 +62,7 @@ def _clis(presets: Mapping[str, CodingPreset]) -> Mapping[str, CodingCli]:
             name: CodingCli(
                 argv=tuple(preset.argv),
                 modes={mode: tuple(args) for mode, args in preset.modes.items()},
+                key_env=preset.model.key_env if preset.model else None,
             )
             for name, preset in presets.items()
         }
