@@ -23,6 +23,7 @@ from missionctl.agents.coding import PRESETS
 from missionctl.agents.http import HttpAgentConfig
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
+from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
 from missionctl.services.approvals import decide_approval, list_approvals
 from missionctl.services.missions import create_mission
@@ -31,7 +32,7 @@ from missionctl.services.runtime import build_agents
 from tests.coding.helpers import FixedPlanner, allow_coding, branches, git, plan_task, worktrees
 from tests.coding.real_cli import MISSING, NPM_BIN, TEST_COMMAND, example_repository, put_on_path
 from tests.coding.test_real_cli_egress import LOOPBACK, QUIET
-from tests.engine.helpers import allow, running_engine, wait_for_run, wait_for_step
+from tests.engine.helpers import allow, run_events, running_engine, wait_for_run, wait_for_step
 from tests.support.anthropic_server import (
     Message,
     RecordedRequest,
@@ -211,3 +212,15 @@ async def test_a_requested_change_is_reworked_and_the_merge_card_shows_the_verdi
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout
     assert "4 passed" in tests.stdout or "6 passed" in tests.stdout, tests.stdout
+    assert steps["top-words"].outcome == "built"
+    await _key_nowhere(ctx, done)
+
+
+async def _key_nowhere(ctx: ServiceContext, run: RunRead) -> None:
+    """No byte of the key in the data directory, the run's events or its step rows."""
+    for path in ctx.settings.home.rglob("*"):  # blobs, workspaces, logs
+        if path.is_file() and not path.is_symlink():
+            assert KEY.encode() not in path.read_bytes(), path
+    events = json.dumps([e.payload for e in await run_events(ctx, run.id)], default=str)
+    assert KEY not in events
+    assert KEY not in run.model_dump_json()
