@@ -82,8 +82,12 @@ imports: install-dev ## import-linter contracts (the layer rules of CONTRIBUTING
 # PostgreSQL, which the extra process fills. PYTEST_WORKERS=0 runs it in this process. Tests
 # last from milliseconds to a minute: an idle process takes queued tests from a busy one.
 PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, (os.cpu_count() or 1) + 1))")
+# The suite starts hundreds of processes that import the product (the CLI, servers, parser
+# processes): with PYTHONDONTWRITEBYTECODE set in the environment, each compiles every module
+# again, and pytest rewrites every test module in every process, which costs a fifth of such
+# a test's time. Bytecode goes to the __pycache__ folders git ignores.
 pytest: install-dev chromium sandbox coding-clis ## The test suite (unit, service, API, PostgreSQL, browser)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks
 

@@ -172,8 +172,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         home=tmp_path / "home",
         database=DatabaseSettings(url=SecretStr(database_url)),
-        # Tests wait for runs: an idle engine looks for work often.
-        engine=EngineSettings(poll_s=0.05, heartbeat_s=0.2, lease_s=5.0),
+        # Tests wait for runs: an idle engine looks for work often. A heartbeat writes the
+        # worker's row; one a second keeps that from costing a tenth of a short test's time.
+        engine=EngineSettings(poll_s=0.05, heartbeat_s=1.0, lease_s=5.0),
     )
 
 

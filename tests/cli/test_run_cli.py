@@ -9,6 +9,7 @@ on 127.0.0.1), and the question asked on a terminal (a real pseudo-terminal).
 import asyncio
 import json
 import os
+import platform
 import pty
 import re
 import select
@@ -205,18 +206,23 @@ def _on_a_terminal(argv: list[str], *, answer: str | None) -> tuple[str, int]:
     return output.decode(errors="replace").replace("\r\n", "\n"), code
 
 
+_READ_SYSCALL = {"x86_64": 0, "aarch64": 63}[platform.machine()]
+
+
 def _wait_until_reading(pid: int) -> None:
-    """Wait (up to 30 s) until process ``pid`` sleeps: after its question, in the terminal's read.
+    """Wait (up to 30 s) until process ``pid`` is in the terminal's ``read`` (after its question).
 
     CPython notices a signal between bytecodes or when a blocked call returns with EINTR. One
     that lands after ``input()`` has written the question but before its ``read()`` begins is
     noticed only once that read returns: a person cannot press Ctrl-C in that window, but a
-    test that reacts to the question's text can, when the machine is busy.
+    test that reacts to the question's text can, when the machine is busy. The process's state
+    alone does not tell: a thread waiting for the interpreter lock sleeps too, so the system
+    call it sleeps in is read (``read`` on descriptor 0).
     """
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "S":
+        call = Path(f"/proc/{pid}/syscall").read_text().split()
+        if call[:2] == [str(_READ_SYSCALL), "0x0"]:
             return
         time.sleep(0.01)
 

@@ -73,3 +73,33 @@ async def test_a_subscriber_that_falls_behind_is_marked_lagged_and_dropped() -> 
         broadcaster.publish(_records(5, 1))
         assert slow.empty()
         assert [r.seq for r in fast.drain()] == [3, 4, 5]
+
+
+async def test_a_timed_wait_gives_what_came_or_nothing_and_loses_nothing() -> None:
+    broadcaster = Broadcaster()
+    async with broadcaster.subscribe() as subscription:
+        assert await subscription.get_many_within(0.01) == []
+        broadcaster.publish(_records(1, 2))
+        assert [r.seq for r in await subscription.get_many_within(5)] == [1, 2]
+
+
+@pytest.mark.parametrize("settle", [0, 1, 2, 3])
+async def test_cancelling_a_timed_wait_as_a_batch_arrives_always_cancels_it(settle: int) -> None:
+    """Ctrl-C on a follower lands as events arrive: the follower must stop, whatever the order.
+
+    ``settle`` lets the loop run that many rounds between the batch and the cancellation, to
+    meet the waiter at each point it can be in.
+    """
+    broadcaster = Broadcaster()
+    async with broadcaster.subscribe() as subscription:
+        waiting = asyncio.create_task(subscription.get_many_within(30))
+        await asyncio.sleep(0)
+        broadcaster.publish(_records(1, 1))
+        for _ in range(settle):
+            await asyncio.sleep(0)
+        if waiting.cancel():  # still waiting: it must end cancelled, the batch left for later
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            assert [r.seq for r in subscription.drain()] == [1]
+        else:  # it had already ended, with the batch
+            assert [r.seq for r in waiting.result()] == [1]

@@ -29,9 +29,11 @@ from tests.web.support import (
     wait_for_run,
 )
 
+# The second step outlasts the first three messages on a busy machine: the stream is dropped
+# while the run is still going.
 SLOW_STEPS = [
     {"id": "first", "agent": "builtin:sleep", "inputs": {"seconds": 0.3}},
-    {"id": "second", "agent": "builtin:sleep", "inputs": {"seconds": 0.3}, "depends_on": ["first"]},
+    {"id": "second", "agent": "builtin:sleep", "inputs": {"seconds": 2.0}, "depends_on": ["first"]},
     {"id": "third", "agent": "builtin:noop", "depends_on": ["second"]},
 ]
 

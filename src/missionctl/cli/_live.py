@@ -152,10 +152,7 @@ async def execute_live(
                     tier = _declared_tier(progress.run, asked.step_id) or asked.risk_tier
                     _announce(asked.step_id, asked.attempt, tier, announced, display)
                 while progress.run.status.value not in _FINAL_STATUSES:
-                    try:
-                        batch = await asyncio.wait_for(subscription.get_many(), timeout=_POLL_S)
-                    except TimeoutError:
-                        batch = []
+                    batch = await subscription.get_many_within(_POLL_S)
                     records = [r for r in batch if r.run_id == run.id]
                     if batch and not records:
                         continue

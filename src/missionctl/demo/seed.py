@@ -168,10 +168,7 @@ class _RunEnds:
         """
         deadline = asyncio.get_running_loop().time() + _RUN_DEADLINE_S
         while asyncio.get_running_loop().time() < deadline:
-            try:
-                records = await asyncio.wait_for(self._subscription.get_many(), _WAIT_S)
-            except TimeoutError:
-                records = []
+            records = await self._subscription.get_many_within(_WAIT_S)
             for record in records:
                 if record.run_id == run_id and record.type in _RUN_ENDS:
                     return record.type.removeprefix("run.")

@@ -49,6 +49,21 @@ class Subscription:
             await self._wait()
         return self.drain()
 
+    async def get_many_within(self, timeout_s: float) -> "list[EventRecord]":
+        """Wait up to ``timeout_s`` for at least one event; take every event waiting (maybe none).
+
+        Cancelling the caller always cancels it. ``asyncio.wait_for`` around ``get_many`` did
+        not on Python 3.11: a cancellation (Ctrl-C) that met an arriving batch was swallowed,
+        and a follower went on following after it was told to stop.
+        """
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not self._pending:
+                    await self._wait()
+        except TimeoutError:
+            pass
+        return self.drain()
+
     def drain(self) -> "list[EventRecord]":
         """Take every event waiting, without waiting (possibly none)."""
         records = list(self._pending)

@@ -330,14 +330,11 @@ async def follow_events(
             async for batch in _catch_up(ctx, cursor):
                 yield batch
             while not subscription.lagged:
-                try:
-                    published = await asyncio.wait_for(subscription.get_many(), poll_s)
-                except TimeoutError:
-                    # Quiet: read the database (another process may have appended).
-                    items: list[EventItem] = []
-                    hole = True
-                else:
+                published = await subscription.get_many_within(poll_s)
+                if published:
                     items, hole = cursor.take_published(published)
+                else:  # quiet: read the database (another process may have appended)
+                    items, hole = [], True
                 if items:
                     cursor.last = items[-1].seq
                     yield EventBatch(items=items)
