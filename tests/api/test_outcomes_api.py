@@ -49,6 +49,14 @@ async def test_an_offline_run_documents_every_task_and_builds_nothing(
     assert seen.status_code == 200
     assert seen.json()["headline"] == run["headline"]
     assert [s["outcome"] for s in seen.json()["steps"]] == ["documented"] * tasks
+    # The runs list says the same of it, in one read for the whole page.
+    listed = await client.get(
+        "/api/v1/runs", params={"mission_id": run["mission_id"]}, headers=viewer
+    )
+    [item] = listed.json()["items"]
+    assert (item["headline"], item["outcomes"]) == (run["headline"], run["outcomes"])
+    page = await client.get("/runs", params={"q": ""}, headers=viewer)
+    assert f'title="{run["headline"]}">{tasks} tasks documented, 0 built</span>' in page.text
 
     events = (
         await client.get(f"/api/v1/runs/{run['id']}/events", params={"limit": 1000}, headers=viewer)

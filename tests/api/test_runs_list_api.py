@@ -169,3 +169,19 @@ async def test_a_viewer_lists_and_no_one_else_without_a_token(app: FastAPI) -> N
         refused = await anonymous.get(URL)
     assert refused.status_code == 401
     assert run not in refused.text
+
+
+async def test_each_run_says_what_its_steps_produced_as_its_own_read_does(app: FastAPI) -> None:
+    """The app runs no engine: the runs stay as the services leave them."""
+    ctx: ServiceContext = app.state.ctx
+    waiting = await _run(ctx, await _workflow(ctx, "never-started"))
+    canceled = await _run(ctx, await _workflow(ctx, "called-off"))
+    await cancel_run(ctx, run_id=uuid.UUID(canceled), actor="user:test")
+    async with _client(app, await bearer_headers(ctx, "vic", Role.VIEWER)) as http:
+        items = {i["id"]: i for i in (await http.get(URL)).json()["items"]}
+        for run_id in (waiting, canceled):
+            read = (await http.get(f"{URL}/{run_id}")).json()
+            listed = items[run_id]
+            assert (listed["headline"], listed["outcomes"]) == (read["headline"], read["outcomes"])
+    assert items[waiting]["headline"] == "1 step not ended yet"
+    assert items[canceled]["outcomes"] == {"canceled": 1}

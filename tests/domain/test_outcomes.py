@@ -112,6 +112,9 @@ def test_the_headline_puts_built_first_and_says_no_hint_once_something_was_built
         headline(["changed", "documented"]) == "1 task documented, 0 built, 1 changed, not verified"
     )
     assert headline([]) == "0 tasks documented, 0 built"
+    # Before anything has ended there is nothing produced to count, only what waits.
+    assert headline([None, None]) == "2 tasks not ended yet"
+    assert headline([None], noun="step", ended=True) == "1 step not run"
 
 
 def test_a_run_is_counted_by_task_when_it_came_from_a_plan_and_by_step_otherwise() -> None:

@@ -198,8 +198,11 @@ def print_run_page(page: RunPage) -> None:
         what = f"{run.workflow} v{run.workflow_version}"
         if run.mission_title:
             what += f", {run.mission_title}"
+        described = f"{run.id}\n[dim]{escape(_clip(what, 36))}[/dim]"
+        if run.headline:  # what its tasks produced: the headline's counts
+            described += f"\n{escape(_clip(run.headline.split(':')[0], 36))}"
         table.add_row(
-            f"{run.id}\n[dim]{escape(_clip(what, 36))}[/dim]",
+            described,
             run.status.value,
             f"{run.tasks_done}/{run.tasks_total}",
             f"${run.spent_usd:.4f}",
@@ -239,7 +242,11 @@ def list_runs(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """List runs, newest first; the filters combine (as `GET /api/v1/runs` and the Runs page)."""
+    """List runs, newest first, each with what its tasks produced.
+
+    The filters combine (as `GET /api/v1/runs` and the Runs page).
+    Beneath each run: its workflow and mission, then its headline's counts.
+    """
     filters = _filters(
         status=status,
         mission_id=mission,

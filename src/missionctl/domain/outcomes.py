@@ -184,10 +184,14 @@ def headline(outcomes: Iterable[Outcome | None], *, noun: str = "task", ended: b
     '1 task built, 1 documented, 1 not ended yet'
     >>> headline(["ran", "failed", None], noun="step", ended=True)
     '1 step ran, 1 failed, 1 not run'
+    >>> headline([None, None])
+    '2 tasks not ended yet'
     """
     listed = list(outcomes)
     waiting = sum(o is None for o in listed)
     counts = outcome_counts(listed)
+    if listed and waiting == len(listed):  # nothing has ended: nothing produced to count
+        return _count(waiting, noun, "not run" if ended else "not ended yet")
     documented, built = counts.pop("documented", 0), counts.pop("built", 0)
     if built:
         parts = [_count(built, noun, "built"), f"{documented} documented"]

@@ -42,12 +42,24 @@ class MissionRun(NamedTuple):
 
 
 class RunListRow(NamedTuple):
-    """A run in the runs list, with its workflow's name and version and its mission's title."""
+    """A run in the runs list, with its workflow's name and version and its mission's title.
+
+    ``from_plan``: its workflow was compiled from a plan (its outcomes count tasks, not steps).
+    """
 
     run: Run
     workflow: str
     workflow_version: int
     mission_title: str | None
+    from_plan: bool
+
+
+class StepOutcomeRow(NamedTuple):
+    """A step of a run as the run's outcomes count it (``domain.outcomes``; None: not ended)."""
+
+    step_id: str
+    agent: str
+    outcome: str | None
 
 
 async def read_latest_plans(
@@ -97,6 +109,20 @@ async def read_step_counts(
         for run_id, status, n in await session.execute(query):
             counts[run_id][status] = int(n)
     return counts
+
+
+async def read_step_outcomes(
+    session: AsyncSession, *, run_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[StepOutcomeRow]]:
+    """Each run's steps with their outcomes (a run without steps is absent)."""
+    outcomes: dict[uuid.UUID, list[StepOutcomeRow]] = defaultdict(list)
+    if run_ids:
+        query = select(StepRun.run_id, StepRun.step_id, StepRun.agent, StepRun.outcome).where(
+            StepRun.run_id.in_(run_ids)
+        )
+        for run_id, step_id, agent, outcome in await session.execute(query):
+            outcomes[run_id].append(StepOutcomeRow(step_id, agent, outcome))
+    return outcomes
 
 
 async def read_mission_runs(session: AsyncSession, *, mission_id: uuid.UUID) -> list[MissionRun]:
@@ -157,7 +183,7 @@ async def read_runs(
 ) -> list[RunListRow]:
     """Up to ``limit`` runs matching ``filters``, newest first, older than ``before_id``."""
     query = _filtered(
-        select(Run, Workflow.name, Workflow.version, Mission.title)
+        select(Run, Workflow.name, Workflow.version, Mission.title, Workflow.plan_id.is_not(None))
         .join(Workflow, Workflow.id == Run.workflow_id)
         .outerjoin(Mission, Mission.id == Run.mission_id),
         filters,

@@ -205,6 +205,16 @@ class RunSummary(BaseModel):
     ended_at: datetime | None
     tasks_total: int = Field(description="Steps of the run.")
     tasks_done: int = Field(description="Steps that succeeded or were skipped.")
+    outcomes: dict[Outcome, int] = Field(
+        default_factory=dict,
+        description="How many of the run's tasks ended with each outcome, as `RunRead.outcomes` "
+        "counts them.",
+    )
+    headline: str = Field(
+        default="",
+        description="What the run's tasks produced, in one sentence, as `RunRead.headline` "
+        "says it (empty for a run without steps).",
+    )
 
 
 class RunPage(BaseModel):

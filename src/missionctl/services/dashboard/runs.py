@@ -2,10 +2,11 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from missionctl.db.models import Run
 from missionctl.domain import events as ev
+from missionctl.domain.outcomes import Outcome, run_outcomes
+from missionctl.domain.states import ENDED_RUN_STATUSES
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import events as event_repo
@@ -73,9 +74,10 @@ async def read_runs(
         total = await dashboard_repo.count_runs(session, filters=filters)
         run_ids = [row.run.id for row in rows[:limit]]
         counts = await dashboard_repo.read_step_counts(session, run_ids=run_ids)
+        outcomes = await dashboard_repo.read_step_outcomes(session, run_ids=run_ids)
     items = [
-        _summary(run, name, version, title, counts.get(run.id, {}))
-        for run, name, version, title in rows[:limit]
+        _summary(row, counts.get(row.run.id, {}), outcomes.get(row.run.id, []))
+        for row in rows[:limit]
     ]
     more = len(rows) > limit
     return RunPage(
@@ -113,16 +115,26 @@ _RUN_FIELDS = set(RunRead.model_fields) - {"steps"}
 
 
 def _summary(
-    run: Run, workflow: str, version: int, mission_title: str | None, counts: dict[str, int]
+    row: dashboard_repo.RunListRow,
+    counts: dict[str, int],
+    steps: list[dashboard_repo.StepOutcomeRow],
 ) -> RunSummary:
-    read = run_service.to_run_read(run, [])
+    read = run_service.to_run_read(row.run, [])
+    outcomes, headline = run_outcomes(
+        ((s.step_id, s.agent, cast(Outcome | None, s.outcome)) for s in steps),
+        from_plan=row.from_plan,
+        ended=row.run.status in ENDED_RUN_STATUSES,
+    )
     return RunSummary(
-        **read.model_dump(include=_RUN_FIELDS),
-        workflow=workflow,
-        workflow_version=version,
-        mission_title=mission_title,
+        **read.model_dump(include=_RUN_FIELDS - {"outcomes", "headline"}),
+        workflow=row.workflow,
+        workflow_version=row.workflow_version,
+        mission_title=row.mission_title,
         tasks_total=sum(counts.values()),
         tasks_done=sum(n for status, n in counts.items() if status in DONE),
+        # A run without steps says nothing of what they produced, as a run read without them.
+        outcomes=outcomes if steps else {},
+        headline=headline if steps else "",
     )
 
 
