@@ -120,4 +120,4 @@ def test_a_migration_waits_for_its_spec_and_its_merge_for_a_reader_of_the_diff(
     expect(page.locator("#mission-status")).to_contain_text("Completed", timeout=WAIT_MS)
     assert (repo / "db" / "migrations" / "0002_visits.sql").read_text() == MIGRATION + "\n"
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
-    assert "Merge Task visits-migration" in git(repo, "log", "--format=%s")
+    assert "Merge: Task visits-migration" in git(repo, "log", "--format=%s")

@@ -73,6 +73,7 @@ def test_a_code_task_compiles_to_builder_tester_reviewer_rework_and_merge() -> N
     assert merge.depends_on == ["api", "api-test", "api-review", "api-rework"]
     assert merge.inputs["chain"] == ["api", "api-test", "api-review", "api-rework"]
     assert merge.inputs["review"] == "api-review"
+    assert merge.inputs["title"] == f"Merge: {steps['api'].inputs['title']}"
     assert merge.inputs["step"] == (
         "{{ 'api-rework' if steps['api-rework'].status == 'succeeded' else 'api-test' }}"
     )
@@ -81,6 +82,9 @@ def test_a_code_task_compiles_to_builder_tester_reviewer_rework_and_merge() -> N
 def test_without_review_a_code_task_is_one_step_and_its_merge() -> None:
     spec = compile_plan(_plan(), mission_title="T", coding_agent="coding:claude")
     assert [s.id for s in spec.steps][:2] == ["api", "api-merge"]
+    # The merge is named after its task, as its approval card and its commit show it.
+    api, merge = spec.steps[:2]
+    assert merge.inputs["title"] == f"Merge: {api.inputs['title']}"
     assert not any(s.id.endswith(("-test", "-review", "-rework")) for s in spec.steps)
 
 

@@ -67,6 +67,15 @@ def merge_step_id(step_id: str) -> str:
     return step_id[: _STEP_ID_MAX - len(_MERGE_SUFFIX)] + _MERGE_SUFFIX
 
 
+def merge_title(task_title: str) -> str:
+    """The title of the step that merges a task's branch, and its merge commit's subject.
+
+    >>> merge_title("Build the top_words")
+    'Merge: Build the top_words'
+    """
+    return f"Merge: {task_title}"
+
+
 GENERIC_PRESET: Final = "generic"
 """The preset whose command line is the step's own ``inputs.argv``."""
 MODE_ARGS: Final = "${mode_args}"

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
-from missionctl.domain.coding import CODE_ROLES, MERGE_AGENT, merge_step_id
+from missionctl.domain.coding import CODE_ROLES, MERGE_AGENT, merge_step_id, merge_title
 from missionctl.domain.dag import ensure_valid_dag
 from missionctl.domain.plans import ensure_valid_plan
 from missionctl.domain.workflows import workflow_name_problem
@@ -164,7 +164,7 @@ def with_coding_steps(
                 agent=MERGE_AGENT,
                 description=f"Merge the branch of {step.id} into the base, once its diff "
                 "is approved.",
-                inputs={"step": step.id, "title": f"Merge {step.inputs.get('title', step.id)}"},
+                inputs={"step": step.id, "title": merge_title(step.inputs.get("title", step.id))},
                 depends_on=[step.id],
                 risk_tier="irreversible",
                 requires_approval=True,

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from missionctl.domain.coding import MERGE_AGENT, merge_step_id
+from missionctl.domain.coding import MERGE_AGENT, merge_step_id, merge_title
 from missionctl.domain.review import CHANGES_REQUESTED, VERDICT_FORMAT, review_chain
 from missionctl.planning.workflow_spec import DEFAULT_TIMEOUT_S, StepSpec
 from missionctl.schemas.datafiles import read_data_file
@@ -94,7 +94,7 @@ def review_loop_steps(builder: StepSpec, agent: str, coding: Mapping[str, Any]) 
                 f"'succeeded' else '{chain.test}' }}}}",
                 "chain": [chain.task, chain.test, chain.review, chain.rework],
                 "review": chain.review,
-                "title": f"Merge {title}",
+                "title": merge_title(title),
             },
             depends_on=[chain.task, chain.test, chain.review, chain.rework],
             risk_tier="irreversible",
