@@ -115,6 +115,11 @@ async def test_changes_requested_runs_the_rework_and_the_merge_takes_the_whole_c
         assert "Reviewer (coding:generic): changes requested" in words
         assert FINDING in words and "<v1>" not in page.text, "findings are text, not markup"
         assert "not a check" in words
+        printed = _printed_by_the_cli(card)
+        assert "coding:generic says changes requested (build-review; an opinion" in printed
+        assert f"- {FINDING}" in printed and "reworked on its findings" in printed
+        merged = [line.split()[4] for line in printed.splitlines() if "the diff of" in line]
+        assert merged == ["build", "build-test", "build-rework"]
         viewer = await bearer_headers(ctx, "viewer-review", Role.VIEWER)
         shown = await client.get(f"/api/v1/approvals/{card.id}", headers=viewer)
         assert shown.status_code == 200 and shown.json()["review"]["verdict"] == "changes_requested"
@@ -201,3 +206,13 @@ async def test_continue_from_must_name_an_upstream_coding_step(
     errors = {s.step_id: s.error or "" for s in done.steps}
     assert "inputs.continue_from must name a coding step this step depends on" in errors["stray"]
     assert "inputs.review_verdict must be true or false" in errors["after"]
+
+
+def _printed_by_the_cli(card: ApprovalRead) -> str:
+    """What ``missionctl approvals`` prints of ``card`` (the block each approval gets)."""
+    from missionctl.cli._runtime import console
+    from missionctl.cli.approvals import _print_approval
+
+    with console.capture() as captured:
+        _print_approval(card)
+    return captured.get()

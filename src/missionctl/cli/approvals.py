@@ -84,16 +84,8 @@ def _print_approval(approval: ApprovalRead) -> None:
         f"by {escape(approval.run_started_by)}"
     )
     console.print(f"  will run  {escape(approval.action)}")
-    if approval.diff is not None:
-        shown = approval.diff.text.splitlines()
-        console.print(
-            f"  merges    the diff of {escape(approval.diff.step_id)} ({len(shown)} lines; "
-            f"all of it: missionctl artifact download {approval.diff.artifact_id})"
-        )
-        for line in shown[:_DIFF_LINES]:
-            console.print("    " + escape(line), highlight=False)
-        if len(shown) > _DIFF_LINES:
-            console.print(f"    … {len(shown) - _DIFF_LINES} more lines", highlight=False)
+    _print_diffs(approval)
+    _print_review(approval)
     if approval.inputs.get("approval_mode") == "full-access":
         console.print(
             "  [bold red]full access[/bold red]: approve with --confirm-full-access "
@@ -107,6 +99,37 @@ def _print_approval(approval: ApprovalRead) -> None:
         )
         if approval.override_reason:
             console.print(f"  override  {escape(approval.override_reason)}  (four-eyes rule)")
+
+
+def _print_diffs(approval: ApprovalRead) -> None:
+    """The diffs a merge would bring in (a review loop's: each step's), 40 lines in all."""
+    diffs = approval.diffs or ([approval.diff] if approval.diff is not None else [])
+    budget = _DIFF_LINES // max(1, len(diffs))
+    for diff in diffs:
+        shown = diff.text.splitlines()
+        console.print(
+            f"  merges    the diff of {escape(diff.step_id)} ({len(shown)} lines; "
+            f"all of it: missionctl artifact download {diff.artifact_id})"
+        )
+        for line in shown[:budget]:
+            console.print("    " + escape(line), highlight=False)
+        if len(shown) > budget:
+            console.print(f"    … {len(shown) - budget} more lines", highlight=False)
+
+
+def _print_review(approval: ApprovalRead) -> None:
+    """A review loop's verdict: the reviewer's opinion, said to be one, and its findings."""
+    review = approval.review
+    if review is None:
+        return
+    verdict = (review.verdict or "no verdict (the review did not succeed)").replace("_", " ")
+    reworked = "reworked on its findings" if review.reworked else "no rework ran"
+    console.print(
+        f"  review    {escape(review.agent)} says {verdict} ({escape(review.step_id)}; an "
+        f"opinion, not a test result; {reworked})"
+    )
+    for finding in review.findings:
+        console.print(f"    - {escape(finding)}", highlight=False)
 
 
 def approvals(
@@ -129,6 +152,8 @@ def approvals(
 ) -> None:
     """List gated steps: what each will run, its run, workflow, tier, estimated cost and age.
 
+    A merge shows the diff it would bring in; a review loop's, each step's diff and the
+    reviewer's verdict and findings (an opinion).
     With REF, show that one approval whatever its state (exit 1 when there is none).
     """
     with open_backend() as api:
