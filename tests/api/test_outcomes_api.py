@@ -56,7 +56,8 @@ async def test_an_offline_run_documents_every_task_and_builds_nothing(
     [item] = listed.json()["items"]
     assert (item["headline"], item["outcomes"]) == (run["headline"], run["outcomes"])
     page = await client.get("/runs", params={"q": ""}, headers=viewer)
-    assert f'title="{run["headline"]}">{tasks} tasks documented, 0 built</span>' in page.text
+    counts = f'<span class="nowrap">{tasks} tasks documented</span>, <span class="nowrap">0 built'
+    assert f'title="{run["headline"]}">{counts}</span></span>' in page.text
 
     events = (
         await client.get(f"/api/v1/runs/{run['id']}/events", params={"limit": 1000}, headers=viewer)
