@@ -31,6 +31,7 @@ from tests.cli.test_cli_audit_search import _runs_of as runs_of
 from tests.cli.test_cli_both_ways import MODES, World, as_json, ok, world
 from tests.cli.test_remote_cli import text
 from tests.engine.helpers import start, step
+from tests.support.terminal import as_foreground_job
 
 __all__ = ["world"]
 
@@ -113,6 +114,7 @@ def following(world: World, mode: str, *args: str) -> Iterator[Follower]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_foreground_job,  # it is stopped with Ctrl-C, as from a terminal
     )
     follower = Follower(process)
     try:

@@ -30,6 +30,7 @@ from missionctl.services.plans import read_plan
 from missionctl.settings import get_settings
 from tests.e2e.test_llm_mission import answer_mission_call, plan_json
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage
+from tests.support.terminal import as_foreground_job
 
 GOAL = "Build a URL shortener with click analytics"
 MISSIONCTL = str(Path(sys.executable).with_name("missionctl"))
@@ -171,7 +172,13 @@ def _on_a_terminal(argv: list[str], *, answer: str | None) -> tuple[str, int]:
     leader, follower = pty.openpty()
     env = os.environ | {"COLUMNS": "200", "LINES": "200"}
     process = subprocess.Popen(
-        argv, stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True
+        argv,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        close_fds=True,
+        preexec_fn=as_foreground_job,  # Ctrl-C reaches it as it would from a terminal
     )
     os.close(follower)
     output = b""
