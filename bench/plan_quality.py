@@ -32,15 +32,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the oracle lives with the planner's tests
 
-from tests.planning.helpers import GOALS, SEED_000, SEED_001, mission  # noqa: E402
+from tests.planning.goal_sets import parse_goal_line, tuning_missions  # noqa: E402
 from tests.planning.quality import PlanQuality, judge  # noqa: E402
 
 from missionctl.planning import LocalPlanner, PlanningInput  # noqa: E402
 from missionctl.planning.base import ClarificationNeeded, PlannerResult  # noqa: E402
 from missionctl.planning.local import detect_kind  # noqa: E402
 
-GOALS_FILE = Path(__file__).with_name("plan_quality_goals.txt")
-FIELDS = ("constraint", "repo_context")
 EXAMPLES = 3
 WORST = 10
 TARGET_COVERAGE = 0.90
@@ -48,28 +46,21 @@ TARGET_P50_MS = 100.0
 
 
 def parse_mission(line: str) -> PlanningInput:
-    """A mission from ``goal | constraint: … | repo_context: …``."""
-    goal, *fields = (part.strip() for part in line.split(" | "))
-    constraints: list[str] = []
-    repo_context = ""
-    for field in fields:
-        name, colon, value = field.partition(":")
-        if not colon or name.strip() not in FIELDS:
-            raise SystemExit(f"unknown field {field!r} in {line!r}: use one of {FIELDS}")
-        if name.strip() == "constraint":
-            constraints.append(value.strip())
-        else:
-            repo_context = value.strip()
-    return mission(goal, *constraints, repo_context=repo_context)
+    """A mission from ``goal | constraint: … | repo_context: …`` (a ``kind:`` tag is ignored).
+
+    Raises:
+        SystemExit: the line has a field ``tests/planning/goal_sets.py`` does not know.
+    """
+    try:
+        return parse_goal_line(line).mission
+    except ValueError as error:
+        raise SystemExit(str(error)) from error
 
 
 def all_missions() -> list[PlanningInput]:
-    """The fixture goals (the seeds with their context), then this benchmark's own."""
-    seeds = {SEED_000.goal: SEED_000, SEED_001.goal: SEED_001}
-    fixtures = [seeds.get(goal) or mission(goal) for goal in GOALS]
-    lines = GOALS_FILE.read_text(encoding="utf-8").splitlines()
-    own = [parse_mission(line) for line in lines if line.strip() and not line.startswith("#")]
-    return fixtures + own
+    """The fixture goals (the seeds with their context), then this benchmark's own: the tuning
+    half of tests/planning/goal_sets.py."""
+    return tuning_missions()
 
 
 async def plan_timed(
