@@ -1,12 +1,16 @@
 """``missionctl demo coding``: the one command a newcomer runs to see a coding mission work.
 
 Run through the CLI entry point in a fresh data directory under ``/var/tmp`` (coding CLIs
-refuse some homes below ``/tmp``), on each database. The CLI is the real Claude Code that
-``make coding-clis`` installs; only its model is scripted, by the product's own stand-in
-(``missionctl.demo.coding_model``), which the demo starts and names as scripted. The demo
-stops where a person must decide: the merge. The test then decides it as the lowest role that
-may (an approver, from the command line), lets an engine run the merge, and runs the
-example's tests on the base branch.
+refuse some homes below ``/tmp``). The CLI is the real Claude Code, Codex CLI or aider that
+``make coding-clis`` installs; only its model is scripted, by the product's own stand-in for
+that CLI's protocol (``missionctl.demo.scripted_models``), which the demo starts and names as
+scripted. The demo stops where a person must decide: the merge. The test then decides it as
+the lowest role that may (an approver, from the command line), lets an engine run the merge,
+and runs the example's tests on the base branch.
+
+The Codex and aider runs are also those CLIs' end-to-end tests with a model that writes code
+(``test_real_cli_codex.py`` and ``test_real_cli_aider.py`` keep their failure cases): what
+they send the endpoint, the key handed over and found nowhere, the outcome from the tests.
 """
 
 import asyncio
@@ -16,18 +20,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
 from missionctl.cli import app
-from missionctl.demo import coding_model
+from missionctl.demo import coding_model, scripted_models
 from missionctl.demo.anthropic_server import Message, RecordedRequest, Reply, Text, ToolUse
-from missionctl.demo.coding import DEMO_ACTOR
+from missionctl.demo.chat_server import ScriptedChatServer
+from missionctl.demo.coding import DEMO_ACTOR, SCRIPTED_KEY
 from missionctl.demo.coding_model import SCRIPT, DemoCodingModel
+from missionctl.demo.responses_server import ScriptedResponsesServer
+from missionctl.demo.scripted_models import StandIn
 from missionctl.domain.coding import MERGE_AGENT
 from missionctl.domain.review import ReviewVerdict, parse_verdict
 from missionctl.planning.review_loop import PROMPTS
@@ -40,9 +50,9 @@ from missionctl.services.audit import read_event_page
 from missionctl.services.runs import read_run
 from missionctl.services.runtime import open_runtime
 from missionctl.settings import Settings
-from tests.coding.helpers import git
+from tests.coding.helpers import branches, git, worktrees
 from tests.coding.real_cli import MISSING, TEST_COMMAND
-from tests.engine.helpers import running_engine, wait_for_run
+from tests.engine.helpers import run_events, running_engine, wait_for_run
 
 # Their subject is the real CLI, not the database (tests/conftest.py).
 pytestmark = pytest.mark.one_database
@@ -87,12 +97,16 @@ def _demo_run(settings: Settings) -> RunRead:
 
 
 def _diff(settings: Settings, run: RunRead, step_id: str) -> str:
+    return _artifact(settings, run, step_id + ".diff")
+
+
+def _artifact(settings: Settings, run: RunRead, name: str) -> str:
+    """The text of the run's artifact ``name``."""
+
     async def go() -> str:
         async with open_context(settings) as ctx:
             artifacts = {a.name: a for a in await read_artifacts(ctx, run_id=run.id)}
-            _, content = await read_artifact_content(
-                ctx, artifact_id=artifacts[step_id + ".diff"].id
-            )
+            _, content = await read_artifact_content(ctx, artifact_id=artifacts[name].id)
             return content.decode()
 
     return asyncio.run(go())
@@ -208,7 +222,7 @@ def test_an_operator_may_not_approve_the_merge_and_nothing_moves(
             "--model-endpoint",
         ),
         (["--scripted-model", "--repository", "/nonexistent/repo"], "--repository"),
-        (["--scripted-model", "--cli", "codex"], "--cli"),
+        (["--cli", "aider"], "https://api.openai.com/v1"),
     ],
 )
 def test_bad_options_exit_2_naming_the_fix_and_write_nothing(
@@ -371,3 +385,192 @@ def test_the_scripted_reviewer_requests_the_change_only_when_shown_the_written_c
     assert isinstance(approved, Message)
     (said,) = [b.text for b in approved.content if isinstance(b, Text)]
     assert parse_verdict(said) == ReviewVerdict("approve", ())
+
+
+def _said(result: Result) -> str:
+    """What the command printed, on one line (rich's panels and line breaks taken out)."""
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def test_an_unknown_cli_is_refused_naming_the_choices(cli: Invoke, home: Path) -> None:
+    refused = cli("demo", "coding", "--scripted-model", "--cli", "gemini")
+    assert refused.exit_code == 2, refused.output
+    said = _said(refused)
+    assert "--cli" in said and "gemini" in said
+    assert all(f"'{name}'" in said for name in ("claude", "codex", "aider")), said
+    assert not home.exists(), "nothing was written"
+
+
+@pytest.mark.parametrize("name", ["codex", "aider"])
+def test_the_scripted_review_loop_is_refused_with_codex_and_aider_naming_what_works(
+    cli: Invoke, home: Path, name: str
+) -> None:
+    refused = cli("demo", "coding", "--scripted-model", "--review", "--cli", name)
+    assert refused.exit_code == 2, refused.output
+    said = _said(refused)
+    assert "plays the review loop with Claude Code only" in said, said
+    assert "--cli claude --scripted-model --review" in said
+    assert f"--cli {name} --review with a real model" in said
+    assert not home.exists(), "nothing was written"
+
+
+def test_codex_is_refused_a_data_directory_under_tmp(cli: Invoke) -> None:
+    under_tmp = Path("/tmp") / f"missionctl-demo-{uuid.uuid4().hex}"
+    try:
+        refused = cli(
+            "demo", "coding", "--cli", "codex", "--scripted-model", "--home", str(under_tmp)
+        )
+        assert refused.exit_code == 2, refused.output
+        assert "outside /tmp" in _said(refused)
+        assert not (under_tmp / "demo-repositories").exists(), "no repository was copied"
+    finally:
+        shutil.rmtree(under_tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def stand_ins(monkeypatch: pytest.MonkeyPatch) -> list[StandIn]:
+    """Each scripted model the demo starts: the shipped ones, also kept here to be looked at."""
+    made: list[StandIn] = []
+    shipped = scripted_models.stand_in
+
+    def keeping(name: str) -> StandIn:
+        made.append(shipped(name))
+        return made[-1]
+
+    monkeypatch.setattr(scripted_models, "stand_in", keeping)
+    return made
+
+
+@dataclass(frozen=True)
+class _Built:
+    """What a scripted demo left: its run, its one built step, its stand-in, the others."""
+
+    settings: Settings
+    run: RunRead
+    step_id: str
+    stand_in: StandIn
+    others: int  # coding steps that changed nothing
+
+
+def _built_by(
+    name: str, cli: Invoke, settings: Settings, home: Path, made: list[StandIn]
+) -> _Built:
+    """Run the demo with CLI ``name`` and the scripted model; check the built step it stops on.
+
+    The run pauses at the gated merge; one coding step is ``built`` (the CLI ran with exit
+    code 0, then the test command passed), its diff and changes show top_words; the endpoint
+    saw the placeholder key and the stand-in's model on every request.
+    """
+    shown = cli("demo", "coding", "--cli", name, "--scripted-model")
+    assert shown.exit_code == 0, shown.output
+    output = _said(shown)
+    assert "model: SCRIPTED" in output and "not a real model" in output
+    assert "the model was scripted" in output and f"--cli {name} --model-endpoint" in output
+    assert "run paused, waiting for approvers: 1 task built" in output
+    (scripted,) = made
+    assert scripted.problems == [] and "the script stopped early" not in output
+    here = settings.model_copy(update={"home": home})
+    run = _demo_run(here)
+    coding = [s for s in run.steps if s.agent == f"coding:{name}"]
+    assert {s.outcome for s in coding} <= {"built", "no_change"}
+    (built,) = [s for s in coding if s.outcome == "built"]
+    assert (built.outputs["exit_code"], built.outputs["tests_exit_code"]) == (0, 0)
+    assert built.outputs["files_changed"] == ["wordcount/__init__.py"]
+    diff = _diff(here, run, built.step_id)
+    assert "-" + MISSING in diff and "+    return ranked[:n]\n" in diff, diff
+    changes = json.loads(_artifact(here, run, f"{built.step_id}-changes.json"))
+    assert changes["files"] == [
+        {"path": "wordcount/__init__.py", "status": "M", "insertions": 4, "deletions": 1}
+    ], changes
+    merges = {s.status.value for s in run.steps if s.agent == MERGE_AGENT}
+    assert merges == {"awaiting_approval"}, merges
+    requests = scripted.server.requests
+    assert {r.headers.get("authorization") for r in requests} == {f"Bearer {SCRIPTED_KEY}"}
+    assert {(r.body or {}).get("model") for r in requests} == {scripted.model}
+    return _Built(here, run, built.step_id, scripted, len(coding) - 1)
+
+
+def _merged_and_clean(cli: Invoke, built: _Built) -> None:
+    """An approver merges; main passes its tests; no worktree, branch or key byte is left."""
+    here, run = built.settings, built.run
+    assert cli("user", "add", "carol", "--role", "approver").exit_code == 0
+    for approval in _pending(here, run).values():
+        assert cli("approve", approval, "--as", "carol").exit_code == 0
+    done = _finish(here, run)
+    assert done.status.value == "completed", [(s.step_id, s.status, s.error) for s in done.steps]
+    step = {s.step_id: s for s in done.steps}[built.step_id]
+    repo = Path(str(step.outputs["repository"]))
+    assert "return ranked[:n]" in (repo / "wordcount" / "__init__.py").read_text()
+    assert git(repo, "status", "--porcelain") == ""
+    assert worktrees(repo) == [str(repo)] and branches(repo) == []
+    tests = subprocess.run(
+        [sys.executable, *TEST_COMMAND[1:]], cwd=repo, capture_output=True, text=True, timeout=60
+    )
+    assert tests.returncode == 0 and "5 passed" in tests.stdout, tests.stdout + tests.stderr
+    for path in here.home.rglob("*"):  # blobs, workspaces, logs
+        if path.is_file() and not path.is_symlink():
+            assert SCRIPTED_KEY.encode() not in path.read_bytes(), path
+    assert SCRIPTED_KEY not in json.dumps([e.payload for e in _events(here, run)], default=str)
+    assert SCRIPTED_KEY not in done.model_dump_json()
+
+
+def _events(settings: Settings, run: RunRead) -> list[Any]:
+    async def go() -> list[Any]:
+        async with open_context(settings) as ctx:
+            return list(await run_events(ctx, run.id))
+
+    return asyncio.run(go())
+
+
+def test_the_demo_with_codex_builds_top_words_through_its_shell_tool_and_the_merge_lands(
+    cli: Invoke, settings: Settings, home: Path, stand_ins: list[StandIn]
+) -> None:
+    """Codex reads, patches and tests through its shell tool (``exec_command``).
+
+    Observed with Codex CLI 0.169.0: for a model it has no metadata for, it offers
+    ``exec_command`` (a shell) and no separate edit tool; an ``apply_patch`` heredoc sent
+    through the shell is applied by Codex itself. Its home is in the step's workspace, under
+    the data directory (outside /tmp).
+    """
+    built = _built_by("codex", cli, settings, home, stand_ins)
+    server = built.stand_in.server
+    assert isinstance(server, ScriptedResponsesServer)
+    turns = server.agent_requests
+    assert turns == server.requests, "Codex asked its endpoint for nothing but model turns"
+    assert len(turns) == 4 + 2 * built.others, [(r.method, r.path) for r in server.requests]
+    assert "exec_command" in turns[0].tools, turns[0].tools
+    _merged_and_clean(cli, built)
+
+
+def test_the_demo_with_aider_edits_runs_the_tests_fixes_and_the_merge_lands(
+    cli: Invoke, settings: Settings, home: Path, stand_ins: list[StandIn]
+) -> None:
+    """aider edits, runs the tests (the example's .aider.conf.yml), is shown one fail, fixes it.
+
+    aider runs unattended: the prompt is its read-only ``prompt.md``, the message the preset's
+    fixed sentence. It downloads a price table for a model it does not know: the egress proxy
+    refuses it, and the step's log says so.
+    """
+    built = _built_by("aider", cli, settings, home, stand_ins)
+    server = built.stand_in.server
+    assert isinstance(server, ScriptedChatServer)
+    assert server.errors == [], server.errors[0]
+    assert server.other_requests == [], "aider asked the endpoint for nothing but completions"
+    asked = server.chat_requests
+    assert len(asked) == 2 + built.others, "two turns for the writer: the edit and the fix"
+    first = asked[0].messages
+    assert str(first[-1]["content"]).startswith("Do the task that the read-only file prompt.md")
+    assert f"Task `{built.step_id}`" in json.dumps(first), "the prompt reached the model"
+    assert "test_n_below_one_is_refused" in json.dumps(asked[1].messages), "aider ran the tests"
+    warnings = [
+        str(line["message"])
+        for event in _events(built.settings, built.run)
+        if event.type == "step.log"
+        for line in event.payload["lines"]
+        if line.get("level") == "warning" and "egress" in str(line["message"])
+    ]
+    endpoint = f"127.0.0.1:{server.port}"
+    assert warnings == [
+        f"egress refused: raw.githubusercontent.com:443 (not the model endpoint {endpoint})"
+    ] * (1 + built.others), warnings
+    _merged_and_clean(cli, built)

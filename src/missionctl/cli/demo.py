@@ -1,7 +1,8 @@
 """``missionctl demo …``: a demo history to look at (``seed``, ADR 0071), a coding mission to try.
 
-``demo coding`` runs a coding mission on the example repository with the real Claude Code, on
-an engine here (``missionctl.demo.coding`` sets it up), and stops at the gated merge.
+``demo coding`` runs a coding mission on the example repository with a real coding CLI (Claude
+Code, Codex CLI or aider), on an engine here (``missionctl.demo.coding`` sets it up), and stops
+at the gated merge.
 """
 
 from __future__ import annotations
@@ -173,21 +174,28 @@ def _print_summary(summary: DemoSummary, settings: Settings, seconds: float) -> 
 
 
 class CodingCli(StrEnum):
-    """The coding CLIs ``demo coding`` runs (the scripted model speaks their model's API)."""
+    """The coding CLIs ``demo coding`` runs (``demo.coding.CLIS``; each has a scripted model)."""
 
     CLAUDE = "claude"
+    CODEX = "codex"
+    AIDER = "aider"
 
 
 CliOption = Annotated[
     CodingCli,
-    typer.Option("--cli", help="The coding CLI to run: claude (Claude Code, `make coding-clis`)."),
+    typer.Option(
+        "--cli",
+        help="The coding CLI to run, as installed by `make coding-clis`: claude (Claude Code, "
+        "coding:claude), codex (Codex CLI, coding:codex) or aider (coding:aider).",
+    ),
 ]
 ScriptedModel = Annotated[
     bool,
     typer.Option(
         "--scripted-model",
-        help="Play the model with a scripted stand-in on 127.0.0.1 (no key, no cost): fixed "
-        "turns that make the real CLI write top_words. Said plainly in the output.",
+        help="Play the model with a scripted stand-in on 127.0.0.1 (no key, no cost) that "
+        "speaks the CLI's protocol: fixed turns that make the real CLI write top_words. Said "
+        "plainly in the output.",
     ),
 ]
 ModelEndpoint = Annotated[
@@ -195,7 +203,9 @@ ModelEndpoint = Annotated[
     typer.Option(
         "--model-endpoint",
         metavar="URL",
-        help="A real model endpoint instead (https://api.anthropic.com); needs --model-secret.",
+        help="A real model endpoint instead; needs --model-secret. One the CLI speaks to: "
+        "https://api.anthropic.com for claude (Messages API), https://api.openai.com/v1 for "
+        "codex (Responses API) and for aider (Chat Completions).",
         show_default=False,
     ),
 ]
@@ -212,7 +222,9 @@ ModelSecret = Annotated[
 ModelName = Annotated[
     str | None,
     typer.Option(
-        "--model", metavar="NAME", help="The model to ask for (default: the CLI's own).",
+        "--model", metavar="NAME",
+        help="The model to ask for (say claude-sonnet-4-5, gpt-5-codex, gpt-4.1; default: the "
+        "CLI's own).",
         show_default=False,
     ),
 ]  # fmt: skip
@@ -231,7 +243,8 @@ ReviewLoop = Annotated[
     typer.Option(
         "--review",
         help="Give the mission the review loop: each code task is built, tested by another "
-        "agent, reviewed read-only and reworked on the reviewer's findings before its merge.",
+        "agent, reviewed read-only and reworked on the reviewer's findings before its merge. "
+        "With --scripted-model, --cli claude only.",
     ),
 ]
 _RUN_ENDED = frozenset({"completed", "failed", "canceled", "aborted"})
@@ -247,7 +260,8 @@ class _Setup:
     """What ``demo coding`` checked before writing anything."""
 
     model: dict[str, str] | None  # None: the scripted model, on an address known once it runs
-    cli: Path
+    cli: CodingCli
+    program: Path  # where the CLI is
     repository: Path | None  # None: a fresh copy of the example
     review: bool = False  # the mission's review loop (repository.review)
 
@@ -263,27 +277,32 @@ def coding(
     review: ReviewLoop = False,
     home: Home = None,
 ) -> None:
-    """Run a coding mission on the example repository with the real CLI; stop at the merge.
+    """Run a coding mission on the example repository with a real CLI; stop at the merge.
 
     It copies examples/wordcount (a Python package whose top_words is missing) into a new git
-    repository under the data directory; allows that repository, the CLI and `python` (the
-    test command's program) as the local admin, recorded as agent:demo-coding in the audit log;
-    creates and plans the mission "Add top_words to wordcount …" (coding agent coding:claude,
-    test command `python -m pytest -q -p no:cacheprovider`) and runs it on an engine here with
-    a live table. The run stops where a person must decide: each code task's merge into main
-    waits for an approver who reads its diff. It ends saying where to look: the mission page,
-    the approvals and how to decide them, the branches and diffs. Choose the model:
-    --scripted-model (a stand-in on 127.0.0.1; the CLI is still the real one and runs every
-    tool) or --model-endpoint URL --model-secret NAME [--model NAME] with
-    MISSIONCTL_SECRET_<NAME> set. --review gives the mission the review loop (builder, tester,
-    read-only reviewer, rework on its findings, then the merge). Exit 0 when the run reached
+    repository under the data directory; allows that repository, the CLI (--cli: claude,
+    codex or aider) and `python` (the test command's program) as the local admin, recorded as
+    agent:demo-coding in the audit log; creates and plans the mission "Add top_words to
+    wordcount …" (coding agent coding:claude, coding:codex or coding:aider, test command
+    `python -m pytest -q -p no:cacheprovider`) and runs it on an engine here with a live
+    table. The run stops where a person must decide: each code task's merge into main waits
+    for an approver who reads its diff. It ends saying where to look: the mission page, the
+    approvals and how to decide them, the branches and diffs. Choose the model:
+    --scripted-model (a stand-in on 127.0.0.1 speaking the CLI's protocol; the CLI is still
+    the real one and runs every tool) or --model-endpoint URL --model-secret NAME [--model
+    NAME] with MISSIONCTL_SECRET_<NAME> set. --review gives the mission the review loop
+    (builder, tester, read-only reviewer, rework on its findings, then the merge); the
+    scripted model plays it with claude only, so --scripted-model --review with codex or
+    aider is refused. Codex needs a data directory outside /tmp. Exit 0 when the run reached
     its approvals (or completed), 1 when it failed, 2 for invalid options or a missing
     prerequisite (nothing is written then).
     """
-    fields = _model_fields(scripted_model, model_endpoint, model_secret, model)
+    fields = _model_fields(cli, scripted_model, model_endpoint, model_secret, model)
+    _checked_review(cli, scripted=scripted_model, review=review)
     own = _checked_repository(repository)
-    setup = _Setup(fields, _found_cli(cli, example=own is None), own, review)
+    setup = _Setup(fields, cli, _found_cli(cli, example=own is None), own, review)
     settings = load_settings(create_home=True, home=home)
+    _checked_home(cli, settings.home)
     if scripted_model:
         networks = [*settings.http_agent.allowed_networks, "127.0.0.1/32"]
         http_agent = settings.http_agent.model_copy(update={"allowed_networks": networks})
@@ -295,19 +314,23 @@ def coding(
 
 
 def _model_fields(
-    scripted: bool, endpoint: str | None, secret: str | None, name: str | None
+    cli: CodingCli, scripted: bool, endpoint: str | None, secret: str | None, name: str | None
 ) -> dict[str, str] | None:
     """The real model endpoint's fields, checked; None for the scripted model (else exit 2)."""
+    from missionctl.demo.coding import CLIS
+
     given = {"base_url": endpoint, "secret": secret, "name": name}
     named = {key: value for key, value in given.items() if value is not None}
+    example = CLIS[cli.value]
     problem = None
     if scripted and named:
         problem = "--scripted-model or --model-endpoint, not both: choose one model"
     elif not scripted and endpoint is None:
         problem = (
             "choose the model: --scripted-model (a stand-in on 127.0.0.1, no key), or "
-            "--model-endpoint URL --model-secret NAME (say https://api.anthropic.com and "
-            "anthropic, with MISSIONCTL_SECRET_ANTHROPIC set to the key)"
+            f"--model-endpoint URL --model-secret NAME (for {cli.value}, say "
+            f"{example.endpoint} and {example.secret}, with "
+            f"{_secret_variable(example.secret)} set to the key)"
         )
     elif not scripted and secret is None:
         problem = "--model-endpoint needs --model-secret NAME: the secret that holds its key"
@@ -341,6 +364,36 @@ def _checked_model(named: dict[str, str]) -> dict[str, str]:
         )
         raise typer.Exit(EXIT_INVALID)
     return checked
+
+
+def _checked_review(cli: CodingCli, *, scripted: bool, review: bool) -> None:
+    """Exit 2 for --scripted-model --review with a CLI whose scripted model plays no review."""
+    if not (scripted and review) or cli is CodingCli.CLAUDE:
+        return
+    err_console.print(
+        f"[red]error:[/red] --review with --scripted-model and --cli {cli.value}: the scripted "
+        "model plays the review loop with Claude Code only. Run --cli claude --scripted-model "
+        f"--review, or --cli {cli.value} --scripted-model without --review, or --cli "
+        f"{cli.value} --review with a real model (--model-endpoint URL --model-secret NAME)",
+        highlight=False,
+    )
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _checked_home(cli: CodingCli, home: Path) -> None:
+    """Exit 2 when Codex would run under /tmp, where its own sandbox cannot start."""
+    if cli is not CodingCli.CODEX or not home.resolve().is_relative_to(Path("/tmp").resolve()):
+        return
+    # Codex keeps its state in $HOME/.codex, the step's workspace under the data directory,
+    # and will not link the helper programs of its sandbox below /tmp: every shell command
+    # it ran would fail (docs/coding-agents.md, "Codex CLI against your own endpoint").
+    err_console.print(
+        f"[red]error:[/red] --cli codex: the data directory {escape(str(home))} is under /tmp, "
+        "where Codex cannot start its sandbox; give --home (or MISSIONCTL_HOME) a directory "
+        "outside /tmp",
+        highlight=False,
+    )
+    raise typer.Exit(EXIT_INVALID)
 
 
 def _found_cli(cli: CodingCli, *, example: bool) -> Path:
@@ -416,49 +469,65 @@ def _run_coding_demo(settings: Settings, setup: _Setup, repo: Path) -> str:
     """Run the mission with the model chosen, print where to look; the run's status."""
     import os
 
-    from missionctl.demo.anthropic_server import ScriptedAnthropicServer
-    from missionctl.demo.coding import (
-        SCRIPTED_KEY,
-        SCRIPTED_SECRET,
-        TEST_COMMAND,
-        current_branch,
-        environment,
-    )
-    from missionctl.demo.coding_model import DemoCodingModel
+    from missionctl.demo.coding import TEST_COMMAND, current_branch, environment
 
     base = "main" if setup.repository is None else current_branch(repo)
     tests = TEST_COMMAND if setup.repository is None else None
-    path = {"PATH": f"{setup.cli.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"}
-    console.print(f"coding CLI: {setup.cli} (the real program; it runs every tool it is asked "
-                  "for, in the step sandbox)", highlight=False)  # fmt: skip
-    if setup.model is not None:
+    path = f"{setup.program.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+    console.print(f"coding CLI: {setup.program} (the real program; it runs every tool it is "
+                  "asked for, in the step sandbox)", highlight=False)  # fmt: skip
+    if setup.model is None:
+        ended = _run_scripted(settings, setup, repo, base, tests, path)
+    else:
         console.print(f"model: {escape(setup.model['base_url'])} (key: the secret "
                       f"{escape(setup.model['secret'])})", highlight=False)  # fmt: skip
-        with environment(path):
-            ended = run_to_end(_demo(settings, repo, base, setup.model, tests, setup.review))
+        with environment({"PATH": path}):
+            ended = run_to_end(_demo(settings, repo, base, setup.model, tests, setup))
         _print_ended(settings, repo, base, ended)
-        return ended.run.status.value
-    scripted = DemoCodingModel()
+    return ended.run.status.value
+
+
+def _run_scripted(
+    settings: Settings,
+    setup: _Setup,
+    repo: Path,
+    base: str,
+    tests: tuple[str, ...] | None,
+    path: str,
+) -> _Ended:
+    """Run the mission against the CLI's scripted model, saying so before and after.
+
+    The stand-in serves on 127.0.0.1 for this command only; its placeholder key is the secret
+    :data:`~missionctl.demo.coding.SCRIPTED_SECRET`, set in this process while it runs.
+    """
+    from missionctl.demo.coding import CLIS, SCRIPTED_KEY, SCRIPTED_SECRET, environment
+    from missionctl.demo.scripted_models import stand_in
+
+    scripted = stand_in(setup.cli.value)
     secret = {_secret_variable(SCRIPTED_SECRET): SCRIPTED_KEY}
-    with environment(path | secret), ScriptedAnthropicServer(scripted) as server:
+    with environment({"PATH": path} | secret), scripted.server as server:
         console.print(
             f"[yellow]model: SCRIPTED[/yellow], a stand-in on {server.base_url}, not a real "
-            "model: it plays fixed turns (missionctl/demo/coding_model.yaml) that read the "
-            "package, write top_words and run the tests" + _SCRIPTED_REVIEW * setup.review,
+            f"model: it plays fixed turns (missionctl/demo/{scripted.script}) that "
+            f"{scripted.plays}" + _SCRIPTED_REVIEW * setup.review,
             highlight=False,
         )
         model = {"base_url": server.base_url, "secret": SCRIPTED_SECRET}
-        ended = run_to_end(_demo(settings, repo, base, model, tests, setup.review))
+        if scripted.model is not None:
+            model["name"] = scripted.model
+        ended = run_to_end(_demo(settings, repo, base, model, tests, setup))
     _print_ended(settings, repo, base, ended)
+    real = CLIS[setup.cli.value]
     console.print(
         "[yellow]the model was scripted[/yellow]: what the CLI wrote came from the script; "
-        "with a key, rerun with --model-endpoint https://api.anthropic.com --model-secret "
-        "anthropic (MISSIONCTL_SECRET_ANTHROPIC set)",
+        f"with a key, rerun with --cli {setup.cli.value} --model-endpoint {real.endpoint} "
+        f"--model-secret {real.secret} {escape(f'[--model {real.model}]')} "
+        f"({_secret_variable(real.secret)} set)",
         highlight=False,
     )
     for problem in scripted.problems:
         console.print(f"  the script stopped early: {escape(problem)}", highlight=False)
-    return ended.run.status.value
+    return ended
 
 
 async def _demo(
@@ -467,17 +536,11 @@ async def _demo(
     base: str,
     model: dict[str, str],
     tests: tuple[str, ...] | None,
-    review: bool,
+    setup: _Setup,
 ) -> _Ended:
     """Allow, create, plan and run the mission on an engine here until it ends or pauses."""
     from missionctl.cli.run import print_planning_outcome
-    from missionctl.demo.coding import (
-        CLI_KEY_VARIABLE,
-        CLI_PROGRAM,
-        DEMO_ACTOR,
-        allow_for_demo,
-        create_demo_mission,
-    )
+    from missionctl.demo.coding import CLIS, DEMO_ACTOR, allow_for_demo, create_demo_mission
     from missionctl.engine.worker import Engine, EngineConfig
     from missionctl.schemas.clarifications import ClarificationRead
     from missionctl.services import open_context
@@ -488,7 +551,8 @@ async def _demo(
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         if warning := (await runtime.agents.sandbox.check()).warning:
             console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
-        programs = {CLI_PROGRAM: (CLI_KEY_VARIABLE,), "python": ()}
+        cli = CLIS[setup.cli.value]
+        programs = {cli.program: (cli.key_variable,), "python": ()}
         for allowed in await allow_for_demo(ctx, repo, programs):
             console.print(f"allowed {escape(allowed)} (as the admin; the audit log records "
                           f"{DEMO_ACTOR})", highlight=False, soft_wrap=True)  # fmt: skip
@@ -497,9 +561,10 @@ async def _demo(
             runtime.planner,
             repository=repo,
             base=base,
+            agent=cli.agent,
             model=model,
             test_command=tests,
-            review=review,
+            review=setup.review,
         )
         mission = made.mission
         console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")

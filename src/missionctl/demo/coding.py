@@ -9,8 +9,9 @@ mission"):
 2. :func:`allow_for_demo`: the admin's two choices, made by the demo and recorded as its own
    (:data:`DEMO_ACTOR`) in the audit log: that repository may be worked on, and the coding
    CLI and the test command's program run without an approver (each entry only widened);
-3. :func:`create_demo_mission`: the mission (:data:`GOAL`, coding agent ``coding:claude``, the
-   example's test command, the model endpoint), planned by the installation's planner.
+3. :func:`create_demo_mission`: the mission (:data:`GOAL`, the coding agent of the CLI chosen
+   from :data:`CLIS`, the example's test command, the model endpoint), planned by the
+   installation's planner.
 
 The example is read from the checkout the product is installed from (``make run`` installs it
 editable): it is the same directory the real-CLI tests use, so there is one copy of it. An
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import missionctl
+from missionctl.agents.coding import PRESETS
 from missionctl.domain.governance import CODING_RULE
 from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.planning.base import Planner
@@ -54,10 +56,46 @@ RUN_CLI_REASON = (
 )
 """Why the demo approves its coding steps (the planner gives code tasks the ``write`` tier,
 and only ``read`` runs without an approver); recorded with each decision."""
-CODING_AGENT = "coding:claude"
-CLI_PROGRAM = "claude"
-CLI_KEY_VARIABLE = "ANTHROPIC_API_KEY"
-"""The variable ``coding:claude`` hands the endpoint's key over in (its preset's ``key_env``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCli:
+    """A coding CLI the demo runs: its shipped preset, and a real endpoint it speaks to.
+
+    ``endpoint``, ``secret`` and ``model`` are the example the demo's hints give for a real
+    model (the same as ``demo coding --help``'s).
+    """
+
+    preset: str
+    endpoint: str
+    secret: str
+    model: str
+
+    @property
+    def agent(self) -> str:
+        """The mission's coding agent, ``coding:<preset>``."""
+        return f"coding:{self.preset}"
+
+    @property
+    def program(self) -> str:
+        """The program its preset runs (what the allow-list names)."""
+        return PRESETS[self.preset].argv[0]
+
+    @property
+    def key_variable(self) -> str:
+        """The variable its preset hands the endpoint's key over in (the preset's ``key_env``)."""
+        wiring = PRESETS[self.preset].model
+        assert wiring is not None, f"the shipped {self.preset} preset takes a model endpoint"
+        return wiring.key_env
+
+
+CLIS = {
+    "claude": DemoCli("claude", "https://api.anthropic.com", "anthropic", "claude-sonnet-4-5"),
+    # Codex speaks the Responses API, aider Chat Completions: OpenAI's endpoint speaks both.
+    "codex": DemoCli("codex", "https://api.openai.com/v1", "openai", "gpt-5-codex"),
+    "aider": DemoCli("aider", "https://api.openai.com/v1", "openai", "gpt-4.1"),
+}
+"""The CLIs ``demo coding --cli`` runs, by name."""
 TEST_COMMAND = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
 """The example's test command: a step's ``python`` is the server's (``agents.sandbox``), and
 pytest keeps no cache in the worktree."""
@@ -140,12 +178,19 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def find_cli(program: str) -> Path | None:
-    """``program`` on ``PATH``, else where ``make coding-clis`` installs it, else ``None``."""
+    """``program`` on ``PATH``, else where ``make coding-clis`` installs it, else ``None``.
+
+    ``make coding-clis`` puts npm's CLIs (claude, codex) in ``coding-clis/node_modules/.bin``
+    and aider in a virtual environment of its own, ``coding-clis/aider``.
+    """
     found = shutil.which(program)
     if found is not None:
         return Path(found)
-    installed = Path(sys.prefix) / "coding-clis" / "node_modules" / ".bin" / program
-    return installed if installed.is_file() else None
+    clis = Path(sys.prefix) / "coding-clis"
+    for installed in (clis / "node_modules" / ".bin" / program, clis / program / "bin" / program):
+        if installed.is_file():
+            return installed
+    return None
 
 
 @contextmanager
@@ -204,20 +249,22 @@ async def create_demo_mission(
     *,
     repository: Path,
     base: str,
+    agent: str,
     model: Mapping[str, str],
     test_command: tuple[str, ...] | None,
     review: bool = False,
 ) -> DemoMission:
     """Create the demo's mission on ``repository`` and plan it with ``planner``.
 
-    ``model`` is the mission's model endpoint (``base_url``, ``secret``, optionally ``name``);
-    without ``test_command`` the mission detects one from the repository. ``review`` gives the
-    mission the review loop (``repository.review``).
+    ``agent`` is the mission's coding agent (a :class:`DemoCli`'s ``agent``); ``model`` its
+    model endpoint (``base_url``, ``secret``, optionally ``name``); without ``test_command``
+    the mission detects one from the repository. ``review`` gives the mission the review loop
+    (``repository.review``).
     """
     named: dict[str, object] = {
         "source": str(repository),
         "base": base,
-        "agent": CODING_AGENT,
+        "agent": agent,
         "model": dict(model),
     }
     if test_command is not None:

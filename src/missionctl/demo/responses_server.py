@@ -3,7 +3,9 @@
 A real coding CLI (Codex CLI, through a model provider whose ``base_url`` is :attr:`base_url`
 and whose wire API is ``responses``) talks to it over HTTP, so the program's whole loop runs for
 real: it sends the conversation, runs the tools the script asks for, and sends their results
-back as ``function_call_output`` items. Only the model is scripted.
+back as ``function_call_output`` items. Only the model is scripted. ``missionctl demo coding
+--cli codex --scripted-model`` runs one (its script is ``demo.cli_models``), and the tests run
+the real Codex CLI against others.
 
 Usage::
 
@@ -41,7 +43,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
-from tests.support.threaded_server import RequestLog, ThreadedServer
+from missionctl.demo.threaded_server import RequestLog, ThreadedServer
 
 
 def _new_id(prefix: str) -> str:

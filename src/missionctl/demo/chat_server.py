@@ -1,0 +1,208 @@
+"""A real OpenAI Chat Completions server on 127.0.0.1 whose every reply comes from a script.
+
+A real coding CLI (aider, through ``--openai-api-base``) talks to it over HTTP, so the program's
+whole loop runs for real: it sends the conversation (the files in its chat, the output of the
+tests it ran), applies the edits the script's replies hold, and asks again. Only the model is
+scripted. ``missionctl demo coding --cli aider --scripted-model`` runs one (its script is
+``demo.cli_models``), and the tests run the real aider against others.
+
+Usage::
+
+    def script(request: RecordedRequest) -> Reply:
+        return "Done." if len(request.messages) > 2 else "Editing."
+
+    with ScriptedChatServer(script) as server:
+        ...  # point the CLI at server.base_url
+    assert server.errors == []
+
+``POST /v1/chat/completions`` answers with the script's reply: a string is the assistant's
+message, sent as SSE chunks when the body asks for ``stream`` (with the usage last when
+``stream_options.include_usage``), else as JSON; an :class:`HTTPError` answers with its status
+and the API's error body. An exception raised by the script (say, an assertion about what the
+CLI sent) is kept in :attr:`ScriptedChatServer.errors` and answered with a 400, which CLIs do
+not retry, so that it shows at once. Every request to any path is recorded (method, path,
+headers, JSON body); a path the server does not serve gets a 404, so that a test sees what else
+a CLI asked the endpoint for.
+"""
+
+import json
+import time
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from missionctl.demo.threaded_server import RequestLog, ThreadedServer
+
+_USAGE = {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
+_CHUNKS = 3  # a reply streams in a few pieces, as a real model's does
+
+
+@dataclass(frozen=True)
+class HTTPError:
+    """An error status with the API's error body (``{"error": {message, type, code}}``)."""
+
+    status: int
+    message: str = "scripted error"
+    error_type: str = "server_error"
+    code: str | None = None
+
+
+Reply = str | HTTPError
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+    @property
+    def authorization(self) -> str | None:
+        """The ``Authorization`` header (``Bearer <key>``), if sent."""
+        return self.headers.get("authorization")
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The conversation the request carries, oldest message first."""
+        messages = (self.body or {}).get("messages", [])
+        return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+
+
+Script = Callable[[RecordedRequest], Reply]
+
+
+class ScriptedChatServer(ThreadedServer):
+    """Chat Completions (JSON and SSE) under uvicorn in a thread; ``script`` plays the model."""
+
+    thread_name = "scripted-chat"
+
+    def __init__(self, script: Script) -> None:
+        """``script`` answers each ``POST /v1/chat/completions`` with the conversation so far."""
+        self.script = script
+        self.errors: list[str] = []  # what the script raised, as tracebacks
+        self._log = RequestLog(RecordedRequest)
+        super().__init__()
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint's base URL (the CLI appends ``/chat/completions``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first."""
+        return self._log.all()
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        """The ``POST /v1/chat/completions`` requests (the model's turns), oldest first."""
+        return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
+    @property
+    def other_requests(self) -> list[str]:
+        """``METHOD path`` of every request that was not a chat completion."""
+        return [f"{r.method} {r.path}" for r in self.requests if r.path != "/v1/chat/completions"]
+
+    def _app(self) -> Starlette:
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        return Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/{path:path}", self._other, methods=methods),
+            ]
+        )
+
+    async def _other(self, request: Request) -> Response:
+        await self._log.record(request)
+        message = f"not served by the scripted model: {request.method} {request.url.path}"
+        return _error(HTTPError(404, message, "invalid_request_error", "not_found"))
+
+    async def _chat(self, request: Request) -> Response:
+        recorded = await self._log.record(request)
+        body = recorded.body or {}
+        reply = self._answer(recorded)
+        if isinstance(reply, HTTPError):
+            return _error(reply)
+        model = str(body.get("model", "scripted-model"))
+        if body.get("stream"):
+            usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            chunks = _chunks(reply, model, include_usage=usage)
+            return StreamingResponse(chunks, media_type="text/event-stream")
+        return JSONResponse(_completion(reply, model))
+
+    def _answer(self, request: RecordedRequest) -> Reply:
+        try:
+            return self.script(request)
+        except Exception:  # kept for the caller to show, answered as a failure
+            self.errors.append(traceback.format_exc())
+            message = "the scripted model's script raised; see server.errors"
+            return HTTPError(400, message, "invalid_request_error")
+
+
+def _completion(text: str, model: str) -> dict[str, Any]:
+    """The ``chat.completion`` object whose assistant message is ``text``."""
+    return {
+        "id": _completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": dict(_USAGE),
+    }
+
+
+async def _chunks(text: str, model: str, *, include_usage: bool) -> AsyncIterator[str]:
+    """The SSE ``chat.completion.chunk`` events of ``text``, as the API streams them."""
+    base = {
+        "id": _completion_id(),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
+
+    def event(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> str:
+        return f"data: {json.dumps({**base, 'choices': choices, 'usage': usage})}\n\n"
+
+    def delta(content: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
+        return [{"index": 0, "delta": content, "finish_reason": finish}]
+
+    yield event(delta({"role": "assistant", "content": ""}))
+    size = max(1, -(-len(text) // _CHUNKS))
+    for start in range(0, len(text), size):
+        yield event(delta({"content": text[start : start + size]}))
+    yield event(delta({}, "stop"))
+    if include_usage:
+        yield event([], dict(_USAGE))
+    yield "data: [DONE]\n\n"
+
+
+def _error(error: HTTPError) -> Response:
+    payload = {
+        "error": {
+            "message": error.message,
+            "type": error.error_type,
+            "param": None,
+            "code": error.code,
+        }
+    }
+    return JSONResponse(payload, status_code=error.status)
+
+
+def _completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
