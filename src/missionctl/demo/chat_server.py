@@ -38,20 +38,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from missionctl.demo.threaded_server import RequestLog, ThreadedServer
+from missionctl.demo.threaded_server import HTTPError, RequestLog, ThreadedServer
 
 _USAGE = {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
 _CHUNKS = 3  # a reply streams in a few pieces, as a real model's does
-
-
-@dataclass(frozen=True)
-class HTTPError:
-    """An error status with the API's error body (``{"error": {message, type, code}}``)."""
-
-    status: int
-    message: str = "scripted error"
-    error_type: str = "server_error"
-    code: str | None = None
 
 
 Reply = str | HTTPError
@@ -125,14 +115,14 @@ class ScriptedChatServer(ThreadedServer):
     async def _other(self, request: Request) -> Response:
         await self._log.record(request)
         message = f"not served by the scripted model: {request.method} {request.url.path}"
-        return _error(HTTPError(404, message, "invalid_request_error", "not_found"))
+        return HTTPError(404, message, "invalid_request_error", "not_found").response()
 
     async def _chat(self, request: Request) -> Response:
         recorded = await self._log.record(request)
         body = recorded.body or {}
         reply = self._answer(recorded)
         if isinstance(reply, HTTPError):
-            return _error(reply)
+            return reply.response()
         model = str(body.get("model", "scripted-model"))
         if body.get("stream"):
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -190,18 +180,6 @@ async def _chunks(text: str, model: str, *, include_usage: bool) -> AsyncIterato
     if include_usage:
         yield event([], dict(_USAGE))
     yield "data: [DONE]\n\n"
-
-
-def _error(error: HTTPError) -> Response:
-    payload = {
-        "error": {
-            "message": error.message,
-            "type": error.error_type,
-            "param": None,
-            "code": error.code,
-        }
-    }
-    return JSONResponse(payload, status_code=error.status)
 
 
 def _completion_id() -> str:

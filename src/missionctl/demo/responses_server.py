@@ -43,7 +43,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
-from missionctl.demo.threaded_server import RequestLog, ThreadedServer
+from missionctl.demo.threaded_server import HTTPError, RequestLog, ThreadedServer
 
 
 def _new_id(prefix: str) -> str:
@@ -88,16 +88,6 @@ class Response:
     output: list[Item]
     input_tokens: int = 20
     output_tokens: int = 10
-
-
-@dataclass(frozen=True)
-class HTTPError:
-    """An error status with the API's error body (``{"error": {message, type, code}}``)."""
-
-    status: int
-    message: str = "scripted error"
-    error_type: str = "server_error"
-    code: str | None = None
 
 
 Reply = Response | HTTPError
@@ -175,14 +165,14 @@ class ScriptedResponsesServer(ThreadedServer):
     async def _other(self, request: Request) -> HTTPResponse:
         await self._log.record(request)
         message = f"not served by the scripted model: {request.method} {request.url.path}"
-        return _error(HTTPError(404, message, "invalid_request_error", "not_found"))
+        return HTTPError(404, message, "invalid_request_error", "not_found").response()
 
     async def _responses(self, request: Request) -> HTTPResponse:
         recorded = await self._log.record(request)
         body = recorded.body or {}
         reply = self.script(recorded)
         if isinstance(reply, HTTPError):
-            return _error(reply)
+            return reply.response()
         model = str(body.get("model", "scripted-model"))
         if body.get("stream"):
             return StreamingResponse(_events(reply, model), media_type="text/event-stream")
@@ -274,15 +264,3 @@ async def _events(reply: Response, model: str) -> AsyncIterator[str]:
         )
     done = _response(reply, model, status="completed", rid=rid)
     yield event("response.completed", {"response": done})
-
-
-def _error(error: HTTPError) -> HTTPResponse:
-    payload = {
-        "error": {
-            "message": error.message,
-            "type": error.error_type,
-            "param": None,
-            "code": error.code,
-        }
-    }
-    return JSONResponse(payload, status_code=error.status)

@@ -12,14 +12,34 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class HTTPError:
+    """An error status with the OpenAI APIs' error body (``{"error": {message, type, code}}``).
+
+    What a scripted Chat Completions or Responses server answers instead of a reply.
+    """
+
+    status: int
+    message: str = "scripted error"
+    error_type: str = "server_error"
+    code: str | None = None
+
+    def response(self) -> JSONResponse:
+        """The HTTP answer: the status and the error body."""
+        error = {"message": self.message, "type": self.error_type, "param": None, "code": self.code}
+        return JSONResponse({"error": error}, status_code=self.status)
 
 
 class ThreadedServer:
