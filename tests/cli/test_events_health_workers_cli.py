@@ -31,7 +31,7 @@ from tests.cli.test_cli_audit_search import _runs_of as runs_of
 from tests.cli.test_cli_both_ways import MODES, World, as_json, ok, world
 from tests.cli.test_remote_cli import text
 from tests.engine.helpers import start, step
-from tests.support.terminal import as_foreground_job
+from tests.support.terminal import as_foreground_job, signal_state
 
 __all__ = ["world"]
 
@@ -102,7 +102,11 @@ class Follower:
     def interrupt(self) -> tuple[int, str]:
         """Ctrl-C: its exit code and what it wrote on stderr after the start note."""
         self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(timeout=WAIT_S)
+        try:
+            code = self.process.wait(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:
+            state = signal_state(self.process.pid)
+            raise AssertionError(f"Ctrl-C did not stop it: {state}") from None
         return code, self.stderr.read()
 
 
