@@ -378,7 +378,7 @@ async def test_a_command_line_tool_gets_commands_and_its_own_records_not_rest_en
     headings = [line for line in model.splitlines() if line.startswith("### ")]
     assert headings and not any("incrementall" in line.lower() for line in headings)
     assert not any("/api/v1" in text for text in docs.values())
-    implementation = docs["sync-two-s3-buckets-incrementally-implementation.md"]
+    implementation = docs["s3-bucket-sync-implementation.md"]
     assert "| rust-command-line-tool sync … | Sync two S3 buckets incrementally |" in (
         implementation
     )

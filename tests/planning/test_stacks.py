@@ -32,7 +32,7 @@ STACK_GOALS: dict[str, tuple[str, ...]] = {
         "src/main.rs",
         "Cargo.toml",
         "crates.io",
-        "tests/sync_two_s3_buckets_incrementally.rs",
+        "tests/s3_bucket_sync.rs",
     ),
     "Build a Go service that receives Stripe webhooks and exposes a payment reconciliation API": (
         "go test",

@@ -27,6 +27,10 @@ How a plan is made:
    keeps 6 to 14 tasks), the kind's own tasks, requirements, risks, decisions, phases and
    next steps, every template filled in, every requirement traced by at least one task.
    The result is checked with :func:`missionctl.domain.plans.validate_plan`.
+5. **Names.** A feature task is named after its feature's head noun, never the user's whole
+   phrase (:func:`missionctl.planning.naming.short_name`: "syncs two S3 buckets
+   incrementally" → ``s3-bucket-sync``), and its files are that name in the stack's
+   convention (``src/s3_bucket_sync.rs``, ``S3BucketSyncTest.kt``); keys stay unique.
 """
 
 import re
@@ -51,6 +55,7 @@ from missionctl.planning.kinds import (
     TaskTemplate,
     for_existing_system,
 )
+from missionctl.planning.naming import short_name
 from missionctl.planning.recall import recall
 from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS, Trait
 from missionctl.planning.stack_choice import choose_stack
@@ -123,9 +128,6 @@ _ROLE_PATTERNS: tuple[tuple[SpecialistRole, re.Pattern[str]], ...] = tuple(
     (role, _word_pattern(f"(?:{pattern})")) for role, pattern in FEATURE_ROLE_HINTS
 )
 
-_SLUG_STOPWORDS = frozenset(
-    {"a", "an", "the", "of", "for", "to", "into", "in", "on", "with", "and", "or", "from", "by"}
-)
 _ZERO_DOWNTIME = re.compile(r"(?:without|no|zero|with no)[- ](?:any )?downtime", _FLAGS)
 _DOWNTIME_BUDGET = re.compile(
     r"(?P<budget>(?:under|less than|within|below|at most)\s+[\w\s.-]{1,30}?)\s+(?:of\s+)?downtime",
@@ -586,7 +588,8 @@ class _Builder:
             keys = tuple(requirement_keys[offset : offset + len(group)])
             offset += len(group)
             if len(group) == 1:
-                key = _unique_key(_slug(group[0].title), used)
+                name = short_name(group[0].text, action=group[0].action)
+                key = _unique_key(name, used)
                 role = self._feature_role(group[0])
             else:
                 key = _unique_key("remaining-features", used)
@@ -961,15 +964,8 @@ def _without_technology(texts: Sequence[str], technology: str) -> list[str]:
     ]
 
 
-def _slug(text: str) -> str:
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _SLUG_STOPWORDS][:5]
-    slug = "-".join(words)[:40].rstrip("-") or "feature"
-    if not slug[0].isalpha():
-        slug = f"f-{slug}"
-    return slug
-
-
 def _unique_key(key: str, taken: set[str]) -> str:
+    """``key``, or when ``taken`` has it, ``key-N`` with the lowest free N from 2."""
     if key not in taken:
         return key
     n = 2

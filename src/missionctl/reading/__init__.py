@@ -30,9 +30,11 @@ from missionctl.reading.vocabulary import SignalSpec, TechnologySpec, vocabulary
 from missionctl.reading.words import (
     capitalise,
     clip,
+    is_adverb,
     normalise,
     plural,
     singular,
+    third_person,
     third_person_verbs,
 )
 
@@ -53,12 +55,14 @@ __all__ = [
     "capitalise",
     "clip",
     "find_technologies",
+    "is_adverb",
     "language_name",
     "normalise",
     "plural",
     "read_goal",
     "singular",
     "technology",
+    "third_person",
     "third_person_verbs",
     "vocabulary",
 ]

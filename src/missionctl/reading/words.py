@@ -18,6 +18,7 @@ __all__ = [
     "plural",
     "singular",
     "strip_articles",
+    "third_person",
     "third_person_verbs",
 ]
 
@@ -197,7 +198,7 @@ def is_adverb(word: str) -> bool:
     return lower.endswith("ly") and len(lower) > 3 and lower not in vocabulary().ly_nouns
 
 
-def _third_person(verb: str) -> str:
+def third_person(verb: str) -> str:
     """``"sync"`` → ``"syncs"``, ``"search"`` → ``"searches"``, ``"notify"`` → ``"notifies"``."""
     if verb.endswith(("s", "sh", "ch", "x", "z")):
         return verb + "es"
@@ -211,6 +212,6 @@ def third_person_verbs() -> dict[str, str]:
     """Third-person forms of the feature verbs ("converts") mapped to their base ("convert")."""
     words = vocabulary()
     return {
-        **{_third_person(verb): verb for verb in words.feature_verbs},
+        **{third_person(verb): verb for verb in words.feature_verbs},
         **words.irregular_verbs,
     }
