@@ -59,19 +59,39 @@ def postgres_base_url() -> str | None:
     return os.environ.get(POSTGRES_URL_VAR) or None
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run a test marked ``one_database`` on SQLite only.
+# Test folders whose subject is not the database: pages (`web`, `browser`), the terminal (`cli`)
+# and the HTTP boundary's defences (`security`). Their reads and writes go through the services
+# and repositories that `api`, `services`, `engine`, `db` and the rest test on both backends, so
+# their PostgreSQL twins checked nothing new and cost a third of the suite. A test there whose
+# subject is the database after all (two writers at once, a follower reading behind a writer)
+# is marked ``both_databases``.
+SQLITE_ONLY_FOLDERS = frozenset({"browser", "cli", "security", "web"})
+DATABASE_FIXTURES = ("database_url", "empty_database_url", "module_settings")
+"""The fixtures parametrised by backend (``BACKENDS``)."""
 
-    Its subject is something else (a real coding CLI, which takes seconds a run): the
-    database layer it goes through is tested on both backends by every other test.
+
+def runs_on_postgresql_only_by_choice(item: pytest.Item) -> bool:
+    """Whether ``item`` is a PostgreSQL variant that should run on SQLite only.
+
+    That is a test marked ``one_database`` (its subject is something else: a real coding CLI,
+    which takes seconds a run), or one in :data:`SQLITE_ONLY_FOLDERS` not marked
+    ``both_databases``.
     """
+    spec = getattr(item, "callspec", None)
+    if spec is None or "postgresql" not in (spec.params.get(f) for f in DATABASE_FIXTURES):
+        return False
+    if item.get_closest_marker("one_database") is not None:
+        return True
+    folder = item.path.relative_to(Path(__file__).parent).parts[0]
+    return folder in SQLITE_ONLY_FOLDERS and item.get_closest_marker("both_databases") is None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the PostgreSQL variants of tests whose subject is not the database."""
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        spec = getattr(item, "callspec", None)
-        on_postgres = spec is not None and spec.params.get("database_url") == "postgresql"
-        one = item.get_closest_marker("one_database") is not None
-        (dropped if on_postgres and one else kept).append(item)
+        (dropped if runs_on_postgresql_only_by_choice(item) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -15,6 +15,9 @@ import pytest
 from missionctl.app import create_app
 from missionctl.settings import Settings
 
+# Their subject is the HTTP contract; the services behind it are tested on both databases.
+pytestmark = pytest.mark.one_database
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 

@@ -9,8 +9,12 @@ the second lists 50 problems and counts the rest.
 import json
 
 import httpx
+import pytest
 
 from missionctl.domain.problems import MAX_PROBLEMS
+
+# Their subject is the body parser, before any database is reached.
+pytestmark = pytest.mark.one_database
 
 JSON = {"content-type": "application/json"}
 

@@ -12,9 +12,13 @@ from typing import Any
 
 import httpx
 import pypdf
+import pytest
 
 from missionctl.domain.access import Role
 from tests.support.auth import bearer_headers
+
+# Their subject is the PDF; the report's facts are tested on both databases (test_runs_api).
+pytestmark = pytest.mark.one_database
 
 GOAL = "A chess engine in Rust with a UCI interface and an opening book"
 

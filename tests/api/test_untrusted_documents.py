@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from missionctl.app import create_app
 from missionctl.domain.access import Role
@@ -25,6 +26,9 @@ from missionctl.services.workflow_checks import MAX_DEPTH
 from missionctl.settings import Settings
 from tests.conftest import free_port
 from tests.support.auth import bearer_headers
+
+# Their subject is the parser's limits, before any database is reached.
+pytestmark = pytest.mark.one_database
 
 VALIDATE = "/api/v1/workflows/validate"
 YAML = {"Content-Type": "application/yaml"}

@@ -67,23 +67,3 @@ def module_settings(
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run a command through a server (``remote``) on SQLite only.
-
-    Remotely, the command reaches the database only through the server's API, whose services
-    and routes are tested on both databases; the same command on PostgreSQL is tested locally.
-    The remote PostgreSQL twins cost the suite about half a minute and checked nothing the
-    others do not.
-    """
-    remote_on_postgresql = [
-        item
-        for item in items
-        if item.path.parent.name == "cli"
-        and "postgresql-remote" in getattr(getattr(item, "callspec", None), "id", "")
-    ]
-    if remote_on_postgresql:
-        dropped = {id(item) for item in remote_on_postgresql}
-        items[:] = [item for item in items if id(item) not in dropped]
-        config.hook.pytest_deselected(items=remote_on_postgresql)

@@ -169,6 +169,7 @@ def test_a_gate_that_names_its_approvers_is_decided_locally_with_as(
     assert rejected.exit_code == 0 and "rejected" in rejected.output
 
 
+@pytest.mark.both_databases
 def test_two_deciders_of_one_named_gate_at_once_record_one_decision(settings: Settings) -> None:
     """Two terminals, one approving and one rejecting as the named approver, at the same time."""
     gate = str(_named_gate(settings, "dana").id)

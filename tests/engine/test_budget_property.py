@@ -145,10 +145,10 @@ async def check(ctx: ServiceContext, scenario: dict[str, Any]) -> str:
 
 def test_spending_stays_within_the_cap(tmp_path: Path) -> None:
     with service_context(tmp_path) as (loop, ctx):
-        # Many draws are refused up front (a cap below the estimate): 120 leave enough halted
+        # Many draws are refused up front (a cap below the estimate): 90 leave enough halted
         # and let-through runs whatever mix of examples this Hypothesis version favours.
         @settings(
-            max_examples=120,
+            max_examples=90,
             deadline=None,
             derandomize=True,
             suppress_health_check=[HealthCheck.too_slow],

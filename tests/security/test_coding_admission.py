@@ -195,6 +195,7 @@ async def test_a_clone_url_to_a_private_address_is_refused_naming_the_setting(
     assert (await operator.get("/api/v1/missions")).json()["total"] == 0
 
 
+@pytest.mark.both_databases
 async def test_two_admins_allowing_one_repository_at_once_leave_one_entry(
     app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
 ) -> None:

@@ -183,6 +183,7 @@ async def test_the_approvals_page_says_who_wrote_and_who_started(
     assert "Four eyes: ann started its run" in refused.text
 
 
+@pytest.mark.both_databases
 async def test_two_approvers_deciding_at_once_record_one_decision(
     ctx: ServiceContext, api: Api
 ) -> None:

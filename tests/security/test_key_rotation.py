@@ -191,6 +191,7 @@ def test_a_replacement_key_file_others_may_read_is_not_adopted(tmp_path: Path) -
     assert source() == "n" * 64
 
 
+@pytest.mark.both_databases
 async def test_two_session_rotations_at_once_leave_one_whole_key(ctx: ServiceContext) -> None:
     await asyncio.gather(*(rotate_session_key(ctx, actor="system") for _ in range(2)))
     key_file = ctx.settings.home / "secret_key"
@@ -308,6 +309,7 @@ def test_a_restored_retired_key_signs_nothing(cli: Cli) -> None:
     assert cli("audit", "verify").exit_code == 0
 
 
+@pytest.mark.both_databases
 def test_two_audit_rotations_at_once_leave_one_valid_key(cli: Cli) -> None:
     on_database(lambda ctx: append_events(ctx, 2))
     assert cli("audit", "checkpoint").exit_code == 0

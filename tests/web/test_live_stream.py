@@ -160,6 +160,7 @@ async def _follower(
     return dashboard.follow_events(ctx, after_seq=after, mission_id=mission_id, **kwargs)
 
 
+@pytest.mark.both_databases
 async def test_events_published_out_of_commit_order_are_each_yielded_once_in_order(
     ctx: ServiceContext,
 ) -> None:
@@ -188,6 +189,7 @@ async def test_events_appended_by_another_process_arrive_by_polling(ctx: Service
     await follower.aclose()  # type: ignore[attr-defined]
 
 
+@pytest.mark.both_databases
 async def test_a_follower_that_lags_catches_up_from_the_database(ctx: ServiceContext) -> None:
     small = dataclasses.replace(ctx, broadcaster=Broadcaster(max_pending=2))
     mission = await planned_mission(small)
@@ -222,6 +224,7 @@ async def test_without_a_usable_last_event_id_the_stream_starts_after_the_page_c
     assert [int(m.id or 0) for m in got if m] == [e.seq for e in events]
 
 
+@pytest.mark.both_databases
 async def test_leaving_a_live_page_during_a_database_read_logs_no_error(
     live_app: LiveApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -252,6 +255,7 @@ async def test_leaving_a_live_page_during_a_database_read_logs_no_error(
     assert noisy == [], [r.getMessage() for r in noisy]
 
 
+@pytest.mark.both_databases
 async def test_followers_of_one_process_share_their_database_reads(
     ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
