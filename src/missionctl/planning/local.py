@@ -35,7 +35,7 @@ How a plan is made:
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from missionctl.domain.english import join_words, with_article, with_the
@@ -107,6 +107,8 @@ MAX_PLAN_TASKS = 14
 """Most tasks a local plan has; surplus features are bundled into one task."""
 
 MAX_CONSTRAINT_REQUIREMENTS = 10
+MAX_QUALIFIED_FEATURES = 2
+"""Features that each get the kind's requirement sentence; with more, it is said once of all."""
 MIN_KIND_SCORE = 4
 SHORT_MAX_CHARS = 300
 LONG_MAX_CHARS = 4000
@@ -425,6 +427,11 @@ class _Builder:
         taken = {task.key for task in kind.tasks} | {template.key for template, _ in extra}
         slots = MAX_PLAN_TASKS - len(kind.tasks) - len(extra)
         feature_tasks = self._feature_tasks(features, reqs.feature_keys, slots, taken)
+        if reqs.shared_feature_key:
+            shared = (reqs.shared_feature_key,)
+            feature_tasks = [
+                replace(ft, requirement_keys=ft.requirement_keys + shared) for ft in feature_tasks
+            ]
         feature_task_keys = [ft.key for ft in feature_tasks]
         survey_key = _SURVEY.key if any(t is _SURVEY for t, _ in extra) else None
         trait_task_keys = [t.key for t, _ in extra if t is not _SURVEY]
@@ -494,10 +501,7 @@ class _Builder:
     def _requirements(self, features: Sequence[Feature]) -> "_Requirements":
         """Feature requirements, then the kind's, the traits', the constraints', brownfield."""
         reqs = _Requirements()
-        within = self._feature_home()
-        for index, feature in enumerate(features):
-            text = self.fill(self.kind.feature_requirement, feature_title=feature.title, **within)
-            reqs.feature_keys.append(reqs.add(text, "must" if index < 3 else "should", "features"))
+        self._feature_requirements(features, reqs)
         for requirement in self.kind.requirements:
             reqs.add(self.fill(requirement.text), requirement.priority, requirement.tag)
 
@@ -532,6 +536,30 @@ class _Builder:
                 "constraints",
             )
         return reqs
+
+    def _feature_requirements(self, features: Sequence[Feature], reqs: "_Requirements") -> None:
+        """One requirement per feature, and the kind's qualities said once for all of them.
+
+        Up to :data:`MAX_QUALIFIED_FEATURES` features each read as the kind's sentence ("Click
+        analytics: shown in the cockpit with a written definition, …"). With more, that
+        sentence would repeat word for word down the list: each feature is then stated as the
+        user named it, and the sentence is said once of them all ("Every feature: exposed by
+        the REST API for a veterinary clinic … covered by contract tests"), traced by every
+        feature task. The features are not listed in it again: a long list would be clipped,
+        and the subject, which carries the user's names and figures, comes last.
+        """
+        within = self._feature_home()
+        template = self.kind.feature_requirement
+        shared = len(features) > MAX_QUALIFIED_FEATURES
+        for index, feature in enumerate(features):
+            if shared:
+                text = f"{feature.title.rstrip('.')}."
+            else:
+                text = self.fill(template, feature_title=feature.title, **within)
+            reqs.feature_keys.append(reqs.add(text, "must" if index < 3 else "should", "features"))
+        if shared:
+            text = self.fill(template, feature_title="Every feature", **within)
+            reqs.shared_feature_key = reqs.add(text, "must", "features")
 
     def _extra_tasks(self, reqs: "_Requirements") -> list[tuple[TaskTemplate, str]]:
         """The survey (brownfield) and trait tasks, each with the requirement it serves."""
@@ -875,6 +903,7 @@ class _Requirements:
         self.trait_keys: dict[str, str] = {}
         self.role_traces: dict[str, list[str]] = {}
         self.brownfield_key: str | None = None
+        self.shared_feature_key: str | None = None
 
     def add(self, text: str, priority: Priority, *tags: str) -> str:
         """Add a requirement and return its key.

@@ -51,14 +51,16 @@ _HOST_TARGET = re.compile(
     r"(?=\s+(?:with|without|using|so that|that|which|by)\b|[,;:.]|$)",
     _FLAGS,
 )
+# A comma between a digit and three more ("50,000 PDFs") groups thousands: it ends no clause.
+_COMMA = r",(?!(?<=\d,)\d{3}(?!\d))"
 _SUBJECT_END = (
-    r"\s*(?::|;|,|\s-\s|\b(?:with|that|which|without|using|so that|including|featuring|"
+    rf"\s*(?::|;|{_COMMA}|\s-\s|\b(?:with|that|which|without|using|so that|including|featuring|"
     r"where|plus)\b"
 )
 _PURPOSE = re.compile(r"\s+for\s+", _FLAGS)
 _AS_DESCRIPTOR = re.compile(r"\s+as\s+(?:an?|the)\s+", _FLAGS)
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:[:;,&]|\s-\s|\b(?:with|that|which|and|plus|including|featuring|as well as|"
+    rf"\s*(?:[:;&]|{_COMMA}|\s-\s|\b(?:with|that|which|and|plus|including|featuring|as well as|"
     r"where)\b|(?=\b(?:without|using|via)\b))\s*",
     _FLAGS,
 )
