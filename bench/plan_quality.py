@@ -11,7 +11,10 @@ bench/plan_quality_goals.txt with `LocalPlanner`, `--repeat` times each, and pri
   p50 and p95 over all runs;
 - `targets`: 0 leaks, 0 duplicate artifacts, at least 90 % of the goals' domain nouns covered
   (pooled), and every goal's planning p50 under 100 ms, each with `met`;
-- `worst`: the ten worst examples of each checker.
+- `worst`: the ten worst examples of each checker;
+- `fidelity` (without `--goal`): the figures of bench/plan_fidelity.py for the tuning and the
+  held-out goals apart (clause coverage, figures kept verbatim, stack contradictions, repeated
+  sentence templates, phrase-made names) and its targets.
 
 Run: `.venv/bin/python bench/plan_quality.py [--goal TEXT] [--repeat N]`. A goal line may carry
 ` | constraint: TEXT` and ` | repo_context: TEXT` fields (see bench/plan_quality_goals.txt).
@@ -32,7 +35,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the oracle lives with the planner's tests
 
-from tests.planning.goal_sets import parse_goal_line, tuning_missions  # noqa: E402
+from tests.planning.goal_sets import (  # noqa: E402
+    GoalLine,
+    held_out_lines,
+    parse_goal_line,
+    tuning_missions,
+)
 from tests.planning.quality import PlanQuality, judge  # noqa: E402
 
 from missionctl.planning import LocalPlanner, PlanningInput  # noqa: E402
@@ -231,7 +239,21 @@ def main() -> None:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     missions = [parse_mission(args.goal)] if args.goal else all_missions()
-    print(json.dumps(asyncio.run(measure(missions, args.repeat)), indent=2, ensure_ascii=False))
+    report = asyncio.run(measure(missions, args.repeat))
+    if not args.goal:
+        report["fidelity"] = asyncio.run(fidelity_summary())
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+async def fidelity_summary() -> dict[str, Any]:
+    """bench/plan_fidelity.py's figures for the tuning and the held-out halves, and its targets
+    (clause coverage, figures kept, stack contradictions, repeated templates, phrase-made
+    names), without the per-goal entries: both benches print them, one planning each."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from plan_fidelity import measure as measure_fidelity
+
+    halves = {"tuning": [GoalLine(m) for m in tuning_missions()], "held_out": held_out_lines()}
+    return await measure_fidelity(halves, details=False)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ class FidelityWords(DataModel):
     language_ecosystems: dict[str, str]
     allies: dict[str, tuple[str, ...]]
     exclusive_categories: frozenset[str]
+    embedded_databases: frozenset[str]
+    on_device: str
     hosted_services: dict[str, HostedService]
 
 
@@ -346,9 +348,17 @@ def stack_contradictions(plan: PlanDraft, mission: PlanningInput) -> list[str]:
         found += [
             f"{name} ({category}, not {', '.join(sorted(wanted_in))}) in {artifact.where}"
             for name, category in _services(_component_text(artifact)).items()
-            if name not in wanted and (wanted_in := {w for w, c in wanted.items() if c == category})
+            if name not in wanted
+            and (wanted_in := {w for w, c in wanted.items() if c == category})
+            and not _on_device(name, artifact.text)
         ]
     return list(dict.fromkeys(found))
+
+
+def _on_device(name: str, text: str) -> bool:
+    """Whether ``text`` puts the embedded database ``name`` on the device (the app's store)."""
+    rules = fidelity_words()
+    return name in rules.embedded_databases and re.search(rules.on_device, text, re.I) is not None
 
 
 def _component_text(artifact: Artifact) -> str:

@@ -125,6 +125,17 @@ def test_stack_contradictions_find_another_hosted_service() -> None:
     ]
 
 
+def test_a_store_on_the_device_contradicts_no_server_database() -> None:
+    app = mission("Add offline mode to our booking app; the API is a Node.js service on PostgreSQL")
+    device = plan(["Offline mode."], choices=["SQLite on the device with a sync queue"])
+    server = plan(["Offline mode."], choices=["SQLite as the API's database"])
+
+    assert stack_contradictions(device, app) == []
+    assert stack_contradictions(server, app) == [
+        "SQLite (database, not PostgreSQL) in decisions[0].choice"
+    ]
+
+
 def test_repeated_templates_finds_one_sentence_filled_three_times() -> None:
     shop = mission("Build a web shop with gift cards, wish lists and order tracking")
     template = "{}: available end to end in the web shop with tests and docs."
