@@ -75,26 +75,53 @@ def runs_on_postgresql_only_by_choice(item: pytest.Item) -> bool:
 
     That is a test marked ``one_database`` (its subject is something else: a real coding CLI,
     which takes seconds a run), or one in :data:`SQLITE_ONLY_FOLDERS` not marked
-    ``both_databases``.
+    ``both_databases`` that leaves its database to the fixture's parameters (one that
+    parametrises ``database_url`` itself chose PostgreSQL on purpose).
     """
     spec = getattr(item, "callspec", None)
     if spec is None or "postgresql" not in (spec.params.get(f) for f in DATABASE_FIXTURES):
         return False
     if item.get_closest_marker("one_database") is not None:
         return True
+    if any(
+        set(_argnames(mark)) & set(DATABASE_FIXTURES) for mark in item.iter_markers("parametrize")
+    ):
+        return False  # it names its database itself (`parametrize("database_url", …)`)
     folder = item.path.relative_to(Path(__file__).parent).parts[0]
     return folder in SQLITE_ONLY_FOLDERS and item.get_closest_marker("both_databases") is None
 
 
+LONG_TIMEOUT_S = 300
+"""A test allowed this long or longer (a seed, a chaos run) is started first."""
+
+
+def declared_long(item: pytest.Item) -> bool:
+    """Whether ``item`` carries a ``timeout`` mark of :data:`LONG_TIMEOUT_S` or more."""
+    mark = item.get_closest_marker("timeout")
+    return mark is not None and bool(mark.args) and mark.args[0] >= LONG_TIMEOUT_S
+
+
+def _argnames(mark: pytest.Mark) -> list[str]:
+    """The argument names of a ``parametrize`` mark ("a, b" or ["a", "b"])."""
+    names = mark.args[0] if mark.args else mark.kwargs.get("argnames", [])
+    return [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the PostgreSQL variants of tests whose subject is not the database."""
+    """Deselect the PostgreSQL variants of tests whose subject is not the database, and put
+    the tests declared long first.
+
+    xdist's work stealing hands each worker a run of the list and lets an idle worker take the
+    far end of a busy one's; a minutes-long seed left near the end kept one worker busy while
+    the others had nothing left to take. Started first, it runs while there is work to share.
+    """
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         (dropped if runs_on_postgresql_only_by_choice(item) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    items[:] = sorted(kept, key=lambda item: not declared_long(item))  # stable: order kept
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
