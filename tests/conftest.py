@@ -332,11 +332,12 @@ def live_server(sqlite_settings: Settings) -> Iterator[LiveServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A SQLite home holding the demo history with its anomalies (seed 42, ``SHARED_DAYS``),
     ending the day before ``tests.support.demo.DEMO_TODAY``: seeded once per session, copied
-    per worker."""
+    per module. A module that serves it (the insights page in a browser) writes sign-ins and
+    heartbeats into its copy; no other module sees them."""
     from tests.support.demo import shared_demo_home  # the demo imports the engine: only if used
 
     return shared_demo_home(tmp_path_factory, anomalies=True)

@@ -83,7 +83,9 @@ async def test_a_run_refused_by_its_budget_ends_its_steps_with_the_reason(
     assert all("exceeds the budget cap" in s["error"] for s in run["steps"])
     assert started.json()["steps"] == run["steps"]  # the answer to the start says the same
     events = await run_events(ctx, run_id)
-    assert [e.type for e in events] == [
+    # The engine writes the run's report (two artifacts) when it hears the run end, in a task
+    # of its own: whether that is before or after this read is the engine's timing.
+    assert [e.type for e in events if e.type != "artifact.created"] == [
         "run.created",
         "budget.exceeded",
         "step.canceled",
