@@ -23,8 +23,8 @@ async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
 
 async def test_healthz_reports_an_unreachable_database_as_503(client: httpx.AsyncClient) -> None:
     app = client._transport.app  # type: ignore[attr-defined]
-    await app.state.ctx.db.engine.dispose()
-    # Point the engine at a database that cannot be opened.
+    # Point the server at a database that cannot be opened. (Its own stays as it is: disposing
+    # of it here would strand a connection its scheduler may be opening meanwhile.)
     from missionctl.db import Database
 
     broken = Database("sqlite+aiosqlite:////nonexistent-dir/x.db")

@@ -83,6 +83,7 @@ class Database:
         )
         self._sync_engine: Engine | None = None
         self._sync_sessions: sessionmaker[Session] | None = None
+        self._disposed = False
         # SQLite: each event loop's writers queue here for the write lock (``write_turn``).
         self._write_turns: dict[asyncio.AbstractEventLoop, WriteTurns] = {}
 
@@ -168,6 +169,7 @@ class Database:
                 )
             else:
                 ping_after_idle(engine)
+            event.listen(engine, "checkin", self._close_if_disposed)
             self._sync_sessions = sessionmaker(engine, expire_on_commit=False)
             self._sync_engine = engine
         return self._sync_engine
@@ -211,10 +213,18 @@ class Database:
         return int(frames), int(done)
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection; a blocking one still in use closes when given back."""
+        self._disposed = True
         await self.engine.dispose()
         if self._sync_engine is not None:
             self._sync_engine.dispose()
+
+    def _close_if_disposed(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # A thread's transaction may outlive the caller that was waiting for it (a cancelled
+        # request's pooled write, ``ServiceContext.write_blocking``). Given back after
+        # ``dispose()``, its connection would stay open in a pool nothing uses any more.
+        if self._disposed:
+            record.invalidate()
 
 
 async def ping(session: AsyncSession) -> None:
