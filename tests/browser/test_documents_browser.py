@@ -73,7 +73,7 @@ def test_a_prd_is_generated_exported_as_pdf_and_the_trace_map_shows_the_gap(
     expect(page).to_have_url(re.compile(r"/documents\?kind=prd&version=1$"))
     expect(page.get_by_test_id("studio-writer")).to_contain_text("the local writer")
     body = page.get_by_test_id("studio-body")
-    expect(body.locator("h2", has_text="Requirements")).to_be_visible()
+    expect(body.locator("h2", has_text="Features")).to_be_visible()
     expect(body).not_to_contain_text(PLANTED)
 
     plan = seed(live_server.settings, _plant_untraced_requirement(mission_id))

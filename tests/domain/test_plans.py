@@ -12,6 +12,7 @@ from missionctl.domain.plans import (
     PhaseShape,
     PlanShape,
     RequirementShape,
+    RiskShape,
     TaskShape,
     ensure_valid_plan,
     validate_plan,
@@ -205,6 +206,14 @@ def test_phase_members_must_exist() -> None:
         ),
         Problem("phases.0.task_keys.2", "phase 'build' lists task 'deploy', which does not exist"),
     ]
+
+
+def test_a_risk_is_mitigated_only_by_tasks_of_the_plan() -> None:
+    risks = [RiskShape("Data loss", ["api"]), RiskShape("Outage", ["ui", "deploi"])]
+    shape = plan()
+    found = validate_plan(PlanShape(shape.requirements, shape.phases, shape.tasks, risks))
+    assert [p.field for p in found] == ["risks.1.mitigation_tasks.1"]
+    assert "risk 'Outage' is mitigated by task 'deploi'" in found[0].message
 
 
 def test_a_task_belongs_to_at_most_one_phase() -> None:

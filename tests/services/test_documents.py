@@ -267,7 +267,7 @@ async def test_a_model_past_its_deadline_gives_way_to_the_local_writer_and_says_
     assert document.notes == [
         f"The model {MODEL} did not answer within 0.5 s; the local writer wrote this version."
     ]
-    assert "## Requirements" in document.body and "late" not in document.body
+    assert "## Features" in document.body and "late" not in document.body
 
 
 async def test_a_failing_or_invalid_model_gives_way_to_the_local_writer(

@@ -114,24 +114,31 @@ async def test_after_a_run_artifacts_appear_under_their_tasks(ctx: ServiceContex
     assert set(unproduced) == tasks - {e.source for e in produced}
 
 
-async def test_a_risk_people_link_to_a_task_or_close_is_no_longer_a_gap(
+async def test_a_risk_unlinked_from_its_tasks_is_a_gap_until_linked_again_or_closed(
     ctx: ServiceContext,
 ) -> None:
-    """The register's mitigation tasks draw ``mitigates`` edges; a closed risk needs none."""
+    """The planner links each risk's mitigation tasks, so a fresh plan has no risk gap; the
+    register's links draw ``mitigates`` edges, and a closed risk needs none."""
     mission = await planned(ctx)
-    gaps = to_trace_read(await read_trace(ctx, mission_id=mission.id)).gaps
-    assert [g.kind for g in gaps] == ["unmitigated_risk"]  # the planner links no task to a risk
-    (risk,) = [r for r in (await read_register(ctx, mission_id=mission.id)).risks
-               if r.title in gaps[0].message]  # fmt: skip
-    task = (await read_trace(ctx, mission_id=mission.id)).plan.tasks[-1].key
+    read = to_trace_read(await read_trace(ctx, mission_id=mission.id))
+    assert read.gaps == []
+    risks = (await read_register(ctx, mission_id=mission.id)).risks
+    risk = next(r for r in risks if r.severity in {"high", "critical"})
+    assert risk.mitigation_tasks and risk.owner
 
+    edit = RiskEdit(version=risk.version, mitigation_tasks=[])
+    risk = await edit_risk(ctx, mission_id=mission.id, risk_id=risk.id, actor=ACTOR, edit=edit)
+    gaps = to_trace_read(await read_trace(ctx, mission_id=mission.id)).gaps
+    assert [g.kind for g in gaps] == ["unmitigated_risk"] and risk.title in gaps[0].message
+
+    task = (await read_trace(ctx, mission_id=mission.id)).plan.tasks[-1].key
     edit = RiskEdit(version=risk.version, mitigation_tasks=[task])
     risk = await edit_risk(ctx, mission_id=mission.id, risk_id=risk.id, actor=ACTOR, edit=edit)
     read = to_trace_read(await read_trace(ctx, mission_id=mission.id))
     assert read.gaps == []
-    assert [e.target for e in read.edges if e.kind == "mitigates"] == [f"task:{task}"]
+    assert f"task:{task}" in [e.target for e in read.edges if e.kind == "mitigates"]
 
     edit = RiskEdit(version=risk.version, mitigation_tasks=[], status="closed")
     await edit_risk(ctx, mission_id=mission.id, risk_id=risk.id, actor=ACTOR, edit=edit)
     read = to_trace_read(await read_trace(ctx, mission_id=mission.id))
-    assert read.gaps == [] and not [e for e in read.edges if e.kind == "mitigates"]
+    assert read.gaps == []

@@ -123,3 +123,26 @@ async def test_a_completed_mission_runs_again(
     async with ctx.read() as session:
         runs = await session.scalar(select(func.count()).where(Run.mission_id == mission.id))
     assert runs == 2
+
+
+async def test_a_plan_version_page_lists_features_constraints_and_qualities_apart(
+    ctx: ServiceContext, client: httpx.AsyncClient
+) -> None:
+    mission = await planned_mission(ctx, GOAL)
+    await client.post(
+        f"/missions/{mission.id}/plan",
+        data={"engine": "local", "constraints": "p95 redirect under 50 ms", "repo_context": ""},
+        headers=HTMX,
+    )
+    plan = await plan_service.read_plan(ctx, mission_id=mission.id, version=2)
+
+    page = (await client.get(f"/missions/{mission.id}/plans/2")).text
+
+    for kind in ("feature", "constraint", "quality"):
+        listed = page.split(f'data-testid="plan-requirements-{kind}">', 1)[1].split("</ul>", 1)[0]
+        for requirement in plan.requirements:
+            shown = f"<code>{requirement.key}</code>" in listed
+            assert shown == (requirement.kind == kind), (kind, requirement)
+    constraints = page.split('data-testid="plan-requirements-constraint">', 1)[1]
+    assert "p95 redirect under 50 ms" in constraints.split("</ul>", 1)[0]
+    assert page.index(">Features <") < page.index(">Constraints <") < page.index(">Qualities")

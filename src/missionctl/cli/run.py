@@ -319,6 +319,7 @@ def print_plan(plan: PlanRead) -> None:
         console.print("planner notes:", highlight=False)
         for note in plan.notes:
             console.print(f"  - {escape(note)}", highlight=False)
+    _print_requirements(plan)
     # Each task's key and title share a cell (the title beneath), so the table fits 80 columns
     # without cutting words: only that cell takes the width left, and a long key folds.
     tasks = Table(title="tasks", title_justify="left")
@@ -350,6 +351,26 @@ def print_plan(plan: PlanRead) -> None:
                 escape(risk.mitigation),
             )
         console.print(risks)
+
+
+REQUIREMENT_HEADINGS = {
+    "feature": "features",
+    "constraint": "constraints",
+    "quality": "qualities of the product's kind",
+}
+
+
+def _print_requirements(plan: PlanRead) -> None:
+    """The requirements under one heading per kind: features, then constraints, then qualities."""
+    for kind, heading in REQUIREMENT_HEADINGS.items():
+        of_kind = [r for r in plan.requirements if r.kind == kind]
+        if of_kind:
+            console.print(f"{heading}:", highlight=False)
+        for requirement in of_kind:
+            console.print(
+                f"  {requirement.key} ({requirement.priority}) {escape(requirement.text)}",
+                highlight=False,
+            )
 
 
 def _print_outcome(outcome: dict[str, Any]) -> None:

@@ -105,6 +105,7 @@ class Requirement(Base):
     key: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     priority: Mapped[str] = mapped_column(String(20), default="must")
+    kind: Mapped[str] = mapped_column(String(20), default="feature", server_default="feature")
     created_at: Mapped[datetime] = _created()
 
 

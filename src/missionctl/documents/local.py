@@ -101,18 +101,29 @@ def _tasks_of(sources: DocumentSources) -> dict[str, list[str]]:
 
 
 def write_prd(sources: DocumentSources) -> str:
-    """The product requirements document."""
+    """The product requirements document: features, constraints and qualities apart.
+
+    The constraints are the plan's constraint requirements (what the goal's sentence and the
+    mission's constraints bound), followed by any of the mission's constraints that none of
+    them quotes.
+    """
     mission, plan = sources.mission, sources.plan
     delivered = _tasks_of(sources)
-    requirements = [
-        f"**{r.key}** ({r.priority}): {_sentence(r.text)}"
-        + (
-            f" Delivered by: {'; '.join(delivered[r.key])}."
-            if r.key in delivered
-            else " No task delivers it yet."
-        )
-        for r in plan.requirements
-    ]
+
+    def lines_of(kind: str) -> list[str]:
+        return [
+            f"**{r.key}** ({r.priority}): {_sentence(r.text)}"
+            + (
+                f" Delivered by: {'; '.join(delivered[r.key])}."
+                if r.key in delivered
+                else " No task delivers it yet."
+            )
+            for r in plan.requirements
+            if r.kind == kind
+        ]
+
+    quoted = " ".join(r.text for r in plan.requirements if r.kind == "constraint").casefold()
+    unquoted = [_line(c) for c in mission.constraints if c.strip().casefold() not in quoted]
     could = [r.key for r in plan.requirements if r.priority == "could"]
     scope = [
         f"In scope: the {len(plan.requirements)} requirements above, delivered by "
@@ -131,11 +142,14 @@ def write_prd(sources: DocumentSources) -> str:
             *_head(sources, "prd"),
             *_section("Summary", [_lines(plan.summary)]),
             *_section("Goal", [_lines(mission.goal)]),
-            *_section("Requirements", _bullets(requirements, "None recorded.")),
+            *_section("Features", _bullets(lines_of("feature"), "None recorded.")),
             *_section(
                 "Constraints",
-                _bullets([_line(c) for c in mission.constraints], "The mission states none."),
+                _bullets(
+                    lines_of("constraint") + unquoted, "Neither the goal nor the mission sets any."
+                ),
             ),
+            *_section("Qualities", _bullets(lines_of("quality"), "None recorded.")),
             *_section("Scope and out of scope", _bullets(scope, "")),
             *_section("Open questions", _bullets(asked, "None: the planner asked nothing open.")),
         ]

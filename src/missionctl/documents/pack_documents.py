@@ -187,9 +187,19 @@ def _order_section(plan: PlanRead, tasks: Sequence[TaskEntry]) -> list[str]:
 
 
 def _requirements_section(plan: PlanRead) -> list[str]:
+    """The plan's requirements, features first, then the constraints every task honours."""
     lines = ["## Requirements", ""]
-    lines += [f"- **{r.key}** ({r.priority}): {_line(r.text)}" for r in plan.requirements]
-    return [*lines, ""]
+    for kind, heading in (
+        ("feature", "Features"),
+        ("constraint", "Constraints"),
+        ("quality", "Qualities"),
+    ):
+        of_kind = [r for r in plan.requirements if r.kind == kind]
+        if of_kind:
+            lines += [f"{heading}:", ""]
+            lines += [f"- **{r.key}** ({r.priority}): {_line(r.text)}" for r in of_kind]
+            lines.append("")
+    return lines
 
 
 def _risk_line(risk: PlanRisk) -> str:
@@ -222,8 +232,9 @@ def render_task(entry: TaskEntry, plan: PlanRead, by_key: dict[str, TaskEntry]) 
     """The file of the task ``entry``; ``by_key`` holds every task's entry, for the links.
 
     Its sections: title, role and phase, dependencies (linked to their files), description,
-    acceptance criteria, expected artifacts, traced requirements (key and text), and the
-    decisions and risks ``entry`` selected (``domain.packs.relevant_items``).
+    acceptance criteria, expected artifacts, traced requirements (key and text), the plan's
+    constraints (every task honours them, traced or not), and the decisions and risks ``entry``
+    selected (``domain.packs.relevant_items``).
     """
     task = entry.task
     phase = f" · phase {_line(entry.phase)}" if entry.phase else ""
@@ -258,6 +269,13 @@ def render_task(entry: TaskEntry, plan: PlanRead, by_key: dict[str, TaskEntry]) 
         *_bullets(
             [f"**{r.key}** ({r.priority}): {_line(r.text)}" for r in traced],
             "This task traces no requirement.",
+        ),
+        "",
+        "## Constraints every task honours",
+        "",
+        *_bullets(
+            [f"**{r.key}**: {_line(r.text)}" for r in plan.requirements if r.kind == "constraint"],
+            "The plan sets none.",
         ),
         "",
         *_task_context(entry),

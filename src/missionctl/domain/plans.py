@@ -85,6 +85,20 @@ class PhaseLike(Protocol):
         ...
 
 
+class RiskLike(Protocol):
+    """A plan risk as the plan rules see it."""
+
+    @property
+    def title(self) -> str:
+        """The risk's title."""
+        ...
+
+    @property
+    def mitigation_tasks(self) -> Sequence[str]:
+        """Keys of the tasks that carry out its mitigation."""
+        ...
+
+
 class PlanLike(Protocol):
     """A plan as the plan rules see it."""
 
@@ -101,6 +115,11 @@ class PlanLike(Protocol):
     @property
     def tasks(self) -> Sequence[TaskLike]:
         """The plan's tasks, in order."""
+        ...
+
+    @property
+    def risks(self) -> Sequence[RiskLike]:
+        """The plan's risks, in order."""
         ...
 
 
@@ -129,12 +148,21 @@ class PhaseShape:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskShape:
+    """A plain :class:`RiskLike`."""
+
+    title: str
+    mitigation_tasks: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PlanShape:
     """A plain :class:`PlanLike`, handy for tests and for plans read from storage."""
 
     requirements: Sequence[RequirementShape] = ()
     phases: Sequence[PhaseShape] = ()
     tasks: Sequence[TaskShape] = ()
+    risks: Sequence[RiskShape] = ()
 
 
 def validate_plan(plan: PlanLike) -> list[Problem]:
@@ -151,6 +179,7 @@ def validate_plan(plan: PlanLike) -> list[Problem]:
     4. Traces to unknown requirements (``tasks.<i>.traces.<j>``), with a close-match hint.
     5. Duplicate phase keys (``phases.<i>.key``); unknown tasks in a phase and tasks already
        placed in an earlier phase (``phases.<i>.task_keys.<j>``).
+    6. Risks mitigated by unknown tasks (``risks.<i>.mitigation_tasks.<j>``).
 
     Args:
         plan: The plan to check; only keys and references are read.
@@ -204,7 +233,24 @@ def validate_plan(plan: PlanLike) -> list[Problem]:
                 )
 
     problems.extend(_phase_problems(plan.phases, [task.key for task in tasks]))
+    problems.extend(_mitigation_problems(plan.risks, [task.key for task in tasks]))
     return problems
+
+
+def _mitigation_problems(risks: Sequence[RiskLike], task_keys: list[str]) -> list[Problem]:
+    """A risk's mitigation tasks that are not tasks of the plan."""
+    known = set(task_keys)
+    return [
+        Problem(
+            field=f"risks.{index}.mitigation_tasks.{position}",
+            message=unknown_reference(
+                f"risk '{risk.title}' is mitigated by task '{key}'", key, task_keys
+            ),
+        )
+        for index, risk in enumerate(risks)
+        for position, key in enumerate(risk.mitigation_tasks)
+        if key not in known
+    ]
 
 
 def ensure_valid_plan(plan: PlanLike) -> None:

@@ -80,6 +80,7 @@ from missionctl.schemas.plans import (
     PlanRisk,
     PlanTask,
     Priority,
+    RequirementKind,
     SpecialistRole,
 )
 
@@ -465,7 +466,7 @@ class _Builder:
             requirements=reqs.requirements,
             phases=phases,
             tasks=tasks,
-            risks=self._risks(),
+            risks=self._risks(tasks, reqs),
             decisions=self._decisions(),
             next_steps=self._next_steps(),
         )
@@ -559,7 +560,7 @@ class _Builder:
             reqs.feature_keys.append(reqs.add(text, "must" if index < 3 else "should", "features"))
         if shared:
             text = self.fill(template, feature_title="Every feature", **within)
-            reqs.shared_feature_key = reqs.add(text, "must", "features")
+            reqs.shared_feature_key = reqs.add(text, "must", "features", kind="quality")
 
     def _extra_tasks(self, reqs: "_Requirements") -> list[tuple[TaskTemplate, str]]:
         """The survey (brownfield) and trait tasks, each with the requirement it serves."""
@@ -762,21 +763,43 @@ class _Builder:
                 )
         return phases
 
-    def _risks(self) -> list[PlanRisk]:
-        templates: list[tuple[RiskTemplate, str]] = [(r, "") for r in self.kind.risks]
-        templates.extend((t.risk, found.value) for t, found in self.traits if t.risk is not None)
-        if self.brownfield:
-            templates.append((_REGRESSION_RISK, ""))
-        risks = [
-            PlanRisk(
-                title=clip(self.fill(r.title, match=m), SHORT_MAX_CHARS),
-                description=clip(self.fill(r.description, match=clip(m, 60)), LONG_MAX_CHARS),
-                severity=r.severity,
-                likelihood=r.likelihood,
-                mitigation=clip(self.fill(r.mitigation, match=m), LONG_MAX_CHARS),
-            )
-            for r, m in templates
+    def _risks(self, tasks: Sequence[PlanTask], reqs: "_Requirements") -> list[PlanRisk]:
+        """The kind's risks, the traits' and, for an existing system, regressions.
+
+        Each is linked to the plan's tasks that carry out its mitigation, and owned by the
+        first one's role. A kind's risk names its tasks (``mitigated_by``; a task the plan
+        lacks is left out); a trait's is mitigated by the tasks tracing the trait's
+        requirement; regressions by the survey and the verification.
+        """
+        kind = self.kind
+        templates: list[tuple[RiskTemplate, str, tuple[str, ...]]] = [
+            (r, "", r.mitigated_by) for r in kind.risks
         ]
+        for trait, found in self.traits:
+            if trait.risk is not None:
+                requirement = reqs.trait_keys[trait.key]
+                tracing = [t for t in tasks if requirement in t.traces]
+                # The trait's own roles first (a privacy review before the architecture).
+                rank = {role: n for n, role in enumerate(trait.task_roles)}
+                tracing.sort(key=lambda t: rank.get(t.role, len(rank)))
+                templates.append((trait.risk, found.value, tuple(t.key for t in tracing[:2])))
+        if self.brownfield:
+            templates.append((_REGRESSION_RISK, "", (_SURVEY.key, kind.verify_key)))
+        roles = {task.key: task.role for task in tasks}
+        risks = []
+        for r, m, mitigated_by in templates:
+            carriers = [key for key in _unique(mitigated_by) if key in roles]
+            risks.append(
+                PlanRisk(
+                    title=clip(self.fill(r.title, match=m), SHORT_MAX_CHARS),
+                    description=clip(self.fill(r.description, match=clip(m, 60)), LONG_MAX_CHARS),
+                    severity=r.severity,
+                    likelihood=r.likelihood,
+                    mitigation=clip(self.fill(r.mitigation, match=m), LONG_MAX_CHARS),
+                    mitigation_tasks=carriers,
+                    owner=roles[carriers[0]] if carriers else "",
+                )
+            )
         return _distinct(risks, lambda r: r.title)[:30]
 
     def _decisions(self) -> list[PlanDecision]:
@@ -893,6 +916,12 @@ class _Builder:
         return f"Suggested project shape: {shape}."
 
 
+def _kind_of(tags: Sequence[str]) -> RequirementKind:
+    if "features" in tags:
+        return "feature"
+    return "constraint" if "constraints" in tags else "quality"
+
+
 class _Requirements:
     """The requirements of a plan being built, and the tags that name them in traces."""
 
@@ -905,17 +934,26 @@ class _Requirements:
         self.brownfield_key: str | None = None
         self.shared_feature_key: str | None = None
 
-    def add(self, text: str, priority: Priority, *tags: str) -> str:
+    def add(
+        self, text: str, priority: Priority, *tags: str, kind: RequirementKind | None = None
+    ) -> str:
         """Add a requirement and return its key.
 
-        One that says what an earlier one says is not added again: its tags name the earlier.
+        Its ``kind`` is, unless given, ``feature`` for a feature's, ``constraint`` for what the
+        goal's constraints bound, and ``quality`` for the standards of the product's kind. One
+        that says what an earlier one says is not added again: its tags name the earlier.
         """
         earlier = (r.key for r in self.requirements if near_duplicates(r.text, text))
         key = next(earlier, None)
         if key is None:
             key = f"R{len(self.requirements) + 1}"
             self.requirements.append(
-                PlanRequirement(key=key, text=clip(text, LONG_MAX_CHARS), priority=priority)
+                PlanRequirement(
+                    key=key,
+                    text=clip(text, LONG_MAX_CHARS),
+                    priority=priority,
+                    kind=kind or _kind_of(tags),
+                )
             )
         for tag in tags:
             self.tags.setdefault(tag, []).append(key)

@@ -52,7 +52,10 @@ What a good plan contains:
 - requirements: what the result must do or be. Keys R1, R2, … are unique. Derive them from \
 the goal's own features (name them as the user did) and from every constraint; add the \
 non-functional requirements this kind of software needs (performance, security, \
-reliability, privacy). priority is must, should or could.
+reliability, privacy). priority is must, should or could. kind is feature (something a \
+user or the system does), constraint (a bound the goal or a constraint sets on every part: a \
+law, a figure, a platform, a stack, a deadline; quote the user's words and figures) or \
+quality (a standard you add for this kind of software).
 - tasks: between {MIN_TASKS} and {MAX_TASKS} (aim for 6 to 14), each for ONE specialist.
   - key: a unique lowercase slug matching ^[a-z][a-z0-9_-]{{0,62}}$ (e.g. `api-contract`).
   - role: one of {_ROLES}.
@@ -70,7 +73,9 @@ data migrations, data deletion, publishing or anything that cannot be undone.
 Every requirement should be traced by at least one task.
 - phases: 2 to 4 phases; task_keys lists existing task keys; a task is in at most one phase.
 - risks: specific to this kind of software and this goal, each with severity (low, medium, \
-high, critical), likelihood (low, medium, high) and a mitigation.
+high, critical), likelihood (low, medium, high) and a mitigation; mitigation_tasks are the \
+keys of this plan's tasks that carry the mitigation out, and owner is the role of the first. \
+A law or regulation the goal names is a risk of at least high severity.
 - decisions: the important choices (storage, framework, sync vs async, build vs buy, \
 rollout), each with reasons, trade-offs and alternatives. A technology named in the mission \
 is a given: record it, do not replace it.

@@ -15,9 +15,10 @@ person can read, and the plan is then validated as usual. In this order:
    number it carries when that is free (``REQ-7`` becomes ``R7``), else the lowest free;
 4. task keys: slugified to ``^[a-z][a-z0-9_-]{0,62}$`` (``Task One`` becomes ``task-one``); a
    repeated key gets ``-2``, ``-3``, … (and a task without a key one made from its title);
-5. references (a task's ``traces`` and ``depends_on``, a phase's ``task_keys``) follow the new
-   keys. A reference to a repeated key means its first holder, as in the plan rules. One that
-   names nothing in the plan, and a task's dependency on itself, are dropped;
+5. references (a task's ``traces`` and ``depends_on``, a phase's ``task_keys``, a risk's
+   ``mitigation_tasks``) follow the new keys. A reference to a repeated key means its first
+   holder, as in the plan rules. One that names nothing in the plan, and a task's dependency
+   on itself, are dropped;
 6. phases: keys slugified and made unique; a task listed again (in the same or a later phase)
    stays where it first appears; a phase left without tasks is dropped.
 
@@ -84,6 +85,7 @@ def repair_plan_answer(answer: object) -> tuple[object, list[str]]:
     reference_notes = _follow_traces(_items(plan, "tasks"), requirements)
     reference_notes += _follow_dependencies(_items(plan, "tasks"), tasks)
     reference_notes += _follow_phase_members(_items(plan, "phases"), tasks)
+    reference_notes += _follow_mitigations(_items(plan, "risks"), tasks)
     notes += requirements.notes("Requirement") + tasks.notes("Task") + phases.notes("Phase")
     notes += reference_notes
     notes += _place_each_task_once(_items(plan, "phases"))
@@ -441,6 +443,16 @@ def _follow_dependencies(tasks: list[Item], table: _KeyTable) -> list[str]:
             task["depends_on"] = [d for d in dependencies if d != key]
             notes.append(f"Task {_show(key)} depended on itself; that dependency was dropped")
     return notes
+
+
+def _follow_mitigations(risks: list[Item], tasks: _KeyTable) -> list[str]:
+    """Point each risk's mitigation tasks at the new task keys; drop those naming no task."""
+    return [
+        f"Risk {_show(risk.get('title'))} was mitigated by {_show(reference)}, which is not a "
+        "task of the plan; the link was dropped"
+        for risk in risks
+        for reference in _follow(risk, "mitigation_tasks", tasks)
+    ]
 
 
 def _follow_phase_members(phases: list[Item], tasks: _KeyTable) -> list[str]:

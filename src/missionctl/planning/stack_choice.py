@@ -23,6 +23,7 @@ from missionctl.planning.kinds import SLOT_DEFAULTS, STACKS, Kind
 from missionctl.planning.kinds.stacks import (
     STACK_PLACEHOLDERS,
     MobileFramework,
+    Platform,
     PlatformName,
     StackProfile,
 )
@@ -126,7 +127,7 @@ def choose_stack(
         profile=profile,
         slots=settled,
         reasons=reasons,
-        values=_values(profile, merged, _platforms(merged["mobile"], platform)),
+        values=_values(profile, merged, _platforms(merged["mobile"], platform), text),
     )
 
 
@@ -200,15 +201,30 @@ def _platforms(mobile: str, named: PlatformName | None) -> tuple[PlatformName, .
     return toolkit.platforms
 
 
+def _os_support(platform: Platform, text: str) -> str:
+    """The versions the app supports: from the lowest the mission names, else the default."""
+    versions = re.findall(platform.version_pattern, text, re.IGNORECASE)
+    if not versions:
+        return platform.support
+    lowest = min(versions, key=lambda v: tuple(int(part) for part in v.split(".")))
+    return platform.stated_support.format(version=lowest)
+
+
 def _mobile_framework(mobile: str) -> MobileFramework:
     frameworks = STACKS.mobile_frameworks
     return frameworks.get(_base(mobile)) or frameworks[SLOT_DEFAULTS["mobile"]]
 
 
 def _values(
-    profile: StackProfile, slots: Mapping[str, str], platforms: tuple[PlatformName, ...]
+    profile: StackProfile,
+    slots: Mapping[str, str],
+    platforms: tuple[PlatformName, ...],
+    text: str,
 ) -> dict[str, str]:
-    """The stack placeholders (:data:`~missionctl.planning.kinds.stacks.STACK_PLACEHOLDERS`)."""
+    """The stack placeholders (:data:`~missionctl.planning.kinds.stacks.STACK_PLACEHOLDERS`).
+
+    ``text`` is the mission's: a platform version it names replaces the platform's default.
+    """
     frameworks = STACKS.frameworks
     framework = frameworks.get(_base(slots["web_framework"])) or frameworks[profile.web_framework]
     toolkit = _mobile_framework(slots["mobile"])
@@ -228,7 +244,7 @@ def _values(
         "beta_channels": join_words([p.beta for p in phones]),
         "push_services": join_words([p.push for p in phones]),
         "developer_programs": join_words([p.program for p in phones]),
-        "os_support": join_words([p.support for p in phones]),
+        "os_support": join_words([_os_support(p, text) for p in phones]),
         "privacy_forms": join_words([p.privacy for p in phones]),
         "mobile_build_tool": toolkit.build_tool,
         "ui_test_tool": toolkit.ui_test_tool,

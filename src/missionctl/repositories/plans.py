@@ -138,7 +138,8 @@ def _item_rows(
     """The rows of a draft's items; the planner's decisions are accepted, dated today."""
     ids = {"mission_id": plan.mission_id, "plan_id": plan.id}
     rows: list[Requirement | Risk | Decision | NextStep] = [
-        Requirement(**ids, key=r.key, text=r.text, priority=r.priority) for r in draft.requirements
+        Requirement(**ids, key=r.key, text=r.text, priority=r.priority, kind=r.kind)
+        for r in draft.requirements
     ]
     rows += [
         Risk(
@@ -148,6 +149,8 @@ def _item_rows(
             severity=r.severity,
             likelihood=r.likelihood,
             mitigation=r.mitigation,
+            mitigation_tasks=list(r.mitigation_tasks),
+            owner=r.owner,
             from_mission_id=r.from_mission,
         )
         for r in draft.risks

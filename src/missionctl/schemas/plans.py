@@ -27,10 +27,15 @@ MIN_TASKS = 4
 # refuse to compare the column with it (a 500 instead of a 404).
 MAX_PLAN_VERSION = 2**31 - 1
 MAX_TASKS = 20
+MAX_MITIGATION_TASKS = 20
 
 Severity = Literal["low", "medium", "high", "critical"]
 Likelihood = Literal["low", "medium", "high"]
 Priority = Literal["must", "should", "could"]
+RequirementKind = Literal["feature", "constraint", "quality"]
+"""What a requirement is: something the product does (``feature``), a bound the goal or its
+constraints set on every part of it (``constraint``: a law, a figure, a platform, a deadline),
+or a quality the planner holds any product of its kind to (``quality``)."""
 NextStepPriority = Literal["low", "medium", "high"]
 SpecialistRole = Literal[
     "product",
@@ -71,6 +76,14 @@ class PlanRequirement(_Strict):
     key: RequirementKey = Field(description="R1, R2, …")
     text: LongText
     priority: Priority = "must"
+    kind: RequirementKind = Field(
+        default="feature",
+        description=(
+            "feature: something a user or the system does; constraint: a bound the goal sets "
+            "on every part (law, figure, platform, stack, deadline); quality: a standard the "
+            "planner adds for this kind of product."
+        ),
+    )
 
 
 class PlanPhase(_Strict):
@@ -107,6 +120,16 @@ class PlanRisk(_Strict):
     severity: Severity
     likelihood: Likelihood
     mitigation: LongText
+    mitigation_tasks: list[TaskKey] = Field(
+        default_factory=list,
+        max_length=MAX_MITIGATION_TASKS,
+        description="Keys of this plan's tasks that carry out the mitigation.",
+    )
+    owner: str = Field(
+        default="",
+        max_length=200,
+        description="Who answers for the risk: the role of the task that mitigates it.",
+    )
     from_mission: uuid.UUID | None = Field(
         default=None, description=_FROM_MISSION.format(what="risk carried over")
     )

@@ -24,14 +24,18 @@ from pydantic import (
 from missionctl.domain.register import DecisionStatus, RiskStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
 from missionctl.schemas.partial import PartialEdit
-from missionctl.schemas.plans import TASK_KEY_PATTERN, Likelihood, Severity
+from missionctl.schemas.plans import (
+    MAX_MITIGATION_TASKS,
+    TASK_KEY_PATTERN,
+    Likelihood,
+    Severity,
+)
 
 TITLE_MAX_CHARS = 300
 TEXT_MAX_CHARS = 4000
 NAME_MAX_CHARS = 200
 MAX_LIST_ITEMS = 30
 MAX_DECIDERS = 20
-MAX_MITIGATION_TASKS = 20
 MAX_ITEM_VERSION = 2**31 - 1
 """Versions are 32-bit INTEGER columns: a larger one cannot exist (a 422, not a 500)."""
 

@@ -107,6 +107,16 @@ class ReportNextStep(BaseModel):
     source: str
 
 
+class ReportRequirement(BaseModel):
+    """A requirement of the plan the run executes, with the plan's tasks that trace it."""
+
+    key: str
+    text: str
+    priority: str
+    kind: str = Field(description="feature, constraint or quality (see the plan's requirements).")
+    tasks: list[str] = Field(default_factory=list, description="Keys of the tasks tracing it.")
+
+
 class ReportDecision(BaseModel):
     """A decision recorded in the plan."""
 
@@ -153,6 +163,10 @@ class RunReport(BaseModel):
     plan: ReportPlan | None
     outcome: ReportOutcome
     tasks: list[ReportTask]
+    requirements: list[ReportRequirement] = Field(
+        default_factory=list,
+        description="The plan's requirements (none for a run without a plan), in plan order.",
+    )
     artifacts: list[ReportArtifact]
     risks: list[ReportRisk]
     next_steps: list[ReportNextStep]

@@ -51,6 +51,7 @@ from missionctl.schemas.reports import (
     ReportNextStep,
     ReportOutcome,
     ReportPlan,
+    ReportRequirement,
     ReportRisk,
     ReportTask,
     ReportTotals,
@@ -189,6 +190,7 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
         else None,
         outcome=_outcome(run, steps, duration, counts),
         tasks=tasks,
+        requirements=_requirements(plan, items),
         artifacts=records.artifacts,
         risks=_unique(risks, lambda r: r.title),
         next_steps=ranked_next_steps(_unique(next_steps, lambda n: n.text)),
@@ -244,14 +246,26 @@ async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
         )
         steps = await run_repo.read_step_runs(session, run_id=run_id)
         rows = await artifact_repo.read_run_artifacts(session, run_id=run_id)
-        items = (
-            await session.run_sync(plan_repo.read_plan_items, plan_id=plan.id, requirements=False)
-            if plan
-            else None
-        )
+        items = await session.run_sync(plan_repo.read_plan_items, plan_id=plan.id) if plan else None
     step_ids = {s.id: s.step_id for s in steps}
     artifacts = [_artifact(a, step_ids) for a in rows if not a.meta.get("report")]
     return _Records(run, workflow, mission, plan, steps, artifacts, items)
+
+
+def _requirements(plan: Plan | None, items: PlanItems | None) -> list[ReportRequirement]:
+    """The plan's requirements, each with the keys of the plan's tasks that trace it."""
+    if plan is None or items is None:
+        return []
+    tracing: dict[str, list[str]] = {}
+    for task in _dicts(plan.tasks):
+        for key in task.get("traces") or []:
+            tracing.setdefault(str(key), []).append(str(task.get("key")))
+    return [
+        ReportRequirement(
+            key=r.key, text=r.text, priority=r.priority, kind=r.kind, tasks=tracing.get(r.key, [])
+        )
+        for r in items.requirements
+    ]
 
 
 def _artifact(artifact: Artifact, step_ids: dict[uuid.UUID, str]) -> ReportArtifact:
@@ -452,7 +466,10 @@ def _not_ended(report: RunReport) -> str:
 
 
 def render_report_markdown(report: RunReport) -> str:
-    """The report as Markdown: Outcome, Tasks, Artifacts, Risks, Decisions, Next steps, Usage.
+    """The report as Markdown: its sections from Outcome to Usage.
+
+    Outcome, Tasks, Requirements (features, constraints and qualities apart), Artifacts, Risks,
+    Decisions, Next steps, Usage and cost.
 
     A decision shows its choice, then its reasons, trade-offs and alternatives (as in JSON).
 
@@ -462,6 +479,7 @@ def render_report_markdown(report: RunReport) -> str:
     lines = [
         *_outcome_section(report),
         *_tasks_section(report),
+        *_requirements_section(report),
         "## Artifacts",
         "",
         *_table(
@@ -528,6 +546,29 @@ def _tasks_section(report: RunReport) -> list[str]:
     failures = [f"- `{t.step_id}`: {t.error}" for t in report.tasks if t.error]
     if failures:
         lines += ["Failures:", "", *failures, ""]
+    return lines
+
+
+REQUIREMENT_HEADINGS = {"feature": "Features", "constraint": "Constraints", "quality": "Qualities"}
+
+
+def _requirements_section(report: RunReport) -> list[str]:
+    """The plan's requirements, features apart from the constraints every task honours."""
+    if not report.requirements:
+        return []
+    lines = ["## Requirements", ""]
+    for kind, heading in REQUIREMENT_HEADINGS.items():
+        rows: list[list[object]] = [
+            [r.key, r.priority, r.text, ", ".join(r.tasks) or "—"]
+            for r in report.requirements
+            if r.kind == kind
+        ]
+        if rows:
+            lines += [
+                f"### {heading}",
+                "",
+                *_table(["Key", "Priority", "Requirement", "Tasks"], rows),
+            ]
     return lines
 
 

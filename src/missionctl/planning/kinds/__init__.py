@@ -347,10 +347,10 @@ def _kind_problems(kind: Kind, slots: frozenset[str]) -> Iterator[str]:
     """References a kind's fields make to each other, and its patterns, that do not hold.
 
     Task keys are unique; ``depends_on``, ``feature_deps``, phases' ``task_keys``,
-    ``design_key`` and ``verify_key`` name the kind's tasks (or :data:`FEATURES` where it
-    stands for the feature tasks); ``traces`` name its requirement tags (or ``features``,
-    ``constraints``); slots are known; a feature's files are named in feature templates
-    only; keyword patterns compile.
+    ``design_key``, ``verify_key`` and risks' ``mitigated_by`` name the kind's tasks (or
+    :data:`FEATURES` where it stands for the feature tasks); ``traces`` name its requirement
+    tags (or ``features``, ``constraints``); slots are known; a feature's files are named in
+    feature templates only; keyword patterns compile.
     """
     keys = [task.key for task in kind.tasks]
     tasks_or_features = {*keys, FEATURES}
@@ -367,6 +367,8 @@ def _kind_problems(kind: Kind, slots: frozenset[str]) -> Iterator[str]:
             yield f"{name}: a plan for an existing system needs it; it cannot be greenfield_only"
     for i, phase in enumerate(kind.phases):
         yield from _unknown(f"phases.{i}.task_keys", phase.task_keys, tasks_or_features, "task")
+    for i, risk in enumerate(kind.risks):
+        yield from _unknown(f"risks.{i}.mitigated_by", risk.mitigated_by, set(keys), "task")
     for i, decision in enumerate(kind.decisions):
         if decision.slot is not None:
             yield from _unknown(f"decisions.{i}.slot", (decision.slot,), slots, "slot")

@@ -64,13 +64,18 @@ class RequirementTemplate:
 
 @dataclass(frozen=True, slots=True, config=STRICT)
 class RiskTemplate:
-    """A risk typical of a kind."""
+    """A risk typical of a kind.
+
+    ``mitigated_by`` names the kind's tasks that carry out its mitigation (a trait's risk is
+    mitigated by the tasks tracing the trait's requirement, which it need not name).
+    """
 
     title: str
     description: str
     severity: Severity
     likelihood: Likelihood
     mitigation: str
+    mitigated_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, config=STRICT)

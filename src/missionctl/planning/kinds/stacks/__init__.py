@@ -141,6 +141,10 @@ class Platform:
     program: _Text
     support: _Text
     privacy: _Text
+    version_pattern: _Text
+    """A regex whose group is the lowest version the mission names ("Android 9" → "9")."""
+    stated_support: _Text
+    """``support`` when the mission names a version: ``{version}`` is filled in."""
 
 
 @dataclass(frozen=True, slots=True, config=_STRICT)
