@@ -15,6 +15,7 @@ from missionctl.cli import app
 from missionctl.db import Database
 from missionctl.db.migrate import downgrade_database, upgrade_database
 from missionctl.documents.local import write_prd
+from missionctl.planning.base import PlanningInput
 from missionctl.planning.local import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext, open_context
@@ -131,3 +132,33 @@ async def test_the_run_report_lists_constraints_apart_with_the_tasks_that_honour
     features, rest = section.split("### Features", 1)[1].split("### Constraints", 1)
     assert "unlock" in features.lower() and not any(c in features for c in CONSTRAINTS)
     assert all(c in rest.split("### Qualities", 1)[0] for c in CONSTRAINTS)
+
+
+@pytest.mark.parametrize(
+    ("goal", "quoted", "features"),
+    [
+        (
+            "A web portal where a dental practice's patients see their x-rays and book "
+            "check-ups; HIPAA applies",
+            ["HIPAA applies"],
+            2,
+        ),
+        (
+            "An Android app in Kotlin for a physiotherapy clinic where patients book sessions, "
+            "log exercises and message their therapist; must comply with GDPR and work offline",
+            ["comply with GDPR", "work offline"],
+            3,
+        ),
+        ("A Go service that tracks orders, is PCI DSS compliant and syncs stock", ["PCI DSS"], 2),
+    ],
+)
+async def test_a_goals_own_constraint_clauses_are_constraints_not_features(
+    goal: str, quoted: list[str], features: int
+) -> None:
+    draft = (await LocalPlanner().plan(PlanningInput(title=goal[:60], goal=goal))).draft
+    feature_texts = [r.text for r in draft.requirements if r.kind == "feature"]
+    constraint_texts = " ".join(r.text for r in draft.requirements if r.kind == "constraint")
+    assert len(feature_texts) == features, feature_texts
+    for words in quoted:
+        assert words in constraint_texts
+        assert not any(words.lower() in text.lower() for text in feature_texts)

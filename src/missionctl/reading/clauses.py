@@ -73,6 +73,15 @@ _DROPPED_CLAUSE = re.compile(
     r"^(?:using|via|built with|as)\b|\bdowntime\b|^(?:etc|and so on|more|when|where|why|how)$",
     _FLAGS,
 )
+# A clause that bounds the whole product rather than naming something it does ("HIPAA
+# applies", "must comply with GDPR", "works offline"): read as a constraint of the goal.
+_CONSTRAINT_CLAUSE = re.compile(
+    r"\bcompl(?:y|ies|iant|iance)\b|\b(?:applies|apply)$|"
+    r"^(?:must |should |has to |needs to )?(?:work|works|run|runs)\s+(?:fully\s+)?offline\b",
+    _FLAGS,
+)
+# "comply with GDPR" is one clause: its "with" must not split it (rejoined after the split).
+_BOUND_WITH = re.compile(r"\b(compl(?:y|ies|iant|iance)|accordance)\s+with\s+", _FLAGS)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(?P<item>.+)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
@@ -118,6 +127,7 @@ class ParsedGoal:
     features: tuple[Feature, ...]
     verb_phrases: tuple[str, ...]
     descriptor: str | None = None
+    constraints: tuple[str, ...] = ()
 
 
 def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str]) -> ParsedGoal:
@@ -168,6 +178,8 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         phrase = host
     subject, purpose = _split_purpose(phrase)
 
+    constraints = tuple(dict.fromkeys(c for c, _ in clauses if _CONSTRAINT_CLAUSE.search(c)))
+    clauses = [(c, infinitive) for c, infinitive in clauses if c not in constraints]
     features = _features(clauses, phrase, frozenset(tech_names))
     verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
     return ParsedGoal(
@@ -179,6 +191,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         features,
         tuple(verb_phrases),
         clip(described, SUBJECT_MAX_CHARS) if described else None,
+        constraints,
     )
 
 
@@ -222,8 +235,9 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
     houseplants need watering" is one feature, not "tracks" and "houseplants need watering".
     """
     clauses: list[tuple[str, bool]] = []
-    for part in _CLAUSE_SPLIT.split(_bind_question_objects(text)):
-        part = _QUESTION_BOUND.sub(r" \1", part)
+    bound = _BOUND_WITH.sub(r"\1_with_", _bind_question_objects(text))
+    for part in _CLAUSE_SPLIT.split(bound):
+        part = _QUESTION_BOUND.sub(r" \1", part).replace("_with_", " with ")
         clause = part.strip(" .,;:!?\"'()[]")
         first, _, rest = clause.partition(" ")
         infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in _base_verbs()

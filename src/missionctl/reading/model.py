@@ -186,7 +186,8 @@ class GoalReading(_Value):
         scale: How much use the software expects.
         scale_phrase: The words that say so ("small bakery", "5 million users"), or ``None``.
         cadence: How often scheduled work runs ("nightly"), when the mission says so.
-        constraints: The mission's constraints, stripped, empty ones dropped.
+        constraints: The mission's constraints, stripped, empty ones dropped, then the goal's
+            own constraint clauses ("HIPAA applies", "must comply with GDPR", "works offline").
         existing: What the repository context or goal says exists already ("React Native
             app", "REST API").
         brownfield: Whether the work changes an existing system.

@@ -46,6 +46,10 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
     language = find_language(goal or title)
     english = language == ENGLISH
     parsed = parse_goal(goal, title=title, english=english, tech_names=technology_names())
+    # The goal's own constraint clauses ("HIPAA applies") count as constraints, after the
+    # mission's: the plan quotes them among its constraints, not as features.
+    lowered = {c.lower() for c in constraints}
+    constraints += tuple(c for c in parsed.constraints if c.lower() not in lowered)
     technologies = find_technologies(raw)
     signals = find_signals(everything, constraints)
     existing = find_existing(". ".join(part for part in (goal, repo_context) if part))
