@@ -62,15 +62,15 @@ def postgres_base_url() -> str | None:
 # Test folders whose subject is not the database: pages (`web`, `browser`), the terminal (`cli`)
 # and the HTTP boundary's defences (`security`). Their reads and writes go through the services
 # and repositories that `api`, `services`, `engine`, `db` and the rest test on both backends, so
-# their PostgreSQL twins checked nothing new and cost a third of the suite. A test there whose
-# subject is the database after all (two writers at once, a follower reading behind a writer)
-# is marked ``both_databases``.
+# their PostgreSQL twins checked nothing new and cost a fifth of the suite's time (ADR 0083). A
+# test there whose subject is the database after all (two writers at once, a follower reading
+# behind a writer) is marked ``both_databases``.
 SQLITE_ONLY_FOLDERS = frozenset({"browser", "cli", "security", "web"})
 DATABASE_FIXTURES = ("database_url", "empty_database_url", "module_settings")
 """The fixtures parametrised by backend (``BACKENDS``)."""
 
 
-def runs_on_postgresql_only_by_choice(item: pytest.Item) -> bool:
+def is_needless_postgresql_twin(item: pytest.Item) -> bool:
     """Whether ``item`` is a PostgreSQL variant that should run on SQLite only.
 
     That is a test marked ``one_database`` (its subject is something else: a real coding CLI,
@@ -118,7 +118,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        (dropped if runs_on_postgresql_only_by_choice(item) else kept).append(item)
+        (dropped if is_needless_postgresql_twin(item) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = sorted(kept, key=lambda item: not declared_long(item))  # stable: order kept
