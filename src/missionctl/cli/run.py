@@ -353,19 +353,15 @@ def print_plan(plan: PlanRead) -> None:
         console.print(risks)
 
 
-REQUIREMENT_HEADINGS = {
-    "feature": "features",
-    "constraint": "constraints",
-    "quality": "qualities of the product's kind",
-}
-
-
 def _print_requirements(plan: PlanRead) -> None:
     """The requirements under one heading per kind: features, then constraints, then qualities."""
+    # Imported here, as the schemas are: the CLI starts without them.
+    from missionctl.schemas.plans import REQUIREMENT_HEADINGS
+
     for kind, heading in REQUIREMENT_HEADINGS.items():
         of_kind = [r for r in plan.requirements if r.kind == kind]
         if of_kind:
-            console.print(f"{heading}:", highlight=False)
+            console.print(f"{heading.lower()}:", highlight=False)
         for requirement in of_kind:
             console.print(
                 f"  {requirement.key} ({requirement.priority}) {escape(requirement.text)}",

@@ -29,7 +29,13 @@ from missionctl.domain.packs import (
 )
 from missionctl.llm.redaction import redact
 from missionctl.schemas.missions import MissionRead
-from missionctl.schemas.plans import PlanDecision, PlanRead, PlanRisk, PlanTask
+from missionctl.schemas.plans import (
+    REQUIREMENT_HEADINGS,
+    PlanDecision,
+    PlanRead,
+    PlanRisk,
+    PlanTask,
+)
 
 # Words that make a sentence of the mission's context worth quoting under a heading.
 RUN_WORDS = ("test", "tests", "testing", "pytest", "run", "runs", "build", "builds", "lint",
@@ -189,11 +195,7 @@ def _order_section(plan: PlanRead, tasks: Sequence[TaskEntry]) -> list[str]:
 def _requirements_section(plan: PlanRead) -> list[str]:
     """The plan's requirements, features first, then the constraints every task honours."""
     lines = ["## Requirements", ""]
-    for kind, heading in (
-        ("feature", "Features"),
-        ("constraint", "Constraints"),
-        ("quality", "Qualities"),
-    ):
+    for kind, heading in REQUIREMENT_HEADINGS.items():
         of_kind = [r for r in plan.requirements if r.kind == kind]
         if of_kind:
             lines += [f"{heading}:", ""]

@@ -36,6 +36,12 @@ RequirementKind = Literal["feature", "constraint", "quality"]
 """What a requirement is: something the product does (``feature``), a bound the goal or its
 constraints set on every part of it (``constraint``: a law, a figure, a platform, a deadline),
 or a quality the planner holds any product of its kind to (``quality``)."""
+REQUIREMENT_HEADINGS: dict[RequirementKind, str] = {
+    "feature": "Features",
+    "constraint": "Constraints",
+    "quality": "Qualities",
+}
+"""How each kind of requirement is headed wherever a plan's requirements are listed, in order."""
 NextStepPriority = Literal["low", "medium", "high"]
 SpecialistRole = Literal[
     "product",

@@ -44,6 +44,7 @@ from missionctl.repositories import runs as run_repo
 from missionctl.repositories import workflows as workflow_repo
 from missionctl.repositories.plans import PlanItems
 from missionctl.schemas.artifacts import ArtifactRead
+from missionctl.schemas.plans import REQUIREMENT_HEADINGS
 from missionctl.schemas.reports import (
     ReportArtifact,
     ReportDecision,
@@ -547,9 +548,6 @@ def _tasks_section(report: RunReport) -> list[str]:
     if failures:
         lines += ["Failures:", "", *failures, ""]
     return lines
-
-
-REQUIREMENT_HEADINGS = {"feature": "Features", "constraint": "Constraints", "quality": "Qualities"}
 
 
 def _requirements_section(report: RunReport) -> list[str]:

@@ -34,6 +34,7 @@ from missionctl.domain.events import BUDGET_WARNING_SHARE
 from missionctl.schemas.governance import ControlsRead
 from missionctl.schemas.health import HealthSummaryRead
 from missionctl.schemas.missions import ANSWER_MAX_CHARS
+from missionctl.schemas.plans import REQUIREMENT_HEADINGS
 from missionctl.security.guard import authenticate
 from missionctl.services import ServiceContext
 from missionctl.services.controls import read_controls
@@ -285,6 +286,7 @@ def _build_environment() -> jinja2.Environment:
         shown_state=shown_state,
         dispatch_halted=dispatch_halted,
         answer_max_chars=ANSWER_MAX_CHARS,
+        requirement_headings=REQUIREMENT_HEADINGS,
     )
     return env
 
