@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from missionctl.demo.threaded_server import RequestLog, ThreadedServer
+from missionctl.demo.threaded_server import RecordingServer
 
 
 @dataclass(frozen=True)
@@ -121,27 +121,17 @@ class RecordedRequest:
 Script = Callable[[RecordedRequest], Reply]
 
 
-class ScriptedAnthropicServer(ThreadedServer):
+class ScriptedAnthropicServer(RecordingServer[RecordedRequest]):
     """The Messages API (JSON and SSE) under uvicorn in a thread; ``script`` plays the model."""
 
     thread_name = "scripted-anthropic"
+    base_path = ""  # the CLI's ANTHROPIC_BASE_URL; it appends /v1/messages
 
     def __init__(self, script: Script, *, side_reply: str = "Scripted.") -> None:
         """``script`` answers each request that offers tools; ``side_reply`` the others."""
         self.script = script
         self.side_reply = side_reply
-        self._log = RequestLog(RecordedRequest)
-        super().__init__()
-
-    @property
-    def base_url(self) -> str:
-        """What to give the CLI as ``ANTHROPIC_BASE_URL`` (it appends ``/v1/messages``)."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first."""
-        return self._log.all()
+        super().__init__(RecordedRequest)
 
     @property
     def agent_requests(self) -> list[RecordedRequest]:

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from missionctl.demo.threaded_server import HTTPError, RequestLog, ThreadedServer
+from missionctl.demo.threaded_server import HTTPError, RecordingServer
 
 _USAGE = {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
 _CHUNKS = 3  # a reply streams in a few pieces, as a real model's does
@@ -71,27 +71,17 @@ class RecordedRequest:
 Script = Callable[[RecordedRequest], Reply]
 
 
-class ScriptedChatServer(ThreadedServer):
+class ScriptedChatServer(RecordingServer[RecordedRequest]):
     """Chat Completions (JSON and SSE) under uvicorn in a thread; ``script`` plays the model."""
 
     thread_name = "scripted-chat"
+    base_path = "/v1"  # the CLI appends /chat/completions
 
     def __init__(self, script: Script) -> None:
         """``script`` answers each ``POST /v1/chat/completions`` with the conversation so far."""
         self.script = script
         self.errors: list[str] = []  # what the script raised, as tracebacks
-        self._log = RequestLog(RecordedRequest)
-        super().__init__()
-
-    @property
-    def base_url(self) -> str:
-        """The endpoint's base URL (the CLI appends ``/chat/completions``)."""
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first."""
-        return self._log.all()
+        super().__init__(RecordedRequest)
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:

@@ -43,7 +43,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
-from missionctl.demo.threaded_server import HTTPError, RequestLog, ThreadedServer
+from missionctl.demo.threaded_server import HTTPError, RecordingServer
 
 
 def _new_id(prefix: str) -> str:
@@ -126,26 +126,16 @@ class RecordedRequest:
 Script = Callable[[RecordedRequest], Reply]
 
 
-class ScriptedResponsesServer(ThreadedServer):
+class ScriptedResponsesServer(RecordingServer[RecordedRequest]):
     """The Responses API (SSE and JSON) under uvicorn in a thread; ``script`` plays the model."""
 
     thread_name = "scripted-responses"
+    base_path = "/v1"  # the provider's base_url; the CLI appends /responses
 
     def __init__(self, script: Script) -> None:
         """``script`` answers each ``POST /v1/responses`` with the conversation so far."""
         self.script = script
-        self._log = RequestLog(RecordedRequest)
-        super().__init__()
-
-    @property
-    def base_url(self) -> str:
-        """The provider's ``base_url`` (the CLI appends ``/responses``)."""
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first."""
-        return self._log.all()
+        super().__init__(RecordedRequest)
 
     @property
     def agent_requests(self) -> list[RecordedRequest]:

@@ -143,3 +143,30 @@ class RequestLog(Generic[R]):
         """The records so far, oldest first (a copy)."""
         with self._lock:
             return list(self._records)
+
+
+class RecordingServer(ThreadedServer, Generic[R]):
+    """A :class:`ThreadedServer` that keeps a record of every request (``requests``).
+
+    Subclasses call ``self._log.record(request)`` in their routes, and set ``base_path``: what
+    ``base_url`` ends with, the part of the API's path a client is configured with.
+    """
+
+    base_path = ""
+
+    def __init__(
+        self, make: Callable[[str, str, dict[str, str], dict[str, Any] | None], R]
+    ) -> None:
+        """``make``: the record of one request (see :class:`RequestLog`)."""
+        self._log = RequestLog(make)
+        super().__init__()
+
+    @property
+    def base_url(self) -> str:
+        """The URL a client is configured with: this server's address and ``base_path``."""
+        return f"http://127.0.0.1:{self.port}{self.base_path}"
+
+    @property
+    def requests(self) -> list[R]:
+        """Every request received so far, oldest first."""
+        return self._log.all()
