@@ -198,6 +198,47 @@ async def test_dangling_traces_and_dependencies_are_dropped(
     await llm_app.assert_notes_shown(plan)
 
 
+async def test_a_models_risk_links_follow_renamed_tasks_and_hostile_ones_are_dropped(
+    llm_app: LLMApp, openai_server: ScriptedOpenAIServer
+) -> None:
+    answer = local_answer()
+    rename(answer, "ui", "UI Work")  # repaired to "ui-work"; the risk's link must follow it
+    risk = answer["risks"][0]
+    risk["mitigation_tasks"] = ["UI Work", "ghost", "../../etc/passwd"]
+    risk["owner"] = "<script>alert(1)</script>"
+    answer["requirements"][0]["kind"] = "constraint"
+    openai_server.default_handler = answering(answer)
+
+    plan = await llm_app.plan()
+
+    assert len(openai_server.chat_requests) == 1
+    stored = plan["risks"][0]
+    assert stored["mitigation_tasks"] == ["ui-work"]
+    assert plan["requirements"][0]["kind"] == "constraint"
+    dropped = [n for n in plan["notes"] if "was mitigated by" in n]
+    assert len(dropped) == 2 and "'ghost'" in dropped[0]
+    register = await llm_app.http.get(f"/missions/{plan['mission_id']}")
+    assert register.status_code == 200
+    assert "<script>alert(1)</script>" not in register.text  # the owner is text, escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in register.text
+    trace = (await llm_app.http.get(f"/api/v1/missions/{plan['mission_id']}/trace")).json()
+    assert "task:ui-work" in [e["target"] for e in trace["edges"] if e["kind"] == "mitigates"]
+
+
+async def test_a_requirement_of_an_unknown_kind_is_sent_back_naming_the_field(
+    llm_app: LLMApp, openai_server: ScriptedOpenAIServer
+) -> None:
+    wrong = local_answer()
+    wrong["requirements"][0]["kind"] = "admin"
+    openai_server.default_handler = answering(wrong, local_answer())
+
+    plan = await llm_app.plan()
+
+    assert len(openai_server.chat_requests) == 2  # sent back once, by the schema
+    assert "requirements.0.kind" in openai_server.chat_requests[1].body["messages"][-1]["content"]
+    assert all(r["kind"] in {"feature", "constraint", "quality"} for r in plan["requirements"])
+
+
 async def test_repeated_keys_are_merged_or_renamed(
     llm_app: LLMApp, openai_server: ScriptedOpenAIServer
 ) -> None:
