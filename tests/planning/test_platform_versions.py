@@ -48,3 +48,21 @@ async def test_the_supported_versions_start_at_the_one_the_mission_names(
 async def test_without_a_version_the_platform_default_stands() -> None:
     requirements = await _requirements("An Android app where tenants report broken boilers")
     assert "Android 10 and later" in requirements
+
+
+@pytest.mark.parametrize(
+    "context",
+    ["Android " + "9" * 5000, "iOS 1." + "7" * 5000, "android " + "1.2.3.4.5.6 " * 2000],
+)
+async def test_a_hostile_version_in_the_context_plans_with_the_default(context: str) -> None:
+    goal = "An Android and iOS app where tenants report broken boilers"
+    mission = PlanningInput(title="Boilers", goal=goal, repo_context=context[:20_000])
+    draft = (await LocalPlanner().plan(mission)).draft
+    assert "Android 10 and later" in "\n".join(r.text for r in draft.requirements)
+
+
+async def test_a_version_at_the_end_of_a_sentence_is_read() -> None:
+    requirements = await _requirements(
+        "An Android app where tenants report broken boilers.", "It must run on Android 9."
+    )
+    assert "Android 9 and later" in requirements
