@@ -7,6 +7,7 @@ import pytest
 
 from missionctl.domain.tracemap import (
     TraceArtifact,
+    TraceClause,
     TraceDecision,
     TraceInput,
     TraceRequirement,
@@ -139,6 +140,60 @@ def test_the_requirement_filter_keeps_only_its_path() -> None:
     assert narrowed.gaps == ()  # R3's gap is not on R2's path
     with pytest.raises(KeyError):
         focus(build_map(data), "R7")
+
+
+CLAUSES = [
+    TraceClause("short links redirect", "feature", requirements=["R1"]),
+    TraceClause("counts clicks", "feature", tasks=["stats"]),
+    TraceClause("GDPR applies", "constraint"),
+]
+
+
+def test_the_goals_clauses_lead_to_what_keeps_them_and_a_dropped_one_is_a_gap() -> None:
+    trace = build_map(small(clauses=CLAUSES))
+    nodes = {n.id: n for n in trace.nodes}
+    assert [n.id for n in trace.nodes][:4] == ["goal:goal", "clause:C1", "clause:C2", "clause:C3"]
+    assert [(nodes[c].status, nodes[c].detail) for c in ("clause:C1", "clause:C3")] == [
+        ("covered", "feature"),
+        ("dropped", "constraint"),
+    ]
+    edges = {(e.kind, e.source, e.target) for e in trace.edges}
+    assert {("states", "goal:goal", f"clause:C{n}") for n in (1, 2, 3)} <= edges
+    assert ("covers", "clause:C1", "requirement:R1") in edges
+    assert ("covers", "clause:C2", "task:stats") in edges  # only an acceptance criterion keeps it
+    # R1 hangs from its clause; R2, which no clause leads to, from the goal itself.
+    assert ("traces", "goal:goal", "requirement:R1") not in edges
+    assert ("traces", "goal:goal", "requirement:R2") in edges
+    assert [(g.kind, g.item) for g in trace.gaps] == [("dropped_clause", "clause:C3")]
+    assert "The goal says “GDPR applies”" in trace.gaps[0].message
+
+
+def test_a_clause_naming_keys_the_plan_lacks_is_dropped_and_links_nowhere() -> None:
+    ghost = [TraceClause("links expire", "feature", requirements=["R9"], tasks=["gone"])]
+    trace = build_map(small(clauses=ghost))
+    assert [e.target for e in trace.edges if e.kind == "covers"] == []
+    assert trace.node("clause:C1").status == "dropped"  # type: ignore[union-attr]
+    assert [(g.kind, g.item) for g in trace.gaps] == [("dropped_clause", "clause:C1")]
+
+
+def test_the_requirement_filter_keeps_the_clauses_that_lead_to_it() -> None:
+    narrowed = focus(build_map(small(clauses=CLAUSES)), "R1")
+    ids = {n.id for n in narrowed.nodes}
+    assert "clause:C1" in ids and "clause:C3" not in ids
+    assert narrowed.gaps == ()
+
+
+def test_clauses_are_drawn_under_the_goal_with_dashed_lines_to_what_keeps_them() -> None:
+    svg = str(trace_svg(build_map(small(clauses=CLAUSES))))
+    root = ET.fromstring(svg)
+    nodes = {g.get("data-node"): g for g in root.iter(f"{SVG}g") if g.get("data-node")}
+    goal_x = nodes["goal:goal"].get("transform", "").split("(")[1].split(",")[0]
+    for clause in ("clause:C1", "clause:C2", "clause:C3"):
+        assert nodes[clause].get("transform", "").startswith(f"translate({goal_x},")
+    assert "trace__node--gap" in (nodes["clause:C3"].get("class") or "")
+    covers = [p for p in root.iter(f"{SVG}path") if "trace__edge--covers" in (p.get("class") or "")]
+    assert len(covers) == 2
+    assert "Goal and clauses" in svg
 
 
 def big() -> TraceInput:

@@ -58,6 +58,8 @@ async def test_the_stored_plan_keeps_every_clause_figure_and_the_stack(
 
     assert list(verdict.dropped_clauses) == []
     assert list(verdict.missed_figures) == []
+    # The product's own check, stored with the plan, agrees: nothing for the user to clarify.
+    assert plan.clauses and [c.text for c in plan.clauses if not c.covered] == []
     assert figure in verdict.figures
     assert list(verdict.contradictions) == []
     assert list(verdict.repeated_templates) == []

@@ -398,3 +398,101 @@ async def test_a_value_that_does_not_convert_without_loss_is_sent_back_by_name(
         "A reply did not match the schema and was sent back (tasks.2.estimate_tokens: Input "
         "should be a valid integer, unable to parse string as an integer)"
     ]
+
+
+# ---- Clauses of the goal: one round for a plan that left one out -----------------------------
+
+
+def without_aliases(answer: Answer) -> Answer:
+    """``answer`` with every requirement and criterion that keeps "custom aliases" reworded."""
+    dropped = copy.deepcopy(answer)
+    for requirement in dropped["requirements"]:
+        requirement["text"] = requirement["text"].replace("Custom aliases", "Short codes")
+    for each in dropped["tasks"]:
+        each["acceptance"] = [
+            c.replace("custom aliases", "short codes") for c in each["acceptance"]
+        ]
+    return dropped
+
+
+def clause_states(plan: dict[str, Any]) -> dict[str, bool]:
+    return {c["text"]: bool(c["requirements"] or c["tasks"]) for c in plan["clauses"]}
+
+
+async def test_a_plan_that_left_out_a_clause_is_sent_back_once_and_the_repair_keeps_it(
+    llm_app: LLMApp, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.default_handler = answering(without_aliases(local_answer()), local_answer())
+
+    plan = await llm_app.plan()
+
+    first, second = openai_server.chat_requests
+    asked = second.messages[-1]["content"]
+    assert 'the goal says "custom aliases"' in asked
+    assert "the goal says" not in first.messages[-1]["content"]
+    assert clause_states(plan) == {"click analytics": True, "custom aliases": True}
+    assert plan["requirements"][1]["text"].startswith("Custom aliases")
+    stored = await llm_app.validation(plan["id"])
+    assert stored["attempts"] == 2 and stored["clauses"] == plan["clauses"]
+    assert plan["notes"][0].startswith("A plan left out clauses of the goal and was sent back")
+    page = (await llm_app.http.get(f"/missions/{plan['mission_id']}/plans/1")).text
+    assert "Every clause of the goal is covered: 2 of 2" in page
+    assert "Not understood" not in page
+
+
+async def test_a_model_that_still_leaves_a_clause_out_is_not_asked_again_and_the_page_asks(
+    llm_app: LLMApp, openai_server: ScriptedOpenAIServer
+) -> None:
+    dropped = without_aliases(local_answer())
+    openai_server.default_handler = answering(dropped, dropped)
+
+    plan = await llm_app.plan()
+
+    assert len(openai_server.chat_requests) == 2
+    assert clause_states(plan) == {"click analytics": True, "custom aliases": False}
+    read = (await llm_app.http.get(f"/api/v1/missions/{plan['mission_id']}/plan")).json()
+    assert read["clauses"] == plan["clauses"]
+    page = (await llm_app.http.get(f"/missions/{plan['mission_id']}/plans/1")).text
+    assert "Not understood" in page and "1 of 2 clauses of the goal" in page
+    assert '“custom aliases” <span class="muted">(feature)</span>: what should' in page
+    assert "Every clause of the goal is covered" not in page
+
+
+async def test_a_clause_round_that_breaks_the_rules_keeps_the_earlier_valid_plan(
+    llm_app: LLMApp, openai_server: ScriptedOpenAIServer
+) -> None:
+    """The clause round's reply has a cycle, and so has its repair when the budget runs out:
+    the valid plan the round was asked to extend is stored, and nothing is refused."""
+    dropped = without_aliases(local_answer())
+    cyclic = local_answer()
+    task(cyclic, "scope")["depends_on"] = ["e2e-tests"]
+    openai_server.default_handler = answering(dropped, cyclic, cyclic)
+
+    plan = await llm_app.plan()
+
+    assert len(openai_server.chat_requests) == 3
+    assert plan["tasks"] == dropped["tasks"]
+    assert clause_states(plan)["custom aliases"] is False
+    assert (await llm_app.validation(plan["id"]))["attempts"] == 3
+    assert plan["notes"][-1].startswith(
+        "The plan sent back for its clauses came back breaking the plan rules (dependency cycle"
+    )
+    assert plan["notes"][-1].endswith("the earlier plan is kept")
+
+
+async def test_a_hostile_clause_is_quoted_to_the_model_as_data_and_shown_escaped(
+    llm_app: LLMApp, openai_server: ScriptedOpenAIServer
+) -> None:
+    goal = f"{GOAL} and <script>alert(1)</script> widgets"
+    created = await llm_app.http.post("/api/v1/missions", json={"goal": goal})
+    mission_id = created.json()["id"]
+    openai_server.default_handler = answering(local_answer(), local_answer())
+
+    planned = await llm_app.http.post(f"/api/v1/missions/{mission_id}/plan")
+
+    assert planned.status_code == 201, planned.text
+    left_out = [c["text"] for c in planned.json()["clauses"] if not c["requirements"]]
+    assert left_out and all("script" in text for text in left_out)
+    page = (await llm_app.http.get(f"/missions/{mission_id}/plans/1")).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page

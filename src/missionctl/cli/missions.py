@@ -629,10 +629,13 @@ def trace(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show a mission's traceability: its gaps, then each requirement with the tasks tracing it.
+    """Show a mission's traceability: its gaps, the goal's clauses, then each requirement.
 
-    A gap is a requirement no task traces, a task that traces nothing, a task that succeeded
-    without an artifact, or a high or critical risk without a mitigation task.
+    Each clause of the goal (a feature or constraint as the user wrote it) is listed with the
+    requirements that keep it; each requirement with the tasks tracing it. A gap is a clause no
+    requirement or acceptance criterion keeps, a requirement no task traces, a task that
+    traces nothing, a task that succeeded without an artifact, or a high or critical risk
+    without a mitigation task.
     """
     with open_backend() as api:
         found = api.mission_trace(mission_id, plan_version)
@@ -717,6 +720,23 @@ def print_diagrams(found: MissionDiagramsRead) -> None:
             )
 
 
+def print_trace_clauses(found: TraceMapRead) -> None:
+    """Each clause of the goal with the keys of what keeps it (nothing for an older plan)."""
+    clauses = [n for n in found.nodes if n.kind == "clause"]
+    if not clauses:
+        return
+    kept: dict[str, list[str]] = {}
+    for edge in found.edges:
+        if edge.kind == "covers":
+            kept.setdefault(edge.source, []).append(edge.target.partition(":")[2])
+    console.print(f"Goal clauses kept: {len(kept)} of {len(clauses)}")
+    for node in clauses:
+        by = kept.get(node.id)
+        mark = "✓" if by else "[red]![/red]"
+        where = f"kept by {', '.join(by)}" if by else "kept by nothing"
+        console.print(f"  {mark} “{escape(node.label)}” ({escape(node.detail)}): {escape(where)}")
+
+
 def print_trace(found: TraceMapRead) -> None:
     """The gaps, then one table row per requirement: its tasks, their status and artifacts."""
     labels = {n.id: n.label for n in found.nodes}
@@ -726,6 +746,7 @@ def print_trace(found: TraceMapRead) -> None:
         console.print(f"  {escape(gap.message)}")
     if not found.gaps:
         console.print("No gaps.")
+    print_trace_clauses(found)
     produced: dict[str, list[str]] = {}
     traced: dict[str, list[str]] = {}
     for edge in found.edges:

@@ -1,11 +1,16 @@
-"""The traceability map of a mission: goal → requirements → tasks → artifacts, and its gaps.
+"""The traceability map: goal → its clauses → requirements → tasks → artifacts, and its gaps.
 
-:func:`build_map` turns plain data (one plan version's requirements, tasks, risks and
-decisions, and the artifacts the runs of that version produced, by task) into nodes, edges and
-coverage gaps. It is pure: the same data always gives the same map, in the same order.
+:func:`build_map` turns plain data (one plan version's goal clauses, requirements, tasks, risks
+and decisions, and the artifacts the runs of that version produced, by task) into nodes, edges
+and coverage gaps. It is pure: the same data always gives the same map, in the same order.
 
-**Edges** go left to right: ``goal → requirement`` and ``requirement → task`` (``traces``: the
-task serves the requirement), ``dependency → task`` (``depends_on``), ``task → artifact``
+**Edges** go left to right: ``goal → clause`` (``states``: a feature or constraint the user
+wrote, as the plan version stored them), ``clause → requirement`` (``covers``: the requirement
+quotes the clause; ``clause → task`` when only a task's acceptance criterion does),
+``goal → requirement`` for a requirement no clause leads to (the planner's own standards, or
+every requirement of a version stored before clauses were), ``requirement → task``
+(``traces``: the task serves the requirement), ``dependency → task`` (``depends_on``),
+``task → artifact``
 (``produced``), ``risk → task`` (``mitigates`` when the risk names the task as its mitigation,
 ``concerns`` otherwise) and ``decision → task`` (``concerns``).
 
@@ -17,6 +22,8 @@ significant words with.
 **Gaps** (:data:`GAP_KINDS`), each with the item and a sentence saying what is missing and the
 fix:
 
+- ``dropped_clause``: a clause of the goal that no requirement and no acceptance criterion
+  keeps;
 - ``untraced_requirement``: a requirement no task traces;
 - ``task_traces_nothing``: a task that traces no requirement;
 - ``no_artifact``: a task whose step succeeded in a run and produced no artifact (a mission
@@ -31,10 +38,17 @@ from typing import Literal
 
 from missionctl.domain.packs import Candidate, relevant_items, significant_words
 
-NodeKind = Literal["goal", "requirement", "task", "artifact", "risk", "decision"]
-EdgeKind = Literal["traces", "depends_on", "produced", "concerns", "mitigates"]
-GapKind = Literal["untraced_requirement", "task_traces_nothing", "no_artifact", "unmitigated_risk"]
+NodeKind = Literal["goal", "clause", "requirement", "task", "artifact", "risk", "decision"]
+EdgeKind = Literal["states", "covers", "traces", "depends_on", "produced", "concerns", "mitigates"]
+GapKind = Literal[
+    "dropped_clause",
+    "untraced_requirement",
+    "task_traces_nothing",
+    "no_artifact",
+    "unmitigated_risk",
+]
 GAP_KINDS: tuple[GapKind, ...] = (
+    "dropped_clause",
     "untraced_requirement",
     "task_traces_nothing",
     "no_artifact",
@@ -45,6 +59,19 @@ SERIOUS_SEVERITIES = frozenset({"high", "critical"})
 GOAL_KEY = "goal"
 NOT_RUN = "not_run"
 """The status of a task no run of the plan version has a step for."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceClause:
+    """A clause of the goal (``kind``: feature or constraint) and what in the plan keeps it.
+
+    ``requirements`` and ``tasks`` are keys (a task keeps it by an acceptance criterion).
+    """
+
+    text: str
+    kind: str
+    requirements: Sequence[str] = ()
+    tasks: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +144,15 @@ class TraceInput:
     decisions: Sequence[TraceDecision] = ()
     artifacts: Sequence[TraceArtifact] = ()
     runs: int = 0
+    clauses: Sequence[TraceClause] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class TraceNode:
     """One box of the map. ``id`` is ``"<kind>:<key>"``, unique in the map.
 
-    ``status``: the goal's is ``goal``; a requirement's ``traced`` or ``untraced``; a task's its
+    ``status``: the goal's is ``goal``; a clause's ``covered`` or ``dropped`` (its ``detail``
+    is its kind); a requirement's ``traced`` or ``untraced``; a task's its
     step status or :data:`NOT_RUN`; an artifact's its kind; a risk's its severity; a
     decision's ``recorded``. ``detail`` is the longer text (a requirement's priority, a task's
     phase, a risk's description, a decision's choice).
@@ -183,10 +212,19 @@ def decision_key(position: int) -> str:
     return f"decision-{position}"
 
 
+def clause_key(position: int) -> str:
+    """The key of the goal's ``position``-th clause (from 1)."""
+    return f"C{position}"
+
+
 def build_map(data: TraceInput) -> TraceMap:
     """The traceability map of ``data`` (see the module docstring for its edges and gaps)."""
     traced = {key for task in data.tasks for key in task.traces}
     nodes = [TraceNode("goal", GOAL_KEY, data.goal, "goal")]
+    nodes += [
+        TraceNode("clause", clause_key(n), c.text, _clause_status(data, c), c.kind)
+        for n, c in enumerate(data.clauses, 1)
+    ]
     nodes += [
         TraceNode(
             "requirement", r.key, r.text, "traced" if r.key in traced else "untraced", r.priority
@@ -203,16 +241,50 @@ def build_map(data: TraceInput) -> TraceMap:
         TraceNode("decision", decision_key(n), d.title, "recorded", d.choice)
         for n, d in enumerate(data.decisions, 1)
     ]
-    edges = _plan_edges(data) + _attachment_edges(data)
+    edges = _clause_edges(data) + _plan_edges(data) + _attachment_edges(data)
     return TraceMap(tuple(nodes), tuple(edges), tuple(find_gaps(data)), ran=data.runs > 0)
 
 
+def _clause_status(data: TraceInput, clause: TraceClause) -> str:
+    return "covered" if _kept_by(data, clause) else "dropped"
+
+
+def _kept_by(data: TraceInput, clause: TraceClause) -> list[str]:
+    """The ids of what keeps ``clause``.
+
+    The plan's requirements that quote it, or else the plan's tasks whose acceptance criteria
+    do; keys the plan lacks are ignored.
+    """
+    requirements = {r.key for r in data.requirements}
+    quoting = [f"requirement:{k}" for k in clause.requirements if k in requirements]
+    if quoting:
+        return quoting
+    tasks = {t.key for t in data.tasks}
+    return [f"task:{k}" for k in clause.tasks if k in tasks]
+
+
+def _clause_edges(data: TraceInput) -> list[TraceEdge]:
+    """``states`` edges to each clause, then ``covers`` edges from it to what keeps it."""
+    edges: list[TraceEdge] = []
+    for n, clause in enumerate(data.clauses, 1):
+        source = f"clause:{clause_key(n)}"
+        edges.append(TraceEdge("states", f"goal:{GOAL_KEY}", source))
+        edges += [TraceEdge("covers", source, target) for target in _kept_by(data, clause)]
+    return edges
+
+
 def _plan_edges(data: TraceInput) -> list[TraceEdge]:
-    """``traces``, ``depends_on`` and ``produced`` edges; links to unknown keys are dropped."""
+    """``traces``, ``depends_on`` and ``produced`` edges; links to unknown keys are dropped.
+
+    The goal traces straight to each requirement no clause leads to.
+    """
     requirements = {r.key for r in data.requirements}
     tasks = {t.key for t in data.tasks}
+    from_clause = {key for clause in data.clauses for key in clause.requirements}
     edges = [
-        TraceEdge("traces", f"goal:{GOAL_KEY}", f"requirement:{r.key}") for r in data.requirements
+        TraceEdge("traces", f"goal:{GOAL_KEY}", f"requirement:{r.key}")
+        for r in data.requirements
+        if r.key not in from_clause
     ]
     for task in data.tasks:
         edges += [
@@ -261,6 +333,16 @@ def find_gaps(data: TraceInput) -> list[TraceGap]:
     task_keys = {t.key for t in data.tasks}
     produced = {a.task_key for a in data.artifacts}
     gaps = [
+        TraceGap(
+            "dropped_clause",
+            f"clause:{clause_key(n)}",
+            f"The goal says “{c.text}”, and no requirement or acceptance criterion keeps it: "
+            "add a requirement that quotes it, or reword the goal and plan again.",
+        )
+        for n, c in enumerate(data.clauses, 1)
+        if not _kept_by(data, c)
+    ]
+    gaps += [
         TraceGap(
             "untraced_requirement",
             f"requirement:{r.key}",
@@ -320,8 +402,9 @@ def _risk_gap(position: int, risk: TraceRisk, task_keys: set[str]) -> TraceGap:
 def focus(trace: TraceMap, requirement: str) -> TraceMap:
     """The part of ``trace`` on the path of ``requirement``.
 
-    Kept: the goal, the requirement, the tasks that trace it, their artifacts and the risks
-    and decisions attached to them, the edges between kept nodes, and the gaps of kept nodes.
+    Kept: the goal, the clauses that lead to the requirement, the requirement, the tasks that
+    trace it, their artifacts and the risks and decisions attached to them, the edges between
+    kept nodes, and the gaps of kept nodes.
 
     Raises:
         KeyError: ``trace`` has no such requirement.
@@ -336,7 +419,8 @@ def focus(trace: TraceMap, requirement: str) -> TraceMap:
         if (e.kind == "produced" and e.source in tasks)
         or (e.kind in ("concerns", "mitigates") and e.target in tasks)
     }
-    kept = {f"goal:{GOAL_KEY}", start} | tasks | attached
+    clauses = {e.source for e in trace.edges if e.kind == "covers" and e.target == start}
+    kept = {f"goal:{GOAL_KEY}", start} | clauses | tasks | attached
     return TraceMap(
         tuple(n for n in trace.nodes if n.id in kept),
         tuple(e for e in trace.edges if e.source in kept and e.target in kept),

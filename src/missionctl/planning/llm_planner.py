@@ -7,6 +7,8 @@ sends back what still breaks it), then to the semantic rules of
 :func:`missionctl.domain.plans.validate_plan`. A plan that breaks those rules (a dependency
 cycle) is sent back with every problem listed; a plan still invalid when the repair budget is
 spent is refused with :class:`PlanRejected`, so nothing invalid is ever returned or stored.
+A valid plan that leaves clauses of the goal out (:mod:`missionctl.planning.coverage`) is sent
+back once, naming them; that round never costs the valid plan (see :meth:`LLMPlanner.plan`).
 What was mended or sent back comes back as the result's ``notes``.
 
 The model may ask instead of plan (ADR 0035): a reply ``{"questions": [...], "reason": ...}``
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from missionctl.domain.plans import validate_plan
-from missionctl.errors import Problem, ValidationFailed
+from missionctl.errors import LLMOutputInvalid, Problem, ValidationFailed
 from missionctl.llm.protocol import (
     LLMClient,
     LLMUsage,
@@ -31,6 +33,7 @@ from missionctl.llm.protocol import (
 from missionctl.llm.redaction import redact
 from missionctl.planning.asking import ModelQuestions, is_question_reply, read_questions
 from missionctl.planning.base import ClarificationNeeded, PlannerResult, PlanningInput
+from missionctl.planning.coverage import clause_traces, uncovered
 from missionctl.planning.prompts import (
     PLANNER_PROMPT_VERSION,
     PLANNER_SCHEMA_NAME,
@@ -95,6 +98,14 @@ class LLMPlanner:
         mission again with the previous plan and every problem listed. Each call's own schema
         repairs (``attempts - 1``) count against the same budget.
 
+        A valid plan that leaves out clauses of the goal (a feature or constraint no requirement
+        and no acceptance criterion keeps, :func:`~missionctl.planning.coverage.clause_traces`)
+        is sent back once, each clause quoted, if repair budget is left. The answer is the
+        new plan unless it leaves out more; if the round's reply still breaks the plan rules
+        when the budget runs out, or its call fails (:class:`LLMOutputInvalid`,
+        :class:`TokenLimitReached`), the first plan is returned with a note saying so. A plan
+        that still drops a clause is not sent back again.
+
         ``max_tokens`` limits the tokens of the whole planning, every call and repair counted
         (the client asks each reply to fit what is left, and sends nothing it cannot pay for).
 
@@ -125,81 +136,128 @@ class LLMPlanner:
             asyncio.CancelledError: propagated unchanged if the caller cancels; nothing is
                 returned or stored.
         """
-        remaining = self._max_repairs
-        usage = LLMUsage()
-        attempts = 0
-        sent_back: list[str] = []
+        run = _Planning(remaining=self._max_repairs)
         user = planner_user_prompt(mission)
         while True:
-            result = await self._call(
-                user,
-                mission=mission,
-                repairs=remaining,
-                max_tokens=max_tokens,
-                spent=usage,
-                attempts=attempts,
-            )
-            usage += result.usage
-            attempts += result.attempts
-            remaining -= max(result.attempts - 1, 0)
-            problems = validate_plan(result.value)
-            if not problems:
-                return PlannerResult(
-                    draft=result.value,
-                    source=result.model,
-                    usage=usage,
-                    attempts=attempts,
-                    prompt_version=PLANNER_PROMPT_VERSION,
-                    notes=_notes(result, sent_back),
+            seen = _UsageSeen()
+            try:
+                result = await self._call(
+                    user, mission=mission, max_tokens=max_tokens, run=run, seen=seen
                 )
-            if remaining <= 0:
-                raise PlanRejected(problems, usage=usage, attempts=attempts, model=result.model)
-            remaining -= 1
-            sent_back.append(_sent_back_note(problems))
-            user = planner_repair_prompt(mission, draft=result.value, problems=problems)
+            except (LLMOutputInvalid, TokenLimitReached) as exc:
+                if run.kept is None:
+                    raise
+                # The clause round failed; the valid plan it was asked to extend still stands.
+                run.spent(seen.usage, seen.replies)
+                run.sent_back.append(f"The plan sent back for its clauses was not replaced: {exc}")
+                return self._result(run.kept, run)
+            run.spent(result.usage, result.attempts)
+            problems = validate_plan(result.value)
+            # One round, for a plan that is otherwise valid: a model that still drops a
+            # clause is not asked again (the plan shows the clause uncovered).
+            asking = not problems and run.kept is None and run.remaining > 0
+            if asking and (dropped := _dropped_clauses(result.value, mission)):
+                run.kept = result
+                user = run.send_back(mission, result.value, dropped, coverage=True)
+                continue
+            if not problems:
+                return self._result(_fewer_dropped(result, run.kept, mission), run)
+            if run.remaining <= 0:
+                if run.kept is not None:
+                    run.sent_back.append(_sent_back_note(problems, kept=True))
+                    return self._result(run.kept, run)
+                raise PlanRejected(
+                    problems, usage=run.usage, attempts=run.attempts, model=result.model
+                )
+            user = run.send_back(mission, result.value, problems)
+
+    def _result(self, result: StructuredResult[PlanDraft], run: "_Planning") -> PlannerResult:
+        """The planner's result: ``result``'s plan with what every call of ``run`` cost."""
+        return PlannerResult(
+            draft=result.value,
+            source=result.model,
+            usage=run.usage,
+            attempts=run.attempts,
+            prompt_version=PLANNER_PROMPT_VERSION,
+            notes=_notes(result, run.sent_back),
+        )
 
     async def _call(
         self,
         user: str,
         *,
         mission: PlanningInput,
-        repairs: int,
         max_tokens: int | None,
-        spent: LLMUsage,
-        attempts: int,
+        run: "_Planning",
+        seen: "_UsageSeen",
     ) -> StructuredResult[PlanDraft]:
-        """One model call of a planning that has spent ``spent`` in ``attempts`` calls so far.
+        """One model call of a planning that has spent what ``run`` counts so far.
+
+        ``seen`` keeps what the call's replies cost, for a caller that outlives its failure.
 
         Raises:
             ClarificationNeeded: the model asked; every call of the planning is counted.
             TokenLimitReached: ``max_tokens`` could not pay for this call; likewise counted.
         """
-        seen = _UsageSeen()
         try:
             return await self._client.generate_structured(
                 system=PLANNER_SYSTEM_PROMPT,
                 user=user,
                 output_model=PlanDraft,
                 schema_name=PLANNER_SCHEMA_NAME,
-                max_repairs=repairs,
+                max_repairs=run.remaining,
                 on_usage=seen,
-                max_tokens=_left(max_tokens, spent),
+                max_tokens=_left(max_tokens, run.usage),
                 prepare=functools.partial(_prepare_reply, mission=mission),
             )
         except _ModelAsked as asked:
             raise _clarification(
                 asked.questions,
                 model=self.model,
-                usage=spent + seen.usage,
-                attempts=attempts + seen.replies,
+                usage=run.usage + seen.usage,
+                attempts=run.attempts + seen.replies,
             ) from None
         except TokenLimitReached as exc:
             raise TokenLimitReached(
                 exc.message,
                 limit=max_tokens or 0,
-                usage=spent + exc.usage,
-                attempts=attempts + exc.attempts,
+                usage=run.usage + exc.usage,
+                attempts=run.attempts + exc.attempts,
             ) from None
+
+
+class _Planning:
+    """What one planning has spent and sent back so far.
+
+    ``kept`` is the valid plan sent back once for the goal clauses it left out: the answer
+    when the round fails.
+    """
+
+    def __init__(self, remaining: int) -> None:
+        self.remaining = remaining
+        self.usage = LLMUsage()
+        self.attempts = 0
+        self.sent_back: list[str] = []
+        self.kept: StructuredResult[PlanDraft] | None = None
+
+    def spent(self, usage: LLMUsage, attempts: int) -> None:
+        """Count a call: its tokens, its replies, and its schema repairs against the budget."""
+        self.usage += usage
+        self.attempts += attempts
+        self.remaining -= max(attempts - 1, 0)
+
+    def send_back(
+        self,
+        mission: PlanningInput,
+        draft: PlanDraft,
+        problems: Sequence[Problem],
+        *,
+        coverage: bool = False,
+    ) -> str:
+        """Spend one repair on ``draft``: note it and return the prompt that sends it back."""
+        self.remaining -= 1
+        self.sent_back.append(_sent_back_note(problems, coverage=coverage))
+        return planner_repair_prompt(mission, draft=draft, problems=problems)
 
 
 class _ModelAsked(Exception):
@@ -274,12 +332,44 @@ def _notes(result: StructuredResult[PlanDraft], sent_back: list[str]) -> tuple[s
     return tuple(redact(note) for note in notes)
 
 
-def _sent_back_note(problems: Sequence[Problem]) -> str:
-    """The note that a plan broke the plan rules and was sent back, naming its problems."""
+def _dropped_clauses(draft: PlanDraft, mission: PlanningInput) -> list[Problem]:
+    """A problem for each clause of the goal that ``draft`` keeps nowhere (none: it kept all)."""
+    return [
+        Problem(
+            "requirements",
+            f'the goal says "{clause}", and no requirement text or task acceptance criterion '
+            "keeps those words; add a requirement (or reword one) that quotes them",
+        )
+        for clause in uncovered(clause_traces(draft, mission))
+    ]
+
+
+def _fewer_dropped(
+    result: StructuredResult[PlanDraft],
+    kept: StructuredResult[PlanDraft] | None,
+    mission: PlanningInput,
+) -> StructuredResult[PlanDraft]:
+    """The answer to a clause round: the new plan, unless it leaves out more than the kept one."""
+    if kept is None:
+        return result
+    before = len(_dropped_clauses(kept.value, mission))
+    return kept if len(_dropped_clauses(result.value, mission)) > before else result
+
+
+def _sent_back_note(
+    problems: Sequence[Problem], *, coverage: bool = False, kept: bool = False
+) -> str:
+    """The note that a plan was sent back (or, ``kept``, that its repair failed), naming why."""
     shown = "; ".join(problem.message for problem in problems[:_PROBLEMS_IN_NOTE])
     more = len(problems) - _PROBLEMS_IN_NOTE
     tail = f"; and {more} more" if more > 0 else ""
-    return f"A plan broke the plan rules and was sent back ({shown}{tail})"
+    if kept:
+        return (
+            "The plan sent back for its clauses came back breaking the plan rules "
+            f"({shown}{tail}); the earlier plan is kept"
+        )
+    why = "left out clauses of the goal" if coverage else "broke the plan rules"
+    return f"A plan {why} and was sent back ({shown}{tail})"
 
 
 def _left(max_tokens: int | None, used: LLMUsage) -> int | None:

@@ -107,6 +107,10 @@ MIN_PLAN_TASKS = 6
 MAX_PLAN_TASKS = 14
 """Most tasks a local plan has; surplus features are bundled into one task."""
 
+BOUNDS = "bounds"
+"""The tag of the requirements that quote a constraint of the mission no trait plans for:
+every task that builds or checks the product traces them."""
+
 MAX_CONSTRAINT_REQUIREMENTS = 10
 MAX_QUALIFIED_FEATURES = 2
 """Features that each get the kind's requirement sentence; with more, it is said once of all."""
@@ -459,7 +463,7 @@ class _Builder:
         tasks.extend(self._feature_task(ft) for ft in feature_tasks)
 
         tasks = self._order(tasks, extra, feature_task_keys)
-        tasks = self._trace_leftovers(tasks, reqs)
+        tasks = self._trace_leftovers(tasks, reqs, feature_task_keys)
         phases = self._phases(feature_task_keys, survey_key, trait_task_keys)
         draft = PlanDraft(
             summary=self._summary(reqs.requirements, tasks, phases),
@@ -523,10 +527,10 @@ class _Builder:
                 text += f" From the constraints: {quotes}."
             reqs.trait_keys[trait.key] = reqs.add(text, trait.priority, "constraints")
         for constraint in standalone[:MAX_CONSTRAINT_REQUIREMENTS]:
-            reqs.add(f"Constraint: {constraint}", "must", "constraints")
+            reqs.add(f"Constraint: {constraint}", "must", "constraints", BOUNDS)
         if len(standalone) > MAX_CONSTRAINT_REQUIREMENTS:
             rest = "; ".join(standalone[MAX_CONSTRAINT_REQUIREMENTS:])
-            reqs.add(f"Further constraints: {rest}", "must", "constraints")
+            reqs.add(f"Further constraints: {rest}", "must", "constraints", BOUNDS)
         if self.brownfield:
             reqs.brownfield_key = reqs.add(
                 self.fill(
@@ -717,22 +721,28 @@ class _Builder:
         order.extend(task.key for task in tasks)
         return [by_key[key] for key in _unique(order) if key in by_key]
 
-    def _trace_leftovers(self, tasks: list[PlanTask], reqs: "_Requirements") -> list[PlanTask]:
+    def _trace_leftovers(
+        self, tasks: list[PlanTask], reqs: "_Requirements", feature_task_keys: Sequence[str]
+    ) -> list[PlanTask]:
         """Make every requirement traced.
 
-        Untraced constraint requirements go to the design task, anything else left to the
+        A constraint of the mission that no trait plans for (:data:`BOUNDS`) binds all the
+        work: the design task, every feature task and the verification task trace it, so each
+        task's pack lists it and the verification checks it. Anything else left goes to the
         verification task.
         """
         traced = {key for task in tasks for key in task.traces}
-        design_extra = [key for key in reqs.tags.get("constraints", []) if key not in traced]
+        bounds = reqs.tags.get(BOUNDS, [])
         leftovers = [r.key for r in reqs.requirements if r.key not in traced]
+        honour = {self.kind.design_key, *feature_task_keys, self.kind.verify_key}
         result: list[PlanTask] = []
         for task in tasks:
             add: list[str] = []
-            if task.key == self.kind.design_key:
-                add = design_extra
+            if task.key in honour:
+                add = bounds
             if task.key == self.kind.verify_key:
                 add = [*add, *leftovers]
+            add = [key for key in add if key not in task.traces]
             if add:
                 task = task.model_copy(update={"traces": _unique([*task.traces, *add])})
             result.append(task)
@@ -941,9 +951,17 @@ class _Requirements:
 
         Its ``kind`` is, unless given, ``feature`` for a feature's, ``constraint`` for what the
         goal's constraints bound, and ``quality`` for the standards of the product's kind. One
-        that says what an earlier one says is not added again: its tags name the earlier.
+        that says what an earlier one says is not added again: its tags name the earlier. A
+        constraint of the mission (:data:`BOUNDS`) is the user's own sentence, kept whole: only
+        the same sentence is the same requirement ("Constraint: …" shares its label with every
+        other).
         """
-        earlier = (r.key for r in self.requirements if near_duplicates(r.text, text))
+        whole = BOUNDS in tags
+        earlier = (
+            r.key
+            for r in self.requirements
+            if (r.text == text if whole else near_duplicates(r.text, text))
+        )
         key = next(earlier, None)
         if key is None:
             key = f"R{len(self.requirements) + 1}"

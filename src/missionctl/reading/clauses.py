@@ -77,7 +77,16 @@ _DROPPED_CLAUSE = re.compile(
 # applies", "must comply with GDPR", "works offline"): read as a constraint of the goal.
 _CONSTRAINT_CLAUSE = re.compile(
     r"\bcompl(?:y|ies|iant|iance)\b|\b(?:applies|apply)$|"
-    r"^(?:must |should |has to |needs to )?(?:work|works|run|runs)\s+(?:fully\s+)?offline\b",
+    r"^(?:must |should |has to |needs to )?(?:work|works|run|runs)\s+(?:fully\s+)?offline\b|"
+    # A bound on the whole product with the user's figure: "sleeps below 20 µA", "uses under
+    # 30 MB of memory", "starts in under 2 seconds", "lasts 3 years on two AA cells". A verb
+    # that does something ("alerts when the level drops below 20 %") is not one of these.
+    r"^(?:must |should |has to |needs to )?"
+    r"(?:sleeps?|draws?|consumes?|uses?|stays?|starts?|loads?|answers?|responds?|fits?|"
+    r"weighs?|costs?|boots?)\s+(?:in\s+)?(?:under|below|within|less than|at most|no more than)"
+    r"\s+[$€£]?\d|"
+    r"^(?:must |should |has to |needs to )?(?:runs?|lasts?)\s+(?:for\s+)?\d+(?:[.,]\d+)?\s*"
+    r"(?:years?|months?|weeks?|days?|hours?)\s+on\b",
     _FLAGS,
 )
 # "comply with GDPR" is one clause: its "with" must not split it (rejoined after the split).

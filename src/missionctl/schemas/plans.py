@@ -173,6 +173,25 @@ class PlanDraft(_Strict):
     next_steps: list[PlanNextStep] = Field(default_factory=list, max_length=30)
 
 
+ClauseKind = Literal["feature", "constraint"]
+
+
+class PlanClause(BaseModel):
+    """A clause of the goal as the plan was made, and what in the plan keeps it."""
+
+    text: str = Field(description="The clause as the user wrote it.")
+    kind: ClauseKind = Field(
+        description="feature (something the software does) or constraint (a bound on all of it)."
+    )
+    requirements: list[str] = Field(description="Keys of the requirements that quote it.")
+    tasks: list[str] = Field(description="Keys of the tasks whose acceptance criteria quote it.")
+
+    @property
+    def covered(self) -> bool:
+        """Whether a requirement or a task's acceptance keeps the clause."""
+        return bool(self.requirements or self.tasks)
+
+
 class PlanRead(PlanDraft):
     """A stored plan version."""
 
@@ -190,6 +209,14 @@ class PlanRead(PlanDraft):
             "each: keys renamed to the plan's formats, dangling references dropped, "
             "requirements no task traces, replies sent back to the model, the output mode "
             "when the server refused json_schema. Empty when there was nothing to say."
+        ),
+    )
+    clauses: list[PlanClause] = Field(
+        default_factory=list,
+        description=(
+            "Every clause of the goal and its constraints when this version was made, with "
+            "the requirements and tasks that keep it; a clause with neither is one the plan "
+            "left out. Empty for versions made before plans were checked for it."
         ),
     )
 

@@ -16,17 +16,22 @@ class TraceNodeRead(BaseModel):
     id: str = Field(description='"<kind>:<key>", unique in the map, e.g. "requirement:R2".')
     kind: NodeKind
     key: str = Field(
-        description="A requirement's or task's key, an artifact's id, risk-N or decision-N "
-        "(the item's position in the plan, from 1), or goal."
+        description="A requirement's or task's key, an artifact's id, CN, risk-N or "
+        "decision-N (the clause's or item's position in the goal or plan, from 1), or goal."
     )
-    label: str = Field(description="The goal, a requirement's text, a task's or item's title.")
+    label: str = Field(
+        description="The goal, a clause as the user wrote it, a requirement's text, a task's "
+        "or item's title."
+    )
     status: str = Field(
-        description="goal; traced or untraced (requirement); the step's status or not_run "
+        description="goal; covered or dropped (clause); traced or untraced (requirement); "
+        "the step's status or not_run "
         "(task); the kind (artifact); the severity (risk); recorded (decision)."
     )
     detail: str = Field(
-        description="A requirement's priority, a task's phase, a risk's description, a "
-        "decision's choice, an artifact's task key; empty otherwise."
+        description="A clause's kind (feature or constraint), a requirement's priority, a "
+        "task's phase, a risk's description, a decision's choice, an artifact's task key; "
+        "empty otherwise."
     )
     gap: bool = Field(description="Whether a gap names this item.")
 
@@ -35,7 +40,9 @@ class TraceEdgeRead(BaseModel):
     """A link from ``source`` to ``target`` (node ids)."""
 
     kind: EdgeKind = Field(
-        description="traces (goal → requirement → task), depends_on (dependency → task), "
+        description="states (goal → clause), covers (clause → the requirement that quotes it, "
+        "or the task whose acceptance criterion does), traces (goal → requirement no clause "
+        "leads to, requirement → task), depends_on (dependency → task), "
         "produced (task → artifact), mitigates (risk → its mitigation task), concerns (risk "
         "or decision → a task it is relevant to)."
     )

@@ -33,6 +33,7 @@ from missionctl.planning import (
     coding_inputs,
     compile_plan,
 )
+from missionctl.planning.coverage import as_plan_clauses, clause_traces
 from missionctl.planning.recall import keep_offered
 from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
@@ -41,6 +42,7 @@ from missionctl.schemas.clarifications import ClarificationAnswers, Clarificatio
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import (
     PlanAgain,
+    PlanClause,
     PlanDecision,
     PlanDiffChange,
     PlanDiffItem,
@@ -155,7 +157,7 @@ async def _plan_and_store(
     draft, notes = keep_offered(result.draft, offered)  # a citation is of an offered mission
     if notes:
         result = replace(result, draft=draft, notes=(*result.notes, *notes))
-    return await _store_plan(ctx, mission_id, actor, result)
+    return await _store_plan(ctx, mission_id, actor, result, planning_input)
 
 
 async def _plan_within_budget(
@@ -242,7 +244,11 @@ async def _record_rejection(
 
 
 async def _store_plan(
-    ctx: ServiceContext, mission_id: uuid.UUID, actor: str, result: PlannerResult
+    ctx: ServiceContext,
+    mission_id: uuid.UUID,
+    actor: str,
+    result: PlannerResult,
+    planning_input: PlanningInput,
 ) -> PlanRead:
     draft = result.draft
     async with ctx.write() as session:
@@ -252,7 +258,7 @@ async def _store_plan(
             mission_id=mission_id,
             source=result.source,
             draft=draft,
-            validation=_validation(result),
+            validation=_validation(result, planning_input),
         )
         charged = 0
         if result.source != LOCAL_SOURCE:
@@ -286,9 +292,15 @@ async def _store_plan(
         return await session.run_sync(_plan_read, plan)
 
 
-def _validation(result: PlannerResult) -> dict[str, Any]:
-    """What is stored with a plan about how it was made: attempts, prompt, tokens, notes."""
+def _validation(result: PlannerResult, planning_input: PlanningInput) -> dict[str, Any]:
+    """What is stored with a plan about how it was made.
+
+    The attempts, prompt version, tokens and notes, and the goal's clauses with what keeps
+    each (:mod:`missionctl.planning.coverage`).
+    """
+    traces = clause_traces(result.draft, planning_input)
     return {
+        "clauses": [clause.model_dump(mode="json") for clause in as_plan_clauses(traces)],
         "ok": True,
         "problems": [],
         "attempts": result.attempts,
@@ -308,6 +320,7 @@ def _plan_read(session: Session, plan: Plan) -> PlanRead:
         source=plan.source,
         created_at=plan.created_at,
         notes=_planner_notes(plan),
+        clauses=_clauses(plan),
         summary=plan.summary,
         # The rows were stored from a validated draft: validating them again types them.
         requirements=[_from_row(PlanRequirement, r) for r in items.requirements],
@@ -333,6 +346,12 @@ def _planner_notes(plan: Plan) -> list[str]:
     """The planner's notes stored with ``plan`` (none for plans stored before there were)."""
     notes = (plan.validation or {}).get("notes")
     return [str(note) for note in notes] if isinstance(notes, list) else []
+
+
+def _clauses(plan: Plan) -> list[PlanClause]:
+    """The goal's clauses stored with ``plan`` (none for plans stored before they were)."""
+    stored = (plan.validation or {}).get("clauses")
+    return [PlanClause.model_validate(c) for c in stored] if isinstance(stored, list) else []
 
 
 async def read_plan(

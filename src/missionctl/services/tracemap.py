@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from missionctl.domain.tracemap import (
     NOT_RUN,
     TraceArtifact,
+    TraceClause,
     TraceDecision,
     TraceInput,
     TraceMap,
@@ -156,6 +157,7 @@ def trace_input(
     return TraceInput(
         goal=mission.goal,
         requirements=[TraceRequirement(r.key, r.text, r.priority) for r in plan.requirements],
+        clauses=[TraceClause(c.text, c.kind, c.requirements, c.tasks) for c in plan.clauses],
         tasks=[
             TraceTask(
                 key=t.key,

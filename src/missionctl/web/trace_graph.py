@@ -1,12 +1,14 @@
 """The traceability map drawn as SVG on the server, in four columns.
 
-Goal | Requirements | Tasks | Artifacts (docs/traceability.md, ADR 0052). Rows follow the
+Goal and its clauses | Requirements | Tasks | Artifacts (docs/traceability.md, ADR 0052).
+The goal's box heads the first column; each clause of the goal sits under it at the mean row
+of the requirements (or tasks) that keep it, a dropped clause is a gap box. Rows follow the
 tasks: tasks are ordered by the first requirement they trace (plan order within), each task's
 artifacts sit on its row as one box (the name, or "N artifacts" linking to the table's row that
 lists them), and each requirement sits at the mean row of its tasks, pushed down so boxes never
 overlap. Risks and decisions are attached to tasks as a count on the task's box (the box's
 ``<title>`` names them); a high or critical risk without a mitigation task is a gap box under
-the goal. ``depends_on`` edges are the plan graph's subject and are not drawn here.
+the clauses. ``depends_on`` edges are the plan graph's subject and are not drawn here.
 
 Every text is escaped (``markupsafe.escape``), long labels are shortened with the full text in
 the box's ``<title>``, colours come from ``.trace__*`` classes in ``app.css`` (the CSP allows no
@@ -26,11 +28,25 @@ PAD = 16
 COL_GAP = 44
 NODE_H = 46
 ROW_PITCH = NODE_H + 10
-COLUMNS = (("Goal", 170), ("Requirements", 210), ("Tasks", 230), ("Artifacts", 170))
+COLUMNS = (("Goal and clauses", 170), ("Requirements", 210), ("Tasks", 230), ("Artifacts", 170))
 HEADER_H = 28
-TITLE_CHARS = {"goal": 22, "requirement": 27, "task": 30, "artifact": 22, "risk": 22}
+TITLE_CHARS = {
+    "goal": 22,
+    "clause": 22,
+    "requirement": 27,
+    "task": 30,
+    "artifact": 22,
+    "risk": 22,
+}
 """Characters of a box's first line (12 px semibold) that fit each column."""
-LABEL_CHARS = {"goal": 26, "requirement": 32, "task": 36, "artifact": 26, "risk": 26}
+LABEL_CHARS = {
+    "goal": 26,
+    "clause": 26,
+    "requirement": 32,
+    "task": 36,
+    "artifact": 26,
+    "risk": 26,
+}
 """Characters of a box's second line (11 px)."""
 MAX_LISTED = 20
 """Names a grouped box's tooltip lists before "and N more"."""
@@ -85,6 +101,22 @@ def _requirement_rows(trace: TraceMap, task_row: dict[str, int]) -> dict[str, fl
         previous = max(ideal, previous + 1)
         rows[node.id] = previous
     return rows
+
+
+def _clause_rows(trace: TraceMap, rows: dict[str, float]) -> dict[str, float]:
+    """Each clause's row: the mean of the rows it leads to, below the goal and the previous."""
+    targets: dict[str, list[float]] = defaultdict(list)
+    for edge in trace.edges:
+        if edge.kind == "covers" and edge.target in rows:
+            targets[edge.source].append(rows[edge.target])
+    placed: dict[str, float] = {}
+    previous = 0.0  # the goal's row
+    for node in (n for n in trace.nodes if n.kind == "clause"):
+        mine = targets.get(node.id)
+        ideal = sum(mine) / len(mine) if mine else previous + 1
+        previous = max(ideal, previous + 1)
+        placed[node.id] = previous
+    return placed
 
 
 def _y(row: float) -> int:
@@ -199,11 +231,15 @@ def layout_trace(trace: TraceMap) -> TraceLayout:
     boxes: list[Box] = []
     goal = next(n for n in trace.nodes if n.kind == "goal")
     boxes.append(_box(goal, 0, 0, "the mission's goal", gaps))
+    clause_rows = _clause_rows(trace, {**req_rows, **task_row})
+    for node in (n for n in trace.nodes if n.kind == "clause"):
+        boxes.append(_box(node, 0, clause_rows[node.id], f"{node.detail} · {node.status}", gaps))
     risk_gaps = [
         by_id[g.item] for g in trace.gaps if g.kind == "unmitigated_risk" and g.item in by_id
     ]
+    below = max(clause_rows.values(), default=0.0) + 1.5
     boxes += [
-        _box(r, 0, i + 1.5, f"{r.status} risk, no mitigation", gaps)
+        _box(r, 0, below + i, f"{r.status} risk, no mitigation", gaps)
         for i, r in enumerate(risk_gaps)
     ]
     for node in (n for n in trace.nodes if n.kind == "requirement"):
@@ -250,7 +286,11 @@ def _drawing_height(boxes: list[Box]) -> int:
 
 
 def _edges(trace: TraceMap, boxes: list[Box]) -> list[tuple[str, str]]:
-    """Curves from the right of each ``traces`` or ``produced`` source to its target's left."""
+    """Curves from the right of each edge's source to its target's left.
+
+    ``covers``, ``traces`` and ``produced`` are drawn; a clause's ``states`` edge is its place
+    under the goal, and the risks and decisions are counts on their tasks.
+    """
     at = {b.node_id: b for b in boxes}
     for box in boxes:
         if box.node_id.startswith("artifacts:"):
@@ -258,7 +298,7 @@ def _edges(trace: TraceMap, boxes: list[Box]) -> list[tuple[str, str]]:
     drawn: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for edge in trace.edges:
-        if edge.kind == "traces":
+        if edge.kind in ("covers", "traces"):
             target = edge.target
         elif edge.kind == "produced":
             target = f"artifacts:{edge.source.removeprefix('task:')}"

@@ -1,7 +1,9 @@
-"""The traceability map as a table: one row per requirement, with its tasks and their artifacts.
+"""The traceability map as tables: the goal's clauses, then the requirements.
 
-The page shows it beside the graph (``web/trace_graph.py``): what the graph groups or shortens,
-the table lists in full. Tasks that trace no requirement come last, in a row of their own.
+The clause table lists what keeps each clause of the goal; the requirement table has one row
+per requirement, with its tasks and their artifacts. The page shows them beside the graph
+(``web/trace_graph.py``): what the graph groups or shortens, the tables list in full. Tasks
+that trace no requirement come last, in a row of their own.
 """
 
 from collections import defaultdict
@@ -27,6 +29,32 @@ class RequirementRow:
     requirement: TraceNode | None
     tasks: list[TaskCell] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseRow:
+    """A clause of the goal, the requirements or tasks that keep it, and its gap's message."""
+
+    clause: TraceNode
+    kept_by: list[TraceNode]
+    gaps: list[str]
+
+
+def clause_rows(trace: TraceMap) -> list[ClauseRow]:
+    """The clauses of ``trace``'s goal in the goal's order (none for a version without them)."""
+    by_id = {n.id: n for n in trace.nodes}
+    kept_by: dict[str, list[TraceNode]] = defaultdict(list)
+    for edge in trace.edges:
+        if edge.kind == "covers" and edge.target in by_id:
+            kept_by[edge.source].append(by_id[edge.target])
+    gaps: dict[str, list[str]] = defaultdict(list)
+    for gap in trace.gaps:
+        gaps[gap.item].append(gap.message)
+    return [
+        ClauseRow(node, kept_by[node.id], gaps[node.id])
+        for node in trace.nodes
+        if node.kind == "clause"
+    ]
 
 
 def trace_rows(trace: TraceMap) -> list[RequirementRow]:

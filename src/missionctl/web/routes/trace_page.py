@@ -10,7 +10,7 @@ from missionctl.services import tracemap as trace_service
 from missionctl.web.deps import Context, MissionId, P, requires
 from missionctl.web.templating import render
 from missionctl.web.trace_graph import trace_svg
-from missionctl.web.trace_table import trace_rows
+from missionctl.web.trace_table import clause_rows, trace_rows
 
 PAGE = "pages/trace.html"
 
@@ -38,6 +38,7 @@ async def trace_page(
         "trace": trace,
         "svg": trace_svg(trace.map),
         "rows": trace_rows(trace.map),
+        "clauses": clause_rows(trace.map),
         "labels": {n.id: n.label for n in trace.map.nodes},
     }
     return render(request, PAGE, context)
