@@ -1,15 +1,22 @@
 """``GET /api/v1/missions/{id}/trace`` and the Traceability page: who may read them, what is
 refused, a planted gap on both, and hostile labels escaped."""
 
+import dataclasses
 import uuid
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from markupsafe import escape
+from sqlalchemy import select
 
 from missionctl.app import create_app
+from missionctl.cli.missions import print_trace
+from missionctl.db.models import Plan
 from missionctl.domain.access import Role
+from missionctl.planning import LocalPlanner, PlannerResult, PlanningInput
+from missionctl.schemas.plans import PlanDraft
+from missionctl.schemas.tracemap import TraceMapRead
 from missionctl.settings import Settings
 from tests.services.test_tracemap import GappedPlanner, planned
 from tests.support.auth import bearer_headers
@@ -94,3 +101,57 @@ async def test_hostile_labels_are_escaped_on_the_page(app: FastAPI) -> None:
     assert page.status_code == 200
     assert "<script>alert" not in page.text
     assert str(escape(HOSTILE)) in page.text  # whole in the table and in the tooltips
+
+
+class ForgetfulPlanner:
+    """The local planner's plan with every mention of "allergy labels" reworded away."""
+
+    async def plan(self, mission: PlanningInput) -> PlannerResult:
+        result = await LocalPlanner().plan(mission)
+        text = result.draft.model_dump_json().replace("llergy labels", "ood labels")
+        return dataclasses.replace(result, draft=PlanDraft.model_validate_json(text))
+
+
+ROTA = "Build a volunteer rota app for a food bank: shift sign-up, driver routes and allergy labels"
+
+
+async def test_a_clause_the_plan_left_out_is_a_gap_on_the_api_the_page_and_the_cli(
+    app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mission = await planned(app.state.ctx, ForgetfulPlanner(), goal=ROTA)
+    async with http(app, await bearer_headers(app.state.ctx, "vic", Role.VIEWER)) as client:
+        body = (await client.get(f"/api/v1/missions/{mission.id}/trace")).json()
+        page = (await client.get(f"/missions/{mission.id}/trace")).text
+        plan_page = (await client.get(f"/missions/{mission.id}/plans/1")).text
+    clauses = {n["label"]: n for n in body["nodes"] if n["kind"] == "clause"}
+    assert list(clauses) == ["shift sign-up", "driver routes", "allergy labels"]
+    assert clauses["allergy labels"]["status"] == "dropped" and clauses["allergy labels"]["gap"]
+    assert [g["kind"] for g in body["gaps"]] == ["dropped_clause"]
+    covers = {(e["source"], e["target"]) for e in body["edges"] if e["kind"] == "covers"}
+    assert ("clause:C1", "requirement:R1") in covers
+    assert not any(source == "clause:C3" for source, _ in covers)
+    assert 'data-testid="trace-clauses"' in page and '<span class="muted">nothing</span>' in page
+    assert "Gap: The goal says “allergy labels”" in page
+    assert "Not understood" in plan_page and "1 of 3 clauses of the goal" in plan_page
+
+    print_trace(TraceMapRead.model_validate(body))
+    shown = capsys.readouterr().out
+    assert "Goal clauses kept: 2 of 3" in shown
+    assert "! “allergy labels” (feature): kept by nothing" in shown
+    assert "✓ “shift sign-up” (feature): kept by R1" in shown
+
+
+async def test_a_plan_from_before_clauses_were_stored_maps_as_it_did(app: FastAPI) -> None:
+    """A version whose stored validation has no clauses: no clause nodes, no clause gap."""
+    mission = await planned(app.state.ctx)
+    async with app.state.ctx.write() as session:
+        row = await session.scalar(select(Plan).where(Plan.mission_id == mission.id))
+        row.validation = {k: v for k, v in row.validation.items() if k != "clauses"}
+    async with http(app, await bearer_headers(app.state.ctx)) as client:
+        body = (await client.get(f"/api/v1/missions/{mission.id}/trace")).json()
+        plan = (await client.get(f"/api/v1/missions/{mission.id}/plan")).json()
+        plan_page = (await client.get(f"/missions/{mission.id}/plans/1")).text
+    assert plan["clauses"] == []
+    assert not any(n["kind"] == "clause" for n in body["nodes"])
+    assert all(e["source"] == "goal:goal" for e in body["edges"] if e["target"].startswith("req"))
+    assert 'data-testid="plan-coverage"' not in plan_page

@@ -458,6 +458,22 @@ async def test_a_model_that_still_leaves_a_clause_out_is_not_asked_again_and_the
     assert "Every clause of the goal is covered" not in page
 
 
+async def test_the_cli_says_whether_every_clause_is_covered(
+    llm_app: LLMApp, openai_server: ScriptedOpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dropped = without_aliases(local_answer())
+    openai_server.default_handler = answering(local_answer(), dropped, dropped)
+    print_plan(PlanRead.model_validate(await llm_app.plan()))
+    print_plan(PlanRead.model_validate(await llm_app.plan()))
+
+    first, second = (
+        " ".join(part.split()) for part in capsys.readouterr().out.split("plan v1")[1:]
+    )
+    assert "Every clause of the goal is covered (2 of 2)." in first
+    assert "Not understood: 1 of 2 clauses of the goal are in no requirement." in second
+    assert "“custom aliases” (feature)" in second
+
+
 async def test_a_clause_round_that_breaks_the_rules_keeps_the_earlier_valid_plan(
     llm_app: LLMApp, openai_server: ScriptedOpenAIServer
 ) -> None:

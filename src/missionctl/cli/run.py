@@ -320,6 +320,7 @@ def print_plan(plan: PlanRead) -> None:
         for note in plan.notes:
             console.print(f"  - {escape(note)}", highlight=False)
     _print_requirements(plan)
+    _print_clauses(plan)
     # Each task's key and title share a cell (the title beneath), so the table fits 80 columns
     # without cutting words: only that cell takes the width left, and a long key folds.
     tasks = Table(title="tasks", title_justify="left")
@@ -367,6 +368,27 @@ def _print_requirements(plan: PlanRead) -> None:
                 f"  {requirement.key} ({requirement.priority}) {escape(requirement.text)}",
                 highlight=False,
             )
+
+
+def _print_clauses(plan: PlanRead) -> None:
+    """Whether the plan kept every clause of the goal; the clauses it did not, to clarify."""
+    if not plan.clauses:
+        return  # a version stored before clauses were checked
+    left_out = [c for c in plan.clauses if not c.covered]
+    if not left_out:
+        console.print(
+            f"Every clause of the goal is covered ({len(plan.clauses)} of {len(plan.clauses)}).",
+            highlight=False,
+        )
+        return
+    console.print(
+        f"[yellow]Not understood: {len(left_out)} of {len(plan.clauses)} clauses of the goal are "
+        "in no requirement.[/yellow] Say what each asks for (reword the goal or add a "
+        "constraint), then plan again:",
+        highlight=False,
+    )
+    for clause in left_out:
+        console.print(f"  “{escape(clause.text)}” ({clause.kind})", highlight=False)
 
 
 def _print_outcome(outcome: dict[str, Any]) -> None:
