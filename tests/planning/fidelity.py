@@ -355,6 +355,16 @@ def stack_contradictions(plan: PlanDraft, mission: PlanningInput) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def text_contradictions(text: str, mission: PlanningInput) -> list[str]:
+    """File names and tools of an ecosystem other than the mission's in ``text`` (a document),
+    once each as ``"src/app.py (python)"``; none when the mission names no language."""
+    allowed = named_ecosystems(mission)
+    if not allowed:
+        return []
+    hits = (f"{phrase} ({eco})" for eco, phrase in _ecosystem_hits(text) if eco not in allowed)
+    return list(dict.fromkeys(hits))
+
+
 def _on_device(name: str, text: str) -> bool:
     """Whether ``text`` puts the embedded database ``name`` on the device (the app's store)."""
     rules = fidelity_words()

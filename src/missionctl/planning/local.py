@@ -63,11 +63,13 @@ from missionctl.reading import (
     Feature,
     GoalReading,
     NamedTechnology,
+    RadioProfile,
     Signal,
     capitalise,
     clip,
     find_technologies,
     normalise,
+    radio_for,
     read_goal,
     technology,
 )
@@ -366,6 +368,9 @@ class _Builder:
             text=self.text,
         )
         slots.update(self.stack.slots)
+        radio = radio_for(self.techs)
+        if "mcu" not in self.named_slots:
+            slots["mcu"] = radio.mcu  # the microcontroller class of the link the mission names
         source, target = self._source_target()
         downtime = "an agreed maintenance window"
         if _ZERO_DOWNTIME.search(self.text):
@@ -396,6 +401,7 @@ class _Builder:
             "sign_in": _SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT),
             "Sign_in": capitalise(_SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT)),
             **self.stack.values,
+            **_radio_values(radio),
         }
 
     def _source_target(self) -> tuple[str, str]:
@@ -930,6 +936,23 @@ def _kind_of(tags: Sequence[str]) -> RequirementKind:
     if "features" in tags:
         return "feature"
     return "constraint" if "constraints" in tags else "quality"
+
+
+def _radio_values(radio: RadioProfile) -> dict[str, str]:
+    """The radio link's template values (``{radio}``, ``{radio_link}``, …; see kinds)."""
+    return {
+        "radio": radio.name,
+        "radio_link": radio.link,
+        "radio_folder": radio.folder,
+        "radio_peer": radio.peer,
+        "sync_choice": radio.sync_choice,
+        "sync_alternative": radio.sync_alternative,
+        "radio_risk": radio.risk.title,
+        "radio_risk_description": radio.risk.description,
+        "radio_risk_mitigation": radio.risk.mitigation,
+        "radio_check": radio.check,
+        "radio_next_step": radio.next_step,
+    }
 
 
 class _Requirements:

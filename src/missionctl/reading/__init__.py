@@ -24,6 +24,7 @@ from missionctl.reading.model import (
     Scale,
     Signal,
 )
+from missionctl.reading.radios import RadioProfile, radio_for
 from missionctl.reading.read import read_goal
 from missionctl.reading.technologies import find_technologies, technology
 from missionctl.reading.vocabulary import SignalSpec, TechnologySpec, vocabulary
@@ -48,6 +49,7 @@ __all__ = [
     "Feature",
     "GoalReading",
     "NamedTechnology",
+    "RadioProfile",
     "Scale",
     "Signal",
     "SignalSpec",
@@ -59,6 +61,7 @@ __all__ = [
     "language_name",
     "normalise",
     "plural",
+    "radio_for",
     "read_goal",
     "singular",
     "technology",

@@ -32,6 +32,7 @@ from missionctl.reading.vocabulary import (
     ContextSpec,
     DerivedSpec,
     EntitySpec,
+    QuantitySpec,
     vocabulary,
 )
 from missionctl.reading.words import (
@@ -55,6 +56,8 @@ _CUT = re.compile(
 _STARTS_WITH_PREPOSITION = re.compile(
     r"^(?:into|to|from|over|on|in|for|of|by|with|under|before|after)\s", re.IGNORECASE
 )
+# A cadence or a quantity ("every 15 minutes", "each hour", "20 µA") names no record.
+_MEASURE = re.compile(r"^(?:every|each|per|once|twice)\b|^[$€£]?\d", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _GENERIC_ATTRIBUTES = (
     Attribute(name="name", type="text", note="what people call it"),
@@ -138,7 +141,8 @@ def find_entities(
     _add_accounts(kind, personal_data, found)
     names = sorted(found.positions, key=lambda name: found.positions[name][0])[:MAX_ENTITIES]
     present = set(names)
-    entities = tuple(_entity(name, found.positions[name][1], present) for name in names)
+    measured = _measured(domain)
+    entities = tuple(_entity(name, found.positions[name][1], present, measured) for name in names)
     kept = tuple(d for d in derived if d.entity in present)
     return entities, kept
 
@@ -196,6 +200,8 @@ def _add_generic(folded: Folded, phrases: Sequence[str], found: _Found) -> None:
         name, origin, head = generic
         if any(pattern.search(fold(head)) for pattern in found.matched):
             continue  # "two S3 buckets": a known entity already
+        if any(pattern.search(fold(head)) for _, pattern in _quantity_patterns()):
+            continue  # "temperature and humidity": what a reading measures, not a record
         position = folded.find(fold(origin))
         found.add(name, position if position >= 0 else _LATER - 1, origin)
 
@@ -213,6 +219,28 @@ def _add_accounts(kind: str, personal_data: bool, found: _Found) -> None:
         found.add("User", _LATER * 2, "sign-in")
 
 
+def _measured(domain: str) -> tuple[Attribute, ...]:
+    """The quantities ``domain`` (title and goal) names, as attributes, in the goal's order."""
+    folded = fold(domain)
+    found = [
+        (match.start(), spec.attribute)
+        for spec, pattern in _quantity_patterns()
+        if (match := pattern.search(folded))
+    ]
+    return tuple(
+        Attribute(name=a.name, type=a.type, note=a.note) for _, a in sorted(found, key=_first)
+    )
+
+
+def _first(item: tuple[int, object]) -> int:
+    return item[0]
+
+
+@cache
+def _quantity_patterns() -> tuple[tuple[QuantitySpec, WordPattern], ...]:
+    return tuple((spec, WordPattern(spec.words)) for spec in vocabulary().quantities)
+
+
 def _generic_name(phrase: str) -> tuple[str, str, str] | None:
     """``(name, origin, head)`` of the entity a noun phrase names, or ``None`` if it names none.
 
@@ -223,7 +251,7 @@ def _generic_name(phrase: str) -> tuple[str, str, str] | None:
     """
     words = vocabulary()
     origin = _CUT.sub("", phrase.strip())
-    if _STARTS_WITH_PREPOSITION.match(origin):
+    if _STARTS_WITH_PREPOSITION.match(origin) or _MEASURE.match(origin):
         return None
     tokens = _WORD.findall(origin)
     leading = _leading_words()
@@ -271,18 +299,26 @@ def _is_entity_noun(word: str) -> bool:
     return lower not in technology_names() and base not in technology_names()
 
 
-def _entity(name: str, origin: str, present: set[str]) -> Entity:
+def _entity(name: str, origin: str, present: set[str], measured: tuple[Attribute, ...]) -> Entity:
+    """The entity ``name`` with its spec's attributes.
+
+    A reference is kept only to an entity ``present``; the measured attribute is replaced by
+    the quantities the goal names (``measured``), when it names any.
+    """
     spec = _patterns().by_name.get(name)
     if spec is None:
         return Entity(name=name, attributes=_GENERIC_ATTRIBUTES, origin=origin)
-    attributes = tuple(
-        Attribute(name=a.name, type=a.type, note=a.note, ref=a.ref)
-        for a in spec.attributes
-        if a.ref is None or a.ref in present
-    )
+    attributes: list[Attribute] = []
+    for a in spec.attributes:
+        if a.ref is not None and a.ref not in present:
+            continue
+        if a.measured and measured:
+            attributes.extend(measured)
+        else:
+            attributes.append(Attribute(name=a.name, type=a.type, note=a.note, ref=a.ref))
     return Entity(
         name=name,
-        attributes=attributes,
+        attributes=tuple(attributes),
         append_only=spec.append_only,
         personal=spec.personal,
         origin=origin,

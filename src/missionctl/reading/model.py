@@ -96,8 +96,11 @@ class Entity(_Value):
 
     @property
     def table(self) -> str:
-        """The plural snake-case table name (``Stock movement`` → ``stock_movements``)."""
-        return "_".join(plural(self.name).lower().split())
+        """The plural snake-case table name (``Stock movement`` → ``stock_movements``).
+
+        A hyphen is no identifier character: ``Session check-in`` → ``session_check_ins``.
+        """
+        return "_".join(plural(self.name).lower().replace("-", " ").split())
 
     @property
     def path(self) -> str:

@@ -22,10 +22,12 @@ __all__ = [
     "KindSpec",
     "LanguageSpec",
     "Languages",
+    "QuantitySpec",
     "Scale",
     "SignalSpec",
     "TechnologySpec",
     "Vocabulary",
+    "load_data",
     "vocabulary",
 ]
 
@@ -98,6 +100,17 @@ class AttributeSpec(_Spec):
     type: str
     note: str = ""
     ref: str | None = None
+    measured: bool = False
+    """The measured value of a reading: replaced by the quantities the goal names."""
+
+
+class QuantitySpec(_Spec):
+    """A quantity a device measures, by the words that name it ("soil moisture")."""
+
+    words: str
+    attribute: AttributeSpec
+
+    _words = field_validator("words")(_compiles)
 
 
 class EntitySpec(_Spec):
@@ -225,6 +238,7 @@ class Vocabulary(_Spec):
     accounts_for: frozenset[str]
     derived: tuple[DerivedSpec, ...]
     contexts: tuple[ContextSpec, ...]
+    quantities: tuple[QuantitySpec, ...]
     kinds: tuple[KindSpec, ...]
     min_kind_score: int
     languages: Languages
@@ -258,7 +272,12 @@ class Vocabulary(_Spec):
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _load(name: str) -> dict[str, Any]:
+def load_data(name: str) -> dict[str, Any]:
+    """The mapping in ``data/<name>`` (YAML), not yet validated.
+
+    Raises:
+        ValueError: the file does not hold a mapping.
+    """
     text = resources.files("missionctl.reading").joinpath("data", name).read_text("utf-8")
     loaded = yaml.load(text, Loader=_LOADER)  # a safe loader, in C or in Python
     if not isinstance(loaded, dict):
@@ -270,12 +289,12 @@ def _load(name: str) -> dict[str, Any]:
 def vocabulary() -> Vocabulary:
     """The vocabularies, read and validated on first use and shared afterwards."""
     signals, verbs, words, entities = (
-        _load(name) for name in ("signals.yaml", "verbs.yaml", "words.yaml", "entities.yaml")
+        load_data(name) for name in ("signals.yaml", "verbs.yaml", "words.yaml", "entities.yaml")
     )
-    context, kinds = _load("context.yaml"), _load("kinds.yaml")
+    context, kinds = load_data("context.yaml"), load_data("kinds.yaml")
     return Vocabulary.model_validate(
         {
-            "technologies": _load("technologies.yaml")["technologies"],
+            "technologies": load_data("technologies.yaml")["technologies"],
             **signals,
             "leading_verbs": verbs["leading"],
             "host_verbs": verbs["into_host"],
@@ -287,7 +306,7 @@ def vocabulary() -> Vocabulary:
             **entities,
             "kinds": kinds["kinds"],
             "min_kind_score": kinds["min_score"],
-            "languages": _load("languages.yaml"),
+            "languages": load_data("languages.yaml"),
             "brownfield": context["brownfield"],
             "greenfield": context["greenfield"],
         }

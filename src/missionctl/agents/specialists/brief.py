@@ -80,8 +80,9 @@ class Brief:
 
     @property
     def serves_http(self) -> bool:
-        """Whether the software has an HTTP surface (a CLI or a library alone has none)."""
-        return not (self.traits & {"cli", "library"} and not self.traits & {"api", "web", "mobile"})
+        """Whether the software has an HTTP surface (a CLI, library or firmware alone has none)."""
+        alone = {"cli", "library", "firmware"}  # a device talks over its radio, not HTTP
+        return not (self.traits & alone and not self.traits & {"api", "web", "mobile"})
 
     @property
     def requirements(self) -> list[PlanRequirement]:

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 from missionctl.agents.specialists.brief import Brief
 from missionctl.agents.specialists.contract import REPORTING
+from missionctl.agents.specialists.device_records import write_records
 from missionctl.agents.specialists.markdown import bullets, cell, join_words, section, table
 from missionctl.agents.specialists.product import audience
-from missionctl.reading import Entity
+from missionctl.reading import Entity, radio_for
 from missionctl.schemas.plans import PlanDecision
 
 
@@ -26,7 +27,7 @@ _TRAIT_COMPONENTS: tuple[tuple[str, str, str], ...] = (
     ("extension", "Extension", "Content script, background worker and popup"),
     ("cli", "Command-line entry point", "Argument parsing, progress output, exit codes"),
     ("library", "Public library API", "The documented functions and types callers import"),
-    ("firmware", "Firmware", "Sensor loop, local buffer and BLE sync on the device"),
+    ("firmware", "Firmware", "Sensor loop, local buffer and {radio} sync on the device"),
     ("bot", "Bot event handler", "Receives chat events, replies and posts drafts"),
     ("realtime", "Realtime gateway", "WebSocket connections, rooms and fan-out"),
     ("api", "HTTP API", "Endpoints, validation, authentication, error format"),
@@ -60,8 +61,9 @@ def components(brief: Brief) -> list[Component]:
                 )
         if found:
             return found
+    radio = radio_for(brief.reading.technologies).name
     found = [
-        Component(name, duty, "see decisions")
+        Component(name, duty.format(radio=radio), "see decisions")
         for trait, name, duty in _TRAIT_COMPONENTS
         if trait in brief.traits
     ]
@@ -276,7 +278,13 @@ def _decisions(decisions: list[PlanDecision]) -> list[str]:
 
 
 def write_data_model(brief: Brief) -> list[str]:
-    """``data-model.md``: entities with fields, relationships, indexes, privacy."""
+    """``data-model.md``: entities with fields, relationships, indexes, privacy.
+
+    Firmware keeps records on the device, not tables in a database: its data model is the
+    record layout (:func:`write_device_records`).
+    """
+    if "firmware" in brief.traits:
+        return write_device_records(brief)
     if not brief.entities:
         return section(
             "Entities",
@@ -335,6 +343,28 @@ def write_data_model(brief: Brief) -> list[str]:
         if brief.entities_in(r.text)
     ]
     lines += section("Requirements it serves", table(["Key", "Requirement", "Entities"], traced))
+    return lines
+
+
+def write_device_records(brief: Brief) -> list[str]:
+    """The data model of firmware: the records the device keeps and sends."""
+    if not brief.entities:
+        return section(
+            "Records on the device",
+            [
+                f"The goal names nothing the {brief.subject} records; state lives in its "
+                "registers and configuration. Record here any record format the work adds."
+            ],
+        )
+    languages = [t.base for t in brief.reading.technologies if t.category == "language"]
+    radio = radio_for(brief.reading.technologies)
+    lines = write_records(brief.entities, radio, languages[0] if languages else "C")
+    traced = [
+        (r.key, r.text, join_words([e.name for e in brief.entities_in(r.text)]))
+        for r in brief.requirements
+        if brief.entities_in(r.text)
+    ]
+    lines += section("Requirements it serves", table(["Key", "Requirement", "Records"], traced))
     return lines
 
 

@@ -158,6 +158,8 @@ class Kind:
             (for the core of the subject); kinds whose own tasks cover the work say no.
         defaults: Technology slot defaults for this kind.
         cadence: Default cadence of scheduled work.
+        language_alternatives: The languages the stack decision offers as roads not taken for
+            this kind (firmware: C++, Rust…); empty: the stack file's general list.
     """
 
     key: str
@@ -187,6 +189,7 @@ class Kind:
     needs_feature_task: bool = True
     defaults: Mapping[str, str] = field(default_factory=dict)
     cadence: str = "daily"
+    language_alternatives: tuple[str, ...] = ()
 
     @field_validator("keywords", mode="before")
     @classmethod
@@ -267,6 +270,8 @@ def _with_stack_decision(kind: Kind, decision: DecisionTemplate) -> Kind:
         return kind
     if not any(_placeholders(text) & _STACK_FIELDS for _, text in _template_texts(kind)):
         return kind
+    if kind.language_alternatives:
+        decision = replace(decision, alternatives=kind.language_alternatives)
     return replace(kind, decisions=(decision, *kind.decisions))
 
 
