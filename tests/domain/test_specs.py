@@ -28,19 +28,25 @@ def _marks(title: str, description: str = "", role: str = "backend") -> list[str
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
-        ("Add the visits migration", 'migration (word "migration" in the title)'),
-        ("Schema-change for orders", 'migration (word "schema change" in the title)'),
-        ("Run ALTER TABLE on users", 'migration (word "ALTER TABLE" in the title)'),
-        ("Add auth to the API", 'security (word "auth" in the title)'),
-        ("Rotate the signing key", 'security (word "signing key" in the title)'),
-        ("Encryption at rest", 'security (word "encryption" in the title)'),
-        ("Publish the API contract", 'cross-service interface (word "API contract" in the title)'),
+        ("Add the visits migration", "migration (the title says “Add the visits migration”)"),
+        ("Schema-change for orders", "migration (the title says “Schema-change for orders”)"),
+        ("Run ALTER TABLE on users", "migration (the title says “Run ALTER TABLE on users”)"),
+        ("Add auth to the API", "security (the title says “Add auth to the API”)"),
+        ("Rotate the signing key", "security (the title says “Rotate the signing key”)"),
+        ("Encryption at rest", "security (the title says “Encryption at rest”)"),
+        (
+            "Publish the API contract",
+            "cross-service interface (the title says “Publish the API contract”)",
+        ),
         (
             "A breaking change to events",
-            'cross-service interface (word "breaking change" in the title)',
+            "cross-service interface (the title says “A breaking change to events”)",
         ),
-        ("First use of Kafka", 'novel pattern (word "first use of" in the title)'),
-        ("Adopt a new framework for jobs", 'novel pattern (word "new framework" in the title)'),
+        ("First use of Kafka", "novel pattern (the title says “First use of Kafka”)"),
+        (
+            "Adopt a new framework for jobs",
+            "novel pattern (the title says “Adopt a new framework for jobs”)",
+        ),
     ],
 )
 def test_each_rule_set_marks_by_its_words(title: str, expected: str) -> None:
@@ -63,13 +69,13 @@ def test_words_inside_other_words_do_not_mark(title: str) -> None:
 
 def test_the_description_and_the_role_mark_too_and_every_rule_is_named() -> None:
     assert _marks("Tidy up", "Needs a DROP COLUMN on legacy") == [
-        'migration (word "DROP COLUMN" in the description)'
+        "migration (the description says “Needs a DROP COLUMN on legacy”)"
     ]
     assert _marks("Review", role="security") == ['security (role "security")']
     both = _marks("Migrate the password store")
     assert both == [
-        'security (word "password" in the title)',
-        'migration (word "migrate" in the title)',
+        "security (the title says “Migrate the password store”)",
+        "migration (the title says “Migrate the password store”)",
     ]
 
 
@@ -133,7 +139,7 @@ def test_an_admins_file_is_checked(tmp_path: Path) -> None:
     own.write_text("rule_sets:\n  - name: billing\n    phrases: [invoice]\n", encoding="utf-8")
     policy = policy_from_file(own)
     assert [str(m) for m in task_marks(policy, title="New invoice", description="", role="")] == [
-        'billing (word "invoice" in the title)'
+        "billing (the title says “New invoice”)"
     ]
     broken = tmp_path / "broken.yaml"
     broken.write_text("rule_sets:\n  - name: a\n    colour: red\n", encoding="utf-8")

@@ -107,8 +107,8 @@ async def test_a_migration_task_waits_for_its_spec_then_runs(ctx: ServiceContext
         await wait_for_step(ctx, run.id, "ui", "succeeded")
         assert held.status == "waiting"
         assert held.hold_reason == (
-            'needs an approved mini-spec for task `db-schema`: migration (word "migration" '
-            "in the title); no spec written yet"
+            "needs an approved mini-spec for task `db-schema`: migration (the title says "
+            "“Add the visits migration”); no spec written yet"
         )
         await asyncio.sleep(0.3)  # ticks go by: still held, never queued
         assert _step(await read_run(ctx, run_id=run.id), "db-schema").status == "waiting"

@@ -71,7 +71,7 @@ async def test_the_page_shows_marked_tasks_and_the_step_its_hold(app: FastAPI) -
         )
     assert page.status_code == 200
     assert 'data-testid="marked-db-schema"' in page.text
-    assert "migration (word &#34;migration&#34; in the title)" in page.text
+    assert "migration (the title says “Add the visits migration”)" in page.text
     assert 'data-testid="marked-db-schema"' in page.text and ">Missing<" in page.text
     assert "<html" not in panel.text and 'data-testid="spec-panel"' in panel.text
     assert step.status_code == 200

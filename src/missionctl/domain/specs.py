@@ -177,9 +177,29 @@ def _task_evidence(rules: RuleSet, *, title: str, description: str, role: str) -
         return f'role "{role}"'
     for where, text in (("title", title), ("description", description)):
         for phrase in rules.phrases:
-            if phrase_in(phrase, text):
-                return f'word "{phrase}" in the {where}'
+            if phrase.split() and (found := _phrase_regex(phrase.casefold()).search(text)):
+                return f"the {where} says “{_around(text, found.start(), found.end())}”"
     return None
+
+
+_CONTEXT_WORDS = 3
+"""Words shown on each side of the phrase that marked a task, so a person sees its sense."""
+
+
+def _around(text: str, start: int, end: int) -> str:
+    """The words of ``text`` holding ``text[start:end]``, a few more on each side.
+
+    "…" marks where the text goes on beyond them.
+    """
+    spans = [m.span() for m in _WORDS.finditer(text)]
+    first = next(i for i, (_, stop) in enumerate(spans) if stop > start)
+    last = max(i for i, (begin, _) in enumerate(spans) if begin < end)
+    low, high = max(first - _CONTEXT_WORDS, 0), min(last + _CONTEXT_WORDS, len(spans) - 1)
+    shown = " ".join(text[spans[low][0] : spans[high][1]].split())
+    return ("…" if low > 0 else "") + shown + ("…" if high < len(spans) - 1 else "")
+
+
+_WORDS = re.compile(r"\S+")
 
 
 def path_marks(policy: SpecPolicy, paths: Iterable[str]) -> list[Mark]:
@@ -212,7 +232,7 @@ def task_for_step(step_id: str, inputs: Mapping[str, Any], task_keys: Iterable[s
 
 
 def mark_summary(marks: Sequence[Mark]) -> str:
-    """The marks as one line: ``migration (word "migration" in the title); security (…)``."""
+    """The marks as one line: ``migration (the title says “Add the visits migration”); …``."""
     return "; ".join(str(mark) for mark in marks)
 
 
