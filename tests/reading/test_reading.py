@@ -134,6 +134,32 @@ def test_an_infinitive_ends_the_subject_and_is_a_feature() -> None:
     assert [e.name for e in reading.entities] == ["Water intake"]
 
 
+def test_things_that_happen_are_records_of_when_and_by_whom_not_names_and_states() -> None:
+    reading = read_goal(
+        goal="Build a Go service for a ferry operator: ticket sales, boarding scans and fares"
+    )
+    by_name = {e.name: e for e in reading.entities}
+    scan = by_name["Boarding scan"]
+    assert scan.append_only and [a.name for a in scan.attributes][:2] == [
+        "scanned_at",
+        "recorded_by",
+    ]
+    assert "sold_at" in [a.name for a in by_name["Ticket sale"].attributes]
+    assert "status" in [a.name for a in by_name["Fare"].attributes]  # a thing, not an event
+
+
+def test_a_devices_reading_records_what_the_goal_measures_and_no_cadence_is_a_record() -> None:
+    reading = read_goal(
+        goal="Write firmware for a greenhouse node: logs temperature and humidity every "
+        "10 minutes and sleeps below 5 µA"
+    )
+    names = [e.name for e in reading.entities]
+    assert "Reading" in names and not {"Minute", "Humidity", "Sleep"} & set(names)
+    measured = [a.name for a in reading.entities[names.index("Reading")].attributes]
+    assert measured[2:4] == ["celsius", "humidity_pct"]
+    assert "sleeps below 5 µA" in reading.constraints
+
+
 def test_people_a_goal_lets_act_are_actors_and_their_verbs_name_no_record() -> None:
     reading = read("Build an API that lets warehouse staff scan parcels and print shipping labels")
     assert reading.actors == ("warehouse staff",)

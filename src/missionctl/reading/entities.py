@@ -49,8 +49,10 @@ __all__ = ["MAX_ENTITIES", "find_entities"]
 
 MAX_ENTITIES = 10
 _LATER = 1_000_000  # position of entities the goal implies rather than names
+# A phrase's noun ends before a preposition or a cadence ("humidity every 10 minutes").
 _CUT = re.compile(
-    r"\s+(?:into|to|from|over|on|in|for|of|by|with|across|per|before|after|during|between)\s+.*$",
+    r"\s+(?:into|to|from|over|on|in|for|of|by|with|across|per|before|after|during|between|"
+    r"every|each|once|twice)\s+.*$",
     re.IGNORECASE,
 )
 _STARTS_WITH_PREPOSITION = re.compile(
@@ -219,6 +221,24 @@ def _add_accounts(kind: str, personal_data: bool, found: _Found) -> None:
         found.add("User", _LATER * 2, "sign-in")
 
 
+def _generic_entity(name: str, origin: str) -> Entity:
+    """An entity no spec defines, by its head noun.
+
+    A record of an event when the head names one ("Boarding scan": when it was scanned and
+    by whom, never changed); otherwise a thing with a name and a lifecycle.
+    """
+    head = name.split()[-1].lower()
+    happened = vocabulary().events.get(head)
+    if happened is None:
+        return Entity(name=name, attributes=_GENERIC_ATTRIBUTES, origin=origin)
+    attributes = (
+        Attribute(name=happened, type="timestamptz", note="when it happened"),
+        Attribute(name="recorded_by", type="text", note="the person or device that recorded it"),
+        Attribute(name="notes", type="text", note="nullable"),
+    )
+    return Entity(name=name, attributes=attributes, append_only=True, origin=origin)
+
+
 def _measured(domain: str) -> tuple[Attribute, ...]:
     """The quantities ``domain`` (title and goal) names, as attributes, in the goal's order."""
     folded = fold(domain)
@@ -307,7 +327,7 @@ def _entity(name: str, origin: str, present: set[str], measured: tuple[Attribute
     """
     spec = _patterns().by_name.get(name)
     if spec is None:
-        return Entity(name=name, attributes=_GENERIC_ATTRIBUTES, origin=origin)
+        return _generic_entity(name, origin)
     attributes: list[Attribute] = []
     for a in spec.attributes:
         if a.ref is not None and a.ref not in present:

@@ -239,6 +239,7 @@ class Vocabulary(_Spec):
     derived: tuple[DerivedSpec, ...]
     contexts: tuple[ContextSpec, ...]
     quantities: tuple[QuantitySpec, ...]
+    events: dict[str, str]
     kinds: tuple[KindSpec, ...]
     min_kind_score: int
     languages: Languages
