@@ -17,6 +17,7 @@ from missionctl.domain.access import Role
 from missionctl.planning import LocalPlanner, PlannerResult, PlanningInput
 from missionctl.schemas.plans import PlanDraft
 from missionctl.schemas.tracemap import TraceMapRead
+from missionctl.services.documents import generate_document
 from missionctl.settings import Settings
 from tests.services.test_tracemap import GappedPlanner, planned
 from tests.support.auth import bearer_headers
@@ -115,7 +116,7 @@ class ForgetfulPlanner:
 ROTA = "Build a volunteer rota app for a food bank: shift sign-up, driver routes and allergy labels"
 
 
-async def test_a_clause_the_plan_left_out_is_a_gap_on_the_api_the_page_and_the_cli(
+async def test_a_clause_the_plan_left_out_is_a_gap_on_the_api_the_page_the_prd_and_the_cli(
     app: FastAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mission = await planned(app.state.ctx, ForgetfulPlanner(), goal=ROTA)
@@ -133,6 +134,11 @@ async def test_a_clause_the_plan_left_out_is_a_gap_on_the_api_the_page_and_the_c
     assert 'data-testid="trace-clauses"' in page and '<span class="muted">nothing</span>' in page
     assert "Gap: The goal says “allergy labels”" in page
     assert "Not understood" in plan_page and "1 of 3 clauses of the goal" in plan_page
+
+    prd = await generate_document(
+        app.state.ctx, mission_id=mission.id, kind="prd", actor="user:test", llm=None
+    )
+    assert "The goal says “allergy labels”, and no requirement keeps it" in prd.body
 
     print_trace(TraceMapRead.model_validate(body))
     shown = capsys.readouterr().out

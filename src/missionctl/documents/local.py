@@ -128,7 +128,8 @@ def write_prd(sources: DocumentSources) -> str:
     scope = [
         f"In scope: the {len(plan.requirements)} requirements above, delivered by "
         f"{len(plan.tasks)} tasks in {len(plan.phases) or 1} phase(s).",
-        "Out of scope: anything the requirements do not name."
+        "Out of scope: what the goal does not ask for; a clause of the goal no requirement "
+        "keeps is an open question below, not out of scope."
         + (f" First to drop under pressure: {', '.join(could)} (could)." if could else ""),
     ]
     asked = [
@@ -136,6 +137,13 @@ def write_prd(sources: DocumentSources) -> str:
         for round_ in mission.clarifications
         for n, q in enumerate(round_.questions)
         if round_.answers is None or n >= len(round_.answers) or not round_.answers[n]
+    ]
+    # A clause of the goal the plan keeps nowhere is a question for the product owner.
+    asked += [
+        f"The goal says “{_line(c.text)}”, and no requirement keeps it: what should the "
+        f"{_line(mission.title)} do about it?"
+        for c in plan.clauses
+        if not c.covered
     ]
     return _done(
         [
