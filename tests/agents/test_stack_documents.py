@@ -83,6 +83,9 @@ async def test_a_runs_documents_speak_the_stack_and_keep_the_constraint(
     # The constraint, figure and all, where the product owner and every task read it.
     assert constraint in docs["prd"] and figure in docs["prd"]
     assert constraint in docs["pack/AGENTS.md"]
+    # The stack the goal fixed is a given for the coding agent, not a question for the owner.
+    assert "The mission names its stack" in docs["pack/AGENTS.md"]
+    assert "confirm the stack" not in docs["pack/AGENTS.md"]
     task_files = [text for name, text in docs.items() if name.startswith("pack/tasks/")]
     assert task_files and all(constraint in text for text in task_files)
 

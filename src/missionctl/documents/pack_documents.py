@@ -28,6 +28,7 @@ from missionctl.domain.packs import (
     task_file,
 )
 from missionctl.llm.redaction import redact
+from missionctl.reading import find_technologies
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import (
     REQUIREMENT_HEADINGS,
@@ -140,14 +141,23 @@ def render_agents(mission: MissionRead, plan: PlanRead, tasks: Sequence[TaskEntr
 
 
 def _stack_section(mission: MissionRead, plan: PlanRead) -> list[str]:
-    context = (
-        ["Repository context, as the mission states it:", "", _lines(mission.repo_context)]
-        if mission.repo_context.strip()
-        else [
-            "The mission gives no repository context: treat it as a new project, and confirm "
-            "the stack with the mission owner before you set one up."
+    named = [t.name for t in find_technologies("\n".join((mission.goal, *mission.constraints)))]
+    if mission.repo_context.strip():
+        context = [
+            "Repository context, as the mission states it:",
+            "",
+            _lines(mission.repo_context),
         ]
-    )
+    elif named:
+        context = [
+            f"The mission names its stack: {_line(', '.join(named))}. Treat it as a new project "
+            "in that stack, and use nothing in its place."
+        ]
+    else:
+        context = [
+            "The mission gives no repository context and names no stack: treat it as a new "
+            "project, and confirm the stack with the mission owner before you set one up."
+        ]
     choices = [f"- **{_line(d.title)}:** {_line(d.choice)}" for d in plan.decisions]
     if choices:
         choices = ["", "Choices the plan made (check them against the repository):", "", *choices]
