@@ -57,11 +57,12 @@ STACK_GOALS: dict[str, dict[str, list[str]]] = {
             "internal/contract/station_reading_ingestion_test.go",
         ],
     },
-    # C firmware: the radio and the schedule are no part of the name.
+    # C firmware: the radio and the schedule are no part of the name; files in C's layout.
     "Write embedded C firmware for a beehive scale that reports hive weight over NB-IoT twice "
     "a day": {
         "hive-weight-reports": [
-            "firmware module: hive-weight-reports",
+            "src/hive_weight_reports.c",
+            "tests/test_hive_weight_reports.c",
             "HIL test: hive-weight-reports",
         ],
     },

@@ -11,7 +11,7 @@ from missionctl.agents.specialists.markdown import (
     section,
     table,
 )
-from missionctl.reading import plural
+from missionctl.reading import plural, radio_for
 
 STATES = ("Skeleton rows, no layout jump", "Message with the cause and a retry")
 A11Y = (
@@ -40,6 +40,12 @@ ROLE_STEPS: dict[str, tuple[str, ...]] = {
         "The command and its options exactly as in the CLI spec",
         "Progress on stderr, results on stdout, documented exit codes",
         "Tests on the fixture corpus, including interrupted and partial runs",
+    ),
+    "firmware": (
+        "Drivers for the sensors and the radio, against the board's HAL",
+        "The record layout of the data model, written whole with its CRC",
+        "Power states: sleep between samples, wake sources, radio time budgeted",
+        "Unit tests on the host; the hardware-in-the-loop test with current measured",
     ),
     "frontend": (
         "Components from the screen list, with empty/loading/error states",
@@ -248,6 +254,16 @@ def _kind(name: str) -> str:
     return "code change" if "pull request" in lower or "endpoint" in lower else "code"
 
 
+def _links(brief: Brief) -> list[tuple[str, str]]:
+    """A device's interfaces: its radio link and the records it sends over it."""
+    radio = radio_for(brief.reading.technologies)
+    records = join_words([e.name for e in brief.entities]) or "its records"
+    return [
+        (f"{radio.name} link", f"{radio.link}; sends {records} to {radio.peer}"),
+        ("Sensor drivers", "Read the sensors the goal names, on the schedule it sets"),
+    ]
+
+
 def write_implementation(brief: Brief) -> list[str]:
     """``<task>-implementation.md``: what a write-tier task must build, for a coding agent."""
     task = brief.task
@@ -258,9 +274,16 @@ def write_implementation(brief: Brief) -> list[str]:
     ]
     lines = section("What to build", [task.description or task.title])
     lines += section("Deliverables to produce", table(["Deliverable", "Kind"], deliverables))
-    data = bullets([f"{e.name} (`{e.table}`)" for e in touched])
+    data = bullets(
+        [f"{e.name} record (see the data model)" for e in touched]
+        if "firmware" in brief.traits
+        else [f"{e.name} (`{e.table}`)" for e in touched]
+    )
     lines += section("Data it will touch", data)
-    if task.role in ("backend", "data", "security") and touched and brief.serves_http:
+    device = "firmware" in brief.traits and task.role in ("backend", "data")
+    if device:
+        lines += section("Interfaces to build", table(["Interface", "Does"], _links(brief)))
+    elif task.role in ("backend", "data", "security") and touched and brief.serves_http:
         ops = [(o.method, o.path, o.purpose) for o in endpoints(brief, touched, about=text)]
         lines += section("Interfaces to build", table(["Method", "Path", "Purpose"], ops))
     elif task.role in ("backend", "data") and "cli" in brief.traits:
@@ -269,7 +292,13 @@ def write_implementation(brief: Brief) -> list[str]:
         lines += section(
             "Screens to build", table(["Screen", "Purpose"], [(s, p) for s, p, _ in screens(brief)])
         )
-    surface = "cli" if task.role == "backend" and not brief.serves_http else task.role
+    surface = (
+        "firmware"
+        if device
+        else "cli"
+        if task.role == "backend" and not brief.serves_http
+        else task.role
+    )
     steps = ROLE_STEPS.get(surface, ("Make the change", "Test it", "Document it"))
     # The task's own criteria follow in "How to verify this task"; these are the usual extras.
     done = ["CI green: lint, types, tests", "Docs and changelog updated"]
