@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from sqlalchemy import create_engine, text
 from missionctl.app import create_app
 from missionctl.services import ServiceContext, open_context
 from missionctl.settings import DatabaseSettings, EngineSettings, Settings
+from tests.support import connection_leaks
 from tests.support.auth import bearer_headers, sign_in_link_secret
 from tests.support.consistency import assert_consistent
 from tests.support.databases import (
@@ -125,16 +127,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Compact PostgreSQL's catalogs before the run's workers start (the controller only).
+    """Watch for leaked connections (every process); compact PostgreSQL's catalogs before the
+    run's workers start (the controller only).
 
     The suite creates and drops hundreds of schemas; where autovacuum is off, their dead
     catalog rows pile up from run to run (pg_attribute reached 117 MB) and every schema's
     creation and every query's planning slows down. Compacting them takes about two seconds.
     """
+    connection_leaks.watch(_base_temp(session.config))
     base = postgres_base_url()
     if base is None or "PYTEST_XDIST_WORKER" in os.environ:
         return
     compact_catalogs(base)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    connection_leaks.running(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """List the connections collected while open, by the test that opened them."""
+    leaks = connection_leaks.report(_base_temp(config))
+    if leaks:
+        terminalreporter.section("PostgreSQL connections garbage-collected while open")
+        for line in leaks:
+            terminalreporter.line(line)
+
+
+def _base_temp(config: pytest.Config) -> Path:
+    """This process's temporary directory (a worker's is inside the controller's)."""
+    factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]
+    return factory.getbasetemp()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from missionctl.db import Database
 from missionctl.db.migrate import upgrade_database
 from missionctl.db.models import Mission
+from tests.support import connection_leaks
 
 
 async def test_a_write_that_outlives_dispose_commits_and_its_connection_closes(
@@ -32,11 +33,13 @@ async def test_a_write_that_outlives_dispose_commits_and_its_connection_closes(
     await db.dispose()  # while the thread holds its connection
     release.set()
     await writing
+    leaks = connection_leaks.recorded()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         del db
         gc.collect()
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+    assert connection_leaks.recorded() == leaks  # the suite's watcher saw no open one either
 
     again = Database(database_url)
     try:

@@ -1,0 +1,70 @@
+"""Name the test that opened a PostgreSQL connection the garbage collector finds still open.
+
+psycopg warns (``ResourceWarning``) when it collects an open connection, and with warnings as
+errors that fails whichever test happens to be running when the collector runs: a test that
+did nothing wrong, on another database, minutes after the connection was opened. That says
+nothing about where the leak is, and a suite that fails at random hides real failures.
+
+:func:`watch` records, for every psycopg connection, the test during which it was opened. A
+connection collected while open is closed quietly and written down, with that test, in
+``psycopg-leaks.txt`` under the worker's temporary directory; :func:`report` (the run's last
+words) lists them all. A leak is therefore reported against the test that made it, every
+run, instead of failing an innocent one some runs.
+"""
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from psycopg import _connection_base
+
+LEAKS_FILE = "psycopg-leaks.txt"
+
+_current = ["(no test)"]
+_out: list[Path] = []
+
+
+def watch(directory: Path) -> None:
+    """Record the opening test of every connection; write leaks into ``directory``."""
+    _out[:] = [directory / LEAKS_FILE]
+    base = _connection_base.BaseConnection
+    init, delete = base.__init__, base.__del__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self._opened_during = _current[0]
+
+    def __del__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(self, "closed", True):
+            delete(self, *args, **kwargs)
+            return
+        opened = getattr(self, "_opened_during", "(unknown)")
+        with _out[0].open("a", encoding="utf-8") as leaks:
+            leaks.write(f"opened during {opened}; collected during {_current[0]}\n")
+        # What the warning would have left to the process's end; a connection half torn down
+        # has nothing left to close.
+        with contextlib.suppress(Exception):
+            self.pgconn.finish()
+
+    base.__init__ = __init__  # type: ignore[method-assign]
+    base.__del__ = __del__  # type: ignore[method-assign]
+
+
+def running(nodeid: str) -> None:
+    """Note the test that runs now."""
+    _current[0] = nodeid
+
+
+def recorded() -> list[str]:
+    """The leaks this process has written down so far."""
+    found = _out[0] if _out else None
+    return found.read_text(encoding="utf-8").splitlines() if found and found.exists() else []
+
+
+def report(root: Path) -> list[str]:
+    """Every leak written under ``root`` (all workers' directories), one line each."""
+    return [
+        line
+        for found in sorted(root.rglob(LEAKS_FILE))
+        for line in found.read_text(encoding="utf-8").splitlines()
+    ]
