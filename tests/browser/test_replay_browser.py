@@ -73,10 +73,11 @@ def test_the_replay_steps_back_and_forth_and_the_steps_follow(
         if first.get_attribute("data-status") in ("running", "succeeded"):
             started_at = view.get_attribute("data-at")
             break
+        # The position before the key: read after it, a fast page may already have moved on.
+        before = view.get_attribute("data-at")
         page.keyboard.press("ArrowRight")
         page.wait_for_function(
-            "(at) => document.querySelector('#replay-view').dataset.at !== at",
-            arg=view.get_attribute("data-at"),
+            "(at) => document.querySelector('#replay-view').dataset.at !== at", arg=before
         )
     assert started_at is not None
     page.keyboard.press("ArrowLeft")
