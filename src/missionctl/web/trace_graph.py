@@ -89,29 +89,28 @@ def _task_order(trace: TraceMap) -> list[TraceNode]:
 
 def _requirement_rows(trace: TraceMap, task_row: dict[str, int]) -> dict[str, float]:
     """Each requirement's row: the mean of its tasks' rows, kept one row below the previous."""
-    targets: dict[str, list[int]] = defaultdict(list)
-    for edge in trace.edges:
-        if edge.kind == "traces" and edge.target in task_row:
-            targets[edge.source].append(task_row[edge.target])
-    rows: dict[str, float] = {}
-    previous = -1.0
-    for node in (n for n in trace.nodes if n.kind == "requirement"):
-        mine = targets.get(node.id)
-        ideal = sum(mine) / len(mine) if mine else previous + 1
-        previous = max(ideal, previous + 1)
-        rows[node.id] = previous
-    return rows
+    return _mean_rows(trace, "requirement", "traces", dict(task_row), top=-1.0)
 
 
 def _clause_rows(trace: TraceMap, rows: dict[str, float]) -> dict[str, float]:
     """Each clause's row: the mean of the rows it leads to, below the goal and the previous."""
+    return _mean_rows(trace, "clause", "covers", rows, top=0.0)  # row 0 is the goal's
+
+
+def _mean_rows(
+    trace: TraceMap, kind: str, edge_kind: str, rows: dict[str, float], *, top: float
+) -> dict[str, float]:
+    """The row of each node of ``kind``, by the ``rows`` its ``edge_kind`` edges lead to.
+
+    Their mean, kept at least one row below the node before it (the first below ``top``).
+    """
     targets: dict[str, list[float]] = defaultdict(list)
     for edge in trace.edges:
-        if edge.kind == "covers" and edge.target in rows:
+        if edge.kind == edge_kind and edge.target in rows:
             targets[edge.source].append(rows[edge.target])
     placed: dict[str, float] = {}
-    previous = 0.0  # the goal's row
-    for node in (n for n in trace.nodes if n.kind == "clause"):
+    previous = top
+    for node in (n for n in trace.nodes if n.kind == kind):
         mine = targets.get(node.id)
         ideal = sum(mine) / len(mine) if mine else previous + 1
         previous = max(ideal, previous + 1)

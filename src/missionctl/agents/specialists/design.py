@@ -337,13 +337,7 @@ def write_data_model(brief: Brief) -> list[str]:
         ),
     ]
     lines += section("Retention and privacy", bullets(privacy))
-    traced = [
-        (r.key, r.text, join_words([e.name for e in brief.entities_in(r.text)]))
-        for r in brief.requirements
-        if brief.entities_in(r.text)
-    ]
-    lines += section("Requirements it serves", table(["Key", "Requirement", "Entities"], traced))
-    return lines
+    return lines + _requirements_served(brief, "Entities")
 
 
 def write_device_records(brief: Brief) -> list[str]:
@@ -359,13 +353,17 @@ def write_device_records(brief: Brief) -> list[str]:
     languages = [t.base for t in brief.reading.technologies if t.category == "language"]
     radio = radio_for(brief.reading.technologies)
     lines = write_records(brief.entities, radio, languages[0] if languages else "C")
+    return lines + _requirements_served(brief, "Records")
+
+
+def _requirements_served(brief: Brief, what: str) -> list[str]:
+    """The requirements that name an entity, with the entities (``what`` heads the column)."""
     traced = [
         (r.key, r.text, join_words([e.name for e in brief.entities_in(r.text)]))
         for r in brief.requirements
         if brief.entities_in(r.text)
     ]
-    lines += section("Requirements it serves", table(["Key", "Requirement", "Records"], traced))
-    return lines
+    return section("Requirements it serves", table(["Key", "Requirement", what], traced))
 
 
 def _note(note: str, ref: str | None) -> str:
