@@ -234,7 +234,9 @@ def test_the_run_page_follows_a_workflow_run_live(
 ) -> None:
     async def started(ctx: ServiceContext) -> uuid.UUID:
         steps = [
-            {"id": "fetch", "agent": "builtin:sleep", "inputs": {"seconds": 1.5}},
+            # Long enough to be seen running after the page loads on a busy machine (1.5 s
+            # was not: the step had finished before the first look).
+            {"id": "fetch", "agent": "builtin:sleep", "inputs": {"seconds": 4}},
             {"id": "check", "agent": "builtin:fail", "inputs": {"fail_attempts": 0}},
             {"id": "publish", "agent": "builtin:noop", "depends_on": ["fetch", "check"]},
         ]
