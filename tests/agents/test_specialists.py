@@ -213,6 +213,24 @@ async def test_the_test_plan_traces_every_requirement_and_criterion() -> None:
     assert "requirements without a planned test: none" in test_plan
 
 
+async def test_the_data_model_gives_each_record_what_the_goal_says_it_has() -> None:
+    goal = (
+        "Build a booking web app for a hostel: members reserve beds by date, staff check "
+        "guests in and out, and nightly occupancy reports"
+    )
+    docs = documents(await run_plan(goal))
+    model = docs["data-model.md"]
+    reservation = model.split("### Reservation (`reservations`)")[1].split("###")[0]
+    assert "| member_id | uuid | → Member |" in reservation
+    assert "| bed_id | uuid | → Bed |" in reservation
+    assert "| date | date | the day it is for |" in reservation
+    assert "- Reservation → Bed: many-to-one via `bed_id`" in model
+    assert "Personal data in Member, User and Guest" in model
+    for made_up in ("### Reserve bed", "### Out ", "### Booking "):
+        assert made_up not in model
+    assert "/api/v1/reservations" in docs["api-contract.md"]
+
+
 async def test_the_vet_clinic_documents_speak_of_appointments_and_roles() -> None:
     docs = documents(await run_plan(VET_CLINIC))
     assert "/api/v1/patients/{patient_id}/appointments" in docs["api-contract.md"]

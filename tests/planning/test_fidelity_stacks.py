@@ -66,3 +66,30 @@ async def test_the_stored_plan_keeps_every_clause_figure_and_the_stack(
     assert list(verdict.phrase_made_names) == []
     # The constraint is a requirement of its own or quoted in one, in the user's words.
     assert any(constraint in requirement.text for requirement in plan.requirements)
+
+
+# stack → (the role that builds its features, roles that have no work in it)
+STACK_ROLES = {
+    "c": ("firmware", {"backend", "frontend", "mobile"}),
+    "kotlin": ("mobile", {"frontend", "firmware"}),
+    "flutter": ("mobile", {"frontend", "firmware"}),
+    "go": ("backend", {"frontend", "mobile", "firmware"}),
+    "rust": ("backend", {"frontend", "mobile", "firmware"}),
+    "sql": ("data", {"backend", "frontend", "mobile", "firmware"}),
+}
+
+
+@pytest.mark.parametrize("stack", list(STACK_ROLES))
+async def test_the_roles_fit_the_work_of_the_stack(ctx: ServiceContext, stack: str) -> None:
+    goal = list(STACK_GOALS)[list(STACK_ROLES).index(stack)]
+    constraint, _ = STACK_GOALS[goal]
+    mission = await create_mission(
+        ctx, data=MissionCreate(goal=goal, constraints=[constraint]), actor=ACTOR
+    )
+    await plan_mission(ctx, mission_id=mission.id, actor=ACTOR, planner=LocalPlanner())
+    plan = await read_plan(ctx, mission_id=mission.id)
+    builds, foreign = STACK_ROLES[stack]
+
+    roles = {task.role for task in plan.tasks}
+    assert builds in roles
+    assert not roles & foreign, f"{stack} plan has {sorted(roles & foreign)} tasks"

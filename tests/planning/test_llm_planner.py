@@ -189,8 +189,8 @@ def test_the_system_prompt_states_the_contract() -> None:
     for needle in (
         "mission_plan",
         "between 4 and 20",
-        "product, architect, backend, frontend, mobile, data, ml, devops, security, qa, docs, "
-        "release",
+        "product, architect, backend, frontend, mobile, firmware, data, ml, devops, security, qa, "
+        "docs, release",
         "acyclic",
         "traces",
         "irreversible",

@@ -244,9 +244,10 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
     houseplants need watering" is one feature, not "tracks" and "houseplants need watering".
     """
     clauses: list[tuple[str, bool]] = []
-    bound = _BOUND_WITH.sub(r"\1_with_", _bind_question_objects(text))
+    bound = _BOUND_WITH.sub(r"\1_with_", _bind_times(_bind_question_objects(text)))
     for part in _CLAUSE_SPLIT.split(bound):
         part = _QUESTION_BOUND.sub(r" \1", part).replace("_with_", " with ")
+        part = part.replace("_and_", " and ")
         clause = part.strip(" .,;:!?\"'()[]")
         first, _, rest = clause.partition(" ")
         infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in _base_verbs()
@@ -258,6 +259,28 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
         if clause:
             clauses.append((clause, infinitive))
     return clauses
+
+
+@cache
+def _time_phrase() -> re.Pattern[str]:
+    times = "|".join(spec.words for spec in vocabulary().times)
+    return re.compile(rf"\b(?:with|for|by|on)\s+(?:an?\s+|the\s+)?(?:{times})\b", _FLAGS)
+
+
+def _bind_times(text: str) -> str:
+    """``text`` with each time phrase joined to its clause for the split.
+
+    "pitch reservations with arrival and departure dates" stays one clause: the dates are
+    the reservation's, not features of their own.
+    """
+
+    def bind(match: re.Match[str]) -> str:
+        words = match.group(0)
+        head, _, rest = words.partition(" ")
+        joined = rest.replace(" and ", "_and_")
+        return f"_{head}_{joined}" if head.lower() == "with" else f"{head} {joined}"
+
+    return _time_phrase().sub(bind, text)
 
 
 _QUESTION_OBJECT = re.compile(r"\b([a-z]+)\s+(which|what|whether|how|when|where)\s+", _FLAGS)
@@ -292,6 +315,8 @@ def _features(
     for text, infinitive in raw:
         if merged and _is_action(text) and _is_bare_verb(merged[-1][0][-1]):
             merged[-1][0].append(text)
+        elif merged and text.lower() in vocabulary().particles:
+            merged[-1][0].append(text)  # "check guests in" + "out": one clause
         else:
             merged.append(([text], infinitive))
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from missionctl.reading.model import Attribute, Derivation, Entity
+from missionctl.reading.records import ClauseRecord, read_records
 from missionctl.reading.technologies import technology_names
 from missionctl.reading.vocabulary import (
     ContextSpec,
@@ -102,6 +103,9 @@ class _Found:
     claimed: bytearray  # one byte per character of the nouns: 1 once an entry took it
     positions: dict[str, tuple[float, str]] = field(default_factory=dict)
     matched: list[WordPattern] = field(default_factory=list)
+    # Entities whose attributes a clause gave ("members reserve beds": Reservation, Member).
+    built: dict[str, Entity] = field(default_factory=dict)
+    read_clauses: list[str] = field(default_factory=list)
 
     def add(self, name: str, position: float, origin: str) -> None:
         self.positions.setdefault(name, (position, origin))
@@ -122,6 +126,7 @@ def find_entities(
     phrases: Sequence[str],
     kind: str,
     personal_data: bool,
+    clauses: Sequence[str] = (),
 ) -> tuple[tuple[Entity, ...], tuple[Derivation, ...]]:
     """The entities a mission implies, and what it names that is derived from them.
 
@@ -132,11 +137,15 @@ def find_entities(
             up").
         kind: The kind of software (decides whether people sign in).
         personal_data: Whether the mission states that it handles personal data.
+        clauses: The goal's feature clauses as written, for the records they name with their
+            participants ("members reserve beds by date").
     """
     found = _Found(claimed=bytearray(len(nouns)))
     folded = fold(nouns)
     derived = _match_derived(nouns, folded, found)
+    _match_records(clauses, folded, found)
     _match_named(nouns, folded, found)
+    _drop_unsaid_records(clauses, found)
     _match_domain(domain, found)
     _add_companions(found)
     _add_generic(folded, phrases, found)
@@ -144,7 +153,12 @@ def find_entities(
     names = sorted(found.positions, key=lambda name: found.positions[name][0])[:MAX_ENTITIES]
     present = set(names)
     measured = _measured(domain)
-    entities = tuple(_entity(name, found.positions[name][1], present, measured) for name in names)
+    entities = tuple(
+        _kept_refs(found.built[name], present)
+        if name in found.built
+        else _entity(name, found.positions[name][1], present, measured, fold(domain))
+        for name in names
+    )
     kept = tuple(d for d in derived if d.entity in present)
     return entities, kept
 
@@ -161,6 +175,106 @@ def _match_derived(nouns: str, folded: Folded, found: _Found) -> list[Derivation
                     Derivation(phrase=words, entity=spec.entity, attribute=spec.attribute)
                 )
     return list({d.phrase.lower(): d for d in derived}.values())
+
+
+def _match_records(clauses: Sequence[str], folded: Folded, found: _Found) -> None:
+    """Add the records the clauses name, each with its people, its thing and its times."""
+    for record in read_records(clauses):
+        at = folded.find(fold(record.people or record.thing or record.clause))
+        position = float(at if at >= 0 else _LATER - 1)
+        people = _person(record.people, position, found) if record.people else None
+        thing = _thing(record.thing, position + 0.02, found) if record.thing else None
+        if people or thing:
+            found.read_clauses.append(record.clause)
+        if record.spec is None or not (people or thing):
+            continue
+        if thing is not None and thing in _patterns().by_name:
+            continue  # "customers order products": the known entities say what an order is
+        found.add(record.spec.name, position - 0.01, record.clause)
+        found.built.setdefault(record.spec.name, _clause_record(record, people, thing))
+
+
+def _drop_unsaid_records(clauses: Sequence[str], found: _Found) -> None:
+    """Drop the records only the software's name brings in once a clause has said what it keeps.
+
+    "A booking app for a hostel: members reserve beds by date" keeps reservations; the
+    "booking" of its name is no record of its own.
+    """
+    records = {spec.name for spec in vocabulary().records}
+    if not any(name in records for name in found.built):
+        return
+    lowered = [clause.lower() for clause in clauses]
+    for name, (_, origin) in list(found.positions.items()):
+        said = any(origin.lower() in clause for clause in lowered)
+        if name in records and name not in found.built and not said:
+            del found.positions[name]
+
+
+def _person(words: str, position: float, found: _Found) -> str:
+    """The entity the people of a clause are: a known one ("staff": User), or a person."""
+    name = _known(words) or capitalise(singular(words.split()[-1]))
+    found.add(name, position + 0.01, words)
+    if name not in _patterns().by_name:
+        person = tuple(
+            Attribute(name=a.name, type=a.type, note=a.note) for a in vocabulary().person
+        )
+        found.built.setdefault(
+            name, Entity(name=name, attributes=person, personal=True, origin=words)
+        )
+    return name
+
+
+def _thing(words: str, position: float, found: _Found) -> str | None:
+    """The entity a clause's thing is ("beds": Bed), or ``None`` if the words name none."""
+    if words.split()[-1].lower() in vocabulary().people:
+        return _person(words, position, found)  # "staff check guests in": guests are people
+    name = _known(words)
+    if name is None:
+        generic = _generic_name(words)
+        if generic is None:
+            return None
+        name = generic[0]
+    found.add(name, position, words)
+    return name
+
+
+def _known(words: str) -> str | None:
+    """The known entity whose words ``words`` are ("customers": Customer), if any."""
+    folded = fold(words)
+    return next(
+        (spec.name for spec, pattern in _patterns().entities if pattern.search(folded)), None
+    )
+
+
+def _clause_record(record: ClauseRecord, people: str | None, thing: str | None) -> Entity:
+    """The record a clause names, with what the clause says it has."""
+    assert record.spec is not None
+    spec = record.spec
+    attributes = [
+        Attribute(name=f"{_snake(name)}_id", type="uuid", ref=name)
+        for name in (people, thing)
+        if name is not None
+    ]
+    attributes.append(Attribute(name=spec.when, type="timestamptz", note="when it was made"))
+    attributes += record.times
+    if spec.status:
+        attributes.append(Attribute(name="status", type="text", note=spec.status))
+    return Entity(
+        name=spec.name,
+        attributes=tuple(attributes),
+        append_only=spec.append_only,
+        origin=record.clause,
+    )
+
+
+def _snake(name: str) -> str:
+    return "_".join(name.lower().replace("-", " ").split())
+
+
+def _kept_refs(entity: Entity, present: set[str]) -> Entity:
+    """``entity`` without the references to entities the reading does not keep."""
+    kept = tuple(a for a in entity.attributes if a.ref is None or a.ref in present)
+    return entity if kept == entity.attributes else entity.model_copy(update={"attributes": kept})
 
 
 def _match_named(nouns: str, folded: Folded, found: _Found) -> None:
@@ -188,7 +302,8 @@ def _add_companions(found: _Found) -> None:
     while pending:
         name = pending.pop(0)
         position, origin = found.positions[name]
-        for offset, companion in enumerate(by_name[name].brings, start=1):
+        spec = by_name.get(name)  # none for an entity a clause made ("Member")
+        for offset, companion in enumerate(spec.brings if spec else (), start=1):
             if companion not in found.positions:
                 found.add(companion, position + offset / 100, origin)
                 pending.append(companion)
@@ -196,6 +311,8 @@ def _add_companions(found: _Found) -> None:
 
 def _add_generic(folded: Folded, phrases: Sequence[str], found: _Found) -> None:
     for phrase in phrases:
+        if any(phrase in clause for clause in found.read_clauses):
+            continue  # "members reserve beds": its entities are read already
         generic = _generic_name(phrase)
         if generic is None:
             continue
@@ -257,6 +374,11 @@ def _first(item: tuple[int, object]) -> int:
 
 
 @cache
+def _words(pattern: str) -> WordPattern:
+    return WordPattern(pattern)
+
+
+@cache
 def _quantity_patterns() -> tuple[tuple[QuantitySpec, WordPattern], ...]:
     return tuple((spec, WordPattern(spec.words)) for spec in vocabulary().quantities)
 
@@ -310,7 +432,7 @@ def _is_entity_noun(word: str) -> bool:
     """Whether ``word`` may head an entity's name: a noun that is not a property or a tool."""
     words, lower = vocabulary(), word.lower()
     base = singular(lower)
-    if len(lower) < 3 or is_adverb(lower):
+    if len(lower) < 3 or is_adverb(lower) or lower in words.particles:
         return False
     if lower in words.not_entities or base in words.not_entities:
         return False
@@ -319,11 +441,14 @@ def _is_entity_noun(word: str) -> bool:
     return lower not in technology_names() and base not in technology_names()
 
 
-def _entity(name: str, origin: str, present: set[str], measured: tuple[Attribute, ...]) -> Entity:
+def _entity(
+    name: str, origin: str, present: set[str], measured: tuple[Attribute, ...], domain: Folded
+) -> Entity:
     """The entity ``name`` with its spec's attributes.
 
-    A reference is kept only to an entity ``present``; the measured attribute is replaced by
-    the quantities the goal names (``measured``), when it names any.
+    A reference is kept only to an entity ``present``, an attribute with conditions only when
+    the title and goal (``domain``) meet them; the measured attribute is replaced by the
+    quantities the goal names (``measured``), when it names any.
     """
     spec = _patterns().by_name.get(name)
     if spec is None:
@@ -331,6 +456,10 @@ def _entity(name: str, origin: str, present: set[str], measured: tuple[Attribute
     attributes: list[Attribute] = []
     for a in spec.attributes:
         if a.ref is not None and a.ref not in present:
+            continue
+        if a.only_with and not _words(a.only_with).search(domain):
+            continue
+        if a.unless and _words(a.unless).search(domain):
             continue
         if a.measured and measured:
             attributes.extend(measured)

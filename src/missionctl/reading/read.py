@@ -66,6 +66,8 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
             phrases=[f.phrase for f in parsed.features if not (f.action and f.phrase == f.text)],
             kind=kind,
             personal_data=any(signal.key == "regulated-data" for signal in signals),
+            # An action's verb is the software's ("manages reservations for members").
+            clauses=[f.phrase if f.action else f.text for f in parsed.features],
         )
         if english
         else ((), ())

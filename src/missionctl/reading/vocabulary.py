@@ -23,9 +23,11 @@ __all__ = [
     "LanguageSpec",
     "Languages",
     "QuantitySpec",
+    "RecordSpec",
     "Scale",
     "SignalSpec",
     "TechnologySpec",
+    "TimeSpec",
     "Vocabulary",
     "load_data",
     "vocabulary",
@@ -102,6 +104,14 @@ class AttributeSpec(_Spec):
     ref: str | None = None
     measured: bool = False
     """The measured value of a reading: replaced by the quantities the goal names."""
+    only_with: str | None = None
+    """Words of the title or goal without which the attribute is left out."""
+    unless: str | None = None
+    """Words of the title or goal with which the attribute is left out."""
+
+    _conditions = field_validator("only_with", "unless")(
+        lambda value: value if value is None else _compiles(value)
+    )
 
 
 class QuantitySpec(_Spec):
@@ -125,6 +135,30 @@ class EntitySpec(_Spec):
     attributes: tuple[AttributeSpec, ...]
 
     _words = field_validator("words")(lambda value: value if value is None else _compiles(value))
+
+
+class RecordSpec(_Spec):
+    """What a sentence "<people> <verb> <things>" keeps: "members reserve beds" → Reservation."""
+
+    verbs: tuple[str, ...] = Field(min_length=1)
+    nouns: str | None = None
+    """The words that name it with its thing ("bed reservations"); none for an event whose
+    noun the ``events`` table already reads ("boarding scans")."""
+    name: str
+    when: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    status: str = ""
+    append_only: bool = False
+
+    _nouns = field_validator("nouns")(lambda value: value if value is None else _compiles(value))
+
+
+class TimeSpec(_Spec):
+    """Words of a clause that say when ("by date", "arrival and departure dates")."""
+
+    words: str
+    attributes: tuple[AttributeSpec, ...] = Field(min_length=1)
+
+    _words = field_validator("words")(_compiles)
 
 
 class DerivedSpec(_Spec):
@@ -240,6 +274,9 @@ class Vocabulary(_Spec):
     contexts: tuple[ContextSpec, ...]
     quantities: tuple[QuantitySpec, ...]
     events: dict[str, str]
+    records: tuple[RecordSpec, ...]
+    times: tuple[TimeSpec, ...]
+    person: tuple[AttributeSpec, ...]
     kinds: tuple[KindSpec, ...]
     min_kind_score: int
     languages: Languages

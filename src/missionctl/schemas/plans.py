@@ -49,6 +49,7 @@ SpecialistRole = Literal[
     "backend",
     "frontend",
     "mobile",
+    "firmware",
     "data",
     "ml",
     "devops",

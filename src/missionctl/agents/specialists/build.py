@@ -280,7 +280,10 @@ def write_implementation(brief: Brief) -> list[str]:
         else [f"{e.name} (`{e.table}`)" for e in touched]
     )
     lines += section("Data it will touch", data)
-    device = "firmware" in brief.traits and task.role in ("backend", "data")
+    # A device task builds firmware whatever role an earlier plan or a model gave it.
+    device = task.role == "firmware" or (
+        "firmware" in brief.traits and task.role in ("backend", "data")
+    )
     if device:
         lines += section("Interfaces to build", table(["Interface", "Does"], _links(brief)))
     elif task.role in ("backend", "data", "security") and touched and brief.serves_http:

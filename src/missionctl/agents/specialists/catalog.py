@@ -104,6 +104,7 @@ ROLE_WRITERS: dict[str, tuple[Writer, ...]] = {
     "backend": (API_CONTRACT, DATA_MODEL),
     "frontend": (SCREENS, WIREFRAMES),
     "mobile": (SCREENS, WIREFRAMES),
+    "firmware": (DATA_MODEL,),
     "data": (PIPELINE, DATA_MODEL),
     "ml": (MODEL_NOTES, PIPELINE),
     "devops": (DEPLOYMENT, OBSERVABILITY, RUNBOOK),
@@ -112,7 +113,9 @@ ROLE_WRITERS: dict[str, tuple[Writer, ...]] = {
     "docs": (README, GLOSSARY, USE_CASES),
     "release": (CHECKLIST, RUNBOOK, RELEASE_NOTES),
 }
-BUILD_ROLES = frozenset({"backend", "frontend", "mobile", "data", "ml", "devops", "security"})
+BUILD_ROLES = frozenset(
+    {"backend", "frontend", "mobile", "firmware", "data", "ml", "devops", "security"}
+)
 
 
 def signature(role: str, task: TaskView) -> tuple[Writer, ...]:
