@@ -35,7 +35,7 @@ STACK_WORDS = {
     "flutter": [".dart", "Flutter"],
     "go": [".go", "go test"],
     "rust": [".rs", "cargo"],
-    "sql": ["dbt", ".sql", "BigQuery"],
+    "sql": ["dbt", ".sql", "BigQuery", "INT64"],
 }
 _RECORD = re.compile(r"^#{2,3} (?P<name>.+?) (?:record|\(`)", re.MULTILINE)
 _ENDPOINT = re.compile(r"/api/v\d/[\w{}/-]+")

@@ -8,6 +8,7 @@ from missionctl.agents.specialists.contract import REPORTING
 from missionctl.agents.specialists.device_records import write_records
 from missionctl.agents.specialists.markdown import bullets, cell, join_words, section, table
 from missionctl.agents.specialists.product import audience
+from missionctl.agents.specialists.warehouse import is_warehouse_project, write_warehouse_model
 from missionctl.reading import Entity, radio_for
 from missionctl.schemas.plans import PlanDecision
 
@@ -281,10 +282,13 @@ def write_data_model(brief: Brief) -> list[str]:
     """``data-model.md``: entities with fields, relationships, indexes, privacy.
 
     Firmware keeps records on the device, not tables in a database: its data model is the
-    record layout (:func:`write_device_records`).
+    record layout (:func:`write_device_records`). A warehouse project models its sources into
+    marts, in the warehouse's types (:func:`~.warehouse.write_warehouse_model`).
     """
     if "firmware" in brief.traits:
         return write_device_records(brief)
+    if is_warehouse_project(brief):
+        return write_warehouse_model(brief)
     if not brief.entities:
         return section(
             "Entities",
