@@ -138,3 +138,13 @@ def test_each_time_word_gives_its_attributes_once() -> None:
 def test_odd_clauses_read_without_error(hostile: str) -> None:
     reading = read(f"Build an app: {hostile}")
     assert len(reading.entities) <= 10
+
+
+def test_a_device_keeps_readings_of_what_it_weighs_not_records_of_its_objects() -> None:
+    reading = read(
+        "Write embedded C firmware for a beehive scale: weighs the hive every hour, sends "
+        "weights over LoRaWAN, and alerts on swarming"
+    )
+    assert [e.name for e in reading.entities] == ["Reading"]
+    assert "grams" in fields(entity(reading, "Reading"))
+    assert reading.features[0].title == "Weigh the hive every hour"

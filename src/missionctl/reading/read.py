@@ -9,7 +9,7 @@ from missionctl.reading.context import find_existing, host_component, is_brownfi
 from missionctl.reading.entities import find_entities
 from missionctl.reading.kinds import find_kind, kind_label
 from missionctl.reading.language import ENGLISH, find_language, is_vague
-from missionctl.reading.model import GoalReading
+from missionctl.reading.model import Feature, GoalReading
 from missionctl.reading.signals import find_cadence, find_scale, find_signals
 from missionctl.reading.technologies import find_technologies, technology_names
 from missionctl.reading.words import normalise
@@ -63,7 +63,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         find_entities(
             nouns=_without(normalise(goal), parsed.verb_phrases),
             domain=normalise(f"{title}\n{goal}"),
-            phrases=[f.phrase for f in parsed.features if not (f.action and f.phrase == f.text)],
+            phrases=_entity_phrases(parsed.features, kind),
             kind=kind,
             personal_data=any(signal.key == "regulated-data" for signal in signals),
             # An action's verb is the software's ("manages reservations for members").
@@ -99,6 +99,17 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         vague=is_vague(goal or title),
         descriptor=parsed.descriptor,
     )
+
+
+def _entity_phrases(features: Sequence[Feature], kind: str) -> list[str]:
+    """The noun phrases of ``features`` that may name records of their own.
+
+    A device's actions name what it measures or whom it tells ("weighs the hive", "alerts the
+    keeper"), not records: it keeps readings and events, which its nouns and domain bring in.
+    """
+    return [
+        f.phrase for f in features if not (f.action and (f.phrase == f.text or kind == "firmware"))
+    ]
 
 
 def _without(text: str, phrases: Sequence[str]) -> str:
