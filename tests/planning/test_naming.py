@@ -114,6 +114,10 @@ def test_two_features_with_one_name_get_distinct_keys_and_files() -> None:
         ("track daily water intake", True, "water-intake-tracking"),
         ("backs up and restores the Redis cache weekly", False, "redis-cache-backup"),
         ("uploads them to S3", False, "s3-upload"),
+        # The people who do it are not the name: what they do it to is.
+        ("members reserve beds by date", False, "bed-reservation"),
+        ("hostel guests book rooms", False, "room-booking"),
+        ("walkers log walks", False, "walk-log"),
         # Figures, units, number words, adverbs and vague modifiers name nothing.
         ("sends SMS reminders 24 hours before each visit", False, "sms-reminders"),
         ("2 TB of call recordings", False, "call-recordings"),

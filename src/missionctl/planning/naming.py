@@ -6,9 +6,9 @@ and ``test_name`` patterns of the stack profile, see
 :meth:`~missionctl.planning.stack_choice.StackChoice.feature_files`). :func:`short_name` makes
 it from the feature's clause as the user wrote it:
 
-1. A leading verb is dropped, with its particle and the verbs "and" joins to it ("backs up and
-   restores"); the noun of its work, when ``naming.yaml`` has one ("sync", "conversion"), ends
-   the name.
+1. A leading verb is dropped, with its particle, the verbs "and" joins to it ("backs up and
+   restores") and the people who do it ("members reserve beds"); the noun of its work, when
+   ``naming.yaml`` has one ("sync", "reservation"), ends the name.
 2. The rest is cut into noun phrases at function words and constraint words ("to", "for",
    "every", "written"). In each, figures ("2000", "50 ms"), number words, adverbs
    ("incrementally", "nightly") and vague modifiers ("existing") are dropped; a possessive
@@ -115,7 +115,9 @@ def short_name(clause: str, *, action: bool = False) -> str:
         letter, at most :data:`MAX_NAME_CHARS` long; :data:`FALLBACK_NAME` when the clause has
         no word to name it by.
     """
-    verb, rest = _leading_verb(_TOKEN.findall(clause), base_form=action)
+    tokens = _TOKEN.findall(clause)
+    doers = _people_doing(tokens)
+    verb, rest = _leading_verb(tokens[doers:], base_form=action or doers > 0)
     noun = _verb_noun(verb)
     words = _head(_named_phrase(rest), MAX_NAME_WORDS - (1 if noun else 0))
     if noun:
@@ -127,6 +129,23 @@ def short_name(clause: str, *, action: bool = False) -> str:
     elif not words and verb:
         words = [verb.split()[0]]
     return _kebab(words)
+
+
+def _people_doing(tokens: list[str]) -> int:
+    """How many words name the people a clause starts with, before their verb, else 0.
+
+    "members reserve beds by date", "hostel guests book rooms": the people are who does it,
+    not what the feature is named after.
+    """
+    people = vocabulary().people
+    for count in (1, 2):
+        if (
+            len(tokens) > count + 1
+            and tokens[count - 1].lower() in people
+            and _as_verb(tokens[count], base_form=True)
+        ):
+            return count
+    return 0
 
 
 @cache
