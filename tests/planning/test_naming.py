@@ -118,6 +118,8 @@ def test_two_features_with_one_name_get_distinct_keys_and_files() -> None:
         ("members reserve beds by date", False, "bed-reservation"),
         ("hostel guests book rooms", False, "room-booking"),
         ("walkers log walks", False, "walk-log"),
+        # The noun of the work counts in the span: "syncs sign-in sync" would run four words.
+        ("syncs syncs sign-in", False, "sign-in-sync"),
         # Figures, units, number words, adverbs and vague modifiers name nothing.
         ("sends SMS reminders 24 hours before each visit", False, "sms-reminders"),
         ("2 TB of call recordings", False, "call-recordings"),

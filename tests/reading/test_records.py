@@ -8,6 +8,8 @@ a particle or the time words themselves.
 
 import pytest
 
+from missionctl.planning import LocalPlanner
+from missionctl.planning.base import PlanningInput
 from missionctl.reading import Entity, GoalReading, read_goal
 from missionctl.reading.records import read_records, time_words
 
@@ -148,3 +150,12 @@ def test_a_device_keeps_readings_of_what_it_weighs_not_records_of_its_objects() 
     assert [e.name for e in reading.entities] == ["Reading"]
     assert "grams" in fields(entity(reading, "Reading"))
     assert reading.features[0].title == "Weigh the hive every hour"
+
+
+async def test_a_feature_that_names_who_does_it_is_their_task_not_the_software_s_verb() -> None:
+    reading = read(HOSTEL)
+    assert [f.doers for f in reading.features] == ["members", "staff", None]
+    result = await LocalPlanner().plan(PlanningInput(title="Hostel", goal=HOSTEL))
+    titles = {task.key: task.title for task in result.draft.tasks}
+    assert titles["bed-reservation"] == "Let members reserve beds by date"
+    assert titles["guest-checks"] == "Let staff check guests in and out"

@@ -650,6 +650,8 @@ class _Builder:
             feature = ft.features[0]
             if feature.action:
                 title = feature.title
+            elif feature.doers:
+                title = f"Let {feature.text}"  # "Let members reserve beds by date"
             elif self.brownfield and self.reading.host and self.reading.features:
                 # A feature named for a change is added to the system it goes into.
                 title = self.fill(_BROWNFIELD_FEATURE_TITLE, the_feature=with_the(feature.text))

@@ -126,6 +126,8 @@ def short_name(clause: str, *, action: bool = False) -> str:
             words[-1] = singular(words[-1])
         if not words or _parts(words[-1]) != [noun]:
             words.append(noun)
+        while len(words) > 1 and _size(words) > MAX_NAME_WORDS:
+            words.pop(0)  # "sign-in sync" spans "in" too: "syncs sign-in" loses "syncs"
     elif not words and verb:
         words = [verb.split()[0]]
     return _kebab(words)

@@ -340,10 +340,25 @@ def _feature(text: str, parts: list[str], *, infinitive: bool) -> Feature:
         phrase = _action_parts(text, infinitive=True)[1] or text
         return Feature(text=text, title=capitalise(text), action=True, phrase=phrase)
     if not _is_action(parts[0]):
-        return Feature(text=text, title=capitalise(text), action=False, phrase=text)
+        doers = _doers(text)
+        return Feature(text=text, title=capitalise(text), action=False, phrase=text, doers=doers)
     title = capitalise(clip(" and ".join(_imperative(p) for p in parts), FEATURE_MAX_CHARS))
     phrase = _action_parts(text, infinitive=False)[1] or text
     return Feature(text=text, title=title, action=True, phrase=phrase)
+
+
+def _doers(text: str) -> str | None:
+    """The people a clause starts with when their verb follows ("hostel guests book rooms")."""
+    words = text.split()
+    people = vocabulary().people
+    for count in (1, 2):
+        if (
+            len(words) > count + 1
+            and words[count - 1].lower() in people
+            and words[count].lower() in _base_verbs()
+        ):
+            return " ".join(words[:count])
+    return None
 
 
 def _action_parts(text: str, *, infinitive: bool) -> tuple[str, str]:

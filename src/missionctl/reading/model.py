@@ -37,12 +37,16 @@ class Feature(_Value):
         action: Whether the clause starts with a verb (the software does something).
         phrase: The noun phrase: the clause itself, or the object of its verbs ("CSV files to
             Parquet" for "converts CSV files to Parquet").
+        doers: The people the clause says do it, when it starts with them and their verb
+            ("members" in "members reserve beds by date"); such a clause is no action of the
+            software's, and its phrase is the clause itself.
     """
 
     text: str
     title: str
     action: bool
     phrase: str
+    doers: str | None = None
 
     @classmethod
     def noun(cls, text: str) -> "Feature":
