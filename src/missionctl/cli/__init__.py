@@ -6,6 +6,7 @@ import typer
 
 from missionctl import __version__
 from missionctl.cli import (
+    _help,
     agents,
     analytics,
     approvals,
@@ -123,6 +124,7 @@ app.add_typer(schedules.app, name="schedule")
 app.add_typer(specs.app, name="specs")
 app.command("mcp")(mcp.mcp)
 app.add_typer(templates.app, name="templates")
+_help.reflow_help(app)  # help reads as paragraphs, not as the docstrings' wrapped lines
 
 
 def main() -> None:
