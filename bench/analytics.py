@@ -14,7 +14,7 @@ mission; per mission `mission.created` and `plan.created` (one in three by a mod
 `report.downloaded` for one completed run in five. The facts are then built by following the
 whole log once (`followed_s`), as a server meeting an old log would, and the tables analysed.
 
-Then it serves the app in-process (httpx ASGITransport; no engine) as a viewer's API token and
+Then it serves the app in-process (httpx2 ASGITransport; no engine) as a viewer's API token and
 times, after a warm-up, each endpoint over the whole year: the funnel by week (and for one
 workflow), the trends by day and by week (and by day for one workflow and for one role), the
 retention (and for one role), the anomalies (as of yesterday, and for one workflow), the insights
@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -65,7 +65,7 @@ from missionctl.services import (
 from missionctl.settings import EngineSettings, Settings
 from missionctl.web.insights import PANELS
 
-logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
@@ -190,12 +190,12 @@ def _summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def _time(http: httpx.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, float]:
+async def _time(http: httpx2.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, float]:
     """``GET /api/v1/analytics/PATH`` timed; see :func:`_time_url`."""
     return await _time_url(http, f"/api/v1/analytics/{path}", params)
 
 
-async def _time_url(http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> dict[str, float]:
+async def _time_url(http: httpx2.AsyncClient, url: str, params: dict[str, Any]) -> dict[str, float]:
     """p50 and p95 of ``GET url`` after a warm-up; every answer must be a 200."""
     for _ in range(WARM_UP):
         warm = await http.get(url, params=params)
@@ -209,7 +209,7 @@ async def _time_url(http: httpx.AsyncClient, url: str, params: dict[str, Any]) -
     return _summary(samples)
 
 
-async def _time_insights(http: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, float]:
+async def _time_insights(http: httpx2.AsyncClient, params: dict[str, Any]) -> dict[str, float]:
     """The insights, after checking that the deterministic writer answers (no model is set)."""
     answer = await http.get("/api/v1/analytics/insights", params=params)
     assert answer.status_code == 200, answer.text[:500]
@@ -217,7 +217,7 @@ async def _time_insights(http: httpx.AsyncClient, params: dict[str, Any]) -> dic
     return await _time(http, "insights", params)
 
 
-async def _time_panels(http: httpx.AsyncClient) -> dict[str, dict[str, float]]:
+async def _time_panels(http: httpx2.AsyncClient) -> dict[str, dict[str, float]]:
     """Each panel of the cockpit over the last year, as the page's fragments load it."""
     year = {"range": "1y"}
     return {
@@ -248,9 +248,9 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
     year = {"since": (datetime.now(UTC) - timedelta(days=DAYS)).date().isoformat()}
     app = create_app(quiet)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx2.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://bench", headers=headers
         ) as http:
             timings = {

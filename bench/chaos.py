@@ -54,7 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from pydantic import SecretStr
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.engine import Engine as SqlEngine
@@ -435,11 +435,11 @@ class Cluster:
         """The start of the worker id ``name``'s process writes into ``step.started``."""
         return f"{socket.gethostname()}:{self.pids[name]}:"
 
-    def wait_for_serve(self, client: httpx.Client, timeout_s: float) -> None:
+    def wait_for_serve(self, client: httpx2.Client, timeout_s: float) -> None:
         """Return once ``GET /healthz`` answers 200."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
+            with contextlib.suppress(httpx2.HTTPError):
                 if client.get("/healthz").status_code == 200:
                     return
             if not alive(self.pids["serve"]):
@@ -491,7 +491,7 @@ class Shaker:
     config: ChaosConfig
     cluster: Cluster
     ledger: Ledger
-    client: httpx.Client
+    client: httpx2.Client
     workflow_id: str
     rng: random.Random
     submitting: bool = True
@@ -509,7 +509,7 @@ class Shaker:
         for _ in range(self.config.runs_per_worker * self.config.workers - len(under_way)):
             try:
                 response = self.client.post(f"/api/v1/workflows/{self.workflow_id}/runs")
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 return
             if response.status_code != 202:
                 raise RuntimeError(f"starting a run: {response.status_code} {response.text}")
@@ -613,7 +613,7 @@ def shake(
     """Start the processes, run ``config.cycles`` kills, let the runs finish, stop everything."""
     workflow_id, token = prepared
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=cluster.base_url, headers=headers, timeout=30) as client:
+    with httpx2.Client(base_url=cluster.base_url, headers=headers, timeout=30) as client:
         try:
             for name in cluster.names:
                 cluster.start(name)

@@ -38,7 +38,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from _databases import backends
 from missionctl.domain.access import Role
@@ -52,7 +52,7 @@ from missionctl.services.plans import plan_mission, run_mission
 from missionctl.services.runtime import open_runtime
 from missionctl.settings import EngineSettings, Settings
 
-logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
@@ -138,12 +138,12 @@ def _serve(settings: Settings, port: int, *, embedded: bool) -> subprocess.Popen
 
 async def _until_up(url: str) -> None:
     deadline = time.monotonic() + 60
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         while True:
             try:
                 if (await http.get(f"{url}/healthz")).status_code < 500:
                     return
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             assert time.monotonic() < deadline, "the server did not start"
             await asyncio.sleep(0.1)
@@ -157,9 +157,11 @@ def _cpu_s(pid: int) -> float:
 
 async def _accept_burst(url: str, token: str, missions: list[uuid.UUID]) -> float:
     """Seconds until every one of the simultaneous run requests was accepted (202)."""
-    limits = httpx.Limits(max_connections=len(missions), max_keepalive_connections=len(missions))
+    limits = httpx2.Limits(max_connections=len(missions), max_keepalive_connections=len(missions))
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as http:
+    async with httpx2.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=120
+    ) as http:
         started = time.perf_counter()
         answers = await asyncio.gather(*(http.post(f"/api/v1/missions/{m}/runs") for m in missions))
         elapsed = time.perf_counter() - started
@@ -171,7 +173,7 @@ async def _accept_burst(url: str, token: str, missions: list[uuid.UUID]) -> floa
 async def _until_idle(url: str, token: str) -> None:
     """Wait until the server's engine has ended every run (the next burst starts on a quiet app)."""
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+    async with httpx2.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
         while True:
             busy = 0
             for status in ("pending", "running"):

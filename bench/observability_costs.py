@@ -12,7 +12,7 @@ PostgreSQL too when MISSIONCTL_BENCH_POSTGRES_URL names a server, see bench/_dat
   `step_runs`, `runs`, `workflows`, `plans` and `missions`, never the event log, so the log
   is left empty (its size does not change these queries). Then the tables are analysed.
 
-Then it serves the app in-process (httpx ASGITransport; no engine) as a viewer's API token and
+Then it serves the app in-process (httpx2 ASGITransport; no engine) as a viewer's API token and
 times, after a warm-up, the median and p95 in milliseconds of one breakdown (every grouping,
 the time series, the burn rate and the budget, in one request) for:
 
@@ -31,7 +31,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy import create_engine, text
 
 from _databases import backends
@@ -47,7 +47,7 @@ from missionctl.services.missions import create_mission
 from missionctl.services.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 
-logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
@@ -213,7 +213,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def _time(http: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, Any]:
+async def _time(http: httpx2.AsyncClient, params: dict[str, Any]) -> dict[str, Any]:
     for _ in range(WARM_UP):
         warm = await http.get("/api/v1/costs", params=params)
         assert warm.status_code == 200, warm.text[:500]
@@ -241,9 +241,9 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
     app = create_app(quiet)
     day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx2.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://bench", headers=headers
         ) as http:
             return {

@@ -33,7 +33,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
@@ -71,9 +71,9 @@ def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"the server did not start: {log.read_text()}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+            if httpx2.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return
-        except httpx.TransportError:
+        except httpx2.TransportError:
             time.sleep(0.1)
 
 
@@ -100,7 +100,7 @@ def _summary(samples: list[float]) -> dict[str, float | int]:
 
 async def _probe(url: str, count: int) -> list[float]:
     samples = []
-    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+    async with httpx2.AsyncClient(base_url=url, timeout=120) as http:
         for _ in range(count):
             started = time.perf_counter()
             answer = await http.get("/healthz")
@@ -113,12 +113,12 @@ async def _probe(url: str, count: int) -> list[float]:
 async def _flood(
     url: str, path: str, headers: dict[str, str], stop: asyncio.Event, answers: Counter[str]
 ) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=300) as http:
+    async with httpx2.AsyncClient(base_url=url, timeout=300) as http:
         while not stop.is_set():
             who = "viewer" if "authorization" in headers else "anonymous"
             try:
                 answer = await http.post(path, content=BODY, headers=headers)
-            except httpx.TransportError as exc:  # counted: a refusal may close the connection
+            except httpx2.TransportError as exc:  # counted: a refusal may close the connection
                 answers[f"{who} {path} {type(exc).__name__}"] += 1
                 continue
             answers[f"{who} {path} {answer.status_code}"] += 1

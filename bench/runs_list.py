@@ -10,7 +10,7 @@ MISSIONCTL_BENCH_POSTGRES_URL names a server, see bench/_databases.py). Each dat
   bulk: the list reads only runs, workflows, missions and step runs, not the event log.
   Then the tables are analysed (PostgreSQL: `VACUUM ANALYZE`), as autovacuum would do.
 
-Then it serves the app in-process (httpx ASGITransport, no network; no engine) as an API token
+Then it serves the app in-process (httpx2 ASGITransport, no network; no engine) as an API token
 and times, after a warm-up, the median and p95 in milliseconds of:
 
 - `first_page`: `GET /api/v1/runs` (50 newest runs);
@@ -32,7 +32,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy import create_engine, text
 
 from _databases import backends
@@ -49,7 +49,7 @@ from missionctl.services.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 
 # The in-process client logs every request at INFO; the figures are the output here.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 RUNS = 100_000
@@ -178,7 +178,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def _time(http: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, Any]:
+async def _time(http: httpx2.AsyncClient, params: dict[str, Any]) -> dict[str, Any]:
     for _ in range(WARM_UP):
         warm = await http.get("/api/v1/runs", params=params)
         assert warm.status_code == 200, warm.text[:500]
@@ -191,7 +191,7 @@ async def _time(http: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, An
     return {**_summary(samples), "items": len(body["items"]), "total": body["total"]}
 
 
-async def _time_mixed(http: httpx.AsyncClient) -> dict[str, Any]:
+async def _time_mixed(http: httpx2.AsyncClient) -> dict[str, Any]:
     """Time ``MIXED`` in turn, ``REQUESTS`` rounds after a warm-up of ``WARM_UP`` rounds."""
     samples = []
     for round_ in range(WARM_UP + REQUESTS):
@@ -204,7 +204,7 @@ async def _time_mixed(http: httpx.AsyncClient) -> dict[str, Any]:
     return {**_summary(samples), "requests": len(samples)}
 
 
-async def _cursor_of_page(http: httpx.AsyncClient, page: int) -> str:
+async def _cursor_of_page(http: httpx2.AsyncClient, page: int) -> str:
     cursor: str | None = None
     for _ in range(page - 1):
         params = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
@@ -228,9 +228,9 @@ async def measure(name: str, settings: Settings) -> dict[str, Any]:
         _, token = await identity.create_token(ctx, user_name="bench", name="bench", actor="system")
     app = create_app(quiet)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx2.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://bench", headers=headers
         ) as http:
             cursor = await _cursor_of_page(http, 50)

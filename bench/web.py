@@ -7,7 +7,7 @@ database through the services and the event log, as the product would have writt
 - one mission with a run of a 30-task workflow, executed by the engine (with its report), and
   5,000 `step.log` events of that run, appended in batches of 100 as the engine batches them.
 
-Then it serves the app in-process (httpx ASGITransport, no network) and times ~100 requests of
+Then it serves the app in-process (httpx2 ASGITransport, no network) and times ~100 requests of
 `GET /missions` and of `GET /missions/{id}` after a warm-up. Prints one JSON object with
 p50/p95 in milliseconds. Target: p95 <= 100 ms for both pages.
 """
@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.agents.registry import AgentRegistry
 from missionctl.app import create_app
@@ -41,7 +41,7 @@ from missionctl.services.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 
 # The in-process client logs every request at INFO; the figures are the output here.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 MISSIONS = 1000
 TASKS = 30
@@ -140,7 +140,7 @@ def _summary(samples: list[float]) -> dict[str, float | int]:
 
 
 async def _time(
-    http: httpx.AsyncClient, path: str, tasks: int | None = None
+    http: httpx2.AsyncClient, path: str, tasks: int | None = None
 ) -> dict[str, float | int]:
     for _ in range(WARM_UP):
         warm = await http.get(path)
@@ -165,8 +165,8 @@ async def main() -> None:
             link = await identity.ensure_first_admin(ctx)
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            transport = httpx2.ASGITransport(app=app)
+            async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as http:
                 signed_in = await http.get(f"/sign-in?token={link}")
                 assert signed_in.status_code == 303, "the one-time link did not sign in"
                 results = {

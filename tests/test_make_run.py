@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from tests.conftest import free_port
 
@@ -35,19 +35,19 @@ def test_make_run_serves_health_and_missions(tmp_path: Path) -> None:
         health = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                health = httpx.get(f"{base}/healthz", timeout=2)
+                health = httpx2.get(f"{base}/healthz", timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.25)
         log.seek(0)
         assert health is not None, f"make run did not serve /healthz:\n{log.read()}"
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        assert httpx.get(f"{base}/missions", timeout=5).status_code in (303, 401)  # not open
+        assert httpx2.get(f"{base}/missions", timeout=5).status_code in (303, 401)  # not open
         log.seek(0)
         output = log.read()
         links = re.findall(rf"{re.escape(base)}/sign-in\?token=mcl_[\w-]+", output)
         assert len(links) == 1, f"the first start prints one sign-in link:\n{output}"
-        with httpx.Client(timeout=5, follow_redirects=True) as browser:
+        with httpx2.Client(timeout=5, follow_redirects=True) as browser:
             page = browser.get(links[0])
             assert page.status_code == 200 and str(page.url) == f"{base}/missions"
             assert "New mission" in page.text and "admin" in page.text

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -111,7 +111,7 @@ class Stack:
     """The app (with its engine), a client for it, and its service context."""
 
     ctx: ServiceContext
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
 
 
 @pytest.fixture
@@ -130,8 +130,8 @@ async def stack(
     async with app.router.lifespan_context(app):
         ctx: ServiceContext = app.state.ctx
         headers = await bearer_headers(ctx)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as client:
             yield Stack(ctx=ctx, client=client)
@@ -472,8 +472,8 @@ async def test_callbacks_are_rate_limited_per_address(
     quiet = settings.model_copy(update={"engine": EngineSettings(embedded=False)})
     app = create_app(quiet)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             statuses = [
                 (await http.post("/api/v1/callbacks/" + "b" * 43, json={})).status_code
                 for _ in range(4)
@@ -493,10 +493,10 @@ async def test_a_callback_received_by_one_server_reaches_an_engine_of_another_co
     )
     agent_server.routes["/later"] = lambda received: (202, {})
     run = await start(ctx, [step("call", "http", inputs={"url": agent_server.url + "/later"})])
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx2.ASGITransport(app=app)
     async with (
         running_engine(ctx, agents=build_agents(None, http=config)),
-        httpx.AsyncClient(transport=transport, base_url="http://server") as server,
+        httpx2.AsyncClient(transport=transport, base_url="http://server") as server,
     ):
         [received] = await agent_server.wait_for("/later")
         url = received.document["callback_url"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -211,7 +211,7 @@ async def test_names_that_break_lines_or_carry_a_secret_are_kept_out_of_records(
 
 
 async def test_the_step_page_shows_what_was_left_out(
-    ctx: ServiceContext, home: Path, client: httpx.AsyncClient
+    ctx: ServiceContext, home: Path, client: httpx2.AsyncClient
 ) -> None:
     script = "mkdir -p artifacts && echo mine > artifacts/own.txt && ln -s ../../../.. artifacts/up"
     ran = await _run(ctx, script)

@@ -4,7 +4,7 @@ parameter, and a report fetched as a file is recorded as ``report.downloaded``."
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.db.types import utcnow
@@ -21,20 +21,20 @@ TODAY = utcnow().date()
 ENDPOINTS = ("funnel", "trends", "retention")
 
 
-def _ctx(client: httpx.AsyncClient) -> ServiceContext:
+def _ctx(client: httpx2.AsyncClient) -> ServiceContext:
     transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
+    assert isinstance(transport, httpx2.ASGITransport)
     ctx: ServiceContext = transport.app.state.ctx  # type: ignore[attr-defined]
     return ctx
 
 
-async def _viewer(client: httpx.AsyncClient) -> dict[str, str]:
+async def _viewer(client: httpx2.AsyncClient) -> dict[str, str]:
     return await bearer_headers(_ctx(client), user="vera", role=Role.VIEWER)
 
 
 @pytest.mark.parametrize("endpoint", [*ENDPOINTS, "definitions"])
 async def test_a_viewer_reads_every_endpoint_and_no_one_unsigned_does(
-    client: httpx.AsyncClient, endpoint: str
+    client: httpx2.AsyncClient, endpoint: str
 ) -> None:
     headers = await _viewer(client)
     answer = await client.get(f"/api/v1/analytics/{endpoint}", headers=headers)
@@ -50,7 +50,7 @@ async def test_a_viewer_reads_every_endpoint_and_no_one_unsigned_does(
     assert unsigned.status_code == 401
 
 
-async def test_the_answers_are_in_a_stable_chart_friendly_order(client: httpx.AsyncClient) -> None:
+async def test_the_answers_are_in_a_stable_chart_friendly_order(client: httpx2.AsyncClient) -> None:
     params = {"since": "2026-01-01", "until": "2026-03-31"}
     trends = (await client.get("/api/v1/analytics/trends", params=params)).json()
     days = [item["bucket"] for item in trends["items"]]
@@ -66,7 +66,7 @@ async def test_the_answers_are_in_a_stable_chart_friendly_order(client: httpx.As
     assert [c["week"] for c in retention["items"][0]["weeks"]] == list(range(1, 9))
 
 
-async def test_definitions_say_what_each_metric_means(client: httpx.AsyncClient) -> None:
+async def test_definitions_say_what_each_metric_means(client: httpx2.AsyncClient) -> None:
     body = (await client.get("/api/v1/analytics/definitions")).json()
     keys = [item["key"] for item in body["items"]]
     assert keys[0] == "funnel.signed_in" and "trends.duration_p95_s" in keys
@@ -96,7 +96,7 @@ HOSTILE: list[tuple[dict[str, Any], str, str]] = [
 
 @pytest.mark.parametrize(("params", "field", "fix"), HOSTILE)
 async def test_hostile_parameters_get_a_422_naming_the_parameter(
-    client: httpx.AsyncClient, params: dict[str, Any], field: str, fix: str
+    client: httpx2.AsyncClient, params: dict[str, Any], field: str, fix: str
 ) -> None:
     endpoint = "trends" if field == "grain" else "funnel"
     answer = await client.get(f"/api/v1/analytics/{endpoint}", params=params)
@@ -106,7 +106,7 @@ async def test_hostile_parameters_get_a_422_naming_the_parameter(
     assert "mc_live" not in answer.text  # a pasted secret is not echoed back
 
 
-async def test_a_full_year_is_allowed_and_one_day_more_is_not(client: httpx.AsyncClient) -> None:
+async def test_a_full_year_is_allowed_and_one_day_more_is_not(client: httpx2.AsyncClient) -> None:
     year = {"since": "2024-01-01", "until": "2024-12-31"}  # 366 days: a leap year
     assert (await client.get("/api/v1/analytics/trends", params=year)).status_code == 200
     more = {"since": "2023-12-31", "until": "2024-12-31"}
@@ -114,7 +114,7 @@ async def test_a_full_year_is_allowed_and_one_day_more_is_not(client: httpx.Asyn
 
 
 async def test_a_report_fetched_as_a_file_is_recorded_and_counted(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     ctx = _ctx(client)
     run = await start(ctx, [step("only")])
@@ -137,7 +137,7 @@ async def test_a_report_fetched_as_a_file_is_recorded_and_counted(
 
 
 async def test_the_facts_follow_events_appended_through_the_services(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     created = await client.post("/api/v1/missions", json={"goal": "Build a URL shortener"})
     assert created.status_code == 201
@@ -148,7 +148,7 @@ async def test_the_facts_follow_events_appended_through_the_services(
 
 
 async def test_a_viewer_reads_the_anomalies_and_no_one_unsigned_does(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     headers = await _viewer(client)
     answer = await client.get("/api/v1/analytics/anomalies", headers=headers)
@@ -163,7 +163,7 @@ async def test_a_viewer_reads_the_anomalies_and_no_one_unsigned_does(
         assert "items" not in refused.text
 
 
-async def test_the_anomalies_of_a_seeded_history_over_http(client: httpx.AsyncClient) -> None:
+async def test_the_anomalies_of_a_seeded_history_over_http(client: httpx2.AsyncClient) -> None:
     await write_history(_ctx(client), history.days(4, injection=Injection(success_rate=0.65)))
     params = {"until": AS_OF.isoformat(), "segment": "workflow:ship"}
     body = (await client.get("/api/v1/analytics/anomalies", params=params)).json()
@@ -182,7 +182,7 @@ async def test_the_anomalies_of_a_seeded_history_over_http(client: httpx.AsyncCl
 
 @pytest.mark.parametrize(("params", "field", "fix"), HOSTILE[:-1])
 async def test_hostile_anomaly_parameters_get_a_422_naming_the_parameter(
-    client: httpx.AsyncClient, params: dict[str, Any], field: str, fix: str
+    client: httpx2.AsyncClient, params: dict[str, Any], field: str, fix: str
 ) -> None:
     headers = await _viewer(client)
     answer = await client.get("/api/v1/analytics/anomalies", params=params, headers=headers)
@@ -195,7 +195,7 @@ async def test_hostile_anomaly_parameters_get_a_422_naming_the_parameter(
 @pytest.mark.parametrize("day", ["0001-01-01", "1969-12-31", "9999-12-31"])
 @pytest.mark.parametrize("endpoint", [*ENDPOINTS, "anomalies"])
 async def test_days_at_the_ends_of_the_calendar_get_a_422(
-    client: httpx.AsyncClient, day: str, endpoint: str
+    client: httpx2.AsyncClient, day: str, endpoint: str
 ) -> None:
     answer = await client.get(f"/api/v1/analytics/{endpoint}", params={"until": day, "since": day})
     assert answer.status_code == 422, answer.text

@@ -5,7 +5,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 
@@ -31,7 +31,7 @@ def _no_cached_answers() -> Iterator[None]:
 
 
 async def test_a_viewer_reads_the_insights_and_no_one_unsigned_does(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     answer = await client.get(URL, headers=await _viewer(client))
     assert answer.status_code == 200, answer.text
@@ -63,7 +63,7 @@ INSIGHTS_HOSTILE = [case for case in HOSTILE if case[1] != "grain"] + [
 
 @pytest.mark.parametrize(("params", "field", "fix"), INSIGHTS_HOSTILE)
 async def test_hostile_parameters_get_a_422_naming_the_parameter(
-    client: httpx.AsyncClient, params: dict[str, Any], field: str, fix: str
+    client: httpx2.AsyncClient, params: dict[str, Any], field: str, fix: str
 ) -> None:
     answer = await client.get(URL, params=params, headers=await _viewer(client))
     assert answer.status_code == 422, answer.text
@@ -90,8 +90,8 @@ async def test_the_configured_model_writes_them_through_the_app(
             await append(session, _journey("alice.secret", "Project Nightingale", ok=False))
         headers = await bearer_headers(ctx, user="vera", role=Role.VIEWER)
         openai_server.push_json(REPLY)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             answer = await http.get(URL, params={"since": str(TODAY)}, headers=headers)
     assert answer.status_code == 200, answer.text
     body = answer.json()

@@ -8,7 +8,7 @@ history once a coding step's verified change is recorded as the recorder records
 import re
 from datetime import date, timedelta
 
-import httpx
+import httpx2
 
 from missionctl.db.models import StepRun
 from missionctl.db.types import utcnow
@@ -141,7 +141,7 @@ async def test_a_real_history_says_documented_then_how_many_were_built(
 
 
 async def test_a_viewer_sees_the_built_and_documented_series_on_the_insights_page(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     MODEL_ANSWERS.clear()
     done = await run_goal(ctx, MissionCreate(goal="Build a URL shortener with custom aliases"))

@@ -3,7 +3,7 @@ derived from the step's agent and outputs for events logged before outcomes were
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-import httpx
+import httpx2
 
 from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
@@ -66,7 +66,7 @@ def test_the_trends_roll_the_days_into_weeks_and_ignore_days_outside() -> None:
 
 
 async def test_a_viewer_sees_an_offline_missions_tasks_documented_and_none_built(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     done = await run_goal(ctx, MissionCreate(goal="Build a URL shortener with custom aliases"))
     documented = sum(s.agent.startswith("builtin:") for s in done.steps)

@@ -1,12 +1,12 @@
 """Users and API tokens over HTTP, as an admin: secrets shown once, events name the admin."""
 
-import httpx
+import httpx2
 
 from missionctl.services.audit import read_event_page
 
 
 async def test_an_admin_adds_a_user_and_a_token_that_works_until_revoked(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     created = await client.post(
         "/api/v1/users", json={"name": "ada", "role": "operator", "display_name": "Ada"}
@@ -47,7 +47,7 @@ async def test_an_admin_adds_a_user_and_a_token_that_works_until_revoked(
     assert all(secret not in str(e.payload) for e in events)
 
 
-async def test_bad_input_names_the_field_and_stores_nothing(client: httpx.AsyncClient) -> None:
+async def test_bad_input_names_the_field_and_stores_nothing(client: httpx2.AsyncClient) -> None:
     bad = await client.post("/api/v1/tokens", json={"name": "Not A Slug", "user_name": "nobody"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "name"
     missing = await client.post("/api/v1/tokens", json={"name": "t1", "user_name": "nobody"})

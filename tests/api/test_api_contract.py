@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -22,12 +22,12 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 @pytest.fixture
-async def anonymous(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
+async def anonymous(settings: Settings) -> AsyncIterator[tuple[httpx2.AsyncClient, dict[str, Any]]]:
     """A client with no credentials, and the app's OpenAPI document."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http, app.openapi()
 
 
@@ -48,7 +48,7 @@ SHADOWED: dict[str, tuple[str, ...]] = {"/api/v1/agents/utilisation": ("PATCH",)
 
 
 async def test_every_path_answers_options_and_405_with_every_method_it_supports(
-    anonymous: tuple[httpx.AsyncClient, dict[str, Any]],
+    anonymous: tuple[httpx2.AsyncClient, dict[str, Any]],
 ) -> None:
     http, openapi = anonymous
     paths = {path: ops for path, ops in openapi["paths"].items() if path.startswith("/api/")}
@@ -73,7 +73,7 @@ async def test_every_path_answers_options_and_405_with_every_method_it_supports(
 
 
 async def test_a_static_path_next_to_an_id_is_a_405_not_an_invalid_id(
-    anonymous: tuple[httpx.AsyncClient, dict[str, Any]],
+    anonymous: tuple[httpx2.AsyncClient, dict[str, Any]],
 ) -> None:
     http, _ = anonymous
     validate = await http.get("/api/v1/workflows/validate")
@@ -90,7 +90,7 @@ def _schema(openapi: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 async def test_a_rejection_s_reason_is_required_in_the_schema_and_an_approval_s_is_not(
-    anonymous: tuple[httpx.AsyncClient, dict[str, Any]],
+    anonymous: tuple[httpx2.AsyncClient, dict[str, Any]],
 ) -> None:
     _, openapi = anonymous
     operation = openapi["paths"]["/api/v1/approvals/{ref}/reject"]["post"]
@@ -113,7 +113,7 @@ async def test_a_rejection_s_reason_is_required_in_the_schema_and_an_approval_s_
 
 
 async def test_the_password_length_is_in_the_schema_and_refused_in_words(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     openapi = (await client.get("/openapi.json")).json()
     password = _schema(openapi, "UserCreate")["properties"]["password"]
@@ -145,7 +145,7 @@ async def test_the_password_length_is_in_the_schema_and_refused_in_words(
     ],
 )
 async def test_the_budget_s_decimal_rule_is_refused_as_the_schema_says(
-    client: httpx.AsyncClient, budget: Any, message: str
+    client: httpx2.AsyncClient, budget: Any, message: str
 ) -> None:
     refused = await client.post("/api/v1/missions", json={"goal": "g", "budget_usd": budget})
     assert refused.status_code == 422, refused.text
@@ -153,7 +153,7 @@ async def test_the_budget_s_decimal_rule_is_refused_as_the_schema_says(
 
 
 async def test_the_budget_s_bounds_and_decimal_places_are_in_the_schema(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     openapi = (await client.get("/openapi.json")).json()
     budget = _schema(openapi, "MissionCreate")["properties"]["budget_usd"]
@@ -169,7 +169,7 @@ async def test_the_budget_s_bounds_and_decimal_places_are_in_the_schema(
 
 
 async def test_a_mission_without_a_plan_cannot_run_yet_and_says_how_to_plan_it(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission = (await client.post("/api/v1/missions", json={"goal": "Not planned"})).json()
     refused = await client.post(f"/api/v1/missions/{mission['id']}/runs")

@@ -6,7 +6,7 @@ viewer) changes nothing.
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -17,20 +17,20 @@ VAGUE = "Build a thing."
 SALON = "Build a web app where salon clients book haircut appointments and pay a deposit"
 
 
-async def _asked(client: httpx.AsyncClient, goal: str = VAGUE) -> tuple[str, dict[str, Any]]:
+async def _asked(client: httpx2.AsyncClient, goal: str = VAGUE) -> tuple[str, dict[str, Any]]:
     mission_id: str = (await client.post("/api/v1/missions", json={"goal": goal})).json()["id"]
     asked = await client.post(f"/api/v1/missions/{mission_id}/plan")
     assert asked.status_code == 202, asked.text
     return mission_id, asked.json()
 
 
-async def _state(client: httpx.AsyncClient, mission_id: str) -> tuple[Any, ...]:
+async def _state(client: httpx2.AsyncClient, mission_id: str) -> tuple[Any, ...]:
     mission = (await client.get(f"/api/v1/missions/{mission_id}")).json()
     plans = (await client.get(f"/api/v1/missions/{mission_id}/plans")).json()
     return mission["status"], mission["clarifications"], len(plans)
 
 
-async def test_the_planner_asks_then_plans_with_the_answers(client: httpx.AsyncClient) -> None:
+async def test_the_planner_asks_then_plans_with_the_answers(client: httpx2.AsyncClient) -> None:
     mission_id, asked = await _asked(client)
 
     assert asked["mission_id"] == mission_id and asked["status"] == "needs_clarification"
@@ -62,7 +62,7 @@ async def test_the_planner_asks_then_plans_with_the_answers(client: httpx.AsyncC
 
 
 async def test_answers_that_say_nothing_new_get_the_questions_again(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id, asked = await _asked(client)
 
@@ -74,7 +74,7 @@ async def test_answers_that_say_nothing_new_get_the_questions_again(
     assert again.json()["questions"] == asked["questions"]
 
 
-async def test_a_french_goal_is_asked_for_in_english(client: httpx.AsyncClient) -> None:
+async def test_a_french_goal_is_asked_for_in_english(client: httpx2.AsyncClient) -> None:
     _, asked = await _asked(client, "Créer une application de réservation pour un salon")
 
     assert "French" in asked["reason"]
@@ -83,7 +83,7 @@ async def test_a_french_goal_is_asked_for_in_english(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize("planned", [False, True], ids=["draft", "planned"])
 async def test_answers_to_a_mission_that_waits_for_none_are_a_conflict(
-    client: httpx.AsyncClient, planned: bool
+    client: httpx2.AsyncClient, planned: bool
 ) -> None:
     created = await client.post("/api/v1/missions", json={"goal": "Build a URL shortener"})
     mission_id = created.json()["id"]
@@ -118,7 +118,7 @@ async def test_answers_to_a_mission_that_waits_for_none_are_a_conflict(
     ],
 )
 async def test_bad_answers_are_refused_naming_the_field_and_change_nothing(
-    client: httpx.AsyncClient, body: dict[str, Any], field: str
+    client: httpx2.AsyncClient, body: dict[str, Any], field: str
 ) -> None:
     mission_id, _ = await _asked(client, "Créer une application de réservation pour un salon")
     before = await _state(client, mission_id)
@@ -130,7 +130,7 @@ async def test_bad_answers_are_refused_naming_the_field_and_change_nothing(
     assert await _state(client, mission_id) == before
 
 
-async def test_answers_to_no_mission_are_not_found(client: httpx.AsyncClient) -> None:
+async def test_answers_to_no_mission_are_not_found(client: httpx2.AsyncClient) -> None:
     missing = await client.post(
         "/api/v1/missions/0190a3b2-0000-7000-8000-000000000000/clarification",
         json={"answers": [SALON]},
@@ -139,7 +139,7 @@ async def test_answers_to_no_mission_are_not_found(client: httpx.AsyncClient) ->
     assert missing.status_code == 404
 
 
-async def test_a_viewer_sees_the_questions_but_cannot_answer(client: httpx.AsyncClient) -> None:
+async def test_a_viewer_sees_the_questions_but_cannot_answer(client: httpx2.AsyncClient) -> None:
     mission_id, asked = await _asked(client)
     before = await _state(client, mission_id)
     app = client._transport.app  # type: ignore[attr-defined]
@@ -157,7 +157,7 @@ async def test_a_viewer_sees_the_questions_but_cannot_answer(client: httpx.Async
     assert await _state(client, mission_id) == before
 
 
-async def test_the_api_document_names_both_answers_of_planning(client: httpx.AsyncClient) -> None:
+async def test_the_api_document_names_both_answers_of_planning(client: httpx2.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
 
     for action in ("plan", "clarification"):

@@ -5,7 +5,7 @@ import asyncio
 import uuid
 import xml.etree.ElementTree as ET
 
-import httpx
+import httpx2
 from fastapi import FastAPI
 
 from missionctl.domain.access import Role
@@ -18,12 +18,12 @@ PIPELINE = (
 )
 
 
-def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
-async def planned(client: httpx.AsyncClient, goal: str, title: str | None = None) -> str:
+async def planned(client: httpx2.AsyncClient, goal: str, title: str | None = None) -> str:
     body = {"goal": goal, **({"title": title} if title else {})}
     mission = (await client.post("/api/v1/missions", json=body)).json()
     assert (await client.post(f"/api/v1/missions/{mission['id']}/plan")).status_code == 201
@@ -59,7 +59,7 @@ async def test_a_viewer_reads_the_diagrams_as_json_svg_and_pages(app: FastAPI) -
 
 
 async def test_unknown_unplanned_and_bad_requests_are_clear_errors(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     unknown = await client.get(f"/api/v1/missions/{uuid.uuid4()}/diagrams")
     assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "mission_id"
@@ -82,7 +82,7 @@ async def test_unknown_unplanned_and_bad_requests_are_clear_errors(
 
 
 async def test_hostile_titles_are_escaped_in_the_svg_and_the_page(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await planned(client, PIPELINE, title=HOSTILE)
     svg = await client.get(f"/api/v1/missions/{mission_id}/diagrams/architecture.svg")
@@ -93,7 +93,7 @@ async def test_hostile_titles_are_escaped_in_the_svg_and_the_page(
     assert "&lt;script&gt;" in svg.text
 
 
-async def test_two_readers_at_once_get_the_same_drawing(client: httpx.AsyncClient) -> None:
+async def test_two_readers_at_once_get_the_same_drawing(client: httpx2.AsyncClient) -> None:
     mission_id = await planned(client, PIPELINE)
     url = f"/api/v1/missions/{mission_id}/diagrams/architecture.svg"
     first, second = await asyncio.gather(client.get(url), client.get(url))

@@ -8,7 +8,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pypdf
 import pytest
 from fastapi import FastAPI
@@ -32,17 +32,17 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         await assert_consistent(application.state.ctx)
 
 
-def message(response: httpx.Response) -> str:
+def message(response: httpx2.Response) -> str:
     text: str = response.json()["error"]["message"]
     return text
 
 
-def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
-async def planned(client: httpx.AsyncClient, goal: str = GOAL) -> str:
+async def planned(client: httpx2.AsyncClient, goal: str = GOAL) -> str:
     created = await client.post("/api/v1/missions", json={"goal": goal})
     assert created.status_code == 201, created.text
     mission_id: str = created.json()["id"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -32,10 +32,10 @@ URL = "/api/v1/events"
 
 def client_for(
     app: FastAPI, headers: dict[str, str] | None = None, *, streaming: bool = False
-) -> httpx.AsyncClient:
+) -> httpx2.AsyncClient:
     """An HTTP client that talks to ``app`` in this process (whose responses may stream)."""
-    transport = StreamingASGITransport(app) if streaming else httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+    transport = StreamingASGITransport(app) if streaming else httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
 async def workflow(ctx: ServiceContext, name: str, agent: str) -> uuid.UUID:
@@ -88,7 +88,7 @@ async def seed(ctx: ServiceContext) -> Seeded:
     )
 
 
-async def items(http: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+async def items(http: httpx2.AsyncClient, **params: Any) -> list[dict[str, Any]]:
     """The items of one page (asserting a 200)."""
     response = await http.get(URL, params=params)
     assert response.status_code == 200, response.text
@@ -176,7 +176,7 @@ async def test_pages_follow_before_and_after_cursors(app: FastAPI) -> None:
 
 
 async def read_stream(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     params: dict[str, Any],
     count: int,
     headers: dict[str, str] | None,

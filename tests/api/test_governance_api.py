@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -38,7 +38,7 @@ from tests.support.consistency import assert_consistent
 PY = sys.executable
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
-Caller = Callable[[str, Role], Awaitable[httpx.AsyncClient]]
+Caller = Callable[[str, Role], Awaitable[httpx2.AsyncClient]]
 
 
 @asynccontextmanager
@@ -51,9 +51,9 @@ async def serve(settings: Settings) -> AsyncIterator[FastAPI]:
         await assert_consistent(app.state.ctx)
 
 
-def _http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def _http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
 class Api:
@@ -63,12 +63,12 @@ class Api:
         self.app = app
         self._stack = stack
 
-    async def token(self, user: str, role: Role) -> httpx.AsyncClient:
+    async def token(self, user: str, role: Role) -> httpx2.AsyncClient:
         """A client sending an API token of ``user``; events name it ``token:<user>-token``."""
         headers = await bearer_headers(self.app.state.ctx, user, role, token=f"{user}-token")
         return await self._stack.enter_async_context(_http(self.app, headers))
 
-    async def browser(self, user: str, role: Role) -> httpx.AsyncClient:
+    async def browser(self, user: str, role: Role) -> httpx2.AsyncClient:
         """A browser signed in as ``user`` (one-time link) that sends its CSRF token."""
         await ensure_user(self.app.state.ctx, user, role)
         secret = await sign_in_link_secret(self.app.state.ctx, user)
@@ -400,7 +400,7 @@ async def test_text_the_database_cannot_store_is_refused_not_a_server_error(api:
 COMMAND_URL = "/api/v1/agents/command"
 
 
-async def _programs(http: httpx.AsyncClient) -> dict[str, Any]:
+async def _programs(http: httpx2.AsyncClient) -> dict[str, Any]:
     agents = {a["name"]: a for a in (await http.get("/api/v1/agents")).json()}
     programs: dict[str, Any] = agents["command"]["allowed_programs"]
     return programs

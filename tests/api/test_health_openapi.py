@@ -2,7 +2,7 @@
 
 import logging
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl import __version__
@@ -10,7 +10,7 @@ from missionctl.app import create_app
 from missionctl.settings import Settings
 
 
-async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
+async def test_healthz_checks_the_database(client: httpx2.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {
@@ -21,7 +21,7 @@ async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
     }
 
 
-async def test_healthz_reports_an_unreachable_database_as_503(client: httpx.AsyncClient) -> None:
+async def test_healthz_reports_an_unreachable_database_as_503(client: httpx2.AsyncClient) -> None:
     app = client._transport.app  # type: ignore[attr-defined]
     # Point the server at a database that cannot be opened. (Its own stays as it is: disposing
     # of it here would strand a connection its scheduler may be opening meanwhile.)
@@ -39,7 +39,7 @@ async def test_healthz_reports_an_unreachable_database_as_503(client: httpx.Asyn
     assert response.json()["status"] == "error"
 
 
-async def test_openapi_documents_missions_and_the_error_shape(client: httpx.AsyncClient) -> None:
+async def test_openapi_documents_missions_and_the_error_shape(client: httpx2.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert {"/api/v1/missions", "/api/v1/missions/{mission_id}", "/healthz"} <= set(spec["paths"])
     create = spec["paths"]["/api/v1/missions"]["post"]
@@ -60,8 +60,8 @@ async def test_start_up_logs_the_upgrade_and_probes_log_nothing(
         upgrade = [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]
         assert any(m.startswith("Running upgrade") for m in upgrade), upgrade
         caplog.clear()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             for _ in range(3):
                 assert (await http.get("/healthz")).status_code == 200
     assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []

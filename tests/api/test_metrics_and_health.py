@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
@@ -52,7 +52,7 @@ async def llm_app(settings: Settings, openai_server: ScriptedOpenAIServer) -> As
         yield app
 
 
-async def _finished(http: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+async def _finished(http: httpx2.AsyncClient, run_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while True:
         run = (await http.get(f"/api/v1/runs/{run_id}")).json()
@@ -66,10 +66,10 @@ async def test_metrics_after_a_real_run_match_the_run(
     llm_app: Any, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.default_handler = answer_mission_call
-    transport = httpx.ASGITransport(app=llm_app)
+    transport = httpx2.ASGITransport(app=llm_app)
     admin = await bearer_headers(llm_app.state.ctx)
     viewer = await bearer_headers(llm_app.state.ctx, "scraper", Role.VIEWER)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=admin) as http:
+    async with httpx2.AsyncClient(transport=transport, base_url="http://t", headers=admin) as http:
         before = samples((await http.get("/metrics", headers=viewer)).text)
         spec = {
             "name": "measured",
@@ -116,9 +116,9 @@ async def test_a_failing_model_counts_errors_by_kind(
     from tests.support.openai_server import HTTPError
 
     openai_server.default_handler = lambda body: HTTPError(401, "bad key")
-    transport = httpx.ASGITransport(app=llm_app)
+    transport = httpx2.ASGITransport(app=llm_app)
     admin = await bearer_headers(llm_app.state.ctx)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=admin) as http:
+    async with httpx2.AsyncClient(transport=transport, base_url="http://t", headers=admin) as http:
         before = samples((await http.get("/metrics")).text)
         spec = {"name": "refused", "steps": [{"id": "api", "agent": "llm:architect"}]}
         saved = await http.post("/api/v1/workflows", json=spec)
@@ -138,8 +138,8 @@ async def test_a_failing_model_counts_errors_by_kind(
 async def test_metrics_need_a_token_on_the_main_address(settings: Settings) -> None:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://t") as http:
             # A browser asking for a page gets the same 401, not a redirect to sign in.
             for accept in ("*/*", "text/html"):
                 refused = await http.get("/metrics", headers={"accept": accept})
@@ -157,7 +157,7 @@ async def test_metrics_need_a_token_on_the_main_address(settings: Settings) -> N
 async def test_the_metrics_address_answers_scrapers_without_a_token(settings: Settings) -> None:
     address = f"127.0.0.1:{free_port()}"
     app = create_app(settings.model_copy(update={"metrics_address": address}))
-    async with app.router.lifespan_context(app), httpx.AsyncClient() as http:
+    async with app.router.lifespan_context(app), httpx2.AsyncClient() as http:
         scraped = await http.get(f"http://{address}/metrics")
         assert scraped.status_code == 200
         names = {family.name for family in text_string_to_metric_families(scraped.text)}
@@ -167,8 +167,8 @@ async def test_the_metrics_address_answers_scrapers_without_a_token(settings: Se
         for path in ("/api/v1/missions", "/missions", "/healthz", "/docs", "/openapi.json"):
             assert (await http.get(f"http://{address}{path}")).status_code == 404, path
     # The listener stops with the app.
-    with pytest.raises(httpx.ConnectError):
-        async with httpx.AsyncClient() as http:
+    with pytest.raises(httpx2.ConnectError):
+        async with httpx2.AsyncClient() as http:
             await http.get(f"http://{address}/metrics")
 
 
@@ -181,7 +181,7 @@ def test_a_malformed_metrics_address_is_refused_naming_the_setting() -> None:
 
 
 async def test_the_health_summary_counts_what_waits_fails_and_runs(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     ctx = client._transport.app.state.ctx  # type: ignore[attr-defined]
     await gated_run(ctx)  # waits for an approver at once
@@ -213,7 +213,7 @@ async def test_the_health_summary_counts_what_waits_fails_and_runs(
 
 
 async def test_the_health_summary_is_read_once_a_second_for_every_caller(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     answers = await asyncio.gather(*(client.get("/api/v1/health/summary") for _ in range(20)))
     assert {a.status_code for a in answers} == {200}

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.schemas.missions import GOAL_MAX_CHARS
@@ -10,7 +10,7 @@ from missionctl.schemas.missions import GOAL_MAX_CHARS
 GOAL = "Build a URL shortener with click analytics and custom aliases"
 
 
-async def _count_missions_and_events(client: httpx.AsyncClient) -> tuple[int, int]:
+async def _count_missions_and_events(client: httpx2.AsyncClient) -> tuple[int, int]:
     app = client._transport.app  # type: ignore[attr-defined]
     from missionctl.services.audit import read_event_page
 
@@ -20,7 +20,7 @@ async def _count_missions_and_events(client: httpx.AsyncClient) -> tuple[int, in
     return page["total"], len(events)
 
 
-async def test_create_then_get_and_list(client: httpx.AsyncClient) -> None:
+async def test_create_then_get_and_list(client: httpx2.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/missions",
         json={
@@ -46,7 +46,7 @@ async def test_create_then_get_and_list(client: httpx.AsyncClient) -> None:
     assert await _count_missions_and_events(client) == (1, 1)
 
 
-async def test_paging_walks_every_mission_once_newest_first(client: httpx.AsyncClient) -> None:
+async def test_paging_walks_every_mission_once_newest_first(client: httpx2.AsyncClient) -> None:
     titles = [f"Mission {i}" for i in range(7)]
     for title in titles:
         assert (
@@ -67,7 +67,7 @@ async def test_paging_walks_every_mission_once_newest_first(client: httpx.AsyncC
     assert seen == list(reversed(titles))
 
 
-async def test_filters_by_status_and_text(client: httpx.AsyncClient) -> None:
+async def test_filters_by_status_and_text(client: httpx2.AsyncClient) -> None:
     await client.post("/api/v1/missions", json={"goal": "Build a Slack bot", "title": "Slack bot"})
     await client.post(
         "/api/v1/missions", json={"goal": "Write Terraform modules", "title": "100% infra"}
@@ -99,7 +99,7 @@ async def test_filters_by_status_and_text(client: httpx.AsyncClient) -> None:
     ],
 )
 async def test_invalid_payload_is_422_naming_the_field_and_stores_nothing(
-    client: httpx.AsyncClient, body: dict[str, Any], field: str
+    client: httpx2.AsyncClient, body: dict[str, Any], field: str
 ) -> None:
     response = await client.post("/api/v1/missions", json=body)
     assert response.status_code == 422, response.text
@@ -110,7 +110,7 @@ async def test_invalid_payload_is_422_naming_the_field_and_stores_nothing(
     assert await _count_missions_and_events(client) == (0, 0)
 
 
-async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
+async def test_malformed_json_is_422(client: httpx2.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/missions", content=b'{"goal": ', headers={"content-type": "application/json"}
     )
@@ -118,7 +118,7 @@ async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
     assert "JSON" in response.json()["error"]["message"]
 
 
-async def test_unknown_and_malformed_ids(client: httpx.AsyncClient) -> None:
+async def test_unknown_and_malformed_ids(client: httpx2.AsyncClient) -> None:
     unknown = await client.get("/api/v1/missions/01234567-89ab-7def-8123-456789abcdef")
     assert unknown.status_code == 404
     assert unknown.json()["error"] == {
@@ -142,14 +142,14 @@ async def test_unknown_and_malformed_ids(client: httpx.AsyncClient) -> None:
     ],
 )
 async def test_bad_list_parameters_are_422(
-    client: httpx.AsyncClient, params: dict[str, Any], field: str
+    client: httpx2.AsyncClient, params: dict[str, Any], field: str
 ) -> None:
     response = await client.get("/api/v1/missions", params=params)
     assert response.status_code == 422
     assert response.json()["error"]["field"] == field
 
 
-async def test_unknown_route_and_method_use_the_error_shape(client: httpx.AsyncClient) -> None:
+async def test_unknown_route_and_method_use_the_error_shape(client: httpx2.AsyncClient) -> None:
     missing = await client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     wrong = await client.delete("/api/v1/missions")

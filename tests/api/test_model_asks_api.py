@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from markupsafe import escape
 
@@ -26,14 +26,14 @@ REASON = "The goal does not say who the partners are."
 @pytest.fixture
 async def http(
     settings: Settings, openai_server: ScriptedOpenAIServer
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """An admin's HTTP client of the app planning with a model on the scripted server."""
     llm = LLMSettings(base_url=openai_server.base_url, model="gpt-4o-mini", timeout_s=5)
     app = create_app(settings.model_copy(update={"llm": llm}))
     async with app.router.lifespan_context(app):
         headers = await bearer_headers(app.state.ctx)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://testserver", headers=headers
         ) as client:
             yield client
         await assert_consistent(app.state.ctx)
@@ -46,7 +46,7 @@ def _script(server: ScriptedOpenAIServer, *replies: dict[str, Any] | str) -> Non
 
 
 async def test_a_model_asks_over_the_api_and_plans_with_the_answers(
-    http: httpx.AsyncClient, openai_server: ScriptedOpenAIServer
+    http: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer
 ) -> None:
     _script(openai_server, {"questions": QUESTIONS, "reason": REASON}, "plan")
     mission_id = (await http.post("/api/v1/missions", json={"goal": GOAL})).json()["id"]

@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.domain.outcomes import BUILD_HINT, OUTCOMES
@@ -17,7 +17,7 @@ from tests.support.auth import bearer_headers
 GOAL = "A chess engine in Rust with a UCI interface and an opening book"
 
 
-async def _ended_run(client: httpx.AsyncClient) -> dict[str, Any]:
+async def _ended_run(client: httpx2.AsyncClient) -> dict[str, Any]:
     mission = (await client.post("/api/v1/missions", json={"goal": GOAL})).json()
     assert (await client.post(f"/api/v1/missions/{mission['id']}/plan")).status_code == 201
     started = await client.post(f"/api/v1/missions/{mission['id']}/runs")
@@ -32,7 +32,7 @@ async def _ended_run(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def test_an_offline_run_documents_every_task_and_builds_nothing(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     run = await _ended_run(client)
     tasks = len(run["steps"])
@@ -70,7 +70,7 @@ async def test_an_offline_run_documents_every_task_and_builds_nothing(
     assert completed["payload"]["outcomes"] == {"documented": tasks}
 
 
-async def test_the_openapi_document_names_every_outcome(client: httpx.AsyncClient) -> None:
+async def test_the_openapi_document_names_every_outcome(client: httpx2.AsyncClient) -> None:
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
     step = schemas["StepRunRead"]["properties"]["outcome"]
     named = next(part for part in step["anyOf"] if part.get("type") == "string")

@@ -11,7 +11,7 @@ import uuid
 import zipfile
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from markdown_it import MarkdownIt
@@ -37,12 +37,12 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         await assert_consistent(application.state.ctx)
 
 
-def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
-async def planned(client: httpx.AsyncClient, **fields: object) -> str:
+async def planned(client: httpx2.AsyncClient, **fields: object) -> str:
     created = await client.post("/api/v1/missions", json={"goal": GOAL, **fields})
     assert created.status_code == 201, created.text
     mission_id: str = created.json()["id"]
@@ -79,7 +79,7 @@ async def test_a_viewer_downloads_the_zip_and_nobody_anonymous_does(app: FastAPI
 
 
 async def test_unknown_unplanned_and_bad_versions_are_clear_errors(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     unknown = await client.get(f"/api/v1/missions/{uuid.uuid4()}/pack")
     assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "mission_id"
@@ -100,7 +100,7 @@ async def test_unknown_unplanned_and_bad_versions_are_clear_errors(
     assert malformed.status_code == 422
 
 
-async def test_secrets_in_the_mission_never_reach_the_pack(client: httpx.AsyncClient) -> None:
+async def test_secrets_in_the_mission_never_reach_the_pack(client: httpx2.AsyncClient) -> None:
     mission_id = await planned(
         client,
         goal=f"{GOAL}; call the model with {SECRET_KEY}",
@@ -129,7 +129,7 @@ HOSTILE_TITLES = [
 
 @pytest.mark.parametrize("title", HOSTILE_TITLES)
 async def test_hostile_titles_give_safe_names_and_intact_structure(
-    client: httpx.AsyncClient, title: str
+    client: httpx2.AsyncClient, title: str
 ) -> None:
     mission_id = await planned(
         client, title=title, goal=f"{GOAL}\n# Forged goal section\n```\nunclosed fence"
@@ -166,7 +166,7 @@ async def test_hostile_titles_give_safe_names_and_intact_structure(
     assert fences == []
 
 
-async def test_two_concurrent_downloads_return_identical_bytes(client: httpx.AsyncClient) -> None:
+async def test_two_concurrent_downloads_return_identical_bytes(client: httpx2.AsyncClient) -> None:
     mission_id = await planned(client)
     first, second = await asyncio.gather(
         client.get(f"/api/v1/missions/{mission_id}/pack"),

@@ -11,7 +11,7 @@ import sys
 import uuid
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -37,16 +37,16 @@ URL = "/api/v1/palette"
 PY = sys.executable
 
 
-def _client(app: FastAPI, headers: dict[str, str]) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def _client(app: FastAPI, headers: dict[str, str]) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
-async def _as(app: FastAPI, role: Role) -> httpx.AsyncClient:
+async def _as(app: FastAPI, role: Role) -> httpx2.AsyncClient:
     return _client(app, await bearer_headers(app.state.ctx, f"pal-{role.value}", role))
 
 
-async def _items(http: httpx.AsyncClient, q: str = "", **params: Any) -> list[dict[str, Any]]:
+async def _items(http: httpx2.AsyncClient, q: str = "", **params: Any) -> list[dict[str, Any]]:
     response = await http.get(URL, params={"q": q, **params})
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]

@@ -3,7 +3,7 @@ versions; bad bodies are refused naming the field, and a viewer cannot plan agai
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -13,7 +13,7 @@ from tests.support.auth import bearer_headers
 GOAL = "Build a URL shortener with click analytics and custom aliases"
 
 
-async def _planned(client: httpx.AsyncClient) -> str:
+async def _planned(client: httpx2.AsyncClient) -> str:
     created = await client.post(
         "/api/v1/missions", json={"goal": GOAL, "constraints": ["Python 3.11"]}
     )
@@ -23,14 +23,14 @@ async def _planned(client: httpx.AsyncClient) -> str:
     return mission_id
 
 
-async def _state(client: httpx.AsyncClient, mission_id: str) -> tuple[Any, ...]:
+async def _state(client: httpx2.AsyncClient, mission_id: str) -> tuple[Any, ...]:
     mission = (await client.get(f"/api/v1/missions/{mission_id}")).json()
     versions = (await client.get(f"/api/v1/missions/{mission_id}/plans")).json()
     return mission["constraints"], mission["repo_context"], mission["status"], len(versions)
 
 
 async def test_planning_again_with_a_new_context_makes_a_version_that_can_be_read_and_compared(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await _planned(client)
 
@@ -62,7 +62,7 @@ async def test_planning_again_with_a_new_context_makes_a_version_that_can_be_rea
     assert same["same"] and all(not s["added"] and not s["changed"] for s in same["sections"])
 
 
-async def test_planning_again_without_a_body_keeps_the_context(client: httpx.AsyncClient) -> None:
+async def test_planning_again_without_a_body_keeps_the_context(client: httpx2.AsyncClient) -> None:
     mission_id = await _planned(client)
     before = await _state(client, mission_id)
 
@@ -83,7 +83,7 @@ async def test_planning_again_without_a_body_keeps_the_context(client: httpx.Asy
     ],
 )
 async def test_a_bad_body_is_refused_naming_its_field_and_changes_nothing(
-    client: httpx.AsyncClient, body: dict[str, Any], field: str
+    client: httpx2.AsyncClient, body: dict[str, Any], field: str
 ) -> None:
     mission_id = await _planned(client)
     before = await _state(client, mission_id)
@@ -95,7 +95,7 @@ async def test_a_bad_body_is_refused_naming_its_field_and_changes_nothing(
     assert await _state(client, mission_id) == before
 
 
-async def test_missing_versions_are_404s_naming_the_version(client: httpx.AsyncClient) -> None:
+async def test_missing_versions_are_404s_naming_the_version(client: httpx2.AsyncClient) -> None:
     mission_id = await _planned(client)
 
     missing = await client.get(f"/api/v1/missions/{mission_id}/plans/7")
@@ -106,7 +106,7 @@ async def test_missing_versions_are_404s_naming_the_version(client: httpx.AsyncC
     assert (await client.get(f"/api/v1/missions/{mission_id}/plans/0")).status_code == 422
 
 
-async def test_a_viewer_reads_versions_but_cannot_plan_again(client: httpx.AsyncClient) -> None:
+async def test_a_viewer_reads_versions_but_cannot_plan_again(client: httpx2.AsyncClient) -> None:
     mission_id = await _planned(client)
     before = await _state(client, mission_id)
     app = client._transport.app  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ import io
 import zipfile
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from tests.support.auth import bearer_headers
@@ -14,7 +14,7 @@ from tests.support.auth import bearer_headers
 GOAL = "Build a URL shortener with click analytics and custom aliases"
 
 
-async def _planned(client: httpx.AsyncClient) -> str:
+async def _planned(client: httpx2.AsyncClient) -> str:
     created = await client.post("/api/v1/missions", json={"goal": GOAL})
     mission_id: str = created.json()["id"]
     planned = await client.post(f"/api/v1/missions/{mission_id}/plan")
@@ -26,7 +26,7 @@ def _decision(**extra: Any) -> dict[str, Any]:
     return {"title": "Use PostgreSQL", "choice": "PostgreSQL 16", "reasons": ["JSONB"]} | extra
 
 
-async def _events(client: httpx.AsyncClient, mission_id: str, prefix: str) -> list[dict[str, Any]]:
+async def _events(client: httpx2.AsyncClient, mission_id: str, prefix: str) -> list[dict[str, Any]]:
     page = await client.get(
         "/api/v1/events", params={"mission_id": mission_id, "type": prefix, "limit": 200}
     )
@@ -35,7 +35,9 @@ async def _events(client: httpx.AsyncClient, mission_id: str, prefix: str) -> li
     return sorted(items, key=lambda e: e["seq"])
 
 
-async def test_the_planner_s_decisions_are_accepted_and_numbered(client: httpx.AsyncClient) -> None:
+async def test_the_planner_s_decisions_are_accepted_and_numbered(
+    client: httpx2.AsyncClient,
+) -> None:
     mission_id = await _planned(client)
     log = (await client.get(f"/api/v1/missions/{mission_id}/decisions")).json()
     assert log, "the local planner records decisions"
@@ -45,7 +47,7 @@ async def test_the_planner_s_decisions_are_accepted_and_numbered(client: httpx.A
 
 
 async def test_adding_and_editing_a_decision_records_who_changed_what(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await _planned(client)
     before = len((await client.get(f"/api/v1/missions/{mission_id}/decisions")).json())
@@ -77,7 +79,7 @@ async def test_adding_and_editing_a_decision_records_who_changed_what(
 
 
 async def test_superseding_marks_the_old_decision_and_refuses_self_other_mission_and_cycles(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await _planned(client)
     other_mission = await _planned(client)
@@ -117,7 +119,7 @@ async def test_superseding_marks_the_old_decision_and_refuses_self_other_mission
     assert log[a["id"]]["status"] == "accepted" and log[a["id"]]["superseded_by"] == []
 
 
-async def test_a_stale_edit_is_a_409_and_changes_nothing(client: httpx.AsyncClient) -> None:
+async def test_a_stale_edit_is_a_409_and_changes_nothing(client: httpx2.AsyncClient) -> None:
     mission_id = await _planned(client)
     risk = (await client.get(f"/api/v1/missions/{mission_id}/risks")).json()["risks"][0]
     url = f"/api/v1/missions/{mission_id}/risks/{risk['id']}"
@@ -132,7 +134,7 @@ async def test_a_stale_edit_is_a_409_and_changes_nothing(client: httpx.AsyncClie
 
 
 async def test_two_edits_racing_for_one_decision_one_wins_the_other_is_a_409(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await _planned(client)
     decision = (await client.get(f"/api/v1/missions/{mission_id}/decisions")).json()[0]
@@ -149,7 +151,7 @@ async def test_two_edits_racing_for_one_decision_one_wins_the_other_is_a_409(
 
 
 async def test_risk_mitigation_tasks_must_be_tasks_of_the_newest_plan(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await _planned(client)
     plan = (await client.get(f"/api/v1/missions/{mission_id}/plan")).json()
@@ -178,7 +180,7 @@ async def test_risk_mitigation_tasks_must_be_tasks_of_the_newest_plan(
 
 
 async def test_a_viewer_reads_but_cannot_write_and_anonymous_callers_get_401(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await _planned(client)
     app = client._transport.app  # type: ignore[attr-defined]
@@ -192,13 +194,15 @@ async def test_a_viewer_reads_but_cannot_write_and_anonymous_callers_get_401(
         f"{base}/risks/{risk['id']}", json={"version": 1, "owner": "x"}, headers=viewer
     )
     assert patch.status_code == 403
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as anon:
+    async with httpx2.AsyncClient(
+        transport=client._transport, base_url="http://testserver"
+    ) as anon:
         assert (await anon.get(f"{base}/decisions")).status_code == 401
         assert (await anon.post(f"{base}/risks", json={})).status_code == 401
 
 
 async def test_hostile_bodies_are_refused_naming_the_field_and_secrets_are_redacted(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     mission_id = await _planned(client)
     base = f"/api/v1/missions/{mission_id}/decisions"
@@ -243,7 +247,7 @@ async def test_hostile_bodies_are_refused_naming_the_field_and_secrets_are_redac
     assert token not in str(events) and "[REDACTED]" in str(events[-1]["payload"])
 
 
-async def test_the_export_names_supersession_both_ways(client: httpx.AsyncClient) -> None:
+async def test_the_export_names_supersession_both_ways(client: httpx2.AsyncClient) -> None:
     mission_id = await _planned(client)
     base = f"/api/v1/missions/{mission_id}/decisions"
     a = (await client.post(base, json=_decision(title="Store in SQLite"))).json()

@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.schemas.workflows import WorkflowSpec
@@ -25,7 +25,7 @@ STEPS = [
 ]
 
 
-async def _finished(client: httpx.AsyncClient, run_id: str, within_s: float = 30) -> Any:
+async def _finished(client: httpx2.AsyncClient, run_id: str, within_s: float = 30) -> Any:
     deadline = time.monotonic() + within_s
     while True:
         run = (await client.get(f"/api/v1/runs/{run_id}")).json()
@@ -35,7 +35,7 @@ async def _finished(client: httpx.AsyncClient, run_id: str, within_s: float = 30
         await asyncio.sleep(0.05)
 
 
-async def _completed_run(client: httpx.AsyncClient) -> Any:
+async def _completed_run(client: httpx2.AsyncClient) -> Any:
     ctx = client._transport.app.state.ctx  # type: ignore[attr-defined]
     spec = WorkflowSpec.model_validate({"name": "diamond", "steps": STEPS})
     workflow = await create_workflow(ctx, spec=spec, actor="user:test")
@@ -45,14 +45,14 @@ async def _completed_run(client: httpx.AsyncClient) -> Any:
     return done
 
 
-async def _events(client: httpx.AsyncClient, run_id: str) -> list[dict[str, Any]]:
+async def _events(client: httpx2.AsyncClient, run_id: str) -> list[dict[str, Any]]:
     page = await client.get(f"/api/v1/runs/{run_id}/events", params={"limit": 1000})
     items: list[dict[str, Any]] = page.json()["items"]
     return items
 
 
 async def test_the_state_as_of_an_event_and_the_cursors_it_refuses(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     run = await _completed_run(client)
     events = await _events(client, run["id"])
@@ -86,7 +86,7 @@ async def test_the_state_as_of_an_event_and_the_cursors_it_refuses(
 
 
 async def test_rerun_from_a_step_reuses_exactly_what_is_upstream_and_reruns_the_rest(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     run = await _completed_run(client)
     answer = await client.post(f"/api/v1/runs/{run['id']}/rerun", params={"from_step": "b"})
@@ -102,7 +102,7 @@ async def test_rerun_from_a_step_reuses_exactly_what_is_upstream_and_reruns_the_
     assert after == before  # the same outputs: a and d copied, b and c produced again
 
 
-async def test_rerun_from_a_step_refuses_what_it_cannot_do(client: httpx.AsyncClient) -> None:
+async def test_rerun_from_a_step_refuses_what_it_cannot_do(client: httpx2.AsyncClient) -> None:
     run = await _completed_run(client)
     url = f"/api/v1/runs/{run['id']}/rerun"
     unknown = await client.post(url, params={"from_step": "zz"})
@@ -122,7 +122,7 @@ async def test_rerun_from_a_step_refuses_what_it_cannot_do(client: httpx.AsyncCl
     assert [r["id"] for r in runs["items"]] == [run["id"]]  # nothing was started
 
 
-async def test_twin_reruns_from_a_step_each_start_one_whole_run(client: httpx.AsyncClient) -> None:
+async def test_twin_reruns_from_a_step_each_start_one_whole_run(client: httpx2.AsyncClient) -> None:
     run = await _completed_run(client)
     url = f"/api/v1/runs/{run['id']}/rerun"
     first, second = await asyncio.gather(

@@ -8,7 +8,7 @@ the second lists 50 problems and counts the rest.
 
 import json
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.problems import MAX_PROBLEMS
@@ -20,7 +20,7 @@ JSON = {"content-type": "application/json"}
 
 
 async def test_a_mission_with_a_key_written_twice_is_refused_naming_it(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     body = b'{"goal": "Build a URL shortener", "title": "One", "title": "Two"}'
     refused = await client.post("/api/v1/missions", content=body, headers=JSON)
@@ -32,7 +32,7 @@ async def test_a_mission_with_a_key_written_twice_is_refused_naming_it(
 
 
 async def test_a_key_written_twice_deep_in_a_body_is_refused_too(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     body = b'{"goal": "Build a shop", "constraints": [], "budget_usd": 1, "budget_usd": 2}'
     refused = await client.post("/api/v1/missions", content=body, headers=JSON)
@@ -41,7 +41,7 @@ async def test_a_key_written_twice_deep_in_a_body_is_refused_too(
 
 
 async def test_a_json_definition_with_a_key_written_twice_is_not_saved(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     body = b'{"name": "twice", "steps": [{"id": "a", "agent": "builtin:noop", "agent": "command"}]}'
     refused = await client.post("/api/v1/workflows", content=body, headers=JSON)
@@ -51,7 +51,7 @@ async def test_a_json_definition_with_a_key_written_twice_is_not_saved(
 
 
 async def test_300_000_unknown_keys_get_50_problems_and_the_count_of_the_rest(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     body = {"goal": "Build a URL shortener"} | {f"k{i}": 1 for i in range(300_000)}
     content = json.dumps(body).encode()
@@ -70,7 +70,7 @@ async def test_300_000_unknown_keys_get_50_problems_and_the_count_of_the_rest(
 
 
 async def test_a_definition_s_problems_are_cut_at_50_in_the_preview_and_the_422(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     steps = "".join(f"  - id: s{i}\n    agent: builtin:noop\n    colour: red\n" for i in range(80))
     text = f"name: many\nsteps:\n{steps}"

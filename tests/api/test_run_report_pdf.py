@@ -10,7 +10,7 @@ import io
 import time
 from typing import Any
 
-import httpx
+import httpx2
 import pypdf
 import pytest
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.one_database
 GOAL = "A chess engine in Rust with a UCI interface and an opening book"
 
 
-async def _ended_run(client: httpx.AsyncClient) -> dict[str, Any]:
+async def _ended_run(client: httpx2.AsyncClient) -> dict[str, Any]:
     mission = (await client.post("/api/v1/missions", json={"goal": GOAL})).json()
     assert (await client.post(f"/api/v1/missions/{mission['id']}/plan")).status_code == 201
     started = await client.post(f"/api/v1/missions/{mission['id']}/runs")
@@ -37,7 +37,7 @@ async def _ended_run(client: httpx.AsyncClient) -> dict[str, Any]:
         await asyncio.sleep(0.05)
 
 
-async def _downloads(client: httpx.AsyncClient, run_id: str) -> list[dict[str, Any]]:
+async def _downloads(client: httpx2.AsyncClient, run_id: str) -> list[dict[str, Any]]:
     answer = await client.get(f"/api/v1/runs/{run_id}/events", params={"limit": 1000})
     return [e for e in answer.json()["items"] if e["type"] == "report.downloaded"]
 
@@ -48,7 +48,7 @@ def _text(pdf: bytes) -> str:
 
 
 async def test_a_viewer_downloads_the_report_as_a_pdf_that_opens_with_its_headline(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     run = await _ended_run(client)
     ctx = client._transport.app.state.ctx  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ async def test_a_viewer_downloads_the_report_as_a_pdf_that_opens_with_its_headli
 
 
 async def test_an_unknown_report_format_is_refused_naming_the_formats(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     run = await _ended_run(client)
     for hostile in ("docx", "PDF", "pdf\x00", "../report.pdf", ""):

@@ -4,7 +4,7 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services.workflows import create_workflow
@@ -12,7 +12,7 @@ from missionctl.services.workflows import create_workflow
 GOAL = "Build a REST API for a veterinary clinic: appointments, patients, invoices"
 
 
-async def _wait(client: httpx.AsyncClient, url: str, done: Any, within_s: float = 30) -> Any:
+async def _wait(client: httpx2.AsyncClient, url: str, done: Any, within_s: float = 30) -> Any:
     deadline = time.monotonic() + within_s
     while True:
         body = (await client.get(url)).json()
@@ -22,7 +22,7 @@ async def _wait(client: httpx.AsyncClient, url: str, done: Any, within_s: float 
         await asyncio.sleep(0.05)
 
 
-async def test_plan_run_follow_and_download(client: httpx.AsyncClient) -> None:
+async def test_plan_run_follow_and_download(client: httpx2.AsyncClient) -> None:
     mission = (await client.post("/api/v1/missions", json={"goal": GOAL})).json()
     plan = await client.post(f"/api/v1/missions/{mission['id']}/plan")
     assert plan.status_code == 201, plan.text
@@ -66,7 +66,7 @@ async def test_plan_run_follow_and_download(client: httpx.AsyncClient) -> None:
     assert conflict.status_code == 409 and conflict.json()["error"]["field"] == "run_id"
 
 
-async def test_cancel_and_the_controls_that_the_state_refuses(client: httpx.AsyncClient) -> None:
+async def test_cancel_and_the_controls_that_the_state_refuses(client: httpx2.AsyncClient) -> None:
     ctx = client._transport.app.state.ctx  # type: ignore[attr-defined]
     spec = WorkflowSpec.model_validate(
         {
@@ -89,7 +89,7 @@ async def test_cancel_and_the_controls_that_the_state_refuses(client: httpx.Asyn
     assert again.status_code == 409
 
 
-async def test_planning_a_running_mission_and_unknown_ids(client: httpx.AsyncClient) -> None:
+async def test_planning_a_running_mission_and_unknown_ids(client: httpx2.AsyncClient) -> None:
     unknown = "01234567-89ab-7def-8123-456789abcdef"
     assert (await client.get(f"/api/v1/runs/{unknown}")).status_code == 404
     assert (await client.post(f"/api/v1/missions/{unknown}/plan")).status_code == 404

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 from fastapi import FastAPI
 
 from missionctl.domain.access import Role
@@ -23,9 +23,9 @@ from tests.support.auth import bearer_headers
 URL = "/api/v1/runs"
 
 
-def _client(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def _client(app: FastAPI, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
 async def _workflow(ctx: ServiceContext, name: str, agent: str = "builtin:noop") -> uuid.UUID:
@@ -37,7 +37,7 @@ async def _run(ctx: ServiceContext, workflow_id: uuid.UUID, **kwargs: Any) -> st
     return str((await start_run(ctx, workflow_id=workflow_id, actor="user:test", **kwargs)).id)
 
 
-async def _ids(http: httpx.AsyncClient, **params: Any) -> list[str]:
+async def _ids(http: httpx2.AsyncClient, **params: Any) -> list[str]:
     response = await http.get(URL, params=params)
     assert response.status_code == 200, response.text
     return [item["id"] for item in response.json()["items"]]

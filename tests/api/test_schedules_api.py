@@ -4,7 +4,7 @@
 import uuid
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from tests.support.auth import bearer_headers
@@ -13,7 +13,7 @@ from tests.support.auth import bearer_headers
 NEVER_SOON = "0 3 1 1 *"
 
 
-async def _workflow(client: httpx.AsyncClient) -> str:
+async def _workflow(client: httpx2.AsyncClient) -> str:
     spec = {"name": f"wf-{uuid.uuid4().hex[:8]}", "steps": [{"id": "a", "agent": "builtin:noop"}]}
     saved = await client.post("/api/v1/workflows", json=spec)
     assert saved.status_code == 201, saved.text
@@ -26,7 +26,7 @@ def _body(workflow_id: str, **extra: Any) -> dict[str, Any]:
 
 
 async def test_a_schedule_is_added_listed_changed_paused_resumed_and_deleted(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     workflow_id = await _workflow(client)
     added = await client.post(
@@ -66,7 +66,7 @@ async def test_a_schedule_is_added_listed_changed_paused_resumed_and_deleted(
     assert sorted(types) == sorted([*expected, "schedule.deleted"])
 
 
-async def test_run_now_starts_a_run_that_names_its_schedule(client: httpx.AsyncClient) -> None:
+async def test_run_now_starts_a_run_that_names_its_schedule(client: httpx2.AsyncClient) -> None:
     workflow_id = await _workflow(client)
     schedule = (await client.post("/api/v1/schedules", json=_body(workflow_id))).json()
     fired = await client.post(f"/api/v1/schedules/{schedule['id']}/run-now")
@@ -81,7 +81,7 @@ async def test_run_now_starts_a_run_that_names_its_schedule(client: httpx.AsyncC
 
 
 async def test_a_viewer_reads_but_cannot_write_and_anonymous_callers_get_401(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     workflow_id = await _workflow(client)
     schedule_id = (await client.post("/api/v1/schedules", json=_body(workflow_id))).json()["id"]
@@ -100,7 +100,9 @@ async def test_a_viewer_reads_but_cannot_write_and_anonymous_callers_get_401(
         refused = await client.request(method, path, json=body, headers=viewer)
         assert refused.status_code == 403, (method, path)
         assert "schedules:write" in refused.json()["error"]["message"]
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as anon:
+    async with httpx2.AsyncClient(
+        transport=client._transport, base_url="http://testserver"
+    ) as anon:
         assert (await anon.get("/api/v1/schedules")).status_code == 401
     # Nothing changed.
     [kept] = (await client.get("/api/v1/schedules")).json()
@@ -108,7 +110,7 @@ async def test_a_viewer_reads_but_cannot_write_and_anonymous_callers_get_401(
 
 
 async def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     workflow_id = await _workflow(client)
     cases: list[tuple[dict[str, Any], str]] = [

@@ -2,7 +2,7 @@
 
 import asyncio
 
-import httpx
+import httpx2
 from fastapi import FastAPI
 
 from missionctl.domain.access import Role
@@ -11,12 +11,12 @@ from tests.support.auth import bearer_headers
 GOAL = "A URL shortener with click analytics, a login, and a migration of the links table"
 
 
-def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
-async def _planned(client: httpx.AsyncClient) -> str:
+async def _planned(client: httpx2.AsyncClient) -> str:
     mission = (await client.post("/api/v1/missions", json={"goal": GOAL})).json()
     assert (await client.post(f"/api/v1/missions/{mission['id']}/plan")).status_code == 201
     return str(mission["id"])

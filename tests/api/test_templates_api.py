@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from tests.support.auth import bearer_headers
@@ -24,11 +24,11 @@ SOP_PHASES = [
 ]
 
 
-def _ctx(client: httpx.AsyncClient) -> Any:
+def _ctx(client: httpx2.AsyncClient) -> Any:
     return client._transport.app.state.ctx  # type: ignore[attr-defined]
 
 
-async def _workflow(client: httpx.AsyncClient, name: str = "greet") -> str:
+async def _workflow(client: httpx2.AsyncClient, name: str = "greet") -> str:
     spec = {
         "name": name,
         "inputs": {"who": {"type": "string", "default": "world"}},
@@ -40,7 +40,7 @@ async def _workflow(client: httpx.AsyncClient, name: str = "greet") -> str:
     return workflow_id
 
 
-async def _wait(client: httpx.AsyncClient, url: str, done: Any, within_s: float = 60) -> Any:
+async def _wait(client: httpx2.AsyncClient, url: str, done: Any, within_s: float = 60) -> Any:
     deadline = time.monotonic() + within_s
     while True:
         body = (await client.get(url)).json()
@@ -58,7 +58,7 @@ def _pending(run_id: str) -> Any:
 
 
 async def test_the_gallery_lists_the_shipped_templates_and_filters_by_category(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     listed = (await client.get(TEMPLATES)).json()
     assert [t["name"] for t in listed] == SHIPPED
@@ -76,7 +76,7 @@ async def test_the_gallery_lists_the_shipped_templates_and_filters_by_category(
 
 
 async def test_using_a_template_makes_a_workflow_version_and_may_start_its_run(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     used = await client.post(
         f"{TEMPLATES}/release-with-approval/use",
@@ -100,7 +100,7 @@ async def test_using_a_template_makes_a_workflow_version_and_may_start_its_run(
 
 
 async def test_bad_inputs_are_a_422_naming_the_input_and_save_nothing(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     before = len((await client.get("/api/v1/workflows")).json())
     cases: list[tuple[dict[str, Any], str]] = [
@@ -128,7 +128,7 @@ async def test_bad_inputs_are_a_422_naming_the_input_and_save_nothing(
 
 
 async def test_a_workflow_is_saved_as_a_template_used_and_deleted_with_events(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     workflow_id = await _workflow(client)
     saved = await client.post(
@@ -157,7 +157,7 @@ async def test_a_workflow_is_saved_as_a_template_used_and_deleted_with_events(
     assert sorted(e["type"] for e in events) == ["template.deleted", "template.saved"]
 
 
-async def test_save_refuses_bad_sources_and_names(client: httpx.AsyncClient) -> None:
+async def test_save_refuses_bad_sources_and_names(client: httpx2.AsyncClient) -> None:
     workflow_id = await _workflow(client)
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"name": "x"}, 422, "workflow_id"),
@@ -179,7 +179,7 @@ async def test_save_refuses_bad_sources_and_names(client: httpx.AsyncClient) -> 
 
 
 async def test_a_viewer_reads_the_gallery_but_cannot_change_or_use_it(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     workflow_id = await _workflow(client)
     await client.post(TEMPLATES, json={"name": "greeting", "workflow_id": workflow_id})
@@ -198,7 +198,7 @@ async def test_a_viewer_reads_the_gallery_but_cannot_change_or_use_it(
     assert [t["name"] for t in (await client.get(TEMPLATES)).json()][-1] == "greeting"
 
 
-async def test_two_saves_of_one_name_at_once_store_one(client: httpx.AsyncClient) -> None:
+async def test_two_saves_of_one_name_at_once_store_one(client: httpx2.AsyncClient) -> None:
     workflow_id = await _workflow(client)
     answers = await asyncio.gather(
         *(
@@ -210,7 +210,7 @@ async def test_two_saves_of_one_name_at_once_store_one(client: httpx.AsyncClient
     assert [t["name"] for t in (await client.get(TEMPLATES)).json()].count("twin") == 1
 
 
-async def test_only_the_named_approver_may_open_a_gate(client: httpx.AsyncClient) -> None:
+async def test_only_the_named_approver_may_open_a_gate(client: httpx2.AsyncClient) -> None:
     ctx = _ctx(client)
     alice = await bearer_headers(ctx, "alice", Role.APPROVER)
     bob = await bearer_headers(ctx, "bob", Role.APPROVER)
@@ -237,7 +237,7 @@ async def test_only_the_named_approver_may_open_a_gate(client: httpx.AsyncClient
 
 
 async def test_a_mission_starts_from_the_sop_template_and_its_approver_runs_it_to_the_end(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     alice = await bearer_headers(_ctx(client), "alice", Role.APPROVER)
     started = await client.post(
@@ -277,7 +277,7 @@ async def test_a_mission_starts_from_the_sop_template_and_its_approver_runs_it_t
 
 
 async def test_a_mission_from_a_template_with_bad_inputs_is_not_created(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     before = (await client.get("/api/v1/missions")).json()["total"]
     cases: list[tuple[str, dict[str, Any], int]] = [
@@ -292,7 +292,7 @@ async def test_a_mission_from_a_template_with_bad_inputs_is_not_created(
     assert (await client.get("/api/v1/missions")).json()["total"] == before
 
 
-async def test_the_palette_finds_shipped_and_saved_templates(client: httpx.AsyncClient) -> None:
+async def test_the_palette_finds_shipped_and_saved_templates(client: httpx2.AsyncClient) -> None:
     workflow_id = await _workflow(client)
     await client.post(
         TEMPLATES, json={"name": "nightly-export", "workflow_id": workflow_id, "title": "Exporter"}

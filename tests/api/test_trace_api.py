@@ -4,7 +4,7 @@ refused, a planted gap on both, and hostile labels escaped."""
 import dataclasses
 import uuid
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from markupsafe import escape
@@ -34,9 +34,9 @@ async def app(settings: Settings):  # type: ignore[no-untyped-def]
         await assert_consistent(application.state.ctx)
 
 
-def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def http(app: FastAPI, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
 async def test_a_viewer_reads_the_map_with_its_gap_and_nobody_anonymous_does(app: FastAPI) -> None:
@@ -62,7 +62,7 @@ async def test_a_viewer_reads_the_map_with_its_gap_and_nobody_anonymous_does(app
 
 
 async def test_unknown_unplanned_and_bad_queries_are_clear_errors(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     unknown = await client.get(f"/api/v1/missions/{uuid.uuid4()}/trace")
     assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "mission_id"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -60,9 +60,9 @@ def served(settings: Settings, log: Path) -> Iterator[tuple[subprocess.Popen[byt
             assert process.poll() is None, f"the server did not start: {log.read_text()}"
             assert time.monotonic() < deadline, f"the server did not answer: {log.read_text()}"
             try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                if httpx2.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.1)
         yield process, url
     finally:
@@ -79,7 +79,7 @@ async def test_a_viewer_s_deeply_nested_definition_is_a_422_and_the_server_lives
 ) -> None:
     headers = await bearer_headers(ctx, "vic", Role.VIEWER)
     with served(settings, tmp_path / "server.log") as (process, url):
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+        async with httpx2.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
             for body, media in (
                 (FLOW_ATTACK, YAML),
                 (BLOCK_ATTACK, YAML),
@@ -104,7 +104,7 @@ def _nested(depth: int) -> str:
 
 
 async def test_deep_json_bodies_are_a_4xx_on_every_route_that_reads_one(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx2.AsyncClient, settings: Settings
 ) -> None:
     paths = create_app(settings).openapi()["paths"]  # every operation, not a hand list
     routes = [
@@ -129,7 +129,7 @@ async def test_deep_json_bodies_are_a_4xx_on_every_route_that_reads_one(
 
 
 async def test_run_inputs_nested_too_deep_are_refused_naming_the_input(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     saved = await client.post("/api/v1/workflows", content=VALID, headers=YAML)
     assert saved.status_code == 201, saved.text

@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from datetime import timedelta
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -23,9 +23,9 @@ from tests.support.auth import bearer_headers
 BASE = "/api/v1/workers"
 
 
-def http(app: FastAPI, headers: dict[str, str]) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def http(app: FastAPI, headers: dict[str, str]) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
 async def register(ctx: ServiceContext, name: str = "host:1:api") -> uuid.UUID:

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import yaml
 
 from missionctl.schemas.workflows import WorkflowSpec
@@ -38,7 +38,7 @@ def step(step_id: str, *deps: str, **fields: Any) -> dict[str, Any]:
     return {"id": step_id, "agent": "builtin:noop", "depends_on": list(deps), **fields}
 
 
-def details(response: httpx.Response) -> dict[str, str]:
+def details(response: httpx2.Response) -> dict[str, str]:
     """``{field: message}`` of a 422 (every problem is there, each with its field)."""
     assert response.status_code == 422, response.text
     body = response.json()["error"]
@@ -52,7 +52,7 @@ async def _saved_events(ctx: ServiceContext) -> list[dict[str, Any]]:
     ]
 
 
-async def _wait_run(client: httpx.AsyncClient, run_id: str, within_s: float = 30) -> Any:
+async def _wait_run(client: httpx2.AsyncClient, run_id: str, within_s: float = 30) -> Any:
     deadline = time.monotonic() + within_s
     while True:
         run = (await client.get(f"/api/v1/runs/{run_id}")).json()
@@ -63,7 +63,7 @@ async def _wait_run(client: httpx.AsyncClient, run_id: str, within_s: float = 30
 
 
 async def test_sequential_workflow_is_saved_from_yaml_with_its_graph(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     saved = await client.post(WORKFLOWS, content=SEQUENTIAL, headers=YAML)
     assert saved.status_code == 201, saved.text
@@ -85,7 +85,7 @@ async def test_sequential_workflow_is_saved_from_yaml_with_its_graph(
     ]
 
 
-async def test_parallel_block_fans_out_and_in(client: httpx.AsyncClient) -> None:
+async def test_parallel_block_fans_out_and_in(client: httpx2.AsyncClient) -> None:
     definition = {
         "name": "fan",
         "steps": [
@@ -111,7 +111,7 @@ async def test_parallel_block_fans_out_and_in(client: httpx.AsyncClient) -> None
 
 
 async def test_a_cycle_is_rejected_by_name_and_nothing_is_stored(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     definition = {"name": "loop", "steps": [step("a", "c"), step("b", "a"), step("c", "b")]}
     response = await client.post(WORKFLOWS, json=definition)
@@ -123,7 +123,7 @@ async def test_a_cycle_is_rejected_by_name_and_nothing_is_stored(
 
 
 async def test_a_name_another_address_answers_to_is_refused_and_nothing_is_stored(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     # ``…/by-name/team/versions`` lists the versions of ``team``: that name could not be read.
     response = await client.post(WORKFLOWS, json={"name": "team/versions", "steps": [step("a")]})
@@ -133,7 +133,7 @@ async def test_a_name_another_address_answers_to_is_refused_and_nothing_is_store
 
 
 async def test_every_problem_is_reported_together_with_its_field(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     definition = """\
 name: deploy
@@ -157,7 +157,7 @@ steps:
     assert (await client.get(WORKFLOWS)).json() == []
 
 
-async def test_client_mistakes_are_4xx_with_the_error_shape(client: httpx.AsyncClient) -> None:
+async def test_client_mistakes_are_4xx_with_the_error_shape(client: httpx2.AsyncClient) -> None:
     bad_yaml = await client.post(
         WORKFLOWS, content="name: x\nsteps:\n  - id: a\n  agent: b\n", headers=YAML
     )
@@ -195,7 +195,7 @@ async def test_client_mistakes_are_4xx_with_the_error_shape(client: httpx.AsyncC
 
 
 async def test_a_schema_error_and_graph_problems_are_reported_together(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     expected = TANGLED_PROBLEMS
     checked = await client.post(f"{WORKFLOWS}/validate", content=TANGLED, headers=YAML)
@@ -209,7 +209,7 @@ async def test_a_schema_error_and_graph_problems_are_reported_together(
 
 
 async def test_validate_checks_without_saving(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     definition = {
         "name": "gated",
@@ -254,7 +254,7 @@ async def test_validate_checks_without_saving(
     assert await _saved_events(ctx) == []
 
 
-async def test_each_save_is_a_new_version(client: httpx.AsyncClient) -> None:
+async def test_each_save_is_a_new_version(client: httpx2.AsyncClient) -> None:
     first = (await client.post(WORKFLOWS, content=SEQUENTIAL, headers=YAML)).json()
     changed = SEQUENTIAL.replace("Build, test, publish.", "Now with notes.")
     second = (
@@ -275,7 +275,7 @@ async def test_each_save_is_a_new_version(client: httpx.AsyncClient) -> None:
 
 
 async def test_concurrent_saves_of_one_name_get_distinct_versions(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     saves = [client.post(WORKFLOWS, content=SEQUENTIAL, headers=YAML) for _ in range(6)]
     responses = await asyncio.gather(*saves)
@@ -283,7 +283,7 @@ async def test_concurrent_saves_of_one_name_get_distinct_versions(
     assert sorted(r.json()["version"] for r in responses) == [1, 2, 3, 4, 5, 6]
 
 
-async def test_a_run_pins_the_version_it_started_from(client: httpx.AsyncClient) -> None:
+async def test_a_run_pins_the_version_it_started_from(client: httpx2.AsyncClient) -> None:
     definition = {
         "name": "greet",
         "inputs": {
@@ -316,7 +316,7 @@ async def test_a_run_pins_the_version_it_started_from(client: httpx.AsyncClient)
     assert [(v["version"], v["runs"]) for v in versions] == [(2, 0), (1, 1)]
 
 
-async def test_bad_run_inputs_are_named(client: httpx.AsyncClient) -> None:
+async def test_bad_run_inputs_are_named(client: httpx2.AsyncClient) -> None:
     definition = {
         "name": "typed",
         "inputs": {
@@ -349,7 +349,7 @@ async def test_bad_run_inputs_are_named(client: httpx.AsyncClient) -> None:
     assert unknown.status_code == 404
 
 
-async def test_the_schema_is_published_and_committed(client: httpx.AsyncClient) -> None:
+async def test_the_schema_is_published_and_committed(client: httpx2.AsyncClient) -> None:
     published = (await client.get(f"{WORKFLOWS}/schema")).json()
     assert published == WorkflowSpec.model_json_schema()
     committed = json.loads(SCHEMA_FILE.read_text())

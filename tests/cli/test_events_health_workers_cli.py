@@ -342,7 +342,7 @@ class Stop(Exception):
 
 def _remote(handler: Any) -> Any:
     """A ``RemoteMissionControl`` whose requests ``handler`` answers."""
-    import httpx
+    import httpx2
     from pydantic import SecretStr
 
     from missionctl.cli._backend import RemoteMissionControl
@@ -350,14 +350,14 @@ def _remote(handler: Any) -> Any:
 
     client = RemoteClient(base_url="http://mc.test", token=SecretStr("mc_test"))
     client._http.close()
-    client._http = httpx.Client(base_url="http://mc.test", transport=httpx.MockTransport(handler))
+    client._http = httpx2.Client(base_url="http://mc.test", transport=httpx2.MockTransport(handler))
     return RemoteMissionControl(client)
 
 
 def test_a_dropped_stream_resumes_after_the_last_event_printed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import httpx
+    import httpx2
 
     from missionctl.cli import remote
     from missionctl.schemas.events import EventFilters
@@ -367,20 +367,20 @@ def test_a_dropped_stream_resumes_after_the_last_event_printed(
 
     def broken(*chunks: str) -> Iterator[bytes]:
         yield from (chunk.encode() for chunk in chunks)
-        raise httpx.ReadError("connection reset by peer")
+        raise httpx2.ReadError("connection reset by peer")
 
     answers = iter(
         [
             # cut in the middle of the second message: seq 8 must come again, whole
-            lambda: httpx.Response(200, content=broken(_event(7), _event(8)[:30])),
+            lambda: httpx2.Response(200, content=broken(_event(7), _event(8)[:30])),
             # a ping, two events, then the server closes the stream (it restarts)
-            lambda: httpx.Response(200, content=iter([b": ping\n\n", _event(8).encode()])),
-            lambda: httpx.Response(503, json={"error": {"code": "x", "message": "restarting"}}),
-            lambda: httpx.Response(200, content=iter([_event(9).encode()])),
+            lambda: httpx2.Response(200, content=iter([b": ping\n\n", _event(8).encode()])),
+            lambda: httpx2.Response(503, json={"error": {"code": "x", "message": "restarting"}}),
+            lambda: httpx2.Response(200, content=iter([_event(9).encode()])),
         ]
     )
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         params = request.url.params
         asked.append(
             (request.headers.get("last-event-id"), params["after"], params.get_list("type"))
@@ -404,13 +404,13 @@ def test_a_dropped_stream_resumes_after_the_last_event_printed(
 
 
 def test_a_stream_that_never_opens_exits_2_and_a_refusal_is_not_retried() -> None:
-    import httpx
+    import httpx2
     import typer
 
     from missionctl.schemas.events import EventFilters
 
-    def unreachable(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused")
+    def unreachable(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("connection refused")
 
     with pytest.raises(typer.Exit) as exited:
         _remote(unreachable).follow_events(EventFilters(), after=0, emit=print)
@@ -418,9 +418,9 @@ def test_a_stream_that_never_opens_exits_2_and_a_refusal_is_not_retried() -> Non
 
     calls: list[int] = []
 
-    def refusing(request: httpx.Request) -> httpx.Response:
+    def refusing(request: httpx2.Request) -> httpx2.Response:
         calls.append(1)
-        return httpx.Response(403, json={"error": {"code": "forbidden", "message": "no"}})
+        return httpx2.Response(403, json={"error": {"code": "forbidden", "message": "no"}})
 
     with pytest.raises(typer.Exit) as refused:
         _remote(refusing).follow_events(EventFilters(), after=0, emit=print)

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -134,8 +134,8 @@ def test_serve_creates_the_data_directory_and_says_where(database_url: str, tmp_
         health = None
         while health is None and time.monotonic() < deadline and process.poll() is None:
             try:
-                health = httpx.get(f"{base}/healthz", timeout=2)
-            except httpx.TransportError:
+                health = httpx2.get(f"{base}/healthz", timeout=2)
+            except httpx2.TransportError:
                 time.sleep(0.2)
         log.seek(0)
         output = log.read()

@@ -17,7 +17,7 @@ HEAVY = (
     "openai",
     "sqlalchemy",
     "alembic",
-    "httpx",
+    "httpx2",
     "uvicorn",
     "fastapi",
     "genai_prices",

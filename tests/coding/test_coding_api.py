@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -23,14 +23,14 @@ GOAL = "Add a health check endpoint"
 
 
 @pytest.fixture
-async def as_role(app: FastAPI) -> AsyncIterator[dict[Role, httpx.AsyncClient]]:
+async def as_role(app: FastAPI) -> AsyncIterator[dict[Role, httpx2.AsyncClient]]:
     """One client per role, each with its own API token."""
     ctx: ServiceContext = app.state.ctx
     clients = {}
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx2.ASGITransport(app=app)
     for role in (Role.VIEWER, Role.OPERATOR, Role.APPROVER):
         headers = await bearer_headers(ctx, f"{role.value}-user", role)
-        clients[role] = httpx.AsyncClient(
+        clients[role] = httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         )
     yield clients
@@ -39,7 +39,7 @@ async def as_role(app: FastAPI) -> AsyncIterator[dict[Role, httpx.AsyncClient]]:
 
 
 async def test_a_mission_names_its_repository_and_coding_agent(
-    app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
+    app: FastAPI, as_role: dict[Role, httpx2.AsyncClient]
 ) -> None:
     await allow_coding(app.state.ctx, "/srv/repos")
     body = {
@@ -72,7 +72,7 @@ async def test_a_mission_names_its_repository_and_coding_agent(
     ],
 )
 async def test_a_bad_repository_is_refused_naming_the_field(
-    as_role: dict[Role, httpx.AsyncClient], repository: dict[str, str], field: str, said: str
+    as_role: dict[Role, httpx2.AsyncClient], repository: dict[str, str], field: str, said: str
 ) -> None:
     client = as_role[Role.OPERATOR]
     before = (await client.get("/api/v1/missions")).json()["total"]
@@ -84,7 +84,7 @@ async def test_a_bad_repository_is_refused_naming_the_field(
 
 
 async def test_full_access_over_the_api_and_the_merge_shows_its_diff(
-    app: FastAPI, as_role: dict[Role, httpx.AsyncClient], tmp_path: Path
+    app: FastAPI, as_role: dict[Role, httpx2.AsyncClient], tmp_path: Path
 ) -> None:
     ctx: ServiceContext = app.state.ctx
     repo = make_repository(tmp_path)

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -40,7 +40,7 @@ async def _approval(ctx: ServiceContext, run_id: object, step_id: str) -> Any:
 
 
 async def test_a_merge_card_shows_the_diff_escaped_and_links_the_artifact(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)
@@ -58,7 +58,7 @@ async def test_a_merge_card_shows_the_diff_escaped_and_links_the_artifact(
 
 
 async def test_full_access_on_the_page_needs_the_box_ticked_and_a_justification(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)
@@ -95,7 +95,7 @@ async def test_full_access_on_the_page_needs_the_box_ticked_and_a_justification(
     ],
 )
 async def test_the_new_mission_form_checks_the_repository_fields(
-    client: httpx.AsyncClient, fields: dict[str, str], field: str, message: str
+    client: httpx2.AsyncClient, fields: dict[str, str], field: str, message: str
 ) -> None:
     data = {"goal": "Add a health check endpoint"} | fields
     response = await client.post("/missions", data=data, headers=HTMX)
@@ -105,7 +105,7 @@ async def test_the_new_mission_form_checks_the_repository_fields(
 
 
 async def test_a_mission_created_with_a_repository_says_so_on_its_page(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     await allow_coding(ctx, "/srv/repos")
     data = {

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from click.testing import Result
 from typer.testing import CliRunner
@@ -44,7 +44,7 @@ def body(repo: Path | str, **repository: Any) -> dict[str, Any]:
 
 
 async def test_the_api_stores_and_shows_the_model_and_test_command(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)
@@ -91,7 +91,7 @@ async def test_the_api_stores_and_shows_the_model_and_test_command(
 )  # fmt: skip
 async def test_bad_model_or_test_command_is_a_422_naming_the_field_and_nothing_is_stored(
     ctx: ServiceContext,
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     repository: dict[str, Any],
     field: str,
     said: str,
@@ -111,7 +111,7 @@ async def _created(ctx: ServiceContext, repo: Path, **repository: Any) -> Any:
 
 
 async def test_creating_a_mission_detects_its_test_command_once_and_the_page_shows_it(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     (repo / "pytest.ini").write_text("[pytest]\n")
@@ -212,7 +212,7 @@ def test_the_cli_flags_set_them_and_bad_ones_are_one_line_errors(
 
 
 async def test_the_form_takes_them_and_shows_errors_beside_the_fields_input_kept(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)

@@ -1,6 +1,6 @@
 """The agents page lists the allowed repositories; only an admin allows or disallows one."""
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
@@ -12,7 +12,7 @@ URL = "/agents/coding:*"
 
 
 async def test_an_admin_allows_and_disallows_a_repository_on_the_agents_page(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     empty = await client.get("/agents")
     assert "No repository is allowed" in empty.text and 'data-form="allow-repository"' in empty.text

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -93,7 +93,7 @@ async def _merge_card(ctx: ServiceContext, run_id: uuid.UUID) -> ApprovalRead:
 
 
 async def test_changes_requested_runs_the_rework_and_the_merge_takes_the_whole_chain(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)

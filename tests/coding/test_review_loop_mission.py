@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -22,7 +22,7 @@ def _body(repo: Path, **repository: Any) -> dict[str, Any]:
 
 
 async def test_the_api_stores_review_and_the_page_says_what_it_does(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)
@@ -53,7 +53,7 @@ async def test_the_api_stores_review_and_the_page_says_what_it_does(
     ],
 )
 async def test_a_bad_review_value_is_a_422_on_the_field_and_nothing_is_stored(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path, repository: Any, said: str
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path, repository: Any, said: str
 ) -> None:
     await allow_coding(ctx, tmp_path)
     refused = await client.post("/api/v1/missions", json=_body(tmp_path / "r", **repository))
@@ -80,7 +80,7 @@ def test_the_cli_flag_sets_it_and_needs_a_coding_agent(cli: Invoke, tmp_path: Pa
 
 
 async def test_the_form_checkbox_sets_it_and_a_forged_value_is_refused_at_the_field(
-    ctx: ServiceContext, client: httpx.AsyncClient, tmp_path: Path
+    ctx: ServiceContext, client: httpx2.AsyncClient, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)

@@ -4,7 +4,7 @@ documented every task and built nothing, and the Markdown, the JSON and a PDF of
 import io
 import json
 
-import httpx
+import httpx2
 import pypdf
 
 from missionctl.documents.export import to_pdf
@@ -61,7 +61,7 @@ async def test_the_report_opens_with_the_headline_and_shows_each_tasks_outcome(
 
 
 async def test_a_viewer_reads_the_same_headline_and_outcomes_from_the_api(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     done = await run_goal(ctx, GOAL)
     headers = await bearer_headers(ctx, user="vera", role=Role.VIEWER)

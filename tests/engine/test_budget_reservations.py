@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -27,22 +27,22 @@ MODEL = "gpt-4o-mini"  # $0.15 in, $0.60 out per million tokens (bundled)
 @pytest.fixture
 async def api(
     settings: Settings, openai_server: ScriptedOpenAIServer
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The API and its engine, with the model served by the scripted server."""
     llm = LLMSettings(
         base_url=openai_server.base_url, api_key=SecretStr("sk-test"), model=MODEL, timeout_s=10
     )
     app = create_app(settings.model_copy(update={"llm": llm}))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx2.ASGITransport(app=app)
         headers = await bearer_headers(app.state.ctx)
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             yield http
 
 
-async def _poll(api: httpx.AsyncClient, url: str, done: Any, within_s: float = 30) -> Any:
+async def _poll(api: httpx2.AsyncClient, url: str, done: Any, within_s: float = 30) -> Any:
     deadline = time.monotonic() + within_s
     while True:
         body = (await api.get(url)).json()
@@ -53,7 +53,7 @@ async def _poll(api: httpx.AsyncClient, url: str, done: Any, within_s: float = 3
 
 
 async def test_steps_that_would_pass_the_cap_together_run_one_after_the_other(
-    api: httpx.AsyncClient, openai_server: ScriptedOpenAIServer
+    api: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer
 ) -> None:
     # Each reply takes a moment, so the run is seen with a step running.
     openai_server.default_handler = lambda body: Delay(0.5, answer_mission_call(body))
@@ -93,7 +93,7 @@ async def test_steps_that_would_pass_the_cap_together_run_one_after_the_other(
 
 
 async def test_an_uncapped_run_reserves_nothing_and_limits_no_call(
-    api: httpx.AsyncClient, openai_server: ScriptedOpenAIServer
+    api: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.default_handler = answer_mission_call
     spec = {"name": "free", "steps": [{"id": "api", "agent": "llm:architect"}]}
@@ -108,7 +108,7 @@ async def test_an_uncapped_run_reserves_nothing_and_limits_no_call(
 
 
 async def test_a_capped_llm_step_without_a_token_limit_is_refused_naming_the_step(
-    api: httpx.AsyncClient, openai_server: ScriptedOpenAIServer
+    api: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer
 ) -> None:
     spec = {"name": "unlimited", "steps": [{"id": "api", "agent": "llm:architect"}]}
     saved = await api.post("/api/v1/workflows", json=spec)

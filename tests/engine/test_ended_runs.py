@@ -10,7 +10,7 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -39,13 +39,13 @@ def _priced(ctx: ServiceContext) -> ServiceContext:
 
 
 @pytest.fixture
-async def priced_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def priced_client(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
     """The API, with a priced model configured (the client fixture has none)."""
     app = create_app(settings.model_copy(update={"llm": LLMSettings(model=MODEL)}))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx2.ASGITransport(app=app)
         headers = await bearer_headers(app.state.ctx)
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             yield http
@@ -59,7 +59,7 @@ async def _assert_replay_agrees_and_nothing_is_left(ctx: ServiceContext, run_id:
 
 
 async def test_a_run_refused_by_its_budget_ends_its_steps_with_the_reason(
-    priced_client: httpx.AsyncClient,
+    priced_client: httpx2.AsyncClient,
 ) -> None:
     ctx: ServiceContext = priced_client._transport.app.state.ctx  # type: ignore[attr-defined]
     spec = {

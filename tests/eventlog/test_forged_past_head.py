@@ -9,7 +9,7 @@ refusals (a 401 stays a 401), and its engine must dispatch nothing rather than c
 import asyncio
 import logging
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -63,7 +63,7 @@ async def test_verify_reports_a_row_past_the_head(ctx: ServiceContext, valid_has
 
 
 async def test_writes_are_503_while_reads_and_refusals_still_answer(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    client: httpx2.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     ctx: ServiceContext = client._transport.app.state.ctx  # type: ignore[attr-defined]
     viewer = await bearer_headers(ctx, "vera", Role.VIEWER)

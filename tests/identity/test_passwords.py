@@ -1,6 +1,6 @@
 """Passwords are checked against the common-password list, repetition and the user's name."""
 
-import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 
@@ -56,7 +56,7 @@ def test_unusual_phrases_pass() -> None:
     assert password_problem("a quiet harbour at dusk", user_name="al") is None
 
 
-async def test_the_api_answers_422_naming_the_password(client: httpx.AsyncClient) -> None:
+async def test_the_api_answers_422_naming_the_password(client: httpx2.AsyncClient) -> None:
     for password, reason in REFUSED:
         answer = await client.post(
             "/api/v1/users", json={"name": "ada", "role": "viewer", "password": password}

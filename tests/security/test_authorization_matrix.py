@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import APIRouter, FastAPI
 
@@ -318,10 +318,10 @@ async def test_every_route_times_every_caller_gets_the_declared_answer(matrix_ap
     callers = await make_callers(app.state.ctx)
     routes = cases(app)
     assert len(routes) >= 30, "the route table was not read"
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx2.ASGITransport(app=app)
     failures: list[str] = []
     denials: Counter[tuple[str, int]] = Counter()
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
         for method, path, entry in routes:
             url = concrete(path) + ENDLESS_STREAMS.get(path, "")
             body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT") else {}

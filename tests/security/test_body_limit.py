@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -41,15 +41,15 @@ class Body:
 
 
 @pytest.fixture
-async def app_http(settings: Settings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+async def app_http(settings: Settings) -> AsyncIterator[tuple[Any, httpx2.AsyncClient]]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield app, http
 
 
-def _assert_refused(response: httpx.Response, limit: int) -> None:
+def _assert_refused(response: httpx2.Response, limit: int) -> None:
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == "application/json"
     error = response.json()["error"]
@@ -59,7 +59,7 @@ def _assert_refused(response: httpx.Response, limit: int) -> None:
 
 
 async def test_a_declared_100_mb_body_is_refused_unread_and_unauthenticated(
-    app_http: tuple[Any, httpx.AsyncClient],
+    app_http: tuple[Any, httpx2.AsyncClient],
 ) -> None:
     _, http = app_http
     body = Body(HUNDRED_MB)
@@ -75,7 +75,7 @@ async def test_a_declared_100_mb_body_is_refused_unread_and_unauthenticated(
 
 
 async def test_a_chunked_100_mb_body_is_cut_off_at_the_limit(
-    app_http: tuple[Any, httpx.AsyncClient],
+    app_http: tuple[Any, httpx2.AsyncClient],
 ) -> None:
     app, http = app_http
     body = Body(HUNDRED_MB)
@@ -89,13 +89,13 @@ async def test_a_chunked_100_mb_body_is_cut_off_at_the_limit(
 
 
 @pytest.fixture
-async def small(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def small(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
     tight = settings.model_copy(update={"server": ServerSettings(max_body_bytes=SMALL_LIMIT)})
     app = create_app(tight)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx2.ASGITransport(app=app)
         headers = await bearer_headers(app.state.ctx)
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             yield http
@@ -108,7 +108,7 @@ def _mission_body(size: int) -> bytes:
 
 
 async def test_a_body_at_the_limit_still_works_one_byte_more_does_not(
-    small: httpx.AsyncClient,
+    small: httpx2.AsyncClient,
 ) -> None:
     json_type = {"content-type": "application/json"}
     at_limit = await small.post(

@@ -19,7 +19,7 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -78,7 +78,7 @@ def _model(key: str) -> Any:
     return handler
 
 
-async def _wait(http: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+async def _wait(http: httpx2.AsyncClient, run_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while True:
         run = (await http.get(f"/api/v1/runs/{run_id}")).json()
@@ -88,13 +88,13 @@ async def _wait(http: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
         await asyncio.sleep(0.05)
 
 
-async def _ok(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+async def _ok(http: httpx2.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx2.Response:
     response = await http.request(method, url, **kwargs)
     assert response.status_code < 300, (url, response.status_code, response.text[:500])
     return response
 
 
-async def _all_events(http: httpx.AsyncClient, run_id: str) -> list[dict[str, Any]]:
+async def _all_events(http: httpx2.AsyncClient, run_id: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     after = 0
     while True:
@@ -132,8 +132,8 @@ async def test_canary_secrets_are_absent_from_every_record(
     async with app.router.lifespan_context(app):
         ctx = app.state.ctx
         headers = await bearer_headers(ctx)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             # A mission planned by the model and run to completion, through the API.

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -56,14 +56,14 @@ def probe(**inputs: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def as_role(app: FastAPI) -> AsyncIterator[dict[Role, httpx.AsyncClient]]:
+async def as_role(app: FastAPI) -> AsyncIterator[dict[Role, httpx2.AsyncClient]]:
     """One client per role, each with its own API token."""
     ctx: ServiceContext = app.state.ctx
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx2.ASGITransport(app=app)
     clients = {}
     for role in Role:
         headers = await bearer_headers(ctx, f"{role.value}-coder", role)
-        clients[role] = httpx.AsyncClient(
+        clients[role] = httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         )
     yield clients
@@ -71,7 +71,7 @@ async def as_role(app: FastAPI) -> AsyncIterator[dict[Role, httpx.AsyncClient]]:
         await client.aclose()
 
 
-async def _save_and_run(client: httpx.AsyncClient, workflow: dict[str, Any]) -> dict[str, Any]:
+async def _save_and_run(client: httpx2.AsyncClient, workflow: dict[str, Any]) -> dict[str, Any]:
     saved = await client.post("/api/v1/workflows", json=workflow)
     assert saved.status_code == 201, saved.text
     started = await client.post(f"/api/v1/workflows/{saved.json()['id']}/runs", json={})
@@ -85,7 +85,7 @@ async def _requested(ctx: ServiceContext, run: dict[str, Any]) -> list[str]:
 
 
 async def test_the_probe_waits_for_an_approver_who_reads_the_program(
-    app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
+    app: FastAPI, as_role: dict[Role, httpx2.AsyncClient]
 ) -> None:
     allowed = await as_role[Role.ADMIN].patch(
         CODING, json={"allowed_repositories": {"/srv/any": True}}
@@ -102,7 +102,7 @@ async def test_the_probe_waits_for_an_approver_who_reads_the_program(
 
 
 async def test_a_read_only_step_of_a_preset_waits_too_and_shows_the_cli(
-    app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
+    app: FastAPI, as_role: dict[Role, httpx2.AsyncClient]
 ) -> None:
     await as_role[Role.ADMIN].patch(CODING, json={"allowed_repositories": {REPO: True}})
     workflow = probe(approval_mode="read-only")
@@ -118,7 +118,7 @@ async def test_a_read_only_step_of_a_preset_waits_too_and_shows_the_cli(
 
 
 async def test_a_secret_waits_for_an_approver_who_is_told_its_name(
-    app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
+    app: FastAPI, as_role: dict[Role, httpx2.AsyncClient]
 ) -> None:
     admin = as_role[Role.ADMIN]
     await admin.patch(CODING, json={"allowed_repositories": {REPO: True}})
@@ -132,7 +132,7 @@ async def test_a_secret_waits_for_an_approver_who_is_told_its_name(
 
 
 async def test_once_an_admin_allows_program_and_repository_the_step_runs_unasked(
-    app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
+    app: FastAPI, as_role: dict[Role, httpx2.AsyncClient]
 ) -> None:
     admin, operator = as_role[Role.ADMIN], as_role[Role.OPERATOR]
     await admin.patch(CODING, json={"allowed_repositories": {REPO: True}})
@@ -146,7 +146,7 @@ async def test_once_an_admin_allows_program_and_repository_the_step_runs_unasked
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR, Role.APPROVER])
 async def test_only_an_admin_changes_either_list(
-    as_role: dict[Role, httpx.AsyncClient], role: Role
+    as_role: dict[Role, httpx2.AsyncClient], role: Role
 ) -> None:
     client = as_role[role]
     refused = await client.patch(CODING, json={"allowed_repositories": {REPO: True}})
@@ -160,7 +160,7 @@ async def test_only_an_admin_changes_either_list(
 
 
 async def test_a_repository_nobody_allowed_is_refused_at_save_naming_the_fix(
-    as_role: dict[Role, httpx.AsyncClient],
+    as_role: dict[Role, httpx2.AsyncClient],
 ) -> None:
     operator = as_role[Role.OPERATOR]
     saved = await operator.post("/api/v1/workflows", json=probe())
@@ -180,7 +180,7 @@ async def test_a_repository_nobody_allowed_is_refused_at_save_naming_the_fix(
 
 @pytest.mark.parametrize("source", METADATA)
 async def test_a_clone_url_to_a_private_address_is_refused_naming_the_setting(
-    as_role: dict[Role, httpx.AsyncClient], source: str
+    as_role: dict[Role, httpx2.AsyncClient], source: str
 ) -> None:
     await as_role[Role.ADMIN].patch(CODING, json={"allowed_repositories": {source: True}})
     operator = as_role[Role.OPERATOR]
@@ -197,10 +197,10 @@ async def test_a_clone_url_to_a_private_address_is_refused_naming_the_setting(
 
 @pytest.mark.both_databases
 async def test_two_admins_allowing_one_repository_at_once_leave_one_entry(
-    app: FastAPI, as_role: dict[Role, httpx.AsyncClient]
+    app: FastAPI, as_role: dict[Role, httpx2.AsyncClient]
 ) -> None:
-    other = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
+    other = httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app),
         base_url="http://testserver",
         headers=await bearer_headers(app.state.ctx, "second-admin", Role.ADMIN),
     )

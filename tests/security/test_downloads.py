@@ -13,7 +13,7 @@ from email.message import Message
 from email.utils import collapse_rfc2231_value
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -95,7 +95,7 @@ def test_only_well_formed_media_types_are_sent() -> None:
 
 
 class Served:
-    def __init__(self, app: FastAPI, http: httpx.AsyncClient) -> None:
+    def __init__(self, app: FastAPI, http: httpx2.AsyncClient) -> None:
         self.app = app
         self.http = http
 
@@ -115,8 +115,8 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         headers = await bearer_headers(app.state.ctx)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             yield Served(app, http)

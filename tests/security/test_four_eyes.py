@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -35,25 +35,25 @@ def _definition() -> dict[str, Any]:
     return {"name": f"wf-{uuid.uuid4().hex[:8]}", "steps": [gated]}
 
 
-async def _save(writer: httpx.AsyncClient) -> str:
+async def _save(writer: httpx2.AsyncClient) -> str:
     saved = await writer.post("/api/v1/workflows", json=_definition())
     assert saved.status_code == 201, saved.text
     return str(saved.json()["id"])
 
 
-async def _start(starter: httpx.AsyncClient, workflow_id: str) -> str:
+async def _start(starter: httpx2.AsyncClient, workflow_id: str) -> str:
     started = await starter.post(f"/api/v1/workflows/{workflow_id}/runs")
     assert started.status_code == 202, started.text
     return str(started.json()["id"])
 
 
-async def _pending(http: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+async def _pending(http: httpx2.AsyncClient, run_id: str) -> dict[str, Any]:
     [pending] = (await http.get("/api/v1/approvals", params={"run_id": run_id})).json()
     assert pending["state"] == "pending"
     return dict(pending)
 
 
-def _message(response: httpx.Response) -> str:
+def _message(response: httpx2.Response) -> str:
     return str(response.json()["error"]["message"])
 
 

@@ -9,7 +9,7 @@ whose forwarded headers uvicorn was told to trust; a forwarded header alone prov
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -30,9 +30,9 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
         yield app
 
 
-def _client(asgi: Any, base_url: str, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=asgi)
-    return httpx.AsyncClient(transport=transport, base_url=base_url, headers=headers or {})
+def _client(asgi: Any, base_url: str, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=asgi)
+    return httpx2.AsyncClient(transport=transport, base_url=base_url, headers=headers or {})
 
 
 async def test_every_private_answer_says_no_store_and_static_files_do_not(app: Any) -> None:
@@ -62,7 +62,7 @@ async def test_every_private_answer_says_no_store_and_static_files_do_not(app: A
         answers["sign-in page"] = await anonymous.get("/sign-in")
         answers["refused"] = await anonymous.get("/api/v1/missions")
     async with (
-        httpx.AsyncClient(
+        httpx2.AsyncClient(
             transport=StreamingASGITransport(app), base_url="http://testserver", headers=headers
         ) as streaming,
         streaming.stream("GET", f"/runs/{run.id}/stream") as response,

@@ -8,7 +8,7 @@ and typed as what it is only when that type is passive; the in-page viewers stil
 
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -33,7 +33,7 @@ ACTIVE = [
 class Served:
     """The app, an admin's client, and a way to store an artifact as a step would."""
 
-    def __init__(self, app: object, http: httpx.AsyncClient) -> None:
+    def __init__(self, app: object, http: httpx2.AsyncClient) -> None:
         self.app = app
         self.http = http
 
@@ -53,14 +53,14 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         headers = await bearer_headers(app.state.ctx)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             yield Served(app, http)
 
 
-def _inert(response: httpx.Response) -> None:
+def _inert(response: httpx2.Response) -> None:
     assert response.status_code == 200, response.text
     assert response.headers["content-disposition"].startswith("attachment;")
     assert response.headers["x-content-type-options"] == "nosniff"

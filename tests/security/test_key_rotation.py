@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner, Result
@@ -82,12 +82,12 @@ async def server(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @asynccontextmanager
-async def _signed_in(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def _signed_in(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
     """A browser signed in as the admin ``ada`` through a one-time link."""
     await ensure_user(app.state.ctx, "ada", Role.ADMIN)
     secret = await sign_in_link_secret(app.state.ctx, "ada")
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(
         transport=transport, base_url="http://testserver", headers={"Accept": "text/html"}
     ) as http:
         assert (await http.get("/sign-in", params={"token": secret})).status_code == 303

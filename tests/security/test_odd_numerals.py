@@ -7,7 +7,7 @@ and ordering its problems read the field path's "²" as a number (``str.isdigit`
 
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -50,8 +50,10 @@ async def test_a_definition_with_an_input_named_superscript_two_is_a_422(app: Fa
         "inputs": {"²": [], "Ù": {}},
         "steps": [{"id": "a", "agent": "builtin:noop", "estimate_tokens": 43.5}],
     }
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(
+        transport=transport, base_url="http://t", headers=headers
+    ) as http:
         response = await http.post("/api/v1/workflows", json=definition)
         assert response.status_code == 422, response.text
         fields = [d["field"] for d in response.json()["error"]["details"]]
@@ -67,8 +69,10 @@ async def test_an_odd_content_length_is_not_a_server_error(app: FastAPI, declare
     async def chunks() -> AsyncIterator[bytes]:
         yield body
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(
+        transport=transport, base_url="http://t", headers=headers
+    ) as http:
         for path in ("/api/v1/missions", "/api/v1/workflows"):
             response = await http.post(
                 path,

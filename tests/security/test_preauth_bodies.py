@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -67,8 +67,8 @@ async def test_an_anonymous_body_is_refused_401_on_every_route_before_it_is_read
     ]
     assert len(routes) >= 50, "the route table was not read"
     failures = []
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
         for method, path in routes:
             for headers, body in MALFORMED:
                 answer = await http.request(method, concrete(path), headers=headers, content=body)
@@ -79,8 +79,8 @@ async def test_an_anonymous_body_is_refused_401_on_every_route_before_it_is_read
 
 
 async def test_an_anonymous_yaml_definition_gets_401_and_the_api_s_reason(app: FastAPI) -> None:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
         answer = await http.post("/api/v1/workflows", content=b"name: [", headers=YAML)
     assert answer.status_code == 401, answer.text
     assert answer.json()["error"]["code"] == "not_authenticated"
@@ -91,8 +91,8 @@ async def test_a_viewer_cannot_make_the_server_parse_a_definition_it_may_not_sav
     app: FastAPI,
 ) -> None:
     headers = await bearer_headers(app.state.ctx, "reader", Role.VIEWER) | YAML
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
         answer = await http.post("/api/v1/workflows", content=b"name: [", headers=headers)
     assert answer.status_code == 403, answer.text
     assert "workflows:write" in answer.json()["error"]["message"]
@@ -125,8 +125,8 @@ async def test_past_two_large_bodies_at_once_an_identity_gets_429(app: FastAPI) 
     headers = await bearer_headers(app.state.ctx, "reader", Role.VIEWER) | YAML
     others = await bearer_headers(app.state.ctx, "other", Role.VIEWER) | YAML
     slots = body_slots(app)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(
         transport=transport, base_url="http://testserver", timeout=120
     ) as http:
         # About 110 KB: a second or more of parsing each, well within the parse time limit on
@@ -198,7 +198,7 @@ async def test_healthz_answers_while_a_viewer_s_expensive_validate_is_parsed(
     order: list[str] = []
 
     def validate() -> None:
-        answer = httpx.post(
+        answer = httpx2.post(
             served.url + VALIDATE, content=flood_yaml(20_000), headers=headers, timeout=300
         )
         order.append(f"validate {answer.status_code}")
@@ -207,7 +207,7 @@ async def test_healthz_answers_while_a_viewer_s_expensive_validate_is_parsed(
     flood.start()
     try:
         await _until(lambda: slots.in_progress() == 1)
-        async with httpx.AsyncClient(base_url=served.url, timeout=300) as http:
+        async with httpx2.AsyncClient(base_url=served.url, timeout=300) as http:
             health = await http.get("/healthz")
             order.append(f"healthz {health.status_code}")
             still_parsing = slots.in_progress() == 1

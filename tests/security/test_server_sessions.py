@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from itsdangerous import URLSafeTimedSerializer
@@ -42,18 +42,18 @@ _SESSION_ROW = re.compile(r'data-session="([0-9a-f-]{36})" data-active="(true|fa
 class Browser:
     """One cookie-keeping client of the app (a browser), sending no credentials of its own."""
 
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     async def csrf(self, path: str = "/sign-in") -> str:
         match = _CSRF.search((await self.http.get(path)).text)
         assert match, f"{path} carries no CSRF token"
         return match.group(1)
 
-    async def sign_in(self, name: str, password: str = PASSWORD) -> httpx.Response:
+    async def sign_in(self, name: str, password: str = PASSWORD) -> httpx2.Response:
         form = {"name": name, "password": password, "csrf_token": await self.csrf()}
         return await self.http.post("/sign-in", data=form)
 
-    async def post(self, path: str, **fields: str) -> httpx.Response:
+    async def post(self, path: str, **fields: str) -> httpx2.Response:
         token = await self.csrf("/sessions")
         return await self.http.post(path, data={"csrf_token": token, **fields})
 
@@ -77,8 +77,8 @@ async def site(settings: Settings) -> AsyncIterator[Site]:
 
     @asynccontextmanager
     async def browser(agent: str = "TestBrowser/1.0") -> AsyncIterator[Browser]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers={"user-agent": agent}
         ) as http:
             yield Browser(http)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event as sa_event
@@ -55,14 +55,14 @@ _RECHECK_S = 0.2
 class Browser:
     """A cookie-keeping client whose responses stream (a browser with a page open)."""
 
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     async def csrf(self, path: str = "/sign-in") -> str:
         match = _CSRF.search((await self.http.get(path)).text)
         assert match, f"{path} carries no CSRF token"
         return match.group(1)
 
-    async def sign_in(self, name: str, password: str = PASSWORD) -> httpx.Response:
+    async def sign_in(self, name: str, password: str = PASSWORD) -> httpx2.Response:
         form = {"name": name, "password": password, "csrf_token": await self.csrf()}
         return await self.http.post("/sign-in", data=form)
 
@@ -70,7 +70,7 @@ class Browser:
 @asynccontextmanager
 async def _client(app: FastAPI, headers: dict[str, str] | None = None) -> AsyncIterator[Browser]:
     transport = StreamingASGITransport(app)
-    async with httpx.AsyncClient(
+    async with httpx2.AsyncClient(
         transport=transport, base_url="http://testserver", headers=headers
     ) as http:
         yield Browser(http)
@@ -90,11 +90,11 @@ def quick_checks(monkeypatch: pytest.MonkeyPatch) -> None:
 class _Watch:
     """Reads a streaming response to its end in a task of its own (a wait never cancels it)."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx2.Response) -> None:
         self._task = asyncio.create_task(self._drain(response))
 
     @staticmethod
-    async def _drain(response: httpx.Response) -> None:
+    async def _drain(response: httpx2.Response) -> None:
         async for _ in response.aiter_raw():
             pass
 
@@ -109,7 +109,7 @@ class _Watch:
 
 
 @asynccontextmanager
-async def _watching(response: httpx.Response) -> AsyncIterator[_Watch]:
+async def _watching(response: httpx2.Response) -> AsyncIterator[_Watch]:
     watch = _Watch(response)
     try:
         yield watch

@@ -4,7 +4,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -28,7 +28,7 @@ class Browser:
     """An app and a cookie-keeping client that sends no credentials of its own."""
 
     app: FastAPI
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     async def csrf(self, path: str = "/sign-in") -> str:
         """The CSRF token the page at ``path`` carries for this browser's session."""
@@ -36,7 +36,7 @@ class Browser:
         assert match, f"{path} carries no CSRF token"
         return match.group(1)
 
-    async def sign_in(self, name: str, password: str) -> httpx.Response:
+    async def sign_in(self, name: str, password: str) -> httpx2.Response:
         token = await self.csrf()
         form = {"name": name, "password": password, "csrf_token": token, "next": "/runs"}
         return await self.http.post("/sign-in", data=form)
@@ -49,8 +49,8 @@ async def browser(settings: Settings) -> AsyncIterator[Browser]:
     )
     app = create_app(limited)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield Browser(app, http)
         await assert_consistent(app.state.ctx)
 
@@ -69,8 +69,8 @@ async def test_the_session_cookie_is_http_only_lax_and_secure_over_https(browser
     cookie = (await browser.http.get("/sign-in")).headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=browser.app), base_url="https://testserver"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=browser.app), base_url="https://testserver"
     ) as https:
         assert "Secure" in (await https.get("/sign-in")).headers["set-cookie"]
 
@@ -183,8 +183,8 @@ async def test_the_window_frees_a_slot_for_the_right_password(settings: Settings
     for limiter in (limits.sign_in_account, limits.sign_in_address):
         limiter._clock = lambda: now[0]
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             browser = Browser(app, http)
             await add_user(app.state.ctx, "ada", Role.OPERATOR)
             assert (await browser.sign_in("ada", "wrong password!")).status_code == 401
@@ -241,8 +241,8 @@ async def test_api_tokens_are_rate_limited_per_minute(settings: Settings) -> Non
         _, secret = await identity.create_token(
             app.state.ctx, user_name="ada", name="busy", actor="system"
         )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport,
             base_url="http://testserver",
             headers={"Authorization": f"Bearer {secret}"},

@@ -11,7 +11,7 @@ answer are kept, never its body.
 
 import uuid
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -40,7 +40,7 @@ SECRET_ANSWER = b'{"AccessKeyId": "ASIA-internal-answer", "Token": "metadata-sec
 
 @pytest.mark.parametrize("url", FORBIDDEN)
 async def test_a_subscription_to_a_private_address_is_refused_naming_the_setting(
-    client: httpx.AsyncClient, url: str
+    client: httpx2.AsyncClient, url: str
 ) -> None:
     refused = await client.post("/api/v1/webhooks", json={"url": url, "events": ["run.failed"]})
 
@@ -51,7 +51,7 @@ async def test_a_subscription_to_a_private_address_is_refused_naming_the_setting
     assert (await client.get("/api/v1/webhooks")).json() == []  # nothing was saved
 
 
-async def test_an_address_changed_to_a_private_one_is_refused(client: httpx.AsyncClient) -> None:
+async def test_an_address_changed_to_a_private_one_is_refused(client: httpx2.AsyncClient) -> None:
     made = await client.post(
         "/api/v1/webhooks", json={"url": "https://hooks.example.test/x", "events": ["run.failed"]}
     )
@@ -73,8 +73,8 @@ async def test_an_allowed_network_may_be_subscribed(settings: Settings) -> None:
     app = create_app(allowed)
     async with app.router.lifespan_context(app):
         headers = await bearer_headers(app.state.ctx)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             data = {"url": "http://2130706433/hook", "events": ["run.failed"]}

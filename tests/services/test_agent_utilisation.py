@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import update
 
@@ -159,7 +159,7 @@ def test_windows_are_resolved_and_bad_ones_refused_naming_the_field() -> None:
 
 
 async def test_the_route_answers_readers_and_refuses_bad_windows(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     answered = await client.get("/api/v1/agents/utilisation", params={"window": "7d"})
     assert answered.status_code == 200, answered.text
@@ -178,7 +178,7 @@ async def test_the_route_answers_readers_and_refuses_bad_windows(
 
 
 async def test_a_viewer_reads_utilisation_and_an_anonymous_caller_does_not(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     from missionctl.domain.access import Role
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.settings import Settings, TracingSettings
@@ -31,7 +31,7 @@ def settings(settings: Settings, receiver: OTLPReceiver) -> Settings:
     return settings.model_copy(update={"tracing": tracing})
 
 
-async def _wait(client: httpx.AsyncClient, url: str, within_s: float = 30) -> dict[str, Any]:
+async def _wait(client: httpx2.AsyncClient, url: str, within_s: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + within_s
     while (body := (await client.get(url)).json())["status"] != "completed":
         assert time.monotonic() < deadline, body
@@ -41,7 +41,7 @@ async def _wait(client: httpx.AsyncClient, url: str, within_s: float = 30) -> di
 
 
 async def test_the_server_traces_its_runs_and_links_the_run_page_to_the_trace(
-    client: httpx.AsyncClient, receiver: OTLPReceiver
+    client: httpx2.AsyncClient, receiver: OTLPReceiver
 ) -> None:
     definition = {
         "name": "traced",

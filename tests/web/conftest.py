@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -20,7 +20,7 @@ class LiveApp:
     """The app (with its lifespan and embedded engine running) and a streaming client of it."""
 
     app: FastAPI
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     @property
     def ctx(self) -> ServiceContext:
@@ -36,7 +36,7 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
     async with app.router.lifespan_context(app):
         transport = StreamingASGITransport(app)
         headers = await bearer_headers(app.state.ctx)
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             yield LiveApp(app, http)

@@ -1,7 +1,7 @@
 """Helpers of the page tests: seeding missions in given states, a streaming ASGI transport and
 a reader of Server-Sent Events.
 
-httpx's ``ASGITransport`` buffers a whole response before returning it, so an endless SSE
+httpx2's ``ASGITransport`` buffers a whole response before returning it, so an endless SSE
 stream would never return. ``StreamingASGITransport`` hands the body over as the app sends it
 and tells the app the client went away (``http.disconnect``) when the response is closed, which
 is what a browser dropping its connection does.
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy import func, select
 
 from missionctl.db.models import Event
@@ -115,7 +115,7 @@ class Message:
         return "\n".join(self.data)
 
 
-async def messages(response: httpx.Response) -> AsyncIterator[Message]:
+async def messages(response: httpx2.Response) -> AsyncIterator[Message]:
     """Parse the SSE messages of a streaming response (comments, such as pings, are skipped)."""
     current = Message()
     async for line in response.aiter_lines():
@@ -142,11 +142,11 @@ class Inbox:
     stream at the first pause longer than ``t`` (which a loaded machine makes likely).
     """
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx2.Response) -> None:
         self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
         self._reader = asyncio.create_task(self._read(response))
 
-    async def _read(self, response: httpx.Response) -> None:
+    async def _read(self, response: httpx2.Response) -> None:
         try:
             async for message in messages(response):
                 self._queue.put_nowait(message)
@@ -170,7 +170,7 @@ class Inbox:
             await self._reader
 
 
-class _BodyStream(httpx.AsyncByteStream):
+class _BodyStream(httpx2.AsyncByteStream):
     def __init__(
         self, queue: "asyncio.Queue[bytes | None]", task: "asyncio.Task[None]", gone: asyncio.Event
     ) -> None:
@@ -190,13 +190,13 @@ class _BodyStream(httpx.AsyncByteStream):
             self._task.cancel()
 
 
-class StreamingASGITransport(httpx.AsyncBaseTransport):
-    """Like ``httpx.ASGITransport``, but the body streams and closing it disconnects."""
+class StreamingASGITransport(httpx2.AsyncBaseTransport):
+    """Like ``httpx2.ASGITransport``, but the body streams and closing it disconnects."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         started = asyncio.Event()
@@ -249,6 +249,6 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
         await started.wait()
         if "status" not in head:
             await task  # the app failed before it answered: raise its error here
-        return httpx.Response(
+        return httpx2.Response(
             head["status"], headers=head["headers"], stream=_BodyStream(queue, task, gone)
         )

@@ -2,7 +2,7 @@
 
 import re
 
-import httpx
+import httpx2
 
 from missionctl.services import ServiceContext
 from tests.engine.helpers import start, step, wait_for_run
@@ -15,7 +15,7 @@ def _row(html: str, agent: str) -> str:
 
 
 async def test_the_agents_page_shows_utilisation_and_refuses_an_unknown_window(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     run = await start(ctx, [step("ok"), step("bad", "builtin:fail", "ok")])
     await wait_for_run(ctx, run.id)  # the app's own engine runs it

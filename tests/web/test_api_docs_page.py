@@ -2,7 +2,7 @@
 
 import re
 
-import httpx
+import httpx2
 
 from missionctl.app import create_app
 from missionctl.settings import Settings
@@ -13,8 +13,8 @@ async def test_the_docs_page_is_open_and_loads_only_files_of_this_server(
 ) -> None:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
             page = await http.get("/docs")
             assert page.status_code == 200  # no identity needed, as for the schema it shows
             assert (await http.get("/openapi.json")).status_code == 200

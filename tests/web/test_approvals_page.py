@@ -4,7 +4,7 @@ import html as html_lib
 import re
 import uuid
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.schemas.runs import RunRead
@@ -51,7 +51,7 @@ async def pending_id(ctx: ServiceContext, run: RunRead) -> uuid.UUID:
     return approval.id
 
 
-async def test_an_empty_queue_says_what_appears_here(client: httpx.AsyncClient) -> None:
+async def test_an_empty_queue_says_what_appears_here(client: httpx2.AsyncClient) -> None:
     response = await client.get("/approvals")
 
     assert response.status_code == 200
@@ -63,7 +63,7 @@ async def test_an_empty_queue_says_what_appears_here(client: httpx.AsyncClient) 
 
 
 async def test_a_gated_step_is_listed_with_exactly_what_will_run(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     run = await gated_run(ctx)
     approval_id = await pending_id(ctx, run)
@@ -95,7 +95,7 @@ async def test_a_gated_step_is_listed_with_exactly_what_will_run(
 
 
 async def test_reject_without_a_reason_is_refused_and_the_page_says_why(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     run = await gated_run(ctx)
     approval_id = await pending_id(ctx, run)
@@ -116,7 +116,7 @@ async def test_reject_without_a_reason_is_refused_and_the_page_says_why(
 
 
 async def test_approve_queues_the_step_and_the_card_shows_the_decision(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     run = await gated_run(ctx)
     approval_id = await pending_id(ctx, run)
@@ -159,7 +159,7 @@ async def test_approve_queues_the_step_and_the_card_shows_the_decision(
 
 
 async def test_reject_with_a_reason_fails_the_step_and_records_it(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     run = await gated_run(ctx)
     approval_id = await pending_id(ctx, run)
@@ -179,7 +179,7 @@ async def test_reject_with_a_reason_fails_the_step_and_records_it(
 
 
 async def test_a_viewer_reads_the_queue_but_cannot_decide(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     run = await gated_run(ctx)
     approval_id = await pending_id(ctx, run)

@@ -4,7 +4,7 @@ import json
 import re
 import uuid
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.schemas.artifacts import ArtifactRead
@@ -40,7 +40,7 @@ async def store(
 
 
 async def test_markdown_with_scripts_and_javascript_links_renders_inert(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     artifact = await store(
@@ -82,7 +82,7 @@ def test_the_markdown_renderer_never_lets_active_content_through() -> None:
 
 
 async def test_json_is_pretty_printed_and_collapsible(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     value = {"name": "<b>x</b>", "items": [1, 2.5, True, None], "nested": {"deep": {"deeper": {}}}}
     artifact = await store(
@@ -102,7 +102,7 @@ async def test_json_is_pretty_printed_and_collapsible(
 
 @pytest.mark.parametrize("depth", [900, 100_000])
 async def test_json_nested_without_end_is_summarised_not_a_500(
-    ctx: ServiceContext, client: httpx.AsyncClient, depth: int
+    ctx: ServiceContext, client: httpx2.AsyncClient, depth: int
 ) -> None:
     """A program's JSON deep enough to exhaust the renderer's stack, or the parser's."""
     body = ("[" * depth + "1" + "]" * depth).encode()
@@ -115,7 +115,7 @@ async def test_json_nested_without_end_is_summarised_not_a_500(
 
 
 async def test_diffs_are_highlighted_and_other_files_offered_as_downloads(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     diff = b"--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n-old = 1\n+new = 2\n same\n"
     patch = await store(ctx, None, "fix.diff", "diff", "text/x-diff", diff)
@@ -134,7 +134,7 @@ async def test_diffs_are_highlighted_and_other_files_offered_as_downloads(
 
 
 async def test_the_run_page_shows_steps_with_attempts_timings_tokens_and_cost(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     steps = [
         {"id": "flaky", "agent": "builtin:fail", "inputs": {"fail_attempts": 1, "message": "boom"}},
@@ -166,7 +166,7 @@ async def test_the_run_page_shows_steps_with_attempts_timings_tokens_and_cost(
 
 
 async def test_the_runs_list_shows_every_run_newest_first(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     assert "No runs yet" in (await client.get("/runs")).text
     mission = await planned_mission(ctx)

@@ -2,7 +2,7 @@
 
 import uuid
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.planning import LocalPlanner
@@ -23,7 +23,7 @@ async def _waiting(ctx: ServiceContext, goal: str = "Build a thing.") -> uuid.UU
 
 
 async def test_the_page_shows_the_questions_and_the_answers_plan_the_mission(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission_id = await _waiting(ctx)
 
@@ -53,7 +53,7 @@ async def test_the_page_shows_the_questions_and_the_answers_plan_the_mission(
 
 
 async def test_answers_still_vague_bring_a_warning_toast(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission_id = await _waiting(ctx)
 
@@ -68,7 +68,7 @@ async def test_answers_still_vague_bring_a_warning_toast(
 
 
 async def test_planning_a_vague_mission_says_the_planner_has_questions(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await mission_service.create_mission(
         ctx, data=MissionCreate(goal="Build an app"), actor=ACTOR
@@ -84,7 +84,7 @@ async def test_planning_a_vague_mission_says_the_planner_has_questions(
 
 
 async def test_empty_or_long_answers_are_named_and_change_nothing(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission_id = await _waiting(ctx)
 
@@ -106,7 +106,7 @@ async def test_empty_or_long_answers_are_named_and_change_nothing(
 
 
 async def test_answers_to_a_planned_mission_get_a_conflict_toast(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission_id = await _waiting(ctx, "Build a URL shortener")
 
@@ -118,7 +118,7 @@ async def test_answers_to_a_planned_mission_get_a_conflict_toast(
 
 
 async def test_a_viewer_reads_the_questions_without_a_form_and_is_refused(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission_id = await _waiting(ctx)
     app = client._transport.app  # type: ignore[attr-defined]
@@ -138,7 +138,7 @@ async def test_a_viewer_reads_the_questions_without_a_form_and_is_refused(
 
 
 async def test_the_missions_list_says_needs_answers(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     await _waiting(ctx)
 

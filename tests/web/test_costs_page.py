@@ -7,7 +7,7 @@ model name holding markup shows as text.
 import re
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.schemas.costs import CostBucket, CostLine
@@ -71,7 +71,7 @@ def test_a_timeline_stays_readable_with_many_steps() -> None:
 
 
 async def test_the_costs_page_and_the_run_page_show_a_finished_runs_costs(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     run = await start(ctx, [step("first"), step("second", "builtin:noop", "first")])
     await wait_for_run(ctx, run.id)
@@ -86,7 +86,7 @@ async def test_the_costs_page_and_the_run_page_show_a_finished_runs_costs(
 
 
 async def test_bad_scopes_and_ranges_are_refused_naming_the_field(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     for params, field in (
         ({"scope": "galaxy"}, "scope"),
@@ -109,7 +109,7 @@ async def test_bad_scopes_and_ranges_are_refused_naming_the_field(
 
 
 async def test_a_viewer_reads_costs_and_nobody_unsigned_does(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     viewer = await bearer_headers(ctx, user="vic", role=Role.VIEWER)
     read = await client.get("/api/v1/costs", headers=viewer)

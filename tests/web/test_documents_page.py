@@ -4,7 +4,7 @@ may do, and refusals (unplanned, unknown versions and kinds, hostile text)."""
 
 import uuid
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.schemas.missions import MissionCreate
@@ -18,7 +18,7 @@ from tests.web.support import ACTOR, HTMX, planned_mission
 
 
 async def test_the_mission_page_links_to_the_studio_and_generate_makes_versions(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     page = (await client.get(f"/missions/{mission.id}")).text
@@ -47,7 +47,7 @@ async def test_the_mission_page_links_to_the_studio_and_generate_makes_versions(
 
 
 async def test_the_comparison_marks_added_lines(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     await generate_document(ctx, mission_id=mission.id, kind="risk_register", actor=ACTOR, llm=None)
@@ -72,7 +72,7 @@ async def test_the_comparison_marks_added_lines(
 
 
 async def test_a_viewer_reads_the_studio_but_cannot_generate(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     await generate_document(ctx, mission_id=mission.id, kind="prd", actor=ACTOR, llm=None)
@@ -88,7 +88,7 @@ async def test_a_viewer_reads_the_studio_but_cannot_generate(
 
 
 async def test_refusals_name_what_is_wrong_and_change_nothing(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     draft = await create_mission(ctx, data=MissionCreate(goal="Build a URL shortener"), actor=ACTOR)
     base = f"/missions/{draft.id}/documents"
@@ -109,7 +109,7 @@ async def test_refusals_name_what_is_wrong_and_change_nothing(
 
 
 async def test_hostile_text_is_shown_as_text(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(
         ctx, "Build a URL shortener <script>alert(1)</script> [x](javascript:alert(1)) # heading"

@@ -5,7 +5,7 @@ import re
 import uuid
 from decimal import Decimal
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -43,7 +43,7 @@ async def as_role(ctx: ServiceContext, role: Role) -> dict[str, str]:
 
 
 async def test_the_stop_button_is_in_the_header_of_those_who_may_press_it(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     for role, shown in (
         (Role.VIEWER, False),
@@ -66,7 +66,7 @@ async def test_the_stop_button_is_in_the_header_of_those_who_may_press_it(
 
 
 async def test_an_operator_stops_everything_and_only_an_admin_releases(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     operator = await as_role(ctx, Role.OPERATOR)
     viewer = await as_role(ctx, Role.VIEWER)
@@ -122,7 +122,7 @@ async def test_an_operator_stops_everything_and_only_an_admin_releases(
 
 
 async def test_someone_not_signed_in_is_not_told_about_the_stop(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     await engage_emergency_stop(ctx, actor="user:olga", reason="secret incident")
     anonymous = {"Authorization": "", "Accept": "text/html"}
@@ -133,7 +133,7 @@ async def test_someone_not_signed_in_is_not_told_about_the_stop(
     assert BANNER in (await client.get("/no-such-page", headers={"Accept": "text/html"})).text
 
 
-async def test_a_plain_form_post_comes_back_to_its_page(client: httpx.AsyncClient) -> None:
+async def test_a_plain_form_post_comes_back_to_its_page(client: httpx2.AsyncClient) -> None:
     response = await client.post("/emergency-stop", data={"back": "//evil.example/x"})
     assert response.status_code == 303
     assert response.headers["location"] == "/missions"  # never off-site
@@ -166,7 +166,7 @@ async def test_an_open_run_page_hears_of_the_stop_through_its_stream(live_app: L
 
 
 async def test_an_admin_disables_and_enables_an_agent_and_sets_its_tiers(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     name = "builtin:noop"
     page = (await client.get("/agents")).text
@@ -204,7 +204,7 @@ async def test_an_admin_disables_and_enables_an_agent_and_sets_its_tiers(
 
 
 async def test_non_admins_see_the_agents_read_only(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     operator = await as_role(ctx, Role.OPERATOR)
     page = await client.get("/agents", headers=operator)
@@ -221,7 +221,7 @@ async def test_non_admins_see_the_agents_read_only(
 
 
 async def test_an_admin_sets_a_price_and_the_table_shows_the_override(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     page = await client.get("/settings/prices")
     assert page.status_code == 200
@@ -246,7 +246,7 @@ async def test_an_admin_sets_a_price_and_the_table_shows_the_override(
 
 
 async def test_a_wrong_price_is_refused_beside_its_field_and_nothing_is_stored(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     form = {
         "model": "acme-bad",
@@ -273,7 +273,7 @@ async def test_a_wrong_price_is_refused_beside_its_field_and_nothing_is_stored(
     assert not [p for p in await list_prices(ctx) if p.model.startswith("acme-")]
 
 
-async def test_only_admins_set_prices(ctx: ServiceContext, client: httpx.AsyncClient) -> None:
+async def test_only_admins_set_prices(ctx: ServiceContext, client: httpx2.AsyncClient) -> None:
     viewer = await as_role(ctx, Role.VIEWER)
     page = await client.get("/settings/prices", headers=viewer)
     assert page.status_code == 200 and 'action="/settings/prices"' not in page.text
@@ -300,7 +300,7 @@ def test_prices_per_million_tokens_show_cents_at_least() -> None:
 
 
 async def test_the_run_page_shows_spent_against_the_cap(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     spec = WorkflowSpec.model_validate(
         {"name": "capped", "steps": [{"id": "a", "agent": "builtin:noop"}]}
@@ -322,7 +322,7 @@ async def test_the_run_page_shows_spent_against_the_cap(
 
 
 async def test_the_mission_page_shows_its_budget_bar(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await mission_service.create_mission(
         ctx, data=MissionCreate(goal="Build a wiki", budget_usd=Decimal("12.5")), actor=ACTOR

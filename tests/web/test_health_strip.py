@@ -4,7 +4,7 @@ import asyncio
 import re
 import time
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from tests.support.auth import bearer_headers
@@ -32,7 +32,7 @@ def figure(html: str, name: str) -> str:
 
 
 async def test_every_page_shows_the_strip_with_links_where_one_goes_next(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     for path in PAGES:
         response = await client.get(path)
@@ -48,7 +48,7 @@ async def test_every_page_shows_the_strip_with_links_where_one_goes_next(
     assert figure(html, "burn") == "$0.00"
 
 
-async def test_a_page_without_a_signed_in_person_has_no_strip(client: httpx.AsyncClient) -> None:
+async def test_a_page_without_a_signed_in_person_has_no_strip(client: httpx2.AsyncClient) -> None:
     anonymous = {"Authorization": ""}
     sign_in = await client.get("/sign-in", headers={**anonymous, "accept": "text/html"})
     assert sign_in.status_code == 200
@@ -59,7 +59,7 @@ async def test_a_page_without_a_signed_in_person_has_no_strip(client: httpx.Asyn
 
 
 async def test_the_refresh_brings_new_figures_and_the_approvals_badge(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     ctx = client._transport.app.state.ctx  # type: ignore[attr-defined]
     viewer = await bearer_headers(ctx, "watcher", Role.VIEWER)
@@ -84,7 +84,7 @@ async def test_the_refresh_brings_new_figures_and_the_approvals_badge(
     assert re.search(r'id="nav-approvals-badge" class="nav__badge" title="1 waiting', page.text)
 
 
-async def test_the_workers_page_lists_the_engines(client: httpx.AsyncClient) -> None:
+async def test_the_workers_page_lists_the_engines(client: httpx2.AsyncClient) -> None:
     response = await client.get("/workers")
     assert response.status_code == 200
     table = re.search(r'data-testid="workers-table".*?</table>', response.text, re.S)

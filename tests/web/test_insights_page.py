@@ -5,7 +5,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from markupsafe import escape
 
@@ -40,9 +40,9 @@ PANELS = ("kpis", "funnel", "retention", "trends")
 HOSTILE = "<script>alert('x')</script>\"&"
 
 
-def _ctx(client: httpx.AsyncClient) -> ServiceContext:
+def _ctx(client: httpx2.AsyncClient) -> ServiceContext:
     transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
+    assert isinstance(transport, httpx2.ASGITransport)
     ctx: ServiceContext = transport.app.state.ctx  # type: ignore[attr-defined]
     return ctx
 
@@ -67,7 +67,7 @@ def _panel(text: str, name: str) -> str:
 
 
 async def test_a_viewer_sees_every_panel_with_its_figures_and_definitions(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     ctx = _ctx(client)
     await _history(ctx)
@@ -104,7 +104,7 @@ async def test_a_viewer_sees_every_panel_with_its_figures_and_definitions(
     assert 'data-testid="insights-updated"' in text and "Last updated" in text
 
 
-async def test_a_segment_and_a_shorter_range_narrow_every_panel(client: httpx.AsyncClient) -> None:
+async def test_a_segment_and_a_shorter_range_narrow_every_panel(client: httpx2.AsyncClient) -> None:
     await _history(_ctx(client))
     everyone = (await client.get("/insights", params={"range": "30d"})).text
     week = (await client.get("/insights", params={"range": "7d"})).text
@@ -119,7 +119,7 @@ async def test_a_segment_and_a_shorter_range_narrow_every_panel(client: httpx.As
 
 
 async def test_each_panel_has_its_own_fragment_and_the_filter_bar_reloads_them(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     await _history(_ctx(client))
     params = {"range": "custom", "since": str(TODAY - timedelta(days=9)), "until": str(TODAY)}
@@ -162,7 +162,7 @@ BAD_FILTERS: list[tuple[dict[str, str], str, str]] = [
 
 @pytest.mark.parametrize(("params", "field", "fix"), BAD_FILTERS)
 async def test_invalid_filters_are_named_beside_the_filter_bar_never_a_500(
-    client: httpx.AsyncClient, params: dict[str, str], field: str, fix: str
+    client: httpx2.AsyncClient, params: dict[str, str], field: str, fix: str
 ) -> None:
     page = await client.get("/insights", params=params)
     assert page.status_code == 422
@@ -188,7 +188,7 @@ async def test_invalid_filters_are_named_beside_the_filter_bar_never_a_500(
     ],
 )
 async def test_huge_or_garbage_query_strings_are_refused_cleanly(
-    client: httpx.AsyncClient, query: str
+    client: httpx2.AsyncClient, query: str
 ) -> None:
     for path in ("/insights", "/insights/panels/funnel"):
         answer = await client.get(f"{path}?{query}")
@@ -197,7 +197,7 @@ async def test_huge_or_garbage_query_strings_are_refused_cleanly(
 
 
 async def test_one_failing_panel_offers_retry_while_the_others_render(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _history(_ctx(client))
 
@@ -218,12 +218,12 @@ async def test_one_failing_panel_offers_retry_while_the_others_render(
 
 
 async def test_no_one_signed_in_is_sent_to_sign_in_and_a_bad_token_is_refused(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     bad = {"Authorization": "Bearer nope"}
     for path in ("/insights", "/insights/panels/kpis", "/insights/definitions"):
         assert (await client.get(path, headers=bad)).status_code == 401
-    async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as anon:
+    async with httpx2.AsyncClient(transport=client._transport, base_url=client.base_url) as anon:
         page = await anon.get("/insights?range=7d", headers={"Accept": "text/html"})
         assert page.status_code == 303
         assert page.headers["location"] == "/sign-in?next=%2Finsights%3Frange%3D7d"
@@ -231,7 +231,7 @@ async def test_no_one_signed_in_is_sent_to_sign_in_and_a_bad_token_is_refused(
         assert panel.status_code == 401 and panel.headers["HX-Redirect"].startswith("/sign-in")
 
 
-async def test_an_empty_history_shows_each_panels_empty_state(client: httpx.AsyncClient) -> None:
+async def test_an_empty_history_shows_each_panels_empty_state(client: httpx2.AsyncClient) -> None:
     page = await client.get("/insights", params={"since": "2025-01-01", "until": "2025-03-01"})
     assert page.status_code == 200
     for name, title in [
@@ -246,7 +246,7 @@ async def test_an_empty_history_shows_each_panels_empty_state(client: httpx.Asyn
 
 
 async def test_the_definitions_page_lists_every_metric_with_an_anchor(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     viewer = await bearer_headers(_ctx(client), user="vera", role=Role.VIEWER)
     page = await client.get("/insights/definitions", headers=viewer)

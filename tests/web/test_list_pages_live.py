@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
@@ -98,7 +98,7 @@ async def test_list_streams_refuse_what_the_lists_refuse(live_app: LiveApp) -> N
 
 
 async def test_the_runs_page_filters_like_the_api_and_keeps_them_in_its_stream(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     ctx: ServiceContext = client._transport.app.state.ctx  # type: ignore[attr-defined]
     for _ in range(3):

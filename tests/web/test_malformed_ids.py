@@ -2,7 +2,7 @@
 
 import re
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.app import create_app
@@ -33,7 +33,7 @@ def test_the_id_routes_are_found(settings: Settings) -> None:
 
 
 async def test_every_page_route_answers_a_malformed_id_with_the_not_found_page(
-    settings: Settings, client: httpx.AsyncClient
+    settings: Settings, client: httpx2.AsyncClient
 ) -> None:
     for method, path in id_routes(settings):
         response = await client.request(method, path, headers=PAGE)
@@ -46,7 +46,7 @@ async def test_every_page_route_answers_a_malformed_id_with_the_not_found_page(
 
 @pytest.mark.parametrize("path", ["/missions/nope", "/runs/nope", "/artifacts/nope"])
 async def test_a_malformed_id_reads_like_an_unknown_one(
-    client: httpx.AsyncClient, path: str
+    client: httpx2.AsyncClient, path: str
 ) -> None:
     response = await client.get(path, headers=PAGE)
     assert response.status_code == 404

@@ -3,7 +3,7 @@
 import re
 import uuid
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.errors import LLMUnavailable
@@ -47,14 +47,14 @@ def enabled(html: str, name: str) -> bool:
     return " disabled" not in control(html, name)
 
 
-async def page(client: httpx.AsyncClient, mission_id: uuid.UUID) -> str:
+async def page(client: httpx2.AsyncClient, mission_id: uuid.UUID) -> str:
     response = await client.get(f"/missions/{mission_id}")
     assert response.status_code == 200
     return response.text
 
 
 async def test_the_page_shows_the_cockpit_sections_in_their_order(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, "Build a URL shortener with click analytics using FastAPI")
 
@@ -76,7 +76,7 @@ async def test_the_page_shows_the_cockpit_sections_in_their_order(
 
 
 async def test_a_draft_can_be_planned_but_not_run(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await mission_service.create_mission(
         ctx, data=MissionCreate(goal="Write a CLI that converts CSV to Parquet"), actor=ACTOR
@@ -92,7 +92,7 @@ async def test_a_draft_can_be_planned_but_not_run(
 
 
 async def test_a_planned_mission_can_run_and_plan_again(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
 
@@ -104,7 +104,7 @@ async def test_a_planned_mission_can_run_and_plan_again(
 
 
 async def test_plan_again_adds_a_plan_version_with_the_same_engine(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     html = await page(client, mission.id)
@@ -120,7 +120,7 @@ async def test_plan_again_adds_a_plan_version_with_the_same_engine(
 
 
 async def test_a_running_mission_can_only_be_canceled(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     run = await start_steps(
@@ -144,7 +144,7 @@ async def test_a_running_mission_can_only_be_canceled(
 
 
 async def test_a_failed_task_can_be_retried_and_the_run_rerun(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     steps = [
@@ -181,7 +181,7 @@ async def test_a_failed_task_can_be_retried_and_the_run_rerun(
     ],
 )
 async def test_the_server_refuses_what_the_state_does_not_allow_with_a_toast(
-    ctx: ServiceContext, client: httpx.AsyncClient, path: str, status: int, message: str
+    ctx: ServiceContext, client: httpx2.AsyncClient, path: str, status: int, message: str
 ) -> None:
     draft = await mission_service.create_mission(
         ctx, data=MissionCreate(goal="Not planned yet"), actor=ACTOR
@@ -197,7 +197,7 @@ async def test_the_server_refuses_what_the_state_does_not_allow_with_a_toast(
 
 
 async def test_without_htmx_a_control_redirects_back_to_its_page(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
 
@@ -215,7 +215,7 @@ class _Unavailable:
 
 
 async def test_a_planning_failure_is_shown_on_the_mission_page(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await mission_service.create_mission(
         ctx, data=MissionCreate(goal="Plan me with a model that is down"), actor=ACTOR
@@ -236,7 +236,7 @@ async def test_a_planning_failure_is_shown_on_the_mission_page(
 
 
 async def test_older_audit_events_load_on_demand(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     steps = [{"id": f"s{i:02d}", "agent": "builtin:noop"} for i in range(15)]
@@ -257,14 +257,14 @@ async def test_older_audit_events_load_on_demand(
     assert "Mission created" in older.text or 'id="audit-more"' in older.text
 
 
-async def test_an_unknown_mission_is_a_404_page(client: httpx.AsyncClient) -> None:
+async def test_an_unknown_mission_is_a_404_page(client: httpx2.AsyncClient) -> None:
     response = await client.get(f"/missions/{uuid.uuid4()}", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert "no mission with id" in response.text
 
 
 async def test_live_pages_have_no_inline_script_handler_or_style(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     run = await start_steps(ctx, mission.id, [{"id": "only", "agent": "builtin:noop"}])

@@ -3,7 +3,7 @@ the emergency stop aborted its run; Run under the stop says the run waits for th
 
 import re
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.states import MISSION, RUN, STEP_RUN
@@ -44,7 +44,7 @@ def test_a_state_shared_by_missions_runs_and_steps_reads_the_same() -> None:
 
 
 async def test_a_mission_whose_run_the_emergency_stop_aborted_says_aborted_everywhere(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, "Build a URL shortener with click analytics")
     run = await start_steps(ctx, mission.id, LONG_STEP)
@@ -62,7 +62,7 @@ async def test_a_mission_whose_run_the_emergency_stop_aborted_says_aborted_every
 
 
 async def test_run_under_the_emergency_stop_says_dispatch_is_halted_and_the_run_waits(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, "Build a URL shortener with click analytics")
     await engage_emergency_stop(ctx, actor="user:olga", reason="drill")

@@ -3,7 +3,7 @@
 import json
 import re
 
-import httpx
+import httpx2
 import pytest
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -14,21 +14,21 @@ def form(**fields: str) -> dict[str, str]:
     return base | fields
 
 
-async def api_missions(client: httpx.AsyncClient, **params: str) -> list[dict[str, object]]:
+async def api_missions(client: httpx2.AsyncClient, **params: str) -> list[dict[str, object]]:
     response = await client.get("/api/v1/missions", params=params)
     assert response.status_code == 200
     items: list[dict[str, object]] = response.json()["items"]
     return items
 
 
-async def test_root_redirects_to_missions(client: httpx.AsyncClient) -> None:
+async def test_root_redirects_to_missions(client: httpx2.AsyncClient) -> None:
     response = await client.get("/")
     assert response.status_code == 303
     assert response.headers["location"] == "/missions"
 
 
 async def test_missions_page_is_a_whole_document_with_the_form_and_empty_state(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.get("/missions")
 
@@ -45,7 +45,7 @@ async def test_missions_page_is_a_whole_document_with_the_form_and_empty_state(
     assert "HX-Request" in response.headers["vary"]
 
 
-async def test_layout_has_no_inline_script_handler_or_style(client: httpx.AsyncClient) -> None:
+async def test_layout_has_no_inline_script_handler_or_style(client: httpx2.AsyncClient) -> None:
     await client.post("/missions", data=form(goal="Seed one mission"), headers=HTMX)
     html = (await client.get("/missions")).text
 
@@ -55,7 +55,7 @@ async def test_layout_has_no_inline_script_handler_or_style(client: httpx.AsyncC
     assert "<style" not in html
 
 
-async def test_static_assets_are_served(client: httpx.AsyncClient) -> None:
+async def test_static_assets_are_served(client: httpx2.AsyncClient) -> None:
     for path in (
         "/static/css/app.css",
         "/static/js/app.js",
@@ -67,7 +67,7 @@ async def test_static_assets_are_served(client: httpx.AsyncClient) -> None:
 
 
 async def test_posting_a_valid_form_with_htmx_creates_plans_and_opens_the_mission(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.post(
         "/missions",
@@ -97,7 +97,7 @@ async def test_posting_a_valid_form_with_htmx_creates_plans_and_opens_the_missio
     assert plan["source"] == "local" and plan["version"] == 1
 
 
-async def test_blank_title_and_budget_mean_not_given(client: httpx.AsyncClient) -> None:
+async def test_blank_title_and_budget_mean_not_given(client: httpx2.AsyncClient) -> None:
     response = await client.post(
         "/missions", data=form(goal="Write a CLI that converts CSV to Parquet"), headers=HTMX
     )
@@ -110,7 +110,7 @@ async def test_blank_title_and_budget_mean_not_given(client: httpx.AsyncClient) 
 
 
 async def test_posting_an_empty_goal_answers_422_with_the_error_beside_the_goal(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.post(
         "/missions", data=form(goal="   ", title="Kept title", budget_usd="12"), headers=HTMX
@@ -140,7 +140,7 @@ async def test_posting_an_empty_goal_answers_422_with_the_error_beside_the_goal(
     ],
 )
 async def test_each_invalid_field_gets_its_own_message(
-    client: httpx.AsyncClient, fields: dict[str, str], field: str, message: str
+    client: httpx2.AsyncClient, fields: dict[str, str], field: str, message: str
 ) -> None:
     response = await client.post("/missions", data=form(goal="A fine goal", **fields), headers=HTMX)
 
@@ -152,7 +152,7 @@ async def test_each_invalid_field_gets_its_own_message(
 
 
 async def test_without_htmx_a_valid_post_redirects_to_the_mission(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.post("/missions", data=form(goal="Build a Slack bot for incidents"))
 
@@ -162,7 +162,7 @@ async def test_without_htmx_a_valid_post_redirects_to_the_mission(
 
 
 async def test_the_model_is_offered_only_when_one_is_configured(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     page = (await client.get("/missions")).text
     assert 'name="engine" value="local"' in page
@@ -177,7 +177,7 @@ async def test_the_model_is_offered_only_when_one_is_configured(
     assert await api_missions(client) == []
 
 
-async def test_the_list_shows_progress_cost_update_and_source(client: httpx.AsyncClient) -> None:
+async def test_the_list_shows_progress_cost_update_and_source(client: httpx2.AsyncClient) -> None:
     await client.post("/missions", data=form(goal="Build a gym booking app"), headers=HTMX)
     draft = await client.post("/api/v1/missions", json={"goal": "A draft, never planned"})
     assert draft.status_code == 201
@@ -194,7 +194,7 @@ async def test_the_list_shows_progress_cost_update_and_source(client: httpx.Asyn
 
 
 async def test_without_htmx_an_invalid_post_shows_the_whole_page_with_errors(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.post("/missions", data=form(goal="", title="Only a title"))
 
@@ -207,7 +207,7 @@ async def test_without_htmx_an_invalid_post_shows_the_whole_page_with_errors(
     assert await api_missions(client) == []
 
 
-async def test_htmx_list_request_returns_only_the_list_fragment(client: httpx.AsyncClient) -> None:
+async def test_htmx_list_request_returns_only_the_list_fragment(client: httpx2.AsyncClient) -> None:
     await client.post("/missions", data=form(goal="Build a gym booking app"), headers=HTMX)
 
     response = await client.get("/missions", headers=HTMX)
@@ -222,7 +222,7 @@ async def test_htmx_list_request_returns_only_the_list_fragment(client: httpx.As
 
 
 async def test_history_restore_and_boosted_requests_get_the_whole_page(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     for headers in (
         {"HX-Request": "true", "HX-History-Restore-Request": "true"},
@@ -232,7 +232,7 @@ async def test_history_restore_and_boosted_requests_get_the_whole_page(
         assert response.text.lstrip().lower().startswith("<!doctype html>")
 
 
-async def test_search_and_status_filter_the_list(client: httpx.AsyncClient) -> None:
+async def test_search_and_status_filter_the_list(client: httpx2.AsyncClient) -> None:
     for goal in ("Build a URL shortener", "Train a churn model", "Build a trivia game"):
         await client.post("/missions", data=form(goal=goal), headers=HTMX)
 
@@ -257,7 +257,7 @@ async def test_search_and_status_filter_the_list(client: httpx.AsyncClient) -> N
     assert unknown.text.count("data-mission-id=") == 3
 
 
-async def test_user_input_is_escaped(client: httpx.AsyncClient) -> None:
+async def test_user_input_is_escaped(client: httpx2.AsyncClient) -> None:
     await client.post(
         "/missions",
         data=form(goal="<script>alert(1)</script> goal", title="<b>bold</b>"),
@@ -270,7 +270,7 @@ async def test_user_input_is_escaped(client: httpx.AsyncClient) -> None:
 
 
 async def test_page_errors_are_html_for_browsers_and_json_for_the_api(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     browser = {"accept": "text/html,application/xhtml+xml"}
     bad_cursor = await client.get("/missions", params={"cursor": "zzz"}, headers=browser)

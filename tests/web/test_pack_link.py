@@ -5,7 +5,7 @@ import io
 import re
 import zipfile
 
-import httpx
+import httpx2
 
 from missionctl.services import ServiceContext
 from tests.web.support import planned_mission
@@ -14,7 +14,7 @@ _LINK = re.compile(r'<a href="([^"]+)"[^>]*data-testid="pack-link"[^>]*>([^<]+)<
 
 
 async def test_the_plan_area_links_to_the_pack_zip(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, "Build a URL shortener with click analytics")
 
@@ -31,7 +31,7 @@ async def test_the_plan_area_links_to_the_pack_zip(
 
 
 async def test_a_mission_without_a_plan_shows_no_pack_link(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     created = await client.post("/api/v1/missions", json={"goal": "Build a URL shortener"})
     page = await client.get(f"/missions/{created.json()['id']}")

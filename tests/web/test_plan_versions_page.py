@@ -3,7 +3,7 @@ comparison, and running a completed mission again."""
 
 import uuid
 
-import httpx
+import httpx2
 from sqlalchemy import func, select
 
 from missionctl.db.models import Run
@@ -22,7 +22,7 @@ async def _versions(ctx: ServiceContext, mission_id: uuid.UUID) -> list[int]:
 
 
 async def test_the_form_plans_again_with_the_changed_context(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, GOAL)
     page = (await client.get(f"/missions/{mission.id}")).text
@@ -48,7 +48,7 @@ async def test_the_form_plans_again_with_the_changed_context(
 
 
 async def test_a_bad_field_is_named_and_nothing_changes(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, GOAL)
 
@@ -65,7 +65,7 @@ async def test_a_bad_field_is_named_and_nothing_changes(
 
 
 async def test_a_viewer_sees_no_form_and_is_refused(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, GOAL)
     app = client._transport.app  # type: ignore[attr-defined]
@@ -84,7 +84,7 @@ async def test_a_viewer_sees_no_form_and_is_refused(
 
 
 async def test_a_plan_version_page_shows_it_and_compares_it_with_another(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, GOAL)
     await client.post(
@@ -108,7 +108,7 @@ async def test_a_plan_version_page_shows_it_and_compares_it_with_another(
 
 
 async def test_a_completed_mission_runs_again(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, GOAL)
     first = await plan_service.run_mission(ctx, mission_id=mission.id, actor=ACTOR)
@@ -126,7 +126,7 @@ async def test_a_completed_mission_runs_again(
 
 
 async def test_a_plan_version_page_lists_features_constraints_and_qualities_apart(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx, GOAL)
     await client.post(

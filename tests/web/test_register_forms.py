@@ -3,14 +3,14 @@ JavaScript, the heat map, an item's history, and refusals shown as toasts naming
 
 import re
 
-import httpx
+import httpx2
 
 from missionctl.services import ServiceContext, decision_log, risk_register
 from tests.web.support import HTMX, planned_mission
 
 
 async def test_forms_add_and_edit_items_and_the_page_shows_them_with_their_history(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     base = f"/missions/{mission.id}"
@@ -62,7 +62,7 @@ async def test_forms_add_and_edit_items_and_the_page_shows_them_with_their_histo
 
 
 async def test_a_refused_form_changes_nothing_and_names_the_field(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     mission = await planned_mission(ctx)
     before = await decision_log.list_decisions(ctx, mission_id=mission.id)

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.agents.diagnostic import NoopAgent
 from missionctl.agents.registry import AgentRegistry
@@ -36,7 +36,7 @@ RELEASE: dict[str, Any] = {
 
 
 async def test_a_paused_run_links_its_workflow_inputs_artifacts_documents_and_approval(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     workflow = await create_workflow(ctx, spec=WorkflowSpec.model_validate(RELEASE), actor=ACTOR)
     run = await start_run(ctx, workflow_id=workflow.id, actor=ACTOR, inputs={"version": "9.9.1"})
@@ -79,7 +79,7 @@ def test_every_event_reads_as_a_sentence() -> None:
 
 
 async def test_the_agents_page_lists_diagnostic_agents_apart(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     page = (await client.get("/agents")).text
     main, _, rest = page.partition('data-testid="diagnostic-agents"')

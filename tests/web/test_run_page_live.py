@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -144,7 +144,7 @@ async def test_a_viewer_reads_the_stream_with_its_cost_and_timeline(
     ],
 )
 async def test_an_unknown_or_hostile_run_id_has_no_stream(
-    client: httpx.AsyncClient, path: str, status: int
+    client: httpx2.AsyncClient, path: str, status: int
 ) -> None:
     response = await client.get(path, headers=HTMX)
     assert response.status_code == status, response.text[:300]

@@ -1,6 +1,6 @@
 """Every page warns while the step sandbox is off or cannot start, and says nothing otherwise."""
 
-import httpx
+import httpx2
 
 from missionctl.app import create_app
 from missionctl.settings import SandboxSettings, Settings
@@ -11,8 +11,8 @@ async def _page(settings: Settings, path: str = "/missions") -> str:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         headers = await bearer_headers(app.state.ctx)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             response = await http.get(path)

@@ -4,7 +4,7 @@ buttons for operators only, refusals beside the field, and hostile text shown as
 import re
 import uuid
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
@@ -24,7 +24,7 @@ async def _as(ctx: ServiceContext, role: Role) -> dict[str, str]:
 
 
 async def test_the_list_shows_next_and_last_run_and_success_rate(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     schedule = await every_minute(ctx, await saved_workflow(ctx), overlap_policy="allow")
     for n in (1, 2):  # the app's engine runs them to the end
@@ -41,7 +41,7 @@ async def test_the_list_shows_next_and_last_run_and_success_rate(
 
 
 async def test_only_operators_get_the_form_and_the_buttons(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     schedule = await every_minute(ctx, await saved_workflow(ctx), cron=NEVER_SOON)
     viewer = await _as(ctx, Role.VIEWER)
@@ -61,7 +61,7 @@ async def test_only_operators_get_the_form_and_the_buttons(
 
 
 async def test_an_operator_adds_pauses_runs_and_deletes_a_schedule(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     workflow_id = await saved_workflow(ctx)
     operator = await _as(ctx, Role.OPERATOR)
@@ -93,7 +93,7 @@ async def test_an_operator_adds_pauses_runs_and_deletes_a_schedule(
 
 
 async def test_bad_input_comes_back_beside_the_field_and_stores_nothing(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     workflow_id = str(await saved_workflow(ctx))
     base = {"name": "ok", "cron": NEVER_SOON, "timezone": "UTC", "workflow_id": workflow_id}

@@ -2,7 +2,7 @@
 
 import uuid
 
-import httpx
+import httpx2
 from fastapi import FastAPI
 
 from missionctl.db.models import Mission, Plan, Workflow
@@ -24,9 +24,9 @@ TASKS = [
 ]
 
 
-def http(app: FastAPI, headers: dict[str, str]) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+def http(app: FastAPI, headers: dict[str, str]) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
 
 async def _held_run(ctx: ServiceContext) -> tuple[uuid.UUID, uuid.UUID]:

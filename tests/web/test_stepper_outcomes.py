@@ -7,7 +7,7 @@ accent meter, never the green of a build, for a viewer too. Once a task's record
 
 import re
 
-import httpx
+import httpx2
 from sqlalchemy import update
 
 from missionctl.db.models import StepRun
@@ -25,7 +25,7 @@ def _stepper_head(html: str) -> str:
 
 
 async def test_documented_tasks_end_with_an_accent_meter_and_a_build_turns_it_green(
-    client: httpx.AsyncClient, ctx: ServiceContext
+    client: httpx2.AsyncClient, ctx: ServiceContext
 ) -> None:
     done = await run_goal(ctx, MissionCreate(goal="Build a URL shortener with custom aliases"))
     tasks = len(done.steps)

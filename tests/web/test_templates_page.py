@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
@@ -23,7 +23,7 @@ async def _as(ctx: ServiceContext, role: Role, name: str | None = None) -> dict[
     return await bearer_headers(ctx, name or f"{role.value}-{uuid.uuid4().hex[:6]}", role)
 
 
-async def _wait_page(client: httpx.AsyncClient, url: str, done: Any, within_s: float = 30) -> str:
+async def _wait_page(client: httpx2.AsyncClient, url: str, done: Any, within_s: float = 30) -> str:
     deadline = time.monotonic() + within_s
     while True:
         html = (await client.get(url)).text
@@ -41,7 +41,7 @@ def _phase(html: str, name: str) -> str:
 
 
 async def test_the_gallery_shows_a_card_per_template_and_forms_to_operators_only(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     html = (await client.get("/templates")).text
     cards = re.findall(r'<li class="card template-card" id="template-([a-z-]+)"', html)
@@ -61,7 +61,7 @@ async def test_the_gallery_shows_a_card_per_template_and_forms_to_operators_only
 
 
 async def test_a_mission_started_from_a_card_shows_its_phases_advancing_with_their_gates(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     await _as(ctx, Role.APPROVER, "alice")
     started = await client.post("/templates/sop-phases/mission", data=SOP_FORM)
@@ -86,7 +86,7 @@ async def test_a_mission_started_from_a_card_shows_its_phases_advancing_with_the
 
 
 async def test_refused_input_comes_back_on_its_card_and_starts_nothing(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     form = {"input.goal": "<script>alert(1)</script>", "input.approver": "Not a user"}
     refused = await client.post("/templates/sop-phases/mission", data=form)
@@ -104,7 +104,7 @@ async def test_refused_input_comes_back_on_its_card_and_starts_nothing(
 
 
 async def test_a_workflow_is_made_from_a_card_saved_as_a_template_and_deleted(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     made = await client.post(
         "/templates/release-with-approval/workflow",
@@ -134,7 +134,7 @@ async def test_a_workflow_is_made_from_a_card_saved_as_a_template_and_deleted(
 
 
 async def test_a_rejected_gate_fails_its_phase_and_the_tracker_says_who_and_why(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     form = {"input.dataset": "orders", "input.approver": "alice"}
     started = await client.post("/templates/data-migration/mission", data=form)

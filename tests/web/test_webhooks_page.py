@@ -3,7 +3,7 @@
 import re
 import uuid
 
-import httpx
+import httpx2
 import pytest
 
 from missionctl.domain.access import Role
@@ -24,7 +24,7 @@ def settings(settings: Settings) -> Settings:
 
 
 async def test_an_admin_adds_tests_redelivers_and_deletes_from_the_page(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     empty = await client.get("/webhooks")
     assert empty.status_code == 200 and "No webhooks yet" in empty.text
@@ -67,7 +67,7 @@ async def test_an_admin_adds_tests_redelivers_and_deletes_from_the_page(
 
 
 async def test_bad_form_input_comes_back_with_messages_and_saves_nothing(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     for form, field, message in (
         ({"url": "ftp://x.example/", "events": ["run.failed"]}, "url", "The address must start"),
@@ -88,7 +88,7 @@ async def test_bad_form_input_comes_back_with_messages_and_saves_nothing(
 
 
 async def test_only_admins_reach_the_page_or_its_buttons(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     made = await client.post(
         "/webhooks", data={"url": "https://x.example/", "events": ["run.failed"]}

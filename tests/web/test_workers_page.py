@@ -4,7 +4,7 @@ import re
 import uuid
 from datetime import timedelta
 
-import httpx
+import httpx2
 
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
@@ -44,7 +44,7 @@ async def busy_worker(ctx: ServiceContext, name: str = "host:1:busy") -> uuid.UU
 
 
 async def test_a_viewer_sees_status_capabilities_held_steps_and_utilisation_but_no_controls(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     busy = await busy_worker(ctx)
     gone = await workers.register_worker(
@@ -66,7 +66,7 @@ async def test_a_viewer_sees_status_capabilities_held_steps_and_utilisation_but_
 
 
 async def test_an_operator_drains_stops_and_scales_from_the_page(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     busy = await busy_worker(ctx)
     gone = await workers.register_worker(
@@ -113,7 +113,7 @@ async def test_an_operator_drains_stops_and_scales_from_the_page(
 
 
 async def test_a_hostile_worker_name_is_escaped(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     worker_id = await workers.register_worker(
         ctx,

@@ -5,7 +5,7 @@ import json
 import re
 import uuid
 
-import httpx
+import httpx2
 from sqlalchemy import select
 
 from missionctl.db.models import Run
@@ -63,11 +63,11 @@ async def as_role(ctx: ServiceContext, role: Role) -> dict[str, str]:
     return await bearer_headers(ctx, f"{role.value}-{uuid.uuid4().hex[:6]}", role)
 
 
-async def save(client: httpx.AsyncClient, definition: str) -> httpx.Response:
+async def save(client: httpx2.AsyncClient, definition: str) -> httpx2.Response:
     return await client.post("/workflows", data={"definition": definition})
 
 
-async def test_the_list_starts_empty_and_offers_the_editor(client: httpx.AsyncClient) -> None:
+async def test_the_list_starts_empty_and_offers_the_editor(client: httpx2.AsyncClient) -> None:
     response = await client.get("/workflows")
 
     assert response.status_code == 200
@@ -79,7 +79,7 @@ async def test_the_list_starts_empty_and_offers_the_editor(client: httpx.AsyncCl
 
 
 async def test_the_list_shows_each_workflow_with_its_newest_version(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     assert (await save(client, GATED)).status_code == 303
     assert (
@@ -100,7 +100,7 @@ async def test_the_list_shows_each_workflow_with_its_newest_version(
 
 
 async def test_the_editor_starts_with_a_valid_example_and_no_inline_code(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.get("/workflows/new")
 
@@ -120,7 +120,7 @@ async def test_the_editor_starts_with_a_valid_example_and_no_inline_code(
 
 
 async def test_the_check_names_the_cycle_and_the_unknown_agent_together(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.post(
         "/workflows/validate", data={"definition": CYCLE_AND_UNKNOWN_AGENT}, headers=HTMX
@@ -142,7 +142,7 @@ async def test_the_check_names_the_cycle_and_the_unknown_agent_together(
 
 
 async def test_the_check_lists_schema_and_graph_problems_together(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     definition = CYCLE_AND_UNKNOWN_AGENT.replace(
         "agent: builtin:noop\n    depends_on: [b]",
@@ -161,7 +161,7 @@ async def test_the_check_lists_schema_and_graph_problems_together(
 
 
 async def test_the_check_of_a_valid_definition_draws_the_graph_and_its_gate(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.post("/workflows/validate", data={"definition": GATED}, headers=HTMX)
 
@@ -174,7 +174,7 @@ async def test_the_check_of_a_valid_definition_draws_the_graph_and_its_gate(
 
 
 async def test_a_syntax_error_names_its_line_and_offers_to_go_there(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await client.post(
         "/workflows/validate", data={"definition": "name: x\nsteps: [\n"}, headers=HTMX
@@ -186,7 +186,7 @@ async def test_a_syntax_error_names_its_line_and_offers_to_go_there(
 
 
 async def test_saving_an_invalid_definition_stores_nothing_and_keeps_the_text(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     plain = await save(client, CYCLE_AND_UNKNOWN_AGENT)
     htmx = await client.post(
@@ -210,7 +210,7 @@ async def test_saving_an_invalid_definition_stores_nothing_and_keeps_the_text(
 
 
 async def test_saving_twice_creates_version_1_then_2(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     first = await save(client, GATED)
     assert first.status_code == 303
@@ -242,7 +242,7 @@ async def test_saving_twice_creates_version_1_then_2(
 
 
 async def test_the_workflow_page_shows_graph_definition_and_run_form(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     await save(client, GATED)
 
@@ -268,7 +268,7 @@ async def test_the_workflow_page_shows_graph_definition_and_run_form(
 
 
 async def test_run_starts_a_run_of_the_version_and_opens_its_page(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     await save(client, GATED)
 
@@ -300,7 +300,7 @@ async def test_run_starts_a_run_of_the_version_and_opens_its_page(
 
 
 async def test_invalid_run_inputs_start_nothing_and_say_why(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     await save(client, GATED)
 
@@ -323,7 +323,7 @@ async def test_invalid_run_inputs_start_nothing_and_say_why(
 
 
 async def test_a_viewer_sees_no_controls_and_the_server_refuses_them(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     await save(client, GATED)
     viewer = await as_role(ctx, Role.VIEWER)
@@ -357,7 +357,7 @@ async def test_a_viewer_sees_no_controls_and_the_server_refuses_them(
 
 
 async def test_a_name_whose_page_the_editor_holds_is_refused_in_the_editor(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     response = await save(client, GATED.replace("name: ship-it", "name: new"))
 
@@ -369,7 +369,7 @@ async def test_a_name_whose_page_the_editor_holds_is_refused_in_the_editor(
 
 
 async def test_a_name_with_a_slash_and_spaces_has_working_pages(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     definition = GATED.replace("name: ship-it", "name: team/ship it")
 
@@ -392,7 +392,7 @@ async def test_a_name_with_a_slash_and_spaces_has_working_pages(
 
 
 async def test_a_list_input_nested_without_end_or_unstorable_starts_nothing(
-    ctx: ServiceContext, client: httpx.AsyncClient
+    ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
     listed = (
         "name: listed\ninputs:\n  xs: {type: array}\nsteps:\n  - {id: a, agent: builtin:noop}\n"

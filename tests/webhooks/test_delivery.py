@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
@@ -314,8 +314,8 @@ async def test_a_schedule_event_is_matched_by_the_workflow_its_payload_names(
 
 
 async def test_any_failure_to_send_is_recorded_on_the_delivery(ctx: ServiceContext) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.InvalidURL("the address cannot be sent to")
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.InvalidURL("the address cannot be sent to")
 
     webhook, _ = await subscribe(ctx, "https://x.example/", ev.RUN_FAILED)
     await emit(ctx, ev.RUN_FAILED, status="failed")
@@ -324,7 +324,7 @@ async def test_any_failure_to_send_is_recorded_on_the_delivery(ctx: ServiceConte
     async def public(host: str, port: int) -> list[str]:
         return ["93.184.216.34"]  # x.example as a public address: the policy lets it through
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+    async with httpx2.AsyncClient(transport=httpx2.MockTransport(refuse)) as http:
         assert await dispatch_due(ctx, FAST, sign=sign, http=http, resolve=public) == 1
     [delivery] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
     assert delivery.status == "pending" and delivery.error is not None

@@ -4,7 +4,7 @@ import asyncio
 import json
 from typing import Any
 
-import httpx
+import httpx2
 
 from missionctl.app import create_app
 from missionctl.domain.access import Role
@@ -18,12 +18,12 @@ from tests.support.auth import bearer_headers
 from tests.webhooks.receiver import receiving
 
 
-def _app(client: httpx.AsyncClient) -> Any:
+def _app(client: httpx2.AsyncClient) -> Any:
     return client._transport.app  # type: ignore[attr-defined]
 
 
 async def test_an_admin_subscribes_tests_and_reads_the_log_without_the_secret(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     with receiving([500]) as receiver:
         made = await client.post(
@@ -63,7 +63,7 @@ async def test_an_admin_subscribes_tests_and_reads_the_log_without_the_secret(
     assert all(secret not in json.dumps(e.payload) for e in events)
 
 
-async def test_changes_and_deletion_are_recorded(client: httpx.AsyncClient) -> None:
+async def test_changes_and_deletion_are_recorded(client: httpx2.AsyncClient) -> None:
     made = await client.post(
         "/api/v1/webhooks",
         json={
@@ -112,7 +112,7 @@ HOSTILE: list[tuple[dict[str, Any], str]] = [
 
 
 async def test_hostile_input_is_a_422_naming_the_field_and_stores_nothing(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> None:
     for body, field in HOSTILE:
         refused = await client.post("/api/v1/webhooks", json=body)
@@ -121,7 +121,7 @@ async def test_hostile_input_is_a_422_naming_the_field_and_stores_nothing(
     assert (await client.get("/api/v1/webhooks")).json() == []
 
 
-async def test_a_deep_body_and_a_bad_change_are_refused(client: httpx.AsyncClient) -> None:
+async def test_a_deep_body_and_a_bad_change_are_refused(client: httpx2.AsyncClient) -> None:
     deep: Any = "run.failed"
     for _ in range(200):
         deep = [deep]
@@ -143,7 +143,7 @@ async def test_a_deep_body_and_a_bad_change_are_refused(client: httpx.AsyncClien
     assert missing.status_code == 404
 
 
-async def test_only_an_admin_may_see_or_touch_webhooks(client: httpx.AsyncClient) -> None:
+async def test_only_an_admin_may_see_or_touch_webhooks(client: httpx2.AsyncClient) -> None:
     made = await client.post(
         "/api/v1/webhooks", json={"url": "https://x.example/", "events": ["run.failed"]}
     )
@@ -178,8 +178,8 @@ async def test_the_server_follows_the_log_and_sends_by_itself(settings: Settings
     async with app.router.lifespan_context(app):
         ctx = app.state.ctx
         headers = await bearer_headers(ctx)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
             with receiving() as receiver:

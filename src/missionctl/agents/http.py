@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 from pydantic import ValidationError
 
 from missionctl.agents.addresses import Network, Resolver, checked_addresses, resolve_host
@@ -202,7 +202,7 @@ async def _post(
     """POST ``body``; the status and at most ``MAX_RESPONSE_BYTES`` of the answer."""
     try:
         async with (
-            httpx.AsyncClient(timeout=limit_s, follow_redirects=False, trust_env=False) as client,
+            httpx2.AsyncClient(timeout=limit_s, follow_redirects=False, trust_env=False) as client,
             client.stream("POST", url, content=body, headers=headers) as response,
         ):
             received = bytearray()
@@ -215,11 +215,11 @@ async def _post(
                         retryable=False,
                     )
             return response.status_code, bytes(received)
-    except httpx.TimeoutException as exc:
+    except httpx2.TimeoutException as exc:
         raise AgentError(
             f"POST {url}: no answer within {limit_s:g} s (inputs.request_timeout_s)"
         ) from exc
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         detail = redactor.redact(str(exc) or type(exc).__name__)
         raise AgentError(f"POST {url}: {detail}") from exc
 

@@ -28,9 +28,9 @@ class RemoteSettings(BaseSettings):
         if value is None or not value.strip():
             return None  # an empty variable means unset, as in a shell `MISSIONCTL_URL=`
         value = value.strip()
-        import httpx
+        import httpx2
 
-        parsed = httpx.URL(value)
+        parsed = httpx2.URL(value)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:8000")
         return value

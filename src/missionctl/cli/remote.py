@@ -25,7 +25,7 @@ from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.identity import MeRead
 
 if TYPE_CHECKING:
-    import httpx  # imported where used: `missionctl --help` has no use for an HTTP client
+    import httpx2  # imported where used: `missionctl --help` has no use for an HTTP client
 
     from missionctl.cli._remote_settings import RemoteSettings
 
@@ -118,19 +118,19 @@ class RemoteClient:
     """
 
     def __init__(self, *, base_url: str, token: SecretStr) -> None:
-        import httpx
+        import httpx2
 
-        url = httpx.URL(base_url)
+        url = httpx2.URL(base_url)
         # For messages: credentials in the URL are not ours to print either.
         self.display_url = str(url.copy_with(username=None, password=None))
-        self._http = httpx.Client(
+        self._http = httpx2.Client(
             base_url=url,
             headers={
                 "Authorization": f"Bearer {token.get_secret_value()}",
                 "Accept": "application/json",
                 "User-Agent": f"missionctl/{__version__}",
             },
-            timeout=httpx.Timeout(_TIMEOUT_S, connect=_CONNECT_TIMEOUT_S),
+            timeout=httpx2.Timeout(_TIMEOUT_S, connect=_CONNECT_TIMEOUT_S),
             # A redirect is reported, not followed: the token is for this server only.
             follow_redirects=False,
         )
@@ -178,7 +178,7 @@ class RemoteClient:
         self, path: str, params: list[tuple[str, str]], write: Callable[[bytes], object]
     ) -> None:
         """``GET path`` and hand the body to ``write`` as it arrives (any size, flat memory)."""
-        import httpx
+        import httpx2
 
         try:
             with self._http.stream("GET", path, params=tuple(params)) as response:
@@ -187,7 +187,7 @@ class RemoteClient:
                     self._fail(response)
                 for chunk in response.iter_bytes():
                     write(chunk)
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             _exit_with(
                 f"the download from the server at {self.display_url} ({URL_VAR}) failed: "
                 f"{str(exc) or type(exc).__name__}"
@@ -204,7 +204,7 @@ class RemoteClient:
         event is lost or repeated. A first connection that fails, and any 4xx, exit 2 as other
         requests do. Returns only by an exception (``KeyboardInterrupt`` for Ctrl-C).
         """
-        import httpx
+        import httpx2
 
         from missionctl.cli._sse import read_messages
 
@@ -229,7 +229,7 @@ class RemoteClient:
                         last, failures = take(message.data), 0
             except _Dropped as exc:
                 problem = str(exc)
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 if not connected:
                     _exit_with(_unreachable(self.display_url, exc))
                 problem = str(exc) or type(exc).__name__
@@ -247,11 +247,11 @@ class RemoteClient:
 
     def get_pairs(self, path: str, model: type[M], params: list[tuple[str, str]]) -> M:
         """``GET path`` with repeatable query parameters, parsed as ``model``."""
-        import httpx
+        import httpx2
 
         try:
             response = self._http.get(path, params=tuple(params))
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             _exit_with(
                 f"cannot reach the Mission Control server at {self.display_url} ({URL_VAR}): "
                 f"{str(exc) or type(exc).__name__}"
@@ -296,17 +296,17 @@ class RemoteClient:
         content: bytes | None = None,
         media_type: str | None = None,
         missing_ok: bool = False,
-    ) -> "httpx.Response":
-        import httpx
+    ) -> "httpx2.Response":
+        import httpx2
 
         headers = {"Content-Type": media_type} if media_type else None
         try:
             response = self._http.request(
                 method, path, params=params, json=body, content=content, headers=headers
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+        except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.UnsupportedProtocol) as exc:
             _exit_with(_unreachable(self.display_url, exc))
-        except httpx.TransportError as exc:  # the request may have arrived: say so
+        except httpx2.TransportError as exc:  # the request may have arrived: say so
             _exit_with(
                 f"the connection to the server at {self.display_url} ({URL_VAR}) failed during "
                 f"{method} {path}: {str(exc) or type(exc).__name__}. It may or may not have "
@@ -316,10 +316,10 @@ class RemoteClient:
             return response
         self._fail(response)
 
-    def _parse(self, response: "httpx.Response", model: type[M]) -> M:
+    def _parse(self, response: "httpx2.Response", model: type[M]) -> M:
         return self._decode(response, model.model_validate_json)
 
-    def _decode(self, response: "httpx.Response", validate: Callable[[bytes], T]) -> T:
+    def _decode(self, response: "httpx2.Response", validate: Callable[[bytes], T]) -> T:
         return self._validated(response.content, validate)
 
     def _validated(self, content: bytes, validate: Callable[[bytes], T]) -> T:
@@ -331,7 +331,7 @@ class RemoteClient:
                 "Control API; is it the right URL, and the same version as this CLI?"
             )
 
-    def _fail(self, response: "httpx.Response") -> NoReturn:
+    def _fail(self, response: "httpx2.Response") -> NoReturn:
         status = response.status_code
         try:
             info = ErrorBody.model_validate_json(response.content).error

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from missionctl.db.models import Run
@@ -232,9 +232,9 @@ async def _post_checkpoint(settings: Settings, checkpoint: Checkpoint) -> str | 
         return None
     url = settings.audit.checkpoint_url.get_secret_value()
     try:
-        async with httpx.AsyncClient(timeout=CHECKPOINT_POST_TIMEOUT_S) as client:
+        async with httpx2.AsyncClient(timeout=CHECKPOINT_POST_TIMEOUT_S) as client:
             response = await client.post(url, json=checkpoint_as_dict(checkpoint))
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         return f"MISSIONCTL_AUDIT_CHECKPOINT_URL could not be reached: {type(exc).__name__}"
     if not response.is_success:
         return f"MISSIONCTL_AUDIT_CHECKPOINT_URL answered {response.status_code}"

@@ -2,7 +2,7 @@
 
 Each round (:func:`dispatch_due`) leases at most ``concurrency`` due deliveries in one short
 transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes sharing a database take
-different rows), sends them side by side with httpx (each bounded by ``timeout_s``, body read
+different rows), sends them side by side with httpx2 (each bounded by ``timeout_s``, body read
 included), and writes each outcome fenced by its lease. A 2xx answer delivers; anything else
 (another status, a refused connection, a timeout) is retried after ``backoff_s`` until
 ``max_attempts``, then the delivery is ``failed``. No transaction is open while a request is in
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any, Protocol
 
-import httpx
+import httpx2
 
 from missionctl import __version__
 from missionctl.agents.addresses import Network, Resolver, resolve_host
@@ -119,7 +119,7 @@ class Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def answer_summary(response: httpx.Response) -> str:
+def answer_summary(response: httpx2.Response) -> str:
     """What is kept of an answer: its status line and media type, never a byte of its body.
 
     The reason phrase is the standard one for the status and the media type is kept only when
@@ -136,14 +136,14 @@ def answer_summary(response: httpx.Response) -> str:
 
 
 def _pinned(
-    http: httpx.AsyncClient, url: str, address: str, content: bytes, headers: dict[str, str]
-) -> httpx.Request:
+    http: httpx2.AsyncClient, url: str, address: str, content: bytes, headers: dict[str, str]
+) -> httpx2.Request:
     """A POST of ``content`` to ``url`` whose connection goes to ``address``.
 
     The name stays where the receiver reads it: the ``Host`` header and, over HTTPS, the TLS
     server name, against which the certificate is checked.
     """
-    target = httpx.URL(url)
+    target = httpx2.URL(url)
     pinned = target.copy_with(host=str(ipaddress.ip_address(address.split("%")[0])))
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     sent = {**headers, "Host": target.netloc.decode("ascii")}
@@ -163,7 +163,7 @@ async def _vetted(url: str, policy: Policy) -> str | Answer:
 
 
 async def post(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     claimed: repo.Claimed,
     *,
     sign: Signer,
@@ -196,8 +196,8 @@ async def post(
     except TimeoutError:
         return Answer(None, None, f"no answer within {timeout_s:g} s", _ms(started))
     # Any failure to send is the receiver's outcome, recorded on its delivery: an address
-    # httpx refuses late (InvalidURL), a socket error, a malformed answer.
-    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+    # httpx2 refuses late (InvalidURL), a socket error, a malformed answer.
+    except (httpx2.HTTPError, httpx2.InvalidURL, OSError, ValueError) as exc:
         failure = clip(f"{type(exc).__name__}: {exc}".strip(": "), MAX_ERROR_CHARS)
         return Answer(None, None, failure, _ms(started))
     refused = None if 200 <= code < 300 else f"the receiver answered {code}"
@@ -243,7 +243,7 @@ async def _claim(
 
 async def _send_and_record(
     ctx: ServiceContext,
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     claimed: repo.Claimed,
     config: WebhookSettings,
     sign: Signer,
@@ -269,7 +269,7 @@ async def dispatch_due(
     *,
     sign: Signer,
     clock: Clock = utcnow,
-    http: httpx.AsyncClient | None = None,
+    http: httpx2.AsyncClient | None = None,
     resolve: Resolver = resolve_host,
 ) -> int:
     """Send every delivery due at ``clock()``, ``config.concurrency`` at a time; how many were sent.
@@ -293,15 +293,15 @@ async def dispatch_due(
 
 @asynccontextmanager
 async def _client(
-    http: httpx.AsyncClient | None, config: WebhookSettings
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The caller's httpx client as it is, or a new one closed at the end."""
+    http: httpx2.AsyncClient | None, config: WebhookSettings
+) -> AsyncIterator[httpx2.AsyncClient]:
+    """The caller's httpx2 client as it is, or a new one closed at the end."""
     if http is not None:
         yield http
         return
     # No redirects: a 3xx is an answer like any other non-2xx (retried, logged), so an address
     # cannot send the signed body somewhere its subscriber did not name.
-    async with httpx.AsyncClient(
+    async with httpx2.AsyncClient(
         timeout=config.timeout_s, follow_redirects=False, trust_env=False
     ) as own:
         yield own
