@@ -75,6 +75,7 @@ def test_a_new_mission_shows_similar_past_missions_and_memory_finds_them(
 
     page.get_by_role("link", name="Memory").click()
     expect(page).to_have_url(re.compile(r"/memory$"))
+    page.wait_for_load_state("load")  # htmx must be listening before the search is typed
     expect(page.get_by_test_id("memory-mode")).to_have_text(re.compile("full text|semantic"))
     page.get_by_label("Search memory").fill("tea")
     result = page.locator(".memory-result").first

@@ -31,6 +31,7 @@ def test_a_typed_query_shows_the_marked_line_linking_to_its_step(
     page.goto(f"{live_server.url}/missions")
     page.get_by_role("link", name="Search").click()
     expect(page).to_have_url(re.compile(r"/search$"))
+    page.wait_for_load_state("load")  # htmx must be listening before the query is typed
 
     page.get_by_label("Search logs and errors").fill("hydraul*")
     page.get_by_label("Kind").select_option("log")

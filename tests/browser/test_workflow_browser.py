@@ -76,6 +76,8 @@ def test_a_workflow_is_checked_saved_run_approved_and_completes(
     shot("empty")
     page.locator('[data-control="new-workflow"]').click()
     expect(page).to_have_url(f"{live_server.url}/workflows/new")
+    # The URL changes before htmx has run; text typed before it listens is never checked.
+    page.wait_for_load_state("load")
     check = page.locator("#workflow-check")
     expect(check).to_contain_text("Valid: 4 steps in 3 layers")  # the example
     shot("example")
