@@ -9,7 +9,7 @@ bench/_databases.py), at ``--scale 1``:
   100,000 events appended through ``eventlog.append`` in batches of 5,000 (one in ten a run's
   ``run.completed`` or ``run.failed``, a few ``approval.requested`` and ``worker.offline``, the
   rest step and run chatter no subscription names). Times the follower
-  (``services.webhooks.catch_up``) catching up with all of it: events followed per second and
+  (``services.followers.webhook_outbox``) catching up with all of it: events followed per second and
   deliveries written; then its cost on an idle log (nothing new), p50/p95 of ``--rounds`` calls.
 - **Schedules.** One workflow version of one ``builtin:noop`` step and 10,000 schedules of it
   (bulk rows): 1% fire every minute from ``T0`` (2036, as in tests/schedules/helpers.py, so the
@@ -53,8 +53,9 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.webhooks import WebhookCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
+from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
 from missionctl.services.scheduler import MAX_DUE_PER_PASS, fire_due
-from missionctl.services.webhooks import catch_up, create_webhook
+from missionctl.services.webhooks import create_webhook
 from missionctl.services.workers import list_worker_details, list_workers
 from missionctl.services.workflows import create_workflow
 from missionctl.settings import Settings
@@ -182,10 +183,10 @@ async def _webhooks(ctx: ServiceContext, events: int, runs: int, rounds: int) ->
     seeded = await _seed_events(ctx, run_ids, events)
     await _analyse(ctx, ["events", "runs", "workflows"])
     started = time.perf_counter()
-    await catch_up(ctx)
+    await catch_up(ctx, WEBHOOK_OUTBOX)
     follow_s = time.perf_counter() - started
     deliveries = await _count(ctx, WebhookDelivery)
-    idle = await _time(lambda: catch_up(ctx), rounds)
+    idle = await _time(lambda: catch_up(ctx, WEBHOOK_OUTBOX), rounds)
     return {
         "seed_events_per_s": round(seeded),
         "catch_up_s": round(follow_s, 2),

@@ -180,7 +180,10 @@ async def seed(ctx: ServiceContext, missions: int) -> tuple[float, int]:
     async with ctx.write() as session:
         # Nothing in the log names them: the indexer has nothing to catch up.
         await session.execute(
-            text("UPDATE memory_progress SET last_seq = (SELECT coalesce(max(seq), 0) FROM events)")
+            text(
+                "UPDATE follower_cursors SET last_seq = (SELECT coalesce(max(seq), 0) "
+                "FROM events) WHERE name = 'memory'"
+            )
         )
     if ctx.db.engine.dialect.name == "postgresql":
         # What autovacuum does after a bulk load: the GIN index's pending entries merged (a

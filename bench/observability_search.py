@@ -3,7 +3,7 @@
 Seeds ``1,000,000 x BENCH_SCALE`` step log lines (BENCH_SCALE=0.02 for 20,000) through the
 real appender: ``step.log`` events of 100 lines, 50 events per transaction, so the chain's
 triggers check every event, as in production. Then indexes them all with the indexer that
-follows the log (``services.search_index.catch_up``, as the server does every second), and
+follows the log (``services.followers.search_index``, as the server does every second), and
 times ``services.search.search`` (the API's and the page's path: catching up, query, headlines,
 snippets), first page of 50, for a rare word, a common word, a phrase, a prefix, a common word in
 one run, and an error.
@@ -29,8 +29,8 @@ from _databases import backends
 from missionctl.domain.search import SearchKind
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext, open_context
+from missionctl.services.followers import SEARCH_INDEX, catch_up
 from missionctl.services.search import search
-from missionctl.services.search_index import catch_up
 from missionctl.settings import Settings
 
 FULL_LINES = 1_000_000
@@ -108,7 +108,7 @@ async def _seed(ctx: ServiceContext, lines: int) -> tuple[float, uuid.UUID]:
 async def _index(ctx: ServiceContext, lines: int) -> float:
     """Index the seeded log; returns lines indexed per second."""
     started = time.perf_counter()
-    await catch_up(ctx)
+    await catch_up(ctx, SEARCH_INDEX)
     rate = lines / (time.perf_counter() - started)
     async with ctx.write() as session:
         if session.get_bind().dialect.name == "postgresql":

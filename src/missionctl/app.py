@@ -34,17 +34,14 @@ from missionctl.security.session_key import SessionKeySource
 from missionctl.security.sessions import SessionCodec, SessionMiddleware
 from missionctl.security.signing import sign
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.analytics import analytics_follower
 from missionctl.services.anomalies import anomaly_notifier
 from missionctl.services.audit import audit_checkpoints
 from missionctl.services.costs import usage_folder
+from missionctl.services.followers import log_followers
 from missionctl.services.health import HealthSummaryCache
-from missionctl.services.memory import memory_indexer
 from missionctl.services.runtime import open_runtime
 from missionctl.services.scheduler import schedule_firing
-from missionctl.services.search_index import search_indexer
 from missionctl.services.webhook_sender import webhook_dispatcher
-from missionctl.services.webhooks import webhook_follower
 from missionctl.services.workers import worker_sweeper
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
@@ -107,15 +104,11 @@ def _document_bearer_auth(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _webhooks(ctx: ServiceContext, settings: Settings) -> AsyncIterator[None]:
-    """Fill the webhook outbox from the log and send it, unless delivery is switched off."""
+    """Send the webhook outbox, unless delivery is switched off (its follower fills it)."""
     if not settings.webhooks.deliver:
         yield
         return
-    every_s = settings.webhooks.poll_s
-    async with (
-        webhook_follower(ctx, every_s=every_s),
-        webhook_dispatcher(ctx, settings.webhooks, sign=sign),
-    ):
+    async with webhook_dispatcher(ctx, settings.webhooks, sign=sign):
         yield
 
 
@@ -123,7 +116,7 @@ async def _webhooks(ctx: ServiceContext, settings: Settings) -> AsyncIterator[No
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """The app's lifespan: the database (its schema upgraded) and what runs beside it.
 
-    Opens the runtime, the audit checkpoints, the search indexer, the usage folder, the
+    Opens the runtime, the audit checkpoints, the followers of the log, the usage folder, the
     offline-worker sweep, the metrics listener and the embedded engine, and closes them in
     reverse order.
     """
@@ -131,10 +124,9 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         open_context(settings) as ctx,
         open_runtime(settings) as runtime,
         audit_checkpoints(ctx),  # signs the chain head now and then (ADR 0023)
-        search_indexer(ctx),  # keeps the log-search index up with the log (ADR 0047)
-        memory_indexer(ctx),  # remembers the missions that finish (ADR 0055)
+        # The search index, memory, the analytics facts and the webhook outbox (ADR 0086).
+        log_followers(ctx, sends_webhooks=True),
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
-        analytics_follower(ctx),  # keeps the analytics facts up with the log (ADR 0068)
         anomaly_notifier(ctx),  # announces each new anomaly once, as an event (ADR 0069)
         worker_sweeper(ctx),  # reports workers gone offline, engine or not (ADR 0058)
         metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043

@@ -13,6 +13,7 @@ from missionctl.services import webhooks as webhook_service
 from missionctl.services.analytics import AnalyticsQuery
 from missionctl.services.anomalies import detector_rules, notify_anomalies, read_anomalies
 from missionctl.services.audit import read_event_page
+from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
 from missionctl.settings import Settings
 from tests.analytics import history
 from tests.analytics.anomaly_facts import NO_COHORTS, write_history
@@ -118,7 +119,7 @@ async def test_a_webhook_subscribed_to_anomalies_gets_a_delivery(ctx: ServiceCon
     )
     await write_history(ctx, history.days(4, injection=FAILING))
     await notify_anomalies(ctx, today=TODAY)
-    await webhook_service.catch_up(ctx)
+    await catch_up(ctx, WEBHOOK_OUTBOX)
     deliveries = await webhook_service.list_deliveries(ctx, webhook_id=created.webhook.id)
     assert len(deliveries) == 2
     assert {(d.event_type, d.status) for d in deliveries} == {

@@ -2,18 +2,19 @@
 in batches, with concurrent appenders and followers, and a rebuild gives the same facts."""
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import date
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from missionctl.db.types import utcnow
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext
 from missionctl.services import analytics as service
-from missionctl.services.analytics import AnalyticsQuery, catch_up, rebuild
+from missionctl.services.analytics import AnalyticsQuery, rebuild
+from missionctl.services.followers import ANALYTICS_FACTS, catch_up
 
 TODAY = utcnow().date()
 QUERY = AnalyticsQuery(TODAY, TODAY)
@@ -82,13 +83,11 @@ async def test_appended_events_reach_every_answer_without_writing_facts_by_hand(
     assert week.users == 2 and not any(cell.complete for cell in week.weeks)
 
 
-async def test_following_goes_in_batches_and_folds_each_event_once(
-    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(service, "FOLLOW_BATCH_EVENTS", 3)
+async def test_following_goes_in_batches_and_folds_each_event_once(ctx: ServiceContext) -> None:
+    small = dataclasses.replace(ANALYTICS_FACTS, batch_events=3)
     await _append(ctx, [e for n in range(5) for e in _journey(f"u{n}")])
-    head = await catch_up(ctx)
-    assert await catch_up(ctx) == head
+    head = await catch_up(ctx, small)
+    assert await catch_up(ctx, small) == head
     item = await _today(ctx)
     assert (item["runs_started"], item["tokens"], item["active_users"]) == (5, 210, 5)
 
@@ -120,9 +119,9 @@ async def test_segments_narrow_people_missions_and_runs(ctx: ServiceContext) -> 
 
 
 async def test_two_appenders_and_two_followers_at_once_keep_the_facts_exact(
-    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+    ctx: ServiceContext,
 ) -> None:
-    monkeypatch.setattr(service, "FOLLOW_BATCH_EVENTS", 5)
+    small = dataclasses.replace(ANALYTICS_FACTS, batch_events=5)
 
     async def appender(prefix: str) -> None:
         for n in range(6):
@@ -130,7 +129,7 @@ async def test_two_appenders_and_two_followers_at_once_keep_the_facts_exact(
 
     async def follower() -> None:
         for _ in range(10):
-            await catch_up(ctx)
+            await catch_up(ctx, small)
             await asyncio.sleep(0)
 
     await asyncio.gather(appender("a"), appender("b"), follower(), follower())

@@ -15,7 +15,7 @@ from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
 from missionctl.services import missions as mission_service
 from missionctl.services import plans as plan_service
-from missionctl.services.memory import catch_up
+from missionctl.services.followers import MEMORY_INDEX, catch_up
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 from tests.memory.helpers import FOURTH, SHOPS
@@ -61,7 +61,8 @@ def test_a_new_mission_shows_similar_past_missions_and_memory_finds_them(
         ),
     )
 
-    seed(live_server.settings, catch_up)  # what the server's indexer does every few seconds
+    # What the server's follower does every few seconds.
+    seed(live_server.settings, lambda ctx: catch_up(ctx, MEMORY_INDEX))
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{live_server.url}/missions/{new.id}")
     section = page.locator("#similar-missions")

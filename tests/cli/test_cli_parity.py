@@ -121,6 +121,7 @@ API_COMMANDS: dict[str, str] = {
     "PUT /api/v1/prices/{model}": "prices set",
     "GET /api/v1/events/stream": "events",  # --follow
     "GET /api/v1/health/summary": "health",
+    "GET /api/v1/followers": "followers",
     "GET /api/v1/workers": "workers list",
     "GET /api/v1/workers/{worker_id}": "workers show",
     "POST /api/v1/workers/{worker_id}/drain": "workers drain",

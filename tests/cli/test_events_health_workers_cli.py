@@ -1,4 +1,5 @@
-"""``missionctl events [--follow]``, ``health`` and ``workers list|show``, both ways.
+"""``missionctl events [--follow]``, ``health``, ``followers`` and ``workers list|show``, both
+ways.
 
 Followers run as real processes (they end on Ctrl-C, which ``CliRunner`` cannot send), against
 the module's live server or its database directly.
@@ -222,6 +223,21 @@ def test_health_prints_the_figures_of_the_summary(world: World, mode: str) -> No
     shown = text(ok(world.cli(mode, "health")))
     assert f"failed 24 h {expected.failed_24h} " in shown
     assert f"workers alive {figures['workers_alive']} " in shown
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_followers_tell_how_far_behind_the_log_each_is(world: World, mode: str) -> None:
+    run = world.service(lambda ctx: start(ctx, [step("tick", "builtin:noop")]))
+    world.wait_run(run.id, {"completed"})
+    listed = as_json(world.cli(mode, "followers", "--json", token=world.viewer))
+    assert [f["name"] for f in listed] == ["search", "memory", "analytics", "webhooks"]
+    for follower in listed:
+        assert follower["lag_events"] == follower["head"] - follower["read_to"] >= 0, follower
+        assert follower["lag_s"] >= 0 and (follower["lag_s"] == 0) == (follower["lag_events"] == 0)
+    shown = text(ok(world.cli(mode, "followers")))
+    for follower in listed:
+        assert f"{follower['name']} " in shown and follower["description"] in shown
+    assert "log head" in shown
 
 
 def _register(world: World, tag: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ import sqlalchemy.exc
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from missionctl.db import Database
 from missionctl.db.base import Base
@@ -168,10 +169,16 @@ async def _found(db: Database, word: str) -> list[str]:
 
 async def _index(db: Database) -> None:
     """Catch the search index up with the log (ADR 0047), as a search does first."""
-    from missionctl.repositories.search import index_new_events
+    from missionctl.repositories import followers
+    from missionctl.repositories.search import index_events
+
+    def index(session: Session) -> None:
+        window = followers.claim(session, "search", max_events=1_000_000)
+        index_events(session, after=window.after, upto=window.upto)
+        followers.advance(session, "search", upto=window.upto)
 
     async with db.write() as session:
-        await session.run_sync(lambda s: index_new_events(s, max_events=1_000_000))
+        await session.run_sync(index)
 
 
 async def test_the_search_index_covers_events_written_before_it(empty_database_url: str) -> None:

@@ -19,7 +19,7 @@ from missionctl.domain.workers import OFFLINE_S, WorkerStatus
 from missionctl.engine.worker import Engine
 from missionctl.security.signing import SIGNATURE_HEADER, sign, verify
 from missionctl.services import ServiceContext, open_context, workers
-from missionctl.services import webhooks as hooks
+from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
 from missionctl.services.scheduler import fire_due
 from missionctl.services.schedules import pause_schedule, resume_schedule
 from missionctl.services.webhook_sender import dispatch_due
@@ -71,7 +71,7 @@ async def test_a_killed_worker_is_reported_offline_to_a_webhook_subscriber(
                 await until(lambda: _offline(ctx, "host-a:1:killed", later), "a offline")
                 gate.release.set()
                 assert (await wait_for_run(ctx, run.id, within_s=20)).status == "completed"
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         assert await dispatch_due(ctx, FAST, sign=sign) == 1
 
     [request] = receiver.requests
@@ -97,7 +97,7 @@ async def test_a_misfire_reaches_a_subscription_filtered_on_the_schedules_workfl
         await resume_schedule(ctx, schedule_id=schedule.id, actor="user:ops")
         [fired] = await fire_due(ctx, minute(3, 40))
         assert fired.missed == 3
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         assert await dispatch_due(ctx, FAST, sign=sign) == 1  # the other workflow's: nothing
 
     [request] = receiver.requests

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.memory import catch_up
+from missionctl.services.followers import MEMORY_INDEX, catch_up
 from missionctl.settings import Settings
 from tests.memory.helpers import SHOPS, finish
 from tests.support.auth import bearer_headers
@@ -120,9 +120,11 @@ async def test_two_indexers_at_once_remember_each_mission_once(clients: Clients)
     missions = [await finish(clients.admin, title, goal) for title, goal in SHOPS[:2]]
     async with clients.ctx.write() as session:  # forget, then catch up twice at once
         await session.execute(text("DELETE FROM memory_entries"))
-        await session.execute(text("UPDATE memory_progress SET last_seq = 0"))
+        await session.execute(
+            text("UPDATE follower_cursors SET last_seq = 0 WHERE name = 'memory'")
+        )
 
-    await asyncio.gather(catch_up(clients.ctx), catch_up(clients.ctx))
+    await asyncio.gather(catch_up(clients.ctx, MEMORY_INDEX), catch_up(clients.ctx, MEMORY_INDEX))
 
     async with clients.ctx.read() as session:
         rows = await session.execute(

@@ -2,6 +2,7 @@
 batches, once per event however many indexers run; every search catches up first."""
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 
@@ -9,9 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from missionctl.eventlog import NewEvent, append
-from missionctl.services import ServiceContext, search_index
+from missionctl.services import ServiceContext
+from missionctl.services.followers import SEARCH_INDEX, catch_up, following
+from missionctl.services.followers import follower as follower_loop
 from missionctl.services.search import search
-from missionctl.services.search_index import catch_up, search_indexer
 from tests.search.helpers import indexed_texts
 
 
@@ -48,29 +50,27 @@ async def test_an_append_writes_no_entry_and_a_search_finds_it_all_the_same(
     assert len(await _indexed(ctx, "nebula")) == 3
 
 
-async def test_catching_up_goes_in_batches_and_indexes_each_event_once(
-    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(search_index, "INDEX_BATCH_EVENTS", 7)
+async def test_catching_up_goes_in_batches_and_indexes_each_event_once(ctx: ServiceContext) -> None:
+    small = dataclasses.replace(SEARCH_INDEX, batch_events=7)
     await _append_errors(ctx, "quasar", 50)
-    head = await catch_up(ctx)
+    head = await catch_up(ctx, small)
     assert len(await _indexed(ctx, "quasar")) == 50
-    assert await catch_up(ctx) == head  # nothing new: nothing indexed twice
+    assert await catch_up(ctx, small) == head  # nothing new: nothing indexed twice
     assert await _entry_count(ctx) == 50
 
 
 async def test_concurrent_indexers_take_turns_and_write_each_entry_once(
-    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+    ctx: ServiceContext,
 ) -> None:
-    monkeypatch.setattr(search_index, "INDEX_BATCH_EVENTS", 5)
+    small = dataclasses.replace(SEARCH_INDEX, batch_events=5)
     await _append_errors(ctx, "pulsar", 60)
-    await asyncio.gather(*(catch_up(ctx) for _ in range(4)), search(ctx, q="pulsar"))
+    await asyncio.gather(*(catch_up(ctx, small) for _ in range(4)), search(ctx, q="pulsar"))
     assert sorted(await _indexed(ctx, "pulsar")) == sorted(f"pulsar {i}" for i in range(60))
     assert await _entry_count(ctx) == 60
 
 
 async def test_the_servers_indexer_keeps_up_without_any_search(ctx: ServiceContext) -> None:
-    async with search_indexer(ctx, every_s=0.05):
+    async with following(ctx, [dataclasses.replace(SEARCH_INDEX, every_s=0.05)]):
         await _append_errors(ctx, "comet", 2)
         for _ in range(100):
             if len(await _indexed(ctx, "comet")) == 2:
@@ -83,14 +83,14 @@ async def test_a_search_answers_from_the_index_when_it_cannot_catch_up(
     ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _append_errors(ctx, "meteor", 1)
-    await catch_up(ctx)
+    await catch_up(ctx, SEARCH_INDEX)
     await _append_errors(ctx, "meteor", 1)
 
-    async def busy(_ctx: ServiceContext) -> int:
+    async def busy(_ctx: ServiceContext, _follower: object) -> int:
         raise TimeoutError("database is locked")
 
-    monkeypatch.setattr(search_index, "catch_up", busy)
-    with caplog.at_level(logging.WARNING, logger="missionctl.services.search_index"):
+    monkeypatch.setattr(follower_loop, "catch_up", busy)
+    with caplog.at_level(logging.WARNING, logger="missionctl.services.followers.follower"):
         page = await search(ctx, q="meteor")
     assert len(page.items) == 1  # what was indexed, not an error
     assert "could not catch up" in caplog.text

@@ -50,6 +50,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): "metrics:read",
     ("GET", "/api/v1/health/summary"): "runs:read",
+    ("GET", "/api/v1/followers"): "agents:read",
     ("GET", "/api/v1/workers"): "agents:read",
     ("GET", "/api/v1/workers/{worker_id}"): "agents:read",
     ("POST", "/api/v1/workers/{worker_id}/drain"): "workers:control",

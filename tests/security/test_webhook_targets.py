@@ -21,6 +21,7 @@ from missionctl.schemas.webhooks import WebhookCreate
 from missionctl.security.signing import sign
 from missionctl.services import ServiceContext, open_context
 from missionctl.services import webhooks as hooks
+from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
 from missionctl.services.webhook_sender import dispatch_due
 from missionctl.settings import HttpAgentSettings, Settings, WebhookSettings
 from tests.support.auth import bearer_headers
@@ -88,7 +89,7 @@ async def _queue_one(ctx: ServiceContext, url: str) -> uuid.UUID:
     async with ctx.write() as session:
         event = NewEvent(type=ev.RUN_FAILED, actor="system", payload={"error": "x"})
         await append(session, [event])
-    await hooks.catch_up(ctx)
+    await catch_up(ctx, WEBHOOK_OUTBOX)
     return created.webhook.id
 
 

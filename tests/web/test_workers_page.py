@@ -125,3 +125,23 @@ async def test_a_hostile_worker_name_is_escaped(
     row = row_of((await client.get("/workers")).text, worker_id)
     assert "<script>" not in row and "&lt;script&gt;" in row
     assert "<img" not in row
+
+
+async def test_the_page_shows_how_far_behind_the_log_each_follower_is(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    from missionctl.services.followers import SEARCH_INDEX, catch_up
+
+    viewer = await as_role(ctx, Role.VIEWER)
+    await workers.register_worker(ctx, name="host:3:lag", kind=WorkerKind.worker, concurrency=1)
+    await catch_up(ctx, SEARCH_INDEX)
+    html = (await client.get("/workers", headers=viewer)).text
+    assert "Followers of the log" in html
+    rows = re.findall(r'<tr data-follower="(\w+)" data-lag-events="(\d+)">(.*?)</tr>', html, re.S)
+    assert [name for name, _, _ in rows] == ["search", "memory", "analytics", "webhooks"]
+    head = int(re.search(r"the log's head \(event (\d+)\)", html).group(1))  # type: ignore[union-attr]
+    for name, lag, row in rows:
+        read_to = int(re.findall(r'<td class="num">(\d+)</td>', row)[0])
+        assert int(lag) == head - read_to, name
+        assert ("current" in row) == (lag == "0"), name
+    assert rows[0][:2] == ("search", "0")

@@ -5,6 +5,7 @@ the test moves, never by waiting.
 """
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -23,6 +24,7 @@ from missionctl.services import ServiceContext
 from missionctl.services import webhook_sender as sender
 from missionctl.services import webhooks as hooks
 from missionctl.services.audit import read_event_page
+from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up, following
 from missionctl.services.webhook_sender import (
     dispatch_due,
     redeliver,
@@ -74,7 +76,7 @@ async def test_a_delivery_is_signed_and_the_receiver_verifies_it(ctx: ServiceCon
         webhook, secret = await subscribe(ctx, receiver.url, ev.RUN_FAILED)
         seq = await emit(ctx, ev.RUN_FAILED, status="failed", error="step build failed")
         await emit(ctx, ev.RUN_COMPLETED, status="completed")  # not subscribed
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         assert await dispatch_due(ctx, FAST, sign=sign) == 1
 
     [request] = receiver.requests
@@ -100,7 +102,7 @@ async def test_a_receiver_that_fails_twice_gets_the_third_try(ctx: ServiceContex
     with receiving([500, 503]) as receiver:
         webhook, secret = await subscribe(ctx, receiver.url, ev.BUDGET_WARNING)
         await emit(ctx, ev.BUDGET_WARNING, share=0.8)
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         assert await dispatch_due(ctx, FAST, sign=sign, clock=clock) == 1
         [first] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
         assert (first.status, first.status_code, first.attempts) == ("pending", 500, 1)
@@ -131,7 +133,7 @@ async def test_a_dead_receiver_fails_after_the_last_attempt(ctx: ServiceContext)
     config = FAST.model_copy(update={"max_attempts": 2})
     webhook, _ = await subscribe(ctx, f"http://127.0.0.1:{free_port()}/gone", ev.RUN_FAILED)
     await emit(ctx, ev.RUN_FAILED, status="failed")
-    await hooks.catch_up(ctx)
+    await catch_up(ctx, WEBHOOK_OUTBOX)
     await dispatch_due(ctx, config, sign=sign, clock=clock)
     [first] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
     assert first.status == "pending" and first.status_code is None
@@ -149,7 +151,7 @@ async def test_a_hanging_receiver_times_out(ctx: ServiceContext) -> None:
     with receiving([HANG]) as receiver:
         webhook, _ = await subscribe(ctx, receiver.url, ev.RUN_FAILED)
         await emit(ctx, ev.RUN_FAILED, status="failed")
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         started = time.monotonic()
         await dispatch_due(ctx, config, sign=sign)
         assert time.monotonic() - started < 2
@@ -168,7 +170,7 @@ async def test_which_subscriptions_receive_an_event(ctx: ServiceContext) -> None
         seq_a = await emit(ctx, ev.RUN_FAILED, run_id=run_a.id, error="x")
         seq_b = await emit(ctx, ev.RUN_FAILED, run_id=run_b.id, error="x")
         stop = await emit(ctx, ev.EMERGENCY_STOPPED, reason="drill")
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
 
         def seqs(webhook_id: uuid.UUID, deliveries: list[Any]) -> set[int | None]:
             return {d.event_seq for d in deliveries if d.webhook_id == webhook_id}
@@ -184,7 +186,7 @@ async def test_which_subscriptions_receive_an_event(ctx: ServiceContext) -> None
             ctx, webhook_id=off.id, data=WebhookUpdate(enabled=True), actor="user:admin"
         )
         later = await emit(ctx, ev.RUN_FAILED, status="failed")
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         queued = await hooks.list_deliveries(ctx, webhook_id=off.id)
         assert {d.event_seq for d in queued} == {later}
         await dispatch_due(ctx, FAST, sign=sign)
@@ -199,7 +201,7 @@ async def test_two_followers_and_two_dispatchers_queue_and_send_each_delivery_on
         webhook, _ = await subscribe(ctx, receiver.url, ev.RUN_FAILED)
         for _ in range(6):
             await emit(ctx, ev.RUN_FAILED, status="failed")
-        await asyncio.gather(hooks.catch_up(ctx), hooks.catch_up(ctx))
+        await asyncio.gather(catch_up(ctx, WEBHOOK_OUTBOX), catch_up(ctx, WEBHOOK_OUTBOX))
         assert len(await hooks.list_deliveries(ctx, webhook_id=webhook.id)) == 6
         config = FAST.model_copy(update={"concurrency": 2})
         sent = await asyncio.gather(
@@ -213,7 +215,7 @@ async def test_redelivery_sends_the_same_body_again_as_a_new_delivery(ctx: Servi
     with receiving([500]) as receiver:
         webhook, secret = await subscribe(ctx, receiver.url, ev.APPROVAL_REQUESTED)
         await emit(ctx, ev.APPROVAL_REQUESTED, status="awaiting_approval")
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         await dispatch_due(ctx, FAST, sign=sign)
         [failed] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
         assert failed.status_code == 500
@@ -232,7 +234,7 @@ async def test_a_slack_subscription_sends_text_and_a_test_works(ctx: ServiceCont
         run = await start(ctx, [step("s")], name="nightly-build")
         # No status in the payload: the run itself stays as it is (replay reads statuses).
         await emit(ctx, ev.RUN_FAILED, run_id=run.id, error="tests failed")
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         await dispatch_due(ctx, FAST, sign=sign)
         tested = await send_test(ctx, webhook_id=webhook.id, actor="user:admin", sign=sign)
     failed, test = (json.loads(r.body) for r in receiver.requests)
@@ -249,7 +251,7 @@ async def test_a_hanging_receiver_does_not_slow_a_run(ctx: ServiceContext) -> No
         await subscribe(ctx, receiver.url, ev.RUN_COMPLETED, ev.RUN_FAILED)
         await emit(ctx, ev.RUN_FAILED, status="failed")
         async with (
-            hooks.webhook_follower(ctx, every_s=0.05),
+            following(ctx, [dataclasses.replace(WEBHOOK_OUTBOX, every_s=0.05)]),
             webhook_dispatcher(ctx, config, sign=sign),
             running_engine(ctx),
         ):
@@ -274,7 +276,7 @@ async def test_a_lease_that_expired_is_taken_over_and_the_late_answer_is_refused
     with receiving() as receiver:
         webhook, _ = await subscribe(ctx, receiver.url, ev.RUN_FAILED)
         await emit(ctx, ev.RUN_FAILED, status="failed")
-        await hooks.catch_up(ctx)
+        await catch_up(ctx, WEBHOOK_OUTBOX)
         # A sender leases the delivery, then dies before it records anything.
         async with ctx.write() as session:
             [dead] = await repo.claim_due(
@@ -308,7 +310,7 @@ async def test_a_schedule_event_is_matched_by_the_workflow_its_payload_names(
     await emit(ctx, ev.SCHEDULE_MISFIRED, workflow_id=str(run_b.workflow_id))
     await emit(ctx, ev.SCHEDULE_MISFIRED, workflow="wf-b")
     unnamed = await emit(ctx, ev.SCHEDULE_MISFIRED, workflow_id="not-an-id")
-    await hooks.catch_up(ctx)
+    await catch_up(ctx, WEBHOOK_OUTBOX)
     queued = await hooks.list_deliveries(ctx, webhook_id=only_a.id)
     assert {d.event_seq for d in queued} == {by_name, by_id, unnamed}
 
@@ -319,7 +321,7 @@ async def test_any_failure_to_send_is_recorded_on_the_delivery(ctx: ServiceConte
 
     webhook, _ = await subscribe(ctx, "https://x.example/", ev.RUN_FAILED)
     await emit(ctx, ev.RUN_FAILED, status="failed")
-    await hooks.catch_up(ctx)
+    await catch_up(ctx, WEBHOOK_OUTBOX)
 
     async def public(host: str, port: int) -> list[str]:
         return ["93.184.216.34"]  # x.example as a public address: the policy lets it through

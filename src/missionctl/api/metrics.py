@@ -7,8 +7,9 @@ What a scrape returns (ADR 0043):
   (request latency and errors), ``eventlog.metrics`` (events appended), and the client's own
   process and Python collectors;
 - with ``database=True`` (the server), gauges read from the database at scrape time by
-  :class:`DatabaseCollector`: runs and step runs by status, the queue depth, live workers;
-  and the live-stream subscribers of this process.
+  :class:`DatabaseCollector`: runs and step runs by status, the queue depth, live workers,
+  each log follower's lag (in events and seconds); and the live-stream subscribers of this
+  process.
 
 On the main address ``/metrics`` needs ``metrics:read`` (an API token of any role); the
 listener that ``MISSIONCTL_METRICS_ADDRESS`` starts serves only ``/metrics``, to anyone, so a
@@ -19,7 +20,7 @@ own listener (``database=False``: the database's gauges come from the server, on
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -28,8 +29,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from missionctl.api.deps import Context, P, public, requires
+from missionctl.schemas.health import FollowerRead
 from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
+from missionctl.services.followers import follower_lags
 from missionctl.services.health import StatusCounts, count_by_status
 from missionctl.services.workers import count_alive_workers
 from missionctl.settings import split_address
@@ -42,11 +45,18 @@ METRICS_PATH = "/metrics"
 class DatabaseCollector(Collector):
     """The gauges one scrape read from the database, and this process's live subscribers."""
 
-    def __init__(self, counts: StatusCounts | None, workers_alive: int, subscribers: int) -> None:
-        """Gauges of ``counts`` (``None``: no database gauges) and of ``subscribers``."""
+    def __init__(
+        self,
+        counts: StatusCounts | None,
+        workers_alive: int,
+        subscribers: int,
+        followers: Sequence[FollowerRead] = (),
+    ) -> None:
+        """Gauges of ``counts`` (``None``: no database gauges), ``subscribers``, ``followers``."""
         self.counts = counts
         self.workers_alive = workers_alive
         self.subscribers = subscribers
+        self.followers = followers
 
     def collect(self) -> Iterator[Metric]:
         """Yield the gauges (every status is named, zeros included)."""
@@ -76,16 +86,35 @@ class DatabaseCollector(Collector):
             "Engines heartbeating within the last 30 seconds.",
             value=self.workers_alive,
         )
+        yield from self._follower_lags()
+
+    def _follower_lags(self) -> Iterator[Metric]:
+        events = GaugeMetricFamily(
+            "missionctl_follower_lag_events",
+            "Events appended that the follower of the log has not read.",
+            labels=["follower"],
+        )
+        seconds = GaugeMetricFamily(
+            "missionctl_follower_lag_seconds",
+            "Seconds since the oldest event the follower has not read was appended (0: current).",
+            labels=["follower"],
+        )
+        for follower in self.followers:
+            events.add_metric([follower.name], follower.lag_events)
+            seconds.add_metric([follower.name], follower.lag_s)
+        yield events
+        yield seconds
 
 
 async def render_metrics(ctx: ServiceContext, *, database: bool) -> bytes:
     """The exposition text of one scrape (see the module docstring for what it holds)."""
-    counts, alive = None, 0
+    counts, alive, lags = None, 0, []
     if database:
         counts = await count_by_status(ctx)
         alive = await count_alive_workers(ctx)
+        lags = await follower_lags(ctx)
     scraped = CollectorRegistry(auto_describe=False)
-    scraped.register(DatabaseCollector(counts, alive, ctx.broadcaster.subscriber_count))
+    scraped.register(DatabaseCollector(counts, alive, ctx.broadcaster.subscriber_count, lags))
     return generate_latest(REGISTRY) + generate_latest(scraped)
 
 

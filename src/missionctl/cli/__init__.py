@@ -53,6 +53,7 @@ app = typer.Typer(
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
     "reject, controls, stop, release, agents, prices, search, find, memory, costs, events, health, "
+    "followers, "
     "webhooks, analytics (but rebuild), "
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, config, "
@@ -118,6 +119,7 @@ app.command("costs")(costs.costs)
 app.add_typer(agents.app, name="agents")
 app.command("events")(events.events)
 app.command("health")(health.health)
+app.command("followers")(health.followers)
 app.add_typer(workers.app, name="workers")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(schedules.app, name="schedule")

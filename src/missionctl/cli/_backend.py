@@ -63,7 +63,12 @@ if TYPE_CHECKING:
         ControlsRead,
         EmergencyStopResult,
     )
-    from missionctl.schemas.health import HealthSummaryRead, WorkerDetail, WorkerRead
+    from missionctl.schemas.health import (
+        FollowerRead,
+        HealthSummaryRead,
+        WorkerDetail,
+        WorkerRead,
+    )
     from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
     from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
@@ -204,6 +209,7 @@ class MissionControl(Protocol):
 
     # The system's health
     def health_summary(self) -> HealthSummaryRead: ...
+    def list_followers(self) -> list[FollowerRead]: ...
     def list_workers(self) -> list[WorkerRead]: ...
     def read_worker(self, worker_id: uuid.UUID) -> WorkerDetail: ...
     def command_worker(self, worker_id: uuid.UUID, command: str) -> WorkerDetail:
@@ -763,6 +769,12 @@ class LocalMissionControl:
         from missionctl.services.health import read_health_summary
 
         return self.call(read_health_summary)
+
+    def list_followers(self) -> list[FollowerRead]:
+        """See ``MissionControl``."""
+        from missionctl.services.followers import follower_lags
+
+        return self.call(follower_lags)
 
     def list_workers(self) -> list[WorkerRead]:
         """See ``MissionControl``."""
@@ -1723,6 +1735,12 @@ class RemoteMissionControl:
         from missionctl.schemas.health import HealthSummaryRead
 
         return self.client.get("/api/v1/health/summary", HealthSummaryRead)
+
+    def list_followers(self) -> list[FollowerRead]:
+        """See ``MissionControl``."""
+        from missionctl.schemas.health import FollowerRead
+
+        return self.client.get_list("/api/v1/followers", FollowerRead)
 
     def list_workers(self) -> list[WorkerRead]:
         """See ``MissionControl``."""

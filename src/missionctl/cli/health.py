@@ -1,13 +1,16 @@
-"""``missionctl health``: the system's vital figures, as the health strip shows them."""
+"""``missionctl health`` and ``missionctl followers``: the system's vital figures."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from missionctl.cli._runtime import console
 from missionctl.domain.workers import ALIVE_S
+
+if TYPE_CHECKING:
+    from missionctl.schemas.health import FollowerRead
 
 
 def health(
@@ -41,3 +44,58 @@ def health(
             shown = f"[red]{shown}[/red]"
         console.print(f"{label:<14}{shown}  [dim]{meaning}[/dim]", highlight=False)
     console.print(f"[dim]as of {summary.as_of:%Y-%m-%d %H:%M:%S}Z, {where}[/dim]", highlight=False)
+
+
+def followers(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the positions as JSON.")] = False,
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            min=0.2,
+            max=3600,
+            metavar="SECONDS",
+            help="Read them again every SECONDS until Ctrl-C.",
+        ),
+    ] = None,
+) -> None:
+    """How far each follower of the log is behind it: in events, and in seconds.
+
+    The followers keep derived data up with the events as they are appended: the log-search
+    index, mission memory, the analytics facts and the webhook outbox. lag: events appended that
+    it has not read, and how long ago the oldest of them was appended (0 when it is current).
+    `missionctl serve` and `missionctl worker` run them; a search, a memory read and an
+    analytics read also catch theirs up first. The figures of `GET /api/v1/followers`.
+    """
+    import time
+
+    from missionctl.cli._backend import open_backend
+
+    with open_backend() as api:
+        while True:
+            positions = api.list_followers()
+            if as_json:
+                typer.echo("[" + ",".join(p.model_dump_json() for p in positions) + "]")
+            else:
+                _print_followers(positions, where=api.where)
+            if watch is None:
+                return
+            time.sleep(watch)
+
+
+def _print_followers(positions: list[FollowerRead], *, where: str) -> None:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
+    for column in ("follower", "read to", "lag (events)", "lag (s)"):
+        table.add_column(column, no_wrap=True, justify="left" if column == "follower" else "right")
+    table.add_column("keeps", style="dim")
+    for p in positions:
+        behind = f"[yellow]{p.lag_events}[/yellow]" if p.lag_events else "0"
+        table.add_row(p.name, f"{p.read_to}", behind, f"{p.lag_s:.1f}", p.description)
+    console.print(table)
+    as_of = positions[0].as_of if positions else None
+    head = positions[0].head if positions else 0
+    stamp = f"as of {as_of:%Y-%m-%d %H:%M:%S}Z, " if as_of else ""
+    console.print(f"[dim]log head {head}; {stamp}{where}[/dim]", highlight=False)

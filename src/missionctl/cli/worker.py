@@ -22,13 +22,17 @@ def worker() -> None:
     http://HOST:PORT/metrics (its steps, tokens, model requests, events); give each process on
     a machine its own port.
 
-    It sends no webhooks: `missionctl serve` sends them (MISSIONCTL_WEBHOOKS_DELIVER).
+    It keeps the log's followers (the search index, mission memory, the analytics facts) up
+    with the log beside the server's (they take turns), so `missionctl followers` stays near
+    zero while the server is down. It sends no webhooks: `missionctl serve` fills the outbox
+    and sends it (MISSIONCTL_WEBHOOKS_DELIVER).
     """
     from missionctl.api.metrics import metrics_listener
     from missionctl.engine.heap import freeze_startup_heap
     from missionctl.engine.hooks import write_report_when_run_ends
     from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
     from missionctl.services import open_context
+    from missionctl.services.followers import log_followers
     from missionctl.services.runtime import open_runtime
     from missionctl.services.scheduler import schedule_firing
 
@@ -49,6 +53,8 @@ def worker() -> None:
             open_context(settings) as ctx,
             open_runtime(settings) as runtime,
             metrics_listener(ctx, settings.metrics_address, database=False),
+            # The search index, memory and analytics facts (ADR 0086); the outbox is serve's.
+            log_followers(ctx, sends_webhooks=False),
             # Due schedules fire beside every engine, once per tick (ADR 0059).
             schedule_firing(
                 ctx, planner=runtime.planner, every_s=settings.engine.schedules_every_s

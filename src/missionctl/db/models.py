@@ -609,16 +609,14 @@ class BrowserSession(Base):
 UNMAPPED_TABLES: frozenset[str] = frozenset(
     {
         "search_entries",
-        "search_progress",
         # SQLite's FTS5 keeps its index in these shadow tables of ``search_entries``.
         "search_entries_data",
         "search_entries_idx",
         "search_entries_content",
         "search_entries_docsize",
         "search_entries_config",
-        # Mission memory (revision 0020, ADR 0055): its entries, cursor and FTS5 index.
+        # Mission memory (revision 0020, ADR 0055): its entries and FTS5 index.
         "memory_entries",
-        "memory_progress",
         "memory_fts",
         "memory_fts_data",
         "memory_fts_idx",
@@ -626,7 +624,6 @@ UNMAPPED_TABLES: frozenset[str] = frozenset(
         "memory_fts_docsize",
         "memory_fts_config",
         # Analytics facts (revision 0028, ADR 0068): derived from the log by its follower.
-        "analytics_progress",
         "analytics_people",
         "analytics_tokens",
         "analytics_active_days",
@@ -640,8 +637,8 @@ UNMAPPED_TABLES: frozenset[str] = frozenset(
 
 The search index differs by dialect (an FTS5 virtual table on SQLite, a table with a ``tsvector``
 on PostgreSQL), is written from the ``search_entries_source`` view and read only with each
-dialect's own SQL (``repositories/search.py``), as is its cursor: a model could describe
-neither. The comparison of the migrated schema with the models leaves them out.
+dialect's own SQL (``repositories/search.py``): a model could describe neither. The
+comparison of the migrated schema with the models leaves them out.
 """
 
 
@@ -750,12 +747,17 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None]
 
 
-class WebhookProgress(Base):
-    """The single row holding the last ``seq`` of the log the webhook follower has read."""
+class FollowerCursor(Base):
+    """How far one follower of the log has read: its ``name`` and the last ``seq`` it folded.
 
-    __tablename__ = "webhook_progress"
+    Each follower (``services.followers``) moves its row in the transaction that writes what it
+    derived from those events, and locks it meanwhile, so two processes following the log take
+    turns and no event is folded twice (revision 0034, ADR 0086).
+    """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    __tablename__ = "follower_cursors"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
 
 

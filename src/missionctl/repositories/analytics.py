@@ -1,9 +1,10 @@
 """The analytics facts (ADR 0068): following the log into them, and the metrics' reads.
 
-:func:`follow_log` is the only writer of the ``analytics_*`` tables (the migration aside): it
-reads the events past the cursor, loads the fact rows they touch into a
-:class:`~missionctl.domain.analytics.Facts`, lets the domain apply them, writes back what
-changed and moves the cursor, in the caller's write transaction. The reads return the rows
+:func:`fold_events` is the only writer of the ``analytics_*`` tables (the migration aside): it
+reads a window of events, loads the fact rows they touch into a
+:class:`~missionctl.domain.analytics.Facts`, lets the domain apply them and writes back what
+changed, in the write transaction of the follower that moves its cursor with them
+(``services.followers.analytics_facts``). The reads return the rows
 the domain's :func:`~missionctl.domain.analytics.funnel`, ``trends`` and ``retention`` take.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from missionctl.db.models import Event, EventLogHead, StepRun
+from missionctl.db.models import Event, StepRun
 from missionctl.db.plans import CUSTOM_PLANS
 from missionctl.db.prepared import Prepared
 from missionctl.db.types import UTCDateTime
@@ -47,12 +48,6 @@ _STEP_COLUMNS = {
     "completed": "completed_at",
 }
 
-progress = sa.Table(
-    "analytics_progress",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("last_seq", sa.BigInteger),
-)
 people = sa.Table(
     "analytics_people",
     _meta,
@@ -129,31 +124,16 @@ _ENDED_STATUSES = ("completed", "failed", "canceled", "aborted")
 # --- following the log ----------------------------------------------------------------------
 
 
-def follow_log(session: Session, *, max_events: int, rules: People) -> tuple[int, int]:
-    """Fold the events past the cursor (at most ``max_events`` of them) into the facts.
+def fold_events(session: Session, *, after: int, upto: int, rules: People) -> None:
+    """Fold the events ``after < seq <= upto`` into the facts, in the caller's transaction.
 
-    In the caller's write transaction: the facts and the cursor commit together or not at all.
-    On PostgreSQL the cursor's row stays locked until then, so two followers take turns (and
-    neither counts an event twice); on SQLite the write lock does the same. Appends commit in
-    ``seq`` order (ADR 0006), so no event can commit behind the cursor.
-
-    Returns:
-        ``(followed_to, head)``: the last ``seq`` folded and the log's head.
+    Appends commit in ``seq`` order (ADR 0006), so no event can commit behind a window.
     """
-    last = session.execute(
-        sa.select(progress.c.last_seq).where(progress.c.id == 1).with_for_update()
-    ).scalar_one()
-    head = log_head(session)
-    upto = min(head, last + max_events)
-    if upto <= last:
-        return last, head
-    events = _events_between(session, last, upto)
+    events = _events_between(session, after, upto)
     facts = _load_facts(session, events, rules)
     facts.apply_all(events)
     _store_facts(session, facts)
     _refresh_run_days(session, {utc_day(facts.runs[r].created_at) for r in facts.dirty_runs})
-    session.execute(sa.update(progress).where(progress.c.id == 1).values(last_seq=upto))
-    return upto, head
 
 
 def _events_between(session: Session, after: int, upto: int) -> list[LoggedEvent]:
@@ -391,23 +371,10 @@ def _run_sums(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
     )
 
 
-def reset_facts(session: Session) -> None:
-    """Empty the facts and set the cursor to the log's start, so that following rebuilds them."""
-    session.execute(sa.select(progress.c.last_seq).where(progress.c.id == 1).with_for_update())
+def empty_facts(session: Session) -> None:
+    """Delete every fact (the caller sends the follower back to the log's start)."""
     for table in _FACT_TABLES:
         session.execute(sa.delete(table))
-    session.execute(sa.update(progress).where(progress.c.id == 1).values(last_seq=0))
-
-
-def log_head(session: Session) -> int:
-    """The ``seq`` of the last event appended (0 for an empty log)."""
-    head = session.execute(sa.select(EventLogHead.last_seq).where(EventLogHead.id == 1)).scalar()
-    return int(head or 0)
-
-
-def followed_to(session: Session) -> int:
-    """The last ``seq`` folded into the facts."""
-    return int(session.execute(sa.select(progress.c.last_seq)).scalar_one())
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""Mission memory's SQL: the entries of finished missions, their cursor and their search.
+"""Mission memory's SQL: the entries of finished missions and their search.
 
 The index (``memory_entries``, revision 0020, ADR 0055) follows the log like the log search
-(ADR 0047): :func:`missions_touched` reads which missions the events past ``memory_progress``
-name, the caller re-indexes those (:func:`replace_entries`) and moves the cursor in the same
-transaction (:func:`advance`). This module is the only one that reads or writes the index,
-with each dialect's own SQL behind one function per question: FTS5 ``MATCH``, ``bm25()`` and
+(ADR 0047): :func:`missions_named` reads which missions a window of events names and its
+follower re-indexes those (:func:`replace_entries`) as it moves its cursor. This module is the
+only one that reads or writes the index, with each dialect's own SQL behind one function per
+question: FTS5 ``MATCH``, ``bm25()`` and
 ``highlight()`` on SQLite (Porter stems), ``tsvector @@ tsquery``, ``ts_rank_cd`` and
 ``ts_headline`` over English stems on PostgreSQL.
 """
@@ -109,41 +109,16 @@ async def _custom_plans(session: AsyncSession) -> None:
 # --- indexing (blocking, in the indexer's write transaction) -------------------------------
 
 
-def missions_touched(session: Session, *, max_events: int) -> tuple[list[uuid.UUID], int, int]:
-    """The missions named by the events past the cursor (at most ``max_events`` of them).
-
-    On PostgreSQL the cursor's row stays locked until the transaction ends, so two indexers
-    take turns; on SQLite the write lock does the same.
-
-    Returns:
-        ``(mission ids, upto, head)``: the missions to index again, the last ``seq`` read, and
-        the log's head (the index is up to date when ``upto == head``).
-    """
-    lock = " FOR UPDATE" if _postgresql(session) else ""
-    last = session.execute(
-        text(f"SELECT last_seq FROM memory_progress WHERE id = 1{lock}")
-    ).scalar_one()
-    head = int(
-        session.execute(text("SELECT last_seq FROM event_log_head WHERE id = 1")).scalar() or 0
-    )
-    upto = min(head, int(last) + max_events)
-    if upto <= last:
-        return [], int(last), head
+def missions_named(session: Session, *, after: int, upto: int) -> list[uuid.UUID]:
+    """The missions the events ``after < seq <= upto`` name, in id order."""
     rows = session.execute(
         text(
             "SELECT DISTINCT mission_id FROM events WHERE seq > :last AND seq <= :upto "
             "AND mission_id IS NOT NULL"
         ).columns(mission_id=Uuid),
-        {"last": last, "upto": upto},
+        {"last": after, "upto": upto},
     )
-    return sorted(row.mission_id for row in rows), upto, head
-
-
-def advance(session: Session, *, upto: int) -> None:
-    """Move the cursor to ``upto`` (in the transaction that indexed up to it)."""
-    session.execute(
-        text("UPDATE memory_progress SET last_seq = :upto WHERE id = 1"), {"upto": upto}
-    )
+    return sorted(row.mission_id for row in rows)
 
 
 def read_facts(session: Session, *, mission_id: uuid.UUID) -> MissionFacts | None:
@@ -499,15 +474,6 @@ async def count_remembered(session: AsyncSession) -> int:
     """How many missions memory holds: the finished ones (through the status index)."""
     query = select(func.count()).select_from(Mission).where(Mission.status.in_(FINISHED))
     return int((await session.execute(query)).scalar_one())
-
-
-async def behind(session: AsyncSession) -> bool:
-    """Whether the log has events the memory indexer has not read (a cheap read)."""
-    query = text(
-        "SELECT (SELECT last_seq FROM memory_progress WHERE id = 1) < "
-        "coalesce((SELECT last_seq FROM event_log_head WHERE id = 1), 0)"
-    )
-    return bool((await session.execute(query)).scalar())
 
 
 async def mission_titles(

@@ -1,7 +1,7 @@
 """Text search: the ``LIKE`` pattern of list search boxes, and the full-text log search.
 
 The full-text index (``search_entries``, revisions 0011 and 0015, ADRs 0041 and 0047) follows
-the log: ``index_new_events`` copies the entries of the events past ``search_progress`` from
+the log: ``index_events`` copies the entries of the events its follower has not read yet from
 the ``search_entries_source`` view, which defines them. This module is the only one that
 reads or writes the index, with each dialect's own SQL behind one function,
 ``search_entries``: FTS5 ``MATCH`` and ``highlight()`` on SQLite, ``tsvector @@ tsquery`` and
@@ -52,41 +52,22 @@ _SQLITE_COLUMNS = "rowid, body, scope, kind, level, attempt"
 _POSTGRESQL_COLUMNS = "id, seq, kind, level, attempt, run_id, mission_id, body"
 
 
-def index_new_events(session: Session, *, max_events: int) -> tuple[int, int]:
-    """Index the events appended since the last call, at most ``max_events`` of them.
+def index_events(session: Session, *, after: int, upto: int) -> None:
+    """Copy the entries of the events ``after < seq <= upto`` into ``search_entries``.
 
-    Copies the entries of the events whose ``seq`` is past ``search_progress`` (up to the
-    log's head, and at most ``max_events`` further) into ``search_entries`` and moves the
-    cursor, in the caller's write transaction: the entries and the cursor commit together or
-    not at all. On PostgreSQL the cursor's row stays locked until then, so two indexers take
-    turns; on SQLite the write lock does the same.
-
-    Returns:
-        ``(indexed_to, head)``: the last ``seq`` indexed now and the log's head; the index is
-        up to date when they are equal.
+    In the caller's write transaction, which moves the index's cursor with them
+    (``services.followers.search_index``).
     """
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    lock = " FOR UPDATE" if postgresql else ""
-    last = session.execute(
-        text(f"SELECT last_seq FROM search_progress WHERE id = 1{lock}")
-    ).scalar_one()
-    head = session.execute(text("SELECT last_seq FROM event_log_head WHERE id = 1")).scalar()
-    head = int(head or 0)
-    upto = min(head, last + max_events)
-    if upto <= last:
-        return last, head
-    columns = _POSTGRESQL_COLUMNS if postgresql else _SQLITE_COLUMNS
+    columns = (
+        _POSTGRESQL_COLUMNS if session.get_bind().dialect.name == "postgresql" else _SQLITE_COLUMNS
+    )
     session.execute(
         text(
             f"INSERT INTO search_entries ({columns}) SELECT {columns} FROM search_entries_source "
             "WHERE event_seq > :last AND event_seq <= :upto ORDER BY 1"
         ),
-        {"last": last, "upto": upto},
+        {"last": after, "upto": upto},
     )
-    session.execute(
-        text("UPDATE search_progress SET last_seq = :upto WHERE id = 1"), {"upto": upto}
-    )
-    return upto, head
 
 
 def search_pattern(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Webhook queries: subscriptions, the follower's cursor and reads of the log, the outbox.
+"""Webhook queries: subscriptions, the reads of the log their follower makes, the outbox.
 
 Functions take the session keyword-only and never commit (ADR 0060). The dispatcher's claim
 locks the rows it takes with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that processes
@@ -13,16 +13,16 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from missionctl.db.models import (
     Event,
-    EventLogHead,
     Run,
     Webhook,
     WebhookDelivery,
-    WebhookProgress,
     Workflow,
 )
+from missionctl.db.types import utcnow
 from missionctl.domain.webhooks import DeliveryStatus
 
 
@@ -53,17 +53,9 @@ async def read_webhook(
     return await session.get(Webhook, webhook_id, with_for_update=lock or None)
 
 
-async def enabled_webhooks(session: AsyncSession) -> Sequence[Webhook]:
+def enabled_webhooks(session: Session) -> Sequence[Webhook]:
     """The subscriptions that are on (their event types, a JSON list, are matched in Python)."""
-    return (
-        await session.scalars(select(Webhook).where(Webhook.enabled).order_by(Webhook.id))
-    ).all()
-
-
-async def any_enabled(session: AsyncSession) -> bool:
-    """Whether any subscription is on."""
-    found = await session.scalar(select(Webhook.id).where(Webhook.enabled).limit(1))
-    return found is not None
+    return session.scalars(select(Webhook).where(Webhook.enabled).order_by(Webhook.id)).all()
 
 
 async def delete_deliveries(session: AsyncSession, *, webhook_id: uuid.UUID) -> None:
@@ -74,33 +66,8 @@ async def delete_deliveries(session: AsyncSession, *, webhook_id: uuid.UUID) -> 
 # --- following the log ----------------------------------------------------------------------
 
 
-async def head_seq(session: AsyncSession) -> int:
-    """The log's last ``seq`` (0 while it is empty)."""
-    head = await session.get(EventLogHead, 1)
-    return 0 if head is None else head.last_seq
-
-
-async def lock_progress(session: AsyncSession) -> WebhookProgress:
-    """The follower's cursor, locked until commit (created at 0 if a database lacks it).
-
-    Two followers (two servers) therefore take turns: each batch of the log is read once.
-    """
-    progress = await session.get(WebhookProgress, 1, with_for_update=True)
-    if progress is None:
-        progress = WebhookProgress(id=1, last_seq=0)
-        session.add(progress)
-        await session.flush()
-    return progress
-
-
-async def progress_behind(session: AsyncSession) -> bool:
-    """Whether the log holds events the follower has not read."""
-    progress = await session.get(WebhookProgress, 1)
-    return (0 if progress is None else progress.last_seq) < await head_seq(session)
-
-
-async def read_events(
-    session: AsyncSession, *, after: int, upto: int, types: Collection[str]
+def read_events(
+    session: Session, *, after: int, upto: int, types: Collection[str]
 ) -> Sequence[Event]:
     """The events of ``types`` with ``after < seq <= upto``, in ``seq`` order."""
     query = (
@@ -108,12 +75,10 @@ async def read_events(
         .where(Event.seq > after, Event.seq <= upto, Event.type.in_(list(types)))
         .order_by(Event.seq)
     )
-    return (await session.scalars(query)).all()
+    return session.scalars(query).all()
 
 
-async def workflows_of_runs(
-    session: AsyncSession, *, run_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, str]:
+def workflows_of_runs(session: Session, *, run_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The workflow name of each run in ``run_ids`` that exists."""
     if not run_ids:
         return {}
@@ -122,22 +87,45 @@ async def workflows_of_runs(
         .join(Workflow, Workflow.id == Run.workflow_id)
         .where(Run.id.in_(list(run_ids)))
     )
-    return {row.id: row.name for row in await session.execute(query)}
+    return {row.id: row.name for row in session.execute(query)}
 
 
-async def workflow_names(
-    session: AsyncSession, *, workflow_ids: Collection[uuid.UUID]
+def workflow_names(
+    session: Session, *, workflow_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """The name of each workflow version in ``workflow_ids`` that exists."""
     if not workflow_ids:
         return {}
     query = select(Workflow.id, Workflow.name).where(Workflow.id.in_(list(workflow_ids)))
-    return {row.id: row.name for row in await session.execute(query)}
+    return {row.id: row.name for row in session.execute(query)}
 
 
-def add_deliveries(session: AsyncSession, *, rows: Sequence[WebhookDelivery]) -> None:
+def add_deliveries(session: AsyncSession | Session, *, rows: Sequence[WebhookDelivery]) -> None:
     """Queue ``rows`` in the outbox."""
     session.add_all(rows)
+
+
+def pending_delivery(
+    webhook_id: uuid.UUID,
+    seq: int | None,
+    event_type: str,
+    text: str,
+    actor: str,
+    *,
+    redelivery_of: uuid.UUID | None = None,
+) -> WebhookDelivery:
+    """A new outbox row for ``webhook_id``, due now (``seq`` ``None``: not from the log)."""
+    return WebhookDelivery(
+        webhook_id=webhook_id,
+        event_seq=seq,
+        event_type=event_type,
+        body=text,
+        status=DeliveryStatus.pending.value,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        redelivery_of=redelivery_of,
+        created_by=actor,
+    )
 
 
 # --- the outbox -----------------------------------------------------------------------------

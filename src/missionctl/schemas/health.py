@@ -112,3 +112,17 @@ class WorkerUpdate(BaseModel):
         le=MAX_CONCURRENCY,
         description=f"Steps at once, 1 to {MAX_CONCURRENCY}; obeyed at its next heartbeat.",
     )
+
+
+class FollowerRead(BaseModel):
+    """How far one follower of the log has read (the search index, memory, analytics, outbox)."""
+
+    name: str = Field(description="The follower: search, memory, analytics or webhooks.")
+    description: str = Field(description="What it keeps up with the log.")
+    read_to: int = Field(description="The last event seq it has folded.")
+    head: int = Field(description="The log's last event seq when this was read.")
+    lag_events: int = Field(description="Events appended that it has not read yet.")
+    lag_s: float = Field(
+        description="Seconds since the oldest event it has not read was appended (0: current)."
+    )
+    as_of: datetime = Field(description="When the positions were read.")

@@ -1,17 +1,14 @@
 """The product's metrics over its own activity: funnel, trends, retention (ADR 0068).
 
-The facts follow the log, off the appending path, as the search index does (ADR 0047):
-:func:`catch_up` folds the events appended since the facts' cursor, in transactions of at most
-``FOLLOW_BATCH_EVENTS`` events; every read calls it first (so an answer includes every event
-committed before the request), and the server calls it every second (:func:`analytics_follower`)
-so that a read rarely has more than a second of log to fold. :func:`rebuild` empties the facts
-and folds the whole log again (after the definitions' test-user patterns change, say).
+The facts follow the log, off the appending path, as the search index does (ADR 0047): their
+follower (``services.followers.analytics_facts``) folds new events every second, and every read
+catches it up first, so an answer includes every event committed before the request.
+:func:`rebuild` empties the facts and folds the whole log again (after the definitions'
+test-user patterns change, say).
 """
 
-import logging
 import re
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
@@ -21,9 +18,10 @@ from sqlalchemy.orm import Session
 from missionctl.db.types import utcnow
 from missionctl.domain import analytics as metrics
 from missionctl.domain.access import ROLES
-from missionctl.domain.analytics import MAX_RANGE_DAYS, PLANNERS, Grain, People
+from missionctl.domain.analytics import MAX_RANGE_DAYS, PLANNERS, Grain
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.repositories import analytics as repo
+from missionctl.repositories import followers as cursors
 from missionctl.schemas.analytics import (
     SEGMENT_KINDS,
     AnalyticsMeta,
@@ -44,17 +42,10 @@ from missionctl.schemas.analytics import (
     load_definitions,
 )
 from missionctl.services.context import ServiceContext
+from missionctl.services.followers import ANALYTICS_FACTS, catch_up, catch_up_quietly
 from missionctl.services.money import micros_to_usd
-from missionctl.services.periodic import repeating
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-FOLLOW_BATCH_EVENTS = 5_000
-"""Events folded per transaction: bounds how long one holds SQLite's write lock."""
-
-FOLLOW_EVERY_S = 1.0
-"""How often the server's follower looks for new events."""
 
 DEFAULT_RANGE_DAYS = 30
 """The days an answer covers when ``since`` is not given (ending ``until``, today by default)."""
@@ -71,52 +62,23 @@ _SEGMENT_VALUES: dict[str, tuple[str, ...]] = {
 _WORKFLOW = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,199}")
 
 
-def people_rules() -> People:
-    """Who counts as a person, from the definitions file."""
-    rules = load_definitions().people
-    return People(tuple(rules.test_user_patterns), frozenset(rules.not_activity))
-
-
 # --- following the log ----------------------------------------------------------------------
-
-
-async def catch_up(ctx: ServiceContext) -> int:
-    """Fold every event appended up to now into the facts; returns the last ``seq`` folded.
-
-    Reads first whether the facts are behind, so an idle system writes nothing. Each batch is
-    a write transaction of its own on the blocking writer; nothing is half-folded, since the
-    facts and the cursor commit together. Raises what the database raises.
-    """
-    async with ctx.read() as session:
-        done, head = await session.run_sync(_progress)
-    if done >= head:
-        return done
-    rules = people_rules()
-
-    def batch(session: Session) -> tuple[int, int]:
-        return repo.follow_log(session, max_events=FOLLOW_BATCH_EVENTS, rules=rules)
-
-    while True:
-        done, head = await ctx.write_blocking(batch)
-        if done >= head:
-            return done
-
-
-def _progress(session: Session) -> tuple[int, int]:
-    return repo.followed_to(session), repo.log_head(session)
 
 
 async def rebuild(ctx: ServiceContext) -> int:
     """Empty the facts and fold the whole log again; returns the last ``seq`` folded."""
-    await ctx.write_blocking(repo.reset_facts)
-    return await catch_up(ctx)
+
+    def empty(session: Session) -> None:
+        cursors.claim(session, ANALYTICS_FACTS.name, max_events=0)  # waits for a batch under way
+        repo.empty_facts(session)
+        cursors.rewind(session, ANALYTICS_FACTS.name)
+
+    await ctx.write_blocking(empty)
+    return await catch_up(ctx, ANALYTICS_FACTS)
 
 
-def analytics_follower(
-    ctx: ServiceContext, *, every_s: float = FOLLOW_EVERY_S
-) -> AbstractAsyncContextManager[None]:
-    """Keep the facts up with the log every ``every_s`` while the block runs (the server)."""
-    return repeating(lambda: catch_up(ctx), every_s=every_s, what="the analytics facts catching up")
+def _progress(session: Session) -> tuple[int, int]:
+    return cursors.read_to(session, ANALYTICS_FACTS.name), cursors.log_head(session)
 
 
 # --- what is asked --------------------------------------------------------------------------
@@ -223,14 +185,11 @@ async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tup
         answer = await session.run_sync(current)
     if answer is not None:  # the common case: one snapshot, no write
         return answer
-    try:
-        await catch_up(ctx)
-    except Exception:
-        log.warning("the analytics facts could not catch up with the log", exc_info=True)
+    await catch_up_quietly(ctx, ANALYTICS_FACTS)
 
     def both(session: Session) -> tuple[T, int]:
         repo.plan_for_values(session)
-        return work(session), repo.followed_to(session)
+        return work(session), cursors.read_to(session, ANALYTICS_FACTS.name)
 
     async with ctx.read() as session:
         return await session.run_sync(both)

@@ -3,10 +3,8 @@
 A mission that ends (``completed``, ``failed``, ``canceled``) is remembered as entries (ADR
 0055): its summary (title, goal, constraints, stack, outcome, cost), its decisions and risks,
 the lessons of its runs (``domain.memory.lessons``) and its documents. The index follows the
-log, off the engine's path: :func:`catch_up` re-indexes every mission that an event since the
-last call names (a mission that finished, a decision edited after), in transactions of at most
-``INDEX_BATCH_EVENTS`` events; the server calls it every few seconds (:func:`memory_indexer`)
-and every memory read calls it first, so what was committed before a search is found.
+log, off the engine's path (``services.followers.memory_index``); every memory read catches it
+up first, so what was committed before a search is found.
 
 Three readers: :func:`search_memory` (the Memory page, the API, the CLI),
 :func:`similar_missions` (a mission's page) and :func:`recollections` (the planning service,
@@ -17,25 +15,14 @@ import logging
 import secrets
 import uuid
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from missionctl.domain.memory import (
-    FINISHED,
-    MemoryKind,
-    RunFact,
-    StepFact,
-    lessons,
-    usd,
-)
+from missionctl.domain.memory import FINISHED, MemoryKind
 from missionctl.domain.numbers import ascii_int
 from missionctl.domain.search import QueryRejected, marked_spans, parse_query, snippet
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.llm.embedding import Embedder, load_embedder, similarities
-from missionctl.llm.redaction import redact
-from missionctl.reading import find_technologies
+from missionctl.llm.embedding import load_embedder, similarities
 from missionctl.repositories import memory as repo
 from missionctl.schemas.memory import (
     MemoryHit,
@@ -46,16 +33,10 @@ from missionctl.schemas.memory import (
 )
 from missionctl.schemas.search import SnippetPart
 from missionctl.services.context import ServiceContext
+from missionctl.services.followers import MEMORY_INDEX, catch_up_quietly
 from missionctl.services.money import micros_to_usd
-from missionctl.services.periodic import repeating
 
 log = logging.getLogger(__name__)
-
-INDEX_BATCH_EVENTS = 5_000
-"""Events read per indexing transaction: bounds how long one holds SQLite's write lock."""
-
-INDEX_EVERY_S = 5.0
-"""How often the server's memory indexer looks for new events."""
 
 MAX_PAGE = 50
 """The most missions one page of a memory search holds."""
@@ -68,121 +49,6 @@ HITS_PER_MISSION = 5
 
 SEMANTIC_MIN = 0.35
 """The least cosine similarity at which the embedder alone makes a mission similar."""
-
-GOAL_CHARS = 2_000
-
-
-# --- indexing -------------------------------------------------------------------------------
-
-
-def _entries(facts: repo.MissionFacts, embedder: Embedder | None) -> list[repo.NewEntry]:
-    """What is remembered of a finished mission, every text redacted."""
-    mission = facts.mission
-    outcome = str(mission.status)
-    stack = [
-        tech.name for tech in find_technologies("\n".join((mission.goal, *mission.constraints)))
-    ]
-    summary = [f"{mission.title}. {mission.goal[:GOAL_CHARS]}"]
-    if mission.constraints:
-        summary.append("Constraints: " + "; ".join(mission.constraints))
-    if stack:
-        summary.append("Stack: " + ", ".join(stack))
-    summary.append(f"Outcome: {outcome}; cost {usd(mission.spent_micros)}")
-    entries = [repo.NewEntry(MemoryKind.summary, mission.title, "\n".join(summary))]
-    entries += [
-        repo.NewEntry(
-            MemoryKind.decision,
-            d.title,
-            "\n".join([d.choice, *(f"Why: {r}" for r in d.reasons), d.context, d.consequences]),
-            d.id,
-        )
-        for d in facts.decisions
-    ]
-    entries += [
-        repo.NewEntry(
-            MemoryKind.risk,
-            r.title,
-            f"{r.description}\nMitigation: {r.mitigation}\n{r.severity} severity, "
-            f"{r.likelihood} likelihood; {r.status}",
-            r.id,
-        )
-        for r in facts.risks
-    ]
-    entries += [
-        repo.NewEntry(MemoryKind.lesson, lesson.split(":", 1)[0][:120], lesson)
-        for lesson in lessons(outcome=outcome, spent_micros=mission.spent_micros, runs=_runs(facts))
-    ]
-    entries += [repo.NewEntry(MemoryKind.document, t, body) for t, body in facts.documents]
-    entries = [
-        repo.NewEntry(
-            e.kind, redact(e.title.strip()) or e.kind.value, redact(e.body.strip()), e.ref_id
-        )
-        for e in entries
-    ]
-    if embedder is None:
-        return entries
-    vectors = embedder.embed([f"{e.title}\n{e.body}" for e in entries])
-    return [
-        repo.NewEntry(e.kind, e.title, e.body, e.ref_id, vector)
-        for e, vector in zip(entries, vectors, strict=True)
-    ]
-
-
-def _runs(facts: repo.MissionFacts) -> list[RunFact]:
-    steps: dict[uuid.UUID, list[StepFact]] = {}
-    for row in facts.steps:
-        fact = StepFact(row.step_id, str(row.status), row.attempt, row.cost_micros, row.error)
-        steps.setdefault(row.run_id, []).append(fact)
-    return [RunFact(str(run.status), tuple(steps.get(run.id, ())), run.error) for run in facts.runs]
-
-
-async def catch_up(ctx: ServiceContext) -> int:
-    """Re-index every mission the events appended since the last call name; the last seq read.
-
-    Each batch is one write transaction on the blocking writer (it takes turns with the
-    engine's ticks). A mission that is finished is remembered afresh; one that is not (it is
-    planned or run again) is forgotten until it finishes. Raises what the database raises;
-    the entries and the cursor commit together.
-    """
-    embedder = load_embedder()
-
-    def batch(session: Session) -> tuple[int, int]:
-        touched, upto, head = repo.missions_touched(session, max_events=INDEX_BATCH_EVENTS)
-        for mission_id in touched:
-            facts = repo.read_facts(session, mission_id=mission_id)
-            entries = _entries(facts, embedder) if facts is not None else []
-            repo.replace_entries(session, mission_id=mission_id, entries=entries)
-        repo.advance(session, upto=upto)
-        return upto, head
-
-    while True:
-        upto, head = await ctx.write_blocking(batch)
-        if upto >= head:
-            return upto
-
-
-async def catch_up_quietly(ctx: ServiceContext) -> bool:
-    """:func:`catch_up` if the log is ahead, logging instead of raising; whether it is current.
-
-    A read finds first whether there is anything to do, so a search takes no write turn
-    while the log stands still.
-    """
-    try:
-        async with ctx.read() as session:
-            if not await repo.behind(session):
-                return True
-        await catch_up(ctx)
-    except Exception:
-        log.warning("mission memory could not catch up with the log", exc_info=True)
-        return False
-    return True
-
-
-def memory_indexer(
-    ctx: ServiceContext, *, every_s: float = INDEX_EVERY_S
-) -> AbstractAsyncContextManager[None]:
-    """Catch memory up every ``every_s`` while the block runs (the server's lifespan)."""
-    return repeating(lambda: catch_up(ctx), every_s=every_s, what="mission memory catching up")
 
 
 def mode() -> MemoryMode:
@@ -237,7 +103,7 @@ async def search_memory(
         raise ValidationFailed(problems)
     nonce = secrets.token_hex(8)
     markers = repo.Markers(start=f"mk{nonce}a", stop=f"mk{nonce}z")
-    await catch_up_quietly(ctx)
+    await catch_up_quietly(ctx, MEMORY_INDEX)
     async with ctx.read() as session:
         ranked = await repo.rank_missions(
             session, query=query, kind=kind, offset=offset, limit=limit + 1

@@ -7,6 +7,9 @@ from contextlib import asynccontextmanager
 
 log = logging.getLogger(__name__)
 
+MAX_BACKOFF_S = 60.0
+"""The longest a failing job waits before it is tried again."""
+
 
 @asynccontextmanager
 async def repeating(
@@ -15,7 +18,9 @@ async def repeating(
     """Run ``job`` now and every ``every_s`` while the block runs; stop cleanly at its end.
 
     ``what`` names the job in the log and the task ("the search index catching up"). A failing
-    job is logged once when it starts failing and once when it works again, not every time.
+    job is logged once when it starts failing and once when it works again, not every time, and
+    is tried again after twice the wait of the time before (up to ``MAX_BACKOFF_S``), so a
+    database that is down is not hammered. At the block's end a job under way finishes first.
     """
     stop = asyncio.Event()
     task = asyncio.create_task(_repeat(job, stop, every_s, what), name=f"missionctl: {what}")
@@ -29,20 +34,30 @@ async def repeating(
 async def _repeat(
     job: Callable[[], Awaitable[object]], stop: asyncio.Event, every_s: float, what: str
 ) -> None:
-    failing = False
+    failures = 0
     while not stop.is_set():
         try:
             await job()
         except Exception:
-            if not failing:
-                log.warning("%s failed; trying again every %s s", what, every_s, exc_info=True)
-            failing = True
+            if not failures:
+                log.warning(
+                    "%s failed; trying again, less often while it fails", what, exc_info=True
+                )
+            failures += 1
         else:
-            if failing:
+            if failures:
                 log.info("%s works again", what)
-            failing = False
+            failures = 0
         try:
-            async with asyncio.timeout(every_s):
+            async with asyncio.timeout(backoff_s(every_s, failures)):
                 await stop.wait()
         except TimeoutError:
             pass
+
+
+def backoff_s(every_s: float, failures: int) -> float:
+    """The wait after ``failures`` failures in a row: ``every_s``, doubled per failure, capped."""
+    if not failures:
+        return every_s
+    doubled: float = every_s * 2.0 ** min(failures, 32)
+    return max(every_s, min(doubled, MAX_BACKOFF_S))

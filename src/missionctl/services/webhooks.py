@@ -5,9 +5,9 @@ an address and a body format; its secret signs each request and is returned once
 :func:`create_webhook`. Making, changing and deleting one appends ``webhook.saved`` or
 ``webhook.deleted`` without the secret, and with the address's credentials masked.
 
-Nothing on the engine's path sends anything (ADR 0060): :func:`catch_up` reads the events past
-the follower's cursor and writes one delivery row per event and matching subscription, in the
-transaction that moves the cursor. ``services.webhook_sender`` claims due rows and sends them.
+Nothing on the engine's path sends anything (ADR 0060): the outbox's follower of the log
+(``services.followers.webhook_outbox``) writes one delivery row per event and matching
+subscription; ``services.webhook_sender`` claims due rows and sends them.
 
 Where an address may point is the ``http`` agent's rule (``agents.addresses``): every
 address its host resolves to is public, or inside ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``.
@@ -19,24 +19,20 @@ to the address vetted (a name that resolves elsewhere a moment later changes not
 import secrets
 import uuid
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.agents.addresses import Network, Resolver, checked_addresses, resolve_host
 from missionctl.agents.base import AgentError
-from missionctl.db.models import Event, Webhook, WebhookDelivery
+from missionctl.db.models import Webhook, WebhookDelivery
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.webhooks import (
-    SUBSCRIBABLE,
     TEST_EVENT,
     DeliveryStatus,
     Format,
     body,
-    event_matches,
     origin,
     sample_event,
     shown_url,
@@ -52,7 +48,6 @@ from missionctl.schemas.webhooks import (
     WebhookUpdate,
 )
 from missionctl.services.context import ServiceContext
-from missionctl.services.periodic import repeating
 
 FOLLOW_BATCH_EVENTS = 5_000
 """Events of the log read per follower transaction: bounds how long one holds the write lock."""
@@ -310,7 +305,7 @@ async def queue_redelivery(
         old = await repo.read_delivery(session, delivery_id=delivery_id)
         if old is None:
             raise NotFound(f"no delivery has the id {delivery_id}", field="delivery_id")
-        again = _delivery(
+        again = repo.pending_delivery(
             old.webhook_id, old.event_seq, old.event_type, old.body, actor, redelivery_of=old.id
         )
         repo.add_deliveries(session, rows=[again])
@@ -328,137 +323,7 @@ async def queue_test(ctx: ServiceContext, *, webhook_id: uuid.UUID, actor: str) 
         webhook = await _locked(session, webhook_id)
         event = sample_event(webhook_id=str(webhook.id), actor=actor, ts=utcnow().isoformat())
         text = body(event, workflow=webhook.workflow, form=Format(webhook.format))
-        delivery = _delivery(webhook.id, None, TEST_EVENT, text, actor)
+        delivery = repo.pending_delivery(webhook.id, None, TEST_EVENT, text, actor)
         repo.add_deliveries(session, rows=[delivery])
         await session.flush()
         return delivery_read(delivery)
-
-
-def _delivery(
-    webhook_id: uuid.UUID,
-    seq: int | None,
-    event_type: str,
-    text: str,
-    actor: str,
-    *,
-    redelivery_of: uuid.UUID | None = None,
-) -> WebhookDelivery:
-    return WebhookDelivery(
-        webhook_id=webhook_id,
-        event_seq=seq,
-        event_type=event_type,
-        body=text,
-        status=DeliveryStatus.pending.value,
-        attempts=0,
-        next_attempt_at=utcnow(),
-        redelivery_of=redelivery_of,
-        created_by=actor,
-    )
-
-
-# --- following the log ----------------------------------------------------------------------
-
-
-def _event_dict(event: Event) -> dict[str, Any]:
-    return {
-        "type": event.type,
-        "seq": event.seq,
-        "ts": event.ts.isoformat(),
-        "actor": event.actor,
-        "mission_id": None if event.mission_id is None else str(event.mission_id),
-        "run_id": None if event.run_id is None else str(event.run_id),
-        "step_id": event.step_id,
-        "payload": event.payload,
-    }
-
-
-def _named_workflow_id(event: Event) -> uuid.UUID | None:
-    """The workflow version an event's payload names (a schedule's events do), if any."""
-    found = event.payload.get("workflow_id")
-    if not isinstance(found, str):
-        return None
-    try:
-        return uuid.UUID(found)
-    except ValueError:  # not an id: it names no version that can be looked up
-        return None
-
-
-async def _workflows(session: AsyncSession, events: Sequence[Event]) -> dict[int, str | None]:
-    """Each event's workflow name: its run's, else the one its payload names (a schedule's)."""
-    runs = await repo.workflows_of_runs(
-        session, run_ids={e.run_id for e in events if e.run_id is not None}
-    )
-    named = {e.seq: _named_workflow_id(e) for e in events}
-    by_id = await repo.workflow_names(
-        session, workflow_ids={i for i in named.values() if i is not None}
-    )
-    names: dict[int, str | None] = {}
-    for event in events:
-        name = runs.get(event.run_id) if event.run_id is not None else None
-        if name is None and isinstance(event.payload.get("workflow"), str):
-            name = event.payload["workflow"]
-        if name is None and (version := named[event.seq]) is not None:
-            name = by_id.get(version)
-        names[event.seq] = name
-    return names
-
-
-async def _follow_batch(session: AsyncSession) -> tuple[int, int]:
-    """Queue the deliveries of one batch of the log; the cursor's new place and the head."""
-    progress = await repo.lock_progress(session)
-    head = await repo.head_seq(session)
-    upto = min(head, progress.last_seq + FOLLOW_BATCH_EVENTS)
-    webhooks = await repo.enabled_webhooks(session)
-    if webhooks and upto > progress.last_seq:
-        events = await repo.read_events(
-            session, after=progress.last_seq, upto=upto, types=SUBSCRIBABLE
-        )
-        workflows = await _workflows(session, events) if events else {}
-        rows = [
-            _delivery(
-                webhook.id,
-                event.seq,
-                event.type,
-                body(
-                    _event_dict(event), workflow=workflows[event.seq], form=Format(webhook.format)
-                ),
-                "system",
-            )
-            for event in events
-            for webhook in webhooks
-            if event.seq > webhook.since_seq
-            and event_matches(
-                subscribed=webhook.events,
-                workflow_filter=webhook.workflow,
-                event_type=event.type,
-                workflow=workflows[event.seq],
-            )
-        ]
-        repo.add_deliveries(session, rows=rows)
-    progress.last_seq = max(progress.last_seq, upto)
-    return progress.last_seq, head
-
-
-async def catch_up(ctx: ServiceContext) -> int:
-    """Queue a delivery for every event past the cursor and every subscription it matches.
-
-    One write transaction per batch of at most ``FOLLOW_BATCH_EVENTS`` events: the deliveries
-    and the cursor commit together, so an event is queued once per subscription even when two
-    servers follow the log (they take turns on the cursor's lock). Returns the last ``seq`` read.
-    Subscriptions that are off get nothing; a subscription gets no event older than itself.
-    While no subscription is on, nothing is written at all (the cursor stays where it is: a
-    subscription made later skips the older events by its ``since_seq``).
-    """
-    async with ctx.read() as session:
-        if not await repo.progress_behind(session) or not await repo.any_enabled(session):
-            return await repo.head_seq(session)
-    while True:
-        async with ctx.write() as session:
-            upto, head = await _follow_batch(session)
-        if upto >= head:
-            return upto
-
-
-def webhook_follower(ctx: ServiceContext, *, every_s: float) -> AbstractAsyncContextManager[None]:
-    """Catch the outbox up with the log every ``every_s`` while the block runs."""
-    return repeating(lambda: catch_up(ctx), every_s=every_s, what="the webhook outbox following")

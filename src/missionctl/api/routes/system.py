@@ -1,10 +1,14 @@
-"""``GET /api/v1/health/summary``: how the system is doing (the workers: ``routes.workers``)."""
+"""How the system is doing: ``GET /api/v1/health/summary`` and ``GET /api/v1/followers``.
+
+The workers are ``routes.workers``.
+"""
 
 from fastapi import APIRouter, Request
 
 from missionctl.api.deps import Context, P, requires
-from missionctl.schemas.health import HealthSummaryRead
+from missionctl.schemas.health import FollowerRead, HealthSummaryRead
 from missionctl.security.guard import GuardedRoute
+from missionctl.services.followers import follower_lags
 from missionctl.services.health import HealthSummaryCache
 
 router = APIRouter(route_class=GuardedRoute, tags=["health"])
@@ -27,3 +31,17 @@ async def health_summary(request: Request, ctx: Context) -> HealthSummaryRead:
     The figures are read at most once a second for every caller together.
     """
     return await summary_cache(request).get(ctx)
+
+
+@router.get(
+    "/followers",
+    response_model=list[FollowerRead],
+    dependencies=[requires(P.AGENTS_READ)],
+)
+async def list_followers(ctx: Context) -> list[FollowerRead]:
+    """Each follower of the log (the search index, memory, analytics, the webhook outbox).
+
+    How far it has read and how far behind the log's head it is, in events and in seconds
+    since the oldest event it has not read was appended.
+    """
+    return await follower_lags(ctx)

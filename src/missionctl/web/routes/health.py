@@ -1,7 +1,8 @@
 """The system-health strip's refresh (``GET /health/strip``) and the workers page.
 
 ``/workers`` lists the engines of the last day with their status, capabilities, held steps,
-utilisation and last heartbeat. Operators (``workers:control``) see a worker's controls: drain,
+utilisation and last heartbeat, and below them how far behind the log each of its followers is.
+Operators (``workers:control``) see a worker's controls: drain,
 resume, stop and a new concurrency, posted to ``/workers/{id}/…``; htmx is told to reload the
 page (the command changes its row), a plain form post comes back with a 303. The command is
 obeyed at the worker's next heartbeat (ADR 0058).
@@ -17,6 +18,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 from missionctl.domain.workers import MAX_CONCURRENCY, OFFLINE_S, STALE_S, WorkerCommand
 from missionctl.security.guard import GuardedRoute
 from missionctl.services import workers as worker_service
+from missionctl.services.followers import follower_lags
 from missionctl.web.deps import Context, Fragment, Identity, P, WorkerId, requires
 from missionctl.web.templating import load_health, render
 
@@ -50,6 +52,7 @@ async def workers_page(request: Request, ctx: Context) -> Response:
         WORKERS_PAGE,
         {
             "workers": await worker_service.list_worker_details(ctx),
+            "followers": await follower_lags(ctx),
             "stale_s": STALE_S,
             "offline_s": OFFLINE_S,
             "max_concurrency": MAX_CONCURRENCY,
