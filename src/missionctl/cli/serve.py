@@ -51,4 +51,8 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
+        # uvloop and httptools for throughput; the app has no WebSocket route (ADR 0087).
+        loop="uvloop",
+        http="httptools",
+        ws="none",
     )
