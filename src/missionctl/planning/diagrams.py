@@ -2,10 +2,10 @@
 
 :func:`draw_local` draws them from the mission and its plan with the rules of
 ``diagrams.yaml`` beside this module: the kind of software (the local planner's
-:func:`~missionctl.planning.local.detect_kind`) picks a shape, the shape's boxes are labelled
-with the plan's stack (the technologies the mission named, else the kind's defaults), add-ons
-join when the mission names a technology of their slot or speaks of them ("uploads", "Stripe",
-"single sign-on"), and each box lists the plan's tasks whose role builds it. The result is
+:func:`~missionctl.planning.local_context.detect_kind`) picks a shape, the shape's boxes are
+labelled with the plan's stack (the technologies the mission named, else the kind's defaults),
+add-ons join when the mission names a technology of their slot or speaks of them ("uploads",
+"Stripe", "single sign-on"), and each box lists the plan's tasks whose role builds it. The result is
 the same for the same mission and plan.
 
 :func:`draw_with_model` asks a model for both diagrams instead, with the local drawing as its
@@ -40,7 +40,7 @@ from missionctl.llm.redaction import redact
 from missionctl.llm.structured import ReplyError
 from missionctl.planning.base import PlanningInput
 from missionctl.planning.kinds.templates import STRICT
-from missionctl.planning.local import template_values
+from missionctl.planning.local_context import template_values
 from missionctl.reading import clip
 from missionctl.schemas.datafiles import data_file_error, read_data_file
 from missionctl.schemas.diagrams import DiagramsDraft, diagram_from_draft

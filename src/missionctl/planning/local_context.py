@@ -1,0 +1,298 @@
+"""What the local planner knows of a mission before it plans: its kind and its values.
+
+:func:`detect_kind` scores every kind's keywords over the mission; :class:`MissionContext` reads
+the mission once (``missionctl.reading.read_goal``), settles its technology slots (named,
+implied by what is named, or the kind's defaults, then the stack choice) and fills every
+template placeholder's value. The local planner (``planning.local``) builds the plan on it;
+the diagrams read the same values (:func:`template_values`).
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from missionctl.domain.english import join_words, with_article
+from missionctl.planning.base import PlanningInput
+from missionctl.planning.kinds import GENERIC, KINDS, SLOT_DEFAULTS, Kind, for_existing_system
+from missionctl.planning.signals import TRAITS, Trait
+from missionctl.planning.stack_choice import choose_stack
+from missionctl.reading import (
+    GoalReading,
+    NamedTechnology,
+    RadioProfile,
+    Signal,
+    capitalise,
+    clip,
+    normalise,
+    radio_for,
+    read_goal,
+    technology,
+)
+
+MIN_KIND_SCORE = 4
+
+
+_FLAGS = re.IGNORECASE
+
+
+def word_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile ``pattern`` to match whole words only (works for ``c++`` and ``$5k`` too)."""
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", _FLAGS)
+
+
+# Tables are static: compile once, in table order.
+_KIND_PATTERNS: tuple[tuple[Kind, tuple[tuple[str, re.Pattern[str], int], ...]], ...] = tuple(
+    (kind, tuple((raw, word_pattern(f"(?:{raw})"), weight) for raw, weight in kind.keywords))
+    for kind in KINDS
+)
+
+
+_ZERO_DOWNTIME = re.compile(r"(?:without|no|zero|with no)[- ](?:any )?downtime", _FLAGS)
+_DOWNTIME_BUDGET = re.compile(
+    r"(?P<budget>(?:under|less than|within|below|at most)\s+[\w\s.-]{1,30}?)\s+(?:of\s+)?downtime",
+    _FLAGS,
+)
+_FROM_TO = re.compile(
+    r"\bfrom\s+(?P<source>.+?)\s+to\s+(?P<target>.+?)(?=\s+(?:with|without|in|on|by|under)\b|"
+    r"[,;:.]|$)",
+    _FLAGS,
+)
+_MOVE_TO = re.compile(
+    r"\b(?:migrate|move|port|upgrade)\s+(?:an?\s+|the\s+|our\s+)?(?P<source>.+?)\s+to\s+"
+    r"(?P<target>[^,;:.]+?)(?=\s+(?:with|without|in|on|by|under)\b|[,;:.]|$)",
+    _FLAGS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KindMatch:
+    """The recognised kind of a mission.
+
+    Attributes:
+        kind: The winning kind (the generic kind when nothing scored enough).
+        score: Its score (goal and title matches count twice).
+        matched: The keyword patterns that matched, in table order.
+    """
+
+    kind: Kind
+    score: int
+    matched: tuple[str, ...]
+
+
+def detect_kind(mission: PlanningInput) -> KindMatch:
+    """Score every kind's keywords over the mission and return the best match.
+
+    Goal and title matches weigh double, and so does the existing component the goal's host
+    system is; constraints and repository context count once.
+    Each keyword pattern counts at most once. Ties go to the kind listed first in
+    :data:`~missionctl.planning.kinds.KINDS`; below a minimum score the generic kind is
+    returned.
+    """
+    # The existing system the work goes into is what the software is ("our booking app" is
+    # the React Native app the repository context names): its name weighs as the goal's.
+    host = read_goal(
+        title=mission.title,
+        goal=mission.goal,
+        constraints=mission.constraints,
+        repo_context=mission.repo_context,
+    ).host_component
+    primary = normalise(f"{mission.title}\n{mission.goal}\n{host or ''}")
+    secondary = normalise("\n".join((*mission.constraints, mission.repo_context)))
+    best = KindMatch(GENERIC, 0, ())
+    for kind, patterns in _KIND_PATTERNS:
+        score = 0
+        matched: list[str] = []
+        for raw, pattern, weight in patterns:
+            if pattern.search(primary):
+                score += 2 * weight
+                matched.append(raw)
+            elif pattern.search(secondary):
+                score += weight
+                matched.append(raw)
+        if score > best.score:
+            best = KindMatch(kind, score, tuple(matched))
+    if best.score < MIN_KIND_SCORE:
+        return KindMatch(GENERIC, best.score, best.matched)
+    return best
+
+
+def _radio_values(radio: RadioProfile) -> dict[str, str]:
+    """The radio link's template values (``{radio}``, ``{radio_link}``, …; see kinds)."""
+    return {
+        "radio": radio.name,
+        "radio_link": radio.link,
+        "radio_folder": radio.folder,
+        "radio_peer": radio.peer,
+        "sync_choice": radio.sync_choice,
+        "sync_alternative": radio.sync_alternative,
+        "radio_risk": radio.risk.title,
+        "radio_risk_description": radio.risk.description,
+        "radio_risk_mitigation": radio.risk.mitigation,
+        "radio_check": radio.check,
+        "radio_next_step": radio.next_step,
+    }
+
+
+# How people sign in, by the scale the mission implies: a small bakery gets staff accounts,
+# not an enterprise identity provider, unless the mission names one.
+_SIGN_IN_DEFAULT = "company SSO"
+_SIGN_IN_BY_SCALE = {
+    "single_user": "a single local account",
+    "small": "simple staff accounts",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateValues:
+    """What the local rules know of a mission before they plan it.
+
+    Attributes:
+        kind: The key of its kind of software.
+        values: Every template placeholder's value (the stack slots, ``subject``, …), plus
+            ``People`` (whom it serves, capitalised), ``Subject`` (what is built: the
+            mission's title) and ``payments`` (the payment provider it names, if any).
+        named: The technology slots the mission names a technology for.
+    """
+
+    kind: str
+    values: Mapping[str, str]
+    named: frozenset[str]
+
+
+def template_values(mission: PlanningInput) -> TemplateValues:
+    """The kind, template values and named slots the local planner would plan ``mission`` with."""
+    builder = MissionContext(mission)
+    actors = builder.reading.actors
+    people = capitalise(join_words(list(actors))) if actors else "Users"
+    values = {
+        **builder.values,
+        "People": people,
+        "Subject": capitalise(clip(mission.title, 40)),
+        "payments": next(
+            (tech.name for tech in builder.techs if tech.base.lower() == "stripe"),
+            "card payment provider",
+        ),
+    }
+    return TemplateValues(builder.kind.key, values, frozenset(builder.named_slots))
+
+
+class MissionContext:
+    """A mission read once, with its kind, technologies, slots and template values."""
+
+    def __init__(self, mission: PlanningInput, *, kind: Kind | None = None) -> None:
+        self.mission = mission
+        self.kind = kind or detect_kind(mission).kind
+        self.reading: GoalReading = read_goal(
+            title=mission.title,
+            goal=mission.goal,
+            constraints=mission.constraints,
+            repo_context=mission.repo_context,
+        )
+        everything = "\n".join(
+            (mission.title, mission.goal, *mission.constraints, mission.repo_context)
+        )
+        self.text = normalise(everything)
+        self.techs: tuple[NamedTechnology, ...] = self.reading.technologies
+        own_tags = {requirement.tag for requirement in self.kind.requirements}
+        matched_traits = [(t, found) for t in TRAITS if (found := self.reading.signal(t.key))]
+        scale = self.reading.signal("scale")
+        self.scale = scale.value if scale else ""
+        # A trait the kind already plans for (migration: downtime) adds nothing twice.
+        self.traits: list[tuple[Trait, Signal]] = [
+            (trait, found) for trait, found in matched_traits if trait.key not in own_tags
+        ]
+        self.all_traits = matched_traits
+        self.brownfield = self.reading.brownfield
+        if self.brownfield:
+            # The system exists: its scaffold, first contract and project are not built again.
+            self.kind = for_existing_system(self.kind)
+        # Technology categories name the kinds' slots ("database", "cache", …).
+        self.named_slots: dict[str, str] = {}
+        for tech in self.techs:
+            if tech.category != "other":
+                self.named_slots.setdefault(tech.category, tech.name)
+        # Slots settled by a named technology (Next.js → TypeScript), unless named too.
+        self.implied_slots: dict[str, str] = {}
+        for tech in self.techs:
+            for slot, implied in technology(tech.base).implies.items():
+                if slot not in self.named_slots:
+                    self.implied_slots.setdefault(slot, implied)
+        self.values = self._values()
+
+    # -- template values --
+
+    def _values(self) -> dict[str, str]:
+        slots: dict[str, str] = {
+            **SLOT_DEFAULTS,
+            **self.kind.defaults,
+            **self.implied_slots,
+            **self.named_slots,
+        }
+        # The mission's stack settles the slots it left open; kept for decisions and files.
+        self.stack = choose_stack(
+            self.kind,
+            slots,
+            named=self.named_slots,
+            implied=self.implied_slots,
+            technologies=[tech.base for tech in self.techs],
+            text=self.text,
+        )
+        slots.update(self.stack.slots)
+        radio = radio_for(self.techs)
+        if "mcu" not in self.named_slots:
+            slots["mcu"] = radio.mcu  # the microcontroller class of the link the mission names
+        source, target = self._source_target()
+        downtime = "an agreed maintenance window"
+        if _ZERO_DOWNTIME.search(self.text):
+            downtime = "zero downtime"
+        elif budget := _DOWNTIME_BUDGET.search(self.text):
+            downtime = normalise(budget.group("budget"))
+        scale = self.scale
+        features = [feature.name for feature in self.reading.features]
+        if self.techs:
+            stack = ", ".join(tech.name for tech in self.techs)
+        else:
+            used = [slots[d.slot] for d in self.kind.decisions if d.slot]
+            stack = "planner defaults: " + (", ".join(used) if used else "to be chosen")
+        return {
+            **slots,
+            "subject": self.reading.subject_phrase,
+            "a_subject": with_article(self.reading.subject_phrase),
+            "A_subject": capitalise(with_article(self.reading.subject_phrase)),
+            "label": self.kind.label,
+            "features": join_words(features) if features else "the core flows",
+            "stack": stack,
+            "host": f"the {self.reading.host}" if self.reading.host else "the existing system",
+            "cadence": self.reading.cadence or self.kind.cadence,
+            "source": source,
+            "target": target,
+            "downtime": downtime,
+            "scale": scale or "the expected volume",
+            "sign_in": _SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT),
+            "Sign_in": capitalise(_SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT)),
+            **self.stack.values,
+            **_radio_values(radio),
+        }
+
+    def _source_target(self) -> tuple[str, str]:
+        by_base: dict[str, list[str]] = {}
+        for tech in self.techs:
+            by_base.setdefault(tech.base, []).append(tech.name)
+        for names in by_base.values():
+            if len(names) >= 2:
+                return names[0], names[-1]
+        if m := _FROM_TO.search(self.goal_text):
+            return clip(m.group("source"), 60), clip(m.group("target"), 60)
+        if m := _MOVE_TO.search(self.goal_text):
+            return clip(m.group("source"), 60), clip(m.group("target"), 60)
+        return "the current system", "the target system"
+
+    @property
+    def goal_text(self) -> str:
+        """The mission's goal, its whitespace normalised."""
+        return normalise(self.mission.goal)
+
+    def fill(self, template: str, **extra: str) -> str:
+        """Fill a template with the plan's values (``KeyError`` on an unknown placeholder)."""
+        values = {**self.values, **extra} if extra else self.values
+        return template.format_map(values)
