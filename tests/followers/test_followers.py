@@ -165,3 +165,11 @@ def test_the_outbox_runs_only_where_webhooks_are_sent(settings: Settings) -> Non
     (outbox,) = [f for f in running_followers(paced, sends_webhooks=True) if f.name == "webhooks"]
     assert outbox.every_s == 0.25 and outbox.fold is WEBHOOK_OUTBOX.fold
     assert dataclasses.replace(outbox, every_s=1.0) == WEBHOOK_OUTBOX
+
+
+def test_the_names_a_read_may_catch_up_are_the_followers_names() -> None:
+    from typing import get_args
+
+    from missionctl.services.context import FollowerName
+
+    assert set(get_args(FollowerName)) == {follower.name for follower in FOLLOWERS}

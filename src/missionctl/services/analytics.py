@@ -41,11 +41,13 @@ from missionctl.schemas.analytics import (
     TrendsAnswer,
     load_definitions,
 )
-from missionctl.services.context import ServiceContext
-from missionctl.services.followers import ANALYTICS_FACTS, catch_up, catch_up_quietly
+from missionctl.services.context import FollowerName, ServiceContext
 from missionctl.services.money import micros_to_usd
 
 T = TypeVar("T")
+
+FOLLOWER: FollowerName = "analytics"
+"""The follower of the log that keeps the facts (``services.followers.analytics_facts``)."""
 
 DEFAULT_RANGE_DAYS = 30
 """The days an answer covers when ``since`` is not given (ending ``until``, today by default)."""
@@ -69,16 +71,18 @@ async def rebuild(ctx: ServiceContext) -> int:
     """Empty the facts and fold the whole log again; returns the last ``seq`` folded."""
 
     def empty(session: Session) -> None:
-        cursors.claim(session, ANALYTICS_FACTS.name, max_events=0)  # waits for a batch under way
+        cursors.claim(session, FOLLOWER, max_events=0)  # waits for a batch under way
         repo.empty_facts(session)
-        cursors.rewind(session, ANALYTICS_FACTS.name)
+        cursors.rewind(session, FOLLOWER)
 
     await ctx.write_blocking(empty)
-    return await catch_up(ctx, ANALYTICS_FACTS)
+    await ctx.catch_up(FOLLOWER, quietly=False)
+    async with ctx.read() as session:
+        return await session.run_sync(lambda s: cursors.read_to(s, FOLLOWER))
 
 
 def _progress(session: Session) -> tuple[int, int]:
-    return cursors.read_to(session, ANALYTICS_FACTS.name), cursors.log_head(session)
+    return cursors.read_to(session, FOLLOWER), cursors.log_head(session)
 
 
 # --- what is asked --------------------------------------------------------------------------
@@ -185,11 +189,11 @@ async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tup
         answer = await session.run_sync(current)
     if answer is not None:  # the common case: one snapshot, no write
         return answer
-    await catch_up_quietly(ctx, ANALYTICS_FACTS)
+    await ctx.catch_up(FOLLOWER)
 
     def both(session: Session) -> tuple[T, int]:
         repo.plan_for_values(session)
-        return work(session), cursors.read_to(session, ANALYTICS_FACTS.name)
+        return work(session), cursors.read_to(session, FOLLOWER)
 
     async with ctx.read() as session:
         return await session.run_sync(both)

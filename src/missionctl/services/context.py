@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ from missionctl.services.writer import WriterBusy, WriterThread
 from missionctl.settings import Settings
 
 T = TypeVar("T")
+
+FollowerName = Literal["search", "memory", "analytics", "webhooks"]
+"""The followers of the log a read may catch up (``services.followers.FOLLOWERS``)."""
 
 DAG_STORE_CAPACITY = 256
 
@@ -99,6 +102,20 @@ class ServiceContext:
         """A read-only snapshot."""
         async with self.db.read() as session:
             yield session
+
+    async def catch_up(self, follower: FollowerName, *, quietly: bool = True) -> bool:
+        """Bring one follower of the log up to its head, for a read that wants current data.
+
+        A search, a memory read or an analytics read calls this first, so that it finds every
+        event committed before it began; the use cases name the follower instead of importing
+        it (``services.followers`` is background work the runtime composes, ADR 0086).
+        ``quietly``: a failure is logged and ``False`` returned (the read answers from what is
+        derived); otherwise it raises what the database raised. ``True``: it is current.
+        """
+        # Imported here: the followers import this module.
+        from missionctl.services.followers import catch_up_named
+
+        return await catch_up_named(self, follower, quietly=quietly)
 
     async def write_blocking(
         self, work: Callable[[Session], T], *, inline: bool = False, side_by_side: bool = False

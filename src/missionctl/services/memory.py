@@ -33,7 +33,6 @@ from missionctl.schemas.memory import (
 )
 from missionctl.schemas.search import SnippetPart
 from missionctl.services.context import ServiceContext
-from missionctl.services.followers import MEMORY_INDEX, catch_up_quietly
 from missionctl.services.money import micros_to_usd
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ async def search_memory(
         raise ValidationFailed(problems)
     nonce = secrets.token_hex(8)
     markers = repo.Markers(start=f"mk{nonce}a", stop=f"mk{nonce}z")
-    await catch_up_quietly(ctx, MEMORY_INDEX)
+    await ctx.catch_up("memory")
     async with ctx.read() as session:
         ranked = await repo.rank_missions(
             session, query=query, kind=kind, offset=offset, limit=limit + 1

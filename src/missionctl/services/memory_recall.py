@@ -30,7 +30,6 @@ from missionctl.repositories import memory as repo
 from missionctl.repositories import missions as mission_repo
 from missionctl.schemas.memory import SimilarMission
 from missionctl.services.context import ServiceContext
-from missionctl.services.followers import MEMORY_INDEX, catch_up_quietly
 from missionctl.services.memory import SEMANTIC_MIN, read_remembered
 
 MAX_SIMILAR = 3
@@ -53,7 +52,7 @@ async def _ranked(
     read what the server's indexer has remembered, at most a few seconds behind.
     """
     if fresh:
-        await catch_up_quietly(ctx, MEMORY_INDEX)
+        await ctx.catch_up("memory")
     async with ctx.read() as session:
         found = await repo.similar_summaries(
             session, words=significant_words([text]), exclude=mission_id, limit=CANDIDATES

@@ -16,7 +16,6 @@ from missionctl.errors import Problem, ValidationFailed
 from missionctl.repositories.search import EntryFilters, FoundEntry, Markers, search_entries
 from missionctl.schemas.search import SearchHit, SearchPage, SnippetPart
 from missionctl.services.context import ServiceContext
-from missionctl.services.followers import SEARCH_INDEX, catch_up_quietly
 from missionctl.services.paging import MAX_PAGE_SIZE
 
 MAX_CURSOR = 2**63 - 1
@@ -69,7 +68,7 @@ async def search(
     nonce = secrets.token_hex(8)
     markers = Markers(start=f"mk{nonce}a", stop=f"mk{nonce}z")
     filters = EntryFilters(kind=kind, run_id=run_id, mission_id=mission_id)
-    await catch_up_quietly(ctx, SEARCH_INDEX)
+    await ctx.catch_up("search")
     async with ctx.read() as session:
         found = await search_entries(
             session,

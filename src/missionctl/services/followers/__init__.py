@@ -4,14 +4,15 @@ Every follower is declared once (``follower.Follower``) and listed in :data:`FOL
 ``missionctl serve`` and ``missionctl worker`` start with :func:`log_followers`;
 ``missionctl followers``, the Workers page and the ``missionctl_follower_lag_*`` gauges show
 how far behind each one is (:func:`follower_lags`). A read that wants current data catches its
-follower up first (:func:`catch_up_quietly`). ADR 0086.
+follower up first, by name (``ServiceContext.catch_up``): use cases never import this package.
+ADR 0086.
 """
 
 import dataclasses
 from contextlib import AbstractAsyncContextManager
 
 from missionctl.schemas.health import FollowerRead
-from missionctl.services.context import ServiceContext
+from missionctl.services.context import FollowerName, ServiceContext
 from missionctl.services.followers.analytics_facts import ANALYTICS_FACTS
 from missionctl.services.followers.follower import (
     Follower,
@@ -47,6 +48,15 @@ def log_followers(
     return following(ctx, running_followers(ctx.settings, sends_webhooks=sends_webhooks))
 
 
+async def catch_up_named(ctx: ServiceContext, name: FollowerName, *, quietly: bool) -> bool:
+    """:func:`catch_up` the follower called ``name`` (``ServiceContext.catch_up``)."""
+    follower = next(follower for follower in FOLLOWERS if follower.name == name)
+    if quietly:
+        return await catch_up_quietly(ctx, follower)
+    await catch_up(ctx, follower)
+    return True
+
+
 async def follower_lags(ctx: ServiceContext) -> list[FollowerRead]:
     """How far behind the log every follower is now, in events and in seconds."""
     return await read_lags(ctx, FOLLOWERS)
@@ -60,6 +70,7 @@ __all__ = [
     "WEBHOOK_OUTBOX",
     "Follower",
     "catch_up",
+    "catch_up_named",
     "catch_up_quietly",
     "follower_lags",
     "log_followers",
