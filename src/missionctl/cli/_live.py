@@ -9,7 +9,6 @@ time, tokens and cost, and the run's totals in its title.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -133,6 +132,8 @@ async def execute_live(
     ``approval.requested`` events: an approver elsewhere may decide one before any read of the
     run shows the step waiting. Returns the run as it ended.
     """
+    import asyncio
+
     from missionctl.engine.heap import freeze_startup_heap
     from missionctl.services.approvals import list_approvals
     from missionctl.services.runs import read_run

@@ -2,10 +2,11 @@
 
 Start-up time: ``missionctl --help`` imports every command module, so none of them imports the
 services, the database, settings or the LLM client at the top: they are imported inside the
-command that uses them (``tests/cli/test_startup.py`` keeps ``openai`` out).
+command that uses them (``tests/cli/test_startup.py`` keeps ``openai`` out). Nor do Pydantic
+and ``asyncio`` load here: they too are imported where used, and annotations naming them are
+strings.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
@@ -14,13 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 from missionctl import errors
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from pydantic import ValidationError
+
     from missionctl.schemas.missions import MissionCreate
     from missionctl.services import ServiceContext
     from missionctl.settings import ServerSettings, Settings
@@ -71,6 +75,8 @@ def load_settings(*, create_home: bool = False, home: Path | None = None) -> "Se
     ``./.missionctl`` and says so on stderr; any other command exits 2 naming the fix and
     creates nothing. Invalid settings are reported by name, exit 2.
     """
+    from pydantic import ValidationError
+
     from missionctl.settings import HOME_DIR_NAME, Settings, locate_home
 
     try:
@@ -112,6 +118,8 @@ def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bo
     Domain errors print their message (and field) in red: ``NotFound`` exits 1, validation and
     other client errors exit 2.
     """
+    import asyncio
+
     from missionctl.services import open_context
 
     settings = load_settings()
@@ -126,6 +134,8 @@ def run_service(call: Callable[["ServiceContext"], Awaitable[T]], *, upgrade: bo
 
 def run_to_end(work: Coroutine[Any, Any, T]) -> T:
     """Run ``work``; invalid input exits 2 naming each field, other refusals exit 1."""
+    import asyncio
+
     from missionctl.errors import MissionControlError, ValidationFailed
 
     try:
@@ -177,6 +187,8 @@ class LocalSession:
 
     def __enter__(self) -> "LocalSession":
         """The session, with no context open yet."""
+        import asyncio
+
         self._runner = asyncio.Runner()
         return self
 
@@ -202,7 +214,7 @@ class LocalSession:
         return await call(self._ctx)
 
 
-def report_validation_error(exc: ValidationError, *, option_for: dict[str, str]) -> None:
+def report_validation_error(exc: "ValidationError", *, option_for: dict[str, str]) -> None:
     """Print each Pydantic problem naming the CLI option to fix, then exit 2."""
     for problem in exc.errors():
         field = ".".join(str(p) for p in problem["loc"])
@@ -282,6 +294,8 @@ def mission_from_options(
     coding: CodingOptions | None = None,
 ) -> "MissionCreate":
     """Validate the mission options; a bad one is reported by its option name (exit 2)."""
+    from pydantic import ValidationError
+
     from missionctl.schemas.missions import MissionCreate
 
     named = {"source": repository, "base": base, "agent": coding_agent}

@@ -18,14 +18,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
-from missionctl.domain.governance import CODING_RULE
-from missionctl.domain.workflows import COMMAND_AGENT
 
 app = typer.Typer(
     help="Agents and their restrictions: disable one, limit it to some risk tiers, list the "
@@ -64,6 +60,8 @@ def _print(agent: AgentRead) -> None:
 
 
 def _update(name: str, data: AgentUpdate) -> AgentRead:
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         agent = api.update_agent(name, data)
     _print(agent)
@@ -105,6 +103,8 @@ def _repositories(agent: AgentRead) -> None:
 
 def _programs_change(changes: dict[str, Any], key: str = "allowed_programs") -> AgentUpdate:
     """The change, or exit 2 naming what is wrong with the program (or repository)."""
+    from pydantic import ValidationError
+
     from missionctl.schemas.governance import AgentUpdate
 
     try:
@@ -121,6 +121,10 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the agents as JSON.")] = False,
 ) -> None:
     """List agents with their state, allowed tiers and held steps."""
+    from missionctl.cli._backend import open_backend
+    from missionctl.domain.governance import CODING_RULE
+    from missionctl.domain.workflows import COMMAND_AGENT
+
     with open_backend() as api:
         agents = api.list_agents()
     if as_json:
@@ -167,6 +171,8 @@ def utilisation(
     Busy % is the seconds the agent's steps ran inside the window, summed, over the window's
     seconds: 100% is one step running all the time on average, more when several ran at once.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         report = api.agent_utilisation(window.value)
     if as_json:
@@ -271,6 +277,8 @@ def allow(
     list also judges the program an mcp step starts as its server (server.command), and a
     coding step's CLI (its preset's, or coding:generic's argv) and test command.
     """
+    from missionctl.domain.workflows import COMMAND_AGENT
+
     entry = {"tier": tier.value, "network": network, "env": list(env or [])}
     agent = _update(COMMAND_AGENT, _programs_change({program: entry}))
     _programs(agent)
@@ -279,6 +287,8 @@ def allow(
 @app.command()
 def disallow(program: Program) -> None:
     """Take a program off the allow-list: its steps wait for an approver again."""
+    from missionctl.domain.workflows import COMMAND_AGENT
+
     agent = _update(COMMAND_AGENT, _programs_change({program: None}))
     _programs(agent)
 
@@ -299,6 +309,8 @@ def allow_repository(source: Source) -> None:
     Until an admin allows one, no coding step runs on any repository, and a workflow or mission
     naming another is refused. Allowing a listed source again changes nothing.
     """
+    from missionctl.domain.governance import CODING_RULE
+
     agent = _update(CODING_RULE, _programs_change({source: True}, "allowed_repositories"))
     _repositories(agent)
 
@@ -306,5 +318,7 @@ def allow_repository(source: Source) -> None:
 @app.command("disallow-repository")
 def disallow_repository(source: Source) -> None:
     """Take SOURCE off the repositories coding steps may work on (exactly as listed)."""
+    from missionctl.domain.governance import CODING_RULE
+
     agent = _update(CODING_RULE, _programs_change({source: False}, "allowed_repositories"))
     _repositories(agent)

@@ -9,7 +9,6 @@ On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TO
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -17,12 +16,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import AnalyticsEndpoint, open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, load_settings
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from missionctl.cli._backend import AnalyticsEndpoint
     from missionctl.schemas.analytics import AnomalyItem
 
 
@@ -45,6 +44,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON."
 
 
 def _read(endpoint: AnalyticsEndpoint, **given: str | None) -> BaseModel:
+    from missionctl.cli._backend import open_backend
+
     params = {name: value for name, value in given.items() if value is not None}
     with open_backend() as api:
         return api.read_analytics(endpoint, params)
@@ -188,6 +189,8 @@ def notify(as_json: AsJson = False) -> None:
     Each anomaly as of yesterday not announced before is appended once as
     analytics.anomaly_detected, which webhooks subscribed to it deliver.
     """
+    import asyncio
+
     from missionctl.cli.remote import connect
     from missionctl.services import open_context
     from missionctl.services.anomalies import notify_anomalies
@@ -220,6 +223,8 @@ def insights(
     Against the equally long range just before; written by the configured model, or by the
     deterministic writer (the header says which, and why).
     """
+    from missionctl.cli._backend import open_backend
+
     params = {
         name: value
         for name, value in {"since": since, "until": until, "segment": segment}.items()
@@ -265,6 +270,8 @@ def rebuild() -> None:
     Needed after the test-user patterns change; the facts follow the log on their own
     otherwise.
     """
+    import asyncio
+
     from missionctl.cli.remote import connect
     from missionctl.services import analytics, open_context
 

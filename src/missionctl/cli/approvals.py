@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import AsUser, console
 
 if TYPE_CHECKING:
@@ -156,6 +155,8 @@ def approvals(
     reviewer's verdict and findings (an opinion).
     With REF, show that one approval whatever its state (exit 1 when there is none).
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         if ref is not None:
             one = api.read_approval(ref)
@@ -209,6 +210,8 @@ def approve(
     Nobody approves a step of a run they started or of a workflow version they wrote; an
     admin may, with --override-reason.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print_decision(
             api.decide_approval(
@@ -234,5 +237,7 @@ def reject(
 
     A step that names its approvers takes only them: locally, reject as one with --as NAME.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print_decision(api.decide_approval(ref, approve=False, reason=reason, as_user=as_user))

@@ -18,7 +18,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 
 if TYPE_CHECKING:
@@ -77,6 +76,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Describe an artifact: its name, kind, media type, size, digest and where it came from."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         artifact = api.read_artifact(artifact_id)
     if as_json:
@@ -108,6 +109,8 @@ def download(
     force: Annotated[bool, typer.Option("--force", help="Replace a file already there.")] = False,
 ) -> None:
     """Download an artifact's bytes (checked against its digest) to a file or stdout."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         artifact = api.read_artifact(artifact_id)
         content = api.artifact_content(artifact_id)

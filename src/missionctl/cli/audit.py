@@ -14,7 +14,6 @@ from missionctl.cli._runtime import (
     reporting_errors,
     run_service,
 )
-from missionctl.domain.numbers import ascii_int
 
 if TYPE_CHECKING:
     from missionctl.schemas.events import (
@@ -262,6 +261,8 @@ def search(
 
 def event_cursor(cursor: str | None) -> int | None:
     """The ``--cursor`` of an event page as a seq; anything but one exits 2 naming it."""
+    from missionctl.domain.numbers import ascii_int
+
     if cursor is None:
         return None
     seq = ascii_int(cursor)

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 
 
@@ -18,6 +17,8 @@ def controls(
     as_json: Annotated[bool, typer.Option("--json", help="Print the controls as JSON.")] = False,
 ) -> None:
     """Say whether the emergency stop is on, since when, by whom and why."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         state = api.read_controls()
     if as_json:
@@ -48,6 +49,8 @@ def stop(
     Needs --emergency. Work resumes only when the stop is released (`missionctl release` here,
     or an admin over the API); aborted runs stay aborted.
     """
+    from missionctl.cli._backend import open_backend
+
     if not emergency:
         err_console.print(
             "[red]error:[/red] `missionctl stop` aborts every active run and stops every "
@@ -70,6 +73,8 @@ def release(
     reason: Annotated[str, typer.Option(help="Why (recorded with the release).")] = "",
 ) -> None:
     """Release the emergency stop: dispatch resumes (aborted runs stay aborted; rerun them)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         api.release_stop(reason)
     console.print("[green]emergency stop released[/green]: dispatch resumes")

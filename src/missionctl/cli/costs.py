@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 
 if TYPE_CHECKING:
@@ -45,6 +44,7 @@ def costs(
     "(outside runs)". Exits 2 on invalid input (naming the option), 1 when the run, mission or
     workflow does not exist.
     """
+    from missionctl.cli._backend import open_backend
     from missionctl.errors import ValidationFailed
     from missionctl.services.costs import parse_cost_query
 

@@ -1,6 +1,5 @@
 """``missionctl db …``: schema migrations."""
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -31,6 +30,8 @@ def upgrade(
     Data: MISSIONCTL_HOME, else the nearest .missionctl in this directory or its parents, else
     a new ./.missionctl (the command says where it created it).
     """
+    import asyncio
+
     from missionctl.db.migrate import current_revision, upgrade_database
 
     async def go() -> str | None:
@@ -52,6 +53,8 @@ def downgrade(
     """Downgrade the schema. Data in dropped tables is lost."""
     if not yes:
         typer.confirm(f"Downgrade the database to {revision}? Data may be lost.", abort=True)
+    import asyncio
+
     from missionctl.db.migrate import current_revision, downgrade_database
 
     async def go() -> str | None:
@@ -68,6 +71,8 @@ def downgrade(
 @app.command()
 def current() -> None:
     """Show the database's revision and the code's."""
+    import asyncio
+
     from missionctl.db.migrate import current_revision, head_revision
 
     async def go() -> str | None:

@@ -7,7 +7,6 @@ at the gated merge.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -87,6 +86,8 @@ def seed(
     cohorts of 3-4 weeks ago come back half as often in their first week. A database whose
     event log holds anything is refused (exit 2) and left as it was.
     """
+    import asyncio
+
     if not MIN_DAYS <= days <= MAX_DAYS:
         err_console.print(
             f"[red]error:[/red] --days: give {MIN_DAYS} to {MAX_DAYS} days (the retention dip "
@@ -588,6 +589,8 @@ async def _follow(
     approves it as the admin (its own copy of the example, on a branch), saying so. It stops
     once the run pauses with only other approvals left: the merges, for a person to decide.
     """
+    import asyncio
+
     from rich.live import Live
 
     from missionctl.cli._live import Progress

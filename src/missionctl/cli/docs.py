@@ -18,7 +18,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 from missionctl.cli.runs import AsJson
 
@@ -84,6 +83,8 @@ def generate(
     The configured model writes them; without one, or when it times out or fails, the local
     writer does and the version's notes say why. The mission must have a plan.
     """
+    from missionctl.cli._backend import open_backend
+
     kinds = [cast("DocumentKind", k) for k in (KINDS if kind == Kind.all else [kind.value])]
     with open_backend() as api:
         written = api.generate_documents(mission_id, kinds)
@@ -103,6 +104,8 @@ def generate(
 @app.command("list")
 def list_documents(mission_id: MissionArg, as_json: AsJson = False) -> None:
     """List each kind of document and the mission's versions of it, newest first."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         kinds = api.list_documents(mission_id)
     if as_json:
@@ -152,6 +155,8 @@ def show(
     as_json: AsJson = False,
 ) -> None:
     """Print one version of a mission's document as Markdown (or the whole version as JSON)."""
+    from missionctl.cli._backend import open_backend
+
     checked = _kind(kind)
     with open_backend() as api:
         document = api.read_document(mission_id, checked, version)
@@ -181,6 +186,8 @@ def compare(
     as_json: AsJson = False,
 ) -> None:
     """Show what changed between two versions of a mission's document, line by line."""
+    from missionctl.cli._backend import open_backend
+
     checked = _kind(kind)
     with open_backend() as api:
         diff = api.compare_documents(mission_id, checked, base, target)
@@ -231,6 +238,8 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write one version of a mission's document as Markdown, HTML or PDF."""
+    from missionctl.cli._backend import open_backend
+
     if kind not in KINDS:
         raise _fail(
             f"--kind: {escape(kind)} is not a kind of document; use one of {', '.join(KINDS)}"

@@ -16,7 +16,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import console
 
 if TYPE_CHECKING:
@@ -52,6 +51,8 @@ def find(
     those the caller's role allows: none for a viewer. Locally the caller is the system.
     Exits 2 when the query is over 100 characters or 6 words.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         page = api.search_palette(query, limit=limit)
     if as_json:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from missionctl.cli._runtime import console
-from missionctl.domain.workers import ALIVE_S
 
 if TYPE_CHECKING:
     from missionctl.schemas.health import FollowerRead
@@ -22,6 +21,7 @@ def health(
     every caller together); on the local database they are read now.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.domain.workers import ALIVE_S
 
     with open_backend() as api:
         summary = api.health_summary()

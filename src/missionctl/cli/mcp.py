@@ -6,7 +6,6 @@ as the identity of the API token in ``MISSIONCTL_TOKEN`` or ``--token``: every t
 resource checks that token's role. Only the protocol is written to stdout; logs go to stderr.
 """
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -42,6 +41,8 @@ def mcp(
     if not token or not token.strip():
         err_console.print(_NO_TOKEN, style="red", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID)
+    import asyncio
+
     from missionctl.mcp.stdio import serve_stdio  # the SDK and services: not for --help
 
     settings = load_settings()

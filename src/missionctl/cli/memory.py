@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import console
 
 if TYPE_CHECKING:
@@ -81,6 +80,7 @@ def search(
     Missions come most relevant first, with outcome, cost and what matched (as the Memory
     page). Exit 2 when the query cannot be searched; the message says how to fix it.
     """
+    from missionctl.cli._backend import open_backend
     from missionctl.domain.memory import MemoryKind
 
     chosen = None if kind is None else MemoryKind(kind.value)
@@ -109,6 +109,8 @@ def similar(
 
     None once the mission itself is finished. Exit 1 when there is no such mission.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         found = api.similar_missions(mission)
     if as_json:

@@ -25,7 +25,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     CodingOptions,
@@ -243,6 +242,8 @@ def create(
     repository's base branch (pytest, npm test, cargo test, go test, mvn test, make test) and
     shown; a coding task counts as built only when it passes.
     """
+    from missionctl.cli._backend import open_backend
+
     coding = CodingOptions(model_endpoint, model_secret, model, test_command, review)
     _check_coding_options(repository, coding_agent, coding)
     data = mission_from_options(
@@ -280,6 +281,8 @@ def list_missions(
     as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
 ) -> None:
     """List missions, newest first."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         page = api.list_missions(
             limit=limit,
@@ -312,6 +315,8 @@ def list_missions(
 @app.command()
 def show(mission_id: MissionId, as_json: AsJson = False) -> None:
     """Show one mission and a line about its newest plan (`mission show-plan` shows it all)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         mission = api.read_mission(mission_id)
         newest = api.newest_plan_or_none(mission_id)
@@ -377,6 +382,8 @@ def plan(
     be planned now (e.g. it is running; nothing changes then) or the plan broke the rules
     (each reason is printed).
     """
+    from missionctl.cli._backend import open_backend
+
     changes = _plan_changes(constraint, repo_context)
     with open_backend() as api:
         planned = api.plan_mission(mission_id, changes)
@@ -405,6 +412,8 @@ def answer(
     not wait for answers (nothing changes then), no answer says anything, there are more
     answers than questions, or one is too long.
     """
+    from missionctl.cli._backend import open_backend
+
     given = _answers(answers)
     with open_backend() as api:
         planned = api.answer_questions(mission_id, given)
@@ -451,6 +460,8 @@ def show_plan(
     as_json: AsJson = False,
 ) -> None:
     """Show a mission's plan: summary, tasks with their order, role and risk tier."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         found = api.read_plan(mission_id, version)
     if as_json:
@@ -462,6 +473,8 @@ def show_plan(
 @app.command()
 def plans(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List a mission's plan versions, newest first, with what each holds."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         versions = api.plan_versions(mission_id)
     if as_json:
@@ -527,6 +540,8 @@ def plan_diff(
     added (+), removed (-) and changed (~, with the fields that differ). Exit 1 naming the
     version that does not exist.
     """
+    from missionctl.cli._backend import open_backend
+
     if base is None and version == 1:
         err_console.print(
             "[red]error:[/red] --base: version 1 has no version before it; give the version to "
@@ -594,6 +609,8 @@ def run_mission(mission_id: MissionId, detach: Detach = False, as_json: AsJson =
     when it did not (or no such mission), 2 when the mission has no plan yet or cannot run in
     its state; with --detach, 0 once the run is started.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         started = api.run_mission(mission_id)
         if not as_json:
@@ -610,6 +627,8 @@ def run_mission(mission_id: MissionId, detach: Detach = False, as_json: AsJson =
 @app.command()
 def artifacts(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List every artifact of every run of a mission (reports included), oldest first."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         found = api.mission_artifacts(mission_id)
     print_artifacts(found, as_json=as_json, title=f"Artifacts of mission {mission_id}")
@@ -637,6 +656,8 @@ def trace(
     traces nothing, a task that succeeded without an artifact, or a high or critical risk
     without a mitigation task.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         found = api.mission_trace(mission_id, plan_version)
     if as_json:
@@ -673,6 +694,8 @@ def diagrams(
     Without options, each diagram's columns, components (with the plan tasks that build them)
     and connections; with -o DIR, both diagrams as SVG files (DIR is created if missing).
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         found = api.mission_diagrams(mission_id, plan_version)
     if as_json:

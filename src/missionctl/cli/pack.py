@@ -14,16 +14,13 @@ from __future__ import annotations
 import io
 import os
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
-from missionctl.domain.packs import is_pack_path
 
 # ``schemas.plans.MAX_PLAN_VERSION``, spelt out so that ``--help`` does not import the schemas
 # (tests/cli/test_pack_cli.py checks that the two agree).
@@ -83,6 +80,8 @@ def pack(
     (tasks/NN-KEY.md) and plan.json. The mission must have a plan (`missionctl mission plan
     MISSION_ID`). Secrets are redacted; the same plan version always gives the same bytes.
     """
+    from missionctl.cli._backend import open_backend
+
     if output is None and zip_file is None:
         raise _fail("give -o DIR (a folder), --zip FILE, or both: where should the pack go?")
     _check_targets(output, zip_file, force=force)
@@ -118,6 +117,10 @@ def _check_targets(output: Path | None, zip_file: Path | None, *, force: bool) -
 
 def _entries(content: bytes) -> list[tuple[str, bytes]]:
     """The zip's files as (path, bytes), every path checked; exits 2 on a bad or unsafe zip."""
+    import zipfile
+
+    from missionctl.domain.packs import is_pack_path
+
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = [info.filename for info in archive.infolist() if not info.is_dir()]

@@ -8,11 +8,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import console, report_validation_error
 
 if TYPE_CHECKING:
@@ -50,6 +48,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the prices as JSON.")] = False,
 ) -> None:
     """List the overridden models, the configured model and the common ones, at today's price."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         prices = api.list_prices()
     if as_json:
@@ -72,6 +72,8 @@ def list_(
 @app.command()
 def show(model: Annotated[str, typer.Argument(help="Model name, e.g. gpt-4o-mini.")]) -> None:
     """Show the price in force for a model and where it comes from."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print(api.read_price(model))
 
@@ -94,6 +96,9 @@ def set_(
 
     Without --cached-input: cached input: not set; cached tokens are charged at the input price.
     """
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import open_backend
     from missionctl.services.pricing import PriceSet
 
     try:

@@ -22,7 +22,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import console, report_validation_error
 from missionctl.cli.runs import AsJson
 
@@ -113,6 +112,8 @@ def _print_decisions(decisions: list[DecisionRead]) -> None:
 @decisions_app.command("list")
 def list_decisions(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List the mission's decisions: its newest plan's and those people added, in order."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         decisions = api.list_decisions(mission_id)
     if as_json:
@@ -145,6 +146,7 @@ def add_decision(
     as_json: AsJson = False,
 ) -> None:
     """Add a decision to the mission's log, numbered after the last one."""
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.register import DecisionCreate
 
     values = {
@@ -195,6 +197,7 @@ def edit_decision(
     as_json: AsJson = False,
 ) -> None:
     """Change a decision: only the options given. Exit 2 when --version is stale."""
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.register import DecisionEdit
 
     values: dict[str, Any] = {
@@ -232,6 +235,8 @@ def export_decisions(
     ] = Path("adr"),
 ) -> None:
     """Write the decision log as ADR Markdown files, one per decision (NNNN-title.md)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         files = api.adr_files(mission_id)
     out.mkdir(parents=True, exist_ok=True)
@@ -265,6 +270,8 @@ def _print_register(register: RiskRegister) -> None:
 @risks_app.command("list")
 def list_risks(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List the mission's risks and the heat map of those open or being mitigated."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         register = api.read_risks(mission_id)
     if as_json:
@@ -291,6 +298,7 @@ def add_risk(
     as_json: AsJson = False,
 ) -> None:
     """Add a risk to the mission's register (tasks must be keys of the newest plan)."""
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.register import RiskCreate
 
     values = {
@@ -329,6 +337,7 @@ def edit_risk(
     as_json: AsJson = False,
 ) -> None:
     """Change a risk: only the options given. Exit 2 when --version is stale."""
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.register import RiskEdit
 
     values = {

@@ -7,6 +7,10 @@ the way local ones are: red messages on stderr, exit 1 when something is not fou
 for everything else (invalid input, 401, 403, 429, an unreachable server).
 
 The token is sent only in the ``Authorization`` header; it is never printed or logged.
+
+Pydantic, the schemas and the HTTP client are imported where used, so that ``missionctl --help``
+(which imports this module for ``whoami``) loads none of them; annotations naming them are
+strings.
 """
 
 import json
@@ -16,23 +20,24 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 from rich.markup import escape
 
 from missionctl import __version__
 from missionctl.cli._runtime import EXIT_INVALID, EXIT_NOT_FOUND, console, err_console
-from missionctl.schemas.errors import ErrorBody
-from missionctl.schemas.identity import MeRead
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import httpx2  # imported where used: `missionctl --help` has no use for an HTTP client
+    from pydantic import BaseModel, SecretStr
 
     from missionctl.cli._remote_settings import RemoteSettings
 
-M = TypeVar("M", bound=BaseModel)
+    # A request body: a model (sent as its JSON), a JSON-able mapping, or none.
+    Body: TypeAlias = BaseModel | dict[str, Any] | None
+
+M = TypeVar("M", bound="BaseModel")
 T = TypeVar("T")
-# A request body: a model (sent as its JSON), a JSON-able mapping, or none.
-Body = BaseModel | dict[str, Any] | None
 
 URL_VAR = "MISSIONCTL_URL"
 TOKEN_VAR = "MISSIONCTL_TOKEN"
@@ -46,6 +51,8 @@ RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 def load_remote_settings() -> "RemoteSettings":
     """The remote settings from the environment; an invalid one is named (exit 2)."""
+    from pydantic import ValidationError
+
     from missionctl.cli._remote_settings import RemoteSettings
 
     try:
@@ -85,7 +92,9 @@ def _query(params: dict[str, str | int | None] | None) -> dict[str, str | int]:
     return {k: v for k, v in (params or {}).items() if v is not None}
 
 
-def _json_body(body: Body) -> object:
+def _json_body(body: "Body") -> object:
+    from pydantic import BaseModel
+
     return body.model_dump(mode="json") if isinstance(body, BaseModel) else body
 
 
@@ -117,7 +126,7 @@ class RemoteClient:
         token: the API token.
     """
 
-    def __init__(self, *, base_url: str, token: SecretStr) -> None:
+    def __init__(self, *, base_url: str, token: "SecretStr") -> None:
         import httpx2
 
         url = httpx2.URL(base_url)
@@ -158,12 +167,16 @@ class RemoteClient:
         self, path: str, model: type[M], *, params: dict[str, str | int | None] | None = None
     ) -> list[M]:
         """``GET path`` parsed as a JSON array of ``model``."""
+        from pydantic import TypeAdapter
+
         response = self._send("GET", path, params=_query(params))
         items: TypeAdapter[list[M]] = TypeAdapter(list[model])  # type: ignore[valid-type]
         return self._decode(response, items.validate_json)
 
     def get_json(self, path: str) -> dict[str, Any]:
         """``GET path`` as a JSON object (for documents without a model, e.g. a schema)."""
+        from pydantic import TypeAdapter
+
         document: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
         return self._decode(self._send("GET", path), document.validate_json)
 
@@ -265,15 +278,15 @@ class RemoteClient:
         response = self._send("GET", path, missing_ok=True)
         return None if response.status_code == 404 else self._parse(response, model)
 
-    def post(self, path: str, model: type[M], *, body: Body = None) -> M:
+    def post(self, path: str, model: type[M], *, body: "Body" = None) -> M:
         """``POST path`` with ``body`` as JSON (none when ``None``), parsed as ``model``."""
         return self._parse(self._send("POST", path, body=_json_body(body)), model)
 
-    def put(self, path: str, model: type[M], *, body: Body) -> M:
+    def put(self, path: str, model: type[M], *, body: "Body") -> M:
         """``PUT path`` with ``body`` as JSON, the answer parsed as ``model``."""
         return self._parse(self._send("PUT", path, body=_json_body(body)), model)
 
-    def patch(self, path: str, model: type[M], *, body: Body) -> M:
+    def patch(self, path: str, model: type[M], *, body: "Body") -> M:
         """``PATCH path`` with ``body`` as JSON, the answer parsed as ``model``."""
         return self._parse(self._send("PATCH", path, body=_json_body(body)), model)
 
@@ -323,6 +336,8 @@ class RemoteClient:
         return self._validated(response.content, validate)
 
     def _validated(self, content: bytes, validate: Callable[[bytes], T]) -> T:
+        from pydantic import ValidationError
+
         try:
             return validate(content)
         except ValidationError:
@@ -332,6 +347,10 @@ class RemoteClient:
             )
 
     def _fail(self, response: "httpx2.Response") -> NoReturn:
+        from pydantic import ValidationError
+
+        from missionctl.schemas.errors import ErrorBody
+
         status = response.status_code
         try:
             info = ErrorBody.model_validate_json(response.content).error
@@ -372,6 +391,8 @@ def whoami(
                 f"(set {URL_VAR} and {TOKEN_VAR} to act as a token on a server)"
             )
         return
+    from missionctl.schemas.identity import MeRead
+
     with remote:
         me = remote.get("/api/v1/me", MeRead)
     if as_json:

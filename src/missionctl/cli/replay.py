@@ -20,9 +20,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
-from missionctl.domain.replay import RunState, StepState
 
 if TYPE_CHECKING:
+    from missionctl.domain.replay import RunState, StepState
     from missionctl.eventlog import EventRecord
     from missionctl.schemas.replay import RunStateRead
     from missionctl.services import ServiceContext

@@ -14,8 +14,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._live import execute_live
-from missionctl.cli._report_files import write_report_files
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     console,
@@ -24,7 +22,6 @@ from missionctl.cli._runtime import (
     mission_from_options,
     run_to_end,
 )
-from missionctl.cli.remote import load_remote_settings
 
 if TYPE_CHECKING:
     from missionctl.schemas.artifacts import ArtifactRead
@@ -160,6 +157,8 @@ def _report_outcome(outcome: dict[str, Any], *, as_json: bool) -> None:
 
 def _web_address(settings: Settings) -> str | None:
     """The server's base URL people open: MISSIONCTL_URL, else the server's public URL."""
+    from missionctl.cli.remote import load_remote_settings
+
     url = load_remote_settings().url or settings.server.public_url
     return url.rstrip("/") if url else None
 
@@ -227,6 +226,7 @@ async def _execute(
     The report is stored (artifacts) and copied to named files under the home
     (``reports/<mission slug>/``); ``report`` is None when those files cannot be written.
     """
+    from missionctl.cli._live import execute_live
     from missionctl.engine.worker import Engine, EngineConfig
     from missionctl.services import open_context
     from missionctl.services.artifacts import read_artifacts
@@ -264,6 +264,7 @@ def _report_files(
     ctx: ServiceContext, mission: MissionRead, report: list[ArtifactRead]
 ) -> dict[str, str] | None:
     """Copy the stored report to its named files; their absolute paths, or None (warned)."""
+    from missionctl.cli._report_files import write_report_files
     from missionctl.services.reports import REPORT_NAMES
 
     content = {a.name: ctx.blobs.read_bytes(a.sha256) for a in report}

@@ -23,8 +23,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from missionctl.cli._backend import open_backend
-from missionctl.cli._live import outcome_cell
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, report_validation_error
 from missionctl.cli.artifacts import print_artifacts
 from missionctl.domain.states import RunStatus
@@ -73,6 +71,8 @@ def _at(moment: datetime | None) -> str:
 
 def print_run(run: RunRead) -> None:
     """The run as a person checks it: status, totals, then one row per step."""
+    from missionctl.cli._live import outcome_cell
+
     colour = {"completed": "green", "failed": "red", "running": "yellow"}.get(run.status.value)
     status = f"[{colour}]{run.status.value}[/{colour}]" if colour else run.status.value
     console.print(f"[bold]run[/bold] {run.id}  {status}", highlight=False)
@@ -247,6 +247,8 @@ def list_runs(
     The filters combine (as `GET /api/v1/runs` and the Runs page).
     Beneath each run: its workflow and mission, then its headline's counts.
     """
+    from missionctl.cli._backend import open_backend
+
     filters = _filters(
         status=status,
         mission_id=mission,
@@ -267,6 +269,8 @@ def list_runs(
 @app.command()
 def show(run_id: RunId, as_json: AsJson = False) -> None:
     """Show a run: status, what it produced, totals, and each step's status, outcome, error."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         run = api.read_run(run_id)
     if as_json:
@@ -281,6 +285,8 @@ def cancel(run_id: RunId, as_json: AsJson = False) -> None:
 
     Exit 2 when it has already ended. Needs the operator role on a server.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         run = api.cancel_run(run_id)
     _done(run, "canceled", as_json)
@@ -293,6 +299,8 @@ def retry(
     as_json: AsJson = False,
 ) -> None:
     """Queue a failed step again; a failed run resumes (exit 2 if the step has not failed)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         run = api.retry_step(run_id, step_id)
     _done(run, f"step {escape(step_id)} queued again", as_json)
@@ -319,6 +327,8 @@ def rerun(
     succeeded is reused. The new run is left to an engine (missionctl serve or worker, or the
     server's).
     """
+    from missionctl.cli._backend import open_backend
+
     if from_step is not None and not _STEP_ID.fullmatch(from_step):
         err_console.print(
             f"[red]error:[/red] --from: {escape(repr(from_step))} is not a step id (a lower-case "
@@ -342,6 +352,8 @@ def events(
     as_json: AsJson = False,
 ) -> None:
     """List a run's events in order (payloads with --json); `more: --after N` pages on."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         page = api.run_events(run_id, after=after, limit=limit)
     if as_json:
@@ -371,6 +383,8 @@ def events(
 @app.command("artifacts")
 def list_artifacts(run_id: RunId, as_json: AsJson = False) -> None:
     """List every artifact a run produced (its reports included), oldest first."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         found = api.run_artifacts(run_id)
     print_artifacts(found, as_json=as_json, title=f"Artifacts of run {run_id}")
@@ -399,6 +413,8 @@ def report(
     What happened, what each step produced, what it learned and what it cost; redirect it to
     a file to keep it (`> report.md`), or write it as a PDF with --pdf FILE.
     """
+    from missionctl.cli._backend import open_backend
+
     if pdf is not None:
         _write_report_pdf(run_id, pdf, as_json=as_json, force=force)
         return
@@ -420,6 +436,8 @@ def _write_report_pdf(run_id: uuid.UUID, output: Path, *, as_json: bool, force: 
     Refused (exit 2) before anything is asked for when ``--json`` is given too or the file
     exists without ``--force``.
     """
+    from missionctl.cli._backend import open_backend
+
     if as_json:
         raise _report_refusal("--pdf: give --pdf or --json, not both")
     if output.exists() and not force:

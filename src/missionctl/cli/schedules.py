@@ -11,12 +11,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import MissionControl, open_backend
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     console,
@@ -27,6 +25,7 @@ from missionctl.cli._runtime import (
 from missionctl.errors import NotFound
 
 if TYPE_CHECKING:
+    from missionctl.cli._backend import MissionControl
     from missionctl.schemas.schedules import ScheduleRead
 
 app = typer.Typer(
@@ -52,7 +51,7 @@ ScheduleRef = Annotated[str, typer.Argument(help="The schedule's name or id.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the schedule as JSON.")]
 
 
-def _resolve(api: MissionControl, ref: str) -> uuid.UUID:
+def _resolve(api: "MissionControl", ref: str) -> uuid.UUID:
     """The id of the schedule ``ref`` names (an id, or a name). Exits 1 when none does."""
     try:
         return uuid.UUID(ref)
@@ -66,7 +65,7 @@ def _resolve(api: MissionControl, ref: str) -> uuid.UUID:
     raise AssertionError("reporting_errors exits")
 
 
-def _workflow_id(api: MissionControl, ref: str) -> uuid.UUID:
+def _workflow_id(api: "MissionControl", ref: str) -> uuid.UUID:
     """A workflow version's id: ``ref`` itself, or the newest version of the name ``ref``."""
     try:
         return uuid.UUID(ref)
@@ -119,6 +118,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the schedules as JSON.")] = False,
 ) -> None:
     """List every schedule with its next run, last run and success rate."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         schedules = api.list_schedules()
     if as_json:
@@ -145,6 +146,8 @@ def list_(
 @app.command()
 def show(ref: ScheduleRef, as_json: AsJson = False) -> None:
     """Show one schedule."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print(api.read_schedule(_resolve(api, ref)), as_json)
 
@@ -181,6 +184,9 @@ def add(
     as_json: AsJson = False,
 ) -> None:
     """Add a schedule of a workflow (--workflow, with --input) or of a mission (--mission)."""
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.schedules import ScheduleCreate
 
     with open_backend() as api:
@@ -222,6 +228,9 @@ def edit(
     overlap: Annotated[str | None, typer.Option("--overlap", help="skip, queue or allow.")] = None,
 ) -> None:
     """Change a schedule: the options given (a new expression or zone ticks next after now)."""
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.schedules import ScheduleEdit
 
     given: dict[str, Any] = {
@@ -249,6 +258,8 @@ def edit(
 @app.command()
 def pause(ref: ScheduleRef) -> None:
     """Pause a schedule: no tick fires until it is resumed."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print(api.pause_schedule(_resolve(api, ref)))
 
@@ -256,6 +267,8 @@ def pause(ref: ScheduleRef) -> None:
 @app.command()
 def resume(ref: ScheduleRef) -> None:
     """Resume a schedule; ticks missed meanwhile follow its misfire policy."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print(api.resume_schedule(_resolve(api, ref)))
 
@@ -263,6 +276,8 @@ def resume(ref: ScheduleRef) -> None:
 @app.command("run-now")
 def run_now(ref: ScheduleRef, as_json: AsJson = False) -> None:
     """Start a schedule's run now (paused or not); prints the run's id."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         schedule = api.run_schedule_now(_resolve(api, ref))
     _print(schedule, as_json)
@@ -271,6 +286,8 @@ def run_now(ref: ScheduleRef, as_json: AsJson = False) -> None:
 @app.command()
 def delete(ref: ScheduleRef) -> None:
     """Delete a schedule: it never fires again; the runs it started still name it."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         api.delete_schedule(_resolve(api, ref))
     console.print(f"schedule {escape(ref)} deleted")

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import console
 
 if TYPE_CHECKING:
@@ -74,6 +73,7 @@ def search(
 
     Exit 2 when the query cannot be searched; the message says how to fix it.
     """
+    from missionctl.cli._backend import open_backend
     from missionctl.domain.search import SearchKind
 
     chosen = None if kind is None else SearchKind(kind.value)

@@ -10,12 +10,10 @@ import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, report_validation_error
 
 if TYPE_CHECKING:
@@ -74,6 +72,8 @@ def list_(
     as_json: AsJson = False,
 ) -> None:
     """List the shipped templates, then the saved ones."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         templates = api.list_templates(category)
     if as_json:
@@ -113,6 +113,8 @@ def _print(template: "TemplateRead") -> None:
 @app.command()
 def show(name: TemplateName, as_json: AsJson = False) -> None:
     """Show a template: its inputs and its steps with their phases and gates."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         template = api.read_template(name)
     if as_json:
@@ -138,6 +140,9 @@ def save(
     as_json: AsJson = False,
 ) -> None:
     """Save a workflow version (--workflow) or a finished mission's workflow (--mission)."""
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.templates import TemplateSave
 
     try:
@@ -178,6 +183,9 @@ def use(
     as_json: AsJson = False,
 ) -> None:
     """Make a workflow version from a template (--start runs it), or a mission (--mission)."""
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.templates import MissionFromTemplate, TemplateUse
 
     with open_backend() as api:
@@ -217,6 +225,8 @@ def _print_used(used: "TemplateUsed", as_json: bool) -> None:
 @app.command()
 def delete(name: TemplateName) -> None:
     """Delete a saved template (shipped ones cannot be deleted)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         api.delete_template(name)
     console.print(f"Deleted template {escape(name)}")

@@ -13,11 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from pydantic import SecretStr, ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import USER_OPTIONS, open_backend
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     console,
@@ -29,16 +27,11 @@ from missionctl.cli._runtime import (
     sign_in_url,
 )
 from missionctl.domain.access import Role
-from missionctl.schemas.identity import (
-    PASSWORD_MAX_CHARS,
-    PASSWORD_MIN_CHARS,
-    TokenRead,
-    UserCreate,
-    UserRead,
-)
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # imported where used, so that `missionctl --help` loads neither
+    from pydantic import SecretStr
+
+    from missionctl.schemas.identity import TokenRead, UserRead
 
 T = TypeVar("T")
 
@@ -53,10 +46,17 @@ token_app = typer.Typer(
 )
 
 _ACTOR = "system"
+# ``schemas.identity.PASSWORD_MIN_CHARS``, spelt out so that ``--help`` does not import the
+# schemas (tests/cli/test_startup.py checks that the two agree).
+PASSWORD_MIN_CHARS = 12
 
 
-def _read_password() -> SecretStr:
+def _read_password() -> "SecretStr":
     """The first line of standard input, checked for length (exit 2 naming the option)."""
+    from pydantic import SecretStr
+
+    from missionctl.schemas.identity import PASSWORD_MAX_CHARS
+
     password = sys.stdin.readline().rstrip("\r\n")
     if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
         err_console.print(
@@ -71,7 +71,7 @@ def _when(value: datetime | None, *, never: str = "never") -> str:
     return never if value is None else f"{value:%Y-%m-%d %H:%M}Z"
 
 
-def _print_user(user: UserRead) -> None:
+def _print_user(user: "UserRead") -> None:
     state = "[red]disabled[/red]" if user.disabled else "enabled"
     sign_in = "password or link" if user.has_password else "one-time link only"
     console.print(f"[bold]{user.name}[/bold]  {user.role.value}  {state}  [dim]{sign_in}[/dim]")
@@ -92,6 +92,11 @@ def add(
     ] = False,
 ) -> None:
     """Add a user (stored with an argon2id password hash, or no password at all)."""
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import USER_OPTIONS, open_backend
+    from missionctl.schemas.identity import UserCreate
+
     password = _read_password() if password_stdin else None
     try:
         data = UserCreate(name=name, display_name=display_name, role=role, password=password)
@@ -109,6 +114,8 @@ def list_users(
     as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
 ) -> None:
     """List every user (disabled ones included) with role and last sign-in."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         users = api.list_users()
     if as_json:
@@ -135,6 +142,8 @@ def set_role(
     role: Annotated[Role, typer.Argument(help="The new role.")],
 ) -> None:
     """Change a user's role; their API tokens follow at once (never above the new role)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         user = api.set_role(name, role)
     _print_user(user)
@@ -238,6 +247,8 @@ def disable(name: Annotated[str, typer.Argument(help="The user.")]) -> None:
     Users are never deleted, so that the audit log keeps naming someone real. The only
     enabled admin cannot be disabled.
     """
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         user = api.disable_user(name)
     _print_user(user)
@@ -267,7 +278,7 @@ def login_link(
     err_console.print(f"[dim]valid once, for {ttl_minutes} minutes[/dim]")
 
 
-def _print_token(token: TokenRead) -> None:
+def _print_token(token: "TokenRead") -> None:
     console.print(
         f"[bold]{token.name}[/bold]  {token.prefix}…  user {token.user_name}  "
         f"ceiling {token.role_ceiling.value}  expires {_when(token.expires_at)}"
@@ -287,6 +298,8 @@ def create_token(
     ] = None,
 ) -> None:
     """Create an API token and print its secret once (only its SHA-256 is stored)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         token, secret = api.create_token(
             name=name, user_name=user, role_ceiling=role_ceiling, expires_in_days=expires_in_days
@@ -302,6 +315,8 @@ def list_tokens(
     as_json: Annotated[bool, typer.Option("--json", help="Print the tokens as JSON.")] = False,
 ) -> None:
     """List tokens with prefix, ceiling, expiry and last use (never a secret or a hash)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         tokens = api.list_tokens(user)
     if as_json:
@@ -326,6 +341,8 @@ def list_tokens(
 @token_app.command("revoke")
 def revoke_token(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token: it stops working as soon as this command returns."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         token = api.revoke_token(name)
     console.print(f"[green]revoked[/green] {token.name} ({token.prefix}…)")

@@ -8,18 +8,18 @@ again. Locally, ``redeliver`` and ``test`` send from this process; the outbox it
 
 import json
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import open_backend
 from missionctl.cli._runtime import console, report_validation_error
 from missionctl.domain.webhooks import SUBSCRIBABLE, Format
-from missionctl.schemas.webhooks import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate
+
+if TYPE_CHECKING:  # the schemas are imported where used, so that `missionctl --help` is fast
+    from missionctl.schemas.webhooks import DeliveryRead, WebhookRead
 
 app = typer.Typer(
     help="Outbound webhooks: signed POSTs to your address when runs fail or complete, approvals "
@@ -34,14 +34,14 @@ WebhookId = Annotated[uuid.UUID, typer.Argument(help="The subscription's id (`we
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _print(webhook: WebhookRead) -> None:
+def _print(webhook: "WebhookRead") -> None:
     state = "on" if webhook.enabled else "[yellow]off[/yellow]"
     only = f"  only workflow {escape(webhook.workflow)}" if webhook.workflow else ""
     console.print(f"[bold]{webhook.id}[/bold]  {escape(webhook.url)}  {state}  {webhook.format}")
     console.print(f"  events: {', '.join(webhook.events)}{only}")
 
 
-def _print_delivery(delivery: DeliveryRead) -> None:
+def _print_delivery(delivery: "DeliveryRead") -> None:
     code = delivery.status_code if delivery.status_code is not None else "-"
     why = f"  {escape(delivery.error)}" if delivery.error else ""
     console.print(
@@ -68,6 +68,11 @@ def add(
     disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off.")] = False,
 ) -> None:
     """Subscribe an address; prints the signing secret, which is never shown again."""
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import open_backend
+    from missionctl.schemas.webhooks import WebhookCreate
+
     try:
         data = WebhookCreate.model_validate(
             {
@@ -94,6 +99,8 @@ def add(
 @app.command("list")
 def list_webhooks(as_json: AsJson = False) -> None:
     """List every subscription (never a secret)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         webhooks = api.list_webhooks()
     if as_json:
@@ -109,6 +116,8 @@ def list_webhooks(as_json: AsJson = False) -> None:
 @app.command("show")
 def show(webhook_id: WebhookId, as_json: AsJson = False) -> None:
     """Show one subscription."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         webhook = api.read_webhook(webhook_id)
     if as_json:
@@ -118,6 +127,9 @@ def show(webhook_id: WebhookId, as_json: AsJson = False) -> None:
 
 
 def _switch(webhook_id: uuid.UUID, enabled: bool) -> None:
+    from missionctl.cli._backend import open_backend
+    from missionctl.schemas.webhooks import WebhookUpdate
+
     with open_backend() as api:
         webhook = api.update_webhook(webhook_id, WebhookUpdate(enabled=enabled))
     _print(webhook)
@@ -138,6 +150,8 @@ def enable(webhook_id: WebhookId) -> None:
 @app.command("delete")
 def delete(webhook_id: WebhookId) -> None:
     """Delete a subscription and its delivery log."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         api.delete_webhook(webhook_id)
     console.print(f"[green]deleted[/green] {webhook_id}")
@@ -150,6 +164,8 @@ def deliveries(
     as_json: AsJson = False,
 ) -> None:
     """A subscription's newest deliveries with their answer codes."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         rows = api.webhook_deliveries(webhook_id, limit=limit)
     if as_json:
@@ -182,6 +198,8 @@ def redeliver(
     delivery_id: Annotated[uuid.UUID, typer.Argument(help="A delivery's id (`deliveries`).")],
 ) -> None:
     """Send a delivery's body again now, as a new delivery; prints its answer."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print_delivery(api.redeliver(delivery_id))
 
@@ -189,5 +207,7 @@ def redeliver(
 @app.command("test")
 def test(webhook_id: WebhookId) -> None:
     """Send a webhook.test delivery now; prints the answer."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         _print_delivery(api.test_webhook(webhook_id))

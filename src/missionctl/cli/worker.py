@@ -1,6 +1,5 @@
 """``missionctl worker``: an engine without the web server."""
 
-import asyncio
 import signal
 
 from missionctl.cli._runtime import console, load_settings
@@ -27,6 +26,8 @@ def worker() -> None:
     zero while the server is down. It sends no webhooks: `missionctl serve` fills the outbox
     and sends it (MISSIONCTL_WEBHOOKS_DELIVER).
     """
+    import asyncio
+
     from missionctl.api.metrics import metrics_listener
     from missionctl.engine.heap import freeze_startup_heap
     from missionctl.engine.hooks import write_report_when_run_ends

@@ -22,7 +22,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_NOT_FOUND, console, err_console
-from missionctl.domain.workers import MAX_CONCURRENCY, OFFLINE_S, STALE_S
 
 if TYPE_CHECKING:
     from missionctl.cli._backend import MissionControl
@@ -37,6 +36,9 @@ app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 WorkerArg = Annotated[str, typer.Argument(help="The worker's id, or its name (host:pid:tag).")]
+# ``domain.workers.MAX_CONCURRENCY``, spelt out so that ``--help`` does not import the domain's
+# worker rules (tests/cli/test_startup.py checks that the two agree).
+MAX_CONCURRENCY = 1000
 _STATUS_STYLE = {
     "online": "green",
     "draining": "yellow",
@@ -114,6 +116,8 @@ def show(worker: WorkerArg, as_json: JsonOpt = False) -> None:
 
 
 def _print_detail(found: WorkerDetail) -> None:
+    from missionctl.domain.workers import OFFLINE_S, STALE_S
+
     console.print(f"[bold]{escape(found.name)}[/bold]  {_status(found)}", highlight=False)
     asked = str(found.desired_state.value)
     if found.desired_concurrency is not None:

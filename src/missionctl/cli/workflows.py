@@ -19,12 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._backend import MissionControl, open_backend
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     EXIT_NOT_FOUND,
@@ -35,6 +33,7 @@ from missionctl.cli._runtime import (
 from missionctl.cli.runs import Detach, print_outcome
 
 if TYPE_CHECKING:
+    from missionctl.cli._backend import MissionControl
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead, WorkflowSpec
     from missionctl.services.workflow_checks import Syntax
 
@@ -88,6 +87,8 @@ def validate(file: DefinitionFile, as_json: AsJson = False) -> None:
     message`). Needs no database locally; on a server, steps are also judged against its
     command agent's allow-list (whether each would wait for an approver).
     """
+    from missionctl.cli._backend import open_backend
+
     text, syntax = _read_definition(file)
     with open_backend() as api:
         check = api.check_workflow(text, syntax)
@@ -115,6 +116,8 @@ def apply(file: DefinitionFile, as_json: AsJson = False) -> None:
 
     Nothing is saved when it has problems: each is printed as `field: message`, exit 2.
     """
+    from missionctl.cli._backend import open_backend
+
     text, syntax = _read_definition(file)
     with open_backend() as api:
         workflow = api.save_workflow(text, syntax)
@@ -141,6 +144,8 @@ def list_workflows(
     as_json: AsJson = False,
 ) -> None:
     """List workflows: the newest version of each name."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         items = api.list_workflows(include_plans=include_plans)
     if as_json:
@@ -195,6 +200,8 @@ def show(
     ] = False,
 ) -> None:
     """Show a workflow version: its definition as YAML (defaults left out) and its layers."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         workflow = _find(api, name_or_id, version)
     if as_json:
@@ -287,6 +294,9 @@ def run(
     wait for approval. Exit code 0 when the run completed, 1 when it did not (or no such
     workflow), 2 for an invalid definition or input; with --detach, 0 once the run is started.
     """
+    from pydantic import ValidationError
+
+    from missionctl.cli._backend import open_backend
     from missionctl.schemas.workflows import WorkflowRunCreate
 
     try:
@@ -336,6 +346,8 @@ def versions(
     as_json: AsJson = False,
 ) -> None:
     """List every version of a workflow, newest first (exit 1 for an unknown name)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         items = api.workflow_versions(name)
     if as_json:
@@ -362,6 +374,8 @@ def versions(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a definition (what docs/workflow.schema.json holds)."""
+    from missionctl.cli._backend import open_backend
+
     with open_backend() as api:
         document = api.workflow_schema()
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
