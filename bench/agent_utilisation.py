@@ -6,8 +6,8 @@ PostgreSQL too when MISSIONCTL_BENCH_POSTGRES_URL names a server, see bench/_dat
 runs of 10 step runs (100,000 at full scale) over the last 7 days, inserted in bulk: six
 agents, durations from 1 to 300 seconds, one step in eight failed, some retried, spend on
 the model agents. Then the tables are analysed and the service
-(`services.utilisation.read_utilisation`, what the route, the page and the CLI call) is timed
-for the windows 1h, 24h and 7d, after a warm-up: the median and p95 in milliseconds, with the
+(`services.usecases.utilisation.read_utilisation`, what the route, the page and the CLI call) is
+timed for the windows 1h, 24h and 7d, after a warm-up: the median and p95 in milliseconds, with the
 steps each window counted.
 """
 
@@ -28,8 +28,8 @@ from missionctl.db.models import Run, StepRun
 from missionctl.domain.ids import new_id
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.utilisation import read_utilisation
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.utilisation import read_utilisation
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 
 logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -53,8 +53,9 @@ from missionctl.eventlog.store import (
     _insert_rows,
 )
 from missionctl.schemas.identity import UserCreate
-from missionctl.services import ServiceContext, identity, open_context
+from missionctl.services import ServiceContext, open_context
 from missionctl.services.followers import ANALYTICS_FACTS, FOLLOWERS, catch_up
+from missionctl.services.usecases import identity
 from missionctl.settings import EngineSettings, Settings
 from missionctl.web.insights import PANELS
 

@@ -32,7 +32,7 @@ from tests.analytics import history
 from tests.analytics.history import AS_OF, Injection
 
 from missionctl.domain.anomalies import SEVERITY_ORDER, Anomaly, detect
-from missionctl.services.anomalies import detector_rules
+from missionctl.services.usecases.anomalies import detector_rules
 
 RULES, SETTINGS = detector_rules()
 CLEAN = Injection()

@@ -22,7 +22,7 @@ import time
 from _databases import backends
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import open_context
-from missionctl.services.audit import verify_audit_log, write_audit_checkpoint
+from missionctl.services.usecases.audit import verify_audit_log, write_audit_checkpoint
 from missionctl.settings import Settings
 
 BATCH = 1000

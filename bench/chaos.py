@@ -63,8 +63,9 @@ from missionctl.db.models import Event
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import identity, open_context
-from missionctl.services.workflows import create_workflow
+from missionctl.services import open_context
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import DatabaseSettings, Settings
 
 ACTOR = "user:chaos"
@@ -271,8 +272,8 @@ PRELOADED = (
     "missionctl.engine.hooks",
     "missionctl.engine.worker",
     "missionctl.services",
-    "missionctl.services.identity",
-    "missionctl.services.runtime",
+    "missionctl.services.usecases.identity",
+    "missionctl.services.runtime.composition",
     "uvicorn",
 )
 

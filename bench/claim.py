@@ -23,8 +23,8 @@ from missionctl.db.types import utcnow
 from missionctl.repositories import execution as repo
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import open_context
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import Settings
 
 QUEUE_LENGTHS = (100, 1_000, 5_000)  # 5,000: the most steps a workflow may have

@@ -48,10 +48,10 @@ from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.schemas.governance import AgentUpdate, AllowedProgram
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.agents import update_agent
-from missionctl.services.runs import read_run, start_run
-from missionctl.services.runtime import build_agents
-from missionctl.services.workflows import create_workflow
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.agents import update_agent
+from missionctl.services.usecases.runs import read_run, start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 
 logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -5,7 +5,7 @@ when MISSIONCTL_BENCH_POSTGRES_URL names a server, in a schema of its own droppe
 bench/_databases.py). Each database gets, per repeat, 110 missions planned by the local planner
 (the goal below: a REST API of about a dozen tasks), then:
 
-- `runs_s`: 10 of them are run at once (`services.plans.run_mission`, as `POST
+- `runs_s`: 10 of them are run at once (`services.usecases.plans.run_mission`, as `POST
   /missions/{id}/runs` does) beside an engine in the same process with the default engine
   settings (`serve`'s embedded engine); the time from the first start until the tenth run's end
   is committed (its `run.completed` event, published after commit).
@@ -46,10 +46,11 @@ from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.identity import UserCreate
 from missionctl.schemas.missions import MissionCreate
-from missionctl.services import ServiceContext, identity, open_context
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.runtime import open_runtime
+from missionctl.services import ServiceContext, open_context
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from missionctl.settings import EngineSettings, Settings
 
 logging.getLogger("httpx2").setLevel(logging.WARNING)

@@ -4,7 +4,7 @@ On each database (SQLite; PostgreSQL too when MISSIONCTL_BENCH_POSTGRES_URL name
 bench/_databases.py), at ``--scale 1``:
 
 - **Webhooks.** 10 workflows and 5,000 of their runs (bulk), 10 subscriptions made through
-  ``services.webhooks.create_webhook`` (five to every workflow's ``run.completed`` and
+  ``services.usecases.webhooks.create_webhook`` (five to every workflow's ``run.completed`` and
   ``run.failed``, one to every subscribable type, four filtered on one workflow each), then
   100,000 events appended through ``eventlog.append`` in batches of 5,000 (one in ten a run's
   ``run.completed`` or ``run.failed``, a few ``approval.requested`` and ``worker.offline``, the
@@ -14,12 +14,13 @@ bench/_databases.py), at ``--scale 1``:
 - **Schedules.** One workflow version of one ``builtin:noop`` step and 10,000 schedules of it
   (bulk rows): 1% fire every minute from ``T0`` (2036, as in tests/schedules/helpers.py, so the
   real clock never finds them due; overlap ``allow``, so every tick starts a run), the rest
-  monthly, days away. Times ``services.scheduler.fire_due`` at a fixed clock: p50/p95 of a pass
-  with nothing due (30 s before ``T0``), and ``FIRE_PASSES`` passes one minute apart that each
+  monthly, days away. Times ``services.usecases.scheduler.fire_due`` at a fixed clock: p50/p95 of a
+  pass with nothing due (30 s before ``T0``), and ``FIRE_PASSES`` passes one minute apart that each
   start the due schedules' runs (the seconds per pass and the runs started per second).
 - **Workers.** 1,000 worker rows (bulk): most alive and holding a few steps, some stopped, some
-  reported offline, all heard from in the last day. Times ``services.workers.list_worker_details``
-  (the Workers page: the default page of 200, and every row) and ``list_workers``: p50/p95.
+  reported offline, all heard from in the last day. Times
+  ``services.usecases.workers.list_worker_details`` (the Workers page: the default page of 200, and
+  every row) and ``list_workers``: p50/p95.
 
 Tables are analysed after each bulk load, as a live database's would be.
 
@@ -54,10 +55,10 @@ from missionctl.schemas.webhooks import WebhookCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
 from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
-from missionctl.services.scheduler import MAX_DUE_PER_PASS, fire_due
-from missionctl.services.webhooks import create_webhook
-from missionctl.services.workers import list_worker_details, list_workers
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.scheduler import MAX_DUE_PER_PASS, fire_due
+from missionctl.services.usecases.webhooks import create_webhook
+from missionctl.services.usecases.workers import list_worker_details, list_workers
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import Settings
 
 logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -4,8 +4,8 @@ Run: `.venv/bin/python bench/documents.py [--rounds 7]` (SQLite in a temporary d
 PostgreSQL too when MISSIONCTL_BENCH_POSTGRES_URL names a server). It plans one mission with the
 local planner, widened to 20 tasks (the local plan's tasks, then copies that depend on the one
 before, in the last phase), adds a risk and a decision to its register, then, each round,
-generates all seven kinds through ``services.documents.generate_document`` with no model: the
-sources read, the Markdown written, the version stored with its event. Two ways: all seven
+generates all seven kinds through ``services.usecases.documents.generate_document`` with no model:
+the sources read, the Markdown written, the version stored with its event. Two ways: all seven
 in one call of ``generate_documents`` (what `missionctl docs generate MISSION` does: one reading
 of the sources, one transaction), and one ``generate_document`` call per kind (what seven
 clicks or API requests do). Prints one JSON line per database: the median, fastest and slowest
@@ -27,11 +27,11 @@ from missionctl.schemas.documents import DOCUMENT_KINDS
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.register import DecisionCreate, RiskCreate
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.decision_log import add_decision
-from missionctl.services.documents import generate_document, generate_documents
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission
-from missionctl.services.risk_register import add_risk
+from missionctl.services.usecases.decision_log import add_decision
+from missionctl.services.usecases.documents import generate_document, generate_documents
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission
+from missionctl.services.usecases.risk_register import add_risk
 from missionctl.settings import Settings
 
 TASKS = 20

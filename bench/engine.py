@@ -6,7 +6,7 @@ Workloads:
 - W2: 200 independent steps that each sleep 50 ms, workflow concurrency 10;
 - W3: a chain of 200 no-op steps.
 
-Each runs through the real engine (``Engine`` + ``services.execution``) with the production
+Each runs through the real engine (``Engine`` + ``services.usecases.execution``) with the production
 durability: SQLite in WAL mode with ``synchronous=NORMAL`` — every transition is committed, and a
 committed transaction survives a killed process (not a power cut). Wall time runs from starting
 the run until the commit of its completion (the ``run.completed`` event, published after commit).
@@ -27,8 +27,8 @@ from missionctl.engine.heap import freeze_startup_heap
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import open_context
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import Settings
 
 REPEATS = 3

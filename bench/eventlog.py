@@ -14,7 +14,7 @@ import time
 from _databases import backends
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import open_context
-from missionctl.services.audit import verify_event_chain
+from missionctl.services.usecases.audit import verify_event_chain
 from missionctl.settings import Settings
 
 EVENTS_PER_ROUND = 2000

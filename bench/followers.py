@@ -29,7 +29,7 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.webhooks import WebhookCreate
 from missionctl.services import ServiceContext, open_context
 from missionctl.services.followers import FOLLOWERS, follower_lags, log_followers
-from missionctl.services.webhooks import create_webhook
+from missionctl.services.usecases.webhooks import create_webhook
 from missionctl.settings import EngineSettings, HttpAgentSettings, Settings
 
 FULL_EVENTS = 100_000

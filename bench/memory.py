@@ -5,11 +5,11 @@ entries (a summary, three to six decisions, two to five risks, one to four lesso
 80,000 entries at full scale), written with multi-row inserts in transactions of 500 missions.
 The texts are varied: each mission combines a kind of software, a subject, features, a stack,
 constraints and outcomes drawn from vocabularies, so no two missions read alike and word
-frequencies range from rare to common. Then times ``services.memory.search_memory`` (the API's,
-the page's and the CLI's path: catching up, ranking, snippets, the missions' outcome, cost and
-lessons), first page of 20, for varied queries (a rare word, common words, a phrase, a prefix,
-a kind filter, several words, no match), and ``services.memory_recall`` ranking the missions
-similar to a new one (what a mission's page and the planners do).
+frequencies range from rare to common. Then times ``services.usecases.memory.search_memory`` (the
+API's, the page's and the CLI's path: catching up, ranking, snippets, the missions' outcome, cost
+and lessons), first page of 20, for varied queries (a rare word, common words, a phrase, a prefix,
+a kind filter, several words, no match), and ``services.usecases.memory_recall`` ranking the
+missions similar to a new one (what a mission's page and the planners do).
 
 Run: `.venv/bin/python bench/memory.py` (SQLite in a temporary directory); set
 MISSIONCTL_BENCH_POSTGRES_URL to measure PostgreSQL too (a schema of its own, dropped after).
@@ -36,8 +36,8 @@ from missionctl.domain.memory import MemoryKind
 from missionctl.domain.states import MissionStatus
 from missionctl.repositories import memory as memory_repo
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.memory import search_memory
-from missionctl.services.memory_recall import similar_missions
+from missionctl.services.usecases.memory import search_memory
+from missionctl.services.usecases.memory_recall import similar_missions
 from missionctl.settings import Settings
 
 FULL_MISSIONS = 10_000

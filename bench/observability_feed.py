@@ -37,8 +37,9 @@ from missionctl.db.models import Run, StepRun, Workflow
 from missionctl.domain.ids import new_id
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.events import AuditRunFilters, EventFilters
-from missionctl.services import ServiceContext, dashboard, open_context
-from missionctl.services.event_feed import export_events, read_event_feed, search_runs
+from missionctl.services import ServiceContext, open_context
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases.event_feed import export_events, read_event_feed, search_runs
 from missionctl.settings import Settings
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))

@@ -4,9 +4,9 @@ Seeds ``1,000,000 x BENCH_SCALE`` step log lines (BENCH_SCALE=0.02 for 20,000) t
 real appender: ``step.log`` events of 100 lines, 50 events per transaction, so the chain's
 triggers check every event, as in production. Then indexes them all with the indexer that
 follows the log (``services.followers.search_index``, as the server does every second), and
-times ``services.search.search`` (the API's and the page's path: catching up, query, headlines,
-snippets), first page of 50, for a rare word, a common word, a phrase, a prefix, a common word in
-one run, and an error.
+times ``services.usecases.search.search`` (the API's and the page's path: catching up, query,
+headlines, snippets), first page of 50, for a rare word, a common word, a phrase, a prefix, a common
+word in one run, and an error.
 
 Run: `.venv/bin/python bench/observability_search.py` (SQLite in a temporary directory); set
 MISSIONCTL_BENCH_POSTGRES_URL to measure PostgreSQL too (a schema of its own, dropped after).
@@ -30,7 +30,7 @@ from missionctl.domain.search import SearchKind
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext, open_context
 from missionctl.services.followers import SEARCH_INDEX, catch_up
-from missionctl.services.search import search
+from missionctl.services.usecases.search import search
 from missionctl.settings import Settings
 
 FULL_LINES = 1_000_000

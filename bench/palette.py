@@ -1,11 +1,12 @@
 """Command palette latency over 10,000 missions and 10,000 runs: p50/p95 per query (ADR 0062).
 
 Seeds ``10,000 x BENCH_SCALE`` missions with varied titles, 200 workflows and one run per
-mission (a fifth of them still running), in bulk. Then times ``services.palette.search_palette``
-(the API's path: every source the caller may read, scoring, ranking) as an admin, who is asked
-every source, for a blank query (the palette just opened), a scattered query (letters in order
-across words), a common word (matches thousands: the bound is what keeps it fast), a rare word,
-two words, an action's verb and object, and a query that matches nothing.
+mission (a fifth of them still running), in bulk. Then times
+``services.usecases.palette.search_palette`` (the API's path: every source the caller may read,
+scoring, ranking) as an admin, who is asked every source, for a blank query (the palette just
+opened), a scattered query (letters in order across words), a common word (matches thousands: the
+bound is what keeps it fast), a rare word, two words, an action's verb and object, and a query that
+matches nothing.
 
 Run: `.venv/bin/python bench/palette.py` (SQLite in a temporary directory); set
 MISSIONCTL_BENCH_POSTGRES_URL to measure PostgreSQL too (a schema of its own, dropped after).
@@ -32,7 +33,7 @@ from missionctl.domain.access import Identity, Role
 from missionctl.domain.ids import new_id
 from missionctl.domain.states import MissionStatus, RunStatus
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.palette import search_palette
+from missionctl.services.usecases.palette import search_palette
 from missionctl.settings import Settings
 
 FULL_MISSIONS = 10_000

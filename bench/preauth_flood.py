@@ -15,8 +15,8 @@ flood's answers by route and status. Target: healthz p95 under the flood <= 100 
 ADR 0076 the anonymous bodies were parsed on the event loop before the 401: two of them held
 `/healthz` for seconds. Parsed on threads, the viewer's megabytes still held it at p95 320-500
 ms (libyaml holds the interpreter lock for 0.3-0.5 s at a stretch); parsed in a parser process
-(``services.offload.in_worker``), what remains is the anonymous requests' own cost on the loop.
-The viewer's answers are 422s (the body holds more values than a definition may), few of them:
+(``services.runtime.offload.in_worker``), what remains is the anonymous requests' own cost on the
+loop. The viewer's answers are 422s (the body holds more values than a definition may), few of them:
 its parses wait for the CPU, at a lower priority than the server.
 """
 
@@ -37,7 +37,8 @@ import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
-from missionctl.services import identity, open_context
+from missionctl.services import open_context
+from missionctl.services.usecases import identity
 from missionctl.settings import Settings
 
 VALIDATE = "/api/v1/workflows/validate"

@@ -43,9 +43,10 @@ from missionctl.domain.ids import new_id
 from missionctl.schemas.identity import UserCreate
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import ServiceContext, identity, open_context
-from missionctl.services.missions import create_mission
-from missionctl.services.workflows import create_workflow
+from missionctl.services import ServiceContext, open_context
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 
 # The in-process client logs every request at INFO; the figures are the output here.

@@ -1,8 +1,8 @@
 """The engine's tick alone: the writer's work per tick, without agents or the event loop's waits.
 
 For each workload of ``bench/engine.py`` (W1, W2, W3), a run is started and then driven by
-calling ``services.execution.tick`` directly, feeding each tick's claims back as successes to
-the next, until the run is done: every result, promotion, claim and event is written exactly as
+calling ``services.usecases.execution.tick`` directly, feeding each tick's claims back as successes
+to the next, until the run is done: every result, promotion, claim and event is written exactly as
 the engine writes them. This isolates the tick from the agents and the loop's scheduling, and
 is deterministic enough to count instructions under Callgrind when the wall clock is too noisy:
 ``valgrind --tool=callgrind .venv/bin/python bench/ticks.py w3 --runs 3``.
@@ -21,10 +21,11 @@ from pathlib import Path
 
 from engine import w1, w2, w3  # the workloads of bench/engine.py
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import execution, open_context
-from missionctl.services.execution import DagCache, PolicyCache, StepOutcome
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services import open_context
+from missionctl.services.usecases import execution
+from missionctl.services.usecases.execution import DagCache, PolicyCache, StepOutcome
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import Settings
 
 WORKLOADS = {"w1": w1, "w2": w2, "w3": w3}

@@ -32,12 +32,13 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import ServiceContext, identity, open_context
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
-from missionctl.services.reports import write_run_report
-from missionctl.services.runs import read_run, start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services import ServiceContext, open_context
+from missionctl.services.usecases import identity
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases.reports import write_run_report
+from missionctl.services.usecases.runs import read_run, start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 
 # The in-process client logs every request at INFO; the figures are the output here.

@@ -34,15 +34,15 @@ from missionctl.security.session_key import SessionKeySource
 from missionctl.security.sessions import SessionCodec, SessionMiddleware
 from missionctl.security.signing import sign
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.anomalies import anomaly_notifier
-from missionctl.services.audit import audit_checkpoints
-from missionctl.services.costs import usage_folder
 from missionctl.services.followers import log_followers
-from missionctl.services.health import HealthSummaryCache
-from missionctl.services.runtime import open_runtime
-from missionctl.services.scheduler import schedule_firing
-from missionctl.services.webhook_sender import webhook_dispatcher
-from missionctl.services.workers import worker_sweeper
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases.anomalies import anomaly_notifier
+from missionctl.services.usecases.audit import audit_checkpoints
+from missionctl.services.usecases.costs import usage_folder
+from missionctl.services.usecases.health import HealthSummaryCache
+from missionctl.services.usecases.scheduler import schedule_firing
+from missionctl.services.usecases.webhook_sender import webhook_dispatcher
+from missionctl.services.usecases.workers import worker_sweeper
 from missionctl.settings import Settings, get_settings
 from missionctl.web import STATIC_DIR, web_router
 from missionctl.web.errors import render_error_page

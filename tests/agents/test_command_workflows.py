@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from missionctl.db.models import Artifact
 from missionctl.services import ServiceContext
-from missionctl.services.runs import cancel_run
+from missionctl.services.usecases.runs import cancel_run
 from tests.engine.helpers import (
     allow,
     host_pids,

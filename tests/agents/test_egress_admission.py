@@ -13,7 +13,7 @@ from missionctl.agents.coding import PRESETS
 from missionctl.domain.coding import CodingCli
 from missionctl.domain.governance import Gate, ProgramRule, coding_gate
 from missionctl.domain.workflows import StepDef, step_def
-from missionctl.services.execution.types import SHIPPED_CLIS
+from missionctl.services.usecases.execution.types import SHIPPED_CLIS
 
 POLICY = {"read": False, "write": True, "irreversible": True}
 CLIS = {

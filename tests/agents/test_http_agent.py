@@ -29,8 +29,8 @@ from missionctl.domain.signing import SIGNATURE_HEADER, SignatureError, verify
 from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.schemas.http_agent import AgentAnswer
 from missionctl.services import ServiceContext
-from missionctl.services.callbacks import open_callback, receive_callback
-from missionctl.services.runtime import agent_is_known, build_agents
+from missionctl.services.runtime.composition import agent_is_known, build_agents
+from missionctl.services.usecases.callbacks import open_callback, receive_callback
 from missionctl.settings import EngineSettings, HttpAgentSettings, ServerSettings, Settings
 from tests.engine.helpers import running_engine, start, step, wait_for_run, wait_for_step
 from tests.support.auth import bearer_headers

@@ -30,10 +30,10 @@ from missionctl.db.models import Event, StepRun
 from missionctl.schemas.governance import AgentUpdate
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.agents import update_agent
-from missionctl.services.approvals import list_approvals
-from missionctl.services.runs import cancel_run, read_run, retry_step
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.agents import update_agent
+from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.runs import cancel_run, read_run, retry_step
 from missionctl.settings import SandboxSettings
 from tests.engine.helpers import (
     allow,

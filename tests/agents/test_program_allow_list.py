@@ -26,11 +26,11 @@ from missionctl.schemas.governance import AgentUpdate
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.agents import list_agents, update_agent
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.audit import read_event_page
-from missionctl.services.runs import read_run, retry_step
-from missionctl.services.workflows import step_gates, stored_spec, validate_workflow
+from missionctl.services.usecases.agents import list_agents, update_agent
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.audit import read_event_page
+from missionctl.services.usecases.runs import read_run, retry_step
+from missionctl.services.usecases.workflows import step_gates, stored_spec, validate_workflow
 from tests.engine.helpers import allow, run_events, running_engine, start, step, wait_for_run
 
 PY = sys.executable

@@ -18,10 +18,10 @@ from missionctl.planning import LocalPlanner
 from missionctl.planning.base import PlanningInput
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.documents import generate_document
-from missionctl.services.missions import create_mission
-from missionctl.services.packs import build_pack
-from missionctl.services.plans import plan_mission
+from missionctl.services.usecases.documents import generate_document
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.packs import build_pack
+from missionctl.services.usecases.plans import plan_mission
 from tests.agents.test_specialists import documents, run_plan
 from tests.planning.fidelity import content_words, text_contradictions
 from tests.planning.test_fidelity_stacks import STACK_GOALS

@@ -30,7 +30,7 @@ from missionctl.agents.sandbox import Sandbox
 from missionctl.db.models import Artifact
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
 from missionctl.settings import SandboxSettings
 from tests.engine.helpers import allow, run_events, running_engine, start, step, wait_for_run
 from tests.support import mcp_tool_server

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from missionctl.engine.worker import EngineConfig
 from missionctl.services import ServiceContext
-from missionctl.services.runs import cancel_run
-from missionctl.services.workspaces import sweep_workspaces, workspaces_of
+from missionctl.services.usecases.runs import cancel_run
+from missionctl.services.usecases.workspaces import sweep_workspaces, workspaces_of
 from tests.engine.helpers import running_engine, start, step
 
 

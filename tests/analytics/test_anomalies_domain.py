@@ -30,7 +30,7 @@ from missionctl.domain.anomalies import (
 )
 from missionctl.domain.webhooks import Format, body
 from missionctl.schemas.analytics import AnomalyRule
-from missionctl.services.anomalies import detector_rules
+from missionctl.services.usecases.anomalies import detector_rules
 from tests.analytics import history
 from tests.analytics.history import AS_OF, Injection
 

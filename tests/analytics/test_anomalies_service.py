@@ -9,11 +9,11 @@ from missionctl.domain.anomalies import detect
 from missionctl.eventlog import EventRecord
 from missionctl.schemas.webhooks import WebhookCreate
 from missionctl.services import ServiceContext, open_context
-from missionctl.services import webhooks as webhook_service
-from missionctl.services.analytics import AnalyticsQuery
-from missionctl.services.anomalies import detector_rules, notify_anomalies, read_anomalies
-from missionctl.services.audit import read_event_page
 from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
+from missionctl.services.usecases import webhooks as webhook_service
+from missionctl.services.usecases.analytics import AnalyticsQuery
+from missionctl.services.usecases.anomalies import detector_rules, notify_anomalies, read_anomalies
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings
 from tests.analytics import history
 from tests.analytics.anomaly_facts import NO_COHORTS, write_history

@@ -10,7 +10,7 @@ import pytest
 from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.audit import read_run_events
+from missionctl.services.usecases.audit import read_run_events
 from tests.analytics import history
 from tests.analytics.anomaly_facts import write_history
 from tests.analytics.history import AS_OF, Injection

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from missionctl.db.types import utcnow
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext
-from missionctl.services import analytics as service
-from missionctl.services.analytics import AnalyticsQuery, rebuild
 from missionctl.services.followers import ANALYTICS_FACTS, catch_up
+from missionctl.services.usecases import analytics as service
+from missionctl.services.usecases.analytics import AnalyticsQuery, rebuild
 
 TODAY = utcnow().date()
 QUERY = AnalyticsQuery(TODAY, TODAY)

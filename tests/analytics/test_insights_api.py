@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.eventlog import append
-from missionctl.services.insights import MODEL_ANSWERS
+from missionctl.services.usecases.insights import MODEL_ANSWERS
 from missionctl.settings import EngineSettings, LLMSettings, Settings
 from tests.analytics.test_api import HOSTILE, TODAY, _viewer
 from tests.analytics.test_insights_service import REPLY, SECRETS, _journey

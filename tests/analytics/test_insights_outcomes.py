@@ -30,8 +30,8 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.insights import load_phrasebook
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.analytics import AnalyticsQuery
-from missionctl.services.insights import MODEL_ANSWERS, read_insights
+from missionctl.services.usecases.analytics import AnalyticsQuery
+from missionctl.services.usecases.insights import MODEL_ANSWERS, read_insights
 from tests.services.helpers import run_goal
 from tests.support.auth import bearer_headers
 

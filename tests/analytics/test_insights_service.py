@@ -1,4 +1,4 @@
-"""``services.insights.read_insights`` on both databases, with the model behind the real
+"""``services.usecases.insights.read_insights`` on both databases, with the model behind the real
 ``openai`` SDK on a loopback server: the model's answer, every way it can fail (each answered
 by the deterministic writer with a reason), what the model is sent, and the cache."""
 
@@ -18,9 +18,9 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.llm import OpenAICompatibleClient
 from missionctl.schemas.analytics import AnomalyItem
 from missionctl.services import ServiceContext
-from missionctl.services.analytics import AnalyticsQuery
-from missionctl.services.anomalies import read_anomalies
-from missionctl.services.insights import MODEL_ANSWERS, QUIET_REASON, read_insights
+from missionctl.services.usecases.analytics import AnalyticsQuery
+from missionctl.services.usecases.anomalies import read_anomalies
+from missionctl.services.usecases.insights import MODEL_ANSWERS, QUIET_REASON, read_insights
 from missionctl.settings import InsightsSettings
 from tests.analytics import history
 from tests.analytics.anomaly_facts import write_history
@@ -174,7 +174,7 @@ async def test_a_model_too_slow_is_replaced_by_the_deterministic_writer(
     await _seed(ctx)
     openai_server.push(Delay(10, then=Content(json.dumps(REPLY))))
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="missionctl.services.insights"):
+    with caplog.at_level(logging.WARNING, logger="missionctl.services.usecases.insights"):
         answer = await read_insights(
             _with(ctx, timeout_s=0.5), query=QUERY, anomalies=[_anomaly()], llm=llm
         )

@@ -25,7 +25,7 @@ from missionctl.domain.insights import (
 from missionctl.schemas.analytics import AnomalyItem, load_definitions
 from missionctl.schemas.datafiles import DataFileError, read_data_file
 from missionctl.schemas.insights import PhrasebookFile, load_phrasebook
-from missionctl.services.insights import _anomaly_fact
+from missionctl.services.usecases.insights import _anomaly_fact
 
 RANGE = Window(date(2026, 11, 1), date(2026, 11, 30))
 WEEK = Window(date(2026, 11, 24), date(2026, 11, 30))

@@ -2,7 +2,7 @@
 
 import httpx2
 
-from missionctl.services.audit import read_event_page
+from missionctl.services.usecases.audit import read_event_page
 
 
 async def test_an_admin_adds_a_user_and_a_token_that_works_until_revoked(

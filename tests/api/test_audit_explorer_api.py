@@ -12,8 +12,9 @@ from sqlalchemy import update
 
 from missionctl.db.models import Run
 from missionctl.domain.access import Role
-from missionctl.services import ServiceContext, event_feed
-from missionctl.services.runs import start_run
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import event_feed
+from missionctl.services.usecases.runs import start_run
 from tests.api.test_event_feed_api import client_for, log_event, seed, workflow
 from tests.support.auth import bearer_headers
 

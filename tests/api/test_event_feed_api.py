@@ -21,9 +21,9 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.support.auth import bearer_headers
 from tests.web.support import StreamingASGITransport
 

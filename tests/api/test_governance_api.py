@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.approvals import read_approval
-from missionctl.services.audit import read_event_page
+from missionctl.services.usecases.approvals import read_approval
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings
 from tests.engine.helpers import (
     run_events,

@@ -12,7 +12,7 @@ GOAL = "Build a URL shortener with click analytics and custom aliases"
 
 async def _count_missions_and_events(client: httpx2.AsyncClient) -> tuple[int, int]:
     app = client._transport.app  # type: ignore[attr-defined]
-    from missionctl.services.audit import read_event_page
+    from missionctl.services.usecases.audit import read_event_page
 
     # The fixture's own sign-up (user.created, token.created) is not the missions' business.
     events = [e for e in await read_event_page(app.state.ctx) if e.type.startswith("mission.")]

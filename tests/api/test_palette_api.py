@@ -20,14 +20,14 @@ from missionctl.domain.workers import WorkerKind
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services import palette as palette_service
-from missionctl.services.agents import list_agents
-from missionctl.services.approvals import read_approval
-from missionctl.services.missions import create_mission
-from missionctl.services.runs import read_run, start_run
-from missionctl.services.schedules import delete_schedule
-from missionctl.services.workers import mark_stopped, register_worker
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases import palette as palette_service
+from missionctl.services.usecases.agents import list_agents
+from missionctl.services.usecases.approvals import read_approval
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.runs import read_run, start_run
+from missionctl.services.usecases.schedules import delete_schedule
+from missionctl.services.usecases.workers import mark_stopped, register_worker
+from missionctl.services.usecases.workflows import create_workflow
 from tests.engine.helpers import step
 from tests.schedules.helpers import every_minute, saved_workflow
 from tests.support.auth import bearer_headers

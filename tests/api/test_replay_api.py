@@ -12,8 +12,8 @@ import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.support.auth import bearer_headers
 
 # a → b → c, and a → d: rerunning from b runs b and c again and reuses a and d.

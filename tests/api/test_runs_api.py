@@ -7,7 +7,7 @@ from typing import Any
 import httpx2
 
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.workflows import create_workflow
 
 GOAL = "Build a REST API for a veterinary clinic: appointments, patients, invoices"
 
@@ -75,7 +75,7 @@ async def test_cancel_and_the_controls_that_the_state_refuses(client: httpx2.Asy
         }
     )
     workflow = await create_workflow(ctx, spec=spec, actor="user:test")
-    from missionctl.services.runs import start_run
+    from missionctl.services.usecases.runs import start_run
 
     run = await start_run(ctx, workflow_id=workflow.id, actor="user:test")
     await _wait(client, f"/api/v1/runs/{run.id}", lambda r: r["steps"][0]["status"] == "running")

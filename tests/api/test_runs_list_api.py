@@ -15,9 +15,9 @@ from missionctl.domain.access import Role
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.runs import cancel_run, start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.runs import cancel_run, start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.support.auth import bearer_headers
 
 URL = "/api/v1/runs"

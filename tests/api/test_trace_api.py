@@ -17,7 +17,7 @@ from missionctl.domain.access import Role
 from missionctl.planning import LocalPlanner, PlannerResult, PlanningInput
 from missionctl.schemas.plans import PlanDraft
 from missionctl.schemas.tracemap import TraceMapRead
-from missionctl.services.documents import generate_document
+from missionctl.services.usecases.documents import generate_document
 from missionctl.settings import Settings
 from tests.services.test_tracemap import GappedPlanner, planned
 from tests.support.auth import bearer_headers

@@ -1,9 +1,9 @@
 """Documents nested without end, sent by anyone signed in: a 4xx naming the problem, never a crash.
 
-Nesting is counted before anything is built (``services.workflow_checks.load_document``): libyaml's
-composer recurses in C once per level, so 100 KB of ``[`` used to overflow the stack and kill the
-server with its embedded engine. The attack here goes to a real server in a child process, so
-that a crash fails the test instead of ending the test run.
+Nesting is counted before anything is built (``services.usecases.workflow_checks.load_document``):
+libyaml's composer recurses in C once per level, so 100 KB of ``[`` used to overflow the stack and
+kill the server with its embedded engine. The attack here goes to a real server in a child process,
+so that a crash fails the test instead of ending the test run.
 """
 
 import os
@@ -22,7 +22,7 @@ import pytest
 from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.workflow_checks import MAX_DEPTH
+from missionctl.services.usecases.workflow_checks import MAX_DEPTH
 from missionctl.settings import Settings
 from tests.conftest import free_port
 from tests.support.auth import bearer_headers

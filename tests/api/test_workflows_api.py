@@ -11,8 +11,8 @@ import yaml
 
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.audit import read_event_page
-from missionctl.services.workflow_checks import MAX_DEFINITION_BYTES
+from missionctl.services.usecases.audit import read_event_page
+from missionctl.services.usecases.workflow_checks import MAX_DEFINITION_BYTES
 from tests.support.definitions import TANGLED, TANGLED_PROBLEMS
 
 WORKFLOWS = "/api/v1/workflows"

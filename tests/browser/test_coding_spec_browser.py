@@ -13,8 +13,8 @@ from missionctl.domain.access import Role
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from missionctl.settings import CodingSettings, Settings
 from tests.browser.conftest import seed, sign_in
 from tests.coding.helpers import (

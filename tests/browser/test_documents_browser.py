@@ -18,7 +18,7 @@ from missionctl.db.models import Requirement
 from missionctl.repositories import register as register_repo
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
-from missionctl.services.plans import read_plan
+from missionctl.services.usecases.plans import read_plan
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 

@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 
 from missionctl.domain.access import Role
 from missionctl.schemas.runs import RunRead
-from missionctl.services import ServiceContext, controls
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import controls
 from tests.browser.conftest import seed, sign_in
 from tests.conftest import LiveServer
 from tests.support.auth import ensure_user

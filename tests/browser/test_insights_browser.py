@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from missionctl.services.analytics import read_definitions
+from missionctl.services.usecases.analytics import read_definitions
 from missionctl.settings import Settings
 from tests.conftest import LiveServer
 from tests.support.demo import DEMO_TODAY, SEEDING

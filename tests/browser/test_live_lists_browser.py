@@ -17,9 +17,9 @@ from playwright.sync_api import Page, Request, expect
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 

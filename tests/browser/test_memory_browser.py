@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
 from missionctl.services.followers import MEMORY_INDEX, catch_up
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 from tests.memory.helpers import FOURTH, SHOPS

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from missionctl.services import ServiceContext
-from missionctl.services import plans as plan_service
-from missionctl.services.artifacts import read_artifacts
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases.artifacts import read_artifacts
 from tests.browser.conftest import restart, seed
 from tests.conftest import LiveServer
 from tests.web.support import ACTOR, planned_mission, start_steps, wait_for_run

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from missionctl.services import ServiceContext
-from missionctl.services.controls import engage_emergency_stop
+from missionctl.services.usecases.controls import engage_emergency_stop
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 from tests.web.support import ACTOR, planned_mission, start_steps, wait_for_run

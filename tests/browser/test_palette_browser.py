@@ -14,10 +14,10 @@ from missionctl.domain.access import Role
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import list_approvals
-from missionctl.services.missions import create_mission
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.browser.conftest import SCREENSHOT_DIR, seed, sign_in
 from tests.conftest import LiveServer
 from tests.support.auth import ensure_user

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from missionctl.services import ServiceContext
-from missionctl.services.replay import read_run_state
+from missionctl.services.usecases.replay import read_run_state
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 from tests.web.support import start_steps, wait_for_run

@@ -15,11 +15,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from missionctl.domain.access import Role
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import ServiceContext, identity
-from missionctl.services.agents import list_agents
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.agents import list_agents
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.browser.conftest import seed, sign_in
 from tests.conftest import LiveServer
 from tests.support.auth import ensure_user

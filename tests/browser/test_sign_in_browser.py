@@ -10,7 +10,8 @@ from pydantic import SecretStr
 
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
-from missionctl.services import ServiceContext, identity
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 from tests.web.support import planned_mission

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from missionctl.schemas.workflows import WorkflowSummary
 from missionctl.services import ServiceContext
-from missionctl.services.workflows import list_workflows
+from missionctl.services.usecases.workflows import list_workflows
 from tests.browser.conftest import seed, sign_in
 from tests.conftest import LiveServer
 
@@ -120,7 +120,8 @@ def test_a_workflow_is_checked_saved_run_approved_and_completes(
     expect(page.locator("#run-status")).to_contain_text("Paused", timeout=RUN_TIMEOUT_MS)
 
     # Four eyes: tester wrote the version and started the run, so another person approves.
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    approver = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = approver.new_page()
     sign_in(page, live_server, "ann")
     page.goto(f"{live_server.url}/approvals")
     card = page.locator('#approval-queue [data-step="c"]')
@@ -145,6 +146,9 @@ def test_a_workflow_is_checked_saved_run_approved_and_completes(
     expect(page.locator("#run-status")).to_contain_text("Completed", timeout=RUN_TIMEOUT_MS)
     expect(page.locator("#run-graph .graph__node--succeeded")).to_have_count(3)
     shot("completed")
+    # Closed before the server stops: its run page keeps a live stream open, which a stopping
+    # server waits for until the fixture gives up on it, 20 s later.
+    approver.close()
 
 
 def test_the_editor_indents_with_tab_and_goes_to_a_problem(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.cli.test_cli_both_ways import MODES, World, as_json, ok, world
 from tests.cli.test_remote_cli import text
 

@@ -22,9 +22,10 @@ from typer.testing import CliRunner, Result
 from missionctl.cli import app
 from missionctl.domain.access import Role
 from missionctl.schemas.runs import RunRead
-from missionctl.services import identity, open_context
-from missionctl.services.approvals import list_approvals
-from missionctl.services.runs import read_run
+from missionctl.services import open_context
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.runs import read_run
 from missionctl.settings import Settings
 from tests.cli.test_remote_cli import assert_secret_hidden, text
 from tests.conftest import LiveServer

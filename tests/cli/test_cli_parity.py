@@ -19,7 +19,7 @@ from missionctl.cli import search as search_commands
 from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
 from missionctl.schemas.events import MAX_FEED_PAGE
 from missionctl.schemas.plans import MAX_PLAN_VERSION
-from missionctl.services.paging import MAX_PAGE_SIZE
+from missionctl.services.usecases.paging import MAX_PAGE_SIZE
 from missionctl.settings import Settings
 
 # Operation (method and path as the app declares it) → the command that performs it.
@@ -227,7 +227,7 @@ def test_the_plan_version_limit_is_the_apis() -> None:
 def test_the_memory_limits_and_kinds_are_the_apis() -> None:
     from missionctl.cli import memory as memory_commands
     from missionctl.domain.memory import MemoryKind
-    from missionctl.services.memory import MAX_PAGE
+    from missionctl.services.usecases.memory import MAX_PAGE
 
     assert memory_commands.MAX_PAGE == MAX_PAGE
     assert [k.value for k in memory_commands.Kind] == [k.value for k in MemoryKind]

@@ -26,8 +26,8 @@ from missionctl.db.models import Worker
 from missionctl.db.types import utcnow
 from missionctl.domain.workers import ALIVE_S, WorkerKind
 from missionctl.repositories import workers as worker_repo
-from missionctl.services import workers as worker_service
-from missionctl.services.health import read_health_summary
+from missionctl.services.usecases import workers as worker_service
+from missionctl.services.usecases.health import read_health_summary
 from tests.cli.test_cli_audit_search import _runs_of as runs_of
 from tests.cli.test_cli_both_ways import MODES, World, as_json, ok, world
 from tests.cli.test_remote_cli import text

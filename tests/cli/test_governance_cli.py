@@ -21,9 +21,10 @@ from missionctl.cli import app
 from missionctl.domain.access import Role
 from missionctl.schemas.governance import ApprovalRead
 from missionctl.schemas.identity import UserCreate
-from missionctl.services import identity, open_context
-from missionctl.services.approvals import list_approvals
-from missionctl.services.audit import read_event_page
+from missionctl.services import open_context
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings
 from tests.engine.helpers import start, step
 

@@ -7,8 +7,8 @@ import pytest
 
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
 from tests.cli import test_cli_both_ways
 from tests.cli.test_cli_both_ways import MODES, World, as_json, ok, text
 

@@ -16,7 +16,8 @@ from typer.testing import CliRunner, Result
 
 from missionctl.cli import app
 from missionctl.domain.access import Role
-from missionctl.services import identity, open_context
+from missionctl.services import open_context
+from missionctl.services.usecases import identity
 from missionctl.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.support.auth import ensure_user

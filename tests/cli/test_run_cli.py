@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 
 from missionctl.cli import app
 from missionctl.services import open_context
-from missionctl.services.missions import read_missions
-from missionctl.services.plans import read_plan
+from missionctl.services.usecases.missions import read_missions
+from missionctl.services.usecases.plans import read_plan
 from missionctl.settings import get_settings
 from tests.e2e.test_llm_mission import answer_mission_call, plan_json
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage

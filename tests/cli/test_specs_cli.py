@@ -14,7 +14,7 @@ from missionctl.db.models import Mission, Plan
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
 from missionctl.services import open_context
-from missionctl.services.identity import create_user
+from missionctl.services.usecases.identity import create_user
 from missionctl.settings import Settings
 
 Invoke = Callable[..., Result]

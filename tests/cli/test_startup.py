@@ -14,7 +14,7 @@ from missionctl.cli.users import PASSWORD_MIN_CHARS
 from missionctl.cli.workers import MAX_CONCURRENCY
 from missionctl.domain.workers import MAX_CONCURRENCY as DOMAIN_MAX_CONCURRENCY
 from missionctl.schemas.identity import PASSWORD_MIN_CHARS as SCHEMA_PASSWORD_MIN_CHARS
-from missionctl.services.paging import MAX_PAGE_SIZE as SERVICE_MAX_PAGE_SIZE
+from missionctl.services.usecases.paging import MAX_PAGE_SIZE as SERVICE_MAX_PAGE_SIZE
 
 # Imported only by the commands that use them (bench/cli_startup.py measures the effect).
 HEAVY = (

@@ -10,7 +10,8 @@ from typer.testing import CliRunner, Result
 from missionctl.cli import app
 from missionctl.domain.access import Role
 from missionctl.security.signing import SIGNATURE_HEADER, verify
-from missionctl.services import identity, open_context
+from missionctl.services import open_context
+from missionctl.services.usecases import identity
 from missionctl.settings import HttpAgentSettings, Settings
 from tests.conftest import LiveServer
 from tests.support.auth import ensure_user

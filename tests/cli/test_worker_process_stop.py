@@ -9,7 +9,8 @@ from pathlib import Path
 
 from missionctl.domain.workers import WorkerCommand, WorkerStatus
 from missionctl.schemas.health import WorkerRead
-from missionctl.services import ServiceContext, workers
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import workers
 
 MISSIONCTL = str(Path(sys.executable).with_name("missionctl"))
 

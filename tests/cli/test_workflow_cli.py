@@ -19,7 +19,7 @@ from missionctl.cli import app
 from missionctl.cli.workflows import parse_inputs
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import open_context
-from missionctl.services.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
 from missionctl.settings import get_settings
 from tests.support.definitions import TANGLED, TANGLED_PROBLEMS
 
@@ -221,7 +221,7 @@ def test_a_step_approved_before_the_table_reads_it_is_still_named(
     cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An approver in another terminal can be faster than the table's next read of the run."""
-    import missionctl.services.runs as runs
+    import missionctl.services.usecases.runs as runs
 
     read_run = runs.read_run
 

@@ -16,9 +16,9 @@ from missionctl.llm import LLMUsage
 from missionctl.planning.base import LOCAL_SOURCE, PlannerResult, PlanningInput
 from missionctl.schemas.governance import AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import PlanDraft
-from missionctl.services.agents import update_agent
-from missionctl.services.context import ServiceContext
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.agents import update_agent
 
 CODER_SOURCE = (Path(__file__).resolve().parents[1] / "support" / "scripted_coder.py").read_text()
 # The coder runs as ``python -c SOURCE``: the tests folder is not inside the sandbox.

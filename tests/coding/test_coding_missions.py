@@ -5,9 +5,9 @@ from pathlib import Path
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from tests.coding.helpers import (
     FixedPlanner,
     allow_coding,

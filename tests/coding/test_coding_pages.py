@@ -9,7 +9,7 @@ import pytest
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import list_approvals
+from missionctl.services.usecases.approvals import list_approvals
 from missionctl.web.routes.approvals import FULL_ACCESS_PROMPT
 from tests.coding.helpers import allow_coding, make_repository, merge_step
 from tests.engine.helpers import start, wait_for_step

@@ -7,8 +7,8 @@ import pytest
 
 from missionctl.errors import ValidationFailed
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.artifacts import read_artifacts
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.artifacts import read_artifacts
 from tests.coding.helpers import (
     allow_coding,
     branches,

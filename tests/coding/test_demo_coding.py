@@ -44,11 +44,11 @@ from missionctl.planning.review_loop import PROMPTS
 from missionctl.schemas.governance import ApprovalRead
 from missionctl.schemas.runs import RunRead
 from missionctl.services import open_context
-from missionctl.services.approvals import list_approvals
-from missionctl.services.artifacts import read_artifact_content, read_artifacts
-from missionctl.services.audit import read_event_page
-from missionctl.services.runs import read_run
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.artifacts import read_artifact_content, read_artifacts
+from missionctl.services.usecases.audit import read_event_page
+from missionctl.services.usecases.runs import read_run
 from missionctl.settings import Settings
 from tests.coding.helpers import branches, git, worktrees
 from tests.coding.real_cli import MISSING, TEST_COMMAND

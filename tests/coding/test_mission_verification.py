@@ -22,7 +22,7 @@ from missionctl.planning import coding_inputs, compile_plan
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission, read_missions
+from missionctl.services.usecases.missions import create_mission, read_missions
 from missionctl.settings import Settings
 from tests.coding.helpers import allow_coding, coding_agents, git, make_repository, plan_task
 from tests.engine.helpers import running_engine, start, wait_for_run

@@ -11,7 +11,7 @@ import pytest
 from missionctl.agents.coding import CodingPreset, ModelWiring
 from missionctl.domain.coding import CodingCli, ModelEndpoint, coding_command, model_endpoint
 from missionctl.services import ServiceContext
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
 from missionctl.settings import CodingSettings, Settings
 from tests.coding.helpers import allow_coding, git, make_repository
 from tests.engine.helpers import allow, running_engine, start, wait_for_run

@@ -18,8 +18,8 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.agents.sandbox import Sandbox
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import read_artifacts
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.artifacts import read_artifacts
 from missionctl.settings import SandboxSettings
 from tests.coding.helpers import (
     SCRIPTED,

@@ -30,9 +30,9 @@ from missionctl.demo.chat_server import HTTPError, RecordedRequest, Reply, Scrip
 from missionctl.domain.addresses import Network
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.runs import read_run
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.runs import read_run
 from tests.coding.helpers import allow_coding, git, merge_step, worktrees
 from tests.coding.real_cli import AIDER_BIN, TEST_COMMAND, example_repository, put_on_path
 from tests.engine.helpers import FINISHED, allow, run_events, running_engine, start

@@ -27,7 +27,7 @@ import pytest
 from missionctl.demo.responses_server import HTTPError, ScriptedResponsesServer
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
 from missionctl.settings import Settings
 from tests.coding.helpers import allow_coding, coding_agents, git, merge_step, worktrees
 from tests.coding.real_cli import NPM_BIN, TEST_COMMAND, example_repository, put_on_path

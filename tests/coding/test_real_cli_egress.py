@@ -30,8 +30,8 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.domain.addresses import Network
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import list_approvals
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.approvals import list_approvals
 from missionctl.settings import CodingSettings, Settings
 from tests.coding.helpers import SCRIPTED, allow_coding, make_repository
 from tests.coding.real_cli import NPM_BIN, put_on_path

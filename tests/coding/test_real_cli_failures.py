@@ -20,7 +20,7 @@ import pytest
 
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
 from tests.coding.helpers import allow_coding, coding_agents, make_repository, worktrees
 from tests.coding.real_cli import NPM_BIN, put_on_path
 from tests.engine.helpers import allow, running_engine, start, wait_for_run

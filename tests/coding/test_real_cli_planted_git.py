@@ -26,8 +26,8 @@ import pytest
 from missionctl.agents.sandbox import Sandbox
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
 from missionctl.settings import SandboxSettings
 from tests.coding.helpers import allow_coding, coding_agents, git, make_repository, worktrees
 from tests.engine.helpers import allow, run_events, running_engine, start, wait_for_run

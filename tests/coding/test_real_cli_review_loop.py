@@ -25,10 +25,10 @@ from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.runtime import build_agents
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from tests.coding.helpers import FixedPlanner, allow_coding, branches, git, plan_task, worktrees
 from tests.coding.real_cli import MISSING, NPM_BIN, TEST_COMMAND, example_repository, put_on_path
 from tests.coding.test_real_cli_egress import LOOPBACK, QUIET

@@ -4,7 +4,7 @@ import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.agents import read_allowed_repositories
+from missionctl.services.usecases.agents import read_allowed_repositories
 from tests.support.auth import bearer_headers
 from tests.web.support import HTMX
 

@@ -17,8 +17,8 @@ import pytest
 from missionctl.domain.access import Role
 from missionctl.schemas.governance import ApprovalRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.artifacts import read_artifact_content, read_artifacts
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.artifacts import read_artifact_content, read_artifacts
 from tests.coding.helpers import (
     allow_coding,
     branches,

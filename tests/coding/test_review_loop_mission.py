@@ -9,7 +9,7 @@ import pytest
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.missions import read_missions
+from missionctl.services.usecases.missions import read_missions
 from tests.coding.helpers import allow_coding, make_repository
 from tests.coding.test_mission_verification import Invoke, cli  # noqa: F401 - the fixture
 from tests.support.auth import bearer_headers

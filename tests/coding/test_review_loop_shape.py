@@ -13,7 +13,7 @@ from missionctl.domain.review import (
 )
 from missionctl.planning import compile_plan
 from missionctl.schemas.plans import PlanDraft
-from missionctl.services.workflows import require_valid
+from missionctl.services.usecases.workflows import require_valid
 from tests.coding.helpers import plan_task
 
 MODEL = {"base_url": "https://llm.example.com", "secret": "anthropic"}

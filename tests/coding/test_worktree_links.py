@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import read_artifact_content, read_artifacts
+from missionctl.services.usecases.artifacts import read_artifact_content, read_artifacts
 from tests.coding.helpers import allow_coding, coding_agents, git, make_repository
 from tests.coding.test_planted_git import generic_step
 from tests.engine.helpers import running_engine, start, wait_for_run

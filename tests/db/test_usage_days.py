@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import Run, StepRun, UsageDelta, Workflow
 from missionctl.repositories import costs as repo
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.costs import fold_usage, usage_folder
+from missionctl.services.usecases.costs import fold_usage, usage_folder
 from missionctl.settings import Settings
 from tests.support.consistency import usage_sums
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from missionctl.cli import app
-from tests.support.demo import SEEDING
+from tests.support.demo import SEEDING, CliSeeded
 
 
 def _invoke(*args: str) -> Any:
@@ -18,21 +18,26 @@ def _invoke(*args: str) -> Any:
 
 @SEEDING
 def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_seeded: CliSeeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite, as a demo home is made (tests/demo/test_seed.py seeds PostgreSQL too)."""
+    """On SQLite, as a demo home is made (tests/demo/test_seed.py seeds PostgreSQL with the same
+    arguments and compares the facts with this home's).
+
+    ``cli_seeded`` ran ``demo seed --days 28 --seed 7 --home new/home`` from a folder of its
+    own, once for the session; what follows the seed runs on this test's copy of the home.
+    """
     monkeypatch.delenv("MISSIONCTL_DATABASE_URL", raising=False)  # the home's own SQLite
-    monkeypatch.chdir(tmp_path)
-    home = tmp_path / "new" / "home"
-    result = _invoke("demo", "seed", "--days", "28", "--seed", "7", "--home", str(home))
-    assert result.exit_code == 0, result.output
-    assert "wrote 28 days of history" in result.output
+    monkeypatch.chdir(tmp_path)  # the commands below find no home but the one they are given
+    assert cli_seeded.exit_code == 0, cli_seeded.output
+    output = cli_seeded.output
+    assert "wrote 28 days of history" in output
     for expected in ("people", "runs", "run_success_drop", "cost_spike", "retention_dip"):
-        assert expected in result.output
-    assert "missionctl serve" in result.output and "/insights" in result.output
-    assert "missionctl analytics trends" in result.output
-    assert home.is_dir()
-    assert not (tmp_path / ".missionctl").exists()  # --home is the only directory made
+        assert expected in output
+    assert "missionctl serve" in output and "/insights" in output
+    assert "missionctl analytics trends" in output
+    assert cli_seeded.home.is_dir()
+    assert not (cli_seeded.folder / ".missionctl").exists()  # --home is the only directory made
+    home = cli_seeded.copy
     # The home now holds a history: a second seed is refused, and says why.
     again = _invoke("demo", "seed", "--days", "28", "--home", str(home))
     assert again.exit_code == 2
@@ -41,7 +46,7 @@ def test_a_seed_into_a_new_home_prints_what_it_wrote_and_how_to_look(
     verified = _invoke("audit", "verify")
     assert verified.output.startswith("OK"), verified.output
     # The command it names for signing in to look gives a link for one of the history's admins.
-    [named] = re.findall(r"missionctl login-link (\S+)", result.output)
+    [named] = re.findall(r"missionctl login-link (\S+)", output)
     assert "/sign-in?token=" in _invoke("login-link", named).output
     roles = {
         user["name"]: user["role"] for user in json.loads(_invoke("user", "list", "--json").output)

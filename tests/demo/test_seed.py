@@ -1,8 +1,8 @@
 """The demo history, written through the services: deterministic, visible, verifiable."""
 
 import asyncio
-from datetime import timedelta
-from pathlib import Path
+from collections.abc import Coroutine
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,21 +13,34 @@ from missionctl.demo.seed import DemoSummary
 from missionctl.errors import Conflict, ValidationFailed
 from missionctl.schemas.identity import UserCreate
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.analytics import parse_query, read_funnel, read_retention, read_trends
-from missionctl.services.anomalies import read_anomalies
-from missionctl.services.audit import verify_event_chain
-from missionctl.services.identity import create_user
+from missionctl.services.usecases.analytics import (
+    parse_query,
+    read_funnel,
+    read_retention,
+    read_trends,
+)
+from missionctl.services.usecases.anomalies import read_anomalies
+from missionctl.services.usecases.audit import verify_event_chain
+from missionctl.services.usecases.identity import create_user
 from missionctl.settings import Settings
-from tests.support.demo import DEMO_TODAY, SEEDING, SHARED_DAYS, SHORT_DAYS, seed_context
+from tests.support.demo import (
+    CLI_SEED,
+    DEMO_TODAY,
+    SEEDING,
+    SHARED_DAYS,
+    SHORT_DAYS,
+    CliSeeded,
+    seed_context,
+    seeded_arguments,
+)
 
 pytestmark = SEEDING
 
 
-async def _answers(ctx: ServiceContext, days: int) -> dict[str, Any]:
-    """The cockpit's three answers over the history, without their generation times."""
-    query = parse_query(
-        since=str(DEMO_TODAY - timedelta(days=days + 7)), until=str(DEMO_TODAY), segment=None
-    )
+async def _answers(ctx: ServiceContext, days: int, today: date = DEMO_TODAY) -> dict[str, Any]:
+    """The cockpit's three answers over the history ending before ``today``, without their
+    generation times."""
+    query = parse_query(since=str(today - timedelta(days=days + 7)), until=str(today), segment=None)
     answers = {
         "trends": await read_trends(ctx, query=query, grain="day"),
         "funnel": await read_funnel(ctx, query=query, grain="week"),
@@ -76,24 +89,38 @@ async def test_without_its_anomalies_the_same_history_flags_nothing(
 
 
 # On PostgreSQL, against SQLite: the seeding is the same whatever the database (the other tests
-# of the seeding run on SQLite, as a demo home is made).
+# of the seeding run on SQLite, as a demo home is made). The SQLite side is the home that
+# `missionctl demo seed` wrote for its own test, seeded once per session: a second SQLite seed
+# of the same length here cost a quarter of a minute and showed nothing more.
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_the_same_arguments_write_the_same_facts_on_either_database(
-    ctx: ServiceContext, tmp_path: Path
+    ctx: ServiceContext, cli_seeded: CliSeeded
 ) -> None:
+    """A PostgreSQL database seeded with the arguments the command's SQLite home records
+    answers as that home does; of two seeds at once, the second is refused."""
+    assert cli_seeded.exit_code == 0, cli_seeded.output
+    written = await seeded_arguments(cli_seeded.settings)
+    assert (written.days, written.seed_number, written.anomalies) == (SHORT_DAYS, CLI_SEED, True)
+
+    def same() -> Coroutine[Any, Any, DemoSummary]:
+        return seed_context(
+            ctx,
+            days=written.days,
+            today=written.today,
+            anomalies=written.anomalies,
+            seed_number=written.seed_number,
+        )
+
     # Two seeds at once: the moved clock is the process's, so the second is refused.
-    first, second = await asyncio.gather(
-        seed_context(ctx), seed_context(ctx), return_exceptions=True
-    )
+    first, second = await asyncio.gather(same(), same(), return_exceptions=True)
     refused = [r for r in (first, second) if isinstance(r, Conflict)]
     assert len(refused) == 1 and "another dated history" in refused[0].message
     summary = next(r for r in (first, second) if isinstance(r, DemoSummary))
-    answers = await _answers(ctx, SHORT_DAYS)
+    answers = await _answers(ctx, SHORT_DAYS, written.today)
     assert summary.runs == sum(i["runs_started"] for i in answers["trends"]) > 0
-    # A SQLite database seeded alike answers alike (the facts, not the ids).
-    async with open_context(Settings(home=tmp_path / "again")) as other:
-        await seed_context(other)
-        assert await _answers(other, SHORT_DAYS) == answers
+    # The SQLite database seeded alike answers alike (the facts, not the ids).
+    async with open_context(cli_seeded.settings) as other:
+        assert await _answers(other, SHORT_DAYS, written.today) == answers
 
 
 async def test_a_log_that_holds_anything_is_refused_and_left_as_it_was(

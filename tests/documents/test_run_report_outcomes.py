@@ -12,8 +12,8 @@ from missionctl.domain.access import Role
 from missionctl.domain.outcomes import BUILD_HINT
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import read_artifact_content
-from missionctl.services.reports import (
+from missionctl.services.usecases.artifacts import read_artifact_content
+from missionctl.services.usecases.reports import (
     SPECIFICATIONS_NOT_CODE,
     build_run_report,
     render_report_markdown,

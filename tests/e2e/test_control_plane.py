@@ -18,12 +18,13 @@ from missionctl.domain import events as ev
 from missionctl.domain.workers import OFFLINE_S, WorkerStatus
 from missionctl.engine.worker import Engine
 from missionctl.security.signing import SIGNATURE_HEADER, sign, verify
-from missionctl.services import ServiceContext, open_context, workers
+from missionctl.services import ServiceContext, open_context
 from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
-from missionctl.services.scheduler import fire_due
-from missionctl.services.schedules import pause_schedule, resume_schedule
-from missionctl.services.webhook_sender import dispatch_due
-from missionctl.services.workflows import read_workflow
+from missionctl.services.usecases import workers
+from missionctl.services.usecases.scheduler import fire_due
+from missionctl.services.usecases.schedules import pause_schedule, resume_schedule
+from missionctl.services.usecases.webhook_sender import dispatch_due
+from missionctl.services.usecases.workflows import read_workflow
 from missionctl.settings import HttpAgentSettings, Settings, WebhookSettings
 from tests.engine.helpers import start, step, wait_for_run
 from tests.engine.test_worker_control import (

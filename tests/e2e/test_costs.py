@@ -20,11 +20,11 @@ from missionctl.schemas.costs import NO_MODEL, OUTSIDE_RUNS, CostLine, CostQuery
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.costs import parse_cost_query, read_costs
-from missionctl.services.health import read_health_summary
-from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases.costs import parse_cost_query, read_costs
+from missionctl.services.usecases.health import read_health_summary
+from missionctl.services.usecases.missions import create_mission, read_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from tests.e2e.test_llm_mission import GOAL, MODEL, _with_model, answer_mission_call
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage

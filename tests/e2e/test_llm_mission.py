@@ -17,9 +17,9 @@ from missionctl.errors import ValidationFailed
 from missionctl.planning import PlanningInput, build_local_plan
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases.missions import create_mission, read_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from missionctl.settings import LLMSettings
 from tests.engine.helpers import running_engine, wait_for_run
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage

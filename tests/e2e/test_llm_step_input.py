@@ -12,16 +12,16 @@ import pytest
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.dashboard import read_step_detail
-from missionctl.services.execution.ticks import (
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases.dashboard import read_step_detail
+from missionctl.services.usecases.execution.ticks import (
     MAX_INPUT_MESSAGE_CHARS,
     MAX_INPUT_MESSAGES,
     step_input_payload,
 )
-from missionctl.services.missions import create_mission
-from missionctl.services.runs import start_run
-from missionctl.services.runtime import open_runtime
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.e2e.test_llm_mission import _with_model
 from tests.engine.helpers import run_events, running_engine, wait_for_run
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage

@@ -9,8 +9,8 @@ import json
 import time
 
 from missionctl.services import ServiceContext
-from missionctl.services.runs import read_run
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases.runs import read_run
 from tests.e2e.test_llm_mission import _with_model
 from tests.engine.helpers import run_events, running_engine, start, step, wait_for_run
 from tests.support.openai_server import Content, Delay, ScriptedOpenAIServer, Usage

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from missionctl.db.models import Event
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from missionctl.settings import TracingSettings
 from missionctl.telemetry import run_span_id, run_trace_hex, tracing_enabled
 from tests.e2e.test_llm_mission import GOAL, MODEL, _with_model, answer_mission_call

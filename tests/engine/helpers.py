@@ -19,9 +19,9 @@ from missionctl.schemas.governance import AgentUpdate, AllowedProgram
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.agents import update_agent
-from missionctl.services.runs import read_run, start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.agents import update_agent
+from missionctl.services.usecases.runs import read_run, start_run
+from missionctl.services.usecases.workflows import create_workflow
 
 FAST = EngineConfig(concurrency=8, lease_s=2.0, heartbeat_s=0.2, poll_s=0.05)
 FINISHED = {"completed", "failed", "canceled", "aborted"}

@@ -167,7 +167,7 @@ def test_spending_stays_within_the_cap(tmp_path: Path) -> None:
 def test_the_property_can_fail_without_reservations(tmp_path: Path, monkeypatch: Any) -> None:
     """The check above is not vacuous: with reservations ignored, concurrent steps overshoot."""
     from missionctl.domain.budget import fits_budget
-    from missionctl.services.execution import claiming
+    from missionctl.services.usecases.execution import claiming
 
     def without_reservations(**kwargs: Any) -> bool:
         return fits_budget(**{**kwargs, "reserved_micros": 0})

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.execution import DagCache, StepOutcome, tick, ticks
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.execution import DagCache, StepOutcome, tick, ticks
+from missionctl.services.usecases.runs import read_run
 from tests.engine.helpers import start, step
 
 # How long the first tick keeps its transaction open once the second one has begun advancing:

@@ -8,7 +8,7 @@ from missionctl.agents.base import AgentResult, StepContext
 from missionctl.agents.registry import AgentRegistry
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.services import ServiceContext
-from missionctl.services.context import DagStore
+from missionctl.services.runtime.context import DagStore
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 
 

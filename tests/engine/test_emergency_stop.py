@@ -15,8 +15,8 @@ import pytest
 
 from missionctl.engine.worker import Engine
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.controls import engage_emergency_stop, release_emergency_stop
+from missionctl.services.usecases.runs import read_run
 from missionctl.settings import Settings
 from tests.engine.helpers import (
     FAST,

@@ -16,8 +16,8 @@ import pytest
 from missionctl.app import create_app
 from missionctl.repositories.execution import ACTIVE_STEP_STATUSES
 from missionctl.services import ServiceContext
-from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
-from missionctl.services.runs import cancel_run, replay_run
+from missionctl.services.usecases.controls import engage_emergency_stop, release_emergency_stop
+from missionctl.services.usecases.runs import cancel_run, replay_run
 from missionctl.settings import LLMSettings, Settings
 from tests.engine.helpers import (
     run_events,
@@ -98,7 +98,7 @@ async def test_a_run_refused_by_its_budget_ends_its_steps_with_the_reason(
 
 
 async def test_a_refused_rerun_ends_the_steps_it_would_have_run(ctx: ServiceContext) -> None:
-    from missionctl.services.runs import rerun_from_failure
+    from missionctl.services.usecases.runs import rerun_from_failure
 
     priced = _priced(ctx)
     first = await start(
@@ -112,7 +112,7 @@ async def test_a_refused_rerun_ends_the_steps_it_would_have_run(ctx: ServiceCont
     # The price of the model doubles meanwhile: the rerun no longer fits the same cap.
     from decimal import Decimal
 
-    from missionctl.services.pricing import PriceSet, set_price
+    from missionctl.services.usecases.pricing import PriceSet, set_price
 
     await set_price(
         priced,

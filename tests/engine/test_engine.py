@@ -3,7 +3,7 @@
 import asyncio
 
 from missionctl.services import ServiceContext
-from missionctl.services.runs import cancel_run, retry_step
+from missionctl.services.usecases.runs import cancel_run, retry_step
 from tests.engine.helpers import (
     run_events,
     running_engine,

@@ -8,9 +8,9 @@ from sqlalchemy import text
 from missionctl.errors import Conflict, ValidationFailed
 from missionctl.schemas.governance import AgentUpdate
 from missionctl.services import ServiceContext
-from missionctl.services.agents import list_agents, update_agent
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.agents import list_agents, update_agent
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.runs import read_run
 from tests.engine.helpers import (
     allow,
     run_events,

@@ -13,9 +13,9 @@ from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import RunPlan, plan_mission, run_mission
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import RunPlan, plan_mission, run_mission
+from missionctl.services.usecases.workflows import create_workflow
 
 ACTOR = "user:test"
 GOAL = "Build a booking site for a climbing gym: routes, passes and belay courses"

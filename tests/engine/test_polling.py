@@ -7,7 +7,7 @@ import uvloop
 
 from missionctl.engine.worker import EngineConfig
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.runs import read_run
 from missionctl.settings import Settings
 from tests.engine.helpers import running_engine, start, step, wait_for_run, wait_for_step
 

@@ -17,12 +17,12 @@ from missionctl.db.types import utcnow
 from missionctl.errors import Conflict
 from missionctl.schemas.governance import AgentUpdate
 from missionctl.services import ServiceContext
-from missionctl.services.agents import update_agent
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
-from missionctl.services.execution import DagCache
-from missionctl.services.execution.ticks import recover_expired_leases
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.agents import update_agent
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.controls import engage_emergency_stop, release_emergency_stop
+from missionctl.services.usecases.execution import DagCache
+from missionctl.services.usecases.execution.ticks import recover_expired_leases
+from missionctl.services.usecases.runs import read_run
 from tests.engine.helpers import allow, run_events, running_engine, start, step, wait_for_step
 
 

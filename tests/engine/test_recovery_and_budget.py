@@ -14,8 +14,8 @@ from missionctl.agents.sandbox import Sandbox
 from missionctl.engine.worker import EngineConfig
 from missionctl.llm import LLMUsage
 from missionctl.services import ServiceContext
-from missionctl.services.execution import DagCache, StepOutcome, tick
-from missionctl.services.runs import rerun_from_failure
+from missionctl.services.usecases.execution import DagCache, StepOutcome, tick
+from missionctl.services.usecases.runs import rerun_from_failure
 from missionctl.settings import SandboxSettings
 from tests.engine.helpers import (
     FAST,
@@ -173,9 +173,9 @@ async def test_a_canceled_missions_run_cannot_be_rerun(ctx: ServiceContext) -> N
     from missionctl.errors import Conflict
     from missionctl.schemas.missions import MissionCreate
     from missionctl.schemas.workflows import WorkflowSpec
-    from missionctl.services.missions import create_mission
-    from missionctl.services.runs import cancel_run, start_run
-    from missionctl.services.workflows import create_workflow
+    from missionctl.services.usecases.missions import create_mission
+    from missionctl.services.usecases.runs import cancel_run, start_run
+    from missionctl.services.usecases.workflows import create_workflow
 
     mission = await create_mission(ctx, data=MissionCreate(goal="Build a CLI"), actor="user:test")
     spec = WorkflowSpec.model_validate(

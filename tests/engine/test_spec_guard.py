@@ -16,9 +16,9 @@ from missionctl.errors import Conflict, PermissionDenied
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.runs import read_run, start_run
-from missionctl.services.specs import decide_spec, list_specs, marked_tasks, write_spec
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.runs import read_run, start_run
+from missionctl.services.usecases.specs import decide_spec, list_specs, marked_tasks, write_spec
 from tests.engine.helpers import run_events, running_engine, step, wait_for_run, wait_for_step
 
 TASKS = [
@@ -169,7 +169,7 @@ async def test_stale_rejected_and_other_task_specs_do_not_release(ctx: ServiceCo
 
 
 async def _cancel_quietly(ctx: ServiceContext, run_id: uuid.UUID) -> None:
-    from missionctl.services.runs import cancel_run
+    from missionctl.services.usecases.runs import cancel_run
 
     await cancel_run(ctx, run_id=run_id, actor="user:test")
 

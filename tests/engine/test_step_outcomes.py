@@ -12,7 +12,7 @@ import pytest
 
 from missionctl.domain.outcomes import BUILD_HINT
 from missionctl.services import ServiceContext
-from missionctl.services.runs import cancel_run, read_run, retry_step
+from missionctl.services.usecases.runs import cancel_run, read_run, retry_step
 from missionctl.settings import CodingSettings, Settings
 from tests.coding.helpers import (
     allow_coding,
@@ -142,7 +142,7 @@ async def test_a_failure_is_failed_a_retry_clears_it_and_a_cancel_is_canceled(
 async def test_a_skipped_step_is_skipped_and_a_rerun_keeps_what_reused_steps_produced(
     ctx: ServiceContext,
 ) -> None:
-    from missionctl.services.runs import rerun_from_failure
+    from missionctl.services.usecases.runs import rerun_from_failure
 
     run = await start(
         ctx,

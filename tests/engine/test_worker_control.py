@@ -20,8 +20,9 @@ from missionctl.domain import events as ev
 from missionctl.domain.workers import OFFLINE_S, STALE_S, WorkerCommand, WorkerKind, WorkerStatus
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.schemas.health import WorkerDetail
-from missionctl.services import ServiceContext, open_context, workers
-from missionctl.services.audit import read_event_page
+from missionctl.services import ServiceContext, open_context
+from missionctl.services.usecases import workers
+from missionctl.services.usecases.audit import read_event_page
 from tests.engine.helpers import run_events, start, step, wait_for_run
 
 ONE_AT_ONCE = EngineConfig(concurrency=1, lease_s=2.0, heartbeat_s=0.2, poll_s=0.05)

@@ -33,7 +33,7 @@ async def test_batches_get_gapless_seq_and_a_valid_chain(ctx: ServiceContext) ->
     async with ctx.read() as session:
         stored = await read_events(session)
     assert stored == first + second  # what was hashed is exactly what was stored
-    from missionctl.services.audit import verify_event_chain
+    from missionctl.services.usecases.audit import verify_event_chain
 
     report = await verify_event_chain(ctx)
     assert report.ok and report.count == 4 and str(report) == "OK 4 events"
@@ -82,7 +82,7 @@ async def test_concurrent_writers_keep_the_chain_whole(ctx: ServiceContext) -> N
     # Each transaction's batch is contiguous: no interleaving between writers.
     for start in range(0, len(events), per_batch):
         assert len({e.payload["writer"] for e in events[start : start + per_batch]}) == 1
-    from missionctl.services.audit import verify_event_chain
+    from missionctl.services.usecases.audit import verify_event_chain
 
     assert (await verify_event_chain(ctx)).ok
 
@@ -126,7 +126,7 @@ def test_new_event_rejects_bad_fields(kwargs: dict[str, object], message: str) -
 
 async def test_verify_is_consistent_while_others_append(ctx: ServiceContext) -> None:
     """Verification judges one snapshot: concurrent appends never look like tampering."""
-    from missionctl.services.audit import verify_event_chain
+    from missionctl.services.usecases.audit import verify_event_chain
 
     await append_events(ctx, 20, batch=5)
     done = asyncio.Event()

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from missionctl.eventlog import GENESIS_HASH, NewEvent, append, read_events
 from missionctl.services import ServiceContext
-from missionctl.services.audit import verify_event_chain
+from missionctl.services.usecases.audit import verify_event_chain
 from tests.eventlog.helpers import FORGED_TS, append_events, chain_head, insert_event_row
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from missionctl.eventlog import NewEvent, append, read_events
 from missionctl.eventlog.chain import hash_event_json
 from missionctl.services import ServiceContext
-from missionctl.services.audit import verify_event_chain
+from missionctl.services.usecases.audit import verify_event_chain
 from tests.eventlog.helpers import append_events, drop_append_only_triggers, tamper
 
 pytestmark = pytest.mark.chain_tampered

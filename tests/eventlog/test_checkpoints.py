@@ -26,7 +26,7 @@ from missionctl.eventlog import compute_hash, read_events
 from missionctl.eventlog.chain import event_body
 from missionctl.eventlog.checkpoints import public_key_pem
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.audit import (
+from missionctl.services.usecases.audit import (
     keep_audit_checkpoints,
     signing_key,
     verify_audit_log,

@@ -17,8 +17,8 @@ from missionctl.engine import worker
 from missionctl.eventlog import compute_hash
 from missionctl.eventlog.chain import event_body
 from missionctl.services import ServiceContext
-from missionctl.services.audit import verify_event_chain
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.audit import verify_event_chain
+from missionctl.services.usecases.runs import read_run
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 from tests.eventlog.helpers import (
     FORGED_TS,

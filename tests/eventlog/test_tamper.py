@@ -7,7 +7,7 @@ from sqlalchemy import text
 from missionctl.eventlog import compute_hash, read_events
 from missionctl.eventlog.chain import event_body
 from missionctl.services import ServiceContext
-from missionctl.services.audit import verify_event_chain
+from missionctl.services.usecases.audit import verify_event_chain
 from tests.eventlog.helpers import append_events, drop_append_only_triggers, tamper
 
 pytestmark = pytest.mark.chain_tampered

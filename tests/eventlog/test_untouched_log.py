@@ -11,7 +11,7 @@ from typing import Any
 
 from missionctl.eventlog import NewEvent, append, read_events
 from missionctl.services import ServiceContext
-from missionctl.services.audit import verify_audit_log, write_audit_checkpoint
+from missionctl.services.usecases.audit import verify_audit_log, write_audit_checkpoint
 
 OPERATIONS = 1000
 SEED = 20261202

@@ -23,7 +23,7 @@ from missionctl.services.followers import (
     following,
     running_followers,
 )
-from missionctl.services.periodic import MAX_BACKOFF_S, backoff_s
+from missionctl.services.runtime.periodic import MAX_BACKOFF_S, backoff_s
 from missionctl.settings import Settings, WebhookSettings
 from tests.api.test_metrics_and_health import samples, value
 
@@ -170,6 +170,6 @@ def test_the_outbox_runs_only_where_webhooks_are_sent(settings: Settings) -> Non
 def test_the_names_a_read_may_catch_up_are_the_followers_names() -> None:
     from typing import get_args
 
-    from missionctl.services.context import FollowerName
+    from missionctl.services.runtime.context import FollowerName
 
     assert set(get_args(FollowerName)) == {follower.name for follower in FOLLOWERS}

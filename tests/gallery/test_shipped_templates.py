@@ -14,13 +14,13 @@ from missionctl.schemas.datafiles import DataFileError
 from missionctl.schemas.templates import TemplateSave, TemplateSpec, TemplateUse
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.templates import (
+from missionctl.services.usecases.templates import (
     check_template,
     list_templates,
     save_template,
     use_template,
 )
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.workflows import create_workflow
 
 SOP = ["Scaffold check", "PRD", "Task list", "Spec", "Action plan", "Implementation", "Review"]
 

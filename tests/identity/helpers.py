@@ -8,7 +8,8 @@ from sqlalchemy import select, text
 from missionctl.db.models import Event
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate, UserRead
-from missionctl.services import ServiceContext, identity
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "user:root"

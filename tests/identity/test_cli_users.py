@@ -145,7 +145,8 @@ def test_a_common_password_is_refused_with_its_reason(run) -> None:  # type: ign
 def test_sessions_and_sign_out_everywhere(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from missionctl.services import open_context, sessions
+    from missionctl.services import open_context
+    from missionctl.services.usecases import sessions
     from missionctl.settings import Settings
 
     assert run("user", "add", "ada").exit_code == 0

@@ -6,8 +6,9 @@ from pydantic import SecretStr
 
 from missionctl.domain.access import Role
 from missionctl.errors import ValidationFailed
-from missionctl.services import ServiceContext, identity
-from missionctl.services.passwords import common_passwords, password_problem
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.passwords import common_passwords, password_problem
 from tests.identity.helpers import PASSWORD, add_user, events
 
 REFUSED = [

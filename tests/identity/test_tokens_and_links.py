@@ -12,7 +12,8 @@ from missionctl.db.models import ApiToken, SignInLink
 from missionctl.db.types import utcnow
 from missionctl.domain.access import Identity, Role
 from missionctl.errors import Conflict, NotFound, ValidationFailed
-from missionctl.services import ServiceContext, identity
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
 from tests.identity.helpers import ADMIN, PASSWORD, add_user, events, raw_rows
 
 

@@ -9,7 +9,8 @@ from missionctl.db.models import User
 from missionctl.domain.access import Role
 from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.schemas.identity import UserCreate
-from missionctl.services import ServiceContext, identity
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
 from tests.identity.helpers import ADMIN, PASSWORD, add_user, events, raw_rows
 
 

@@ -21,7 +21,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from missionctl.domain.access import Role
-from missionctl.services import ServiceContext, identity
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
 from missionctl.settings import Settings
 from tests.support.auth import ensure_user
 

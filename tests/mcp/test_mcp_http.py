@@ -17,9 +17,9 @@ from missionctl.domain.access import Role
 from missionctl.eventlog import EventRecord
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.audit import read_event_page
-from missionctl.services.packs import build_pack
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.audit import read_event_page
+from missionctl.services.usecases.packs import build_pack
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 from tests.conftest import LiveServer
 from tests.mcp.helpers import call, http_session, read_text, refused, token_of
@@ -232,7 +232,7 @@ async def test_no_token_or_a_bad_one_is_a_401(server: LiveServer, svc: ServiceCo
         )
         assert answer.status_code == 401 and "API token" in answer.json()["error"]["message"]
     revoked = await token_of(svc, "rex", Role.ADMIN)
-    from missionctl.services.identity import revoke_token
+    from missionctl.services.usecases.identity import revoke_token
 
     await revoke_token(svc, name="rex-mcp", actor="system")
     async with httpx2.AsyncClient(base_url=server.url) as http:

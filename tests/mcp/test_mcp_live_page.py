@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from missionctl.domain.access import Role
 from missionctl.schemas.plans import PlanTask
 from missionctl.services import ServiceContext
-from missionctl.services.plans import read_plan
+from missionctl.services.usecases.plans import read_plan
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
 from tests.mcp.helpers import call, http_session, token_of

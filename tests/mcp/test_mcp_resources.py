@@ -12,7 +12,7 @@ import pytest
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.artifacts import read_artifact_content
+from missionctl.services.usecases.artifacts import read_artifact_content
 from missionctl.settings import Settings
 from tests.conftest import LiveServer
 from tests.engine.helpers import wait_for_run

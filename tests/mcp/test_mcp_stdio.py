@@ -15,9 +15,9 @@ from missionctl.domain.access import Role
 from missionctl.eventlog import EventRecord
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.audit import read_event_page
-from missionctl.services.identity import revoke_token
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.audit import read_event_page
+from missionctl.services.usecases.identity import revoke_token
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import Settings
 from tests.mcp.helpers import (
     call,

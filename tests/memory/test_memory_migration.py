@@ -13,7 +13,7 @@ from missionctl.db.migrate import downgrade_database, upgrade_database
 from missionctl.db.models import Mission
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import open_context
-from missionctl.services.memory import search_memory
+from missionctl.services.usecases.memory import search_memory
 from missionctl.settings import DatabaseSettings, Settings
 
 

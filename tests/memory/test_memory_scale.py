@@ -11,7 +11,7 @@ from types import ModuleType
 
 from missionctl.domain.memory import MemoryKind
 from missionctl.services import ServiceContext
-from missionctl.services.memory import search_memory
+from missionctl.services.usecases.memory import search_memory
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

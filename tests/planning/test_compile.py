@@ -17,7 +17,7 @@ from missionctl.planning import (
     validate_workflow,
 )
 from missionctl.planning.local import build_local_plan
-from missionctl.services.workflow_checks import check_spec
+from missionctl.services.usecases.workflow_checks import check_spec
 from tests.planning.helpers import GOALS, mission
 
 DRAFT = build_local_plan(mission(GOALS[4]))

@@ -14,8 +14,8 @@ from missionctl.planning import LocalPlanner
 from missionctl.planning.base import PlanningInput
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, read_plan
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, read_plan
 from tests.planning.fidelity import judge_fidelity
 
 ACTOR = "user:test"

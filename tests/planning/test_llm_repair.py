@@ -25,7 +25,7 @@ from missionctl.db.models import Plan
 from missionctl.planning import PlanningInput, build_local_plan
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
 from missionctl.settings import LLMSettings, Settings
 from tests.support.auth import bearer_headers
 from tests.support.consistency import assert_consistent

@@ -20,8 +20,8 @@ from missionctl.planning.naming import FALLBACK_NAME, MAX_NAME_CHARS, load_words
 from missionctl.schemas.datafiles import DataFileError
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, read_plan
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, read_plan
 from tests.planning.fidelity import phrase_made_names
 from tests.planning.quality_text import words
 

@@ -17,9 +17,9 @@ from missionctl.llm import OpenAICompatibleClient
 from missionctl.planning import LLMPlanner, PlanRejected
 from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import plan_mission
-from missionctl.services.pricing import PriceSet, set_price
+from missionctl.services.usecases.missions import create_mission, read_mission
+from missionctl.services.usecases.plans import plan_mission
+from missionctl.services.usecases.pricing import PriceSet, set_price
 from tests.e2e.test_llm_mission import plan_json
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage
 

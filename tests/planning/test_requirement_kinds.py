@@ -19,11 +19,11 @@ from missionctl.planning.base import PlanningInput
 from missionctl.planning.local import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.documents import read_sources
-from missionctl.services.missions import create_mission
-from missionctl.services.packs import build_pack
-from missionctl.services.plans import plan_mission, read_plan
-from missionctl.services.reports import build_run_report, render_report_markdown
+from missionctl.services.usecases.documents import read_sources
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.packs import build_pack
+from missionctl.services.usecases.plans import plan_mission, read_plan
+from missionctl.services.usecases.reports import build_run_report, render_report_markdown
 from missionctl.settings import DatabaseSettings, Settings
 from tests.services.helpers import run_goal
 

@@ -10,9 +10,9 @@ from missionctl.planning.local import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission
-from missionctl.services.tracemap import read_trace
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission
+from missionctl.services.usecases.tracemap import read_trace
 from tests.planning.goal_sets import held_out_lines, tuning_missions
 
 MISSIONS = tuning_missions() + [line.mission for line in held_out_lines()]

@@ -10,8 +10,8 @@ from missionctl.db.models import Event, Run, ScheduleRun
 from missionctl.schemas.schedules import ScheduleCreate, ScheduleRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.schedules import create_schedule
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.schedules import create_schedule
+from missionctl.services.usecases.workflows import create_workflow
 
 # A minute boundary far from any DST change, and years ahead: a scheduler running beside a
 # test on the real clock (the app's) never finds these ticks due. The tests' clock starts here.

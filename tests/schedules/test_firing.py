@@ -14,12 +14,13 @@ from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.schedules import ScheduleCreate
-from missionctl.services import ServiceContext, open_context, scheduler
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission
-from missionctl.services.runs import cancel_run, read_run
-from missionctl.services.scheduler import fire_due, run_now
-from missionctl.services.schedules import (
+from missionctl.services import ServiceContext, open_context
+from missionctl.services.usecases import scheduler
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission
+from missionctl.services.usecases.runs import cancel_run, read_run
+from missionctl.services.usecases.scheduler import fire_due, run_now
+from missionctl.services.usecases.schedules import (
     create_schedule,
     delete_schedule,
     pause_schedule,

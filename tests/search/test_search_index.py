@@ -13,7 +13,7 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext
 from missionctl.services.followers import SEARCH_INDEX, catch_up, following
 from missionctl.services.followers import follower as follower_loop
-from missionctl.services.search import search
+from missionctl.services.usecases.search import search
 from tests.search.helpers import indexed_texts
 
 

@@ -13,7 +13,7 @@ from missionctl.errors import ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.search import SearchPage
 from missionctl.services import ServiceContext
-from missionctl.services.search import search
+from missionctl.services.usecases.search import search
 from tests.search.helpers import failing_run
 
 

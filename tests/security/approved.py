@@ -1,8 +1,8 @@
 """Run command steps as an approver would: ``write`` steps, approved through the service.
 
 Command steps may wait for a person's approval (a ``write`` step always does), so tests that
-run programs mark their steps ``write`` and approve them through ``services.approvals``; that
-works whether or not the programs are allow-listed.
+run programs mark their steps ``write`` and approve them through ``services.usecases.approvals``;
+that works whether or not the programs are allow-listed.
 """
 
 import asyncio
@@ -12,8 +12,8 @@ from typing import Any
 
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.runs import read_run
 
 FINISHED = {"completed", "failed", "canceled", "aborted"}
 

@@ -8,7 +8,8 @@ from sqlalchemy import update
 from missionctl.db.models import ApiToken
 from missionctl.db.types import utcnow
 from missionctl.domain.access import ROLES, Role
-from missionctl.services import ServiceContext, identity
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
 from tests.support.auth import ensure_user
 
 ANONYMOUS = "anonymous"

@@ -25,7 +25,7 @@ from missionctl.security.limits import (
     EdgeLimits,
     client_key,
 )
-from missionctl.services.audit import read_event_page
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings
 from tests.support.consistency import assert_consistent
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI
 from missionctl.app import PUBLIC_PATHS, create_app
 from missionctl.domain.access import Permission, RateLimiter, allows
 from missionctl.security.guard import RouteEntry, public, requires, route_table, undeclared_routes
-from missionctl.services.audit import read_event_page
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings
 from tests.security.helpers import Caller, make_callers
 from tests.support.consistency import assert_consistent

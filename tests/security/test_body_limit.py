@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 from missionctl.app import create_app
-from missionctl.services.workflow_checks import MAX_DEFINITION_BYTES
+from missionctl.services.usecases.workflow_checks import MAX_DEFINITION_BYTES
 from missionctl.settings import ServerSettings, Settings
 from tests.conftest import LiveServer
 from tests.support.auth import bearer_headers

@@ -28,8 +28,8 @@ from missionctl.app import create_app
 from missionctl.db.models import Event
 from missionctl.planning import PlanningInput, build_local_plan
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import LLMSettings, Settings
 from tests.support.auth import bearer_headers
 from tests.support.consistency import assert_consistent

@@ -26,7 +26,7 @@ from schemathesis.checks import (
 
 from missionctl.app import create_app
 from missionctl.security.downloads import content_disposition, download_media_type
-from missionctl.services.artifacts import NewArtifact, add_artifacts, put_blobs
+from missionctl.services.usecases.artifacts import NewArtifact, add_artifacts, put_blobs
 from missionctl.settings import Settings
 from tests.support.auth import bearer_headers
 

@@ -23,7 +23,7 @@ from missionctl.app import create_app
 from missionctl.blobs import BlobStore
 from missionctl.db import Database
 from missionctl.security.sessions import load_secret_key
-from missionctl.services.artifacts import read_artifacts
+from missionctl.services.usecases.artifacts import read_artifacts
 from missionctl.settings import DatabaseSettings, Settings
 from tests.security.approved import approve_until_done, command
 from tests.web.support import start_steps

@@ -18,7 +18,7 @@ import pytest
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.runs import start_run
+from missionctl.services.usecases.runs import start_run
 from missionctl.settings import Settings
 from tests.api.test_governance_api import Api, serve
 from tests.engine.helpers import run_events, step

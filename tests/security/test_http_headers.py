@@ -15,7 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from missionctl.app import create_app
 from missionctl.security.headers import STRICT_TRANSPORT_SECURITY
-from missionctl.services.artifacts import NewArtifact, add_artifacts, put_blobs
+from missionctl.services.usecases.artifacts import NewArtifact, add_artifacts, put_blobs
 from missionctl.settings import Settings
 from tests.support.auth import bearer_headers
 from tests.web.support import StreamingASGITransport, start_steps, wait_for_run

@@ -13,7 +13,7 @@ import pytest
 
 from missionctl.app import create_app
 from missionctl.security.downloads import served_media_type
-from missionctl.services.artifacts import NewArtifact, add_artifacts, put_blobs
+from missionctl.services.usecases.artifacts import NewArtifact, add_artifacts, put_blobs
 from missionctl.settings import Settings
 from tests.support.auth import bearer_headers
 

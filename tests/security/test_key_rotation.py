@@ -30,7 +30,7 @@ from missionctl.eventlog.checkpoints import SigningKey, load_signing_key, write_
 from missionctl.security.session_key import SessionKeySource
 from missionctl.security.sessions import load_secret_key
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.keys import rotate_audit_key, rotate_session_key
+from missionctl.services.usecases.keys import rotate_audit_key, rotate_session_key
 from missionctl.settings import EngineSettings, Settings, get_settings
 from tests.eventlog.helpers import append_events, chain_head
 from tests.support.auth import ensure_user, sign_in_link_secret

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from missionctl.db.base import Base
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.controls import engage_emergency_stop, release_emergency_stop
-from missionctl.services.runs import cancel_run
+from missionctl.services.usecases.controls import engage_emergency_stop, release_emergency_stop
+from missionctl.services.usecases.runs import cancel_run
 from missionctl.settings import Settings
 from tests.engine.helpers import allow, run_events, running_engine, start, step, wait_for_run
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from missionctl.domain.numbers import MAX_DIGITS, ascii_int
-from missionctl.services.dashboard.events import resume_cursor
+from missionctl.services.usecases.dashboard.events import resume_cursor
 from missionctl.settings import split_address
 from tests.support.auth import bearer_headers
 

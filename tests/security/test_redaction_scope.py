@@ -29,7 +29,7 @@ from missionctl.llm.redaction import (
 )
 from missionctl.security.process import register_server_secrets
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import read_artifact_content, read_artifacts
+from missionctl.services.usecases.artifacts import read_artifact_content, read_artifacts
 from missionctl.settings import Settings
 from tests.engine.helpers import run_events, running_engine, start
 from tests.security.approved import approve_until_done, command

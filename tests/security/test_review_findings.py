@@ -30,10 +30,10 @@ from missionctl.errors import PermissionDenied
 from missionctl.schemas.schedules import ScheduleCreate
 from missionctl.schemas.workflows import WorkflowRead, WorkflowSpec
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.scheduler import fire_due
-from missionctl.services.schedules import create_schedule
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.scheduler import fire_due
+from missionctl.services.usecases.schedules import create_schedule
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.settings import EngineSettings, Settings
 from tests.coding.helpers import allow_coding, coding_agents, make_repository
 from tests.coding.test_planted_git import generic_step

@@ -27,8 +27,8 @@ from missionctl.security.sessions import (
     SessionCodec,
     load_secret_key,
 )
-from missionctl.services import identity, missions, sessions
-from missionctl.services.audit import read_event_page
+from missionctl.services.usecases import identity, missions, sessions
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import ServerSettings, Settings
 from tests.identity.helpers import PASSWORD, add_user
 from tests.support.auth import sign_in_link_secret

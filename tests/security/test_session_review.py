@@ -37,8 +37,9 @@ from missionctl.cli import app as cli_app
 from missionctl.db.models import User
 from missionctl.domain.access import Role
 from missionctl.security import streams
-from missionctl.services import ServiceContext, identity, sessions
-from missionctl.services.audit import read_event_page
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity, sessions
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings
 from tests.api.test_governance_api import Api, serve
 from tests.identity.helpers import PASSWORD, add_user

@@ -13,8 +13,8 @@ from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.security.headers import CONTENT_SECURITY_POLICY
 from missionctl.security.sessions import SESSION_COOKIE
-from missionctl.services import identity
-from missionctl.services.audit import read_event_page
+from missionctl.services.usecases import identity
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import ServerSettings, Settings
 from tests.identity.helpers import PASSWORD, add_user
 from tests.support.auth import sign_in_link_secret

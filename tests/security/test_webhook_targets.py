@@ -20,9 +20,9 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.webhooks import WebhookCreate
 from missionctl.security.signing import sign
 from missionctl.services import ServiceContext, open_context
-from missionctl.services import webhooks as hooks
 from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up
-from missionctl.services.webhook_sender import dispatch_due
+from missionctl.services.usecases import webhooks as hooks
+from missionctl.services.usecases.webhook_sender import dispatch_due
 from missionctl.settings import HttpAgentSettings, Settings, WebhookSettings
 from tests.support.auth import bearer_headers
 from tests.webhooks.receiver import receiving

@@ -15,8 +15,8 @@ from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.runs import RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
 from tests.engine.helpers import wait_for_run
 
 FAST = EngineConfig(concurrency=8, lease_s=5.0, heartbeat_s=0.5, poll_s=0.05)

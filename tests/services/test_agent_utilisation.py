@@ -16,8 +16,8 @@ from missionctl.db.models import StepRun
 from missionctl.db.types import utcnow
 from missionctl.errors import ValidationFailed
 from missionctl.services import ServiceContext
-from missionctl.services.runs import cancel_run
-from missionctl.services.utilisation import read_utilisation, resolve_window
+from missionctl.services.usecases.runs import cancel_run
+from missionctl.services.usecases.utilisation import read_utilisation, resolve_window
 from tests.engine.helpers import running_engine, start, step, wait_for_run, wait_for_step
 from tests.support.auth import bearer_headers
 

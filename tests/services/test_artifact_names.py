@@ -20,7 +20,12 @@ from missionctl.db.models import Artifact
 from missionctl.domain.artifact_names import distinct_name
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.artifacts import NewArtifact, add_artifacts, put_blobs, read_artifacts
+from missionctl.services.usecases.artifacts import (
+    NewArtifact,
+    add_artifacts,
+    put_blobs,
+    read_artifacts,
+)
 from missionctl.settings import Settings
 from tests.engine.helpers import allow, run_events, start, step, wait_for_run
 from tests.services.helpers import engine_running, run_goal

@@ -9,7 +9,7 @@ import io
 
 from missionctl.llm.redaction import REDACTED, register_secret
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import put_blob
+from missionctl.services.usecases.artifacts import put_blob
 
 SECRET = "stream-blob-secret-canary"
 

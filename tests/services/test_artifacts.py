@@ -13,7 +13,7 @@ from missionctl.llm import LLMUsage
 from missionctl.llm.redaction import register_secret
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import (
+from missionctl.services.usecases.artifacts import (
     NewArtifact,
     add_artifacts,
     put_blobs,
@@ -21,9 +21,13 @@ from missionctl.services.artifacts import (
     read_artifact_content,
     read_artifacts,
 )
-from missionctl.services.missions import create_mission
-from missionctl.services.reports import build_run_report, render_report_markdown, write_run_report
-from missionctl.services.runs import read_run, retry_step
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.reports import (
+    build_run_report,
+    render_report_markdown,
+    write_run_report,
+)
+from missionctl.services.usecases.runs import read_run, retry_step
 from tests.engine.helpers import start, step, wait_for_run
 from tests.services.helpers import engine_running, event_types, specialist_registry
 

@@ -21,8 +21,8 @@ from missionctl.schemas.clarifications import ClarificationAnswers, Clarificatio
 from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import answer_questions, plan_again, plan_mission
+from missionctl.services.usecases.missions import create_mission, read_mission
+from missionctl.services.usecases.plans import answer_questions, plan_again, plan_mission
 from tests.e2e.test_llm_mission import plan_json
 from tests.planning.helpers import GOALS
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage

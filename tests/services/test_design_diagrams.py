@@ -14,9 +14,9 @@ import pytest
 from missionctl.documents.export import body_html
 from missionctl.llm import OpenAICompatibleClient
 from missionctl.services import ServiceContext
-from missionctl.services.diagrams import read_diagrams
-from missionctl.services.documents import document_html, export_document, generate_document
-from missionctl.services.plans import read_plan
+from missionctl.services.usecases.diagrams import read_diagrams
+from missionctl.services.usecases.documents import document_html, export_document, generate_document
+from missionctl.services.usecases.plans import read_plan
 from tests.services.test_documents import _timeout
 from tests.services.test_tracemap import planned
 from tests.support.openai_server import Content, Delay, ScriptedOpenAIServer, Usage

@@ -23,8 +23,9 @@ from missionctl.schemas.documents import DOCUMENT_KINDS
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.register import DecisionCreate, RiskCreate
 from missionctl.services import ServiceContext
-from missionctl.services.decision_log import add_decision
-from missionctl.services.documents import (
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.decision_log import add_decision
+from missionctl.services.usecases.documents import (
     compare_documents,
     export_document,
     generate_document,
@@ -32,11 +33,10 @@ from missionctl.services.documents import (
     read_document,
     read_sources,
 )
-from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import plan_mission, read_plan, run_mission
-from missionctl.services.pricing import PriceSet, set_price
-from missionctl.services.risk_register import add_risk
-from missionctl.services.runtime import build_agents
+from missionctl.services.usecases.missions import create_mission, read_mission
+from missionctl.services.usecases.plans import plan_mission, read_plan, run_mission
+from missionctl.services.usecases.pricing import PriceSet, set_price
+from missionctl.services.usecases.risk_register import add_risk
 from missionctl.settings import DocumentsSettings
 from tests.engine.helpers import running_engine, wait_for_run
 from tests.services.test_tracemap import GOAL, planned

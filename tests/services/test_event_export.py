@@ -25,8 +25,9 @@ from missionctl.llm.redaction import REDACTED, redact, register_secret
 from missionctl.repositories import events as event_repo
 from missionctl.repositories.events import _IsoText, _UuidText
 from missionctl.schemas.events import EventFilters, ExportFormat
-from missionctl.services import ServiceContext, event_feed
-from missionctl.services.event_feed import EVENT_COLUMNS, export_events, to_feed_item
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import event_feed
+from missionctl.services.usecases.event_feed import EVENT_COLUMNS, export_events, to_feed_item
 
 KEY = "sk-proj-AbC123xyz_789"
 """A key nobody registered, which redaction hides by its look."""

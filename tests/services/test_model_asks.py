@@ -23,8 +23,8 @@ from missionctl.schemas.clarifications import ClarificationAnswers, Clarificatio
 from missionctl.schemas.missions import MAX_QUESTIONS, QUESTION_MAX_CHARS, MissionCreate
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import answer_questions, plan_mission
+from missionctl.services.usecases.missions import create_mission, read_mission
+from missionctl.services.usecases.plans import answer_questions, plan_mission
 from tests.e2e.test_llm_mission import plan_json
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from missionctl.services.offload import WorkTimedOut, in_worker
+from missionctl.services.runtime.offload import WorkTimedOut, in_worker
 
 
 def _ended(pid: int) -> bool:

@@ -12,9 +12,9 @@ from missionctl.errors import Conflict, NotFound
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.packs import build_pack, pack_zip
-from missionctl.services.plans import plan_mission, read_plan
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.packs import build_pack, pack_zip
+from missionctl.services.usecases.plans import plan_mission, read_plan
 
 GOAL = "Build a URL shortener with click analytics and custom aliases"
 CONSTRAINTS = ["Python 3.11", "Do not change the public API of the billing module"]

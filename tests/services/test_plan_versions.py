@@ -9,9 +9,9 @@ from missionctl.eventlog import append
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.plans import PlanAgain
 from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
-from missionctl.services.runs import move_mission
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases.runs import move_mission
 from tests.web.support import ACTOR, planned_mission
 
 

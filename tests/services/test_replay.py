@@ -17,9 +17,9 @@ from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.schemas.runs import RunFilters, RunRead
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.dashboard import read_runs
-from missionctl.services.replay import read_run_state
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.dashboard import read_runs
+from missionctl.services.usecases.replay import read_run_state
 from tests.engine.helpers import (
     run_events,
     running_engine,

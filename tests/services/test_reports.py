@@ -7,10 +7,10 @@ import pytest
 
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import read_artifact_content, read_artifacts
-from missionctl.services.plans import read_plan
-from missionctl.services.reports import build_run_report, write_run_report
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.artifacts import read_artifact_content, read_artifacts
+from missionctl.services.usecases.plans import read_plan
+from missionctl.services.usecases.reports import build_run_report, write_run_report
+from missionctl.services.usecases.runs import read_run
 from tests.services.helpers import event_types, run_goal
 
 

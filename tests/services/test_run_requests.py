@@ -15,11 +15,11 @@ from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.audit import verify_event_chain
-from missionctl.services.dashboard.runs import read_runs
-from missionctl.services.missions import create_mission, read_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.workflows import (
+from missionctl.services.usecases.audit import verify_event_chain
+from missionctl.services.usecases.dashboard.runs import read_runs
+from missionctl.services.usecases.missions import create_mission, read_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
+from missionctl.services.usecases.workflows import (
     create_workflow,
     read_workflow,
     read_workflow_versions,

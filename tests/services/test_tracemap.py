@@ -13,11 +13,11 @@ from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.schemas.plans import PlanRequirement
 from missionctl.schemas.register import RiskEdit
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission, run_mission
-from missionctl.services.risk_register import edit_risk, read_register
-from missionctl.services.runtime import build_agents
-from missionctl.services.tracemap import read_trace, to_trace_read
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission, run_mission
+from missionctl.services.usecases.risk_register import edit_risk, read_register
+from missionctl.services.usecases.tracemap import read_trace, to_trace_read
 from tests.engine.helpers import running_engine, wait_for_run
 
 GOAL = "Build a URL shortener with click analytics and custom aliases"

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from missionctl.errors import Problem
-from missionctl.services.workflow_checks import (
+from missionctl.services.usecases.workflow_checks import (
     INLINE_TEXT_CHARS,
     MAX_DEPTH,
     DocumentError,

@@ -26,8 +26,9 @@ from missionctl.domain.workers import (
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.eventlog import EventRecord
-from missionctl.services import ServiceContext, workers
-from missionctl.services.audit import read_event_page
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import workers
+from missionctl.services.usecases.audit import read_event_page
 from tests.engine.helpers import FAST, running_engine
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from missionctl.services.workflow_checks import (
+from missionctl.services.usecases.workflow_checks import (
     MAX_DEFINITION_BYTES,
     MAX_DEPTH,
     WorkflowCheck,

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from missionctl.services.writer import WriterBusy, WriterThread
+from missionctl.services.runtime.writer import WriterBusy, WriterThread
 
 
 async def test_jobs_run_in_order_on_one_thread_and_return_their_results() -> None:

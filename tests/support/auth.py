@@ -6,7 +6,8 @@ Every route requires an identity (ADR 0011), so the shared HTTP fixtures sign in
 
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
-from missionctl.services import ServiceContext, identity
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import identity
 
 TEST_ADMIN = "tester"
 

@@ -21,8 +21,8 @@ async def assert_consistent(context: ServiceContext, *, verify_chain: bool = Tru
     from sqlalchemy import select
 
     from missionctl.db.models import Run
-    from missionctl.services.audit import verify_event_chain
-    from missionctl.services.runs import replay_run
+    from missionctl.services.usecases.audit import verify_event_chain
+    from missionctl.services.usecases.runs import replay_run
 
     async with context.read() as session:
         run_ids = list((await session.scalars(select(Run.id))).all())

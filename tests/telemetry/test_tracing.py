@@ -15,7 +15,7 @@ from missionctl.db.models import Event
 from missionctl.errors import LLMUnavailable
 from missionctl.llm.openai_client import OpenAICompatibleClient
 from missionctl.services import ServiceContext
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
 from missionctl.settings import Settings, TracingSettings
 from missionctl.telemetry import (
     run_parent,

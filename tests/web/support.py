@@ -24,10 +24,10 @@ from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
-from missionctl.services.runs import read_run, start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases.runs import read_run, start_run
+from missionctl.services.usecases.workflows import create_workflow
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 ACTOR = "user:test"

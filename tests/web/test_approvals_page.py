@@ -10,9 +10,9 @@ from missionctl.domain.access import Role
 from missionctl.schemas.runs import RunRead
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import list_approvals
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from tests.support.auth import bearer_headers
 from tests.web.support import ACTOR, HTMX, wait_for_run
 

@@ -9,7 +9,7 @@ import pytest
 
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.services import ServiceContext
-from missionctl.services.artifacts import NewArtifact, add_artifacts, put_blobs
+from missionctl.services.usecases.artifacts import NewArtifact, add_artifacts, put_blobs
 from missionctl.web.viewers import render_markdown
 from tests.web.support import HTMX, planned_mission, start_steps, wait_for_run
 

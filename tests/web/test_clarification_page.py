@@ -8,8 +8,8 @@ from missionctl.domain.access import Role
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import ANSWER_MAX_CHARS, MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
 from tests.support.auth import bearer_headers
 from tests.web.support import ACTOR, HTMX
 

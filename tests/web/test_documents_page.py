@@ -10,9 +10,9 @@ from missionctl.domain.access import Role
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.register import RiskCreate
 from missionctl.services import ServiceContext
-from missionctl.services.documents import generate_document
-from missionctl.services.missions import create_mission
-from missionctl.services.risk_register import add_risk
+from missionctl.services.usecases.documents import generate_document
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.risk_register import add_risk
 from tests.support.auth import bearer_headers
 from tests.web.support import ACTOR, HTMX, planned_mission
 

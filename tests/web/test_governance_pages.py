@@ -12,13 +12,13 @@ from missionctl.domain.access import Role
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services.agents import list_agents
-from missionctl.services.audit import read_event_page
-from missionctl.services.controls import engage_emergency_stop, read_controls
-from missionctl.services.pricing import list_prices
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases.agents import list_agents
+from missionctl.services.usecases.audit import read_event_page
+from missionctl.services.usecases.controls import engage_emergency_stop, read_controls
+from missionctl.services.usecases.pricing import list_prices
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.web.templating import budget_gauge, mtok_usd, templates
 from tests.support.auth import bearer_headers
 from tests.web.conftest import LiveApp

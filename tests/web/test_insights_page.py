@@ -26,7 +26,7 @@ from missionctl.schemas.analytics import (
     TotalsAnswer,
 )
 from missionctl.services import ServiceContext
-from missionctl.services import analytics as analytics_service
+from missionctl.services.usecases import analytics as analytics_service
 from missionctl.web.charts import Series, trend_chart
 from missionctl.web.insights import funnel_totals, kpi_tiles, parse_filters
 from missionctl.web.routes.insights import _definitions_by_key

@@ -10,7 +10,7 @@ import httpx2
 
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services.missions import create_mission
+from missionctl.services.usecases.missions import create_mission
 from tests.web.conftest import LiveApp
 from tests.web.support import HTMX, Message, messages, start_steps, wait_for_run
 

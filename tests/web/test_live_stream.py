@@ -12,10 +12,11 @@ from sqlalchemy import text
 
 from missionctl.eventlog import Broadcaster, EventRecord, NewEvent, append, pending_events
 from missionctl.schemas.dashboard import EventBatch
-from missionctl.services import ServiceContext, dashboard
-from missionctl.services.artifacts import read_artifacts
-from missionctl.services.dashboard import events as events_module
-from missionctl.services.runs import read_run
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases.artifacts import read_artifacts
+from missionctl.services.usecases.dashboard import events as events_module
+from missionctl.services.usecases.runs import read_run
 from tests.web.conftest import LiveApp
 from tests.web.support import (
     HTMX,

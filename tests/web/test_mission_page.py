@@ -10,8 +10,8 @@ from missionctl.errors import LLMUnavailable
 from missionctl.planning import PlanningInput
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
 from tests.web.support import (
     ACTOR,
     HTMX,

@@ -8,7 +8,7 @@ import pytest
 
 from missionctl.domain.states import MISSION, RUN, STEP_RUN
 from missionctl.services import ServiceContext
-from missionctl.services.controls import engage_emergency_stop
+from missionctl.services.usecases.controls import engage_emergency_stop
 from missionctl.web.states import STATE_WORDS, mission_state, shown_state, state_label
 from tests.web.support import HTMX, planned_mission, start_steps, wait_for_run
 

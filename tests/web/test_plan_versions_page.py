@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from missionctl.db.models import Run
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
 from tests.support.auth import bearer_headers
 from tests.web.support import ACTOR, HTMX, planned_mission, wait_for_run
 

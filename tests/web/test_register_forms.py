@@ -5,7 +5,8 @@ import re
 
 import httpx2
 
-from missionctl.services import ServiceContext, decision_log, risk_register
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import decision_log, risk_register
 from tests.web.support import HTMX, planned_mission
 
 

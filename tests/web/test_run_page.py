@@ -13,10 +13,10 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.schemas.dashboard import EventItem
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import list_approvals
-from missionctl.services.artifacts import read_artifacts
-from missionctl.services.runs import start_run
-from missionctl.services.workflows import create_workflow
+from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.artifacts import read_artifacts
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.web.audit import audit_lines
 from tests.web.support import ACTOR, HTMX, wait_for_run
 

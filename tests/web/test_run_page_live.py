@@ -12,8 +12,8 @@ import httpx2
 import pytest
 
 from missionctl.domain.access import Role
-from missionctl.services import dashboard
-from missionctl.services.runs import cancel_run
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases.runs import cancel_run
 from missionctl.web import sse
 from tests.support.auth import bearer_headers
 from tests.web.conftest import LiveApp

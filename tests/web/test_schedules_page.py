@@ -8,8 +8,8 @@ import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.scheduler import fire_due
-from missionctl.services.schedules import list_schedules
+from missionctl.services.usecases.scheduler import fire_due
+from missionctl.services.usecases.schedules import list_schedules
 from tests.engine.helpers import wait_for_run
 from tests.schedules.helpers import every_minute, minute, saved_workflow
 from tests.support.auth import bearer_headers

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from missionctl.db.base import Base
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.artifacts import read_artifacts
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.artifacts import read_artifacts
 from missionctl.settings import Settings
 from tests.web.conftest import LiveApp
 from tests.web.support import HTMX, Message, messages, start_steps, wait_for_run

@@ -9,7 +9,7 @@ from missionctl.db.models import Mission, Plan, Workflow
 from missionctl.domain.access import Role
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.runs import read_run, start_run
+from missionctl.services.usecases.runs import read_run, start_run
 from tests.support.auth import bearer_headers
 
 TASKS = [

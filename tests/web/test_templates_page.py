@@ -12,8 +12,8 @@ import httpx2
 
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.approvals import decide_approval, list_approvals
-from missionctl.services.missions import read_missions
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
+from missionctl.services.usecases.missions import read_missions
 from tests.support.auth import bearer_headers
 
 SOP_FORM = {"input.goal": "Add CSV export to the reports page", "input.approver": "alice"}

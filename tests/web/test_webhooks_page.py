@@ -9,7 +9,7 @@ import pytest
 from missionctl.domain.access import Role
 from missionctl.security.signing import SIGNATURE_HEADER, verify
 from missionctl.services import ServiceContext
-from missionctl.services import webhooks as hooks
+from missionctl.services.usecases import webhooks as hooks
 from missionctl.settings import HttpAgentSettings, Settings
 from tests.support.auth import bearer_headers
 from tests.webhooks.receiver import receiving

@@ -10,8 +10,9 @@ from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.access import Role
 from missionctl.domain.workers import EngineState, HeartbeatReport, HeldStep, WorkerKind
-from missionctl.services import ServiceContext, workers
-from missionctl.services.audit import read_event_page
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import workers
+from missionctl.services.usecases.audit import read_event_page
 from tests.support.auth import bearer_headers
 from tests.web.support import HTMX
 

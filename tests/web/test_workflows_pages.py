@@ -11,8 +11,8 @@ from sqlalchemy import select
 from missionctl.db.models import Run
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
-from missionctl.services.runs import read_run
-from missionctl.services.workflows import list_workflows, read_workflow_versions
+from missionctl.services.usecases.runs import read_run
+from missionctl.services.usecases.workflows import list_workflows, read_workflow_versions
 from missionctl.web.routes.workflows import EXAMPLE
 from tests.support.auth import bearer_headers
 from tests.web.support import HTMX

@@ -21,11 +21,11 @@ from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.webhooks import WebhookCreate, WebhookUpdate
 from missionctl.security.signing import SIGNATURE_HEADER, sign, verify
 from missionctl.services import ServiceContext
-from missionctl.services import webhook_sender as sender
-from missionctl.services import webhooks as hooks
-from missionctl.services.audit import read_event_page
 from missionctl.services.followers import WEBHOOK_OUTBOX, catch_up, following
-from missionctl.services.webhook_sender import (
+from missionctl.services.usecases import webhook_sender as sender
+from missionctl.services.usecases import webhooks as hooks
+from missionctl.services.usecases.audit import read_event_page
+from missionctl.services.usecases.webhook_sender import (
     dispatch_due,
     redeliver,
     send_test,

@@ -12,7 +12,7 @@ from missionctl.domain.webhooks import SUBSCRIBABLE
 from missionctl.eventlog import NewEvent, append
 from missionctl.schemas.webhooks import EventType
 from missionctl.security.signing import SIGNATURE_HEADER, verify
-from missionctl.services.audit import read_event_page
+from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings, WebhookSettings
 from tests.support.auth import bearer_headers
 from tests.webhooks.receiver import receiving

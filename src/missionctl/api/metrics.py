@@ -33,8 +33,8 @@ from missionctl.schemas.health import FollowerRead
 from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
 from missionctl.services.followers import follower_lags
-from missionctl.services.health import StatusCounts, count_by_status
-from missionctl.services.workers import count_alive_workers
+from missionctl.services.usecases.health import StatusCounts, count_by_status
+from missionctl.services.usecases.workers import count_alive_workers
 from missionctl.settings import split_address
 
 log = logging.getLogger(__name__)

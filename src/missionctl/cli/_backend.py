@@ -111,8 +111,8 @@ if TYPE_CHECKING:
         WorkflowSummary,
     )
     from missionctl.services import ServiceContext
-    from missionctl.services.pricing import PriceRead, PriceSet
-    from missionctl.services.workflow_checks import Syntax
+    from missionctl.services.usecases.pricing import PriceRead, PriceSet
+    from missionctl.services.usecases.workflow_checks import Syntax
 
 # Working on the local database directly is acting as the system itself (ADR 0010).
 LOCAL_ACTOR = "system"
@@ -413,7 +413,7 @@ class LocalMissionControl:
 
     def create_mission(self, data: MissionCreate) -> MissionRead:
         """See ``MissionControl``."""
-        from missionctl.services import missions
+        from missionctl.services.usecases import missions
 
         return self.call(lambda ctx: missions.create_mission(ctx, data=data, actor=LOCAL_ACTOR))
 
@@ -422,7 +422,7 @@ class LocalMissionControl:
     ) -> MissionPage:
         """See ``MissionControl``."""
         from missionctl.domain.states import MissionStatus
-        from missionctl.services import missions
+        from missionctl.services.usecases import missions
 
         state = None if status is None else MissionStatus(status)
         return self.call(
@@ -431,7 +431,7 @@ class LocalMissionControl:
 
     def read_mission(self, mission_id: uuid.UUID) -> MissionRead:
         """See ``MissionControl``."""
-        from missionctl.services import missions
+        from missionctl.services.usecases import missions
 
         return self.call(lambda ctx: missions.read_mission(ctx, mission_id=mission_id))
 
@@ -441,8 +441,8 @@ class LocalMissionControl:
         """See ``MissionControl``; the planner is the one the local settings choose."""
 
         async def plan(ctx: ServiceContext) -> PlanRead | ClarificationRead:
-            from missionctl.services.plans import plan_again
-            from missionctl.services.runtime import open_runtime
+            from missionctl.services.runtime.composition import open_runtime
+            from missionctl.services.usecases.plans import plan_again
 
             async with open_runtime(ctx.settings) as runtime:
                 return await plan_again(
@@ -461,8 +461,8 @@ class LocalMissionControl:
         """See ``MissionControl``; the planner is the one the local settings choose."""
 
         async def answer(ctx: ServiceContext) -> PlanRead | ClarificationRead:
-            from missionctl.services.plans import answer_questions
-            from missionctl.services.runtime import open_runtime
+            from missionctl.services.runtime.composition import open_runtime
+            from missionctl.services.usecases.plans import answer_questions
 
             async with open_runtime(ctx.settings) as runtime:
                 return await answer_questions(
@@ -477,19 +477,19 @@ class LocalMissionControl:
 
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
         """See ``MissionControl``."""
-        from missionctl.services.plans import read_plan
+        from missionctl.services.usecases.plans import read_plan
 
         return self.call(lambda ctx: read_plan(ctx, mission_id=mission_id, version=version))
 
     def plan_versions(self, mission_id: uuid.UUID) -> list[PlanVersionRead]:
         """See ``MissionControl``."""
-        from missionctl.services.plans import list_plan_versions
+        from missionctl.services.usecases.plans import list_plan_versions
 
         return self.call(lambda ctx: list_plan_versions(ctx, mission_id=mission_id))
 
     def compare_plans(self, mission_id: uuid.UUID, *, version: int, base: int) -> PlanDiffRead:
         """See ``MissionControl``."""
-        from missionctl.services.plans import compare_plans
+        from missionctl.services.usecases.plans import compare_plans
 
         return self.call(
             lambda ctx: compare_plans(ctx, mission_id=mission_id, base=base, target=version)
@@ -499,7 +499,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
 
         async def newest(ctx: ServiceContext) -> PlanRead | None:
-            from missionctl.services.plans import read_plan
+            from missionctl.services.usecases.plans import read_plan
 
             try:
                 return await read_plan(ctx, mission_id=mission_id)
@@ -510,7 +510,7 @@ class LocalMissionControl:
 
     def run_mission(self, mission_id: uuid.UUID) -> RunRead:
         """See ``MissionControl``."""
-        from missionctl.services.plans import run_mission
+        from missionctl.services.usecases.plans import run_mission
 
         return self.call(
             lambda ctx: run_mission(ctx, mission_id=mission_id, actor=LOCAL_ACTOR, trigger="cli")
@@ -518,7 +518,7 @@ class LocalMissionControl:
 
     def mission_trace(self, mission_id: uuid.UUID, plan_version: int | None) -> TraceMapRead:
         """See ``MissionControl``: the map ``GET /api/v1/missions/{id}/trace`` returns."""
-        from missionctl.services.tracemap import read_trace, to_trace_read
+        from missionctl.services.usecases.tracemap import read_trace, to_trace_read
 
         trace = self.call(
             lambda ctx: read_trace(ctx, mission_id=mission_id, plan_version=plan_version)
@@ -530,7 +530,7 @@ class LocalMissionControl:
     ) -> MissionDiagramsRead:
         """See ``MissionControl``: what ``GET /api/v1/missions/{id}/diagrams`` returns."""
         from missionctl.schemas.diagrams import diagrams_read
-        from missionctl.services.diagrams import read_diagrams
+        from missionctl.services.usecases.diagrams import read_diagrams
 
         drawn = self.call(
             lambda ctx: read_diagrams(ctx, mission_id=mission_id, plan_version=plan_version)
@@ -539,7 +539,7 @@ class LocalMissionControl:
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         """See ``MissionControl``: the same zip as ``GET /api/v1/missions/{id}/pack``."""
-        from missionctl.services.packs import build_pack, pack_zip
+        from missionctl.services.usecases.packs import build_pack, pack_zip
 
         pack = self.call(
             lambda ctx: build_pack(ctx, mission_id=mission_id, plan_version=plan_version)
@@ -552,8 +552,8 @@ class LocalMissionControl:
         """See ``MissionControl``: from one reading of the mission, by the local model if any."""
 
         async def generate(ctx: ServiceContext) -> list[DocumentRead]:
-            from missionctl.services.documents import generate_documents
-            from missionctl.services.runtime import open_runtime
+            from missionctl.services.runtime.composition import open_runtime
+            from missionctl.services.usecases.documents import generate_documents
 
             async with open_runtime(ctx.settings) as runtime:
                 return await generate_documents(
@@ -564,7 +564,7 @@ class LocalMissionControl:
 
     def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]:
         """See ``MissionControl``."""
-        from missionctl.services.documents import list_documents
+        from missionctl.services.usecases.documents import list_documents
 
         return self.call(lambda ctx: list_documents(ctx, mission_id=mission_id))
 
@@ -572,7 +572,7 @@ class LocalMissionControl:
         self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
     ) -> DocumentRead:
         """See ``MissionControl``."""
-        from missionctl.services.documents import read_document
+        from missionctl.services.usecases.documents import read_document
 
         return self.call(
             lambda ctx: read_document(ctx, mission_id=mission_id, kind=kind, version=version)
@@ -582,7 +582,7 @@ class LocalMissionControl:
         self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
     ) -> DocumentCompareRead:
         """See ``MissionControl``."""
-        from missionctl.services.documents import compare_documents
+        from missionctl.services.usecases.documents import compare_documents
 
         return self.call(
             lambda ctx: compare_documents(
@@ -594,7 +594,7 @@ class LocalMissionControl:
         self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
     ) -> bytes:
         """See ``MissionControl``: the same bytes as the API's export."""
-        from missionctl.services.documents import export_document
+        from missionctl.services.usecases.documents import export_document
 
         exported = self.call(
             lambda ctx: export_document(
@@ -605,7 +605,7 @@ class LocalMissionControl:
 
     def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
         """See ``MissionControl``."""
-        from missionctl.services.dashboard import runs
+        from missionctl.services.usecases.dashboard import runs
 
         return self.call(
             lambda ctx: runs.read_runs(ctx, filters=filters, limit=limit, cursor=cursor)
@@ -613,19 +613,19 @@ class LocalMissionControl:
 
     def read_run(self, run_id: uuid.UUID) -> RunRead:
         """See ``MissionControl``."""
-        from missionctl.services import runs
+        from missionctl.services.usecases import runs
 
         return self.call(lambda ctx: runs.read_run(ctx, run_id=run_id))
 
     def cancel_run(self, run_id: uuid.UUID) -> RunRead:
         """See ``MissionControl``."""
-        from missionctl.services import runs
+        from missionctl.services.usecases import runs
 
         return self.call(lambda ctx: runs.cancel_run(ctx, run_id=run_id, actor=LOCAL_ACTOR))
 
     def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead:
         """See ``MissionControl``."""
-        from missionctl.services import runs
+        from missionctl.services.usecases import runs
 
         return self.call(
             lambda ctx: runs.retry_step(ctx, run_id=run_id, step_id=step_id, actor=LOCAL_ACTOR)
@@ -633,7 +633,7 @@ class LocalMissionControl:
 
     def rerun(self, run_id: uuid.UUID, *, from_step: str | None = None) -> RunRead:
         """See ``MissionControl``."""
-        from missionctl.services import runs
+        from missionctl.services.usecases import runs
 
         return self.call(
             lambda ctx: runs.rerun_from_failure(
@@ -643,13 +643,13 @@ class LocalMissionControl:
 
     def run_state(self, run_id: uuid.UUID, *, at: int | None) -> RunStateRead:
         """See ``MissionControl``: the run as of the event with seq ``at`` (its last: None)."""
-        from missionctl.services.replay import read_run_state
+        from missionctl.services.usecases.replay import read_run_state
 
         return self.call(lambda ctx: read_run_state(ctx, run_id=run_id, at=at))
 
     def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
         """See ``MissionControl``: the page the API's ``/runs/{id}/events`` would send."""
-        from missionctl.services.audit import read_run_event_page
+        from missionctl.services.usecases.audit import read_run_event_page
 
         return self.call(
             lambda ctx: read_run_event_page(ctx, run_id=run_id, after=after, limit=limit)
@@ -666,7 +666,7 @@ class LocalMissionControl:
         cursor: str | None,
     ) -> SearchPage:
         """See ``MissionControl``."""
-        from missionctl.services import search
+        from missionctl.services.usecases import search
 
         return self.call(
             lambda ctx: search.search(
@@ -684,7 +684,7 @@ class LocalMissionControl:
         self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
     ) -> MemoryPage:
         """See ``MissionControl``."""
-        from missionctl.services import memory
+        from missionctl.services.usecases import memory
 
         return self.call(
             lambda ctx: memory.search_memory(ctx, q=q, kind=kind, limit=limit, cursor=cursor)
@@ -692,14 +692,14 @@ class LocalMissionControl:
 
     def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]:
         """See ``MissionControl``."""
-        from missionctl.services import memory_recall
+        from missionctl.services.usecases import memory_recall
 
         return self.call(lambda ctx: memory_recall.similar_missions(ctx, mission_id=mission_id))
 
     def search_palette(self, q: str, *, limit: int) -> PalettePage:
         """See ``MissionControl``; locally as the system, which may take every action."""
         from missionctl.domain.access import Identity, Role
-        from missionctl.services import palette
+        from missionctl.services.usecases import palette
 
         system = Identity(actor=LOCAL_ACTOR, user_name=LOCAL_ACTOR, role=Role.ADMIN)
         return self.call(lambda ctx: palette.search_palette(ctx, who=system, q=q, limit=limit))
@@ -708,7 +708,7 @@ class LocalMissionControl:
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
     ) -> EventFeedPage:
         """See ``MissionControl``: the page ``GET /api/v1/events`` would send."""
-        from missionctl.services.event_feed import read_event_feed
+        from missionctl.services.usecases.event_feed import read_event_feed
 
         return self.call(
             lambda ctx: read_event_feed(
@@ -718,7 +718,7 @@ class LocalMissionControl:
 
     def search_runs(self, filters: AuditRunFilters, *, limit: int, cursor: str | None) -> RunPage:
         """See ``MissionControl``: the page ``GET /api/v1/audit/runs`` would send."""
-        from missionctl.services.event_feed import search_runs
+        from missionctl.services.usecases.event_feed import search_runs
 
         return self.call(lambda ctx: search_runs(ctx, filters=filters, limit=limit, cursor=cursor))
 
@@ -731,7 +731,7 @@ class LocalMissionControl:
     ) -> None:
         """See ``MissionControl``: the body ``GET /api/v1/audit/export`` would stream."""
         from missionctl.schemas.events import AuditRunFilters, EventFilters
-        from missionctl.services import event_feed
+        from missionctl.services.usecases import event_feed
 
         async def export(ctx: ServiceContext) -> None:
             if isinstance(filters, EventFilters):
@@ -746,7 +746,7 @@ class LocalMissionControl:
 
     def head_seq(self) -> int:
         """See ``MissionControl``."""
-        from missionctl.services.dashboard import read_head_seq
+        from missionctl.services.usecases.dashboard import read_head_seq
 
         return self.call(read_head_seq)
 
@@ -754,8 +754,8 @@ class LocalMissionControl:
         self, filters: EventFilters, *, after: int, emit: Callable[[EventFeedItem], object]
     ) -> None:
         """See ``MissionControl``: what ``GET /api/v1/events/stream`` follows, in this process."""
-        from missionctl.services.dashboard import follow_events
-        from missionctl.services.event_feed import to_feed_item
+        from missionctl.services.usecases.dashboard import follow_events
+        from missionctl.services.usecases.event_feed import to_feed_item
 
         async def follow(ctx: ServiceContext) -> None:
             async for batch in follow_events(ctx, after_seq=after, filters=filters):
@@ -766,7 +766,7 @@ class LocalMissionControl:
 
     def health_summary(self) -> HealthSummaryRead:
         """See ``MissionControl``: the figures read now (the server keeps them a second)."""
-        from missionctl.services.health import read_health_summary
+        from missionctl.services.usecases.health import read_health_summary
 
         return self.call(read_health_summary)
 
@@ -778,20 +778,20 @@ class LocalMissionControl:
 
     def list_workers(self) -> list[WorkerRead]:
         """See ``MissionControl``."""
-        from missionctl.services.workers import list_workers
+        from missionctl.services.usecases.workers import list_workers
 
         return self.call(list_workers)
 
     def read_worker(self, worker_id: uuid.UUID) -> WorkerDetail:
         """See ``MissionControl``."""
-        from missionctl.services import workers
+        from missionctl.services.usecases import workers
 
         return self.call(lambda ctx: workers.read_worker(ctx, worker_id=worker_id))
 
     def command_worker(self, worker_id: uuid.UUID, command: str) -> WorkerDetail:
         """See ``MissionControl``."""
         from missionctl.domain.workers import WorkerCommand
-        from missionctl.services import workers
+        from missionctl.services.usecases import workers
 
         return self.call(
             lambda ctx: workers.command_worker(
@@ -801,7 +801,7 @@ class LocalMissionControl:
 
     def scale_worker(self, worker_id: uuid.UUID, concurrency: int) -> WorkerDetail:
         """See ``MissionControl``."""
-        from missionctl.services import workers
+        from missionctl.services.usecases import workers
 
         return self.call(
             lambda ctx: workers.set_concurrency(
@@ -816,7 +816,7 @@ class LocalMissionControl:
             from missionctl.cli._live import execute_live
             from missionctl.engine.hooks import write_report_when_run_ends
             from missionctl.engine.worker import Engine, EngineConfig
-            from missionctl.services.runtime import open_runtime
+            from missionctl.services.runtime.composition import open_runtime
 
             async with open_runtime(ctx.settings) as runtime:
                 engine = Engine(
@@ -831,55 +831,55 @@ class LocalMissionControl:
 
     def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]:
         """See ``MissionControl``."""
-        from missionctl.services.artifacts import read_artifacts
+        from missionctl.services.usecases.artifacts import read_artifacts
 
         return self.call(lambda ctx: read_artifacts(ctx, run_id=run_id))
 
     def mission_artifacts(self, mission_id: uuid.UUID) -> list[ArtifactRead]:
         """See ``MissionControl``."""
-        from missionctl.services.artifacts import read_artifacts
+        from missionctl.services.usecases.artifacts import read_artifacts
 
         return self.call(lambda ctx: read_artifacts(ctx, mission_id=mission_id))
 
     def read_artifact(self, artifact_id: uuid.UUID) -> ArtifactRead:
         """See ``MissionControl``."""
-        from missionctl.services.artifacts import read_artifact
+        from missionctl.services.usecases.artifacts import read_artifact
 
         return self.call(lambda ctx: read_artifact(ctx, artifact_id=artifact_id))
 
     def artifact_content(self, artifact_id: uuid.UUID) -> bytes:
         """See ``MissionControl``."""
-        from missionctl.services.artifacts import read_artifact_content
+        from missionctl.services.usecases.artifacts import read_artifact_content
 
         return self.call(lambda ctx: read_artifact_content(ctx, artifact_id=artifact_id))[1]
 
     def run_report(self, run_id: uuid.UUID) -> RunReport:
         """See ``MissionControl``."""
-        from missionctl.services.reports import build_run_report
+        from missionctl.services.usecases.reports import build_run_report
 
         return self.call(lambda ctx: build_run_report(ctx, run_id=run_id))
 
     def run_report_markdown(self, run_id: uuid.UUID) -> str:
         """See ``MissionControl``: the same rendering as the API's ``format=markdown``."""
-        from missionctl.services.reports import render_report_markdown
+        from missionctl.services.usecases.reports import render_report_markdown
 
         return render_report_markdown(self.run_report(run_id))
 
     def run_report_pdf(self, run_id: uuid.UUID) -> bytes:
         """See ``MissionControl``: the same drawing as the API's ``format=pdf``."""
-        from missionctl.services.reports import render_report_pdf
+        from missionctl.services.usecases.reports import render_report_pdf
 
         return render_report_pdf(self.run_report(run_id))
 
     def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
         """See ``MissionControl``."""
-        from missionctl.services import workflows
+        from missionctl.services.usecases import workflows
 
         return self.call(lambda ctx: workflows.list_workflows(ctx, include_plans=include_plans))
 
     def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead:
         """See ``MissionControl``."""
-        from missionctl.services import workflows
+        from missionctl.services.usecases import workflows
 
         return self.call(
             lambda ctx: workflows.save_workflow(
@@ -889,7 +889,7 @@ class LocalMissionControl:
 
     def check_workflow(self, text: str, syntax: Syntax) -> WorkflowCheckRead:
         """See ``MissionControl``; needs no database (gates are judged without allow-list)."""
-        from missionctl.services import workflows
+        from missionctl.services.usecases import workflows
 
         return workflows.validate_workflow(text, syntax=syntax)
 
@@ -903,7 +903,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
 
         async def read(ctx: ServiceContext) -> WorkflowRead | None:
-            from missionctl.services import workflows
+            from missionctl.services.usecases import workflows
 
             try:
                 return await workflows.read_workflow(ctx, workflow_id=workflow_id)
@@ -914,7 +914,7 @@ class LocalMissionControl:
 
     def workflow_by_name(self, name: str, version: int | None) -> WorkflowRead:
         """See ``MissionControl``."""
-        from missionctl.services import workflows
+        from missionctl.services.usecases import workflows
 
         return self.call(
             lambda ctx: workflows.read_workflow_by_name(ctx, name=name, version=version)
@@ -924,7 +924,7 @@ class LocalMissionControl:
         """See ``MissionControl``."""
 
         async def read(ctx: ServiceContext) -> WorkflowRead | None:
-            from missionctl.services import workflows
+            from missionctl.services.usecases import workflows
 
             try:
                 return await workflows.read_workflow_by_name(ctx, name=name)
@@ -935,13 +935,13 @@ class LocalMissionControl:
 
     def workflow_versions(self, name: str) -> list[WorkflowSummary]:
         """See ``MissionControl``."""
-        from missionctl.services import workflows
+        from missionctl.services.usecases import workflows
 
         return self.call(lambda ctx: workflows.read_workflow_versions(ctx, name=name))
 
     def run_workflow(self, workflow_id: uuid.UUID, data: WorkflowRunCreate) -> RunRead:
         """See ``MissionControl``."""
-        from missionctl.services import workflows
+        from missionctl.services.usecases import workflows
 
         return self.call(
             lambda ctx: workflows.run_workflow(
@@ -953,7 +953,7 @@ class LocalMissionControl:
         self, *, state: ApprovalState, run_id: uuid.UUID | None, limit: int
     ) -> list[ApprovalRead]:
         """See ``MissionControl``."""
-        from missionctl.services import approvals
+        from missionctl.services.usecases import approvals
 
         return self.call(
             lambda ctx: approvals.list_approvals(ctx, state=state, run_id=run_id, limit=limit)
@@ -961,7 +961,7 @@ class LocalMissionControl:
 
     def read_approval(self, ref: uuid.UUID) -> ApprovalRead:
         """See ``MissionControl``."""
-        from missionctl.services import approvals
+        from missionctl.services.usecases import approvals
 
         return self.call(lambda ctx: approvals.read_approval(ctx, ref=ref))
 
@@ -982,7 +982,7 @@ class LocalMissionControl:
         refuses: the refusal then says to use ``--as``.
         """
         from missionctl.domain.access import Permission
-        from missionctl.services import approvals, identity
+        from missionctl.services.usecases import approvals, identity
 
         async def decide(ctx: ServiceContext) -> ApprovalRead:
             actor, user, admin = LOCAL_ACTOR, None, False
@@ -1015,13 +1015,13 @@ class LocalMissionControl:
 
     def read_controls(self) -> ControlsRead:
         """See ``MissionControl``."""
-        from missionctl.services import controls
+        from missionctl.services.usecases import controls
 
         return self.call(controls.read_controls)
 
     def engage_stop(self, reason: str) -> EmergencyStopResult:
         """See ``MissionControl``."""
-        from missionctl.services import controls
+        from missionctl.services.usecases import controls
 
         return self.call(
             lambda ctx: controls.engage_emergency_stop(ctx, actor=LOCAL_ACTOR, reason=reason)
@@ -1029,7 +1029,7 @@ class LocalMissionControl:
 
     def release_stop(self, reason: str) -> ControlsRead:
         """See ``MissionControl``."""
-        from missionctl.services import controls
+        from missionctl.services.usecases import controls
 
         return self.call(
             lambda ctx: controls.release_emergency_stop(ctx, actor=LOCAL_ACTOR, reason=reason)
@@ -1037,13 +1037,13 @@ class LocalMissionControl:
 
     def list_agents(self) -> list[AgentRead]:
         """See ``MissionControl``."""
-        from missionctl.services import agents
+        from missionctl.services.usecases import agents
 
         return self.call(agents.list_agents)
 
     def update_agent(self, name: str, data: AgentUpdate) -> AgentRead:
         """See ``MissionControl``."""
-        from missionctl.services import agents
+        from missionctl.services.usecases import agents
 
         return self.call(
             lambda ctx: agents.update_agent(ctx, name=name, data=data, actor=LOCAL_ACTOR)
@@ -1051,13 +1051,13 @@ class LocalMissionControl:
 
     def agent_utilisation(self, window: UtilisationWindow) -> UtilisationRead:
         """See ``MissionControl``."""
-        from missionctl.services import utilisation
+        from missionctl.services.usecases import utilisation
 
         return self.call(lambda ctx: utilisation.read_utilisation(ctx, window=window))
 
     def list_prices(self) -> list[PriceRead]:
         """See ``MissionControl``: with the locally configured model."""
-        from missionctl.services import pricing
+        from missionctl.services.usecases import pricing
 
         return self.call(
             lambda ctx: pricing.list_prices(ctx, configured_model=ctx.settings.llm.model)
@@ -1065,19 +1065,19 @@ class LocalMissionControl:
 
     def read_price(self, model: str) -> PriceRead:
         """See ``MissionControl``."""
-        from missionctl.services import pricing
+        from missionctl.services.usecases import pricing
 
         return self.call(lambda ctx: pricing.read_price(ctx, model=model))
 
     def set_price(self, data: PriceSet) -> PriceRead:
         """See ``MissionControl``."""
-        from missionctl.services import pricing
+        from missionctl.services.usecases import pricing
 
         return self.call(lambda ctx: pricing.set_price(ctx, data=data, actor=LOCAL_ACTOR))
 
     def read_costs(self, query: CostQuery) -> CostBreakdown:
         """See ``MissionControl``."""
-        from missionctl.services import costs
+        from missionctl.services.usecases import costs
 
         return self.call(lambda ctx: costs.read_costs(ctx, query=query))
 
@@ -1085,7 +1085,7 @@ class LocalMissionControl:
         self, endpoint: AnalyticsEndpoint, params: dict[str, str]
     ) -> AnalyticsAnswer:
         """See ``MissionControl``; the parameters are checked as the route checks them."""
-        from missionctl.services import analytics, anomalies
+        from missionctl.services.usecases import analytics, anomalies
 
         async def read(ctx: ServiceContext) -> AnalyticsAnswer:
             if endpoint == "definitions":
@@ -1111,10 +1111,10 @@ class LocalMissionControl:
 
     def read_insights(self, params: dict[str, str]) -> InsightsAnswer:
         """See ``MissionControl``: by the configured model, as the server would write them."""
-        from missionctl.services import analytics, insights
+        from missionctl.services.usecases import analytics, insights
 
         async def read(ctx: ServiceContext) -> InsightsAnswer:
-            from missionctl.services.runtime import open_runtime
+            from missionctl.services.runtime.composition import open_runtime
 
             query = analytics.parse_query(
                 since=params.get("since"), until=params.get("until"), segment=params.get("segment")
@@ -1126,13 +1126,13 @@ class LocalMissionControl:
 
     def list_users(self) -> list[UserRead]:
         """See ``MissionControl``."""
-        from missionctl.services import identity
+        from missionctl.services.usecases import identity
 
         return self.call(identity.list_users)
 
     def create_user(self, data: UserCreate) -> UserRead:
         """See ``MissionControl``."""
-        from missionctl.services import identity
+        from missionctl.services.usecases import identity
 
         return self.call(
             renaming_problems(
@@ -1142,7 +1142,7 @@ class LocalMissionControl:
 
     def set_role(self, name: str, role: Role) -> UserRead:
         """See ``MissionControl``."""
-        from missionctl.services import identity
+        from missionctl.services.usecases import identity
 
         return self.call(
             lambda ctx: identity.set_role(ctx, name=name, role=role, actor=LOCAL_ACTOR)
@@ -1150,13 +1150,13 @@ class LocalMissionControl:
 
     def disable_user(self, name: str) -> UserRead:
         """See ``MissionControl``."""
-        from missionctl.services import identity
+        from missionctl.services.usecases import identity
 
         return self.call(lambda ctx: identity.disable_user(ctx, name=name, actor=LOCAL_ACTOR))
 
     def list_tokens(self, user_name: str | None) -> list[TokenRead]:
         """See ``MissionControl``."""
-        from missionctl.services import identity
+        from missionctl.services.usecases import identity
 
         return self.call(lambda ctx: identity.list_tokens(ctx, user_name=user_name))
 
@@ -1168,7 +1168,7 @@ class LocalMissionControl:
 
         from pydantic import SecretStr
 
-        from missionctl.services import identity
+        from missionctl.services.usecases import identity
 
         expires_in = None if expires_in_days is None else timedelta(days=expires_in_days)
         token, secret = self.call(
@@ -1188,19 +1188,19 @@ class LocalMissionControl:
 
     def revoke_token(self, name: str) -> TokenRead:
         """See ``MissionControl``."""
-        from missionctl.services import identity
+        from missionctl.services.usecases import identity
 
         return self.call(lambda ctx: identity.revoke_token(ctx, name=name, actor=LOCAL_ACTOR))
 
     def list_decisions(self, mission_id: uuid.UUID) -> list[DecisionRead]:
         """See ``MissionControl``."""
-        from missionctl.services import decision_log
+        from missionctl.services.usecases import decision_log
 
         return self.call(lambda ctx: decision_log.list_decisions(ctx, mission_id=mission_id))
 
     def add_decision(self, mission_id: uuid.UUID, data: DecisionCreate) -> DecisionRead:
         """See ``MissionControl``."""
-        from missionctl.services import decision_log
+        from missionctl.services.usecases import decision_log
 
         return self.call(
             lambda ctx: decision_log.add_decision(
@@ -1212,7 +1212,7 @@ class LocalMissionControl:
         self, mission_id: uuid.UUID, decision_id: uuid.UUID, edit: DecisionEdit
     ) -> DecisionRead:
         """See ``MissionControl``."""
-        from missionctl.services import decision_log
+        from missionctl.services.usecases import decision_log
 
         return self.call(
             lambda ctx: decision_log.edit_decision(
@@ -1222,20 +1222,20 @@ class LocalMissionControl:
 
     def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
         """See ``MissionControl``."""
-        from missionctl.services import decision_export
+        from missionctl.services.usecases import decision_export
 
         files = self.call(lambda ctx: decision_export.adr_files(ctx, mission_id=mission_id))
         return [(file.name, file.text) for file in files]
 
     def read_risks(self, mission_id: uuid.UUID) -> RiskRegister:
         """See ``MissionControl``."""
-        from missionctl.services import risk_register
+        from missionctl.services.usecases import risk_register
 
         return self.call(lambda ctx: risk_register.read_register(ctx, mission_id=mission_id))
 
     def add_risk(self, mission_id: uuid.UUID, data: RiskCreate) -> RiskRead:
         """See ``MissionControl``."""
-        from missionctl.services import risk_register
+        from missionctl.services.usecases import risk_register
 
         return self.call(
             lambda ctx: risk_register.add_risk(
@@ -1245,7 +1245,7 @@ class LocalMissionControl:
 
     def edit_risk(self, mission_id: uuid.UUID, risk_id: uuid.UUID, edit: RiskEdit) -> RiskRead:
         """See ``MissionControl``."""
-        from missionctl.services import risk_register
+        from missionctl.services.usecases import risk_register
 
         return self.call(
             lambda ctx: risk_register.edit_risk(
@@ -1255,25 +1255,25 @@ class LocalMissionControl:
 
     def create_webhook(self, data: WebhookCreate) -> WebhookCreated:
         """See ``MissionControl``."""
-        from missionctl.services import webhooks
+        from missionctl.services.usecases import webhooks
 
         return self.call(lambda ctx: webhooks.create_webhook(ctx, data=data, actor=LOCAL_ACTOR))
 
     def list_webhooks(self) -> list[WebhookRead]:
         """See ``MissionControl``."""
-        from missionctl.services import webhooks
+        from missionctl.services.usecases import webhooks
 
         return self.call(webhooks.list_webhooks)
 
     def read_webhook(self, webhook_id: uuid.UUID) -> WebhookRead:
         """See ``MissionControl``."""
-        from missionctl.services import webhooks
+        from missionctl.services.usecases import webhooks
 
         return self.call(lambda ctx: webhooks.read_webhook(ctx, webhook_id=webhook_id))
 
     def update_webhook(self, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead:
         """See ``MissionControl``."""
-        from missionctl.services import webhooks
+        from missionctl.services.usecases import webhooks
 
         return self.call(
             lambda ctx: webhooks.update_webhook(
@@ -1283,7 +1283,7 @@ class LocalMissionControl:
 
     def delete_webhook(self, webhook_id: uuid.UUID) -> None:
         """See ``MissionControl``."""
-        from missionctl.services import webhooks
+        from missionctl.services.usecases import webhooks
 
         self.call(
             lambda ctx: webhooks.delete_webhook(ctx, webhook_id=webhook_id, actor=LOCAL_ACTOR)
@@ -1291,7 +1291,7 @@ class LocalMissionControl:
 
     def webhook_deliveries(self, webhook_id: uuid.UUID, *, limit: int) -> list[DeliveryRead]:
         """See ``MissionControl``."""
-        from missionctl.services import webhooks
+        from missionctl.services.usecases import webhooks
 
         return self.call(
             lambda ctx: webhooks.list_deliveries(ctx, webhook_id=webhook_id, limit=limit)
@@ -1300,7 +1300,7 @@ class LocalMissionControl:
     def redeliver(self, delivery_id: uuid.UUID) -> DeliveryRead:
         """See ``MissionControl``: sent from this process, signed here."""
         from missionctl.security.signing import sign
-        from missionctl.services import webhook_sender
+        from missionctl.services.usecases import webhook_sender
 
         return self.call(
             lambda ctx: webhook_sender.redeliver(
@@ -1311,7 +1311,7 @@ class LocalMissionControl:
     def test_webhook(self, webhook_id: uuid.UUID) -> DeliveryRead:
         """See ``MissionControl``: sent from this process, signed here."""
         from missionctl.security.signing import sign
-        from missionctl.services import webhook_sender
+        from missionctl.services.usecases import webhook_sender
 
         return self.call(
             lambda ctx: webhook_sender.send_test(
@@ -1322,25 +1322,25 @@ class LocalMissionControl:
     # Schedules (ADR 0059)
     def list_schedules(self) -> list[ScheduleRead]:
         """See ``MissionControl``."""
-        from missionctl.services import schedules
+        from missionctl.services.usecases import schedules
 
         return self.call(schedules.list_schedules)
 
     def read_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
         """See ``MissionControl``."""
-        from missionctl.services import schedules
+        from missionctl.services.usecases import schedules
 
         return self.call(lambda ctx: schedules.read_schedule(ctx, schedule_id=schedule_id))
 
     def create_schedule(self, data: ScheduleCreate) -> ScheduleRead:
         """See ``MissionControl``."""
-        from missionctl.services import schedules
+        from missionctl.services.usecases import schedules
 
         return self.call(lambda ctx: schedules.create_schedule(ctx, data=data, actor=LOCAL_ACTOR))
 
     def edit_schedule(self, schedule_id: uuid.UUID, edit: ScheduleEdit) -> ScheduleRead:
         """See ``MissionControl``."""
-        from missionctl.services import schedules
+        from missionctl.services.usecases import schedules
 
         return self.call(
             lambda ctx: schedules.edit_schedule(
@@ -1350,7 +1350,7 @@ class LocalMissionControl:
 
     def pause_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
         """See ``MissionControl``."""
-        from missionctl.services import schedules
+        from missionctl.services.usecases import schedules
 
         return self.call(
             lambda ctx: schedules.pause_schedule(ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR)
@@ -1358,7 +1358,7 @@ class LocalMissionControl:
 
     def resume_schedule(self, schedule_id: uuid.UUID) -> ScheduleRead:
         """See ``MissionControl``."""
-        from missionctl.services import schedules
+        from missionctl.services.usecases import schedules
 
         return self.call(
             lambda ctx: schedules.resume_schedule(ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR)
@@ -1368,8 +1368,8 @@ class LocalMissionControl:
         """See ``MissionControl``; a mission is planned by the planner the settings choose."""
 
         async def fire(ctx: ServiceContext) -> ScheduleRead:
-            from missionctl.services.runtime import open_runtime
-            from missionctl.services.scheduler import run_now
+            from missionctl.services.runtime.composition import open_runtime
+            from missionctl.services.usecases.scheduler import run_now
 
             async with open_runtime(ctx.settings) as runtime:
                 return await run_now(
@@ -1380,7 +1380,7 @@ class LocalMissionControl:
 
     def delete_schedule(self, schedule_id: uuid.UUID) -> None:
         """See ``MissionControl``."""
-        from missionctl.services import schedules
+        from missionctl.services.usecases import schedules
 
         self.call(
             lambda ctx: schedules.delete_schedule(ctx, schedule_id=schedule_id, actor=LOCAL_ACTOR)
@@ -1388,25 +1388,25 @@ class LocalMissionControl:
 
     def list_templates(self, category: str | None) -> list[TemplateRead]:
         """See ``MissionControl``."""
-        from missionctl.services import templates
+        from missionctl.services.usecases import templates
 
         return self.call(lambda ctx: templates.list_templates(ctx, category=category))
 
     def read_template(self, name: str) -> TemplateRead:
         """See ``MissionControl``."""
-        from missionctl.services import templates
+        from missionctl.services.usecases import templates
 
         return self.call(lambda ctx: templates.read_template(ctx, name=name))
 
     def save_template(self, data: TemplateSave) -> TemplateRead:
         """See ``MissionControl``."""
-        from missionctl.services import templates
+        from missionctl.services.usecases import templates
 
         return self.call(lambda ctx: templates.save_template(ctx, data=data, actor=LOCAL_ACTOR))
 
     def use_template(self, name: str, data: TemplateUse) -> TemplateUsed:
         """See ``MissionControl``."""
-        from missionctl.services import templates
+        from missionctl.services.usecases import templates
 
         return self.call(
             lambda ctx: templates.use_template(ctx, name=name, data=data, actor=LOCAL_ACTOR)
@@ -1414,7 +1414,7 @@ class LocalMissionControl:
 
     def start_mission_from_template(self, name: str, data: MissionFromTemplate) -> TemplateUsed:
         """See ``MissionControl``."""
-        from missionctl.services import templates
+        from missionctl.services.usecases import templates
 
         return self.call(
             lambda ctx: templates.start_mission_from_template(
@@ -1424,7 +1424,7 @@ class LocalMissionControl:
 
     def delete_template(self, name: str) -> None:
         """See ``MissionControl``."""
-        from missionctl.services import templates
+        from missionctl.services.usecases import templates
 
         self.call(lambda ctx: templates.delete_template(ctx, name=name, actor=LOCAL_ACTOR))
 
@@ -1956,19 +1956,19 @@ class RemoteMissionControl:
 
     def list_prices(self) -> list[PriceRead]:
         """See ``MissionControl``: with the server's configured model."""
-        from missionctl.services.pricing import PriceRead
+        from missionctl.services.usecases.pricing import PriceRead
 
         return self.client.get_list("/api/v1/prices", PriceRead)
 
     def read_price(self, model: str) -> PriceRead:
         """See ``MissionControl``."""
-        from missionctl.services.pricing import PriceRead
+        from missionctl.services.usecases.pricing import PriceRead
 
         return self.client.get(f"/api/v1/prices/{_segment(model)}", PriceRead)
 
     def set_price(self, data: PriceSet) -> PriceRead:
         """See ``MissionControl``."""
-        from missionctl.services.pricing import PriceRead
+        from missionctl.services.usecases.pricing import PriceRead
 
         body = data.model_dump(mode="json", exclude={"model"})
         return self.client.put(f"/api/v1/prices/{_segment(data.model)}", PriceRead, body=body)

@@ -135,8 +135,8 @@ async def execute_live(
     import asyncio
 
     from missionctl.engine.heap import freeze_startup_heap
-    from missionctl.services.approvals import list_approvals
-    from missionctl.services.runs import read_run
+    from missionctl.services.usecases.approvals import list_approvals
+    from missionctl.services.usecases.runs import read_run
 
     freeze_startup_heap()  # this command runs an engine: see engine.heap (ADRs 0019, 0022)
     stop = asyncio.Event()

@@ -193,7 +193,7 @@ def notify(as_json: AsJson = False) -> None:
 
     from missionctl.cli.remote import connect
     from missionctl.services import open_context
-    from missionctl.services.anomalies import notify_anomalies
+    from missionctl.services.usecases.anomalies import notify_anomalies
 
     if connect() is not None:
         err_console.print("[red]error:[/red] notify works on the local database; run it there")
@@ -273,7 +273,8 @@ def rebuild() -> None:
     import asyncio
 
     from missionctl.cli.remote import connect
-    from missionctl.services import analytics, open_context
+    from missionctl.services import open_context
+    from missionctl.services.usecases import analytics
 
     if connect() is not None:
         err_console.print("[red]error:[/red] rebuild works on the local database; run it there")

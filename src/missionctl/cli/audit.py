@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         EventFeedPage,
         EventFilters,
     )
-    from missionctl.services.audit import AuditReport
+    from missionctl.services.usecases.audit import AuditReport
 
 app = typer.Typer(
     help="Verify the event log, anchor it with signed checkpoints, search and export it.",
@@ -49,7 +49,7 @@ def verify(
     broken seq of the chain and why, and every checkpoint the log contradicts (events removed
     after it, or rewritten up to it) or whose signature does not verify.
     """
-    from missionctl.services.audit import verify_audit_log
+    from missionctl.services.usecases.audit import verify_audit_log
 
     report = run_service(lambda ctx: verify_audit_log(ctx, trusted_keys=public_key or []))
     _print_report(report)
@@ -88,7 +88,7 @@ def checkpoint() -> None:
     Also POSTs it to MISSIONCTL_AUDIT_CHECKPOINT_URL when that is set (exit 1 if that fails;
     the file is written either way). Refuses (exit 2) a head the log contradicts.
     """
-    from missionctl.services.audit import write_audit_checkpoint
+    from missionctl.services.usecases.audit import write_audit_checkpoint
 
     written = run_service(write_audit_checkpoint)
     console.print(
@@ -113,7 +113,7 @@ def public_key(
     (MISSIONCTL_AUDIT_KEY_PATH) if it does not exist yet.
     """
     from missionctl.eventlog.checkpoints import public_key_pem, public_key_raw_base64
-    from missionctl.services.audit import signing_key
+    from missionctl.services.usecases.audit import signing_key
 
     try:
         key = signing_key(load_settings())

@@ -46,7 +46,7 @@ def costs(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.errors import ValidationFailed
-    from missionctl.services.costs import parse_cost_query
+    from missionctl.services.usecases.costs import parse_cost_query
 
     chosen = [(s, v) for s, v in (("run", run), ("mission", mission), ("workflow", workflow)) if v]
     if len(chosen) > 1:

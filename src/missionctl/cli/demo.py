@@ -545,9 +545,9 @@ async def _demo(
     from missionctl.engine.worker import Engine, EngineConfig
     from missionctl.schemas.clarifications import ClarificationRead
     from missionctl.services import open_context
-    from missionctl.services.approvals import list_approvals
-    from missionctl.services.plans import run_mission
-    from missionctl.services.runtime import open_runtime
+    from missionctl.services.runtime.composition import open_runtime
+    from missionctl.services.usecases.approvals import list_approvals
+    from missionctl.services.usecases.plans import run_mission
 
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         if warning := (await runtime.agents.sandbox.check()).warning:
@@ -595,8 +595,8 @@ async def _follow(
 
     from missionctl.cli._live import Progress
     from missionctl.engine.heap import freeze_startup_heap
-    from missionctl.services.approvals import list_approvals
-    from missionctl.services.runs import read_run
+    from missionctl.services.usecases.approvals import list_approvals
+    from missionctl.services.usecases.runs import read_run
 
     freeze_startup_heap()  # this command runs an engine: see engine.heap (ADRs 0019, 0022)
     stop = asyncio.Event()
@@ -628,7 +628,7 @@ async def _approve_coding_step(
 ) -> None:
     """Approve a coding step's run of its CLI as the demo, and say so on the table's console."""
     from missionctl.demo.coding import DEMO_ACTOR, RUN_CLI_REASON
-    from missionctl.services.approvals import decide_approval
+    from missionctl.services.usecases.approvals import decide_approval
 
     reason = RUN_CLI_REASON
     await decide_approval(ctx, ref=approval_id, approve=True, actor=DEMO_ACTOR, reason=reason)

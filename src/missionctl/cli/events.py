@@ -2,8 +2,8 @@
 
 The filters are the event feed's (``GET /api/v1/events`` and its live ``/stream``) and those
 of ``missionctl audit search --kind events``. Following works on the local database through
-``services.dashboard.follow_events`` and on a server by reading its Server-Sent Events stream,
-which is reopened after the last event printed when the connection drops.
+``services.usecases.dashboard.follow_events`` and on a server by reading its Server-Sent Events
+stream, which is reopened after the last event printed when the connection drops.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from missionctl.cli._runtime import console
 if TYPE_CHECKING:
     from missionctl.schemas.palette import PaletteItem
 
-# ``services.palette.MAX_LIMIT``, spelt out so that ``--help`` imports no service.
+# ``services.usecases.palette.MAX_LIMIT``, spelt out so that ``--help`` imports no service.
 MAX_LIMIT = 50
 
 

@@ -18,7 +18,7 @@ from missionctl.cli._runtime import console, err_console, load_settings, reporti
 
 if TYPE_CHECKING:
     from missionctl.services import ServiceContext
-    from missionctl.services.keys import AuditKeyRotated, SessionKeyRotated
+    from missionctl.services.usecases.keys import AuditKeyRotated, SessionKeyRotated
 
 app = typer.Typer(
     help="Rotate the session key and the audit signing key (recovery after a leak).",
@@ -30,7 +30,7 @@ _ACTOR = "system"
 
 def _refuse_session_setting() -> None:
     """Exit 2 before anything changes when MISSIONCTL_SERVER_SECRET_KEY signs the sessions."""
-    from missionctl.services.keys import refuse_session_key_setting
+    from missionctl.services.usecases.keys import refuse_session_key_setting
 
     with reporting_errors():
         refuse_session_key_setting(load_settings())
@@ -46,7 +46,7 @@ def rotate_session_key() -> None:
     MISSIONCTL_SERVER_SECRET_KEY is set: change that variable and restart the servers instead.
     """
     from missionctl.cli._runtime import run_service
-    from missionctl.services.keys import rotate_session_key as rotate
+    from missionctl.services.usecases.keys import rotate_session_key as rotate
 
     _refuse_session_setting()
     done = run_service(lambda ctx: rotate(ctx, actor=_ACTOR))
@@ -64,7 +64,7 @@ def rotate_audit_key() -> None:
     both key ids. Give auditors the new public key (`missionctl audit public-key`).
     """
     from missionctl.cli._runtime import run_service
-    from missionctl.services.keys import rotate_audit_key as rotate
+    from missionctl.services.usecases.keys import rotate_audit_key as rotate
 
     done = run_service(lambda ctx: rotate(ctx, actor=_ACTOR))
     _print_audit(done)
@@ -80,7 +80,7 @@ def rotate_all() -> None:
     run `missionctl keys rotate-audit-key`.
     """
     from missionctl.cli._runtime import run_service
-    from missionctl.services import keys
+    from missionctl.services.usecases import keys
 
     _refuse_session_setting()
 

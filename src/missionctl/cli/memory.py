@@ -20,7 +20,7 @@ from missionctl.cli._runtime import console
 if TYPE_CHECKING:
     from missionctl.schemas.memory import MemoryResult
 
-# ``services.memory.MAX_PAGE`` and ``domain.search.MAX_QUERY_CHARS``, spelt out so that
+# ``services.usecases.memory.MAX_PAGE`` and ``domain.search.MAX_QUERY_CHARS``, spelt out so that
 # ``--help`` imports neither.
 MAX_PAGE = 50
 

@@ -54,8 +54,8 @@ app = typer.Typer(
 MissionId = Annotated[
     uuid.UUID, typer.Argument(metavar="MISSION_ID", help="The mission's id.", show_default=False)
 ]
-# ``services.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the services
-# (tests/cli/test_startup.py checks that the two agree).
+# ``services.usecases.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the
+# services (tests/cli/test_startup.py checks that the two agree).
 MAX_PAGE_SIZE = 200
 # ``schemas.plans.MAX_PLAN_VERSION`` (the column's 32-bit limit), spelt out for the same reason
 # (tests/cli/test_cli_parity.py checks that the two agree).

@@ -14,7 +14,7 @@ from rich.table import Table
 from missionctl.cli._runtime import console, report_validation_error
 
 if TYPE_CHECKING:
-    from missionctl.services.pricing import PriceRead
+    from missionctl.services.usecases.pricing import PriceRead
 
 app = typer.Typer(
     help="Model prices (USD per million tokens): the bundled public list, with your overrides.",
@@ -99,7 +99,7 @@ def set_(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
-    from missionctl.services.pricing import PriceSet
+    from missionctl.services.usecases.pricing import PriceSet
 
     try:
         data = PriceSet(

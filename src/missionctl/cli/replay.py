@@ -2,7 +2,7 @@
 
 The event log is the record; a run's ``status`` and its step runs' status and attempt are a
 projection of it. Replaying folds the run's events into that state again
-(``services.runs.replay_run``); a difference from the stored state means a state change was
+(``services.usecases.runs.replay_run``); a difference from the stored state means a state change was
 written without its event, or an event without its change. Works on the local database.
 """
 
@@ -86,7 +86,7 @@ def replay(
         return
 
     async def read(ctx: ServiceContext) -> tuple[RunState, RunState, list[EventRecord] | None]:
-        from missionctl.services.runs import replay_run
+        from missionctl.services.usecases.runs import replay_run
 
         replayed, stored = await replay_run(ctx, run_id=parsed_id)
         timeline = await read_timeline(ctx, run_id=parsed_id) if with_events else None
@@ -104,7 +104,7 @@ def replay(
 
 async def read_timeline(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[EventRecord]:
     """Every event of the run in ``seq`` order (a page at a time); ``NotFound`` for no run."""
-    from missionctl.services.audit import read_run_events
+    from missionctl.services.usecases.audit import read_run_events
 
     timeline: list[EventRecord] = []
     while True:

@@ -203,9 +203,9 @@ async def _plan(
 ) -> tuple[MissionRead, PlanRead | ClarificationRead, str]:
     """Create the mission and plan it (shown when ``live``); with the planner's label."""
     from missionctl.services import open_context
-    from missionctl.services.missions import create_mission
-    from missionctl.services.plans import plan_mission
-    from missionctl.services.runtime import open_runtime
+    from missionctl.services.runtime.composition import open_runtime
+    from missionctl.services.usecases.missions import create_mission
+    from missionctl.services.usecases.plans import plan_mission
 
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         mission = await create_mission(ctx, data=data, actor=ACTOR)
@@ -229,10 +229,10 @@ async def _execute(
     from missionctl.cli._live import execute_live
     from missionctl.engine.worker import Engine, EngineConfig
     from missionctl.services import open_context
-    from missionctl.services.artifacts import read_artifacts
-    from missionctl.services.plans import run_mission
-    from missionctl.services.reports import write_run_report
-    from missionctl.services.runtime import open_runtime
+    from missionctl.services.runtime.composition import open_runtime
+    from missionctl.services.usecases.artifacts import read_artifacts
+    from missionctl.services.usecases.plans import run_mission
+    from missionctl.services.usecases.reports import write_run_report
 
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         run = await run_mission(ctx, mission_id=mission.id, actor=ACTOR, trigger="cli")
@@ -265,7 +265,7 @@ def _report_files(
 ) -> dict[str, str] | None:
     """Copy the stored report to its named files; their absolute paths, or None (warned)."""
     from missionctl.cli._report_files import write_report_files
-    from missionctl.services.reports import REPORT_NAMES
+    from missionctl.services.usecases.reports import REPORT_NAMES
 
     content = {a.name: ctx.blobs.read_bytes(a.sha256) for a in report}
     try:

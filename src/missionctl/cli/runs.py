@@ -48,7 +48,8 @@ Detach = Annotated[
 # import the API (tests/cli/test_cli_parity.py checks that they agree).
 MAX_SEQ = 2**63 - 1
 MAX_EVENTS_PAGE = 1000
-# ``services.paging.MAX_PAGE_SIZE``, spelt out for the same reason (checked by the same test).
+# ``services.usecases.paging.MAX_PAGE_SIZE``, spelt out for the same reason (checked by the same
+# test).
 MAX_PAGE_SIZE = 200
 # ``schemas.workflows.STEP_ID_PATTERN``, spelt out for the same reason (checked by the same test).
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"

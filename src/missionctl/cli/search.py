@@ -19,8 +19,8 @@ from missionctl.cli._runtime import console
 if TYPE_CHECKING:
     from missionctl.schemas.search import SearchHit
 
-# ``services.paging.MAX_PAGE_SIZE`` and ``domain.search.MAX_QUERY_CHARS``, spelt out so that
-# ``--help`` imports neither (tests/cli/test_cli_parity.py checks that they agree).
+# ``services.usecases.paging.MAX_PAGE_SIZE`` and ``domain.search.MAX_QUERY_CHARS``, spelt out so
+# that ``--help`` imports neither (tests/cli/test_cli_parity.py checks that they agree).
 MAX_PAGE_SIZE = 200
 MAX_QUERY_CHARS = 500
 

@@ -29,7 +29,7 @@ def serve(
     """
     import uvicorn
 
-    from missionctl.services import identity
+    from missionctl.services.usecases import identity
 
     settings = load_settings(create_home=True)
     bind_host = host or settings.server.host

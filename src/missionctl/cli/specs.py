@@ -51,7 +51,7 @@ def _remote() -> Any:
 
 async def _acting(ctx: ServiceContext, user: str | None, permission: Permission) -> tuple[str, str]:
     """The actor and user name of ``--as USER`` on the local database (``system`` without it)."""
-    from missionctl.services.identity import acting_user
+    from missionctl.services.usecases.identity import acting_user
 
     if user is None or user == "system":
         return "system", "system"
@@ -77,7 +77,7 @@ def _print_spec(spec: SpecRead) -> None:
 def list_specs(mission_id: MissionArg, as_json: AsJson = False) -> None:
     """List a mission's specs, oldest first."""
     from missionctl.schemas.specs import SpecRead
-    from missionctl.services import specs
+    from missionctl.services.usecases import specs
 
     client = _remote()
     if client is None:
@@ -98,7 +98,7 @@ def list_specs(mission_id: MissionArg, as_json: AsJson = False) -> None:
 def marked(mission_id: MissionArg, as_json: AsJson = False) -> None:
     """List the tasks of the newest plan that need a spec, why, and where their spec stands."""
     from missionctl.schemas.specs import MarkedTask
-    from missionctl.services import specs
+    from missionctl.services.usecases import specs
 
     client = _remote()
     if client is None:
@@ -134,7 +134,7 @@ def write(
 ) -> None:
     """Write a draft spec for a task (Markdown from --file or standard input)."""
     from missionctl.schemas.specs import SpecRead, SpecWrite
-    from missionctl.services import specs
+    from missionctl.services.usecases import specs
 
     text = file.read_text(encoding="utf-8") if file is not None else sys.stdin.read()
     data = _checked(lambda: SpecWrite.model_validate({"task_key": task_key, "body": text}))
@@ -184,7 +184,7 @@ def _decide(
     spec_id: uuid.UUID, *, approve: bool, reason: str, user: str | None, as_json: bool
 ) -> None:
     from missionctl.schemas.specs import SpecRead
-    from missionctl.services import specs
+    from missionctl.services.usecases import specs
 
     client = _remote()
     if client is None:

@@ -161,7 +161,7 @@ def set_password(
     ] = False,
 ) -> None:
     """Set or replace a user's password (stored as an argon2id hash)."""
-    from missionctl.services import identity
+    from missionctl.services.usecases import identity
 
     if not password_stdin:
         err_console.print(
@@ -183,7 +183,7 @@ def sessions(
     as_json: Annotated[bool, typer.Option("--json", help="Print the sessions as JSON.")] = False,
 ) -> None:
     """List a user's browser sessions (newest first): when, where from, which browser, state."""
-    from missionctl.services import sessions as sessions_service
+    from missionctl.services.usecases import sessions as sessions_service
 
     found = run_service(
         lambda ctx: sessions_service.list_sessions(ctx, user_name=name, viewer=None)
@@ -224,7 +224,7 @@ def sign_out(
     Their password, tokens and sign-in links keep working: to lock someone out, `disable` them
     (or set a new password, which also signs them out everywhere).
     """
-    from missionctl.services import sessions as sessions_service
+    from missionctl.services.usecases import sessions as sessions_service
 
     if not everywhere:
         err_console.print(
@@ -266,7 +266,7 @@ def login_link(
     else http://MISSIONCTL_SERVER_HOST:MISSIONCTL_SERVER_PORT. (`serve --host/--port` are
     not known here: set those variables for both commands instead.)
     """
-    from missionctl.services import identity
+    from missionctl.services.usecases import identity
 
     server = load_settings().server
     secret = run_service(

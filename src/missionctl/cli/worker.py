@@ -34,8 +34,8 @@ def worker() -> None:
     from missionctl.engine.worker import Engine, EngineConfig, default_worker_id
     from missionctl.services import open_context
     from missionctl.services.followers import log_followers
-    from missionctl.services.runtime import open_runtime
-    from missionctl.services.scheduler import schedule_firing
+    from missionctl.services.runtime.composition import open_runtime
+    from missionctl.services.usecases.scheduler import schedule_firing
 
     settings = load_settings(create_home=True)
 

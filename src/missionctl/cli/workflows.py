@@ -35,7 +35,7 @@ from missionctl.cli.runs import Detach, print_outcome
 if TYPE_CHECKING:
     from missionctl.cli._backend import MissionControl
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead, WorkflowSpec
-    from missionctl.services.workflow_checks import Syntax
+    from missionctl.services.usecases.workflow_checks import Syntax
 
 app = typer.Typer(
     help="Check, save, list, show and run workflow definitions (YAML or JSON files), on the "
@@ -236,7 +236,7 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
     YAML cannot read stays the text given. Exit 2 for an item without ``=``, or one nested
     deeper than a definition may be.
     """
-    from missionctl.services.workflow_checks import (
+    from missionctl.services.usecases.workflow_checks import (
         DocumentSyntaxError,
         DocumentTooLarge,
         load_document,

@@ -37,9 +37,9 @@ from missionctl.schemas.governance import AgentUpdate, AllowedProgram
 from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
-from missionctl.services.agents import list_agents, update_agent
-from missionctl.services.missions import create_mission
-from missionctl.services.plans import plan_mission
+from missionctl.services.usecases.agents import list_agents, update_agent
+from missionctl.services.usecases.missions import create_mission
+from missionctl.services.usecases.plans import plan_mission
 
 DEMO_ACTOR = "agent:demo-coding"
 """Who the demo's choices and its mission are recorded as (no person: the four-eyes rule lets

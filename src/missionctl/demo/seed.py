@@ -40,9 +40,10 @@ from missionctl.planning import LocalPlanner
 from missionctl.schemas.identity import UserCreate
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
-from missionctl.services import ServiceContext, identity, missions, plans, reports, runs, workflows
-from missionctl.services.demo import DemoClaim, claim_empty_log
-from missionctl.services.runtime import build_agents
+from missionctl.services import ServiceContext
+from missionctl.services.runtime.composition import build_agents
+from missionctl.services.usecases import identity, missions, plans, reports, runs, workflows
+from missionctl.services.usecases.demo import DemoClaim, claim_empty_log
 
 ACTOR = "system"
 # The history's first event is dated this early on its first day, before anyone signs in.

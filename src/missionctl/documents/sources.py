@@ -1,6 +1,6 @@
 """Everything a writer reads to write a mission's document, gathered once by the service.
 
-A writer never touches the database: ``services.documents`` reads the mission, one plan
+A writer never touches the database: ``services.usecases.documents`` reads the mission, one plan
 version, the decision log and risk register (ADR 0051) and what the runs of that plan version
 did, and hands them over as a :class:`DocumentSources`. The same sources always give the local
 writer's same text.

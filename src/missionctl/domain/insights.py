@@ -4,7 +4,7 @@
 aggregates: the funnel's conversion from sign-in to each step, weekly retention of the two
 ranges' cohorts, headline totals (runs, success rate, cost, tokens, average daily active
 people) and the anomalies a detector found. Both writers work from it: the configured model
-(``services.insights``, which sends :meth:`InsightFacts.as_data` and nothing else) and
+(``services.usecases.insights``, which sends :meth:`InsightFacts.as_data` and nothing else) and
 :func:`write_insights`, which turns it into a summary and four sections with the phrases of a
 :class:`Phrasebook` (``schemas/insights.yaml``), most important first: critical anomalies, then
 the funnel's biggest move, then retention, then the rest.

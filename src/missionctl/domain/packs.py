@@ -1,9 +1,9 @@
 """The rules of a mission's AI execution pack: task order, file names, what is relevant where.
 
 A pack is a folder a coding agent works from: ``AGENTS.md``, one ``tasks/NN-<key>.md`` per task
-in execution order, and ``plan.json`` (``services/packs.py`` builds it, docs/packs.md describes
-it). Everything here is pure, so the same plan always gives the same order, the same names and
-the same selections.
+in execution order, and ``plan.json`` (``services/usecases/packs.py`` builds it, docs/packs.md
+describes it). Everything here is pure, so the same plan always gives the same order, the same names
+and the same selections.
 
 **Relevance.** Plans do not link risks and decisions to tasks. Until they do,
 :func:`relevant_items` decides, in one place, which of them a task's file lists:

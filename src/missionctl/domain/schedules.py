@@ -10,9 +10,9 @@ tick's UTC time and never its wall-clock time. Two adjustments to what croniter 
 - when clocks go forward, a wall-clock time that does not exist fires at the first instant
   after the gap (croniter's behaviour, kept).
 
-A pass of the scheduler (``services.schedules.fire_due``) looks at the ticks from the stored
-``next_fire_at`` up to ``now`` (:func:`due_ticks`): the newest is *on time* when it is at most
-:data:`MISFIRE_GRACE` old, every other one was *missed* (the schedule was paused, or nothing
+A pass of the scheduler (``services.usecases.scheduler.fire_due``) looks at the ticks from the
+stored ``next_fire_at`` up to ``now`` (:func:`due_ticks`): the newest is *on time* when it is at
+most :data:`MISFIRE_GRACE` old, every other one was *missed* (the schedule was paused, or nothing
 ran the scheduler). The misfire policy decides what missed ticks become: ``skip`` nothing,
 ``run_once`` one run for all of them. A pass fires at most one run per schedule.
 """

@@ -1,7 +1,8 @@
 """Outbound webhooks as pure rules: what may be subscribed to, good addresses, bodies, backoff.
 
-No I/O here (the domain is pure): ``services/webhooks.py`` follows the log and stores deliveries,
-``services/webhook_sender.py`` sends them. See docs/webhooks.md and ADR 0060.
+No I/O here (the domain is pure): ``services/followers/webhook_outbox.py`` follows the log
+and stores deliveries, ``services/usecases/webhook_sender.py`` sends them. See docs/webhooks.md
+and ADR 0060.
 """
 
 import json

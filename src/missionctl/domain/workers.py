@@ -4,8 +4,8 @@ An engine heartbeats every ``HEARTBEAT_S`` seconds at most (sooner, down to one 
 its lease heartbeat ``MISSIONCTL_ENGINE_HEARTBEAT_S`` is shorter). A worker whose last
 heartbeat is older than ``STALE_S`` has missed several in a row (it crashed, hangs, or lost its
 database) and is *stale*; older than ``OFFLINE_S`` it is *offline*, and the first live process
-that notices records it once (``services.workers.report_offline_workers``). Its leases expire
-on their own meanwhile, as they always did.
+that notices records it once (``services.usecases.workers.report_offline_workers``). Its leases
+expire on their own meanwhile, as they always did.
 
 The control plane steers a worker through its row: ``desired_state`` (run, drain, stop) and
 ``desired_concurrency``, which the engine reads at each heartbeat and obeys (ADR 0058).

@@ -4,7 +4,7 @@ import uuid
 
 from missionctl.errors import Conflict
 from missionctl.services import ServiceContext
-from missionctl.services.reports import write_run_report
+from missionctl.services.usecases.reports import write_run_report
 
 
 async def write_report_when_run_ends(ctx: ServiceContext, run_id: uuid.UUID) -> None:

@@ -4,8 +4,8 @@ A mission's specialist steps each ask for the plan (``StepContext.load_plan``). 
 time, that cost a read transaction of six statements and the plan's validation per step: on
 PostgreSQL the largest share of the engine's work on a mission's run. A workflow version
 compiled from a plan, and that plan, never change, so the engine keeps the plan of the
-``capacity`` most recently used versions (``services.plans.read_run_plan`` says which it is).
-A workflow not compiled from a plan reads the mission's newest plan each time.
+``capacity`` most recently used versions (``services.usecases.plans.read_run_plan`` says which it
+is). A workflow not compiled from a plan reads the mission's newest plan each time.
 """
 
 import asyncio
@@ -15,7 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from missionctl.services import ServiceContext
-from missionctl.services.plans import read_run_plan
+from missionctl.services.usecases.plans import read_run_plan
 
 PLAN_CACHE_CAPACITY = 128
 

@@ -5,9 +5,9 @@ heartbeat: it costs one short write every ``domain.workers.heartbeat_interval`` 
 heartbeat writes what the engine reports (``report``: its state, concurrency, held steps and
 utilisation) and hands what the row asks of it back to the engine (``obey``); when obeying
 changed something, a second heartbeat says so at once. After each heartbeat it sweeps for
-workers gone offline (``services.workers.report_offline_workers``), so any live engine notices a
-dead one. A failed write is logged and tried again at the next beat; a worker whose row went
-missing, was marked stopped, or was reported offline registers again. Only a clean stop (the
+workers gone offline (``services.usecases.workers.report_offline_workers``), so any live engine
+notices a dead one. A failed write is logged and tried again at the next beat; a worker whose row
+went missing, was marked stopped, or was reported offline registers again. Only a clean stop (the
 engine's ``stop`` event) marks the row stopped; an engine that dies simply stops heartbeating.
 """
 
@@ -21,7 +21,7 @@ from datetime import datetime
 from missionctl.db.types import utcnow
 from missionctl.domain.workers import DesiredState, HeartbeatReport, Orders, WorkerKind
 from missionctl.services import ServiceContext
-from missionctl.services import workers as worker_service
+from missionctl.services.usecases import workers as worker_service
 
 log = logging.getLogger(__name__)
 

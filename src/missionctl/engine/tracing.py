@@ -23,8 +23,8 @@ from opentelemetry.util.types import AttributeValue
 
 from missionctl.eventlog import EventRecord
 from missionctl.services import ServiceContext
-from missionctl.services.execution import ClaimedStep, StepOutcome
-from missionctl.services.runs import read_run
+from missionctl.services.usecases.execution import ClaimedStep, StepOutcome
+from missionctl.services.usecases.runs import read_run
 from missionctl.telemetry import emit_run_span, run_parent, tracer
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ executed at least once and its completion is recorded exactly once.
 
 The loop, each tick:
 1. take the results and log lines collected since the last tick;
-2. ``services.execution.tick`` — one transaction: record them, claim queued work up to the free
+2. ``services.usecases.execution.tick`` — one transaction: record them, claim queued work up to the
+free
    capacity, promote dependents (claiming those that are ready at once, ADR 12), finish runs;
 3. start an asyncio task per claimed step (agent call under ``asyncio.timeout``);
 4. sleep until a task finishes, an event says there is new work (``step.queued``, a run started
@@ -57,10 +58,11 @@ from missionctl.errors import EventLogUnavailable
 from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.schemas.plans import PlanRead
-from missionctl.services import ServiceContext, execution
-from missionctl.services import callbacks as callback_service
-from missionctl.services.artifacts import put_blob
-from missionctl.services.execution import (
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import callbacks as callback_service
+from missionctl.services.usecases import execution
+from missionctl.services.usecases.artifacts import put_blob
+from missionctl.services.usecases.execution import (
     ClaimedStep,
     DagCache,
     LogLine,
@@ -68,9 +70,9 @@ from missionctl.services.execution import (
     StepOutcome,
     StoredArtifact,
 )
-from missionctl.services.missions import read_mission
-from missionctl.services.packs import task_file
-from missionctl.services.workspaces import WorkspaceCleaner
+from missionctl.services.usecases.missions import read_mission
+from missionctl.services.usecases.packs import task_file
+from missionctl.services.usecases.workspaces import WorkspaceCleaner
 from missionctl.settings import EngineSettings
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from missionctl.planning import Planner
 from missionctl.security.guard import least_role
 from missionctl.security.limits import EdgeLimits
 from missionctl.services import ServiceContext
-from missionctl.services import identity as identity_service
+from missionctl.services.usecases import identity as identity_service
 
 __all__ = [
     "Caller",

@@ -16,12 +16,12 @@ from pydantic import BaseModel
 
 from missionctl.domain.access import Permission as P
 from missionctl.mcp.caller import permitted, resource_errors
-from missionctl.services import artifacts as artifact_service
-from missionctl.services import dashboard
-from missionctl.services import missions as mission_service
-from missionctl.services import packs as pack_service
-from missionctl.services import plans as plan_service
-from missionctl.services import runs as run_service
+from missionctl.services.usecases import artifacts as artifact_service
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import packs as pack_service
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases import runs as run_service
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"

@@ -21,9 +21,9 @@ from missionctl.errors import NotAuthenticated
 from missionctl.mcp.caller import Caller
 from missionctl.mcp.server import build_server
 from missionctl.security.limits import EdgeLimits
-from missionctl.services import identity as identity_service
 from missionctl.services import open_context
-from missionctl.services.runtime import open_runtime
+from missionctl.services.runtime.composition import open_runtime
+from missionctl.services.usecases import identity as identity_service
 from missionctl.settings import Settings
 
 TOKEN_HELP = (

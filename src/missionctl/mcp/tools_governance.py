@@ -13,8 +13,8 @@ from missionctl.domain.access import Permission as P
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.mcp.caller import permitted, tool_errors
 from missionctl.schemas.governance import ApprovalDecide, EmergencyStop
-from missionctl.services import approvals as approval_service
-from missionctl.services import controls as control_service
+from missionctl.services.usecases import approvals as approval_service
+from missionctl.services.usecases import controls as control_service
 
 Reason = Annotated[str, Field(max_length=100_000)]
 

@@ -21,11 +21,11 @@ from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import MAX_PLAN_VERSION, PlanAgain
 from missionctl.schemas.task_reports import TaskProgress, TaskResult
 from missionctl.schemas.workflows import WorkflowRunCreate
-from missionctl.services import missions as mission_service
-from missionctl.services import packs as pack_service
-from missionctl.services import plans as plan_service
-from missionctl.services import task_reports
-from missionctl.services import workflows as workflow_service
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import packs as pack_service
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases import task_reports
+from missionctl.services.usecases import workflows as workflow_service
 
 MissionId = Annotated[uuid.UUID, Field(description="The mission's id (a UUID).")]
 TaskKey = Annotated[str, Field(description="A task's key in the mission's plan, e.g. `api`.")]

@@ -1,8 +1,8 @@
 """Schedules: their rows, the claim of a tick, and what their runs did.
 
 Each function takes a blocking session keyword-only and never commits: the scheduler fires in
-blocking transactions beside run starts (``services.schedules``), and the async services run
-these through ``AsyncSession.run_sync``. Times come from the caller, so that one transaction
+blocking transactions beside run starts (``services.usecases.schedules``), and the async services
+run these through ``AsyncSession.run_sync``. Times come from the caller, so that one transaction
 uses one clock.
 """
 

@@ -1,7 +1,7 @@
 """The registry of engines: their rows, their heartbeats, their commands, and who is alive.
 
-Each function takes the session keyword-only and never commits (``services.workers`` owns the
-transactions). Times come from the caller, so that one transaction uses one clock.
+Each function takes the session keyword-only and never commits (``services.usecases.workers`` owns
+the transactions). Times come from the caller, so that one transaction uses one clock.
 """
 
 import uuid

@@ -1,4 +1,4 @@
-"""Read models of the dashboard: what the pages show, aggregated by ``services.dashboard``.
+"""Read models of the dashboard: what the pages show, aggregated by ``services.usecases.dashboard``.
 
 These are contracts for the UI, not for the JSON API: each one gathers what one screen needs
 in one read (the missions list with its progress, a mission's cockpit, a run with its steps), so

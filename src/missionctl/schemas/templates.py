@@ -4,7 +4,8 @@ A template is a workflow whose definition is written once and used many times: i
 are asked of whoever uses it, and its ``workflow`` body may read them as ``{{ inputs.x }}``.
 Shipped templates are YAML files in ``missionctl/gallery/`` (read by ``gallery.load``); saved
 ones are rows of ``workflow_templates``, saved from a workflow version. Using one renders the
-body into a new workflow version (``services.templates``); ``docs/templates.md`` explains it.
+body into a new workflow version (``services.usecases.templates``); ``docs/templates.md`` explains
+it.
 """
 
 import uuid

@@ -5,7 +5,7 @@ plan compilation, the stored ``workflows.definition`` and what the engine parses
 Schema (``WorkflowSpec.model_json_schema()``) is published at ``/api/v1/workflows/schema`` and
 in ``docs/workflow.schema.json``; ``docs/workflows.md`` explains it with examples. The graph,
 agent, template and condition rules a schema cannot express are checked at save time by
-``services.workflows``.
+``services.usecases.workflows``.
 """
 
 import uuid

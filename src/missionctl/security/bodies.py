@@ -8,9 +8,9 @@ then costs is bounded here (ADR 0076):
   request is answered; past them the answer is ``429`` with ``Retry-After``. The sender is the
   identity (user or token), or for a public route the client's address.
 - **One JSON parser.** A JSON body is read by ``schemas.strict_json`` (a key written twice is
-  refused, naming the key), on a parser thread when it is large (``services.offload``), before
-  the route sees it; FastAPI's own reading then returns what was read (``StrictJsonRequest``).
-  Every refusal is a ``422`` whose problem has the field ``body``.
+  refused, naming the key), on a parser thread when it is large (``services.runtime.offload``),
+  before the route sees it; FastAPI's own reading then returns what was read
+  (``StrictJsonRequest``). Every refusal is a ``422`` whose problem has the field ``body``.
 """
 
 import contextlib
@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from missionctl.domain.numbers import ascii_int
 from missionctl.errors import Problem, RateLimited, ValidationFailed
 from missionctl.schemas import strict_json
-from missionctl.services.offload import off_loop
+from missionctl.services.runtime.offload import off_loop
 
 LARGE_BODY_BYTES = 64 * 1024
 """Bodies larger than this hold one of their sender's slots; JSON ones are parsed on a parser

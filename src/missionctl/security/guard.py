@@ -48,8 +48,8 @@ from missionctl.security.bodies import StrictJsonRequest, body_slot, is_json
 from missionctl.security.limits import EdgeLimits
 from missionctl.security.sessions import CSRF_FIELD, CSRF_HEADER, session_of
 from missionctl.services import ServiceContext
-from missionctl.services import identity as identity_service
-from missionctl.services import sessions as sessions_service
+from missionctl.services.usecases import identity as identity_service
+from missionctl.services.usecases import sessions as sessions_service
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

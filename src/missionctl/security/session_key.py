@@ -20,7 +20,7 @@ from pathlib import Path
 
 from missionctl.llm.redaction import register_secret
 from missionctl.security.sessions import load_secret_key
-from missionctl.services.keys import session_key_path
+from missionctl.services.usecases.keys import session_key_path
 from missionctl.settings import Settings
 
 log = logging.getLogger(__name__)

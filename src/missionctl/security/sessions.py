@@ -2,8 +2,8 @@
 
 The cookie is signed (HMAC, itsdangerous) with the server's key and carries its issue time, so
 it cannot be forged or kept beyond ``max_age_s``. Once someone signs in it holds the secret of
-a server-side session (``services.sessions``, ADR 0077), which every request checks: signing
-out, signing out everywhere, a new password or role, or disabling the user ends it on the
+a server-side session (``services.usecases.sessions``, ADR 0077), which every request checks:
+signing out, signing out everywhere, a new password or role, or disabling the user ends it on the
 server, so a copy of the cookie stops working too. It holds no user name and no role: those are
 read with the session at each request. Every visitor gets a session (anonymous until they sign
 in) the first time a page needs its CSRF token, so that the sign-in form itself is protected.
@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from missionctl.eventlog.private_files import write_new
-from missionctl.services.keys import new_session_key, session_key_path
+from missionctl.services.usecases.keys import new_session_key, session_key_path
 from missionctl.settings import Settings
 
 SESSION_COOKIE = "missionctl_session"

@@ -18,7 +18,7 @@ from missionctl.domain.access import Permission as P
 from missionctl.errors import NotFound
 from missionctl.security.guard import public, requires
 from missionctl.services import ServiceContext
-from missionctl.services.runtime import Runtime
+from missionctl.services.runtime.composition import Runtime
 
 
 def get_context(request: Request) -> ServiceContext:

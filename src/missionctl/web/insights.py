@@ -30,10 +30,10 @@ from missionctl.schemas.analytics import (
     TrendsAnswer,
 )
 from missionctl.services import ServiceContext
-from missionctl.services import analytics as analytics_service
-from missionctl.services import anomalies as anomaly_service
-from missionctl.services import insights as insights_service
-from missionctl.services.analytics import AnalyticsQuery
+from missionctl.services.usecases import analytics as analytics_service
+from missionctl.services.usecases import anomalies as anomaly_service
+from missionctl.services.usecases import insights as insights_service
+from missionctl.services.usecases.analytics import AnalyticsQuery
 from missionctl.web.templating import compact, duration
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,8 @@ def parse_filters(
     Problems are kept on the result, never raised. A preset ``range`` sets since/until to its
     days ending today (given ones are ignored); ``custom`` (or no range with since/until given)
     takes since/until as UTC days, checked with the segment by
-    ``services.analytics.parse_query``. Only day-shaped text is shown back in the form: what
-    else was typed (a pasted secret, say) is not echoed.
+    ``services.usecases.analytics.parse_query``. Only day-shaped text is shown back in the form:
+    what else was typed (a pasted secret, say) is not echoed.
     """
     today = today or utcnow().date()
     problems: list[Problem] = []

@@ -22,7 +22,8 @@ from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.schemas.dashboard import EventItem
-from missionctl.services import ServiceContext, dashboard
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import dashboard
 from missionctl.web.sse import resume_from, stream
 
 MISSION_LIST_EVENTS = ("mission.", "plan.", "run.", "step.", "budget.")

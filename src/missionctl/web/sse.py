@@ -38,8 +38,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.schemas.dashboard import EventItem
 from missionctl.security.streams import until_due, while_admitted
-from missionctl.services import ServiceContext, dashboard
-from missionctl.services.controls import read_controls
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases.controls import read_controls
 from missionctl.web.templating import render_fragment, security_context
 
 PING_S = 15

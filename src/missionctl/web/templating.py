@@ -37,8 +37,8 @@ from missionctl.schemas.missions import ANSWER_MAX_CHARS
 from missionctl.schemas.plans import REQUIREMENT_HEADINGS
 from missionctl.security.guard import authenticate
 from missionctl.services import ServiceContext
-from missionctl.services.controls import read_controls
-from missionctl.services.health import HealthSummaryCache
+from missionctl.services.usecases.controls import read_controls
+from missionctl.services.usecases.health import HealthSummaryCache
 from missionctl.web.audit import audit_lines, source_label
 from missionctl.web.graph import layout_graph
 from missionctl.web.states import (

@@ -16,7 +16,7 @@ from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESP
 from missionctl.domain.access import NAME_PATTERN, Role
 from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import identity
+from missionctl.services.usecases import identity
 
 router = APIRouter(route_class=GuardedRoute, tags=["access"], responses=ERROR_RESPONSES)
 # Routes that read a body and may clash with the current state.

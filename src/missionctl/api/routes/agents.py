@@ -21,8 +21,8 @@ from missionctl.schemas.missions import plain_text
 from missionctl.schemas.runs import not_a_number
 from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import agents as agent_service
-from missionctl.services import utilisation as utilisation_service
+from missionctl.services.usecases import agents as agent_service
+from missionctl.services.usecases import utilisation as utilisation_service
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES

@@ -19,9 +19,9 @@ from missionctl.schemas.analytics import (
     TrendsAnswer,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import analytics as analytics_service
-from missionctl.services import anomalies as anomalies_service
-from missionctl.services import insights as insights_service
+from missionctl.services.usecases import analytics as analytics_service
+from missionctl.services.usecases import anomalies as anomalies_service
+from missionctl.services.usecases import insights as insights_service
 
 # Every route here reads the metrics; the declaration covers the whole router.
 router = APIRouter(

@@ -21,7 +21,7 @@ from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESP
 from missionctl.schemas.governance import ApprovalDecide, ApprovalRead
 from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import approvals as approval_service
+from missionctl.services.usecases import approvals as approval_service
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES

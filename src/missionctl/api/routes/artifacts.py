@@ -18,8 +18,8 @@ from missionctl.security.downloads import (
     served_media_type,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import artifacts as artifact_service
-from missionctl.services import reports as report_service
+from missionctl.services.usecases import artifacts as artifact_service
+from missionctl.services.usecases import reports as report_service
 
 # Every route here reads artifacts; the declaration covers the whole router.
 router = APIRouter(

@@ -20,7 +20,7 @@ from missionctl.schemas.events import (
 )
 from missionctl.schemas.runs import RunPage
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import event_feed
+from missionctl.services.usecases import event_feed
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES

@@ -16,7 +16,7 @@ from missionctl.errors import RateLimited
 from missionctl.schemas.http_agent import AgentAnswer
 from missionctl.security.guard import GuardedRoute, client_address, edge_limits
 from missionctl.security.limits import client_key
-from missionctl.services.callbacks import MAX_TOKEN_CHARS, receive_callback
+from missionctl.services.usecases.callbacks import MAX_TOKEN_CHARS, receive_callback
 
 router = APIRouter(route_class=GuardedRoute, tags=["callbacks"])
 

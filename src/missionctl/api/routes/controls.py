@@ -15,7 +15,7 @@ from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESP
 from missionctl.schemas.governance import ControlsRead, EmergencyStop, EmergencyStopResult
 from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import controls as control_service
+from missionctl.services.usecases import controls as control_service
 
 router = APIRouter(route_class=GuardedRoute, tags=["controls"], responses=ERROR_RESPONSES)
 WRITE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}

@@ -18,7 +18,7 @@ from missionctl.schemas.costs import (
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.runs import not_a_number
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import costs as cost_service
+from missionctl.services.usecases import costs as cost_service
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/costs", tags=["costs"], responses=ERROR_RESPONSES

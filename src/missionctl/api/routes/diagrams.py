@@ -12,7 +12,7 @@ from missionctl.domain.diagrams import DiagramName
 from missionctl.schemas.diagrams import MissionDiagramsRead, diagrams_read
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import diagrams as diagram_service
+from missionctl.services.usecases import diagrams as diagram_service
 
 # Reading the diagrams is reading the mission and its plan: the same permission.
 router = APIRouter(

@@ -23,7 +23,7 @@ from missionctl.schemas.documents import (
 )
 from missionctl.security.downloads import content_disposition
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import documents as document_service
+from missionctl.services.usecases import documents as document_service
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/missions", tags=["documents"], responses=ERROR_RESPONSES

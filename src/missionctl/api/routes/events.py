@@ -19,8 +19,8 @@ from missionctl.schemas.events import (
 )
 from missionctl.security.guard import GuardedRoute
 from missionctl.security.streams import while_admitted
-from missionctl.services import dashboard
-from missionctl.services.event_feed import read_event_feed, to_feed_item
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases.event_feed import read_event_feed, to_feed_item
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/events", tags=["events"], responses=ERROR_RESPONSES

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from missionctl.api.deps import Context, public
 from missionctl.security.guard import GuardedRoute
-from missionctl.services.health import check_health
+from missionctl.services.usecases.health import check_health
 
 router = APIRouter(route_class=GuardedRoute, tags=["health"])
 

@@ -11,9 +11,9 @@ from missionctl.domain.memory import MemoryKind
 from missionctl.domain.search import MAX_QUERY_CHARS
 from missionctl.schemas.memory import MemoryPage, SimilarMission
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import memory as memory_service
-from missionctl.services import memory_recall
-from missionctl.services.memory import MAX_PAGE
+from missionctl.services.usecases import memory as memory_service
+from missionctl.services.usecases import memory_recall
+from missionctl.services.usecases.memory import MAX_PAGE
 
 router = APIRouter(route_class=GuardedRoute, tags=["memory"], responses=ERROR_RESPONSES)
 

@@ -25,9 +25,9 @@ from missionctl.schemas.plans import (
 )
 from missionctl.schemas.runs import RunRead
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
-from missionctl.services.paging import MAX_PAGE_SIZE
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases.paging import MAX_PAGE_SIZE
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/missions", tags=["missions"], responses=ERROR_RESPONSES

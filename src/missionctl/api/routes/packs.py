@@ -11,7 +11,7 @@ from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.security.downloads import content_disposition
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import packs as pack_service
+from missionctl.services.usecases import packs as pack_service
 
 # Reading a pack is reading the mission and its plan: the same permission.
 router = APIRouter(

@@ -9,7 +9,7 @@ from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.palette import MAX_QUERY_CHARS
 from missionctl.schemas.palette import PalettePage
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import palette as palette_service
+from missionctl.services.usecases import palette as palette_service
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/palette", tags=["palette"], responses=ERROR_RESPONSES

@@ -15,8 +15,8 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.missions import plain_text
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import pricing as price_service
-from missionctl.services.pricing import CACHED_INPUT_NOT_SET, PriceRead, PriceSet
+from missionctl.services.usecases import pricing as price_service
+from missionctl.services.usecases.pricing import CACHED_INPUT_NOT_SET, PriceRead, PriceSet
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/prices", tags=["prices"], responses=ERROR_RESPONSES

@@ -23,9 +23,9 @@ from missionctl.schemas.register import (
 )
 from missionctl.security.downloads import content_disposition
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import decision_export
-from missionctl.services import decision_log as decision_service
-from missionctl.services import risk_register as risk_service
+from missionctl.services.usecases import decision_export
+from missionctl.services.usecases import decision_log as decision_service
+from missionctl.services.usecases import risk_register as risk_service
 
 router = APIRouter(
     route_class=GuardedRoute,

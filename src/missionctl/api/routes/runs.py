@@ -22,11 +22,11 @@ from missionctl.schemas.runs import (
 )
 from missionctl.schemas.workflows import STEP_ID_PATTERN
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import dashboard
-from missionctl.services import runs as run_service
-from missionctl.services.audit import read_run_event_page
-from missionctl.services.paging import MAX_PAGE_SIZE
-from missionctl.services.replay import read_run_state
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases import runs as run_service
+from missionctl.services.usecases.audit import read_run_event_page
+from missionctl.services.usecases.paging import MAX_PAGE_SIZE
+from missionctl.services.usecases.replay import read_run_state
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES

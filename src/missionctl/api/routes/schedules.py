@@ -14,8 +14,8 @@ from missionctl.api.deps import Context, Identity, P, RuntimeDep, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.schedules import ScheduleCreate, ScheduleEdit, ScheduleRead
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import scheduler
-from missionctl.services import schedules as schedule_service
+from missionctl.services.usecases import scheduler
+from missionctl.services.usecases import schedules as schedule_service
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/schedules", tags=["schedules"], responses=ERROR_RESPONSES

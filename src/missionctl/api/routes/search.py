@@ -10,8 +10,8 @@ from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
 from missionctl.schemas.search import SearchPage
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import search as search_service
-from missionctl.services.paging import MAX_PAGE_SIZE
+from missionctl.services.usecases import search as search_service
+from missionctl.services.usecases.paging import MAX_PAGE_SIZE
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/search", tags=["search"], responses=ERROR_RESPONSES

@@ -15,7 +15,7 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.specs import MarkedTask, SpecApprove, SpecRead, SpecReject, SpecWrite
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import specs as spec_service
+from missionctl.services.usecases import specs as spec_service
 
 router = APIRouter(route_class=GuardedRoute, tags=["specs"], responses=ERROR_RESPONSES)
 DECIDE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}

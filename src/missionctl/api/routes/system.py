@@ -9,7 +9,7 @@ from missionctl.api.deps import Context, P, requires
 from missionctl.schemas.health import FollowerRead, HealthSummaryRead
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.followers import follower_lags
-from missionctl.services.health import HealthSummaryCache
+from missionctl.services.usecases.health import HealthSummaryCache
 
 router = APIRouter(route_class=GuardedRoute, tags=["health"])
 

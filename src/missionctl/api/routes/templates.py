@@ -21,7 +21,7 @@ from missionctl.schemas.templates import (
     TemplateUsed,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import templates as template_service
+from missionctl.services.usecases import templates as template_service
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/templates", tags=["templates"], responses=ERROR_RESPONSES

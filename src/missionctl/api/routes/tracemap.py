@@ -10,7 +10,7 @@ from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.schemas.plans import MAX_PLAN_VERSION, REQUIREMENT_KEY_PATTERN
 from missionctl.schemas.tracemap import TraceMapRead
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import tracemap as trace_service
+from missionctl.services.usecases import tracemap as trace_service
 
 # Reading the map is reading the mission and its plan: the same permission.
 router = APIRouter(

@@ -21,8 +21,8 @@ from missionctl.schemas.webhooks import (
 )
 from missionctl.security.guard import GuardedRoute
 from missionctl.security.signing import sign
-from missionctl.services import webhook_sender, webhooks
-from missionctl.services.webhooks import MAX_DELIVERIES_SHOWN
+from missionctl.services.usecases import webhook_sender, webhooks
+from missionctl.services.usecases.webhooks import MAX_DELIVERIES_SHOWN
 
 router = APIRouter(route_class=GuardedRoute, tags=["webhooks"], responses=ERROR_RESPONSES)
 

@@ -15,7 +15,7 @@ from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESP
 from missionctl.domain.workers import WorkerCommand
 from missionctl.schemas.health import WorkerDetail, WorkerRead, WorkerUpdate
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import workers as worker_service
+from missionctl.services.usecases import workers as worker_service
 
 router = APIRouter(route_class=GuardedRoute, tags=["workers"], responses=ERROR_RESPONSES)
 WRITE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}

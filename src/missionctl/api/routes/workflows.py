@@ -28,8 +28,8 @@ from missionctl.schemas.workflows import (
     WorkflowSummary,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import workflows as workflow_service
-from missionctl.services.workflow_checks import (
+from missionctl.services.usecases import workflows as workflow_service
+from missionctl.services.usecases.workflow_checks import (
     MAX_DEFINITION_BYTES,
     Syntax,
     read_definition_text,

@@ -12,7 +12,6 @@ import dataclasses
 from contextlib import AbstractAsyncContextManager
 
 from missionctl.schemas.health import FollowerRead
-from missionctl.services.context import FollowerName, ServiceContext
 from missionctl.services.followers.analytics_facts import ANALYTICS_FACTS
 from missionctl.services.followers.follower import (
     Follower,
@@ -24,6 +23,7 @@ from missionctl.services.followers.follower import (
 from missionctl.services.followers.memory_index import MEMORY_INDEX
 from missionctl.services.followers.search_index import SEARCH_INDEX
 from missionctl.services.followers.webhook_outbox import WEBHOOK_OUTBOX
+from missionctl.services.runtime.context import FollowerName, ServiceContext
 from missionctl.settings import Settings
 
 FOLLOWERS: tuple[Follower, ...] = (SEARCH_INDEX, MEMORY_INDEX, ANALYTICS_FACTS, WEBHOOK_OUTBOX)

@@ -2,7 +2,7 @@
 
 Each window of events is folded into the ``analytics_*`` tables by the domain's rules
 (``domain.analytics.Facts``); who counts as a person comes from the definitions file. The reads
-are ``services.analytics``.
+are ``services.usecases.analytics``.
 """
 
 from sqlalchemy.orm import Session

@@ -9,7 +9,7 @@ window of events says. Everything else is here, the same for all of them:
   nothing), then folds windows of at most ``batch_events`` events, each in a write transaction
   of its own on the blocking writer, whose cursor moves with what it wrote;
 - :func:`following` runs :func:`catch_up` every ``every_s`` while a block runs, backs off while
-  it fails, and lets a batch under way finish at shutdown (``services.periodic``);
+  it fails, and lets a batch under way finish at shutdown (``services.runtime.periodic``);
 - :func:`read_lags` says how far behind each follower is, in events and in seconds.
 """
 
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from missionctl.repositories import followers as repo
 from missionctl.repositories.followers import Window
 from missionctl.schemas.health import FollowerRead
-from missionctl.services.context import ServiceContext
-from missionctl.services.periodic import repeating
+from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.runtime.periodic import repeating
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Each window of events re-indexes every mission an event in it names (a mission that finished,
 a decision edited after): a finished mission is remembered afresh, as entries of its summary,
 decisions, risks, lessons and documents, every text redacted; one that is not (it is planned
-or run again) is forgotten until it finishes. The search side is ``services.memory``.
+or run again) is forgotten until it finishes. The search side is ``services.usecases.memory``.
 """
 
 import uuid

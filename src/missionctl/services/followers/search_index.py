@@ -1,8 +1,8 @@
 """The log-search index follows the log, off the appending path (ADR 0047).
 
 Appends write no search entry: this follower copies the entries of new events into the index
-every second, and a search catches it up first (``services.search``), so a search finds every
-event committed before it began while the work it does stays small.
+every second, and a search catches it up first (``services.usecases.search``), so a search finds
+every event committed before it began while the work it does stays small.
 """
 
 from sqlalchemy.orm import Session

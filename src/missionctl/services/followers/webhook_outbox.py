@@ -4,7 +4,7 @@ Nothing on the engine's path sends anything (ADR 0060): each window of events be
 ``webhook_deliveries``, written in the transaction that moves the follower's cursor, so an event
 is queued once per subscription even when two servers follow the log. A subscription that is off
 gets nothing, and none gets an event older than itself (its ``since_seq``).
-``services.webhook_sender`` claims the due rows and sends them.
+``services.usecases.webhook_sender`` claims the due rows and sends them.
 """
 
 import uuid

@@ -27,7 +27,7 @@ from missionctl.errors import Conflict, PermissionDenied, ValidationFailed
 from missionctl.schemas.governance import ApprovalRead
 from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
-from missionctl.services import approvals as approval_service
+from missionctl.services.usecases import approvals as approval_service
 from missionctl.web.deps import ApprovalId, Context, Fragment, Identity, P, requires
 from missionctl.web.templating import render
 

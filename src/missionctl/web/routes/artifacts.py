@@ -8,7 +8,7 @@ that the mission page loads into its artifact pane. Downloads go through the JSO
 from fastapi import APIRouter, Request, Response
 
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import artifacts as artifact_service
+from missionctl.services.usecases import artifacts as artifact_service
 from missionctl.web.deps import ArtifactId, Context, Fragment, P, requires
 from missionctl.web.templating import render
 from missionctl.web.viewers import view_artifact

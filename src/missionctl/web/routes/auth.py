@@ -36,8 +36,8 @@ from missionctl.security.guard import (
 )
 from missionctl.security.limits import client_key
 from missionctl.security.sessions import session_of
-from missionctl.services import identity as identity_service
-from missionctl.services import sessions as sessions_service
+from missionctl.services.usecases import identity as identity_service
+from missionctl.services.usecases import sessions as sessions_service
 from missionctl.web.deps import Context, public
 from missionctl.web.templating import render
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from missionctl.schemas.costs import SCOPE_ID_MAX_CHARS, CostBreakdown
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import costs as cost_service
+from missionctl.services.usecases import costs as cost_service
 from missionctl.web.charts import cost_bars, cost_over_time
 from missionctl.web.deps import Context, P, requires
 from missionctl.web.templating import render

@@ -9,7 +9,7 @@ from missionctl.domain.diagram_svg import render_svg
 from missionctl.domain.diagrams import DIAGRAM_NAMES
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import diagrams as diagram_service
+from missionctl.services.usecases import diagrams as diagram_service
 from missionctl.web.deps import Context, MissionId, P, requires, wants_fragment
 from missionctl.web.templating import render
 

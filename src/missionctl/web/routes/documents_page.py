@@ -14,7 +14,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.schemas.documents import MAX_DOCUMENT_VERSION, DocumentDiffLine, DocumentKind
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import documents as document_service
+from missionctl.services.usecases import documents as document_service
 from missionctl.web.deps import Context, Fragment, MissionId, P, RuntimeDep, WriteMissions, requires
 from missionctl.web.templating import render
 

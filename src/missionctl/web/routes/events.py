@@ -23,7 +23,7 @@ from missionctl.schemas.events import (
     parse_filters,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import dashboard, event_feed
+from missionctl.services.usecases import dashboard, event_feed
 from missionctl.web.deps import MAX_SEQ, Context, P, requires
 from missionctl.web.sse import resume_from, stream
 from missionctl.web.templating import render, render_fragment

@@ -37,11 +37,11 @@ from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import RiskTier
 from missionctl.schemas.utilisation import UtilisationWindow
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import agents as agent_service
-from missionctl.services import controls as control_service
-from missionctl.services import pricing
-from missionctl.services import utilisation as utilisation_service
-from missionctl.services.pricing import PriceRead, PriceSet
+from missionctl.services.usecases import agents as agent_service
+from missionctl.services.usecases import controls as control_service
+from missionctl.services.usecases import pricing
+from missionctl.services.usecases import utilisation as utilisation_service
+from missionctl.services.usecases.pricing import PriceRead, PriceSet
 from missionctl.web.deps import Context, Fragment, Identity, P, requires
 from missionctl.web.templating import render
 

@@ -17,8 +17,8 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.workers import MAX_CONCURRENCY, OFFLINE_S, STALE_S, WorkerCommand
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import workers as worker_service
 from missionctl.services.followers import follower_lags
+from missionctl.services.usecases import workers as worker_service
 from missionctl.web.deps import Context, Fragment, Identity, P, WorkerId, requires
 from missionctl.web.templating import load_health, render
 

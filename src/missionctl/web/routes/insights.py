@@ -18,7 +18,7 @@ from missionctl.domain.analytics import PLANNERS
 from missionctl.errors import NotFound
 from missionctl.schemas.analytics import DefinitionItem, load_definitions
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import analytics as analytics_service
+from missionctl.services.usecases import analytics as analytics_service
 from missionctl.web.charts import trend_charts
 from missionctl.web.deps import Context, Fragment, P, RuntimeDep, requires
 from missionctl.web.insights import (

@@ -13,7 +13,7 @@ from missionctl.domain.memory import MemoryKind
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.memory import MemoryPage
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import memory as memory_service
+from missionctl.services.usecases import memory as memory_service
 from missionctl.web.deps import Context, Fragment, P, requires
 from missionctl.web.templating import list_url, render
 

@@ -32,8 +32,9 @@ from missionctl.schemas.missions import (
     TITLE_MAX_CHARS,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import ServiceContext, dashboard, launch
-from missionctl.services.runtime import Runtime
+from missionctl.services import ServiceContext
+from missionctl.services.runtime.composition import Runtime
+from missionctl.services.usecases import dashboard, launch
 from missionctl.web.deps import MAX_SEQ, Context, Fragment, P, RuntimeDep, WriteMissions, requires
 from missionctl.web.forms import (
     FieldErrors,

@@ -28,11 +28,11 @@ from missionctl.schemas.missions import (
 )
 from missionctl.schemas.plans import MAX_PLAN_VERSION, PlanRead
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import costs as cost_service
-from missionctl.services import dashboard, launch, memory_recall
-from missionctl.services import missions as mission_service
-from missionctl.services import plans as plan_service
-from missionctl.services.controls import read_controls
+from missionctl.services.usecases import costs as cost_service
+from missionctl.services.usecases import dashboard, launch, memory_recall
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases.controls import read_controls
 from missionctl.web.deps import (
     MAX_SEQ,
     Context,

@@ -24,7 +24,7 @@ from missionctl.schemas.register import (
     RiskEdit,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import decision_log, risk_register
+from missionctl.services.usecases import decision_log, risk_register
 from missionctl.web.deps import Context, Fragment, MissionId, WriteMissions
 from missionctl.web.errors import render_toast
 

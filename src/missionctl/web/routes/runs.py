@@ -30,10 +30,11 @@ from missionctl.schemas.costs import CostQuery
 from missionctl.schemas.dashboard import RunRowPage
 from missionctl.schemas.runs import RUN_FILTER_TEXT_MAX_CHARS, RunFilters
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import ServiceContext, dashboard
-from missionctl.services import costs as cost_service
-from missionctl.services import runs as run_service
-from missionctl.services.replay import read_run_state
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import costs as cost_service
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases import runs as run_service
+from missionctl.services.usecases.replay import read_run_state
 from missionctl.settings import Settings
 from missionctl.telemetry import run_trace_hex
 from missionctl.web.charts import timeline, timeline_runs_to_now

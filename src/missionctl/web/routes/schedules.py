@@ -18,9 +18,9 @@ from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
 
 from missionctl.schemas.schedules import MAX_INPUTS, ScheduleCreate
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import scheduler
-from missionctl.services import schedules as schedule_service
-from missionctl.services import workflows as workflow_service
+from missionctl.services.usecases import scheduler
+from missionctl.services.usecases import schedules as schedule_service
+from missionctl.services.usecases import workflows as workflow_service
 from missionctl.web.deps import Context, Fragment, Identity, P, RuntimeDep, ScheduleId, requires
 from missionctl.web.templating import render
 

@@ -14,7 +14,7 @@ from missionctl.domain.search import SearchKind
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.search import SearchPage
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import search as search_service
+from missionctl.services.usecases import search as search_service
 from missionctl.web.deps import Context, Fragment, P, requires
 from missionctl.web.templating import list_url, render
 

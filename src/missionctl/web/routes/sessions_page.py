@@ -10,7 +10,7 @@
   browser's own session ended.
 
 Every role may open the page (``missions:read``, which every role holds); whose sessions one
-may see or end is the service's rule (``services.sessions``): one's own, or anyone's for an
+may see or end is the service's rule (``services.usecases.sessions``): one's own, or anyone's for an
 admin.
 """
 
@@ -25,7 +25,7 @@ from missionctl.domain.access import NAME_PATTERN
 from missionctl.errors import NotFound
 from missionctl.security.guard import GuardedRoute
 from missionctl.security.sessions import session_of
-from missionctl.services import identity, sessions
+from missionctl.services.usecases import identity, sessions
 from missionctl.web.deps import Context, Identity, P, requires
 from missionctl.web.templating import list_url, render
 

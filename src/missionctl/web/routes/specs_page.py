@@ -17,8 +17,8 @@ from starlette.status import HTTP_303_SEE_OTHER
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.schemas.specs import SPEC_BODY_MAX_CHARS, SPEC_REASON_MAX_CHARS, SpecWrite
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import missions as mission_service
-from missionctl.services import specs as spec_service
+from missionctl.services.usecases import missions as mission_service
+from missionctl.services.usecases import specs as spec_service
 from missionctl.web.deps import (
     Context,
     Identity,

@@ -35,7 +35,7 @@ from missionctl.schemas.templates import (
     TemplateUse,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import templates as template_service
+from missionctl.services.usecases import templates as template_service
 from missionctl.web.deps import Context, Identity, P, WriteMissions, requires
 from missionctl.web.templating import render
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from missionctl.schemas.plans import MAX_PLAN_VERSION, REQUIREMENT_KEY_PATTERN
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import tracemap as trace_service
+from missionctl.services.usecases import tracemap as trace_service
 from missionctl.web.deps import Context, MissionId, P, requires
 from missionctl.web.templating import render
 from missionctl.web.trace_graph import trace_svg

@@ -21,7 +21,7 @@ from missionctl.domain.webhooks import MAX_URL_CHARS, SUBSCRIBABLE, Format
 from missionctl.schemas.webhooks import WebhookCreate, WebhookCreated, WebhookUpdate
 from missionctl.security.guard import GuardedRoute
 from missionctl.security.signing import sign
-from missionctl.services import webhook_sender, webhooks
+from missionctl.services.usecases import webhook_sender, webhooks
 from missionctl.web.deps import Context, DeliveryId, Identity, P, WebhookId, requires
 from missionctl.web.templating import render
 

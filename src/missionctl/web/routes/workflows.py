@@ -36,11 +36,12 @@ from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.schemas.dashboard import RunRow, TaskView
 from missionctl.schemas.workflows import WorkflowRead, WorkflowRunCreate, WorkflowSpec
 from missionctl.security.guard import GuardedRoute
-from missionctl.services import ServiceContext, dashboard
-from missionctl.services import runs as run_service
-from missionctl.services import workflows as workflow_service
-from missionctl.services.money import usd_to_micros
-from missionctl.services.workflow_checks import (
+from missionctl.services import ServiceContext
+from missionctl.services.usecases import dashboard
+from missionctl.services.usecases import runs as run_service
+from missionctl.services.usecases import workflows as workflow_service
+from missionctl.services.usecases.money import usd_to_micros
+from missionctl.services.usecases.workflow_checks import (
     MAX_DEFINITION_BYTES,
     DocumentTooLarge,
     WorkflowCheck,

@@ -1,0 +1,107 @@
+"""Liveness and readiness, and the system's vital figures (the health strip, the metrics)."""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from missionctl import __version__
+from missionctl.db.database import ping
+from missionctl.db.migrate import current_revision, head_revision
+from missionctl.db.types import utcnow
+from missionctl.domain.states import RunStatus, StepRunStatus
+from missionctl.repositories import health as health_repo
+from missionctl.schemas.health import HealthSummaryRead
+from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.money import micros_to_usd
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Whether the process can serve: the database answers and its schema is current."""
+
+    ok: bool
+    database: str
+    schema: str
+    version: str = __version__
+
+
+async def check_health(ctx: ServiceContext) -> Health:
+    """Ping the database and compare its schema revision with the code's. Never raises."""
+    try:
+        async with ctx.read() as session:
+            await ping(session)
+        revision = await current_revision(ctx.db)
+    except Exception as exc:
+        return Health(ok=False, database=f"error: {type(exc).__name__}", schema="unknown")
+    head = head_revision()
+    schema = "current" if revision == head else f"at {revision}, code expects {head}"
+    return Health(ok=revision == head, database="ok", schema=schema)
+
+
+async def read_health_summary(ctx: ServiceContext) -> HealthSummaryRead:
+    """The figures now, read in one statement (see ``repositories.health``).
+
+    ``burn_usd_per_hour`` is the spend dated in the last hour, as the cost breakdowns' burn
+    rate counts it (``repositories.costs.dated_spend``); ``failed_24h``
+    counts step runs that failed for good in the last 24 hours; ``workers_alive`` the engines
+    that heartbeat within ``domain.workers.ALIVE_S``.
+    """
+    now = utcnow()
+    async with ctx.read() as session:
+        figures = await health_repo.read_health_figures(session, now=now)
+    return HealthSummaryRead(
+        queued=figures.queued,
+        running=figures.running,
+        failed_24h=figures.failed_24h,
+        burn_usd_per_hour=micros_to_usd(figures.spent_1h_micros),
+        approvals_waiting=figures.approvals_waiting,
+        workers_alive=figures.workers_alive,
+        as_of=now,
+    )
+
+
+class HealthSummaryCache:
+    """The latest summary, kept ``ttl_s`` seconds: N viewers cost one read a second.
+
+    Concurrent callers that find it stale share one read (a lock, not one read each). A failed
+    read raises to its callers and is tried again by the next one.
+    """
+
+    def __init__(self, ttl_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        """Nothing is read until ``get``."""
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._kept: tuple[float, HealthSummaryRead] | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, ctx: ServiceContext) -> HealthSummaryRead:
+        """The summary, read again when the kept one is older than ``ttl_s``."""
+        kept = self._kept
+        if kept is not None and self._clock() - kept[0] < self.ttl_s:
+            return kept[1]
+        async with self._lock:
+            kept = self._kept
+            if kept is not None and self._clock() - kept[0] < self.ttl_s:
+                return kept[1]  # another caller read it while this one waited
+            summary = await read_health_summary(ctx)
+            self._kept = (self._clock(), summary)
+            return summary
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCounts:
+    """How many runs and step runs are in each status (every status named, zeros included)."""
+
+    runs: dict[str, int]
+    steps: dict[str, int]
+
+
+async def count_by_status(ctx: ServiceContext) -> StatusCounts:
+    """Runs and step runs by status, now (the Prometheus gauges read them at scrape time)."""
+    async with ctx.read() as session:
+        runs, steps = await health_repo.count_by_status(session)
+    return StatusCounts(
+        runs={status.value: runs.get(status.value, 0) for status in RunStatus},
+        steps={status.value: steps.get(status.value, 0) for status in StepRunStatus},
+    )

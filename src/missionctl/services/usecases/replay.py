@@ -1,0 +1,152 @@
+"""Time-travel replay: a run as it was just after any of its events.
+
+The state comes from the events alone (``domain.replay.replay_run_events``); what the events do
+not carry comes from the step runs: a step's rendered inputs (shown once the step has started)
+and its stored final outputs (shown once it has succeeded; a step succeeds at most once per run,
+so the stored outputs are those it had from that moment on).
+"""
+
+import uuid
+from collections.abc import Sequence
+
+from missionctl.db.models import Event, StepRun
+from missionctl.domain.replay import ApprovalDecision, RunSnapshot, StepSnapshot, replay_run_events
+from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.repositories import events as event_repo
+from missionctl.repositories import runs as repo
+from missionctl.schemas.replay import (
+    ApprovalDecisionRead,
+    AttemptRead,
+    RunStateRead,
+    StepStateRead,
+)
+from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.dashboard.events import to_event_item
+from missionctl.services.usecases.money import micros_to_usd
+
+
+async def read_run_state(
+    ctx: ServiceContext, *, run_id: uuid.UUID, at: int | None = None
+) -> RunStateRead:
+    """The run as of the event with seq ``at`` (``None``: its last event).
+
+    An ``at`` between two of the run's events (they interleave with other runs' in the global
+    log) gives the state after the earlier one; an ``at`` past the run's last event gives its
+    final state.
+
+    Raises:
+        NotFound: no such run (``field="run_id"``).
+        ValidationFailed: ``at`` is before the run's first event (``field="at"``).
+    """
+    async with ctx.read() as session:
+        run_exists = await repo.read_run(session, run_id=run_id)
+        if run_exists is None:
+            raise NotFound(f"no run with id {run_id}", field="run_id")
+        events = await event_repo.read_run_events(session, run_id=run_id)
+        rows = await repo.read_step_runs(session, run_id=run_id)
+    if not events:  # a run is created with its run.created event, in one transaction
+        raise NotFound(f"run {run_id} has no events", field="run_id")
+    first, last = events[0].seq, events[-1].seq
+    if at is not None and at < first:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "at",
+                    f"{at} is before the run's first event: give a seq from {first} "
+                    f"to {last}, or leave it out for the run's last event",
+                )
+            ]
+        )
+    snapshot = replay_run_events(events, at=at)
+    return _state_read(run_id, snapshot, events, rows)
+
+
+def _state_read(
+    run_id: uuid.UUID, snapshot: RunSnapshot, events: Sequence[Event], rows: Sequence[StepRun]
+) -> RunStateRead:
+    position = snapshot.folded
+    by_step = {row.step_id: row for row in rows}
+    steps = [
+        _step_read(step_id, step, by_step[step_id])
+        for step_id, step in snapshot.steps.items()
+        if step_id in by_step
+    ]
+    return RunStateRead(
+        run_id=run_id,
+        at=events[position - 1].seq,
+        position=position,
+        first_seq=events[0].seq,
+        last_seq=events[-1].seq,
+        seqs=[event.seq for event in events],
+        event=to_event_item(events[position - 1]),
+        status=snapshot.status,
+        input_tokens=sum(s.input_tokens for s in steps),
+        output_tokens=sum(s.output_tokens for s in steps),
+        cost_usd=micros_to_usd(sum(s.cost_micros for s in snapshot.steps.values())),
+        steps=steps,
+        approvals=[_decision_read(d) for d in snapshot.decisions],
+    )
+
+
+def _step_read(step_id: str, step: StepSnapshot, row: StepRun) -> StepStateRead:
+    return StepStateRead(
+        step_id=step_id,
+        agent=row.agent,
+        status=step.status,
+        attempt=step.attempt,
+        started=step.started,
+        finished=step.finished,
+        input_tokens=step.input_tokens,
+        output_tokens=step.output_tokens,
+        cost_usd=micros_to_usd(step.cost_micros),
+        duration_ms=step.duration_ms,
+        error=step.error,
+        reused_from=None if step.reused_from is None else uuid.UUID(step.reused_from),
+        approval_requested=step.approval_requested,
+        inputs=dict(row.inputs) if step.started else None,
+        outputs=dict(row.outputs) if step.status == "succeeded" else None,
+        attempts=attempt_reads(step),
+    )
+
+
+def attempt_reads(step: StepSnapshot) -> list[AttemptRead]:
+    """The attempts of a replayed step, as the API and the step page show them."""
+    return [
+        AttemptRead(
+            attempt=a.attempt,
+            started_at=a.started_at,
+            ended_at=a.ended_at,
+            duration_ms=a.duration_ms,
+            outcome=a.outcome,
+            error=a.error,
+            input_tokens=a.input_tokens,
+            output_tokens=a.output_tokens,
+            cost_usd=micros_to_usd(a.cost_micros),
+        )
+        for a in step.attempts
+    ]
+
+
+async def read_step_attempts(
+    ctx: ServiceContext, *, run_id: uuid.UUID, step_id: str
+) -> list[AttemptRead]:
+    """Every attempt of one step of a run, rebuilt from the run's events (none: no such step)."""
+    async with ctx.read() as session:
+        events = await event_repo.read_run_events(session, run_id=run_id)
+    step = replay_run_events(events).steps.get(step_id)
+    return [] if step is None else attempt_reads(step)
+
+
+def _decision_read(decision: ApprovalDecision) -> ApprovalDecisionRead:
+    return ApprovalDecisionRead(
+        seq=decision.seq,
+        step_id=decision.step_id,
+        approval_id=None if decision.approval_id is None else uuid.UUID(decision.approval_id),
+        decision="approve" if decision.approved else "reject",
+        decided_by=decision.decided_by,
+        decided_at=decision.decided_at,
+        reason=decision.reason,
+    )
+
+
+__all__ = ["attempt_reads", "read_run_state", "read_step_attempts"]
