@@ -41,11 +41,9 @@ HEAVY = (
     "missionctl.domain.packs",
     "missionctl.domain.workers",
     "asyncio",
+    "pydantic",
+    "missionctl.llm.protocol",
 )
-# No command module imports Pydantic either, but the console script does before any command
-# runs: main()'s restrict_process imports missionctl.llm (for the log redaction), whose protocol
-# is Pydantic models. So only importing the package and rendering its help keep it out.
-NOT_FOR_THE_COMMANDS = ("pydantic",)
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -59,7 +57,7 @@ def _loaded_after(code: str) -> set[str]:
 def test_importing_the_command_line_does_not_import_openai_or_the_services() -> None:
     loaded = _loaded_after("import missionctl.cli")
     assert "openai" not in loaded
-    assert sorted(name for name in HEAVY + NOT_FOR_THE_COMMANDS if name in loaded) == []
+    assert sorted(name for name in HEAVY if name in loaded) == []
 
 
 def test_help_does_not_import_them_either() -> None:
@@ -69,7 +67,7 @@ def test_help_does_not_import_them_either() -> None:
         "assert CliRunner().invoke(app, ['--help']).exit_code == 0"
     )
     loaded = _loaded_after(code)  # once: a fresh interpreter costs most of a second
-    assert sorted(name for name in HEAVY + NOT_FOR_THE_COMMANDS if name in loaded) == []
+    assert sorted(name for name in HEAVY if name in loaded) == []
 
 
 def test_the_console_script_does_not_import_them_for_help() -> None:

@@ -14,7 +14,6 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from missionctl.agents.secrets import SECRET_ENV_PREFIX
 from missionctl.llm.redaction import install_log_redaction, register_secret
 
 if TYPE_CHECKING:  # every command runs restrict_process first: it must not load SQLAlchemy
@@ -46,6 +45,8 @@ def register_server_secrets(settings: "Settings", *, session_key: str) -> None:
     (``missionctl.llm.redaction.MIN_SECRET_CHARS``) and each line of a multi-line value is.
     """
     from sqlalchemy.engine import make_url
+
+    from missionctl.agents.secrets import SECRET_ENV_PREFIX  # the server's start, not the CLI's
 
     values = [session_key]
     if settings.llm.api_key is not None:
