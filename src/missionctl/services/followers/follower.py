@@ -38,8 +38,8 @@ class Follower:
     """One follower of the log, declared once.
 
     ``fold(session, window)`` writes what the events ``window.after < seq <= window.upto`` say,
-    in the caller's write transaction (the cursor moves in the same one); it must be
-    idempotent per window only in the sense that a window is never folded twice.
+    in the caller's write transaction; the cursor moves in the same one, so each window is
+    folded exactly once and a fold that raises leaves nothing behind.
     """
 
     name: str
