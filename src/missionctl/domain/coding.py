@@ -18,7 +18,9 @@ ApprovalMode = Literal["read-only", "workspace-write", "full-access"]
 APPROVAL_MODES: Final[tuple[ApprovalMode, ...]] = ("read-only", "workspace-write", "full-access")
 DEFAULT_APPROVAL_MODE: Final[ApprovalMode] = "read-only"
 FULL_ACCESS: Final[ApprovalMode] = "full-access"
-CODE_ROLES: Final = frozenset({"backend", "frontend", "mobile", "firmware", "data", "ml", "devops"})
+CODE_ROLES: Final = frozenset(
+    {"backend", "frontend", "mobile", "firmware", "data", "ml", "devops", "infrastructure"}
+)
 """Plan roles whose tasks change code: with a repository and a coding agent, they become
 coding steps; the other roles keep writing documents."""
 

@@ -15,6 +15,10 @@ How a goal is read:
    files to Parquet", titled "Convert CSV files to Parquet"; "to track water intake", titled
    "Track water intake"); a bare verb joins the next clause ("backs up" + "restores a
    database").
+6. What the split separates, a "with" or a "where" also relates: "cookbooks with recipes" says
+   the cookbooks have the recipes; "a ferry route logbook where skippers record entries" that
+   the entries are the logbook's; the clauses "and" adds to such a list are related alike
+   ("recipes with ingredients and cooking times"). These are the goal's ``links``.
 """
 
 import re
@@ -32,7 +36,7 @@ from missionctl.reading.words import (
     third_person_verbs,
 )
 
-__all__ = ["MAX_FEATURES", "ParsedGoal", "parse_goal"]
+__all__ = ["MAX_FEATURES", "ParsedGoal", "has_parts", "parse_goal"]
 
 MAX_FEATURES = 10
 SUBJECT_MAX_CHARS = 80
@@ -62,6 +66,21 @@ _AS_DESCRIPTOR = re.compile(r"\s+as\s+(?:an?|the)\s+", _FLAGS)
 _CLAUSE_SPLIT = re.compile(
     rf"\s*(?:[:;&]|{_COMMA}|\s-\s|\b(?:with|that|which|and|plus|including|featuring|as well as|"
     r"where)\b|(?=\b(?:without|using|via)\b))\s*",
+    _FLAGS,
+)
+_CLAUSE_SEPARATOR = re.compile(f"({_CLAUSE_SPLIT.pattern})", _FLAGS)
+# A clause after one of these belongs to what comes before it; "and" continues the list.
+_OWNING = frozenset({"with", "where"})
+_LISTING = frozenset({"and", "&", "plus"})
+_MARKS = frozenset({",", ";", ":", "-"})
+# "each member has a training plan", "dogs have vaccinations": a whole and what it has.
+_HAS = re.compile(
+    r"^(?:(?:each|every|a|an|the)\s+)?(?P<whole>[a-z][\w -]*?)\s+"
+    r"(?:has|have|holds?|contains?|includes?)\s+(?P<parts>[a-z][\w ,-]*)$",
+    _FLAGS,
+)
+_HAS_LIST = re.compile(
+    r"\s*,\s*(?:and\s+)?|\s+and\s+|^(?:many|several|multiple|some|one or more|their|its)\s+",
     _FLAGS,
 )
 _LEADING_CONNECTOR = re.compile(
@@ -137,6 +156,8 @@ class ParsedGoal:
     verb_phrases: tuple[str, ...]
     descriptor: str | None = None
     constraints: tuple[str, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+    """``(whole, part)``: a feature's text, or the subject, and a feature it has (point 6)."""
 
 
 def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str]) -> ParsedGoal:
@@ -179,7 +200,8 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     phrase = clip(strip_articles(subject_text), SUBJECT_MAX_CHARS)
     if not phrase:
         phrase = clip(normalise(title), SUBJECT_MAX_CHARS) or FALLBACK_SUBJECT
-    clauses = [*_split_clauses(remainder), *((normalise(item), False) for item in bullets)]
+    split = _split_clauses(remainder)
+    clauses = [*((c, i) for c, i, _ in split), *((normalise(item), False) for item in bullets)]
     if host and (parts := _coordinated(phrase)):
         # "Add two-factor sign-in and an audit log export to our invoicing portal": two
         # features of a change whose subject is the system they go into.
@@ -191,6 +213,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     clauses = [(c, infinitive) for c, infinitive in clauses if c not in constraints]
     features = _features(clauses, phrase, frozenset(tech_names))
     verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
+    links = _links(split, subject, {f.text.lower() for f in features})
     return ParsedGoal(
         verb,
         subject,
@@ -201,6 +224,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         tuple(verb_phrases),
         clip(described, SUBJECT_MAX_CHARS) if described else None,
         constraints,
+        links,
     )
 
 
@@ -237,16 +261,25 @@ def _split_purpose(phrase: str) -> tuple[str, str | None]:
     return phrase, None
 
 
-def _split_clauses(text: str) -> list[tuple[str, bool]]:
-    """The clauses of ``text``, each with whether it is an infinitive ("to track X").
+def _split_clauses(text: str) -> list[tuple[str, bool, str]]:
+    """The clauses of ``text``, each with whether it is an infinitive and what joined it.
 
-    A verb whose object is a question clause stays one clause with it: "tracks which
-    houseplants need watering" is one feature, not "tracks" and "houseplants need watering".
+    The joiner is the word or mark before the clause ("with", "and", "," …; "" for the
+    first); an infinitive follows "to" ("to track X"). A verb whose object is a question
+    clause stays one clause with it: "tracks which houseplants need watering" is one feature,
+    not "tracks" and "houseplants need watering".
     """
-    clauses: list[tuple[str, bool]] = []
+    clauses: list[tuple[str, bool, str]] = []
     bound = _BOUND_WITH.sub(r"\1_with_", _bind_times(_bind_question_objects(text)))
-    for part in _CLAUSE_SPLIT.split(bound):
-        part = _QUESTION_BOUND.sub(r" \1", part).replace("_with_", " with ")
+    pieces = _CLAUSE_SEPARATOR.split(bound)
+    joiner = ""
+    for index in range(0, len(pieces), 2):
+        if index:
+            # A mark before the word ("invoices, with role-based access") keeps it from
+            # the clause before: it is said of the whole goal.
+            word = pieces[index - 1].strip().lower()
+            joiner = f"{joiner} {word}".strip() if joiner in _MARKS else word or joiner
+        part = _QUESTION_BOUND.sub(r" \1", pieces[index]).replace("_with_", " with ")
         part = part.replace("_and_", " and ")
         clause = part.strip(" .,;:!?\"'()[]")
         first, _, rest = clause.partition(" ")
@@ -257,8 +290,66 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
                 break
             clause = stripped
         if clause:
-            clauses.append((clause, infinitive))
+            clauses.append((clause, infinitive, joiner))
+            joiner = ""
     return clauses
+
+
+def _whole(joiner: str, whole: str | None, before: str, subject: str) -> str | None:
+    """What the clause after ``joiner`` belongs to, given the clause ``before`` it.
+
+    "with" and "where" make it the earlier clause's (the subject's, after a mark: "…, with
+    role-based access"); "and" continues a list, or adds a part to what a "has" clause's
+    whole has ("each dog has vaccinations and a feeding plan"); anything else ends the list.
+    """
+    if joiner in _OWNING:
+        return before
+    if joiner.split(" ")[-1] in _OWNING:
+        return subject
+    if joiner not in _LISTING:
+        return None
+    owned = has_parts(before) if whole is None else None
+    return owned[0] if owned is not None else whole
+
+
+def has_parts(clause: str) -> tuple[str, tuple[str, ...]] | None:
+    """The whole and the parts of a clause that says what something has, or ``None``.
+
+    ``"each dog has vaccinations and a feeding plan"`` → ``("dog", ("vaccinations", "a
+    feeding plan"))``; a clause without "has", "have", "holds", "contains" or "includes" has
+    none.
+    """
+    match = _HAS.match(clause.strip())
+    if match is None:
+        return None
+    split = _HAS_LIST.split(match["parts"])
+    parts = tuple(strip_articles(p.strip()) for p in split if p and p.strip())
+    return (match["whole"], parts) if parts else None
+
+
+def _links(
+    clauses: list[tuple[str, bool, str]], subject: str, features: set[str]
+) -> tuple[tuple[str, str], ...]:
+    """``(whole, part)`` pairs the goal's "with", "where" and "has" relate (module, point 6).
+
+    Only features (as ``features`` holds them, lower case) and the subject are related, and
+    the whole a clause says has something ("each dog has vaccinations") to the clauses "and"
+    adds ("and a feeding plan"): a constraint clause or a dropped one ("using Redis") belongs
+    to nothing.
+    """
+    links: list[tuple[str, str]] = []
+    whole: str | None = None
+    before = subject
+    for clause, _, joiner in clauses:
+        text = normalise(clause)
+        whole = _whole(joiner, whole, before, subject)
+        related = whole is not None and (
+            whole == subject or whole.lower() in features or has_parts(before) is not None
+        )
+        if whole is not None and related and text.lower() in features - {whole.lower()}:
+            links.append((whole, text))
+        before = text
+    return tuple(dict.fromkeys(links))
 
 
 @cache

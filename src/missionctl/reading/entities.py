@@ -14,7 +14,17 @@ How entities are found (the data is ``data/entities.yaml``):
    entity named after its head noun ("retention cohorts" → Retention cohort), unless the
    head is a verb, adverb, adjective, technology or a word that is never a record
    ("analytics", "support").
-5. **Accounts.** Software people sign in to gets a User when an entity points at users or
+5. **Parts and values.** What a "with", a "where" or a "has" of the goal relates (the
+   parse's links, and its "has" clauses): "cookbooks with recipes" gives each recipe its
+   cookbook (one-to-many: a cookbook has many), "a ferry route logbook where skippers record
+   entries" each entry its logbook, "each member has a training plan" the plan its member,
+   and "repairs with mileage and cost" the repair's values (the ``values`` table; a value word is
+   never an entity). The subject is a whole only when it names a thing that holds records
+   (a logbook, a catalogue: the ``containers`` words); any other subject ("a fleet maintenance
+   tracker where …") is the software that keeps them. A clause whose people act on a thing
+   with no record of its own ("skippers record entries") gives the thing a reference to
+   them, in place of a "recorded by" text.
+6. **Accounts.** Software people sign in to gets a User when an entity points at users or
    holds personal data, or the mission states personal data.
 
 Attributes pointing at an entity the reading does not have are dropped, so every relation
@@ -26,8 +36,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from missionctl.reading.clauses import has_parts
 from missionctl.reading.model import Attribute, Derivation, Entity
-from missionctl.reading.records import ClauseRecord, read_records
+from missionctl.reading.records import ClauseRecord, read_records, value_words
 from missionctl.reading.technologies import technology_names
 from missionctl.reading.vocabulary import (
     ContextSpec,
@@ -43,6 +54,7 @@ from missionctl.reading.words import (
     fold,
     is_adverb,
     singular,
+    third_person,
     third_person_verbs,
 )
 
@@ -62,6 +74,9 @@ _STARTS_WITH_PREPOSITION = re.compile(
 # A cadence or a quantity ("every 15 minutes", "each hour", "20 µA") names no record.
 _MEASURE = re.compile(r"^(?:every|each|per|once|twice)\b|^[$€£]?\d", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_MAX_LINKS = 40
+# The text attribute a reference to the people who did it replaces ("skippers record entries").
+_RECORDED_BY = "recorded_by"
 _GENERIC_ATTRIBUTES = (
     Attribute(name="name", type="text", note="what people call it"),
     Attribute(name="status", type="text", note="its lifecycle state"),
@@ -106,6 +121,11 @@ class _Found:
     # Entities whose attributes a clause gave ("members reserve beds": Reservation, Member).
     built: dict[str, Entity] = field(default_factory=dict)
     read_clauses: list[str] = field(default_factory=list)
+    # The entity each read clause names, by the clause in lower case ("skippers record
+    # entries": Entry), and what the goal's links and actors add to entities, by name.
+    named_by: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, list[Attribute]] = field(default_factory=dict)
+    acted_on: set[str] = field(default_factory=set)
 
     def add(self, name: str, position: float, origin: str) -> None:
         self.positions.setdefault(name, (position, origin))
@@ -127,6 +147,8 @@ def find_entities(
     kind: str,
     personal_data: bool,
     clauses: Sequence[str] = (),
+    links: Sequence[tuple[str, str]] = (),
+    subject: str = "",
 ) -> tuple[tuple[Entity, ...], tuple[Derivation, ...]]:
     """The entities a mission implies, and what it names that is derived from them.
 
@@ -139,6 +161,12 @@ def find_entities(
         personal_data: Whether the mission states that it handles personal data.
         clauses: The goal's feature clauses as written, for the records they name with their
             participants ("members reserve beds by date").
+        links: ``(whole, part)`` pairs of feature texts, or of the subject and a feature
+            text, that the goal relates with "with", "where" or "and" after a "has" clause
+            (``("cookbooks", "recipes")``).
+        subject: What is being made, without its purpose ("ferry route logbook"): a whole
+            its parts may belong to when it names a thing that holds records (the
+            ``containers`` words), never when it names software ("tracker").
     """
     found = _Found(claimed=bytearray(len(nouns)))
     folded = fold(nouns)
@@ -149,14 +177,19 @@ def find_entities(
     _match_domain(domain, found)
     _add_companions(found)
     _add_generic(folded, phrases, found)
+    _match_links([*links, *_has_links(clauses, folded, found)][:_MAX_LINKS], subject, folded, found)
     _add_accounts(kind, personal_data, found)
     names = sorted(found.positions, key=lambda name: found.positions[name][0])[:MAX_ENTITIES]
     present = set(names)
     measured = _measured(domain)
     entities = tuple(
-        _kept_refs(found.built[name], present)
-        if name in found.built
-        else _entity(name, found.positions[name][1], present, measured, fold(domain))
+        _with_extra(
+            found.built[name]
+            if name in found.built
+            else _entity(name, found.positions[name][1], present, measured, fold(domain)),
+            found,
+            present,
+        )
         for name in names
     )
     kept = tuple(d for d in derived if d.entity in present)
@@ -186,12 +219,181 @@ def _match_records(clauses: Sequence[str], folded: Folded, found: _Found) -> Non
         thing = _thing(record.thing, position + 0.02, found) if record.thing else None
         if people or thing:
             found.read_clauses.append(record.clause)
+            found.named_by[record.clause.lower()] = thing or people or ""
         if record.spec is None or not (people or thing):
+            if people and thing and record.verb:
+                _acted_on(thing, people, record.verb, found)
             continue
         if thing is not None and thing in _patterns().by_name:
             continue  # "customers order products": the known entities say what an order is
         found.add(record.spec.name, position - 0.01, record.clause)
         found.built.setdefault(record.spec.name, _clause_record(record, people, thing))
+        found.named_by[record.clause.lower()] = record.spec.name
+
+
+def _acted_on(thing: str, people: str, verb: str, found: _Found) -> None:
+    """Give ``thing`` a reference to the ``people`` who ``verb`` it ("skippers record entries").
+
+    Nothing for a thing that is people itself ("staff check guests in") or a known entity,
+    whose own attributes say who deals with it.
+    """
+    if thing == people or thing in _patterns().by_name or _is_person(thing, found):
+        return
+    note = f"who {third_person(verb)} it"
+    found.extra.setdefault(thing, []).append(
+        Attribute(name=f"{_snake(people)}_id", type="uuid", ref=people, note=note)
+    )
+    found.acted_on.add(thing)
+
+
+def _match_links(
+    links: Sequence[tuple[str, str]], subject: str, folded: Folded, found: _Found
+) -> None:
+    """Add what each ``(whole, part)`` link of the goal says the whole has.
+
+    A part that names a value or a time ("mileage", "due dates") is an attribute of the whole;
+    a part that names people is someone the whole points at; any other part is a record of
+    its own that points at its whole (one-to-many). A whole is a clause's entity, or the
+    subject when it names a thing rather than software.
+    """
+    for whole_words, part_words in links:
+        values = value_words(part_words)
+        part = None if values else _named(part_words, found)
+        if not values and part is None:
+            continue
+        if whole_words == subject:
+            whole = _subject_entity(subject, folded, found)
+        else:
+            whole = _named(whole_words, found)
+        if whole is None or whole == part:
+            continue
+        if values:
+            found.extra.setdefault(whole, []).extend(values)
+        elif part is not None and _is_person(part, found):
+            found.extra.setdefault(whole, []).append(
+                Attribute(name=f"{_snake(part)}_id", type="uuid", ref=part)
+            )
+        elif part is not None:
+            note = "that has it"
+            found.extra.setdefault(part, []).append(
+                Attribute(
+                    name=f"{_snake(whole)}_id", type="uuid", ref=whole, note=note, part_of=True
+                )
+            )
+
+
+def _has_links(clauses: Sequence[str], folded: Folded, found: _Found) -> list[tuple[str, str]]:
+    """The ``(whole, part)`` pairs of the clauses that say what a thing has, each side an entity.
+
+    "each member has a training plan" relates a Member and a Training plan; the sides are
+    added as entities when no earlier step did (people as people, anything else by its head
+    noun), unless a side is a word that names no record ("the app has offline mode").
+    """
+    links: list[tuple[str, str]] = []
+    for clause in clauses:
+        owned = has_parts(clause)
+        if owned is None or not _add_side(owned[0], folded, found):
+            continue
+        for part in owned[1]:
+            values = value_words(part)
+            named = None if values else _add_side(part, folded, found)
+            if values or named:
+                links.append((owned[0], part))
+            if named:
+                # What a "with" adds to the clause is the part's: "… has a training plan
+                # with exercises".
+                found.named_by[clause.strip().lower()] = named
+    return links
+
+
+def _add_side(words: str, folded: Folded, found: _Found) -> str | None:
+    """The entity ``words`` name, added if need be (see :func:`_has_links`), or ``None``."""
+    last = words.split()[-1].lower()
+    if last in vocabulary().generic_words or value_words(words):
+        return None  # "the app has offline mode": the software, not a record
+    if (name := _named(words, found)) is not None:
+        return name
+    position = folded.find(fold(words))
+    at = float(position if position >= 0 else _LATER - 1)
+    if _is_people(last):
+        return _person(words, at, found)
+    generic = _generic_name(words)
+    if generic is None or any(p.search(fold(generic[2])) for p in found.matched):
+        return None
+    found.add(generic[0], at, generic[1])
+    return generic[0]
+
+
+def _is_people(word: str) -> bool:
+    """Whether ``word`` names people, singular or plural ("member", "guests")."""
+    people = vocabulary().people
+    return word in people or f"{word}s" in people or f"{singular(word)}s" in people
+
+
+def _named(words: str, found: _Found) -> str | None:
+    """The entity of the reading that ``words`` (a feature's text) name, or ``None``."""
+    if (name := found.named_by.get(words.lower())) is not None:
+        return name or None
+    name = _known(words)
+    if name is None and (generic := _generic_name(words)) is not None:
+        name = generic[0]
+    if _is_people(words.split()[-1].lower()):
+        name = _known(words) or capitalise(singular(words.split()[-1]))
+    return name if name in found.positions else None
+
+
+def _subject_entity(subject: str, folded: Folded, found: _Found) -> str | None:
+    """The entity the subject is when it names a thing that holds records, else ``None``.
+
+    A "ferry route logbook" holds its entries (the ``containers`` words); any other subject
+    ("fleet maintenance tracker", "trivia game") is the software that keeps the records, not
+    one of them.
+    """
+    tokens = subject.lower().split()
+    if not tokens or tokens[-1] not in vocabulary().containers:
+        return None
+    generic = _generic_name(subject)
+    if generic is None:
+        return None
+    name, origin, _ = generic
+    position = folded.find(fold(origin))
+    found.add(name, position if position >= 0 else _LATER - 1, origin)
+    return name
+
+
+def _is_person(name: str, found: _Found) -> bool:
+    built = found.built.get(name)
+    spec = _patterns().by_name.get(name)
+    return (built is not None and built.personal and not built.append_only) or (
+        spec is not None and spec.actor is not None
+    )
+
+
+def _with_extra(entity: Entity, found: _Found, present: set[str]) -> Entity:
+    """``entity`` with what links and actors added (see :func:`_match_links`).
+
+    References come first, the entity's own attributes next (without "recorded by" once a
+    reference says who did it), values last; an attribute it has already is not added twice,
+    and a reference only to an entity ``present``.
+    """
+    extra = found.extra.get(entity.name, [])
+    own = [
+        a
+        for a in entity.attributes
+        if (a.ref is None or a.ref in present)
+        and not (a.name == _RECORDED_BY and entity.name in found.acted_on)
+    ]
+    taken = {a.name for a in own} | {a.ref for a in own if a.ref}
+    added: list[Attribute] = []
+    for attribute in extra:
+        if attribute.name in taken or (attribute.ref and attribute.ref not in present):
+            continue
+        taken |= {attribute.name, attribute.ref or attribute.name}
+        added.append(attribute)
+    attributes = (*(a for a in added if a.ref), *own, *(a for a in added if not a.ref))
+    if attributes == entity.attributes:
+        return entity
+    return entity.model_copy(update={"attributes": attributes})
 
 
 def _drop_unsaid_records(clauses: Sequence[str], found: _Found) -> None:
@@ -271,12 +473,6 @@ def _snake(name: str) -> str:
     return "_".join(name.lower().replace("-", " ").split())
 
 
-def _kept_refs(entity: Entity, present: set[str]) -> Entity:
-    """``entity`` without the references to entities the reading does not keep."""
-    kept = tuple(a for a in entity.attributes if a.ref is None or a.ref in present)
-    return entity if kept == entity.attributes else entity.model_copy(update={"attributes": kept})
-
-
 def _match_named(nouns: str, folded: Folded, found: _Found) -> None:
     for spec, pattern in _patterns().entities:
         for match in pattern.finditer(folded):
@@ -321,8 +517,14 @@ def _add_generic(folded: Folded, phrases: Sequence[str], found: _Found) -> None:
             continue  # "two S3 buckets": a known entity already
         if any(pattern.search(fold(head)) for _, pattern in _quantity_patterns()):
             continue  # "temperature and humidity": what a reading measures, not a record
+        if value_words(origin):
+            continue  # "mileage", "cost": a value of a record, not a record
         position = folded.find(fold(origin))
-        found.add(name, position if position >= 0 else _LATER - 1, origin)
+        at = position if position >= 0 else _LATER - 1
+        if _is_people(head.split()[-1].lower()):
+            _person(origin, at - 0.01, found)  # "singers": people, with what people have
+        else:
+            found.add(name, at, origin)
 
 
 def _add_accounts(kind: str, personal_data: bool, found: _Found) -> None:

@@ -67,12 +67,16 @@ class Attribute(_Value):
         type: Storage type ("date", "uuid", "char(3)").
         note: The rule it follows ("unique", "indexed: drives expiry alerts"), or "".
         ref: The entity it points at ("Supplier"); only entities of the same reading.
+        part_of: Whether ``ref`` is the whole this record is one of, as the goal says ("a
+            logbook where skippers record entries": each entry is part of the logbook, which
+            has many): a one-to-many seen from the whole.
     """
 
     name: str
     type: str
     note: str = ""
     ref: str | None = None
+    part_of: bool = False
 
 
 class Entity(_Value):

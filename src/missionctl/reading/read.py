@@ -68,6 +68,8 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
             personal_data=any(signal.key == "regulated-data" for signal in signals),
             # An action's verb is the software's ("manages reservations for members").
             clauses=[f.phrase if f.action else f.text for f in parsed.features],
+            links=parsed.links,
+            subject=parsed.subject,
         )
         if english
         else ((), ())

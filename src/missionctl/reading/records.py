@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from missionctl.reading.model import Attribute
-from missionctl.reading.vocabulary import RecordSpec, TimeSpec, vocabulary
-from missionctl.reading.words import fold, singular
+from missionctl.reading.vocabulary import RecordSpec, TimeSpec, ValueSpec, vocabulary
+from missionctl.reading.words import fold, singular, strip_articles
 
-__all__ = ["ClauseRecord", "read_records", "time_words"]
+__all__ = ["ClauseRecord", "read_records", "time_words", "value_words"]
 
 _NOUN = r"[a-z][a-z0-9-]*"
 # What a verb acts on ends at a preposition, a particle or a time word.
@@ -35,6 +35,7 @@ _OBJECT_END = re.compile(
 
 
 _AFTER_RECORD = "for|by|from|with|on|at|in|of|to|into|and|or|per|every|each"
+_WORD_BEFORE = re.compile(r"[a-z][a-z0-9]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,8 @@ class ClauseRecord:
         thing: What the record is of, as written ("beds", "overdue notices", "pitch"), or
             ``None``.
         times: The attributes the clause's time words give ("date", "arrives_on").
+        verb: The verb of a clause of the first shape, in its base form ("record"), or
+            ``None``.
     """
 
     clause: str
@@ -57,6 +60,7 @@ class ClauseRecord:
     people: str | None
     thing: str | None
     times: tuple[Attribute, ...]
+    verb: str | None = None
 
 
 def read_records(clauses: Iterable[str]) -> list[ClauseRecord]:
@@ -92,6 +96,22 @@ def time_words(text: str) -> tuple[Attribute, ...]:
     return tuple(attributes)
 
 
+def value_words(phrase: str) -> tuple[Attribute, ...]:
+    """The attributes a noun phrase names as a value or a time of its record, or ``()``.
+
+    The phrase's last words decide ("mileage", "cooking times", "due dates"): a value of the
+    ``values`` table, else the times the ``times`` table reads in it.
+    """
+    folded = fold(strip_articles(phrase.strip()))
+    for pattern, spec in _value_patterns():
+        if (match := pattern.search(folded)) is not None:
+            a = spec.attribute
+            before = _WORD_BEFORE.findall(folded[: match.start()])
+            name = f"{before[-1]}_{a.name}" if spec.prefixed and before else a.name
+            return (Attribute(name=name, type=a.type, note=a.note),)
+    return time_words(folded) if _ends_with_time(folded) else ()
+
+
 def _people_verb_thing(clause: str, folded: str) -> ClauseRecord | None:
     match = _people_first().match(folded)
     if match is None:
@@ -106,6 +126,7 @@ def _people_verb_thing(clause: str, folded: str) -> ClauseRecord | None:
         people=clause[match.start("people") : match.end("people")],
         thing=thing or None,
         times=time_words(folded[match.end("verb") :]),
+        verb=match.group("verb"),
     )
 
 
@@ -179,3 +200,17 @@ def _known_verbs() -> frozenset[str]:
 @cache
 def _time_patterns() -> tuple[tuple[re.Pattern[str], TimeSpec], ...]:
     return tuple((re.compile(rf"\b(?:{spec.words})\b"), spec) for spec in vocabulary().times)
+
+
+@cache
+def _value_patterns() -> tuple[tuple[re.Pattern[str], ValueSpec], ...]:
+    return tuple((re.compile(rf"(?:^|\s)(?:{spec.words})$"), spec) for spec in vocabulary().values)
+
+
+def _ends_with_time(folded: str) -> bool:
+    return any(pattern.search(folded) for pattern in _time_endings())
+
+
+@cache
+def _time_endings() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(rf"\b(?:{spec.words})$") for spec in vocabulary().times)

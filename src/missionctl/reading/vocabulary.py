@@ -28,6 +28,7 @@ __all__ = [
     "SignalSpec",
     "TechnologySpec",
     "TimeSpec",
+    "ValueSpec",
     "Vocabulary",
     "load_data",
     "vocabulary",
@@ -119,6 +120,17 @@ class QuantitySpec(_Spec):
 
     words: str
     attribute: AttributeSpec
+
+    _words = field_validator("words")(_compiles)
+
+
+class ValueSpec(_Spec):
+    """A value a record keeps, by the words that name it ("repairs with mileage and cost")."""
+
+    words: str
+    attribute: AttributeSpec
+    prefixed: bool = False
+    """The word before it names it too: "germination rates" → ``germination_rate``."""
 
     _words = field_validator("words")(_compiles)
 
@@ -266,6 +278,7 @@ class Vocabulary(_Spec):
     not_entities: frozenset[str]
     generic_words: frozenset[Word]
     fillers: frozenset[str]
+    containers: frozenset[str]
     people: tuple[str, ...]
     organisations: dict[str, tuple[str, ...]]
     entities: tuple[EntitySpec, ...]
@@ -273,6 +286,7 @@ class Vocabulary(_Spec):
     derived: tuple[DerivedSpec, ...]
     contexts: tuple[ContextSpec, ...]
     quantities: tuple[QuantitySpec, ...]
+    values: tuple[ValueSpec, ...]
     events: dict[str, str]
     records: tuple[RecordSpec, ...]
     times: tuple[TimeSpec, ...]

@@ -57,6 +57,7 @@ SpecialistRole = Literal[
     "qa",
     "docs",
     "release",
+    "infrastructure",
 ]
 
 TASK_KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"

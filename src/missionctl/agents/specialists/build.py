@@ -11,7 +11,8 @@ from missionctl.agents.specialists.markdown import (
     section,
     table,
 )
-from missionctl.reading import plural, radio_for
+from missionctl.agents.specialists.warehouse import is_warehouse_project, warehouse_marts
+from missionctl.reading import Entity, plural, radio_for
 
 STATES = ("Skeleton rows, no layout jump", "Message with the cause and a retry")
 A11Y = (
@@ -77,6 +78,13 @@ ROLE_STEPS: dict[str, tuple[str, ...]] = {
         "CI pipeline: lint, types, tests, build, deploy",
         "Health checks and automatic rollback",
         "Dashboards and alerts",
+    ),
+    "infrastructure": (
+        "Modules for the network, compute and data tiers: inputs validated, outputs documented",
+        "Remote state with locking, one state per environment",
+        "A plan on every change in CI; apply only from an approved plan",
+        "Policy checks (encryption, public access, least privilege) and a second plan that "
+        "shows no changes",
     ),
     "security": (
         "Roles and permissions in one place",
@@ -171,20 +179,19 @@ def write_wireframes(brief: Brief) -> list[str]:
 
 
 def write_pipeline(brief: Brief) -> list[str]:
-    """``pipeline.md``: sources, schedule, stages, outputs, quality checks, operations."""
+    """``pipeline.md``: sources, schedule, stages, outputs, quality checks, operations.
+
+    A warehouse project's outputs are the marts of its data model, at their grain; any other
+    pipeline's are the tables of the goal's entities.
+    """
     words = ("nightly", "hourly", "daily", "weekly")
     schedule = next((w for w in words if w in brief.goal.lower()), "hourly")
     sources = [f.text for f in brief.features if f.action] or [brief.subject]
-    outputs = [
-        (e.table, f"one row per {e.name.lower()}", ", ".join(c.name for c in e.attributes))
-        for e in brief.entities
-    ]
-    checks = [
-        f"`{e.table}`: no null keys; unique "
-        f"{', '.join(c.name for c in e.attributes if c.note.startswith('unique')) or 'id'}; "
-        f"fresh within one {schedule} cycle"
-        for e in brief.entities
-    ]
+    outputs, checks = (
+        _mart_outputs(brief, schedule)
+        if is_warehouse_project(brief)
+        else _table_outputs(brief, schedule)
+    )
     operations = [
         "A failed check fails the run and alerts; nothing partial is published.",
         "Backfill: re-run a date range; idempotent loads make it safe.",
@@ -201,6 +208,35 @@ def write_pipeline(brief: Brief) -> list[str]:
         ),
         *section("Operations", bullets(operations)),
     ]
+
+
+def _table_outputs(brief: Brief, schedule: str) -> tuple[list[tuple[str, ...]], list[str]]:
+    """The output tables of the goal's entities, and their checks."""
+    outputs: list[tuple[str, ...]] = [
+        (e.table, f"one row per {e.name.lower()}", ", ".join(c.name for c in e.attributes))
+        for e in brief.entities
+    ]
+    checks = [
+        f"`{e.table}`: no null keys; unique "
+        f"{', '.join(c.name for c in e.attributes if c.note.startswith('unique')) or 'id'}; "
+        f"fresh within one {schedule} cycle"
+        for e in brief.entities
+    ]
+    return outputs, checks
+
+
+def _mart_outputs(brief: Brief, schedule: str) -> tuple[list[tuple[str, ...]], list[str]]:
+    """The marts of a warehouse project as outputs, at their grain, and their checks."""
+    outputs: list[tuple[str, ...]] = []
+    checks = []
+    for mart in warehouse_marts(brief):
+        grain = ", ".join(c.name for c in mart.grain)
+        fields = ", ".join(c.name for c in (*mart.grain, *mart.columns))
+        outputs.append((f"`{mart.name}`", f"one row per {grain}", fields))
+        checks.append(
+            f"`{mart.name}`: ({grain}) unique and not null; fresh within one {schedule} cycle"
+        )
+    return outputs, checks
 
 
 def write_model_notes(brief: Brief) -> list[str]:
@@ -264,6 +300,30 @@ def _links(brief: Brief) -> list[tuple[str, str]]:
     ]
 
 
+def _touched(brief: Brief, touched: list[Entity], text: str) -> list[str]:
+    """What a task's data is: its marts in a warehouse project, else its records or tables."""
+    if is_warehouse_project(brief):
+        marts = warehouse_marts(brief)
+        own = [m for m in marts if m.feature.phrase.lower() in text.lower()] or marts
+        return bullets(
+            f"`{m.name}`, built from {join_words([f'`{s}`' for s in m.sources])} (see the "
+            "data model)"
+            for m in own
+        )
+    if "firmware" in brief.traits:
+        return bullets(f"{e.name} record (see the data model)" for e in touched)
+    return bullets(f"{e.name} (`{e.table}`)" for e in touched)
+
+
+def _serves_records(brief: Brief) -> bool:
+    """Whether the goal's records are served over HTTP.
+
+    A warehouse project's marts are read where they are built, unless the mission asks for an
+    API.
+    """
+    return brief.serves_http and (not is_warehouse_project(brief) or "api" in brief.traits)
+
+
 def write_implementation(brief: Brief) -> list[str]:
     """``<task>-implementation.md``: what a write-tier task must build, for a coding agent."""
     task = brief.task
@@ -274,19 +334,14 @@ def write_implementation(brief: Brief) -> list[str]:
     ]
     lines = section("What to build", [task.description or task.title])
     lines += section("Deliverables to produce", table(["Deliverable", "Kind"], deliverables))
-    data = bullets(
-        [f"{e.name} record (see the data model)" for e in touched]
-        if "firmware" in brief.traits
-        else [f"{e.name} (`{e.table}`)" for e in touched]
-    )
-    lines += section("Data it will touch", data)
+    lines += section("Data it will touch", _touched(brief, touched, text))
     # A device task builds firmware whatever role an earlier plan or a model gave it.
     device = task.role == "firmware" or (
         "firmware" in brief.traits and task.role in ("backend", "data")
     )
     if device:
         lines += section("Interfaces to build", table(["Interface", "Does"], _links(brief)))
-    elif task.role in ("backend", "data", "security") and touched and brief.serves_http:
+    elif task.role in ("backend", "data", "security") and touched and _serves_records(brief):
         ops = [(o.method, o.path, o.purpose) for o in endpoints(brief, touched, about=text)]
         lines += section("Interfaces to build", table(["Method", "Path", "Purpose"], ops))
     elif task.role in ("backend", "data") and "cli" in brief.traits:

@@ -108,13 +108,24 @@ ROLE_WRITERS: dict[str, tuple[Writer, ...]] = {
     "data": (PIPELINE, DATA_MODEL),
     "ml": (MODEL_NOTES, PIPELINE),
     "devops": (DEPLOYMENT, OBSERVABILITY, RUNBOOK),
+    "infrastructure": (DEPLOYMENT, RUNBOOK, OBSERVABILITY),
     "security": (RISK_REVIEW, THREAT_MODEL, AUTHZ),
     "qa": (TEST_PLAN,),
     "docs": (README, GLOSSARY, USE_CASES),
     "release": (CHECKLIST, RUNBOOK, RELEASE_NOTES),
 }
 BUILD_ROLES = frozenset(
-    {"backend", "frontend", "mobile", "firmware", "data", "ml", "devops", "security"}
+    {
+        "backend",
+        "frontend",
+        "mobile",
+        "firmware",
+        "data",
+        "ml",
+        "devops",
+        "infrastructure",
+        "security",
+    }
 )
 
 

@@ -9,7 +9,8 @@ from missionctl.agents.specialists.device_records import write_records
 from missionctl.agents.specialists.markdown import bullets, cell, join_words, section, table
 from missionctl.agents.specialists.product import audience
 from missionctl.agents.specialists.warehouse import is_warehouse_project, write_warehouse_model
-from missionctl.reading import Entity, radio_for
+from missionctl.domain.english import with_article
+from missionctl.reading import Entity, plural, radio_for
 from missionctl.schemas.plans import PlanDecision
 
 
@@ -281,14 +282,15 @@ def _decisions(decisions: list[PlanDecision]) -> list[str]:
 def write_data_model(brief: Brief) -> list[str]:
     """``data-model.md``: entities with fields, relationships, indexes, privacy.
 
+    A warehouse project models its sources into marts, in the warehouse's types
+    (:func:`~.warehouse.write_warehouse_model`), even when its data comes from devices.
     Firmware keeps records on the device, not tables in a database: its data model is the
-    record layout (:func:`write_device_records`). A warehouse project models its sources into
-    marts, in the warehouse's types (:func:`~.warehouse.write_warehouse_model`).
+    record layout (:func:`write_device_records`).
     """
-    if "firmware" in brief.traits:
-        return write_device_records(brief)
     if is_warehouse_project(brief):
         return write_warehouse_model(brief)
+    if "firmware" in brief.traits:
+        return write_device_records(brief)
     if not brief.entities:
         return section(
             "Entities",
@@ -375,12 +377,23 @@ def _note(note: str, ref: str | None) -> str:
 
 
 def _relationships(entities: tuple[Entity, ...]) -> list[str]:
-    return [
-        f"{e.name} → {c.ref}: many-to-one via `{c.name}`"
-        for e in entities
-        for c in e.attributes
-        if c.ref
-    ]
+    """Each reference as many-to-one, and as the whole's one-to-many when it is part of it.
+
+    "Logbook → Entry: one-to-many … (a logbook has many entries)" comes before "Entry →
+    Logbook: many-to-one via `logbook_id`" when the goal says the entries are the logbook's.
+    """
+    lines = []
+    for e in entities:
+        for c in e.attributes:
+            if c.ref and c.part_of:
+                whole = c.ref[:1].lower() + c.ref[1:]
+                lines.append(
+                    f"{c.ref} → {e.name}: one-to-many via `{e.table}.{c.name}` "
+                    f"({with_article(whole)} has many {plural(e.name).lower()})"
+                )
+            if c.ref:
+                lines.append(f"{e.name} → {c.ref}: many-to-one via `{c.name}`")
+    return lines
 
 
 def _indexes(entities: tuple[Entity, ...]) -> list[str]:

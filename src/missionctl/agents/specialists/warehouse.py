@@ -23,11 +23,11 @@ from missionctl.agents.specialists.markdown import bullets, section, table
 from missionctl.reading import Feature, singular
 from missionctl.schemas.datafiles import read_data_file
 
-__all__ = ["is_warehouse_project", "write_warehouse_model"]
+__all__ = ["Mart", "is_warehouse_project", "warehouse_marts", "write_warehouse_model"]
 
 _STRICT = ConfigDict(extra="forbid")
 _UNNAMED = "SQL"  # the types of a project that names no warehouse
-_PORTABLE = ("text", "integer", "numeric", "money", "date", "timestamp", "key")
+_PORTABLE = ("text", "integer", "numeric", "money", "date", "timestamp", "boolean", "key")
 _WORD = re.compile(r"[a-z0-9]+")
 # A mart is named by its feature's words before any preposition ("daily revenue per region").
 _NAME_END = re.compile(r"\s+(?:per|by|for|of|with|across|in|on|from|into|each|every)\b.*$")
@@ -109,14 +109,25 @@ def _tables() -> WarehouseTables:
 
 
 def is_warehouse_project(brief: Brief) -> bool:
-    """Whether the mission models data in a warehouse: it names dbt or a warehouse."""
+    """Whether the mission models data in a warehouse: it names dbt or a warehouse.
+
+    A warehouse fed by devices ("parking sensor events into Snowflake") is one; the software
+    of a device is not, whatever store its readings end up in.
+    """
+    if brief.reading.kind == "firmware":
+        return False
     return any(t.category == "warehouse" or t.name == "dbt" for t in brief.reading.technologies)
+
+
+def warehouse_marts(brief: Brief) -> list[Mart]:
+    """The marts of a warehouse project: one per feature of the goal, each name once."""
+    return _distinct([_mart(feature) for feature in brief.features])
 
 
 def write_warehouse_model(brief: Brief) -> list[str]:
     """``data-model.md`` of a warehouse project: layers, models with typed columns, tests."""
     name, warehouse = _warehouse(brief)
-    marts = _distinct([_mart(feature) for feature in brief.features])
+    marts = warehouse_marts(brief)
     staging = sorted({source for mart in marts for source in mart.sources})
     lines = section(
         "Layers",
@@ -147,11 +158,19 @@ def _distinct(marts: list[Mart]) -> list[Mart]:
 
 
 def _warehouse(brief: Brief) -> tuple[str, Warehouse]:
-    """The warehouse the mission names, by name, with its types (ANSI SQL's when none)."""
+    """The warehouse the mission names, by name, with its types.
+
+    A warehouse (BigQuery, Snowflake, …) named anywhere wins over a database; a database of
+    the table (PostgreSQL, MySQL) holds the models when no warehouse is named ("a dbt project
+    on Postgres"); with neither, the types are ANSI SQL's.
+    """
     warehouses = _tables().warehouses
-    named = next((t.name for t in brief.reading.technologies if t.name in warehouses), _UNNAMED)
-    label = "the warehouse (none named: ANSI SQL)" if named == _UNNAMED else named
-    return label, warehouses[named]
+    named = [t for t in brief.reading.technologies if t.base in warehouses]
+    chosen = next((t.base for t in named if t.category == "warehouse"), None) or next(
+        (t.base for t in named), _UNNAMED
+    )
+    label = "the warehouse (none named: ANSI SQL)" if chosen == _UNNAMED else chosen
+    return label, warehouses[chosen]
 
 
 def _mart(feature: Feature) -> Mart:
