@@ -357,17 +357,17 @@ class Stop(Exception):
 
 
 def _remote(handler: Any) -> Any:
-    """A ``RemoteMissionControl`` whose requests ``handler`` answers."""
+    """A ``MissionControl`` whose requests ``handler`` answers."""
     import httpx2
     from pydantic import SecretStr
 
-    from missionctl.cli._backend import RemoteMissionControl
+    from missionctl.cli._backend import MissionControl
     from missionctl.cli.remote import RemoteClient
 
     client = RemoteClient(base_url="http://mc.test", token=SecretStr("mc_test"))
     client._http.close()
     client._http = httpx2.Client(base_url="http://mc.test", transport=httpx2.MockTransport(handler))
-    return RemoteMissionControl(client)
+    return MissionControl(client)
 
 
 def test_a_dropped_stream_resumes_after_the_last_event_printed(

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from missionctl.domain.access import Identity
 from missionctl.domain.access import Permission as P
-from missionctl.security.guard import public, requires
+from missionctl.security.guard import Authentication, public, requires
 from missionctl.services import ServiceContext
 from missionctl.services.runtime.composition import Runtime
 
@@ -28,7 +28,17 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+def run_trigger(request: Request) -> str:
+    """What a run started by this request says started it (``trigger``).
+
+    ``cli`` for a command on this machine (the API in its process, ADR 0089), else ``api``.
+    """
+    auth: Authentication | None = getattr(request.state, "authentication", None)
+    return "cli" if auth is not None and auth.via == "process" else "api"
+
+
 Context = Annotated[ServiceContext, Depends(get_context)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Trigger = Annotated[str, Depends(run_trigger)]
 
-__all__ = ["Context", "Identity", "P", "RuntimeDep", "public", "requires"]
+__all__ = ["Context", "Identity", "P", "RuntimeDep", "Trigger", "public", "requires"]

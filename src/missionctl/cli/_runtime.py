@@ -23,6 +23,7 @@ from missionctl import errors
 if TYPE_CHECKING:
     import asyncio
 
+    from fastapi import FastAPI
     from pydantic import ValidationError
 
     from missionctl.schemas.missions import MissionCreate
@@ -35,6 +36,8 @@ console = Console()
 err_console = Console(stderr=True)
 
 EXIT_NOT_FOUND = 1
+# How long a response's app may take to end once its reader is done with it.
+_SETTLE_S = 5.0
 EXIT_INVALID = 2
 
 
@@ -184,6 +187,7 @@ class LocalSession:
         self._runner: asyncio.Runner | None = None
         self._stack = AsyncExitStack()
         self._ctx: ServiceContext | None = None
+        self._api: FastAPI | None = None
 
     def __enter__(self) -> "LocalSession":
         """The session, with no context open yet."""
@@ -207,11 +211,60 @@ class LocalSession:
             return self._runner.run(self._call(call))
 
     async def _call(self, call: Callable[["ServiceContext"], Awaitable[T]]) -> T:
+        return await call(await self._context())
+
+    async def _context(self) -> "ServiceContext":
         if self._ctx is None:
             from missionctl.services import open_context
 
             self._ctx = await self._stack.enter_async_context(open_context(load_settings()))
-        return await call(self._ctx)
+        return self._ctx
+
+    def api(self) -> "FastAPI":
+        """The API's routes on this session's context and runtime (``missionctl.api.app``).
+
+        Built, and the context and the runtime opened, on first use; errors exit as
+        ``call``'s do.
+        """
+        if self._api is None:
+            with reporting_errors():
+                self._api = self.wait(self._open_api())
+        return self._api
+
+    async def _open_api(self) -> "FastAPI":
+        from missionctl.api.app import api_app
+        from missionctl.services.runtime.composition import open_runtime
+
+        ctx = await self._context()
+        app = api_app(ctx.settings)
+        app.state.ctx = ctx
+        app.state.runtime = await self._stack.enter_async_context(open_runtime(ctx.settings))
+        return app
+
+    def start(self, work: Coroutine[Any, Any, T]) -> "asyncio.Task[T]":
+        """Schedule ``work`` on the session's loop; it runs whenever the loop next runs."""
+        assert self._runner is not None, "use LocalSession as a context manager"
+        return self._runner.get_loop().create_task(work)
+
+    def wait(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run the session's loop until ``work`` is done (tasks started meanwhile go on)."""
+        assert self._runner is not None, "use LocalSession as a context manager"
+        return self._runner.run(work)
+
+    def settle(self, task: "asyncio.Task[Any]") -> None:
+        """Let ``task`` end (a moment's grace, then cancelled), its outcome consumed."""
+        import asyncio
+
+        async def end() -> None:
+            if not task.done():
+                await asyncio.wait({task}, timeout=_SETTLE_S)
+                if not task.done():
+                    task.cancel()
+                    await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # consumed: the response already said what went wrong
+
+        self.wait(end())
 
 
 def report_validation_error(exc: "ValidationError", *, option_for: dict[str, str]) -> None:

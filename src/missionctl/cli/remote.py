@@ -16,6 +16,7 @@ strings.
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, SecretStr
 
     from missionctl.cli._remote_settings import RemoteSettings
+    from missionctl.cli._runtime import LocalSession
+    from missionctl.domain.access import Identity
 
     # A request body: a model (sent as its JSON), a JSON-able mapping, or none.
     Body: TypeAlias = BaseModel | dict[str, Any] | None
@@ -42,6 +45,11 @@ T = TypeVar("T")
 URL_VAR = "MISSIONCTL_URL"
 TOKEN_VAR = "MISSIONCTL_TOKEN"
 
+# What the client says of itself in every request.
+_HEADERS = {"Accept": "application/json", "User-Agent": f"missionctl/{__version__}"}
+# The base URL of the API in this process (ADR 0089): never resolved or dialled.
+_IN_PROCESS_URL = "http://missionctl.invalid"
+LOCAL_DATABASE = "the local database"
 # Planning and reports can take a while on the server; connecting should not.
 _TIMEOUT_S = 60.0
 _CONNECT_TIMEOUT_S = 10.0
@@ -98,6 +106,14 @@ def _json_body(body: "Body") -> object:
     return body.model_dump(mode="json") if isinstance(body, BaseModel) else body
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """How a command words a refusal: a hint for a 403, option names for a 422's fields."""
+
+    refusal_hint: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+
 class _Dropped(Exception):
     """A followed stream's server answered an error after it had answered before."""
 
@@ -134,15 +150,32 @@ class RemoteClient:
         self.display_url = str(url.copy_with(username=None, password=None))
         self._http = httpx2.Client(
             base_url=url,
-            headers={
-                "Authorization": f"Bearer {token.get_secret_value()}",
-                "Accept": "application/json",
-                "User-Agent": f"missionctl/{__version__}",
-            },
+            headers={"Authorization": f"Bearer {token.get_secret_value()}", **_HEADERS},
             timeout=httpx2.Timeout(_TIMEOUT_S, connect=_CONNECT_TIMEOUT_S),
             # A redirect is reported, not followed: the token is for this server only.
             follow_redirects=False,
         )
+
+    @classmethod
+    def in_process(cls, session: "LocalSession", identity: "Identity") -> "RemoteClient":
+        """A client of the API in this process, on ``session``'s database, as ``identity``.
+
+        No timeout: the work is done in this thread, and a plan takes what it takes.
+        """
+        import httpx2
+
+        from missionctl.cli._in_process import InProcessTransport
+
+        client = cls.__new__(cls)
+        client.display_url = LOCAL_DATABASE
+        client._http = httpx2.Client(
+            base_url=_IN_PROCESS_URL,
+            headers=_HEADERS,
+            transport=InProcessTransport(session, identity),
+            timeout=None,
+            follow_redirects=False,
+        )
+        return client
 
     def __enter__(self) -> "RemoteClient":
         """The client itself."""
@@ -278,9 +311,23 @@ class RemoteClient:
         response = self._send("GET", path, missing_ok=True)
         return None if response.status_code == 404 else self._parse(response, model)
 
-    def post(self, path: str, model: type[M], *, body: "Body" = None) -> M:
-        """``POST path`` with ``body`` as JSON (none when ``None``), parsed as ``model``."""
-        return self._parse(self._send("POST", path, body=_json_body(body)), model)
+    def post(
+        self,
+        path: str,
+        model: type[M],
+        *,
+        body: "Body" = None,
+        refusal_hint: str | None = None,
+        options: dict[str, str] | None = None,
+    ) -> M:
+        """``POST path`` with ``body`` as JSON (none when ``None``), parsed as ``model``.
+
+        ``refusal_hint`` is added to the message of a 403 (what the user can do about it);
+        ``options`` names the command option of each body field a 422 may name.
+        """
+        failure = _Failure(refusal_hint, options or {})
+        response = self._send("POST", path, body=_json_body(body), failure=failure)
+        return self._parse(response, model)
 
     def put(self, path: str, model: type[M], *, body: "Body") -> M:
         """``PUT path`` with ``body`` as JSON, the answer parsed as ``model``."""
@@ -289,6 +336,28 @@ class RemoteClient:
     def patch(self, path: str, model: type[M], *, body: "Body") -> M:
         """``PATCH path`` with ``body`` as JSON, the answer parsed as ``model``."""
         return self._parse(self._send("PATCH", path, body=_json_body(body)), model)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        output: Any,
+        *,
+        body: "Body" = None,
+        options: dict[str, str] | None = None,
+    ) -> Any:
+        """``method path`` with ``body`` as JSON, the answer parsed as ``output``.
+
+        ``output`` is a model, ``list[Model]``, or ``None`` for an answer with no body;
+        ``options`` names the command option of each body field a 422 may name.
+        """
+        from pydantic import TypeAdapter
+
+        failure = _Failure(None, options or {})
+        response = self._send(method, path, body=_json_body(body), failure=failure)
+        if output is None:
+            return None
+        return self._decode(response, TypeAdapter(output).validate_json)
 
     def delete(self, path: str) -> None:
         """``DELETE path``; the answer's body, if any, is not read."""
@@ -309,6 +378,7 @@ class RemoteClient:
         content: bytes | None = None,
         media_type: str | None = None,
         missing_ok: bool = False,
+        failure: "_Failure | None" = None,
     ) -> "httpx2.Response":
         import httpx2
 
@@ -327,7 +397,7 @@ class RemoteClient:
             )
         if response.is_success or (missing_ok and response.status_code == 404):
             return response
-        self._fail(response)
+        self._fail(response, failure)
 
     def _parse(self, response: "httpx2.Response", model: type[M]) -> M:
         return self._decode(response, model.model_validate_json)
@@ -346,7 +416,7 @@ class RemoteClient:
                 "Control API; is it the right URL, and the same version as this CLI?"
             )
 
-    def _fail(self, response: "httpx2.Response") -> NoReturn:
+    def _fail(self, response: "httpx2.Response", failure: "_Failure | None" = None) -> NoReturn:
         from pydantic import ValidationError
 
         from missionctl.schemas.errors import ErrorBody
@@ -359,12 +429,16 @@ class RemoteClient:
                 f"the server at {self.display_url} ({URL_VAR}) answered {status} "
                 f"{response.reason_phrase}; is it a Mission Control server?"
             )
+        failure = failure or _Failure()
         if status == 422 and info.details:  # every field at fault, as local validation prints
             for detail in info.details:
-                where = f"{detail.field}: " if detail.field else ""
+                field = failure.options.get(detail.field or "", detail.field)
+                where = f"{field}: " if field else ""
                 err_console.print(f"[red]error:[/red] {escape(where + detail.message)}")
         else:
-            err_console.print(f"[red]error:[/red] {escape(info.message)}")
+            hint = failure.refusal_hint if status == 403 else None
+            message = f"{info.message}; {hint}" if hint else info.message
+            err_console.print(f"[red]error:[/red] {escape(message)}")
         if status == 401:
             err_console.print(f"[dim]{escape(self.display_url)} refused {TOKEN_VAR}.[/dim]")
         elif status == 404 and info.message == "Not Found":  # no such route, not no such thing

@@ -1,8 +1,9 @@
 """``missionctl schedule …``: cron schedules that start workflow and mission runs (ADR 0059).
 
-On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN`` (adding,
-pausing, resuming, running and deleting there need an operator's token). A schedule is named
-by its name or its id.
+Each command performs an operation declared in ``missionctl.operations.schedules``: on the
+server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN`` (adding, pausing, resuming, running and
+deleting there need an operator's token), or on the local database. A schedule is named by
+its name or its id.
 """
 
 import json
@@ -57,7 +58,9 @@ def _resolve(api: "MissionControl", ref: str) -> uuid.UUID:
         return uuid.UUID(ref)
     except ValueError:
         pass
-    for schedule in api.list_schedules():
+    from missionctl.operations import schedules as ops
+
+    for schedule in api.call(ops.LIST):
         if schedule.name == ref:
             return schedule.id
     with reporting_errors():
@@ -119,9 +122,10 @@ def list_(
 ) -> None:
     """List every schedule with its next run, last run and success rate."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
 
     with open_backend() as api:
-        schedules = api.list_schedules()
+        schedules = api.call(ops.LIST)
     if as_json:
         typer.echo("[" + ",".join(s.model_dump_json() for s in schedules) + "]")
         return
@@ -147,9 +151,10 @@ def list_(
 def show(ref: ScheduleRef, as_json: AsJson = False) -> None:
     """Show one schedule."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
 
     with open_backend() as api:
-        _print(api.read_schedule(_resolve(api, ref)), as_json)
+        _print(api.call(ops.READ, schedule_id=_resolve(api, ref)), as_json)
 
 
 @app.command()
@@ -187,6 +192,7 @@ def add(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
     from missionctl.schemas.schedules import ScheduleCreate
 
     with open_backend() as api:
@@ -210,7 +216,7 @@ def add(
         except ValidationError as exc:
             report_validation_error(exc, option_for=OPTIONS)
             return
-        _print(api.create_schedule(body), as_json)
+        _print(api.call(ops.CREATE, body=body, options=OPTIONS), as_json)
 
 
 @app.command()
@@ -231,6 +237,7 @@ def edit(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
     from missionctl.schemas.schedules import ScheduleEdit
 
     given: dict[str, Any] = {
@@ -252,34 +259,37 @@ def edit(
         report_validation_error(exc, option_for=OPTIONS)
         return
     with open_backend() as api:
-        _print(api.edit_schedule(_resolve(api, ref), body))
+        _print(api.call(ops.EDIT, schedule_id=_resolve(api, ref), body=body, options=OPTIONS))
 
 
 @app.command()
 def pause(ref: ScheduleRef) -> None:
     """Pause a schedule: no tick fires until it is resumed."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
 
     with open_backend() as api:
-        _print(api.pause_schedule(_resolve(api, ref)))
+        _print(api.call(ops.PAUSE, schedule_id=_resolve(api, ref)))
 
 
 @app.command()
 def resume(ref: ScheduleRef) -> None:
     """Resume a schedule; ticks missed meanwhile follow its misfire policy."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
 
     with open_backend() as api:
-        _print(api.resume_schedule(_resolve(api, ref)))
+        _print(api.call(ops.RESUME, schedule_id=_resolve(api, ref)))
 
 
 @app.command("run-now")
 def run_now(ref: ScheduleRef, as_json: AsJson = False) -> None:
     """Start a schedule's run now (paused or not); prints the run's id."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
 
     with open_backend() as api:
-        schedule = api.run_schedule_now(_resolve(api, ref))
+        schedule = api.call(ops.RUN_NOW, schedule_id=_resolve(api, ref))
     _print(schedule, as_json)
 
 
@@ -287,7 +297,8 @@ def run_now(ref: ScheduleRef, as_json: AsJson = False) -> None:
 def delete(ref: ScheduleRef) -> None:
     """Delete a schedule: it never fires again; the runs it started still name it."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import schedules as ops
 
     with open_backend() as api:
-        api.delete_schedule(_resolve(api, ref))
+        api.call(ops.DELETE, schedule_id=_resolve(api, ref))
     console.print(f"schedule {escape(ref)} deleted")

@@ -185,6 +185,7 @@ class Identity:
 
     ``actor`` is ``user:NAME`` for a person signed in (password or one-time link) and
     ``token:NAME`` for an API token; ``role`` is the effective role after any token ceiling.
+    ``SYSTEM_IDENTITY`` is Mission Control itself, which is no user (``user_name`` empty).
     """
 
     actor: str
@@ -194,6 +195,16 @@ class Identity:
     def allows(self, permission: Permission) -> bool:
         """Whether this identity holds ``permission``."""
         return allows(self.role, permission)
+
+    @property
+    def person(self) -> str | None:
+        """The user who acts, or ``None`` for the system (a decision it makes is no one's)."""
+        return self.user_name or None
+
+
+SYSTEM_ACTOR: Final = "system"
+SYSTEM_IDENTITY: Final = Identity(actor=SYSTEM_ACTOR, user_name="", role=Role.ADMIN)
+"""Mission Control itself: a command on this machine's database acts as it (ADR 0010)."""
 
 
 class RateDecision(NamedTuple):

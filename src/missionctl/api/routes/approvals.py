@@ -126,7 +126,7 @@ async def approve(
         reason=body.reason,
         confirm_full_access=body.confirm_full_access,
         justification=body.justification,
-        user=who.user_name,
+        user=who.person,
         override_reason=body.override_reason,
         may_override=who.allows(P.POLICIES_ADMIN),
     )
@@ -140,5 +140,5 @@ async def reject(ref: Ref, ctx: Context, who: Decider, body: RejectionBody) -> A
     by its dependencies.
     """
     return await approval_service.decide_approval(
-        ctx, ref=ref, approve=False, actor=who.actor, reason=body.reason, user=who.user_name
+        ctx, ref=ref, approve=False, actor=who.actor, reason=body.reason, user=who.person
     )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, status
 from fastapi.responses import JSONResponse
 
-from missionctl.api.deps import Context, Identity, P, RuntimeDep, requires
+from missionctl.api.deps import Context, Identity, P, RuntimeDep, Trigger, requires
 from missionctl.api.errors import (
     BODY_RESPONSES,
     CONFLICT_RESPONSES,
@@ -206,7 +206,10 @@ async def get_plan(
     responses=CONFLICT_RESPONSES,
 )
 async def run_mission(
-    mission_id: uuid.UUID, ctx: Context, who: Annotated[Identity, requires(P.RUNS_CONTROL)]
+    mission_id: uuid.UUID,
+    ctx: Context,
+    who: Annotated[Identity, requires(P.RUNS_CONTROL)],
+    trigger: Trigger,
 ) -> RunRead:
     """Run the mission's newest plan; the engine picks the run up at once (202).
 
@@ -214,5 +217,5 @@ async def run_mission(
     or cannot run in its state; 404 when there is no such mission.
     """
     return await plan_service.run_mission(
-        ctx, mission_id=mission_id, actor=who.actor, trigger="api"
+        ctx, mission_id=mission_id, actor=who.actor, trigger=trigger
     )

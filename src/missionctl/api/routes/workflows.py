@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from starlette.exceptions import HTTPException
 
-from missionctl.api.deps import Context, Identity, P, requires
+from missionctl.api.deps import Context, Identity, P, Trigger, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.numbers import ascii_int
 from missionctl.errors import Problem, ValidationFailed
@@ -269,6 +269,7 @@ async def run_workflow(
     workflow_id: uuid.UUID,
     ctx: Context,
     who: Annotated[Identity, requires(P.RUNS_CONTROL)],
+    trigger: Trigger,
     body: WorkflowRunCreate | None = None,
 ) -> RunRead:
     """Start a run of this version with its inputs; the engine picks it up at once (202).
@@ -279,6 +280,6 @@ async def run_workflow(
         ctx,
         workflow_id=workflow_id,
         actor=who.actor,
-        trigger="api",
+        trigger=trigger,
         data=body or WorkflowRunCreate(),
     )

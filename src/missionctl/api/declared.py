@@ -1,0 +1,103 @@
+"""REST routes made from operation declarations (``missionctl.operations``).
+
+``add_route(router, op)`` adds the route ``op`` declares: its method and path, its permission
+(checked before the body is read, as every route's, ADR 0076), its body and answer models, and
+an endpoint that calls the declared use case with the path's parameters, the body, the
+caller's actor and what it needs of the runtime. The endpoint's signature is made for FastAPI
+from the declaration and the use case's own annotations, so the path's parameters are
+validated by the use case's types (a malformed id is a 422, never a 500).
+"""
+
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, get_type_hints
+
+from fastapi import APIRouter, Response
+
+from missionctl.api.deps import Context, Identity, RuntimeDep, requires
+from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES
+from missionctl.operations import Operation
+
+UseCase = Callable[..., Awaitable[Any]]
+
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+def use_case(op: Operation[Any]) -> UseCase:
+    """The coroutine function ``op.service`` names.
+
+    Raises:
+        LookupError: the module or the function does not exist, or is not a coroutine
+            function taking every keyword the declaration fills.
+    """
+    module_name, _, function_name = op.service.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise LookupError(f"operation {op.name}: no use case {op.service}") from exc
+    if not inspect.iscoroutinefunction(function):
+        raise LookupError(f"operation {op.name}: {op.service} is not a coroutine function")
+    needed = {*op.path_parameters, *op.runtime, *([op.body_as] if op.body else [])}
+    if missing := needed - set(inspect.signature(function).parameters):
+        raise LookupError(f"operation {op.name}: {op.service} takes no {sorted(missing)}")
+    function_: UseCase = function
+    return function_
+
+
+def add_route(router: APIRouter, op: Operation[Any]) -> None:
+    """Add the route ``op`` declares to ``router`` (whose prefix is ``/api/v1``'s part)."""
+    service = use_case(op)
+    endpoint = _endpoint(op, service)
+    responses: dict[int | str, dict[str, Any]] = {}
+    if op.body is not None:
+        responses |= BODY_RESPONSES
+    if 409 in op.errors:
+        responses |= CONFLICT_RESPONSES
+    router.add_api_route(
+        op.path,
+        endpoint,
+        methods=[op.method],
+        name=op.name,
+        summary=op.summary,
+        description=op.doc,
+        status_code=op.status_code,
+        response_model=op.output,
+        responses=responses,
+    )
+
+
+def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[Any]]:
+    takes_actor = "actor" in inspect.signature(service).parameters
+
+    async def endpoint(**given: Any) -> Any:
+        ctx, who, runtime = given.pop("ctx"), given.pop("who"), given.pop("runtime", None)
+        if op.body is not None:
+            given[op.body_as] = given.pop("body")
+        if takes_actor:
+            given["actor"] = who.actor
+        for name in op.runtime:
+            given[name] = getattr(runtime, name)
+        result = await service(ctx, **given)
+        return Response(status_code=op.status_code) if op.output is None else result
+
+    endpoint.__name__ = op.name
+    endpoint.__doc__ = op.doc
+    endpoint.__signature__ = _signature(op, service)  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _signature(op: Operation[Any], service: UseCase) -> inspect.Signature:
+    """What FastAPI reads the endpoint's parameters from: the declaration and the use case."""
+    types = get_type_hints(service)
+    who = Annotated[Identity, requires(op.permission)]
+    parameters = [
+        inspect.Parameter("ctx", _KEYWORD, annotation=Context),
+        inspect.Parameter("who", _KEYWORD, annotation=who),
+    ]
+    parameters += [inspect.Parameter(p, _KEYWORD, annotation=types[p]) for p in op.path_parameters]
+    if op.runtime:
+        parameters.append(inspect.Parameter("runtime", _KEYWORD, annotation=RuntimeDep))
+    if op.body is not None:
+        parameters.append(inspect.Parameter("body", _KEYWORD, annotation=op.body))
+    return inspect.Signature(parameters)

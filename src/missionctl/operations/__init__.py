@@ -1,0 +1,87 @@
+"""Operations: each thing Mission Control does, declared once for every face that offers it.
+
+An ``Operation`` names what it is (``name``, ``doc``), what it takes and gives (``body``,
+``output``), who may do it (``permission``), the use case that does it (``service``), and
+where it is offered: its HTTP method and path under ``/api/v1``, its command
+(``cli="schedule pause"``) and whether MCP offers it as a tool. From it:
+
+- ``api.declared.add_route`` makes the REST route: the permission declared, the path's
+  parameters and the body parsed, the use case called as the caller's identity;
+- the CLI's ``MissionControl.call`` sends the request and parses the answer, whether
+  Mission Control is a server away or in the command's own process (ADR 0089);
+- ``mcp.declared.add_tool`` makes the MCP tool, under the same permission.
+
+So the three faces cannot disagree on a path, a model or a permission: there is one place to
+say it. ``tests/operations/test_declared.py`` checks every declaration is reachable on each
+face it names, as the least role that holds its permission and not as the role below.
+
+The use case is named by ``"module:function"`` and found when a face is built, so that a
+command talking to a server imports no use case; the test resolves every one.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from missionctl.domain.access import Permission
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+_PATH_PARAMETER = re.compile(r"{(\w+)}")
+Out = TypeVar("Out")
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[Out]):
+    """One operation, as every face offers it; ``Out`` is what it answers (``output``).
+
+    Attributes:
+        name: unique, snake_case; the route's name and the MCP tool's.
+        doc: what it does, for a person (the route's description, the tool's).
+        method: the HTTP method.
+        path: the path under ``/api/v1``; ``{name}`` segments are the use case's arguments
+            of that name.
+        permission: what the caller must hold, on every face.
+        service: the use case, ``"package.module:function"``; it takes the service context
+            first, then keywords: the path's parameters, ``body_as`` for the body, ``actor``
+            (the caller's, when it takes one) and each of ``runtime``.
+        output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body.
+        body: the request body's model, if it takes one.
+        body_as: the use case's keyword for the body.
+        status_code: the success status.
+        errors: the failure statuses worth documenting beyond the usual (404, 409...).
+        runtime: the use case's keywords filled from the runtime (``"planner"``).
+        cli: the command that performs it, as typed (``"schedule pause"``).
+        mcp: whether MCP offers it as a tool.
+    """
+
+    name: str
+    doc: str
+    method: Method
+    path: str
+    permission: Permission
+    service: str
+    output: Any = None
+    body: type[BaseModel] | None = None
+    body_as: str = "data"
+    status_code: int = 200
+    errors: tuple[int, ...] = ()
+    runtime: tuple[str, ...] = ()
+    cli: str | None = None
+    mcp: bool = False
+    path_parameters: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Read the path's parameters once."""
+        object.__setattr__(self, "path_parameters", tuple(_PATH_PARAMETER.findall(self.path)))
+
+    @property
+    def summary(self) -> str:
+        """The first line of ``doc``."""
+        return self.doc.split("\n", 1)[0]
+
+    def url(self, **values: str) -> str:
+        """The path under ``/api/v1`` with each parameter's ``values`` (escaped by the caller)."""
+        return "/api/v1" + self.path.format(**values)
