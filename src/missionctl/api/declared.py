@@ -1,11 +1,12 @@
 """REST routes made from operation declarations (``missionctl.operations``).
 
 ``add_route(router, op)`` adds the route ``op`` declares: its method and path, its permission
-(checked before the body is read, as every route's, ADR 0076), its body and answer models, and
-an endpoint that calls the declared use case with the path's parameters, the body, the
-caller's actor and what it needs of the runtime. The endpoint's signature is made for FastAPI
-from the declaration and the use case's own annotations, so the path's parameters are
-validated by the use case's types (a malformed id is a 422, never a 500).
+(checked before the body is read, as every route's, ADR 0076), its query, body and answer
+models, and an endpoint that calls the declared use case with the path's parameters, the
+query's fields, the body, the caller's actor and what it ``needs`` (``NEEDS``). The
+endpoint's signature is made for FastAPI from the declaration and the use case's own
+annotations, so the path's parameters are validated by the use case's types (a malformed id
+is a 422, never a 500).
 """
 
 import importlib
@@ -13,15 +14,29 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, get_type_hints
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from missionctl.api.deps import Context, Identity, RuntimeDep, requires
+from missionctl.api.deps import Context, Identity, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES
 from missionctl.operations import Operation
+from missionctl.security.signing import sign
+from missionctl.services.runtime.composition import Runtime
 
 UseCase = Callable[..., Awaitable[Any]]
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+NEEDS: dict[str, Callable[[Request], Any]] = {
+    "planner": lambda request: _runtime(request).planner,
+    "llm": lambda request: _runtime(request).llm,
+    "sign": lambda request: sign,
+}
+"""What a declaration may ask the server for by name (``Operation.needs``), from a request."""
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def use_case(op: Operation[Any]) -> UseCase:
@@ -38,9 +53,12 @@ def use_case(op: Operation[Any]) -> UseCase:
         raise LookupError(f"operation {op.name}: no use case {op.service}") from exc
     if not inspect.iscoroutinefunction(function):
         raise LookupError(f"operation {op.name}: {op.service} is not a coroutine function")
-    needed = {*op.path_parameters, *op.runtime, *([op.body_as] if op.body else [])}
+    fields = list(op.query.model_fields) if op.query else []
+    needed = {*op.path_parameters, *fields, *op.needs, *([op.body_as] if op.body else [])}
     if missing := needed - set(inspect.signature(function).parameters):
         raise LookupError(f"operation {op.name}: {op.service} takes no {sorted(missing)}")
+    if unknown := set(op.needs) - set(NEEDS):
+        raise LookupError(f"operation {op.name}: nothing provides {sorted(unknown)}")
     function_: UseCase = function
     return function_
 
@@ -71,13 +89,16 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
     takes_actor = "actor" in inspect.signature(service).parameters
 
     async def endpoint(**given: Any) -> Any:
-        ctx, who, runtime = given.pop("ctx"), given.pop("who"), given.pop("runtime", None)
+        ctx, who, request = given.pop("ctx"), given.pop("who"), given.pop("request")
         if op.body is not None:
             given[op.body_as] = given.pop("body")
+        if op.query is not None:
+            query = given.pop("query")
+            given |= {name: getattr(query, name) for name in type(query).model_fields}
         if takes_actor:
             given["actor"] = who.actor
-        for name in op.runtime:
-            given[name] = getattr(runtime, name)
+        for name in op.needs:
+            given[name] = NEEDS[name](request)
         result = await service(ctx, **given)
         return Response(status_code=op.status_code) if op.output is None else result
 
@@ -92,12 +113,14 @@ def _signature(op: Operation[Any], service: UseCase) -> inspect.Signature:
     types = get_type_hints(service)
     who = Annotated[Identity, requires(op.permission)]
     parameters = [
+        inspect.Parameter("request", _KEYWORD, annotation=Request),
         inspect.Parameter("ctx", _KEYWORD, annotation=Context),
         inspect.Parameter("who", _KEYWORD, annotation=who),
     ]
     parameters += [inspect.Parameter(p, _KEYWORD, annotation=types[p]) for p in op.path_parameters]
-    if op.runtime:
-        parameters.append(inspect.Parameter("runtime", _KEYWORD, annotation=RuntimeDep))
+    if op.query is not None:
+        query = Annotated[op.query, Query()]  # type: ignore[name-defined]
+        parameters.append(inspect.Parameter("query", _KEYWORD, annotation=query))
     if op.body is not None:
         parameters.append(inspect.Parameter("body", _KEYWORD, annotation=op.body))
     return inspect.Signature(parameters)

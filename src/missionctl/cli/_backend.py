@@ -100,13 +100,6 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
-    from missionctl.schemas.webhooks import (
-        DeliveryRead,
-        WebhookCreate,
-        WebhookCreated,
-        WebhookRead,
-        WebhookUpdate,
-    )
     from missionctl.schemas.workflows import (
         WorkflowCheckRead,
         WorkflowRead,
@@ -185,20 +178,25 @@ class MissionControl:
         op: Operation[Out],
         *,
         body: BaseModel | None = None,
+        query: BaseModel | None = None,
         options: dict[str, str] | None = None,
         **path: object,
     ) -> Out:
         """Perform ``op`` (``missionctl.operations``): its request, its answer parsed.
 
-        ``path`` gives each of the path's parameters; ``body`` is sent as JSON, only the
-        fields set for a ``PATCH``. ``options`` names the command option of each body field,
-        for a refusal that names one. Failures exit as every request's do.
+        ``path`` gives each of the path's parameters; ``query`` its query parameters (those
+        not given are left out); ``body`` is sent as JSON, only the fields set for a
+        ``PATCH``. ``options`` names the command option of each body field, for a refusal
+        that names one. Failures exit as every request's do.
         """
         url = op.url(**{name: _segment(str(value)) for name, value in path.items()})
         sent = None
         if body is not None:
             sent = body.model_dump(mode="json", exclude_unset=op.method == "PATCH")
-        answer: Out = self.client.send(op.method, url, op.output, body=sent, options=options)
+        params = None if query is None else query.model_dump(mode="json", exclude_none=True)
+        answer: Out = self.client.send(
+            op.method, url, op.output, body=sent, params=params, options=options
+        )
         return answer
 
     def create_mission(self, data: MissionCreate) -> MissionRead:
@@ -897,52 +895,6 @@ class MissionControl:
             version = self.client.get(base, DocumentRead).version
         path = f"{base}/versions/{version}/export"
         return self.client.get_bytes(path, params={"format": fmt})[0]
-
-    def create_webhook(self, data: WebhookCreate) -> WebhookCreated:
-        from missionctl.schemas.webhooks import WebhookCreated
-
-        body = data.model_dump(mode="json")
-        return self.client.post("/api/v1/webhooks", WebhookCreated, body=body)
-
-    def list_webhooks(self) -> list[WebhookRead]:
-        from missionctl.schemas.webhooks import WebhookRead
-
-        return self.client.get_list("/api/v1/webhooks", WebhookRead)
-
-    def read_webhook(self, webhook_id: uuid.UUID) -> WebhookRead:
-        from missionctl.schemas.webhooks import WebhookRead
-
-        return self.client.get(f"/api/v1/webhooks/{webhook_id}", WebhookRead)
-
-    def update_webhook(self, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead:
-        """Only the fields the change sets are sent."""
-        from missionctl.schemas.webhooks import WebhookRead
-
-        body = data.model_dump(mode="json", exclude_unset=True)
-        return self.client.patch(f"/api/v1/webhooks/{webhook_id}", WebhookRead, body=body)
-
-    def delete_webhook(self, webhook_id: uuid.UUID) -> None:
-        self.client.delete(f"/api/v1/webhooks/{webhook_id}")
-
-    def webhook_deliveries(self, webhook_id: uuid.UUID, *, limit: int) -> list[DeliveryRead]:
-        from missionctl.schemas.webhooks import DeliveryRead
-
-        path = f"/api/v1/webhooks/{webhook_id}/deliveries"
-        return self.client.get_list(path, DeliveryRead, params={"limit": limit})
-
-    def redeliver(self, delivery_id: uuid.UUID) -> DeliveryRead:
-        """The server sends it."""
-        from missionctl.schemas.webhooks import DeliveryRead
-
-        return self.client.post(
-            f"/api/v1/webhooks/deliveries/{delivery_id}/redeliver", DeliveryRead
-        )
-
-    def test_webhook(self, webhook_id: uuid.UUID) -> DeliveryRead:
-        """The server sends it."""
-        from missionctl.schemas.webhooks import DeliveryRead
-
-        return self.client.post(f"/api/v1/webhooks/{webhook_id}/test", DeliveryRead)
 
     def list_templates(self, category: str | None) -> list[TemplateRead]:
         from missionctl.schemas.templates import TemplateRead

@@ -344,9 +344,10 @@ class RemoteClient:
         output: Any,
         *,
         body: "Body" = None,
+        params: dict[str, Any] | None = None,
         options: dict[str, str] | None = None,
     ) -> Any:
-        """``method path`` with ``body`` as JSON, the answer parsed as ``output``.
+        """``method path?params`` with ``body`` as JSON, the answer parsed as ``output``.
 
         ``output`` is a model, ``list[Model]``, or ``None`` for an answer with no body;
         ``options`` names the command option of each body field a 422 may name.
@@ -354,7 +355,7 @@ class RemoteClient:
         from pydantic import TypeAdapter
 
         failure = _Failure(None, options or {})
-        response = self._send(method, path, body=_json_body(body), failure=failure)
+        response = self._send(method, path, params=params, body=_json_body(body), failure=failure)
         if output is None:
             return None
         return self._decode(response, TypeAdapter(output).validate_json)

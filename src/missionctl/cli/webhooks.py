@@ -71,6 +71,7 @@ def add(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
     from missionctl.schemas.webhooks import WebhookCreate
 
     try:
@@ -87,7 +88,7 @@ def add(
         report_validation_error(exc, option_for=OPTIONS)
         return
     with open_backend() as api:
-        created = api.create_webhook(data)
+        created = api.call(ops.CREATE, body=data, options=OPTIONS)
     console.print("[green]added[/green]")
     _print(created.webhook)
     console.print(
@@ -100,9 +101,10 @@ def add(
 def list_webhooks(as_json: AsJson = False) -> None:
     """List every subscription (never a secret)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
 
     with open_backend() as api:
-        webhooks = api.list_webhooks()
+        webhooks = api.call(ops.LIST)
     if as_json:
         typer.echo(json.dumps([w.model_dump(mode="json") for w in webhooks], indent=2))
         return
@@ -117,9 +119,10 @@ def list_webhooks(as_json: AsJson = False) -> None:
 def show(webhook_id: WebhookId, as_json: AsJson = False) -> None:
     """Show one subscription."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
 
     with open_backend() as api:
-        webhook = api.read_webhook(webhook_id)
+        webhook = api.call(ops.READ, webhook_id=webhook_id)
     if as_json:
         typer.echo(webhook.model_dump_json(indent=2))
         return
@@ -128,10 +131,11 @@ def show(webhook_id: WebhookId, as_json: AsJson = False) -> None:
 
 def _switch(webhook_id: uuid.UUID, enabled: bool) -> None:
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
     from missionctl.schemas.webhooks import WebhookUpdate
 
     with open_backend() as api:
-        webhook = api.update_webhook(webhook_id, WebhookUpdate(enabled=enabled))
+        webhook = api.call(ops.UPDATE, webhook_id=webhook_id, body=WebhookUpdate(enabled=enabled))
     _print(webhook)
 
 
@@ -151,9 +155,10 @@ def enable(webhook_id: WebhookId) -> None:
 def delete(webhook_id: WebhookId) -> None:
     """Delete a subscription and its delivery log."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
 
     with open_backend() as api:
-        api.delete_webhook(webhook_id)
+        api.call(ops.DELETE, webhook_id=webhook_id)
     console.print(f"[green]deleted[/green] {webhook_id}")
 
 
@@ -165,9 +170,11 @@ def deliveries(
 ) -> None:
     """A subscription's newest deliveries with their answer codes."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
+    from missionctl.schemas.webhooks import DeliveryQuery
 
     with open_backend() as api:
-        rows = api.webhook_deliveries(webhook_id, limit=limit)
+        rows = api.call(ops.DELIVERIES, webhook_id=webhook_id, query=DeliveryQuery(limit=limit))
     if as_json:
         typer.echo(json.dumps([d.model_dump(mode="json") for d in rows], indent=2))
         return
@@ -199,15 +206,17 @@ def redeliver(
 ) -> None:
     """Send a delivery's body again now, as a new delivery; prints its answer."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
 
     with open_backend() as api:
-        _print_delivery(api.redeliver(delivery_id))
+        _print_delivery(api.call(ops.REDELIVER, delivery_id=delivery_id))
 
 
 @app.command("test")
 def test(webhook_id: WebhookId) -> None:
     """Send a webhook.test delivery now; prints the answer."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import webhooks as ops
 
     with open_backend() as api:
-        _print_delivery(api.test_webhook(webhook_id))
+        _print_delivery(api.call(ops.TEST, webhook_id=webhook_id))

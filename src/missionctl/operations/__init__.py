@@ -45,14 +45,15 @@ class Operation(Generic[Out]):
             of that name.
         permission: what the caller must hold, on every face.
         service: the use case, ``"package.module:function"``; it takes the service context
-            first, then keywords: the path's parameters, ``body_as`` for the body, ``actor``
-            (the caller's, when it takes one) and each of ``runtime``.
+            first, then keywords: the path's parameters, each field of ``query``, ``body_as``
+            for the body, ``actor`` (the caller's, when it takes one) and each of ``needs``.
         output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body.
         body: the request body's model, if it takes one.
+        query: the model of its query parameters, if it takes any.
         body_as: the use case's keyword for the body.
         status_code: the success status.
         errors: the failure statuses worth documenting beyond the usual (404, 409...).
-        runtime: the use case's keywords filled from the runtime (``"planner"``).
+        needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``).
         cli: the command that performs it, as typed (``"schedule pause"``).
         mcp: whether MCP offers it as a tool.
     """
@@ -65,10 +66,11 @@ class Operation(Generic[Out]):
     service: str
     output: Any = None
     body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
     body_as: str = "data"
     status_code: int = 200
     errors: tuple[int, ...] = ()
-    runtime: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
     cli: str | None = None
     mcp: bool = False
     path_parameters: tuple[str, ...] = field(init=False)

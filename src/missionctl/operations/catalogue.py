@@ -2,6 +2,6 @@
 
 from typing import Any
 
-from missionctl.operations import Operation, schedules
+from missionctl.operations import Operation, schedules, webhooks
 
-OPERATIONS: tuple[Operation[Any], ...] = (*schedules.OPERATIONS,)
+OPERATIONS: tuple[Operation[Any], ...] = (*schedules.OPERATIONS, *webhooks.OPERATIONS)

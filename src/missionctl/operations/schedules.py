@@ -92,7 +92,7 @@ RUN_NOW: Operation[ScheduleRead] = Operation(
     output=ScheduleRead,
     status_code=202,
     errors=(409,),
-    runtime=("planner",),
+    needs=("planner",),
     cli="schedule run-now",
 )
 DELETE: Operation[None] = Operation(

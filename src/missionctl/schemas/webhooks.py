@@ -141,3 +141,13 @@ class DeliveryRead(BaseModel):
     created_at: datetime
     attempted_at: datetime | None
     delivered_at: datetime | None
+
+
+MAX_DELIVERIES_SHOWN = 200
+"""The most deliveries one read of a delivery log returns."""
+
+
+class DeliveryQuery(BaseModel):
+    """Which of a subscription's deliveries to read: the newest ``limit``."""
+
+    limit: int = Field(50, ge=1, le=MAX_DELIVERIES_SHOWN, description="How many, newest first.")

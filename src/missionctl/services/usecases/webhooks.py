@@ -41,6 +41,7 @@ from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import webhooks as repo
 from missionctl.schemas.webhooks import (
+    MAX_DELIVERIES_SHOWN,
     DeliveryRead,
     WebhookCreate,
     WebhookCreated,
@@ -51,9 +52,6 @@ from missionctl.services.runtime.context import ServiceContext
 
 FOLLOW_BATCH_EVENTS = 5_000
 """Events of the log read per follower transaction: bounds how long one holds the write lock."""
-
-MAX_DELIVERIES_SHOWN = 200
-"""The most deliveries one read of a delivery log returns."""
 
 SECRET_BYTES = 32
 
