@@ -35,6 +35,12 @@ TOOLS = {
     "list_approvals",
     "decide_approval",
     "emergency_stop",
+    # Declared operations offered as tools (missionctl.operations, mcp=True).
+    "list_schedules",
+    "read_schedule",
+    "pause_schedule",
+    "resume_schedule",
+    "run_schedule_now",
 }
 
 

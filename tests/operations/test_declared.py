@@ -1,5 +1,8 @@
 """Every declared operation is offered on each face it names, under its one permission.
 
+The faces: its route, its command (locally through the API in process, remotely over HTTP:
+the same client), and its MCP tool when it is offered there.
+
 The faces are made from the declarations (``missionctl.operations``); these tests check that
 what was made matches what was declared, so that a declaration cannot name a use case that is
 missing, a command that does not exist, or a permission its route does not demand.
@@ -11,16 +14,23 @@ from typing import Any
 
 import pytest
 import typer.main
+from mcp_types import CallToolResult, TextContent
 
-from missionctl.api.declared import use_case
+from mcp import Client
+from missionctl.api.declared import NEEDS as ROUTE_NEEDS
 from missionctl.app import create_app
 from missionctl.cli import app as cli_app
 from missionctl.cli._runtime import LocalSession
 from missionctl.cli.remote import RemoteClient
-from missionctl.domain.access import ROLES, Identity, Permission, allows
-from missionctl.operations import Operation
+from missionctl.domain.access import ROLES, Identity, Permission, Role, allows
+from missionctl.mcp.caller import Caller
+from missionctl.mcp.server import build_server
+from missionctl.operations import Operation, use_case
 from missionctl.operations.catalogue import OPERATIONS
 from missionctl.security.guard import route_table
+from missionctl.security.limits import EdgeLimits
+from missionctl.services import ServiceContext
+from missionctl.services.runtime.composition import make_planner
 from missionctl.settings import Settings
 
 DECLARED = pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
@@ -38,7 +48,8 @@ def test_names_and_routes_are_unique() -> None:
 
 @DECLARED
 def test_the_use_case_exists_and_takes_what_the_declaration_fills(op: Operation[Any]) -> None:
-    use_case(op)  # raises LookupError naming what is missing
+    # Each face fills what it can: the declaration names nothing neither fills.
+    use_case(op, provided=ROUTE_NEEDS)  # raises LookupError naming what is missing
 
 
 @DECLARED
@@ -85,3 +96,43 @@ def test_the_least_role_passes_and_the_role_below_is_refused(
     if rank:
         below = ROLES[rank - 1]
         assert _status(op, Identity(f"user:{below}", below.value, below)) == 403
+
+
+OFFERED_ON_MCP = pytest.mark.parametrize(
+    "op", [op for op in OPERATIONS if op.mcp], ids=lambda op: op.name
+)
+
+
+async def _tool_answer(
+    op: Operation[Any], role: Role, ctx: ServiceContext, settings: Settings
+) -> tuple[list[str], CallToolResult]:
+    """The server's tools, and ``op``'s tool called as ``role`` with made-up arguments."""
+
+    async def resolve(_: object) -> Caller:
+        identity = Identity(f"user:{role.value}", role.value, role)
+        limits = EdgeLimits.from_settings(settings.server)
+        return Caller(ctx, make_planner(None), identity, limits, None, "stdio")
+
+    arguments: dict[str, Any] = {name: str(uuid.uuid4()) for name in op.path_parameters}
+    if op.body is not None:
+        arguments["body"] = {}
+    async with Client(build_server(resolve)) as client:
+        tools = [tool.name for tool in (await client.list_tools()).tools]
+        return tools, await client.call_tool(op.name, arguments)
+
+
+def _text(result: CallToolResult) -> str:
+    return " ".join(part.text for part in result.content if isinstance(part, TextContent))
+
+
+@OFFERED_ON_MCP
+async def test_the_tool_is_offered_under_the_declared_permission(
+    op: Operation[Any], ctx: ServiceContext, settings: Settings
+) -> None:
+    rank = _least_rank(op.permission)
+    tools, answer = await _tool_answer(op, ROLES[rank], ctx, settings)
+    assert op.name in tools
+    assert "permission" not in _text(answer), _text(answer)
+    if rank:
+        _, refused = await _tool_answer(op, ROLES[rank - 1], ctx, settings)
+        assert refused.is_error and f"needs the {op.permission.value} permission" in _text(refused)

@@ -9,20 +9,20 @@ annotations, so the path's parameters are validated by the use case's types (a m
 is a 422, never a 500).
 """
 
-import importlib
+import functools
 import inspect
+import operator
+import types
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, get_args, get_type_hints
 
 from fastapi import APIRouter, Query, Request, Response
 
 from missionctl.api.deps import Context, Identity, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES
-from missionctl.operations import Operation
+from missionctl.operations import Operation, UseCase, use_case
 from missionctl.security.signing import sign
 from missionctl.services.runtime.composition import Runtime
-
-UseCase = Callable[..., Awaitable[Any]]
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
@@ -39,33 +39,9 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def use_case(op: Operation[Any]) -> UseCase:
-    """The coroutine function ``op.service`` names.
-
-    Raises:
-        LookupError: the module or the function does not exist, or is not a coroutine
-            function taking every keyword the declaration fills.
-    """
-    module_name, _, function_name = op.service.partition(":")
-    try:
-        function = getattr(importlib.import_module(module_name), function_name)
-    except (ImportError, AttributeError) as exc:
-        raise LookupError(f"operation {op.name}: no use case {op.service}") from exc
-    if not inspect.iscoroutinefunction(function):
-        raise LookupError(f"operation {op.name}: {op.service} is not a coroutine function")
-    fields = list(op.query.model_fields) if op.query else []
-    needed = {*op.path_parameters, *fields, *op.needs, *([op.body_as] if op.body else [])}
-    if missing := needed - set(inspect.signature(function).parameters):
-        raise LookupError(f"operation {op.name}: {op.service} takes no {sorted(missing)}")
-    if unknown := set(op.needs) - set(NEEDS):
-        raise LookupError(f"operation {op.name}: nothing provides {sorted(unknown)}")
-    function_: UseCase = function
-    return function_
-
-
 def add_route(router: APIRouter, op: Operation[Any]) -> None:
     """Add the route ``op`` declares to ``router`` (whose prefix is ``/api/v1``'s part)."""
-    service = use_case(op)
+    service = use_case(op, provided=NEEDS)
     endpoint = _endpoint(op, service)
     responses: dict[int | str, dict[str, Any]] = {}
     if op.body is not None:
@@ -108,16 +84,26 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
     return endpoint
 
 
+def _present(annotation: Any) -> Any:
+    """``annotation`` without ``None``: a path's parameter is always there."""
+    if isinstance(annotation, types.UnionType):
+        kept = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return functools.reduce(operator.or_, kept)
+    return annotation
+
+
 def _signature(op: Operation[Any], service: UseCase) -> inspect.Signature:
     """What FastAPI reads the endpoint's parameters from: the declaration and the use case."""
-    types = get_type_hints(service)
+    hints = get_type_hints(service)
     who = Annotated[Identity, requires(op.permission)]
     parameters = [
         inspect.Parameter("request", _KEYWORD, annotation=Request),
         inspect.Parameter("ctx", _KEYWORD, annotation=Context),
         inspect.Parameter("who", _KEYWORD, annotation=who),
     ]
-    parameters += [inspect.Parameter(p, _KEYWORD, annotation=types[p]) for p in op.path_parameters]
+    parameters += [
+        inspect.Parameter(p, _KEYWORD, annotation=_present(hints[p])) for p in op.path_parameters
+    ]
     if op.query is not None:
         query = Annotated[op.query, Query()]  # type: ignore[name-defined]
         parameters.append(inspect.Parameter("query", _KEYWORD, annotation=query))

@@ -14,7 +14,9 @@ from mcp_types import ToolAnnotations
 from missionctl import __version__
 from missionctl.mcp import tools_governance, tools_work
 from missionctl.mcp.caller import Resolve, caller_middleware
+from missionctl.mcp.declared import add_tool
 from missionctl.mcp.resources import register_resources
+from missionctl.operations.catalogue import OPERATIONS
 
 INSTRUCTIONS = (
     "Mission Control is the system of record between a software goal and its execution by AI "
@@ -40,7 +42,9 @@ TOOLS: tuple[tuple[Tool, ToolAnnotations], ...] = (
     (tools_governance.decide_approval, _WRITE),
     (tools_governance.emergency_stop, _STOP),
 )
-"""Every tool and how it behaves (read-only, or a change; the stop is destructive)."""
+"""The hand-written tools and how each behaves (read-only, or a change; the stop is destructive).
+
+Declared operations with ``mcp=True`` are offered beside them (``mcp.declared``)."""
 
 
 def build_server(resolve: Resolve) -> MCPServer[Any]:
@@ -54,5 +58,8 @@ def build_server(resolve: Resolve) -> MCPServer[Any]:
     )
     for tool, annotations in TOOLS:
         server.add_tool(tool, annotations=annotations, structured_output=False)
+    for operation in OPERATIONS:  # the declared ones (missionctl.operations, ADR 0090)
+        if operation.mcp:
+            add_tool(server, operation)
     register_resources(server)
     return server

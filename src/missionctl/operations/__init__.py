@@ -19,7 +19,10 @@ The use case is named by ``"module:function"`` and found when a face is built, s
 command talking to a server imports no use case; the test resolves every one.
 """
 
+import importlib
+import inspect
 import re
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -28,6 +31,7 @@ from pydantic import BaseModel
 from missionctl.domain.access import Permission
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+UseCase = Callable[..., Awaitable[Any]]
 
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
 Out = TypeVar("Out")
@@ -87,3 +91,28 @@ class Operation(Generic[Out]):
     def url(self, **values: str) -> str:
         """The path under ``/api/v1`` with each parameter's ``values`` (escaped by the caller)."""
         return "/api/v1" + self.path.format(**values)
+
+
+def use_case(op: Operation[Any], *, provided: Collection[str]) -> UseCase:
+    """The coroutine function ``op.service`` names, for a face that fills ``provided`` needs.
+
+    Raises:
+        LookupError: the module or the function does not exist, it is not a coroutine
+            function taking every keyword the declaration fills, or the face cannot fill one
+            of ``op.needs``.
+    """
+    module_name, _, function_name = op.service.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise LookupError(f"operation {op.name}: no use case {op.service}") from exc
+    if not inspect.iscoroutinefunction(function):
+        raise LookupError(f"operation {op.name}: {op.service} is not a coroutine function")
+    fields = list(op.query.model_fields) if op.query else []
+    needed = {*op.path_parameters, *fields, *op.needs, *([op.body_as] if op.body else [])}
+    if missing := needed - set(inspect.signature(function).parameters):
+        raise LookupError(f"operation {op.name}: {op.service} takes no {sorted(missing)}")
+    if unknown := set(op.needs) - set(provided):
+        raise LookupError(f"operation {op.name}: nothing provides {sorted(unknown)}")
+    found: UseCase = function
+    return found

@@ -34,6 +34,7 @@ LIST: Operation[list[ScheduleRead]] = Operation(
     service=f"{_SERVICE}:list_schedules",
     output=list[ScheduleRead],
     cli="schedule list",
+    mcp=True,
 )
 READ: Operation[ScheduleRead] = Operation(
     name="read_schedule",
@@ -44,6 +45,7 @@ READ: Operation[ScheduleRead] = Operation(
     service=f"{_SERVICE}:read_schedule",
     output=ScheduleRead,
     cli="schedule show",
+    mcp=True,
 )
 EDIT: Operation[ScheduleRead] = Operation(
     name="edit_schedule",
@@ -68,6 +70,7 @@ PAUSE: Operation[ScheduleRead] = Operation(
     output=ScheduleRead,
     errors=(409,),
     cli="schedule pause",
+    mcp=True,
 )
 RESUME: Operation[ScheduleRead] = Operation(
     name="resume_schedule",
@@ -79,6 +82,7 @@ RESUME: Operation[ScheduleRead] = Operation(
     output=ScheduleRead,
     errors=(409,),
     cli="schedule resume",
+    mcp=True,
 )
 RUN_NOW: Operation[ScheduleRead] = Operation(
     name="run_schedule_now",
@@ -94,6 +98,7 @@ RUN_NOW: Operation[ScheduleRead] = Operation(
     errors=(409,),
     needs=("planner",),
     cli="schedule run-now",
+    mcp=True,
 )
 DELETE: Operation[None] = Operation(
     name="delete_schedule",
