@@ -7,6 +7,7 @@ and ``asyncio`` load here: they too are imported where used, and annotations nam
 strings.
 """
 
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -261,8 +263,10 @@ class LocalSession:
                 if not task.done():
                     task.cancel()
                     await asyncio.wait({task})
-            if not task.cancelled():
-                task.exception()  # consumed: the response already said what went wrong
+            if not task.cancelled() and (failure := task.exception()) is not None:
+                # The answer (a 500) has said something went wrong; the cause is for the log,
+                # as a server's would be.
+                log.error("the request failed in this process", exc_info=failure)
 
         self.wait(end())
 
