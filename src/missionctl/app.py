@@ -18,7 +18,7 @@ from missionctl import __version__
 from missionctl.api import metrics
 from missionctl.api.errors import error_body_schemas, install_error_handlers
 from missionctl.api.metrics import metrics_listener
-from missionctl.api.router import api_router
+from missionctl.api.router import build_api_router
 from missionctl.api.routes import health
 from missionctl.domain.workers import WorkerKind
 from missionctl.engine.heap import freeze_startup_heap
@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, page_renderer=render_error_page)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(api_router)
+    app.include_router(build_api_router())
     app.include_router(web_router)
     app.include_router(api_docs.router, include_in_schema=False)
     app.state.mcp = mcp_http.McpHttp(max_body_bytes=settings.server.max_body_bytes)

@@ -18,25 +18,33 @@ from typing import Annotated, Any, get_args, get_type_hints
 
 from fastapi import APIRouter, Query, Request, Response
 
-from missionctl.api.deps import Context, Identity, requires
+from missionctl.api.deps import Context, Identity, get_runtime, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES
 from missionctl.operations import Operation, UseCase, use_case
-from missionctl.security.signing import sign
-from missionctl.services.runtime.composition import Runtime
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
-NEEDS: dict[str, Callable[[Request], Any]] = {
-    "planner": lambda request: _runtime(request).planner,
-    "llm": lambda request: _runtime(request).llm,
-    "sign": lambda request: sign,
+
+async def _planner(request: Request) -> Any:
+    return (await get_runtime(request)).planner
+
+
+async def _llm(request: Request) -> Any:
+    return (await get_runtime(request)).llm
+
+
+async def _signer(request: Request) -> Any:
+    from missionctl.security.signing import sign  # the key is read where it is used
+
+    return sign
+
+
+NEEDS: dict[str, Callable[[Request], Awaitable[Any]]] = {
+    "planner": _planner,
+    "llm": _llm,
+    "sign": _signer,
 }
 """What a declaration may ask the server for by name (``Operation.needs``), from a request."""
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def add_route(router: APIRouter, op: Operation[Any]) -> None:
@@ -74,7 +82,7 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
         if takes_actor:
             given["actor"] = who.actor
         for name in op.needs:
-            given[name] = NEEDS[name](request)
+            given[name] = await NEEDS[name](request)
         result = await service(ctx, **given)
         return Response(status_code=op.status_code) if op.output is None else result
 

@@ -5,7 +5,8 @@ acts takes ``who: Annotated[Identity, requires(P.X)]`` and records ``who.actor``
 only reads puts ``requires(P.X)`` in its decorator's ``dependencies``.
 """
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -13,7 +14,11 @@ from missionctl.domain.access import Identity
 from missionctl.domain.access import Permission as P
 from missionctl.security.guard import Authentication, public, requires
 from missionctl.services import ServiceContext
-from missionctl.services.runtime.composition import Runtime
+
+if TYPE_CHECKING:
+    # Imported for types only: the runtime's modules (the planner, the model client, the
+    # agents) load where a runtime is built, not for every route (ADR 0089).
+    from missionctl.services.runtime.composition import Runtime
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -22,9 +27,16 @@ def get_context(request: Request) -> ServiceContext:
     return ctx
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The planner and agents the settings chose."""
-    runtime: Runtime = request.app.state.runtime
+async def get_runtime(request: Request) -> "Runtime":
+    """The planner and agents the settings chose.
+
+    A server's lifespan builds them at start; an app in a command's process builds them the
+    first time a route needs them (``app.state.open_runtime``).
+    """
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        open_runtime: Callable[[], Awaitable[Runtime]] = request.app.state.open_runtime
+        runtime = request.app.state.runtime = await open_runtime()
     return runtime
 
 
@@ -38,7 +50,10 @@ def run_trigger(request: Request) -> str:
 
 
 Context = Annotated[ServiceContext, Depends(get_context)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+if TYPE_CHECKING:
+    RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+else:  # FastAPI reads the type at import; the dependency, not the type, gives the value.
+    RuntimeDep = Annotated[Any, Depends(get_runtime)]
 Trigger = Annotated[str, Depends(run_trigger)]
 
 __all__ = ["Context", "Identity", "P", "RuntimeDep", "Trigger", "public", "requires"]

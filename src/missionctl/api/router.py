@@ -1,67 +1,109 @@
-"""The /api/v1 router."""
+"""The /api/v1 router, and which of its modules serve which paths.
+
+A server includes every module (``build_api_router()``). A command without a server (ADR 0089)
+includes only the modules that serve the paths it asks for (``routers_serving``), so that it
+imports what those need and nothing else; ``MODULES_BY_SEGMENT`` says which they are, and
+``tests/api/test_router_index.py`` checks it against the routes themselves.
+"""
+
+import importlib
 
 from fastapi import APIRouter
 
-from missionctl.api.routes import (
-    access,
-    agents,
-    analytics,
-    approvals,
-    artifacts,
-    audit,
-    callbacks,
-    controls,
-    costs,
-    diagrams,
-    documents,
-    events,
-    me,
-    memory,
-    missions,
-    packs,
-    palette,
-    prices,
-    register,
-    runs,
-    schedules,
-    search,
-    specs,
-    system,
-    templates,
-    tracemap,
-    webhooks,
-    workers,
-    workflows,
-)
 from missionctl.security.guard import GuardedRoute
 
-api_router = APIRouter(route_class=GuardedRoute, prefix="/api/v1")
-api_router.include_router(missions.router)
-api_router.include_router(packs.router)
-api_router.include_router(register.router)
-api_router.include_router(tracemap.router)
-api_router.include_router(diagrams.router)
-api_router.include_router(documents.router)
-api_router.include_router(runs.router)
-api_router.include_router(workflows.router)
-api_router.include_router(artifacts.router)
-api_router.include_router(me.router)
-api_router.include_router(access.router)
-api_router.include_router(approvals.router)
-api_router.include_router(controls.router)
-api_router.include_router(agents.router)
-api_router.include_router(prices.router)
-api_router.include_router(search.router)
-api_router.include_router(memory.router)
-api_router.include_router(system.router)
-api_router.include_router(workers.router)
-api_router.include_router(costs.router)
-api_router.include_router(events.router)
-api_router.include_router(audit.router)
-api_router.include_router(palette.router)
-api_router.include_router(webhooks.router)
-api_router.include_router(callbacks.router)
-api_router.include_router(schedules.router)
-api_router.include_router(specs.router)
-api_router.include_router(templates.router)
-api_router.include_router(analytics.router)
+ROUTE_MODULES: tuple[str, ...] = (
+    "missions",
+    "packs",
+    "register",
+    "tracemap",
+    "diagrams",
+    "documents",
+    "runs",
+    "workflows",
+    "artifacts",
+    "me",
+    "access",
+    "approvals",
+    "controls",
+    "agents",
+    "prices",
+    "search",
+    "memory",
+    "system",
+    "workers",
+    "costs",
+    "events",
+    "audit",
+    "palette",
+    "webhooks",
+    "callbacks",
+    "schedules",
+    "specs",
+    "templates",
+    "analytics",
+)
+"""Every module of ``missionctl.api.routes`` under /api/v1, in the order they are matched."""
+
+MODULES_BY_SEGMENT: dict[str, tuple[str, ...]] = {
+    "agents": ("agents",),
+    "analytics": ("analytics",),
+    "approvals": ("approvals",),
+    "artifacts": ("artifacts",),
+    "audit": ("audit",),
+    "callbacks": ("callbacks",),
+    "controls": ("controls",),
+    "costs": ("costs",),
+    "emergency-stop": ("controls",),
+    "events": ("events",),
+    "followers": ("system",),
+    "health": ("system",),
+    "me": ("me",),
+    "memory": ("memory",),
+    "missions": (
+        "missions",
+        "packs",
+        "register",
+        "tracemap",
+        "diagrams",
+        "documents",
+        "artifacts",
+        "memory",
+        "specs",
+    ),
+    "palette": ("palette",),
+    "prices": ("prices",),
+    "runs": ("runs", "artifacts"),
+    "schedules": ("schedules",),
+    "search": ("search",),
+    "specs": ("specs",),
+    "templates": ("templates",),
+    "tokens": ("access",),
+    "users": ("access",),
+    "webhooks": ("webhooks",),
+    "workers": ("workers",),
+    "workflows": ("workflows",),
+}
+"""The modules serving the paths under /api/v1/<segment>/, by their first segment."""
+
+
+def _router_of(module: str) -> APIRouter:
+    router: APIRouter = importlib.import_module(f"missionctl.api.routes.{module}").router
+    return router
+
+
+def build_api_router(modules: tuple[str, ...] = ROUTE_MODULES) -> APIRouter:
+    """A router under /api/v1 holding ``modules``' routes, in ``ROUTE_MODULES``' order."""
+    router = APIRouter(route_class=GuardedRoute, prefix="/api/v1")
+    for module in ROUTE_MODULES:
+        if module in modules:
+            router.include_router(_router_of(module))
+    return router
+
+
+def modules_serving(path: str) -> tuple[str, ...]:
+    """The modules that may serve ``path`` (empty when it is not under /api/v1)."""
+    prefix = "/api/v1/"
+    if not path.startswith(prefix):
+        return ()
+    return MODULES_BY_SEGMENT.get(path.removeprefix(prefix).split("/", 1)[0], ())

@@ -45,7 +45,10 @@ class InProcessTransport(httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Start the app on ``request`` and return once it has sent the response's start."""
+        from missionctl.api.app import include_routes_for
+
         app = self._session.api()
+        include_routes_for(app, request.url.path)
         body: bytes | None = request.read()
         queue: asyncio.Queue[_Message] = asyncio.Queue()
         gone = asyncio.Event()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from missionctl.schemas.missions import MissionCreate
     from missionctl.services import ServiceContext
+    from missionctl.services.runtime.composition import Runtime
     from missionctl.settings import ServerSettings, Settings
 
 T = TypeVar("T")
@@ -223,10 +224,10 @@ class LocalSession:
         return self._ctx
 
     def api(self) -> "FastAPI":
-        """The API's routes on this session's context and runtime (``missionctl.api.app``).
+        """The API's app on this session's context (``missionctl.api.app``).
 
-        Built, and the context and the runtime opened, on first use; errors exit as
-        ``call``'s do.
+        Built, and the context opened, on first use; the runtime is opened when a route first
+        needs it. Errors exit as ``call``'s do.
         """
         if self._api is None:
             with reporting_errors():
@@ -235,13 +236,19 @@ class LocalSession:
 
     async def _open_api(self) -> "FastAPI":
         from missionctl.api.app import api_app
-        from missionctl.services.runtime.composition import open_runtime
 
         ctx = await self._context()
         app = api_app(ctx.settings)
         app.state.ctx = ctx
-        app.state.runtime = await self._stack.enter_async_context(open_runtime(ctx.settings))
+        app.state.open_runtime = self._open_runtime
         return app
+
+    async def _open_runtime(self) -> "Runtime":
+        """The runtime, built the first time a route needs it and closed with the session."""
+        from missionctl.services.runtime.composition import open_runtime
+
+        settings = (await self._context()).settings
+        return await self._stack.enter_async_context(open_runtime(settings))
 
     def start(self, work: Coroutine[Any, Any, T]) -> "asyncio.Task[T]":
         """Schedule ``work`` on the session's loop; it runs whenever the loop next runs."""

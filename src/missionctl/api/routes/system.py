@@ -15,8 +15,13 @@ router = APIRouter(route_class=GuardedRoute, tags=["health"])
 
 
 def summary_cache(request: Request) -> HealthSummaryCache:
-    """The app's one cache of the figures (``create_app`` makes it), shared with the pages."""
-    cache: HealthSummaryCache = request.app.state.health_summary
+    """The app's one cache of the figures, shared with the pages.
+
+    ``create_app`` makes it; an app in a command's process makes it on first use.
+    """
+    cache: HealthSummaryCache | None = getattr(request.app.state, "health_summary", None)
+    if cache is None:
+        cache = request.app.state.health_summary = HealthSummaryCache()
     return cache
 
 
