@@ -100,8 +100,11 @@ def test_token_create_list_revoke(run) -> None:  # type: ignore[no-untyped-def]
         "30",
     )
     assert created.exit_code == 0, created.output
-    secret = created.output.strip().splitlines()[-1]
-    assert secret.startswith("mc_")
+    # The secret alone on stdout, first; the details and the warning after it, on stderr.
+    secret = created.stdout.strip()
+    assert secret.startswith("mc_") and "\n" not in secret
+    assert created.output.strip().splitlines()[0] == secret
+    assert "token ci  user ada  ceiling viewer" in created.stderr
 
     listed = run("token", "list", "--json")
     [token] = json.loads(listed.output)

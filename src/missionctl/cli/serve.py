@@ -1,5 +1,8 @@
 """``missionctl serve``."""
 
+import shutil
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,11 +43,11 @@ def serve(
     first_link = run_service(identity.ensure_first_admin)
     if first_link is not None:
         base_url = server_address(settings.server, host=bind_host, port=bind_port)
-        typer.echo(
-            "First start: created the admin 'admin'. Sign in (once, within 15 minutes) at\n"
-            f"  {sign_in_url(base_url, first_link)}\n"
-            "then set a password with: missionctl user set-password admin --password-stdin"
+        program = identity.program_as_typed(
+            sys.argv[0], found_on_path=shutil.which("missionctl"), cwd=Path.cwd()
         )
+        link_url = sign_in_url(base_url, first_link)
+        typer.echo(identity.first_start_message(link_url=link_url, program=program))
     uvicorn.run(
         "missionctl.app:create_app",
         factory=True,

@@ -26,7 +26,7 @@ from missionctl.cli._runtime import (
     server_address,
     sign_in_url,
 )
-from missionctl.domain.access import Role
+from missionctl.domain.access import SIGN_IN_LINK_TTL_S, Role
 
 if TYPE_CHECKING:  # imported where used, so that `missionctl --help` loads neither
     from pydantic import SecretStr
@@ -258,7 +258,7 @@ def login_link(
     name: Annotated[str, typer.Argument(help="The user who will sign in.")],
     ttl_minutes: Annotated[
         int, typer.Option(min=1, max=1440, help="Minutes the link stays valid.")
-    ] = 10,
+    ] = SIGN_IN_LINK_TTL_S // 60,
 ) -> None:
     """Print a one-time sign-in link for a user (valid once, for --ttl-minutes).
 
@@ -304,9 +304,16 @@ def create_token(
         token, secret = api.create_token(
             name=name, user_name=user, role_ceiling=role_ceiling, expires_in_days=expires_in_days
         )
-    _print_token(token)
-    err_console.print("[yellow]Copy the secret now: it is not stored and cannot be shown again.")
+    # The secret alone on standard output, first: `$(missionctl token create …)` is the secret,
+    # and nothing that looks like it (the prefix) is printed beside it to be copied instead.
     typer.echo(secret.get_secret_value())
+    err_console.print(
+        f"token [bold]{escape(token.name)}[/bold]  user {escape(token.user_name)}  "
+        f"ceiling {token.role_ceiling.value}  expires {_when(token.expires_at)}"
+    )
+    err_console.print(
+        "[yellow]Copy the secret above now: it is not stored and cannot be shown again."
+    )
 
 
 @token_app.command("list")

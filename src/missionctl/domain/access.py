@@ -139,6 +139,11 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = _cumulative()
 # Match with ``fullmatch`` (``is_valid_name``): ``$`` would accept a trailing newline.
 NAME_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
+# How long a one-time sign-in link stays valid unless its maker says otherwise (15 minutes):
+# the first start's link, `missionctl login-link`'s and the Users page's. Messages that state a
+# link's lifetime are worded from it (``services.usecases.identity.lifetime_words``).
+SIGN_IN_LINK_TTL_S: Final = 900
+
 # Event types of this area (ADR 0010; no payload carries a password, hash or secret).
 USER_CREATED: Final = "user.created"
 USER_ROLE_CHANGED: Final = "user.role_changed"

@@ -10,6 +10,8 @@ from fastapi import APIRouter
 
 from missionctl.security.guard import GuardedRoute
 from missionctl.web.routes import (
+    account_page,
+    admin_pages,
     approvals,
     artifacts,
     auth,
@@ -61,5 +63,7 @@ web_router.include_router(schedules.router)
 web_router.include_router(specs_page.router)
 web_router.include_router(templates_page.router)
 web_router.include_router(sessions_page.router)
+web_router.include_router(admin_pages.router)
+web_router.include_router(account_page.router)
 
 __all__ = ["STATIC_DIR", "web_router"]

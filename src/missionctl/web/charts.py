@@ -4,7 +4,9 @@ No chart library and nothing from another host: each function returns the ``<svg
 ``Markup``, and every text in it (labels, tooltips) passes through ``markupsafe.escape``, so a
 step id or a model name holding ``<script>`` or quotes is shown, never run. Colours come from
 classes styled in ``static/css/app.css`` (the page's CSP allows no inline style). Sizes are in
-SVG user units; the page scales the drawing to its card's width (``viewBox``).
+SVG user units; the page scales the drawing to its card's width (``viewBox``), never above its
+own size (its text would outgrow the page's), and on a narrow screen the chart keeps a readable
+least width and scrolls inside its frame (``.chart-frame`` in ``app.css``).
 """
 
 from collections.abc import Sequence
@@ -37,12 +39,12 @@ def _short(text: str, chars: int = LABEL_CHARS) -> str:
 
 def _svg(height: int, label: str, body: list[str], testid: str) -> Markup:
     head = (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-        f'preserveAspectRatio="xMinYMin meet" data-testid="{escape(testid)}" '
+        f'<div class="chart-frame"><svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'role="img" preserveAspectRatio="xMinYMin meet" data-testid="{escape(testid)}" '
         f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
     )
     # Safe to mark: every text placed above went through ``escape``.
-    return Markup(head + "".join(body) + "</svg>")
+    return Markup(head + "".join(body) + "</svg></div>")
 
 
 def cost_over_time(buckets: Sequence[CostBucket], *, bucket: str) -> Markup:

@@ -8,11 +8,15 @@ secret. Hashing runs on a worker thread so that a sign-in does not stall the eve
 
 import asyncio
 import hashlib
+import os
 import secrets
+import shlex
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from pathlib import Path
+from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import ApiToken, SignInLink, User
 from missionctl.db.types import utcnow
 from missionctl.domain import access
-from missionctl.domain.access import Identity, Role, ceiling
+from missionctl.domain.access import SIGN_IN_LINK_TTL_S, Identity, Role, ceiling
 from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import users as repo
@@ -40,23 +44,30 @@ from missionctl.services.usecases.sessions import add_session, end_user_sessions
 
 __all__ = [
     "LINK_PREFIX",
+    "SIGN_IN_LINK_TTL_S",
     "TOKEN_PREFIX",
     "Identity",
     "SessionOrigin",
     "authenticate_token",
+    "change_own_password",
+    "create_own_token",
     "create_sign_in_link",
     "create_token",
     "create_user",
     "disable_user",
     "ensure_first_admin",
+    "first_start_message",
     "identity_of_user",
+    "lifetime_words",
     "list_tokens",
     "list_users",
     "peek_sign_in_link",
+    "program_as_typed",
     "read_user",
     "record_denial",
     "record_sign_in_failure",
     "redeem_sign_in_link",
+    "revoke_own_token",
     "revoke_token",
     "set_password",
     "set_role",
@@ -390,6 +401,65 @@ async def _check_password_sign_in(
         return _user_read(user), secret
 
 
+WRONG_CURRENT_PASSWORD: Final = "is not your current password; type the one you sign in with"
+
+
+async def change_own_password(
+    ctx: ServiceContext,
+    *,
+    name: str,
+    current: SecretStr | None,
+    new: SecretStr,
+    origin: SessionOrigin | None,
+    actor: str,
+) -> tuple[UserRead, str | None]:
+    """A person replaces their own password: ``current`` must be theirs, if they have one.
+
+    A user without a password (one who signed in by one-time link, such as the first admin)
+    sets one without ``current``. As ``set_password``, every browser session of the user ends;
+    with ``origin``, the transaction that stores the new password opens a session for the
+    browser that asked, whose secret is returned (else ``None``). Rate limits are the caller's,
+    as for a sign-in: a wrong ``current`` is a failed sign-in (field ``current_password``).
+
+    Raises:
+        ValidationFailed: ``current`` is missing or wrong (field ``current_password``), or the
+            new password is refused as ``set_password`` refuses it (field ``password``).
+        NotFound: no such user (field ``name``).
+        Conflict: the password changed meanwhile, or the user was disabled (field ``name``).
+    """
+    async with ctx.read() as session:
+        stored = (await _user_or_404(session, name)).password_hash
+    if stored is not None:
+        typed = "" if current is None else current.get_secret_value()
+        matches = bool(typed) and len(typed) <= PASSWORD_MAX_CHARS
+        if not matches or not await asyncio.to_thread(_password_matches, stored, typed):
+            raise ValidationFailed([Problem("current_password", WRONG_CURRENT_PASSWORD)])
+    value = _check_password(new, user_name=name)
+    password_hash = await asyncio.to_thread(_hasher.hash, value)
+    async with ctx.write() as session:
+        user = await _user_or_404(session, name)
+        if user.disabled or user.password_hash != stored:
+            raise Conflict(
+                f"{name!r} was disabled or got a new password meanwhile; reload and try again",
+                field="name",
+            )
+        user.password_hash = password_hash
+        user.updated_at = utcnow()
+        ended = await end_user_sessions(session, user=user, now=user.updated_at)
+        await session.flush()  # the new generation, which the new session carries
+        secret = None
+        if origin is not None:
+            secret = add_session(
+                session, user=user, address=origin.address, user_agent=origin.user_agent
+            )
+        payload = {"name": user.name, "sessions_ended": ended}
+        await append(
+            session, [NewEvent(type=access.USER_PASSWORD_SET, actor=actor, payload=payload)]
+        )
+        await session.flush()
+        return _user_read(user), secret
+
+
 async def create_token(
     ctx: ServiceContext,
     *,
@@ -469,6 +539,54 @@ async def create_token(
     except IntegrityError as exc:  # a concurrent create of the same name won the race
         raise conflict from exc
     return result, secret
+
+
+async def create_own_token(
+    ctx: ServiceContext,
+    *,
+    who: Identity,
+    name: str,
+    role_ceiling: Role | None = None,
+    expires_in: timedelta | None = None,
+) -> tuple[TokenRead, str]:
+    """``create_token`` for the person who asks: never above the role they act with now.
+
+    A person signed in with a token of a lower ceiling cannot mint one above it. The default
+    ceiling is ``who.role``.
+
+    Raises:
+        ValidationFailed: ``role_ceiling`` is above ``who.role`` (field ``role_ceiling``), or
+            as ``create_token``.
+        NotFound, Conflict: as ``create_token``.
+    """
+    if not who.user_name:
+        raise ValidationFailed([Problem("user_name", "only a user may hold API tokens")])
+    if role_ceiling is not None and access.rank(role_ceiling) > access.rank(who.role):
+        raise ValidationFailed(
+            [Problem("role_ceiling", f"must not be above your role ({who.role.value})")]
+        )
+    return await create_token(
+        ctx,
+        user_name=who.user_name,
+        name=name,
+        role_ceiling=role_ceiling or who.role,
+        expires_in=expires_in,
+        actor=who.actor,
+    )
+
+
+async def revoke_own_token(ctx: ServiceContext, *, who: Identity, name: str) -> TokenRead:
+    """``revoke_token`` for the token's owner: someone else's token is as unknown as none.
+
+    Raises:
+        NotFound: no token of ``who``'s is called ``name`` (field ``name``).
+    """
+    async with ctx.read() as session:
+        found = await repo.read_token_by_name(session, name=name)
+        owner = None if found is None else await session.get(User, found.user_id)
+    if owner is None or owner.name != who.user_name:
+        raise NotFound(f"you have no token called {name!r}", field="name")
+    return await revoke_token(ctx, name=name, actor=who.actor)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -560,8 +678,21 @@ async def list_tokens(ctx: ServiceContext, *, user_name: str | None = None) -> l
         return [_token_read(token, owner) for token, owner in rows]
 
 
+def lifetime_words(ttl_s: int) -> str:
+    """A link's lifetime as a message says it: ``"15 minutes"``, ``"1 hour"``, ``"90 seconds"``."""
+    for unit, seconds in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if ttl_s >= seconds and ttl_s % seconds == 0:
+            count = ttl_s // seconds
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{ttl_s} second{'' if ttl_s == 1 else 's'}"
+
+
 async def create_sign_in_link(
-    ctx: ServiceContext, *, user_name: str, ttl_s: int = 600, actor: str = "system"
+    ctx: ServiceContext,
+    *,
+    user_name: str,
+    ttl_s: int = SIGN_IN_LINK_TTL_S,
+    actor: str = "system",
 ) -> str:
     """Make a one-time sign-in secret for ``user_name``, valid for ``ttl_s`` seconds.
 
@@ -707,7 +838,7 @@ async def acting_user(
 FIRST_ADMIN = "admin"
 
 
-async def ensure_first_admin(ctx: ServiceContext, *, ttl_s: int = 900) -> str | None:
+async def ensure_first_admin(ctx: ServiceContext, *, ttl_s: int = SIGN_IN_LINK_TTL_S) -> str | None:
     """On a database with no users, create the admin ``admin`` and a one-time link secret.
 
     Returns the link's secret (for ``/sign-in?token=``), or ``None`` when users already exist
@@ -726,6 +857,41 @@ async def ensure_first_admin(ctx: ServiceContext, *, ttl_s: int = 900) -> str | 
     except Conflict:  # another process made it first; it printed the link
         return None
     return await create_sign_in_link(ctx, user_name=FIRST_ADMIN, ttl_s=ttl_s)
+
+
+def program_as_typed(argv0: str, *, found_on_path: str | None, cwd: Path) -> str:
+    """How a person types the running ``missionctl`` program in a shell at ``cwd``.
+
+    ``missionctl`` when that name on ``PATH`` (``found_on_path``, as ``shutil.which`` answers)
+    is this very program; otherwise its path, relative to ``cwd`` when it lies below it (after
+    ``make run`` the program is only at ``.venv/bin/missionctl``), quoted for the shell.
+    """
+    program = Path(os.path.abspath(cwd / argv0))
+    if found_on_path is not None and Path(found_on_path).resolve() == program.resolve():
+        return "missionctl"
+    try:
+        shown = str(program.relative_to(os.path.abspath(cwd)))
+    except ValueError:
+        shown = str(program)
+    if "/" not in shown:
+        shown = f"./{shown}"
+    return shlex.quote(shown)
+
+
+def first_start_message(*, link_url: str, program: str, ttl_s: int = SIGN_IN_LINK_TTL_S) -> str:
+    """What the first start prints: the one-time link, how long it lasts, how to set a password.
+
+    ``program`` is the command as it can be typed (:func:`program_as_typed`); ``ttl_s`` the
+    link's lifetime as ``ensure_first_admin`` made it.
+    """
+    return (
+        f"First start: created the admin {FIRST_ADMIN!r}. Sign in (once, within "
+        f"{lifetime_words(ttl_s)}) at\n"
+        f"  {link_url}\n"
+        "then set a password on your Account page, or with:\n"
+        f"  printf '%s\\n' \"$PW\" | {program} user set-password {FIRST_ADMIN} --password-stdin\n"
+        f"Another link, if this one expires: {program} login-link {FIRST_ADMIN}"
+    )
 
 
 async def record_denial(

@@ -324,6 +324,10 @@ PAGES: Final[tuple[PageEntry, ...]] = (
     PageEntry("Costs", "/costs", P.RUNS_READ, "spend and tokens by day, agent and model"),
     PageEntry("Prices", "/settings/prices", P.PRICES_READ, "model prices per million tokens"),
     PageEntry("Webhooks", "/webhooks", P.WEBHOOKS_ADMIN, "signed event deliveries to endpoints"),
+    PageEntry("Users", "/users", P.USERS_ADMIN, "people, roles, passwords and sign-in links"),
+    PageEntry("API tokens", "/tokens", P.TOKENS_ADMIN, "every API token: create and revoke"),
+    PageEntry("Settings", "/settings", P.POLICIES_ADMIN, "the server's effective settings"),
+    PageEntry("Account", "/account", P.MISSIONS_READ, "your password and your API tokens"),
     PageEntry("API docs", "/docs", P.MISSIONS_READ, "the JSON API, interactive"),
 )
 

@@ -108,7 +108,8 @@ def _blocked(checks: list[tuple[RateLimiter, str]]) -> float | None:
 Token = Annotated[str, Query(max_length=200)]
 _BAD_LINK = (
     "This sign-in link is unknown, already used or expired. "
-    "Ask an admin for a new one (missionctl login-link NAME), or sign in below."
+    "Ask an admin for a new one (Users page, Sign-in link; or missionctl login-link NAME), "
+    "or sign in below."
 )
 
 

@@ -29,6 +29,12 @@
  *   preset would ignore the dates); a metric's tooltip hides on Escape until the pointer or
  *   the focus leaves it; a panel whose fragment could not be fetched at all (no answer from
  *   the server) shows its "did not load" message with Retry instead of loading forever.
+ * - On a narrow screen the sidebar is a bar with the brand and a Menu button
+ *   ([data-menu-toggle], base.html; the breakpoint is in app.css, "Narrow screens"): the
+ *   button opens and closes the rest of the sidebar (#sidebar-menu) over the page and says
+ *   which through aria-expanded. Escape closes an open menu and gives the focus back to its
+ *   button; a click outside it, a choice in it and a window grown past the breakpoint (where
+ *   the whole sidebar shows again) close it too.
  */
 (function () {
   "use strict";
@@ -410,4 +416,51 @@
     var skeleton = panel.querySelector(".skeleton");
     if (skeleton) skeleton.remove();
   });
+})();
+
+// The sidebar's menu on a narrow screen (see the list above).
+(function () {
+  "use strict";
+
+  var WIDE = "(min-width: 901px)";  // keep in step with the breakpoint in app.css
+
+  function setOpen(button, open) {
+    var sidebar = button.closest(".sidebar");
+    if (!sidebar) return;
+    sidebar.classList.toggle("sidebar--open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function openToggle() {
+    return document.querySelector('.sidebar--open [data-menu-toggle]');
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-menu-toggle]");
+    if (button) {
+      setOpen(button, button.getAttribute("aria-expanded") !== "true");
+      return;
+    }
+    var open = openToggle();
+    if (!open) return;
+    // Outside the menu, or a choice in it (a link, the palette's trigger): the menu has done.
+    var inside = open.closest(".sidebar").contains(event.target);
+    var chosen = event.target.closest("#sidebar-menu a, #sidebar-menu [data-palette-open]");
+    if (!inside || chosen) setOpen(open, false);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = openToggle();
+    if (!open) return;
+    setOpen(open, false);
+    open.focus();
+  });
+
+  var wide = window.matchMedia(WIDE);
+  var onWide = function () {
+    var open = openToggle();
+    if (wide.matches && open) setOpen(open, false);
+  };
+  if (wide.addEventListener) wide.addEventListener("change", onWide);
 })();
