@@ -11,9 +11,9 @@ for the API in its own process (ADR 0089).
 """
 
 import json
+import os
 import shutil
 import statistics
-import os
 import subprocess
 import sys
 import tempfile
