@@ -236,7 +236,9 @@ def test_agent_rules_change_inline_with_diagnostics_apart(
     # The toast of the first save may still show: wait for the second save itself, or the
     # next change can be refused against the tiers before it and show "write" ticked again.
     _wait_for_tiers(live_server, "command", ["read"])
-    tiers.get_by_label("read").uncheck()
+    # A click, not uncheck(): the refusal ticks the box again, maybe before Playwright looks,
+    # and uncheck() would then call the box unchanged a failure of the click itself.
+    tiers.get_by_label("read").click()
     expect(page.locator("#toasts")).to_contain_text("disable the agent")
     expect(tiers.get_by_label("read")).to_be_checked()
     expect(tiers.get_by_label("write")).not_to_be_checked()  # what was saved stays shown

@@ -6,6 +6,7 @@ imports what those need and nothing else; ``MODULES_BY_SEGMENT`` says which they
 ``tests/api/test_router_index.py`` checks it against the routes themselves.
 """
 
+import functools
 import importlib
 
 from fastapi import APIRouter
@@ -92,8 +93,13 @@ def _router_of(module: str) -> APIRouter:
     return router
 
 
+@functools.cache
 def build_api_router(modules: tuple[str, ...] = ROUTE_MODULES) -> APIRouter:
-    """A router under /api/v1 holding ``modules``' routes, in ``ROUTE_MODULES``' order."""
+    """A router under /api/v1 holding ``modules``' routes, in ``ROUTE_MODULES``' order.
+
+    Built once per set of modules in a process: building the routes is the dear part of
+    making an app, and every app of the process (a server's, each test's) shares them.
+    """
     router = APIRouter(route_class=GuardedRoute, prefix="/api/v1")
     for module in ROUTE_MODULES:
         if module in modules:
