@@ -1,7 +1,7 @@
 """The /api/v1 router, and which of its modules serve which paths.
 
 A server includes every module (``build_api_router()``). A command without a server (ADR 0089)
-includes only the modules that serve the paths it asks for (``routers_serving``), so that it
+includes only the modules that serve the paths it asks for (``modules_serving``), so that it
 imports what those need and nothing else; ``MODULES_BY_SEGMENT`` says which they are, and
 ``tests/api/test_router_index.py`` checks it against the routes themselves.
 """

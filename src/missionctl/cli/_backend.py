@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import quote
 
 from missionctl.cli._runtime import LocalSession, refuse_as_on_a_server
@@ -110,9 +110,6 @@ if TYPE_CHECKING:
     from missionctl.services.usecases.pricing import PriceRead, PriceSet
     from missionctl.services.usecases.workflow_checks import Syntax
 
-# Working on the local database directly is acting as the system itself (ADR 0010).
-LOCAL_ACTOR = "system"
-T = TypeVar("T")
 ApprovalState = Literal["pending", "decided", "all"]
 AnalyticsEndpoint = Literal["funnel", "trends", "retention", "anomalies", "definitions"]
 AnalyticsAnswer: TypeAlias = (
