@@ -13,12 +13,25 @@ from missionctl.settings import Settings
 async def test_healthz_checks_the_database(client: httpx2.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "database": "ok",
-        "schema": "current",
-        "version": __version__,
-    }
+    body = response.json()
+    assert body.pop("log_origin") is not None  # the client's token was recorded
+    assert body == {"status": "ok", "database": "ok", "schema": "current", "version": __version__}
+
+
+async def test_healthz_names_the_record_it_keeps_by_its_first_events_hash(
+    client: httpx2.AsyncClient, settings: Settings
+) -> None:
+    made = await client.post("/api/v1/missions", json={"goal": "A quiz night scoreboard"})
+    assert made.status_code == 201, made.text
+    origin = (await client.get("/healthz")).json()["log_origin"]
+    assert origin is not None and len(origin) == 64
+    # Another process on the same database says the same; the hash tells nothing of the event.
+    twin = create_app(settings)
+    async with (
+        twin.router.lifespan_context(twin),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=twin), base_url="http://t") as http,
+    ):
+        assert (await http.get("/healthz")).json()["log_origin"] == origin
 
 
 async def test_healthz_reports_an_unreachable_database_as_503(client: httpx2.AsyncClient) -> None:

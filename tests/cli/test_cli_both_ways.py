@@ -327,7 +327,8 @@ def test_bad_ids_and_missing_things_are_named(world: World, mode: str) -> None:
     for args in (("runs", "cancel", "12"), ("artifact", "download", "x"), ("mission", "plan", "-")):
         malformed = world.cli(mode, *args)
         assert malformed.exit_code == 2, (args, malformed.output)
-        assert "Input should be a valid UUID" in text(malformed), (args, malformed.output)
+        said = " ".join(text(malformed).split())
+        assert "is not an id or the start of one" in said or "too short" in said, said
         assert "Traceback" not in malformed.output
 
 

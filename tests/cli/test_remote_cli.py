@@ -150,6 +150,8 @@ def test_a_revoked_token_is_refused_clearly(server: Server, cli_home: Path) -> N
         assert result.exit_code == 2, result.output
         assert "unknown, revoked or expired" in text(result)
         assert "refused MISSIONCTL_TOKEN" in text(result)
+        # In the CLI's terms: the command that makes a token, not how an HTTP client sends one.
+        assert "missionctl token create" in text(result) and "Bearer" not in text(result)
         assert_secret_hidden(server.revoked, result)
 
 

@@ -162,15 +162,29 @@ def test_an_unknown_run_exits_1(cli: Any) -> None:
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("args", [["not-a-run"], ["not-a-run", "--json"], ["1234"]])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["not-a-run"], "is not an id or the start of one"),
+        (["not-a-run", "--json"], "is not an id or the start of one"),
+        (["123"], "is too short to name one id"),
+    ],
+)
 def test_an_id_that_is_not_a_uuid_exits_2_naming_run_id(
-    cli: Any, tmp_path: Path, args: list[str]
+    cli: Any, tmp_path: Path, args: list[str], says: str
 ) -> None:
     result = cli("replay", *args)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.strip() == f"error: RUN_ID: '{args[0]}' is not a run id (a UUID)"
+    said = " ".join(result.stderr.replace("│", " ").split())
+    assert "'RUN_ID'" in said and f"'{args[0]}' {says}" in said, said
     assert not (tmp_path / "home").exists()  # refused before any database is opened
+
+
+def test_the_first_digits_of_a_run_id_stand_for_it(cli: Any) -> None:
+    result = cli("replay", UNKNOWN_ID[:8])
+    assert result.exit_code == 1
+    assert f"no run has an id that starts with '{UNKNOWN_ID[:8]}'" in result.stderr
 
 
 def test_a_stored_state_changed_behind_the_log_exits_3_naming_the_step(

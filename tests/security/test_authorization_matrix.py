@@ -48,6 +48,19 @@ PUBLIC = None
 # line here, in the same change, for a reviewer to read.
 POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/healthz"): PUBLIC,
+    # An id from its first digits: as reading that kind of record needs.
+    ("GET", "/api/v1/ids/missions/{prefix}"): "missions:read",
+    ("GET", "/api/v1/ids/runs/{prefix}"): "runs:read",
+    ("GET", "/api/v1/ids/artifacts/{prefix}"): "artifacts:read",
+    ("GET", "/api/v1/ids/approvals/{prefix}"): "approvals:read",
+    ("GET", "/api/v1/ids/specs/{prefix}"): "missions:read",
+    ("GET", "/api/v1/ids/decisions/{prefix}"): "missions:read",
+    ("GET", "/api/v1/ids/risks/{prefix}"): "missions:read",
+    ("GET", "/api/v1/ids/schedules/{prefix}"): "workflows:read",
+    ("GET", "/api/v1/ids/workflows/{prefix}"): "workflows:read",
+    ("GET", "/api/v1/ids/workers/{prefix}"): "agents:read",
+    ("GET", "/api/v1/ids/webhooks/{prefix}"): "webhooks:admin",
+    ("GET", "/api/v1/ids/deliveries/{prefix}"): "webhooks:admin",
     ("GET", "/metrics"): "metrics:read",
     ("GET", "/api/v1/health/summary"): "runs:read",
     ("GET", "/api/v1/followers"): "agents:read",

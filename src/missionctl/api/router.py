@@ -43,6 +43,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "specs",
     "templates",
     "analytics",
+    "ids",
 )
 """Every module of ``missionctl.api.routes`` under /api/v1, in the order they are matched."""
 
@@ -59,6 +60,7 @@ MODULES_BY_SEGMENT: dict[str, tuple[str, ...]] = {
     "events": ("events",),
     "followers": ("system",),
     "health": ("system",),
+    "ids": ("ids",),
     "me": ("me",),
     "memory": ("memory",),
     "missions": (

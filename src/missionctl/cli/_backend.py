@@ -26,6 +26,8 @@ from urllib.parse import quote
 from missionctl.cli._runtime import LocalSession, refuse_as_on_a_server
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydantic import BaseModel, SecretStr
 
     from missionctl.cli.remote import RemoteClient
@@ -169,6 +171,40 @@ class MissionControl:
         self.client = client
         self.where = client.display_url
         self._here = here
+
+    def local_home(self) -> Path | None:
+        """The data directory, when Mission Control is in this process; else ``None``."""
+        if self._here is None:
+            return None
+
+        async def home(ctx: ServiceContext) -> Path:
+            return ctx.settings.home
+
+        return self._here.call(home)
+
+    def web_address(self) -> str | None:
+        """The base URL of the pages that show what this reaches, or ``None`` if none answers.
+
+        A server's own address; in this process, the server on this machine that keeps the
+        same record, if one answers (``cli._web_link``).
+        """
+        if self._here is None:
+            return self.where.rstrip("/")
+
+        async def local(ctx: ServiceContext) -> str | None:
+            from missionctl.cli._web_link import local_web_address
+            from missionctl.services.usecases.health import log_origin
+
+            return local_web_address(ctx.settings, await log_origin(ctx))
+
+        return self._here.call(local)
+
+    def resolve_id(self, kind: str, prefix: str) -> uuid.UUID:
+        """The whole id of ``kind`` (``schemas.ids.IdKind``) that ``prefix`` starts."""
+        from missionctl.schemas.ids import ResolvedId
+
+        path = f"/api/v1/ids/{quote(kind, safe='')}/{quote(prefix, safe='')}"
+        return self.client.get(path, ResolvedId).id
 
     def call(
         self,

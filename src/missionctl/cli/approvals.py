@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from missionctl.cli._ids import id_argument, id_option
 from missionctl.cli._runtime import AsUser, console
 
 if TYPE_CHECKING:
@@ -36,8 +37,10 @@ class State(StrEnum):
 
 Ref = Annotated[
     uuid.UUID,
-    typer.Argument(
-        help="The approval's id, or the id of the step run it gates (`missionctl approvals`)."
+    id_argument(
+        "approvals",
+        "REF",
+        "The approval's id, or the id of the step run it gates (`missionctl approvals`)",
     ),
 ]
 
@@ -134,9 +137,10 @@ def _print_review(approval: ApprovalRead) -> None:
 def approvals(
     ref: Annotated[
         uuid.UUID | None,
-        typer.Argument(
-            help="Show only this approval: its id, or the id of the step run it gates.",
-            show_default=False,
+        id_argument(
+            "approvals",
+            "REF",
+            "Show only this approval: its id, or the id of the step run it gates",
         ),
     ] = None,
     state: Annotated[
@@ -144,7 +148,7 @@ def approvals(
         typer.Option(help="pending: the queue, oldest first; decided or all: newest first."),
     ] = State.PENDING,
     run: Annotated[
-        uuid.UUID | None, typer.Option("--run", help="Only this run's approvals.")
+        uuid.UUID | None, id_option("runs", "--run", help="Only this run's approvals")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print the approvals as JSON.")] = False,

@@ -18,6 +18,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ArtifactId = Annotated[
-    uuid.UUID, typer.Argument(metavar="ARTIFACT_ID", help="The artifact's id.", show_default=False)
-]
+ArtifactId = Annotated[uuid.UUID, id_argument("artifacts", "ARTIFACT_ID", "The artifact's id")]
 
 
 def _size(size: int) -> str:

@@ -1,11 +1,13 @@
 """``missionctl audit …``: verify, checkpoint, search and export the event log."""
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from missionctl import errors
+from missionctl.cli._ids import id_option
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     console,
@@ -139,9 +141,12 @@ SeverityOpt = Annotated[
     list[str] | None,
     typer.Option("--severity", help="info, success, warning or error; repeatable."),
 ]
-RunIdOpt = Annotated[str | None, typer.Option("--run-id", "--run", help="Events of this run.")]
+RunIdOpt = Annotated[
+    uuid.UUID | None, id_option("runs", "--run-id", "--run", help="Events of this run")
+]
 MissionIdOpt = Annotated[
-    str | None, typer.Option("--mission-id", "--mission", help="Events of this mission.")
+    uuid.UUID | None,
+    id_option("missions", "--mission-id", "--mission", help="Events of this mission"),
 ]
 WorkflowOpt = Annotated[
     str | None, typer.Option(help="Runs (or events of runs) of this workflow (name).")

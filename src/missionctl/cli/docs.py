@@ -18,6 +18,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 from missionctl.cli.runs import AsJson
 
@@ -65,9 +66,7 @@ class Format(StrEnum):
     pdf = "pdf"
 
 
-MissionArg = Annotated[
-    uuid.UUID, typer.Argument(metavar="MISSION_ID", help="The mission's id.", show_default=False)
-]
+MissionArg = Annotated[uuid.UUID, id_argument("missions", "MISSION_ID", "The mission's id")]
 
 
 @app.command("generate")

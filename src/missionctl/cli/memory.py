@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
+from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import console
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def search(
 
 @app.command("similar")
 def similar(
-    mission: Annotated[uuid.UUID, typer.Argument(help="The mission's id.", show_default=False)],
+    mission: Annotated[uuid.UUID, id_argument("missions", "MISSION", "The mission's id")],
     as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
 ) -> None:
     """The finished missions most like MISSION, with outcome, cost and lessons (its page's).

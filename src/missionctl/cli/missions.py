@@ -25,6 +25,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from missionctl.cli._ids import ID_CHARS, id_argument
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     CodingOptions,
@@ -51,9 +52,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-MissionId = Annotated[
-    uuid.UUID, typer.Argument(metavar="MISSION_ID", help="The mission's id.", show_default=False)
-]
+MissionId = Annotated[uuid.UUID, id_argument("missions", "MISSION_ID", "The mission's id")]
 # ``services.usecases.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the
 # services (tests/cli/test_startup.py checks that the two agree).
 MAX_PAGE_SIZE = 200
@@ -296,13 +295,21 @@ def list_missions(
     if not page.items:
         console.print('no missions yet — create one with: missionctl mission create "GOAL"')
         return
-    table = Table(title=f"Missions ({page.total})")
-    for column in ("id", "title", "status", "budget", "created"):
+    table = Table(
+        title=f"Missions ({page.total})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        collapse_padding=True,
+    )
+    # The whole id on a line of its own, at any width (every command takes it, or its first
+    # digits); the title wraps beneath it.
+    table.add_column("mission / title", min_width=ID_CHARS)
+    for column in ("status", "budget", "created"):
         table.add_column(column)
     for mission in page.items:
         table.add_row(
-            str(mission.id),
-            escape(mission.title),
+            f"{mission.id}\n[dim]{escape(mission.title)}[/dim]",
             mission.status.value,
             "—" if mission.budget_usd is None else f"${mission.budget_usd:,.2f}",
             f"{mission.created_at:%Y-%m-%d %H:%M}",
@@ -459,15 +466,23 @@ def show_plan(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show a mission's plan: summary, tasks with their order, role and risk tier."""
+    """Show the whole of a mission's plan.
+
+    Its summary, requirements, tasks (order, role, risk tier) and risks, as `mission plan`
+    prints them; then its phases, each task's description, acceptance criteria and expected
+    artifacts, its decisions with their reasons and trade-offs, and its next steps, highest
+    priority first.
+    """
     from missionctl.cli._backend import open_backend
+    from missionctl.cli._plan_details import print_plan_details
 
     with open_backend() as api:
         found = api.read_plan(mission_id, version)
     if as_json:
         typer.echo(found.model_dump_json(indent=2))
-    else:
-        print_plan(found)
+        return
+    print_plan(found)
+    print_plan_details(found)
 
 
 @app.command()
@@ -605,21 +620,30 @@ def run_mission(mission_id: MissionId, detach: Detach = False, as_json: AsJson =
     """Run the mission's newest plan and follow it until it ends.
 
     Locally an engine in this process runs it (as `missionctl run` does); remotely the
-    server's engine does and this reads it until it ends. Exit 0 when the run completed, 1
-    when it did not (or no such mission), 2 when the mission has no plan yet or cannot run in
-    its state; with --detach, 0 once the run is started.
+    server's engine does and this reads it until it ends. It ends as `missionctl run` does:
+    the artifacts' count, the report (files under MISSIONCTL_HOME/reports/<mission>/ when
+    local; the commands that download it from a server) and the run's web address (the
+    server's; locally, a server on this machine that keeps the same data). Exit 0 when the
+    run completed, 1 when it did not (or no such mission), 2 when the mission has no plan yet
+    or cannot run in its state; with --detach, 0 once the run is started.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.cli._closing import closing_of, print_closing
 
     with open_backend() as api:
         started = api.run_mission(mission_id)
         if not as_json:
             console.print(f"run of mission {mission_id}  [dim]{started.id}[/dim]", highlight=False)
         final = started if detach else api.follow(started, live=not as_json)
+        closing = None
+        if not (as_json or detach):
+            closing = closing_of(api, final, title=api.read_mission(mission_id).title)
     if as_json:
         typer.echo(final.model_dump_json(indent=2))
     else:
         print_outcome(final, detached=detach)
+    if closing is not None:
+        print_closing(closing)
     if not detach and final.status.value != "completed":
         raise typer.Exit(1)
 

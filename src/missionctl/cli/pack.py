@@ -20,6 +20,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
 
 # ``schemas.plans.MAX_PLAN_VERSION``, spelt out so that ``--help`` does not import the schemas
@@ -35,7 +36,7 @@ def _fail(message: str) -> typer.Exit:
 def pack(
     mission_id: Annotated[
         uuid.UUID,
-        typer.Argument(metavar="MISSION_ID", help="The mission's id.", show_default=False),
+        id_argument("missions", "MISSION_ID", "The mission's id"),
     ],
     output: Annotated[
         Path | None,

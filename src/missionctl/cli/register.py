@@ -22,6 +22,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from missionctl.cli._ids import ID_CHARS, id_argument, id_option
 from missionctl.cli._runtime import console, report_validation_error
 from missionctl.cli.runs import AsJson
 
@@ -37,10 +38,11 @@ risks_app = typer.Typer(
     help="List, add and edit a mission's risk register (with its heat map).", no_args_is_help=True
 )
 
-MissionId = Annotated[
-    uuid.UUID, typer.Argument(metavar="MISSION_ID", help="The mission's id.", show_default=False)
+MissionId = Annotated[uuid.UUID, id_argument("missions", "MISSION_ID", "The mission's id")]
+DecisionId = Annotated[
+    uuid.UUID, id_argument("decisions", "DECISION_ID", "The decision's id (see list)")
 ]
-ItemId = Annotated[uuid.UUID, typer.Argument(help="The item's id (see list).", show_default=False)]
+RiskId = Annotated[uuid.UUID, id_argument("risks", "RISK_ID", "The risk's id (see list)")]
 Version = Annotated[
     int,
     typer.Option(help="The item's version as `list` printed it; a stale one is refused.", min=1),
@@ -87,10 +89,6 @@ def _build(model: type[BaseModel], values: dict[str, Any], options: dict[str, st
         raise  # unreachable: report_validation_error exits
 
 
-ID_WIDTH = 36
-"""Characters of a UUID: the id column never cuts one."""
-
-
 def _print_json(items: Any) -> None:
     typer.echo(json.dumps(items, indent=2))
 
@@ -99,7 +97,7 @@ def _print_decisions(decisions: list[DecisionRead]) -> None:
     table = Table(box=box.SIMPLE, show_edge=False)
     for column in ("#", "status", "date", "version"):
         table.add_column(column, no_wrap=True)
-    table.add_column("decision / id", min_width=ID_WIDTH)  # the whole id: `edit` takes it
+    table.add_column("decision / id", min_width=ID_CHARS)  # the whole id: `edit` takes it
     for d in decisions:
         title = escape(d.title) + (f" (supersedes {d.supersedes})" if d.supersedes else "")
         table.add_row(
@@ -141,7 +139,9 @@ def add_decision(
     alternative: Annotated[list[str] | None, typer.Option(help="An alternative; repeat.")] = None,
     supersedes: Annotated[
         uuid.UUID | None,
-        typer.Option(help="A decision of this mission this one replaces (it becomes superseded)."),
+        id_option(
+            "decisions", help="A decision of this mission this one replaces (it becomes superseded)"
+        ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -174,7 +174,7 @@ def add_decision(
 @decisions_app.command("edit")
 def edit_decision(
     mission_id: MissionId,
-    decision_id: ItemId,
+    decision_id: DecisionId,
     version: Version,
     title: Text = None,
     choice: Text = None,
@@ -189,7 +189,7 @@ def edit_decision(
         list[str] | None, typer.Option(help="Replaces the alternatives.")
     ] = None,
     supersedes: Annotated[
-        uuid.UUID | None, typer.Option(help="The decision this one now supersedes.")
+        uuid.UUID | None, id_option("decisions", help="The decision this one now supersedes")
     ] = None,
     no_supersedes: Annotated[
         bool, typer.Option("--no-supersedes", help="Remove the link to a superseded decision.")
@@ -251,7 +251,7 @@ def _print_register(register: RiskRegister) -> None:
     table = Table(box=box.SIMPLE, show_edge=False)
     for column in ("status", "severity\nlikelihood", "owner", "version"):
         table.add_column(column, overflow="fold")
-    table.add_column("risk / id", min_width=ID_WIDTH)  # the whole id: `edit` takes it
+    table.add_column("risk / id", min_width=ID_CHARS)  # the whole id: `edit` takes it
     for r in register.risks:
         table.add_row(
             r.status.value, f"{r.severity}\n{r.likelihood}", escape(r.owner) or "-",
@@ -323,7 +323,7 @@ def add_risk(
 @risks_app.command("edit")
 def edit_risk(
     mission_id: MissionId,
-    risk_id: ItemId,
+    risk_id: RiskId,
     version: Version,
     title: Text = None,
     description: Text = None,

@@ -431,6 +431,13 @@ class RemoteClient:
                 f"{response.reason_phrase}; is it a Mission Control server?"
             )
         failure = failure or _Failure()
+        if status == 401:  # in the CLI's terms: the variable to fix and the command that fixes it
+            _exit_with(
+                f"the server at {self.display_url} refused {TOKEN_VAR}: the token is unknown, "
+                "revoked or expired. Make a new one with `missionctl token create NAME --user "
+                f"USER` where the server's data is (or on its {self.display_url.rstrip('/')}"
+                f"/account page) and set {TOKEN_VAR} to it"
+            )
         if status == 422 and info.details:  # every field at fault, as local validation prints
             for detail in info.details:
                 field = failure.options.get(detail.field or "", detail.field)
@@ -440,9 +447,7 @@ class RemoteClient:
             hint = failure.refusal_hint if status == 403 else None
             message = f"{info.message}; {hint}" if hint else info.message
             err_console.print(f"[red]error:[/red] {escape(message)}")
-        if status == 401:
-            err_console.print(f"[dim]{escape(self.display_url)} refused {TOKEN_VAR}.[/dim]")
-        elif status == 404 and info.message == "Not Found":  # no such route, not no such thing
+        if status == 404 and info.message == "Not Found":  # no such route, not no such thing
             err_console.print(
                 f"[dim]{escape(self.display_url)} has no {escape(response.url.path)}; is "
                 f"{URL_VAR} the server's base URL?[/dim]"

@@ -19,7 +19,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._runtime import EXIT_INVALID, console, err_console, run_service
+from missionctl.cli._ids import id_argument
+from missionctl.cli._runtime import console, err_console, run_service
 
 if TYPE_CHECKING:
     from missionctl.domain.replay import RunState, StepState
@@ -35,9 +36,7 @@ _EVENT_PAGE = 500
 
 
 def replay(
-    run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run's id (a UUID).", show_default=False)
-    ],
+    run_id: Annotated[uuid.UUID, id_argument("runs", "RUN_ID", "The run's id")],
     with_events: Annotated[
         bool,
         typer.Option(
@@ -70,34 +69,26 @@ def replay(
     Exit codes:
     0  the replay matches the stored run (with --at: the state was printed)
     1  there is no run with that id
-    2  RUN_ID is not a UUID, or --at is before the run's first event
+    2  RUN_ID is not a run id or the start of one, or --at is before the run's first event
     3  the replay differs from the stored run
     """
-    try:
-        parsed_id = uuid.UUID(run_id)
-    except ValueError:
-        err_console.print(
-            f"[red]error:[/red] RUN_ID: {escape(repr(run_id))} is not a run id (a UUID)",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_INVALID) from None
     if at is not None:
-        _print_state_at(parsed_id, at, as_json=as_json)
+        _print_state_at(run_id, at, as_json=as_json)
         return
 
     async def read(ctx: ServiceContext) -> tuple[RunState, RunState, list[EventRecord] | None]:
         from missionctl.services.usecases.runs import replay_run
 
-        replayed, stored = await replay_run(ctx, run_id=parsed_id)
-        timeline = await read_timeline(ctx, run_id=parsed_id) if with_events else None
+        replayed, stored = await replay_run(ctx, run_id=run_id)
+        timeline = await read_timeline(ctx, run_id=run_id) if with_events else None
         return replayed, stored, timeline
 
     replayed, stored, timeline = run_service(read)
     differences = describe_differences(replayed, stored)
     if as_json:
-        _print_json(parsed_id, replayed, differences, timeline)
+        _print_json(run_id, replayed, differences, timeline)
     else:
-        _print_human(parsed_id, replayed, differences, timeline)
+        _print_human(run_id, replayed, differences, timeline)
     if differences:
         raise typer.Exit(EXIT_DIFFERS)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -94,7 +93,8 @@ def run(
     the closing line says what the tasks produced, e.g. "run completed: 10 tasks documented,
     0 built: …". The report is written to MISSIONCTL_HOME/reports/<mission>/report.md
     and report.json; the run's web address is printed when a server is configured
-    (MISSIONCTL_URL, else MISSIONCTL_SERVER_PUBLIC_URL). Data: MISSIONCTL_HOME, else the
+    (MISSIONCTL_URL, else MISSIONCTL_SERVER_PUBLIC_URL) or one on this machine
+    (MISSIONCTL_SERVER_PORT, `make run`'s) keeps the same data. Data: MISSIONCTL_HOME, else the
     nearest .missionctl here or above, else a new ./.missionctl. When the planner cannot plan
     the goal as written (it names nothing to plan, or the local planner meets a language other
     than English) it asks questions instead: they are printed with the command that answers
@@ -125,8 +125,7 @@ def run(
     }
     if ask and not _confirmed(mission, plan):
         return
-    outcome |= run_to_end(_execute(settings, mission, plan, live=live))
-    outcome["url"] = f"{web}/runs/{outcome['run']['id']}" if web else None
+    outcome |= run_to_end(_execute(settings, mission, plan, live=live, web=web))
     _report_outcome(outcome, as_json=as_json)
 
 
@@ -219,18 +218,22 @@ async def _plan(
 
 
 async def _execute(
-    settings: Settings, mission: MissionRead, plan: PlanRead, *, live: bool
+    settings: Settings, mission: MissionRead, plan: PlanRead, *, live: bool, web: str | None
 ) -> dict[str, Any]:
     """Run the mission's plan on an engine here and write its report; the outcome's run part.
 
     The report is stored (artifacts) and copied to named files under the home
     (``reports/<mission slug>/``); ``report`` is None when those files cannot be written.
+    ``url`` is the run's page under ``web``, else under the local server that keeps this
+    database's record, if one answers (``cli._web_link``).
     """
     from missionctl.cli._live import execute_live
+    from missionctl.cli._web_link import local_web_address
     from missionctl.engine.worker import Engine, EngineConfig
     from missionctl.services import open_context
     from missionctl.services.runtime.composition import open_runtime
     from missionctl.services.usecases.artifacts import read_artifacts
+    from missionctl.services.usecases.health import log_origin
     from missionctl.services.usecases.plans import run_mission
     from missionctl.services.usecases.reports import write_run_report
 
@@ -257,7 +260,12 @@ async def _execute(
                 for a in artifacts
             ],
             "report": _report_files(ctx, mission, report),
+            "url": _run_page(web or local_web_address(settings, await log_origin(ctx)), run.id),
         }
+
+
+def _run_page(base: str | None, run_id: object) -> str | None:
+    return f"{base}/runs/{run_id}" if base else None
 
 
 def _report_files(
@@ -409,26 +417,17 @@ def _print_outcome(outcome: dict[str, Any]) -> None:
         f"cost ${run_info['spent_usd']:.4f}  engine: {escape(outcome['engine'])}",
         highlight=False,
     )
-    console.print(f"{len(outcome['artifacts'])} artifacts", highlight=False)
-    # Paths and the address are printed whole (soft wrap): a copied one must work.
-    lines = []
-    if outcome["report"] is not None:
-        lines += [
-            ("Report (Markdown): ", _shown(outcome["report"]["markdown"])),
-            ("Report (JSON):     ", _shown(outcome["report"]["json"])),
-        ]
-    if outcome["url"]:
-        lines.append(("Run on the web:    ", outcome["url"]))
-    for label, value in lines:
-        console.print(f"[bold]{label}[/bold]{escape(value)}", highlight=False, soft_wrap=True)
+    from missionctl.cli._closing import Closing, print_closing, shown_path
 
-
-def _shown(path: str) -> str:
-    """``path`` relative to the current directory when it is below it (shorter), else whole."""
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return path
+    report = outcome["report"]
+    print_closing(
+        Closing(
+            artifacts=len(outcome["artifacts"]),
+            report_markdown=shown_path(report["markdown"]) if report else None,
+            report_json=shown_path(report["json"]) if report else None,
+            url=outcome["url"],
+        )
+    )
 
 
 __all__ = ["print_plan", "run"]

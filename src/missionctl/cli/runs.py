@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from missionctl.cli._ids import id_argument, id_option
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, report_validation_error
 from missionctl.cli.artifacts import print_artifacts
 from missionctl.domain.states import RunStatus
@@ -36,9 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-RunId = Annotated[
-    uuid.UUID, typer.Argument(metavar="RUN_ID", help="The run's id.", show_default=False)
-]
+RunId = Annotated[uuid.UUID, id_argument("runs", "RUN_ID", "The run's id")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 Detach = Annotated[
     bool,
@@ -218,7 +217,7 @@ def print_run_page(page: RunPage) -> None:
 def list_runs(
     status: Annotated[RunStatus | None, typer.Option(help="Only runs in this status.")] = None,
     mission: Annotated[
-        uuid.UUID | None, typer.Option(help="Only runs of this mission (its id).")
+        uuid.UUID | None, id_option("missions", help="Only runs of this mission (its id)")
     ] = None,
     workflow: Annotated[
         str | None, typer.Option(help="Only runs of the workflow with this name (any version).")

@@ -53,16 +53,18 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the schedule as JSON
 
 
 def _resolve(api: "MissionControl", ref: str) -> uuid.UUID:
-    """The id of the schedule ``ref`` names (an id, or a name). Exits 1 when none does."""
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        pass
+    """The id of the schedule ``ref`` names (an id, a name, or an id's first digits).
+
+    Exits 1 when none does.
+    """
+    from missionctl.cli._ids import id_by_name_or_digits
     from missionctl.operations import schedules as ops
 
-    for schedule in api.call(ops.LIST):
-        if schedule.name == ref:
-            return schedule.id
+    def named(name: str) -> uuid.UUID | None:
+        return next((s.id for s in api.call(ops.LIST) if s.name == name), None)
+
+    if (found := id_by_name_or_digits(api, "schedules", ref, named)) is not None:
+        return found
     with reporting_errors():
         raise NotFound(f"no schedule called {ref!r} ({api.where}); see `missionctl schedule list`")
     raise AssertionError("reporting_errors exits")

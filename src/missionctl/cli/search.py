@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
+from missionctl.cli._ids import id_option
 from missionctl.cli._runtime import console
 
 if TYPE_CHECKING:
@@ -59,9 +60,12 @@ def search(
         ),
     ],
     kind: Annotated[Kind | None, typer.Option(help="Only log lines, errors or events.")] = None,
-    run: Annotated[uuid.UUID | None, typer.Option(help="Only this run's entries (its id).")] = None,
+    run: Annotated[
+        uuid.UUID | None, id_option("runs", help="Only this run's entries (its id)")
+    ] = None,
     mission: Annotated[
-        uuid.UUID | None, typer.Option(help="Only the entries of this mission's runs (its id).")
+        uuid.UUID | None,
+        id_option("missions", help="Only the entries of this mission's runs (its id)"),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE_SIZE, help="Page size.")] = 20,
     cursor: Annotated[

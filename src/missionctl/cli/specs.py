@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.markup import escape
 
+from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import AsUser, LocalSession, console, refuse_as_on_a_server
 from missionctl.domain.access import Permission
 
@@ -33,8 +34,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-MissionArg = Annotated[uuid.UUID, typer.Argument(help="The mission's id.")]
-SpecArg = Annotated[uuid.UUID, typer.Argument(help="The spec's id (`missionctl specs list`).")]
+MissionArg = Annotated[uuid.UUID, id_argument("missions", "MISSION", "The mission's id")]
+SpecArg = Annotated[
+    uuid.UUID, id_argument("specs", "SPEC", "The spec's id (`missionctl specs list`)")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 

@@ -15,6 +15,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import console, report_validation_error
 from missionctl.domain.webhooks import SUBSCRIBABLE, Format
 
@@ -30,7 +31,9 @@ app = typer.Typer(
 OPTIONS = {"url": "URL", "events": "--event", "workflow": "--workflow", "format": "--format"}
 """The option that sets each field, so that a problem names what to fix."""
 
-WebhookId = Annotated[uuid.UUID, typer.Argument(help="The subscription's id (`webhooks list`).")]
+WebhookId = Annotated[
+    uuid.UUID, id_argument("webhooks", "WEBHOOK_ID", "The subscription's id (`webhooks list`)")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -202,7 +205,9 @@ def deliveries(
 
 @app.command("redeliver")
 def redeliver(
-    delivery_id: Annotated[uuid.UUID, typer.Argument(help="A delivery's id (`deliveries`).")],
+    delivery_id: Annotated[
+        uuid.UUID, id_argument("deliveries", "DELIVERY_ID", "A delivery's id (`deliveries`)")
+    ],
 ) -> None:
     """Send a delivery's body again now, as a new delivery; prints its answer."""
     from missionctl.cli._backend import open_backend

@@ -220,15 +220,19 @@ def _print_result(done: WorkerDetail, what: str, as_json: bool) -> None:
 
 
 def _resolve(api: MissionControl, ref: str) -> uuid.UUID:
-    """The id ``ref`` names: itself, or the newest worker of the last day with that name.
+    """The worker ``ref`` names: its id or first digits, or its name.
+
+    By name: the newest worker of the last day so named.
 
     Exits 1 when no worker of the last day has that name.
     """
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        pass
-    found = _find(api.list_workers(), ref)
+    from missionctl.cli._ids import id_by_name_or_digits
+
+    def named(name: str) -> uuid.UUID | None:
+        worker = _find(api.list_workers(), name)
+        return None if worker is None else worker.id
+
+    found = id_by_name_or_digits(api, "workers", ref, named)
     if found is None:
         err_console.print(
             f"[red]error:[/red] no worker {escape(ref)!r} ran on {escape(api.where)} in the last "
@@ -236,7 +240,7 @@ def _resolve(api: MissionControl, ref: str) -> uuid.UUID:
             highlight=False,
         )
         raise typer.Exit(EXIT_NOT_FOUND)
-    return found.id
+    return found
 
 
 def _find(workers: list[WorkerRead], name: str) -> WorkerRead | None:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Approval, Run, StepRun, Worker
+from missionctl.db.models import Approval, Event, Run, StepRun, Worker
 from missionctl.domain.states import StepRunStatus
 from missionctl.repositories.costs import CostFilter, dated_spend
 from missionctl.repositories.workers import alive_clause
@@ -27,6 +27,12 @@ class HealthFigures(NamedTuple):
     spent_1h_micros: int
     approvals_waiting: int
     workers_alive: int
+
+
+async def first_event_hash(session: AsyncSession) -> str | None:
+    """The hash of the event log's first event (seq 1), or ``None`` while the log is empty."""
+    found: str | None = await session.scalar(select(Event.hash).where(Event.seq == 1))
+    return found
 
 
 def _count_steps(status: StepRunStatus) -> ScalarSelect[int]:

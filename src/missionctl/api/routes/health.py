@@ -18,6 +18,11 @@ class HealthRead(BaseModel):
     database: str
     schema_: str = Field(alias="schema")
     version: str
+    log_origin: str | None = Field(
+        default=None,
+        description="The hash of the event log's first event: which record this server keeps "
+        "(a command on the same database links to it). Null while the log is empty.",
+    )
 
 
 # Public: load balancers and probes carry no credentials, and the answer reveals no data.
@@ -35,5 +40,6 @@ async def healthz(ctx: Context) -> JSONResponse:
         "database": health.database,
         "schema": health.schema,
         "version": health.version,
+        "log_origin": health.log_origin,
     }
     return JSONResponse(status_code=200 if health.ok else 503, content=body)

@@ -24,19 +24,33 @@ class Health:
     database: str
     schema: str
     version: str = __version__
+    log_origin: str | None = None
 
 
 async def check_health(ctx: ServiceContext) -> Health:
     """Ping the database and compare its schema revision with the code's. Never raises."""
+    head = head_revision()
     try:
         async with ctx.read() as session:
             await ping(session)
         revision = await current_revision(ctx.db)
+        origin = await log_origin(ctx) if revision == head else None
     except Exception as exc:
         return Health(ok=False, database=f"error: {type(exc).__name__}", schema="unknown")
-    head = head_revision()
-    schema = "current" if revision == head else f"at {revision}, code expects {head}"
-    return Health(ok=revision == head, database="ok", schema=schema)
+    if revision != head:
+        return Health(ok=False, database="ok", schema=f"at {revision}, code expects {head}")
+    return Health(ok=True, database="ok", schema="current", log_origin=origin)
+
+
+async def log_origin(ctx: ServiceContext) -> str | None:
+    """Which record this database keeps: the hash of its log's first event (``None`` if empty).
+
+    Two processes on one database give the same answer, so a command can tell whether the
+    server it finds on this machine holds the runs it made (and link to them); the hash
+    reveals nothing of what the event says.
+    """
+    async with ctx.read() as session:
+        return await health_repo.first_event_hash(session)
 
 
 async def read_health_summary(ctx: ServiceContext) -> HealthSummaryRead:
