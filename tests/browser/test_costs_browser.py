@@ -58,3 +58,39 @@ def test_a_finished_runs_cost_is_charted_by_agent_and_by_model(
     timeline = page.get_by_test_id("run-timeline")
     expect(timeline.locator("g.chart__row")).to_have_count(3)
     expect(timeline.locator("rect.chart__span--succeeded")).to_have_count(3)
+
+
+# Each chart text's size as drawn on the screen: its font size times the drawing's scale.
+TEXT_SIZES = """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+    const scale = svg.getScreenCTM().a;
+    return [...svg.querySelectorAll('text')].map(t => [
+        svg.dataset.testid, t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale,
+    ]);
+})"""
+
+
+def _chart_text_sizes(page: Page) -> list[tuple[str, str, float]]:
+    """Every chart text on the page with its size on the screen, after checking there is one."""
+    sizes: list[tuple[str, str, float]] = page.evaluate(TEXT_SIZES)
+    assert sizes, "no chart text"
+    body = float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)"))
+    assert body == 14
+    return sizes
+
+
+@pytest.mark.parametrize("width", [1024, 1440, 1920])
+def test_chart_labels_are_a_label_size_whether_anything_was_spent_or_not(
+    live_server: LiveServer, page: Page, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/costs")
+    empty = _chart_text_sizes(page)
+    # Nothing spent yet: the breakdowns draw no empty chart, the time chart says so.
+    assert {chart for chart, _, _ in empty} == {"cost-over-time"}
+    assert any("Nothing spent" in text for _, text, _ in empty), empty
+    seed(live_server.settings, _finished_run)
+    page.reload()
+    spent = _chart_text_sizes(page)
+    assert {chart for chart, _, _ in spent} == {"cost-over-time", "cost-by-agent", "cost-by-model"}
+    for chart, text, size in empty + spent:
+        assert 11.5 <= size <= 13.5, (width, chart, text, size)  # never above the body's 14 px

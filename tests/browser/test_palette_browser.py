@@ -203,3 +203,33 @@ def test_running_a_workflow_opens_its_new_run(live_server: LiveServer, page: Pag
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"{re.escape(live_server.url)}/runs/[0-9a-f-]{{36}}$"))
     expect(page.locator("h1")).to_contain_text("weekly-digest")
+
+
+async def _heart_rate_mission(ctx: ServiceContext) -> None:
+    await create_mission(
+        ctx, data=MissionCreate(goal="A heart rate monitor for runners"), actor=ACTOR
+    )
+
+
+def test_words_must_match_words_not_scattered_letters(live_server: LiveServer, page: Page) -> None:
+    # "heart" starts a word of Workers' description ("their heartbeats") and "rate" is only
+    # scattered letters of it, as of Templates' and API docs': none of them is what was meant.
+    seed(live_server.settings, _heart_rate_mission)
+    page.goto(f"{live_server.url}/missions")
+    _open_with_ctrl_k(page)
+    palette = page.get_by_test_id("palette")
+    options = palette.locator("[role=option]")
+    page.keyboard.type("heart rate")
+    expect(palette.locator('[role=option][data-kind="mission"]')).to_contain_text(
+        "A heart rate monitor for runners"
+    )
+    expect(options).to_have_count(1)
+    for unrelated in ("Workers", "Templates", "API docs"):
+        expect(options.filter(has_text=unrelated)).to_have_count(0)
+    _shot(page, "heart-rate")
+
+    page.locator("[data-palette-input]").fill("")
+    page.keyboard.type("work")
+    expect(
+        palette.locator('[role=option][data-kind="page"]').filter(has_text="Workers")
+    ).to_have_count(1)

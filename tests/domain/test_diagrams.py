@@ -115,3 +115,24 @@ def test_arrows_between_distant_columns_run_above_every_box() -> None:
     assert lane_y < top
     # Every box fits inside the drawing.
     assert all(p.y + BOX_H <= layout.height for p in layout.boxes.values())
+
+
+def test_an_arrow_inside_the_last_column_is_drawn_within_the_drawing() -> None:
+    # A library's architecture: its public API calls its internals, both in the last column.
+    library = diagram(
+        [box("app", "Callers"), box("api", "Library"), box("core", "Library")],
+        [Connection("app", "api", "calls"), Connection("api", "core", "delegates to core")],
+    )
+    layout = place(library)
+    drawn = render_svg(library)
+    inside = re.search(r"<title>Api → Core: [^<]*</title><path [^>]*d=\"M\d+,\d+ C([\d.]+),", drawn)
+    assert inside is not None
+    label = re.search(r'<text class="diagram__edge-label" x="(\d+)"[^>]*>delegates to core<', drawn)
+    assert label is not None
+    # The bulge and the whole label (10 px characters, at most 6 px wide) fit, with a margin.
+    assert float(inside.group(1)) < layout.width
+    assert int(label.group(1)) + len("delegates to core") * 6 + PAD <= layout.width
+    assert f'viewBox="0 0 {layout.width} ' in drawn
+    # Without such an arrow the last column keeps the plain margin.
+    plain = place(diagram([box("app", "Callers"), box("api", "Library")], []))
+    assert plain.width == 2 * PAD + 2 * 176 + 110

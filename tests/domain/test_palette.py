@@ -46,11 +46,33 @@ def test_kinds_of_match_rank_in_order() -> None:
 def test_a_scattered_match_prefers_word_starts_and_runs_of_letters() -> None:
     starts = word_score("bp", "Billing page")  # initials, in fact
     scattered = word_score("bgpg", "Billing page")
-    loose = word_score("iae", "Billing page")
+    loose = word_score("pae", "Billing page")
     assert starts is not None and scattered is not None and loose is not None
     assert scattered > loose >= SUBSEQUENCE
     # A letter that can start a later word is taken there: the "p" of "page", not of "spa".
     assert (word_score("pg", "spa page") or 0) > (word_score("pg", "spaxpxg") or 0)
+
+
+@pytest.mark.parametrize(
+    ("word", "text"),
+    [
+        ("iae", "Billing page"),  # starts no word
+        ("heart", "the gallery of workflow templates"),  # over four words
+        ("rate", "engines and their heartbeats"),  # no word starts with its "r"
+        ("work", "your password and your API tokens"),
+    ],
+)
+def test_scattered_letters_must_start_a_word_and_keep_to_two_words(word: str, text: str) -> None:
+    assert word_score(word, text) is None
+
+
+def test_a_query_of_several_words_matches_no_scattered_letters() -> None:
+    # "heart" starts a word of Workers' description, "rate" is only scattered letters there.
+    assert score(["heart", "rate"], "engines and their heartbeats") is None
+    assert score(["heart", "rate"], "A heart rate monitor for runners") is not None
+    assert score(["hrt", "rate"], "A heart rate monitor for runners") is None
+    assert score(["hrt"], "A heart rate monitor for runners") is not None
+    assert score(["ahrm"], "A heart rate monitor for runners") is not None  # its initials
 
 
 def test_every_word_must_match_and_shorter_names_win_ties() -> None:

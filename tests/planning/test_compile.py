@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from missionctl.domain.dag import topological_layers
+from missionctl.domain.workflows import WorkflowDag, queued_reason
 from missionctl.errors import ValidationFailed
 from missionctl.planning import (
     RetrySpec,
@@ -16,6 +17,7 @@ from missionctl.planning import (
     compile_plan,
     validate_workflow,
 )
+from missionctl.planning.compile import DOCUMENTS_ONLY_REASON, irreversible_gates
 from missionctl.planning.local import build_local_plan
 from missionctl.services.usecases.workflow_checks import check_spec
 from tests.planning.helpers import GOALS, mission
@@ -130,3 +132,78 @@ def test_a_hand_written_workflow_is_checked() -> None:
         StepSpec(id="a", agent="Not An Agent")
     with pytest.raises(ValidationError):
         WorkflowSpec(name="x", steps=[])
+
+
+MIGRATION = build_local_plan(
+    mission("Migrate our customer database from MySQL to PostgreSQL without downtime")
+)
+
+
+def test_an_irreversible_task_that_only_writes_documents_runs_ungated_and_says_why() -> None:
+    spec = compile_plan(MIGRATION, mission_title="Migration")
+    irreversible = {t.key for t in MIGRATION.tasks if t.risk_tier == "irreversible"}
+    assert irreversible == {"cutover", "decommission"}  # the migration kind marks these two
+    for step in spec.steps:
+        if step.id in irreversible:
+            assert step.agent.startswith("builtin:")
+            assert step.approval_reason == DOCUMENTS_ONLY_REASON
+            assert step.approval_reason.startswith("no approval: this step only writes documents")
+            assert step.requires_approval is None  # the reason explains; it does not gate
+        else:
+            assert step.approval_reason is None and step.requires_approval is None
+    dag = WorkflowDag.from_definition(spec.model_dump(mode="json"))
+    assert not dag.steps["cutover"].gated and dag.steps["cutover"].plain
+    assert queued_reason(dag.steps["cutover"]) == {"approval_reason": DOCUMENTS_ONLY_REASON}
+    assert queued_reason(dag.steps["inventory"]) == {}
+
+
+def test_an_irreversible_task_on_a_coding_agent_waits_for_approval() -> None:
+    spec = compile_plan(MIGRATION, mission_title="Migration", coding_agent="coding:claude")
+    steps = {s.id: s for s in spec.steps}
+    # ``decommission`` is a devops task, a code role: it becomes a coding step, which changes
+    # the repository, so it waits; ``cutover`` is a release task and still writes documents.
+    decommission = steps["decommission"]
+    assert decommission.agent == "coding:claude"
+    assert decommission.requires_approval is True
+    assert decommission.approval_reason == (
+        "waits for approval: the plan marks the task irreversible and coding:claude can change "
+        "more than documents"
+    )
+    assert steps["cutover"].agent == "builtin:release"
+    assert steps["cutover"].approval_reason == DOCUMENTS_ONLY_REASON
+    # A merge says why it waits in its own words and is left as it was.
+    assert steps["decommission-merge"].requires_approval is True
+    assert steps["decommission-merge"].approval_reason is None
+    # A code task the plan marks ``write`` is not touched.
+    assert steps["app-readiness"].agent == "coding:claude"
+    assert steps["app-readiness"].requires_approval is None
+    dag = WorkflowDag.from_definition(spec.model_dump(mode="json"))
+    assert dag.steps["decommission"].gated and not dag.steps["app-readiness"].gated
+
+
+def test_the_review_loop_of_an_irreversible_task_waits_at_each_coding_step() -> None:
+    spec = compile_plan(
+        MIGRATION, mission_title="Migration", coding_agent="coding:claude", review=True
+    )
+    chain = [s for s in spec.steps if s.inputs.get("task_key") == "decommission"]
+    assert [s.id for s in chain] == [
+        "decommission",
+        "decommission-test",
+        "decommission-review",
+        "decommission-rework",
+    ]
+    assert all(s.requires_approval is True and s.approval_reason for s in chain)
+
+
+@pytest.mark.parametrize("agent", ["command", "http", "mcp", "coding:generic", "git:push"])
+def test_any_agent_but_a_document_writer_is_gated_at_the_irreversible_tier(agent: str) -> None:
+    irreversible = StepSpec(id="ship", agent=agent, risk_tier="irreversible")
+    written = StepSpec(id="notes", agent="llm:release", risk_tier="irreversible")
+    decided = StepSpec(
+        id="hand", agent="command", risk_tier="irreversible", requires_approval=False
+    )
+    lower = StepSpec(id="build", agent=agent, risk_tier="write")
+    ship, notes, hand, build = irreversible_gates([irreversible, written, decided, lower])
+    assert ship.requires_approval is True and agent in (ship.approval_reason or "")
+    assert notes.requires_approval is None and notes.approval_reason == DOCUMENTS_ONLY_REASON
+    assert (hand, build) == (decided, lower)  # a step that decided, or a lower tier: as it was

@@ -2,6 +2,7 @@
 the Audit page (run and event searches, export links)."""
 
 import asyncio
+import re
 import uuid
 
 from tests.api.test_event_feed_api import seed
@@ -52,3 +53,50 @@ async def test_the_audit_page_searches_runs_and_events(live_app: LiveApp) -> Non
     assert unknown.status_code == 200 and "No events match" in unknown.text
     bad = await client.get("/audit", params={"status": "exploded"})
     assert bad.status_code == 422
+
+
+def _row(html: str, event_type: str) -> str:
+    """The newest row of an event of ``event_type``."""
+    match = re.search(
+        rf'<tr class="event-row[^"]*" data-seq="\d+" data-type="{event_type}">.*?</tr>', html, re.S
+    )
+    assert match is not None, f"no {event_type} row"
+    return match.group(0)
+
+
+async def test_rows_name_their_mission_and_run_and_keep_the_ids_at_hand(
+    live_app: LiveApp,
+) -> None:
+    s = await seed(live_app.ctx)
+    params = {"run_id": str(s.nightly), "type": "run.created"}
+    events = await live_app.http.get("/events", params=params)
+    audit = await live_app.http.get("/audit", params={**params, "kind": "events"})
+    for page in (events, audit):
+        assert page.status_code == 200
+        row = _row(page.text, "run.created")  # the run of nightly for the mission "Ship the page"
+        run = (
+            f'<a class="event-row__subject" href="/runs/{s.nightly}" '
+            f'title="Run {s.nightly}: nightly">'
+        )
+        assert f'{run}Run <span class="event-row__name">nightly</span></a>' in row
+        mission = (
+            f'<a class="event-row__subject" href="/missions/{s.mission_id}" '
+            f'title="Mission {s.mission_id}: Ship the page">'
+        )
+        assert f'{mission}Mission <span class="event-row__name">Ship the page</span></a>' in row
+        shown = re.sub(r'(href|title)="[^"]*"', "", row)  # the ids stay in links and titles only
+        assert str(s.nightly)[:8] not in shown and str(s.mission_id)[:8] not in shown
+
+
+async def test_live_rows_are_named_too(live_app: LiveApp) -> None:
+    s = await seed(live_app.ctx)
+    url = f"/events/stream?type=step.log&after={s.warning_log}"
+    async with live_app.http.stream("GET", url, headers=HTMX) as response:
+        lines = response.aiter_lines()
+        got = ""
+        row = f'data-seq="{s.info_log}"'
+        while row not in got or got.rfind("</hx-partial>") < got.find(row):
+            got += await asyncio.wait_for(anext(lines), 10)
+    assert (
+        f'title="Run {s.release}: release">Run <span class="event-row__name">release</span>' in got
+    )

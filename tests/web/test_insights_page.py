@@ -484,3 +484,25 @@ def test_presets_end_today_and_a_custom_range_keeps_its_days() -> None:
     )
     year = parse_filters(preset="1y", since="", until="", grain="", segment="", today=today)
     assert year.query is not None and (year.query.until - year.query.since).days + 1 == 365
+
+
+def _words(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+async def test_the_summary_and_the_key_figures_agree_on_active_people(
+    client: httpx2.AsyncClient,
+) -> None:
+    # One person active on one day of 30: one distinct person, 1/30 of one a day on average.
+    await append_dated(_ctx(client), journey("ana", datetime.now(UTC).replace(hour=0, minute=5)))
+    params = {"range": "30d"}
+    kpis = await client.get("/insights/panels/kpis", params=params, headers=HTMX)
+    summary = await client.get("/insights/panels/summary", params=params, headers=HTMX)
+    assert kpis.status_code == summary.status_code == 200
+    tile = re.search(r'data-kpi="trends.active_users">(.*?)</li>', kpis.text, re.S)
+    assert tile is not None
+    assert re.search(r'class="kpi__value">1<', tile.group(1))
+    assert "(distinct people in the range)" in _words(tile.group(1))
+    told = _words(summary.text)
+    assert "average daily active people: 0.03 (0 before)" in told, told
+    assert "average daily active people: 0 " not in told

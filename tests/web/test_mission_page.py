@@ -1,15 +1,22 @@
 """The mission page: its sections, its controls in every state, and the server refusing anyway."""
 
+import dataclasses
 import re
 import uuid
+from datetime import datetime
+from html import unescape
 
 import httpx2
 import pytest
 
 from missionctl.errors import LLMUnavailable
-from missionctl.planning import PlanningInput
+from missionctl.planning import LocalPlanner, PlanningInput
+from missionctl.planning.base import PlannerResult
 from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.plans import NextStepPriority, PlanNextStep
+from missionctl.schemas.register import DecisionCreate
 from missionctl.services import ServiceContext
+from missionctl.services.usecases import decision_log
 from missionctl.services.usecases import missions as mission_service
 from missionctl.services.usecases import plans as plan_service
 from tests.web.support import (
@@ -256,6 +263,13 @@ async def test_older_audit_events_load_on_demand(
     assert seqs and max(seqs) < min(shown)
     assert "Mission created" in older.text or 'id="audit-more"' in older.text
 
+    # Opened in a new tab: the same events on a page with the layout, not a bare fragment.
+    tab = await client.get(more.group(1), headers={"accept": "text/html"})
+    assert tab.status_code == 200 and tab.text.lstrip().lower().startswith("<!doctype html")
+    assert 'class="sidebar' in tab.text and "<hx-partial" not in tab.text
+    assert [int(s) for s in re.findall(r'data-seq="(\d+)"', tab.text)] == seqs
+    assert f'href="/missions/{mission.id}#audit-trail"' in tab.text
+
 
 async def test_an_unknown_mission_is_a_404_page(client: httpx2.AsyncClient) -> None:
     response = await client.get(f"/missions/{uuid.uuid4()}", headers={"accept": "text/html"})
@@ -276,3 +290,105 @@ async def test_live_pages_have_no_inline_script_handler_or_style(
         assert not re.search(r"\son[a-z]+\s*=", html), path
         assert not re.search(r"\sstyle\s*=", html) and "<style" not in html, path
         assert "hx-on" not in html and "js:" not in html, path
+
+
+def decision_titles(html: str) -> list[tuple[int, str]]:
+    """The Decision Log's entries as shown: (number, title), in order."""
+    section = html.split('id="decision-log"')[1].split("</section>")[0]
+    return [
+        (int(n), title)
+        for n, title in re.findall(r'<h3 class="decision__title">(\d+)\. ([^<]*)</h3>', section)
+    ]
+
+
+async def test_the_decision_log_shows_every_decision_it_counts_numbered_without_gaps(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    mission = await planned_mission(ctx)
+    log = await decision_log.list_decisions(ctx, mission_id=mission.id)
+    assert any(d.title == "Architecture" for d in log)  # the one the page used to hide
+    await decision_log.add_decision(
+        ctx,
+        mission_id=mission.id,
+        actor=ACTOR,
+        data=DecisionCreate(
+            title="Hosting", choice="One small VM", reasons=["Cheap"], supersedes=log[1].id
+        ),
+    )
+
+    html = await page(client, mission.id)
+
+    shown = decision_titles(html)
+    assert [n for n, _ in shown] == list(range(1, len(log) + 2))
+    assert "Architecture" in {title for _, title in shown}
+    assert shown[-1] == (len(log) + 1, "Hosting")
+    badge = re.search(r'data-testid="decision-count">(\d+)<', html)
+    assert badge and int(badge.group(1)) == len(shown)
+    assert 'data-testid="decision-superseded">(1 superseded)<' in html
+
+
+UNRANKED: tuple[tuple[NextStepPriority, str], ...] = (
+    ("low", "L1"),
+    ("medium", "M1"),
+    ("high", "H1"),
+    ("low", "L2"),
+    ("high", "H2"),
+)
+
+
+class _UnrankedNextSteps:
+    """The local planner's plan with its next steps ``UNRANKED``: in no order of priority."""
+
+    async def plan(self, mission: PlanningInput) -> PlannerResult:
+        result = await LocalPlanner().plan(mission)
+        steps = [PlanNextStep(text=f"Step {t}", priority=p) for p, t in UNRANKED]
+        draft = result.draft.model_copy(update={"next_steps": steps})
+        return dataclasses.replace(result, draft=draft)
+
+
+def next_step_texts(html: str) -> list[str]:
+    section = html.split('id="execution-path"')[1].split("</section>")[0]
+    return [unescape(t) for t in re.findall(r'<span class="path__text">([^<]*)</span>', section)]
+
+
+async def test_next_steps_are_shown_high_priority_first_as_the_run_report_lists_them(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    mission = await mission_service.create_mission(
+        ctx, data=MissionCreate(goal="Build a URL shortener", budget_usd=None), actor=ACTOR
+    )
+    await plan_service.plan_mission(
+        ctx, mission_id=mission.id, actor=ACTOR, planner=_UnrankedNextSteps()
+    )
+
+    planned = next_step_texts(await page(client, mission.id))
+
+    assert planned == ["Step H1", "Step H2", "Step M1", "Step L1", "Step L2"]
+    # Once run, the page lists them as the run report (API, CLI, report files) does.
+    run = await plan_service.run_mission(ctx, mission_id=mission.id, actor=ACTOR)
+    await wait_for_run(ctx, run.id)
+    report = (await client.get(f"/api/v1/runs/{run.id}/report")).json()
+    ran = next_step_texts(await page(client, mission.id))
+    assert ran == [n["text"] for n in report["next_steps"]]
+    assert [t for t in ran if t.startswith("Step ")] == planned
+
+
+async def test_updated_is_the_latest_change_of_the_mission_or_its_runs(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    mission = await planned_mission(ctx)
+    slow = [{"id": "slow", "agent": "builtin:sleep", "inputs": {"seconds": 0.5}}]
+    later = await start_steps(ctx, mission.id, slow)
+    first = await start_steps(ctx, mission.id, [{"id": "quick", "agent": "builtin:noop"}])
+    await wait_for_run(ctx, first.id)
+    done = await wait_for_run(ctx, later.id)
+    # The mission moved when the first run completed; the second one ending moves it no more.
+    moved = (await mission_service.read_mission(ctx, mission_id=mission.id)).updated_at
+    assert done.ended_at is not None and moved < done.ended_at
+
+    html = await page(client, mission.id)
+
+    updated = re.search(r'<span id="mission-updated">updated <time datetime="([^"]+)"', html)
+    assert updated, "the header says when the mission was updated"
+    shown = datetime.fromisoformat(updated.group(1))
+    assert shown >= done.ended_at.replace(microsecond=done.ended_at.microsecond // 1000 * 1000)

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from missionctl.db.models import Run
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
+from missionctl.services.usecases import plans as plan_service
 from missionctl.services.usecases.runs import read_run
 from missionctl.services.usecases.workflows import list_workflows, read_workflow_versions
 from missionctl.web.routes.workflows import EXAMPLE
 from tests.support.auth import bearer_headers
-from tests.web.support import HTMX
+from tests.web.support import ACTOR, HTMX, planned_mission
 
 CYCLE_AND_UNKNOWN_AGENT = """\
 name: tangled
@@ -409,3 +410,33 @@ async def test_a_list_input_nested_without_end_or_unstorable_starts_nothing(
         assert refused.status_code == 422, refused.text[-500:]
         assert message in text_of(refused.text)
     assert (await read_workflow_versions(ctx, name="listed"))[0].runs == 0
+
+
+async def test_the_list_shows_the_workflows_missions_ran_marked_and_linked(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    mission = await planned_mission(ctx, "A pantry inventory app that scans barcodes")
+    run = await plan_service.run_mission(ctx, mission_id=mission.id, actor=ACTOR)
+    await save(client, GATED)
+
+    page = await client.get("/workflows")
+
+    assert page.status_code == 200
+    words = text_of(page.text)
+    assert "No workflows yet" not in words
+    [compiled] = [w for w in await list_workflows(ctx, include_plans=True) if w.plan_id]
+    assert compiled.id == run.workflow_id
+    row = re.search(
+        rf'<tr data-workflow="{re.escape(compiled.name)}" data-from-plan>(.*?)</tr>',
+        page.text,
+        re.S,
+    )
+    assert row is not None, page.text
+    assert "From a mission's plan" in text_of(row.group(1))
+    assert (
+        f'<a class="wf-origin__mission" href="/missions/{mission.id}">{mission.title}</a>'
+        in row.group(1)
+    )
+    # The hand-written one is listed as before, unmarked.
+    assert re.search(r'<tr data-workflow="ship-it">', page.text)
+    assert 'id="workflow-count" class="count" title="2 workflows"' in page.text

@@ -13,6 +13,7 @@ script, no ``style`` attribute (the page's CSP allows none) and no external refe
 text is escaped.
 """
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -32,6 +33,10 @@ LABEL_CHARS = 22
 """Characters of a box's first line (12 px semibold) that fit its width."""
 DETAIL_CHARS = 29
 EDGE_LABEL_CHARS = 18
+EDGE_CHAR_W = 6
+"""Width of one character of an arrow's label (10 px) at most, to reserve room for it."""
+BULGE = COL_GAP * 0.4
+"""How far an arrow between two boxes of one column bulges into the gap on their right."""
 
 # Print colours: what an exported file shows; the page's classes override them.
 _INK = "#1f2933"
@@ -100,8 +105,27 @@ def place(diagram: Diagram) -> Layout:
         top = body_top + (body_h - height) // 2
         for row, component in enumerate(members):
             placed[component.key] = Placed(component, x, top + row * (BOX_H + ROW_GAP))
-    width = 2 * PAD + len(columns) * BOX_W + max(len(columns) - 1, 0) * COL_GAP
+    width = PAD + len(columns) * BOX_W + max(len(columns) - 1, 0) * COL_GAP
+    width += _right_margin(diagram, column, len(columns) - 1)
     return Layout(placed, lanes, width, body_top + body_h + PAD)
+
+
+def _right_margin(diagram: Diagram, column: dict[str, int], last: int) -> int:
+    """The room right of the last column: ``PAD``, or what an arrow inside that column needs.
+
+    An arrow between two boxes of one column bulges into the gap on their right, its label
+    beyond the bulge; right of the last column that gap is the drawing's margin, which must
+    hold them, or the drawing would cut them off.
+    """
+    inside = [
+        c
+        for c in diagram.connections
+        if c.source != c.target and column.get(c.source) == last == column.get(c.target)
+    ]
+    if not inside:
+        return PAD
+    label = max(len(fit(c.label, EDGE_LABEL_CHARS)) for c in inside) * EDGE_CHAR_W
+    return math.ceil(BULGE) + 4 + label + PAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +151,7 @@ def _route(source: Placed, target: Placed, lane: int | None) -> Route:
     y2 = target.y + BOX_H // 2
     if source.x == target.x:
         x = source.x + BOX_W
-        bulge = x + COL_GAP * 0.4
+        bulge = x + BULGE
         path = f"M{x},{y1} C{bulge},{y1} {bulge},{y2} {x + HEAD},{y2}"
         return Route(path, (x, y2), -1, (bulge + 4, (y1 + y2) / 2))
     if lane is None:  # the next column to the right

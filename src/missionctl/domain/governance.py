@@ -24,7 +24,7 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -330,7 +330,26 @@ def step_gate(
     so the two never disagree. A ``command`` step is judged by :func:`command_gate`, an ``mcp``
     step by :func:`mcp_gate`, a coding step by :func:`coding_gate` (``clis``: the coding
     presets' command lines); any other by its workflow's approval policy at its declared tier.
+    A step its own definition gates that says why (``approval_reason``: a plan's compiler writes
+    one on an irreversible task's step) has that reason first in the gate's, so the approver
+    reads why the step waits before the mechanics of the gate.
     """
+    gate = _judged_gate(step, inputs, programs, rendered=rendered, clis=clis)
+    if not (gate.gated and step.gated and step.approval_reason):
+        return gate
+    told = step.approval_reason
+    return replace(gate, reason=told if gate.reason is None else f"{told}; {gate.reason}")
+
+
+def _judged_gate(
+    step: StepDef,
+    inputs: Mapping[str, Any],
+    programs: Mapping[str, ProgramRule],
+    *,
+    rendered: bool,
+    clis: Mapping[str, CodingCli],
+) -> Gate:
+    """:func:`step_gate` by the step's agent, before the step's own reason is added."""
     if step.agent == COMMAND_AGENT:
         return command_gate(
             programs,

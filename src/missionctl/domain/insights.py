@@ -402,7 +402,9 @@ def _headline(days: Sequence[DayFigures]) -> dict[str, float | None]:
         "success_rate": _share(completed, ended),
         "cost_usd": round(sum(d.cost_usd for d in days), 6),
         "tokens": float(sum(d.tokens for d in days)),
-        "active_users": round(active / len(days), 1) if days else None,
+        # Two decimals: one person on one day of 30 is 0.03, which one decimal would print as 0
+        # beside a key figure of 1 active person.
+        "active_users": round(active / len(days), 2) if days else None,
     }
 
 
@@ -788,7 +790,11 @@ def _change(unit: str, delta: float, change_pct: float | None) -> str:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    """A figure as a person reads it: ``61%``, ``$12.40``, ``42 s``, ``1,234,000``, ``4.5``."""
+    """A figure as a person reads it: ``61%``, ``$12.40``, ``42 s``, ``1,234,000``, ``4.5``.
+
+    A fraction below 1 keeps two decimals (``0.03``): rounded to one, a few people over many
+    days would read as none.
+    """
     if value is None:
         return "none"
     if unit == "ratio":
@@ -797,4 +803,6 @@ def format_value(value: float | None, unit: str) -> str:
         return f"${value:,.2f}"
     if unit == "seconds":
         return f"{value:,.0f} s"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) < 1 else f"{value:,.1f}"

@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 
 from missionctl.domain.coding import MERGE_AGENT, merge_step_id
 from missionctl.domain.review import chain_members, is_review_step
+from missionctl.domain.workflows import writes_only_documents
 
 Outcome = Literal[
     "built", "changed", "no_change", "merged", "documented", "ran", "failed", "skipped", "canceled"
@@ -52,9 +53,6 @@ OUTCOME_LABELS: Final[Mapping[Outcome, str]] = {
 }
 """How pages and the terminal name each outcome."""
 
-# Agents whose only product is documents: builtin specialists and model roles. An ``llm`` step
-# that called tools is still "documented": the tools' effects are their own steps' facts.
-_DOCUMENT_KINDS: Final = frozenset({"builtin", "llm"})
 _ENDED_AS_ITSELF: Final[Mapping[str, Outcome]] = {
     "failed": "failed",
     "skipped": "skipped",
@@ -80,7 +78,7 @@ def step_outcome(agent: str, status: str, outputs: Mapping[str, Any]) -> Outcome
         return "built" if outputs.get("tests_exit_code") == 0 else "changed"
     if agent == MERGE_AGENT:
         return "merged"
-    if kind in _DOCUMENT_KINDS:
+    if writes_only_documents(agent):
         return "documented"
     return "ran"
 

@@ -1,10 +1,14 @@
 """The command palette's fuzzy match: which names a few typed letters mean, and how well.
 
-A query is words separated by spaces; a name matches when every word's letters appear in it in
-order (a subsequence), case left aside. Each word scores by the best way it matches, best
-first: the whole name, a prefix of the name, a prefix of one of its words, a substring, the
-initials of its words ("nb" for "nightly-build"), then a scattered subsequence, which scores
-more the more of its letters start words or follow one another. A name's score is the sum of
+A query is words separated by spaces; a name matches when every word matches it, case left
+aside. Each word scores by the best way it matches, best first: the whole name, a prefix of
+the name, a prefix of one of its words, a substring, the initials of its words ("nb" for
+"nightly-build"), then, as a weak fallback, a scattered subsequence, which scores more the more
+of its letters start words or follow one another. The fallback is for a one-word query, its
+first letter must start a word and its letters must lie within :data:`SCATTERED_MAX_WORDS`
+words of the name: letters scattered over a long name, or the words of a longer query, would
+otherwise match names that have nothing to do with it ("heart rate" found Workers through
+"their heartbeats", and the gallery of workflow templates). A name's score is the sum of
 its words' scores, less a little per character so that, among equal matches, the shorter name
 (the closer one) comes first.
 
@@ -17,6 +21,7 @@ Pure: no I/O, no framework (ADR 0062).
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Final
 
 MAX_QUERY_CHARS: Final = 100
@@ -31,6 +36,8 @@ WORD_PREFIX: Final = 600
 SUBSTRING: Final = 400
 INITIALS: Final = 350
 SUBSEQUENCE: Final = 100
+SCATTERED_MAX_WORDS: Final = 2
+"""The most words of a name a scattered match's letters may lie in ("custdb": customer database)."""
 # A scattered match earns this per letter that starts a word, or follows the previous match.
 WORD_START_BONUS: Final = 12
 ADJACENT_BONUS: Final = 6
@@ -93,15 +100,14 @@ def _word_starts(text: str) -> list[bool]:
     return starts
 
 
-def _subsequence(word: str, folded: str, starts: list[bool]) -> int | None:
-    """The score of ``word`` as scattered letters of ``folded``; ``None``: not a subsequence.
+def _scattered(word: str, folded: str, starts: list[bool]) -> list[int] | None:
+    """Where ``word``'s letters lie in ``folded``, in order; ``None``: not a subsequence.
 
     Greedy, leftmost, but a letter that can start a word later on before the next needed one
     is taken there instead: "ab" in "xab-ab" prefers the word start.
     """
+    positions: list[int] = []
     position = 0
-    last = -2
-    bonus = 0
     for char in word:
         found = folded.find(char, position)
         if found < 0:
@@ -111,12 +117,26 @@ def _subsequence(word: str, folded: str, starts: list[bool]) -> int | None:
                 if folded[candidate] == char and starts[candidate]:
                     found = candidate
                     break
-        if starts[found]:
-            bonus += WORD_START_BONUS
-        if found == last + 1:
-            bonus += ADJACENT_BONUS
-        last = found
+        positions.append(found)
         position = found + 1
+    return positions
+
+
+def _subsequence(word: str, folded: str, starts: list[bool]) -> int | None:
+    """The score of ``word`` as scattered letters of ``folded``.
+
+    ``None`` when it is not a subsequence, when its first letter starts no word, or when its
+    letters spread over more than :data:`SCATTERED_MAX_WORDS` words of ``folded``: then they
+    are no longer a few letters of a name.
+    """
+    positions = _scattered(word, folded, starts)
+    if positions is None or not starts[positions[0]]:
+        return None
+    words_touched = {sum(starts[: p + 1]) for p in positions}
+    if len(words_touched) > SCATTERED_MAX_WORDS:
+        return None
+    bonus = sum(WORD_START_BONUS for p in positions if starts[p])
+    bonus += sum(ADJACENT_BONUS for a, b in pairwise(positions) if b == a + 1)
     return SUBSEQUENCE + bonus
 
 
@@ -125,8 +145,12 @@ def _initials(word: str, folded: str, starts: list[bool]) -> bool:
     return len(word) > 1 and letters.startswith(word)
 
 
-def word_score(word: str, text: str) -> int | None:
-    """How well one lower-cased ``word`` matches ``text``; ``None``: it does not."""
+def word_score(word: str, text: str, *, scattered: bool = True) -> int | None:
+    """How well one lower-cased ``word`` matches ``text``; ``None``: it does not.
+
+    ``scattered=False`` leaves the weak fallback out: the word must then be found whole (as
+    the name, a prefix, a substring) or as the initials of the name's words.
+    """
     folded = text.casefold()
     if len(folded) != len(text):
         # Folding changed the length (ß → ss): word starts are read on the folded text.
@@ -145,19 +169,21 @@ def word_score(word: str, text: str) -> int | None:
         return SUBSTRING
     if _initials(word, folded, starts):
         return INITIALS
-    return _subsequence(word, folded, starts)
+    return _subsequence(word, folded, starts) if scattered else None
 
 
 def score(words: Sequence[str], text: str) -> int | None:
     """The score of ``text`` for the query's ``words``; ``None``: some word does not match.
 
-    No words (a blank query) match everything with score 0.
+    No words (a blank query) match everything with score 0. Only a one-word query may match
+    scattered letters: in a longer one, each word must be found whole or as initials.
     """
     if not words:
         return 0
+    scattered = len(words) == 1
     total = 0
     for word in words:
-        found = word_score(word, text)
+        found = word_score(word, text, scattered=scattered)
         if found is None:
             return None
         total += found

@@ -29,6 +29,19 @@ COMMAND_AGENT = "command"  # runs a program; see ``domain.governance.command_gat
 MCP_AGENT = "mcp"  # calls an MCP tool; a stdio server is a program, see ``mcp_gate``
 # Agents whose steps may start a program: always admitted, judged by the allow-list.
 PROGRAM_AGENTS = frozenset({COMMAND_AGENT, MCP_AGENT})
+# Agent kinds whose only product is documents: builtin specialists and model roles (an
+# ``llm`` agent is given no tools). Every other agent can change something outside its run:
+# a program, a repository, a webhook's receiver, an MCP server.
+DOCUMENT_AGENT_KINDS = frozenset({"builtin", "llm"})
+
+
+def writes_only_documents(agent: str) -> bool:
+    """Whether steps of ``agent`` (``builtin:<role>``, ``llm:<role>``) only write documents.
+
+    >>> writes_only_documents("builtin:release"), writes_only_documents("coding:claude")
+    (True, False)
+    """
+    return agent.partition(":")[0] in DOCUMENT_AGENT_KINDS
 
 
 def as_risk_tier(value: str) -> RiskTier:
@@ -161,7 +174,8 @@ class StepDef:
 
     ``gated`` is what the workflow's approval policy says at the declared tier; whether the
     step really waits is ``domain.governance.step_gate``'s answer, which for a ``command``
-    step also depends on the allow-list when the step is ready.
+    step also depends on the allow-list when the step is ready. ``approval_reason`` is why its
+    author says it waits or runs without a gate (``StepSpec.approval_reason``).
     """
 
     id: str
@@ -178,6 +192,7 @@ class StepDef:
     templated: bool = False
     phase: str | None = None
     approvers: tuple[str, ...] = ()
+    approval_reason: str | None = None
 
     @property
     def plain(self) -> bool:
@@ -218,7 +233,17 @@ def step_def(raw: Mapping[str, Any], policy: Mapping[str, Any]) -> StepDef:
         templated=holds_template(inputs),
         phase=raw.get("phase") or None,
         approvers=tuple(raw.get("approvers") or ()),
+        approval_reason=raw.get("approval_reason") or None,
     )
+
+
+def queued_reason(step: StepDef) -> dict[str, str]:
+    """What a ``step.queued`` event of ``step`` adds when the step is queued without approval.
+
+    ``{"approval_reason": …}`` when its definition says why it waits or not (a plan's task
+    marked irreversible whose step only writes documents), else nothing.
+    """
+    return {"approval_reason": step.approval_reason} if step.approval_reason else {}
 
 
 def approver_refusal(approvers: Sequence[str], step_id: str, user: str | None) -> str | None:

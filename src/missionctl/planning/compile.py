@@ -8,7 +8,7 @@ from typing import Any, Literal
 from missionctl.domain.coding import CODE_ROLES, MERGE_AGENT, merge_step_id, merge_title
 from missionctl.domain.dag import ensure_valid_dag
 from missionctl.domain.plans import ensure_valid_plan
-from missionctl.domain.workflows import workflow_name_problem
+from missionctl.domain.workflows import workflow_name_problem, writes_only_documents
 from missionctl.planning.base import LOCAL_SOURCE
 from missionctl.planning.review_loop import review_loop_steps
 from missionctl.planning.workflow_spec import (
@@ -20,7 +20,14 @@ from missionctl.planning.workflow_spec import (
 )
 from missionctl.schemas.plans import PlanDraft
 
-__all__ = ["AgentKind", "agent_kind_for", "coding_inputs", "compile_plan"]
+__all__ = [
+    "DOCUMENTS_ONLY_REASON",
+    "AgentKind",
+    "agent_kind_for",
+    "coding_inputs",
+    "compile_plan",
+    "irreversible_gates",
+]
 
 AgentKind = Literal["builtin", "llm"]
 
@@ -72,6 +79,10 @@ def compile_plan(
             followed by a tester, a reviewer and, when it requests changes, a rework, all on
             ``coding_agent``, before its merge (``planning.review_loop``).
 
+    A task the plan marks ``irreversible`` is gated or explained (:func:`irreversible_gates`):
+    its step waits for an approver when it can change anything but documents, and says why it
+    does not wait when it only writes documents.
+
     Returns:
         A workflow whose steps form a valid DAG.
 
@@ -79,7 +90,26 @@ def compile_plan(
         ValidationFailed: The plan breaks the plan rules (fields ``tasks.<i>.…``).
     """
     ensure_valid_plan(draft)
-    steps = [
+    spec = WorkflowSpec(
+        name=_workflow_name(mission_title, mission_id),
+        steps=_task_steps(draft, agent_kind),
+        max_concurrency=max_concurrency,
+        budget_usd=budget_usd,
+        # A plan's builtin and llm agents only write artifacts; its tasks' risk tiers describe
+        # the real-world work, which these steps do not perform, so no tier waits by policy.
+        # An irreversible task's step that can do more is gated on its own (irreversible_gates).
+        approvals=ApprovalPolicy(read=False, write=False, irreversible=False),
+    )
+    if coding_agent is not None:
+        spec.steps = with_coding_steps(spec.steps, draft, coding_agent, coding, review=review)
+    spec.steps = irreversible_gates(spec.steps)
+    ensure_valid_dag(spec.steps)
+    return spec
+
+
+def _task_steps(draft: PlanDraft, agent_kind: AgentKind) -> list[StepSpec]:
+    """One step per task of ``draft``, in task order, as :func:`compile_plan` describes."""
+    return [
         StepSpec(
             id=task.key,
             agent=f"{agent_kind}:{task.role}",
@@ -98,19 +128,40 @@ def compile_plan(
         )
         for task in draft.tasks
     ]
-    spec = WorkflowSpec(
-        name=_workflow_name(mission_title, mission_id),
-        steps=steps,
-        max_concurrency=max_concurrency,
-        budget_usd=budget_usd,
-        # A plan's builtin and llm agents only write artifacts; its tasks' risk tiers describe
-        # the real-world work, which these steps do not perform, so nothing waits for approval.
-        approvals=ApprovalPolicy(read=False, write=False, irreversible=False),
-    )
-    if coding_agent is not None:
-        spec.steps = with_coding_steps(spec.steps, draft, coding_agent, coding, review=review)
-    ensure_valid_dag(spec.steps)
-    return spec
+
+
+DOCUMENTS_ONLY_REASON = (
+    "no approval: this step only writes documents; the plan marks the task irreversible, and "
+    "the irreversible work it describes is not done by this run"
+)
+"""Why a document-only step of a task the plan marks irreversible runs without a gate."""
+
+
+def irreversible_gates(steps: list[StepSpec]) -> list[StepSpec]:
+    """``steps`` with each step of a task the plan marks irreversible gated or explained.
+
+    A compiled step at the ``irreversible`` tier that says nothing of its own approval (a merge
+    step does: it always waits) gets an ``approval_reason``; when its agent can change more than
+    documents (a coding agent, or any agent but builtin specialists and model roles:
+    ``domain.workflows.writes_only_documents``) it also gets ``requires_approval``, so that it
+    waits for an approver whatever the allow-list says. A document-only step runs ungated: what
+    it writes changes nothing outside the run, and a gate there would ask an approver to sign
+    off on a document rather than on the irreversible act.
+    """
+    result: list[StepSpec] = []
+    for step in steps:
+        if step.risk_tier != "irreversible" or step.requires_approval is not None:
+            result.append(step)
+        elif writes_only_documents(step.agent):
+            result.append(step.model_copy(update={"approval_reason": DOCUMENTS_ONLY_REASON}))
+        else:
+            reason = (
+                f"waits for approval: the plan marks the task irreversible and {step.agent} "
+                "can change more than documents"
+            )
+            update = {"requires_approval": True, "approval_reason": reason}
+            result.append(step.model_copy(update=update))
+    return result
 
 
 def coding_inputs(repository: Mapping[str, Any] | None) -> dict[str, Any]:

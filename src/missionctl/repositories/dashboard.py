@@ -7,6 +7,7 @@ queries, not a few per row.
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, func, or_, select
@@ -34,11 +35,16 @@ class LatestRun(NamedTuple):
 
 
 class MissionRun(NamedTuple):
-    """A run of a mission with the plan its workflow was compiled from (if any)."""
+    """A run of a mission with the plan its workflow was compiled from (if any).
+
+    ``updated_at``: the run's last change (it started, spent, ended), which the mission page
+    counts as activity of the mission.
+    """
 
     id: uuid.UUID
     plan_id: uuid.UUID | None
     definition: dict[str, Any]
+    updated_at: datetime
 
 
 class RunListRow(NamedTuple):
@@ -128,7 +134,7 @@ async def read_step_outcomes(
 async def read_mission_runs(session: AsyncSession, *, mission_id: uuid.UUID) -> list[MissionRun]:
     """Every run of the mission, newest first, with its workflow's plan and definition."""
     query = (
-        select(Run.id, Workflow.plan_id, Workflow.definition)
+        select(Run.id, Workflow.plan_id, Workflow.definition, Run.updated_at)
         .join(Workflow, Workflow.id == Run.workflow_id)
         .where(Run.mission_id == mission_id)
         .order_by(Run.id.desc())

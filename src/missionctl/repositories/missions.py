@@ -1,6 +1,7 @@
 """Mission queries."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,16 @@ async def read_mission(
 ) -> Mission | None:
     """The mission with ``mission_id``, or ``None``; ``for_update`` locks its row."""
     return await session.get(Mission, mission_id, with_for_update=for_update)
+
+
+async def read_titles(
+    session: AsyncSession, *, mission_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The titles of ``mission_ids``, by id (unknown ids left out)."""
+    if not mission_ids:
+        return {}
+    query = select(Mission.id, Mission.title).where(Mission.id.in_(set(mission_ids)))
+    return {row[0]: row[1] for row in await session.execute(query)}
 
 
 def _filtered(query: Select[Mission], *, status: str | None, q: str | None) -> Select[Mission]:

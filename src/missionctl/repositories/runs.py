@@ -21,6 +21,20 @@ async def read_run(session: AsyncSession, *, run_id: uuid.UUID) -> Run | None:
     return await session.get(Run, run_id, populate_existing=True)
 
 
+async def read_workflow_names(
+    session: AsyncSession, *, run_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The name of the workflow each of ``run_ids`` runs, by run id (unknown ids left out)."""
+    if not run_ids:
+        return {}
+    query = (
+        select(Run.id, Workflow.name)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(Run.id.in_(set(run_ids)))
+    )
+    return {row[0]: row[1] for row in await session.execute(query)}
+
+
 async def read_step_runs(session: AsyncSession, *, run_id: uuid.UUID) -> list[StepRun]:
     """Every step run of a run, in creation (definition) order (``execution.read_step_runs``)."""
     return await session.run_sync(execution.read_step_runs, run_id=run_id)

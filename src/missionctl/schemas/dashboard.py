@@ -149,6 +149,10 @@ class MissionView(BaseModel):
     audit_total: int
     planning_problems: list[str] = Field(description="Why the last planning failed, if it did.")
     last_seq: int = Field(description="Newest event of the mission this view reflects.")
+    last_activity_at: datetime = Field(
+        description="The latest change of the mission or of any of its runs (one ending, say): "
+        "when the mission page says it was updated."
+    )
     decision_log: list[DecisionRead] = Field(
         default_factory=list, description="The editable decision log (ADR 0051)."
     )
@@ -236,6 +240,12 @@ class StepDetail(BaseModel):
     )
     approval_id: uuid.UUID | None = Field(
         default=None, description="The approval the step waits for, if it waits."
+    )
+    approval_reason: str | None = Field(
+        default=None,
+        description="Why the step waits for approval or runs without it, as its definition "
+        "says (`approval_reason`: a plan's irreversible task says it); null when it says "
+        "nothing.",
     )
     attempts: list[AttemptRead] = Field(
         default_factory=list, description="Every attempt, from the events: times, usage, error."

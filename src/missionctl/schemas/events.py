@@ -169,6 +169,15 @@ class EventFeedItem(BaseModel):
     payload: dict[str, Any]
 
 
+class SubjectNames(BaseModel):
+    """What a list of events concerns, by name: its missions' titles, its runs' workflows."""
+
+    missions: dict[uuid.UUID, str] = Field(default_factory=dict)
+    runs: dict[uuid.UUID, str] = Field(
+        default_factory=dict, description="The name of the workflow each run runs."
+    )
+
+
 class EventFeedPage(BaseModel):
     """Events matching the filters, newest first."""
 

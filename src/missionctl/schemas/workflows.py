@@ -104,6 +104,14 @@ class StepSpec(BaseModel):
     on_reject: OnReject | None = Field(
         default=None, description="Overrides the workflow's `approvals.on_reject`."
     )
+    approval_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why the step waits for approval, or runs without it, in words for the "
+        "people who read the run: shown on the step's page, on its `step.queued` event when it "
+        "runs ungated and in its approval request when it waits. It decides nothing. A plan's "
+        "compiler writes one on each step of a task the plan marks `irreversible`.",
+    )
     phase: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None
     ) = Field(
@@ -176,6 +184,11 @@ class WorkflowSummary(BaseModel):
     steps: int
     runs: int = Field(description="Runs of this version.")
     mission_id: uuid.UUID | None
+    plan_id: uuid.UUID | None = Field(
+        default=None,
+        description="The mission's plan this version was compiled from; null for a workflow "
+        "written by hand.",
+    )
     created_by: str
     created_at: datetime
 

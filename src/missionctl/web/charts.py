@@ -4,9 +4,12 @@ No chart library and nothing from another host: each function returns the ``<svg
 ``Markup``, and every text in it (labels, tooltips) passes through ``markupsafe.escape``, so a
 step id or a model name holding ``<script>`` or quotes is shown, never run. Colours come from
 classes styled in ``static/css/app.css`` (the page's CSP allows no inline style). Sizes are in
-SVG user units; the page scales the drawing to its card's width (``viewBox``), never above its
-own size (its text would outgrow the page's), and on a narrow screen the chart keeps a readable
-least width and scrolls inside its frame (``.chart-frame`` in ``app.css``).
+SVG user units, and text is scaled with the drawing: so that a label is drawn at the size the
+stylesheet gives it (a little below the body's), a cost chart is drawn as wide as the card it
+usually sits in and shown at that size (``width`` in pixels), smaller only in a narrower card;
+on a narrow screen the chart keeps a readable least width and scrolls inside its frame
+(``.chart-frame`` in ``app.css``). A trend chart fills its panel instead. A chart of nothing
+spent says so rather than draw an empty frame or a made-up scale.
 """
 
 from collections.abc import Sequence
@@ -21,6 +24,8 @@ from missionctl.schemas.costs import CostBucket, CostLine
 from missionctl.schemas.dashboard import TaskView
 
 WIDTH = 720
+BARS_WIDTH = 540
+"""Width of the horizontal bar charts: they sit in half a row of cards (``.cost-grid``)."""
 LABEL_W = 200
 """Width of the label column of horizontal bars and of the timeline."""
 ROW_H = 22
@@ -37,11 +42,22 @@ def _short(text: str, chars: int = LABEL_CHARS) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
-def _svg(height: int, label: str, body: list[str], testid: str) -> Markup:
+def _svg(
+    height: int, label: str, body: list[str], testid: str, *, width: int | None = WIDTH
+) -> Markup:
+    """The ``<svg>`` of a drawing ``WIDTH`` (or ``width``) units wide, in its frame.
+
+    A ``width`` is also the size it is shown at, one unit a pixel, so that its text is as large
+    as the stylesheet says (the frame scales it down only when it is narrower); ``None`` fills
+    the frame, text scaled with it (a trend chart).
+    """
+    units = width or WIDTH
+    shown = "100%" if width is None else str(width)
     head = (
-        f'<div class="chart-frame"><svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'role="img" preserveAspectRatio="xMinYMin meet" data-testid="{escape(testid)}" '
-        f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+        f'<div class="chart-frame"><svg class="chart" viewBox="0 0 {units} {height}" '
+        f'width="{shown}" role="img" preserveAspectRatio="xMinYMin meet" '
+        f'data-testid="{escape(testid)}" aria-label="{escape(label)}">'
+        f"<title>{escape(label)}</title>"
     )
     # Safe to mark: every text placed above went through ``escape``.
     return Markup(head + "".join(body) + "</svg></div>")
@@ -51,16 +67,20 @@ def cost_over_time(buckets: Sequence[CostBucket], *, bucket: str) -> Markup:
     """Vertical bars, one per UTC hour or day, their height the bucket's spend.
 
     The first and last bucket's start label the axis; each bar's tooltip gives its start and
-    its spend.
+    its spend. When nothing was spent the chart says so in place of a scale.
     """
-    top = max((b.cost_usd for b in buckets), default=0.0) or 1.0
+    spent = max((b.cost_usd for b in buckets), default=0.0)
+    top = spent or 1.0
     plot_w, plot_h = WIDTH - 80, _TIME_H - 40
     step = plot_w / max(len(buckets), 1)
     fmt = "%Y-%m-%d %H:00" if bucket == "hour" else "%Y-%m-%d"
     body = [
         f'<line class="chart__axis" x1="70" y1="{plot_h + 10}" x2="{WIDTH - 10}" '
         f'y2="{plot_h + 10}"/>',
-        f'<text class="chart__tick" x="66" y="16" text-anchor="end">{escape(_money(top))}</text>',
+        f'<text class="chart__tick" x="66" y="16" text-anchor="end">{escape(_money(top))}</text>'
+        if spent
+        else f'<text class="chart__tick chart__empty" x="{(70 + WIDTH - 10) // 2}" '
+        f'y="{plot_h // 2 + 10}" text-anchor="middle">Nothing spent in this range</text>',
     ]
     for i, b in enumerate(buckets):
         height = round(plot_h * b.cost_usd / top, 1)
@@ -84,9 +104,14 @@ def cost_over_time(buckets: Sequence[CostBucket], *, bucket: str) -> Markup:
 
 
 def cost_bars(lines: Sequence[CostLine], *, title: str, testid: str) -> Markup:
-    """Horizontal bars, one per line (an agent, a model…), their length the line's spend."""
+    """Horizontal bars, one per line (an agent, a model…), their length the line's spend.
+
+    No lines draw nothing: the table beside the chart says "Nothing spent".
+    """
+    if not lines:
+        return Markup("")
     top = max((line.cost_usd for line in lines), default=0.0) or 1.0
-    plot_w = WIDTH - LABEL_W - 110
+    plot_w = BARS_WIDTH - LABEL_W - 110
     body = []
     for i, line in enumerate(lines):
         y = 6 + i * ROW_H
@@ -104,7 +129,7 @@ def cost_bars(lines: Sequence[CostLine], *, title: str, testid: str) -> Markup:
             f'<text class="chart__value" x="{LABEL_W + max(length, 1) + 6}" '
             f'y="{y + BAR_H - 3}">{escape(_money(line.cost_usd))}</text></g>'
         )
-    return _svg(max(len(lines), 1) * ROW_H + 12, title, body, testid)
+    return _svg(len(lines) * ROW_H + 12, title, body, testid, width=BARS_WIDTH)
 
 
 def _seconds(start: datetime, moment: datetime) -> float:
@@ -311,7 +336,7 @@ def trend_chart(
         for path in _line_paths(points):
             body.append(f'<polyline class="chart__line chart__line--{n}" points="{path}"/>')
     body += _bucket_marks(series, labels)
-    return _svg(_TREND_H, title, body, testid)
+    return _svg(_TREND_H, title, body, testid, width=None)
 
 
 def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:

@@ -253,6 +253,8 @@ class KpiTile:
     change: str
     direction: Literal["up", "down", "flat"]
     verdict: Verdict
+    counts: str = ""
+    """What the figure counts, where its name alone could be read otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,10 +262,13 @@ class _Kpi:
     field: str
     unit: str
     up_is_good: bool
+    counts: str = ""
 
 
 _KPIS = (
-    _Kpi("active_users", "users", True),
+    # Distinct people over the whole range, not the summary's average of the days' counts: the
+    # tile says so, so that "1" beside an average daily figure of 0.03 is not a contradiction.
+    _Kpi("active_users", "users", True, "distinct people in the range"),
     _Kpi("missions_created", "missions", True),
     _Kpi("runs_started", "runs", True),
     _Kpi("success_rate", "ratio", True),
@@ -323,6 +328,7 @@ def kpi_tiles(answer: TotalsAnswer) -> list[KpiTile]:
                 change=text,
                 direction=direction,
                 verdict=verdict,
+                counts=kpi.counts,
             )
         )
     return tiles

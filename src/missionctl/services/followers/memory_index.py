@@ -40,7 +40,9 @@ def _entries(facts: repo.MissionFacts, embedder: Embedder | None) -> list[repo.N
     stack = [
         tech.name for tech in find_technologies("\n".join((mission.goal, *mission.constraints)))
     ]
-    summary = [f"{mission.title}. {mission.goal[:GOAL_CHARS]}"]
+    # The title is the entry's own (searched, and shown above the summary): the text starts at
+    # the goal, which the title is usually cut from, so a hit does not say it twice.
+    summary = [mission.goal[:GOAL_CHARS]]
     if mission.constraints:
         summary.append("Constraints: " + "; ".join(mission.constraints))
     if stack:

@@ -23,6 +23,8 @@ from missionctl.eventlog import EventRecord
 from missionctl.llm.redaction import redact
 from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import events as event_repo
+from missionctl.repositories import missions as mission_repo
+from missionctl.repositories import runs as run_repo
 from missionctl.schemas.dashboard import EventItem
 from missionctl.schemas.events import (
     MAX_FEED_PAGE,
@@ -31,6 +33,7 @@ from missionctl.schemas.events import (
     EventFeedPage,
     EventFilters,
     ExportFormat,
+    SubjectNames,
 )
 from missionctl.schemas.runs import RunFilters, RunPage
 from missionctl.services.runtime.context import ServiceContext
@@ -84,6 +87,22 @@ def to_feed_item(row: Event | EventRecord | EventItem) -> EventFeedItem:
         step_id=row.step_id,
         payload=row.payload,
     )
+
+
+async def name_subjects(ctx: ServiceContext, items: Sequence[EventFeedItem]) -> SubjectNames:
+    """The titles of the missions and the workflows of the runs that ``items`` concern.
+
+    One read for a whole page (or a live batch), so that a list can name what each event is
+    about rather than show its ids; a mission or run no longer found is left out.
+    """
+    mission_ids = {item.mission_id for item in items if item.mission_id is not None}
+    run_ids = {item.run_id for item in items if item.run_id is not None}
+    if not mission_ids and not run_ids:
+        return SubjectNames()
+    async with ctx.read() as session:
+        missions = await mission_repo.read_titles(session, mission_ids=mission_ids)
+        runs = await run_repo.read_workflow_names(session, run_ids=run_ids)
+    return SubjectNames(missions=missions, runs=runs)
 
 
 _NO_PAYLOAD: Mapping[str, Any] = MappingProxyType({})

@@ -8,6 +8,7 @@ repository's base commit (``agents.test_detection``), or a note saying why there
 """
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -168,6 +169,14 @@ async def read_mission(ctx: ServiceContext, *, mission_id: uuid.UUID) -> Mission
         if mission is None:
             raise NotFound(f"no mission with id {mission_id}", field="mission_id")
         return to_mission_read(mission)
+
+
+async def read_titles(
+    ctx: ServiceContext, *, mission_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The titles of the missions ``mission_ids``, by id (unknown ids left out)."""
+    async with ctx.read() as session:
+        return await mission_repo.read_titles(session, mission_ids=mission_ids)
 
 
 async def read_missions(

@@ -28,7 +28,7 @@ from missionctl.domain.states import (
     TransitionRule,
     transition,
 )
-from missionctl.domain.workflows import WorkflowDag, resolve_inputs
+from missionctl.domain.workflows import WorkflowDag, queued_reason, resolve_inputs
 from missionctl.errors import Conflict, InvalidTransition, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append, append_sync
 from missionctl.repositories import events as event_repo
@@ -487,6 +487,7 @@ def _queue_plain_roots(
                 mission_id=run.mission_id,
                 step_id=step_id,
                 attempt=1,
+                **queued_reason(dag.steps[step_id]),
             )
         )
     return events, special

@@ -468,6 +468,7 @@ def _summary(workflow: Workflow, *, versions: int, runs: int) -> WorkflowSummary
         steps=len(definition.get("steps") or []),
         runs=runs,
         mission_id=workflow.mission_id,
+        plan_id=workflow.plan_id,
         created_by=workflow.created_by,
         created_at=workflow.created_at,
     )

@@ -127,6 +127,7 @@ async def events_page(
     pairs = event_params(filters)
     context: dict[str, Any] = {
         "page": page,
+        "names": await event_feed.name_subjects(ctx, page.items),
         "filters": filters,
         "values": _form_values(filters),
         "severities": SEVERITIES,
@@ -151,8 +152,10 @@ async def events_stream(
 
     async def messages() -> Any:
         async for batch in dashboard.follow_events(ctx, after_seq=cursor, filters=filters):
-            for item in batch.items:
-                row = {"event": event_feed.to_feed_item(item)}
+            items = [event_feed.to_feed_item(item) for item in batch.items]
+            names = await event_feed.name_subjects(ctx, items)  # one read per batch
+            for item in items:
+                row = {"event": item, "names": names}
                 html = render_fragment(EVENTS_PAGE, "live_event", row)
                 yield ServerSentEvent(data=html, id=str(item.seq))
 
@@ -187,7 +190,8 @@ async def audit_page(
         )
         pairs = event_params(events)
         more = {"before": str(events_page_.next_before) if events_page_.next_before else None}
-        context.update(events=events_page_, values=_form_values(events))
+        names = await event_feed.name_subjects(ctx, events_page_.items)
+        context.update(events=events_page_, names=names, values=_form_values(events))
     pairs.append(("kind", kind))
     context["next_url"] = _url("/audit", pairs, **more) if any(more.values()) else None
     context["export_csv"] = _url("/api/v1/audit/export", pairs, format="csv")

@@ -50,6 +50,7 @@ from missionctl.web.sse import mission_stream
 from missionctl.web.templating import render
 
 PAGE = "pages/mission.html"
+AUDIT_PAGE = "pages/mission_audit.html"
 PLAN_PAGE = "pages/plan.html"
 
 # What a form may send for the constraints or the repository context; the contract's own limits
@@ -90,16 +91,21 @@ async def older_events(
     ctx: Context,
     mission_id: MissionId,
     before: Annotated[int, Query(ge=1, le=MAX_SEQ)],
+    fragment: Fragment,
 ) -> Response:
-    """Older Audit Trail events, appended below the ones shown (htmx), newest first."""
+    """Older Audit Trail events, newest first.
+
+    Appended below the ones shown for htmx; on a page of their own (with the layout) when the
+    link is opened in a new tab or without scripts.
+    """
     events = await dashboard.read_mission_audit(ctx, mission_id=mission_id, before_seq=before)
-    context = {
-        "mission_id": mission_id,
-        "events": events,
-        "more": len(events) == dashboard.AUDIT_PAGE,
-        "titles": {},
-    }
-    return render(request, PAGE, context, block="audit_more")
+    more = len(events) == dashboard.AUDIT_PAGE
+    if fragment:
+        context = {"mission_id": mission_id, "events": events, "more": more, "titles": {}}
+        return render(request, PAGE, context, block="audit_more")
+    mission = await mission_service.read_mission(ctx, mission_id=mission_id)
+    context = {"mission": mission, "events": events, "more": more, "before": before, "titles": {}}
+    return render(request, AUDIT_PAGE, context)
 
 
 @router.get("/missions/{mission_id}/stream", dependencies=[requires(P.MISSIONS_READ)])

@@ -38,6 +38,7 @@ from missionctl.schemas.workflows import WorkflowRead, WorkflowRunCreate, Workfl
 from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import dashboard
+from missionctl.services.usecases import missions as mission_service
 from missionctl.services.usecases import runs as run_service
 from missionctl.services.usecases import workflows as workflow_service
 from missionctl.services.usecases.money import usd_to_micros
@@ -125,9 +126,19 @@ def _go(fragment: bool, url: str) -> Response:
 
 @router.get(WORKFLOWS_URL, dependencies=[requires(P.WORKFLOWS_READ)])
 async def workflows_page(request: Request, ctx: Context) -> Response:
-    """Every workflow by name, with its newest version, steps, runs and who saved it."""
-    workflows = await workflow_service.list_workflows(ctx)
-    context = {"workflows": workflows, "pending_approvals": await pending_count(ctx)}
+    """Every workflow by name, with its newest version, steps, runs and who saved it.
+
+    The workflows that running a mission compiled from its plan are listed too, each marked so
+    and linked to its mission (``missions``: their titles by id): they have pages of their own,
+    and a list without them said "No workflows yet" after a mission had run.
+    """
+    workflows = await workflow_service.list_workflows(ctx, include_plans=True)
+    from_plans = {w.mission_id for w in workflows if w.plan_id and w.mission_id}
+    context = {
+        "workflows": workflows,
+        "missions": await mission_service.read_titles(ctx, mission_ids=from_plans),
+        "pending_approvals": await pending_count(ctx),
+    }
     return render(request, LIST_PAGE, context)
 
 

@@ -3,6 +3,7 @@
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,7 @@ from missionctl.services.usecases.reports import (
     plan_decision_items,
     plan_next_step_items,
     plan_risk_items,
+    ranked_next_steps,
 )
 
 AUDIT_PAGE = 50
@@ -165,12 +167,23 @@ async def read_mission_view(
         audit_total=records.audit_total,
         planning_problems=records.problems,
         last_seq=records.last_seq,
+        last_activity_at=_last_activity(mission, records.runs),
         decision_log=register.decisions,
         risk_register=register.register,
         item_history=register.history,
         phases=phases,
         trace_gaps=gaps,
     )
+
+
+def _last_activity(mission: MissionRead, runs: list[MissionRun]) -> datetime:
+    """When the mission last changed, counting its runs' changes as its own.
+
+    A run that ends does not always move its mission (of two runs at once, the one that ends
+    second finds the mission completed or failed already), so the mission's own ``updated_at``
+    alone can lag behind.
+    """
+    return max([mission.updated_at, *(run.updated_at for run in runs)])
 
 
 @dataclass(frozen=True)
@@ -303,7 +316,9 @@ def _intelligence(
     """Risks, next steps and decisions: the plan's, then what the run's steps reported.
 
     A run compiled from the plan already lists the plan's items first (its report does); a run
-    of another workflow for the mission adds its steps' findings to the plan's.
+    of another workflow for the mission adds its steps' findings to the plan's. Next steps come
+    ranked as the run report ranks them (``reports.ranked_next_steps``): high priority first,
+    in their order within one priority.
     """
     risks: list[ReportRisk] = []
     steps: list[ReportNextStep] = []
@@ -318,4 +333,5 @@ def _intelligence(
         risks += [r for r in report.risks if r.title.lower() not in titles]
         steps += [n for n in report.next_steps if n.text.lower() not in texts]
         decisions = decisions or report.decisions
-    return risks, steps, decisions
+    # In the run report's order (high priority first, stable within one), whichever list won.
+    return risks, ranked_next_steps(steps), decisions

@@ -35,6 +35,7 @@ from missionctl.services.usecases.dashboard.tasks import (
     headline_of,
     merge_tasks,
 )
+from missionctl.services.usecases.execution.types import DagCache
 from missionctl.services.usecases.paging import keyset_cursor
 from missionctl.services.usecases.replay import read_step_attempts
 
@@ -231,6 +232,8 @@ async def read_step_detail(
     ``log_lines`` keeps the newest lines of ``log_lines`` (``None``: every line of the newest
     ``LOG_LIMIT`` batches); ``log`` holds the batches themselves. ``attempts`` come from the
     run's events (``domain.replay``), ``model_inputs`` are the step's ``step.input`` events.
+    ``approval_reason`` comes from the step's definition (its workflow version, parsed once per
+    process).
 
     Raises:
         NotFound: no such run, or it has no such step (``field="step_id"``).
@@ -246,6 +249,9 @@ async def read_step_detail(
         inputs, _ = await event_repo.read_step_events(
             session, run_id=run_id, step_id=step_id, type_=ev.STEP_INPUT, limit=MODEL_INPUT_LIMIT
         )
+        workflow = await workflow_repo.read_workflow(session, workflow_id=run.workflow_id)
+        assert workflow is not None  # runs keep a foreign key to their workflow
+    definition = DagCache(ctx.dags).of(workflow).steps.get(step_id)
     log = [to_event_item(row) for row in rows]
     lines = _log_lines(log)
     artifacts = await read_artifacts(ctx, run_id=run_id, limit=ARTIFACT_LIMIT)
@@ -256,6 +262,7 @@ async def read_step_detail(
         log_total=total,
         documents=_documents(step.outputs, [a for a in artifacts if a.step_id == step_id]),
         approval_id=(await pending_approvals(ctx, run_id=run_id)).get(step_id),
+        approval_reason=definition.approval_reason if definition is not None else None,
         attempts=await read_step_attempts(ctx, run_id=run_id, step_id=step_id),
         model_inputs=[to_event_item(row) for row in inputs],
         log_lines=lines if log_lines is None else lines[-log_lines:] if log_lines else [],

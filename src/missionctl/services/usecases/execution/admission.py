@@ -53,7 +53,7 @@ from missionctl.domain.governance import (
 )
 from missionctl.domain.ids import new_id
 from missionctl.domain.states import STEP_RUN, StepRunStatus, TransitionRule
-from missionctl.domain.workflows import StepDef, WorkflowDag
+from missionctl.domain.workflows import StepDef, WorkflowDag, queued_reason
 from missionctl.eventlog import NewEvent
 from missionctl.expressions import ExpressionError, evaluate_condition, render_inputs
 from missionctl.repositories import execution as repo
@@ -185,7 +185,7 @@ def _gate_or_queue(
         moves=(_QUEUE,),
         values={"inputs": inputs, "queued_at": state.now, "hold_reason": None},
     )
-    state.events.append(_step_event(_QUEUE, run_id, mission_id, row))
+    state.events.append(_step_event(_QUEUE, run_id, mission_id, row, **queued_reason(step)))
     state.progressing_runs.add(run_id)
 
 

@@ -30,7 +30,7 @@ from missionctl.domain.states import (
     StepRunStatus,
     transition,
 )
-from missionctl.domain.workflows import WorkflowDag
+from missionctl.domain.workflows import StepDef, WorkflowDag, queued_reason
 from missionctl.eventlog import NewEvent
 from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
@@ -459,7 +459,7 @@ def _promote_dependents(
     if dispatch is not None and direct:  # a full worker claims nothing: the rest is queued
         _claim_at_once(session, state, run_id, ready[:direct], dag, dispatch)
     if direct < len(ready):
-        _queue_at_once(session, state, run_id, ready[direct:])
+        _queue_at_once(session, state, run_id, ready[direct:], dag)
 
 
 def _ready_dependents(
@@ -514,7 +514,7 @@ def _claim_at_once(
     dispatch.capacity -= len(rows)
     for row in rows:
         step = dag.steps[row.step_id]
-        _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
+        _queued_event(state, run_id, mission_id, step, row.attempt)
         state.events.append(
             moved(
                 _CLAIM,
@@ -546,7 +546,9 @@ def _claim_at_once(
         state.progressing_runs.add(run_id)
 
 
-def _queue_at_once(session: Session, state: Tick, run_id: uuid.UUID, step_ids: list[str]) -> None:
+def _queue_at_once(
+    session: Session, state: Tick, run_id: uuid.UUID, step_ids: list[str], dag: WorkflowDag
+) -> None:
     """Queue ``step_ids`` in one statement (``step.queued``), in their order."""
     mission_id = state.touched_runs.get(run_id)
     rows = _in_order(
@@ -554,7 +556,7 @@ def _queue_at_once(session: Session, state: Tick, run_id: uuid.UUID, step_ids: l
         repo.queue_waiting_steps(session, run_id=run_id, step_ids=step_ids, now=state.now),
     )
     for row in rows:
-        _queued_event(state, run_id, mission_id, row.step_id, row.attempt)
+        _queued_event(state, run_id, mission_id, dag.steps[row.step_id], row.attempt)
     if rows:
         state.progressing_runs.add(run_id)
 
@@ -566,16 +568,18 @@ def _in_order(step_ids: list[str], rows: Sequence[Any]) -> list[Any]:
 
 
 def _queued_event(
-    state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None, step_id: str, attempt: int
+    state: Tick, run_id: uuid.UUID, mission_id: uuid.UUID | None, step: StepDef, attempt: int
 ) -> None:
+    """Add ``step.queued`` of a plain ``step``, with why it runs ungated when it says so."""
     state.events.append(
         moved(
             _QUEUE,
             actor=ENGINE_ACTOR,
             run_id=run_id,
             mission_id=mission_id,
-            step_id=step_id,
+            step_id=step.id,
             attempt=attempt,
+            **queued_reason(step),
         )
     )
 

@@ -174,12 +174,14 @@
 
   // The letters of ``title`` the query's words matched, read as the server scores them
   // (domain/palette.py): a substring, a word-starting one first; else the letters in order,
-  // each taken at the start of a later word when there is one.
+  // each taken at the start of a later word when there is one (in a query of several words,
+  // only initials: the server matches no scattered letters there).
   function marks(title, query) {
     var lower = title.toLowerCase();
     var starts = wordStarts(title);
     var marked = new Array(title.length);
-    query.toLowerCase().split(/\s+/).filter(Boolean).forEach(function (word) {
+    var words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    words.forEach(function (word) {
       var at = lower.indexOf(word);
       var first = at;
       while (at >= 0 && !starts[at]) at = lower.indexOf(word, at + 1);
@@ -200,6 +202,8 @@
         positions.push(found);
         from = found + 1;
       }
+      // In a query of several words only initials count: each letter starts a word.
+      if (words.length > 1 && !positions.every(function (p) { return starts[p]; })) return;
       positions.forEach(function (p) { marked[p] = true; });
     });
     return marked;
