@@ -15,10 +15,12 @@ from missionctl.domain.workflows import COMMAND_AGENT
 from missionctl.llm import LLMUsage
 from missionctl.planning.base import LOCAL_SOURCE, PlannerResult, PlanningInput
 from missionctl.schemas.governance import AgentUpdate, AllowedProgram
+from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.schemas.plans import PlanDraft
 from missionctl.services.runtime.composition import build_agents
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.agents import update_agent
+from missionctl.services.usecases.missions import create_mission
 
 CODER_SOURCE = (Path(__file__).resolve().parents[1] / "support" / "scripted_coder.py").read_text()
 # The coder runs as ``python -c SOURCE``: the tests folder is not inside the sandbox.
@@ -142,6 +144,13 @@ def scripted_presets(root: Path) -> Path:
     preset = {"title": SCRIPTED.title, "argv": SCRIPTED.argv, "modes": SCRIPTED.modes}
     path.write_text(json.dumps({"scripted": preset}))  # JSON is YAML
     return path
+
+
+async def coding_mission(ctx: ServiceContext, repo: Path, goal: str) -> MissionRead:
+    """A mission on ``repo``'s ``main`` whose code tasks the scripted coder does."""
+    repository = {"source": str(repo), "base": "main", "agent": "coding:scripted"}
+    data = MissionCreate.model_validate({"goal": goal, "repository": repository})
+    return await create_mission(ctx, data=data, actor="user:test")
 
 
 async def allow_coding(ctx: ServiceContext, *sources: str | Path) -> None:

@@ -2,17 +2,16 @@
 
 from pathlib import Path
 
-from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.approvals import decide_approval, list_approvals
-from missionctl.services.usecases.missions import create_mission
 from missionctl.services.usecases.plans import plan_mission, run_mission
 from tests.coding.helpers import (
     FixedPlanner,
     allow_coding,
     branches,
     coding_agents,
+    coding_mission,
     git,
     make_repository,
     plan_task,
@@ -39,16 +38,7 @@ async def test_a_missions_code_tasks_become_coding_steps_with_gated_merges(
 ) -> None:
     repo = make_repository(tmp_path)
     await allow_coding(ctx, repo)
-    mission = await create_mission(
-        ctx,
-        data=MissionCreate.model_validate(
-            {
-                "goal": "Make the app greet people",
-                "repository": {"source": str(repo), "base": "main", "agent": "coding:scripted"},
-            }
-        ),
-        actor="user:test",
-    )
+    mission = await coding_mission(ctx, repo, "Make the app greet people")
     assert mission.repository is not None and mission.repository.agent == "coding:scripted"
     await plan_mission(ctx, mission_id=mission.id, actor="user:test", planner=FixedPlanner(PLAN))
     run = await run_mission(ctx, mission_id=mission.id, actor="user:test")

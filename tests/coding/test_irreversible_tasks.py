@@ -5,17 +5,16 @@ from pathlib import Path
 
 from missionctl.domain import events as ev
 from missionctl.planning.compile import DOCUMENTS_ONLY_REASON
-from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.plans import PlanDraft
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.approvals import decide_approval, list_approvals
-from missionctl.services.usecases.missions import create_mission
 from missionctl.services.usecases.plans import plan_mission, run_mission
 from tests.coding.helpers import (
     FixedPlanner,
     allow_coding,
     branches,
     coding_agents,
+    coding_mission,
     make_repository,
     plan_task,
 )
@@ -47,16 +46,7 @@ async def test_an_irreversible_coding_task_waits_and_a_document_task_says_why_it
     repo = make_repository(tmp_path)
     # The coder's program is allowed at ``read``: only the plan's tier can make the step wait.
     await allow_coding(ctx, repo)
-    mission = await create_mission(
-        ctx,
-        data=MissionCreate.model_validate(
-            {
-                "goal": "Retire the old customer database",
-                "repository": {"source": str(repo), "base": "main", "agent": "coding:scripted"},
-            }
-        ),
-        actor="user:test",
-    )
+    mission = await coding_mission(ctx, repo, "Retire the old customer database")
     await plan_mission(ctx, mission_id=mission.id, actor="user:test", planner=FixedPlanner(PLAN))
     run = await run_mission(ctx, mission_id=mission.id, actor="user:test")
     async with running_engine(ctx, agents=coding_agents(tmp_path)):

@@ -67,6 +67,7 @@ from missionctl.reading import (
     capitalise,
     clip,
     find_technologies,
+    let_title,
     read_goal,
 )
 from missionctl.schemas.plans import (
@@ -285,6 +286,8 @@ class _Builder(MissionContext):
         standalone: list[str] = []
         for index, constraint in enumerate(self.reading.constraints):
             owner = next((t.key for t, found in self.traits if index in found.constraints), None)
+            if self._said_by_kind(index, constraint):
+                continue
             if owner:
                 quoted.setdefault(owner, []).append(constraint)
             else:
@@ -310,6 +313,17 @@ class _Builder(MissionContext):
                 "constraints",
             )
         return reqs
+
+    def _said_by_kind(self, index: int, constraint: str) -> bool:
+        """Whether a constraint clause of the goal is what a requirement of the kind says.
+
+        "with under five minutes of downtime" in a migration's goal is its kind's downtime
+        requirement ("Downtime within the budget: under five minutes"), not one more.
+        """
+        if constraint in self.mission.constraints:
+            return False
+        own = {t.key for t, _ in self.all_traits} - {t.key for t, _ in self.traits}
+        return any(t.key in own and index in found.constraints for t, found in self.all_traits)
 
     def _feature_requirements(self, features: Sequence[Feature], reqs: "_Requirements") -> None:
         """One requirement per feature, and the kind's qualities said once for all of them.
@@ -390,7 +404,9 @@ class _Builder(MissionContext):
             keys = tuple(requirement_keys[offset : offset + len(group)])
             offset += len(group)
             if len(group) == 1:
-                name = short_name(group[0].text, action=group[0].action)
+                # "Stripe payments" is named after the payments; Stripe is a stack choice.
+                words = group[0].phrase if group[0].technology else group[0].text
+                name = short_name(words, action=group[0].action)
                 key = _unique_key(name, used)
                 role = self._feature_role(group[0])
             else:
@@ -411,20 +427,19 @@ class _Builder(MissionContext):
         design_deps = list(kind.feature_deps or (kind.design_key,))
         if len(ft.features) == 1:
             feature = ft.features[0]
+            named = _provided_name(feature)
             if feature.action:
                 title = feature.title
             elif feature.doers:
-                title = f"Let {feature.text}"  # "Let members reserve beds by date"
+                title = let_title(feature)  # "Let members reserve beds by date"
             elif self.brownfield and self.reading.host and self.reading.features:
                 # A feature named for a change is added to the system it goes into.
                 title = self.fill(_BROWNFIELD_FEATURE_TITLE, the_feature=with_the(feature.text))
             elif ft.role == kind.feature_role:
-                title = self.fill(
-                    kind.feature_title, feature=feature.text, the_feature=with_the(feature.text)
-                )
+                title = self.fill(kind.feature_title, feature=named, the_feature=with_the(named))
             else:
                 title = ROLE_FEATURE_TITLES[ft.role].format(
-                    feature=feature.text, the_feature=with_the(feature.text)
+                    feature=named, the_feature=with_the(named)
                 )
             title = capitalise(title)
             extra = {"feature": feature.name, **self._feature_names(ft.key), **self._feature_home()}
@@ -695,6 +710,16 @@ class _Builder(MissionContext):
             return self.fill("Project shape: follows the layout of {host}'s repository.")
         shape = ", ".join(self.fill(path) for path in self.kind.project_shape)
         return f"Suggested project shape: {shape}."
+
+
+def _provided_name(feature: Feature) -> str:
+    """A noun feature as a task names it: "payments with Stripe" for "Stripe payments".
+
+    The technology that provides it is said after the feature, as the stack choice it is.
+    """
+    if feature.technology:
+        return f"{feature.phrase} with {feature.technology}"
+    return feature.text
 
 
 def _kind_of(tags: Sequence[str]) -> RequirementKind:

@@ -248,6 +248,8 @@ class MissionContext:
         elif budget := _DOWNTIME_BUDGET.search(self.text):
             downtime = normalise(budget.group("budget"))
         scale = self.scale
+        # The period as the user wrote it ("30 days"): trait tasks quote it in their checks.
+        retention = self.reading.signal("retention")
         features = [feature.name for feature in self.reading.features]
         if self.techs:
             stack = ", ".join(tech.name for tech in self.techs)
@@ -267,6 +269,7 @@ class MissionContext:
             "source": source,
             "target": target,
             "downtime": downtime,
+            "retention": retention.value if retention else "the stated retention period",
             "scale": scale or "the expected volume",
             "sign_in": _SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT),
             "Sign_in": capitalise(_SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT)),

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from missionctl.reading import (
     find_technologies,
     is_adverb,
+    plural,
     singular,
     third_person,
     third_person_verbs,
@@ -75,6 +76,7 @@ class NamingWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     more_verbs: frozenset[Word]
+    pronouns: frozenset[Word]
     verb_nouns: dict[Word, NameWord]
     function_words: frozenset[Word]
     constraint_words: frozenset[Word]
@@ -141,11 +143,11 @@ def _people_doing(tokens: list[str]) -> int:
     """
     people = vocabulary().people
     for count in (1, 2):
-        if (
-            len(tokens) > count + 1
-            and tokens[count - 1].lower() in people
-            and _as_verb(tokens[count], base_form=True)
-        ):
+        word = tokens[count - 1].lower() if len(tokens) > count + 1 else ""
+        # "a family scans barcodes": one of the people, by the plural the list holds.
+        if not word or not (word in people or plural(word) in people):
+            continue
+        if _as_verb(tokens[count], base_form=True):
             return count
     return 0
 
@@ -182,6 +184,9 @@ def _leading_verb(tokens: list[str], *, base_form: bool) -> tuple[str | None, li
     verb = first
     if len(tokens) > 1 and tokens[1].lower() in particles:
         verb = f"{first} {tokens[1].lower()}"
+    elif _pronoun_between(tokens):
+        # "check them in": the pronoun names nothing; the phrasal verb names the work.
+        return f"{first} {tokens[2].lower()}", tokens[3:]
     end = 1
     while end < len(tokens):
         if tokens[end].lower() in particles:
@@ -197,6 +202,15 @@ def _leading_verb(tokens: list[str], *, base_form: bool) -> tuple[str | None, li
     if end == len(tokens):
         return None, tokens
     return verb, tokens[end:]
+
+
+def _pronoun_between(tokens: list[str]) -> bool:
+    """Whether a pronoun sits between the verb and its particle ("check them in")."""
+    return (
+        len(tokens) > 2
+        and tokens[1].lower() in WORDS.pronouns
+        and tokens[2].lower() in vocabulary().particles
+    )
 
 
 def _verb_noun(verb: str | None) -> str | None:

@@ -12,6 +12,7 @@ The package sits below ``planning`` and ``agents`` (ADR 0033); its vocabularies 
 files in ``data/``, validated by Pydantic and loaded once.
 """
 
+from missionctl.reading.clauses import let_title
 from missionctl.reading.kinds import GENERIC_KIND
 from missionctl.reading.language import ENGLISH, UNDETERMINED, language_name
 from missionctl.reading.model import (
@@ -59,6 +60,7 @@ __all__ = [
     "find_technologies",
     "is_adverb",
     "language_name",
+    "let_title",
     "normalise",
     "plural",
     "radio_for",

@@ -14,11 +14,17 @@ How a goal is read:
    analytics", "custom aliases"). A clause starting with a verb is an action ("converts CSV
    files to Parquet", titled "Convert CSV files to Parquet"; "to track water intake", titled
    "Track water intake"); a bare verb joins the next clause ("backs up" + "restores a
-   database").
+   database"). A verb "and" adds after people and their verb shares those people ("a family
+   scans barcodes and gets a weekly shopping list": the family gets the list), when its form
+   agrees with them.
 6. What the split separates, a "with" or a "where" also relates: "cookbooks with recipes" says
    the cookbooks have the recipes; "a ferry route logbook where skippers record entries" that
    the entries are the logbook's; the clauses "and" adds to such a list are related alike
-   ("recipes with ingredients and cooking times"). These are the goal's ``links``.
+   ("recipes with ingredients and cooking times"). These are the goal's ``links``. A value
+   a "with" gives a feature ("mechanics log repairs with mileage and cost") is part of that
+   feature, not one of its own; a clause led by a technology ("Stripe payments") is the
+   feature the technology provides, and the technology a stack choice; a clause naming only
+   technologies ("with Stripe and PostgreSQL") is no feature at all.
 """
 
 import re
@@ -27,16 +33,18 @@ from dataclasses import dataclass
 from functools import cache
 
 from missionctl.reading.model import Feature
+from missionctl.reading.records import value_words
 from missionctl.reading.vocabulary import vocabulary
 from missionctl.reading.words import (
     capitalise,
     clip,
     normalise,
+    plural,
     strip_articles,
     third_person_verbs,
 )
 
-__all__ = ["MAX_FEATURES", "ParsedGoal", "has_parts", "parse_goal"]
+__all__ = ["MAX_FEATURES", "ParsedGoal", "has_parts", "let_title", "parse_goal"]
 
 MAX_FEATURES = 10
 SUBJECT_MAX_CHARS = 80
@@ -89,7 +97,7 @@ _LEADING_CONNECTOR = re.compile(
     _FLAGS,
 )
 _DROPPED_CLAUSE = re.compile(
-    r"^(?:using|via|built with|as)\b|\bdowntime\b|^(?:etc|and so on|more|when|where|why|how)$",
+    r"^(?:using|via|built with|as)\b|^(?:etc|and so on|more|when|where|why|how)$",
     _FLAGS,
 )
 # A clause that bounds the whole product rather than naming something it does ("HIPAA
@@ -105,7 +113,14 @@ _CONSTRAINT_CLAUSE = re.compile(
     r"weighs?|costs?|boots?)\s+(?:in\s+)?(?:under|below|within|less than|at most|no more than)"
     r"\s+[$€£]?\d|"
     r"^(?:must |should |has to |needs to )?(?:runs?|lasts?)\s+(?:for\s+)?\d+(?:[.,]\d+)?\s*"
-    r"(?:years?|months?|weeks?|days?|hours?)\s+on\b",
+    r"(?:years?|months?|weeks?|days?|hours?)\s+on\b|"
+    # A retention period: "deletes inactive accounts after 30 days", "keeps files for 7 years".
+    r"^(?:must |should )?(?:deletes?|purges?|erases?|anonymi[sz]es?|removes?|expires?)\s+"
+    r"(?:[\w-]+\s+){0,4}?(?:after|older than)\s+\d+\s*(?:days?|weeks?|months?|years?)$|"
+    r"^(?:must |should )?(?:keeps?|retains?|stores?)\s+(?:[\w-]+\s+){0,4}?for\s+"
+    r"(?:up to\s+|at least\s+|at most\s+)?\d+\s*(?:days?|weeks?|months?|years?)$|"
+    # An availability bound: "zero-downtime deploys", "no downtime during upgrades".
+    r"\bdowntime\b",
     _FLAGS,
 )
 # "comply with GDPR" is one clause: its "with" must not split it (rejoined after the split).
@@ -200,7 +215,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     phrase = clip(strip_articles(subject_text), SUBJECT_MAX_CHARS)
     if not phrase:
         phrase = clip(normalise(title), SUBJECT_MAX_CHARS) or FALLBACK_SUBJECT
-    split = _split_clauses(remainder)
+    split = _share_doers(_split_clauses(remainder))
     clauses = [*((c, i) for c, i, _ in split), *((normalise(item), False) for item in bullets)]
     if host and (parts := _coordinated(phrase)):
         # "Add two-factor sign-in and an audit log export to our invoicing portal": two
@@ -210,10 +225,17 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     subject, purpose = _split_purpose(phrase)
 
     constraints = tuple(dict.fromkeys(c for c, _ in clauses if _CONSTRAINT_CLAUSE.search(c)))
-    clauses = [(c, infinitive) for c, infinitive in clauses if c not in constraints]
-    features = _features(clauses, phrase, frozenset(tech_names))
+    techs = frozenset(tech_names)
+    constraints += _stack_choice(clauses, techs)
+    clauses = [
+        (c, infinitive)
+        for c, infinitive in clauses
+        if c not in constraints and normalise(c).lower() not in techs
+    ]
+    features = _features(clauses, phrase, techs)
+    features, values = _with_values(features, _value_parts(split, subject))
     verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
-    links = _links(split, subject, {f.text.lower() for f in features})
+    links = _links(split, subject, {f.text.lower() for f in features} | values)
     return ParsedGoal(
         verb,
         subject,
@@ -229,6 +251,18 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
 
 
 _COORDINATION = re.compile(r"^(?P<first>.+?)\s+and\s+(?:an?|the)\s+(?P<second>.+)$", _FLAGS)
+
+
+def _stack_choice(clauses: list[tuple[str, bool]], tech_names: frozenset[str]) -> tuple[str, ...]:
+    """The goal's clauses that name only a technology, as one constraint ("Uses OIDC").
+
+    "with Stripe and PostgreSQL" names the stack, a bound on every part, not a feature to
+    build; the constraint keeps the names as written.
+    """
+    named = [normalise(c) for c, _ in clauses if normalise(c).lower() in tech_names]
+    if not named:
+        return ()
+    return (f"Uses {' and '.join(dict.fromkeys(named))}",)
 
 
 def _coordinated(phrase: str) -> tuple[str, str] | None:
@@ -293,6 +327,106 @@ def _split_clauses(text: str) -> list[tuple[str, bool, str]]:
             clauses.append((clause, infinitive, joiner))
             joiner = ""
     return clauses
+
+
+def _share_doers(clauses: list[tuple[str, bool, str]]) -> list[tuple[str, bool, str]]:
+    """``clauses`` with the people of a clause given to the verbs "and" adds after it.
+
+    "a family scans barcodes and gets a weekly shopping list": "gets a weekly shopping list"
+    becomes "family gets a weekly shopping list", so that no verb is left without its doers.
+    Only a verb whose form agrees with the people is theirs ("members reserve beds and pay
+    deposits", "a family scans and gets"); "mechanics log repairs and sends reminders" is
+    the software's sending.
+    """
+    shared: list[tuple[str, bool, str]] = []
+    doers: str | None = None
+    for clause, infinitive, joiner in clauses:
+        text = strip_articles(normalise(clause))
+        if doers and joiner in _LISTING and _agrees(text, doers):
+            clause = f"{doers} {text}"
+        else:
+            doers = _doers(text)
+        shared.append((clause, infinitive, joiner))
+    return shared
+
+
+def _agrees(text: str, doers: str) -> bool:
+    """Whether ``text`` starts with a verb and an object whose form agrees with ``doers``."""
+    words = text.lower().split()
+    if len(words) < 2:
+        return False
+    if _is_plural_people(doers.split()[-1]):
+        return words[0] in _base_verbs()
+    return words[0] in third_person_verbs()
+
+
+def _is_plural_people(word: str) -> bool:
+    return word.lower() in vocabulary().people
+
+
+def _is_people(word: str) -> bool:
+    """Whether ``word`` names people, in the plural ("members") or singular ("family")."""
+    return _is_plural_people(word) or plural(word).lower() in vocabulary().people
+
+
+def let_title(feature: Feature) -> str:
+    """The title of a feature its doers do: ``"Let the family scan barcodes"``.
+
+    Plural people read as written ("Let members reserve beds by date"); a singular one takes
+    "the" and the verb its base form. A feature without ``doers`` gets its own title.
+    """
+    if not feature.doers or not feature.text.startswith(feature.doers):
+        return feature.title
+    people = feature.doers
+    words = feature.text[len(people) :].split()
+    if not _is_plural_people(people.split()[-1]) and words:
+        people = f"the {people}"
+        words[0] = third_person_verbs().get(words[0].lower(), words[0])
+    return " ".join(["Let", people, *words])
+
+
+def _value_parts(clauses: list[tuple[str, bool, str]], subject: str) -> dict[str, list[str]]:
+    """The values a "with" gives an earlier clause, by that clause in lower case.
+
+    "mechanics log repairs with mileage and cost" → ``{"mechanics log repairs": ["mileage",
+    "cost"]}``: a clause that names only a value or a time of a record ("mileage", "price")
+    is the record's. What a "with" gives the subject ("a garden planner with weather notes")
+    is a feature of the software, and stays one.
+    """
+    values: dict[str, list[str]] = {}
+    whole: str | None = None
+    before = subject
+    for clause, _, joiner in clauses:
+        text = normalise(clause)
+        whole = _whole(joiner, whole, before, subject)
+        if whole is not None and whole != subject and value_words(text):
+            values.setdefault(whole.lower(), []).append(text)
+        before = text
+    return values
+
+
+def _with_values(
+    features: tuple[Feature, ...], values: dict[str, list[str]]
+) -> tuple[tuple[Feature, ...], set[str]]:
+    """``features`` with each value clause folded into the feature that has it.
+
+    Returns the features and the folded value clauses in lower case. The feature's title
+    keeps the user's words ("Mechanics log repairs with mileage and cost"); a value whose
+    owner is no feature (a constraint clause) stays a feature of its own.
+    """
+    owners = {f.text.lower() for f in features}
+    folded = {v.lower() for whole, found in values.items() if whole in owners for v in found}
+    kept: list[Feature] = []
+    for feature in features:
+        if feature.text.lower() in folded:
+            continue
+        found = values.get(feature.text.lower())
+        if found:
+            listed = " and ".join([", ".join(found[:-1]), found[-1]] if len(found) > 2 else found)
+            title = clip(f"{feature.title} with {listed}", FEATURE_MAX_CHARS)
+            feature = feature.model_copy(update={"title": title})
+        kept.append(feature)
+    return tuple(kept), folded
 
 
 def _whole(joiner: str, whole: str | None, before: str, subject: str) -> str | None:
@@ -412,7 +546,6 @@ def _features(
             merged.append(([text], infinitive))
 
     features: list[Feature] = []
-    techs_only: list[Feature] = []
     seen: set[str] = set()
     for parts, infinitive in merged:
         text = clip(" and ".join(parts), FEATURE_MAX_CHARS)
@@ -420,9 +553,26 @@ def _features(
             continue
         seen.add(text.lower())
         feature = _feature(text, parts, infinitive=infinitive)
-        # "WebSockets" alone is a stack choice, not a feature.
-        (techs_only if text.lower() in tech_names else features).append(feature)
-    return tuple((features or techs_only)[:MAX_FEATURES])
+        features.append(_provided(feature, tech_names))
+    return tuple(features[:MAX_FEATURES])
+
+
+def _provided(feature: Feature, tech_names: frozenset[str]) -> Feature:
+    """``feature`` with the technology its clause starts with set apart ("Stripe payments").
+
+    The technology is a stack choice, not the feature's name: the phrase is what is left
+    ("payments"), and ``technology`` the name as written ("Stripe").
+    """
+    if feature.action or feature.doers:
+        return feature
+    words = feature.text.split()
+    for count in (2, 1):
+        if len(words) > count and " ".join(words[:count]).lower() in tech_names:
+            rest = " ".join(words[count:])
+            return feature.model_copy(
+                update={"phrase": rest, "technology": " ".join(words[:count])}
+            )
+    return feature
 
 
 def _feature(text: str, parts: list[str], *, infinitive: bool) -> Feature:
@@ -439,15 +589,19 @@ def _feature(text: str, parts: list[str], *, infinitive: bool) -> Feature:
 
 
 def _doers(text: str) -> str | None:
-    """The people a clause starts with when their verb follows ("hostel guests book rooms")."""
+    """The people a clause starts with when their verb follows.
+
+    "hostel guests book rooms": plural people and a verb in its base form; "family scans
+    barcodes": a singular one (whose plural is among the people) and a verb in the third
+    person.
+    """
     words = text.split()
-    people = vocabulary().people
     for count in (1, 2):
-        if (
-            len(words) > count + 1
-            and words[count - 1].lower() in people
-            and words[count].lower() in _base_verbs()
-        ):
+        if len(words) <= count + 1 or not _is_people(words[count - 1]):
+            continue
+        verb = words[count].lower()
+        plural_people = _is_plural_people(words[count - 1])
+        if verb in _base_verbs() if plural_people else verb in third_person_verbs():
             return " ".join(words[:count])
     return None
 

@@ -38,8 +38,12 @@ class Feature(_Value):
         phrase: The noun phrase: the clause itself, or the object of its verbs ("CSV files to
             Parquet" for "converts CSV files to Parquet").
         doers: The people the clause says do it, when it starts with them and their verb
-            ("members" in "members reserve beds by date"); such a clause is no action of the
-            software's, and its phrase is the clause itself.
+            ("members" in "members reserve beds by date", "family" in "family scans
+            barcodes"); such a clause is no action of the software's, and its phrase is the
+            clause itself.
+        technology: The technology a noun clause starts with, as written ("Stripe" in
+            "Stripe payments"): a stack choice that provides the feature, not part of its
+            name; the phrase is then the rest ("payments").
     """
 
     text: str
@@ -47,6 +51,7 @@ class Feature(_Value):
     action: bool
     phrase: str
     doers: str | None = None
+    technology: str | None = None
 
     @classmethod
     def noun(cls, text: str) -> "Feature":
