@@ -80,15 +80,6 @@ if TYPE_CHECKING:
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
-    from missionctl.schemas.register import (
-        DecisionCreate,
-        DecisionEdit,
-        DecisionRead,
-        RiskCreate,
-        RiskEdit,
-        RiskRead,
-        RiskRegister,
-    )
     from missionctl.schemas.replay import RunStateRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
@@ -833,28 +824,6 @@ class MissionControl:
 
         return self.client.post(f"/api/v1/tokens/{quote(name, safe='')}/revoke", TokenRead)
 
-    def list_decisions(self, mission_id: uuid.UUID) -> list[DecisionRead]:
-        from missionctl.schemas.register import DecisionRead
-
-        return self.client.get_list(f"/api/v1/missions/{mission_id}/decisions", DecisionRead)
-
-    def add_decision(self, mission_id: uuid.UUID, data: DecisionCreate) -> DecisionRead:
-        from missionctl.schemas.register import DecisionRead
-
-        body = data.model_dump(mode="json", exclude_unset=True)
-        return self.client.post(f"/api/v1/missions/{mission_id}/decisions", DecisionRead, body=body)
-
-    def edit_decision(
-        self, mission_id: uuid.UUID, decision_id: uuid.UUID, edit: DecisionEdit
-    ) -> DecisionRead:
-        """Only the fields the edit sets are sent."""
-        from missionctl.schemas.register import DecisionRead
-
-        path = f"/api/v1/missions/{mission_id}/decisions/{decision_id}"
-        return self.client.patch(
-            path, DecisionRead, body=edit.model_dump(mode="json", exclude_unset=True)
-        )
-
     def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
         """The server's zip, unpacked."""
         import io
@@ -863,26 +832,6 @@ class MissionControl:
         content, _ = self.client.get_bytes(f"/api/v1/missions/{mission_id}/adrs")
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return [(name, archive.read(name).decode()) for name in archive.namelist()]
-
-    def read_risks(self, mission_id: uuid.UUID) -> RiskRegister:
-        from missionctl.schemas.register import RiskRegister
-
-        return self.client.get(f"/api/v1/missions/{mission_id}/risks", RiskRegister)
-
-    def add_risk(self, mission_id: uuid.UUID, data: RiskCreate) -> RiskRead:
-        from missionctl.schemas.register import RiskRead
-
-        body = data.model_dump(mode="json", exclude_unset=True)
-        return self.client.post(f"/api/v1/missions/{mission_id}/risks", RiskRead, body=body)
-
-    def edit_risk(self, mission_id: uuid.UUID, risk_id: uuid.UUID, edit: RiskEdit) -> RiskRead:
-        """Only the fields the edit sets are sent."""
-        from missionctl.schemas.register import RiskRead
-
-        path = f"/api/v1/missions/{mission_id}/risks/{risk_id}"
-        return self.client.patch(
-            path, RiskRead, body=edit.model_dump(mode="json", exclude_unset=True)
-        )
 
     def generate_documents(
         self, mission_id: uuid.UUID, kinds: list[DocumentKind]

@@ -111,9 +111,10 @@ def _print_decisions(decisions: list[DecisionRead]) -> None:
 def list_decisions(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List the mission's decisions: its newest plan's and those people added, in order."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import register as ops
 
     with open_backend() as api:
-        decisions = api.list_decisions(mission_id)
+        decisions = api.call(ops.LIST_DECISIONS, mission_id=mission_id)
     if as_json:
         _print_json([d.model_dump(mode="json") for d in decisions])
     elif not decisions:
@@ -147,6 +148,7 @@ def add_decision(
 ) -> None:
     """Add a decision to the mission's log, numbered after the last one."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import register as ops
     from missionctl.schemas.register import DecisionCreate
 
     values = {
@@ -164,7 +166,9 @@ def add_decision(
     }
     data = _build(DecisionCreate, values, _DECISION_OPTIONS)
     with open_backend() as api:
-        added = api.add_decision(mission_id, data)
+        added = api.call(
+            ops.ADD_DECISION, mission_id=mission_id, body=data, options=_DECISION_OPTIONS
+        )
     if as_json:
         typer.echo(added.model_dump_json(indent=2))
     else:
@@ -198,6 +202,7 @@ def edit_decision(
 ) -> None:
     """Change a decision: only the options given. Exit 2 when --version is stale."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import register as ops
     from missionctl.schemas.register import DecisionEdit
 
     values: dict[str, Any] = {
@@ -220,7 +225,13 @@ def edit_decision(
             edit.model_dump(exclude_unset=True) | {"supersedes": None}
         )
     with open_backend() as api:
-        saved = api.edit_decision(mission_id, decision_id, edit)
+        saved = api.call(
+            ops.EDIT_DECISION,
+            mission_id=mission_id,
+            decision_id=decision_id,
+            body=edit,
+            options=_DECISION_OPTIONS,
+        )
     if as_json:
         typer.echo(saved.model_dump_json(indent=2))
     else:
@@ -271,9 +282,10 @@ def _print_register(register: RiskRegister) -> None:
 def list_risks(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List the mission's risks and the heat map of those open or being mitigated."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import register as ops
 
     with open_backend() as api:
-        register = api.read_risks(mission_id)
+        register = api.call(ops.READ_RISKS, mission_id=mission_id)
     if as_json:
         typer.echo(register.model_dump_json(indent=2))
     elif not register.risks:
@@ -299,6 +311,7 @@ def add_risk(
 ) -> None:
     """Add a risk to the mission's register (tasks must be keys of the newest plan)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import register as ops
     from missionctl.schemas.register import RiskCreate
 
     values = {
@@ -313,7 +326,7 @@ def add_risk(
     }
     data = _build(RiskCreate, values, _RISK_OPTIONS)
     with open_backend() as api:
-        added = api.add_risk(mission_id, data)
+        added = api.call(ops.ADD_RISK, mission_id=mission_id, body=data, options=_RISK_OPTIONS)
     if as_json:
         typer.echo(added.model_dump_json(indent=2))
     else:
@@ -338,6 +351,7 @@ def edit_risk(
 ) -> None:
     """Change a risk: only the options given. Exit 2 when --version is stale."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import register as ops
     from missionctl.schemas.register import RiskEdit
 
     values = {
@@ -353,7 +367,9 @@ def edit_risk(
     }
     edit = _build(RiskEdit, values, _RISK_OPTIONS)
     with open_backend() as api:
-        saved = api.edit_risk(mission_id, risk_id, edit)
+        saved = api.call(
+            ops.EDIT_RISK, mission_id=mission_id, risk_id=risk_id, body=edit, options=_RISK_OPTIONS
+        )
     if as_json:
         typer.echo(saved.model_dump_json(indent=2))
     else:

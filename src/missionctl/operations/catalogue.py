@@ -2,6 +2,10 @@
 
 from typing import Any
 
-from missionctl.operations import Operation, schedules, webhooks
+from missionctl.operations import Operation, register, schedules, webhooks
 
-OPERATIONS: tuple[Operation[Any], ...] = (*schedules.OPERATIONS, *webhooks.OPERATIONS)
+OPERATIONS: tuple[Operation[Any], ...] = (
+    *register.OPERATIONS,
+    *schedules.OPERATIONS,
+    *webhooks.OPERATIONS,
+)
