@@ -18,7 +18,6 @@ from missionctl.cli import runs as run_commands
 from missionctl.cli import search as search_commands
 from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
 from missionctl.schemas.events import MAX_FEED_PAGE
-from missionctl.schemas.ids import IdKind
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.services.usecases.paging import MAX_PAGE_SIZE
 from missionctl.settings import Settings
@@ -148,10 +147,6 @@ API_COMMANDS: dict[str, str] = {
 # Operations that programs call, not people: no command performs them.
 NOT_FOR_PEOPLE: dict[str, str] = {
     "POST /api/v1/callbacks/{token}": "an external HTTP agent posts its answer there",
-    **{
-        f"GET /api/v1/ids/{kind.value}/{{prefix}}": "commands ask it for an id's prefix"
-        for kind in IdKind
-    },
 }
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}

@@ -13,10 +13,12 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from missionctl import errors
 from missionctl.api.methods import allowed_methods
+from missionctl.db.faults import OutageLog, database_fault
 from missionctl.domain.problems import MAX_PROBLEMS, capped, more_problems
 from missionctl.schemas.errors import ErrorBody, ErrorDetail, ErrorInfo
 
@@ -27,6 +29,10 @@ PageRenderer = Callable[[Request, int, str], Response]
 
 # Paths that always answer JSON, whoever asks.
 _JSON_PREFIXES = ("/api/", "/healthz", "/metrics", "/openapi.json", "/docs")
+
+DATABASE_RETRY_AFTER_S = 5
+"""How soon a client (and a page, which reloads itself) asks again when the database is out."""
+
 
 STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.NotFound: 404,
@@ -193,6 +199,8 @@ def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None =
         for name in ("allow", "retry-after", "www-authenticate"):
             if name in response.headers:
                 page.headers[name] = response.headers[name]
+        if body.error.code == "database_unavailable":  # the page tries again by itself
+            page.headers["refresh"] = str(DATABASE_RETRY_AFTER_S)
         return page
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:
@@ -215,6 +223,15 @@ def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None =
             exc = StarletteHTTPException(405, message, headers={**(exc.headers or {}), **allow})
         return respond(request, _http_error_response(exc))
 
+    async def on_database_fault(request: Request, exc: Exception) -> Response:
+        fault = database_fault(exc)
+        if fault is None:  # an operational error the code may have caused: a bug's 500
+            return await on_unexpected(request, exc)
+        outages.note(fault)
+        response = error_response(503, "database_unavailable", fault.message)
+        response.headers["retry-after"] = str(DATABASE_RETRY_AFTER_S)
+        return respond(request, response)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return respond(request, error_response(500, "internal_error", "internal server error"))
@@ -222,6 +239,9 @@ def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None =
     app.add_exception_handler(errors.MissionControlError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    outages = OutageLog(log, "requests refused")  # the app's: they share one database
+    for fault_class in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.add_exception_handler(fault_class, on_database_fault)
     app.add_exception_handler(Exception, on_unexpected)
 
 

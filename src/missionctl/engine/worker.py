@@ -37,6 +37,7 @@ from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, Callback, LogLevel, StepContext
 from missionctl.agents.registry import AgentRegistry
+from missionctl.db.faults import OutageLog
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
 from missionctl.domain.workers import (
@@ -177,6 +178,9 @@ class Engine:
         self._wake = asyncio.Event()
         self._prices: dict[str, tuple[float, Price | None]] = {}
         self.tick_failures = 0
+        # An outage fails every tick: one line per cause and a count every 30 s, not a trace
+        # twice a second; any other failure keeps its traceback.
+        self._outages = OutageLog(log, "engine ticks failed")
         # Whether the event log refused appends, since no tick appended events.
         self.log_unavailable = False
         self._on_run_finished = on_run_finished
@@ -337,11 +341,11 @@ class Engine:
                 self.log_unavailable = True
                 await self._wait_for_log(stop)
                 continue
-            except Exception:
+            except Exception as failure:
                 # Keep what we could not write and try again: a database hiccup must not lose
                 # a finished step's result (the lease keeps it ours meanwhile).
                 self.tick_failures += 1
-                log.exception("engine tick failed; retrying")
+                self._outages.failed(failure, "engine tick")
                 self._outcomes[:0] = outcomes
                 self._logs[:0] = logs
                 await asyncio.sleep(min(1.0, self.config.poll_s))
@@ -421,8 +425,8 @@ class Engine:
             await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
         except EventLogUnavailable:
             pass  # reported once where it was found; the next tick finds it too
-        except Exception:
-            log.exception("lease maintenance failed; will retry")
+        except Exception as exc:
+            self._outages.failed(exc, "lease maintenance")
         self._start_checkpoint()
         self._cleaner.sweep_when_due(self._busy)
 
@@ -434,8 +438,8 @@ class Engine:
         async def checkpoint() -> None:
             try:
                 await execution.checkpoint(self.ctx)
-            except Exception:
-                log.exception("log checkpoint failed; will retry")
+            except Exception as exc:
+                self._outages.failed(exc, "log checkpoint")
 
         self._checkpoint = asyncio.create_task(checkpoint())
         self._hooks.add(self._checkpoint)
