@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from missionctl import __version__
 from missionctl.cli import (
@@ -43,6 +44,7 @@ from missionctl.cli import (
     workers,
     workflows,
 )
+from missionctl.cli._runtime import EXIT_INVALID, database_fault_line, err_console
 
 app = typer.Typer(
     name="missionctl",
@@ -134,4 +136,11 @@ def main() -> None:
     from missionctl.security.process import restrict_process  # imports settings: not for --help
 
     restrict_process()
-    app()
+    try:
+        app()
+    except Exception as exc:  # a database out of reach is the environment's, not a bug
+        line = database_fault_line(exc)
+        if line is None:
+            raise
+        err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
+        raise SystemExit(EXIT_INVALID) from None

@@ -178,6 +178,28 @@ def reporting_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INVALID) from exc
 
 
+def database_fault_line(error: BaseException) -> str | None:
+    """One line for a database the command cannot use (``db.faults``), naming which one.
+
+    ``None`` when ``error`` is something else (a bug keeps its traceback). The database's
+    address is shown without its password.
+    """
+    from missionctl.db.faults import database_fault
+
+    fault = database_fault(error)
+    if fault is None:
+        return None
+    try:
+        from sqlalchemy import make_url
+
+        from missionctl.settings import Settings
+
+        where = make_url(Settings().database_url).render_as_string(hide_password=True)
+    except Exception:  # the settings themselves may be what is wrong: say what is known
+        return fault.message
+    return f"{fault.message} (database: {where})"
+
+
 class LocalSession:
     """One service context on one event loop, for a command that makes several calls.
 
