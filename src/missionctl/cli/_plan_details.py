@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["print_plan_details"]
 
-_PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-
 
 def print_plan_details(plan: PlanRead) -> None:
     """Print the phases, task details, decisions and next steps of ``plan``."""
@@ -73,6 +71,8 @@ def _print_next_steps(plan: PlanRead) -> None:
     if not plan.next_steps:
         return
     _line("next steps:")
-    ordered = sorted(plan.next_steps, key=lambda step: _PRIORITY_ORDER[step.priority])
+    from missionctl.domain.plans import next_step_rank
+
+    ordered = sorted(plan.next_steps, key=lambda step: next_step_rank(step.priority))
     for step in ordered:  # sorted() is stable: the plan's order within a priority
         _line(f"  ({step.priority}) {escape(step.text)}")

@@ -33,6 +33,7 @@ __all__ = [
     "RequirementLike",
     "TaskLike",
     "ensure_valid_plan",
+    "next_step_rank",
     "validate_plan",
 ]
 
@@ -318,3 +319,11 @@ def unknown_reference(subject: str, value: str, known: Sequence[str]) -> str:
     if close:
         message += f"; did you mean '{close[0]}'?"
     return message
+
+
+_NEXT_STEP_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+def next_step_rank(priority: str | None) -> int:
+    """Where a next step of ``priority`` goes: high first, then medium (or none), then low."""
+    return _NEXT_STEP_RANK.get(priority or "medium", 1)

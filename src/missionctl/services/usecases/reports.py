@@ -34,6 +34,7 @@ from missionctl.domain.outcomes import (
     run_outcomes,
     step_outcome,
 )
+from missionctl.domain.plans import next_step_rank
 from missionctl.domain.states import ENDED_RUN_STATUSES
 from missionctl.errors import Conflict, NotFound
 from missionctl.eventlog import NewEvent, append
@@ -446,9 +447,6 @@ def _size(size: int) -> str:
     return f"{size} B" if size < 1024 else f"{size / 1024:.1f} KiB"
 
 
-_RANK = {"high": 0, "medium": 1, "low": 2}
-
-
 def ranked_next_steps(next_steps: list[ReportNextStep]) -> list[ReportNextStep]:
     """``next_steps`` high priority first, then medium (or none), then low; stable within each.
 
@@ -456,7 +454,7 @@ def ranked_next_steps(next_steps: list[ReportNextStep]) -> list[ReportNextStep]:
     """
     return sorted(
         next_steps,
-        key=lambda n: (n.source != _OUTCOME_SOURCE, _RANK.get(n.priority or "medium", 1)),
+        key=lambda n: (n.source != _OUTCOME_SOURCE, next_step_rank(n.priority)),
     )
 
 
