@@ -5,6 +5,7 @@ importing this module has no side effects and tests build as many apps as they l
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -113,6 +114,19 @@ async def _webhooks(ctx: ServiceContext, settings: Settings) -> AsyncIterator[No
 
 
 @asynccontextmanager
+async def _outage_watch_ends(app: FastAPI) -> AsyncIterator[None]:
+    """At shutdown, stop waiting to record a database outage (``api.errors``): it goes on."""
+    try:
+        yield
+    finally:
+        task = getattr(app.state, "outage_watch", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@asynccontextmanager
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """The app's lifespan: the database (its schema upgraded) and what runs beside it.
 
@@ -139,6 +153,7 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
             enabled=settings.engine.embedded,
         ),
         app.state.mcp.running(),  # the MCP session manager's run context (ADR 0063)
+        _outage_watch_ends(app),
     ):
         app.state.ctx = ctx
         app.state.runtime = runtime

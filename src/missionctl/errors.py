@@ -61,6 +61,19 @@ class ValidationFailed(MissionControlError):
         self.problems: tuple[Problem, ...] = tuple(problems)
 
 
+class StateRefused(ValidationFailed):
+    """A well-formed input that what is stored or configured now refuses.
+
+    A repository not on the allow-list, a task the newest plan does not have, a decision of
+    another mission, an input the workflow does not declare, a field the named agent does not
+    take. Its problems name the fields as a :class:`ValidationFailed`'s do; the API answers
+    409 (the state can change and the same request then succeed), where 422 says the request
+    is wrong whatever is stored.
+    """
+
+    code = "conflict"
+
+
 class BudgetExceeded(MissionControlError):
     """Spending would pass a budget cap."""
 

@@ -25,6 +25,17 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 HOME_DIR_NAME = ".missionctl"
 
 
+# The database URLs' schemes the product runs on, by what people may write.
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+_URL_FORMS = "use sqlite+aiosqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
+
+
 class DatabaseSettings(BaseSettings):
     """Where the system of record lives."""
 
@@ -41,6 +52,26 @@ class DatabaseSettings(BaseSettings):
         description="SQLite only: how long a writer waits for the write lock before failing.",
     )
     pool_size: int = Field(default=5, ge=1, description="PostgreSQL connection pool size.")
+
+    @field_validator("url")
+    @classmethod
+    def _supported_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """A URL of a database and driver the product runs on; a bare scheme gets its driver.
+
+        ``postgresql://`` and ``postgres://`` (as hosting providers write them) mean
+        ``postgresql+psycopg://``, ``sqlite://`` means ``sqlite+aiosqlite://``. The error
+        never repeats the URL: it may hold a password.
+        """
+        if value is None or not value.get_secret_value().strip():
+            return None  # an empty variable means unset
+        try:
+            url = make_url(value.get_secret_value().strip())
+        except Exception:
+            raise ValueError(f"not a database URL; {_URL_FORMS}") from None
+        driver = _DRIVERS.get(url.drivername, url.drivername)
+        if driver not in _DRIVERS.values():
+            raise ValueError(f"the driver {url.drivername!r} is not supported; {_URL_FORMS}")
+        return SecretStr(url.set(drivername=driver).render_as_string(hide_password=False))
 
 
 class ServerSettings(BaseSettings):
@@ -478,6 +509,13 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     http_agent: HttpAgentSettings = Field(default_factory=HttpAgentSettings)
     coding: CodingSettings = Field(default_factory=CodingSettings)
+    disk_free_min_mb: int = Field(
+        default=500,
+        ge=0,
+        le=10_000_000,
+        description="Free space (MB) under which /healthz reports the data directory's volume "
+        "(and a SQLite database's) as low, its status degraded; under 1 MB it is full.",
+    )
     spec_policy_file: Path | None = Field(
         default=None,
         description="A YAML file of rule sets saying which plan tasks need an approved "
@@ -549,12 +587,21 @@ class Settings(BaseSettings):
             "insights": self.insights.shown(),
         }
 
+    def _database_shown(self) -> dict[str, str]:
+        """The database settings as printable text, the URL's password hidden."""
+        return {
+            "MISSIONCTL_DATABASE_URL": make_url(self.database_url).render_as_string(
+                hide_password=True
+            ),
+            "MISSIONCTL_DATABASE_BUSY_TIMEOUT_MS": str(self.database.busy_timeout_ms),
+            "MISSIONCTL_DATABASE_POOL_SIZE": str(self.database.pool_size),
+        }
+
     def masked(self) -> dict[str, dict[str, str]]:
         """The effective settings as printable text, secrets masked, grouped by area.
 
         The database URL keeps its shape but hides its password.
         """
-        url = make_url(self.database_url).render_as_string(hide_password=True)
 
         def show(value: object) -> str:
             if isinstance(value, SecretStr):
@@ -567,12 +614,9 @@ class Settings(BaseSettings):
                 "MISSIONCTL_LOG_LEVEL": self.log_level,
                 "MISSIONCTL_KEEP_WORKSPACES": str(self.keep_workspaces).lower(),
                 "MISSIONCTL_METRICS_ADDRESS": show(self.metrics_address),
+                "MISSIONCTL_DISK_FREE_MIN_MB": str(self.disk_free_min_mb),
             },
-            "database": {
-                "MISSIONCTL_DATABASE_URL": url,
-                "MISSIONCTL_DATABASE_BUSY_TIMEOUT_MS": str(self.database.busy_timeout_ms),
-                "MISSIONCTL_DATABASE_POOL_SIZE": str(self.database.pool_size),
-            },
+            "database": self._database_shown(),
             "server": {
                 "MISSIONCTL_SERVER_HOST": self.server.host,
                 "MISSIONCTL_SERVER_PORT": str(self.server.port),
@@ -692,6 +736,24 @@ def locate_home(settings: Settings, cwd: Path) -> Path | None:
     if "home" in settings.model_fields_set:
         return settings.home
     return find_home(cwd)
+
+
+def setting_variable(model_title: str, loc: tuple[int | str, ...]) -> str:
+    """The environment variable a validation problem at ``loc`` of ``model_title`` is about.
+
+    A group of settings (``DatabaseSettings``…) is validated on its own, so its problems
+    name the group's class and the field within it; the person must be told the variable.
+    """
+    groups = [Settings] + [
+        info.annotation
+        for info in Settings.model_fields.values()
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseSettings)
+    ]
+    prefix = next(
+        (g.model_config.get("env_prefix", "") for g in groups if g.__name__ == model_title),
+        "MISSIONCTL_",
+    )
+    return f"{prefix}{'_'.join(str(p) for p in loc)}".upper()
 
 
 def get_settings() -> Settings:

@@ -139,7 +139,36 @@ async def test_commands_get_a_scrubbed_environment(
     )
     assert "canary" not in logged
     assert "DECLARED=yes" in logged
-    assert f"MISSIONCTL_IDEMPOTENCY_KEY={run.id}:env:1" in logged
+    assert f"MISSIONCTL_IDEMPOTENCY_KEY={run.id}:env\n" in logged
+    assert "MISSIONCTL_ATTEMPT=1\n" in logged
+
+
+async def test_a_retried_command_sees_the_same_idempotency_key_and_the_next_attempt(
+    ctx: ServiceContext,
+) -> None:
+    # Each attempt appends its key and attempt to a file of the workspace (which attempts
+    # share) and the first fails: the second's artifact lists both.
+    record = (
+        "import os, pathlib, sys; "
+        "seen = pathlib.Path('seen.txt'); "
+        "line = os.environ['MISSIONCTL_IDEMPOTENCY_KEY'] + ' ' + os.environ['MISSIONCTL_ATTEMPT']; "
+        "seen.write_text((seen.read_text() if seen.exists() else '') + line + '\\n'); "
+        "pathlib.Path('artifacts/seen.txt').write_text(seen.read_text()); "
+        "sys.exit(1 if os.environ['MISSIONCTL_ATTEMPT'] == '1' else 0)"
+    )
+    retry = {"max_attempts": 2, "backoff_s": 0.01}
+    run = await start(
+        ctx, [step("once", "command", inputs={"argv": [PY, "-c", record]}, retry=retry)]
+    )
+    async with running_engine(ctx):
+        done = await wait_for_run(ctx, run.id)
+    assert done.status == "completed", done.steps[0].error
+    assert done.steps[0].attempt == 2
+    async with ctx.read() as session:
+        artifact = await session.scalar(select(Artifact).where(Artifact.run_id == run.id))
+    assert artifact is not None and artifact.name == "seen.txt"
+    content = ctx.blobs.path(artifact.sha256).read_text()
+    assert content == f"{run.id}:once 1\n{run.id}:once 2\n"
 
 
 async def test_cancel_kills_the_whole_process_group(ctx: ServiceContext) -> None:

@@ -187,7 +187,7 @@ async def test_a_synchronous_answer_is_the_steps_result_and_the_request_is_signe
     assert sent["inputs"] == {"topic": "billing"}  # the agent's own inputs are not sent
     assert sent["step_id"] == "call" and sent["attempt"] == 1
     assert sent["callback_url"].startswith("http://testserver/api/v1/callbacks/")
-    assert received.headers["Idempotency-Key"] == f"{run.id}:call:1"
+    assert received.headers["Idempotency-Key"] == sent["idempotency_key"] == f"{run.id}:call"
     async with stack.ctx.read() as session:
         names = (
             await session.scalars(
@@ -280,6 +280,15 @@ async def test_a_server_error_is_retried_and_a_client_error_is_not(
     finished = await wait_for_run(stack.ctx, run.id)
     retried, refused = await _step_row(stack.ctx, run.id), await _step_row(stack.ctx, run.id, "bad")
     assert (retried.status, retried.attempt, calls["flaky"]) == ("succeeded", 2, 2)
+    # The retry is recognisable as one: the same key, in the header and the body, and the next
+    # attempt number.
+    tries = [r for r in agent_server.received if r.path == "/flaky"]
+    key = f"{run.id}:call"
+    assert [r.headers["Idempotency-Key"] for r in tries] == [key, key]
+    assert [(r.document["idempotency_key"], r.document["attempt"]) for r in tries] == [
+        (key, 1),
+        (key, 2),
+    ]
     assert (refused.status, refused.attempt) == ("failed", 1)
     assert "answered 400" in (refused.error or "")
     assert finished.status == "failed"

@@ -162,6 +162,38 @@ async def test_an_http_server_answers_with_its_header_secret_kept_out_of_records
     assert HEADER_TOKEN not in recorded
 
 
+@ONE_DATABASE
+async def test_a_retried_call_carries_the_same_idempotency_key_and_the_next_attempt(
+    ctx: ServiceContext,
+) -> None:
+    # The first call ends the server mid-call (a retryable failure); the second answers with
+    # the ``_meta`` both calls carried, which the server kept in its workspace.
+    inputs = _stdio("attempts", {"crash_first": True})
+    retry = {"max_attempts": 2, "backoff_s": 0.01}
+    done = await _run(ctx, [step("call", "mcp", inputs=inputs, retry=retry)])
+    assert done.status == "completed", [(s.step_id, s.error) for s in done.steps]
+    row = await _step(ctx, done)
+    assert row.attempt == 2
+    key = f"{done.id}:call"  # the run and the step: the same for every attempt
+    assert row.outputs["structured"]["seen"] == [
+        {"missionctl/attempt": 1, "missionctl/idempotency_key": key},
+        {"missionctl/attempt": 2, "missionctl/idempotency_key": key},
+    ]
+
+
+@ONE_DATABASE
+async def test_an_http_server_gets_the_attempt_and_idempotency_key_in_the_calls_meta(
+    ctx: ServiceContext, http_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the server, in this process, keeps its record here
+    server = {"url": http_url, "headers_secret": {"Authorization": "HEADER_TOKEN"}}
+    done = await _run(ctx, [step("call", "mcp", inputs={"server": server, "tool": "attempts"})])
+    assert done.status == "completed", [(s.step_id, s.error) for s in done.steps]
+    assert (await _step(ctx, done)).outputs["structured"]["seen"] == [
+        {"missionctl/attempt": 1, "missionctl/idempotency_key": f"{done.id}:call"}
+    ]
+
+
 async def test_an_http_server_refuses_a_step_without_its_secret(
     ctx: ServiceContext, http_url: str
 ) -> None:

@@ -1,31 +1,33 @@
 """A database that cannot be used answers 503 naming the cause, quietly, and recovers alone.
 
-The server's database is swapped for one that cannot be opened (the directory does not exist)
-or one opened read-only: every API call says 503 with ``Retry-After`` and what to do, a page
-says so and reloads itself, the log gets one line per cause rather than one per request, and
+The server's database is swapped for one that cannot be opened (the volume under it went
+away) or one opened read-only: every API call says 503 with ``Retry-After`` and what to do, a
+page says so and reloads itself, the log gets one line per cause rather than one per request, and
 once the database is back the same server answers as before.
 """
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx2
+import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import exc as sa_exc
 
 from missionctl.db import Database
 from missionctl.db.faults import DatabaseFault, OutageLog, database_fault
+from tests.support.filesystems import broken_database
 
 pytestmark = pytest.mark.one_database  # the fault is the subject, made on SQLite
 
 
 @asynccontextmanager
-async def database_swapped(app: FastAPI, url: str) -> AsyncIterator[None]:
-    """The app's context on ``url`` for a while, then on its own database again."""
-    broken = Database(url)
+async def database_swapped(app: FastAPI, broken: Database) -> AsyncIterator[None]:
+    """The app's context on ``broken`` for a while, then on its own database again."""
     original = app.state.ctx.db
     object.__setattr__(app.state.ctx, "db", broken)
     try:
@@ -36,11 +38,11 @@ async def database_swapped(app: FastAPI, url: str) -> AsyncIterator[None]:
 
 
 async def test_an_unreachable_database_is_a_503_that_says_what_to_do_and_recovers(
-    client: httpx2.AsyncClient, caplog: pytest.LogCaptureFixture
+    client: httpx2.AsyncClient, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     app = client._transport.app  # type: ignore[attr-defined]
     with caplog.at_level(logging.WARNING):
-        async with database_swapped(app, "sqlite+aiosqlite:////nonexistent-dir/secret-name.db"):
+        async with database_swapped(app, broken_database(tmp_path)):
             answers = [await client.get("/api/v1/missions") for _ in range(20)]
             page = await client.get("/missions", headers={"accept": "text/html"})
     for answer in answers:
@@ -49,7 +51,7 @@ async def test_an_unreachable_database_is_a_503_that_says_what_to_do_and_recover
         error = answer.json()["error"]
         assert error["code"] == "database_unavailable"
         assert "cannot reach the database" in error["message"]
-        assert "secret-name" not in answer.text and "nonexistent-dir" not in answer.text
+        assert "secret-name" not in answer.text and "volume-that-goes-away" not in answer.text
     assert page.status_code == 503 and page.headers["refresh"] == "5"
     assert "cannot reach the database" in page.text and "<html" in page.text.lower()
     lines = [r for r in caplog.records if r.name == "missionctl.api.errors"]
@@ -66,7 +68,7 @@ async def test_a_read_only_database_refuses_writes_with_503_and_still_reads(
     assert made.status_code == 201
     database = Path(str(app.state.ctx.db.url.database))
     read_only = f"sqlite+aiosqlite:///file:{database}?mode=ro&uri=true"
-    async with database_swapped(app, read_only):
+    async with database_swapped(app, Database(read_only)):
         refused = await client.post("/api/v1/missions", json={"goal": "A darts league"})
         listed = await client.get("/api/v1/missions")
     assert refused.status_code == 503, refused.text
@@ -89,6 +91,15 @@ def test_only_an_unavailable_database_is_a_fault() -> None:
     assert database_fault(operational('near "SELEC": syntax error')) is None
     assert database_fault(sa_exc.IntegrityError("INSERT", {}, Exception("UNIQUE"))) is None
     assert database_fault(ValueError("no")) is None
+
+
+def test_the_drivers_own_errors_are_faults_too() -> None:
+    # The engine's prepared statements run on the driver's cursor: PostgreSQL going away
+    # mid-tick raises psycopg's error, not SQLAlchemy's wrapper, and is an outage all the same.
+    lost = psycopg.OperationalError("consuming input failed: server closed the connection")
+    assert database_fault(lost).cause == "unreachable"  # type: ignore[union-attr]
+    assert database_fault(sqlite3.OperationalError("database is locked")).cause == "busy"  # type: ignore[union-attr]
+    assert database_fault(psycopg.errors.UniqueViolation("duplicate key")) is None
 
 
 def test_the_outage_log_repeats_a_cause_at_most_every_30_s_with_a_count(

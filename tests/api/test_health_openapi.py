@@ -1,13 +1,16 @@
 """/healthz and /openapi.json."""
 
 import logging
+from pathlib import Path
 
 import httpx2
 import pytest
 
 from missionctl import __version__
 from missionctl.app import create_app
+from missionctl.db.migrate import head_revision
 from missionctl.settings import Settings
+from tests.support.filesystems import broken_database
 
 
 async def test_healthz_checks_the_database(client: httpx2.AsyncClient) -> None:
@@ -15,7 +18,34 @@ async def test_healthz_checks_the_database(client: httpx2.AsyncClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body.pop("log_origin") is not None  # the client's token was recorded
-    assert body == {"status": "ok", "database": "ok", "schema": "current", "version": __version__}
+    disk = body.pop("disk")
+    assert body == {
+        "status": "ok",
+        "database": {"status": "ok", "detail": "answers"},
+        "schema": {"status": "current", "detail": f"at {head_revision()}"},
+        "version": __version__,
+    }
+    # The data directory (and a SQLite file's volume) with room to spare.
+    assert disk["status"] == "ok" and disk["free_min_bytes"] == 500 * 1024 * 1024
+    for volume in disk["volumes"]:
+        assert volume["status"] == "ok" and 0 < volume["free_bytes"] <= volume["total_bytes"]
+    assert disk["volumes"][0]["name"] == "data directory"
+
+
+async def test_healthz_says_a_disk_under_the_threshold_is_low_and_still_serves(
+    settings: Settings,
+) -> None:
+    fussy = settings.model_copy(update={"disk_free_min_mb": 10_000_000})  # ten terabytes
+    app = create_app(fussy)
+    async with (
+        app.router.lifespan_context(app),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        response = await http.get("/healthz")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "degraded" and body["disk"]["status"] == "low"
+    assert body["disk"]["volumes"][0]["status"] == "low"
 
 
 async def test_healthz_names_the_record_it_keeps_by_its_first_events_hash(
@@ -34,13 +64,13 @@ async def test_healthz_names_the_record_it_keeps_by_its_first_events_hash(
         assert (await http.get("/healthz")).json()["log_origin"] == origin
 
 
-async def test_healthz_reports_an_unreachable_database_as_503(client: httpx2.AsyncClient) -> None:
+async def test_healthz_reports_an_unreachable_database_as_503(
+    client: httpx2.AsyncClient, tmp_path: Path
+) -> None:
     app = client._transport.app  # type: ignore[attr-defined]
     # Point the server at a database that cannot be opened. (Its own stays as it is: disposing
     # of it here would strand a connection its scheduler may be opening meanwhile.)
-    from missionctl.db import Database
-
-    broken = Database("sqlite+aiosqlite:////nonexistent-dir/x.db")
+    broken = broken_database(tmp_path)
     original = app.state.ctx.db
     object.__setattr__(app.state.ctx, "db", broken)
     try:
@@ -49,7 +79,10 @@ async def test_healthz_reports_an_unreachable_database_as_503(client: httpx2.Asy
         object.__setattr__(app.state.ctx, "db", original)
         await broken.dispose()
     assert response.status_code == 503
-    assert response.json()["status"] == "error"
+    body = response.json()
+    assert body["status"] == "error" and body["database"]["status"] == "unavailable"
+    assert body["database"]["detail"].startswith("unreachable: cannot reach the database")
+    assert body["schema"]["status"] == "unknown"
 
 
 async def test_openapi_documents_missions_and_the_error_shape(client: httpx2.AsyncClient) -> None:

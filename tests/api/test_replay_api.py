@@ -77,10 +77,13 @@ async def test_the_state_as_of_an_event_and_the_cursors_it_refuses(
     beyond = (await client.get(url, params={"at": events[-1]["seq"] + 1000})).json()
     assert beyond["at"] == beyond["seqs"][-1] and beyond["status"] == "completed"
 
-    for bad in ("abc", "0", "-3", "1.5", "9" * 30, str(events[0]["seq"] - 1)):
+    for bad in ("abc", "0", "-3", "1.5", "9" * 30):
         refused = await client.get(url, params={"at": bad})
         assert refused.status_code == 422, (bad, refused.text)
         assert "at" in refused.text, refused.text
+    # A seq before the run's first event is well formed: the run's log refuses it (409).
+    early = await client.get(url, params={"at": str(events[0]["seq"] - 1)})
+    assert early.status_code == 409 and early.json()["error"]["field"] == "at", early.text
     missing = await client.get("/api/v1/runs/00000000-0000-7000-8000-000000000000/state")
     assert missing.status_code == 404
 

@@ -38,11 +38,16 @@ def step(step_id: str, *deps: str, **fields: Any) -> dict[str, Any]:
     return {"id": step_id, "agent": "builtin:noop", "depends_on": list(deps), **fields}
 
 
-def details(response: httpx2.Response) -> dict[str, str]:
-    """``{field: message}`` of a 422 (every problem is there, each with its field)."""
-    assert response.status_code == 422, response.text
+def details(
+    response: httpx2.Response, status: int = 422, code: str = "validation_failed"
+) -> dict[str, str]:
+    """``{field: message}`` of a refusal (every problem is there, each with its field).
+
+    A 422 by default; inputs a stored workflow does not declare are a 409 (``conflict``).
+    """
+    assert response.status_code == status, response.text
     body = response.json()["error"]
-    assert body["code"] == "validation_failed"
+    assert body["code"] == code
     return {d["field"]: d["message"] for d in body["details"]}
 
 
@@ -328,7 +333,8 @@ async def test_bad_run_inputs_are_named(client: httpx2.AsyncClient) -> None:
     }
     workflow = (await client.post(WORKFLOWS, json=definition)).json()
     url = f"{WORKFLOWS}/{workflow['id']}/runs"
-    problems = details(await client.post(url, json={"inputs": {"flag": "yes", "extra": 1}}))
+    given = {"inputs": {"flag": "yes", "extra": 1}}
+    problems = details(await client.post(url, json=given), 409, "conflict")
     assert "required" in problems["inputs.n"]
     assert "boolean" in problems["inputs.flag"]
     assert "unknown input 'extra'" in problems["inputs.extra"]

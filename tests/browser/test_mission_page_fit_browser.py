@@ -96,8 +96,12 @@ def _shot(name: str) -> str:
 
 
 def test_updated_moves_when_a_run_ends_and_its_ago_keeps_counting(
-    live_server: LiveServer, page: Page
+    live_server: LiveServer, page: Page, allowed_console_errors: list[re.Pattern[str]]
 ) -> None:
+    # Jumping the page's clock three minutes fires the timeout of a health poll that happens to
+    # be in flight (htmx waits 60 s): an artefact of the jump, not of the page.
+    allowed_console_errors.append(re.compile(r"htmx:error: timeout \{elt: div#health-poll"))
+
     async def planned(ctx: ServiceContext) -> uuid.UUID:
         return (await planned_mission(ctx, LIBRARY)).id
 

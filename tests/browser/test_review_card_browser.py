@@ -1,6 +1,7 @@
 """A review loop's merge card in a real browser: the reviewer's verdict and findings beside the
 diffs of the builder, the tests and the rework, labelled as the reviewer's opinion."""
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def test_the_merge_card_shows_the_verdict_beside_the_diffs(
         started = await start(ctx, _loop(repo, _verdict("changes_requested", [FINDING])))
         return str(started.id)
 
-    seed(live_server.settings, run)
+    run_id = seed(live_server.settings, run)
     sign_in(page, live_server, "abe")
     card = page.locator('#approval-queue [data-step="build-merge"]')
     for _ in range(60):  # the queue is read when the page loads: load it until the merge waits
@@ -61,4 +62,10 @@ def test_the_merge_card_shows_the_verdict_beside_the_diffs(
     screenshot("review-card")
     card.locator('[data-control="approve"]').click()
     expect(card).to_contain_text("Approved by abe", timeout=WAIT_MS)
+    # The approval is recorded at once; the engine merges on its next tick, so the file is read
+    # once the run page says the run is done.
+    page.goto(f"{live_server.url}/runs/{run_id}")
+    expect(page.locator("#run-status .badge")).to_have_class(
+        re.compile(r"badge--completed"), timeout=WAIT_MS
+    )
     assert (repo / "FINDINGS.md").read_text() == f"- {FINDING}"

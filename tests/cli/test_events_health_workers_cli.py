@@ -419,7 +419,7 @@ def test_a_dropped_stream_resumes_after_the_last_event_printed(
     assert "resuming after seq 7" in said and "answered 503" in said
 
 
-def test_a_stream_that_never_opens_exits_2_and_a_refusal_is_not_retried() -> None:
+def test_a_stream_that_never_opens_exits_3_and_a_refusal_is_not_retried() -> None:
     import httpx2
     import typer
 
@@ -430,7 +430,7 @@ def test_a_stream_that_never_opens_exits_2_and_a_refusal_is_not_retried() -> Non
 
     with pytest.raises(typer.Exit) as exited:
         _remote(unreachable).follow_events(EventFilters(), after=0, emit=print)
-    assert exited.value.exit_code == 2
+    assert exited.value.exit_code == 3  # the network's fault, not the command's
 
     calls: list[int] = []
 

@@ -183,7 +183,7 @@ def test_an_unreachable_server_is_named(cli_home: Path) -> None:
     secret = "mc_" + "s3cr3t-never-printed" * 2
     for args in (("mission", "list"), ("whoami",)):
         result = invoke(url, secret, *args)
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == 3, result.output  # the network's fault: fix it and retry
         assert f"cannot reach the Mission Control server at {url} (MISSIONCTL_URL)" in text(result)
         assert_secret_hidden(secret, result)
 

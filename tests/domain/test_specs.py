@@ -15,7 +15,7 @@ from missionctl.domain.specs import (
     task_for_step,
     task_marks,
 )
-from missionctl.schemas.datafiles import DataFileError
+from missionctl.schemas.datafiles import MAX_DATA_FILE_BYTES, DataFileError
 from missionctl.schemas.spec_policy import load_spec_policy, policy_from_file
 
 POLICY = load_spec_policy(None)
@@ -151,3 +151,12 @@ def test_an_admins_file_is_checked(tmp_path: Path) -> None:
         policy_from_file(twice)
     with pytest.raises(DataFileError, match="does not exist"):
         load_spec_policy(tmp_path / "missing.yaml")
+
+
+def test_an_admins_file_is_read_no_further_than_the_data_file_limit(tmp_path: Path) -> None:
+    # MISSIONCTL_SPEC_POLICY_FILE is the admin's to name: a file past the limit (here a log
+    # put in its place) is refused naming it and the limit, not read whole.
+    huge = tmp_path / "policy.yaml"
+    huge.write_bytes(b"rule_sets:\n" + b"#" * MAX_DATA_FILE_BYTES)
+    with pytest.raises(DataFileError, match=rf"^{huge} is larger than {MAX_DATA_FILE_BYTES} bytes"):
+        policy_from_file(huge)

@@ -3,25 +3,26 @@ goes on once it is back."""
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 
 from missionctl.agents.registry import AgentRegistry
-from missionctl.db import Database
 from missionctl.engine.worker import Engine
 from missionctl.services import ServiceContext
 from tests.engine.helpers import FAST, start, wait_for_run
+from tests.support.filesystems import broken_database
 
 pytestmark = pytest.mark.one_database  # the outage is the subject, made on SQLite
 
 
 async def test_an_outage_is_one_line_and_the_engine_carries_on_after_it(
-    ctx: ServiceContext, caplog: pytest.LogCaptureFixture
+    ctx: ServiceContext, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     engine = Engine(ctx, AgentRegistry(), config=FAST)
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
-    broken = Database("sqlite+aiosqlite:////nonexistent-dir/x.db")
+    broken = broken_database(tmp_path)
     original = ctx.db
     try:
         await asyncio.sleep(0.3)

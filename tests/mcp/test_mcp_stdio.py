@@ -5,9 +5,13 @@ a token in ``MISSIONCTL_TOKEN``; the SDK's ``ClientSession`` talks to it over it
 stdout. What it changes is read back through the services.
 """
 
+import asyncio
+import json
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,3 +162,66 @@ async def test_it_refuses_to_start_without_a_valid_token(
     unknown = _run_command(settings, "mc_" + "x" * 43)
     assert unknown.returncode == 2 and unknown.stdout == ""
     assert "unknown, revoked or expired" in unknown.stderr
+
+
+@ONE_DATABASE
+async def test_a_message_without_end_is_refused_in_bounded_memory_and_the_session_goes_on(
+    settings: Settings, svc: ServiceContext
+) -> None:
+    token = await token_of(svc, "vic", Role.VIEWER)
+    env = {**server_environment(settings, token), "MISSIONCTL_SERVER_MAX_BODY_BYTES": "1000000"}
+    tools, grown_kb = await asyncio.to_thread(_a_long_line_then_a_request, env)
+    assert any(tool["name"] == "create_mission" for tool in tools)
+    assert grown_kb < 16_000, f"the server grew by {grown_kb} kB reading the long line"
+
+
+def _a_long_line_then_a_request(env: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+    """Send 64 MB of one line past a 1 MB limit, then ask for the tools: them, and the growth."""
+    with subprocess.Popen(
+        mcp_command(), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdin is not None
+        try:
+            _send(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": _HELLO})
+            assert _answer(server, 1)["result"]["serverInfo"]["name"] == "missionctl"
+            _send(server, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+            before = _peak_kb(server.pid)
+            for _ in range(64):
+                server.stdin.write("x" * 1_000_000)
+            server.stdin.write("\n")
+            _send(server, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+            tools = _answer(server, 2)["result"]["tools"]
+            return tools, _peak_kb(server.pid) - before
+        finally:
+            server.kill()
+
+
+_HELLO = {
+    "protocolVersion": "2025-06-18",
+    "capabilities": {},
+    "clientInfo": {"name": "test", "version": "1"},
+}
+
+
+def _send(server: "subprocess.Popen[str]", message: dict[str, object]) -> None:
+    assert server.stdin is not None
+    server.stdin.write(json.dumps(message) + "\n")
+    server.stdin.flush()
+
+
+def _answer(server: "subprocess.Popen[str]", request_id: int) -> dict[str, Any]:
+    """The response to ``request_id`` (notifications and other answers are passed over)."""
+    assert server.stdout is not None
+    for line in server.stdout:
+        message = json.loads(line)
+        if message.get("id") == request_id:
+            return message  # type: ignore[no-any-return]
+    raise AssertionError(f"the server ended without answering {request_id}")
+
+
+def _peak_kb(pid: int) -> int:
+    """The process's peak resident memory so far, in kB (``VmHWM``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")

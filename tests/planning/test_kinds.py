@@ -21,7 +21,7 @@ def ids(kind: Kind) -> str:
 
 def test_kind_keys_are_unique_and_found_by_key() -> None:
     keys = [kind.key for kind in ALL_KINDS]
-    assert len(keys) == len(set(keys)) == 22
+    assert len(keys) == len(set(keys)) == 23
     assert all(kind_by_key(key).key == key for key in keys)
     with pytest.raises(KeyError):
         kind_by_key("nope")

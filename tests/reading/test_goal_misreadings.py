@@ -53,3 +53,19 @@ def test_a_downtime_clause_is_a_constraint_kept_as_written() -> None:
     )
     assert "zero-downtime rollouts" in reading.constraints
     assert reading.verb == "package" and reading.subject == "Flask service"
+
+
+def test_where_the_software_is_deployed_is_a_constraint_not_its_kind() -> None:
+    reading = read_goal(
+        goal="A Flask app for a clinic's appointment booking, deployed with Helm on Kubernetes"
+    )
+    assert reading.kind != "infrastructure"
+    assert reading.deployment == ("deployed with Helm on Kubernetes",)
+    assert "deployed with Helm on Kubernetes" in reading.constraints
+    assert not any("deployed" in f.text.lower() for f in reading.features)
+
+
+def test_a_deploy_goals_subject_is_what_it_deploys() -> None:
+    reading = read_goal(goal="Deploy our Rails API to Kubernetes with a Helm chart")
+    assert reading.subject == "Rails API"
+    assert "The Rails API is deployed to Kubernetes with a Helm chart" in reading.constraints

@@ -141,7 +141,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/emergency-stop"): "emergency:stop",
     ("POST", "/api/v1/emergency-stop/release"): "emergency:release",
     ("GET", "/api/v1/agents"): "agents:read",
-    ("PATCH", "/api/v1/agents/{name:path}"): "agents:admin",
+    ("PATCH", "/api/v1/agents/{name:agent}"): "agents:admin",
     ("GET", "/api/v1/agents/utilisation"): "agents:read",
     # The single-use token in the path is the credential (ADR 0061).
     ("POST", "/api/v1/callbacks/{token}"): PUBLIC,

@@ -169,7 +169,7 @@ async def test_a_repository_nobody_allowed_is_refused_at_save_naming_the_fix(
     assert "missionctl agents allow-repository /srv/any/repo" in saved.text
     mission = {"goal": "Fix the login", "repository": {"source": REPO, "agent": "coding:codex"}}
     refused = await operator.post("/api/v1/missions", json=mission)
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # the allow-list refuses it: an admin can change that
     assert "repository.source" in refused.text and "allow-repository" in refused.text
     await as_role[Role.ADMIN].patch(CODING, json={"allowed_repositories": {"/srv/other": True}})
     elsewhere = await operator.post("/api/v1/workflows", json=probe())
@@ -190,7 +190,7 @@ async def test_a_clone_url_to_a_private_address_is_refused_naming_the_setting(
     assert "steps.0.inputs.repository" in saved.text
     mission = {"goal": "Fix the login", "repository": {"source": source}}
     refused = await operator.post("/api/v1/missions", json=mission)
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # a setting refuses it
     assert "MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS" in refused.text
     assert (await operator.get("/api/v1/missions")).json()["total"] == 0
 

@@ -3,7 +3,7 @@
 The attack: a subscription to ``http://127.0.0.1/…``, ``http://169.254.169.254/…`` (a cloud's
 metadata service) or the same loopback spelt ``2130706433`` or ``0x7f000001`` was taken, and its
 delivery log showed the target's answer: a way to read internal services from the server. Such
-addresses are now refused (422 naming ``url`` and ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``)
+addresses are now refused (409 naming ``url`` and ``MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS``)
 unless an admin allowed their network; before every request the name is resolved and judged
 again and the request goes to the address judged; only the status line and media type of an
 answer are kept, never its body.
@@ -45,7 +45,7 @@ async def test_a_subscription_to_a_private_address_is_refused_naming_the_setting
 ) -> None:
     refused = await client.post("/api/v1/webhooks", json={"url": url, "events": ["run.failed"]})
 
-    assert refused.status_code == 422, refused.text
+    assert refused.status_code == 409, refused.text
     [problem] = refused.json()["error"]["details"]
     assert problem["field"] == "url"
     assert "MISSIONCTL_HTTP_AGENT_ALLOWED_NETWORKS" in problem["message"]
@@ -61,7 +61,7 @@ async def test_an_address_changed_to_a_private_one_is_refused(client: httpx2.Asy
 
     changed = await client.patch(f"/api/v1/webhooks/{hook}", json={"url": "http://0x7f000001/"})
 
-    assert changed.status_code == 422, changed.text
+    assert changed.status_code == 409, changed.text
     assert changed.json()["error"]["details"][0]["field"] == "url"
     shown = (await client.get(f"/api/v1/webhooks/{hook}")).json()
     assert shown["url"] == "https://hooks.example.test/x"

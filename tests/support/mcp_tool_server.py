@@ -9,10 +9,13 @@ Tools: ``echo`` (text), ``add`` (structured content), ``fail`` (a tool error), `
 answers), ``huge`` (a long text), ``deep`` (deeply nested structured content), ``read_file``
 (what the server can read at a path), ``reach`` (whether a
 TCP port on 127.0.0.1 answers), ``env`` (a variable of its environment), ``whoami`` (the
-``Authorization`` header it received, over HTTP).
+``Authorization`` header it received, over HTTP), ``attempts`` (the ``missionctl/*`` keys of
+every call's ``_meta`` so far, kept in a file of its working directory; with ``crash_first``
+the first call ends the server instead of answering, a failure a step may retry).
 """
 
 import asyncio
+import json
 import os
 import socket
 import sys
@@ -97,6 +100,20 @@ def whoami(ctx: Context) -> str:
     request = ctx.request_context.request
     headers = getattr(request, "headers", None)
     return "" if headers is None else str(headers.get("authorization", ""))
+
+
+@server.tool()
+def attempts(ctx: Context, crash_first: bool = False) -> dict[str, Any]:
+    """Record this call's ``missionctl/*`` ``_meta`` keys; answer with every call's so far."""
+    meta = ctx.request_context.meta or {}
+    ours = {key: value for key, value in meta.items() if key.startswith("missionctl/")}
+    with open("mcp-attempts.jsonl", "a+", encoding="utf-8") as log:
+        log.write(json.dumps(ours) + "\n")
+        log.seek(0)
+        seen = [json.loads(line) for line in log]
+    if crash_first and len(seen) == 1:
+        os._exit(3)  # the connection closes mid-call, as a crashed server's does
+    return {"seen": seen}
 
 
 def http_app(token: str | None = None, *, stateless: bool = False) -> Any:

@@ -79,7 +79,7 @@ async def test_a_refused_form_changes_nothing_and_names_the_field(
         data={"version": "1", "mitigation_tasks": "no-such-task"},
         headers=HTMX,
     )
-    assert typo.status_code == 422 and "mitigation_tasks.0" in typo.text
+    assert typo.status_code == 409 and "mitigation_tasks.0" in typo.text  # the plan refuses it
     assert await decision_log.list_decisions(ctx, mission_id=mission.id) == before
     missing = await client.post(f"/missions/{mission.id}/risks/not-an-id", data={"version": "1"})
     assert missing.status_code == 404

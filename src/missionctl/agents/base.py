@@ -201,8 +201,22 @@ class StepContext:
 
     @property
     def idempotency_key(self) -> str:
-        """``run:step:attempt`` — the same for a retried delivery of the same attempt."""
-        return f"{self.run_id}:{self.step_id}:{self.attempt}"
+        """``run:step`` — the same for every attempt of this step of this run (ADR 0093).
+
+        Execution is at least once: a step whose worker died runs again as ``attempt + 1``
+        (``step.lease_expired``), and a failed attempt is retried. A key that changed with the
+        attempt would let the system a step writes to tell neither apart from new work, so
+        the key names the work (run and step) and ``attempt`` says which try this is.
+        """
+        return step_idempotency_key(self.run_id, self.step_id)
+
+
+def step_idempotency_key(run_id: uuid.UUID, step_id: str) -> str:
+    """The idempotency key of step ``step_id`` of run ``run_id``: ``<run id>:<step id>``.
+
+    A pure function of the two, so every attempt, on any worker, derives the same key.
+    """
+    return f"{run_id}:{step_id}"
 
 
 class Agent(Protocol):

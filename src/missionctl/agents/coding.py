@@ -4,7 +4,9 @@ Inputs (all optional but where said):
 
 - ``prompt``: what to do. The task's file of the mission's AI execution pack (``task_key``,
   else the step id, when the plan has such a task) comes first; the prompt follows it. One of
-  the two must exist.
+  the two must exist. The prompt file the CLI reads (``prompt.md``) ends with how the work is
+  checked and which attempt this is: its number and the step's idempotency key, the same for
+  every attempt (``agents.coding_checks``).
 - ``approval_mode``: ``read-only`` (default: the worktree is mounted read-only and a change
   fails the step), ``workspace-write`` (the worktree is writable) or ``full-access`` (the CLI's
   own guard rails off; such a step always waits for an approver who confirms it and records a
@@ -51,7 +53,12 @@ from pydantic.dataclasses import dataclass
 
 from missionctl.agents.base import Agent, AgentError, AgentResult, ArtifactOutput, StepContext
 from missionctl.agents.coding_chain import chain_start, read_verdict, review_section
-from missionctl.agents.coding_checks import AttemptGuard, checking_section, tests_failed
+from missionctl.agents.coding_checks import (
+    AttemptGuard,
+    attempt_section,
+    checking_section,
+    tests_failed,
+)
 from missionctl.agents.command import CommandAgent, make_workspace
 from missionctl.agents.egress import egress_for
 from missionctl.agents.git import (
@@ -416,9 +423,9 @@ async def _target(step: StepContext) -> tuple[str, str]:
 
 
 async def _prompt(step: StepContext) -> str:
-    """The task's pack file (when the plan has the task), the step's prompt, how it is checked.
+    """The task's pack file (if the plan has the task), the step's prompt, the check, the attempt.
 
-    The last part is ``agents.coding_checks.checking_section``.
+    The last parts are ``agents.coding_checks.checking_section`` and ``attempt_section``.
     """
     key = step.inputs.get("task_key") or step.step_id
     pack = await step.load_task_pack(str(key)) if step.mission_id else None
@@ -433,6 +440,7 @@ async def _prompt(step: StepContext) -> str:
         )
     # It ends with how the work is checked: acceptance criteria, test command, a failed run.
     parts.append(await checking_section(step, _command(step.inputs, "test_command")))
+    parts.append(attempt_section(step))  # so that the CLI can recognise a re-run
     prompt = "\n\n".join(parts)
     if prompt.lstrip().startswith(_CLI_COMMAND_MARKS):
         # Claude Code and aider read a message that starts with "/" as their own command and

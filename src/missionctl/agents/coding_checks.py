@@ -4,6 +4,9 @@
   command Mission Control runs after the CLI; on a retry after a failed test run, the last
   :data:`TEST_TAIL_LINES` lines of that run, which the failed attempt left in its outputs
   (``test_output_tail``, read through ``StepContext.load_previous_outputs``).
+- **The attempt** (:func:`attempt_section`, after that): the attempt's number and the step's
+  idempotency key, the same for every attempt (ADR 0093), so that a CLI that makes something
+  outside its worktree can recognise a re-run; the CLI's environment has both as well.
 - **The time limit** (:meth:`AttemptGuard.within_time`): a program still running shortly
   before the step's timeout is stopped by the agent itself, so that the step's error holds its
   last lines (the engine's own timeout would cancel it with none).
@@ -98,6 +101,25 @@ async def checking_section(step: StepContext, tests: Sequence[str] | None) -> st
                 f"Its test run ended with these lines:\n```\n{tail}\n```\nMake them pass."
             )
     return "\n\n".join(parts)
+
+
+def attempt_section(step: StepContext) -> str:
+    """The prompt's note of this attempt: its number and the step's idempotency key.
+
+    The key is the same for every attempt of the step, the number grows with each (a failed
+    attempt retried, or one whose worker stopped run again): a CLI that creates or changes
+    something outside its worktree tags it with the key and looks for it first.
+    """
+    return (
+        "## This attempt\n"
+        f"Attempt: {step.attempt}\n"
+        f"Idempotency key: {step.idempotency_key}\n\n"
+        "A step may run more than once. The key is the same for every attempt of this step; the "
+        "attempt number grows with each. If you create or change anything outside the worktree "
+        "(an issue, a deployment, a record in another system), tag it with the key and look for "
+        "it before you make it, so that a re-run does not make it twice. Your environment has "
+        "both as MISSIONCTL_IDEMPOTENCY_KEY and MISSIONCTL_ATTEMPT."
+    )
 
 
 def _last_lines(lines: Sequence[str]) -> str:

@@ -12,9 +12,11 @@ read-write, the system's programs read-only, and nothing of the data directory, 
 the signing key, other workspaces or other processes; CPU time, memory and file size are capped.
 The environment is scrubbed: only ``PATH``, ``LANG``, ``HOME`` (the workspace), the declared
 variables and ``MISSIONCTL_IDEMPOTENCY_KEY`` / ``MISSIONCTL_RUN_ID`` / ``MISSIONCTL_STEP_ID`` /
-``MISSIONCTL_ATTEMPT`` reach the program, so the server's own secrets never do. Exit code 0 is
-success. stdout/stderr stream to the step log line by line; a line longer than 64 KiB is logged
-in pieces, and output past ``max_output_bytes`` is dropped (``output_truncated``).
+``MISSIONCTL_ATTEMPT`` reach the program (the key is the same for every attempt of the step,
+ADR 0093: a program that changes something outside its workspace can recognise a re-run), so
+the server's own secrets never do. Exit code 0 is success. stdout/stderr stream to the step
+log line by line; a line longer than 64 KiB is logged in pieces, and output past
+``max_output_bytes`` is dropped (``output_truncated``).
 
 Regular files the program writes (or changes) under ``artifacts/`` in the workspace (made
 before it starts, see :func:`make_artifacts_directory`) become artifacts, read by

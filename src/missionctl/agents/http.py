@@ -7,8 +7,9 @@ long the POST itself may take; default: the step's timeout), and anything else, 
 
 The agent POSTs JSON ``{run_id, step_id, attempt, idempotency_key, mission_id, inputs,
 callback_url}`` (``inputs`` without ``url``, ``secret`` and ``request_timeout_s``) with the
-headers ``Idempotency-Key`` and, when a secret is named, ``Missionctl-Signature``. The external
-agent answers:
+headers ``Idempotency-Key`` and, when a secret is named, ``Missionctl-Signature``. The key is
+the step's, the same for every attempt (``StepContext.idempotency_key``, ADR 0093), and
+``attempt`` says which try this is: a receiver recognises a re-run. The external agent answers:
 
 - ``200`` with an ``AgentAnswer`` (``schemas.http_agent``): the step's result, now;
 - ``202``: it will POST the same ``AgentAnswer`` to ``callback_url`` (single-use, expiring with

@@ -11,6 +11,11 @@ the tool once and returns:
   ``truncated``: whether something was cut to the bounds below;
 - a result with ``isError`` fails the step for good, naming the tool and its message (and,
   when the server has no such tool, the tools it has);
+- every ``tools/call`` request carries the step's attempt number and idempotency key in its
+  ``_meta`` (:func:`request_meta`: ``missionctl/attempt``, ``missionctl/idempotency_key``, the
+  key the same for every attempt of the step, ADR 0093), so a server that changes something can
+  recognise a re-run; a stdio server also has them in its environment (``MISSIONCTL_ATTEMPT``,
+  ``MISSIONCTL_IDEMPOTENCY_KEY``);
 - a connection that fails or closes, or no answer within the call's time limit (the step's
   timeout, less the few seconds the SDK takes to stop a server), fails the attempt, which the
   step's ``retry`` policy may repeat; an HTTP error status fails it as for ``http`` steps
@@ -42,7 +47,7 @@ import os
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import anyio
 import httpx2
@@ -73,6 +78,9 @@ SHUTDOWN_GRACE_S = 7.0
 _STDERR_TAIL = 10
 _LINE_CHARS = 4096
 _CLIENT = mcp_types.Implementation(name="missionctl", version="1")
+# The ``_meta`` keys of a tool call: prefixed, as MCP asks of keys that are not its own.
+ATTEMPT_META_KEY = "missionctl/attempt"
+IDEMPOTENCY_KEY_META_KEY = "missionctl/idempotency_key"
 # Variables the SDK copies from the server's own environment unless the step's replace them.
 _SDK_INHERITED = {"LOGNAME": "nobody", "USER": "nobody", "SHELL": "/bin/sh", "TERM": "dumb"}
 # What the SDK answers a request whose POST got an HTTP error status, in place of the status.
@@ -110,19 +118,20 @@ class McpToolAgent:
         tool = str(step.inputs["tool"])
         arguments = dict(step.inputs.get("arguments") or {})
         limit = _call_limit(step.timeout_s)
+        meta = request_meta(step)
         if isinstance(server, StdioServer):
             secrets = resolve_secrets(server.secret_env, field="server.secret_env")
             redactor = Redactor(secrets.values())
             stderr = _StderrLog(step, redactor)
             async with stderr as errlog:
                 transport = await self._stdio(step, server, secrets, errlog)
-                call = _Call(tool, arguments, limit, redactor, server.argv[0], stderr.tail)
+                call = _Call(tool, arguments, meta, limit, redactor, server.argv[0], stderr.tail)
                 result = await call.run(transport)
         else:
             await check_address(server.url, self.network, field="inputs.server.url")
             secrets = resolve_secrets(server.headers_secret, field="server.headers_secret")
             redactor = Redactor(secrets.values())
-            call = _Call(tool, arguments, limit, redactor, server.url, None)
+            call = _Call(tool, arguments, meta, limit, redactor, server.url, None)
             result = await call.run(_http(server, secrets, limit, call))
         return _result(step, tool, result, redactor, call)
 
@@ -146,6 +155,17 @@ class McpToolAgent:
             command=confined[0], args=confined[1:], env=env, cwd=step.workspace
         )
         return stdio_client(params, errlog=errlog)
+
+
+def request_meta(step: StepContext) -> mcp_types.RequestParamsMeta:
+    """The ``_meta`` of the step's ``tools/call``: its attempt and its idempotency key.
+
+    The key is the same for every attempt of the step (``StepContext.idempotency_key``); the
+    attempt says which try this is. The SDK adds its own reserved keys beside these.
+    """
+    meta = {ATTEMPT_META_KEY: step.attempt, IDEMPOTENCY_KEY_META_KEY: step.idempotency_key}
+    # An open map (PEP 728 ``extra_items``), which mypy cannot read yet: keys of our own go in.
+    return cast(mcp_types.RequestParamsMeta, meta)
 
 
 def _http(
@@ -184,13 +204,17 @@ class _Call:
         self,
         tool: str,
         arguments: dict[str, Any],
+        meta: mcp_types.RequestParamsMeta,
         limit: float,
         redactor: Redactor,
         where: str,
         stderr_tail: deque[str] | None,
     ) -> None:
-        """``stderr_tail``: a stdio server's last stderr lines (``None``: an HTTP server)."""
-        self.tool, self.arguments, self.limit = tool, arguments, limit
+        """One call of ``tool``; ``meta`` is its ``_meta`` (:func:`request_meta`).
+
+        ``stderr_tail``: a stdio server's last stderr lines (``None``: an HTTP server).
+        """
+        self.tool, self.arguments, self.meta, self.limit = tool, arguments, meta, limit
         self.redactor, self.where, self.stderr_tail = redactor, where, stderr_tail
         self.stdio = stderr_tail is not None
         self.fault: Exception | None = None
@@ -236,7 +260,7 @@ class _Call:
             ClientSession(read, write, message_handler=on_message, client_info=_CLIENT) as session,
         ):
             await session.initialize()
-            result = await session.call_tool(self.tool, self.arguments)
+            result = await session.call_tool(self.tool, self.arguments, meta=self.meta)
             if not isinstance(result, mcp_types.CallToolResult):
                 raise self._error(
                     "the server asked for more input, which a step cannot give", retryable=False

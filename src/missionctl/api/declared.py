@@ -3,10 +3,13 @@
 ``add_route(router, op)`` adds the route ``op`` declares: its method and path, its permission
 (checked before the body is read, as every route's, ADR 0076), its query, body and answer
 models, and an endpoint that calls the declared use case with the path's parameters, the
-query's fields, the body, the caller's actor and what it ``needs`` (``NEEDS``). The
-endpoint's signature is made for FastAPI from the declaration and the use case's own
-annotations, so the path's parameters are validated by the use case's types (a malformed id
-is a 422, never a 500).
+query's fields, the body (whole, or field by field with ``body_fields``), the declaration's
+fixed ``arguments``, the caller's actor and what it ``needs`` (``NEEDS``). The endpoint's
+signature is made for FastAPI from the declaration and the use case's own annotations, so the
+path's parameters are validated by the use case's types, or by the narrower ones of
+``path_types`` (a malformed id or an overlong name is a 422, never a 500). A body left out of
+a request that may leave it out (``body_optional``) is its model's defaults; an answer that
+one of ``other_statuses`` fits is sent with that status, which the route documents.
 """
 
 import functools
@@ -17,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, get_args, get_type_hints
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 
 from missionctl.api.deps import Context, Identity, get_runtime, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES
@@ -56,6 +60,8 @@ def add_route(router: APIRouter, op: Operation[Any]) -> None:
         responses |= BODY_RESPONSES
     if 409 in op.errors:
         responses |= CONFLICT_RESPONSES
+    for other in op.other_statuses:
+        responses[other.status_code] = {"model": op.output, "description": other.description}
     router.add_api_route(
         op.path,
         endpoint,
@@ -74,22 +80,34 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
 
     async def endpoint(**given: Any) -> Any:
         ctx, who, request = given.pop("ctx"), given.pop("who"), given.pop("request")
+        response: Response = given.pop("response")
         if op.body is not None:
-            given[op.body_as] = given.pop("body")
+            body = given.pop("body")
+            given |= _fields(body) if op.body_fields else {op.body_as: body}
         if op.query is not None:
-            query = given.pop("query")
-            given |= {name: getattr(query, name) for name in type(query).model_fields}
+            given |= _fields(given.pop("query"))
+        given |= op.arguments
         if takes_actor:
             given["actor"] = who.actor
         for name in op.needs:
             given[name] = await NEEDS[name](request)
         result = await service(ctx, **given)
-        return Response(status_code=op.status_code) if op.output is None else result
+        if op.output is None:
+            return Response(status_code=op.status_code)
+        response.status_code = next(
+            (o.status_code for o in op.other_statuses if o.when(result)), op.status_code
+        )
+        return result
 
     endpoint.__name__ = op.name
     endpoint.__doc__ = op.doc
     endpoint.__signature__ = _signature(op, service)  # type: ignore[attr-defined]
     return endpoint
+
+
+def _fields(model: BaseModel) -> dict[str, Any]:
+    """Each of ``model``'s fields by name, as validated (not dumped)."""
+    return {name: getattr(model, name) for name in type(model).model_fields}
 
 
 def _present(annotation: Any) -> Any:
@@ -106,15 +124,18 @@ def _signature(op: Operation[Any], service: UseCase) -> inspect.Signature:
     who = Annotated[Identity, requires(op.permission)]
     parameters = [
         inspect.Parameter("request", _KEYWORD, annotation=Request),
+        inspect.Parameter("response", _KEYWORD, annotation=Response),
         inspect.Parameter("ctx", _KEYWORD, annotation=Context),
         inspect.Parameter("who", _KEYWORD, annotation=who),
     ]
     parameters += [
-        inspect.Parameter(p, _KEYWORD, annotation=_present(hints[p])) for p in op.path_parameters
+        inspect.Parameter(p, _KEYWORD, annotation=op.path_types.get(p) or _present(hints[p]))
+        for p in op.path_parameters
     ]
     if op.query is not None:
         query = Annotated[op.query, Query()]  # type: ignore[name-defined]
         parameters.append(inspect.Parameter("query", _KEYWORD, annotation=query))
     if op.body is not None:
-        parameters.append(inspect.Parameter("body", _KEYWORD, annotation=op.body))
+        default = op.body() if op.body_optional else inspect.Parameter.empty
+        parameters.append(inspect.Parameter("body", _KEYWORD, annotation=op.body, default=default))
     return inspect.Signature(parameters)

@@ -5,6 +5,7 @@ errors name the field and say how to fix it. Anything unexpected becomes a bare 
 reveals nothing; the details go to the server log.
 """
 
+import asyncio
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.NotFound: 404,
     errors.InvalidTransition: 409,
     errors.Conflict: 409,
+    errors.StateRefused: 409,
     errors.ValidationFailed: 422,
     errors.BudgetExceeded: 409,
     errors.IntegrityError: 500,
@@ -228,6 +230,7 @@ def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None =
         if fault is None:  # an operational error the code may have caused: a bug's 500
             return await on_unexpected(request, exc)
         outages.note(fault)
+        _watch_recovery(request.app, outages)
         response = error_response(503, "database_unavailable", fault.message)
         response.headers["retry-after"] = str(DATABASE_RETRY_AFTER_S)
         return respond(request, response)
@@ -240,9 +243,26 @@ def install_error_handlers(app: FastAPI, *, page_renderer: PageRenderer | None =
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     outages = OutageLog(log, "requests refused")  # the app's: they share one database
-    for fault_class in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+    app.state.database_outages = outages  # /healthz tells of writes refused a moment ago
+    # DatabaseError: a damaged SQLite file; its other kinds (integrity…) stay internal errors.
+    for fault_class in (sa_exc.DatabaseError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.add_exception_handler(fault_class, on_database_fault)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _watch_recovery(app: Any, outages: OutageLog) -> None:
+    """Make sure a task records the outage and logs its end once the database takes writes."""
+    from missionctl.services.usecases.outages import watch_recovery
+
+    state = app.state
+    ctx = getattr(state, "ctx", None)
+    running = getattr(state, "outage_watch", None)
+    # A quiet log is a command's in-process API: the command ends, it does not wait for this.
+    if ctx is None or outages.quiet or (running is not None and not running.done()):
+        return
+    state.outage_watch = asyncio.get_running_loop().create_task(
+        watch_recovery(ctx, outages, process="server")
+    )
 
 
 ERROR_BODY_SCHEMA = "ErrorBody"

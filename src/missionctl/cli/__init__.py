@@ -44,7 +44,8 @@ from missionctl.cli import (
     workers,
     workflows,
 )
-from missionctl.cli._runtime import EXIT_INVALID, database_fault_line, err_console
+from missionctl.cli._faults import debug_wanted, fault_line
+from missionctl.cli._runtime import EXIT_UNAVAILABLE, err_console
 
 app = typer.Typer(
     name="missionctl",
@@ -60,8 +61,12 @@ app = typer.Typer(
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, config, "
     "audit verify|checkpoint|public-key, keys, user set-password, login-link) work on the local "
-    "database. Remote errors exit as local ones do: 1 when something is not found, 2 for "
-    "anything else (invalid input, 401, 403, 429, an unreachable server).",
+    "database.\n\n"
+    "Exit codes: 0 done; 1 something named was not found (or a run failed); 2 the command "
+    "was refused (invalid input, 401, 403, 429); 3 something around the command failed: the "
+    "database, the disk, a file's permissions, the network, an unreachable or unavailable "
+    "server. A fault of the last kind is one line naming the cause and the fix; `--debug` (or "
+    "MISSIONCTL_LOG_LEVEL=DEBUG) shows its traceback as well.",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -81,8 +86,20 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Show the traceback of a fault (database, disk, permissions, network) as well "
+            "as its one line.",
+        ),
+    ] = False,
 ) -> None:
     """Mission Control command line."""
+    _state["debug"] = debug
+
+
+_state = {"debug": False}  # what the root options set, for ``main``
 
 
 app.command("serve")(serve.serve)
@@ -138,9 +155,11 @@ def main() -> None:
     restrict_process()
     try:
         app()
-    except Exception as exc:  # a database out of reach is the environment's, not a bug
-        line = database_fault_line(exc)
+    except Exception as exc:  # a database out of reach, a full disk: the environment's, not a bug
+        line = fault_line(exc)
         if line is None:
             raise
+        if debug_wanted(_state["debug"]):
+            err_console.print_exception()
         err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
-        raise SystemExit(EXIT_INVALID) from None
+        raise SystemExit(EXIT_UNAVAILABLE) from None

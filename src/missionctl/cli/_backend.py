@@ -62,20 +62,9 @@ if TYPE_CHECKING:
         ExportFormat,
         ExportKind,
     )
-    from missionctl.schemas.governance import (
-        AgentRead,
-        AgentUpdate,
-        ApprovalRead,
-        ControlsRead,
-        EmergencyStopResult,
-    )
-    from missionctl.schemas.health import (
-        FollowerRead,
-        HealthSummaryRead,
-        WorkerDetail,
-        WorkerRead,
-    )
-    from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
+    from missionctl.schemas.governance import ApprovalRead
+    from missionctl.schemas.health import HealthSummaryRead
+    from missionctl.schemas.identity import TokenRead
     from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.palette import PalettePage
@@ -210,13 +199,14 @@ class MissionControl:
 
         ``path`` gives each of the path's parameters; ``query`` its query parameters (those
         not given are left out); ``body`` is sent as JSON, only the fields set for a
-        ``PATCH``. ``options`` names the command option of each body field, for a refusal
-        that names one. Failures exit as every request's do.
+        ``PATCH``, a secret field (a password) as its value (over TLS beyond loopback).
+        ``options`` names the command option of each body field, for a refusal that names
+        one. Failures exit as every request's do.
         """
         url = op.url(**{name: _segment(str(value)) for name, value in path.items()})
         sent = None
         if body is not None:
-            sent = body.model_dump(mode="json", exclude_unset=op.method == "PATCH")
+            sent = _json_with_secrets(body, changes_only=op.method == "PATCH")
         params = None if query is None else query.model_dump(mode="json", exclude_none=True)
         answer: Out = self.client.send(
             op.method, url, op.output, body=sent, params=params, options=options
@@ -465,33 +455,6 @@ class MissionControl:
 
         return self.client.get("/api/v1/health/summary", HealthSummaryRead)
 
-    def list_followers(self) -> list[FollowerRead]:
-        from missionctl.schemas.health import FollowerRead
-
-        return self.client.get_list("/api/v1/followers", FollowerRead)
-
-    def list_workers(self) -> list[WorkerRead]:
-        from missionctl.schemas.health import WorkerRead
-
-        return self.client.get_list("/api/v1/workers", WorkerRead)
-
-    def read_worker(self, worker_id: uuid.UUID) -> WorkerDetail:
-        from missionctl.schemas.health import WorkerDetail
-
-        return self.client.get(f"/api/v1/workers/{worker_id}", WorkerDetail)
-
-    def command_worker(self, worker_id: uuid.UUID, command: str) -> WorkerDetail:
-        from missionctl.schemas.health import WorkerDetail
-
-        path = f"/api/v1/workers/{worker_id}/{quote(command, safe='')}"
-        return self.client.post(path, WorkerDetail)
-
-    def scale_worker(self, worker_id: uuid.UUID, concurrency: int) -> WorkerDetail:
-        from missionctl.schemas.health import WorkerDetail
-
-        body = {"concurrency": concurrency}
-        return self.client.patch(f"/api/v1/workers/{worker_id}", WorkerDetail, body=body)
-
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps.
 
@@ -685,37 +648,6 @@ class MissionControl:
         who = self._here.call(lambda ctx: acting_user(ctx, name=name, permission=permission))
         return RemoteClient.in_process(self._here, who)
 
-    def read_controls(self) -> ControlsRead:
-        from missionctl.schemas.governance import ControlsRead
-
-        return self.client.get("/api/v1/controls", ControlsRead)
-
-    def engage_stop(self, reason: str) -> EmergencyStopResult:
-        from missionctl.schemas.governance import EmergencyStopResult
-
-        return self.client.post(
-            "/api/v1/emergency-stop", EmergencyStopResult, body={"reason": reason}
-        )
-
-    def release_stop(self, reason: str) -> ControlsRead:
-        from missionctl.schemas.governance import ControlsRead
-
-        return self.client.post(
-            "/api/v1/emergency-stop/release", ControlsRead, body={"reason": reason}
-        )
-
-    def list_agents(self) -> list[AgentRead]:
-        from missionctl.schemas.governance import AgentRead
-
-        return self.client.get_list("/api/v1/agents", AgentRead)
-
-    def update_agent(self, name: str, data: AgentUpdate) -> AgentRead:
-        """Only the fields the change sets are sent."""
-        from missionctl.schemas.governance import AgentRead
-
-        body = data.model_dump(mode="json", exclude_unset=True)
-        return self.client.patch(f"/api/v1/agents/{_segment(name)}", AgentRead, body=body)
-
     def list_prices(self) -> list[PriceRead]:
         """With the server's configured model."""
         from missionctl.services.usecases.pricing import PriceRead
@@ -771,38 +703,6 @@ class MissionControl:
         query = dict[str, str | int | None](params)
         return self.client.get("/api/v1/analytics/insights", InsightsAnswer, params=query)
 
-    def list_users(self) -> list[UserRead]:
-        from missionctl.schemas.identity import UserRead
-
-        return self.client.get_list("/api/v1/users", UserRead)
-
-    def create_user(self, data: UserCreate) -> UserRead:
-        """The password goes in the body (over TLS beyond loopback)."""
-        from missionctl.schemas.identity import UserRead
-
-        body = data.model_dump(mode="json")
-        if data.password is not None:
-            body["password"] = data.password.get_secret_value()
-        return self.client.post("/api/v1/users", UserRead, body=body, options=USER_OPTIONS)
-
-    def set_role(self, name: str, role: Role) -> UserRead:
-        from missionctl.schemas.identity import UserRead
-
-        path = f"/api/v1/users/{quote(name, safe='')}/role"
-        return self.client.put(path, UserRead, body={"role": role.value})
-
-    def disable_user(self, name: str) -> UserRead:
-        from missionctl.schemas.identity import UserRead
-
-        return self.client.post(f"/api/v1/users/{quote(name, safe='')}/disable", UserRead)
-
-    def list_tokens(self, user_name: str | None) -> list[TokenRead]:
-        """The API lists every token, filtered here by user."""
-        from missionctl.schemas.identity import TokenRead
-
-        tokens = self.client.get_list("/api/v1/tokens", TokenRead)
-        return [t for t in tokens if user_name is None or t.user_name == user_name]
-
     def create_token(
         self, *, name: str, user_name: str, role_ceiling: Role | None, expires_in_days: int | None
     ) -> tuple[TokenRead, SecretStr]:
@@ -818,11 +718,6 @@ class MissionControl:
         }
         created = self.client.post("/api/v1/tokens", TokenCreated, body=body, options=TOKEN_OPTIONS)
         return created.token, SecretStr(created.secret)
-
-    def revoke_token(self, name: str) -> TokenRead:
-        from missionctl.schemas.identity import TokenRead
-
-        return self.client.post(f"/api/v1/tokens/{quote(name, safe='')}/revoke", TokenRead)
 
     def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
         """The server's zip, unpacked."""
@@ -908,6 +803,21 @@ class MissionControl:
 
     def delete_template(self, name: str) -> None:
         self.client.delete(f"/api/v1/templates/{_segment(name)}")
+
+
+def _json_with_secrets(body: BaseModel, *, changes_only: bool) -> dict[str, Any]:
+    """``body`` as JSON, each ``SecretStr`` field as its value: the server it goes to keeps it.
+
+    ``changes_only``: only the fields set. (A model's own JSON hides a secret as asterisks.)
+    """
+    from pydantic import SecretStr
+
+    sent = body.model_dump(mode="json", exclude_unset=changes_only)
+    for name in sent:
+        value = getattr(body, name)
+        if isinstance(value, SecretStr):
+            sent[name] = value.get_secret_value()
+    return sent
 
 
 def _media_type(syntax: Syntax) -> str:

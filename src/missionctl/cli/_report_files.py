@@ -11,11 +11,15 @@ import os
 import uuid
 from pathlib import Path
 
+from missionctl.bounded_reads import read_file
 from missionctl.domain.slugs import SLUG_MAX_CHARS, slug
 
 REPORTS_DIR = "reports"
 MARKDOWN_NAME = "report.md"
 JSON_NAME = "report.json"
+REPORT_MAX_BYTES = 64 * 1024 * 1024
+"""Largest ``report.json`` read back to find its mission: far past any report written here."""
+_REPORT_FIX = "a report this large was not written by missionctl"
 _SHORT_ID_CHARS = 8  # from the id's end: the random bits (its start is a timestamp)
 __all__ = ["SLUG_MAX_CHARS", "mission_report_dir", "report_slug", "write_report_files"]
 
@@ -69,11 +73,16 @@ def write_report_files(
 
 
 def _owner(directory: Path) -> uuid.UUID | None:
-    """The mission whose report ``directory`` holds, from its ``report.json``; None: unknown."""
+    """The mission whose report ``directory`` holds, from its ``report.json``; None: unknown.
+
+    At most :data:`REPORT_MAX_BYTES` are read: a file put in its place (a device, a huge file)
+    makes the owner unknown, rather than the command run out of memory.
+    """
     try:
-        report = json.loads((directory / JSON_NAME).read_bytes())
+        data = read_file(directory / JSON_NAME, limit=REPORT_MAX_BYTES, fix=_REPORT_FIX)
+        report = json.loads(data)
         return uuid.UUID(str(report["mission"]["id"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):  # TooLarge is a ValueError
         return None
 
 

@@ -42,6 +42,8 @@ EXIT_NOT_FOUND = 1
 # How long a response's app may take to end once its reader is done with it.
 _SETTLE_S = 5.0
 EXIT_INVALID = 2
+# Something around the command failed (database, disk, permissions, network): fix it, retry.
+EXIT_UNAVAILABLE = 3
 
 
 AsUser = Annotated[
@@ -83,14 +85,15 @@ def load_settings(*, create_home: bool = False, home: Path | None = None) -> "Se
     """
     from pydantic import ValidationError
 
-    from missionctl.settings import HOME_DIR_NAME, Settings, locate_home
+    from missionctl.settings import HOME_DIR_NAME, Settings, locate_home, setting_variable
 
     try:
         settings = Settings()
     except ValidationError as exc:
-        for problem in exc.errors():
-            name = ".".join(str(p) for p in problem["loc"])
-            err_console.print(f"[red]setting {name}:[/red] {problem['msg']}")
+        for problem in exc.errors():  # never ``input``: it may be a password
+            name = setting_variable(exc.title, problem["loc"])
+            message = str(problem["msg"]).removeprefix("Value error, ")  # the validator's words
+            err_console.print(f"[red]setting {name}:[/red] {escape(message)}")
         raise typer.Exit(EXIT_INVALID) from exc
     if home is not None:
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -178,28 +181,6 @@ def reporting_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INVALID) from exc
 
 
-def database_fault_line(error: BaseException) -> str | None:
-    """One line for a database the command cannot use (``db.faults``), naming which one.
-
-    ``None`` when ``error`` is something else (a bug keeps its traceback). The database's
-    address is shown without its password.
-    """
-    from missionctl.db.faults import database_fault
-
-    fault = database_fault(error)
-    if fault is None:
-        return None
-    try:
-        from sqlalchemy import make_url
-
-        from missionctl.settings import Settings
-
-        where = make_url(Settings().database_url).render_as_string(hide_password=True)
-    except Exception:  # the settings themselves may be what is wrong: say what is known
-        return fault.message
-    return f"{fault.message} (database: {where})"
-
-
 class LocalSession:
     """One service context on one event loop, for a command that makes several calls.
 
@@ -261,6 +242,9 @@ class LocalSession:
 
         ctx = await self._context()
         app = api_app(ctx.settings)
+        # The command prints a database fault itself, in one line: the API's log of it
+        # (meant for a server's operator) would say it twice.
+        app.state.database_outages.quiet = True
         app.state.ctx = ctx
         app.state.open_runtime = self._open_runtime
         return app

@@ -60,10 +60,12 @@ def _print(agent: AgentRead) -> None:
 
 
 def _update(name: str, data: AgentUpdate) -> AgentRead:
+    """Send the fields ``data`` sets (``operations.agents.UPDATE``); print the agent."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import agents as ops
 
     with open_backend() as api:
-        agent = api.update_agent(name, data)
+        agent = api.call(ops.UPDATE, body=data, name=name)
     _print(agent)
     return agent
 
@@ -124,9 +126,10 @@ def list_(
     from missionctl.cli._backend import open_backend
     from missionctl.domain.governance import CODING_RULE
     from missionctl.domain.workflows import COMMAND_AGENT
+    from missionctl.operations import agents as ops
 
     with open_backend() as api:
-        agents = api.list_agents()
+        agents = api.call(ops.LIST)
     if as_json:
         typer.echo("[" + ",".join(a.model_dump_json() for a in agents) + "]")
         return

@@ -2,15 +2,20 @@
 
 On the local database, the stop is recorded as engaged (or released) by ``system``; with
 ``MISSIONCTL_URL`` and ``MISSIONCTL_TOKEN`` set, on that server as the token. Engines in other
-processes (``missionctl serve``, ``missionctl worker``) see it at their next poll.
+processes (``missionctl serve``, ``missionctl worker``) see it at their next poll. When the
+database cannot be written (or, here, even opened), the stop is held by the data directory's
+stop signal and recorded once it can be (``services.runtime.stop_signal``).
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
+
+if TYPE_CHECKING:
+    from missionctl.schemas.governance import EmergencyStopResult
 
 
 def controls(
@@ -18,9 +23,10 @@ def controls(
 ) -> None:
     """Say whether the emergency stop is on, since when, by whom and why."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import controls as ops
 
     with open_backend() as api:
-        state = api.read_controls()
+        state = api.call(ops.READ)
     if as_json:
         typer.echo(state.model_dump_json(indent=2))
     elif not state.emergency_stop:
@@ -32,6 +38,8 @@ def controls(
         )
         if state.reason:
             console.print(f"reason   {escape(state.reason)}")
+        if not state.recorded:
+            console.print(f"[yellow]not recorded yet[/yellow]: {escape(state.note or '')}")
         console.print("nothing is dispatched until `missionctl release`")
 
 
@@ -50,6 +58,7 @@ def stop(
     or an admin over the API); aborted runs stay aborted.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import controls as ops
 
     if not emergency:
         err_console.print(
@@ -58,8 +67,18 @@ def stop(
             "to confirm. To stop one run, cancel it instead: missionctl runs cancel RUN_ID."
         )
         raise typer.Exit(EXIT_INVALID)
-    with open_backend() as api:
-        result = api.engage_stop(reason)
+    try:
+        with open_backend() as api:  # the reason is sent as given: the server checks it
+            result = api.call(ops.ENGAGE, body=ops.StopBody.model_construct(reason=reason))
+    except Exception as failure:  # the database cannot even be opened: hold the stop anyway
+        result = _held_without_database(failure, reason)
+    if not result.controls.recorded:
+        console.print(
+            f"[red]emergency stop engaged[/red] by {escape(result.controls.stopped_by or '?')}, "
+            "not recorded yet"
+        )
+        console.print(escape(result.controls.note or ""), highlight=False)
+        return
     console.print(
         f"[red]emergency stop engaged[/red] by {escape(result.controls.stopped_by or '?')}: "
         f"{len(result.aborted_runs)} runs aborted, {result.canceled_steps} steps canceled"
@@ -69,12 +88,38 @@ def stop(
     console.print("nothing is dispatched until `missionctl release`")
 
 
+def _held_without_database(failure: Exception, reason: str) -> "EmergencyStopResult":
+    """On this machine, a database that cannot be opened: hold the stop in the home's signal.
+
+    Anything else (a server's refusal, a bug, a fault against a server) is raised again.
+    """
+    import os
+
+    from missionctl.cli._faults import fault_line
+    from missionctl.cli._runtime import load_settings
+    from missionctl.cli.remote import URL_VAR
+
+    line = fault_line(failure)
+    if line is None or os.environ.get(URL_VAR):
+        raise failure
+    from missionctl.domain.access import SYSTEM_IDENTITY
+    from missionctl.services.runtime.stop_signal import FILE_NAME, StopSignal
+    from missionctl.services.usecases.controls import held_by_signal
+
+    signal = StopSignal(load_settings().home / FILE_NAME)
+    held = held_by_signal(signal, actor=SYSTEM_IDENTITY.actor, reason=reason, cause=line)
+    if StopSignal(signal.path).pending() is None:  # read back from the file
+        raise failure  # held in this command's memory only, which ends now: not held at all
+    return held
+
+
 def release(
     reason: Annotated[str, typer.Option(help="Why (recorded with the release).")] = "",
 ) -> None:
     """Release the emergency stop: dispatch resumes (aborted runs stay aborted; rerun them)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import controls as ops
 
-    with open_backend() as api:
-        api.release_stop(reason)
+    with open_backend() as api:  # the reason is sent as given: the server checks it
+        api.call(ops.RELEASE, body=ops.StopBody.model_construct(reason=reason))
     console.print("[green]emergency stop released[/green]: dispatch resumes")

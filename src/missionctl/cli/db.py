@@ -15,9 +15,10 @@ app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 def _database(*, create_home: bool = False) -> "Database":
     """The database of the data directory (see ``load_settings``): only ``upgrade`` creates one."""
     from missionctl.db import Database
+    from missionctl.services.runtime.context import make_home
 
     settings = load_settings(create_home=create_home)
-    settings.home.mkdir(parents=True, exist_ok=True)  # a MISSIONCTL_HOME not made yet
+    make_home(settings.home)  # a MISSIONCTL_HOME not made yet, and its stop signal
     return Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms)
 
 

@@ -70,10 +70,11 @@ def followers(
     import time
 
     from missionctl.cli._backend import open_backend
+    from missionctl.operations.system import FOLLOWERS
 
     with open_backend() as api:
         while True:
-            positions = api.list_followers()
+            positions = api.call(FOLLOWERS)
             if as_json:
                 typer.echo("[" + ",".join(p.model_dump_json() for p in positions) + "]")
             else:

@@ -24,7 +24,13 @@ import typer
 from rich.markup import escape
 
 from missionctl import __version__
-from missionctl.cli._runtime import EXIT_INVALID, EXIT_NOT_FOUND, console, err_console
+from missionctl.cli._runtime import (
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    EXIT_UNAVAILABLE,
+    console,
+    err_console,
+)
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -236,7 +242,8 @@ class RemoteClient:
         except httpx2.TransportError as exc:
             _exit_with(
                 f"the download from the server at {self.display_url} ({URL_VAR}) failed: "
-                f"{str(exc) or type(exc).__name__}"
+                f"{str(exc) or type(exc).__name__}",
+                EXIT_UNAVAILABLE,
             )
 
     def follow_stream(
@@ -277,7 +284,7 @@ class RemoteClient:
                 problem = str(exc)
             except httpx2.TransportError as exc:
                 if not connected:
-                    _exit_with(_unreachable(self.display_url, exc))
+                    _exit_with(_unreachable(self.display_url, exc), EXIT_UNAVAILABLE)
                 problem = str(exc) or type(exc).__name__
             failures += 1
             delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S)) - 1]
@@ -300,7 +307,8 @@ class RemoteClient:
         except httpx2.TransportError as exc:
             _exit_with(
                 f"cannot reach the Mission Control server at {self.display_url} ({URL_VAR}): "
-                f"{str(exc) or type(exc).__name__}"
+                f"{str(exc) or type(exc).__name__}",
+                EXIT_UNAVAILABLE,
             )
         if not response.is_success:
             self._fail(response)
@@ -389,12 +397,13 @@ class RemoteClient:
                 method, path, params=params, json=body, content=content, headers=headers
             )
         except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.UnsupportedProtocol) as exc:
-            _exit_with(_unreachable(self.display_url, exc))
+            _exit_with(_unreachable(self.display_url, exc), EXIT_UNAVAILABLE)
         except httpx2.TransportError as exc:  # the request may have arrived: say so
             _exit_with(
                 f"the connection to the server at {self.display_url} ({URL_VAR}) failed during "
                 f"{method} {path}: {str(exc) or type(exc).__name__}. It may or may not have "
-                "been carried out; check before repeating it."
+                "been carried out; check before repeating it.",
+                EXIT_UNAVAILABLE,
             )
         if response.is_success or (missing_ok and response.status_code == 404):
             return response
@@ -454,7 +463,14 @@ class RemoteClient:
             )
         elif status == 429 and (retry := response.headers.get("retry-after")):
             err_console.print(f"[dim]retry in {escape(retry)} s.[/dim]")
-        raise typer.Exit(EXIT_NOT_FOUND if status == 404 else EXIT_INVALID)
+        raise typer.Exit(_exit_code(status))
+
+
+def _exit_code(status: int) -> int:
+    """The exit code of an error answer: 1 not found, 3 the server cannot serve now, else 2."""
+    if status == 404:
+        return EXIT_NOT_FOUND
+    return EXIT_UNAVAILABLE if status in (502, 503, 504) else EXIT_INVALID
 
 
 def whoami(

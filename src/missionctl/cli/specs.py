@@ -10,7 +10,6 @@ author of a spec may not decide on it there either.
 # Schemas and services are imported where used, so `missionctl --help` stays fast.
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -136,10 +135,11 @@ def write(
     as_json: AsJson = False,
 ) -> None:
     """Write a draft spec for a task (Markdown from --file or standard input)."""
+    text = _read_body(file)
+
     from missionctl.schemas.specs import SpecRead, SpecWrite
     from missionctl.services.usecases import specs
 
-    text = file.read_text(encoding="utf-8") if file is not None else sys.stdin.read()
     data = _checked(lambda: SpecWrite.model_validate({"task_key": task_key, "body": text}))
     client = _remote()
     if client is None:
@@ -162,6 +162,24 @@ def write(
         with client:
             spec = client.post(f"/api/v1/missions/{mission_id}/specs", SpecRead, body=data)
     _show(spec, as_json)
+
+
+def _read_body(file: Path | None) -> str:
+    """The body's text from ``file`` or standard input; exit 2 when it cannot be used.
+
+    Reading stops past the most bytes a body of ``SPEC_BODY_MAX_CHARS`` characters can take
+    (four per character in UTF-8), so an endless pipe or ``/dev/zero`` is refused at once; the
+    schema then counts the characters.
+    """
+    from missionctl.cli._input_files import read_input_text
+    from missionctl.schemas.specs import SPEC_BODY_MAX_CHARS
+
+    return read_input_text(
+        file,
+        limit=4 * SPEC_BODY_MAX_CHARS,
+        fix=f"a spec's body is at most {SPEC_BODY_MAX_CHARS} characters: shorten it",
+        field="body",
+    )
 
 
 def _checked(build: Callable[[], T]) -> T:

@@ -57,7 +57,10 @@ def _read_password() -> "SecretStr":
 
     from missionctl.schemas.identity import PASSWORD_MAX_CHARS
 
-    password = sys.stdin.readline().rstrip("\r\n")
+    # At most the longest password and its line ending are read: a readline with no size
+    # would read an endless line (`yes | tr -d '\n'`, /dev/zero) until memory runs out. A
+    # longer line is cut at one character past the limit, which the check below refuses.
+    password = sys.stdin.readline(PASSWORD_MAX_CHARS + len("\r\n")).rstrip("\r\n")
     if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
         err_console.print(
             f"[red]error:[/red] --password-stdin: the password must be {PASSWORD_MIN_CHARS} to "
@@ -95,6 +98,7 @@ def add(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import USER_OPTIONS, open_backend
+    from missionctl.operations import access as ops
     from missionctl.schemas.identity import UserCreate
 
     password = _read_password() if password_stdin else None
@@ -104,7 +108,7 @@ def add(
         report_validation_error(exc, option_for=USER_OPTIONS)
         return
     with open_backend() as api:
-        user = api.create_user(data)
+        user = api.call(ops.CREATE_USER, body=data, options=USER_OPTIONS)
     console.print("[green]added[/green]")
     _print_user(user)
 
@@ -115,9 +119,10 @@ def list_users(
 ) -> None:
     """List every user (disabled ones included) with role and last sign-in."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import access as ops
 
     with open_backend() as api:
-        users = api.list_users()
+        users = api.call(ops.LIST_USERS)
     if as_json:
         typer.echo(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
         return
@@ -143,9 +148,10 @@ def set_role(
 ) -> None:
     """Change a user's role; their API tokens follow at once (never above the new role)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import access as ops
 
     with open_backend() as api:
-        user = api.set_role(name, role)
+        user = api.call(ops.SET_ROLE, body=ops.RoleChange(role=role), name=name)
     _print_user(user)
 
 
@@ -248,9 +254,10 @@ def disable(name: Annotated[str, typer.Argument(help="The user.")]) -> None:
     enabled admin cannot be disabled.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import access as ops
 
     with open_backend() as api:
-        user = api.disable_user(name)
+        user = api.call(ops.DISABLE_USER, name=name)
     _print_user(user)
 
 
@@ -323,9 +330,10 @@ def list_tokens(
 ) -> None:
     """List tokens with prefix, ceiling, expiry and last use (never a secret or a hash)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import access as ops
 
-    with open_backend() as api:
-        tokens = api.list_tokens(user)
+    with open_backend() as api:  # the API lists every token: filtered here by user
+        tokens = [t for t in api.call(ops.LIST_TOKENS) if user is None or t.user_name == user]
     if as_json:
         typer.echo(json.dumps([t.model_dump(mode="json") for t in tokens], indent=2))
         return
@@ -349,7 +357,8 @@ def list_tokens(
 def revoke_token(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token: it stops working as soon as this command returns."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import access as ops
 
     with open_backend() as api:
-        token = api.revoke_token(name)
+        token = api.call(ops.REVOKE_TOKEN, name=name)
     console.print(f"[green]revoked[/green] {token.name} ({token.prefix}…)")

@@ -70,9 +70,10 @@ def list_(as_json: JsonOpt = False) -> None:
     heartbeat, of how many at once; 5m and 1h: percent of its slots busy over those windows.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import workers as ops
 
     with open_backend() as api:
-        workers = api.list_workers()
+        workers = api.call(ops.LIST)
     if as_json:
         typer.echo("[" + ",".join(w.model_dump_json() for w in workers) + "]")
         return
@@ -106,9 +107,10 @@ def show(worker: WorkerArg, as_json: JsonOpt = False) -> None:
     Exits 1 when no engine has that id, or none of the last day that name.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import workers as ops
 
     with open_backend() as api:
-        found = api.read_worker(_resolve(api, worker))
+        found = api.call(ops.READ, worker_id=_resolve(api, worker))
     if as_json:
         typer.echo(found.model_dump_json(indent=2))
         return
@@ -196,17 +198,22 @@ def scale(
     Steps it already runs beyond a lowered number finish; it claims no more until below it.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import workers as ops
+    from missionctl.schemas.health import WorkerUpdate
 
     with open_backend() as api:
-        done = api.scale_worker(_resolve(api, worker), concurrency)
+        sent = WorkerUpdate.model_construct(concurrency=concurrency)  # the server checks it
+        done = api.call(ops.SCALE, body=sent, worker_id=_resolve(api, worker))
     _print_result(done, f"asked to run {concurrency} at once", as_json)
 
 
 def _command(worker: str, command: str, as_json: bool) -> None:
     from missionctl.cli._backend import open_backend
+    from missionctl.domain.workers import WorkerCommand
+    from missionctl.operations import workers as ops
 
     with open_backend() as api:
-        done = api.command_worker(_resolve(api, worker), command)
+        done = api.call(ops.COMMANDS[WorkerCommand(command)], worker_id=_resolve(api, worker))
     _print_result(done, f"asked to {command}", as_json)
 
 
@@ -227,9 +234,10 @@ def _resolve(api: MissionControl, ref: str) -> uuid.UUID:
     Exits 1 when no worker of the last day has that name.
     """
     from missionctl.cli._ids import id_by_name_or_digits
+    from missionctl.operations import workers as ops
 
     def named(name: str) -> uuid.UUID | None:
-        worker = _find(api.list_workers(), name)
+        worker = _find(api.call(ops.LIST), name)
         return None if worker is None else worker.id
 
     found = id_by_name_or_digits(api, "workers", ref, named)

@@ -12,7 +12,6 @@ server's engine runs it), with a live table of its steps.
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -52,19 +51,21 @@ DefinitionFile = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+# What to do with a definition over the limit: the words of the parser's own limit error.
+DEFINITION_FIX = "split it into smaller parts"
 
 
 def _read_definition(path: Path) -> tuple[str, Syntax]:
-    """The file's text and how to parse it; exit 2 when it cannot be read."""
-    try:
-        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except OSError as exc:
-        err_console.print(f"[red]error:[/red] cannot read {escape(str(path))}: {exc.strerror}")
-        raise typer.Exit(EXIT_INVALID) from exc
-    except UnicodeDecodeError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(path))} is not UTF-8 text")
-        raise typer.Exit(EXIT_INVALID) from exc
+    """The file's text and how to parse it; exit 2 when it cannot be read.
+
+    Reading stops at the definition's limit (``cli._input_files``): ``-`` fed by an endless
+    pipe, ``/dev/zero`` or a FIFO is refused as soon as it passes the limit, before any service
+    is loaded.
+    """
+    from missionctl.cli._input_files import read_input_text
+    from missionctl.domain.workflows import MAX_DEFINITION_BYTES
+
+    text = read_input_text(path, limit=MAX_DEFINITION_BYTES, fix=DEFINITION_FIX, field="definition")
     return text, "json" if path.suffix.lower() == ".json" else "yaml"
 
 

@@ -387,8 +387,10 @@ def _create_private_file(database: str | None) -> None:
         return
     try:
         fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:  # it exists, or SQLite will say why it cannot be opened
+    except FileExistsError:
         return
+    # Any other refusal (no such directory, read-only, no space) is raised here, naming the
+    # file: SQLite would say only "unable to open database file", from its driver's thread.
     os.close(fd)
 
 

@@ -21,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from missionctl.security.body_limit import BodyLimitMiddleware
+
 R = TypeVar("R")
 
 
@@ -40,6 +42,10 @@ class HTTPError:
         """The HTTP answer: the status and the error body."""
         error = {"message": self.message, "type": self.error_type, "param": None, "code": self.code}
         return JSONResponse({"error": error}, status_code=self.status)
+
+
+# A coding CLI's request carries its whole conversation, files included: generous, not endless.
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
 class ThreadedServer:
@@ -62,7 +68,8 @@ class ThreadedServer:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self._app(),
+            # The body is read whole (``RequestLog.record``): bounded while it streams in.
+            BodyLimitMiddleware(self._app(), max_bytes=MAX_REQUEST_BYTES),
             log_config=None,  # leave the process's logging configuration alone
             log_level="warning",
             lifespan="off",

@@ -72,6 +72,9 @@ WORKER_RESUMED: Final = "worker.resumed"
 WORKER_STOP_REQUESTED: Final = "worker.stop_requested"
 WORKER_CONCURRENCY_CHANGED: Final = "worker.concurrency_changed"
 WORKER_OFFLINE: Final = "worker.offline"
+# A process met its database unavailable, and later found it writable again (recorded then).
+DATABASE_UNAVAILABLE: Final = "database.unavailable"
+DATABASE_RECOVERED: Final = "database.recovered"
 SCHEDULE_SAVED: Final = "schedule.saved"
 SCHEDULE_PAUSED: Final = "schedule.paused"
 SCHEDULE_RESUMED: Final = "schedule.resumed"
@@ -161,6 +164,8 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     WORKER_STOP_REQUESTED: "warning",
     WORKER_CONCURRENCY_CHANGED: "info",
     WORKER_OFFLINE: "error",
+    DATABASE_UNAVAILABLE: "error",
+    DATABASE_RECOVERED: "success",
     SCHEDULE_SAVED: "info",
     SCHEDULE_PAUSED: "warning",
     SCHEDULE_RESUMED: "info",

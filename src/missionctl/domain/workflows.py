@@ -22,6 +22,9 @@ from missionctl.domain.specs import implements_work
 from missionctl.errors import Problem
 
 DEFAULT_TIMEOUT_S = 600.0
+MAX_DEFINITION_BYTES = 1_000_000
+"""Largest definition accepted, in bytes of UTF-8 text: from a file, standard input, a request
+body or a form (``services.usecases.workflow_checks`` parses within it)."""
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 RiskTier = Literal["read", "write", "irreversible"]
 RISK_TIERS: tuple[RiskTier, ...] = ("read", "write", "irreversible")  # lowest first

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from missionctl.db.faults import OutageLog, database_fault
 from missionctl.db.types import utcnow
 from missionctl.domain.workers import DesiredState, HeartbeatReport, Orders, WorkerKind
 from missionctl.services import ServiceContext
@@ -61,6 +62,7 @@ class Presence:
         self._obey = obey
         self._failing = False
         self._sweep_failing = False
+        self._outages = OutageLog(log, "heartbeats and sweeps failed")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Register, heartbeat and sweep until ``stop`` is set, then mark the worker stopped."""
@@ -73,20 +75,30 @@ class Presence:
         if self.worker_id is not None:
             try:
                 await worker_service.mark_stopped(self.ctx, worker_id=self.worker_id)
-            except Exception:
-                log.exception("could not record that worker %s stopped", self.name)
+            except Exception as failure:
+                if database_fault(failure) is None:
+                    log.exception("could not record that worker %s stopped", self.name)
+                else:  # it goes offline by its silence instead
+                    log.warning(
+                        "could not record that worker %s stopped: the database is unavailable",
+                        self.name,
+                    )
 
     async def _beat(self) -> None:
         try:
             orders = await self._write()
             if self._obey is not None and self._obey(orders):
                 await self._write()  # say what changed now, not a heartbeat later
-        except Exception:
-            if not self._failing:  # once per streak of failures, not every few seconds
+        except Exception as failure:
+            if database_fault(failure) is not None:  # an outage: one quiet line per cause
+                self._outages.failed(failure, f"worker {self.name} heartbeat")
+            elif not self._failing:  # once per streak of failures, not every few seconds
                 log.exception("worker %s could not heartbeat; will retry", self.name)
             self._failing = True
         else:
             self._failing = False
+            if self._outages.active:
+                self._outages.ended()
 
     async def _write(self) -> Orders:
         """One heartbeat (registering first when needed); the row's orders."""
@@ -111,8 +123,10 @@ class Presence:
     async def _sweep(self) -> None:
         try:
             await worker_service.report_offline_workers(self.ctx, now=self.clock())
-        except Exception:
-            if not self._sweep_failing:
+        except Exception as failure:
+            if database_fault(failure) is not None:
+                self._outages.failed(failure, f"worker {self.name} sweep")
+            elif not self._sweep_failing:
                 log.exception("worker %s could not sweep for offline workers", self.name)
             self._sweep_failing = True
         else:

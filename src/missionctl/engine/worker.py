@@ -32,12 +32,14 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from missionctl.agents.base import AgentError, AgentResult, Callback, LogLevel, StepContext
 from missionctl.agents.registry import AgentRegistry
 from missionctl.db.faults import OutageLog
+from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Price
 from missionctl.domain.workers import (
@@ -60,8 +62,9 @@ from missionctl.eventlog import EventRecord
 from missionctl.llm import LLMUsage
 from missionctl.schemas.plans import PlanRead
 from missionctl.services import ServiceContext
+from missionctl.services.runtime.stop_signal import PendingStop
 from missionctl.services.usecases import callbacks as callback_service
-from missionctl.services.usecases import execution
+from missionctl.services.usecases import controls, execution
 from missionctl.services.usecases.artifacts import put_blob
 from missionctl.services.usecases.execution import (
     ClaimedStep,
@@ -72,7 +75,9 @@ from missionctl.services.usecases.execution import (
     StoredArtifact,
 )
 from missionctl.services.usecases.missions import read_mission
+from missionctl.services.usecases.outages import watch_recovery
 from missionctl.services.usecases.packs import task_file
+from missionctl.services.usecases.reports import unreported_runs
 from missionctl.services.usecases.workspaces import WorkspaceCleaner
 from missionctl.settings import EngineSettings
 
@@ -80,6 +85,8 @@ log = logging.getLogger(__name__)
 
 PRICE_CACHE_S = 60.0
 LOG_RETRY_S = 30.0
+# How often an engine with a run-finished hook looks for runs left without a report.
+REPORT_SWEEP_EVERY_S = 30.0
 _WAKE_EVENTS = {ev.STEP_QUEUED, ev.RUN_STARTED, ev.STEP_RETRIED, ev.RUN_RESUMED}
 _WAKE_EVENTS |= {ev.APPROVAL_APPROVED, ev.EMERGENCY_RELEASED, ev.AGENT_UPDATED, ev.STEP_RELEASED}
 _STOP_EVENTS = {ev.RUN_CANCELED, ev.RUN_ABORTED, ev.STEP_CANCELED}
@@ -161,8 +168,12 @@ class Engine:
         (``engine.presence``).
 
         ``on_run_finished(run_id)`` is awaited (in a task of its own) after this engine records
-        the end of a run — completed, failed or canceled in this process — e.g. to write the
-        mission report. Its failures are logged, never raised.
+        the end of a run — completed, failed or canceled in this process — to write the run's
+        report (``engine.hooks``, as every program that runs an engine passes). Its failures
+        are logged, never raised. An engine killed before its hook ran leaves the run without a
+        report: with a hook, the engine also awaits it for every run that ended more than a
+        lease ago and still has none (``services.usecases.reports.unreported_runs``), at its
+        first lease upkeep, every ``REPORT_SWEEP_EVERY_S`` and when it stops.
         """
         self.ctx = ctx
         self.agents = agents
@@ -181,9 +192,11 @@ class Engine:
         # An outage fails every tick: one line per cause and a count every 30 s, not a trace
         # twice a second; any other failure keeps its traceback.
         self._outages = OutageLog(log, "engine ticks failed")
+        self._recovery: asyncio.Task[None] | None = None  # records an outage once it is over
         # Whether the event log refused appends, since no tick appended events.
         self.log_unavailable = False
         self._on_run_finished = on_run_finished
+        self._next_report_sweep = 0.0  # the first sweep is due at the first lease upkeep
         # What the control plane asks, obeyed at each heartbeat (``_obey``, ADR 0058): run up
         # to ``_concurrency`` steps at once, claim nothing while draining, and, for a worker
         # process asked to stop, end the loop once drained.
@@ -287,8 +300,12 @@ class Engine:
                     self._poll_timer.cancel()
                 if self._hooks:
                     await asyncio.gather(*self._hooks, return_exceptions=True)
+                # After its own hooks: a run this engine ended just now has its report.
+                await self._report_unreported(utcnow())
                 listener.cancel()
                 stopper.cancel()
+                if self._recovery is not None:  # an outage not over yet stays unrecorded
+                    self._recovery.cancel()
                 await self._cancel_all()
                 await self._cleaner.close()
                 if self._tracing is not None:
@@ -315,6 +332,9 @@ class Engine:
             await execution.recover_expired_leases(self.ctx, dags=self._dags, random=self._random)
         while not stop.is_set():
             self._wake.clear()
+            if (pending := self.ctx.stop_signal.pending()) is not None:
+                await self._hold_for_stop(pending, stop)
+                continue
             outcomes, self._outcomes = self._outcomes, []
             logs = self._logs[: self.config.max_log_lines_per_tick]
             del self._logs[: len(logs)]
@@ -345,23 +365,14 @@ class Engine:
                 # Keep what we could not write and try again: a database hiccup must not lose
                 # a finished step's result (the lease keeps it ours meanwhile).
                 self.tick_failures += 1
-                self._outages.failed(failure, "engine tick")
+                self._failed(failure, "engine tick")
                 self._outcomes[:0] = outcomes
                 self._logs[:0] = logs
                 await asyncio.sleep(min(1.0, self.config.poll_s))
                 continue
             if claimed or outcomes:  # events were appended: the log works
                 self.log_unavailable = False
-            if self._policy.halted and self._inflight:
-                # The emergency stop is on (perhaps set from another process): stop everything
-                # this engine runs. The stop aborted their runs, so their results are fenced out.
-                for step_run_id in list(self._inflight):
-                    self._stop_step(step_run_id, "emergency stop")
-            started = time.monotonic() if claimed else 0.0
-            for claim in claimed:
-                task = asyncio.create_task(self._execute(claim))
-                self._inflight[claim.step_run_id] = (claim, task)
-                self._meter.begin(claim.step_run_id, started)
+            self._dispatch(claimed)
             if self._exit_when_drained and not (self._inflight or self._outcomes or self._logs):
                 log.info("worker %s drained: stopping, as asked", self.worker_id)
                 stop.set()  # a clean stop: the presence marks the worker stopped
@@ -376,6 +387,45 @@ class Engine:
             # and their results share the next tick.
             self._arm_poll(next_maintenance)
             await self._wake.wait()
+
+    def _dispatch(self, claimed: list[ClaimedStep]) -> None:
+        """Start the steps just claimed; stop every running one if the emergency stop is on."""
+        if self._policy.halted and self._inflight:
+            # The emergency stop is on (perhaps set from another process): stop everything
+            # this engine runs. The stop aborted their runs, so their results are fenced out.
+            for step_run_id in list(self._inflight):
+                self._stop_step(step_run_id, "emergency stop")
+        started = time.monotonic() if claimed else 0.0
+        for claim in claimed:
+            task = asyncio.create_task(self._execute(claim))
+            self._inflight[claim.step_run_id] = (claim, task)
+            self._meter.begin(claim.step_run_id, started)
+
+    def _failed(self, failure: BaseException, doing: str) -> None:
+        """Log that ``doing`` failed; an outage of the database is recorded once it is over."""
+        self._outages.failed(failure, doing)
+        if self._outages.active and (self._recovery is None or self._recovery.done()):
+            self._recovery = asyncio.create_task(
+                watch_recovery(self.ctx, self._outages, process=self.worker_id)
+            )
+
+    async def _hold_for_stop(self, pending: PendingStop, stop: asyncio.Event) -> None:
+        """An emergency stop the database has not recorded: stop everything, then record it.
+
+        The stop was pressed while the database could not be written (``StopSignal``): the
+        steps this engine runs are stopped now and nothing is dispatched or written until the
+        stop is in the database (runs aborted, ``emergency.stopped``). Their results wait in
+        memory meanwhile; once the stop is recorded they are fenced out like any other.
+        """
+        for step_run_id in list(self._inflight):
+            self._stop_step(step_run_id, f"emergency stop ({pending.actor})")
+        try:
+            await controls.record_pending_stop(self.ctx)
+        except Exception as failure:
+            self._failed(failure, "recording the emergency stop")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(1.0, self.config.poll_s)):
+                    await stop.wait()
 
     async def _wait_for_log(self, stop: asyncio.Event) -> None:
         """Wait ``LOG_RETRY_S`` or until ``stop``, renewing the leases of running steps."""
@@ -426,9 +476,44 @@ class Engine:
         except EventLogUnavailable:
             pass  # reported once where it was found; the next tick finds it too
         except Exception as exc:
-            self._outages.failed(exc, "lease maintenance")
+            self._failed(exc, "lease maintenance")
         self._start_checkpoint()
         self._cleaner.sweep_when_due(self._busy)
+        self._sweep_reports_when_due()
+
+    def _sweep_reports_when_due(self) -> None:
+        """Start a sweep for runs left without a report if the last one is old enough.
+
+        Runs that ended within a lease are left to the engine that ended them: it is most
+        likely writing their report now.
+        """
+        if self._on_run_finished is None or time.monotonic() < self._next_report_sweep:
+            return
+        self._next_report_sweep = time.monotonic() + REPORT_SWEEP_EVERY_S
+        ended_before = utcnow() - timedelta(seconds=self.config.lease_s)
+        task = asyncio.create_task(self._report_unreported(ended_before))
+        self._hooks.add(task)
+        task.add_done_callback(self._hooks.discard)
+
+    async def _report_unreported(self, ended_before: datetime) -> None:
+        """Await the run-finished hook for each run that ended before ``ended_before`` unreported.
+
+        One run at a time; failures are logged, never raised.
+        """
+        hook = self._on_run_finished
+        if hook is None:
+            return
+        try:
+            missed = await unreported_runs(self.ctx, ended_before=ended_before)
+        except Exception as exc:
+            self._failed(exc, "looking for runs without a report")
+            return
+        for run_id in missed:
+            log.info("run %s ended without its report (its engine stopped): writing it", run_id)
+            try:
+                await hook(run_id)
+            except Exception:
+                log.exception("run-finished hook failed for run %s", run_id)
 
     def _start_checkpoint(self) -> None:
         """Checkpoint the SQLite log in the background: its disk sync must not delay ticks."""
@@ -439,7 +524,7 @@ class Engine:
             try:
                 await execution.checkpoint(self.ctx)
             except Exception as exc:
-                self._outages.failed(exc, "log checkpoint")
+                self._failed(exc, "log checkpoint")
 
         self._checkpoint = asyncio.create_task(checkpoint())
         self._hooks.add(self._checkpoint)

@@ -38,11 +38,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from missionctl.bounded_reads import read_file
 from missionctl.db.models import Event, EventLogHead
 from missionctl.db.types import canonical_json
 from missionctl.eventlog.chain import GENESIS_HASH, format_ts
 from missionctl.eventlog.private_files import replace_file, scratch_beside, write_new
-from missionctl.eventlog.retirement import KeyRetirement, Retirements
+from missionctl.eventlog.retirement import AUDIT_FILE_MAX_BYTES, KeyRetirement, Retirements
 
 CHECKPOINT_FORMAT = "missionctl-checkpoint/1"
 """The ``format`` of every checkpoint this code writes and reads."""
@@ -169,7 +170,8 @@ def load_signing_key(path: Path, *, create: bool = True) -> SigningKey | None:
 
     Raises:
         ValueError: the file may be read by other users, or is not an Ed25519 private key in
-            PEM; the message names the path and the fix.
+            PEM (``TooLarge`` past :data:`AUDIT_FILE_MAX_BYTES`, not read further); the
+            message names the path and the fix.
     """
     try:
         status = path.stat()
@@ -180,7 +182,7 @@ def load_signing_key(path: Path, *, create: bool = True) -> SigningKey | None:
             f"{path} may be read by other users (mode {status.st_mode & 0o777:o}); "
             f"make it private: chmod 600 {path}"
         )
-    return _parse_private_key(path, path.read_bytes())
+    return _parse_private_key(path, _read_key(path))
 
 
 def _create_signing_key(path: Path) -> SigningKey:
@@ -235,10 +237,22 @@ def read_retiring_key(path: Path) -> SigningKey | None:
         ValueError: the file is not an Ed25519 private key in PEM; the message names the path.
     """
     try:
-        data = path.read_bytes()
+        data = _read_key(path)
     except FileNotFoundError:
         return None
     return _parse_private_key(path, data)
+
+
+def _read_key(path: Path) -> bytes:
+    """A PEM key file's bytes; ``TooLarge`` (a ``ValueError``) past the limit."""
+    fix = "an Ed25519 key in PEM is a few hundred bytes: put the key file back"
+    return read_file(path, limit=AUDIT_FILE_MAX_BYTES, fix=fix)
+
+
+def _read_checkpoint(path: Path) -> str:
+    """A checkpoint file's text; ``TooLarge`` (a ``ValueError``) past the limit."""
+    fix = "a checkpoint is under 1 KB: move this file out of the checkpoint directory"
+    return read_file(path, limit=AUDIT_FILE_MAX_BYTES, fix=fix).decode("utf-8")
 
 
 def _parse_private_key(path: Path, data: bytes) -> SigningKey:
@@ -309,7 +323,7 @@ def read_checkpoint_files(directory: Path) -> list[CheckpointFile]:
     found: list[CheckpointFile] = []
     for path in sorted(p for p in directory.iterdir() if _NAME.match(p.name)):
         try:
-            checkpoint = Checkpoint.from_json(path.read_text(encoding="utf-8"))
+            checkpoint = Checkpoint.from_json(_read_checkpoint(path))
         except (ValueError, OSError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
             found.append(CheckpointFile(path, None, f"not a checkpoint ({exc})"))
             continue
@@ -331,7 +345,7 @@ def read_public_keys(sources: Iterable[Path]) -> dict[str, Ed25519PublicKey]:
         paths = sorted(source.glob("*.pem")) if source.is_dir() else [source]
         for path in paths:
             try:
-                key = serialization.load_pem_public_key(path.read_bytes())
+                key = serialization.load_pem_public_key(_read_key(path))
             except (ValueError, OSError):
                 continue
             if isinstance(key, Ed25519PublicKey):

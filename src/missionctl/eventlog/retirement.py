@@ -26,8 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from missionctl.bounded_reads import read_file
 from missionctl.db.types import canonical_json
 from missionctl.eventlog.private_files import replace_file
+
+AUDIT_FILE_MAX_BYTES = 64 * 1024
+"""Largest checkpoint, retirement record or key file read, in bytes. Each is under 1 KB as
+written here; a larger file is none of them, and reading it stops one byte past the limit
+(``bounded_reads``), whatever it is (a device, a FIFO, a log)."""
 
 RETIREMENT_FORMAT = "missionctl-key-retirement/1"
 """The ``format`` of every retirement record this code writes and reads."""
@@ -123,6 +129,12 @@ class Retirements:
     problems: tuple[str, ...] = ()
 
 
+def _read_record(path: Path) -> str:
+    """A retirement record's text (``TooLarge``, a ``ValueError``, past the limit)."""
+    fix = "a retirement record is under 1 KB: move this file out of the keys directory"
+    return read_file(path, limit=AUDIT_FILE_MAX_BYTES, fix=fix).decode("utf-8")
+
+
 def read_retirements(keys_dir: Path) -> Retirements:
     """Every retirement record under ``keys_dir`` (blocking); a broken one is a problem.
 
@@ -135,7 +147,7 @@ def read_retirements(keys_dir: Path) -> Retirements:
     problems: list[str] = []
     for path in sorted(keys_dir.glob(f"*{RETIRED_SUFFIX}")):
         try:
-            record = KeyRetirement.from_json(path.read_text(encoding="utf-8"))
+            record = KeyRetirement.from_json(_read_record(path))
         except (ValueError, OSError) as exc:
             problems.append(f"{path.name}: not a key retirement record ({exc})")
             continue

@@ -13,11 +13,11 @@ from types import MappingProxyType
 
 from pydantic import TypeAdapter
 
-from missionctl.gallery.render import render_template, sample_inputs
+from missionctl.gallery.render import declared_inputs, render_template, sample_inputs
 from missionctl.schemas.datafiles import data_file_error, read_data_file
 from missionctl.schemas.templates import TemplateSpec
 
-__all__ = ["SHIPPED", "load_templates", "render_template", "sample_inputs"]
+__all__ = ["SHIPPED", "declared_inputs", "load_templates", "render_template", "sample_inputs"]
 
 _TEMPLATE = TypeAdapter(TemplateSpec)
 

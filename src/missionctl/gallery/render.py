@@ -39,6 +39,18 @@ def sample_inputs(template: TemplateSpec) -> dict[str, Any]:
     }
 
 
+def declared_inputs(
+    template: TemplateSpec, given: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """``given`` checked against the inputs ``template`` declares, defaults filled in.
+
+    The problems (fields ``inputs.<name>``) are what the template refuses: an undeclared name,
+    a required input left out, a value of the wrong type.
+    """
+    declared = {name: spec.model_dump() for name, spec in template.inputs.items()}
+    return resolve_inputs(declared, dict(given))
+
+
 def render_template(
     template: TemplateSpec, given: Mapping[str, Any], *, workflow_name: str | None = None
 ) -> tuple[dict[str, Any], list[Problem]]:
@@ -50,9 +62,7 @@ def render_template(
         (fields ``inputs.<name>``), or a rendered-now field that reads anything but ``inputs``
         or fails (fields ``workflow.<path>``). With problems the definition is incomplete.
     """
-    values, problems = resolve_inputs(
-        {name: spec.model_dump() for name, spec in template.inputs.items()}, dict(given)
-    )
+    values, problems = declared_inputs(template, given)
     problems += [
         Problem(
             f"inputs.{name}",

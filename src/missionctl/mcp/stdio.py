@@ -13,11 +13,15 @@ import logging
 import sys
 from typing import Any
 
+import anyio
 from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_REQUEST
 
 from missionctl.errors import NotAuthenticated
+from missionctl.mcp.bounded_stdin import bounded_stdin
 from missionctl.mcp.caller import Caller
 from missionctl.mcp.server import build_server
 from missionctl.security.limits import EdgeLimits
@@ -66,4 +70,13 @@ async def serve_stdio(settings: Settings, *, token: str) -> None:
                 transport="stdio",
             )
 
-        await build_server(resolve).run_stdio_async()
+        await _serve(build_server(resolve), limit=settings.server.max_body_bytes)
+
+
+async def _serve(server: MCPServer[Any], *, limit: int) -> None:
+    """Run ``server`` over stdin and stdout, each message at most ``limit`` characters."""
+    with bounded_stdin(limit) as lines:
+        async with stdio_server(stdin=anyio.wrap_file(lines)) as (read_stream, write_stream):
+            # What ``MCPServer.run_stdio_async`` does, with a stdin of our own.
+            lowlevel = server._lowlevel_server
+            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())

@@ -22,7 +22,7 @@ command talking to a server imports no use case; the test resolves every one.
 import importlib
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -33,8 +33,26 @@ from missionctl.domain.access import Permission
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 UseCase = Callable[..., Awaitable[Any]]
 
-_PATH_PARAMETER = re.compile(r"{(\w+)}")
+_PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+"""A path's parameter: ``{name}``, or ``{name:convertor}`` (``{model:path}`` takes ``/``)."""
 Out = TypeVar("Out")
+
+
+@dataclass(frozen=True, slots=True)
+class OtherStatus:
+    """A success status an answer carries instead of the operation's ``status_code``.
+
+    Attributes:
+        status_code: the status.
+        when: asked of the use case's answer: the status is this one when it is true (the
+            first of an operation's that is true).
+        description: when it is answered, for the route's documentation (with the answer's
+            model, as the usual status's).
+    """
+
+    status_code: int
+    when: Callable[[Any], bool]
+    description: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +64,37 @@ class Operation(Generic[Out]):
         doc: what it does, for a person (the route's description, the tool's).
         method: the HTTP method.
         path: the path under ``/api/v1``; ``{name}`` segments are the use case's arguments
-            of that name.
+            of that name. ``{name:convertor}`` matches the segment with a Starlette convertor
+            (``path`` takes text holding ``/``; the agents' routes register ``agent``).
         permission: what the caller must hold, on every face.
         service: the use case, ``"package.module:function"``; it takes the service context
             first, then keywords: the path's parameters, each field of ``query``, ``body_as``
-            for the body, ``actor`` (the caller's, when it takes one) and each of ``needs``.
+            for the body (or each of its fields, ``body_fields``), each of ``arguments``,
+            ``actor`` (the caller's, when it takes one) and each of ``needs``.
         output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body.
         body: the request body's model, if it takes one.
         query: the model of its query parameters, if it takes any.
         body_as: the use case's keyword for the body.
+        body_fields: the use case takes the body's fields, each as a keyword of its name
+            (as the query's), instead of the body under ``body_as``.
+        body_optional: the body may be left out: the use case is then given the body's model
+            made with no fields (each must have a default), as if ``{}`` had been sent.
+        path_types: a path parameter's type where the use case's is wider: a pydantic
+            ``Annotated`` type with its limits, validators and description (a value outside
+            them is a 422 before the use case runs).
+        arguments: keywords the use case is always called with, whatever the request: what
+            the path says by itself (``/workers/{worker_id}/drain`` gives ``command``).
         status_code: the success status.
+        other_statuses: success statuses an answer may carry instead, each when its ``when``
+            is true of it (``202`` for a stop held while the database cannot record it). MCP,
+            which has no statuses, answers the same.
         errors: the failure statuses worth documenting beyond the usual (404, 409...).
         needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``).
         cli: the command that performs it, as typed (``"schedule pause"``).
-        mcp: whether MCP offers it as a tool.
+        mcp: whether MCP offers it as a tool. An MCP tool takes the use case's own types
+            and the body whole: an operation offered there declares no ``body_fields``,
+            ``path_types``, ``arguments`` or ``body_optional`` (a ``ValueError`` when it is
+            made).
     """
 
     name: str
@@ -72,7 +107,12 @@ class Operation(Generic[Out]):
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     body_as: str = "data"
+    body_fields: bool = False
+    body_optional: bool = False
+    path_types: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    arguments: Mapping[str, Any] = field(default_factory=dict, hash=False)
     status_code: int = 200
+    other_statuses: tuple[OtherStatus, ...] = ()
     errors: tuple[int, ...] = ()
     needs: tuple[str, ...] = ()
     cli: str | None = None
@@ -80,8 +120,30 @@ class Operation(Generic[Out]):
     path_parameters: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        """Read the path's parameters once."""
+        """Read the path's parameters once.
+
+        Raises:
+            ValueError: a type for a parameter the path does not have, an optional body that
+                is not there or cannot be made with no fields, other statuses for an answer
+                with no body, or an MCP tool asked of a declaration only the route can serve
+                (see ``mcp``).
+        """
         object.__setattr__(self, "path_parameters", tuple(_PATH_PARAMETER.findall(self.path)))
+        if unknown := set(self.path_types) - set(self.path_parameters):
+            raise ValueError(f"operation {self.name}: the path has no {sorted(unknown)}")
+        if self.body_optional and (
+            self.body is None or any(f.is_required() for f in self.body.model_fields.values())
+        ):
+            raise ValueError(f"operation {self.name}: an optional body needs a default per field")
+        if self.other_statuses and self.output is None:
+            raise ValueError(f"operation {self.name}: an answer with no body has one status")
+        if self.mcp and (
+            self.body_fields or self.path_types or self.arguments or self.body_optional
+        ):
+            raise ValueError(
+                f"operation {self.name}: an MCP tool takes no body_fields, path_types, "
+                "arguments or optional body"
+            )
 
     @property
     def summary(self) -> str:
@@ -89,8 +151,12 @@ class Operation(Generic[Out]):
         return self.doc.split("\n", 1)[0]
 
     def url(self, **values: str) -> str:
-        """The path under ``/api/v1`` with each parameter's ``values`` (escaped by the caller)."""
-        return "/api/v1" + self.path.format(**values)
+        """The path under ``/api/v1`` with each parameter's ``values`` (escaped by the caller).
+
+        Raises:
+            KeyError: a parameter of the path is not in ``values``.
+        """
+        return "/api/v1" + _PATH_PARAMETER.sub(lambda found: values[found.group(1)], self.path)
 
 
 def use_case(op: Operation[Any], *, provided: Collection[str]) -> UseCase:
@@ -109,7 +175,9 @@ def use_case(op: Operation[Any], *, provided: Collection[str]) -> UseCase:
     if not inspect.iscoroutinefunction(function):
         raise LookupError(f"operation {op.name}: {op.service} is not a coroutine function")
     fields = list(op.query.model_fields) if op.query else []
-    needed = {*op.path_parameters, *fields, *op.needs, *([op.body_as] if op.body else [])}
+    if op.body is not None:
+        fields += list(op.body.model_fields) if op.body_fields else [op.body_as]
+    needed = {*op.path_parameters, *fields, *op.needs, *op.arguments}
     if missing := needed - set(inspect.signature(function).parameters):
         raise LookupError(f"operation {op.name}: {op.service} takes no {sorted(missing)}")
     if unknown := set(op.needs) - set(provided):

@@ -2,10 +2,25 @@
 
 from typing import Any
 
-from missionctl.operations import Operation, register, schedules, webhooks
+from missionctl.operations import (
+    Operation,
+    access,
+    agents,
+    controls,
+    register,
+    schedules,
+    system,
+    webhooks,
+    workers,
+)
 
 OPERATIONS: tuple[Operation[Any], ...] = (
+    *access.OPERATIONS,
+    *agents.OPERATIONS,
+    *controls.OPERATIONS,
     *register.OPERATIONS,
     *schedules.OPERATIONS,
+    *system.OPERATIONS,
     *webhooks.OPERATIONS,
+    *workers.OPERATIONS,
 )

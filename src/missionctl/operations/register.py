@@ -34,7 +34,7 @@ ADD_DECISION: Operation[DecisionRead] = Operation(
     name="add_decision",
     doc="Add a decision (numbered after the mission's last). 422 names the field at fault.\n\n"
     "`supersedes` names a decision of the same mission that this one replaces: that one "
-    "becomes `superseded`.",
+    "becomes `superseded`; 409 when it names one the mission does not have (or a cycle).",
     method="POST",
     path="/missions/{mission_id}/decisions",
     permission=P.MISSIONS_WRITE,
@@ -43,6 +43,7 @@ ADD_DECISION: Operation[DecisionRead] = Operation(
     output=DecisionRead,
     status_code=201,
     cli="decisions add",
+    errors=(409,),
 )
 EDIT_DECISION: Operation[DecisionRead] = Operation(
     name="edit_decision",
@@ -73,7 +74,7 @@ READ_RISKS: Operation[RiskRegister] = Operation(
 )
 ADD_RISK: Operation[RiskRead] = Operation(
     name="add_risk",
-    doc="Add a risk. `mitigation_tasks` must be keys of the newest plan's tasks (422 otherwise).",
+    doc="Add a risk. `mitigation_tasks` must be keys of the newest plan's tasks (409 otherwise).",
     method="POST",
     path="/missions/{mission_id}/risks",
     permission=P.MISSIONS_WRITE,
@@ -82,6 +83,7 @@ ADD_RISK: Operation[RiskRead] = Operation(
     output=RiskRead,
     status_code=201,
     cli="risks add",
+    errors=(409,),
 )
 EDIT_RISK: Operation[RiskRead] = Operation(
     name="edit_risk",

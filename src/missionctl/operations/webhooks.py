@@ -23,7 +23,8 @@ CREATE: Operation[WebhookCreated] = Operation(
     name="create_webhook",
     doc="Subscribe an address to event types; the answer carries the signing secret, this "
     "once.\n\n422 names the field at fault: an address that is not http(s), too long or has no "
-    "host, an event type that cannot be subscribed to, an unknown format.",
+    "host, an event type that cannot be subscribed to, an unknown format; 409 an address the "
+    "address policy (a setting) forbids.",
     method="POST",
     path="/webhooks",
     permission=P.WEBHOOKS_ADMIN,
@@ -32,6 +33,7 @@ CREATE: Operation[WebhookCreated] = Operation(
     output=WebhookCreated,
     status_code=201,
     cli="webhooks add",
+    errors=(409,),
 )
 LIST: Operation[list[WebhookRead]] = Operation(
     name="list_webhooks",
@@ -63,6 +65,7 @@ UPDATE: Operation[WebhookRead] = Operation(
     body=WebhookUpdate,
     output=WebhookRead,
     cli="webhooks disable",  # and `webhooks enable`
+    errors=(409,),
 )
 DELETE: Operation[None] = Operation(
     name="delete_webhook",

@@ -29,6 +29,7 @@ from missionctl.planning.base import (
     PlanningInput,
 )
 from missionctl.reading import ENGLISH, GoalReading, language_name, read_goal
+from missionctl.schemas.datafiles import read_data_text
 
 __all__ = [
     "OTHER_LANGUAGE",
@@ -87,7 +88,7 @@ def load_rules(text: str | None = None) -> ClarityRules:
         pydantic.ValidationError: the rules break the constraints of :class:`ClarityRules`.
     """
     if text is None:
-        text = files("missionctl.planning").joinpath("clarity.yaml").read_text(encoding="utf-8")
+        text = read_data_text(files("missionctl.planning").joinpath("clarity.yaml"))
     return ClarityRules.model_validate(yaml.safe_load(text))
 
 

@@ -233,6 +233,11 @@ class _Builder(MissionContext):
         tasks.extend(self._feature_task(ft) for ft in feature_tasks)
 
         tasks = self._order(tasks, extra, feature_task_keys)
+        if (role := self._target_role()) and role != kind.feature_role:
+            tasks = [
+                t.model_copy(update={"role": role}) if t.role == kind.feature_role else t
+                for t in tasks
+            ]
         tasks = self._trace_leftovers(tasks, reqs, feature_task_keys)
         phases = self._phases(feature_task_keys, survey_key, trait_task_keys)
         draft = PlanDraft(
@@ -258,9 +263,24 @@ class _Builder(MissionContext):
         descriptor = self.reading.descriptor
         if descriptor and all(f.text.lower() != descriptor.lower() for f in features):
             features.insert(0, Feature.noun(with_the(descriptor)))
+        if not features and (activity := self._activity()):
+            features = [Feature.noun(activity)]
         if not features and self.kind.needs_feature_task:
             features = [Feature.noun(with_the(self.reading.subject_phrase))]
         return features
+
+    def _activity(self) -> str | None:
+        """The work the subject is for, when the goal names no feature, or ``None``.
+
+        "A Flask app for a clinic's appointment booking" does one thing, the booking: the
+        purpose is the feature when it names an activity (two words or more ending in
+        "-ing"), and the app is where it is delivered.
+        """
+        purpose = self.reading.purpose
+        if self.reading.features or self.reading.descriptor or not purpose:
+            return None
+        words = purpose.split()
+        return purpose if len(words) > 1 and words[-1].lower().endswith("ing") else None
 
     def _feature_home(self) -> dict[str, str]:
         """Where the features are delivered, when that is not the subject.
@@ -269,7 +289,7 @@ class _Builder(MissionContext):
         delivered in the system it goes into ("Add a CSV export to the billing screen"), not in
         itself.
         """
-        if self.reading.features or self.reading.descriptor:
+        if self.reading.features or self.reading.descriptor or self._activity():
             return {}
         return {"subject": self.reading.host or "product"}
 
@@ -299,7 +319,7 @@ class _Builder(MissionContext):
                 text += f" From the constraints: {quotes}."
             reqs.trait_keys[trait.key] = reqs.add(text, trait.priority, "constraints")
         for constraint in standalone[:MAX_CONSTRAINT_REQUIREMENTS]:
-            reqs.add(f"Constraint: {constraint}", "must", "constraints", BOUNDS)
+            reqs.add(self._constraint_text(constraint), "must", "constraints", BOUNDS)
         if len(standalone) > MAX_CONSTRAINT_REQUIREMENTS:
             rest = "; ".join(standalone[MAX_CONSTRAINT_REQUIREMENTS:])
             reqs.add(f"Further constraints: {rest}", "must", "constraints", BOUNDS)
@@ -313,6 +333,17 @@ class _Builder(MissionContext):
                 "constraints",
             )
         return reqs
+
+    def _constraint_text(self, constraint: str) -> str:
+        """The requirement of a constraint no trait quotes.
+
+        A constraint of the mission is labelled ("Constraint: Must be written in Go"); a clause
+        of the goal that bounds the product ("Uses Okta", "deployed with Helm on Kubernetes")
+        is already a sentence about it, and reads as one ("Uses Okta.").
+        """
+        if constraint in self.mission.constraints:
+            return f"Constraint: {constraint}"
+        return f"{capitalise(constraint.rstrip('.'))}."
 
     def _said_by_kind(self, index: int, constraint: str) -> bool:
         """Whether a constraint clause of the goal is what a requirement of the kind says.
@@ -337,16 +368,21 @@ class _Builder(MissionContext):
         and the subject, which carries the user's names and figures, comes last.
         """
         within = self._feature_home()
-        template = self.kind.feature_requirement
+        alone = bool(within) and not self.reading.host and self.kind.feature_requirement_alone
+        template = self.kind.feature_requirement_alone if alone else self.kind.feature_requirement
         shared = len(features) > MAX_QUALIFIED_FEATURES
         for index, feature in enumerate(features):
             if shared:
                 text = f"{feature.title.rstrip('.')}."
             else:
-                text = self.fill(template, feature_title=feature.title, **within)
+                users = (feature.doers or self.kind.feature_users).lower()
+                text = self.fill(
+                    template, feature_title=feature.title, feature_users=users, **within
+                )
             reqs.feature_keys.append(reqs.add(text, "must" if index < 3 else "should", "features"))
         if shared:
-            text = self.fill(template, feature_title="Every feature", **within)
+            users = self.kind.feature_users
+            text = self.fill(template, feature_title="Every feature", feature_users=users, **within)
             reqs.shared_feature_key = reqs.add(text, "must", "features", kind="quality")
 
     def _extra_tasks(self, reqs: "_Requirements") -> list[tuple[TaskTemplate, str]]:
@@ -415,6 +451,21 @@ class _Builder(MissionContext):
             used.add(key)
             result.append(_FeatureTask(key, role, group, keys))
         return result
+
+    def _target_role(self) -> SpecialistRole | None:
+        """Who does the kind's feature-role work where it moves to (``Kind.target_roles``)."""
+        if not self.kind.target_roles:
+            return None
+        target = self.values.get("target", "").lower()
+        moved_to = [t for t in self.techs if t.name.lower() in target]
+        return next(
+            (
+                self.kind.target_roles[t.category]
+                for t in moved_to
+                if t.category in self.kind.target_roles
+            ),
+            None,
+        )
 
     def _feature_role(self, feature: Feature) -> SpecialistRole:
         for role, pattern in _ROLE_PATTERNS:
@@ -664,15 +715,20 @@ class _Builder(MissionContext):
         kind = self.kind
         roles = _unique([task.role for task in tasks])
         features = [f.name for f in self.reading.features]
-        parts = [
-            f"Local planner (rule-based, no model): this mission reads as "
-            f"{with_article(kind.label)} — "
+        # A goal that names no software is about the kind's, which the label already says.
+        subject = (
+            " — "
             + (
                 f"{self.reading.subject_phrase} in the {host}"
                 if (host := self._summary_host())
                 else self._summary_subject()
             )
-            + ".",
+            if self.subject_named
+            else ""
+        )
+        parts = [
+            "Local planner (rule-based, no model): this mission reads as "
+            f"{with_article(kind.label)}{subject}.",
             self.fill(kind.approach),
             f"The plan has {len(requirements)} requirements and {len(tasks)} tasks for "
             f"{_join(roles)}, in {len(phases)} phases: {_join([p.name for p in phases])}.",

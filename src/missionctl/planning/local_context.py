@@ -17,6 +17,7 @@ from missionctl.planning.kinds import GENERIC, KINDS, SLOT_DEFAULTS, Kind, for_e
 from missionctl.planning.signals import TRAITS, Trait
 from missionctl.planning.stack_choice import choose_stack
 from missionctl.reading import (
+    FALLBACK_SUBJECT,
     GoalReading,
     NamedTechnology,
     RadioProfile,
@@ -27,6 +28,7 @@ from missionctl.reading import (
     radio_for,
     read_goal,
     technology,
+    vocabulary,
 )
 
 MIN_KIND_SCORE = 4
@@ -52,14 +54,19 @@ _DOWNTIME_BUDGET = re.compile(
     r"(?P<budget>(?:under|less than|within|below|at most)\s+[\w\s.-]{1,30}?)\s+(?:of\s+)?downtime",
     _FLAGS,
 )
+# Where a move's target ends: a condition or a manner ("to Vue 3 one screen at a time",
+# "to React page by page", "to Kotlin without changing its REST API").
+_TARGET_END = (
+    r"(?=\s+(?:with|without|in|on|by|under|while|keeping|one|page|screen|module|step|"
+    r"service|route)\s|[,;:.]|$)"
+)
 _FROM_TO = re.compile(
-    r"\bfrom\s+(?P<source>.+?)\s+to\s+(?P<target>.+?)(?=\s+(?:with|without|in|on|by|under)\b|"
-    r"[,;:.]|$)",
+    rf"\bfrom\s+(?P<source>.+?)\s+to\s+(?P<target>.+?){_TARGET_END}",
     _FLAGS,
 )
 _MOVE_TO = re.compile(
-    r"\b(?:migrate|move|port|upgrade)\s+(?:an?\s+|the\s+|our\s+)?(?P<source>.+?)\s+to\s+"
-    r"(?P<target>[^,;:.]+?)(?=\s+(?:with|without|in|on|by|under)\b|[,;:.]|$)",
+    r"\b(?:migrate|move|port|upgrade|convert|switch)\s+(?:an?\s+|the\s+|our\s+)?"
+    rf"(?P<source>.+?)\s+to\s+(?P<target>[^,;:.]+?){_TARGET_END}",
     _FLAGS,
 )
 
@@ -83,28 +90,42 @@ def detect_kind(mission: PlanningInput) -> KindMatch:
     """Score every kind's keywords over the mission and return the best match.
 
     Goal and title matches weigh double, and so does the existing component the goal's host
-    system is; constraints and repository context count once.
+    system is, and triple in the subject of a goal that makes something new; constraints and
+    repository context count once.
     Each keyword pattern counts at most once. Ties go to the kind listed first in
     :data:`~missionctl.planning.kinds.KINDS`; below a minimum score the generic kind is
     returned.
     """
     # The existing system the work goes into is what the software is ("our booking app" is
     # the React Native app the repository context names): its name weighs as the goal's.
-    host = read_goal(
+    reading = read_goal(
         title=mission.title,
         goal=mission.goal,
         constraints=mission.constraints,
         repo_context=mission.repo_context,
-    ).host_component
-    primary = normalise(f"{mission.title}\n{mission.goal}\n{host or ''}")
-    secondary = normalise("\n".join((*mission.constraints, mission.repo_context)))
+    )
+    host = reading.host_component
+    # Where the goal says the software is deployed ("…, deployed with Helm on Kubernetes")
+    # weighs as a constraint: it says where the software runs, not what it is.
+    said = f"{mission.title}\n{mission.goal}"
+    for clause in reading.deployment:
+        said = said.replace(clause, " ")
+    primary = normalise(f"{said}\n{host or ''}")
+    secondary = normalise(
+        "\n".join((*mission.constraints, *reading.deployment, mission.repo_context))
+    )
+    # What the goal makes weighs most: "A Go CLI that … prints the migration SQL" is a CLI.
+    # A change to a host ("Add rate limiting to our payments API") makes a part of the host,
+    # which is what the software is; a move ("Migrate an AngularJS portal to React") is one.
+    moved = reading.verb in vocabulary().moving_verbs
+    subject = "" if reading.host or moved else normalise(reading.subject_phrase)
     best = KindMatch(GENERIC, 0, ())
     for kind, patterns in _KIND_PATTERNS:
         score = 0
         matched: list[str] = []
         for raw, pattern, weight in patterns:
             if pattern.search(primary):
-                score += 2 * weight
+                score += (3 if pattern.search(subject) else 2) * weight
                 matched.append(raw)
             elif pattern.search(secondary):
                 score += weight
@@ -188,6 +209,14 @@ class MissionContext:
             constraints=mission.constraints,
             repo_context=mission.repo_context,
         )
+        self.subject_named = self.reading.subject_phrase != FALLBACK_SUBJECT
+        if not self.subject_named and self.kind is not GENERIC:
+            # A goal that names no software ("Cyclists record rides…") is about the kind's:
+            # its features work "in the mobile app" ("in the firmware"), not "in the software".
+            label = self.kind.label.split(" / ")[0]
+            self.reading = self.reading.model_copy(
+                update={"subject": label, "subject_phrase": label}
+            )
         everything = "\n".join(
             (mission.title, mission.goal, *mission.constraints, mission.repo_context)
         )

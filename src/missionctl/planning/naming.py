@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from missionctl.reading import (
     find_technologies,
     is_adverb,
+    place_lengths,
     plural,
     singular,
     third_person,
@@ -147,8 +148,9 @@ def _people_doing(tokens: list[str]) -> int:
         # "a family scans barcodes": one of the people, by the plural the list holds.
         if not word or not (word in people or plural(word) in people):
             continue
-        if _as_verb(tokens[count], base_form=True):
-            return count
+        for place in place_lengths(tokens[count:]):
+            if len(tokens) > count + place and _as_verb(tokens[count + place], base_form=True):
+                return count + place  # the place names no more than the people do
     return 0
 
 
@@ -187,6 +189,8 @@ def _leading_verb(tokens: list[str], *, base_form: bool) -> tuple[str | None, li
     elif _pronoun_between(tokens):
         # "check them in": the pronoun names nothing; the phrasal verb names the work.
         return f"{first} {tokens[2].lower()}", tokens[3:]
+    elif split := _object_between(first, tokens):
+        return split  # "check drills out": the drills, checked out
     end = 1
     while end < len(tokens):
         if tokens[end].lower() in particles:
@@ -211,6 +215,18 @@ def _pronoun_between(tokens: list[str]) -> bool:
         and tokens[1].lower() in WORDS.pronouns
         and tokens[2].lower() in vocabulary().particles
     )
+
+
+def _object_between(first: str, tokens: list[str]) -> tuple[str, list[str]] | None:
+    """A named phrasal verb split by a short object ("check drills out"), and the object."""
+    particles = vocabulary().particles
+    for at in (2, 3):
+        both = [t.lower() for t in tokens[at + 1 : at + 3]][:1] == ["and"]  # "in and out"
+        if len(tokens) > at and tokens[at].lower() in particles and not both:
+            phrasal = f"{first} {tokens[at].lower()}"
+            if phrasal in WORDS.verb_nouns:
+                return phrasal, [*tokens[1:at], *tokens[at + 1 :]]
+    return None
 
 
 def _verb_noun(verb: str | None) -> str | None:

@@ -12,7 +12,7 @@ The package sits below ``planning`` and ``agents`` (ADR 0033); its vocabularies 
 files in ``data/``, validated by Pydantic and loaded once.
 """
 
-from missionctl.reading.clauses import let_title
+from missionctl.reading.clauses import FALLBACK_SUBJECT, let_title, place_lengths
 from missionctl.reading.kinds import GENERIC_KIND
 from missionctl.reading.language import ENGLISH, UNDETERMINED, language_name
 from missionctl.reading.model import (
@@ -42,6 +42,7 @@ from missionctl.reading.words import (
 
 __all__ = [
     "ENGLISH",
+    "FALLBACK_SUBJECT",
     "GENERIC_KIND",
     "UNDETERMINED",
     "Attribute",
@@ -62,6 +63,7 @@ __all__ = [
     "language_name",
     "let_title",
     "normalise",
+    "place_lengths",
     "plural",
     "radio_for",
     "read_goal",

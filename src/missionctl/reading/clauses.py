@@ -2,7 +2,13 @@
 
 How a goal is read:
 
-1. Only the first sentence (and any bullet lines) is read for the subject and features.
+1. Only the first sentence (and any bullet lines) is read for the subject and features; a
+   later sentence adds features only when people do something in it ("Let staff check them
+   in at the door"). A first sentence that opens with people doing something ("Volunteers at
+   the food bank log donations, and …") names no subject: all of it is features. A "them" of
+   people's clause is what the clause before acted on ("volunteers log donations, and
+   volunteers swap them"), or the people named before when the verb is one done to people
+   ("check them in").
 2. The leading verb is dropped ("Build", "Train and deploy"), then the articles.
 3. An existing system the work goes into ("to an existing Django monolith", or after "to" for
    verbs such as "add" and "integrate") is the host.
@@ -41,10 +47,19 @@ from missionctl.reading.words import (
     normalise,
     plural,
     strip_articles,
+    third_person,
     third_person_verbs,
 )
 
-__all__ = ["MAX_FEATURES", "ParsedGoal", "has_parts", "let_title", "parse_goal"]
+__all__ = [
+    "DEPLOYMENT_CLAUSE",
+    "MAX_FEATURES",
+    "ParsedGoal",
+    "has_parts",
+    "let_title",
+    "parse_goal",
+    "place_lengths",
+]
 
 MAX_FEATURES = 10
 SUBJECT_MAX_CHARS = 80
@@ -100,11 +115,25 @@ _DROPPED_CLAUSE = re.compile(
     r"^(?:using|via|built with|as)\b|^(?:etc|and so on|more|when|where|why|how)$",
     _FLAGS,
 )
+# A participle saying where and how the software is run ("deployed with Helm on Kubernetes",
+# "hosted on Fly.io"): what the software is deployed onto, not what it is or does.
+_DEPLOYED = (
+    r"^(?:deployed|hosted|packaged|shipped|released)\s+"
+    r"(?:with|on|to|onto|in|into|via|as|behind|through|using)\b"
+)
+DEPLOYMENT_CLAUSE = re.compile(_DEPLOYED, re.IGNORECASE)
+"""A clause of the goal saying where the software is deployed; its words say nothing of its kind."""
 # A clause that bounds the whole product rather than naming something it does ("HIPAA
 # applies", "must comply with GDPR", "works offline"): read as a constraint of the goal.
+# A count as a figure or in words ("18", "2.5", "two", "a").
+_AMOUNT = (
+    r"(?:\d+(?:[.,]\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"eighteen|twenty|thirty)"
+)
 _CONSTRAINT_CLAUSE = re.compile(
     r"\bcompl(?:y|ies|iant|iance)\b|\b(?:applies|apply)$|"
-    r"^(?:must |should |has to |needs to )?(?:work|works|run|runs)\s+(?:fully\s+)?offline\b|"
+    r"^(?:must |should |has to |needs to )?(?:work|works|working|run|runs|running)\s+"
+    r"(?:fully\s+)?offline\b|"
     # A bound on the whole product with the user's figure: "sleeps below 20 µA", "uses under
     # 30 MB of memory", "starts in under 2 seconds", "lasts 3 years on two AA cells". A verb
     # that does something ("alerts when the level drops below 20 %") is not one of these.
@@ -112,19 +141,38 @@ _CONSTRAINT_CLAUSE = re.compile(
     r"(?:sleeps?|draws?|consumes?|uses?|stays?|starts?|loads?|answers?|responds?|fits?|"
     r"weighs?|costs?|boots?)\s+(?:in\s+)?(?:under|below|within|less than|at most|no more than)"
     r"\s+[$€£]?\d|"
-    r"^(?:must |should |has to |needs to )?(?:runs?|lasts?)\s+(?:for\s+)?\d+(?:[.,]\d+)?\s*"
-    r"(?:years?|months?|weeks?|days?|hours?)\s+on\b|"
+    rf"^(?:must |should |has to |needs to )?(?:runs?|running|lasts?|lasting)\s+(?:for\s+)?"
+    rf"{_AMOUNT}\s*(?:years?|months?|weeks?|days?|hours?)\s+on\b|"
+    # A latency, quality or freshness bound said on its own: "in under a second for 500
+    # tables", "precision above 0.9 at 1% recall loss", "refreshed every hour".
+    rf"^(?:in\s+)?(?:under|below|within|less than|at most)\s+{_AMOUNT}\s*"
+    r"(?:ms|milliseconds?|seconds?|s|minutes?)\b|"
+    r"^(?:an?\s+)?(?:precision|recall|accuracy|f1(?:\s+score)?|auc|error rate|uptime|"
+    r"availability|p9[59]|p50|latency)\s+(?:of\s+)?(?:above|over|below|under|at least|at most|"
+    r"within|>=?|<=?)\s*\d|"
+    r"^(?:refreshed|updated|recomputed|rebuilt|synced)\s+(?:every|each|at least every)\b|"
+    # What the change must not break: "without losing users' saved drafts", "keeping GDPR
+    # deletion requests working".
+    r"^without\s+(?:losing|breaking|dropping|corrupting|changing)\b|"
+    r"^(?:keeping|keeps?)\s+.+\s+(?:working|intact|available|running|unchanged)$|"
     # A retention period: "deletes inactive accounts after 30 days", "keeps files for 7 years".
     r"^(?:must |should )?(?:deletes?|purges?|erases?|anonymi[sz]es?|removes?|expires?)\s+"
     r"(?:[\w-]+\s+){0,4}?(?:after|older than)\s+\d+\s*(?:days?|weeks?|months?|years?)$|"
     r"^(?:must |should )?(?:keeps?|retains?|stores?)\s+(?:[\w-]+\s+){0,4}?for\s+"
     r"(?:up to\s+|at least\s+|at most\s+)?\d+\s*(?:days?|weeks?|months?|years?)$|"
     # An availability bound: "zero-downtime deploys", "no downtime during upgrades".
-    r"\bdowntime\b",
+    r"\bdowntime\b|"
+    # Where the software runs ("deployed with Helm on Kubernetes"): a bound on every part.
+    rf"{_DEPLOYED}",
     _FLAGS,
 )
-# "comply with GDPR" is one clause: its "with" must not split it (rejoined after the split).
-_BOUND_WITH = re.compile(r"\b(compl(?:y|ies|iant|iance)|accordance)\s+with\s+", _FLAGS)
+# "comply with GDPR" and "deployed with Helm" are one clause each: their "with" must not
+# split them (rejoined after the split).
+_BOUND_WITH = re.compile(
+    r"\b(compl(?:y|ies|iant|iance)|accordance|deployed|hosted|packaged|shipped|released)"
+    r"\s+with\s+",
+    _FLAGS,
+)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(?P<item>.+)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
@@ -173,6 +221,9 @@ class ParsedGoal:
     constraints: tuple[str, ...] = ()
     links: tuple[tuple[str, str], ...] = ()
     """``(whole, part)``: a feature's text, or the subject, and a feature it has (point 6)."""
+    parts: tuple[str, ...] = ()
+    """Things a feature of people is done with ("photos" of "inspectors record defects with
+    photos"): folded into that feature's title, and still things the software keeps."""
 
 
 def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str]) -> ParsedGoal:
@@ -190,7 +241,8 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     lines = [line for line in goal.splitlines() if line.strip()]
     bullets = [m.group("item") for line in lines if (m := _BULLET.match(line))]
     prose = " ".join(line.strip() for line in lines if not _BULLET.match(line))
-    first = _SENTENCE_END.split(normalise(prose), maxsplit=1)[0].strip().rstrip(".!?")
+    sentences = _SENTENCE_END.split(normalise(prose))
+    first = sentences[0].strip().rstrip(".!?")
 
     verb: str | None = None
     verb_phrases: list[str] = []
@@ -201,32 +253,29 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         rest = rest[match.end() :]
     rest = strip_articles(rest)
     host, rest = _take_host(rest, verb)
-
-    end = _subject_end().search(rest)
-    described: str | None = None
-    if descriptor := _AS_DESCRIPTOR.search(rest[: end.start()] if end else rest):
-        # "Mission Control as a production-ready dashboard": the name, and what it is.
-        described = rest[descriptor.end() : end.start() if end else None].strip(" .,;:")
-        end = descriptor
-    subject_text = (rest[: end.start()] if end else rest).strip(" .,;:")
-    remainder = rest[end.start() :] if end else ""
-    if verb in vocabulary().moving_verbs and " to " in subject_text:
+    subject_text, remainder, described = _subject_parts(rest, verb)
+    deployed = _deployment(verb, subject_text, remainder)
+    if verb in vocabulary().moving_verbs | vocabulary().deploying_verbs and " to " in subject_text:
         subject_text = subject_text.split(" to ", 1)[0]  # "Migrate X to Y": X is moved
     phrase = clip(strip_articles(subject_text), SUBJECT_MAX_CHARS)
     if not phrase:
-        phrase = clip(normalise(title), SUBJECT_MAX_CHARS) or FALLBACK_SUBJECT
-    split = _share_doers(_split_clauses(remainder))
+        phrase = _title_subject(title, goal) or FALLBACK_SUBJECT
+    split = [_from_participle(c) for c in _share_doers(_split_clauses(remainder))]
+    split = _resolve_pronouns(split + _later_clauses(sentences), subject_text)
     clauses = [*((c, i) for c, i, _ in split), *((normalise(item), False) for item in bullets)]
     if host and (parts := _coordinated(phrase)):
         # "Add two-factor sign-in and an audit log export to our invoicing portal": two
         # features of a change whose subject is the system they go into.
         clauses = [*((part, False) for part in parts), *clauses]
         phrase = host
+    clauses, phrase = _tools_for_purpose(clauses, phrase, frozenset(tech_names))
     subject, purpose = _split_purpose(phrase)
 
-    constraints = tuple(dict.fromkeys(c for c, _ in clauses if _CONSTRAINT_CLAUSE.search(c)))
+    constraints = deployed + tuple(
+        dict.fromkeys(c for c, _ in clauses if _CONSTRAINT_CLAUSE.search(c))
+    )
     techs = frozenset(tech_names)
-    constraints += _stack_choice(clauses, techs)
+    constraints += _stack_choice(clauses, techs, deployed)
     clauses = [
         (c, infinitive)
         for c, infinitive in clauses
@@ -236,6 +285,13 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     features, values = _with_values(features, _value_parts(split, subject))
     verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
     links = _links(split, subject, {f.text.lower() for f in features} | values)
+    folded_things = tuple(
+        dict.fromkeys(
+            text
+            for text in (normalise(c) for c, _, _ in split)
+            if text.lower() in values and not value_words(text)
+        )
+    )
     return ParsedGoal(
         verb,
         subject,
@@ -247,22 +303,112 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         clip(described, SUBJECT_MAX_CHARS) if described else None,
         constraints,
         links,
+        folded_things,
     )
+
+
+def _subject_parts(rest: str, verb: str | None) -> tuple[str, str, str | None]:
+    """The subject's words, the rest of the sentence, and the subject's descriptor.
+
+    A sentence that opens with people and what they do ("Volunteers at the food bank log
+    donations, and …") names no subject: all of it is features, and the title names the
+    software.
+    """
+    if verb is None and _doers(strip_articles(rest)):
+        return "", rest[:1].lower() + rest[1:], None  # the people are a common noun
+    end = _subject_end().search(rest)
+    described: str | None = None
+    if descriptor := _AS_DESCRIPTOR.search(rest[: end.start()] if end else rest):
+        # "Mission Control as a production-ready dashboard": the name, and what it is.
+        described = rest[descriptor.end() : end.start() if end else None].strip(" .,;:")
+        end = descriptor
+    subject_text = (rest[: end.start()] if end else rest).strip(" .,;:")
+    return subject_text, rest[end.start() :] if end else "", described
+
+
+def _title_subject(title: str, goal: str) -> str:
+    """The title as the subject, unless it is only the goal's opening words.
+
+    A title made from the goal ("Volunteers at the food bank log donations, and…") names no
+    software.
+    """
+    name = normalise(title).rstrip("…. ")
+    if not name or normalise(goal).lower().startswith(name.lower()):
+        return ""
+    return clip(name, SUBJECT_MAX_CHARS)
+
+
+_MOUNT = re.compile(r"^\s*(?:with|using|via|through)\s+", _FLAGS)
+
+
+def _deployment(verb: str | None, subject_text: str, remainder: str) -> tuple[str, ...]:
+    """The sentence of a deploy goal's deployment ("Deploy our Rails API to Kubernetes …").
+
+    Returns ``("The Rails API is deployed to Kubernetes with a Helm chart",)``: the thing
+    deployed is the subject, the target where it goes and what follows "with" the means. The
+    sentence is a constraint of the goal (every part honours it); the means stay features.
+    Any other goal gives nothing.
+    """
+    if verb not in vocabulary().deploying_verbs or " to " not in subject_text:
+        return ()
+    thing, target = subject_text.split(" to ", 1)
+    means = _MOUNT.match(remainder)
+    how = remainder[means.end() :] if means else ""
+    # A bound of its own ("and zero-downtime rollouts") is said by its own requirement.
+    bound = _CONSTRAINT_CLAUSE.search(how)
+    if bound:
+        head = how[: bound.start()]
+        how = head[: max(head.rfind(" and "), head.rfind(","), head.rfind(" with "), 0)]
+    how = f" with {how.strip(' .,')}" if how.strip(" .,") else ""
+    thing = capitalise(strip_articles(thing.strip()))
+    return (f"The {thing} is deployed to {target.strip()}{how}",)
 
 
 _COORDINATION = re.compile(r"^(?P<first>.+?)\s+and\s+(?:an?|the)\s+(?P<second>.+)$", _FLAGS)
 
 
-def _stack_choice(clauses: list[tuple[str, bool]], tech_names: frozenset[str]) -> tuple[str, ...]:
+def _stack_choice(
+    clauses: list[tuple[str, bool]], tech_names: frozenset[str], deployed: tuple[str, ...]
+) -> tuple[str, ...]:
     """The goal's clauses that name only a technology, as one constraint ("Uses OIDC").
 
     "with Stripe and PostgreSQL" names the stack, a bound on every part, not a feature to
-    build; the constraint keeps the names as written.
+    build; the constraint keeps the names as written. A technology the ``deployed`` sentence
+    already names is not said again.
     """
-    named = [normalise(c) for c, _ in clauses if normalise(c).lower() in tech_names]
+    said = " ".join(deployed).lower()
+    named = [
+        normalise(c)
+        for c, _ in clauses
+        # "Ship the Go service to Cloud Run with Terraform": its deployment says Terraform.
+        if normalise(c).lower() in tech_names and normalise(c).lower() not in said
+    ]
     if not named:
         return ()
     return (f"Uses {' and '.join(dict.fromkeys(named))}",)
+
+
+def _tools_for_purpose(
+    clauses: list[tuple[str, bool]], phrase: str, tech_names: frozenset[str]
+) -> tuple[list[tuple[str, bool]], str]:
+    """Split "Terraform for the Django API" into the tool and the subject's purpose.
+
+    "Provision a GKE cluster with Terraform for the Django API": Terraform is how (a stack
+    choice), and the Django API is what the cluster is for, not a feature of its own. A
+    subject that already has a purpose keeps it, and the clause stays as it was.
+    """
+    if _split_purpose(phrase)[1] is not None:
+        return clauses, phrase
+    kept: list[tuple[str, bool]] = []
+    for clause, infinitive in clauses:
+        tool, *purpose = _PURPOSE.split(normalise(clause), maxsplit=1)
+        if purpose and purpose[0].strip() and tool.strip().lower() in tech_names:
+            kept.append((tool.strip(), infinitive))
+            phrase = f"{phrase} for {purpose[0].strip()}"
+            tech_names = frozenset()  # one purpose: a later clause stays as written
+            continue
+        kept.append((clause, infinitive))
+    return kept, phrase
 
 
 def _coordinated(phrase: str) -> tuple[str, str] | None:
@@ -342,12 +488,145 @@ def _share_doers(clauses: list[tuple[str, bool, str]]) -> list[tuple[str, bool, 
     doers: str | None = None
     for clause, infinitive, joiner in clauses:
         text = strip_articles(normalise(clause))
+        if (let := strip_articles(_LET.sub("", text))) != text and _doers(let):
+            clause = text = let  # "and let attendees check themselves in": their own doing
         if doers and joiner in _LISTING and _agrees(text, doers):
             clause = f"{doers} {text}"
-        else:
+        elif not (doers and joiner in _OWNING and not _is_action(text)):
+            # "cyclists record rides with a GPS track and share them": what "with" adds to
+            # the people's clause is theirs, and the verb after it theirs too.
             doers = _doers(text)
         shared.append((clause, infinitive, joiner))
     return shared
+
+
+_LET = re.compile(r"^(?:(?:also|and|then|please)\s*,?\s+)*(?:let|have|allow)\s+", _FLAGS)
+_PRONOUN = re.compile(r"\b(?:them|they)\b", _FLAGS)
+
+
+def _later_clauses(sentences: list[str]) -> list[tuple[str, bool, str]]:
+    """The clauses of the sentences after the first in which people do something.
+
+    "Let staff check them in at the door" after "attendees buy tickets" is the feature
+    "staff check attendees in at the door": "let" goes, and a pronoun is the nearest people
+    named before it. A later sentence that does not start with people and their verb says
+    something else (context, a wish) and is left to the other readings.
+    """
+    clauses: list[tuple[str, bool, str]] = []
+    for sentence in sentences[1:]:
+        text = strip_articles(_LET.sub("", sentence.strip().rstrip(".!?")))
+        if _doers(text) is not None:
+            clauses += _share_doers(_split_clauses(text))
+    return clauses
+
+
+# Words that end the object of a clause's verb: "record vital signs every hour".
+_OBJECT_END = frozenset(
+    (
+        *("every", "each", "at", "on", "in", "when", "from", "to", "between", "for", "with"),
+        *("by", "into", "before", "after", "during", "while", "if", "so", "via", "using"),
+        *("per", "through", "across", "over", "under", "daily", "weekly", "monthly", "hourly"),
+    )
+)
+
+
+def _resolve_pronouns(
+    clauses: list[tuple[str, bool, str]], opening: str
+) -> list[tuple[str, bool, str]]:
+    """``clauses`` with the "them" of people's clauses replaced by what it stands for.
+
+    "volunteers log donations, and volunteers swap them": the things the clause before acted
+    on (donations); "attendees buy tickets. Let staff check them in": the people named
+    before, when the verb is one done to people (``people_verbs``) or nothing was acted on.
+    ``opening`` is what the goal said before the first clause.
+    """
+    resolved: list[tuple[str, bool, str]] = []
+    said, acted_on = opening, None
+    for text, infinitive, joiner in clauses:
+        bare = strip_articles(normalise(text))
+        if doers := _doers(bare):
+            head, body = bare[: len(doers)], bare[len(doers) :]
+            if _PRONOUN.search(body):
+                people = _nearest_people(said, exclude=doers)
+                referent = people if _done_to_people(body) or not acted_on else acted_on
+                if referent:
+                    text = head + _PRONOUN.sub(referent, body, count=1)
+            acted_on = _plural_object(body) or acted_on
+        resolved.append((text, infinitive, joiner))
+        said = f"{said} {text}"
+    return resolved
+
+
+def _done_to_people(body: str) -> bool:
+    """Whether the verb of ``body`` (" check them in at the door") is one done to people."""
+    words = body.lower().split()
+    if not words:
+        return False
+    verb = third_person_verbs().get(words[0], words[0])
+    after = words[2:3] if len(words) > 1 and _PRONOUN.fullmatch(words[1]) else words[1:2]
+    phrasal = f"{verb} {after[0]}" if after and after[0] in vocabulary().particles else verb
+    return phrasal in vocabulary().people_verbs or verb in vocabulary().people_verbs
+
+
+def _plural_object(body: str) -> str | None:
+    """The plural things the verb of ``body`` acts on (" log donations daily" → donations)."""
+    verbs, particles = _base_verbs() | set(third_person_verbs()), vocabulary().particles
+    words = body.split()
+    # A place may come before the verb ("at the food bank log donations").
+    start = next((i for i, word in enumerate(words[:6]) if word.lower() in verbs), 0)
+    while start < len(words) and (words[start].lower() in verbs or words[start] in particles):
+        start += 1
+    each = start < len(words) and words[start].lower() in ("each", "every")
+    start += each  # "log each run": the runs
+    end = start
+    while end < len(words) and words[end].lower() not in _OBJECT_END:
+        end += 1
+    thing = strip_articles(" ".join(words[start:end]))
+    if each and thing:
+        head, _, last = thing.rpartition(" ")
+        thing = f"{head} {plural(last)}".strip()
+    last = thing.rsplit(" ", 1)[-1].lower()
+    plural_word = last in vocabulary().irregular_plurals.values() or (
+        last.endswith("s") and not last.endswith("ss")
+    )
+    if not thing or _PRONOUN.search(thing) or not plural_word or _is_people(last):
+        return None
+    return thing
+
+
+def _nearest_people(text: str, *, exclude: str) -> str | None:
+    """The last plural people noun of ``text`` other than ``exclude`` ("attendees")."""
+    people = [
+        word
+        for word in re.findall(r"[a-z]+", text.lower())
+        if _is_plural_people(word) and word != exclude.lower().split()[-1]
+    ]
+    return people[-1] if people else None
+
+
+def _from_participle(clause: tuple[str, bool, str]) -> tuple[str, bool, str]:
+    """``clause`` with a participle after a mark read as the software's action.
+
+    ", falling back to passwords when Okta is down" says what the software does: it becomes
+    "falls back to passwords when Okta is down", an action titled "Fall back to …". Only a
+    clause after a comma, colon … whose first word is the "-ing" form of a feature verb is
+    read so: "appointment booking" and "with logging" stay nouns.
+    """
+    text, infinitive, joiner = clause
+    first, _, rest = text.partition(" ")
+    base = _gerund_base(first.lower())
+    if joiner not in _MARKS or not rest or base is None:
+        return clause
+    return f"{third_person(base)} {rest}", infinitive, joiner
+
+
+def _gerund_base(word: str) -> str | None:
+    """The feature verb whose "-ing" form ``word`` is ("falling" → "fall"), or ``None``."""
+    if not word.endswith("ing") or len(word) < 6:
+        return None
+    stem = word[:-3]
+    candidates = (stem, f"{stem}e", stem[:-1] if stem[-1:] == stem[-2:-1] else stem)
+    return next((c for c in candidates if c in _base_verbs()), None)
 
 
 def _agrees(text: str, doers: str) -> bool:
@@ -381,7 +660,9 @@ def let_title(feature: Feature) -> str:
     words = feature.text[len(people) :].split()
     if not _is_plural_people(people.split()[-1]) and words:
         people = f"the {people}"
-        words[0] = third_person_verbs().get(words[0].lower(), words[0])
+        # The verb may follow a place ("cooperative of farmers records harvests").
+        at = next((i for i in place_lengths(words) if words[i].lower() in third_person_verbs()), 0)
+        words[at] = third_person_verbs().get(words[at].lower(), words[at])
     return " ".join(["Let", people, *words])
 
 
@@ -399,10 +680,32 @@ def _value_parts(clauses: list[tuple[str, bool, str]], subject: str) -> dict[str
     for clause, _, joiner in clauses:
         text = normalise(clause)
         whole = _whole(joiner, whole, before, subject)
-        if whole is not None and whole != subject and value_words(text):
+        if whole is not None and whole != subject and _belongs(text, whole):
             values.setdefault(whole.lower(), []).append(text)
         before = text
     return values
+
+
+def _belongs(text: str, whole: str) -> bool:
+    """Whether ``text``, after a "with", is part of the clause ``whole`` and no feature.
+
+    A value or a time of a record ("mileage"), or what an action of people is done with: the
+    people ("beekeepers share inspections with the regional inspector") or a thing ("runners
+    log each run with a GPS track").
+    """
+    if value_words(text):
+        return True
+    if _doers(strip_articles(whole)) is None or has_parts(strip_articles(whole)):
+        return False  # "each member has a training plan with drills": drills are a part
+    # What people do their action with: a thing ("cyclists record rides with a GPS track")
+    # or other people ("share them with their club"); a verb after "with" is a feature.
+    bare = strip_articles(text)
+    return (
+        bool(bare.split())
+        and not _is_action(bare)
+        and _doers(bare) is None
+        and not _CONSTRAINT_CLAUSE.search(bare)
+    )
 
 
 def _with_values(
@@ -599,11 +902,27 @@ def _doers(text: str) -> str | None:
     for count in (1, 2):
         if len(words) <= count + 1 or not _is_people(words[count - 1]):
             continue
-        verb = words[count].lower()
         plural_people = _is_plural_people(words[count - 1])
-        if verb in _base_verbs() if plural_people else verb in third_person_verbs():
-            return " ".join(words[:count])
+        verbs = _base_verbs() if plural_people else frozenset(third_person_verbs())
+        for skip in place_lengths(words[count:]):
+            rest = words[count + skip :]
+            if len(rest) >= 2 and rest[0].lower() in verbs:
+                return " ".join(words[:count])
     return None
+
+
+_PLACE_WORDS = frozenset({"at", "in", "from", "on", "of"})
+
+
+def place_lengths(words: list[str]) -> range:
+    """How many words may name a place between people and their verb.
+
+    "volunteers at the food bank log donations": 0 to 5 when ``words`` open with "at", "in",
+    "from" …, else 0.
+    """
+    if not words or words[0].lower() not in _PLACE_WORDS:
+        return range(1)
+    return range(0, min(len(words), 6))
 
 
 def _action_parts(text: str, *, infinitive: bool) -> tuple[str, str]:

@@ -213,6 +213,8 @@ class GoalReading(_Value):
             English to no single listed language (see :mod:`missionctl.reading.language`).
         vague: Whether the goal says too little to plan: no word is left once English
             function words and generic words ("build", "app", "thing") are dropped.
+        deployment: The goal's clauses saying where the software is deployed ("deployed
+            with Helm on Kubernetes"), among ``constraints``: they say nothing of its kind.
     """
 
     verb: str | None
@@ -237,6 +239,7 @@ class GoalReading(_Value):
     language: str
     vague: bool
     descriptor: str | None = None
+    deployment: tuple[str, ...] = ()
 
     @property
     def host_component(self) -> str | None:

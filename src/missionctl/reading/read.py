@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from missionctl.reading.actors import find_actors
-from missionctl.reading.clauses import parse_goal
+from missionctl.reading.clauses import DEPLOYMENT_CLAUSE, parse_goal
 from missionctl.reading.context import find_existing, host_component, is_brownfield
 from missionctl.reading.entities import find_entities
 from missionctl.reading.kinds import find_kind, kind_label
@@ -56,14 +56,19 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
     # The existing system the work goes into is what the software is ("our booking app" is
     # the React Native app the context names), so its name counts as the goal's own words.
     host = host_component(parsed.host, existing) or ""
+    # Where the software is deployed ("deployed with Helm on Kubernetes") weighs as a
+    # constraint, not as what the software is: a Flask app on Kubernetes is a web app.
+    deployment = tuple(c for c in parsed.constraints if DEPLOYMENT_CLAUSE.search(c))
     kind = find_kind(
-        normalise(f"{title}\n{goal}\n{host}"), normalise("\n".join((*constraints, repo_context)))
+        normalise(f"{_without(title, deployment)}\n{_without(goal, deployment)}\n{host}"),
+        normalise("\n".join((*constraints, repo_context))),
     )
     entities, derived = (
         find_entities(
             nouns=_without(normalise(goal), parsed.verb_phrases),
             domain=normalise(f"{title}\n{goal}"),
-            phrases=_entity_phrases(parsed.features, kind),
+            # What people act with ("with photos") is kept too, though not a feature.
+            phrases=[*_entity_phrases(parsed.features, kind), *parsed.parts],
             kind=kind,
             personal_data=any(signal.key == "regulated-data" for signal in signals),
             # An action's verb is the software's ("manages reservations for members").
@@ -100,6 +105,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         language=language,
         vague=is_vague(goal or title),
         descriptor=parsed.descriptor,
+        deployment=deployment,
     )
 
 

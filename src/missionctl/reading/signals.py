@@ -51,9 +51,13 @@ def _cadence() -> WordPattern:
 
 
 def find_cadence(text: str) -> str | None:
-    """How often scheduled work runs ("nightly", "every 5 minutes"), lower case, if stated."""
-    match = _cadence().search(fold(text))
-    return match.group(0).lower() if match else None
+    """How often scheduled work runs ("nightly", "every 5 minutes"), lower case, if stated.
+
+    An interval ("refreshed every hour") wins over an adjective of the data ("daily revenue
+    tables"), wherever each is.
+    """
+    found = [m.group(0).lower() for m in _cadence().finditer(fold(text))]
+    return next((f for f in found if f.startswith("every")), found[0] if found else None)
 
 
 @cache

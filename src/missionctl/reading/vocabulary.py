@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from missionctl.schemas.datafiles import read_data_text
+
 __all__ = [
     "AttributeSpec",
     "ContextSpec",
@@ -267,9 +269,11 @@ class Vocabulary(_Spec):
     leading_verbs: tuple[str, ...]
     host_verbs: frozenset[str]
     moving_verbs: frozenset[str]
+    deploying_verbs: frozenset[str]
     feature_verbs: tuple[str, ...]
     irregular_verbs: dict[str, str]
     particles: frozenset[str]
+    people_verbs: frozenset[str]
     articles: tuple[str, ...]
     irregular_plurals: dict[str, str]
     mass_nouns: frozenset[str]
@@ -330,7 +334,7 @@ def load_data(name: str) -> dict[str, Any]:
     Raises:
         ValueError: the file does not hold a mapping.
     """
-    text = resources.files("missionctl.reading").joinpath("data", name).read_text("utf-8")
+    text = read_data_text(resources.files("missionctl.reading").joinpath("data", name))
     loaded = yaml.load(text, Loader=_LOADER)  # a safe loader, in C or in Python
     if not isinstance(loaded, dict):
         raise ValueError(f"data/{name} must hold a mapping")
@@ -351,9 +355,11 @@ def vocabulary() -> Vocabulary:
             "leading_verbs": verbs["leading"],
             "host_verbs": verbs["into_host"],
             "moving_verbs": verbs["moving"],
+            "deploying_verbs": verbs["deploying"],
             "feature_verbs": verbs["features"],
             "irregular_verbs": verbs["irregular"],
             "particles": verbs["particles"],
+            "people_verbs": verbs["done_to_people"],
             **words,
             **entities,
             "kinds": kinds["kinds"],

@@ -8,11 +8,12 @@ they ask. The queries below those are the services' alone.
 
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Run, StepRun, Workflow
+from missionctl.db.models import Artifact, Run, StepRun, Workflow
 from missionctl.repositories import execution
 
 
@@ -57,6 +58,37 @@ async def read_runs_in_status(
     """Which of ``run_ids`` are in one of ``statuses`` now."""
     query = select(Run.id).where(Run.id.in_(list(run_ids)), Run.status.in_(statuses))
     return set((await session.scalars(query)).all())
+
+
+async def read_unreported_runs(
+    session: AsyncSession,
+    *,
+    statuses: Collection[str],
+    kind: str,
+    created_after: datetime,
+    ended_before: datetime,
+    limit: int,
+) -> list[uuid.UUID]:
+    """Runs in one of ``statuses`` with no artifact of ``kind`` made since they ended.
+
+    Only runs created after ``created_after`` (the bound keeps the read on ``ix_runs_created_at``)
+    and ended before ``ended_before``; at most ``limit``, oldest first.
+    """
+    reported = select(Artifact.id).where(
+        Artifact.run_id == Run.id, Artifact.kind == kind, Artifact.created_at >= Run.ended_at
+    )
+    query = (
+        select(Run.id)
+        .where(
+            Run.created_at > created_after,
+            Run.status.in_(statuses),
+            Run.ended_at <= ended_before,
+            ~reported.exists(),
+        )
+        .order_by(Run.created_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def lock_runs_in_status(session: AsyncSession, *, statuses: Collection[str]) -> Sequence[Run]:

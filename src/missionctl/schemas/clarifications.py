@@ -37,6 +37,10 @@ class ClarificationRead(BaseModel):
     )
 
 
+SAYS_SOMETHING = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+"""An answer that says something: one character that stripping (Unicode white space) keeps."""
+
+
 class ClarificationAnswers(BaseModel):
     """The user's answers to the questions a planner asked about a mission."""
 
@@ -49,6 +53,7 @@ class ClarificationAnswers(BaseModel):
         "question unanswered, and answers may stop before the last question. At least one "
         f"answer must say something; each has at most {ANSWER_MAX_CHARS} characters.",
         examples=[["A web app where salon clients book haircut appointments", "Clients, staff"]],
+        json_schema_extra={"contains": {"type": "string", "pattern": SAYS_SOMETHING}},
     )
 
     @field_validator("answers")

@@ -17,14 +17,28 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from missionctl.bounded_reads import TooLarge, read_file
+
 try:  # libyaml's parser: ten times faster on a large file
     from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-__all__ = ["DataFileError", "DuplicateKeyError", "UniqueKeyLoader", "read_data_file"]
+__all__ = [
+    "MAX_DATA_FILE_BYTES",
+    "DataFileError",
+    "DuplicateKeyError",
+    "UniqueKeyLoader",
+    "read_data_file",
+    "read_data_text",
+]
 
 T = TypeVar("T")
+
+MAX_DATA_FILE_BYTES = 1_000_000
+"""Largest data file read, in bytes: ten times the largest one shipped (the common passwords,
+80 KB), and room for an admin's presets or spec policy many times over."""
+_DATA_FILE_FIX = "name a smaller YAML file (data files hold rules and words, not data sets)"
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 
@@ -67,12 +81,17 @@ class UniqueKeyLoader(_SafeLoader):
 def read_data_file(file: Traversable, adapter: TypeAdapter[T]) -> T:
     """Parse the YAML ``file`` and validate it with ``adapter``.
 
+    At most :data:`MAX_DATA_FILE_BYTES` are read: an admin's file (``MISSIONCTL_*_FILE``) may
+    name a device or a FIFO, which is refused once it passes the limit.
+
     Raises:
-        DataFileError: not YAML, a key written twice, or a value the type refuses; the message
-            starts with the file and names every field at fault.
+        DataFileError: larger than the limit, not YAML, a key written twice, or a value the
+            type refuses; the message starts with the file and names every field at fault.
+        OSError: the file cannot be read.
     """
+    text = read_data_text(file)
     try:
-        data = yaml.load(file.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
+        data = yaml.load(text, Loader=UniqueKeyLoader)
     except DuplicateKeyError as exc:
         raise DataFileError(f"{file}: {exc}") from None
     except yaml.MarkedYAMLError as exc:
@@ -83,6 +102,20 @@ def read_data_file(file: Traversable, adapter: TypeAdapter[T]) -> T:
         return adapter.validate_python(data)
     except ValidationError as exc:
         raise data_file_error(file, [_problem(error) for error in exc.errors()]) from None
+
+
+def read_data_text(file: Traversable) -> str:
+    """The UTF-8 text of ``file``, of at most :data:`MAX_DATA_FILE_BYTES` (one more is read).
+
+    Raises:
+        DataFileError: the file is larger; the message names it, the limit and the fix.
+        OSError: it cannot be read.
+        UnicodeDecodeError: it is not UTF-8.
+    """
+    try:
+        return read_file(file, limit=MAX_DATA_FILE_BYTES, fix=_DATA_FILE_FIX).decode("utf-8")
+    except TooLarge as exc:
+        raise DataFileError(exc.problems[0].message) from None
 
 
 def data_file_error(file: Traversable, problems: Sequence[str]) -> DataFileError:

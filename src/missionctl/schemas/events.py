@@ -38,6 +38,10 @@ TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$"
 """An event type (``step.failed``) or a prefix of types ending with a dot (``step.``)."""
 
 ISO_HINT = "an ISO 8601 date-time such as 2026-11-22T09:30:00Z (UTC when it names no zone)"
+TIME_QUERY_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}]
+}
+"""The OpenAPI schema of a time filter in a URL: a date-time, or empty (no filter)."""
 
 
 def iso_datetime(value: Any) -> Any:

@@ -146,6 +146,15 @@ class ControlsRead(BaseModel):
     stopped_by: str | None
     stopped_at: datetime | None
     reason: str | None
+    recorded: bool = Field(
+        default=True,
+        description="False while the stop is held only by the stop signal (a file of the data "
+        "directory, or memory when that fails) because the database could not be written; it is "
+        "written to the event log, with the runs it aborts, as soon as it can be.",
+    )
+    note: str | None = Field(
+        default=None, description="What an unrecorded stop holds on, and what happens next."
+    )
 
 
 class EmergencyStop(BaseModel):

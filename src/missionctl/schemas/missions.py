@@ -86,6 +86,9 @@ def _budget_text(value: object) -> object:
     Python would read ``"1e3"``, ``" 2"``, ``"-0"`` or ``"NaN"`` as decimals. A negative amount
     and too many decimal places get the errors a number would get, so they are worded alike.
     """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A JSON or YAML number (a definition read strictly takes no float for a Decimal).
+        return Decimal(str(value))
     if not isinstance(value, str):
         return value
     match = _SIGNED_DECIMAL.fullmatch(value)
@@ -107,26 +110,48 @@ def _budget_text(value: object) -> object:
     return value
 
 
-BudgetUsd = Annotated[
-    Decimal,
-    Field(ge=0, le=BUDGET_MAX_USD, decimal_places=6),
-    BeforeValidator(_budget_text),
-    # What is enforced, for OpenAPI, which Pydantic would show without the decimal places. Not
-    # `multipleOf: 0.000001`: checked in binary floating point, 0.3 is not a multiple of it.
-    WithJsonSchema(
+def usd_json_schema(maximum: int) -> WithJsonSchema:
+    """The OpenAPI schema of 0 to ``maximum`` US dollars, as the validators enforce it.
+
+    The validators are :data:`USD_TEXT` and ``decimal_places=6``. Pydantic would show the
+    amount without its decimal places and with any string. Not ``multipleOf: 0.000001``:
+    checked in binary floating point, 0.3 is not a multiple of it.
+    """
+    return WithJsonSchema(
         {
             "anyOf": [
                 {
                     "type": "number",
                     "minimum": 0,
-                    "maximum": int(BUDGET_MAX_USD),
+                    "maximum": maximum,
                     "description": "At most 6 decimal places.",
                 },
-                {"type": "string", "pattern": BUDGET_PATTERN},
+                {"type": "string", "pattern": usd_text_pattern(maximum)},
             ]
         },
         mode="validation",
-    ),
+    )
+
+
+def usd_text_pattern(maximum: int) -> str:
+    """:data:`BUDGET_PATTERN` bounded by ``maximum``, a power of ten: ``"1000000.5"`` is refused.
+
+    Fewer digits than ``maximum`` has, or ``maximum`` itself with zero decimals (leading zeros
+    allowed, as ``Decimal`` reads them).
+    """
+    digits = len(str(maximum)) - 1
+    assert maximum == 10**digits, "the pattern is written for a power of ten"
+    return rf"^0*([0-9]{{1,{digits}}}(\.[0-9]{{1,6}})?|{maximum}(\.0{{1,6}})?)$"
+
+
+USD_TEXT = BeforeValidator(_budget_text)
+"""An amount written as a string is read only as :data:`BUDGET_PATTERN` allows."""
+
+BudgetUsd = Annotated[
+    Decimal,
+    Field(ge=0, le=BUDGET_MAX_USD, decimal_places=6),
+    USD_TEXT,
+    usd_json_schema(int(BUDGET_MAX_USD)),
 ]
 """A spending cap in US dollars: 0 to 1,000,000 with at most 6 decimal places (micro-dollars)."""
 

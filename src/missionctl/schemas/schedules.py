@@ -8,6 +8,7 @@ characters, so that a bad value is a 422 naming its field and never a 500.
 """
 
 import uuid
+import zoneinfo
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
@@ -17,8 +18,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
+from pydantic.config import JsonDict
 
 from missionctl.domain.schedules import (
     MisfirePolicy,
@@ -41,15 +44,50 @@ ScheduleName = Annotated[
     StringConstraints(strip_whitespace=True, max_length=NAME_MAX_CHARS, pattern=NAME_PATTERN),
     plain_text(NAME_MAX_CHARS),
 ]
+
+
+def _cron_field(value: str) -> str:
+    """A cron field of ``value``s: ``*`` or a value or a range, each with a step, in a list."""
+    atom = rf"(\*|{value}(-{value})?)(/[1-9][0-9]{{0,2}})?"
+    return rf"{atom}(,{atom})*"
+
+
+_CRON_FIELDS = (
+    r"[0-5]?[0-9]",  # minute
+    r"([01]?[0-9]|2[0-3])",  # hour
+    r"(0?[1-9]|[12][0-9]|3[01])",  # day of the month
+    r"(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)",  # month
+    r"([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT)",  # day of the week
+)
+CRON_PATTERN = (
+    r"^[ \t]*(@(yearly|annually|monthly|weekly|daily|hourly)|"
+    + r"[ \t]+".join(_cron_field(value) for value in _CRON_FIELDS)
+    + r")[ \t]*$"
+)
+"""The cron expressions the document promises (``domain.schedules.cron_problem`` decides):
+five fields of numbers in range, ``*``, ranges, steps and lists, month and weekday names in
+capitals, or a macro. croniter reads more (``L``, ``#``, lower-case names); those are accepted
+but not advertised."""
+
 CronText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=CRON_MAX_CHARS),
     plain_text(CRON_MAX_CHARS),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": CRON_MAX_CHARS, "pattern": CRON_PATTERN}
+    ),
 ]
 ZoneName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=ZONE_MAX_CHARS),
     plain_text(ZONE_MAX_CHARS),
+    # The zones this server's time zone database holds: exactly what ``zone_problem`` accepts.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(z for z in zoneinfo.available_timezones() if len(z) <= ZONE_MAX_CHARS),
+        }
+    ),
 ]
 Inputs = Annotated[dict[str, Any], Field(max_length=MAX_INPUTS)]
 
@@ -66,10 +104,31 @@ def _check_zone(value: str | None) -> str | None:
     return value
 
 
+_UUID: JsonDict = {"type": "string", "format": "uuid"}
+ONE_TARGET: JsonDict = {
+    "oneOf": [
+        {
+            "required": ["workflow_id"],
+            "properties": {"workflow_id": _UUID, "mission_id": {"type": "null"}},
+        },
+        {
+            "required": ["mission_id"],
+            "properties": {
+                "mission_id": _UUID,
+                "workflow_id": {"type": "null"},
+                "inputs": {"type": "object", "maxProperties": 0},
+            },
+        },
+    ]
+}
+"""What ``services.usecases.schedules`` checks first, for OpenAPI: a workflow version (with its
+inputs) or a mission (with none), never both or neither."""
+
+
 class ScheduleCreate(BaseModel):
     """A schedule to add. Exactly one of ``workflow_id`` and ``mission_id``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ONE_TARGET)
 
     name: ScheduleName = Field(
         description="Unique among schedules; letters, digits, '.', '_' and '-' (runs it starts "

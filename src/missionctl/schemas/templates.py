@@ -10,12 +10,12 @@ it.
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
-from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.missions import BudgetUsd, MissionCreate
 from missionctl.schemas.workflows import InputName, InputSpec
 
 TEMPLATE_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
@@ -72,10 +72,27 @@ class TemplateRead(BaseModel):
     saved_at: datetime | None = None
 
 
+_UUID: JsonDict = {"type": "string", "format": "uuid"}
+ONE_SOURCE: JsonDict = {
+    "oneOf": [
+        {
+            "required": ["workflow_id"],
+            "properties": {"workflow_id": _UUID, "mission_id": {"type": "null"}},
+        },
+        {
+            "required": ["mission_id"],
+            "properties": {"mission_id": _UUID, "workflow_id": {"type": "null"}},
+        },
+    ]
+}
+"""What ``services.usecases.templates.save_template`` checks first, for OpenAPI: exactly one of
+``workflow_id`` and ``mission_id`` (a ``null`` one counts as left out)."""
+
+
 class TemplateSave(BaseModel):
     """Save a workflow version as a template (``POST /api/v1/templates``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ONE_SOURCE)
 
     name: TemplateName
     title: (
@@ -101,7 +118,7 @@ class TemplateUse(BaseModel):
         | None
     ) = Field(default=None, description="Default: the template body's name.")
     start: bool = Field(default=False, description="Also start a run of the new version.")
-    budget_usd: Decimal | None = Field(default=None, ge=0, le=1_000_000, decimal_places=6)
+    budget_usd: BudgetUsd | None = None
 
 
 class TemplateUsed(BaseModel):

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from missionctl.domain.webhooks import (
     MAX_URL_CHARS,
@@ -45,11 +45,23 @@ def _distinct(events: list[EventType]) -> list[EventType]:
     return list(dict.fromkeys(events))  # a type named twice is subscribed once
 
 
+_VISIBLE = r"[^\s\x00-\x1f\x7f"
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://({_VISIBLE}/?#@]*@)?"
+    rf"({_VISIBLE}/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(:{_PORT}?)?([/?#]{_VISIBLE}]*)?$"
+)
+"""What ``domain.webhooks.url_problem`` accepts, for OpenAPI: an http or https address with a
+host and a port that exists, without spaces or control characters."""
+
 Url = Annotated[
     str,
     plain_text(MAX_URL_CHARS),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_CHARS),
     AfterValidator(_good_url),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_URL_CHARS, "pattern": URL_PATTERN}
+    ),
 ]
 Events = Annotated[
     list[EventType],

@@ -10,14 +10,13 @@ agent, template and condition rules a schema cannot express are checked at save 
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from missionctl.domain.access import NAME_PATTERN
 from missionctl.domain.workflows import input_type_matches
-from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.missions import NO_NUL_PATTERN, BudgetUsd
 from missionctl.schemas.plans import RiskTier
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
@@ -145,7 +144,7 @@ class WorkflowSpec(BaseModel):
     inputs: dict[InputName, InputSpec] = Field(default_factory=dict)
     steps: list[StepSpec] = Field(min_length=1, max_length=5000)
     max_concurrency: int | None = Field(default=None, ge=1, le=1000)
-    budget_usd: Decimal | None = Field(default=None, ge=0, le=1_000_000, decimal_places=6)
+    budget_usd: BudgetUsd | None = None
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
 
 
@@ -220,10 +219,7 @@ class WorkflowRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inputs: dict[str, Any] = Field(default_factory=dict, description="The workflow's inputs.")
-    budget_usd: Decimal | None = Field(
+    budget_usd: BudgetUsd | None = Field(
         default=None,
-        ge=0,
-        le=1_000_000,
-        decimal_places=6,
         description="A cap for this run; the lower of it and the workflow's cap applies.",
     )

@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from missionctl.bounded_reads import TooLarge
 from missionctl.llm.redaction import register_secret
 from missionctl.security.sessions import load_secret_key
-from missionctl.services.usecases.keys import session_key_path
+from missionctl.services.usecases.keys import read_session_key, session_key_path
 from missionctl.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,8 @@ class SessionKeySource:
         self._stamp = stamp  # a refused replacement is reported once, not every second
         try:
             mode = path.stat().st_mode
-            key = path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeError) as exc:
+            key = read_session_key(path)
+        except (OSError, UnicodeError, TooLarge) as exc:
             log.warning("kept the session key: %s could not be read (%s)", path, exc)
             return
         if stat.S_IMODE(mode) & 0o077:

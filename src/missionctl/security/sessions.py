@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from missionctl.eventlog.private_files import write_new
-from missionctl.services.usecases.keys import new_session_key, session_key_path
+from missionctl.services.usecases.keys import new_session_key, read_session_key, session_key_path
 from missionctl.settings import Settings
 
 SESSION_COOKIE = "missionctl_session"
@@ -112,12 +112,16 @@ def load_secret_key(settings: Settings) -> str:
     """The session-signing key: the setting, else ``HOME/secret_key`` (made, mode 0600, once).
 
     A missing data directory is created with mode 0700.
+
+    Raises:
+        TooLarge: the key file holds more than ``keys.SESSION_KEY_MAX_BYTES`` (it is not read
+            further).
     """
     if settings.server.secret_key is not None:
         return settings.server.secret_key.get_secret_value()
     path = session_key_path(settings)
     try:
-        return path.read_text().strip()
+        return read_session_key(path)
     except FileNotFoundError:
         pass
     # The data directory itself private (mode 0700) when this is what creates it.
@@ -126,7 +130,7 @@ def load_secret_key(settings: Settings) -> str:
     try:  # O_EXCL: of two processes starting at once, one writes and both read its key
         write_new(path, key.encode("ascii"), mode=0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return read_session_key(path)
     return key
 
 

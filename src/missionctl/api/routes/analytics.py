@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from missionctl.api.deps import Context, P, RuntimeDep, requires
 from missionctl.api.errors import ERROR_RESPONSES
-from missionctl.domain.analytics import Grain
+from missionctl.domain.access import ROLES
+from missionctl.domain.analytics import PLANNERS, Grain
 from missionctl.schemas.analytics import (
     AnomaliesAnswer,
     DefinitionsAnswer,
@@ -32,18 +33,40 @@ router = APIRouter(
     dependencies=[requires(P.ANALYTICS_READ)],
 )
 
+# Days are read by the service (``parse_query``): a date of the years it can look around.
+DAY_SCHEMA = {
+    "format": "date",
+    "pattern": "^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9])-[0-9]{2}-[0-9]{2}$",
+}
+"""``analytics.FIRST_DAY`` (1970-01-01) to ``LAST_DAY`` (9998-12-31), as YYYY-MM-DD."""
 Since = Annotated[
     str | None,
-    Query(max_length=64, description="First UTC day, YYYY-MM-DD (default: 30 days to until)"),
+    Query(
+        max_length=64,
+        description="First UTC day, YYYY-MM-DD (default: 30 days to until)",
+        json_schema_extra=DAY_SCHEMA,
+    ),
 ]
 Until = Annotated[
-    str | None, Query(max_length=64, description="Last UTC day, YYYY-MM-DD (default: today)")
+    str | None,
+    Query(
+        max_length=64,
+        description="Last UTC day, YYYY-MM-DD (default: today)",
+        json_schema_extra=DAY_SCHEMA,
+    ),
 ]
+SEGMENT_PATTERN = (
+    f"^(role:({'|'.join(role.value for role in ROLES)})|planner:({'|'.join(PLANNERS)})"
+    "|workflow:[A-Za-z0-9][A-Za-z0-9._ -]{0,199})$"
+)
+"""The segments ``parse_query`` reads (``_segment``): a role, a planner, or a workflow's name."""
 SegmentParam = Annotated[
     str | None,
     Query(
         max_length=240,
         description="role:NAME, workflow:NAME or planner:local|model (default: everything)",
+        # For the document only: the service's own check words the 422 better.
+        json_schema_extra={"pattern": SEGMENT_PATTERN},
     ),
 ]
 GrainParam = Annotated[Grain, Query(description="Buckets: UTC days or ISO weeks")]

@@ -14,11 +14,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
-from missionctl.schemas.governance import ApprovalDecide, ApprovalRead
+from missionctl.schemas.governance import ApprovalDecide, ApprovalRead, Reason
 from missionctl.schemas.missions import NO_NUL_PATTERN, plain_text
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import approvals as approval_service
@@ -28,6 +29,17 @@ router = APIRouter(
 )
 DECIDE_RESPONSES = {**CONFLICT_RESPONSES, **BODY_RESPONSES}
 REASON_MAX_CHARS = 2000
+
+# What ``services.usecases.approvals._decision_text`` accepts, for OpenAPI: the text without
+# the whitespace around it (Python's ``str.strip``) holds no control character but tab and line
+# breaks. The service's own check words the 422; these patterns only say it in the document.
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+DECISION_TEXT_PATTERN = f"^[{_SPACE}]*[^{_CONTROL}]*[{_SPACE}]*$"
+"""A reason, justification or override reason as sent: plain text between any whitespace."""
+REJECTION_PATTERN = f"^[{_SPACE}]*[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*[{_SPACE}]*$"
+"""A rejection's reason as sent: as :data:`DECISION_TEXT_PATTERN`, and not blank."""
+PLAIN: JsonDict = {"pattern": DECISION_TEXT_PATTERN}
 
 Decider = Annotated[Identity, requires(P.APPROVALS_DECIDE)]
 Ref = Annotated[
@@ -49,6 +61,17 @@ class DecisionBody(ApprovalDecide):
         default="",
         description=f"Optional: why it may run, up to {REASON_MAX_CHARS} characters; recorded "
         "with the decision.",
+        json_schema_extra=PLAIN,
+    )
+    justification: Reason = Field(
+        default="",
+        description=ApprovalDecide.model_fields["justification"].description,
+        json_schema_extra=PLAIN,
+    )
+    override_reason: Reason = Field(
+        default="",
+        description=ApprovalDecide.model_fields["override_reason"].description,
+        json_schema_extra=PLAIN,
     )
 
 
@@ -86,6 +109,7 @@ class RejectionBody(BaseModel):
         description=f"Required: why the step must not run, 1 to {REASON_MAX_CHARS} characters "
         "(not only spaces). The run's people see it, and its events record it.",
         examples=["not before the release"],
+        json_schema_extra={"pattern": REJECTION_PATTERN},
     )
 
 

@@ -12,22 +12,27 @@ from missionctl.domain.states import RunStatus
 from missionctl.schemas.events import (
     FILTER_TEXT_MAX_CHARS,
     ISO_HINT,
-    MAX_FEED_PAGE,
+    TIME_QUERY_SCHEMA,
     AuditRunFilters,
     ExportFormat,
     ExportKind,
     parse_filters,
 )
+from missionctl.schemas.paging import ID_CURSOR
 from missionctl.schemas.runs import RunPage
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import event_feed
+from missionctl.services.usecases.paging import MAX_PAGE_SIZE
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES
 )
 
-Text = Annotated[str | None, Query(max_length=FILTER_TEXT_MAX_CHARS)]
-Time = Annotated[str | None, Query(max_length=64, description=ISO_HINT)]
+Text = Annotated[str | None, Query(max_length=FILTER_TEXT_MAX_CHARS, pattern=r"^[^\x00]*$")]
+# Read by the service (``schemas.events.iso_datetime``); the schema says what it accepts.
+Time = Annotated[
+    str | None, Query(max_length=64, description=ISO_HINT, json_schema_extra=TIME_QUERY_SCHEMA)
+]
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 
@@ -61,9 +66,15 @@ RunFilterQuery = Annotated[AuditRunFilters, Depends(run_filters)]
 async def search_runs(
     ctx: Context,
     filters: RunFilterQuery,
-    limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE)] = 50,
+    # The runs list's page (``paging.keyset_cursor``), not the event feed's.
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+        str | None,
+        Query(
+            max_length=64,
+            description="`next_cursor` of the previous page",
+            json_schema_extra={"pattern": ID_CURSOR},
+        ),
     ] = None,
 ) -> RunPage:
     """Runs by workflow, agent, who started them, status and when they started; newest first.

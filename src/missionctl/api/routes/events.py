@@ -9,10 +9,13 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.domain.events import SEVERITIES
 from missionctl.schemas.events import (
     FILTER_TEXT_MAX_CHARS,
     ISO_HINT,
     MAX_FEED_PAGE,
+    TIME_QUERY_SCHEMA,
+    TYPE_PATTERN,
     EventFeedPage,
     EventFilters,
     parse_filters,
@@ -30,8 +33,11 @@ MAX_SEQ = dashboard.MAX_SEQ
 PING_S = 15
 """Seconds between keep-alive comments of the stream, so proxies keep it open."""
 
-Text = Annotated[str | None, Query(max_length=FILTER_TEXT_MAX_CHARS)]
-Time = Annotated[str | None, Query(max_length=64, description=ISO_HINT)]
+Text = Annotated[str | None, Query(max_length=FILTER_TEXT_MAX_CHARS, pattern=r"^[^\x00]*$")]
+# Read by the service (``schemas.events.iso_datetime``); the schema says what it accepts.
+Time = Annotated[
+    str | None, Query(max_length=64, description=ISO_HINT, json_schema_extra=TIME_QUERY_SCHEMA)
+]
 
 
 def event_filters(
@@ -39,7 +45,9 @@ def event_filters(
         list[str] | None,
         Query(
             description="An event type, or a prefix ending with a dot (`step.`); repeat for "
-            "several (any matches)."
+            "several (any matches).",
+            # For the document: ``parse_filters`` checks each against it and words the 422.
+            json_schema_extra={"items": {"type": "string", "pattern": TYPE_PATTERN}},
         ),
     ] = None,
     run_id: Annotated[uuid.UUID | None, Query(description="Events of this run")] = None,
@@ -49,7 +57,13 @@ def event_filters(
     actor: Annotated[Text, Query(description="Events recorded by this actor")] = None,
     severity: Annotated[
         list[str] | None,
-        Query(description="info, success, warning or error; repeat for several (any matches)"),
+        Query(
+            description="info, success, warning or error; repeat for several (any matches)",
+            json_schema_extra={
+                "items": {"type": "string", "enum": list(SEVERITIES)},
+                "maxItems": len(SEVERITIES),
+            },
+        ),
     ] = None,
     since: Annotated[Time, Query(description=f"At or after this time: {ISO_HINT}")] = None,
     until: Annotated[Time, Query(description=f"Before this time: {ISO_HINT}")] = None,

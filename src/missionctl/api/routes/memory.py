@@ -10,6 +10,7 @@ from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.memory import MemoryKind
 from missionctl.domain.search import MAX_QUERY_CHARS
 from missionctl.schemas.memory import MemoryPage, SimilarMission
+from missionctl.schemas.paging import MEMORY_CURSOR
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import memory as memory_service
 from missionctl.services.usecases import memory_recall
@@ -32,7 +33,12 @@ async def search_memory(
     kind: Annotated[MemoryKind | None, Query(description="Only this kind of text")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+        str | None,
+        Query(
+            max_length=64,
+            description="`next_cursor` of the previous page",
+            json_schema_extra={"pattern": MEMORY_CURSOR},
+        ),
     ] = None,
 ) -> MemoryPage:
     """Search the finished missions' summaries, decisions, risks, lessons and documents.

@@ -16,6 +16,7 @@ from missionctl.api.errors import (
 from missionctl.domain.states import MissionStatus
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.schemas.missions import NO_NUL_PATTERN, MissionCreate, MissionPage, MissionRead
+from missionctl.schemas.paging import ID_CURSOR
 from missionctl.schemas.plans import (
     MAX_PLAN_VERSION,
     PlanAgain,
@@ -51,12 +52,18 @@ def _planned_or_asked(outcome: PlanRead | ClarificationRead) -> PlanRead | JSONR
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=MissionRead, responses=BODY_RESPONSES
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MissionRead,
+    responses=BODY_RESPONSES | CONFLICT_RESPONSES,
 )
 async def create_mission(
     body: MissionCreate, ctx: Context, who: Annotated[Identity, requires(P.MISSIONS_WRITE)]
 ) -> MissionRead:
-    """Create a mission in `draft`; nothing is stored when the body is invalid (422)."""
+    """Create a mission in `draft`; nothing is stored when the body is invalid (422).
+
+    A repository the server's settings or allow-list refuse is a 409: an admin can allow it.
+    """
     return await mission_service.create_mission(ctx, data=body, actor=who.actor)
 
 
@@ -65,7 +72,12 @@ async def list_missions(
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+        str | None,
+        Query(
+            max_length=64,
+            description="`next_cursor` of the previous page",
+            json_schema_extra={"pattern": ID_CURSOR},
+        ),
     ] = None,
     status: Annotated[MissionStatus | None, Query()] = None,
     q: Annotated[

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, ERROR_RESPONSES
-from missionctl.schemas.missions import plain_text
+from missionctl.schemas.missions import USD_TEXT, plain_text, usd_json_schema
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import pricing as price_service
 from missionctl.services.usecases.pricing import CACHED_INPUT_NOT_SET, PriceRead, PriceSet
@@ -32,7 +32,9 @@ Model = Annotated[
     ),
     plain_text(200),  # no NUL, which PostgreSQL cannot compare or store (422, not 500)
 ]
-Usd = Annotated[Decimal, Field(ge=0, le=10_000, decimal_places=6)]
+Usd = Annotated[
+    Decimal, Field(ge=0, le=10_000, decimal_places=6), USD_TEXT, usd_json_schema(10_000)
+]
 
 
 class PriceChange(BaseModel):

@@ -11,6 +11,7 @@ from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.states import RunStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.paging import ID_CURSOR
 from missionctl.schemas.replay import RunStateRead
 from missionctl.schemas.runs import (
     RUN_FILTER_TEXT_MAX_CHARS,
@@ -48,7 +49,12 @@ async def list_runs(
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+        str | None,
+        Query(
+            max_length=64,
+            description="`next_cursor` of the previous page",
+            json_schema_extra={"pattern": ID_CURSOR},
+        ),
     ] = None,
     status: Annotated[RunStatus | None, Query()] = None,
     mission_id: Annotated[uuid.UUID | None, Query(description="Runs of this mission")] = None,
@@ -142,7 +148,12 @@ async def rerun(
     )
 
 
-@router.get("/{run_id}/state", response_model=RunStateRead, dependencies=[requires(P.RUNS_READ)])
+@router.get(
+    "/{run_id}/state",
+    response_model=RunStateRead,
+    dependencies=[requires(P.RUNS_READ)],
+    responses=CONFLICT_RESPONSES,
+)
 async def run_state(
     run_id: uuid.UUID,
     ctx: Context,
@@ -159,8 +170,8 @@ async def run_state(
     """The run rebuilt from its events as of one of them: statuses, attempts, usage, errors.
 
     Steps show their inputs once started and their stored final outputs once succeeded; the
-    approval decisions made so far are listed. 422 names `at` when it is not a seq or comes
-    before the run's first event.
+    approval decisions made so far are listed. 422 names `at` when it is not a seq, 409 when it
+    comes before the run's first event.
     """
     return await read_run_state(ctx, run_id=run_id, at=at)
 

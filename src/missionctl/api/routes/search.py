@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
+from missionctl.schemas.paging import SEARCH_CURSOR
 from missionctl.schemas.search import SearchPage
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import search as search_service
@@ -35,7 +36,12 @@ async def search(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+        str | None,
+        Query(
+            max_length=64,
+            description="`next_cursor` of the previous page",
+            json_schema_extra={"pattern": SEARCH_CURSOR},
+        ),
     ] = None,
 ) -> SearchPage:
     """Search step log lines, errors and run events, newest first, matches highlighted.

@@ -1,17 +1,23 @@
 """How the system is doing: ``GET /api/v1/health/summary`` and ``GET /api/v1/followers``.
 
-The workers are ``routes.workers``.
+The followers' route is made from its declaration in ``missionctl.operations.system``; the
+summary, read from the app's cache, is written here. The workers are ``routes.workers``.
 """
 
 from fastapi import APIRouter, Request
 
+from missionctl.api.declared import add_route
 from missionctl.api.deps import Context, P, requires
-from missionctl.schemas.health import FollowerRead, HealthSummaryRead
+from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.operations.system import OPERATIONS
+from missionctl.schemas.health import HealthSummaryRead
 from missionctl.security.guard import GuardedRoute
-from missionctl.services.followers import follower_lags
 from missionctl.services.usecases.health import HealthSummaryCache
 
-router = APIRouter(route_class=GuardedRoute, tags=["health"])
+# Both routes need an identity: their 401 and 403 are documented with the shared error body.
+router = APIRouter(route_class=GuardedRoute, tags=["health"], responses=ERROR_RESPONSES)
+for operation in OPERATIONS:
+    add_route(router, operation)
 
 
 def summary_cache(request: Request) -> HealthSummaryCache:
@@ -36,17 +42,3 @@ async def health_summary(request: Request, ctx: Context) -> HealthSummaryRead:
     The figures are read at most once a second for every caller together.
     """
     return await summary_cache(request).get(ctx)
-
-
-@router.get(
-    "/followers",
-    response_model=list[FollowerRead],
-    dependencies=[requires(P.AGENTS_READ)],
-)
-async def list_followers(ctx: Context) -> list[FollowerRead]:
-    """Each follower of the log (the search index, memory, analytics, the webhook outbox).
-
-    How far it has read and how far behind the log's head it is, in events and in seconds
-    since the oldest event it has not read was appended.
-    """
-    return await follower_lags(ctx)

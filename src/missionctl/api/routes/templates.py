@@ -87,7 +87,7 @@ async def use_template(name: Name, body: TemplateUse, ctx: Context, who: Writer)
     "/{name}/missions",
     status_code=status.HTTP_201_CREATED,
     response_model=TemplateUsed,
-    responses=BODY_RESPONSES,
+    responses=CONFLICT_RESPONSES | BODY_RESPONSES,
 )
 async def start_mission(
     name: Name,

@@ -137,7 +137,13 @@ class Kind:
         feature_roles: Roles a feature task may take when its words suggest one.
         feature_title: Title of a feature task whose feature is a noun phrase.
         feature_description: Description of a feature task.
-        feature_requirement: Text of a feature requirement.
+        feature_requirement: Text of a feature requirement; ``{feature_users}`` in it is the
+            people the feature's clause names ("attendees check themselves in"), else
+            :attr:`feature_users`.
+        feature_users: Who uses a feature whose clause names no people ("staff").
+        feature_requirement_alone: Text of the feature requirement when the subject itself is
+            the one feature and goes into no existing system (so there is no other thing to
+            deliver it in); empty: :attr:`feature_requirement`.
         feature_acceptance: Acceptance criteria of a feature task.
         feature_artifacts: Expected artifacts of a feature task.
         feature_tokens: Token estimate of a feature task.
@@ -160,6 +166,9 @@ class Kind:
         cadence: Default cadence of scheduled work.
         language_alternatives: The languages the stack decision offers as roads not taken for
             this kind (firmware: C++, Rust…); empty: the stack file's general list.
+        target_roles: For a kind that moves software somewhere, who does the ``feature_role``'s
+            tasks by the category of the technology moved to (a port to FastAPI is backend
+            work, one to SwiftUI mobile work); empty: the roles as written.
     """
 
     key: str
@@ -190,6 +199,9 @@ class Kind:
     defaults: Mapping[str, str] = field(default_factory=dict)
     cadence: str = "daily"
     language_alternatives: tuple[str, ...] = ()
+    target_roles: Mapping[str, SpecialistRole] = field(default_factory=dict)
+    feature_users: str = "its users"
+    feature_requirement_alone: str = ""
 
     @field_validator("keywords", mode="before")
     @classmethod

@@ -21,6 +21,8 @@ from missionctl.db.migrate import upgrade_database
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.eventlog import Broadcaster, EventRecord, pending_events
+from missionctl.services.runtime.stop_signal import FILE_NAME as STOP_SIGNAL_FILE
+from missionctl.services.runtime.stop_signal import StopSignal
 from missionctl.services.runtime.writer import WriterBusy, WriterThread
 from missionctl.settings import Settings
 
@@ -78,6 +80,8 @@ class ServiceContext:
     db: Database
     blobs: BlobStore
     broadcaster: Broadcaster
+    # The emergency stop where it can always be set, for when the database cannot record it.
+    stop_signal: StopSignal
     # Parsed workflow versions, shared by the services and the engines of this process:
     # parsing a large one costs more than running a tick.
     dags: DagStore = field(default_factory=DagStore, repr=False)
@@ -186,6 +190,7 @@ class ServiceContext:
 
     def close(self) -> None:
         """Stop the writer thread (after its queued work) and close its connection."""
+        self.stop_signal.close()
         found = self._writer.pop("writer", None)
         if found is not None:
             thread, writer = found
@@ -193,7 +198,10 @@ class ServiceContext:
 
 
 def make_home(home: Path) -> None:
-    """Make the data directory ``home`` unless it exists.
+    """Make the data directory ``home`` unless it exists, with its emergency-stop signal.
+
+    The signal's file is made here, while there is room, so that the stop can be written
+    to it in place on a full disk (``stop_signal``).
 
     Raises:
         ValidationFailed: it cannot be made (a file stands in its way, a parent is read-only);
@@ -207,6 +215,7 @@ def make_home(home: Path) -> None:
             "MISSIONCTL_HOME at a directory this user may create and write"
         )
         raise ValidationFailed([Problem("MISSIONCTL_HOME", problem)]) from exc
+    StopSignal(home / STOP_SIGNAL_FILE).prepare()
 
 
 @asynccontextmanager
@@ -234,6 +243,7 @@ async def open_context(
             db=db,
             blobs=BlobStore(settings.blob_dir),
             broadcaster=Broadcaster(),
+            stop_signal=StopSignal(settings.home / STOP_SIGNAL_FILE),
         )
         try:
             yield ctx

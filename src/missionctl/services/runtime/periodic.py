@@ -5,10 +5,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from missionctl.db.faults import OutageLog, database_fault
+
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
 """The longest a failing job waits before it is tried again."""
+
+# Every job of the process meets a database outage at once: one line says so for them all.
+_outages = OutageLog(log, "background jobs failed")
 
 
 @asynccontextmanager
@@ -20,7 +25,9 @@ async def repeating(
     ``what`` names the job in the log and the task ("the search index catching up"). A failing
     job is logged once when it starts failing and once when it works again, not every time, and
     is tried again after twice the wait of the time before (up to ``MAX_BACKOFF_S``), so a
-    database that is down is not hammered. At the block's end a job under way finishes first.
+    database that is down is not hammered; a database outage is one line for all the jobs
+    (``db.faults.OutageLog``), without a traceback. At the block's end a job under way
+    finishes first.
     """
     stop = asyncio.Event()
     task = asyncio.create_task(_repeat(job, stop, every_s, what), name=f"missionctl: {what}")
@@ -38,8 +45,10 @@ async def _repeat(
     while not stop.is_set():
         try:
             await job()
-        except Exception:
-            if not failures:
+        except Exception as failure:
+            if database_fault(failure) is not None:
+                _outages.failed(failure, what)  # one quiet line for all the jobs
+            elif not failures:
                 log.warning(
                     "%s failed; trying again, less often while it fails", what, exc_info=True
                 )
@@ -47,6 +56,7 @@ async def _repeat(
         else:
             if failures:
                 log.info("%s works again", what)
+                _outages.ended()
             failures = 0
         try:
             async with asyncio.timeout(backoff_s(every_s, failures)):

@@ -53,7 +53,7 @@ from missionctl.domain.workflows import (
     StepDef,
     as_risk_tier,
 )
-from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.errors import NotFound, Problem, StateRefused, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import agents as repo
 from missionctl.repositories import controls as controls_repo
@@ -147,17 +147,18 @@ async def update_agent(
 
     Raises:
         NotFound: no agent (or ``kind:*``) has that name.
-        ValidationFailed: ``allowed_programs`` for another agent than ``command``, or a list
-            that would grow past ``MAX_PROGRAMS``; nothing is changed.
+        StateRefused: ``allowed_programs`` for another agent than ``command`` (or
+            ``allowed_repositories`` for another than the coding rule); nothing is changed.
+        ValidationFailed: a list that would grow past ``MAX_PROGRAMS``; nothing is changed.
     """
     if len(name) > MAX_AGENT_NAME or not (agent_is_known(name) or name in known_agent_names()):
         raise NotFound(f"no agent {name!r}; agents: {', '.join(known_agent_names())}", field="name")
     if data.allowed_programs is not None and name != COMMAND_AGENT:
         problem = f"only the {COMMAND_AGENT} agent runs programs; change its list instead"
-        raise ValidationFailed([Problem("allowed_programs", problem)])
+        raise StateRefused([Problem("allowed_programs", problem)])
     if data.allowed_repositories is not None and name != CODING_RULE:
         problem = f"the repositories of coding steps are kept on {CODING_RULE}; change it instead"
-        raise ValidationFailed([Problem("allowed_repositories", problem)])
+        raise StateRefused([Problem("allowed_repositories", problem)])
     async with ctx.write() as session:
         # Every change to the rules takes this lock first: changes are applied one at a time.
         controls = await session.get(Control, 1, with_for_update=True)

@@ -25,7 +25,7 @@ from missionctl.domain.register import (
     supersede_problem,
     superseded_ids,
 )
-from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.errors import NotFound, Problem, StateRefused, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import memory as memory_repo
 from missionctl.repositories import plans as plan_repo
@@ -200,7 +200,7 @@ async def _decision(
 def _check_link(decision_id: uuid.UUID, target: uuid.UUID, links: Links) -> None:
     problem = supersede_problem(decision_id, target, links)
     if problem is not None:
-        raise ValidationFailed([Problem("supersedes", problem)])
+        raise StateRefused([Problem("supersedes", problem)])
 
 
 def _status(row: Decision, requested: DecisionStatus, links: Links) -> DecisionStatus:

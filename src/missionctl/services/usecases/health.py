@@ -4,31 +4,70 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from missionctl import __version__
 from missionctl.db.database import ping
+from missionctl.db.faults import DatabaseFault, database_fault
 from missionctl.db.migrate import current_revision, head_revision
 from missionctl.db.types import utcnow
 from missionctl.domain.states import RunStatus, StepRunStatus
 from missionctl.repositories import health as health_repo
 from missionctl.schemas.health import HealthSummaryRead
 from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.disk import DiskReport, read_disk
 from missionctl.services.usecases.money import micros_to_usd
 
 
 @dataclass(frozen=True, slots=True)
+class Check:
+    """One dependency's state: ``status`` (a key) and ``detail`` (a sentence)."""
+
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Health:
-    """Whether the process can serve: the database answers and its schema is current."""
+    """Whether the process can serve: the database answers, its schema is current, its disk.
+
+    ``ok`` (serve at all: 200 rather than 503) needs the database and the schema; a disk low
+    or full, or writes that the database has just refused, make the ``status`` "degraded".
+    """
 
     ok: bool
-    database: str
-    schema: str
+    status: str
+    database: Check
+    schema: Check
+    disk: DiskReport
     version: str = __version__
     log_origin: str | None = None
 
 
-async def check_health(ctx: ServiceContext) -> Health:
-    """Ping the database and compare its schema revision with the code's. Never raises."""
+async def check_health(ctx: ServiceContext, *, recent: DatabaseFault | None = None) -> Health:
+    """Ping the database, compare its schema with the code's, measure the disk. Never raises.
+
+    ``recent`` is a database fault this process met in the last moments (writes refused for a
+    full disk, say) while the ping, a read, still succeeds.
+    """
+    settings = ctx.settings
+    places = {"data directory": settings.home}
+    if ctx.db.dialect == "sqlite" and ctx.db.url.database:
+        places["database"] = Path(ctx.db.url.database).parent
+    disk = read_disk(places, free_min_bytes=settings.disk_free_min_mb * 1024 * 1024)
+    database, schema, origin = await _database_checks(ctx, recent)
+    ok = database.status in ("ok", "degraded") and schema.status == "current"
+    degraded = database.status != "ok" or disk.status != "ok"
+    status = "error" if not ok else "degraded" if degraded else "ok"
+    return Health(
+        ok=ok, status=status, database=database, schema=schema, disk=disk, log_origin=origin
+    )
+
+
+async def _database_checks(
+    ctx: ServiceContext, recent: DatabaseFault | None
+) -> tuple[Check, Check, str | None]:
+    """The database's check, the schema's and the log's origin (``None`` unless current)."""
     head = head_revision()
     try:
         async with ctx.read() as session:
@@ -36,10 +75,21 @@ async def check_health(ctx: ServiceContext) -> Health:
         revision = await current_revision(ctx.db)
         origin = await log_origin(ctx) if revision == head else None
     except Exception as exc:
-        return Health(ok=False, database=f"error: {type(exc).__name__}", schema="unknown")
+        fault = database_fault(exc)
+        database = (
+            Check("unavailable", f"{fault.cause}: {fault.message}")
+            if fault is not None
+            else Check("error", type(exc).__name__)
+        )
+        return database, Check("unknown", "the database did not answer"), None
+    if recent is not None:
+        database = Check("degraded", f"writes refused ({recent.cause}): {recent.message}")
+    else:
+        database = Check("ok", "answers")
     if revision != head:
-        return Health(ok=False, database="ok", schema=f"at {revision}, code expects {head}")
-    return Health(ok=True, database="ok", schema="current", log_origin=origin)
+        detail = f"at {revision}, the code expects {head}: run `missionctl db upgrade`"
+        return database, Check("behind", detail), None
+    return database, Check("current", f"at {head}"), origin
 
 
 async def log_origin(ctx: ServiceContext) -> str | None:

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from missionctl.db.faults import database_fault
 from missionctl.db.models import ApiToken, SignInLink, User
 from missionctl.db.types import utcnow
 from missionctl.domain import access
@@ -621,11 +622,25 @@ async def authenticate_token(ctx: ServiceContext, *, secret: str) -> Identity | 
         )
         token_id, last_used = token.id, token.last_used_at
     if last_used is None or last_used < now - LAST_USED_RESOLUTION:
+        await _mark_token_used(ctx, token_id=token_id, now=now)
+    return identity
+
+
+async def _mark_token_used(ctx: ServiceContext, *, token_id: uuid.UUID, now: datetime) -> None:
+    """Note when a token was last used, if the database takes the write.
+
+    Bookkeeping, not a condition of entry: when the database cannot be written (a full disk),
+    the request goes on (a read may be served, the emergency stop pressed) and the time is
+    noted at a later use.
+    """
+    try:
         async with ctx.write() as session:
             await repo.mark_token_used(
                 session, token_id=token_id, now=now, not_since=now - LAST_USED_RESOLUTION
             )
-    return identity
+    except Exception as failure:
+        if database_fault(failure) is None:
+            raise
 
 
 async def revoke_token(ctx: ServiceContext, *, name: str, actor: str) -> TokenRead:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from missionctl.bounded_reads import read_file
 from missionctl.db.types import utcnow
 from missionctl.domain.events import SECURITY_KEY_ROTATED
 from missionctl.errors import MissionControlError, Problem, ValidationFailed
@@ -61,6 +62,30 @@ SESSION_KEY_SETTING = "MISSIONCTL_SERVER_SECRET_KEY"
 def session_key_path(settings: Settings) -> Path:
     """Where the session key is kept when ``MISSIONCTL_SERVER_SECRET_KEY`` is unset."""
     return Path(settings.home) / SESSION_KEY_FILE
+
+
+SESSION_KEY_MAX_BYTES = 4096
+"""Largest session key file read, in bytes: a key made here is 64 characters, and one written
+by hand has no reason to pass a few hundred."""
+
+
+def read_session_key(path: Path) -> str:
+    """The session key kept in ``path``, stripped; at most :data:`SESSION_KEY_MAX_BYTES`.
+
+    The file may have been replaced by anything (a device, a FIFO, a log): reading stops one
+    byte past the limit.
+
+    Raises:
+        TooLarge: the file holds more; the message names it, the limit and the fix.
+        OSError: it cannot be read (``FileNotFoundError`` when there is none).
+        UnicodeDecodeError: it is not UTF-8 text.
+    """
+    data = read_file(
+        path,
+        limit=SESSION_KEY_MAX_BYTES,
+        fix="write a new one with `missionctl keys rotate-session-key`",
+    )
+    return data.decode("utf-8").strip()
 
 
 def new_session_key() -> str:

@@ -24,7 +24,7 @@ from missionctl.domain.governance import (
 )
 from missionctl.domain.missions import derive_title
 from missionctl.domain.states import MISSION, MissionStatus
-from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.errors import NotFound, Problem, StateRefused
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import agents as agent_repo
 from missionctl.repositories import missions as mission_repo
@@ -147,7 +147,7 @@ async def _check_repository(session: AsyncSession, source: str, settings: Settin
     """Refuse a mission repository coding steps could not work on (see ``create_mission``).
 
     Raises:
-        ValidationFailed: on ``repository.source``, naming the setting or the command to run.
+        StateRefused: on ``repository.source``, naming the setting or the command to run.
     """
     field = "repository.source"
     problem = address_refusal(source, settings.http_agent.networks())
@@ -155,7 +155,7 @@ async def _check_repository(session: AsyncSession, source: str, settings: Settin
         config = await agent_repo.read_agent_config(session, name=CODING_RULE)
         problem = repository_refusal(source, parse_repositories(config))
     if problem is not None:
-        raise ValidationFailed([Problem(field, problem)])
+        raise StateRefused([Problem(field, problem)])
 
 
 async def read_mission(ctx: ServiceContext, *, mission_id: uuid.UUID) -> MissionRead:

@@ -17,6 +17,8 @@ import string
 from functools import cache
 from importlib.resources import files
 
+from missionctl.schemas.datafiles import read_data_text
+
 COMMON_PASSWORDS_FILE = "common_passwords.txt"
 MIN_DISTINCT_CHARS = 5
 MIN_NAME_CHARS = 3
@@ -26,10 +28,8 @@ _PADDING = string.digits + string.punctuation + " "
 @cache
 def common_passwords() -> frozenset[str]:
     """The bundled list of common passwords, lower case (read once)."""
-    text = (
-        files("missionctl.services.usecases")
-        .joinpath("data", COMMON_PASSWORDS_FILE)
-        .read_text("utf-8")
+    text = read_data_text(
+        files("missionctl.services.usecases").joinpath("data", COMMON_PASSWORDS_FILE)
     )
     return frozenset(line for line in text.splitlines() if line)
 

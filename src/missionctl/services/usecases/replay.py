@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from missionctl.db.models import Event, StepRun
 from missionctl.domain.replay import ApprovalDecision, RunSnapshot, StepSnapshot, replay_run_events
-from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.errors import NotFound, Problem, StateRefused
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import runs as repo
 from missionctl.schemas.replay import (
@@ -36,7 +36,7 @@ async def read_run_state(
 
     Raises:
         NotFound: no such run (``field="run_id"``).
-        ValidationFailed: ``at`` is before the run's first event (``field="at"``).
+        StateRefused: ``at`` is before the run's first event (``field="at"``).
     """
     async with ctx.read() as session:
         run_exists = await repo.read_run(session, run_id=run_id)
@@ -48,15 +48,11 @@ async def read_run_state(
         raise NotFound(f"run {run_id} has no events", field="run_id")
     first, last = events[0].seq, events[-1].seq
     if at is not None and at < first:
-        raise ValidationFailed(
-            [
-                Problem(
-                    "at",
-                    f"{at} is before the run's first event: give a seq from {first} "
-                    f"to {last}, or leave it out for the run's last event",
-                )
-            ]
+        message = (
+            f"{at} is before the run's first event: give a seq from {first} to {last}, or "
+            "leave it out for the run's last event"
         )
+        raise StateRefused([Problem("at", message)])  # the run's log decides, not the request
     snapshot = replay_run_events(events, at=at)
     return _state_read(run_id, snapshot, events, rows)
 

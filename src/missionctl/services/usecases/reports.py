@@ -10,7 +10,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -682,6 +682,30 @@ async def write_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> list[Ar
         )
 
 
+UNREPORTED_LOOKBACK = timedelta(days=1)
+
+
+async def unreported_runs(
+    ctx: ServiceContext, *, ended_before: datetime, limit: int = 100
+) -> list[uuid.UUID]:
+    """Runs that ended before ``ended_before`` with no report of their outcome, oldest first.
+
+    The engine that ends a run writes its report just after, in the background
+    (``engine.hooks``): an engine killed in between leaves the run without one, and another
+    engine's sweep finds it here. Runs created more than ``UNREPORTED_LOOKBACK`` ago are not
+    looked at (the read stays on the index of creation times); at most ``limit`` are returned.
+    """
+    async with ctx.read() as session:
+        return await run_repo.read_unreported_runs(
+            session,
+            statuses=ENDED_STATUSES,
+            kind=REPORT_KIND,
+            created_after=utcnow() - UNREPORTED_LOOKBACK,
+            ended_before=ended_before,
+            limit=limit,
+        )
+
+
 def render_report_pdf(report: RunReport) -> bytes:
     """The report as an A4 PDF of selectable text, opening with the same headline.
 
@@ -699,7 +723,13 @@ def _json(report: RunReport) -> bytes:
     return report.model_dump_json(indent=2).encode("utf-8")
 
 
-__all__ = ["build_run_report", "render_report_markdown", "render_report_pdf", "write_run_report"]
+__all__ = [
+    "build_run_report",
+    "render_report_markdown",
+    "render_report_pdf",
+    "unreported_runs",
+    "write_run_report",
+]
 
 
 async def record_download(

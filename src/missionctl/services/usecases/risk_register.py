@@ -22,7 +22,7 @@ from missionctl.domain.register import (
     heat_map,
     unknown_task_problems,
 )
-from missionctl.errors import NotFound, ValidationFailed
+from missionctl.errors import NotFound, StateRefused
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import memory as memory_repo
 from missionctl.repositories import register as register_repo
@@ -174,7 +174,7 @@ async def _check_tasks(session: AsyncSession, mission_id: uuid.UUID, keys: list[
     known = [str(task.get("key")) for task in plan.tasks] if plan is not None else []
     problems = unknown_task_problems("mitigation_tasks", keys, known)
     if problems:
-        raise ValidationFailed(problems)
+        raise StateRefused(problems)
 
 
 def _event(type_: str, row: Risk, actor: str, changed: dict[str, Any]) -> NewEvent:

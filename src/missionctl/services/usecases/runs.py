@@ -29,7 +29,14 @@ from missionctl.domain.states import (
     transition,
 )
 from missionctl.domain.workflows import WorkflowDag, queued_reason, resolve_inputs
-from missionctl.errors import Conflict, InvalidTransition, NotFound, Problem, ValidationFailed
+from missionctl.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    Problem,
+    StateRefused,
+    ValidationFailed,
+)
 from missionctl.eventlog import NewEvent, append, append_sync
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import execution as blocking_repo
@@ -248,7 +255,7 @@ def start_in(
     dag = DagCache(ctx.dags).of(workflow)
     resolved, problems = resolve_inputs(dag.inputs, dict(inputs or {}))
     if problems:
-        raise ValidationFailed(problems)
+        raise StateRefused(problems)  # the inputs the stored workflow declares
     cap = effective_cap(
         budget_micros,
         workflow.budget_micros,

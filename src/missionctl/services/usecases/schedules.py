@@ -24,7 +24,7 @@ from missionctl.domain.schedules import (
     success_rate,
 )
 from missionctl.domain.workflows import resolve_inputs
-from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
+from missionctl.errors import Conflict, NotFound, Problem, StateRefused, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import schedules as repo
@@ -109,7 +109,7 @@ def _resolved_inputs(
         raise NotFound(f"no workflow with id {workflow_id}", field="workflow_id")
     _, problems = resolve_inputs(DagCache(ctx.dags).of(workflow).inputs, dict(inputs))
     if problems:
-        raise ValidationFailed(problems)
+        raise StateRefused(problems)  # the inputs the stored workflow declares
     return dict(inputs)
 
 

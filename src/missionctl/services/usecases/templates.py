@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Mission, Workflow, WorkflowTemplate
 from missionctl.domain import events as ev
 from missionctl.domain.states import MISSION, MissionStatus, transition
-from missionctl.errors import Conflict, NotFound, Problem, ValidationFailed
+from missionctl.errors import Conflict, NotFound, Problem, StateRefused, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
-from missionctl.gallery import SHIPPED, render_template, sample_inputs
+from missionctl.gallery import SHIPPED, declared_inputs, render_template, sample_inputs
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import templates as template_repo
 from missionctl.schemas.missions import MissionCreate
@@ -310,13 +310,18 @@ def _render_checked(
     """``template`` rendered with ``inputs`` and checked as any workflow is.
 
     Raises:
-        ValidationFailed: bad inputs (``inputs.<name>``) or a definition the checks refuse
-            (``workflow.<path>``).
+        StateRefused: inputs the template does not take as given (``inputs.<name>``), and
+            nothing else wrong.
+        ValidationFailed: a value holding template markup (``inputs.<name>``), or a definition
+            the checks refuse (``workflow.<path>``).
     """
     _refuse_unusable(inputs)
     body, problems = render_template(template, inputs, workflow_name=workflow_name)
     if problems:
-        raise ValidationFailed(problems)
+        # Only what the template declares refuses them: 409; markup in a value, a rendered
+        # field that fails: the request is wrong whatever the template (422).
+        declared = problems == declared_inputs(template, inputs)[1]
+        raise (StateRefused if declared else ValidationFailed)(problems)
     check = check_definition(body, syntax="json")
     if check.problems or check.spec is None:
         raise ValidationFailed(

@@ -37,7 +37,7 @@ from missionctl.domain.webhooks import (
     sample_event,
     shown_url,
 )
-from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.errors import NotFound, Problem, StateRefused
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import webhooks as repo
 from missionctl.schemas.webhooks import (
@@ -95,17 +95,17 @@ async def vet_target(
 
 
 async def _check_target(ctx: ServiceContext, url: str) -> None:
-    """Refuse a subscription's address the policy forbids (a 422 on ``url``).
+    """Refuse a subscription's address the policy forbids (a 409 on ``url``: a setting).
 
     A name that does not resolve now is taken: it is judged again before every request.
 
     Raises:
-        ValidationFailed: the address leads to a forbidden network.
+        StateRefused: the address leads to a forbidden network.
     """
     try:
         await vet_target(url, ctx.settings.http_agent.networks(), field="url")
     except TargetRefused as exc:
-        raise ValidationFailed([Problem("url", str(exc).removeprefix("url: "))]) from None
+        raise StateRefused([Problem("url", str(exc).removeprefix("url: "))]) from None
     except TargetUnresolved:
         return
 
@@ -177,7 +177,7 @@ async def create_webhook(ctx: ServiceContext, *, data: WebhookCreate, actor: str
     The subscription receives the events appended after it (``since_seq``).
 
     Raises:
-        ValidationFailed: the address leads to a network the address policy forbids.
+        StateRefused: the address leads to a network the address policy forbids.
     """
     await _check_target(ctx, data.url)
     secret = "whsec_" + secrets.token_urlsafe(SECRET_BYTES)
@@ -229,7 +229,7 @@ async def update_webhook(
 
     Raises:
         NotFound: no subscription has that id.
-        ValidationFailed: the new address leads to a network the address policy forbids.
+        StateRefused: the new address leads to a network the address policy forbids.
     """
     sent = data.model_fields_set
     if "url" in sent and data.url is not None:

@@ -49,6 +49,7 @@ from missionctl.agents.mcp_inputs import input_problems as mcp_input_problems
 from missionctl.domain.dag import Node, topological_layers, validate_dag
 from missionctl.domain.numbers import ascii_int
 from missionctl.domain.problems import MAX_PROBLEMS, capped
+from missionctl.domain.workflows import MAX_DEFINITION_BYTES as MAX_DEFINITION_BYTES  # re-exported
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
 from missionctl.expressions import (
@@ -70,9 +71,6 @@ try:  # libyaml's parser: ten times faster on a large definition
     _SafeLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _SafeLoader = yaml.SafeLoader
-
-MAX_DEFINITION_BYTES = 1_000_000
-"""Largest definition accepted, in bytes of UTF-8 text."""
 
 MAX_DEPTH = 64
 """Deepest nesting of mappings and lists in a definition."""

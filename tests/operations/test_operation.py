@@ -1,0 +1,142 @@
+"""A declaration's own rules: its path's parameters, and what only a route can serve.
+
+And what the route makes of the shapes a declaration may take: a body that may be left out,
+an answer sent with another status.
+
+What the faces made from the declarations do is ``test_declared.py``'s, and each area's
+behaviour its own tests'.
+"""
+
+import inspect
+from typing import Annotated, Any
+
+import pytest
+from fastapi import Response
+from pydantic import BaseModel, Field
+
+from missionctl.api.declared import NEEDS, _endpoint
+from missionctl.app import create_app
+from missionctl.domain.access import Identity, Role
+from missionctl.domain.access import Permission as P
+from missionctl.operations import Operation, OtherStatus, use_case
+from missionctl.operations import controls as control_ops
+from missionctl.operations import workers as worker_ops
+from missionctl.settings import Settings
+
+
+class _Reason(BaseModel):
+    reason: str = ""
+
+
+class _Answer(BaseModel):
+    recorded: bool
+
+
+HELD = OtherStatus(202, when=lambda answer: not answer.recorded, description="Held, not recorded.")
+
+
+def _op(path: str = "/things/{thing_id}", **declared: Any) -> Operation[None]:
+    return Operation(
+        name="touch_thing",
+        doc="Touch a thing.",
+        method="POST",
+        path=path,
+        permission=P.AGENTS_ADMIN,
+        service="missionctl.services.usecases.workers:command_worker",
+        **declared,
+    )
+
+
+def test_a_parameter_may_name_its_convertor_and_is_filled_without_it() -> None:
+    op = _op("/things/{name:path}/parts/{part}")
+    assert op.path_parameters == ("name", "part")
+    assert op.url(name="openai/gpt-4.1", part="2") == "/api/v1/things/openai/gpt-4.1/parts/2"
+    with pytest.raises(KeyError):
+        op.url(name="x")
+
+
+def test_a_type_for_a_parameter_the_path_lacks_is_refused() -> None:
+    with pytest.raises(ValueError, match="the path has no"):
+        _op(path_types={"other": Annotated[str, Field(max_length=3)]})
+
+
+@pytest.mark.parametrize(
+    "route_only",
+    [
+        {"body_fields": True},
+        {"path_types": {"thing_id": Annotated[str, Field(max_length=3)]}},
+        {"arguments": {"command": "drain"}},
+        {"body": _Reason, "body_optional": True},
+    ],
+    ids=["body_fields", "path_types", "arguments", "body_optional"],
+)
+def test_an_mcp_tool_is_not_offered_for_what_only_a_route_serves(
+    route_only: dict[str, Any],
+) -> None:
+    with pytest.raises(ValueError, match="an MCP tool takes no"):
+        _op(mcp=True, **route_only)
+
+
+def test_the_use_case_must_take_each_fixed_argument_and_each_body_field() -> None:
+    class Change(BaseModel):
+        command: str
+        colour: str
+
+    use_case(worker_ops.DRAIN, provided=NEEDS)  # takes worker_id, command and actor
+    use_case(worker_ops.SCALE, provided=NEEDS)  # takes worker_id, concurrency and actor
+    with pytest.raises(LookupError, match="takes no \\['colour'\\]"):
+        use_case(_op(path="/workers/{worker_id}", body=Change, body_fields=True), provided=NEEDS)
+    with pytest.raises(LookupError, match="takes no \\['colour'\\]"):
+        use_case(_op(path="/workers/{worker_id}", arguments={"colour": "red"}), provided=NEEDS)
+
+
+def test_an_optional_body_needs_a_default_for_each_field() -> None:
+    class Required(BaseModel):
+        reason: str
+
+    with pytest.raises(ValueError, match="an optional body needs a default"):
+        _op(body_optional=True)
+    with pytest.raises(ValueError, match="an optional body needs a default"):
+        _op(body=Required, body_optional=True)
+    assert _op(body=_Reason, body_optional=True).body_optional
+
+
+def test_an_answer_with_no_body_has_no_other_status() -> None:
+    with pytest.raises(ValueError, match="an answer with no body has one status"):
+        _op(other_statuses=(HELD,))
+
+
+@pytest.mark.parametrize(("recorded", "status"), [(True, 200), (False, 202)])
+async def test_the_route_leaves_the_body_out_and_answers_the_status_the_answer_fits(
+    recorded: bool, status: int
+) -> None:
+    given: dict[str, Any] = {}
+
+    async def touch(ctx: object, *, thing_id: str, reason: str, actor: str) -> _Answer:
+        given.update(thing_id=thing_id, reason=reason, actor=actor)
+        return _Answer(recorded=recorded)
+
+    op = _op(
+        body=_Reason, body_fields=True, body_optional=True, output=_Answer, other_statuses=(HELD,)
+    )
+    endpoint = _endpoint(op, touch)
+    left_out = inspect.signature(endpoint).parameters["body"].default
+    assert left_out == _Reason()  # what FastAPI passes when no body is sent
+    response = Response()
+    who = Identity("user:ada", "ada", Role.ADMIN)
+    answer = await endpoint(
+        request=None, ctx=None, who=who, response=response, thing_id="t1", body=left_out
+    )
+    assert answer == _Answer(recorded=recorded) and response.status_code == status
+    assert given == {"thing_id": "t1", "reason": "", "actor": "user:ada"}
+
+
+def test_the_route_documents_an_optional_body_and_another_status(settings: Settings) -> None:
+    document = create_app(settings).openapi()
+    engage = document["paths"][control_ops.ENGAGE.url()]["post"]
+    assert "required" not in engage["requestBody"]  # the stop's reason may be left out
+    held = engage["responses"]["202"]
+    assert held["description"] == control_ops.ENGAGE.other_statuses[0].description
+    assert held["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EmergencyStopResult"
+    }
