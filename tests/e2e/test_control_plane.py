@@ -69,7 +69,7 @@ async def test_a_killed_worker_is_reported_offline_to_a_webhook_subscriber(
                 await asyncio.gather(killed, return_exceptions=True)
                 later = utcnow() + timedelta(seconds=OFFLINE_S + 5)
                 b.presence.clock = lambda: later  # b's sweep runs after its next heartbeat
-                await until(lambda: _offline(ctx, "host-a:1:killed", later), "a offline")
+                await until(lambda: _reported(ctx, "host-a:1:killed", later), "a reported offline")
                 gate.release.set()
                 assert (await wait_for_run(ctx, run.id, within_s=20)).status == "completed"
         await catch_up(ctx, WEBHOOK_OUTBOX)
@@ -106,6 +106,10 @@ async def test_a_misfire_reaches_a_subscription_filtered_on_the_schedules_workfl
     assert f"schedule {schedule.name}" in text and "misfired" in text and name in text
 
 
-async def _offline(ctx: ServiceContext, name: str, now: object) -> bool:
+async def _reported(ctx: ServiceContext, name: str, now: object) -> bool:
+    """Whether a sweep has recorded ``worker.offline`` for ``name``: its status reads offline
+    from the heartbeat's age alone, before any sweep ran, so the status cannot say."""
     found = {w.name: w for w in await workers.list_workers(ctx, now=now)}  # type: ignore[arg-type]
-    return found[name].status is WorkerStatus.offline
+    return (
+        found[name].status is WorkerStatus.offline and found[name].offline_reported_at is not None
+    )
