@@ -24,12 +24,13 @@ seconds. Exit status 1 unless every figure of trouble is 0. ``--verbose`` prints
 with the request that shows it and the start of the answer, to stderr.
 
 Run: ``.venv/bin/python bench/fuzz.py [--database sqlite|postgresql|both] [--examples N]
-[--seed N]``. PostgreSQL needs ``--postgres-url``, else ``MISSIONCTL_BENCH_POSTGRES_URL`` or
-``MISSIONCTL_TEST_POSTGRES_URL``; the run works in a schema of its own, dropped at the end.
-``--examples`` is the cases per operation in the fuzzing phase (hypothesis' ``max_examples``);
-the default, 50, takes 3 to 4 minutes per database (about 13,500 requests each).
-``tests/security/test_schemathesis.py`` runs the same code with two examples, on both
-databases.
+[--seed N] [--coverage all|but-streams|none]``. PostgreSQL needs ``--postgres-url``, else
+``MISSIONCTL_BENCH_POSTGRES_URL`` or ``MISSIONCTL_TEST_POSTGRES_URL``; the run works in a
+schema of its own, dropped at the end. ``--examples`` is the cases per operation in the fuzzing
+phase (hypothesis' ``max_examples``); the default, 50, takes 3 to 4 minutes per database (about
+13,500 requests each). ``--coverage`` narrows the coverage phase (:data:`COVERAGE`).
+``tests/security/test_schemathesis.py`` runs the same code with two examples on both databases,
+the coverage phase on PostgreSQL only.
 """
 
 import argparse
@@ -89,6 +90,9 @@ REQUEST_TIMEOUT_S = 60
 """Long enough for any answer on a busy machine: latency is not this run's subject (a parse of
 a megabyte workflow shares two cores with the rest of the suite)."""
 STREAM_PATHS = r"/events/stream$|/runs/\{run_id\}/events$"
+COVERAGE = ("all", "but-streams", "none")
+"""How much of the coverage phase runs: every operation, all but the streams (each of whose
+coverage cases holds a stream open :data:`STREAM_CUT_S`), or none."""
 RUN_ENDS = frozenset({"completed", "failed", "aborted", "canceled"})
 
 
@@ -210,8 +214,13 @@ def seed_objects(client: asgi.ASGIClient, headers: dict[str, str]) -> None:
 _REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
 
 
-def engine_config(headers: dict[str, str], *, examples: int, seed: int) -> SchemathesisConfig:
+def engine_config(
+    headers: dict[str, str], *, examples: int, seed: int, coverage: str = "all"
+) -> SchemathesisConfig:
     """Every check (but :data:`NOT_RUN_CHECKS`), positive and negative data, every phase.
+
+    ``coverage`` (one of :data:`COVERAGE`) narrows the coverage phase alone: ``"but-streams"``
+    leaves out the stream operations, ``"none"`` runs no coverage case.
 
     One worker: the app's own concurrency is not this run's subject, and hypothesis' lambda
     descriptions (``ast.parse``) are not thread-safe on Python 3.11.
@@ -229,7 +238,14 @@ def engine_config(headers: dict[str, str], *, examples: int, seed: int) -> Schem
             "suppress-health-check": ["all"],
             "generation": {"mode": "all", "max-examples": examples, "deterministic": True},
             "checks": checks,
-            "operations": [{"include-path-regex": STREAM_PATHS, "request-timeout": STREAM_CUT_S}],
+            "phases": {"coverage": {"enabled": coverage != "none"}},
+            "operations": [
+                {
+                    "include-path-regex": STREAM_PATHS,
+                    "request-timeout": STREAM_CUT_S,
+                    "phases": {"coverage": {"enabled": coverage == "all"}},
+                }
+            ],
         }
     )
 
@@ -244,8 +260,13 @@ def spare_the_fuzzer(context: HookContext, case: schemathesis.Case, kwargs: dict
         case.path_parameters["name"] = OTHER_USER
 
 
-def run_fuzz(settings: Settings, database: str, *, examples: int, seed: int = 1) -> Figures:
-    """Fuzz the app on ``settings``' database; what was sent and what it found."""
+def run_fuzz(
+    settings: Settings, database: str, *, examples: int, seed: int = 1, coverage: str = "all"
+) -> Figures:
+    """Fuzz the app on ``settings``' database; what was sent and what it found.
+
+    ``coverage`` is :func:`engine_config`'s.
+    """
     settings = fuzz_settings(settings)
     headers = {"Authorization": f"Bearer {asyncio.run(_admin_token(settings))}"}
     figures = Figures(database=database)
@@ -256,7 +277,7 @@ def run_fuzz(settings: Settings, database: str, *, examples: int, seed: int = 1)
     try:
         with asgi.ASGIClient(app) as client:
             seed_objects(client, headers)
-            config = engine_config(headers, examples=examples, seed=seed)
+            config = engine_config(headers, examples=examples, seed=seed, coverage=coverage)
             schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
             schema = schema.exclude(path=list(EXCLUDED_PATHS))
             for event in schemathesis.engine.from_schema(schema).execute():
@@ -314,6 +335,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--coverage", choices=COVERAGE, default="all")
     parser.add_argument("--postgres-url", default=None)
     parser.add_argument("--verbose", action="store_true", help="print every failure to stderr")
     return parser.parse_args(argv)
@@ -336,7 +358,9 @@ def main() -> None:
     for database in wanted:
         opened = sqlite_settings() if database == "sqlite" else postgres_settings(str(base))
         with opened as settings:
-            figures = run_fuzz(settings, database, examples=args.examples, seed=args.seed)
+            figures = run_fuzz(
+                settings, database, examples=args.examples, seed=args.seed, coverage=args.coverage
+            )
         results[database] = figures.summary()
         sound = sound and figures.sound
         if args.verbose:
