@@ -392,3 +392,35 @@ async def test_updated_is_the_latest_change_of_the_mission_or_its_runs(
     assert updated, "the header says when the mission was updated"
     shown = datetime.fromisoformat(updated.group(1))
     assert shown >= done.ended_at.replace(microsecond=done.ended_at.microsecond // 1000 * 1000)
+
+
+def _constraints_column(html: str) -> str:
+    """The text of the overview's constraints column, tags stripped."""
+    column = html.split(">Constraints</h2>")[1].split("Repository context")[0]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", column)).split())
+
+
+async def test_bounds_the_goal_states_are_listed_under_constraints_not_none_given(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    goal = "Build a ward round app for nurses, working offline on the ward, HIPAA applies"
+    said = await planned_mission(ctx, goal)
+    given = await mission_service.create_mission(
+        ctx,
+        data=MissionCreate(goal=goal, constraints=["HIPAA applies", "Runs on iPads"]),
+        actor=ACTOR,
+    )
+    plain = await planned_mission(ctx, "Build a URL shortener")
+
+    column = _constraints_column(await page(client, said.id))
+    assert "None given." not in column
+    assert column == (
+        "None given separately; read from the goal: working offline on the ward HIPAA applies"
+    )
+    # The plan holds itself to the same bounds the page lists.
+    plan = await plan_service.read_plan(ctx, mission_id=said.id)
+    assert any("working offline on the ward" in r.text for r in plan.requirements)
+    # A bound the mission's constraints already state is listed once, with them.
+    column = _constraints_column(await page(client, given.id))
+    assert column == "HIPAA applies Runs on iPads And from the goal: working offline on the ward"
+    assert _constraints_column(await page(client, plain.id)) == "None given."

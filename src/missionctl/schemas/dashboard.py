@@ -148,6 +148,11 @@ class MissionView(BaseModel):
     audit: list[EventItem] = Field(description="The newest events, newest first.")
     audit_total: int
     planning_problems: list[str] = Field(description="Why the last planning failed, if it did.")
+    goal_constraints: list[str] = Field(
+        default_factory=list,
+        description='Bounds the goal itself states ("working offline on the ward"), beside the '
+        "mission's own constraints: the planner holds the plan to them too.",
+    )
     last_seq: int = Field(description="Newest event of the mission this view reflects.")
     last_activity_at: datetime = Field(
         description="The latest change of the mission or of any of its runs (one ending, say): "

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.domain.states import MissionStatus, RunStatus
 from missionctl.errors import NotFound, Problem, ValidationFailed
+from missionctl.reading import read_goal
 from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import missions as mission_repo
@@ -166,6 +167,7 @@ async def read_mission_view(
         audit=records.audit,
         audit_total=records.audit_total,
         planning_problems=records.problems,
+        goal_constraints=goal_constraints(mission),
         last_seq=records.last_seq,
         last_activity_at=_last_activity(mission, records.runs),
         decision_log=register.decisions,
@@ -335,3 +337,14 @@ def _intelligence(
         decisions = decisions or report.decisions
     # In the run report's order (high priority first, stable within one), whichever list won.
     return risks, ranked_next_steps(steps), decisions
+
+
+def goal_constraints(mission: MissionRead) -> list[str]:
+    """The bounds the mission's goal states in its own words, but those its constraints repeat.
+
+    The same reading the local planner takes (``reading.read_goal``), so the page lists what the
+    plan quotes among its constraints.
+    """
+    given = {c.strip().lower() for c in mission.constraints}
+    reading = read_goal(goal=mission.goal, title=mission.title)
+    return [c for c in reading.constraints if c.lower() not in given]
