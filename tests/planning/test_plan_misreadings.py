@@ -100,13 +100,22 @@ def test_what_people_act_with_is_part_of_their_action_and_them_is_what_they_acte
     plan = _plan("Cyclists record rides with a GPS track and share them with their club")
     features = [r.text for r in plan.requirements if r.kind == "feature"]
     assert [f.split(":")[0] for f in features] == [
-        "Cyclists record rides with GPS track",
+        "Cyclists record rides with a GPS track",  # the user's words, article and all
         "Cyclists share rides with their club",
     ]
     # A goal that names no software is about the kind's: the mobile app, not "the software".
     assert all("in the mobile app" in f for f in features), features
     assert set(_feature_tasks(plan)) >= {"rides", "ride-sharing"}
     assert not {"gps-track", "share", "club"} & set(_feature_tasks(plan))
+
+
+def test_a_thing_acted_with_keeps_its_article_and_a_record_value_has_none_added() -> None:
+    plan = _plan("Farmers weigh their harvest with a scale every morning and the co-op pays them")
+    features = [r.text.split(":")[0] for r in plan.requirements if r.kind == "feature"]
+    assert features[0] == "Farmers weigh their harvest with a scale every morning"
+    repairs = _plan("Mechanics log repairs with mileage and the cost, and customers book services")
+    features = [r.text.split(":")[0] for r in repairs.requirements if r.kind == "feature"]
+    assert features[0] == "Mechanics log repairs with mileage and the cost"
 
 
 def test_each_thing_is_them_and_an_organisation_acts_as_one() -> None:

@@ -42,6 +42,7 @@ from missionctl.reading.model import Feature
 from missionctl.reading.records import value_words
 from missionctl.reading.vocabulary import vocabulary
 from missionctl.reading.words import (
+    as_said,
     capitalise,
     clip,
     normalise,
@@ -282,7 +283,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         if c not in constraints and normalise(c).lower() not in techs
     ]
     features = _features(clauses, phrase, techs)
-    features, values = _with_values(features, _value_parts(split, subject))
+    features, values = _with_values(features, _value_parts(split, subject), said=prose)
     verb_phrases.extend(_action_parts(f.text, infinitive=False)[0] for f in features if f.action)
     links = _links(split, subject, {f.text.lower() for f in features} | values)
     folded_things = tuple(
@@ -709,13 +710,14 @@ def _belongs(text: str, whole: str) -> bool:
 
 
 def _with_values(
-    features: tuple[Feature, ...], values: dict[str, list[str]]
+    features: tuple[Feature, ...], values: dict[str, list[str]], *, said: str
 ) -> tuple[tuple[Feature, ...], set[str]]:
     """``features`` with each value clause folded into the feature that has it.
 
     Returns the features and the folded value clauses in lower case. The feature's title
-    keeps the user's words ("Mechanics log repairs with mileage and cost"); a value whose
-    owner is no feature (a constraint clause) stays a feature of its own.
+    keeps the user's words as ``said`` has them ("Mechanics log repairs with mileage and
+    cost", "… with a scale every morning"); a value whose owner is no feature (a constraint
+    clause) stays a feature of its own.
     """
     owners = {f.text.lower() for f in features}
     folded = {v.lower() for whole, found in values.items() if whole in owners for v in found}
@@ -723,7 +725,7 @@ def _with_values(
     for feature in features:
         if feature.text.lower() in folded:
             continue
-        found = values.get(feature.text.lower())
+        found = [as_said(value, said) for value in values.get(feature.text.lower(), ())]
         if found:
             listed = " and ".join([", ".join(found[:-1]), found[-1]] if len(found) > 2 else found)
             title = clip(f"{feature.title} with {listed}", FEATURE_MAX_CHARS)

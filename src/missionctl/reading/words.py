@@ -157,6 +157,19 @@ def strip_articles(text: str) -> str:
     return text
 
 
+def as_said(text: str, said: str) -> str:
+    """``text`` led by the articles and possessives that lead it in ``said``, if any.
+
+    A clause loses its leading article when it is read ("a scale every morning" → "scale
+    every morning"); where its words are quoted back to the user, they come as written ("weigh
+    their harvest with a scale every morning"). ``text`` as it is when ``said`` lacks it.
+    """
+    articles = "|".join(vocabulary().articles)
+    pattern = rf"(?<![\w-])((?:(?:{articles})\s+)+){re.escape(text)}(?![\w-])"
+    found = re.search(pattern, said, _FLAGS)
+    return f"{' '.join(found.group(1).split())} {text}" if found else text
+
+
 def singular(word: str) -> str:
     """A noun's singular form, good enough for entity names (``aliases`` → ``alias``)."""
     lower = word.lower()
