@@ -201,3 +201,36 @@ def test_a_device_goal_that_names_no_software_reads_as_the_firmware_once() -> No
     features = [r.text for r in plan.requirements if r.kind == "feature"]
     assert len(features) == 2 and all("implemented in the firmware," in f for f in features)
     assert _constraints(plan) == ["Runs a year on one battery."]
+
+
+def test_it_and_them_of_what_the_software_does_are_what_it_acted_on() -> None:
+    sensor = _feature_tasks(
+        _plan(
+            "Firmware for a soil moisture sensor that measures moisture every hour and sends it "
+            "over LoRaWAN to the farm dashboard"
+        )
+    )
+    assert sensor["moisture-measurement"] == "Measure moisture every hour"
+    assert "Send moisture over LoRaWAN to the farm dashboard" in sensor.values()
+    expenses = _feature_tasks(_plan("Build an app that tracks expenses and exports them to CSV"))
+    assert expenses["expense-export"] == "Export expenses to CSV"
+    # "it" is not "them": a plural thing is no "it", and what "it" stands for stays unsaid.
+    invoices = _feature_tasks(
+        _plan("A tool that scans invoices and files them by supplier, and backs it up nightly")
+    )
+    assert invoices["invoice-filing"] == "File invoices by supplier"
+    assert "Back it up nightly" in invoices.values()
+
+
+def test_the_software_named_as_a_doer_is_what_it_does_and_them_may_be_people() -> None:
+    lessons = _feature_tasks(
+        _plan(
+            "A mobile app where parents book swim lessons and the app reminds them the day before"
+        )
+    )
+    assert lessons["parent-reminders"] == "Remind parents the day before"
+    workouts = _feature_tasks(
+        _plan("A web app where members log workouts and the app charts them weekly")
+    )
+    assert workouts["workout-charts"] == "Chart workouts weekly"
+    assert not [key for key in workouts if key.startswith("app-")]

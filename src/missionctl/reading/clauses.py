@@ -262,7 +262,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     if not phrase:
         phrase = _title_subject(title, goal) or FALLBACK_SUBJECT
     split = [_from_participle(c) for c in _share_doers(_split_clauses(remainder))]
-    split = _resolve_pronouns(split + _later_clauses(sentences), subject_text)
+    split = _resolve_pronouns(_self_as_doer(split + _later_clauses(sentences)), subject_text)
     clauses = [*((c, i) for c, i, _ in split), *((normalise(item), False) for item in bullets)]
     if host and (parts := _coordinated(phrase)):
         # "Add two-factor sign-in and an audit log export to our invoicing portal": two
@@ -503,6 +503,7 @@ def _share_doers(clauses: list[tuple[str, bool, str]]) -> list[tuple[str, bool, 
 
 _LET = re.compile(r"^(?:(?:also|and|then|please)\s*,?\s+)*(?:let|have|allow)\s+", _FLAGS)
 _PRONOUN = re.compile(r"\b(?:them|they)\b", _FLAGS)
+_IT = re.compile(r"\bit\b", _FLAGS)
 
 
 def _later_clauses(sentences: list[str]) -> list[tuple[str, bool, str]]:
@@ -534,15 +535,16 @@ _OBJECT_END = frozenset(
 def _resolve_pronouns(
     clauses: list[tuple[str, bool, str]], opening: str
 ) -> list[tuple[str, bool, str]]:
-    """``clauses`` with the "them" of people's clauses replaced by what it stands for.
+    """``clauses`` with the "them" and "it" they act on replaced by what it stands for.
 
     "volunteers log donations, and volunteers swap them": the things the clause before acted
     on (donations); "attendees buy tickets. Let staff check them in": the people named
     before, when the verb is one done to people (``people_verbs``) or nothing was acted on.
-    ``opening`` is what the goal said before the first clause.
+    What the software does is read alike: "measures moisture every hour and sends it over
+    LoRaWAN" sends the moisture. ``opening`` is what the goal said before the first clause.
     """
     resolved: list[tuple[str, bool, str]] = []
-    said, acted_on = opening, None
+    said, acted_on, thing = opening, None, None
     for text, infinitive, joiner in clauses:
         bare = strip_articles(normalise(text))
         if doers := _doers(bare):
@@ -553,9 +555,49 @@ def _resolve_pronouns(
                 if referent:
                     text = head + _PRONOUN.sub(referent, body, count=1)
             acted_on = _plural_object(body) or acted_on
+        elif _PRONOUN.match(text.partition(" ")[2]) and _done_to_people(text):
+            # "the app reminds them the day before": the people named before.
+            people = _nearest_people(said, exclude="")
+            text = _PRONOUN.sub(people, text, count=1) if people else text
+        elif thing:
+            text = _software_pronoun(text, thing)
+        thing = _object(bare[len(doers or "") :]) or thing
         resolved.append((text, infinitive, joiner))
         said = f"{said} {text}"
     return resolved
+
+
+def _self_as_doer(clauses: list[tuple[str, bool, str]]) -> list[tuple[str, bool, str]]:
+    """``clauses`` without the software named as their doer (``software_selves``).
+
+    "the app charts them weekly" is what the software does: "charts them weekly".
+    """
+    kept: list[tuple[str, bool, str]] = []
+    for text, infinitive, joiner in clauses:
+        words = text.split(" ", 2)
+        if (
+            len(words) == 3
+            and words[0].lower() in vocabulary().software_selves
+            and words[1].lower() in third_person_verbs()
+        ):
+            text = f"{words[1]} {words[2]}"
+        kept.append((text, infinitive, joiner))
+    return kept
+
+
+def _software_pronoun(text: str, thing: str) -> str:
+    """``text`` with the pronoun its leading verb takes replaced by ``thing``.
+
+    "sends it over LoRaWAN" after "measures moisture" sends the moisture; only where their
+    numbers agree ("it" is one thing, "them" several).
+    """
+    words = text.split(" ", 2)
+    if len(words) < 2 or words[0].lower() not in _base_verbs() | set(third_person_verbs()):
+        return text
+    pronoun = words[1].lower()
+    if pronoun not in ("it", "them") or (pronoun == "them") != _is_plural(thing):
+        return text
+    return " ".join([words[0], thing, *words[2:]])
 
 
 def _done_to_people(body: str) -> bool:
@@ -571,6 +613,15 @@ def _done_to_people(body: str) -> bool:
 
 def _plural_object(body: str) -> str | None:
     """The plural things the verb of ``body`` acts on (" log donations daily" → donations)."""
+    thing = _object(body)
+    return thing if thing and _is_plural(thing) else None
+
+
+def _object(body: str) -> str | None:
+    """The things the verb of ``body`` acts on; ``None`` for a pronoun or people.
+
+    " log donations daily" → donations, " measure moisture every hour" → moisture.
+    """
     verbs, particles = _base_verbs() | set(third_person_verbs()), vocabulary().particles
     words = body.split()
     # A place may come before the verb ("at the food bank log donations").
@@ -586,13 +637,17 @@ def _plural_object(body: str) -> str | None:
     if each and thing:
         head, _, last = thing.rpartition(" ")
         thing = f"{head} {plural(last)}".strip()
+    if not thing or _PRONOUN.search(thing) or _IT.search(thing):
+        return None
+    return None if _is_people(thing.rsplit(" ", 1)[-1].lower()) else thing
+
+
+def _is_plural(thing: str) -> bool:
+    """Whether the last word of ``thing`` is a plural noun ("donations", "mice")."""
     last = thing.rsplit(" ", 1)[-1].lower()
-    plural_word = last in vocabulary().irregular_plurals.values() or (
+    return last in vocabulary().irregular_plurals.values() or (
         last.endswith("s") and not last.endswith("ss")
     )
-    if not thing or _PRONOUN.search(thing) or not plural_word or _is_people(last):
-        return None
-    return thing
 
 
 def _nearest_people(text: str, *, exclude: str) -> str | None:
@@ -600,7 +655,7 @@ def _nearest_people(text: str, *, exclude: str) -> str | None:
     people = [
         word
         for word in re.findall(r"[a-z]+", text.lower())
-        if _is_plural_people(word) and word != exclude.lower().split()[-1]
+        if _is_plural_people(word) and word not in exclude.lower().split()[-1:]
     ]
     return people[-1] if people else None
 

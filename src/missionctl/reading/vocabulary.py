@@ -277,6 +277,7 @@ class Vocabulary(_Spec):
     articles: tuple[str, ...]
     irregular_plurals: dict[str, str]
     mass_nouns: frozenset[str]
+    software_selves: frozenset[str]
     ly_nouns: frozenset[str]
     adjectives: frozenset[str]
     not_entities: frozenset[str]
