@@ -14,13 +14,9 @@ from missionctl.domain.replay import ApprovalDecision, RunSnapshot, StepSnapshot
 from missionctl.errors import NotFound, Problem, StateRefused
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import runs as repo
-from missionctl.schemas.replay import (
-    ApprovalDecisionRead,
-    AttemptRead,
-    RunStateRead,
-    StepStateRead,
-)
+from missionctl.schemas.replay import ApprovalDecisionRead, RunStateRead, StepStateRead
 from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.attempts import attempt_reads
 from missionctl.services.usecases.dashboard.events import to_event_item
 from missionctl.services.usecases.money import micros_to_usd
 
@@ -105,34 +101,6 @@ def _step_read(step_id: str, step: StepSnapshot, row: StepRun) -> StepStateRead:
     )
 
 
-def attempt_reads(step: StepSnapshot) -> list[AttemptRead]:
-    """The attempts of a replayed step, as the API and the step page show them."""
-    return [
-        AttemptRead(
-            attempt=a.attempt,
-            started_at=a.started_at,
-            ended_at=a.ended_at,
-            duration_ms=a.duration_ms,
-            outcome=a.outcome,
-            error=a.error,
-            input_tokens=a.input_tokens,
-            output_tokens=a.output_tokens,
-            cost_usd=micros_to_usd(a.cost_micros),
-        )
-        for a in step.attempts
-    ]
-
-
-async def read_step_attempts(
-    ctx: ServiceContext, *, run_id: uuid.UUID, step_id: str
-) -> list[AttemptRead]:
-    """Every attempt of one step of a run, rebuilt from the run's events (none: no such step)."""
-    async with ctx.read() as session:
-        events = await event_repo.read_run_events(session, run_id=run_id)
-    step = replay_run_events(events).steps.get(step_id)
-    return [] if step is None else attempt_reads(step)
-
-
 def _decision_read(decision: ApprovalDecision) -> ApprovalDecisionRead:
     return ApprovalDecisionRead(
         seq=decision.seq,
@@ -145,4 +113,4 @@ def _decision_read(decision: ApprovalDecision) -> ApprovalDecisionRead:
     )
 
 
-__all__ = ["attempt_reads", "read_run_state", "read_step_attempts"]
+__all__ = ["read_run_state"]

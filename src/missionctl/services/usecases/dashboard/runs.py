@@ -28,6 +28,7 @@ from missionctl.services.usecases import missions as mission_service
 from missionctl.services.usecases import plans as plan_service
 from missionctl.services.usecases import runs as run_service
 from missionctl.services.usecases.artifacts import read_artifacts
+from missionctl.services.usecases.attempts import read_step_attempts
 from missionctl.services.usecases.dashboard.events import to_event_item
 from missionctl.services.usecases.dashboard.tasks import (
     DONE,
@@ -37,7 +38,6 @@ from missionctl.services.usecases.dashboard.tasks import (
 )
 from missionctl.services.usecases.execution.types import DagCache
 from missionctl.services.usecases.paging import keyset_cursor
-from missionctl.services.usecases.replay import read_step_attempts
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
