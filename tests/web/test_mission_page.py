@@ -424,3 +424,32 @@ async def test_bounds_the_goal_states_are_listed_under_constraints_not_none_give
     column = _constraints_column(await page(client, given.id))
     assert column == "HIPAA applies Runs on iPads And from the goal: working offline on the ward"
     assert _constraints_column(await page(client, plain.id)) == "None given."
+
+
+class _DottedStack:
+    """The local planner's plan, its summary naming a stack whose names hold dots."""
+
+    async def plan(self, mission: PlanningInput) -> PlannerResult:
+        result = await LocalPlanner().plan(mission)
+        summary = "A chat front end. Stack: Next.js, OpenAI, Python 3.12. Ships in a week."
+        return dataclasses.replace(
+            result, draft=result.draft.model_copy(update={"summary": summary})
+        )
+
+
+async def test_the_tech_stack_keeps_names_with_dots(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    mission = await mission_service.create_mission(
+        ctx, data=MissionCreate(goal="Build a chat front end", budget_usd=None), actor=ACTOR
+    )
+    await plan_service.plan_mission(
+        ctx,
+        mission_id=mission.id,
+        actor=ACTOR,
+        planner=_DottedStack(),  # type: ignore[arg-type]
+    )
+
+    section = (await page(client, mission.id)).split('id="architecture"')[1].split("</section>")[0]
+    chips = re.findall(r'<span class="chip chip--accent">([^<]*)</span>', section)
+    assert chips == ["Next.js", "OpenAI", "Python 3.12"]

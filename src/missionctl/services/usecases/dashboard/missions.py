@@ -56,7 +56,8 @@ AUDIT_PAGE = 50
 
 MAX_AUDIT_PAGE = 500
 ARTIFACT_LIMIT = 500
-_STACK = re.compile(r"\bStack: (?:planner defaults: )?(?P<items>[^.]+)\.")
+# A sentence ends at a full stop before a space or the end: "Next.js" and "Python 3.12" go on.
+_STACK = re.compile(r"\bStack: (?:planner defaults: )?(?P<items>.+?)\.(?:\s|$)")
 _SHAPE = re.compile(r"\bSuggested project shape: (?P<items>.+?)\.(?:\s|$)")
 
 
