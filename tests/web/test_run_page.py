@@ -13,12 +13,12 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.schemas.dashboard import EventItem
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
-from missionctl.services.usecases.approvals import list_approvals
+from missionctl.services.usecases.approvals import decide_approval, list_approvals
 from missionctl.services.usecases.artifacts import read_artifacts
 from missionctl.services.usecases.runs import start_run
 from missionctl.services.usecases.workflows import create_workflow
 from missionctl.web.audit import audit_lines
-from tests.web.support import ACTOR, HTMX, wait_for_run
+from tests.web.support import ACTOR, HTMX, planned_mission, start_steps, wait_for_run
 
 RELEASE: dict[str, Any] = {
     "name": "release-notes",
@@ -64,6 +64,24 @@ async def test_a_paused_run_links_its_workflow_inputs_artifacts_documents_and_ap
     assert f'href="/approvals#approval-{approval.id}"' in deploy
 
 
+async def test_a_run_resumed_by_a_decision_says_so_not_retry_none(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    mission = await planned_mission(ctx, "Publish the release notes of each version")
+    steps = [{**RELEASE["steps"][0]}, {**RELEASE["steps"][1]}]
+    run = await start_steps(ctx, mission.id, steps)
+    await wait_for_run(ctx, run.id, lambda r: r.status == "paused")
+    [approval] = await list_approvals(ctx, run_id=run.id)
+
+    await decide_approval(ctx, ref=approval.id, approve=False, actor=ACTOR, reason="not today")
+    await wait_for_run(ctx, run.id, lambda r: r.status in {"failed", "completed"})
+
+    page = (await client.get(f"/missions/{mission.id}")).text
+    trail = page.split('id="audit-trail"')[1]
+    assert "Run resumed: approval decided" in trail
+    assert "retry None" not in trail
+
+
 def test_every_event_reads_as_a_sentence() -> None:
     def line(type_: str, **payload: Any) -> str:
         event = EventItem(
@@ -73,6 +91,7 @@ def test_every_event_reads_as_a_sentence() -> None:
         return audit_lines(event, {})[0].message
 
     assert line("run.paused", awaiting_approval=2) == "Run paused: 2 steps wait for approval"
+    assert line("run.resumed", retried_step="deploy") == "Run resumed to retry deploy"
     assert line("approval.rejected", reason="too risky") == "Rejected: too risky"
     assert line("step.held", reason="agent disabled") == "Held: agent disabled"
     assert line("some.new_event") == "Some new event"  # never the bare type

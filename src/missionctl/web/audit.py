@@ -42,6 +42,13 @@ def _waiting(p: Mapping[str, Any]) -> str:
     return f"Run paused: {count} steps wait for approval" if count else "Run paused"
 
 
+def _resumed(p: Mapping[str, Any]) -> str:
+    """A run resumes to retry a failed step, or once the approvals it waited for are decided."""
+    if p.get("retried_step"):
+        return f"Run resumed to retry {p['retried_step']}"
+    return f"Run resumed{_reason(p)}"
+
+
 def _share(p: Mapping[str, Any]) -> str:
     return f"{float(p.get('share') or 0) * 100:.0f} %"
 
@@ -139,7 +146,7 @@ _MESSAGES: dict[str, Describe] = {
     ),
     "run.created": lambda p: f"Run created ({p.get('trigger', 'manual')})",
     "run.started": lambda p: "Run started",
-    "run.resumed": lambda p: f"Run resumed to retry {p.get('retried_step')}",
+    "run.resumed": lambda p: _resumed(p),
     "run.completed": lambda p: "Run completed",
     "run.failed": lambda p: f"Run failed: {p.get('error') or 'see the failed tasks'}",
     "run.canceled": lambda p: "Run canceled",
