@@ -74,7 +74,7 @@ def test_approvals_lists_the_queue_and_approve_and_reject_decide(
     deploy, migrate = _gated_runs(settings, "deploy", "migrate")
     table = cli("approvals")
     assert table.exit_code == 0, table.output
-    for text in ("deploy", "migrate", "write", "$0.0000", str(deploy.id), "print"):
+    for text in ("deploy", "migrate", "write", "$0.00", str(deploy.id), "print"):
         assert text in table.output
     listed = json.loads(cli("approvals", "--json").output)
     assert [(a["step_id"], a["state"]) for a in listed] == [

@@ -31,8 +31,8 @@ def test_a_failed_step_a_retried_step_and_the_cost_make_lessons_failures_first()
     assert taught == [
         "A run ended failed: step deploy failed",
         "Step deploy failed after 2 attempts: connection refused by db:5432",
-        "Step tests succeeded on attempt 3 (2 retries; it cost $0.0400)",
-        "The mission ended failed and cost $2.50 over 1 run; its dearest step was design ($0.1200)",
+        "Step tests succeeded on attempt 3 (2 retries; it cost $0.04)",
+        "The mission ended failed and cost $2.50 over 1 run; its dearest step was design ($0.12)",
     ]
 
 

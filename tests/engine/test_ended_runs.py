@@ -78,7 +78,7 @@ async def test_a_run_refused_by_its_budget_ends_its_steps_with_the_reason(
     assert started.status_code == 202, started.text
     run_id = uuid.UUID(started.json()["id"])
     run = (await priced_client.get(f"/api/v1/runs/{run_id}")).json()
-    assert run["status"] == "failed" and "exceeds the budget cap $0.0010" in run["error"]
+    assert run["status"] == "failed" and "exceeds the budget cap $0.001" in run["error"]
     assert [s["status"] for s in run["steps"]] == ["canceled"] * 3
     assert all("exceeds the budget cap" in s["error"] for s in run["steps"])
     assert started.json()["steps"] == run["steps"]  # the answer to the start says the same

@@ -83,7 +83,7 @@ async def test_a_run_without_a_mission_gets_a_report_with_token_totals(
     assert "Read the bill" in texts and "Plain strings are next steps too" in texts
     _, md = await read_artifact_content(ctx, artifact_id=written[0].id)
     assert md.decode().startswith("# Run report — wf-")
-    assert "| **Total** | 2 | 120 | 30 | $0.0000 |" in md.decode()
+    assert "| **Total** | 2 | 120 | 30 | $0.00 |" in md.decode()
 
     scope = [a for a in await read_artifacts(ctx, run_id=run.id) if a.step_id == "scope"]
     assert [a.name for a in scope] == ["scope.md"]

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from missionctl.cli._runtime import console, err_console
 from missionctl.domain import events as ev
+from missionctl.domain.money import usd_text
 from missionctl.domain.outcomes import OUTCOME_LABELS, Outcome
 
 if TYPE_CHECKING:  # the engine and the services are imported when a run starts, not for --help
@@ -75,7 +76,7 @@ class Progress:
         done = sum(1 for s in run.steps if s.status.value in ("succeeded", "skipped"))
         table = Table(
             title=f"steps {done}/{len(run.steps)}  run {run.status.value}  "
-            f"tokens {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
+            f"tokens {run.input_tokens}/{run.output_tokens}  cost {usd_text(run.spent_usd)}",
             title_justify="left",
         )
         # The step's id and agent, with its task title beneath, share the first cell, the only
@@ -102,7 +103,7 @@ class Progress:
                 str(step.attempt),
                 elapsed,
                 f"{step.input_tokens}/{step.output_tokens}",
-                f"${step.cost_usd:.4f}",
+                usd_text(step.cost_usd),
             ]
             table.add_row(*(cells if tokens else cells[:-2] + cells[-1:]))
         return table

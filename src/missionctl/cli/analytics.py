@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, load_settings
+from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -85,7 +86,7 @@ def trends(
             str(i.missions_created),
             str(i.runs_started),
             _number(i.success_rate),
-            f"${i.cost_usd:.4f}",
+            usd_text(i.cost_usd),
             str(i.tokens),
             _number(i.duration_p50_s, 1),
         )

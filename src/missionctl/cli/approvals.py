@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from missionctl.cli._ids import id_argument, id_option
 from missionctl.cli._runtime import AsUser, console
+from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
     from missionctl.schemas.governance import ApprovalRead
@@ -74,7 +75,7 @@ def _print_approval(approval: ApprovalRead) -> None:
     state = "" if approval.state == "pending" else f"  [bold]{approval.state}[/bold]"
     console.print(
         f"[bold]{escape(approval.step_id)}[/bold]  tier {approval.risk_tier}  "
-        f"estimate ${approval.estimate_usd:,.4f}  requested {_at(approval.requested_at)}{state}"
+        f"estimate {usd_text(approval.estimate_usd)}  requested {_at(approval.requested_at)}{state}"
     )
     console.print(f"  id        {approval.id}")
     console.print(

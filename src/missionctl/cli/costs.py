@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
+from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
     from missionctl.schemas.costs import CostBreakdown, CostLine
@@ -71,16 +72,18 @@ def costs(
 
 def _print(breakdown: "CostBreakdown", by: Grouping) -> None:
     budget = breakdown.budget
-    cap = "no cap" if budget.cap_usd is None else f"of ${budget.cap_usd:.4f} ({budget.used:.0%})"
+    cap = (
+        "no cap" if budget.cap_usd is None else f"of {usd_text(budget.cap_usd)} ({budget.used:.0%})"
+    )
     console.print(
-        f"[bold]{escape(breakdown.title)}[/bold]  ${breakdown.cost_usd:.4f}  "
+        f"[bold]{escape(breakdown.title)}[/bold]  {usd_text(breakdown.cost_usd)}  "
         f"tokens in/out {breakdown.input_tokens}/{breakdown.output_tokens}  "
-        f"runs {breakdown.runs}  budget ${budget.spent_usd:.4f} {cap}"
+        f"runs {breakdown.runs}  budget {usd_text(budget.spent_usd)} {cap}"
     )
     rate = breakdown.burn_rate
     console.print(
-        f"burn rate ${rate.last_hour_usd_per_hour:.4f}/h over the last hour, "
-        f"${rate.last_day_usd_per_hour:.4f}/h over the last 24 h"
+        f"burn rate {usd_text(rate.last_hour_usd_per_hour)}/h over the last hour, "
+        f"{usd_text(rate.last_day_usd_per_hour)}/h over the last 24 h"
     )
     lines: list[CostLine] | None = getattr(breakdown, f"by_{by}")
     if lines is None:
@@ -95,7 +98,7 @@ def _print(breakdown: "CostBreakdown", by: Grouping) -> None:
             str(line.steps),
             str(line.input_tokens),
             str(line.output_tokens),
-            f"${line.cost_usd:.4f}",
+            usd_text(line.cost_usd),
         )
     console.print(table)
     if by == "requirement":

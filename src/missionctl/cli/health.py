@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from missionctl.cli._runtime import console
+from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
     from missionctl.schemas.health import FollowerRead
@@ -33,7 +34,7 @@ def health(
         ("queued", f"{summary.queued}", "steps waiting for an engine"),
         ("running", f"{summary.running}", "steps running now"),
         ("failed 24 h", f"{summary.failed_24h}", "steps that failed for good in the last 24 h"),
-        ("burn rate", f"${summary.burn_usd_per_hour:.4f}/h", "spent in the last hour"),
+        ("burn rate", f"{usd_text(summary.burn_usd_per_hour)}/h", "spent in the last hour"),
         ("approvals", f"{summary.approvals_waiting}", "gated steps waiting for a decision"),
         ("workers alive", f"{summary.workers_alive}", f"engines heartbeating within {ALIVE_S:g} s"),
     )

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import console
+from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
     from missionctl.schemas.memory import MemoryResult
@@ -45,7 +46,7 @@ def _result(result: MemoryResult) -> Text:
     """One mission: its title, outcome, cost and id, then each text that matched."""
     line = Text.assemble(
         (result.title, "bold"),
-        f"  {result.outcome}  ${result.cost_usd:.4f}  ",
+        f"  {result.outcome}  {usd_text(result.cost_usd)}  ",
         (str(result.mission_id), "dim"),
     )
     for hit in result.hits:
@@ -123,7 +124,7 @@ def similar(
     for past in found:
         line = Text.assemble(
             (past.title, "bold"),
-            f"  {past.outcome}  ${past.cost_usd:.4f}  ",
+            f"  {past.outcome}  {usd_text(past.cost_usd)}  ",
             (str(past.mission_id), "dim"),
         )
         for lesson in past.lessons:

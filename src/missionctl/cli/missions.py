@@ -37,6 +37,7 @@ from missionctl.cli._runtime import (
 from missionctl.cli.artifacts import print_artifacts
 from missionctl.cli.run import print_plan, print_planning_outcome
 from missionctl.cli.runs import AsJson, Detach, print_outcome
+from missionctl.domain.money import usd_text
 from missionctl.domain.states import MissionStatus
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ _ANSWER_ARGUMENTS = {"answers": "ANSWER"}
 
 
 def _print_mission(mission: MissionRead) -> None:
-    budget = "uncapped" if mission.budget_usd is None else f"${mission.budget_usd:,.2f}"
+    budget = "uncapped" if mission.budget_usd is None else usd_text(mission.budget_usd)
     # Text users typed (possibly on another server) is escaped: Rich would read "[...]" as markup.
     console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")
     console.print(f"status   {mission.status.value}")
@@ -78,7 +79,7 @@ def _print_mission(mission: MissionRead) -> None:
         console.print(f"repo     {escape(mission.repo_context)}")
     if mission.repository:
         _print_repository(mission.repository)
-    console.print(f"budget   {budget}   spent ${mission.spent_usd:,.4f}")
+    console.print(f"budget   {budget}   spent {usd_text(mission.spent_usd)}")
     console.print(
         f"created  {mission.created_at:%Y-%m-%d %H:%M:%S}Z by {escape(mission.created_by)}"
     )
@@ -311,7 +312,7 @@ def list_missions(
         table.add_row(
             f"{mission.id}\n[dim]{escape(mission.title)}[/dim]",
             mission.status.value,
-            "—" if mission.budget_usd is None else f"${mission.budget_usd:,.2f}",
+            "—" if mission.budget_usd is None else usd_text(mission.budget_usd),
             f"{mission.created_at:%Y-%m-%d %H:%M}",
         )
     console.print(table)

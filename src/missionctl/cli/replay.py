@@ -21,6 +21,7 @@ from rich.table import Table
 
 from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import console, err_console, run_service
+from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
     from missionctl.domain.replay import RunState, StepState
@@ -241,7 +242,7 @@ def _print_state(state: RunStateRead) -> None:
     )
     console.print(
         f"usage    tokens in/out {state.input_tokens}/{state.output_tokens}  "
-        f"cost ${state.cost_usd:.4f}",
+        f"cost {usd_text(state.cost_usd)}",
         highlight=False,
     )
     table = Table(title="Steps", title_justify="left")
@@ -253,7 +254,7 @@ def _print_state(state: RunStateRead) -> None:
             escape(s.status),
             str(s.attempt),
             f"{s.input_tokens}/{s.output_tokens}",
-            f"${s.cost_usd:.4f}",
+            usd_text(s.cost_usd),
             escape(s.error or ""),
         )
     console.print(table)

@@ -21,6 +21,7 @@ from missionctl.cli._runtime import (
     mission_from_options,
     run_to_end,
 )
+from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
     from missionctl.schemas.artifacts import ArtifactRead
@@ -414,7 +415,7 @@ def _print_outcome(outcome: dict[str, Any]) -> None:
     console.print(
         f"run [dim]{run_info['id']}[/dim]  "
         f"tokens in/out {run_info['input_tokens']}/{run_info['output_tokens']}  "
-        f"cost ${run_info['spent_usd']:.4f}  engine: {escape(outcome['engine'])}",
+        f"cost {usd_text(run_info['spent_usd'])}  engine: {escape(outcome['engine'])}",
         highlight=False,
     )
     from missionctl.cli._closing import Closing, print_closing, shown_path

@@ -26,6 +26,7 @@ from rich.text import Text
 from missionctl.cli._ids import id_argument, id_option
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console, report_validation_error
 from missionctl.cli.artifacts import print_artifacts
+from missionctl.domain.money import usd_text
 from missionctl.domain.states import RunStatus
 
 if TYPE_CHECKING:
@@ -81,9 +82,9 @@ def print_run(run: RunRead) -> None:
         console.print(f"mission  {run.mission_id}", highlight=False)
     if run.rerun_of is not None:
         console.print(f"rerun of {run.rerun_of}", highlight=False)
-    budget = "uncapped" if run.budget_usd is None else f"${run.budget_usd:,.2f}"
+    budget = "uncapped" if run.budget_usd is None else usd_text(run.budget_usd)
     console.print(
-        f"cost     ${run.spent_usd:.4f} of {budget}  tokens in/out "
+        f"cost     {usd_text(run.spent_usd)} of {budget}  tokens in/out "
         f"{run.input_tokens}/{run.output_tokens}",
         highlight=False,
     )
@@ -116,7 +117,7 @@ def print_run(run: RunRead) -> None:
             step.status.value,
             outcome_cell(step.outcome),
             str(step.attempt),
-            f"${step.cost_usd:.4f}",
+            usd_text(step.cost_usd),
         ]
         if any(notes):
             cells.append(escape(note.splitlines()[0] if note else ""))
@@ -140,7 +141,8 @@ def print_outcome(run: RunRead, *, detached: bool) -> None:
         Text.assemble(
             "run ",
             (str(run.id), "dim"),
-            f"  tokens in/out {run.input_tokens}/{run.output_tokens}  cost ${run.spent_usd:.4f}",
+            f"  tokens in/out {run.input_tokens}/{run.output_tokens}",
+            f"  cost {usd_text(run.spent_usd)}",
         )
     )
     if run.error:
@@ -205,7 +207,7 @@ def print_run_page(page: RunPage) -> None:
             described,
             run.status.value,
             f"{run.tasks_done}/{run.tasks_total}",
-            f"${run.spent_usd:.4f}",
+            usd_text(run.spent_usd),
             f"{run.created_at:%Y-%m-%d}\n{run.created_at:%H:%M:%S}Z",
         )
     console.print(table)

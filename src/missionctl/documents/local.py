@@ -16,6 +16,7 @@ from missionctl.documents.pack_documents import render_agents, task_entries
 from missionctl.documents.sources import DocumentSources
 from missionctl.domain.diagrams import MissionDiagrams
 from missionctl.domain.markdown import block, inline
+from missionctl.domain.money import micros_text, usd_text
 from missionctl.domain.outcomes import OUTCOME_LABELS, headline, outcome_counts
 from missionctl.llm.redaction import redact
 from missionctl.schemas.documents import DocumentKind
@@ -361,7 +362,7 @@ def _risk_line(risk: RiskRead) -> str:
 
 
 def _usd(micros: int) -> str:
-    return f"${micros / 1_000_000:,.2f}"
+    return micros_text(micros)
 
 
 def _progress(sources: DocumentSources) -> list[str]:
@@ -403,9 +404,11 @@ def write_executive_brief(sources: DocumentSources) -> str:
         f"{len(sources.risks)} risks, {len(sources.decisions)} decisions",
     ]
     run_cost = sum(r.cost_micros for r in sources.runs)
-    budget = f" of a budget of ${mission.budget_usd:,.2f}" if mission.budget_usd is not None else ""
+    budget = (
+        f" of a budget of {usd_text(mission.budget_usd)}" if mission.budget_usd is not None else ""
+    )
     spend = [
-        f"${mission.spent_usd:,.2f} spent on the mission so far{budget} ({_usd(run_cost)} by "
+        f"{usd_text(mission.spent_usd)} spent on the mission so far{budget} ({_usd(run_cost)} by "
         f"the runs of this plan); {mission.input_tokens:,} tokens in, "
         f"{mission.output_tokens:,} out."
     ]

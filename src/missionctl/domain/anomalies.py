@@ -41,6 +41,7 @@ from typing import Final, Literal
 
 from missionctl.domain.analytics import RunDay, week_of
 from missionctl.domain.english import join_words
+from missionctl.domain.money import usd_text
 
 Severity = Literal["info", "warning", "critical"]
 Comparison = Literal["week_over_week", "day_vs_median", "cohort_vs_prior"]
@@ -642,7 +643,7 @@ def amount(value: float, unit: str) -> str:
     if unit == "ratio":
         return f"{value * 100:.0f}%"
     if unit == "usd":
-        return f"${value:,.2f}"
+        return usd_text(value)
     if unit == "seconds":
         return f"{value / 60:,.1f} min" if value >= 120 else f"{value:,.0f} s"
     number = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
@@ -705,5 +706,5 @@ def _impact(change: _Change, delta: float) -> str:
         return f"about {weekly:,.0f} {'more' if more else 'fewer'} {rule.noun} a week at this rate"
     weekly = abs(delta) * change.per_week
     if rule.unit == "usd":
-        return f"${weekly:,.2f} {'more' if more else 'less'} {rule.noun} a week at this rate"
+        return f"{usd_text(weekly)} {'more' if more else 'less'} {rule.noun} a week at this rate"
     return f"about {weekly:,.0f} {'more' if more else 'fewer'} {rule.noun} a week at this rate"

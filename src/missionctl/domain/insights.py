@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Final, Literal
 
+from missionctl.domain.money import usd_text
 from missionctl.domain.outcomes import BUILD_HINT
 
 Direction = Literal["up", "down"]
@@ -800,7 +801,7 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "ratio":
         return f"{value * 100:.0f}%"
     if unit == "usd":
-        return f"${value:,.2f}"
+        return usd_text(value)
     if unit == "seconds":
         return f"{value:,.0f} s"
     if float(value).is_integer():

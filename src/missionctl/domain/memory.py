@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from missionctl.domain.money import micros_text
 from missionctl.domain.similarity import content_words
 from missionctl.domain.states import MissionStatus
 
@@ -75,9 +76,8 @@ class RunFact:
 
 
 def usd(micros: int) -> str:
-    """Micro-dollars as a price: ``$0.0123`` (four decimals below a dollar, else two)."""
-    dollars = micros / 1_000_000
-    return f"${dollars:,.4f}" if dollars < 1 else f"${dollars:,.2f}"
+    """Micro-dollars as a price (``domain.money``: ``$0.0123``, ``$2.50``)."""
+    return micros_text(micros)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from missionctl.domain.memory import shared_words
+from missionctl.domain.money import usd_text
 from missionctl.domain.similarity import near_duplicates
 from missionctl.planning.base import PlanningInput, RecalledMission
 from missionctl.schemas.plans import PlanDecision, PlanDraft, PlanRisk
@@ -186,7 +187,7 @@ def recollections_prompt(mission: PlanningInput) -> list[str]:
     for past in mission.recollections:
         lines.append(
             f"- Mission {past.mission_id}: “{past.title}”, {past.outcome}, "
-            f"cost ${past.cost_usd:.4f}"
+            f"cost {usd_text(past.cost_usd)}"
         )
         lines.extend(f"  Lesson: {lesson}" for lesson in past.lessons)
         lines.extend(f"  Decision: {d.title}: {d.choice}" for d in past.decisions)

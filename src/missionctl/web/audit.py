@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from missionctl.domain.events import Severity, line_severity, severity_of
+from missionctl.domain.money import micros_text
 from missionctl.schemas.dashboard import EventItem
 
 Level = Severity
@@ -28,7 +29,7 @@ def source_label(source: str | None) -> str:
 
 
 def _usd(micros: Any) -> str:
-    return f"${(micros or 0) / 1e6:,.4f}"
+    return micros_text(int(micros or 0))
 
 
 def _attempt(p: Mapping[str, Any]) -> str:

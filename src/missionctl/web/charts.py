@@ -19,6 +19,7 @@ from typing import Literal
 
 from markupsafe import Markup, escape
 
+from missionctl.domain.money import usd_text
 from missionctl.schemas.analytics import TrendsAnswer
 from missionctl.schemas.costs import CostBucket, CostLine
 from missionctl.schemas.dashboard import TaskView
@@ -35,7 +36,7 @@ _TIME_H = 180
 
 
 def _money(usd: float) -> str:
-    return f"${usd:,.4f}" if usd < 1 else f"${usd:,.2f}"
+    return usd_text(usd)
 
 
 def _short(text: str, chars: int = LABEL_CHARS) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from missionctl.db.types import utcnow
 from missionctl.domain.analytics import GRAINS, Grain
+from missionctl.domain.money import usd_text
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.llm import LLMClient
 from missionctl.schemas.analytics import (
@@ -287,7 +288,7 @@ def figure(value: float | None, unit: str) -> str:
     if unit == "ratio":
         return f"{value * 100:.1f}%"
     if unit == "usd":
-        return f"${value:,.2f}"
+        return usd_text(value)
     if unit == "seconds":
         return duration(value)
     if unit == "tokens":  # millions of them: a tile has room for a few characters

@@ -31,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 from missionctl import __version__
 from missionctl.domain.access import Identity, Permission
 from missionctl.domain.events import BUDGET_WARNING_SHARE
+from missionctl.domain.money import usd_text
 from missionctl.schemas.governance import ControlsRead
 from missionctl.schemas.health import HealthSummaryRead
 from missionctl.schemas.missions import ANSWER_MAX_CHARS
@@ -130,10 +131,10 @@ def time_tag(moment: datetime, style: TimeStyle) -> Markup:
 
 
 def usd(amount: float | Decimal | None, empty: str = "—") -> str:
-    """Dollars with thousands separators and cents: ``$1,250.00``; ``empty`` for ``None``."""
+    """Dollars as ``domain.money`` writes them (``$1,250.00``, ``$0.0029``); ``empty``: none."""
     if amount is None:
         return empty
-    return f"${amount:,.2f}"
+    return usd_text(amount)
 
 
 def mtok_usd(amount: float | Decimal) -> str:

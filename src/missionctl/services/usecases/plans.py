@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from missionctl.db.models import Mission, Plan, Requirement
 from missionctl.domain.budget import token_allowance
+from missionctl.domain.money import micros_text
 from missionctl.domain.plan_diff import diff_plans
 from missionctl.domain.states import MISSION, MissionStatus, transition
 from missionctl.errors import (
@@ -66,7 +67,6 @@ from missionctl.services.usecases.clarifications import (
     resume_with_answers,
 )
 from missionctl.services.usecases.memory_recall import with_recollections
-from missionctl.services.usecases.money import micros_to_usd
 from missionctl.services.usecases.pricing import charge_planning, resolve_price
 from missionctl.services.usecases.runs import start_in
 from missionctl.services.usecases.transitions import moved
@@ -212,7 +212,7 @@ async def _plan_within_budget(
             [
                 Problem(
                     "budget_usd",
-                    f"the mission's budget has ${micros_to_usd(left):.4f} left, which pays for "
+                    f"the mission's budget has {micros_text(left)} left, which pays for "
                     f"{exc.limit} tokens of {planner.model}: {exc.message}; raise the budget",
                 )
             ],

@@ -26,6 +26,7 @@ from missionctl.db.models import (
 from missionctl.db.types import utcnow
 from missionctl.documents.export import to_pdf
 from missionctl.domain.events import REPORT_DOWNLOADED
+from missionctl.domain.money import usd_text
 from missionctl.domain.outcomes import (
     BUILD_HINT,
     OUTCOME_LABELS,
@@ -543,7 +544,7 @@ def _tasks_section(report: RunReport) -> list[str]:
         ["#", "Step", "Title", "Role", "Outcome", "Attempt", "Duration", "Tokens in / out", "Cost"],
         [
             [n, f"`{t.step_id}`", t.title, t.role or t.agent, _outcome_word(t), t.attempt,
-             _duration(t.duration_s), f"{t.input_tokens} / {t.output_tokens}", f"${t.cost_usd:.4f}"]
+             _duration(t.duration_s), f"{t.input_tokens} / {t.output_tokens}", usd_text(t.cost_usd)]
             for n, t in enumerate(report.tasks, 1)
         ],
     )  # fmt: skip
@@ -603,11 +604,11 @@ def _next_steps_section(report: RunReport) -> list[str]:
 def _usage_section(report: RunReport) -> list[str]:
     totals = report.totals
     rows: list[list[object]] = [
-        [u.agent, u.steps, u.input_tokens, u.output_tokens, f"${u.cost_usd:.4f}"]
+        [u.agent, u.steps, u.input_tokens, u.output_tokens, usd_text(u.cost_usd)]
         for u in report.usage
     ]
     rows.append(["**Total**", totals.tasks, totals.input_tokens, totals.output_tokens,
-                 f"${totals.cost_usd:.4f}"])  # fmt: skip
+                 usd_text(totals.cost_usd)])  # fmt: skip
     headers = ["Agent", "Steps", "Input tokens", "Output tokens", "Cost (USD)"]
     return ["", "## Usage and cost", "", *_table(headers, rows)]
 

@@ -14,6 +14,7 @@ from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
 from missionctl.domain.coding import CodingCli
 from missionctl.domain.ids import new_id
+from missionctl.domain.money import micros_text
 from missionctl.domain.outcomes import Outcome, outcome_of_status, run_outcomes, step_outcome
 from missionctl.domain.replay import RunState, StepState, fold_run
 from missionctl.domain.specs import SpecGuard
@@ -519,7 +520,9 @@ def _refuse_for_budget(
     """
     assert run.budget_micros is not None
     cap = run.budget_micros
-    error = f"estimated cost ${total_estimate / 1e6:.4f} exceeds the budget cap ${cap / 1e6:.4f}"
+    error = (
+        f"estimated cost {micros_text(total_estimate)} exceeds the budget cap {micros_text(cap)}"
+    )
     events = [
         NewEvent(
             type=ev.BUDGET_EXCEEDED,

@@ -21,6 +21,7 @@ from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, fits_budget
 from missionctl.domain.coding import is_coding_agent
 from missionctl.domain.governance import Gate, runs_programs, step_gate
+from missionctl.domain.money import micros_text
 from missionctl.domain.outcomes import outcome_of_status
 from missionctl.domain.states import (
     RUN,
@@ -391,8 +392,9 @@ def _halt_for_budget(session: Session, state: Tick, row: Any, reserved: int) -> 
     if any(s.status == StepRunStatus.running for s in steps):
         return
     error = (
-        f"budget exhausted: spent ${row.spent_micros / 1e6:.4f} of ${row.budget_micros / 1e6:.4f}; "
-        f"step {row.step_id!r} may cost up to ${row.reserve_micros / 1e6:.4f}"
+        f"budget exhausted: spent {micros_text(row.spent_micros)} of "
+        f"{micros_text(row.budget_micros)}; "
+        f"step {row.step_id!r} may cost up to {micros_text(row.reserve_micros)}"
     )
     state.events.append(
         NewEvent(

@@ -19,6 +19,7 @@ from missionctl.db.models import Artifact
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Usage, check_spend
 from missionctl.domain.ids import new_id
+from missionctl.domain.money import micros_text
 from missionctl.domain.outcomes import Outcome, run_outcomes, step_outcome
 from missionctl.domain.retry import Failed, Retry, Succeeded, decide
 from missionctl.domain.states import (
@@ -347,7 +348,7 @@ def _check_spend(
 def _halt_spending(session: Session, state: Tick, run_id: uuid.UUID, spent: int, cap: int) -> None:
     """Cancel what a run has not started, now that its spending reached its cap."""
     mission_id = state.touched_runs.get(run_id)
-    error = f"budget exhausted: spent ${spent / 1e6:.4f} of the ${cap / 1e6:.4f} cap"
+    error = f"budget exhausted: spent {micros_text(spent)} of the {micros_text(cap)} cap"
     state.events.append(
         NewEvent(
             type=ev.BUDGET_EXCEEDED,
