@@ -5,6 +5,7 @@ import re
 import uuid
 from datetime import datetime
 from html import unescape
+from typing import Any
 
 import httpx2
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from missionctl.errors import LLMUnavailable
 from missionctl.planning import LocalPlanner, PlanningInput
 from missionctl.planning.base import PlannerResult
-from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.missions import MissionCreate, MissionRead
 from missionctl.schemas.plans import NextStepPriority, PlanNextStep
 from missionctl.schemas.register import DecisionCreate
 from missionctl.services import ServiceContext
@@ -351,15 +352,18 @@ def next_step_texts(html: str) -> list[str]:
     return [unescape(t) for t in re.findall(r'<span class="path__text">([^<]*)</span>', section)]
 
 
+async def _planned_by(ctx: ServiceContext, goal: str, planner: Any) -> MissionRead:
+    """A new mission with no budget, planned by ``planner``."""
+    data = MissionCreate(goal=goal, budget_usd=None)
+    mission = await mission_service.create_mission(ctx, data=data, actor=ACTOR)
+    await plan_service.plan_mission(ctx, mission_id=mission.id, actor=ACTOR, planner=planner)
+    return mission
+
+
 async def test_next_steps_are_shown_high_priority_first_as_the_run_report_lists_them(
     ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
-    mission = await mission_service.create_mission(
-        ctx, data=MissionCreate(goal="Build a URL shortener", budget_usd=None), actor=ACTOR
-    )
-    await plan_service.plan_mission(
-        ctx, mission_id=mission.id, actor=ACTOR, planner=_UnrankedNextSteps()
-    )
+    mission = await _planned_by(ctx, "Build a URL shortener", _UnrankedNextSteps())
 
     planned = next_step_texts(await page(client, mission.id))
 
@@ -440,15 +444,7 @@ class _DottedStack:
 async def test_the_tech_stack_keeps_names_with_dots(
     ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:
-    mission = await mission_service.create_mission(
-        ctx, data=MissionCreate(goal="Build a chat front end", budget_usd=None), actor=ACTOR
-    )
-    await plan_service.plan_mission(
-        ctx,
-        mission_id=mission.id,
-        actor=ACTOR,
-        planner=_DottedStack(),  # type: ignore[arg-type]
-    )
+    mission = await _planned_by(ctx, "Build a chat front end", _DottedStack())
 
     section = (await page(client, mission.id)).split('id="architecture"')[1].split("</section>")[0]
     chips = re.findall(r'<span class="chip chip--accent">([^<]*)</span>', section)
