@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from missionctl.agents.egress import BRIDGE
+from missionctl.agents.egress_bridge import Forwarder
 
 PY = sys.executable
 
@@ -46,6 +47,27 @@ async def test_a_signal_reaches_the_program_and_the_bridge_ends_by_it(tmp_path: 
     assert await asyncio.wait_for(bridge.stdout.readline(), 20) == b"up\n"
     bridge.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(bridge.wait(), 10) == -signal.SIGTERM
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.1, 0.2, 0.3, 0.5])
+async def test_a_signal_at_any_moment_of_the_start_ends_the_bridge_and_leaves_no_program(
+    tmp_path: Path, delay_s: float
+) -> None:
+    """Before the bridge has its handlers, while the program starts, or once it runs: the
+    bridge ends by the signal and its pipes close at once, so no program is left holding
+    them (one left behind kept them open for its whole sleep)."""
+    bridge = await _bridge(tmp_path, PY, "-c", "import time; time.sleep(30)")
+    await asyncio.sleep(delay_s)
+    bridge.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(bridge.wait(), 10) == -signal.SIGTERM
+
+
+async def test_a_signal_received_before_the_program_starts_reaches_it() -> None:
+    signals = Forwarder()
+    signals.received(signal.SIGTERM)
+    program = await asyncio.create_subprocess_exec(PY, "-c", "import time; time.sleep(30)")
+    signals.started(program)
+    assert await asyncio.wait_for(program.wait(), 10) == -signal.SIGTERM
 
 
 async def test_a_missing_program_is_named_and_exits_127(tmp_path: Path) -> None:

@@ -104,6 +104,12 @@ async def run(argv: list[str]) -> int:
     for name in PROXY_VARIABLES:
         env[name] = env[name.lower()] = proxy
     env["NO_PROXY"] = env["no_proxy"] = ""
+    # The handlers come first: a signal that arrives while the program starts is passed on once
+    # it runs, instead of ending the bridge and leaving the program behind.
+    signals = Forwarder()
+    loop = asyncio.get_running_loop()
+    for sig in FORWARDED_SIGNALS:
+        loop.add_signal_handler(sig, functools.partial(signals.received, sig))
     try:
         child = await asyncio.create_subprocess_exec(
             *program, env=env, stdin=asyncio.subprocess.DEVNULL
@@ -111,13 +117,33 @@ async def run(argv: list[str]) -> int:
     except OSError as exc:
         sys.stderr.write(f"cannot start {program[0]!r}: {exc}\n")
         return 127
-    loop = asyncio.get_running_loop()
-    for sig in FORWARDED_SIGNALS:
-        loop.add_signal_handler(sig, functools.partial(forward, child, sig))
+    signals.started(child)
     code = await child.wait()
     for server in servers:
         server.close()
     return code
+
+
+class Forwarder:
+    """Passes the signals the bridge receives on to the program, once it has started."""
+
+    def __init__(self) -> None:
+        self._child: asyncio.subprocess.Process | None = None
+        self._early: list[signal.Signals] = []
+
+    def received(self, sig: signal.Signals) -> None:
+        """Pass ``sig`` on now, or keep it until the program starts."""
+        if self._child is None:
+            self._early.append(sig)
+        else:
+            forward(self._child, sig)
+
+    def started(self, child: asyncio.subprocess.Process) -> None:
+        """The program runs: pass on what came before, then each signal as it comes."""
+        self._child = child
+        for sig in self._early:
+            forward(child, sig)
+        self._early.clear()
 
 
 def forward(child: asyncio.subprocess.Process, sig: signal.Signals) -> None:
