@@ -94,7 +94,9 @@ def test_the_sop_template_runs_phase_by_phase_as_its_approver_signs_each_off(
     expect(tracker.locator('[data-state="done"]')).to_have_count(7)
     expect(tracker.locator('[data-phase="PRD"] a[data-artifact="prd.md"]')).to_be_visible()
     expect(tracker).to_contain_text("7/7 done")
-    tracker.scroll_into_view_if_needed()
+    # In one step in the page: the live stream may swap the tracker in again at any moment (the
+    # run's report arrives after it completes), and an element handle held across a swap is gone.
+    page.evaluate("document.querySelector('[data-testid=\"phase-tracker\"]').scrollIntoView()")
     shot("tracker-done")
     page.set_viewport_size({"width": 800, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth") <= 800
