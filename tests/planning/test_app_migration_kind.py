@@ -151,11 +151,18 @@ def test_a_move_s_target_ends_before_its_manner_and_convert_is_a_move() -> None:
 def test_the_work_of_a_move_goes_to_the_role_of_what_it_moves_to() -> None:
     def roles(goal: str) -> dict[str, str]:
         plan = build_local_plan(PlanningInput(title="Move", goal=goal))
-        return {t.key: t.role for t in plan.tasks if t.key in {"shell", "characterisation"}}
+        keys = {"shell", "characterisation", "continuity"}
+        return {t.key: t.role for t in plan.tasks if t.key in keys}
 
     assert roles("Convert the Java 8 billing service to Kotlin") == {
         "shell": "backend",
         "characterisation": "qa",
+        "continuity": "backend",
     }
-    assert roles("Port our Objective-C iPad app to SwiftUI")["shell"] == "mobile"
-    assert roles("Migrate our AngularJS frontend to React")["shell"] == "frontend"
+    # Links and saved state are the app's where the app moves to.
+    assert roles("Port our Objective-C iPad app to SwiftUI") == {
+        "shell": "mobile",
+        "characterisation": "qa",
+        "continuity": "mobile",
+    }
+    assert roles("Migrate our AngularJS frontend to React")["continuity"] == "frontend"

@@ -71,6 +71,14 @@ _MOVE_TO = re.compile(
 )
 
 
+# "Replace our MySQL database with PostgreSQL": the old thing, and what takes its place.
+_REPLACE_WITH = re.compile(
+    r"\breplace\s+(?:an?\s+|the\s+|our\s+)?(?P<source>.+?)\s+with\s+"
+    rf"(?P<target>[^,;:.]+?){_TARGET_END}",
+    _FLAGS,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class KindMatch:
     """The recognised kind of a mission.
@@ -300,6 +308,10 @@ class MissionContext:
             "downtime": downtime,
             "retention": retention.value if retention else "the stated retention period",
             "scale": scale or "the expected volume",
+            # What an internal tool imports and retires: what the goal names, or no medium.
+            "old_records": f"the {self.reading.records_today}"
+            if self.reading.records_today
+            else "the records kept today",
             "sign_in": _SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT),
             "Sign_in": capitalise(_SIGN_IN_BY_SCALE.get(self.reading.scale, _SIGN_IN_DEFAULT)),
             **self.stack.values,
@@ -315,7 +327,7 @@ class MissionContext:
                 return names[0], names[-1]
         if m := _FROM_TO.search(self.goal_text):
             return clip(m.group("source"), 60), clip(m.group("target"), 60)
-        if m := _MOVE_TO.search(self.goal_text):
+        if m := _MOVE_TO.search(self.goal_text) or _REPLACE_WITH.search(self.goal_text):
             return clip(m.group("source"), 60), clip(m.group("target"), 60)
         return "the current system", "the target system"
 

@@ -225,6 +225,8 @@ class ParsedGoal:
     parts: tuple[str, ...] = ()
     """Things a feature of people is done with ("photos" of "inspectors record defects with
     photos"): folded into that feature's title, and still things the software keeps."""
+    replaced: str | None = None
+    """What a "Replace X with Y" goal retires (X, as written), or ``None``."""
 
 
 def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str]) -> ParsedGoal:
@@ -253,6 +255,9 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         verb_phrases.append(match.group(0).strip())
         rest = rest[match.end() :]
     rest = strip_articles(rest)
+    replaced: str | None = None
+    if verb == "replace" and (swap := _replacement(rest, frozenset(tech_names))):
+        replaced, rest = swap
     host, rest = _take_host(rest, verb)
     subject_text, remainder, described = _subject_parts(rest, verb)
     deployed = _deployment(verb, subject_text, remainder)
@@ -272,8 +277,12 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     clauses, phrase = _tools_for_purpose(clauses, phrase, frozenset(tech_names))
     subject, purpose = _split_purpose(phrase)
 
-    constraints = deployed + tuple(
-        dict.fromkeys(c for c, _ in clauses if _CONSTRAINT_CLAUSE.search(c))
+    # What a replacement retires is a condition of the whole goal, not a feature of it.
+    retired = (f"replaces the {replaced}",) if replaced else ()
+    constraints = (
+        deployed
+        + retired
+        + tuple(dict.fromkeys(c for c, _ in clauses if _CONSTRAINT_CLAUSE.search(c)))
     )
     techs = frozenset(tech_names)
     constraints += _stack_choice(clauses, techs, deployed)
@@ -305,7 +314,63 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
         constraints,
         links,
         folded_things,
+        replaced=replaced,
     )
+
+
+# "Replace X with Y": Y after "with" and an article ("with an internal tool"), up to a mark.
+_REPLACED_WITH = re.compile(
+    r"^(?P<old>.+?)\s+with\s+(?P<new>(?:an?|the|one|new|a new|our own)\s+[^,;:]+?)"
+    r"(?P<tail>\s*(?:[,;:]|\s-\s).*)?$",
+    _FLAGS,
+)
+
+
+_OLD_PLACE = re.compile(r"\s+(?:at|in|for|of)\s+(?=(?:our|the|their|my)\s)", _FLAGS)
+_OLD_USE = r"(?:use[sd]?|keep|keeps|kept|fill in|fills in|share|shares|rel(?:y|ies) on|works? from)"
+_OLD_USERS = re.compile(
+    rf"\s+(?:that\s+)?(?:(?P<users>(?:our|the|their|my)\s.+?)\s+{_OLD_USE}|(?:we|i)\s+"
+    rf"(?:still\s+)?{_OLD_USE}(?:\s+(?:for|to track|to plan|to run)\s+(?P<purpose>.+))?|"
+    r"(?:we|i)\s.*)$",
+    _FLAGS,
+)
+
+
+def _replacement(rest: str, tech_names: frozenset[str]) -> tuple[str | None, str] | None:
+    """``(what is replaced, the goal as the making of its replacement)``, or ``None``.
+
+    "Replace the Excel sheets our team uses to track pallet moves with an internal tool"
+    makes an internal tool to track pallet moves: the new thing is the subject, and what the
+    old one was used for its features. A technology after "with" ("with PostgreSQL", "with a
+    Django app") is a move of the old thing: what is replaced is then ``None``, and the goal
+    is read without "with" and its technology.
+    """
+    match = _REPLACED_WITH.match(rest)
+    if match is None:
+        return None
+    new = strip_articles(match.group("new")).strip()
+    words = new.lower().split()
+    if any(" ".join(words[:count]) in tech_names for count in (1, 2, 3)):
+        # "with PostgreSQL", "with a Vue app": the old thing moves, as "to Y" of a
+        # migration says, and where it goes is the stack, not a feature.
+        return None, f"{match.group('old')}{match.group('tail') or ''}"
+    new_end = _subject_end().search(new)
+    new, new_rest = (new[: new_end.start()], new[new_end.start() :]) if new_end else (new, "")
+    old = match.group("old")
+    end = _subject_end().search(old)
+    uses = old[end.start() :] if end else ""
+    old_thing = strip_articles((old[: end.start()] if end else old).strip(" ,"))
+    # "sheets at our climbing gym": where it was used is what the new thing is for.
+    place = ""
+    if at := _OLD_PLACE.search(old_thing):
+        old_thing, place = old_thing[: at.start()], f" for {old_thing[at.end() :]}"
+    # "sheets our warehouse team uses": whom it served is whom the new thing is for.
+    if users := _OLD_USERS.search(old_thing):
+        old_thing = old_thing[: users.start()]
+        # "… we use for volunteer shifts": what it was for; "… our team uses": whom.
+        served = users.group("purpose") or users.group("users")
+        place = place or (f" for {served}" if served else "")
+    return old_thing or None, f"{new}{place}{new_rest}{uses}{match.group('tail') or ''}"
 
 
 def _subject_parts(rest: str, verb: str | None) -> tuple[str, str, str | None]:
@@ -465,6 +530,16 @@ def _split_clauses(text: str) -> list[tuple[str, bool, str]]:
         clause = part.strip(" .,;:!?\"'()[]")
         first, _, rest = clause.partition(" ")
         infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in _base_verbs()
+        # "to record vital signs and remind them …": a base verb "and" adds after an
+        # infinitive is one too, its "to" left out.
+        if (
+            clauses
+            and clauses[-1][1]
+            and joiner in ("and", "or")
+            and first.lower() in _base_verbs()
+            and rest
+        ):
+            infinitive = True
         while True:
             stripped = strip_articles(_LEADING_CONNECTOR.sub("", clause)).strip()
             if stripped == clause:

@@ -6,7 +6,7 @@ from functools import cache
 from missionctl.reading.vocabulary import vocabulary
 from missionctl.reading.words import WordPattern, clip, fold, normalise
 
-__all__ = ["find_existing", "host_component", "is_brownfield"]
+__all__ = ["find_existing", "find_records_today", "host_component", "is_brownfield"]
 
 MAX_EXISTING = 8
 _SENTENCE = re.compile(r"[^.;:!?\n]+")
@@ -96,6 +96,21 @@ def is_brownfield(text: str, *, host: str | None, existing: tuple[str, ...]) -> 
     brownfield, greenfield = _brownfield()
     folded = fold(text)
     return bool(existing or brownfield.search(folded)) and greenfield.search(folded) is None
+
+
+@cache
+def _records_today() -> WordPattern:
+    return WordPattern(vocabulary().records_today)
+
+
+def find_records_today(text: str) -> str | None:
+    """Where ``text`` says the work is kept today ("spreadsheet", "paper charts"), as written.
+
+    The first such name, with the user's capitals ("Excel sheets"); ``None`` when it names
+    none, so that a plan does not invent a spreadsheet nobody mentioned.
+    """
+    match = _records_today().search(fold(text))
+    return text[match.start() : match.end()] if match else None
 
 
 def host_component(host: str | None, existing: tuple[str, ...]) -> str | None:

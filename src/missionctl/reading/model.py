@@ -207,6 +207,8 @@ class GoalReading(_Value):
         existing: What the repository context or goal says exists already ("React Native
             app", "REST API").
         brownfield: Whether the work changes an existing system.
+        records_today: Where the goal says the work is kept today ("spreadsheet", "paper
+            charts"), as written, or ``None``.
         language: The language the goal is written in: ``en``, ``fr``, ``de``, … (the codes
             of ``data/languages.yaml``, named by :func:`~missionctl.reading.language_name`),
             or ``und`` when it has no letter, is mostly in another script, or leans away from
@@ -236,6 +238,7 @@ class GoalReading(_Value):
     constraints: tuple[str, ...]
     existing: tuple[str, ...]
     brownfield: bool
+    records_today: str | None
     language: str
     vague: bool
     descriptor: str | None = None

@@ -5,7 +5,12 @@ from functools import lru_cache
 
 from missionctl.reading.actors import find_actors
 from missionctl.reading.clauses import DEPLOYMENT_CLAUSE, parse_goal
-from missionctl.reading.context import find_existing, host_component, is_brownfield
+from missionctl.reading.context import (
+    find_existing,
+    find_records_today,
+    host_component,
+    is_brownfield,
+)
 from missionctl.reading.entities import find_entities
 from missionctl.reading.kinds import find_kind, kind_label
 from missionctl.reading.language import ENGLISH, find_language, is_vague
@@ -102,6 +107,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         constraints=constraints,
         existing=existing,
         brownfield=is_brownfield(everything, host=parsed.host, existing=existing),
+        records_today=parsed.replaced or find_records_today(everything),
         language=language,
         vague=is_vague(goal or title),
         descriptor=parsed.descriptor,

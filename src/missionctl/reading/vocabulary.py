@@ -301,8 +301,9 @@ class Vocabulary(_Spec):
     languages: Languages
     brownfield: str
     greenfield: str
+    records_today: str
 
-    _cadence = field_validator("cadence", "brownfield", "greenfield")(_compiles)
+    _cadence = field_validator("cadence", "brownfield", "greenfield", "records_today")(_compiles)
     _generic_words = field_validator("generic_words")(_lower_case)
 
     @model_validator(mode="after")
@@ -368,5 +369,6 @@ def vocabulary() -> Vocabulary:
             "languages": load_data("languages.yaml"),
             "brownfield": context["brownfield"],
             "greenfield": context["greenfield"],
+            "records_today": context["records_today"],
         }
     )

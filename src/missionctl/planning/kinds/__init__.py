@@ -28,6 +28,8 @@ Template placeholders (``str.format`` fields) available everywhere:
   has its own article ("the core of the …");
 - ``{stack}``: the technologies named in the mission, or the kind's default stack;
 - ``{host}``, ``{cadence}``, ``{source}``, ``{target}``, ``{downtime}``, ``{scale}``;
+- ``{old_records}``: where the work is kept today as the goal names it ("the spreadsheet"),
+  or "the records kept today" when it names nothing;
 - ``{sign_in}`` / ``{Sign_in}``: how people sign in at the mission's scale ("company SSO", or
   "simple staff accounts" for a small business);
 - one field per technology slot (see :data:`SLOT_DEFAULTS`), e.g. ``{database}``: the
