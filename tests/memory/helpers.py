@@ -51,7 +51,7 @@ async def wait_status(http: httpx2.AsyncClient, mission_id: str, wanted: set[str
 async def finish(http: httpx2.AsyncClient, title: str, goal: str) -> str:
     """A mission planned by the local planner and run to its end; its id."""
     mission_id = await create(http, title, goal)
-    planned = await http.post(f"/api/v1/missions/{mission_id}/plan", params={"engine": "local"})
+    planned = await http.post(f"/api/v1/missions/{mission_id}/plan")
     assert planned.status_code == 201, planned.text
     run = await http.post(f"/api/v1/missions/{mission_id}/runs")
     assert run.status_code == 202, run.text

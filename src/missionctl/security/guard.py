@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 from fastapi import Depends, FastAPI, Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
@@ -42,7 +43,9 @@ from missionctl.errors import (
     EventLogUnavailable,
     NotAuthenticated,
     PermissionDenied,
+    Problem,
     RateLimited,
+    ValidationFailed,
 )
 from missionctl.security.bodies import StrictJsonRequest, body_slot, is_json
 from missionctl.security.limits import EdgeLimits
@@ -304,9 +307,15 @@ class GuardedRoute(APIRoute):
         declarations = tuple(_declarations(self.dependant))
         field = self.body_field
         reads_json = field is not None and not isinstance(field.field_info, params.Form)
+        accepted = _query_names(self.dependant)
 
         async def guarded(request: Request) -> Response:
             await admit(request, declarations)
+            # Pages ignore what they do not read (a link may carry tracking parameters); the
+            # API refuses it, so that a misspelt filter is not answered with everything. The
+            # route learns its full path only per request: an included route is not copied.
+            if request.url.path.startswith(API_PATH):
+                refuse_unknown_query(request, accepted)
             strict = StrictJsonRequest(request.scope, request.receive)
             with body_slot(strict):
                 try:
@@ -317,6 +326,47 @@ class GuardedRoute(APIRoute):
                 return await handler(strict)
 
         return guarded
+
+
+API_PATH = "/api/"
+"""Routes under this path refuse query parameters they do not declare."""
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route declares, by the names a client sends.
+
+    A parameter may be one model of them (a declared operation's query): its fields count.
+    """
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        pending.extend(current.dependencies)
+        for field in current.query_params:
+            model = field.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                names.update(info.alias or name for name, info in model.model_fields.items())
+            else:
+                names.add(field.alias)
+    return frozenset(names)
+
+
+def refuse_unknown_query(request: Request, accepted: frozenset[str]) -> None:
+    """Refuse a query parameter the route does not take, naming those it does.
+
+    Raises:
+        ValidationFailed: one problem per unknown name (a 422), before any work is done.
+    """
+    unknown = sorted({name for name in request.query_params if name not in accepted})
+    if not unknown:
+        return
+    takes = "it takes " + ", ".join(sorted(accepted)) if accepted else "it takes no query parameter"
+    raise ValidationFailed(
+        [
+            Problem(field=name, message=f"is not a query parameter of this endpoint; {takes}")
+            for name in unknown[:20]
+        ]
+    )
 
 
 def requires(permission: Permission) -> Any:
