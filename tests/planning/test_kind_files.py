@@ -13,6 +13,7 @@ from missionctl.planning.kinds import GENERIC, KINDS, SLOT_DEFAULTS, RiskTemplat
 from missionctl.planning.local import build_local_plan
 from missionctl.planning.signals import FEATURE_ROLE_HINTS, ROLE_FEATURE_TITLES, TRAITS
 from missionctl.planning.signals import load_traits as load_planner_traits
+from missionctl.reading import kind_keys
 from missionctl.schemas.datafiles import DataFileError
 from tests.planning.helpers import mission
 
@@ -40,7 +41,7 @@ def refusal(directory: Path) -> str:
     return str(caught.value)
 
 
-def test_every_packaged_file_is_a_kind_in_the_index_order() -> None:
+def test_every_packaged_file_is_a_kind_of_the_reading_in_its_order() -> None:
     catalog = load_kinds(KIND_FILES)
     assert catalog.kinds == KINDS and catalog.generic == GENERIC
     assert catalog.slot_defaults == SLOT_DEFAULTS
@@ -48,6 +49,7 @@ def test_every_packaged_file_is_a_kind_in_the_index_order() -> None:
     assert names == sorted([f"{k.key}.yaml" for k in (*KINDS, GENERIC)] + ["index.yaml"])
     # More specific kinds are tried first: the firmware kind before the generic web app.
     keys = [kind.key for kind in KINDS]
+    assert tuple(keys) == kind_keys()
     assert keys.index("firmware") < keys.index("web_app") == len(keys) - 1
 
 
@@ -86,12 +88,19 @@ def test_a_reference_to_a_missing_task_names_the_file_and_field(kinds_dir: Path)
     assert "web_app.yaml: tasks.1.depends_on: unknown task 'scoping'" in message
 
 
-def test_a_kind_file_must_be_listed_and_named_after_its_key(kinds_dir: Path) -> None:
+def test_a_kind_file_must_be_a_kind_of_the_reading_and_named_after_its_key(
+    kinds_dir: Path,
+) -> None:
     shutil.copy(kinds_dir / "generic.yaml", kinds_dir / "quantum.yaml")
     message = refusal(kinds_dir)
-    assert "index.yaml: order: quantum.yaml is not listed; add 'quantum'" in message
-    edit(kinds_dir / "index.yaml", "order:\n", "order:\n  - quantum\n")
-    assert "quantum.yaml: key: 'generic' differs from the file name" in refusal(kinds_dir)
+    assert "index.yaml: kinds: quantum.yaml is no kind the reading knows; add 'quantum'" in message
+    with pytest.raises(DataFileError) as caught:
+        load_kinds(kinds_dir, ["quantum", *kind_keys()])
+    assert "quantum.yaml: key: 'generic' differs from the file name" in str(caught.value)
+    # A kind of the reading that no file plans is refused too.
+    (kinds_dir / "quantum.yaml").unlink()
+    (kinds_dir / "docs_site.yaml").unlink()
+    assert "kinds: there is no file docs_site.yaml; add it" in refusal(kinds_dir)
 
 
 def test_a_new_file_adds_a_kind_that_plans(kinds_dir: Path) -> None:
@@ -99,17 +108,11 @@ def test_a_new_file_adds_a_kind_that_plans(kinds_dir: Path) -> None:
     quantum = kinds_dir / "quantum.yaml"
     edit(quantum, "key: generic", "key: quantum")
     edit(quantum, "label: software project", "label: quantum simulator")
-    edit(quantum, "keywords: {}", "keywords:\n  qubits?: 5")
-    edit(kinds_dir / "index.yaml", "order:\n", "order:\n  - quantum\n")
 
-    catalog = load_kinds(kinds_dir)
+    catalog = load_kinds(kinds_dir, ["quantum", *kind_keys()])
 
     kind = catalog.kinds[0]
-    assert (kind.key, kind.label, kind.keywords) == (
-        "quantum",
-        "quantum simulator",
-        (("qubits?", 5),),
-    )
+    assert (kind.key, kind.label) == ("quantum", "quantum simulator")
     assert [k.key for k in catalog.kinds[1:]] == [k.key for k in KINDS]
     draft = build_local_plan(mission("Build a simulator of 20 qubits with noise models"), kind=kind)
     assert validate_plan(draft) == []

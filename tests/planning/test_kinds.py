@@ -9,6 +9,7 @@ from missionctl.domain.plans import validate_plan
 from missionctl.planning.kinds import FEATURES, GENERIC, KINDS, Kind, kind_by_key
 from missionctl.planning.local import MAX_PLAN_TASKS, build_local_plan, detect_kind
 from missionctl.planning.signals import TECHNOLOGIES, TRAITS
+from missionctl.reading import vocabulary
 from missionctl.schemas.plans import SpecialistRole
 from tests.planning.helpers import mission
 
@@ -83,9 +84,9 @@ def test_release_like_tasks_are_irreversible() -> None:
 
 
 def test_keyword_and_technology_patterns_compile() -> None:
-    for kind in KINDS:
-        assert kind.keywords
-        for pattern, weight in kind.keywords:
+    for spec in vocabulary().kinds:
+        assert spec.words
+        for pattern, weight in spec.words:
             re.compile(pattern)
             assert weight > 0
     for tech in TECHNOLOGIES:

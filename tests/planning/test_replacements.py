@@ -87,3 +87,17 @@ def test_replace_with_a_technology_is_a_move_of_the_old_thing() -> None:
     assert "Each feature of the goal — Vue app" not in widgets.summary
     assert not [t.key for t in widgets.tasks if t.key.startswith("vue")]
     assert "Plan the strangler migration to a Vue app" in {t.title for t in widgets.tasks}
+
+
+def test_the_uses_of_the_old_thing_and_the_new_things_own_features_are_both_kept() -> None:
+    plan = _plan(
+        "Replace the paper ledger our allotment treasurer keeps to track plot rents with an "
+        "internal tool that reminds tenants when rent is due"
+    )
+    features = [r.text.split(":")[0] for r in plan.requirements if r.kind == "feature"]
+    assert features == ["Track plot rents", "Remind tenants when rent is due"]
+    assert "Replaces the paper ledger." in [r.text for r in plan.requirements]
+    # An allotment's tenants rent plots: they are no tenants of a multi-tenant service.
+    assert not [r for r in plan.requirements if "Tenants are isolated" in r.text]
+    saas = _plan("Build a multi-tenant invoicing SaaS with per-tenant branding")
+    assert [r for r in saas.requirements if "Tenants are isolated" in r.text]

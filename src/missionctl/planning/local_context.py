@@ -1,6 +1,6 @@
 """What the local planner knows of a mission before it plans: its kind and its values.
 
-:func:`detect_kind` scores every kind's keywords over the mission; :class:`MissionContext` reads
+:func:`detect_kind` gives the kind the mission's reading found; :class:`MissionContext` reads
 the mission once (``missionctl.reading.read_goal``), settles its technology slots (named,
 implied by what is named, or the kind's defaults, then the stack choice) and fills every
 template placeholder's value. The local planner (``planning.local``) builds the plan on it;
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from missionctl.domain.english import join_words, with_article
 from missionctl.planning.base import PlanningInput
-from missionctl.planning.kinds import GENERIC, KINDS, SLOT_DEFAULTS, Kind, for_existing_system
+from missionctl.planning.kinds import GENERIC, SLOT_DEFAULTS, Kind, for_existing_system, kind_by_key
 from missionctl.planning.signals import TRAITS, Trait
 from missionctl.planning.stack_choice import choose_stack
 from missionctl.reading import (
@@ -28,11 +28,7 @@ from missionctl.reading import (
     radio_for,
     read_goal,
     technology,
-    vocabulary,
 )
-
-MIN_KIND_SCORE = 4
-
 
 _FLAGS = re.IGNORECASE
 
@@ -40,13 +36,6 @@ _FLAGS = re.IGNORECASE
 def word_pattern(pattern: str) -> re.Pattern[str]:
     """Compile ``pattern`` to match whole words only (works for ``c++`` and ``$5k`` too)."""
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", _FLAGS)
-
-
-# Tables are static: compile once, in table order.
-_KIND_PATTERNS: tuple[tuple[Kind, tuple[tuple[str, re.Pattern[str], int], ...]], ...] = tuple(
-    (kind, tuple((raw, word_pattern(f"(?:{raw})"), weight) for raw, weight in kind.keywords))
-    for kind in KINDS
-)
 
 
 _ZERO_DOWNTIME = re.compile(r"(?:without|no|zero|with no)[- ](?:any )?downtime", _FLAGS)
@@ -95,54 +84,20 @@ class KindMatch:
 
 
 def detect_kind(mission: PlanningInput) -> KindMatch:
-    """Score every kind's keywords over the mission and return the best match.
+    """The kind the mission's reading found (:func:`missionctl.reading.kinds.find_kind`).
 
     Goal and title matches weigh double, and so does the existing component the goal's host
-    system is, and triple in the subject of a goal that makes something new; constraints and
-    repository context count once.
-    Each keyword pattern counts at most once. Ties go to the kind listed first in
-    :data:`~missionctl.planning.kinds.KINDS`; below a minimum score the generic kind is
-    returned.
+    system is, and triple in the subject of a goal that makes something new; constraints,
+    deployment clauses and repository context count once. Ties go to the kind tried first;
+    below a minimum score it is the generic kind.
     """
-    # The existing system the work goes into is what the software is ("our booking app" is
-    # the React Native app the repository context names): its name weighs as the goal's.
     reading = read_goal(
         title=mission.title,
         goal=mission.goal,
         constraints=mission.constraints,
         repo_context=mission.repo_context,
     )
-    host = reading.host_component
-    # Where the goal says the software is deployed ("…, deployed with Helm on Kubernetes")
-    # weighs as a constraint: it says where the software runs, not what it is.
-    said = f"{mission.title}\n{mission.goal}"
-    for clause in reading.deployment:
-        said = said.replace(clause, " ")
-    primary = normalise(f"{said}\n{host or ''}")
-    secondary = normalise(
-        "\n".join((*mission.constraints, *reading.deployment, mission.repo_context))
-    )
-    # What the goal makes weighs most: "A Go CLI that … prints the migration SQL" is a CLI.
-    # A change to a host ("Add rate limiting to our payments API") makes a part of the host,
-    # which is what the software is; a move ("Migrate an AngularJS portal to React") is one.
-    moved = reading.verb in vocabulary().moving_verbs
-    subject = "" if reading.host or moved else normalise(reading.subject_phrase)
-    best = KindMatch(GENERIC, 0, ())
-    for kind, patterns in _KIND_PATTERNS:
-        score = 0
-        matched: list[str] = []
-        for raw, pattern, weight in patterns:
-            if pattern.search(primary):
-                score += (3 if pattern.search(subject) else 2) * weight
-                matched.append(raw)
-            elif pattern.search(secondary):
-                score += weight
-                matched.append(raw)
-        if score > best.score:
-            best = KindMatch(kind, score, tuple(matched))
-    if best.score < MIN_KIND_SCORE:
-        return KindMatch(GENERIC, best.score, best.matched)
-    return best
+    return KindMatch(kind_by_key(reading.kind), reading.kind_score, reading.kind_words)
 
 
 def _radio_values(radio: RadioProfile) -> dict[str, str]:

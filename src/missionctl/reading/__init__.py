@@ -13,7 +13,7 @@ files in ``data/``, validated by Pydantic and loaded once.
 """
 
 from missionctl.reading.clauses import FALLBACK_SUBJECT, let_title, place_lengths
-from missionctl.reading.kinds import GENERIC_KIND
+from missionctl.reading.kinds import GENERIC_KIND, kind_keys
 from missionctl.reading.language import ENGLISH, UNDETERMINED, language_name
 from missionctl.reading.model import (
     Attribute,
@@ -60,6 +60,7 @@ __all__ = [
     "clip",
     "find_technologies",
     "is_adverb",
+    "kind_keys",
     "language_name",
     "let_title",
     "normalise",

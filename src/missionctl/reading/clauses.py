@@ -247,17 +247,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     sentences = _SENTENCE_END.split(normalise(prose))
     first = sentences[0].strip().rstrip(".!?")
 
-    verb: str | None = None
-    verb_phrases: list[str] = []
-    rest = first
-    if match := _leading_verb().match(rest):
-        verb = normalise(match.group("verb")).lower()
-        verb_phrases.append(match.group(0).strip())
-        rest = rest[match.end() :]
-    rest = strip_articles(rest)
-    replaced: str | None = None
-    if verb == "replace" and (swap := _replacement(rest, frozenset(tech_names))):
-        replaced, rest = swap
+    verb, verb_phrases, replaced, rest = _opening(first, frozenset(tech_names))
     host, rest = _take_host(rest, verb)
     subject_text, remainder, described = _subject_parts(rest, verb)
     deployed = _deployment(verb, subject_text, remainder)
@@ -370,7 +360,28 @@ def _replacement(rest: str, tech_names: frozenset[str]) -> tuple[str | None, str
         # "… we use for volunteer shifts": what it was for; "… our team uses": whom.
         served = users.group("purpose") or users.group("users")
         place = place or (f" for {served}" if served else "")
-    return old_thing or None, f"{new}{place}{new_rest}{uses}{match.group('tail') or ''}"
+    return old_thing or None, f"{new}{place}{uses}{new_rest}{match.group('tail') or ''}"
+
+
+def _opening(
+    first: str, tech_names: frozenset[str]
+) -> tuple[str | None, list[str], str | None, str]:
+    """The first sentence's leading verb, its words as written, what it replaces, and the rest.
+
+    "Replace X with Y, …" is read as the making of Y (see :func:`_replacement`).
+    """
+    verb: str | None = None
+    verb_phrases: list[str] = []
+    rest = first
+    if match := _leading_verb().match(rest):
+        verb = normalise(match.group("verb")).lower()
+        verb_phrases.append(match.group(0).strip())
+        rest = rest[match.end() :]
+    rest = strip_articles(rest)
+    replaced: str | None = None
+    if verb == "replace" and (swap := _replacement(rest, tech_names)):
+        replaced, rest = swap
+    return verb, verb_phrases, replaced, rest
 
 
 def _subject_parts(rest: str, verb: str | None) -> tuple[str, str, str | None]:

@@ -194,9 +194,11 @@ class GoalReading(_Value):
         actors: The people the software serves ("bakery staff", "suppliers").
         entities: The records the software keeps, with attributes and relations.
         derived: What the goal names that is computed from an entity's attribute.
-        kind: The kind of software (``web_app``, ``api_service``, ``cli_tool``, ``library``,
+        kind: The kind of software, a key of ``data/kinds.yaml`` (``web_app``, ``cli_tool``,
             ``data_pipeline``, ``mobile_app``, ``firmware``, …, or ``generic``).
-        kind_label: How the kind reads in a sentence ("command-line tool", "software").
+        kind_score: How strongly the words say so (see
+            :func:`missionctl.reading.kinds.find_kind`).
+        kind_words: The kind's patterns that matched, in its table's order.
         technologies: The technologies named, in order of appearance.
         signals: The plan-changing constraints stated anywhere in the mission.
         scale: How much use the software expects.
@@ -229,7 +231,8 @@ class GoalReading(_Value):
     entities: tuple[Entity, ...]
     derived: tuple[Derivation, ...]
     kind: str
-    kind_label: str
+    kind_score: int
+    kind_words: tuple[str, ...]
     technologies: tuple[NamedTechnology, ...]
     signals: tuple[Signal, ...]
     scale: Scale

@@ -12,11 +12,12 @@ from missionctl.reading.context import (
     is_brownfield,
 )
 from missionctl.reading.entities import find_entities
-from missionctl.reading.kinds import find_kind, kind_label
+from missionctl.reading.kinds import find_kind
 from missionctl.reading.language import ENGLISH, find_language, is_vague
 from missionctl.reading.model import Feature, GoalReading
 from missionctl.reading.signals import find_cadence, find_scale, find_signals
 from missionctl.reading.technologies import find_technologies, technology_names
+from missionctl.reading.vocabulary import vocabulary
 from missionctl.reading.words import normalise
 
 __all__ = ["read_goal"]
@@ -54,6 +55,7 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
     # The goal's own constraint clauses ("HIPAA applies") count as constraints, after the
     # mission's: the plan quotes them among its constraints, not as features.
     lowered = {c.lower() for c in constraints}
+    given = constraints
     constraints += tuple(c for c in parsed.constraints if c.lower() not in lowered)
     technologies = find_technologies(raw)
     signals = find_signals(everything, constraints)
@@ -64,10 +66,19 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
     # Where the software is deployed ("deployed with Helm on Kubernetes") weighs as a
     # constraint, not as what the software is: a Flask app on Kubernetes is a web app.
     deployment = tuple(c for c in parsed.constraints if DEPLOYMENT_CLAUSE.search(c))
-    kind = find_kind(
-        normalise(f"{_without(title, deployment)}\n{_without(goal, deployment)}\n{host}"),
-        normalise("\n".join((*constraints, repo_context))),
+    said = f"{title}\n{goal}"
+    for clause in deployment:
+        said = said.replace(clause, " ")
+    # What a new goal makes weighs most: "A Go CLI that … prints the migration SQL" is a CLI.
+    # A change to a host ("Add rate limiting to our payments API") makes a part of the host,
+    # which is what the software is; a move ("Migrate an AngularJS portal to React") is one.
+    moved = parsed.verb in vocabulary().moving_verbs
+    found = find_kind(
+        normalise(f"{said}\n{host}"),
+        normalise("\n".join((*given, *deployment, repo_context))),
+        "" if parsed.host or moved else normalise(parsed.subject_phrase),
     )
+    kind = found.key
     entities, derived = (
         find_entities(
             nouns=_without(normalise(goal), parsed.verb_phrases),
@@ -98,7 +109,8 @@ def _read(goal: str, title: str, constraints: tuple[str, ...], repo_context: str
         entities=entities,
         derived=derived,
         kind=kind,
-        kind_label=kind_label(kind),
+        kind_score=found.score,
+        kind_words=found.words,
         technologies=technologies,
         signals=signals,
         scale=scale,

@@ -198,11 +198,16 @@ class ContextSpec(_Spec):
 
 
 class KindSpec(_Spec):
-    """A kind of software and the weighted words that say so."""
+    """A kind of software and the weighted words that say so (``pattern: weight`` lines)."""
 
     key: str
-    label: str
     words: tuple[tuple[str, int], ...]
+
+    @field_validator("words", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        """A file's ``pattern: weight`` lines as ``(pattern, weight)`` pairs, in order."""
+        return list(value.items()) if isinstance(value, dict) else value
 
     @field_validator("words")
     @classmethod

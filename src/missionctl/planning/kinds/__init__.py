@@ -1,23 +1,27 @@
-"""The kinds of software the local planner recognises: YAML files, read once at import.
+"""The kinds of software the local planner plans: YAML files, read once at import.
 
-Each :class:`Kind` says how to recognise a goal (weighted keyword patterns) and what a good
-plan for it contains: the specialist tasks and their dependencies, the non-functional
-requirements, risks, decisions, next steps, phases, architecture and project shape. The local
+Each :class:`Kind` says what a good plan for one kind of software contains: the specialist
+tasks and their dependencies, the non-functional requirements, risks, decisions, next steps,
+phases, architecture and project shape. The local
 planner (:mod:`missionctl.planning.local`) fills the templates with what it reads in the
 mission: the subject, the goal's own features, the named technologies and the constraints.
 
-The content lives next to this module, one file per kind (``web_app.yaml``, …,
-``generic.yaml``), each holding the fields of :class:`Kind` under their own names (``keywords``
-as ``pattern: weight`` lines). ``index.yaml`` holds what is not one kind's: ``order``, the
-kinds in the order they are tried (more specific first: a tie in score goes to the earlier
-kind), ``fallback``, the kind of a goal no other kind matches well enough (:data:`GENERIC`),
-and ``slot_defaults`` (:data:`SLOT_DEFAULTS`). :func:`load_kinds` reads them; a wrong value, an
-unknown field, a key written twice, a reference to a task or tag the kind does not have, or a
-file the index does not list is a :class:`~missionctl.schemas.datafiles.DataFileError` naming
-the file and the field.
+Which kind a mission is about is the reading's to say (:mod:`missionctl.reading.kinds`, with
+the words of each kind in ``missionctl/reading/data/kinds.yaml``, in the order kinds are
+tried); the planner plans the kind it found.
 
-To add a kind, add a file ``<key>.yaml`` here, put its key in ``order`` in ``index.yaml``, and
-run ``tests/planning``: they check every template renders and validates. No code changes.
+The content lives next to this module, one file per kind (``web_app.yaml``, …,
+``generic.yaml``), each holding the fields of :class:`Kind` under their own names.
+``index.yaml`` holds what is not one kind's: ``fallback``, the kind of a goal no other kind
+matches well enough (:data:`GENERIC`), and ``slot_defaults`` (:data:`SLOT_DEFAULTS`).
+:func:`load_kinds` reads them; a wrong value, an unknown field, a key written twice, a
+reference to a task or tag the kind does not have, a file for a kind the reading does not know
+or a kind of the reading without a file is a
+:class:`~missionctl.schemas.datafiles.DataFileError` naming the file and the field.
+
+To add a kind, add a file ``<key>.yaml`` here and its words under ``kinds`` in the reading's
+``kinds.yaml`` (where it belongs: specific kinds first), and run ``tests/planning`` and
+``tests/reading``: they check every template renders and validates. No code changes.
 
 Template placeholders (``str.format`` fields) available everywhere:
 
@@ -80,14 +84,14 @@ of the kind's own requirements.
 """
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass as plain_dataclass
 from dataclasses import field, replace
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from string import Formatter
 
-from pydantic import TypeAdapter, field_validator
+from pydantic import TypeAdapter
 from pydantic.dataclasses import dataclass
 
 from missionctl.planning.kinds.stacks import FEATURE_PLACEHOLDERS, PROFILE_PLACEHOLDERS, STACKS
@@ -100,6 +104,7 @@ from missionctl.planning.kinds.templates import (
     RiskTemplate,
     TaskTemplate,
 )
+from missionctl.reading import kind_keys
 from missionctl.schemas.datafiles import data_file_error, read_data_file
 from missionctl.schemas.plans import SpecialistRole
 
@@ -132,8 +137,6 @@ class Kind:
     Attributes:
         key: Stable identifier (``"web_app"``), also the name of its file.
         label: Human name used in summaries ("web application").
-        keywords: ``(regex, weight)`` pairs matched case-insensitively on word boundaries
-            (a file writes them as ``regex: weight`` lines).
         approach: One or two sentences on how this kind of work is best delivered.
         feature_role: Default role of a feature task.
         feature_roles: Roles a feature task may take when its words suggest one.
@@ -175,7 +178,6 @@ class Kind:
 
     key: str
     label: str
-    keywords: tuple[tuple[str, Positive], ...]
     approach: str
     feature_role: SpecialistRole
     feature_roles: tuple[SpecialistRole, ...]
@@ -205,18 +207,11 @@ class Kind:
     feature_users: str = "its users"
     feature_requirement_alone: str = ""
 
-    @field_validator("keywords", mode="before")
-    @classmethod
-    def _pairs_from_lines(cls, value: object) -> object:
-        """Read a file's ``regex: weight`` lines as ``(regex, weight)`` pairs, in order."""
-        return list(value.items()) if isinstance(value, Mapping) else value
-
 
 @dataclass(frozen=True, config=STRICT)
 class _Index:
-    """``index.yaml``: the order kinds are tried in, the fallback kind, the slot defaults."""
+    """``index.yaml``: the fallback kind and the slot defaults."""
 
-    order: tuple[str, ...]
     fallback: str
     slot_defaults: dict[str, str]
 
@@ -241,8 +236,11 @@ _INDEX = TypeAdapter(_Index)
 _KIND = TypeAdapter(Kind)
 
 
-def load_kinds(directory: Traversable) -> KindCatalog:
+def load_kinds(directory: Traversable, order: Sequence[str] | None = None) -> KindCatalog:
     """Read ``index.yaml`` and one ``<key>.yaml`` per kind from ``directory``.
+
+    ``order`` is the kinds in the order they are tried, the reading's
+    (:func:`missionctl.reading.kind_keys`) unless given; a file must exist for each.
 
     A kind whose templates use a placeholder of the language's profile and that makes no
     decision about the language gets the stack decision
@@ -252,8 +250,8 @@ def load_kinds(directory: Traversable) -> KindCatalog:
 
     Raises:
         DataFileError: a file cannot be read or validated, breaks a rule of
-            :func:`_kind_problems`, is not listed in the index, or is listed but missing; the
-            message names the file, the field and the fix.
+            :func:`_kind_problems`, is no kind of ``order`` nor the fallback, or is missing;
+            the message names the file, the field and the fix.
     """
     index_file = directory / _INDEX_FILE
     index = read_data_file(index_file, _INDEX)
@@ -262,7 +260,7 @@ def load_kinds(directory: Traversable) -> KindCatalog:
         for entry in directory.iterdir()
         if entry.name.endswith(".yaml") and entry.name != _INDEX_FILE
     }
-    listed = (*index.order, index.fallback)
+    listed = (*(kind_keys() if order is None else order), index.fallback)
     if problems := list(_index_problems(listed, kind_files)):
         raise data_file_error(index_file, problems)
     kinds = {
@@ -272,7 +270,7 @@ def load_kinds(directory: Traversable) -> KindCatalog:
         for key in listed
     }
     return KindCatalog(
-        kinds=tuple(kinds[key] for key in index.order),
+        kinds=tuple(kinds[key] for key in listed[:-1]),
         generic=kinds[index.fallback],
         slot_defaults=index.slot_defaults,
     )
@@ -340,15 +338,21 @@ def _placeholders(template: str) -> set[str]:
 def _index_problems(
     listed: tuple[str, ...], kind_files: Mapping[str, Traversable]
 ) -> Iterator[str]:
-    """Keys listed twice or without a file, and files the index does not list."""
+    """Kinds listed twice or without a file, and files of no kind the reading knows."""
     for position, key in enumerate(listed):
-        field_name = f"order.{position}" if position < len(listed) - 1 else "fallback"
+        field_name = "fallback" if position == len(listed) - 1 else "kinds"
         if key in listed[:position]:
             yield f"{field_name}: {key!r} is listed twice; keep one"
         elif key not in kind_files:
-            yield f"{field_name}: there is no file {key}.yaml; add it or remove {key!r}"
+            yield (
+                f"{field_name}: there is no file {key}.yaml; add it, or remove {key!r} from "
+                "the reading's kinds.yaml"
+            )
     for key in sorted(kind_files.keys() - set(listed)):
-        yield f"order: {key}.yaml is not listed; add {key!r} where it belongs (specific first)"
+        yield (
+            f"kinds: {key}.yaml is no kind the reading knows; add {key!r} and its words to "
+            "the reading's kinds.yaml, where it belongs (specific first)"
+        )
 
 
 def _read_kind(file: Traversable, slots: frozenset[str]) -> Kind:
@@ -396,11 +400,6 @@ def _kind_problems(kind: Kind, slots: frozenset[str]) -> Iterator[str]:
         if not where.startswith(_FEATURE_FIELDS) and _placeholders(text) & FEATURE_PLACEHOLDERS:
             names = ", ".join(sorted(_placeholders(text) & FEATURE_PLACEHOLDERS))
             yield f"{where}: {names} names a feature's file; use it in feature templates only"
-    for i, (pattern, _) in enumerate(kind.keywords):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            yield f"keywords.{i}: {pattern!r} is not a regular expression ({exc})"
 
 
 def _unknown(
