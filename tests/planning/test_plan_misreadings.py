@@ -234,3 +234,19 @@ def test_the_software_named_as_a_doer_is_what_it_does_and_them_may_be_people() -
     )
     assert workouts["workout-charts"] == "Chart workouts weekly"
     assert not [key for key in workouts if key.startswith("app-")]
+
+
+def test_people_named_by_their_trade_are_doers_even_when_no_list_names_them() -> None:
+    memos = _feature_tasks(
+        _plan(
+            "A mobile app where journalists record interviews and the app transcribes the "
+            "voice memo overnight"
+        )
+    )
+    assert "Let journalists record interviews" in memos.values()
+    assert "Transcribe the voice memo overnight" in memos.values()
+    assert not [title for title in memos.values() if "journalists record interviews flow" in title]
+    clinic = _feature_tasks(
+        _plan("A web app where physiotherapists assign exercises and patients log their sessions")
+    )
+    assert "Let physiotherapists assign exercises" in clinic.values()

@@ -781,8 +781,14 @@ def _agrees(text: str, doers: str) -> bool:
     return words[0] in third_person_verbs()
 
 
+# Plural nouns of people by their ending ("journalists", "physicians"); "-ers" and "-ors" are
+# not among them: sensors, routers and printers do things too.
+_PEOPLE_ENDING = re.compile(r"^[a-z]{3,}(?:ists|ians)$")
+
+
 def _is_plural_people(word: str) -> bool:
-    return word.lower() in vocabulary().people
+    lower = word.lower()
+    return lower in vocabulary().people or _PEOPLE_ENDING.match(lower) is not None
 
 
 def _is_people(word: str) -> bool:
