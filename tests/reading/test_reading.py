@@ -420,6 +420,8 @@ def test_a_verb_keeps_its_question_clause_as_one_feature() -> None:
         ("A C# desktop app for a dental clinic's appointments", "desktop_app"),
         ("A booking portal for tour operators in Lisbon", "web_app"),
         ("Write a Rust library for parsing GPX tracks", "library"),
+        ("Build a Kotlin Wear OS app for lifeguards to log rescues", "mobile_app"),
+        ("A smartwatch app that counts laps for open-water swimmers", "mobile_app"),
     ],
 )
 def test_kind_words_are_read_in_context(goal: str, kind: str) -> None:
