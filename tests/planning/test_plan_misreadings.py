@@ -250,3 +250,22 @@ def test_people_named_by_their_trade_are_doers_even_when_no_list_names_them() ->
         _plan("A web app where physiotherapists assign exercises and patients log their sessions")
     )
     assert "Let physiotherapists assign exercises" in clinic.values()
+
+
+def test_a_quoted_constraint_says_whether_the_goal_or_the_constraints_said_it() -> None:
+    plan = build_local_plan(
+        PlanningInput(
+            title="Lifeguards",
+            goal=(
+                "Build a Kotlin Wear OS app for lifeguards to log rescues and alert the beach "
+                "office, working offline for 12 hours"
+            ),
+            constraints=["GDPR applies to the casualty details"],
+        )
+    )
+    said = [r.text for r in plan.requirements if r.kind == "constraint"]
+    assert any(t.endswith("From the goal: “working offline for 12 hours”.") for t in said), said
+    assert any(
+        t.endswith("From the constraints: “GDPR applies to the casualty details”.") for t in said
+    ), said
+    assert "reads as a mobile app" in plan.summary

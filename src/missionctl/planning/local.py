@@ -302,21 +302,27 @@ class _Builder(MissionContext):
 
         # A constraint that a trait recognises is quoted in that trait's requirement rather
         # than repeated as a requirement of its own.
-        quoted: dict[str, list[str]] = {}
+        quoted: dict[str, list[tuple[str, bool]]] = {}
         standalone: list[str] = []
+        # The reading lists the mission's own constraints first, then the goal's clauses.
+        own = len({c.strip() for c in self.mission.constraints if c.strip()})
         for index, constraint in enumerate(self.reading.constraints):
             owner = next((t.key for t, found in self.traits if index in found.constraints), None)
             if self._said_by_kind(index, constraint):
                 continue
             if owner:
-                quoted.setdefault(owner, []).append(constraint)
+                quoted.setdefault(owner, []).append((constraint, index < own))
             else:
                 standalone.append(constraint)
         for trait, found in self.traits:
             text = self.fill(trait.requirement, match=clip(found.value, 60))
-            if trait.key in quoted:
-                quotes = "; ".join(f"“{c.rstrip('.')}”" for c in quoted[trait.key])
-                text += f" From the constraints: {quotes}."
+            for where, given in (("the constraints", True), ("the goal", False)):
+                quotes = "; ".join(
+                    f"“{c.rstrip('.')}”"
+                    for c, stated in quoted.get(trait.key, ())
+                    if stated is given
+                )
+                text += f" From {where}: {quotes}." if quotes else ""
             reqs.trait_keys[trait.key] = reqs.add(text, trait.priority, "constraints")
         for constraint in standalone[:MAX_CONSTRAINT_REQUIREMENTS]:
             reqs.add(self._constraint_text(constraint), "must", "constraints", BOUNDS)
