@@ -108,3 +108,21 @@ async def test_firmware_keeps_records_on_the_device_and_talks_over_the_radio_it_
     assert not re.search(r"\bBLE\b|GATT", everything)  # the link it names, not the default
     assert "/api/v1" not in everything  # a device has no HTTP API
     assert "Minute" not in model  # "every 15 minutes" is a cadence, not a record
+
+
+async def test_a_watch_app_whose_battery_must_last_keeps_app_records_not_device_ones() -> None:
+    # "battery" and "log" are firmware words; the reading's kind, a mobile app, decides.
+    docs = documents(
+        await run_plan(
+            "Build a Kotlin Wear OS app for lifeguards to log rescues and alert the beach "
+            "office, working offline for 12 hours",
+            constraints=["The battery must last a 10-hour shift"],
+        )
+    )
+    model = docs["data-model.md"]
+    assert "Records on the device" not in model and "uint32_t" not in model
+    assert "Rescue" in model
+    # A habit tracker is no browser extension either.
+    habits = documents(await run_plan("Build a web app that is a habit tracker with streaks"))
+    everything = "\n".join(habits.values())
+    assert "Content script" not in everything and "extension installed" not in everything

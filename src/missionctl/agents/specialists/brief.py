@@ -208,7 +208,9 @@ def build_brief(
         constraints=constraints,
         repo_context=repo_context,
         reading=reading,
-        traits=detect_traits(" ".join((goal, mission_title, *constraints, repo_context))),
+        traits=detect_traits(
+            " ".join((goal, mission_title, *constraints, repo_context)), reading.kind
+        ),
         entities=tuple(stored(entity) for entity in reading.entities),
         task=task,
         plan=draft,

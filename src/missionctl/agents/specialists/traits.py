@@ -85,9 +85,23 @@ _TRAITS = {
 }
 
 
-def detect_traits(text: str) -> frozenset[str]:
-    """The traits whose keywords occur in ``text`` (whole words, case-insensitive)."""
-    return frozenset(name for name, pattern in _TRAITS.items() if pattern.search(text))
+# Traits that say what the software is, not what it has: each holds exactly when the
+# reading's kind (the one detector of kinds) is this one. "battery" in a watch app's goal makes
+# no firmware, and "a habit tracker" no browser extension.
+_KIND_TRAITS = {"firmware": "firmware", "extension": "browser_extension"}
+
+
+def detect_traits(text: str, kind: str | None = None) -> frozenset[str]:
+    """The traits whose keywords occur in ``text`` (whole words, case-insensitive).
+
+    With the reading's ``kind``, the traits that name a kind of software follow it instead
+    of the words.
+    """
+    found = {name for name, pattern in _TRAITS.items() if pattern.search(text)}
+    if kind is not None:
+        found -= _KIND_TRAITS.keys()
+        found |= {trait for trait, of_kind in _KIND_TRAITS.items() if of_kind == kind}
+    return frozenset(found)
 
 
 THREATS: tuple[Threat, ...] = _TABLE.threats
