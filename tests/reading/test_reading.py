@@ -458,3 +458,20 @@ def test_a_named_subject_keeps_what_the_goal_says_it_is(
 )
 def test_go_before_a_kind_of_program_is_the_language(goal: str) -> None:
     assert [t.name for t in read(goal).technologies] == ["Go"]
+
+
+def test_a_rescue_is_an_event_and_an_alert_to_people_is_a_message_not_an_anomaly() -> None:
+    reading = read(
+        "Build a Kotlin Wear OS app for lifeguards to log rescues and alert the beach office"
+    )
+    rescue, alert = entity(reading, "Rescue"), entity(reading, "Alert")
+    assert {"rescued_at", "recorded_by"} <= {a.name for a in rescue.attributes}
+    assert [a.name for a in alert.attributes] == [
+        "message",
+        "severity",
+        "raised_at",
+        "acknowledged_at",
+    ]
+    anomalies = read("Build an analytics cockpit with anomaly alerts on weekly revenue")
+    assert "baseline" in {a.name for a in entity(anomalies, "Anomaly").attributes}
+    assert anomalies.entity("Alert") is None
