@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from missionctl.cli._ids import id_argument, id_option
 from missionctl.cli._runtime import AsUser, console
+from missionctl.domain.four_eyes import decider_ids
 from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
@@ -50,12 +51,16 @@ def _at(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}Z" if moment else ""
 
 
+def _decider(approval: ApprovalRead) -> str:
+    return decider_ids(approval.decided_by or "", approval.decided_by_user)
+
+
 def _print_decision(approval: ApprovalRead) -> None:
     colour = "green" if approval.decision == "approved" else "red"
     console.print(
         f"[{colour}]{approval.decision}[/{colour}] step [bold]{escape(approval.step_id)}[/bold] "
         f"of run {approval.run_id} ({escape(approval.workflow)}) "
-        f"by {escape(approval.decided_by or '')} at {_at(approval.decided_at)}"
+        f"by {escape(_decider(approval))} at {_at(approval.decided_at)}"
     )
     console.print(f"action   {escape(approval.action)}")
     if approval.reason:
@@ -97,7 +102,7 @@ def _print_approval(approval: ApprovalRead) -> None:
     if approval.decision is not None:
         reason = f": {escape(approval.reason)}" if approval.reason else ""
         console.print(
-            f"  decided   {approval.decision} by {escape(approval.decided_by or '')} "
+            f"  decided   {approval.decision} by {escape(_decider(approval))} "
             f"at {_at(approval.decided_at)}{reason}"
         )
         if approval.override_reason:

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from missionctl.cli._ids import id_argument
 from missionctl.cli._runtime import console, err_console, run_service
+from missionctl.domain.four_eyes import decider_ids
 from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
@@ -261,8 +262,9 @@ def _print_state(state: RunStateRead) -> None:
     for d in state.approvals:
         verb = "approved" if d.decision == "approve" else "rejected"
         reason = f": {d.reason}" if d.reason else ""
+        by = decider_ids(d.decided_by, d.decided_by_user)
         console.print(
-            f"{escape(d.step_id)} {verb} by {escape(d.decided_by)} at "
+            f"{escape(d.step_id)} {verb} by {escape(by)} at "
             f"{utc_millis(d.decided_at)}{escape(reason)}",
             highlight=False,
         )

@@ -485,6 +485,8 @@ class Approval(Base):
     requested_at: Mapped[datetime] = _created()
     decision: Mapped[str | None] = mapped_column(String(20))
     decided_by: Mapped[str | None] = mapped_column(String(200))
+    # The person behind ``decided_by`` (a token's owner); None for Mission Control itself.
+    decided_by_user: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
 

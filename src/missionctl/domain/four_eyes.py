@@ -33,6 +33,26 @@ def person_of(actor: str) -> str | None:
     return name if kind == "user" and name else None
 
 
+def decider_label(actor: str, user: str | None) -> str:
+    """Who decided, as people read it: ``alice``, or ``alice (token ci-bot)`` for a token.
+
+    ``actor`` is what acted (``user:NAME``, ``token:NAME``, ``system``) and ``user`` the
+    person behind it, when known; both show, so a token's decision names its owner.
+    """
+    kind, _, name = actor.partition(":")
+    if kind == "token" and name:
+        return f"{user} (token {name})" if user else f"token {name}"
+    return name if kind == "user" and name else actor
+
+
+def decider_ids(actor: str, user: str | None) -> str:
+    """Who decided, as ids: the actor, then its person when the actor is not that person.
+
+    ``token:ci-bot (alice)`` for a token, ``user:alice`` for a person signed in.
+    """
+    return f"{actor} ({user})" if user and actor != f"user:{user}" else actor
+
+
 @dataclass(frozen=True, slots=True)
 class Authors:
     """The people behind the work an approval gates (``None``: nobody, e.g. ``system``).

@@ -101,6 +101,7 @@ class ApprovalDecision:
     decided_by: str
     decided_at: datetime
     reason: str
+    decided_by_user: str | None = None
 
 
 @dataclass(slots=True)
@@ -270,6 +271,7 @@ def _decision(event: RunEvent) -> ApprovalDecision:
         decided_by=str(payload.get("decided_by") or event.actor),
         decided_at=event.ts,
         reason=str(payload.get("reason") or ""),
+        decided_by_user=str(payload["decided_by_user"]) if payload.get("decided_by_user") else None,
     )
 
 

@@ -112,17 +112,27 @@ def record_decision(
     approval_id: uuid.UUID,
     decision: Literal["approved", "rejected"],
     decided_by: str,
+    decided_by_user: str | None,
     decided_at: datetime,
     reason: str | None,
 ) -> bool:
     """Decide the approval if it is still undecided; whether this call did.
+
+    ``decided_by`` is the actor (``token:NAME`` for an API token) and ``decided_by_user`` the
+    person behind it (the token's owner), both kept.
 
     One conditional UPDATE: of two decisions racing past their reads, exactly one is written.
     """
     statement = (
         update(Approval)
         .where(Approval.id == approval_id, Approval.decision.is_(None))
-        .values(decision=decision, decided_by=decided_by, decided_at=decided_at, reason=reason)
+        .values(
+            decision=decision,
+            decided_by=decided_by,
+            decided_by_user=decided_by_user,
+            decided_at=decided_at,
+            reason=reason,
+        )
     )
     return session.connection().execute(statement).rowcount == 1
 

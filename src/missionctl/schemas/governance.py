@@ -81,7 +81,14 @@ class ApprovalRead(BaseModel):
     estimate_usd: float
     requested_at: datetime
     decision: ApprovalDecision | None
-    decided_by: str | None
+    decided_by: str | None = Field(
+        description="The actor that decided: `user:NAME`, or `token:NAME` for an API token."
+    )
+    decided_by_user: str | None = Field(
+        default=None,
+        description="The person behind `decided_by` (an API token's owner); null when "
+        "Mission Control itself decided.",
+    )
     decided_at: datetime | None
     reason: str | None
     diff: ApprovalDiff | None = Field(

@@ -18,6 +18,9 @@ class ApprovalDecisionRead(BaseModel):
     approval_id: uuid.UUID | None
     decision: str = Field(description="`approve` or `reject`")
     decided_by: str
+    decided_by_user: str | None = Field(
+        default=None, description="The person behind `decided_by` (an API token's owner)"
+    )
     decided_at: datetime
     reason: str
 

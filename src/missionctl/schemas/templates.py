@@ -163,6 +163,7 @@ class PhaseGate(BaseModel):
     )
     approval_id: uuid.UUID | None = None
     decided_by: str | None = None
+    decided_by_user: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
 

@@ -31,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 from missionctl import __version__
 from missionctl.domain.access import Identity, Permission
 from missionctl.domain.events import BUDGET_WARNING_SHARE
+from missionctl.domain.four_eyes import decider_label
 from missionctl.domain.money import usd_text
 from missionctl.schemas.governance import ControlsRead
 from missionctl.schemas.health import HealthSummaryRead
@@ -265,6 +266,7 @@ def _build_environment() -> jinja2.Environment:
         usd=usd,
         mtok_usd=mtok_usd,
         actor_name=actor_name,
+        decider=decider_label,
         duration=duration,
         compact=compact,
         file_size=file_size,

@@ -160,6 +160,7 @@ def _read(row: ApprovalRow, overrides: Mapping[str, Mapping[str, Any]]) -> Appro
         requested_at=approval.requested_at,
         decision=_decision(approval),
         decided_by=approval.decided_by,
+        decided_by_user=approval.decided_by_user,
         decided_at=approval.decided_at,
         reason=approval.reason,
         version_written_by=written_by,
@@ -464,6 +465,7 @@ def _decide(
         approval_id=approval.id,
         decision=decision,
         decided_by=actor,
+        decided_by_user=user,
         decided_at=now,
         reason=reason or None,
     )
@@ -479,6 +481,7 @@ def _decide(
     detail = {
         "approval_id": str(approval.id),
         "decided_by": actor,
+        "decided_by_user": user,
         "reason": reason,
         **confirmed,
         **overridden,

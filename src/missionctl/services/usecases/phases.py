@@ -118,6 +118,7 @@ def _gate(step: Mapping[str, Any], approvals: Sequence[ApprovalRead]) -> PhaseGa
         state=None if newest is None else newest.state,
         approval_id=None if newest is None else newest.id,
         decided_by=None if newest is None else newest.decided_by,
+        decided_by_user=None if newest is None else newest.decided_by_user,
         decided_at=None if newest is None else newest.decided_at,
         reason=None if newest is None else newest.reason,
     )

@@ -108,6 +108,7 @@ def _decision_read(decision: ApprovalDecision) -> ApprovalDecisionRead:
         approval_id=None if decision.approval_id is None else uuid.UUID(decision.approval_id),
         decision="approve" if decision.approved else "reject",
         decided_by=decision.decided_by,
+        decided_by_user=decision.decided_by_user,
         decided_at=decision.decided_at,
         reason=decision.reason,
     )
