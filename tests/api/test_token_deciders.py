@@ -60,6 +60,10 @@ async def test_a_token_decision_records_the_token_and_its_owner(
     # The lowest role sees both on the page; a replay of the run names both too.
     page = await viewer.get("/approvals", params={"tab": "decided"})
     assert "ann (token ann-token)" in page.text
+    # The replay just after the decision: the decision, and its event's actor in the trail.
+    replayed = await viewer.get(f"/runs/{run_id}/replay", params={"at": approved.seq})
+    assert replayed.status_code == 200
+    assert 'audit__actor">ann (token ann-token)<' in replayed.text
     state = await viewer.get(f"/api/v1/runs/{run_id}/state")
     assert state.status_code == 200, state.text
     [decision] = state.json()["approvals"]

@@ -42,7 +42,7 @@ def decider_label(actor: str, user: str | None) -> str:
     kind, _, name = actor.partition(":")
     if kind == "token" and name:
         return f"{user} (token {name})" if user else f"token {name}"
-    return name if kind == "user" and name else actor
+    return name or actor  # "user:alice" → "alice", "schedule:nightly" → "nightly"
 
 
 def decider_ids(actor: str, user: str | None) -> str:
