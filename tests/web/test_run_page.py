@@ -123,3 +123,33 @@ def test_the_registry_marks_diagnostic_agents() -> None:
     ]
     registry.register("builtin:noop", NoopAgent())  # replaced by a real one: no longer marked
     assert not registry.is_diagnostic("builtin:noop")
+
+
+async def test_a_document_stored_under_another_name_is_linked_by_the_name_it_has(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    # Two architects write the same documents: the second step's are stored as "review-…".
+    twice = {
+        "name": "design-twice",
+        "steps": [
+            {"id": "design", "agent": "builtin:architect", "inputs": {"title": "Design the API"}},
+            {
+                "id": "review",
+                "agent": "builtin:architect",
+                "depends_on": ["design"],
+                "inputs": {"title": "Design the API"},
+            },
+        ],
+    }
+    workflow = await create_workflow(ctx, spec=WorkflowSpec.model_validate(twice), actor=ACTOR)
+    run = await start_run(ctx, workflow_id=workflow.id, actor=ACTOR)
+    await wait_for_run(ctx, run.id, lambda r: r.status == "completed")
+    renamed = [a for a in await read_artifacts(ctx, run_id=run.id) if a.step_id == "review"]
+    assert renamed and all(a.name == f"review-{a.asked_name}" for a in renamed)
+
+    review = (await client.get(f"/runs/{run.id}/steps/review", headers=HTMX)).text
+    assert "(not stored)" not in review
+    for artifact in renamed:
+        assert (
+            f'<a href="/artifacts/{artifact.id}" data-testid="document-link">{artifact.name}</a>'
+        ) in review

@@ -62,6 +62,7 @@ def to_artifact_read(artifact: Artifact, step_id: str | None) -> ArtifactRead:
         step_id=step_id,
         kind=artifact.kind,
         name=artifact.name,
+        asked_name=(artifact.meta or {}).get("asked_name"),
         media_type=artifact.media_type,
         sha256=artifact.sha256,
         size=artifact.size,
@@ -186,6 +187,7 @@ async def add_artifacts(
         name = distinct_name(redact(new[0].name), taken, owner=step_id)
         taken.add(name)
         names.append(name)
+    asked = [redact(new.name) for new, _ in stored]
     rows = [
         Artifact(
             mission_id=mission_id,
@@ -197,9 +199,9 @@ async def add_artifacts(
             sha256=blob.sha256,
             size=blob.size,
             uri=blob.uri,
-            meta=redact(dict(new.meta)),
+            meta=_with_asked_name(redact(dict(new.meta)), given, name),
         )
-        for (new, blob), name in zip(stored, names, strict=True)
+        for (new, blob), name, given in zip(stored, names, asked, strict=True)
     ]
     session.add_all(rows)
     await session.flush()
@@ -247,8 +249,19 @@ def assign_distinct_names(session: Session, rows: Sequence[dict[str, Any]]) -> N
         if row["run_id"] is None:
             continue
         names = taken[row["run_id"]]
-        row["name"] = distinct_name(row["name"], names, owner=row["meta"].get("step_id"))
+        asked = row["name"]
+        row["name"] = distinct_name(asked, names, owner=row["meta"].get("step_id"))
+        row["meta"] = _with_asked_name(row["meta"], asked, row["name"])
         names.add(row["name"])
+
+
+def _with_asked_name(meta: dict[str, Any], asked: str, name: str) -> dict[str, Any]:
+    """``meta``, with the name its producer asked for when it is stored under another one.
+
+    A step that lists its documents by name ("answer.md") still finds the one the run stored
+    as ``review-answer.md`` (see ``ArtifactRead.asked_name``).
+    """
+    return meta if asked == name else {**meta, "asked_name": asked}
 
 
 __all__ = [

@@ -291,4 +291,11 @@ def _documents(outputs: dict[str, Any], artifacts: list[ArtifactRead]) -> list[D
     if not isinstance(names, list):
         return None
     by_name = {a.name: a for a in artifacts}
-    return [DocumentLink(name=str(n), artifact=by_name.get(str(n))) for n in names]
+    # A document stored under another name (the run had its name already) is found by the
+    # name its step asked for, and shown by the name it is stored under.
+    by_asked = {a.asked_name: a for a in artifacts if a.asked_name}
+    links = []
+    for n in names:
+        found = by_name.get(str(n)) or by_asked.get(str(n))
+        links.append(DocumentLink(name=found.name if found else str(n), artifact=found))
+    return links
