@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from missionctl.cli import app
+from missionctl.errors import Conflict
+from missionctl.services import open_context
+from missionctl.services.usecases.demo import DemoClaim, claim_empty_log, reset_demo
+from missionctl.settings import AuditSettings, Settings
 from tests.support.demo import SEEDING, CliSeeded
 
 
@@ -72,3 +77,50 @@ def test_a_home_that_is_a_file_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--home" in result.output
     assert target.read_text() == "not a directory"
+
+
+@SEEDING
+async def test_reset_empties_a_demo_history_so_that_a_new_one_can_be_written(
+    cli_seeded: CliSeeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MISSIONCTL_DATABASE_URL", raising=False)  # the home's own SQLite
+    home = cli_seeded.copy
+    settings = Settings(home=home)
+    for kept in ("checkpoints", "blobs", "reports"):
+        (home / kept).mkdir(exist_ok=True)
+        (home / kept / "old").write_text("of the old history")
+
+    emptied = await reset_demo(settings)
+
+    assert emptied > 1000  # the 28 days' events
+    assert not [kept for kept in ("checkpoints", "blobs", "reports") if (home / kept).exists()]
+    async with open_context(settings) as ctx:
+        # An empty log at the newest schema: a new history may claim it.
+        claim = DemoClaim(date(2026, 1, 1), date(2026, 1, 28), seed=3, anomalies=False)
+        await claim_empty_log(ctx, claim=claim)
+
+
+def test_reset_refuses_a_database_that_is_not_a_demo_and_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MISSIONCTL_DATABASE_URL", raising=False)
+    home = tmp_path / "real"
+    monkeypatch.setenv("MISSIONCTL_HOME", str(home))
+    assert _invoke("mission", "create", "Keep the lighthouse keepers' rota").exit_code == 0
+    for args in (["--home", str(home)], []):  # named, and found from the environment
+        refused = _invoke("demo", "seed", "--days", "28", "--reset", *args)
+        assert refused.exit_code == 2, refused.output
+        said = " ".join(refused.output.split())
+        assert "not a demo history's 'demo.seeded'" in said and "left as it was" in said
+        assert "Traceback" not in refused.output
+    [mission] = json.loads(_invoke("mission", "list", "--json").output)["items"]
+    assert mission["goal"] == "Keep the lighthouse keepers' rota"
+
+
+async def test_reset_leaves_checkpoints_kept_outside_the_home_and_refuses(tmp_path: Path) -> None:
+    outside = tmp_path / "vault"
+    outside.mkdir()
+    settings = Settings(home=tmp_path / "home", audit=AuditSettings(checkpoint_dir=outside))
+    with pytest.raises(Conflict, match="outside the data directory"):
+        await reset_demo(settings)
+    assert outside.is_dir()

@@ -70,11 +70,23 @@ NoAnomalies = Annotated[
     bool,
     typer.Option("--no-anomalies", help="Write the history without the three injected anomalies."),
 ]
+Reset = Annotated[
+    bool,
+    typer.Option(
+        "--reset",
+        help="First empty the demo history the database holds (its tables, blobs, reports and "
+        "checkpoints), then write the new one. A database whose log is not a demo's is refused.",
+    ),
+]
 
 
 @app.command()
 def seed(
-    days: Days = 90, seed: Seed = 42, home: Home = None, no_anomalies: NoAnomalies = False
+    days: Days = 90,
+    seed: Seed = 42,
+    home: Home = None,
+    no_anomalies: NoAnomalies = False,
+    reset: Reset = False,
 ) -> None:
     """Write DAYS days of people, missions and runs into an empty database, then say how to look.
 
@@ -84,7 +96,8 @@ def seed(
     127.0.0.1 (real token counts and prices). Unless --no-anomalies, it holds three anomalies:
     run success drops over the last 10 days, cost per run triples over the last 3, and the
     cohorts of 3-4 weeks ago come back half as often in their first week. A database whose
-    event log holds anything is refused (exit 2) and left as it was.
+    event log holds anything is refused (exit 2) and left as it was, unless --reset empties it
+    first; --reset refuses (exit 2) a database whose log does not start as a demo's.
     """
     import asyncio
 
@@ -97,6 +110,9 @@ def seed(
     settings = load_settings(create_home=True, home=home)
     started = time.monotonic()
     try:
+        if reset:
+            emptied = asyncio.run(_reset(settings))
+            console.print(f"emptied the demo history ({emptied} events)", highlight=False)
         with _quiet_model_refusals():
             summary = asyncio.run(_seed(settings, days=days, seed=seed, anomalies=not no_anomalies))
     except Conflict as exc:
@@ -115,6 +131,12 @@ def _quiet_model_refusals() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+async def _reset(settings: Settings) -> int:
+    from missionctl.services.usecases.demo import reset_demo
+
+    return await reset_demo(settings)
 
 
 async def _seed(settings: Settings, *, days: int, seed: int, anomalies: bool) -> DemoSummary:
