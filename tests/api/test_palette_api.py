@@ -235,6 +235,7 @@ async def test_actions_name_real_routes_that_do_what_they_say(app: FastAPI) -> N
             "confirm": None,
             "reason": "none",
             "body": {},
+            "number": None,
             "then": None,
             "danger": False,
             "label": "Confirm",
@@ -335,3 +336,48 @@ async def test_two_approvers_acting_at_once_from_the_palette_decide_once(app: Fa
     run = await read_run(ctx, run_id=run_id)
     assert [s.status for s in run.steps] == ["queued"]
     await assert_consistent(ctx)
+
+
+async def test_an_operator_drains_stops_and_scales_a_worker_from_the_palette(
+    app: FastAPI,
+) -> None:
+    ctx: ServiceContext = app.state.ctx
+    worker = await register_worker(ctx, name="engine-lark-3", kind=WorkerKind.worker, concurrency=2)
+
+    async def actions(role: Role, q: str) -> dict[str, dict[str, Any]]:
+        async with await _as(app, role) as http:
+            found = await _items(http, q, limit=50)
+        return {i["title"]: i["action"] for i in found if i["kind"] == "action"}
+
+    # The lowest role sees workers but is offered none of their controls.
+    assert not [t for t in await actions(Role.VIEWER, "drain lark") if "worker" in t.lower()]
+    offered = await actions(Role.OPERATOR, "lark")
+    assert {"Drain worker engine-lark-3", "Stop worker engine-lark-3"} <= set(offered)
+    scale = offered["Scale worker engine-lark-3"]
+    assert scale["method"] == "PATCH" and scale["url"] == f"/api/v1/workers/{worker}"
+    assert scale["number"] == {
+        "field": "concurrency",
+        "label": "Steps at once",
+        "minimum": 1,
+        "maximum": 1000,
+        "value": 2,
+    }
+    assert "New schedule" in await actions(Role.OPERATOR, "new sched")
+
+    async with await _as(app, Role.OPERATOR) as http:
+        drain = offered["Drain worker engine-lark-3"]
+        assert drain["confirm"] and drain["method"] == "POST"
+        drained = await http.post(drain["url"], json=drain["body"])
+        assert drained.status_code == 200, drained.text
+        # The same route's rules hold: a number out of range is refused and changes nothing.
+        for bad in (0, 1001, "many"):
+            refused = await http.patch(scale["url"], json={"concurrency": bad})
+            assert refused.status_code == 422 and "concurrency" in refused.text
+        scaled = await http.patch(scale["url"], json={"concurrency": 5})
+        assert scaled.status_code == 200, scaled.text
+    now = await actions(Role.OPERATOR, "lark")
+    # Draining: it may be resumed rather than drained again, and it will run 5 at once.
+    assert "Resume worker engine-lark-3" in now and "Drain worker engine-lark-3" not in now
+    assert now["Scale worker engine-lark-3"]["number"]["value"] == 5
+    await mark_stopped(ctx, worker_id=worker)
+    assert not [t for t in await actions(Role.OPERATOR, "lark") if "engine-lark-3" in t]

@@ -11,12 +11,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from missionctl.domain.access import Role
+from missionctl.domain.workers import WorkerKind
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.approvals import list_approvals
 from missionctl.services.usecases.missions import create_mission
 from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workers import read_worker, register_worker
 from missionctl.services.usecases.workflows import create_workflow
 from tests.browser.conftest import SCREENSHOT_DIR, seed, sign_in
 from tests.conftest import LiveServer
@@ -233,3 +235,44 @@ def test_words_must_match_words_not_scattered_letters(live_server: LiveServer, p
     expect(
         palette.locator('[role=option][data-kind="page"]').filter(has_text="Workers")
     ).to_have_count(1)
+
+
+async def _worker(ctx: ServiceContext) -> uuid.UUID:
+    return await register_worker(ctx, name="engine-wren-9", kind=WorkerKind.worker, concurrency=2)
+
+
+async def _desired(ctx: ServiceContext, worker_id: uuid.UUID) -> tuple[str, int | None]:
+    worker = await read_worker(ctx, worker_id=worker_id)
+    return worker.desired_state, worker.desired_concurrency
+
+
+def test_a_worker_is_scaled_and_drained_from_the_keyboard(
+    live_server: LiveServer, page: Page
+) -> None:
+    worker_id = seed(live_server.settings, _worker)
+    page.goto(f"{live_server.url}/missions")
+    _open_with_ctrl_k(page)
+    palette = page.get_by_test_id("palette")
+    page.keyboard.type("scale wren")
+    expect(palette.locator("[role=option]").first).to_contain_text("Scale worker engine-wren-9")
+    page.keyboard.press("Enter")
+    number = page.locator("[data-palette-number-input]")
+    expect(number).to_be_focused()
+    expect(number).to_have_value("2")
+    number.fill("0")
+    page.keyboard.press("Enter")  # out of range: refused in the dialog, nothing sent
+    expect(palette.locator("[data-palette-error]")).to_contain_text("from 1 to 1000")
+    number.fill("6")
+    _shot(page, "scale")
+    page.keyboard.press("Enter")
+    expect(page.locator("#toasts .toast").last).to_contain_text("engine-wren-9 will run")
+    assert seed(live_server.settings, lambda ctx: _desired(ctx, worker_id)) == ("run", 6)
+
+    _open_with_ctrl_k(page)
+    page.keyboard.type("drain wren")
+    expect(palette.locator("[role=option]").first).to_contain_text("Drain worker engine-wren-9")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("palette-confirm")).to_have_text("Drain")
+    page.keyboard.press("Enter")
+    expect(page.locator("#toasts .toast").last).to_contain_text("Draining engine-wren-9")
+    assert seed(live_server.settings, lambda ctx: _desired(ctx, worker_id))[0] == "drain"

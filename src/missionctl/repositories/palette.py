@@ -59,6 +59,9 @@ class WorkerMatch(NamedTuple):
     stopped_at: datetime | None
     offline_reported_at: datetime | None
     state: str
+    desired_state: str
+    concurrency: int
+    desired_concurrency: int | None
 
 
 class ScheduleMatch(NamedTuple):
@@ -175,12 +178,15 @@ async def find_workers(
             Worker.stopped_at,
             Worker.offline_reported_at,
             Worker.state,
+            Worker.desired_state,
+            Worker.concurrency,
+            Worker.desired_concurrency,
         )
         .where(Worker.last_heartbeat_at >= since, _every_word([Worker.name, Worker.host], patterns))
         .order_by(Worker.last_heartbeat_at.desc())
         .limit(limit)
     )
-    return [WorkerMatch(*row) for row in (await session.execute(query)).all()]
+    return [WorkerMatch._make(row) for row in (await session.execute(query)).all()]
 
 
 async def find_schedules(

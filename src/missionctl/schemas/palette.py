@@ -9,14 +9,25 @@ PaletteKind = Literal[
 ]
 
 
+class PaletteNumber(BaseModel):
+    """A whole number the palette asks for before it acts (how many steps a worker runs)."""
+
+    field: str = Field(description="The body's key the number is sent under.")
+    label: str
+    minimum: int
+    maximum: int
+    value: int = Field(description="The number shown at first (the current one).")
+
+
 class PaletteAction(BaseModel):
     """How to do what an ``action`` item says: a request to an existing route.
 
-    ``GET`` opens ``url`` (a page, or the form that asks for more). ``POST`` sends ``body`` as
-    JSON to ``url`` with the session's CSRF token, after asking ``confirm`` when there is one.
+    ``GET`` opens ``url`` (a page, or the form that asks for more). ``POST`` and ``PATCH`` send
+    ``body`` as JSON to ``url`` with the session's CSRF token, after asking ``confirm`` when
+    there is one, and the ``number`` when there is one.
     """
 
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "PATCH"]
     url: str
     confirm: str | None = Field(
         default=None,
@@ -29,6 +40,9 @@ class PaletteAction(BaseModel):
     )
     body: dict[str, Any] = Field(
         default_factory=dict, description="The JSON body to send (with `reason` added)."
+    )
+    number: PaletteNumber | None = Field(
+        default=None, description="A number to ask for, sent in the body under its `field`."
     )
     then: str | None = Field(
         default=None,

@@ -33,11 +33,17 @@ from missionctl.domain.palette import (
     score,
 )
 from missionctl.domain.states import RUN
-from missionctl.domain.workers import worker_status
+from missionctl.domain.workers import MAX_CONCURRENCY, WorkerStatus, worker_status
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.gallery import SHIPPED
 from missionctl.repositories import palette as repo
-from missionctl.schemas.palette import PaletteAction, PaletteItem, PaletteKind, PalettePage
+from missionctl.schemas.palette import (
+    PaletteAction,
+    PaletteItem,
+    PaletteKind,
+    PaletteNumber,
+    PalettePage,
+)
 from missionctl.services.runtime.composition import known_agent_names
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.workers import RECENT_S
@@ -402,6 +408,79 @@ async def _cancels(lookup: Lookup) -> list[Candidate]:
     return candidates
 
 
+async def _worker_actions(lookup: Lookup) -> list[Candidate]:
+    """Drain, resume, stop or scale a live worker: what its row on the Workers page offers."""
+    if lookup.blank:
+        return []  # offered once the user names the verb or the worker, never as a default
+    since = lookup.now - timedelta(seconds=RECENT_S)
+    patterns = lookup.patterns_past("drain resume stop scale worker")
+    rows = await repo.find_workers(
+        lookup.session, patterns=patterns, since=since, limit=lookup.limit
+    )
+    candidates = []
+    for row in rows:
+        status = worker_status(
+            last_heartbeat_at=row.last_heartbeat_at,
+            stopped_at=row.stopped_at,
+            offline_reported_at=row.offline_reported_at,
+            state=row.state,
+            now=lookup.now,
+        )
+        if status in (WorkerStatus.offline, WorkerStatus.stopped):
+            continue  # the page offers nothing for these either
+        candidates.extend(_worker_commands(row, status))
+    return candidates
+
+
+def _worker_commands(row: repo.WorkerMatch, status: WorkerStatus) -> list[Candidate]:
+    url = f"/api/v1/workers/{row.id}"
+    subtitle = f"Worker · {status.value} · {row.host}"
+    found = []
+    if row.desired_state == "run":
+        drain = PaletteAction(
+            method="POST",
+            url=f"{url}/drain",
+            confirm=f"Drain {row.name}? It finishes the steps it holds and claims no new ones.",
+            label="Drain",
+            done=f"Draining {row.name}",
+        )
+        found.append(_action(f"Drain worker {row.name}", "/workers", subtitle, drain))
+    else:
+        resume = PaletteAction(
+            method="POST", url=f"{url}/resume", label="Resume", done=f"Resumed {row.name}"
+        )
+        found.append(_action(f"Resume worker {row.name}", "/workers", subtitle, resume))
+    if row.desired_state != "stop":
+        stop = PaletteAction(
+            method="POST",
+            url=f"{url}/stop",
+            confirm=f"Stop {row.name}? It drains, then its process ends.",
+            label="Stop the worker",
+            danger=True,
+            done=f"Stopping {row.name}",
+        )
+        found.append(_action(f"Stop worker {row.name}", "/workers", subtitle, stop))
+    steps = row.desired_concurrency or row.concurrency
+    scale = PaletteAction(
+        method="PATCH",
+        url=url,
+        confirm=f"How many steps should {row.name} run at once? It obeys at its next heartbeat.",
+        label="Set",
+        number=PaletteNumber(
+            field="concurrency",
+            label="Steps at once",
+            minimum=1,
+            maximum=MAX_CONCURRENCY,
+            value=steps,
+        ),
+        done=f"{row.name} will run the new number of steps at once",
+    )
+    found.append(
+        _action(f"Scale worker {row.name}", "/workers", f"{subtitle} · {steps} at once", scale)
+    )
+    return found
+
+
 def _needs_inputs(definition: dict[str, Any]) -> bool:
     """Whether a run of this definition must be given inputs (one is required)."""
     inputs = definition.get("inputs")
@@ -443,6 +522,9 @@ async def _commands(lookup: Lookup) -> list[Candidate]:
     if who.allows(P.WORKFLOWS_WRITE):
         action = PaletteAction(method="GET", url="/workflows/new", done="")
         found.append(_action("New workflow", "/workflows", "Write a workflow in YAML", action))
+    if who.allows(P.SCHEDULES_WRITE):
+        action = PaletteAction(method="GET", url="/schedules#schedule-form", done="")
+        found.append(_action("New schedule", "/schedules", "Run a workflow on a cron", action))
     controls = await lookup.session.get(Control, 1)
     stopped = controls is not None and controls.emergency_stop
     if not stopped and who.allows(P.EMERGENCY_STOP):
@@ -482,6 +564,7 @@ SOURCES: Final[tuple[Source, ...]] = (
     Source("workflow-runs", P.RUNS_CONTROL, _workflow_runs),
     Source("agents", P.AGENTS_READ, _agents),
     Source("workers", P.AGENTS_READ, _workers),
+    Source("worker-actions", P.WORKERS_CONTROL, _worker_actions),
     Source("schedules", P.WORKFLOWS_READ, _schedules),
     Source("templates", P.WORKFLOWS_READ, _templates),
 )

@@ -311,7 +311,7 @@
     var action = item.action;
     if (!action) { go(item.url); return; }
     if (action.method === "GET") { go(action.url); return; }
-    if (action.confirm || action.reason !== "none") { showConfirm(item); return; }
+    if (action.confirm || action.reason !== "none" || action.number) { showConfirm(item); return; }
     perform(item, "");
   }
 
@@ -346,6 +346,15 @@
     field.required = action.reason === "required";
     part("reason-tag").textContent = action.reason === "required" ? "Required" : "Optional";
     field.placeholder = action.reason === "required" ? "Why it must not go ahead" : "Recorded in the audit log";
+    var number = part("number");
+    var numberField = part("number-input");
+    number.hidden = !action.number;
+    if (action.number) {
+      part("number-label").textContent = action.number.label;
+      numberField.min = action.number.minimum;
+      numberField.max = action.number.maximum;
+      numberField.value = action.number.value;
+    }
     var error = part("error");
     error.hidden = true;
     error.textContent = "";
@@ -354,7 +363,7 @@
     button.className = "btn " + (action.danger ? "btn--estop-solid" : "btn--primary");
     dialog().classList.toggle("palette--danger", !!action.danger);
     part("confirm").hidden = false;
-    (reason.hidden ? button : field).focus();
+    (action.number ? numberField : reason.hidden ? button : field).focus();
   }
 
   function csrf() {
@@ -362,14 +371,15 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
-  function perform(item, reason) {
+  function perform(item, reason, number) {
     var action = item.action;
     var body = Object.assign({}, action.body || {});
     if (reason) body.reason = reason;
+    if (action.number) body[action.number.field] = number;
     var button = part("go");
     if (button) button.disabled = true;
     fetch(action.url, {
-      method: "POST", credentials: "same-origin",
+      method: action.method, credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf() },
       body: JSON.stringify(body)
     }).then(function (response) {
@@ -478,7 +488,17 @@
       part("reason-input").focus();
       return;
     }
-    perform(item, reason);
+    var number = null;
+    if (item.action.number) {
+      var limits = item.action.number;
+      number = Number(part("number-input").value);
+      if (!Number.isInteger(number) || number < limits.minimum || number > limits.maximum) {
+        refused(item, limits.label + ": give a whole number from " + limits.minimum + " to " + limits.maximum + ".");
+        part("number-input").focus();
+        return;
+      }
+    }
+    perform(item, reason, number);
   });
 
   document.addEventListener("click", function (event) {
