@@ -253,13 +253,7 @@ async def _workers(lookup: Lookup) -> list[Candidate]:
     )
     candidates = []
     for row in rows:
-        status = worker_status(
-            last_heartbeat_at=row.last_heartbeat_at,
-            stopped_at=row.stopped_at,
-            offline_reported_at=row.offline_reported_at,
-            state=row.state,
-            now=lookup.now,
-        )
+        status = _status(row, lookup.now)
         candidates.append(
             Candidate(
                 "worker",
@@ -270,6 +264,16 @@ async def _workers(lookup: Lookup) -> list[Candidate]:
             )
         )
     return candidates
+
+
+def _status(row: repo.WorkerMatch, now: datetime) -> WorkerStatus:
+    return worker_status(
+        last_heartbeat_at=row.last_heartbeat_at,
+        stopped_at=row.stopped_at,
+        offline_reported_at=row.offline_reported_at,
+        state=row.state,
+        now=now,
+    )
 
 
 async def _schedules(lookup: Lookup) -> list[Candidate]:
@@ -419,13 +423,7 @@ async def _worker_actions(lookup: Lookup) -> list[Candidate]:
     )
     candidates = []
     for row in rows:
-        status = worker_status(
-            last_heartbeat_at=row.last_heartbeat_at,
-            stopped_at=row.stopped_at,
-            offline_reported_at=row.offline_reported_at,
-            state=row.state,
-            now=lookup.now,
-        )
+        status = _status(row, lookup.now)
         if status in (WorkerStatus.offline, WorkerStatus.stopped):
             continue  # the page offers nothing for these either
         candidates.extend(_worker_commands(row, status))
