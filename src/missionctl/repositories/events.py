@@ -102,6 +102,11 @@ async def read_events_before(
     return (await session.scalars(query)).all()
 
 
+async def read_first_type(session: AsyncSession) -> str | None:
+    """The type of the log's first event, or ``None`` for an empty log."""
+    return await session.scalar(select(Event.type).where(Event.seq == 1))
+
+
 async def count_events(
     session: AsyncSession,
     *,

@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from missionctl.db import Database
 from missionctl.db.migrate import current_revision, downgrade_database
-from missionctl.db.models import Event
 from missionctl.domain.events import DEMO_SEEDED
 from missionctl.errors import Conflict
 from missionctl.eventlog import NewEvent, append
+from missionctl.repositories import events as events_repo
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.settings import Settings
 
@@ -122,8 +120,8 @@ async def _demo_events(db: Database) -> int:
     if await current_revision(db) is None:
         return 0  # nothing made yet
     async with db.read() as session:
-        first = await session.scalar(select(Event.type).where(Event.seq == 1))
-        held = await session.scalar(select(func.count()).select_from(Event)) or 0
+        first = await events_repo.read_first_type(session)
+        held = await events_repo.read_head_seq(session)  # the log is gapless from 1
     if first is not None and first != DEMO_SEEDED:
         raise Conflict(
             f"this database's event log starts with {first!r}, not a demo history's "
