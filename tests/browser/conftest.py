@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from missionctl.services import ServiceContext, open_context
 from missionctl.settings import Settings
 from tests.conftest import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
+# How long an expectation waits by default. Playwright's five seconds is for a quiet machine; the
+# suite runs a browser, a live server and other tests on two cores, where an answer has taken
+# longer. A passing expectation still returns as soon as it holds.
+expect.set_options(timeout=15_000)
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 # Without these, Chromium tries to reach the network at start-up and logs errors.
 CHROMIUM_ARGS = [

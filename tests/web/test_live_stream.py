@@ -125,6 +125,32 @@ async def test_the_run_page_stream_replays_a_finished_run(live_app: LiveApp) -> 
     assert 'hx-target="#run-cost"' in received[-1].text
 
 
+@pytest.mark.parametrize("page", ["runs", "missions"])
+async def test_a_reconnection_that_missed_no_event_still_gets_the_state_first(
+    live_app: LiveApp, page: str
+) -> None:
+    # The events before the break reached the browser, the state they changed was still held
+    # back (at most two renders a second), and no event will ever come to carry it: a page
+    # that showed "running" would show it for good.
+    ctx = live_app.ctx
+    mission = await planned_mission(ctx)
+    run = await start_steps(ctx, mission.id, [{"id": "first", "agent": "builtin:noop"}])
+    await wait_for_run(ctx, run.id)
+    subject = run.id if page == "runs" else mission.id
+    newest = await last_seq(ctx, mission_id=mission.id)
+    resume = {**HTMX, "Last-Event-ID": str(newest)}
+    async with (
+        live_app.http.stream("GET", f"/{page}/{subject}/stream", headers=resume) as response,
+        Inbox(response) as inbox,
+    ):
+        first = await inbox.next(5)
+    assert first is not None, "a reconnection was sent nothing"
+    assert first.id is None  # the state, not an event sent twice
+    target = "#run-status" if page == "runs" else "#stepper"
+    assert f'hx-target="{target}"' in first.text
+    assert 'data-status="succeeded"' in first.text or "Completed" in first.text
+
+
 async def test_an_unknown_mission_has_no_stream(live_app: LiveApp) -> None:
     response = await live_app.http.get(f"/missions/{uuid.uuid4()}/stream")
     assert response.status_code == 404

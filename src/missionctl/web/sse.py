@@ -23,8 +23,10 @@ sent, so the broadcaster drops a viewer that falls behind and its stream catches
 database once it reads again (ADR 0009), its backlog's state read once.
 
 A browser that reconnects sends ``Last-Event-ID``; the stream resumes after it, so the page
-ends with every event exactly once (ADR 0009). The first connection names its cursor with
-``?after=`` (the newest event the page was rendered with).
+ends with every event exactly once (ADR 0009), and its first message is the page's state: the
+events before the break may have reached the browser while the state they changed was still
+held back, and no later event may come to carry it. The first connection names its cursor
+with ``?after=`` (the newest event the page was rendered with).
 """
 
 import asyncio
@@ -65,6 +67,11 @@ def resume_from(request: Request, after: int) -> int:
     return dashboard.resume_cursor(request.headers.get("last-event-id"), after)
 
 
+def _resumed(request: Request) -> bool:
+    """Whether ``request`` is a browser reconnecting (it names the last event it received)."""
+    return dashboard.resume_cursor(request.headers.get("last-event-id"), -1) != -1
+
+
 State = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
 """Reads the page's state and returns the context of its ``live_state`` block."""
 
@@ -77,7 +84,14 @@ class _Pacer:
     """The messages of one page's stream: each event at once, the state at a bounded rate."""
 
     def __init__(
-        self, *, page: str, read_state: State, state: dict[str, Any], tick: Tick | None, count: int
+        self,
+        *,
+        page: str,
+        read_state: State,
+        state: dict[str, Any],
+        tick: Tick | None,
+        count: int,
+        resumed: bool,
     ) -> None:
         self._page = page
         self._read_state = read_state
@@ -86,7 +100,8 @@ class _Pacer:
         self._count = count
         self._loop = asyncio.get_running_loop()
         self._sent_at = -math.inf
-        self._state_due: float | None = None  # a change not sent yet goes out then
+        # A change not sent yet goes out then; a resumed stream owes its page the state at once.
+        self._state_due: float | None = self._loop.time() if resumed else None
         self._tick_due = self._loop.time() + TICK_S if tick else None
         self._artifacts_changed = False
 
@@ -189,7 +204,14 @@ async def mission_stream(
 
     first = await read_state()
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
-    paced = _Pacer(page=page, read_state=read_state, state=first, tick=None, count=count)
+    paced = _Pacer(
+        page=page,
+        read_state=read_state,
+        state=first,
+        tick=None,
+        count=count,
+        resumed=_resumed(request),
+    )
     return stream(request, _messages(ctx, paced, cursor=cursor, mission_id=mission_id))
 
 
@@ -220,5 +242,12 @@ async def run_stream(
 
     first = await read_state()
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)
-    paced = _Pacer(page=page, read_state=read_state, state=first, tick=tick, count=count)
+    paced = _Pacer(
+        page=page,
+        read_state=read_state,
+        state=first,
+        tick=tick,
+        count=count,
+        resumed=_resumed(request),
+    )
     return stream(request, _messages(ctx, paced, cursor=cursor, run_id=run_id))
