@@ -11,7 +11,8 @@ ENDED_RUN_STATUSES = frozenset({"completed", "failed", "canceled", "aborted"})
 
 
 async def assert_consistent(context: ServiceContext, *, verify_chain: bool = True) -> None:
-    """Every run replays to its stored state with no unfinished step once ended; the chain verifies.
+    """Every run replays to its stored state with no unfinished step once ended; the chain verifies
+    and vouches for every step's stored outputs.
 
     Run after every test that had a database: a state change written without its event, or an
     event without its state change, fails the test that caused it (the run's events no longer
@@ -22,6 +23,7 @@ async def assert_consistent(context: ServiceContext, *, verify_chain: bool = Tru
 
     from missionctl.db.models import Run
     from missionctl.services.usecases.audit import verify_event_chain
+    from missionctl.services.usecases.evidence import check_outputs
     from missionctl.services.usecases.runs import replay_run
 
     async with context.read() as session:
@@ -39,6 +41,9 @@ async def assert_consistent(context: ServiceContext, *, verify_chain: bool = Tru
     if verify_chain:
         report = await verify_event_chain(context)
         assert report.ok, str(report)
+        # Every step's stored outputs hash to the digest its newest terminal event recorded.
+        outputs = await check_outputs(context)
+        assert outputs.ok, str(outputs)
     async with context.read() as session:
         kept, stepped = await usage_sums(session)
     assert kept == stepped, "usage_days with its deltas differs from step_runs"

@@ -39,6 +39,7 @@ from missionctl.cli import (
     specs,
     templates,
     users,
+    verify,
     webhooks,
     worker,
     workers,
@@ -61,7 +62,7 @@ app = typer.Typer(
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, config, "
     "audit verify|checkpoint|public-key, keys, user set-password, login-link) work on the local "
-    "database.\n\n"
+    "database, and verify needs neither: it checks a signed file offline.\n\n"
     "Exit codes: 0 done; 1 something named was not found (or a run failed); 2 the command "
     "was refused (invalid input, 401, 403, 429); 3 something around the command failed: the "
     "database, the disk, a file's permissions, the network, an unreachable or unavailable "
@@ -120,6 +121,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifact")
 app.add_typer(workflows.app, name="workflow")
 app.add_typer(audit.app, name="audit")
+app.add_typer(verify.app, name="verify")
 app.add_typer(keys.app, name="keys")
 app.add_typer(prices.app, name="prices")
 app.add_typer(users.app, name="user")

@@ -515,6 +515,9 @@ class MissionControl:
         path = f"/api/v1/runs/{run_id}/report"
         return self.client.get_bytes(path, params={"format": "pdf"})[0]
 
+    def run_receipt(self, run_id: uuid.UUID) -> bytes:
+        return self.client.get_bytes(f"/api/v1/runs/{run_id}/receipt")[0]
+
     def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
         from missionctl.schemas.workflows import WorkflowSummary
 

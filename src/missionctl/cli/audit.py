@@ -45,11 +45,13 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Recompute the hash chain, then check every signed checkpoint against it.
+    """Recompute the hash chain, check every signed checkpoint and every step's stored outputs.
 
-    Prints `OK n events` and the checkpoints that hold, or each break (exit 1): the first
-    broken seq of the chain and why, and every checkpoint the log contradicts (events removed
-    after it, or rewritten up to it) or whose signature does not verify.
+    Prints `OK n events`, the checkpoints that hold and the outputs that match the digests
+    their events recorded, or each break (exit 1): the first broken seq of the chain and why,
+    every checkpoint the log contradicts (events removed after it, or rewritten up to it) or
+    whose signature does not verify, and every step whose stored outputs were changed after
+    the event that recorded them.
     """
     from missionctl.services.usecases.audit import verify_audit_log
 
@@ -64,6 +66,7 @@ def _print_report(report: "AuditReport") -> None:
     console.print(f"[green]{chain}[/green]" if chain.ok else f"[red]{chain}[/red]", soft_wrap=True)
     for problem in checkpoints.problems:
         console.print(f"[red]BROKEN checkpoint {problem}[/red]", soft_wrap=True)
+    _print_outputs(report)
     latest = checkpoints.latest
     if latest is None:
         if not checkpoints.problems:
@@ -81,6 +84,16 @@ def _print_report(report: "AuditReport") -> None:
         + (f"; {unanchored} events after it are not checkpointed yet" if unanchored else ""),
         soft_wrap=True,
     )
+
+
+def _print_outputs(report: "AuditReport") -> None:
+    outputs = report.outputs
+    if outputs.ok:
+        if outputs.matched or outputs.unvouched:  # a log without step runs has none to check
+            console.print(f"[green]{outputs}[/green]", soft_wrap=True)
+        return
+    for problem in outputs.problems:
+        console.print(f"[red]BROKEN outputs: {problem}[/red]", soft_wrap=True)
 
 
 @app.command()

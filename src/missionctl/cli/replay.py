@@ -64,7 +64,9 @@ def replay(
 
     Prints the replayed run status, each step's status and attempt (in the
     order the events name the steps), then `matches the stored run`, or each
-    difference on stderr. --events also prints the timeline it was rebuilt from.
+    difference on stderr: a step's stored outputs that no longer hash to the
+    digest its event recorded are a difference too. --events also prints the
+    timeline it was rebuilt from.
     --at SEQ prints the run as of that event instead (a seq past the run's last
     event gives its final state).
 
@@ -72,21 +74,26 @@ def replay(
     0  the replay matches the stored run (with --at: the state was printed)
     1  there is no run with that id
     2  RUN_ID is not a run id or the start of one, or --at is before the run's first event
-    3  the replay differs from the stored run
+    3  the replay differs from the stored run (its statuses or its steps' outputs)
     """
     if at is not None:
         _print_state_at(run_id, at, as_json=as_json)
         return
 
-    async def read(ctx: ServiceContext) -> tuple[RunState, RunState, list[EventRecord] | None]:
+    async def read(
+        ctx: ServiceContext,
+    ) -> tuple[RunState, RunState, list[str], list[EventRecord] | None]:
+        from missionctl.services.usecases.evidence import check_outputs
         from missionctl.services.usecases.runs import replay_run
 
         replayed, stored = await replay_run(ctx, run_id=run_id)
+        outputs = await check_outputs(ctx, run_id=run_id)
+        changed = [f"step {p.step_id} outputs: {p.reason}" for p in outputs.problems]
         timeline = await read_timeline(ctx, run_id=run_id) if with_events else None
-        return replayed, stored, timeline
+        return replayed, stored, changed, timeline
 
-    replayed, stored, timeline = run_service(read)
-    differences = describe_differences(replayed, stored)
+    replayed, stored, changed_outputs, timeline = run_service(read)
+    differences = describe_differences(replayed, stored) + changed_outputs
     if as_json:
         _print_json(run_id, replayed, differences, timeline)
     else:
@@ -268,3 +275,10 @@ def _print_state(state: RunStateRead) -> None:
             f"{utc_millis(d.decided_at)}{escape(reason)}",
             highlight=False,
         )
+    for s in state.steps:
+        if s.outputs_verified is False:
+            err_console.print(
+                f"[red]step {escape(s.step_id)}: its stored outputs differ from the digest its "
+                "event recorded in the chain: they were changed after the step ended[/red]",
+                highlight=False,
+            )

@@ -427,6 +427,43 @@ def report(
             typer.echo(api.run_report_markdown(run_id).rstrip("\n"))
 
 
+@app.command()
+def receipt(
+    run_id: RunId,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the receipt to this file instead of printing it; an existing file is "
+            "refused unless --force.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --output: replace the file.")
+    ] = False,
+) -> None:
+    """Print a run's receipt: one signed file that proves what the run did.
+
+    It holds the run's entries of the hash chain, the digest of each step's outputs, each
+    artifact's hash and each approval, signed with the audit signing key. Whoever has the
+    public key (`missionctl audit public-key`) checks it offline, without the server:
+    `missionctl verify receipt FILE --public-key KEY`.
+    """
+    from missionctl.cli._backend import open_backend
+
+    if output is not None and output.exists() and not force:
+        raise _report_refusal(f"--output: {escape(str(output))} exists; add --force to replace it")
+    with open_backend() as api:
+        content = api.run_receipt(run_id)
+    if output is None:
+        typer.echo(content.decode("utf-8").rstrip("\n"))
+        return
+    _write_file(output, content, option="--output")
+
+
 def _report_refusal(message: str) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(EXIT_INVALID)
@@ -446,12 +483,18 @@ def _write_report_pdf(run_id: uuid.UUID, output: Path, *, as_json: bool, force: 
         raise _report_refusal(f"--pdf: {escape(str(output))} exists; add --force to replace it")
     with open_backend() as api:
         content = api.run_report_pdf(run_id)
+    _write_file(output, content, option="--pdf")
+
+
+def _write_file(output: Path, content: bytes, *, option: str) -> None:
+    """Write ``content`` to ``output``, never through a link there; refused (exit 2) if it fails."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
     try:
         with os.fdopen(os.open(output, flags, 0o644), "wb") as file:
             file.write(content)
     except OSError as exc:
-        raise _report_refusal(f"--pdf: cannot write {escape(str(output))}: {exc.strerror}") from exc
+        message = f"{option}: cannot write {escape(str(output))}: {exc.strerror}"
+        raise _report_refusal(message) from exc
     console.print(
         f"wrote {len(content)} bytes to {escape(str(output))}", highlight=False, soft_wrap=True
     )

@@ -237,3 +237,16 @@ def types_not_of(severity: Severity) -> frozenset[str]:
 def types_of(severity: Severity) -> frozenset[str]:
     """The mapped types (payload-independent) whose severity is ``severity``."""
     return frozenset(t for t, s in TYPE_SEVERITY.items() if s == severity)
+
+
+# Keys of payloads by which the chain vouches for step outputs (ADR 0098).
+OUTPUTS_DIGEST_KEY = "outputs_sha256"
+"""The key of a step event's payload that holds the digest of the outputs written to its row
+(``eventlog.receipts.outputs_digest``)."""
+
+OUTPUT_DIGESTS_KEY = "output_digests"
+"""The key of a ``run.created`` payload that is ``true`` when the run's steps record digests.
+
+A run created before digests existed has none; for one created since, a step row with outputs
+and no digest in the chain was written outside the engine.
+"""

@@ -48,6 +48,12 @@ class StepStateRead(BaseModel):
     approval_requested: bool
     inputs: dict[str, Any] | None = Field(description="`null` until the step has started")
     outputs: dict[str, Any] | None = Field(description="`null` until the step has succeeded")
+    outputs_verified: bool | None = Field(
+        default=None,
+        description="`true`: the shown outputs hash to the digest the step's event recorded in "
+        "the chain; `false`: they were changed after it; `null`: no outputs shown, or they were "
+        "recorded before digests existed",
+    )
     attempts: list[AttemptRead]
 
 

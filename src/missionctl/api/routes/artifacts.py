@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.eventlog.receipts import receipt_text
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.reports import RunReport
@@ -19,6 +20,7 @@ from missionctl.security.downloads import (
 )
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import artifacts as artifact_service
+from missionctl.services.usecases import receipts as receipt_service
 from missionctl.services.usecases import reports as report_service
 
 # Every route here reads artifacts; the declaration covers the whole router.
@@ -138,3 +140,28 @@ async def get_run_report(
             **INERT_DOWNLOAD_HEADERS,
         },
     )
+
+
+@router.get(
+    "/runs/{run_id}/receipt",
+    response_model=dict[str, Any],
+    responses={200: {"description": "The receipt (`missionctl-run-receipt/1`), as JSON"}},
+)
+async def get_run_receipt(
+    run_id: uuid.UUID,
+    ctx: Context,
+    download: Annotated[bool, Query(description="Send it as a file to save")] = False,
+) -> Response:
+    """The run's receipt, signed now with the audit signing key.
+
+    It holds the run's entries of the hash chain, its steps' output digests, its artifacts'
+    hashes and its approvals. Anyone with the public key (`missionctl audit public-key`)
+    checks it offline with `missionctl verify receipt FILE --public-key KEY`. A run whose
+    events or stored outputs disagree with the chain gets no receipt: a 500, since the
+    server's own record is damaged (the log says why; `missionctl audit verify` says where).
+    """
+    document = await receipt_service.issue_receipt(ctx, run_id=run_id)
+    headers = dict(INERT_DOWNLOAD_HEADERS)
+    if download:
+        headers["Content-Disposition"] = content_disposition(f"run-{run_id}-receipt.json")
+    return Response(content=receipt_text(document), media_type="application/json", headers=headers)

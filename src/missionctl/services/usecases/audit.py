@@ -41,6 +41,7 @@ from missionctl.eventlog.checkpoints import (
 from missionctl.eventlog.retirement import checkpoint_turn, read_retirements
 from missionctl.schemas.runs import EventPage, EventRead
 from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.evidence import OutputsReport, outputs_report
 from missionctl.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,19 @@ class AuditReport:
     chain: ChainReport
     checkpoints: CheckpointReport
     checkpoint_dir: Path
+    outputs: OutputsReport
+    """The step runs' stored outputs against the digests the chain holds (ADR 0098)."""
 
     @property
     def ok(self) -> bool:
-        """Whether the chain holds and so does every checkpoint."""
-        return self.chain.ok and self.checkpoints.ok
+        """Whether the chain holds, so does every checkpoint, and every vouched output."""
+        return self.chain.ok and self.checkpoints.ok and self.outputs.ok
 
 
 async def verify_audit_log(
     ctx: ServiceContext, *, trusted_keys: Sequence[Path] = ()
 ) -> AuditReport:
-    """Verify the chain, then every checkpoint against it, in one consistent snapshot.
+    """Verify the chain, every checkpoint and the steps' stored outputs, in one snapshot.
 
     Args:
         ctx: the service context.
@@ -87,7 +90,8 @@ async def verify_audit_log(
     async with ctx.read() as session:
         chain = await verify_chain(session)
         checkpoints = await check_checkpoints(session, files, keys, retirements)
-    return AuditReport(chain, checkpoints, directory)
+        outputs = await outputs_report(session)
+    return AuditReport(chain, checkpoints, directory, outputs)
 
 
 def _checkpoints_and_keys(

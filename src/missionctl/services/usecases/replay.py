@@ -3,17 +3,21 @@
 The state comes from the events alone (``domain.replay.replay_run_events``); what the events do
 not carry comes from the step runs: a step's rendered inputs (shown once the step has started)
 and its stored final outputs (shown once it has succeeded; a step succeeds at most once per run,
-so the stored outputs are those it had from that moment on).
+so the stored outputs are those it had from that moment on), each checked against the digest
+its newest terminal event recorded in the chain (``outputs_verified``, ADR 0098).
 """
 
 import uuid
 from collections.abc import Sequence
 
 from missionctl.db.models import Event, StepRun
+from missionctl.domain.events import OUTPUTS_DIGEST_KEY
 from missionctl.domain.replay import ApprovalDecision, RunSnapshot, StepSnapshot, replay_run_events
 from missionctl.errors import NotFound, Problem, StateRefused
+from missionctl.eventlog.receipts import outputs_digest
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import runs as repo
+from missionctl.repositories.evidence import DIGEST_EVENTS
 from missionctl.schemas.replay import ApprovalDecisionRead, RunStateRead, StepStateRead
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.attempts import attempt_reads
@@ -58,8 +62,9 @@ def _state_read(
 ) -> RunStateRead:
     position = snapshot.folded
     by_step = {row.step_id: row for row in rows}
+    digests = _output_digests(events)
     steps = [
-        _step_read(step_id, step, by_step[step_id])
+        _step_read(step_id, step, by_step[step_id], digests.get(step_id))
         for step_id, step in snapshot.steps.items()
         if step_id in by_step
     ]
@@ -80,7 +85,19 @@ def _state_read(
     )
 
 
-def _step_read(step_id: str, step: StepSnapshot, row: StepRun) -> StepStateRead:
+def _output_digests(events: Sequence[Event]) -> dict[str, str]:
+    """Each step's newest output digest in the run's events: the one its row must still match."""
+    digests: dict[str, str] = {}
+    for event in events:
+        digest = (event.payload or {}).get(OUTPUTS_DIGEST_KEY)
+        if event.type in DIGEST_EVENTS and event.step_id is not None and isinstance(digest, str):
+            digests[event.step_id] = digest
+    return digests
+
+
+def _step_read(step_id: str, step: StepSnapshot, row: StepRun, digest: str | None) -> StepStateRead:
+    shown = dict(row.outputs) if step.status == "succeeded" else None
+    verified = None if shown is None or digest is None else outputs_digest(shown) == digest
     return StepStateRead(
         step_id=step_id,
         agent=row.agent,
@@ -96,7 +113,8 @@ def _step_read(step_id: str, step: StepSnapshot, row: StepRun) -> StepStateRead:
         reused_from=None if step.reused_from is None else uuid.UUID(step.reused_from),
         approval_requested=step.approval_requested,
         inputs=dict(row.inputs) if step.started else None,
-        outputs=dict(row.outputs) if step.status == "succeeded" else None,
+        outputs=shown,
+        outputs_verified=verified,
         attempts=attempt_reads(step),
     )
 

@@ -13,6 +13,7 @@ from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
 from missionctl.domain.coding import CodingCli
+from missionctl.domain.events import OUTPUT_DIGESTS_KEY, OUTPUTS_DIGEST_KEY
 from missionctl.domain.ids import new_id
 from missionctl.domain.money import micros_text
 from missionctl.domain.outcomes import Outcome, outcome_of_status, run_outcomes, step_outcome
@@ -39,6 +40,7 @@ from missionctl.errors import (
     ValidationFailed,
 )
 from missionctl.eventlog import NewEvent, append, append_sync
+from missionctl.eventlog.receipts import outputs_digest
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import runs as repo
@@ -422,6 +424,9 @@ def _created_events(
                 "budget_micros": run.budget_micros,
                 "rerun_of": str(run.rerun_of) if run.rerun_of else None,
                 "steps": list(dag.order),
+                # Every output this run's steps record is vouched for by a digest in the
+                # chain: a row with outputs and no digest was written outside the engine.
+                OUTPUT_DIGESTS_KEY: True,
             },
         )
     ]
@@ -439,6 +444,7 @@ def _created_events(
                     "attempt": 1,
                     "from_run": str(run.rerun_of),
                     "outcome": outcome,
+                    OUTPUTS_DIGEST_KEY: outputs_digest(outputs),
                 },
             )
         )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Artifact
 from missionctl.domain import events as ev
 from missionctl.domain.budget import Usage, check_spend
+from missionctl.domain.events import OUTPUTS_DIGEST_KEY
 from missionctl.domain.ids import new_id
 from missionctl.domain.money import micros_text
 from missionctl.domain.outcomes import Outcome, run_outcomes, step_outcome
@@ -33,6 +34,7 @@ from missionctl.domain.states import (
 )
 from missionctl.domain.workflows import StepDef, WorkflowDag, queued_reason
 from missionctl.eventlog import NewEvent
+from missionctl.eventlog.receipts import outputs_digest
 from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
 from missionctl.services.usecases.artifacts import assign_distinct_names
@@ -193,6 +195,9 @@ def _result(
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "cost_micros": usage.micros,
+        # Each of the three ends writes these outputs to the row: the chain vouches for them,
+        # so a row changed later is caught by the audit and by a replay (ADR 0098).
+        OUTPUTS_DIGEST_KEY: outputs_digest(outcome.outputs),
     }
     # A success or a final failure ends the step as it stands; a retry re-queues it for later.
     rule, attempt, outputs = _FAIL, row.attempt, outcome.outputs
