@@ -379,3 +379,14 @@ def test_retention_of_an_empty_range_lists_empty_cohorts() -> None:
 def test_retention_has_as_many_cells_as_weeks(weeks: int) -> None:
     (cohort,) = retention({}, {}, since=T0.date(), until=T0.date(), weeks=weeks, now=T0)
     assert [c.week for c in cohort.cells] == list(range(1, weeks + 1))
+
+
+def test_whole_weeks_are_the_iso_weeks_lying_wholly_inside_the_range() -> None:
+    from missionctl.domain.analytics import whole_weeks
+
+    monday = date(2026, 11, 2)
+    assert whole_weeks(monday, monday + timedelta(days=13)) == [monday, monday + timedelta(7)]
+    assert whole_weeks(monday + timedelta(days=1), monday + timedelta(days=13)) == [
+        monday + timedelta(7)
+    ]
+    assert whole_weeks(monday, monday + timedelta(days=5)) == []  # ends on a Saturday

@@ -13,6 +13,7 @@ import httpx2
 from missionctl.db.models import StepRun
 from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
+from missionctl.domain.events import OUTPUTS_DIGEST_KEY
 from missionctl.domain.insights import (
     BUILD_ACTION,
     DayFigures,
@@ -27,6 +28,7 @@ from missionctl.domain.insights import (
 )
 from missionctl.domain.states import StepRunStatus
 from missionctl.eventlog import NewEvent, append
+from missionctl.eventlog.receipts import outputs_digest
 from missionctl.schemas.insights import load_phrasebook
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
@@ -37,6 +39,7 @@ from tests.support.auth import bearer_headers
 
 RANGE = Window(date(2026, 11, 1), date(2026, 11, 7))
 PRIOR = "2026-10-25 to 2026-10-31"
+CHANGE = {"files_changed": ["app.py"], "tests_exit_code": 0}
 
 
 def _facts(tasks: TaskOutcomes, *, segment: tuple[str, str] | None = None) -> InsightFacts:
@@ -108,7 +111,8 @@ async def test_a_real_history_says_documented_then_how_many_were_built(
     assert any(said in line for line in plain.sections.what_changed)
     assert plain.sections.suggested_actions[0] == BUILD_ACTION
 
-    # A coding step's verified change, recorded as the recorder records one.
+    # A coding step's verified change, recorded as the recorder records one (with the digest
+    # of its outputs: the chain vouches for the row).
     async with ctx.write() as session:
         session.add(
             StepRun(
@@ -116,7 +120,7 @@ async def test_a_real_history_says_documented_then_how_many_were_built(
                 step_id="build-api",
                 status=StepRunStatus.succeeded,
                 agent="coding:generic",
-                outputs={"files_changed": ["app.py"], "tests_exit_code": 0},
+                outputs=CHANGE,
                 outcome="built",
             )
         )
@@ -128,7 +132,12 @@ async def test_a_real_history_says_documented_then_how_many_were_built(
                     actor="system",
                     run_id=done.id,
                     step_id="build-api",
-                    payload={"status": "succeeded", "attempt": 1, "outcome": "built"},
+                    payload={
+                        "status": "succeeded",
+                        "attempt": 1,
+                        "outcome": "built",
+                        OUTPUTS_DIGEST_KEY: outputs_digest(CHANGE),
+                    },
                 )
             ],
         )

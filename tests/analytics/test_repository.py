@@ -144,3 +144,34 @@ async def test_retention_counts_each_cohorts_weeks_one_to_n_and_no_later_week(
     assert returned == expected
     assert returned[(MONDAY, MONDAY + timedelta(weeks=8))] == 2  # ann and bo, week 8
     assert (MONDAY, MONDAY + timedelta(weeks=9)) not in returned  # ann's week 9: past week 8
+
+
+async def test_daily_and_weekly_actives_count_each_person_once_per_day_and_per_whole_week(
+    ctx: ServiceContext,
+) -> None:
+    # ann on 3 days of week 1 and 1 of week 2; bo on 1 day of week 1; cy only on the Sunday
+    # before the range (outside it).
+    seen = {
+        "ann": [
+            MONDAY,
+            MONDAY + timedelta(days=1),
+            MONDAY + timedelta(days=4),
+            MONDAY + timedelta(days=9),
+        ],
+        "bo": [MONDAY + timedelta(days=2)],
+        "cy": [MONDAY - timedelta(days=1)],
+    }
+    rows = [
+        {"day": day, "user_name": name, "week": week_of(day)}
+        for name, days in seen.items()
+        for day in days
+    ]
+    await ctx.write_blocking(lambda s: repo._upsert(s, repo.active_days, rows, update=False))
+    scope = repo.Scope(MONDAY, MONDAY + timedelta(days=13))  # two whole ISO weeks
+    weeks = [MONDAY, MONDAY + timedelta(weeks=1)]
+    async with ctx.read() as session:
+        person_days = await session.run_sync(lambda s: repo.active_person_days(s, scope))
+        weekly = await session.run_sync(lambda s: repo.weekly_active_people(s, scope, weeks=weeks))
+        none = await session.run_sync(lambda s: repo.weekly_active_people(s, scope, weeks=[]))
+    assert person_days == 5  # ann's four days and bo's one; cy's Sunday is before the range
+    assert weekly == [2, 1] and none == []

@@ -95,7 +95,7 @@ async def test_a_viewer_sees_every_panel_with_its_figures_and_definitions(
     assert "UTC days" in trends
     # Every info button is described by a tooltip holding the definition from the YAML.
     described = re.findall(r'aria-describedby="([^"]+)"', text)
-    assert len(described) == 7 + 7 + 1 + 9  # key figures, funnel, retention, trends
+    assert len(described) == 11 + 7 + 1 + 9  # key figures, funnel, retention, trends
     assert len(set(described)) == len(described)  # unique ids
     for tip in described:
         assert re.search(rf'role="tooltip" id="{tip}">[^<]{{20,}}</span>', text), tip
@@ -383,6 +383,11 @@ def _totals(day: date, **figures: Any) -> RangeTotals:
         "tokens": 0,
         "duration_p50_s": None,
         "duration_p95_s": None,
+        "signed_up": 0,
+        "activated_users": 0,
+        "activation_rate": None,
+        "daily_active_users": 0.0,
+        "weekly_active_users": None,
     }
     return RangeTotals.model_validate(values | figures)
 
@@ -397,6 +402,10 @@ def test_a_kpis_colour_says_whether_the_change_is_good_not_only_its_direction() 
             cost_usd=3.0,
             runs_started=5,
             duration_p95_s=30.0,
+            activated_users=3,
+            activation_rate=0.75,
+            daily_active_users=1.43,
+            weekly_active_users=None,
         ),
         previous=_totals(
             TODAY,
@@ -405,9 +414,13 @@ def test_a_kpis_colour_says_whether_the_change_is_good_not_only_its_direction() 
             cost_usd=1.0,
             runs_started=0,
             duration_p95_s=60.0,
+            activated_users=1,
+            activation_rate=0.5,
+            daily_active_users=2.0,
+            weekly_active_users=3.0,
         ),
     )
-    tiles = {t.key.removeprefix("trends."): t for t in kpi_tiles(answer)}
+    tiles = {t.key.partition(".")[2]: t for t in kpi_tiles(answer)}
     assert (tiles["active_users"].direction, tiles["active_users"].verdict) == ("up", "good")
     assert tiles["active_users"].change == "+100%"
     assert (tiles["success_rate"].change, tiles["success_rate"].verdict) == ("-10.0 pts", "bad")
@@ -418,6 +431,18 @@ def test_a_kpis_colour_says_whether_the_change_is_good_not_only_its_direction() 
         "neutral",
         "no change",
     )
+    # The key figures beyond the trends: activation, and people on an average day and week.
+    assert tiles["activated_users"].key == "key_figures.activated_users"
+    assert (tiles["activation_rate"].value, tiles["activation_rate"].change) == (
+        "75.0%",
+        "+25.0 pts",
+    )
+    assert (tiles["daily_active_users"].value, tiles["daily_active_users"].verdict) == (
+        "1.4",
+        "bad",
+    )
+    assert tiles["weekly_active_users"].value == "—"  # no whole week in the range
+    assert tiles["weekly_active_users"].change == "no comparison"
 
 
 def test_the_funnel_adds_cohorts_up_and_names_the_incomplete_ones() -> None:

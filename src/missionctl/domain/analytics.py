@@ -87,6 +87,15 @@ def bucket_label(start: date, grain: Grain) -> str:
     return f"{year}-W{week:02d}"
 
 
+def whole_weeks(since: date, until: date) -> list[date]:
+    """The Mondays of the ISO weeks lying wholly inside ``since`` … ``until``, oldest first."""
+    return [
+        start
+        for start in bucket_starts(since, until, "week")
+        if start >= since and start + timedelta(days=6) <= until
+    ]
+
+
 def bucket_starts(since: date, until: date, grain: Grain) -> list[date]:
     """Every bucket overlapping ``since`` … ``until`` (both included), oldest first."""
     step = timedelta(days=1 if grain == "day" else 7)

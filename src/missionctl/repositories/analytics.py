@@ -703,6 +703,31 @@ def active_people(session: Session, scope: Scope) -> int:
     return int(session.execute(query).scalar_one())
 
 
+def active_person_days(session: Session, scope: Scope) -> int:
+    """How many (day, person) pairs of activity the scope's days hold: the sum of daily actives."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(active_days)
+        .where(active_days.c.day >= scope.since, active_days.c.day <= scope.until)
+        .where(_person_filter(active_days.c.user_name, scope))
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def weekly_active_people(session: Session, scope: Scope, *, weeks: Sequence[date]) -> list[int]:
+    """Distinct people active in each ISO week of ``weeks`` (their Mondays), in that order."""
+    if not weeks:
+        return []
+    query = (
+        sa.select(active_days.c.week, sa.func.count(sa.distinct(active_days.c.user_name)))
+        .where(active_days.c.week >= min(weeks), active_days.c.week <= max(weeks))
+        .where(_person_filter(active_days.c.user_name, scope))
+        .group_by(active_days.c.week)
+    )
+    found = {week: int(n) for week, n in session.execute(query)}
+    return [found.get(week, 0) for week in weeks]
+
+
 def range_duration_percentiles(session: Session, scope: Scope) -> tuple[float, float] | None:
     """The median and 95th percentile (nearest rank) of the scope's run durations, all days.
 

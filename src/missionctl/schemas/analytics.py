@@ -55,6 +55,8 @@ class FunnelDefinition(BaseModel):
     definition: str
     unit: Unit
     steps: tuple[FunnelStepDefinition, ...]
+    activation: str
+    """The step whose reaching counts a person as activated (the key figures)."""
 
     @model_validator(mode="after")
     def _known_steps(self) -> "FunnelDefinition":
@@ -63,7 +65,14 @@ class FunnelDefinition(BaseModel):
             raise ValueError(f"steps must be {', '.join(FUNNEL_STEPS)} in that order")
         if self.steps[0].window_days is not None:
             raise ValueError("the first step starts the funnel and takes no window_days")
+        if self.activation not in keys[1:]:
+            raise ValueError(f"activation must be one of {', '.join(keys[1:])}")
         return self
+
+    @property
+    def activation_index(self) -> int:
+        """The position of the activation step among the steps."""
+        return [step.key for step in self.steps].index(self.activation)
 
 
 class MetricDefinition(BaseModel):
@@ -89,6 +98,14 @@ class RetentionDefinition(BaseModel):
     weeks: int = Field(ge=1, le=26)
     events: tuple[str, ...]
 
+
+KEY_FIGURE_KEYS = (
+    "activated_users",
+    "activation_rate",
+    "daily_active_users",
+    "weekly_active_users",
+)
+"""The key figures beyond the trend metrics, over a whole range (``RangeTotals``)."""
 
 TREND_KEYS = (
     "active_users",
@@ -202,6 +219,7 @@ class Definitions(BaseModel):
     people: PeopleRules
     funnel: FunnelDefinition
     trends: tuple[MetricDefinition, ...]
+    key_figures: tuple[MetricDefinition, ...]
     retention: RetentionDefinition
     anomalies: AnomalyDefinitions
 
@@ -210,6 +228,9 @@ class Definitions(BaseModel):
         keys = tuple(metric.key for metric in self.trends)
         if keys != TREND_KEYS:
             raise ValueError(f"trends must define {', '.join(TREND_KEYS)} in that order")
+        figures = tuple(metric.key for metric in self.key_figures)
+        if figures != KEY_FIGURE_KEYS:
+            raise ValueError(f"key_figures must define {', '.join(KEY_FIGURE_KEYS)} in that order")
         return self
 
 
@@ -346,6 +367,20 @@ class RangeTotals(BaseModel):
     tokens: int
     duration_p50_s: float | None
     duration_p95_s: float | None
+    signed_up: int = Field(description="People whose first sign-in fell in the range")
+    activated_users: int = Field(
+        description="Of those, the people who reached the funnel's activation step"
+    )
+    activation_rate: float | None = Field(
+        description="activated_users / signed_up; null when nobody first signed in"
+    )
+    daily_active_users: float = Field(
+        description="The average over the range's days of the people active on the day"
+    )
+    weekly_active_users: float | None = Field(
+        description="The average over the ISO weeks wholly inside the range of the people "
+        "active in the week; null when the range holds no whole week"
+    )
 
 
 class TotalsAnswer(BaseModel):
@@ -360,7 +395,7 @@ class DefinitionItem(BaseModel):
     """One metric's definition, for tooltips and the definitions page."""
 
     key: str
-    group: Literal["funnel", "trends", "retention"]
+    group: Literal["funnel", "trends", "key_figures", "retention"]
     label: str
     definition: str
     unit: Unit

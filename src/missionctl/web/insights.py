@@ -264,6 +264,8 @@ class _Kpi:
     unit: str
     up_is_good: bool
     counts: str = ""
+    group: str = "trends"
+    """Where the figure's definition is (``analytics.yaml``'s ``trends`` or ``key_figures``)."""
 
 
 _KPIS = (
@@ -276,6 +278,10 @@ _KPIS = (
     _Kpi("cost_usd", "usd", False),
     _Kpi("tokens", "tokens", False),
     _Kpi("duration_p95_s", "seconds", False),
+    _Kpi("activated_users", "users", True, "of those first signed in", "key_figures"),
+    _Kpi("activation_rate", "ratio", True, group="key_figures"),
+    _Kpi("daily_active_users", "mean", True, "a day, on average", "key_figures"),
+    _Kpi("weekly_active_users", "mean", True, "a whole week, on average", "key_figures"),
 )
 """The KPI row, in order; ``up_is_good`` says whether a rise is good news (spend and waiting
 are not)."""
@@ -293,6 +299,8 @@ def figure(value: float | None, unit: str) -> str:
         return duration(value)
     if unit == "tokens":  # millions of them: a tile has room for a few characters
         return compact(value)
+    if unit == "mean":  # an average of people: a fraction of one is worth showing
+        return f"{value:,.1f}"
     return f"{value:,.0f}"
 
 
@@ -323,7 +331,7 @@ def kpi_tiles(answer: TotalsAnswer) -> list[KpiTile]:
         )
         tiles.append(
             KpiTile(
-                key=f"trends.{kpi.field}",
+                key=f"{kpi.group}.{kpi.field}",
                 value=figure(now, kpi.unit),
                 previous=figure(then, kpi.unit),
                 change=text,

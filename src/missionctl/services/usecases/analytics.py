@@ -394,6 +394,9 @@ class _RangeRows:
     missions: int
     runs: metrics.RunDay
     durations: tuple[float, float] | None
+    journeys: list[metrics.Journey]
+    person_days: int
+    weekly_active: list[int]
 
 
 def _range_rows(session: Session, query: AnalyticsQuery) -> _RangeRows:
@@ -413,15 +416,35 @@ def _range_rows(session: Session, query: AnalyticsQuery) -> _RangeRows:
         missions=sum(repo.missions_per_day(session, scope).values()),
         runs=total,
         durations=repo.range_duration_percentiles(session, scope),
+        journeys=repo.journeys_signed_in(session, scope),
+        person_days=repo.active_person_days(session, scope),
+        weekly_active=repo.weekly_active_people(
+            session, scope, weeks=metrics.whole_weeks(query.since, query.until)
+        ),
     )
+
+
+def _activation(query: AnalyticsQuery, journeys: list[metrics.Journey]) -> tuple[int, int]:
+    """People first signed in during the range, and those of them who reached activation.
+
+    The funnel's own counting (each step within its window), its cohorts added up: a person
+    belongs to one cohort.
+    """
+    definition = load_definitions().funnel
+    steps = [metrics.FunnelStep(s.key, s.window_days) for s in definition.steps]
+    cohorts = metrics.funnel(
+        journeys, steps, since=query.since, until=query.until, grain="week", now=utcnow()
+    )
+    index = definition.activation_index
+    return sum(c.reached[0] for c in cohorts), sum(c.reached[index] for c in cohorts)
 
 
 def _totals(query: AnalyticsQuery, rows: _RangeRows) -> RangeTotals:
     runs = rows.runs
+    days = (query.until - query.since).days + 1
+    signed_up, activated = _activation(query, rows.journeys)
     return RangeTotals(
-        range=AnalyticsRange(
-            since=query.since, until=query.until, days=(query.until - query.since).days + 1
-        ),
+        range=AnalyticsRange(since=query.since, until=query.until, days=days),
         active_users=rows.active,
         missions_created=rows.missions,
         runs_started=runs.started,
@@ -431,6 +454,15 @@ def _totals(query: AnalyticsQuery, rows: _RangeRows) -> RangeTotals:
         tokens=runs.tokens,
         duration_p50_s=None if rows.durations is None else rows.durations[0],
         duration_p95_s=None if rows.durations is None else rows.durations[1],
+        signed_up=signed_up,
+        activated_users=activated,
+        activation_rate=_share(activated, signed_up),
+        daily_active_users=round(rows.person_days / days, 2),
+        weekly_active_users=(
+            round(sum(rows.weekly_active) / len(rows.weekly_active), 2)
+            if rows.weekly_active
+            else None
+        ),
     )
 
 
@@ -488,6 +520,17 @@ def read_definitions() -> DefinitionsAnswer:
             events=list(m.events),
         )
         for m in data.trends
+    ]
+    items += [
+        DefinitionItem(
+            key=f"key_figures.{m.key}",
+            group="key_figures",
+            label=m.label,
+            definition=m.definition,
+            unit=m.unit,
+            events=list(m.events),
+        )
+        for m in data.key_figures
     ]
     r = data.retention
     items.append(
