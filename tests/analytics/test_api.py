@@ -201,3 +201,43 @@ async def test_days_at_the_ends_of_the_calendar_get_a_422(
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
     assert error["field"] in ("since", "until") and "1970-01-01" in error["message"]
+
+
+async def test_the_funnel_shows_the_steps_asked_for_and_refuses_others_by_name(
+    client: httpx2.AsyncClient,
+) -> None:
+    headers = await _viewer(client)
+    url = "/api/v1/analytics/funnel"
+    chosen = await client.get(url, params={"steps": "signed_in,ran,completed"}, headers=headers)
+    assert chosen.status_code == 200, chosen.text
+    for item in chosen.json()["items"]:
+        assert [s["key"] for s in item["steps"]] == ["signed_in", "ran", "completed"]
+        assert item["steps"][1]["label"] == "Started a run"
+    for wrong in (
+        "ran,completed",
+        "signed_in",
+        "signed_in,nope",
+        "signed_in,ran,mission",
+        "x" * 300,
+    ):
+        refused = await client.get(url, params={"steps": wrong}, headers=headers)
+        assert refused.status_code == 422, wrong
+        assert refused.json()["error"]["field"] == "steps", wrong
+
+
+async def test_every_trend_series_says_its_label_unit_and_format(
+    client: httpx2.AsyncClient,
+) -> None:
+    trends = (await client.get("/api/v1/analytics/trends", headers=await _viewer(client))).json()
+    series = {s["key"]: s for s in trends["series"]}
+    assert set(series) == set(trends["items"][0]) - {"bucket", "start", "runs_ended"}
+    assert series["success_rate"] == {
+        "key": "success_rate",
+        "label": "Run success rate",
+        "unit": "ratio",
+        "format": "percent",
+    }
+    assert (series["cost_usd"]["format"], series["duration_p95_s"]["format"]) == (
+        "currency",
+        "duration",
+    )

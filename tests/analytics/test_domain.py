@@ -390,3 +390,42 @@ def test_whole_weeks_are_the_iso_weeks_lying_wholly_inside_the_range() -> None:
         monday + timedelta(7)
     ]
     assert whole_weeks(monday, monday + timedelta(days=5)) == []  # ends on a Saturday
+
+
+def test_a_chosen_funnel_keeps_its_order_and_widens_each_window_by_the_steps_left_out() -> None:
+    import pytest
+
+    from missionctl.domain.analytics import Journey, chosen_steps, steps_reached
+
+    steps = [
+        FunnelStep("signed_in"),
+        FunnelStep("mission", 14),
+        FunnelStep("planned", 7),
+        FunnelStep("ran", 7),
+        FunnelStep("completed", 7),
+    ]
+    chosen = chosen_steps(steps, ["signed_in", "ran", "completed"])
+    assert chosen == [FunnelStep("signed_in"), FunnelStep("ran", 28), FunnelStep("completed", 7)]
+    # A person who never planned (an API user) but ran on day 20 and completed on day 22 counts
+    # in the chosen funnel; the full funnel stops at its second step for them.
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    person = Journey(
+        "ann",
+        firsts={
+            "signed_in": start,
+            "mission": start + timedelta(days=1),
+            "ran": start + timedelta(days=20),
+            "completed": start + timedelta(days=22),
+        },
+    )
+    assert steps_reached(person, chosen) == 3
+    assert steps_reached(person, steps) == 2
+    for wrong in (
+        ["ran", "completed"],
+        ["signed_in"],
+        ["signed_in", "nope"],
+        ["signed_in", "ran", "mission"],
+        ["signed_in", "ran", "ran"],
+    ):
+        with pytest.raises(ValueError, match="starting with signed_in"):
+            chosen_steps(steps, wrong)

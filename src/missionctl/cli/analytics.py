@@ -99,12 +99,21 @@ def funnel(
     until: Until = None,
     segment: SegmentOption = None,
     grain: Annotated[Literal["day", "week"], typer.Option("--grain")] = "week",
+    steps: Annotated[
+        str | None,
+        typer.Option(
+            "--steps",
+            help="Only these steps, comma-separated, in the funnel's order from signed_in "
+            "(e.g. signed_in,ran,completed).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """The activation funnel per cohort of first sign-in."""
     from missionctl.schemas.analytics import FunnelAnswer
 
-    answer = _read("funnel", since=since, until=until, segment=segment, grain=grain)
+    answer = _read("funnel", since=since, until=until, segment=segment, grain=grain, steps=steps)
     assert isinstance(answer, FunnelAnswer)
     table = Table(title=f"Activation funnel by {grain} of first sign-in (UTC)")
     table.add_column("cohort")

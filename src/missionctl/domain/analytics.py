@@ -14,6 +14,7 @@ Timestamps may carry any offset; every bucket is the UTC day of the instant.
 """
 
 import fnmatch
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -401,6 +402,30 @@ def _step_time(journey: Journey, key: str, after: datetime) -> datetime | None:
         times = [] if first is None else [first]
     times = [t for t in times if t >= after]
     return min(times) if times else None
+
+
+def chosen_steps(steps: Sequence[FunnelStep], keys: Sequence[str]) -> list[FunnelStep]:
+    """The funnel of ``keys`` only (a subsequence of ``steps``' keys, starting with the first).
+
+    A chosen step's window is the sum of its own and those of the steps left out before it: it
+    may come as long after the chosen step before it as the full funnel would allow.
+
+    Raises:
+        ValueError: ``keys`` is not such a subsequence of at least two steps; the message says
+            which keys are known and in what order.
+    """
+    known = [step.key for step in steps]
+    positions = [known.index(key) if key in known else -1 for key in keys]
+    if len(keys) < 2 or positions[0] != 0 or positions != sorted(set(positions)) or -1 in positions:
+        raise ValueError(
+            f"give at least two of {', '.join(known)}, in that order, starting with {known[0]}"
+        )
+    chosen = [steps[0]]
+    for before, at in itertools.pairwise(positions):
+        windows = [step.window_days for step in steps[before + 1 : at + 1]]
+        window = None if None in windows else sum(w or 0 for w in windows)
+        chosen.append(FunnelStep(steps[at].key, window))
+    return chosen
 
 
 def steps_reached(journey: Journey, steps: Sequence[FunnelStep]) -> int:

@@ -322,10 +322,40 @@ class TrendItem(BaseModel):
     )
 
 
+UNIT_FORMATS: dict[str, Literal["integer", "percent", "currency", "duration"]] = {
+    "users": "integer",
+    "missions": "integer",
+    "runs": "integer",
+    "tasks": "integer",
+    "tokens": "integer",
+    "ratio": "percent",
+    "usd": "currency",
+    "seconds": "duration",
+}
+"""How a client shows a value of each unit: a whole number, a share of 1 as a percentage,
+US dollars, or seconds as a duration."""
+
+
+class TrendSeries(BaseModel):
+    """How to show one field of the trend items: its name, what it counts and its format."""
+
+    key: str = Field(description="The field of each item that holds the series")
+    label: str
+    unit: Unit
+    format: Literal["integer", "percent", "currency", "duration"] = Field(
+        description="integer; percent (a share of 1); currency (US dollars); duration (seconds)"
+    )
+
+
 class TrendsAnswer(BaseModel):
     """``GET /api/v1/analytics/trends``."""
 
     meta: AnalyticsMeta
+    series: list[TrendSeries] = Field(
+        default_factory=list,
+        description="Every series of the items, in the definitions' order, with its label, "
+        "unit and format",
+    )
     items: list[TrendItem]
 
 

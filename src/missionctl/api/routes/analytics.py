@@ -79,14 +79,24 @@ async def read_funnel(
     until: Until = None,
     segment: SegmentParam = None,
     grain: GrainParam = "week",
+    steps: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="The steps to show, comma-separated, in the funnel's order and starting "
+            "with signed_in (default: every step); a step left out widens the window of the "
+            "next one shown by its own",
+            json_schema_extra={"pattern": "^[a-z_]+(,[a-z_]+)+$"},
+        ),
+    ] = None,
 ) -> FunnelAnswer:
     """The activation funnel per cohort of first sign-in.
 
     422 names the parameter at fault: a malformed day, `until` before `since`, more than 366
-    days, or an unknown segment.
+    days, an unknown segment, or steps that are unknown, fewer than two or out of order.
     """
     query = analytics_service.parse_query(since=since, until=until, segment=segment)
-    return await analytics_service.read_funnel(ctx, query=query, grain=grain)
+    return await analytics_service.read_funnel(ctx, query=query, grain=grain, steps=steps)
 
 
 @router.get("/trends", response_model=TrendsAnswer)

@@ -8,7 +8,7 @@ test-user patterns change, say).
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
@@ -24,6 +24,7 @@ from missionctl.repositories import analytics as repo
 from missionctl.repositories import followers as cursors
 from missionctl.schemas.analytics import (
     SEGMENT_KINDS,
+    UNIT_FORMATS,
     AnalyticsMeta,
     AnalyticsRange,
     DefinitionItem,
@@ -39,6 +40,7 @@ from missionctl.schemas.analytics import (
     TotalsAnswer,
     TrendItem,
     TrendsAnswer,
+    TrendSeries,
     load_definitions,
 )
 from missionctl.services.runtime.context import FollowerName, ServiceContext
@@ -225,10 +227,39 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def read_funnel(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> FunnelAnswer:
-    """The activation funnel per cohort of first sign-in (every cohort of the range listed)."""
+async def read_funnel(
+    ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain, steps: str | None = None
+) -> FunnelAnswer:
+    """The activation funnel per cohort of first sign-in (every cohort of the range listed).
+
+    ``steps``: the keys of the steps to show, comma-separated, in the funnel's order and
+    starting with its first (``None``: every step); see ``domain.analytics.chosen_steps``.
+
+    Raises:
+        ValidationFailed: ``steps`` names an unknown step, or not in order (``field="steps"``).
+    """
+    chosen = funnel_steps(steps)
     journeys, followed = await read_current(ctx, lambda s: funnel_rows(s, query))
-    return funnel_answer(query, grain, journeys, followed)
+    return funnel_answer(query, grain, journeys, followed, steps=chosen)
+
+
+def funnel_steps(text: str | None) -> list[str] | None:
+    """The step keys ``text`` chooses, checked (``None``: every step).
+
+    Raises:
+        ValidationFailed: an unknown step, fewer than two, or out of order (``field="steps"``).
+    """
+    if text is None:
+        return None
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    definition = load_definitions().funnel
+    try:
+        metrics.chosen_steps(
+            [metrics.FunnelStep(s.key, s.window_days) for s in definition.steps], keys
+        )
+    except ValueError as exc:
+        raise ValidationFailed([Problem("steps", str(exc))]) from exc
+    return keys
 
 
 def funnel_rows(session: Session, query: AnalyticsQuery) -> list[metrics.Journey]:
@@ -236,14 +267,28 @@ def funnel_rows(session: Session, query: AnalyticsQuery) -> list[metrics.Journey
     return repo.journeys_signed_in(session, _scope(query))
 
 
+def _every_step() -> list[metrics.FunnelStep]:
+    """The funnel's steps with their windows, as the definitions give them."""
+    return [metrics.FunnelStep(s.key, s.window_days) for s in load_definitions().funnel.steps]
+
+
 def funnel_answer(
-    query: AnalyticsQuery, grain: Grain, journeys: list[metrics.Journey], followed: int
+    query: AnalyticsQuery,
+    grain: Grain,
+    journeys: list[metrics.Journey],
+    followed: int,
+    *,
+    steps: Sequence[str] | None = None,
 ) -> FunnelAnswer:
-    """The funnel of ``query`` from :func:`funnel_rows`, the facts followed to ``followed``."""
-    definition = load_definitions().funnel
-    steps = [metrics.FunnelStep(s.key, s.window_days) for s in definition.steps]
+    """The funnel of ``query`` from :func:`funnel_rows`, the facts followed to ``followed``.
+
+    ``steps``: the keys :func:`funnel_steps` checked (``None``: every step).
+    """
+    every = _every_step()
+    chosen = every if steps is None else metrics.chosen_steps(every, steps)
+    labels = {s.key: s.label for s in load_definitions().funnel.steps}
     cohorts = metrics.funnel(
-        journeys, steps, since=query.since, until=query.until, grain=grain, now=utcnow()
+        journeys, chosen, since=query.since, until=query.until, grain=grain, now=utcnow()
     )
     items = []
     for cohort in cohorts:
@@ -251,12 +296,12 @@ def funnel_answer(
         counts = [
             FunnelStepCount(
                 key=step.key,
-                label=step.label,
+                label=labels[step.key],
                 users=users,
                 share_of_start=_share(users, start),
                 share_of_previous=_share(users, cohort.reached[i - 1] if i else users),
             )
-            for i, (step, users) in enumerate(zip(definition.steps, cohort.reached, strict=True))
+            for i, (step, users) in enumerate(zip(chosen, cohort.reached, strict=True))
         ]
         items.append(
             FunnelItem(
@@ -334,7 +379,15 @@ def trends_answer(
         )
         for p in points
     ]
-    return TrendsAnswer(meta=answer_meta(query, grain, followed), items=items)
+    return TrendsAnswer(meta=answer_meta(query, grain, followed), series=_series(), items=items)
+
+
+def _series() -> list[TrendSeries]:
+    """Each trend metric's label, unit and format, from the definitions."""
+    return [
+        TrendSeries(key=m.key, label=m.label, unit=m.unit, format=UNIT_FORMATS[m.unit])
+        for m in load_definitions().trends
+    ]
 
 
 async def read_retention(ctx: ServiceContext, *, query: AnalyticsQuery) -> RetentionAnswer:
