@@ -118,7 +118,7 @@ def test_artifacts_open_in_their_viewers_and_the_report_downloads(
     assert Path(markdown.value.path()).read_text(encoding="utf-8").startswith("# Run report")
     page.locator('[data-control="report"] summary').click()
     with page.expect_download() as report_json:
-        page.get_by_role("menuitem", name="JSON").click()
+        page.get_by_role("menuitem", name="JSON .json", exact=True).click()
     assert report_json.value.suggested_filename == f"run-{run_id}-report.json"
     body = json.loads(Path(report_json.value.path()).read_text(encoding="utf-8"))
     assert body["run_id"] == str(run_id) and body["outcome"]["status"] == "completed"

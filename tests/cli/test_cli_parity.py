@@ -69,6 +69,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/runs/{run_id}/state": "replay",
     "GET /api/v1/runs/{run_id}/artifacts": "runs artifacts",
     "GET /api/v1/runs/{run_id}/report": "runs report",
+    "GET /api/v1/runs/{run_id}/receipt": "runs receipt",
     "GET /api/v1/search": "search",
     "GET /api/v1/memory": "memory search",
     "GET /api/v1/palette": "find",

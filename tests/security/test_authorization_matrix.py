@@ -133,6 +133,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/tokens"): "tokens:admin",
     ("POST", "/api/v1/tokens/{name}/revoke"): "tokens:admin",
     ("GET", "/api/v1/runs/{run_id}/report"): "artifacts:read",
+    ("GET", "/api/v1/runs/{run_id}/receipt"): "artifacts:read",
     ("GET", "/api/v1/approvals"): "approvals:read",
     ("GET", "/api/v1/approvals/{ref}"): "approvals:read",
     ("POST", "/api/v1/approvals/{ref}/approve"): "approvals:decide",

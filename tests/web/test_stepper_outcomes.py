@@ -46,11 +46,7 @@ async def test_documented_tasks_end_with_an_accent_meter_and_a_build_turns_it_gr
         await session.execute(
             update(StepRun)
             .where(StepRun.run_id == done.id, StepRun.step_id == done.steps[0].step_id)
-            .values(
-                agent="coding:generic",
-                outputs={"files_changed": ["app.py"], "tests_exit_code": 0},
-                outcome="built",
-            )
+            .values(agent="coding:generic", outcome="built")
         )
     built = _stepper_head((await client.get(f"/missions/{done.mission_id}", headers=viewer)).text)
     assert 'meter--outcome-built" data-testid="stepper-meter" data-tone="built"' in built

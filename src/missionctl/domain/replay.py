@@ -21,6 +21,14 @@ from missionctl.domain import events as ev
 FINISHED_STEP_STATUSES = frozenset({"succeeded", "failed", "skipped", "canceled"})
 """Step statuses after which the step does nothing more (unless a person retries it)."""
 
+UNFOLDED_TYPES = frozenset({ev.STEP_LOG, ev.STEP_INPUT})
+"""Event types the fold reads nothing from (they carry no ``status``, and no case takes them).
+
+A reader that wants only the snapshot's steps and attempts may leave them out of what it folds:
+they are a run's most numerous and largest events (log lines, model inputs). Its ``folded``
+and ``at_seq`` then count only the events it read.
+"""
+
 # Events that end the attempt in progress, and the outcome they give it.
 _ATTEMPT_ENDS = {
     ev.STEP_SUCCEEDED: "succeeded",

@@ -5,7 +5,7 @@ returns ORM rows in the order it names.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -31,6 +31,7 @@ from missionctl.db.models import Event, EventLogHead, Run, StepRun, Workflow
 from missionctl.domain.events import (
     LOG_LINE_LEVELS,
     PAYLOAD_SEVERITY_TYPES,
+    STEP_LOG,
     Severity,
     types_not_of,
     types_of,
@@ -168,10 +169,42 @@ async def read_audit_page(
     return list(rows.all()), total
 
 
-async def read_run_events(session: AsyncSession, *, run_id: uuid.UUID) -> Sequence[Event]:
-    """Every event of the run, oldest first (what a replay folds)."""
+async def read_run_events(
+    session: AsyncSession, *, run_id: uuid.UUID, excluding: Collection[str] = ()
+) -> Sequence[Event]:
+    """Every event of the run (but those of a type in ``excluding``), oldest first.
+
+    That is what a replay folds; a reader that needs only the fold's state leaves out the types
+    it never reads (``domain.replay.UNFOLDED_TYPES``), however many of them a run recorded.
+    """
     query = select(Event).where(Event.run_id == run_id).order_by(Event.seq)
+    if excluding:
+        query = query.where(Event.type.not_in(excluding))
     return (await session.scalars(query)).all()
+
+
+def _line_count(dialect: str) -> ColumnElement[Any]:
+    """The number of items of an event's payload ``lines`` (0 when it is not a list)."""
+    if dialect == "postgresql":
+        lines = Event.payload["lines"]
+        return case((func.json_typeof(lines) == "array", func.json_array_length(lines)), else_=0)
+    # SQLite's json_array_length is 0 for a value that is not an array, NULL for no value.
+    return func.coalesce(func.json_array_length(Event.payload, "$.lines"), 0)
+
+
+async def count_log_lines(session: AsyncSession, *, run_id: uuid.UUID) -> dict[str, int]:
+    """How many lines each step of the run logged, by step id (steps without ``step.log``: absent).
+
+    Counted by the database from the ``lines`` of the ``step.log`` events: no payload is read
+    into the process, however long a step's log is.
+    """
+    count = func.sum(_line_count(_dialect(session)))
+    query = (
+        select(Event.step_id, count)
+        .where(Event.run_id == run_id, Event.type == STEP_LOG, Event.step_id.is_not(None))
+        .group_by(Event.step_id)
+    )
+    return {str(step_id): int(lines or 0) for step_id, lines in await session.execute(query)}
 
 
 # --- The event feed and the audit explorer --------------------------------------------------

@@ -6,8 +6,17 @@ form (``report.md``) is rendered from it.
 
 import uuid
 from datetime import datetime
+from typing import Final
 
 from pydantic import BaseModel, Field
+
+from missionctl.schemas.runs import AttemptRead
+
+REPORT_LOG_LINES: Final = 20
+"""The log lines a report keeps of each step: its newest."""
+
+REPORT_LOG_LINE_CHARS: Final = 500
+"""The characters a report keeps of one log line; a longer one is cut and ends with "…"."""
 
 
 class ReportWorkflow(BaseModel):
@@ -53,6 +62,18 @@ class ReportOutcome(BaseModel):
     )
 
 
+class ReportLogLine(BaseModel):
+    """One line of a step's log, as the report keeps it."""
+
+    attempt: int = Field(description="The attempt that wrote it (0: its event named none).")
+    ts: datetime = Field(description="When its batch of lines was recorded (the `step.log` event).")
+    level: str
+    message: str = Field(
+        description=f"Redacted, and cut to {REPORT_LOG_LINE_CHARS} characters (a cut line ends "
+        "with …).",
+    )
+
+
 class ReportTask(BaseModel):
     """One step of the run."""
 
@@ -75,6 +96,23 @@ class ReportTask(BaseModel):
     summary: str | None
     documents: list[str] = Field(default_factory=list)
     error: str | None = None
+    attempts: list[AttemptRead] = Field(
+        default_factory=list,
+        description="Every attempt of the step, oldest first, rebuilt from the run's events as "
+        "its replay is: times, duration, outcome (`succeeded`, `failed`, `lost`, `canceled`; "
+        "`null` while it runs) and error. Empty for a step that never started.",
+    )
+    log_tail: list[ReportLogLine] = Field(
+        default_factory=list,
+        description=f"The step's last {REPORT_LOG_LINES} log lines (every attempt's), oldest "
+        "first.",
+    )
+    log_lines_omitted: int = Field(
+        default=0,
+        ge=0,
+        description="How many earlier lines of the step's log `log_tail` leaves out "
+        "(0: it holds the whole log).",
+    )
 
 
 class ReportArtifact(BaseModel):

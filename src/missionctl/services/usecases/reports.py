@@ -1,11 +1,13 @@
 """Run reports: one document that says what a run did, produced, learned and cost.
 
-``build_run_report`` reads a run (with its mission, plan, steps and artifacts) into a
-``RunReport``; ``render_report_markdown`` turns that into Markdown (pure); ``write_run_report``
-stores both as the run's ``report.md`` and ``report.json`` artifacts, once per run outcome
-(``report-2.md`` … for a later outcome: names are unique within a run).
+``build_run_report`` reads a run (with its mission, plan, steps and artifacts, each step's
+attempts and the tail of its log) into a ``RunReport``; ``render_report_markdown`` turns that
+into Markdown (pure); ``write_run_report`` stores both as the run's ``report.md`` and
+``report.json`` artifacts, once per run outcome (``report-2.md`` … for a later outcome: names
+are unique within a run).
 """
 
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.models import (
     Artifact,
+    Event,
     Mission,
     Plan,
     Run,
@@ -25,7 +28,7 @@ from missionctl.db.models import (
 )
 from missionctl.db.types import utcnow
 from missionctl.documents.export import to_pdf
-from missionctl.domain.events import REPORT_DOWNLOADED
+from missionctl.domain.events import REPORT_DOWNLOADED, STEP_LOG
 from missionctl.domain.money import usd_text
 from missionctl.domain.outcomes import (
     BUILD_HINT,
@@ -36,10 +39,13 @@ from missionctl.domain.outcomes import (
     step_outcome,
 )
 from missionctl.domain.plans import next_step_rank
+from missionctl.domain.replay import UNFOLDED_TYPES, replay_run_events
 from missionctl.domain.states import ENDED_RUN_STATUSES
 from missionctl.errors import Conflict, NotFound
 from missionctl.eventlog import NewEvent, append
+from missionctl.llm.redaction import redact
 from missionctl.repositories import artifacts as artifact_repo
+from missionctl.repositories import events as event_repo
 from missionctl.repositories import missions as mission_repo
 from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import runs as run_repo
@@ -48,8 +54,11 @@ from missionctl.repositories.plans import PlanItems
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.plans import REQUIREMENT_HEADINGS
 from missionctl.schemas.reports import (
+    REPORT_LOG_LINE_CHARS,
+    REPORT_LOG_LINES,
     ReportArtifact,
     ReportDecision,
+    ReportLogLine,
     ReportMission,
     ReportNextStep,
     ReportOutcome,
@@ -62,6 +71,7 @@ from missionctl.schemas.reports import (
     ReportWorkflow,
     RunReport,
 )
+from missionctl.schemas.runs import AttemptRead
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.artifacts import (
     NewArtifact,
@@ -69,6 +79,7 @@ from missionctl.services.usecases.artifacts import (
     put_blobs,
     to_artifact_read,
 )
+from missionctl.services.usecases.attempts import attempt_reads
 from missionctl.services.usecases.money import micros_to_usd
 
 ENDED_STATUSES = ("completed", "failed", "aborted", "canceled")
@@ -174,7 +185,7 @@ async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRepo
     records = await _read_records(ctx, run_id)
     run, workflow, mission, plan = records.run, records.workflow, records.mission, records.plan
     steps = _in_workflow_order(records.steps, workflow.definition)
-    tasks = [_task(step, records.artifacts) for step in steps]
+    tasks = [_task(step, records) for step in steps]
     items = records.plan_items
     counts, sentence = run_outcome_facts(
         steps, from_plan=workflow.plan_id is not None, ended=run.status in ENDED_RUN_STATUSES
@@ -228,10 +239,17 @@ class _Records:
     steps: list[StepRun]
     artifacts: list[ReportArtifact]
     plan_items: PlanItems | None
+    attempts: dict[str, list[AttemptRead]]
+    logs: dict[str, "_LogTail"]
 
 
 async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
     """The run with its workflow, mission, plan (and its items), steps and artifacts.
+
+    Each step's attempts come from the one fold of the run's events (``domain.replay``, as the
+    replay and the step page rebuild them), read without the log and model-input events it never
+    looks at; its log tail from its newest ``step.log`` events alone (``_log_tails``). So a step
+    that logged 100,000 lines costs the report one count and ``REPORT_LOG_LINES`` events.
 
     Raises:
         NotFound: no such run (``field="run_id"``).
@@ -255,9 +273,61 @@ async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
         steps = await run_repo.read_step_runs(session, run_id=run_id)
         rows = await artifact_repo.read_run_artifacts(session, run_id=run_id)
         items = await session.run_sync(plan_repo.read_plan_items, plan_id=plan.id) if plan else None
+        events = await event_repo.read_run_events(session, run_id=run_id, excluding=UNFOLDED_TYPES)
+        logs = await _log_tails(session, run_id)
     step_ids = {s.id: s.step_id for s in steps}
     artifacts = [_artifact(a, step_ids) for a in rows if not a.meta.get("report")]
-    return _Records(run, workflow, mission, plan, steps, artifacts, items)
+    folded = replay_run_events(events).steps
+    attempts = {step_id: attempt_reads(step) for step_id, step in folded.items()}
+    return _Records(run, workflow, mission, plan, steps, artifacts, items, attempts, logs)
+
+
+@dataclass(frozen=True)
+class _LogTail:
+    """A step's last log lines, oldest first, and how many earlier lines they leave out."""
+
+    lines: list[ReportLogLine]
+    omitted: int
+
+
+async def _log_tails(session: AsyncSession, run_id: uuid.UUID) -> dict[str, _LogTail]:
+    """The last ``REPORT_LOG_LINES`` lines of each step that logged, by step id.
+
+    The database counts every step's lines; only each step's newest ``REPORT_LOG_LINES``
+    ``step.log`` events are read. The engine writes an event per batch of at least one line,
+    so those hold the tail.
+    """
+    tails: dict[str, _LogTail] = {}
+    for step_id, total in (await event_repo.count_log_lines(session, run_id=run_id)).items():
+        if total == 0:
+            continue
+        rows, _ = await event_repo.read_step_events(
+            session, run_id=run_id, step_id=step_id, type_=STEP_LOG, limit=REPORT_LOG_LINES
+        )
+        # Cut before converting: a batch can hold thousands of lines, each redacted below.
+        newest = [(row, line) for row in rows for line in _lines_of(row)][-REPORT_LOG_LINES:]
+        kept = [_log_line(row, line) for row, line in newest]
+        tails[step_id] = _LogTail(kept, max(0, total - len(kept)))
+    return tails
+
+
+def _lines_of(event: Event) -> list[dict[str, Any]]:
+    """The lines of a ``step.log`` event (anything but an object in its list is no line)."""
+    lines = event.payload.get("lines")
+    return [line for line in lines if isinstance(line, dict)] if isinstance(lines, list) else []
+
+
+def _log_line(event: Event, line: dict[str, Any]) -> ReportLogLine:
+    """One logged line as the report keeps it: redacted, then cut (a cut leaves no secret half)."""
+    message = redact(str(line.get("message", "")))
+    if len(message) > REPORT_LOG_LINE_CHARS:
+        message = message[: REPORT_LOG_LINE_CHARS - 1] + "…"
+    return ReportLogLine(
+        attempt=int(event.payload.get("attempt", 0)),
+        ts=event.ts,
+        level=redact(str(line.get("level", "info"))),
+        message=message,
+    )
 
 
 def _requirements(plan: Plan | None, items: PlanItems | None) -> list[ReportRequirement]:
@@ -295,8 +365,9 @@ def _in_workflow_order(steps: list[StepRun], definition: dict[str, Any]) -> list
     return sorted(steps, key=lambda s: order.get(s.step_id, len(order)))
 
 
-def _task(step: StepRun, artifacts: list[ReportArtifact]) -> ReportTask:
-    """One step of the run as a report task, with the names of the documents it produced."""
+def _task(step: StepRun, records: _Records) -> ReportTask:
+    """One step of the run as a report task: the documents it produced, attempts, log tail."""
+    log = records.logs.get(step.step_id, _LogTail([], 0))
     return ReportTask(
         step_id=step.step_id,
         title=str(step.inputs.get("title") or step.step_id),
@@ -311,8 +382,11 @@ def _task(step: StepRun, artifacts: list[ReportArtifact]) -> ReportTask:
         output_tokens=step.output_tokens,
         cost_usd=micros_to_usd(step.cost_micros),
         summary=_text(step.outputs.get("summary")),
-        documents=[a.name for a in artifacts if a.step_id == step.step_id],
+        documents=[a.name for a in records.artifacts if a.step_id == step.step_id],
         error=step.error,
+        attempts=records.attempts.get(step.step_id, []),
+        log_tail=log.lines,
+        log_lines_omitted=log.omitted,
     )
 
 
@@ -473,8 +547,9 @@ def _not_ended(report: RunReport) -> str:
 def render_report_markdown(report: RunReport) -> str:
     """The report as Markdown: its sections from Outcome to Usage.
 
-    Outcome, Tasks, Requirements (features, constraints and qualities apart), Artifacts, Risks,
-    Decisions, Next steps, Usage and cost.
+    Outcome, Tasks, Attempts and logs (only for tasks that were retried, failed or logged),
+    Requirements (features, constraints and qualities apart), Artifacts, Risks, Decisions,
+    Next steps, Usage and cost.
 
     A decision shows its choice, then its reasons, trade-offs and alternatives (as in JSON).
 
@@ -484,6 +559,7 @@ def render_report_markdown(report: RunReport) -> str:
     lines = [
         *_outcome_section(report),
         *_tasks_section(report),
+        *_attempts_and_logs_section(report),
         *_requirements_section(report),
         "## Artifacts",
         "",
@@ -552,6 +628,64 @@ def _tasks_section(report: RunReport) -> list[str]:
     if failures:
         lines += ["Failures:", "", *failures, ""]
     return lines
+
+
+def _attempts_and_logs_section(report: RunReport) -> list[str]:
+    """Per task that was retried, failed or logged: its attempts, then its last log lines.
+
+    The attempts are listed when there was more than one or one ended with an error: a single
+    clean attempt says nothing the Tasks table does not.
+    """
+    lines: list[str] = []
+    for task in report.tasks:
+        telling = len(task.attempts) > 1 or any(a.error for a in task.attempts)
+        attempts = _attempt_lines(task.attempts) if telling else []
+        log = _log_block(task)
+        if attempts or log:
+            lines += [f"### `{task.step_id}` — {_flat(task.title)}", "", *attempts, *log]
+    return ["## Attempts and logs", "", *lines] if lines else []
+
+
+def _flat(text: str) -> str:
+    """``text`` on one line: a newline in it would end the list item or heading it is in."""
+    return " ".join(text.split())
+
+
+def _attempt_lines(attempts: list[AttemptRead]) -> list[str]:
+    """``Attempts:`` and one list item per attempt: outcome, duration, start, error."""
+    items = []
+    for a in attempts:
+        took = "—" if a.duration_ms is None else _duration(a.duration_ms / 1000)
+        item = f"- **Attempt {a.attempt}:** {a.outcome or 'running'} · {took}"
+        item += f" · started {a.started_at:%Y-%m-%d %H:%M:%S} UTC"
+        items.append(item + (f" — {_flat(a.error)}" if a.error else ""))
+    return ["Attempts:", "", *items, ""]
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def _log_block(task: ReportTask) -> list[str]:
+    """The task's log tail as a fenced block, headed by how many lines it shows and leaves out.
+
+    The fence is longer than any run of backticks in the lines (at least three), so no line can
+    close it: whatever the log holds (Markdown, HTML, fences) stays text in the block.
+    """
+    if not task.log_tail:
+        return []
+    # A message's own line breaks are shown, not taken: one logged line is one line of the block.
+    body = [
+        f"{line.ts:%H:%M:%S} {_flat(line.level)} {' ↵ '.join(line.message.splitlines())}"
+        for line in task.log_tail
+    ]
+    longest = max((len(run) for line in body for run in _BACKTICKS.findall(line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    shown = len(body)
+    heading = f"Last {shown} log line{'s' if shown != 1 else ''}"
+    if task.log_lines_omitted:
+        left = task.log_lines_omitted
+        heading += f" ({left} earlier line{'s' if left != 1 else ''} left out)"
+    return [f"{heading}:", "", f"{fence}text", *body, fence, ""]
 
 
 def _requirements_section(report: RunReport) -> list[str]:
