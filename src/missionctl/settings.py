@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from missionctl.domain.numbers import ascii_int
+from missionctl.domain.sampling import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 # The data directory's name when MISSIONCTL_HOME does not say where it is.
@@ -144,6 +145,28 @@ class LLMSettings(BaseSettings):
         default=None, description="Model name; unset means the local planner."
     )
     timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout in seconds.")
+    temperature: float | None = Field(
+        default=None,
+        ge=MIN_TEMPERATURE,
+        le=MAX_TEMPERATURE,
+        allow_inf_nan=False,
+        description="Sampling temperature sent with every model call, 0 to 2. Unset: not sent "
+        "(the model's own default). An llm: step's inputs.temperature overrides it.",
+    )
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_SEED,
+        description="Seed sent with every model call, 0 to 2**63-1, so that a server that "
+        "supports it samples the same way each time. Unset: not sent. An llm: step's "
+        "inputs.seed overrides it.",
+    )
+
+    @field_validator("temperature", "seed", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable means unset, as for the other optional settings."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def configured(self) -> bool:
@@ -627,6 +650,8 @@ class Settings(BaseSettings):
                 "MISSIONCTL_LLM_API_KEY": show(self.llm.api_key),
                 "MISSIONCTL_LLM_MODEL": show(self.llm.model) or "(local planner)",
                 "MISSIONCTL_LLM_TIMEOUT_S": str(self.llm.timeout_s),
+                "MISSIONCTL_LLM_TEMPERATURE": show(self.llm.temperature) or "(model default)",
+                "MISSIONCTL_LLM_SEED": show(self.llm.seed) or "(not sent)",
             },
             **self._writers_shown(),
             "engine": {

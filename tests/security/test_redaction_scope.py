@@ -19,7 +19,7 @@ import pytest
 from missionctl.agents.base import StepContext
 from missionctl.agents.command import MAX_LINE_BYTES, _split
 from missionctl.agents.llm_agent import LLMAgent, ProducedArtifact, SpecialistOutput
-from missionctl.llm import LLMUsage, Redactor, StructuredResult
+from missionctl.llm import LLMUsage, Redactor, Sampling, StructuredResult
 from missionctl.llm.redaction import (
     MIN_SECRET_CHARS,
     REDACTED,
@@ -192,6 +192,7 @@ class ParrotClient:
     """A model that repeats the prompt's secret line in its summary, log and document."""
 
     model = "parrot"
+    sampling = Sampling()
 
     async def generate_structured(self, **kwargs: Any) -> StructuredResult[Any]:
         said = next(line for line in kwargs["user"].splitlines() if line.startswith("pin:"))

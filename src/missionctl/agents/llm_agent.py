@@ -6,6 +6,9 @@ plan's summary and requirements + the outputs of upstream steps (+ the secrets t
 (summary, artifacts, log lines, risks, next steps), validated and repaired like the planner's
 output. The model may see a secret; what the step records never holds one: every text of the
 output is redacted before it is returned.
+
+The step's ``inputs.temperature`` and ``inputs.seed`` override the client's (the settings') for
+its calls; what was sent is recorded with its request (``step.input``) and in its outputs.
 """
 
 import json
@@ -16,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.agents.base import AgentError, AgentResult, ArtifactOutput, StepContext
 from missionctl.agents.secrets import resolve_secrets
+from missionctl.domain.sampling import SamplingInputError, step_sampling
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
-from missionctl.llm import LLMClient, Redactor, TokenLimitReached
+from missionctl.llm import LLMClient, Redactor, Sampling, StructuredResult, TokenLimitReached
 
 EXECUTOR_PROMPT_VERSION = "executor/1"
 _UPSTREAM_CHARS = 4000
@@ -124,38 +128,18 @@ class LLMAgent:
         Raises:
             AgentError: the endpoint failed after its retries (retryable), the output still
                 broke the contract after the repairs (retryable: a new attempt may do better),
-                or the step's token limit could not pay for the next request (not retryable).
+                the step's token limit could not pay for the next request (not retryable), or
+                its temperature or seed is out of range (not retryable).
         """
         secrets = resolve_secrets(step.inputs.get("secrets"), field="secrets")
+        knobs = _step_knobs(step).over(self.client.sampling)
         mission, plan = await step.load_mission(), await step.load_plan()
         upstream = await step.load_upstream_outputs()
         step.log(f"asking {self.client.model} as {self.role} ({EXECUTOR_PROMPT_VERSION})")
         system = SYSTEM_PROMPT.format(role=self.role)
         user = build_user_prompt(mission, plan, dict(step.inputs), upstream, secrets)
-        await self._record_request(step, system, user, secrets)
-        try:
-            result = await self.client.generate_structured(
-                system=system,
-                user=user,
-                output_model=SpecialistOutput,
-                schema_name="specialist_output",
-                max_repairs=self.max_repairs,
-                on_usage=step.report_usage,
-                max_tokens=step.token_limit,
-            )
-        except TokenLimitReached as exc:
-            # The limit is what the run's budget reserved for the step: another attempt would
-            # meet the same one, so the step fails for good, with what it spent.
-            raise AgentError(
-                f"token limit reached: {exc.message}; raise the step's estimate_tokens "
-                "(its token limit under a budget cap)",
-                retryable=False,
-                usage=exc.usage,
-            ) from None
-        except LLMUnavailable as exc:
-            raise AgentError(f"model unavailable: {exc.message}", retryable=True) from None
-        except LLMOutputInvalid as exc:
-            raise AgentError(f"model output invalid: {exc.message}", retryable=True) from None
+        await self._record_request(step, system, user, secrets, knobs)
+        result = await self._ask(step, system, user, knobs)
         # The model may repeat a secret it was given; nothing it says is recorded unredacted.
         # Constructed, not validated again: "[REDACTED]" may be longer than what it replaced.
         # The step's own secrets are hidden whatever their length; a document's content loses
@@ -190,6 +174,9 @@ class LLMAgent:
                 "documents": [a.name for a in artifacts],
                 "attempts": result.attempts,
                 "prompt_version": EXECUTOR_PROMPT_VERSION,
+                # How the answer was obtained, beside the model the step records: the knobs
+                # sent with its requests (None: not sent, the model's own default).
+                **result.sampling.record(),
             },
             summary=output.summary,
             artifacts=artifacts,
@@ -199,18 +186,54 @@ class LLMAgent:
             next_steps=[{"text": text} for text in output.next_steps],
         )
 
-    async def _record_request(
-        self, step: StepContext, system: str, user: str, secrets: dict[str, str]
-    ) -> None:
-        """Record the messages the model is about to get, without the step's secrets (ADR 0044).
+    async def _ask(
+        self, step: StepContext, system: str, user: str, knobs: Sampling
+    ) -> StructuredResult[SpecialistOutput]:
+        """The model's validated answer, asked with ``knobs``; see :meth:`run` for errors."""
+        try:
+            return await self.client.generate_structured(
+                system=system,
+                user=user,
+                output_model=SpecialistOutput,
+                schema_name="specialist_output",
+                max_repairs=self.max_repairs,
+                on_usage=step.report_usage,
+                max_tokens=step.token_limit,
+                sampling=knobs,
+            )
+        except TokenLimitReached as exc:
+            # The limit is what the run's budget reserved for the step: another attempt would
+            # meet the same one, so the step fails for good, with what it spent.
+            raise AgentError(
+                f"token limit reached: {exc.message}; raise the step's estimate_tokens "
+                "(its token limit under a budget cap)",
+                retryable=False,
+                usage=exc.usage,
+            ) from None
+        except LLMUnavailable as exc:
+            raise AgentError(f"model unavailable: {exc.message}", retryable=True) from None
+        except LLMOutputInvalid as exc:
+            raise AgentError(f"model output invalid: {exc.message}", retryable=True) from None
 
-        The engine redacts them again (registered secrets, what looks like a credential) and
-        cuts them to their bounds.
+    async def _record_request(
+        self,
+        step: StepContext,
+        system: str,
+        user: str,
+        secrets: dict[str, str],
+        knobs: Sampling,
+    ) -> None:
+        """Record the request the model is about to get, without the step's secrets (ADR 0044).
+
+        The messages, the model and the temperature and seed sent with it (``None``: not
+        sent). The engine redacts the messages again (registered secrets, what looks like a
+        credential) and cuts them to their bounds.
         """
         hidden = Redactor(secrets.values())
         await step.record_input(
             {
                 "model": self.client.model,
+                **knobs.record(),
                 "prompt_version": EXECUTOR_PROMPT_VERSION,
                 "messages": [
                     {"role": "system", "content": hidden.redact(system)},
@@ -218,6 +241,20 @@ class LLMAgent:
                 ],
             }
         )
+
+
+def _step_knobs(step: StepContext) -> Sampling:
+    """The temperature and seed the step's inputs set (``None`` where they set none).
+
+    Raises:
+        AgentError: one is out of range or not a number (not retryable: every attempt would
+            meet it). A definition saved today cannot hold one (``workflow_checks``); one
+            stored before that check existed fails here, as a failed step, not a crash.
+    """
+    try:
+        return step_sampling(step.inputs)
+    except SamplingInputError as exc:
+        raise AgentError(f"invalid step inputs: {exc}", retryable=False) from None
 
 
 def _safe_name(name: str, kind: str) -> str:

@@ -25,6 +25,7 @@ from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
+from missionctl.domain.sampling import seed_problem, temperature_problem
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
 from missionctl.llm.metrics import observe_request
 from missionctl.llm.protocol import (
@@ -32,6 +33,7 @@ from missionctl.llm.protocol import (
     LLMUsage,
     OutputMode,
     ReplyPreparer,
+    Sampling,
     StructuredResult,
     T,
     TokenLimitReached,
@@ -134,9 +136,12 @@ class OpenAICompatibleClient:
         rng: Source of backoff jitter; a seeded ``random.Random`` makes waits reproducible.
         output_modes: Where the structured-output mode the server accepts is remembered;
             by default the process's :data:`OUTPUT_MODES`, shared by every client.
+        sampling: The temperature and seed sent with a call that asks for none of its own;
+            an unset knob is not sent at all (servers that refuse unknown keys never see it).
 
     Raises:
-        ValueError: an argument is out of range (empty model, negative retries, timeout <= 0).
+        ValueError: an argument is out of range (empty model, negative retries, timeout <= 0,
+            a temperature outside 0-2, a seed outside 0 to 2**63-1).
     """
 
     def __init__(
@@ -154,9 +159,11 @@ class OpenAICompatibleClient:
         on_usage: UsageCallback | None = None,
         rng: random.Random | None = None,
         output_modes: OutputModeMemory | None = None,
+        sampling: Sampling | None = None,
     ) -> None:
         if not model:
             raise ValueError("model must be a non-empty model name")
+        self._sampling = _checked(sampling or Sampling())
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
         if max_retries < 0:
@@ -216,12 +223,18 @@ class OpenAICompatibleClient:
             timeout_s=settings.timeout_s,
             stream=stream,
             on_usage=on_usage,
+            sampling=Sampling(temperature=settings.temperature, seed=settings.seed),
         )
 
     @property
     def model(self) -> str:
         """The model name calls go to."""
         return self._model
+
+    @property
+    def sampling(self) -> Sampling:
+        """The temperature and seed a call is sent with when it asks for none of its own."""
+        return self._sampling
 
     @property
     def output_mode(self) -> OutputMode:
@@ -254,10 +267,11 @@ class OpenAICompatibleClient:
         on_usage: UsageSink | None = None,
         max_tokens: int | None = None,
         prepare: ReplyPreparer | None = None,
+        sampling: Sampling | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
 
-        The contract (``on_usage``, ``max_tokens``, ``prepare``) is that of
+        The contract (``on_usage``, ``max_tokens``, ``prepare``, ``sampling``) is that of
         :meth:`~missionctl.llm.protocol.LLMClient.generate_structured`. Each attempt is one
         request (itself retried on transient failures). A reply that is not JSON, or breaks the
         schema, is sent back with the validation errors and a request for corrected JSON; the
@@ -272,13 +286,17 @@ class OpenAICompatibleClient:
                 ...), or a transient failure that outlived ``max_retries`` retries.
             TokenLimitReached: what is left of ``max_tokens`` cannot pay for the next request's
                 prompt and ``MIN_REPLY_TOKENS`` of reply; that request is not sent.
-            ValueError: ``max_repairs`` is negative.
+            ValueError: ``max_repairs`` is negative, or ``sampling`` is out of range.
 
         On cancellation the in-flight request is abandoned and its connection closed.
         """
         if max_repairs < 0:
             raise ValueError("max_repairs must be zero or more")
-        talk = _Exchange(system, [{"role": "user", "content": user}], on_usage, max_tokens)
+        # Checked before anything is sent: a knob out of range is the caller's mistake.
+        knobs = _checked(sampling or Sampling()).over(self._sampling)
+        talk = _Exchange(
+            system, [{"role": "user", "content": user}], on_usage, max_tokens, sampling=knobs
+        )
         attempts = max_repairs + 1
         for attempt in range(1, attempts + 1):
             content, mode = await self._attempt(talk, attempt, output_model, schema_name)
@@ -320,6 +338,7 @@ class OpenAICompatibleClient:
             attempts=attempt,
             notes=notes,
             output_mode=mode,
+            sampling=talk.sampling,
         )
 
     async def _attempt(
@@ -344,6 +363,7 @@ class OpenAICompatibleClient:
                 output_model=output_model,
                 schema_name=schema_name,
                 tokens_left=None if limit is None else _tokens_left(limit, talk.total),
+                sampling=talk.sampling,
             )
         except TokenLimitReached as exc:
             assert limit is not None  # raised only under a limit
@@ -393,11 +413,13 @@ class OpenAICompatibleClient:
         output_model: type[T],
         schema_name: str,
         tokens_left: int | None = None,
+        sampling: Sampling | None = None,
     ) -> tuple[str | None, LLMUsage, OutputMode]:
         """One logical request: retried on transient failures, downgraded on format rejection.
 
         With ``tokens_left``, the reply is limited to what the prompt's estimate leaves of it,
-        and the request is not sent when that is under ``MIN_REPLY_TOKENS``.
+        and the request is not sent when that is under ``MIN_REPLY_TOKENS``. ``sampling`` is
+        sent as it is (``None``: the client's own).
 
         Returns:
             The reply text, its usage, and the output mode it was asked for in.
@@ -406,6 +428,7 @@ class OpenAICompatibleClient:
             LLMUnavailable: a non-retryable status, or a transient failure on the last retry.
             TokenLimitReached: ``tokens_left`` cannot pay for the request (nothing was sent).
         """
+        knobs = self._sampling if sampling is None else sampling
         retry = 0
         while True:
             mode = self.output_mode
@@ -418,10 +441,12 @@ class OpenAICompatibleClient:
             reply_tokens = (
                 None if tokens_left is None else _reply_room(messages, response_format, tokens_left)
             )
-            self._log_request(messages, mode, retry)
+            self._log_request(messages, mode, retry, knobs)
             retry_after: float | None = None
             try:
-                content, usage = await self._measured_send(messages, response_format, reply_tokens)
+                content, usage = await self._measured_send(
+                    messages, response_format, reply_tokens, knobs
+                )
                 return content, usage, mode
             except openai.APIStatusError as exc:
                 if self._adapted_to(exc, mode, limited=reply_tokens is not None):
@@ -436,16 +461,22 @@ class OpenAICompatibleClient:
             retry += 1
 
     def _log_request(
-        self, messages: list[ChatCompletionMessageParam], mode: OutputMode, retry: int
+        self,
+        messages: list[ChatCompletionMessageParam],
+        mode: OutputMode,
+        retry: int,
+        sampling: Sampling,
     ) -> None:
         self._log(
             logging.DEBUG,
-            "model %s: request (try %d of %d, %s, stream=%s)",
+            "model %s: request (try %d of %d, %s, stream=%s, temperature=%s, seed=%s)",
             self._model,
             retry + 1,
             self._max_retries + 1,
             mode.name.lower(),
             self._stream,
+            sampling.temperature,
+            sampling.seed,
         )
         if logger.isEnabledFor(logging.DEBUG):
             self._log(logging.DEBUG, "model %s: messages %s", self._model, json.dumps(messages))
@@ -517,11 +548,16 @@ class OpenAICompatibleClient:
         messages: list[ChatCompletionMessageParam],
         response_format: ResponseFormat | openai.Omit,
         reply_tokens: int | None,
+        sampling: Sampling,
     ) -> tuple[str | None, LLMUsage]:
-        """``_send``, timed and counted in the Prometheus instruments of ``llm.metrics``."""
+        """``_send``, timed and counted in the Prometheus instruments of ``llm.metrics``.
+
+        The instruments count by model only: a label per temperature or seed would make a
+        series per value (the span and the step's record carry them instead).
+        """
         started = time.monotonic()
         try:
-            sent = await self._send(messages, response_format, reply_tokens)
+            sent = await self._send(messages, response_format, reply_tokens, sampling)
         except openai.APIError as exc:
             observe_request(self._model, time.monotonic() - started, exc)
             raise
@@ -533,14 +569,25 @@ class OpenAICompatibleClient:
         messages: list[ChatCompletionMessageParam],
         response_format: ResponseFormat | openai.Omit,
         reply_tokens: int | None = None,
+        sampling: Sampling | None = None,
     ) -> tuple[str | None, LLMUsage]:
         """One HTTP request, traced; returns the reply text (None if none came) and usage.
 
         ``reply_tokens`` is sent as ``max_tokens``, the limit every OpenAI-compatible server
         knows, or as ``max_completion_tokens`` to a server that refused it (``None``: neither).
+        ``sampling``'s temperature and seed are sent when set, and only then (``None``: the
+        client's own); the span records what was sent.
         """
-        with chat_span(model=self._model, server=self._server, max_tokens=reply_tokens) as call:
-            content, usage = await self._request(messages, response_format, reply_tokens, call)
+        knobs = self._sampling if sampling is None else sampling
+        with chat_span(
+            model=self._model, server=self._server, max_tokens=reply_tokens, sampling=knobs
+        ) as call:
+            content, usage = await self._request(
+                messages,
+                response_format,
+                _Knobs.of(reply_tokens, knobs, self._completion_limit),
+                call,
+            )
             call.usage = usage
         return content, usage
 
@@ -548,57 +595,79 @@ class OpenAICompatibleClient:
         self,
         messages: list[ChatCompletionMessageParam],
         response_format: ResponseFormat | openai.Omit,
-        reply_tokens: int | None,
+        knobs: "_Knobs",
         call: ChatCall,
     ) -> tuple[str | None, LLMUsage]:
         """:meth:`_send`'s request; notes the answering model and finish reasons in ``call``."""
-        usage: CompletionUsage | None = None
         content: str | None
-        wanted: int | openai.Omit = openai.omit if reply_tokens is None else reply_tokens
-        limit = openai.omit if self._completion_limit else wanted
-        completion_limit = wanted if self._completion_limit else openai.omit
+        usage: CompletionUsage | None
         if self._stream:
-            stream = await self._client.chat.completions.create(
-                model=self._model,
-                messages=messages,
-                response_format=response_format,
-                max_tokens=limit,
-                max_completion_tokens=completion_limit,
-                stream=True,
-                stream_options={"include_usage": True},
-                extra_headers=self._extra_headers,
-            )
-            parts: list[str] = []
-            async with stream:
-                async for chunk in stream:
-                    call.response_model = chunk.model or call.response_model
-                    if chunk.usage is not None:
-                        usage = chunk.usage
-                    for choice in chunk.choices:
-                        call.finished(choice.finish_reason)
-                        if choice.index == 0 and choice.delta.content:
-                            parts.append(choice.delta.content)
-            content = "".join(parts)
+            content, usage = await self._streamed(messages, response_format, knobs, call)
         else:
-            completion = await self._client.chat.completions.create(
-                model=self._model,
-                messages=messages,
-                response_format=response_format,
-                max_tokens=limit,
-                max_completion_tokens=completion_limit,
-                extra_headers=self._extra_headers,
-            )
-            content = completion.choices[0].message.content if completion.choices else None
-            usage = completion.usage
-            call.response_model = completion.model
-            for answer in completion.choices:
-                call.finished(answer.finish_reason)
+            content, usage = await self._whole(messages, response_format, knobs, call)
         if usage is None:
             return content, LLMUsage()
         spent = _to_llm_usage(usage)
         if self._on_usage is not None:
             self._on_usage(spent)
         return content, spent
+
+    async def _streamed(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        response_format: ResponseFormat | openai.Omit,
+        knobs: "_Knobs",
+        call: ChatCall,
+    ) -> tuple[str, CompletionUsage | None]:
+        """The reply assembled from server-sent events, and the usage of the last chunk."""
+        usage: CompletionUsage | None = None
+        stream = await self._client.chat.completions.create(
+            model=self._model,
+            messages=messages,
+            response_format=response_format,
+            max_tokens=knobs.max_tokens,
+            max_completion_tokens=knobs.max_completion_tokens,
+            temperature=knobs.temperature,
+            seed=knobs.seed,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_headers=self._extra_headers,
+        )
+        parts: list[str] = []
+        async with stream:
+            async for chunk in stream:
+                call.response_model = chunk.model or call.response_model
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    call.finished(choice.finish_reason)
+                    if choice.index == 0 and choice.delta.content:
+                        parts.append(choice.delta.content)
+        return "".join(parts), usage
+
+    async def _whole(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        response_format: ResponseFormat | openai.Omit,
+        knobs: "_Knobs",
+        call: ChatCall,
+    ) -> tuple[str | None, CompletionUsage | None]:
+        """The reply of one non-streamed request (None if it had no choice), and its usage."""
+        completion = await self._client.chat.completions.create(
+            model=self._model,
+            messages=messages,
+            response_format=response_format,
+            max_tokens=knobs.max_tokens,
+            max_completion_tokens=knobs.max_completion_tokens,
+            temperature=knobs.temperature,
+            seed=knobs.seed,
+            extra_headers=self._extra_headers,
+        )
+        content = completion.choices[0].message.content if completion.choices else None
+        call.response_model = completion.model
+        for answer in completion.choices:
+            call.finished(answer.finish_reason)
+        return content, completion.usage
 
     @staticmethod
     def _system_prompt(
@@ -675,9 +744,59 @@ class _Exchange:
     conversation: list[ChatCompletionMessageParam]
     on_usage: UsageSink | None
     max_tokens: int | None
+    # What every request of the call is sent with.
+    sampling: Sampling = field(default_factory=Sampling)
     total: LLMUsage = field(default_factory=LLMUsage)
     sent_back: list[str] = field(default_factory=list)
     last_error: ReplyError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Knobs:
+    """The optional parameters of one request, each ``openai.omit`` when it is not sent.
+
+    Omitted, not sent as null: some OpenAI-compatible servers refuse a key they do not know,
+    or read null as a value.
+    """
+
+    max_tokens: int | openai.Omit
+    max_completion_tokens: int | openai.Omit
+    temperature: float | openai.Omit
+    seed: int | openai.Omit
+
+    @classmethod
+    def of(cls, reply_tokens: int | None, sampling: Sampling, completion_limit: bool) -> Self:
+        """The parameters for a reply limit and ``sampling``.
+
+        ``reply_tokens`` (``None``: no limit) goes as ``max_completion_tokens`` when
+        ``completion_limit``, else as ``max_tokens``.
+        """
+        wanted: int | openai.Omit = openai.omit if reply_tokens is None else reply_tokens
+        return cls(
+            max_tokens=openai.omit if completion_limit else wanted,
+            max_completion_tokens=wanted if completion_limit else openai.omit,
+            temperature=openai.omit if sampling.temperature is None else sampling.temperature,
+            seed=openai.omit if sampling.seed is None else sampling.seed,
+        )
+
+
+def _checked(sampling: Sampling) -> Sampling:
+    """``sampling`` if its knobs are in range.
+
+    Raises:
+        ValueError: the temperature is outside 0-2 or the seed outside 0 to 2**63-1.
+    """
+    problems = [
+        f"{name} {problem}"
+        for name, problem in (
+            ("temperature", temperature_problem(sampling.temperature)),
+            ("seed", seed_problem(sampling.seed)),
+        )
+        if problem is not None
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return sampling
 
 
 def _parse(

@@ -5,12 +5,13 @@ pass the same client pointed at a scripted loopback server.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from missionctl.domain.sampling import Sampling as Sampling  # re-exported: the port's knobs
 from missionctl.errors import Problem, ValidationFailed
 
 T = TypeVar("T", bound=BaseModel)
@@ -108,6 +109,8 @@ class StructuredResult(Generic[T]):
             reply that was sent back to the model; empty when the first reply was used as is.
         output_mode: How the accepted reply was asked for (weaker than ``JSON_SCHEMA`` when
             the server refused a ``response_format``).
+        sampling: The temperature and seed every request of the call was sent with
+            (``None``: that key was not sent).
     """
 
     value: T
@@ -116,6 +119,7 @@ class StructuredResult(Generic[T]):
     attempts: int
     notes: tuple[str, ...] = ()
     output_mode: OutputMode = OutputMode.JSON_SCHEMA
+    sampling: Sampling = field(default_factory=Sampling)
 
 
 class LLMClient(Protocol):
@@ -124,6 +128,11 @@ class LLMClient(Protocol):
     @property
     def model(self) -> str:
         """The model name calls go to."""
+        ...
+
+    @property
+    def sampling(self) -> Sampling:
+        """The temperature and seed a call is sent with when it asks for none of its own."""
         ...
 
     async def generate_structured(
@@ -137,8 +146,13 @@ class LLMClient(Protocol):
         on_usage: UsageSink | None = None,
         max_tokens: int | None = None,
         prepare: ReplyPreparer | None = None,
+        sampling: Sampling | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
+
+        ``sampling`` sets this call's temperature and seed; each it leaves unset is the
+        client's own (:attr:`sampling`), and one unset in both is not sent at all. Every
+        request of the call, repairs included, is sent with the same knobs.
 
         ``prepare``, when given, is applied to each reply's parsed JSON before it is validated
         against ``output_model``: what it mends costs no repair round trip, and its notes on the

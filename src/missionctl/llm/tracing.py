@@ -2,10 +2,11 @@
 
 The span is named ``chat {model}`` and carries what the conventions ask of a client span:
 ``gen_ai.operation.name``, the provider (``gen_ai.provider.name``, and the older
-``gen_ai.system``), the requested and answering models, the reply's token limit, the tokens
-used and the finish reasons, and ``error.type`` when the call failed. It carries no prompt, no
-reply and no error message (a server's error may quote either), and the server's address
-without any credential. Nothing is recorded while tracing is off.
+``gen_ai.system``), the requested and answering models, the reply's token limit, the
+temperature and seed sent (absent when not sent), the tokens used and the finish reasons, and
+``error.type`` when the call failed. It carries no prompt, no reply and no error message (a
+server's error may quote either), and the server's address without any credential. Nothing is
+recorded while tracing is off.
 """
 
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
-from missionctl.llm.protocol import LLMUsage
+from missionctl.llm.protocol import LLMUsage, Sampling
 from missionctl.telemetry import tracer
 
 # The API every client of this module speaks, whichever server answers it: the conventions
@@ -39,13 +40,16 @@ class ChatCall:
 
 
 @contextmanager
-def chat_span(*, model: str, server: str, max_tokens: int | None) -> Iterator[ChatCall]:
+def chat_span(
+    *, model: str, server: str, max_tokens: int | None, sampling: Sampling | None = None
+) -> Iterator[ChatCall]:
     """Trace the chat call made inside the block, as a child of the current span.
 
     Args:
         model: the model asked for.
         server: the API's base URL (only its host and port are recorded).
         max_tokens: the reply's token limit sent with the request, if any.
+        sampling: the temperature and seed sent with the request (``None`` ones were not).
 
     Yields:
         The call's record: the block sets the answering model, finish reasons and usage.
@@ -58,7 +62,7 @@ def chat_span(*, model: str, server: str, max_tokens: int | None) -> Iterator[Ch
     with llm_tracer.start_as_current_span(
         f"chat {model}",
         kind=trace.SpanKind.CLIENT,
-        attributes=_request_attributes(model, server, max_tokens),
+        attributes=_request_attributes(model, server, max_tokens, sampling or Sampling()),
         record_exception=False,  # an exception's message may quote the prompt or the reply
         set_status_on_exception=False,
     ) as span:
@@ -73,7 +77,7 @@ def chat_span(*, model: str, server: str, max_tokens: int | None) -> Iterator[Ch
 
 
 def _request_attributes(
-    model: str, server: str, max_tokens: int | None
+    model: str, server: str, max_tokens: int | None, sampling: Sampling
 ) -> dict[str, AttributeValue]:
     attributes: dict[str, AttributeValue] = {
         "gen_ai.operation.name": "chat",
@@ -83,6 +87,11 @@ def _request_attributes(
     }
     if max_tokens is not None:
         attributes["gen_ai.request.max_tokens"] = max_tokens
+    # A span attribute cannot be null: a knob that was not sent is left out.
+    if sampling.temperature is not None:
+        attributes["gen_ai.request.temperature"] = sampling.temperature
+    if sampling.seed is not None:
+        attributes["gen_ai.request.seed"] = sampling.seed
     address = urlsplit(server)
     if address.hostname:  # never the user or password a URL may carry
         attributes["server.address"] = address.hostname

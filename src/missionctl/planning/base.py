@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from missionctl.llm.protocol import LLMUsage
+from missionctl.llm.protocol import LLMUsage, Sampling
 from missionctl.schemas.missions import MAX_QUESTIONS, QUESTION_MAX_CHARS
 from missionctl.schemas.plans import PlanDraft
 
@@ -169,6 +169,8 @@ class PlannerResult:
             (``"planner/2"``, ``"local/1"``), stored with the plan for audits.
         notes: What a person should know about how the plan was made, one sentence each:
             what was repaired in the model's answer, what was sent back, coverage gaps.
+        sampling: The temperature and seed the accepted plan was asked with (``None``: not
+            sent; both ``None`` for the local planner).
     """
 
     draft: PlanDraft
@@ -177,6 +179,7 @@ class PlannerResult:
     attempts: int
     prompt_version: str
     notes: tuple[str, ...] = ()
+    sampling: Sampling = field(default_factory=Sampling)
 
 
 class ClarificationNeeded(Exception):

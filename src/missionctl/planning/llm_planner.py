@@ -180,6 +180,7 @@ class LLMPlanner:
             attempts=run.attempts,
             prompt_version=PLANNER_PROMPT_VERSION,
             notes=_notes(result, run.sent_back),
+            sampling=result.sampling,
         )
 
     async def _call(

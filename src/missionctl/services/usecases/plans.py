@@ -303,8 +303,8 @@ async def _store_plan(
 def _validation(result: PlannerResult, planning_input: PlanningInput) -> dict[str, Any]:
     """What is stored with a plan about how it was made.
 
-    The attempts, prompt version, tokens and notes, and the goal's clauses with what keeps
-    each (:mod:`missionctl.planning.coverage`).
+    The attempts, prompt version, temperature and seed sent (``None``: not sent), tokens and
+    notes, and the goal's clauses with what keeps each (:mod:`missionctl.planning.coverage`).
     """
     traces = clause_traces(result.draft, planning_input)
     return {
@@ -313,6 +313,7 @@ def _validation(result: PlannerResult, planning_input: PlanningInput) -> dict[st
         "problems": [],
         "attempts": result.attempts,
         "prompt_version": result.prompt_version,
+        **result.sampling.record(),
         "input_tokens": result.usage.input_tokens,
         "output_tokens": result.usage.output_tokens,
         "notes": list(result.notes),

@@ -15,7 +15,8 @@ where no schema problem sits), so one check reports every problem at once:
   (``inputs.<name>``) and steps upstream of the step (``steps.<id>.…``);
 - agent inputs: a ``command`` step needs ``inputs.argv``, a non-empty list of strings, and
   its ``env`` and ``secret_env`` (an ``llm:`` step's ``secrets``) must be mappings of names;
-  ``builtin:sleep`` takes a number of ``seconds``.
+  an ``llm:`` step's ``temperature`` is a number from 0 to 2 and its ``seed`` a whole number
+  from 0 to 2**63-1; ``builtin:sleep`` takes a number of ``seconds``.
 
 Parsing is bounded: at most :data:`MAX_DEFINITION_BYTES` of text, :data:`MAX_DEPTH` levels and
 :data:`MAX_VALUES` values (YAML aliases expanded), and a key written twice is refused. The depth
@@ -49,6 +50,7 @@ from missionctl.agents.mcp_inputs import input_problems as mcp_input_problems
 from missionctl.domain.dag import Node, topological_layers, validate_dag
 from missionctl.domain.numbers import ascii_int
 from missionctl.domain.problems import MAX_PROBLEMS, capped
+from missionctl.domain.sampling import sampling_problems
 from missionctl.domain.workflows import MAX_DEFINITION_BYTES as MAX_DEFINITION_BYTES  # re-exported
 from missionctl.domain.workflows import workflow_name_problem
 from missionctl.errors import Problem
@@ -664,7 +666,7 @@ def _agent_problems(where: str, agent: str, inputs: Mapping[str, Any] | None) ->
     if agent == "command":
         return _command_problems(where, inputs)
     if agent.startswith("llm:"):
-        return _secret_problems(f"{where}.inputs.secrets", inputs.get("secrets"))
+        return _llm_problems(where, inputs)
     if agent == "http":
         return _http_problems(where, inputs)
     if agent == "mcp":
@@ -701,6 +703,19 @@ def _command_problems(where: str, inputs: Mapping[str, Any]) -> list[Problem]:
             )
         )
     problems += _secret_problems(f"{where}.inputs.secret_env", inputs.get("secret_env"))
+    return problems
+
+
+def _llm_problems(where: str, inputs: Mapping[str, Any]) -> list[Problem]:
+    """An ``llm:`` step's secrets, temperature and seed (``domain.sampling``).
+
+    The knobs must be numbers as written: a template cannot give one, so a step that would
+    send the model a bad value is refused here, never when it runs.
+    """
+    problems = _secret_problems(f"{where}.inputs.secrets", inputs.get("secrets"))
+    problems += [
+        Problem(f"{where}.inputs.{name}", message) for name, message in sampling_problems(inputs)
+    ]
     return problems
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import functools
+import math
 import random as random_module
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -219,7 +220,8 @@ def step_input_payload(attempt: int, request: Mapping[str, Any]) -> dict[str, An
     """The ``step.input`` payload of a request to a model: redacted, then cut to its bounds.
 
     Redaction comes first (``llm.redaction.redact``: registered secrets and what looks like a
-    credential), so that a cut never leaves half a secret to slip past it.
+    credential), so that a cut never leaves half a secret to slip past it. The temperature and
+    seed sent with the request are kept as numbers (``None``: not sent, or not a number).
     """
     messages = list(request.get("messages") or [])
     kept: list[dict[str, str]] = []
@@ -232,10 +234,23 @@ def step_input_payload(attempt: int, request: Mapping[str, Any]) -> dict[str, An
     return {
         "attempt": attempt,
         "model": redact(str(request.get("model") or ""))[:200],
+        "temperature": _number(request.get("temperature"), float),
+        "seed": _number(request.get("seed"), int),
         "prompt_version": redact(str(request.get("prompt_version") or ""))[:80],
         "messages": kept,
         "truncated": truncated,
     }
+
+
+def _number(value: Any, kind: type[float] | type[int]) -> float | int | None:
+    """``value`` if it is a finite ``kind`` (an int counts as a float, a boolean as neither)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # an event's payload is JSON, which holds no NaN
+    if kind is int:
+        return value if isinstance(value, int) else None
+    return float(value)
 
 
 async def record_step_input(
