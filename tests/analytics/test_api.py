@@ -241,3 +241,37 @@ async def test_every_trend_series_says_its_label_unit_and_format(
         "currency",
         "duration",
     )
+
+
+async def test_day_retention_gives_d1_d7_d30_with_unknown_days_null_and_a_weighted_summary(
+    client: httpx2.AsyncClient,
+) -> None:
+    headers = await _viewer(client)
+    created = await client.post("/api/v1/missions", json={"goal": "Build a recipe scaler"})
+    assert created.status_code == 201
+    params = {"since": str(TODAY - timedelta(days=2)), "grain": "day"}
+    answer = await client.get("/api/v1/analytics/retention", params=params, headers=headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["meta"]["grain"] == "day"
+    assert [item["cohort"] for item in body["items"]] == [
+        str(TODAY - timedelta(days=n)) for n in (2, 1, 0)
+    ]
+    today = body["items"][-1]
+    assert today["users"] == 1 and today["weeks"] == []  # the admin's first mission, today
+    assert [(c["day"], c["users"], c["share"]) for c in today["days"]] == [
+        (1, None, None),
+        (7, None, None),
+        (30, None, None),
+    ]
+    assert [(s["offset"], s["cohorts"], s["share"]) for s in body["summary"]] == [
+        (1, 0, None),
+        (7, 0, None),
+        (30, 0, None),
+    ]
+    weekly = (await client.get("/api/v1/analytics/retention", headers=headers)).json()
+    assert [s["offset"] for s in weekly["summary"]] == list(range(1, 9))
+    hostile = await client.get(
+        "/api/v1/analytics/retention", params={"grain": "hour"}, headers=headers
+    )
+    assert hostile.status_code == 422 and hostile.json()["error"]["field"] == "grain"

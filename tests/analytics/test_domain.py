@@ -429,3 +429,34 @@ def test_a_chosen_funnel_keeps_its_order_and_widens_each_window_by_the_steps_lef
     ):
         with pytest.raises(ValueError, match="starting with signed_in"):
             chosen_steps(steps, wrong)
+
+
+def test_day_retention_counts_days_one_seven_and_thirty_and_leaves_unknown_days_null() -> None:
+    from missionctl.domain.analytics import day_retention, weighted_return
+
+    monday = date(2026, 11, 2)
+    firsts = {
+        "ann": monday,
+        "bo": monday,
+        "cy": monday + timedelta(days=1),
+        "dee": date(2026, 10, 1),
+    }
+    active = [
+        ("ann", monday + timedelta(days=1)),  # D1
+        ("ann", monday + timedelta(days=7)),  # D7
+        ("bo", monday + timedelta(days=7)),  # D7
+        ("cy", monday + timedelta(days=2)),  # cy's D1
+        ("cy", monday + timedelta(days=5)),  # no offset of cy's
+    ]
+    now = datetime(2026, 11, 10, 12, tzinfo=UTC)  # Nov 9 is over, Nov 10 is not
+    cohorts = day_retention(
+        firsts, active, since=monday, until=monday + timedelta(days=1), offsets=[1, 7, 30], now=now
+    )
+    assert [(c.start, c.users) for c in cohorts] == [(monday, 2), (monday + timedelta(days=1), 1)]
+    assert [(cell.day, cell.users) for cell in cohorts[0].cells] == [(1, 1), (7, 2), (30, None)]
+    # cy's day 7 is Nov 10, not over yet: unknown, not 0.
+    assert [(cell.day, cell.users) for cell in cohorts[1].cells] == [(1, 1), (7, None), (30, None)]
+    # Weighted by people, the unknown cohort left out: D7 is 2 of 2, not the mean of 100 % and 0 %.
+    assert weighted_return([(2, 2), (1, None)]) == (2, 2, 1.0)
+    assert weighted_return([(2, 1), (1, 1)]) == (3, 2, 0.6667)
+    assert weighted_return([(0, 0), (3, None)]) == (0, 0, None)

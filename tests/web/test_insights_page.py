@@ -86,7 +86,13 @@ async def test_a_viewer_sees_every_panel_with_its_figures_and_definitions(
     assert 'data-step="funnel.signed_in" data-users="3"' in funnel
     assert 'data-step="funnel.completed" data-users="2"' in funnel  # abe's run failed
     assert "Incomplete" in funnel  # today's cohort is still inside its windows
+    # By day (the page's default grain): D1, D7 and D30, a day not over yet not known.
     retention = _panel(text, "retention")
+    assert 'data-grain="day"' in retention and ">D30</th>" in retention
+    assert "not known yet, the day has not ended" in retention
+    assert 'data-testid="retention-summary"' in retention
+    weekly = (await client.get("/insights", params={"grain": "week"}, headers=viewer)).text
+    retention = _panel(weekly, "retention")
     assert retention.count("<tr data-cohort=") == 2 and "data-incomplete" in retention
     assert "incomplete, the week has not ended" in retention
     trends = _panel(text, "trends")

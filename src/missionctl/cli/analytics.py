@@ -127,22 +127,38 @@ def funnel(
 
 @app.command()
 def retention(
-    since: Since = None, until: Until = None, segment: SegmentOption = None, as_json: AsJson = False
+    since: Since = None,
+    until: Until = None,
+    segment: SegmentOption = None,
+    grain: Annotated[Literal["day", "week"], typer.Option("--grain")] = "week",
+    as_json: AsJson = False,
 ) -> None:
-    """Weekly cohorts by first mission, and who came back in each week after (* incomplete)."""
+    """Cohorts by first mission, and who came back after.
+
+    By ISO week, weeks 1-8 (* a week not over: people so far); with --grain day, by UTC day,
+    on days 1, 7 and 30 (- a day not over yet: not known). The last row is each column over the
+    cohorts known so far, weighted by their people.
+    """
     from missionctl.schemas.analytics import RetentionAnswer
 
-    answer = _read("retention", since=since, until=until, segment=segment)
+    answer = _read("retention", since=since, until=until, segment=segment, grain=grain)
     assert isinstance(answer, RetentionAnswer)
-    table = Table(title="Weekly retention by first mission (UTC)")
+    daily = grain == "day"
+    title = "Daily" if daily else "Weekly"
+    table = Table(title=f"{title} retention by first mission (UTC)")
     table.add_column("cohort")
     table.add_column("people")
-    weeks = answer.items[0].weeks if answer.items else []
-    for cell in weeks:
-        table.add_column(f"w{cell.week}")
+    for column in answer.summary:
+        table.add_column(f"{'d' if daily else 'w'}{column.offset}")
     for item in answer.items:
-        cells = [f"{c.users}{'' if c.complete else '*'}" for c in item.weeks]
+        cells = (
+            ["-" if c.users is None else str(c.users) for c in item.days]
+            if daily
+            else [f"{c.users}{'' if c.complete else '*'}" for c in item.weeks]
+        )
         table.add_row(item.cohort, str(item.users), *cells)
+    shares = ["-" if c.share is None else f"{c.share:.0%}" for c in answer.summary]
+    table.add_row("all known", "", *shares)
     _emit(answer, table, as_json)
 
 

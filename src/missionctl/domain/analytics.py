@@ -709,6 +709,77 @@ class RetentionCohort:
     cells: tuple[RetentionCell, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class DayCell:
+    """How many of a daily cohort were active on its ``day``-th day after; ``None`` until then.
+
+    A day not yet over cannot be observed: its count is unknown, not 0.
+    """
+
+    day: int
+    users: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayCohort:
+    """People whose first mission fell on the UTC day ``start``."""
+
+    start: date
+    users: int
+    cells: tuple[DayCell, ...]
+
+
+def day_retention(
+    first_missions: Mapping[str, date],
+    active: Iterable[tuple[str, date]],
+    *,
+    since: date,
+    until: date,
+    offsets: Sequence[int],
+    now: datetime,
+) -> list[DayCohort]:
+    """Daily cohorts by first mission, and how many were active on each day ``offsets`` after.
+
+    ``first_missions`` maps a person to the UTC day of their first mission (only those in
+    ``since`` … ``until`` count); ``active`` holds (person, a UTC day they were active). Every
+    day of the range is a cohort, in order; a cell whose day has not ended before ``now`` is
+    ``None``.
+    """
+    members: dict[date, set[str]] = defaultdict(set)
+    for name, day in first_missions.items():
+        if since <= day <= until:
+            members[day].add(name)
+    seen: set[tuple[str, date]] = set(active)
+    cohorts = []
+    for start in bucket_starts(since, until, "day"):
+        people = members.get(start, set())
+        cells = tuple(
+            DayCell(
+                k,
+                None
+                if _midnight(start + timedelta(days=k + 1)) > now
+                else sum((name, start + timedelta(days=k)) in seen for name in people),
+            )
+            for k in offsets
+        )
+        cohorts.append(DayCohort(start, len(people), cells))
+    return cohorts
+
+
+def weighted_return(cohorts: Iterable[tuple[int, int | None]]) -> tuple[int, int, float | None]:
+    """The people counted, those who returned and the share, over (cohort size, returned).
+
+    Cohorts not yet observable (``None``) are left out; the share is ``None`` when nobody is
+    counted.
+
+    Each cohort weighs its size: the share is of people, not an average of cohorts' shares.
+    """
+    counted = [(size, back) for size, back in cohorts if back is not None and size]
+    people = sum(size for size, _ in counted)
+    returned = sum(back for _, back in counted if back is not None)
+    return people, returned, (round(returned / people, 4) if people else None)
+
+
 def retention_counts(
     first_missions: Mapping[str, date], active_weeks: Iterable[tuple[str, date]]
 ) -> tuple[dict[date, int], dict[tuple[date, date], int]]:

@@ -690,6 +690,33 @@ def retention_counts(
     )
 
 
+def day_retention_facts(
+    session: Session, scope: Scope, *, longest: int
+) -> tuple[dict[str, date], list[tuple[str, date]]]:
+    """First-mission days of the scope's people and their active days after them.
+
+    What ``domain.analytics.day_retention`` counts. The people are those whose first mission
+    falls in the scope's days (and segment); their active days run from the day after the
+    range starts to ``longest`` days after it ends.
+    """
+    cohort = (
+        sa.select(people.c.name, people.c.mission_at)
+        .where(people.c.mission_at >= _start(scope.since))
+        .where(people.c.mission_at < _start(scope.until + timedelta(days=1)))
+        .where(_person_filter(people.c.name, scope))
+    )
+    firsts = {name: utc_day(at) for name, at in session.execute(cohort)}
+    if not firsts:
+        return {}, []
+    days = (
+        sa.select(active_days.c.user_name, active_days.c.day)
+        .where(active_days.c.day > scope.since)
+        .where(active_days.c.day <= scope.until + timedelta(days=longest))
+        .where(active_days.c.user_name.in_(cohort.with_only_columns(people.c.name)))
+    )
+    return firsts, [(name, day) for name, day in session.execute(days)]
+
+
 # --- the range as one bucket (the cockpit's figures) ----------------------------------------
 
 

@@ -88,7 +88,7 @@ class MetricDefinition(BaseModel):
 
 
 class RetentionDefinition(BaseModel):
-    """Weekly retention by cohort of first mission."""
+    """Retention by cohort of first mission: weekly, and on chosen days (grain day)."""
 
     model_config = _FROZEN
 
@@ -96,7 +96,17 @@ class RetentionDefinition(BaseModel):
     definition: str
     unit: Unit
     weeks: int = Field(ge=1, le=26)
+    days: tuple[int, ...] = Field(min_length=1, max_length=10)
     events: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _days_in_order(self) -> "RetentionDefinition":
+        if (
+            list(self.days) != sorted(set(self.days))
+            or not 1 <= self.days[0] <= self.days[-1] <= 90
+        ):
+            raise ValueError("days must be distinct days after the cohort's, 1 to 90, ascending")
+        return self
 
 
 KEY_FIGURE_KEYS = (
@@ -368,19 +378,47 @@ class RetentionCellItem(BaseModel):
     complete: bool
 
 
+class RetentionDayItem(BaseModel):
+    """Day ``day`` after a daily cohort's: who was active; ``null`` until that day is over."""
+
+    day: int
+    users: int | None = Field(description="null: the day has not ended, so it is not known yet")
+    share: float | None
+
+
 class RetentionItem(BaseModel):
-    """One weekly cohort of first mission."""
+    """One cohort of first mission.
+
+    An ISO week (its cells in ``weeks``) or, with grain=day, a UTC day (its cells in ``days``).
+    """
 
     cohort: str
     start: date
     users: int
-    weeks: list[RetentionCellItem]
+    weeks: list[RetentionCellItem] = Field(description="Weeks 1 to 8 (grain=week; else empty)")
+    days: list[RetentionDayItem] = Field(
+        default_factory=list, description="D1, D7 and D30 (grain=day; else empty)"
+    )
+
+
+class RetentionSummaryItem(BaseModel):
+    """One column of the heat map over the range, its cohorts weighted by their people.
+
+    Cohorts whose cell is not over yet are left out, not counted as 0.
+    """
+
+    offset: int = Field(description="The week (grain=week) or day (grain=day) after the cohort's")
+    cohorts: int
+    users: int = Field(description="People in the cohorts counted")
+    returned: int
+    share: float | None = Field(description="returned / users; null when no cohort counts yet")
 
 
 class RetentionAnswer(BaseModel):
     """``GET /api/v1/analytics/retention``."""
 
     meta: AnalyticsMeta
+    summary: list[RetentionSummaryItem] = Field(default_factory=list)
     items: list[RetentionItem]
 
 

@@ -164,7 +164,7 @@ async def _alerts(given: PanelInputs) -> AnomaliesAnswer:
 
 
 async def _retention(given: PanelInputs) -> RetentionAnswer:
-    return await analytics_service.read_retention(given.ctx, query=given.query)
+    return await analytics_service.read_retention(given.ctx, query=given.query, grain=given.grain)
 
 
 async def _trends(given: PanelInputs) -> TrendsAnswer:

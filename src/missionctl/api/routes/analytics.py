@@ -117,14 +117,21 @@ async def read_trends(
 
 @router.get("/retention", response_model=RetentionAnswer)
 async def read_retention(
-    ctx: Context, since: Since = None, until: Until = None, segment: SegmentParam = None
+    ctx: Context,
+    since: Since = None,
+    until: Until = None,
+    segment: SegmentParam = None,
+    grain: GrainParam = "week",
 ) -> RetentionAnswer:
-    """Weekly cohorts by first mission and who came back in each of the 8 weeks after.
+    """Cohorts by first mission and who came back after.
 
-    422 as for the funnel.
+    By ISO week, each of the 8 weeks after (`weeks`); with `grain=day`, by UTC day, on days 1,
+    7 and 30 after (`days`), a day not yet over being `null`, never 0. `summary` gives each
+    column over the cohorts whose cell is known, weighted by their people. 422 as for the
+    funnel.
     """
     query = analytics_service.parse_query(since=since, until=until, segment=segment)
-    return await analytics_service.read_retention(ctx, query=query)
+    return await analytics_service.read_retention(ctx, query=query, grain=grain)
 
 
 @router.get("/insights", response_model=InsightsAnswer)

@@ -8,7 +8,7 @@ test-user patterns change, say).
 """
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
@@ -35,7 +35,9 @@ from missionctl.schemas.analytics import (
     RangeTotals,
     RetentionAnswer,
     RetentionCellItem,
+    RetentionDayItem,
     RetentionItem,
+    RetentionSummaryItem,
     Segment,
     TotalsAnswer,
     TrendItem,
@@ -390,8 +392,17 @@ def _series() -> list[TrendSeries]:
     ]
 
 
-async def read_retention(ctx: ServiceContext, *, query: AnalyticsQuery) -> RetentionAnswer:
-    """Weekly cohorts by first mission, and who was active in each of the weeks after."""
+async def read_retention(
+    ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain = "week"
+) -> RetentionAnswer:
+    """Cohorts by first mission and who was active after them.
+
+    Weeks 1-8 by ISO week, or with ``grain="day"`` the definitions' days (D1, D7, D30) by UTC
+    day.
+    """
+    if grain == "day":
+        facts, followed = await read_current(ctx, lambda s: day_retention_rows(s, query))
+        return day_retention_answer(query, facts, followed)
     rows, followed = await read_current(ctx, lambda s: retention_rows(s, query))
     return retention_answer(query, rows, followed)
 
@@ -399,11 +410,20 @@ async def read_retention(ctx: ServiceContext, *, query: AnalyticsQuery) -> Reten
 RetentionRows = tuple[dict[date, int], dict[tuple[date, date], int]]
 """People per cohort, and per (cohort, later week) how many came back (``retention_counts``)."""
 
+DayRetentionRows = tuple[dict[str, date], list[tuple[str, date]]]
+"""People's first-mission days, and their active days (``day_retention_facts``)."""
+
 
 def retention_rows(session: Session, query: AnalyticsQuery) -> RetentionRows:
     """What :func:`retention_answer` is built from, for the definitions' weeks."""
     weeks = load_definitions().retention.weeks
     return repo.retention_counts(session, _scope(query), weeks=weeks)
+
+
+def day_retention_rows(session: Session, query: AnalyticsQuery) -> DayRetentionRows:
+    """What :func:`day_retention_answer` is built from, for the definitions' days."""
+    longest = load_definitions().retention.days[-1]
+    return repo.day_retention_facts(session, _scope(query), longest=longest)
 
 
 def retention_answer(query: AnalyticsQuery, rows: RetentionRows, followed: int) -> RetentionAnswer:
@@ -430,7 +450,61 @@ def retention_answer(query: AnalyticsQuery, rows: RetentionRows, followed: int) 
         )
         for c in cohorts
     ]
-    return RetentionAnswer(meta=answer_meta(query, "week", followed), items=items)
+    summary = _summary(
+        range(1, weeks + 1),
+        [[(c.users, cell.users if cell.complete else None) for cell in c.cells] for c in cohorts],
+    )
+    return RetentionAnswer(meta=answer_meta(query, "week", followed), summary=summary, items=items)
+
+
+def day_retention_answer(
+    query: AnalyticsQuery, rows: DayRetentionRows, followed: int
+) -> RetentionAnswer:
+    """The daily retention of ``query`` from :func:`day_retention_rows`."""
+    offsets = load_definitions().retention.days
+    firsts, active = rows
+    cohorts = metrics.day_retention(
+        firsts, active, since=query.since, until=query.until, offsets=offsets, now=utcnow()
+    )
+    items = [
+        RetentionItem(
+            cohort=metrics.bucket_label(c.start, "day"),
+            start=c.start,
+            users=c.users,
+            weeks=[],
+            days=[
+                RetentionDayItem(
+                    day=cell.day,
+                    users=cell.users,
+                    share=None if cell.users is None else _share(cell.users, c.users),
+                )
+                for cell in c.cells
+            ],
+        )
+        for c in cohorts
+    ]
+    summary = _summary(offsets, [[(c.users, cell.users) for cell in c.cells] for c in cohorts])
+    return RetentionAnswer(meta=answer_meta(query, "day", followed), summary=summary, items=items)
+
+
+def _summary(
+    offsets: Iterable[int], rows: list[list[tuple[int, int | None]]]
+) -> list[RetentionSummaryItem]:
+    """Each column over every cohort whose cell is known, weighted by the cohorts' people.
+
+    ``rows`` holds, per cohort, (its people, the cell's count or ``None`` when not known yet).
+    """
+    summary = []
+    for index, offset in enumerate(offsets):
+        column = [row[index] for row in rows]
+        people, returned, share = metrics.weighted_return(column)
+        counted = sum(1 for size, back in column if back is not None and size)
+        summary.append(
+            RetentionSummaryItem(
+                offset=offset, cohorts=counted, users=people, returned=returned, share=share
+            )
+        )
+    return summary
 
 
 def previous_range(query: AnalyticsQuery) -> AnalyticsQuery:
