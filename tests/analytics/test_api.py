@@ -275,3 +275,30 @@ async def test_day_retention_gives_d1_d7_d30_with_unknown_days_null_and_a_weight
         "/api/v1/analytics/retention", params={"grain": "hour"}, headers=headers
     )
     assert hostile.status_code == 422 and hostile.json()["error"]["field"] == "grain"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_compare_previous_answers_for_the_range_of_equal_length_before(
+    client: httpx2.AsyncClient, endpoint: str
+) -> None:
+    headers = await _viewer(client)
+    params = {"since": "2026-11-02", "until": "2026-11-15", "compare": "previous"}
+    answer = await client.get(f"/api/v1/analytics/{endpoint}", params=params, headers=headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["meta"]["previous_range"] == {
+        "since": "2026-10-19",
+        "until": "2026-11-01",
+        "days": 14,
+    }
+    previous = body["previous"]
+    assert previous is not None and len(previous) == len(body["items"])
+    assert previous[0]["start"] < body["items"][0]["start"]
+    if endpoint == "retention":
+        assert [s["offset"] for s in body["previous_summary"]] == list(range(1, 9))
+    plain = await client.get(f"/api/v1/analytics/{endpoint}", headers=headers)
+    assert plain.json()["previous"] is None and plain.json()["meta"]["previous_range"] is None
+    wrong = await client.get(
+        f"/api/v1/analytics/{endpoint}", params={"compare": "last-year"}, headers=headers
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "compare"

@@ -95,6 +95,11 @@ async def test_a_viewer_sees_every_panel_with_its_figures_and_definitions(
     retention = _panel(weekly, "retention")
     assert retention.count("<tr data-cohort=") == 2 and "data-incomplete" in retention
     assert "incomplete, the week has not ended" in retention
+    # Each of funnel, retention and trends is set beside the range of equal length before.
+    assert 'data-testid="retention-before"' in retention
+    assert _panel(weekly, "funnel").count('data-testid="funnel-before"') == 5
+    assert "chart__line--before" in _panel(weekly, "trends")
+    assert "the range before" in _panel(weekly, "trends")
     trends = _panel(text, "trends")
     for chart in ("trend-runs", "trend-cost", "trend-outcomes", "trend-users", "trend-durations"):
         assert f'data-testid="{chart}"' in trends

@@ -282,6 +282,11 @@ class AnalyticsMeta(BaseModel):
     segment: Segment | None
     grain: Grain | None = None
     followed_to: int = Field(description="The last event (seq) the facts include")
+    previous_range: AnalyticsRange | None = Field(
+        default=None,
+        description="With compare=previous: the range of equal length just before, whose "
+        "figures are in the answer's previous fields",
+    )
 
 
 class FunnelStepCount(BaseModel):
@@ -308,6 +313,9 @@ class FunnelAnswer(BaseModel):
 
     meta: AnalyticsMeta
     items: list[FunnelItem]
+    previous: list[FunnelItem] | None = Field(
+        default=None, description="With compare=previous: the cohorts of meta.previous_range"
+    )
 
 
 class TrendItem(BaseModel):
@@ -367,6 +375,9 @@ class TrendsAnswer(BaseModel):
         "unit and format",
     )
     items: list[TrendItem]
+    previous: list[TrendItem] | None = Field(
+        default=None, description="With compare=previous: the buckets of meta.previous_range"
+    )
 
 
 class RetentionCellItem(BaseModel):
@@ -420,6 +431,12 @@ class RetentionAnswer(BaseModel):
     meta: AnalyticsMeta
     summary: list[RetentionSummaryItem] = Field(default_factory=list)
     items: list[RetentionItem]
+    previous_summary: list[RetentionSummaryItem] | None = Field(
+        default=None, description="With compare=previous: the summary of meta.previous_range"
+    )
+    previous: list[RetentionItem] | None = Field(
+        default=None, description="With compare=previous: the cohorts of meta.previous_range"
+    )
 
 
 class RangeTotals(BaseModel):

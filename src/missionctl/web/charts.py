@@ -20,7 +20,7 @@ from typing import Literal
 from markupsafe import Markup, escape
 
 from missionctl.domain.money import usd_text
-from missionctl.schemas.analytics import TrendsAnswer
+from missionctl.schemas.analytics import TrendItem, TrendsAnswer
 from missionctl.schemas.costs import CostBucket, CostLine
 from missionctl.schemas.dashboard import TaskView
 
@@ -207,6 +207,12 @@ class Series:
     values: Sequence[float | None]
     kind: Literal["bar", "line"] = "line"
     axis: Literal["left", "right"] = "left"
+    previous: bool = False
+    """The same metric over the range before: drawn dashed and grey, whatever its place."""
+
+    def tone(self, n: int) -> str:
+        """The class suffix that colours the ``n``-th series."""
+        return "before" if self.previous else str(n)
 
 
 def _format(value: float, unit: str) -> str:
@@ -244,7 +250,7 @@ def _line_paths(points: list[tuple[float, float] | None]) -> list[str]:
 def _legend(series: Sequence[Series]) -> list[str]:
     body, x = [], _PLOT_LEFT
     for i, s in enumerate(series):
-        mark = "bar" if s.kind == "bar" else f"line--{i}"
+        mark = "bar" if s.kind == "bar" else f"line--{s.tone(i)}"
         side = " (right axis)" if s.axis == "right" else ""
         text = f"{s.label}{side}"
         body.append(
@@ -306,9 +312,10 @@ def _bucket_marks(series: Sequence[Series], labels: Sequence[str]) -> list[str]:
                     f"<title>{escape(tip)}</title></rect>"
                 )
             elif value is not None:
+                cx, cy = round(x + step / 2, 1), _y(value, tops[s.axis])
                 parts.append(
-                    f'<circle class="chart__dot chart__dot--{n}" cx="{round(x + step / 2, 1)}" '
-                    f'cy="{_y(value, tops[s.axis])}" r="2.5"><title>{escape(tip)}</title></circle>'
+                    f'<circle class="chart__dot chart__dot--{s.tone(n)}" cx="{cx}" cy="{cy}" '
+                    f'r="2.5"><title>{escape(tip)}</title></circle>'
                 )
         body.append(f'<g class="chart__bucket" data-bucket="{escape(label)}">{"".join(parts)}</g>')
     return body
@@ -335,9 +342,29 @@ def trend_chart(
             for i, v in enumerate(s.values)
         ]
         for path in _line_paths(points):
-            body.append(f'<polyline class="chart__line chart__line--{n}" points="{path}"/>')
+            body.append(f'<polyline class="chart__line chart__line--{s.tone(n)}" points="{path}"/>')
     body += _bucket_marks(series, labels)
     return _svg(_TREND_H, title, body, testid, width=None)
+
+
+def _aligned(previous: Sequence[TrendItem] | None, buckets: int) -> list[TrendItem | None] | None:
+    """The range before's buckets matched to this range's by position (``None``: no comparison).
+
+    Both ranges have as many days; by ISO week one may touch a week more than the other.
+    """
+    if previous is None:
+        return None
+    return [previous[i] if i < len(previous) else None for i in range(buckets)]
+
+
+def _earlier(
+    label: str, unit: str, before: list[TrendItem | None] | None, field: str
+) -> list[Series]:
+    """A line of ``field`` over the range before, on the same axis; none unless compared."""
+    if before is None:
+        return []
+    values = [None if b is None else getattr(b, field) for b in before]
+    return [Series(label, unit, values, previous=True)]
 
 
 def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:
@@ -346,12 +373,14 @@ def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:
     labels = [item.bucket for item in items]
     weekly = answer.meta.grain == "week"
     caption = "ISO weeks, UTC (Monday to Sunday)" if weekly else "UTC days"
+    before = _aligned(answer.previous, len(items))
     specs: dict[str, tuple[str, list[Series]]] = {
         "runs": (
             "Runs started and run success rate",
             [
                 Series("Runs started", "runs", [i.runs_started for i in items], "bar"),
                 Series("Success rate", "ratio", [i.success_rate for i in items], axis="right"),
+                *_earlier("Runs started, the range before", "runs", before, "runs_started"),
             ],
         ),
         "cost": (
@@ -370,7 +399,10 @@ def trend_charts(answer: TrendsAnswer) -> dict[str, Markup]:
         ),
         "users": (
             "Active users",
-            [Series("Active users", "users", [i.active_users for i in items], "bar")],
+            [
+                Series("Active users", "users", [i.active_users for i in items], "bar"),
+                *_earlier("Active users, the range before", "users", before, "active_users"),
+            ],
         ),
         "durations": (
             "Run duration, median and 95th percentile",

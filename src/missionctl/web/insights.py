@@ -9,6 +9,7 @@ Each panel is read by its own reader and rendered from its own fragment route, s
 fails says so (with Retry) while the others render, and each shows its own loading state.
 """
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -155,7 +156,9 @@ async def _kpis(given: PanelInputs) -> TotalsAnswer:
 
 
 async def _funnel(given: PanelInputs) -> FunnelAnswer:
-    return await analytics_service.read_funnel(given.ctx, query=given.query, grain=given.grain)
+    return await analytics_service.read_funnel(
+        given.ctx, query=given.query, grain=given.grain, compare=True
+    )
 
 
 async def _alerts(given: PanelInputs) -> AnomaliesAnswer:
@@ -164,11 +167,15 @@ async def _alerts(given: PanelInputs) -> AnomaliesAnswer:
 
 
 async def _retention(given: PanelInputs) -> RetentionAnswer:
-    return await analytics_service.read_retention(given.ctx, query=given.query, grain=given.grain)
+    return await analytics_service.read_retention(
+        given.ctx, query=given.query, grain=given.grain, compare=True
+    )
 
 
 async def _trends(given: PanelInputs) -> TrendsAnswer:
-    return await analytics_service.read_trends(given.ctx, query=given.query, grain=given.grain)
+    return await analytics_service.read_trends(
+        given.ctx, query=given.query, grain=given.grain, compare=True
+    )
 
 
 PANELS: Mapping[str, PanelReader] = {
@@ -352,6 +359,9 @@ class FunnelBar:
     users: int
     share_of_start: float | None
     share_of_previous: float | None
+    before: float | None = None
+    """The step's share of those who signed in over the range before (``None``: not compared,
+    or nobody signed in then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +392,13 @@ def funnel_totals(answer: FunnelAnswer) -> FunnelTotals:
         for i, step in enumerate(answer.items[0].steps)
     ]
     incomplete = [item.cohort for item in counted if not item.complete]
+    if answer.previous is not None:
+        earlier = funnel_totals(FunnelAnswer(meta=answer.meta, items=answer.previous)).bars
+        if len(earlier) == len(bars):
+            bars = [
+                dataclasses.replace(bar, before=old.share_of_start)
+                for bar, old in zip(bars, earlier, strict=True)
+            ]
     return FunnelTotals(bars, len(counted), incomplete)
 
 

@@ -3,7 +3,7 @@
 Funnel, trends and retention (ADR 0068); insights and the executive summary (ADR 0070).
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -70,6 +70,13 @@ SegmentParam = Annotated[
     ),
 ]
 GrainParam = Annotated[Grain, Query(description="Buckets: UTC days or ISO weeks")]
+CompareParam = Annotated[
+    Literal["previous"] | None,
+    Query(
+        description="previous: also answer for the range of equal length just before "
+        "(meta.previous_range, and the answer's previous fields)"
+    ),
+]
 
 
 @router.get("/funnel", response_model=FunnelAnswer)
@@ -89,6 +96,7 @@ async def read_funnel(
             json_schema_extra={"pattern": "^[a-z_]+(,[a-z_]+)+$"},
         ),
     ] = None,
+    compare: CompareParam = None,
 ) -> FunnelAnswer:
     """The activation funnel per cohort of first sign-in.
 
@@ -96,7 +104,9 @@ async def read_funnel(
     days, an unknown segment, or steps that are unknown, fewer than two or out of order.
     """
     query = analytics_service.parse_query(since=since, until=until, segment=segment)
-    return await analytics_service.read_funnel(ctx, query=query, grain=grain, steps=steps)
+    return await analytics_service.read_funnel(
+        ctx, query=query, grain=grain, steps=steps, compare=compare == "previous"
+    )
 
 
 @router.get("/trends", response_model=TrendsAnswer)
@@ -106,13 +116,16 @@ async def read_trends(
     until: Until = None,
     segment: SegmentParam = None,
     grain: GrainParam = "day",
+    compare: CompareParam = None,
 ) -> TrendsAnswer:
     """Active users, missions, runs, success rate, cost, tokens and run durations per bucket.
 
     422 as for the funnel.
     """
     query = analytics_service.parse_query(since=since, until=until, segment=segment)
-    return await analytics_service.read_trends(ctx, query=query, grain=grain)
+    return await analytics_service.read_trends(
+        ctx, query=query, grain=grain, compare=compare == "previous"
+    )
 
 
 @router.get("/retention", response_model=RetentionAnswer)
@@ -122,6 +135,7 @@ async def read_retention(
     until: Until = None,
     segment: SegmentParam = None,
     grain: GrainParam = "week",
+    compare: CompareParam = None,
 ) -> RetentionAnswer:
     """Cohorts by first mission and who came back after.
 
@@ -131,7 +145,9 @@ async def read_retention(
     funnel.
     """
     query = analytics_service.parse_query(since=since, until=until, segment=segment)
-    return await analytics_service.read_retention(ctx, query=query, grain=grain)
+    return await analytics_service.read_retention(
+        ctx, query=query, grain=grain, compare=compare == "previous"
+    )
 
 
 @router.get("/insights", response_model=InsightsAnswer)

@@ -230,19 +230,34 @@ def _share(part: int, whole: int) -> float | None:
 
 
 async def read_funnel(
-    ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain, steps: str | None = None
+    ctx: ServiceContext,
+    *,
+    query: AnalyticsQuery,
+    grain: Grain,
+    steps: str | None = None,
+    compare: bool = False,
 ) -> FunnelAnswer:
     """The activation funnel per cohort of first sign-in (every cohort of the range listed).
 
     ``steps``: the keys of the steps to show, comma-separated, in the funnel's order and
     starting with its first (``None``: every step); see ``domain.analytics.chosen_steps``.
+    ``compare``: also the range of equal length before (``previous``), in the same snapshot.
 
     Raises:
         ValidationFailed: ``steps`` names an unknown step, or not in order (``field="steps"``).
     """
     chosen = funnel_steps(steps)
-    journeys, followed = await read_current(ctx, lambda s: funnel_rows(s, query))
-    return funnel_answer(query, grain, journeys, followed, steps=chosen)
+    before = previous_range(query)
+    (now, then), followed = await read_current(
+        ctx, lambda s: (funnel_rows(s, query), funnel_rows(s, before) if compare else [])
+    )
+    answer = funnel_answer(query, grain, now, followed, steps=chosen)
+    if not compare:
+        return answer
+    earlier = funnel_answer(before, grain, then, followed, steps=chosen)
+    return answer.model_copy(
+        update={"meta": _compared(answer.meta, before), "previous": earlier.items}
+    )
 
 
 def funnel_steps(text: str | None) -> list[str] | None:
@@ -343,10 +358,32 @@ def trend_rows(
     )
 
 
-async def read_trends(ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain) -> TrendsAnswer:
-    """Active users, missions, runs, success rate, cost, tokens and durations per bucket."""
-    rows, followed = await read_current(ctx, lambda s: trend_rows(s, query, grain))
-    return trends_answer(query, grain, rows, followed)
+async def read_trends(
+    ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain, compare: bool = False
+) -> TrendsAnswer:
+    """Active users, missions, runs, success rate, cost, tokens and durations per bucket.
+
+    ``compare``: also the range of equal length before (``previous``), in the same snapshot.
+    """
+    before = previous_range(query)
+    (now, then), followed = await read_current(
+        ctx,
+        lambda s: (trend_rows(s, query, grain), trend_rows(s, before, grain) if compare else None),
+    )
+    answer = trends_answer(query, grain, now, followed)
+    if then is None:
+        return answer
+    earlier = trends_answer(before, grain, then, followed)
+    return answer.model_copy(
+        update={"meta": _compared(answer.meta, before), "previous": earlier.items}
+    )
+
+
+def _compared(meta: AnalyticsMeta, before: AnalyticsQuery) -> AnalyticsMeta:
+    """``meta`` naming the range an answer is compared with."""
+    days = (before.until - before.since).days + 1
+    earlier = AnalyticsRange(since=before.since, until=before.until, days=days)
+    return meta.model_copy(update={"previous_range": earlier})
 
 
 def trends_answer(
@@ -393,18 +430,44 @@ def _series() -> list[TrendSeries]:
 
 
 async def read_retention(
-    ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain = "week"
+    ctx: ServiceContext,
+    *,
+    query: AnalyticsQuery,
+    grain: Grain = "week",
+    compare: bool = False,
 ) -> RetentionAnswer:
     """Cohorts by first mission and who was active after them.
 
     Weeks 1-8 by ISO week, or with ``grain="day"`` the definitions' days (D1, D7, D30) by UTC
-    day.
+    day. ``compare``: also the range of equal length before (``previous`` and
+    ``previous_summary``), in the same snapshot.
     """
+    before = previous_range(query)
     if grain == "day":
-        facts, followed = await read_current(ctx, lambda s: day_retention_rows(s, query))
-        return day_retention_answer(query, facts, followed)
-    rows, followed = await read_current(ctx, lambda s: retention_rows(s, query))
-    return retention_answer(query, rows, followed)
+        (facts, old), followed = await read_current(
+            ctx,
+            lambda s: (
+                day_retention_rows(s, query),
+                day_retention_rows(s, before) if compare else None,
+            ),
+        )
+        answer = day_retention_answer(query, facts, followed)
+        earlier = None if old is None else day_retention_answer(before, old, followed)
+    else:
+        (rows, past), followed = await read_current(
+            ctx,
+            lambda s: (retention_rows(s, query), retention_rows(s, before) if compare else None),
+        )
+        answer = retention_answer(query, rows, followed)
+        earlier = None if past is None else retention_answer(before, past, followed)
+    if earlier is None:
+        return answer
+    update = {
+        "meta": _compared(answer.meta, before),
+        "previous": earlier.items,
+        "previous_summary": earlier.summary,
+    }
+    return answer.model_copy(update=update)
 
 
 RetentionRows = tuple[dict[date, int], dict[tuple[date, date], int]]
