@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from missionctl.schemas.analytics import (
     FunnelAnswer,
     FunnelItem,
     FunnelStepCount,
+    MetricDefinition,
     RangeTotals,
     RetentionAnswer,
     RetentionCellItem,
@@ -700,27 +701,21 @@ def read_definitions() -> DefinitionsAnswer:
         )
         for step in data.funnel.steps
     ]
+    groups: tuple[tuple[Literal["trends", "key_figures"], tuple[MetricDefinition, ...]], ...] = (
+        ("trends", data.trends),
+        ("key_figures", data.key_figures),
+    )
     items += [
         DefinitionItem(
-            key=f"trends.{m.key}",
-            group="trends",
+            key=f"{group}.{m.key}",
+            group=group,
             label=m.label,
             definition=m.definition,
             unit=m.unit,
             events=list(m.events),
         )
-        for m in data.trends
-    ]
-    items += [
-        DefinitionItem(
-            key=f"key_figures.{m.key}",
-            group="key_figures",
-            label=m.label,
-            definition=m.definition,
-            unit=m.unit,
-            events=list(m.events),
-        )
-        for m in data.key_figures
+        for group, metrics_of_group in groups
+        for m in metrics_of_group
     ]
     r = data.retention
     items.append(
