@@ -88,3 +88,15 @@ async def test_pages_ignore_parameters_they_do_not_read(app: FastAPI) -> None:
     async with client_for(app) as http:
         page = await http.get("/sign-in", params={"utm_source": "newsletter"})
         assert page.status_code == 200
+
+
+async def test_a_huge_unknown_name_is_not_sent_back_whole(app: FastAPI) -> None:
+    ctx: ServiceContext = app.state.ctx
+    names = {f"{n}{'x' * 1500}": "1" for n in range(25)}
+    async with client_for(app, await bearer_headers(ctx)) as http:
+        refused = await http.get(RUNS, params=names)
+    assert refused.status_code == 422
+    details = refused.json()["error"]["details"]
+    assert len(details) == 20  # at most twenty names, each clipped
+    assert all(len(d["field"]) <= 64 and d["field"].endswith("…") for d in details)
+    assert len(refused.content) < 20_000

@@ -363,10 +363,21 @@ def refuse_unknown_query(request: Request, accepted: frozenset[str]) -> None:
     takes = "it takes " + ", ".join(sorted(accepted)) if accepted else "it takes no query parameter"
     raise ValidationFailed(
         [
-            Problem(field=name, message=f"is not a query parameter of this endpoint; {takes}")
+            Problem(
+                field=_clipped(name), message=f"is not a query parameter of this endpoint; {takes}"
+            )
             for name in unknown[:20]
         ]
     )
+
+
+UNKNOWN_NAME_CHARS = 64
+"""How much of an unknown parameter's name a refusal repeats: enough to recognise a typo; a
+hostile name of megabytes is not sent back."""
+
+
+def _clipped(name: str) -> str:
+    return name if len(name) <= UNKNOWN_NAME_CHARS else name[: UNKNOWN_NAME_CHARS - 1] + "…"
 
 
 def requires(permission: Permission) -> Any:
