@@ -156,6 +156,7 @@ async def test_approve_queues_the_step_and_the_card_shows_the_decision(
     )
     assert again.status_code == 409
     assert "Step 'push' was already approved by token:tester-" in text_of(again.text)
+    assert re.search(r"approved by token:tester-\d+ \(tester\)", text_of(again.text))  # and whose
 
 
 async def test_reject_with_a_reason_fails_the_step_and_records_it(

@@ -36,6 +36,7 @@ from missionctl.domain.four_eyes import (
     MAX_OVERRIDE_CHARS,
     OVERRIDE_FIELD,
     Authors,
+    decider_ids,
     four_eyes_refusal,
     person_of,
 )
@@ -510,7 +511,8 @@ def _lock_undecided(session: Session, ref: uuid.UUID) -> tuple[Approval, StepRun
         when = f"{approval.decided_at:%Y-%m-%d %H:%M:%S} UTC" if approval.decided_at else ""
         raise Conflict(
             f"step {approval.step_id!r} was already {approval.decision} by "
-            f"{approval.decided_by} {when}".rstrip(),
+            f"{decider_ids(approval.decided_by or 'nobody', approval.decided_by_user)} "
+            f"{when}".rstrip(),
             field="approval_id",
         )
     if step.status != StepRunStatus.awaiting_approval or step.attempt != approval.attempt:
