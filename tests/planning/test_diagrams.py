@@ -205,3 +205,22 @@ async def test_a_failing_model_leaves_the_local_drawing_and_says_why(
     result = await draw_with_model(client, SALON, plan, plan_version=1, timeout_seconds=10)
     assert result.diagrams.source == "local"
     assert result.diagrams.notes[0].startswith("Drawn by the local rules: the model failed:")
+
+
+def test_the_architecture_shows_the_workers_observability_and_secrets_the_mission_names() -> None:
+    ledger = PlanningInput(
+        title="Payout ledger",
+        goal="A payout ledger API in Go: background workers settle transfers, observability "
+        "with OpenTelemetry traces, and API keys kept in HashiCorp Vault with rotation.",
+        constraints=("PostgreSQL", "Redis for caching"),
+    )
+    _, diagrams = drawn(ledger)
+    arch = {c.key: c for c in diagrams.architecture.components}
+    assert {"queue", "cache", "monitoring", "secrets"} <= arch.keys()
+    assert arch["secrets"].label == "Secrets store" and arch["monitoring"].label == "Observability"
+    assert arch["queue"].label == "Job queue and workers"
+    deploy = {c.key for c in diagrams.deployment.components}
+    assert {"secrets", "monitoring"} <= deploy
+    # Words that only look alike bring nothing: social workers are people, not processes.
+    _, plain = drawn(mission("A case-notes tool for social workers at a city council"))
+    assert not {"secrets", "queue"} & {c.key for c in plain.architecture.components}
