@@ -149,7 +149,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     """List the connections collected while open, by the test that opened them."""
     leaks = connection_leaks.report(_base_temp(config))
     if leaks:
-        terminalreporter.section("PostgreSQL connections garbage-collected while open")
+        terminalreporter.section("Connections and subprocess transports collected while open")
         for line in leaks:
             terminalreporter.line(line)
 

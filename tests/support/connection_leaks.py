@@ -1,4 +1,5 @@
-"""Name the test that opened a PostgreSQL connection the garbage collector finds still open.
+"""Name the test that opened a PostgreSQL connection (or a subprocess transport) the garbage
+collector finds still open.
 
 psycopg warns (``ResourceWarning``) when it collects an open connection, and with warnings as
 errors that fails whichever test happens to be running when the collector runs: a test that
@@ -10,15 +11,21 @@ connection collected while open is closed quietly and written down, with that te
 ``psycopg-leaks.txt`` under the worker's temporary directory; :func:`report` (the run's last
 words) lists them all. A leak is therefore reported against the test that made it, every
 run, instead of failing an innocent one some runs.
+
+asyncio's subprocess transports are watched the same way: one whose loop closed before it saw
+its pipes end warns "unclosed transport" whenever it is collected, in whatever test runs then.
+Those are closed quietly and written down in ``subprocess-leaks.txt`` beside the first file.
 """
 
 import contextlib
+from asyncio import base_subprocess
 from pathlib import Path
 from typing import Any
 
 from psycopg import _connection_base
 
 LEAKS_FILE = "psycopg-leaks.txt"
+TRANSPORT_LEAKS_FILE = "subprocess-leaks.txt"
 
 _current = ["(no test)"]
 _out: list[Path] = []
@@ -38,9 +45,7 @@ def watch(directory: Path) -> None:
         if getattr(self, "closed", True):
             delete(self, *args, **kwargs)
             return
-        opened = getattr(self, "_opened_during", "(unknown)")
-        with _out[0].open("a", encoding="utf-8") as leaks:
-            leaks.write(f"opened during {opened}; collected during {_current[0]}\n")
+        _write_down(LEAKS_FILE, "connection", getattr(self, "_opened_during", "(unknown)"))
         # What the warning would have left to the process's end; a connection half torn down
         # has nothing left to close.
         with contextlib.suppress(Exception):
@@ -48,6 +53,53 @@ def watch(directory: Path) -> None:
 
     base.__init__ = __init__  # type: ignore[method-assign]
     base.__del__ = __del__  # type: ignore[method-assign]
+    _watch_subprocess_transports()
+
+
+def _watch_subprocess_transports() -> None:
+    """Record the test that started each asyncio subprocess; write down those left unclosed."""
+    base = base_subprocess.BaseSubprocessTransport
+    init, delete = base.__init__, base.__del__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._opened_during = _current[0]
+        init(self, *args, **kwargs)
+
+    def __del__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(self, "_closed", True):
+            delete(self, *args, **kwargs)
+            return
+        _write_down(
+            TRANSPORT_LEAKS_FILE,
+            f"subprocess transport {self!r}",
+            getattr(self, "_opened_during", "?"),
+        )
+        _close_quietly(self)
+
+    base.__init__ = __init__  # type: ignore[method-assign]
+    base.__del__ = __del__  # type: ignore[method-assign]
+
+
+def _close_quietly(transport: Any) -> None:
+    """Close a leaked subprocess transport's pipes and kill its process, as its warning would.
+
+    Its loop is closed, so ``close()`` cannot schedule the pipes' closing: their files are
+    closed here, or each would warn in turn.
+    """
+    for protocol in (transport._pipes or {}).values():
+        pipe = getattr(protocol, "pipe", None)
+        if pipe is not None and getattr(pipe, "_pipe", None) is not None:
+            with contextlib.suppress(Exception):
+                pipe._pipe.close()
+            pipe._pipe = None
+    with contextlib.suppress(Exception):
+        transport.close()
+    transport._closed = True
+
+
+def _write_down(name: str, what: str, opened: str) -> None:
+    with (_out[0].parent / name).open("a", encoding="utf-8") as leaks:
+        leaks.write(f"{what} opened during {opened}; collected during {_current[0]}\n")
 
 
 def running(nodeid: str) -> None:
@@ -65,6 +117,7 @@ def report(root: Path) -> list[str]:
     """Every leak written under ``root`` (all workers' directories), one line each."""
     return [
         line
-        for found in sorted(root.rglob(LEAKS_FILE))
+        for name in (LEAKS_FILE, TRANSPORT_LEAKS_FILE)
+        for found in sorted(root.rglob(name))
         for line in found.read_text(encoding="utf-8").splitlines()
     ]
