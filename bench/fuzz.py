@@ -17,6 +17,12 @@ refused with 405 and ``Allow``, deleted resources gone, created ones available. 
 not run is ``max_response_time``: it is a latency budget, not part of the contract, and takes a
 limit this benchmark has no reason to pick.
 
+Some schema-valid requests are refused by rules a JSON Schema cannot state (``since`` before
+``until``, a password's quality); each operation lists its own under ``x-refusals``
+(``missionctl.api.refusals``). For those operations alone a 422 to schema-valid data passes
+``positive_data_acceptance``, and one more check, ``refusal_documented``, fails it unless every
+field the 422 names is one the operation lists.
+
 It prints one JSON line: per database the requests sent, the 5xx answers, the mismatches per
 check (distinct failures of each scenario: one found again in another phase counts again), the
 errors schemathesis met generating cases, the operations tested, the answers by status, and the
@@ -42,7 +48,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -52,8 +58,9 @@ from typing import Any
 import requests
 import schemathesis
 from pydantic import SecretStr
-from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.checks import CHECKS, CheckContext, load_all_checks
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.transport import Response
 from schemathesis.engine import Status, events
 from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.hooks import HookContext
@@ -63,6 +70,7 @@ from sqlalchemy import create_engine, text
 
 from missionctl.app import create_app
 from missionctl.domain.access import Role
+from missionctl.domain.refusals import EXTENSION, covers
 from missionctl.schemas.identity import UserCreate
 from missionctl.services import open_context
 from missionctl.services.usecases import identity
@@ -211,16 +219,26 @@ def seed_objects(client: asgi.ASGIClient, headers: dict[str, str]) -> None:
 
 
 # schemathesis' own list of the statuses that reject schema-breaking data.
+# What positive_data_acceptance accepts by default (schemathesis' own list): 5xx are
+# not_a_server_error's to judge.
+_ACCEPTANCES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 _REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
 
 
 def engine_config(
-    headers: dict[str, str], *, examples: int, seed: int, coverage: str = "all"
+    headers: dict[str, str],
+    *,
+    examples: int,
+    seed: int,
+    coverage: str = "all",
+    refusing: Iterable[tuple[str, str]] = (),
 ) -> SchemathesisConfig:
     """Every check (but :data:`NOT_RUN_CHECKS`), positive and negative data, every phase.
 
     ``coverage`` (one of :data:`COVERAGE`) narrows the coverage phase alone: ``"but-streams"``
-    leaves out the stream operations, ``"none"`` runs no coverage case.
+    leaves out the stream operations, ``"none"`` runs no coverage case. ``refusing`` names the
+    operations (method, path) that list refusals (:func:`refusing_operations`): a 422 to
+    schema-valid data is expected of them, as long as ``refusal_documented`` holds.
 
     One worker: the app's own concurrency is not this run's subject, and hypothesis' lambda
     descriptions (``ast.parse``) are not thread-safe on Python 3.11.
@@ -228,6 +246,7 @@ def engine_config(
     checks: dict[str, Any] = {name: {"enabled": True} for name in all_checks()}
     # A body past the size limit is refused with 413 before it is parsed: a rejection too.
     checks["negative_data_rejection"]["expected-statuses"] = [*_REJECTIONS, "413"]
+    accepted = [*_ACCEPTANCES, "422"]
     return SchemathesisConfig.from_dict(
         {
             "seed": seed,
@@ -244,10 +263,52 @@ def engine_config(
                     "include-path-regex": STREAM_PATHS,
                     "request-timeout": STREAM_CUT_S,
                     "phases": {"coverage": {"enabled": coverage == "all"}},
-                }
+                },
+                *(
+                    {
+                        "include-method": method,
+                        "include-path": path,
+                        "checks": {"positive_data_acceptance": {"expected-statuses": accepted}},
+                    }
+                    for method, path in refusing
+                ),
             ],
         }
     )
+
+
+def refusing_operations(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation of ``document`` that lists refusals."""
+    return [
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if operation.get(EXTENSION)
+    ]
+
+
+@schemathesis.check
+def refusal_documented(ctx: CheckContext, response: Response, case: schemathesis.Case) -> None:
+    """A 422 to schema-valid data names only fields its operation lists under ``x-refusals``.
+
+    Operations that list none are left to ``positive_data_acceptance``, which fails such a 422.
+    """
+    del ctx
+    meta = case.meta
+    listed = [rule["field"] for rule in case.operation.definition.raw.get(EXTENSION, [])]
+    if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
+        return
+    if not listed:
+        return
+    details = response.json().get("error", {}).get("details", [])
+    # A capped list ends with a count of the problems left out, which names no field.
+    named = [str(detail["field"]) for detail in details if detail.get("field") is not None]
+    unlisted = [name for name in named if not covers(listed, name)]
+    if unlisted or not named:
+        raise AssertionError(
+            f"schema-valid data refused for {unlisted or 'no field'}, which x-refusals does not "
+            f"list (it lists {listed})"
+        )
 
 
 def spare_the_fuzzer(context: HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
@@ -277,7 +338,10 @@ def run_fuzz(
     try:
         with asgi.ASGIClient(app) as client:
             seed_objects(client, headers)
-            config = engine_config(headers, examples=examples, seed=seed, coverage=coverage)
+            refusing = refusing_operations(app.openapi())
+            config = engine_config(
+                headers, examples=examples, seed=seed, coverage=coverage, refusing=refusing
+            )
             schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
             schema = schema.exclude(path=list(EXCLUDED_PATHS))
             for event in schemathesis.engine.from_schema(schema).execute():

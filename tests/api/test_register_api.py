@@ -113,7 +113,8 @@ async def test_superseding_marks_the_old_decision_and_refuses_self_other_mission
     by_hand = await client.patch(
         f"{base}/{a['id']}", json={"version": log[a["id"]]["version"], "status": "accepted"}
     )
-    assert by_hand.status_code == 422 and by_hand.json()["error"]["field"] == "status"
+    # Superseded is the log's state, not the request's: a 409 (ADR 0095).
+    assert by_hand.status_code == 409 and by_hand.json()["error"]["field"] == "status"
 
     unlinked = await client.patch(f"{base}/{b['id']}", json={"version": 1, "supersedes": None})
     assert unlinked.status_code == 200, unlinked.text
@@ -247,6 +248,46 @@ async def test_hostile_bodies_are_refused_naming_the_field_and_secrets_are_redac
     assert added.status_code == 201 and token not in added.text
     events = await _events(client, mission_id, "decision.added")
     assert token not in str(events) and "[REDACTED]" in str(events[-1]["payload"])
+
+
+async def test_a_version_json_schema_calls_an_integer_is_read_as_one(
+    client: httpx2.AsyncClient,
+) -> None:
+    # JSON Schema's integer holds 1.0; the document says integer, so the API takes it.
+    mission_id = await _planned(client)
+    base = f"/api/v1/missions/{mission_id}/decisions"
+    decision = (await client.get(base)).json()[0]
+    edited = await client.patch(f"{base}/{decision['id']}", json={"version": 1.0, "title": "x"})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["version"] == 2
+    for version in (2.5, True, "2"):
+        refused = await client.patch(f"{base}/{decision['id']}", json={"version": version})
+        assert refused.status_code == 422, (version, refused.text)
+        assert refused.json()["error"]["field"] == "version"
+
+
+async def test_setting_superseded_by_hand_is_refused_by_the_log_s_state_with_a_409(
+    client: httpx2.AsyncClient,
+) -> None:
+    mission_id = await _planned(client)
+    base = f"/api/v1/missions/{mission_id}/decisions"
+    a = (await client.post(base, json=_decision(title="Store in SQLite"))).json()
+    by_hand = await client.patch(f"{base}/{a['id']}", json={"version": 1, "status": "superseded"})
+    assert by_hand.status_code == 409, by_hand.text
+    assert by_hand.json()["error"]["field"] == "status"
+    b = (await client.post(base, json=_decision(title="Use PostgreSQL", supersedes=a["id"]))).json()
+    assert b["supersedes"] == a["id"]
+    a = next(d for d in (await client.get(base)).json() if d["id"] == a["id"])
+    assert a["status"] == "superseded"
+    leave = await client.patch(
+        f"{base}/{a['id']}", json={"version": a["version"], "status": "accepted"}
+    )
+    assert leave.status_code == 409, leave.text
+    assert leave.json()["error"]["field"] == "status"
+    same = await client.patch(
+        f"{base}/{a['id']}", json={"version": a["version"], "status": "superseded"}
+    )
+    assert same.status_code == 200, same.text
 
 
 async def test_the_export_names_supersession_both_ways(client: httpx2.AsyncClient) -> None:

@@ -35,6 +35,7 @@ EVENT = {
         "http://127.0.0.1:8080/hook?x=1",
         "https://user:pw@hooks.example.com/",
         "https://[::1]:9000/",
+        "https://bücher.example/hook",  # a name IDNA writes as xn--bcher-kva
     ],
 )
 def test_good_addresses_pass(url: str) -> None:
@@ -53,6 +54,9 @@ def test_good_addresses_pass(url: str) -> None:
         ("https://x.example/\x00", "spaces or control"),
         ("https://x.example/" + "a" * MAX_URL_CHARS, "at most 2,000"),
         ("https://[::1/", "not a valid address"),
+        # The resolver writes a name in IDNA first; one it cannot write was a 500 at creation.
+        ("https://\x9chooks.example/", "not a host name (Invalid character"),
+        ("https://" + "a" * 64 + ".example/", "not a host name (label empty or too long)"),
     ],
 )
 def test_bad_addresses_are_refused_saying_why(url: str, says: str) -> None:

@@ -45,10 +45,17 @@ async def checked_addresses(
 
     Raises:
         AgentError: the host does not resolve, or resolves to nothing (retryable), or to an
-            address that may not be reached (not retryable; the message names the fix).
+            address that may not be reached, or is no host name at all (not retryable; the
+            message names the fix).
     """
     try:
         addresses = await resolve(host, port)
+    except UnicodeError:
+        # The resolver encodes a name with IDNA first: a name it cannot encode never resolves.
+        raise AgentError(
+            f"{field}: {host!r} is not a host name (it holds characters a host name cannot)",
+            retryable=False,
+        ) from None
     except OSError as exc:
         raise AgentError(f"{field}: cannot resolve {host!r}: {exc}") from exc
     if not addresses:

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from missionctl.api.deps import Context, Identity, get_runtime, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES
+from missionctl.api.refusals import refusals
 from missionctl.operations import Operation, UseCase, use_case
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -72,6 +73,7 @@ def add_route(router: APIRouter, op: Operation[Any]) -> None:
         status_code=op.status_code,
         response_model=op.output,
         responses=responses,
+        openapi_extra=refusals(op.refusals) if op.refusals else None,
     )
 
 

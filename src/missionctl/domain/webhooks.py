@@ -75,6 +75,19 @@ def url_problem(url: str) -> str | None:
     if not parts.hostname:
         return "names no host; write e.g. https://hooks.example.com/missionctl"
     del port  # read only so that a bad port is refused here
+    return _host_problem(parts.hostname)
+
+
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` cannot be looked up, or ``None``: the resolver writes it in IDNA first."""
+    try:
+        host.encode("idna")
+    except UnicodeError as exc:
+        reason = str(exc.__cause__ or exc).removeprefix("encoding with 'idna' codec failed ")
+        return (
+            f"names the host {host[:100]!r}, which is not a host name ({reason.strip('()')}); "
+            "write e.g. https://hooks.example.com/missionctl"
+        )
     return None
 
 

@@ -89,6 +89,8 @@ class Operation(Generic[Out]):
             is true of it (``202`` for a stop held while the database cannot record it). MCP,
             which has no statuses, answers the same.
         errors: the failure statuses worth documenting beyond the usual (404, 409...).
+        refusals: the rules, field → rule, by which it refuses with 422 a request its
+            schemas allow, those a JSON Schema cannot state (``api.refusals``).
         needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``).
         cli: the command that performs it, as typed (``"schedule pause"``).
         mcp: whether MCP offers it as a tool. An MCP tool takes the use case's own types
@@ -114,6 +116,7 @@ class Operation(Generic[Out]):
     status_code: int = 200
     other_statuses: tuple[OtherStatus, ...] = ()
     errors: tuple[int, ...] = ()
+    refusals: Mapping[str, str] = field(default_factory=dict, hash=False)
     needs: tuple[str, ...] = ()
     cli: str | None = None
     mcp: bool = False

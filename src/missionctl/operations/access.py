@@ -51,6 +51,10 @@ CREATE_USER: Operation[UserRead] = Operation(
     output=UserRead,
     status_code=201,
     errors=(409,),
+    refusals={
+        "password": "not a common password (or one followed by digits), at least 5 different "
+        "characters, and not holding the user's name"
+    },
     cli="user add",
 )
 SET_ROLE: Operation[UserRead] = Operation(

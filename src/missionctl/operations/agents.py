@@ -63,6 +63,11 @@ UPDATE: Operation[AgentRead] = Operation(
     path_types={"name": AgentName},
     output=AgentRead,
     errors=(409,),
+    refusals={
+        "allowed_programs": "each program is a bare name (pytest) or an absolute path without "
+        "empty, '.' or '..' parts; no control characters, no space at either end; each `env` "
+        "entry names an environment variable",
+    },
     cli="agents disable",  # and enable, restrict, allow, disallow, (dis)allow-repository
 )
 

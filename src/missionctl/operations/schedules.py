@@ -6,6 +6,7 @@ is a 422 naming the field; nothing is stored.
 """
 
 from missionctl.domain.access import Permission as P
+from missionctl.domain.refusals import DECIMAL_PLACES
 from missionctl.operations import Operation
 from missionctl.schemas.schedules import ScheduleCreate, ScheduleEdit, ScheduleRead
 
@@ -20,6 +21,7 @@ CREATE: Operation[ScheduleRead] = Operation(
     permission=P.SCHEDULES_WRITE,
     service=f"{_SERVICE}:create_schedule",
     body=ScheduleCreate,
+    refusals={"budget_usd": DECIMAL_PLACES},
     output=ScheduleRead,
     status_code=201,
     errors=(409,),
@@ -55,6 +57,7 @@ EDIT: Operation[ScheduleRead] = Operation(
     permission=P.SCHEDULES_WRITE,
     service=f"{_SERVICE}:edit_schedule",
     body=ScheduleEdit,
+    refusals={"budget_usd": DECIMAL_PLACES},
     body_as="edit",
     output=ScheduleRead,
     errors=(409,),

@@ -17,6 +17,10 @@ from missionctl.schemas.webhooks import (
 )
 
 _SERVICE = "missionctl.services.usecases.webhooks"
+URL_RULE = (
+    "an http or https address whose host parses (a name, an IPv4 address or a bracketed IPv6 one)"
+)
+"""What of an address the schema's ``uri`` format does not check (``api.refusals``)."""
 _SENDER = "missionctl.services.usecases.webhook_sender"
 
 CREATE: Operation[WebhookCreated] = Operation(
@@ -34,6 +38,7 @@ CREATE: Operation[WebhookCreated] = Operation(
     status_code=201,
     cli="webhooks add",
     errors=(409,),
+    refusals={"url": URL_RULE},
 )
 LIST: Operation[list[WebhookRead]] = Operation(
     name="list_webhooks",
@@ -66,6 +71,7 @@ UPDATE: Operation[WebhookRead] = Operation(
     output=WebhookRead,
     cli="webhooks disable",  # and `webhooks enable`
     errors=(409,),
+    refusals={"url": URL_RULE},
 )
 DELETE: Operation[None] = Operation(
     name="delete_webhook",

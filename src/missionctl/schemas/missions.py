@@ -107,7 +107,9 @@ def _budget_text(value: object) -> object:
             "Decimal input should have no more than {decimal_places} decimal places",
             {"decimal_places": 6},
         )
-    return value
+    # As a Decimal: a definition read strictly (``workflow_checks``) takes no string for one,
+    # though its published schema allows this one.
+    return Decimal(value)
 
 
 def usd_json_schema(maximum: int) -> WithJsonSchema:

@@ -16,6 +16,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -74,7 +75,18 @@ OptionalName = Annotated[
     plain_text(NAME_MAX_CHARS),
 ]
 TaskKey = Annotated[str, StringConstraints(pattern=TASK_KEY_PATTERN, max_length=63)]
-Version = Annotated[int, Field(ge=1, le=MAX_ITEM_VERSION, strict=True)]
+
+
+def integral_number(value: object) -> object:
+    """``3.0`` as ``3``: JSON Schema's integer holds it; any other value goes on as it came."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Version = Annotated[
+    int, BeforeValidator(integral_number), Field(ge=1, le=MAX_ITEM_VERSION, strict=True)
+]
 NewDecisionStatus = Literal["proposed", "accepted"]
 
 

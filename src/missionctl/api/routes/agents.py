@@ -22,6 +22,8 @@ from starlette.convertors import PathConvertor, register_url_convertor
 from missionctl.api.declared import add_route
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.refusals import refusals
+from missionctl.domain.refusals import WINDOW
 from missionctl.operations.agents import OPERATIONS
 from missionctl.schemas.runs import not_a_number
 from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
@@ -55,7 +57,10 @@ Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
 
 
 @router.get(
-    "/agents/utilisation", response_model=UtilisationRead, dependencies=[requires(P.AGENTS_READ)]
+    "/agents/utilisation",
+    response_model=UtilisationRead,
+    dependencies=[requires(P.AGENTS_READ)],
+    openapi_extra=refusals({**WINDOW, "window": "not together with since"}),
 )
 async def read_utilisation(
     ctx: Context,

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query
 
 from missionctl.api.deps import Context, P, RuntimeDep, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.refusals import refusals
 from missionctl.domain.access import ROLES
 from missionctl.domain.analytics import PLANNERS, Grain
+from missionctl.domain.refusals import WINDOW
 from missionctl.schemas.analytics import (
     AnomaliesAnswer,
     DefinitionsAnswer,
@@ -79,7 +81,11 @@ CompareParam = Annotated[
 ]
 
 
-@router.get("/funnel", response_model=FunnelAnswer)
+@router.get(
+    "/funnel",
+    response_model=FunnelAnswer,
+    openapi_extra=refusals({**WINDOW, "steps": "in the funnel's order, starting with signed_in"}),
+)
 async def read_funnel(
     ctx: Context,
     since: Since = None,
@@ -109,7 +115,7 @@ async def read_funnel(
     )
 
 
-@router.get("/trends", response_model=TrendsAnswer)
+@router.get("/trends", response_model=TrendsAnswer, openapi_extra=refusals(WINDOW))
 async def read_trends(
     ctx: Context,
     since: Since = None,
@@ -128,7 +134,7 @@ async def read_trends(
     )
 
 
-@router.get("/retention", response_model=RetentionAnswer)
+@router.get("/retention", response_model=RetentionAnswer, openapi_extra=refusals(WINDOW))
 async def read_retention(
     ctx: Context,
     since: Since = None,
@@ -150,7 +156,7 @@ async def read_retention(
     )
 
 
-@router.get("/insights", response_model=InsightsAnswer)
+@router.get("/insights", response_model=InsightsAnswer, openapi_extra=refusals(WINDOW))
 async def read_insights(
     ctx: Context,
     runtime: RuntimeDep,
@@ -170,7 +176,7 @@ async def read_insights(
     return await insights_service.read_insights(ctx, query=query, llm=runtime.llm)
 
 
-@router.get("/anomalies", response_model=AnomaliesAnswer)
+@router.get("/anomalies", response_model=AnomaliesAnswer, openapi_extra=refusals(WINDOW))
 async def read_anomalies(
     ctx: Context, since: Since = None, until: Until = None, segment: SegmentParam = None
 ) -> AnomaliesAnswer:

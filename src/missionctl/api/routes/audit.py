@@ -7,7 +7,9 @@ from fastapi.responses import StreamingResponse
 
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.refusals import refusals
 from missionctl.api.routes.events import Filters as EventFilterQuery
+from missionctl.domain.refusals import ORDER
 from missionctl.domain.states import RunStatus
 from missionctl.schemas.events import (
     FILTER_TEXT_MAX_CHARS,
@@ -62,7 +64,12 @@ def run_filters(
 RunFilterQuery = Annotated[AuditRunFilters, Depends(run_filters)]
 
 
-@router.get("/runs", response_model=RunPage, dependencies=[requires(P.AUDIT_READ)])
+@router.get(
+    "/runs",
+    response_model=RunPage,
+    dependencies=[requires(P.AUDIT_READ)],
+    openapi_extra=refusals(ORDER),
+)
 async def search_runs(
     ctx: Context,
     filters: RunFilterQuery,
@@ -88,6 +95,7 @@ async def search_runs(
     "/export",
     response_class=StreamingResponse,
     dependencies=[requires(P.AUDIT_READ)],
+    openapi_extra=refusals(ORDER),
     responses={
         200: {
             "content": {"text/csv": {}, "application/x-ndjson": {}},

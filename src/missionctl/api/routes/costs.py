@@ -8,7 +8,10 @@ from pydantic import BeforeValidator
 
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.refusals import refusals
+from missionctl.domain.refusals import ORDER
 from missionctl.schemas.costs import (
+    MAX_BUCKETS,
     SCOPE_ID_MAX_CHARS,
     CostBreakdown,
     CostBucketSize,
@@ -27,7 +30,21 @@ router = APIRouter(
 Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
 
 
-@router.get("", response_model=CostBreakdown, dependencies=[requires(P.RUNS_READ)])
+BUCKETS_RULE = ", ".join(f"at most {n:,} {size} buckets" for size, n in MAX_BUCKETS.items())
+
+
+@router.get(
+    "",
+    response_model=CostBreakdown,
+    dependencies=[requires(P.RUNS_READ)],
+    openapi_extra=refusals(
+        {
+            **ORDER,
+            "since": f"{ORDER['since']}; {BUCKETS_RULE}",
+            "id": "given with scope run, mission or workflow, and only with them",
+        }
+    ),
+)
 async def read_costs(
     ctx: Context,
     scope: Annotated[CostScope, Query(description="What to add up")] = "system",

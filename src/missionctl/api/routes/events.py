@@ -9,7 +9,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.refusals import refusals
 from missionctl.domain.events import SEVERITIES
+from missionctl.domain.refusals import ORDER
 from missionctl.schemas.events import (
     FILTER_TEXT_MAX_CHARS,
     ISO_HINT,
@@ -86,7 +88,12 @@ def event_filters(
 Filters = Annotated[EventFilters, Depends(event_filters)]
 
 
-@router.get("", response_model=EventFeedPage, dependencies=[requires(P.RUNS_READ)])
+@router.get(
+    "",
+    response_model=EventFeedPage,
+    dependencies=[requires(P.RUNS_READ)],
+    openapi_extra=refusals(ORDER),
+)
 async def list_events(
     ctx: Context,
     filters: Filters,

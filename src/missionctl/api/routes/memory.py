@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query
 
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.refusals import refusals
 from missionctl.domain.memory import MemoryKind
+from missionctl.domain.refusals import SEARCH_RULE
 from missionctl.domain.search import MAX_QUERY_CHARS
 from missionctl.schemas.memory import MemoryPage, SimilarMission
 from missionctl.schemas.paging import MEMORY_CURSOR
@@ -19,7 +21,12 @@ from missionctl.services.usecases.memory import MAX_PAGE
 router = APIRouter(route_class=GuardedRoute, tags=["memory"], responses=ERROR_RESPONSES)
 
 
-@router.get("/memory", response_model=MemoryPage, dependencies=[requires(P.MISSIONS_READ)])
+@router.get(
+    "/memory",
+    response_model=MemoryPage,
+    dependencies=[requires(P.MISSIONS_READ)],
+    openapi_extra=refusals({"q": SEARCH_RULE}),
+)
 async def search_memory(
     ctx: Context,
     q: Annotated[

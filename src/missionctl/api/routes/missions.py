@@ -13,6 +13,8 @@ from missionctl.api.errors import (
     ERROR_RESPONSES,
     LLM_RESPONSES,
 )
+from missionctl.api.refusals import refusals
+from missionctl.domain.refusals import MISSION_RULES
 from missionctl.domain.states import MissionStatus
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.schemas.missions import NO_NUL_PATTERN, MissionCreate, MissionPage, MissionRead
@@ -56,6 +58,7 @@ def _planned_or_asked(outcome: PlanRead | ClarificationRead) -> PlanRead | JSONR
     status_code=status.HTTP_201_CREATED,
     response_model=MissionRead,
     responses=BODY_RESPONSES | CONFLICT_RESPONSES,
+    openapi_extra=refusals(MISSION_RULES),
 )
 async def create_mission(
     body: MissionCreate, ctx: Context, who: Annotated[Identity, requires(P.MISSIONS_WRITE)]

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, ERROR_RESPONSES
+from missionctl.api.refusals import refusals
+from missionctl.domain.refusals import DECIMAL_PLACES
 from missionctl.schemas.missions import USD_TEXT, plain_text, usd_json_schema
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import pricing as price_service
@@ -59,7 +61,14 @@ async def get_price(model: Model, ctx: Context) -> PriceRead:
     return await price_service.read_price(ctx, model=model)
 
 
-@router.put("/{model:path}", response_model=PriceRead, responses=BODY_RESPONSES)
+@router.put(
+    "/{model:path}",
+    response_model=PriceRead,
+    responses=BODY_RESPONSES,
+    openapi_extra=refusals(
+        {"input_usd_per_mtok": DECIMAL_PLACES, "output_usd_per_mtok": DECIMAL_PLACES}
+    ),
+)
 async def set_price(
     model: Model,
     body: PriceChange,

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Query
 
 from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
+from missionctl.api.refusals import refusals
+from missionctl.domain.refusals import SEARCH_RULE
 from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
 from missionctl.schemas.paging import SEARCH_CURSOR
 from missionctl.schemas.search import SearchPage
@@ -19,7 +21,12 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=SearchPage, dependencies=[requires(P.RUNS_READ)])
+@router.get(
+    "",
+    response_model=SearchPage,
+    dependencies=[requires(P.RUNS_READ)],
+    openapi_extra=refusals({"q": SEARCH_RULE}),
+)
 async def search(
     ctx: Context,
     q: Annotated[

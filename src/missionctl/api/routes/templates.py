@@ -11,6 +11,8 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
+from missionctl.api.refusals import refusals
+from missionctl.domain.refusals import DECIMAL_PLACES, MISSION_RULES
 from missionctl.errors import PermissionDenied
 from missionctl.schemas.templates import (
     TEMPLATE_NAME_PATTERN,
@@ -72,6 +74,7 @@ async def delete_template(name: Name, ctx: Context, who: Writer) -> Response:
     status_code=status.HTTP_201_CREATED,
     response_model=TemplateUsed,
     responses=CONFLICT_RESPONSES | BODY_RESPONSES,
+    openapi_extra=refusals({"budget_usd": DECIMAL_PLACES}),
 )
 async def use_template(name: Name, body: TemplateUse, ctx: Context, who: Writer) -> TemplateUsed:
     """Render the template with `inputs` into a new workflow version; `start` also runs it.
@@ -88,6 +91,7 @@ async def use_template(name: Name, body: TemplateUse, ctx: Context, who: Writer)
     status_code=status.HTTP_201_CREATED,
     response_model=TemplateUsed,
     responses=CONFLICT_RESPONSES | BODY_RESPONSES,
+    openapi_extra=refusals(MISSION_RULES),
 )
 async def start_mission(
     name: Name,

@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException
 
 from missionctl.api.deps import Context, Identity, P, Trigger, requires
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
+from missionctl.api.refusals import refusals
 from missionctl.domain.numbers import ascii_int
+from missionctl.domain.refusals import DECIMAL_PLACES, DEFINITION_RULES
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.runs import RunRead
@@ -194,7 +196,7 @@ async def list_workflows(
     status_code=status.HTTP_201_CREATED,
     response_model=WorkflowRead,
     responses=CONFLICT_RESPONSES | BODY_ERRORS,
-    openapi_extra=SAVE_BODY,
+    openapi_extra=SAVE_BODY | refusals(DEFINITION_RULES),
 )
 async def save_workflow(
     body: Definition, ctx: Context, who: Annotated[Identity, requires(P.WORKFLOWS_WRITE)]
@@ -211,7 +213,7 @@ async def save_workflow(
     "/validate",
     response_model=WorkflowCheckRead,
     responses=BODY_ERRORS,
-    openapi_extra=VALIDATE_BODY,
+    openapi_extra=VALIDATE_BODY | refusals({"definition": DEFINITION_RULES["definition"]}),
     dependencies=[requires(P.WORKFLOWS_READ)],
 )
 async def validate_workflow(body: Definition, ctx: Context) -> WorkflowCheckRead:
@@ -264,6 +266,7 @@ async def get_workflow(workflow_id: uuid.UUID, ctx: Context) -> WorkflowRead:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunRead,
     responses=CONFLICT_RESPONSES | BODY_RESPONSES,
+    openapi_extra=refusals({"budget_usd": DECIMAL_PLACES}),
 )
 async def run_workflow(
     workflow_id: uuid.UUID,

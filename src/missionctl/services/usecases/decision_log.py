@@ -25,7 +25,7 @@ from missionctl.domain.register import (
     supersede_problem,
     superseded_ids,
 )
-from missionctl.errors import NotFound, Problem, StateRefused, ValidationFailed
+from missionctl.errors import NotFound, Problem, StateRefused
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import memory as memory_repo
 from missionctl.repositories import plans as plan_repo
@@ -114,7 +114,7 @@ async def add_decision(
 
     Raises:
         NotFound: no such mission.
-        ValidationFailed: ``supersedes`` names no decision of this mission.
+        StateRefused: ``supersedes`` names no decision of this mission.
     """
     async with ctx.write() as session:
         await lock_mission(session, mission_id)
@@ -156,9 +156,9 @@ async def edit_decision(
     Raises:
         NotFound: no such mission, or no such decision in it.
         Conflict: the edit was based on an older version (``field="version"``); nothing changes.
-        ValidationFailed: ``supersedes`` is the decision itself, a decision of another mission
-            or one that would close a cycle; ``status`` asks for ``superseded`` directly, or to
-            leave it while another decision supersedes this one.
+        StateRefused: (409) ``supersedes`` is the decision itself, a decision of another
+            mission or one that would close a cycle; ``status`` asks for ``superseded`` while
+            no decision supersedes this one, or to leave it while another does.
     """
     async with ctx.write() as session:
         await lock_mission(session, mission_id)
@@ -204,10 +204,11 @@ def _check_link(decision_id: uuid.UUID, target: uuid.UUID, links: Links) -> None
 
 
 def _status(row: Decision, requested: DecisionStatus, links: Links) -> DecisionStatus:
-    """The status an edit may set, or ``ValidationFailed`` naming ``status`` and the way."""
+    """The status an edit may set, or ``StateRefused`` naming ``status`` and the way."""
     superseded = row.id in superseded_ids({d: t for d, t in links.items() if d != row.id})
+    # Both refusals depend on the other decisions' links, not on the request: 409s (ADR 0095).
     if requested == DecisionStatus.superseded and not superseded:
-        raise ValidationFailed(
+        raise StateRefused(
             [
                 Problem(
                     "status",
@@ -217,7 +218,7 @@ def _status(row: Decision, requested: DecisionStatus, links: Links) -> DecisionS
             ]
         )
     if requested != DecisionStatus.superseded and superseded:
-        raise ValidationFailed(
+        raise StateRefused(
             [
                 Problem(
                     "status",
