@@ -99,3 +99,87 @@ async def test_two_readers_at_once_get_the_same_drawing(client: httpx2.AsyncClie
     first, second = await asyncio.gather(client.get(url), client.get(url))
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
+
+
+# -- the product flow --------------------------------------------------------------------------
+
+SHORTENER = "Build a URL shortener with click analytics and custom aliases"
+
+
+async def test_a_viewer_reads_the_product_flow_as_json_and_svg(app: FastAPI) -> None:
+    async with http(app, await bearer_headers(app.state.ctx)) as admin:
+        mission_id = await planned(admin, SHORTENER)
+    viewer = await bearer_headers(app.state.ctx, "vic", Role.VIEWER)
+    base = f"/api/v1/missions/{mission_id}/diagrams"
+    async with http(app, viewer) as client:
+        found = await client.get(base)
+        svg = await client.get(f"{base}/product_flow.svg")
+        page = await client.get(f"/missions/{mission_id}/diagrams")
+    assert found.status_code == 200, found.text
+    flow = found.json()["product_flow"]
+    assert flow["name"] == "product_flow" and flow["title"] == "Product flow"
+    labels = [c["label"] for c in flow["components"]]
+    assert labels == [
+        "Open the URL shortener",
+        "Sign in",
+        "Shorten a URL",
+        "Share the short link",
+        "Visitor follows the link",
+        "See click analytics",
+    ]
+    assert flow["groups"] == ["Start", "Sign in", "Do", "Share", "Others", "Review"]
+    assert ["custom-aliases"] in [c["tasks"] for c in flow["components"]]
+    assert len(flow["connections"]) == len(labels) - 1 and flow["notes"] == []
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert 'filename="product_flow-v1.svg"' in svg.headers["content-disposition"]
+    root = ET.fromstring(svg.text)
+    assert "See click analytics" in ET.tostring(root, "unicode")
+    assert page.status_code == 200 and 'data-testid="diagram-product_flow"' in page.text
+    assert f"/api/v1/missions/{mission_id}/diagrams/product_flow.svg" in page.text
+
+
+async def test_an_unknown_diagram_is_refused_by_its_name(client: httpx2.AsyncClient) -> None:
+    mission_id = await planned(client, SHORTENER)
+    for unknown in ("product-flow", "flow", "PRODUCT_FLOW"):
+        wrong = await client.get(f"/api/v1/missions/{mission_id}/diagrams/{unknown}.svg")
+        assert wrong.status_code == 422, wrong.text
+        error = wrong.json()["error"]
+        assert error["field"] == "name"
+        assert "product_flow" in error["message"] and "architecture" in error["message"]
+
+
+async def test_a_mission_saying_little_gets_a_short_flow_and_a_note(
+    client: httpx2.AsyncClient,
+) -> None:
+    goal = "Add single sign-on with OIDC to an existing Django monolith"
+    mission_id = await planned(client, goal)
+    flow = (await client.get(f"/api/v1/missions/{mission_id}/diagrams")).json()["product_flow"]
+    assert [c["label"] for c in flow["components"]] == ["Sign in"]  # no filler around it
+    assert "names only 1 step of its users' journey" in flow["notes"][0]
+    page = await client.get(f"/missions/{mission_id}/diagrams")
+    assert 'data-testid="diagram-note"' in page.text and "names only 1 step" in page.text
+
+
+async def test_hostile_goals_are_escaped_and_bounded_in_the_product_flow(
+    client: httpx2.AsyncClient,
+) -> None:
+    huge = await client.post("/api/v1/missions", json={"goal": "x " * 5_000})
+    assert huge.status_code == 422 and huge.json()["error"]["field"] == "goal"
+    goal = (
+        'A web app where tenants report repairs <script>alert("x")</script>, landlords assign '
+        "contractors <img src=x onerror=y> and tenants rate the work. "
+        + "Tenants and landlords keep every repair and its photos for years. "
+        * 60
+    )[:4_000]
+    mission_id = await planned(client, goal, title=HOSTILE)
+    svg = await client.get(f"/api/v1/missions/{mission_id}/diagrams/product_flow.svg")
+    page = await client.get(f"/missions/{mission_id}/diagrams")
+    assert svg.status_code == 200
+    root = ET.fromstring(svg.text)  # well-formed
+    elements = list(root.iter())
+    assert not [e for e in elements if e.tag.endswith(("script", "img", "foreignObject"))]
+    assert not [a for e in elements for a in e.attrib if a.startswith("on") or a == "style"]
+    assert "<script>" not in svg.text and "<img" not in svg.text
+    assert "<script>alert" not in page.text and "&lt;script&gt;" in svg.text
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}rect")) <= 14  # a box per step
+    assert len(svg.text) < 40_000

@@ -3,7 +3,15 @@
 import re
 import xml.etree.ElementTree as ET
 
-from missionctl.domain.diagram_svg import BOX_H, HEADER_H, PAD, place, render_svg
+from missionctl.domain.diagram_svg import (
+    BOX_H,
+    HEADER_H,
+    PAD,
+    TIGHT_GAP,
+    place,
+    render_svg,
+    two_lines,
+)
 from missionctl.domain.diagrams import (
     MAX_COMPONENTS,
     MAX_GROUPS,
@@ -136,3 +144,27 @@ def test_an_arrow_inside_the_last_column_is_drawn_within_the_drawing() -> None:
     # Without such an arrow the last column keeps the plain margin.
     plain = place(diagram([box("app", "Callers"), box("api", "Library")], []))
     assert plain.width == 2 * PAD + 2 * 176 + 110
+
+
+def test_a_box_without_a_technology_gives_its_label_two_lines() -> None:
+    assert two_lines("Convert CSV files to Parquet", 22) == ("Convert CSV files", "to Parquet")
+    assert two_lines("Ingest Shopify orders into a warehouse", 22) == (
+        "Ingest Shopify orders",
+        "into a warehouse",
+    )
+    assert two_lines("Sign in", 22) == ("Sign in", "")
+    first, second = two_lines("Back up and restore a stateful database on a schedule", 22)
+    assert first == "Back up and restore" and second.endswith("…") and len(second) <= 22
+    step = Component("s", "Ingest Shopify orders into a warehouse", "", "Do", ("a",))
+    root = ET.fromstring(render_svg(Diagram("product_flow", "Product flow", (step,), ())))
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "diagram__label"]
+    assert labels == ["Ingest Shopify orders", "into a warehouse"]
+
+
+def test_columns_whose_arrows_carry_no_label_stand_closer() -> None:
+    steps = [box(f"s{i}", f"Stage {i}") for i in range(3)]
+    bare = diagram(steps, [Connection("s0", "s1"), Connection("s1", "s2")])
+    labelled = diagram(steps, [Connection("s0", "s1", "then"), Connection("s1", "s2")])
+    assert place(bare).width == 2 * PAD + 3 * 176 + 2 * TIGHT_GAP
+    assert place(labelled).width == 2 * PAD + 3 * 176 + 2 * 110
+    assert f'x="{PAD + 176 + TIGHT_GAP}" y="{PAD + 8}"' in render_svg(bare)  # the column title

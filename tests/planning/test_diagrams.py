@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from missionctl.domain.diagrams import DIAGRAM_NAMES, MAX_GROUPS, diagram_problems
+from missionctl.domain.diagrams import MAX_GROUPS, SYSTEM_DIAGRAM_NAMES, diagram_problems
 from missionctl.llm import OpenAICompatibleClient
 from missionctl.planning.base import PlanningInput
 from missionctl.planning.diagrams import (
@@ -39,7 +39,7 @@ def drawn(goal: PlanningInput) -> tuple[PlanDraft, Any]:
 def test_every_fixture_goal_draws_two_sound_diagrams_of_its_own_plan(index: int) -> None:
     plan, diagrams = drawn(mission(GOALS[index]))
     keys = [t.key for t in plan.tasks]
-    for name in DIAGRAM_NAMES:
+    for name in SYSTEM_DIAGRAM_NAMES:
         diagram = diagrams.by_name(name)
         assert diagram_problems(diagram) == [], (name, GOALS[index][:60])
         assert len(diagram.groups) <= MAX_GROUPS
@@ -89,7 +89,7 @@ def test_the_rules_file_is_checked_beyond_its_types() -> None:
                     ],
                     "connections": [{"source": "a", "target": "zz"}],
                 }
-                for name in DIAGRAM_NAMES
+                for name in SYSTEM_DIAGRAM_NAMES
             }
         },
         "last_groups": [],

@@ -14,7 +14,7 @@ import pytest
 from missionctl.documents.export import body_html
 from missionctl.llm import OpenAICompatibleClient
 from missionctl.services import ServiceContext
-from missionctl.services.usecases.diagrams import read_diagrams
+from missionctl.services.usecases.diagrams import LOCAL_FLOW_NOTE, draw_flow, read_diagrams
 from missionctl.services.usecases.documents import document_html, export_document, generate_document
 from missionctl.services.usecases.plans import read_plan
 from tests.services.test_documents import _timeout
@@ -142,6 +142,12 @@ async def test_the_model_draws_the_designs_diagrams_and_the_mission_shows_them(
         "Tea storefront",
         "Orders service",
     ]
+    # The model drew the system diagrams only: the product flow is the local rules', saying so.
+    assert set(asked[0]["json_schema"]["schema"]["properties"]) == {"architecture", "deployment"}
+    local = draw_flow(shown.mission, shown.plan)
+    assert shown.product_flow.components == local.components
+    assert shown.product_flow.notes == (*local.notes, LOCAL_FLOW_NOTE)
+    assert "Upload photos of their cups" in [c.label for c in local.components]
     html = document_html(design)
     assert "<h2>Diagrams</h2>" in html and "Tea storefront" in html  # the model cut the heading
 
@@ -165,3 +171,4 @@ async def test_a_model_too_slow_to_draw_leaves_the_local_drawing_and_says_so(
     plan = await read_plan(ctx, mission_id=mission.id, version=None)
     shown = await read_diagrams(ctx, mission_id=mission.id, plan_version=plan.version)
     assert shown.diagrams.source == "local" and shown.diagrams.notes == ()
+    assert LOCAL_FLOW_NOTE not in shown.product_flow.notes

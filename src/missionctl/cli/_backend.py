@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.costs import CostBreakdown, CostQuery
-    from missionctl.schemas.diagrams import MissionDiagramsRead
+    from missionctl.schemas.diagrams import PlanDiagramsRead
     from missionctl.schemas.documents import (
         DocumentCompareRead,
         DocumentKind,
@@ -294,13 +294,11 @@ class MissionControl:
         path = f"/api/v1/missions/{mission_id}/trace"
         return self.client.get(path, TraceMapRead, params={"plan_version": plan_version})
 
-    def mission_diagrams(
-        self, mission_id: uuid.UUID, plan_version: int | None
-    ) -> MissionDiagramsRead:
-        from missionctl.schemas.diagrams import MissionDiagramsRead
+    def mission_diagrams(self, mission_id: uuid.UUID, plan_version: int | None) -> PlanDiagramsRead:
+        from missionctl.schemas.diagrams import PlanDiagramsRead
 
         path = f"/api/v1/missions/{mission_id}/diagrams"
-        return self.client.get(path, MissionDiagramsRead, params={"plan_version": plan_version})
+        return self.client.get(path, PlanDiagramsRead, params={"plan_version": plan_version})
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         path = f"/api/v1/missions/{mission_id}/pack"

@@ -42,7 +42,7 @@ from missionctl.domain.states import MissionStatus
 
 if TYPE_CHECKING:
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
-    from missionctl.schemas.diagrams import MissionDiagramsRead
+    from missionctl.schemas.diagrams import DiagramRead, PlanDiagramsRead
     from missionctl.schemas.missions import MissionRead, MissionRepositoryRead
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanDiffSection, PlanRead
     from missionctl.schemas.tracemap import TraceMapRead
@@ -709,15 +709,17 @@ def diagrams(
             "--out",
             "-o",
             file_okay=False,
-            help="Write architecture.svg and deployment.svg into this directory.",
+            help="Write architecture.svg, deployment.svg and product_flow.svg into this directory.",
         ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show the architecture and deployment diagrams of what a mission's plan builds.
+    """Show the architecture, deployment and product flow of what a mission's plan builds.
 
-    Without options, each diagram's columns, components (with the plan tasks that build them)
-    and connections; with -o DIR, both diagrams as SVG files (DIR is created if missing).
+    The product flow is the journey of the software's user, a step per box, drawn from the
+    mission's own words. Without options, each diagram's columns, components (with the plan
+    tasks that build them), connections and notes; with -o DIR, the three diagrams as SVG files
+    (architecture.svg, deployment.svg, product_flow.svg; DIR is created if missing).
     """
     from missionctl.cli._backend import open_backend
 
@@ -731,26 +733,30 @@ def diagrams(
         print_diagrams(found)
 
 
-def write_diagrams(found: MissionDiagramsRead, out: Path) -> None:
+def _each_diagram(found: PlanDiagramsRead) -> tuple[DiagramRead, ...]:
+    return (found.architecture, found.deployment, found.product_flow)
+
+
+def write_diagrams(found: PlanDiagramsRead, out: Path) -> None:
     """Write each diagram of ``found`` into ``out`` as ``<name>.svg`` and say where."""
     from missionctl.domain.diagram_svg import render_svg
     from missionctl.schemas.diagrams import diagram_from_read
 
     out.mkdir(parents=True, exist_ok=True)
-    for diagram in (found.architecture, found.deployment):
+    for diagram in _each_diagram(found):
         path = out / f"{diagram.name}.svg"
         svg = render_svg(diagram_from_read(diagram), element_id=diagram.name)
         path.write_text(svg, encoding="utf-8")
         console.print(f"Wrote {escape(str(path))}")
 
 
-def print_diagrams(found: MissionDiagramsRead) -> None:
-    """Each diagram as text: its components column by column, then its connections."""
+def print_diagrams(found: PlanDiagramsRead) -> None:
+    """Each diagram as text: its notes, its components column by column, its connections."""
     drawer = "the local rules" if found.source == "local" else f"the model {found.source}"
     console.print(f"Diagrams of plan v{found.plan_version}, drawn by {escape(drawer)}")
     for note in found.notes:
         console.print(f"[yellow]{escape(note)}[/yellow]")
-    for diagram in (found.architecture, found.deployment):
+    for diagram in _each_diagram(found):
         table = Table(title=diagram.title, box=box.SIMPLE, title_justify="left")
         for column in ("Column", "Component", "Technology", "Built by"):
             table.add_column(column)
@@ -759,6 +765,8 @@ def print_diagrams(found: MissionDiagramsRead) -> None:
             table.add_row(
                 escape(c.group), escape(c.label), escape(c.technology), escape(", ".join(c.tasks))
             )
+        for note in diagram.notes:
+            console.print(f"[yellow]{escape(note)}[/yellow]")
         console.print(table)
         labels = {c.key: c.label for c in diagram.components}
         for link in diagram.connections:

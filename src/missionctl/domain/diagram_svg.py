@@ -2,9 +2,11 @@
 
 Columns are the diagram's groups, left to right, each titled; a column's boxes are stacked and
 centred on the tallest column. A box shows its label, its technology and, when plan tasks build
-it, how many (its ``<title>`` tooltip names them). Arrows are curves from the right side of
-the source to the left side of the target, or the reverse when the target's column is to the
-left, or down the column when both share one; each arrow's label sits at its middle.
+it, how many (its ``<title>`` tooltip names them); a box without a technology gives its label
+two lines (a product flow's step: "Ingest Shopify orders / into a warehouse"). Arrows are curves
+from the right side of the source to the left side of the target, or the reverse when the
+target's column is to the left, or down the column when both share one; each arrow's label sits
+at its middle.
 
 The same SVG serves the page and the exports: every element carries a ``diagram__*`` class,
 which the page's stylesheet colours for the light and dark themes, and presentation attributes
@@ -25,6 +27,9 @@ BOX_W = 176
 BOX_H = 60
 ROW_GAP = 18
 COL_GAP = 110
+"""The gap between two columns: room for an arrow and its label."""
+TIGHT_GAP = 64
+"""The gap between two columns when no arrow carries a label (a product flow's)."""
 HEAD = 7
 """Length of an arrow's head."""
 LANE_H = 14
@@ -58,12 +63,13 @@ class Placed:
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """The boxes by component key, the top lane of each long connection, and the size."""
+    """Where everything goes: boxes by key, long connections' lanes, column gap, size."""
 
     boxes: dict[str, Placed]
     lanes: dict[tuple[str, str], int]
     width: int
     height: int
+    gap: int = COL_GAP
 
 
 def fit(text: str, chars: int) -> str:
@@ -79,6 +85,34 @@ def fit(text: str, chars: int) -> str:
     return (kept[:space] if space >= chars // 2 else kept).rstrip(" ,;:-") + "…"
 
 
+# A line that ends on one of these reads as cut mid-phrase ("Convert CSV files to"): the word
+# goes to the next line instead.
+_LEADING_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "over"}
+    | {"the", "to", "via", "with"}
+)
+
+
+def two_lines(text: str, chars: int) -> tuple[str, str]:
+    """``text`` on at most two lines of ``chars`` characters; the second is empty when it fits.
+
+    The first line breaks after a whole word (not after "to", "the", …, when an earlier word
+    leaves it at least half full); the second ends in "…" when the rest is still too long.
+    """
+    flat = " ".join(text.split())
+    if len(flat) <= chars:
+        return flat, ""
+    words = flat[: chars + 1].split(" ")[:-1]
+    while len(words) > 1 and words[-1].lower() in _LEADING_WORDS:
+        if len(" ".join(words[:-1])) < chars // 2:
+            break
+        words.pop()
+    if not words or not words[0]:
+        return fit(flat, chars), ""  # one word longer than the line: cut it
+    first = " ".join(words)
+    return first, fit(flat[len(first) :], chars)
+
+
 def _routed(diagram: Diagram, column: dict[str, int]) -> list[Connection]:
     """The connections drawn over the top lanes: those not between neighbouring columns."""
     return [
@@ -91,7 +125,13 @@ def _routed(diagram: Diagram, column: dict[str, int]) -> list[Connection]:
 
 
 def place(diagram: Diagram) -> Layout:
-    """Every component's box, the lanes of the long connections, and the drawing's size."""
+    """Every component's box, the lanes of the long connections, and the drawing's size.
+
+    Columns stand :data:`COL_GAP` apart, or :data:`TIGHT_GAP` when there are arrows and none
+    has a label to hold (a product flow's), so that more steps fit one screen.
+    """
+    links = diagram.connections
+    gap = TIGHT_GAP if links and not any(c.label for c in links) else COL_GAP
     columns = {g: [c for c in diagram.components if c.group == g] for g in diagram.groups}
     column = {c.key: i for i, members in enumerate(columns.values()) for c in members}
     lanes = {(c.source, c.target): i for i, c in enumerate(_routed(diagram, column))}
@@ -100,14 +140,14 @@ def place(diagram: Diagram) -> Layout:
     body_top = HEADER_H + PAD + len(lanes) * LANE_H
     placed: dict[str, Placed] = {}
     for index, members in enumerate(columns.values()):
-        x = PAD + index * (BOX_W + COL_GAP)
+        x = PAD + index * (BOX_W + gap)
         height = len(members) * BOX_H + (len(members) - 1) * ROW_GAP
         top = body_top + (body_h - height) // 2
         for row, component in enumerate(members):
             placed[component.key] = Placed(component, x, top + row * (BOX_H + ROW_GAP))
-    width = PAD + len(columns) * BOX_W + max(len(columns) - 1, 0) * COL_GAP
+    width = PAD + len(columns) * BOX_W + max(len(columns) - 1, 0) * gap
     width += _right_margin(diagram, column, len(columns) - 1)
-    return Layout(placed, lanes, width, body_top + body_h + PAD)
+    return Layout(placed, lanes, width, body_top + body_h + PAD, gap)
 
 
 def _right_margin(diagram: Diagram, column: dict[str, int], last: int) -> int:
@@ -188,13 +228,21 @@ def _box(placed: Placed, describe: str) -> str:
     )
     if component.tasks:
         tooltip += f". Built by: {', '.join(component.tasks)}"
+    if component.technology:
+        lines = (fit(component.label, LABEL_CHARS), "")
+    else:
+        lines = two_lines(component.label, LABEL_CHARS)
     parts = [
         f'<g class="diagram__node" data-key="{escape(component.key)}">',
         f"<title>{escape(tooltip)}</title>",
         f'<rect class="diagram__box" x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" '
         f'fill="{_BOX_FILL}" stroke="{_BOX_STROKE}" stroke-width="1.5"/>',
-        f'<text class="diagram__label" x="{x + 10}" y="{y + 21}" font-size="12" '
-        f'font-weight="600" fill="{_INK}">{escape(fit(component.label, LABEL_CHARS))}</text>',
+        *(
+            f'<text class="diagram__label" x="{x + 10}" y="{y + 21 + row * 16}" font-size="12" '
+            f'font-weight="600" fill="{_INK}">{escape(line)}</text>'
+            for row, line in enumerate(lines)
+            if line
+        ),
     ]
     if component.technology:
         parts.append(
@@ -261,7 +309,7 @@ def render_svg(
         for group in diagram.groups
     )
     heads = "".join(
-        f'<text class="diagram__column" x="{PAD + i * (BOX_W + COL_GAP)}" y="{PAD + 8}" '
+        f'<text class="diagram__column" x="{PAD + i * (BOX_W + layout.gap)}" y="{PAD + 8}" '
         f'font-size="11" font-weight="600" fill="{_MUTED}">'
         f"{escape(fit(group, LABEL_CHARS).upper())}</text>"
         for i, group in enumerate(diagram.groups)

@@ -1,11 +1,12 @@
-"""The diagrams of the system a mission builds: its architecture and its deployment shape.
+"""The diagrams of what a mission builds: its architecture, its deployment and its product flow.
 
 A :class:`Diagram` is boxes (:class:`Component`) in named columns (``group``: "Clients",
-"Services", "Data", …; or "Users' devices", "Cloud", … for a deployment) and arrows between
-them (:class:`Connection`). Both diagrams of a mission travel together as
-:class:`MissionDiagrams`. The local planner's rules draw them from the plan
-(``missionctl.planning.diagrams``); a model may draw them instead, and what it sends is checked
-by :func:`diagram_problems` before anything is shown or stored.
+"Services", "Data", …; or "Users' devices", "Cloud", … for a deployment; the stages of a
+user's journey for a product flow) and arrows between them (:class:`Connection`). The two
+system diagrams of a mission travel together as :class:`MissionDiagrams`. The local planner's
+rules draw them from the plan (``missionctl.planning.diagrams``); a model may draw them instead,
+and what it sends is checked by :func:`diagram_problems` before anything is shown or stored. The
+product flow is always drawn by the local rules (``missionctl.planning.product_flow``).
 
 The model is plain data: it is rendered to SVG by :mod:`missionctl.domain.diagram_svg`,
 returned by the API as JSON and stored with a technical design.
@@ -15,8 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-DiagramName = Literal["architecture", "deployment"]
-DIAGRAM_NAMES: tuple[DiagramName, ...] = ("architecture", "deployment")
+SystemDiagramName = Literal["architecture", "deployment"]
+"""The diagrams of the system's parts: drawn from a shape by the local rules, or by a model."""
+SYSTEM_DIAGRAM_NAMES: tuple[SystemDiagramName, ...] = ("architecture", "deployment")
+DiagramName = Literal["architecture", "deployment", "product_flow"]
+"""Every diagram of a plan; the name is also its file's and its URL's (``product_flow.svg``)."""
+DIAGRAM_NAMES: tuple[DiagramName, ...] = (*SYSTEM_DIAGRAM_NAMES, "product_flow")
 
 MAX_COMPONENTS = 24
 """Boxes one diagram may hold: more is no longer readable as one picture."""
@@ -55,13 +60,18 @@ class Connection:
 
 @dataclass(frozen=True, slots=True)
 class Diagram:
-    """One diagram; ``groups`` are its columns, left to right, each holding one box or more."""
+    """One diagram; ``groups`` are its columns, left to right, each holding one box or more.
+
+    ``notes`` say what a reader should know about this drawing (a product flow drawn from a
+    mission that names few steps says so).
+    """
 
     name: DiagramName
     title: str
     components: tuple[Component, ...]
     connections: tuple[Connection, ...]
     groups: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         # The columns are the groups in the order their first component appears, unless given.
@@ -76,7 +86,7 @@ class Diagram:
 
 @dataclass(frozen=True, slots=True)
 class MissionDiagrams:
-    """A mission's two diagrams and who drew them.
+    """A mission's two system diagrams and who drew them.
 
     Attributes:
         architecture: Components of the system and how they talk.
@@ -92,7 +102,7 @@ class MissionDiagrams:
     plan_version: int
     notes: tuple[str, ...] = ()
 
-    def by_name(self, name: DiagramName) -> Diagram:
+    def by_name(self, name: SystemDiagramName) -> Diagram:
         """The diagram called ``name``."""
         return self.architecture if name == "architecture" else self.deployment
 

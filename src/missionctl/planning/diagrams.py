@@ -26,12 +26,12 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from missionctl.domain.diagrams import (
-    DIAGRAM_NAMES,
+    SYSTEM_DIAGRAM_NAMES,
     Component,
     Connection,
     Diagram,
-    DiagramName,
     MissionDiagrams,
+    SystemDiagramName,
     diagram_problems,
 )
 from missionctl.errors import LLMOutputInvalid, LLMUnavailable
@@ -49,7 +49,7 @@ from missionctl.schemas.plans import PlanDraft, SpecialistRole
 __all__ = ["DIAGRAMS_PROMPT_VERSION", "DrawnDiagrams", "draw_local", "draw_with_model"]
 
 DIAGRAMS_PROMPT_VERSION = "diagrams/1"
-TITLES: Mapping[DiagramName, str] = {
+TITLES: Mapping[SystemDiagramName, str] = {
     "architecture": "Architecture",
     "deployment": "Deployment",
 }
@@ -142,7 +142,7 @@ def _rule_problems(rules: DiagramRules) -> list[str]:
         if shape not in rules.shapes
     ]
     for name, shape in rules.shapes.items():
-        for diagram_name in DIAGRAM_NAMES:
+        for diagram_name in SYSTEM_DIAGRAM_NAMES:
             rule: DiagramRule = getattr(shape, diagram_name)
             keys = [c.key for c in rule.components]
             where = f"shapes.{name}.{diagram_name}"
@@ -238,7 +238,7 @@ def _filler(values: Mapping[str, str]) -> Any:
 
 
 def _diagram(
-    name: DiagramName, rule: DiagramRule, addons: Sequence[Addon], fill: Any, plan: PlanDraft
+    name: SystemDiagramName, rule: DiagramRule, addons: Sequence[Addon], fill: Any, plan: PlanDraft
 ) -> Diagram:
     owner: dict[str, str] = {}
     for component in rule.components:
@@ -298,7 +298,7 @@ def _user_prompt(mission: PlanningInput, plan: PlanDraft, local: MissionDiagrams
                 for c in local.by_name(name).connections
             ],
         }
-        for name in DIAGRAM_NAMES
+        for name in SYSTEM_DIAGRAM_NAMES
     }
     lines = [
         f"Mission: {mission.title}",
@@ -322,7 +322,7 @@ def _preparer(task_keys: frozenset[str]) -> Any:
         except ValidationError:
             return data, ()  # validation reports it to the model
         notes: list[str] = []
-        for name in DIAGRAM_NAMES:
+        for name in SYSTEM_DIAGRAM_NAMES:
             part = data[name]
             keys = {c["key"].strip() for c in part["components"]}
             links = part.get("connections", [])
@@ -338,7 +338,7 @@ def _preparer(task_keys: frozenset[str]) -> Any:
         draft = DiagramsDraft.model_validate(data)
         problems = [
             (f"{name}.{where}", why)
-            for name in DIAGRAM_NAMES
+            for name in SYSTEM_DIAGRAM_NAMES
             for where, why in diagram_problems(
                 diagram_from_draft(name, TITLES[name], getattr(draft, name))
             )

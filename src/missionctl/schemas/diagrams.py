@@ -1,5 +1,9 @@
 """Diagram contracts: what the API returns, and what a model must send when it draws them.
 
+A model draws the two system diagrams only (``DiagramsDraft``); a technical design keeps them
+as ``MissionDiagramsRead``. The API's answer, ``PlanDiagramsRead``, adds the product flow, which
+the local rules always draw.
+
 ``DiagramsDraft`` is the model's output contract (its JSON Schema is the response format);
 what JSON Schema cannot say (connections name components that exist, no key twice) is checked
 by ``missionctl.domain.diagrams.diagram_problems`` and sent back to the model as a repair.
@@ -105,6 +109,11 @@ class DiagramRead(BaseModel):
     groups: list[str]
     components: list[ComponentRead]
     connections: list[ConnectionRead]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What a reader should know about this drawing (a product flow drawn from a "
+        "mission that names few steps says so).",
+    )
 
 
 class MissionDiagramsRead(BaseModel):
@@ -116,6 +125,19 @@ class MissionDiagramsRead(BaseModel):
     notes: list[str]
     architecture: DiagramRead
     deployment: DiagramRead
+
+
+class PlanDiagramsRead(MissionDiagramsRead):
+    """Every diagram of a mission's plan: architecture, deployment and product flow.
+
+    ``source`` and ``notes`` are the system diagrams'; the product flow is always drawn by the
+    local rules, and says so in its own ``notes`` when a model drew the others.
+    """
+
+    product_flow: DiagramRead = Field(
+        description="The journey of the software's user, left to right: a box per step, its "
+        "column the step's stage, with the plan tasks that build it."
+    )
 
 
 def _diagram_read(diagram: Diagram) -> DiagramRead:
@@ -133,6 +155,7 @@ def _diagram_read(diagram: Diagram) -> DiagramRead:
             ConnectionRead(source=c.source, target=c.target, label=c.label)
             for c in diagram.connections
         ],
+        notes=list(diagram.notes),
     )
 
 
@@ -148,6 +171,14 @@ def diagrams_read(mission_id: uuid.UUID, diagrams: MissionDiagrams) -> MissionDi
     )
 
 
+def plan_diagrams_read(
+    mission_id: uuid.UUID, diagrams: MissionDiagrams, product_flow: Diagram
+) -> PlanDiagramsRead:
+    """The API's view of every diagram of a mission's plan."""
+    system = diagrams_read(mission_id, diagrams)
+    return PlanDiagramsRead(**dict(system), product_flow=_diagram_read(product_flow))
+
+
 def diagram_from_read(diagram: DiagramRead) -> Diagram:
     """The domain diagram an API answer describes (to draw it where the answer arrives)."""
     return Diagram(
@@ -159,6 +190,7 @@ def diagram_from_read(diagram: DiagramRead) -> Diagram:
         ),
         connections=tuple(Connection(c.source, c.target, c.label) for c in diagram.connections),
         groups=tuple(diagram.groups),
+        notes=tuple(diagram.notes),
     )
 
 

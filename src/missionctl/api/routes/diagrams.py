@@ -1,4 +1,4 @@
-"""A mission's architecture and deployment diagrams: as JSON, or each as an SVG file."""
+"""A mission's architecture, deployment and product-flow diagrams: as JSON, or each as SVG."""
 
 import uuid
 from typing import Annotated
@@ -9,7 +9,7 @@ from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.domain.diagram_svg import render_svg
 from missionctl.domain.diagrams import DiagramName
-from missionctl.schemas.diagrams import MissionDiagramsRead, diagrams_read
+from missionctl.schemas.diagrams import PlanDiagramsRead, plan_diagrams_read
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import diagrams as diagram_service
@@ -31,17 +31,19 @@ PlanVersion = Annotated[
 @router.get("/missions/{mission_id}/diagrams", responses=CONFLICT_RESPONSES)
 async def read_diagrams(
     mission_id: uuid.UUID, ctx: Context, plan_version: PlanVersion = None
-) -> MissionDiagramsRead:
-    """The architecture and deployment diagrams of the system the mission's plan builds.
+) -> PlanDiagramsRead:
+    """The architecture, deployment and product flow of what the mission's plan builds.
 
     Each diagram has its columns (`groups`), components (with the plan tasks that build
-    them) and connections. 409 when the mission has no plan yet (plan it first); 404 names
-    the mission or the `plan_version` that does not exist.
+    them), connections and notes. The product flow is the journey of the software's user,
+    a step per box, always drawn by the local rules from the mission's own words. 409 when
+    the mission has no plan yet (plan it first); 404 names the mission or the `plan_version`
+    that does not exist.
     """
     drawn = await diagram_service.read_diagrams(
         ctx, mission_id=mission_id, plan_version=plan_version
     )
-    return diagrams_read(mission_id, drawn.diagrams)
+    return plan_diagrams_read(mission_id, drawn.diagrams, drawn.product_flow)
 
 
 @router.get(
@@ -52,11 +54,14 @@ async def read_diagrams(
 async def read_diagram_svg(
     mission_id: uuid.UUID, name: DiagramName, ctx: Context, plan_version: PlanVersion = None
 ) -> Response:
-    """One diagram (`architecture` or `deployment`) as a standalone SVG file."""
+    """One diagram (`architecture`, `deployment` or `product_flow`) as a standalone SVG file.
+
+    Any other name is refused (422, naming `name` and the names there are).
+    """
     drawn = await diagram_service.read_diagrams(
         ctx, mission_id=mission_id, plan_version=plan_version
     )
-    svg = render_svg(drawn.diagrams.by_name(name), element_id=name)
+    svg = render_svg(drawn.diagram(name), element_id=name)
     filename = f"{name}-v{drawn.plan.version}.svg"
     return Response(
         svg,

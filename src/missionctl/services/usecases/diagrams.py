@@ -1,20 +1,23 @@
-"""A mission's architecture and deployment diagrams (docs/diagrams.md, ADR 0057).
+"""A mission's architecture, deployment and product-flow diagrams (docs/diagrams.md, ADR 0057).
 
 The local rules (``planning.diagrams.draw_local``) draw the same diagrams from the same mission
-and plan, so they are drawn on request and never stored. A model draws them only when it
-writes a technical design (``services.usecases.documents``), and that design keeps them: for a plan
-version whose newest technical design was drawn by a model, ``read_diagrams`` shows the
-model's drawing; otherwise the local one.
+and plan, so they are drawn on request and never stored. A model draws the architecture and
+deployment only when it writes a technical design (``services.usecases.documents``), and that
+design keeps them: for a plan version whose newest technical design was drawn by a model,
+``read_diagrams`` shows the model's drawing of those two; otherwise the local one. The product
+flow is always the local rules' (``planning.product_flow``): it quotes the mission's own words,
+which a model's drawing could not be held to.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from missionctl.domain.diagrams import MissionDiagrams
+from missionctl.domain.diagrams import Diagram, DiagramName, MissionDiagrams
 from missionctl.llm import LLMClient
 from missionctl.planning.base import PlanningInput
 from missionctl.planning.diagrams import DrawnDiagrams, draw_local
 from missionctl.planning.diagrams import draw_with_model as draw_by_model
+from missionctl.planning.product_flow import draw_product_flow
 from missionctl.repositories import documents as document_repo
 from missionctl.schemas.diagrams import MissionDiagramsRead, mission_diagrams_from_read
 from missionctl.schemas.missions import MissionRead
@@ -23,20 +26,34 @@ from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases import plans as plan_service
 
 DESIGN_KIND = "technical_design"
+LOCAL_FLOW_NOTE = (
+    "Drawn by the local rules from the mission's own words, as every product flow is: the "
+    "model drew the architecture and deployment only."
+)
 
 
 @dataclass(frozen=True, slots=True)
 class PlanDiagrams:
-    """A mission, the plan version drawn, and its diagrams."""
+    """A mission, the plan version drawn, its system diagrams and its product flow."""
 
     mission: MissionRead
     plan: PlanRead
     diagrams: MissionDiagrams
+    product_flow: Diagram
+
+    def diagram(self, name: DiagramName) -> Diagram:
+        """The diagram called ``name``."""
+        return self.product_flow if name == "product_flow" else self.diagrams.by_name(name)
 
 
 def draw_plan(mission: MissionRead, plan: PlanRead) -> MissionDiagrams:
     """The diagrams the local rules draw of ``mission``'s ``plan`` (pure, deterministic)."""
     return draw_local(PlanningInput.from_mission(mission), plan, plan_version=plan.version)
+
+
+def draw_flow(mission: MissionRead, plan: PlanRead) -> Diagram:
+    """The product flow the local rules draw of ``mission``'s ``plan`` (pure, deterministic)."""
+    return draw_product_flow(PlanningInput.from_mission(mission), plan)
 
 
 async def draw_with_model(
@@ -64,7 +81,8 @@ async def read_diagrams(
     """The diagrams of ``mission_id``'s plan ``plan_version`` (default: the newest).
 
     A model's drawing kept by the newest technical design of that plan version wins over the
-    local rules' drawing.
+    local rules' drawing of the architecture and deployment; the product flow is the local
+    rules' either way, and says so in its notes when a model drew the others.
 
     Raises:
         NotFound: no such mission (``field="mission_id"``) or plan version
@@ -78,8 +96,11 @@ async def read_diagrams(
         stored = await document_repo.read_newest_diagrams(
             session, mission_id=mission_id, kind=DESIGN_KIND, plan_version=plan.version
         )
+    flow = draw_flow(mission, plan)
     if stored is not None:
         drawn = mission_diagrams_from_read(MissionDiagramsRead.model_validate(stored))
         if drawn.source != "local":
-            return PlanDiagrams(mission=mission, plan=plan, diagrams=drawn)
-    return PlanDiagrams(mission=mission, plan=plan, diagrams=draw_plan(mission, plan))
+            flow = replace(flow, notes=(*flow.notes, LOCAL_FLOW_NOTE))
+            return PlanDiagrams(mission=mission, plan=plan, diagrams=drawn, product_flow=flow)
+    local = draw_plan(mission, plan)
+    return PlanDiagrams(mission=mission, plan=plan, diagrams=local, product_flow=flow)

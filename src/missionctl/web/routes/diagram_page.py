@@ -1,4 +1,4 @@
-"""A mission's architecture and deployment diagrams: a page, and the mission page's panel."""
+"""A mission's architecture, deployment and product flow: a page, and the mission page's panel."""
 
 from typing import Annotated
 
@@ -36,7 +36,7 @@ async def diagrams_page(
     )
     # The SVG escapes every text it draws (domain/diagram_svg.py): safe to embed as it is.
     svgs = {
-        name: Markup(render_svg(drawn.diagrams.by_name(name), element_id=f"diagram-{name}"))
+        name: Markup(render_svg(drawn.diagram(name), element_id=f"diagram-{name}"))
         for name in DIAGRAM_NAMES
     }
     context = {"drawn": drawn, "svgs": svgs}
