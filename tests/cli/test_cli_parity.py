@@ -124,6 +124,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/health/summary": "health",
     "GET /api/v1/followers": "followers",
     "GET /api/v1/workers": "workers list",
+    "GET /api/v1/board": "board",
     "GET /api/v1/workers/{worker_id}": "workers show",
     "POST /api/v1/workers/{worker_id}/drain": "workers drain",
     "POST /api/v1/workers/{worker_id}/resume": "workers resume",

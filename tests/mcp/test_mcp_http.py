@@ -41,6 +41,7 @@ TOOLS = {
     "pause_schedule",
     "resume_schedule",
     "run_schedule_now",
+    "read_board",
 }
 
 

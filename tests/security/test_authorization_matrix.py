@@ -78,6 +78,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("POST", "/workers/{worker_id}/concurrency"): "workers:control",
     ("POST", "/api/v1/missions"): "missions:write",
     ("GET", "/api/v1/missions"): "missions:read",
+    ("GET", "/api/v1/board"): "missions:read",
     ("GET", "/api/v1/missions/{mission_id}"): "missions:read",
     ("POST", "/api/v1/missions/{mission_id}/plan"): "missions:write",
     ("POST", "/api/v1/missions/{mission_id}/clarification"): "missions:write",

@@ -15,6 +15,7 @@ from missionctl.security.guard import GuardedRoute
 
 ROUTE_MODULES: tuple[str, ...] = (
     "missions",
+    "board",
     "packs",
     "register",
     "tracemap",
@@ -53,6 +54,7 @@ MODULES_BY_SEGMENT: dict[str, tuple[str, ...]] = {
     "approvals": ("approvals",),
     "artifacts": ("artifacts",),
     "audit": ("audit",),
+    "board": ("board",),
     "callbacks": ("callbacks",),
     "controls": ("controls",),
     "costs": ("costs",),

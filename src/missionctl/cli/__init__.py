@@ -13,6 +13,7 @@ from missionctl.cli import (
     approvals,
     artifacts,
     audit,
+    board,
     config,
     controls,
     costs,
@@ -137,6 +138,7 @@ app.command("controls")(controls.controls)
 app.command("stop")(controls.stop)
 app.command("release")(controls.release)
 app.command("costs")(costs.costs)
+app.command("board")(board.board)
 app.add_typer(agents.app, name="agents")
 app.command("events")(events.events)
 app.command("health")(health.health)

@@ -6,6 +6,7 @@ from missionctl.operations import (
     Operation,
     access,
     agents,
+    board,
     controls,
     register,
     schedules,
@@ -17,6 +18,7 @@ from missionctl.operations import (
 OPERATIONS: tuple[Operation[Any], ...] = (
     *access.OPERATIONS,
     *agents.OPERATIONS,
+    *board.OPERATIONS,
     *controls.OPERATIONS,
     *register.OPERATIONS,
     *schedules.OPERATIONS,

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from missionctl.domain.outcomes import Outcome
 from missionctl.domain.states import RunStatus, StepRunStatus
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.schemas.missions import MissionRead
@@ -72,7 +73,7 @@ class TaskView(BaseModel):
     acceptance: list[str] = Field(default_factory=list)
     expected_artifacts: list[str] = Field(default_factory=list)
     status: StepRunStatus | None = Field(default=None, description="null: not started.")
-    outcome: str | None = Field(
+    outcome: Outcome | None = Field(
         default=None,
         description="What the step produced (domain/outcomes.py); null while it has not ended.",
     )

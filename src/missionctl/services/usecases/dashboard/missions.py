@@ -40,6 +40,7 @@ from missionctl.services.usecases.dashboard.tasks import (
     controls_for,
     headline_of,
     merge_tasks,
+    run_to_show,
 )
 from missionctl.services.usecases.missions import to_mission_read
 from missionctl.services.usecases.phases import read_phase_tracker
@@ -238,10 +239,8 @@ async def _shown_run(
     ctx: ServiceContext, plan: PlanRead | None, runs: list[MissionRun]
 ) -> _ShownRun:
     """The newest run, when it runs the newest plan or is newer than it; else none."""
-    if not runs:
-        return _ShownRun()
-    newest = runs[0]
-    if plan is not None and newest.plan_id != plan.id and newest.id <= plan.id:
+    newest = run_to_show(plan, runs)
+    if newest is None:
         return _ShownRun()
     run = await run_service.read_run(ctx, run_id=newest.id)
     report = await build_run_report(ctx, run_id=run.id)

@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from missionctl.domain.states import ENDED_RUN_STATUSES, MISSION, RUN, StepRunStatus
+from missionctl.repositories.dashboard import MissionRun
 from missionctl.schemas.dashboard import Controls, TaskView
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead, PlanTask
@@ -15,6 +16,20 @@ DONE = frozenset({StepRunStatus.succeeded, StepRunStatus.skipped})
 
 RERUNNABLE = frozenset({"failed", "canceled", "aborted"})
 """Run statuses ``runs.rerun_from_failure`` accepts (a rerun is a new run, not a transition)."""
+
+
+def run_to_show(plan: PlanRead | None, runs: Sequence[MissionRun]) -> MissionRun | None:
+    """The run whose steps a mission's tasks show, if any.
+
+    That is the newest (``runs`` come newest first), when it runs the newest plan or is newer
+    than it (ids grow with time); none after a re-plan, whose tasks are not started.
+    """
+    if not runs:
+        return None
+    newest = runs[0]
+    if plan is not None and newest.plan_id != plan.id and newest.id <= plan.id:
+        return None
+    return newest
 
 
 def merge_tasks(
