@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.board import BoardRead
 
 # Widths that keep a row within 80 columns: a longer title or name is cut with "…".
-_WIDTHS = {"state": 9, "mission": 18, "task": 26, "role": 9, "outcome": 9}
+_WIDTHS = {"state": 9, "mission": 17, "task": 26, "role": 9, "outcome": 10}
 _STATE_STYLE = {
     "running": "cyan",
     "awaiting_approval": "yellow",

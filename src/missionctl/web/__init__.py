@@ -15,6 +15,7 @@ from missionctl.web.routes import (
     approvals,
     artifacts,
     auth,
+    board_page,
     costs,
     diagram_page,
     documents_page,
@@ -43,6 +44,7 @@ web_router = APIRouter(route_class=GuardedRoute, include_in_schema=False)
 web_router.include_router(auth.router)
 web_router.include_router(mission_list.router)
 web_router.include_router(mission_page.router)
+web_router.include_router(board_page.router)
 web_router.include_router(register.router)
 web_router.include_router(trace_page.router)
 web_router.include_router(diagram_page.router)
