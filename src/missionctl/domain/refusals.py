@@ -43,6 +43,7 @@ MISSION_RULES = {
 DEFINITION_RULES = {
     "definition": "JSON or YAML text that reads as a mapping with `name` and `steps`",
     "budget_usd": DECIMAL_PLACES,
+    "inputs": "each input named by 1-63 letters, digits or '_', not starting with a digit",
     "steps": "a graph without cycles whose steps have unique ids, name known agents and "
     "steps, and whose templates and conditions parse",
 }

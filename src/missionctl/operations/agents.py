@@ -67,6 +67,8 @@ UPDATE: Operation[AgentRead] = Operation(
         "allowed_programs": "each program is a bare name (pytest) or an absolute path without "
         "empty, '.' or '..' parts; no control characters, no space at either end; each `env` "
         "entry names an environment variable",
+        "allowed_repositories": "each repository an absolute path or a clone URL, without "
+        "control characters or a space at either end",
     },
     cli="agents disable",  # and enable, restrict, allow, disallow, (dis)allow-repository
 )

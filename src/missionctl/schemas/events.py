@@ -78,7 +78,8 @@ IsoTime = Annotated[datetime, BeforeValidator(iso_datetime), AfterValidator(_in_
 FilterText = Annotated[
     str, Field(min_length=1, max_length=FILTER_TEXT_MAX_CHARS, pattern=NO_NUL_PATTERN)
 ]
-EventType = Annotated[str, Field(max_length=80, pattern=TYPE_PATTERN)]
+EVENT_TYPE_MAX_CHARS = 80
+EventType = Annotated[str, Field(max_length=EVENT_TYPE_MAX_CHARS, pattern=TYPE_PATTERN)]
 
 
 class _Window(BaseModel):

@@ -13,6 +13,7 @@ from missionctl.api.refusals import refusals
 from missionctl.domain.events import SEVERITIES
 from missionctl.domain.refusals import ORDER
 from missionctl.schemas.events import (
+    EVENT_TYPE_MAX_CHARS,
     FILTER_TEXT_MAX_CHARS,
     ISO_HINT,
     MAX_FEED_PAGE,
@@ -49,7 +50,13 @@ def event_filters(
             description="An event type, or a prefix ending with a dot (`step.`); repeat for "
             "several (any matches).",
             # For the document: ``parse_filters`` checks each against it and words the 422.
-            json_schema_extra={"items": {"type": "string", "pattern": TYPE_PATTERN}},
+            json_schema_extra={
+                "items": {
+                    "type": "string",
+                    "pattern": TYPE_PATTERN,
+                    "maxLength": EVENT_TYPE_MAX_CHARS,
+                }
+            },
         ),
     ] = None,
     run_id: Annotated[uuid.UUID | None, Query(description="Events of this run")] = None,

@@ -66,7 +66,11 @@ async def get_price(model: Model, ctx: Context) -> PriceRead:
     response_model=PriceRead,
     responses=BODY_RESPONSES,
     openapi_extra=refusals(
-        {"input_usd_per_mtok": DECIMAL_PLACES, "output_usd_per_mtok": DECIMAL_PLACES}
+        {
+            "input_usd_per_mtok": DECIMAL_PLACES,
+            "output_usd_per_mtok": DECIMAL_PLACES,
+            "cached_input_usd_per_mtok": DECIMAL_PLACES,
+        }
     ),
 )
 async def set_price(
