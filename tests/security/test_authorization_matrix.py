@@ -36,6 +36,7 @@ CSRF_GUARDED_PUBLIC = {("POST", "/sign-in"), ("POST", "/sign-in/link"), ("POST",
 SIGN_IN_PATHS = ("/sign-in", "/sign-in/link")
 ENDLESS_STREAMS = {
     "/missions/stream": "?cursor=none",
+    "/board/stream": "?mission=none",
     "/runs/stream": "?cursor=none",
     "/events/stream": "?since=none",
     "/api/v1/events/stream": "?since=none",
@@ -193,6 +194,8 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/"): "missions:read",
     ("GET", "/missions"): "missions:read",
     ("GET", "/missions/stream"): "missions:read",
+    ("GET", "/board"): "missions:read",
+    ("GET", "/board/stream"): "missions:read",
     ("POST", "/missions"): "missions:write",
     ("GET", "/missions/{mission_id}"): "missions:read",
     ("POST", "/missions/{mission_id}/decisions"): "missions:write",
