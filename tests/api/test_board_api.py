@@ -1,5 +1,6 @@
-"""The task board over the API: columns by the engine's states, filters, the lowest role and
-hostile filters, and cards that move as the engine runs the steps."""
+"""The task board over the API: columns by the engine's states (a column claims no more than
+its steps did), filters, the lowest role and hostile filters, and cards that move as the engine
+runs the steps."""
 
 import asyncio
 import uuid
@@ -10,8 +11,10 @@ import httpx2
 from missionctl.domain.access import Role
 from missionctl.domain.board import COLUMNS
 from missionctl.services import ServiceContext
-from tests.engine.helpers import wait_for_run
+from missionctl.services.usecases.runs import cancel_run
+from tests.engine.helpers import wait_for_run, wait_for_step
 from tests.support.auth import bearer_headers
+from tests.web.support import start_steps
 
 GOALS = (
     "A field-service app where technicians log repairs and customers sign on a tablet",
@@ -58,13 +61,52 @@ async def test_planned_tasks_wait_in_planned_and_a_run_moves_them_to_done_with_o
     board = await _board(client, mission_id=ledger)
     done = board["done"]
     assert {c["key"] for c in done} == {t["key"] for t in plan["tasks"]}
-    assert all(c["status"] in ("succeeded", "skipped") and c["run_id"] for c in done)
+    assert all(c["status"] == "succeeded" and c["run_id"] for c in done)
     # What the record says they produced: the builtin specialists write documents.
-    assert {c["outcome"] for c in done} <= {"documented", "ran", "skipped"}
+    assert {c["outcome"] for c in done} <= {"documented", "ran"}
     assert sum(len(cards) for name, cards in board.items() if name != "done") == 0
     # The other mission was never run: all its tasks are still planned.
     others = await _board(client, mission_id=field_service)
     assert others["planned"] and sum(len(v) for v in others.values()) == len(others["planned"])
+
+
+async def test_a_column_claims_no_more_than_its_steps_did(
+    client: httpx2.AsyncClient, ctx: ServiceContext
+) -> None:
+    """Done holds successes only and Failed failures only: a skipped step is not done and a
+    canceled one did not fail, so both wait in "Canceled or skipped"."""
+    mission_id = await _planned(client, GOALS[1])
+    steps = [
+        {"id": "wrote", "agent": "builtin:noop"},
+        {"id": "never", "agent": "builtin:noop", "depends_on": ["wrote"], "when": "false"},
+        {"id": "broken", "agent": "builtin:fail", "inputs": {"retryable": False}},
+        {"id": "wait", "agent": "builtin:sleep", "inputs": {"seconds": 60}},
+    ]
+    run = await start_steps(ctx, uuid.UUID(mission_id), steps)
+    # The app's own engine runs it; "wait" is still sleeping when the others have ended.
+    for step_id, status in [
+        ("wrote", "succeeded"),
+        ("never", "skipped"),
+        ("broken", "failed"),
+        ("wait", "running"),
+    ]:
+        await wait_for_step(ctx, run.id, step_id, status, within_s=60)
+    await cancel_run(ctx, run_id=run.id, actor="user:test")
+
+    board = await _board(client, mission_id=mission_id)
+    placed = {c["key"]: (name, c["status"]) for name, cards in board.items() for c in cards}
+    assert placed == {
+        "wrote": ("done", "succeeded"),
+        "never": ("canceled", "skipped"),
+        "broken": ("failed", "failed"),
+        "wait": ("canceled", "canceled"),
+    }
+    assert "never" not in {c["key"] for c in board["done"]}, "a skipped task is not done"
+    assert "wait" not in {c["key"] for c in board["failed"]}, "a canceled task did not fail"
+    columns = (await client.get("/api/v1/board")).json()["columns"]
+    names = [column["name"] for column in columns]
+    assert names.index("failed") < names.index("canceled") < names.index("done")
+    assert columns[names.index("canceled")]["label"] == "Canceled or skipped"
 
 
 async def test_filters_combine_and_a_bad_one_is_a_422_naming_it(

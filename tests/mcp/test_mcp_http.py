@@ -42,6 +42,15 @@ TOOLS = {
     "resume_schedule",
     "run_schedule_now",
     "read_board",
+    "read_calendar",
+    "create_epic",
+    "list_epics",
+    "read_epic",
+    "edit_epic",
+    "add_epic_missions",
+    "remove_epic_mission",
+    "archive_epic",
+    "restore_epic",
 }
 
 

@@ -115,10 +115,18 @@ async def _tool_answer(
 
     arguments: dict[str, Any] = {name: str(uuid.uuid4()) for name in op.path_parameters}
     if op.body is not None:
-        arguments["body"] = {}
+        arguments["body"] = BODIES.get(op.name, {})
     async with Client(build_server(resolve)) as client:
         tools = [tool.name for tool in (await client.list_tools()).tools]
         return tools, await client.call_tool(op.name, arguments)
+
+
+BODIES: dict[str, dict[str, Any]] = {
+    "create_epic": {"name": "Launch"},
+    "add_epic_missions": {"mission_ids": [str(uuid.uuid4())]},
+}
+"""The least body of a tool whose body has required fields: the tool's arguments are checked
+before its permission, and this test is about the permission."""
 
 
 def _text(result: CallToolResult) -> str:

@@ -14,12 +14,14 @@ from missionctl.cli import (
     artifacts,
     audit,
     board,
+    calendar,
     config,
     controls,
     costs,
     db,
     demo,
     docs,
+    epics,
     events,
     find,
     health,
@@ -139,6 +141,8 @@ app.command("stop")(controls.stop)
 app.command("release")(controls.release)
 app.command("costs")(costs.costs)
 app.command("board")(board.board)
+app.command("calendar")(calendar.calendar)
+app.add_typer(epics.app, name="epic")
 app.add_typer(agents.app, name="agents")
 app.command("events")(events.events)
 app.command("health")(health.health)

@@ -513,6 +513,9 @@ class MissionControl:
         path = f"/api/v1/runs/{run_id}/report"
         return self.client.get_bytes(path, params={"format": "pdf"})[0]
 
+    def schedule_feed(self, schedule_id: uuid.UUID) -> bytes:
+        return self.client.get_bytes(f"/api/v1/schedules/{schedule_id}/calendar.ics")[0]
+
     def run_receipt(self, run_id: uuid.UUID) -> bytes:
         return self.client.get_bytes(f"/api/v1/runs/{run_id}/receipt")[0]
 

@@ -9,6 +9,7 @@ its name or its id.
 import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -304,3 +305,26 @@ def delete(ref: ScheduleRef) -> None:
     with open_backend() as api:
         api.call(ops.DELETE, schedule_id=_resolve(api, ref))
     console.print(f"schedule {escape(ref)} deleted")
+
+
+@app.command()
+def feed(
+    ref: ScheduleRef,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the file here, not to stdout.")
+    ] = None,
+) -> None:
+    """Print a schedule's next firings (60 days) as an iCalendar file, for a team's calendar.
+
+    A calendar application reads the same file from GET /api/v1/schedules/ID/calendar.ics
+    with an API token.
+    """
+    from missionctl.cli._backend import open_backend
+
+    with open_backend() as api:
+        content = api.schedule_feed(_resolve(api, ref))
+    if output is None:
+        typer.echo(content.decode("utf-8"), nl=False)
+        return
+    output.write_bytes(content)
+    console.print(f"wrote {output} ({len(content):,} bytes)")

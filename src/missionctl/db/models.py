@@ -833,6 +833,49 @@ class Schedule(Base):
     deleted_at: Mapped[datetime | None]
 
 
+class Epic(Base):
+    """A named group of missions with an owner, a target date and an optional budget (ADR 0102).
+
+    A mission is in at most one epic (``epic_missions``). An archived epic keeps its row and
+    its missions, with ``archived_at`` set; names are unique among the epics not archived.
+    """
+
+    __tablename__ = "epics"
+    __table_args__ = (
+        Index(
+            "uq_epics_live_name",
+            "name",
+            unique=True,
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(63))  # a user's name
+    target_date: Mapped[date | None]
+    budget_micros: Mapped[int | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+    archived_at: Mapped[datetime | None]
+
+
+class EpicMission(Base):
+    """A mission in an epic: the mission is the key, so it is in one epic at most."""
+
+    __tablename__ = "epic_missions"
+
+    mission_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("missions.id", ondelete="RESTRICT"), primary_key=True
+    )
+    epic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("epics.id"), index=True)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = _created()
+
+
 class ScheduleRun(Base):
     """A run a schedule started, and the tick it stands for (``None``: started by run-now)."""
 

@@ -10,7 +10,9 @@ from typing import Final, Literal
 
 from missionctl.domain.states import StepRunStatus
 
-Column = Literal["planned", "queued", "running", "awaiting_approval", "blocked", "failed", "done"]
+Column = Literal[
+    "planned", "queued", "running", "awaiting_approval", "blocked", "failed", "canceled", "done"
+]
 COLUMNS: Final[tuple[Column, ...]] = (
     "planned",
     "queued",
@@ -18,9 +20,15 @@ COLUMNS: Final[tuple[Column, ...]] = (
     "awaiting_approval",
     "blocked",
     "failed",
+    "canceled",
     "done",
 )
-"""The columns, left to right, as work moves."""
+"""The columns, left to right, as work moves.
+
+Each column's name claims no more than its steps did: "failed" holds failures only, "done"
+successes only; a step that was canceled or skipped ended without doing its work and without
+failing at it, so it has a column of its own between them.
+"""
 
 COLUMN_LABELS: Final[Mapping[Column, str]] = {
     "planned": "Planned",
@@ -29,6 +37,7 @@ COLUMN_LABELS: Final[Mapping[Column, str]] = {
     "awaiting_approval": "Awaiting approval",
     "blocked": "Blocked",
     "failed": "Failed",
+    "canceled": "Canceled or skipped",
     "done": "Done",
 }
 
@@ -39,9 +48,9 @@ _BY_STATUS: Final[Mapping[StepRunStatus, Column]] = {
     StepRunStatus.awaiting_approval: "awaiting_approval",
     StepRunStatus.blocked: "blocked",
     StepRunStatus.failed: "failed",
-    StepRunStatus.canceled: "failed",
+    StepRunStatus.canceled: "canceled",
+    StepRunStatus.skipped: "canceled",
     StepRunStatus.succeeded: "done",
-    StepRunStatus.skipped: "done",
 }
 
 

@@ -85,6 +85,12 @@ WEBHOOK_SAVED: Final = "webhook.saved"
 WEBHOOK_DELETED: Final = "webhook.deleted"
 TEMPLATE_SAVED: Final = "template.saved"
 TEMPLATE_DELETED: Final = "template.deleted"
+# Epics: named groups of missions (ADR 0102).
+EPIC_SAVED: Final = "epic.saved"
+EPIC_MISSION_ADDED: Final = "epic.mission_added"
+EPIC_MISSION_REMOVED: Final = "epic.mission_removed"
+EPIC_ARCHIVED: Final = "epic.archived"
+EPIC_RESTORED: Final = "epic.restored"
 
 # Mini-specs of risky plan tasks (ADR 0066).
 SPEC_WRITTEN: Final = "spec.written"
@@ -176,6 +182,11 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     WEBHOOK_DELETED: "warning",
     TEMPLATE_SAVED: "info",
     TEMPLATE_DELETED: "warning",
+    EPIC_SAVED: "info",
+    EPIC_MISSION_ADDED: "info",
+    EPIC_MISSION_REMOVED: "info",
+    EPIC_ARCHIVED: "warning",
+    EPIC_RESTORED: "info",
     "access.denied": "warning",
     SPEC_WRITTEN: "info",
     SPEC_APPROVED: "success",

@@ -48,6 +48,8 @@ DEFINITION_RULES = {
     "steps, and whose templates and conditions parse",
 }
 """A workflow definition."""
+EPIC_OWNER = "a user who exists and is not disabled (left out: the person who makes it)"
+"""An epic's owner, which only the users table can vouch for."""
 
 
 def covers(listed: Iterable[str], field: str) -> bool:

@@ -1,4 +1,6 @@
-"""The resources: what a client may read (missions, plans, packs, runs, artifacts), as JSON or text.
+"""The resources: what a client may read (missions, epics, plans, packs, runs, artifacts).
+
+Each is JSON or text.
 
 Every URI starts with ``missionctl://``. Each read checks the permission the matching route
 needs (``caller.permitted``) and calls one service; an id that is not a UUID, or names
@@ -18,6 +20,7 @@ from missionctl.domain.access import Permission as P
 from missionctl.mcp.caller import permitted, resource_errors
 from missionctl.services.usecases import artifacts as artifact_service
 from missionctl.services.usecases import dashboard
+from missionctl.services.usecases import epics as epic_service
 from missionctl.services.usecases import missions as mission_service
 from missionctl.services.usecases import packs as pack_service
 from missionctl.services.usecases import plans as plan_service
@@ -60,6 +63,21 @@ async def mission(mission_id: str) -> str:
             caller.ctx, mission_id=_uuid(mission_id, "mission_id")
         )
         return _json(found)
+
+
+async def epics() -> str:
+    """The active epics with their missions' figures (``missions:read``)."""
+    with resource_errors():
+        caller = await permitted(P.MISSIONS_READ, "missionctl://epics")
+        found = await epic_service.list_epics(caller.ctx)
+        return _json({"epics": [epic.model_dump(mode="json") for epic in found]})
+
+
+async def epic(epic_id: str) -> str:
+    """One epic's roll-up (``missions:read``)."""
+    with resource_errors():
+        caller = await permitted(P.MISSIONS_READ, "missionctl://epics/{epic_id}")
+        return _json(await epic_service.read_epic(caller.ctx, epic_id=_uuid(epic_id, "epic_id")))
 
 
 async def plan(mission_id: str) -> str:
@@ -150,6 +168,8 @@ RESOURCES: tuple[tuple[str, Reader, str, str], ...] = (
     ("missionctl://missions", missions, JSON, "The newest missions"),
     ("missionctl://missions/{mission_id}", mission, JSON, "One mission"),
     ("missionctl://missions/{mission_id}/plan", plan, JSON, "A mission's newest plan"),
+    ("missionctl://epics", epics, JSON, "The active epics"),
+    ("missionctl://epics/{epic_id}", epic, JSON, "One epic's roll-up of its missions"),
     ("missionctl://missions/{mission_id}/pack", pack, MARKDOWN, "A mission's pack: AGENTS.md"),
     (
         "missionctl://missions/{mission_id}/pack/{task_key}",

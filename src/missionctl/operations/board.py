@@ -11,8 +11,9 @@ from missionctl.schemas.board import BoardQuery, BoardRead
 READ: Operation[BoardRead] = Operation(
     name="read_board",
     doc="Every task of the newest missions as a card in the column of its state (planned, "
-    "queued, running, awaiting approval, blocked, failed, done), with the outcome the record "
-    "gives a done or failed one. Filters combine with AND; 404 for an unknown `mission_id`.",
+    "queued, running, awaiting approval, blocked, failed, canceled or skipped, done), with the "
+    "outcome the record gives an ended one. Filters combine with AND; 404 for an unknown "
+    "`mission_id`.",
     method="GET",
     path="/board",
     permission=P.MISSIONS_READ,

@@ -11,6 +11,7 @@ from missionctl.db.models import (
     Approval,
     Artifact,
     Decision,
+    Epic,
     Mission,
     Risk,
     Run,
@@ -25,6 +26,7 @@ from missionctl.schemas.ids import IdKind
 
 _ID_COLUMNS: Mapping[IdKind, InstrumentedAttribute[uuid.UUID]] = {
     IdKind.MISSIONS: Mission.id,
+    IdKind.EPICS: Epic.id,
     IdKind.RUNS: Run.id,
     IdKind.ARTIFACTS: Artifact.id,
     IdKind.APPROVALS: Approval.id,

@@ -21,6 +21,7 @@ class BoardQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mission_id: uuid.UUID | None = Field(None, description="One mission's tasks.")
+    epic_id: uuid.UUID | None = Field(None, description="The tasks of one epic's missions.")
     agent: str | None = Field(
         None,
         max_length=FILTER_CHARS,
@@ -67,5 +68,7 @@ class BoardRead(BaseModel):
     """The board: every column (empty ones too), and how much of the record it covers."""
 
     columns: list[BoardColumn]
-    missions: int = Field(description="Missions read (the newest, as `missions` asked).")
+    missions: int = Field(
+        description="Missions read (the newest, of the epic if one is named, as `missions` asked)."
+    )
     more_missions: bool = Field(description="Whether older missions were left out.")

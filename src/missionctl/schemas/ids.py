@@ -10,6 +10,7 @@ class IdKind(StrEnum):
     """A kind of record whose id may be given by its first digits (``/api/v1/ids/<kind>/…``)."""
 
     MISSIONS = "missions"
+    EPICS = "epics"
     RUNS = "runs"
     ARTIFACTS = "artifacts"
     APPROVALS = "approvals"

@@ -19,6 +19,7 @@ from missionctl.web.routes import (
     costs,
     diagram_page,
     documents_page,
+    epics_page,
     events,
     governance,
     health,
@@ -45,6 +46,7 @@ web_router.include_router(auth.router)
 web_router.include_router(mission_list.router)
 web_router.include_router(mission_page.router)
 web_router.include_router(board_page.router)
+web_router.include_router(epics_page.router)
 web_router.include_router(register.router)
 web_router.include_router(trace_page.router)
 web_router.include_router(diagram_page.router)

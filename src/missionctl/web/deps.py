@@ -92,6 +92,11 @@ def webhook_id_param(webhook_id: Annotated[str, Path()]) -> uuid.UUID:
     return _path_id("webhook", "webhook_id", webhook_id)
 
 
+def epic_id_param(epic_id: Annotated[str, Path()]) -> uuid.UUID:
+    """The ``{epic_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
+    return _path_id("epic", "epic_id", epic_id)
+
+
 def delivery_id_param(delivery_id: Annotated[str, Path()]) -> uuid.UUID:
     """The ``{delivery_id}`` of the path; raises ``NotFound`` when it is not a UUID."""
     return _path_id("delivery", "delivery_id", delivery_id)
@@ -107,6 +112,7 @@ WorkerId = Annotated[uuid.UUID, Depends(worker_id_param)]
 ScheduleId = Annotated[uuid.UUID, Depends(schedule_id_param)]
 WebhookId = Annotated[uuid.UUID, Depends(webhook_id_param)]
 DeliveryId = Annotated[uuid.UUID, Depends(delivery_id_param)]
+EpicId = Annotated[uuid.UUID, Depends(epic_id_param)]
 # The largest event seq a query may name (a BIGINT); larger is a 422, not a database error.
 MAX_SEQ = 2**63 - 1
 
@@ -123,6 +129,7 @@ __all__ = [
     "Context",
     "ControlRuns",
     "DeliveryId",
+    "EpicId",
     "Fragment",
     "Identity",
     "MissionId",

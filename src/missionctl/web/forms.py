@@ -254,6 +254,15 @@ def errors_from_problems(problems: Iterable[Problem]) -> FieldErrors:
     return errors
 
 
+def field_message(field: str, detail: Mapping[str, Any]) -> str:
+    """The message a person reads beside ``field`` for one problem Pydantic reported.
+
+    The rules every form shares (a text too long, a budget in US dollars) get the same words on
+    every page; any other problem keeps Pydantic's own message.
+    """
+    return _message(field, detail, tuple(detail.get("loc", ())))
+
+
 def _message(field: str, detail: Mapping[str, Any], location: tuple[Any, ...]) -> str:
     kind = detail.get("type", "")
     ctx = detail.get("ctx") or {}

@@ -23,6 +23,7 @@ router = APIRouter(route_class=GuardedRoute, tags=["ids"], responses=ERROR_RESPO
 
 PERMISSION_BY_KIND: dict[IdKind, P] = {
     IdKind.MISSIONS: P.MISSIONS_READ,
+    IdKind.EPICS: P.MISSIONS_READ,
     IdKind.RUNS: P.RUNS_READ,
     IdKind.ARTIFACTS: P.ARTIFACTS_READ,
     IdKind.APPROVALS: P.APPROVALS_READ,

@@ -376,7 +376,7 @@ def _decision_text(field: str, text: str) -> str:
     return redact(text)
 
 
-def _person(session: Session, actor: str) -> str | None:
+def person_behind(session: Session, actor: str) -> str | None:
     """The user behind ``actor``: ``user:NAME`` is NAME, ``token:NAME`` its owner; else nobody."""
     kind, _, name = actor.partition(":")
     if kind == "token" and name:
@@ -392,8 +392,8 @@ def _starter(session: Session, run_id: uuid.UUID, actor: str) -> str | None:
     """
     if actor.startswith("schedule:"):
         maker = approval_repo.read_schedule_maker(session, run_id=run_id)
-        return None if maker is None else _person(session, maker)
-    return _person(session, actor)
+        return None if maker is None else person_behind(session, maker)
+    return person_behind(session, actor)
 
 
 def _check_four_eyes(
@@ -406,7 +406,7 @@ def _check_four_eyes(
     """
     writer, starter = approval_repo.read_work_actors(session, run_id=step.run_id)
     authors = Authors(
-        writer=_person(session, writer), starter=_starter(session, step.run_id, starter)
+        writer=person_behind(session, writer), starter=_starter(session, step.run_id, starter)
     )
     refusal = four_eyes_refusal(
         decider=user, approve=approve, authors=authors, step_id=step.step_id
@@ -455,7 +455,7 @@ def _decide(
     refresh_policy(session, state)
     approval, step = _lock_undecided(session, ref)
     # A caller that names no user (the MCP tool) is still a person when it holds a token.
-    user = user if user is not None else _person(session, actor)
+    user = user if user is not None else person_behind(session, actor)
     _require_named_approver(session, dags, step, user)
     overridden = _check_four_eyes(session, step, approve, user, override)
     confirmed = full_access.check(step) if approve else {}
