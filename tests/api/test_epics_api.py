@@ -183,6 +183,8 @@ async def test_hostile_bodies_are_422s_naming_the_field(client: httpx2.AsyncClie
         ("POST", "/api/v1/epics", {"name": "ok", "description": "d" * 2001}, "description"),
         ("POST", "/api/v1/epics", {"name": "ok", "budget_usd": "0.0000001"}, "budget_usd"),
         ("POST", "/api/v1/epics", {"name": "ok", "target_date": "next week"}, "target_date"),
+        ("POST", "/api/v1/epics", {"name": "ok", "target_date": 0}, "target_date"),
+        ("PATCH", f"/api/v1/epics/{epic['id']}", {"target_date": -5.9e-45}, "target_date"),
         ("POST", "/api/v1/epics", {"name": "ok", "owner": "Robert'); DROP"}, "owner"),
         ("POST", "/api/v1/epics", {"name": "ok", "secret": "sk-live-123"}, "secret"),
         (

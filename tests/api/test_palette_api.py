@@ -103,6 +103,9 @@ async def test_ranking_prefers_whole_prefix_and_word_start_matches(app: FastAPI)
         # Pages still to come are listed already; a page's description finds it too.
         assert {"/schedules", "/webhooks"} <= {i["url"] for i in await _items(http, "", limit=50)}
         assert (await _items(http, "cron"))[0]["url"] == "/schedules"
+        assert (await _items(http, "kanban"))[0]["url"] == "/board"
+        assert (await _items(http, "epics"))[0]["url"] == "/epics"
+        assert (await _items(http, "firings"))[0]["url"] == "/calendar"
 
 
 async def test_a_run_is_found_by_part_of_its_missions_title(app: FastAPI) -> None:

@@ -37,6 +37,7 @@ SIGN_IN_PATHS = ("/sign-in", "/sign-in/link")
 ENDLESS_STREAMS = {
     "/missions/stream": "?cursor=none",
     "/board/stream": "?mission=none",
+    "/calendar/stream": "?tz=none",
     "/runs/stream": "?cursor=none",
     "/events/stream": "?since=none",
     "/api/v1/events/stream": "?since=none",
@@ -288,6 +289,8 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("POST", "/account/tokens"): "missions:read",
     ("POST", "/account/tokens/{name}/revoke"): "missions:read",
     ("GET", "/schedules"): "workflows:read",
+    ("GET", "/calendar"): "workflows:read",
+    ("GET", "/calendar/stream"): "workflows:read",
     ("POST", "/schedules"): "schedules:write",
     ("POST", "/schedules/{schedule_id}/pause"): "schedules:write",
     ("POST", "/schedules/{schedule_id}/resume"): "schedules:write",

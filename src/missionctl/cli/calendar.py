@@ -86,7 +86,8 @@ def _line(day: CalendarDay) -> str:
         statuses = ", ".join(
             f"[{_STATUS_STYLE.get(s, 'white')}]{n} {s}[/]" for s, n in day.runs_by_status.items()
         )
-        parts.append(f"{day.run_count} runs: {statuses}")
+        noun = "run" if day.run_count == 1 else "runs"
+        parts.append(f"{day.run_count} {noun}: {statuses}")
     if day.firings:
         times = ", ".join(
             f"{escape(f.schedule[:20])} {f.local_time}" for f in day.firings[:_FIRINGS_SHOWN]

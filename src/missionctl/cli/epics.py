@@ -148,7 +148,11 @@ def _print_detail(epic: EpicDetail, web: str | None) -> None:
         console.print(f"[dim]ended: {outcomes}[/dim]")
     console.print(f"open risks {epic.open_risks} · approvals waiting {epic.approvals_waiting}")
     for risk in epic.risks[:5]:
-        console.print(f"  [yellow]{risk.severity}[/yellow] {escape(_cut(risk.title, 60))}")
+        title = _cut(risk.title, 36)
+        where = _cut(risk.mission_title, 68 - len(risk.severity) - len(title))
+        console.print(
+            f"  [yellow]{risk.severity}[/yellow] {escape(title)} [dim]· {escape(where)}[/dim]"
+        )
     console.print(f"board: {web or ''}{epic.board_url}")
     if epic.mission_list:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)

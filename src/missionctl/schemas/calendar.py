@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from missionctl.domain.calendar import View
 from missionctl.domain.schedules import zone_problem
 from missionctl.domain.states import RunStatus
+from missionctl.schemas.runs import IsoDate
 
 MAX_FIRINGS_PER_SCHEDULE = 500
 """The most firings of one schedule a window lists (a schedule that ticks every minute would
@@ -23,7 +24,7 @@ class CalendarQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     view: View = Field("month", description="`month` (six weeks, Monday first) or `week`.")
-    date: dt.date | None = Field(
+    date: IsoDate | None = Field(
         None, description="A day of the month or week to show (YYYY-MM-DD); left out: today."
     )
     tz: str = Field(

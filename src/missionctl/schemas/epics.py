@@ -17,6 +17,7 @@ from missionctl.domain.outcomes import Outcome
 from missionctl.domain.states import MissionStatus
 from missionctl.schemas.missions import NO_NUL_PATTERN, BudgetUsd, plain_text
 from missionctl.schemas.partial import PartialEdit
+from missionctl.schemas.runs import IsoDate
 
 NAME_MAX_CHARS = 100
 DESCRIPTION_MAX_CHARS = 2000
@@ -65,7 +66,7 @@ class EpicCreate(BaseModel):
     owner: UserName | None = Field(
         default=None, description=f"{_OWNER_HELP} Left out: the person who makes it."
     )
-    target_date: date | None = Field(default=None, description=_TARGET_HELP)
+    target_date: IsoDate | None = Field(default=None, description=_TARGET_HELP)
     budget_usd: BudgetUsd | None = Field(default=None, description=_BUDGET_HELP)
     mission_ids: list[uuid.UUID] = Field(
         default_factory=list,
@@ -82,7 +83,7 @@ class EpicEdit(PartialEdit):
     name: EpicName | None = Field(default=None, description=_NAME_HELP)
     description: Description | None = Field(default=None, description="What it is for.")
     owner: UserName | None = Field(default=None, description=_OWNER_HELP)
-    target_date: date | None = Field(default=None, description=f"{_TARGET_HELP} null: none.")
+    target_date: IsoDate | None = Field(default=None, description=f"{_TARGET_HELP} null: none.")
     budget_usd: BudgetUsd | None = Field(default=None, description=f"{_BUDGET_HELP} null: none.")
 
 

@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -14,18 +14,33 @@ from missionctl.schemas.missions import NO_NUL_PATTERN
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+def _is_number(value: Any) -> bool:
+    """Whether ``value`` is a number, or the text of one."""
+    return isinstance(value, int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value.strip()) is not None
+    )
+
+
 def not_a_number(value: Any) -> Any:
     """Refuse a number where an ISO 8601 date-time is documented.
 
     Pydantic reads a number (or a string of one) as Unix seconds; the API promises ISO 8601,
     so ``created_after=-4e-146`` is a client mistake to name, not a filter to apply.
     """
-    if isinstance(value, int | float) or (
-        isinstance(value, str) and _NUMBER.fullmatch(value.strip())
-    ):
+    if _is_number(value):
         raise ValueError("expected an ISO 8601 date-time such as 2026-11-22T09:30:00Z")
     return value
 
+
+def not_a_day_number(value: Any) -> Any:
+    """Refuse a number where a day (``YYYY-MM-DD``) is documented, as :func:`not_a_number`."""
+    if _is_number(value):
+        raise ValueError("expected a day as YYYY-MM-DD, such as 2027-04-30")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(not_a_day_number)]
+"""A day given as ``YYYY-MM-DD`` text, never as a number (Unix seconds)."""
 
 IsoDateTime = Annotated[datetime, BeforeValidator(not_a_number)]
 """A date-time given as ISO 8601 text (UTC when it names no zone), never as a number."""

@@ -16,6 +16,7 @@ from missionctl.web.routes import (
     artifacts,
     auth,
     board_page,
+    calendar_page,
     costs,
     diagram_page,
     documents_page,
@@ -64,6 +65,7 @@ web_router.include_router(health.router)
 web_router.include_router(events.router)
 web_router.include_router(webhooks_page.router)
 web_router.include_router(schedules.router)
+web_router.include_router(calendar_page.router)
 web_router.include_router(specs_page.router)
 web_router.include_router(templates_page.router)
 web_router.include_router(sessions_page.router)

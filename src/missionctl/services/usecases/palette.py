@@ -320,10 +320,13 @@ class PageEntry:
 
 PAGES: Final[tuple[PageEntry, ...]] = (
     PageEntry("Missions", "/missions", P.MISSIONS_READ, "goals, plans and their runs"),
+    PageEntry("Board", "/board", P.MISSIONS_READ, "every task by state, kanban"),
+    PageEntry("Epics", "/epics", P.MISSIONS_READ, "groups of missions, owner, target date"),
     PageEntry("Runs", "/runs", P.RUNS_READ, "every run of every workflow"),
     PageEntry("Approvals", "/approvals", P.APPROVALS_READ, "gated steps waiting for a person"),
     PageEntry("Workflows", "/workflows", P.WORKFLOWS_READ, "saved workflow definitions"),
     PageEntry("Schedules", "/schedules", P.WORKFLOWS_READ, "workflows run on a timetable, cron"),
+    PageEntry("Calendar", "/calendar", P.WORKFLOWS_READ, "schedules' firings and runs by day"),
     PageEntry("Templates", "/templates", P.WORKFLOWS_READ, "the gallery of workflow templates"),
     PageEntry("Search", "/search", P.RUNS_READ, "full-text search of step logs and errors"),
     PageEntry("Memory", "/memory", P.MISSIONS_READ, "what finished missions left behind"),
