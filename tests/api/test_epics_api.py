@@ -120,7 +120,9 @@ async def test_changes_are_events_and_an_archived_epic_is_read_only_until_restor
     ]
     for refused in (
         await client.patch(f"/api/v1/epics/{epic['id']}", json={"name": "Other"}),
-        await client.delete(f"/api/v1/epics/{epic['id']}/missions/{mission}"),
+        await client.post(
+            f"/api/v1/epics/{epic['id']}/missions/remove", json={"mission_ids": [mission]}
+        ),
         await client.post(f"/api/v1/epics/{epic['id']}/archive"),
     ):
         assert refused.status_code == 409, refused.text
@@ -132,9 +134,13 @@ async def test_changes_are_events_and_an_archived_epic_is_read_only_until_restor
     await client.patch(f"/api/v1/epics/{twin['id']}", json={"name": "Gym two"})
     restored = await client.post(f"/api/v1/epics/{epic['id']}/restore")
     assert restored.status_code == 200 and restored.json()["missions"] == 1
-    removed = await client.delete(f"/api/v1/epics/{epic['id']}/missions/{mission}")
+    remove = f"/api/v1/epics/{epic['id']}/missions/remove"
+    both = await client.post(remove, json={"mission_ids": [mission, str(uuid.uuid4())]})
+    assert both.status_code == 404 and both.json()["error"]["field"] == "mission_ids"
+    assert (await client.get(f"/api/v1/epics/{epic['id']}")).json()["missions"] == 1
+    removed = await client.post(remove, json={"mission_ids": [mission]})
     assert removed.json()["missions"] == 0
-    gone = await client.delete(f"/api/v1/epics/{epic['id']}/missions/{mission}")
+    gone = await client.post(remove, json={"mission_ids": [mission]})
     assert gone.status_code == 404
 
     events = await _events(client, "epic.saved", "epic.mission_added", "epic.mission_removed")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from missionctl.db.models import Mission
-from missionctl.schemas.epics import EpicCreate, EpicMissionsAdd
+from missionctl.schemas.epics import EpicCreate, EpicMissions
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import epics
 from tests.browser.conftest import seed
@@ -150,7 +150,7 @@ async def _late_and_over_budget(ctx: ServiceContext) -> None:
         await epics.create_epic(ctx, data=data, actor="user:tester")
     listed = {epic.name: epic.id for epic in await epics.list_epics(ctx)}
     for name, mission_id in (("Climbing gym relaunch", gym), ("Bakery sync", bakery)):
-        data = EpicMissionsAdd(mission_ids=[mission_id])
+        data = EpicMissions(mission_ids=[mission_id])
         await epics.add_missions(ctx, epic_id=listed[name], data=data, actor="user:tester")
     await epics.archive_epic(ctx, epic_id=listed["Hosting status page"], actor="user:tester")
 

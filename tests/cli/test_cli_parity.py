@@ -132,7 +132,7 @@ API_COMMANDS: dict[str, str] = {
     "POST /api/v1/epics": "epic create",
     "PATCH /api/v1/epics/{epic_id}": "epic edit",
     "POST /api/v1/epics/{epic_id}/missions": "epic add",
-    "DELETE /api/v1/epics/{epic_id}/missions/{mission_id}": "epic remove",
+    "POST /api/v1/epics/{epic_id}/missions/remove": "epic remove",
     "POST /api/v1/epics/{epic_id}/archive": "epic archive",
     "POST /api/v1/epics/{epic_id}/restore": "epic restore",
     "GET /api/v1/workers/{worker_id}": "workers show",

@@ -48,7 +48,7 @@ TOOLS = {
     "read_epic",
     "edit_epic",
     "add_epic_missions",
-    "remove_epic_mission",
+    "remove_epic_missions",
     "archive_epic",
     "restore_epic",
 }

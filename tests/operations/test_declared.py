@@ -124,6 +124,7 @@ async def _tool_answer(
 BODIES: dict[str, dict[str, Any]] = {
     "create_epic": {"name": "Launch"},
     "add_epic_missions": {"mission_ids": [str(uuid.uuid4())]},
+    "remove_epic_missions": {"mission_ids": [str(uuid.uuid4())]},
 }
 """The least body of a tool whose body has required fields: the tool's arguments are checked
 before its permission, and this test is about the permission."""

@@ -90,7 +90,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/epics/{epic_id}"): "missions:read",
     ("PATCH", "/api/v1/epics/{epic_id}"): "missions:write",
     ("POST", "/api/v1/epics/{epic_id}/missions"): "missions:write",
-    ("DELETE", "/api/v1/epics/{epic_id}/missions/{mission_id}"): "missions:write",
+    ("POST", "/api/v1/epics/{epic_id}/missions/remove"): "missions:write",
     ("POST", "/api/v1/epics/{epic_id}/archive"): "missions:write",
     ("POST", "/api/v1/epics/{epic_id}/restore"): "missions:write",
     ("GET", "/api/v1/missions/{mission_id}"): "missions:read",

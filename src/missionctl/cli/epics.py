@@ -304,9 +304,9 @@ def add(ref: EpicRef, missions: MissionRefs) -> None:
     """Put missions in an epic (each in no other epic)."""
     from missionctl.cli._backend import open_backend
     from missionctl.operations import epics as ops
-    from missionctl.schemas.epics import EpicMissionsAdd
+    from missionctl.schemas.epics import EpicMissions
 
-    body = _validated(EpicMissionsAdd, {"mission_ids": _mission_ids(missions)})
+    body = _validated(EpicMissions, {"mission_ids": _mission_ids(missions)})
     with open_backend() as api:
         _print(
             api.call(ops.ADD_MISSIONS, epic_id=resolve_epic(api, ref), body=body, options=OPTIONS)
@@ -314,14 +314,16 @@ def add(ref: EpicRef, missions: MissionRefs) -> None:
 
 
 @app.command()
-def remove(ref: EpicRef, mission: Annotated[str, typer.Argument(help="The mission's id.")]) -> None:
-    """Take a mission out of an epic; the mission itself is untouched."""
+def remove(ref: EpicRef, missions: MissionRefs) -> None:
+    """Take missions out of an epic (all or none); the missions themselves are untouched."""
     from missionctl.cli._backend import open_backend
     from missionctl.operations import epics as ops
+    from missionctl.schemas.epics import EpicMissions
 
-    (mission_id,) = _mission_ids([mission])
+    body = _validated(EpicMissions, {"mission_ids": _mission_ids(missions)})
     with open_backend() as api:
-        _print(api.call(ops.REMOVE_MISSION, epic_id=resolve_epic(api, ref), mission_id=mission_id))
+        epic_id = resolve_epic(api, ref)
+        _print(api.call(ops.REMOVE_MISSIONS, epic_id=epic_id, body=body, options=OPTIONS))
 
 
 @app.command()

@@ -14,7 +14,7 @@ from missionctl.schemas.epics import (
     EpicDetail,
     EpicEdit,
     EpicListQuery,
-    EpicMissionsAdd,
+    EpicMissions,
     EpicRead,
 )
 
@@ -86,20 +86,21 @@ ADD_MISSIONS: Operation[EpicRead] = Operation(
     path="/epics/{epic_id}/missions",
     permission=P.MISSIONS_WRITE,
     service=f"{_SERVICE}:add_missions",
-    body=EpicMissionsAdd,
+    body=EpicMissions,
     output=EpicRead,
     errors=(409,),
     cli="epic add",
     mcp=True,
 )
-REMOVE_MISSION: Operation[EpicRead] = Operation(
-    name="remove_epic_mission",
-    doc="Take a mission out of it; the mission is untouched.\n\n404 when the mission is not "
-    "in it; 409 when it is archived.",
-    method="DELETE",
-    path="/epics/{epic_id}/missions/{mission_id}",
+REMOVE_MISSIONS: Operation[EpicRead] = Operation(
+    name="remove_epic_missions",
+    doc="Take missions out of it (1 to 100, all or none); the missions are untouched.\n\n"
+    "404 when a mission is not in it; 409 when it is archived.",
+    method="POST",
+    path="/epics/{epic_id}/missions/remove",
     permission=P.MISSIONS_WRITE,
-    service=f"{_SERVICE}:remove_mission",
+    service=f"{_SERVICE}:remove_missions",
+    body=EpicMissions,
     output=EpicRead,
     errors=(409,),
     cli="epic remove",
@@ -132,4 +133,4 @@ RESTORE: Operation[EpicRead] = Operation(
     mcp=True,
 )
 
-OPERATIONS = (CREATE, LIST, READ, EDIT, ADD_MISSIONS, REMOVE_MISSION, ARCHIVE, RESTORE)
+OPERATIONS = (CREATE, LIST, READ, EDIT, ADD_MISSIONS, REMOVE_MISSIONS, ARCHIVE, RESTORE)

@@ -133,13 +133,16 @@ def add_members(
     )
 
 
-def remove_member(session: Session, *, epic_id: uuid.UUID, mission_id: uuid.UUID) -> bool:
-    """Take the mission out of the epic; whether it was in it."""
-    link = session.get(EpicMission, mission_id, with_for_update=True)
-    if link is None or link.epic_id != epic_id:
-        return False
-    session.delete(link)
-    return True
+def member_links(
+    session: Session, *, epic_id: uuid.UUID, mission_ids: Sequence[uuid.UUID]
+) -> list[EpicMission]:
+    """The links of those of ``mission_ids`` that are in the epic, locked."""
+    query = (
+        select(EpicMission)
+        .where(EpicMission.epic_id == epic_id, EpicMission.mission_id.in_(mission_ids))
+        .with_for_update()
+    )
+    return list(session.scalars(query))
 
 
 def open_risks(session: Session, *, mission_ids: Sequence[uuid.UUID]) -> list[tuple[Risk, str]]:

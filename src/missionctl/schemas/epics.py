@@ -87,12 +87,14 @@ class EpicEdit(PartialEdit):
     budget_usd: BudgetUsd | None = Field(default=None, description=f"{_BUDGET_HELP} null: none.")
 
 
-class EpicMissionsAdd(BaseModel):
-    """Missions to put in an epic."""
+class EpicMissions(BaseModel):
+    """Missions to put in an epic, or to take out of it (1 to 100)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    mission_ids: MissionIds = Field(description="Missions in no other epic (1 to 100).")
+    mission_ids: MissionIds = Field(
+        description="To put in: missions in no epic. To take out: missions in this epic."
+    )
 
 
 EpicState = Literal["active", "archived", "all"]

@@ -18,7 +18,7 @@ from missionctl.schemas.epics import (
     MAX_MISSIONS_PER_REQUEST,
     EpicCreate,
     EpicEdit,
-    EpicMissionsAdd,
+    EpicMissions,
     EpicRead,
 )
 from missionctl.schemas.identity import NAME_RULE
@@ -105,14 +105,14 @@ class EpicForm(BaseModel):
         return _validated(EpicEdit, data) if data else None
 
 
-def missions_request(mission_ids: list[str]) -> EpicMissionsAdd:
+def missions_request(mission_ids: list[str]) -> EpicMissions:
     """The request to put the missions ticked in the "Add missions" form in an epic.
 
     Raises:
         ValidationFailed: none was ticked, too many were, or one is not a mission's id (field
             ``mission_ids``).
     """
-    return _validated(EpicMissionsAdd, {"mission_ids": mission_ids})
+    return _validated(EpicMissions, {"mission_ids": mission_ids})
 
 
 def _text(value: str) -> str:

@@ -35,7 +35,7 @@ from missionctl.schemas.epics import (
     EpicDetail,
     EpicEdit,
     EpicMissionRow,
-    EpicMissionsAdd,
+    EpicMissions,
     EpicRead,
     EpicRisk,
     EpicState,
@@ -55,7 +55,7 @@ __all__ = [
     "list_epics",
     "missions_without_epic",
     "read_epic",
-    "remove_mission",
+    "remove_missions",
     "restore_epic",
 ]
 
@@ -289,7 +289,7 @@ async def edit_epic(
 
 
 async def add_missions(
-    ctx: ServiceContext, *, epic_id: uuid.UUID, data: EpicMissionsAdd, actor: str
+    ctx: ServiceContext, *, epic_id: uuid.UUID, data: EpicMissions, actor: str
 ) -> EpicRead:
     """Put missions in the epic.
 
@@ -309,22 +309,30 @@ async def add_missions(
     return await _write(ctx, work, "")
 
 
-async def remove_mission(
-    ctx: ServiceContext, *, epic_id: uuid.UUID, mission_id: uuid.UUID, actor: str
+async def remove_missions(
+    ctx: ServiceContext, *, epic_id: uuid.UUID, data: EpicMissions, actor: str
 ) -> EpicRead:
-    """Take a mission out of the epic; the mission itself is untouched.
+    """Take missions out of the epic, all or none; the missions themselves are untouched.
 
     Raises:
-        NotFound: no such epic, or the mission is not in it.
+        NotFound: no such epic, or a mission is not in it (field ``mission_ids``).
         Conflict: the epic is archived.
     """
+    wanted = list(dict.fromkeys(data.mission_ids))
 
     def work(session: Session) -> EpicRead:
         epic = _open(session, epic_id)
-        if not repo.remove_member(session, epic_id=epic.id, mission_id=mission_id):
-            raise NotFound(f"mission {mission_id} is not in epic {epic.name!r}", field="mission_id")
+        links = repo.member_links(session, epic_id=epic.id, mission_ids=wanted)
+        held = {link.mission_id for link in links}
+        if missing := [m for m in wanted if m not in held]:
+            raise NotFound(
+                f"mission {missing[0]} is not in epic {epic.name!r}", field="mission_ids"
+            )
+        for link in links:
+            session.delete(link)
         session.flush()
-        append_sync(session, [_event(ev.EPIC_MISSION_REMOVED, epic, actor, mission_id=mission_id)])
+        events = [_event(ev.EPIC_MISSION_REMOVED, epic, actor, mission_id=m) for m in wanted]
+        append_sync(session, events)
         return _read_one(session, epic)
 
     return await _write(ctx, work, "")

@@ -35,6 +35,7 @@ from missionctl.schemas.epics import (
     DESCRIPTION_MAX_CHARS,
     MAX_LISTED,
     NAME_MAX_CHARS,
+    EpicMissions,
     EpicState,
 )
 from missionctl.security.guard import GuardedRoute
@@ -280,7 +281,8 @@ async def remove_mission(
 ) -> Response:
     """Take the mission out of the epic (the mission is untouched)."""
     try:
-        await epics.remove_mission(ctx, epic_id=epic_id, mission_id=mission_id, actor=who.actor)
+        data = EpicMissions(mission_ids=[mission_id])
+        await epics.remove_missions(ctx, epic_id=epic_id, data=data, actor=who.actor)
     except Refused as exc:
         return await _alert(request, ctx, epic_id, who, exc)
     return _to_epic(epic_id)
