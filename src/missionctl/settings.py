@@ -162,6 +162,13 @@ class LLMSettings(BaseSettings):
         "inputs.seed overrides it.",
     )
 
+    stream_plans: bool = Field(
+        default=True,
+        description="Ask for the planner's replies streamed, so that the mission page and the "
+        "CLI show the plan's phases and tasks as the model writes them (a server that refuses "
+        "streaming is asked for whole replies). False: whole replies, no draft shown.",
+    )
+
     @field_validator("temperature", "seed", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -652,6 +659,7 @@ class Settings(BaseSettings):
                 "MISSIONCTL_LLM_TIMEOUT_S": str(self.llm.timeout_s),
                 "MISSIONCTL_LLM_TEMPERATURE": show(self.llm.temperature) or "(model default)",
                 "MISSIONCTL_LLM_SEED": show(self.llm.seed) or "(not sent)",
+                "MISSIONCTL_LLM_STREAM_PLANS": str(self.llm.stream_plans).lower(),
             },
             **self._writers_shown(),
             "engine": {

@@ -206,8 +206,11 @@ async def test_the_health_summary_counts_what_waits_fails_and_runs(
         "burn_usd_per_hour",
         "approvals_waiting",
         "workers_alive",
+        "caps_warning",
+        "caps_reached",
         "as_of",
     }
+    assert summary["caps_warning"] == summary["caps_reached"] == 0  # no spending caps set
     workers = (await client.get("/api/v1/workers")).json()
     assert [(w["kind"], w["alive"]) for w in workers] == [("embedded", True)]
 

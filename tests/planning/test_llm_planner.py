@@ -14,6 +14,7 @@ from missionctl.errors import LLMOutputInvalid, LLMUnavailable, ValidationFailed
 from missionctl.llm.protocol import (
     LLMClient,
     LLMUsage,
+    ReplyListener,
     ReplyPreparer,
     StructuredResult,
     UsageSink,
@@ -61,6 +62,7 @@ class ScriptedClient:
         on_usage: UsageSink | None = None,  # replies here are models: they cost USAGE at once
         max_tokens: int | None = None,
         prepare: ReplyPreparer | None = None,  # replies here are models, not JSON to mend
+        on_text: ReplyListener | None = None,  # replies here are whole: nothing streams
     ) -> StructuredResult[T]:
         self.calls.append(
             {

@@ -206,7 +206,7 @@ class LLMAgent:
             # meet the same one, so the step fails for good, with what it spent.
             raise AgentError(
                 f"token limit reached: {exc.message}; raise the step's estimate_tokens "
-                "(its token limit under a budget cap)",
+                "(its token limit under a budget or spending cap)",
                 retryable=False,
                 usage=exc.usage,
             ) from None

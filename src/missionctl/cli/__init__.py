@@ -15,6 +15,7 @@ from missionctl.cli import (
     audit,
     board,
     calendar,
+    caps,
     config,
     controls,
     costs,
@@ -59,9 +60,8 @@ app = typer.Typer(
     "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
     "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
-    "reject, controls, stop, release, agents, prices, search, find, memory, costs, events, health, "
-    "followers, "
-    "webhooks, analytics (but rebuild), "
+    "reject, controls, stop, release, agents, prices, caps, search, find, memory, costs, board, "
+    "calendar, epic, schedule, events, health, followers, webhooks, analytics (but rebuild), "
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
     "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, config, "
     "audit verify|checkpoint|public-key, keys, user set-password, login-link) work on the local "
@@ -143,6 +143,7 @@ app.command("costs")(costs.costs)
 app.command("board")(board.board)
 app.command("calendar")(calendar.calendar)
 app.add_typer(epics.app, name="epic")
+app.add_typer(caps.app, name="caps")
 app.add_typer(agents.app, name="agents")
 app.command("events")(events.events)
 app.command("health")(health.health)

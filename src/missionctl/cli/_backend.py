@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel, SecretStr
 
+    from missionctl.cli._drafts import DraftPrinter
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission, Role
     from missionctl.domain.memory import MemoryKind
@@ -237,26 +238,61 @@ class MissionControl:
         return self.client.get(f"/api/v1/missions/{mission_id}", MissionRead)
 
     def plan_mission(
-        self, mission_id: uuid.UUID, changes: PlanAgain | None
+        self,
+        mission_id: uuid.UUID,
+        changes: PlanAgain | None,
+        *,
+        drafts: DraftPrinter | None = None,
     ) -> PlanRead | ClarificationRead:
         """The planner plans it (the server's, or the one the local settings choose).
 
-        Only the fields ``changes`` sets are sent: an omitted one keeps its value.
+        Only the fields ``changes`` sets are sent: an omitted one keeps its value. ``drafts``
+        is given each ``plan.drafted`` payload while a model writes the plan.
         """
         from missionctl.schemas.clarifications import PlanOutcome
 
         body = None if changes is None else changes.model_dump(mode="json", exclude_none=True)
         path = f"/api/v1/missions/{mission_id}/plan"
-        return self.client.post(path, PlanOutcome, body=body).root
+        with self._drafts_shown(mission_id, drafts):
+            return self.client.post(path, PlanOutcome, body=body).root
 
     def answer_questions(
-        self, mission_id: uuid.UUID, answers: ClarificationAnswers
+        self,
+        mission_id: uuid.UUID,
+        answers: ClarificationAnswers,
+        *,
+        drafts: DraftPrinter | None = None,
     ) -> PlanRead | ClarificationRead:
-        """The server's planner reads the answers."""
+        """The server's planner reads the answers; ``drafts`` as for :meth:`plan_mission`."""
         from missionctl.schemas.clarifications import PlanOutcome
 
         path = f"/api/v1/missions/{mission_id}/clarification"
-        return self.client.post(path, PlanOutcome, body=answers).root
+        with self._drafts_shown(mission_id, drafts):
+            return self.client.post(path, PlanOutcome, body=answers).root
+
+    @contextmanager
+    def _drafts_shown(self, mission_id: uuid.UUID, printer: DraftPrinter | None) -> Iterator[None]:
+        """Around a request that plans: each draft of the mission's plan to ``printer``.
+
+        In this process the drafts are followed on the session's loop, which runs while the
+        request does; from a server, over its event stream on a thread. When the block ends,
+        the lines still on their way are waited for a moment (``cli._drafts.END_WAIT_S``).
+        """
+        if printer is None:
+            yield
+            return
+        from missionctl.cli._drafts import StreamedDrafts
+
+        if self._here is None:
+            streamed = StreamedDrafts(self.client, mission_id, printer)
+            streamed.start()
+            try:
+                yield
+            finally:
+                streamed.finish()
+            return
+        with self._here.drafts(mission_id, printer):
+            yield
 
     def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
         """The newest from ``/plan``, a version from ``/plans/N``."""

@@ -23,16 +23,19 @@ from missionctl import errors
 
 if TYPE_CHECKING:
     import asyncio
+    import uuid
 
     from fastapi import FastAPI
-    from pydantic import ValidationError
+    from pydantic import BaseModel, ValidationError
 
+    from missionctl.cli._drafts import DraftPrinter
     from missionctl.schemas.missions import MissionCreate
     from missionctl.services import ServiceContext
     from missionctl.services.runtime.composition import Runtime
     from missionctl.settings import ServerSettings, Settings
 
 T = TypeVar("T")
+M = TypeVar("M", bound="BaseModel")
 
 log = logging.getLogger(__name__)
 console = Console()
@@ -266,6 +269,32 @@ class LocalSession:
         assert self._runner is not None, "use LocalSession as a context manager"
         return self._runner.run(work)
 
+    @contextmanager
+    def drafts(self, mission_id: "uuid.UUID", printer: "DraftPrinter") -> Iterator[None]:
+        """Around a request that plans: the mission's drafts to ``printer`` as they come.
+
+        They are followed from the newest event on the session's loop, which runs while the
+        request does; once the block ends, those still on their way are waited for a moment.
+        """
+        import asyncio
+
+        from missionctl.cli._drafts import END_WAIT_S, follow_drafts
+        from missionctl.services.usecases.dashboard import read_head_seq
+
+        async def head(ctx: "ServiceContext") -> tuple["ServiceContext", int]:
+            return ctx, await read_head_seq(ctx)
+
+        ctx, after = self.call(head)
+        task = self.start(
+            follow_drafts(ctx, mission_id=mission_id, after_seq=after, printer=printer)
+        )
+        try:
+            yield
+            self.wait(asyncio.wait({task}, timeout=END_WAIT_S))
+        finally:
+            task.cancel()
+            self.settle(task)
+
     def settle(self, task: "asyncio.Task[Any]") -> None:
         """Let ``task`` end (a moment's grace, then cancelled), its outcome consumed."""
         import asyncio
@@ -292,6 +321,17 @@ def report_validation_error(exc: "ValidationError", *, option_for: dict[str, str
         message = str(problem["msg"]).removeprefix("Value error, ")  # the validator's own words
         err_console.print(f"[red]error:[/red] {option}: {message}")
     raise typer.Exit(EXIT_INVALID) from exc
+
+
+def validated_body(model: type[M], data: dict[str, Any], *, option_for: dict[str, str]) -> M:
+    """``data`` as ``model``; a problem exits 2 naming the option to fix."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        report_validation_error(exc, option_for=option_for)
+        raise AssertionError("report_validation_error exits") from None
 
 
 def _option_for(field: str, option_for: dict[str, str]) -> str:

@@ -17,7 +17,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._runtime import console, report_validation_error, reporting_errors
+from missionctl.cli._runtime import console, reporting_errors, validated_body
 from missionctl.domain.money import usd_text
 from missionctl.errors import NotFound
 
@@ -249,20 +249,9 @@ def create(
         "budget_usd": budget_usd,
         "mission_ids": _mission_ids(missions or [], "--mission"),
     }
-    body = _validated(EpicCreate, data)
+    body = validated_body(EpicCreate, data, option_for=OPTIONS)
     with open_backend() as api:
         _print(api.call(ops.CREATE, body=body, options=OPTIONS), as_json)
-
-
-def _validated(model: Any, data: dict[str, Any]) -> Any:
-    """``data`` as ``model``; a problem exits 2 naming the option to fix."""
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        report_validation_error(exc, option_for=OPTIONS)
-        raise AssertionError("report_validation_error exits") from None
 
 
 @app.command()
@@ -294,7 +283,7 @@ def edit(
     }
     given |= {"target_date": None} if no_target else {}
     given |= {"budget_usd": None} if no_budget else {}
-    body = _validated(EpicEdit, given)
+    body = validated_body(EpicEdit, given, option_for=OPTIONS)
     with open_backend() as api:
         _print(api.call(ops.EDIT, epic_id=resolve_epic(api, ref), body=body, options=OPTIONS))
 
@@ -306,7 +295,7 @@ def add(ref: EpicRef, missions: MissionRefs) -> None:
     from missionctl.operations import epics as ops
     from missionctl.schemas.epics import EpicMissions
 
-    body = _validated(EpicMissions, {"mission_ids": _mission_ids(missions)})
+    body = validated_body(EpicMissions, {"mission_ids": _mission_ids(missions)}, option_for=OPTIONS)
     with open_backend() as api:
         _print(
             api.call(ops.ADD_MISSIONS, epic_id=resolve_epic(api, ref), body=body, options=OPTIONS)
@@ -320,7 +309,7 @@ def remove(ref: EpicRef, missions: MissionRefs) -> None:
     from missionctl.operations import epics as ops
     from missionctl.schemas.epics import EpicMissions
 
-    body = _validated(EpicMissions, {"mission_ids": _mission_ids(missions)})
+    body = validated_body(EpicMissions, {"mission_ids": _mission_ids(missions)}, option_for=OPTIONS)
     with open_backend() as api:
         epic_id = resolve_epic(api, ref)
         _print(api.call(ops.REMOVE_MISSIONS, epic_id=epic_id, body=body, options=OPTIONS))

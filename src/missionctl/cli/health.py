@@ -10,7 +10,7 @@ from missionctl.cli._runtime import console
 from missionctl.domain.money import usd_text
 
 if TYPE_CHECKING:
-    from missionctl.schemas.health import FollowerRead
+    from missionctl.schemas.health import FollowerRead, HealthSummaryRead
 
 
 def health(
@@ -19,7 +19,9 @@ def health(
     """Queue depth, running steps, steps failed in 24 h, burn rate, approvals, live workers.
 
     The figures of `GET /api/v1/health/summary` (a server reads them at most once a second for
-    every caller together); on the local database they are read now.
+    every caller together); on the local database they are read now. While a spending cap is
+    reached, or at 80 %, in its current UTC day or month, a line says how many (see
+    `missionctl caps list`).
     """
     from missionctl.cli._backend import open_backend
     from missionctl.domain.workers import ALIVE_S
@@ -30,21 +32,41 @@ def health(
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
         return
-    rows = (
+    rows = [
         ("queued", f"{summary.queued}", "steps waiting for an engine"),
         ("running", f"{summary.running}", "steps running now"),
         ("failed 24 h", f"{summary.failed_24h}", "steps that failed for good in the last 24 h"),
         ("burn rate", f"{usd_text(summary.burn_usd_per_hour)}/h", "spent in the last hour"),
         ("approvals", f"{summary.approvals_waiting}", "gated steps waiting for a decision"),
         ("workers alive", f"{summary.workers_alive}", f"engines heartbeating within {ALIVE_S:g} s"),
-    )
-    bad = {"failed 24 h": summary.failed_24h > 0, "workers alive": summary.workers_alive == 0}
+        *_cap_rows(summary),
+    ]
+    colour = {
+        "failed 24 h": "red" if summary.failed_24h > 0 else "",
+        "workers alive": "red" if summary.workers_alive == 0 else "",
+        "caps reached": "red",
+        "caps at 80 %": "yellow",
+    }
     for label, value, meaning in rows:
         shown = f"{value:>12}"
-        if bad.get(label):
-            shown = f"[red]{shown}[/red]"
+        if tint := colour.get(label):
+            shown = f"[{tint}]{shown}[/{tint}]"
         console.print(f"{label:<14}{shown}  [dim]{meaning}[/dim]", highlight=False)
     console.print(f"[dim]as of {summary.as_of:%Y-%m-%d %H:%M:%S}Z, {where}[/dim]", highlight=False)
+
+
+def _cap_rows(summary: HealthSummaryRead) -> list[tuple[str, str, str]]:
+    """The spending caps' lines, each only while its count is not zero (as on the strip)."""
+    rows = []
+    if summary.caps_reached:
+        rows.append(
+            ("caps reached", f"{summary.caps_reached}", "spending caps holding steps this period")
+        )
+    if summary.caps_warning:
+        rows.append(
+            ("caps at 80 %", f"{summary.caps_warning}", "spending caps 80 % spent this period")
+        )
+    return rows
 
 
 def followers(

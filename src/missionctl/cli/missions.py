@@ -389,12 +389,16 @@ def plan(
     answers them, and the exit code is 1. Exit 2 when an option is invalid, the mission cannot
     be planned now (e.g. it is running; nothing changes then) or the plan broke the rules
     (each reason is printed).
+
+    While a model writes the plan, each phase and task is printed as soon as it is written (a
+    draft; the plan printed after it is the plan). --json prints the outcome alone.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.cli._drafts import print_draft
 
     changes = _plan_changes(constraint, repo_context)
     with open_backend() as api:
-        planned = api.plan_mission(mission_id, changes)
+        planned = api.plan_mission(mission_id, changes, drafts=None if as_json else print_draft)
     _print_planned(planned, mission_id, as_json=as_json)
 
 
@@ -418,13 +422,15 @@ def answer(
     them with it) each time the mission is planned. Prints the new plan, or the planner's next
     questions (exit 1) when the answers still leave it guessing. Exit 2 when the mission does
     not wait for answers (nothing changes then), no answer says anything, there are more
-    answers than questions, or one is too long.
+    answers than questions, or one is too long. A model's draft is printed as it is written,
+    as for `mission plan`.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.cli._drafts import print_draft
 
     given = _answers(answers)
     with open_backend() as api:
-        planned = api.answer_questions(mission_id, given)
+        planned = api.answer_questions(mission_id, given, drafts=None if as_json else print_draft)
     _print_planned(planned, mission_id, as_json=as_json)
 
 

@@ -294,6 +294,32 @@ class RemoteClient:
             )
             time.sleep(delay)
 
+    def read_stream(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        take: Callable[[str], bool],
+        *,
+        opened: Callable[[], object],
+    ) -> None:
+        """Read the Server-Sent Events stream at ``GET path`` once, each message's data to ``take``.
+
+        ``opened`` is called once the server answered (its stream's cursor is then set); reading
+        stops when ``take`` returns ``False`` or the stream ends. Unlike :meth:`follow_stream`
+        nothing is retried or printed: an answer that is not a success returns at once, and a
+        transport error is raised as it is, for a caller to whom the stream is optional.
+        """
+        from missionctl.cli._sse import read_messages
+
+        headers = {"Accept": "text/event-stream"}
+        with self._http.stream("GET", path, params=tuple(params), headers=headers) as response:
+            opened()
+            if not response.is_success:
+                return
+            for message in read_messages(response.iter_lines()):
+                if not take(message.data):
+                    return
+
     def model_of(self, data: str, model: type[M]) -> M:
         """``data`` (a JSON document the server sent, e.g. in a stream) parsed as ``model``."""
         return self._validated(data.encode(), model.model_validate_json)

@@ -4,8 +4,12 @@
 # `missionctl --help` does not load them; annotations naming them stay strings.
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -99,8 +103,10 @@ def run(
     nearest .missionctl here or above, else a new ./.missionctl. When the planner cannot plan
     the goal as written (it names nothing to plan, or the local planner meets a language other
     than English) it asks questions instead: they are printed with the command that answers
-    them, and nothing runs. Exit code 0 when the run completed (or the plan was not run when
-    asked), 1 when it did not complete (or the planner asked questions), 2 for invalid options.
+    them, and nothing runs. With a model, each phase and task of the plan is printed as soon as
+    the model has written it (a draft; the plan shown after it is the plan). Exit code 0 when
+    the run completed (or the plan was not run when asked), 1 when it did not complete (or the
+    planner asked questions), 2 for invalid options.
     """
     data = mission_from_options(
         goal=goal,
@@ -201,7 +207,10 @@ def _plan_or_stop(
 async def _plan(
     settings: Settings, data: MissionCreate, *, live: bool
 ) -> tuple[MissionRead, PlanRead | ClarificationRead, str]:
-    """Create the mission and plan it (shown when ``live``); with the planner's label."""
+    """Create the mission and plan it (shown when ``live``); with the planner's label.
+
+    When ``live``, a model's draft is printed as it is written (``cli._drafts``).
+    """
     from missionctl.services import open_context
     from missionctl.services.runtime.composition import open_runtime
     from missionctl.services.usecases.missions import create_mission
@@ -209,13 +218,40 @@ async def _plan(
 
     async with open_context(settings) as ctx, open_runtime(settings) as runtime:
         mission = await create_mission(ctx, data=data, actor=ACTOR)
-        if live:
-            console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")
-            console.print(f"planning with the {escape(runtime.engine_label)}…", highlight=False)
-        plan = await plan_mission(ctx, mission_id=mission.id, actor=ACTOR, planner=runtime.planner)
-        if live:
-            print_planning_outcome(plan, mission.id)
+        if not live:
+            plan = await plan_mission(
+                ctx, mission_id=mission.id, actor=ACTOR, planner=runtime.planner
+            )
+            return mission, plan, runtime.engine_label
+        console.print(f"[bold]{escape(mission.title)}[/bold]  [dim]{mission.id}[/dim]")
+        console.print(f"planning with the {escape(runtime.engine_label)}…", highlight=False)
+        async with _drafts_printed(ctx, mission.id):
+            plan = await plan_mission(
+                ctx, mission_id=mission.id, actor=ACTOR, planner=runtime.planner
+            )
+        print_planning_outcome(plan, mission.id)
         return mission, plan, runtime.engine_label
+
+
+@asynccontextmanager
+async def _drafts_printed(ctx: ServiceContext, mission_id: uuid.UUID) -> AsyncIterator[None]:
+    """Around planning ``mission_id``: each draft printed as it comes, then those on their way."""
+    import asyncio
+
+    from missionctl.cli._drafts import END_WAIT_S, follow_drafts, print_draft
+    from missionctl.services.usecases.dashboard import read_head_seq
+
+    after = await read_head_seq(ctx)
+    task = asyncio.create_task(
+        follow_drafts(ctx, mission_id=mission_id, after_seq=after, printer=print_draft)
+    )
+    try:
+        yield
+        await asyncio.wait({task}, timeout=END_WAIT_S)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _execute(

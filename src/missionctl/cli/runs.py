@@ -120,9 +120,19 @@ def print_run(run: RunRead) -> None:
             usd_text(step.cost_usd),
         ]
         if any(notes):
-            cells.append(escape(note.splitlines()[0] if note else ""))
+            first = note.splitlines()[0] if note else ""
+            cells.append(escape(first if len(first) <= _NOTE_CELL_CHARS else "see below"))
         table.add_row(*cells)
     console.print(table)
+    # A long note (a hold's reason, an error) reads as a paragraph under the table, not as a
+    # column a dozen characters wide and twenty lines tall.
+    for step, note in zip(run.steps, notes, strict=True):
+        first = note.splitlines()[0] if note else ""
+        if len(first) > _NOTE_CELL_CHARS:
+            console.print(f"[bold]{escape(step.step_id)}[/bold]: {escape(first)}", highlight=False)
+
+
+_NOTE_CELL_CHARS = 40
 
 
 def print_outcome(run: RunRead, *, detached: bool) -> None:

@@ -312,6 +312,10 @@ class StepRun(Base):
     # Why a queued step is held back from dispatch (its agent is disabled or not allowed for
     # its risk tier); held steps are not claimable until an agent change releases them.
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    # The spending cap that holds it, when a cap does (``hold_reason`` says why; ADR 0104):
+    # such a hold ends when the cap's period turns or an admin changes the cap, not with an
+    # agent's rule (migration 0037).
+    hold_cap_id: Mapped[uuid.UUID | None]
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_token: Mapped[uuid.UUID | None]
     lease_expires_at: Mapped[datetime | None]
@@ -861,6 +865,29 @@ class Epic(Base):
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
     archived_at: Mapped[datetime | None]
+
+
+class SpendingCap(Base):
+    """A cap on what some agents' steps may spend per UTC day or month (ADR 0104, 0037).
+
+    ``agent`` is an agent's name, a kind (``llm:*``) or ``*`` (every agent); one cap per agent
+    and period. ``notified_period`` and ``notified_level`` remember the last level recorded
+    (``spending_cap.warning``, ``.reached``) and the period it was in, so each is recorded once
+    a period.
+    """
+
+    __tablename__ = "spending_caps"
+    __table_args__ = (UniqueConstraint("agent", "period"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    agent: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(10))
+    cap_micros: Mapped[int] = mapped_column(BigInteger)
+    notified_period: Mapped[date | None]
+    notified_level: Mapped[str | None] = mapped_column(String(10))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
 
 
 class EpicMission(Base):

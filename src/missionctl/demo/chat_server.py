@@ -15,6 +15,10 @@ Usage::
         ...  # point the CLI at server.base_url
     assert server.errors == []
 
+A streamed reply comes in three pieces at once, as a short real one does; ``chunk_chars`` and
+``chunk_delay_s`` make it come as a long one does: in pieces of that many characters, that
+long apart (a slow model, for what shows a reply while it is written).
+
 ``POST /v1/chat/completions`` answers with the script's reply: a string is the assistant's
 message, sent as SSE chunks when the body asks for ``stream`` (with the usage last when
 ``stream_options.include_usage``), else as JSON; an :class:`HTTPError` answers with its status
@@ -25,6 +29,7 @@ headers, JSON body); a path the server does not serve gets a 404, so that a test
 a CLI asked the endpoint for.
 """
 
+import asyncio
 import json
 import time
 import traceback
@@ -77,9 +82,24 @@ class ScriptedChatServer(RecordingServer[RecordedRequest]):
     thread_name = "scripted-chat"
     base_path = "/v1"  # the CLI appends /chat/completions
 
-    def __init__(self, script: Script) -> None:
-        """``script`` answers each ``POST /v1/chat/completions`` with the conversation so far."""
+    def __init__(
+        self, script: Script, *, chunk_chars: int | None = None, chunk_delay_s: float = 0.0
+    ) -> None:
+        """``script`` answers each ``POST /v1/chat/completions`` with the conversation so far.
+
+        A streamed reply is cut in pieces of ``chunk_chars`` characters (``None``: in three),
+        each sent ``chunk_delay_s`` after the one before.
+        """
+        if chunk_chars is not None and chunk_chars < 1:
+            raise ValueError("chunk_chars must be at least 1")
+        if chunk_delay_s < 0:
+            raise ValueError("chunk_delay_s must be zero or more")
         self.script = script
+        self.chunk_chars = chunk_chars
+        self.chunk_delay_s = chunk_delay_s
+        # Pieces of replies streamed so far, all requests together (a client can be asked what
+        # it had shown by then).
+        self.pieces_sent = 0
         self.errors: list[str] = []  # what the script raised, as tracebacks
         super().__init__(RecordedRequest)
 
@@ -116,9 +136,15 @@ class ScriptedChatServer(RecordingServer[RecordedRequest]):
         model = str(body.get("model", "scripted-model"))
         if body.get("stream"):
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            chunks = _chunks(reply, model, include_usage=usage)
+            pace = _Pace(self.chunk_chars, self.chunk_delay_s)
+            chunks = self._counted(_chunks(reply, model, include_usage=usage, pace=pace))
             return StreamingResponse(chunks, media_type="text/event-stream")
         return JSONResponse(_completion(reply, model))
+
+    async def _counted(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+        async for chunk in chunks:
+            self.pieces_sent += 1
+            yield chunk
 
     def _answer(self, request: RecordedRequest) -> Reply:
         try:
@@ -147,7 +173,17 @@ def _completion(text: str, model: str) -> dict[str, Any]:
     }
 
 
-async def _chunks(text: str, model: str, *, include_usage: bool) -> AsyncIterator[str]:
+@dataclass(frozen=True)
+class _Pace:
+    """How a streamed reply is cut: pieces of ``chars`` (``None``: three), ``delay_s`` apart."""
+
+    chars: int | None = None
+    delay_s: float = 0.0
+
+
+async def _chunks(
+    text: str, model: str, *, include_usage: bool, pace: _Pace = _Pace()
+) -> AsyncIterator[str]:
     """The SSE ``chat.completion.chunk`` events of ``text``, as the API streams them."""
     base = {
         "id": _completion_id(),
@@ -163,8 +199,10 @@ async def _chunks(text: str, model: str, *, include_usage: bool) -> AsyncIterato
         return [{"index": 0, "delta": content, "finish_reason": finish}]
 
     yield event(delta({"role": "assistant", "content": ""}))
-    size = max(1, -(-len(text) // _CHUNKS))
+    size = pace.chars or max(1, -(-len(text) // _CHUNKS))
     for start in range(0, len(text), size):
+        if pace.delay_s and start:
+            await asyncio.sleep(pace.delay_s)
         yield event(delta({"content": text[start : start + size]}))
     yield event(delta({}, "stop"))
     if include_usage:

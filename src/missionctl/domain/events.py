@@ -15,6 +15,9 @@ MISSION_RUNNING: Final = "mission.running"
 MISSION_COMPLETED: Final = "mission.completed"
 MISSION_FAILED: Final = "mission.failed"
 MISSION_CANCELED: Final = "mission.canceled"
+# A phase or task of the plan a model is writing, shown before the plan is whole (a preview:
+# ``mission.planned`` and the stored plan are the plan).
+PLAN_DRAFTED: Final = "plan.drafted"
 
 RUN_CREATED: Final = "run.created"
 RUN_STARTED: Final = "run.started"
@@ -27,6 +30,12 @@ RUN_ABORTED: Final = "run.aborted"
 BUDGET_EXCEEDED: Final = "budget.exceeded"
 BUDGET_WARNING: Final = "budget.warning"
 BUDGET_WARNING_SHARE = 0.8
+# Spending caps per agent and per UTC period (ADR 0104): set and removed by an admin; a
+# period's spending reaching 80 % of a cap, and the cap holding steps back, once a period each.
+SPENDING_CAP_SET: Final = "spending_cap.set"
+SPENDING_CAP_REMOVED: Final = "spending_cap.removed"
+SPENDING_CAP_WARNING: Final = "spending_cap.warning"
+SPENDING_CAP_REACHED: Final = "spending_cap.reached"
 """``budget.warning`` is recorded when spending first reaches this share of a cap."""
 
 STEP_QUEUED: Final = "step.queued"
@@ -126,6 +135,7 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     MISSION_FAILED: "error",
     MISSION_CANCELED: "warning",
     "plan.created": "success",
+    PLAN_DRAFTED: "info",
     "plan.rejected": "error",
     WORKFLOW_SAVED: "info",
     RUN_CREATED: "info",
@@ -138,6 +148,10 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     RUN_PAUSED: "warning",
     BUDGET_WARNING: "warning",
     BUDGET_EXCEEDED: "error",
+    SPENDING_CAP_SET: "info",
+    SPENDING_CAP_REMOVED: "warning",
+    SPENDING_CAP_WARNING: "warning",
+    SPENDING_CAP_REACHED: "error",
     STEP_QUEUED: "info",
     STEP_STARTED: "info",
     STEP_SUCCEEDED: "success",

@@ -12,6 +12,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from missionctl.domain import events as ev
+from missionctl.domain.money import micros_text
 
 SUBSCRIBABLE: Final[tuple[str, ...]] = (
     ev.RUN_FAILED,
@@ -19,6 +20,8 @@ SUBSCRIBABLE: Final[tuple[str, ...]] = (
     ev.APPROVAL_REQUESTED,
     ev.BUDGET_WARNING,
     ev.BUDGET_EXCEEDED,
+    ev.SPENDING_CAP_WARNING,
+    ev.SPENDING_CAP_REACHED,
     ev.EMERGENCY_STOPPED,
     ev.EMERGENCY_RELEASED,
     ev.WORKER_OFFLINE,
@@ -201,6 +204,9 @@ def describe(event: Mapping[str, Any], *, workflow: str | None) -> str:
         f"{where} waits for an approval",
         ev.BUDGET_WARNING: f":warning: Mission Control:{where} has spent 80 % of its budget",
         ev.BUDGET_EXCEEDED: f":no_entry: Mission Control:{where} reached its budget cap",
+        ev.SPENDING_CAP_WARNING: f":warning: Mission Control: {_cap(payload)} is 80 % spent",
+        ev.SPENDING_CAP_REACHED: f":no_entry: Mission Control: {_cap(payload)} is reached; "
+        "steps wait for the next period or a higher cap",
         ev.EMERGENCY_STOPPED: ":rotating_light: Mission Control: emergency stop "
         f"by {event['actor']}",
         ev.EMERGENCY_RELEASED: f":large_green_circle: Mission Control: emergency stop released "
@@ -214,6 +220,14 @@ def describe(event: Mapping[str, Any], *, workflow: str | None) -> str:
     }
     line = lines.get(kind, f"Mission Control: {kind}{where}")
     return f"{line}: {reason}" if reason else line
+
+
+def _cap(payload: Mapping[str, Any]) -> str:
+    """A spending cap in words: ``the cap on llm:writer per UTC day ($0.40 of $0.50)``."""
+    agent = str(payload.get("agent") or "")
+    who = "all agents" if agent == "*" else agent
+    spent, cap = micros_text(payload.get("spent_micros")), micros_text(payload.get("cap_micros"))
+    return f"the spending cap on {who} per UTC {payload.get('period')} ({spent} of {cap})"
 
 
 _ANOMALY_ICONS: Final = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":bulb:"}

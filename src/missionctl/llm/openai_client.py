@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ from missionctl.llm.protocol import (
     MIN_REPLY_TOKENS,
     LLMUsage,
     OutputMode,
+    ReplyListener,
     ReplyPreparer,
     Sampling,
     StructuredResult,
@@ -130,7 +132,9 @@ class OpenAICompatibleClient:
         backoff_base_s: Ceiling of the first retry's jittered wait; doubles per retry.
         backoff_max_s: Upper bound of any wait, including one asked for by ``Retry-After``.
         sleep: Awaitable used to wait between retries (tests inject a recorder).
-        stream: Request server-sent events and assemble the reply from the chunks.
+        stream: Request server-sent events and assemble the reply from the chunks for every
+            call (a call given ``on_text`` streams whatever this says). A server that refuses
+            streaming (a 400 or 422 naming ``stream``) is asked without it from then on.
         on_usage: Called with the tokens of each HTTP request as soon as they are known (one
             call per attempt, repairs included), e.g. so the engine can book them per step.
         rng: Source of backoff jitter; a seeded ``random.Random`` makes waits reproducible.
@@ -183,6 +187,9 @@ class OpenAICompatibleClient:
         # Whether the server wants a reply's limit as ``max_completion_tokens`` (reasoning
         # models refuse ``max_tokens``); learnt from its refusal, kept for the instance.
         self._completion_limit = False
+        # Whether the server refused a streamed request; learnt from its refusal, kept for the
+        # instance: every later request is sent whole.
+        self._stream_refused = False
         self._redactor = Redactor([api_key] if api_key else [])
         if api_key:  # a reply that echoes the key is then redacted wherever it is recorded
             register_secret(api_key)
@@ -268,11 +275,12 @@ class OpenAICompatibleClient:
         max_tokens: int | None = None,
         prepare: ReplyPreparer | None = None,
         sampling: Sampling | None = None,
+        on_text: ReplyListener | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
 
-        The contract (``on_usage``, ``max_tokens``, ``prepare``, ``sampling``) is that of
-        :meth:`~missionctl.llm.protocol.LLMClient.generate_structured`. Each attempt is one
+        The contract of ``on_usage``, ``max_tokens``, ``prepare``, ``sampling`` and ``on_text``
+        is :meth:`~missionctl.llm.protocol.LLMClient.generate_structured`'s. Each attempt is one
         request (itself retried on transient failures). A reply that is not JSON, or breaks the
         schema, is sent back with the validation errors and a request for corrected JSON; the
         conversation grows by two messages per repair. Replies wrapped in Markdown code fences,
@@ -295,7 +303,12 @@ class OpenAICompatibleClient:
         # Checked before anything is sent: a knob out of range is the caller's mistake.
         knobs = _checked(sampling or Sampling()).over(self._sampling)
         talk = _Exchange(
-            system, [{"role": "user", "content": user}], on_usage, max_tokens, sampling=knobs
+            system,
+            [{"role": "user", "content": user}],
+            on_usage,
+            max_tokens,
+            sampling=knobs,
+            on_text=on_text,
         )
         attempts = max_repairs + 1
         for attempt in range(1, attempts + 1):
@@ -364,6 +377,7 @@ class OpenAICompatibleClient:
                 schema_name=schema_name,
                 tokens_left=None if limit is None else _tokens_left(limit, talk.total),
                 sampling=talk.sampling,
+                on_text=talk.on_text,
             )
         except TokenLimitReached as exc:
             assert limit is not None  # raised only under a limit
@@ -414,12 +428,14 @@ class OpenAICompatibleClient:
         schema_name: str,
         tokens_left: int | None = None,
         sampling: Sampling | None = None,
+        on_text: ReplyListener | None = None,
     ) -> tuple[str | None, LLMUsage, OutputMode]:
         """One logical request: retried on transient failures, downgraded on format rejection.
 
         With ``tokens_left``, the reply is limited to what the prompt's estimate leaves of it,
         and the request is not sent when that is under ``MIN_REPLY_TOKENS``. ``sampling`` is
-        sent as it is (``None``: the client's own).
+        sent as it is (``None``: the client's own). ``on_text`` is told a streamed reply's
+        pieces (each request's first one ``fresh``).
 
         Returns:
             The reply text, its usage, and the output mode it was asked for in.
@@ -441,15 +457,17 @@ class OpenAICompatibleClient:
             reply_tokens = (
                 None if tokens_left is None else _reply_room(messages, response_format, tokens_left)
             )
-            self._log_request(messages, mode, retry, knobs)
+            streamed = self._streaming(on_text)
+            listener = on_text if streamed else None
+            self._log_request(messages, mode, retry, knobs, streamed=streamed)
             retry_after: float | None = None
             try:
                 content, usage = await self._measured_send(
-                    messages, response_format, reply_tokens, knobs
+                    messages, response_format, reply_tokens, knobs, listener
                 )
                 return content, usage, mode
             except openai.APIStatusError as exc:
-                if self._adapted_to(exc, mode, limited=reply_tokens is not None):
+                if self._adapted_to(exc, mode, limited=reply_tokens is not None, streamed=streamed):
                     continue
                 cause = f"HTTP {exc.status_code}: {_status_detail(exc)}"
                 if not is_retryable_status(exc.status_code):
@@ -460,12 +478,18 @@ class OpenAICompatibleClient:
             await self._back_off(cause, retry, retry_after)
             retry += 1
 
+    def _streaming(self, on_text: ReplyListener | None) -> bool:
+        """Whether a request of a call given ``on_text`` is streamed (the server allowing)."""
+        return (self._stream or on_text is not None) and not self._stream_refused
+
     def _log_request(
         self,
         messages: list[ChatCompletionMessageParam],
         mode: OutputMode,
         retry: int,
         sampling: Sampling,
+        *,
+        streamed: bool,
     ) -> None:
         self._log(
             logging.DEBUG,
@@ -474,19 +498,22 @@ class OpenAICompatibleClient:
             retry + 1,
             self._max_retries + 1,
             mode.name.lower(),
-            self._stream,
+            streamed,
             sampling.temperature,
             sampling.seed,
         )
         if logger.isEnabledFor(logging.DEBUG):
             self._log(logging.DEBUG, "model %s: messages %s", self._model, json.dumps(messages))
 
-    def _adapted_to(self, exc: openai.APIStatusError, mode: OutputMode, *, limited: bool) -> bool:
+    def _adapted_to(
+        self, exc: openai.APIStatusError, mode: OutputMode, *, limited: bool, streamed: bool
+    ) -> bool:
         """Whether ``exc`` refused a part of the request that can be asked for differently.
 
         A refused ``response_format`` moves this server to a weaker output mode (remembered in
         :data:`OUTPUT_MODES`); a refused ``max_tokens`` switches this client to
-        ``max_completion_tokens``. Either way the request is sent again at once.
+        ``max_completion_tokens``; a refused ``stream`` switches it to whole replies. Each way
+        the request is sent again at once.
         """
         if self._rejects_format(exc, mode):
             weaker = self._output_modes.refused(self._server, self._model, mode)
@@ -497,6 +524,15 @@ class OpenAICompatibleClient:
                 mode.name.lower(),
                 exc.message,
                 weaker.name.lower(),
+            )
+            return True
+        if streamed and _names(exc, "stream"):
+            self._stream_refused = True
+            self._log(
+                logging.INFO,
+                "model %s: server refused a streamed request (%s); asking for whole replies",
+                self._model,
+                exc.message,
             )
             return True
         if limited and self._rejects_max_tokens(exc):
@@ -549,6 +585,7 @@ class OpenAICompatibleClient:
         response_format: ResponseFormat | openai.Omit,
         reply_tokens: int | None,
         sampling: Sampling,
+        on_text: ReplyListener | None = None,
     ) -> tuple[str | None, LLMUsage]:
         """``_send``, timed and counted in the Prometheus instruments of ``llm.metrics``.
 
@@ -557,7 +594,7 @@ class OpenAICompatibleClient:
         """
         started = time.monotonic()
         try:
-            sent = await self._send(messages, response_format, reply_tokens, sampling)
+            sent = await self._send(messages, response_format, reply_tokens, sampling, on_text)
         except openai.APIError as exc:
             observe_request(self._model, time.monotonic() - started, exc)
             raise
@@ -570,13 +607,15 @@ class OpenAICompatibleClient:
         response_format: ResponseFormat | openai.Omit,
         reply_tokens: int | None = None,
         sampling: Sampling | None = None,
+        on_text: ReplyListener | None = None,
     ) -> tuple[str | None, LLMUsage]:
         """One HTTP request, traced; returns the reply text (None if none came) and usage.
 
         ``reply_tokens`` is sent as ``max_tokens``, the limit every OpenAI-compatible server
         knows, or as ``max_completion_tokens`` to a server that refused it (``None``: neither).
         ``sampling``'s temperature and seed are sent when set, and only then (``None``: the
-        client's own); the span records what was sent.
+        client's own); the span records what was sent. With ``on_text`` (or the client's
+        ``stream``) the reply is streamed, each piece told to ``on_text``.
         """
         knobs = self._sampling if sampling is None else sampling
         with chat_span(
@@ -587,6 +626,7 @@ class OpenAICompatibleClient:
                 response_format,
                 _Knobs.of(reply_tokens, knobs, self._completion_limit),
                 call,
+                on_text,
             )
             call.usage = usage
         return content, usage
@@ -597,12 +637,13 @@ class OpenAICompatibleClient:
         response_format: ResponseFormat | openai.Omit,
         knobs: "_Knobs",
         call: ChatCall,
+        on_text: ReplyListener | None = None,
     ) -> tuple[str | None, LLMUsage]:
         """:meth:`_send`'s request; notes the answering model and finish reasons in ``call``."""
         content: str | None
         usage: CompletionUsage | None
-        if self._stream:
-            content, usage = await self._streamed(messages, response_format, knobs, call)
+        if on_text is not None or self._streaming(None):
+            content, usage = await self._streamed(messages, response_format, knobs, call, on_text)
         else:
             content, usage = await self._whole(messages, response_format, knobs, call)
         if usage is None:
@@ -618,8 +659,12 @@ class OpenAICompatibleClient:
         response_format: ResponseFormat | openai.Omit,
         knobs: "_Knobs",
         call: ChatCall,
+        on_text: ReplyListener | None = None,
     ) -> tuple[str, CompletionUsage | None]:
-        """The reply assembled from server-sent events, and the usage of the last chunk."""
+        """The reply assembled from server-sent events, and the usage of the last chunk.
+
+        ``on_text`` is told each piece as it arrives, the first one ``fresh``.
+        """
         usage: CompletionUsage | None = None
         stream = await self._client.chat.completions.create(
             model=self._model,
@@ -642,6 +687,8 @@ class OpenAICompatibleClient:
                 for choice in chunk.choices:
                     call.finished(choice.finish_reason)
                     if choice.index == 0 and choice.delta.content:
+                        if on_text is not None:
+                            on_text(choice.delta.content, fresh=not parts)
                         parts.append(choice.delta.content)
         return "".join(parts), usage
 
@@ -707,9 +754,7 @@ class OpenAICompatibleClient:
 
     def _rejects_max_tokens(self, exc: openai.APIStatusError) -> bool:
         """Whether ``exc`` asks for ``max_completion_tokens`` instead of ``max_tokens``."""
-        if self._completion_limit or exc.status_code not in (400, 422):
-            return False
-        return "max_completion_tokens" in f"{exc.message} {_body_text(exc.body)}"
+        return not self._completion_limit and _names(exc, "max_completion_tokens")
 
     def _unavailable(self, cause: str, *, tries: int) -> LLMUnavailable:
         message = self._redactor.redact(
@@ -746,6 +791,8 @@ class _Exchange:
     max_tokens: int | None
     # What every request of the call is sent with.
     sampling: Sampling = field(default_factory=Sampling)
+    # Told each streamed reply's pieces as they arrive.
+    on_text: ReplyListener | None = None
     total: LLMUsage = field(default_factory=LLMUsage)
     sent_back: list[str] = field(default_factory=list)
     last_error: ReplyError | None = None
@@ -860,6 +907,14 @@ def _status_detail(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
         return str(body["message"])
     return exc.message
+
+
+def _names(exc: openai.APIStatusError, word: str) -> bool:
+    """Whether ``exc`` is a 400 or 422 whose message or body names ``word`` (a parameter)."""
+    if exc.status_code not in (400, 422):
+        return False
+    # At a word's start: "upstream" in a gateway's message is no refusal of ``stream``.
+    return re.search(rf"\b{word}", f"{exc.message} {_body_text(exc.body)}".lower()) is not None
 
 
 def _body_text(body: object) -> str:

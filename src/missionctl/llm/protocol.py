@@ -72,6 +72,21 @@ class UsageSink(Protocol):
         ...
 
 
+class ReplyListener(Protocol):
+    """Told the text of a reply as it arrives, while the call runs (a streamed reply).
+
+    It must return quickly and must not raise: it runs between the reply's chunks.
+    """
+
+    def __call__(self, text: str, *, fresh: bool) -> None:
+        """Take ``text``, the next piece of the reply.
+
+        ``fresh``: it starts a new reply (a repair, or a request sent again after a broken
+        stream), and every piece before it is void.
+        """
+        ...
+
+
 class OutputMode(IntEnum):
     """How structured output is requested, strongest first; a server's mode only moves down."""
 
@@ -147,8 +162,14 @@ class LLMClient(Protocol):
         max_tokens: int | None = None,
         prepare: ReplyPreparer | None = None,
         sampling: Sampling | None = None,
+        on_text: ReplyListener | None = None,
     ) -> StructuredResult[T]:
         """Ask for JSON matching ``output_model``; repair invalid replies up to ``max_repairs``.
+
+        ``on_text``, when given, asks for the reply streamed where the server allows it, and is
+        told each piece of each reply's text as it arrives; a server that refuses streaming
+        answers whole, and ``on_text`` is then not called. What it is told is a preview: the
+        result is only what validation accepts.
 
         ``sampling`` sets this call's temperature and seed; each it leaves unset is the
         client's own (:attr:`sampling`), and one unset in both is not sent at all. Every

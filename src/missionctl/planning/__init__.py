@@ -52,8 +52,11 @@ __all__ = [
 ]
 
 
-def make_planner(client: LLMClient | None, *, max_repairs: int = 2) -> Planner:
-    """The planner to use: the LLM planner when a client is configured, else the local one."""
+def make_planner(client: LLMClient | None, *, max_repairs: int = 2, stream: bool = True) -> Planner:
+    """The planner to use: the LLM planner when a client is configured, else the local one.
+
+    ``stream``: whether the LLM planner streams its replies to show the draft as it is written.
+    """
     if client is None:
         return LocalPlanner()
-    return LLMPlanner(client, max_repairs=max_repairs)
+    return LLMPlanner(client, max_repairs=max_repairs, stream=stream)

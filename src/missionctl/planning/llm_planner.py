@@ -15,6 +15,10 @@ The model may ask instead of plan (ADR 0035): a reply ``{"questions": [...], "re
 ends the planning with :class:`~missionctl.planning.base.ClarificationNeeded`, its questions
 redacted and mended to the contract's limits (:mod:`missionctl.planning.asking`), with the
 tokens every call cost so the service can charge them.
+
+While the model writes, a caller that gives ``on_draft`` is told each phase and task of the
+plan as soon as it is written whole (:mod:`missionctl.planning.drafts`), over a streamed reply
+where the server allows one: a preview, never the plan.
 """
 
 import functools
@@ -34,6 +38,7 @@ from missionctl.llm.redaction import redact
 from missionctl.planning.asking import ModelQuestions, is_question_reply, read_questions
 from missionctl.planning.base import ClarificationNeeded, PlannerResult, PlanningInput
 from missionctl.planning.coverage import clause_traces, uncovered
+from missionctl.planning.drafts import DraftRelay, DraftSink
 from missionctl.planning.prompts import (
     PLANNER_PROMPT_VERSION,
     PLANNER_SCHEMA_NAME,
@@ -74,23 +79,33 @@ class LLMPlanner:
         client: The structured-output client of the configured model.
         max_repairs: Total repair budget, shared by schema repairs (done inside the client)
             and semantic repairs (done here): at most ``1 + max_repairs`` model calls per plan.
+        stream: Whether a planning given ``on_draft`` asks for its replies streamed, so that
+            the draft shows as it is written; ``False`` asks for whole replies and drafts
+            nothing.
 
     Raises:
         ValueError: ``max_repairs`` is negative.
     """
 
-    def __init__(self, client: LLMClient, max_repairs: int = 2) -> None:
+    def __init__(self, client: LLMClient, max_repairs: int = 2, *, stream: bool = True) -> None:
         if max_repairs < 0:
             raise ValueError("max_repairs must be zero or more")
         self._client = client
         self._max_repairs = max_repairs
+        self._stream = stream
 
     @property
     def model(self) -> str:
         """The model that writes the plans."""
         return self._client.model
 
-    async def plan(self, mission: PlanningInput, *, max_tokens: int | None = None) -> PlannerResult:
+    async def plan(
+        self,
+        mission: PlanningInput,
+        *,
+        max_tokens: int | None = None,
+        on_draft: DraftSink | None = None,
+    ) -> PlannerResult:
         """Ask the model for a plan of ``mission`` and return it once it passes the rules.
 
         The first call sends the planner prompt. If the plan breaks the plan rules (a cycle,
@@ -111,6 +126,11 @@ class LLMPlanner:
 
         Each reply is mended by :func:`repair_plan_answer` before it is validated, so a plan
         whose only faults are ones a rule can fix costs one call.
+
+        ``on_draft`` (with ``stream`` on) is told each phase and task of each reply as the
+        model writes it, and a ``restart`` note when a later reply begins after one that
+        drafted something (:class:`~missionctl.planning.drafts.DraftRelay`); a server that
+        refuses streaming answers whole and nothing is drafted.
 
         A reply that asks questions instead (:func:`~missionctl.planning.asking.is_question_reply`)
         ends the planning: no plan is made of it. One whose questions cannot be read (none
@@ -136,7 +156,14 @@ class LLMPlanner:
             asyncio.CancelledError: propagated unchanged if the caller cancels; nothing is
                 returned or stored.
         """
-        run = _Planning(remaining=self._max_repairs)
+        relay = DraftRelay(on_draft) if on_draft is not None and self._stream else None
+        run = _Planning(remaining=self._max_repairs, relay=relay)
+        return await self._rounds(mission, run, max_tokens)
+
+    async def _rounds(
+        self, mission: PlanningInput, run: "_Planning", max_tokens: int | None
+    ) -> PlannerResult:
+        """:meth:`plan`'s calls: the first, then each plan sent back, until one is the answer."""
         user = planner_user_prompt(mission)
         while True:
             seen = _UsageSeen()
@@ -210,6 +237,7 @@ class LLMPlanner:
                 on_usage=seen,
                 max_tokens=_left(max_tokens, run.usage),
                 prepare=functools.partial(_prepare_reply, mission=mission),
+                on_text=run.relay,
             )
         except _ModelAsked as asked:
             raise _clarification(
@@ -231,11 +259,12 @@ class _Planning:
     """What one planning has spent and sent back so far.
 
     ``kept`` is the valid plan sent back once for the goal clauses it left out: the answer
-    when the round fails.
+    when the round fails. ``relay`` drafts every reply of the planning, when one is asked for.
     """
 
-    def __init__(self, remaining: int) -> None:
+    def __init__(self, remaining: int, relay: DraftRelay | None = None) -> None:
         self.remaining = remaining
+        self.relay = relay
         self.usage = LLMUsage()
         self.attempts = 0
         self.sent_back: list[str] = []

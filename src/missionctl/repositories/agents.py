@@ -13,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from missionctl.db.models import Agent, Approval, StepRun
 from missionctl.domain.states import StepRunStatus
 
-# A queued step the engine holds back carries the reason; one it may dispatch carries none.
-_HELD = (StepRun.status == StepRunStatus.queued, StepRun.hold_reason.is_not(None))
+# A queued step the engine holds back carries the reason; one it may dispatch carries none. A
+# step a spending cap holds is the caps' to release (``repositories.spending_caps``), not a rule's.
+_HELD = (
+    StepRun.status == StepRunStatus.queued,
+    StepRun.hold_reason.is_not(None),
+    StepRun.hold_cap_id.is_(None),
+)
 
 
 async def read_agents(session: AsyncSession) -> Sequence[Agent]:

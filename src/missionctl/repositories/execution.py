@@ -103,7 +103,7 @@ _AGENT_RULES = select(
 _HOLD = (
     update(_steps)
     .where(_steps.c.id == bindparam("_id"), _steps.c.status == StepRunStatus.queued.value)
-    .values(hold_reason=bindparam("v_reason"))
+    .values(hold_reason=bindparam("v_reason"), hold_cap_id=bindparam("v_cap"))
 )
 
 _LOCK_STEP_RUNS = (
@@ -394,10 +394,15 @@ def read_agent_rules(session: Session) -> Sequence[Any]:
     return session.connection().execute(_AGENT_RULES).all()
 
 
-def hold_steps(session: Session, *, holds: Sequence[tuple[uuid.UUID, str]]) -> None:
-    """Hold queued step runs back from dispatch, each with its reason."""
+def hold_steps(
+    session: Session, *, holds: Sequence[tuple[uuid.UUID, str, uuid.UUID | None]]
+) -> None:
+    """Hold queued step runs back from dispatch, each with its reason and the cap holding it."""
     if holds:
-        params = [{"_id": step_run_id, "v_reason": reason} for step_run_id, reason in holds]
+        params = [
+            {"_id": step_run_id, "v_reason": reason, "v_cap": cap_id}
+            for step_run_id, reason, cap_id in holds
+        ]
         session.connection().execute(_HOLD, params)
 
 

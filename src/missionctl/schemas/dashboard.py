@@ -128,6 +128,37 @@ class Summary(BaseModel):
     )
 
 
+class DraftPhase(BaseModel):
+    """A phase of the plan a model is writing, as its ``plan.drafted`` event shows it."""
+
+    key: str = ""
+    name: str = ""
+    goal: str = ""
+    task_keys: list[str] = Field(default_factory=list)
+
+
+class DraftTask(BaseModel):
+    """A task of the plan a model is writing, as its ``plan.drafted`` event shows it."""
+
+    key: str = ""
+    title: str = ""
+    role: str = ""
+    risk_tier: str = ""
+    description: str = ""
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class PlanDraftView(BaseModel):
+    """What the model has written of the plan so far, in the reply it is writing now.
+
+    A preview while the mission is ``planning``: the plan is what ``mission.planned`` stores.
+    """
+
+    attempt: int = Field(description="Which reply of this planning it is, from 1.")
+    phases: list[DraftPhase] = Field(default_factory=list)
+    tasks: list[DraftTask] = Field(default_factory=list)
+
+
 class MissionView(BaseModel):
     """Everything the mission page shows, read at one moment (``last_seq``)."""
 
@@ -174,6 +205,10 @@ class MissionView(BaseModel):
     )
     phases: PhaseTracker | None = Field(
         default=None, description="The newest run's phases, when its workflow names them."
+    )
+    draft: PlanDraftView | None = Field(
+        default=None,
+        description="While a model writes the plan: what it has drafted so far (a preview).",
     )
 
 

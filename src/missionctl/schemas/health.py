@@ -33,6 +33,20 @@ class HealthSummaryRead(BaseModel):
     workers_alive: int = Field(
         description="Engines whose last heartbeat is at most 30 seconds old."
     )
+    caps_warning: int = Field(
+        default=0,
+        description=(
+            "Spending caps that announced their warning (80 % spent, `spending_cap.warning`) "
+            "in their current UTC day or month and have not reached it."
+        ),
+    )
+    caps_reached: int = Field(
+        default=0,
+        description=(
+            "Spending caps that announced they were reached (a step held, "
+            "`spending_cap.reached`) in their current UTC day or month."
+        ),
+    )
     as_of: datetime = Field(description="When the figures were read.")
 
 

@@ -26,6 +26,8 @@ EventType = Literal[
     "approval.requested",
     "budget.warning",
     "budget.exceeded",
+    "spending_cap.warning",
+    "spending_cap.reached",
     "emergency.stopped",
     "emergency.released",
     "worker.offline",

@@ -34,6 +34,7 @@ from missionctl.web.routes import (
     search,
     sessions_page,
     specs_page,
+    spending_caps_page,
     templates_page,
     trace_page,
     webhooks_page,
@@ -55,6 +56,7 @@ web_router.include_router(documents_page.router)
 web_router.include_router(runs.router)
 web_router.include_router(artifacts.router)
 web_router.include_router(governance.router)
+web_router.include_router(spending_caps_page.router)
 web_router.include_router(costs.router)
 web_router.include_router(insights.router)
 web_router.include_router(workflows.router)

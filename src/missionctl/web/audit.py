@@ -54,6 +54,17 @@ def _share(p: Mapping[str, Any]) -> str:
     return f"{float(p.get('share') or 0) * 100:.0f} %"
 
 
+def _cap_agent(p: Mapping[str, Any]) -> str:
+    agent = str(p.get("agent") or "")
+    return "all agents" if agent == "*" else agent
+
+
+_RELEASED_WHY = {
+    "period": "its spending cap's period turned",
+    "cap": "its spending cap was raised or removed",
+}
+
+
 def _reason(p: Mapping[str, Any]) -> str:
     return f": {p['reason']}" if p.get("reason") else ""
 
@@ -105,6 +116,19 @@ def _progress(payload: Mapping[str, Any]) -> str:
     return f"Progress{share} on {payload.get('task_key')}: {payload.get('message')}"
 
 
+def _drafted(payload: Mapping[str, Any]) -> str:
+    """``Drafted task 3: Design the API`` (a preview of the plan a model is writing)."""
+    kind, item = payload.get("kind"), payload.get("item")
+    if kind not in ("phase", "task"):
+        attempt = payload.get("attempt")
+        return f"Drafting the plan again (reply {attempt}): the earlier draft is void"
+    fields = item if isinstance(item, dict) else {}
+    name = fields.get("name" if kind == "phase" else "title") or fields.get("key") or "untitled"
+    index = payload.get("index")
+    number = index + 1 if isinstance(index, int) else "?"
+    return f"Drafted {kind} {number}: {name}"
+
+
 # Reports on a mission's tasks name their task in the payload (they belong to no run's step).
 _TASK_REPORTS = frozenset({"task.progress", "task.reported"})
 
@@ -142,6 +166,7 @@ _MESSAGES: dict[str, Describe] = {
         f"by the {'local planner' if p.get('source') == 'local' else p.get('source')}"
     ),
     "plan.rejected": lambda p: f"Planning failed: {_problems(p)}",
+    "plan.drafted": _drafted,
     "workflow.saved": lambda p: (
         f"Workflow “{p.get('name')}” v{p.get('version')} saved ({p.get('steps')} steps)"
     ),
@@ -160,6 +185,22 @@ _MESSAGES: dict[str, Describe] = {
         f"Budget exceeded: estimate {_usd(p.get('estimate_micros'))} over the cap "
         f"{_usd(p.get('cap_micros'))}"
     ),
+    "spending_cap.set": lambda p: (
+        f"Spending cap on {_cap_agent(p)} per UTC {p.get('period')} set to "
+        f"{_usd(p.get('cap_micros'))}"
+        + ("" if p.get("was_micros") is None else f" (was {_usd(p.get('was_micros'))})")
+    ),
+    "spending_cap.removed": lambda p: (
+        f"Spending cap on {_cap_agent(p)} per UTC {p.get('period')} removed"
+    ),
+    "spending_cap.warning": lambda p: (
+        f"Spending cap on {_cap_agent(p)} per UTC {p.get('period')}: {_share(p)} spent, "
+        f"{_usd(p.get('spent_micros'))} of {_usd(p.get('cap_micros'))}"
+    ),
+    "spending_cap.reached": lambda p: (
+        f"Spending cap on {_cap_agent(p)} per UTC {p.get('period')} reached: "
+        f"{_usd(p.get('spent_micros'))} of {_usd(p.get('cap_micros'))}; steps are held"
+    ),
     "step.queued": lambda p: "Queued" + _attempt(p),
     "step.started": lambda p: "Started" + _attempt(p),
     "step.succeeded": lambda p: "Succeeded" + _attempt(p),
@@ -175,7 +216,9 @@ _MESSAGES: dict[str, Describe] = {
     "step.reused": lambda p: "Reused the output of the earlier run",
     "step.retried": lambda p: f"Retried by hand (attempt {p.get('attempt')})",
     "step.held": lambda p: f"Held: {p.get('reason') or 'its agent rule refuses it'}",
-    "step.released": lambda p: "Released: its agent's rule allows it now",
+    "step.released": lambda p: (
+        "Released: " + _RELEASED_WHY.get(str(p.get("why")), "its agent's rule allows it now")
+    ),
     "step.usage": lambda p: (
         f"Working: {p.get('input_tokens', 0)} tokens in, {p.get('output_tokens', 0)} out so far"
     ),

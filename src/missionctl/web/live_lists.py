@@ -32,7 +32,8 @@ MISSION_LIST_EVENTS = ("mission.", "plan.", "run.", "step.", "budget.")
 RUN_LIST_EVENTS = ("run.", "step.", "budget.", "mission.")
 """Prefixes of the event types that can change a row of the runs list."""
 
-_NEVER = frozenset({"step.log"})
+# A log batch, and a draft of a plan being written (its mission's row shows it planning already).
+_NEVER = frozenset({"step.log", "plan.drafted"})
 
 RenderList = Callable[[], Coroutine[Any, Any, str]]
 """Reads the list with the page's filters and renders its stream message."""

@@ -148,7 +148,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             repositories=settings.home / "repositories",
             coding_presets=coding_presets(settings),
         )
-        yield Runtime(llm=client, planner=make_planner(client), agents=agents)
+        planner = make_planner(client, stream=settings.llm.stream_plans)
+        yield Runtime(llm=client, planner=planner, agents=agents)
     finally:
         if client is not None:
             await client.aclose()

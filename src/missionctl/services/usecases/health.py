@@ -109,7 +109,8 @@ async def read_health_summary(ctx: ServiceContext) -> HealthSummaryRead:
     ``burn_usd_per_hour`` is the spend dated in the last hour, as the cost breakdowns' burn
     rate counts it (``repositories.costs.dated_spend``); ``failed_24h``
     counts step runs that failed for good in the last 24 hours; ``workers_alive`` the engines
-    that heartbeat within ``domain.workers.ALIVE_S``.
+    that heartbeat within ``domain.workers.ALIVE_S``; ``caps_warning`` and ``caps_reached`` the
+    spending caps whose last announced level, in their current UTC period, is that one.
     """
     now = utcnow()
     async with ctx.read() as session:
@@ -121,6 +122,8 @@ async def read_health_summary(ctx: ServiceContext) -> HealthSummaryRead:
         burn_usd_per_hour=micros_to_usd(figures.spent_1h_micros),
         approvals_waiting=figures.approvals_waiting,
         workers_alive=figures.workers_alive,
+        caps_warning=figures.caps_warning,
+        caps_reached=figures.caps_reached,
         as_of=now,
     )
 

@@ -336,6 +336,12 @@ PAGES: Final[tuple[PageEntry, ...]] = (
     PageEntry("Workers", "/workers", P.AGENTS_READ, "engines and their heartbeats"),
     PageEntry("Costs", "/costs", P.RUNS_READ, "spend and tokens by day, agent and model"),
     PageEntry("Prices", "/settings/prices", P.PRICES_READ, "model prices per million tokens"),
+    PageEntry(
+        "Spending caps",
+        "/settings/spending-caps",
+        P.PRICES_READ,
+        "what agents may spend per UTC day or month",
+    ),
     PageEntry("Webhooks", "/webhooks", P.WEBHOOKS_ADMIN, "signed event deliveries to endpoints"),
     PageEntry("Users", "/users", P.USERS_ADMIN, "people, roles, passwords and sign-in links"),
     PageEntry("API tokens", "/tokens", P.TOKENS_ADMIN, "every API token: create and revoke"),

@@ -67,6 +67,7 @@ from missionctl.services.usecases.clarifications import (
     resume_with_answers,
 )
 from missionctl.services.usecases.memory_recall import with_recollections
+from missionctl.services.usecases.plan_drafts import DraftRecorder, drafting
 from missionctl.services.usecases.pricing import charge_planning, resolve_price
 from missionctl.services.usecases.runs import start_in
 from missionctl.services.usecases.transitions import moved
@@ -155,7 +156,9 @@ async def _plan_and_store(
         ctx, mission_id=mission_id, planning_input=planning_input
     )
     try:
-        result = await _plan_within_budget(ctx, mission_id, planner, planning_input)
+        # Every plan.drafted of this planning is recorded before what ends it.
+        async with drafting(ctx, mission_id=mission_id, actor=actor) as recorder:
+            result = await _plan_within_budget(ctx, mission_id, planner, planning_input, recorder)
     except ClarificationNeeded as asked:
         return await record_questions(ctx, mission_id=mission_id, actor=actor, asked=asked)
     except (PlanRejected, LLMOutputInvalid, LLMUnavailable, ValidationFailed) as exc:
@@ -169,9 +172,16 @@ async def _plan_and_store(
 
 
 async def _plan_within_budget(
-    ctx: ServiceContext, mission_id: uuid.UUID, planner: Planner, planning_input: PlanningInput
+    ctx: ServiceContext,
+    mission_id: uuid.UUID,
+    planner: Planner,
+    planning_input: PlanningInput,
+    drafts: DraftRecorder,
 ) -> PlannerResult:
     """Plan under the mission's budget: a model's calls may spend at most what is left of it.
+
+    A model planner tells ``drafts`` each phase and task as the model writes it
+    (``plan.drafted``); the local planner writes its plan at once and drafts nothing.
 
     The local planner costs nothing. A model planner, for a mission with a budget, needs a
     price (bundled, or set with ``missionctl prices set``): without one nothing is sent. Its
@@ -189,10 +199,11 @@ async def _plan_within_budget(
     async with ctx.read() as session:
         mission = await mission_repo.read_mission(session, mission_id=mission_id)
         assert mission is not None  # plan_mission locked it a moment ago
-        if mission.budget_micros is None:
-            return await planner.plan(planning_input)
-        left = max(0, mission.budget_micros - mission.spent_micros)
-        price = await resolve_price(session, model=planner.model)
+        budget = mission.budget_micros
+        left = 0 if budget is None else max(0, budget - mission.spent_micros)
+        price = None if budget is None else await resolve_price(session, model=planner.model)
+    if budget is None:  # the read transaction is over: no snapshot is held while it plans
+        return await planner.plan(planning_input, on_draft=drafts)
     if price is None:
         raise ValidationFailed(
             [
@@ -206,7 +217,9 @@ async def _plan_within_budget(
             ]
         )
     try:
-        return await planner.plan(planning_input, max_tokens=token_allowance(price, left))
+        return await planner.plan(
+            planning_input, max_tokens=token_allowance(price, left), on_draft=drafts
+        )
     except TokenLimitReached as exc:
         raise PlanRejected(
             [

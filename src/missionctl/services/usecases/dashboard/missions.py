@@ -21,6 +21,7 @@ from missionctl.schemas.dashboard import (
     MissionRow,
     MissionRowPage,
     MissionView,
+    PlanDraftView,
     Summary,
 )
 from missionctl.schemas.missions import MissionRead
@@ -33,6 +34,7 @@ from missionctl.services.usecases import plans as plan_service
 from missionctl.services.usecases import runs as run_service
 from missionctl.services.usecases import tracemap as trace_service
 from missionctl.services.usecases.artifacts import read_artifacts
+from missionctl.services.usecases.dashboard.drafts import read_plan_draft
 from missionctl.services.usecases.dashboard.events import to_event_item
 from missionctl.services.usecases.dashboard.register import read_register_view
 from missionctl.services.usecases.dashboard.tasks import (
@@ -177,6 +179,7 @@ async def read_mission_view(
         item_history=register.history,
         phases=phases,
         trace_gaps=gaps,
+        draft=records.draft,
     )
 
 
@@ -200,12 +203,15 @@ class _MissionRecords:
     audit_total: int
     runs: list[MissionRun]
     problems: list[str]
+    draft: PlanDraftView | None = None
 
 
 async def _read_records(
     ctx: ServiceContext, mission_id: uuid.UUID, audit_limit: int
 ) -> _MissionRecords:
-    """The mission, its audit trail up to its newest event, its runs and why planning failed.
+    """The mission, its audit trail to its newest event, its runs, why planning failed, drafts.
+
+    While the mission plans, what the model has drafted of the plan so far.
 
     Raises:
         NotFound: no such mission (``field="mission_id"``).
@@ -222,8 +228,10 @@ async def _read_records(
         runs = await dashboard_repo.read_mission_runs(session, mission_id=mission_id)
         failed = mission.status == MissionStatus.failed
         problems = await _planning_problems(session, mission_id) if failed else []
+        planning = mission.status == MissionStatus.planning
+        draft = await read_plan_draft(session, mission_id=mission_id) if planning else None
     audit = [to_event_item(event) for event in events]
-    return _MissionRecords(last_seq, mission, audit, audit_total, runs, problems)
+    return _MissionRecords(last_seq, mission, audit, audit_total, runs, problems, draft)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from missionctl.domain.coding import is_coding_agent
 from missionctl.domain.governance import Gate, runs_programs, step_gate
 from missionctl.domain.money import micros_text
 from missionctl.domain.outcomes import outcome_of_status
+from missionctl.domain.spending_caps import Level
 from missionctl.domain.states import (
     RUN,
     STEP_RUN,
@@ -38,6 +39,7 @@ from missionctl.services.usecases.execution.admission import (
     add_approval,
     repository_problem,
 )
+from missionctl.services.usecases.execution.caps import CapBook, CapHold, announce
 from missionctl.services.usecases.execution.recording import set_mission_status
 from missionctl.services.usecases.execution.types import (
     ENGINE_ACTOR,
@@ -55,6 +57,8 @@ _CANCEL = STEP_RUN.rule("cancel")
 
 # A program's step asked again when it is claimed: (its row, the gate, its stored inputs).
 _Ask = tuple[Any, Gate, dict[str, Any]]
+# A step held back from dispatch: its row, why, and the spending cap's hold when a cap holds it.
+_Hold = tuple[Any, str, CapHold | None]
 # A program's step judged when it is claimed: (the gate, approved for this attempt, its
 # inputs, why its repository may not be used or ``None``).
 _Verdict = tuple[Gate, bool, dict[str, Any], str | None]
@@ -74,6 +78,7 @@ class _Candidate:
         "run_id",
         "spent_micros",
         "step_id",
+        "under_caps",
         "workflow_id",
     )
 
@@ -89,6 +94,7 @@ class _Candidate:
         self.mission_id: uuid.UUID | None = run.mission_id
         self.budget_micros: int | None = run.budget_micros
         self.spent_micros: int = run.spent_micros
+        self.under_caps = False  # a spending cap governs it: its token limit is enforced
 
 
 def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> None:
@@ -107,8 +113,8 @@ def claim(session: Session, state: Tick, dispatch: Dispatch, dags: DagCache) -> 
     runs = {run.id: run for run in repo.read_claimable_runs(session, now=state.now)}
     if not runs:
         return
-    book = _Book(session, dags, runs, dispatch.capacity)
-    holds: list[tuple[Any, str]] = []  # held after the asks of their page are sent
+    book = _Book(session, state, dags, runs, dispatch.capacity)
+    holds: list[_Hold] = []  # held after the asks of their page are sent
     while book.open_runs and dispatch.capacity > 0:
         page = book.page(dispatch.capacity)
         rows = repo.read_claimable(session, now=state.now, run_ids=book.open_runs, limit=page)
@@ -142,7 +148,12 @@ class _Book:
     """
 
     def __init__(
-        self, session: Session, dags: DagCache, runs: dict[uuid.UUID, Any], capacity: int
+        self,
+        session: Session,
+        state: Tick,
+        dags: DagCache,
+        runs: dict[uuid.UUID, Any],
+        capacity: int,
     ) -> None:
         self.runs = runs
         self.limits: dict[uuid.UUID, int] = {}
@@ -156,6 +167,7 @@ class _Book:
         self.capped = {run.id for run in runs.values() if run.budget_micros is not None}
         self.reserved = repo.reserved_by_run(session, run_ids=self.capped) if self.capped else {}
         self.exhausted: dict[uuid.UUID, _Candidate] = {}
+        self.caps = CapBook(session, state.policy.caps, state.now)
         self.open_runs = {
             run_id
             for run_id in runs
@@ -172,17 +184,19 @@ class _Book:
         )
         return min(capacity, room)
 
-    def take(self, candidate: _Candidate) -> bool:
-        """Count ``candidate`` against its run's limit and cap; whether it may be claimed."""
+    def take(self, candidate: _Candidate, *, bounded: bool) -> CapHold | bool:
+        """Count ``candidate`` against its run's limit and cap and the spending caps.
+
+        Returns whether it may be claimed now, or the spending cap's hold. ``bounded``: the
+        step has a token limit, so its reserve bounds what it may cost.
+        """
         run_id = candidate.run_id
         if run_id in self.limits:
             self.running[run_id] = self.running.get(run_id, 0) + 1
             if self.running[run_id] >= self.limits[run_id]:
                 self.open_runs.discard(run_id)
-        if run_id not in self.capped:
-            return True
         held = self.reserved.get(run_id, 0)
-        if not fits_budget(
+        if run_id in self.capped and not fits_budget(
             cap_micros=candidate.budget_micros,
             spent_micros=candidate.spent_micros,
             reserved_micros=held,
@@ -191,7 +205,16 @@ class _Book:
             self.exhausted[run_id] = candidate
             self.open_runs.discard(run_id)
             return False
-        self.reserved[run_id] = held + candidate.reserve_micros
+        verdict = self.caps.judge(candidate.agent, candidate.reserve_micros, bounded=bounded)
+        if verdict is not True:
+            if verdict is False:  # it fits once running steps report: the run waits till then
+                self.open_runs.discard(run_id)
+            return verdict
+        if self.caps.governing(candidate.agent):
+            candidate.under_caps = True
+            self.caps.take(candidate.agent, candidate.reserve_micros)
+        if run_id in self.capped:
+            self.reserved[run_id] = held + candidate.reserve_micros
         return True
 
 
@@ -202,13 +225,13 @@ def _choose(
     book: _Book,
     rows: Sequence[Any],
     capacity: int,
-) -> tuple[list[_Candidate], list[_Ask], list[tuple[Any, str]]]:
+) -> tuple[list[_Candidate], list[_Ask], list[_Hold]]:
     """Sort a page of claimable rows: those to claim, to ask an approver about, and to hold."""
     programs = _judge_programs(session, state, dags, book.runs, rows)
     rules = bool(state.policy.rules)  # after the programs' judgement made the rules current
     chosen: list[_Candidate] = []
     asks: list[_Ask] = []
-    holds: list[tuple[Any, str]] = []
+    holds: list[_Hold] = []
     for row in rows:
         if len(chosen) >= capacity:
             break
@@ -219,7 +242,7 @@ def _choose(
         if judged is not None:
             gate, approved, inputs, refusal = judged
             if refusal is not None:
-                holds.append((row, refusal))
+                holds.append((row, refusal, None))
                 continue
             if gate.gated and not approved:
                 asks.append((row, gate, inputs))
@@ -227,10 +250,14 @@ def _choose(
             tier = gate.risk_tier  # the tier it runs at: the agent's tier limits apply to it
         reason = state.policy.hold_reason(row.agent, tier) if rules else None
         if reason is not None:
-            holds.append((row, reason))
+            holds.append((row, reason, None))
             continue
         candidate = _Candidate(row, book.runs[row.run_id])
-        if book.take(candidate):
+        step = dags.get(session, candidate.workflow_id).steps[row.step_id]
+        taken = book.take(candidate, bounded=step.estimate_tokens > 0)
+        if isinstance(taken, CapHold):
+            holds.append((row, taken.reason, taken))
+        elif taken:
             chosen.append(candidate)
     return chosen, asks, holds
 
@@ -299,32 +326,56 @@ def _ask(session: Session, state: Tick, runs: dict[uuid.UUID, Any], asks: list[_
     session.flush()
 
 
-def _hold(
-    session: Session, state: Tick, runs: dict[uuid.UUID, Any], holds: list[tuple[Any, str]]
-) -> bool:
-    """Hold queued steps whose agent may not run them, with the reason (``step.held``).
+def _hold(session: Session, state: Tick, runs: dict[uuid.UUID, Any], holds: list[_Hold]) -> bool:
+    """Hold queued steps back from dispatch, with the reason (``step.held``).
 
-    The rules were read at the start of the tick; a change committed since (which releases
-    held steps) must not be undone with the old rules, so the version is read again under a
-    shared lock first, and nothing is held when it moved: the next tick decides afresh.
+    Their agent may not run them, or a spending cap holds them (then the cap is announced as
+    reached, once a period). The rules were read at the start of the tick; a change committed
+    since (which releases held steps) must not be undone with the old rules, so the version
+    is read again under a shared lock first, and nothing is held when it moved: the next tick
+    decides afresh.
 
     Returns:
         Whether the steps were held.
     """
     if repo.read_controls_version_locked(session) != state.policy.version:
         return False
-    repo.hold_steps(session, holds=[(row.id, reason) for row, reason in holds])
-    for row, reason in holds:
+    repo.hold_steps(
+        session,
+        holds=[(row.id, reason, None if cap is None else cap.cap.id) for row, reason, cap in holds],
+    )
+    for row, reason, cap in holds:
+        payload: dict[str, Any] = {"attempt": row.attempt, "reason": reason}
+        if cap is not None:
+            payload |= {
+                "cap_id": str(cap.cap.id),
+                "spent_micros": cap.spent_micros,
+                "reserve_micros": cap.reserve_micros,
+                "cap_micros": cap.cap.cap_micros,
+            }
+        mission_id = runs[row.run_id].mission_id
         state.events.append(
             NewEvent(
                 type=ev.STEP_HELD,
                 actor=ENGINE_ACTOR,
                 run_id=row.run_id,
-                mission_id=runs[row.run_id].mission_id,
+                mission_id=mission_id,
                 step_id=row.step_id,
-                payload={"attempt": row.attempt, "reason": reason},
+                payload=payload,
             )
         )
+        if cap is not None and cap.reached:
+            reached = announce(
+                session,
+                cap.cap,
+                Level.reached,
+                spent=cap.spent_micros,
+                now=state.now,
+                run_id=row.run_id,
+                step_id=row.step_id,
+            )
+            if reached is not None:
+                state.events.append(reached)
     return True
 
 
@@ -373,8 +424,12 @@ def _lease(
 
 
 def _token_limit(candidate: _Candidate, estimate_tokens: int) -> int | None:
-    """The tokens a step of a capped run may use (what its reserve paid for); else no limit."""
-    if candidate.budget_micros is None or not charges_tokens(candidate.agent):
+    """The tokens a capped step may use (what its reserve paid for); else no limit.
+
+    A step is capped by its run's budget, or by a spending cap that governs its agent.
+    """
+    capped = candidate.budget_micros is not None or candidate.under_caps
+    if not capped or not charges_tokens(candidate.agent):
         return None
     return estimate_tokens
 

@@ -39,6 +39,7 @@ from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
 from missionctl.services.usecases.artifacts import assign_distinct_names
 from missionctl.services.usecases.execution.admission import admit_steps
+from missionctl.services.usecases.execution.caps import note_spending
 from missionctl.services.usecases.execution.types import (
     ENGINE_ACTOR,
     ClaimedStep,
@@ -130,7 +131,7 @@ def record_outcomes(
         state.run_workflows[row.run_id] = row.workflow_id
         state.capped_runs[row.run_id] = outcome.claim.budget_capped
         usage = Usage(outcome.cost_micros, outcome.usage.input_tokens, outcome.usage.output_tokens)
-        spending.add(row, usage)
+        spending.add(row, usage, outcome.claim.agent)
         policy = dags.get(session, row.workflow_id).steps[row.step_id].retry
         verdict = decide(outcome, policy, row.attempt, random)
         results.append(_result(state, row, outcome, usage, verdict))
@@ -141,6 +142,8 @@ def record_outcomes(
         raise FenceConflict(f"{len(results) - applied} result(s) fenced out")
     _create_artifacts(session, state, artifacts)
     spending.charge(session, state)
+    if state.policy.caps and spending.agents:
+        state.events += note_spending(session, state.policy.caps, spending.agents, state.now)
 
 
 def _fenced_rows(
@@ -248,11 +251,14 @@ class _Spending:
     def __init__(self) -> None:
         self.runs: dict[uuid.UUID, Usage] = {}
         self.missions: dict[uuid.UUID, Usage] = {}
+        self.agents: set[str] = set()  # the agents whose steps cost something
 
-    def add(self, row: Any, usage: Usage) -> None:
-        """Count ``usage`` for the run and the mission of ``row``."""
+    def add(self, row: Any, usage: Usage, agent: str) -> None:
+        """Count ``usage`` for the run and the mission of ``row``, spent by ``agent``."""
         if not usage:
             return
+        if usage.micros:
+            self.agents.add(agent)
         self.runs[row.run_id] = self.runs.get(row.run_id, _NOTHING) + usage
         if row.mission_id is not None:
             self.missions[row.mission_id] = self.missions.get(row.mission_id, _NOTHING) + usage

@@ -6,7 +6,7 @@ import math
 import random as random_module
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from missionctl.llm import LLMUsage
 from missionctl.llm.redaction import redact
 from missionctl.repositories import execution as repo
 from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.execution.caps import release_holds
 from missionctl.services.usecases.execution.claiming import claim
 from missionctl.services.usecases.execution.recording import (
     advance_runs,
@@ -70,9 +71,18 @@ async def tick(
     policies = policy or PolicyCache()
     specs = spec_guard_for(ctx.settings)
     clis = coding_clis(ctx.settings)
+    looked: list[date] = []  # the UTC day whose caps' holds this tick looked at
 
     def work(session: Session, *, careful: bool) -> list[ClaimedStep]:
         state = Tick(now=utcnow(), policy=policies.load(session), specs=specs, clis=clis)
+        today = state.now.date()
+        if state.policy.caps and policies.caps_day != today:
+            # A cap's period may have turned since this engine last looked: a daily cap's
+            # holds end at UTC midnight (a monthly cap's with its month).
+            state.events += release_holds(
+                session, state.policy.caps, state.now, actor=ENGINE_ACTOR, why="period"
+            )
+            looked[:] = [today]
         dispatch = Dispatch(
             worker=worker,
             lease_token=uuid.uuid4(),
@@ -92,11 +102,14 @@ async def tick(
         return dispatch.claimed
 
     try:
-        return await ctx.write_blocking(functools.partial(work, careful=False), inline=True)
+        claimed = await ctx.write_blocking(functools.partial(work, careful=False), inline=True)
     except FenceConflict:
         # A lease was lost since its claim (expired, run canceled): nothing was written; redo
         # the tick reading the fences first, so that the stale results are skipped.
-        return await ctx.write_blocking(functools.partial(work, careful=True), inline=True)
+        claimed = await ctx.write_blocking(functools.partial(work, careful=True), inline=True)
+    if looked:  # committed: the next tick need not look again until the day turns
+        policies.caps_day = looked[0]
+    return claimed
 
 
 async def renew_leases(

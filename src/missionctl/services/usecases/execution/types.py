@@ -4,7 +4,7 @@ import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -15,6 +15,7 @@ from missionctl.agents.base import ArtifactOutput
 from missionctl.agents.coding import PRESETS, CodingPreset, load_presets
 from missionctl.blobs import BlobRef
 from missionctl.db.models import Workflow
+from missionctl.domain.budget import charges_tokens
 from missionctl.domain.coding import CodingCli
 from missionctl.domain.governance import (
     CODING_RULE,
@@ -26,12 +27,14 @@ from missionctl.domain.governance import (
     parse_repositories,
 )
 from missionctl.domain.specs import SpecGuard
+from missionctl.domain.spending_caps import Period, SpendingCap
 from missionctl.domain.states import TransitionRule
 from missionctl.domain.workflows import COMMAND_AGENT, WorkflowDag
 from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent
 from missionctl.llm import LLMUsage
 from missionctl.repositories import execution as repo
+from missionctl.repositories import spending_caps as caps_repo
 from missionctl.schemas.spec_policy import load_spec_policy
 from missionctl.services.runtime.context import DagStore
 from missionctl.services.usecases.transitions import moved
@@ -223,7 +226,7 @@ class FenceConflict(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DispatchPolicy:
-    """What governs dispatch in one tick: the emergency stop and the agents' rules.
+    """What governs dispatch in one tick: the emergency stop, the agents' rules, spending caps.
 
     ``loaded`` is false for the empty policy a ``Tick`` starts with outside an engine (a run's
     start, an approval's decision): admission then reads the rules before judging a program.
@@ -233,16 +236,24 @@ class DispatchPolicy:
     rules: Mapping[str, AgentRule] = field(default_factory=dict)
     version: int = 0
     loaded: bool = False
+    caps: tuple[SpendingCap, ...] = ()
 
     def hold_reason(self, agent: str, risk_tier: str) -> str | None:
         """Why a step may not be dispatched now, or ``None``."""
         return hold_reason(self.rules, agent=agent, risk_tier=risk_tier)
 
     def unrestricted(self, step_ids: Sequence[str], dag: WorkflowDag) -> bool:
-        """Whether no rule can hold back any of these steps (they may be claimed at once)."""
-        return not self.rules or not any_restricted(
-            self.rules, [dag.steps[s].agent for s in step_ids]
-        )
+        """Whether no rule or spending cap can hold back any of these steps.
+
+        Such steps may be claimed at once; the others go through the queue, where the claim
+        judges them.
+        """
+        agents = [dag.steps[s].agent for s in step_ids]
+        if self.caps and any(
+            cap.governs(a) and charges_tokens(a) for cap in self.caps for a in agents
+        ):
+            return False
+        return not self.rules or not any_restricted(self.rules, agents)
 
     @property
     def programs(self) -> Mapping[str, ProgramRule]:
@@ -270,6 +281,16 @@ def read_rules(session: Session) -> dict[str, AgentRule]:
     }
 
 
+def read_caps(session: Session) -> tuple[SpendingCap, ...]:
+    """Every spending cap as the engine reads it (ADR 0104)."""
+    return tuple(
+        SpendingCap(
+            id=row.id, agent=row.agent, period=Period(row.period), cap_micros=row.cap_micros
+        )
+        for row in caps_repo.read_caps(session)
+    )
+
+
 def refresh_policy(session: Session, state: "Tick") -> DispatchPolicy:
     """The tick's policy, made current before a program is judged by the allow-list.
 
@@ -285,7 +306,11 @@ def refresh_policy(session: Session, state: "Tick") -> DispatchPolicy:
         policy = state.policy
         if not policy.loaded or version != policy.version:
             state.policy = DispatchPolicy(
-                halted=policy.halted, rules=read_rules(session), version=version, loaded=True
+                halted=policy.halted,
+                rules=read_rules(session),
+                version=version,
+                loaded=True,
+                caps=read_caps(session),
             )
         state.policy_current = True
     return state.policy
@@ -307,7 +332,11 @@ class PolicyCache:
     def __init__(self) -> None:
         self._version: int | None = None
         self._rules: Mapping[str, AgentRule] = {}
+        self._caps: tuple[SpendingCap, ...] = ()
         self.halted = False
+        # The UTC day whose spending caps' holds this engine last looked at (``None``: never):
+        # a daily cap's period turns at midnight, and its holds are looked at again then.
+        self.caps_day: date | None = None
 
     def load(self, session: Session) -> DispatchPolicy:
         """The policy in force now, with the controls' row locked (shared) until commit."""
@@ -315,9 +344,12 @@ class PolicyCache:
         halted, version = repo.read_controls(session)
         if version != self._version:
             self._rules = read_rules(session)
+            self._caps = read_caps(session)
             self._version = version
         self.halted = halted
-        return DispatchPolicy(halted=halted, rules=self._rules, version=version, loaded=True)
+        return DispatchPolicy(
+            halted=halted, rules=self._rules, version=version, loaded=True, caps=self._caps
+        )
 
 
 @dataclass
