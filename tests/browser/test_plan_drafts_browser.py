@@ -32,14 +32,14 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'  # a title that must show as 
 
 @pytest.fixture
 def chat() -> Iterator[ScriptedChatServer]:
-    """A model that writes the plan of GOAL in 60-character pieces, 60 ms apart (about 10 s)."""
+    """A model that writes the plan of GOAL in 60-character pieces, 30 ms apart (about 5 s)."""
 
     def script(request: RecordedRequest) -> str:
         plan = json.loads(plan_json())
         plan["tasks"][0]["title"] = f"Scope the shortener {HOSTILE}"
         return json.dumps(plan, indent=1)
 
-    with ScriptedChatServer(script, chunk_chars=60, chunk_delay_s=0.06) as server:
+    with ScriptedChatServer(script, chunk_chars=60, chunk_delay_s=0.03) as server:
         yield server
 
 
