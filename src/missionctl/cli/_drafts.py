@@ -74,7 +74,8 @@ def print_draft(payload: Mapping[str, Any]) -> None:
 
     line = draft_line(payload)
     if line is not None:
-        console.print(line, highlight=False)
+        # One line per item, cut to the terminal: the plan printed after them says it all.
+        console.print(line, highlight=False, no_wrap=True, overflow="ellipsis")
 
 
 def _take(event_type: str, payload: Mapping[str, Any], printer: DraftPrinter) -> bool:

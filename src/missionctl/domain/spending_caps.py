@@ -111,7 +111,7 @@ def hold_text(cap: SpendingCap, *, spent: int, reserve: int, now: datetime) -> s
     left = max(0, cap.cap_micros - spent)
     opens = reopens_at(cap.period, now).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"held by the spending cap on {cap.label}: {micros_text(left)} left this "
+        f"spending cap on {cap.label}: {micros_text(left)} left this "
         f"{cap.period.value} and this step may cost up to {micros_text(reserve)}; it reopens "
         f"at {opens}, or {RAISE_HINT}"
     )
@@ -120,7 +120,7 @@ def hold_text(cap: SpendingCap, *, spent: int, reserve: int, now: datetime) -> s
 def unbounded_text(cap: SpendingCap) -> str:
     """Why a step with no token limit is held under ``cap``: its cost has no bound."""
     return (
-        f"held by the spending cap on {cap.label}: the step has no estimate_tokens, so nothing "
+        f"spending cap on {cap.label}: the step has no estimate_tokens, so nothing "
         "bounds what it may cost; give it estimate_tokens (its token limit), or an admin may "
         "remove the cap (missionctl caps remove, or Settings → Spending caps)"
     )
