@@ -1,10 +1,11 @@
 """Engine test helpers: build workflows, run an engine in the background, wait for runs."""
 
 import asyncio
+import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -142,3 +143,14 @@ def host_pids(marker: str) -> list[int]:
         if marker.encode() in b" ".join(argv) and not argv[0].endswith(b"bwrap"):
             pids.append(int(entry))
     return pids
+
+
+async def poll_json(api: Any, url: str, done: Callable[[Any], bool], within_s: float = 30) -> Any:
+    """GET ``url`` on ``api`` (an HTTP client) until ``done`` holds of its JSON; that JSON."""
+    deadline = time.monotonic() + within_s
+    while True:
+        body = (await api.get(url)).json()
+        if done(body):
+            return body
+        assert time.monotonic() < deadline, json.dumps(body)[:4000]
+        await asyncio.sleep(0.02)

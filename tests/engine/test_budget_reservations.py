@@ -4,10 +4,7 @@ Through the API, with the embedded engine running the real ``llm:`` agent agains
 OpenAI-compatible server on 127.0.0.1 (the real ``openai`` SDK in between).
 """
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx2
 import pytest
@@ -18,6 +15,7 @@ from missionctl.app import create_app
 from missionctl.db.models import Run
 from missionctl.settings import LLMSettings, Settings
 from tests.e2e.test_llm_mission import answer_mission_call
+from tests.engine.helpers import poll_json
 from tests.support.auth import bearer_headers
 from tests.support.openai_server import Delay, ScriptedOpenAIServer
 
@@ -42,16 +40,6 @@ async def api(
             yield http
 
 
-async def _poll(api: httpx2.AsyncClient, url: str, done: Any, within_s: float = 30) -> Any:
-    deadline = time.monotonic() + within_s
-    while True:
-        body = (await api.get(url)).json()
-        if done(body):
-            return body
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.02)
-
-
 async def test_steps_that_would_pass_the_cap_together_run_one_after_the_other(
     api: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer
 ) -> None:
@@ -74,11 +62,11 @@ async def test_steps_that_would_pass_the_cap_together_run_one_after_the_other(
     assert started.status_code == 202, started.text
     url = f"/api/v1/runs/{started.json()['id']}"
 
-    running = await _poll(api, url, lambda r: any(s["status"] == "running" for s in r["steps"]))
+    running = await poll_json(api, url, lambda r: any(s["status"] == "running" for s in r["steps"]))
     assert running["reserved_usd"] == pytest.approx(0.006)
     assert sorted(s["status"] for s in running["steps"]) == ["queued", "running"]
 
-    done = await _poll(api, url, lambda r: r["status"] not in ("running", "pending"))
+    done = await poll_json(api, url, lambda r: r["status"] not in ("running", "pending"))
     assert done["status"] == "completed", done
     assert done["reserved_usd"] == 0
     # Each call used 500 + 250 tokens: $0.000225.
@@ -99,7 +87,7 @@ async def test_an_uncapped_run_reserves_nothing_and_limits_no_call(
     spec = {"name": "free", "steps": [{"id": "api", "agent": "llm:architect"}]}
     saved = await api.post("/api/v1/workflows", json=spec)
     started = await api.post(f"/api/v1/workflows/{saved.json()['id']}/runs", json={})
-    done = await _poll(
+    done = await poll_json(
         api, f"/api/v1/runs/{started.json()['id']}", lambda r: r["status"] == "completed"
     )
     assert done["reserved_usd"] == 0

@@ -28,7 +28,7 @@ from missionctl.services.usecases.pricing import PriceSet, set_price
 from missionctl.services.usecases.spending_caps import set_cap
 from missionctl.settings import HttpAgentSettings, LLMSettings, Settings
 from tests.e2e.test_llm_mission import answer_mission_call
-from tests.engine.helpers import start, step
+from tests.engine.helpers import poll_json, start, step
 from tests.support.auth import bearer_headers
 from tests.support.openai_server import ScriptedOpenAIServer
 from tests.webhooks.receiver import Receiver, receiving
@@ -66,16 +66,6 @@ async def api(
             yield http
 
 
-async def _poll(api: httpx2.AsyncClient, url: str, done: Any, within_s: float = 30) -> Any:
-    deadline = time.monotonic() + within_s
-    while True:
-        body = (await api.get(url)).json()
-        if done(body):
-            return body
-        assert time.monotonic() < deadline, json.dumps(body)[:4000]
-        await asyncio.sleep(0.02)
-
-
 async def _start(api: httpx2.AsyncClient, name: str, agents: list[str], tokens: int = 1000) -> str:
     """Start a run of one step per agent limited to ``tokens``, one after the other; its URL."""
     steps: list[dict[str, Any]] = []
@@ -108,7 +98,7 @@ async def test_a_per_agent_cap_holds_its_step_with_no_model_call_until_an_admin_
     assert (await api.put("/api/v1/spending-caps", json=cap)).status_code == 200
     url = await _start(api, "writer-capped", ["llm:architect", "llm:writer"])
 
-    run = await _poll(api, url, lambda r: bool(_held(r)))
+    run = await poll_json(api, url, lambda r: bool(_held(r)))
     [held] = _held(run)
     assert held["step_id"] == "s1" and run["status"] == "running"
     reason = held["hold_reason"]
@@ -126,7 +116,7 @@ async def test_a_per_agent_cap_holds_its_step_with_no_model_call_until_an_admin_
 
     raised = await api.put("/api/v1/spending-caps", json={**cap, "cap_usd": "10"})
     assert raised.status_code == 200 and raised.json()["held_steps"] == 0
-    done = await _poll(api, url, lambda r: r["status"] != "running")
+    done = await poll_json(api, url, lambda r: r["status"] != "running")
     assert done["status"] == "completed", json.dumps(done)[:3000]
     assert len(openai_server.chat_requests) == 2
     [released] = await _events(api, "step.released")
@@ -144,7 +134,7 @@ async def test_a_daily_cap_warns_at_80_percent_holds_and_opens_again_after_utc_m
         assert (await api.put("/api/v1/spending-caps", json=cap)).status_code == 200
         url = await _start(api, "daily", ["llm:architect", "llm:writer"], tokens=900)
 
-        run = await _poll(api, url, lambda r: bool(_held(r)))
+        run = await poll_json(api, url, lambda r: bool(_held(r)))
         assert [s["step_id"] for s in _held(run)] == ["s1"]
         assert "all agents per UTC day" in _held(run)[0]["hold_reason"]
         assert len(openai_server.chat_requests) == 1
@@ -153,7 +143,7 @@ async def test_a_daily_cap_warns_at_80_percent_holds_and_opens_again_after_utc_m
         assert warning["payload"]["share"] == pytest.approx(CALL_MICROS / 550_000, abs=1e-4)
 
         clock.move_to(datetime(2026, 11, 28, 0, 0, 30, tzinfo=UTC))  # a new UTC day
-        done = await _poll(api, url, lambda r: r["status"] != "running")
+        done = await poll_json(api, url, lambda r: r["status"] != "running")
     assert done["status"] == "completed", json.dumps(done)[:3000]
     assert len(openai_server.chat_requests) == 2
     [released] = await _events(api, "step.released")
