@@ -10,8 +10,11 @@ of its steps.
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, func, select, union_all, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import SpendingCap, StepRun, UsageDay, UsageDelta
@@ -50,38 +53,71 @@ def read_cap(
     return session.scalars(query).first()
 
 
-def _governed(column: SQLColumnExpression[str], agent: str) -> ColumnElement[bool] | None:
-    """The condition on an agent column for the cap on ``agent`` (``None``: every agent)."""
+class _Shape(StrEnum):
+    """How a cap's agent selects the rows it governs: all, a kind's, or one agent's."""
+
+    every = "every"
+    kind = "kind"
+    exact = "exact"
+
+
+def _shape(agent: str) -> tuple[_Shape, str]:
+    """The shape of the cap on ``agent``, and the value its statement is given.
+
+    That is a LIKE pattern for a kind (its ``%`` and ``_`` escaped), the name for an agent.
+    """
     if agent == EVERY_AGENT:
-        return None
+        return _Shape.every, ""
     kind, _, rest = agent.partition(":")
     if rest == "*":
-        return column.startswith(f"{kind}:", autoescape=True)
-    return column == agent
+        escaped = kind.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return _Shape.kind, f"{escaped}:%"
+    return _Shape.exact, agent
+
+
+def _governed(column: Any, shape: _Shape) -> list[ColumnElement[bool]]:
+    """The condition on an agent column for a cap of ``shape`` (bound to ``agent``)."""
+    if shape is _Shape.every:
+        return []
+    if shape is _Shape.kind:
+        return [column.like(bindparam("agent"), escape="\\")]
+    return [column == bindparam("agent")]
+
+
+# Built once per shape: the claim asks for these in every dispatch while caps are set, and
+# building and compiling the statement again would cost more than the query.
+@lru_cache(maxsize=3)
+def _spent_statement(shape: _Shape) -> Select[Any]:
+    parts = [
+        select(table.cost_micros).where(
+            table.day >= bindparam("first"),
+            table.day < bindparam("end"),
+            *_governed(table.agent, shape),
+        )
+        for table in (UsageDay, UsageDelta)
+    ]
+    usage = union_all(*parts).subquery("usage")
+    return select(func.coalesce(func.sum(usage.c.cost_micros), 0))
+
+
+@lru_cache(maxsize=3)
+def _reserved_statement(shape: _Shape) -> Select[Any]:
+    return select(func.coalesce(func.sum(StepRun.reserve_micros), 0)).where(
+        StepRun.status == StepRunStatus.running, *_governed(StepRun.agent, shape)
+    )
 
 
 def period_spent(session: Session, *, agent: str, first: date, end: date) -> int:
     """What the steps the cap on ``agent`` governs spent on UTC days ``[first, end)``."""
-    parts = []
-    for table in (UsageDay, UsageDelta):
-        part = select(table.cost_micros).where(table.day >= first, table.day < end)
-        if (condition := _governed(table.agent, agent)) is not None:
-            part = part.where(condition)
-        parts.append(part)
-    usage = union_all(*parts).subquery("usage")
-    return int(
-        session.execute(select(func.coalesce(func.sum(usage.c.cost_micros), 0))).scalar_one()
-    )
+    shape, value = _shape(agent)
+    params: dict[str, Any] = {"first": first, "end": end, "agent": value}
+    return int(session.execute(_spent_statement(shape), params).scalar_one())
 
 
 def running_reserved(session: Session, *, agent: str) -> int:
     """The reserves of the running steps the cap on ``agent`` governs (the most they may cost)."""
-    query = select(func.coalesce(func.sum(StepRun.reserve_micros), 0)).where(
-        StepRun.status == StepRunStatus.running
-    )
-    if (condition := _governed(StepRun.agent, agent)) is not None:
-        query = query.where(condition)
-    return int(session.execute(query).scalar_one())
+    shape, value = _shape(agent)
+    return int(session.execute(_reserved_statement(shape), {"agent": value}).scalar_one())
 
 
 def lock_held_steps(session: Session) -> Sequence[StepRun]:
