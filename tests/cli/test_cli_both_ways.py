@@ -488,6 +488,16 @@ def test_the_other_new_commands_work_locally_too(world: World, tmp_path: Path) -
     ok(world.cli("local", "reject", approval, "--reason", "not today"))
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_token_name_that_breaks_the_rule_is_refused_naming_the_rule(
+    world: World, mode: str
+) -> None:
+    # The rule is printed as written, its brackets included (they are not markup).
+    refused = world.cli(mode, "token", "create", "Bad_Name", "--user", "ada", token=world.admin)
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert "NAME: String should match pattern '^[a-z0-9][a-z0-9._-]{0,62}$'" in text(refused)
+
+
 VAGUE = "Build a thing."
 SALON = "Build a web app where salon clients book haircut appointments and pay a deposit"
 

@@ -112,7 +112,8 @@ async def test_a_refused_rerun_ends_the_steps_it_would_have_run(ctx: ServiceCont
     # The price of the model doubles meanwhile: the rerun no longer fits the same cap.
     from decimal import Decimal
 
-    from missionctl.services.usecases.pricing import PriceSet, set_price
+    from missionctl.schemas.prices import PriceSet
+    from missionctl.services.usecases.pricing import set_price
 
     await set_price(
         priced,

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from missionctl.app import create_app
 from missionctl.db.clock import MovedClock, moved_clock
+from missionctl.schemas.prices import PriceSet
 from missionctl.schemas.spending_caps import SpendingCapSet
 from missionctl.services import open_context
 from missionctl.services.usecases.execution import DagCache, ticks
-from missionctl.services.usecases.pricing import PriceSet, set_price
+from missionctl.services.usecases.pricing import set_price
 from missionctl.services.usecases.spending_caps import set_cap
 from missionctl.settings import HttpAgentSettings, LLMSettings, Settings
 from tests.e2e.test_llm_mission import answer_mission_call

@@ -46,6 +46,7 @@ TOOLS = {
     "list_spending_caps",
     "set_spending_cap",
     "remove_spending_cap",
+    "list_prices",
     "create_epic",
     "list_epics",
     "read_epic",

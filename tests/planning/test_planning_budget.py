@@ -16,10 +16,11 @@ from missionctl.errors import ValidationFailed
 from missionctl.llm import OpenAICompatibleClient
 from missionctl.planning import LLMPlanner, PlanRejected
 from missionctl.schemas.missions import MissionCreate, MissionRead
+from missionctl.schemas.prices import PriceSet
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.missions import create_mission, read_mission
 from missionctl.services.usecases.plans import plan_mission
-from missionctl.services.usecases.pricing import PriceSet, set_price
+from missionctl.services.usecases.pricing import set_price
 from tests.e2e.test_llm_mission import plan_json
 from tests.support.openai_server import Content, ScriptedOpenAIServer, Usage
 

@@ -21,6 +21,7 @@ from missionctl.llm import OpenAICompatibleClient
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.documents import DOCUMENT_KINDS
 from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.prices import PriceSet
 from missionctl.schemas.register import DecisionCreate, RiskCreate
 from missionctl.services import ServiceContext
 from missionctl.services.runtime.composition import build_agents
@@ -35,7 +36,7 @@ from missionctl.services.usecases.documents import (
 )
 from missionctl.services.usecases.missions import create_mission, read_mission
 from missionctl.services.usecases.plans import plan_mission, read_plan, run_mission
-from missionctl.services.usecases.pricing import PriceSet, set_price
+from missionctl.services.usecases.pricing import set_price
 from missionctl.services.usecases.risk_register import add_risk
 from missionctl.settings import DocumentsSettings
 from tests.engine.helpers import running_engine, wait_for_run

@@ -7,10 +7,11 @@ import pytest
 from missionctl.errors import InvalidTransition, NotFound
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.prices import PriceSet
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.missions import create_mission, read_mission
 from missionctl.services.usecases.plans import plan_mission, read_plan
-from missionctl.services.usecases.pricing import PriceSet, read_price, set_price
+from missionctl.services.usecases.pricing import read_price, set_price
 
 GOAL = "Write a command-line tool that converts CSV files to Parquet with schema inference"
 

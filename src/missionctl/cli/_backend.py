@@ -28,11 +28,11 @@ from missionctl.cli._runtime import LocalSession, refuse_as_on_a_server
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pydantic import BaseModel, SecretStr
+    from pydantic import BaseModel
 
     from missionctl.cli._drafts import DraftPrinter
     from missionctl.cli.remote import RemoteClient
-    from missionctl.domain.access import Permission, Role
+    from missionctl.domain.access import Permission
     from missionctl.domain.memory import MemoryKind
     from missionctl.domain.search import SearchKind
     from missionctl.operations import Operation, Out
@@ -65,7 +65,6 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.governance import ApprovalRead
     from missionctl.schemas.health import HealthSummaryRead
-    from missionctl.schemas.identity import TokenRead
     from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.palette import PalettePage
@@ -90,7 +89,6 @@ if TYPE_CHECKING:
         WorkflowSummary,
     )
     from missionctl.services import ServiceContext
-    from missionctl.services.usecases.pricing import PriceRead, PriceSet
     from missionctl.services.usecases.workflow_checks import Syntax
 
 ApprovalState = Literal["pending", "decided", "all"]
@@ -688,23 +686,6 @@ class MissionControl:
         who = self._here.call(lambda ctx: acting_user(ctx, name=name, permission=permission))
         return RemoteClient.in_process(self._here, who)
 
-    def list_prices(self) -> list[PriceRead]:
-        """With the server's configured model."""
-        from missionctl.services.usecases.pricing import PriceRead
-
-        return self.client.get_list("/api/v1/prices", PriceRead)
-
-    def read_price(self, model: str) -> PriceRead:
-        from missionctl.services.usecases.pricing import PriceRead
-
-        return self.client.get(f"/api/v1/prices/{_segment(model)}", PriceRead)
-
-    def set_price(self, data: PriceSet) -> PriceRead:
-        from missionctl.services.usecases.pricing import PriceRead
-
-        body = data.model_dump(mode="json", exclude={"model"})
-        return self.client.put(f"/api/v1/prices/{_segment(data.model)}", PriceRead, body=body)
-
     def agent_utilisation(self, window: UtilisationWindow) -> UtilisationRead:
         from missionctl.schemas.utilisation import UtilisationRead
 
@@ -742,22 +723,6 @@ class MissionControl:
 
         query = dict[str, str | int | None](params)
         return self.client.get("/api/v1/analytics/insights", InsightsAnswer, params=query)
-
-    def create_token(
-        self, *, name: str, user_name: str, role_ceiling: Role | None, expires_in_days: int | None
-    ) -> tuple[TokenRead, SecretStr]:
-        from pydantic import SecretStr
-
-        from missionctl.api.routes.access import TokenCreated
-
-        body = {
-            "name": name,
-            "user_name": user_name,
-            "role_ceiling": None if role_ceiling is None else role_ceiling.value,
-            "expires_in_days": expires_in_days,
-        }
-        created = self.client.post("/api/v1/tokens", TokenCreated, body=body, options=TOKEN_OPTIONS)
-        return created.token, SecretStr(created.secret)
 
     def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
         """The server's zip, unpacked."""

@@ -319,7 +319,8 @@ def report_validation_error(exc: "ValidationError", *, option_for: dict[str, str
         field = ".".join(str(p) for p in problem["loc"])
         option = _option_for(field, option_for)
         message = str(problem["msg"]).removeprefix("Value error, ")  # the validator's own words
-        err_console.print(f"[red]error:[/red] {option}: {message}")
+        # Printed as written: a pattern's brackets are not markup.
+        err_console.print(f"[red]error:[/red] {escape(f'{option}: {message}')}")
     raise typer.Exit(EXIT_INVALID) from exc
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from missionctl.cli._runtime import console, report_validation_error
 
 if TYPE_CHECKING:
-    from missionctl.services.usecases.pricing import PriceRead
+    from missionctl.schemas.prices import PriceRead
 
 app = typer.Typer(
     help="Model prices (USD per million tokens): the bundled public list, with your overrides.",
@@ -49,9 +49,10 @@ def list_(
 ) -> None:
     """List the overridden models, the configured model and the common ones, at today's price."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import prices as ops
 
     with open_backend() as api:
-        prices = api.list_prices()
+        prices = api.call(ops.LIST)
     if as_json:
         typer.echo("[" + ",".join(p.model_dump_json() for p in prices) + "]")
         return
@@ -73,9 +74,10 @@ def list_(
 def show(model: Annotated[str, typer.Argument(help="Model name, e.g. gpt-4o-mini.")]) -> None:
     """Show the price in force for a model and where it comes from."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import prices as ops
 
     with open_backend() as api:
-        _print(api.read_price(model))
+        _print(api.call(ops.READ, model=model))
 
 
 @app.command("set")
@@ -99,7 +101,8 @@ def set_(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
-    from missionctl.services.usecases.pricing import PriceSet
+    from missionctl.operations import prices as ops
+    from missionctl.schemas.prices import PriceChange, PriceSet
 
     try:
         data = PriceSet(
@@ -119,6 +122,7 @@ def set_(
             },
         )
         return
+    change = PriceChange.model_validate(data.model_dump(exclude={"model"}))
     with open_backend() as api:
-        price = api.set_price(data)
+        price = api.call(ops.SET, body=change, model=data.model)
     _print(price, cached_given=cached_usd is not None)

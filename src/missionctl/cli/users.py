@@ -25,6 +25,7 @@ from missionctl.cli._runtime import (
     run_service,
     server_address,
     sign_in_url,
+    validated_body,
 )
 from missionctl.domain.access import SIGN_IN_LINK_TTL_S, Role
 
@@ -305,15 +306,23 @@ def create_token(
     ] = None,
 ) -> None:
     """Create an API token and print its secret once (only its SHA-256 is stored)."""
-    from missionctl.cli._backend import open_backend
+    from missionctl.cli._backend import TOKEN_OPTIONS, open_backend
+    from missionctl.operations import access as ops
+    from missionctl.schemas.identity import TokenCreate
 
+    fields = {
+        "name": name,
+        "user_name": user,
+        "role_ceiling": role_ceiling,
+        "expires_in_days": expires_in_days,
+    }
+    data = validated_body(TokenCreate, fields, option_for=TOKEN_OPTIONS)
     with open_backend() as api:
-        token, secret = api.create_token(
-            name=name, user_name=user, role_ceiling=role_ceiling, expires_in_days=expires_in_days
-        )
+        created = api.call(ops.CREATE_TOKEN, body=data, options=TOKEN_OPTIONS)
+    token = created.token
     # The secret alone on standard output, first: `$(missionctl token create …)` is the secret,
     # and nothing that looks like it (the prefix) is printed beside it to be copied instead.
-    typer.echo(secret.get_secret_value())
+    typer.echo(created.secret)
     err_console.print(
         f"token [bold]{escape(token.name)}[/bold]  user {escape(token.user_name)}  "
         f"ceiling {token.role_ceiling.value}  expires {_when(token.expires_at)}"

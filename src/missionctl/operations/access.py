@@ -3,8 +3,9 @@
 Users need ``users:admin``, tokens ``tokens:admin``. Over the API these act as a named
 identity: the events record the admin who acted (``user:NAME`` or ``token:NAME``), not
 ``system``. A password travels in the body that adds the user and is stored only as an
-argon2id hash. Making a token is written by hand in ``api.routes.access``: its answer carries
-the token's secret, shown that once, which the use case hands back beside the token.
+argon2id hash. Making a token answers its secret beside it, shown that once; only its SHA-256
+is stored. None of these is an MCP tool: administration stays with the API, the pages and the
+CLI.
 """
 
 from typing import Annotated
@@ -14,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from missionctl.domain.access import NAME_PATTERN, Role
 from missionctl.domain.access import Permission as P
 from missionctl.operations import Operation
-from missionctl.schemas.identity import TokenRead, UserCreate, UserRead
+from missionctl.schemas.identity import (
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    UserCreate,
+    UserRead,
+)
 
 _SERVICE = "missionctl.services.usecases.identity"
 
@@ -93,6 +100,19 @@ LIST_TOKENS: Operation[list[TokenRead]] = Operation(
     output=list[TokenRead],
     cli="token list",
 )
+CREATE_TOKEN: Operation[TokenCreated] = Operation(
+    name="create_token",
+    doc="Make a token; the response carries its secret, which is never shown again.",
+    method="POST",
+    path="/tokens",
+    permission=P.TOKENS_ADMIN,
+    service=f"{_SERVICE}:issue_token",
+    body=TokenCreate,
+    output=TokenCreated,
+    status_code=201,
+    errors=(409,),
+    cli="token create",
+)
 REVOKE_TOKEN: Operation[TokenRead] = Operation(
     name="revoke_token",
     doc="Revoke a token: it stops authenticating as soon as this returns.",
@@ -105,4 +125,12 @@ REVOKE_TOKEN: Operation[TokenRead] = Operation(
     cli="token revoke",
 )
 
-OPERATIONS = (LIST_USERS, CREATE_USER, SET_ROLE, DISABLE_USER, LIST_TOKENS, REVOKE_TOKEN)
+OPERATIONS = (
+    LIST_USERS,
+    CREATE_USER,
+    SET_ROLE,
+    DISABLE_USER,
+    LIST_TOKENS,
+    CREATE_TOKEN,
+    REVOKE_TOKEN,
+)

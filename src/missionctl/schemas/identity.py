@@ -89,6 +89,32 @@ class TokenRead(BaseModel):
     created_at: datetime
 
 
+class TokenCreate(BaseModel):
+    """A new API token for ``user_name``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(
+        pattern=f"^{NAME_PATTERN.pattern}$",
+        max_length=63,
+        description="A lower-case slug, never reused; events name it `token:NAME`.",
+    )
+    user_name: str = Field(max_length=63, description="The user the token acts for.")
+    role_ceiling: Role | None = Field(
+        default=None, description="Highest role it acts with (default: the owner's role)."
+    )
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Days until it expires; omit for never."
+    )
+
+
+class TokenCreated(BaseModel):
+    """The token and its secret: shown this once, stored only as a hash."""
+
+    token: TokenRead
+    secret: str = Field(description="Send as `Authorization: Bearer <secret>`.")
+
+
 class MeRead(BaseModel):
     """Who the caller is, as the server sees it (``GET /api/v1/me``)."""
 

@@ -35,6 +35,8 @@ from missionctl.repositories import users as repo
 from missionctl.schemas.identity import (
     PASSWORD_MAX_CHARS,
     PASSWORD_MIN_CHARS,
+    TokenCreate,
+    TokenCreated,
     TokenRead,
     UserCreate,
     UserRead,
@@ -59,6 +61,7 @@ __all__ = [
     "ensure_first_admin",
     "first_start_message",
     "identity_of_user",
+    "issue_token",
     "lifetime_words",
     "list_tokens",
     "list_users",
@@ -540,6 +543,26 @@ async def create_token(
     except IntegrityError as exc:  # a concurrent create of the same name won the race
         raise conflict from exc
     return result, secret
+
+
+async def issue_token(ctx: ServiceContext, *, data: TokenCreate, actor: str) -> TokenCreated:
+    """Make the token ``data`` asks for; the answer carries its secret, shown only this once.
+
+    ``create_token`` as the API asks it: the expiry in days, the secret beside the token.
+
+    Raises:
+        ValidationFailed, NotFound, Conflict: as ``create_token``.
+    """
+    expires = None if data.expires_in_days is None else timedelta(days=data.expires_in_days)
+    token, secret = await create_token(
+        ctx,
+        user_name=data.user_name,
+        name=data.name,
+        role_ceiling=data.role_ceiling,
+        expires_in=expires,
+        actor=actor,
+    )
+    return TokenCreated(token=token, secret=secret)
 
 
 async def create_own_token(

@@ -4,7 +4,6 @@ from decimal import Decimal
 from typing import Any
 
 from genai_prices import Usage, calc_price
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from missionctl.errors import NotFound
 from missionctl.eventlog import NewEvent, append
 from missionctl.llm import LLMUsage
 from missionctl.repositories import prices as repo
+from missionctl.schemas.prices import PriceChange, PriceRead, PriceSet
 from missionctl.services.runtime.context import ServiceContext
 
 _MTOK = 1_000_000
@@ -98,42 +98,6 @@ async def charge_planning(
     return micros
 
 
-class PriceRead(BaseModel):
-    """A model's effective price, in USD per million tokens, and where it comes from."""
-
-    model: str
-    input_usd_per_mtok: float
-    cached_input_usd_per_mtok: float
-    output_usd_per_mtok: float
-    source: str
-
-
-# What leaving the cached-input price out means. ``model_prices.cached_input_micros_per_mtok``
-# is NOT NULL, so the row stores the input price; the ``price.set`` event records that it was
-# not given (``cached_input_given``), and readers show "= input" rather than a made-up discount.
-CACHED_INPUT_NOT_SET = (
-    "Optional. When not set, the model has no cache discount: "
-    "cached tokens are charged at the input price."
-)
-
-
-class PriceSet(BaseModel):
-    """An admin's price for a model (USD per million tokens)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(min_length=1, max_length=200)
-    input_usd_per_mtok: Decimal = Field(ge=0, le=10_000, decimal_places=6)
-    output_usd_per_mtok: Decimal = Field(ge=0, le=10_000, decimal_places=6)
-    cached_input_usd_per_mtok: Decimal | None = Field(
-        default=None,
-        ge=0,
-        le=10_000,
-        decimal_places=6,
-        description=CACHED_INPUT_NOT_SET,
-    )
-
-
 def _read(price: Price) -> PriceRead:
     return PriceRead(
         model=price.model,
@@ -195,6 +159,11 @@ async def list_prices(
     return [_read(price) for price in prices if price is not None]
 
 
+async def price_table(ctx: ServiceContext) -> list[PriceRead]:
+    """:func:`list_prices` with the model the settings configure (``llm.model``) among them."""
+    return await list_prices(ctx, configured_model=ctx.settings.llm.model)
+
+
 async def set_price(ctx: ServiceContext, *, data: PriceSet, actor: str) -> PriceRead:
     """Record an override for ``data.model`` in force from now (older ones stay as history).
 
@@ -233,3 +202,18 @@ async def set_price(ctx: ServiceContext, *, data: PriceSet, actor: str) -> Price
             ],
         )
     return await read_price(ctx, model=data.model)
+
+
+async def change_price(
+    ctx: ServiceContext, *, model: str, change: PriceChange, actor: str
+) -> PriceRead:
+    """Override ``model``'s price with ``change`` (the API's request: its path names the model).
+
+    As :func:`set_price` does, from now on; returns the price now in force.
+
+    Raises:
+        pydantic.ValidationError: ``model`` is empty or longer than ``MODEL_MAX_CHARS`` (the
+            route's path refuses both before this runs).
+    """
+    data = PriceSet(model=model, **change.model_dump())
+    return await set_price(ctx, data=data, actor=actor)

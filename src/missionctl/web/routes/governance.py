@@ -35,13 +35,13 @@ from missionctl.domain.governance import (
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.governance import AgentRead, AgentUpdate, AllowedProgram
 from missionctl.schemas.plans import RiskTier
+from missionctl.schemas.prices import PriceRead, PriceSet
 from missionctl.schemas.utilisation import UtilisationWindow
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import agents as agent_service
 from missionctl.services.usecases import controls as control_service
 from missionctl.services.usecases import pricing
 from missionctl.services.usecases import utilisation as utilisation_service
-from missionctl.services.usecases.pricing import PriceRead, PriceSet
 from missionctl.web.deps import Context, Fragment, Identity, P, requires
 from missionctl.web.templating import render
 
