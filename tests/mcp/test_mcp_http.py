@@ -44,8 +44,6 @@ TOOLS = {
     "read_board",
     "read_calendar",
     "list_spending_caps",
-    "set_spending_cap",
-    "remove_spending_cap",
     "list_prices",
     "create_epic",
     "list_epics",

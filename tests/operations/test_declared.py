@@ -123,7 +123,6 @@ async def _tool_answer(
 
 BODIES: dict[str, dict[str, Any]] = {
     "create_epic": {"name": "Launch"},
-    "set_spending_cap": {"agent": "llm:*", "period": "day", "cap_usd": 5},
     "add_epic_missions": {"mission_ids": [str(uuid.uuid4())]},
     "remove_epic_missions": {"mission_ids": [str(uuid.uuid4())]},
 }

@@ -1,8 +1,9 @@
 """Spending caps per agent and per UTC day or month (ADR 0104).
 
-Reading them needs ``prices:read`` (anyone who reads costs); setting and removing them need
-``policies:admin`` (admins). A bad agent, period or amount is a 422 naming the field; nothing
-is stored.
+Reading them needs ``prices:read`` (anyone who reads costs), and MCP offers the list; setting
+and removing them need ``policies:admin`` (admins) and stay on the API, the pages and the CLI,
+as the administration of prices does. A bad agent, period or amount is a 422 naming the field;
+nothing is stored.
 """
 
 from missionctl.domain.access import Permission as P
@@ -38,7 +39,6 @@ SET: Operation[SpendingCapRead] = Operation(
     output=SpendingCapRead,
     errors=(409,),
     cli="caps set",
-    mcp=True,
 )
 REMOVE: Operation[SpendingCapRead] = Operation(
     name="remove_spending_cap",
@@ -49,7 +49,6 @@ REMOVE: Operation[SpendingCapRead] = Operation(
     service=f"{_SERVICE}:remove_cap",
     output=SpendingCapRead,
     cli="caps remove",
-    mcp=True,
 )
 
 OPERATIONS = (LIST, SET, REMOVE)
