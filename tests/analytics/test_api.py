@@ -7,7 +7,6 @@ from typing import Any
 import httpx2
 import pytest
 
-from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.audit import read_run_events
@@ -16,8 +15,9 @@ from tests.analytics.anomaly_facts import write_history
 from tests.analytics.history import AS_OF, Injection
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 from tests.support.auth import bearer_headers
+from tests.support.fixtures import PINNED_DAY
 
-TODAY = utcnow().date()
+TODAY = PINNED_DAY
 ENDPOINTS = ("funnel", "trends", "retention")
 
 

@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import text
 
-from missionctl.db.types import utcnow
 from missionctl.eventlog import NewEvent, append
 from missionctl.services import ServiceContext
 from missionctl.services.followers import ANALYTICS_FACTS, catch_up
 from missionctl.services.usecases import analytics as service
 from missionctl.services.usecases.analytics import AnalyticsQuery, rebuild
+from tests.support.fixtures import PINNED_DAY
 
-TODAY = utcnow().date()
+TODAY = PINNED_DAY
 QUERY = AnalyticsQuery(TODAY, TODAY)
 
 

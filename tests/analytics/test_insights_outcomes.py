@@ -11,7 +11,6 @@ from datetime import date, timedelta
 import httpx2
 
 from missionctl.db.models import StepRun
-from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
 from missionctl.domain.events import OUTPUTS_DIGEST_KEY
 from missionctl.domain.insights import (
@@ -36,6 +35,7 @@ from missionctl.services.usecases.analytics import AnalyticsQuery
 from missionctl.services.usecases.insights import MODEL_ANSWERS, read_insights
 from tests.services.helpers import run_goal
 from tests.support.auth import bearer_headers
+from tests.support.fixtures import PINNED_DAY
 
 RANGE = Window(date(2026, 11, 1), date(2026, 11, 7))
 PRIOR = "2026-10-25 to 2026-10-31"
@@ -101,7 +101,7 @@ async def test_a_real_history_says_documented_then_how_many_were_built(
     MODEL_ANSWERS.clear()
     done = await run_goal(ctx, MissionCreate(goal="Build a URL shortener with custom aliases"))
     documented = len(done.steps)
-    today = utcnow().date()
+    today = PINNED_DAY
     query = AnalyticsQuery(today - timedelta(days=6), today)
     window = f"{query.since} to {query.until}"
 
@@ -159,7 +159,7 @@ async def test_a_viewer_sees_the_built_and_documented_series_on_the_insights_pag
     assert page.status_code == 200, page.text
     chart = re.search(r'<svg[^>]*data-testid="trend-outcomes".*?</svg>', page.text, re.S)
     assert chart is not None, "no outcome chart"
-    today = f"{utcnow().date()} (UTC)"
+    today = f"{PINNED_DAY} (UTC)"
     assert f"{today}: Tasks built 0<" in chart.group(0)
     assert f"{today}: Tasks documented {len(done.steps)}<" in chart.group(0)
     assert 'href="/insights/definitions#trends.tasks_documented"' in page.text

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from missionctl.db.types import utcnow
 from missionctl.eventlog import NewEvent, append
 from missionctl.llm import OpenAICompatibleClient
 from missionctl.schemas.analytics import AnomalyItem
@@ -25,9 +24,10 @@ from missionctl.settings import InsightsSettings
 from tests.analytics import history
 from tests.analytics.anomaly_facts import write_history
 from tests.analytics.history import AS_OF, Injection
+from tests.support.fixtures import PINNED_DAY
 from tests.support.openai_server import Content, Delay, HTTPError, ScriptedOpenAIServer
 
-TODAY = utcnow().date()
+TODAY = PINNED_DAY
 QUERY = AnalyticsQuery(TODAY - timedelta(days=6), TODAY)
 MODEL = "insights-model"
 API_KEY = "sk-insights-test-key"

@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import httpx2
 
-from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
 from missionctl.domain.analytics import StepEnd, outcome_days, trends
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
 from tests.services.helpers import run_goal
 from tests.support.auth import bearer_headers
+from tests.support.fixtures import PINNED_DAY
 
 MONDAY = date(2026, 3, 2)
 NOON = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -72,7 +72,7 @@ async def test_a_viewer_sees_an_offline_missions_tasks_documented_and_none_built
     documented = sum(s.agent.startswith("builtin:") for s in done.steps)
     assert documented == len(done.steps) >= 6
     headers = await bearer_headers(ctx, user="vera", role=Role.VIEWER)
-    today = utcnow().date().isoformat()
+    today = PINNED_DAY.isoformat()
     answer = await client.get(
         "/api/v1/analytics/trends", params={"since": today, "until": today}, headers=headers
     )

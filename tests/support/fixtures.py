@@ -3,6 +3,10 @@
 Register them for a whole test tree with ``pytest_plugins = ["tests.support.fixtures"]`` in the
 top-level ``tests/conftest.py`` (or import both fixture names into a ``conftest.py``).
 
+``pinned_day`` stands the application clock still at noon UTC on :data:`PINNED_DAY` for tests
+whose figures are per UTC day: read from the machine's clock, their "today" would change under
+them when a run crosses midnight.
+
 One scripted server runs per session (starting and stopping uvicorn costs more than most LLM
 tests); ``openai_server`` hands each test that server with its script, recorded requests and
 default handler reset, and with the process's memory of the output modes servers refused
@@ -10,9 +14,11 @@ cleared (the server's address is the same for every test).
 """
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
 import pytest
 
+from missionctl.db.clock import MovedClock, moved_clock
 from missionctl.llm.openai_client import OUTPUT_MODES
 from tests.support.openai_server import ScriptedOpenAIServer
 
@@ -35,3 +41,15 @@ def openai_server(scripted_openai_server: ScriptedOpenAIServer) -> Iterator[Scri
     yield scripted_openai_server
     scripted_openai_server.reset()
     OUTPUT_MODES.forget()
+
+
+PINNED_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+PINNED_DAY: date = PINNED_NOW.date()
+"""The UTC day ``pinned_day`` holds the application clock on."""
+
+
+@pytest.fixture
+def pinned_day() -> Iterator[MovedClock]:
+    """The application clock moved to noon UTC on :data:`PINNED_DAY` for the test (events too)."""
+    with moved_clock(PINNED_NOW) as clock:
+        yield clock

@@ -9,7 +9,6 @@ import httpx2
 import pytest
 from markupsafe import escape
 
-from missionctl.db.types import utcnow
 from missionctl.domain.access import Role
 from missionctl.schemas.analytics import (
     AnalyticsMeta,
@@ -33,9 +32,11 @@ from missionctl.web.routes.insights import _definitions_by_key
 from missionctl.web.templating import templates
 from tests.support.auth import bearer_headers
 from tests.support.dated_log import append_dated, journey
+from tests.support.fixtures import PINNED_DAY, PINNED_NOW
 from tests.web.support import HTMX
 
-TODAY = utcnow().date()
+TODAY = PINNED_DAY
+pytestmark = pytest.mark.usefixtures("pinned_day")  # its figures are per UTC day
 PANELS = ("kpis", "funnel", "retention", "trends")
 HOSTILE = "<script>alert('x')</script>\"&"
 
@@ -50,7 +51,7 @@ def _ctx(client: httpx2.AsyncClient) -> ServiceContext:
 async def _history(ctx: ServiceContext) -> None:
     """Two people today (an operator on ``ship``, an approver on ``audit`` whose run failed),
     and one 20 days ago."""
-    now = datetime.now(UTC).replace(hour=0, minute=5)
+    now = PINNED_NOW.replace(hour=0, minute=5)
     old = now - timedelta(days=20)
     await append_dated(
         ctx,
@@ -530,7 +531,7 @@ async def test_the_summary_and_the_key_figures_agree_on_active_people(
     client: httpx2.AsyncClient,
 ) -> None:
     # One person active on one day of 30: one distinct person, 1/30 of one a day on average.
-    await append_dated(_ctx(client), journey("ana", datetime.now(UTC).replace(hour=0, minute=5)))
+    await append_dated(_ctx(client), journey("ana", PINNED_NOW.replace(hour=0, minute=5)))
     params = {"range": "30d"}
     kpis = await client.get("/insights/panels/kpis", params=params, headers=HTMX)
     summary = await client.get("/insights/panels/summary", params=params, headers=HTMX)
