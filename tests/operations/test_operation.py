@@ -140,3 +140,39 @@ def test_the_route_documents_an_optional_body_and_another_status(settings: Setti
     assert held["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/EmergencyStopResult"
     }
+
+
+@pytest.mark.parametrize(("role", "may_run"), [(Role.VIEWER, False), (Role.OPERATOR, True)])
+async def test_each_face_tells_the_use_case_the_granted_permissions_and_the_person(
+    role: Role, may_run: bool
+) -> None:
+    from missionctl.mcp.caller import _CALLER, Caller
+    from missionctl.mcp.declared import _tool
+
+    given: list[dict[str, Any]] = []
+
+    async def look(ctx: object, *, thing_id: str, may_run: bool, user: str | None) -> _Answer:
+        given.append({"may_run": may_run, "user": user})
+        return _Answer(recorded=True)
+
+    op = Operation(
+        name="look_at_thing",
+        doc="Look at a thing.",
+        method="GET",
+        path="/things/{thing_id}",
+        permission=P.WORKFLOWS_READ,
+        service="missionctl.services.usecases.workers:command_worker",
+        output=_Answer,
+        needs=("user",),
+        grants={"may_run": P.RUNS_CONTROL},
+    )
+    who = Identity("user:ada", "ada", role)
+    await _endpoint(op, look)(request=None, ctx=None, who=who, response=Response(), thing_id="t")
+    nothing: Any = None  # the tool reads only the caller's identity
+    caller = Caller(nothing, nothing, who, nothing, None, "stdio")
+    token = _CALLER.set(caller)
+    try:
+        assert await _tool(op, look)(thing_id="t") == {"recorded": True}
+    finally:
+        _CALLER.reset(token)
+    assert given == [{"may_run": may_run, "user": "ada"}] * 2

@@ -4,7 +4,8 @@
 (checked before the body is read, as every route's, ADR 0076), its query, body and answer
 models, and an endpoint that calls the declared use case with the path's parameters, the
 query's fields, the body (whole, or field by field with ``body_fields``), the declaration's
-fixed ``arguments``, the caller's actor and what it ``needs`` (``NEEDS``). The endpoint's
+fixed ``arguments``, the caller's actor, what it ``needs`` (``NEEDS``) and whether the caller
+holds each permission it ``grants``. The endpoint's
 signature is made for FastAPI from the declaration and the use case's own annotations, so the
 path's parameters are validated by the use case's types, or by the narrower ones of
 ``path_types`` (a malformed id or an overlong name is a 422, never a 500). A body left out of
@@ -30,26 +31,32 @@ from missionctl.operations import Operation, UseCase, use_case
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
-async def _planner(request: Request) -> Any:
+async def _planner(request: Request, who: Identity) -> Any:
     return (await get_runtime(request)).planner
 
 
-async def _llm(request: Request) -> Any:
+async def _llm(request: Request, who: Identity) -> Any:
     return (await get_runtime(request)).llm
 
 
-async def _signer(request: Request) -> Any:
+async def _signer(request: Request, who: Identity) -> Any:
     from missionctl.security.signing import sign  # the key is read where it is used
 
     return sign
 
 
-NEEDS: dict[str, Callable[[Request], Awaitable[Any]]] = {
+async def _user(request: Request, who: Identity) -> Any:
+    return who.person
+
+
+NEEDS: dict[str, Callable[[Request, Identity], Awaitable[Any]]] = {
     "planner": _planner,
     "llm": _llm,
     "sign": _signer,
+    "user": _user,
 }
-"""What a declaration may ask the server for by name (``Operation.needs``), from a request."""
+"""What a declaration may ask the server for by name (``Operation.needs``), from a request
+and its caller."""
 
 
 def add_route(router: APIRouter, op: Operation[Any]) -> None:
@@ -92,7 +99,8 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
         if takes_actor:
             given["actor"] = who.actor
         for name in op.needs:
-            given[name] = await NEEDS[name](request)
+            given[name] = await NEEDS[name](request, who)
+        given |= {name: who.allows(permission) for name, permission in op.grants.items()}
         result = await service(ctx, **given)
         if op.output is None:
             return Response(status_code=op.status_code)

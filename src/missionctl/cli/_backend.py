@@ -73,13 +73,6 @@ if TYPE_CHECKING:
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
     from missionctl.schemas.search import SearchPage
-    from missionctl.schemas.templates import (
-        MissionFromTemplate,
-        TemplateRead,
-        TemplateSave,
-        TemplateUse,
-        TemplateUsed,
-    )
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.workflows import (
@@ -192,6 +185,7 @@ class MissionControl:
         body: BaseModel | None = None,
         query: BaseModel | None = None,
         options: dict[str, str] | None = None,
+        refusal_hint: str | None = None,
         **path: object,
     ) -> Out:
         """Perform ``op`` (``missionctl.operations``): its request, its answer parsed.
@@ -200,7 +194,8 @@ class MissionControl:
         not given are left out); ``body`` is sent as JSON, only the fields set for a
         ``PATCH``, a secret field (a password) as its value (over TLS beyond loopback).
         ``options`` names the command option of each body field, for a refusal that names
-        one. Failures exit as every request's do.
+        one; ``refusal_hint`` is added to a 403's message (what the user can do about it).
+        Failures exit as every request's do.
         """
         url = op.url(**{name: _segment(str(value)) for name, value in path.items()})
         sent = None
@@ -208,7 +203,13 @@ class MissionControl:
             sent = _json_with_secrets(body, changes_only=op.method == "PATCH")
         params = None if query is None else query.model_dump(mode="json", exclude_none=True)
         answer: Out = self.client.send(
-            op.method, url, op.output, body=sent, params=params, options=options
+            op.method,
+            url,
+            op.output,
+            body=sent,
+            params=params,
+            options=options,
+            refusal_hint=refusal_hint,
         )
         return answer
 
@@ -622,23 +623,6 @@ class MissionControl:
 
         return self.client.post(f"/api/v1/workflows/{workflow_id}/runs", RunRead, body=data)
 
-    def list_approvals(
-        self, *, state: ApprovalState, run_id: uuid.UUID | None, limit: int
-    ) -> list[ApprovalRead]:
-        from missionctl.schemas.governance import ApprovalRead
-
-        params: dict[str, str | int | None] = {
-            "state": state,
-            "run_id": None if run_id is None else str(run_id),
-            "limit": limit,
-        }
-        return self.client.get_list("/api/v1/approvals", ApprovalRead, params=params)
-
-    def read_approval(self, ref: uuid.UUID) -> ApprovalRead:
-        from missionctl.schemas.governance import ApprovalRead
-
-        return self.client.get(f"/api/v1/approvals/{ref}", ApprovalRead)
-
     def decide_approval(
         self,
         ref: uuid.UUID,
@@ -658,19 +642,27 @@ class MissionControl:
         approvers refuses it, and the refusal says to use ``--as``.
         """
         from missionctl.domain.access import Permission
-        from missionctl.schemas.governance import ApprovalRead
+        from missionctl.operations import approvals as ops
 
-        path = f"/api/v1/approvals/{ref}/{'approve' if approve else 'reject'}"
-        body: dict[str, object] = {"reason": reason}
-        if approve and (confirm_full_access or justification):
-            body |= {"confirm_full_access": confirm_full_access, "justification": justification}
-        if approve and override_reason:
-            body["override_reason"] = override_reason
+        # Built unchecked: the server checks the fields and names the one at fault.
+        op: Operation[ApprovalRead]
+        body: BaseModel
+        if approve:
+            op = ops.APPROVE
+            body = ops.DecisionBody.model_construct(
+                reason=reason,
+                confirm_full_access=confirm_full_access,
+                justification=justification,
+                override_reason=override_reason,
+            )
+        else:
+            op = ops.REJECT
+            body = ops.RejectionBody.model_construct(reason=reason)
         if as_user is None:
             hint = "decide as one of them with --as NAME" if self._here is not None else None
-            return self.client.post(path, ApprovalRead, body=body, refusal_hint=hint)
+            return self.call(op, body=body, refusal_hint=hint, ref=ref)
         with self._acting_as(as_user, Permission.APPROVALS_DECIDE) as client:
-            return client.post(path, ApprovalRead, body=body)
+            return MissionControl(client, self._here).call(op, body=body, ref=ref)
 
     def _acting_as(self, name: str, permission: Permission) -> RemoteClient:
         """A client of the API in this process as user ``name``, who must hold ``permission``.
@@ -777,37 +769,6 @@ class MissionControl:
             version = self.client.get(base, DocumentRead).version
         path = f"{base}/versions/{version}/export"
         return self.client.get_bytes(path, params={"format": fmt})[0]
-
-    def list_templates(self, category: str | None) -> list[TemplateRead]:
-        from missionctl.schemas.templates import TemplateRead
-
-        params: dict[str, str | int | None] = {"category": category}
-        return self.client.get_list("/api/v1/templates", TemplateRead, params=params)
-
-    def read_template(self, name: str) -> TemplateRead:
-        from missionctl.schemas.templates import TemplateRead
-
-        return self.client.get(f"/api/v1/templates/{_segment(name)}", TemplateRead)
-
-    def save_template(self, data: TemplateSave) -> TemplateRead:
-        from missionctl.schemas.templates import TemplateRead
-
-        return self.client.post("/api/v1/templates", TemplateRead, body=data)
-
-    def use_template(self, name: str, data: TemplateUse) -> TemplateUsed:
-        from missionctl.schemas.templates import TemplateUsed
-
-        path = f"/api/v1/templates/{_segment(name)}/use"
-        return self.client.post(path, TemplateUsed, body=data)
-
-    def start_mission_from_template(self, name: str, data: MissionFromTemplate) -> TemplateUsed:
-        from missionctl.schemas.templates import TemplateUsed
-
-        path = f"/api/v1/templates/{_segment(name)}/missions"
-        return self.client.post(path, TemplateUsed, body=data)
-
-    def delete_template(self, name: str) -> None:
-        self.client.delete(f"/api/v1/templates/{_segment(name)}")
 
 
 def _json_with_secrets(body: BaseModel, *, changes_only: bool) -> dict[str, Any]:

@@ -166,16 +166,18 @@ def approvals(
     With REF, show that one approval whatever its state (exit 1 when there is none).
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import approvals as ops
 
     with open_backend() as api:
         if ref is not None:
-            one = api.read_approval(ref)
+            one = api.call(ops.READ, ref=ref)
             if as_json:
                 typer.echo(one.model_dump_json(indent=2))
             else:
                 _print_approval(one)
             return
-        found = api.list_approvals(state=state.value, run_id=run, limit=limit)
+        query = ops.ApprovalQuery.model_construct(state=state.value, run_id=run, limit=limit)
+        found = api.call(ops.LIST, query=query)
     if as_json:
         typer.echo("[" + ",".join(a.model_dump_json() for a in found) + "]")
         return

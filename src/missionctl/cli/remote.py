@@ -380,15 +380,17 @@ class RemoteClient:
         body: "Body" = None,
         params: dict[str, Any] | None = None,
         options: dict[str, str] | None = None,
+        refusal_hint: str | None = None,
     ) -> Any:
         """``method path?params`` with ``body`` as JSON, the answer parsed as ``output``.
 
         ``output`` is a model, ``list[Model]``, or ``None`` for an answer with no body;
-        ``options`` names the command option of each body field a 422 may name.
+        ``options`` names the command option of each body field a 422 may name;
+        ``refusal_hint`` is added to the message of a 403.
         """
         from pydantic import TypeAdapter
 
-        failure = _Failure(None, options or {})
+        failure = _Failure(refusal_hint, options or {})
         response = self._send(method, path, params=params, body=_json_body(body), failure=failure)
         if output is None:
             return None

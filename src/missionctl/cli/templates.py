@@ -73,9 +73,11 @@ def list_(
 ) -> None:
     """List the shipped templates, then the saved ones."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import templates as ops
+    from missionctl.schemas.templates import TemplateQuery
 
     with open_backend() as api:
-        templates = api.list_templates(category)
+        templates = api.call(ops.LIST, query=TemplateQuery.model_construct(category=category))
     if as_json:
         typer.echo("[" + ",".join(t.model_dump_json() for t in templates) + "]")
         return
@@ -114,9 +116,10 @@ def _print(template: "TemplateRead") -> None:
 def show(name: TemplateName, as_json: AsJson = False) -> None:
     """Show a template: its inputs and its steps with their phases and gates."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import templates as ops
 
     with open_backend() as api:
-        template = api.read_template(name)
+        template = api.call(ops.READ, name=name)
     if as_json:
         typer.echo(template.model_dump_json())
         return
@@ -143,6 +146,7 @@ def save(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import templates as ops
     from missionctl.schemas.templates import TemplateSave
 
     try:
@@ -159,7 +163,7 @@ def save(
         report_validation_error(exc, option_for=OPTIONS)
         return
     with open_backend() as api:
-        saved = api.save_template(body)
+        saved = api.call(ops.SAVE, body=body)
     if as_json:
         typer.echo(saved.model_dump_json())
         return
@@ -186,10 +190,11 @@ def use(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import templates as ops
     from missionctl.schemas.templates import MissionFromTemplate, TemplateUse
 
     with open_backend() as api:
-        declared = api.read_template(name).inputs
+        declared = api.call(ops.READ, name=name).inputs
         given = _inputs(inputs or [], {key: spec.type for key, spec in declared.items()})
         try:
             if mission is not None:
@@ -201,10 +206,8 @@ def use(
         except ValidationError as exc:
             report_validation_error(exc, option_for=OPTIONS)
             return
-        if isinstance(order, MissionFromTemplate):
-            used = api.start_mission_from_template(name, order)
-        else:
-            used = api.use_template(name, order)
+        op = ops.START_MISSION if isinstance(order, MissionFromTemplate) else ops.USE
+        used = api.call(op, body=order, name=name)
     _print_used(used, as_json)
 
 
@@ -226,7 +229,8 @@ def _print_used(used: "TemplateUsed", as_json: bool) -> None:
 def delete(name: TemplateName) -> None:
     """Delete a saved template (shipped ones cannot be deleted)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import templates as ops
 
     with open_backend() as api:
-        api.delete_template(name)
+        api.call(ops.DELETE, name=name)
     console.print(f"Deleted template {escape(name)}")

@@ -18,7 +18,10 @@ from pydantic import BaseModel, TypeAdapter
 from missionctl.mcp.caller import Caller, permitted, tool_errors
 from missionctl.operations import Operation, UseCase, use_case
 
-NEEDS: dict[str, Callable[[Caller], Any]] = {"planner": lambda caller: caller.planner}
+NEEDS: dict[str, Callable[[Caller], Any]] = {
+    "planner": lambda caller: caller.planner,
+    "user": lambda caller: caller.identity.person,
+}
 """What a declared tool may be given by name (``Operation.needs``), from its caller."""
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -49,6 +52,8 @@ def _tool(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[dict[
                 given["actor"] = caller.identity.actor
             for name in op.needs:
                 given[name] = NEEDS[name](caller)
+            for name, permission in op.grants.items():
+                given[name] = caller.identity.allows(permission)
             result = await service(caller.ctx, **given)
         if op.output is None:
             return {}

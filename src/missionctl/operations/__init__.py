@@ -70,7 +70,8 @@ class Operation(Generic[Out]):
         service: the use case, ``"package.module:function"``; it takes the service context
             first, then keywords: the path's parameters, each field of ``query``, ``body_as``
             for the body (or each of its fields, ``body_fields``), each of ``arguments``,
-            ``actor`` (the caller's, when it takes one) and each of ``needs``.
+            ``actor`` (the caller's, when it takes one), each of ``needs`` and each of
+            ``grants``.
         output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body.
         body: the request body's model, if it takes one.
         query: the model of its query parameters, if it takes any.
@@ -91,7 +92,11 @@ class Operation(Generic[Out]):
         errors: the failure statuses worth documenting beyond the usual (404, 409...).
         refusals: the rules, field → rule, by which it refuses with 422 a request its
             schemas allow, those a JSON Schema cannot state (``api.refusals``).
-        needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``).
+        needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``;
+            ``"user"``: the person who acts, ``None`` for the system).
+        grants: keyword → a permission beyond ``permission``: the use case is told, as that
+            keyword, whether the caller holds it, and refuses what needs it (starting a run
+            from a template needs ``runs:control`` too). Every face tells it the same.
         cli: the command that performs it, as typed (``"schedule pause"``).
         mcp: whether MCP offers it as a tool. An MCP tool takes the use case's own types
             and the body whole: an operation offered there declares no ``body_fields``,
@@ -118,6 +123,7 @@ class Operation(Generic[Out]):
     errors: tuple[int, ...] = ()
     refusals: Mapping[str, str] = field(default_factory=dict, hash=False)
     needs: tuple[str, ...] = ()
+    grants: Mapping[str, Permission] = field(default_factory=dict, hash=False)
     cli: str | None = None
     mcp: bool = False
     path_parameters: tuple[str, ...] = field(init=False)
@@ -180,7 +186,7 @@ def use_case(op: Operation[Any], *, provided: Collection[str]) -> UseCase:
     fields = list(op.query.model_fields) if op.query else []
     if op.body is not None:
         fields += list(op.body.model_fields) if op.body_fields else [op.body_as]
-    needed = {*op.path_parameters, *fields, *op.needs, *op.arguments}
+    needed = {*op.path_parameters, *fields, *op.needs, *op.arguments, *op.grants}
     if missing := needed - set(inspect.signature(function).parameters):
         raise LookupError(f"operation {op.name}: {op.service} takes no {sorted(missing)}")
     if unknown := set(op.needs) - set(provided):

@@ -6,6 +6,7 @@ from missionctl.operations import (
     Operation,
     access,
     agents,
+    approvals,
     board,
     calendar,
     controls,
@@ -15,6 +16,7 @@ from missionctl.operations import (
     schedules,
     spending_caps,
     system,
+    templates,
     webhooks,
     workers,
 )
@@ -22,6 +24,7 @@ from missionctl.operations import (
 OPERATIONS: tuple[Operation[Any], ...] = (
     *access.OPERATIONS,
     *agents.OPERATIONS,
+    *approvals.OPERATIONS,
     *board.OPERATIONS,
     *calendar.OPERATIONS,
     *controls.OPERATIONS,
@@ -31,6 +34,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     *schedules.OPERATIONS,
     *spending_caps.OPERATIONS,
     *system.OPERATIONS,
+    *templates.OPERATIONS,
     *webhooks.OPERATIONS,
     *workers.OPERATIONS,
 )

@@ -24,6 +24,21 @@ Category = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9-]{0,39}$")
 ]
 TemplateSource = Literal["shipped", "saved"]
+
+
+class TemplateQuery(BaseModel):
+    """Which templates to list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str | None = Field(
+        None,
+        max_length=40,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="Only the templates of this category.",
+    )
+
+
 MAX_DEFINITION_CHARS = 512_000
 """The largest template body (as JSON) a save accepts: a template is a recipe, not data."""
 

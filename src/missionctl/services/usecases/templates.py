@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Mission, Workflow, WorkflowTemplate
 from missionctl.domain import events as ev
 from missionctl.domain.states import MISSION, MissionStatus, transition
-from missionctl.errors import Conflict, NotFound, Problem, StateRefused, ValidationFailed
+from missionctl.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    StateRefused,
+    ValidationFailed,
+)
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.gallery import SHIPPED, declared_inputs, render_template, sample_inputs
 from missionctl.repositories import execution as blocking_repo
@@ -354,18 +361,22 @@ def _input_problems(inputs: Mapping[str, Any]) -> list[Problem]:
 
 
 async def use_template(
-    ctx: ServiceContext, *, name: str, data: TemplateUse, actor: str
+    ctx: ServiceContext, *, name: str, data: TemplateUse, actor: str, may_run: bool
 ) -> TemplateUsed:
     """Render the template ``name`` with ``data.inputs`` into a new workflow version.
 
     With ``data.start`` the version's run starts in the same transaction (the template's
-    inputs are the workflow's defaults, so the run needs none).
+    inputs are the workflow's defaults, so the run needs none); ``may_run`` says whether the
+    caller holds ``runs:control``, which starting needs.
 
     Raises:
+        PermissionDenied: ``data.start`` without ``may_run`` (nothing is saved).
         NotFound: no such template.
         ValidationFailed: bad inputs or a rendered definition the checks refuse.
         Conflict: another save took the same version number.
     """
+    if data.start and not may_run:
+        raise PermissionDenied(_RUN_NEEDS, field="start")
     _refuse_unusable(data.inputs)  # what no template could take is a 422, found or not
 
     def work(session: Session) -> TemplateUsed:
@@ -419,7 +430,7 @@ def _save_and_start(
 
 
 async def start_mission_from_template(
-    ctx: ServiceContext, *, template: str, data: MissionFromTemplate, actor: str
+    ctx: ServiceContext, *, name: str, data: MissionFromTemplate, actor: str, may_run: bool
 ) -> TemplateUsed:
     """Create a mission whose workflow is the template rendered, and start its run.
 
@@ -428,14 +439,18 @@ async def start_mission_from_template(
     a refusal leaves nothing. The mission goes ``draft → planning → planned`` (the template is
     its plan; the events name it) and ``running`` with its run, started at once (the mission
     page's Run compiles a plan, which such a mission has not: its run is started here). Its
-    workflow is its own: named ``<title> · <end of its id>`` (ADR 0046).
+    workflow is its own: named ``<title> · <end of its id>`` (ADR 0046). ``may_run`` says
+    whether the caller holds ``runs:control``, which the run needs.
 
     Raises:
+        PermissionDenied: not ``may_run`` (nothing is created).
         NotFound: no such template.
         ValidationFailed: bad inputs or a rendered definition the checks refuse.
     """
+    if not may_run:
+        raise PermissionDenied(_RUN_NEEDS, field="start")
     _refuse_unusable(data.inputs)
-    spec_of = await _template_named(ctx, template)
+    spec_of = await _template_named(ctx, name)
     inputs = dict(data.inputs)
     if "goal" in spec_of.inputs and "goal" not in inputs:
         inputs["goal"] = data.goal
@@ -460,6 +475,7 @@ async def start_mission_from_template(
 
 
 _MISSION_FIELDS = set(MissionCreate.model_fields)
+_RUN_NEEDS = "starting a run needs runs:control"
 
 
 async def _template_named(ctx: ServiceContext, name: str) -> TemplateSpec:

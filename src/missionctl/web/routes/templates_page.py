@@ -147,7 +147,7 @@ async def start_mission(request: Request, ctx: Context, who: WriteMissions, name
     try:
         data = MissionFromTemplate(goal=goal, inputs=inputs)
         used = await template_service.start_mission_from_template(
-            ctx, template=name, data=data, actor=who.actor
+            ctx, name=name, data=data, actor=who.actor, may_run=who.allows(P.RUNS_CONTROL)
         )
     except (ValidationFailed, ValidationError) as exc:
         return await _refused(request, ctx, name, _message(exc), typed)
@@ -175,7 +175,7 @@ async def make_workflow(
     inputs, typed = form_inputs(template, await _read_form(request))
     try:
         used = await template_service.use_template(
-            ctx, name=name, data=TemplateUse(inputs=inputs), actor=who.actor
+            ctx, name=name, data=TemplateUse(inputs=inputs), actor=who.actor, may_run=False
         )
     except (ValidationFailed, ValidationError) as exc:
         return await _refused(request, ctx, name, _message(exc), typed)
