@@ -658,11 +658,25 @@ class MissionControl:
         else:
             op = ops.REJECT
             body = ops.RejectionBody.model_construct(reason=reason)
-        if as_user is None:
-            hint = "decide as one of them with --as NAME" if self._here is not None else None
-            return self.call(op, body=body, refusal_hint=hint, ref=ref)
-        with self._acting_as(as_user, Permission.APPROVALS_DECIDE) as client:
-            return MissionControl(client, self._here).call(op, body=body, ref=ref)
+        hint = None
+        if self._here is not None and as_user is None:
+            hint = "decide as one of them with --as NAME"
+        with self.acting(as_user, Permission.APPROVALS_DECIDE) as api:
+            return api.call(op, body=body, refusal_hint=hint, ref=ref)
+
+    @contextmanager
+    def acting(self, name: str | None, permission: Permission) -> Iterator[MissionControl]:
+        """This backend, or with ``name`` (a command's ``--as``) one acting as that user.
+
+        Only on this machine's database: the user must be enabled and hold ``permission``
+        (exit 1 naming what is missing). Against a server ``--as`` is refused (exit 2): a
+        server acts as its token's user.
+        """
+        if name is None:
+            yield self
+            return
+        with self._acting_as(name, permission) as client:
+            yield MissionControl(client, self._here)
 
     def _acting_as(self, name: str, permission: Permission) -> RemoteClient:
         """A client of the API in this process as user ``name``, who must hold ``permission``.

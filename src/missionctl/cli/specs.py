@@ -11,20 +11,19 @@ author of a spec may not decide on it there either.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
 
 from missionctl.cli._ids import id_argument
-from missionctl.cli._runtime import AsUser, LocalSession, console, refuse_as_on_a_server
+from missionctl.cli._runtime import AsUser, console
 from missionctl.domain.access import Permission
 
 if TYPE_CHECKING:
     from missionctl.schemas.specs import MarkedTask, SpecRead
-    from missionctl.services import ServiceContext
 
 T = TypeVar("T")
 
@@ -40,25 +39,9 @@ SpecArg = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _local(call: Callable[[ServiceContext], Awaitable[T]]) -> T:
-    with LocalSession() as session:
-        return session.call(call)
-
-
-def _remote() -> Any:
-    from missionctl.cli.remote import connect
-
-    return connect()
-
-
-async def _acting(ctx: ServiceContext, user: str | None, permission: Permission) -> tuple[str, str]:
-    """The actor and user name of ``--as USER`` on the local database (``system`` without it)."""
-    from missionctl.services.usecases.identity import acting_user
-
-    if user is None or user == "system":
-        return "system", "system"
-    found = await acting_user(ctx, name=user, permission=permission)
-    return found.actor, found.user_name
+def _as(user: str | None) -> str | None:
+    """``--as``'s user; ``system`` is the command's own identity, as no ``--as`` is."""
+    return None if user == "system" else user
 
 
 def _print_spec(spec: SpecRead) -> None:
@@ -78,15 +61,11 @@ def _print_spec(spec: SpecRead) -> None:
 @app.command("list")
 def list_specs(mission_id: MissionArg, as_json: AsJson = False) -> None:
     """List a mission's specs, oldest first."""
-    from missionctl.schemas.specs import SpecRead
-    from missionctl.services.usecases import specs
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import specs as ops
 
-    client = _remote()
-    if client is None:
-        found = _local(lambda ctx: specs.list_specs(ctx, mission_id=mission_id))
-    else:
-        with client:
-            found = client.get_list(f"/api/v1/missions/{mission_id}/specs", SpecRead)
+    with open_backend() as api:
+        found = api.call(ops.LIST, mission_id=mission_id)
     if as_json:
         typer.echo("[" + ",".join(s.model_dump_json() for s in found) + "]")
         return
@@ -99,15 +78,11 @@ def list_specs(mission_id: MissionArg, as_json: AsJson = False) -> None:
 @app.command("marked")
 def marked(mission_id: MissionArg, as_json: AsJson = False) -> None:
     """List the tasks of the newest plan that need a spec, why, and where their spec stands."""
-    from missionctl.schemas.specs import MarkedTask
-    from missionctl.services.usecases import specs
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import specs as ops
 
-    client = _remote()
-    if client is None:
-        found = _local(lambda ctx: specs.marked_tasks(ctx, mission_id=mission_id))
-    else:
-        with client:
-            found = client.get_list(f"/api/v1/missions/{mission_id}/specs/marked", MarkedTask)
+    with open_backend() as api:
+        found = api.call(ops.MARKED, mission_id=mission_id)
     if as_json:
         typer.echo("[" + ",".join(t.model_dump_json() for t in found) + "]")
         return
@@ -137,30 +112,13 @@ def write(
     """Write a draft spec for a task (Markdown from --file or standard input)."""
     text = _read_body(file)
 
-    from missionctl.schemas.specs import SpecRead, SpecWrite
-    from missionctl.services.usecases import specs
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import specs as ops
+    from missionctl.schemas.specs import SpecWrite
 
     data = _checked(lambda: SpecWrite.model_validate({"task_key": task_key, "body": text}))
-    client = _remote()
-    if client is None:
-
-        async def write_as(ctx: ServiceContext) -> SpecRead:
-            actor, name = await _acting(ctx, user, Permission.MISSIONS_WRITE)
-            return await specs.write_spec(
-                ctx,
-                mission_id=mission_id,
-                task_key=data.task_key,
-                body=data.body,
-                actor=actor,
-                user=name,
-            )
-
-        spec = _local(write_as)
-    else:
-        if user is not None:
-            refuse_as_on_a_server()
-        with client:
-            spec = client.post(f"/api/v1/missions/{mission_id}/specs", SpecRead, body=data)
+    with open_backend() as api, api.acting(_as(user), Permission.MISSIONS_WRITE) as acting:
+        spec = acting.call(ops.WRITE, body=data, mission_id=mission_id)
     _show(spec, as_json)
 
 
@@ -204,25 +162,18 @@ def _show(spec: SpecRead, as_json: bool) -> None:
 def _decide(
     spec_id: uuid.UUID, *, approve: bool, reason: str, user: str | None, as_json: bool
 ) -> None:
-    from missionctl.schemas.specs import SpecRead
-    from missionctl.services.usecases import specs
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import specs as ops
+    from missionctl.schemas.specs import SpecApprove, SpecReject
 
-    client = _remote()
-    if client is None:
-
-        async def decide_as(ctx: ServiceContext) -> SpecRead:
-            actor, name = await _acting(ctx, user, Permission.APPROVALS_DECIDE)
-            return await specs.decide_spec(
-                ctx, spec_id=spec_id, approve=approve, actor=actor, user=name, reason=reason
-            )
-
-        spec = _local(decide_as)
-    else:
-        if user is not None:
-            refuse_as_on_a_server()
-        path = f"/api/v1/specs/{spec_id}/{'approve' if approve else 'reject'}"
-        with client:
-            spec = client.post(path, SpecRead, body={"reason": reason})
+    # Built unchecked: the server checks the reason and names it when it is refused.
+    op, body = (
+        (ops.APPROVE, SpecApprove.model_construct(reason=reason))
+        if approve
+        else (ops.REJECT, SpecReject.model_construct(reason=reason))
+    )
+    with open_backend() as api, api.acting(_as(user), Permission.APPROVALS_DECIDE) as acting:
+        spec = acting.call(op, body=body, spec_id=spec_id)
     _show(spec, as_json)
 
 

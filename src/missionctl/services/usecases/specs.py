@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Spec
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
+from missionctl.domain.access import SYSTEM_ACTOR
 from missionctl.domain.coding import CodingCli
 from missionctl.domain.specs import SpecGuard, task_marks
 from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
@@ -75,14 +76,21 @@ def _status(value: str) -> SpecStatus:
 
 
 async def write_spec(
-    ctx: ServiceContext, *, mission_id: uuid.UUID, task_key: str, body: str, actor: str, user: str
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    task_key: str,
+    body: str,
+    actor: str,
+    user: str | None,
 ) -> SpecRead:
     """Store a draft spec for ``task_key`` and its body as an artifact of the mission.
 
     The body is redacted first (a registered secret never reaches the row, the blob or the
     event). ``actor`` is recorded (``user:NAME`` or ``token:NAME``), ``user`` is the person
-    behind it, who may not decide on the spec. Any task key may get a spec: a merge is guarded
-    by the task of its coding step, which a plan need not list.
+    behind it (``None``: the system, recorded as ``system``), who may not decide on the spec.
+    Any task key may get a spec: a merge is guarded by the task of its coding step, which a
+    plan need not list.
 
     Raises:
         NotFound: no such mission.
@@ -108,7 +116,7 @@ async def write_spec(
             body=clean,
             status="draft",
             author=actor,
-            author_user=user,
+            author_user=user or SYSTEM_ACTOR,
             artifact_id=stored[0].id,
             created_at=utcnow(),
         )
@@ -153,12 +161,13 @@ async def decide_spec(
     spec_id: uuid.UUID,
     approve: bool,
     actor: str,
-    user: str,
+    user: str | None,
     reason: str = "",
 ) -> SpecRead:
     """Approve or reject a draft, then admit the mission's held steps again (see module doc).
 
-    ``user`` is the person deciding (whichever token or session ``actor`` names).
+    ``user`` is the person deciding (whichever token or session ``actor`` names; ``None``:
+    the system, which may not decide on a spec the system wrote).
 
     Raises:
         NotFound: no such spec.
@@ -182,7 +191,7 @@ async def decide_spec(
             spec_id=spec_id,
             approve=approve,
             actor=actor,
-            user=user,
+            user=user or SYSTEM_ACTOR,
             reason=reason,
         )
 
