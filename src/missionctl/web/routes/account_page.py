@@ -32,12 +32,8 @@ from missionctl.security.guard import GuardedRoute, client_address, edge_limits
 from missionctl.security.sessions import session_of
 from missionctl.services.usecases import identity
 from missionctl.web.deps import Context, Identity, P, requires
-from missionctl.web.routes.admin_pages import (
-    MAX_TOKEN_DAYS,
-    TokenForm,
-    errors_of,
-    status_of,
-)
+from missionctl.web.form_errors import errors_of, status_of
+from missionctl.web.routes.admin_pages import MAX_TOKEN_DAYS, TokenForm
 from missionctl.web.templating import render
 
 PAGE = "pages/account.html"

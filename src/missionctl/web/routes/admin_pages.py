@@ -17,9 +17,11 @@
   change while it runs has pages of its own (prices, agents, webhooks, users, tokens).
 
 Every change goes through the use cases the API and the command line call
-(``services.usecases.identity``), so the permissions, validation, events and limits are theirs.
+(``services.usecases.identity``, and ``services.usecases.sign_in_links`` for a link), so the
+permissions, validation, events and limits are theirs.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
@@ -29,7 +31,6 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from starlette.status import (
     HTTP_303_SEE_OTHER,
     HTTP_404_NOT_FOUND,
-    HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_CONTENT,
 )
 
@@ -43,8 +44,9 @@ from missionctl.schemas.identity import (
     UserCreate,
 )
 from missionctl.security.guard import GuardedRoute
-from missionctl.services.usecases import identity
+from missionctl.services.usecases import identity, sign_in_links
 from missionctl.web.deps import Context, Identity, P, requires
+from missionctl.web.form_errors import errors_of, first_per_field, status_of
 from missionctl.web.templating import render
 
 USERS_PAGE = "pages/users.html"
@@ -63,34 +65,6 @@ UserName = Annotated[str, Path(max_length=63, pattern=f"^{NAME_PATTERN.pattern}$
 TokenName = Annotated[str, Path(max_length=63, pattern=f"^{NAME_PATTERN.pattern}$")]
 _NO_STORE = {"Cache-Control": "no-store"}
 ROLE_CHOICE = "Choose one of viewer, operator, approver or admin."
-
-
-def status_of(error: MissionControlError) -> int:
-    """The status a refused form answers with: 404 unknown, 409 conflict, else 422."""
-    if isinstance(error, NotFound):
-        return HTTP_404_NOT_FOUND
-    if isinstance(error, Conflict):
-        return HTTP_409_CONFLICT
-    return HTTP_422_UNPROCESSABLE_CONTENT
-
-
-def errors_of(
-    error: MissionControlError, *, fields: tuple[str, ...], default: str
-) -> dict[str, str]:
-    """One message per form field from a use case's refusal (others go to ``default``)."""
-    problems = error.problems if isinstance(error, ValidationFailed) else ()
-    pairs = [(p.field, p.message) for p in problems] or [(error.field, error.message)]
-    errors: dict[str, str] = {}
-    for field, message in pairs:
-        name = (field or "").split(".")[0]
-        errors.setdefault(name if name in fields else default, _sentence(message))
-    return errors
-
-
-def _sentence(message: str) -> str:
-    text = message.strip()
-    text = text[0].upper() + text[1:] if text else "Check this value"
-    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def parse_role(value: str, *, optional: bool = False) -> Role | None:
@@ -140,16 +114,11 @@ class UserForm(BaseModel):
 
 def user_form_errors(error: ValidationError) -> dict[str, str]:
     """One readable message per field of the "Add a user" form (the first of each)."""
-    errors: dict[str, str] = {}
-    for detail in error.errors():
-        location = detail.get("loc", ())
-        field = str(location[0]) if location else "name"
-        field = field if field in UserForm.FIELDS else "name"
-        errors.setdefault(field, _user_message(field, str(detail.get("type", ""))))
-    return errors
+    return first_per_field(error, fields=UserForm.FIELDS, default="name", wording=_user_message)
 
 
-def _user_message(field: str, kind: str) -> str:
+def _user_message(field: str, detail: Mapping[str, Any]) -> str:
+    kind = str(detail.get("type", ""))
     if field == "name":
         if kind == "string_too_long":
             return "Too long: a name has at most 63 characters."
@@ -275,9 +244,9 @@ async def make_sign_in_link(
     request: Request, ctx: Context, who: UsersAdmin, name: UserName
 ) -> Response:
     """Make a one-time sign-in link for the user; the answer shows it this once."""
-    ttl_s = identity.SIGN_IN_LINK_TTL_S
+    ttl_s = sign_in_links.SIGN_IN_LINK_TTL_S
     try:
-        secret = await identity.create_sign_in_link(
+        secret = await sign_in_links.create_sign_in_link(
             ctx, user_name=name, ttl_s=ttl_s, actor=who.actor
         )
     except (ValidationFailed, Conflict, NotFound) as exc:
@@ -285,7 +254,7 @@ async def make_sign_in_link(
     link = {
         "user": name,
         "url": sign_in_link_url(request, ctx, secret),
-        "lifetime": identity.lifetime_words(ttl_s),
+        "lifetime": sign_in_links.lifetime_words(ttl_s),
     }
     context = await _users_context(ctx, link=link)
     return render(request, USERS_PAGE, context, headers=_NO_STORE)
@@ -396,7 +365,8 @@ async def revoke_token(
     try:
         await identity.revoke_token(ctx, name=name, actor=who.actor)
     except NotFound as exc:
-        context = await _tokens_context(ctx, refused=_sentence(exc.message))
+        [message] = errors_of(exc, fields=(), default="name").values()
+        context = await _tokens_context(ctx, refused=message)
         return render(request, TOKENS_PAGE, context, status_code=HTTP_404_NOT_FOUND)
     return RedirectResponse(TOKENS_URL, status_code=HTTP_303_SEE_OTHER)
 

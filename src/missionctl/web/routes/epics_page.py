@@ -43,8 +43,8 @@ from missionctl.services import ServiceContext
 from missionctl.services.usecases import epics
 from missionctl.web.deps import Context, EpicId, Identity, MissionId, P, requires
 from missionctl.web.epic_forms import EpicForm, missions_request
+from missionctl.web.form_errors import errors_of, status_of
 from missionctl.web.forms import FORM_ERROR
-from missionctl.web.routes.admin_pages import errors_of, status_of
 from missionctl.web.states import state_label
 from missionctl.web.templating import render
 

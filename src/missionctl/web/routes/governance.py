@@ -14,6 +14,7 @@
   message beside each field at fault on a 422, when nothing is stored).
 """
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
@@ -43,6 +44,7 @@ from missionctl.services.usecases import controls as control_service
 from missionctl.services.usecases import pricing
 from missionctl.services.usecases import utilisation as utilisation_service
 from missionctl.web.deps import Context, Fragment, Identity, P, requires
+from missionctl.web.form_errors import first_per_field
 from missionctl.web.templating import render
 
 AGENTS_PAGE = "pages/agents.html"
@@ -301,17 +303,10 @@ class PriceForm(BaseModel):
 
 def price_errors(error: ValidationError) -> dict[str, str]:
     """One readable message per field of the price form (the first problem of each)."""
-    errors: dict[str, str] = {}
-    for detail in error.errors():
-        location = detail.get("loc", ())
-        field = str(location[0]) if location else "model"
-        if field not in PriceForm.FIELDS:
-            field = "model"
-        errors.setdefault(field, _price_message(field, detail))
-    return errors
+    return first_per_field(error, fields=PriceForm.FIELDS, default="model", wording=_price_message)
 
 
-def _price_message(field: str, detail: Any) -> str:
+def _price_message(field: str, detail: Mapping[str, Any]) -> str:
     kind = detail.get("type", "")
     limit = (detail.get("ctx") or {}).get("le")
     if field == "model":

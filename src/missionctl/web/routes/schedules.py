@@ -9,6 +9,7 @@
 """
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Form, Request, Response
@@ -22,6 +23,7 @@ from missionctl.services.usecases import scheduler
 from missionctl.services.usecases import schedules as schedule_service
 from missionctl.services.usecases import workflows as workflow_service
 from missionctl.web.deps import Context, Fragment, Identity, P, RuntimeDep, ScheduleId, requires
+from missionctl.web.form_errors import first_per_field
 from missionctl.web.templating import render
 
 PAGE = "pages/schedules.html"
@@ -105,16 +107,12 @@ def _inputs(text: str) -> dict[str, Any]:
 
 
 def form_errors(error: ValidationError) -> dict[str, str]:
-    """One readable message per field of the form (the first problem of each)."""
-    errors: dict[str, str] = {}
-    for detail in error.errors():
-        location = detail.get("loc", ())
-        field = str(location[0]) if location else "name"
-        if field not in ScheduleForm.FIELDS:
-            field = "name"
-        message = str(detail.get("msg", "Check this value.")).removeprefix("Value error, ")
-        errors.setdefault(field, message)
-    return errors
+    """One readable message per field of the form (the first problem of each): Pydantic's."""
+    return first_per_field(error, fields=ScheduleForm.FIELDS, default="name", wording=_message)
+
+
+def _message(field: str, detail: Mapping[str, Any]) -> str:
+    return str(detail.get("msg", "Check this value.")).removeprefix("Value error, ")
 
 
 async def _context(

@@ -13,6 +13,7 @@ toast); a plain form post gets a 303 back to the page.
 """
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
@@ -27,6 +28,7 @@ from missionctl.security.guard import GuardedRoute
 from missionctl.services.runtime.composition import known_agent_names
 from missionctl.services.usecases import spending_caps as cap_service
 from missionctl.web.deps import Context, Fragment, Identity, P, requires
+from missionctl.web.form_errors import errors_of, first_per_field
 from missionctl.web.templating import render
 
 CAPS_PAGE = "pages/spending_caps.html"
@@ -83,27 +85,10 @@ class CapForm(BaseModel):
 
 def cap_errors(error: ValidationError) -> dict[str, str]:
     """One readable message per field of the cap form (the first problem of each)."""
-    errors: dict[str, str] = {}
-    for detail in error.errors():
-        location = detail.get("loc", ())
-        field = str(location[0]) if location else "agent"
-        if field not in CapForm.FIELDS:
-            field = "agent"
-        errors.setdefault(field, _cap_message(field, detail))
-    return errors
+    return first_per_field(error, fields=CapForm.FIELDS, default="agent", wording=_cap_message)
 
 
-def problem_errors(error: ValidationFailed) -> dict[str, str]:
-    """The service's problems beside their fields (an unknown agent, too many caps)."""
-    errors: dict[str, str] = {}
-    for problem in error.problems:
-        field = problem.field if problem.field in CapForm.FIELDS else "agent"
-        message = problem.message
-        errors.setdefault(field, message[:1].upper() + message[1:])
-    return errors
-
-
-def _cap_message(field: str, detail: Any) -> str:
+def _cap_message(field: str, detail: Mapping[str, Any]) -> str:
     kind = detail.get("type", "")
     if field == "agent":
         if kind == "string_too_long":
@@ -173,7 +158,9 @@ async def set_spending_cap(
     except ValidationError as exc:
         return await _refused(request, ctx, fragment, form, cap_errors(exc))
     except ValidationFailed as exc:
-        return await _refused(request, ctx, fragment, form, problem_errors(exc))
+        return await _refused(
+            request, ctx, fragment, form, errors_of(exc, fields=CapForm.FIELDS, default="agent")
+        )
     if not fragment:
         return RedirectResponse(CAPS_URL, status_code=HTTP_303_SEE_OTHER)
     context = _context(await cap_service.list_caps(ctx), saved=saved)

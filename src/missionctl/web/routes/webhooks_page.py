@@ -10,6 +10,7 @@
   back to the page (tests and redeliveries have been sent by then).
 """
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -23,6 +24,7 @@ from missionctl.security.guard import GuardedRoute
 from missionctl.security.signing import sign
 from missionctl.services.usecases import webhook_sender, webhooks
 from missionctl.web.deps import Context, DeliveryId, Identity, P, WebhookId, requires
+from missionctl.web.form_errors import first_per_field
 from missionctl.web.templating import render
 
 PAGE = "pages/webhooks.html"
@@ -62,17 +64,11 @@ class WebhookForm(BaseModel):
 
 def form_errors(error: ValidationError) -> dict[str, str]:
     """One readable message per field of the form (the first problem of each)."""
-    errors: dict[str, str] = {}
-    for detail in error.errors():
-        location = detail.get("loc", ())
-        field = str(location[0]) if location else "url"
-        if field not in ("url", "events", "workflow", "format"):
-            field = "url"
-        errors.setdefault(field, _message(field, detail))
-    return errors
+    fields = ("url", "events", "workflow", "format")
+    return first_per_field(error, fields=fields, default="url", wording=_message)
 
 
-def _message(field: str, detail: Any) -> str:
+def _message(field: str, detail: Mapping[str, Any]) -> str:
     if field == "events":
         return "Tick at least one event; only the listed events can be sent."
     if field == "url" and detail.get("type") == "string_too_long":
