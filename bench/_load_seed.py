@@ -52,6 +52,7 @@ from missionctl.services.followers import FOLLOWERS, catch_up
 from missionctl.services.usecases import identity
 from missionctl.services.usecases import missions as mission_service
 from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases import sign_in_links as link_service
 from missionctl.services.usecases.agents import update_agent
 from missionctl.services.usecases.costs import fold_usage
 from missionctl.services.usecases.reports import write_run_report
@@ -420,7 +421,7 @@ async def seed(settings: Settings, scale: Scale) -> Seeded:
 async def sign_in_links(settings: Settings, names: Sequence[str]) -> list[str]:
     """A one-time sign-in link secret for each of ``names`` (``missionctl login-link``)."""
     async with open_context(settings) as ctx:
-        return [await identity.create_sign_in_link(ctx, user_name=name) for name in names]
+        return [await link_service.create_sign_in_link(ctx, user_name=name) for name in names]
 
 
 def to_json(seeded: Seeded) -> str:

@@ -519,6 +519,7 @@ PRELOADED = (
     "missionctl.engine.worker",
     "missionctl.services",
     "missionctl.services.usecases.identity",
+    "missionctl.services.usecases.sign_in_links",
     "missionctl.services.runtime.composition",
     "uvicorn",
 )

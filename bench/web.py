@@ -33,9 +33,9 @@ from missionctl.planning import LocalPlanner
 from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
-from missionctl.services.usecases import identity
 from missionctl.services.usecases import missions as mission_service
 from missionctl.services.usecases import plans as plan_service
+from missionctl.services.usecases import sign_in_links
 from missionctl.services.usecases.reports import write_run_report
 from missionctl.services.usecases.runs import read_run, start_run
 from missionctl.services.usecases.workflows import create_workflow
@@ -163,7 +163,7 @@ async def main() -> None:
         async with open_context(settings) as ctx:
             mission_id = await _seed(ctx)
             # Pages are measured as a signed-in browser sees them (session cookie per request).
-            link = await identity.ensure_first_admin(ctx)
+            link = await sign_in_links.ensure_first_admin(ctx)
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx2.ASGITransport(app=app)

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
 from missionctl.services import ServiceContext
-from missionctl.services.usecases import identity
+from missionctl.services.usecases import identity, sign_in_links
 from tests.browser.conftest import SCREENSHOT_DIR, seed
 from tests.conftest import LiveServer
 
@@ -143,7 +143,7 @@ def test_an_admin_onboards_an_operator_who_makes_a_token_and_a_viewer_sees_no_ad
         await identity.create_user(
             ctx, data=UserCreate(name="vera", role=Role.VIEWER), actor="system"
         )
-        return await identity.create_sign_in_link(ctx, user_name="vera")
+        return await sign_in_links.create_sign_in_link(ctx, user_name="vera")
 
     vera_link = seed(live_server.settings, add_viewer)
     vera = _person(browser)

@@ -13,7 +13,7 @@ from missionctl.db.types import utcnow
 from missionctl.domain.access import Identity, Role
 from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.services import ServiceContext
-from missionctl.services.usecases import identity
+from missionctl.services.usecases import identity, sign_in_links
 from tests.identity.helpers import ADMIN, PASSWORD, add_user, events, raw_rows
 
 
@@ -116,7 +116,7 @@ async def test_unknown_or_malformed_secrets_do_not_authenticate(
     await add_user(ctx, "ada")
     await identity.create_token(ctx, user_name="ada", name="ci", actor=ADMIN)
     assert await identity.authenticate_token(ctx, secret=secret) is None
-    assert await identity.redeem_sign_in_link(ctx, secret=secret) is None
+    assert await sign_in_links.redeem_sign_in_link(ctx, secret=secret) is None
 
 
 async def test_token_input_errors_name_the_field(ctx: ServiceContext) -> None:
@@ -143,15 +143,15 @@ async def test_token_input_errors_name_the_field(ctx: ServiceContext) -> None:
 
 async def test_a_sign_in_link_works_once(ctx: ServiceContext) -> None:
     await add_user(ctx, "ada", Role.APPROVER, password=None)
-    secret = await identity.create_sign_in_link(ctx, user_name="ada")
+    secret = await sign_in_links.create_sign_in_link(ctx, user_name="ada")
     assert secret.startswith("mcl_")
     [row] = await raw_rows(ctx, "sign_in_links")
     assert row["token_hash"] == hashlib.sha256(secret.encode()).hexdigest()
     assert all(secret not in str(value) for value in row.values())
-    assert await identity.redeem_sign_in_link(ctx, secret=secret) == Identity(
+    assert await sign_in_links.redeem_sign_in_link(ctx, secret=secret) == Identity(
         actor="user:ada", user_name="ada", role=Role.APPROVER
     )
-    assert await identity.redeem_sign_in_link(ctx, secret=secret) is None
+    assert await sign_in_links.redeem_sign_in_link(ctx, secret=secret) is None
     assert (await identity.read_user(ctx, name="ada")).last_sign_in_at is not None
     [signed_in] = [e for e in await events(ctx) if e.type == "user.signed_in"]
     assert signed_in.actor == "user:ada" and signed_in.payload["method"] == "link"
@@ -159,30 +159,30 @@ async def test_a_sign_in_link_works_once(ctx: ServiceContext) -> None:
 
 async def test_concurrent_redemptions_let_exactly_one_in(ctx: ServiceContext) -> None:
     await add_user(ctx, "ada")
-    secret = await identity.create_sign_in_link(ctx, user_name="ada")
+    secret = await sign_in_links.create_sign_in_link(ctx, user_name="ada")
     results = await asyncio.gather(
-        *(identity.redeem_sign_in_link(ctx, secret=secret) for _ in range(4))
+        *(sign_in_links.redeem_sign_in_link(ctx, secret=secret) for _ in range(4))
     )
     assert sum(r is not None for r in results) == 1
 
 
 async def test_an_expired_link_does_not_work(ctx: ServiceContext) -> None:
     await add_user(ctx, "ada")
-    secret = await identity.create_sign_in_link(ctx, user_name="ada", ttl_s=60)
+    secret = await sign_in_links.create_sign_in_link(ctx, user_name="ada", ttl_s=60)
     async with ctx.write() as session:
         await session.execute(
             update(SignInLink).values(expires_at=utcnow() - timedelta(milliseconds=1))
         )
-    assert await identity.redeem_sign_in_link(ctx, secret=secret) is None
+    assert await sign_in_links.redeem_sign_in_link(ctx, secret=secret) is None
 
 
 async def test_a_disabled_users_link_does_not_work(ctx: ServiceContext) -> None:
     await add_user(ctx, "ada")
-    secret = await identity.create_sign_in_link(ctx, user_name="ada")
+    secret = await sign_in_links.create_sign_in_link(ctx, user_name="ada")
     await identity.disable_user(ctx, name="ada", actor=ADMIN)
-    assert await identity.redeem_sign_in_link(ctx, secret=secret) is None
+    assert await sign_in_links.redeem_sign_in_link(ctx, secret=secret) is None
     with pytest.raises(Conflict) as caught:
-        await identity.create_sign_in_link(ctx, user_name="ada")
+        await sign_in_links.create_sign_in_link(ctx, user_name="ada")
     assert caught.value.field == "user_name"
 
 
@@ -190,7 +190,7 @@ async def test_a_disabled_users_link_does_not_work(ctx: ServiceContext) -> None:
 async def test_link_lifetime_is_checked(ctx: ServiceContext, ttl_s: int) -> None:
     await add_user(ctx, "ada")
     with pytest.raises(ValidationFailed) as caught:
-        await identity.create_sign_in_link(ctx, user_name="ada", ttl_s=ttl_s)
+        await sign_in_links.create_sign_in_link(ctx, user_name="ada", ttl_s=ttl_s)
     assert caught.value.field == "ttl_s"
 
 
@@ -207,8 +207,8 @@ async def test_no_event_carries_a_password_hash_or_secret(ctx: ServiceContext) -
     )
     assert await identity.authenticate_token(ctx, secret=token_secret) is not None
     await identity.revoke_token(ctx, name="ci", actor="user:root")
-    link_secret = await identity.create_sign_in_link(ctx, user_name="ada")
-    assert await identity.redeem_sign_in_link(ctx, secret=link_secret) is not None
+    link_secret = await sign_in_links.create_sign_in_link(ctx, user_name="ada")
+    assert await sign_in_links.redeem_sign_in_link(ctx, secret=link_secret) is not None
     await identity.disable_user(ctx, name="ada", actor="user:root")
 
     stored = [

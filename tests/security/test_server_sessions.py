@@ -27,7 +27,7 @@ from missionctl.security.sessions import (
     SessionCodec,
     load_secret_key,
 )
-from missionctl.services.usecases import identity, missions, sessions
+from missionctl.services.usecases import identity, missions, sessions, sign_in_links
 from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import ServerSettings, Settings
 from tests.identity.helpers import PASSWORD, add_user
@@ -293,7 +293,7 @@ async def test_a_link_lets_the_owner_in_past_the_account_limit_and_makes_a_known
         for _ in range(3):
             await attacker.sign_in("ada", "wrong password!")
         assert (await laptop.sign_in("ada")).status_code == 429
-        secret = await identity.create_sign_in_link(ctx, user_name="ada")
+        secret = await sign_in_links.create_sign_in_link(ctx, user_name="ada")
         assert (await laptop.http.get(f"/sign-in?token={secret}")).status_code == 303
         assert await laptop.me() == "ada"
         await laptop.post("/sign-out")
@@ -336,7 +336,7 @@ async def test_a_link_in_a_signed_in_browser_asks_before_it_switches(site: Site)
     ctx = site.app.state.ctx
     await add_user(ctx, "ada", Role.OPERATOR)
     await add_user(ctx, "mallory", Role.VIEWER)
-    link = await identity.create_sign_in_link(ctx, user_name="mallory")
+    link = await sign_in_links.create_sign_in_link(ctx, user_name="mallory")
     async with site.browser("victim") as victim:
         assert (await victim.sign_in("ada")).status_code == 303
         asked = await victim.http.get(f"/sign-in?token={link}&next=/runs")
@@ -344,7 +344,7 @@ async def test_a_link_in_a_signed_in_browser_asks_before_it_switches(site: Site)
         assert "You are signed in as <strong>ada</strong>" in asked.text
         assert "Sign in as <strong>mallory</strong> instead?" in asked.text
         assert await victim.me() == "ada"  # a GET never switches
-        assert await identity.peek_sign_in_link(ctx, secret=link) == "mallory"  # nor uses it
+        assert await sign_in_links.peek_sign_in_link(ctx, secret=link) == "mallory"  # nor uses it
 
         forged = await victim.http.post("/sign-in/link", data={"token": link})
         assert forged.status_code == 403 and await victim.me() == "ada"

@@ -7,7 +7,7 @@ Every route requires an identity (ADR 0011), so the shared HTTP fixtures sign in
 from missionctl.domain.access import Role
 from missionctl.schemas.identity import UserCreate
 from missionctl.services import ServiceContext
-from missionctl.services.usecases import identity
+from missionctl.services.usecases import identity, sign_in_links
 
 TEST_ADMIN = "tester"
 
@@ -33,4 +33,4 @@ async def bearer_headers(
 async def sign_in_link_secret(ctx: ServiceContext, user: str = TEST_ADMIN) -> str:
     """A one-time sign-in secret for ``user`` (created as an admin if missing)."""
     await ensure_user(ctx, user)
-    return await identity.create_sign_in_link(ctx, user_name=user)
+    return await sign_in_links.create_sign_in_link(ctx, user_name=user)

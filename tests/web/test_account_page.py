@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from missionctl.domain.access import Role
-from missionctl.services.usecases import identity
+from missionctl.services.usecases import identity, sign_in_links
 from missionctl.settings import Settings
 from tests.identity.helpers import PASSWORD, add_user
 from tests.web.admin_support import Site, all_event_text, events_of, running_site
@@ -107,7 +107,7 @@ async def test_a_password_change_needs_the_current_one_and_keeps_only_this_brows
 
 async def test_someone_without_a_password_sets_one_without_a_current_one(site: Site) -> None:
     await add_user(site.ctx, "first", Role.ADMIN, password=None)
-    secret = await identity.create_sign_in_link(site.ctx, user_name="first")
+    secret = await sign_in_links.create_sign_in_link(site.ctx, user_name="first")
     async with site.browser() as browser:
         assert (await browser.http.get(f"/sign-in?token={secret}")).status_code == 303
         page = await browser.http.get("/account")

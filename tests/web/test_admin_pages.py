@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from missionctl.domain.access import Role
-from missionctl.services.usecases import identity
+from missionctl.services.usecases import identity, sign_in_links
 from missionctl.settings import LLMSettings, ServerSettings, Settings
 from tests.identity.helpers import PASSWORD, add_user
 from tests.web.admin_support import (
@@ -60,7 +60,7 @@ async def test_an_admin_adds_a_user_changes_role_sets_password_makes_a_link_and_
         assert "It works once, for 15 minutes." in made.text
         secret = made.text.split("/sign-in?token=")[1].split("<")[0]
         assert secret not in (await admin.get("/users")).text  # shown once, only once
-        assert await identity.peek_sign_in_link(site.ctx, secret=secret) == "olga"
+        assert await sign_in_links.peek_sign_in_link(site.ctx, secret=secret) == "olga"
 
         off = await admin.post("/users/olga/disable")
         assert off.status_code == 303

@@ -32,7 +32,7 @@ def serve(
     """
     import uvicorn
 
-    from missionctl.services.usecases import identity
+    from missionctl.services.usecases import sign_in_links
 
     settings = load_settings(create_home=True)
     bind_host = host or settings.server.host
@@ -40,14 +40,14 @@ def serve(
     typer.echo(
         f"Mission Control on http://{bind_host}:{bind_port}  (data: {settings.home.resolve()})"
     )
-    first_link = run_service(identity.ensure_first_admin)
+    first_link = run_service(sign_in_links.ensure_first_admin)
     if first_link is not None:
         base_url = server_address(settings.server, host=bind_host, port=bind_port)
-        program = identity.program_as_typed(
+        program = sign_in_links.program_as_typed(
             sys.argv[0], found_on_path=shutil.which("missionctl"), cwd=Path.cwd()
         )
         link_url = sign_in_url(base_url, first_link)
-        typer.echo(identity.first_start_message(link_url=link_url, program=program))
+        typer.echo(sign_in_links.first_start_message(link_url=link_url, program=program))
     uvicorn.run(
         "missionctl.app:create_app",
         factory=True,

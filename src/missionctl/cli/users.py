@@ -274,11 +274,11 @@ def login_link(
     else http://MISSIONCTL_SERVER_HOST:MISSIONCTL_SERVER_PORT. (`serve --host/--port` are
     not known here: set those variables for both commands instead.)
     """
-    from missionctl.services.usecases import identity
+    from missionctl.services.usecases import sign_in_links
 
     server = load_settings().server
     secret = run_service(
-        lambda ctx: identity.create_sign_in_link(
+        lambda ctx: sign_in_links.create_sign_in_link(
             ctx, user_name=name, ttl_s=ttl_minutes * 60, actor=_ACTOR
         )
     )

@@ -42,7 +42,15 @@ from missionctl.schemas.missions import MissionCreate
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
 from missionctl.services.runtime.composition import build_agents
-from missionctl.services.usecases import identity, missions, plans, reports, runs, workflows
+from missionctl.services.usecases import (
+    identity,
+    missions,
+    plans,
+    reports,
+    runs,
+    sign_in_links,
+    workflows,
+)
 from missionctl.services.usecases.demo import DemoClaim, claim_empty_log
 
 ACTOR = "system"
@@ -238,9 +246,9 @@ class _Player:
         actor = f"user:{session.person}"
         if session.joins:
             await self._join(session.person)
-        secret = await identity.create_sign_in_link(self.ctx, user_name=session.person)
+        secret = await sign_in_links.create_sign_in_link(self.ctx, user_name=session.person)
         self.clock.advance(_PAUSE_S["sign_in"])
-        await identity.redeem_sign_in_link(self.ctx, secret=secret)
+        await sign_in_links.redeem_sign_in_link(self.ctx, secret=secret)
         for goal in session.goals:
             await self._mission(session.person, actor, goal)
         for planned in session.runs:

@@ -141,7 +141,7 @@ NAME_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
 # How long a one-time sign-in link stays valid unless its maker says otherwise (15 minutes):
 # the first start's link, `missionctl login-link`'s and the Users page's. Messages that state a
-# link's lifetime are worded from it (``services.usecases.identity.lifetime_words``).
+# link's lifetime are worded from it (``services.usecases.sign_in_links.lifetime_words``).
 SIGN_IN_LINK_TTL_S: Final = 900
 
 # Event types of this area (ADR 0010; no payload carries a password, hash or secret).

@@ -12,7 +12,8 @@ The package sits below ``planning`` and ``agents`` (ADR 0033); its vocabularies 
 files in ``data/``, validated by Pydantic and loaded once.
 """
 
-from missionctl.reading.clauses import FALLBACK_SUBJECT, let_title, place_lengths
+from missionctl.reading.clauses import FALLBACK_SUBJECT
+from missionctl.reading.doers import let_title, place_lengths
 from missionctl.reading.kinds import GENERIC_KIND, kind_keys
 from missionctl.reading.language import ENGLISH, UNDETERMINED, language_name
 from missionctl.reading.model import (

@@ -5,10 +5,9 @@ How a goal is read:
 1. Only the first sentence (and any bullet lines) is read for the subject and features; a
    later sentence adds features only when people do something in it ("Let staff check them
    in at the door"). A first sentence that opens with people doing something ("Volunteers at
-   the food bank log donations, and …") names no subject: all of it is features. A "them" of
-   people's clause is what the clause before acted on ("volunteers log donations, and
-   volunteers swap them"), or the people named before when the verb is one done to people
-   ("check them in").
+   the food bank log donations, and …") names no subject: all of it is features. Who does
+   each clause, and what its "them" or "it" stands for, is read as :mod:`doers` says
+   ("volunteers log donations, and volunteers swap them": the donations).
 2. The leading verb is dropped ("Build", "Train and deploy"), then the articles.
 3. An existing system the work goes into ("to an existing Django monolith", or after "to" for
    verbs such as "add" and "integrate") is the host.
@@ -38,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from missionctl.reading.doers import agrees, base_verbs, doers_of, resolve_pronouns, self_as_doer
 from missionctl.reading.model import Feature
 from missionctl.reading.records import value_words
 from missionctl.reading.vocabulary import vocabulary
@@ -46,7 +46,6 @@ from missionctl.reading.words import (
     capitalise,
     clip,
     normalise,
-    plural,
     strip_articles,
     third_person,
     third_person_verbs,
@@ -57,9 +56,7 @@ __all__ = [
     "MAX_FEATURES",
     "ParsedGoal",
     "has_parts",
-    "let_title",
     "parse_goal",
-    "place_lengths",
 ]
 
 MAX_FEATURES = 10
@@ -179,16 +176,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 @cache
-def _base_verbs() -> frozenset[str]:
-    """Verbs in their base form: the feature verbs and the single-word leading verbs."""
-    words = vocabulary()
-    return frozenset(words.feature_verbs) | {v for v in words.leading_verbs if " " not in v}
-
-
-@cache
 def _subject_end() -> re.Pattern[str]:
     # "an app to track water intake": "to" and a verb end the subject too.
-    verbs = "|".join(sorted(_base_verbs()))
+    verbs = "|".join(sorted(base_verbs()))
     return re.compile(rf"{_SUBJECT_END}|\bto\s+(?=(?:{verbs})\b))", _FLAGS)
 
 
@@ -257,7 +247,7 @@ def parse_goal(goal: str, *, title: str, english: bool, tech_names: Iterable[str
     if not phrase:
         phrase = _title_subject(title, goal) or FALLBACK_SUBJECT
     split = [_from_participle(c) for c in _share_doers(_split_clauses(remainder))]
-    split = _resolve_pronouns(_self_as_doer(split + _later_clauses(sentences)), subject_text)
+    split = resolve_pronouns(self_as_doer(split + _later_clauses(sentences)), subject_text)
     clauses = [*((c, i) for c, i, _ in split), *((normalise(item), False) for item in bullets)]
     if host and (parts := _coordinated(phrase)):
         # "Add two-factor sign-in and an audit log export to our invoicing portal": two
@@ -391,7 +381,7 @@ def _subject_parts(rest: str, verb: str | None) -> tuple[str, str, str | None]:
     donations, and …") names no subject: all of it is features, and the title names the
     software.
     """
-    if verb is None and _doers(strip_articles(rest)):
+    if verb is None and doers_of(strip_articles(rest)):
         return "", rest[:1].lower() + rest[1:], None  # the people are a common noun
     end = _subject_end().search(rest)
     described: str | None = None
@@ -540,14 +530,14 @@ def _split_clauses(text: str) -> list[tuple[str, bool, str]]:
         part = part.replace("_and_", " and ")
         clause = part.strip(" .,;:!?\"'()[]")
         first, _, rest = clause.partition(" ")
-        infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in _base_verbs()
+        infinitive = first.lower() == "to" and rest.split(" ", 1)[0].lower() in base_verbs()
         # "to record vital signs and remind them …": a base verb "and" adds after an
         # infinitive is one too, its "to" left out.
         if (
             clauses
             and clauses[-1][1]
             and joiner in ("and", "or")
-            and first.lower() in _base_verbs()
+            and first.lower() in base_verbs()
             and rest
         ):
             infinitive = True
@@ -575,21 +565,19 @@ def _share_doers(clauses: list[tuple[str, bool, str]]) -> list[tuple[str, bool, 
     doers: str | None = None
     for clause, infinitive, joiner in clauses:
         text = strip_articles(normalise(clause))
-        if (let := strip_articles(_LET.sub("", text))) != text and _doers(let):
+        if (let := strip_articles(_LET.sub("", text))) != text and doers_of(let):
             clause = text = let  # "and let attendees check themselves in": their own doing
-        if doers and joiner in _LISTING and _agrees(text, doers):
+        if doers and joiner in _LISTING and agrees(text, doers):
             clause = f"{doers} {text}"
         elif not (doers and joiner in _OWNING and not _is_action(text)):
             # "cyclists record rides with a GPS track and share them": what "with" adds to
             # the people's clause is theirs, and the verb after it theirs too.
-            doers = _doers(text)
+            doers = doers_of(text)
         shared.append((clause, infinitive, joiner))
     return shared
 
 
 _LET = re.compile(r"^(?:(?:also|and|then|please)\s*,?\s+)*(?:let|have|allow)\s+", _FLAGS)
-_PRONOUN = re.compile(r"\b(?:them|they)\b", _FLAGS)
-_IT = re.compile(r"\bit\b", _FLAGS)
 
 
 def _later_clauses(sentences: list[str]) -> list[tuple[str, bool, str]]:
@@ -603,147 +591,9 @@ def _later_clauses(sentences: list[str]) -> list[tuple[str, bool, str]]:
     clauses: list[tuple[str, bool, str]] = []
     for sentence in sentences[1:]:
         text = strip_articles(_LET.sub("", sentence.strip().rstrip(".!?")))
-        if _doers(text) is not None:
+        if doers_of(text) is not None:
             clauses += _share_doers(_split_clauses(text))
     return clauses
-
-
-# Words that end the object of a clause's verb: "record vital signs every hour".
-_OBJECT_END = frozenset(
-    (
-        *("every", "each", "at", "on", "in", "when", "from", "to", "between", "for", "with"),
-        *("by", "into", "before", "after", "during", "while", "if", "so", "via", "using"),
-        *("per", "through", "across", "over", "under", "daily", "weekly", "monthly", "hourly"),
-    )
-)
-
-
-def _resolve_pronouns(
-    clauses: list[tuple[str, bool, str]], opening: str
-) -> list[tuple[str, bool, str]]:
-    """``clauses`` with the "them" and "it" they act on replaced by what it stands for.
-
-    "volunteers log donations, and volunteers swap them": the things the clause before acted
-    on (donations); "attendees buy tickets. Let staff check them in": the people named
-    before, when the verb is one done to people (``people_verbs``) or nothing was acted on.
-    What the software does is read alike: "measures moisture every hour and sends it over
-    LoRaWAN" sends the moisture. ``opening`` is what the goal said before the first clause.
-    """
-    resolved: list[tuple[str, bool, str]] = []
-    said, acted_on, thing = opening, None, None
-    for text, infinitive, joiner in clauses:
-        bare = strip_articles(normalise(text))
-        if doers := _doers(bare):
-            head, body = bare[: len(doers)], bare[len(doers) :]
-            if _PRONOUN.search(body):
-                people = _nearest_people(said, exclude=doers)
-                referent = people if _done_to_people(body) or not acted_on else acted_on
-                if referent:
-                    text = head + _PRONOUN.sub(referent, body, count=1)
-            acted_on = _plural_object(body) or acted_on
-        elif _PRONOUN.match(text.partition(" ")[2]) and _done_to_people(text):
-            # "the app reminds them the day before": the people named before.
-            people = _nearest_people(said, exclude="")
-            text = _PRONOUN.sub(people, text, count=1) if people else text
-        elif thing:
-            text = _software_pronoun(text, thing)
-        thing = _object(bare[len(doers or "") :]) or thing
-        resolved.append((text, infinitive, joiner))
-        said = f"{said} {text}"
-    return resolved
-
-
-def _self_as_doer(clauses: list[tuple[str, bool, str]]) -> list[tuple[str, bool, str]]:
-    """``clauses`` without the software named as their doer (``software_selves``).
-
-    "the app charts them weekly" is what the software does: "charts them weekly".
-    """
-    kept: list[tuple[str, bool, str]] = []
-    for text, infinitive, joiner in clauses:
-        words = text.split(" ", 2)
-        if (
-            len(words) == 3
-            and words[0].lower() in vocabulary().software_selves
-            and words[1].lower() in third_person_verbs()
-        ):
-            text = f"{words[1]} {words[2]}"
-        kept.append((text, infinitive, joiner))
-    return kept
-
-
-def _software_pronoun(text: str, thing: str) -> str:
-    """``text`` with the pronoun its leading verb takes replaced by ``thing``.
-
-    "sends it over LoRaWAN" after "measures moisture" sends the moisture; only where their
-    numbers agree ("it" is one thing, "them" several).
-    """
-    words = text.split(" ", 2)
-    if len(words) < 2 or words[0].lower() not in _base_verbs() | set(third_person_verbs()):
-        return text
-    pronoun = words[1].lower()
-    if pronoun not in ("it", "them") or (pronoun == "them") != _is_plural(thing):
-        return text
-    return " ".join([words[0], thing, *words[2:]])
-
-
-def _done_to_people(body: str) -> bool:
-    """Whether the verb of ``body`` (" check them in at the door") is one done to people."""
-    words = body.lower().split()
-    if not words:
-        return False
-    verb = third_person_verbs().get(words[0], words[0])
-    after = words[2:3] if len(words) > 1 and _PRONOUN.fullmatch(words[1]) else words[1:2]
-    phrasal = f"{verb} {after[0]}" if after and after[0] in vocabulary().particles else verb
-    return phrasal in vocabulary().people_verbs or verb in vocabulary().people_verbs
-
-
-def _plural_object(body: str) -> str | None:
-    """The plural things the verb of ``body`` acts on (" log donations daily" → donations)."""
-    thing = _object(body)
-    return thing if thing and _is_plural(thing) else None
-
-
-def _object(body: str) -> str | None:
-    """The things the verb of ``body`` acts on; ``None`` for a pronoun or people.
-
-    " log donations daily" → donations, " measure moisture every hour" → moisture.
-    """
-    verbs, particles = _base_verbs() | set(third_person_verbs()), vocabulary().particles
-    words = body.split()
-    # A place may come before the verb ("at the food bank log donations").
-    start = next((i for i, word in enumerate(words[:6]) if word.lower() in verbs), 0)
-    while start < len(words) and (words[start].lower() in verbs or words[start] in particles):
-        start += 1
-    each = start < len(words) and words[start].lower() in ("each", "every")
-    start += each  # "log each run": the runs
-    end = start
-    while end < len(words) and words[end].lower() not in _OBJECT_END:
-        end += 1
-    thing = strip_articles(" ".join(words[start:end]))
-    if each and thing:
-        head, _, last = thing.rpartition(" ")
-        thing = f"{head} {plural(last)}".strip()
-    if not thing or _PRONOUN.search(thing) or _IT.search(thing):
-        return None
-    return None if _is_people(thing.rsplit(" ", 1)[-1].lower()) else thing
-
-
-def _is_plural(thing: str) -> bool:
-    """Whether the last word of ``thing`` is a plural noun ("donations", "mice")."""
-    last = thing.rsplit(" ", 1)[-1].lower()
-    return last in vocabulary().irregular_plurals.values() or (
-        last.endswith("s") and not last.endswith("ss")
-    )
-
-
-def _nearest_people(text: str, *, exclude: str) -> str | None:
-    """The last plural people noun of ``text`` other than ``exclude`` ("attendees")."""
-    people = [
-        word
-        for word in re.findall(r"[a-z]+", text.lower())
-        if _is_plural_people(word) and word not in exclude.lower().split()[-1:]
-    ]
-    return people[-1] if people else None
 
 
 def _from_participle(clause: tuple[str, bool, str]) -> tuple[str, bool, str]:
@@ -768,50 +618,7 @@ def _gerund_base(word: str) -> str | None:
         return None
     stem = word[:-3]
     candidates = (stem, f"{stem}e", stem[:-1] if stem[-1:] == stem[-2:-1] else stem)
-    return next((c for c in candidates if c in _base_verbs()), None)
-
-
-def _agrees(text: str, doers: str) -> bool:
-    """Whether ``text`` starts with a verb and an object whose form agrees with ``doers``."""
-    words = text.lower().split()
-    if len(words) < 2:
-        return False
-    if _is_plural_people(doers.split()[-1]):
-        return words[0] in _base_verbs()
-    return words[0] in third_person_verbs()
-
-
-# Plural nouns of people by their ending ("journalists", "physicians"); "-ers" and "-ors" are
-# not among them: sensors, routers and printers do things too.
-_PEOPLE_ENDING = re.compile(r"^[a-z]{3,}(?:ists|ians)$")
-
-
-def _is_plural_people(word: str) -> bool:
-    lower = word.lower()
-    return lower in vocabulary().people or _PEOPLE_ENDING.match(lower) is not None
-
-
-def _is_people(word: str) -> bool:
-    """Whether ``word`` names people, in the plural ("members") or singular ("family")."""
-    return _is_plural_people(word) or plural(word).lower() in vocabulary().people
-
-
-def let_title(feature: Feature) -> str:
-    """The title of a feature its doers do: ``"Let the family scan barcodes"``.
-
-    Plural people read as written ("Let members reserve beds by date"); a singular one takes
-    "the" and the verb its base form. A feature without ``doers`` gets its own title.
-    """
-    if not feature.doers or not feature.text.startswith(feature.doers):
-        return feature.title
-    people = feature.doers
-    words = feature.text[len(people) :].split()
-    if not _is_plural_people(people.split()[-1]) and words:
-        people = f"the {people}"
-        # The verb may follow a place ("cooperative of farmers records harvests").
-        at = next((i for i in place_lengths(words) if words[i].lower() in third_person_verbs()), 0)
-        words[at] = third_person_verbs().get(words[at].lower(), words[at])
-    return " ".join(["Let", people, *words])
+    return next((c for c in candidates if c in base_verbs()), None)
 
 
 def _value_parts(clauses: list[tuple[str, bool, str]], subject: str) -> dict[str, list[str]]:
@@ -843,7 +650,7 @@ def _belongs(text: str, whole: str) -> bool:
     """
     if value_words(text):
         return True
-    if _doers(strip_articles(whole)) is None or has_parts(strip_articles(whole)):
+    if doers_of(strip_articles(whole)) is None or has_parts(strip_articles(whole)):
         return False  # "each member has a training plan with drills": drills are a part
     # What people do their action with: a thing ("cyclists record rides with a GPS track")
     # or other people ("share them with their club"); a verb after "with" is a feature.
@@ -851,7 +658,7 @@ def _belongs(text: str, whole: str) -> bool:
     return (
         bool(bare.split())
         and not _is_action(bare)
-        and _doers(bare) is None
+        and doers_of(bare) is None
         and not _CONSTRAINT_CLAUSE.search(bare)
     )
 
@@ -1033,45 +840,11 @@ def _feature(text: str, parts: list[str], *, infinitive: bool) -> Feature:
         phrase = _action_parts(text, infinitive=True)[1] or text
         return Feature(text=text, title=capitalise(text), action=True, phrase=phrase)
     if not _is_action(parts[0]):
-        doers = _doers(text)
+        doers = doers_of(text)
         return Feature(text=text, title=capitalise(text), action=False, phrase=text, doers=doers)
     title = capitalise(clip(" and ".join(_imperative(p) for p in parts), FEATURE_MAX_CHARS))
     phrase = _action_parts(text, infinitive=False)[1] or text
     return Feature(text=text, title=title, action=True, phrase=phrase)
-
-
-def _doers(text: str) -> str | None:
-    """The people a clause starts with when their verb follows.
-
-    "hostel guests book rooms": plural people and a verb in its base form; "family scans
-    barcodes": a singular one (whose plural is among the people) and a verb in the third
-    person.
-    """
-    words = text.split()
-    for count in (1, 2):
-        if len(words) <= count + 1 or not _is_people(words[count - 1]):
-            continue
-        plural_people = _is_plural_people(words[count - 1])
-        verbs = _base_verbs() if plural_people else frozenset(third_person_verbs())
-        for skip in place_lengths(words[count:]):
-            rest = words[count + skip :]
-            if len(rest) >= 2 and rest[0].lower() in verbs:
-                return " ".join(words[:count])
-    return None
-
-
-_PLACE_WORDS = frozenset({"at", "in", "from", "on", "of"})
-
-
-def place_lengths(words: list[str]) -> range:
-    """How many words may name a place between people and their verb.
-
-    "volunteers at the food bank log donations": 0 to 5 when ``words`` open with "at", "in",
-    "from" …, else 0.
-    """
-    if not words or words[0].lower() not in _PLACE_WORDS:
-        return range(1)
-    return range(0, min(len(words), 6))
 
 
 def _action_parts(text: str, *, infinitive: bool) -> tuple[str, str]:
@@ -1080,7 +853,7 @@ def _action_parts(text: str, *, infinitive: bool) -> tuple[str, str]:
     ``"backs up and restores a database"`` → ``("backs up and restores", "database")``; an
     infinitive's verbs are in their base form ("track water intake").
     """
-    verbs = _base_verbs() if infinitive else frozenset(third_person_verbs())
+    verbs = base_verbs() if infinitive else frozenset(third_person_verbs())
     particles = vocabulary().particles
     words = text.split()
     start = 0

@@ -1,21 +1,19 @@
-"""Users, passwords, API tokens and one-time sign-in links (ADR 0010).
+"""Users, passwords and API tokens (ADR 0010).
 
-Passwords are kept as argon2id hashes; API tokens and sign-in links as the SHA-256 of a secret
-that is returned once, by the call that makes it, and never stored or logged. Every change
-appends an event whose payload names users and tokens but never carries a password, a hash or a
-secret. Hashing runs on a worker thread so that a sign-in does not stall the event loop.
+Passwords are kept as argon2id hashes; API tokens as the SHA-256 of a secret that is returned
+once, by the call that makes it, and never stored or logged. Every change appends an event
+whose payload names users and tokens but never carries a password, a hash or a secret. Hashing
+runs on a worker thread so that a sign-in does not stall the event loop. One-time sign-in links
+and the first start live in ``sign_in_links``, which builds on the helpers here.
 """
 
 import asyncio
 import hashlib
-import os
 import secrets
-import shlex
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Final
 
 from argon2 import PasswordHasher
@@ -25,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.faults import database_fault
-from missionctl.db.models import ApiToken, SignInLink, User
+from missionctl.db.models import ApiToken, User
 from missionctl.db.types import utcnow
 from missionctl.domain import access
-from missionctl.domain.access import SIGN_IN_LINK_TTL_S, Identity, Role, ceiling
+from missionctl.domain.access import Identity, Role, ceiling
 from missionctl.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import users as repo
@@ -46,31 +44,22 @@ from missionctl.services.usecases.passwords import password_problem
 from missionctl.services.usecases.sessions import add_session, end_user_sessions
 
 __all__ = [
-    "LINK_PREFIX",
-    "SIGN_IN_LINK_TTL_S",
     "TOKEN_PREFIX",
     "Identity",
     "SessionOrigin",
     "authenticate_token",
     "change_own_password",
     "create_own_token",
-    "create_sign_in_link",
     "create_token",
     "create_user",
     "disable_user",
-    "ensure_first_admin",
-    "first_start_message",
     "identity_of_user",
     "issue_token",
-    "lifetime_words",
     "list_tokens",
     "list_users",
-    "peek_sign_in_link",
-    "program_as_typed",
     "read_user",
     "record_denial",
     "record_sign_in_failure",
-    "redeem_sign_in_link",
     "revoke_own_token",
     "revoke_token",
     "set_password",
@@ -80,27 +69,28 @@ __all__ = [
 ]
 
 TOKEN_PREFIX = "mc_"
-LINK_PREFIX = "mcl_"
 # 32 random bytes (256 bits), URL-safe base64: 43 characters after the prefix.
 _SECRET_BYTES = 32
-_SECRET_MAX_CHARS = 200
+SECRET_MAX_CHARS = 200
+"""The longest secret a lookup accepts: a longer one is refused before it is hashed."""
 # The prefix shown in lists: "mc_" and five characters of the secret (~30 of its 256 bits).
 _LIST_PREFIX_CHARS = 8
 # last_used_at is bookkeeping, not history: written at most once a minute per token, and not
 # as an event, so that API traffic neither floods the log nor takes the write lock per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-LINK_TTL_MAX_S = 86_400
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile). Changing them later is
 # safe: verify_password rehashes a stored hash whose parameters differ on the next sign-in.
 _hasher = PasswordHasher()
 
 
-def _sha256(secret: str) -> str:
+def sha256(secret: str) -> str:
+    """The SHA-256 of ``secret``, in hex: what is stored in place of a token's or link's secret."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _new_secret(prefix: str) -> str:
+def new_secret(prefix: str) -> str:
+    """A new secret: ``prefix`` and 32 random bytes, URL-safe base64. Shown once, never stored."""
     return prefix + secrets.token_urlsafe(_SECRET_BYTES)
 
 
@@ -165,7 +155,12 @@ def _token_read(token: ApiToken, user_name: str) -> TokenRead:
     )
 
 
-async def _user_or_404(session: AsyncSession, name: str, *, field: str = "name") -> User:
+async def user_or_404(session: AsyncSession, name: str, *, field: str = "name") -> User:
+    """The user called ``name``, disabled or not.
+
+    Raises:
+        NotFound: no user is called ``name`` (``field`` names the field at fault).
+    """
     user = await repo.read_user_by_name(session, name=name)
     if user is None:
         raise NotFound(f"no user is called {name!r}", field=field)
@@ -237,7 +232,7 @@ async def read_user(ctx: ServiceContext, *, name: str) -> UserRead:
         NotFound: no such user (field ``name``).
     """
     async with ctx.read() as session:
-        return _user_read(await _user_or_404(session, name))
+        return _user_read(await user_or_404(session, name))
 
 
 async def list_users(ctx: ServiceContext) -> list[UserRead]:
@@ -256,7 +251,7 @@ async def set_role(ctx: ServiceContext, *, name: str, role: Role, actor: str) ->
         Conflict: it would demote the only enabled admin (field ``role``).
     """
     async with ctx.write() as session:
-        user = await _user_or_404(session, name)
+        user = await user_or_404(session, name)
         previous = user.role
         if previous != role.value:
             await _keep_an_admin(session, user, field="role")
@@ -288,7 +283,7 @@ async def disable_user(ctx: ServiceContext, *, name: str, actor: str) -> UserRea
         Conflict: it is the only enabled admin (field ``name``).
     """
     async with ctx.write() as session:
-        user = await _user_or_404(session, name)
+        user = await user_or_404(session, name)
         if not user.disabled:
             await _keep_an_admin(session, user, field="name")
             user.disabled = True
@@ -318,7 +313,7 @@ async def set_password(
     value = _check_password(password, user_name=name)
     password_hash = await asyncio.to_thread(_hasher.hash, value)
     async with ctx.write() as session:
-        user = await _user_or_404(session, name)
+        user = await user_or_404(session, name)
         user.password_hash = password_hash
         user.updated_at = utcnow()
         ended = await end_user_sessions(session, user=user, now=user.updated_at)
@@ -432,7 +427,7 @@ async def change_own_password(
         Conflict: the password changed meanwhile, or the user was disabled (field ``name``).
     """
     async with ctx.read() as session:
-        stored = (await _user_or_404(session, name)).password_hash
+        stored = (await user_or_404(session, name)).password_hash
     if stored is not None:
         typed = "" if current is None else current.get_secret_value()
         matches = bool(typed) and len(typed) <= PASSWORD_MAX_CHARS
@@ -441,7 +436,7 @@ async def change_own_password(
     value = _check_password(new, user_name=name)
     password_hash = await asyncio.to_thread(_hasher.hash, value)
     async with ctx.write() as session:
-        user = await _user_or_404(session, name)
+        user = await user_or_404(session, name)
         if user.disabled or user.password_hash != stored:
             raise Conflict(
                 f"{name!r} was disabled or got a new password meanwhile; reload and try again",
@@ -492,11 +487,11 @@ async def create_token(
         problems.append(Problem("expires_in", "must be positive; omit it for no expiry"))
     if problems:
         raise ValidationFailed(problems)
-    secret = _new_secret(TOKEN_PREFIX)
+    secret = new_secret(TOKEN_PREFIX)
     conflict = Conflict(f"a token called {name!r} exists or existed; pick another", field="name")
     try:
         async with ctx.write() as session:
-            owner = await _user_or_404(session, user_name, field="user_name")
+            owner = await user_or_404(session, user_name, field="user_name")
             if owner.disabled:
                 raise Conflict(f"{user_name!r} is disabled", field="user_name")
             owner_role = Role(owner.role)
@@ -516,7 +511,7 @@ async def create_token(
                 user_id=owner.id,
                 name=name,
                 prefix=secret[:_LIST_PREFIX_CHARS],
-                token_hash=_sha256(secret),
+                token_hash=sha256(secret),
                 role_ceiling=(role_ceiling or owner_role).value,
                 expires_at=None if expires_in is None else now + expires_in,
                 created_at=now,
@@ -534,7 +529,7 @@ async def create_token(
                             "name": token.name,
                             "user_name": owner.name,
                             "role_ceiling": token.role_ceiling,
-                            "expires_at": _iso(token.expires_at),
+                            "expires_at": iso(token.expires_at),
                         },
                     )
                 ],
@@ -613,7 +608,8 @@ async def revoke_own_token(ctx: ServiceContext, *, who: Identity, name: str) -> 
     return await revoke_token(ctx, name=name, actor=who.actor)
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """``value`` in ISO 8601, as event payloads carry times; ``None`` stays ``None``."""
     return None if value is None else value.isoformat()
 
 
@@ -624,11 +620,11 @@ async def authenticate_token(ctx: ServiceContext, *, secret: str) -> Identity | 
     holds from the moment it is committed. The identity's role is the lower of the owner's
     current role and the token's ceiling. ``last_used_at`` is updated (at most once a minute).
     """
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > _SECRET_MAX_CHARS:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > SECRET_MAX_CHARS:
         return None
     now = utcnow()
     async with ctx.read() as session:
-        found = await repo.read_token_with_owner(session, token_hash=_sha256(secret))
+        found = await repo.read_token_with_owner(session, token_hash=sha256(secret))
         if found is None:
             return None
         token, owner = found
@@ -711,119 +707,9 @@ async def list_tokens(ctx: ServiceContext, *, user_name: str | None = None) -> l
     async with ctx.read() as session:
         user_id: uuid.UUID | None = None
         if user_name is not None:
-            user_id = (await _user_or_404(session, user_name, field="user_name")).id
+            user_id = (await user_or_404(session, user_name, field="user_name")).id
         rows = await repo.read_tokens(session, user_id=user_id)
         return [_token_read(token, owner) for token, owner in rows]
-
-
-def lifetime_words(ttl_s: int) -> str:
-    """A link's lifetime as a message says it: ``"15 minutes"``, ``"1 hour"``, ``"90 seconds"``."""
-    for unit, seconds in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
-        if ttl_s >= seconds and ttl_s % seconds == 0:
-            count = ttl_s // seconds
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{ttl_s} second{'' if ttl_s == 1 else 's'}"
-
-
-async def create_sign_in_link(
-    ctx: ServiceContext,
-    *,
-    user_name: str,
-    ttl_s: int = SIGN_IN_LINK_TTL_S,
-    actor: str = "system",
-) -> str:
-    """Make a one-time sign-in secret for ``user_name``, valid for ``ttl_s`` seconds.
-
-    Returns the secret (put it in the link's URL); only its SHA-256 is stored.
-
-    Raises:
-        ValidationFailed: ``ttl_s`` is not between 1 and 86,400 (field ``ttl_s``).
-        NotFound: no such user (field ``user_name``).
-        Conflict: the user is disabled (field ``user_name``).
-    """
-    if not 1 <= ttl_s <= LINK_TTL_MAX_S:
-        raise ValidationFailed(
-            [Problem("ttl_s", f"must be between 1 and {LINK_TTL_MAX_S} seconds")]
-        )
-    secret = _new_secret(LINK_PREFIX)
-    async with ctx.write() as session:
-        user = await _user_or_404(session, user_name, field="user_name")
-        if user.disabled:
-            raise Conflict(f"{user_name!r} is disabled", field="user_name")
-        now = utcnow()
-        link = SignInLink(
-            user_id=user.id,
-            token_hash=_sha256(secret),
-            expires_at=now + timedelta(seconds=ttl_s),
-            created_at=now,
-        )
-        session.add(link)
-        await session.flush()
-        await append(
-            session,
-            [
-                NewEvent(
-                    type=access.SIGN_IN_LINK_CREATED,
-                    actor=actor,
-                    payload={
-                        "link_id": str(link.id),
-                        "user_name": user.name,
-                        "expires_at": _iso(link.expires_at),
-                    },
-                )
-            ],
-        )
-    return secret
-
-
-async def peek_sign_in_link(ctx: ServiceContext, *, secret: str) -> str | None:
-    """The name of the user the link ``secret`` would sign in, without using it; else ``None``.
-
-    ``None`` for an unknown, used or expired link, or a disabled user: what
-    ``redeem_sign_in_link`` would refuse right now.
-    """
-    if not secret.startswith(LINK_PREFIX) or len(secret) > _SECRET_MAX_CHARS:
-        return None
-    async with ctx.read() as session:
-        found = await repo.read_sign_in_link_with_owner(session, token_hash=_sha256(secret))
-        if found is None:
-            return None
-        link, user = found
-        if user.disabled or link.used_at is not None or link.expires_at <= utcnow():
-            return None
-        return user.name
-
-
-async def redeem_sign_in_link(ctx: ServiceContext, *, secret: str) -> Identity | None:
-    """Sign in with a one-time link: the user's identity, or ``None``.
-
-    ``None`` for an unknown, used or expired link, or a disabled user. A link works once: of
-    concurrent redemptions exactly one succeeds. Success sets ``last_sign_in_at`` and appends
-    ``user.signed_in``.
-    """
-    if not secret.startswith(LINK_PREFIX) or len(secret) > _SECRET_MAX_CHARS:
-        return None
-    async with ctx.write() as session:
-        found = await repo.read_sign_in_link_with_owner(session, token_hash=_sha256(secret))
-        if found is None:
-            return None
-        link, user = found
-        now = utcnow()
-        if user.disabled or not await repo.claim_sign_in_link(session, link_id=link.id, now=now):
-            return None
-        user.last_sign_in_at = now
-        await append(
-            session,
-            [
-                NewEvent(
-                    type=access.USER_SIGNED_IN,
-                    actor=f"user:{user.name}",
-                    payload={"name": user.name, "method": "link"},
-                )
-            ],
-        )
-        await session.flush()
-        return Identity(actor=f"user:{user.name}", user_name=user.name, role=Role(user.role))
 
 
 async def _append_one(ctx: ServiceContext, event: NewEvent) -> None:
@@ -871,65 +757,6 @@ async def acting_user(
             field=field,
         )
     return found
-
-
-FIRST_ADMIN = "admin"
-
-
-async def ensure_first_admin(ctx: ServiceContext, *, ttl_s: int = SIGN_IN_LINK_TTL_S) -> str | None:
-    """On a database with no users, create the admin ``admin`` and a one-time link secret.
-
-    Returns the link's secret (for ``/sign-in?token=``), or ``None`` when users already exist
-    (then ``missionctl login-link NAME`` makes a link). The admin has no password until they set
-    one; the link is how they get in the first time.
-    """
-    async with ctx.read() as session:
-        if await repo.read_users(session):
-            return None
-    try:
-        await create_user(
-            ctx,
-            data=UserCreate(name=FIRST_ADMIN, display_name="Administrator", role=Role.ADMIN),
-            actor="system",
-        )
-    except Conflict:  # another process made it first; it printed the link
-        return None
-    return await create_sign_in_link(ctx, user_name=FIRST_ADMIN, ttl_s=ttl_s)
-
-
-def program_as_typed(argv0: str, *, found_on_path: str | None, cwd: Path) -> str:
-    """How a person types the running ``missionctl`` program in a shell at ``cwd``.
-
-    ``missionctl`` when that name on ``PATH`` (``found_on_path``, as ``shutil.which`` answers)
-    is this very program; otherwise its path, relative to ``cwd`` when it lies below it (after
-    ``make run`` the program is only at ``.venv/bin/missionctl``), quoted for the shell.
-    """
-    program = Path(os.path.abspath(cwd / argv0))
-    if found_on_path is not None and Path(found_on_path).resolve() == program.resolve():
-        return "missionctl"
-    try:
-        shown = str(program.relative_to(os.path.abspath(cwd)))
-    except ValueError:
-        shown = str(program)
-    if "/" not in shown:
-        shown = f"./{shown}"
-    return shlex.quote(shown)
-
-
-def first_start_message(*, link_url: str, program: str, ttl_s: int = SIGN_IN_LINK_TTL_S) -> str:
-    """What the first start prints: the one-time link, how long it lasts, how to set a password.
-
-    ``program`` is the command as it can be typed (:func:`program_as_typed`); ``ttl_s`` the
-    link's lifetime as ``ensure_first_admin`` made it.
-    """
-    return (
-        f"First start: created the admin {FIRST_ADMIN!r}. Sign in (once, within "
-        f"{lifetime_words(ttl_s)}) at\n"
-        f"  {link_url}\n"
-        "then set a password on your Account page, or with:\n"
-        f"  printf '%s\\n' \"$PW\" | {program} user set-password {FIRST_ADMIN} --password-stdin\n"
-        f"Another link, if this one expires: {program} login-link {FIRST_ADMIN}"
-    )
 
 
 async def record_denial(

@@ -38,6 +38,7 @@ from missionctl.security.limits import client_key
 from missionctl.security.sessions import session_of
 from missionctl.services.usecases import identity as identity_service
 from missionctl.services.usecases import sessions as sessions_service
+from missionctl.services.usecases import sign_in_links
 from missionctl.web.deps import Context, public
 from missionctl.web.templating import render
 
@@ -153,7 +154,7 @@ async def _redeem_link(request: Request, ctx: Context, *, token: str, next_url: 
         await _record_failure(request, ctx, name="", method="link", address=address, limited=True)
         message = "Too many failed sign-ins from your address; wait and try again."
         return _page(request, next_url=next_url, error=message, status_code=429, retry_after_s=wait)
-    identity = await identity_service.redeem_sign_in_link(ctx, secret=token)
+    identity = await sign_in_links.redeem_sign_in_link(ctx, secret=token)
     if identity is None or not await _open_session(request, ctx, user_name=identity.user_name):
         limiter.hit(client)
         await _record_failure(request, ctx, name="", method="link", address=address, limited=False)
@@ -165,7 +166,7 @@ async def _ask_to_switch(
     request: Request, ctx: Context, *, current: Identity, token: str, next_url: str
 ) -> Response:
     """The question a link opened in a signed-in browser gets, instead of switching at once."""
-    target = await identity_service.peek_sign_in_link(ctx, secret=token)
+    target = await sign_in_links.peek_sign_in_link(ctx, secret=token)
     if target == current.user_name:
         return _go(next_url)  # already signed in as the link's user: nothing to switch
     if target is None:
