@@ -12,6 +12,9 @@ connection collected while open is closed quietly and written down, with that te
 words) lists them all. A leak is therefore reported against the test that made it, every
 run, instead of failing an innocent one some runs.
 
+aiosqlite's connections are watched alike: one collected while open is closed on its own
+thread (which then ends) and written down in the same file.
+
 asyncio's subprocess transports are watched the same way: one whose loop closed before it saw
 its pipes end warns "unclosed transport" whenever it is collected, in whatever test runs then.
 Those are closed quietly and written down in ``subprocess-leaks.txt`` beside the first file.
@@ -22,6 +25,7 @@ from asyncio import base_subprocess
 from pathlib import Path
 from typing import Any
 
+from aiosqlite import core as aiosqlite_core
 from psycopg import _connection_base
 
 LEAKS_FILE = "psycopg-leaks.txt"
@@ -53,7 +57,31 @@ def watch(directory: Path) -> None:
 
     base.__init__ = __init__  # type: ignore[method-assign]
     base.__del__ = __del__  # type: ignore[method-assign]
+    _watch_aiosqlite_connections()
     _watch_subprocess_transports()
+
+
+def _watch_aiosqlite_connections() -> None:
+    """Record the test that opened each aiosqlite connection; close and write down leaks."""
+    base = aiosqlite_core.Connection
+    init = base.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self._opened_during = _current[0]
+
+    def __del__(self: Any) -> None:
+        connection = getattr(self, "_connection", None)
+        if connection is None:
+            return
+        _write_down(LEAKS_FILE, "aiosqlite connection", getattr(self, "_opened_during", "?"))
+        self._connection = None
+        # Closed on the thread that made it (sqlite3's rule); then that thread ends.
+        self._tx.put_nowait((None, connection.close))
+        self._tx.put_nowait((None, lambda: aiosqlite_core._STOP_RUNNING_SENTINEL))
+
+    base.__init__ = __init__  # type: ignore[method-assign]
+    base.__del__ = __del__  # type: ignore[method-assign]
 
 
 def _watch_subprocess_transports() -> None:

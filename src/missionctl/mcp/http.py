@@ -10,15 +10,23 @@ The route hands the request to the SDK's session manager, run statelessly with J
 every request stands alone (any server process of a deployment can answer it) and carries its
 own credential, resolved again for every message (``_resolve``). The manager needs its own run
 context: ``McpHttp.running`` is entered by the app's lifespan.
+
+The MCP server itself (its tools and resources) is built once per process and shared by every
+app the process makes: it holds nothing of an app, since each message's caller, context and
+planner are read from its request, and building it cost nine tenths of making an app. Each
+app gets a session manager of its own.
 """
 
 import asyncio
+import functools
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
@@ -53,22 +61,34 @@ async def _resolve(message: ServerRequestContext[Any, Any]) -> Caller:
     )
 
 
+@functools.cache
+def shared_server() -> MCPServer[Any]:
+    """The process's MCP server, whose every message's caller is the request's (``_resolve``)."""
+    return build_server(_resolve)
+
+
+# The SDK hands out the session manager its last ``streamable_http_app`` call made: two apps
+# made at once on two threads must not swap theirs.
+_MAKING_MANAGER = threading.Lock()
+
+
 class McpHttp:
-    """The app's MCP server and the SDK's session manager that serves it over HTTP."""
+    """The app's session manager, serving the process's MCP server over HTTP."""
 
     def __init__(self, *, max_body_bytes: int) -> None:
-        self.server = build_server(_resolve)
-        # Every request must carry an API token, which a browser never attaches on its own,
-        # so the SDK's Host/Origin check (DNS rebinding) adds nothing, and it would refuse a
-        # server reached under its public name (ADR 0063).
-        self.server.streamable_http_app(
-            streamable_http_path=PATH,
-            stateless_http=True,
-            json_response=True,
-            max_request_body_size=max_body_bytes,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        self.manager: StreamableHTTPSessionManager = self.server.session_manager
+        self.server = shared_server()
+        with _MAKING_MANAGER:
+            # Every request must carry an API token, which a browser never attaches on its
+            # own, so the SDK's Host/Origin check (DNS rebinding) adds nothing, and it would
+            # refuse a server reached under its public name (ADR 0063).
+            self.server.streamable_http_app(
+                streamable_http_path=PATH,
+                stateless_http=True,
+                json_response=True,
+                max_request_body_size=max_body_bytes,
+                transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            )
+            self.manager: StreamableHTTPSessionManager = self.server.session_manager
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
