@@ -7,7 +7,9 @@ Both commands run as subprocesses, one after the other, so a busy machine slows 
 
 It also times a command that reads the database without a server, ``missionctl mission list
 --json`` on a fresh data directory (its schema made before the first run): what a command pays
-for the API in its own process (ADR 0089).
+for the API in its own process (ADR 0089). Part of that is making the app: the median of
+``create_app`` made ``RUNS`` times in this process after a first one (whose imports are not
+counted), in milliseconds (ADR 0106).
 """
 
 import json
@@ -46,12 +48,29 @@ def _local_read_s(runs: int) -> float:
         return _median_s([*_missionctl(), "mission", "list", "--json"], runs, env)
 
 
+def _create_app_ms(runs: int) -> float:
+    """The median time to make the app once its modules are imported, in milliseconds."""
+    from missionctl.app import create_app
+    from missionctl.settings import Settings
+
+    with tempfile.TemporaryDirectory() as home:
+        settings = Settings(home=Path(home))
+        create_app(settings)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            create_app(settings)
+            times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
 def main() -> None:
     """Measure both commands ``RUNS`` times each and print the medians as JSON."""
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 11
     help_s = _median_s([*_missionctl(), "--help"], runs)
     bare_s = _median_s([sys.executable, "-c", "pass"], runs)
     local_s = _local_read_s(runs)
+    app_ms = _create_app_ms(runs)
     print(
         json.dumps(
             {
@@ -60,6 +79,7 @@ def main() -> None:
                 "python_pass_median_s": round(bare_s, 3),
                 "difference_s": round(help_s - bare_s, 3),
                 "local_mission_list_median_s": round(local_s, 3),
+                "create_app_median_ms": round(app_ms, 1),
             }
         )
     )

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from missionctl.api.routes import runs as run_routes
 from missionctl.app import create_app
 from missionctl.cli import app
 from missionctl.cli import events as event_commands
@@ -17,6 +16,7 @@ from missionctl.cli import missions as mission_commands
 from missionctl.cli import runs as run_commands
 from missionctl.cli import search as search_commands
 from missionctl.domain.search import MAX_QUERY_CHARS, SearchKind
+from missionctl.operations import runs as run_operations
 from missionctl.schemas.events import MAX_FEED_PAGE
 from missionctl.schemas.plans import MAX_PLAN_VERSION
 from missionctl.services.usecases.paging import MAX_PAGE_SIZE
@@ -215,7 +215,7 @@ def test_every_mapped_operation_exists_and_names_a_command(operations: set[str])
 
 
 def test_the_event_limits_are_the_apis() -> None:
-    assert run_commands.MAX_SEQ == run_routes.MAX_SEQ
+    assert run_commands.MAX_SEQ == run_operations.MAX_SEQ
 
 
 def test_the_step_id_pattern_is_the_apis() -> None:

@@ -69,9 +69,8 @@ if TYPE_CHECKING:
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
-    from missionctl.schemas.replay import RunStateRead
     from missionctl.schemas.reports import RunReport
-    from missionctl.schemas.runs import EventPage, RunFilters, RunPage, RunRead
+    from missionctl.schemas.runs import RunFilters, RunPage, RunRead
     from missionctl.schemas.search import SearchPage
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
@@ -348,40 +347,6 @@ class MissionControl:
             params[name] = str(value)
         return self.client.get("/api/v1/runs", RunPage, params=params)
 
-    def read_run(self, run_id: uuid.UUID) -> RunRead:
-        from missionctl.schemas.runs import RunRead
-
-        return self.client.get(f"/api/v1/runs/{run_id}", RunRead)
-
-    def cancel_run(self, run_id: uuid.UUID) -> RunRead:
-        from missionctl.schemas.runs import RunRead
-
-        return self.client.post(f"/api/v1/runs/{run_id}/cancel", RunRead)
-
-    def retry_step(self, run_id: uuid.UUID, step_id: str) -> RunRead:
-        from missionctl.schemas.runs import RunRead
-
-        path = f"/api/v1/runs/{run_id}/steps/{quote(step_id, safe='')}/retry"
-        return self.client.post(path, RunRead)
-
-    def rerun(self, run_id: uuid.UUID, *, from_step: str | None = None) -> RunRead:
-        from missionctl.schemas.runs import RunRead
-
-        query = "" if from_step is None else f"?from_step={quote(from_step, safe='')}"
-        return self.client.post(f"/api/v1/runs/{run_id}/rerun{query}", RunRead)
-
-    def run_state(self, run_id: uuid.UUID, *, at: int | None) -> RunStateRead:
-        from missionctl.schemas.replay import RunStateRead
-
-        params: dict[str, str | int | None] = {"at": at}
-        return self.client.get(f"/api/v1/runs/{run_id}/state", RunStateRead, params=params)
-
-    def run_events(self, run_id: uuid.UUID, *, after: int, limit: int) -> EventPage:
-        from missionctl.schemas.runs import EventPage
-
-        params: dict[str, str | int | None] = {"after": after, "limit": limit}
-        return self.client.get(f"/api/v1/runs/{run_id}/events", EventPage, params=params)
-
     def search(
         self,
         q: str,
@@ -497,7 +462,9 @@ class MissionControl:
         from missionctl.cli._live import follow_polling
 
         if self._here is None:
-            return follow_polling(lambda: self.read_run(run.id), run, live=live)
+            from missionctl.operations import runs as ops
+
+            return follow_polling(lambda: self.call(ops.READ, run_id=run.id), run, live=live)
 
         async def execute(ctx: ServiceContext) -> RunRead:
             from missionctl.cli._live import execute_live

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from missionctl.services import ServiceContext
 
 EXIT_DIFFERS = 3
-# ``api.routes.runs.MAX_SEQ``, spelt out so that ``--help`` does not import the API.
+# ``operations.runs.MAX_SEQ``, spelt out so that ``--help`` does not import the API.
 MAX_SEQ = 2**63 - 1
 # Events read per query when printing a timeline; a long run's are read page after page.
 _EVENT_PAGE = 500
@@ -225,9 +225,10 @@ def _timeline_table(timeline: list[EventRecord]) -> Table:
 def _print_state_at(run_id: uuid.UUID, at: int, *, as_json: bool) -> None:
     """Print the run as of the event with seq ``at``, from the back-end (local or remote)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
 
     with open_backend() as api:
-        state = api.run_state(run_id, at=at)
+        state = api.call(ops.STATE, query=ops.StateQuery.model_construct(at=at), run_id=run_id)
     if as_json:
         typer.echo(state.model_dump_json(indent=2))
         return

@@ -282,9 +282,10 @@ def list_runs(
 def show(run_id: RunId, as_json: AsJson = False) -> None:
     """Show a run: status, what it produced, totals, and each step's status, outcome, error."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
 
     with open_backend() as api:
-        run = api.read_run(run_id)
+        run = api.call(ops.READ, run_id=run_id)
     if as_json:
         typer.echo(run.model_dump_json(indent=2))
     else:
@@ -298,9 +299,10 @@ def cancel(run_id: RunId, as_json: AsJson = False) -> None:
     Exit 2 when it has already ended. Needs the operator role on a server.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
 
     with open_backend() as api:
-        run = api.cancel_run(run_id)
+        run = api.call(ops.CANCEL, run_id=run_id)
     _done(run, "canceled", as_json)
 
 
@@ -312,9 +314,10 @@ def retry(
 ) -> None:
     """Queue a failed step again; a failed run resumes (exit 2 if the step has not failed)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
 
     with open_backend() as api:
-        run = api.retry_step(run_id, step_id)
+        run = api.call(ops.RETRY, run_id=run_id, step_id=step_id)
     _done(run, f"step {escape(step_id)} queued again", as_json)
 
 
@@ -340,6 +343,7 @@ def rerun(
     server's).
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
 
     if from_step is not None and not _STEP_ID.fullmatch(from_step):
         err_console.print(
@@ -349,7 +353,7 @@ def rerun(
         )
         raise typer.Exit(EXIT_INVALID)
     with open_backend() as api:
-        run = api.rerun(run_id, from_step=from_step)
+        run = api.call(ops.RERUN, query=ops.RerunQuery(from_step=from_step), run_id=run_id)
     what = f"rerun of {run_id}" + ("" if from_step is None else f" from step {from_step}")
     _done(run, f"{what} started", as_json)
 
@@ -365,9 +369,10 @@ def events(
 ) -> None:
     """List a run's events in order (payloads with --json); `more: --after N` pages on."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
 
     with open_backend() as api:
-        page = api.run_events(run_id, after=after, limit=limit)
+        page = api.call(ops.EVENTS, query=ops.EventQuery(after=after, limit=limit), run_id=run_id)
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
