@@ -83,7 +83,6 @@ if TYPE_CHECKING:
     from missionctl.services import ServiceContext
     from missionctl.services.usecases.workflow_checks import Syntax
 
-ApprovalState = Literal["pending", "decided", "all"]
 AnalyticsEndpoint = Literal["funnel", "trends", "retention", "anomalies", "definitions"]
 AnalyticsAnswer: TypeAlias = (
     "FunnelAnswer | TrendsAnswer | RetentionAnswer | AnomaliesAnswer | DefinitionsAnswer"
