@@ -11,6 +11,7 @@ import httpx2
 from missionctl.schemas.missions import MissionCreate
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.missions import create_mission
+from missionctl.web.live_lists import LIST_EVERY_S
 from tests.web.conftest import LiveApp
 from tests.web.support import HTMX, Message, messages, start_steps, wait_for_run
 
@@ -83,6 +84,29 @@ async def test_the_runs_list_streams_status_changes_and_keeps_its_filters(
         except TimeoutError:
             extra = None
         assert extra is None
+
+
+async def test_a_stream_of_changes_is_sent_at_a_bounded_rate_and_its_last_state_arrives(
+    live_app: LiveApp,
+) -> None:
+    """A mission created every tenth of a second: the list is not read and sent for each."""
+    http, ctx = live_app.http, live_app.ctx
+    url = _stream_url((await http.get("/missions")).text)
+    async with http.stream("GET", url, headers=HTMX) as response:
+        stream = messages(response)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for n in range(25):
+            last = await _mission(ctx, f"Build internal tool number {n} for the support team")
+            await asyncio.sleep(0.1)
+        sent = [await _next(stream)]
+        while f'data-mission-id="{last}"' not in sent[-1].text:
+            sent.append(await _next(stream))
+        elapsed = loop.time() - started
+    # At most one message an interval (arrival times can bunch on a loaded machine; their count
+    # cannot grow), and the newest list arrives.
+    assert len(sent) <= elapsed / LIST_EVERY_S + 2, (len(sent), elapsed)
+    assert '<span id="mission-count" class="count"' in sent[-1].text
 
 
 async def test_list_streams_refuse_what_the_lists_refuse(live_app: LiveApp) -> None:

@@ -89,6 +89,10 @@ class SandboxStatus:
         return None
 
 
+# Probe answers by the probe's command line (see Sandbox._probe).
+_PROBED: dict[tuple[str, ...], SandboxStatus] = {}
+
+
 @dataclass(slots=True)
 class Sandbox:
     """Builds the command line that runs a program under the configured confinement."""
@@ -153,23 +157,13 @@ class Sandbox:
                 "bubblewrap", ready=False, detail=f"{self.settings.bwrap_path!r} is not installed"
             )
         probe = Path(tempfile.gettempdir())  # any directory will do: the probe runs `true`
-        argv = [*self._bwrap(workspace=probe, network=False), "true"]
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *argv,
-                env={"PATH": "/usr/bin:/bin"},
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            _, err = await asyncio.wait_for(process.communicate(), 30)
-        except (OSError, TimeoutError) as exc:
-            return SandboxStatus("bubblewrap", ready=False, detail=f"bwrap did not run: {exc}")
-        if process.returncode != 0:
-            reason = err.decode("utf-8", "replace").strip().splitlines()
-            said = reason[-1] if reason else f"exit code {process.returncode}"
-            return SandboxStatus("bubblewrap", ready=False, detail=f"bwrap failed: {said}")
-        return SandboxStatus("bubblewrap", ready=True, detail="bubblewrap")
+        argv = (*self._bwrap(workspace=probe, network=False), "true")
+        # Every app a process makes (a test suite makes thousands) asks again; what bwrap can
+        # do with the same command line does not change while the process lives.
+        if (known := _PROBED.get(argv)) is not None:
+            return known
+        _PROBED[argv] = status = await _run_probe(argv)
+        return status
 
     def _bwrap(
         self,
@@ -228,6 +222,26 @@ class Sandbox:
             f"--nofile={self.settings.open_files}",
             "--",
         ]
+
+
+async def _run_probe(argv: tuple[str, ...]) -> SandboxStatus:
+    """Run ``true`` under ``argv``'s confinement: whether it started, and if not why."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            env={"PATH": "/usr/bin:/bin"},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    except (OSError, TimeoutError) as exc:
+        return SandboxStatus("bubblewrap", ready=False, detail=f"bwrap did not run: {exc}")
+    if process.returncode != 0:
+        reason = err.decode("utf-8", "replace").strip().splitlines()
+        said = reason[-1] if reason else f"exit code {process.returncode}"
+        return SandboxStatus("bubblewrap", ready=False, detail=f"bwrap failed: {said}")
+    return SandboxStatus("bubblewrap", ready=True, detail="bubblewrap")
 
 
 def search_path() -> str:

@@ -7,6 +7,11 @@ log lines cannot), reads the list again with the page's own filters and page and
 one message of ``<hx-partial>`` elements: the list and its count. The message's ``id`` is the
 batch's last ``seq``, so a reconnection resumes after it.
 
+A busy engine appends many such events a second; the list is re-rendered at most once every
+``LIST_EVERY_S``: a batch that comes sooner is owed, and its render goes out when the interval
+ends, from what every event since then left, so the newest list always arrives (the mission and
+run pages pace their state the same way, ``web/sse.py``).
+
 Rows are never patched one by one: the list is read again, so a run that no longer matches the
 status filter leaves it, one that starts matching enters it, and a page further back (a
 ``cursor``) keeps its rows (newer runs belong to the first page).
@@ -15,6 +20,8 @@ Changing the filters or the page swaps in a new ``#live`` element whose URL carr
 closes the old stream as the element leaves and the new element connects.
 """
 
+import asyncio
+import math
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
@@ -22,6 +29,7 @@ from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from missionctl.schemas.dashboard import EventItem
+from missionctl.security.streams import until_due
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import dashboard
 from missionctl.web.sse import resume_from, stream
@@ -31,6 +39,9 @@ MISSION_LIST_EVENTS = ("mission.", "plan.", "run.", "step.", "budget.")
 
 RUN_LIST_EVENTS = ("run.", "step.", "budget.", "mission.")
 """Prefixes of the event types that can change a row of the runs list."""
+
+LIST_EVERY_S = 1.0
+"""The shortest time between two re-renders of a list (each reads the list from the database)."""
 
 # A log batch, and a draft of a plan being written (its mission's row shows it planning already).
 _NEVER = frozenset({"step.log", "plan.drafted"})
@@ -47,11 +58,23 @@ def changes_list(item: EventItem, prefixes: tuple[str, ...]) -> bool:
 async def _messages(
     ctx: ServiceContext, *, cursor: int, render_list: RenderList, prefixes: tuple[str, ...]
 ) -> AsyncIterator[ServerSentEvent]:
-    async for batch in dashboard.follow_events(ctx, after_seq=cursor):
-        if any(changes_list(item, prefixes) for item in batch.items):
+    loop = asyncio.get_running_loop()
+    sent_at = -math.inf
+    owed: int | None = None  # the newest seq whose change the browser has not been sent
+
+    def due() -> float | None:
+        return None if owed is None else sent_at + LIST_EVERY_S
+
+    events = dashboard.follow_events(ctx, after_seq=cursor)
+    async for batch in until_due(events, due):
+        if batch is not None and any(changes_list(item, prefixes) for item in batch.items):
+            owed = batch.items[-1].seq
+        if owed is not None and loop.time() >= sent_at + LIST_EVERY_S:
             # A read cut short by the browser leaving would log driver warnings: let it finish.
             html = await dashboard.read_to_end(render_list())
-            yield ServerSentEvent(data=html, id=str(batch.items[-1].seq))
+            sent_at = loop.time()
+            yield ServerSentEvent(data=html, id=str(owed))
+            owed = None
 
 
 async def list_stream(

@@ -43,6 +43,7 @@ from missionctl.security.streams import until_due, while_admitted
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import dashboard
 from missionctl.services.usecases.controls import read_controls
+from missionctl.web.page_reads import page_reads
 from missionctl.web.templating import render_fragment, security_context
 
 PING_S = 15
@@ -72,8 +73,9 @@ def _resumed(request: Request) -> bool:
     return dashboard.resume_cursor(request.headers.get("last-event-id"), -1) != -1
 
 
-State = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
-"""Reads the page's state and returns the context of its ``live_state`` block."""
+State = Callable[[int], Coroutine[Any, Any, dict[str, Any]]]
+"""Reads the page's state and returns the context of its ``live_state`` block: from a read that
+started after the event it is given (a ``seq``) was known, maybe shared (``web/page_reads.py``)."""
 
 Tick = Callable[[dict[str, Any]], str | None]
 """From the page's last state, the message that redraws what moves with the clock; ``None``
@@ -91,6 +93,7 @@ class _Pacer:
         state: dict[str, Any],
         tick: Tick | None,
         count: int,
+        cursor: int,
         resumed: bool,
     ) -> None:
         self._page = page
@@ -100,6 +103,7 @@ class _Pacer:
         self._count = count
         self._loop = asyncio.get_running_loop()
         self._sent_at = -math.inf
+        self._seen = cursor  # the newest event received: the state read must show it
         # A change not sent yet goes out then; a resumed stream owes its page the state at once.
         self._state_due: float | None = self._loop.time() if resumed else None
         self._tick_due = self._loop.time() + TICK_S if tick else None
@@ -112,6 +116,7 @@ class _Pacer:
 
     async def on_batch(self, items: Sequence[EventItem]) -> list[ServerSentEvent]:
         """One message per event; the last also carries the state when it may be sent now."""
+        self._seen = items[-1].seq
         self._artifacts_changed |= any(item.type == "artifact.created" for item in items)
         state = ""
         if any(item.type not in _STATELESS for item in items):
@@ -143,7 +148,7 @@ class _Pacer:
 
     async def _render_state(self) -> str:
         # A read cut short by the browser leaving would log driver warnings: let it finish.
-        state = await dashboard.read_to_end(self._read_state())
+        state = await dashboard.read_to_end(self._read_state(self._seen))
         state["artifacts_changed"] = self._artifacts_changed
         self._state, self._artifacts_changed, self._state_due = state, False, None
         self._sent_at = self._loop.time()
@@ -196,13 +201,18 @@ async def mission_stream(
     """
     security = security_context(request)
     cursor = resume_from(request, after)
+    reads = page_reads(ctx.db)
 
-    async def read_state() -> dict[str, Any]:
+    async def read_shared() -> dict[str, Any]:
         view = await dashboard.read_mission_view(ctx, mission_id=mission_id, audit_limit=0)
         titles = {t.key: t.title for t in view.tasks}
-        return {"view": view, "titles": titles, "emergency": await read_controls(ctx), **security}
+        return {"view": view, "titles": titles, "emergency": await read_controls(ctx)}
 
-    first = await read_state()
+    async def read_state(seen: int) -> dict[str, Any]:
+        shared = await reads.read(("mission", mission_id), read_shared, seen=seen)
+        return {**shared, **security}
+
+    first = await read_state(cursor)
     count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
     paced = _Pacer(
         page=page,
@@ -210,6 +220,7 @@ async def mission_stream(
         state=first,
         tick=None,
         count=count,
+        cursor=cursor,
         resumed=_resumed(request),
     )
     return stream(request, _messages(ctx, paced, cursor=cursor, mission_id=mission_id))
@@ -222,25 +233,31 @@ async def run_stream(
     run_id: uuid.UUID,
     after: int,
     page: str,
-    read_page: State,
+    read_page: Callable[[], Coroutine[Any, Any, dict[str, Any]]],
     tick: Tick,
 ) -> EventSourceResponse:
     """The live stream of a run page after ``after`` (or the browser's ``Last-Event-ID``).
 
     ``read_page`` reads what the page renders of the run (the page's own context, so a state
-    sent equals a reload); ``tick`` redraws what moves with the clock. Fragments are rendered
-    for the request's identity (its controls) and session (its CSRF token), as the page was.
+    sent equals a reload; the same for every viewer, whose streams share reads of it); ``tick``
+    redraws what moves with the clock. Fragments are rendered for the request's identity (its
+    controls) and session (its CSRF token), as the page was.
 
     Raises:
         NotFound: no such run (before the stream starts, so the answer is a 404).
     """
     security = security_context(request)
     cursor = resume_from(request, after)
+    reads = page_reads(ctx.db)
 
-    async def read_state() -> dict[str, Any]:
-        return {**await read_page(), "emergency": await read_controls(ctx), **security}
+    async def read_shared() -> dict[str, Any]:
+        return {**await read_page(), "emergency": await read_controls(ctx)}
 
-    first = await read_state()
+    async def read_state(seen: int) -> dict[str, Any]:
+        shared = await reads.read(("run", run_id), read_shared, seen=seen)
+        return {**shared, **security}
+
+    first = await read_state(cursor)
     count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)
     paced = _Pacer(
         page=page,
@@ -248,6 +265,7 @@ async def run_stream(
         state=first,
         tick=tick,
         count=count,
+        cursor=cursor,
         resumed=_resumed(request),
     )
     return stream(request, _messages(ctx, paced, cursor=cursor, run_id=run_id))

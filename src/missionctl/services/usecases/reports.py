@@ -173,16 +173,21 @@ def _outcome_next_steps(steps: list[StepRun], outcomes: dict[str, int]) -> list[
     return [ReportNextStep(text=SPECIFICATIONS_NOT_CODE, priority="high", source=_OUTCOME_SOURCE)]
 
 
-async def build_run_report(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunReport:
+async def build_run_report(
+    ctx: ServiceContext, *, run_id: uuid.UUID, log_tails: bool = True
+) -> RunReport:
     """Everything about a run in one ``RunReport`` (works for runs without a mission).
 
     Tasks come in workflow order; risks and next steps are the plan's followed by those the
     steps reported, without duplicates (same title / text); artifacts exclude run reports.
+    ``log_tails=False`` leaves each task's log tail empty, for a reader that shows none (the
+    mission page, whose live stream reads the report at every change: a run of 200 steps that
+    logged would cost 200 more reads each time).
 
     Raises:
         NotFound: no such run (``field="run_id"``).
     """
-    records = await _read_records(ctx, run_id)
+    records = await _read_records(ctx, run_id, log_tails=log_tails)
     run, workflow, mission, plan = records.run, records.workflow, records.mission, records.plan
     steps = _in_workflow_order(records.steps, workflow.definition)
     tasks = [_task(step, records) for step in steps]
@@ -243,7 +248,7 @@ class _Records:
     logs: dict[str, "_LogTail"]
 
 
-async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
+async def _read_records(ctx: ServiceContext, run_id: uuid.UUID, *, log_tails: bool) -> _Records:
     """The run with its workflow, mission, plan (and its items), steps and artifacts.
 
     Each step's attempts come from the one fold of the run's events (``domain.replay``, as the
@@ -274,7 +279,7 @@ async def _read_records(ctx: ServiceContext, run_id: uuid.UUID) -> _Records:
         rows = await artifact_repo.read_run_artifacts(session, run_id=run_id)
         items = await session.run_sync(plan_repo.read_plan_items, plan_id=plan.id) if plan else None
         events = await event_repo.read_run_events(session, run_id=run_id, excluding=UNFOLDED_TYPES)
-        logs = await _log_tails(session, run_id)
+        logs = await _log_tails(session, run_id) if log_tails else {}
     step_ids = {s.id: s.step_id for s in steps}
     artifacts = [_artifact(a, step_ids) for a in rows if not a.meta.get("report")]
     folded = replay_run_events(events).steps

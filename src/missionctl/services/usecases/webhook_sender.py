@@ -279,16 +279,22 @@ async def dispatch_due(
     what the database raises; a receiver's failure (or a refused address) is recorded on its
     delivery, never raised. ``resolve`` turns names into addresses (``getaddrinfo``).
     """
+    claimed = await _claim(ctx, config, clock())
+    if not claimed:
+        # Most rounds find nothing due: a client (its TLS context alone costs tens of
+        # milliseconds of CPU) is made only for a round that sends.
+        return 0
     policy = Policy(ctx.settings.http_agent.networks(), resolve)
     async with _client(http, config) as client:
         sent = 0
-        while claimed := await _claim(ctx, config, clock()):
+        while claimed:
             await asyncio.gather(
                 *(_send_and_record(ctx, client, c, config, sign, clock, policy) for c in claimed)
             )
             sent += len(claimed)
             if len(claimed) < config.concurrency:
                 break
+            claimed = await _claim(ctx, config, clock())
         return sent
 
 

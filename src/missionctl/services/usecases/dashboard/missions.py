@@ -251,7 +251,8 @@ async def _shown_run(
     if newest is None:
         return _ShownRun()
     run = await run_service.read_run(ctx, run_id=newest.id)
-    report = await build_run_report(ctx, run_id=run.id)
+    # The page shows the report's findings and outcome, never its log tails.
+    report = await build_run_report(ctx, run_id=run.id, log_tails=False)
     return _ShownRun(run, list(newest.definition.get("steps", [])), report)
 
 
