@@ -44,7 +44,6 @@ if TYPE_CHECKING:
         RetentionAnswer,
         TrendsAnswer,
     )
-    from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.diagrams import PlanDiagramsRead
@@ -481,21 +480,6 @@ class MissionControl:
                 return await execute_live(ctx, engine, run, live=live)
 
         return self._here.call(execute)
-
-    def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]:
-        from missionctl.schemas.artifacts import ArtifactRead
-
-        return self.client.get_list(f"/api/v1/runs/{run_id}/artifacts", ArtifactRead)
-
-    def mission_artifacts(self, mission_id: uuid.UUID) -> list[ArtifactRead]:
-        from missionctl.schemas.artifacts import ArtifactRead
-
-        return self.client.get_list(f"/api/v1/missions/{mission_id}/artifacts", ArtifactRead)
-
-    def read_artifact(self, artifact_id: uuid.UUID) -> ArtifactRead:
-        from missionctl.schemas.artifacts import ArtifactRead
-
-        return self.client.get(f"/api/v1/artifacts/{artifact_id}", ArtifactRead)
 
     def artifact_content(self, artifact_id: uuid.UUID) -> bytes:
         return self.client.get_bytes(f"/api/v1/artifacts/{artifact_id}/content")[0]
