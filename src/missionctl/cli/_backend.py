@@ -48,10 +48,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.diagrams import PlanDiagramsRead
     from missionctl.schemas.documents import (
-        DocumentCompareRead,
         DocumentKind,
-        DocumentKindRead,
-        DocumentRead,
     )
     from missionctl.schemas.documents import ExportFormat as DocumentFormat
     from missionctl.schemas.events import (
@@ -689,49 +686,16 @@ class MissionControl:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return [(name, archive.read(name).decode()) for name in archive.namelist()]
 
-    def generate_documents(
-        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
-    ) -> list[DocumentRead]:
-        """One request per kind, written by the server's model."""
-        from missionctl.schemas.documents import DocumentRead
-
-        path = f"/api/v1/missions/{mission_id}/documents"
-        return [self.client.post(path, DocumentRead, body={"kind": kind}) for kind in kinds]
-
-    def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]:
-        from missionctl.schemas.documents import DocumentKindRead
-
-        path = f"/api/v1/missions/{mission_id}/documents"
-        return self.client.get_list(path, DocumentKindRead)
-
-    def read_document(
-        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
-    ) -> DocumentRead:
-        from missionctl.schemas.documents import DocumentRead
-
-        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
-        if version is not None:
-            path += f"/versions/{version}"
-        return self.client.get(path, DocumentRead)
-
-    def compare_documents(
-        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
-    ) -> DocumentCompareRead:
-        from missionctl.schemas.documents import DocumentCompareRead
-
-        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}/compare"
-        return self.client.get(path, DocumentCompareRead, params={"base": base, "target": target})
-
     def export_document(
         self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
     ) -> bytes:
         """The latest version is asked for first when none is named."""
-        from missionctl.schemas.documents import DocumentRead
+        from missionctl.operations import documents as ops
 
-        base = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
         if version is None:
-            version = self.client.get(base, DocumentRead).version
-        path = f"{base}/versions/{version}/export"
+            version = self.call(ops.LATEST, mission_id=mission_id, kind=kind).version
+        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
+        path += f"/versions/{version}/export"
         return self.client.get_bytes(path, params={"format": fmt})[0]
 
 
