@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from missionctl.cli._drafts import DraftPrinter
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
-    from missionctl.domain.memory import MemoryKind
     from missionctl.domain.search import SearchKind
     from missionctl.operations import Operation, Out
     from missionctl.schemas.analytics import (
@@ -61,7 +60,6 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.governance import ApprovalRead
     from missionctl.schemas.health import HealthSummaryRead
-    from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
@@ -364,26 +362,6 @@ class MissionControl:
             "cursor": cursor,
         }
         return self.client.get("/api/v1/search", SearchPage, params=params)
-
-    def search_memory(
-        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
-    ) -> MemoryPage:
-        """``GET /api/v1/memory``."""
-        from missionctl.schemas.memory import MemoryPage
-
-        params: dict[str, str | int | None] = {
-            "q": q,
-            "kind": None if kind is None else kind.value,
-            "limit": limit,
-            "cursor": cursor,
-        }
-        return self.client.get("/api/v1/memory", MemoryPage, params=params)
-
-    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]:
-        """``GET /api/v1/missions/{id}/similar``."""
-        from missionctl.schemas.memory import SimilarMission
-
-        return self.client.get_list(f"/api/v1/missions/{mission_id}/similar", SimilarMission)
 
     def search_palette(self, q: str, *, limit: int) -> PalettePage:
         """``GET /api/v1/palette`` as the token."""
