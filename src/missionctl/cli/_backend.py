@@ -44,7 +44,6 @@ if TYPE_CHECKING:
         TrendsAnswer,
     )
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
-    from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.diagrams import PlanDiagramsRead
     from missionctl.schemas.documents import (
         DocumentKind,
@@ -623,15 +622,6 @@ class MissionControl:
         return self.client.get(
             "/api/v1/agents/utilisation", UtilisationRead, params={"window": window}
         )
-
-    def read_costs(self, query: CostQuery) -> CostBreakdown:
-        """The query travels as the route's query parameters."""
-        from missionctl.schemas.costs import CostBreakdown
-
-        params: dict[str, str | int | None] = {
-            name: value for name, value in query.model_dump(mode="json").items() if value
-        }
-        return self.client.get("/api/v1/costs", CostBreakdown, params=params)
 
     def read_analytics(
         self, endpoint: AnalyticsEndpoint, params: dict[str, str]
