@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from missionctl.cli._drafts import DraftPrinter
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
-    from missionctl.domain.search import SearchKind
     from missionctl.operations import Operation, Out
     from missionctl.schemas.analytics import (
         AnomaliesAnswer,
@@ -64,7 +63,6 @@ if TYPE_CHECKING:
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunFilters, RunPage, RunRead
-    from missionctl.schemas.search import SearchPage
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.workflows import (
@@ -338,29 +336,6 @@ class MissionControl:
         for name, value in filters.model_dump(mode="json", exclude_none=True).items():
             params[name] = str(value)
         return self.client.get("/api/v1/runs", RunPage, params=params)
-
-    def search(
-        self,
-        q: str,
-        *,
-        kind: SearchKind | None,
-        run_id: uuid.UUID | None,
-        mission_id: uuid.UUID | None,
-        limit: int,
-        cursor: str | None,
-    ) -> SearchPage:
-        """The filters travel as the route's query parameters."""
-        from missionctl.schemas.search import SearchPage
-
-        params: dict[str, str | int | None] = {
-            "q": q,
-            "kind": None if kind is None else kind.value,
-            "run_id": None if run_id is None else str(run_id),
-            "mission_id": None if mission_id is None else str(mission_id),
-            "limit": limit,
-            "cursor": cursor,
-        }
-        return self.client.get("/api/v1/search", SearchPage, params=params)
 
     def search_palette(self, q: str, *, limit: int) -> PalettePage:
         """``GET /api/v1/palette`` as the token."""
