@@ -87,7 +87,7 @@ def generate(
     from missionctl.schemas.documents import DocumentCreate
 
     kinds = [cast("DocumentKind", k) for k in (KINDS if kind == Kind.all else [kind.value])]
-    with open_backend() as api:  # one request per kind, each written by the server's model
+    with open_backend() as api:  # one request, and one new version, per kind
         written = [
             api.call(ops.GENERATE, body=DocumentCreate(kind=k), mission_id=mission_id)
             for k in kinds
