@@ -241,8 +241,7 @@ def test_the_plan_version_limit_is_the_apis() -> None:
 
 def test_the_memory_limits_and_kinds_are_the_apis() -> None:
     from missionctl.cli import memory as memory_commands
-    from missionctl.domain.memory import MemoryKind
-    from missionctl.services.usecases.memory import MAX_PAGE
+    from missionctl.domain.memory import MAX_PAGE, MemoryKind
 
     assert memory_commands.MAX_PAGE == MAX_PAGE
     assert [k.value for k in memory_commands.Kind] == [k.value for k in MemoryKind]

@@ -67,8 +67,9 @@ def test_a_type_for_a_parameter_the_path_lacks_is_refused() -> None:
         {"path_types": {"thing_id": Annotated[str, Field(max_length=3)]}},
         {"arguments": {"command": "drain"}},
         {"body": _Reason, "body_optional": True},
+        {"query": _Reason, "query_as": "query"},
     ],
-    ids=["body_fields", "path_types", "arguments", "body_optional"],
+    ids=["body_fields", "path_types", "arguments", "body_optional", "query_as"],
 )
 def test_an_mcp_tool_is_not_offered_for_what_only_a_route_serves(
     route_only: dict[str, Any],
@@ -99,6 +100,29 @@ def test_an_optional_body_needs_a_default_for_each_field() -> None:
     with pytest.raises(ValueError, match="an optional body needs a default"):
         _op(body=Required, body_optional=True)
     assert _op(body=_Reason, body_optional=True).body_optional
+
+
+def test_a_query_taken_whole_needs_a_query_and_is_passed_as_one() -> None:
+    with pytest.raises(ValueError, match="query_as names no query"):
+        _op(query_as="query")
+    with pytest.raises(LookupError, match="takes no \\['filters'\\]"):
+        use_case(
+            _op(path="/workers/{worker_id}", query=_Reason, query_as="filters"), provided=NEEDS
+        )
+
+
+async def test_the_route_passes_a_query_taken_whole_as_its_model() -> None:
+    given: dict[str, Any] = {}
+
+    async def touch(ctx: object, *, thing_id: str, filters: _Reason) -> _Answer:
+        given.update(thing_id=thing_id, filters=filters)
+        return _Answer(recorded=True)
+
+    endpoint = _endpoint(_op(query=_Reason, query_as="filters", output=_Answer), touch)
+    who = Identity("user:ada", "ada", Role.ADMIN)
+    query = _Reason(reason="why")
+    await endpoint(request=None, ctx=None, who=who, response=Response(), thing_id="t1", query=query)
+    assert given == {"thing_id": "t1", "filters": query}
 
 
 def test_an_answer_with_no_body_has_no_other_status() -> None:

@@ -3,9 +3,9 @@
 ``add_route(router, op)`` adds the route ``op`` declares: its method and path, its permission
 (checked before the body is read, as every route's, ADR 0076), its query, body and answer
 models, and an endpoint that calls the declared use case with the path's parameters, the
-query's fields, the body (whole, or field by field with ``body_fields``), the declaration's
-fixed ``arguments``, the caller's actor, what it ``needs`` (``NEEDS``) and whether the caller
-holds each permission it ``grants``. The endpoint's
+query (field by field, or whole with ``query_as``), the body (whole, or field by field with
+``body_fields``), the declaration's fixed ``arguments``, the caller's actor, what it ``needs``
+(``NEEDS``) and whether the caller holds each permission it ``grants``. The endpoint's
 signature is made for FastAPI from the declaration and the use case's own annotations, so the
 path's parameters are validated by the use case's types, or by the narrower ones of
 ``path_types`` (a malformed id or an overlong name is a 422, never a 500). A body left out of
@@ -94,7 +94,8 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
             body = given.pop("body")
             given |= _fields(body) if op.body_fields else {op.body_as: body}
         if op.query is not None:
-            given |= _fields(given.pop("query"))
+            query = given.pop("query")
+            given |= {op.query_as: query} if op.query_as else _fields(query)
         given |= op.arguments
         if takes_actor:
             given["actor"] = who.actor

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from missionctl.cli._drafts import DraftPrinter
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
-    from missionctl.domain.memory import MemoryKind
-    from missionctl.domain.search import SearchKind
     from missionctl.operations import Operation, Out
     from missionctl.schemas.analytics import (
         AnomaliesAnswer,
@@ -44,15 +42,10 @@ if TYPE_CHECKING:
         RetentionAnswer,
         TrendsAnswer,
     )
-    from missionctl.schemas.artifacts import ArtifactRead
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
-    from missionctl.schemas.costs import CostBreakdown, CostQuery
     from missionctl.schemas.diagrams import PlanDiagramsRead
     from missionctl.schemas.documents import (
-        DocumentCompareRead,
         DocumentKind,
-        DocumentKindRead,
-        DocumentRead,
     )
     from missionctl.schemas.documents import ExportFormat as DocumentFormat
     from missionctl.schemas.events import (
@@ -65,13 +58,11 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.governance import ApprovalRead
     from missionctl.schemas.health import HealthSummaryRead
-    from missionctl.schemas.memory import MemoryPage, SimilarMission
     from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunFilters, RunPage, RunRead
-    from missionctl.schemas.search import SearchPage
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.workflows import (
@@ -346,49 +337,6 @@ class MissionControl:
             params[name] = str(value)
         return self.client.get("/api/v1/runs", RunPage, params=params)
 
-    def search(
-        self,
-        q: str,
-        *,
-        kind: SearchKind | None,
-        run_id: uuid.UUID | None,
-        mission_id: uuid.UUID | None,
-        limit: int,
-        cursor: str | None,
-    ) -> SearchPage:
-        """The filters travel as the route's query parameters."""
-        from missionctl.schemas.search import SearchPage
-
-        params: dict[str, str | int | None] = {
-            "q": q,
-            "kind": None if kind is None else kind.value,
-            "run_id": None if run_id is None else str(run_id),
-            "mission_id": None if mission_id is None else str(mission_id),
-            "limit": limit,
-            "cursor": cursor,
-        }
-        return self.client.get("/api/v1/search", SearchPage, params=params)
-
-    def search_memory(
-        self, q: str, *, kind: MemoryKind | None, limit: int, cursor: str | None
-    ) -> MemoryPage:
-        """``GET /api/v1/memory``."""
-        from missionctl.schemas.memory import MemoryPage
-
-        params: dict[str, str | int | None] = {
-            "q": q,
-            "kind": None if kind is None else kind.value,
-            "limit": limit,
-            "cursor": cursor,
-        }
-        return self.client.get("/api/v1/memory", MemoryPage, params=params)
-
-    def similar_missions(self, mission_id: uuid.UUID) -> list[SimilarMission]:
-        """``GET /api/v1/missions/{id}/similar``."""
-        from missionctl.schemas.memory import SimilarMission
-
-        return self.client.get_list(f"/api/v1/missions/{mission_id}/similar", SimilarMission)
-
     def search_palette(self, q: str, *, limit: int) -> PalettePage:
         """``GET /api/v1/palette`` as the token."""
         from missionctl.schemas.palette import PalettePage
@@ -481,21 +429,6 @@ class MissionControl:
                 return await execute_live(ctx, engine, run, live=live)
 
         return self._here.call(execute)
-
-    def run_artifacts(self, run_id: uuid.UUID) -> list[ArtifactRead]:
-        from missionctl.schemas.artifacts import ArtifactRead
-
-        return self.client.get_list(f"/api/v1/runs/{run_id}/artifacts", ArtifactRead)
-
-    def mission_artifacts(self, mission_id: uuid.UUID) -> list[ArtifactRead]:
-        from missionctl.schemas.artifacts import ArtifactRead
-
-        return self.client.get_list(f"/api/v1/missions/{mission_id}/artifacts", ArtifactRead)
-
-    def read_artifact(self, artifact_id: uuid.UUID) -> ArtifactRead:
-        from missionctl.schemas.artifacts import ArtifactRead
-
-        return self.client.get(f"/api/v1/artifacts/{artifact_id}", ArtifactRead)
 
     def artifact_content(self, artifact_id: uuid.UUID) -> bytes:
         return self.client.get_bytes(f"/api/v1/artifacts/{artifact_id}/content")[0]
@@ -665,15 +598,6 @@ class MissionControl:
             "/api/v1/agents/utilisation", UtilisationRead, params={"window": window}
         )
 
-    def read_costs(self, query: CostQuery) -> CostBreakdown:
-        """The query travels as the route's query parameters."""
-        from missionctl.schemas.costs import CostBreakdown
-
-        params: dict[str, str | int | None] = {
-            name: value for name, value in query.model_dump(mode="json").items() if value
-        }
-        return self.client.get("/api/v1/costs", CostBreakdown, params=params)
-
     def read_analytics(
         self, endpoint: AnalyticsEndpoint, params: dict[str, str]
     ) -> AnalyticsAnswer:
@@ -705,49 +629,16 @@ class MissionControl:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return [(name, archive.read(name).decode()) for name in archive.namelist()]
 
-    def generate_documents(
-        self, mission_id: uuid.UUID, kinds: list[DocumentKind]
-    ) -> list[DocumentRead]:
-        """One request per kind, written by the server's model."""
-        from missionctl.schemas.documents import DocumentRead
-
-        path = f"/api/v1/missions/{mission_id}/documents"
-        return [self.client.post(path, DocumentRead, body={"kind": kind}) for kind in kinds]
-
-    def list_documents(self, mission_id: uuid.UUID) -> list[DocumentKindRead]:
-        from missionctl.schemas.documents import DocumentKindRead
-
-        path = f"/api/v1/missions/{mission_id}/documents"
-        return self.client.get_list(path, DocumentKindRead)
-
-    def read_document(
-        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None
-    ) -> DocumentRead:
-        from missionctl.schemas.documents import DocumentRead
-
-        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
-        if version is not None:
-            path += f"/versions/{version}"
-        return self.client.get(path, DocumentRead)
-
-    def compare_documents(
-        self, mission_id: uuid.UUID, kind: DocumentKind, base: int, target: int
-    ) -> DocumentCompareRead:
-        from missionctl.schemas.documents import DocumentCompareRead
-
-        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}/compare"
-        return self.client.get(path, DocumentCompareRead, params={"base": base, "target": target})
-
     def export_document(
         self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
     ) -> bytes:
         """The latest version is asked for first when none is named."""
-        from missionctl.schemas.documents import DocumentRead
+        from missionctl.operations import documents as ops
 
-        base = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
         if version is None:
-            version = self.client.get(base, DocumentRead).version
-        path = f"{base}/versions/{version}/export"
+            version = self.call(ops.LATEST, mission_id=mission_id, kind=kind).version
+        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
+        path += f"/versions/{version}/export"
         return self.client.get_bytes(path, params={"format": fmt})[0]
 
 

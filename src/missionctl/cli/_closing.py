@@ -50,8 +50,9 @@ def print_closing(closing: Closing) -> None:
 def closing_of(api: MissionControl, run: RunRead, *, title: str) -> Closing:
     """The closing of ``run`` (a mission's, called ``title``), read through ``api``."""
     from missionctl.cli._report_files import JSON_NAME, MARKDOWN_NAME
+    from missionctl.operations import artifacts as ops
 
-    artifacts = api.run_artifacts(run.id)
+    artifacts = api.call(ops.RUN_ARTIFACTS, run_id=run.id)
     reports = {a.name: a for a in artifacts if a.step_id is None}
     markdown, json_ = reports.get(MARKDOWN_NAME), reports.get(JSON_NAME)
     where: tuple[str, str] | None = None

@@ -76,9 +76,10 @@ def show(
 ) -> None:
     """Describe an artifact: its name, kind, media type, size, digest and where it came from."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import artifacts as ops
 
     with open_backend() as api:
-        artifact = api.read_artifact(artifact_id)
+        artifact = api.call(ops.READ, artifact_id=artifact_id)
     if as_json:
         typer.echo(artifact.model_dump_json(indent=2))
         return
@@ -109,9 +110,10 @@ def download(
 ) -> None:
     """Download an artifact's bytes (checked against its digest) to a file or stdout."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import artifacts as ops
 
     with open_backend() as api:
-        artifact = api.read_artifact(artifact_id)
+        artifact = api.call(ops.READ, artifact_id=artifact_id)
         content = api.artifact_content(artifact_id)
     if hashlib.sha256(content).hexdigest() != artifact.sha256:  # damaged on the way or stored
         err_console.print(

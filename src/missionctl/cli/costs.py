@@ -47,6 +47,7 @@ def costs(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.errors import ValidationFailed
+    from missionctl.operations import costs as ops
     from missionctl.services.usecases.costs import parse_cost_query
 
     chosen = [(s, v) for s, v in (("run", run), ("mission", mission), ("workflow", workflow)) if v]
@@ -63,7 +64,7 @@ def costs(
             err_console.print(f"[red]error:[/red] {option}: {escape(problem.message)}")
         raise typer.Exit(EXIT_INVALID) from None
     with open_backend() as api:
-        breakdown = api.read_costs(query)
+        breakdown = api.call(ops.READ, query=query)
     if as_json:
         typer.echo(breakdown.model_dump_json())
         return

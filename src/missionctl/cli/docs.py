@@ -83,10 +83,15 @@ def generate(
     writer does and the version's notes say why. The mission must have a plan.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import documents as ops
+    from missionctl.schemas.documents import DocumentCreate
 
     kinds = [cast("DocumentKind", k) for k in (KINDS if kind == Kind.all else [kind.value])]
-    with open_backend() as api:
-        written = api.generate_documents(mission_id, kinds)
+    with open_backend() as api:  # one request, and one new version, per kind
+        written = [
+            api.call(ops.GENERATE, body=DocumentCreate(kind=k), mission_id=mission_id)
+            for k in kinds
+        ]
     if as_json:
         console.print_json(data=[d.model_dump(mode="json") for d in written])
         return
@@ -104,9 +109,10 @@ def generate(
 def list_documents(mission_id: MissionArg, as_json: AsJson = False) -> None:
     """List each kind of document and the mission's versions of it, newest first."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import documents as ops
 
     with open_backend() as api:
-        kinds = api.list_documents(mission_id)
+        kinds = api.call(ops.LIST, mission_id=mission_id)
     if as_json:
         console.print_json(data=[k.model_dump(mode="json") for k in kinds])
         return
@@ -155,10 +161,14 @@ def show(
 ) -> None:
     """Print one version of a mission's document as Markdown (or the whole version as JSON)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import documents as ops
 
     checked = _kind(kind)
     with open_backend() as api:
-        document = api.read_document(mission_id, checked, version)
+        if version is None:
+            document = api.call(ops.LATEST, mission_id=mission_id, kind=checked)
+        else:
+            document = api.call(ops.VERSION, mission_id=mission_id, kind=checked, version=version)
     if as_json:
         console.print_json(data=document.model_dump(mode="json"))
         return
@@ -186,10 +196,12 @@ def compare(
 ) -> None:
     """Show what changed between two versions of a mission's document, line by line."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import documents as ops
 
     checked = _kind(kind)
+    query = ops.CompareQuery(base=base, target=target)
     with open_backend() as api:
-        diff = api.compare_documents(mission_id, checked, base, target)
+        diff = api.call(ops.COMPARE, query=query, mission_id=mission_id, kind=checked)
     if as_json:
         console.print_json(data=diff.model_dump(mode="json"))
         return

@@ -22,7 +22,7 @@ from missionctl.domain.money import usd_text
 if TYPE_CHECKING:
     from missionctl.schemas.memory import MemoryResult
 
-# ``services.usecases.memory.MAX_PAGE`` and ``domain.search.MAX_QUERY_CHARS``, spelt out so that
+# ``domain.memory.MAX_PAGE`` and ``domain.search.MAX_QUERY_CHARS``, spelt out so that
 # ``--help`` imports neither.
 MAX_PAGE = 50
 
@@ -84,10 +84,13 @@ def search(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.domain.memory import MemoryKind
+    from missionctl.operations import memory as ops
 
     chosen = None if kind is None else MemoryKind(kind.value)
+    # Built unchecked: the server checks the query and names the field at fault (exit 2).
+    asked = ops.MemoryQuery.model_construct(q=query, kind=chosen, limit=limit, cursor=cursor)
     with open_backend() as api:
-        page = api.search_memory(query, kind=chosen, limit=limit, cursor=cursor)
+        page = api.call(ops.SEARCH, query=asked)
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
@@ -112,9 +115,10 @@ def similar(
     None once the mission itself is finished. Exit 1 when there is no such mission.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import memory as ops
 
     with open_backend() as api:
-        found = api.similar_missions(mission)
+        found = api.call(ops.SIMILAR, mission_id=mission)
     if as_json:
         typer.echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
         return

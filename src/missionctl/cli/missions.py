@@ -659,9 +659,10 @@ def run_mission(mission_id: MissionId, detach: Detach = False, as_json: AsJson =
 def artifacts(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List every artifact of every run of a mission (reports included), oldest first."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import artifacts as ops
 
     with open_backend() as api:
-        found = api.mission_artifacts(mission_id)
+        found = api.call(ops.MISSION_ARTIFACTS, mission_id=mission_id)
     print_artifacts(found, as_json=as_json, title=f"Artifacts of mission {mission_id}")
 
 

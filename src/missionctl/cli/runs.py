@@ -401,9 +401,10 @@ def events(
 def list_artifacts(run_id: RunId, as_json: AsJson = False) -> None:
     """List every artifact a run produced (its reports included), oldest first."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import artifacts as ops
 
     with open_backend() as api:
-        found = api.run_artifacts(run_id)
+        found = api.call(ops.RUN_ARTIFACTS, run_id=run_id)
     print_artifacts(found, as_json=as_json, title=f"Artifacts of run {run_id}")
 
 

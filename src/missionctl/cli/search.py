@@ -79,12 +79,15 @@ def search(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.domain.search import SearchKind
+    from missionctl.operations import search as ops
 
     chosen = None if kind is None else SearchKind(kind.value)
+    # Built unchecked: the server checks the query and names the field at fault (exit 2).
+    asked = ops.SearchQuery.model_construct(
+        q=query, kind=chosen, run_id=run, mission_id=mission, limit=limit, cursor=cursor
+    )
     with open_backend() as api:
-        page = api.search(
-            query, kind=chosen, run_id=run, mission_id=mission, limit=limit, cursor=cursor
-        )
+        page = api.call(ops.SEARCH, query=asked)
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return

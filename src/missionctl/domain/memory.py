@@ -22,6 +22,9 @@ FINISHED: frozenset[MissionStatus] = frozenset(
 )
 """The statuses of a mission memory remembers."""
 
+MAX_PAGE = 50
+"""The most missions one page of a memory search holds."""
+
 MAX_QUERY_WORDS = 24
 """The most words of a new mission's text that look for similar missions (the rarest first
 is the database's business; these are the first distinct ones in the text)."""

@@ -68,13 +68,16 @@ class Operation(Generic[Out]):
             (``path`` takes text holding ``/``; the agents' routes register ``agent``).
         permission: what the caller must hold, on every face.
         service: the use case, ``"package.module:function"``; it takes the service context
-            first, then keywords: the path's parameters, each field of ``query``, ``body_as``
-            for the body (or each of its fields, ``body_fields``), each of ``arguments``,
-            ``actor`` (the caller's, when it takes one), each of ``needs`` and each of
-            ``grants``.
+            first, then keywords: the path's parameters, each field of ``query`` (or the
+            query whole, ``query_as``), ``body_as`` for the body (or each of its fields,
+            ``body_fields``), each of ``arguments``, ``actor`` (the caller's, when it takes
+            one), each of ``needs`` and each of ``grants``.
         output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body.
         body: the request body's model, if it takes one.
         query: the model of its query parameters, if it takes any.
+        query_as: the use case takes the query's model whole, as this keyword, instead of
+            each of its fields as a keyword of its name (a use case that reads the model as
+            one, or that the pages call with one as well).
         body_as: the use case's keyword for the body.
         body_fields: the use case takes the body's fields, each as a keyword of its name
             (as the query's), instead of the body under ``body_as``.
@@ -100,8 +103,8 @@ class Operation(Generic[Out]):
         cli: the command that performs it, as typed (``"schedule pause"``).
         mcp: whether MCP offers it as a tool. An MCP tool takes the use case's own types
             and the body whole: an operation offered there declares no ``body_fields``,
-            ``path_types``, ``arguments`` or ``body_optional`` (a ``ValueError`` when it is
-            made).
+            ``path_types``, ``arguments``, ``body_optional`` or ``query_as`` (a ``ValueError``
+            when it is made).
     """
 
     name: str
@@ -113,6 +116,7 @@ class Operation(Generic[Out]):
     output: Any = None
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    query_as: str | None = None
     body_as: str = "data"
     body_fields: bool = False
     body_optional: bool = False
@@ -133,9 +137,9 @@ class Operation(Generic[Out]):
 
         Raises:
             ValueError: a type for a parameter the path does not have, an optional body that
-                is not there or cannot be made with no fields, other statuses for an answer
-                with no body, or an MCP tool asked of a declaration only the route can serve
-                (see ``mcp``).
+                is not there or cannot be made with no fields, ``query_as`` with no query,
+                other statuses for an answer with no body, or an MCP tool asked of a
+                declaration only the route can serve (see ``mcp``).
         """
         object.__setattr__(self, "path_parameters", tuple(_PATH_PARAMETER.findall(self.path)))
         if unknown := set(self.path_types) - set(self.path_parameters):
@@ -144,14 +148,20 @@ class Operation(Generic[Out]):
             self.body is None or any(f.is_required() for f in self.body.model_fields.values())
         ):
             raise ValueError(f"operation {self.name}: an optional body needs a default per field")
+        if self.query_as is not None and self.query is None:
+            raise ValueError(f"operation {self.name}: query_as names no query")
         if self.other_statuses and self.output is None:
             raise ValueError(f"operation {self.name}: an answer with no body has one status")
         if self.mcp and (
-            self.body_fields or self.path_types or self.arguments or self.body_optional
+            self.body_fields
+            or self.path_types
+            or self.arguments
+            or self.body_optional
+            or self.query_as
         ):
             raise ValueError(
                 f"operation {self.name}: an MCP tool takes no body_fields, path_types, "
-                "arguments or optional body"
+                "arguments, optional body or query_as"
             )
 
     @property
@@ -184,6 +194,8 @@ def use_case(op: Operation[Any], *, provided: Collection[str]) -> UseCase:
     if not inspect.iscoroutinefunction(function):
         raise LookupError(f"operation {op.name}: {op.service} is not a coroutine function")
     fields = list(op.query.model_fields) if op.query else []
+    if op.query_as is not None:
+        fields = [op.query_as]
     if op.body is not None:
         fields += list(op.body.model_fields) if op.body_fields else [op.body_as]
     needed = {*op.path_parameters, *fields, *op.needs, *op.arguments, *op.grants}

@@ -39,19 +39,19 @@ class CostQuery(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scope: CostScope = "system"
+    scope: CostScope = Field("system", description="What to add up")
     id: str | None = Field(
         default=None,
         max_length=SCOPE_ID_MAX_CHARS,
         pattern=NO_NUL_PATTERN,
-        description="The run's or mission's id, or the workflow's name; none for `system`.",
+        description="The run's or mission's id, or the workflow's name; none for `system`",
     )
-    bucket: CostBucketSize = "hour"
+    bucket: CostBucketSize = Field("hour", description="Time series buckets (UTC)")
     since: IsoDateTime | None = Field(
-        default=None, description="Spend dated at or after this time (ISO 8601; UTC if no zone)."
+        default=None, description="Spend dated at or after (ISO 8601; UTC if no zone)"
     )
     until: IsoDateTime | None = Field(
-        default=None, description="Spend dated before this time (ISO 8601; UTC if no zone)."
+        default=None, description="Spend dated before (ISO 8601; UTC if no zone)"
     )
 
 

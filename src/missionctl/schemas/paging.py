@@ -5,6 +5,9 @@ a request it allows is not refused. Each pattern admits the empty text (no curso
 page) and exactly the values the service accepts.
 """
 
+MAX_PAGE_SIZE = 200
+"""The most rows one page of a keyset-paged list (or of a log search) holds."""
+
 _HEX = "[0-9A-Fa-f]"
 ID_CURSOR = f"^({_HEX}{{8}}-?{_HEX}{{4}}-?{_HEX}{{4}}-?{_HEX}{{4}}-?{_HEX}{{12}})?$"
 """``services.usecases.paging.keyset_cursor``: the id of the previous page's last row."""

@@ -1,4 +1,8 @@
-"""Artifacts and run reports: list, describe, download."""
+"""Artifacts and run reports: the downloads.
+
+Listing a run's or a mission's artifacts and describing one are made from their declarations
+in ``missionctl.operations.artifacts``. Every route here reads artifacts (``artifacts:read``).
+"""
 
 import asyncio
 import uuid
@@ -7,10 +11,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from missionctl.api.declared import add_route
 from missionctl.api.deps import Context, Identity, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
 from missionctl.eventlog.receipts import receipt_text
-from missionctl.schemas.artifacts import ArtifactRead
+from missionctl.operations.artifacts import OPERATIONS
 from missionctl.schemas.errors import ErrorBody
 from missionctl.schemas.reports import RunReport
 from missionctl.security.downloads import (
@@ -23,32 +28,9 @@ from missionctl.services.usecases import artifacts as artifact_service
 from missionctl.services.usecases import receipts as receipt_service
 from missionctl.services.usecases import reports as report_service
 
-# Every route here reads artifacts; the declaration covers the whole router.
-router = APIRouter(
-    route_class=GuardedRoute,
-    tags=["artifacts"],
-    responses=ERROR_RESPONSES,
-    dependencies=[requires(P.ARTIFACTS_READ)],
-)
-
-
-@router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactRead])
-async def list_run_artifacts(run_id: uuid.UUID, ctx: Context) -> list[ArtifactRead]:
-    """Every artifact a run produced (reports included), oldest first."""
-    return await artifact_service.read_artifacts(ctx, run_id=run_id)
-
-
-@router.get("/missions/{mission_id}/artifacts", response_model=list[ArtifactRead])
-async def list_mission_artifacts(mission_id: uuid.UUID, ctx: Context) -> list[ArtifactRead]:
-    """Every artifact of every run of a mission, oldest first."""
-    return await artifact_service.read_artifacts(ctx, mission_id=mission_id)
-
-
-@router.get("/artifacts/{artifact_id}", response_model=ArtifactRead)
-async def get_artifact(artifact_id: uuid.UUID, ctx: Context) -> ArtifactRead:
-    """An artifact's description."""
-    return await artifact_service.read_artifact(ctx, artifact_id=artifact_id)
-
+router = APIRouter(route_class=GuardedRoute, tags=["artifacts"], responses=ERROR_RESPONSES)
+for operation in OPERATIONS:
+    add_route(router, operation)
 
 # The bytes are sent with the artifact's own media type when it is a passive one (text/markdown,
 # application/json, image/png…), else as application/octet-stream (security.downloads): the
@@ -74,6 +56,7 @@ CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     "/artifacts/{artifact_id}/content",
     response_class=Response,
     responses=CONTENT_RESPONSES,
+    dependencies=[requires(P.ARTIFACTS_READ)],
 )
 async def download_artifact(artifact_id: uuid.UUID, ctx: Context) -> Response:
     """The artifact's bytes as an attachment, served inert whatever they are.
@@ -146,6 +129,7 @@ async def get_run_report(
     "/runs/{run_id}/receipt",
     response_model=dict[str, Any],
     responses={200: {"description": "The receipt (`missionctl-run-receipt/1`), as JSON"}},
+    dependencies=[requires(P.ARTIFACTS_READ)],
 )
 async def get_run_receipt(
     run_id: uuid.UUID,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.domain.memory import FINISHED, MemoryKind
+from missionctl.domain.memory import FINISHED, MAX_PAGE, MemoryKind
 from missionctl.domain.numbers import ascii_int
 from missionctl.domain.search import QueryRejected, marked_spans, parse_query, snippet
 from missionctl.errors import Problem, ValidationFailed
@@ -36,9 +36,6 @@ from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.money import micros_to_usd
 
 log = logging.getLogger(__name__)
-
-MAX_PAGE = 50
-"""The most missions one page of a memory search holds."""
 
 MAX_OFFSET = 10_000
 """The deepest page a search cursor may ask for."""

@@ -3,8 +3,7 @@
 import uuid
 
 from missionctl.errors import Problem, ValidationFailed
-
-MAX_PAGE_SIZE = 200
+from missionctl.schemas.paging import MAX_PAGE_SIZE as MAX_PAGE_SIZE  # the API's, checked here
 
 
 def keyset_cursor(
