@@ -68,7 +68,7 @@ LIST: Operation[list[DocumentKindRead]] = Operation(
     cli="docs list",
 )
 LATEST: Operation[DocumentRead] = Operation(
-    name="read_latest_document",
+    name="read_latest",
     doc="The latest version of the mission's `kind` document; 404 before one is generated.",
     method="GET",
     path="/missions/{mission_id}/documents/{kind}",
@@ -80,7 +80,7 @@ LATEST: Operation[DocumentRead] = Operation(
     cli="docs show",
 )
 VERSION: Operation[DocumentRead] = Operation(
-    name="read_document_version",
+    name="read_version",
     doc="One version of the mission's `kind` document; 404 names the `version` that is missing.",
     method="GET",
     path="/missions/{mission_id}/documents/{kind}/versions/{version}",
@@ -91,7 +91,7 @@ VERSION: Operation[DocumentRead] = Operation(
     cli="docs show",
 )
 COMPARE: Operation[DocumentCompareRead] = Operation(
-    name="compare_document_versions",
+    name="compare_versions",
     doc="Two versions compared line by line: each line `same`, `added` or `removed`.",
     method="GET",
     path="/missions/{mission_id}/documents/{kind}/compare",
