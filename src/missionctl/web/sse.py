@@ -188,6 +188,10 @@ def stream(request: Request, messages: AsyncIterator[ServerSentEvent]) -> EventS
     return EventSourceResponse(while_admitted(request, messages), ping=PING_S, headers=HEADERS)
 
 
+PageRead = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
+"""Reads what a page renders, the same for every viewer (identity and session come after)."""
+
+
 async def mission_stream(
     ctx: ServiceContext, request: Request, *, mission_id: uuid.UUID, after: int, page: str
 ) -> EventSourceResponse:
@@ -199,31 +203,13 @@ async def mission_stream(
     Raises:
         NotFound: no such mission (before the stream starts, so the answer is a 404).
     """
-    security = security_context(request)
-    cursor = resume_from(request, after)
-    reads = page_reads(ctx.db)
 
-    async def read_shared() -> dict[str, Any]:
+    async def read_page() -> dict[str, Any]:
         view = await dashboard.read_mission_view(ctx, mission_id=mission_id, audit_limit=0)
-        titles = {t.key: t.title for t in view.tasks}
-        return {"view": view, "titles": titles, "emergency": await read_controls(ctx)}
+        return {"view": view, "titles": {t.key: t.title for t in view.tasks}}
 
-    async def read_state(seen: int) -> dict[str, Any]:
-        shared = await reads.read(("mission", mission_id), read_shared, seen=seen)
-        return {**shared, **security}
-
-    first = await read_state(cursor)
-    count = await dashboard.count_events(ctx, mission_id=mission_id, up_to=cursor)
-    paced = _Pacer(
-        page=page,
-        read_state=read_state,
-        state=first,
-        tick=None,
-        count=count,
-        cursor=cursor,
-        resumed=_resumed(request),
-    )
-    return stream(request, _messages(ctx, paced, cursor=cursor, mission_id=mission_id))
+    scope = {"mission_id": mission_id}
+    return await _page_stream(ctx, request, scope, after=after, page=page, read_page=read_page)
 
 
 async def run_stream(
@@ -233,18 +219,37 @@ async def run_stream(
     run_id: uuid.UUID,
     after: int,
     page: str,
-    read_page: Callable[[], Coroutine[Any, Any, dict[str, Any]]],
+    read_page: PageRead,
     tick: Tick,
 ) -> EventSourceResponse:
     """The live stream of a run page after ``after`` (or the browser's ``Last-Event-ID``).
 
     ``read_page`` reads what the page renders of the run (the page's own context, so a state
-    sent equals a reload; the same for every viewer, whose streams share reads of it); ``tick``
-    redraws what moves with the clock. Fragments are rendered for the request's identity (its
-    controls) and session (its CSRF token), as the page was.
+    sent equals a reload); ``tick`` redraws what moves with the clock. Fragments are rendered
+    for the request's identity (its controls) and session (its CSRF token), as the page was.
 
     Raises:
         NotFound: no such run (before the stream starts, so the answer is a 404).
+    """
+    scope = {"run_id": run_id}
+    return await _page_stream(
+        ctx, request, scope, after=after, page=page, read_page=read_page, tick=tick
+    )
+
+
+async def _page_stream(
+    ctx: ServiceContext,
+    request: Request,
+    scope: dict[str, uuid.UUID],
+    *,
+    after: int,
+    page: str,
+    read_page: PageRead,
+    tick: Tick | None = None,
+) -> EventSourceResponse:
+    """The paced stream of the page of one mission or run (``scope``: its id by name).
+
+    Every viewer's stream of that page shares the reads of its state (``web/page_reads.py``).
     """
     security = security_context(request)
     cursor = resume_from(request, after)
@@ -254,11 +259,11 @@ async def run_stream(
         return {**await read_page(), "emergency": await read_controls(ctx)}
 
     async def read_state(seen: int) -> dict[str, Any]:
-        shared = await reads.read(("run", run_id), read_shared, seen=seen)
+        shared = await reads.read((page, *scope.values()), read_shared, seen=seen)
         return {**shared, **security}
 
     first = await read_state(cursor)
-    count = await dashboard.count_events(ctx, run_id=run_id, up_to=cursor)
+    count = await dashboard.count_events(ctx, up_to=cursor, **scope)
     paced = _Pacer(
         page=page,
         read_state=read_state,
@@ -268,4 +273,4 @@ async def run_stream(
         cursor=cursor,
         resumed=_resumed(request),
     )
-    return stream(request, _messages(ctx, paced, cursor=cursor, run_id=run_id))
+    return stream(request, _messages(ctx, paced, cursor=cursor, **scope))
