@@ -30,8 +30,11 @@ def _audit(page: Page) -> list[str]:
 
 
 def _whole_audit(page: Page) -> list[str]:
-    """Every Audit Trail line of ``page``, after loading older events until there are none."""
-    more = page.locator("#audit-more a")
+    """Every Audit Trail line of ``page``, after loading older events until there are none.
+
+    A live page keeps only the newest events a reload shows; its link to older ones waits
+    hidden until it drops some, so only a visible link is followed."""
+    more = page.locator("#audit-more a:visible")
     while more.count():
         shown = page.locator("#audit-list .audit__line").count()
         more.click()
@@ -75,7 +78,7 @@ def test_a_mission_created_planned_and_run_in_the_page_holds_one_stream_and_list
     mission_url = page.url
     reloaded = page.context.new_page()
     for _ in range(20):  # the run's last events may still be arriving
-        live = _audit(page)
+        live = _whole_audit(page)  # the live page kept 50 events; the older ones load on
         reloaded.goto(mission_url)
         if _whole_audit(reloaded) == live:
             break

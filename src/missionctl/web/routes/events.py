@@ -136,6 +136,10 @@ async def events_page(
         if page.next_before
         else None,
         "newest_url": _url("/events", pairs) if before else None,
+        # The live page keeps as many rows as a page holds; its older link then starts from the
+        # oldest row kept (static/js/app.js).
+        "page_size": PAGE_SIZE,
+        "older_base": _url("/events", pairs),
     }
     return render(request, EVENTS_PAGE, context)
 

@@ -78,6 +78,8 @@ async def mission_page(request: Request, ctx: Context, mission_id: MissionId) ->
     context = {
         "view": view,
         "titles": {t.key: t.title for t in view.tasks},
+        # The Audit Trail keeps as many events live as the page shows (static/js/app.js).
+        "audit_page": dashboard.AUDIT_PAGE,
         "costs": await cost_service.read_costs(ctx, query=query),
         # Finished missions like this one (mission memory, ADR 0055); none once it finished.
         "similar": await memory_recall.similar_missions(ctx, mission_id=mission_id, fresh=False),

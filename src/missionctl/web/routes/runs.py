@@ -234,7 +234,9 @@ async def step_detail(
     detail = await dashboard.read_step_detail(
         ctx, run_id=run_id, step_id=step_id, log_lines=None if log == "all" else STEP_LOG_LINES
     )
-    return render(request, STEP_PAGE, {"detail": detail}, block="step_detail" if fragment else None)
+    # The run page appends live lines to this log; it keeps as many as shown here (app.js).
+    context = {"detail": detail, "log_keep": None if log == "all" else STEP_LOG_LINES}
+    return render(request, STEP_PAGE, context, block="step_detail" if fragment else None)
 
 
 @router.get("/runs/{run_id}/replay", dependencies=[requires(P.RUNS_READ)])

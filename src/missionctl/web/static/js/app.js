@@ -464,3 +464,95 @@
   };
   if (wide.addEventListener) wide.addEventListener("change", onWide);
 })();
+
+// Live lists keep what a reload shows (docs/guide.md, "Live lists").
+(function () {
+  "use strict";
+
+  // A list with data-keep="N" keeps its newest N entries however many the live stream adds: an
+  // entry is the rows sharing one data-seq (one event may render as several lines), or one row
+  // when its rows have none. Rows are the children matching data-keep-items (default
+  // [data-seq]); others (a log's "Attempt" headings) stay. data-keep-newest="end" says the
+  // newest rows are at the end (a log the stream appends to); by default they are at the start.
+  // data-keep-older names the link to older rows (or an element holding it): once rows are
+  // dropped, its href (and hx-get) ask for those before the oldest row shown, and it shows.
+  // Rows the reader loaded on purpose (older than any the list held) stop the trimming for
+  // the rest of the page's life: the list then grows as the stream adds rows.
+  function entries(list) {
+    var selector = list.getAttribute("data-keep-items") || "[data-seq]";
+    var rows = Array.prototype.filter.call(list.children, function (el) {
+      return el.matches(selector);
+    });
+    if (list.getAttribute("data-keep-newest") === "end") rows.reverse();
+    var groups = [];
+    rows.forEach(function (row) {
+      var seq = row.getAttribute("data-seq");
+      var last = groups[groups.length - 1];
+      if (seq !== null && last && last.seq === seq) last.rows.push(row);
+      else groups.push({ seq: seq, rows: [row] });
+    });
+    return groups; // newest first
+  }
+
+  function oldestSeq(groups) {
+    var seqs = groups.filter(function (g) { return g.seq !== null; })
+      .map(function (g) { return Number(g.seq); });
+    return seqs.length ? Math.min.apply(null, seqs) : null;
+  }
+
+  function pointOlder(list, seq) {
+    var named = list.getAttribute("data-keep-older");
+    var holder = named && document.querySelector(named);
+    var link = holder && (holder.matches("a") ? holder : holder.querySelector("a"));
+    if (!link || seq === null) return;
+    ["href", "hx-get"].forEach(function (name) {
+      var value = link.getAttribute(name);
+      if (value === null) return;
+      var url = new URL(value, window.location.href);
+      url.searchParams.set("before", String(seq));
+      link.setAttribute(name, url.pathname + url.search);
+    });
+    link.hidden = false;
+  }
+
+  function keep(list) {
+    var limit = parseInt(list.getAttribute("data-keep"), 10);
+    if (!(limit > 0) || list.hasAttribute("data-keep-paged")) return;
+    var groups = entries(list);
+    var floor = list.getAttribute("data-keep-floor");
+    var oldest = oldestSeq(groups);
+    if (floor !== null && oldest !== null && oldest < Number(floor)) {
+      list.setAttribute("data-keep-paged", "");  // the reader loaded older rows: keep them all
+      return;
+    }
+    var dropped = groups.slice(limit);
+    if (dropped.length) {
+      dropped.forEach(function (g) { g.rows.forEach(function (row) { row.remove(); }); });
+      groups = groups.slice(0, limit);
+      pointOlder(list, groups[groups.length - 1].seq);
+    }
+    var kept = oldestSeq(groups);
+    if (kept !== null) list.setAttribute("data-keep-floor", String(kept));
+  }
+
+  function keepAll() {
+    document.querySelectorAll("[data-keep]").forEach(keep);
+  }
+
+  function watch() {
+    keepAll();
+    new MutationObserver(function (records) {
+      var lists = [];
+      records.forEach(function (record) {
+        var list = record.target;
+        if (list.nodeType === 1 && list.hasAttribute("data-keep") && lists.indexOf(list) < 0) {
+          lists.push(list);
+        }
+      });
+      lists.forEach(keep);
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
+})();
