@@ -96,13 +96,16 @@ async def test_a_stopping_engine_writes_the_reports_still_missing(ctx: ServiceCo
 async def test_a_reported_run_is_not_reported_again(ctx: ServiceContext) -> None:
     run = await start(ctx, [step("a")])
     hooked: list[uuid.UUID] = []
-    async with reporting_engine(ctx, hooked):
+    # A run ended a lease ago with no report is the sweep's: on a loaded machine, writing the
+    # report has taken longer than QUICK's half-second lease, and the sweep took it up too.
+    config = dataclasses.replace(QUICK, lease_s=3.0)
+    async with reporting_engine(ctx, hooked, config):
         await wait_for_run(ctx, run.id, {"completed"})
         deadline = time.monotonic() + 10
         while not await report_names(ctx, run.id):
             assert time.monotonic() < deadline, "the engine that ended the run wrote no report"
             await asyncio.sleep(0.05)
-        await asyncio.sleep(QUICK.lease_s + QUICK.heartbeat_s * 2)
+        await asyncio.sleep(config.lease_s + config.heartbeat_s * 2)
 
     assert hooked == [run.id]  # by the end it heard; no sweep took it up again
     assert await report_names(ctx, run.id) == ["report.json", "report.md"]
