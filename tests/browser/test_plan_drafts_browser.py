@@ -39,7 +39,9 @@ def chat() -> Iterator[ScriptedChatServer]:
         plan["tasks"][0]["title"] = f"Scope the shortener {HOSTILE}"
         return json.dumps(plan, indent=1)
 
-    with ScriptedChatServer(script, chunk_chars=60, chunk_delay_s=0.03) as server:
+    # About fourteen seconds of writing: the draft must outlast the test's screenshots and
+    # layout checks at two widths, which a loaded machine has taken more than seven for.
+    with ScriptedChatServer(script, chunk_chars=60, chunk_delay_s=0.06) as server:
         yield server
 
 
