@@ -1,10 +1,12 @@
-"""Live lists that the stream adds rows to show after a reload what they showed live.
+"""Every live list shows after a reload what it showed live: the same rows, order and limit.
 
 The mission page's Audit Trail, the Events page and an open step's log on the run page each
 keep as many rows live as the page shows on load (``data-keep``, ``static/js/app.js``): more
 events than that arrive live, and the rows shown (order and count) match a reload's. After
 live rows pushed old ones out, the older link continues right after the oldest row shown, and
-rows the reader loaded with it stay when more arrive.
+rows the reader loaded with it stay when more arrive. The Runs list (under a filter too) and
+a run's timeline are re-rendered whole by their streams: once the runs settle, they match a
+reload's row for row.
 
 Events are appended by another process's service context (``seed``), as a worker would: the
 server learns of them from the database, and the page from its stream.
@@ -19,13 +21,17 @@ from sqlalchemy import select
 
 from missionctl.db.models import Event
 from missionctl.eventlog import NewEvent, append
+from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.dashboard import AUDIT_PAGE
+from missionctl.services.usecases.runs import start_run
+from missionctl.services.usecases.workflows import create_workflow
 from missionctl.web.routes.events import PAGE_SIZE
+from missionctl.web.routes.runs import PAGE_SIZE as RUNS_PAGE
 from missionctl.web.routes.runs import STEP_LOG_LINES
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer
-from tests.web.support import planned_mission, start_steps, wait_for_run
+from tests.web.support import ACTOR, planned_mission, start_steps, wait_for_run
 
 pytestmark = pytest.mark.browser
 
@@ -200,3 +206,106 @@ def test_an_open_step_log_keeps_the_lines_a_reload_shows(
     page.reload()
     expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
     assert _open_log(page) == live, "the step's log differs after a reload"
+
+
+RUN_ROWS = "#run-list tbody tr"
+ROW_TEXT = """rows => rows.map(r => [r.dataset.runId,
+    r.querySelector('.badge').textContent.trim(),
+    r.querySelector('.progress-cell__text').textContent.trim()])"""
+
+
+def _start_runs(server: LiveServer, workflows: list[uuid.UUID], count: int) -> list[str]:
+    """Start ``count`` runs, taking the workflows in turn; their ids, oldest first."""
+
+    async def work(ctx: ServiceContext) -> list[str]:
+        runs = []
+        for i in range(count):
+            workflow_id = workflows[i % len(workflows)]
+            runs.append(await start_run(ctx, workflow_id=workflow_id, actor=ACTOR))
+        for run in runs:
+            await wait_for_run(ctx, run.id)
+        return [str(run.id) for run in runs]
+
+    return seed(server.settings, work)
+
+
+def _settled_rows(page: Page, newest: str, rows: int) -> list[list[str]]:
+    """The list's rows once its newest is ``newest``, it holds ``rows`` and none is running."""
+    expect(page.locator(RUN_ROWS).first).to_have_attribute("data-run-id", newest)
+    expect(page.locator(RUN_ROWS)).to_have_count(rows)
+    badges = page.locator(f"{RUN_ROWS} .badge")
+    expect(badges.filter(has_text=re.compile("Running|Queued|Pending"))).to_have_count(0)
+    return page.locator(RUN_ROWS).evaluate_all(ROW_TEXT)
+
+
+def test_the_runs_list_shows_the_same_rows_live_and_after_a_reload(
+    live_server: LiveServer, page: Page
+) -> None:
+    async def workflows(ctx: ServiceContext) -> list[uuid.UUID]:
+        made = []
+        for name, agent in (("tidy-ok", "builtin:noop"), ("tidy-bad", "builtin:fail")):
+            steps = [{"id": "s", "agent": agent}]
+            spec = WorkflowSpec.model_validate({"name": name, "steps": steps})
+            made.append((await create_workflow(ctx, spec=spec, actor=ACTOR)).id)
+        return made
+
+    ok, bad = seed(live_server.settings, workflows)
+    page.goto(f"{live_server.url}/runs")
+    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+
+    started = _start_runs(live_server, [ok, bad], RUNS_PAGE + 6)
+    live = _settled_rows(page, started[-1], RUNS_PAGE)
+    assert [row[0] for row in live] == list(reversed(started))[:RUNS_PAGE]
+    assert {row[1] for row in live} == {"Completed", "Failed"}
+    footer = page.locator("#run-list .list__footer").inner_text()
+    assert f"Showing {RUNS_PAGE} of {RUNS_PAGE + 6}" in footer
+
+    page.reload()
+    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+    assert page.locator(RUN_ROWS).evaluate_all(ROW_TEXT) == live, "the Runs list differs"
+    assert page.locator("#run-list .list__footer").inner_text() == footer
+
+    # Under a filter the live list keeps to it, as a reload does.
+    page.goto(f"{live_server.url}/runs?status=failed")
+    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+    failed = _start_runs(live_server, [bad, ok], 4)[::2]
+    live = _settled_rows(page, failed[-1], (RUNS_PAGE + 6) // 2 + len(failed))
+    assert {row[1] for row in live} == {"Failed"}
+    page.reload()
+    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+    assert page.locator(RUN_ROWS).evaluate_all(ROW_TEXT) == live, "the filtered list differs"
+
+
+TIMELINE_ROWS = "#run-timeline-chart g.chart__row"
+TIMELINE_TEXT = """rows => rows.map(r => [r.dataset.step,
+    r.querySelector('rect').getAttribute('class'),
+    r.querySelector('.chart__value').textContent])"""
+BRANCHES = [
+    {"id": "fetch", "agent": "builtin:sleep", "inputs": {"seconds": 0.4}},
+    {"id": "lint", "agent": "builtin:sleep", "inputs": {"seconds": 0.6}, "depends_on": ["fetch"]},
+    {"id": "test", "agent": "builtin:sleep", "inputs": {"seconds": 1.2}, "depends_on": ["fetch"]},
+    {"id": "ship", "agent": "builtin:fail", "depends_on": ["lint", "test"]},
+]
+
+
+def test_a_runs_timeline_shows_the_same_bars_live_and_after_a_reload(
+    live_server: LiveServer, page: Page
+) -> None:
+    async def running(ctx: ServiceContext) -> uuid.UUID:
+        run = await start_steps(ctx, None, BRANCHES)
+        await wait_for_run(ctx, run.id, lambda r: r.steps[0].status == "running")
+        return run.id
+
+    run_id = seed(live_server.settings, running)
+    page.goto(f"{live_server.url}/runs/{run_id}")
+    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+    expect(page.locator("#run-status")).to_contain_text("Failed", timeout=20_000)
+    rows = page.locator(TIMELINE_ROWS)
+    expect(rows).to_have_count(len(BRANCHES))
+    live = rows.evaluate_all(TIMELINE_TEXT)
+    assert [row[0] for row in live[:1]] == ["fetch"] and live[-1][0] == "ship"
+    assert live[-1][1].endswith("--failed") and live[0][1].endswith("--succeeded")
+
+    page.reload()
+    expect(page.locator("#run-status")).to_contain_text("Failed")
+    assert rows.evaluate_all(TIMELINE_TEXT) == live, "the timeline differs after a reload"
