@@ -9,7 +9,10 @@ what to do from the plan and writes its figures to the answer, both JSON:
 - ``measure``: ``rounds`` rounds, each of four phases: ``phase_seconds`` with nothing but the
   worker (the server's baseline CPU), ``phase_seconds`` with the SSE streams open (their CPU),
   ``seconds`` of the closed-loop clients on the real server with the streams still open, then,
-  streams closed, ``seconds`` of the same clients on the floor server.
+  streams closed, ``seconds`` of the same clients on the floor server. Then, if ``probes``,
+  the probe: the first client alone asks every path in turn, ``probes`` times over, of the
+  real server and then of the floor (the worker still busy): each path's own cost, with no
+  other client's requests queued beside it.
 
 Each client is a person of the team: a browser (its session cookie) for pages and a script
 (its API token) for the API, each one keep-alive connection, cycling through every path from
@@ -326,8 +329,35 @@ async def one_round(plan: dict[str, Any]) -> dict[str, Any]:
     return {"real": real, "floor": floor, "streams": streams}
 
 
+async def probe(plan: dict[str, Any]) -> dict[str, Any]:
+    """Every path ``probes`` times by one client, real then floor; the fastest answer of each.
+
+    The paths are asked in turn, ``probes`` passes over them all, so that a moment the server
+    is busy (a follower's batch, a collection) slows one answer of a path, not all of them.
+    """
+    client, times = plan["clients"][0], {}
+    for side in ("real", "floor"):
+        base_url = plan["base_url" if side == "real" else "floor_url"]
+        async with (
+            _browser(base_url, client["cookies"]) as page,
+            _script(base_url, client["token"]) as api,
+        ):
+            for _ in range(plan["probes"]):
+                for path in plan["paths"]:
+                    http = page if path["kind"] == "page" else api
+                    began = time.perf_counter()
+                    await http.get(path["url"])
+                    ms = (time.perf_counter() - began) * 1000
+                    times.setdefault(path["name"], {}).setdefault(side, []).append(ms)
+    return {
+        name: {f"{side}_min_ms": round(min(ms), 2) for side, ms in sides.items()}
+        for name, sides in times.items()
+    }
+
+
 async def measure(plan: dict[str, Any]) -> dict[str, Any]:
-    return {"rounds": [await one_round(plan) for _ in range(plan["rounds"])]}
+    rounds = [await one_round(plan) for _ in range(plan["rounds"])]
+    return {"rounds": rounds, "probe": await probe(plan) if plan["probes"] else {}}
 
 
 def main() -> None:

@@ -28,6 +28,11 @@ For each database:
    first, then served by path from memory by a bare ASGI app on the same stack and options,
    and measured with the same clients: `ratio_p50` is real/floor per path.
 
+After the rounds, the probe (`--probes`, 5): one client asks every path in turn, that many
+times over, of the real server and then of the floor, the worker still busy; `probe_ratio` is the
+fastest real answer over the fastest floor answer, the path's own cost with no queue beside
+it (the suite's regression gate, `bench/_load_gate.py`, holds each path to it).
+
 A round (`--rounds`, 5) is: `--phase-seconds` with only the worker (the server's baseline
 CPU), the same with the streams open (their CPU), `--seconds` (20) of clients on the real
 server, streams still open, then `--seconds` on the floor. Figures are medians over rounds.
@@ -149,6 +154,7 @@ class Options:
     seconds: float = 20.0
     phase_seconds: float = 5.0
     idle_seconds: float = 60.0
+    probes: int = 5
     database: str = "both"
     postgres_url: str | None = None
 
@@ -161,7 +167,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     """The command line (see the module's docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     defaults = Options()
-    for name in ("events", "runs", "clients", "streams", "rounds"):
+    for name in ("events", "runs", "clients", "streams", "rounds", "probes"):
         parser.add_argument(f"--{name}", type=int, default=getattr(defaults, name))
     for name in ("seconds", "phase_seconds", "idle_seconds"):
         flag = "--" + name.replace("_", "-")
@@ -322,6 +328,7 @@ def make_plan(base_url: str, floor_url: str, seeded: seeding.Seeded, links: list
         "rounds": options.rounds,
         "seconds": options.seconds,
         "phase_seconds": options.phase_seconds,
+        "probes": options.probes,
     }
 
 
@@ -365,7 +372,7 @@ def serve_and_measure(
     rss["after_idle"] = rss_mb(server)
     not_measured = {k: v for k, v in captured["statuses"].items() if v >= 400}
     return {
-        **summarise(measured["rounds"]),
+        **summarise(measured["rounds"], measured["probe"]),
         "server_rss_mb": rss,
         "not_measured": not_measured,
         "server_log": processes.log_problems("server"),
@@ -426,6 +433,14 @@ def path_figures(rounds: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return figures
 
 
+def probe_figures(probe: dict[str, Any], name: str) -> dict[str, Any]:
+    """One path's probe: its fastest answer, the floor's, and their ratio (none unprobed)."""
+    if name not in probe:
+        return {}
+    real, floor = probe[name]["real_min_ms"], probe[name]["floor_min_ms"]
+    return {"probe_min_ms": real, "probe_floor_min_ms": floor, "probe_ratio": _ratio(real, floor)}
+
+
 def total_figures(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Every request together, real and floor, with their CPU shares."""
     figures: dict[str, Any] = {}
@@ -466,10 +481,11 @@ def _cpu_medians(phases: list[dict[str, Any]], key: str) -> dict[str, float]:
     return {name: _median([phase[key][name] for phase in phases]) for name in phases[0][key]}
 
 
-def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rounds' figures: per page and API path, totals, streams, the slowest."""
+def summarise(rounds: list[dict[str, Any]], probe: dict[str, Any]) -> dict[str, Any]:
+    """The rounds' figures and the probe's: per page and API path, totals, streams, the
+    slowest."""
     names = sorted({name for r in rounds for name in r["real"]["paths"]})
-    paths = {name: path_figures(rounds, name) for name in names}
+    paths = {name: path_figures(rounds, name) | probe_figures(probe, name) for name in names}
     by_p95 = sorted(paths, key=lambda name: paths[name]["p95_ms"], reverse=True)
     by_ratio = sorted(paths, key=lambda name: paths[name]["ratio_p50"] or 0, reverse=True)
     failures = _summed(

@@ -4,16 +4,18 @@ It seeds 2,000 events and 200 runs, serves them with ``missionctl serve`` and a 
 ``missionctl worker``, and measures 4 clients and 2 SSE streams for one round of a few seconds
 against the real server and against the floor. The figures must be sane: every page and API
 path answered and measured on both, nothing answered 5xx, the streams received lines, the
-CPU and memory figures were read. A second check seeds the same data into a database of its
-own and holds it to the suite's consistency rules (the hash chain verifies, every run replays
-to its stored state, the usage sums match), so the benchmark measures rows the product would
-have written.
+CPU and memory figures were read; and no path is more than three times slower against the
+floor than its baseline says (``bench/_load_gate.py``). A second check seeds the same data
+into a database of its own and holds it to the suite's consistency rules (the hash chain
+verifies, every run replays to its stored state, the usage sums match), so the benchmark
+measures rows the product would have written.
 """
 
 import asyncio
 from pathlib import Path
 
 import pytest
+from bench._load_gate import GATE, LEAST_RATIO, SHORT, ratios, read_baseline, regressions
 from bench._load_seed import Scale, seed
 
 from bench import load
@@ -23,18 +25,6 @@ from tests.support.consistency import assert_consistent
 
 # Declared long, so the suite starts it first (tests/conftest.py).
 pytestmark = pytest.mark.timeout(300)
-
-SHORT = load.Options(
-    events=2000,
-    runs=200,
-    clients=4,
-    streams=2,
-    rounds=1,
-    seconds=4.0,
-    phase_seconds=1.0,
-    idle_seconds=1.0,
-    database="sqlite",
-)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +74,20 @@ def test_streams_memory_and_seeding_are_reported(figures: dict) -> None:
     seeding = sqlite["seeding"]
     assert seeding["runs"] >= SHORT.runs and seeding["events"] > SHORT.events // 2
     assert seeding["seconds"] > 0
+
+
+def test_no_path_regressed_against_the_floor(figures: dict) -> None:
+    assert regressions(ratios(figures), read_baseline()) == []
+
+
+def test_the_gate_holds_each_path_to_three_times_its_baseline() -> None:
+    baseline = {"/runs": 20.0, "/": 4.0}
+    assert regressions({"/runs": GATE * 20.0, "/": GATE * LEAST_RATIO}, baseline) == []
+    slower = regressions({"/runs": GATE * 20.0 + 0.1, "/": GATE * LEAST_RATIO + 0.1}, baseline)
+    assert [line.split(":")[0] for line in slower] == ["/", "/runs"]
+    assert regressions({"/new": 1.0}, baseline) == [
+        "/new: no baseline (refresh it: bench/_load_gate.py)"
+    ]
 
 
 def test_the_seeded_data_is_what_the_product_writes(tmp_path: Path) -> None:
