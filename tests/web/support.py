@@ -9,6 +9,7 @@ is what a browser dropping its connection does.
 
 import asyncio
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -113,6 +114,18 @@ class Message:
     @property
     def text(self) -> str:
         return "\n".join(self.data)
+
+
+def shown_parts(received: list[Message]) -> dict[str, str]:
+    """What a page shows of each ``<hx-partial>`` target after applying ``received`` in order:
+    the last part sent for it (a stream leaves out a part that did not change)."""
+    shown: dict[str, str] = {}
+    for message in received:
+        for part in re.finditer(
+            r'<hx-partial hx-target="([^"]+)"[^>]*>(.*?)</hx-partial>', message.text, re.S
+        ):
+            shown[part.group(1)] = " ".join(part.group(2).split())
+    return shown
 
 
 async def messages(response: httpx2.Response) -> AsyncIterator[Message]:

@@ -17,7 +17,16 @@ from missionctl.services.usecases.runs import cancel_run
 from missionctl.web import sse
 from tests.support.auth import bearer_headers
 from tests.web.conftest import LiveApp
-from tests.web.support import ACTOR, HTMX, Inbox, Message, run_event_seqs, start_steps, wait_for_run
+from tests.web.support import (
+    ACTOR,
+    HTMX,
+    Inbox,
+    Message,
+    run_event_seqs,
+    shown_parts,
+    start_steps,
+    wait_for_run,
+)
 
 TIMELINE = '<hx-partial hx-target="#run-timeline-chart" hx-swap="innerHTML">'
 COST = '<hx-partial hx-target="#run-cost" hx-swap="outerHTML">'
@@ -69,10 +78,15 @@ async def test_a_running_steps_bar_grows_to_now_and_stops_when_the_step_ends(
         await cancel_run(ctx, run_id=run.id, actor=ACTOR)
         received.clear()
         await _quiet(inbox, received, quiet_s=2.5 * sse.TICK_S, within_s=20)
-    states = [i for i, m in enumerate(received) if STATE in m.text]
-    assert states, [m.text[:200] for m in received]
-    assert "chart__span--canceled" in _partial(received[states[-1]].text, TIMELINE)
-    assert received[states[-1] :] == received[-1:]  # the bar ended: nothing ticks after it
+    assert "Canceled" in shown_parts(received)["#run-status"], [m.text[:200] for m in received]
+    ended = [
+        i
+        for i, m in enumerate(received)
+        if TIMELINE in m.text and "chart__span--canceled" in _partial(m.text, TIMELINE)
+    ]
+    assert ended, [m.text[:200] for m in received]
+    # The bar ended: nothing ticks after it, and the same timeline is not sent again.
+    assert not [m for m in received[ended[0] + 1 :] if TIMELINE in m.text]
 
 
 async def test_a_burst_of_steps_reads_the_state_at_a_bounded_rate_and_ends_as_a_reload(
@@ -101,14 +115,14 @@ async def test_a_burst_of_steps_reads_the_state_at_a_bounded_rate_and_ends_as_a_
     gaps = [later - earlier for earlier, later in itertools.pairwise(reads[1:])]
     assert len(reads) >= 3 and min(gaps) >= sse.STATE_EVERY_S - 0.01, gaps
     assert len(reads) - 1 < sum(1 for m in received if m.id is not None)  # fewer than events
-    # The last state sent is the page a reload shows.
+    # What the stream left on the page is what a reload shows.
     page = (await live_app.http.get(f"/runs/{run.id}")).text
-    last = next(m.text for m in reversed(received) if STATE in m.text)
-    assert _partial(last, TIMELINE).count("chart__span--succeeded") == 31
+    live = shown_parts(received)
+    assert live["#run-timeline-chart"].count("chart__span--succeeded") == 31
     shown = re.search(r'id="run-timeline-chart">(.*?)</div>\s*</section>', page, re.S)
-    assert shown is not None and _partial(last, TIMELINE) == " ".join(shown.group(1).split())
+    assert shown is not None and live["#run-timeline-chart"] == " ".join(shown.group(1).split())
     cost = re.search(r'(<section class="card" id="run-cost".*?</section>)', page, re.S)
-    assert cost is not None and _partial(last, COST) == " ".join(cost.group(1).split())
+    assert cost is not None and live["#run-cost"] == " ".join(cost.group(1).split())
 
 
 async def test_a_viewer_reads_the_stream_with_its_cost_and_timeline(

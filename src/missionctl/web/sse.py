@@ -7,7 +7,9 @@ log lines on the run page).
 
 The page's state blocks (statuses, counters, graph colours, controls, the budget bar, the
 emergency-stop banner; the run page's costs and timeline) are re-rendered from the database
-when events changed the state, at most once every ``STATE_EVERY_S`` (ADR 0049):
+when events changed the state, at most once every ``STATE_EVERY_S`` (ADR 0049), once for the
+viewers of a role who share the read, and each viewer is sent only the parts that changed
+(``web/live_state.py``, ADR 0109):
 
 - when the last re-render is that old, the state rides on the last message of the batch;
 - otherwise it is sent when the interval ends, in a message of its own without an ``id`` (it
@@ -43,6 +45,7 @@ from missionctl.security.streams import until_due, while_admitted
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import dashboard
 from missionctl.services.usecases.controls import read_controls
+from missionctl.web.live_state import RENDERS, SentParts, render_state
 from missionctl.web.page_reads import page_reads
 from missionctl.web.templating import render_fragment, security_context
 
@@ -108,6 +111,7 @@ class _Pacer:
         self._state_due: float | None = self._loop.time() if resumed else None
         self._tick_due = self._loop.time() + TICK_S if tick else None
         self._artifacts_changed = False
+        self._parts = SentParts()  # what this viewer's page shows of each part of the state
 
     def due(self) -> float | None:
         """When the stream must send something although no event came (``None``: never)."""
@@ -139,12 +143,14 @@ class _Pacer:
         """The message a passing deadline calls for: the state held back, or a clock tick."""
         now = self._loop.time()
         if self._state_due is not None and now >= self._state_due:
-            return ServerSentEvent(data=await self._render_state())  # no id: it is no event
+            html = await self._render_state()
+            return ServerSentEvent(data=html) if html else None  # no id: it is no event
         if self._tick is None or self._tick_due is None or now < self._tick_due:
             return None
-        html = self._tick(self._state)
-        self._tick_due = None if html is None else now + TICK_S
-        return None if html is None else ServerSentEvent(data=html)
+        tick = self._tick(self._state)
+        self._tick_due = None if tick is None else now + TICK_S
+        changed = None if tick is None else self._parts.changed(tick)
+        return ServerSentEvent(data=changed) if changed else None
 
     async def _render_state(self) -> str:
         # A read cut short by the browser leaving would log driver warnings: let it finish.
@@ -153,7 +159,7 @@ class _Pacer:
         self._state, self._artifacts_changed, self._state_due = state, False, None
         self._sent_at = self._loop.time()
         self._tick_due = self._sent_at + TICK_S if self._tick else None
-        return render_fragment(self._page, "live_state", state)
+        return self._parts.changed(render_state(self._page, state))
 
     def _event_context(self, item: EventItem, last: bool) -> dict[str, Any]:
         titles = self._state["titles"]
@@ -256,7 +262,8 @@ async def _page_stream(
     reads = page_reads(ctx.db)
 
     async def read_shared() -> dict[str, Any]:
-        return {**await read_page(), "emergency": await read_controls(ctx)}
+        # The viewers of this read share its renders too (web/live_state.py).
+        return {**await read_page(), "emergency": await read_controls(ctx), RENDERS: {}}
 
     async def read_state(seen: int) -> dict[str, Any]:
         shared = await reads.read((page, *scope.values()), read_shared, seen=seen)
