@@ -9,7 +9,8 @@ what to do from the plan and writes its figures to the answer, both JSON:
 - ``measure``: ``rounds`` rounds, each of four phases: ``phase_seconds`` with nothing but the
   worker (the server's baseline CPU), ``phase_seconds`` with the SSE streams open (their CPU),
   ``seconds`` of the closed-loop clients on the real server with the streams still open, then,
-  streams closed, ``seconds`` of the same clients on the floor server. Then, if ``probes``,
+  streams closed, ``seconds`` of the same clients on the floor server, then ``idle_seconds``
+  with no client (the server's resident memory is read before and after). Then, if ``probes``,
   the probe: the first client alone asks every path in turn, ``probes`` times over, of the
   real server and then of the floor (the worker still busy): each path's own cost, with no
   other client's requests queued beside it.
@@ -53,6 +54,14 @@ def cpu_ticks(pid: int) -> int:
     except OSError:
         return 0
     return int(fields[11]) + int(fields[12])
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of ``pid`` in MiB (``VmRSS``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 class CpuWatch:
@@ -326,7 +335,10 @@ async def one_round(plan: dict[str, Any]) -> dict[str, Any]:
                       "client": pids["client"]})  # fmt: skip
     floor = await load(plan["floor_url"], plan, plan["seconds"])
     floor["cpu"] = watch.shares()
-    return {"real": real, "floor": floor, "streams": streams}
+    rss = {"end": rss_mb(pids["server"])}
+    await asyncio.sleep(plan["idle_seconds"])
+    rss["after_idle"] = rss_mb(pids["server"])
+    return {"real": real, "floor": floor, "streams": streams, "server_rss_mb": rss}
 
 
 async def probe(plan: dict[str, Any]) -> dict[str, Any]:

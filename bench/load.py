@@ -35,9 +35,11 @@ it (the suite's regression gate, `bench/_load_gate.py`, holds each path to it).
 
 A round (`--rounds`, 5) is: `--phase-seconds` with only the worker (the server's baseline
 CPU), the same with the streams open (their CPU), `--seconds` (20) of clients on the real
-server, streams still open, then `--seconds` on the floor. Figures are medians over rounds.
+server, streams still open, `--seconds` on the floor, then `--idle-seconds` (60) with no client
+(the worker still busy). Figures are medians over rounds.
 CPU is percent of one core, from `/proc/<pid>/stat`. The server's RSS is read after it starts,
-after the rounds, and after `--idle-seconds` (60) with no clients and the worker stopped.
+and in each round after its clients and after its idle time; `growth_pct` is each round's idle
+figure against the round before's (memory that comes back stays within 10 %).
 
 The machine has few cores (the output says how many): the server, the worker, the floor and
 the clients' process share them, so each figure is the product with that company. The clients'
@@ -47,6 +49,7 @@ CPU is reported: near 100 % means they, not the server, bounded the requests per
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -63,11 +66,13 @@ import httpx2
 
 try:  # imported as bench.load (the tests), or run as a script from bench/
     from bench._databases import backends
+    from bench._load_client import rss_mb
 
     from bench import _load_seed as seeding
 except ModuleNotFoundError:
     import _load_seed as seeding  # type: ignore[no-redef]
     from _databases import backends  # type: ignore[no-redef]
+    from _load_client import rss_mb  # type: ignore[no-redef]
 
 from missionctl.settings import Settings
 
@@ -160,7 +165,7 @@ class Options:
 
     def measuring_s(self) -> float:
         """How long the rounds take: the live run must last longer."""
-        return self.rounds * (2 * self.phase_seconds + 2 * self.seconds)
+        return self.rounds * (2 * self.phase_seconds + 2 * self.seconds + self.idle_seconds)
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -193,14 +198,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    """The resident memory of ``pid`` in MiB (``VmRSS``)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def process_env(settings: Settings) -> dict[str, str]:
@@ -329,6 +326,7 @@ def make_plan(base_url: str, floor_url: str, seeded: seeding.Seeded, links: list
         "seconds": options.seconds,
         "phase_seconds": options.phase_seconds,
         "probes": options.probes,
+        "idle_seconds": options.idle_seconds,
     }
 
 
@@ -364,12 +362,7 @@ def serve_and_measure(
     progress(f"measuring: {options.rounds} rounds of {options.seconds} s, real then floor")
     measured = run_clients({**plan, "mode": "measure"}, processes.logs)
     processes.check("server")
-    rss["end"] = rss_mb(server)
-    processes.stop("floor")
-    processes.stop("worker")
-    progress(f"idle for {options.idle_seconds} s")
-    time.sleep(options.idle_seconds)
-    rss["after_idle"] = rss_mb(server)
+    rss.update(memory_figures([r["server_rss_mb"] for r in measured["rounds"]]))
     not_measured = {k: v for k, v in captured["statuses"].items() if v >= 400}
     return {
         **summarise(measured["rounds"], measured["probe"]),
@@ -431,6 +424,15 @@ def path_figures(rounds: list[dict[str, Any]], name: str) -> dict[str, Any]:
     figures["ratio_p50"] = _ratio(figures["p50_ms"], figures["floor_p50_ms"])
     figures["ratio_p95"] = _ratio(figures["p95_ms"], figures["floor_p95_ms"])
     return figures
+
+
+def memory_figures(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    """The server's memory over the rounds (after its clients, then idle), and each idle
+    figure's growth over the round before's, in percent."""
+    idle = [r["after_idle"] for r in rounds]
+    growth = [round(100 * (now - before) / before, 1) for before, now in itertools.pairwise(idle)]
+    return {"end": rounds[-1]["end"], "after_idle": idle[-1], "rounds": rounds,
+            "growth_pct": growth}  # fmt: skip
 
 
 def probe_figures(probe: dict[str, Any], name: str) -> dict[str, Any]:
