@@ -194,7 +194,7 @@ class MissionControl:
         answer: Out = self.client.send(
             op.method,
             url,
-            op.output,
+            op.outputs,
             body=sent,
             params=params,
             options=options,
