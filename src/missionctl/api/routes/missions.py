@@ -199,7 +199,7 @@ async def diff_plan_version(
     The tasks, requirements, risks and decisions added, removed and changed; 404 names the
     version that does not exist.
     """
-    return await plan_service.compare_plans(ctx, mission_id=mission_id, base=base, target=version)
+    return await plan_service.compare_plans(ctx, mission_id=mission_id, version=version, base=base)
 
 
 @router.get("/{mission_id}/plan", response_model=PlanRead, dependencies=[requires(P.MISSIONS_READ)])
