@@ -22,6 +22,7 @@ from missionctl.domain.access import Identity, Role
 from missionctl.domain.access import Permission as P
 from missionctl.operations import Operation, OtherStatus, use_case
 from missionctl.operations import controls as control_ops
+from missionctl.operations import missions as mission_ops
 from missionctl.operations import workers as worker_ops
 from missionctl.settings import Settings
 
@@ -236,3 +237,16 @@ async def test_an_answer_of_another_model_is_sent_as_that_model_with_its_status(
     else:  # not the route's model: sent as it is
         assert isinstance(sent, JSONResponse) and sent.status_code == 202
         assert json.loads(bytes(sent.body)) == {"questions": ["why?"]}
+
+
+def test_the_route_documents_another_model_and_each_failure(settings: Settings) -> None:
+    document = create_app(settings).openapi()
+    path = mission_ops.ANSWER.url(mission_id="{mission_id}")
+    responses = document["paths"][path]["post"]["responses"]
+    schemas = {
+        status: answer["content"]["application/json"]["schema"]
+        for status, answer in responses.items()
+    }
+    assert schemas["201"] == {"$ref": "#/components/schemas/PlanRead"}
+    assert schemas["202"] == {"$ref": "#/components/schemas/ClarificationRead"}
+    assert {"409", "502", "503"} <= responses.keys()
