@@ -1,17 +1,19 @@
 """A declaration's own rules: its path's parameters, and what only a route can serve.
 
 And what the route makes of the shapes a declaration may take: a body that may be left out,
-an answer sent with another status.
+an answer sent with another status, as another model.
 
 What the faces made from the declarations do is ``test_declared.py``'s, and each area's
 behaviour its own tests'.
 """
 
 import inspect
+import json
 from typing import Annotated, Any
 
 import pytest
 from fastapi import Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from missionctl.api.declared import NEEDS, _endpoint
@@ -20,6 +22,7 @@ from missionctl.domain.access import Identity, Role
 from missionctl.domain.access import Permission as P
 from missionctl.operations import Operation, OtherStatus, use_case
 from missionctl.operations import controls as control_ops
+from missionctl.operations import missions as mission_ops
 from missionctl.operations import workers as worker_ops
 from missionctl.settings import Settings
 
@@ -32,7 +35,17 @@ class _Answer(BaseModel):
     recorded: bool
 
 
+class _Questions(BaseModel):
+    questions: list[str]
+
+
 HELD = OtherStatus(202, when=lambda answer: not answer.recorded, description="Held, not recorded.")
+ASKED = OtherStatus(
+    202,
+    when=lambda answer: isinstance(answer, _Questions),
+    description="Asked, not done.",
+    model=_Questions,
+)
 
 
 def _op(path: str = "/things/{thing_id}", **declared: Any) -> Operation[None]:
@@ -200,3 +213,40 @@ async def test_each_face_tells_the_use_case_the_granted_permissions_and_the_pers
     finally:
         _CALLER.reset(token)
     assert given == [{"may_run": may_run, "user": "ada"}] * 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"), [(_Answer(recorded=True), 200), (_Questions(questions=["why?"]), 202)]
+)
+async def test_an_answer_of_another_model_is_sent_as_that_model_with_its_status(
+    answer: _Answer | _Questions, status: int
+) -> None:
+    async def touch(ctx: object, *, thing_id: str) -> _Answer | _Questions:
+        return answer
+
+    op = _op(output=_Answer, other_statuses=(ASKED,))
+    assert op.outputs == _Answer | _Questions  # what a command parses the answer as
+    assert _op(output=_Answer, other_statuses=(HELD,)).outputs is _Answer
+    response = Response()
+    who = Identity("user:ada", "ada", Role.ADMIN)
+    sent = await _endpoint(op, touch)(
+        request=None, ctx=None, who=who, response=response, thing_id="t1"
+    )
+    if status == 200:  # the route's own model, which FastAPI sends
+        assert sent == answer and response.status_code == 200
+    else:  # not the route's model: sent as it is
+        assert isinstance(sent, JSONResponse) and sent.status_code == 202
+        assert json.loads(bytes(sent.body)) == {"questions": ["why?"]}
+
+
+def test_the_route_documents_another_model_and_each_failure(settings: Settings) -> None:
+    document = create_app(settings).openapi()
+    path = mission_ops.ANSWER.url(mission_id="{mission_id}")
+    responses = document["paths"][path]["post"]["responses"]
+    schemas = {
+        status: answer["content"]["application/json"]["schema"]
+        for status, answer in responses.items()
+    }
+    assert schemas["201"] == {"$ref": "#/components/schemas/PlanRead"}
+    assert schemas["202"] == {"$ref": "#/components/schemas/ClarificationRead"}
+    assert {"409", "502", "503"} <= responses.keys()

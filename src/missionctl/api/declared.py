@@ -10,7 +10,8 @@ signature is made for FastAPI from the declaration and the use case's own annota
 path's parameters are validated by the use case's types, or by the narrower ones of
 ``path_types`` (a malformed id or an overlong name is a 422, never a 500). A body left out of
 a request that may leave it out (``body_optional``) is its model's defaults; an answer that
-one of ``other_statuses`` fits is sent with that status, which the route documents.
+one of ``other_statuses`` fits is sent with that status (as that status's model, when it has
+one), which the route documents, as it documents each failure status of ``errors``.
 """
 
 import functools
@@ -21,10 +22,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, get_args, get_type_hints
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter
 
-from missionctl.api.deps import Context, Identity, get_runtime, requires
-from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES
+from missionctl.api.deps import Context, Identity, get_runtime, requires, run_trigger
+from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, LLM_RESPONSES
 from missionctl.api.refusals import refusals
 from missionctl.operations import Operation, UseCase, use_case
 
@@ -49,14 +51,22 @@ async def _user(request: Request, who: Identity) -> Any:
     return who.person
 
 
+async def _trigger(request: Request, who: Identity) -> Any:
+    return run_trigger(request)
+
+
 NEEDS: dict[str, Callable[[Request, Identity], Awaitable[Any]]] = {
     "planner": _planner,
     "llm": _llm,
     "sign": _signer,
     "user": _user,
+    "trigger": _trigger,
 }
 """What a declaration may ask the server for by name (``Operation.needs``), from a request
-and its caller."""
+and its caller (``trigger``: what a run it starts says started it, ``cli`` or ``api``)."""
+
+FAILURES: dict[int | str, dict[str, Any]] = CONFLICT_RESPONSES | LLM_RESPONSES
+"""How each failure status a declaration may list in ``errors`` is documented."""
 
 
 def add_route(router: APIRouter, op: Operation[Any]) -> None:
@@ -66,10 +76,10 @@ def add_route(router: APIRouter, op: Operation[Any]) -> None:
     responses: dict[int | str, dict[str, Any]] = {}
     if op.body is not None:
         responses |= BODY_RESPONSES
-    if 409 in op.errors:
-        responses |= CONFLICT_RESPONSES
+    responses |= {status: FAILURES[status] for status in op.errors}
     for other in op.other_statuses:
-        responses[other.status_code] = {"model": op.output, "description": other.description}
+        model = op.output if other.model is None else other.model
+        responses[other.status_code] = {"model": model, "description": other.description}
     router.add_api_route(
         op.path,
         endpoint,
@@ -86,6 +96,9 @@ def add_route(router: APIRouter, op: Operation[Any]) -> None:
 
 def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[Any]]:
     takes_actor = "actor" in inspect.signature(service).parameters
+    sent_as = {
+        o.status_code: TypeAdapter(o.model) for o in op.other_statuses if o.model is not None
+    }
 
     async def endpoint(**given: Any) -> Any:
         ctx, who, request = given.pop("ctx"), given.pop("who"), given.pop("request")
@@ -105,9 +118,10 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
         result = await service(ctx, **given)
         if op.output is None:
             return Response(status_code=op.status_code)
-        response.status_code = next(
-            (o.status_code for o in op.other_statuses if o.when(result)), op.status_code
-        )
+        status = next((o.status_code for o in op.other_statuses if o.when(result)), None)
+        if status in sent_as:  # another model than the route's: sent as it is
+            return JSONResponse(sent_as[status].dump_python(result, mode="json"), status)
+        response.status_code = op.status_code if status is None else status
         return result
 
     endpoint.__name__ = op.name

@@ -42,8 +42,7 @@ if TYPE_CHECKING:
         RetentionAnswer,
         TrendsAnswer,
     )
-    from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
-    from missionctl.schemas.diagrams import PlanDiagramsRead
+    from missionctl.schemas.clarifications import ClarificationRead
     from missionctl.schemas.documents import (
         DocumentKind,
     )
@@ -58,12 +57,10 @@ if TYPE_CHECKING:
     )
     from missionctl.schemas.governance import ApprovalRead
     from missionctl.schemas.health import HealthSummaryRead
-    from missionctl.schemas.missions import MissionCreate, MissionPage, MissionRead
     from missionctl.schemas.palette import PalettePage
-    from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
+    from missionctl.schemas.plans import PlanAgain, PlanRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunFilters, RunPage, RunRead
-    from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.workflows import (
         WorkflowCheckRead,
@@ -194,36 +191,13 @@ class MissionControl:
         answer: Out = self.client.send(
             op.method,
             url,
-            op.output,
+            op.outputs,
             body=sent,
             params=params,
             options=options,
             refusal_hint=refusal_hint,
         )
         return answer
-
-    def create_mission(self, data: MissionCreate) -> MissionRead:
-        from missionctl.schemas.missions import MissionRead
-
-        return self.client.post("/api/v1/missions", MissionRead, body=data)
-
-    def list_missions(
-        self, *, limit: int, cursor: str | None, status: str | None, q: str | None
-    ) -> MissionPage:
-        from missionctl.schemas.missions import MissionPage
-
-        params: dict[str, str | int | None] = {
-            "limit": limit,
-            "cursor": cursor,
-            "status": status,
-            "q": q,
-        }
-        return self.client.get("/api/v1/missions", MissionPage, params=params)
-
-    def read_mission(self, mission_id: uuid.UUID) -> MissionRead:
-        from missionctl.schemas.missions import MissionRead
-
-        return self.client.get(f"/api/v1/missions/{mission_id}", MissionRead)
 
     def plan_mission(
         self,
@@ -241,26 +215,15 @@ class MissionControl:
 
         body = None if changes is None else changes.model_dump(mode="json", exclude_none=True)
         path = f"/api/v1/missions/{mission_id}/plan"
-        with self._drafts_shown(mission_id, drafts):
+        with self.drafts_shown(mission_id, drafts):
             return self.client.post(path, PlanOutcome, body=body).root
 
-    def answer_questions(
-        self,
-        mission_id: uuid.UUID,
-        answers: ClarificationAnswers,
-        *,
-        drafts: DraftPrinter | None = None,
-    ) -> PlanRead | ClarificationRead:
-        """The server's planner reads the answers; ``drafts`` as for :meth:`plan_mission`."""
-        from missionctl.schemas.clarifications import PlanOutcome
-
-        path = f"/api/v1/missions/{mission_id}/clarification"
-        with self._drafts_shown(mission_id, drafts):
-            return self.client.post(path, PlanOutcome, body=answers).root
-
     @contextmanager
-    def _drafts_shown(self, mission_id: uuid.UUID, printer: DraftPrinter | None) -> Iterator[None]:
+    def drafts_shown(self, mission_id: uuid.UUID, printer: DraftPrinter | None) -> Iterator[None]:
         """Around a request that plans: each draft of the mission's plan to ``printer``.
+
+        Planning (``plan_mission``) and answering the planner's questions are such requests;
+        ``None`` shows nothing.
 
         In this process the drafts are followed on the session's loop, which runs while the
         request does; from a server, over its event stream on a thread. When the block ends,
@@ -281,48 +244,6 @@ class MissionControl:
             return
         with self._here.drafts(mission_id, printer):
             yield
-
-    def read_plan(self, mission_id: uuid.UUID, version: int | None) -> PlanRead:
-        """The newest from ``/plan``, a version from ``/plans/N``."""
-        from missionctl.schemas.plans import PlanRead
-
-        if version is None:
-            return self.client.get(f"/api/v1/missions/{mission_id}/plan", PlanRead)
-        return self.client.get(f"/api/v1/missions/{mission_id}/plans/{version}", PlanRead)
-
-    def plan_versions(self, mission_id: uuid.UUID) -> list[PlanVersionRead]:
-        from missionctl.schemas.plans import PlanVersionRead
-
-        return self.client.get_list(f"/api/v1/missions/{mission_id}/plans", PlanVersionRead)
-
-    def compare_plans(self, mission_id: uuid.UUID, *, version: int, base: int) -> PlanDiffRead:
-        from missionctl.schemas.plans import PlanDiffRead
-
-        path = f"/api/v1/missions/{mission_id}/plans/{version}/diff"
-        return self.client.get(path, PlanDiffRead, params={"base": base})
-
-    def newest_plan_or_none(self, mission_id: uuid.UUID) -> PlanRead | None:
-        from missionctl.schemas.plans import PlanRead
-
-        return self.client.get_or_none(f"/api/v1/missions/{mission_id}/plan", PlanRead)
-
-    def run_mission(self, mission_id: uuid.UUID) -> RunRead:
-        """The engine runs it (the server's, or one in this process when followed)."""
-        from missionctl.schemas.runs import RunRead
-
-        return self.client.post(f"/api/v1/missions/{mission_id}/runs", RunRead)
-
-    def mission_trace(self, mission_id: uuid.UUID, plan_version: int | None) -> TraceMapRead:
-        from missionctl.schemas.tracemap import TraceMapRead
-
-        path = f"/api/v1/missions/{mission_id}/trace"
-        return self.client.get(path, TraceMapRead, params={"plan_version": plan_version})
-
-    def mission_diagrams(self, mission_id: uuid.UUID, plan_version: int | None) -> PlanDiagramsRead:
-        from missionctl.schemas.diagrams import PlanDiagramsRead
-
-        path = f"/api/v1/missions/{mission_id}/diagrams"
-        return self.client.get(path, PlanDiagramsRead, params={"plan_version": plan_version})
 
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         path = f"/api/v1/missions/{mission_id}/pack"

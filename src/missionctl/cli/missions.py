@@ -243,6 +243,7 @@ def create(
     shown; a coding task counts as built only when it passes.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
     coding = CodingOptions(model_endpoint, model_secret, model, test_command, review)
     _check_coding_options(repository, coding_agent, coding)
@@ -258,7 +259,7 @@ def create(
         coding=coding,
     )
     with open_backend() as api:
-        mission = api.create_mission(data)
+        mission = api.call(ops.CREATE, body=data)
     if as_json:
         typer.echo(mission.model_dump_json(indent=2))
     else:
@@ -282,14 +283,12 @@ def list_missions(
 ) -> None:
     """List missions, newest first."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
+    # Built unchecked: the server checks the cursor and the text, and names the one at fault.
+    query = ops.MissionQuery.model_construct(limit=limit, cursor=cursor, status=status, q=search)
     with open_backend() as api:
-        page = api.list_missions(
-            limit=limit,
-            cursor=cursor,
-            status=None if status is None else status.value,
-            q=search,
-        )
+        page = api.call(ops.LIST, query=query)
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
@@ -324,21 +323,21 @@ def list_missions(
 def show(mission_id: MissionId, as_json: AsJson = False) -> None:
     """Show one mission and a line about its newest plan (`mission show-plan` shows it all)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
     with open_backend() as api:
-        mission = api.read_mission(mission_id)
-        newest = api.newest_plan_or_none(mission_id)
+        mission = api.call(ops.READ, mission_id=mission_id)
+        versions = api.call(ops.PLAN_VERSIONS, mission_id=mission_id)  # newest first
     if as_json:
         typer.echo(json.dumps(mission.model_dump(mode="json"), indent=2))
         return
     _print_mission(mission)
-    if newest is None:
+    if not versions:
         console.print("plan     none yet")
     else:
+        newest = versions[0]
         source = "local planner" if newest.source == "local" else f"model {newest.source}"
-        console.print(
-            f"plan     v{newest.version} from the {escape(source)}, {len(newest.tasks)} tasks"
-        )
+        console.print(f"plan     v{newest.version} from the {escape(source)}, {newest.tasks} tasks")
 
 
 def _plan_changes(constraints: list[str] | None, repo_context: str | None) -> PlanAgain | None:
@@ -427,10 +426,11 @@ def answer(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.cli._drafts import print_draft
+    from missionctl.operations import missions as ops
 
     given = _answers(answers)
-    with open_backend() as api:
-        planned = api.answer_questions(mission_id, given, drafts=None if as_json else print_draft)
+    with open_backend() as api, api.drafts_shown(mission_id, None if as_json else print_draft):
+        planned = api.call(ops.ANSWER, body=given, mission_id=mission_id)
     _print_planned(planned, mission_id, as_json=as_json)
 
 
@@ -482,9 +482,13 @@ def show_plan(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.cli._plan_details import print_plan_details
+    from missionctl.operations import missions as ops
 
     with open_backend() as api:
-        found = api.read_plan(mission_id, version)
+        if version is None:
+            found = api.call(ops.PLAN, mission_id=mission_id)
+        else:
+            found = api.call(ops.PLAN_VERSION, mission_id=mission_id, version=version)
     if as_json:
         typer.echo(found.model_dump_json(indent=2))
         return
@@ -496,9 +500,10 @@ def show_plan(
 def plans(mission_id: MissionId, as_json: AsJson = False) -> None:
     """List a mission's plan versions, newest first, with what each holds."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
     with open_backend() as api:
-        versions = api.plan_versions(mission_id)
+        versions = api.call(ops.PLAN_VERSIONS, mission_id=mission_id)
     if as_json:
         typer.echo(json.dumps([v.model_dump(mode="json") for v in versions], indent=2))
         return
@@ -563,6 +568,7 @@ def plan_diff(
     version that does not exist.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
     if base is None and version == 1:
         err_console.print(
@@ -572,7 +578,8 @@ def plan_diff(
         )
         raise typer.Exit(EXIT_INVALID)
     with open_backend() as api:
-        diff = api.compare_plans(mission_id, version=version, base=base or version - 1)
+        query = ops.DiffQuery(base=base or version - 1)
+        diff = api.call(ops.COMPARE, query=query, mission_id=mission_id, version=version)
     if as_json:
         typer.echo(diff.model_dump_json(indent=2))
     else:
@@ -636,15 +643,17 @@ def run_mission(mission_id: MissionId, detach: Detach = False, as_json: AsJson =
     """
     from missionctl.cli._backend import open_backend
     from missionctl.cli._closing import closing_of, print_closing
+    from missionctl.operations import missions as ops
 
     with open_backend() as api:
-        started = api.run_mission(mission_id)
+        started = api.call(ops.RUN, mission_id=mission_id)
         if not as_json:
             console.print(f"run of mission {mission_id}  [dim]{started.id}[/dim]", highlight=False)
         final = started if detach else api.follow(started, live=not as_json)
         closing = None
         if not (as_json or detach):
-            closing = closing_of(api, final, title=api.read_mission(mission_id).title)
+            title = api.call(ops.READ, mission_id=mission_id).title
+            closing = closing_of(api, final, title=title)
     if as_json:
         typer.echo(final.model_dump_json(indent=2))
     else:
@@ -689,9 +698,11 @@ def trace(
     without a mitigation task.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
+    query = ops.TraceQuery(plan_version=plan_version)
     with open_backend() as api:
-        found = api.mission_trace(mission_id, plan_version)
+        found = api.call(ops.TRACE, query=query, mission_id=mission_id)
     if as_json:
         typer.echo(found.model_dump_json(indent=2))
     else:
@@ -729,9 +740,11 @@ def diagrams(
     (architecture.svg, deployment.svg, product_flow.svg; DIR is created if missing).
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
+    query = ops.PlanVersionQuery(plan_version=plan_version)
     with open_backend() as api:
-        found = api.mission_diagrams(mission_id, plan_version)
+        found = api.call(ops.DIAGRAMS, query=query, mission_id=mission_id)
     if as_json:
         typer.echo(found.model_dump_json(indent=2))
     elif out is not None:

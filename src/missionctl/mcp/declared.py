@@ -41,7 +41,7 @@ def add_tool(server: MCPServer[Any], op: Operation[Any]) -> None:
 
 def _tool(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[dict[str, Any]]]:
     takes_actor = "actor" in inspect.signature(service).parameters
-    answer: TypeAdapter[Any] = TypeAdapter(op.output)
+    answer: TypeAdapter[Any] = TypeAdapter(op.outputs)
 
     async def tool(**given: Any) -> dict[str, Any]:
         with tool_errors():

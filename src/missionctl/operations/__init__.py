@@ -19,8 +19,10 @@ The use case is named by ``"module:function"`` and found when a face is built, s
 command talking to a server imports no use case; the test resolves every one.
 """
 
+import functools
 import importlib
 import inspect
+import operator
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -48,11 +50,15 @@ class OtherStatus:
             first of an operation's that is true).
         description: when it is answered, for the route's documentation (with the answer's
             model, as the usual status's).
+        model: the answer's model under this status, when it is another than the operation's
+            ``output`` (the planner's questions instead of a plan): the route documents it and
+            sends the answer as it, and a command parses either (``Operation.outputs``).
     """
 
     status_code: int
     when: Callable[[Any], bool]
     description: str
+    model: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +96,16 @@ class Operation(Generic[Out]):
             the path says by itself (``/workers/{worker_id}/drain`` gives ``command``).
         status_code: the success status.
         other_statuses: success statuses an answer may carry instead, each when its ``when``
-            is true of it (``202`` for a stop held while the database cannot record it). MCP,
-            which has no statuses, answers the same.
-        errors: the failure statuses worth documenting beyond the usual (404, 409...).
+            is true of it (``202`` for a stop held while the database cannot record it), with a
+            model of its own if the answer is another (``202`` with the planner's questions).
+            MCP, which has no statuses, answers the same.
+        errors: the failure statuses worth documenting beyond the usual (404, 422...): ``409``,
+            and ``502`` and ``503`` for what waits for the configured model.
         refusals: the rules, field → rule, by which it refuses with 422 a request its
             schemas allow, those a JSON Schema cannot state (``api.refusals``).
         needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``;
-            ``"user"``: the person who acts, ``None`` for the system).
+            ``"user"``: the person who acts, ``None`` for the system; ``"trigger"``: what a
+            run it starts says started it).
         grants: keyword → a permission beyond ``permission``: the use case is told, as that
             keyword, whether the caller holds it, and refuses what needs it (starting a run
             from a template needs ``runs:control`` too). Every face tells it the same.
@@ -163,6 +172,12 @@ class Operation(Generic[Out]):
                 f"operation {self.name}: an MCP tool takes no body_fields, path_types, "
                 "arguments, optional body or query_as"
             )
+
+    @property
+    def outputs(self) -> Any:
+        """What it may answer: ``output``, or the model of one of ``other_statuses``."""
+        models = [other.model for other in self.other_statuses if other.model is not None]
+        return functools.reduce(operator.or_, models, self.output)
 
     @property
     def summary(self) -> str:

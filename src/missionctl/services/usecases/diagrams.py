@@ -19,7 +19,12 @@ from missionctl.planning.diagrams import DrawnDiagrams, draw_local
 from missionctl.planning.diagrams import draw_with_model as draw_by_model
 from missionctl.planning.product_flow import draw_product_flow
 from missionctl.repositories import documents as document_repo
-from missionctl.schemas.diagrams import MissionDiagramsRead, mission_diagrams_from_read
+from missionctl.schemas.diagrams import (
+    MissionDiagramsRead,
+    PlanDiagramsRead,
+    mission_diagrams_from_read,
+    plan_diagrams_read,
+)
 from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.services.runtime.context import ServiceContext
@@ -104,3 +109,15 @@ async def read_diagrams(
             return PlanDiagrams(mission=mission, plan=plan, diagrams=drawn, product_flow=flow)
     local = draw_plan(mission, plan)
     return PlanDiagrams(mission=mission, plan=plan, diagrams=local, product_flow=flow)
+
+
+async def read_plan_diagrams(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, plan_version: int | None = None
+) -> PlanDiagramsRead:
+    """The diagrams of :func:`read_diagrams`, as ``GET /api/v1/missions/{id}/diagrams`` answers.
+
+    Raises:
+        NotFound | Conflict: as :func:`read_diagrams`.
+    """
+    drawn = await read_diagrams(ctx, mission_id=mission_id, plan_version=plan_version)
+    return plan_diagrams_read(mission_id, drawn.diagrams, drawn.product_flow)

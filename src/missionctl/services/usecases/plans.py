@@ -660,15 +660,15 @@ async def list_plan_versions(
 
 
 async def compare_plans(
-    ctx: ServiceContext, *, mission_id: uuid.UUID, base: int, target: int
+    ctx: ServiceContext, *, mission_id: uuid.UUID, version: int, base: int
 ) -> PlanDiffRead:
-    """What changed from plan version ``base`` to plan version ``target`` of the mission.
+    """What changed from plan version ``base`` to plan version ``version`` of the mission.
 
     Raises:
-        NotFound: no such mission, or no such version (``field`` is ``version`` for
-            ``target``, ``base`` for ``base``).
+        NotFound: no such mission, or no such version (``field`` names ``version`` or
+            ``base``).
     """
-    newer = await read_plan(ctx, mission_id=mission_id, version=target)
+    newer = await read_plan(ctx, mission_id=mission_id, version=version)
     try:
         older = await read_plan(ctx, mission_id=mission_id, version=base)
     except NotFound as exc:
@@ -677,7 +677,7 @@ async def compare_plans(
         older.model_dump(mode="json"),
         newer.model_dump(mode="json"),
         base_version=base,
-        target_version=target,
+        target_version=version,
     )
     return PlanDiffRead(
         base=diff.base,

@@ -178,6 +178,24 @@ def trace_input(
     )
 
 
+async def read_trace_map(
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    plan_version: int | None = None,
+    requirement: str | None = None,
+) -> TraceMapRead:
+    """The map of :func:`read_trace`, as ``GET /api/v1/missions/{id}/trace`` answers it.
+
+    Raises:
+        NotFound | Conflict: as :func:`read_trace`.
+    """
+    trace = await read_trace(
+        ctx, mission_id=mission_id, plan_version=plan_version, requirement=requirement
+    )
+    return to_trace_read(trace)
+
+
 def to_trace_read(trace: MissionTrace) -> TraceMapRead:
     """The map as ``GET /api/v1/missions/{id}/trace`` returns it."""
     at_fault = {gap.item for gap in trace.map.gaps}
@@ -205,4 +223,4 @@ def to_trace_read(trace: MissionTrace) -> TraceMapRead:
     )
 
 
-__all__ = ["MissionTrace", "count_gaps", "read_trace", "to_trace_read"]
+__all__ = ["MissionTrace", "count_gaps", "read_trace", "read_trace_map", "to_trace_read"]

@@ -140,7 +140,7 @@ async def plan_version_page(
     diff = None
     if compare is not None:
         diff = await plan_service.compare_plans(
-            ctx, mission_id=mission_id, base=compare, target=version
+            ctx, mission_id=mission_id, version=version, base=compare
         )
     context = {"mission": mission, "plan": plan, "versions": versions, "diff": diff}
     return render(request, PLAN_PAGE, context)
