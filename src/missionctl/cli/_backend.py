@@ -65,12 +65,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.runs import RunFilters, RunPage, RunRead
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
-    from missionctl.schemas.workflows import (
-        WorkflowCheckRead,
-        WorkflowRead,
-        WorkflowRunCreate,
-        WorkflowSummary,
-    )
+    from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
     from missionctl.services import ServiceContext
     from missionctl.services.usecases.workflow_checks import Syntax
 
@@ -186,12 +181,35 @@ class MissionControl:
         one; ``refusal_hint`` is added to a 403's message (what the user can do about it).
         Failures exit as every request's do.
         """
+        answer: Out = self._send(
+            op, path, body=body, query=query, options=options, refusal_hint=refusal_hint
+        )
+        return answer
+
+    def call_or_none(
+        self, op: Operation[Out], *, query: BaseModel | None = None, **path: object
+    ) -> Out | None:
+        """``call``, but ``None`` (nothing printed) when the server answers 404: not found."""
+        answer: Out | None = self._send(op, path, query=query, missing_ok=True)
+        return answer
+
+    def _send(
+        self,
+        op: Operation[Any],
+        path: dict[str, object],
+        *,
+        body: BaseModel | None = None,
+        query: BaseModel | None = None,
+        options: dict[str, str] | None = None,
+        refusal_hint: str | None = None,
+        missing_ok: bool = False,
+    ) -> Any:
         url = op.url(**{name: _segment(str(value)) for name, value in path.items()})
         sent = None
         if body is not None:
             sent = _json_with_secrets(body, changes_only=op.method == "PATCH")
         params = None if query is None else query.model_dump(mode="json", exclude_none=True)
-        answer: Out = self.client.send(
+        return self.client.send(
             op.method,
             url,
             op.output,
@@ -199,8 +217,8 @@ class MissionControl:
             params=params,
             options=options,
             refusal_hint=refusal_hint,
+            missing_ok=missing_ok,
         )
-        return answer
 
     def create_mission(self, data: MissionCreate) -> MissionRead:
         from missionctl.schemas.missions import MissionRead
@@ -453,12 +471,6 @@ class MissionControl:
     def run_receipt(self, run_id: uuid.UUID) -> bytes:
         return self.client.get_bytes(f"/api/v1/runs/{run_id}/receipt")[0]
 
-    def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
-        from missionctl.schemas.workflows import WorkflowSummary
-
-        params: dict[str, str | int | None] = {"include_plans": str(include_plans).lower()}
-        return self.client.get_list("/api/v1/workflows", WorkflowSummary, params=params)
-
     def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead:
         """The text is sent as it was read (JSON or YAML)."""
         from missionctl.schemas.workflows import WorkflowRead
@@ -487,40 +499,12 @@ class MissionControl:
 
     def workflow_schema(self) -> dict[str, Any]:
         """The definition's JSON Schema (without a server, no database is needed)."""
+        from missionctl.operations import workflows as ops
         from missionctl.schemas.workflows import WorkflowSpec
 
         if self._here is not None:
             return WorkflowSpec.model_json_schema()
-        return self.client.get_json("/api/v1/workflows/schema")
-
-    def workflow_or_none(self, workflow_id: uuid.UUID) -> WorkflowRead | None:
-        from missionctl.schemas.workflows import WorkflowRead
-
-        return self.client.get_or_none(f"/api/v1/workflows/{workflow_id}", WorkflowRead)
-
-    def workflow_by_name(self, name: str, version: int | None) -> WorkflowRead:
-        from missionctl.schemas.workflows import WorkflowRead
-
-        path = f"/api/v1/workflows/by-name/{_segment(name)}"
-        return self.client.get(path, WorkflowRead, params={"version": version})
-
-    def workflow_by_name_or_none(self, name: str) -> WorkflowRead | None:
-        from missionctl.schemas.workflows import WorkflowRead
-
-        path = f"/api/v1/workflows/by-name/{_segment(name)}"
-        return self.client.get_or_none(path, WorkflowRead)
-
-    def workflow_versions(self, name: str) -> list[WorkflowSummary]:
-        from missionctl.schemas.workflows import WorkflowSummary
-
-        path = f"/api/v1/workflows/by-name/{_segment(name)}/versions"
-        return self.client.get_list(path, WorkflowSummary)
-
-    def run_workflow(self, workflow_id: uuid.UUID, data: WorkflowRunCreate) -> RunRead:
-        """The engine runs it (the server's, or one in this process when followed)."""
-        from missionctl.schemas.runs import RunRead
-
-        return self.client.post(f"/api/v1/workflows/{workflow_id}/runs", RunRead, body=data)
+        return self.call(ops.SCHEMA)
 
     def decide_approval(
         self,

@@ -26,6 +26,7 @@ from missionctl.operations import (
     templates,
     webhooks,
     workers,
+    workflows,
 )
 
 OPERATIONS: tuple[Operation[Any], ...] = (
@@ -51,4 +52,5 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     *templates.OPERATIONS,
     *webhooks.OPERATIONS,
     *workers.OPERATIONS,
+    *workflows.OPERATIONS,
 )
