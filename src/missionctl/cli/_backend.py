@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.plans import PlanAgain, PlanDiffRead, PlanRead, PlanVersionRead
     from missionctl.schemas.reports import RunReport
-    from missionctl.schemas.runs import RunFilters, RunPage, RunRead
+    from missionctl.schemas.runs import RunPage, RunRead
     from missionctl.schemas.tracemap import TraceMapRead
     from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
@@ -345,15 +345,6 @@ class MissionControl:
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         path = f"/api/v1/missions/{mission_id}/pack"
         return self.client.get_bytes(path, params={"plan_version": plan_version})[0]
-
-    def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
-        """The filters travel as the route's query parameters."""
-        from missionctl.schemas.runs import RunPage
-
-        params: dict[str, str | int | None] = {"limit": limit, "cursor": cursor}
-        for name, value in filters.model_dump(mode="json", exclude_none=True).items():
-            params[name] = str(value)
-        return self.client.get("/api/v1/runs", RunPage, params=params)
 
     def search_palette(self, q: str, *, limit: int) -> PalettePage:
         """``GET /api/v1/palette`` as the token."""
