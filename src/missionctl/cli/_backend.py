@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from missionctl.cli._runtime import LocalSession, refuse_as_on_a_server
@@ -34,14 +34,6 @@ if TYPE_CHECKING:
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
     from missionctl.operations import Operation, Out
-    from missionctl.schemas.analytics import (
-        AnomaliesAnswer,
-        DefinitionsAnswer,
-        FunnelAnswer,
-        InsightsAnswer,
-        RetentionAnswer,
-        TrendsAnswer,
-    )
     from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
     from missionctl.schemas.diagrams import PlanDiagramsRead
     from missionctl.schemas.documents import (
@@ -64,15 +56,9 @@ if TYPE_CHECKING:
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunPage, RunRead
     from missionctl.schemas.tracemap import TraceMapRead
-    from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
     from missionctl.services import ServiceContext
     from missionctl.services.usecases.workflow_checks import Syntax
-
-AnalyticsEndpoint = Literal["funnel", "trends", "retention", "anomalies", "definitions"]
-AnalyticsAnswer: TypeAlias = (
-    "FunnelAnswer | TrendsAnswer | RetentionAnswer | AnomaliesAnswer | DefinitionsAnswer"
-)
 
 
 @contextmanager
@@ -565,35 +551,6 @@ class MissionControl:
             raise AssertionError("unreachable: the refusal exits")
         who = self._here.call(lambda ctx: acting_user(ctx, name=name, permission=permission))
         return RemoteClient.in_process(self._here, who)
-
-    def agent_utilisation(self, window: UtilisationWindow) -> UtilisationRead:
-        from missionctl.schemas.utilisation import UtilisationRead
-
-        return self.client.get(
-            "/api/v1/agents/utilisation", UtilisationRead, params={"window": window}
-        )
-
-    def read_analytics(
-        self, endpoint: AnalyticsEndpoint, params: dict[str, str]
-    ) -> AnalyticsAnswer:
-        from missionctl.schemas import analytics
-
-        path, query = f"/api/v1/analytics/{endpoint}", dict[str, str | int | None](params)
-        if endpoint == "funnel":
-            return self.client.get(path, analytics.FunnelAnswer, params=query)
-        if endpoint == "trends":
-            return self.client.get(path, analytics.TrendsAnswer, params=query)
-        if endpoint == "retention":
-            return self.client.get(path, analytics.RetentionAnswer, params=query)
-        if endpoint == "anomalies":
-            return self.client.get(path, analytics.AnomaliesAnswer, params=query)
-        return self.client.get(path, analytics.DefinitionsAnswer, params=query)
-
-    def read_insights(self, params: dict[str, str]) -> InsightsAnswer:
-        from missionctl.schemas.analytics import InsightsAnswer
-
-        query = dict[str, str | int | None](params)
-        return self.client.get("/api/v1/analytics/insights", InsightsAnswer, params=query)
 
     def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
         """The server's zip, unpacked."""

@@ -6,6 +6,7 @@ from missionctl.operations import (
     Operation,
     access,
     agents,
+    analytics,
     approvals,
     artifacts,
     board,
@@ -32,6 +33,7 @@ from missionctl.operations import (
 OPERATIONS: tuple[Operation[Any], ...] = (
     *access.OPERATIONS,
     *agents.OPERATIONS,
+    *analytics.OPERATIONS,
     *approvals.OPERATIONS,
     *artifacts.OPERATIONS,
     *board.OPERATIONS,
