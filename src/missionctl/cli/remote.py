@@ -212,13 +212,6 @@ class RemoteClient:
         items: TypeAdapter[list[M]] = TypeAdapter(list[model])  # type: ignore[valid-type]
         return self._decode(response, items.validate_json)
 
-    def get_json(self, path: str) -> dict[str, Any]:
-        """``GET path`` as a JSON object (for documents without a model, e.g. a schema)."""
-        from pydantic import TypeAdapter
-
-        document: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
-        return self._decode(self._send("GET", path), document.validate_json)
-
     def get_bytes(
         self, path: str, *, params: dict[str, str | int | None] | None = None
     ) -> tuple[bytes, str]:
