@@ -24,6 +24,7 @@ from missionctl.operations import Operation, OtherStatus, use_case
 from missionctl.operations import controls as control_ops
 from missionctl.operations import missions as mission_ops
 from missionctl.operations import workers as worker_ops
+from missionctl.operations import workflows as workflow_ops
 from missionctl.settings import Settings
 
 
@@ -113,6 +114,34 @@ def test_an_optional_body_needs_a_default_for_each_field() -> None:
     with pytest.raises(ValueError, match="an optional body needs a default"):
         _op(body=Required, body_optional=True)
     assert _op(body=_Reason, body_optional=True).body_optional
+
+
+def test_a_body_that_may_be_null_may_be_left_out() -> None:
+    with pytest.raises(ValueError, match="a body that may be null is optional"):
+        _op(body=_Reason, body_nullable=True)
+    assert _op(body=_Reason, body_optional=True, body_nullable=True).body_nullable
+
+
+async def test_the_route_reads_a_null_body_as_one_left_out(settings: Settings) -> None:
+    given: dict[str, Any] = {}
+
+    async def touch(ctx: object, *, thing_id: str, data: _Reason) -> _Answer:
+        given.update(thing_id=thing_id, data=data)
+        return _Answer(recorded=True)
+
+    op = _op(body=_Reason, body_optional=True, body_nullable=True, output=_Answer)
+    endpoint = _endpoint(op, touch)
+    assert inspect.signature(endpoint).parameters["body"].default is None
+    who = Identity("user:ada", "ada", Role.ADMIN)
+    await endpoint(request=None, ctx=None, who=who, response=Response(), thing_id="t", body=None)
+    assert given == {"thing_id": "t", "data": _Reason()}
+    document = create_app(settings).openapi()
+    run = document["paths"][workflow_ops.RUN.url(workflow_id="{workflow_id}")]["post"]
+    assert "required" not in run["requestBody"]
+    assert run["requestBody"]["content"]["application/json"]["schema"]["anyOf"] == [
+        {"$ref": "#/components/schemas/WorkflowRunCreate"},
+        {"type": "null"},
+    ]
 
 
 def test_a_query_taken_whole_needs_a_query_and_is_passed_as_one() -> None:

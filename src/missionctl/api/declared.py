@@ -9,9 +9,10 @@ query (field by field, or whole with ``query_as``), the body (whole, or field by
 signature is made for FastAPI from the declaration and the use case's own annotations, so the
 path's parameters are validated by the use case's types, or by the narrower ones of
 ``path_types`` (a malformed id or an overlong name is a 422, never a 500). A body left out of
-a request that may leave it out (``body_optional``) is its model's defaults; an answer that
-one of ``other_statuses`` fits is sent with that status (as that status's model, when it has
-one), which the route documents, as it documents each failure status of ``errors``.
+a request that may leave it out (``body_optional``) is its model's defaults, and so is a
+``null`` one where the declaration allows it (``body_nullable``); an answer that one of
+``other_statuses`` fits is sent with that status (as that status's model, when it has one),
+which the route documents, as it documents each failure status of ``errors``.
 """
 
 import functools
@@ -105,6 +106,8 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
         response: Response = given.pop("response")
         if op.body is not None:
             body = given.pop("body")
+            if body is None:  # a null body, where the declaration allows one
+                body = op.body()
             given |= _fields(body) if op.body_fields else {op.body_as: body}
         if op.query is not None:
             query = given.pop("query")
@@ -161,6 +164,9 @@ def _signature(op: Operation[Any], service: UseCase) -> inspect.Signature:
         query = Annotated[op.query, Query()]  # type: ignore[name-defined]
         parameters.append(inspect.Parameter("query", _KEYWORD, annotation=query))
     if op.body is not None:
-        default = op.body() if op.body_optional else inspect.Parameter.empty
-        parameters.append(inspect.Parameter("body", _KEYWORD, annotation=op.body, default=default))
+        body: Any = op.body
+        default: Any = op.body() if op.body_optional else inspect.Parameter.empty
+        if op.body_nullable:
+            body, default = op.body | None, None
+        parameters.append(inspect.Parameter("body", _KEYWORD, annotation=body, default=default))
     return inspect.Signature(parameters)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from missionctl.cli._runtime import LocalSession, refuse_as_on_a_server
@@ -34,14 +34,6 @@ if TYPE_CHECKING:
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
     from missionctl.operations import Operation, Out
-    from missionctl.schemas.analytics import (
-        AnomaliesAnswer,
-        DefinitionsAnswer,
-        FunnelAnswer,
-        InsightsAnswer,
-        RetentionAnswer,
-        TrendsAnswer,
-    )
     from missionctl.schemas.clarifications import ClarificationRead
     from missionctl.schemas.documents import (
         DocumentKind,
@@ -60,21 +52,10 @@ if TYPE_CHECKING:
     from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.plans import PlanAgain, PlanRead
     from missionctl.schemas.reports import RunReport
-    from missionctl.schemas.runs import RunFilters, RunPage, RunRead
-    from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
-    from missionctl.schemas.workflows import (
-        WorkflowCheckRead,
-        WorkflowRead,
-        WorkflowRunCreate,
-        WorkflowSummary,
-    )
+    from missionctl.schemas.runs import RunPage, RunRead
+    from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
     from missionctl.services import ServiceContext
     from missionctl.services.usecases.workflow_checks import Syntax
-
-AnalyticsEndpoint = Literal["funnel", "trends", "retention", "anomalies", "definitions"]
-AnalyticsAnswer: TypeAlias = (
-    "FunnelAnswer | TrendsAnswer | RetentionAnswer | AnomaliesAnswer | DefinitionsAnswer"
-)
 
 
 @contextmanager
@@ -183,12 +164,35 @@ class MissionControl:
         one; ``refusal_hint`` is added to a 403's message (what the user can do about it).
         Failures exit as every request's do.
         """
+        answer: Out = self._send(
+            op, path, body=body, query=query, options=options, refusal_hint=refusal_hint
+        )
+        return answer
+
+    def call_or_none(
+        self, op: Operation[Out], *, query: BaseModel | None = None, **path: object
+    ) -> Out | None:
+        """``call``, but ``None`` (nothing printed) when the server answers 404: not found."""
+        answer: Out | None = self._send(op, path, query=query, missing_ok=True)
+        return answer
+
+    def _send(
+        self,
+        op: Operation[Any],
+        path: dict[str, object],
+        *,
+        body: BaseModel | None = None,
+        query: BaseModel | None = None,
+        options: dict[str, str] | None = None,
+        refusal_hint: str | None = None,
+        missing_ok: bool = False,
+    ) -> Any:
         url = op.url(**{name: _segment(str(value)) for name, value in path.items()})
         sent = None
         if body is not None:
             sent = _json_with_secrets(body, changes_only=op.method == "PATCH")
         params = None if query is None else query.model_dump(mode="json", exclude_none=True)
-        answer: Out = self.client.send(
+        return self.client.send(
             op.method,
             url,
             op.outputs,
@@ -196,8 +200,8 @@ class MissionControl:
             params=params,
             options=options,
             refusal_hint=refusal_hint,
+            missing_ok=missing_ok,
         )
-        return answer
 
     def plan_mission(
         self,
@@ -248,15 +252,6 @@ class MissionControl:
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         path = f"/api/v1/missions/{mission_id}/pack"
         return self.client.get_bytes(path, params={"plan_version": plan_version})[0]
-
-    def list_runs(self, filters: RunFilters, *, limit: int, cursor: str | None) -> RunPage:
-        """The filters travel as the route's query parameters."""
-        from missionctl.schemas.runs import RunPage
-
-        params: dict[str, str | int | None] = {"limit": limit, "cursor": cursor}
-        for name, value in filters.model_dump(mode="json", exclude_none=True).items():
-            params[name] = str(value)
-        return self.client.get("/api/v1/runs", RunPage, params=params)
 
     def search_palette(self, q: str, *, limit: int) -> PalettePage:
         """``GET /api/v1/palette`` as the token."""
@@ -374,12 +369,6 @@ class MissionControl:
     def run_receipt(self, run_id: uuid.UUID) -> bytes:
         return self.client.get_bytes(f"/api/v1/runs/{run_id}/receipt")[0]
 
-    def list_workflows(self, *, include_plans: bool) -> list[WorkflowSummary]:
-        from missionctl.schemas.workflows import WorkflowSummary
-
-        params: dict[str, str | int | None] = {"include_plans": str(include_plans).lower()}
-        return self.client.get_list("/api/v1/workflows", WorkflowSummary, params=params)
-
     def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead:
         """The text is sent as it was read (JSON or YAML)."""
         from missionctl.schemas.workflows import WorkflowRead
@@ -408,40 +397,12 @@ class MissionControl:
 
     def workflow_schema(self) -> dict[str, Any]:
         """The definition's JSON Schema (without a server, no database is needed)."""
+        from missionctl.operations import workflows as ops
         from missionctl.schemas.workflows import WorkflowSpec
 
         if self._here is not None:
             return WorkflowSpec.model_json_schema()
-        return self.client.get_json("/api/v1/workflows/schema")
-
-    def workflow_or_none(self, workflow_id: uuid.UUID) -> WorkflowRead | None:
-        from missionctl.schemas.workflows import WorkflowRead
-
-        return self.client.get_or_none(f"/api/v1/workflows/{workflow_id}", WorkflowRead)
-
-    def workflow_by_name(self, name: str, version: int | None) -> WorkflowRead:
-        from missionctl.schemas.workflows import WorkflowRead
-
-        path = f"/api/v1/workflows/by-name/{_segment(name)}"
-        return self.client.get(path, WorkflowRead, params={"version": version})
-
-    def workflow_by_name_or_none(self, name: str) -> WorkflowRead | None:
-        from missionctl.schemas.workflows import WorkflowRead
-
-        path = f"/api/v1/workflows/by-name/{_segment(name)}"
-        return self.client.get_or_none(path, WorkflowRead)
-
-    def workflow_versions(self, name: str) -> list[WorkflowSummary]:
-        from missionctl.schemas.workflows import WorkflowSummary
-
-        path = f"/api/v1/workflows/by-name/{_segment(name)}/versions"
-        return self.client.get_list(path, WorkflowSummary)
-
-    def run_workflow(self, workflow_id: uuid.UUID, data: WorkflowRunCreate) -> RunRead:
-        """The engine runs it (the server's, or one in this process when followed)."""
-        from missionctl.schemas.runs import RunRead
-
-        return self.client.post(f"/api/v1/workflows/{workflow_id}/runs", RunRead, body=data)
+        return self.call(ops.SCHEMA)
 
     def decide_approval(
         self,
@@ -511,35 +472,6 @@ class MissionControl:
             raise AssertionError("unreachable: the refusal exits")
         who = self._here.call(lambda ctx: acting_user(ctx, name=name, permission=permission))
         return RemoteClient.in_process(self._here, who)
-
-    def agent_utilisation(self, window: UtilisationWindow) -> UtilisationRead:
-        from missionctl.schemas.utilisation import UtilisationRead
-
-        return self.client.get(
-            "/api/v1/agents/utilisation", UtilisationRead, params={"window": window}
-        )
-
-    def read_analytics(
-        self, endpoint: AnalyticsEndpoint, params: dict[str, str]
-    ) -> AnalyticsAnswer:
-        from missionctl.schemas import analytics
-
-        path, query = f"/api/v1/analytics/{endpoint}", dict[str, str | int | None](params)
-        if endpoint == "funnel":
-            return self.client.get(path, analytics.FunnelAnswer, params=query)
-        if endpoint == "trends":
-            return self.client.get(path, analytics.TrendsAnswer, params=query)
-        if endpoint == "retention":
-            return self.client.get(path, analytics.RetentionAnswer, params=query)
-        if endpoint == "anomalies":
-            return self.client.get(path, analytics.AnomaliesAnswer, params=query)
-        return self.client.get(path, analytics.DefinitionsAnswer, params=query)
-
-    def read_insights(self, params: dict[str, str]) -> InsightsAnswer:
-        from missionctl.schemas.analytics import InsightsAnswer
-
-        query = dict[str, str | int | None](params)
-        return self.client.get("/api/v1/analytics/insights", InsightsAnswer, params=query)
 
     def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
         """The server's zip, unpacked."""

@@ -175,9 +175,10 @@ def utilisation(
     seconds: 100% is one step running all the time on average, more when several ran at once.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import agents as ops
 
     with open_backend() as api:
-        report = api.agent_utilisation(window.value)
+        report = api.call(ops.UTILISATION, query=ops.UtilisationQuery(window=window.value))
     if as_json:
         typer.echo(report.model_dump_json())
         return

@@ -22,7 +22,7 @@ from missionctl.domain.money import usd_text
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from missionctl.cli._backend import AnalyticsEndpoint
+    from missionctl.operations import Operation, Out
     from missionctl.schemas.analytics import AnomalyItem
 
 
@@ -44,12 +44,12 @@ SegmentOption = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
 
 
-def _read(endpoint: AnalyticsEndpoint, **given: str | None) -> BaseModel:
+def _read(op: Operation[Out], query: BaseModel | None = None) -> Out:
+    """``op``'s answer; the query is checked by the server, which names a field at fault."""
     from missionctl.cli._backend import open_backend
 
-    params = {name: value for name, value in given.items() if value is not None}
     with open_backend() as api:
-        return api.read_analytics(endpoint, params)
+        return api.call(op, query=query)
 
 
 def _emit(answer: BaseModel, table: Table, as_json: bool) -> None:
@@ -72,10 +72,10 @@ def trends(
     as_json: AsJson = False,
 ) -> None:
     """Active people, missions, runs, success rate, cost, tokens and durations per bucket."""
-    from missionctl.schemas.analytics import TrendsAnswer
+    from missionctl.operations import analytics as ops
 
-    answer = _read("trends", since=since, until=until, segment=segment, grain=grain)
-    assert isinstance(answer, TrendsAnswer)
+    query = ops.TrendsQuery.model_construct(since=since, until=until, segment=segment, grain=grain)
+    answer = _read(ops.TRENDS, query)
     table = Table(title=f"Trends by {grain} (UTC)")
     for column in ("bucket", "active", "missions", "runs", "success", "cost", "tokens", "p50 s"):
         table.add_column(column)
@@ -111,10 +111,12 @@ def funnel(
     as_json: AsJson = False,
 ) -> None:
     """The activation funnel per cohort of first sign-in."""
-    from missionctl.schemas.analytics import FunnelAnswer
+    from missionctl.operations import analytics as ops
 
-    answer = _read("funnel", since=since, until=until, segment=segment, grain=grain, steps=steps)
-    assert isinstance(answer, FunnelAnswer)
+    query = ops.FunnelQuery.model_construct(
+        since=since, until=until, segment=segment, grain=grain, steps=steps
+    )
+    answer = _read(ops.FUNNEL, query)
     table = Table(title=f"Activation funnel by {grain} of first sign-in (UTC)")
     table.add_column("cohort")
     for step in answer.items[0].steps if answer.items else []:
@@ -139,10 +141,12 @@ def retention(
     on days 1, 7 and 30 (- a day not over yet: not known). The last row is each column over the
     cohorts known so far, weighted by their people.
     """
-    from missionctl.schemas.analytics import RetentionAnswer
+    from missionctl.operations import analytics as ops
 
-    answer = _read("retention", since=since, until=until, segment=segment, grain=grain)
-    assert isinstance(answer, RetentionAnswer)
+    query = ops.RetentionQuery.model_construct(
+        since=since, until=until, segment=segment, grain=grain
+    )
+    answer = _read(ops.RETENTION, query)
     daily = grain == "day"
     title = "Daily" if daily else "Weekly"
     table = Table(title=f"{title} retention by first mission (UTC)")
@@ -197,10 +201,10 @@ def anomalies(
     as_json: AsJson = False,
 ) -> None:
     """Metrics that moved past their thresholds, most severe first (schemas/analytics.yaml)."""
-    from missionctl.schemas.analytics import AnomaliesAnswer
+    from missionctl.operations import analytics as ops
 
-    answer = _read("anomalies", since=since, until=until, segment=segment)
-    assert isinstance(answer, AnomaliesAnswer)
+    query = ops.RangeQuery.model_construct(since=since, until=until, segment=segment)
+    answer = _read(ops.ANOMALIES, query)
     title = f"Anomalies as of {answer.meta.range.until} (UTC)"
     if not answer.items and not as_json:
         console.print(f"{title}: nothing moved past its thresholds")
@@ -249,15 +253,10 @@ def insights(
     Against the equally long range just before; written by the configured model, or by the
     deterministic writer (the header says which, and why).
     """
-    from missionctl.cli._backend import open_backend
+    from missionctl.operations import analytics as ops
 
-    params = {
-        name: value
-        for name, value in {"since": since, "until": until, "segment": segment}.items()
-        if value is not None
-    }
-    with open_backend() as api:
-        answer = api.read_insights(params)
+    query = ops.RangeQuery.model_construct(since=since, until=until, segment=segment)
+    answer = _read(ops.INSIGHTS, query)
     if as_json:
         typer.echo(answer.model_dump_json())
         return
@@ -280,11 +279,13 @@ def insights(
 @app.command()
 def definitions(as_json: AsJson = False) -> None:
     """What each metric means: label, unit, definition and the events it is computed from."""
-    answer = _read("definitions")
+    from missionctl.operations import analytics as ops
+
+    answer = _read(ops.DEFINITIONS)
     table = Table(title="Metric definitions")
     for column in ("metric", "unit", "definition"):
         table.add_column(column)
-    for item in getattr(answer, "items", []):
+    for item in answer.items:
         table.add_row(item.key, item.unit, escape(item.definition))
     _emit(answer, table, as_json)
 

@@ -212,13 +212,6 @@ class RemoteClient:
         items: TypeAdapter[list[M]] = TypeAdapter(list[model])  # type: ignore[valid-type]
         return self._decode(response, items.validate_json)
 
-    def get_json(self, path: str) -> dict[str, Any]:
-        """``GET path`` as a JSON object (for documents without a model, e.g. a schema)."""
-        from pydantic import TypeAdapter
-
-        document: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
-        return self._decode(self._send("GET", path), document.validate_json)
-
     def get_bytes(
         self, path: str, *, params: dict[str, str | int | None] | None = None
     ) -> tuple[bytes, str]:
@@ -381,18 +374,27 @@ class RemoteClient:
         params: dict[str, Any] | None = None,
         options: dict[str, str] | None = None,
         refusal_hint: str | None = None,
+        missing_ok: bool = False,
     ) -> Any:
         """``method path?params`` with ``body`` as JSON, the answer parsed as ``output``.
 
         ``output`` is a model, ``list[Model]``, or ``None`` for an answer with no body;
         ``options`` names the command option of each body field a 422 may name;
-        ``refusal_hint`` is added to the message of a 403.
+        ``refusal_hint`` is added to the message of a 403; ``missing_ok``: ``None`` when the
+        server answers 404, nothing printed.
         """
         from pydantic import TypeAdapter
 
         failure = _Failure(refusal_hint, options or {})
-        response = self._send(method, path, params=params, body=_json_body(body), failure=failure)
-        if output is None:
+        response = self._send(
+            method,
+            path,
+            params=params,
+            body=_json_body(body),
+            missing_ok=missing_ok,
+            failure=failure,
+        )
+        if output is None or response.status_code == 404:
             return None
         return self._decode(response, TypeAdapter(output).validate_json)
 

@@ -260,6 +260,7 @@ def list_runs(
     Beneath each run: its workflow and mission, then its headline's counts.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
 
     filters = _filters(
         status=status,
@@ -270,8 +271,12 @@ def list_runs(
         created_before=before,
         q=search,
     )
+    # Built unchecked: the server checks the cursor and names it when it is malformed.
+    query = ops.ListQuery.model_construct(
+        **filters.model_dump(exclude_none=True), limit=limit, cursor=cursor
+    )
     with open_backend() as api:
-        page = api.list_runs(filters, limit=limit, cursor=cursor)
+        page = api.call(ops.LIST, query=query)
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
     else:

@@ -73,10 +73,12 @@ def _resolve(api: "MissionControl", ref: str) -> uuid.UUID:
 
 def _workflow_id(api: "MissionControl", ref: str) -> uuid.UUID:
     """A workflow version's id: ``ref`` itself, or the newest version of the name ``ref``."""
+    from missionctl.operations import workflows as workflow_ops
+
     try:
         return uuid.UUID(ref)
     except ValueError:
-        return api.workflow_by_name(ref, None).id
+        return api.call(workflow_ops.BY_NAME, name=ref).id
 
 
 def _inputs(pairs: list[str]) -> dict[str, Any]:

@@ -146,9 +146,10 @@ def list_workflows(
 ) -> None:
     """List workflows: the newest version of each name."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import workflows as ops
 
     with open_backend() as api:
-        items = api.list_workflows(include_plans=include_plans)
+        items = api.call(ops.LIST, query=ops.ListQuery(include_plans=include_plans))
     if as_json:
         typer.echo(json.dumps([json.loads(w.model_dump_json()) for w in items], indent=2))
         return
@@ -175,13 +176,17 @@ def list_workflows(
 
 def _find(api: MissionControl, ref: str, version: int | None) -> WorkflowRead:
     """A workflow version by id, or by name (``version``, or else the newest); exit 1 if none."""
+    from missionctl.operations import workflows as ops
+
+    # Built unchecked: the server checks the version and names it when it is out of range.
+    by_name = ops.VersionQuery.model_construct(version=version)
     try:
         workflow_id = uuid.UUID(ref)
     except ValueError:
-        return api.workflow_by_name(ref, version)
-    workflow = api.workflow_or_none(workflow_id)
+        return api.call(ops.BY_NAME, query=by_name, name=ref)
+    workflow = api.call_or_none(ops.READ, workflow_id=workflow_id)
     if workflow is None:  # a workflow may be named like an id
-        return api.workflow_by_name(ref, version)
+        return api.call(ops.BY_NAME, query=by_name, name=ref)
     if version is not None and version != workflow.version:
         err_console.print(
             f"[red]error:[/red] version: {escape(ref)} is version {workflow.version}, not {version}"
@@ -298,6 +303,7 @@ def run(
     from pydantic import ValidationError
 
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import workflows as ops
     from missionctl.schemas.workflows import WorkflowRunCreate
 
     try:
@@ -315,7 +321,7 @@ def run(
                 _print_saved(workflow)
         else:
             workflow = _saved_workflow(api, file_or_name, source)
-        started = api.run_workflow(workflow.id, data)
+        started = api.call(ops.RUN, body=data, workflow_id=workflow.id)
         if live:
             console.print(
                 f"run of {escape(workflow.name)} v{workflow.version}  [dim]{started.id}[/dim]",
@@ -332,9 +338,11 @@ def run(
 
 def _saved_workflow(api: MissionControl, ref: str, source: Path) -> WorkflowRead:
     """The saved workflow ``ref`` names; a missing file's name is reported as one (exit 1)."""
+    from missionctl.operations import workflows as ops
+
     if source.suffix.lower() not in (".yaml", ".yml", ".json"):
         return _find(api, ref, None)
-    workflow = api.workflow_by_name_or_none(ref)
+    workflow = api.call_or_none(ops.BY_NAME, name=ref)
     if workflow is None:
         err_console.print(f"[red]error:[/red] no file {escape(ref)}, and no workflow of that name")
         raise typer.Exit(EXIT_NOT_FOUND)
@@ -348,9 +356,10 @@ def versions(
 ) -> None:
     """List every version of a workflow, newest first (exit 1 for an unknown name)."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import workflows as ops
 
     with open_backend() as api:
-        items = api.workflow_versions(name)
+        items = api.call(ops.VERSIONS, name=name)
     if as_json:
         typer.echo(json.dumps([json.loads(w.model_dump_json()) for w in items], indent=2))
         return

@@ -89,6 +89,8 @@ class Operation(Generic[Out]):
             (as the query's), instead of the body under ``body_as``.
         body_optional: the body may be left out: the use case is then given the body's model
             made with no fields (each must have a default), as if ``{}`` had been sent.
+        body_nullable: with ``body_optional``, the body may also be JSON ``null``, read as if
+            it had been left out; the route documents the model or ``null``.
         path_types: a path parameter's type where the use case's is wider: a pydantic
             ``Annotated`` type with its limits, validators and description (a value outside
             them is a 422 before the use case runs).
@@ -104,16 +106,16 @@ class Operation(Generic[Out]):
         refusals: the rules, field → rule, by which it refuses with 422 a request its
             schemas allow, those a JSON Schema cannot state (``api.refusals``).
         needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``;
-            ``"user"``: the person who acts, ``None`` for the system; ``"trigger"``: what a
-            run it starts says started it).
+            ``"user"``: the person who acts, ``None`` for the system; ``"trigger"``: what a run
+            it starts says started it, ``cli`` for a command on this machine, else ``api``).
         grants: keyword → a permission beyond ``permission``: the use case is told, as that
             keyword, whether the caller holds it, and refuses what needs it (starting a run
             from a template needs ``runs:control`` too). Every face tells it the same.
         cli: the command that performs it, as typed (``"schedule pause"``).
         mcp: whether MCP offers it as a tool. An MCP tool takes the use case's own types
             and the body whole: an operation offered there declares no ``body_fields``,
-            ``path_types``, ``arguments``, ``body_optional`` or ``query_as`` (a ``ValueError``
-            when it is made).
+            ``path_types``, ``arguments``, ``body_optional`` (nor ``body_nullable``) or
+            ``query_as`` (a ``ValueError`` when it is made).
     """
 
     name: str
@@ -129,6 +131,7 @@ class Operation(Generic[Out]):
     body_as: str = "data"
     body_fields: bool = False
     body_optional: bool = False
+    body_nullable: bool = False
     path_types: Mapping[str, Any] = field(default_factory=dict, hash=False)
     arguments: Mapping[str, Any] = field(default_factory=dict, hash=False)
     status_code: int = 200
@@ -146,7 +149,8 @@ class Operation(Generic[Out]):
 
         Raises:
             ValueError: a type for a parameter the path does not have, an optional body that
-                is not there or cannot be made with no fields, ``query_as`` with no query,
+                is not there or cannot be made with no fields, a body that may be ``null``
+                but not left out, ``query_as`` with no query,
                 other statuses for an answer with no body, or an MCP tool asked of a
                 declaration only the route can serve (see ``mcp``).
         """
@@ -157,6 +161,8 @@ class Operation(Generic[Out]):
             self.body is None or any(f.is_required() for f in self.body.model_fields.values())
         ):
             raise ValueError(f"operation {self.name}: an optional body needs a default per field")
+        if self.body_nullable and not self.body_optional:
+            raise ValueError(f"operation {self.name}: a body that may be null is optional")
         if self.query_as is not None and self.query is None:
             raise ValueError(f"operation {self.name}: query_as names no query")
         if self.other_statuses and self.output is None:

@@ -5,18 +5,22 @@ agent, or one limited to some risk tiers, holds its queued steps back (``step.he
 of failing them; changing the rule releases those it now allows (``step.released``). Agent
 names contain ``:`` and ``*`` (``builtin:architect``, ``llm:*``): the path takes them as they
 are, through the ``agent`` convertor ``api.routes.agents`` registers (it leaves
-``/agents/utilisation`` to its own route). Utilisation, a query with a window or a span, is
-written by hand there.
+``/agents/utilisation`` to its own route). Reading their utilisation, over a window or a span,
+needs ``agents:read`` too.
 """
 
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from missionctl.domain.access import Permission as P
+from missionctl.domain.refusals import WINDOW
 from missionctl.operations import Operation
 from missionctl.schemas.governance import AgentRead, AgentUpdate
 from missionctl.schemas.missions import plain_text
+from missionctl.schemas.runs import not_a_number
+from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
 
 _SERVICE = "missionctl.services.usecases.agents"
 
@@ -30,6 +34,22 @@ AgentName = Annotated[
     ),
     plain_text(100),  # no NUL, which PostgreSQL cannot compare or store (422, not 500)
 ]
+
+Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
+"""A time as ISO 8601 text, never a number (Unix seconds)."""
+
+
+class UtilisationQuery(BaseModel):
+    """A window back from a time, or a span."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: UtilisationWindow | None = Field(
+        None, description="1h, 24h or 7d back from `until` (24h)"
+    )
+    since: Time = Field(None, description="Start instead of a window (ISO 8601; UTC if no zone)")
+    until: Time = Field(None, description="End (ISO 8601; UTC if no zone); default now")
+
 
 LIST: Operation[list[AgentRead]] = Operation(
     name="list_agents",
@@ -73,4 +93,20 @@ UPDATE: Operation[AgentRead] = Operation(
     cli="agents disable",  # and enable, restrict, allow, disallow, (dis)allow-repository
 )
 
-OPERATIONS = (LIST, UPDATE)
+UTILISATION: Operation[UtilisationRead] = Operation(
+    name="read_utilisation",
+    doc="Per agent: executions, average and p95 duration, failure rate, tokens, cost, busy %.\n\n"
+    "Busy % is the seconds the agent's steps ran inside the window, summed, over the window's "
+    "seconds (above 100% when several ran side by side). 422 when both `window` and `since` are "
+    "given, `since` is not before `until`, or the span passes 366 days.",
+    method="GET",
+    path="/agents/utilisation",
+    permission=P.AGENTS_READ,
+    service="missionctl.services.usecases.utilisation:read_utilisation",
+    query=UtilisationQuery,
+    refusals={**WINDOW, "window": "not together with since"},
+    output=UtilisationRead,
+    cli="agents utilisation",
+)
+
+OPERATIONS = (LIST, UPDATE, UTILISATION)

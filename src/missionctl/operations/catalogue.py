@@ -6,6 +6,7 @@ from missionctl.operations import (
     Operation,
     access,
     agents,
+    analytics,
     approvals,
     artifacts,
     board,
@@ -27,11 +28,13 @@ from missionctl.operations import (
     templates,
     webhooks,
     workers,
+    workflows,
 )
 
 OPERATIONS: tuple[Operation[Any], ...] = (
     *access.OPERATIONS,
     *agents.OPERATIONS,
+    *analytics.OPERATIONS,
     *approvals.OPERATIONS,
     *artifacts.OPERATIONS,
     *board.OPERATIONS,
@@ -53,4 +56,5 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     *templates.OPERATIONS,
     *webhooks.OPERATIONS,
     *workers.OPERATIONS,
+    *workflows.OPERATIONS,
 )

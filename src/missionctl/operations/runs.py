@@ -1,17 +1,27 @@
-"""A run: read it, cancel it, retry a failed step, run it again, and read its history.
+"""Runs: listed with filters; one read, cancelled, retried, run again, and its history read.
 
-Reading needs ``runs:read`` (its events ``audit:read``); acting on it ``runs:control``. Listing
-runs, with its filters, is still a route of its own (``api.routes.runs``).
+Reading needs ``runs:read`` (its events ``audit:read``); acting on it ``runs:control``.
 """
 
+import uuid
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from missionctl.domain.access import Permission as P
+from missionctl.domain.states import RunStatus
 from missionctl.operations import Operation
+from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.paging import ID_CURSOR, MAX_PAGE_SIZE
 from missionctl.schemas.replay import RunStateRead
-from missionctl.schemas.runs import EventPage, RunRead
+from missionctl.schemas.runs import (
+    RUN_FILTER_TEXT_MAX_CHARS,
+    EventPage,
+    RunPage,
+    RunRead,
+    not_a_number,
+)
 from missionctl.schemas.workflows import STEP_ID_PATTERN
 
 _SERVICE = "missionctl.services.usecases.runs"
@@ -19,6 +29,35 @@ _SERVICE = "missionctl.services.usecases.runs"
 MAX_SEQ = 2**63 - 1
 """Event seqs are a signed 64-bit BIGINT: a larger cursor cannot name an event, and the
 databases refuse to compare the column with it (a 500 instead of an empty page)."""
+
+
+FilterText = Annotated[
+    str | None, Field(max_length=RUN_FILTER_TEXT_MAX_CHARS, pattern=NO_NUL_PATTERN)
+]
+"""A filter's text: no NUL, which PostgreSQL cannot compare (a 422, not a 500)."""
+Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
+"""A time as ISO 8601 text, never a number (Unix seconds)."""
+
+
+class ListQuery(BaseModel):
+    """A page of the runs list, and its filters (they combine with AND)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = Field(
+        None,
+        max_length=64,
+        description="`next_cursor` of the previous page",
+        json_schema_extra={"pattern": ID_CURSOR},
+    )
+    status: RunStatus | None = None
+    mission_id: uuid.UUID | None = Field(None, description="Runs of this mission")
+    workflow: FilterText = Field(None, description="Workflow name (any version)")
+    agent: FilterText = Field(None, description="Runs with a step of this agent, e.g. `command`")
+    created_after: Time = Field(None, description="Created at or after (ISO 8601; UTC if no zone)")
+    created_before: Time = Field(None, description="Created before (ISO 8601; UTC if no zone)")
+    q: FilterText = Field(None, description="Text in the workflow name, mission title or run error")
 
 
 class RerunQuery(BaseModel):
@@ -58,6 +97,19 @@ class EventQuery(BaseModel):
     limit: int = Field(200, ge=1, le=1000)
 
 
+LIST: Operation[RunPage] = Operation(
+    name="list_runs",
+    doc="List runs, newest first, with keyset paging; the filters combine with AND.\n\n"
+    "422 names the field at fault: an unknown status (with the allowed values), a malformed "
+    "id, `created_after` later than `created_before`, a cursor this list did not issue.",
+    method="GET",
+    path="/runs",
+    permission=P.RUNS_READ,
+    service="missionctl.services.usecases.dashboard.runs:list_runs",
+    query=ListQuery,
+    output=RunPage,
+    cli="runs list",
+)
 READ: Operation[RunRead] = Operation(
     name="get_run",
     doc="A run with its steps.",
@@ -133,5 +185,5 @@ EVENTS: Operation[EventPage] = Operation(
     cli="runs events",
 )
 
-OPERATIONS = (READ, CANCEL, RETRY, RERUN, STATE, EVENTS)
+OPERATIONS = (LIST, READ, CANCEL, RETRY, RERUN, STATE, EVENTS)
 """Every declared operation, for what checks or lists them all (tests, documentation)."""

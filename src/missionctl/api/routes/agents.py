@@ -1,8 +1,8 @@
 """``/api/v1/agents``: the agents workflows may name, and their restrictions (admins change them).
 
-Listing the agents and changing one are made from their declarations in
-``missionctl.operations.agents``; utilisation (a query with a window or a span) is written
-here, and so is the ``agent`` convertor their paths use.
+Listing the agents, changing one and reading their utilisation are made from their
+declarations in ``missionctl.operations.agents``; the ``agent`` convertor their paths use is
+registered here.
 
 A disabled agent, or one limited to some risk tiers, holds its queued steps back (``step.held``)
 instead of failing them; changing the rule releases those it now allows (``step.released``).
@@ -12,23 +12,13 @@ work on (``allowed_repositories``); a change names only the entries it sets or r
 contain ``:`` and ``*`` (``builtin:architect``, ``llm:*``): the path takes them as they are.
 """
 
-from datetime import datetime
-from typing import Annotated
-
-from fastapi import APIRouter, Query
-from pydantic import BeforeValidator
+from fastapi import APIRouter
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from missionctl.api.declared import add_route
-from missionctl.api.deps import Context, P, requires
 from missionctl.api.errors import ERROR_RESPONSES
-from missionctl.api.refusals import refusals
-from missionctl.domain.refusals import WINDOW
 from missionctl.operations.agents import OPERATIONS
-from missionctl.schemas.runs import not_a_number
-from missionctl.schemas.utilisation import UtilisationRead, UtilisationWindow
 from missionctl.security.guard import GuardedRoute
-from missionctl.services.usecases import utilisation as utilisation_service
 
 router = APIRouter(route_class=GuardedRoute, tags=["agents"], responses=ERROR_RESPONSES)
 
@@ -51,31 +41,3 @@ class AgentNameConvertor(PathConvertor):
 register_url_convertor("agent", AgentNameConvertor())
 for operation in OPERATIONS:
     add_route(router, operation)
-
-
-Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
-
-
-@router.get(
-    "/agents/utilisation",
-    response_model=UtilisationRead,
-    dependencies=[requires(P.AGENTS_READ)],
-    openapi_extra=refusals({**WINDOW, "window": "not together with since"}),
-)
-async def read_utilisation(
-    ctx: Context,
-    window: Annotated[
-        UtilisationWindow | None, Query(description="1h, 24h or 7d back from `until` (24h)")
-    ] = None,
-    since: Annotated[
-        Time, Query(description="Start instead of a window (ISO 8601; UTC if no zone)")
-    ] = None,
-    until: Annotated[Time, Query(description="End (ISO 8601; UTC if no zone); default now")] = None,
-) -> UtilisationRead:
-    """Per agent: executions, average and p95 duration, failure rate, tokens, cost, busy %.
-
-    Busy % is the seconds the agent's steps ran inside the window, summed, over the window's
-    seconds (above 100% when several ran side by side). 422 when both `window` and `since` are
-    given, `since` is not before `until`, or the span passes 366 days.
-    """
-    return await utilisation_service.read_utilisation(ctx, window=window, since=since, until=until)

@@ -1,34 +1,31 @@
-"""``/api/v1/workflows``: check and save definitions, list and read versions, run a version.
+"""``/api/v1/workflows``: check and save definitions.
 
 A definition is sent as the request body, either as JSON (``Content-Type: application/json``)
 or as YAML text (``application/yaml``, ``text/yaml`` or ``text/plain``; YAML reads most JSON
 too). Bodies over ``MAX_DEFINITION_BYTES`` are refused with 413, other media types with 415,
 and a body that is not JSON or YAML, or not a mapping, with 422 (line and column named).
-Every save adds a version of the workflow's name; a run pins the version it was started from.
+Every save adds a version of the workflow's name.
+
+Listing workflows, reading a version or a name's versions, the definition's schema and running a
+version are made from their declarations in ``missionctl.operations.workflows``.
 """
 
-import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from starlette.exceptions import HTTPException
 
-from missionctl.api.deps import Context, Identity, P, Trigger, requires
-from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, ERROR_RESPONSES
+from missionctl.api.declared import add_route
+from missionctl.api.deps import Context, Identity, P, requires
+from missionctl.api.errors import CONFLICT_RESPONSES, ERROR_RESPONSES
 from missionctl.api.refusals import refusals
 from missionctl.domain.numbers import ascii_int
-from missionctl.domain.refusals import DECIMAL_PLACES, DEFINITION_RULES
+from missionctl.domain.refusals import DEFINITION_RULES
 from missionctl.errors import Problem, ValidationFailed
+from missionctl.operations import workflows as ops
 from missionctl.schemas.errors import ErrorBody
-from missionctl.schemas.runs import RunRead
-from missionctl.schemas.workflows import (
-    WorkflowCheckRead,
-    WorkflowRead,
-    WorkflowRunCreate,
-    WorkflowSpec,
-    WorkflowSummary,
-)
+from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead, WorkflowSpec
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import workflows as workflow_service
 from missionctl.services.usecases.workflow_checks import (
@@ -37,14 +34,7 @@ from missionctl.services.usecases.workflow_checks import (
     read_definition_text,
 )
 
-router = APIRouter(
-    route_class=GuardedRoute, prefix="/workflows", tags=["workflows"], responses=ERROR_RESPONSES
-)
-
-# Versions are a 32-bit INTEGER column: a larger one cannot exist, and the databases refuse
-# to compare the column with it (a 500 instead of a 404).
-MAX_VERSION = 2**31 - 1
-NAME_MAX_CHARS = 200
+router = APIRouter(route_class=GuardedRoute, tags=["workflows"], responses=ERROR_RESPONSES)
 
 _YAML_TYPES = frozenset(
     {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain"}
@@ -173,26 +163,13 @@ def _too_large() -> HTTPException:
 
 
 Definition = Annotated[Mapping[str, Any], Depends(definition_body)]
-Version = Annotated[
-    int | None, Query(ge=1, le=MAX_VERSION, description="A version number; default: the newest")
-]
-# A name may hold a slash (plans are named after their mission's title).
-Name = Annotated[str, Path(max_length=NAME_MAX_CHARS, description="The workflow's name.")]
 
-
-@router.get("", response_model=list[WorkflowSummary], dependencies=[requires(P.WORKFLOWS_READ)])
-async def list_workflows(
-    ctx: Context,
-    include_plans: Annotated[
-        bool, Query(description="Also list workflows compiled from missions' plans.")
-    ] = False,
-) -> list[WorkflowSummary]:
-    """The newest version of every workflow, by name."""
-    return await workflow_service.list_workflows(ctx, include_plans=include_plans)
+# In the order of the document: list, save, check, then the reads and the run.
+add_route(router, ops.LIST)
 
 
 @router.post(
-    "",
+    "/workflows",
     status_code=status.HTTP_201_CREATED,
     response_model=WorkflowRead,
     responses=CONFLICT_RESPONSES | BODY_ERRORS,
@@ -210,7 +187,7 @@ async def save_workflow(
 
 
 @router.post(
-    "/validate",
+    "/workflows/validate",
     response_model=WorkflowCheckRead,
     responses=BODY_ERRORS,
     openapi_extra=VALIDATE_BODY | refusals({"definition": DEFINITION_RULES["definition"]}),
@@ -228,61 +205,6 @@ async def validate_workflow(body: Definition, ctx: Context) -> WorkflowCheckRead
     return await workflow_service.preview_workflow(ctx, definition=body)
 
 
-@router.get("/schema", response_model=dict[str, Any], dependencies=[requires(P.WORKFLOWS_READ)])
-async def workflow_schema() -> dict[str, Any]:
-    """The JSON Schema of a definition (also in `docs/workflow.schema.json`)."""
-    return WorkflowSpec.model_json_schema()
-
-
-@router.get(
-    "/by-name/{name:path}/versions",
-    response_model=list[WorkflowSummary],
-    dependencies=[requires(P.WORKFLOWS_READ)],
-)
-async def list_workflow_versions(name: Name, ctx: Context) -> list[WorkflowSummary]:
-    """Every version of the workflow called `name`, newest first (404 for an unknown name)."""
-    return await workflow_service.read_workflow_versions(ctx, name=name)
-
-
-@router.get(
-    "/by-name/{name:path}", response_model=WorkflowRead, dependencies=[requires(P.WORKFLOWS_READ)]
-)
-async def get_workflow_by_name(name: Name, ctx: Context, version: Version = None) -> WorkflowRead:
-    """The newest version of the workflow called `name`, or the one `version` names."""
-    return await workflow_service.read_workflow_by_name(ctx, name=name, version=version)
-
-
-# Only an id matches: `GET /validate` is then a 405 naming POST, not a 422 about an id.
-@router.get(
-    "/{workflow_id:uuid}", response_model=WorkflowRead, dependencies=[requires(P.WORKFLOWS_READ)]
-)
-async def get_workflow(workflow_id: uuid.UUID, ctx: Context) -> WorkflowRead:
-    """One workflow version by id, with its definition and graph."""
-    return await workflow_service.read_workflow(ctx, workflow_id=workflow_id)
-
-
-@router.post(
-    "/{workflow_id}/runs",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=RunRead,
-    responses=CONFLICT_RESPONSES | BODY_RESPONSES,
-    openapi_extra=refusals({"budget_usd": DECIMAL_PLACES}),
-)
-async def run_workflow(
-    workflow_id: uuid.UUID,
-    ctx: Context,
-    who: Annotated[Identity, requires(P.RUNS_CONTROL)],
-    trigger: Trigger,
-    body: WorkflowRunCreate | None = None,
-) -> RunRead:
-    """Start a run of this version with its inputs; the engine picks it up at once (202).
-
-    422 names each bad input as `inputs.<name>` (undeclared, missing, wrong type).
-    """
-    return await workflow_service.run_workflow(
-        ctx,
-        workflow_id=workflow_id,
-        actor=who.actor,
-        trigger=trigger,
-        data=body or WorkflowRunCreate(),
-    )
+for operation in ops.OPERATIONS:
+    if operation is not ops.LIST:
+        add_route(router, operation)

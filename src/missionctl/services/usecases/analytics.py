@@ -686,6 +686,72 @@ async def read_workflow_names(ctx: ServiceContext) -> list[str]:
     return [name for name in names if _WORKFLOW.fullmatch(name)]
 
 
+Compare = Literal["previous"] | None
+"""``previous``: also answer for the range of equal length just before; ``None``: not."""
+
+
+async def ask_funnel(
+    ctx: ServiceContext,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    segment: str | None = None,
+    grain: Grain = "week",
+    steps: str | None = None,
+    compare: Compare = None,
+) -> FunnelAnswer:
+    """:func:`read_funnel` of the range and segment as a URL gives them (:func:`parse_query`).
+
+    Raises:
+        ValidationFailed: as :func:`parse_query` and :func:`read_funnel`.
+    """
+    query = parse_query(since=since, until=until, segment=segment)
+    return await read_funnel(
+        ctx, query=query, grain=grain, steps=steps, compare=compare == "previous"
+    )
+
+
+async def ask_trends(
+    ctx: ServiceContext,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    segment: str | None = None,
+    grain: Grain = "day",
+    compare: Compare = None,
+) -> TrendsAnswer:
+    """:func:`read_trends` of the range and segment as a URL gives them (:func:`parse_query`).
+
+    Raises:
+        ValidationFailed: as :func:`parse_query`.
+    """
+    query = parse_query(since=since, until=until, segment=segment)
+    return await read_trends(ctx, query=query, grain=grain, compare=compare == "previous")
+
+
+async def ask_retention(
+    ctx: ServiceContext,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    segment: str | None = None,
+    grain: Grain = "week",
+    compare: Compare = None,
+) -> RetentionAnswer:
+    """:func:`read_retention` of the range and segment as a URL gives them (:func:`parse_query`).
+
+    Raises:
+        ValidationFailed: as :func:`parse_query`.
+    """
+    query = parse_query(since=since, until=until, segment=segment)
+    return await read_retention(ctx, query=query, grain=grain, compare=compare == "previous")
+
+
+async def ask_definitions(ctx: ServiceContext) -> DefinitionsAnswer:
+    """:func:`read_definitions`, as an operation asks for it (it reads no database)."""
+    return read_definitions()
+
+
 def read_definitions() -> DefinitionsAnswer:
     """Every metric's label, definition, unit and events, in the file's order."""
     data = load_definitions()

@@ -148,6 +148,22 @@ def _item(anomaly: Anomaly) -> AnomalyItem:
     )
 
 
+async def ask_anomalies(
+    ctx: ServiceContext,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    segment: str | None = None,
+) -> AnomaliesAnswer:
+    """:func:`read_anomalies` of the range and segment as a URL gives them (:func:`parse_query`).
+
+    Raises:
+        ValidationFailed: as :func:`parse_query`.
+    """
+    query = parse_query(since=since, until=until, segment=segment)
+    return await read_anomalies(ctx, query=query)
+
+
 async def read_anomalies(ctx: ServiceContext, *, query: AnalyticsQuery) -> AnomaliesAnswer:
     """The anomalies as of ``query.until``, most severe first, then by metric and comparison.
 

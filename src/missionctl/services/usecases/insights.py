@@ -286,6 +286,23 @@ class _ModelFailed(Exception):
         self.reason = reason
 
 
+async def ask_insights(
+    ctx: ServiceContext,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    segment: str | None = None,
+    llm: LLMClient | None = None,
+) -> InsightsAnswer:
+    """:func:`read_insights` of the range and segment as a URL gives them, by ``llm`` or not.
+
+    Raises:
+        ValidationFailed: as ``services.usecases.analytics.parse_query``.
+    """
+    query = analytics.parse_query(since=since, until=until, segment=segment)
+    return await read_insights(ctx, query=query, llm=llm)
+
+
 async def read_insights(
     ctx: ServiceContext,
     *,

@@ -439,6 +439,11 @@ async def read_workflow_versions(ctx: ServiceContext, *, name: str) -> list[Work
         return [_summary(row, versions=len(rows), runs=runs.get(row.id, 0)) for row in rows]
 
 
+async def read_definition_schema(ctx: ServiceContext) -> dict[str, Any]:
+    """The JSON Schema of a definition (``docs/workflow.schema.json`` holds it too)."""
+    return WorkflowSpec.model_json_schema()
+
+
 async def list_workflows(
     ctx: ServiceContext, *, include_plans: bool = False
 ) -> list[WorkflowSummary]:

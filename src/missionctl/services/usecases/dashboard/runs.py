@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from missionctl.domain import events as ev
 from missionctl.domain.outcomes import Outcome, run_outcomes
-from missionctl.domain.states import ENDED_RUN_STATUSES
+from missionctl.domain.states import ENDED_RUN_STATUSES, RunStatus
 from missionctl.errors import NotFound, Problem, ValidationFailed
 from missionctl.repositories import dashboard as dashboard_repo
 from missionctl.repositories import events as event_repo
@@ -84,6 +84,36 @@ async def read_runs(
     return RunPage(
         items=items, total=total, next_cursor=str(items[-1].id) if more and items else None
     )
+
+
+async def list_runs(
+    ctx: ServiceContext,
+    *,
+    status: RunStatus | None = None,
+    mission_id: uuid.UUID | None = None,
+    workflow: str | None = None,
+    agent: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> RunPage:
+    """:func:`read_runs` with each filter the API's list takes as its own keyword.
+
+    Raises:
+        ValidationFailed: as :func:`read_runs`.
+    """
+    filters = RunFilters(
+        status=status,
+        mission_id=mission_id,
+        workflow=workflow,
+        agent=agent,
+        created_after=created_after,
+        created_before=created_before,
+        q=q,
+    )
+    return await read_runs(ctx, filters=filters, limit=limit, cursor=cursor)
 
 
 async def read_run_rows(
