@@ -14,6 +14,7 @@ server learns of them from the database, and the page from its stream.
 
 import re
 import uuid
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -165,6 +166,20 @@ def test_the_events_page_shows_the_same_rows_live_and_after_a_reload(
     assert rows.evaluate_all(SEQS) == every[PAGE_SIZE : 2 * PAGE_SIZE]
 
 
+def _watch_running(server: LiveServer, page: Page, steps: list[dict[str, Any]]) -> uuid.UUID:
+    """Start a run of ``steps``; once its first step runs, open its page, connected live."""
+
+    async def running(ctx: ServiceContext) -> uuid.UUID:
+        run = await start_steps(ctx, None, steps)
+        await wait_for_run(ctx, run.id, lambda r: r.steps[0].status == "running")
+        return run.id
+
+    run_id = seed(server.settings, running)
+    page.goto(f"{server.url}/runs/{run_id}")
+    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+    return run_id
+
+
 def _open_log(page: Page) -> list[str]:
     """Open the step's details; the messages of its log lines, top to bottom."""
     page.locator("#step-long summary").click()
@@ -180,14 +195,7 @@ def _log(page: Page) -> list[str]:
 def test_an_open_step_log_keeps_the_lines_a_reload_shows(
     live_server: LiveServer, page: Page
 ) -> None:
-    async def running(ctx: ServiceContext) -> uuid.UUID:
-        run = await start_steps(ctx, None, LONG_STEP)
-        await wait_for_run(ctx, run.id, lambda r: r.steps[0].status == "running")
-        return run.id
-
-    run_id = seed(live_server.settings, running)
-    page.goto(f"{live_server.url}/runs/{run_id}")
-    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+    run_id = _watch_running(live_server, page, LONG_STEP)
     _open_log(page)
 
     count = STEP_LOG_LINES + 30
@@ -291,14 +299,7 @@ BRANCHES = [
 def test_a_runs_timeline_shows_the_same_bars_live_and_after_a_reload(
     live_server: LiveServer, page: Page
 ) -> None:
-    async def running(ctx: ServiceContext) -> uuid.UUID:
-        run = await start_steps(ctx, None, BRANCHES)
-        await wait_for_run(ctx, run.id, lambda r: r.steps[0].status == "running")
-        return run.id
-
-    run_id = seed(live_server.settings, running)
-    page.goto(f"{live_server.url}/runs/{run_id}")
-    expect(page.locator("#live")).to_have_class(re.compile(r"live--connected"))
+    _watch_running(live_server, page, BRANCHES)
     expect(page.locator("#run-status")).to_contain_text("Failed", timeout=20_000)
     rows = page.locator(TIMELINE_ROWS)
     expect(rows).to_have_count(len(BRANCHES))
