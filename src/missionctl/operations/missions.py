@@ -18,7 +18,7 @@ from missionctl.operations import Operation, OtherStatus
 from missionctl.schemas.clarifications import ClarificationAnswers, ClarificationRead
 from missionctl.schemas.diagrams import PlanDiagramsRead
 from missionctl.schemas.missions import NO_NUL_PATTERN, MissionCreate, MissionPage, MissionRead
-from missionctl.schemas.paging import ID_CURSOR, MAX_PAGE_SIZE
+from missionctl.schemas.paging import KeysetQuery
 from missionctl.schemas.plans import (
     MAX_PLAN_VERSION,
     REQUIREMENT_KEY_PATTERN,
@@ -36,18 +36,9 @@ Version = Annotated[int, Field(ge=1, le=MAX_PLAN_VERSION)]
 """A path's plan version."""
 
 
-class MissionQuery(BaseModel):
+class MissionQuery(KeysetQuery):
     """A page of missions, newest first, and what they must match."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-    cursor: str | None = Field(
-        None,
-        max_length=64,
-        description="`next_cursor` of the previous page",
-        json_schema_extra={"pattern": ID_CURSOR},
-    )
     status: MissionStatus | None = None
     q: str | None = Field(
         None, max_length=200, pattern=NO_NUL_PATTERN, description="Text to find in title or goal"

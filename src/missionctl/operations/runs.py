@@ -13,7 +13,7 @@ from missionctl.domain.access import Permission as P
 from missionctl.domain.states import RunStatus
 from missionctl.operations import Operation
 from missionctl.schemas.missions import NO_NUL_PATTERN
-from missionctl.schemas.paging import ID_CURSOR, MAX_PAGE_SIZE
+from missionctl.schemas.paging import KeysetQuery
 from missionctl.schemas.replay import RunStateRead
 from missionctl.schemas.runs import (
     RUN_FILTER_TEXT_MAX_CHARS,
@@ -39,18 +39,9 @@ Time = Annotated[datetime | None, BeforeValidator(not_a_number)]
 """A time as ISO 8601 text, never a number (Unix seconds)."""
 
 
-class ListQuery(BaseModel):
+class ListQuery(KeysetQuery):
     """A page of the runs list, and its filters (they combine with AND)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-    cursor: str | None = Field(
-        None,
-        max_length=64,
-        description="`next_cursor` of the previous page",
-        json_schema_extra={"pattern": ID_CURSOR},
-    )
     status: RunStatus | None = None
     mission_id: uuid.UUID | None = Field(None, description="Runs of this mission")
     workflow: FilterText = Field(None, description="Workflow name (any version)")

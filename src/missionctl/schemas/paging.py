@@ -5,6 +5,8 @@ a request it allows is not refused. Each pattern admits the empty text (no curso
 page) and exactly the values the service accepts.
 """
 
+from pydantic import BaseModel, ConfigDict, Field
+
 MAX_PAGE_SIZE = 200
 """The most rows one page of a keyset-paged list (or of a log search) holds."""
 
@@ -15,3 +17,17 @@ SEARCH_CURSOR = "^(0*[1-9][0-9]{0,17})?$"
 """``services.usecases.search``: a positive entry id (below 2**63)."""
 MEMORY_CURSOR = "^(0*([1-9][0-9]{0,3}|10000))?$"
 """``services.usecases.memory``: a positive offset of at most ``MAX_OFFSET`` (10,000)."""
+
+
+class KeysetQuery(BaseModel):
+    """A page of a keyset-paged list: how many rows, and the cursor of the page before."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = Field(
+        None,
+        max_length=64,
+        description="`next_cursor` of the previous page",
+        json_schema_extra={"pattern": ID_CURSOR},
+    )
