@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
     from missionctl.operations import Operation, Out
-    from missionctl.schemas.clarifications import ClarificationRead
     from missionctl.schemas.documents import (
         DocumentKind,
     )
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
     from missionctl.schemas.governance import ApprovalRead
     from missionctl.schemas.health import HealthSummaryRead
     from missionctl.schemas.palette import PalettePage
-    from missionctl.schemas.plans import PlanAgain, PlanRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunPage, RunRead
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
@@ -203,31 +201,12 @@ class MissionControl:
             missing_ok=missing_ok,
         )
 
-    def plan_mission(
-        self,
-        mission_id: uuid.UUID,
-        changes: PlanAgain | None,
-        *,
-        drafts: DraftPrinter | None = None,
-    ) -> PlanRead | ClarificationRead:
-        """The planner plans it (the server's, or the one the local settings choose).
-
-        Only the fields ``changes`` sets are sent: an omitted one keeps its value. ``drafts``
-        is given each ``plan.drafted`` payload while a model writes the plan.
-        """
-        from missionctl.schemas.clarifications import PlanOutcome
-
-        body = None if changes is None else changes.model_dump(mode="json", exclude_none=True)
-        path = f"/api/v1/missions/{mission_id}/plan"
-        with self.drafts_shown(mission_id, drafts):
-            return self.client.post(path, PlanOutcome, body=body).root
-
     @contextmanager
     def drafts_shown(self, mission_id: uuid.UUID, printer: DraftPrinter | None) -> Iterator[None]:
         """Around a request that plans: each draft of the mission's plan to ``printer``.
 
-        Planning (``plan_mission``) and answering the planner's questions are such requests;
-        ``None`` shows nothing.
+        Planning a mission and answering the planner's questions are such requests; ``None``
+        shows nothing.
 
         In this process the drafts are followed on the session's loop, which runs while the
         request does; from a server, over its event stream on a thread. When the block ends,
