@@ -47,7 +47,6 @@ if TYPE_CHECKING:
         ExportKind,
     )
     from missionctl.schemas.governance import ApprovalRead
-    from missionctl.schemas.health import HealthSummaryRead
     from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunPage, RunRead
@@ -289,11 +288,6 @@ class MissionControl:
 
         params = [*filters.query_pairs(), ("after", str(after))]
         self.client.follow_stream("/api/v1/events/stream", params, take)
-
-    def health_summary(self) -> HealthSummaryRead:
-        from missionctl.schemas.health import HealthSummaryRead
-
-        return self.client.get("/api/v1/health/summary", HealthSummaryRead)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps.
