@@ -53,6 +53,10 @@ async def _user(request: Request, who: Identity) -> Any:
     return who.person
 
 
+async def _identity(request: Request, who: Identity) -> Any:
+    return who
+
+
 async def _trigger(request: Request, who: Identity) -> Any:
     return run_trigger(request)
 
@@ -73,6 +77,7 @@ NEEDS: dict[str, Callable[[Request, Identity], Awaitable[Any]]] = {
     "llm": _llm,
     "sign": _signer,
     "user": _user,
+    "identity": _identity,
     "trigger": _trigger,
     "health_cache": _health_cache,
 }

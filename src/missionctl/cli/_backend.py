@@ -47,7 +47,6 @@ if TYPE_CHECKING:
         ExportKind,
     )
     from missionctl.schemas.governance import ApprovalRead
-    from missionctl.schemas.palette import PalettePage
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunPage, RunRead
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
@@ -230,12 +229,6 @@ class MissionControl:
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         path = f"/api/v1/missions/{mission_id}/pack"
         return self.client.get_bytes(path, params={"plan_version": plan_version})[0]
-
-    def search_palette(self, q: str, *, limit: int) -> PalettePage:
-        """``GET /api/v1/palette`` as the token."""
-        from missionctl.schemas.palette import PalettePage
-
-        return self.client.get("/api/v1/palette", PalettePage, params={"q": q, "limit": limit})
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
