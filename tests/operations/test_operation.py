@@ -209,7 +209,7 @@ def test_the_route_documents_an_optional_body_and_another_status(settings: Setti
 
 
 @pytest.mark.parametrize(("role", "may_run"), [(Role.VIEWER, False), (Role.OPERATOR, True)])
-async def test_each_face_tells_the_use_case_the_granted_permissions_and_the_person(
+async def test_each_face_tells_the_use_case_the_granted_permissions_the_person_and_the_identity(
     role: Role, may_run: bool
 ) -> None:
     from missionctl.mcp.caller import _CALLER, Caller
@@ -217,8 +217,10 @@ async def test_each_face_tells_the_use_case_the_granted_permissions_and_the_pers
 
     given: list[dict[str, Any]] = []
 
-    async def look(ctx: object, *, thing_id: str, may_run: bool, user: str | None) -> _Answer:
-        given.append({"may_run": may_run, "user": user})
+    async def look(
+        ctx: object, *, thing_id: str, may_run: bool, user: str | None, identity: Identity
+    ) -> _Answer:
+        given.append({"may_run": may_run, "user": user, "identity": identity})
         return _Answer(recorded=True)
 
     op = Operation(
@@ -229,7 +231,7 @@ async def test_each_face_tells_the_use_case_the_granted_permissions_and_the_pers
         permission=P.WORKFLOWS_READ,
         service="missionctl.services.usecases.workers:command_worker",
         output=_Answer,
-        needs=("user",),
+        needs=("user", "identity"),
         grants={"may_run": P.RUNS_CONTROL},
     )
     who = Identity("user:ada", "ada", role)
@@ -241,7 +243,7 @@ async def test_each_face_tells_the_use_case_the_granted_permissions_and_the_pers
         assert await _tool(op, look)(thing_id="t") == {"recorded": True}
     finally:
         _CALLER.reset(token)
-    assert given == [{"may_run": may_run, "user": "ada"}] * 2
+    assert given == [{"may_run": may_run, "user": "ada", "identity": who}] * 2
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from missionctl.api.deps import Context, Identity, get_runtime, requires, run_tr
 from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, LLM_RESPONSES
 from missionctl.api.refusals import refusals
 from missionctl.operations import Operation, UseCase, use_case
+from missionctl.services.usecases.health import HealthSummaryCache
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
@@ -52,8 +53,23 @@ async def _user(request: Request, who: Identity) -> Any:
     return who.person
 
 
+async def _identity(request: Request, who: Identity) -> Any:
+    return who
+
+
 async def _trigger(request: Request, who: Identity) -> Any:
     return run_trigger(request)
+
+
+async def _health_cache(request: Request, who: Identity) -> Any:
+    """The app's one cache of the health figures, shared with the pages.
+
+    ``create_app`` makes it; an app in a command's process makes it on first use.
+    """
+    cache: HealthSummaryCache | None = getattr(request.app.state, "health_summary", None)
+    if cache is None:
+        cache = request.app.state.health_summary = HealthSummaryCache()
+    return cache
 
 
 NEEDS: dict[str, Callable[[Request, Identity], Awaitable[Any]]] = {
@@ -61,10 +77,13 @@ NEEDS: dict[str, Callable[[Request, Identity], Awaitable[Any]]] = {
     "llm": _llm,
     "sign": _signer,
     "user": _user,
+    "identity": _identity,
     "trigger": _trigger,
+    "health_cache": _health_cache,
 }
 """What a declaration may ask the server for by name (``Operation.needs``), from a request
-and its caller (``trigger``: what a run it starts says started it, ``cli`` or ``api``)."""
+and its caller (``trigger``: what a run it starts says started it, ``cli`` or ``api``;
+``health_cache``: the app's cache of the health figures)."""
 
 FAILURES: dict[int | str, dict[str, Any]] = CONFLICT_RESPONSES | LLM_RESPONSES
 """How each failure status a declaration may list in ``errors`` is documented."""

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
     from missionctl.operations import Operation, Out
-    from missionctl.schemas.clarifications import ClarificationRead
     from missionctl.schemas.documents import (
         DocumentKind,
     )
@@ -48,9 +47,6 @@ if TYPE_CHECKING:
         ExportKind,
     )
     from missionctl.schemas.governance import ApprovalRead
-    from missionctl.schemas.health import HealthSummaryRead
-    from missionctl.schemas.palette import PalettePage
-    from missionctl.schemas.plans import PlanAgain, PlanRead
     from missionctl.schemas.reports import RunReport
     from missionctl.schemas.runs import RunPage, RunRead
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
@@ -203,31 +199,12 @@ class MissionControl:
             missing_ok=missing_ok,
         )
 
-    def plan_mission(
-        self,
-        mission_id: uuid.UUID,
-        changes: PlanAgain | None,
-        *,
-        drafts: DraftPrinter | None = None,
-    ) -> PlanRead | ClarificationRead:
-        """The planner plans it (the server's, or the one the local settings choose).
-
-        Only the fields ``changes`` sets are sent: an omitted one keeps its value. ``drafts``
-        is given each ``plan.drafted`` payload while a model writes the plan.
-        """
-        from missionctl.schemas.clarifications import PlanOutcome
-
-        body = None if changes is None else changes.model_dump(mode="json", exclude_none=True)
-        path = f"/api/v1/missions/{mission_id}/plan"
-        with self.drafts_shown(mission_id, drafts):
-            return self.client.post(path, PlanOutcome, body=body).root
-
     @contextmanager
     def drafts_shown(self, mission_id: uuid.UUID, printer: DraftPrinter | None) -> Iterator[None]:
         """Around a request that plans: each draft of the mission's plan to ``printer``.
 
-        Planning (``plan_mission``) and answering the planner's questions are such requests;
-        ``None`` shows nothing.
+        Planning a mission and answering the planner's questions are such requests; ``None``
+        shows nothing.
 
         In this process the drafts are followed on the session's loop, which runs while the
         request does; from a server, over its event stream on a thread. When the block ends,
@@ -252,12 +229,6 @@ class MissionControl:
     def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
         path = f"/api/v1/missions/{mission_id}/pack"
         return self.client.get_bytes(path, params={"plan_version": plan_version})[0]
-
-    def search_palette(self, q: str, *, limit: int) -> PalettePage:
-        """``GET /api/v1/palette`` as the token."""
-        from missionctl.schemas.palette import PalettePage
-
-        return self.client.get("/api/v1/palette", PalettePage, params={"q": q, "limit": limit})
 
     def search_events(
         self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
@@ -310,11 +281,6 @@ class MissionControl:
 
         params = [*filters.query_pairs(), ("after", str(after))]
         self.client.follow_stream("/api/v1/events/stream", params, take)
-
-    def health_summary(self) -> HealthSummaryRead:
-        from missionctl.schemas.health import HealthSummaryRead
-
-        return self.client.get("/api/v1/health/summary", HealthSummaryRead)
 
     def follow(self, run: RunRead, *, live: bool) -> RunRead:
         """Wait for ``run`` to end, drawing its steps.

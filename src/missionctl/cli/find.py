@@ -17,12 +17,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._runtime import console
+from missionctl.domain.palette import DEFAULT_LIMIT, MAX_LIMIT
 
 if TYPE_CHECKING:
     from missionctl.schemas.palette import PaletteItem
-
-# ``services.usecases.palette.MAX_LIMIT``, spelt out so that ``--help`` imports no service.
-MAX_LIMIT = 50
 
 
 def _where(item: PaletteItem) -> str:
@@ -41,7 +39,9 @@ def find(
             show_default=False,
         ),
     ] = "",
-    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many items.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_LIMIT, help="How many items.")
+    ] = DEFAULT_LIMIT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the items as JSON.")] = False,
 ) -> None:
     """Find missions, runs, workflows, agents, workers, schedules and pages, best match first.
@@ -52,9 +52,10 @@ def find(
     Exits 2 when the query is over 100 characters or 6 words.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import palette as ops
 
     with open_backend() as api:
-        page = api.search_palette(query, limit=limit)
+        page = api.call(ops.SEARCH, query=ops.PaletteQuery.model_construct(q=query, limit=limit))
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return

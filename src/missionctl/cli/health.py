@@ -25,9 +25,10 @@ def health(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.domain.workers import ALIVE_S
+    from missionctl.operations import system as ops
 
     with open_backend() as api:
-        summary = api.health_summary()
+        summary = api.call(ops.SUMMARY)
         where = api.where
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))

@@ -394,10 +394,11 @@ def plan(
     """
     from missionctl.cli._backend import open_backend
     from missionctl.cli._drafts import print_draft
+    from missionctl.operations import missions as ops
 
     changes = _plan_changes(constraint, repo_context)
-    with open_backend() as api:
-        planned = api.plan_mission(mission_id, changes, drafts=None if as_json else print_draft)
+    with open_backend() as api, api.drafts_shown(mission_id, None if as_json else print_draft):
+        planned = api.call(ops.PLAN_AGAIN, body=changes, mission_id=mission_id)
     _print_planned(planned, mission_id, as_json=as_json)
 
 

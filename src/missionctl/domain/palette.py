@@ -24,6 +24,12 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Final
 
+DEFAULT_LIMIT: Final = 20
+"""How many items a search answers when it does not say."""
+
+MAX_LIMIT: Final = 50
+"""The most items one search answers."""
+
 MAX_QUERY_CHARS: Final = 100
 """The longest query (a longer one is refused): a palette query is a few letters of a name."""
 

@@ -21,6 +21,7 @@ from missionctl.operations import Operation, UseCase, use_case
 NEEDS: dict[str, Callable[[Caller], Any]] = {
     "planner": lambda caller: caller.planner,
     "user": lambda caller: caller.identity.person,
+    "identity": lambda caller: caller.identity,
 }
 """What a declared tool may be given by name (``Operation.needs``), from its caller."""
 

@@ -106,8 +106,11 @@ class Operation(Generic[Out]):
         refusals: the rules, field → rule, by which it refuses with 422 a request its
             schemas allow, those a JSON Schema cannot state (``api.refusals``).
         needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``;
-            ``"user"``: the person who acts, ``None`` for the system; ``"trigger"``: what a run
-            it starts says started it, ``cli`` for a command on this machine, else ``api``).
+            ``"user"``: the person who acts, ``None`` for the system; ``"identity"``: the
+            caller's identity whole, for a use case whose answer each of its permissions
+            limits; ``"trigger"``: what a run it starts says started it, ``cli`` for a command
+            on this machine, else ``api``; ``"health_cache"``: the app's cache of the health
+            figures, shared with the pages).
         grants: keyword → a permission beyond ``permission``: the use case is told, as that
             keyword, whether the caller holds it, and refuses what needs it (starting a run
             from a template needs ``runs:control`` too). Every face tells it the same.

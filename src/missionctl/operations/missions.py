@@ -1,10 +1,9 @@
 """Missions and their plans: a mission made, listed and read; its plans read, compared, run.
 
-And the planner's questions answered, and a plan's traceability and diagrams read.
-Reading needs ``missions:read``; creating a mission and answering its planner need
-``missions:write``, running it ``runs:control``. Planning a mission, whose body may be left
-out or sent as ``null``, is still a route of its own (``api.routes.missions``), as are the
-downloads: the pack, the decision records and a diagram as SVG.
+And a mission planned, the planner's questions answered, and a plan's traceability and
+diagrams read. Reading needs ``missions:read``; creating, planning a mission and answering its
+planner need ``missions:write``, running it ``runs:control``. The downloads are routes of
+their own: the pack, the decision records and a diagram as SVG.
 """
 
 from typing import Annotated
@@ -22,6 +21,7 @@ from missionctl.schemas.paging import KeysetQuery
 from missionctl.schemas.plans import (
     MAX_PLAN_VERSION,
     REQUIREMENT_KEY_PATTERN,
+    PlanAgain,
     PlanDiffRead,
     PlanRead,
     PlanVersionRead,
@@ -118,6 +118,43 @@ READ: Operation[MissionRead] = Operation(
     output=MissionRead,
     cli="mission show",
 )
+ASKED = OtherStatus(
+    202,
+    when=lambda answer: isinstance(answer, ClarificationRead),
+    description="The planner asks questions instead of planning; the mission waits for the "
+    "answers (`POST /api/v1/missions/{mission_id}/clarification`)",
+    model=ClarificationRead,
+)
+"""Planning, and answering the planner's questions, answer them instead of a plan (ADR 0035)."""
+PLAN_AGAIN: Operation[PlanRead | ClarificationRead] = Operation(
+    name="plan_mission",
+    doc="Plan (or plan again) a mission: a new plan version from the model or the local "
+    "planner.\n\n"
+    'An optional body (`{"constraints": [...], "repo_context": "..."}`, or `null`) replaces the '
+    "mission's constraints and repository context first, so the new version is planned with "
+    "them; an omitted field keeps its value. 422 names the field of a bad body; 409 when the "
+    "mission cannot be planned now (e.g. it is running), and then nothing changes; 422 also "
+    "when the planner's plan still broke the rules after its repairs (the reasons are listed). "
+    "The new version's `notes` say what the planner repaired in a model's answer (keys renamed "
+    "to the plan's formats, dangling references dropped, …) or noticed (requirements no task "
+    "traces). 202 when the planner cannot plan the mission as written (its goal names nothing "
+    "to plan, or is not in English for the local planner) and asks questions instead: the "
+    "mission is then `needs_clarification` until they are answered.",
+    method="POST",
+    path="/missions/{mission_id}/plan",
+    permission=P.MISSIONS_WRITE,
+    service=f"{_PLANS}:plan_again",
+    body=PlanAgain,
+    body_as="changes",
+    body_optional=True,
+    body_nullable=True,
+    needs=("planner",),
+    output=PlanRead,
+    status_code=201,
+    other_statuses=(ASKED,),
+    errors=(409, 502, 503),
+    cli="mission plan",
+)
 ANSWER: Operation[PlanRead | ClarificationRead] = Operation(
     name="answer_questions",
     doc="Answer the planner's questions about a mission, and plan it with the answers.\n\n"
@@ -135,15 +172,7 @@ ANSWER: Operation[PlanRead | ClarificationRead] = Operation(
     needs=("planner",),
     output=PlanRead,
     status_code=201,
-    other_statuses=(
-        OtherStatus(
-            202,
-            when=lambda answer: isinstance(answer, ClarificationRead),
-            description="The planner asks questions instead of planning; the mission waits "
-            "for the answers (`POST /api/v1/missions/{mission_id}/clarification`)",
-            model=ClarificationRead,
-        ),
-    ),
+    other_statuses=(ASKED,),
     errors=(409, 502, 503),
     cli="mission answer",
 )
@@ -247,6 +276,7 @@ OPERATIONS = (
     CREATE,
     LIST,
     READ,
+    PLAN_AGAIN,
     ANSWER,
     PLAN_VERSIONS,
     PLAN_VERSION,

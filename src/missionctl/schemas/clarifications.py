@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from missionctl.domain.states import MissionStatus
@@ -13,7 +13,6 @@ from missionctl.schemas.missions import (
     NO_NUL_PATTERN,
     plain_text,
 )
-from missionctl.schemas.plans import PlanRead
 
 AnswerText = Annotated[
     str,
@@ -66,8 +65,4 @@ class ClarificationAnswers(BaseModel):
         return answers
 
 
-class PlanOutcome(RootModel[PlanRead | ClarificationRead]):
-    """What planning gives: a plan, or the planner's questions."""
-
-
-__all__ = ["AnswerText", "ClarificationAnswers", "ClarificationRead", "PlanOutcome"]
+__all__ = ["AnswerText", "ClarificationAnswers", "ClarificationRead"]

@@ -156,6 +156,13 @@ class HealthSummaryCache:
             return summary
 
 
+async def read_cached_health_summary(
+    ctx: ServiceContext, *, health_cache: HealthSummaryCache
+) -> HealthSummaryRead:
+    """The summary through ``health_cache``, the app's: read at most once a ``ttl_s``."""
+    return await health_cache.get(ctx)
+
+
 @dataclass(frozen=True, slots=True)
 class StatusCounts:
     """How many runs and step runs are in each status (every status named, zeros included)."""

@@ -26,6 +26,8 @@ from missionctl.db.types import utcnow
 from missionctl.domain.access import Identity
 from missionctl.domain.access import Permission as P
 from missionctl.domain.palette import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
     QueryTooLong,
     best_score,
     like_patterns,
@@ -48,8 +50,6 @@ from missionctl.services.runtime.composition import known_agent_names
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.workers import RECENT_S
 
-DEFAULT_LIMIT: Final = 20
-MAX_LIMIT: Final = 50
 CANDIDATES_PER_SOURCE: Final = 50
 """The most rows one source reads for a query: the best match is nearly always among the newest
 fifty that contain the letters in order, and the read stays bounded however large the tables."""
@@ -117,14 +117,14 @@ class Source:
 
 
 async def search_palette(
-    ctx: ServiceContext, *, who: Identity, q: str = "", limit: int = DEFAULT_LIMIT
+    ctx: ServiceContext, *, identity: Identity, q: str = "", limit: int = DEFAULT_LIMIT
 ) -> PalettePage:
-    """The best ``limit`` items for ``q`` that ``who`` may see, best first.
+    """The best ``limit`` items for ``q`` that ``identity`` may see, best first.
 
-    Each source ``who`` holds the permission of reads at most :data:`CANDIDATES_PER_SOURCE`
-    rows (:data:`BLANK_PER_SOURCE` for a blank ``q``); items of equal score keep the order of
-    :data:`SOURCES`, then each source's own (newest first). Actions are only those ``who`` may
-    take: a viewer gets none.
+    Each source ``identity`` holds the permission of reads at most
+    :data:`CANDIDATES_PER_SOURCE` rows (:data:`BLANK_PER_SOURCE` for a blank ``q``); items of
+    equal score keep the order of :data:`SOURCES`, then each source's own (newest first).
+    Actions are only those ``identity`` may take: a viewer gets none.
 
     Raises:
         ValidationFailed: ``q`` is too long or has too many words, or ``limit`` is out of
@@ -145,13 +145,13 @@ async def search_palette(
         lookup = Lookup(
             ctx=ctx,
             session=session,
-            who=who,
+            who=identity,
             words=words,
             patterns=like_patterns(words),
             limit=CANDIDATES_PER_SOURCE if words else BLANK_PER_SOURCE,
         )
         for source in SOURCES:
-            if who.allows(source.permission):
+            if identity.allows(source.permission):
                 scored.extend(_scored(lookup, await source.find(lookup)))
     scored.sort(key=lambda pair: -pair[0])  # stable: ties keep the sources' order
     return PalettePage(items=[_item(c, s) for s, c in scored[:limit]])
