@@ -85,9 +85,10 @@ PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, (os.cpu_count() 
 # The suite starts hundreds of processes that import the product (the CLI, servers, parser
 # processes): with PYTHONDONTWRITEBYTECODE set in the environment, each compiles every module
 # again, and pytest rewrites every test module in every process, which costs a fifth of such
-# a test's time. Bytecode goes to the __pycache__ folders git ignores.
+# a test's time. Bytecode goes to the __pycache__ folders git ignores. The 25 slowest tests are
+# listed at the end, for keeping the suite within its time.
 pytest: install-dev chromium sandbox coding-clis ## The test suite (unit, service, API, PostgreSQL, browser)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks
 
