@@ -428,21 +428,27 @@ def mission_from_options(
 
 
 def server_address(
-    server: "ServerSettings", *, host: str | None = None, port: int | None = None
+    server: "ServerSettings",
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    home: Path | None = None,
 ) -> str:
     """The base URL people reach the server at, without a trailing slash.
 
     ``MISSIONCTL_SERVER_PUBLIC_URL`` when set; else ``http://HOST:PORT`` from ``host`` and
-    ``port`` (a ``serve`` bound elsewhere than its settings say) or the settings.
+    ``port`` (a ``serve`` bound elsewhere than its settings say); else where a ``serve`` on
+    the data directory ``home`` listens while it runs (``cli._serving``); else the settings.
     """
+    from missionctl.cli._serving import listening_url, served_url
+
     if server.public_url:
         return server.public_url
-    host = host or server.host
-    # A wildcard bind address is not somewhere a browser can go; the loopback address is.
-    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port or server.port}"
+    if host is None and port is None and home is not None:
+        served = served_url(home)
+        if served is not None:
+            return served
+    return listening_url(host or server.host, port or server.port)
 
 
 def sign_in_url(base_url: str, secret: str) -> str:

@@ -16,22 +16,22 @@ if TYPE_CHECKING:
 __all__ = ["local_web_address"]
 
 _PROBE_TIMEOUT_S = 0.5
-_ANY_INTERFACE = {"0.0.0.0", "::", ""}
 
 
 def local_web_address(settings: Settings, origin: str | None) -> str | None:
     """The base URL of the pages that show this database's record, or ``None``.
 
-    ``MISSIONCTL_SERVER_PUBLIC_URL`` when set; else the server on ``server.host:port`` when
-    it answers ``/healthz`` within half a second with ``origin`` as its log origin.
+    ``MISSIONCTL_SERVER_PUBLIC_URL`` when set; else the server that serves this data directory
+    (``cli._serving``), or else the one on ``server.host:port``, when it answers ``/healthz``
+    within half a second with ``origin`` as its log origin.
     """
     if settings.server.public_url:
         return settings.server.public_url.rstrip("/")
     if origin is None:
         return None
-    host = settings.server.host
-    host = "127.0.0.1" if host in _ANY_INTERFACE else host
-    base = f"http://{f'[{host}]' if ':' in host else host}:{settings.server.port}"
+    from missionctl.cli._serving import listening_url, served_url
+
+    base = served_url(settings.home) or listening_url(settings.server.host, settings.server.port)
     return base if _serves(base, origin) else None
 
 

@@ -681,7 +681,7 @@ def _print_ended(settings: Settings, repo: Path, base: str, ended: _Ended) -> No
     }
     seen = WhereToLook(
         home=settings.home.resolve(),
-        server=server_address(settings.server),
+        server=server_address(settings.server, home=settings.home),
         mission_id=ended.mission_id,
         run_id=str(run.id),
         repository=repo,

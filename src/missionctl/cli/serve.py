@@ -1,12 +1,15 @@
 """``missionctl serve``."""
 
 import shutil
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 
+from missionctl.cli import _serving as serving
 from missionctl.cli._runtime import load_settings, run_service, server_address, sign_in_url
 
 
@@ -26,7 +29,8 @@ def serve(
     a new ./.missionctl (the command says where it created it).
 
     On the first start (no users yet) it creates the admin ``admin`` and prints a one-time
-    sign-in link, valid for 15 minutes; `missionctl login-link NAME` makes another.
+    sign-in link, valid for 15 minutes; `missionctl login-link NAME` makes another, pointing
+    at this server's address while it runs.
 
     It also sends the outbound webhooks (unless MISSIONCTL_WEBHOOKS_DELIVER=false).
     """
@@ -48,14 +52,35 @@ def serve(
         )
         link_url = sign_in_url(base_url, first_link)
         typer.echo(sign_in_links.first_start_message(link_url=link_url, program=program))
-    uvicorn.run(
-        "missionctl.app:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        log_level=settings.log_level.lower(),
-        # uvloop and httptools for throughput; the app has no WebSocket route (ADR 0087).
-        loop="uvloop",
-        http="httptools",
-        ws="none",
-    )
+    # `login-link` and the links other commands print point here while this server runs.
+    serving.announce(settings.home, serving.listening_url(bind_host, bind_port))
+    _withdraw_on_sigterm(settings.home)
+    try:
+        uvicorn.run(
+            "missionctl.app:create_app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            log_level=settings.log_level.lower(),
+            # uvloop and httptools for throughput; the app has no WebSocket route (ADR 0087).
+            loop="uvloop",
+            http="httptools",
+            ws="none",
+        )
+    finally:
+        serving.withdraw(settings.home)
+
+
+def _withdraw_on_sigterm(home: Path) -> None:
+    """Remove the address record when SIGTERM ends the server, which then dies of it as before.
+
+    uvicorn shuts down gracefully on SIGTERM, puts back the handler it found and raises the
+    signal again; the default handler ends the process there, before any ``finally`` runs.
+    """
+
+    def withdraw_then_die(signum: int, frame: FrameType | None) -> None:
+        serving.withdraw(home)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, withdraw_then_die)

@@ -270,19 +270,19 @@ def login_link(
 ) -> None:
     """Print a one-time sign-in link for a user (valid once, for --ttl-minutes).
 
-    The link points at the server as configured here: MISSIONCTL_SERVER_PUBLIC_URL when set,
-    else http://MISSIONCTL_SERVER_HOST:MISSIONCTL_SERVER_PORT. (`serve --host/--port` are
-    not known here: set those variables for both commands instead.)
+    The link points at MISSIONCTL_SERVER_PUBLIC_URL when set; else at the address where
+    `missionctl serve` listens on this data directory while it runs (its --host and --port
+    too); else at http://MISSIONCTL_SERVER_HOST:MISSIONCTL_SERVER_PORT.
     """
     from missionctl.services.usecases import sign_in_links
 
-    server = load_settings().server
+    settings = load_settings()
     secret = run_service(
         lambda ctx: sign_in_links.create_sign_in_link(
             ctx, user_name=name, ttl_s=ttl_minutes * 60, actor=_ACTOR
         )
     )
-    typer.echo(sign_in_url(server_address(server), secret))
+    typer.echo(sign_in_url(server_address(settings.server, home=settings.home), secret))
     err_console.print(f"[dim]valid once, for {ttl_minutes} minutes[/dim]")
 
 
