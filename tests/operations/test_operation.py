@@ -11,6 +11,7 @@ import inspect
 import json
 from typing import Annotated, Any
 
+import httpx2
 import pytest
 from fastapi import Response
 from fastapi.responses import JSONResponse
@@ -22,9 +23,11 @@ from missionctl.domain.access import Identity, Role
 from missionctl.domain.access import Permission as P
 from missionctl.operations import Operation, OtherStatus, use_case
 from missionctl.operations import controls as control_ops
+from missionctl.operations import events as event_ops
 from missionctl.operations import missions as mission_ops
 from missionctl.operations import workers as worker_ops
 from missionctl.operations import workflows as workflow_ops
+from missionctl.schemas.events import EventQuery
 from missionctl.settings import Settings
 
 
@@ -165,6 +168,29 @@ async def test_the_route_passes_a_query_taken_whole_as_its_model() -> None:
     query = _Reason(reason="why")
     await endpoint(request=None, ctx=None, who=who, response=Response(), thing_id="t1", query=query)
     assert given == {"thing_id": "t1", "filters": query}
+
+
+def test_a_list_field_of_the_query_is_its_parameter_repeated(settings: Settings) -> None:
+    from pydantic import SecretStr
+
+    from missionctl.cli._backend import MissionControl
+    from missionctl.cli.remote import RemoteClient
+
+    sent: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        sent.append(str(request.url.params))
+        return httpx2.Response(200, json={"items": [], "next_before": None, "newest": 0})
+
+    client = RemoteClient(base_url="http://mc.test", token=SecretStr("t"))
+    client._http = httpx2.Client(base_url="http://mc.test", transport=httpx2.MockTransport(answer))
+    query = EventQuery(type=["step.", "run."], severity=["error"], limit=5)
+    MissionControl(client).call(event_ops.LIST, query=query)
+    assert sent == ["limit=5&type=step.&type=run.&severity=error"]
+    document = create_app(settings).openapi()
+    parameters = document["paths"][event_ops.LIST.url()]["get"]["parameters"]
+    types = next(p for p in parameters if p["name"] == "type")
+    assert types["schema"]["anyOf"][0]["type"] == "array"  # FastAPI reads each of the repeats
 
 
 def test_an_answer_with_no_body_has_no_other_status() -> None:

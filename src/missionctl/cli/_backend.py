@@ -41,14 +41,13 @@ if TYPE_CHECKING:
     from missionctl.schemas.events import (
         AuditRunFilters,
         EventFeedItem,
-        EventFeedPage,
         EventFilters,
         ExportFormat,
         ExportKind,
     )
     from missionctl.schemas.governance import ApprovalRead
     from missionctl.schemas.reports import RunReport
-    from missionctl.schemas.runs import RunPage, RunRead
+    from missionctl.schemas.runs import RunRead
     from missionctl.schemas.workflows import WorkflowCheckRead, WorkflowRead
     from missionctl.services import ServiceContext
     from missionctl.services.usecases.workflow_checks import Syntax
@@ -230,27 +229,6 @@ class MissionControl:
         path = f"/api/v1/missions/{mission_id}/pack"
         return self.client.get_bytes(path, params={"plan_version": plan_version})[0]
 
-    def search_events(
-        self, filters: EventFilters, *, limit: int, before: int | None, after: int | None = None
-    ) -> EventFeedPage:
-        """The filters travel as the route's query parameters."""
-        from missionctl.schemas.events import EventFeedPage
-
-        params = [*filters.query_pairs(), ("limit", str(limit))]
-        for name, cursor in (("before", before), ("after", after)):
-            if cursor is not None:
-                params.append((name, str(cursor)))
-        return self.client.get_pairs("/api/v1/events", EventFeedPage, params)
-
-    def search_runs(self, filters: AuditRunFilters, *, limit: int, cursor: str | None) -> RunPage:
-        """The filters travel as the route's query parameters."""
-        from missionctl.schemas.runs import RunPage
-
-        params = [*filters.query_pairs(), ("limit", str(limit))]
-        if cursor:
-            params.append(("cursor", cursor))
-        return self.client.get_pairs("/api/v1/audit/runs", RunPage, params)
-
     def export_audit(
         self,
         kind: ExportKind,
@@ -261,12 +239,6 @@ class MissionControl:
         """The server streams it; it is written as it arrives."""
         params = [*filters.query_pairs(), ("kind", kind), ("format", fmt)]
         self.client.download("/api/v1/audit/export", params, write)
-
-    def head_seq(self) -> int:
-        """The newest of a one-event page of the unfiltered feed."""
-        from missionctl.schemas.events import EventFeedPage
-
-        return self.client.get_pairs("/api/v1/events", EventFeedPage, [("limit", "1")]).newest
 
     def follow_events(
         self, filters: EventFilters, *, after: int, emit: Callable[[EventFeedItem], object]

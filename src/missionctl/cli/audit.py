@@ -246,7 +246,9 @@ def search(
     The filters are those of `GET /api/v1/audit/runs` and `GET /api/v1/events`; they combine.
     """
     from missionctl.cli._backend import open_backend
-    from missionctl.schemas.events import EventFilters
+    from missionctl.operations import audit as audit_ops
+    from missionctl.operations import events as event_ops
+    from missionctl.schemas.events import AuditRunQuery, EventFilters, EventQuery
 
     filters = audit_filters(
         kind,
@@ -264,9 +266,11 @@ def search(
     with open_backend() as api:
         if isinstance(filters, EventFilters):
             before = event_cursor(cursor)
-            page: Any = api.search_events(filters, limit=limit, before=before)
+            query = EventQuery.of(filters, limit=limit, before=before)
+            page: Any = api.call(event_ops.LIST, query=query)
         else:
-            page = api.search_runs(filters, limit=limit, cursor=cursor)
+            runs = AuditRunQuery.of(filters, limit=limit, cursor=cursor or None)
+            page = api.call(audit_ops.SEARCH_RUNS, query=runs)
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
     elif isinstance(filters, EventFilters):

@@ -105,6 +105,8 @@ def events(
     is reopened and resumes after the last event printed, so none is lost or repeated.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations.events import LIST
+    from missionctl.schemas.events import EventQuery
 
     filters = event_filters(
         type=type,
@@ -123,7 +125,8 @@ def events(
     try:
         with open_backend() as api:
             if follow:
-                start = api.head_seq() if after is None else after
+                # The newest of a one-event page of the unfiltered feed.
+                start = api.call(LIST, query=EventQuery(limit=1)).newest if after is None else after
                 err_console.print(
                     f"following events after seq {start} on {api.where}; Ctrl-C stops",
                     highlight=False,
@@ -131,9 +134,8 @@ def events(
                 )
                 api.follow_events(filters, after=start, emit=_json_line if as_json else _line)
                 return
-            page = api.search_events(
-                filters, limit=limit or DEFAULT_PAGE, before=before, after=after
-            )
+            query = EventQuery.of(filters, limit=limit or DEFAULT_PAGE, before=before, after=after)
+            page = api.call(LIST, query=query)
     except KeyboardInterrupt:
         return  # Ctrl-C is how following ends: not a failure, nothing to say
     if as_json:

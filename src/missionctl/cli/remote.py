@@ -317,22 +317,6 @@ class RemoteClient:
         """``data`` (a JSON document the server sent, e.g. in a stream) parsed as ``model``."""
         return self._validated(data.encode(), model.model_validate_json)
 
-    def get_pairs(self, path: str, model: type[M], params: list[tuple[str, str]]) -> M:
-        """``GET path`` with repeatable query parameters, parsed as ``model``."""
-        import httpx2
-
-        try:
-            response = self._http.get(path, params=tuple(params))
-        except httpx2.TransportError as exc:
-            _exit_with(
-                f"cannot reach the Mission Control server at {self.display_url} ({URL_VAR}): "
-                f"{str(exc) or type(exc).__name__}",
-                EXIT_UNAVAILABLE,
-            )
-        if not response.is_success:
-            self._fail(response)
-        return self._parse(response, model)
-
     def get_or_none(self, path: str, model: type[M]) -> M | None:
         """``GET path`` parsed as ``model``, or ``None`` when the server answers 404."""
         response = self._send("GET", path, missing_ok=True)

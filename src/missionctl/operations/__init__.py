@@ -80,7 +80,9 @@ class Operation(Generic[Out]):
             one), each of ``needs`` and each of ``grants``.
         output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body.
         body: the request body's model, if it takes one.
-        query: the model of its query parameters, if it takes any.
+        query: the model of its query parameters, if it takes any; a ``list[...]`` field is
+            its parameter repeated (``?type=a&type=b``), read so by the route and sent so by a
+            command.
         query_as: the use case takes the query's model whole, as this keyword, instead of
             each of its fields as a keyword of its name (a use case that reads the model as
             one, or that the pages call with one as well).

@@ -8,7 +8,7 @@ explorer. The API's query parameters, the pages' URLs and the CLI's options carr
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -16,14 +16,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     model_validator,
 )
 
-from missionctl.domain.events import Severity
+from missionctl.domain.events import SEVERITIES, Severity
 from missionctl.domain.states import RunStatus
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.schemas.missions import NO_NUL_PATTERN
+from missionctl.schemas.paging import KeysetQuery
 
 FILTER_TEXT_MAX_CHARS = 200
 """The longest text filter (a workflow, agent or actor name)."""
@@ -33,6 +35,9 @@ MAX_TYPES = 20
 
 MAX_FEED_PAGE = 500
 """The largest page of ``GET /api/v1/events`` and of an audit search."""
+
+MAX_SEQ = 2**63 - 1
+"""The largest seq a cursor may name: seqs are a signed 64-bit BIGINT."""
 
 TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$"
 """An event type (``step.failed``) or a prefix of types ending with a dot (``step.``)."""
@@ -158,6 +163,131 @@ class AuditRunFilters(_Window):
     )
     actor: FilterText | None = Field(default=None, description="Runs started by this actor.")
     status: RunStatus | None = None
+
+
+_QueryText = Annotated[str | None, Field(max_length=FILTER_TEXT_MAX_CHARS, pattern=r"^[^\x00]*$")]
+_QueryTime = Annotated[
+    str | None, Field(max_length=64, description=ISO_HINT, json_schema_extra=TIME_QUERY_SCHEMA)
+]
+"""Read as ISO 8601 by ``parse_filters`` (``iso_datetime``); the schema says what it accepts."""
+
+
+class _FeedPageQuery(BaseModel):
+    """A page of the event feed: its size, and the seq it is older or newer than."""
+
+    limit: int = Field(50, ge=1, le=MAX_FEED_PAGE)
+    before: int | None = Field(None, ge=1, le=MAX_SEQ, description="Events older than this seq")
+    after: int | None = Field(None, ge=0, le=MAX_SEQ, description="Events newer than this seq")
+
+
+class _FilterQuery(BaseModel):
+    """Filters as a URL carries them, ``FILTERS``' fields: the document's limits checked.
+
+    ``filters()`` reads them as ``FILTERS``, so that a 422 names each at fault in its own words
+    (the ISO 8601 format a time must have) rather than the schema's. A filter at fault is
+    reported before any other field of a subclass (a page's ``limit``), as the searches always
+    have. Parameters it does not know are ignored: a page's URL may carry others.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    FILTERS: ClassVar[type[_Window]]
+
+    @classmethod
+    def of(cls, filters: _Window, **page: object) -> Self:
+        """The parameters that send ``filters``, and ``page``'s (a page's size, its cursor)."""
+        return cls.model_validate(
+            {**filters.model_dump(mode="json", exclude_defaults=True), **page}
+        )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _filters_first(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """``data`` validated; when only another field is at fault, a filter at fault first."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            faults = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            if isinstance(data, Mapping) and not faults & set(cls.FILTERS.model_fields):
+                parse_filters(
+                    cls.FILTERS, {name: data.get(name) for name in cls.FILTERS.model_fields}
+                )
+            raise
+
+    def _filters(self) -> _Window:
+        """The filters (an id, a status as text, as ``parse_filters`` reads them).
+
+        Raises:
+            ValidationFailed: each filter at fault, named, with the fix.
+        """
+        sent = self.model_dump(mode="json", include=set(self.FILTERS.model_fields))
+        return parse_filters(self.FILTERS, sent)
+
+
+class EventFilterQuery(_FilterQuery):
+    """``EventFilters`` as query parameters: ``type`` and ``severity`` repeat."""
+
+    FILTERS = EventFilters
+
+    type: list[str] | None = Field(
+        None,
+        description="An event type, or a prefix ending with a dot (`step.`); repeat for "
+        "several (any matches).",
+        # For the document: ``parse_filters`` checks each against it and words the 422.
+        json_schema_extra={
+            "items": {"type": "string", "pattern": TYPE_PATTERN, "maxLength": EVENT_TYPE_MAX_CHARS}
+        },
+    )
+    run_id: uuid.UUID | None = Field(None, description="Events of this run")
+    mission_id: uuid.UUID | None = Field(None, description="Events of this mission")
+    workflow: _QueryText = Field(None, description="Events of runs of this workflow (name)")
+    agent: _QueryText = Field(None, description="Events of steps run by this agent")
+    actor: _QueryText = Field(None, description="Events recorded by this actor")
+    severity: list[str] | None = Field(
+        None,
+        description="info, success, warning or error; repeat for several (any matches)",
+        json_schema_extra={
+            "items": {"type": "string", "enum": list(SEVERITIES)},
+            "maxItems": len(SEVERITIES),
+        },
+    )
+    since: _QueryTime = Field(None, description=f"At or after this time: {ISO_HINT}")
+    until: _QueryTime = Field(None, description=f"Before this time: {ISO_HINT}")
+
+    def filters(self) -> EventFilters:
+        """The filters these parameters give (``ValidationFailed`` naming each at fault)."""
+        filters = self._filters()
+        assert isinstance(filters, EventFilters)
+        return filters
+
+
+class EventQuery(EventFilterQuery, _FeedPageQuery):
+    """``GET /api/v1/events``: a page of the feed (its parameters first), and its filters."""
+
+
+class AuditRunFilterQuery(_FilterQuery):
+    """``AuditRunFilters`` as query parameters."""
+
+    FILTERS = AuditRunFilters
+
+    workflow: _QueryText = Field(None, description="Runs of this workflow (name, any version)")
+    agent: _QueryText = Field(None, description="Runs in which this agent ran a step")
+    actor: _QueryText = Field(None, description="Runs started by this actor")
+    status: RunStatus | None = None
+    since: _QueryTime = Field(None, description=f"Started at or after: {ISO_HINT}")
+    until: _QueryTime = Field(None, description=f"Started before: {ISO_HINT}")
+
+    def filters(self) -> AuditRunFilters:
+        """The filters these parameters give (``ValidationFailed`` naming each at fault)."""
+        filters = self._filters()
+        assert isinstance(filters, AuditRunFilters)
+        return filters
+
+
+class AuditRunQuery(AuditRunFilterQuery, KeysetQuery):
+    """``GET /api/v1/audit/runs``: a page of the runs list (its parameters first), filtered."""
+
+    # Not the list's: a search's URL may carry parameters it does not know (_FilterQuery).
+    model_config = ConfigDict(extra="ignore")
 
 
 class EventFeedItem(BaseModel):

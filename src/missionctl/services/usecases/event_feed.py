@@ -1,10 +1,11 @@
 """The event feed and the audit explorer: filtered pages of the event log and of runs, and exports.
 
-``read_event_feed`` is ``GET /api/v1/events`` and the Events and Audit pages' event list;
-``search_runs`` is the audit explorer's run search; ``export_events`` and ``export_runs`` stream
-a search as CSV or JSON Lines, a page of rows at a time, each page read in a short transaction
-of its own, so an export of any size holds one page in memory and no snapshot open between pages
-(however slowly the client reads). ADR 0040 says why.
+``read_event_feed`` is ``GET /api/v1/events`` (``search_events``) and the Events and Audit
+pages' event list; ``search_runs`` is the audit explorer's run search (``search_audit_runs``
+its route); ``export_events`` and ``export_runs`` stream a search as CSV or JSON Lines, a page
+of rows at a time, each page read in a short transaction of its own, so an export of any size
+holds one page in memory and no snapshot open between pages (however slowly the client reads).
+ADR 0040 says why.
 The live feed is ``services.usecases.dashboard.follow_events`` with the same ``EventFilters``.
 """
 
@@ -29,9 +30,11 @@ from missionctl.schemas.dashboard import EventItem
 from missionctl.schemas.events import (
     MAX_FEED_PAGE,
     AuditRunFilters,
+    AuditRunQuery,
     EventFeedItem,
     EventFeedPage,
     EventFilters,
+    EventQuery,
     ExportFormat,
     SubjectNames,
 )
@@ -190,6 +193,19 @@ async def read_event_feed(
     return EventFeedPage(items=items, next_before=items[-1].seq if older else None, newest=newest)
 
 
+async def search_events(ctx: ServiceContext, *, query: EventQuery) -> EventFeedPage:
+    """``GET /api/v1/events``: ``read_event_feed`` of the query's filters and page.
+
+    Raises:
+        ValidationFailed: a filter at fault (each named, before the page is looked at), or
+            else ``limit`` or a cursor out of range.
+    """
+    filters = query.filters()
+    return await read_event_feed(
+        ctx, filters=filters, before=query.before, after=query.after, limit=query.limit
+    )
+
+
 def run_filters(filters: AuditRunFilters) -> RunFilters:
     """The runs list's filters for an audit search (``actor`` is who started the run)."""
     return RunFilters(
@@ -211,6 +227,16 @@ async def search_runs(
         ValidationFailed: ``limit`` or ``cursor`` is out of range (as ``read_runs``).
     """
     return await read_runs(ctx, filters=run_filters(filters), limit=limit, cursor=cursor)
+
+
+async def search_audit_runs(ctx: ServiceContext, *, query: AuditRunQuery) -> RunPage:
+    """``GET /api/v1/audit/runs``: ``search_runs`` of the query's filters and page.
+
+    Raises:
+        ValidationFailed: a filter at fault (each named), or else ``limit`` or ``cursor``.
+    """
+    filters = query.filters()
+    return await search_runs(ctx, filters=filters, limit=query.limit, cursor=query.cursor)
 
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
