@@ -61,13 +61,17 @@ def postgres_base_url() -> str | None:
     return os.environ.get(POSTGRES_URL_VAR) or None
 
 
-# Test folders whose subject is not the database: pages (`web`, `browser`), the terminal (`cli`)
-# and the HTTP boundary's defences (`security`). Their reads and writes go through the services
-# and repositories that `api`, `services`, `engine`, `db` and the rest test on both backends, so
-# their PostgreSQL twins checked nothing new and cost a fifth of the suite's time (ADR 0083). A
-# test there whose subject is the database after all (two writers at once, a follower reading
-# behind a writer) is marked ``both_databases``.
-SQLITE_ONLY_FOLDERS = frozenset({"browser", "cli", "security", "web"})
+# Test folders whose subject is not the database: pages (`web`, `browser`), the terminal (`cli`),
+# the HTTP boundary's defences (`security`), the faces made from each declared operation
+# (`operations`), and what agents and coding steps do (`agents`, `coding`). Their reads and
+# writes go through the services, repositories and engine that `api`, `services`, `engine`,
+# `db` and the rest test on both backends, so their PostgreSQL twins checked nothing new and
+# cost a quarter of the suite's time (ADR 0083). A test there whose subject is the database
+# after all (two writers at once, a follower reading behind a writer, a callback's row) is
+# marked ``both_databases``.
+SQLITE_ONLY_FOLDERS = frozenset(
+    {"agents", "browser", "cli", "coding", "operations", "security", "web"}
+)
 DATABASE_FIXTURES = ("database_url", "empty_database_url", "module_settings")
 """The fixtures parametrised by backend (``BACKENDS``)."""
 

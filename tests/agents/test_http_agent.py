@@ -39,6 +39,10 @@ from tests.support.consistency import assert_consistent
 SECRET = "agent-signing-secret-4f9a1c"
 Handler = Callable[["Received"], tuple[int, dict[str, Any]]]
 
+# A callback is a row that the server receiving the answer and the engine waiting for it share
+# (ADR 0061): these are the tests of that row, so they keep their PostgreSQL twins.
+pytestmark = pytest.mark.both_databases
+
 
 @dataclass
 class Received:
