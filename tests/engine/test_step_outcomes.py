@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from missionctl.domain.outcomes import BUILD_HINT
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.runs import cancel_run, read_run, retry_step
 from missionctl.settings import CodingSettings, Settings
@@ -101,15 +100,15 @@ async def test_a_failure_is_failed_a_retry_clears_it_and_a_cancel_is_canceled(
         failed = await wait_for_run(ctx, run.id)
         assert failed.status == "failed"
         assert {s.step_id: s.outcome for s in failed.steps} == {
-            "wrote": "documented",
+            "wrote": "ran",  # a diagnostic builtin writes nothing: not "documented"
             "broken": "failed",
             "after": None,  # blocked: it never ran, and may still
         }
-        assert failed.headline == f"1 step documented, 0 built, 1 failed, 1 not run: {BUILD_HINT}"
+        assert failed.headline == "1 step ran, 1 failed, 1 not run"
         events = await run_events(ctx, run.id)
         assert _terminal_outcomes(events, "step.failed") == {"broken": "failed"}
         assert next(e for e in events if e.type == "run.failed").payload["outcomes"] == {
-            "documented": 1,
+            "ran": 1,
             "failed": 1,
         }
 
@@ -155,14 +154,25 @@ async def test_a_skipped_step_is_skipped_and_a_rerun_keeps_what_reused_steps_pro
     async with running_engine(ctx):
         first = await wait_for_run(ctx, run.id)
         assert {s.step_id: s.outcome for s in first.steps} == {
-            "wrote": "documented",
+            "wrote": "ran",
             "never": "skipped",
             "broken": "failed",
         }
         rerun = await rerun_from_failure(ctx, run_id=run.id, actor="user:test")
         reused = next(s for s in rerun.steps if s.step_id == "wrote")
-        assert (reused.status, reused.outcome) == ("succeeded", "documented")
+        assert (reused.status, reused.outcome) == ("succeeded", "ran")
         await wait_for_run(ctx, rerun.id)
     events = await run_events(ctx, rerun.id)
-    assert _terminal_outcomes(events, "step.reused") == {"wrote": "documented"}
+    assert _terminal_outcomes(events, "step.reused") == {"wrote": "ran"}
     assert _terminal_outcomes(events, "step.skipped") == {"never": "skipped"}
+
+
+def test_the_diagnostic_builtins_are_named_once_for_the_record_and_the_registry() -> None:
+    """The record's list of builtins that write nothing is the registry's list of diagnostics."""
+    from missionctl.agents.diagnostic import DIAGNOSTIC_AGENTS
+    from missionctl.domain.outcomes import step_outcome
+    from missionctl.domain.workflows import DIAGNOSTIC_AGENT_NAMES
+
+    assert set(DIAGNOSTIC_AGENTS) == DIAGNOSTIC_AGENT_NAMES
+    assert {step_outcome(name, "succeeded", {}) for name in DIAGNOSTIC_AGENT_NAMES} == {"ran"}
+    assert step_outcome("builtin:release", "succeeded", {}) == "documented"

@@ -48,4 +48,7 @@ DIAGNOSTIC_AGENTS: dict[str, Callable[[], Agent]] = {
     "builtin:sleep": SleepAgent,
     "builtin:fail": FailAgent,
 }
-"""The diagnostic agents by name: every registry has them, marked as diagnostic (not real work)."""
+"""The diagnostic agents by name: every registry has them, marked as diagnostic (not real work).
+
+The same names are ``domain.workflows.DIAGNOSTIC_AGENT_NAMES`` (a test holds them equal), by
+which the record knows that their steps wrote nothing (their outcome is ``ran``)."""

@@ -7,7 +7,8 @@ A step's engine status says whether it ran to the end; its *outcome* says what t
 - ``no_change``: a coding step finished without changing anything;
 - ``merged``: a ``git:merge`` step merged a branch into its base;
 - ``documented``: the step wrote documents only (builtin specialists, model roles without tools);
-- ``ran``: any other step that succeeded (a command, a webhook, a tool call, a gate);
+- ``ran``: any other step that succeeded (a command, a webhook, a tool call, a gate, a
+  diagnostic builtin such as ``builtin:sleep``);
 - ``failed``, ``skipped``, ``canceled``: as the engine status says;
 - ``None`` while the step has not ended.
 

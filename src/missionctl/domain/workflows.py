@@ -38,13 +38,21 @@ PROGRAM_AGENTS = frozenset({COMMAND_AGENT, MCP_AGENT})
 DOCUMENT_AGENT_KINDS = frozenset({"builtin", "llm"})
 
 
+DIAGNOSTIC_AGENT_NAMES = frozenset({"builtin:noop", "builtin:sleep", "builtin:fail"})
+"""The builtins that test workflows and the engine: they write no document, nor anything else."""
+
+
 def writes_only_documents(agent: str) -> bool:
     """Whether steps of ``agent`` (``builtin:<role>``, ``llm:<role>``) only write documents.
 
+    The diagnostic builtins (:data:`DIAGNOSTIC_AGENT_NAMES`) write nothing, so not these either.
+
     >>> writes_only_documents("builtin:release"), writes_only_documents("coding:claude")
     (True, False)
+    >>> writes_only_documents("builtin:sleep")
+    False
     """
-    return agent.partition(":")[0] in DOCUMENT_AGENT_KINDS
+    return agent.partition(":")[0] in DOCUMENT_AGENT_KINDS and agent not in DIAGNOSTIC_AGENT_NAMES
 
 
 def as_risk_tier(value: str) -> RiskTier:
