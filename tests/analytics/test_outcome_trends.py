@@ -82,3 +82,37 @@ async def test_a_viewer_sees_an_offline_missions_tasks_documented_and_none_built
     definitions = (await client.get("/api/v1/analytics/definitions", headers=headers)).json()
     keys = [item["key"] for item in definitions["items"]]
     assert {"trends.tasks_built", "trends.tasks_documented"} <= set(keys)
+
+
+async def test_the_database_read_takes_logged_outcomes_and_derives_the_rest(
+    ctx: ServiceContext,
+) -> None:
+    """``repositories.analytics.step_ends`` on each backend: the outcome read out of the payload
+    where it is one, the step run's facts where the event has none or a word that is not one."""
+    from sqlalchemy import select
+
+    from missionctl.db.models import StepRun
+    from missionctl.eventlog import NewEvent
+    from missionctl.eventlog.store import append
+    from missionctl.repositories.analytics import step_ends
+
+    done = await run_goal(ctx, MissionCreate(goal="Build a URL shortener with custom aliases"))
+    first = done.steps[0]
+    async with ctx.write() as session:
+        older = {"status": "succeeded"}  # as logged before outcomes were
+        await append(
+            session,
+            [
+                NewEvent("step.succeeded", "system", payload, run_id=done.id, step_id=first.step_id)
+                for payload in (older, {"outcome": "bogus"}, {"outcome": 7}, {"outcome": "built"})
+            ],
+        )
+    async with ctx.read() as session:
+        agent = await session.scalar(
+            select(StepRun.agent).where(StepRun.run_id == done.id, StepRun.step_id == first.step_id)
+        )
+        ends = await session.run_sync(lambda s: step_ends(s, PINNED_DAY, PINNED_DAY))
+    logged = sorted(str(e.logged_outcome) for e in ends if e.logged_outcome is not None)
+    assert logged == ["built"] + ["documented"] * len(done.steps)
+    derived = [e for e in ends if e.logged_outcome is None]
+    assert len(derived) == 3 and {(e.agent, e.outcome) for e in derived} == {(agent, "documented")}

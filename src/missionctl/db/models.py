@@ -382,6 +382,8 @@ class Event(Base):
         # The event feed's time window and its actor filter, newest first (migration 0014).
         Index("ix_events_ts", "ts"),
         Index("ix_events_actor_seq", "actor", "seq"),
+        # The analytics' step ends of a range of days (migration 0038).
+        Index("ix_events_type_ts", "type", "ts"),
     )
 
     # On SQLite only a column declared exactly INTEGER is the rowid: an index fewer per event.

@@ -37,6 +37,7 @@ from missionctl.domain.analytics import (
     utc_day,
     week_of,
 )
+from missionctl.domain.outcomes import OUTCOMES
 
 _meta = sa.MetaData()
 _TS = UTCDateTime(timezone=True)
@@ -793,19 +794,27 @@ def workflow_names(session: Session, *, limit: int) -> list[str]:
 def step_ends(session: Session, since: date, until: date) -> list[StepEnd]:
     """Every ``step.succeeded`` event of ``since`` … ``until`` (UTC days) with its step's facts.
 
-    The event's own ``outcome`` decides; for events logged before outcomes were, the step
-    run's agent and outputs do (``domain.analytics.StepEnd.outcome``). Every run counts: the
-    facts' segments (planner, role, workflow) do not reach steps.
+    The event's own ``outcome`` decides; for events logged before outcomes were (or with one
+    that is not an outcome), the step run's agent and outputs do
+    (``domain.analytics.StepEnd.outcome``). Every run counts: the facts' segments (planner,
+    role, workflow) do not reach steps.
+
+    The database reads the outcome out of each payload, through events(type, ts) (migration
+    0038), and joins the step runs only for events without one: a month of a busy log is tens
+    of thousands of these events, whose payloads and steps' outputs took most of an insights
+    read to decode.
     """
     start = datetime.combine(since, time(), tzinfo=UTC)
     end = datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC)
+    logged = Event.payload["outcome"].as_string()
+    in_range = (Event.type == "step.succeeded", Event.ts >= start, Event.ts < end)
+    recorded = session.execute(sa.select(Event.ts, logged).where(*in_range, logged.in_(OUTCOMES)))
+    ends = [StepEnd(ts, outcome, "", {}) for ts, outcome in recorded]
     joined = sa.and_(StepRun.run_id == Event.run_id, StepRun.step_id == Event.step_id)
-    rows = session.execute(
-        sa.select(Event.ts, Event.payload, StepRun.agent, StepRun.outputs)
+    derived = session.execute(
+        sa.select(Event.ts, StepRun.agent, StepRun.outputs)
         .join(StepRun, joined)
-        .where(Event.type == "step.succeeded", Event.ts >= start, Event.ts < end)
+        .where(*in_range, sa.or_(logged.is_(None), logged.not_in(OUTCOMES)))
     )
-    return [
-        StepEnd(ts, (payload or {}).get("outcome"), agent, outputs or {})
-        for ts, payload, agent, outputs in rows
-    ]
+    ends += [StepEnd(ts, None, agent, outputs or {}) for ts, agent, outputs in derived]
+    return ends
