@@ -112,7 +112,8 @@ async def test_the_database_read_takes_logged_outcomes_and_derives_the_rest(
             select(StepRun.agent).where(StepRun.run_id == done.id, StepRun.step_id == first.step_id)
         )
         ends = await session.run_sync(lambda s: step_ends(s, PINNED_DAY, PINNED_DAY))
-    logged = sorted(str(e.logged_outcome) for e in ends if e.logged_outcome is not None)
-    assert logged == ["built"] + ["documented"] * len(done.steps)
+    counted = {(e.ts.date(), e.logged_outcome): e.count for e in ends if e.logged_outcome}
+    assert counted == {(PINNED_DAY, "built"): 1, (PINNED_DAY, "documented"): len(done.steps)}
     derived = [e for e in ends if e.logged_outcome is None]
     assert len(derived) == 3 and {(e.agent, e.outcome) for e in derived} == {(agent, "documented")}
+    assert outcome_days(ends) == {PINNED_DAY: (1, len(done.steps) + 3)}

@@ -506,12 +506,15 @@ class StepEnd:
 
     ``logged_outcome`` is the event payload's ``outcome`` (``None`` for events recorded before
     outcomes were logged); ``agent`` and ``outputs`` are the step run's, to derive it then.
+    ``count``: how many such ends this one stands for (the database counts those of one day
+    and logged outcome together).
     """
 
     ts: datetime
     logged_outcome: object
     agent: str
     outputs: Mapping[str, Any]
+    count: int = 1
 
     @property
     def outcome(self) -> str | None:
@@ -535,9 +538,9 @@ def outcome_days(ends: Iterable[StepEnd]) -> dict[date, tuple[int, int]]:
             continue
         built, documented = days.get(utc_day(end.ts), (0, 0))
         if outcome == "built":
-            built += 1
+            built += end.count
         else:
-            documented += 1
+            documented += end.count
         days[utc_day(end.ts)] = (built, documented)
     return days
 
