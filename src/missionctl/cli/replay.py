@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from missionctl.services import ServiceContext
 
 EXIT_DIFFERS = 3
-# ``operations.runs.MAX_SEQ``, spelt out so that ``--help`` does not import the API.
+# ``schemas.events.MAX_SEQ``, spelt out so that ``--help`` does not import the API.
 MAX_SEQ = 2**63 - 1
 # Events read per query when printing a timeline; a long run's are read page after page.
 _EVENT_PAGE = 500

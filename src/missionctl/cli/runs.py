@@ -44,7 +44,7 @@ Detach = Annotated[
     bool,
     typer.Option("--detach", help="Start the run and return; an engine (serve, worker) runs it."),
 ]
-# ``api.routes.runs.MAX_SEQ`` and the route's page limit, spelt out so that ``--help`` does not
+# ``schemas.events.MAX_SEQ`` and the route's page limit, spelt out so that ``--help`` does not
 # import the API (tests/cli/test_cli_parity.py checks that they agree).
 MAX_SEQ = 2**63 - 1
 MAX_EVENTS_PAGE = 1000

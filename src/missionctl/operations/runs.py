@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from missionctl.domain.access import Permission as P
 from missionctl.domain.states import RunStatus
 from missionctl.operations import Operation
+from missionctl.schemas.events import MAX_SEQ
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.paging import KeysetQuery
 from missionctl.schemas.replay import RunStateRead
@@ -25,10 +26,6 @@ from missionctl.schemas.runs import (
 from missionctl.schemas.workflows import STEP_ID_PATTERN
 
 _SERVICE = "missionctl.services.usecases.runs"
-
-MAX_SEQ = 2**63 - 1
-"""Event seqs are a signed 64-bit BIGINT: a larger cursor cannot name an event, and the
-databases refuse to compare the column with it (a 500 instead of an empty page)."""
 
 
 FilterText = Annotated[

@@ -37,7 +37,8 @@ MAX_FEED_PAGE = 500
 """The largest page of ``GET /api/v1/events`` and of an audit search."""
 
 MAX_SEQ = 2**63 - 1
-"""The largest seq a cursor may name: seqs are a signed 64-bit BIGINT."""
+"""The largest seq a cursor may name: seqs are a signed 64-bit BIGINT, so a larger cursor cannot
+name an event, and the databases refuse to compare the column with it (a 500, not a 422)."""
 
 TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$"
 """An event type (``step.failed``) or a prefix of types ending with a dot (``step.``)."""

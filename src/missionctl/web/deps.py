@@ -16,6 +16,7 @@ from fastapi import Depends, Path, Request
 from missionctl.domain.access import Identity
 from missionctl.domain.access import Permission as P
 from missionctl.errors import NotFound
+from missionctl.schemas.events import MAX_SEQ as MAX_SEQ  # the pages name it from here
 from missionctl.security.guard import public, requires
 from missionctl.services import ServiceContext
 from missionctl.services.runtime.composition import Runtime
@@ -113,8 +114,6 @@ ScheduleId = Annotated[uuid.UUID, Depends(schedule_id_param)]
 WebhookId = Annotated[uuid.UUID, Depends(webhook_id_param)]
 DeliveryId = Annotated[uuid.UUID, Depends(delivery_id_param)]
 EpicId = Annotated[uuid.UUID, Depends(epic_id_param)]
-# The largest event seq a query may name (a BIGINT); larger is a 422, not a database error.
-MAX_SEQ = 2**63 - 1
 
 # The identities of the page controls (each route declares what it needs: ADR 0011).
 WriteMissions = Annotated[Identity, requires(P.MISSIONS_WRITE)]

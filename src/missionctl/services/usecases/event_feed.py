@@ -29,6 +29,7 @@ from missionctl.repositories import runs as run_repo
 from missionctl.schemas.dashboard import EventItem
 from missionctl.schemas.events import (
     MAX_FEED_PAGE,
+    MAX_SEQ,
     AuditRunFilters,
     AuditRunQuery,
     EventFeedItem,
@@ -41,7 +42,6 @@ from missionctl.schemas.events import (
 from missionctl.schemas.runs import RunFilters, RunPage
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.dashboard import read_runs
-from missionctl.services.usecases.dashboard.events import MAX_SEQ
 from missionctl.services.usecases.money import micros_to_usd
 
 EXPORT_PAGE = 10_000

@@ -6,8 +6,8 @@ query anything. Writes started from the dashboard (launching a mission) live els
 (``services.usecases.launch``).
 """
 
+from missionctl.schemas.events import MAX_SEQ
 from missionctl.services.usecases.dashboard.events import (
-    MAX_SEQ,
     count_events,
     follow_events,
     read_head_seq,

@@ -38,7 +38,7 @@ from missionctl.domain.numbers import ascii_int
 from missionctl.eventlog import EventRecord
 from missionctl.repositories import events as event_repo
 from missionctl.schemas.dashboard import EventBatch, EventItem
-from missionctl.schemas.events import EventFilters
+from missionctl.schemas.events import MAX_SEQ, EventFilters
 from missionctl.services.runtime.context import ServiceContext
 
 POLL_S = 1.0
@@ -49,9 +49,6 @@ PAGE = 500
 
 LIVE_PAGE = 1000
 """The most events one shared read brings; a follower further behind reads its own pages."""
-
-MAX_SEQ = 2**63 - 1
-"""The largest ``seq`` a cursor may name (a signed 64-bit BIGINT): larger cannot be an event."""
 
 T = TypeVar("T")
 
