@@ -84,20 +84,27 @@ async def test_a_viewer_sees_an_offline_missions_tasks_documented_and_none_built
     assert {"trends.tasks_built", "trends.tasks_documented"} <= set(keys)
 
 
-async def test_the_database_read_takes_logged_outcomes_and_derives_the_rest(
+async def test_the_follower_counts_logged_outcomes_and_derives_the_rest(
     ctx: ServiceContext,
 ) -> None:
-    """``repositories.analytics.step_ends`` on each backend: the outcome read out of the payload
-    where it is one, the step run's facts where the event has none or a word that is not one."""
-    from sqlalchemy import select
-
-    from missionctl.db.models import StepRun
+    """The analytics follower's step outcomes on each backend: the outcome read out of the
+    payload where it is one, the step run's facts where the event has none or a word that is not
+    one; each window adds to the days it touches, and a rebuild counts the same."""
     from missionctl.eventlog import NewEvent
     from missionctl.eventlog.store import append
     from missionctl.repositories.analytics import step_ends
+    from missionctl.services.usecases import analytics as analytics_service
+
+    async def counted() -> dict[tuple[date, object], int]:
+        await ctx.catch_up(analytics_service.FOLLOWER)
+        async with ctx.read() as session:
+            ends = await session.run_sync(lambda s: step_ends(s, PINNED_DAY, PINNED_DAY))
+        return {(e.ts.date(), e.logged_outcome): e.count for e in ends}
 
     done = await run_goal(ctx, MissionCreate(goal="Build a URL shortener with custom aliases"))
     first = done.steps[0]
+    documented = len(done.steps)
+    assert await counted() == {(PINNED_DAY, "documented"): documented}
     async with ctx.write() as session:
         older = {"status": "succeeded"}  # as logged before outcomes were
         await append(
@@ -107,13 +114,11 @@ async def test_the_database_read_takes_logged_outcomes_and_derives_the_rest(
                 for payload in (older, {"outcome": "bogus"}, {"outcome": 7}, {"outcome": "built"})
             ],
         )
+    # The builtin specialist's step documented: the three without an outcome derive that.
+    after = {(PINNED_DAY, "built"): 1, (PINNED_DAY, "documented"): documented + 3}
+    assert await counted() == after
     async with ctx.read() as session:
-        agent = await session.scalar(
-            select(StepRun.agent).where(StepRun.run_id == done.id, StepRun.step_id == first.step_id)
-        )
         ends = await session.run_sync(lambda s: step_ends(s, PINNED_DAY, PINNED_DAY))
-    counted = {(e.ts.date(), e.logged_outcome): e.count for e in ends if e.logged_outcome}
-    assert counted == {(PINNED_DAY, "built"): 1, (PINNED_DAY, "documented"): len(done.steps)}
-    derived = [e for e in ends if e.logged_outcome is None]
-    assert len(derived) == 3 and {(e.agent, e.outcome) for e in derived} == {(agent, "documented")}
-    assert outcome_days(ends) == {PINNED_DAY: (1, len(done.steps) + 3)}
+    assert outcome_days(ends) == {PINNED_DAY: (1, documented + 3)}
+    await analytics_service.rebuild(ctx)
+    assert await counted() == after

@@ -639,6 +639,7 @@ UNMAPPED_TABLES: frozenset[str] = frozenset(
         "analytics_runs",
         "analytics_run_days",
         "analytics_run_weeks",
+        "analytics_step_outcomes",  # revision 0039
     }
 )
 """Tables the migrations create that no model maps (revisions 0011 and 0015, ADRs 0041, 0047).

@@ -8,6 +8,7 @@ changed, in the write transaction of the follower that moves its cursor with the
 the domain's :func:`~missionctl.domain.analytics.funnel`, ``trends`` and ``retention`` take.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -118,7 +119,14 @@ run_weeks = sa.Table(
     sa.Column("p50_s", sa.Float),
     sa.Column("p95_s", sa.Float),
 )
-_FACT_TABLES = (people, tokens, active_days, missions, runs, run_days, run_weeks)
+step_outcomes = sa.Table(
+    "analytics_step_outcomes",
+    _meta,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("outcome", sa.String(20), primary_key=True),
+    sa.Column("steps", sa.Integer),
+)
+_FACT_TABLES = (people, tokens, active_days, missions, runs, run_days, run_weeks, step_outcomes)
 _ENDED_STATUSES = ("completed", "failed", "canceled", "aborted")
 
 
@@ -135,6 +143,7 @@ def fold_events(session: Session, *, after: int, upto: int, rules: People) -> No
     facts.apply_all(events)
     _store_facts(session, facts)
     _refresh_run_days(session, {utc_day(facts.runs[r].created_at) for r in facts.dirty_runs})
+    _add_step_outcomes(session, _step_outcomes_between(session, after, upto))
 
 
 def _events_between(session: Session, after: int, upto: int) -> list[LoggedEvent]:
@@ -792,41 +801,70 @@ def workflow_names(session: Session, *, limit: int) -> list[str]:
 
 
 def step_ends(session: Session, since: date, until: date) -> list[StepEnd]:
-    """Every ``step.succeeded`` event of ``since`` … ``until`` (UTC days) with its step's facts.
+    """The step ends of ``since`` … ``until`` (UTC days) per day and outcome.
+
+    As the follower counted them (``_step_outcomes_between``): one ``StepEnd`` per day and
+    outcome, at the day's midnight, with its ``count``.
+
+    Every run counts: the facts' segments (planner, role, workflow) do not reach steps.
+    """
+    counted = session.execute(
+        sa.select(step_outcomes.c.day, step_outcomes.c.outcome, step_outcomes.c.steps).where(
+            step_outcomes.c.day >= since, step_outcomes.c.day <= until
+        )
+    )
+    return [
+        StepEnd(datetime.combine(day, time(), tzinfo=UTC), outcome, "", {}, int(steps))
+        for day, outcome, steps in counted
+    ]
+
+
+def _step_outcomes_between(session: Session, after: int, upto: int) -> Counter[tuple[date, str]]:
+    """How many ``step.succeeded`` events in ``(after, upto]`` had each outcome, per UTC day.
 
     The event's own ``outcome`` decides; for events logged before outcomes were (or with one
     that is not an outcome), the step run's agent and outputs do
-    (``domain.analytics.StepEnd.outcome``). Every run counts: the facts' segments (planner,
-    role, workflow) do not reach steps.
-
-    The database counts the events with an outcome per UTC day and outcome (one ``StepEnd``
-    each, at the day's midnight, with its ``count``), through events(type, ts) (migration
-    0038); only the events without one come with their step run's facts. A month of a busy log
-    is tens of thousands of these events: reading and decoding each took most of an insights
-    read.
+    (``domain.analytics.StepEnd.outcome``). The database counts the first kind; only the others
+    are read one by one, with their step run.
     """
-    start = datetime.combine(since, time(), tzinfo=UTC)
-    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC)
     logged = Event.payload["outcome"].as_string()
-    in_range = (Event.type == "step.succeeded", Event.ts >= start, Event.ts < end)
+    window = (Event.type == "step.succeeded", Event.seq > after, Event.seq <= upto)
     day = _UtcDay(Event.ts)
-    counted = session.execute(
+    counts: Counter[tuple[date, str]] = Counter()
+    for on, outcome, steps in session.execute(
         sa.select(day, logged, sa.func.count())
-        .where(*in_range, logged.in_(OUTCOMES))
+        .where(*window, logged.in_(OUTCOMES))
         .group_by(day, logged)
-    )
-    ends = [
-        StepEnd(datetime.combine(on, time(), tzinfo=UTC), outcome, "", {}, count)
-        for on, outcome, count in counted
-    ]
+    ):
+        counts[(on, outcome)] += steps
     joined = sa.and_(StepRun.run_id == Event.run_id, StepRun.step_id == Event.step_id)
     derived = session.execute(
         sa.select(Event.ts, StepRun.agent, StepRun.outputs)
         .join(StepRun, joined)
-        .where(*in_range, sa.or_(logged.is_(None), logged.not_in(OUTCOMES)))
+        .where(*window, sa.or_(logged.is_(None), logged.not_in(OUTCOMES)))
     )
-    ends += [StepEnd(ts, None, agent, outputs or {}) for ts, agent, outputs in derived]
-    return ends
+    for ts, agent, outputs in derived:
+        if (outcome := StepEnd(ts, None, agent, outputs or {}).outcome) is not None:
+            counts[(utc_day(ts), outcome)] += 1
+    return counts
+
+
+def _add_step_outcomes(session: Session, counts: Counter[tuple[date, str]]) -> None:
+    """Add ``counts`` to the stored ones (each window is folded once, with its cursor)."""
+    if not counts:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = (
+        postgresql.insert(step_outcomes)
+        if dialect == "postgresql"
+        else sqlite.insert(step_outcomes)
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["day", "outcome"],
+        set_={"steps": step_outcomes.c.steps + insert.excluded.steps},
+    )
+    rows = [{"day": d, "outcome": o, "steps": n} for (d, o), n in sorted(counts.items())]
+    session.execute(statement, rows)
 
 
 class _UtcDay(sa.sql.functions.FunctionElement[date]):
