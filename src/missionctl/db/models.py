@@ -242,6 +242,15 @@ class Run(Base):
         # The audit explorer's run search: who started a run, and when (migration 0014).
         Index("ix_runs_created_by", "created_by"),
         Index("ix_runs_started_at", "started_at"),
+        # The Costs page's totals, read from the index alone (migration 0040).
+        Index(
+            "ix_runs_spend",
+            "mission_id",
+            "spent_micros",
+            "input_tokens",
+            "output_tokens",
+            "budget_micros",
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()
