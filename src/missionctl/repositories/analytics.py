@@ -158,14 +158,7 @@ def _events_between(session: Session, after: int, upto: int) -> list[LoggedEvent
             Event.run_id,
             Event.payload,
         )
-        .where(Event.seq > after, Event.seq <= upto)
-        .where(
-            sa.or_(
-                Event.type.in_(sorted(FOLLOWED_TYPES)),
-                Event.actor.startswith("user:"),
-                Event.actor.startswith("token:"),
-            )
-        )
+        .where(Event.seq > after, Event.seq <= upto, _changes_facts())
         .order_by(Event.seq)
     )
     return [
@@ -180,6 +173,25 @@ def _events_between(session: Session, after: int, upto: int) -> list[LoggedEvent
         )
         for row in session.execute(query)
     ]
+
+
+def _changes_facts() -> sa.ColumnElement[bool]:
+    """Whether an event changes the facts: a followed type, or a person's activity."""
+    return sa.or_(
+        Event.type.in_(sorted(FOLLOWED_TYPES)),
+        Event.actor.startswith("user:"),
+        Event.actor.startswith("token:"),
+    )
+
+
+def any_to_fold(session: Session, *, after: int, upto: int) -> bool:
+    """Whether folding ``(after, upto]`` would change a fact (a cheap read of that window).
+
+    When it would not, facts folded up to ``after`` are also the facts up to ``upto``.
+    """
+    changes = sa.or_(_changes_facts(), Event.type == "step.succeeded")
+    query = sa.select(Event.seq).where(Event.seq > after, Event.seq <= upto, changes).limit(1)
+    return session.execute(query).first() is not None
 
 
 def _load_facts(session: Session, events: Sequence[LoggedEvent], rules: People) -> Facts:

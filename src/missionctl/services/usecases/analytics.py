@@ -179,15 +179,19 @@ def _segment(value: str, problems: list[Problem]) -> tuple[str, str] | None:
 async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tuple[T, int]:
     """``work`` in one read snapshot of facts that include every event committed before.
 
-    Returns ``work``'s result and the last ``seq`` the facts include. When the facts are
-    behind, it catches them up first; if that fails (a busy database), it answers from the
-    facts as they are (``meta.followed_to`` says how far they reach) and logs why. Each
-    statement is planned for its values (``repositories.analytics.plan_for_values``).
+    Returns ``work``'s result and the last ``seq`` the facts include. When the events the
+    follower has yet to read change no fact (a busy run's logs and step starts, say), the facts
+    are current as they are. When they would change some, it catches them up first; if that
+    fails (a busy database), it answers from the facts as they are (``meta.followed_to`` says
+    how far they reach) and logs why. Each statement is planned for its values
+    (``repositories.analytics.plan_for_values``).
     """
 
     def current(session: Session) -> tuple[T, int] | None:
         repo.plan_for_values(session)
         done, head = _progress(session)
+        if done < head and not repo.any_to_fold(session, after=done, upto=head):
+            done = head  # what the follower has yet to read changes no fact
         return (work(session), done) if done >= head else None
 
     async with ctx.read() as session:
