@@ -78,11 +78,13 @@ class Database:
             # READ COMMITTED (the default) gives every statement its own snapshot; a read that
             # spans several statements (verifying the chain, a page and its total) needs one.
             read_options["isolation_level"] = "REPEATABLE READ"
+        self._read_options = read_options
         self._read_sessions = async_sessionmaker(
             self.engine.execution_options(**read_options), expire_on_commit=False
         )
         self._sync_engine: Engine | None = None
         self._sync_sessions: sessionmaker[Session] | None = None
+        self._sync_read_sessions: sessionmaker[Session] | None = None
         self._disposed = False
         # SQLite: each event loop's writers queue here for the write lock (``write_turn``).
         self._write_turns: dict[asyncio.AbstractEventLoop, WriteTurns] = {}
@@ -183,6 +185,19 @@ class Database:
         self.sync_engine  # noqa: B018 - creates the session factory on first use
         assert self._sync_sessions is not None
         with self._sync_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_sync(self) -> Iterator[Session]:
+        """A blocking read-only transaction on one snapshot, as :meth:`read`; call it from a thread.
+
+        For a read of many statements (ADR 0112): its statements run one after another in the
+        thread, where on the event loop each would wait for the loop's turn.
+        """
+        if self._sync_read_sessions is None:
+            engine = self.sync_engine.execution_options(**self._read_options)
+            self._sync_read_sessions = sessionmaker(engine, expire_on_commit=False)
+        with self._sync_read_sessions() as session, session.begin():
             yield session
 
     def blocking_writer(self) -> "BlockingWriter":

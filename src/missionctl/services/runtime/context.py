@@ -107,6 +107,21 @@ class ServiceContext:
         async with self.db.read() as session:
             yield session
 
+    async def read_blocking(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in one read-only snapshot, run in a thread (ADR 0112).
+
+        For reads of many statements written as blocking code (the analytics): the event loop
+        waits once for the whole read instead of once per statement, each wait behind whatever
+        else the loop has to run. If the caller is cancelled, the read still finishes in its
+        thread.
+        """
+
+        def read() -> T:
+            with self.db.read_sync() as session:
+                return work(session)
+
+        return await asyncio.to_thread(read)
+
     async def catch_up(self, follower: FollowerName, *, quietly: bool = True) -> bool:
         """Bring one follower of the log up to its head, for a read that wants current data.
 

@@ -194,8 +194,7 @@ async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tup
             done = head  # what the follower has yet to read changes no fact
         return (work(session), done) if done >= head else None
 
-    async with ctx.read() as session:
-        answer = await session.run_sync(current)
+    answer = await ctx.read_blocking(current)
     if answer is not None:  # the common case: one snapshot, no write
         return answer
     await ctx.catch_up(FOLLOWER)
@@ -204,8 +203,7 @@ async def read_current(ctx: ServiceContext, work: Callable[[Session], T]) -> tup
         repo.plan_for_values(session)
         return work(session), cursors.read_to(session, FOLLOWER)
 
-    async with ctx.read() as session:
-        return await session.run_sync(both)
+    return await ctx.read_blocking(both)
 
 
 def answer_meta(query: AnalyticsQuery, grain: Grain | None, followed_to: int) -> AnalyticsMeta:
