@@ -7,7 +7,9 @@ what to do from the plan and writes its figures to the answer, both JSON:
   browser does) and keep its session cookie; fetch every path once as the first client and
   keep its answer (status, headers, body) in its answer, for the floor server.
 - ``measure``: ``rounds`` rounds, each of four phases: ``phase_seconds`` with nothing but the
-  worker (the server's baseline CPU), ``phase_seconds`` with the SSE streams open (their CPU),
+  worker (the server's baseline CPU), then the SSE streams opened: ``STREAMS_SETTLE_S`` while
+  they open and send their first state (their opening CPU), then ``phase_seconds`` with them
+  open (their CPU as they follow the busy run),
   ``seconds`` of the closed-loop clients on the real server with the streams still open, then,
   streams closed, ``seconds`` of the same clients on the floor server, then ``idle_seconds``
   with no client (the server's resident memory is read before and after). Then, if ``probes``,
@@ -311,6 +313,10 @@ def stream_figures(counts: list[StreamCount], seconds: float) -> dict[str, Any]:
 
 # -- A round and the whole ----------------------------------------------------------------------
 
+STREAMS_SETTLE_S = 3.0
+"""How long the streams' opening is measured apart: each reads and renders its page's state
+once, which a viewer pays once per page view, not for as long as the stream stays open."""
+
 
 async def one_round(plan: dict[str, Any]) -> dict[str, Any]:
     """Baseline, streams alone, the real server under load with streams, then the floor."""
@@ -323,6 +329,9 @@ async def one_round(plan: dict[str, Any]) -> dict[str, Any]:
     counts, tasks = open_streams(plan)
     opened = time.monotonic()
     watch = CpuWatch(pids)
+    await asyncio.sleep(STREAMS_SETTLE_S)
+    opening = watch.shares()
+    watch = CpuWatch(pids)
     await asyncio.sleep(phase)
     streams_alone = watch.shares()
     watch = CpuWatch(pids)
@@ -330,7 +339,7 @@ async def one_round(plan: dict[str, Any]) -> dict[str, Any]:
     real["cpu"] = watch.shares()
     streams = stream_figures(counts, time.monotonic() - opened)
     await close_streams(tasks)
-    streams.update(cpu_baseline=baseline, cpu_with_streams=streams_alone)
+    streams.update(cpu_baseline=baseline, cpu_opening=opening, cpu_with_streams=streams_alone)
     watch = CpuWatch({"floor": plan["pids"]["floor"], "worker": pids["worker"],
                       "client": pids["client"]})  # fmt: skip
     floor = await load(plan["floor_url"], plan, plan["seconds"])

@@ -34,9 +34,10 @@ fastest real answer over the fastest floor answer, the path's own cost with no q
 it (the suite's regression gate, `bench/_load_gate.py`, holds each path to it).
 
 A round (`--rounds`, 5) is: `--phase-seconds` with only the worker (the server's baseline
-CPU), the same with the streams open (their CPU), `--seconds` (20) of clients on the real
-server, streams still open, `--seconds` on the floor, then `--idle-seconds` (60) with no client
-(the worker still busy). Figures are medians over rounds.
+CPU), 3 s while the streams open and send their first state (their opening CPU, apart), then
+`--phase-seconds` with the streams open (their CPU as they follow the run), `--seconds` (20)
+of clients on the real server, streams still open, `--seconds` on the floor, then
+`--idle-seconds` (60) with no client (the worker still busy). Figures are medians over rounds.
 CPU is percent of one core, from `/proc/<pid>/stat`. The server's RSS is read after it starts,
 and in each round after its clients and after its idle time; `growth_pct` is each round's idle
 figure against the round before's (memory that comes back stays within 10 %).
@@ -66,13 +67,13 @@ import httpx2
 
 try:  # imported as bench.load (the tests), or run as a script from bench/
     from bench._databases import backends
-    from bench._load_client import rss_mb
+    from bench._load_client import STREAMS_SETTLE_S, rss_mb
 
     from bench import _load_seed as seeding
 except ModuleNotFoundError:
     import _load_seed as seeding  # type: ignore[no-redef]
     from _databases import backends  # type: ignore[no-redef]
-    from _load_client import rss_mb  # type: ignore[no-redef]
+    from _load_client import STREAMS_SETTLE_S, rss_mb  # type: ignore[no-redef]
 
 from missionctl.settings import Settings
 
@@ -165,7 +166,8 @@ class Options:
 
     def measuring_s(self) -> float:
         """How long the rounds take: the live run must last longer."""
-        return self.rounds * (2 * self.phase_seconds + 2 * self.seconds + self.idle_seconds)
+        round_s = 2 * self.phase_seconds + STREAMS_SETTLE_S + 2 * self.seconds + self.idle_seconds
+        return self.rounds * round_s
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -475,6 +477,7 @@ def stream_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "bytes": _median([s["bytes"] for s in streams]),
         "by_stream_last_round": streams[-1]["by_stream"],
         "cpu_pct_without_streams": _cpu_medians(streams, "cpu_baseline"),
+        "cpu_pct_opening_streams": _cpu_medians(streams, "cpu_opening"),
         "cpu_pct_with_streams_only": _cpu_medians(streams, "cpu_with_streams"),
     }
 

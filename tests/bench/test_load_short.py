@@ -69,6 +69,7 @@ def test_streams_memory_and_seeding_are_reported(figures: dict) -> None:
     assert streams["streams"] == SHORT.streams
     assert streams["lines"] > 0 and streams["bytes"] > 0
     assert streams["cpu_pct_with_streams_only"]["server_cpu_pct"] >= 0
+    assert streams["cpu_pct_opening_streams"]["server_cpu_pct"] >= 0
     rss = sqlite["server_rss_mb"]
     assert rss["start"] > 0 and rss["end"] > 0 and rss["after_idle"] > 0
     seeding = sqlite["seeding"]
