@@ -30,6 +30,7 @@ import base64
 import contextlib
 import html
 import json
+import math
 import os
 import re
 import statistics
@@ -351,7 +352,8 @@ async def one_round(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 async def probe(plan: dict[str, Any]) -> dict[str, Any]:
-    """Every path ``probes`` times by one client, real then floor; the fastest answer of each.
+    """Every path ``probes`` times by one client, real then floor; the fastest answer of each,
+    and the real server's p95 (the pages with no load beside them, the worker still busy).
 
     The paths are asked in turn, ``probes`` passes over them all, so that a moment the server
     is busy (a follower's batch, a collection) slows one answer of a path, not all of them.
@@ -371,9 +373,18 @@ async def probe(plan: dict[str, Any]) -> dict[str, Any]:
                     ms = (time.perf_counter() - began) * 1000
                     times.setdefault(path["name"], {}).setdefault(side, []).append(ms)
     return {
-        name: {f"{side}_min_ms": round(min(ms), 2) for side, ms in sides.items()}
+        name: {
+            **{f"{side}_min_ms": round(min(ms), 2) for side, ms in sides.items()},
+            "real_p95_ms": round(nearest_rank(sides["real"], 0.95), 2),
+        }
         for name, sides in times.items()
     }
+
+
+def nearest_rank(values: list[float], share: float) -> float:
+    """The ``share`` quantile of ``values`` by nearest rank (of five, p95 is the slowest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 async def measure(plan: dict[str, Any]) -> dict[str, Any]:

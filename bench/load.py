@@ -31,7 +31,9 @@ For each database:
 After the rounds, the probe (`--probes`, 5): one client asks every path in turn, that many
 times over, of the real server and then of the floor, the worker still busy; `probe_ratio` is the
 fastest real answer over the fastest floor answer, the path's own cost with no queue beside
-it (the suite's regression gate, `bench/_load_gate.py`, holds each path to it).
+it (the suite's regression gate, `bench/_load_gate.py`, holds each path to it), and
+`probe_p95_ms` the real answers' p95 with no load beside them (`slowest_probe_p95` lists the
+highest; `--probes 20` or more for a p95 that is not simply the slowest of a few).
 
 A round (`--rounds`, 5) is: `--phase-seconds` with only the worker (the server's baseline
 CPU), 3 s while the streams open and send their first state (their opening CPU, apart), then
@@ -438,11 +440,17 @@ def memory_figures(rounds: list[dict[str, float]]) -> dict[str, Any]:
 
 
 def probe_figures(probe: dict[str, Any], name: str) -> dict[str, Any]:
-    """One path's probe: its fastest answer, the floor's, and their ratio (none unprobed)."""
+    """One path's probe: its fastest answer and p95, the floor's fastest, and the ratio of the
+    fastest (none unprobed)."""
     if name not in probe:
         return {}
     real, floor = probe[name]["real_min_ms"], probe[name]["floor_min_ms"]
-    return {"probe_min_ms": real, "probe_floor_min_ms": floor, "probe_ratio": _ratio(real, floor)}
+    return {
+        "probe_min_ms": real,
+        "probe_p95_ms": probe[name]["real_p95_ms"],
+        "probe_floor_min_ms": floor,
+        "probe_ratio": _ratio(real, floor),
+    }
 
 
 def total_figures(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -503,8 +511,15 @@ def summarise(rounds: list[dict[str, Any]], probe: dict[str, Any]) -> dict[str, 
         "streams": stream_summary(rounds),
         "slowest_p95": {name: paths[name]["p95_ms"] for name in by_p95[:8]},
         "highest_ratio_p50": {name: paths[name]["ratio_p50"] for name in by_ratio[:8]},
+        "slowest_probe_p95": _slowest(paths, "probe_p95_ms"),
         "connection_failures": failures,
     }
+
+
+def _slowest(paths: dict[str, dict[str, Any]], key: str) -> dict[str, float]:
+    """The eight paths with the highest ``key`` (those that have it), highest first."""
+    have = [name for name in paths if key in paths[name]]
+    return {name: paths[name][key] for name in sorted(have, key=lambda n: -paths[n][key])[:8]}
 
 
 def run(options: Options) -> dict[str, Any]:

@@ -46,6 +46,7 @@ def test_every_page_and_api_path_is_measured_on_the_server_and_the_floor(figures
         assert path["requests"] > 0, name
         assert path["p50_ms"] > 0 and path["p95_ms"] >= path["p50_ms"], name
         assert path["floor_p50_ms"] > 0 and path["ratio_p50"] is not None, name
+        assert path["probe_p95_ms"] >= path["probe_min_ms"] > 0, name
         assert path["bytes"] > 0 or name == "/", name
 
 
