@@ -152,7 +152,7 @@ def _summary(
 ) -> RunSummary:
     read = run_service.to_run_read(row.run, [])
     outcomes, headline = run_outcomes(
-        ((s.step_id, s.agent, cast(Outcome | None, s.outcome)) for s in steps),
+        ((s.step_id, s.agent, cast("Outcome | None", s.outcome)) for s in steps),
         from_plan=row.from_plan,
         ended=row.run.status in ENDED_RUN_STATUSES,
     )
