@@ -32,16 +32,17 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'  # a title that must show as 
 
 @pytest.fixture
 def chat() -> Iterator[ScriptedChatServer]:
-    """A model that writes the plan of GOAL in 60-character pieces, 30 ms apart (about 5 s)."""
+    """A model that writes the plan of GOAL in 60-character pieces, 100 ms apart."""
 
     def script(request: RecordedRequest) -> str:
         plan = json.loads(plan_json())
         plan["tasks"][0]["title"] = f"Scope the shortener {HOSTILE}"
         return json.dumps(plan, indent=1)
 
-    # About fourteen seconds of writing: the draft must outlast the test's screenshots and
-    # layout checks at two widths, which a loaded machine has taken more than seven for.
-    with ScriptedChatServer(script, chunk_chars=60, chunk_delay_s=0.06) as server:
+    # About twenty-three seconds of writing: the draft must outlast the test's screenshots and
+    # layout checks at two widths, which a loaded machine (the whole suite beside it) has taken
+    # more than fourteen for.
+    with ScriptedChatServer(script, chunk_chars=60, chunk_delay_s=0.1) as server:
         yield server
 
 
