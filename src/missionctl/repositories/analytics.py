@@ -38,6 +38,7 @@ from missionctl.domain.analytics import (
     utc_day,
     week_of,
 )
+from missionctl.domain.events import STEP_SUCCEEDED
 from missionctl.domain.outcomes import OUTCOMES
 
 _meta = sa.MetaData()
@@ -189,7 +190,7 @@ def any_to_fold(session: Session, *, after: int, upto: int) -> bool:
 
     When it would not, facts folded up to ``after`` are also the facts up to ``upto``.
     """
-    changes = sa.or_(_changes_facts(), Event.type == "step.succeeded")
+    changes = sa.or_(_changes_facts(), Event.type == STEP_SUCCEEDED)
     query = sa.select(Event.seq).where(Event.seq > after, Event.seq <= upto, changes).limit(1)
     return session.execute(query).first() is not None
 
@@ -840,7 +841,7 @@ def _step_outcomes_between(session: Session, after: int, upto: int) -> Counter[t
     are read one by one, with their step run.
     """
     logged = Event.payload["outcome"].as_string()
-    window = (Event.type == "step.succeeded", Event.seq > after, Event.seq <= upto)
+    window = (Event.type == STEP_SUCCEEDED, Event.seq > after, Event.seq <= upto)
     day = _UtcDay(Event.ts)
     counts: Counter[tuple[date, str]] = Counter()
     for on, outcome, steps in session.execute(
