@@ -391,7 +391,8 @@ class Event(Base):
         # The event feed's time window and its actor filter, newest first (migration 0014).
         Index("ix_events_ts", "ts"),
         Index("ix_events_actor_seq", "actor", "seq"),
-        # The analytics' step ends of a range of days (migration 0038).
+        # The event search by type and time (migration 0038; made for the analytics' step ends,
+        # which the analytics follower now counts itself, ADR 0111).
         Index("ix_events_type_ts", "type", "ts"),
     )
 

@@ -327,8 +327,7 @@ def _upsert(
     """Insert ``rows``, replacing (or, without ``update``, keeping) a row of the same key."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    insert = _insert(session, table)
     keys = [column.name for column in table.primary_key.columns]
     if update:
         changed = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
@@ -338,6 +337,13 @@ def _upsert(
     # Key order: two writers of the same rows lock them in the same order.
     rows.sort(key=lambda row: tuple(str(row[key]) for key in keys))
     session.execute(statement, rows)
+
+
+def _insert(session: Session, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` into ``table`` in the session's dialect, which can say what a conflict does."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _refresh_run_days(session: Session, days: set[date]) -> None:
@@ -866,12 +872,7 @@ def _add_step_outcomes(session: Session, counts: Counter[tuple[date, str]]) -> N
     """Add ``counts`` to the stored ones (each window is folded once, with its cursor)."""
     if not counts:
         return
-    dialect = session.get_bind().dialect.name
-    insert = (
-        postgresql.insert(step_outcomes)
-        if dialect == "postgresql"
-        else sqlite.insert(step_outcomes)
-    )
+    insert = _insert(session, step_outcomes)
     statement = insert.on_conflict_do_update(
         index_elements=["day", "outcome"],
         set_={"steps": step_outcomes.c.steps + insert.excluded.steps},
