@@ -50,8 +50,23 @@ STREAM_TIMEOUT = httpx2.Timeout(10.0, read=None)
 SSE_CONNECT = re.compile(r'hx-sse:connect="([^"]+)"')
 
 
-def cpu_ticks(pid: int) -> int:
-    """User and system clock ticks ``pid`` has used so far (0 if it is gone)."""
+def family(pid: int) -> list[int]:
+    """``pid`` and every process under it (``serve --workers N`` answers from its children)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            with contextlib.suppress(OSError):
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def _own_ticks(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -59,12 +74,25 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def rss_mb(pid: int) -> float:
-    """The resident memory of ``pid`` in MiB (``VmRSS``)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def cpu_ticks(pid: int) -> int:
+    """User and system clock ticks ``pid`` and the processes under it have used so far."""
+    return sum(_own_ticks(member) for member in family(pid))
+
+
+def _own_rss_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+            return int(line.split()[1])
+    return 0
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of ``pid`` and the processes under it, in MiB (``VmRSS``)."""
+    return round(sum(_own_rss_kb(member) for member in family(pid)) / 1024, 1)
 
 
 class CpuWatch:

@@ -18,6 +18,8 @@ For each database:
 2. **The server as users run it**: `missionctl serve` on 127.0.0.1 (a free port; uvicorn,
    uvloop, httptools, the default settings but the data directory and the database) with
    `MISSIONCTL_ENGINE_EMBEDDED=false`, and one `missionctl worker` busy with the live run.
+   `--server-workers N` (1) serves with `serve --workers N`: the server's CPU and memory are
+   then those of all its processes.
 3. **Clients** (`bench/_load_client.py`, a process of its own): each client signs in with a
    one-time link (`missionctl login-link`) for a session cookie; `--clients` (50) closed-loop
    clients cycle through every page (`PAGES`) with the cookie and its API twin (`APIS`) with
@@ -163,6 +165,7 @@ class Options:
     phase_seconds: float = 5.0
     idle_seconds: float = 60.0
     probes: int = 5
+    server_workers: int = 1
     database: str = "both"
     postgres_url: str | None = None
 
@@ -176,8 +179,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
     """The command line (see the module's docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     defaults = Options()
-    for name in ("events", "runs", "clients", "streams", "rounds", "probes"):
-        parser.add_argument(f"--{name}", type=int, default=getattr(defaults, name))
+    for name in ("events", "runs", "clients", "streams", "rounds", "probes", "server_workers"):
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=int, default=getattr(defaults, name))
     for name in ("seconds", "phase_seconds", "idle_seconds"):
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, type=float, default=getattr(defaults, name))
@@ -342,7 +346,8 @@ def serve_and_measure(
     base, floor = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{floor_port}"
     missionctl = str(Path(sys.executable).parent / "missionctl")
     links = asyncio.run(seeding.sign_in_links(settings, [name for name, _ in seeded.users]))
-    server = processes.start("server", [missionctl, "serve", "--port", str(port)], env)
+    serve = [missionctl, "serve", "--port", str(port), "--workers", str(options.server_workers)]
+    server = processes.start("server", serve, env)
     wait_until_up(processes, "server", f"{base}/healthz")
     rss = {"start": rss_mb(server)}
     progress("the server answers; starting the worker")

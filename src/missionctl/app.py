@@ -29,7 +29,7 @@ from missionctl.mcp import http as mcp_http
 from missionctl.security.body_limit import BodyLimitMiddleware
 from missionctl.security.guard import route_table, undeclared_routes, unguarded_routes
 from missionctl.security.headers import SecurityHeadersMiddleware
-from missionctl.security.limits import EdgeLimits
+from missionctl.security.limits import EdgeLimits, SharedCounts, shares_limits
 from missionctl.security.process import register_server_secrets, restrict_process, warn_if_shared
 from missionctl.security.session_key import SessionKeySource
 from missionctl.security.sessions import SessionCodec, SessionMiddleware
@@ -206,7 +206,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.limits = EdgeLimits.from_settings(settings.server)
+    # Counted in the database when several server processes share it (ADR 0113); the app's
+    # context exists once its lifespan has begun, before any request.
+    shared = SharedCounts(lambda: app.state.ctx) if shares_limits(settings) else None
+    app.state.limits = EdgeLimits.from_settings(settings.server, shared=shared)
     app.state.health_summary = HealthSummaryCache()  # the strip's figures, read once a second
     install_error_handlers(app, page_renderer=render_error_page)
     app.include_router(health.router)

@@ -109,6 +109,20 @@ class ServerSettings(BaseSettings):
     api_requests_per_minute: int = Field(
         default=1200, ge=1, le=1_000_000, description="API requests allowed per token per minute."
     )
+    rate_limits: Literal["auto", "process", "database"] = Field(
+        default="auto",
+        description="Where the rate limits count: 'database' shares them between every server "
+        "process of the database (several servers behind a load balancer, or serve --workers); "
+        "'process' keeps them in each process's memory; 'auto' is 'database' on PostgreSQL and "
+        "with several workers, else 'process'.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes `missionctl serve` starts on one port (each runs the "
+        "app; the rate limits are then shared through the database).",
+    )
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024,
         ge=1024,

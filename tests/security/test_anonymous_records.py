@@ -23,6 +23,7 @@ from missionctl.security.limits import (
     RECORDS_PER_MINUTE,
     DropCounts,
     EdgeLimits,
+    ProcessLimiter,
     client_key,
 )
 from missionctl.services.usecases.audit import read_event_page
@@ -59,13 +60,18 @@ class Knocker:
             return (await http.get(url, params=params)).status_code
 
 
+def _counting(limit: int, clock: Clock) -> ProcessLimiter:
+    """A limiter of ``limit`` a minute in memory, on ``clock``."""
+    return ProcessLimiter(RateLimiter(limit=limit, window_s=60, clock=clock))
+
+
 def _limits(clock: Clock) -> EdgeLimits:
     """Record limiters on ``clock`` (the others do not matter here)."""
     return dataclasses.replace(
         EdgeLimits.from_settings(Settings().server),
-        denial_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
-        sign_in_failure_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
-        anonymous_records=RateLimiter(limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60, clock=clock),
+        denial_records=_counting(RECORDS_PER_MINUTE, clock),
+        sign_in_failure_records=_counting(RECORDS_PER_MINUTE, clock),
+        anonymous_records=_counting(ANONYMOUS_RECORDS_PER_MINUTE, clock),
     )
 
 
@@ -77,11 +83,9 @@ async def knocker(settings: Settings) -> AsyncIterator[Knocker]:
         limits: EdgeLimits = app.state.limits
         app.state.limits = dataclasses.replace(
             limits,
-            denial_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
-            sign_in_failure_records=RateLimiter(limit=RECORDS_PER_MINUTE, window_s=60, clock=clock),
-            anonymous_records=RateLimiter(
-                limit=ANONYMOUS_RECORDS_PER_MINUTE, window_s=60, clock=clock
-            ),
+            denial_records=_counting(RECORDS_PER_MINUTE, clock),
+            sign_in_failure_records=_counting(RECORDS_PER_MINUTE, clock),
+            anonymous_records=_counting(ANONYMOUS_RECORDS_PER_MINUTE, clock),
         )
         transport = httpx2.ASGITransport(app=app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -161,21 +165,23 @@ def test_clients_are_ipv4_addresses_and_ipv6_64s() -> None:
     assert client_key(None) == "unknown"
 
 
-def test_all_anonymous_clients_together_are_capped_and_their_drops_reported() -> None:
+async def test_all_anonymous_clients_together_are_capped_and_their_drops_reported() -> None:
     clock = Clock()
     limits = _limits(clock)
     clients = ANONYMOUS_RECORDS_PER_MINUTE + 100
     # Each address knocks once, far below its own limit; sign-in failures share the cap.
-    admitted = [limits.admit_denial(None, f"10.0.{n // 250}.{n % 250}") for n in range(clients)]
+    admitted = [
+        await limits.admit_denial(None, f"10.0.{n // 250}.{n % 250}") for n in range(clients)
+    ]
     assert admitted.count(0) == ANONYMOUS_RECORDS_PER_MINUTE
     assert admitted.count(None) == 100
-    assert limits.admit_sign_in_failure("192.0.2.1") is None
+    assert await limits.admit_sign_in_failure("192.0.2.1") is None
     # An identified actor's refusals are not anonymous: the cap does not apply to them.
-    assert limits.admit_denial("user:ann", "10.9.9.9") == 0
+    assert await limits.admit_denial("user:ann", "10.9.9.9") == 0
 
     clock.now += 61
     # The next anonymous record of each kind reports what the cap left out of that kind,
     # whichever client it comes from: every record left out is counted once.
-    assert limits.admit_denial(None, "198.51.100.1") == 100
-    assert limits.admit_denial(None, "198.51.100.2") == 0
-    assert limits.admit_sign_in_failure("192.0.2.1") == 1
+    assert await limits.admit_denial(None, "198.51.100.1") == 100
+    assert await limits.admit_denial(None, "198.51.100.2") == 0
+    assert await limits.admit_sign_in_failure("192.0.2.1") == 1

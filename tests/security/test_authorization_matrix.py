@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI
 from missionctl.app import PUBLIC_PATHS, create_app
 from missionctl.domain.access import Permission, RateLimiter, allows
 from missionctl.security.guard import RouteEntry, public, requires, route_table, undeclared_routes
+from missionctl.security.limits import ProcessLimiter
 from missionctl.services.usecases.audit import read_event_page
 from missionctl.settings import Settings
 from tests.security.helpers import Caller, make_callers
@@ -369,8 +370,8 @@ async def matrix_app(settings: Settings) -> Any:
             sign_in_account=app.state.limits.sign_in_account,
             sign_in_address=app.state.limits.sign_in_address,
             api_token=app.state.limits.api_token,
-            denial_records=RateLimiter(limit=100_000, window_s=60),
-            anonymous_records=RateLimiter(limit=100_000, window_s=60),
+            denial_records=ProcessLimiter(RateLimiter(limit=100_000, window_s=60)),
+            anonymous_records=ProcessLimiter(RateLimiter(limit=100_000, window_s=60)),
         )
         yield app
         await assert_consistent(app.state.ctx)

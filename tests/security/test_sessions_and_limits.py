@@ -12,6 +12,7 @@ from sqlalchemy import text
 from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.security.headers import CONTENT_SECURITY_POLICY
+from missionctl.security.limits import SharedLimiter
 from missionctl.security.sessions import SESSION_COOKIE
 from missionctl.services.usecases import identity
 from missionctl.services.usecases.audit import read_event_page
@@ -181,7 +182,10 @@ async def test_the_window_frees_a_slot_for_the_right_password(settings: Settings
     now = [1000.0]
     limits = app.state.limits
     for limiter in (limits.sign_in_account, limits.sign_in_address):
-        limiter._clock = lambda: now[0]
+        if isinstance(limiter, SharedLimiter):  # PostgreSQL: counted in the database
+            limiter.counts.clock = lambda: now[0]
+        else:
+            limiter.counts._clock = lambda: now[0]
     async with app.router.lifespan_context(app):
         transport = httpx2.ASGITransport(app=app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -1,5 +1,6 @@
 """``missionctl serve``."""
 
+import os
 import shutil
 import signal
 import sys
@@ -22,6 +23,15 @@ def serve(
         int | None,
         typer.Option(min=1, max=65535, help="Port [default: MISSIONCTL_SERVER_PORT or 8000]."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port [default: MISSIONCTL_SERVER_WORKERS or 1]. "
+            "With more than one, the rate limits count in the database.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web UI and the API (upgrades the database first).
 
@@ -33,6 +43,10 @@ def serve(
     at this server's address while it runs.
 
     It also sends the outbound webhooks (unless MISSIONCTL_WEBHOOKS_DELIVER=false).
+
+    With --workers N, N processes answer on the port, each with the whole app (and, unless
+    MISSIONCTL_ENGINE_EMBEDDED=false, an engine); they share the database, and through it the
+    rate limits, the streams' events and the followers' work.
     """
     import uvicorn
 
@@ -41,6 +55,9 @@ def serve(
     settings = load_settings(create_home=True)
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
+    processes = workers or settings.server.workers
+    # Each process reads its settings from the environment: tell them they are several.
+    os.environ["MISSIONCTL_SERVER_WORKERS"] = str(processes)
     typer.echo(
         f"Mission Control on http://{bind_host}:{bind_port}  (data: {settings.home.resolve()})"
     )
@@ -66,6 +83,7 @@ def serve(
             loop="uvloop",
             http="httptools",
             ws="none",
+            workers=processes,
         )
     finally:
         serving.withdraw(settings.home)

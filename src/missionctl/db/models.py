@@ -780,6 +780,27 @@ class FollowerCursor(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+class RateLimitHit(Base):
+    """One allowed attempt a shared rate limit counts (revision 0041, ADR 0113).
+
+    ``bucket`` is the SHA-256 (hex) of the limiter's name and its key (an API token's actor, an
+    account, an address), so the table holds no name or address and every key has one size;
+    ``at`` is the attempt's wall-clock time in seconds. Every server process of one database
+    counts against the same rows (``security.limits``); rows older than the longest window are
+    of no use and are purged as attempts come. On PostgreSQL the table is ``UNLOGGED``: a crash
+    of the database forgets recent attempts, which only restarts their windows.
+    """
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_bucket_at", "bucket", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    bucket: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
 class HttpCallback(Base):
     """A pending answer of an external HTTP agent, redeemable once (revision 0024, ADR 0061).
 

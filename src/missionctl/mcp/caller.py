@@ -93,7 +93,7 @@ async def permitted(permission: Permission, what: str) -> Caller:
     if caller.identity.allows(permission):
         return caller
     role = caller.identity.role.value
-    dropped = caller.limits.admit_denial(caller.identity.actor, caller.address)
+    dropped = await caller.limits.admit_denial(caller.identity.actor, caller.address)
     if dropped is not None:
         # The refusal stands whether or not it is recorded (as at the HTTP edge).
         with contextlib.suppress(EventLogUnavailable):

@@ -122,7 +122,7 @@ async def _authenticate(request: Request) -> Authentication:
         identity = await identity_service.authenticate_token(_ctx(request), secret=secret.strip())
         if identity is None:
             return Authentication(None, None, "the token is unknown, revoked or expired")
-        decision = edge_limits(request).api_token.hit(identity.actor)
+        decision = await edge_limits(request).api_token.hit(identity.actor)
         if not decision.allowed:
             raise RateLimited(
                 "too many requests with this token; slow down",
@@ -198,7 +198,7 @@ async def _record(
 ) -> None:
     actor = identity.actor if identity is not None else None
     address = client_address(request)
-    dropped = edge_limits(request).admit_denial(actor, address)
+    dropped = await edge_limits(request).admit_denial(actor, address)
     if dropped is None:
         return
     # The refusal stands whether or not it is recorded: while the event log refuses appends

@@ -23,7 +23,7 @@ router = APIRouter(route_class=GuardedRoute, tags=["callbacks"])
 
 async def _limit(request: Request) -> None:
     """Refuse a client that posts more callbacks a minute than ``CALLBACKS_PER_MINUTE``."""
-    decision = edge_limits(request).callbacks.hit(client_key(client_address(request)))
+    decision = await edge_limits(request).callbacks.hit(client_key(client_address(request)))
     if not decision.allowed:
         raise RateLimited(
             "too many callbacks from this address; slow down",

@@ -25,10 +25,11 @@ from fastapi.responses import RedirectResponse
 from pydantic import SecretStr
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_429_TOO_MANY_REQUESTS
 
-from missionctl.domain.access import NAME_PATTERN, ROLES, RateLimiter, rank
+from missionctl.domain.access import NAME_PATTERN, ROLES, rank
 from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.schemas.identity import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from missionctl.security.guard import GuardedRoute, client_address, edge_limits
+from missionctl.security.limits import Limiter, blocked, count_failure
 from missionctl.security.sessions import session_of
 from missionctl.services.usecases import identity
 from missionctl.web.deps import Context, Identity, P, requires
@@ -89,11 +90,6 @@ async def account_page(
     return render(request, PAGE, await _context(ctx, who, notice=notice))
 
 
-def _blocked(checks: list[tuple[RateLimiter, str]]) -> float | None:
-    waits = [d.retry_after_s for d in (lim.check(key) for lim, key in checks) if not d.allowed]
-    return max(waits) if waits else None
-
-
 @router.post(URL + "/password")
 async def change_password(
     request: Request,
@@ -115,7 +111,7 @@ async def change_password(
         address=address,
         device_id=None if device is None else device.device_id,
     )
-    if (wait := _blocked(checks)) is not None:
+    if (wait := await blocked(checks)) is not None:
         message = f"Too many wrong passwords; try again in {max(1, math.ceil(wait))} seconds."
         errors = {"current_password": message}
         return await _password_refused(request, ctx, who, errors, HTTP_429_TOO_MANY_REQUESTS)
@@ -145,15 +141,14 @@ async def change_password(
 async def _count_failure(
     request: Request,
     ctx: Context,
-    checks: list[tuple[RateLimiter, str]],
+    checks: list[tuple[Limiter, str]],
     *,
     name: str,
     address: str | None,
 ) -> None:
     """A wrong current password is a failed sign-in: counted and recorded as one."""
-    for limiter, key in checks:
-        limiter.hit(key)
-    dropped = edge_limits(request).admit_sign_in_failure(address)
+    await count_failure(checks)
+    dropped = await edge_limits(request).admit_sign_in_failure(address)
     if dropped is not None:
         await identity.record_sign_in_failure(
             ctx, name=name, method="password", address=address, limited=False, dropped=dropped

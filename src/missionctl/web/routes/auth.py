@@ -25,7 +25,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.status import HTTP_303_SEE_OTHER
 
-from missionctl.domain.access import Identity, RateLimiter
+from missionctl.domain.access import Identity
 from missionctl.schemas.identity import PASSWORD_MAX_CHARS
 from missionctl.security.guard import (
     GuardedRoute,
@@ -34,7 +34,7 @@ from missionctl.security.guard import (
     edge_limits,
     verify_csrf,
 )
-from missionctl.security.limits import client_key
+from missionctl.security.limits import blocked, client_key, count_failure
 from missionctl.security.sessions import session_of
 from missionctl.services.usecases import identity as identity_service
 from missionctl.services.usecases import sessions as sessions_service
@@ -92,18 +92,12 @@ async def _record_failure(
     Anonymous clients cannot grow the append-only log without bound (``security.limits``): the
     failures left out are counted in the next one recorded for the address (``dropped``).
     """
-    dropped = edge_limits(request).admit_sign_in_failure(address)
+    dropped = await edge_limits(request).admit_sign_in_failure(address)
     if dropped is None:
         return
     await identity_service.record_sign_in_failure(
         ctx, name=name, method=method, address=address, limited=limited, dropped=dropped
     )
-
-
-def _blocked(checks: list[tuple[RateLimiter, str]]) -> float | None:
-    """Seconds until every limiter would allow an attempt, or ``None`` if all allow one now."""
-    waits = [d.retry_after_s for d in (lim.check(key) for lim, key in checks) if not d.allowed]
-    return max(waits) if waits else None
 
 
 Token = Annotated[str, Query(max_length=200)]
@@ -149,14 +143,14 @@ async def _redeem_link(request: Request, ctx: Context, *, token: str, next_url: 
     limiter = edge_limits(request).sign_in_address
     # Counted per client (an IPv6 /64 is one): rotating through one's own addresses is no escape.
     client = client_key(address)
-    wait = _blocked([(limiter, client)])
+    wait = await blocked([(limiter, client)])
     if wait is not None:
         await _record_failure(request, ctx, name="", method="link", address=address, limited=True)
         message = "Too many failed sign-ins from your address; wait and try again."
         return _page(request, next_url=next_url, error=message, status_code=429, retry_after_s=wait)
     identity = await sign_in_links.redeem_sign_in_link(ctx, secret=token)
     if identity is None or not await _open_session(request, ctx, user_name=identity.user_name):
-        limiter.hit(client)
+        await limiter.hit(client)
         await _record_failure(request, ctx, name="", method="link", address=address, limited=False)
         return _page(request, next_url=next_url, error=_BAD_LINK, status_code=401)
     return _go(next_url)
@@ -216,7 +210,7 @@ async def sign_in(
     checks = edge_limits(request).sign_in_checks(
         account=account, address=address, device_id=None if device is None else device.device_id
     )
-    wait = _blocked(checks)
+    wait = await blocked(checks)
     if wait is not None:
         await _record_failure(
             request, ctx, name=account, method="password", address=address, limited=True
@@ -239,8 +233,7 @@ async def sign_in(
         ctx, name=account, password=password, origin=origin
     )
     if signed_in is None:
-        for limiter, key in checks:
-            limiter.hit(key)
+        await count_failure(checks)
         await _record_failure(
             request, ctx, name=account, method="password", address=address, limited=False
         )
