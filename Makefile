@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev chromium sandbox coding-clis lint typecheck imports pytest bench lock clean
+.PHONY: help run test install install-dev chromium sandbox coding-clis s3-server lint typecheck imports pytest bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,17 @@ $(CODING_CLIS)/aider/.installed: requirements/aider.txt | $(BIN)/python
 
 coding-clis: $(NPM_CLIS_STAMP) $(CODING_CLIS)/aider/.installed ## Install the coding CLIs the tests run (Claude Code, Codex CLI, aider; pinned)
 
+# The S3-compatible server of the bucket blob store's tests (moto's), in a virtual environment
+# of its own from the hashed requirements/s3-server.txt: its pins never touch the product's.
+S3_SERVER := $(VENV)/s3-server
+$(S3_SERVER)/.installed: requirements/s3-server.txt | $(BIN)/python
+	$(PYTHON) -m venv $(S3_SERVER)
+	$(S3_SERVER)/bin/pip install --quiet --require-hashes -r requirements/s3-server.txt
+	$(S3_SERVER)/bin/moto_server --help >/dev/null
+	@touch $@
+
+s3-server: $(S3_SERVER)/.installed ## Install the S3-compatible server the tests start (moto; pinned)
+
 # The server starts without bubblewrap (command steps are then refused with the fix named).
 run: install ## Start Mission Control on http://127.0.0.1:8000 (SQLite under ./.missionctl/)
 	@$(MAKE) --no-print-directory sandbox || echo "warning: bubblewrap is not installed; command steps will be refused (docs/security.md)"
@@ -87,7 +98,7 @@ PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, (os.cpu_count() 
 # again, and pytest rewrites every test module in every process, which costs a fifth of such
 # a test's time. Bytecode goes to the __pycache__ folders git ignores. The 25 slowest tests are
 # listed at the end, for keeping the suite within its time.
-pytest: install-dev chromium sandbox coding-clis ## The test suite (unit, service, API, PostgreSQL, browser)
+pytest: install-dev chromium sandbox coding-clis s3-server ## The test suite (unit, service, API, PostgreSQL, browser)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks
@@ -102,6 +113,7 @@ lock: install-dev ## Regenerate the hashed requirement files after editing pypro
 	$(BIN)/uv pip compile requirements/build.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/build.txt
 	$(BIN)/uv pip compile requirements/dev.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/dev.txt
 	$(BIN)/uv pip compile requirements/aider.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/aider.txt
+	$(BIN)/uv pip compile requirements/s3-server.in --generate-hashes --python-version 3.11 --no-header --annotation-style line -o requirements/s3-server.txt
 
 clean: ## Remove the virtualenv and caches (keeps ./.missionctl data)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -53,7 +53,7 @@ POSTGRES_URL_VAR = "MISSIONCTL_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]
 
 # The scripted OpenAI-compatible server (`openai_server`) for every test that needs one.
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.s3_server"]
 
 
 def postgres_base_url() -> str | None:

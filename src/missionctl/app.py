@@ -143,7 +143,10 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         usage_folder(ctx),  # keeps the usage deltas few (ADR 0048)
         anomaly_notifier(ctx),  # announces each new anomaly once, as an event (ADR 0069)
         worker_sweeper(ctx),  # reports workers gone offline, engine or not (ADR 0058)
-        metrics_listener(ctx, settings.metrics_address, database=True),  # ADR 0043
+        # ADR 0043; with serve --workers, the first process to listen serves it (ADR 0113).
+        metrics_listener(
+            ctx, settings.metrics_address, database=True, shared=settings.server.workers > 1
+        ),
         _webhooks(ctx, settings),  # the outbox of outbound webhooks (ADR 0060)
         # Fires due schedules beside the embedded engine, exactly once per tick (ADR 0059).
         schedule_firing(

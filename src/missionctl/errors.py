@@ -102,6 +102,12 @@ class LLMUnavailable(MissionControlError):
     code = "llm_unavailable"
 
 
+class BlobStoreUnavailable(MissionControlError):
+    """The blob store (an S3-compatible bucket) could not be reached or refused a request."""
+
+    code = "blob_store_unavailable"
+
+
 class LLMOutputInvalid(MissionControlError):
     """The model's output still broke its contract after the bounded repair loop."""
 

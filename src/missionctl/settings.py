@@ -9,6 +9,7 @@ directly and hand it to the app factory).
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -131,6 +132,16 @@ class ServerSettings(BaseSettings):
         "before they are read. The default fits the largest workflow definition (1,000,000 "
         "bytes) sent from the editor's form, where URL encoding can triple it.",
     )
+
+    def shown(self) -> dict[str, str]:
+        """Where it listens and how, as printable text (the secret key is not shown)."""
+        return {
+            "MISSIONCTL_SERVER_HOST": self.host,
+            "MISSIONCTL_SERVER_PORT": str(self.port),
+            "MISSIONCTL_SERVER_PUBLIC_URL": self.public_url or "",
+            "MISSIONCTL_SERVER_WORKERS": str(self.workers),
+            "MISSIONCTL_SERVER_RATE_LIMITS": self.rate_limits,
+        }
 
     @field_validator("public_url")
     @classmethod
@@ -259,6 +270,84 @@ class EngineSettings(BaseSettings):
         le=60,
         description="How often an engine's scheduler looks for due schedules (ADR 0059).",
     )
+
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class BlobSettings(BaseSettings):
+    """Where artifacts and reports are kept: the data directory, or an S3-compatible bucket.
+
+    ADR 0114; docs/deploy.md. Unset ``url``: ``MISSIONCTL_HOME/blobs``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MISSIONCTL_BLOBS_", extra="forbid")
+
+    url: str | None = Field(
+        default=None,
+        description="s3://BUCKET/PREFIX: keep the blob store in that bucket, under that prefix. "
+        "Unset: the blobs directory of MISSIONCTL_HOME.",
+    )
+    endpoint: str | None = Field(
+        default=None,
+        description="An S3-compatible server's address, e.g. https://s3.example.com or "
+        "http://minio.internal:9000 (plain HTTP is allowed for an http:// address). Unset: AWS.",
+    )
+    region: str = Field(default="us-east-1", max_length=64, description="The bucket's region.")
+    access_key_id: str | None = Field(
+        default=None, max_length=256, description="Access key id (unset: the environment's)."
+    )
+    secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret access key (never logged or shown)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _bucket_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable means unset
+        parts = urlsplit(value.strip())
+        if parts.scheme != "s3" or not _BUCKET_NAME.match(parts.netloc or ""):
+            raise ValueError(
+                "must be s3://BUCKET or s3://BUCKET/PREFIX, the bucket 3 to 63 lower-case "
+                "letters, digits, dots or hyphens, e.g. s3://mission-control/blobs"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must be s3://BUCKET/PREFIX without credentials, ?query or #fragment")
+        return value.strip().rstrip("/")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// address, e.g. https://s3.example.com")
+        if parts.username or parts.password:
+            raise ValueError("must not hold credentials: use MISSIONCTL_BLOBS_ACCESS_KEY_ID")
+        return value.strip().rstrip("/")
+
+    def shown(self, directory: Path) -> dict[str, str]:
+        """These settings as printable text, the secret key masked; ``directory``: the default."""
+        secret = self.secret_access_key
+        return {
+            "MISSIONCTL_BLOBS_URL": self.url or f"(the directory {directory})",
+            "MISSIONCTL_BLOBS_ENDPOINT": self.endpoint or "",
+            "MISSIONCTL_BLOBS_REGION": self.region,
+            "MISSIONCTL_BLOBS_ACCESS_KEY_ID": self.access_key_id or "",
+            "MISSIONCTL_BLOBS_SECRET_ACCESS_KEY": "**********" if secret else "",
+        }
+
+    @property
+    def bucket(self) -> str | None:
+        """The bucket's name, or ``None`` when the blobs stay in the data directory."""
+        return urlsplit(self.url).netloc if self.url else None
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix inside the bucket (may be empty)."""
+        return urlsplit(self.url).path.strip("/") if self.url else ""
 
 
 class WebhookSettings(BaseSettings):
@@ -551,6 +640,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    blobs: BlobSettings = Field(default_factory=BlobSettings)
     http_agent: HttpAgentSettings = Field(default_factory=HttpAgentSettings)
     coding: CodingSettings = Field(default_factory=CodingSettings)
     disk_free_min_mb: int = Field(
@@ -661,11 +751,8 @@ class Settings(BaseSettings):
                 "MISSIONCTL_DISK_FREE_MIN_MB": str(self.disk_free_min_mb),
             },
             "database": self._database_shown(),
-            "server": {
-                "MISSIONCTL_SERVER_HOST": self.server.host,
-                "MISSIONCTL_SERVER_PORT": str(self.server.port),
-                "MISSIONCTL_SERVER_PUBLIC_URL": show(self.server.public_url),
-            },
+            "server": self.server.shown(),
+            "blobs": self.blobs.shown(self.blob_dir),
             "llm": {
                 "MISSIONCTL_LLM_BASE_URL": show(self.llm.base_url),
                 "MISSIONCTL_LLM_API_KEY": show(self.llm.api_key),

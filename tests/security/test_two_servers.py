@@ -42,12 +42,14 @@ def _env(home: Path, database_url: str) -> dict[str, str]:
     }
 
 
-def _start(home: Path, database_url: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start(
+    home: Path, database_url: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     home.mkdir(mode=0o700)
     port = free_port()
     process = subprocess.Popen(
         [MISSIONCTL, "serve", "--port", str(port), *extra],
-        env=_env(home, database_url),
+        env=_env(home, database_url) | (env or {}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -146,7 +148,14 @@ def test_a_stream_on_one_server_carries_a_write_made_through_the_other(
 def test_serve_with_two_workers_answers_and_counts_one_limit(
     tmp_path: Path, database_url: str, tokens: list[dict[str, str]]
 ) -> None:
-    process, base = _start(tmp_path / "workers", database_url, "--workers", "2")
+    metrics = f"127.0.0.1:{free_port()}"
+    process, base = _start(
+        tmp_path / "workers",
+        database_url,
+        "--workers",
+        "2",
+        env={"MISSIONCTL_METRICS_ADDRESS": metrics},
+    )
     try:
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         # uvicorn's supervisor and its two server processes (plus its own helper, if any).
@@ -158,5 +167,11 @@ def test_serve_with_two_workers_answers_and_counts_one_limit(
                 httpx2.get(f"{base}/api/v1/me", headers=limited, timeout=10).status_code
             )
         assert statuses == [200] * PER_MINUTE + [429, 429]
+        # One process serves the metrics port; the other went on without it, and stays up.
+        scraped = httpx2.get(f"http://{metrics}/metrics", timeout=10)
+        assert scraped.status_code == 200 and "missionctl_" in scraped.text
+        time.sleep(8)
+        assert process.poll() is None
+        assert httpx2.get(f"{base}/healthz", timeout=10).status_code == 200
     finally:
         _stop(process)

@@ -45,6 +45,7 @@ STATUS_BY_ERROR: dict[type[errors.MissionControlError], int] = {
     errors.IntegrityError: 500,
     errors.EventLogUnavailable: 503,
     errors.LLMUnavailable: 503,
+    errors.BlobStoreUnavailable: 503,
     errors.LLMOutputInvalid: 502,
     errors.NotAuthenticated: 401,
     errors.PermissionDenied: 403,
@@ -124,13 +125,19 @@ def describe_validation_error(error: dict[str, Any]) -> ErrorDetail:
     return ErrorDetail(field=field, message=message)
 
 
+# Outages whose message names what is down and what to check, and nothing secret: shown.
+_NAMED_OUTAGES = (errors.EventLogUnavailable, errors.BlobStoreUnavailable)
+
+
 def _domain_error_parts(exc: errors.MissionControlError) -> tuple[int, JSONResponse]:
     status = status_for(exc)
     # Its message names what an operator must do and reveals nothing else; it was logged once
     # where it was found, so it is neither hidden nor logged again on every request.
-    if status >= 500 and not isinstance(exc, errors.EventLogUnavailable):
+    if status >= 500 and not isinstance(exc, _NAMED_OUTAGES):
         log.error("server-side integrity problem: %s", exc.message)
         return status, error_response(status, "internal_error", "internal server error")
+    if isinstance(exc, errors.BlobStoreUnavailable):
+        log.warning("%s", exc.message)  # one line for the operator, as for the database
     details: list[ErrorDetail] = []
     message = exc.message
     if isinstance(exc, errors.ValidationFailed):

@@ -19,7 +19,9 @@ own listener (``database=False``: the database's gauges come from the server, on
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import uvicorn
@@ -140,6 +142,26 @@ def metrics_app(ctx: ServiceContext, *, database: bool) -> FastAPI:
     return app
 
 
+def _bind(host: str, port: int, *, taken_is_fine: bool) -> socket.socket | None:
+    """A socket listening on ``host:port``; ``None`` if it is in use and ``taken_is_fine``.
+
+    Raises:
+        OSError: it cannot be listened on (in use, unless that is fine; not this machine's).
+    """
+    family, kind, proto, _, where = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listening = socket.socket(family, kind, proto)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(where)
+        listening.listen(128)
+    except OSError as exc:
+        listening.close()
+        if taken_is_fine and exc.errno == errno.EADDRINUSE:
+            return None
+        raise
+    return listening
+
+
 class _ListenerServer(uvicorn.Server):
     """A uvicorn server that leaves the process's signals to the program that runs it."""
 
@@ -151,17 +173,29 @@ class _ListenerServer(uvicorn.Server):
 
 @contextlib.asynccontextmanager
 async def metrics_listener(
-    ctx: ServiceContext, address: str | None, *, database: bool
+    ctx: ServiceContext, address: str | None, *, database: bool, shared: bool = False
 ) -> AsyncIterator[None]:
     """Serve ``metrics_app`` on ``address`` (``host:port``) while the block runs; nothing if None.
 
+    ``shared``: one of several server processes on one port (``serve --workers``) asks; the
+    first to bind the address serves the metrics, and the others go on without (their
+    process-level figures are not scraped; the database's are the same in every process).
+
     Raises:
-        OSError: the address cannot be listened on (in use, not this machine's).
+        OSError: the address cannot be listened on (in use, not this machine's), and not
+            because a sibling process listens there (``shared``).
     """
     if address is None:
         yield
         return
     host, port = split_address(address)
+    # Bound here, not by uvicorn: a port a sibling process holds is then an OSError here,
+    # where uvicorn would end the whole process.
+    listening = _bind(host, port, taken_is_fine=shared)
+    if listening is None:
+        log.info("metrics on %s are served by another server process", address)
+        yield
+        return
     config = uvicorn.Config(
         metrics_app(ctx, database=database),
         host=host,
@@ -171,7 +205,7 @@ async def metrics_listener(
         access_log=False,
     )
     server = _ListenerServer(config)
-    task = asyncio.create_task(server.serve(), name="missionctl-metrics")
+    task = asyncio.create_task(server.serve(sockets=[listening]), name="missionctl-metrics")
     while not server.started:
         if task.done():
             await task  # it failed to start: raise why

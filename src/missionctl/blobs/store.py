@@ -1,25 +1,30 @@
-"""A content-addressed file store: a blob's name is the sha256 of its bytes.
+"""The blob store's contract (:class:`Blobs`), and its default: a content-addressed directory.
+
+A blob's name is the sha256 of its bytes.
 
 Layout: ``<root>/<aa>/<bb>/<sha256>`` (two fan-out levels keep directories small). Writing the
 same content twice stores it once. Writes go to a temporary file in ``<root>/tmp`` that is
 fsynced and then renamed into place, so a reader never sees a partial blob and a crash leaves at
 most a stray temporary file. Directories are created with mode 0700 and blobs with 0600 (a
 temporary file's own): only the server's user reads them. The API is synchronous (plain file
-I/O); async callers run it in a worker thread.
+I/O); async callers run it in a worker thread. ``blobs.bucket`` keeps the same layout in an
+S3-compatible bucket.
 """
 
 import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from missionctl.errors import NotFound, Problem, ValidationFailed
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CHUNK = 1 << 20
+CHUNK_BYTES = 1 << 20
+"""How much of a blob is read or written at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +40,55 @@ class BlobRef:
         return f"blob:sha256:{self.sha256}"
 
 
-def _private_dirs(directory: Path) -> None:
+def blob_key(sha256: str) -> str:
+    """A blob's name under the store's root: ``<aa>/<bb>/<sha256>``.
+
+    Raises:
+        ValidationFailed: ``sha256`` is not 64 lower-case hex digits.
+    """
+    if not _SHA256.match(sha256):
+        raise ValidationFailed([Problem("sha256", "must be 64 lower-case hex digits")])
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class Blobs(Protocol):
+    """What every blob store does (a directory, a bucket): content-addressed and idempotent.
+
+    Each method blocks; async callers run it in a worker thread. ``read_bytes`` and
+    ``iter_chunks`` raise ``NotFound`` for a digest not stored; every method raises
+    ``ValidationFailed`` for a malformed one.
+    """
+
+    def put_bytes(self, data: bytes) -> BlobRef:
+        """Store ``data``; returns its reference."""
+        ...
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
+        """Store the concatenation of ``chunks`` without holding it all in memory."""
+        ...
+
+    def put_file(self, source: Path) -> BlobRef:
+        """Store a copy of the file at ``source``."""
+        ...
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the blob is stored."""
+        ...
+
+    def read_bytes(self, sha256: str) -> bytes:
+        """The blob's content."""
+        ...
+
+    def iter_chunks(self, sha256: str) -> Iterator[bytes]:
+        """The blob's content, a chunk at a time."""
+        ...
+
+    def location(self, sha256: str) -> str:
+        """Where the blob is, for a person to read: a file path or an object URL."""
+        ...
+
+
+def private_dirs(directory: Path) -> None:
     """Create ``directory`` and its missing parents, each with mode 0700.
 
     ``mkdir(parents=True)`` gives the parents it creates the default mode, not ``mode``.
@@ -61,7 +114,7 @@ class BlobStore:
     def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
         """Store the concatenation of ``chunks`` without holding it all in memory."""
         tmp_dir = self.root / "tmp"
-        _private_dirs(tmp_dir)
+        private_dirs(tmp_dir)
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
@@ -78,7 +131,7 @@ class BlobStore:
             if final.exists():
                 os.unlink(tmp_name)
             else:
-                _private_dirs(final.parent)
+                private_dirs(final.parent)
                 os.replace(tmp_name, final)
             return ref
         except BaseException:
@@ -89,7 +142,7 @@ class BlobStore:
     def put_file(self, source: Path) -> BlobRef:
         """Store a copy of the file at ``source``."""
         with source.open("rb") as handle:
-            return self.put_chunks(iter(lambda: handle.read(_CHUNK), b""))
+            return self.put_chunks(iter(lambda: handle.read(CHUNK_BYTES), b""))
 
     def path(self, sha256: str) -> Path:
         """The file path of a blob (which may not exist).
@@ -97,9 +150,7 @@ class BlobStore:
         Raises:
             ValidationFailed: ``sha256`` is not 64 lower-case hex digits.
         """
-        if not _SHA256.match(sha256):
-            raise ValidationFailed([Problem("sha256", "must be 64 lower-case hex digits")])
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / blob_key(sha256)
 
     def exists(self, sha256: str) -> bool:
         """Whether the blob is stored."""
@@ -115,3 +166,20 @@ class BlobStore:
         if not path.is_file():
             raise NotFound(f"no blob {sha256}", field="sha256")
         return path.read_bytes()
+
+    def iter_chunks(self, sha256: str) -> Iterator[bytes]:
+        """The blob's content, a chunk at a time.
+
+        Raises:
+            NotFound: no blob with that digest (before the first chunk).
+        """
+        try:
+            handle = self.path(sha256).open("rb")
+        except FileNotFoundError:
+            raise NotFound(f"no blob {sha256}", field="sha256") from None
+        with handle:
+            yield from iter(lambda: handle.read(CHUNK_BYTES), b"")
+
+    def location(self, sha256: str) -> str:
+        """The blob's file path."""
+        return str(self.path(sha256))

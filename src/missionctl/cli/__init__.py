@@ -13,6 +13,7 @@ from missionctl.cli import (
     approvals,
     artifacts,
     audit,
+    blobs,
     board,
     calendar,
     caps,
@@ -63,8 +64,9 @@ app = typer.Typer(
     "reject, controls, stop, release, agents, prices, caps, search, find, memory, costs, board, "
     "calendar, epic, schedule, events, health, followers, webhooks, analytics (but rebuild), "
     "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
-    "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, config, "
-    "audit verify|checkpoint|public-key, keys, user set-password, login-link) work on the local "
+    "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, blobs, "
+    "config, audit verify|checkpoint|public-key, keys, user set-password, login-link) work on "
+    "the local "
     "database, and verify needs neither: it checks a signed file offline.\n\n"
     "Exit codes: 0 done; 1 something named was not found (or a run failed); 2 the command "
     "was refused (invalid input, 401, 403, 429); 3 something around the command failed: the "
@@ -114,6 +116,7 @@ app.command("search")(search.search)
 app.command("find")(find.find)
 app.command("pack")(pack.pack)
 app.add_typer(db.app, name="db")
+app.add_typer(blobs.app, name="blobs")
 app.add_typer(config.app, name="config")
 app.add_typer(missions.app, name="mission")
 app.add_typer(memory.app, name="memory")

@@ -164,7 +164,7 @@ def run_to_end(work: Coroutine[Any, Any, T]) -> T:
 
 @contextmanager
 def reporting_errors() -> Iterator[None]:
-    """Print a domain error raised inside in red and exit: 1 for ``NotFound``, else 2.
+    """Print a domain error raised inside in red and exit: 1 ``NotFound``, 3 no blob store, or 2.
 
     Messages repeat what was typed (a name, a path): they are printed as text, never read as
     Rich markup, so that ``[/]`` in a name is shown rather than a traceback.
@@ -179,6 +179,9 @@ def reporting_errors() -> Iterator[None]:
     except errors.NotFound as exc:
         err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(EXIT_NOT_FOUND) from exc
+    except errors.BlobStoreUnavailable as exc:  # around the command: fix it and retry
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(EXIT_UNAVAILABLE) from exc
     except errors.MissionControlError as exc:
         err_console.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(EXIT_INVALID) from exc

@@ -293,7 +293,7 @@ async def _execute(
                 for s in final.steps
             ],
             "artifacts": [
-                {"name": a.name, "kind": a.kind, "path": str(ctx.blobs.path(a.sha256))}
+                {"name": a.name, "kind": a.kind, "path": ctx.blobs.location(a.sha256)}
                 for a in artifacts
             ],
             "report": _report_files(ctx, mission, report),

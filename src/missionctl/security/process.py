@@ -37,12 +37,13 @@ def restrict_process() -> None:
 def register_server_secrets(settings: "Settings", *, session_key: str) -> None:
     """Register the server's own secrets and the steps' secrets with the redaction.
 
-    They are the session-signing key, the model's API key, the database password and every
-    ``MISSIONCTL_SECRET_*`` variable of the process's environment (the values steps may ask
-    for): none of them should appear in a record or a log line, whatever echoes them, even in
-    a process that never runs the step that resolves it (the API's log records, another
-    worker). As everywhere, a value shorter than 8 characters is not registered
-    (``missionctl.llm.redaction.MIN_SECRET_CHARS``) and each line of a multi-line value is.
+    They are the session-signing key, the model's API key, the blob bucket's secret key, the
+    database password and every ``MISSIONCTL_SECRET_*`` variable of the process's environment
+    (the values steps may ask for): none of them should appear in a record or a log line,
+    whatever echoes them, even in a process that never runs the step that resolves it (the
+    API's log records, another worker). As everywhere, a value shorter than 8 characters is not
+    registered (``missionctl.llm.redaction.MIN_SECRET_CHARS``) and each line of a multi-line
+    value is.
     """
     from sqlalchemy.engine import make_url
 
@@ -51,6 +52,8 @@ def register_server_secrets(settings: "Settings", *, session_key: str) -> None:
     values = [session_key]
     if settings.llm.api_key is not None:
         values.append(settings.llm.api_key.get_secret_value())
+    if settings.blobs.secret_access_key is not None:
+        values.append(settings.blobs.secret_access_key.get_secret_value())
     password = make_url(settings.database_url).password
     if isinstance(password, str):
         values.append(password)

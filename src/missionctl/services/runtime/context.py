@@ -14,7 +14,8 @@ from typing import Literal, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.blobs import BlobStore
+from missionctl.blobs import Blobs, BlobStore
+from missionctl.blobs.bucket import BucketAddress, BucketStore
 from missionctl.db import Database
 from missionctl.db.database import BlockingWriter, WriteLockBusy
 from missionctl.db.migrate import upgrade_database
@@ -78,7 +79,7 @@ class ServiceContext:
 
     settings: Settings
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     broadcaster: Broadcaster
     # The emergency stop where it can always be set, for when the database cannot record it.
     stop_signal: StopSignal
@@ -233,6 +234,26 @@ def make_home(home: Path) -> None:
     StopSignal(home / STOP_SIGNAL_FILE).prepare()
 
 
+def open_blobs(settings: Settings) -> Blobs:
+    """The blob store the settings name: their bucket (``MISSIONCTL_BLOBS_URL``) or the home's.
+
+    A bucket's writes are spooled in ``MISSIONCTL_HOME/blob-spool`` while they are hashed.
+    """
+    blobs = settings.blobs
+    if blobs.bucket is None:
+        return BlobStore(settings.blob_dir)
+    secret = blobs.secret_access_key
+    address = BucketAddress(
+        bucket=blobs.bucket,
+        prefix=blobs.prefix,
+        region=blobs.region,
+        endpoint=blobs.endpoint,
+        access_key_id=blobs.access_key_id,
+        secret_access_key=secret.get_secret_value() if secret is not None else None,
+    )
+    return BucketStore(address, spool=settings.home / "blob-spool")
+
+
 @asynccontextmanager
 async def open_context(
     settings: Settings, *, upgrade: bool = True
@@ -256,7 +277,7 @@ async def open_context(
         ctx = ServiceContext(
             settings=settings,
             db=db,
-            blobs=BlobStore(settings.blob_dir),
+            blobs=open_blobs(settings),
             broadcaster=Broadcaster(),
             stop_signal=StopSignal(settings.home / STOP_SIGNAL_FILE),
         )
