@@ -24,6 +24,7 @@ import pytest
 from fastapi import FastAPI
 
 from missionctl.app import create_app
+from missionctl.errors import IntegrityError
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.artifacts import (
@@ -201,3 +202,38 @@ async def test_a_worker_with_its_own_home_stores_what_the_server_serves(
                 assert hashlib.sha256(got.content).hexdigest() == artifact.sha256
     assert not (worker_home / "blobs").exists() and not (settings.home / "blobs").exists()
     assert {_key(a.sha256) for a in artifacts} <= set(bucket.object_keys())
+
+
+async def test_a_download_streams_and_is_cut_off_when_the_bucket_holds_other_bytes(
+    settings: Settings, bucket: ScratchBucket
+) -> None:
+    quiet = EngineSettings(embedded=False)
+    app = create_app(_in_bucket(settings, bucket, engine=quiet))
+    content = os.urandom(6 << 20)
+    async with app.router.lifespan_context(app):
+        ctx: ServiceContext = app.state.ctx
+        new = NewArtifact(
+            name="dump.bin", kind="file", media_type="application/octet-stream", content=content
+        )
+        [blob] = await put_blobs(ctx, [new])
+        async with ctx.write() as session:
+            [artifact] = await add_artifacts(
+                session, stored=[(new, blob)], run_id=None, mission_id=None
+            )
+        headers = await bearer_headers(ctx)
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
+            transport=transport, base_url="http://t", headers=headers
+        ) as http:
+            async with http.stream("GET", f"/api/v1/artifacts/{artifact.id}/content") as got:
+                assert got.headers["content-length"] == str(len(content))
+                pieces = [piece async for piece in got.aiter_raw()]
+            assert b"".join(pieces) == content
+            # Someone with access to the bucket puts other bytes under the blob's name.
+            bucket.write(_key(artifact.sha256), os.urandom(len(content)))
+            # The server finds it at the end, before the last chunk: the download never
+            # completes (a real server cuts the connection short of its Content-Length).
+            with pytest.raises(RuntimeError) as cut:
+                await http.get(f"/api/v1/artifacts/{artifact.id}/content")
+            assert isinstance(cut.value.__cause__, IntegrityError)
+            assert "does not match its sha256" in cut.value.__cause__.message

@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from missionctl.api.declared import add_route
 from missionctl.api.deps import Context, Identity, P, requires
@@ -59,17 +59,21 @@ CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     dependencies=[requires(P.ARTIFACTS_READ)],
 )
 async def download_artifact(artifact_id: uuid.UUID, ctx: Context) -> Response:
-    """The artifact's bytes as an attachment, served inert whatever they are.
+    """The artifact's bytes as an attachment, streamed, served inert whatever they are.
 
     A passive media type is kept; any other (a script, HTML, SVG) is sent as
     `application/octet-stream`, with `nosniff` and a `sandbox` content security policy.
     """
-    artifact, content = await artifact_service.read_artifact_content(ctx, artifact_id=artifact_id)
-    return Response(
-        content=content,
+    artifact, chunks = await artifact_service.open_artifact_content(ctx, artifact_id=artifact_id)
+    # Streamed a chunk at a time from the blob store (a directory or a bucket, ADR 0114); the
+    # length is announced, so a download cut off for a digest that does not match is seen
+    # as incomplete.
+    return StreamingResponse(
+        chunks,
         media_type=served_media_type(artifact.media_type),
         headers={
             "Content-Disposition": content_disposition(artifact.name),
+            "Content-Length": str(artifact.size),
             **INERT_DOWNLOAD_HEADERS,
         },
     )

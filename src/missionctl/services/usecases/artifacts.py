@@ -19,7 +19,7 @@ told apart by its run (ADR 29).
 import asyncio
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +136,51 @@ async def read_artifact_content(
             f"the content of artifact {artifact_id} does not match its sha256", field="artifact_id"
         )
     return artifact, content
+
+
+async def open_artifact_content(
+    ctx: ServiceContext, *, artifact_id: uuid.UUID
+) -> tuple[ArtifactRead, Iterator[bytes]]:
+    """An artifact and its content as chunks (blocking: iterate them in a thread).
+
+    The first chunk is read here, so a missing blob is an ``IntegrityError`` before anything
+    is sent. The bytes are hashed as they go, and the last chunk is given only once they match
+    the recorded sha256 and size: otherwise ``IntegrityError`` is raised in its place, so a
+    download is cut off rather than completed with bytes the record does not vouch for.
+
+    Raises:
+        NotFound: no such artifact (``field="artifact_id"``).
+        IntegrityError: the blob is missing.
+    """
+    artifact = await read_artifact(ctx, artifact_id=artifact_id)
+    chunks = ctx.blobs.iter_chunks(artifact.sha256)
+    try:
+        first = await asyncio.to_thread(next, chunks, b"")
+    except NotFound:
+        raise IntegrityError(
+            f"the content of artifact {artifact_id} ({artifact.sha256}) is missing from the "
+            "blob store",
+            field="artifact_id",
+        ) from None
+    return artifact, _checked(artifact, first, chunks)
+
+
+def _checked(artifact: ArtifactRead, first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    # Each chunk goes out once the next is read, and the last only once the digest is checked:
+    # a download of other bytes never completes.
+    digest = hashlib.sha256(first)
+    size = len(first)
+    held = first
+    for chunk in rest:
+        yield held
+        digest.update(chunk)
+        size += len(chunk)
+        held = chunk
+    if digest.hexdigest() != artifact.sha256 or size != artifact.size:
+        raise IntegrityError(
+            f"the content of artifact {artifact.id} does not match its sha256", field="artifact_id"
+        )
+    yield held
 
 
 def put_blob(ctx: ServiceContext, content: bytes | ContentStream) -> BlobRef:
