@@ -16,6 +16,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -67,6 +68,8 @@ def open_bucket(address: BucketAddress) -> S3Store:
         prefix=address.prefix or None,
         config=config,
         client_options={"allow_http": plain_http, "timeout": "60s", "connect_timeout": "5s"},
+        # A hiccup is retried; a bucket that stays down is said within seconds (a page waits).
+        retry_config={"max_retries": 2, "retry_timeout": timedelta(seconds=5)},
     )
 
 

@@ -49,9 +49,8 @@ def copy(
         raise typer.Exit(EXIT_INVALID)
     directory = source or settings.blob_dir
     if not directory.is_dir():
-        err_console.print(
-            f"error: --from: no directory at {directory}", style="red", soft_wrap=True
-        )
+        where = "--from: no directory at" if source else "this home has stored no blobs: no"
+        err_console.print(f"error: {where} {directory}", style="red", soft_wrap=True)
         raise typer.Exit(EXIT_NOT_FOUND)
     target = open_blobs(settings)
     with reporting_errors():

@@ -18,6 +18,7 @@ told apart by its run (ADR 29).
 
 import asyncio
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from missionctl.llm.redaction import redact, redact_chunks
 from missionctl.repositories import artifacts as repo
 from missionctl.schemas.artifacts import ArtifactRead
 from missionctl.services.runtime.context import ServiceContext
+
+log = logging.getLogger(__name__)
 
 MAX_ARTIFACTS = 5000
 _CHUNK_BYTES = 1 << 20  # what a streamed artifact is read and written by
@@ -177,9 +180,9 @@ def _checked(artifact: ArtifactRead, first: bytes, rest: Iterator[bytes]) -> Ite
         size += len(chunk)
         held = chunk
     if digest.hexdigest() != artifact.sha256 or size != artifact.size:
-        raise IntegrityError(
-            f"the content of artifact {artifact.id} does not match its sha256", field="artifact_id"
-        )
+        message = f"the content of artifact {artifact.id} does not match its sha256"
+        log.error("%s: its download was cut short", message)  # the response has begun
+        raise IntegrityError(message, field="artifact_id")
     yield held
 
 
