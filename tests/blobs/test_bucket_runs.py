@@ -89,6 +89,22 @@ def _key(sha256: str) -> str:
     return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
+def _client(app: FastAPI, headers: dict[str, str]) -> httpx2.AsyncClient:
+    transport = httpx2.ASGITransport(app=app)
+    return httpx2.AsyncClient(transport=transport, base_url="http://t", headers=headers)
+
+
+async def _all_served(
+    http: httpx2.AsyncClient, artifacts: list[ArtifactRead], bucket: ScratchBucket
+) -> None:
+    """Each artifact's download: its recorded bytes, the bucket's object."""
+    for artifact in artifacts:
+        got = await http.get(f"/api/v1/artifacts/{artifact.id}/content")
+        assert got.status_code == 200, got.text
+        assert hashlib.sha256(got.content).hexdigest() == artifact.sha256
+        assert got.content == bucket.read(_key(artifact.sha256))
+
+
 async def test_a_missions_artifacts_and_report_live_in_the_bucket_and_are_served(
     served: FastAPI, bucket: ScratchBucket, settings: Settings
 ) -> None:
@@ -105,15 +121,8 @@ async def test_a_missions_artifacts_and_report_live_in_the_bucket_and_are_served
     assert {_key(a.sha256) for a in artifacts} <= keys
     assert not (settings.home / "blobs").exists()  # nothing went to the data directory
 
-    transport = httpx2.ASGITransport(app=served)
-    async with httpx2.AsyncClient(
-        transport=transport, base_url="http://t", headers=headers
-    ) as http:
-        for artifact in artifacts:
-            got = await http.get(f"/api/v1/artifacts/{artifact.id}/content")
-            assert got.status_code == 200, got.text
-            assert hashlib.sha256(got.content).hexdigest() == artifact.sha256
-            assert got.content == bucket.read(_key(artifact.sha256))
+    async with _client(served, headers) as http:
+        await _all_served(http, artifacts, bucket)
         notes = next(a for a in artifacts if a.name == "notes.md")
         page = await http.get(f"/artifacts/{notes.id}")
         assert page.status_code == 200 and "shipped_at" in page.text
@@ -144,13 +153,9 @@ async def test_a_bucket_that_does_not_answer_is_a_503_that_names_it(
     # The same database, its bucket now at an address where nothing answers.
     gone = ScratchBucket(endpoint="http://127.0.0.1:9", name=bucket.name)
     app = create_app(_in_bucket(settings, gone, engine=quiet))
-    async with app.router.lifespan_context(app):
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(
-            transport=transport, base_url="http://t", headers=headers
-        ) as http:
-            got = await http.get(f"/api/v1/artifacts/{artifact.id}/content")
-            page = await http.get(f"/artifacts/{artifact.id}")
+    async with app.router.lifespan_context(app), _client(app, headers) as http:
+        got = await http.get(f"/api/v1/artifacts/{artifact.id}/content")
+        page = await http.get(f"/artifacts/{artifact.id}")
     assert got.status_code == 503, got.text
     assert got.json()["error"]["code"] == "blob_store_unavailable"
     assert f"s3://{bucket.name}/blobs" in got.json()["error"]["message"]
@@ -192,14 +197,8 @@ async def test_a_worker_with_its_own_home_stores_what_the_server_serves(
             _, errors = worker.communicate(timeout=60)
         assert done.status == "completed", errors.decode()[-2000:]
         assert {"notes.md", "report.md"} <= {a.name for a in artifacts}
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(
-            transport=transport, base_url="http://t", headers=headers
-        ) as http:
-            for artifact in artifacts:
-                got = await http.get(f"/api/v1/artifacts/{artifact.id}/content")
-                assert got.status_code == 200, got.text
-                assert hashlib.sha256(got.content).hexdigest() == artifact.sha256
+        async with _client(app, headers) as http:
+            await _all_served(http, artifacts, bucket)
     assert not (worker_home / "blobs").exists() and not (settings.home / "blobs").exists()
     assert {_key(a.sha256) for a in artifacts} <= set(bucket.object_keys())
 
@@ -221,10 +220,7 @@ async def test_a_download_streams_and_is_cut_off_when_the_bucket_holds_other_byt
                 session, stored=[(new, blob)], run_id=None, mission_id=None
             )
         headers = await bearer_headers(ctx)
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(
-            transport=transport, base_url="http://t", headers=headers
-        ) as http:
+        async with _client(app, headers) as http:
             async with http.stream("GET", f"/api/v1/artifacts/{artifact.id}/content") as got:
                 assert got.headers["content-length"] == str(len(content))
                 pieces = [piece async for piece in got.aiter_raw()]

@@ -10,10 +10,7 @@ Any failure to reach the bucket is :class:`BlobStoreUnavailable` (a 503 that nam
 never its credentials); a missing object is ``NotFound``, as on disk.
 """
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 import obstore
 from obstore.store import S3Store
 
-from missionctl.blobs.store import CHUNK_BYTES, BlobRef, blob_key, private_dirs
+from missionctl.blobs.store import CHUNK_BYTES, BlobRef, blob_key, spool
 from missionctl.errors import BlobStoreUnavailable, NotFound
 
 if TYPE_CHECKING:
@@ -90,22 +87,12 @@ class BucketStore:
 
     def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
         """Store the concatenation of ``chunks``, holding one chunk in memory at a time."""
-        private_dirs(self.spool)
-        digest = hashlib.sha256()
-        size = 0
-        fd, name = tempfile.mkstemp(dir=self.spool)
+        ref, spooled = spool(chunks, self.spool)
         try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-            ref = BlobRef(digest.hexdigest(), size)
-            self._upload(ref, Path(name))
+            self._upload(ref, spooled)
             return ref
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
+            spooled.unlink(missing_ok=True)
 
     def put_file(self, source: Path) -> BlobRef:
         """Store a copy of the file at ``source`` (read twice: to hash it, then to upload)."""

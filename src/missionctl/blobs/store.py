@@ -101,6 +101,31 @@ def private_dirs(directory: Path) -> None:
         path.mkdir(mode=0o700, exist_ok=True)
 
 
+def spool(chunks: Iterable[bytes], directory: Path) -> tuple[BlobRef, Path]:
+    """Write ``chunks`` to a new private file in ``directory``, hashing them on the way.
+
+    Returns the blob's reference and the file (fsynced; the caller moves or removes it). A
+    failure removes the file and raises. The name of a blob is known only at its end, so a
+    store writes it aside first.
+    """
+    private_dirs(directory)
+    digest = hashlib.sha256()
+    size = 0
+    fd, name = tempfile.mkstemp(dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        os.unlink(name)
+        raise
+    return BlobRef(digest.hexdigest(), size), Path(name)
+
+
 class BlobStore:
     """Stores and returns blobs under ``root`` (created on first write)."""
 
@@ -113,31 +138,15 @@ class BlobStore:
 
     def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
         """Store the concatenation of ``chunks`` without holding it all in memory."""
-        tmp_dir = self.root / "tmp"
-        private_dirs(tmp_dir)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        ref, spooled = spool(chunks, self.root / "tmp")
         try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            ref = BlobRef(digest.hexdigest(), size)
             final = self.path(ref.sha256)
-            if final.exists():
-                os.unlink(tmp_name)
-            else:
+            if not final.exists():
                 private_dirs(final.parent)
-                os.replace(tmp_name, final)
+                os.replace(spooled, final)
             return ref
-        except BaseException:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-            raise
+        finally:
+            spooled.unlink(missing_ok=True)  # already moved into place, unless it was there
 
     def put_file(self, source: Path) -> BlobRef:
         """Store a copy of the file at ``source``."""

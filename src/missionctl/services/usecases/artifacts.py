@@ -129,11 +129,7 @@ async def read_artifact_content(
     try:
         content = await asyncio.to_thread(ctx.blobs.read_bytes, artifact.sha256)
     except NotFound:
-        raise IntegrityError(
-            f"the content of artifact {artifact_id} ({artifact.sha256}) is missing from the "
-            "blob store",
-            field="artifact_id",
-        ) from None
+        raise _missing(artifact) from None
     if hashlib.sha256(content).hexdigest() != artifact.sha256:
         raise IntegrityError(
             f"the content of artifact {artifact_id} does not match its sha256", field="artifact_id"
@@ -160,12 +156,15 @@ async def open_artifact_content(
     try:
         first = await asyncio.to_thread(next, chunks, b"")
     except NotFound:
-        raise IntegrityError(
-            f"the content of artifact {artifact_id} ({artifact.sha256}) is missing from the "
-            "blob store",
-            field="artifact_id",
-        ) from None
+        raise _missing(artifact) from None
     return artifact, _checked(artifact, first, chunks)
+
+
+def _missing(artifact: ArtifactRead) -> IntegrityError:
+    return IntegrityError(
+        f"the content of artifact {artifact.id} ({artifact.sha256}) is missing from the blob store",
+        field="artifact_id",
+    )
 
 
 def _checked(artifact: ArtifactRead, first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
