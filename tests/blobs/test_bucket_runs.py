@@ -136,6 +136,7 @@ async def test_a_missions_artifacts_and_report_live_in_the_bucket_and_are_served
         assert json.loads(got.content) == {"rows": list(range(50))}
 
 
+@pytest.mark.one_database  # the bucket's answer, whatever the database
 async def test_a_bucket_that_does_not_answer_is_a_503_that_names_it(
     settings: Settings, bucket: ScratchBucket
 ) -> None:
@@ -203,6 +204,7 @@ async def test_a_worker_with_its_own_home_stores_what_the_server_serves(
     assert {_key(a.sha256) for a in artifacts} <= set(bucket.object_keys())
 
 
+@pytest.mark.one_database  # the bucket's bytes, whatever the database
 async def test_a_download_streams_and_is_cut_off_when_the_bucket_holds_other_bytes(
     settings: Settings, bucket: ScratchBucket
 ) -> None:
