@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import update
 
-from missionctl.db.models import ApiToken, SignInLink
+from missionctl.db.accounts import ApiToken, SignInLink
 from missionctl.db.types import utcnow
 from missionctl.domain.access import Identity, Role
 from missionctl.errors import Conflict, NotFound, ValidationFailed

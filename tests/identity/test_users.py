@@ -5,7 +5,7 @@ from argon2 import PasswordHasher
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import update
 
-from missionctl.db.models import User
+from missionctl.db.accounts import User
 from missionctl.domain.access import Role
 from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.schemas.identity import UserCreate

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from missionctl.db.models import ApiToken
+from missionctl.db.accounts import ApiToken
 from missionctl.db.types import utcnow
 from missionctl.domain.access import ROLES, Role
 from missionctl.services import ServiceContext

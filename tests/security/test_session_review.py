@@ -34,7 +34,7 @@ from sqlalchemy.util import await_only
 from typer.testing import CliRunner
 
 from missionctl.cli import app as cli_app
-from missionctl.db.models import User
+from missionctl.db.accounts import User
 from missionctl.domain.access import Role
 from missionctl.security import streams
 from missionctl.services import ServiceContext

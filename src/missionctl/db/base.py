@@ -1,13 +1,14 @@
-"""The declarative base every ORM class derives from."""
+"""The declarative base every ORM class derives from, and the columns most tables share."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, MetaData, Uuid
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from missionctl.db.types import UTCDateTime
+from missionctl.db.types import UTCDateTime, utcnow
+from missionctl.domain.ids import new_id
 
 # Deterministic constraint names, so that migrations can name what they alter on both dialects.
 NAMING_CONVENTION = {
@@ -31,3 +32,18 @@ class Base(DeclarativeBase):
         list[dict[str, Any]]: JSON(),
         int: BigInteger(),
     }
+
+
+def id_column() -> Mapped[uuid.UUID]:
+    """A UUIDv7 primary key, made when the row is: ``ORDER BY id`` is creation order."""
+    return mapped_column(primary_key=True, default=new_id)
+
+
+def created_column() -> Mapped[datetime]:
+    """When the row was made (UTC)."""
+    return mapped_column(default=utcnow)
+
+
+def updated_column() -> Mapped[datetime]:
+    """When the row last changed (UTC), moved on by every ORM update."""
+    return mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,4 +1,4 @@
-"""ORM classes for the domain: missions, plans, workflows, runs, events, agents and identity.
+"""ORM classes for the domain: missions, plans, workflows, runs, events, agents, operations.
 
 Conventions: primary keys are UUIDv7 (time-ordered, so ``ORDER BY id`` is creation order); money
 is integer micro-US-dollars (``*_micros``; 1 USD = 1,000,000) so that sums are exact on every
@@ -28,22 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from missionctl.db.base import Base
-from missionctl.db.types import StatusColumn, utcnow
-from missionctl.domain.ids import new_id
+from missionctl.db.base import Base, created_column, id_column, updated_column
+from missionctl.db.types import StatusColumn
 from missionctl.domain.states import MissionStatus, RunStatus, StepRunStatus
-
-
-def _id() -> Mapped[uuid.UUID]:
-    return mapped_column(primary_key=True, default=new_id)
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(default=utcnow)
-
-
-def _updated() -> Mapped[datetime]:
-    return mapped_column(default=utcnow, onupdate=utcnow)
 
 
 def _mission_ref(nullable: bool = False) -> Mapped[Any]:
@@ -57,7 +44,7 @@ class Mission(Base):
 
     __tablename__ = "missions"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     title: Mapped[str] = mapped_column(String(200))
     goal: Mapped[str] = mapped_column(Text)
     constraints: Mapped[list[str]] = mapped_column(default=list)
@@ -73,8 +60,8 @@ class Mission(Base):
     # The repository its coding steps work on, ``{"source", "base", "agent"}`` (0025).
     repository: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class Plan(Base):
@@ -83,7 +70,7 @@ class Plan(Base):
     __tablename__ = "plans"
     __table_args__ = (UniqueConstraint("mission_id", "version"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID] = _mission_ref()
     version: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -91,7 +78,7 @@ class Plan(Base):
     phases: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     tasks: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     validation: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class Requirement(Base):
@@ -99,14 +86,14 @@ class Requirement(Base):
 
     __tablename__ = "requirements"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID] = _mission_ref()
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
     key: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     priority: Mapped[str] = mapped_column(String(20), default="must")
     kind: Mapped[str] = mapped_column(String(20), default="feature", server_default="feature")
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class Risk(Base):
@@ -114,7 +101,7 @@ class Risk(Base):
 
     __tablename__ = "risks"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID] = _mission_ref()
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
     run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"), index=True)
@@ -132,8 +119,8 @@ class Risk(Base):
     from_mission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("missions.id"))
     # Optimistic concurrency: every edit states the version it read and increments it (ADR 0051).
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class Decision(Base):
@@ -148,7 +135,7 @@ class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (UniqueConstraint("mission_id", "number"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID] = _mission_ref()
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
@@ -166,8 +153,8 @@ class Decision(Base):
     # The finished mission a planner reused the decision from (mission memory, 0020).
     from_mission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("missions.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class Document(Base):
@@ -180,7 +167,7 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (UniqueConstraint("mission_id", "kind", "version"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID] = _mission_ref()
     kind: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
@@ -194,7 +181,7 @@ class Document(Base):
     output_tokens: Mapped[int] = mapped_column(default=0)
     # A technical design's diagrams as drawn when it was written (MissionDiagramsRead's JSON).
     diagrams: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class NextStep(Base):
@@ -202,14 +189,14 @@ class NextStep(Base):
 
     __tablename__ = "next_steps"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID] = _mission_ref()
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
     run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     priority: Mapped[str] = mapped_column(String(20), default="medium")
     status: Mapped[str] = mapped_column(String(20), default="open")
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class Workflow(Base):
@@ -218,7 +205,7 @@ class Workflow(Base):
     __tablename__ = "workflows"
     __table_args__ = (UniqueConstraint("name", "version"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     name: Mapped[str] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer)
     mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
@@ -227,7 +214,7 @@ class Workflow(Base):
     budget_micros: Mapped[int | None]
     max_concurrency: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class Run(Base):
@@ -253,7 +240,7 @@ class Run(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"), index=True)
     mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
     trigger: Mapped[str] = mapped_column(String(20))
@@ -268,10 +255,10 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     rerun_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"))
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = _updated()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class StepRun(Base):
@@ -291,7 +278,7 @@ class StepRun(Base):
         Index("ix_step_runs_ended_at", "ended_at"),
     )
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"))
     step_id: Mapped[str] = mapped_column(String(100))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
@@ -332,8 +319,8 @@ class StepRun(Base):
     queued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class UsageDay(Base):
@@ -438,7 +425,7 @@ class Artifact(Base):
     __tablename__ = "artifacts"
     __table_args__ = (Index("uq_artifacts_run_id_name", "run_id", "name", unique=True),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID | None] = _mission_ref(nullable=True)
     run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id"), index=True)
     step_run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("step_runs.id"), index=True)
@@ -449,7 +436,7 @@ class Artifact(Base):
     size: Mapped[int]
     uri: Mapped[str] = mapped_column(String(2000))
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class Agent(Base):
@@ -457,7 +444,7 @@ class Agent(Base):
 
     __tablename__ = "agents"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -470,8 +457,8 @@ class Agent(Base):
     last_heartbeat: Mapped[datetime | None]
     version: Mapped[str | None] = mapped_column(String(50))
     runtime_location: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class Approval(Base):
@@ -488,7 +475,7 @@ class Approval(Base):
         Index("ix_approvals_decision_requested_at", "decision", "requested_at"),
     )
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     step_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("step_runs.id"), index=True)
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), index=True)
     mission_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
@@ -498,7 +485,7 @@ class Approval(Base):
     risk_tier: Mapped[str] = mapped_column(String(20), default="read")
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     estimate_micros: Mapped[int] = mapped_column(default=0)
-    requested_at: Mapped[datetime] = _created()
+    requested_at: Mapped[datetime] = created_column()
     decision: Mapped[str | None] = mapped_column(String(20))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     # The person behind ``decided_by`` (a token's owner); None for Mission Control itself.
@@ -522,7 +509,7 @@ class Control(Base):
     stopped_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
-    updated_at: Mapped[datetime] = _updated()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class ModelPrice(Base):
@@ -531,97 +518,14 @@ class ModelPrice(Base):
     __tablename__ = "model_prices"
     __table_args__ = (UniqueConstraint("model", "effective_from"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     model: Mapped[str] = mapped_column(String(200), index=True)
     input_micros_per_mtok: Mapped[int]
     cached_input_micros_per_mtok: Mapped[int]
     output_micros_per_mtok: Mapped[int]
     effective_from: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
-
-
-class User(Base):
-    """A person who signs in. ``name`` is a lower-case slug; the actor ``user:NAME`` names them.
-
-    ``password_hash`` is an argon2id PHC string, or null for a user who signs in by one-time link
-    only. Users are disabled, never deleted, so that the event log's actors keep meaning someone.
-    """
-
-    __tablename__ = "users"
-
-    id: Mapped[uuid.UUID] = _id()
-    name: Mapped[str] = mapped_column(String(63), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(20))
-    password_hash: Mapped[str | None] = mapped_column(String(200))
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
-    last_sign_in_at: Mapped[datetime | None]
-    # Moves on when all of the user's browser sessions end at once (ADR 0077): a session made
-    # under an older generation lets no one in, whatever its own row says.
-    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
-
-
-class ApiToken(Base):
-    """An API token of a user. Only the SHA-256 of its secret is kept (the secret is shown once).
-
-    Names are unique across all tokens ever made (revoked ones stay as rows), so the actor
-    ``token:NAME`` in the event log always means one token.
-    """
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[uuid.UUID] = _id()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(63), unique=True)
-    prefix: Mapped[str] = mapped_column(String(8))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role_ceiling: Mapped[str] = mapped_column(String(20))
-    expires_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = _created()
-
-
-class SignInLink(Base):
-    """A one-time, short-lived sign-in link; only the SHA-256 of its secret is kept."""
-
-    __tablename__ = "sign_in_links"
-
-    id: Mapped[uuid.UUID] = _id()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = _created()
-
-
-class BrowserSession(Base):
-    """A signed-in browser (ADR 0077): the cookie holds a random secret, this row its SHA-256.
-
-    A session lets its user in while ``revoked_at`` is null, its ``generation`` equals the
-    user's ``session_generation``, the user is enabled and it is younger than the session
-    lifetime. ``last_seen_at`` is bookkeeping, written at most once a minute.
-    """
-
-    __tablename__ = "sessions"
-    __table_args__ = (Index("ix_sessions_user_id_created_at", "user_id", "created_at"),)
-
-    id: Mapped[uuid.UUID] = _id()
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    generation: Mapped[int]
-    created_at: Mapped[datetime] = _created()
-    last_seen_at: Mapped[datetime] = _created()
-    address: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str] = mapped_column(String(300), default="")
-    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_column()
 
 
 UNMAPPED_TABLES: frozenset[str] = frozenset(
@@ -679,14 +583,14 @@ class Worker(Base):
 
     __tablename__ = "workers"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     name: Mapped[str] = mapped_column(String(200))
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     version: Mapped[str] = mapped_column(String(50))
     kind: Mapped[str] = mapped_column(String(20))
     concurrency: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = _created()
+    started_at: Mapped[datetime] = created_column()
     last_heartbeat_at: Mapped[datetime] = mapped_column(index=True)
     stopped_at: Mapped[datetime | None]
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
@@ -715,7 +619,7 @@ class Webhook(Base):
 
     __tablename__ = "webhooks"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     url: Mapped[str] = mapped_column(String(2000))
     format: Mapped[str] = mapped_column(String(10))
     events: Mapped[list[str]] = mapped_column(JSON)
@@ -724,8 +628,8 @@ class Webhook(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     since_seq: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class WebhookDelivery(Base):
@@ -745,7 +649,7 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_webhook_id", "webhook_id", "id"),
     )
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
     event_seq: Mapped[int | None] = mapped_column(BigInteger)
     event_type: Mapped[str] = mapped_column(String(80))
@@ -761,7 +665,7 @@ class WebhookDelivery(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     redelivery_of: Mapped[uuid.UUID | None]
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
     attempted_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
 
@@ -812,7 +716,7 @@ class HttpCallback(Base):
 
     __tablename__ = "http_callbacks"
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     step_run_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("step_runs.id", ondelete="CASCADE"), index=True
     )
@@ -821,7 +725,7 @@ class HttpCallback(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class Schedule(Base):
@@ -847,7 +751,7 @@ class Schedule(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     name: Mapped[str] = mapped_column(String(100))
     cron: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -866,8 +770,8 @@ class Schedule(Base):
     last_outcome: Mapped[str | None] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
     deleted_at: Mapped[datetime | None]
 
 
@@ -889,15 +793,15 @@ class Epic(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(63))  # a user's name
     target_date: Mapped[date | None]
     budget_micros: Mapped[int | None]
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
     archived_at: Mapped[datetime | None]
 
 
@@ -913,15 +817,15 @@ class SpendingCap(Base):
     __tablename__ = "spending_caps"
     __table_args__ = (UniqueConstraint("agent", "period"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     agent: Mapped[str] = mapped_column(String(200))
     period: Mapped[str] = mapped_column(String(10))
     cap_micros: Mapped[int] = mapped_column(BigInteger)
     notified_period: Mapped[date | None]
     notified_level: Mapped[str | None] = mapped_column(String(10))
     updated_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class EpicMission(Base):
@@ -934,7 +838,7 @@ class EpicMission(Base):
     )
     epic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("epics.id"), index=True)
     added_by: Mapped[str] = mapped_column(String(200))
-    added_at: Mapped[datetime] = _created()
+    added_at: Mapped[datetime] = created_column()
 
 
 class ScheduleRun(Base):
@@ -960,7 +864,7 @@ class Spec(Base):
     __tablename__ = "specs"
     __table_args__ = (Index("ix_specs_mission_id_task_key", "mission_id", "task_key"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     mission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("missions.id", ondelete="RESTRICT"))
     task_key: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
@@ -972,7 +876,7 @@ class Spec(Base):
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
     artifact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("artifacts.id"))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_column()
 
 
 class WorkflowTemplate(Base):
@@ -986,7 +890,7 @@ class WorkflowTemplate(Base):
     __tablename__ = "workflow_templates"
     __table_args__ = (UniqueConstraint("name"),)
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     name: Mapped[str] = mapped_column(String(63))
     title: Mapped[str] = mapped_column(String(120))
     category: Mapped[str] = mapped_column(String(40))
@@ -995,7 +899,7 @@ class WorkflowTemplate(Base):
         ForeignKey("workflows.id", ondelete="SET NULL")
     )
     saved_by: Mapped[str] = mapped_column(String(200))
-    saved_at: Mapped[datetime] = _created()
+    saved_at: Mapped[datetime] = created_column()
 
 
 class AnomalyNotice(Base):
@@ -1010,4 +914,4 @@ class AnomalyNotice(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     severity: Mapped[str] = mapped_column(String(10))
-    notified_at: Mapped[datetime] = _created()
+    notified_at: Mapped[datetime] = created_column()

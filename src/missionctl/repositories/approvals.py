@@ -13,17 +13,8 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import (
-    ApiToken,
-    Approval,
-    Event,
-    Run,
-    Schedule,
-    ScheduleRun,
-    StepRun,
-    User,
-    Workflow,
-)
+from missionctl.db.accounts import ApiToken, User
+from missionctl.db.models import Approval, Event, Run, Schedule, ScheduleRun, StepRun, Workflow
 from missionctl.domain.events import APPROVAL_APPROVED
 
 ApprovalListing = Literal["pending", "decided", "all"]

@@ -14,7 +14,8 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Approval, Epic, EpicMission, Mission, Risk, StepRun, User
+from missionctl.db.accounts import User
+from missionctl.db.models import Approval, Epic, EpicMission, Mission, Risk, StepRun
 from missionctl.schemas.epics import EpicState
 
 

@@ -7,7 +7,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import BrowserSession, Event, User
+from missionctl.db.accounts import BrowserSession, User
+from missionctl.db.models import Event
 
 
 async def read_session_with_user(

@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import ApiToken, SignInLink, User
+from missionctl.db.accounts import ApiToken, SignInLink, User
 from missionctl.domain.access import NAME_PATTERN
 
 

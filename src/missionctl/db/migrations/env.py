@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import missionctl.db.models  # noqa: F401 - registers every table on the metadata
+import missionctl.db.accounts
+import missionctl.db.models  # noqa: F401
 from missionctl.db.base import Base
 from missionctl.db.models import UNMAPPED_TABLES
 

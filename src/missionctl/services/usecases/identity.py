@@ -22,8 +22,8 @@ from pydantic import SecretStr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from missionctl.db.accounts import ApiToken, User
 from missionctl.db.faults import database_fault
-from missionctl.db.models import ApiToken, User
 from missionctl.db.types import utcnow
 from missionctl.domain import access
 from missionctl.domain.access import Identity, Role, ceiling

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import BrowserSession, Event, User
+from missionctl.db.accounts import BrowserSession, User
+from missionctl.db.models import Event
 from missionctl.db.types import utcnow
 from missionctl.domain import access
 from missionctl.domain.access import Identity, Permission, Role

@@ -12,7 +12,7 @@ import shlex
 from datetime import timedelta
 from pathlib import Path
 
-from missionctl.db.models import SignInLink
+from missionctl.db.accounts import SignInLink
 from missionctl.db.types import utcnow
 from missionctl.domain import access
 from missionctl.domain.access import SIGN_IN_LINK_TTL_S, Identity, Role
