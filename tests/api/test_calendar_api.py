@@ -110,7 +110,7 @@ async def test_the_feed_is_an_icalendar_file_a_viewer_token_reads(
     assert str(first["dtstart"].dt.tzinfo) == "America/New_York"
     starts = [e["dtstart"].dt for e in events]
     assert all((s.hour, s.minute) == (9, 0) and s.weekday() < 5 for s in starts)
-    again = Calendar.from_ical(await schedule_feed(ctx, schedule_id=uuid.UUID(standup)))
+    again = Calendar.from_ical((await schedule_feed(ctx, schedule_id=uuid.UUID(standup))).content)
     assert [str(e["uid"]) for e in again.walk("VEVENT")][:5] == [str(e["uid"]) for e in events][:5]
     none = Calendar.from_ical(
         (await client.get(f"/api/v1/schedules/{paused}/calendar.ics")).content

@@ -57,7 +57,7 @@ async def test_the_local_design_describes_and_its_exports_draw_both_diagrams(
 
     html = (
         await export_document(
-            ctx, mission_id=mission.id, kind="technical_design", version=1, fmt="html"
+            ctx, mission_id=mission.id, kind="technical_design", version=1, format="html"
         )
     ).content.decode()
     heading = html.index("<h3>Architecture diagram</h3>")
@@ -67,7 +67,7 @@ async def test_the_local_design_describes_and_its_exports_draw_both_diagrams(
 
     pdf = (
         await export_document(
-            ctx, mission_id=mission.id, kind="technical_design", version=1, fmt="pdf"
+            ctx, mission_id=mission.id, kind="technical_design", version=1, format="pdf"
         )
     ).content
     pages = pypdf.PdfReader(io.BytesIO(pdf)).pages

@@ -203,7 +203,9 @@ async def test_secrets_never_reach_a_version_or_its_exports(ctx: ServiceContext)
         )
         assert SECRET not in document.body and SECRET not in document.title
     for fmt in ("md", "html"):
-        exported = await export_document(ctx, mission_id=mission.id, kind="prd", version=1, fmt=fmt)
+        exported = await export_document(
+            ctx, mission_id=mission.id, kind="prd", version=1, format=fmt
+        )
         assert SECRET.encode() not in exported.content
 
 
@@ -213,16 +215,16 @@ async def test_a_goal_full_of_non_latin_1_text_exports_to_a_readable_pdf(
     goal = "Build a “café” finder — with naïve search, Ωμέγα labels, Привет and 日本 menus"
     mission = await planned(ctx, goal=goal)
     await generate_document(ctx, mission_id=mission.id, kind="prd", actor=ACTOR, llm=None)
-    pdf = await export_document(ctx, mission_id=mission.id, kind="prd", version=1, fmt="pdf")
+    pdf = await export_document(ctx, mission_id=mission.id, kind="prd", version=1, format="pdf")
     assert pdf.media_type == "application/pdf" and pdf.content.startswith(b"%PDF-")
-    assert pdf.file_name.endswith("-v1.pdf")
+    assert pdf.name.endswith("-v1.pdf")
     text = " ".join(
         " ".join(page.extract_text().split())
         for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
     )
     for words in ("“café” finder — with naïve search", "Ωμέγα", "Привет"):
         assert words in text
-    html = await export_document(ctx, mission_id=mission.id, kind="prd", version=1, fmt="html")
+    html = await export_document(ctx, mission_id=mission.id, kind="prd", version=1, format="html")
     assert "日本" in html.content.decode() and html.media_type.startswith("text/html")
 
 
@@ -250,7 +252,7 @@ async def test_the_model_writes_through_the_sdk_and_its_tokens_are_recorded(
     request = openai_server.chat_requests[0]
     assert "Product requirements document" in request.messages[0]["content"]
     assert mission.title in request.messages[1]["content"]  # the local draft is its facts
-    html = await export_document(ctx, mission_id=mission.id, kind="prd", version=1, fmt="html")
+    html = await export_document(ctx, mission_id=mission.id, kind="prd", version=1, format="html")
     assert b"<script>" not in html.content and b'href="javascript' not in html.content
     after = await read_mission(ctx, mission_id=mission.id)
     assert (after.input_tokens, after.output_tokens) == (1200, 300)
@@ -346,7 +348,7 @@ async def test_the_runs_outcome_reaches_the_brief(ctx: ServiceContext) -> None:
     )
     assert "succeeded" not in brief.body
     pdf = await export_document(
-        ctx, mission_id=mission.id, kind="executive_brief", version=brief.version, fmt="pdf"
+        ctx, mission_id=mission.id, kind="executive_brief", version=brief.version, format="pdf"
     )
     text = " ".join(
         " ".join(page.extract_text().split())

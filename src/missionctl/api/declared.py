@@ -12,7 +12,9 @@ path's parameters are validated by the use case's types, or by the narrower ones
 a request that may leave it out (``body_optional``) is its model's defaults, and so is a
 ``null`` one where the declaration allows it (``body_nullable``); an answer that one of
 ``other_statuses`` fits is sent with that status (as that status's model, when it has one),
-which the route documents, as it documents each failure status of ``errors``.
+which the route documents, as it documents each failure status of ``errors``. A file
+(``FileAnswer``) is sent as one: streamed when it comes in chunks, always with the headers that
+keep a download inert (``security.downloads``).
 """
 
 import functools
@@ -23,13 +25,25 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, get_args, get_type_hints
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.datastructures import Default
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, TypeAdapter
 
 from missionctl.api.deps import Context, Identity, get_runtime, requires, run_trigger
-from missionctl.api.errors import BODY_RESPONSES, CONFLICT_RESPONSES, LLM_RESPONSES
+from missionctl.api.errors import (
+    BODY_RESPONSES,
+    CONFLICT_RESPONSES,
+    DAMAGE_RESPONSES,
+    LLM_RESPONSES,
+)
 from missionctl.api.refusals import refusals
+from missionctl.domain.files import FileAnswer
 from missionctl.operations import Operation, UseCase, use_case
+from missionctl.security.downloads import (
+    INERT_DOWNLOAD_HEADERS,
+    content_disposition,
+    served_media_type,
+)
 from missionctl.services.usecases.health import HealthSummaryCache
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -85,7 +99,7 @@ NEEDS: dict[str, Callable[[Request, Identity], Awaitable[Any]]] = {
 and its caller (``trigger``: what a run it starts says started it, ``cli`` or ``api``;
 ``health_cache``: the app's cache of the health figures)."""
 
-FAILURES: dict[int | str, dict[str, Any]] = CONFLICT_RESPONSES | LLM_RESPONSES
+FAILURES: dict[int | str, dict[str, Any]] = CONFLICT_RESPONSES | DAMAGE_RESPONSES | LLM_RESPONSES
 """How each failure status a declaration may list in ``errors`` is documented."""
 
 
@@ -100,6 +114,8 @@ def add_route(router: APIRouter, op: Operation[Any]) -> None:
     for other in op.other_statuses:
         model = op.output if other.model is None else other.model
         responses[other.status_code] = {"model": model, "description": other.description}
+    if op.file_types:
+        responses[op.status_code] = {"description": op.summary, "content": _file_content(op)}
     router.add_api_route(
         op.path,
         endpoint,
@@ -108,9 +124,10 @@ def add_route(router: APIRouter, op: Operation[Any]) -> None:
         summary=op.summary,
         description=op.doc,
         status_code=op.status_code,
-        response_model=op.output,
+        response_model=None if op.file_types else op.output,
         responses=responses,
         openapi_extra=refusals(op.refusals) if op.refusals else None,
+        response_class=Response if op.file_types else Default(JSONResponse),
     )
 
 
@@ -140,6 +157,8 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
         result = await service(ctx, **given)
         if op.output is None:
             return Response(status_code=op.status_code)
+        if isinstance(result, FileAnswer):
+            return _file_response(result, op.status_code)
         status = next((o.status_code for o in op.other_statuses if o.when(result)), None)
         if status in sent_as:  # another model than the route's: sent as it is
             return JSONResponse(sent_as[status].dump_python(result, mode="json"), status)
@@ -150,6 +169,34 @@ def _endpoint(op: Operation[Any], service: UseCase) -> Callable[..., Awaitable[A
     endpoint.__doc__ = op.doc
     endpoint.__signature__ = _signature(op, service)  # type: ignore[attr-defined]
     return endpoint
+
+
+def _file_content(op: Operation[Any]) -> dict[str, Any]:
+    """The route's documented answer for each of ``op.file_types``: text, binary, or any."""
+    return {media_type: {"schema": _file_schema(media_type)} for media_type in op.file_types}
+
+
+def _file_schema(media_type: str) -> dict[str, str]:
+    if media_type == "*/*":  # whatever a step wrote, JSON included
+        return {}
+    if media_type.endswith(("/json", "+json")):  # a JSON document, saved as a file
+        return {"type": "object"}
+    if media_type.startswith("text/") or media_type.endswith("+xml"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
+
+
+def _file_response(answer: FileAnswer, status_code: int) -> Response:
+    """``answer`` sent as a file, inert (``nosniff``, a ``sandbox`` policy)."""
+    media_type = served_media_type(answer.media_type) if answer.untrusted else answer.media_type
+    headers = dict(INERT_DOWNLOAD_HEADERS)
+    if answer.name is not None:
+        headers["Content-Disposition"] = content_disposition(answer.name, inline=answer.inline)
+    if isinstance(answer.content, bytes):
+        return Response(answer.content, status_code, headers, media_type)
+    if answer.size is not None:
+        headers["Content-Length"] = str(answer.size)
+    return StreamingResponse(answer.content, status_code, headers, media_type)
 
 
 def _fields(model: BaseModel) -> dict[str, Any]:

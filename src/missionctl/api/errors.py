@@ -316,6 +316,11 @@ BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 """OpenAPI ``responses=`` for routes that read a request body."""
 
+DAMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    500: _error_response("The stored record is damaged: content missing, or not as recorded"),
+}
+"""OpenAPI ``responses=`` for routes that vouch for stored bytes (an artifact, a receipt)."""
+
 LLM_RESPONSES: dict[int | str, dict[str, Any]] = {
     502: _error_response("The model's answer was unusable after repairs"),
     503: _error_response("The model could not be reached"),

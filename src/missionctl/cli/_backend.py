@@ -33,11 +33,8 @@ if TYPE_CHECKING:
     from missionctl.cli._drafts import DraftPrinter
     from missionctl.cli.remote import RemoteClient
     from missionctl.domain.access import Permission
+    from missionctl.domain.files import FileAnswer
     from missionctl.operations import Operation, Out
-    from missionctl.schemas.documents import (
-        DocumentKind,
-    )
-    from missionctl.schemas.documents import ExportFormat as DocumentFormat
     from missionctl.schemas.events import (
         AuditRunFilters,
         EventFeedItem,
@@ -164,6 +161,14 @@ class MissionControl:
         )
         return answer
 
+    def file(
+        self, op: Operation[FileAnswer], *, query: BaseModel | None = None, **path: object
+    ) -> bytes:
+        """``call`` of an operation that answers a file: the file's bytes."""
+        answer = self._send(op, path, query=query)
+        content: bytes = answer.content
+        return content
+
     def call_or_none(
         self, op: Operation[Out], *, query: BaseModel | None = None, **path: object
     ) -> Out | None:
@@ -187,6 +192,10 @@ class MissionControl:
         if body is not None:
             sent = _json_with_secrets(body, changes_only=op.method == "PATCH")
         params = None if query is None else query.model_dump(mode="json", exclude_none=True)
+        if op.file_types:
+            from missionctl.domain.files import FileAnswer
+
+            return FileAnswer(*self.client.get_bytes(url, params=params))
         return self.client.send(
             op.method,
             url,
@@ -224,10 +233,6 @@ class MissionControl:
             return
         with self._here.drafts(mission_id, printer):
             yield
-
-    def mission_pack(self, mission_id: uuid.UUID, plan_version: int | None) -> bytes:
-        path = f"/api/v1/missions/{mission_id}/pack"
-        return self.client.get_bytes(path, params={"plan_version": plan_version})[0]
 
     def export_audit(
         self,
@@ -284,9 +289,6 @@ class MissionControl:
 
         return self._here.call(execute)
 
-    def artifact_content(self, artifact_id: uuid.UUID) -> bytes:
-        return self.client.get_bytes(f"/api/v1/artifacts/{artifact_id}/content")[0]
-
     def run_report(self, run_id: uuid.UUID) -> RunReport:
         from missionctl.schemas.reports import RunReport
 
@@ -300,12 +302,6 @@ class MissionControl:
     def run_report_pdf(self, run_id: uuid.UUID) -> bytes:
         path = f"/api/v1/runs/{run_id}/report"
         return self.client.get_bytes(path, params={"format": "pdf"})[0]
-
-    def schedule_feed(self, schedule_id: uuid.UUID) -> bytes:
-        return self.client.get_bytes(f"/api/v1/schedules/{schedule_id}/calendar.ics")[0]
-
-    def run_receipt(self, run_id: uuid.UUID) -> bytes:
-        return self.client.get_bytes(f"/api/v1/runs/{run_id}/receipt")[0]
 
     def save_workflow(self, text: str, syntax: Syntax) -> WorkflowRead:
         """The text is sent as it was read (JSON or YAML)."""
@@ -410,27 +406,6 @@ class MissionControl:
             raise AssertionError("unreachable: the refusal exits")
         who = self._here.call(lambda ctx: acting_user(ctx, name=name, permission=permission))
         return RemoteClient.in_process(self._here, who)
-
-    def adr_files(self, mission_id: uuid.UUID) -> list[tuple[str, str]]:
-        """The server's zip, unpacked."""
-        import io
-        import zipfile
-
-        content, _ = self.client.get_bytes(f"/api/v1/missions/{mission_id}/adrs")
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            return [(name, archive.read(name).decode()) for name in archive.namelist()]
-
-    def export_document(
-        self, mission_id: uuid.UUID, kind: DocumentKind, version: int | None, fmt: DocumentFormat
-    ) -> bytes:
-        """The latest version is asked for first when none is named."""
-        from missionctl.operations import documents as ops
-
-        if version is None:
-            version = self.call(ops.LATEST, mission_id=mission_id, kind=kind).version
-        path = f"/api/v1/missions/{mission_id}/documents/{quote(kind, safe='')}"
-        path += f"/versions/{version}/export"
-        return self.client.get_bytes(path, params={"format": fmt})[0]
 
 
 def _json_with_secrets(body: BaseModel, *, changes_only: bool) -> dict[str, Any]:

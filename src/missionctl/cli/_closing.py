@@ -78,14 +78,15 @@ def _report_files(
             f"missionctl artifact download {json_.id}",
         )
     from missionctl.cli._report_files import write_report_files
+    from missionctl.operations import artifacts as ops
 
     try:
         paths = write_report_files(
             home,
             title=title,
             mission_id=run.mission_id,
-            markdown=api.artifact_content(markdown.id),
-            json_bytes=api.artifact_content(json_.id),
+            markdown=api.file(ops.CONTENT, artifact_id=markdown.id),
+            json_bytes=api.file(ops.CONTENT, artifact_id=json_.id),
         )
     except OSError as exc:
         err_console.print(

@@ -114,7 +114,7 @@ def download(
 
     with open_backend() as api:
         artifact = api.call(ops.READ, artifact_id=artifact_id)
-        content = api.artifact_content(artifact_id)
+        content = api.file(ops.CONTENT, artifact_id=artifact_id)
     if hashlib.sha256(content).hexdigest() != artifact.sha256:  # damaged on the way or stored
         err_console.print(
             f"[red]error:[/red] the content of {artifact_id} does not match its sha256; "

@@ -250,6 +250,7 @@ def export(
 ) -> None:
     """Write one version of a mission's document as Markdown, HTML or PDF."""
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import documents as ops
 
     if kind not in KINDS:
         raise _fail(
@@ -258,7 +259,12 @@ def export(
     if output.exists() and not force:
         raise _fail(f"--output: {escape(str(output))} exists; add --force to replace it")
     with open_backend() as api:
-        content = api.export_document(mission_id, cast("DocumentKind", kind), version, fmt.value)
+        if version is None:
+            version = api.call(ops.LATEST, mission_id=mission_id, kind=kind).version
+        query = ops.ExportQuery(format=fmt.value)
+        content = api.file(
+            ops.EXPORT, query=query, mission_id=mission_id, kind=kind, version=version
+        )
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
     try:
         with os.fdopen(os.open(output, flags, 0o644), "wb") as file:

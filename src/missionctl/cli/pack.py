@@ -82,12 +82,14 @@ def pack(
     MISSION_ID`). Secrets are redacted; the same plan version always gives the same bytes.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import missions as ops
 
     if output is None and zip_file is None:
         raise _fail("give -o DIR (a folder), --zip FILE, or both: where should the pack go?")
     _check_targets(output, zip_file, force=force)
     with open_backend() as api:
-        content = api.mission_pack(mission_id, plan_version)
+        query = ops.PlanVersionQuery(plan_version=plan_version)
+        content = api.file(ops.PACK, query=query, mission_id=mission_id)
     entries = _entries(content)
     if output is not None:
         _write_folder(output, entries)

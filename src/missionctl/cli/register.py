@@ -246,10 +246,16 @@ def export_decisions(
     ] = Path("adr"),
 ) -> None:
     """Write the decision log as ADR Markdown files, one per decision (NNNN-title.md)."""
+    import io
+    import zipfile
+
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import register as ops
 
     with open_backend() as api:
-        files = api.adr_files(mission_id)
+        content = api.file(ops.EXPORT_DECISIONS, mission_id=mission_id)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        files = [(name, archive.read(name).decode()) for name in archive.namelist()]
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files:
         (out / name).write_text(text, encoding="utf-8")

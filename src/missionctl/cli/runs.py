@@ -474,11 +474,12 @@ def receipt(
     `missionctl verify receipt FILE --public-key KEY`.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import artifacts as ops
 
     if output is not None and output.exists() and not force:
         raise _report_refusal(f"--output: {escape(str(output))} exists; add --force to replace it")
     with open_backend() as api:
-        content = api.run_receipt(run_id)
+        content = api.file(ops.RECEIPT, run_id=run_id)
     if output is None:
         typer.echo(content.decode("utf-8").rstrip("\n"))
         return

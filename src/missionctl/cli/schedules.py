@@ -322,9 +322,10 @@ def feed(
     with an API token.
     """
     from missionctl.cli._backend import open_backend
+    from missionctl.operations import calendar as calendar_ops
 
     with open_backend() as api:
-        content = api.schedule_feed(_resolve(api, ref))
+        content = api.file(calendar_ops.FEED, schedule_id=_resolve(api, ref))
     if output is None:
         typer.echo(content.decode("utf-8"), nl=False)
         return

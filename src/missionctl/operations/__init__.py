@@ -31,6 +31,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from missionctl.domain.access import Permission
+from missionctl.domain.files import FileAnswer
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 UseCase = Callable[..., Awaitable[Any]]
@@ -78,7 +79,10 @@ class Operation(Generic[Out]):
             query whole, ``query_as``), ``body_as`` for the body (or each of its fields,
             ``body_fields``), each of ``arguments``, ``actor`` (the caller's, when it takes
             one), each of ``needs`` and each of ``grants``.
-        output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body.
+        output: the answer's model (or ``list[Model]``); ``None`` answers 204 with no body;
+            ``FileAnswer`` answers a file (a download: a ``GET`` of ``file_types``).
+        file_types: with ``output=FileAnswer``, the media types the file may have (for the
+            route's documentation); a command receives the file's bytes.
         body: the request body's model, if it takes one.
         query: the model of its query parameters, if it takes any; a ``list[...]`` field is
             its parameter repeated (``?type=a&type=b``), read so by the route and sent so by a
@@ -104,7 +108,8 @@ class Operation(Generic[Out]):
             model of its own if the answer is another (``202`` with the planner's questions).
             MCP, which has no statuses, answers the same.
         errors: the failure statuses worth documenting beyond the usual (404, 422...): ``409``,
-            and ``502`` and ``503`` for what waits for the configured model.
+            ``500`` for what vouches for stored bytes, and ``502`` and ``503`` for what waits
+            for the configured model.
         refusals: the rules, field → rule, by which it refuses with 422 a request its
             schemas allow, those a JSON Schema cannot state (``api.refusals``).
         needs: what the server fills in by name (``"planner"``, ``"llm"``, ``"sign"``;
@@ -147,6 +152,7 @@ class Operation(Generic[Out]):
     grants: Mapping[str, Permission] = field(default_factory=dict, hash=False)
     cli: str | None = None
     mcp: bool = False
+    file_types: tuple[str, ...] = ()
     path_parameters: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -156,8 +162,9 @@ class Operation(Generic[Out]):
             ValueError: a type for a parameter the path does not have, an optional body that
                 is not there or cannot be made with no fields, a body that may be ``null``
                 but not left out, ``query_as`` with no query,
-                other statuses for an answer with no body, or an MCP tool asked of a
-                declaration only the route can serve (see ``mcp``).
+                other statuses for an answer with no body, a file that is not a ``GET``'s
+                or has no ``file_types``, or an MCP tool asked of a declaration only the
+                route can serve (see ``mcp``).
         """
         object.__setattr__(self, "path_parameters", tuple(_PATH_PARAMETER.findall(self.path)))
         if unknown := set(self.path_types) - set(self.path_parameters):
@@ -172,6 +179,12 @@ class Operation(Generic[Out]):
             raise ValueError(f"operation {self.name}: query_as names no query")
         if self.other_statuses and self.output is None:
             raise ValueError(f"operation {self.name}: an answer with no body has one status")
+        if (self.output is FileAnswer) != bool(self.file_types) or (
+            self.file_types and (self.method != "GET" or self.mcp or self.other_statuses)
+        ):
+            raise ValueError(
+                f"operation {self.name}: a file is a GET's answer with file_types, no MCP tool"
+            )
         if self.mcp and (
             self.body_fields
             or self.path_types

@@ -2,8 +2,7 @@
 
 Reading needs ``missions:read``; generating needs ``missions:write`` (a generation may spend
 model tokens, charged to the mission). Versions are never edited: generating again adds one.
-Exporting a version as a file is a download, still a route of its own
-(``api.routes.documents``).
+A version is also exported as a file: Markdown, standalone HTML or PDF.
 """
 
 from typing import Annotated
@@ -11,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.domain.access import Permission as P
+from missionctl.domain.files import FileAnswer
 from missionctl.operations import Operation
 from missionctl.schemas.documents import (
     MAX_DOCUMENT_VERSION,
@@ -19,6 +19,7 @@ from missionctl.schemas.documents import (
     DocumentKind,
     DocumentKindRead,
     DocumentRead,
+    ExportFormat,
 )
 
 _SERVICE = "missionctl.services.usecases.documents"
@@ -103,5 +104,29 @@ COMPARE: Operation[DocumentCompareRead] = Operation(
     cli="docs compare",
 )
 
-OPERATIONS = (GENERATE, LIST, LATEST, VERSION, COMPARE)
+
+class ExportQuery(BaseModel):
+    """Which file to make of a version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: ExportFormat = Field("md", description="`md` (the body), `html` or `pdf`")
+
+
+EXPORT: Operation[FileAnswer] = Operation(
+    name="export_version",
+    doc="One version as a file to download: `md`, `html` (standalone, sanitised) or `pdf` (of "
+    "selectable text).",
+    method="GET",
+    path="/missions/{mission_id}/documents/{kind}/versions/{version}/export",
+    permission=P.MISSIONS_READ,
+    service=f"{_SERVICE}:export_document",
+    path_types={"kind": Kind, "version": Version},
+    query=ExportQuery,
+    output=FileAnswer,
+    file_types=("text/markdown", "text/html", "application/pdf"),
+    cli="docs export",
+)
+
+OPERATIONS = (GENERATE, LIST, LATEST, VERSION, COMPARE, EXPORT)
 """Every declared operation, for what checks or lists them all (tests, documentation)."""

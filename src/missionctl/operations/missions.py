@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from missionctl.domain.access import Permission as P
+from missionctl.domain.files import FileAnswer
 from missionctl.domain.refusals import MISSION_RULES
 from missionctl.domain.states import MissionStatus
 from missionctl.operations import Operation, OtherStatus
@@ -272,6 +273,41 @@ DIAGRAMS: Operation[PlanDiagramsRead] = Operation(
     cli="mission diagrams",
 )
 
+DIAGRAM_SVG: Operation[FileAnswer] = Operation(
+    name="read_diagram_svg",
+    doc="One diagram (`architecture`, `deployment` or `product_flow`) as a standalone SVG "
+    "file.\n\nAny other name is refused (422, naming `name` and the names there are); 409 and "
+    "404 as the diagrams' JSON.",
+    method="GET",
+    path="/missions/{mission_id}/diagrams/{name}.svg",
+    permission=P.MISSIONS_READ,
+    service="missionctl.services.usecases.diagrams:diagram_svg",
+    query=PlanVersionQuery,
+    output=FileAnswer,
+    file_types=("image/svg+xml",),
+    errors=(409,),
+)
+
+PACK: Operation[FileAnswer] = Operation(
+    name="download_pack",
+    doc="The mission's AI execution pack for a coding agent, as a zip to download.\n\n"
+    "`AGENTS.md` (goal, constraints, stack, conventions, how to run and test, what not to touch, "
+    "task order, requirements), one Markdown file per task in execution order (`tasks/NN-<key>"
+    ".md`), and `plan.json` (the plan as `GET /api/v1/missions/{mission_id}/plan` returns it); "
+    "secrets redacted; byte-identical for the same mission and plan version. 409 when the "
+    "mission has no plan yet (plan it first); 404 names the mission or the `plan_version` that "
+    "does not exist.",
+    method="GET",
+    path="/missions/{mission_id}/pack",
+    permission=P.MISSIONS_READ,
+    service="missionctl.services.usecases.packs:download_pack",
+    query=PlanVersionQuery,
+    output=FileAnswer,
+    file_types=("application/zip",),
+    errors=(409,),
+    cli="pack",
+)
+
 OPERATIONS = (
     CREATE,
     LIST,
@@ -285,5 +321,7 @@ OPERATIONS = (
     RUN,
     TRACE,
     DIAGRAMS,
+    DIAGRAM_SVG,
+    PACK,
 )
 """Every declared operation, for what checks or lists them all (tests, documentation)."""

@@ -1,11 +1,12 @@
 """The decision log and the risk register of a mission (ADR 0051, docs/decisions-and-risks.md).
 
 Reading needs ``missions:read``; adding and editing need ``missions:write``. An edit (PATCH)
-names the ``version`` it was based on: a stale one is a 409 and changes nothing. The ADR
-export (a zip) is a download, written by hand in ``api.routes.register``.
+names the ``version`` it was based on: a stale one is a 409 and changes nothing. The log is
+also exported as ADR files, in a zip.
 """
 
 from missionctl.domain.access import Permission as P
+from missionctl.domain.files import FileAnswer
 from missionctl.operations import Operation
 from missionctl.schemas.register import (
     DecisionCreate,
@@ -99,4 +100,25 @@ EDIT_RISK: Operation[RiskRead] = Operation(
     cli="risks edit",
 )
 
-OPERATIONS = (LIST_DECISIONS, ADD_DECISION, EDIT_DECISION, READ_RISKS, ADD_RISK, EDIT_RISK)
+EXPORT_DECISIONS: Operation[FileAnswer] = Operation(
+    name="export_decisions",
+    doc="The decision log as ADR Markdown files, one per decision (`NNNN-title.md`), in a zip "
+    "to download.",
+    method="GET",
+    path="/missions/{mission_id}/adrs",
+    permission=P.MISSIONS_READ,
+    service="missionctl.services.usecases.decision_export:export_adrs",
+    output=FileAnswer,
+    file_types=("application/zip",),
+    cli="decisions export",
+)
+
+OPERATIONS = (
+    LIST_DECISIONS,
+    ADD_DECISION,
+    EDIT_DECISION,
+    EXPORT_DECISIONS,
+    READ_RISKS,
+    ADD_RISK,
+    EDIT_RISK,
+)

@@ -32,6 +32,7 @@ from missionctl.blobs import BlobRef
 from missionctl.db.models import Artifact, Mission, Run
 from missionctl.domain import events as ev
 from missionctl.domain.artifact_names import distinct_name
+from missionctl.domain.files import FileAnswer
 from missionctl.errors import IntegrityError, NotFound, Problem, ValidationFailed
 from missionctl.eventlog import NewEvent, append
 from missionctl.llm.redaction import redact, redact_chunks
@@ -137,10 +138,8 @@ async def read_artifact_content(
     return artifact, content
 
 
-async def open_artifact_content(
-    ctx: ServiceContext, *, artifact_id: uuid.UUID
-) -> tuple[ArtifactRead, Iterator[bytes]]:
-    """An artifact and its content as chunks (blocking: iterate them in a thread).
+async def download_artifact(ctx: ServiceContext, *, artifact_id: uuid.UUID) -> FileAnswer:
+    """An artifact's content as a file of chunks (blocking: iterated in a thread), untrusted.
 
     The first chunk is read here, so a missing blob is an ``IntegrityError`` before anything
     is sent. The bytes are hashed as they go, and the last chunk is given only once they match
@@ -157,7 +156,13 @@ async def open_artifact_content(
         first = await asyncio.to_thread(next, chunks, b"")
     except NotFound:
         raise _missing(artifact) from None
-    return artifact, _checked(artifact, first, chunks)
+    return FileAnswer(
+        _checked(artifact, first, chunks),
+        artifact.media_type,
+        name=artifact.name,
+        untrusted=True,
+        size=artifact.size,
+    )
 
 
 def _missing(artifact: ArtifactRead) -> IntegrityError:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Schedule
 from missionctl.domain import calendar as cal
 from missionctl.domain import ical
+from missionctl.domain.files import FileAnswer
 from missionctl.domain.schedules import Cron
 from missionctl.domain.states import RunStatus
 from missionctl.errors import NotFound
@@ -157,7 +158,7 @@ def runs_url(start: datetime, end: datetime) -> str:
 
 async def schedule_feed(
     ctx: ServiceContext, *, schedule_id: uuid.UUID, now: datetime | None = None
-) -> bytes:
+) -> FileAnswer:
     """The schedule's next firings for ``FEED_DAYS`` days as an iCalendar file (RFC 5545).
 
     Each firing is an event at its instant, in the schedule's own time zone, with a UID that
@@ -182,8 +183,9 @@ async def schedule_feed(
         cron = Cron(schedule.cron, schedule.timezone)
         end = moment + timedelta(days=FEED_DAYS)
         ticks, _ = cal.firings(cron, moment, end, MAX_FIRINGS_PER_SCHEDULE)
-    return ical.schedule_feed(
+    content = ical.schedule_feed(
         ical.FeedSchedule(schedule.id, schedule.name, schedule.cron, schedule.timezone),
         ticks,
         moment,
     )
+    return FileAnswer(content, "text/calendar", name=f"schedule-{schedule_id}.ics", inline=True)

@@ -12,6 +12,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 
+from missionctl.domain.files import FileAnswer
 from missionctl.llm.redaction import redact
 from missionctl.schemas.register import DecisionRead
 from missionctl.services.runtime.context import ServiceContext
@@ -46,6 +47,16 @@ async def adr_files(ctx: ServiceContext, *, mission_id: uuid.UUID) -> list[AdrFi
     decisions = await list_decisions(ctx, mission_id=mission_id)
     by_id = {d.id: d for d in decisions}
     return [AdrFile(file_name(d), redact(render_adr(d, by_id))) for d in decisions]
+
+
+async def export_adrs(ctx: ServiceContext, *, mission_id: uuid.UUID) -> FileAnswer:
+    """The mission's :func:`adr_files` in a zip to save.
+
+    Raises:
+        NotFound: no such mission.
+    """
+    files = await adr_files(ctx, mission_id=mission_id)
+    return FileAnswer(zip_files(files), "application/zip", name=f"mission-{mission_id}-adr.zip")
 
 
 def zip_files(files: list[AdrFile]) -> bytes:

@@ -12,7 +12,9 @@ which a model's drawing could not be held to.
 import uuid
 from dataclasses import dataclass, replace
 
+from missionctl.domain.diagram_svg import render_svg
 from missionctl.domain.diagrams import Diagram, DiagramName, MissionDiagrams
+from missionctl.domain.files import FileAnswer
 from missionctl.llm import LLMClient
 from missionctl.planning.base import PlanningInput
 from missionctl.planning.diagrams import DrawnDiagrams, draw_local
@@ -109,6 +111,24 @@ async def read_diagrams(
             return PlanDiagrams(mission=mission, plan=plan, diagrams=drawn, product_flow=flow)
     local = draw_plan(mission, plan)
     return PlanDiagrams(mission=mission, plan=plan, diagrams=local, product_flow=flow)
+
+
+async def diagram_svg(
+    ctx: ServiceContext,
+    *,
+    mission_id: uuid.UUID,
+    name: DiagramName,
+    plan_version: int | None = None,
+) -> FileAnswer:
+    """One diagram of :func:`read_diagrams` as a standalone SVG file, shown in place.
+
+    Raises:
+        NotFound | Conflict: as :func:`read_diagrams`.
+    """
+    drawn = await read_diagrams(ctx, mission_id=mission_id, plan_version=plan_version)
+    svg = render_svg(drawn.diagram(name), element_id=name)
+    file_name = f"{name}-v{drawn.plan.version}.svg"
+    return FileAnswer(svg.encode("utf-8"), "image/svg+xml", name=file_name, inline=True)
 
 
 async def read_plan_diagrams(

@@ -30,6 +30,7 @@ from missionctl.documents.sources import ArtifactOutcome, DocumentSources, RunOu
 from missionctl.domain.budget import Price, cost_micros, token_allowance
 from missionctl.domain.diagrams import MissionDiagrams
 from missionctl.domain.events import DOCUMENT_GENERATED
+from missionctl.domain.files import FileAnswer
 from missionctl.domain.ids import new_id
 from missionctl.domain.slugs import slug
 from missionctl.errors import NotFound
@@ -67,15 +68,6 @@ from missionctl.services.usecases.reports import outcome_of
 MAX_ARTIFACTS_PER_RUN = 5000
 """Artifacts read per run (the artifacts list's own limit)."""
 TITLE_MAX_CHARS = 300
-
-
-@dataclass(frozen=True, slots=True)
-class ExportedDocument:
-    """A document version as a file: its name, media type and bytes."""
-
-    file_name: str
-    media_type: str
-    content: bytes
 
 
 async def read_sources(ctx: ServiceContext, *, mission_id: uuid.UUID) -> DocumentSources:
@@ -434,22 +426,22 @@ async def export_document(
     mission_id: uuid.UUID,
     kind: DocumentKind,
     version: int | None,
-    fmt: ExportFormat,
-) -> ExportedDocument:
+    format: ExportFormat,
+) -> FileAnswer:
     """Version ``version`` (default: the latest) as Markdown, standalone HTML or PDF.
 
     The file is named after the version's title (the kind and the mission's title), as
-    ``<title-slug>-v<N>.<fmt>``.
+    ``<title-slug>-v<N>.<format>``.
 
     Raises:
         NotFound: as :func:`read_document`.
     """
     document = await read_document(ctx, mission_id=mission_id, kind=kind, version=version)
     # A PDF of a long document takes seconds to draw: not on the event loop.
-    return await asyncio.to_thread(export, document, fmt)
+    return await asyncio.to_thread(export, document, format)
 
 
-def export(document: DocumentRead, fmt: ExportFormat) -> ExportedDocument:
+def export(document: DocumentRead, fmt: ExportFormat) -> FileAnswer:
     """``document`` as a file in ``fmt`` (pure)."""
     name = f"{slug(document.title, max_chars=60)}-v{document.version}.{fmt}"
     diagrams = document_diagrams(document)
@@ -459,7 +451,7 @@ def export(document: DocumentRead, fmt: ExportFormat) -> ExportedDocument:
         content = to_html(document.title, document.body, diagrams).encode("utf-8")
     else:
         content = to_pdf(document.title, document.body, diagrams)
-    return ExportedDocument(name, MEDIA_TYPES[fmt], content)
+    return FileAnswer(content, MEDIA_TYPES[fmt], name=name)
 
 
 def document_diagrams(document: DocumentRead) -> MissionDiagrams | None:
@@ -515,7 +507,6 @@ async def read_studio(
 
 
 __all__ = [
-    "ExportedDocument",
     "Studio",
     "compare_documents",
     "export_document",

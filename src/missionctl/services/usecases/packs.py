@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass
 
 from missionctl.documents.pack_documents import render_agents, render_task, task_entries
+from missionctl.domain.files import FileAnswer
 from missionctl.domain.packs import AGENTS_FILE, PLAN_FILE
 from missionctl.domain.slugs import slug
 from missionctl.errors import NotFound
@@ -163,10 +164,23 @@ def pack_zip(pack: Pack) -> bytes:
     return buffer.getvalue()
 
 
+async def download_pack(
+    ctx: ServiceContext, *, mission_id: uuid.UUID, plan_version: int | None = None
+) -> FileAnswer:
+    """:func:`build_pack`'s files as a zip to save (:func:`pack_zip`).
+
+    Raises:
+        NotFound | Conflict: as :func:`build_pack`.
+    """
+    pack = await build_pack(ctx, mission_id=mission_id, plan_version=plan_version)
+    return FileAnswer(pack_zip(pack), "application/zip", name=pack.zip_name)
+
+
 __all__ = [
     "Pack",
     "PackFile",
     "build_pack",
+    "download_pack",
     "lay_out_pack",
     "pack_zip",
     "read_agents_file",

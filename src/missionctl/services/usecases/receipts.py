@@ -15,6 +15,7 @@ from typing import Any
 
 from missionctl.db.models import Approval, Artifact, Event, StepRun
 from missionctl.domain.events import OUTPUTS_DIGEST_KEY
+from missionctl.domain.files import FileAnswer
 from missionctl.errors import IntegrityError, NotFound
 from missionctl.eventlog import EventRecord
 from missionctl.eventlog.chain import format_ts
@@ -23,6 +24,7 @@ from missionctl.eventlog.receipts import (
     build_receipt,
     entry_of,
     outputs_digest,
+    receipt_text,
     sign_receipt,
     verify_receipt,
 )
@@ -53,6 +55,19 @@ async def issue_receipt(ctx: ServiceContext, *, run_id: uuid.UUID) -> dict[str, 
             f"{check.problems[0]} (missionctl audit verify says more)"
         )
     return signed
+
+
+async def download_receipt(
+    ctx: ServiceContext, *, run_id: uuid.UUID, download: bool = False
+) -> FileAnswer:
+    """``issue_receipt``'s document as JSON text, named as a file to save when ``download``.
+
+    Raises:
+        NotFound | IntegrityError | ValidationFailed: as :func:`issue_receipt`.
+    """
+    document = await issue_receipt(ctx, run_id=run_id)
+    name = f"run-{run_id}-receipt.json" if download else None
+    return FileAnswer(receipt_text(document).encode("utf-8"), "application/json", name=name)
 
 
 async def _unsigned(ctx: ServiceContext, run_id: uuid.UUID) -> dict[str, Any]:
@@ -125,4 +140,4 @@ def _approval(row: Approval) -> dict[str, Any]:
     }
 
 
-__all__ = ["issue_receipt"]
+__all__ = ["download_receipt", "issue_receipt"]
