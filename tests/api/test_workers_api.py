@@ -169,3 +169,46 @@ async def test_deep_malformed_and_huge_bodies_are_refused_without_change(app: Fa
         assert huge.status_code in {413, 422}
         assert (await admin.get(url)).json()["desired_concurrency"] is None
     assert await worker_events(ctx) == []
+
+
+async def test_an_operator_gives_a_worker_a_range_and_a_viewer_or_bad_input_changes_nothing(
+    app: FastAPI,
+) -> None:
+    ctx: ServiceContext = app.state.ctx
+    worker_id = await register(ctx, "host:9:auto")
+    viewer = await bearer_headers(ctx, "vera", Role.VIEWER)
+    operator = await bearer_headers(ctx, "otto", Role.OPERATOR)
+    url = f"{BASE}/{worker_id}/autoscale"
+    async with http(app, viewer) as as_viewer:
+        assert (await as_viewer.put(url, json={"minimum": 1, "maximum": 4})).status_code == 403
+        assert (await as_viewer.delete(url)).status_code == 403
+    async with http(app, operator) as as_operator:
+        for body, field in (
+            ({"minimum": 4, "maximum": 2}, "maximum"),
+            ({"minimum": 0, "maximum": 2}, "minimum"),
+            ({"minimum": 1, "maximum": MAX_CONCURRENCY + 1}, "maximum"),
+            ({"minimum": "1; DROP TABLE workers", "maximum": 2}, "minimum"),
+            ({"minimum": 1}, "maximum"),
+            ({"minimum": 1, "maximum": 2, "token": "sk-secret-value"}, "token"),
+        ):
+            refused = await as_operator.put(url, json=body)
+            assert refused.status_code == 422, body
+            assert field in refused.json()["error"]["field"], refused.json()
+            assert "sk-secret-value" not in refused.text
+        assert (await as_operator.delete(url)).status_code == 409  # it does not size itself
+        assert await worker_events(ctx) == []
+
+        answer = await as_operator.put(url, json={"minimum": 1, "maximum": 4})
+        assert answer.status_code == 200
+        assert (answer.json()["autoscale_min"], answer.json()["autoscale_max"]) == (1, 4)
+        again = await as_operator.put(url, json={"minimum": 1, "maximum": 4})
+        assert again.status_code == 409
+        fixed = await as_operator.patch(f"{BASE}/{worker_id}", json={"concurrency": 2})
+        assert fixed.status_code == 409 and "autoscale" in fixed.json()["error"]["message"]
+        off = await as_operator.delete(url)
+        assert off.status_code == 200 and off.json()["autoscale_max"] is None
+        missing = await as_operator.put(
+            f"{BASE}/{uuid.uuid4()}/autoscale", json={"minimum": 1, "maximum": 2}
+        )
+        assert missing.status_code == 404
+    assert await worker_events(ctx) == [ev.WORKER_AUTOSCALE_SET, ev.WORKER_AUTOSCALE_CLEARED]

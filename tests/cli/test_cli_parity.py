@@ -143,6 +143,8 @@ API_COMMANDS: dict[str, str] = {
     "POST /api/v1/workers/{worker_id}/resume": "workers resume",
     "POST /api/v1/workers/{worker_id}/stop": "workers stop",
     "PATCH /api/v1/workers/{worker_id}": "workers scale",
+    "PUT /api/v1/workers/{worker_id}/autoscale": "workers autoscale",
+    "DELETE /api/v1/workers/{worker_id}/autoscale": "workers autoscale",
     "POST /api/v1/schedules": "schedule add",
     "GET /api/v1/schedules": "schedule list",
     "GET /api/v1/schedules/{schedule_id}": "schedule show",

@@ -334,6 +334,41 @@ def test_workers_are_drained_resumed_scaled_and_stopped_by_name_or_id(
         assert "workers:control needs the operator role" in text(refused)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_worker_is_given_a_range_to_size_itself_and_let_go_of_it(world: World, mode: str) -> None:
+    name = f"host:7:{mode}-auto"
+    world.service(
+        lambda ctx: worker_service.register_worker(
+            ctx, name=name, kind=WorkerKind.worker, concurrency=3
+        )
+    )
+    for args, option in (
+        (["--min", "5", "--max", "2"], "--max"),
+        (["--min", "0", "--max", "2"], "--min"),
+        (["--min", "1"], "--min/--max/--off"),
+        (["--off", "--max", "4"], "--min/--max/--off"),
+    ):
+        refused = world.cli(mode, "workers", "autoscale", name, *args)
+        assert refused.exit_code == 2 and option in text(refused), (args, text(refused))
+    said = text(ok(world.cli(mode, "workers", "autoscale", name, "--min", "1", "--max", "8")))
+    assert f"worker {name} sizes itself between 1 and 8 at once" in said
+    shown = text(ok(world.cli(mode, "workers", "show", name)))
+    assert "1 to 8 at once, from the queue" in shown
+    fixed = world.cli(mode, "workers", "scale", name, "4")
+    assert fixed.exit_code == 2 and "autoscale" in text(fixed) and "--off" in text(fixed)
+    off = as_json(world.cli(mode, "workers", "autoscale", name, "--off", "--json"))
+    assert (off["autoscale_min"], off["autoscale_max"], off["desired_concurrency"]) == (
+        None,
+        None,
+        3,
+    )
+    again = world.cli(mode, "workers", "autoscale", name, "--off")
+    assert again.exit_code == 2 and "does not size itself" in text(again)
+    if mode == "remote":
+        refused = world.cli(mode, "workers", "autoscale", name, "--off", token=world.viewer)
+        assert refused.exit_code == 2 and "workers:control" in text(refused)
+
+
 # --- Reconnecting: a scripted server drops the stream in several ways --------------------------
 
 

@@ -225,6 +225,34 @@ async def test_a_new_concurrency_is_obeyed_at_the_next_heartbeat(ctx: ServiceCon
         await until(lambda: _utilised(ctx, d), "its utilisation is reported")
 
 
+async def test_a_worker_given_a_range_grows_for_the_queue_at_its_heartbeat(
+    ctx: ServiceContext,
+) -> None:
+    gate = Gate()
+    run = await start(ctx, [step(f"s{i}", GATED) for i in range(6)])
+    async with engine_on(ctx, gated(gate), "host-e:6:grows") as (e, _, _):
+        await until(lambda: _holds(e, 1), "e holds one step")
+        await workers.set_autoscale(
+            ctx,
+            worker_id=e.presence.worker_id or uuid.uuid4(),
+            minimum=1,
+            maximum=4,
+            actor="user:ops",
+        )
+        # Five ready steps for one worker running one: it grows to its maximum, and holds it.
+        await until(lambda: _holds(e, 4), "e grows to four steps at once")
+        await until(lambda: _held_count(ctx, e, 4), "its heartbeat says so")
+        seen = await shown(ctx, e)
+        assert (seen.concurrency, seen.autoscale_min, seen.autoscale_max) == (4, 1, 4)
+        assert (seen.autoscale_reason or "").startswith("1 → 4 steps at once: 5 queued")
+        gate.release.set()
+        assert (await wait_for_run(ctx, run.id)).status == "completed"
+    resized = [
+        e.payload for e in await read_event_page(ctx, limit=500) if e.type == ev.WORKER_AUTOSCALED
+    ]
+    assert [(p["previous"], p["concurrency"]) for p in resized] == [(1, 4)]
+
+
 async def _holds(engine: Engine, count: int) -> bool:
     return engine.inflight == count
 

@@ -113,6 +113,48 @@ async def test_an_operator_drains_stops_and_scales_from_the_page(
     assert (await workers.read_worker(ctx, worker_id=busy)).desired_concurrency == 9
 
 
+async def test_an_operator_lets_a_worker_size_itself_and_the_page_says_why_it_took_its_size(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    busy = await busy_worker(ctx, "host:4:auto")
+    operator = await as_role(ctx, Role.OPERATOR)
+    viewer = await as_role(ctx, Role.VIEWER)
+    row = row_of((await client.get("/workers", headers=operator)).text, busy)
+    assert 'data-control="worker-autoscale"' in row and 'name="maximum"' in row
+    viewer_row = row_of((await client.get("/workers", headers=viewer)).text, busy)
+    assert 'data-control="worker-autoscale"' not in viewer_row
+    form = {"minimum": "2", "maximum": "6"}
+    assert (
+        await client.post(f"/workers/{busy}/autoscale", headers=viewer, data=form)
+    ).status_code == 403
+    for bad, field in (
+        ({"minimum": "6", "maximum": "2"}, "maximum"),
+        ({"minimum": "x", "maximum": "2"}, "minimum"),
+    ):
+        wrong = await client.post(
+            f"/workers/{busy}/autoscale", headers={**operator, **HTMX}, data=bad
+        )
+        assert wrong.status_code == 422 and field in wrong.text, bad
+    done = await client.post(f"/workers/{busy}/autoscale", headers={**operator, **HTMX}, data=form)
+    assert done.status_code == 200 and done.headers["HX-Refresh"] == "true"
+
+    # Its next heartbeat reports a size below the range: it is brought within it.
+    report = HeartbeatReport(EngineState.running, 1, (), None, None)
+    await workers.heartbeat(ctx, worker_id=busy, report=report)
+    row = row_of((await client.get("/workers", headers=operator)).text, busy)
+    assert 'data-autoscale="2-6"' in row and "sizes itself 2 to 6" in row
+    assert "1 → 2 steps at once: brought within its range 2 to 6" in row
+    assert 'data-control="worker-autoscale/off"' in row
+    assert 'data-control="worker-scale" disabled' in row
+    off = await client.post(f"/workers/{busy}/autoscale/off", headers={**operator, **HTMX})
+    assert off.status_code == 200
+    again = await client.post(f"/workers/{busy}/autoscale/off", headers={**operator, **HTMX})
+    assert again.status_code == 409 and "does not size itself" in again.text
+    assert "data-autoscale=" not in row_of(
+        (await client.get("/workers", headers=operator)).text, busy
+    )
+
+
 async def test_a_hostile_worker_name_is_escaped(
     ctx: ServiceContext, client: httpx2.AsyncClient
 ) -> None:

@@ -8,7 +8,8 @@ What a scrape returns (ADR 0043):
   process and Python collectors;
 - with ``database=True`` (the server), gauges read from the database at scrape time by
   :class:`DatabaseCollector`: runs and step runs by status, the queue depth, live workers,
-  each log follower's lag (in events and seconds); and the live-stream subscribers of this
+  the steps ready to be claimed and how long the oldest waited, each log follower's lag (in
+  events and seconds); and the live-stream subscribers of this
   process.
 
 On the main address ``/metrics`` needs ``metrics:read`` (an API token of any role); the
@@ -36,7 +37,7 @@ from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
 from missionctl.services.followers import follower_lags
 from missionctl.services.usecases.health import StatusCounts, count_by_status
-from missionctl.services.usecases.workers import count_alive_workers
+from missionctl.services.usecases.workers import count_alive_workers, read_ready_queue
 from missionctl.settings import split_address
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,17 @@ class DatabaseCollector(Collector):
         workers_alive: int,
         subscribers: int,
         followers: Sequence[FollowerRead] = (),
+        ready: tuple[int, float] = (0, 0.0),
     ) -> None:
-        """Gauges of ``counts`` (``None``: no database gauges), ``subscribers``, ``followers``."""
+        """Gauges of ``counts`` (``None``: no database gauges), ``subscribers``, ``followers``.
+
+        ``ready``: the steps ready to be claimed, and the seconds the oldest of them waited.
+        """
         self.counts = counts
         self.workers_alive = workers_alive
         self.subscribers = subscribers
         self.followers = followers
+        self.ready = ready
 
     def collect(self) -> Iterator[Metric]:
         """Yield the gauges (every status is named, zeros included)."""
@@ -82,6 +88,16 @@ class DatabaseCollector(Collector):
             "missionctl_queue_depth",
             "Step runs queued for an engine.",
             value=self.counts.steps.get("queued", 0),
+        )
+        yield GaugeMetricFamily(
+            "missionctl_queue_ready",
+            "Step runs ready to be claimed now: queued, held by no cap, due.",
+            value=self.ready[0],
+        )
+        yield GaugeMetricFamily(
+            "missionctl_queue_oldest_wait_seconds",
+            "Seconds the longest-waiting ready step has waited (0: none is ready).",
+            value=self.ready[1],
         )
         yield GaugeMetricFamily(
             "missionctl_workers_alive",
@@ -110,13 +126,15 @@ class DatabaseCollector(Collector):
 
 async def render_metrics(ctx: ServiceContext, *, database: bool) -> bytes:
     """The exposition text of one scrape (see the module docstring for what it holds)."""
-    counts, alive, lags = None, 0, []
+    counts, alive, lags, ready = None, 0, [], (0, 0.0)
     if database:
         counts = await count_by_status(ctx)
         alive = await count_alive_workers(ctx)
         lags = await follower_lags(ctx)
+        ready = await read_ready_queue(ctx)
     scraped = CollectorRegistry(auto_describe=False)
-    scraped.register(DatabaseCollector(counts, alive, ctx.broadcaster.subscriber_count, lags))
+    collector = DatabaseCollector(counts, alive, ctx.broadcaster.subscriber_count, lags, ready)
+    scraped.register(collector)
     return generate_latest(REGISTRY) + generate_latest(scraped)
 
 

@@ -7,7 +7,8 @@ nothing), ``stale`` (no heartbeat for ``domain.workers.STALE_S`` seconds), ``off
 ``domain.workers.OFFLINE_S``: gone for good) and ``stopped`` (it exited cleanly).
 
 ``drain``, ``resume``, ``stop`` and ``scale`` write the command on the worker's row; the engine
-obeys at its next heartbeat, on whatever machine it runs (ADR 0058).
+obeys at its next heartbeat, on whatever machine it runs (ADR 0058). ``autoscale`` gives it a
+range instead: each heartbeat then sizes it from the queue (ADR 0115).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="The engines that run steps (the server's own and each `missionctl worker`): where "
     "they run, their status, what they hold and how busy they are; drain, resume, stop or "
-    "scale one.",
+    "scale one, or let it size itself from the queue.",
     no_args_is_help=True,
 )
 
@@ -131,6 +132,8 @@ def _print_detail(found: WorkerDetail) -> None:
         ("pid", str(found.pid)),
         ("version", escape(found.version)),
         ("steps at once", str(found.concurrency)),
+        ("autoscale", _autoscale(found)),
+        ("last resize", escape(found.autoscale_reason or "—")),
         ("held", str(found.held_count)),
         ("busy 5m", _percent(found.utilisation_5m)),
         ("busy 1h", _percent(found.utilisation_1h)),
@@ -151,6 +154,12 @@ def _print_detail(found: WorkerDetail) -> None:
         f"[dim]stale: no heartbeat for {STALE_S:g} s; offline: none for {OFFLINE_S:g} s[/dim]",
         highlight=False,
     )
+
+
+def _autoscale(worker: WorkerRead) -> str:
+    if worker.autoscale_min is None or worker.autoscale_max is None:
+        return "off"
+    return f"{worker.autoscale_min} to {worker.autoscale_max} at once, from the queue"
 
 
 def _by(worker: WorkerRead) -> str:
@@ -205,6 +214,48 @@ def scale(
         sent = WorkerUpdate.model_construct(concurrency=concurrency)  # the server checks it
         done = api.call(ops.SCALE, body=sent, worker_id=_resolve(api, worker))
     _print_result(done, f"asked to run {concurrency} at once", as_json)
+
+
+@app.command()
+def autoscale(
+    worker: WorkerArg,
+    minimum: Annotated[
+        int | None, typer.Option("--min", help="The fewest steps at once it sizes itself to.")
+    ] = None,
+    maximum: Annotated[
+        int | None,
+        typer.Option("--max", help=f"The most steps at once, up to {MAX_CONCURRENCY}."),
+    ] = None,
+    off: Annotated[
+        bool, typer.Option("--off", help="Stop it sizing itself; it keeps the size it has.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Let the worker size itself from the queue between --min and --max steps at once.
+
+    At each heartbeat it grows when its share of the ready steps is more than its free slots
+    (doubling when a ready step has waited 10 s), and halves when nothing has been queued for
+    a minute since its last change, never below what it runs. Each size it takes is a
+    `worker.autoscaled` event with why. `--off` stops it; `workers scale` is refused while it
+    sizes itself.
+    """
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import workers as ops
+    from missionctl.schemas.health import WorkerAutoscale
+
+    given = (minimum is not None, maximum is not None)
+    if given != ((False, False) if off else (True, True)):
+        raise typer.BadParameter("give --min and --max, or --off", param_hint="--min/--max/--off")
+    with open_backend() as api:
+        worker_id = _resolve(api, worker)
+        if minimum is None or maximum is None:  # --off
+            done = api.call(ops.AUTOSCALE_OFF, worker_id=worker_id)
+            _print_result(done, f"keeps {done.desired_concurrency} at once", as_json)
+            return
+        sent = WorkerAutoscale.model_construct(minimum=minimum, maximum=maximum)
+        options = {"minimum": "--min", "maximum": "--max"}
+        done = api.call(ops.AUTOSCALE, body=sent, options=options, worker_id=worker_id)
+    _print_result(done, f"sizes itself between {minimum} and {maximum} at once", as_json)
 
 
 def _command(worker: str, command: str, as_json: bool) -> None:

@@ -606,6 +606,13 @@ class Worker(Base):
     commanded_by: Mapped[str | None] = mapped_column(String(200))
     commanded_at: Mapped[datetime | None]
     offline_reported_at: Mapped[datetime | None]
+    # A range (both set) makes each heartbeat re-size the worker from the queue (ADR 0115);
+    # autoscaled_at is when its size last changed, which it waits on before shrinking, and
+    # autoscale_reason why it took that size.
+    autoscale_min: Mapped[int | None] = mapped_column(Integer)
+    autoscale_max: Mapped[int | None] = mapped_column(Integer)
+    autoscaled_at: Mapped[datetime | None]
+    autoscale_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Webhook(Base):

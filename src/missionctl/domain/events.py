@@ -80,6 +80,11 @@ WORKER_DRAINING: Final = "worker.draining"
 WORKER_RESUMED: Final = "worker.resumed"
 WORKER_STOP_REQUESTED: Final = "worker.stop_requested"
 WORKER_CONCURRENCY_CHANGED: Final = "worker.concurrency_changed"
+# A worker given a range sizes itself from the queue (ADR 0115): the range set or cleared, and
+# each size it took, with why.
+WORKER_AUTOSCALE_SET: Final = "worker.autoscale_set"
+WORKER_AUTOSCALE_CLEARED: Final = "worker.autoscale_cleared"
+WORKER_AUTOSCALED: Final = "worker.autoscaled"
 WORKER_OFFLINE: Final = "worker.offline"
 # A process met its database unavailable, and later found it writable again (recorded then).
 DATABASE_UNAVAILABLE: Final = "database.unavailable"
@@ -183,6 +188,9 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     WORKER_RESUMED: "info",
     WORKER_STOP_REQUESTED: "warning",
     WORKER_CONCURRENCY_CHANGED: "info",
+    WORKER_AUTOSCALE_SET: "info",
+    WORKER_AUTOSCALE_CLEARED: "info",
+    WORKER_AUTOSCALED: "info",
     WORKER_OFFLINE: "error",
     DATABASE_UNAVAILABLE: "error",
     DATABASE_RECOVERED: "success",

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from missionctl.domain.autoscaling import Autoscale
 from missionctl.errors import Conflict, Problem, ValidationFailed
 
 HEARTBEAT_S: Final = 10.0
@@ -210,6 +211,39 @@ def check_concurrency(*, name: str, status: WorkerStatus, concurrency: int, curr
         raise Conflict(
             f"worker {name} already runs {current} steps at once: nothing to change",
             field="concurrency",
+        )
+
+
+def check_autoscale(
+    *, name: str, status: WorkerStatus, policy: Autoscale, current: Autoscale | None
+) -> None:
+    """Refuse a range that is out of bounds, upside down, the one it has, or reaches no one.
+
+    Raises:
+        ValidationFailed: ``minimum`` or ``maximum`` is not within 1..``MAX_CONCURRENCY``, or
+            the maximum is below the minimum (the field named is the one to fix).
+        Conflict: the worker is stopped or offline, or already sizes itself in this range.
+    """
+    problems = [
+        Problem(field, f"must be between 1 and {MAX_CONCURRENCY} steps at once, not {value}")
+        for field, value in (("minimum", policy.minimum), ("maximum", policy.maximum))
+        if not 1 <= value <= MAX_CONCURRENCY
+    ]
+    if not problems and policy.maximum < policy.minimum:
+        problems.append(
+            Problem(
+                "maximum",
+                f"must be at least the minimum ({policy.minimum}), not {policy.maximum}",
+            )
+        )
+    if problems:
+        raise ValidationFailed(problems)
+    _refuse_gone(name, status, "cannot size itself")
+    if policy == current:
+        raise Conflict(
+            f"worker {name} already sizes itself between {policy.minimum} and "
+            f"{policy.maximum} steps at once: nothing to change",
+            field="maximum",
         )
 
 

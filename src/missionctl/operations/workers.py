@@ -1,15 +1,15 @@
 """Workers: the registry of engines, and their lifecycle from the control plane (ADR 0058).
 
-Reading needs ``agents:read``; drain, resume, stop and a new concurrency need
-``workers:control`` (operators). A command is written on the worker's row and obeyed by the
-engine at its next heartbeat, wherever it runs; each is an event naming who asked. Drain,
-resume and stop are one use case: each path gives it its ``command``.
+Reading needs ``agents:read``; drain, resume, stop, a new concurrency and a range to size
+itself within need ``workers:control`` (operators). A command is written on the worker's row
+and obeyed by the engine at its next heartbeat, wherever it runs; each is an event naming who
+asked. Drain, resume and stop are one use case: each path gives it its ``command``.
 """
 
 from missionctl.domain.access import Permission as P
 from missionctl.domain.workers import WorkerCommand
 from missionctl.operations import Operation
-from missionctl.schemas.health import WorkerDetail, WorkerRead, WorkerUpdate
+from missionctl.schemas.health import WorkerAutoscale, WorkerDetail, WorkerRead, WorkerUpdate
 
 _SERVICE = "missionctl.services.usecases.workers"
 
@@ -84,6 +84,37 @@ SCALE: Operation[WorkerDetail] = Operation(
     cli="workers scale",
 )
 
+AUTOSCALE: Operation[WorkerDetail] = Operation(
+    name="autoscale_worker",
+    doc="Let the worker size itself from the queue, between `minimum` and `maximum` steps at "
+    "once.\n\nAt each heartbeat it grows at once when its share of the ready steps is more "
+    "than its free slots (doubling when a ready step has waited 10 s), and halves when nothing "
+    "has been queued for a minute since its last change, never below what it runs. Each size "
+    "is a `worker.autoscaled` event with why. 409 when it is stopped or offline, or has this "
+    "range already; 422 names a bound out of 1 to 1000, or a maximum below the minimum.",
+    method="PUT",
+    path="/workers/{worker_id}/autoscale",
+    permission=P.WORKERS_CONTROL,
+    service=f"{_SERVICE}:set_autoscale",
+    body=WorkerAutoscale,
+    body_fields=True,
+    output=WorkerDetail,
+    errors=(409,),
+    cli="workers autoscale",
+)
+AUTOSCALE_OFF: Operation[WorkerDetail] = Operation(
+    name="stop_autoscaling_worker",
+    doc="Stop the worker sizing itself: it keeps the size it has until asked for another "
+    "(409 when it does not size itself).",
+    method="DELETE",
+    path="/workers/{worker_id}/autoscale",
+    permission=P.WORKERS_CONTROL,
+    service=f"{_SERVICE}:clear_autoscale",
+    output=WorkerDetail,
+    errors=(409,),
+    cli="workers autoscale",
+)
+
 COMMANDS: dict[WorkerCommand, Operation[WorkerDetail]] = {
     WorkerCommand.drain: DRAIN,
     WorkerCommand.resume: RESUME,
@@ -91,4 +122,4 @@ COMMANDS: dict[WorkerCommand, Operation[WorkerDetail]] = {
 }
 """The operation that sends each command."""
 
-OPERATIONS = (LIST, READ, DRAIN, RESUME, STOP, SCALE)
+OPERATIONS = (LIST, READ, DRAIN, RESUME, STOP, SCALE, AUTOSCALE, AUTOSCALE_OFF)

@@ -6,14 +6,16 @@ the transactions). Times come from the caller, so that one transaction uses one 
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from missionctl.db.models import Worker
+from missionctl.db.models import StepRun, Worker
+from missionctl.domain.autoscaling import Autoscale
+from missionctl.domain.states import StepRunStatus
 from missionctl.domain.workers import (
     MAX_CONCURRENCY,
     HeartbeatReport,
@@ -36,18 +38,36 @@ def _running(worker_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """What a worker's row asks of it, read back by its heartbeat.
+
+    Attributes:
+        name: the worker's name (``host:pid:tag``), for what its heartbeat records.
+        desired_state: run, drain or stop.
+        desired_concurrency: the concurrency asked for; ``None``: its own.
+        autoscale: the range it sizes itself within; ``None``: it does not.
+        autoscaled_at: when its size last changed by the range (or the range was set).
+    """
+
+    name: str
+    desired_state: str
+    desired_concurrency: int | None
+    autoscale: Autoscale | None
+    autoscaled_at: datetime | None
+
+
 async def beat(
     session: AsyncSession,
     *,
     worker_id: uuid.UUID,
     now: datetime,
     report: HeartbeatReport | None = None,
-) -> tuple[str, int | None] | None:
+) -> Beat | None:
     """Move the heartbeat of a running worker to ``now`` and write ``report`` with it.
 
-    Returns the row's orders, ``(desired_state, desired_concurrency)``, as they are after the
-    write; ``None``: no such worker, or it stopped or was reported offline (it must register
-    again: its old row is history).
+    Returns the row's orders as they are after the write; ``None``: no such worker, or it
+    stopped or was reported offline (it must register again: its old row is history).
     """
     values: dict[str, Any] = {"last_heartbeat_at": now}
     if report is not None:
@@ -64,11 +84,48 @@ async def beat(
         update(Worker)
         .where(*_running(worker_id))
         .values(**values)
-        .returning(Worker.desired_state, Worker.desired_concurrency)
+        .returning(
+            Worker.name,
+            Worker.desired_state,
+            Worker.desired_concurrency,
+            Worker.autoscale_min,
+            Worker.autoscale_max,
+            Worker.autoscaled_at,
+        )
         .execution_options(synchronize_session=False)
     )
     row = result.first()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    name, state, concurrency, low, high, autoscaled_at = row
+    autoscale = None if low is None or high is None else Autoscale(low, high)
+    return Beat(name, state, concurrency, autoscale, autoscaled_at)
+
+
+async def read_queue(session: AsyncSession, *, now: datetime) -> tuple[int, datetime | None]:
+    """How many steps are ready to be claimed at ``now``, and when the oldest was queued.
+
+    Ready: queued, held by no cap, due (no retry delay left). The time is ``None`` with none.
+    """
+    query = select(func.count(), func.min(StepRun.queued_at)).where(
+        StepRun.status == StepRunStatus.queued,
+        StepRun.hold_reason.is_(None),
+        or_(StepRun.not_before.is_(None), StepRun.not_before <= now),
+    )
+    count, oldest = (await session.execute(query)).one()
+    return int(count or 0), oldest
+
+
+async def record_autoscaled(
+    session: AsyncSession, *, worker_id: uuid.UUID, concurrency: int, reason: str, now: datetime
+) -> None:
+    """Ask the worker for ``concurrency`` steps at once, chosen by its range at ``now``."""
+    await session.execute(
+        update(Worker)
+        .where(Worker.id == worker_id)
+        .values(desired_concurrency=concurrency, autoscaled_at=now, autoscale_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_stopped(session: AsyncSession, *, worker_id: uuid.UUID, now: datetime) -> bool:

@@ -99,6 +99,18 @@ class WorkerRead(BaseModel):
     desired_concurrency: int | None = Field(
         description="The concurrency the control plane asks for; null: its own setting."
     )
+    autoscale_min: int | None = Field(
+        None, description="With `autoscale_max`: the range it sizes itself within from the queue."
+    )
+    autoscale_max: int | None = Field(
+        None, description="The most steps at once it may size itself to; null: it does not."
+    )
+    autoscaled_at: datetime | None = Field(
+        None, description="When its size last changed by its range (or the range was set)."
+    )
+    autoscale_reason: str | None = Field(
+        None, description="Why its range last changed its size: the queue's figures then."
+    )
     commanded_by: str | None = Field(description="Who gave its last command (an actor).")
     commanded_at: datetime | None
     started_at: datetime
@@ -114,6 +126,21 @@ class WorkerDetail(WorkerRead):
     """One worker with the steps it held at its last heartbeat."""
 
     held_steps: list[HeldStepRead]
+
+
+class WorkerAutoscale(BaseModel):
+    """``PUT /api/v1/workers/{id}/autoscale``: the range the worker sizes itself within."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minimum: int = Field(
+        ge=1, le=MAX_CONCURRENCY, description="The fewest steps at once it sizes itself to."
+    )
+    maximum: int = Field(
+        ge=1,
+        le=MAX_CONCURRENCY,
+        description=f"The most steps at once, up to {MAX_CONCURRENCY}; at least `minimum`.",
+    )
 
 
 class WorkerUpdate(BaseModel):

@@ -5,8 +5,10 @@ its own every ``domain.workers.heartbeat_interval`` seconds, and marks itself st
 stops cleanly. Heartbeats are no events: they change nothing anyone replays, and one every few
 seconds per engine would bury the log. Each heartbeat writes what the engine does and reads
 back what the control plane asks of it (``command_worker``, ``set_concurrency``): the command is
-a column of the worker's row, so it reaches an engine on any machine (ADR 0058). Commands and a
-worker found offline are events.
+a column of the worker's row, so it reaches an engine on any machine (ADR 0058). A worker given
+a range (``set_autoscale``) is re-sized by its own heartbeat from the queue, within it
+(``domain.autoscaling``, ADR 0115). Commands, each size a range chose, and a worker found
+offline are events.
 """
 
 import logging
@@ -23,6 +25,7 @@ from missionctl import __version__
 from missionctl.db.models import Worker
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
+from missionctl.domain.autoscaling import COOL_DOWN_S, Autoscale, QueueFigures, resize
 from missionctl.domain.workers import (
     DesiredState,
     HeartbeatReport,
@@ -30,12 +33,13 @@ from missionctl.domain.workers import (
     WorkerCommand,
     WorkerKind,
     WorkerStatus,
+    check_autoscale,
     check_concurrency,
     command_target,
     is_alive,
     worker_status,
 )
-from missionctl.errors import NotFound
+from missionctl.errors import Conflict, NotFound
 from missionctl.eventlog import NewEvent, append
 from missionctl.repositories import workers as repo
 from missionctl.schemas.health import HeldStepRead, WorkerDetail, WorkerRead
@@ -102,13 +106,65 @@ async def heartbeat(
 ) -> Orders | None:
     """Say that the worker is alive now, with what it does; returns what its row asks of it.
 
+    A worker given a range is re-sized in the same transaction from the queue (``_resize``).
     ``None``: it is unknown, stopped, or was reported offline (it must register again).
     """
+    moment = now or utcnow()
     async with ctx.write() as session:
-        orders = await repo.beat(session, worker_id=worker_id, now=now or utcnow(), report=report)
-    if orders is None:
+        beat = await repo.beat(session, worker_id=worker_id, now=moment, report=report)
+        if beat is None:
+            return None
+        desired = beat.desired_concurrency
+        if beat.autoscale is not None and report is not None:
+            resized = await _resize(session, worker_id, beat, beat.autoscale, report, moment)
+            desired = resized or desired
+    return Orders(desired_state=DesiredState(beat.desired_state), desired_concurrency=desired)
+
+
+async def _resize(
+    session: AsyncSession,
+    worker_id: uuid.UUID,
+    beat: repo.Beat,
+    policy: Autoscale,
+    report: HeartbeatReport,
+    now: datetime,
+) -> int | None:
+    """Size the worker from the queue within its range: the new size, or ``None`` (it stays).
+
+    A change is written to its row (``desired_concurrency``, ``autoscaled_at``) and recorded as
+    ``worker.autoscaled`` with the figures that moved it, by ``system``.
+    """
+    queued, oldest = await repo.read_queue(session, now=now)
+    workers = max(1, await repo.count_alive(session, now=now))
+    waited = 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
+    queue = QueueFigures(queued=queued, oldest_wait_s=waited, workers=workers)
+    since = (
+        COOL_DOWN_S if beat.autoscaled_at is None else (now - beat.autoscaled_at).total_seconds()
+    )
+    change = resize(
+        policy,
+        concurrency=report.concurrency,
+        running=len(report.held),
+        queue=queue,
+        since_change_s=since,
+    )
+    if change is None:
         return None
-    return Orders(desired_state=DesiredState(orders[0]), desired_concurrency=orders[1])
+    await repo.record_autoscaled(
+        session, worker_id=worker_id, concurrency=change.concurrency, reason=change.reason, now=now
+    )
+    payload = {
+        "worker_id": str(worker_id),
+        "name": beat.name,
+        "concurrency": change.concurrency,
+        "previous": report.concurrency,
+        "reason": change.reason,
+        "queued": queued,
+        "oldest_wait_s": round(waited, 1),
+        "workers": workers,
+    }
+    await append(session, [NewEvent(type=ev.WORKER_AUTOSCALED, actor="system", payload=payload)])
+    return change.concurrency
 
 
 async def mark_stopped(
@@ -123,6 +179,19 @@ async def count_alive_workers(ctx: ServiceContext, *, now: datetime | None = Non
     """How many workers are alive at ``now`` (default: now); see ``domain.workers.ALIVE_S``."""
     async with ctx.read() as session:
         return await repo.count_alive(session, now=now or utcnow())
+
+
+async def read_ready_queue(
+    ctx: ServiceContext, *, now: datetime | None = None
+) -> tuple[int, float]:
+    """Steps ready to be claimed now, and how long the oldest of them has waited (0.0: none).
+
+    What a worker given a range sizes itself from (``_resize``), for an external autoscaler.
+    """
+    moment = now or utcnow()
+    async with ctx.read() as session:
+        queued, oldest = await repo.read_queue(session, now=moment)
+    return queued, 0.0 if oldest is None else max(0.0, (moment - oldest).total_seconds())
 
 
 async def list_workers(
@@ -210,7 +279,8 @@ async def set_concurrency(
     Raises:
         NotFound: no worker has that id.
         ValidationFailed: ``concurrency`` is not within 1..``domain.workers.MAX_CONCURRENCY``.
-        Conflict: it is stopped or offline, or already runs that many.
+        Conflict: it is stopped or offline, already runs that many, or sizes itself (a range
+            decides its size: clear it first).
     """
     moment = now or utcnow()
     async with ctx.write() as session:
@@ -219,12 +289,97 @@ async def set_concurrency(
         check_concurrency(
             name=row.name, status=_status(row, moment), concurrency=concurrency, current=current
         )
+        if (policy := _range(row)) is not None:
+            raise Conflict(
+                f"worker {row.name} sizes itself between {policy.minimum} and {policy.maximum} "
+                f"steps at once; stop that first (`missionctl workers autoscale {row.id} --off`)",
+                field="concurrency",
+            )
         row.desired_concurrency = concurrency
         row.commanded_by, row.commanded_at = actor[:200], moment
         payload = {**_who(row), "concurrency": concurrency, "previous": current}
         event = NewEvent(type=ev.WORKER_CONCURRENCY_CHANGED, actor=actor, payload=payload)
         await append(session, [event])
         return _detail(row, moment)
+
+
+async def set_autoscale(
+    ctx: ServiceContext,
+    *,
+    worker_id: uuid.UUID,
+    minimum: int,
+    maximum: int,
+    actor: str,
+    now: datetime | None = None,
+) -> WorkerDetail:
+    """Let a worker size itself from the queue, between ``minimum`` and ``maximum`` at once.
+
+    From its next heartbeat, each heartbeat sizes it (``domain.autoscaling``), first bringing it
+    within the range. Appends ``worker.autoscale_set`` with ``actor``.
+
+    Raises:
+        NotFound: no worker has that id.
+        ValidationFailed: a bound is not within 1..``MAX_CONCURRENCY``, or the maximum is
+            below the minimum.
+        Conflict: it is stopped or offline, or already has this range.
+    """
+    moment = now or utcnow()
+    policy = Autoscale(minimum=minimum, maximum=maximum)
+    async with ctx.write() as session:
+        row = await _locked(session, worker_id)
+        previous = _range(row)
+        check_autoscale(name=row.name, status=_status(row, moment), policy=policy, current=previous)
+        row.autoscale_min, row.autoscale_max, row.autoscaled_at = minimum, maximum, moment
+        row.autoscale_reason = None
+        row.commanded_by, row.commanded_at = actor[:200], moment
+        payload = {
+            **_who(row),
+            "minimum": minimum,
+            "maximum": maximum,
+            "previous": None if previous is None else [previous.minimum, previous.maximum],
+        }
+        event = NewEvent(type=ev.WORKER_AUTOSCALE_SET, actor=actor, payload=payload)
+        await append(session, [event])
+        return _detail(row, moment)
+
+
+async def clear_autoscale(
+    ctx: ServiceContext, *, worker_id: uuid.UUID, actor: str, now: datetime | None = None
+) -> WorkerDetail:
+    """Stop a worker sizing itself: it keeps the size it has until asked for another.
+
+    Appends ``worker.autoscale_cleared`` with ``actor``.
+
+    Raises:
+        NotFound: no worker has that id.
+        Conflict: it does not size itself.
+    """
+    moment = now or utcnow()
+    async with ctx.write() as session:
+        row = await _locked(session, worker_id)
+        previous = _range(row)
+        if previous is None:
+            raise Conflict(
+                f"worker {row.name} does not size itself: nothing to stop", field="worker_id"
+            )
+        row.desired_concurrency = row.desired_concurrency or row.concurrency
+        row.autoscale_min = row.autoscale_max = row.autoscaled_at = row.autoscale_reason = None
+        row.commanded_by, row.commanded_at = actor[:200], moment
+        payload = {
+            **_who(row),
+            "concurrency": row.desired_concurrency,
+            "previous": [previous.minimum, previous.maximum],
+        }
+        event = NewEvent(type=ev.WORKER_AUTOSCALE_CLEARED, actor=actor, payload=payload)
+        await append(session, [event])
+        return _detail(row, moment)
+
+
+def _range(row: Worker) -> Autoscale | None:
+    """The range the worker sizes itself within; ``None``: it does not."""
+    if row.autoscale_min is None or row.autoscale_max is None:
+        return None
+    return Autoscale(minimum=row.autoscale_min, maximum=row.autoscale_max)
 
 
 async def report_offline_workers(
@@ -335,6 +490,10 @@ def _fields(row: Worker, now: datetime) -> dict[str, object]:
         "utilisation_1h": row.utilisation_1h,
         "desired_state": row.desired_state,
         "desired_concurrency": row.desired_concurrency,
+        "autoscale_min": row.autoscale_min,
+        "autoscale_max": row.autoscale_max,
+        "autoscaled_at": row.autoscaled_at,
+        "autoscale_reason": row.autoscale_reason,
         "commanded_by": row.commanded_by,
         "commanded_at": row.commanded_at,
         "started_at": row.started_at,

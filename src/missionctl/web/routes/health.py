@@ -3,9 +3,10 @@
 ``/workers`` lists the engines of the last day with their status, capabilities, held steps,
 utilisation and last heartbeat, and below them how far behind the log each of its followers is.
 Operators (``workers:control``) see a worker's controls: drain,
-resume, stop and a new concurrency, posted to ``/workers/{id}/…``; htmx is told to reload the
-page (the command changes its row), a plain form post comes back with a 303. The command is
-obeyed at the worker's next heartbeat (ADR 0058).
+resume, stop, a new concurrency, and a range to size itself within from the queue (or an end to
+that), posted to ``/workers/{id}/…``; htmx is told to reload the page (the command changes its
+row), a plain form post comes back with a 303. The command is obeyed at the worker's next
+heartbeat (ADRs 0058, 0115).
 """
 
 import uuid
@@ -96,6 +97,31 @@ async def scale_worker(
     await worker_service.set_concurrency(
         ctx, worker_id=worker_id, concurrency=concurrency, actor=who.actor
     )
+    return _done(fragment)
+
+
+@router.post(WORKERS_URL + "/{worker_id}/autoscale")
+async def autoscale_worker(
+    ctx: Context,
+    who: Controller,
+    fragment: Fragment,
+    worker_id: WorkerId,
+    minimum: Concurrency,
+    maximum: Concurrency,
+) -> Response:
+    """Let the worker size itself from the queue in a range (422 naming the bound at fault)."""
+    await worker_service.set_autoscale(
+        ctx, worker_id=worker_id, minimum=minimum, maximum=maximum, actor=who.actor
+    )
+    return _done(fragment)
+
+
+@router.post(WORKERS_URL + "/{worker_id}/autoscale/off")
+async def stop_autoscaling_worker(
+    ctx: Context, who: Controller, fragment: Fragment, worker_id: WorkerId
+) -> Response:
+    """Stop the worker sizing itself; it keeps the size it has (409 when it does not)."""
+    await worker_service.clear_autoscale(ctx, worker_id=worker_id, actor=who.actor)
     return _done(fragment)
 
 
