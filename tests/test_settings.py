@@ -90,3 +90,18 @@ def test_public_url_is_an_http_base_address(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv("MISSIONCTL_SERVER_PUBLIC_URL", bad)
         with pytest.raises(ValidationError, match="public_url"):
             get_settings()
+
+
+def test_an_engine_range_is_min_dash_max_within_the_bounds_or_refused_naming_the_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from missionctl.settings import EngineSettings
+
+    monkeypatch.setenv("MISSIONCTL_ENGINE_AUTOSCALE", " 2 - 16 ")
+    assert EngineSettings().autoscale_range == (2, 16)
+    monkeypatch.setenv("MISSIONCTL_ENGINE_AUTOSCALE", "")
+    assert EngineSettings().autoscale_range is None
+    for bad in ("16-2", "0-4", "1-1001", "four-8", "8", "-3-4", "1-²"):
+        monkeypatch.setenv("MISSIONCTL_ENGINE_AUTOSCALE", bad)
+        with pytest.raises(ValueError, match="MIN-MAX"):
+            EngineSettings()

@@ -250,6 +250,10 @@ class InsightsSettings(BaseSettings):
         }
 
 
+_MAX_STEPS_AT_ONCE = 1000
+"""The most steps one engine may run at once (``domain.workers.MAX_CONCURRENCY``)."""
+
+
 class EngineSettings(BaseSettings):
     """How the execution engine works (in ``serve`` and in ``missionctl worker``)."""
 
@@ -259,7 +263,7 @@ class EngineSettings(BaseSettings):
         default=True, description="Whether `missionctl serve` runs an engine in-process."
     )
     concurrency: int = Field(
-        default=32, ge=1, le=1000, description="Steps one engine runs at once."
+        default=32, ge=1, le=_MAX_STEPS_AT_ONCE, description="Steps one engine runs at once."
     )
     lease_s: float = Field(default=30.0, gt=0, description="How long a claimed step is leased.")
     heartbeat_s: float = Field(default=5.0, gt=0, description="How often leases are renewed.")
@@ -270,6 +274,37 @@ class EngineSettings(BaseSettings):
         le=60,
         description="How often an engine's scheduler looks for due schedules (ADR 0059).",
     )
+    autoscale: str | None = Field(
+        default=None,
+        description="MIN-MAX, e.g. 1-16: the engine sizes itself from the queue within that "
+        "range from its start (ADR 0115), as `missionctl workers autoscale` would ask. Unset: "
+        "it runs MISSIONCTL_ENGINE_CONCURRENCY steps at once.",
+    )
+
+    @field_validator("autoscale", mode="before")
+    @classmethod
+    def _autoscale_range(cls, value: object) -> object:
+        """``MIN-MAX`` with ``1 <= MIN <= MAX <= 1000``; empty means unset."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        low, _, high = value.strip().partition("-")
+        minimum, maximum = ascii_int(low.strip()) or 0, ascii_int(high.strip()) or 0
+        if not 1 <= minimum <= maximum <= _MAX_STEPS_AT_ONCE:
+            raise ValueError(
+                f"must be MIN-MAX with 1 <= MIN <= MAX <= {_MAX_STEPS_AT_ONCE}, e.g. 1-16, "
+                f"not {value[:40]!r}"
+            )
+        return f"{minimum}-{maximum}"
+
+    @property
+    def autoscale_range(self) -> tuple[int, int] | None:
+        """``autoscale`` as ``(minimum, maximum)``, or ``None`` when unset."""
+        if self.autoscale is None:
+            return None
+        low, _, high = self.autoscale.partition("-")
+        return int(low), int(high)
 
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -163,3 +163,17 @@ async def test_the_ready_queue_and_its_oldest_wait_are_exported_for_an_external_
     scraped = (await render_metrics(ctx, database=True)).decode()
     assert "missionctl_queue_ready 3.0" in scraped
     assert "missionctl_queue_oldest_wait_seconds " in scraped
+
+
+async def test_a_worker_started_with_a_range_registers_with_it_and_sizes_itself(
+    ctx: ServiceContext,
+) -> None:
+    from missionctl.domain.autoscaling import Autoscale
+
+    worker_id = await workers.register_worker(
+        ctx, name="host:8:born", kind=WorkerKind.worker, concurrency=32, autoscale=Autoscale(2, 6)
+    )
+    shown = await workers.read_worker(ctx, worker_id=worker_id)
+    assert (shown.autoscale_min, shown.autoscale_max) == (2, 6)
+    # Started at 32, it is brought within its range at its first heartbeat.
+    assert await _beat(ctx, worker_id, _report(32), utcnow()) == 6

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from missionctl.db.faults import OutageLog, database_fault
 from missionctl.db.types import utcnow
+from missionctl.domain.autoscaling import Autoscale
 from missionctl.domain.workers import DesiredState, HeartbeatReport, Orders, WorkerKind
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import workers as worker_service
@@ -42,10 +43,11 @@ class Presence:
         concurrency: int,
         interval_s: float,
         capabilities: Sequence[str] = (),
+        autoscale: Autoscale | None = None,
         report: Report | None = None,
         obey: Obey | None = None,
     ) -> None:
-        """Nothing is written until ``run``.
+        """Nothing is written until ``run``; ``autoscale`` is the range each row it registers has.
 
         ``clock`` (an attribute, ``utcnow`` by default) dates the heartbeats and the sweeps;
         tests move it forward instead of sleeping.
@@ -56,6 +58,7 @@ class Presence:
         self.concurrency = concurrency
         self.interval_s = interval_s
         self.capabilities = tuple(capabilities)
+        self.autoscale = autoscale
         self.clock: Callable[[], datetime] = utcnow
         self.worker_id: uuid.UUID | None = None
         self._report = report
@@ -115,6 +118,7 @@ class Presence:
             kind=self.kind,
             concurrency=report.concurrency if report is not None else self.concurrency,
             capabilities=self.capabilities,
+            autoscale=self.autoscale,
             now=self.clock(),
         )
         # A new row asks nothing: whatever the old one asked stays with the old one.

@@ -41,6 +41,7 @@ from missionctl.agents.registry import AgentRegistry
 from missionctl.db.faults import OutageLog
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
+from missionctl.domain.autoscaling import Autoscale
 from missionctl.domain.budget import Price
 from missionctl.domain.workers import (
     UTILISATION_WINDOWS_S,
@@ -96,13 +97,14 @@ _FINISH_EVENTS = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORT
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """How hard one engine works."""
+    """How hard one engine works; ``autoscale``: the range it sizes itself within from its start."""
 
     concurrency: int = 32
     lease_s: float = 30.0
     heartbeat_s: float = 5.0
     poll_s: float = 1.0
     max_log_lines_per_tick: int = 5000
+    autoscale: Autoscale | None = None
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> "EngineConfig":
@@ -112,6 +114,7 @@ class EngineConfig:
             lease_s=settings.lease_s,
             heartbeat_s=settings.heartbeat_s,
             poll_s=settings.poll_s,
+            autoscale=None if (span := settings.autoscale_range) is None else Autoscale(*span),
         )
 
 
@@ -219,6 +222,7 @@ class Engine:
             concurrency=self.config.concurrency,
             interval_s=heartbeat_interval(self.config.heartbeat_s),
             capabilities=agents.names(),
+            autoscale=self.config.autoscale,
             report=self._heartbeat_report,
             obey=self._obey,
         )

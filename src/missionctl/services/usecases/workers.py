@@ -74,11 +74,14 @@ async def register_worker(
     kind: WorkerKind,
     concurrency: int,
     capabilities: Sequence[str] = (),
+    autoscale: Autoscale | None = None,
     now: datetime | None = None,
 ) -> uuid.UUID:
     """Record that an engine called ``name`` starts in this process; returns its worker id.
 
-    ``capabilities`` are the agent names and kinds (``llm:*``) its registry resolves.
+    ``capabilities`` are the agent names and kinds (``llm:*``) its registry resolves;
+    ``autoscale`` the range it sizes itself within from its first heartbeat, if any
+    (``MISSIONCTL_ENGINE_AUTOSCALE``).
     """
     moment = now or utcnow()
     worker = Worker(
@@ -91,6 +94,9 @@ async def register_worker(
         capabilities=[c[:200] for c in capabilities[:MAX_CAPABILITIES]],
         started_at=moment,
         last_heartbeat_at=moment,
+        autoscale_min=None if autoscale is None else autoscale.minimum,
+        autoscale_max=None if autoscale is None else autoscale.maximum,
+        autoscaled_at=None if autoscale is None else moment,
     )
     async with ctx.write() as session:
         repo.add_worker(session, worker=worker)
