@@ -123,8 +123,8 @@ def _print_detail(found: WorkerDetail) -> None:
 
     console.print(f"[bold]{escape(found.name)}[/bold]  {_status(found)}", highlight=False)
     asked = str(found.desired_state.value)
-    if found.desired_concurrency is not None:
-        asked += f", {found.desired_concurrency} at once"
+    if found.desired_concurrency is not None and found.autoscale_max is None:
+        asked += f", {found.desired_concurrency} at once"  # else its range chose it
     for label, value in (
         ("id", str(found.id)),
         ("kind", found.kind),
