@@ -60,8 +60,3 @@ class AgentRegistry:
         raise AgentError(
             f"unknown agent {name!r}; known: {', '.join(self.names())}", retryable=False
         )
-
-    def knows(self, name: str) -> bool:
-        """Whether ``resolve(name)`` would succeed."""
-        kind, _, rest = name.partition(":")
-        return name in self._exact or bool(rest and kind in self._kinds)

@@ -49,10 +49,6 @@ class Workspaces:
             path = self._run_dirs[run_id] = self.root / str(run_id)
         return path
 
-    def step_dir(self, run_id: uuid.UUID, step_id: str) -> Path:
-        """The workspace of one step of ``run_id``."""
-        return self.run_dir(run_id) / step_id
-
     def present_runs(self) -> list[uuid.UUID]:
         """The runs that have a directory here now (an unreadable or missing root: none)."""
         try:

@@ -202,16 +202,6 @@ class RemoteClient:
         """``GET path`` parsed as ``model`` (``None`` query values are left out)."""
         return self._parse(self._send("GET", path, params=_query(params)), model)
 
-    def get_list(
-        self, path: str, model: type[M], *, params: dict[str, str | int | None] | None = None
-    ) -> list[M]:
-        """``GET path`` parsed as a JSON array of ``model``."""
-        from pydantic import TypeAdapter
-
-        response = self._send("GET", path, params=_query(params))
-        items: TypeAdapter[list[M]] = TypeAdapter(list[model])  # type: ignore[valid-type]
-        return self._decode(response, items.validate_json)
-
     def get_bytes(
         self, path: str, *, params: dict[str, str | int | None] | None = None
     ) -> tuple[bytes, str]:
@@ -316,11 +306,6 @@ class RemoteClient:
     def model_of(self, data: str, model: type[M]) -> M:
         """``data`` (a JSON document the server sent, e.g. in a stream) parsed as ``model``."""
         return self._validated(data.encode(), model.model_validate_json)
-
-    def get_or_none(self, path: str, model: type[M]) -> M | None:
-        """``GET path`` parsed as ``model``, or ``None`` when the server answers 404."""
-        response = self._send("GET", path, missing_ok=True)
-        return None if response.status_code == 404 else self._parse(response, model)
 
     def post(
         self,

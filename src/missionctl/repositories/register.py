@@ -60,15 +60,6 @@ async def read_links(
     return {row.id: row.supersedes_id for row in await session.execute(query)}
 
 
-async def read_decisions(
-    session: AsyncSession, *, decision_ids: Sequence[uuid.UUID]
-) -> Sequence[Decision]:
-    """The decisions with these ids (any order); unknown ids are left out."""
-    if not decision_ids:
-        return ()
-    return (await session.scalars(select(Decision).where(Decision.id.in_(decision_ids)))).all()
-
-
 async def read_item_events(
     session: AsyncSession, *, mission_id: uuid.UUID, types: Sequence[str], limit: int
 ) -> Sequence[Event]:

@@ -34,11 +34,6 @@ async def read_mission_specs(session: AsyncSession, *, mission_id: uuid.UUID) ->
     return rows.all()
 
 
-async def read_spec(session: AsyncSession, *, spec_id: uuid.UUID) -> Spec | None:
-    """One spec, or ``None``."""
-    return await session.get(Spec, spec_id)
-
-
 async def read_mission(session: AsyncSession, *, mission_id: uuid.UUID) -> Mission | None:
     """The mission a spec is written for, or ``None``."""
     return await session.get(Mission, mission_id)
