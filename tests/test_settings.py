@@ -95,10 +95,15 @@ def test_public_url_is_an_http_base_address(monkeypatch: pytest.MonkeyPatch) -> 
 def test_an_engine_range_is_min_dash_max_within_the_bounds_or_refused_naming_the_form(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from missionctl.engine.worker import EngineConfig
     from missionctl.settings import EngineSettings
 
     monkeypatch.setenv("MISSIONCTL_ENGINE_AUTOSCALE", " 2 - 16 ")
     assert EngineSettings().autoscale_range == (2, 16)
+    # Started within its range: the default 32 at once is brought to 16 before any claim.
+    config = EngineConfig.from_settings(EngineSettings())
+    assert config.concurrency == 16 and config.autoscale is not None
+    assert (config.autoscale.minimum, config.autoscale.maximum) == (2, 16)
     monkeypatch.setenv("MISSIONCTL_ENGINE_AUTOSCALE", "")
     assert EngineSettings().autoscale_range is None
     for bad in ("16-2", "0-4", "1-1001", "four-8", "8", "-3-4", "1-²"):

@@ -35,6 +35,11 @@ def test_a_ready_step_waiting_long_doubles_it_beyond_its_share() -> None:
     assert f"the oldest waiting {WAIT_UP_S:.0f} s" in grown.reason
 
 
+def test_nothing_queued_never_grows_it_even_when_it_runs_more_than_its_size() -> None:
+    # Lowered to 2 while it ran 6: the 6 finish, and no queue makes it 6 again.
+    assert resize(RANGE, concurrency=2, running=6, queue=_queue(0), since_change_s=0) is None
+
+
 def test_it_never_grows_past_its_maximum() -> None:
     grown = resize(RANGE, concurrency=4, running=4, queue=_queue(500, 60), since_change_s=0)
     assert grown is not None and grown.concurrency == 8
@@ -81,7 +86,6 @@ def test_every_size_it_takes_is_in_its_range_and_moves_the_way_the_queue_says(
     since: float,
 ) -> None:
     policy = Autoscale(minimum=low, maximum=low + span)
-    running = min(running, concurrency)
     queue = _queue(queued, waited, workers)
     change = resize(
         policy, concurrency=concurrency, running=running, queue=queue, since_change_s=since
@@ -90,7 +94,7 @@ def test_every_size_it_takes_is_in_its_range_and_moves_the_way_the_queue_says(
     inside = policy.clamp(concurrency)
     assert policy.minimum <= size <= policy.maximum
     if size > inside:  # grew: only for a queue its free slots do not take
-        assert -(-queued // workers) > inside - running
+        assert queued > 0 and -(-queued // workers) > inside - running
     if size < inside:  # shrank: only with nothing queued, after the cool-down, not below running
         assert queued == 0 and since >= COOL_DOWN_S
         assert size >= min(running, policy.maximum)

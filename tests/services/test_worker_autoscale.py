@@ -83,6 +83,54 @@ async def test_a_queue_grows_it_at_once_and_an_empty_one_halves_it_after_the_coo
     assert sizes == [5, 3, 2]
 
 
+async def test_a_draining_worker_keeps_its_size_and_counts_for_no_share(
+    ctx: ServiceContext,
+) -> None:
+    from missionctl.domain.workers import WorkerCommand
+
+    draining = await _worker(ctx, concurrency=2)
+    await workers.set_autoscale(ctx, worker_id=draining, minimum=1, maximum=8, actor="user:ops")
+    await workers.command_worker(
+        ctx, worker_id=draining, command=WorkerCommand.drain, actor="user:ops"
+    )
+    await start(ctx, [step(f"s{i}") for i in range(6)])
+    report = HeartbeatReport(EngineState.draining, 2, (), None, None)
+    orders = await workers.heartbeat(ctx, worker_id=draining, report=report)
+    assert orders is not None and orders.desired_concurrency is None
+    assert await _events(ctx, ev.WORKER_AUTOSCALED) == []
+
+    # A running twin takes the whole queue: the draining one is no worker to share it with.
+    running = await workers.register_worker(
+        ctx, name="host:9:twin", kind=WorkerKind.worker, concurrency=1
+    )
+    await workers.set_autoscale(ctx, worker_id=running, minimum=1, maximum=8, actor="user:ops")
+    assert await _beat(ctx, running, _report(1), utcnow()) == 6
+    [grown] = await _events(ctx, ev.WORKER_AUTOSCALED)
+    assert grown.payload["workers"] == 1
+
+
+async def test_a_size_is_not_recorded_for_a_range_cleared_or_changed_since_it_was_read(
+    ctx: ServiceContext,
+) -> None:
+    from missionctl.domain.autoscaling import Autoscale
+    from missionctl.repositories import workers as worker_repo
+
+    worker_id = await _worker(ctx, concurrency=2)
+    await workers.set_autoscale(ctx, worker_id=worker_id, minimum=1, maximum=8, actor="user:ops")
+    async with ctx.write() as session:
+        stale = await worker_repo.record_autoscaled(
+            session,
+            worker_id=worker_id,
+            policy=Autoscale(1, 4),
+            concurrency=4,
+            reason="read under another range",
+            now=utcnow(),
+        )
+    assert stale is False
+    shown = await workers.read_worker(ctx, worker_id=worker_id)
+    assert (shown.desired_concurrency, shown.autoscale_reason) == (None, None)
+
+
 async def test_a_range_is_refused_with_the_bound_at_fault_and_nothing_changes(
     ctx: ServiceContext,
 ) -> None:

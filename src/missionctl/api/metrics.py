@@ -91,7 +91,7 @@ class DatabaseCollector(Collector):
         )
         yield GaugeMetricFamily(
             "missionctl_queue_ready",
-            "Step runs ready to be claimed now: queued, held by no cap, due.",
+            "Step runs ready to be claimed now: queued, held back by nothing, due.",
             value=self.ready[0],
         )
         yield GaugeMetricFamily(

@@ -234,9 +234,9 @@ def autoscale(
     """Let the worker size itself from the queue between --min and --max steps at once.
 
     At each heartbeat it grows when its share of the ready steps is more than its free slots
-    (doubling when a ready step has waited 10 s), and halves when nothing has been queued for
-    a minute since its last change, never below what it runs. Each size it takes is a
-    `worker.autoscaled` event with why. `--off` stops it; `workers scale` is refused while it
+    (at least doubling then, when a ready step has waited 10 s), and halves when nothing is
+    ready and its size last changed a minute ago or more, never below what it runs; while it
+    drains it keeps its size. Each size it takes is a `worker.autoscaled` event with why. `--off` stops it; `workers scale` is refused while it
     sizes itself.
     """
     from missionctl.cli._backend import open_backend

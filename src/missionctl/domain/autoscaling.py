@@ -74,7 +74,7 @@ def resize(
     """
     inside = policy.clamp(concurrency)
     share = math.ceil(queue.queued / max(1, queue.workers))
-    if share > inside - running:  # its share of the queue is more than its free slots
+    if queue.queued > 0 and share > inside - running:  # more than its free slots take
         wanted = running + share
         if queue.oldest_wait_s >= WAIT_UP_S:
             wanted = max(wanted, inside * 2)

@@ -97,7 +97,11 @@ _FINISH_EVENTS = {ev.RUN_COMPLETED, ev.RUN_FAILED, ev.RUN_CANCELED, ev.RUN_ABORT
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """How hard one engine works; ``autoscale``: the range it sizes itself within from its start."""
+    """How hard one engine works.
+
+    ``autoscale``: the range it sizes itself within from its start (``concurrency`` is then in
+    it, so that it claims no more before its first heartbeat).
+    """
 
     concurrency: int = 32
     lease_s: float = 30.0
@@ -109,12 +113,16 @@ class EngineConfig:
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> "EngineConfig":
         """The configuration ``MISSIONCTL_ENGINE_*`` asks for."""
+        autoscale = None if (span := settings.autoscale_range) is None else Autoscale(*span)
         return cls(
-            concurrency=settings.concurrency,
+            # Within its range from its first claim: a heartbeat would bring it there too late.
+            concurrency=settings.concurrency
+            if autoscale is None
+            else autoscale.clamp(settings.concurrency),
             lease_s=settings.lease_s,
             heartbeat_s=settings.heartbeat_s,
             poll_s=settings.poll_s,
-            autoscale=None if (span := settings.autoscale_range) is None else Autoscale(*span),
+            autoscale=autoscale,
         )
 
 

@@ -88,9 +88,10 @@ AUTOSCALE: Operation[WorkerDetail] = Operation(
     name="autoscale_worker",
     doc="Let the worker size itself from the queue, between `minimum` and `maximum` steps at "
     "once.\n\nAt each heartbeat it grows at once when its share of the ready steps is more "
-    "than its free slots (doubling when a ready step has waited 10 s), and halves when nothing "
-    "has been queued for a minute since its last change, never below what it runs. Each size "
-    "is a `worker.autoscaled` event with why. 409 when it is stopped or offline, or has this "
+    "than its free slots (at least doubling then, when a ready step has waited 10 s), and "
+    "halves when nothing is ready and its size last changed a minute ago or more, never below "
+    "what it runs; while it drains it keeps its size. Each size is a `worker.autoscaled` event "
+    "with why. 409 when it is stopped or offline, or has this "
     "range already; 422 names a bound out of 1 to 1000, or a maximum below the minimum.",
     method="PUT",
     path="/workers/{worker_id}/autoscale",

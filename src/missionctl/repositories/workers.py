@@ -105,7 +105,8 @@ async def beat(
 async def read_queue(session: AsyncSession, *, now: datetime) -> tuple[int, datetime | None]:
     """How many steps are ready to be claimed at ``now``, and when the oldest was queued.
 
-    Ready: queued, held by no cap, due (no retry delay left). The time is ``None`` with none.
+    Ready: queued, held back by nothing (no spending cap, no agent that may not run), due
+    (no retry delay left). The time is ``None`` with none.
     """
     query = select(func.count(), func.min(StepRun.queued_at)).where(
         StepRun.status == StepRunStatus.queued,
@@ -117,15 +118,30 @@ async def read_queue(session: AsyncSession, *, now: datetime) -> tuple[int, date
 
 
 async def record_autoscaled(
-    session: AsyncSession, *, worker_id: uuid.UUID, concurrency: int, reason: str, now: datetime
-) -> None:
-    """Ask the worker for ``concurrency`` steps at once, chosen by its range at ``now``."""
-    await session.execute(
+    session: AsyncSession,
+    *,
+    worker_id: uuid.UUID,
+    policy: Autoscale,
+    concurrency: int,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """Ask the worker for ``concurrency`` steps at once, chosen by its range ``policy`` at ``now``.
+
+    ``False`` (nothing written): it stopped, went offline, or its range is no longer
+    ``policy`` (cleared or changed since the figures were read).
+    """
+    result = await session.execute(
         update(Worker)
-        .where(Worker.id == worker_id)
+        .where(
+            *_running(worker_id),
+            Worker.autoscale_min == policy.minimum,
+            Worker.autoscale_max == policy.maximum,
+        )
         .values(desired_concurrency=concurrency, autoscaled_at=now, autoscale_reason=reason)
         .execution_options(synchronize_session=False)
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def mark_stopped(session: AsyncSession, *, worker_id: uuid.UUID, now: datetime) -> bool:
@@ -148,9 +164,14 @@ def alive_clause(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return (Worker.last_heartbeat_at >= alive_since(now), Worker.stopped_at.is_(None))
 
 
-async def count_alive(session: AsyncSession, *, now: datetime) -> int:
-    """How many workers are alive at ``now``."""
+async def count_alive(session: AsyncSession, *, now: datetime, taking_work: bool = False) -> int:
+    """How many workers are alive at ``now``.
+
+    ``taking_work``: only those that claim work (asked to run, and running: not draining).
+    """
     query = select(func.count()).select_from(Worker).where(*alive_clause(now))
+    if taking_work:
+        query = query.where(Worker.desired_state == "run", Worker.state == "running")
     return int(await session.scalar(query) or 0)
 
 

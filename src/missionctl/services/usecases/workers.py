@@ -25,9 +25,10 @@ from missionctl import __version__
 from missionctl.db.models import Worker
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
-from missionctl.domain.autoscaling import COOL_DOWN_S, Autoscale, QueueFigures, resize
+from missionctl.domain.autoscaling import COOL_DOWN_S, Autoscale, QueueFigures, Resize, resize
 from missionctl.domain.workers import (
     DesiredState,
+    EngineState,
     HeartbeatReport,
     Orders,
     WorkerCommand,
@@ -112,23 +113,28 @@ async def heartbeat(
 ) -> Orders | None:
     """Say that the worker is alive now, with what it does; returns what its row asks of it.
 
-    A worker given a range is re-sized in the same transaction from the queue (``_resize``).
-    ``None``: it is unknown, stopped, or was reported offline (it must register again).
+    A worker given a range that is asked to run, and runs, is then re-sized from the queue
+    (``_resize``); one that drains keeps its size. ``None``: it is unknown, stopped, or was
+    reported offline (it must register again).
     """
     moment = now or utcnow()
     async with ctx.write() as session:
         beat = await repo.beat(session, worker_id=worker_id, now=moment, report=report)
-        if beat is None:
-            return None
-        desired = beat.desired_concurrency
-        if beat.autoscale is not None and report is not None:
-            resized = await _resize(session, worker_id, beat, beat.autoscale, report, moment)
-            desired = resized or desired
+    if beat is None:
+        return None
+    desired = beat.desired_concurrency
+    if (
+        beat.autoscale is not None
+        and report is not None
+        and beat.desired_state == DesiredState.run
+        and report.state is EngineState.running
+    ):
+        desired = await _resize(ctx, worker_id, beat, beat.autoscale, report, moment) or desired
     return Orders(desired_state=DesiredState(beat.desired_state), desired_concurrency=desired)
 
 
 async def _resize(
-    session: AsyncSession,
+    ctx: ServiceContext,
     worker_id: uuid.UUID,
     beat: repo.Beat,
     policy: Autoscale,
@@ -137,11 +143,14 @@ async def _resize(
 ) -> int | None:
     """Size the worker from the queue within its range: the new size, or ``None`` (it stays).
 
-    A change is written to its row (``desired_concurrency``, ``autoscaled_at``) and recorded as
-    ``worker.autoscaled`` with the figures that moved it, by ``system``.
+    The queue is read in a read transaction of its own (no write lock held while it counts);
+    a change is then written to the worker's row (``desired_concurrency``, ``autoscaled_at``,
+    ``autoscale_reason``) and recorded as ``worker.autoscaled`` by ``system``, unless its range
+    was cleared or changed meanwhile.
     """
-    queued, oldest = await repo.read_queue(session, now=now)
-    workers = max(1, await repo.count_alive(session, now=now))
+    async with ctx.read() as session:
+        queued, oldest = await repo.read_queue(session, now=now)
+        workers = max(1, await repo.count_alive(session, now=now, taking_work=True))
     waited = 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
     queue = QueueFigures(queued=queued, oldest_wait_s=waited, workers=workers)
     since = (
@@ -156,21 +165,41 @@ async def _resize(
     )
     if change is None:
         return None
-    await repo.record_autoscaled(
-        session, worker_id=worker_id, concurrency=change.concurrency, reason=change.reason, now=now
-    )
+    async with ctx.write() as session:
+        recorded = await repo.record_autoscaled(
+            session,
+            worker_id=worker_id,
+            policy=policy,
+            concurrency=change.concurrency,
+            reason=change.reason,
+            now=now,
+        )
+        if not recorded:
+            return None
+        await _append_resize(session, worker_id, beat.name, report, change, queue)
+    return change.concurrency
+
+
+async def _append_resize(
+    session: AsyncSession,
+    worker_id: uuid.UUID,
+    name: str,
+    report: HeartbeatReport,
+    change: Resize,
+    queue: QueueFigures,
+) -> None:
+    """Record ``worker.autoscaled``: the size its range chose, and the figures that moved it."""
     payload = {
         "worker_id": str(worker_id),
-        "name": beat.name,
+        "name": name,
         "concurrency": change.concurrency,
         "previous": report.concurrency,
         "reason": change.reason,
-        "queued": queued,
-        "oldest_wait_s": round(waited, 1),
-        "workers": workers,
+        "queued": queue.queued,
+        "oldest_wait_s": round(queue.oldest_wait_s, 1),
+        "workers": queue.workers,
     }
     await append(session, [NewEvent(type=ev.WORKER_AUTOSCALED, actor="system", payload=payload)])
-    return change.concurrency
 
 
 async def mark_stopped(
