@@ -236,8 +236,8 @@ def autoscale(
     At each heartbeat it grows when its share of the ready steps is more than its free slots
     (at least doubling then, when a ready step has waited 10 s), and halves when nothing is
     ready and its size last changed a minute ago or more, never below what it runs; while it
-    drains it keeps its size. Each size it takes is a `worker.autoscaled` event with why. `--off` stops it; `workers scale` is refused while it
-    sizes itself.
+    drains it keeps its size. Each size it takes is a `worker.autoscaled` event with why.
+    `--off` stops it; `workers scale` is refused while it sizes itself.
     """
     from missionctl.cli._backend import open_backend
     from missionctl.operations import workers as ops
