@@ -14,7 +14,7 @@ from missionctl.domain.access import Role
 from missionctl.eventlog import append
 from missionctl.services.usecases.insights import MODEL_ANSWERS
 from missionctl.settings import EngineSettings, LLMSettings, Settings
-from tests.analytics.test_api import HOSTILE, TODAY, _viewer
+from tests.analytics.test_api import BEFORE_ANY_QUERY, HOSTILE, TODAY, _viewer
 from tests.analytics.test_insights_service import REPLY, SECRETS, _journey
 from tests.support.auth import bearer_headers
 from tests.support.openai_server import ScriptedOpenAIServer
@@ -61,6 +61,8 @@ INSIGHTS_HOSTILE = [case for case in HOSTILE if case[1] != "grain"] + [
 ]
 
 
+# Refused while the URL is read, before any query, as the other analytics reads' (test_api.py).
+@BEFORE_ANY_QUERY
 @pytest.mark.parametrize(("params", "field", "fix"), INSIGHTS_HOSTILE)
 async def test_hostile_parameters_get_a_422_naming_the_parameter(
     client: httpx2.AsyncClient, params: dict[str, Any], field: str, fix: str

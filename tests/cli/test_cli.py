@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -44,13 +45,42 @@ def _all_command_paths() -> list[list[str]]:
     return paths
 
 
+@pytest.fixture(scope="module")
+def command_tree() -> Any:
+    """The CLI's command tree, built once for the module: ``missionctl`` builds the same tree at
+    each start, and building it took most of the time of each command's help."""
+    return get_command(app)
+
+
+def _help(tree: Any, path: list[str]) -> tuple[int, str]:
+    """The exit code and output of ``missionctl PATH --help``, run on ``tree`` as
+    ``CliRunner.invoke`` runs it on the tree it builds."""
+    with CliRunner().isolation() as (_, _, output):
+        try:
+            tree.main(args=[*path, "--help"], prog_name="missionctl")
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        else:
+            code = 0
+        return code, output.getvalue().decode()
+
+
 @pytest.mark.parametrize("path", _all_command_paths(), ids=lambda p: " ".join(p) or "missionctl")
-def test_every_command_has_help(path: list[str]) -> None:
-    result = CliRunner().invoke(app, [*path, "--help"])
-    assert result.exit_code == 0, result.output
-    assert "Usage" in result.output
+def test_every_command_has_help(command_tree: Any, path: list[str]) -> None:
+    exit_code, output = _help(command_tree, path)
+    assert exit_code == 0, output
+    assert "Usage" in output
     # A one-line description follows the usage line.
-    assert len([line for line in result.output.splitlines() if line.strip()]) > 2
+    assert len([line for line in output.splitlines() if line.strip()]) > 2
+
+
+def test_help_from_the_built_tree_is_the_commands_own() -> None:
+    """``_help`` prints what ``missionctl … --help`` prints: checked on the top level, a group
+    and a command."""
+    tree = get_command(app)
+    for path in ([], ["mission"], ["mission", "create"]):
+        result = CliRunner().invoke(app, [*path, "--help"])
+        assert _help(tree, path) == (result.exit_code, result.output)
 
 
 def test_version() -> None:

@@ -52,23 +52,40 @@ def test_the_use_case_exists_and_takes_what_the_declaration_fills(op: Operation[
     use_case(op, provided=ROUTE_NEEDS)  # raises LookupError naming what is missing
 
 
-@DECLARED
-def test_the_route_is_served_with_the_declared_permission(
-    op: Operation[Any], settings: Settings
-) -> None:
-    served = {
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Permission | None]:
+    """The permission of each (method, path) the app serves, read from one app per module.
+
+    The route table is made from the declarations when the app is built, whatever its database
+    holds: one app answers for every operation as well as an app per operation did (which cost
+    most of this module's time).
+    """
+    settings = Settings(home=tmp_path_factory.mktemp("routes") / "home")
+    return {
         (method, entry.path): entry.permission
         for entry in route_table(create_app(settings))
         for method in entry.methods
     }
-    assert served[(op.method, f"/api/v1{op.path}")] == op.permission
 
 
 @DECLARED
-def test_the_command_exists(op: Operation[Any]) -> None:
+def test_the_route_is_served_with_the_declared_permission(
+    op: Operation[Any], served: dict[tuple[str, str], Permission | None]
+) -> None:
+    assert served[(op.method, f"/api/v1{op.path}")] == op.permission
+
+
+@pytest.fixture(scope="module")
+def cli_command() -> Any:
+    """The CLI's click command tree, made once per module (as each command line makes it)."""
+    return typer.main.get_command(cli_app)
+
+
+@DECLARED
+def test_the_command_exists(op: Operation[Any], cli_command: Any) -> None:
     if op.cli is None:
         pytest.skip("offered on no command")
-    command: Any = typer.main.get_command(cli_app)
+    command: Any = cli_command
     for word in op.cli.split():
         group = getattr(command, "commands", None)  # a group lists its commands
         assert group is not None, f"{op.cli!r}: {word!r} is under a command, not a group"

@@ -22,8 +22,9 @@ import pytest
 
 from missionctl.services import open_context
 from missionctl.settings import DatabaseSettings, Settings
-from tests.conftest import free_port
+from tests.conftest import BACKENDS, POSTGRES_URL_VAR, free_port, postgres_base_url
 from tests.support.auth import bearer_headers
+from tests.support.databases import copy_sqlite_template
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(180)]
 
@@ -71,24 +72,57 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-@pytest.fixture
-def tokens(tmp_path: Path, database_url: str) -> list[dict[str, str]]:
-    """Headers of two API tokens of the admin (made before any server starts)."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database of each backend that this module's tests share.
+
+    The limit test spends the ``limited`` token and the stream test the ``watcher`` one, so
+    neither sees the other's requests: sharing the database lets them share the two servers,
+    whose starts were most of their time.
+    """
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        yield copy_sqlite_template(template, tmp_path_factory.mktemp("shared") / "test.db")
+        return
+    if postgres_base_url() is None:
+        pytest.skip(f"{POSTGRES_URL_VAR} is not set")
+    with request.getfixturevalue("postgres_schemas").schema() as url:
+        yield url
+
+
+def _token_headers(home: Path, database_url: str, *names: str) -> list[dict[str, str]]:
+    """Headers of new API tokens of the admin, one per name."""
 
     async def make() -> list[dict[str, str]]:
         settings = Settings(
-            home=tmp_path / "setup", database=DatabaseSettings.model_validate({"url": database_url})
+            home=home, database=DatabaseSettings.model_validate({"url": database_url})
         )
         async with open_context(settings, upgrade=False) as ctx:
-            return [await bearer_headers(ctx, token=name) for name in ("limited", "watcher")]
+            return [await bearer_headers(ctx, token=name) for name in names]
 
     return asyncio.run(make())
 
 
-@pytest.fixture
-def servers(tmp_path: Path, database_url: str, tokens: object) -> Iterator[list[str]]:
-    """Two servers on the test's database, each with a home of its own."""
-    started = [_start(tmp_path / name, database_url) for name in ("one", "two")]
+@pytest.fixture(scope="module")
+def tokens(
+    tmp_path_factory: pytest.TempPathFactory, shared_database_url: str
+) -> list[dict[str, str]]:
+    """Headers of two API tokens of the admin (made before any server starts): ``limited``,
+    which only the limit test spends, and ``watcher``."""
+    return _token_headers(
+        tmp_path_factory.mktemp("setup"), shared_database_url, "limited", "watcher"
+    )
+
+
+@pytest.fixture(scope="module")
+def servers(
+    tmp_path_factory: pytest.TempPathFactory, shared_database_url: str, tokens: object
+) -> Iterator[list[str]]:
+    """Two servers on the module's database, each with a home of its own."""
+    root = tmp_path_factory.mktemp("servers")
+    started = [_start(root / name, shared_database_url) for name in ("one", "two")]
     try:
         yield [base for _, base in started]
     finally:
@@ -146,8 +180,9 @@ def test_a_stream_on_one_server_carries_a_write_made_through_the_other(
 
 
 def test_serve_with_two_workers_answers_and_counts_one_limit(
-    tmp_path: Path, database_url: str, tokens: list[dict[str, str]]
+    tmp_path: Path, database_url: str
 ) -> None:
+    (limited,) = _token_headers(tmp_path / "setup", database_url, "limited")
     metrics = f"127.0.0.1:{free_port()}"
     process, base = _start(
         tmp_path / "workers",
@@ -160,7 +195,6 @@ def test_serve_with_two_workers_answers_and_counts_one_limit(
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         # uvicorn's supervisor and its two server processes (plus its own helper, if any).
         assert len(children) >= 2, children
-        limited = tokens[0]
         statuses = []
         for _ in range(PER_MINUTE + 2):  # a new connection each: either process may answer
             statuses.append(
