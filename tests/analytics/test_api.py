@@ -310,3 +310,26 @@ async def test_compare_previous_answers_for_the_range_of_equal_length_before(
         f"/api/v1/analytics/{endpoint}", params={"compare": "last-year"}, headers=headers
     )
     assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "compare"
+
+
+async def test_a_viewer_reads_the_orchestration_figures_and_bad_segments_are_named(
+    client: httpx2.AsyncClient,
+) -> None:
+    headers = await _viewer(client)
+    ctx = _ctx(client)
+    async with running_engine(ctx):
+        run = await start(ctx, [step("build")], name="release")
+        await wait_for_run(ctx, run.id)
+    url = "/api/v1/analytics/orchestration"
+    answer = await client.get(url, headers=headers, params={"since": str(TODAY), "grain": "day"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["clean_runs"]["ended"] == 1 and body["clean_runs"]["share"] == 1.0
+    assert [w["workflow"] for w in body["clean_runs_by_workflow"]] == ["release"]
+    for segment in ("role:viewer", "workflow:", "workflow:" + "x" * 300, "planner:mc_live_secret"):
+        refused = await client.get(url, headers=headers, params={"segment": segment})
+        assert refused.status_code == 422, segment
+        assert refused.json()["error"]["field"] == "segment"
+        assert "mc_live" not in refused.text
+    unsigned = await client.get(url, headers={"Authorization": "Bearer nope"})
+    assert unsigned.status_code == 401

@@ -36,6 +36,21 @@ def test_every_analytics_command_answers_locally_and_remotely(
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_orchestration_prints_clean_runs_and_time_to_bootstrap(
+    world: World,  # noqa: F811
+    mode: str,
+) -> None:
+    printed = text(ok(world.cli(mode, "analytics", "orchestration", "--grain", "day")))
+    assert "Orchestration by day" in printed and "Clean runs by workflow" in printed
+    answer = as_json(
+        world.cli(mode, "analytics", "orchestration", "--since", "2026-01-05", "--json")
+    )
+    assert answer["meta"]["grain"] == "week" and answer["clean_runs"]["share"] is None
+    bad = world.cli(mode, "analytics", "orchestration", "--segment", "role:admin")
+    assert bad.exit_code == 2 and "segment" in text(bad) and "workflow:NAME" in text(bad)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_insights_print_the_summary_and_sections_or_json(
     world: World,  # noqa: F811
     mode: str,

@@ -98,6 +98,7 @@ API_COMMANDS: dict[str, str] = {
     "GET /api/v1/costs": "costs",
     "GET /api/v1/analytics/funnel": "analytics funnel",
     "GET /api/v1/analytics/trends": "analytics trends",
+    "GET /api/v1/analytics/orchestration": "analytics orchestration",
     "GET /api/v1/analytics/retention": "analytics retention",
     "GET /api/v1/analytics/anomalies": "analytics anomalies",
     "GET /api/v1/analytics/definitions": "analytics definitions",

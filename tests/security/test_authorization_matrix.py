@@ -183,6 +183,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/costs"): "runs:read",
     ("GET", "/api/v1/analytics/funnel"): "analytics:read",
     ("GET", "/api/v1/analytics/trends"): "analytics:read",
+    ("GET", "/api/v1/analytics/orchestration"): "analytics:read",
     ("GET", "/api/v1/analytics/retention"): "analytics:read",
     ("GET", "/api/v1/analytics/anomalies"): "analytics:read",
     ("GET", "/api/v1/analytics/insights"): "analytics:read",

@@ -1,7 +1,7 @@
 """``missionctl analytics …``: the product's own activity, its anomalies and the insights on it.
 
 Funnel, trends and retention (ADR 0068); anomalies (ADR 0069); insights and the executive
-summary (ADR 0070).
+summary (ADR 0070); orchestration's clean runs and time to bootstrap (ADR 0116).
 
 On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN``
 (``GET /api/v1/analytics/…``, ADR 0068). ``rebuild`` works on the local database only.
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 
 app = typer.Typer(
-    help="The product's own activity: funnel, trends, retention, anomalies, insights (UTC).",
+    help="The product's own activity: funnel, trends, retention, anomalies, insights, and how "
+    "well orchestration goes by itself (UTC).",
     no_args_is_help=True,
 )
 
@@ -91,6 +92,65 @@ def trends(
             _number(i.duration_p50_s, 1),
         )
     _emit(answer, table, as_json)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+@app.command()
+def orchestration(
+    since: Since = None,
+    until: Until = None,
+    segment: Annotated[
+        str | None, typer.Option("--segment", help="workflow:NAME (default: every workflow).")
+    ] = None,
+    grain: Annotated[Literal["day", "week"], typer.Option("--grain")] = "week",
+    as_json: AsJson = False,
+) -> None:
+    """Runs that completed without a manual fix-up, and missions' time to bootstrap.
+
+    A run needed a fix-up when a person retried one of its steps, someone reran it, or a merge
+    in it was rejected. Time to bootstrap: hours from a mission's creation to its first run's
+    start. Per bucket, then per workflow.
+    """
+    from missionctl.operations import analytics as ops
+
+    query = ops.OrchestrationQuery.model_construct(
+        since=since, until=until, segment=segment, grain=grain
+    )
+    answer = _read(ops.ORCHESTRATION, query)
+    table = Table(title=f"Orchestration by {grain} (UTC)")
+    for column in ("bucket", "ended", "clean", "share", "missions", "started", "p50 h", "p90 h"):
+        table.add_column(column)
+    for runs, starts in zip(answer.clean_runs_by_bucket, answer.bootstrap_by_bucket, strict=True):
+        table.add_row(
+            runs.label,
+            str(runs.ended),
+            str(runs.clean),
+            _share(runs.share),
+            str(starts.missions),
+            str(starts.bootstrapped),
+            _number(starts.median_hours, 1),
+            _number(starts.p90_hours, 1),
+        )
+    if as_json:
+        typer.echo(answer.model_dump_json())
+        return
+    console.print(table)
+    workflows = Table(title="Clean runs by workflow")
+    for column in ("workflow", "ended", "clean", "share", "retried", "rerun", "merge rejected"):
+        workflows.add_column(column)
+    for item in answer.clean_runs_by_workflow:
+        fixes = item.fixes
+        workflows.add_row(
+            escape(item.workflow),
+            str(item.ended),
+            str(item.clean),
+            _share(item.share),
+            *(str(fixes.get(kind, 0)) for kind in ("retried", "rerun", "merge_rejected")),
+        )
+    console.print(workflows)
 
 
 @app.command()

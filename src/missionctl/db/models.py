@@ -229,6 +229,9 @@ class Run(Base):
         # The audit explorer's run search: who started a run, and when (migration 0014).
         Index("ix_runs_created_by", "created_by"),
         Index("ix_runs_started_at", "started_at"),
+        # The orchestration figures: runs that ended in a range, and the runs rerun (0043).
+        Index("ix_runs_ended_at", "ended_at"),
+        Index("ix_runs_rerun_of", "rerun_of"),
         # The Costs page's totals, read from the index alone (migration 0040).
         Index(
             "ix_runs_spend",

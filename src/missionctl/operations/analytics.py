@@ -1,9 +1,10 @@
 """Analytics: the product's own activity, its anomalies, and the insights written from it.
 
 Funnel, trends and retention (ADR 0068); anomalies (ADR 0069); insights and the executive
-summary (ADR 0070). Reading any of them needs ``analytics:read``. The range and the segment
-are read by the use case (``services.usecases.analytics.parse_query``): a malformed day,
-``until`` before ``since``, too long a range or an unknown segment is a 422 naming it.
+summary (ADR 0070); orchestration's own success, clean runs and time to bootstrap (ADR
+0116). Reading any of them needs ``analytics:read``. The range and the segment are read by
+the use case (``services.usecases.analytics.parse_query``): a malformed day, ``until`` before
+``since``, too long a range or an unknown segment is a 422 naming it.
 """
 
 from typing import Literal
@@ -24,6 +25,7 @@ from missionctl.schemas.analytics import (
     RetentionAnswer,
     TrendsAnswer,
 )
+from missionctl.schemas.orchestration import OrchestrationAnswer
 
 _SERVICE = "missionctl.services.usecases.analytics"
 
@@ -98,6 +100,12 @@ class RetentionQuery(RangeQuery):
 
     grain: Grain = Field("week", description=_GRAIN)
     compare: Literal["previous"] | None = Field(None, description=_COMPARE)
+
+
+class OrchestrationQuery(RangeQuery):
+    """The orchestration figures' range, buckets and workflow."""
+
+    grain: Grain = Field("week", description=_GRAIN)
 
 
 FUNNEL: Operation[FunnelAnswer] = Operation(
@@ -176,6 +184,23 @@ ANOMALIES: Operation[AnomaliesAnswer] = Operation(
     output=AnomaliesAnswer,
     cli="analytics anomalies",
 )
+ORCHESTRATION: Operation[OrchestrationAnswer] = Operation(
+    name="read_orchestration",
+    doc="How well orchestration went by itself: runs that completed without a manual fix-up, "
+    "and missions' time to bootstrap.\n\nA run needed a fix-up when a person retried one of "
+    "its steps, someone reran it, or a merge in it was rejected; its share is over the runs "
+    "that ended, by the day each ended, per bucket and per workflow. Time to bootstrap is a "
+    "mission's hours from being created to its first run's start (median and p90), by the "
+    "day it was created. The segment may only name a workflow; 422 as for the funnel.",
+    method="GET",
+    path="/analytics/orchestration",
+    permission=P.ANALYTICS_READ,
+    service="missionctl.services.usecases.orchestration:ask_orchestration",
+    query=OrchestrationQuery,
+    refusals=WINDOW,
+    output=OrchestrationAnswer,
+    cli="analytics orchestration",
+)
 DEFINITIONS: Operation[DefinitionsAnswer] = Operation(
     name="read_definitions",
     doc="What each metric means: label, definition, unit and the events it is computed from.",
@@ -187,5 +212,5 @@ DEFINITIONS: Operation[DefinitionsAnswer] = Operation(
     cli="analytics definitions",
 )
 
-OPERATIONS = (FUNNEL, TRENDS, RETENTION, INSIGHTS, ANOMALIES, DEFINITIONS)
+OPERATIONS = (FUNNEL, TRENDS, RETENTION, INSIGHTS, ANOMALIES, ORCHESTRATION, DEFINITIONS)
 """Every declared operation, for what checks or lists them all (tests, documentation)."""
