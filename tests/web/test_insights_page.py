@@ -543,3 +543,42 @@ async def test_the_summary_and_the_key_figures_agree_on_active_people(
     told = _words(summary.text)
     assert "average daily active people: 0.03 (0 before)" in told, told
     assert "average daily active people: 0 " not in told
+
+
+async def test_the_orchestration_panel_shows_clean_runs_fix_ups_and_time_to_bootstrap(
+    client: httpx2.AsyncClient,
+) -> None:
+    from missionctl.services.usecases.runs import retry_step
+    from tests.engine.helpers import running_engine, start, step, wait_for_run
+
+    ctx = _ctx(client)
+    viewer = await bearer_headers(ctx, user="vic", role=Role.VIEWER)
+    async with running_engine(ctx):
+        done = await start(ctx, [step("build")], name=HOSTILE)
+        failing = await start(ctx, [step("build", "builtin:fail")], name="release")
+        await wait_for_run(ctx, failing.id)
+        await retry_step(ctx, run_id=failing.id, step_id="build", actor="user:ops")
+        await wait_for_run(ctx, failing.id)
+        await wait_for_run(ctx, done.id)
+    params = {"range": "7d", "grain": "day"}
+    text = (await client.get("/insights/panels/orchestration", params=params, headers=viewer)).text
+    panel = _panel(text, "orchestration")
+    assert 'data-state="ready"' in panel
+    assert re.search(r'data-kpi="clean_runs".*?50%.*?1 of 2 ended', panel, re.S)
+    assert "1 retried · 0 rerun · 0 merges rejected" in panel
+    assert str(escape(HOSTILE)) in panel and HOSTILE not in panel  # a name is text, never HTML
+    assert 'data-workflow="release"' in panel
+    assert 'href="/insights/definitions#orchestration.clean_runs"' in panel
+    # A role segment does not narrow these figures, and the panel says so.
+    by_role = await client.get(
+        "/insights/panels/orchestration",
+        params={**params, "segment": "role:viewer"},
+        headers=viewer,
+    )
+    assert "not counted by role" in _panel(by_role.text, "orchestration")
+    empty = await client.get(
+        "/insights/panels/orchestration",
+        params={"range": "custom", "since": "2026-01-05", "until": "2026-01-11"},
+        headers=viewer,
+    )
+    assert 'data-state="empty"' in _panel(empty.text, "orchestration")

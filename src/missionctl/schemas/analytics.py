@@ -17,7 +17,7 @@ from missionctl.schemas.datafiles import read_data_file
 
 SegmentKind = Literal["role", "workflow", "planner"]
 SEGMENT_KINDS: tuple[SegmentKind, ...] = ("role", "workflow", "planner")
-Unit = Literal["users", "missions", "runs", "ratio", "usd", "tokens", "seconds", "tasks"]
+Unit = Literal["users", "missions", "runs", "ratio", "usd", "tokens", "seconds", "tasks", "hours"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -230,6 +230,7 @@ class Definitions(BaseModel):
     funnel: FunnelDefinition
     trends: tuple[MetricDefinition, ...]
     key_figures: tuple[MetricDefinition, ...]
+    orchestration: tuple[MetricDefinition, ...] = ()
     retention: RetentionDefinition
     anomalies: AnomalyDefinitions
 
@@ -480,7 +481,7 @@ class DefinitionItem(BaseModel):
     """One metric's definition, for tooltips and the definitions page."""
 
     key: str
-    group: Literal["funnel", "trends", "key_figures", "retention"]
+    group: Literal["funnel", "trends", "key_figures", "orchestration", "retention"]
     label: str
     definition: str
     unit: Unit

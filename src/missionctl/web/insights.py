@@ -31,10 +31,12 @@ from missionctl.schemas.analytics import (
     TotalsAnswer,
     TrendsAnswer,
 )
+from missionctl.schemas.orchestration import OrchestrationAnswer
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import analytics as analytics_service
 from missionctl.services.usecases import anomalies as anomaly_service
 from missionctl.services.usecases import insights as insights_service
+from missionctl.services.usecases import orchestration as orchestration_service
 from missionctl.services.usecases.analytics import AnalyticsQuery
 from missionctl.web.templating import compact, duration
 
@@ -131,7 +133,7 @@ def parse_filters(
 
 # --- panels ---------------------------------------------------------------------------------
 
-PanelName = Literal["summary", "kpis", "funnel", "alerts", "retention", "trends"]
+PanelName = Literal["summary", "kpis", "funnel", "alerts", "retention", "trends", "orchestration"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,12 @@ async def _trends(given: PanelInputs) -> TrendsAnswer:
     )
 
 
+async def _orchestration(given: PanelInputs) -> OrchestrationAnswer:
+    return await orchestration_service.read_orchestration(
+        given.ctx, query=given.query, grain=given.grain
+    )
+
+
 PANELS: Mapping[str, PanelReader] = {
     "summary": _summary,
     "kpis": _kpis,
@@ -185,6 +193,7 @@ PANELS: Mapping[str, PanelReader] = {
     "alerts": _alerts,
     "retention": _retention,
     "trends": _trends,
+    "orchestration": _orchestration,
 }
 """Every panel the page loads, by the name in its fragment route (``/insights/panels/NAME``)."""
 
@@ -220,6 +229,8 @@ def is_empty(name: str, answer: Any) -> bool:
         return not any(
             item.runs_started or item.active_users or item.missions_created for item in answer.items
         )
+    if isinstance(answer, OrchestrationAnswer):
+        return answer.clean_runs.ended == 0 and answer.bootstrap.missions == 0
     return False
 
 
@@ -242,7 +253,7 @@ async def read_panel(
 
 def panel_order(available: Mapping[str, Any]) -> list[str]:
     """The panels of the page, in its order, that have a reader."""
-    order = ("summary", "kpis", "funnel", "alerts", "retention", "trends")
+    order = ("summary", "kpis", "funnel", "alerts", "retention", "trends", "orchestration")
     return [name for name in order if name in available]
 
 

@@ -769,9 +769,12 @@ def read_definitions() -> DefinitionsAnswer:
         )
         for step in data.funnel.steps
     ]
-    groups: tuple[tuple[Literal["trends", "key_figures"], tuple[MetricDefinition, ...]], ...] = (
+    groups: tuple[
+        tuple[Literal["trends", "key_figures", "orchestration"], tuple[MetricDefinition, ...]], ...
+    ] = (
         ("trends", data.trends),
         ("key_figures", data.key_figures),
+        ("orchestration", data.orchestration),
     )
     items += [
         DefinitionItem(

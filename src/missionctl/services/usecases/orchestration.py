@@ -60,13 +60,24 @@ async def ask_orchestration(
     return await read_orchestration(ctx, query=query, grain=grain)
 
 
+def workflow_of(query: AnalyticsQuery) -> str | None:
+    """The workflow ``query``'s segment names; ``None`` for every workflow, or another kind."""
+    if query.segment is None or query.segment[0] != "workflow":
+        return None
+    return query.segment[1]
+
+
 async def read_orchestration(
     ctx: ServiceContext, *, query: AnalyticsQuery, grain: Grain
 ) -> OrchestrationAnswer:
-    """Clean runs and time to bootstrap over ``query``'s days, per ``grain`` and per workflow."""
+    """Clean runs and time to bootstrap over ``query``'s days, per ``grain`` and per workflow.
+
+    Only a workflow segment narrows them (``workflow_of``): another kind reads every workflow,
+    and ``meta.segment`` still names it, for the cockpit to say so.
+    """
     since = datetime.combine(query.since, time.min, UTC)
     until = datetime.combine(query.until + timedelta(days=1), time.min, UTC)
-    workflow = None if query.segment is None else query.segment[1]
+    workflow = workflow_of(query)
     async with ctx.read() as session:
         head = await event_repo.read_head_seq(session)
         ended = await repo.read_ended_runs(session, since=since, until=until, workflow=workflow)
