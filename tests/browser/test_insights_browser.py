@@ -20,7 +20,7 @@ from tests.support.demo import DEMO_TODAY, SEEDING
 
 pytestmark = [pytest.mark.browser, SEEDING]
 
-PANELS = ("summary", "kpis", "funnel", "alerts", "retention", "trends")
+PANELS = ("summary", "kpis", "funnel", "alerts", "retention", "trends", "orchestration")
 SHOTS = Path("/tmp/insights-screenshots")
 OVERFLOWING = """() => [...document.querySelectorAll('[data-panel], .insights-filters-card')]
     .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.id || el.className)"""

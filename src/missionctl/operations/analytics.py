@@ -40,6 +40,8 @@ SEGMENT_PATTERN = (
     "|workflow:[A-Za-z0-9][A-Za-z0-9._ -]{0,199})$"
 )
 """The segments ``parse_query`` reads (``_segment``): a role, a planner, or a workflow's name."""
+WORKFLOW_SEGMENT_PATTERN = "^workflow:[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$"
+"""The one kind of segment the orchestration figures are counted by."""
 _GRAIN = "Buckets: UTC days or ISO weeks"
 _COMPARE = (
     "previous: also answer for the range of equal length just before (meta.previous_range, and "
@@ -105,6 +107,14 @@ class RetentionQuery(RangeQuery):
 class OrchestrationQuery(RangeQuery):
     """The orchestration figures' range, buckets and workflow."""
 
+    segment: str | None = Field(
+        None,
+        max_length=240,
+        description="workflow:NAME (default: every workflow); they are not counted by role or "
+        "planner",
+        # For the document only, as the range's: the service's check words the 422.
+        json_schema_extra={"pattern": WORKFLOW_SEGMENT_PATTERN},
+    )
     grain: Grain = Field("week", description=_GRAIN)
 
 
