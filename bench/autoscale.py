@@ -9,9 +9,10 @@ data directory on SQLite). Then, in the benchmark's process, as an engine's pres
 - ``heartbeat_ms``: ``services.usecases.workers.heartbeat`` of a registered worker reporting
   what it runs, ``--beats`` (200) times after a few unmeasured ones; median and p95. Once with
   no range (``without_range``, one ``UPDATE … RETURNING``), once with a range of 1 to 1,000
-  (``with_range``: the same write, then the ready queue's count and its oldest step, the live
-  workers, and the pure decision), reporting the size its range chose, so that each beat
-  reads and decides but changes nothing. ``ratio``: with over without.
+  (``with_range``: the same write, then the live workers, the ready queue counted up to what
+  the range can use (1,001 steps here) and its oldest step, and the pure decision), reporting
+  the size its range chose, so that each beat reads and decides but changes nothing.
+  ``ratio``: with over without.
 - ``sizes``: the sizes a worker of range 1 to 64 takes at its heartbeats, from 1: the first
   beat with the queue full, then, with the queue emptied and a minute past each change, the
   beats after (time injected, not slept), each with its reason.

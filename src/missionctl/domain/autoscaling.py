@@ -44,11 +44,13 @@ class QueueFigures:
         queued: steps ready to be claimed now (not held by a cap, not waiting for a retry).
         oldest_wait_s: how long the longest-waiting of them has waited; 0 when none is.
         workers: live workers taking from the queue (at least 1: the one asking).
+        capped: ``queued`` is where the count stopped: at least that many are ready.
     """
 
     queued: int
     oldest_wait_s: float
     workers: int
+    capped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,9 @@ def _reason(
         return f"{before} → {after} steps at once: brought within its {bounds}"
     if after > before:
         workers = "worker" if queue.workers == 1 else "workers"
+        queued = f"{queue.queued}+" if queue.capped else str(queue.queued)
         return (
-            f"{before} → {after} steps at once: {queue.queued} queued (the oldest waiting "
+            f"{before} → {after} steps at once: {queued} queued (the oldest waiting "
             f"{queue.oldest_wait_s:.0f} s) for {queue.workers} {workers}, {running} running; "
             f"{bounds}"
         )

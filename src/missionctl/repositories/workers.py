@@ -102,18 +102,29 @@ async def beat(
     return Beat(name, state, concurrency, autoscale, autoscaled_at)
 
 
-async def read_queue(session: AsyncSession, *, now: datetime) -> tuple[int, datetime | None]:
+async def read_queue(
+    session: AsyncSession, *, now: datetime, cap: int | None = None
+) -> tuple[int, datetime | None]:
     """How many steps are ready to be claimed at ``now``, and when the oldest was queued.
 
     Ready: queued, held back by nothing (no spending cap, no agent that may not run), due
-    (no retry delay left). The time is ``None`` with none.
+    (no retry delay left). The time is ``None`` with none. ``cap``: count no further than
+    that many (a worker's decision needs no more; the count then stops early instead of
+    reading a deep queue whole). Both reads walk the ``(status, queued_at)`` index, oldest
+    first.
     """
-    query = select(func.count(), func.min(StepRun.queued_at)).where(
+    ready = (
         StepRun.status == StepRunStatus.queued,
         StepRun.hold_reason.is_(None),
         or_(StepRun.not_before.is_(None), StepRun.not_before <= now),
     )
-    count, oldest = (await session.execute(query)).one()
+    counted = select(StepRun.id).where(*ready)
+    if cap is not None:
+        counted = counted.limit(cap)
+    count = await session.scalar(select(func.count()).select_from(counted.subquery()))
+    oldest = await session.scalar(
+        select(StepRun.queued_at).where(*ready).order_by(StepRun.queued_at).limit(1)
+    )
     return int(count or 0), oldest
 
 

@@ -149,10 +149,13 @@ async def _resize(
     was cleared or changed meanwhile.
     """
     async with ctx.read() as session:
-        queued, oldest = await repo.read_queue(session, now=now)
         workers = max(1, await repo.count_alive(session, now=now, taking_work=True))
+        # Past the range's maximum for every worker, each one's share fills it: no need to
+        # count further (one more says "more than").
+        cap = policy.maximum * workers + 1
+        queued, oldest = await repo.read_queue(session, now=now, cap=cap)
     waited = 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
-    queue = QueueFigures(queued=queued, oldest_wait_s=waited, workers=workers)
+    queue = QueueFigures(queued=queued, oldest_wait_s=waited, workers=workers, capped=queued >= cap)
     since = (
         COOL_DOWN_S if beat.autoscaled_at is None else (now - beat.autoscaled_at).total_seconds()
     )
@@ -196,6 +199,7 @@ async def _append_resize(
         "previous": report.concurrency,
         "reason": change.reason,
         "queued": queue.queued,
+        "queued_capped": queue.capped,
         "oldest_wait_s": round(queue.oldest_wait_s, 1),
         "workers": queue.workers,
     }
