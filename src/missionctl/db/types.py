@@ -2,11 +2,11 @@
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy import Date, DateTime, Dialect, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -172,6 +172,25 @@ def _db_now_postgresql(element: db_now, compiler: SQLCompiler, **kw: Any) -> str
 def _db_now_sqlite(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
     # CURRENT_TIMESTAMP on SQLite has whole-second precision; %f gives milliseconds.
     return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+class utc_day_of(FunctionElement[date]):
+    """The UTC day of a timestamp column (``UTCDateTime``), on either database."""
+
+    inherit_cache = True
+    name = "utc_day"
+    type = Date()
+
+
+@compiles(utc_day_of, "postgresql")
+def _utc_day_postgresql(element: utc_day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC')::date"
+
+
+@compiles(utc_day_of, "sqlite")
+def _utc_day_sqlite(element: utc_day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as naive UTC ISO text (``UTCDateTime``): date() keeps its day, in ISO form.
+    return f"date({compiler.process(element.clauses, **kw)})"
 
 
 def utcnow() -> datetime:

@@ -32,12 +32,16 @@ FIX_UPS: Final[tuple[FixUp, ...]] = ("retried", "rerun", "merge_rejected")
 
 @dataclass(frozen=True, slots=True)
 class EndedRun:
-    """A run that ended: the day it ended, its workflow, whether it completed, its fix-ups."""
+    """Runs that ended: the day, their workflow, whether they completed, their fix-ups.
+
+    ``runs``: how many runs share all of these (one, or a count the database made).
+    """
 
     ended_on: date
     workflow: str
     completed: bool
     fix_ups: frozenset[FixUp] = frozenset()
+    runs: int = 1
 
     @property
     def clean(self) -> bool:
@@ -64,9 +68,9 @@ def clean_runs(runs: Iterable[EndedRun]) -> CleanRuns:
     ended = clean = 0
     fixes: Counter[str] = Counter(dict.fromkeys(FIX_UPS, 0))
     for run in runs:
-        ended += 1
-        clean += run.clean
-        fixes.update(run.fix_ups)
+        ended += run.runs
+        clean += run.runs if run.clean else 0
+        fixes.update(dict.fromkeys(run.fix_ups, run.runs))
     return CleanRuns(ended=ended, clean=clean, fixes=dict(fixes))
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from missionctl.db.models import Event, StepRun
 from missionctl.db.plans import CUSTOM_PLANS
 from missionctl.db.prepared import Prepared
-from missionctl.db.types import UTCDateTime
+from missionctl.db.types import UTCDateTime, utc_day_of
 from missionctl.domain.analytics import (
     FOLLOWED_TYPES,
     Facts,
@@ -848,7 +848,7 @@ def _step_outcomes_between(session: Session, after: int, upto: int) -> Counter[t
     """
     logged = Event.payload["outcome"].as_string()
     window = (Event.type == STEP_SUCCEEDED, Event.seq > after, Event.seq <= upto)
-    day = _UtcDay(Event.ts)
+    day = utc_day_of(Event.ts)
     counts: Counter[tuple[date, str]] = Counter()
     for on, outcome, steps in session.execute(
         sa.select(day, logged, sa.func.count())
@@ -879,22 +879,3 @@ def _add_step_outcomes(session: Session, counts: Counter[tuple[date, str]]) -> N
     )
     rows = [{"day": d, "outcome": o, "steps": n} for (d, o), n in sorted(counts.items())]
     session.execute(statement, rows)
-
-
-class _UtcDay(sa.sql.functions.FunctionElement[date]):
-    """The UTC day of a timestamp column (``UTCDateTime``), on either database."""
-
-    inherit_cache = True
-    name = "utc_day"
-    type = sa.Date()
-
-
-@compiles(_UtcDay, "postgresql")
-def _utc_day_postgresql(element: _UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC')::date"
-
-
-@compiles(_UtcDay, "sqlite")
-def _utc_day_sqlite(element: _UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
-    # Stored as naive UTC ISO text (``UTCDateTime``): date() keeps its day, in ISO form.
-    return f"date({compiler.process(element.clauses, **kw)})"

@@ -7,7 +7,7 @@ range, per day or week, and per workflow (ADR 0116). The facts are read from the
 log directly, so the answer is current as of the snapshot (``meta.followed_to``: the log's head).
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from missionctl.domain.analytics import Grain, bucket_label
 from missionctl.domain.orchestration import (
@@ -22,7 +22,6 @@ from missionctl.domain.orchestration import (
     clean_runs_by_bucket,
     clean_runs_by_workflow,
 )
-from missionctl.domain.states import RunStatus
 from missionctl.errors import Problem, ValidationFailed
 from missionctl.repositories import events as event_repo
 from missionctl.repositories import orchestration as repo
@@ -112,8 +111,8 @@ async def read_orchestration(
 
 def _ended_run(row: repo.EndedRow) -> EndedRun:
     fix_ups = frozenset(kind for kind in FIX_UPS if getattr(row, kind))
-    completed = row.status == RunStatus.completed
-    return EndedRun(row.ended_at.date(), row.workflow, completed, fix_ups)
+    day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
+    return EndedRun(day, row.workflow, bool(row.completed), fix_ups, runs=row.runs)
 
 
 def _mission_start(row: repo.StartRow) -> MissionStart:
