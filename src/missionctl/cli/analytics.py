@@ -110,9 +110,9 @@ def orchestration(
 ) -> None:
     """Runs that completed without a manual fix-up, and missions' time to bootstrap.
 
-    A run needed a fix-up when a person retried one of its steps, someone reran it, or a merge
-    in it was rejected. Time to bootstrap: hours from a mission's creation to its first run's
-    start. Per bucket, then per workflow.
+    A run needed a fix-up when a person retried one of its steps, someone reran it or it is
+    itself a rerun, or a merge in it was rejected. Time to bootstrap: hours from a mission's
+    creation to its first run's start. Per bucket, then per workflow.
     """
     from missionctl.operations import analytics as ops
 

@@ -198,10 +198,11 @@ ORCHESTRATION: Operation[OrchestrationAnswer] = Operation(
     name="read_orchestration",
     doc="How well orchestration went by itself: runs that completed without a manual fix-up, "
     "and missions' time to bootstrap.\n\nA run needed a fix-up when a person retried one of "
-    "its steps, someone reran it, or a merge in it was rejected; its share is over the runs "
-    "that ended, by the day each ended, per bucket and per workflow. Time to bootstrap is a "
-    "mission's hours from being created to its first run's start (median and p90), by the "
-    "day it was created. The segment may only name a workflow; 422 as for the funnel.",
+    "its steps, someone reran it or it is a rerun, or a merge in it was rejected; its share is "
+    "over the runs that ended, by the day each ended, per bucket and per workflow. Time to "
+    "bootstrap is a mission's hours from being created to its first run's start (median and "
+    "p90), by the day it was created. The segment may only name a workflow; 422 as for the "
+    "funnel.",
     method="GET",
     path="/analytics/orchestration",
     permission=P.ANALYTICS_READ,
