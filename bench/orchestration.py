@@ -6,9 +6,12 @@ directory; PostgreSQL too when MISSIONCTL_BENCH_POSTGRES_URL names a server, see
 over 200 days and about 1,000,000 events, ``bench/_load_seed.py``'s history, the one
 ``bench/load.py`` serves; ``BENCH_SCALE=0.05`` takes a twentieth).
 
-Then, in the benchmark's process, it times ``services.usecases.orchestration.ask_orchestration``
+Then, in the benchmark's process, it times the orchestration follower deriving its facts from
+the whole log (``follower_from_empty_s``: what a database upgraded to revision 0044 does once),
+then ``services.usecases.orchestration.ask_orchestration``
 (``GET /api/v1/analytics/orchestration``'s use case: the runs that ended in the range with their
-fix-ups, the missions created with their first run's start, the figures), after a warm-up, for
+fix-ups, the missions created with their first run's start, the coding steps' edits and the
+implementation work's starts, the figures), after a warm-up, for
 the last 30 days by day, the last 90 days by week, a year by week, and a year for one workflow;
 median and p95 milliseconds of ``REPEATS`` calls each, and what each answer counted.
 """
@@ -62,6 +65,9 @@ async def _measure(settings: Settings) -> dict[str, Any]:
     print(f"seeded {seeded.counts}", file=sys.stderr, flush=True)
     figures: dict[str, Any] = {"seeded": seeded.counts, "seeding_s": seeded.seconds}
     async with open_context(settings) as ctx:
+        started = time.perf_counter()
+        await ctx.catch_up("orchestration", quietly=False)
+        figures["follower_from_empty_s"] = round(time.perf_counter() - started, 2)
         first = await ask_orchestration(ctx, since=str(utcnow().date() - timedelta(days=364)))
         workflow = first.clean_runs_by_workflow[0].workflow
         for name, query in _queries(workflow).items():
@@ -78,6 +84,8 @@ async def _measure(settings: Settings) -> dict[str, Any]:
                 "runs_ended": answer.clean_runs.ended,
                 "clean_share": answer.clean_runs.share,
                 "missions": answer.bootstrap.missions,
+                "tasks_started": answer.groundwork.started,
+                "coding_steps": answer.duplicated_edits.steps,
             }
     return figures
 

@@ -42,10 +42,14 @@ def test_orchestration_prints_clean_runs_and_time_to_bootstrap(
 ) -> None:
     printed = text(ok(world.cli(mode, "analytics", "orchestration", "--grain", "day")))
     assert "Orchestration by day" in printed and "Clean runs by workflow" in printed
+    assert (
+        "Edits and groundwork by day" in printed and "Edits and groundwork by workflow" in printed
+    )
     answer = as_json(
         world.cli(mode, "analytics", "orchestration", "--since", "2026-01-05", "--json")
     )
     assert answer["meta"]["grain"] == "week" and answer["clean_runs"]["share"] is None
+    assert answer["duplicated_edits"]["share"] is None and answer["groundwork"]["started"] == 0
     bad = world.cli(mode, "analytics", "orchestration", "--segment", "role:admin")
     assert bad.exit_code == 2 and "segment" in text(bad) and "workflow:NAME" in text(bad)
 

@@ -230,7 +230,13 @@ def test_followers_tell_how_far_behind_the_log_each_is(world: World, mode: str) 
     run = world.service(lambda ctx: start(ctx, [step("tick", "builtin:noop")]))
     world.wait_run(run.id, {"completed"})
     listed = as_json(world.cli(mode, "followers", "--json", token=world.viewer))
-    assert [f["name"] for f in listed] == ["search", "memory", "analytics", "webhooks"]
+    assert [f["name"] for f in listed] == [
+        "search",
+        "memory",
+        "analytics",
+        "orchestration",
+        "webhooks",
+    ]
     for follower in listed:
         assert follower["lag_events"] == follower["head"] - follower["read_to"] >= 0, follower
         assert follower["lag_s"] >= 0 and (follower["lag_s"] == 0) == (follower["lag_events"] == 0)

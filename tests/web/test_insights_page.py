@@ -554,7 +554,7 @@ async def test_the_orchestration_panel_shows_clean_runs_fix_ups_and_time_to_boot
     ctx = _ctx(client)
     viewer = await bearer_headers(ctx, user="vic", role=Role.VIEWER)
     async with running_engine(ctx):
-        done = await start(ctx, [step("build")], name=HOSTILE)
+        done = await start(ctx, [step("build", phase="Implementation")], name=HOSTILE)
         failing = await start(ctx, [step("build", "builtin:fail")], name="release")
         await wait_for_run(ctx, failing.id)
         await retry_step(ctx, run_id=failing.id, step_id="build", actor="user:ops")
@@ -569,6 +569,10 @@ async def test_the_orchestration_panel_shows_clean_runs_fix_ups_and_time_to_boot
     assert str(escape(HOSTILE)) in panel and HOSTILE not in panel  # a name is text, never HTML
     assert 'data-workflow="release"' in panel
     assert 'href="/insights/definitions#orchestration.clean_runs"' in panel
+    # Its implementation step began outside any mission: no PRD, no task list before it.
+    assert "0 of 1 task · lacking 1 PRD · 1 task list · 0 spec" in panel
+    assert "0 of 0 lines · 0 coding steps" in panel  # no coding step: nothing duplicated
+    assert 'data-testid="orchestration-work"' in panel
     # A role segment does not narrow these figures, and the panel says so.
     by_role = await client.get(
         "/insights/panels/orchestration",

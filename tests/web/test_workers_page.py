@@ -181,7 +181,13 @@ async def test_the_page_shows_how_far_behind_the_log_each_follower_is(
     html = (await client.get("/workers", headers=viewer)).text
     assert "Followers of the log" in html
     rows = re.findall(r'<tr data-follower="(\w+)" data-lag-events="(\d+)">(.*?)</tr>', html, re.S)
-    assert [name for name, _, _ in rows] == ["search", "memory", "analytics", "webhooks"]
+    assert [name for name, _, _ in rows] == [
+        "search",
+        "memory",
+        "analytics",
+        "orchestration",
+        "webhooks",
+    ]
     head = int(re.search(r"the log's head \(event (\d+)\)", html).group(1))  # type: ignore[union-attr]
     for name, lag, row in rows:
         read_to = int(re.findall(r'<td class="num">(\d+)</td>', row)[0])

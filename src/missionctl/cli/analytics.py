@@ -1,7 +1,8 @@
 """``missionctl analytics …``: the product's own activity, its anomalies and the insights on it.
 
 Funnel, trends and retention (ADR 0068); anomalies (ADR 0069); insights and the executive
-summary (ADR 0070); orchestration's clean runs and time to bootstrap (ADR 0116).
+summary (ADR 0070); orchestration's clean runs, time to bootstrap (ADR 0116), duplicated
+edits and groundwork first (ADR 0117).
 
 On the local database, or on the server at ``MISSIONCTL_URL`` as ``MISSIONCTL_TOKEN``
 (``GET /api/v1/analytics/…``, ADR 0068). ``rebuild`` works on the local database only.
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from missionctl.operations import Operation, Out
     from missionctl.schemas.analytics import AnomalyItem
+    from missionctl.schemas.orchestration import OrchestrationAnswer
 
 
 app = typer.Typer(
@@ -108,11 +110,14 @@ def orchestration(
     grain: Annotated[Literal["day", "week"], typer.Option("--grain")] = "week",
     as_json: AsJson = False,
 ) -> None:
-    """Runs that completed without a manual fix-up, and missions' time to bootstrap.
+    """Clean runs, time to bootstrap, duplicated edits and groundwork first.
 
     A run needed a fix-up when a person retried one of its steps, someone reran it or it is
     itself a rerun, or a merge in it was rejected. Time to bootstrap: hours from a mission's
-    creation to its first run's start. Per bucket, then per workflow.
+    creation to its first run's start. Duplicated edits: lines of coding steps' diffs that an
+    earlier coding step of the mission had changed. Groundwork first: implementation tasks
+    whose PRD, task list and required mini-spec came before their work. Per bucket, then per
+    workflow.
     """
     from missionctl.operations import analytics as ops
 
@@ -151,6 +156,50 @@ def orchestration(
             *(str(fixes.get(kind, 0)) for kind in ("retried", "rerun", "merge_rejected")),
         )
     console.print(workflows)
+    console.print(_work_table(answer))
+    console.print(_work_by_workflow(answer))
+
+
+def _work_table(answer: OrchestrationAnswer) -> Table:
+    """Duplicated edits and groundwork first per bucket."""
+    table = Table(title=f"Edits and groundwork by {answer.meta.grain} (UTC)")
+    columns = ("bucket", "coding steps", "lines", "duplicated", "share", "tasks", "prepared")
+    for column in (*columns, "share"):
+        table.add_column(column)
+    for edits, work in zip(
+        answer.duplicated_edits_by_bucket, answer.groundwork_by_bucket, strict=True
+    ):
+        table.add_row(
+            edits.label,
+            str(edits.steps),
+            str(edits.lines),
+            str(edits.duplicated),
+            _share(edits.share),
+            str(work.started),
+            str(work.prepared),
+            _share(work.share),
+        )
+    return table
+
+
+def _work_by_workflow(answer: OrchestrationAnswer) -> Table:
+    """Duplicated edits and groundwork first per workflow (either, where it has it)."""
+    table = Table(title="Edits and groundwork by workflow")
+    columns = ("workflow", "lines", "duplicated", "share", "tasks", "prepared", "share")
+    for column in (*columns, "lacking PRD", "task list", "spec"):
+        table.add_column(column)
+    edits = {item.workflow: item for item in answer.duplicated_edits_by_workflow}
+    work = {item.workflow: item for item in answer.groundwork_by_workflow}
+    for name in sorted(edits.keys() | work.keys()):
+        e, w = edits.get(name), work.get(name)
+        missing = w.missing if w else {}
+        table.add_row(
+            escape(name),
+            *(("-", "-", "-") if e is None else (str(e.lines), str(e.duplicated), _share(e.share))),
+            *(("-", "-", "-") if w is None else (str(w.started), str(w.prepared), _share(w.share))),
+            *(str(missing.get(kind, "-")) for kind in ("prd", "task_list", "spec")),
+        )
+    return table
 
 
 @app.command()

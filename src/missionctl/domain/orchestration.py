@@ -12,6 +12,16 @@ Pure figures over facts the repository reads (ADR 0116):
 - **Time to bootstrap** is a mission's time from being created to its first run starting:
   Mission Control records no separate approval of a plan, so putting the plan to work is when
   it was accepted. A mission whose plan never ran is counted as not bootstrapped.
+
+Two more come from facts a follower of the log derives (ADR 0117):
+
+- **Duplicated edits** are the lines a coding step changed that an earlier coding step of the
+  same mission had changed already (``domain.edits``): rework, or two steps on one spot.
+- **Groundwork first** is the share of implementation tasks whose work started with their PRD,
+  their task list and, when the spec policy asks for one, an approved mini-spec already there.
+  A PRD is a ``prd`` document of the mission, or an earlier step of the run in a "PRD" phase
+  that succeeded; a task list is the plan's tasks, an ``engineering_plan`` document, or an
+  earlier step in a "Task list" phase that succeeded.
 """
 
 import statistics
@@ -25,6 +35,15 @@ from missionctl.domain.analytics import Grain, bucket_of, bucket_starts
 
 T = TypeVar("T")
 F = TypeVar("F")
+
+PRD_DOCUMENTS: Final = ("prd",)
+TASK_LIST_DOCUMENTS: Final = ("engineering_plan",)
+PRD_PHASES: Final = frozenset({"prd"})
+TASK_LIST_PHASES: Final = frozenset({"task list"})
+"""Phases whose succeeded steps write the PRD or the task list (compared case-folded)."""
+
+Missing = Literal["prd", "task_list", "spec"]
+MISSING: Final[tuple[Missing, ...]] = ("prd", "task_list", "spec")
 
 FixUp = Literal["retried", "rerun", "merge_rejected"]
 FIX_UPS: Final[tuple[FixUp, ...]] = ("retried", "rerun", "merge_rejected")
@@ -121,11 +140,138 @@ def bootstrap_by_bucket(
 
 def clean_runs_by_workflow(runs: Iterable[EndedRun]) -> list[tuple[str, CleanRuns]]:
     """Each workflow with a run that ended, and its figures; most runs first, then by name."""
-    by_workflow: dict[str, list[EndedRun]] = defaultdict(list)
-    for run in runs:
-        by_workflow[run.workflow].append(run)
-    figures = [(name, clean_runs(group)) for name, group in by_workflow.items()]
-    return sorted(figures, key=lambda item: (-item[1].ended, item[0]))
+    figures = by_workflow(runs, lambda run: run.workflow, clean_runs)
+    return sorted(figures, key=lambda item: -item[1].ended)
+
+
+@dataclass(frozen=True, slots=True)
+class Edits:
+    """Coding steps' diffs recorded on one day, of one workflow, counted.
+
+    ``steps`` diffs changed ``lines`` lines, of which ``repeated`` an earlier coding step of
+    their mission had changed; ``steps_repeating`` of the diffs repeated at least one.
+    """
+
+    edited_on: date
+    workflow: str
+    steps: int
+    lines: int
+    repeated: int
+    steps_repeating: int
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicatedEdits:
+    """Of ``lines`` changed by ``steps`` coding steps, ``duplicated`` had been changed before."""
+
+    steps: int = 0
+    lines: int = 0
+    duplicated: int = 0
+    steps_repeating: int = 0
+
+    @property
+    def share(self) -> float | None:
+        """``duplicated`` over ``lines``; ``None`` when no line changed."""
+        return None if self.lines == 0 else self.duplicated / self.lines
+
+
+def duplicated_edits(edits: Iterable[Edits]) -> DuplicatedEdits:
+    """The duplicated-edit figures of ``edits``."""
+    steps = lines = repeated = repeating = 0
+    for edit in edits:
+        steps += edit.steps
+        lines += edit.lines
+        repeated += edit.repeated
+        repeating += edit.steps_repeating
+    return DuplicatedEdits(steps, lines, repeated, repeating)
+
+
+def duplicated_edits_by_bucket(
+    edits: Iterable[Edits], since: date, until: date, grain: Grain
+) -> list[tuple[date, DuplicatedEdits]]:
+    """Each bucket of ``since``…``until`` with the figures of the diffs recorded in it."""
+    return _by_bucket(edits, lambda edit: edit.edited_on, duplicated_edits, since, until, grain)
+
+
+@dataclass(frozen=True, slots=True)
+class Groundwork:
+    """What an implementation task had when its work started.
+
+    ``spec_required``: the spec policy marks the task; ``spec``: an approved mini-spec of it
+    came first (counted only where one was required).
+    """
+
+    prd: bool
+    task_list: bool
+    spec_required: bool = False
+    spec: bool = False
+
+    @property
+    def missing(self) -> frozenset[Missing]:
+        """What it lacked."""
+        lacked = {"prd": not self.prd, "task_list": not self.task_list}
+        lacked["spec"] = self.spec_required and not self.spec
+        return frozenset(kind for kind in MISSING if lacked[kind])
+
+
+@dataclass(frozen=True, slots=True)
+class WorkStarted:
+    """``tasks`` implementation tasks whose work started on one day, in one workflow, alike."""
+
+    started_on: date
+    workflow: str
+    groundwork: Groundwork
+    tasks: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class GroundworkFirst:
+    """Of ``started`` tasks, ``prepared`` had all their groundwork; ``missing`` counts each lack.
+
+    ``specs_required``: the tasks the spec policy asked a mini-spec of.
+    """
+
+    started: int = 0
+    prepared: int = 0
+    specs_required: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def share(self) -> float | None:
+        """``prepared`` over ``started``; ``None`` when no work started."""
+        return None if self.started == 0 else self.prepared / self.started
+
+
+def groundwork_first(starts: Iterable[WorkStarted]) -> GroundworkFirst:
+    """The groundwork figures of ``starts``; ``missing`` names every kind, zeros included."""
+    started = prepared = required = 0
+    missing: Counter[str] = Counter(dict.fromkeys(MISSING, 0))
+    for start in starts:
+        lacked = start.groundwork.missing
+        started += start.tasks
+        prepared += 0 if lacked else start.tasks
+        required += start.tasks if start.groundwork.spec_required else 0
+        missing.update(dict.fromkeys(lacked, start.tasks))
+    return GroundworkFirst(started, prepared, required, dict(missing))
+
+
+def groundwork_first_by_bucket(
+    starts: Iterable[WorkStarted], since: date, until: date, grain: Grain
+) -> list[tuple[date, GroundworkFirst]]:
+    """Each bucket of ``since``…``until`` with the figures of the work started in it."""
+    return _by_bucket(starts, lambda s: s.started_on, groundwork_first, since, until, grain)
+
+
+def by_workflow(
+    items: Iterable[T], workflow_of: Callable[[T], str], figures: Callable[[list[T]], F]
+) -> list[tuple[str, F]]:
+    """``figures`` of each workflow's ``items``, by workflow name."""
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for item in items:
+        grouped[workflow_of(item)].append(item)
+    return sorted(
+        ((name, figures(group)) for name, group in grouped.items()), key=lambda item: item[0]
+    )
 
 
 def _by_bucket(

@@ -197,12 +197,16 @@ ANOMALIES: Operation[AnomaliesAnswer] = Operation(
 ORCHESTRATION: Operation[OrchestrationAnswer] = Operation(
     name="read_orchestration",
     doc="How well orchestration went by itself: runs that completed without a manual fix-up, "
-    "and missions' time to bootstrap.\n\nA run needed a fix-up when a person retried one of "
-    "its steps, someone reran it or it is a rerun, or a merge in it was rejected; its share is "
-    "over the runs that ended, by the day each ended, per bucket and per workflow. Time to "
-    "bootstrap is a mission's hours from being created to its first run's start (median and "
-    "p90), by the day it was created. The segment may only name a workflow; 422 as for the "
-    "funnel.",
+    "missions' time to bootstrap, duplicated edits and groundwork first.\n\nA run needed a "
+    "fix-up when a person retried one of its steps, someone reran it or it is a rerun, or a "
+    "merge in it was rejected; its share is over the runs that ended, by the day each ended, "
+    "per bucket and per workflow. Time to bootstrap is a mission's hours from being created to "
+    "its first run's start (median and p90), by the day it was created. Duplicated edits are "
+    "the lines of coding steps' diffs that an earlier coding step of the same mission had "
+    "changed, by the day each diff was recorded. Groundwork first is the share of "
+    "implementation tasks that had their PRD, task list and (when the spec policy asks) an "
+    "approved mini-spec before their work started, by the day it started. The segment may "
+    "only name a workflow; 422 as for the funnel.",
     method="GET",
     path="/analytics/orchestration",
     permission=P.ANALYTICS_READ,

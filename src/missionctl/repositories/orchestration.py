@@ -1,11 +1,13 @@
-"""The facts of orchestration's figures: runs that ended with their fix-ups, missions' starts.
+"""The facts of orchestration's figures: runs' fix-ups, missions' starts, edits, work's starts.
 
 Each function takes the session keyword-only and reads in one statement (ADR 0116), counted
-in the database so that a year of 100,000 runs is a few hundred rows. Times are
-UTC; a window is ``[since, until)``.
+in the database so that a year of 100,000 runs is a few hundred rows. The edits and the work
+starts are the rows the orchestration follower derives (``db.orchestration``, ADR 0117). Times
+are UTC; a span is ``[since, until)``.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from missionctl.db.models import Event, Mission, Run, StepRun, Workflow
+from missionctl.db.orchestration import StepEdit, WorkStart
 from missionctl.db.types import utc_day_of
 from missionctl.domain import events as ev
 from missionctl.domain.states import RunStatus
@@ -25,6 +28,15 @@ ENDED: tuple[RunStatus, ...] = (
     RunStatus.aborted,
 )
 MERGE_AGENT = "git:merge"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """What a figure reads: ``[since, until)``, of one workflow (by name) or, ``None``, all."""
+
+    since: datetime
+    until: datetime
+    workflow: str | None = None
 
 
 class EndedRow(Protocol):
@@ -39,6 +51,29 @@ class EndedRow(Protocol):
     runs: int
 
 
+class EditsRow(Protocol):
+    """A row of :func:`read_edits`: one day's and workflow's coding steps' diffs, summed."""
+
+    day: date
+    workflow: str
+    steps: int
+    lines: int
+    repeated: int
+    steps_repeating: int
+
+
+class WorkStartRow(Protocol):
+    """A row of :func:`read_work_starts`: ``tasks`` tasks alike in everything else."""
+
+    day: date
+    workflow: str
+    had_prd: bool
+    had_task_list: bool
+    spec_required: bool
+    had_spec: bool
+    tasks: int
+
+
 class StartRow(Protocol):
     """A row of :func:`read_mission_starts`."""
 
@@ -46,9 +81,7 @@ class StartRow(Protocol):
     first_started_at: datetime | None
 
 
-async def read_ended_runs(
-    session: AsyncSession, *, since: datetime, until: datetime, workflow: str | None
-) -> Sequence[EndedRow]:
+async def read_ended_runs(session: AsyncSession, *, span: Span) -> Sequence[EndedRow]:
     """Runs that ended in the window (of workflow ``workflow`` only, when given), counted.
 
     One row per UTC day they ended on, workflow (its name), whether they completed, and
@@ -76,18 +109,16 @@ async def read_ended_runs(
     query = (
         select(day, Workflow.name.label("workflow"), *columns, func.count().label("runs"))
         .join(Workflow, Workflow.id == Run.workflow_id)
-        .where(Run.status.in_(ENDED), Run.ended_at >= since, Run.ended_at < until)
+        .where(Run.status.in_(ENDED), Run.ended_at >= span.since, Run.ended_at < span.until)
         .group_by(day, Workflow.name, *columns)
     )
-    if workflow is not None:
-        query = query.where(Workflow.name == workflow)
+    if span.workflow is not None:
+        query = query.where(Workflow.name == span.workflow)
     rows: Sequence[Any] = (await session.execute(query)).all()
     return rows
 
 
-async def read_mission_starts(
-    session: AsyncSession, *, since: datetime, until: datetime, workflow: str | None
-) -> Sequence[StartRow]:
+async def read_mission_starts(session: AsyncSession, *, span: Span) -> Sequence[StartRow]:
     """Missions created in the window, each with its first run's start (``None``: none yet).
 
     With ``workflow``, only the missions that ran it. Each row: ``created_at``,
@@ -97,14 +128,70 @@ async def read_mission_starts(
     query = (
         select(Mission.created_at, first_start)
         .outerjoin(Run, Run.mission_id == Mission.id)
-        .where(Mission.created_at >= since, Mission.created_at < until)
+        .where(Mission.created_at >= span.since, Mission.created_at < span.until)
         .group_by(Mission.id, Mission.created_at)
     )
-    if workflow is not None:
+    if span.workflow is not None:
         its = aliased(Run)
         ran = exists().where(
-            its.mission_id == Mission.id, Workflow.id == its.workflow_id, Workflow.name == workflow
+            its.mission_id == Mission.id,
+            Workflow.id == its.workflow_id,
+            Workflow.name == span.workflow,
         )
         query = query.where(ran)
+    rows: Sequence[Any] = (await session.execute(query)).all()
+    return rows
+
+
+async def read_edits(session: AsyncSession, *, span: Span) -> Sequence[EditsRow]:
+    """Coding steps' diffs recorded in the window, summed per UTC day and workflow.
+
+    Each row: ``steps`` (diffs), their changed ``lines``, the ``repeated`` ones (changed
+    before by a coding step of the same mission) and ``steps_repeating`` (diffs with one).
+    """
+    day = utc_day_of(StepEdit.edited_at).label("day")
+    repeating = func.sum(case((StepEdit.repeated > 0, 1), else_=0))
+    query = (
+        select(
+            day,
+            Workflow.name.label("workflow"),
+            func.count().label("steps"),
+            func.sum(StepEdit.lines).label("lines"),
+            func.sum(StepEdit.repeated).label("repeated"),
+            repeating.label("steps_repeating"),
+        )
+        .join(Run, Run.id == StepEdit.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(StepEdit.edited_at >= span.since, StepEdit.edited_at < span.until)
+        .group_by(day, Workflow.name)
+    )
+    if span.workflow is not None:
+        query = query.where(Workflow.name == span.workflow)
+    rows: Sequence[Any] = (await session.execute(query)).all()
+    return rows
+
+
+async def read_work_starts(session: AsyncSession, *, span: Span) -> Sequence[WorkStartRow]:
+    """Implementation tasks whose work started in the window, counted.
+
+    One row per day, workflow and what they had by then (``had_prd``, ``had_task_list``,
+    ``spec_required``, ``had_spec``), with how many ``tasks`` share them.
+    """
+    day = utc_day_of(WorkStart.started_at).label("day")
+    had = (
+        WorkStart.had_prd,
+        WorkStart.had_task_list,
+        WorkStart.spec_required,
+        WorkStart.had_spec,
+    )
+    query = (
+        select(day, Workflow.name.label("workflow"), *had, func.count().label("tasks"))
+        .join(Run, Run.id == WorkStart.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(WorkStart.started_at >= span.since, WorkStart.started_at < span.until)
+        .group_by(day, Workflow.name, *had)
+    )
+    if span.workflow is not None:
+        query = query.where(Workflow.name == span.workflow)
     rows: Sequence[Any] = (await session.execute(query)).all()
     return rows

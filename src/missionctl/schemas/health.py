@@ -158,7 +158,9 @@ class WorkerUpdate(BaseModel):
 class FollowerRead(BaseModel):
     """How far one follower of the log has read (the search index, memory, analytics, outbox)."""
 
-    name: str = Field(description="The follower: search, memory, analytics or webhooks.")
+    name: str = Field(
+        description="The follower: search, memory, analytics, orchestration or webhooks."
+    )
     description: str = Field(description="What it keeps up with the log.")
     read_to: int = Field(description="The last event seq it has folded.")
     head: int = Field(description="The log's last event seq when this was read.")

@@ -1,4 +1,7 @@
-"""The orchestration figures' answer: clean runs and time to bootstrap (ADR 0116)."""
+"""The orchestration figures' answer (ADR 0116, 0117).
+
+Clean runs, time to bootstrap, duplicated edits and groundwork first.
+"""
 
 from datetime import date
 
@@ -49,6 +52,59 @@ class BootstrapBucket(BootstrapRead):
     label: str
 
 
+class DuplicatedEditsRead(BaseModel):
+    """Lines coding steps changed, and how many an earlier coding step of the mission had."""
+
+    steps: int = Field(description="Coding steps' diffs recorded.")
+    lines: int = Field(description="The lines they changed (added or removed; see the docs).")
+    duplicated: int = Field(
+        description="Of those, the lines an earlier coding step of the same mission had changed."
+    )
+    share: float | None = Field(description="duplicated / lines (0 to 1); null: no line.")
+    steps_repeating: int = Field(description="The diffs that repeated at least one line.")
+
+
+class DuplicatedEditsBucket(DuplicatedEditsRead):
+    """One day or week of coding steps' diffs, by the day each was recorded."""
+
+    start: date
+    label: str
+
+
+class WorkflowDuplicatedEdits(DuplicatedEditsRead):
+    """One workflow's coding steps' diffs over the range."""
+
+    workflow: str
+
+
+class GroundworkRead(BaseModel):
+    """Implementation tasks started, and how many had their groundwork first."""
+
+    started: int = Field(description="Implementation tasks whose work started (first start).")
+    prepared: int = Field(
+        description="Of those, the tasks that had their PRD, their task list and, when the "
+        "spec policy asked for one, an approved mini-spec by then."
+    )
+    share: float | None = Field(description="prepared / started (0 to 1); null: none started.")
+    specs_required: int = Field(description="The tasks the spec policy asked a mini-spec of.")
+    missing: dict[str, int] = Field(
+        description="Tasks that lacked each: prd, task_list, spec (a task may lack several)."
+    )
+
+
+class GroundworkBucket(GroundworkRead):
+    """One day or week of implementation work, by the day it started."""
+
+    start: date
+    label: str
+
+
+class WorkflowGroundwork(GroundworkRead):
+    """One workflow's implementation tasks over the range."""
+
+    workflow: str
+
+
 class OrchestrationAnswer(BaseModel):
     """How well orchestration went by itself over the range, per bucket and per workflow."""
 
@@ -60,3 +116,13 @@ class OrchestrationAnswer(BaseModel):
     )
     bootstrap: BootstrapRead
     bootstrap_by_bucket: list[BootstrapBucket]
+    duplicated_edits: DuplicatedEditsRead
+    duplicated_edits_by_bucket: list[DuplicatedEditsBucket]
+    duplicated_edits_by_workflow: list[WorkflowDuplicatedEdits] = Field(
+        description="Each workflow with a coding step's diff in the range, by name."
+    )
+    groundwork: GroundworkRead
+    groundwork_by_bucket: list[GroundworkBucket]
+    groundwork_by_workflow: list[WorkflowGroundwork] = Field(
+        description="Each workflow with implementation work started in the range, by name."
+    )

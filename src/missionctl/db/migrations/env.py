@@ -2,8 +2,6 @@
 
 from alembic import context
 
-import missionctl.db.accounts
-import missionctl.db.models  # noqa: F401
 from missionctl.db.base import Base
 from missionctl.db.models import UNMAPPED_TABLES
 

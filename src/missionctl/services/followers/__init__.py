@@ -21,12 +21,19 @@ from missionctl.services.followers.follower import (
     read_lags,
 )
 from missionctl.services.followers.memory_index import MEMORY_INDEX
+from missionctl.services.followers.orchestration_facts import ORCHESTRATION_FACTS
 from missionctl.services.followers.search_index import SEARCH_INDEX
 from missionctl.services.followers.webhook_outbox import WEBHOOK_OUTBOX
 from missionctl.services.runtime.context import FollowerName, ServiceContext
 from missionctl.settings import Settings
 
-FOLLOWERS: tuple[Follower, ...] = (SEARCH_INDEX, MEMORY_INDEX, ANALYTICS_FACTS, WEBHOOK_OUTBOX)
+FOLLOWERS: tuple[Follower, ...] = (
+    SEARCH_INDEX,
+    MEMORY_INDEX,
+    ANALYTICS_FACTS,
+    ORCHESTRATION_FACTS,
+    WEBHOOK_OUTBOX,
+)
 """Every follower of the log, in the order they are shown."""
 
 
@@ -66,6 +73,7 @@ __all__ = [
     "ANALYTICS_FACTS",
     "FOLLOWERS",
     "MEMORY_INDEX",
+    "ORCHESTRATION_FACTS",
     "SEARCH_INDEX",
     "WEBHOOK_OUTBOX",
     "Follower",

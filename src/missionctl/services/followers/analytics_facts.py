@@ -12,6 +12,7 @@ from missionctl.repositories.analytics import fold_events
 from missionctl.repositories.followers import Window
 from missionctl.schemas.analytics import load_definitions
 from missionctl.services.followers.follower import Follower
+from missionctl.services.runtime.context import ServiceContext
 
 
 def people_rules() -> People:
@@ -20,7 +21,7 @@ def people_rules() -> People:
     return People(tuple(rules.test_user_patterns), frozenset(rules.not_activity))
 
 
-def _fold(session: Session, window: Window) -> None:
+def _fold(session: Session, window: Window, _ctx: ServiceContext) -> None:
     fold_events(session, after=window.after, upto=window.upto, rules=people_rules())
 
 

@@ -37,14 +37,15 @@ BATCH_EVENTS = 5_000
 class Follower:
     """One follower of the log, declared once.
 
-    ``fold(session, window)`` writes what the events ``window.after < seq <= window.upto`` say,
-    in the caller's write transaction; the cursor moves in the same one, so each window is
-    folded exactly once and a fold that raises leaves nothing behind.
+    ``fold(session, window, ctx)`` writes what the events ``window.after < seq <= window.upto``
+    say, in the caller's write transaction (``ctx`` gives the settings and the blob store); the
+    cursor moves in the same one, so each window is folded exactly once and a fold that raises
+    leaves nothing behind.
     """
 
     name: str
     description: str
-    fold: Callable[[Session, Window], None]
+    fold: Callable[[Session, Window, ServiceContext], None]
     every_s: float = 1.0
     batch_events: int = BATCH_EVENTS
 
@@ -63,7 +64,7 @@ async def catch_up(ctx: ServiceContext, follower: Follower) -> int:
     def batch(session: Session) -> Window:
         window = repo.claim(session, follower.name, max_events=follower.batch_events)
         if not window.empty:
-            follower.fold(session, window)
+            follower.fold(session, window, ctx)
             repo.advance(session, follower.name, upto=window.upto)
         return window
 

@@ -17,12 +17,13 @@ from missionctl.reading import find_technologies
 from missionctl.repositories import memory as repo
 from missionctl.repositories.followers import Window
 from missionctl.services.followers.follower import Follower
+from missionctl.services.runtime.context import ServiceContext
 
 GOAL_CHARS = 2_000
 """The most of a mission's goal its summary keeps."""
 
 
-def _fold(session: Session, window: Window) -> None:
+def _fold(session: Session, window: Window, _ctx: ServiceContext) -> None:
     embedder = load_embedder()  # loaded once per process
     for mission_id in repo.missions_named(session, after=window.after, upto=window.upto):
         facts = repo.read_facts(session, mission_id=mission_id)

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from missionctl.repositories.followers import Window
 from missionctl.repositories.search import index_events
 from missionctl.services.followers.follower import Follower
+from missionctl.services.runtime.context import ServiceContext
 
 
-def _fold(session: Session, window: Window) -> None:
+def _fold(session: Session, window: Window, _ctx: ServiceContext) -> None:
     index_events(session, after=window.after, upto=window.upto)
 
 

@@ -18,9 +18,10 @@ from missionctl.domain.webhooks import SUBSCRIBABLE, Format, body, event_matches
 from missionctl.repositories import webhooks as repo
 from missionctl.repositories.followers import Window
 from missionctl.services.followers.follower import Follower
+from missionctl.services.runtime.context import ServiceContext
 
 
-def _fold(session: Session, window: Window) -> None:
+def _fold(session: Session, window: Window, _ctx: ServiceContext) -> None:
     webhooks = repo.enabled_webhooks(session)
     if not webhooks:
         return
