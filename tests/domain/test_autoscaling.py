@@ -65,6 +65,11 @@ def test_a_size_outside_the_range_is_brought_inside_it() -> None:
     assert raised is not None and raised.concurrency == 4
 
 
+def test_a_worker_running_more_than_its_size_does_not_grow_with_nothing_queued() -> None:
+    # Its range was narrowed while it ran five steps: halving must not raise it to five.
+    assert resize(RANGE, concurrency=1, running=5, queue=_queue(0), since_change_s=600) is None
+
+
 @given(
     low=st.integers(1, 50),
     span=st.integers(0, 50),

@@ -82,7 +82,9 @@ def resize(
             wanted = max(wanted, inside * 2)
         wanted = max(inside, wanted)
     elif queue.queued == 0 and since_change_s >= COOL_DOWN_S:
-        wanted = max(running, math.ceil(inside / 2))
+        # Halve, never below what it runs, and never grow: it may run more than its range
+        # allows (its range was just narrowed).
+        wanted = min(inside, max(running, math.ceil(inside / 2)))
     else:
         wanted = inside
     target = policy.clamp(wanted)
