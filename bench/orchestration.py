@@ -7,7 +7,8 @@ over 200 days and about 1,000,000 events, ``bench/_load_seed.py``'s history, the
 ``bench/load.py`` serves; ``BENCH_SCALE=0.05`` takes a twentieth).
 
 Then, in the benchmark's process, it times the orchestration follower deriving its facts from
-the whole log (``follower_from_empty_s``: what a database upgraded to revision 0044 does once),
+the whole log (``follower_from_empty_s``: what a database upgraded to revision 0044 does once;
+``risks_follower_from_empty_s``: the same for the step-risk follower, revision 0045),
 then ``services.usecases.orchestration.ask_orchestration``
 (``GET /api/v1/analytics/orchestration``'s use case: the runs that ended in the range with their
 fix-ups, the missions created with their first run's start, the coding steps' edits and the
@@ -68,6 +69,9 @@ async def _measure(settings: Settings) -> dict[str, Any]:
         started = time.perf_counter()
         await ctx.catch_up("orchestration", quietly=False)
         figures["follower_from_empty_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        await ctx.catch_up("risks", quietly=False)
+        figures["risks_follower_from_empty_s"] = round(time.perf_counter() - started, 2)
         first = await ask_orchestration(ctx, since=str(utcnow().date() - timedelta(days=364)))
         workflow = first.clean_runs_by_workflow[0].workflow
         for name, query in _queries(workflow).items():

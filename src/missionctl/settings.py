@@ -698,6 +698,14 @@ class Settings(BaseSettings):
         description="Days after its approval that a mini-spec still lets its task's "
         "implementation start; an older one is stale and holds the work like a missing one.",
     )
+    risk_alert_at: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="The chance of failing (0 to 1), estimated from a step's history, at which "
+        "an attempt is alerted as `step.at_risk` (docs/risks.md); only on an estimate backed "
+        "by ten attempts of the step's own.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -745,6 +753,7 @@ class Settings(BaseSettings):
         return {
             "MISSIONCTL_SPEC_POLICY_FILE": policy,
             "MISSIONCTL_SPEC_MAX_AGE_DAYS": str(self.spec_max_age_days),
+            "MISSIONCTL_RISK_ALERT_AT": str(self.risk_alert_at),
         }
 
     def _writers_shown(self) -> dict[str, dict[str, str]]:

@@ -270,6 +270,26 @@ def test_runs_are_canceled_rerun_and_retried(world: World, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_runs_risks_show_each_steps_chances_to_a_viewer(world: World, mode: str) -> None:
+    steps = [step("fetch"), step("build", "builtin:noop", "fetch")]
+    run = world.service(lambda ctx: start(ctx, steps, name=f"risky-{mode}"))
+    token = world.viewer  # the lowest role may read them
+    answer = as_json(world.cli(mode, "runs", "risks", str(run.id), "--json", token=token))
+    assert answer["run_id"] == str(run.id) and answer["alert_at"] == 0.5
+    assert {s["step_id"] for s in answer["steps"]} == {"fetch", "build"}
+    for risk in answer["steps"]:
+        # A new workflow's steps: a guess from the steps before them, and it says so.
+        assert not risk["sure"] and not risk["at_risk"] and risk["evidence"] == 0
+        assert 0 < risk["chances"]["fail"] < 1 and "leans on builtin:noop" in risk["reasons"][-1]
+    table = text(ok(world.cli(mode, "runs", "risks", str(run.id), token=token)))
+    assert "Step risks (alert at 50% to fail)" in table and "fetch" in table and "*" in table
+    ghost = str(uuid.uuid4())
+    missing = world.cli(mode, "runs", "risks", ghost, token=token)
+    assert missing.exit_code == 1 and f"no run with id {ghost}" in text(missing)
+    world.wait_run(run.id, FINISHED)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_runs_are_listed_with_filters_and_pages(world: World, mode: str) -> None:
     marker = f"lister-{mode}-{uuid.uuid4().hex[:8]}"
     first, second = world.service(

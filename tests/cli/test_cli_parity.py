@@ -66,6 +66,7 @@ API_COMMANDS: dict[str, str] = {
     "POST /api/v1/runs/{run_id}/steps/{step_id}/retry": "runs retry",
     "POST /api/v1/runs/{run_id}/rerun": "runs rerun",
     "GET /api/v1/runs/{run_id}/events": "runs events",
+    "GET /api/v1/runs/{run_id}/risks": "runs risks",
     "GET /api/v1/runs/{run_id}/state": "replay",
     "GET /api/v1/runs/{run_id}/artifacts": "runs artifacts",
     "GET /api/v1/runs/{run_id}/report": "runs report",

@@ -235,6 +235,7 @@ def test_followers_tell_how_far_behind_the_log_each_is(world: World, mode: str) 
         "memory",
         "analytics",
         "orchestration",
+        "risks",
         "webhooks",
     ]
     for follower in listed:

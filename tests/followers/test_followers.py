@@ -104,7 +104,7 @@ async def test_lag_is_told_in_events_and_seconds_and_is_zero_once_caught_up(
     await _append(ctx, 7)
     await asyncio.sleep(0.2)
     lags = {lag.name: lag for lag in await follower_lags(ctx)}
-    assert list(lags) == ["search", "memory", "analytics", "orchestration", "webhooks"]
+    assert list(lags) == ["search", "memory", "analytics", "orchestration", "risks", "webhooks"]
     for lag in lags.values():
         assert lag.lag_events == 7 and lag.head == lag.read_to + 7, lag
         assert 0.2 <= lag.lag_s < 60, lag
@@ -157,7 +157,7 @@ def test_the_wait_doubles_per_failure_up_to_a_cap() -> None:
 
 def test_the_outbox_runs_only_where_webhooks_are_sent(settings: Settings) -> None:
     names = [f.name for f in running_followers(settings, sends_webhooks=True)]
-    assert names == ["search", "memory", "analytics", "orchestration", "webhooks"]
+    assert names == ["search", "memory", "analytics", "orchestration", "risks", "webhooks"]
     assert "webhooks" not in [f.name for f in running_followers(settings, sends_webhooks=False)]
     off = settings.model_copy(update={"webhooks": WebhookSettings(deliver=False)})
     assert "webhooks" not in [f.name for f in running_followers(off, sends_webhooks=True)]

@@ -186,6 +186,7 @@ async def test_the_page_shows_how_far_behind_the_log_each_follower_is(
         "memory",
         "analytics",
         "orchestration",
+        "risks",
         "webhooks",
     ]
     head = int(re.search(r"the log's head \(event (\d+)\)", html).group(1))  # type: ignore[union-attr]

@@ -298,6 +298,38 @@ def show(run_id: RunId, as_json: AsJson = False) -> None:
 
 
 @app.command()
+def risks(run_id: RunId, as_json: AsJson = False) -> None:
+    """Each step's chance of failing, timing out or overrunning its estimate, and why.
+
+    Estimated from the step's history when the run starts and as each attempt starts
+    (docs/risks.md). A chance marked * is a guess: the step has fewer than ten attempts of
+    its own.
+    """
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import runs as ops
+
+    with open_backend() as api:
+        answer = api.call(ops.RISKS, run_id=run_id)
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    table = Table(title=f"Step risks (alert at {answer.alert_at:.0%} to fail)")
+    for column in ("step", "attempt", "fail", "time out", "over estimate", "evidence", "why"):
+        table.add_column(column)
+    for item in answer.steps:
+        mark = "" if item.sure else "*"
+        shown = [
+            "-" if (chance := item.chances.get(risk)) is None else f"{chance:.0%}{mark}"
+            for risk in ("fail", "timeout", "over_estimate")
+        ]
+        name = f"[bold red]{escape(item.step_id)}[/]" if item.at_risk else escape(item.step_id)
+        table.add_row(
+            name, str(item.attempt), *shown, str(item.evidence), escape("; ".join(item.reasons))
+        )
+    console.print(table)
+
+
+@app.command()
 def cancel(run_id: RunId, as_json: AsJson = False) -> None:
     """Cancel a run: nothing more is dispatched and running steps are stopped.
 

@@ -415,7 +415,10 @@ def _planned_run(plan: _Plan, day: date, today: date) -> PlannedRun:
     costly = plan.anomalies and day >= today - timedelta(days=anomalies.costly_days)
     factor = _cost_factor(plan.params, failing) if costly else 1.0
     calls = tuple(_call(plan, spec.work[step.id], factor) for step in workflow.spec.steps)
-    outcome, where = plan.rng.random(), plan.rng.randrange(len(calls))
+    # A failing run fails at a step drawn by the steps' fragility: some steps fail more.
+    fragility = [spec.work[step.id].fragility for step in workflow.spec.steps]
+    outcome = plan.rng.random()
+    where = plan.rng.choices(range(len(calls)), weights=fragility)[0]
     rate = anomalies.failing_success_rate if failing else spec.success_rate
     downloads = plan.rng.random() < plan.params.activity.download_share
     fails_at = where if outcome >= rate else None
@@ -441,8 +444,13 @@ def _expected_cost_share(params: DemoParameters, success: float) -> float:
     share = 0.0
     for workflow in params.runs.workflows:
         costs = [_mean_cost(params.runs.work[step.id]) for step in workflow.spec.steps]
-        # A failing run fails at a step drawn evenly; the steps before it were paid for.
-        kept = sum(sum(costs[:index]) for index in range(len(costs))) / len(costs) / sum(costs)
+        # A failing run fails at a step drawn by fragility; the steps before it were paid for.
+        weights = [params.runs.work[step.id].fragility for step in workflow.spec.steps]
+        kept = (
+            sum(w * sum(costs[:index]) for index, w in enumerate(weights))
+            / sum(weights)
+            / sum(costs)
+        )
         share += workflow.weight / total * (success + (1 - success) * kept)
     return share
 

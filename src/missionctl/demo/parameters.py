@@ -64,11 +64,16 @@ class Activity(_Strict):
 
 
 class StepWork(_Strict):
-    """What one step's model call takes (seconds) and spends (tokens), before noise."""
+    """What one step's model call takes (seconds) and spends (tokens), before noise.
+
+    ``fragility``: how likely this step is to be the one a failing run fails at, next to its
+    workflow's other steps (their weights).
+    """
 
     seconds: tuple[Annotated[float, Field(gt=0)], float]
     prompt_tokens: Annotated[int, Field(gt=0)]
     completion_tokens: Annotated[int, Field(gt=0)]
+    fragility: Annotated[float, Field(gt=0)] = 1.0
 
     @model_validator(mode="after")
     def _range(self) -> Self:

@@ -55,6 +55,8 @@ STEP_HELD: Final = "step.held"
 STEP_RELEASED: Final = "step.released"
 STEP_USAGE: Final = "step.usage"
 STEP_INPUT: Final = "step.input"
+# A step likely to fail, by the estimate from its history (ADR 0118); once per attempt.
+STEP_AT_RISK: Final = "step.at_risk"
 
 APPROVAL_REQUESTED: Final = "approval.requested"
 APPROVAL_APPROVED: Final = "approval.approved"
@@ -158,6 +160,7 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     SPENDING_CAP_WARNING: "warning",
     SPENDING_CAP_REACHED: "error",
     STEP_QUEUED: "info",
+    STEP_AT_RISK: "warning",
     STEP_STARTED: "info",
     STEP_SUCCEEDED: "success",
     STEP_FAILED: "error",

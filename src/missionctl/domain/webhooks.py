@@ -27,6 +27,7 @@ SUBSCRIBABLE: Final[tuple[str, ...]] = (
     ev.WORKER_OFFLINE,
     ev.SCHEDULE_MISFIRED,
     ev.ANALYTICS_ANOMALY_DETECTED,
+    ev.STEP_AT_RISK,
 )
 """The event types a subscription may name, in the order forms list them."""
 

@@ -16,6 +16,7 @@ from missionctl.schemas.events import MAX_SEQ
 from missionctl.schemas.missions import NO_NUL_PATTERN
 from missionctl.schemas.paging import KeysetQuery
 from missionctl.schemas.replay import RunStateRead
+from missionctl.schemas.risks import RunRisks
 from missionctl.schemas.runs import (
     RUN_FILTER_TEXT_MAX_CHARS,
     EventPage,
@@ -172,6 +173,20 @@ EVENTS: Operation[EventPage] = Operation(
     output=EventPage,
     cli="runs events",
 )
+RISKS: Operation[RunRisks] = Operation(
+    name="run_risks",
+    doc="Each step's chance of failing, timing out or costing more than its estimate, from "
+    "the history, with the reasons and the counts behind them.\n\nEstimated when the run "
+    "starts and again as each attempt starts; a step that ended keeps its last estimate. "
+    "`sure` says the step has ten attempts of its own behind it; `at_risk`, that its chance "
+    "of failing reaches MISSIONCTL_RISK_ALERT_AT.",
+    method="GET",
+    path="/runs/{run_id}/risks",
+    permission=P.RUNS_READ,
+    service="missionctl.services.usecases.risks:read_run_risks",
+    output=RunRisks,
+    cli="runs risks",
+)
 
-OPERATIONS = (LIST, READ, CANCEL, RETRY, RERUN, STATE, EVENTS)
+OPERATIONS = (LIST, READ, CANCEL, RETRY, RERUN, STATE, EVENTS, RISKS)
 """Every declared operation, for what checks or lists them all (tests, documentation)."""

@@ -159,7 +159,7 @@ class FollowerRead(BaseModel):
     """How far one follower of the log has read (the search index, memory, analytics, outbox)."""
 
     name: str = Field(
-        description="The follower: search, memory, analytics, orchestration or webhooks."
+        description="The follower: search, memory, analytics, orchestration, risks or webhooks."
     )
     description: str = Field(description="What it keeps up with the log.")
     read_to: int = Field(description="The last event seq it has folded.")

@@ -33,6 +33,7 @@ EventType = Literal[
     "worker.offline",
     "schedule.misfired",
     "analytics.anomaly_detected",
+    "step.at_risk",
 ]
 """``domain.webhooks.SUBSCRIBABLE`` as a type (``tests/webhooks`` checks the two agree)."""
 

@@ -132,6 +132,17 @@ def _drafted(payload: Mapping[str, Any]) -> str:
 # Reports on a mission's tasks name their task in the payload (they belong to no run's step).
 _TASK_REPORTS = frozenset({"task.progress", "task.reported"})
 
+
+def _at_risk(payload: Mapping[str, Any]) -> str:
+    """``step.at_risk`` in words: the chance and the first reason (ADR 0118)."""
+    chances = payload.get("chances")
+    fail = chances.get("fail") if isinstance(chances, dict) else None
+    reasons = payload.get("reasons")
+    why = f": {reasons[0]}" if isinstance(reasons, list) and reasons else ""
+    chance = f"{fail:.0%}" if isinstance(fail, int | float) else "likely"
+    return f"At risk: {chance} to fail (attempt {payload.get('attempt')}){why}"
+
+
 _MESSAGES: dict[str, Describe] = {
     "mission.created": lambda p: "Mission created",
     "mission.planning": lambda p: "Planning started",
@@ -216,6 +227,7 @@ _MESSAGES: dict[str, Describe] = {
     "step.reused": lambda p: "Reused the output of the earlier run",
     "step.retried": lambda p: f"Retried by hand (attempt {p.get('attempt')})",
     "step.held": lambda p: f"Held: {p.get('reason') or 'its agent rule refuses it'}",
+    "step.at_risk": _at_risk,
     "step.released": lambda p: (
         "Released: " + _RELEASED_WHY.get(str(p.get("why")), "its agent's rule allows it now")
     ),

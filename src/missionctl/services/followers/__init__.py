@@ -23,6 +23,7 @@ from missionctl.services.followers.follower import (
 from missionctl.services.followers.memory_index import MEMORY_INDEX
 from missionctl.services.followers.orchestration_facts import ORCHESTRATION_FACTS
 from missionctl.services.followers.search_index import SEARCH_INDEX
+from missionctl.services.followers.step_risks import RISKS_FOLLOWER
 from missionctl.services.followers.webhook_outbox import WEBHOOK_OUTBOX
 from missionctl.services.runtime.context import FollowerName, ServiceContext
 from missionctl.settings import Settings
@@ -32,6 +33,7 @@ FOLLOWERS: tuple[Follower, ...] = (
     MEMORY_INDEX,
     ANALYTICS_FACTS,
     ORCHESTRATION_FACTS,
+    RISKS_FOLLOWER,
     WEBHOOK_OUTBOX,
 )
 """Every follower of the log, in the order they are shown."""
@@ -74,6 +76,7 @@ __all__ = [
     "FOLLOWERS",
     "MEMORY_INDEX",
     "ORCHESTRATION_FACTS",
+    "RISKS_FOLLOWER",
     "SEARCH_INDEX",
     "WEBHOOK_OUTBOX",
     "Follower",

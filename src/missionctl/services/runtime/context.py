@@ -29,7 +29,7 @@ from missionctl.settings import Settings
 
 T = TypeVar("T")
 
-FollowerName = Literal["search", "memory", "analytics", "orchestration", "webhooks"]
+FollowerName = Literal["search", "memory", "analytics", "orchestration", "risks", "webhooks"]
 """The followers of the log a read may catch up (``services.followers.FOLLOWERS``)."""
 
 DAG_STORE_CAPACITY = 256

@@ -33,6 +33,7 @@ from missionctl.security.guard import GuardedRoute
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import costs as cost_service
 from missionctl.services.usecases import dashboard
+from missionctl.services.usecases import risks as risk_service
 from missionctl.services.usecases import runs as run_service
 from missionctl.services.usecases.replay import read_run_state
 from missionctl.settings import Settings
@@ -183,6 +184,7 @@ async def _read_page(ctx: ServiceContext, run_id: uuid.UUID) -> dict[str, Any]:
     costs = await cost_service.read_costs(ctx, query=CostQuery(scope="run", id=str(run_id)))
     return {
         "view": view,
+        "risks": await risk_service.read_kept_risks(ctx, run_id=run_id),
         "titles": {t.key: t.title for t in view.tasks},
         "costs": costs,
         "charts": cost_charts(costs),

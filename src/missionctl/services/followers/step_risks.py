@@ -1,0 +1,160 @@
+"""Step risks follow the log: each step's chance of failing, timing out or overrunning (ADR 0118).
+
+Each window of events:
+
+1. estimates every step of each run started in it, as before any is dispatched, and again
+   each step started in it for its attempt, as it runs (``domain.prediction``), from the
+   attempts counted before this window in the
+   :data:`~missionctl.domain.prediction.HISTORY_DAYS` days (the follower reads every two
+   seconds, so that is the history of two seconds ago; a backlog is read in windows of 5,000
+   events, each estimated from the windows before it);
+2. appends ``step.at_risk`` for an attempt whose chance of failing is at least
+   ``MISSIONCTL_RISK_ALERT_AT`` and whose estimate rests on the step's own history
+   (``Estimate.sure``): once per attempt, for the Events page and the webhooks;
+3. then counts the attempts that ended in it into ``step_attempt_days`` (the history), so
+   that no estimate knows how its own attempt ended.
+
+The reads are ``services.usecases.risks``.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from missionctl.db.prediction import StepRisk
+from missionctl.db.types import utcnow
+from missionctl.domain import events as ev
+from missionctl.domain.prediction import (
+    HISTORY_DAYS,
+    RECENT_DAYS,
+    Counts,
+    Estimate,
+    History,
+    estimate,
+    total,
+)
+from missionctl.eventlog import NewEvent, append_sync
+from missionctl.repositories import prediction as repo
+from missionctl.repositories.followers import Window
+from missionctl.services.followers.follower import Follower
+from missionctl.services.runtime.context import ServiceContext
+
+RISK_ACTOR = "system"
+
+
+def _fold(session: Session, window: Window, ctx: ServiceContext) -> None:
+    # Estimate first, then count the window's attempt ends: an estimate made for a start must
+    # not know how that attempt ended, even when both are in one window.
+    _estimate_window(session, window, ctx.settings.risk_alert_at)
+    ends = repo.read_attempt_ends(session, after=window.after, upto=window.upto)
+    repo.add_attempt_ends(session, ends)
+
+
+def _estimate_window(session: Session, window: Window, alert_at: float) -> None:
+    """Estimate the steps of the runs started in ``window``, then the attempts started in it."""
+    started = repo.read_runs_started(session, after=window.after, upto=window.upto)
+    steps = repo.read_run_steps(session, run_ids=started) if started else []
+    for run_id, step_id in repo.read_steps_started(session, after=window.after, upto=window.upto):
+        steps += repo.read_run_steps(session, run_ids=[run_id], step_ids=[step_id])
+    if not steps:
+        return
+    now = utcnow()
+    # Today's attempts so far count: "before" is the end of today.
+    estimates = estimate_steps(
+        session, [step.asked for step in steps], until=now.date() + timedelta(days=1)
+    )
+    alerts = [
+        _alert(step, found, alert_at)
+        for step, found in zip(steps, estimates, strict=True)
+        if _store(session, step, found, now=now, alert_at=alert_at)
+    ]
+    append_sync(session, alerts)
+
+
+RISKS_FOLLOWER = Follower(name="risks", description="the step risks", fold=_fold, every_s=2.0)
+
+
+def estimate_steps(session: Session, steps: Sequence[repo.Asked], *, until: date) -> list[Estimate]:
+    """The estimate of each of ``steps`` from the attempts of the days before ``until``.
+
+    The history is the :data:`HISTORY_DAYS` UTC days before ``until`` (not included): the
+    follower passes tomorrow (today so far counts), a backtest its first held-out day.
+    """
+    since = until - timedelta(days=HISTORY_DAYS)
+    everything = repo.read_everything(session, since=since, until=until)
+    agents = repo.read_by_agent(
+        session, agents={s.key.agent for s in steps}, since=since, until=until
+    )
+    days = repo.read_step_days(
+        session, workflows={s.key.workflow for s in steps}, since=since, until=until
+    )
+    recent = until - timedelta(days=RECENT_DAYS)
+    return [
+        estimate(
+            _history(everything, agents.get(s.key.agent, Counts()), days.get(s.key, []), recent),
+            step=f"{s.key.step_id} of {s.key.workflow}",
+            agent=s.key.agent,
+            attempt=s.attempt,
+            estimated=s.estimated,
+        )
+        for s in steps
+    ]
+
+
+def _history(
+    everything: Counts, agent: Counts, days: Iterable[repo.StepDays], recent: date
+) -> History:
+    rows = list(days)
+    return History(
+        everything=everything,
+        agent=agent,
+        earlier=total(d.counts for d in rows if d.day < recent),
+        recent=total(d.counts for d in rows if d.day >= recent),
+        later_attempts=total(d.counts for d in rows if d.later),
+    )
+
+
+def _store(
+    session: Session, step: repo.PendingStep, found: Estimate, *, now: datetime, alert_at: float
+) -> bool:
+    """Keep ``found`` as the step's latest estimate; whether its attempt is due an alert.
+
+    Due: the chance of failing reaches ``alert_at``, the step's own history backs it, and no
+    alert was appended for this attempt yet (the row then records that one is).
+    """
+    row = repo.save_risk(
+        session,
+        StepRisk(
+            run_id=step.run_id,
+            step_id=step.asked.key.step_id,
+            attempt=step.asked.attempt,
+            fail=found.chances["fail"],
+            chances=found.chances,
+            reasons=found.reasons,
+            evidence=found.attempts,
+            made_at=now,
+        ),
+    )
+    due = found.sure and found.chances["fail"] >= alert_at
+    if not due or row.alerted_attempt == step.asked.attempt:
+        return False
+    row.alerted_attempt = step.asked.attempt
+    return True
+
+
+def _alert(step: repo.PendingStep, found: Estimate, alert_at: float) -> NewEvent:
+    return NewEvent(
+        type=ev.STEP_AT_RISK,
+        actor=RISK_ACTOR,
+        run_id=step.run_id,
+        mission_id=step.mission_id,
+        step_id=step.asked.key.step_id,
+        payload={
+            "attempt": step.asked.attempt,
+            "chances": found.chances,
+            "reasons": found.reasons,
+            "evidence": found.attempts,
+            "alert_at": alert_at,
+        },
+    )

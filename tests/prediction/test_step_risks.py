@@ -1,0 +1,122 @@
+"""Step risks: estimates from history, on hand-built counts and on runs made through the product.
+
+Every expected chance is worked out by hand from the shrinking the module documents
+(``domain.prediction``): each level's rate is pulled towards the level above by ten attempts
+(thirty for the last week).
+"""
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from missionctl.db.models import Event, WebhookDelivery
+from missionctl.domain.prediction import (
+    PRIOR_RATES,
+    Counts,
+    History,
+    estimate,
+)
+from missionctl.errors import NotFound
+from missionctl.schemas.webhooks import WebhookCreate
+from missionctl.services import ServiceContext
+from missionctl.services.usecases.risks import read_run_risks
+from missionctl.services.usecases.webhooks import create_webhook
+from tests.engine.helpers import running_engine, start, step, wait_for_run
+
+NOTHING = History(Counts(), Counts(), Counts(), Counts())
+
+
+def test_with_no_history_the_prior_rates_stand_and_the_estimate_is_not_sure() -> None:
+    found = estimate(NOTHING, step="build of nightly", agent="llm:backend")
+    assert found.chances == PRIOR_RATES
+    assert not found.sure and found.attempts == 0
+    assert found.reasons == [
+        "build of nightly has 0 attempts in 60 days: the estimate leans on llm:backend's steps "
+        "and on every step"
+    ]
+    no_estimate = estimate(NOTHING, step="x", agent="a", estimated=False)
+    assert set(no_estimate.chances) == {"fail", "timeout"}
+
+
+def test_each_level_pulls_the_estimate_as_far_as_its_attempts_allow() -> None:
+    # Everything: 90 failures in 1,000 (+1 prior of 10 at 10 %) -> 91/1010.
+    # Agent llm:backend: 20 of 100 -> (20 + 10 * 0.0901) / 110 = 0.19001.
+    # The step before its last week: 30 of 60 -> (30 + 10 * 0.19001) / 70 = 0.45572.
+    # Its last week, pulled by thirty: 1 of 2 -> (1 + 30 * 0.45572) / 32 = 0.45848.
+    history = History(
+        everything=Counts(1000, 90),
+        agent=Counts(100, 20),
+        earlier=Counts(60, 30),
+        recent=Counts(2, 1),
+    )
+    found = estimate(history, step="build of nightly", agent="llm:backend", estimated=False)
+    assert found.chances["fail"] == pytest.approx(0.4585, abs=1e-4)
+    assert found.sure and found.attempts == 62
+    assert found.reasons[0] == (
+        "build of nightly before the last 7 days failed 30 of 60 attempts (50%): 19% → 46%"
+    )
+    assert "llm:backend steps failed 20 of 100 attempts (20%): 9% → 19%" in found.reasons
+    # A second attempt: the step's later attempts failed 9 of 10 -> (9 + 10 * 0.45848) / 20.
+    later = History(
+        history.everything, history.agent, history.earlier, history.recent, Counts(10, 9)
+    )
+    again = estimate(later, step="build of nightly", agent="llm:backend", attempt=2)
+    assert again.chances["fail"] == pytest.approx(0.6792, abs=1e-4)
+    assert any(
+        r.startswith("later attempts of build of nightly failed 9 of 10") for r in again.reasons
+    )
+
+
+def test_one_failure_barely_moves_a_step_with_no_other_history() -> None:
+    history = History(Counts(500, 25), Counts(500, 25), Counts(), Counts(1, 1))
+    found = estimate(history, step="deploy of release", agent="builtin:noop")
+    assert found.chances["fail"] < 0.2 and not found.sure
+
+
+async def test_a_step_that_keeps_failing_is_estimated_at_risk_before_it_runs_and_alerted_once(
+    ctx: ServiceContext,
+) -> None:
+    hook = WebhookCreate(url="https://hooks.example.com/risk", events=["step.at_risk"])
+    await create_webhook(ctx, data=hook, actor="user:admin")
+    flaky = [step("steady"), step("flaky", "builtin:fail", "steady")]
+    async with running_engine(ctx):
+        for _ in range(12):
+            run = await start(ctx, flaky, name="nightly")
+            assert (await wait_for_run(ctx, run.id)).status == "failed"
+    # Counted by the follower (which runs every two seconds in a server); the next run is
+    # estimated as it starts, before any dispatch.
+    await ctx.catch_up("risks")
+    nextrun = await start(ctx, flaky, name="nightly")
+    risks = {r.step_id: r for r in (await read_run_risks(ctx, run_id=nextrun.id)).steps}
+    assert set(risks) == {"steady", "flaky"}
+    # Everything: 12 of 24 failed -> (12 + 1) / 34 = 0.3824; builtin:fail steps 12 of 12 ->
+    # (12 + 3.824) / 22 = 0.7193; flaky of nightly, all in the last week, 12 of 12 ->
+    # (12 + 30 * 0.7193) / 42 = 0.7995.
+    assert risks["flaky"].chances["fail"] == pytest.approx(0.7995, abs=1e-4)
+    assert risks["flaky"].at_risk and risks["flaky"].sure and risks["flaky"].evidence == 12
+    # steady: builtin:noop steps 0 of 12 -> 3.824 / 22 = 0.1738; its week -> 5.214 / 42.
+    assert risks["steady"].chances["fail"] == pytest.approx(0.1241, abs=1e-4)
+    assert not risks["steady"].at_risk
+    told = " / ".join(risks["flaky"].reasons)
+    assert "flaky of nightly in the last 7 days failed 12 of 12 attempts (100%)" in told
+
+    await ctx.catch_up("risks")  # again: no second alert for the same attempt
+    async with ctx.read() as session:
+        alerts = (
+            await session.execute(
+                select(Event.step_id, Event.payload).where(
+                    Event.type == "step.at_risk", Event.run_id == nextrun.id
+                )
+            )
+        ).all()
+    assert [(step_id, payload["attempt"]) for step_id, payload in alerts] == [("flaky", 1)]
+    assert alerts[0][1]["chances"]["fail"] == risks["flaky"].chances["fail"]
+    await ctx.catch_up("webhooks")
+    async with ctx.read() as session:
+        queued = await session.scalar(select(func.count()).select_from(WebhookDelivery))
+    assert queued == 1  # the subscription's delivery of the alert
+
+    with pytest.raises(NotFound) as missing:
+        await read_run_risks(ctx, run_id=uuid.uuid4())
+    assert missing.value.field == "run_id"

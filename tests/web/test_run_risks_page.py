@@ -1,0 +1,49 @@
+"""The run page's Risk section and the feed's line for an alert (ADR 0118)."""
+
+import re
+from datetime import UTC, datetime
+
+import httpx2
+
+from missionctl.schemas.dashboard import EventItem
+from missionctl.services import ServiceContext
+from missionctl.web.audit import audit_lines
+from tests.engine.helpers import running_engine, start, step, wait_for_run
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+async def test_the_run_page_shows_each_steps_chances_and_why(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    steps = [step("steady"), step("flaky", "builtin:fail", "steady")]
+    async with running_engine(ctx):
+        for _ in range(12):
+            await wait_for_run(ctx, (await start(ctx, steps, name=HOSTILE)).id)
+    await ctx.catch_up("risks")
+    run = await start(ctx, steps, name=HOSTILE)
+    await ctx.catch_up("risks")
+
+    page = (await client.get(f"/runs/{run.id}")).text
+    section = page.split('id="run-risks"')[1].split("</section>")[0]
+    assert "1 at risk" in section
+    flaky = re.search(r'<tr data-step="flaky" data-at-risk="true".*?</tr>', section, re.S)
+    assert flaky is not None and "80 %" in flaky.group(0) and "at risk" in flaky.group(0)
+    assert "in the last 7 days failed 12 of 12 attempts (100%)" in flaky.group(0)
+    steady = re.search(r'<tr data-step="steady" data-at-risk="false".*?</tr>', section, re.S)
+    assert steady is not None and "12 %" in steady.group(0)
+    assert HOSTILE not in page  # the workflow's name in the reasons is text, never HTML
+
+    fresh = await start(ctx, [step("new-step")], name="fresh")
+    empty = (await client.get(f"/runs/{fresh.id}")).text.split('id="run-risks"')[1]
+    assert "No estimate for this run yet" in empty.split("</section>")[0]
+
+
+def test_an_alert_reads_as_a_sentence() -> None:
+    payload = {"attempt": 2, "chances": {"fail": 0.8}, "reasons": ["flaky failed 12 of 12"]}
+    event = EventItem(
+        seq=1, ts=datetime.now(UTC), type="step.at_risk", actor="system", run_id=None,
+        step_id="flaky", payload=payload,
+    )  # fmt: skip
+    [line] = audit_lines(event, {})
+    assert line.message == "At risk: 80% to fail (attempt 2): flaky failed 12 of 12"
