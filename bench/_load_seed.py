@@ -375,11 +375,18 @@ async def missions(ctx: ServiceContext, scale: Scale, seeded: Seeded) -> None:
 # -- Settling and the whole -------------------------------------------------------------------
 
 
-async def settle(ctx: ServiceContext, settings: Settings) -> None:
-    """Fold the usage deltas and catch every follower up; analyse PostgreSQL's tables."""
+async def settle(ctx: ServiceContext, settings: Settings, seeded: Seeded) -> None:
+    """Fold the usage deltas and catch every follower up; analyse PostgreSQL's tables.
+
+    Each follower reads the whole seeded log, from nothing: ``seeded.seconds`` gets how long
+    each took (``follower_<name>_s``), the lag a burst that size leaves it with.
+    """
     await fold_usage(ctx)
+    loop = asyncio.get_running_loop()
     for follower in FOLLOWERS:
+        started = loop.time()
         await catch_up(ctx, follower)
+        seeded.seconds[f"follower_{follower.name}_s"] = round(loop.time() - started, 2)
     url = settings.database_url
     if url.startswith("sqlite"):
         return  # the product never analyses SQLite: neither does the benchmark
@@ -408,7 +415,7 @@ async def seed(settings: Settings, scale: Scale) -> Seeded:
         await missions(ctx, scale, seeded)
         seeded.seconds["missions_s"] = round(loop.time() - started, 1)
         started = loop.time()
-        await settle(ctx, quiet)
+        await settle(ctx, quiet, seeded)
         seeded.seconds["followers_and_analyse_s"] = round(loop.time() - started, 1)
         async with ctx.read() as session:
             head = await session.execute(text("SELECT last_seq FROM event_log_head"))

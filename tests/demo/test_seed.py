@@ -59,9 +59,11 @@ async def _found(settings: Settings) -> set[tuple[str, str, str]]:
 
 # The three injections, as the detector should report them: the success rate's fall and the
 # cost spike critical, the dipped cohorts' retention a warning. The cost spike is also a
-# week-over-week warning (three days of triple cost in a week): the same anomaly, seen twice.
+# week-over-week warning (three days of triple cost in a week), and the fall's last day is
+# also far below the median of the days before: the same anomalies, each seen twice.
 EXPECTED = {
     ("success_rate", "week_over_week", "critical"),
+    ("success_rate", "day_vs_median", "critical"),
     ("cost_usd", "day_vs_median", "critical"),
     ("cost_usd", "week_over_week", "warning"),
     ("retention", "cohort_vs_prior", "warning"),

@@ -21,6 +21,7 @@ from missionctl.errors import NotFound
 from missionctl.schemas.webhooks import WebhookCreate
 from missionctl.services import ServiceContext
 from missionctl.services.usecases.risks import read_run_risks
+from missionctl.services.usecases.runs import retry_step
 from missionctl.services.usecases.webhooks import create_webhook
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 
@@ -116,6 +117,22 @@ async def test_a_step_that_keeps_failing_is_estimated_at_risk_before_it_runs_and
     async with ctx.read() as session:
         queued = await session.scalar(select(func.count()).select_from(WebhookDelivery))
     assert queued == 1  # the subscription's delivery of the alert
+
+    # A retry by hand is estimated again, for its own attempt, and alerted once more.
+    async with running_engine(ctx):
+        await wait_for_run(ctx, nextrun.id)
+        await ctx.catch_up("risks")
+        await retry_step(ctx, run_id=nextrun.id, step_id="flaky", actor="user:ops")
+        await wait_for_run(ctx, nextrun.id)
+    again = {r.step_id: r for r in (await read_run_risks(ctx, run_id=nextrun.id)).steps}
+    assert again["flaky"].attempt == 2 and again["steady"].attempt == 1
+    # No retry of it ended before this one began: the later-attempts level has nothing yet.
+    assert again["flaky"].chances["fail"] >= risks["flaky"].chances["fail"]
+    async with ctx.read() as session:
+        attempts = await session.scalars(
+            select(Event.payload).where(Event.type == "step.at_risk", Event.run_id == nextrun.id)
+        )
+        assert [payload["attempt"] for payload in attempts] == [1, 2]
 
     with pytest.raises(NotFound) as missing:
         await read_run_risks(ctx, run_id=uuid.uuid4())

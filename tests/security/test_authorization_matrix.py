@@ -135,6 +135,7 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/runs/{run_id}/steps/{step_id}/retry"): "runs:control",
     ("POST", "/api/v1/runs/{run_id}/rerun"): "runs:control",
     ("GET", "/api/v1/runs/{run_id}/events"): "audit:read",
+    ("GET", "/api/v1/runs/{run_id}/risks"): "runs:read",
     ("GET", "/api/v1/search"): "runs:read",
     ("GET", "/api/v1/memory"): "missions:read",
     ("GET", "/api/v1/palette"): "missions:read",

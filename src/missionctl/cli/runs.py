@@ -301,7 +301,7 @@ def show(run_id: RunId, as_json: AsJson = False) -> None:
 def risks(run_id: RunId, as_json: AsJson = False) -> None:
     """Each step's chance of failing, timing out or overrunning its estimate, and why.
 
-    Estimated from the step's history when the run starts and as each attempt starts
+    Estimated from the step's history when the run starts and as each retry starts
     (docs/risks.md). A chance marked * is a guess: the step has fewer than ten attempts of
     its own.
     """

@@ -36,7 +36,7 @@ class StepAttemptDay(Base):
 
 
 class StepRisk(Base):
-    """The latest estimate for one step of one run: before it is dispatched, then per attempt.
+    """The latest estimate for one step of one run: before it is dispatched, then per retry.
 
     ``chances`` maps each risk (``domain.prediction.RISKS``) to its chance (0 to 1);
     ``evidence``: the step's own attempts behind it; ``alerted_attempt``: the attempt a

@@ -177,7 +177,7 @@ RISKS: Operation[RunRisks] = Operation(
     name="run_risks",
     doc="Each step's chance of failing, timing out or costing more than its estimate, from "
     "the history, with the reasons and the counts behind them.\n\nEstimated when the run "
-    "starts and again as each attempt starts; a step that ended keeps its last estimate. "
+    "starts and again as each retry starts; a step that ended keeps its last estimate. "
     "`sure` says the step has ten attempts of its own behind it; `at_risk`, that its chance "
     "of failing reaches MISSIONCTL_RISK_ALERT_AT.",
     method="GET",

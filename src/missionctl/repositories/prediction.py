@@ -98,25 +98,31 @@ def _attempt_end(
 
 
 def add_attempt_ends(session: Session, ends: Iterable[AttemptEnd]) -> None:
-    """Count ``ends`` into their days' rows (made as needed)."""
-    summed: dict[tuple[date, StepKey, bool], Counts] = {}
+    """Count ``ends`` into their days' rows (made as needed), in one read and one flush."""
+    summed: dict[tuple[date, str, str, str, bool], Counts] = {}
     for end in ends:
-        slot = (end.day, end.key, end.later)
+        slot = (end.day, end.key.workflow, end.key.step_id, end.key.agent, end.later)
         summed[slot] = summed.get(slot, Counts()) + end.counts()
-    for (day, key, later), counts in summed.items():
-        ident = {
-            "day": day,
-            "workflow": key.workflow,
-            "step_id": key.step_id,
-            "agent": key.agent,
-            "later": later,
-        }
-        row = session.get(StepAttemptDay, ident)
+    if not summed:
+        return
+    known = {
+        (row.day, row.workflow, row.step_id, row.agent, row.later): row
+        for row in session.scalars(
+            select(StepAttemptDay).where(
+                StepAttemptDay.day.in_({slot[0] for slot in summed}),
+                StepAttemptDay.workflow.in_({slot[1] for slot in summed}),
+            )
+        )
+    }
+    for slot, counts in summed.items():
+        row = known.get(slot)
         if row is None:
-            session.add(StepAttemptDay(**ident, attempts=0, failed=0, timed_out=0, over_estimate=0))
-            session.flush()
-            row = session.get(StepAttemptDay, ident)
-            assert row is not None
+            day, workflow, step_id, agent, later = slot
+            row = StepAttemptDay(
+                day=day, workflow=workflow, step_id=step_id, agent=agent, later=later,
+                attempts=0, failed=0, timed_out=0, over_estimate=0,
+            )  # fmt: skip
+            session.add(row)
         row.attempts += counts.attempts
         row.failed += counts.failed
         row.timed_out += counts.timed_out
@@ -213,65 +219,95 @@ def read_runs_started(session: Session, *, after: int, upto: int) -> list[uuid.U
     )
 
 
-def read_steps_started(session: Session, *, after: int, upto: int) -> list[tuple[uuid.UUID, str]]:
-    """``(run_id, step_id)`` of each step started in the window, in log order."""
+def read_retries_started(session: Session, *, after: int, upto: int) -> list[PendingStep]:
+    """The steps whose second or later attempt started in the window, in log order.
+
+    A first attempt's estimate is the one its run's start made: only a retry changes it.
+    """
     rows = session.execute(
-        select(Event.run_id, Event.step_id)
+        select(Event.payload, *_STEP_COLUMNS)
+        .join(StepRun, (StepRun.run_id == Event.run_id) & (StepRun.step_id == Event.step_id))
+        .join(Run, Run.id == StepRun.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
         .where(Event.seq > after, Event.seq <= upto, Event.type == ev.STEP_STARTED)
         .order_by(Event.seq)
     ).all()
-    return [(run_id, step_id) for run_id, step_id in rows if run_id and step_id]
+    return [
+        _pending(*row[1:], attempt=int(row[0].get("attempt") or 1))
+        for row in rows
+        if int(row[0].get("attempt") or 1) > 1
+    ]
 
 
-def read_run_steps(
-    session: Session, *, run_ids: Collection[uuid.UUID], step_ids: Collection[str] | None = None
-) -> list[PendingStep]:
-    """The steps of ``run_ids`` (only ``step_ids``, when given), whatever their status.
+_STEP_COLUMNS = (
+    StepRun.run_id,
+    Run.mission_id,
+    Workflow.name,
+    StepRun.step_id,
+    StepRun.agent,
+    StepRun.estimate_micros,
+)
+
+
+def _pending(
+    run_id: uuid.UUID,
+    mission_id: uuid.UUID | None,
+    workflow: str,
+    step_id: str,
+    agent: str,
+    estimate: int,
+    *,
+    attempt: int,
+) -> PendingStep:
+    return PendingStep(
+        run_id, mission_id, Asked(StepKey(workflow, step_id, agent), attempt, estimate > 0)
+    )
+
+
+def read_run_steps(session: Session, *, run_ids: Collection[uuid.UUID]) -> list[PendingStep]:
+    """Every step of ``run_ids``, whatever its status, as its first attempt.
 
     A run may end before the follower reads its start: its steps are estimated all the same,
     from the history before their attempts (the caller estimates before it counts the window's
     attempt ends).
     """
-    query = (
-        select(
-            StepRun.run_id,
-            Run.mission_id,
-            Workflow.name,
-            StepRun.step_id,
-            StepRun.agent,
-            StepRun.attempt,
-            StepRun.estimate_micros,
-        )
+    if not run_ids:
+        return []
+    rows = session.execute(
+        select(*_STEP_COLUMNS)
         .join(Run, Run.id == StepRun.run_id)
         .join(Workflow, Workflow.id == Run.workflow_id)
         .where(StepRun.run_id.in_(run_ids))
-    )
-    if step_ids is not None:
-        query = query.where(StepRun.step_id.in_(step_ids))
-    return [
-        PendingStep(
-            run_id, mission_id, Asked(StepKey(workflow, step_id, agent), attempt, estimate > 0)
-        )
-        for run_id, mission_id, workflow, step_id, agent, attempt, estimate in session.execute(
-            query
-        )
-    ]
+    ).all()
+    return [_pending(*row, attempt=1) for row in rows]
 
 
-def save_risk(session: Session, risk: StepRisk) -> StepRisk:
-    """Store ``risk`` as its step's latest estimate; returns the stored row.
+def save_risks(session: Session, risks: Sequence[StepRisk]) -> list[StepRisk]:
+    """Store each of ``risks`` as its step's latest estimate; returns the stored rows.
 
-    An earlier estimate's ``alerted_attempt`` is kept: one alert per attempt.
+    An earlier estimate's ``alerted_attempt`` is kept: one alert per attempt. One read of the
+    runs' earlier estimates, one flush.
     """
-    known = session.get(StepRisk, {"run_id": risk.run_id, "step_id": risk.step_id})
-    if known is None:
-        session.add(risk)
-        session.flush()
-        return risk
-    for name in ("attempt", "fail", "chances", "reasons", "evidence", "made_at"):
-        setattr(known, name, getattr(risk, name))
+    if not risks:
+        return []
+    known = {
+        (row.run_id, row.step_id): row
+        for row in session.scalars(
+            select(StepRisk).where(StepRisk.run_id.in_({risk.run_id for risk in risks}))
+        )
+    }
+    stored = []
+    for risk in risks:
+        row = known.get((risk.run_id, risk.step_id))
+        if row is None:
+            session.add(risk)
+            known[(risk.run_id, risk.step_id)] = row = risk
+        else:
+            for name in ("attempt", "fail", "chances", "reasons", "evidence", "made_at"):
+                setattr(row, name, getattr(risk, name))
+        stored.append(row)
     session.flush()
-    return known
+    return stored
 
 
 async def read_run_risks(session: AsyncSession, *, run_id: uuid.UUID) -> Sequence[StepRisk]:

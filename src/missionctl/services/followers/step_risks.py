@@ -3,7 +3,7 @@
 Each window of events:
 
 1. estimates every step of each run started in it, as before any is dispatched, and again
-   each step started in it for its attempt, as it runs (``domain.prediction``), from the
+   each retry started in it, for its attempt (``domain.prediction``), from the
    attempts counted before this window in the
    :data:`~missionctl.domain.prediction.HISTORY_DAYS` days (the follower reads every two
    seconds, so that is the history of two seconds ago; a backlog is read in windows of 5,000
@@ -52,11 +52,10 @@ def _fold(session: Session, window: Window, ctx: ServiceContext) -> None:
 
 
 def _estimate_window(session: Session, window: Window, alert_at: float) -> None:
-    """Estimate the steps of the runs started in ``window``, then the attempts started in it."""
+    """Estimate the steps of the runs started in ``window``, then the retries started in it."""
     started = repo.read_runs_started(session, after=window.after, upto=window.upto)
-    steps = repo.read_run_steps(session, run_ids=started) if started else []
-    for run_id, step_id in repo.read_steps_started(session, after=window.after, upto=window.upto):
-        steps += repo.read_run_steps(session, run_ids=[run_id], step_ids=[step_id])
+    steps = repo.read_run_steps(session, run_ids=started)
+    steps += repo.read_retries_started(session, after=window.after, upto=window.upto)
     if not steps:
         return
     now = utcnow()
@@ -64,10 +63,13 @@ def _estimate_window(session: Session, window: Window, alert_at: float) -> None:
     estimates = estimate_steps(
         session, [step.asked for step in steps], until=now.date() + timedelta(days=1)
     )
+    rows = repo.save_risks(
+        session, [_row(step, found, now) for step, found in zip(steps, estimates, strict=True)]
+    )
     alerts = [
         _alert(step, found, alert_at)
-        for step, found in zip(steps, estimates, strict=True)
-        if _store(session, step, found, now=now, alert_at=alert_at)
+        for step, found, row in zip(steps, estimates, rows, strict=True)
+        if _due(row, step, found, alert_at)
     ]
     append_sync(session, alerts)
 
@@ -115,27 +117,25 @@ def _history(
     )
 
 
-def _store(
-    session: Session, step: repo.PendingStep, found: Estimate, *, now: datetime, alert_at: float
-) -> bool:
-    """Keep ``found`` as the step's latest estimate; whether its attempt is due an alert.
+def _row(step: repo.PendingStep, found: Estimate, now: datetime) -> StepRisk:
+    return StepRisk(
+        run_id=step.run_id,
+        step_id=step.asked.key.step_id,
+        attempt=step.asked.attempt,
+        fail=found.chances["fail"],
+        chances=found.chances,
+        reasons=found.reasons,
+        evidence=found.attempts,
+        made_at=now,
+    )
+
+
+def _due(row: StepRisk, step: repo.PendingStep, found: Estimate, alert_at: float) -> bool:
+    """Whether ``step``'s attempt is due an alert; if so, its stored row now records one.
 
     Due: the chance of failing reaches ``alert_at``, the step's own history backs it, and no
-    alert was appended for this attempt yet (the row then records that one is).
+    alert was appended for this attempt yet.
     """
-    row = repo.save_risk(
-        session,
-        StepRisk(
-            run_id=step.run_id,
-            step_id=step.asked.key.step_id,
-            attempt=step.asked.attempt,
-            fail=found.chances["fail"],
-            chances=found.chances,
-            reasons=found.reasons,
-            evidence=found.attempts,
-            made_at=now,
-        ),
-    )
     due = found.sure and found.chances["fail"] >= alert_at
     if not due or row.alerted_attempt == step.asked.attempt:
         return False

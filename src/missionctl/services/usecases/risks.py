@@ -1,7 +1,7 @@
 """A run's step risks: the estimates the step-risk follower keeps (ADR 0118).
 
 The follower (``services.followers.step_risks``) estimates each step of a run when the run
-starts and each attempt as it starts; this reads the latest, after catching the follower up.
+starts and each retry as it starts; this reads the latest, after catching the follower up.
 """
 
 import uuid
