@@ -20,6 +20,7 @@ from missionctl.db.models import Event, Run, StepRun, Workflow
 from missionctl.db.prediction import StepAttemptDay, StepRisk
 from missionctl.domain import events as ev
 from missionctl.domain.prediction import Counts
+from missionctl.domain.states import ENDED_RUN_STATUSES
 
 ATTEMPT_ENDS = (ev.STEP_SUCCEEDED, ev.STEP_FAILED, ev.STEP_RETRY_SCHEDULED)
 TIMED_OUT = "timed out after"
@@ -280,6 +281,22 @@ def read_run_steps(session: Session, *, run_ids: Collection[uuid.UUID]) -> list[
         .where(StepRun.run_id.in_(run_ids))
     ).all()
     return [_pending(*row, attempt=1) for row in rows]
+
+
+def runs_going_on(session: Session, *, run_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``run_ids`` have not ended, each row share-locked till the caller's commit.
+
+    An event may not follow a run's end: on PostgreSQL the lock waits for an end being
+    committed and then reads it; on SQLite the write transaction already keeps ends out.
+    """
+    if not run_ids:
+        return set()
+    rows = session.scalars(
+        select(Run.id)
+        .where(Run.id.in_(run_ids), Run.status.not_in(ENDED_RUN_STATUSES))
+        .with_for_update(read=True)
+    )
+    return set(rows)
 
 
 def save_risks(session: Session, risks: Sequence[StepRisk]) -> list[StepRisk]:

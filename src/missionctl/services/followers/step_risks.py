@@ -10,7 +10,8 @@ Each window of events:
    events, each estimated from the windows before it);
 2. appends ``step.at_risk`` for an attempt whose chance of failing is at least
    ``MISSIONCTL_RISK_ALERT_AT`` and whose estimate rests on the step's own history
-   (``Estimate.sure``): once per attempt, for the Events page and the webhooks;
+   (``Estimate.sure``), of a run that has not ended: once per attempt, for the Events page
+   and the webhooks;
 3. then counts the attempts that ended in it into ``step_attempt_days`` (the history), so
    that no estimate knows how its own attempt ended.
 
@@ -66,10 +67,17 @@ def _estimate_window(session: Session, window: Window, alert_at: float) -> None:
     rows = repo.save_risks(
         session, [_row(step, found, now) for step, found in zip(steps, estimates, strict=True)]
     )
+    due = [
+        (step, found, row)
+        for step, found, row in zip(steps, estimates, rows, strict=True)
+        if found.sure and found.chances["fail"] >= alert_at
+    ]
+    # A run that ended before this window was read gets no alert: nothing follows a run's end.
+    going = repo.runs_going_on(session, run_ids={step.run_id for step, _, _ in due})
     alerts = [
         _alert(step, found, alert_at)
-        for step, found, row in zip(steps, estimates, rows, strict=True)
-        if _due(row, step, found, alert_at)
+        for step, found, row in due
+        if step.run_id in going and _first_alert(row, step)
     ]
     append_sync(session, alerts)
 
@@ -130,14 +138,9 @@ def _row(step: repo.PendingStep, found: Estimate, now: datetime) -> StepRisk:
     )
 
 
-def _due(row: StepRisk, step: repo.PendingStep, found: Estimate, alert_at: float) -> bool:
-    """Whether ``step``'s attempt is due an alert; if so, its stored row now records one.
-
-    Due: the chance of failing reaches ``alert_at``, the step's own history backs it, and no
-    alert was appended for this attempt yet.
-    """
-    due = found.sure and found.chances["fail"] >= alert_at
-    if not due or row.alerted_attempt == step.asked.attempt:
+def _first_alert(row: StepRisk, step: repo.PendingStep) -> bool:
+    """Whether no alert was appended for ``step``'s attempt yet; its row now records one."""
+    if row.alerted_attempt == step.asked.attempt:
         return False
     row.alerted_attempt = step.asked.attempt
     return True
