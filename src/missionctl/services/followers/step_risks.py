@@ -5,8 +5,8 @@ Each window of events:
 1. estimates every step of each run started in it, as before any is dispatched, and again
    each retry started in it, for its attempt (``domain.prediction``), from the
    attempts counted before this window in the
-   :data:`~missionctl.domain.prediction.HISTORY_DAYS` days (the follower reads every two
-   seconds, so that is the history of two seconds ago; a backlog is read in windows of 5,000
+   :data:`~missionctl.domain.prediction.HISTORY_DAYS` days (the follower reads every five
+   seconds, so that is the history of five seconds ago; a backlog is read in windows of 5,000
    events, each estimated from the windows before it);
 2. appends ``step.at_risk`` for an attempt whose chance of failing is at least
    ``MISSIONCTL_RISK_ALERT_AT`` and whose estimate rests on the step's own history
@@ -82,7 +82,7 @@ def _estimate_window(session: Session, window: Window, alert_at: float) -> None:
     append_sync(session, alerts)
 
 
-RISKS_FOLLOWER = Follower(name="risks", description="the step risks", fold=_fold, every_s=2.0)
+RISKS_FOLLOWER = Follower(name="risks", description="the step risks", fold=_fold, every_s=5.0)
 
 
 def estimate_steps(session: Session, steps: Sequence[repo.Asked], *, until: date) -> list[Estimate]:

@@ -31,7 +31,7 @@ async def read_run_risks(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRisks:
 async def read_kept_risks(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRisks:
     """:func:`read_run_risks` as the follower has kept them, without catching it up.
 
-    For the run page, which re-reads on every event: the follower is at most a couple of
+    For the run page, which re-reads on every event: the follower is at most a few
     seconds behind, and a page read writes nothing.
 
     Raises:
