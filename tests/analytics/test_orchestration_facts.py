@@ -238,3 +238,14 @@ async def test_groundwork_is_read_from_a_history_made_through_the_product(
 
     only = await ask_orchestration(ctx, segment="workflow:phased")
     assert (only.groundwork.started, only.groundwork.missing["prd"]) == (2, 1)
+
+
+def test_a_hostile_diff_is_read_within_what_it_holds() -> None:
+    # A program's changes are untrusted: lying hunk counts, a megabyte line, NULs, a header
+    # inside a hunk. Nothing is read past the text, and each changed line counts once.
+    lying = "--- a/x.py\n+++ b/x.py\n@@ -1,999999999 +1,999999999 @@\n-old line\n+new line\n"
+    assert changed_lines(lying) == {_line("x.py", "old line"), _line("x.py", "new line")}
+    huge = "--- a/big\n+++ b/big\n@@ -0,0 +1,2 @@\n+" + "a" * 1_000_000 + "\n+\x00\x00 nul line\n"
+    assert len(changed_lines(huge)) == 2
+    inside = "--- a/y\n+++ b/y\n@@ -1,2 +1,2 @@\n---- not a header\n++++ b/z either\n"
+    assert changed_lines(inside) == {_line("y", "--- not a header"), _line("y", "+++ b/z either")}

@@ -15,6 +15,8 @@ The reads are ``services.usecases.orchestration``.
 """
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,10 +32,10 @@ from missionctl.domain.specs import SpecPolicy, implements_work, task_for_step, 
 from missionctl.domain.workflows import WorkflowDag
 from missionctl.errors import NotFound
 from missionctl.repositories import orchestration_facts as repo
-from missionctl.repositories import specs as spec_repo
 from missionctl.repositories.followers import Window
 from missionctl.services.followers.follower import Follower
 from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.execution.spec_guard import RunTasks
 from missionctl.services.usecases.execution.types import DagCache, spec_guard_for
 
 log = logging.getLogger(__name__)
@@ -72,18 +74,14 @@ def _fold_diffs(session: Session, window: Window, blobs: Blobs) -> None:
 
 def _fold_starts(session: Session, window: Window, ctx: ServiceContext) -> None:
     """Record the first start of each implementation task of the window, and its groundwork."""
-    dags = DagCache(ctx.dags)
+    dags, plans = DagCache(ctx.dags), RunTasks()  # each read once per window
     policy: SpecPolicy | None = None
     for start in repo.read_new_starts(session, after=window.after, upto=window.upto):
         dag = dags.get(session, start.workflow_id)
         step = dag.steps.get(start.step_id)
         if step is None or not implements_work(start.agent, step.phase):
             continue
-        tasks = {
-            str(t["key"]): t
-            for t in spec_repo.read_run_plan_tasks(session, run_id=start.run_id)
-            if t.get("key")
-        }
+        tasks = plans.of(session, start.run_id)
         key = task_for_step(start.step_id, start.inputs, tasks.keys()) or start.step_id
         if repo.work_started(session, scope_id=start.scope_id, task_key=key):
             continue
@@ -98,7 +96,7 @@ def _groundwork(
     start: repo.NewStart,
     dag: WorkflowDag,
     key: str,
-    tasks: dict[str, dict[str, object]],
+    tasks: Mapping[str, Mapping[str, Any]],
     policy: SpecPolicy,
 ) -> dict[str, bool]:
     """What the task had when ``start`` began it: the columns of its ``work_starts`` row."""
