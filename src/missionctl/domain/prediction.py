@@ -120,11 +120,6 @@ class Estimate:
     attempts: int = 0
 
     @property
-    def worst(self) -> float:
-        """The highest of the chances."""
-        return max(self.chances.values(), default=0.0)
-
-    @property
     def sure(self) -> bool:
         """Whether the step's own history is enough to act on (:data:`MIN_EVIDENCE`)."""
         return self.attempts >= MIN_EVIDENCE
