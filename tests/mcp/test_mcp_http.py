@@ -45,6 +45,7 @@ TOOLS = {
     "read_calendar",
     "list_spending_caps",
     "list_prices",
+    "list_models",
     "create_epic",
     "list_epics",
     "read_epic",

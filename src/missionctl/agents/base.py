@@ -185,6 +185,9 @@ class StepContext:
     load_previous_outputs: Callable[[], Awaitable[dict[str, Any]]] = field(
         default_factory=lambda: _no_previous_outputs
     )
+    # The model routing chose for an ``llm:`` step (ADR 0119); ``None``: the client's own
+    # (the configured model). Only agents that call a model read it.
+    model: str | None = None
 
     @property
     def workspace(self) -> Path:

@@ -135,11 +135,13 @@ class LLMAgent:
         knobs = _step_knobs(step).over(self.client.sampling)
         mission, plan = await step.load_mission(), await step.load_plan()
         upstream = await step.load_upstream_outputs()
-        step.log(f"asking {self.client.model} as {self.role} ({EXECUTOR_PROMPT_VERSION})")
+        # Routing's choice for this step (ADR 0119), else the configured model.
+        client = self.client.with_model(step.model) if step.model else self.client
+        step.log(f"asking {client.model} as {self.role} ({EXECUTOR_PROMPT_VERSION})")
         system = SYSTEM_PROMPT.format(role=self.role)
         user = build_user_prompt(mission, plan, dict(step.inputs), upstream, secrets)
-        await self._record_request(step, system, user, secrets, knobs)
-        result = await self._ask(step, system, user, knobs)
+        await self._record_request(step, client.model, system, user, secrets, knobs)
+        result = await self._ask(client, step, system, user, knobs)
         # The model may repeat a secret it was given; nothing it says is recorded unredacted.
         # Constructed, not validated again: "[REDACTED]" may be longer than what it replaced.
         # The step's own secrets are hidden whatever their length; a document's content loses
@@ -187,11 +189,11 @@ class LLMAgent:
         )
 
     async def _ask(
-        self, step: StepContext, system: str, user: str, knobs: Sampling
+        self, client: LLMClient, step: StepContext, system: str, user: str, knobs: Sampling
     ) -> StructuredResult[SpecialistOutput]:
-        """The model's validated answer, asked with ``knobs``; see :meth:`run` for errors."""
+        """``client``'s validated answer, asked with ``knobs``; see :meth:`run` for errors."""
         try:
-            return await self.client.generate_structured(
+            return await client.generate_structured(
                 system=system,
                 user=user,
                 output_model=SpecialistOutput,
@@ -218,6 +220,7 @@ class LLMAgent:
     async def _record_request(
         self,
         step: StepContext,
+        model: str,
         system: str,
         user: str,
         secrets: dict[str, str],
@@ -232,7 +235,7 @@ class LLMAgent:
         hidden = Redactor(secrets.values())
         await step.record_input(
             {
-                "model": self.client.model,
+                "model": model,
                 **knobs.record(),
                 "prompt_version": EXECUTOR_PROMPT_VERSION,
                 "messages": [

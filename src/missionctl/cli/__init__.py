@@ -31,6 +31,7 @@ from missionctl.cli import (
     mcp,
     memory,
     missions,
+    models,
     pack,
     prices,
     register,
@@ -58,16 +59,16 @@ app = typer.Typer(
     help="Mission Control: the system of record between a software goal and its execution by "
     "AI agents. Settings come from MISSIONCTL_* environment variables "
     "(see `missionctl config show`).\n\n"
-    "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and "
-    "MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
+    "Remote server: with MISSIONCTL_URL (the server's base URL, e.g. http://127.0.0.1:8000) and"
+    " MISSIONCTL_TOKEN (an API token, mc_…) set, every command that has an API counterpart "
     "(mission, pack, docs, decisions, risks, runs, artifact, workflow, approvals, approve, "
-    "reject, controls, stop, release, agents, prices, caps, search, find, memory, costs, board, "
-    "calendar, epic, schedule, events, health, followers, webhooks, analytics (but rebuild), "
-    "workers, audit search|export, user add|list|set-role|disable, token, whoami) goes through the "
-    "server's API and acts as token:NAME; the others (run, replay, serve, worker, mcp, db, blobs, "
-    "config, audit verify|checkpoint|public-key, keys, user set-password, login-link) work on "
-    "the local "
-    "database, and verify needs neither: it checks a signed file offline.\n\n"
+    "reject, controls, stop, release, agents, prices, models, caps, search, find, memory, "
+    "costs, board, calendar, epic, schedule, events, health, followers, webhooks, analytics "
+    "(but rebuild), workers, audit search|export, user add|list|set-role|disable, token, "
+    "whoami) goes through the server's API and acts as token:NAME; the others (run, replay, "
+    "serve, worker, mcp, db, blobs, config, audit verify|checkpoint|public-key, keys, user set-"
+    "password, login-link) work on the local database, and verify needs neither: it checks a "
+    "signed file offline.\n\n"
     "Exit codes: 0 done; 1 something named was not found (or a run failed); 2 the command "
     "was refused (invalid input, 401, 403, 429); 3 something around the command failed: the "
     "database, the disk, a file's permissions, the network, an unreachable or unavailable "
@@ -130,6 +131,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(verify.app, name="verify")
 app.add_typer(keys.app, name="keys")
 app.add_typer(prices.app, name="prices")
+app.add_typer(models.app, name="models")
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(analytics.app, name="analytics")

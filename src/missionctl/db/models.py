@@ -299,6 +299,10 @@ class StepRun(Base):
     cost_micros: Mapped[int] = mapped_column(default=0)
     # The model the step's usage was last billed at (``None`` until an attempt used tokens).
     model: Mapped[str | None] = mapped_column(String(200))
+    # Where routing sent an ``llm:`` step when its run was created, and the configured model
+    # it would have run on otherwise (ADR 0119, migration 0046); ``None`` for other steps.
+    routed_model: Mapped[str | None] = mapped_column(String(200))
+    routed_from: Mapped[str | None] = mapped_column(String(200))
     # What the attempts before the current one spent: a new claim moves the row's tokens and
     # cost here, so ``cost_micros + earlier_cost_micros`` is all the step cost (0013, ADR 0042).
     earlier_input_tokens: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -57,6 +57,10 @@ STEP_USAGE: Final = "step.usage"
 STEP_INPUT: Final = "step.input"
 # A step likely to fail, by the estimate from its history (ADR 0118); once per attempt.
 STEP_AT_RISK: Final = "step.at_risk"
+# Where model routing sent an llm: step, and why, when its run was created (ADR 0119).
+STEP_ROUTED: Final = "step.routed"
+# An admin's change to a model of the routing catalogue (ADR 0119).
+MODEL_SET: Final = "model.set"
 
 APPROVAL_REQUESTED: Final = "approval.requested"
 APPROVAL_APPROVED: Final = "approval.approved"
@@ -161,6 +165,8 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     SPENDING_CAP_REACHED: "error",
     STEP_QUEUED: "info",
     STEP_AT_RISK: "warning",
+    STEP_ROUTED: "info",
+    MODEL_SET: "info",
     STEP_STARTED: "info",
     STEP_SUCCEEDED: "success",
     STEP_FAILED: "error",

@@ -204,6 +204,8 @@ class StepDef:
     phase: str | None = None
     approvers: tuple[str, ...] = ()
     approval_reason: str | None = None
+    # The model an ``llm:`` step is pinned to (``StepSpec.model``); ``None``: routing chooses.
+    model: str | None = None
 
     @property
     def plain(self) -> bool:
@@ -245,6 +247,7 @@ def step_def(raw: Mapping[str, Any], policy: Mapping[str, Any]) -> StepDef:
         phase=raw.get("phase") or None,
         approvers=tuple(raw.get("approvers") or ()),
         approval_reason=raw.get("approval_reason") or None,
+        model=raw.get("model") or None,
     )
 
 
@@ -282,6 +285,8 @@ class WorkflowDag:
     max_concurrency: int | None
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     version: int = 0
+    # The model every ``llm:`` step without its own pin runs on (``WorkflowSpec.model``).
+    model: str | None = None
 
     # Derived once from the steps (the engine asks on every tick): whether any step may wait for
     # approval, and whether every step is plain (no condition, template, gate or program).
@@ -308,6 +313,7 @@ class WorkflowDag:
             max_concurrency=int(limit) if limit else None,
             inputs=MappingProxyType(dict(definition.get("inputs") or {})),
             version=version,
+            model=definition.get("model") or None,
             has_gates=any(
                 step.gated or step.agent in PROGRAM_AGENTS or is_coding_agent(step.agent)
                 for step in steps.values()

@@ -774,6 +774,7 @@ class Engine:
             callbacks=_StepCallbacks(self.ctx, claim),
             load_task_pack=task_pack,
             load_previous_outputs=partial(_previous_outputs, self.ctx, claim),
+            model=claim.model,
         )
 
     async def _show_usage(self, claim: ClaimedStep, usage: LLMUsage, estimated: bool) -> None:

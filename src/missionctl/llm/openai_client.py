@@ -10,6 +10,7 @@ refused.
 """
 
 import asyncio
+import copy
 import json
 import logging
 import random
@@ -242,6 +243,23 @@ class OpenAICompatibleClient:
     def sampling(self) -> Sampling:
         """The temperature and seed a call is sent with when it asks for none of its own."""
         return self._sampling
+
+    def with_model(self, model: str) -> "OpenAICompatibleClient":
+        """This client asking ``model`` instead: same endpoint, key, retries and connections.
+
+        The sibling shares this client's connection pool, so closing this one closes both;
+        the sibling itself needs no closing. Asking for the client's own model returns it.
+
+        Raises:
+            ValueError: ``model`` is empty.
+        """
+        if not model:
+            raise ValueError("model must be a non-empty model name")
+        if model == self._model:
+            return self
+        sibling = copy.copy(self)
+        sibling._model = model
+        return sibling
 
     @property
     def output_mode(self) -> OutputMode:

@@ -150,6 +150,10 @@ class LLMClient(Protocol):
         """The temperature and seed a call is sent with when it asks for none of its own."""
         ...
 
+    def with_model(self, model: str) -> "LLMClient":
+        """The same endpoint asked for ``model`` (routing's choice for a step, ADR 0119)."""
+        ...
+
     async def generate_structured(
         self,
         *,

@@ -27,7 +27,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     null,
     or_,
     select,
@@ -266,7 +265,7 @@ def _claim_queued(size: int) -> Prepared:
         update(_steps)
         .where(in_list(_steps.c.id, "i", size), leaves(_steps.c.status, _CLAIM))
         .values(**_LEASE_VALUES)
-        .returning(_steps.c.id, _steps.c.inputs)
+        .returning(_steps.c.id, _steps.c.inputs, _steps.c.routed_model)
     )
 
 
@@ -280,7 +279,14 @@ def _claim_waiting(size: int) -> Prepared:
             leaves(_steps.c.status, _QUEUE),
         )
         .values(**_LEASE_VALUES, queued_at=bindparam("now"))
-        .returning(_steps.c.id, _steps.c.step_id, _steps.c.attempt, _steps.c.agent, _steps.c.inputs)
+        .returning(
+            _steps.c.id,
+            _steps.c.step_id,
+            _steps.c.attempt,
+            _steps.c.agent,
+            _steps.c.inputs,
+            _steps.c.routed_model,
+        )
     )
 
 
@@ -565,39 +571,6 @@ def move_mission(session: Session, *, mission_id: uuid.UUID, source: str, target
     return _MOVE_MISSION.run(session, params) == 1
 
 
-# What ``insert_step_runs`` is given for each row; the other columns take their defaults.
-STEP_RUN_INSERT_COLUMNS = (
-    "id",
-    "run_id",
-    "step_id",
-    "attempt",
-    "status",
-    "agent",
-    "risk_tier",
-    "inputs",
-    "outputs",
-    "estimate_micros",
-    "reserve_micros",
-    "error",
-    "outcome",
-    "queued_at",
-    "started_at",
-    "ended_at",
-)
-_INSERT_STEP_RUNS = Prepared(
-    insert(_steps).values({column: bindparam(column) for column in STEP_RUN_INSERT_COLUMNS})
-)
-
-
-def insert_step_runs(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert step runs, each row holding exactly ``STEP_RUN_INSERT_COLUMNS`` — one executemany.
-
-    Prepared rather than ORM objects: a run of a large workflow creates thousands at once, and
-    the unit of work's (or even Core's) per-row work would cost far more than the insert itself.
-    """
-    _INSERT_STEP_RUNS.run_many(session, rows)
-
-
 def lock_run(session: Session, *, run_id: uuid.UUID) -> Run | None:
     """The run fresh from the database, its row locked until the transaction ends, or ``None``."""
     return session.get(Run, run_id, with_for_update=True, populate_existing=True)
@@ -719,7 +692,8 @@ def claim_waiting_steps(
     """Queue and claim at once those of the named steps that are ``waiting``.
 
     Returns:
-        The claimed rows: ``id``, ``step_id``, ``attempt``, ``agent``, ``inputs``.
+        The claimed rows: ``id``, ``step_id``, ``attempt``, ``agent``, ``inputs`` and
+        ``routed_model`` (the model routing chose for an ``llm:`` step, else ``None``).
     """
     ids = list(step_ids)
     if not ids:  # an empty IN cannot be prepared, and would match nothing
@@ -743,13 +717,18 @@ def claim_queued_steps(
     token: uuid.UUID,
     expires: datetime,
     now: datetime,
-) -> dict[uuid.UUID, dict[str, Any]]:
-    """Lease those of the given step runs that are still ``queued``; returns their inputs by id."""
+) -> dict[uuid.UUID, tuple[dict[str, Any], str | None]]:
+    """Lease those of the given step runs that are still ``queued``.
+
+    Returns:
+        By id, each leased step's inputs and routed model (``None``: not routed).
+    """
     ids = list(step_run_ids)
     if not ids:  # an empty IN cannot be prepared, and would match nothing
         return {}
     params = {"owner": owner, "token": token, "expires": expires, "now": now, **in_params("i", ids)}
-    return {row.id: row.inputs for row in _claim_queued(len(ids)).all(session, params)}
+    rows = _claim_queued(len(ids)).all(session, params)
+    return {row.id: (row.inputs, row.routed_model) for row in rows}
 
 
 @dataclass(frozen=True, slots=True)

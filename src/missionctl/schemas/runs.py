@@ -94,6 +94,15 @@ class StepRunRead(BaseModel):
     cost_usd: float
     started_at: datetime | None
     ended_at: datetime | None
+    routed_model: str | None = Field(
+        default=None,
+        description="The model routing chose for an `llm:` step when the run was created "
+        "(docs/routing.md); null: the step runs on the configured model, or calls none.",
+    )
+    routed_from: str | None = Field(
+        default=None,
+        description="The configured model the step would have run on, had it not been routed.",
+    )
 
 
 class RunRead(BaseModel):

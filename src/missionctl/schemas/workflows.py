@@ -26,6 +26,10 @@ InputName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,
 InputType = Literal["string", "integer", "number", "boolean", "array", "object"]
 OnReject = Literal["fail", "skip"]
 ApproverName = Annotated[str, StringConstraints(pattern=f"^{NAME_PATTERN.pattern}$")]
+PinnedModel = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")
+]
+"""A model a workflow or an ``llm:`` step pins: a name such as ``gpt-4o-mini``."""
 
 
 class InputSpec(BaseModel):
@@ -127,6 +131,11 @@ class StepSpec(BaseModel):
     estimate_tokens: int = Field(default=0, ge=0, le=10_000_000)
     timeout_s: float = Field(default=600.0, gt=0, le=86_400)
     retry: RetrySpec = Field(default_factory=RetrySpec)
+    model: PinnedModel | None = Field(
+        default=None,
+        description="For an `llm:` step: the model it runs on, whatever routing would choose "
+        "(the workflow's `model` otherwise; neither: routing chooses, docs/routing.md).",
+    )
 
 
 class WorkflowSpec(BaseModel):
@@ -146,6 +155,11 @@ class WorkflowSpec(BaseModel):
     max_concurrency: int | None = Field(default=None, ge=1, le=1000)
     budget_usd: BudgetUsd | None = None
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    model: PinnedModel | None = Field(
+        default=None,
+        description="The model every `llm:` step without its own `model` runs on; unset: "
+        "routing chooses each step's model (docs/routing.md).",
+    )
 
 
 class WorkflowGraph(BaseModel):

@@ -1,6 +1,7 @@
 """Model prices: admin overrides in ``model_prices`` first, then genai-prices' bundled data."""
 
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from genai_prices import Usage, calc_price
@@ -44,6 +45,17 @@ def bundled_price(model: str) -> Price | None:
         output_micros_per_mtok=_micros(getattr(mp, "output_mtok", 0)),
         source="genai-prices",
     )
+
+
+@cache
+def bundled_context(model: str) -> int | None:
+    """The context window genai-prices ships for ``model`` (tokens), or ``None``."""
+    try:
+        calc = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model)
+    except LookupError:
+        return None
+    window = getattr(calc.model, "context_window", None)
+    return int(window) if window else None
 
 
 def price_in_force(session: Session, *, model: str) -> Price | None:

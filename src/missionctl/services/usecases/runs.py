@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from missionctl.db.models import Mission, Run, StepRun, Workflow
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
-from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
 from missionctl.domain.coding import CodingCli
 from missionctl.domain.events import OUTPUT_DIGESTS_KEY, OUTPUTS_DIGEST_KEY
 from missionctl.domain.ids import new_id
@@ -45,6 +44,7 @@ from missionctl.repositories import events as event_repo
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import runs as repo
 from missionctl.repositories import schedules as schedule_repo
+from missionctl.repositories import step_rows
 from missionctl.schemas.runs import RunRead, StepRunRead
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.agents import gate_retried_step, lock_rules
@@ -58,7 +58,11 @@ from missionctl.services.usecases.execution.types import (
     spec_guard_for,
 )
 from missionctl.services.usecases.money import micros_to_usd
-from missionctl.services.usecases.pricing import price_in_force
+from missionctl.services.usecases.routing import (
+    PricedSteps,
+    price_steps,
+    routed_events,
+)
 from missionctl.services.usecases.transitions import moved, step_moved
 from missionctl.telemetry import run_trace_fields
 
@@ -93,6 +97,8 @@ def to_run_read(run: Run, steps: Sequence[StepRun], *, from_plan: bool = False) 
                 cost_usd=micros_to_usd(s.cost_micros),
                 started_at=s.started_at,
                 ended_at=s.ended_at,
+                routed_model=s.routed_model,
+                routed_from=s.routed_from,
             )
             for s in steps
         ],
@@ -142,47 +148,6 @@ def _run_read(
         outcomes=outcomes,
         headline=headline,
     )
-
-
-def _step_costs(
-    session: Session, ctx: ServiceContext, dag: WorkflowDag
-) -> tuple[dict[str, int], dict[str, int], list[Problem]]:
-    """Each step's estimate and reserve: LLM steps at the configured model's price, others 0.
-
-    The estimate prices ``estimate_tokens`` as expected (3/4 input); the reserve prices it as
-    the step's token limit, each token at the model's highest price (``domain.budget``). In a
-    capped run every LLM step needs a priced model and a token limit (``estimate_tokens``):
-    the problems say what is missing (an uncapped run ignores them).
-    """
-    estimates = dict.fromkeys(dag.order, 0)
-    reserves = dict.fromkeys(dag.order, 0)
-    llm_steps = [s for s in dag.steps.values() if charges_tokens(s.agent)]
-    if not llm_steps:
-        return estimates, reserves, []
-    problems = [
-        Problem(
-            f"steps.{s.id}.estimate_tokens",
-            f"step {s.id!r} has no estimate_tokens; with a budget cap it is the step's token "
-            "limit: set it, or run without a budget cap",
-        )
-        for s in llm_steps
-        if not s.estimate_tokens
-    ]
-    model = ctx.settings.llm.model
-    price = price_in_force(session, model=model) if model else None
-    if price is None:
-        problems.append(
-            Problem(
-                "budget_usd",
-                f"no price is known for model {model or '(none configured)'}; set one with "
-                "`missionctl prices set` (or on the Prices page), or run without a budget cap",
-            )
-        )
-        return estimates, reserves, problems
-    for step in llm_steps:
-        estimates[step.id] = estimate_micros(price, step.estimate_tokens)
-        reserves[step.id] = max_cost_micros(price, step.estimate_tokens)
-    return estimates, reserves, problems
 
 
 async def start_run(
@@ -312,7 +277,8 @@ def _create_run(
     reused = reused or {}
     dag = DagCache(ctx.dags).of(workflow)
     from_plan = workflow.plan_id is not None
-    estimates, reserves = _priced_steps(session, ctx, dag, cap)
+    priced = _priced_steps(session, ctx, dag, cap)
+    estimates = priced.estimates
     now = utcnow()
     run = Run(
         id=new_id(),
@@ -325,8 +291,14 @@ def _create_run(
         rerun_of=rerun_of,
         created_by=actor,
     )
-    steps = _step_rows(run, dag, estimates, reserves, reused, now)
+    steps = _step_rows(run, dag, priced, reused, now)
     events = _created_events(run, workflow, dag, reused, actor)
+    events += routed_events(
+        {k: v for k, v in priced.routes.items() if k not in reused},
+        run_id=run.id,
+        mission_id=run.mission_id,
+        actor=actor,
+    )
     total_estimate = sum(v for k, v in estimates.items() if k not in reused)
     if cap is not None and total_estimate > cap:
         events += _refuse_for_budget(run, steps, total_estimate, now)
@@ -350,8 +322,8 @@ def _create_run(
 
 def _priced_steps(
     session: Session, ctx: ServiceContext, dag: WorkflowDag, cap: int | None
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Each step's estimate and reserve (``_step_costs``), refusing a cap that cannot be kept.
+) -> PricedSteps:
+    """Each step's route, estimate and reserve (``price_steps``), refusing a cap not kept.
 
     Raises:
         ValidationFailed: a cap with an LLM step that has no token limit or no priced model.
@@ -360,17 +332,16 @@ def _priced_steps(
         # Admission may judge a program under the rules' lock: take it before any row's lock
         # (the mission's), in the order every change to the rules takes them.
         blocking_repo.read_controls_version_locked(session)
-    estimates, reserves, problems = _step_costs(session, ctx, dag)
-    if problems and cap is not None:
-        raise ValidationFailed(problems)
-    return estimates, reserves
+    priced = price_steps(session, ctx, dag, cap)
+    if priced.problems and cap is not None:
+        raise ValidationFailed(priced.problems)
+    return priced
 
 
 def _step_rows(
     run: Run,
     dag: WorkflowDag,
-    estimates: dict[str, int],
-    reserves: dict[str, int],
+    priced: PricedSteps,
     reused: dict[str, dict[str, Any]],
     now: datetime,
 ) -> dict[str, dict[str, Any]]:
@@ -389,8 +360,9 @@ def _step_rows(
             "risk_tier": step.risk_tier,
             "inputs": dict(step.inputs),
             "outputs": {} if outputs is None else outputs,
-            "estimate_micros": estimates[step.id],
-            "reserve_micros": reserves[step.id],
+            "estimate_micros": priced.estimates[step.id],
+            "reserve_micros": priced.reserves[step.id],
+            **priced.columns(step.id),
             "error": None,
             # A reused step keeps what it produced: the same facts decide it again.
             "outcome": None if outputs is None else step_outcome(step.agent, "succeeded", outputs),
@@ -611,7 +583,7 @@ def _write_run(
     session.add(run)
     session.flush()
     rows = list(steps.values())
-    blocking_repo.insert_step_runs(session, rows=rows)
+    step_rows.insert_step_runs(session, rows=rows)
     append_sync(session, events)
     return _run_read(
         run,
@@ -632,6 +604,8 @@ def _write_run(
                 cost_usd=0.0,
                 started_at=row["started_at"],
                 ended_at=row["ended_at"],
+                routed_model=row["routed_model"],
+                routed_from=row["routed_from"],
             )
             for row in rows
         ],

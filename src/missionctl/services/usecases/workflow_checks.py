@@ -495,11 +495,24 @@ def check_spec(spec: WorkflowSpec) -> WorkflowCheck:
     problems, layers = _rule_problems(spec.name, spec.inputs, steps)
     return WorkflowCheck(
         spec=spec,
-        problems=problems,
+        problems=[*problems, *_pin_problems(spec)],
         layers=layers,
         edges=_edges(spec),
         step_ids=[step.id for step in spec.steps],
     )
+
+
+def _pin_problems(spec: WorkflowSpec) -> list[Problem]:
+    """A ``model`` on a step that calls no model is a mistake: say so rather than ignore it."""
+    return [
+        Problem(
+            f"steps.{index}.model",
+            f"step {step.id!r} runs {step.agent}, which calls no model: `model` pins an "
+            "llm: step only; remove it (a coding step names its model in inputs.model)",
+        )
+        for index, step in enumerate(spec.steps)
+        if step.model is not None and not step.agent.startswith("llm:")
+    ]
 
 
 @dataclass(frozen=True, slots=True)

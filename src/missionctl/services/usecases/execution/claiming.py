@@ -389,7 +389,7 @@ def _lease(
     """Move the chosen queued steps to ``running`` under the dispatch's lease."""
     if not chosen:
         return
-    inputs = repo.claim_queued_steps(
+    leased = repo.claim_queued_steps(
         session,
         step_run_ids=[c.id for c in chosen],
         owner=dispatch.worker,
@@ -398,7 +398,7 @@ def _lease(
         now=state.now,
     )
     for c in chosen:
-        if c.id not in inputs:
+        if c.id not in leased:
             continue  # no longer queued (the rows are locked, so this should not happen)
         step = dags.get(session, c.workflow_id).steps[c.step_id]
         dispatch.claimed.append(
@@ -410,7 +410,8 @@ def _lease(
                 step_id=c.step_id,
                 attempt=c.attempt,
                 agent=c.agent,
-                inputs=inputs[c.id],
+                inputs=leased[c.id][0],
+                model=leased[c.id][1],
                 lease_token=dispatch.lease_token,
                 timeout_s=step.timeout_s,
                 budget_capped=c.budget_micros is not None,
@@ -420,7 +421,7 @@ def _lease(
         )
         state.progressing_runs.add(c.run_id)
         state.events.append(step_event(_CLAIM, c, c.attempt, worker=dispatch.worker))
-    dispatch.capacity -= len(inputs)
+    dispatch.capacity -= len(leased)
 
 
 def _token_limit(candidate: _Candidate, estimate_tokens: int) -> int | None:

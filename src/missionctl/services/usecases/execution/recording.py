@@ -548,6 +548,7 @@ def _claim_at_once(
                 attempt=row.attempt,
                 agent=row.agent,
                 inputs=row.inputs,
+                model=row.routed_model,
                 lease_token=dispatch.lease_token,
                 timeout_s=step.timeout_s,
                 budget_capped=False,

@@ -115,6 +115,9 @@ class ClaimedStep:
     # The most tokens an LLM step of a capped run may use (its reserve paid for them); ``None``
     # for every other step.
     token_limit: int | None = None
+    # The model routing chose for an ``llm:`` step when its run was created (ADR 0119);
+    # ``None``: the configured model.
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
