@@ -1,7 +1,8 @@
 """The demo history as a plan: who joins when, who comes back, what each session does.
 
-Pure: one ``random.Random(seed)`` drawn in a fixed order decides everything, so the same
-arguments give the same plan, and the anomalies change outcomes without changing the draws
+Pure: one ``random.Random(seed)`` drawn in a fixed order decides everything (and a second,
+seeded from the same seed, which runs are on the trial model), so the same arguments give the
+same plan, and the anomalies change outcomes without changing the draws
 (``anomalies=False`` is the same history without the three injections). ``demo.seed`` then
 plays the plan through the services.
 """
@@ -57,6 +58,9 @@ class PlannedRun:
     calls: tuple[StepCall, ...]
     fails_at: int | None
     download: bool
+    # Whether the run is on the trial model (``history.yaml``'s ``trial``): its workflow's
+    # version pinned to it.
+    trial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,9 @@ class _Plan:
     first: date
     last: date
     anomalies: bool
+    # Which runs are on the trial model: a generator of its own, seeded from the seed.
+    trial_rng: random.Random = field(default_factory=random.Random)
+    trial_turns: int = 0  # runs given a turn on the trial so far (``_on_trial``)
     people: list[Person] = field(default_factory=list)
     first_mission: dict[str, date] = field(default_factory=dict)
     active: dict[date, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -132,7 +139,14 @@ def plan_history(
         ValueError: ``days`` is outside ``MIN_DAYS``..``MAX_DAYS``.
     """
     check_days(days)
-    plan = _Plan(random.Random(seed), params, today - timedelta(days=days), today, anomalies)
+    plan = _Plan(
+        random.Random(seed),
+        params,
+        today - timedelta(days=days),
+        today,
+        anomalies,
+        trial_rng=random.Random(f"trial-{seed}"),
+    )
     plan.last = today - timedelta(days=1)
     _join_people(plan)
     _first_missions(plan)
@@ -422,7 +436,30 @@ def _planned_run(plan: _Plan, day: date, today: date) -> PlannedRun:
     rate = anomalies.failing_success_rate if failing else spec.success_rate
     downloads = plan.rng.random() < plan.params.activity.download_share
     fails_at = where if outcome >= rate else None
-    return PlannedRun(workflow.spec.name, calls, fails_at, downloads and fails_at is None)
+    failed_step = None if fails_at is None else workflow.spec.steps[fails_at].id
+    return PlannedRun(
+        workflow.spec.name,
+        calls,
+        fails_at,
+        downloads and fails_at is None,
+        trial=_on_trial(plan, failed_step),
+    )
+
+
+def _on_trial(plan: _Plan, failed_step: str | None) -> bool:
+    """Whether a run that fails at ``failed_step`` (``None``: completes) is on the trial model.
+
+    A run failing at a step the trial names is drawn at that step's share, from the trial's own
+    generator (every other draw of the plan stays as it was). The others take turns at the
+    trial's share (every third or so), so that each day holds about that share: a random mix
+    would swing a day's spend enough to read as an anomaly.
+    """
+    trial = plan.params.trial
+    if failed_step in trial.share_when_failing_at:
+        return plan.trial_rng.random() < trial.share_when_failing_at[failed_step]
+    turns = plan.trial_turns
+    plan.trial_turns += 1
+    return int((turns + 1) * trial.share) > int(turns * trial.share)
 
 
 def _cost_factor(params: DemoParameters, failing: bool) -> float:

@@ -120,10 +120,24 @@ class Anomalies(_Strict):
     retention_factor: Share
 
 
+class Trial(_Strict):
+    """A cheaper model tried on a share of runs, through a version of each workflow pinned to it.
+
+    ``share`` of the runs are on trial; of the runs that fail at a step named in
+    ``share_when_failing_at``, that share instead, so the trial model fails those steps more
+    often while every run ends as it would have (the run-level rates are the history's own).
+    """
+
+    model: Annotated[str, Field(min_length=1)]
+    share: Share
+    share_when_failing_at: dict[str, Share] = Field(default_factory=dict)
+
+
 class DemoParameters(_Strict):
     """Everything ``history.yaml`` says."""
 
     model: Annotated[str, Field(min_length=1)]
+    trial: Trial
     people: People
     activity: Activity
     runs: Runs

@@ -12,8 +12,8 @@ dated in the history. One run at a time, so the history is the same whatever the
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -39,6 +39,7 @@ from missionctl.llm.openai_client import OpenAICompatibleClient
 from missionctl.planning import LocalPlanner
 from missionctl.schemas.identity import UserCreate
 from missionctl.schemas.missions import MissionCreate
+from missionctl.schemas.routing import CatalogueChange
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
 from missionctl.services.runtime.composition import build_agents
@@ -47,11 +48,13 @@ from missionctl.services.usecases import (
     missions,
     plans,
     reports,
+    routing,
     runs,
     sign_in_links,
     workflows,
 )
 from missionctl.services.usecases.demo import DemoClaim, claim_empty_log
+from missionctl.settings import Settings
 
 ACTOR = "system"
 # The history's first event is dated this early on its first day, before anyone signs in.
@@ -121,7 +124,8 @@ async def seed(
         PARAMETERS, days=days, seed=seed, anomalies=anomalies, today=today or utcnow().date()
     )
     claim = DemoClaim(history.first_day, history.last_day, seed, anomalies)
-    with moved_clock(datetime.combine(history.first_day, _MORNING, UTC)) as clock:
+    first_morning = datetime.combine(history.first_day, _MORNING, UTC)
+    with _configured_model(ctx.settings, PARAMETERS.model), moved_clock(first_morning) as clock:
         await claim_empty_log(ctx, claim=claim)
         model = ScriptedModel(clock)
         async with serve_model(model) as base_url, _engine(ctx, base_url) as ended:
@@ -130,6 +134,7 @@ async def seed(
             player = _Player(ctx, clock, model, ended, await _save_workflows(ctx), roles, testers)
             for session in history.sessions:
                 await player.play(session)
+        await _allow_the_trial_model(ctx)
     return _summary(history, days, seed, player.tally)
 
 
@@ -152,13 +157,46 @@ def _summary(history: DemoHistory, days: int, seed: int, tally: _Tally) -> DemoS
     )
 
 
-async def _save_workflows(ctx: ServiceContext) -> dict[str, uuid.UUID]:
-    """Save the demo's workflows; their ids by name."""
+@contextmanager
+def _configured_model(settings: Settings, model: str) -> Iterator[None]:
+    """While the history is written, ``model`` is the configured model.
+
+    The demo's engine runs every ``llm:`` step on it, whatever the home configures; runs are
+    then routed (the trial's pins) and priced as they would be where it is configured.
+    """
+    before = settings.llm
+    settings.llm = before.model_copy(update={"model": model})
+    try:
+        yield
+    finally:
+        settings.llm = before
+
+
+async def _save_workflows(ctx: ServiceContext) -> dict[tuple[str, bool], uuid.UUID]:
+    """Save the demo's workflows; their ids by name and whether the version is the trial's.
+
+    Each is saved twice: first pinned to the trial model (version 1), then as it is (version 2,
+    the one people start from now).
+    """
     saved = {}
-    for workflow in PARAMETERS.runs.workflows:
-        stored = await workflows.create_workflow(ctx, spec=workflow.spec, actor=ACTOR)
-        saved[workflow.spec.name] = stored.id
+    for trial in (True, False):
+        for workflow in PARAMETERS.runs.workflows:
+            spec = workflow.spec.model_copy(
+                update={"model": PARAMETERS.trial.model if trial else None}
+            )
+            stored = await workflows.create_workflow(ctx, spec=spec, actor=ACTOR)
+            saved[(workflow.spec.name, trial)] = stored.id
     return saved
+
+
+async def _allow_the_trial_model(ctx: ServiceContext) -> None:
+    """After the trial, an admin lets routing choose its model; its record decides the roles."""
+    await routing.change_model(
+        ctx,
+        model=PARAMETERS.trial.model,
+        change=CatalogueChange(routable=True),
+        actor=ACTOR,
+    )
 
 
 class _RunEnds:
@@ -231,7 +269,7 @@ class _Player:
     clock: MovedClock
     model: ScriptedModel
     ended: _RunEnds
-    workflow_ids: dict[str, uuid.UUID]
+    workflow_ids: dict[tuple[str, bool], uuid.UUID]
     roles: dict[str, Role]
     testers: frozenset[str]
     tally: _Tally = field(default_factory=_Tally)
@@ -279,7 +317,7 @@ class _Player:
         self.model.expect(_script(planned, goal))
         run = await runs.start_run(
             self.ctx,
-            workflow_id=self.workflow_ids[planned.workflow],
+            workflow_id=self.workflow_ids[(planned.workflow, planned.trial)],
             actor=actor,
             mission_id=mission_id,
         )

@@ -5,10 +5,10 @@ prompt takes (the input share of its ``estimate_tokens``) and tool use when its 
 A catalogue model **meets** them when it is routable, priced, holds the context, has the tools,
 and either its tier (set by an admin) reaches the minimum or its record on the role earned it:
 
-- a model's **record** on a role is its finished attempts of ``llm:<role>`` steps in the
-  evidence window, its success rate shrunk towards the default model's rate on the role by
-  :attr:`RoutingRules.prior_weight` pseudo-attempts;
-- the record is **sure** from :attr:`RoutingRules.min_attempts` attempts. A sure record within
+- a model's **record** on a role is its ended ``llm:<role>`` steps in the evidence window
+  (each by how it finally ended: succeeded or failed), its success rate shrunk towards the
+  default model's rate on the role by :attr:`RoutingRules.prior_weight` pseudo-steps;
+- the record is **sure** from :attr:`RoutingRules.min_steps` steps. A sure record within
   :attr:`RoutingRules.tolerance` of the default model's rate lets the model do the role
   whatever its tier; a sure record below that keeps it off the role whatever its tier.
 
@@ -37,7 +37,7 @@ class RoutingRules:
     role_min_tiers: Mapping[str, int]
     tool_roles: frozenset[str]
     window_days: int
-    min_attempts: int
+    min_steps: int
     tolerance: float
     prior_weight: float
     prior_success: float
@@ -70,14 +70,14 @@ class CatalogueModel:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """A model's finished attempts of one role's steps in the evidence window."""
+    """A model's ended steps of one role in the evidence window, and how many succeeded."""
 
-    attempts: int = 0
+    steps: int = 0
     succeeded: int = 0
 
     def rate(self, toward: float, weight: float) -> float:
-        """The success rate shrunk towards ``toward`` by ``weight`` pseudo-attempts."""
-        return (self.succeeded + weight * toward) / (self.attempts + weight)
+        """The success rate shrunk towards ``toward`` by ``weight`` pseudo-steps."""
+        return (self.succeeded + weight * toward) / (self.steps + weight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +198,7 @@ class Routing:
         if model == self.default:
             return earned, barred
         for (name, role), record in sorted(self.records.items()):
-            if name != model or record.attempts < self.rules.min_attempts:
+            if name != model or record.steps < self.rules.min_steps:
                 continue
             (earned if self._rate(model, role) >= self._bar(role) else barred).append(role)
         return earned, barred
@@ -246,19 +246,19 @@ class Routing:
         if model.model == self.default:
             return None
         record = self.records.get((model.model, needs.role), Record())
-        sure = record.attempts >= self.rules.min_attempts
+        sure = record.steps >= self.rules.min_steps
         if sure:
             rate, bar = self._rate(model.model, needs.role), self._bar(needs.role)
             if rate < bar:
                 return (
-                    f"succeeded in {_pct(rate)} of {needs.role} steps ({record.attempts} "
-                    f"attempts), below {self.default}'s {_pct(bar + self.rules.tolerance)}"
+                    f"succeeded in {_pct(rate)} of {record.steps} {needs.role} steps, "
+                    f"below {self.default}'s {_pct(bar + self.rules.tolerance)}"
                 )
             return None
         if model.tier is None:
             return (
-                f"no tier, and {record.attempts} of the {self.rules.min_attempts} "
-                f"{needs.role} attempts that would earn one"
+                f"no tier, and {record.steps} of the {self.rules.min_steps} "
+                f"{needs.role} steps that would earn the role"
             )
         if model.tier < needs.min_tier:
             return (
@@ -288,12 +288,14 @@ class Routing:
 
     def _why(self, best: Considered, needs: Needs, fitting: int) -> str:
         if best.model == self.default:
-            return f"{self.default} is the cheapest of {fitting} that may do {needs.role} steps"
+            if fitting == 1:
+                return f"the only model that may do {needs.role} steps"
+            return f"the cheapest of {fitting} that may do {needs.role} steps"
         record = self.records.get((best.model, needs.role), Record())
-        if record.attempts >= self.rules.min_attempts:
+        if record.steps >= self.rules.min_steps:
             earned = (
-                f"its record on {needs.role} steps: {_pct(self._rate(best.model, needs.role))} "
-                f"of {record.attempts} attempts succeeded, {self.default} "
+                f"its record: {_pct(self._rate(best.model, needs.role))} of {record.steps} "
+                f"{needs.role} steps succeeded, {self.default} "
                 f"{_pct(self._default_rate(needs.role))}"
             )
         else:

@@ -481,3 +481,39 @@ def fold_usage_deltas(session: Session) -> int:
         )
     )
     return int(folded)
+
+
+class RoutedUsage(NamedTuple):
+    """The ended ``llm:`` steps of one agent that routing gave one model, by outcome.
+
+    ``routed_model`` is the model the step ran on and ``routed_from`` the configured model it
+    would have run on; equal when routing kept the configured model.
+    """
+
+    agent: str
+    routed_model: str
+    routed_from: str
+    succeeded: bool
+    steps: int
+    input_tokens: int
+    output_tokens: int
+    cost_micros: int
+
+
+async def routed_usage(session: AsyncSession, *, scope: CostFilter) -> list[RoutedUsage]:
+    """Tokens and spend of the scope's ended steps that were routed (ADR 0119), grouped."""
+    succeeded = StepRun.status == StepRunStatus.succeeded.value
+    query = _scoped(
+        select(StepRun.agent, StepRun.routed_model, StepRun.routed_from, succeeded, *_sums())
+        .where(
+            StepRun.routed_model.is_not(None),
+            StepRun.routed_from.is_not(None),
+            StepRun.status.in_((StepRunStatus.succeeded.value, StepRunStatus.failed.value)),
+        )
+        .group_by(StepRun.agent, StepRun.routed_model, StepRun.routed_from, succeeded),
+        scope,
+    )
+    return [
+        RoutedUsage(str(agent), str(model), str(source), bool(ok), *map(int, rest))
+        for agent, model, source, ok, *rest in await session.execute(query)
+    ]

@@ -27,9 +27,12 @@ def read_entry(session: Session, *, model: str) -> CatalogueEntry | None:
 
 
 def read_records(
-    session: Session, *, since: datetime, default: str
+    session: Session, *, since: datetime, default: str, until: datetime | None = None
 ) -> list[tuple[str, str, int, int]]:
-    """``(model, role, steps, succeeded)`` of the ``llm:`` steps that ended since ``since``.
+    """``(model, role, steps, succeeded)`` of the ``llm:`` steps that ended in the window.
+
+    The window starts at ``since`` and ends at ``until`` (now when ``None``; a backtest's
+    training weeks end earlier).
 
     A step's model is the one its run gave it (``routed_model``), else (a step of a run made
     before routing existed) the one it was billed at, else ``default``: such a step ran on
@@ -49,6 +52,7 @@ def read_records(
             StepRun.ended_at >= since,
             StepRun.agent.startswith(LLM_PREFIX, autoescape=True),
             StepRun.status.in_(("succeeded", "failed")),
+            *([] if until is None else [StepRun.ended_at < until]),
         )
         .group_by(model, StepRun.agent)
     )

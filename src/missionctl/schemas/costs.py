@@ -97,6 +97,34 @@ class BudgetUse(BaseModel):
     used: float | None = Field(description="spent / cap, e.g. 0.42; none without a cap.")
 
 
+class RoutedRole(BaseModel):
+    """One role's routed steps beside its steps on the configured model, in the scope."""
+
+    role: str
+    routed_steps: int = Field(description="Ended steps routing sent to another model.")
+    routed_succeeded: int
+    default_steps: int = Field(description="Ended steps that ran on the configured model.")
+    default_succeeded: int
+    saved_usd: float = Field(description="What the routed steps cost less than they would have.")
+    held: bool | None = Field(
+        description="Whether the routed steps succeeded as often as those on the configured "
+        "model, within routing's tolerance; null: too few steps on either side to say."
+    )
+
+
+class RoutingSavings(BaseModel):
+    """What model routing saved in the scope, and whether success rates held (ADR 0119)."""
+
+    routed_steps: int
+    cost_usd: float = Field(description="What the routed steps cost.")
+    default_cost_usd: float = Field(
+        description="What the same tokens would have cost at the configured model's price now."
+    )
+    saved_usd: float
+    saved_share: float | None = Field(description="Saved over the default cost; null at 0.")
+    roles: list[RoutedRole]
+
+
 class CostBreakdown(BaseModel):
     """Tokens and spend of a scope, grouped several ways, over time, with its burn rate."""
 
@@ -124,3 +152,8 @@ class CostBreakdown(BaseModel):
     over_time: list[CostBucket]
     burn_rate: BurnRate
     budget: BudgetUse
+    routing: RoutingSavings | None = Field(
+        default=None,
+        description="What model routing saved and whether success held; null when no step of "
+        "the scope was routed.",
+    )

@@ -18,6 +18,7 @@ from missionctl.schemas.missions import MissionRead
 from missionctl.schemas.plans import PlanRead
 from missionctl.schemas.register import DecisionRead, RiskRegister
 from missionctl.schemas.reports import ReportDecision, ReportNextStep, ReportRisk
+from missionctl.schemas.routing import RouteRead
 from missionctl.schemas.runs import AttemptRead, RunRead, StepRunRead
 from missionctl.schemas.templates import PhaseTracker
 
@@ -299,3 +300,8 @@ class StepDetail(BaseModel):
         default_factory=list, description="The log lines shown (the newest), oldest first."
     )
     log_lines_total: int = Field(default=0, description="Log lines in the batches read.")
+    route: RouteRead | None = Field(
+        default=None,
+        description="Where model routing sent the step and why (its `step.routed` event); "
+        "null when it was not routed.",
+    )

@@ -18,7 +18,7 @@ class _Strict(BaseModel):
 
 class _Evidence(_Strict):
     window_days: int = Field(ge=1, le=365)
-    min_attempts: int = Field(ge=1, le=10_000)
+    min_steps: int = Field(ge=1, le=10_000)
     tolerance: float = Field(ge=0, le=1)
     prior_weight: float = Field(ge=0, le=10_000)
     prior_success: float = Field(ge=0, le=1)
@@ -48,7 +48,7 @@ def load_rules() -> RoutingRules:
         role_min_tiers=dict(data.role_min_tiers),
         tool_roles=frozenset(data.tool_roles),
         window_days=data.evidence.window_days,
-        min_attempts=data.evidence.min_attempts,
+        min_steps=data.evidence.min_steps,
         tolerance=data.evidence.tolerance,
         prior_weight=data.evidence.prior_weight,
         prior_success=data.evidence.prior_success,

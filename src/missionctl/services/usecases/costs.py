@@ -35,10 +35,12 @@ from missionctl.schemas.costs import (
     CostBucket,
     CostLine,
     CostQuery,
+    RoutingSavings,
 )
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.runtime.periodic import repeating
 from missionctl.services.usecases.money import micros_to_usd
+from missionctl.services.usecases.routing_savings import routing_savings
 
 FOLD_EVERY_S = 1.0
 """How often the server folds the usage deltas into the day sums (ADR 0048)."""
@@ -87,6 +89,7 @@ class _Figures:
     hour: int
     day: int
     outside: tuple[int, int, int] = (0, 0, 0)  # spend, tokens in, tokens out
+    routing: RoutingSavings | None = None
 
 
 async def read_costs(
@@ -211,6 +214,7 @@ async def _read_figures(session: AsyncSession, scope: _Scope, now: datetime) -> 
         figures.requirements = await _by_requirement(session, f)
     if f.since is None and f.until is None:
         figures.outside = await _outside_runs(session, scope, figures.totals)
+    figures.routing = await routing_savings(session, f)
     return figures
 
 
@@ -446,6 +450,7 @@ def _answer(scope: _Scope, figures: _Figures) -> CostBreakdown:
             cap_usd=None if cap is None else micros_to_usd(cap),
             used=None if not cap else spent / cap,
         ),
+        routing=figures.routing,
     )
 
 

@@ -39,10 +39,13 @@ from missionctl.repositories import routing as repo
 from missionctl.schemas.routing import (
     CatalogueChange,
     CatalogueModelRead,
+    ConsideredRead,
+    RouteRead,
     load_rules,
     route_payload,
 )
 from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.money import micros_to_usd
 from missionctl.services.usecases.pricing import bundled_context, price_in_force, price_table
 
 RECORDS_TTL_S = 60.0
@@ -321,3 +324,27 @@ async def change_model(
     await ctx.write_blocking(write)
     forget_records(ctx.db)
     return next(m for m in await list_catalogue(ctx) if m.model == model)
+
+
+def route_read(payload: Mapping[str, Any]) -> RouteRead:
+    """A ``step.routed`` event's payload as the step's page and API read it (USD)."""
+
+    def usd(micros: Any) -> float | None:
+        return None if micros is None else micros_to_usd(int(micros))
+
+    return RouteRead(
+        model=str(payload.get("model", "")),
+        default_model=str(payload.get("default_model", "")),
+        reason=str(payload.get("reason", "")),
+        pinned=bool(payload.get("pinned")),
+        estimate_usd=usd(payload.get("estimate_micros")),
+        default_estimate_usd=usd(payload.get("default_estimate_micros")),
+        considered=[
+            ConsideredRead(
+                model=str(c.get("model", "")),
+                estimate_usd=usd(c.get("estimate_micros")),
+                verdict=str(c.get("verdict", "")),
+            )
+            for c in payload.get("considered") or []
+        ],
+    )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from missionctl.schemas.costs import SCOPE_ID_MAX_CHARS, CostBreakdown
+from missionctl.schemas.routing import load_rules
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import costs as cost_service
 from missionctl.web.charts import cost_bars, cost_over_time
@@ -49,5 +50,10 @@ async def costs_page(
     raw = {"scope": scope, "id": id, "bucket": bucket, "since": since, "until": until}
     query = cost_service.parse_cost_query(raw)
     breakdown = await cost_service.read_costs(ctx, query=query)
-    context = {"costs": breakdown, "charts": cost_charts(breakdown), "query": query}
+    context = {
+        "costs": breakdown,
+        "charts": cost_charts(breakdown),
+        "query": query,
+        "routing_min_steps": load_rules().min_steps,
+    }
     return render(request, PAGE, context)

@@ -38,6 +38,7 @@ from missionctl.services.usecases.dashboard.tasks import (
 )
 from missionctl.services.usecases.execution.types import DagCache
 from missionctl.services.usecases.paging import keyset_cursor
+from missionctl.services.usecases.routing import route_read
 
 LOG_LIMIT = 2000
 """Log lines a step's detail shows (the newest are kept)."""
@@ -279,6 +280,9 @@ async def read_step_detail(
         inputs, _ = await event_repo.read_step_events(
             session, run_id=run_id, step_id=step_id, type_=ev.STEP_INPUT, limit=MODEL_INPUT_LIMIT
         )
+        routed, _ = await event_repo.read_step_events(
+            session, run_id=run_id, step_id=step_id, type_=ev.STEP_ROUTED, limit=1
+        )
         workflow = await workflow_repo.read_workflow(session, workflow_id=run.workflow_id)
         assert workflow is not None  # runs keep a foreign key to their workflow
     definition = DagCache(ctx.dags).of(workflow).steps.get(step_id)
@@ -297,6 +301,7 @@ async def read_step_detail(
         model_inputs=[to_event_item(row) for row in inputs],
         log_lines=lines if log_lines is None else lines[-log_lines:] if log_lines else [],
         log_lines_total=len(lines),
+        route=route_read(routed[0].payload) if routed else None,
     )
 
 
