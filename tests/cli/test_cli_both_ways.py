@@ -474,6 +474,13 @@ def test_governance_through_the_server(world: World) -> None:
     assert "acme/model-1" in text(price) and "override" in text(price)
     assert "override" in text(ok(admin("prices", "show", "acme/model-1")))
     assert "acme/model-1" in {p["model"] for p in as_json(admin("prices", "list", "--json"))}
+    catalogued = ok(admin("models", "set", "acme/model-1", "--routable", "--tier", "2"))
+    assert "acme/model-1: routable, tier 2 (standard)" in text(catalogued)
+    entry = next(
+        m for m in as_json(admin("models", "list", "--json")) if m["model"] == "acme/model-1"
+    )
+    assert entry["routable"] and entry["tier"] == 2 and entry["priced"]
+    assert admin("models", "set", "acme/model-1", "--tier", "9").exit_code == 2
 
     ok(admin("user", "add", "bob", "--role", "viewer"))
     assert "bob operator" in text(ok(admin("user", "set-role", "bob", "operator")))
@@ -506,6 +513,10 @@ def test_the_other_new_commands_work_locally_too(world: World, tmp_path: Path) -
     unknown = world.cli("local", "workflow", "versions", "ghost")
     assert unknown.exit_code == 1 and "no workflow 'ghost'" in text(unknown)
     ok(world.cli("local", "reject", approval, "--reason", "not today"))
+    ok(world.cli("local", "models", "set", "gpt-4o-mini", "--routable", "--no-tools"))
+    local = as_json(world.cli("local", "models", "list", "--json"))
+    mini = next(m for m in local if m["model"] == "gpt-4o-mini")
+    assert mini["routable"] and mini["tool_use"] is False and mini["context_tokens"] == 128_000
 
 
 @pytest.mark.parametrize("mode", MODES)

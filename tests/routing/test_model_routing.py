@@ -103,6 +103,22 @@ async def test_off_until_an_admin_allows_a_model_then_each_step_gets_the_cheapes
     notes = next(s for s in after["steps"] if s["step_id"] == "notes")
     assert notes["cost_usd"] == pytest.approx((500 * 0.15 + 250 * 0.60) / 1e6)
 
+    # The step's page says where it ran and why; the Costs page what routing saved.
+    page = (await api.get(f"/runs/{after['id']}/steps/notes")).text
+    route = page[page.index('data-testid="step-route"') :]
+    assert "gpt-4o-mini" in route and "instead of gpt-4o" in route
+    assert "tier 2 (standard) set by an admin" in route
+    costs = (await api.get("/api/v1/costs")).json()["routing"]
+    # The same 500 + 250 tokens at gpt-4o's price: $0.00375, against $0.000225.
+    assert costs["routed_steps"] == 1
+    assert costs["default_cost_usd"] == pytest.approx(0.00375)
+    assert costs["saved_usd"] == pytest.approx(0.00375 - 0.000225)
+    [writer] = costs["roles"]
+    assert (writer["role"], writer["routed_steps"], writer["default_steps"]) == ("writer", 1, 1)
+    assert writer["held"] is None  # too few steps to say
+    costs_page = (await api.get("/costs")).text
+    assert 'data-testid="cost-routing"' in costs_page and "too few steps to say" in costs_page
+
 
 async def test_a_pin_is_obeyed_and_says_so(
     api: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer

@@ -116,8 +116,15 @@ def set_(
         return
     with open_backend() as api:
         entry = api.call(ops.SET, body=change, model=model)
-    table = Table(title=f"Model {escape(entry.model)}")
-    for column in ("model", "routable", "tier", "context", "tools", "price", "earned", "barred"):
-        table.add_column(column)
-    table.add_row(*_row(entry))
-    console.print(table)
+    console.print(_line(entry))
+
+
+def _line(model: "CatalogueModelRead") -> str:
+    """One model as a sentence: what routing now knows of it."""
+    tier = f"tier {model.tier} ({model.tier_name})" if model.tier else "no tier"
+    context = (
+        f"context {model.context_tokens:,} tokens" if model.context_tokens else "context unknown"
+    )
+    tools = {True: "tool use", False: "no tool use", None: "tool use unknown"}[model.tool_use]
+    state = "routable" if model.routable else "not routable"
+    return f"[bold]{escape(model.model)}[/bold]: {state}, {tier}, {context}, {tools}"
