@@ -24,6 +24,10 @@ from missionctl.settings import Settings
 
 # Operation (method and path as the app declares it) → the command that performs it.
 API_COMMANDS: dict[str, str] = {
+    "GET /api/v1/models": "models list",
+    "PUT /api/v1/models/{model}": "models set",
+    "GET /api/v1/workflows/by-name/{name}/suggestions": "workflow suggestions",
+    "POST /api/v1/workflows/by-name/{name}/suggestions/{key}/apply": "workflow apply-suggestion",
     "POST /api/v1/webhooks": "webhooks add",
     "GET /api/v1/webhooks": "webhooks list",
     "GET /api/v1/webhooks/{webhook_id}": "webhooks show",

@@ -170,6 +170,8 @@ POLICY: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/prices"): "prices:read",
     ("GET", "/api/v1/prices/{model:path}"): "prices:read",
     ("PUT", "/api/v1/prices/{model:path}"): "prices:admin",
+    ("GET", "/api/v1/workflows/by-name/{name:path}/suggestions"): "workflows:read",
+    ("POST", "/api/v1/workflows/by-name/{name:path}/suggestions/{key}/apply"): "workflows:write",
     ("GET", "/api/v1/models"): "prices:read",
     ("PUT", "/api/v1/models/{model:path}"): "prices:admin",
     ("GET", "/api/v1/spending-caps"): "prices:read",

@@ -382,6 +382,79 @@ def versions(
 
 
 @app.command()
+def suggestions(
+    name: Annotated[str, typer.Argument(help="The workflow's name.")],
+    diff: Annotated[bool, typer.Option("--diff", help="Show each suggestion's diff.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """What the last 30 days of a workflow suggest for its newest version, and what was applied.
+
+    Each suggestion is a new version with one edit: apply it with `missionctl workflow
+    apply-suggestion NAME KEY`.
+    """
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import workflows as ops
+
+    with open_backend() as api:
+        found = api.call(ops.SUGGESTIONS, name=name)
+    if as_json:
+        typer.echo(found.model_dump_json(indent=2))
+        return
+    console.print(
+        f"[bold]{escape(name)}[/bold] version {found.version}: {found.runs} runs ended in the "
+        f"last {found.window_days} days"
+    )
+    if found.runs < found.min_runs:
+        console.print(f"Nothing to suggest before {found.min_runs} runs.")
+    elif not found.suggestions:
+        console.print("Nothing to suggest: the history shows no edit that would help.")
+    for item in found.suggestions:
+        console.print(f"\n[bold]{escape(item.key)}[/bold]: {escape(item.title)}")
+        console.print(f"  {escape(item.why)}")
+        for figure, (now, expected) in item.predicted.items():
+            console.print(f"  expected: {figure} {now} → {expected}")
+        if diff:
+            console.print(escape(item.diff), highlight=False)
+    for done in found.applied:
+        console.print(
+            f"\napplied {escape(done.key)} (v{done.before.version} → v{done.after.version}, by "
+            f"{escape(done.applied_by)}): runs {done.before.runs} → {done.after.runs}, median "
+            f"{_seconds(done.before.median_duration_s)} → "
+            f"{_seconds(done.after.median_duration_s)}, "
+            f"step retries per run {_figure(done.before.step_retries_per_run)} → "
+            f"{_figure(done.after.step_retries_per_run)}, step cost "
+            f"{_figure(done.before.step_cost_usd)} → {_figure(done.after.step_cost_usd)} USD"
+            + ("" if done.enough_runs else " (too few runs to say)")
+        )
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+@app.command("apply-suggestion")
+def apply_suggestion(
+    name: Annotated[str, typer.Argument(help="The workflow's name.")],
+    key: Annotated[str, typer.Argument(help="The suggestion's key (`workflow suggestions`).")],
+) -> None:
+    """Save a suggestion as the workflow's next version (exit 1 if it is no longer suggested)."""
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import workflows as ops
+
+    with open_backend() as api:
+        done = api.call(ops.APPLY_SUGGESTION, name=name, key=key)
+    console.print(
+        f"applied {escape(done.key)}: {escape(name)} version {done.after.version} "
+        f"(from {done.before.version}); its runs will show whether it helped "
+        f"(`missionctl workflow suggestions {escape(name)}`)"
+    )
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of a definition (what docs/workflow.schema.json holds)."""
     from missionctl.cli._backend import open_backend

@@ -61,6 +61,8 @@ STEP_AT_RISK: Final = "step.at_risk"
 STEP_ROUTED: Final = "step.routed"
 # An admin's change to a model of the routing catalogue (ADR 0119).
 MODEL_SET: Final = "model.set"
+# A workflow suggestion applied: the version it made from the one it edited (ADR 0120).
+SUGGESTION_APPLIED: Final = "suggestion.applied"
 
 APPROVAL_REQUESTED: Final = "approval.requested"
 APPROVAL_APPROVED: Final = "approval.approved"
@@ -167,6 +169,7 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     STEP_AT_RISK: "warning",
     STEP_ROUTED: "info",
     MODEL_SET: "info",
+    SUGGESTION_APPLIED: "info",
     STEP_STARTED: "info",
     STEP_SUCCEEDED: "success",
     STEP_FAILED: "error",

@@ -203,6 +203,14 @@ class Routing:
             (earned if self._rate(model, role) >= self._bar(role) else barred).append(role)
         return earned, barred
 
+    def record_text(self, model: str, role: str) -> str:
+        """``model``'s record on ``role`` beside the default's, in words with its counts."""
+        record = self.records.get((model, role), Record())
+        return (
+            f"{_pct(self._rate(model, role))} of {record.steps} {role} steps succeeded, "
+            f"{self.default} {_pct(self._default_rate(role))}"
+        )
+
     def _candidates(self) -> list[CatalogueModel]:
         """The catalogue with the default model in it (routable: it always was the choice)."""
         listed = [m for m in self.catalogue if m.model != self.default]
@@ -293,11 +301,7 @@ class Routing:
             return f"the cheapest of {fitting} that may do {needs.role} steps"
         record = self.records.get((best.model, needs.role), Record())
         if record.steps >= self.rules.min_steps:
-            earned = (
-                f"its record: {_pct(self._rate(best.model, needs.role))} of {record.steps} "
-                f"{needs.role} steps succeeded, {self.default} "
-                f"{_pct(self._default_rate(needs.role))}"
-            )
+            earned = f"its record: {self.record_text(best.model, needs.role)}"
         else:
             tier = next(m.tier for m in self.catalogue if m.model == best.model)
             earned = f"tier {self.rules.tier_name(tier or 0)} set by an admin"

@@ -14,6 +14,7 @@ from missionctl.domain.access import Permission as P
 from missionctl.domain.refusals import DECIMAL_PLACES
 from missionctl.operations import Operation
 from missionctl.schemas.runs import RunRead
+from missionctl.schemas.suggestions import AppliedSuggestionRead, SuggestionsRead
 from missionctl.schemas.workflows import WorkflowRead, WorkflowRunCreate, WorkflowSummary
 
 _SERVICE = "missionctl.services.usecases.workflows"
@@ -121,5 +122,42 @@ RUN: Operation[RunRead] = Operation(
     cli="workflow run",
 )
 
-OPERATIONS = (LIST, SCHEMA, VERSIONS, BY_NAME, READ, RUN)
+SuggestionKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=300,
+        pattern=r"^[a-z]+-[a-z0-9_-]+$",
+        description="A suggestion's key, e.g. `parallel-lint-fetch`.",
+    ),
+]
+
+SUGGESTIONS: Operation[SuggestionsRead] = Operation(
+    name="list_workflow_suggestions",
+    doc="What the last 30 days of the workflow called `name` suggest for its newest version "
+    "(steps that could run in parallel, limits that cause retries, a cheaper model that does "
+    "a role as well), each as the new version it would save with its diff and expected effect; "
+    "and the suggestions applied, with the runs before and after.",
+    method="GET",
+    path="/workflows/by-name/{name:path}/suggestions",
+    permission=P.WORKFLOWS_READ,
+    service="missionctl.services.usecases.suggestions:list_suggestions",
+    path_types={"name": Name},
+    output=SuggestionsRead,
+    cli="workflow suggestions",
+)
+APPLY_SUGGESTION: Operation[AppliedSuggestionRead] = Operation(
+    name="apply_workflow_suggestion",
+    doc="Save a suggestion's definition as the next version of the workflow (404 when the "
+    "history no longer suggests it; 409 when another version was saved since).",
+    method="POST",
+    path="/workflows/by-name/{name:path}/suggestions/{key}/apply",
+    permission=P.WORKFLOWS_WRITE,
+    service="missionctl.services.usecases.suggestions:apply_suggestion",
+    path_types={"name": Name, "key": SuggestionKey},
+    output=AppliedSuggestionRead,
+    cli="workflow apply-suggestion",
+)
+
+OPERATIONS = (LIST, SCHEMA, VERSIONS, SUGGESTIONS, APPLY_SUGGESTION, BY_NAME, READ, RUN)
 """Every declared operation, for what checks or lists them all (tests, documentation)."""

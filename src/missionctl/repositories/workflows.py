@@ -37,6 +37,18 @@ async def read_workflow_by_name(
     return await session.scalar(query.order_by(Workflow.version.desc()).limit(1))
 
 
+def read_newest_sync(session: Session, *, name: str) -> Workflow | None:
+    """The newest version of the workflow called ``name``, or ``None`` (blocking)."""
+    query = select(Workflow).where(Workflow.name == name).order_by(Workflow.version.desc())
+    return session.scalar(query.limit(1))
+
+
+def read_workflow_version_sync(session: Session, *, name: str, version: int) -> Workflow | None:
+    """Version ``version`` of the workflow called ``name``, or ``None`` (blocking)."""
+    query = select(Workflow).where(Workflow.name == name, Workflow.version == version)
+    return session.scalar(query)
+
+
 async def read_versions(session: AsyncSession, *, name: str) -> Sequence[Workflow]:
     """Every version of the workflow called ``name``, newest first (none: no such name)."""
     query = select(Workflow).where(Workflow.name == name).order_by(Workflow.version.desc())

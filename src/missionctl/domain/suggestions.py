@@ -1,0 +1,267 @@
+"""Edits to a workflow that its history says would help, with their expected effect (pure).
+
+ADR 0120. Each suggestion is a whole new definition (the current one with one edit), the reason
+in words with the counts behind it, and what it is expected to change. Three kinds:
+
+- ``parallel``: a step waits for one it never reads. Only steps whose agent reads what came
+  before through templates alone can be judged (:data:`TEMPLATE_ONLY_AGENTS`: an ``llm:``
+  step, a builtin specialist, a coding or ``command`` step reads its predecessors' outputs or
+  workspaces without saying so). The step then waits for its predecessor's own dependencies
+  instead; the expected effect is the run's critical path, by the steps' median durations,
+  before and after.
+- ``timeout``: a step whose first attempts often run out of time (at least
+  :data:`TIMEOUT_SHARE` of :data:`MIN_RUNS` or more). Its limit is raised to the larger of
+  twice the limit and one and a half times the slowest duration that succeeded; the expected
+  effect is the retries it no longer needs.
+- ``model``: an ``llm:`` step whose role a cheaper model does as well, by model routing's
+  record of the role (``domain.routing``), while the step pins no model. It is pinned to that
+  model; the expected effect is the step's cost at the same tokens.
+
+A suggestion is judged from at least :data:`MIN_RUNS` runs of the workflow in the window.
+"""
+
+import copy
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from missionctl.domain.budget import ESTIMATE_INPUT_SHARE, Price
+from missionctl.domain.routing import Routing
+from missionctl.domain.workflows import WorkflowDag
+
+Kind = Literal["parallel", "timeout", "model"]
+
+MIN_RUNS: Final = 5
+"""Runs of the workflow below which no suggestion is made: fewer say too little."""
+
+TIMEOUT_SHARE: Final = 0.3
+"""The share of a step's first attempts that ran out of time from which a longer limit is
+suggested."""
+
+TEMPLATE_ONLY_AGENTS: Final = frozenset({"http", "builtin:sleep", "builtin:noop", "builtin:fail"})
+"""Agents that read earlier steps only through their templates (``{{ steps.x.outputs }}``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepHistory:
+    """One step of the workflow over the window: how long it took and how it went.
+
+    ``durations_s`` are the durations of the attempts that succeeded; ``first_attempts`` and
+    ``first_timeouts`` count first attempts and those that ran out of time; ``retries`` the
+    attempts after a first, over all runs.
+    """
+
+    step_id: str
+    durations_s: tuple[float, ...] = ()
+    first_attempts: int = 0
+    first_timeouts: int = 0
+    retries: int = 0
+
+    @property
+    def median_s(self) -> float:
+        """The median duration of the attempts that succeeded (0 without any)."""
+        return statistics.median(self.durations_s) if self.durations_s else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CheaperModel:
+    """A model that does a role as well as the configured one, for less (from routing)."""
+
+    model: str
+    role: str
+    reason: str
+    cost_share: float  # its price for the step's tokens, over the configured model's
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One edit: a key stable for the same edit of the same version, and the new definition."""
+
+    key: str
+    kind: Kind
+    step_id: str
+    title: str
+    why: str
+    predicted: Mapping[str, Any]
+    definition: Mapping[str, Any] = field(repr=False)
+
+
+def suggest(
+    definition: Mapping[str, Any],
+    runs: int,
+    steps: Mapping[str, StepHistory],
+    cheaper: Mapping[str, CheaperModel] | None = None,
+    step_costs: Mapping[str, int] | None = None,
+) -> list[Suggestion]:
+    """The suggestions for ``definition`` from ``runs`` runs whose steps went as ``steps`` say.
+
+    ``cheaper`` maps a role to a model that does it as well for less; ``step_costs`` each
+    step's mean cost per run in micro-dollars (what a model suggestion saves is a share of it).
+    """
+    if runs < MIN_RUNS:
+        return []
+    return [
+        *_parallel(definition, steps),
+        *_timeouts(definition, runs, steps),
+        *_models(definition, cheaper or {}, step_costs or {}),
+    ]
+
+
+def critical_path_s(definition: Mapping[str, Any], durations: Mapping[str, float]) -> float:
+    """The longest chain of ``durations`` through the steps' dependencies, in seconds."""
+    dag = WorkflowDag.from_definition(definition)
+    finish: dict[str, float] = {}
+    for step_id in dag.order:  # definition order: a step comes after what it depends on
+        start = max((finish[d] for d in dag.steps[step_id].depends_on), default=0.0)
+        finish[step_id] = start + durations.get(step_id, 0.0)
+    return max(finish.values(), default=0.0)
+
+
+def _edited(definition: Mapping[str, Any], step_id: str, **changes: Any) -> dict[str, Any]:
+    new = copy.deepcopy(dict(definition))
+    for step in new["steps"]:
+        if step["id"] == step_id:
+            step.update(changes)
+    return new
+
+
+def _reads(step: Mapping[str, Any], other: str) -> bool:
+    """Whether ``step``'s inputs or condition name ``other``'s outputs."""
+    text = repr(step.get("inputs") or {}) + str(step.get("when") or "")
+    return f"steps.{other}." in text or f"steps['{other}']" in text or f'steps["{other}"]' in text
+
+
+def _parallel(
+    definition: Mapping[str, Any], history: Mapping[str, StepHistory]
+) -> list[Suggestion]:
+    raw = {s["id"]: s for s in definition["steps"]}
+    durations = {sid: history[sid].median_s for sid in raw if sid in history}
+    before = critical_path_s(definition, durations)
+    found = []
+    for step in definition["steps"]:
+        if step["agent"] not in TEMPLATE_ONLY_AGENTS:
+            continue
+        for dep in step.get("depends_on") or []:
+            if _reads(step, dep):
+                continue
+            instead = [d for d in raw[dep].get("depends_on") or [] if d not in step["depends_on"]]
+            depends = [d for d in step["depends_on"] if d != dep] + instead
+            new = _edited(definition, step["id"], depends_on=depends)
+            after = critical_path_s(new, durations)
+            if after >= before:
+                continue
+            found.append(
+                Suggestion(
+                    key=f"parallel-{step['id']}-{dep}",
+                    kind="parallel",
+                    step_id=step["id"],
+                    title=f"Run {step['id']} without waiting for {dep}",
+                    why=(
+                        f"{step['id']} ({step['agent']}) never reads {dep}'s outputs: its "
+                        f"inputs and condition name none of them. Median durations: {dep} "
+                        f"{durations.get(dep, 0):.1f} s, {step['id']} "
+                        f"{durations.get(step['id'], 0):.1f} s."
+                    ),
+                    predicted={"critical_path_s": [round(before, 2), round(after, 2)]},
+                    definition=new,
+                )
+            )
+    return found
+
+
+def _timeouts(
+    definition: Mapping[str, Any], runs: int, history: Mapping[str, StepHistory]
+) -> list[Suggestion]:
+    found = []
+    for step in definition["steps"]:
+        seen = history.get(step["id"])
+        if seen is None or seen.first_attempts < MIN_RUNS:
+            continue
+        share = seen.first_timeouts / seen.first_attempts
+        if share < TIMEOUT_SHARE:
+            continue
+        limit = float(step.get("timeout_s") or 600.0)
+        slowest = max(seen.durations_s, default=0.0)
+        raised = round(max(2 * limit, 1.5 * slowest), 1)
+        found.append(
+            Suggestion(
+                key=f"timeout-{step['id']}",
+                kind="timeout",
+                step_id=step["id"],
+                title=f"Give {step['id']} {raised:g} s instead of {limit:g} s",
+                why=(
+                    f"{seen.first_timeouts} of {seen.first_attempts} first attempts of "
+                    f"{step['id']} ran out of its {limit:g} s; the slowest that succeeded took "
+                    f"{slowest:.1f} s, and the step needed {seen.retries} retries in {runs} runs."
+                ),
+                predicted={
+                    "first_timeout_share": [round(share, 3), 0.0],
+                    "retries_per_run": [round(seen.retries / runs, 3), 0.0],
+                },
+                definition=_edited(definition, step["id"], timeout_s=raised),
+            )
+        )
+    return found
+
+
+def _models(
+    definition: Mapping[str, Any],
+    cheaper: Mapping[str, CheaperModel],
+    step_costs: Mapping[str, int],
+) -> list[Suggestion]:
+    if definition.get("model"):
+        return []  # the workflow pins its model: that is its author's choice
+    found = []
+    for step in definition["steps"]:
+        agent, pinned = str(step["agent"]), step.get("model")
+        role = agent.removeprefix("llm:")
+        if not agent.startswith("llm:") or pinned or role not in cheaper:
+            continue
+        better = cheaper[role]
+        cost = step_costs.get(step["id"], 0)
+        found.append(
+            Suggestion(
+                key=f"model-{step['id']}",
+                kind="model",
+                step_id=step["id"],
+                title=f"Run {step['id']} on {better.model}",
+                why=f"{better.model} does {role} steps as well: {better.reason}.",
+                predicted={"step_cost_usd": [cost / 1e6, round(cost * better.cost_share / 1e6, 6)]},
+                definition=_edited(definition, step["id"], model=better.model),
+            )
+        )
+    return found
+
+
+def cheaper_models(routing: Routing, roles: Sequence[str]) -> dict[str, CheaperModel]:
+    """For each of ``roles``, the cheapest priced model whose sure record earned it the role."""
+    found: dict[str, CheaperModel] = {}
+    default = routing.default_price
+    if default is None:
+        return found
+    for role in roles:
+        earned = [
+            m
+            for m in routing.catalogue
+            if m.model != routing.default and role in routing.judged_roles(m.model)[0]
+        ]
+        if not any(m.price is not None for m in earned):
+            continue
+        best, best_price = min(
+            ((m, m.price) for m in earned if m.price is not None), key=lambda pair: blended(pair[1])
+        )
+        share = blended(best_price) / blended(default)
+        if share < 1:
+            found[role] = CheaperModel(
+                best.model, role, routing.record_text(best.model, role), share
+            )
+    return found
+
+
+def blended(price: Price) -> float:
+    """Micro-dollars per million tokens split as estimates split them (3/4 input)."""
+    return (
+        ESTIMATE_INPUT_SHARE * price.input_micros_per_mtok
+        + (1 - ESTIMATE_INPUT_SHARE) * price.output_micros_per_mtok
+    )

@@ -1,0 +1,141 @@
+"""Suggestion queries: a workflow's recent history, and the runs of one version (ADR 0120).
+
+Blocking, as the suggestion service reads them in one snapshot (``ServiceContext.read_blocking``).
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from missionctl.db.models import Run, StepRun, Workflow
+from missionctl.db.prediction import StepAttemptDay
+from missionctl.db.suggestions import AppliedSuggestion
+from missionctl.domain.suggestions import StepHistory
+
+MAX_DURATIONS = 20_000
+"""The newest succeeded steps read for durations: a month of a busy workflow, and no more."""
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A workflow's runs that ended in the window, and each step's history over them."""
+
+    runs: int
+    steps: dict[str, StepHistory]
+    step_costs: dict[str, int]  # mean micro-dollars per run, by step id
+
+
+def read_history(session: Session, *, name: str, since: datetime) -> History:
+    """The runs of every version of workflow ``name`` that ended since ``since``, and their steps.
+
+    Durations are the succeeded steps' last attempts (the newest :data:`MAX_DURATIONS`); first
+    attempts, their timeouts and the retries come from the step-risk follower's counts.
+    """
+    runs_of_name = (
+        select(Run.id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(Workflow.name == name, Run.ended_at >= since)
+    )
+    runs = int(session.scalar(select(func.count()).select_from(runs_of_name.subquery())) or 0)
+    durations: dict[str, list[float]] = defaultdict(list)
+    timed = (
+        select(StepRun.step_id, StepRun.started_at, StepRun.ended_at)
+        .where(StepRun.run_id.in_(runs_of_name), StepRun.status == "succeeded")
+        .order_by(StepRun.ended_at.desc())
+        .limit(MAX_DURATIONS)
+    )
+    for step_id, started, ended in session.execute(timed):
+        if started is not None and ended is not None:
+            durations[step_id].append((ended - started).total_seconds())
+    costs = {
+        step_id: int(total or 0) // max(runs, 1)
+        for step_id, total in session.execute(
+            select(StepRun.step_id, func.sum(StepRun.cost_micros + StepRun.earlier_cost_micros))
+            .where(StepRun.run_id.in_(runs_of_name))
+            .group_by(StepRun.step_id)
+        )
+    }
+    counted = session.execute(
+        select(
+            StepAttemptDay.step_id,
+            StepAttemptDay.later,
+            func.sum(StepAttemptDay.attempts),
+            func.sum(StepAttemptDay.timed_out),
+        )
+        .where(StepAttemptDay.workflow == name, StepAttemptDay.day >= since.date())
+        .group_by(StepAttemptDay.step_id, StepAttemptDay.later)
+    )
+    attempts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for step_id, later, tries, timed_out in counted:
+        line = attempts[step_id]
+        if later:
+            line["retries"] += int(tries or 0)
+        else:
+            line["first"] += int(tries or 0)
+            line["timeouts"] += int(timed_out or 0)
+    steps = {
+        step_id: StepHistory(
+            step_id,
+            tuple(durations.get(step_id, ())),
+            attempts[step_id]["first"],
+            attempts[step_id]["timeouts"],
+            attempts[step_id]["retries"],
+        )
+        for step_id in {*durations, *attempts}
+    }
+    return History(runs, steps, costs)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRuns:
+    """How the ended runs of one workflow version went, and one of its steps in them."""
+
+    runs: int
+    completed: int
+    median_duration_s: float | None
+    step_cost_micros: float | None
+    step_retries_per_run: float | None
+
+
+def read_version_runs(session: Session, *, workflow_id: uuid.UUID, step_id: str) -> VersionRuns:
+    """The ended runs of version ``workflow_id``, and step ``step_id`` in them."""
+    ended = session.execute(
+        select(Run.id, Run.status, Run.started_at, Run.ended_at).where(
+            Run.workflow_id == workflow_id, Run.ended_at.is_not(None)
+        )
+    ).all()
+    spans = sorted(
+        (r.ended_at - r.started_at).total_seconds()
+        for r in ended
+        if r.status == "completed" and r.started_at is not None
+    )
+    of_version = select(Run.id).where(Run.workflow_id == workflow_id, Run.ended_at.is_not(None))
+    step = session.execute(
+        select(
+            func.sum(StepRun.cost_micros + StepRun.earlier_cost_micros),
+            func.sum(StepRun.attempt - 1),
+        ).where(StepRun.run_id.in_(of_version), StepRun.step_id == step_id)
+    ).one()
+    runs = len(ended)
+    return VersionRuns(
+        runs=runs,
+        completed=sum(1 for r in ended if r.status == "completed"),
+        median_duration_s=spans[len(spans) // 2] if spans else None,
+        step_cost_micros=int(step[0] or 0) / runs if runs else None,
+        step_retries_per_run=int(step[1] or 0) / runs if runs else None,
+    )
+
+
+def read_applied(session: Session, *, name: str) -> Sequence[AppliedSuggestion]:
+    """The suggestions applied to workflow ``name``, newest first."""
+    query = (
+        select(AppliedSuggestion)
+        .where(AppliedSuggestion.workflow == name)
+        .order_by(AppliedSuggestion.applied_at.desc())
+    )
+    return session.scalars(query).all()

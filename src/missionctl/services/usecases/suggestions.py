@@ -1,0 +1,205 @@
+"""Workflow suggestions (ADR 0120): edits the history of a workflow says would help.
+
+Open suggestions are derived from the newest version and the runs of the last
+:data:`WINDOW_DAYS` days whenever they are read (``domain.suggestions``); applying one saves
+its definition as the next version in one transaction, with a ``suggestion.applied`` event,
+and keeps it so that the runs before and after show what it did.
+"""
+
+import difflib
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from missionctl.db.suggestions import AppliedSuggestion
+from missionctl.db.types import utcnow
+from missionctl.domain import events as ev
+from missionctl.domain.suggestions import MIN_RUNS, Suggestion, cheaper_models, suggest
+from missionctl.errors import Conflict, NotFound
+from missionctl.eventlog import NewEvent, append_sync
+from missionctl.repositories import execution as blocking_repo
+from missionctl.repositories import suggestions as repo
+from missionctl.repositories import workflows as workflow_repo
+from missionctl.schemas.suggestions import (
+    AppliedSuggestionRead,
+    SuggestionRead,
+    SuggestionsRead,
+    VersionRunsRead,
+)
+from missionctl.schemas.workflows import WorkflowSpec
+from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases.money import micros_to_usd
+from missionctl.services.usecases.routing import routing_in_force
+from missionctl.services.usecases.workflows import (
+    require_valid,
+    save_version,
+    version_race_as_conflict,
+)
+
+WINDOW_DAYS = 30
+"""How far back the history goes: a month of runs, as routing's records."""
+
+
+async def list_suggestions(ctx: ServiceContext, *, name: str) -> SuggestionsRead:
+    """What the history suggests for the newest version of workflow ``name``, and what was applied.
+
+    Raises:
+        NotFound: no workflow has that name.
+    """
+    return await ctx.read_blocking(lambda session: _read(session, ctx, name))
+
+
+def _read(session: Session, ctx: ServiceContext, name: str) -> SuggestionsRead:
+    newest = workflow_repo.read_newest_sync(session, name=name)
+    if newest is None:
+        raise NotFound(f"no workflow {name!r}", field="name")
+    history = repo.read_history(session, name=name, since=utcnow() - timedelta(days=WINDOW_DAYS))
+    found = _suggested(session, ctx, newest.definition, history)
+    return SuggestionsRead(
+        workflow=name,
+        version=newest.version,
+        runs=history.runs,
+        window_days=WINDOW_DAYS,
+        min_runs=MIN_RUNS,
+        suggestions=[_suggestion_read(newest.definition, s) for s in found],
+        applied=[_applied_read(session, row) for row in repo.read_applied(session, name=name)],
+    )
+
+
+def _suggested(
+    session: Session, ctx: ServiceContext, definition: dict[str, Any], history: repo.History
+) -> list[Suggestion]:
+    roles = [
+        s["agent"].removeprefix("llm:")
+        for s in definition["steps"]
+        if s["agent"].startswith("llm:")
+    ]
+    routing = routing_in_force(session, ctx, records=True) if roles else None
+    cheaper = cheaper_models(routing, roles) if routing else {}
+    return suggest(definition, history.runs, history.steps, cheaper, history.step_costs)
+
+
+def _suggestion_read(current: dict[str, Any], suggestion: Suggestion) -> SuggestionRead:
+    before = yaml.safe_dump(current, sort_keys=False).splitlines(keepends=True)
+    after = yaml.safe_dump(dict(suggestion.definition), sort_keys=False).splitlines(keepends=True)
+    diff = "".join(difflib.unified_diff(before, after, "newest", "suggested"))
+    return SuggestionRead(
+        key=suggestion.key,
+        kind=suggestion.kind,
+        step_id=suggestion.step_id,
+        title=suggestion.title,
+        why=suggestion.why,
+        predicted=dict(suggestion.predicted),
+        diff=diff,
+        definition=dict(suggestion.definition),
+    )
+
+
+def _applied_read(session: Session, row: AppliedSuggestion) -> AppliedSuggestionRead:
+    before = _version_runs(session, row.base_workflow_id, row.step_id)
+    after = _version_runs(session, row.applied_workflow_id, row.step_id)
+    return AppliedSuggestionRead(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        step_id=row.step_id,
+        title=row.title,
+        why=row.why,
+        predicted=row.predicted,
+        applied_by=row.applied_by,
+        applied_at=row.applied_at,
+        before=before,
+        after=after,
+        enough_runs=before.runs >= MIN_RUNS and after.runs >= MIN_RUNS,
+    )
+
+
+def _version_runs(session: Session, workflow_id: uuid.UUID, step_id: str) -> VersionRunsRead:
+    workflow = blocking_repo.read_workflow(session, workflow_id=workflow_id)
+    runs = repo.read_version_runs(session, workflow_id=workflow_id, step_id=step_id)
+    cost = runs.step_cost_micros
+    return VersionRunsRead(
+        version=workflow.version if workflow else 0,
+        runs=runs.runs,
+        completed=runs.completed,
+        median_duration_s=runs.median_duration_s,
+        step_cost_usd=None if cost is None else micros_to_usd(round(cost)),
+        step_retries_per_run=runs.step_retries_per_run,
+    )
+
+
+async def apply_suggestion(
+    ctx: ServiceContext, *, name: str, key: str, actor: str
+) -> AppliedSuggestionRead:
+    """Save suggestion ``key``'s definition as the next version of ``name``, in one transaction.
+
+    Raises:
+        NotFound: no workflow has that name, or the history no longer suggests ``key`` for its
+            newest version (list the suggestions again).
+        Conflict: another version was saved since the suggestion was read (two people applied
+            at once): nothing is saved.
+    """
+    found = await list_suggestions(ctx, name=name)
+    suggestion = next((s for s in found.suggestions if s.key == key), None)
+    if suggestion is None:
+        raise NotFound(
+            f"workflow {name!r} version {found.version} has no suggestion {key!r}; list them "
+            "again (`missionctl workflow suggestions NAME`)",
+            field="key",
+        )
+    spec = WorkflowSpec.model_validate(suggestion.definition)
+    require_valid(spec)
+
+    def work(session: Session) -> AppliedSuggestionRead:
+        newest = workflow_repo.read_workflow_version_sync(session, name=name, version=found.version)
+        assert newest is not None  # versions are never deleted
+        saved = save_version(
+            session, spec=spec, actor=actor, mission_id=newest.mission_id, plan_id=newest.plan_id
+        )
+        # Saving takes the name's versions in turn: a version saved since the suggestion was
+        # read (a twin applying it at once) shows here, and this transaction is undone.
+        if saved.version != found.version + 1:
+            raise Conflict(
+                f"workflow {name!r} changed since the suggestion was made (now version "
+                f"{saved.version - 1}); list the suggestions again",
+                field="key",
+            )
+        row = AppliedSuggestion(
+            workflow=name,
+            key=key,
+            kind=suggestion.kind,
+            step_id=suggestion.step_id,
+            title=suggestion.title,
+            why=suggestion.why,
+            predicted=suggestion.predicted,
+            base_workflow_id=newest.id,
+            applied_workflow_id=saved.id,
+            applied_by=actor,
+        )
+        session.add(row)
+        session.flush()
+        append_sync(
+            session,
+            [
+                NewEvent(
+                    type=ev.SUGGESTION_APPLIED,
+                    actor=actor,
+                    payload={
+                        "workflow": name,
+                        "key": key,
+                        "kind": suggestion.kind,
+                        "step_id": suggestion.step_id,
+                        "from_version": newest.version,
+                        "version": saved.version,
+                        "predicted": suggestion.predicted,
+                    },
+                )
+            ],
+        )
+        return _applied_read(session, row)
+
+    with version_race_as_conflict(name):
+        return await ctx.write_blocking(work, side_by_side=True)
