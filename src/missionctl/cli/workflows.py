@@ -411,8 +411,8 @@ def suggestions(
     for item in found.suggestions:
         console.print(f"\n[bold]{escape(item.key)}[/bold]: {escape(item.title)}")
         console.print(f"  {escape(item.why)}")
-        for figure, (now, expected) in item.predicted.items():
-            console.print(f"  expected: {figure} {now} → {expected}")
+        for text in item.expected:
+            console.print(f"  expected: {escape(text)}")
         if diff:
             console.print(escape(item.diff), highlight=False)
     for done in found.applied:

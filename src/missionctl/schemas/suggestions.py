@@ -18,6 +18,7 @@ class SuggestionRead(BaseModel):
     predicted: dict[str, Any] = Field(
         description="Each figure the edit should change: `[now, expected]`."
     )
+    expected: list[str] = Field(description="The predicted figures in words.")
     diff: str = Field(description="The new version against the newest, as a unified diff.")
     definition: dict[str, Any] = Field(description="The whole new version, ready to save.")
 

@@ -82,9 +82,15 @@ def _suggested(
     return suggest(definition, history.runs, history.steps, cheaper, history.step_costs)
 
 
+def _compact(definition: Any) -> list[str]:
+    """The definition as YAML lines without the fields left at their defaults (a short diff)."""
+    spec = WorkflowSpec.model_validate(dict(definition))
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    return list(yaml.safe_dump(data, sort_keys=False).splitlines(keepends=True))
+
+
 def _suggestion_read(current: dict[str, Any], suggestion: Suggestion) -> SuggestionRead:
-    before = yaml.safe_dump(current, sort_keys=False).splitlines(keepends=True)
-    after = yaml.safe_dump(dict(suggestion.definition), sort_keys=False).splitlines(keepends=True)
+    before, after = _compact(current), _compact(suggestion.definition)
     diff = "".join(difflib.unified_diff(before, after, "newest", "suggested"))
     return SuggestionRead(
         key=suggestion.key,
@@ -93,6 +99,7 @@ def _suggestion_read(current: dict[str, Any], suggestion: Suggestion) -> Suggest
         title=suggestion.title,
         why=suggestion.why,
         predicted=dict(suggestion.predicted),
+        expected=expected_texts(suggestion.predicted),
         diff=diff,
         definition=dict(suggestion.definition),
     )
@@ -129,6 +136,23 @@ def _version_runs(session: Session, workflow_id: uuid.UUID, step_id: str) -> Ver
         step_cost_usd=None if cost is None else micros_to_usd(round(cost)),
         step_retries_per_run=runs.step_retries_per_run,
     )
+
+
+_EXPECTED = {
+    "critical_path_s": ("critical path", "{:.2f} s"),
+    "retries_per_run": ("retries per run", "{:g}"),
+    "first_timeout_share": ("first attempts out of time", "{:.0%}"),
+    "step_cost_usd": ("the step's cost per run", "${:.4g}"),
+}
+
+
+def expected_texts(predicted: dict[str, Any] | Any) -> list[str]:
+    """Each predicted ``[now, expected]`` figure in words: "critical path 0.41 s → 0.20 s"."""
+    texts = []
+    for figure, (now, then) in dict(predicted).items():
+        label, form = _EXPECTED.get(figure, (figure, "{}"))
+        texts.append(f"{label} {form.format(now)} → {form.format(then)}")
+    return texts
 
 
 async def apply_suggestion(

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import yaml
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
@@ -40,6 +40,7 @@ from missionctl.services import ServiceContext
 from missionctl.services.usecases import dashboard
 from missionctl.services.usecases import missions as mission_service
 from missionctl.services.usecases import runs as run_service
+from missionctl.services.usecases import suggestions as suggestion_service
 from missionctl.services.usecases import workflows as workflow_service
 from missionctl.services.usecases.money import usd_to_micros
 from missionctl.services.usecases.workflow_checks import (
@@ -233,6 +234,28 @@ async def workflow_page(
     return render(request, PAGE, await _workflow_context(ctx, workflow))
 
 
+@router.post(WORKFLOWS_URL + "/{name:path}/suggestions/{key}/apply")
+async def apply_suggestion(
+    request: Request,
+    ctx: Context,
+    who: WriteWorkflows,
+    fragment: Fragment,
+    name: str,
+    key: Annotated[str, Path(max_length=300, pattern=r"^[a-z]+-[a-z0-9_-]+$")],
+) -> Response:
+    """Save a suggestion as the workflow's next version and open its page.
+
+    Raises:
+        NotFound: the history no longer suggests it (a 404 page, or a toast).
+        Conflict: another version was saved since (a 409 page, or a toast).
+    """
+    await suggestion_service.apply_suggestion(ctx, name=name, key=key, actor=who.actor)
+    target = workflow_url(name)
+    if fragment:  # a whole new page (the new version): htmx loads it as a browser would
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=HTTP_303_SEE_OTHER)
+
+
 @router.post(WORKFLOWS_URL + "/{name:path}/run")
 async def run_workflow(
     request: Request,
@@ -423,8 +446,12 @@ async def _workflow_context(
     page = await dashboard.read_run_rows(ctx, limit=RUNS_SCANNED)
     ids = {v.id: v.version for v in versions}
     runs: list[RunRow] = [row for row in page.items if row.run.workflow_id in ids]
+    suggestions = None
+    if versions[0].version == workflow.version:
+        suggestions = await suggestion_service.list_suggestions(ctx, name=workflow.name)
     return {
         "workflow": workflow,
+        "suggestions": suggestions,
         "yaml": definition_yaml(workflow.definition),
         "graph": graph_of(
             workflow.definition,
