@@ -370,7 +370,7 @@ def test_alerts_show_severity_metric_change_windows_explanation_and_impact() -> 
             ),
         ],
     )
-    html = _render("alerts_body", answer)
+    html = _render("anomalies_body", answer)
     assert html.count('class="alert-item ') == 2
     assert re.search(r'class="badge badge--critical">.*?</span>Critical</span>', html)
     assert "-23%" in html
@@ -379,7 +379,7 @@ def test_alerts_show_severity_metric_change_windows_explanation_and_impact() -> 
     assert "Fewer runs deliver what was asked." in html
     assert 'aria-describedby="tip-alert-1-success-rate"' in html  # the metric's definition
     assert "<script>" not in html
-    none = _render("alerts_body", AnomaliesAnswer(meta=_meta(), items=[]))
+    none = _render("anomalies_body", AnomaliesAnswer(meta=_meta(), items=[]))
     assert "No anomalies in the last 7 days" in none
 
 

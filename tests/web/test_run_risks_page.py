@@ -7,6 +7,7 @@ import httpx2
 
 from missionctl.schemas.dashboard import EventItem
 from missionctl.services import ServiceContext
+from missionctl.services.usecases.runs import cancel_run
 from missionctl.web.audit import audit_lines
 from tests.engine.helpers import running_engine, start, step, wait_for_run
 
@@ -33,6 +34,17 @@ async def test_the_run_page_shows_each_steps_chances_and_why(
     steady = re.search(r'<tr data-step="steady" data-at-risk="false".*?</tr>', section, re.S)
     assert steady is not None and "12%" in steady.group(0)
     assert HOSTILE not in page  # the workflow's name in the reasons is text, never HTML
+
+    # The insights cockpit's alerts panel lists such a step while its run goes on (this one
+    # sleeps first), and no longer once the run has ended (as the run above has).
+    slow = [step("steady", "builtin:sleep", inputs={"seconds": 30}), steps[1]]
+    going = await start(ctx, slow, name=HOSTILE)
+    await ctx.catch_up("risks")
+    panel = (await client.get("/insights/panels/alerts")).text
+    at_risk = panel.split('data-testid="steps-at-risk"')[1].split("</ul>")[0]
+    assert f'data-run="{going.id}" data-step="flaky"' in at_risk and "80% to fail" in at_risk
+    assert f'data-run="{run.id}"' not in at_risk and HOSTILE not in panel
+    await cancel_run(ctx, run_id=going.id, actor="user:test")
 
     fresh = await start(ctx, [step("new-step")], name="fresh")
     empty = (await client.get(f"/runs/{fresh.id}")).text.split('id="run-risks"')[1]

@@ -333,3 +333,19 @@ async def read_run_risks(session: AsyncSession, *, run_id: uuid.UUID) -> Sequenc
         select(StepRisk).where(StepRisk.run_id == run_id).order_by(StepRisk.step_id)
     )
     return rows.all()
+
+
+async def read_alerted_now(session: AsyncSession, *, limit: int) -> Sequence[tuple[StepRisk, str]]:
+    """The steps alerted as at risk (``alerted_attempt`` set) of runs still going on.
+
+    Each with its workflow's name, the latest estimate first; at most ``limit``.
+    """
+    rows = await session.execute(
+        select(StepRisk, Workflow.name)
+        .join(Run, Run.id == StepRisk.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(StepRisk.alerted_attempt.is_not(None), Run.status.not_in(ENDED_RUN_STATUSES))
+        .order_by(StepRisk.made_at.desc())
+        .limit(limit)
+    )
+    return [(risk, str(name)) for risk, name in rows.all()]

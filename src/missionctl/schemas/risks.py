@@ -33,3 +33,11 @@ class RunRisks(BaseModel):
         description="MISSIONCTL_RISK_ALERT_AT: the chance of failing that alerts."
     )
     steps: list[StepRiskRead]
+
+
+class StepAtRisk(BaseModel):
+    """A step of a run still going on whose attempt was alerted as likely to fail."""
+
+    run_id: uuid.UUID
+    workflow: str
+    risk: StepRiskRead

@@ -32,11 +32,13 @@ from missionctl.schemas.analytics import (
     TrendsAnswer,
 )
 from missionctl.schemas.orchestration import OrchestrationAnswer
+from missionctl.schemas.risks import StepAtRisk
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import analytics as analytics_service
 from missionctl.services.usecases import anomalies as anomaly_service
 from missionctl.services.usecases import insights as insights_service
 from missionctl.services.usecases import orchestration as orchestration_service
+from missionctl.services.usecases import risks as risk_service
 from missionctl.services.usecases.analytics import AnalyticsQuery
 from missionctl.web.templating import compact, duration
 
@@ -163,9 +165,25 @@ async def _funnel(given: PanelInputs) -> FunnelAnswer:
     )
 
 
-async def _alerts(given: PanelInputs) -> AnomaliesAnswer:
+@dataclass(frozen=True, slots=True)
+class AlertsPanel:
+    """The alerts panel: the metrics' anomalies, and the steps of live runs likely to fail."""
+
+    anomalies: AnomaliesAnswer
+    at_risk: list[StepAtRisk]
+
+    @property
+    def meta(self) -> Any:
+        """The anomalies' answer meta (how far the facts go), as every panel answer has."""
+        return self.anomalies.meta
+
+
+async def _alerts(given: PanelInputs) -> AlertsPanel:
     query = anomaly_service.up_to_last_full_day(given.query)
-    return await anomaly_service.read_anomalies(given.ctx, query=query)
+    return AlertsPanel(
+        await anomaly_service.read_anomalies(given.ctx, query=query),
+        await risk_service.read_steps_at_risk(given.ctx),
+    )
 
 
 async def _retention(given: PanelInputs) -> RetentionAnswer:

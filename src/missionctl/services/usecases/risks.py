@@ -11,7 +11,7 @@ from missionctl.domain.prediction import MIN_EVIDENCE
 from missionctl.errors import NotFound
 from missionctl.repositories import prediction as repo
 from missionctl.repositories import runs as run_repo
-from missionctl.schemas.risks import RunRisks, StepRiskRead
+from missionctl.schemas.risks import RunRisks, StepAtRisk, StepRiskRead
 from missionctl.services.runtime.context import ServiceContext
 
 
@@ -59,3 +59,21 @@ def risk_read(row: StepRisk, alert_at: float) -> StepRiskRead:
         at_risk=row.evidence >= MIN_EVIDENCE and row.fail >= alert_at,
         made_at=row.made_at,
     )
+
+
+AT_RISK_SHOWN = 20
+"""The most steps at risk the insights cockpit lists (the newest alerts)."""
+
+
+async def read_steps_at_risk(ctx: ServiceContext) -> list[StepAtRisk]:
+    """The steps of runs still going on that were alerted (``step.at_risk``), newest first.
+
+    As the follower keeps them (no catch-up: the cockpit reads often and writes nothing).
+    """
+    async with ctx.read() as session:
+        rows = await repo.read_alerted_now(session, limit=AT_RISK_SHOWN)
+    alert_at = ctx.settings.risk_alert_at
+    return [
+        StepAtRisk(run_id=row.run_id, workflow=workflow, risk=risk_read(row, alert_at))
+        for row, workflow in rows
+    ]
