@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from missionctl.schemas.routing import CatalogueChange
 from missionctl.services import ServiceContext
-from missionctl.services.usecases.routing import change_model
+from missionctl.services.usecases.model_catalogue import change_model
 from missionctl.settings import LLMSettings, Settings
 from tests.browser.conftest import seed
 from tests.conftest import LiveServer, postgres_base_url

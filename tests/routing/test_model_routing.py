@@ -206,3 +206,42 @@ async def test_two_admins_setting_one_model_at_once_leave_one_entry_with_both_ch
     assert {first.status_code, second.status_code} == {200}
     entry = next(m for m in (await api.get("/api/v1/models")).json() if m["model"] == CHEAP)
     assert entry["routable"] and entry["tier"] == 1
+
+
+async def test_a_sync_records_what_the_endpoint_offers_and_routing_skips_the_rest(
+    api: httpx2.AsyncClient, openai_server: ScriptedOpenAIServer
+) -> None:
+    # gpt-4.1-nano is cheaper still, but the endpoint lists gpt-4o-mini only.
+    for model in ("gpt-4.1-nano", CHEAP):
+        await api.put(f"/api/v1/models/{model}", json={"routable": True, "tier": 3})
+    openai_server.model = CHEAP
+    synced = await api.post("/api/v1/models/sync")
+    assert synced.status_code == 200, synced.text
+    offered = {m["model"]: m["offered"] for m in synced.json()}
+    assert offered[CHEAP] is True and offered["gpt-4.1-nano"] is False
+    assert any(r.path.endswith("/models") for r in openai_server.requests)
+    done = await _run(api, {"name": "nano", "steps": [{"id": "w", "agent": "llm:writer"}]})
+    assert done["steps"][0]["routed_model"] == CHEAP
+    routed = await _routed_events(api, done["id"])
+    verdicts = {c["model"]: c["verdict"] for c in routed["w"]["considered"]}
+    assert verdicts["gpt-4.1-nano"] == "the endpoint did not list it at the last sync"
+
+    ctx = api._transport.app.state.ctx  # type: ignore[attr-defined]
+    viewer = await bearer_headers(ctx, user="vic", role=Role.VIEWER)
+    assert (await api.post("/api/v1/models/sync", headers=viewer)).status_code == 403
+
+
+async def test_a_sync_against_an_endpoint_that_is_down_is_a_503_naming_it(
+    settings: Settings,
+) -> None:
+    llm = LLMSettings(base_url="http://127.0.0.1:9/v1", model=DEFAULT, timeout_s=2)
+    app = create_app(settings.model_copy(update={"llm": llm}))
+    async with app.router.lifespan_context(app):
+        headers = await bearer_headers(app.state.ctx)
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as http:
+            down = await http.post("/api/v1/models/sync")
+    assert down.status_code == 503
+    assert "the endpoint's list of models failed" in down.json()["error"]["message"]

@@ -84,14 +84,14 @@ async def test_a_step_that_never_reads_its_predecessor_is_suggested_beside_it_an
         await _runs(ctx, "pipeline", 1)
         found = await list_suggestions(ctx, name="pipeline")
         [parallel] = found.suggestions
-        assert parallel.key == "parallel-lint-fetch" and parallel.kind == "parallel"
+        assert parallel.key == "parallel-lint.fetch" and parallel.kind == "parallel"
         assert "lint (builtin:sleep) never reads fetch's outputs" in parallel.why
         before, after = parallel.predicted["critical_path_s"]
         assert before == pytest.approx(0.6, abs=0.1) and after == pytest.approx(0.3, abs=0.1)
         assert "-  - fetch\n" in parallel.diff  # lint no longer waits for fetch
         # package reads lint's outputs: nothing suggests it stops waiting for lint.
         applied = await apply_suggestion(
-            ctx, name="pipeline", key="parallel-lint-fetch", actor="user:test"
+            ctx, name="pipeline", key="parallel-lint.fetch", actor="user:test"
         )
         assert (applied.before.version, applied.after.version) == (1, 2)
         await _runs(ctx, "pipeline", 5)
@@ -124,7 +124,7 @@ async def test_applying_is_refused_when_the_suggestion_is_gone_or_the_workflow_m
 ) -> None:
     await create_workflow(ctx, spec=WorkflowSpec.model_validate(PIPELINE), actor="user:test")
     with pytest.raises(NotFound) as gone:
-        await apply_suggestion(ctx, name="pipeline", key="parallel-lint-fetch", actor="user:test")
+        await apply_suggestion(ctx, name="pipeline", key="parallel-lint.fetch", actor="user:test")
     assert gone.value.field == "key"
     with pytest.raises(NotFound):
         await list_suggestions(ctx, name="no-such-workflow")
@@ -143,7 +143,7 @@ async def _twice(ctx: ServiceContext) -> list[Any]:
     return list(
         await asyncio.gather(
             *(
-                apply_suggestion(ctx, name="pipeline", key="parallel-lint-fetch", actor=f"user:{n}")
+                apply_suggestion(ctx, name="pipeline", key="parallel-lint.fetch", actor=f"user:{n}")
                 for n in ("a", "b")
             ),
             return_exceptions=True,
@@ -182,7 +182,7 @@ async def test_a_viewer_reads_suggestions_but_may_not_apply_them(settings: Setti
             listed = await api.get("/api/v1/workflows/by-name/pipeline/suggestions")
             assert listed.status_code == 200 and listed.json()["min_runs"] == 5
             url = "/api/v1/workflows/by-name/pipeline/suggestions/{}/apply"
-            assert (await api.post(url.format("parallel-lint-fetch"))).status_code == 403
+            assert (await api.post(url.format("parallel-lint.fetch"))).status_code == 403
             for key in ["A" * 301, "x%20y", "%00"]:
                 bad = await api.post(url.format(key))
                 assert bad.status_code in (403, 404, 422), bad.text

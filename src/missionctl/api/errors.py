@@ -125,8 +125,9 @@ def describe_validation_error(error: dict[str, Any]) -> ErrorDetail:
     return ErrorDetail(field=field, message=message)
 
 
-# Outages whose message names what is down and what to check, and nothing secret: shown.
-_NAMED_OUTAGES = (errors.EventLogUnavailable, errors.BlobStoreUnavailable)
+# Outages whose message names what is down and what to check, and nothing secret: shown. A
+# model endpoint's message is the client's, redacted of its key and of what looks like one.
+_NAMED_OUTAGES = (errors.EventLogUnavailable, errors.BlobStoreUnavailable, errors.LLMUnavailable)
 
 
 def _domain_error_parts(exc: errors.MissionControlError) -> tuple[int, JSONResponse]:

@@ -34,9 +34,11 @@ def _row(model: "CatalogueModelRead") -> list[str]:
     )
     tools = {True: "yes", False: "no", None: "—"}[model.tool_use]
     name = escape(model.model) + (" [dim](default)[/dim]" if model.default else "")
+    offered = {True: "yes", False: "no", None: "—"}[model.offered]
     return [
         name,
         "yes" if model.routable else "no",
+        offered,
         tier,
         _known(model.context_tokens),
         tools,
@@ -60,8 +62,9 @@ def list_(
         typer.echo("[" + ",".join(m.model_dump_json() for m in models) + "]")
         return
     table = Table(title="Model catalogue (price: USD per million input / output tokens)")
-    for column in ("model", "routable", "tier", "context", "tools", "price", "earned", "barred"):
+    for column in ("model", "routable", "offered", "tier", "context", "tools", "price", "earned"):
         table.add_column(column)
+    table.add_column("barred")
     for model in models:
         table.add_row(*_row(model))
     console.print(table)
@@ -70,6 +73,23 @@ def list_(
             "Routing is off: every llm: step runs on the configured model. Allow another "
             "model with `missionctl models set NAME --routable --tier N`."
         )
+
+
+@app.command()
+def sync() -> None:
+    """Ask the configured endpoint which models it offers, and record it in the catalogue."""
+    from missionctl.cli._backend import open_backend
+    from missionctl.operations import models as ops
+
+    with open_backend() as api:
+        models = api.call(ops.SYNC)
+    offered = [m.model for m in models if m.offered]
+    console.print(
+        f"the endpoint offers {len(offered)} model(s): {escape(', '.join(offered)) or 'none'}"
+    )
+    gone = [m.model for m in models if m.offered is False and m.routable]
+    if gone:
+        console.print(f"routable but not offered (routing skips them): {escape(', '.join(gone))}")
 
 
 @app.command("set")

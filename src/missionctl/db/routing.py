@@ -22,5 +22,9 @@ class CatalogueEntry(Base):
     tier: Mapped[int | None] = mapped_column(Integer)
     context_tokens: Mapped[int | None] = mapped_column(Integer)
     tool_use: Mapped[bool | None] = mapped_column(Boolean)
+    # Whether the endpoint listed the model when its models were last synced (``None``: never
+    # synced); routing never chooses a model the endpoint did not list (migration 0048).
+    offered: Mapped[bool | None] = mapped_column(Boolean)
+    listed_at: Mapped[datetime | None]
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = updated_column()

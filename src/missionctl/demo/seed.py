@@ -46,9 +46,9 @@ from missionctl.services.runtime.composition import build_agents
 from missionctl.services.usecases import (
     identity,
     missions,
+    model_catalogue,
     plans,
     reports,
-    routing,
     runs,
     sign_in_links,
     workflows,
@@ -191,7 +191,7 @@ async def _save_workflows(ctx: ServiceContext) -> dict[tuple[str, bool], uuid.UU
 
 async def _allow_the_trial_model(ctx: ServiceContext) -> None:
     """After the trial, an admin lets routing choose its model; its record decides the roles."""
-    await routing.change_model(
+    await model_catalogue.change_model(
         ctx,
         model=PARAMETERS.trial.model,
         change=CatalogueChange(routable=True),

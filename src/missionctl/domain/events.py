@@ -61,6 +61,8 @@ STEP_AT_RISK: Final = "step.at_risk"
 STEP_ROUTED: Final = "step.routed"
 # An admin's change to a model of the routing catalogue (ADR 0119).
 MODEL_SET: Final = "model.set"
+# The endpoint's list of models, as the catalogue recorded it (ADR 0119).
+MODEL_SYNCED: Final = "model.synced"
 # A workflow suggestion applied: the version it made from the one it edited (ADR 0120).
 SUGGESTION_APPLIED: Final = "suggestion.applied"
 
@@ -169,6 +171,7 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     STEP_AT_RISK: "warning",
     STEP_ROUTED: "info",
     MODEL_SET: "info",
+    MODEL_SYNCED: "info",
     SUGGESTION_APPLIED: "info",
     STEP_STARTED: "info",
     STEP_SUCCEEDED: "success",

@@ -66,6 +66,7 @@ class CatalogueModel:
     tier: int | None = None
     context_tokens: int | None = None
     tool_use: bool | None = None
+    offered: bool | None = None  # whether the endpoint listed it at the last sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +160,13 @@ class Routing:
         *,
         pin: str | None = None,
         pinned_by: str = "its step",
+        pin_price: Price | None = None,
         budget_left: int | None = None,
     ) -> Route:
         """Where a step with ``needs`` runs; ``budget_left`` in micro-dollars (``None``: no cap).
 
-        ``pin`` is a model the step or its workflow (``pinned_by``) names: it is obeyed.
+        ``pin`` is a model the step or its workflow (``pinned_by``) names: it is obeyed, and
+        estimated at ``pin_price`` (else at the catalogue's price for it, if any).
         """
         default_estimate = self._estimate(self.default_price, needs)
         if pin is not None:
@@ -172,7 +175,7 @@ class Routing:
                 default_model=self.default,
                 reason=f"pinned to {pin} by {pinned_by}",
                 pinned=True,
-                estimate_micros=self._estimate(self._price_of(pin), needs),
+                estimate_micros=self._estimate(pin_price or self._price_of(pin), needs),
                 default_estimate_micros=default_estimate,
             )
         considered = [self._consider(m, needs, budget_left) for m in self._candidates()]
@@ -236,6 +239,8 @@ class Routing:
         """:data:`_MEETS`, or what keeps ``model`` off the step, in words."""
         if not model.routable:
             return "not routable (an admin has not allowed it)"
+        if model.offered is False:
+            return "the endpoint did not list it at the last sync"
         if model.price is None:
             return "no price is known"
         if model.context_tokens is not None and model.context_tokens < needs.context_tokens:

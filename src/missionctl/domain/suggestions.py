@@ -28,7 +28,7 @@ from typing import Any, Final, Literal
 
 from missionctl.domain.budget import ESTIMATE_INPUT_SHARE, Price
 from missionctl.domain.routing import Routing
-from missionctl.domain.workflows import WorkflowDag
+from missionctl.domain.workflows import DEFAULT_TIMEOUT_S, WorkflowDag
 
 Kind = Literal["parallel", "timeout", "model"]
 
@@ -38,6 +38,9 @@ MIN_RUNS: Final = 5
 TIMEOUT_SHARE: Final = 0.3
 """The share of a step's first attempts that ran out of time from which a longer limit is
 suggested."""
+
+MAX_TIMEOUT_S: Final = 86_400.0
+"""The longest limit a step may have (``StepSpec.timeout_s``): a day."""
 
 TEMPLATE_ONLY_AGENTS: Final = frozenset({"http", "builtin:sleep", "builtin:noop", "builtin:fail"})
 """Agents that read earlier steps only through their templates (``{{ steps.x.outputs }}``)."""
@@ -93,16 +96,19 @@ def suggest(
     steps: Mapping[str, StepHistory],
     cheaper: Mapping[str, CheaperModel] | None = None,
     step_costs: Mapping[str, int] | None = None,
+    reads: Mapping[str, frozenset[str] | None] | None = None,
 ) -> list[Suggestion]:
     """The suggestions for ``definition`` from ``runs`` runs whose steps went as ``steps`` say.
 
     ``cheaper`` maps a role to a model that does it as well for less; ``step_costs`` each
-    step's mean cost per run in micro-dollars (what a model suggestion saves is a share of it).
+    step's mean cost per run in micro-dollars (what a model suggestion saves is a share of it);
+    ``reads`` the steps whose outputs each step's templates and condition name (``None``: it
+    cannot be told, e.g. ``steps[name]``; a step left out reads none).
     """
     if runs < MIN_RUNS:
         return []
     return [
-        *_parallel(definition, steps),
+        *_parallel(definition, steps, reads or {}),
         *_timeouts(definition, runs, steps),
         *_models(definition, cheaper or {}, step_costs or {}),
     ]
@@ -126,24 +132,21 @@ def _edited(definition: Mapping[str, Any], step_id: str, **changes: Any) -> dict
     return new
 
 
-def _reads(step: Mapping[str, Any], other: str) -> bool:
-    """Whether ``step``'s inputs or condition name ``other``'s outputs."""
-    text = repr(step.get("inputs") or {}) + str(step.get("when") or "")
-    return f"steps.{other}." in text or f"steps['{other}']" in text or f'steps["{other}"]' in text
-
-
 def _parallel(
-    definition: Mapping[str, Any], history: Mapping[str, StepHistory]
+    definition: Mapping[str, Any],
+    history: Mapping[str, StepHistory],
+    reads: Mapping[str, frozenset[str] | None],
 ) -> list[Suggestion]:
     raw = {s["id"]: s for s in definition["steps"]}
     durations = {sid: history[sid].median_s for sid in raw if sid in history}
     before = critical_path_s(definition, durations)
     found = []
     for step in definition["steps"]:
-        if step["agent"] not in TEMPLATE_ONLY_AGENTS:
+        read = reads.get(step["id"], frozenset())
+        if step["agent"] not in TEMPLATE_ONLY_AGENTS or read is None:
             continue
         for dep in step.get("depends_on") or []:
-            if _reads(step, dep):
+            if dep in read:
                 continue
             instead = [d for d in raw[dep].get("depends_on") or [] if d not in step["depends_on"]]
             depends = [d for d in step["depends_on"] if d != dep] + instead
@@ -153,7 +156,7 @@ def _parallel(
                 continue
             found.append(
                 Suggestion(
-                    key=f"parallel-{step['id']}-{dep}",
+                    key=f"parallel-{step['id']}.{dep}",
                     kind="parallel",
                     step_id=step["id"],
                     title=f"Run {step['id']} without waiting for {dep}",
@@ -181,9 +184,11 @@ def _timeouts(
         share = seen.first_timeouts / seen.first_attempts
         if share < TIMEOUT_SHARE:
             continue
-        limit = float(step.get("timeout_s") or 600.0)
+        limit = float(step.get("timeout_s") or DEFAULT_TIMEOUT_S)
         slowest = max(seen.durations_s, default=0.0)
-        raised = round(max(2 * limit, 1.5 * slowest), 1)
+        raised = min(MAX_TIMEOUT_S, round(max(2 * limit, 1.5 * slowest), 1))
+        if raised <= limit:
+            continue  # already at the longest limit a step may have
         found.append(
             Suggestion(
                 key=f"timeout-{step['id']}",
@@ -197,7 +202,11 @@ def _timeouts(
                 ),
                 predicted={
                     "first_timeout_share": [round(share, 3), 0.0],
-                    "retries_per_run": [round(seen.retries / runs, 3), 0.0],
+                    # The retries that followed a first attempt's timeout go; others stay.
+                    "retries_per_run": [
+                        round(seen.retries / runs, 3),
+                        round(max(0, seen.retries - seen.first_timeouts) / runs, 3),
+                    ],
                 },
                 definition=_edited(definition, step["id"], timeout_s=raised),
             )

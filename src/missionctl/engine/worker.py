@@ -611,8 +611,9 @@ class Engine:
             outcome = self._failure(claim, exc.message, exc.retryable, started, exc)
             if exc.usage.input_tokens or exc.usage.output_tokens:
                 # A failed attempt's tokens were paid for too: they count against the budget.
-                cost = await self._cost(None, exc.usage)
-                model = self._billed_model(None, exc.usage)
+                # At the model routing gave the step (``None``: the configured one).
+                cost = await self._cost(claim.model, exc.usage)
+                model = self._billed_model(claim.model, exc.usage)
                 outcome = dataclasses.replace(outcome, cost_micros=cost, model=model)
         except asyncio.CancelledError:
             # Canceled run, lost lease or engine stop: nothing to record (fencing would

@@ -191,6 +191,9 @@ class OpenAICompatibleClient:
         # Whether the server refused a streamed request; learnt from its refusal, kept for the
         # instance: every later request is sent whole.
         self._stream_refused = False
+        # The clients asking other models of this endpoint (``with_model``), by model; a
+        # sibling shares the dict, so any of them hands out the same sibling.
+        self._siblings: dict[str, OpenAICompatibleClient] = {}
         self._redactor = Redactor([api_key] if api_key else [])
         if api_key:  # a reply that echoes the key is then redacted wherever it is recorded
             register_secret(api_key)
@@ -257,9 +260,32 @@ class OpenAICompatibleClient:
             raise ValueError("model must be a non-empty model name")
         if model == self._model:
             return self
-        sibling = copy.copy(self)
-        sibling._model = model
+        sibling = self._siblings.get(model)
+        if sibling is None:  # one per model, so that what a server refuses is learnt once
+            sibling = copy.copy(self)
+            sibling._model = model
+            self._siblings[model] = sibling
         return sibling
+
+    async def list_models(self) -> list[str]:
+        """The ids of the models the endpoint lists (``GET /models``), in its order.
+
+        Raises:
+            LLMUnavailable: the endpoint failed or refused (no retry: an admin asked, and is
+                told at once).
+        """
+        try:
+            return [
+                model.id
+                async for model in self._client.models.list(extra_headers=self._extra_headers)
+            ]
+        except openai.APIStatusError as exc:
+            cause = f"HTTP {exc.status_code}: {_status_detail(exc)}"
+        except openai.APIError as exc:
+            cause = self._transport_cause(exc)
+        message = self._redactor.redact(f"the endpoint's list of models failed: {cause}")
+        self._log(logging.WARNING, "%s", message)
+        raise LLMUnavailable(message)
 
     @property
     def output_mode(self) -> OutputMode:

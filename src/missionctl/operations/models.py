@@ -9,7 +9,7 @@ from missionctl.operations import Operation
 from missionctl.schemas.prices import ModelName
 from missionctl.schemas.routing import CatalogueChange, CatalogueModelRead
 
-_SERVICE = "missionctl.services.usecases.routing"
+_SERVICE = "missionctl.services.usecases.model_catalogue"
 
 LIST: Operation[list[CatalogueModelRead]] = Operation(
     name="list_models",
@@ -39,4 +39,17 @@ SET: Operation[CatalogueModelRead] = Operation(
     cli="models set",
 )
 
-OPERATIONS = (LIST, SET)
+SYNC: Operation[list[CatalogueModelRead]] = Operation(
+    name="sync_models",
+    doc="Ask the configured endpoint which models it offers (`GET /models`) and record it: "
+    "models it lists are added (not routable), and routing never chooses one it did not list. "
+    "503 when no endpoint is configured or it fails.",
+    method="POST",
+    path="/models/sync",
+    permission=P.PRICES_ADMIN,
+    service=f"{_SERVICE}:sync_models",
+    output=list[CatalogueModelRead],
+    cli="models sync",
+)
+
+OPERATIONS = (LIST, SYNC, SET)

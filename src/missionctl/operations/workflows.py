@@ -127,8 +127,8 @@ SuggestionKey = Annotated[
     Field(
         min_length=1,
         max_length=300,
-        pattern=r"^[a-z]+-[a-z0-9_-]+$",
-        description="A suggestion's key, e.g. `parallel-lint-fetch`.",
+        pattern=r"^[a-z]+-[a-z0-9_.-]+$",
+        description="A suggestion's key, e.g. `parallel-lint.fetch`.",
     ),
 ]
 

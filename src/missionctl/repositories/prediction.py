@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -336,15 +336,23 @@ async def read_run_risks(session: AsyncSession, *, run_id: uuid.UUID) -> Sequenc
 
 
 async def read_alerted_now(session: AsyncSession, *, limit: int) -> Sequence[tuple[StepRisk, str]]:
-    """The steps alerted as at risk (``alerted_attempt`` set) of runs still going on.
+    """The steps whose current attempt was alerted as at risk and has not ended, in runs going on.
 
-    Each with its workflow's name, the latest estimate first; at most ``limit``.
+    Each with its workflow's name, the latest estimate first; at most ``limit``. Read from the
+    runs going on (few), not from every estimate ever kept.
     """
+    going = select(Run.id).where(Run.status.not_in(ENDED_RUN_STATUSES))
     rows = await session.execute(
         select(StepRisk, Workflow.name)
         .join(Run, Run.id == StepRisk.run_id)
         .join(Workflow, Workflow.id == Run.workflow_id)
-        .where(StepRisk.alerted_attempt.is_not(None), Run.status.not_in(ENDED_RUN_STATUSES))
+        .join(StepRun, and_(StepRun.run_id == StepRisk.run_id, StepRun.step_id == StepRisk.step_id))
+        .where(
+            StepRisk.run_id.in_(going),
+            StepRisk.alerted_attempt == StepRisk.attempt,
+            StepRun.attempt == StepRisk.attempt,
+            StepRun.ended_at.is_(None),
+        )
         .order_by(StepRisk.made_at.desc())
         .limit(limit)
     )

@@ -7,7 +7,7 @@ session's connection through ``AsyncSession.run_sync``.
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import StepRun
@@ -52,6 +52,13 @@ def read_records(
             StepRun.ended_at >= since,
             StepRun.agent.startswith(LLM_PREFIX, autoescape=True),
             StepRun.status.in_(("succeeded", "failed")),
+            # A step that succeeded with no model of its own was reused by a rerun: its
+            # model call happened in the earlier run, which counted it.
+            ~and_(
+                StepRun.status == "succeeded",
+                StepRun.routed_model.is_(None),
+                StepRun.model.is_(None),
+            ),
             *([] if until is None else [StepRun.ended_at < until]),
         )
         .group_by(model, StepRun.agent)

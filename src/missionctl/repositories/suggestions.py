@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Run, StepRun, Workflow
@@ -30,36 +30,45 @@ class History:
     step_costs: dict[str, int]  # mean micro-dollars per run, by step id
 
 
-def read_history(session: Session, *, name: str, since: datetime) -> History:
-    """The runs of every version of workflow ``name`` that ended since ``since``, and their steps.
+def read_history(session: Session, *, workflow: Workflow, since: datetime) -> History:
+    """The runs of version ``workflow`` that ended since ``since``, and their steps.
 
-    Durations are the succeeded steps' last attempts (the newest :data:`MAX_DURATIONS`); first
-    attempts, their timeouts and the retries come from the step-risk follower's counts.
+    Durations are the succeeded steps' last attempts (the newest :data:`MAX_DURATIONS`; a
+    step a rerun reused, born ended as it started, has none); retries are each step's attempts
+    after its first. First attempts and their timeouts come from the step-risk follower's
+    counts, which are kept by workflow name and day: of the version's days only.
     """
-    runs_of_name = (
-        select(Run.id)
-        .join(Workflow, Workflow.id == Run.workflow_id)
-        .where(Workflow.name == name, Run.ended_at >= since)
-    )
+    since = max(since, workflow.created_at)
+    name = workflow.name
+    runs_of_name = select(Run.id).where(Run.workflow_id == workflow.id, Run.ended_at >= since)
     runs = int(session.scalar(select(func.count()).select_from(runs_of_name.subquery())) or 0)
     durations: dict[str, list[float]] = defaultdict(list)
     timed = (
         select(StepRun.step_id, StepRun.started_at, StepRun.ended_at)
-        .where(StepRun.run_id.in_(runs_of_name), StepRun.status == "succeeded")
+        .where(
+            StepRun.run_id.in_(runs_of_name),
+            StepRun.status == "succeeded",
+            StepRun.ended_at != StepRun.started_at,
+        )
         .order_by(StepRun.ended_at.desc())
         .limit(MAX_DURATIONS)
     )
     for step_id, started, ended in session.execute(timed):
         if started is not None and ended is not None:
             durations[step_id].append((ended - started).total_seconds())
-    costs = {
-        step_id: int(total or 0) // max(runs, 1)
-        for step_id, total in session.execute(
-            select(StepRun.step_id, func.sum(StepRun.cost_micros + StepRun.earlier_cost_micros))
-            .where(StepRun.run_id.in_(runs_of_name))
-            .group_by(StepRun.step_id)
+    costs: dict[str, int] = {}
+    retries: dict[str, int] = {}
+    for step_id, total, later in session.execute(
+        select(
+            StepRun.step_id,
+            func.sum(StepRun.cost_micros + StepRun.earlier_cost_micros),
+            func.sum(StepRun.attempt - 1),
         )
-    }
+        .where(StepRun.run_id.in_(runs_of_name))
+        .group_by(StepRun.step_id)
+    ):
+        costs[step_id] = int(total or 0) // max(runs, 1)
+        retries[step_id] = int(later or 0)
     counted = session.execute(
         select(
             StepAttemptDay.step_id,
@@ -72,21 +81,18 @@ def read_history(session: Session, *, name: str, since: datetime) -> History:
     )
     attempts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for step_id, later, tries, timed_out in counted:
-        line = attempts[step_id]
-        if later:
-            line["retries"] += int(tries or 0)
-        else:
-            line["first"] += int(tries or 0)
-            line["timeouts"] += int(timed_out or 0)
+        if not later:
+            attempts[step_id]["first"] += int(tries or 0)
+            attempts[step_id]["timeouts"] += int(timed_out or 0)
     steps = {
         step_id: StepHistory(
             step_id,
             tuple(durations.get(step_id, ())),
             attempts[step_id]["first"],
             attempts[step_id]["timeouts"],
-            attempts[step_id]["retries"],
+            retries.get(step_id, 0),
         )
-        for step_id in {*durations, *attempts}
+        for step_id in {*durations, *attempts, *retries}
     }
     return History(runs, steps, costs)
 
@@ -102,29 +108,43 @@ class VersionRuns:
     step_retries_per_run: float | None
 
 
+MAX_SPANS = 2_000
+"""The newest completed runs of a version whose durations make its median."""
+
+
 def read_version_runs(session: Session, *, workflow_id: uuid.UUID, step_id: str) -> VersionRuns:
-    """The ended runs of version ``workflow_id``, and step ``step_id`` in them."""
-    ended = session.execute(
-        select(Run.id, Run.status, Run.started_at, Run.ended_at).where(
-            Run.workflow_id == workflow_id, Run.ended_at.is_not(None)
+    """The ended runs of version ``workflow_id``, and step ``step_id`` in them.
+
+    Counted in the database; the median run is of the newest :data:`MAX_SPANS` completed.
+    """
+    of_version = (Run.workflow_id == workflow_id, Run.ended_at.is_not(None))
+    runs, completed = session.execute(
+        select(func.count(), func.sum(case((Run.status == "completed", 1), else_=0))).where(
+            *of_version
         )
+    ).one()
+    newest = session.execute(
+        select(Run.started_at, Run.ended_at)
+        .where(*of_version, Run.status == "completed", Run.started_at.is_not(None))
+        .order_by(Run.ended_at.desc())
+        .limit(MAX_SPANS)
     ).all()
     spans = sorted(
-        (r.ended_at - r.started_at).total_seconds()
-        for r in ended
-        if r.status == "completed" and r.started_at is not None
+        (ended - started).total_seconds()
+        for started, ended in newest
+        if started is not None and ended is not None
     )
-    of_version = select(Run.id).where(Run.workflow_id == workflow_id, Run.ended_at.is_not(None))
+    ended_runs = select(Run.id).where(*of_version)
     step = session.execute(
         select(
             func.sum(StepRun.cost_micros + StepRun.earlier_cost_micros),
             func.sum(StepRun.attempt - 1),
-        ).where(StepRun.run_id.in_(of_version), StepRun.step_id == step_id)
+        ).where(StepRun.run_id.in_(ended_runs), StepRun.step_id == step_id)
     ).one()
-    runs = len(ended)
+    runs = int(runs or 0)
     return VersionRuns(
         runs=runs,
-        completed=sum(1 for r in ended if r.status == "completed"),
+        completed=int(completed or 0),
         median_duration_s=spans[len(spans) // 2] if spans else None,
         step_cost_micros=int(step[0] or 0) / runs if runs else None,
         step_retries_per_run=int(step[1] or 0) / runs if runs else None,

@@ -115,6 +115,10 @@ class RoutedRole(BaseModel):
 class RoutingSavings(BaseModel):
     """What model routing saved in the scope, and whether success rates held (ADR 0119)."""
 
+    since: datetime | None = Field(
+        description="Where the figures start: the scope's `since`, or 30 days ago for a scope "
+        "without a window."
+    )
     routed_steps: int
     cost_usd: float = Field(description="What the routed steps cost.")
     default_cost_usd: float = Field(

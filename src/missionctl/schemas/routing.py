@@ -20,7 +20,7 @@ class _Evidence(_Strict):
     window_days: int = Field(ge=1, le=365)
     min_steps: int = Field(ge=1, le=10_000)
     tolerance: float = Field(ge=0, le=1)
-    prior_weight: float = Field(ge=0, le=10_000)
+    prior_weight: float = Field(gt=0, le=10_000)
     prior_success: float = Field(ge=0, le=1)
 
 
@@ -90,6 +90,10 @@ class CatalogueModelRead(BaseModel):
     context_tokens: int | None
     context_source: str | None = Field(description="`admin`, `genai-prices` or null.")
     tool_use: bool | None
+    offered: bool | None = Field(
+        description="Whether the endpoint listed it at the last `models sync` (null: not "
+        "synced); routing never chooses one it did not list."
+    )
     priced: bool
     input_usd_per_mtok: float | None
     output_usd_per_mtok: float | None

@@ -11,7 +11,7 @@ model, nothing is read from the history and no ``step.routed`` event is written.
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from missionctl.db.database import Database
 from missionctl.db.routing import CatalogueEntry
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
-from missionctl.domain.budget import charges_tokens, estimate_micros, max_cost_micros
+from missionctl.domain.budget import Price, charges_tokens, estimate_micros, max_cost_micros
 from missionctl.domain.routing import (
     CatalogueModel,
     Record,
@@ -33,12 +33,10 @@ from missionctl.domain.routing import (
     step_needs,
 )
 from missionctl.domain.workflows import StepDef, WorkflowDag
-from missionctl.errors import Problem, ValidationFailed
-from missionctl.eventlog import NewEvent, append_sync
+from missionctl.errors import Problem
+from missionctl.eventlog import NewEvent
 from missionctl.repositories import routing as repo
 from missionctl.schemas.routing import (
-    CatalogueChange,
-    CatalogueModelRead,
     ConsideredRead,
     RouteRead,
     load_rules,
@@ -46,7 +44,7 @@ from missionctl.schemas.routing import (
 )
 from missionctl.services.runtime.context import ServiceContext
 from missionctl.services.usecases.money import micros_to_usd
-from missionctl.services.usecases.pricing import bundled_context, price_in_force, price_table
+from missionctl.services.usecases.pricing import bundled_context, price_in_force
 
 RECORDS_TTL_S = 60.0
 """How long a process reuses the models' records: a 30-day window barely moves in a minute,
@@ -62,33 +60,37 @@ def routing_in_force(
 ) -> Routing | None:
     """What routing knows now, or ``None`` without a configured model (no step calls one).
 
-    The records are read when routing is active (a routable model besides the default) or
-    ``records`` asks for them.
+    The catalogue's prices and the records are read when routing is active (a routable model
+    besides the default) or ``records`` asks for them; otherwise the catalogue's models are
+    unpriced (nothing chooses among them) and the records empty.
     """
     default = ctx.settings.llm.model
     if not default:
         return None
-    catalogue = tuple(_catalogue_model(session, e) for e in repo.read_catalogue(session))
+    entries = repo.read_catalogue(session)
+    active = any(e.routable and e.model != default for e in entries)
+    full = active or records
     routing = Routing(
         rules=load_rules(),
         default=default,
         default_price=price_in_force(session, model=default),
-        catalogue=catalogue,
+        catalogue=tuple(_catalogue_model(session, e, priced=full) for e in entries),
         records={},
     )
-    if not (routing.active or records):
+    if not full:
         return routing
     return replace(routing, records=_records(session, ctx.db, routing.rules.window_days, default))
 
 
-def _catalogue_model(session: Session, entry: CatalogueEntry) -> CatalogueModel:
+def _catalogue_model(session: Session, entry: CatalogueEntry, *, priced: bool) -> CatalogueModel:
     return CatalogueModel(
         model=entry.model,
         routable=entry.routable,
-        price=price_in_force(session, model=entry.model),
+        price=price_in_force(session, model=entry.model) if priced else None,
         tier=entry.tier,
         context_tokens=entry.context_tokens or bundled_context(entry.model),
         tool_use=entry.tool_use,
+        offered=entry.offered,
     )
 
 
@@ -135,7 +137,12 @@ class PricedSteps:
 
 
 def price_steps(
-    session: Session, ctx: ServiceContext, dag: WorkflowDag, cap: int | None
+    session: Session,
+    ctx: ServiceContext,
+    dag: WorkflowDag,
+    cap: int | None,
+    *,
+    reused: frozenset[str] = frozenset(),
 ) -> PricedSteps:
     """Route the ``llm:`` steps of ``dag`` and price them at the models chosen.
 
@@ -143,9 +150,13 @@ def price_steps(
     the step's token limit, each token at the model's highest price (``domain.budget``). Steps
     are routed in definition order, each within what the cap leaves after the ones before it.
     In a capped run every LLM step needs a token limit (``estimate_tokens``) and a priced model.
+    Steps in ``reused`` (a rerun copies their outputs) run on nothing: they are neither routed
+    nor priced, and their rows keep no model (a model's record must not count them).
     """
     priced = PricedSteps(dict.fromkeys(dag.order, 0), dict.fromkeys(dag.order, 0))
-    llm_steps = [dag.steps[s] for s in dag.order if charges_tokens(dag.steps[s].agent)]
+    llm_steps = [
+        dag.steps[s] for s in dag.order if charges_tokens(dag.steps[s].agent) and s not in reused
+    ]
     if not llm_steps:
         return priced
     priced.problems.extend(_unlimited(llm_steps))
@@ -154,16 +165,23 @@ def price_steps(
         priced.problems.append(_unpriced(None))
         return priced
     priced = replace(priced, default=routing.default)
+    # Each model priced once per run, whatever the number of its steps.
+    prices: dict[str, Price | None] = {routing.default: routing.default_price}
+    for entry in routing.catalogue:
+        if entry.price is not None:  # priced only while routing is active
+            prices.setdefault(entry.model, entry.price)
+
+    def price_of(model: str) -> Price | None:
+        if model not in prices:
+            prices[model] = price_in_force(session, model=model)
+        return prices[model]
+
     spent = 0
     for step in llm_steps:
-        route = _route(routing, dag, step, None if cap is None else cap - spent)
+        route = _route(routing, dag, step, None if cap is None else cap - spent, price_of)
         model = routing.default if route is None else route.model
         priced.models[step.id] = model
-        price = (
-            routing.default_price
-            if model == routing.default
-            else price_in_force(session, model=model)
-        )
+        price = price_of(model)
         if route is not None:
             priced.routes[step.id] = route
         if price is None:
@@ -176,14 +194,24 @@ def price_steps(
 
 
 def _route(
-    routing: Routing, dag: WorkflowDag, step: StepDef, budget_left: int | None
+    routing: Routing,
+    dag: WorkflowDag,
+    step: StepDef,
+    budget_left: int | None,
+    price_of: Callable[[str], Price | None],
 ) -> Route | None:
     """The step's route, or ``None`` when it runs unrouted (routing inactive, nothing pinned)."""
     pin, pinned_by = (step.model, "its step") if step.model else (dag.model, "its workflow")
     if pin is None and not routing.active:
         return None
     needs = step_needs(routing.rules, step.agent.partition(":")[2], step.estimate_tokens)
-    return routing.route(needs, pin=pin, pinned_by=pinned_by, budget_left=budget_left)
+    return routing.route(
+        needs,
+        pin=pin,
+        pinned_by=pinned_by,
+        pin_price=None if pin is None else price_of(pin),
+        budget_left=budget_left,
+    )
 
 
 def _unlimited(steps: list[StepDef]) -> list[Problem]:
@@ -221,109 +249,6 @@ def routed_events(
         )
         for step_id, route in routes.items()
     ]
-
-
-# --- the catalogue ----------------------------------------------------------------------------
-
-
-async def list_catalogue(ctx: ServiceContext) -> list[CatalogueModelRead]:
-    """The models routing may choose from: the price table's and every one an admin set.
-
-    Each row says what routing knows of the model and where it comes from, with the roles its
-    record (sure, in the evidence window) earned it or keeps it off.
-    """
-    names = [price.model for price in await price_table(ctx)]
-
-    def read(session: Session) -> list[CatalogueModelRead]:
-        entries = {e.model: e for e in repo.read_catalogue(session)}
-        routing = routing_in_force(session, ctx, records=True)
-        default = ctx.settings.llm.model
-        ordered = dict.fromkeys([*([default] if default else []), *names, *sorted(entries)])
-        return [_read(session, m, entries.get(m), routing, default) for m in ordered]
-
-    return await ctx.read_blocking(read)
-
-
-def _read(
-    session: Session,
-    model: str,
-    entry: CatalogueEntry | None,
-    routing: Routing | None,
-    default: str | None,
-) -> CatalogueModelRead:
-    price = price_in_force(session, model=model)
-    bundled = bundled_context(model)
-    earned, barred = routing.judged_roles(model) if routing else ([], [])
-    tier = entry.tier if entry else None
-    context = entry.context_tokens if entry and entry.context_tokens else bundled
-    return CatalogueModelRead(
-        model=model,
-        default=model == default,
-        routable=model == default or bool(entry and entry.routable),
-        tier=tier,
-        tier_name=load_rules().tier_names.get(tier) if tier else None,
-        context_tokens=context,
-        context_source=(
-            "admin" if entry and entry.context_tokens else "genai-prices" if bundled else None
-        ),
-        tool_use=entry.tool_use if entry else None,
-        priced=price is not None,
-        input_usd_per_mtok=None if price is None else price.input_micros_per_mtok / 1e6,
-        output_usd_per_mtok=None if price is None else price.output_micros_per_mtok / 1e6,
-        earned_roles=earned,
-        barred_roles=barred,
-        updated_by=entry.updated_by if entry else None,
-        updated_at=entry.updated_at.isoformat() if entry else None,
-    )
-
-
-async def change_model(
-    ctx: ServiceContext, *, model: str, change: CatalogueChange, actor: str
-) -> CatalogueModelRead:
-    """Set what ``change`` gives for ``model`` (fields it leaves out keep their value).
-
-    A new entry starts not routable with nothing known; the ``model.set`` event records the
-    entry as it now is. Routing reads the change from the next run it creates.
-
-    Raises:
-        ValidationFailed: ``change`` sets nothing.
-    """
-    given = change.model_dump(exclude_unset=True)
-    if not given:
-        raise ValidationFailed(
-            [Problem("routable", "set at least one of routable, tier, context_tokens, tool_use")]
-        )
-
-    def write(session: Session) -> None:
-        entry = repo.read_entry(session, model=model) or CatalogueEntry(
-            model=model, routable=False, updated_by=actor
-        )
-        for name, value in given.items():
-            setattr(entry, name, value)
-        entry.updated_by = actor
-        session.add(entry)
-        session.flush()
-        append_sync(
-            session,
-            [
-                NewEvent(
-                    type=ev.MODEL_SET,
-                    actor=actor,
-                    payload={
-                        "model": model,
-                        "changed": sorted(given),
-                        "routable": entry.routable,
-                        "tier": entry.tier,
-                        "context_tokens": entry.context_tokens,
-                        "tool_use": entry.tool_use,
-                    },
-                )
-            ],
-        )
-
-    await ctx.write_blocking(write)
-    forget_records(ctx.db)
-    return next(m for m in await list_catalogue(ctx) if m.model == model)
 
 
 def route_read(payload: Mapping[str, Any]) -> RouteRead:

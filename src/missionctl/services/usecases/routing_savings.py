@@ -10,9 +10,12 @@ fewer the page says it is too soon to say.
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from missionctl.db.types import utcnow
 from missionctl.domain.budget import cost_micros
 from missionctl.repositories import costs as repo
 from missionctl.schemas.costs import RoutedRole, RoutingSavings
@@ -20,9 +23,19 @@ from missionctl.schemas.routing import load_rules
 from missionctl.services.usecases.money import micros_to_usd
 from missionctl.services.usecases.pricing import resolve_price
 
+DEFAULT_DAYS = 30
+"""The window of a scope that names none: the steps of every run ever would be a full scan."""
+
 
 async def routing_savings(session: AsyncSession, scope: repo.CostFilter) -> RoutingSavings | None:
-    """The scope's routing figures, or ``None`` when none of its steps was routed away."""
+    """The scope's routing figures, or ``None`` when none of its steps was routed away.
+
+    A scope without a window covers the last :data:`DEFAULT_DAYS` days (``since`` says so).
+    """
+    since = scope.since
+    if scope.since is None and scope.until is None:
+        since = utcnow() - timedelta(days=DEFAULT_DAYS)
+        scope = replace(scope, since=since)
     rows = await repo.routed_usage(session, scope=scope)
     routed = [r for r in rows if r.routed_model != r.routed_from]
     if not routed:
@@ -41,6 +54,7 @@ async def routing_savings(session: AsyncSession, scope: repo.CostFilter) -> Rout
     default_cost = sum(defaults.values())
     saved = default_cost - cost
     return RoutingSavings(
+        since=since,
         routed_steps=sum(r.steps for r in routed),
         cost_usd=micros_to_usd(cost),
         default_cost_usd=micros_to_usd(default_cost),

@@ -277,7 +277,7 @@ def _create_run(
     reused = reused or {}
     dag = DagCache(ctx.dags).of(workflow)
     from_plan = workflow.plan_id is not None
-    priced = _priced_steps(session, ctx, dag, cap)
+    priced = _priced_steps(session, ctx, dag, cap, reused=frozenset(reused))
     estimates = priced.estimates
     now = utcnow()
     run = Run(
@@ -294,7 +294,7 @@ def _create_run(
     steps = _step_rows(run, dag, priced, reused, now)
     events = _created_events(run, workflow, dag, reused, actor)
     events += routed_events(
-        {k: v for k, v in priced.routes.items() if k not in reused},
+        priced.routes,
         run_id=run.id,
         mission_id=run.mission_id,
         actor=actor,
@@ -321,7 +321,12 @@ def _create_run(
 
 
 def _priced_steps(
-    session: Session, ctx: ServiceContext, dag: WorkflowDag, cap: int | None
+    session: Session,
+    ctx: ServiceContext,
+    dag: WorkflowDag,
+    cap: int | None,
+    *,
+    reused: frozenset[str] = frozenset(),
 ) -> PricedSteps:
     """Each step's route, estimate and reserve (``price_steps``), refusing a cap not kept.
 
@@ -332,7 +337,7 @@ def _priced_steps(
         # Admission may judge a program under the rules' lock: take it before any row's lock
         # (the mission's), in the order every change to the rules takes them.
         blocking_repo.read_controls_version_locked(session)
-    priced = price_steps(session, ctx, dag, cap)
+    priced = price_steps(session, ctx, dag, cap, reused=reused)
     if priced.problems and cap is not None:
         raise ValidationFailed(priced.problems)
     return priced

@@ -12,14 +12,21 @@ from datetime import timedelta
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from missionctl.db.suggestions import AppliedSuggestion
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
 from missionctl.domain.suggestions import MIN_RUNS, Suggestion, cheaper_models, suggest
-from missionctl.errors import Conflict, NotFound
+from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
+from missionctl.expressions.sandbox import (
+    ExpressionError,
+    check_condition,
+    check_template,
+    template_strings,
+)
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import suggestions as repo
 from missionctl.repositories import workflows as workflow_repo
@@ -56,8 +63,9 @@ def _read(session: Session, ctx: ServiceContext, name: str) -> SuggestionsRead:
     newest = workflow_repo.read_newest_sync(session, name=name)
     if newest is None:
         raise NotFound(f"no workflow {name!r}", field="name")
-    history = repo.read_history(session, name=name, since=utcnow() - timedelta(days=WINDOW_DAYS))
-    found = _suggested(session, ctx, newest.definition, history)
+    since = utcnow() - timedelta(days=WINDOW_DAYS)
+    history = repo.read_history(session, workflow=newest, since=since)
+    found = [s for s in _suggested(session, ctx, newest.definition, history) if _valid(s)]
     return SuggestionsRead(
         workflow=name,
         version=newest.version,
@@ -78,8 +86,37 @@ def _suggested(
         if s["agent"].startswith("llm:")
     ]
     routing = routing_in_force(session, ctx, records=True) if roles else None
-    cheaper = cheaper_models(routing, roles) if routing else {}
-    return suggest(definition, history.runs, history.steps, cheaper, history.step_costs)
+    # While routing is active it already sends each step where its record allows: a pin
+    # would change nothing, and its cost figures would count the discount twice.
+    cheaper = cheaper_models(routing, roles) if routing and not routing.active else {}
+    reads = {step["id"]: step_reads(step) for step in definition["steps"]}
+    return suggest(definition, history.runs, history.steps, cheaper, history.step_costs, reads)
+
+
+def step_reads(step: dict[str, Any]) -> frozenset[str] | None:
+    """The steps whose outputs ``step``'s templates and condition name (``None``: unknown)."""
+    sources = [text for _, text in template_strings(step.get("inputs") or {})]
+    try:
+        refs = [check_template(text) for text in sources]
+        if step.get("when"):
+            sources.append(step["when"])
+            refs.append(check_condition(step["when"]))
+    except ExpressionError:
+        return None
+    found = frozenset(name for ref in refs for name in ref.steps)
+    # `steps[name]` with a name computed at run time reads a step no literal key shows.
+    if not found and any("steps" in text for text in sources):
+        return None
+    return found
+
+
+def _valid(suggestion: Suggestion) -> bool:
+    """Whether the suggested definition is one that may be saved (it always should be)."""
+    try:
+        require_valid(WorkflowSpec.model_validate(dict(suggestion.definition)))
+    except (ValidationError, ValidationFailed):
+        return False
+    return True
 
 
 def _compact(definition: Any) -> list[str]:

@@ -241,7 +241,7 @@ async def apply_suggestion(
     who: WriteWorkflows,
     fragment: Fragment,
     name: str,
-    key: Annotated[str, Path(max_length=300, pattern=r"^[a-z]+-[a-z0-9_-]+$")],
+    key: Annotated[str, Path(max_length=300, pattern=r"^[a-z]+-[a-z0-9_.-]+$")],
 ) -> Response:
     """Save a suggestion as the workflow's next version and open its page.
 
