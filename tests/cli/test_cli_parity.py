@@ -26,9 +26,9 @@ from missionctl.settings import Settings
 API_COMMANDS: dict[str, str] = {
     "GET /api/v1/models": "models list",
     "PUT /api/v1/models/{model}": "models set",
-    "POST /api/v1/models/sync": "models sync",
+    "POST /api/v1/catalogue/sync": "models sync",
     "GET /api/v1/workflows/by-name/{name}/suggestions": "workflow suggestions",
-    "POST /api/v1/workflows/by-name/{name}/suggestions/{key}/apply": "workflow apply-suggestion",
+    "POST /api/v1/workflows/{workflow_id}/suggestions/{key}/apply": "workflow apply-suggestion",
     "POST /api/v1/webhooks": "webhooks add",
     "GET /api/v1/webhooks": "webhooks list",
     "GET /api/v1/webhooks/{webhook_id}": "webhooks show",

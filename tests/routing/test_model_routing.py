@@ -215,7 +215,7 @@ async def test_a_sync_records_what_the_endpoint_offers_and_routing_skips_the_res
     for model in ("gpt-4.1-nano", CHEAP):
         await api.put(f"/api/v1/models/{model}", json={"routable": True, "tier": 3})
     openai_server.model = CHEAP
-    synced = await api.post("/api/v1/models/sync")
+    synced = await api.post("/api/v1/catalogue/sync")
     assert synced.status_code == 200, synced.text
     offered = {m["model"]: m["offered"] for m in synced.json()}
     assert offered[CHEAP] is True and offered["gpt-4.1-nano"] is False
@@ -228,7 +228,7 @@ async def test_a_sync_records_what_the_endpoint_offers_and_routing_skips_the_res
 
     ctx = api._transport.app.state.ctx  # type: ignore[attr-defined]
     viewer = await bearer_headers(ctx, user="vic", role=Role.VIEWER)
-    assert (await api.post("/api/v1/models/sync", headers=viewer)).status_code == 403
+    assert (await api.post("/api/v1/catalogue/sync", headers=viewer)).status_code == 403
 
 
 async def test_a_sync_against_an_endpoint_that_is_down_is_a_503_naming_it(
@@ -242,6 +242,6 @@ async def test_a_sync_against_an_endpoint_that_is_down_is_a_503_naming_it(
         async with httpx2.AsyncClient(
             transport=transport, base_url="http://testserver", headers=headers
         ) as http:
-            down = await http.post("/api/v1/models/sync")
+            down = await http.post("/api/v1/catalogue/sync")
     assert down.status_code == 503
     assert "the endpoint's list of models failed" in down.json()["error"]["message"]

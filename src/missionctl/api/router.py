@@ -77,6 +77,7 @@ MODULES_BY_SEGMENT: dict[str, tuple[str, ...]] = {
         "specs",
     ),
     "palette": ("palette",),
+    "catalogue": ("models",),
     "models": ("models",),
     "prices": ("prices",),
     "spending-caps": ("spending_caps",),

@@ -446,7 +446,8 @@ def apply_suggestion(
     from missionctl.operations import workflows as ops
 
     with open_backend() as api:
-        done = api.call(ops.APPLY_SUGGESTION, name=name, key=key)
+        newest = api.call(ops.BY_NAME, name=name)
+        done = api.call(ops.APPLY_SUGGESTION, workflow_id=newest.id, key=key)
     console.print(
         f"applied {escape(done.key)}: {escape(name)} version {done.after.version} "
         f"(from {done.before.version}); its runs will show whether it helped "

@@ -45,7 +45,7 @@ SYNC: Operation[list[CatalogueModelRead]] = Operation(
     "models it lists are added (not routable), and routing never chooses one it did not list. "
     "503 when no endpoint is configured or it fails.",
     method="POST",
-    path="/models/sync",
+    path="/catalogue/sync",
     permission=P.PRICES_ADMIN,
     service=f"{_SERVICE}:sync_models",
     output=list[CatalogueModelRead],

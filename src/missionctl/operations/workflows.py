@@ -148,13 +148,14 @@ SUGGESTIONS: Operation[SuggestionsRead] = Operation(
 )
 APPLY_SUGGESTION: Operation[AppliedSuggestionRead] = Operation(
     name="apply_workflow_suggestion",
-    doc="Save a suggestion's definition as the next version of the workflow (404 when the "
-    "history no longer suggests it; 409 when another version was saved since).",
+    doc="Save a suggestion of the version `workflow_id` (its workflow's newest, as the "
+    "suggestions list names it) as the next version (404 when the history no longer suggests "
+    "it; 409 when the version is no longer the newest).",
     method="POST",
-    path="/workflows/by-name/{name:path}/suggestions/{key}/apply",
+    path="/workflows/{workflow_id}/suggestions/{key}/apply",
     permission=P.WORKFLOWS_WRITE,
-    service="missionctl.services.usecases.suggestions:apply_suggestion",
-    path_types={"name": Name, "key": SuggestionKey},
+    service="missionctl.services.usecases.suggestions:apply_to_version",
+    path_types={"key": SuggestionKey},
     output=AppliedSuggestionRead,
     cli="workflow apply-suggestion",
 )

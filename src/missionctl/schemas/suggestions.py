@@ -57,8 +57,9 @@ class SuggestionsRead(BaseModel):
     """What the history of a workflow suggests for its newest version, and what was applied."""
 
     workflow: str
+    workflow_id: uuid.UUID = Field(description="The newest version's id: apply to it.")
     version: int
-    runs: int = Field(description="Runs of the workflow that ended in the window.")
+    runs: int = Field(description="Runs of the newest version that ended in the window.")
     window_days: int
     min_runs: int = Field(description="Runs below which nothing is suggested.")
     suggestions: list[SuggestionRead]

@@ -68,6 +68,7 @@ def _read(session: Session, ctx: ServiceContext, name: str) -> SuggestionsRead:
     found = [s for s in _suggested(session, ctx, newest.definition, history) if _valid(s)]
     return SuggestionsRead(
         workflow=name,
+        workflow_id=newest.id,
         version=newest.version,
         runs=history.runs,
         window_days=WINDOW_DAYS,
@@ -192,18 +193,45 @@ def expected_texts(predicted: dict[str, Any] | Any) -> list[str]:
     return texts
 
 
+async def apply_to_version(
+    ctx: ServiceContext, *, workflow_id: uuid.UUID, key: str, actor: str
+) -> AppliedSuggestionRead:
+    """:func:`apply_suggestion` to the version ``workflow_id``, which must be its newest.
+
+    Raises:
+        NotFound: no such version (``workflow_id``), or it has no suggestion ``key``.
+        Conflict: the version is not its workflow's newest (any more): nothing is saved.
+    """
+    async with ctx.read() as session:
+        workflow = await workflow_repo.read_workflow(session, workflow_id=workflow_id)
+    if workflow is None:
+        raise NotFound(f"no workflow version with id {workflow_id}", field="workflow_id")
+    return await apply_suggestion(
+        ctx, name=workflow.name, key=key, actor=actor, version=workflow.version
+    )
+
+
 async def apply_suggestion(
-    ctx: ServiceContext, *, name: str, key: str, actor: str
+    ctx: ServiceContext, *, name: str, key: str, actor: str, version: int | None = None
 ) -> AppliedSuggestionRead:
     """Save suggestion ``key``'s definition as the next version of ``name``, in one transaction.
+
+    ``version``, when given, is the version the caller saw the suggestion for: it must still
+    be the newest.
 
     Raises:
         NotFound: no workflow has that name, or the history no longer suggests ``key`` for its
             newest version (list the suggestions again).
         Conflict: another version was saved since the suggestion was read (two people applied
-            at once): nothing is saved.
+            at once), or ``version`` is not the newest: nothing is saved.
     """
     found = await list_suggestions(ctx, name=name)
+    if version is not None and version != found.version:
+        raise Conflict(
+            f"version {version} of workflow {name!r} is not its newest ({found.version}); "
+            "list the suggestions of the newest",
+            field="workflow_id",
+        )
     suggestion = next((s for s in found.suggestions if s.key == key), None)
     if suggestion is None:
         raise NotFound(
