@@ -87,12 +87,14 @@ TOKEN_OPTIONS = {
 }
 
 
-def _segment(value: str) -> str:
-    """``value`` as path text: reserved characters escaped, ``/`` ``:`` ``*`` kept.
+def _segment(value: str, *, whole_path: bool) -> str:
+    """``value`` as path text: reserved characters escaped, ``:`` ``*`` ``@`` kept.
 
-    Agent, price and workflow names hold those, and their routes take them as they are.
+    Agent, price and workflow names hold those, and their routes take them as they are; ``/``
+    is kept only for a ``{name:path}`` parameter (``whole_path``), so that a value such as
+    ``../x`` of any other parameter stays one segment rather than moving up the path.
     """
-    return quote(value, safe="/:*@")
+    return quote(value, safe="/:*@" if whole_path else ":*@")
 
 
 class MissionControl:
@@ -187,7 +189,12 @@ class MissionControl:
         refusal_hint: str | None = None,
         missing_ok: bool = False,
     ) -> Any:
-        url = op.url(**{name: _segment(str(value)) for name, value in path.items()})
+        url = op.url(
+            **{
+                name: _segment(str(value), whole_path=f"{{{name}:path}}" in op.path)
+                for name, value in path.items()
+            }
+        )
         sent = None
         if body is not None:
             sent = _json_with_secrets(body, changes_only=op.method == "PATCH")

@@ -12,6 +12,7 @@ server's engine runs it), with a live table of its steps.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -444,6 +445,13 @@ def apply_suggestion(
     """Save a suggestion as the workflow's next version (exit 1 if it is no longer suggested)."""
     from missionctl.cli._backend import open_backend
     from missionctl.operations import workflows as ops
+
+    if not re.fullmatch(ops.SUGGESTION_KEY_PATTERN, key):
+        err_console.print(
+            f"[red]error:[/red] KEY {escape(key)!r} is not a suggestion's key (such as "
+            "parallel-lint.fetch); `missionctl workflow suggestions NAME` lists them"
+        )
+        raise typer.Exit(EXIT_INVALID)
 
     with open_backend() as api:
         newest = api.call(ops.BY_NAME, name=name)

@@ -122,12 +122,15 @@ RUN: Operation[RunRead] = Operation(
     cli="workflow run",
 )
 
+SUGGESTION_KEY_PATTERN = r"^[a-z]+-[a-z0-9_.-]{1,290}$"
+"""A suggestion's key: its kind, ``-``, then step ids (``parallel-lint.fetch``)."""
+
 SuggestionKey = Annotated[
     str,
     Field(
         min_length=1,
         max_length=300,
-        pattern=r"^[a-z]+-[a-z0-9_.-]+$",
+        pattern=SUGGESTION_KEY_PATTERN,
         description="A suggestion's key, e.g. `parallel-lint.fetch`.",
     ),
 ]
