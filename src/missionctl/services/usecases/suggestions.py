@@ -9,6 +9,7 @@ and keeps it so that the runs before and after show what it did.
 import difflib
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import yaml
@@ -241,54 +242,59 @@ async def apply_suggestion(
         )
     spec = WorkflowSpec.model_validate(suggestion.definition)
     require_valid(spec)
-
-    def work(session: Session) -> AppliedSuggestionRead:
-        newest = workflow_repo.read_workflow_version_sync(session, name=name, version=found.version)
-        assert newest is not None  # versions are never deleted
-        saved = save_version(
-            session, spec=spec, actor=actor, mission_id=newest.mission_id, plan_id=newest.plan_id
-        )
-        # Saving takes the name's versions in turn: a version saved since the suggestion was
-        # read (a twin applying it at once) shows here, and this transaction is undone.
-        if saved.version != found.version + 1:
-            raise Conflict(
-                f"workflow {name!r} changed since the suggestion was made (now version "
-                f"{saved.version - 1}); list the suggestions again",
-                field="key",
-            )
-        row = AppliedSuggestion(
-            workflow=name,
-            key=key,
-            kind=suggestion.kind,
-            step_id=suggestion.step_id,
-            title=suggestion.title,
-            why=suggestion.why,
-            predicted=suggestion.predicted,
-            base_workflow_id=newest.id,
-            applied_workflow_id=saved.id,
-            applied_by=actor,
-        )
-        session.add(row)
-        session.flush()
-        append_sync(
-            session,
-            [
-                NewEvent(
-                    type=ev.SUGGESTION_APPLIED,
-                    actor=actor,
-                    payload={
-                        "workflow": name,
-                        "key": key,
-                        "kind": suggestion.kind,
-                        "step_id": suggestion.step_id,
-                        "from_version": newest.version,
-                        "version": saved.version,
-                        "predicted": suggestion.predicted,
-                    },
-                )
-            ],
-        )
-        return _applied_read(session, row)
-
     with version_race_as_conflict(name):
-        return await ctx.write_blocking(work, side_by_side=True)
+        return await ctx.write_blocking(
+            partial(
+                _save_applied, suggestion=suggestion, spec=spec, base=found.version, actor=actor
+            ),
+            side_by_side=True,
+        )
+
+
+def _save_applied(
+    session: Session, *, suggestion: SuggestionRead, spec: WorkflowSpec, base: int, actor: str
+) -> AppliedSuggestionRead:
+    """Save ``spec`` after version ``base`` of its workflow, keep the suggestion, append its event.
+
+    Raises:
+        Conflict: a version was saved after ``base`` (this transaction is then undone).
+    """
+    name = spec.name
+    newest = workflow_repo.read_workflow_version_sync(session, name=name, version=base)
+    assert newest is not None  # versions are never deleted
+    saved = save_version(
+        session, spec=spec, actor=actor, mission_id=newest.mission_id, plan_id=newest.plan_id
+    )
+    # Saving takes the name's versions in turn: a version saved since the suggestion was read
+    # (a twin applying it at once) shows here, and this transaction is undone.
+    if saved.version != base + 1:
+        raise Conflict(
+            f"workflow {name!r} changed since the suggestion was made (now version "
+            f"{saved.version - 1}); list the suggestions again",
+            field="key",
+        )
+    row = AppliedSuggestion(
+        workflow=name,
+        key=suggestion.key,
+        kind=suggestion.kind,
+        step_id=suggestion.step_id,
+        title=suggestion.title,
+        why=suggestion.why,
+        predicted=suggestion.predicted,
+        base_workflow_id=newest.id,
+        applied_workflow_id=saved.id,
+        applied_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    payload = {
+        "workflow": name,
+        "key": suggestion.key,
+        "kind": suggestion.kind,
+        "step_id": suggestion.step_id,
+        "from_version": base,
+        "version": saved.version,
+        "predicted": suggestion.predicted,
+    }
+    append_sync(session, [NewEvent(type=ev.SUGGESTION_APPLIED, actor=actor, payload=payload)])
+    return _applied_read(session, row)
