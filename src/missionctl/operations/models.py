@@ -43,12 +43,13 @@ SYNC: Operation[list[CatalogueModelRead]] = Operation(
     name="sync_models",
     doc="Ask the configured endpoint which models it offers (`GET /models`) and record it: "
     "models it lists are added (not routable), and routing never chooses one it did not list. "
-    "503 when no endpoint is configured or it fails.",
+    "409 when the server configures no endpoint; 503 when it fails.",
     method="POST",
     path="/catalogue/sync",
     permission=P.PRICES_ADMIN,
     service=f"{_SERVICE}:sync_models",
     output=list[CatalogueModelRead],
+    errors=(409, 503),
     cli="models sync",
 )
 

@@ -159,6 +159,7 @@ APPLY_SUGGESTION: Operation[AppliedSuggestionRead] = Operation(
     permission=P.WORKFLOWS_WRITE,
     service="missionctl.services.usecases.suggestions:apply_to_version",
     path_types={"key": SuggestionKey},
+    errors=(409,),
     output=AppliedSuggestionRead,
     cli="workflow apply-suggestion",
 )
