@@ -159,7 +159,13 @@ async def test_a_workflow_is_saved_as_a_template_used_and_deleted_with_events(
     assert (await client.delete(f"{TEMPLATES}/greeting")).status_code == 404
     assert (await client.get(f"{TEMPLATES}/greeting")).status_code == 404
     events = (await client.get("/api/v1/events", params={"type": "template."})).json()["items"]
-    assert sorted(e["type"] for e in events) == ["template.deleted", "template.saved"]
+    assert sorted(e["type"] for e in events) == [
+        "template.deleted",
+        "template.saved",
+        "template.used",
+    ]
+    [use] = [e["payload"] for e in events if e["type"] == "template.used"]
+    assert (use["template"], use["workflow_name"], use["version"]) == ("greeting", "hi-ada", 1)
 
 
 async def test_save_refuses_bad_sources_and_names(client: httpx2.AsyncClient) -> None:

@@ -74,3 +74,39 @@ def test_a_suggestion_is_read_and_applied_in_one_click(
     expect(page.get_by_test_id("applied-suggestions")).to_contain_text("v1 → v2")
     expect(page.get_by_test_id("applied-suggestions")).to_contain_text("too few runs to say")
     screenshot("applied")
+
+
+def _copies(name: str, own: str) -> dict[str, object]:
+    shared = [
+        {"id": "checkout", "agent": "builtin:noop", "inputs": {"value": "git clone"}},
+        {"id": "lint", "agent": "builtin:noop", "depends_on": ["checkout"]},
+    ]
+    mine = {"id": own, "agent": "builtin:noop", "inputs": {"value": own}}
+    return {"name": name, "steps": [*shared, mine]}
+
+
+async def _three_copies(ctx: ServiceContext) -> None:
+    for name, own in (("api", "deploy"), ("web", "bundle"), ("docs", "render")):
+        spec = WorkflowSpec.model_validate(_copies(name, own))
+        await create_workflow(ctx, spec=spec, actor="user:t")
+
+
+def test_steps_three_workflows_repeat_are_saved_as_a_template_in_one_click(
+    live_server: LiveServer, page: Page, screenshot: Callable[[str], Path]
+) -> None:
+    seed(live_server.settings, _three_copies)
+    page.goto(f"{live_server.url}/workflows/api")
+    item = page.locator('[data-suggestion="template-checkout-lint"]')
+    expect(item).to_contain_text("Save checkout, lint as the template checkout-lint")
+    expect(item).to_contain_text("in 3 workflows: this one and docs, web")
+    expect(item).to_contain_text("Expected: steps a new workflow writes out 2 → 0")
+    item.locator("summary").click()
+    expect(item.locator(".suggestion__diff")).to_contain_text("+name: checkout-lint")
+    screenshot("template-suggested")
+    item.locator('[data-control="apply-template-checkout-lint"]').click()
+    expect(page.get_by_test_id("applied-suggestions")).to_contain_text("Used 0 times since")
+    screenshot("template-applied")
+    page.goto(f"{live_server.url}/templates")
+    expect(page.locator("body")).to_contain_text("checkout, lint (from api)")
+    page.goto(f"{live_server.url}/workflows/web")
+    expect(page.locator('[data-suggestion="template-checkout-lint"]')).to_have_count(0)

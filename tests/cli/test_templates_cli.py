@@ -72,3 +72,34 @@ def test_a_viewer_cannot_save_use_or_delete(world: World) -> None:
         refused = world.cli("remote", *args, token=world.viewer)
         assert refused.exit_code != 0 and "workflows:write" in text(refused)
     assert as_json(world.cli("remote", "templates", "list", "--json", token=world.viewer))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_steps_three_workflows_repeat_are_suggested_and_saved_as_a_template(
+    world: World, mode: str, tmp_path: Path
+) -> None:
+    noop = "agent: 'builtin:noop'"
+    shared = (
+        f"  - {{id: checkout-{mode}, {noop}, inputs: {{value: git clone {mode}}}}}\n"
+        f"  - {{id: lint-{mode}, {noop}, depends_on: [checkout-{mode}], inputs: {{v: {mode}}}}}\n"
+    )
+    for own in ("api", "web", "docs"):
+        path = tmp_path / f"{own}.yaml"
+        path.write_text(
+            f"name: {own}-{mode}\nsteps:\n{shared}"
+            f"  - {{id: {own}, agent: 'builtin:noop', inputs: {{value: {own}}}}}\n"
+        )
+        ok(world.cli(mode, "workflow", "apply", str(path)))
+    key = f"template-checkout-{mode}-lint-{mode}"
+    listed = text(ok(world.cli(mode, "workflow", "suggestions", f"api-{mode}", "--diff")))
+    assert key in listed and f"in 3 workflows: this one and docs-{mode}, web-{mode}" in listed
+    assert "expected: steps a new workflow writes out 2 → 0" in listed
+    assert f"+name: checkout-{mode}-lint-{mode}" in listed
+    applied = text(ok(world.cli(mode, "workflow", "apply-suggestion", f"api-{mode}", key)))
+    assert f"saved the template checkout-{mode}-lint-{mode}" in applied
+    shown = text(ok(world.cli(mode, "templates", "show", f"checkout-{mode}-lint-{mode}")))
+    assert f"lint-{mode}" in shown
+    again = text(ok(world.cli(mode, "workflow", "suggestions", f"api-{mode}")))
+    assert f"applied {key}" in again and "used 0 times since" in again
+    gone = world.cli(mode, "workflow", "apply-suggestion", f"web-{mode}", key)
+    assert gone.exit_code == 1 and "no suggestion" in text(gone)

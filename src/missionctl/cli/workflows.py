@@ -390,8 +390,8 @@ def suggestions(
 ) -> None:
     """What the last 30 days of a workflow suggest for its newest version, and what was applied.
 
-    Each suggestion is a new version with one edit: apply it with `missionctl workflow
-    apply-suggestion NAME KEY`.
+    Each suggestion is a new version with one edit, or (`template-…`) a template of steps
+    other workflows repeat: apply it with `missionctl workflow apply-suggestion NAME KEY`.
     """
     from missionctl.cli._backend import open_backend
     from missionctl.operations import workflows as ops
@@ -405,7 +405,7 @@ def suggestions(
         f"[bold]{escape(name)}[/bold] version {found.version}: {found.runs} runs ended in the "
         f"last {found.window_days} days"
     )
-    if found.runs < found.min_runs:
+    if not found.suggestions and found.runs < found.min_runs:
         console.print(f"Nothing to suggest before {found.min_runs} runs.")
     elif not found.suggestions:
         console.print("Nothing to suggest: the history shows no edit that would help.")
@@ -417,6 +417,12 @@ def suggestions(
         if diff:
             console.print(escape(item.diff), highlight=False)
     for done in found.applied:
+        if done.template_uses is not None:
+            console.print(
+                f"\napplied {escape(done.key)} (from v{done.before.version}, by "
+                f"{escape(done.applied_by)}): used {done.template_uses} times since"
+            )
+            continue
         console.print(
             f"\napplied {escape(done.key)} (v{done.before.version} → v{done.after.version}, by "
             f"{escape(done.applied_by)}): runs {done.before.runs} → {done.after.runs}, median "
@@ -442,7 +448,10 @@ def apply_suggestion(
     name: Annotated[str, typer.Argument(help="The workflow's name.")],
     key: Annotated[str, typer.Argument(help="The suggestion's key (`workflow suggestions`).")],
 ) -> None:
-    """Save a suggestion as the workflow's next version (exit 1 if it is no longer suggested)."""
+    """Save a suggestion as the workflow's next version, or a `template-…` one as a template.
+
+    Exits 1 if it is no longer suggested.
+    """
     from missionctl.cli._backend import open_backend
     from missionctl.operations import workflows as ops
 
@@ -456,6 +465,12 @@ def apply_suggestion(
     with open_backend() as api:
         newest = api.call(ops.BY_NAME, name=name)
         done = api.call(ops.APPLY_SUGGESTION, workflow_id=newest.id, key=key)
+    if done.template_uses is not None:
+        console.print(
+            f"applied {escape(done.key)}: saved the template "
+            f"{escape(done.key.removeprefix('template-'))} (`missionctl templates show NAME`)"
+        )
+        return
     console.print(
         f"applied {escape(done.key)}: {escape(name)} version {done.after.version} "
         f"(from {done.before.version}); its runs will show whether it helped "

@@ -109,6 +109,7 @@ WEBHOOK_SAVED: Final = "webhook.saved"
 WEBHOOK_DELETED: Final = "webhook.deleted"
 TEMPLATE_SAVED: Final = "template.saved"
 TEMPLATE_DELETED: Final = "template.deleted"
+TEMPLATE_USED: Final = "template.used"
 # Epics: named groups of missions (ADR 0102).
 EPIC_SAVED: Final = "epic.saved"
 EPIC_MISSION_ADDED: Final = "epic.mission_added"
@@ -219,6 +220,7 @@ TYPE_SEVERITY: Final[Mapping[str, Severity]] = {
     WEBHOOK_DELETED: "warning",
     TEMPLATE_SAVED: "info",
     TEMPLATE_DELETED: "warning",
+    TEMPLATE_USED: "info",
     EPIC_SAVED: "info",
     EPIC_MISSION_ADDED: "info",
     EPIC_MISSION_REMOVED: "info",

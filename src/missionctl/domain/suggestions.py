@@ -16,11 +16,19 @@ in words with the counts behind it, and what it is expected to change. Three kin
 - ``model``: an ``llm:`` step whose role a cheaper model does as well, by model routing's
   record of the role (``domain.routing``), while the step pins no model. It is pinned to that
   model; the expected effect is the step's cost at the same tokens.
+- ``template``: steps that do the same work (the same agent, inputs and condition) in at least
+  :data:`TEMPLATE_MIN_COPIES` workflows, counting this one, and in no saved template yet. The
+  steps written out in the same set of workflows are one suggestion: a template of them (with
+  the workflow inputs they read), so that the next workflow needing them starts from it; the
+  expected effect is the steps such a workflow no longer writes. Its definition is the
+  template, not a new version.
 
-A suggestion is judged from at least :data:`MIN_RUNS` runs of the workflow in the window.
+The first three are judged from at least :data:`MIN_RUNS` runs of the workflow in the window;
+a template from the workflows' definitions, which are their own history of what people wrote.
 """
 
 import copy
+import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,9 +36,10 @@ from typing import Any, Final, Literal
 
 from missionctl.domain.budget import ESTIMATE_INPUT_SHARE, Price
 from missionctl.domain.routing import Routing
+from missionctl.domain.slugs import slug
 from missionctl.domain.workflows import DEFAULT_TIMEOUT_S, WorkflowDag
 
-Kind = Literal["parallel", "timeout", "model"]
+Kind = Literal["parallel", "timeout", "model", "template"]
 
 MIN_RUNS: Final = 5
 """Runs of the workflow below which no suggestion is made: fewer say too little."""
@@ -41,6 +50,13 @@ suggested."""
 
 MAX_TIMEOUT_S: Final = 86_400.0
 """The longest limit a step may have (``StepSpec.timeout_s``): a day."""
+
+TEMPLATE_MIN_COPIES: Final = 3
+"""Workflows (this one included) that must write a step out before a template is suggested: the
+third copy is the one that pays for a template."""
+
+TEMPLATE_NAME_CHARS: Final = 63
+"""The longest template name (``schemas.templates.TEMPLATE_NAME_PATTERN``)."""
 
 TEMPLATE_ONLY_AGENTS: Final = frozenset({"http", "builtin:sleep", "builtin:noop", "builtin:fail"})
 """Agents that read earlier steps only through their templates (``{{ steps.x.outputs }}``)."""
@@ -112,6 +128,110 @@ def suggest(
         *_timeouts(definition, runs, steps),
         *_models(definition, cheaper or {}, step_costs or {}),
     ]
+
+
+def step_work(step: Mapping[str, Any]) -> str:
+    """What a step does, as one comparable string: its agent, inputs and condition.
+
+    Two steps with the same work are copies, whatever their ids, dependencies and limits.
+    """
+    inputs = step.get("inputs") or {}
+    work = {"agent": step.get("agent"), "inputs": inputs, "when": step.get("when")}
+    return json.dumps(work, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """What the templates hold.
+
+    ``work``: the :func:`step_work` of the saved ones' steps; ``names``: every name taken,
+    shipped or saved.
+    """
+
+    work: frozenset[str]
+    names: frozenset[str]
+
+
+def suggest_templates(
+    name: str,
+    definition: Mapping[str, Any],
+    elsewhere: Mapping[str, Sequence[Mapping[str, Any]]],
+    templates: Templates,
+    input_reads: Mapping[str, frozenset[str]],
+) -> list[Suggestion]:
+    """Templates of the steps of workflow ``name`` that other workflows write out too.
+
+    ``elsewhere`` maps every other workflow's name to its newest version's steps; steps a
+    saved template holds are left out, and a suggested name is one no template has;
+    ``input_reads`` gives the workflow inputs each step's templates and condition read.
+    """
+    holders: dict[str, list[str]] = {}
+    works = {step_work(step) for step in definition["steps"]}
+    for other, steps in elsewhere.items():
+        for work in works & {step_work(step) for step in steps}:
+            holders.setdefault(work, []).append(other)
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for step in definition["steps"]:
+        work = step_work(step)
+        sharing = tuple(sorted(holders.get(work, ())))
+        if len(sharing) + 1 >= TEMPLATE_MIN_COPIES and work not in templates.work:
+            groups.setdefault(sharing, []).append(step)
+    return [
+        _template(name, definition, steps, sharing, input_reads, templates.names)
+        for sharing, steps in groups.items()
+    ]
+
+
+def _template_name(step_ids: Sequence[str], taken: frozenset[str]) -> str:
+    """A free template name made of ``step_ids``: ``lint-test``, else ``lint-test-2`` and on."""
+    base = slug(" ".join(step_ids), max_chars=TEMPLATE_NAME_CHARS - 4, fallback="steps")
+    if not base[0].isalpha():
+        base = slug(f"steps {base}", max_chars=TEMPLATE_NAME_CHARS - 4)
+    number = 1
+    while (found := base if number == 1 else f"{base}-{number}") in taken:
+        number += 1
+    return found
+
+
+def _template(
+    name: str,
+    definition: Mapping[str, Any],
+    steps: Sequence[Mapping[str, Any]],
+    sharing: Sequence[str],
+    input_reads: Mapping[str, frozenset[str]],
+    taken: frozenset[str],
+) -> Suggestion:
+    ids = [str(step["id"]) for step in steps]
+    template_name = _template_name(ids, taken)
+    kept = set(ids)
+    body = [
+        {**step, "depends_on": [d for d in step.get("depends_on") or [] if d in kept]}
+        for step in copy.deepcopy(list(steps))
+    ]
+    read = set().union(*(input_reads.get(step_id, frozenset()) for step_id in ids))
+    declared = definition.get("inputs") or {}
+    others = ", ".join(sharing[:5]) + (f" and {len(sharing) - 5} more" if len(sharing) > 5 else "")
+    listed = ", ".join(ids)
+    why = (
+        f"{listed} {'is' if len(ids) == 1 else 'are'} written out the same way (agent, inputs "
+        f"and condition) in {len(sharing) + 1} workflows: this one and {others}."
+    )
+    return Suggestion(
+        key=f"template-{template_name}",
+        kind="template",
+        step_id=ids[0],
+        title=f"Save {listed} as the template {template_name}",
+        why=why,
+        predicted={"steps_to_write": [len(ids), 0]},
+        definition={
+            "name": template_name,
+            "title": f"{listed} (from {name})"[:120],
+            "description": why,
+            "category": "saved",
+            "inputs": {k: copy.deepcopy(v) for k, v in declared.items() if k in read},
+            "workflow": {"name": template_name, "steps": body},
+        },
+    )
 
 
 def critical_path_s(definition: Mapping[str, Any], durations: Mapping[str, float]) -> float:

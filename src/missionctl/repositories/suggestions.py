@@ -1,4 +1,6 @@
-"""Suggestion queries: a workflow's recent history, and the runs of one version (ADR 0120).
+"""Suggestion queries: a workflow's history, its versions' runs, the other workflows' steps.
+
+Also the saved templates and their uses, for template suggestions (ADR 0120).
 
 Blocking, as the suggestion service reads them in one snapshot (``ServiceContext.read_blocking``).
 """
@@ -8,14 +10,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from missionctl.db.models import Run, StepRun, Workflow
+from missionctl.db.models import Event, Run, StepRun, Workflow, WorkflowTemplate
 from missionctl.db.prediction import StepAttemptDay
 from missionctl.db.suggestions import AppliedSuggestion
-from missionctl.domain.suggestions import StepHistory
+from missionctl.domain.events import TEMPLATE_USED
+from missionctl.domain.suggestions import StepHistory, Templates, step_work
 
 MAX_DURATIONS = 20_000
 """The newest succeeded steps read for durations: a month of a busy workflow, and no more."""
@@ -159,3 +163,56 @@ def read_applied(session: Session, *, name: str) -> Sequence[AppliedSuggestion]:
         .order_by(AppliedSuggestion.applied_at.desc())
     )
     return session.scalars(query).all()
+
+
+MAX_OTHER_WORKFLOWS = 2_000
+"""The most recently saved workflows whose steps a template suggestion compares with."""
+
+
+def read_other_steps(session: Session, *, name: str) -> dict[str, list[dict[str, Any]]]:
+    """The steps of the newest version of every other workflow, by name.
+
+    Of the :data:`MAX_OTHER_WORKFLOWS` names saved most recently; ``name``'s own are left out.
+    """
+    newest = (
+        select(Workflow.name, func.max(Workflow.version).label("version"))
+        .where(Workflow.name != name)
+        .group_by(Workflow.name)
+        .order_by(func.max(Workflow.created_at).desc())
+        .limit(MAX_OTHER_WORKFLOWS)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Workflow.name, Workflow.definition).join(
+            newest, (Workflow.name == newest.c.name) & (Workflow.version == newest.c.version)
+        )
+    )
+    return {other: list(definition.get("steps") or []) for other, definition in rows}
+
+
+def read_saved_templates(session: Session) -> Templates:
+    """The saved templates' names, and the work (``step_work``) of every step they hold."""
+    rows = session.execute(select(WorkflowTemplate.name, WorkflowTemplate.definition)).all()
+    return Templates(
+        work=frozenset(
+            step_work(step)
+            for _, definition in rows
+            for step in (definition.get("workflow") or {}).get("steps") or []
+        ),
+        names=frozenset(name for name, _ in rows),
+    )
+
+
+MAX_USES = 10_000
+"""The template uses counted for one applied suggestion: beyond, the count says "at least"."""
+
+
+def count_template_uses(session: Session, *, template: str, since: datetime) -> int:
+    """How many workflow versions were made from the template ``template`` since ``since``."""
+    payloads = session.scalars(
+        select(Event.payload)
+        .where(Event.type == TEMPLATE_USED, Event.ts >= since)
+        .order_by(Event.seq)
+        .limit(MAX_USES)
+    )
+    return sum(1 for payload in payloads if payload.get("template") == template)

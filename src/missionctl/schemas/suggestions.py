@@ -11,7 +11,7 @@ class SuggestionRead(BaseModel):
     """An edit the history suggests, as the new version it would save."""
 
     key: str = Field(description="Stable for the same edit of the same version: apply by it.")
-    kind: str = Field(description="`parallel`, `timeout` or `model`.")
+    kind: str = Field(description="`parallel`, `timeout`, `model` or `template`.")
     step_id: str
     title: str
     why: str = Field(description="The reason, with the counts behind it.")
@@ -19,8 +19,13 @@ class SuggestionRead(BaseModel):
         description="Each figure the edit should change: `[now, expected]`."
     )
     expected: list[str] = Field(description="The predicted figures in words.")
-    diff: str = Field(description="The new version against the newest, as a unified diff.")
-    definition: dict[str, Any] = Field(description="The whole new version, ready to save.")
+    diff: str = Field(
+        description="The new version against the newest, as a unified diff (a `template`: the "
+        "template as added lines)."
+    )
+    definition: dict[str, Any] = Field(
+        description="The whole new version, ready to save (a `template`: the template)."
+    )
 
 
 class VersionRunsRead(BaseModel):
@@ -35,7 +40,11 @@ class VersionRunsRead(BaseModel):
 
 
 class AppliedSuggestionRead(BaseModel):
-    """A suggestion someone applied, with the runs before and after it."""
+    """A suggestion someone applied, with the runs before and after it.
+
+    A ``template`` made no version: ``before`` and ``after`` are both the version its steps
+    came from, and ``template_uses`` says what it did.
+    """
 
     id: uuid.UUID
     key: str
@@ -50,6 +59,10 @@ class AppliedSuggestionRead(BaseModel):
     after: VersionRunsRead
     enough_runs: bool = Field(
         description="Whether both versions have the runs a comparison needs (MIN_RUNS each)."
+    )
+    template_uses: int | None = Field(
+        default=None,
+        description="A `template`: the workflow versions made from it since it was applied.",
     )
 
 

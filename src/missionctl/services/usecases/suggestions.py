@@ -3,7 +3,9 @@
 Open suggestions are derived from the newest version and the runs of the last
 :data:`WINDOW_DAYS` days whenever they are read (``domain.suggestions``); applying one saves
 its definition as the next version in one transaction, with a ``suggestion.applied`` event,
-and keeps it so that the runs before and after show what it did.
+and keeps it so that the runs before and after show what it did. A ``template`` suggestion is
+derived from the other workflows' newest versions; applying it saves the template instead, and
+what it did is the number of workflows made from it since.
 """
 
 import difflib
@@ -16,18 +18,28 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from missionctl.db.models import Workflow
 from missionctl.db.suggestions import AppliedSuggestion
 from missionctl.db.types import utcnow
 from missionctl.domain import events as ev
-from missionctl.domain.suggestions import MIN_RUNS, Suggestion, cheaper_models, suggest
+from missionctl.domain.suggestions import (
+    MIN_RUNS,
+    Suggestion,
+    Templates,
+    cheaper_models,
+    suggest,
+    suggest_templates,
+)
 from missionctl.errors import Conflict, NotFound, ValidationFailed
 from missionctl.eventlog import NewEvent, append_sync
 from missionctl.expressions.sandbox import (
     ExpressionError,
+    References,
     check_condition,
     check_template,
     template_strings,
 )
+from missionctl.gallery import SHIPPED
 from missionctl.repositories import execution as blocking_repo
 from missionctl.repositories import suggestions as repo
 from missionctl.repositories import workflows as workflow_repo
@@ -37,8 +49,10 @@ from missionctl.schemas.suggestions import (
     SuggestionsRead,
     VersionRunsRead,
 )
+from missionctl.schemas.templates import TemplateSpec
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services.runtime.context import ServiceContext
+from missionctl.services.usecases import templates as template_cases
 from missionctl.services.usecases.money import micros_to_usd
 from missionctl.services.usecases.routing import routing_in_force
 from missionctl.services.usecases.workflows import (
@@ -66,7 +80,14 @@ def _read(session: Session, ctx: ServiceContext, name: str) -> SuggestionsRead:
         raise NotFound(f"no workflow {name!r}", field="name")
     since = utcnow() - timedelta(days=WINDOW_DAYS)
     history = repo.read_history(session, workflow=newest, since=since)
-    found = [s for s in _suggested(session, ctx, newest.definition, history) if _valid(s)]
+    found = [
+        s
+        for s in [
+            *_suggested(session, ctx, newest.definition, history),
+            *_templates(session, name, newest.definition),
+        ]
+        if _valid(s)
+    ]
     return SuggestionsRead(
         workflow=name,
         workflow_id=newest.id,
@@ -95,42 +116,73 @@ def _suggested(
     return suggest(definition, history.runs, history.steps, cheaper, history.step_costs, reads)
 
 
+def _templates(session: Session, name: str, definition: dict[str, Any]) -> list[Suggestion]:
+    saved = repo.read_saved_templates(session)
+    templates = Templates(work=saved.work, names=saved.names | frozenset(SHIPPED))
+    reads = {step["id"]: _references(step)[1] for step in definition["steps"]}
+    elsewhere = repo.read_other_steps(session, name=name)
+    return suggest_templates(name, definition, elsewhere, templates, reads)
+
+
 def step_reads(step: dict[str, Any]) -> frozenset[str] | None:
     """The steps whose outputs ``step``'s templates and condition name (``None``: unknown)."""
+    return _references(step)[0]
+
+
+def _references(step: dict[str, Any]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """The steps and the workflow inputs ``step``'s templates and condition read.
+
+    The steps are ``None`` when they cannot be told (a template that does not compile, or
+    ``steps[name]`` with a name computed at run time); the inputs are those read by a literal
+    key.
+    """
     sources = [text for _, text in template_strings(step.get("inputs") or {})]
+    refs: list[References] = []
     try:
         refs = [check_template(text) for text in sources]
         if step.get("when"):
             sources.append(step["when"])
             refs.append(check_condition(step["when"]))
     except ExpressionError:
-        return None
+        return None, frozenset(name for ref in refs for name in ref.inputs)
+    inputs = frozenset(name for ref in refs for name in ref.inputs)
     found = frozenset(name for ref in refs for name in ref.steps)
-    # `steps[name]` with a name computed at run time reads a step no literal key shows.
     if not found and any("steps" in text for text in sources):
-        return None
-    return found
+        return None, inputs
+    return found, inputs
 
 
 def _valid(suggestion: Suggestion) -> bool:
     """Whether the suggested definition is one that may be saved (it always should be)."""
     try:
+        if suggestion.kind == "template":
+            template = TemplateSpec.model_validate(dict(suggestion.definition))
+            return not template_cases.check_template(template)
         require_valid(WorkflowSpec.model_validate(dict(suggestion.definition)))
     except (ValidationError, ValidationFailed):
         return False
     return True
 
 
-def _compact(definition: Any) -> list[str]:
+def _compact(definition: Any, kind: str = "") -> list[str]:
     """The definition as YAML lines without the fields left at their defaults (a short diff)."""
-    spec = WorkflowSpec.model_validate(dict(definition))
-    data = spec.model_dump(mode="json", exclude_defaults=True)
+    if kind == "template":
+        data = TemplateSpec.model_validate(dict(definition)).model_dump(mode="json")
+        body = WorkflowSpec.model_validate(data["workflow"])
+        data["workflow"] = body.model_dump(mode="json", exclude_defaults=True)
+    else:
+        spec = WorkflowSpec.model_validate(dict(definition))
+        data = spec.model_dump(mode="json", exclude_defaults=True)
     return list(yaml.safe_dump(data, sort_keys=False).splitlines(keepends=True))
 
 
 def _suggestion_read(current: dict[str, Any], suggestion: Suggestion) -> SuggestionRead:
-    before, after = _compact(current), _compact(suggestion.definition)
-    diff = "".join(difflib.unified_diff(before, after, "newest", "suggested"))
+    if suggestion.kind == "template":  # a new template: nothing to compare it with
+        after = _compact(suggestion.definition, "template")
+        diff = "".join(difflib.unified_diff([], after, "no template", "suggested template"))
+    else:
+        before, after = _compact(current), _compact(suggestion.definition)
+        diff = "".join(difflib.unified_diff(before, after, "newest", "suggested"))
     return SuggestionRead(
         key=suggestion.key,
         kind=suggestion.kind,
@@ -147,6 +199,10 @@ def _suggestion_read(current: dict[str, Any], suggestion: Suggestion) -> Suggest
 def _applied_read(session: Session, row: AppliedSuggestion) -> AppliedSuggestionRead:
     before = _version_runs(session, row.base_workflow_id, row.step_id)
     after = _version_runs(session, row.applied_workflow_id, row.step_id)
+    uses = None
+    if row.kind == "template":
+        template = row.key.removeprefix("template-")
+        uses = repo.count_template_uses(session, template=template, since=row.applied_at)
     return AppliedSuggestionRead(
         id=row.id,
         key=row.key,
@@ -160,6 +216,7 @@ def _applied_read(session: Session, row: AppliedSuggestion) -> AppliedSuggestion
         before=before,
         after=after,
         enough_runs=before.runs >= MIN_RUNS and after.runs >= MIN_RUNS,
+        template_uses=uses,
     )
 
 
@@ -182,6 +239,7 @@ _EXPECTED = {
     "retries_per_run": ("retries per run", "{:g}"),
     "first_timeout_share": ("first attempts out of time", "{:.0%}"),
     "step_cost_usd": ("the step's cost per run", "${:.4g}"),
+    "steps_to_write": ("steps a new workflow writes out", "{:d}"),
 }
 
 
@@ -240,6 +298,20 @@ async def apply_suggestion(
             "again (`missionctl workflow suggestions NAME`)",
             field="key",
         )
+    if suggestion.kind == "template":
+        template = TemplateSpec.model_validate(suggestion.definition)
+        with template_cases.name_race_as_conflict(template.name):
+            return await ctx.write_blocking(
+                partial(
+                    _save_template,
+                    suggestion=suggestion,
+                    template=template,
+                    name=name,
+                    base=found.version,
+                    actor=actor,
+                ),
+                side_by_side=True,
+            )
     spec = WorkflowSpec.model_validate(suggestion.definition)
     require_valid(spec)
     with version_race_as_conflict(name):
@@ -273,27 +345,55 @@ def _save_applied(
             f"{saved.version - 1}); list the suggestions again",
             field="key",
         )
+    return _keep(session, suggestion, base=newest, applied=saved, actor=actor)
+
+
+def _save_template(
+    session: Session,
+    *,
+    suggestion: SuggestionRead,
+    template: TemplateSpec,
+    name: str,
+    base: int,
+    actor: str,
+) -> AppliedSuggestionRead:
+    """Save the template of a ``template`` suggestion, made from version ``base`` of ``name``.
+
+    Raises:
+        Conflict: a template of that name was saved meanwhile (on flush or commit, through
+            ``name_race_as_conflict``).
+    """
+    source = workflow_repo.read_workflow_version_sync(session, name=name, version=base)
+    assert source is not None  # versions are never deleted
+    template_cases.store_template(session, template, source_workflow_id=source.id, actor=actor)
+    return _keep(session, suggestion, base=source, applied=source, actor=actor)
+
+
+def _keep(
+    session: Session, suggestion: SuggestionRead, *, base: Workflow, applied: Workflow, actor: str
+) -> AppliedSuggestionRead:
+    """Keep ``suggestion`` as applied to ``base`` (making ``applied``); ``suggestion.applied``."""
     row = AppliedSuggestion(
-        workflow=name,
+        workflow=base.name,
         key=suggestion.key,
         kind=suggestion.kind,
         step_id=suggestion.step_id,
         title=suggestion.title,
         why=suggestion.why,
         predicted=suggestion.predicted,
-        base_workflow_id=newest.id,
-        applied_workflow_id=saved.id,
+        base_workflow_id=base.id,
+        applied_workflow_id=applied.id,
         applied_by=actor,
     )
     session.add(row)
     session.flush()
     payload = {
-        "workflow": name,
+        "workflow": base.name,
         "key": suggestion.key,
         "kind": suggestion.kind,
         "step_id": suggestion.step_id,
-        "from_version": base,
-        "version": saved.version,
+        "from_version": base.version,
+        "version": applied.version,
         "predicted": suggestion.predicted,
     }
     append_sync(session, [NewEvent(type=ev.SUGGESTION_APPLIED, actor=actor, payload=payload)])

@@ -183,21 +183,32 @@ async def save_template(ctx: ServiceContext, *, data: TemplateSave, actor: str) 
     def work(session: Session) -> TemplateRead:
         workflow = _source_workflow(session, data)
         template = _template_of(workflow, data)
-        row = WorkflowTemplate(
-            name=template.name,
-            title=template.title,
-            category=template.category,
-            definition=template.model_dump(mode="json"),
-            source_workflow_id=workflow.id,
-            saved_by=actor,
-        )
-        session.add(row)
-        session.flush()
-        append_sync(session, [_saved_event(row, template, actor)])
-        return to_template_read(template, row)
+        return store_template(session, template, source_workflow_id=workflow.id, actor=actor)
 
-    with _name_race_as_conflict(data.name):
+    with name_race_as_conflict(data.name):
         return await ctx.write_blocking(work)
+
+
+def store_template(
+    session: Session, template: TemplateSpec, *, source_workflow_id: uuid.UUID, actor: str
+) -> TemplateRead:
+    """Save ``template`` as a row made from version ``source_workflow_id``; ``template.saved``.
+
+    The caller has checked the name is free; a twin saving the same name at once fails on
+    flush or commit (:func:`name_race_as_conflict` turns that into a Conflict).
+    """
+    row = WorkflowTemplate(
+        name=template.name,
+        title=template.title,
+        category=template.category,
+        definition=template.model_dump(mode="json"),
+        source_workflow_id=source_workflow_id,
+        saved_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    append_sync(session, [_saved_event(row, template, actor)])
+    return to_template_read(template, row)
 
 
 def _source_workflow(session: Session, data: TemplateSave) -> Workflow:
@@ -276,7 +287,7 @@ def _saved_event(row: WorkflowTemplate, template: TemplateSpec, actor: str) -> N
 
 
 @contextmanager
-def _name_race_as_conflict(name: str) -> Iterator[None]:
+def name_race_as_conflict(name: str) -> Iterator[None]:
     """Turn the unique name constraint's error (two saves of one name at once) into a Conflict."""
     try:
         yield
@@ -401,11 +412,25 @@ def _save_and_start(
     start: bool,
     cap: int | None,
 ) -> TemplateUsed:
-    """Save ``spec`` as the next version of its name and start its run when ``start``."""
+    """Save ``spec`` as the next version of its name, and start its run when ``start``.
+
+    Records ``template.used`` after the version's ``workflow.saved``.
+    """
     with version_race_as_conflict(spec.name):
         workflow = save_version(
             session, spec=spec, actor=actor, mission_id=mission_id, plan_id=None
         )
+    used = {
+        "template": template.name,
+        "workflow_id": str(workflow.id),
+        "workflow_name": workflow.name,
+        "version": workflow.version,
+        "mission_id": None if mission_id is None else str(mission_id),
+    }
+    append_sync(
+        session,
+        [NewEvent(type=ev.TEMPLATE_USED, actor=actor, mission_id=mission_id, payload=used)],
+    )
     run_id = None
     if start:
         run = start_in(
