@@ -69,6 +69,28 @@ def test_each_level_pulls_the_estimate_as_far_as_its_attempts_allow() -> None:
     )
 
 
+def test_the_model_a_step_runs_on_weighs_between_its_agent_and_the_step() -> None:
+    # Everything: 90 of 1,000 -> 91/1010 = 0.0901. Agent llm:writer: 10 of 100 ->
+    # (10 + 0.901) / 110 = 0.0991. On gpt-4o-mini: 30 of 40 -> (30 + 0.991) / 50 = 0.6198.
+    # The step has no history of its own: the model's record is what it has.
+    history = History(
+        everything=Counts(1000, 90),
+        agent=Counts(100, 10),
+        earlier=Counts(),
+        recent=Counts(),
+        model=Counts(40, 30),
+    )
+    found = estimate(history, step="notes of docs", agent="llm:writer", model="gpt-4o-mini")
+    assert found.chances["fail"] == pytest.approx(0.6198, abs=1e-4)
+    assert found.reasons[0] == (
+        "llm:writer steps on gpt-4o-mini failed 30 of 40 attempts (75%): 10% → 62%"
+    )
+    assert not found.sure  # the model's record is not the step's own
+    # Without a model (another agent, or one not known) there is no such level.
+    unknown = estimate(history, step="notes of docs", agent="llm:writer")
+    assert unknown.chances["fail"] == pytest.approx(0.0991, abs=1e-4)
+
+
 def test_one_failure_barely_moves_a_step_with_no_other_history() -> None:
     history = History(Counts(500, 25), Counts(500, 25), Counts(), Counts(1, 1))
     found = estimate(history, step="deploy of release", agent="builtin:noop")

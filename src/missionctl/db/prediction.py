@@ -1,7 +1,7 @@
 """ORM classes of the step-risk follower (ADR 0118, revision 0045).
 
-- :class:`StepAttemptDay`: the attempts of one step of one workflow, run by one agent, that
-  ended on one UTC day, and how many failed, timed out or cost more than their estimate
+- :class:`StepAttemptDay`: the attempts of one step of one workflow, run by one agent on one
+  model, that ended on one UTC day, and how many failed, timed out or cost more than their estimate
   (first attempts and later ones apart): the history the estimates are made from;
 - :class:`StepRisk`: the latest estimate of one step of one run, with its reasons.
 """
@@ -19,7 +19,9 @@ from missionctl.db.base import Base
 class StepAttemptDay(Base):
     """Attempts of one step (``workflow``, ``step_id``) by ``agent`` ended on ``day``, counted.
 
-    ``later``: second and later attempts (a retry), counted apart from first ones.
+    ``later``: second and later attempts (a retry), counted apart from first ones; ``model``:
+    the model an ``llm:`` step's attempts ran on (empty for other agents, and for attempts
+    counted before revision 0049).
     """
 
     __tablename__ = "step_attempt_days"
@@ -29,6 +31,7 @@ class StepAttemptDay(Base):
     step_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     agent: Mapped[str] = mapped_column(String(200), primary_key=True)
     later: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True, server_default="")
     attempts: Mapped[int]
     failed: Mapped[int]
     timed_out: Mapped[int]

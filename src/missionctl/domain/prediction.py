@@ -1,19 +1,21 @@
 """How likely a step is to fail, to time out or to cost more than its estimate, from history.
 
 Pure (ADR 0118). A step's chance of each :data:`RISKS` is estimated from the attempts that
-came before it, at four levels from the most general to the most particular, each level's
+came before it, at levels from the most general to the most particular, each level's
 rate shrunk towards the one above it by :data:`PRIOR_WEIGHT` pseudo-attempts (a beta prior;
 :data:`RECENT_WEIGHT` for the recent level):
 
 1. every step of every workflow, itself shrunk towards :data:`PRIOR_RATES` (what is assumed
    before there is any history: a new install's steps are not all "50 % likely to fail");
 2. the steps run by the same agent;
-3. this step of this workflow, before the last :data:`RECENT_DAYS` days;
-4. the same step in the last :data:`RECENT_DAYS` days (apart from 3, so that no attempt counts
+3. for an ``llm:`` step, the same agent's steps on the model this one runs on: a role a
+   cheaper model does worse shows here, whichever workflow its steps were in;
+4. this step of this workflow, before the last :data:`RECENT_DAYS` days;
+5. the same step in the last :data:`RECENT_DAYS` days (apart from 4, so that no attempt counts
    twice): a recent change (a model that got worse, a flaky dependency) moves the estimate as
    far as its evidence allows;
 
-and, for a second or later attempt, 5. the same step's later attempts: a step that failed once
+and, for a second or later attempt, 6. the same step's later attempts: a step that failed once
 is likelier to fail again. A level with few attempts barely moves the estimate; one with
 hundreds is nearly its own rate. The reasons name each level that moved the estimate most,
 with its counts, so that a reader can judge how sure it is (:attr:`Estimate.attempts`: the
@@ -92,8 +94,9 @@ def total(counts: Iterable[Counts]) -> Counts:
 class History:
     """What came before one step's attempt, at each level (see the module's docstring).
 
-    ``earlier``: the step's attempts before the recent days; ``recent``: in them;
-    ``later_attempts``: the step's second and later attempts, read only for an attempt > 1.
+    ``model``: the agent's attempts on the step's model (none without one); ``earlier``: the
+    step's attempts before the recent days; ``recent``: in them; ``later_attempts``: the
+    step's second and later attempts, read only for an attempt > 1.
     """
 
     everything: Counts
@@ -101,6 +104,7 @@ class History:
     earlier: Counts
     recent: Counts
     later_attempts: Counts = Counts()
+    model: Counts = Counts()
 
     @property
     def own(self) -> int:
@@ -133,15 +137,23 @@ class _Level:
 
 
 def estimate(
-    history: History, *, step: str, agent: str, attempt: int = 1, estimated: bool = True
+    history: History,
+    *,
+    step: str,
+    agent: str,
+    attempt: int = 1,
+    estimated: bool = True,
+    model: str = "",
 ) -> Estimate:
     """The chance of each risk for attempt ``attempt`` of ``step`` (run by ``agent``).
 
     ``step`` names it in reasons (``build of deliver-feature``); ``estimated``: the step has a
-    cost estimate (without one, it cannot cost more than it: no ``over_estimate`` chance).
+    cost estimate (without one, it cannot cost more than it: no ``over_estimate`` chance);
+    ``model``: the model it runs on (empty: none, and no model level).
     """
     levels = [
         _Level(f"{agent} steps", history.agent),
+        *([_Level(f"{agent} steps on {model}", history.model)] if model else []),
         _Level(f"{step} before the last {RECENT_DAYS} days", history.earlier),
         _Level(f"{step} in the last {RECENT_DAYS} days", history.recent, RECENT_WEIGHT),
     ]

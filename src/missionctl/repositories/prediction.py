@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ from missionctl.domain.prediction import Counts
 from missionctl.domain.states import ENDED_RUN_STATUSES
 
 ATTEMPT_ENDS = (ev.STEP_SUCCEEDED, ev.STEP_FAILED, ev.STEP_RETRY_SCHEDULED)
+RAN_ON = func.coalesce(StepRun.routed_model, StepRun.model, literal(""))
+"""The model a step runs on: the one its run routed it to, else the one it was billed at (a
+run made before routing existed), else none (not an ``llm:`` step)."""
 TIMED_OUT = "timed out after"
 """How the engine's error of an attempt that ran out of time starts."""
 
@@ -42,6 +45,7 @@ class AttemptEnd:
 
     day: date
     key: StepKey
+    model: str
     later: bool
     failed: bool
     timed_out: bool
@@ -62,6 +66,7 @@ def read_attempt_ends(session: Session, *, after: int, upto: int) -> list[Attemp
             Workflow.name,
             StepRun.step_id,
             StepRun.agent,
+            RAN_ON,
             StepRun.estimate_micros,
         )
         .join(StepRun, (StepRun.run_id == Event.run_id) & (StepRun.step_id == Event.step_id))
@@ -79,6 +84,7 @@ def _attempt_end(
     workflow: str,
     step_id: str,
     agent: str,
+    model: str,
     estimate: int,
 ) -> AttemptEnd | None:
     if "duration_ms" not in payload:
@@ -91,6 +97,7 @@ def _attempt_end(
     return AttemptEnd(
         day=at.date(),
         key=StepKey(workflow, step_id, agent),
+        model=model,
         later=attempt > 1,
         failed=kind != ev.STEP_SUCCEEDED,
         timed_out=error.startswith(TIMED_OUT),
@@ -100,14 +107,14 @@ def _attempt_end(
 
 def add_attempt_ends(session: Session, ends: Iterable[AttemptEnd]) -> None:
     """Count ``ends`` into their days' rows (made as needed), in one read and one flush."""
-    summed: dict[tuple[date, str, str, str, bool], Counts] = {}
+    summed: dict[tuple[date, str, str, str, bool, str], Counts] = {}
     for end in ends:
-        slot = (end.day, end.key.workflow, end.key.step_id, end.key.agent, end.later)
+        slot = (end.day, end.key.workflow, end.key.step_id, end.key.agent, end.later, end.model)
         summed[slot] = summed.get(slot, Counts()) + end.counts()
     if not summed:
         return
     known = {
-        (row.day, row.workflow, row.step_id, row.agent, row.later): row
+        (row.day, row.workflow, row.step_id, row.agent, row.later, row.model): row
         for row in session.scalars(
             select(StepAttemptDay).where(
                 StepAttemptDay.day.in_({slot[0] for slot in summed}),
@@ -118,10 +125,10 @@ def add_attempt_ends(session: Session, ends: Iterable[AttemptEnd]) -> None:
     for slot, counts in summed.items():
         row = known.get(slot)
         if row is None:
-            day, workflow, step_id, agent, later = slot
+            day, workflow, step_id, agent, later, model = slot
             row = StepAttemptDay(
                 day=day, workflow=workflow, step_id=step_id, agent=agent, later=later,
-                attempts=0, failed=0, timed_out=0, over_estimate=0,
+                model=model, attempts=0, failed=0, timed_out=0, over_estimate=0,
             )  # fmt: skip
             session.add(row)
         row.attempts += counts.attempts
@@ -163,6 +170,30 @@ def read_by_agent(
     return {agent: Counts(*map(int, sums)) for agent, *sums in rows}
 
 
+def read_by_model(
+    session: Session, *, pairs: Collection[tuple[str, str]], since: date, until: date
+) -> dict[tuple[str, str], Counts]:
+    """The attempts of each ``(agent, model)`` of ``pairs`` that ended in ``[since, until)``.
+
+    Attempts with no model (other agents', and those counted before revision 0049) are never
+    read here.
+    """
+    agents, models = {a for a, m in pairs if m}, {m for _, m in pairs if m}
+    if not models:
+        return {}
+    rows = session.execute(
+        select(StepAttemptDay.agent, StepAttemptDay.model, *_SUMS)
+        .where(
+            StepAttemptDay.agent.in_(agents),
+            StepAttemptDay.model.in_(models),
+            StepAttemptDay.day >= since,
+            StepAttemptDay.day < until,
+        )
+        .group_by(StepAttemptDay.agent, StepAttemptDay.model)
+    ).all()
+    return {(agent, model): Counts(*map(int, sums)) for agent, model, *sums in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class StepDays:
     """One step's attempts, by day and first or later attempt (what its levels are summed from)."""
@@ -193,11 +224,16 @@ def read_step_days(
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """What an estimate is asked of: a step, its attempt, whether it has a cost estimate."""
+    """What an estimate is asked of.
+
+    A step, its attempt, whether it has a cost estimate, and the model it runs on (empty:
+    none, or not known).
+    """
 
     key: StepKey
     attempt: int = 1
     estimated: bool = False
+    model: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +283,7 @@ _STEP_COLUMNS = (
     StepRun.step_id,
     StepRun.agent,
     StepRun.estimate_micros,
+    RAN_ON,
 )
 
 
@@ -257,12 +294,12 @@ def _pending(
     step_id: str,
     agent: str,
     estimate: int,
+    model: str,
     *,
     attempt: int,
 ) -> PendingStep:
-    return PendingStep(
-        run_id, mission_id, Asked(StepKey(workflow, step_id, agent), attempt, estimate > 0)
-    )
+    asked = Asked(StepKey(workflow, step_id, agent), attempt, estimate > 0, model)
+    return PendingStep(run_id, mission_id, asked)
 
 
 def read_run_steps(session: Session, *, run_ids: Collection[uuid.UUID]) -> list[PendingStep]:

@@ -96,33 +96,39 @@ def estimate_steps(session: Session, steps: Sequence[repo.Asked], *, until: date
     agents = repo.read_by_agent(
         session, agents={s.key.agent for s in steps}, since=since, until=until
     )
+    models = repo.read_by_model(
+        session, pairs={(s.key.agent, s.model) for s in steps}, since=since, until=until
+    )
     days = repo.read_step_days(
         session, workflows={s.key.workflow for s in steps}, since=since, until=until
     )
     recent = until - timedelta(days=RECENT_DAYS)
     return [
         estimate(
-            _history(everything, agents.get(s.key.agent, Counts()), days.get(s.key, []), recent),
+            History(
+                everything=everything,
+                agent=agents.get(s.key.agent, Counts()),
+                model=models.get((s.key.agent, s.model), Counts()),
+                **_step_levels(days.get(s.key, []), recent),
+            ),
             step=f"{s.key.step_id} of {s.key.workflow}",
             agent=s.key.agent,
             attempt=s.attempt,
             estimated=s.estimated,
+            model=s.model,
         )
         for s in steps
     ]
 
 
-def _history(
-    everything: Counts, agent: Counts, days: Iterable[repo.StepDays], recent: date
-) -> History:
+def _step_levels(days: Iterable[repo.StepDays], recent: date) -> dict[str, Counts]:
+    """The step's own levels of a ``History``: before the recent days, in them, later attempts."""
     rows = list(days)
-    return History(
-        everything=everything,
-        agent=agent,
-        earlier=total(d.counts for d in rows if d.day < recent),
-        recent=total(d.counts for d in rows if d.day >= recent),
-        later_attempts=total(d.counts for d in rows if d.later),
-    )
+    return {
+        "earlier": total(d.counts for d in rows if d.day < recent),
+        "recent": total(d.counts for d in rows if d.day >= recent),
+        "later_attempts": total(d.counts for d in rows if d.later),
+    }
 
 
 def _row(step: repo.PendingStep, found: Estimate, now: datetime) -> StepRisk:
