@@ -18,17 +18,18 @@ happened. It prints, as JSON, for the chance of failing:
   (no shrinking towards its agent, no recent trend).
 """
 
-import argparse
-import asyncio
-import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+try:  # imported as bench.prediction_backtest, or run as a script from bench/
+    from bench._backtest import run
+except ModuleNotFoundError:
+    from _backtest import run  # type: ignore[no-redef]
 
 from missionctl.domain.prediction import HISTORY_DAYS
 from missionctl.repositories import prediction as repo
@@ -136,18 +137,7 @@ async def backtest(settings: Settings) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--home", type=Path, help="a home the demo was seeded into already")
-    given = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        home = given.home or Path(scratch)
-        if given.home is None:
-            print(f"seeding {given.days} days (seed {given.seed})", file=sys.stderr, flush=True)
-            seed(home, given.days, given.seed)
-        result = asyncio.run(backtest(Settings(home=home)))
-    print(json.dumps({"benchmark": "prediction_backtest", "seed": given.seed, **result}, indent=2))
+    run("prediction_backtest", __doc__, seed, lambda home: backtest(Settings(home=home)))
 
 
 if __name__ == "__main__":

@@ -21,17 +21,12 @@ the share saved), the success rate unrouted and routed, each role's choice with 
 counts, and the same figures for the naive choice of sending every step to the cheapest model.
 """
 
-import argparse
-import asyncio
-import json
-import sys
-import tempfile
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
+from bench._backtest import run
 from bench.prediction_backtest import seed
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -151,19 +146,12 @@ async def backtest(settings: Settings) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--home", type=Path, help="a home the demo was seeded into already")
-    given = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        home = given.home or Path(scratch)
-        if given.home is None:
-            print(f"seeding {given.days} days (seed {given.seed})", file=sys.stderr, flush=True)
-            seed(home, given.days, given.seed)
-        settings = Settings(home=home, llm=LLMSettings(model=DEFAULT_MODEL))
-        result = asyncio.run(backtest(settings))
-    print(json.dumps({"benchmark": "routing_backtest", "seed": given.seed, **result}, indent=2))
+    run(
+        "routing_backtest",
+        __doc__,
+        seed,
+        lambda home: backtest(Settings(home=home, llm=LLMSettings(model=DEFAULT_MODEL))),
+    )
 
 
 if __name__ == "__main__":

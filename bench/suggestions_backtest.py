@@ -25,6 +25,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.suggestions.workflows import pipeline, warming
+
 from missionctl.agents.registry import AgentRegistry
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.schemas.governance import AgentUpdate, AllowedProgram
@@ -36,41 +38,9 @@ from missionctl.services.usecases.suggestions import apply_suggestion, list_sugg
 from missionctl.services.usecases.workflows import create_workflow, read_workflow_by_name
 from missionctl.settings import Settings
 
-COLD_START = (
-    "import pathlib, time; marker = pathlib.Path('warm'); slow = not marker.exists(); "
-    "marker.touch(); time.sleep(1.5 if slow else 0.1)"
-)
 WORKFLOWS: list[dict[str, Any]] = [
-    {
-        "name": "pipeline",
-        "steps": [
-            {"id": "fetch", "agent": "builtin:sleep", "inputs": {"seconds": 0.6}},
-            {
-                "id": "lint",
-                "agent": "builtin:sleep",
-                "depends_on": ["fetch"],
-                "inputs": {"seconds": 0.5},
-            },
-            {
-                "id": "package",
-                "agent": "builtin:noop",
-                "depends_on": ["fetch", "lint"],
-                "inputs": {"value": "{{ steps.lint.outputs }}"},
-            },
-        ],
-    },
-    {
-        "name": "warming",
-        "steps": [
-            {
-                "id": "warm",
-                "agent": "command",
-                "inputs": {"argv": [sys.executable, "-c", COLD_START]},
-                "timeout_s": 1.0,
-                "retry": {"max_attempts": 2, "backoff_s": 0.1, "jitter": False},
-            }
-        ],
-    },
+    pipeline(fetch_s=0.6, lint_s=0.5),
+    warming(cold_s=1.5, warm_s=0.1, timeout_s=1.0, backoff_s=0.1),
 ]
 FAST = EngineConfig(concurrency=4, lease_s=5.0, heartbeat_s=0.5, poll_s=0.05)
 

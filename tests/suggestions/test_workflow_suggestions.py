@@ -29,43 +29,11 @@ from missionctl.services.usecases.suggestions import (
 from missionctl.services.usecases.workflows import create_workflow, read_workflow_by_name
 from missionctl.settings import Settings
 from tests.engine.helpers import allow, running_engine, wait_for_run
+from tests.suggestions.workflows import pipeline, warming
 from tests.support.auth import bearer_headers
 
-PIPELINE = {
-    "name": "pipeline",
-    "steps": [
-        {"id": "fetch", "agent": "builtin:sleep", "inputs": {"seconds": 0.3}},
-        {
-            "id": "lint",
-            "agent": "builtin:sleep",
-            "depends_on": ["fetch"],
-            "inputs": {"seconds": 0.3},
-        },
-        {
-            "id": "package",
-            "agent": "builtin:noop",
-            "depends_on": ["fetch", "lint"],
-            "inputs": {"value": "{{ steps.lint.outputs }}"},
-        },
-    ],
-}
-# A first attempt finds the step's workspace cold and is slow; a retry finds it warm.
-COLD_START = (
-    "import pathlib, time; marker = pathlib.Path('warm'); slow = not marker.exists(); "
-    "marker.touch(); time.sleep(0.8 if slow else 0.05)"
-)
-WARMING = {
-    "name": "warming",
-    "steps": [
-        {
-            "id": "warm",
-            "agent": "command",
-            "inputs": {"argv": [sys.executable, "-c", COLD_START]},
-            "timeout_s": 0.6,
-            "retry": {"max_attempts": 2, "backoff_s": 0.05, "jitter": False},
-        }
-    ],
-}
+PIPELINE = pipeline(fetch_s=0.3, lint_s=0.3)
+WARMING = warming(cold_s=0.8, warm_s=0.05, timeout_s=0.6, backoff_s=0.05)
 
 
 async def _runs(ctx: ServiceContext, name: str, count: int) -> None:
