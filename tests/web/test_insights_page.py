@@ -8,7 +8,9 @@ from typing import Any
 import httpx2
 import pytest
 from markupsafe import escape
+from pydantic import SecretStr
 
+from missionctl.app import create_app
 from missionctl.domain.access import Role
 from missionctl.schemas.analytics import (
     AnalyticsMeta,
@@ -26,6 +28,7 @@ from missionctl.schemas.analytics import (
 )
 from missionctl.services import ServiceContext
 from missionctl.services.usecases import analytics as analytics_service
+from missionctl.settings import LLMSettings, Settings
 from missionctl.web.charts import Series, trend_chart
 from missionctl.web.insights import funnel_totals, kpi_tiles, parse_filters
 from missionctl.web.routes.insights import _definitions_by_key
@@ -33,6 +36,7 @@ from missionctl.web.templating import templates
 from tests.support.auth import bearer_headers
 from tests.support.dated_log import append_dated, journey
 from tests.support.fixtures import PINNED_DAY, PINNED_NOW
+from tests.support.openai_server import ScriptedOpenAIServer
 from tests.web.support import HTMX
 
 TODAY = PINNED_DAY
@@ -586,3 +590,21 @@ async def test_the_orchestration_panel_shows_clean_runs_fix_ups_and_time_to_boot
         headers=viewer,
     )
     assert 'data-state="empty"' in _panel(empty.text, "orchestration")
+
+
+async def test_with_a_model_the_summary_loads_on_its_own_instead_of_failing(
+    settings: Settings, openai_server: ScriptedOpenAIServer
+) -> None:
+    llm = LLMSettings(base_url=openai_server.base_url, api_key=SecretStr("sk-test"), model="m")
+    app = create_app(settings.model_copy(update={"llm": llm}))
+    async with app.router.lifespan_context(app):
+        headers = await bearer_headers(app.state.ctx)
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as http:
+            page = await http.get("/insights", params={"range": "30d"})
+    summary = _panel(page.text, "summary")
+    assert 'data-state="loading"' in summary and "/insights/panels/summary?range=30d" in summary
+    assert "This panel did not load." not in _words(summary)
+    assert openai_server.chat_requests == []  # the page did not wait for the model

@@ -420,7 +420,8 @@ def suggestions(
         if done.template_uses is not None:
             console.print(
                 f"\napplied {escape(done.key)} (from v{done.before.version}, by "
-                f"{escape(done.applied_by)}): used {done.template_uses} times since"
+                f"{escape(done.applied_by)}): used {done.template_uses} "
+                f"time{'' if done.template_uses == 1 else 's'} since"
             )
             continue
         console.print(
