@@ -105,7 +105,7 @@ async def backtest(settings: Settings) -> dict[str, Any]:
         last = max(end.day for end in ends)
         cutoff = last - timedelta(days=HELD_OUT_DAYS - 1)
         held = [end for end in ends if end.day >= cutoff]
-        steps = [repo.Asked(end.key, 2 if end.later else 1) for end in held]
+        steps = [repo.Asked(end.key, 2 if end.later else 1, model=end.model) for end in held]
         estimates = await ctx.read_blocking(lambda s: estimate_steps(s, steps, until=cutoff))
         before = [end for end in ends if cutoff - timedelta(days=HISTORY_DAYS) <= end.day < cutoff]
     outcomes = [end.failed for end in held]
