@@ -14,8 +14,12 @@ from missionctl.db.models import Event, WebhookDelivery
 from missionctl.domain.prediction import (
     PRIOR_RATES,
     Counts,
+    Earlier,
+    Estimate,
     History,
+    Running,
     estimate,
+    while_running,
 )
 from missionctl.errors import NotFound
 from missionctl.schemas.webhooks import WebhookCreate
@@ -160,3 +164,31 @@ async def test_a_step_that_keeps_failing_is_estimated_at_risk_before_it_runs_and
     with pytest.raises(NotFound) as missing:
         await read_run_risks(ctx, run_id=uuid.uuid4())
     assert missing.value.field == "run_id"
+
+
+def test_a_running_attempt_is_narrowed_by_how_long_it_ran_and_its_inputs_size() -> None:
+    before = Estimate({"fail": 0.1, "timeout": 0.05}, [], 40)
+    earlier = [
+        *[Earlier(30.0, False, False, 1_000)] * 20,  # quick ones
+        *[Earlier(400.0, False, False, 1_000)] * 5,  # slow, small inputs, made it
+        *[Earlier(600.0, True, True, 50_000)] * 5,  # slow, large inputs, ran out of 600 s
+        Earlier(100.0, True, True, 50_000),  # stopped by a shorter limit: says nothing
+    ]
+    # 300 s in, inputs of 60,000 characters: 10 earlier attempts ran that long, 5 of them out
+    # of time -> (5 + 10 * 0.05) / 20 = 0.275; of those the 5 with inputs of about this size,
+    # all out of time -> (5 + 10 * 0.275) / 15 = 0.5167.
+    found = while_running(before, earlier, Running(300.0, 600.0, 60_000), step="build")
+    assert found.chances["timeout"] == pytest.approx(0.5167, abs=1e-4)
+    # They failed by it: from 10 % -> (5 + 1) / 20 = 0.3 -> (5 + 3) / 15 = 0.5333.
+    assert found.chances["fail"] == pytest.approx(0.5333, abs=1e-4)
+    assert found.attempts == 40 and found.sure
+    assert (
+        "those of them with inputs of about this size (60,000 characters) timed out 5 of 5 "
+        "attempts (100%): 28% → 52%"
+    ) in found.reasons
+    assert (
+        "build's attempts that ran 5 min or longer timed out 5 of 10 attempts (50%): 5% → 28%"
+    ) in found.reasons
+    # Just started, small inputs: no level narrows anything it did not already know.
+    start = while_running(before, earlier[:25], Running(0.0, 600.0, 1_000), step="build")
+    assert start.chances == before.chances and start.reasons == []

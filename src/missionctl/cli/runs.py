@@ -301,7 +301,8 @@ def show(run_id: RunId, as_json: AsJson = False) -> None:
 def risks(run_id: RunId, as_json: AsJson = False) -> None:
     """Each step's chance of failing, timing out or overrunning its estimate, and why.
 
-    Estimated from the step's history when the run starts and as each retry starts
+    Estimated from the step's history when the run starts and as each retry starts, and for
+    a running attempt again as of now, from how long it has run and how large its inputs are
     (docs/risks.md). A chance marked * is a guess: the step has fewer than ten attempts of
     its own.
     """
@@ -326,6 +327,13 @@ def risks(run_id: RunId, as_json: AsJson = False) -> None:
         table.add_row(
             name, str(item.attempt), *shown, str(item.evidence), escape("; ".join(item.reasons))
         )
+        if item.now is not None:
+            now = [
+                "-" if (chance := item.now.chances.get(risk)) is None else f"{chance:.0%}{mark}"
+                for risk in ("fail", "timeout", "over_estimate")
+            ]
+            why = "; ".join(item.now.reasons) or "its earlier attempts say nothing more yet"
+            table.add_row(f"  now, after {item.now.elapsed_s:.0f} s", "", *now, "", escape(why))
     console.print(table)
 
 

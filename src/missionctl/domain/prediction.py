@@ -20,9 +20,12 @@ is likelier to fail again. A level with few attempts barely moves the estimate; 
 hundreds is nearly its own rate. The reasons name each level that moved the estimate most,
 with its counts, so that a reader can judge how sure it is (:attr:`Estimate.attempts`: the
 step's own attempts behind it).
+
+While an attempt runs, :func:`while_running` narrows its estimate by what it shows: how long
+it has run, and how large its inputs are, against the step's earlier attempts.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -180,14 +183,7 @@ def _shrunk(
     rate = (everything.of(risk) + PRIOR_WEIGHT * PRIOR_RATES[risk]) / (
         everything.attempts + PRIOR_WEIGHT
     )
-    moves = []
-    for level in levels:
-        after = (level.counts.of(risk) + level.weight * rate) / (
-            level.counts.attempts + level.weight
-        )
-        moves.append((level, rate, after))
-        rate = after
-    return rate, moves
+    return _narrowed(rate, levels, risk)
 
 
 def _reasons(risk: Risk, moves: list[tuple[_Level, float, float]]) -> list[str]:
@@ -206,3 +202,99 @@ def _reasons(risk: Risk, moves: list[tuple[_Level, float, float]]) -> list[str]:
 
 def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+# --- while an attempt runs --------------------------------------------------------------------
+
+OVERRAN_SHARE: Final = 0.95
+"""An earlier attempt that lasted this share of the limit or more ran out of it (the engine
+stops one at its limit, a little after it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """One earlier attempt of a step, as a running attempt's estimate compares with it.
+
+    ``seconds``: how long it ran; ``failed``: it did not succeed; ``timed_out``: the engine
+    stopped it at its limit; ``input_chars``: its rendered inputs' size as JSON.
+    """
+
+    seconds: float
+    failed: bool
+    timed_out: bool
+    input_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """An attempt that is running: for how long, against which limit, with how large inputs."""
+
+    elapsed_s: float
+    timeout_s: float
+    input_chars: int
+
+
+def while_running(
+    before: Estimate, earlier: Iterable[Earlier], running: Running, *, step: str
+) -> Estimate:
+    """``before`` (the attempt's estimate at dispatch) narrowed by what the attempt shows now.
+
+    Two nested levels, each shrunk towards the rate above it by :data:`PRIOR_WEIGHT`: the
+    step's earlier attempts that ran at least as long as this one has (a step that has run
+    long is likelier to run out of time), then of those the ones whose inputs were within a
+    factor of two of this one's size. A level that narrows nothing (every earlier attempt ran
+    that long, or had inputs of that size) is skipped, so no attempt counts twice for nothing.
+    An earlier attempt stopped by a shorter limit than this one's says nothing of this limit
+    and is left out.
+    """
+    known = [
+        e for e in earlier if not (e.timed_out and e.seconds < OVERRAN_SHARE * running.timeout_s)
+    ]
+    lasted = [e for e in known if e.seconds >= running.elapsed_s]
+    alike = [e for e in lasted if _alike(e.input_chars, running.input_chars)]
+    levels = []
+    if len(lasted) < len(known):
+        name = f"{step}'s attempts that ran {_duration(running.elapsed_s)} or longer"
+        levels.append(_Level(name, _counted(lasted, running.timeout_s)))
+    if len(alike) < len(lasted):
+        name = f"those of them with inputs of about this size ({running.input_chars:,} characters)"
+        levels.append(_Level(name, _counted(alike, running.timeout_s)))
+    chances = dict(before.chances)
+    reasons: list[str] = []
+    for risk in ("fail", "timeout"):
+        rate, moves = _narrowed(before.chances[risk], levels, risk)
+        chances[risk] = round(rate, 4)
+        reasons += _reasons(risk, moves)
+    return Estimate(chances, reasons, before.attempts)
+
+
+def _alike(chars: int, other: int) -> bool:
+    """Whether two input sizes are within a factor of two of each other."""
+    return max(chars, 1) <= 2 * max(other, 1) and max(other, 1) <= 2 * max(chars, 1)
+
+
+def _counted(attempts: Sequence[Earlier], timeout_s: float) -> Counts:
+    overran = sum(1 for e in attempts if e.seconds >= OVERRAN_SHARE * timeout_s)
+    return Counts(len(attempts), sum(1 for e in attempts if e.failed), overran)
+
+
+def _narrowed(
+    start: float, levels: list[_Level], risk: Risk
+) -> tuple[float, list[tuple[_Level, float, float]]]:
+    """:func:`_shrunk` from a rate already made (``start``) instead of every step's."""
+    rate, moves = start, []
+    for level in levels:
+        after = (level.counts.of(risk) + level.weight * rate) / (
+            level.counts.attempts + level.weight
+        )
+        moves.append((level, rate, after))
+        rate = after
+    return rate, moves
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"

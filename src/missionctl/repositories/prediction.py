@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import Text, and_, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from missionctl.db.models import Event, Run, StepRun, Workflow
 from missionctl.db.prediction import StepAttemptDay, StepRisk
 from missionctl.domain import events as ev
-from missionctl.domain.prediction import Counts
+from missionctl.domain.prediction import Counts, Earlier
 from missionctl.domain.states import ENDED_RUN_STATUSES
 
 ATTEMPT_ENDS = (ev.STEP_SUCCEEDED, ev.STEP_FAILED, ev.STEP_RETRY_SCHEDULED)
@@ -394,3 +394,87 @@ async def read_alerted_now(session: AsyncSession, *, limit: int) -> Sequence[tup
         .limit(limit)
     )
     return [(risk, str(name)) for risk, name in rows.all()]
+
+
+MAX_EARLIER = 500
+"""The newest ended attempts of a step a running attempt is compared with."""
+
+
+async def read_earlier_attempts(
+    session: AsyncSession, *, workflow: str, step_id: str, since: datetime
+) -> list[Earlier]:
+    """The newest attempts of step ``step_id`` of ``workflow`` (by name) ended since ``since``.
+
+    At most :data:`MAX_EARLIER`; each run's last attempt of the step (a row keeps no earlier
+    ones).
+    """
+    rows = await session.execute(
+        select(
+            StepRun.started_at,
+            StepRun.ended_at,
+            StepRun.status,
+            StepRun.error,
+            func.length(cast(StepRun.inputs, Text)),
+        )
+        .join(Run, Run.id == StepRun.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(
+            Workflow.name == workflow,
+            StepRun.step_id == step_id,
+            StepRun.status.in_(("succeeded", "failed")),
+            StepRun.started_at.is_not(None),
+            StepRun.ended_at >= since,
+        )
+        .order_by(StepRun.ended_at.desc())
+        .limit(MAX_EARLIER)
+    )
+    return [
+        Earlier(
+            seconds=(ended - started).total_seconds(),
+            failed=status != "succeeded",
+            timed_out=str(error or "").startswith(TIMED_OUT),
+            input_chars=int(chars or 0),
+        )
+        for started, ended, status, error, chars in rows
+        if started is not None and ended is not None
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class RunningAttempt:
+    """A step of a run whose attempt is running: since when, its inputs' size, its workflow."""
+
+    step_id: str
+    attempt: int
+    started_at: datetime
+    input_chars: int
+    workflow: str
+    definition: dict[str, Any]
+
+
+async def read_running_attempts(
+    session: AsyncSession, *, run_id: uuid.UUID
+) -> list[RunningAttempt]:
+    """The steps of run ``run_id`` that are running now, with their workflow version."""
+    rows = await session.execute(
+        select(
+            StepRun.step_id,
+            StepRun.attempt,
+            StepRun.started_at,
+            func.length(cast(StepRun.inputs, Text)),
+            Workflow.name,
+            Workflow.definition,
+        )
+        .join(Run, Run.id == StepRun.run_id)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(
+            StepRun.run_id == run_id,
+            StepRun.status == "running",
+            StepRun.started_at.is_not(None),
+        )
+    )
+    return [
+        RunningAttempt(step_id, attempt, started, int(chars or 0), name, definition)
+        for step_id, attempt, started, chars, name, definition in rows
+        if started is not None
+    ]

@@ -6,6 +6,20 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 
+class RunningRiskRead(BaseModel):
+    """A running attempt's estimate, narrowed by how long it has run and its inputs' size."""
+
+    elapsed_s: float = Field(description="How long the attempt had run when this was read.")
+    chances: dict[str, float] = Field(
+        description="Each risk's chance now, 0 to 1 (fail and timeout narrowed; over_estimate "
+        "as at dispatch)."
+    )
+    reasons: list[str] = Field(
+        description="Which of the step's earlier attempts moved it, with the counts."
+    )
+    made_at: datetime
+
+
 class StepRiskRead(BaseModel):
     """The latest estimate for one step of a run, with the reasons that drove it."""
 
@@ -23,6 +37,10 @@ class StepRiskRead(BaseModel):
     )
     at_risk: bool = Field(description="The chance of failing reaches the alert threshold.")
     made_at: datetime
+    now: RunningRiskRead | None = Field(
+        default=None,
+        description="While the attempt runs: the estimate as of this read (not alerted on).",
+    )
 
 
 class RunRisks(BaseModel):

@@ -1,17 +1,31 @@
 """A run's step risks: the estimates the step-risk follower keeps (ADR 0118).
 
 The follower (``services.followers.step_risks``) estimates each step of a run when the run
-starts and each retry as it starts; this reads the latest, after catching the follower up.
+starts and each retry as it starts; this reads the latest, after catching the follower up, and
+narrows each running attempt's by how long it has run and how large its inputs are
+(``domain.prediction.while_running``), as of the read.
 """
 
 import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from missionctl.db.prediction import StepRisk
-from missionctl.domain.prediction import MIN_EVIDENCE
+from missionctl.db.types import utcnow
+from missionctl.domain.prediction import (
+    HISTORY_DAYS,
+    MIN_EVIDENCE,
+    Estimate,
+    Running,
+    while_running,
+)
+from missionctl.domain.workflows import DEFAULT_TIMEOUT_S
 from missionctl.errors import NotFound
 from missionctl.repositories import prediction as repo
 from missionctl.repositories import runs as run_repo
-from missionctl.schemas.risks import RunRisks, StepAtRisk, StepRiskRead
+from missionctl.schemas.risks import RunningRiskRead, RunRisks, StepAtRisk, StepRiskRead
 from missionctl.services.runtime.context import ServiceContext
 
 
@@ -41,14 +55,51 @@ async def read_kept_risks(ctx: ServiceContext, *, run_id: uuid.UUID) -> RunRisks
         if await run_repo.read_run(session, run_id=run_id) is None:
             raise NotFound(f"no run with id {run_id}", field="run_id")
         rows = await repo.read_run_risks(session, run_id=run_id)
+        now = await _running_now(session, run_id, rows)
     alert_at = ctx.settings.risk_alert_at
     return RunRisks(
-        run_id=run_id, alert_at=alert_at, steps=[risk_read(row, alert_at) for row in rows]
+        run_id=run_id,
+        alert_at=alert_at,
+        steps=[risk_read(row, alert_at, now.get(row.step_id)) for row in rows],
     )
 
 
-def risk_read(row: StepRisk, alert_at: float) -> StepRiskRead:
-    """``row`` as read, judged against ``alert_at``."""
+async def _running_now(
+    session: AsyncSession, run_id: uuid.UUID, rows: Sequence[StepRisk]
+) -> dict[str, RunningRiskRead]:
+    """Each running attempt's estimate narrowed by what it shows now, by step id."""
+    kept = {row.step_id: row for row in rows}
+    found: dict[str, RunningRiskRead] = {}
+    now = utcnow()
+    for attempt in await repo.read_running_attempts(session, run_id=run_id):
+        row = kept.get(attempt.step_id)
+        if row is None or row.attempt != attempt.attempt:
+            continue  # no estimate for this attempt yet: the follower is a few seconds behind
+        limits = {s["id"]: s.get("timeout_s") for s in attempt.definition.get("steps") or []}
+        running = Running(
+            elapsed_s=max(0.0, (now - attempt.started_at).total_seconds()),
+            timeout_s=float(limits.get(attempt.step_id) or DEFAULT_TIMEOUT_S),
+            input_chars=attempt.input_chars,
+        )
+        earlier = await repo.read_earlier_attempts(
+            session,
+            workflow=attempt.workflow,
+            step_id=attempt.step_id,
+            since=now - timedelta(days=HISTORY_DAYS),
+        )
+        before = Estimate(dict(row.chances), list(row.reasons), row.evidence)
+        narrowed = while_running(before, earlier, running, step=attempt.step_id)
+        found[attempt.step_id] = RunningRiskRead(
+            elapsed_s=round(running.elapsed_s, 1),
+            chances=narrowed.chances,
+            reasons=narrowed.reasons,
+            made_at=now,
+        )
+    return found
+
+
+def risk_read(row: StepRisk, alert_at: float, now: RunningRiskRead | None = None) -> StepRiskRead:
+    """``row`` as read, judged against ``alert_at``; ``now``: its running attempt's estimate."""
     return StepRiskRead(
         step_id=row.step_id,
         attempt=row.attempt,
@@ -58,6 +109,7 @@ def risk_read(row: StepRisk, alert_at: float) -> StepRiskRead:
         sure=row.evidence >= MIN_EVIDENCE,
         at_risk=row.evidence >= MIN_EVIDENCE and row.fail >= alert_at,
         made_at=row.made_at,
+        now=now,
     )
 
 
