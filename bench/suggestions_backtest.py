@@ -13,6 +13,10 @@ It reads the suggestions (``GET /workflows/by-name/{name}/suggestions``' service
 runs each new version ``--runs`` times, and prints as JSON each suggestion's predicted figures
 beside what the runs of the two versions measured (median run duration; the step's retries per
 run).
+
+Then three workflows that write out the same two steps: the template suggested for the first
+is applied (saved), a fourth workflow is made from it and run ``--runs`` times; measured: the
+steps that workflow needed written by hand, the template's uses, and its runs' outcome.
 """
 
 import argparse
@@ -30,11 +34,13 @@ from tests.suggestions.workflows import pipeline, warming
 from missionctl.agents.registry import AgentRegistry
 from missionctl.engine.worker import Engine, EngineConfig
 from missionctl.schemas.governance import AgentUpdate, AllowedProgram
+from missionctl.schemas.templates import TemplateUse
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext, open_context
 from missionctl.services.usecases.agents import update_agent
 from missionctl.services.usecases.runs import read_run, start_run
 from missionctl.services.usecases.suggestions import apply_suggestion, list_suggestions
+from missionctl.services.usecases.templates import use_template
 from missionctl.services.usecases.workflows import create_workflow, read_workflow_by_name
 from missionctl.settings import Settings
 
@@ -80,6 +86,7 @@ async def backtest(settings: Settings, runs: int) -> list[dict[str, Any]]:
                 for found in (await list_suggestions(ctx, name=spec.name)).suggestions:
                     await apply_suggestion(ctx, name=spec.name, key=found.key, actor="user:bench")
                 await _run(ctx, spec.name, runs)
+            templated = await _template_backtest(ctx, runs)
         finally:
             stop.set()
             await working
@@ -105,7 +112,46 @@ async def backtest(settings: Settings, runs: int) -> list[dict[str, Any]]:
                         },
                     }
                 )
-        return results
+        return [*results, templated]
+
+
+SHARED = [
+    {"id": "checkout", "agent": "builtin:sleep", "inputs": {"seconds": 0.1}},
+    {
+        "id": "lint",
+        "agent": "builtin:sleep",
+        "depends_on": ["checkout"],
+        "inputs": {"seconds": 0.2},
+    },
+]
+
+
+async def _template_backtest(ctx: ServiceContext, runs: int) -> dict[str, Any]:
+    """Three workflows repeat two steps: apply the template, make a fourth from it, run it."""
+    for name in ("api", "web", "docs"):
+        own = {"id": "ship", "agent": "builtin:noop", "inputs": {"value": name}}
+        spec = WorkflowSpec.model_validate({"name": name, "steps": [*SHARED, own]})
+        await create_workflow(ctx, spec=spec, actor="user:bench")
+    [found] = (await list_suggestions(ctx, name="api")).suggestions
+    await apply_suggestion(ctx, name="api", key=found.key, actor="user:bench")
+    template = found.definition["name"]
+    use = TemplateUse(workflow_name="cli")
+    made = await use_template(ctx, name=template, data=use, actor="user:bench", may_run=False)
+    await _run(ctx, made.workflow_name, runs)
+    [done] = (await list_suggestions(ctx, name="api")).applied
+    newest = await read_workflow_by_name(ctx, name=made.workflow_name)
+    return {
+        "workflow": "api",
+        "suggestion": found.key,
+        "why": found.why,
+        "predicted": found.predicted,
+        "measured": {
+            "steps_written_by_hand": [len(SHARED), len(newest.definition.steps) - len(SHARED)],
+            "template_uses": done.template_uses,
+            "runs_of_the_workflow_made_from_it": runs,
+            "completed": runs,  # `_run` fails the backtest on any run that does not complete
+        },
+    }
 
 
 def _round(value: float | None) -> float | None:
