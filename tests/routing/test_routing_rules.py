@@ -123,3 +123,22 @@ def test_inactive_until_a_model_besides_the_default_is_routable() -> None:
     assert not routing().active
     assert not routing(small(tier=3, routable=False)).active
     assert routing(small()).active
+
+
+def test_a_model_whose_sure_record_beats_the_configured_one_by_ten_points_is_steadier() -> None:
+    from missionctl.domain.suggestions import steadier_models
+
+    records = {
+        ("big", "writer"): Record(100, 70),  # the configured model: 70 % (72 % shrunk)
+        ("small", "writer"): Record(100, 90),  # 90 % (88 % shrunk towards big's)
+        ("tiny", "writer"): Record(5, 5),  # perfect, but too few steps to be sure
+        ("small", "qa"): Record(100, 75),  # qa: 75 % against the prior's: not by ten points
+        ("big", "qa"): Record(100, 72),
+    }
+    tiny = CatalogueModel("tiny", True, TINY, tier=1)
+    found = steadier_models(routing(small(), tiny, records=records), ["writer", "qa"])
+    assert set(found) == {"writer"}
+    writer = found["writer"]
+    assert (writer.model, writer.reason) == ("small", "88% of 100 writer steps succeeded, big 72%")
+    # Both rates shrunk towards the prior: its failure rate over the configured model's.
+    assert writer.failure_share == pytest.approx(0.413, abs=0.01)

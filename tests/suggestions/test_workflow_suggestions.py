@@ -16,7 +16,7 @@ import pytest
 
 from missionctl.app import create_app
 from missionctl.domain.access import Role
-from missionctl.domain.suggestions import CheaperModel, StepHistory, suggest
+from missionctl.domain.suggestions import CheaperModel, SteadierModel, StepHistory, suggest
 from missionctl.errors import Conflict, NotFound
 from missionctl.schemas.workflows import WorkflowSpec
 from missionctl.services import ServiceContext
@@ -169,3 +169,30 @@ async def test_a_viewer_reads_suggestions_but_may_not_apply_them(settings: Setti
                 assert bad.status_code in (403, 404, 422), bad.text
             unknown = await api.get(f"/api/v1/workflows/by-name/{uuid.uuid4().hex}/suggestions")
             assert unknown.status_code == 404
+
+
+def test_a_step_that_keeps_failing_is_moved_to_a_model_that_does_its_role_more_often() -> None:
+    definition = {"name": "docs", "steps": [{"id": "notes", "agent": "llm:writer"}]}
+    # 4 of 10 first attempts failed (1 of them ran out of time: the timeout rule's), 3 retries.
+    failing = {"notes": StepHistory("notes", (), 10, 1, retries=3, first_failures=4)}
+    steadier = {"writer": SteadierModel("gpt-4o", "writer", "95% of 40 writer steps", 0.25)}
+    cheaper = {"writer": CheaperModel("gpt-4o-mini", "writer", "90% of 40", 0.06)}
+    [found] = suggest(definition, 10, failing, cheaper, {}, None, steadier)
+    assert (found.key, found.definition["steps"][0]["model"]) == ("model-notes", "gpt-4o")
+    assert found.why.startswith("3 of 10 first attempts of notes failed and needed a retry")
+    # 30 % of first attempts failed; at a quarter of the configured model's failure rate, 7.5 %.
+    assert found.predicted == {
+        "first_failure_share": [0.3, 0.075],
+        "retries_per_run": [0.3, 0.075],
+    }
+    # A step that fails less than 30 % of its first attempts keeps its model (and may be
+    # offered the cheaper one); a workflow that pins its model is its author's choice.
+    steady = {"notes": StepHistory("notes", (), 10, 0, retries=2, first_failures=2)}
+    assert [s.key for s in suggest(definition, 10, steady, cheaper, {}, None, steadier)] == [
+        "model-notes"
+    ]
+    assert suggest(definition, 10, steady, cheaper, {}, None, steadier)[0].why.startswith(
+        "gpt-4o-mini does writer steps as well"
+    )
+    pinned = {**definition, "model": "gpt-4o-mini"}
+    assert suggest(pinned, 10, failing, cheaper, {}, None, steadier) == []

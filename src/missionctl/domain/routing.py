@@ -206,6 +206,14 @@ class Routing:
             (earned if self._rate(model, role) >= self._bar(role) else barred).append(role)
         return earned, barred
 
+    def success_rate(self, model: str, role: str) -> float:
+        """``model``'s success rate on ``role``, shrunk towards the configured model's."""
+        return self._default_rate(role) if model == self.default else self._rate(model, role)
+
+    def sure(self, model: str, role: str) -> bool:
+        """Whether ``model``'s record on ``role`` has the steps a verdict needs."""
+        return self.records.get((model, role), Record()).steps >= self.rules.min_steps
+
     def record_text(self, model: str, role: str) -> str:
         """``model``'s record on ``role`` beside the default's, in words with its counts."""
         record = self.records.get((model, role), Record())

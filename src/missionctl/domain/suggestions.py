@@ -66,15 +66,16 @@ TEMPLATE_ONLY_AGENTS: Final = frozenset({"http", "builtin:sleep", "builtin:noop"
 class StepHistory:
     """One step of the workflow over the window: how long it took and how it went.
 
-    ``durations_s`` are the durations of the attempts that succeeded; ``first_attempts`` and
-    ``first_timeouts`` count first attempts and those that ran out of time; ``retries`` the
-    attempts after a first, over all runs.
+    ``durations_s`` are the durations of the attempts that succeeded; ``first_attempts``,
+    ``first_timeouts`` and ``first_failures`` count first attempts, those that ran out of time
+    and those that did not succeed; ``retries`` the attempts after a first, over all runs.
     """
 
     step_id: str
     durations_s: tuple[float, ...] = ()
     first_attempts: int = 0
     first_timeouts: int = 0
+    first_failures: int = 0
     retries: int = 0
 
     @property
@@ -91,6 +92,20 @@ class CheaperModel:
     role: str
     reason: str
     cost_share: float  # its price for the step's tokens, over the configured model's
+
+
+@dataclass(frozen=True, slots=True)
+class SteadierModel:
+    """A model that does a role clearly more often than the configured one (from routing)."""
+
+    model: str
+    role: str
+    reason: str
+    failure_share: float  # its failure rate on the role, over the configured model's
+
+
+STEADIER_BY: Final = 0.1
+"""How much higher a model's success rate on a role must be for a failing step to move to it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,20 +128,27 @@ def suggest(
     cheaper: Mapping[str, CheaperModel] | None = None,
     step_costs: Mapping[str, int] | None = None,
     reads: Mapping[str, frozenset[str] | None] | None = None,
+    steadier: Mapping[str, SteadierModel] | None = None,
 ) -> list[Suggestion]:
     """The suggestions for ``definition`` from ``runs`` runs whose steps went as ``steps`` say.
 
     ``cheaper`` maps a role to a model that does it as well for less; ``step_costs`` each
     step's mean cost per run in micro-dollars (what a model suggestion saves is a share of it);
     ``reads`` the steps whose outputs each step's templates and condition name (``None``: it
-    cannot be told, e.g. ``steps[name]``; a step left out reads none).
+    cannot be told, e.g. ``steps[name]``; a step left out reads none); ``steadier`` maps a
+    role to a model that does it clearly more often, for steps whose first attempts keep
+    failing (such a step is not also offered a cheaper one).
     """
     if runs < MIN_RUNS:
         return []
+    retried = _steadier(definition, runs, steps, steadier or {})
+    moved = {s.step_id for s in retried}
+    cheaper_ones = _models(definition, cheaper or {}, step_costs or {})
     return [
         *_parallel(definition, steps, reads or {}),
         *_timeouts(definition, runs, steps),
-        *_models(definition, cheaper or {}, step_costs or {}),
+        *retried,
+        *[s for s in cheaper_ones if s.step_id not in moved],
     ]
 
 
@@ -334,6 +356,59 @@ def _timeouts(
     return found
 
 
+def _steadier(
+    definition: Mapping[str, Any],
+    runs: int,
+    history: Mapping[str, StepHistory],
+    steadier: Mapping[str, SteadierModel],
+) -> list[Suggestion]:
+    """``llm:`` steps that keep failing, moved to a model that does their role more often.
+
+    A step keeps failing when at least :data:`TIMEOUT_SHARE` of its first attempts failed
+    other than by running out of time (that has its own suggestion).
+    """
+    if definition.get("model"):
+        return []  # the workflow pins its model: that is its author's choice
+    found = []
+    for step in definition["steps"]:
+        agent, seen = str(step["agent"]), history.get(step["id"])
+        role = agent.removeprefix("llm:")
+        if not agent.startswith("llm:") or role not in steadier or seen is None:
+            continue
+        failed = seen.first_failures - seen.first_timeouts  # a timeout has its own suggestion
+        if seen.first_attempts < MIN_RUNS or failed / seen.first_attempts < TIMEOUT_SHARE:
+            continue
+        better = steadier[role]
+        if step.get("model") == better.model:
+            continue
+        share = failed / seen.first_attempts
+        found.append(
+            Suggestion(
+                key=f"model-{step['id']}",
+                kind="model",
+                step_id=step["id"],
+                title=f"Run {step['id']} on {better.model}",
+                why=(
+                    f"{failed} of {seen.first_attempts} first attempts of {step['id']} failed and "
+                    f"needed a retry; {better.model} does {role} steps more often: "
+                    f"{better.reason}."
+                ),
+                predicted={
+                    "first_failure_share": [
+                        round(share, 3),
+                        round(share * better.failure_share, 3),
+                    ],
+                    "retries_per_run": [
+                        round(seen.retries / runs, 3),
+                        round(seen.retries / runs * better.failure_share, 3),
+                    ],
+                },
+                definition=_edited(definition, step["id"], model=better.model),
+            )
+        )
+    return found
+
+
 def _models(
     definition: Mapping[str, Any],
     cheaper: Mapping[str, CheaperModel],
@@ -386,6 +461,34 @@ def cheaper_models(routing: Routing, roles: Sequence[str]) -> dict[str, CheaperM
                 best.model, role, routing.record_text(best.model, role), share
             )
     return found
+
+
+def steadier_models(routing: Routing, roles: Sequence[str]) -> dict[str, SteadierModel]:
+    """For each of ``roles``, a model that does it clearly more often than the configured one.
+
+    One whose sure record beats the configured model's success rate on the role by
+    :data:`STEADIER_BY` or more: the best such, the cheaper of equals.
+    """
+    found: dict[str, SteadierModel] = {}
+    for role in roles:
+        now = routing.success_rate(routing.default, role)
+        better = [
+            (routing.success_rate(m.model, role), m)
+            for m in routing.catalogue
+            if m.model != routing.default and routing.sure(m.model, role)
+        ]
+        better = [(rate, m) for rate, m in better if rate >= now + STEADIER_BY]
+        if not better or now >= 1:
+            continue
+        rate, best = max(better, key=lambda pair: (pair[0], -_blended_or_most(pair[1].price)))
+        found[role] = SteadierModel(
+            best.model, role, routing.record_text(best.model, role), (1 - rate) / (1 - now)
+        )
+    return found
+
+
+def _blended_or_most(price: Price | None) -> float:
+    return float("inf") if price is None else blended(price)
 
 
 def blended(price: Price) -> float:

@@ -79,22 +79,25 @@ def read_history(session: Session, *, workflow: Workflow, since: datetime) -> Hi
             StepAttemptDay.later,
             func.sum(StepAttemptDay.attempts),
             func.sum(StepAttemptDay.timed_out),
+            func.sum(StepAttemptDay.failed),
         )
         .where(StepAttemptDay.workflow == name, StepAttemptDay.day >= since.date())
         .group_by(StepAttemptDay.step_id, StepAttemptDay.later)
     )
     attempts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for step_id, later, tries, timed_out in counted:
+    for step_id, later, tries, timed_out, failed in counted:
         if not later:
             attempts[step_id]["first"] += int(tries or 0)
             attempts[step_id]["timeouts"] += int(timed_out or 0)
+            attempts[step_id]["failures"] += int(failed or 0)
     steps = {
         step_id: StepHistory(
             step_id,
             tuple(durations.get(step_id, ())),
             attempts[step_id]["first"],
             attempts[step_id]["timeouts"],
-            retries.get(step_id, 0),
+            retries=retries.get(step_id, 0),
+            first_failures=attempts[step_id]["failures"],
         )
         for step_id in {*durations, *attempts, *retries}
     }

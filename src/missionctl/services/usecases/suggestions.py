@@ -27,6 +27,7 @@ from missionctl.domain.suggestions import (
     Suggestion,
     Templates,
     cheaper_models,
+    steadier_models,
     suggest,
     suggest_templates,
 )
@@ -112,8 +113,13 @@ def _suggested(
     # While routing is active it already sends each step where its record allows: a pin
     # would change nothing, and its cost figures would count the discount twice.
     cheaper = cheaper_models(routing, roles) if routing and not routing.active else {}
+    # A steadier model is worth a pin whether routing is on or not: routing looks for the
+    # cheapest model a role allows, not the one that fails least.
+    steadier = steadier_models(routing, roles) if routing else {}
     reads = {step["id"]: step_reads(step) for step in definition["steps"]}
-    return suggest(definition, history.runs, history.steps, cheaper, history.step_costs, reads)
+    return suggest(
+        definition, history.runs, history.steps, cheaper, history.step_costs, reads, steadier
+    )
 
 
 def _templates(session: Session, name: str, definition: dict[str, Any]) -> list[Suggestion]:
@@ -240,6 +246,7 @@ _EXPECTED = {
     "first_timeout_share": ("first attempts out of time", "{:.0%}"),
     "step_cost_usd": ("the step's cost per run", "${:.4g}"),
     "steps_to_write": ("steps a new workflow writes out", "{:d}"),
+    "first_failure_share": ("first attempts that fail", "{:.0%}"),
 }
 
 
