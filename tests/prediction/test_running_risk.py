@@ -1,6 +1,6 @@
 """A running attempt's risk, as of the read: narrowed by how long it has run.
 
-Real runs through the API with the embedded engine: a step that sometimes sleeps past its three
+Real runs through the API with the embedded engine: a step that sometimes sleeps past its two
 second limit. While a long attempt runs, the API and the run page
 show the estimate made at dispatch and, under it, the one of now: the earlier attempts that
 ran as long all ran out of time.
@@ -16,7 +16,7 @@ from tests.engine.helpers import poll_json
 
 def _waiting(seconds: float) -> dict[str, Any]:
     step = {"id": "wait", "agent": "builtin:sleep", "inputs": {"seconds": seconds}}
-    return {"name": "waiting", "steps": [{**step, "timeout_s": 3.0}]}
+    return {"name": "waiting", "steps": [{**step, "timeout_s": 2.0}]}
 
 
 async def _run(client: httpx2.AsyncClient, seconds: float, times: int) -> str:

@@ -192,26 +192,3 @@ def test_a_running_attempt_is_narrowed_by_how_long_it_ran_and_its_inputs_size() 
     # Just started, small inputs: no level narrows anything it did not already know.
     start = while_running(before, earlier[:25], Running(0.0, 600.0, 1_000), step="build")
     assert start.chances == before.chances and start.reasons == []
-
-
-async def test_a_backlog_read_at_once_estimates_each_start_from_the_attempts_before_it(
-    ctx: ServiceContext,
-) -> None:
-    # Nothing follows the log while these run (as with local commands and no server): the
-    # first read catches the follower up on all of it in one window.
-    flaky = [step("flaky", "builtin:fail")]
-    async with running_engine(ctx):
-        for _ in range(3):
-            await wait_for_run(ctx, (await start(ctx, flaky, name="backlog")).id)
-    first = await start(ctx, flaky, name="backlog")
-    async with running_engine(ctx):
-        await wait_for_run(ctx, first.id)
-    last = await start(ctx, flaky, name="backlog")
-    await ctx.catch_up("risks", quietly=False)
-    [early] = (await read_run_risks(ctx, run_id=first.id)).steps
-    [late] = (await read_run_risks(ctx, run_id=last.id)).steps
-    # Each run knows the attempts that ended before it started, and not its own.
-    assert (early.evidence, late.evidence) == (3, 4)
-    assert "flaky of backlog in the last 7 days failed 4 of 4 attempts (100%)" in " ".join(
-        late.reasons
-    )

@@ -245,29 +245,6 @@ class PendingStep:
     asked: Asked
 
 
-def read_starts_and_ends(session: Session, *, after: int, upto: int) -> list[tuple[int, bool]]:
-    """``(seq, is_start)`` of the window's run starts, retry starts and attempt ends, in order.
-
-    A start is ``run.started`` or a ``step.started`` of a second or later attempt; an end is
-    one of :data:`ATTEMPT_ENDS`.
-    """
-    rows = session.execute(
-        select(Event.seq, Event.type, Event.payload)
-        .where(
-            Event.seq > after,
-            Event.seq <= upto,
-            Event.type.in_((ev.RUN_STARTED, ev.STEP_STARTED, *ATTEMPT_ENDS)),
-        )
-        .order_by(Event.seq)
-    )
-    marks = []
-    for seq, kind, payload in rows:
-        if kind == ev.STEP_STARTED and int((payload or {}).get("attempt") or 1) == 1:
-            continue  # a first attempt's estimate is its run's
-        marks.append((int(seq), kind in (ev.RUN_STARTED, ev.STEP_STARTED)))
-    return marks
-
-
 def read_runs_started(session: Session, *, after: int, upto: int) -> list[uuid.UUID]:
     """The runs that started in the window."""
     return list(

@@ -1,24 +1,23 @@
 """Step risks follow the log: each step's chance of failing, timing out or overrunning (ADR 0118).
 
-Each window of events is read in parts, a new part starting at each run or retry start that
-follows an attempt's end (so a backlog read at once, as a local command's catch-up does, is
-estimated as if it had been followed live). Each part:
+Each window of events:
 
 1. estimates every step of each run started in it, as before any is dispatched, and again
    each retry started in it, for its attempt (``domain.prediction``), from the
-   attempts counted before this part in the
-   :data:`~missionctl.domain.prediction.HISTORY_DAYS` days;
+   attempts counted before this window in the
+   :data:`~missionctl.domain.prediction.HISTORY_DAYS` days (the follower reads every five
+   seconds, so that is the history of five seconds ago; a backlog is read in windows of 5,000
+   events, each estimated from the windows before it);
 2. appends ``step.at_risk`` for an attempt whose chance of failing is at least
    ``MISSIONCTL_RISK_ALERT_AT`` and whose estimate rests on the step's own history
    (``Estimate.sure``), of a run that has not ended: once per attempt, for the Events page
    and the webhooks;
-3. then counts the attempts that ended in it into ``step_attempt_days`` (the history): an
-   estimate knows every attempt that ended before its start, and never how its own ended.
+3. then counts the attempts that ended in it into ``step_attempt_days`` (the history), so
+   that no estimate knows how its own attempt ended.
 
 The reads are ``services.usecases.risks``.
 """
 
-import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
@@ -46,25 +45,11 @@ RISK_ACTOR = "system"
 
 
 def _fold(session: Session, window: Window, ctx: ServiceContext) -> None:
-    # In each part, estimate first, then count its attempt ends: an estimate made for a start
-    # must not know how that attempt ended, even when both are in one part.
-    for part in _parts(session, window):
-        _estimate_window(session, part, ctx.settings.risk_alert_at)
-        ends = repo.read_attempt_ends(session, after=part.after, upto=part.upto)
-        repo.add_attempt_ends(session, ends)
-
-
-def _parts(session: Session, window: Window) -> list[Window]:
-    """``window`` cut before each start (of a run, or a retry) that follows an attempt's end."""
-    bounds = [window.after]
-    ended = False
-    for seq, is_start in repo.read_starts_and_ends(session, after=window.after, upto=window.upto):
-        if is_start and ended:
-            bounds.append(seq - 1)
-            ended = False
-        ended = ended or not is_start
-    bounds.append(window.upto)
-    return [Window(a, b, window.head) for a, b in itertools.pairwise(bounds) if b > a]
+    # Estimate first, then count the window's attempt ends: an estimate made for a start must
+    # not know how that attempt ended, even when both are in one window.
+    _estimate_window(session, window, ctx.settings.risk_alert_at)
+    ends = repo.read_attempt_ends(session, after=window.after, upto=window.upto)
+    repo.add_attempt_ends(session, ends)
 
 
 def _estimate_window(session: Session, window: Window, alert_at: float) -> None:
