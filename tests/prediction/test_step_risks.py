@@ -192,3 +192,34 @@ def test_a_running_attempt_is_narrowed_by_how_long_it_ran_and_its_inputs_size() 
     # Just started, small inputs: no level narrows anything it did not already know.
     start = while_running(before, earlier[:25], Running(0.0, 600.0, 1_000), step="build")
     assert start.chances == before.chances and start.reasons == []
+
+
+async def test_a_backlog_read_at_once_estimates_each_start_from_what_ended_before_it(
+    ctx: ServiceContext,
+) -> None:
+    # The follower never runs between these runs: its first read takes them all in one window.
+    flaky = [step("steady"), step("flaky", "builtin:fail", "steady")]
+    async with running_engine(ctx):
+        for _ in range(12):
+            run = await start(ctx, flaky, name="nightly")
+            assert (await wait_for_run(ctx, run.id)).status == "failed"
+    nextrun = await start(ctx, flaky, name="nightly")
+    first = await start(ctx, flaky, name="weekly")
+
+    risks = {r.step_id: r for r in (await read_run_risks(ctx, run_id=nextrun.id)).steps}
+    # The same figures as when the follower counted each run as it ended (the test above).
+    assert risks["flaky"].chances["fail"] == pytest.approx(0.7995, abs=1e-4)
+    assert risks["flaky"].evidence == 12 and risks["steady"].evidence == 12
+    assert risks["steady"].chances["fail"] == pytest.approx(0.1241, abs=1e-4)
+    # The first of the twelve knew nothing of the others, which ended after it started.
+    async with ctx.read() as session:
+        earliest = await session.scalar(
+            select(Event.run_id).where(Event.type == "run.started").order_by(Event.seq).limit(1)
+        )
+    assert earliest is not None
+    opening = {r.step_id: r for r in (await read_run_risks(ctx, run_id=earliest)).steps}
+    assert opening["flaky"].evidence == 0 and opening["steady"].evidence == 0
+    # Another workflow's step of the same agent learns from the agent's level, not its own.
+    other = {r.step_id: r for r in (await read_run_risks(ctx, run_id=first.id)).steps}
+    assert other["flaky"].evidence == 0
+    assert other["flaky"].chances["fail"] == pytest.approx(0.7193, abs=1e-4)

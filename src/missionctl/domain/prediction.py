@@ -114,6 +114,17 @@ class History:
         """The step's own attempts in the history."""
         return self.earlier.attempts + self.recent.attempts
 
+    def __add__(self, other: "History") -> "History":
+        """Both histories' attempts, level by level."""
+        return History(
+            everything=self.everything + other.everything,
+            agent=self.agent + other.agent,
+            earlier=self.earlier + other.earlier,
+            recent=self.recent + other.recent,
+            later_attempts=self.later_attempts + other.later_attempts,
+            model=self.model + other.model,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Estimate:

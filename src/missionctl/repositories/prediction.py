@@ -7,7 +7,7 @@ window started, and ``step_risks``. A window is the events ``after < seq <= upto
 """
 
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -41,8 +41,9 @@ class StepKey:
 
 @dataclass(frozen=True, slots=True)
 class AttemptEnd:
-    """One attempt that ran and ended, as its event and its step say."""
+    """One attempt that ran and ended, as its event (at ``seq`` in the log) and its step say."""
 
+    seq: int
     day: date
     key: StepKey
     model: str
@@ -60,6 +61,7 @@ def read_attempt_ends(session: Session, *, after: int, upto: int) -> list[Attemp
     """The attempts that ran and ended in the window (a step that failed to start ran none)."""
     rows = session.execute(
         select(
+            Event.seq,
             Event.type,
             Event.ts,
             Event.payload,
@@ -78,6 +80,7 @@ def read_attempt_ends(session: Session, *, after: int, upto: int) -> list[Attemp
 
 
 def _attempt_end(
+    seq: int,
     kind: str,
     at: datetime,
     payload: dict[str, Any],
@@ -95,6 +98,7 @@ def _attempt_end(
     error = str(payload.get("error") or "")
     cost = int(payload.get("cost_micros") or 0)
     return AttemptEnd(
+        seq=seq,
         day=at.date(),
         key=StepKey(workflow, step_id, agent),
         model=model,
@@ -238,22 +242,22 @@ class Asked:
 
 @dataclass(frozen=True, slots=True)
 class PendingStep:
-    """A step of a run, as an estimate needs it."""
+    """A step of a run, as an estimate needs it, and where in the log its attempt started."""
 
     run_id: uuid.UUID
     mission_id: uuid.UUID | None
     asked: Asked
+    started_seq: int
 
 
-def read_runs_started(session: Session, *, after: int, upto: int) -> list[uuid.UUID]:
-    """The runs that started in the window."""
-    return list(
-        session.scalars(
-            select(Event.run_id).where(
-                Event.seq > after, Event.seq <= upto, Event.type == ev.RUN_STARTED
-            )
+def read_runs_started(session: Session, *, after: int, upto: int) -> dict[uuid.UUID, int]:
+    """The runs that started in the window, each with its ``run.started`` event's ``seq``."""
+    rows = session.execute(
+        select(Event.run_id, Event.seq).where(
+            Event.seq > after, Event.seq <= upto, Event.type == ev.RUN_STARTED
         )
-    )
+    ).all()
+    return {run_id: seq for run_id, seq in rows if run_id is not None}
 
 
 def read_retries_started(session: Session, *, after: int, upto: int) -> list[PendingStep]:
@@ -262,7 +266,7 @@ def read_retries_started(session: Session, *, after: int, upto: int) -> list[Pen
     A first attempt's estimate is the one its run's start made: only a retry changes it.
     """
     rows = session.execute(
-        select(Event.payload, *_STEP_COLUMNS)
+        select(Event.seq, Event.payload, *_STEP_COLUMNS)
         .join(StepRun, (StepRun.run_id == Event.run_id) & (StepRun.step_id == Event.step_id))
         .join(Run, Run.id == StepRun.run_id)
         .join(Workflow, Workflow.id == Run.workflow_id)
@@ -270,9 +274,9 @@ def read_retries_started(session: Session, *, after: int, upto: int) -> list[Pen
         .order_by(Event.seq)
     ).all()
     return [
-        _pending(*row[1:], attempt=int(row[0].get("attempt") or 1))
+        _pending(*row[2:], attempt=int(row[1].get("attempt") or 1), started_seq=row[0])
         for row in rows
-        if int(row[0].get("attempt") or 1) > 1
+        if int(row[1].get("attempt") or 1) > 1
     ]
 
 
@@ -297,17 +301,21 @@ def _pending(
     model: str,
     *,
     attempt: int,
+    started_seq: int,
 ) -> PendingStep:
     asked = Asked(StepKey(workflow, step_id, agent), attempt, estimate > 0, model)
-    return PendingStep(run_id, mission_id, asked)
+    return PendingStep(run_id, mission_id, asked, started_seq)
 
 
-def read_run_steps(session: Session, *, run_ids: Collection[uuid.UUID]) -> list[PendingStep]:
+def read_run_steps(session: Session, *, run_ids: Mapping[uuid.UUID, int]) -> list[PendingStep]:
     """Every step of ``run_ids``, whatever its status, as its first attempt.
 
+    ``run_ids`` maps each run to where it started in the log, the ``started_seq`` of its
+    steps.
+
     A run may end before the follower reads its start: its steps are estimated all the same,
-    from the history before their attempts (the caller estimates before it counts the window's
-    attempt ends).
+    from the attempts that ended before it started (the caller estimates before it counts the
+    window's attempt ends, and adds those before each start itself).
     """
     if not run_ids:
         return []
@@ -315,9 +323,9 @@ def read_run_steps(session: Session, *, run_ids: Collection[uuid.UUID]) -> list[
         select(*_STEP_COLUMNS)
         .join(Run, Run.id == StepRun.run_id)
         .join(Workflow, Workflow.id == Run.workflow_id)
-        .where(StepRun.run_id.in_(run_ids))
+        .where(StepRun.run_id.in_(list(run_ids)))
     ).all()
-    return [_pending(*row, attempt=1) for row in rows]
+    return [_pending(*row, attempt=1, started_seq=run_ids[row[0]]) for row in rows]
 
 
 def runs_going_on(session: Session, *, run_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
