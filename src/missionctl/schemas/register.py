@@ -88,6 +88,12 @@ Version = Annotated[
     int, BeforeValidator(integral_number), Field(ge=1, le=MAX_ITEM_VERSION, strict=True)
 ]
 NewDecisionStatus = Literal["proposed", "accepted"]
+FromMission = Annotated[
+    uuid.UUID | None, Field(description="The finished mission a planner took it from (memory).")
+]
+FromMissionTitle = Annotated[
+    str | None, Field(description="That mission's title, when the list was read.")
+]
 
 
 class _Body(BaseModel):
@@ -164,12 +170,8 @@ class DecisionRead(BaseModel):
     alternatives: list[str]
     supersedes: uuid.UUID | None
     superseded_by: list[uuid.UUID] = Field(description="The decisions that supersede this one.")
-    from_mission: uuid.UUID | None = Field(
-        default=None, description="The finished mission a planner took it from (memory)."
-    )
-    from_mission_title: str | None = Field(
-        default=None, description="That mission's title, when the list was read."
-    )
+    from_mission: FromMission = None
+    from_mission_title: FromMissionTitle = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -219,12 +221,8 @@ class RiskRead(BaseModel):
     likelihood: str
     mitigation: str
     mitigation_tasks: list[str]
-    from_mission: uuid.UUID | None = Field(
-        default=None, description="The finished mission a planner took it from (memory)."
-    )
-    from_mission_title: str | None = Field(
-        default=None, description="That mission's title, when the list was read."
-    )
+    from_mission: FromMission = None
+    from_mission_title: FromMissionTitle = None
     version: int
     created_at: datetime
     updated_at: datetime

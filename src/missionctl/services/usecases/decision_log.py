@@ -27,18 +27,12 @@ from missionctl.domain.register import (
 )
 from missionctl.errors import NotFound, Problem, StateRefused
 from missionctl.eventlog import NewEvent, append
-from missionctl.repositories import memory as memory_repo
 from missionctl.repositories import plans as plan_repo
 from missionctl.repositories import register as register_repo
 from missionctl.schemas.register import DecisionCreate, DecisionEdit, DecisionRead
 from missionctl.services.runtime.context import ServiceContext
-from missionctl.services.usecases.register_common import (
-    check_version,
-    cleaned,
-    lock_mission,
-    require_mission,
-    snapshot,
-)
+from missionctl.services.usecases import register_common as shared
+from missionctl.services.usecases.register_common import check_version, cleaned, lock_mission
 
 FIELDS = (
     "title",
@@ -62,12 +56,8 @@ async def list_decisions(ctx: ServiceContext, *, mission_id: uuid.UUID) -> list[
         NotFound: no such mission.
     """
     async with ctx.read() as session:
-        await require_mission(session, mission_id)
-        rows = await register_repo.read_current(session, model=Decision, mission_id=mission_id)
+        rows, titles = await shared.read_items(session, model=Decision, mission_id=mission_id)
         links = await register_repo.read_links(session, mission_id=mission_id)
-        titles = await memory_repo.mission_titles(
-            session, mission_ids=[r.from_mission_id for r in rows if r.from_mission_id]
-        )
     return [to_read(row, links, titles) for row in rows]
 
 
@@ -80,9 +70,7 @@ def to_read(
     citation has its id alone.
     """
     return DecisionRead(
-        id=row.id,
-        mission_id=row.mission_id,
-        plan_id=row.plan_id,
+        **shared.read_fields(row, titles),
         number=row.number,
         title=row.title,
         status=DecisionStatus(row.status),
@@ -96,11 +84,6 @@ def to_read(
         alternatives=list(row.alternatives),
         supersedes=row.supersedes_id,
         superseded_by=sorted(d for d, target in links.items() if target == row.id),
-        from_mission=row.from_mission_id,
-        from_mission_title=(titles or {}).get(row.from_mission_id) if row.from_mission_id else None,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 
@@ -135,7 +118,7 @@ async def add_decision(
         session.add(row)
         await session.flush()
         links[decision_id] = data.supersedes
-        events = [_event(DECISION_ADDED, row, actor, changes({}, snapshot(row, FIELDS)))]
+        events = [_event(DECISION_ADDED, row, actor, shared.added_changes(row, FIELDS))]
         events += await _follow_links(session, row, None, links, actor)
         await append(session, events)
         return to_read(row, links)
@@ -174,13 +157,10 @@ async def edit_decision(
             row.supersedes_id = links[row.id] = target
         if "status" in wanted:
             wanted["status"] = _status(row, DecisionStatus(wanted["status"]), links).value
-        before = snapshot(row, FIELDS)
-        for name, value in cleaned(wanted).items():
-            setattr(row, name, value)
-        changed = changes(before | {"supersedes_id": _text(old_target)}, snapshot(row, FIELDS))
+        # The link is set already: its old value is the one it had before this edit.
+        changed = shared.apply_edit(row, wanted, FIELDS, was={"supersedes_id": _text(old_target)})
         if not changed:
             return to_read(row, links)
-        row.version += 1
         events = [_event(DECISION_CHANGED, row, actor, changed)]
         events += await _follow_links(session, row, old_target, links, actor)
         await append(session, events)
@@ -264,19 +244,8 @@ def _event(
     extra: dict[str, Any] | None = None,
 ) -> NewEvent:
     """The event of one decision's change: which decision, its new version, what changed."""
-    return NewEvent(
-        type=type_,
-        actor=actor,
-        mission_id=row.mission_id,
-        payload={
-            "decision_id": str(row.id),
-            "number": row.number,
-            "title": row.title,
-            "version": row.version,
-            "changes": changed,
-            **(extra or {}),
-        },
-    )
+    which = {"decision_id": str(row.id), "number": row.number}
+    return shared.item_event(type_, row, actor, which, changed, extra)
 
 
 def _text(value: uuid.UUID | None) -> str | None:

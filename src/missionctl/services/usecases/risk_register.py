@@ -18,13 +18,11 @@ from missionctl.domain.register import (
     LIVE_RISK_STATUSES,
     SEVERITIES,
     RiskStatus,
-    changes,
     heat_map,
     unknown_task_problems,
 )
 from missionctl.errors import NotFound, StateRefused
 from missionctl.eventlog import NewEvent, append
-from missionctl.repositories import memory as memory_repo
 from missionctl.repositories import register as register_repo
 from missionctl.schemas.register import (
     HeatMapCell,
@@ -34,13 +32,8 @@ from missionctl.schemas.register import (
     RiskRegister,
 )
 from missionctl.services.runtime.context import ServiceContext
-from missionctl.services.usecases.register_common import (
-    check_version,
-    cleaned,
-    lock_mission,
-    require_mission,
-    snapshot,
-)
+from missionctl.services.usecases import register_common as shared
+from missionctl.services.usecases.register_common import check_version, cleaned, lock_mission
 
 FIELDS = (
     "title",
@@ -64,11 +57,7 @@ async def read_register(ctx: ServiceContext, *, mission_id: uuid.UUID) -> RiskRe
         NotFound: no such mission.
     """
     async with ctx.read() as session:
-        await require_mission(session, mission_id)
-        rows = await register_repo.read_current(session, model=Risk, mission_id=mission_id)
-        titles = await memory_repo.mission_titles(
-            session, mission_ids=[r.from_mission_id for r in rows if r.from_mission_id]
-        )
+        rows, titles = await shared.read_items(session, model=Risk, mission_id=mission_id)
     risks = [to_read(row, titles) for row in rows]
     grid = heat_map([(r.severity, r.likelihood) for r in risks if r.status in LIVE_RISK_STATUSES])
     severities = list(reversed(SEVERITIES))
@@ -89,9 +78,7 @@ async def read_register(ctx: ServiceContext, *, mission_id: uuid.UUID) -> RiskRe
 def to_read(row: Risk, titles: Mapping[uuid.UUID, str] | None = None) -> RiskRead:
     """A risk row as clients read it; ``titles`` names the missions risks were carried from."""
     return RiskRead(
-        id=row.id,
-        mission_id=row.mission_id,
-        plan_id=row.plan_id,
+        **shared.read_fields(row, titles),
         title=row.title,
         description=row.description,
         owner=row.owner,
@@ -100,11 +87,6 @@ def to_read(row: Risk, titles: Mapping[uuid.UUID, str] | None = None) -> RiskRea
         likelihood=row.likelihood,
         mitigation=row.mitigation,
         mitigation_tasks=list(row.mitigation_tasks),
-        from_mission=row.from_mission_id,
-        from_mission_title=(titles or {}).get(row.from_mission_id) if row.from_mission_id else None,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 
@@ -125,7 +107,7 @@ async def add_risk(
         row = Risk(mission_id=mission_id, version=1, **values)
         session.add(row)
         await session.flush()
-        await append(session, [_event(RISK_ADDED, row, actor, changes({}, snapshot(row, FIELDS)))])
+        await append(session, [_event(RISK_ADDED, row, actor, shared.added_changes(row, FIELDS))])
         return to_read(row)
 
 
@@ -150,13 +132,9 @@ async def edit_risk(
         wanted = edit.model_dump(mode="json", include=set(edit.changed()))
         if "mitigation_tasks" in wanted:
             await _check_tasks(session, mission_id, wanted["mitigation_tasks"])
-        before = snapshot(row, FIELDS)
-        for name, value in cleaned(wanted).items():
-            setattr(row, name, value)
-        changed = changes(before, snapshot(row, FIELDS))
+        changed = shared.apply_edit(row, wanted, FIELDS)
         if not changed:
             return to_read(row)
-        row.version += 1
         await append(session, [_event(RISK_CHANGED, row, actor, changed)])
         await session.flush()
         return to_read(row)
@@ -179,14 +157,4 @@ async def _check_tasks(session: AsyncSession, mission_id: uuid.UUID, keys: list[
 
 def _event(type_: str, row: Risk, actor: str, changed: dict[str, Any]) -> NewEvent:
     """The event of one risk's change: which risk, its new version, what changed."""
-    return NewEvent(
-        type=type_,
-        actor=actor,
-        mission_id=row.mission_id,
-        payload={
-            "risk_id": str(row.id),
-            "title": row.title,
-            "version": row.version,
-            "changes": changed,
-        },
-    )
+    return shared.item_event(type_, row, actor, {"risk_id": str(row.id)}, changed)

@@ -18,7 +18,7 @@ succeeds answers with a 303 to the epic's page; a refused one with the page agai
 nothing changed. ADR 0102 says what an epic is.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Annotated, Any, NamedTuple
 from uuid import UUID
 
@@ -280,29 +280,31 @@ async def remove_mission(
     request: Request, ctx: Context, who: Operator, epic_id: EpicId, mission_id: MissionId
 ) -> Response:
     """Take the mission out of the epic (the mission is untouched)."""
-    try:
-        data = EpicMissions(mission_ids=[mission_id])
-        await epics.remove_missions(ctx, epic_id=epic_id, data=data, actor=who.actor)
-    except Refused as exc:
-        return await _alert(request, ctx, epic_id, who, exc)
-    return _to_epic(epic_id)
+    data = EpicMissions(mission_ids=[mission_id])
+    change = epics.remove_missions(ctx, epic_id=epic_id, data=data, actor=who.actor)
+    return await _button(request, ctx, epic_id, who, change)
 
 
 @router.post(URL + "/{epic_id}/archive")
 async def archive_epic(request: Request, ctx: Context, who: Operator, epic_id: EpicId) -> Response:
     """Archive the epic: read-only, off the active list, its missions kept."""
-    try:
-        await epics.archive_epic(ctx, epic_id=epic_id, actor=who.actor)
-    except Refused as exc:
-        return await _alert(request, ctx, epic_id, who, exc)
-    return _to_epic(epic_id)
+    change = epics.archive_epic(ctx, epic_id=epic_id, actor=who.actor)
+    return await _button(request, ctx, epic_id, who, change)
 
 
 @router.post(URL + "/{epic_id}/restore")
 async def restore_epic(request: Request, ctx: Context, who: Operator, epic_id: EpicId) -> Response:
     """Bring the archived epic back."""
+    change = epics.restore_epic(ctx, epic_id=epic_id, actor=who.actor)
+    return await _button(request, ctx, epic_id, who, change)
+
+
+async def _button(
+    request: Request, ctx: ServiceContext, epic_id: UUID, who: Identity, change: Awaitable[object]
+) -> Response:
+    """A button's answer: ``change`` made, a 303 to the epic's page; refused, ``_alert``."""
     try:
-        await epics.restore_epic(ctx, epic_id=epic_id, actor=who.actor)
+        await change
     except Refused as exc:
         return await _alert(request, ctx, epic_id, who, exc)
     return _to_epic(epic_id)

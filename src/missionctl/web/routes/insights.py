@@ -11,7 +11,7 @@ the address stays the last good view. Blocks rendered alone (``pages/insights.ht
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from missionctl.domain.access import ROLES
 from missionctl.domain.analytics import PLANNERS
@@ -47,8 +47,18 @@ SegmentText = Annotated[str, Query(max_length=240)]
 PanelName = Annotated[str, Path(max_length=32)]
 
 
-def _filters(preset: str, since: str, until: str, grain: str, segment: str) -> CockpitFilters:
+def _filters(
+    preset: Preset = "",
+    since: Day = "",
+    until: Day = "",
+    grain: GrainText = "",
+    segment: SegmentText = "",
+) -> CockpitFilters:
+    """The cockpit's filters from the URL; invalid ones say why (``query`` is then None)."""
     return parse_filters(preset=preset, since=since, until=until, grain=grain, segment=segment)
+
+
+Filters = Annotated[CockpitFilters, Depends(_filters)]
 
 
 async def _page_context(ctx: Context, filters: CockpitFilters) -> dict[str, Any]:
@@ -103,17 +113,12 @@ async def insights_page(
     ctx: Context,
     runtime: RuntimeDep,
     fragment: Fragment,
-    preset: Preset = "",
-    since: Day = "",
-    until: Day = "",
-    grain: GrainText = "",
-    segment: SegmentText = "",
+    filters: Filters,
 ) -> Response:
     """The cockpit for the filters in the URL; invalid filters are a 422 saying which and why.
 
     For htmx, the filter bar's answer only (see the module's docstring).
     """
-    filters = _filters(preset, since, until, grain, segment)
     context = await _page_context(ctx, filters)
     status = 200 if filters.query is not None else 422
     if fragment:
@@ -137,11 +142,7 @@ async def insights_panel(
     ctx: Context,
     runtime: RuntimeDep,
     name: PanelName,
-    preset: Preset = "",
-    since: Day = "",
-    until: Day = "",
-    grain: GrainText = "",
-    segment: SegmentText = "",
+    filters: Filters,
 ) -> Response:
     """One panel for the filters in the URL, with the "last updated" line.
 
@@ -153,7 +154,6 @@ async def insights_panel(
     """
     if name not in PANELS:
         raise NotFound(f"no insights panel named {name[:32]}; see /insights", field="name")
-    filters = _filters(preset, since, until, grain, segment)
     context = {
         "filters": filters,
         "definitions": _definitions_by_key(),

@@ -10,6 +10,7 @@ changes through its stream. Without JavaScript they redirect back to the page (3
 """
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -174,9 +175,7 @@ async def plan_mission(
     outcome = await plan_service.plan_again(
         ctx, mission_id=mission_id, actor=who.actor, planner=planner, changes=changes
     )
-    if not fragment:
-        return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
-    return _outcome_toast(request, outcome)
+    return _planned(request, fragment, mission_id, outcome)
 
 
 @router.post("/missions/{mission_id}/clarification")
@@ -207,13 +206,20 @@ async def answer_questions(
     outcome = await plan_service.answer_questions(
         ctx, mission_id=mission_id, actor=who.actor, planner=planner, answers=request_answers
     )
+    return _planned(request, fragment, mission_id, outcome)
+
+
+def _to_page(mission_id: UUID) -> Response:
+    """A plain form post's answer: back to the mission page (303)."""
+    return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+def _planned(
+    request: Request, fragment: bool, mission_id: UUID, outcome: PlanRead | ClarificationRead
+) -> Response:
+    """Back to the page, or for htmx a toast: "Plan vN ready", or the questions waiting."""
     if not fragment:
-        return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
-    return _outcome_toast(request, outcome)
-
-
-def _outcome_toast(request: Request, outcome: PlanRead | ClarificationRead) -> Response:
-    """A toast: "Plan vN ready", or the planner's questions waiting on the page."""
+        return _to_page(mission_id)
     if isinstance(outcome, ClarificationRead):
         count = len(outcome.questions)
         return render_toast(
@@ -240,7 +246,7 @@ async def run_mission(
     """
     run = await plan_service.run_mission(ctx, mission_id=mission_id, actor=who.actor)
     if not fragment:
-        return RedirectResponse(f"/missions/{mission_id}", status_code=HTTP_303_SEE_OTHER)
+        return _to_page(mission_id)
     tasks = f"{len(run.steps)} task{'' if len(run.steps) == 1 else 's'}"
     if (await read_controls(ctx)).emergency_stop:
         return render_toast(

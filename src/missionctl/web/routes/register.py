@@ -42,14 +42,18 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def form_body(model: type[_Body], fields: dict[str, str | None]) -> _Body:
+def form_body(model: type[_Body], form: BaseModel) -> _Body:
     """The form's fields as ``model``: lists split by line, empty optional values left out.
+
+    ``form`` holds at least ``model``'s fields, each text or None.
 
     Raises:
         ValidationFailed: the contract refuses a field; each problem names it.
     """
+    posted = form.model_dump()
     body: dict[str, Any] = {}
-    for name, value in fields.items():
+    for name in model.model_fields:
+        value = posted[name]
         if value is None:
             continue
         if name == "version":
@@ -89,6 +93,51 @@ def _done(
     return render_toast(request, title, "The page shows the change in a moment.")
 
 
+class DecisionForm(BaseModel):
+    """The decision form as posted: every field text, an absent or empty one None."""
+
+    title: Field = None
+    status: Field = None
+    decided_on: Field = None
+    deciders: Field = None
+    context: Field = None
+    choice: Field = None
+    consequences: Field = None
+    reasons: Field = None
+    trade_offs: Field = None
+    alternatives: Field = None
+    supersedes: Field = None
+
+
+class RiskForm(BaseModel):
+    """The risk form as posted: every field text, an absent or empty one None."""
+
+    title: Field = None
+    description: Field = None
+    owner: Field = None
+    status: Field = None
+    severity: Field = None
+    likelihood: Field = None
+    mitigation: Field = None
+    mitigation_tasks: Field = None
+
+
+class _Version(BaseModel):
+    """The version an edit form's page was read at."""
+
+    version: Field = None
+
+
+# The last base's fields come first: the version leads, as in the contracts, so a refused
+# form lists its problems in the contracts' order.
+class DecisionEditForm(DecisionForm, _Version):
+    """The edit form of a decision: its fields and the version the page was read at."""
+
+
+class RiskEditForm(RiskForm, _Version):
+    """The edit form of a risk: its fields and the version the page was read at."""
+
+
 @router.post("/missions/{mission_id}/decisions")
 async def add_decision(
     request: Request,
@@ -96,25 +145,14 @@ async def add_decision(
     who: WriteMissions,
     fragment: Fragment,
     mission_id: MissionId,
-    title: Field = None,
-    status: Field = None,
-    decided_on: Field = None,
-    deciders: Field = None,
-    context: Field = None,
-    choice: Field = None,
-    consequences: Field = None,
-    reasons: Field = None,
-    trade_offs: Field = None,
-    alternatives: Field = None,
-    supersedes: Field = None,
+    form: Annotated[DecisionForm, Form()],
 ) -> Response:
     """Add a decision to the mission's log.
 
     Raises:
         ValidationFailed: a field breaks a rule; nothing is added (a toast names it).
     """
-    fields = dict(locals())
-    data = form_body(DecisionCreate, {k: fields[k] for k in DecisionCreate.model_fields})
+    data = form_body(DecisionCreate, form)
     added = await decision_log.add_decision(ctx, mission_id=mission_id, actor=who.actor, data=data)
     return _done(request, fragment, mission_id, "decision-log", f"Decision {added.number} added")
 
@@ -127,18 +165,7 @@ async def edit_decision(
     fragment: Fragment,
     mission_id: MissionId,
     decision_id: Annotated[str, Path()],
-    version: Field = None,
-    title: Field = None,
-    status: Field = None,
-    decided_on: Field = None,
-    deciders: Field = None,
-    context: Field = None,
-    choice: Field = None,
-    consequences: Field = None,
-    reasons: Field = None,
-    trade_offs: Field = None,
-    alternatives: Field = None,
-    supersedes: Field = None,
+    form: Annotated[DecisionEditForm, Form()],
 ) -> Response:
     """Edit a decision: the form sends every field and the version it was read at.
 
@@ -147,8 +174,7 @@ async def edit_decision(
         Conflict: it changed since the page was read (a toast says to reload).
         ValidationFailed: a field breaks a rule; nothing changes (a toast names it).
     """
-    fields = dict(locals())
-    edit = form_body(DecisionEdit, {k: fields[k] for k in DecisionEdit.model_fields})
+    edit = form_body(DecisionEdit, form)
     item = _item_id(decision_id, "decision_id")
     done = await decision_log.edit_decision(
         ctx, mission_id=mission_id, decision_id=item, actor=who.actor, edit=edit
@@ -163,22 +189,14 @@ async def add_risk(
     who: WriteMissions,
     fragment: Fragment,
     mission_id: MissionId,
-    title: Field = None,
-    description: Field = None,
-    owner: Field = None,
-    status: Field = None,
-    severity: Field = None,
-    likelihood: Field = None,
-    mitigation: Field = None,
-    mitigation_tasks: Field = None,
+    form: Annotated[RiskForm, Form()],
 ) -> Response:
     """Add a risk to the mission's register.
 
     Raises:
         ValidationFailed: a field breaks a rule; nothing is added (a toast names it).
     """
-    fields = dict(locals())
-    data = form_body(RiskCreate, {k: fields[k] for k in RiskCreate.model_fields})
+    data = form_body(RiskCreate, form)
     await risk_register.add_risk(ctx, mission_id=mission_id, actor=who.actor, data=data)
     return _done(request, fragment, mission_id, "risk-register", "Risk added")
 
@@ -191,15 +209,7 @@ async def edit_risk(
     fragment: Fragment,
     mission_id: MissionId,
     risk_id: Annotated[str, Path()],
-    version: Field = None,
-    title: Field = None,
-    description: Field = None,
-    owner: Field = None,
-    status: Field = None,
-    severity: Field = None,
-    likelihood: Field = None,
-    mitigation: Field = None,
-    mitigation_tasks: Field = None,
+    form: Annotated[RiskEditForm, Form()],
 ) -> Response:
     """Edit a risk: the form sends every field and the version it was read at.
 
@@ -208,8 +218,7 @@ async def edit_risk(
         Conflict: it changed since the page was read (a toast says to reload).
         ValidationFailed: a field breaks a rule; nothing changes (a toast names it).
     """
-    fields = dict(locals())
-    edit = form_body(RiskEdit, {k: fields[k] for k in RiskEdit.model_fields})
+    edit = form_body(RiskEdit, form)
     item = _item_id(risk_id, "risk_id")
     await risk_register.edit_risk(
         ctx, mission_id=mission_id, risk_id=item, actor=who.actor, edit=edit

@@ -65,6 +65,15 @@ def _back(back: str, default: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=HTTP_303_SEE_OTHER)
 
 
+def _done(
+    request: Request, fragment: bool, back: str, run_id: uuid.UUID, title: str, message: str
+) -> Response:
+    """A control's answer: htmx gets the toast, a plain form post a 303 back (the run's page)."""
+    if not fragment:
+        return _back(back, f"/runs/{run_id}")
+    return render_toast(request, title, message)
+
+
 FilterText = Annotated[str, Query(max_length=RUN_FILTER_TEXT_MAX_CHARS)]
 CursorText = Annotated[str, Query(max_length=64)]
 
@@ -305,10 +314,10 @@ async def cancel_run(
         InvalidTransition: the run already ended (a toast says so).
     """
     run = await run_service.cancel_run(ctx, run_id=run_id, actor=who.actor)
-    if not fragment:
-        return _back(back, f"/runs/{run_id}")
     canceled = sum(1 for s in run.steps if s.status == "canceled")
-    return render_toast(request, "Run canceled", f"{canceled} unfinished tasks canceled")
+    return _done(
+        request, fragment, back, run_id, "Run canceled", f"{canceled} unfinished tasks canceled"
+    )
 
 
 @router.post("/runs/{run_id}/steps/{step_id}/retry")
@@ -327,10 +336,10 @@ async def retry_step(
         InvalidTransition: the task has not failed, or the run cannot resume (a toast).
     """
     run = await run_service.retry_step(ctx, run_id=run_id, step_id=step_id, actor=who.actor)
-    if not fragment:
-        return _back(back, f"/runs/{run_id}")
     attempt = next((s.attempt for s in run.steps if s.step_id == step_id), 0)
-    return render_toast(request, "Task retried", f"{step_id}: attempt {attempt} queued")
+    return _done(
+        request, fragment, back, run_id, "Task retried", f"{step_id}: attempt {attempt} queued"
+    )
 
 
 @router.post("/runs/{run_id}/rerun")

@@ -10,12 +10,13 @@
 
 import json
 from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
+from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.schemas.schedules import MAX_INPUTS, ScheduleCreate
 from missionctl.security.guard import GuardedRoute
@@ -24,6 +25,7 @@ from missionctl.services.usecases import schedules as schedule_service
 from missionctl.services.usecases import workflows as workflow_service
 from missionctl.web.deps import Context, Fragment, Identity, P, RuntimeDep, ScheduleId, requires
 from missionctl.web.form_errors import first_per_field
+from missionctl.web.routes.add_forms import request_or_page
 from missionctl.web.templating import render
 
 PAGE = "pages/schedules.html"
@@ -137,14 +139,12 @@ async def add_schedule(
     request: Request, ctx: Context, who: Operator, form: Annotated[ScheduleForm, Form()]
 ) -> Response:
     """Add a schedule; on invalid input nothing is stored and the form says why (422)."""
-    try:
-        data = form.to_create()
-    except ValidationError as exc:
-        context = await _context(ctx, form=form, errors=form_errors(exc))
-        return render(request, PAGE, context, status_code=HTTP_422_UNPROCESSABLE_CONTENT)
-    except ValueError as exc:
-        context = await _context(ctx, form=form, errors={"inputs": str(exc)})
-        return render(request, PAGE, context, status_code=HTTP_422_UNPROCESSABLE_CONTENT)
+    refused = partial(_context, ctx, form=form)
+    data = await request_or_page(
+        request, PAGE, form.to_create, form_errors, refused, value_error_field="inputs"
+    )
+    if isinstance(data, Response):
+        return data
     await schedule_service.create_schedule(ctx, data=data, actor=who.actor)
     return RedirectResponse(URL, status_code=HTTP_303_SEE_OTHER)
 

@@ -11,12 +11,13 @@
 """
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.status import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_CONTENT
+from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.webhooks import MAX_URL_CHARS, SUBSCRIBABLE, Format
 from missionctl.schemas.webhooks import WebhookCreate, WebhookCreated, WebhookUpdate
@@ -25,6 +26,7 @@ from missionctl.security.signing import sign
 from missionctl.services.usecases import webhook_sender, webhooks
 from missionctl.web.deps import Context, DeliveryId, Identity, P, WebhookId, requires
 from missionctl.web.form_errors import first_per_field
+from missionctl.web.routes.add_forms import request_or_page
 from missionctl.web.templating import render
 
 PAGE = "pages/webhooks.html"
@@ -114,11 +116,10 @@ async def add_webhook(
     request: Request, ctx: Context, who: Admin, form: Annotated[WebhookForm, Form()]
 ) -> Response:
     """Add a subscription; the page shows its secret this once (422 and the form on bad input)."""
-    try:
-        data = form.to_create()
-    except ValidationError as exc:
-        context = await _context(ctx, form=form, errors=form_errors(exc))
-        return render(request, PAGE, context, status_code=HTTP_422_UNPROCESSABLE_CONTENT)
+    refused = partial(_context, ctx, form=form)
+    data = await request_or_page(request, PAGE, form.to_create, form_errors, refused)
+    if isinstance(data, Response):
+        return data
     created = await webhooks.create_webhook(ctx, data=data, actor=who.actor)
     # The secret is in this answer only: never cached, never in a URL.
     headers = {"Cache-Control": "no-store"}
