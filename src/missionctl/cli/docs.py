@@ -31,17 +31,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-# ``schemas.documents.DOCUMENT_KINDS`` and ``MAX_DOCUMENT_VERSION``, spelt out so that ``--help``
-# does not import the schemas (tests/cli/test_docs_cli.py checks that they agree).
-KINDS = (
-    "prd",
-    "technical_design",
-    "engineering_plan",
-    "execution_pack",
-    "executive_brief",
-    "risk_register",
-    "decision_log",
-)
+# ``schemas.documents.DOCUMENT_KINDS`` (the members of ``Kind`` but ``all``) and
+# ``MAX_DOCUMENT_VERSION``, spelt out so that ``--help`` does not import the schemas
+# (tests/cli/test_docs_cli.py checks that they agree).
 MAX_DOCUMENT_VERSION = 2**31 - 1
 
 
@@ -56,6 +48,10 @@ class Kind(StrEnum):
     risk_register = "risk_register"
     decision_log = "decision_log"
     all = "all"
+
+
+KINDS = tuple(kind.value for kind in Kind if kind is not Kind.all)
+"""The kinds of document, in the studio's order."""
 
 
 class Format(StrEnum):

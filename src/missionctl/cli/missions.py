@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from missionctl.cli._ids import ID_CHARS, id_argument
+from missionctl.cli._plan_version import MAX_PLAN_VERSION, plan_version_option
 from missionctl.cli._runtime import (
     EXIT_INVALID,
     CodingOptions,
@@ -57,9 +58,8 @@ MissionId = Annotated[uuid.UUID, id_argument("missions", "MISSION_ID", "The miss
 # ``services.usecases.paging.MAX_PAGE_SIZE``, spelt out so that ``--help`` does not import the
 # services (tests/cli/test_startup.py checks that the two agree).
 MAX_PAGE_SIZE = 200
-# ``schemas.plans.MAX_PLAN_VERSION`` (the column's 32-bit limit), spelt out for the same reason
-# (tests/cli/test_cli_parity.py checks that the two agree).
-MAX_PLAN_VERSION = 2**31 - 1
+# ``--plan-version N`` of the commands that read one version of the plan (unset: the newest).
+PlanVersionOpt = Annotated[int | None, plan_version_option()]
 # Plan-again options → the field they set (a bad value is reported by its option).
 _PLAN_AGAIN_OPTIONS = {"constraints": "--constraint", "repo_context": "--repo-context"}
 _ANSWER_ARGUMENTS = {"answers": "ANSWER"}
@@ -679,15 +679,7 @@ def artifacts(mission_id: MissionId, as_json: AsJson = False) -> None:
 @app.command()
 def trace(
     mission_id: MissionId,
-    plan_version: Annotated[
-        int | None,
-        typer.Option(
-            "--plan-version",
-            min=1,
-            max=MAX_PLAN_VERSION,
-            help="The plan version (default: newest).",
-        ),
-    ] = None,
+    plan_version: PlanVersionOpt = None,
     as_json: AsJson = False,
 ) -> None:
     """Show a mission's traceability: its gaps, the goal's clauses, then each requirement.
@@ -713,15 +705,7 @@ def trace(
 @app.command()
 def diagrams(
     mission_id: MissionId,
-    plan_version: Annotated[
-        int | None,
-        typer.Option(
-            "--plan-version",
-            min=1,
-            max=MAX_PLAN_VERSION,
-            help="The plan version (default: newest).",
-        ),
-    ] = None,
+    plan_version: PlanVersionOpt = None,
     out: Annotated[
         Path | None,
         typer.Option(

@@ -21,11 +21,9 @@ import typer
 from rich.markup import escape
 
 from missionctl.cli._ids import id_argument
+from missionctl.cli._plan_version import MAX_PLAN_VERSION as MAX_PLAN_VERSION  # tests check it
+from missionctl.cli._plan_version import plan_version_option
 from missionctl.cli._runtime import EXIT_INVALID, console, err_console
-
-# ``schemas.plans.MAX_PLAN_VERSION``, spelt out so that ``--help`` does not import the schemas
-# (tests/cli/test_pack_cli.py checks that the two agree).
-MAX_PLAN_VERSION = 2**31 - 1
 
 
 def _fail(message: str) -> typer.Exit:
@@ -57,13 +55,7 @@ def pack(
         ),
     ] = None,
     plan_version: Annotated[
-        int | None,
-        typer.Option(
-            "--plan-version",
-            min=1,
-            max=MAX_PLAN_VERSION,
-            help="The plan version (default: the newest).",
-        ),
+        int | None, plan_version_option("The plan version (default: the newest).")
     ] = None,
     force: Annotated[
         bool,

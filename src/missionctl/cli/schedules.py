@@ -6,7 +6,6 @@ deleting there need an operator's token), or on the local database. A schedule i
 its name or its id.
 """
 
-import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -17,10 +16,9 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from missionctl.cli._input_pairs import json_inputs
 from missionctl.cli._runtime import (
-    EXIT_INVALID,
     console,
-    err_console,
     report_validation_error,
     reporting_errors,
 )
@@ -79,21 +77,6 @@ def _workflow_id(api: "MissionControl", ref: str) -> uuid.UUID:
         return uuid.UUID(ref)
     except ValueError:
         return api.call(workflow_ops.BY_NAME, name=ref).id
-
-
-def _inputs(pairs: list[str]) -> dict[str, Any]:
-    """``name=value`` pairs; a value that reads as JSON (a number, true, a list) is taken as it."""
-    inputs: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name:
-            err_console.print(f"[red]error:[/red] --input: write NAME=VALUE, not {pair!r}")
-            raise typer.Exit(EXIT_INVALID)
-        try:
-            inputs[name] = json.loads(text)
-        except ValueError:
-            inputs[name] = text
-    return inputs
 
 
 def _when(schedule: "ScheduleRead") -> str:
@@ -205,7 +188,7 @@ def add(
             "name": name,
             "cron": cron,
             "timezone": tz,
-            "inputs": _inputs(inputs or []),
+            "inputs": json_inputs(inputs or []),
             "budget_usd": budget_usd,
             "misfire_policy": misfire,
             "overlap_policy": overlap,

@@ -6,7 +6,6 @@ workflow version; with ``--mission GOAL`` it starts a mission from it instead of
 started on the local database waits for an engine (``missionctl worker`` or a server).
 """
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,7 +13,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from missionctl.cli._runtime import EXIT_INVALID, console, err_console, report_validation_error
+from missionctl.cli._input_pairs import json_inputs
+from missionctl.cli._runtime import console, report_validation_error
 
 if TYPE_CHECKING:
     from missionctl.schemas.templates import TemplateRead, TemplateUsed
@@ -40,28 +40,6 @@ OPTIONS = {
 
 TemplateName = Annotated[str, typer.Argument(help="The template's name (see `templates list`).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
-
-
-def _inputs(pairs: list[str], types: dict[str, str]) -> dict[str, Any]:
-    """``name=value`` pairs as inputs of the declared ``types``.
-
-    A string input takes the text as it is; any other (or an undeclared one) the value the
-    text reads as in JSON (a number, true, a list), else the text.
-    """
-    inputs: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name:
-            err_console.print(f"[red]error:[/red] --input: write NAME=VALUE, not {pair!r}")
-            raise typer.Exit(EXIT_INVALID)
-        if types.get(name) == "string":
-            inputs[name] = text
-            continue
-        try:
-            inputs[name] = json.loads(text)
-        except ValueError:
-            inputs[name] = text
-    return inputs
 
 
 @app.command("list")
@@ -195,7 +173,7 @@ def use(
 
     with open_backend() as api:
         declared = api.call(ops.READ, name=name).inputs
-        given = _inputs(inputs or [], {key: spec.type for key, spec in declared.items()})
+        given = json_inputs(inputs or [], {key: spec.type for key, spec in declared.items()})
         try:
             if mission is not None:
                 order: Any = MissionFromTemplate.model_validate({"goal": mission, "inputs": given})

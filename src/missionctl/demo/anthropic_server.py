@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from missionctl.demo.recorded_request import RecordedToolRequest
 from missionctl.demo.threaded_server import RecordingServer
 
 
@@ -89,23 +90,13 @@ Reply = Message | HTTPError
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any] | None
+class RecordedRequest(RecordedToolRequest):
+    """One request as the server received it, read as the Messages API."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
         """The conversation the request carries, oldest message first."""
         return list((self.body or {}).get("messages", []))
-
-    @property
-    def tools(self) -> list[str]:
-        """The names of the tools the request offers the model."""
-        return [str(t.get("name")) for t in (self.body or {}).get("tools", []) or []]
 
     @property
     def tool_results(self) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from missionctl.demo.recorded_request import RecordedHTTPRequest
 from missionctl.demo.threaded_server import HTTPError, RecordingServer
 
 _USAGE = {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
@@ -53,13 +54,8 @@ Reply = str | HTTPError
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any] | None
+class RecordedRequest(RecordedHTTPRequest):
+    """One request as the server received it, read as Chat Completions."""
 
     @property
     def authorization(self) -> str | None:

@@ -43,6 +43,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
+from missionctl.demo.recorded_request import RecordedToolRequest
 from missionctl.demo.threaded_server import HTTPError, RecordingServer
 
 
@@ -94,24 +95,14 @@ Reply = Response | HTTPError
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any] | None
+class RecordedRequest(RecordedToolRequest):
+    """One request as the server received it, read as the Responses API."""
 
     @property
     def input(self) -> list[dict[str, Any]]:
         """The conversation the request carries (the Responses API's ``input`` items)."""
         items = (self.body or {}).get("input", [])
         return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
-
-    @property
-    def tools(self) -> list[str]:
-        """The names of the tools the request offers the model."""
-        return [str(t.get("name")) for t in (self.body or {}).get("tools", []) or []]
 
     @property
     def outputs(self) -> dict[str, str]:

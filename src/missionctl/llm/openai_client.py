@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypedDict
 
 import openai
 from openai.types import CompletionUsage
@@ -665,31 +665,23 @@ class OpenAICompatibleClient:
         with chat_span(
             model=self._model, server=self._server, max_tokens=reply_tokens, sampling=knobs
         ) as call:
-            content, usage = await self._request(
-                messages,
-                response_format,
-                _Knobs.of(reply_tokens, knobs, self._completion_limit),
-                call,
-                on_text,
+            payload = _Payload(
+                messages, response_format, _Knobs.of(reply_tokens, knobs, self._completion_limit)
             )
+            content, usage = await self._request(payload, call, on_text)
             call.usage = usage
         return content, usage
 
     async def _request(
-        self,
-        messages: list[ChatCompletionMessageParam],
-        response_format: ResponseFormat | openai.Omit,
-        knobs: "_Knobs",
-        call: ChatCall,
-        on_text: ReplyListener | None = None,
+        self, payload: "_Payload", call: ChatCall, on_text: ReplyListener | None = None
     ) -> tuple[str | None, LLMUsage]:
         """:meth:`_send`'s request; notes the answering model and finish reasons in ``call``."""
         content: str | None
         usage: CompletionUsage | None
         if on_text is not None or self._streaming(None):
-            content, usage = await self._streamed(messages, response_format, knobs, call, on_text)
+            content, usage = await self._streamed(payload, call, on_text)
         else:
-            content, usage = await self._whole(messages, response_format, knobs, call)
+            content, usage = await self._whole(payload, call)
         if usage is None:
             return content, LLMUsage()
         spent = _to_llm_usage(usage)
@@ -698,12 +690,7 @@ class OpenAICompatibleClient:
         return content, spent
 
     async def _streamed(
-        self,
-        messages: list[ChatCompletionMessageParam],
-        response_format: ResponseFormat | openai.Omit,
-        knobs: "_Knobs",
-        call: ChatCall,
-        on_text: ReplyListener | None = None,
+        self, payload: "_Payload", call: ChatCall, on_text: ReplyListener | None = None
     ) -> tuple[str, CompletionUsage | None]:
         """The reply assembled from server-sent events, and the usage of the last chunk.
 
@@ -711,16 +698,7 @@ class OpenAICompatibleClient:
         """
         usage: CompletionUsage | None = None
         stream = await self._client.chat.completions.create(
-            model=self._model,
-            messages=messages,
-            response_format=response_format,
-            max_tokens=knobs.max_tokens,
-            max_completion_tokens=knobs.max_completion_tokens,
-            temperature=knobs.temperature,
-            seed=knobs.seed,
-            stream=True,
-            stream_options={"include_usage": True},
-            extra_headers=self._extra_headers,
+            **self._params(payload), stream=True, stream_options={"include_usage": True}
         )
         parts: list[str] = []
         async with stream:
@@ -737,28 +715,29 @@ class OpenAICompatibleClient:
         return "".join(parts), usage
 
     async def _whole(
-        self,
-        messages: list[ChatCompletionMessageParam],
-        response_format: ResponseFormat | openai.Omit,
-        knobs: "_Knobs",
-        call: ChatCall,
+        self, payload: "_Payload", call: ChatCall
     ) -> tuple[str | None, CompletionUsage | None]:
         """The reply of one non-streamed request (None if it had no choice), and its usage."""
-        completion = await self._client.chat.completions.create(
-            model=self._model,
-            messages=messages,
-            response_format=response_format,
-            max_tokens=knobs.max_tokens,
-            max_completion_tokens=knobs.max_completion_tokens,
-            temperature=knobs.temperature,
-            seed=knobs.seed,
-            extra_headers=self._extra_headers,
-        )
+        completion = await self._client.chat.completions.create(**self._params(payload))
         content = completion.choices[0].message.content if completion.choices else None
         call.response_model = completion.model
         for answer in completion.choices:
             call.finished(answer.finish_reason)
         return content, completion.usage
+
+    def _params(self, payload: "_Payload") -> "_CreateParams":
+        """The arguments of ``chat.completions.create`` that a request sends, streamed or not."""
+        knobs = payload.knobs
+        return {
+            "model": self._model,
+            "messages": payload.messages,
+            "response_format": payload.response_format,
+            "max_tokens": knobs.max_tokens,
+            "max_completion_tokens": knobs.max_completion_tokens,
+            "temperature": knobs.temperature,
+            "seed": knobs.seed,
+            "extra_headers": self._extra_headers,
+        }
 
     @staticmethod
     def _system_prompt(
@@ -869,6 +848,28 @@ class _Knobs:
             temperature=openai.omit if sampling.temperature is None else sampling.temperature,
             seed=openai.omit if sampling.seed is None else sampling.seed,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Payload:
+    """What one request asks the server: the conversation, the reply's format and the knobs."""
+
+    messages: list[ChatCompletionMessageParam]
+    response_format: ResponseFormat | openai.Omit
+    knobs: _Knobs
+
+
+class _CreateParams(TypedDict):
+    """The keyword arguments of ``chat.completions.create`` common to every request."""
+
+    model: str
+    messages: list[ChatCompletionMessageParam]
+    response_format: ResponseFormat | openai.Omit
+    max_tokens: int | openai.Omit
+    max_completion_tokens: int | openai.Omit
+    temperature: float | openai.Omit
+    seed: int | openai.Omit
+    extra_headers: dict[str, str | openai.Omit]
 
 
 def _checked(sampling: Sampling) -> Sampling:

@@ -153,6 +153,20 @@ class RunRead(BaseModel):
 RUN_FILTER_TEXT_MAX_CHARS = 200
 
 
+def _filter_text(description: str) -> Any:
+    """A text filter: optional, at most ``RUN_FILTER_TEXT_MAX_CHARS``, never a NUL character.
+
+    Every text filter of the runs list is bounded alike (the Runs page's query declares the
+    same limit).
+    """
+    return Field(
+        default=None,
+        max_length=RUN_FILTER_TEXT_MAX_CHARS,
+        pattern=NO_NUL_PATTERN,
+        description=description,
+    )
+
+
 class RunFilters(BaseModel):
     """What narrows the runs list; every filter is optional and they combine with AND.
 
@@ -163,17 +177,9 @@ class RunFilters(BaseModel):
 
     status: RunStatus | None = None
     mission_id: uuid.UUID | None = Field(default=None, description="Runs of this mission.")
-    workflow: str | None = Field(
-        default=None,
-        max_length=RUN_FILTER_TEXT_MAX_CHARS,
-        pattern=NO_NUL_PATTERN,
-        description="Runs of the workflow with this name (any version).",
-    )
-    agent: str | None = Field(
-        default=None,
-        max_length=RUN_FILTER_TEXT_MAX_CHARS,
-        pattern=NO_NUL_PATTERN,
-        description="Runs with at least one step of this agent, e.g. `command` or `llm:writer`.",
+    workflow: str | None = _filter_text("Runs of the workflow with this name (any version).")
+    agent: str | None = _filter_text(
+        "Runs with at least one step of this agent, e.g. `command` or `llm:writer`."
     )
     created_after: IsoDateTime | None = Field(
         default=None, description="Runs created at or after this time (ISO 8601; UTC if no zone)."
@@ -181,17 +187,11 @@ class RunFilters(BaseModel):
     created_before: IsoDateTime | None = Field(
         default=None, description="Runs created before this time (ISO 8601; UTC if no zone)."
     )
-    q: str | None = Field(
-        default=None,
-        max_length=RUN_FILTER_TEXT_MAX_CHARS,
-        pattern=NO_NUL_PATTERN,
-        description="Text to find in the workflow's name, the mission's title or the run's error.",
+    q: str | None = _filter_text(
+        "Text to find in the workflow's name, the mission's title or the run's error."
     )
-    created_by: str | None = Field(
-        default=None,
-        max_length=RUN_FILTER_TEXT_MAX_CHARS,
-        pattern=NO_NUL_PATTERN,
-        description="Runs started by this actor (the audit explorer's `actor`).",
+    created_by: str | None = _filter_text(
+        "Runs started by this actor (the audit explorer's `actor`)."
     )
     started_after: IsoDateTime | None = Field(
         default=None, description="Runs that started at or after this time (ISO 8601, UTC)."
