@@ -83,3 +83,26 @@ async def test_a_refused_form_changes_nothing_and_names_the_field(
     assert await decision_log.list_decisions(ctx, mission_id=mission.id) == before
     missing = await client.post(f"/missions/{mission.id}/risks/not-an-id", data={"version": "1"})
     assert missing.status_code == 404
+
+
+async def test_choosing_nothing_in_supersedes_on_the_edit_form_removes_the_link(
+    ctx: ServiceContext, client: httpx2.AsyncClient
+) -> None:
+    mission = await planned_mission(ctx)
+    base = f"/missions/{mission.id}"
+    old = (await decision_log.list_decisions(ctx, mission_id=mission.id))[0]
+    fields = {"title": "Use one queue", "status": "accepted", "choice": "One", "reasons": "r"}
+    added = await client.post(
+        f"{base}/decisions", data={**fields, "supersedes": str(old.id)}, headers=HTMX
+    )
+    assert added.status_code == 200
+    new = (await decision_log.list_decisions(ctx, mission_id=mission.id))[-1]
+    assert new.supersedes == old.id
+
+    # The edit form posts every field; "Nothing" is the empty choice.
+    edit = {**fields, "version": str(new.version), "supersedes": "", "decided_on": ""}
+    saved = await client.post(f"{base}/decisions/{new.id}", data=edit, headers=HTMX)
+    assert saved.status_code == 200, saved.text
+    after = {d.id: d for d in await decision_log.list_decisions(ctx, mission_id=mission.id)}
+    assert after[new.id].supersedes is None
+    assert after[old.id].status == "accepted"  # no decision supersedes it any longer

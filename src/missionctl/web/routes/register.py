@@ -131,7 +131,13 @@ class _Version(BaseModel):
 # The last base's fields come first: the version leads, as in the contracts, so a refused
 # form lists its problems in the contracts' order.
 class DecisionEditForm(DecisionForm, _Version):
-    """The edit form of a decision: its fields and the version the page was read at."""
+    """The edit form of a decision: its fields and the version the page was read at.
+
+    The form always posts ``supersedes``, its "Nothing" as an empty value, which FastAPI reads
+    as not sent: so not sent is "Nothing" here, and removes the link.
+    """
+
+    supersedes: Field = ""
 
 
 class RiskEditForm(RiskForm, _Version):
