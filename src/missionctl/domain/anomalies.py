@@ -41,6 +41,7 @@ from typing import Final, Literal
 
 from missionctl.domain.analytics import RunDay, week_of
 from missionctl.domain.english import join_words
+from missionctl.domain.insights import Window
 from missionctl.domain.money import usd_text
 
 Severity = Literal["info", "warning", "critical"]
@@ -235,14 +236,6 @@ class Settings:
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
-    """UTC days ``since`` … ``until``, both included."""
-
-    since: date
-    until: date
-
-
-@dataclass(frozen=True, slots=True)
 class Anomaly:
     """A metric that moved past its thresholds (the fields of ``schemas.AnomalyItem``)."""
 
@@ -342,8 +335,7 @@ class _Series:
         """The figures of every day of ``window``; ``None`` if it starts before the history."""
         if not self.has(window.since):
             return None
-        count = (window.until - window.since).days + 1
-        return [self.figures(window.since + timedelta(days=n)) for n in range(count)]
+        return [self.figures(window.since + timedelta(days=n)) for n in range(window.days)]
 
 
 def _daily_value(metric: str, figures: DayFigures) -> float | None:
@@ -671,8 +663,7 @@ def _explanation(change: _Change, direction: Direction) -> str:
         return (
             f"{rule.label} was {now} on {weekday} {day_text(change.current_window.until)}, "
             f"against {base} expected for a {weekday} (the weekday-adjusted median of the "
-            f"{(change.baseline_window.until - change.baseline_window.since).days + 1} days "
-            "before)."
+            f"{change.baseline_window.days} days before)."
         )
     last_prior = change.baseline_window.until - timedelta(days=WEEK_DAYS - 1)
     return (

@@ -47,11 +47,7 @@ def estimate_micros(price: Price, tokens: int) -> int:
 
 def max_cost_micros(price: Price, tokens: int) -> int:
     """The most ``tokens`` can cost, whatever their kind: each at the highest token price."""
-    highest = max(
-        price.input_micros_per_mtok,
-        price.cached_input_micros_per_mtok,
-        price.output_micros_per_mtok,
-    )
+    highest = _highest_micros_per_mtok(price)
     return math.ceil(tokens * highest / 1_000_000)
 
 
@@ -61,14 +57,19 @@ def token_allowance(price: Price, micros: int) -> int | None:
     The inverse of :func:`max_cost_micros`: ``max_cost_micros(price, n) <= micros`` holds for
     the ``n`` returned.
     """
-    highest = max(
+    highest = _highest_micros_per_mtok(price)
+    if highest == 0:
+        return None
+    return max(0, micros) * 1_000_000 // highest
+
+
+def _highest_micros_per_mtok(price: Price) -> int:
+    """The dearest of ``price``'s token prices: what a token of unknown kind may cost."""
+    return max(
         price.input_micros_per_mtok,
         price.cached_input_micros_per_mtok,
         price.output_micros_per_mtok,
     )
-    if highest == 0:
-        return None
-    return max(0, micros) * 1_000_000 // highest
 
 
 def charges_tokens(agent: str) -> bool:

@@ -310,9 +310,18 @@ def command_gate(
         return Gate(True, higher_tier(tier, "write"), reason)
     if tier != "read":
         return Gate(True, tier, f"{program!r} runs as a {tier} step here")
-    if policy_gated:
-        return Gate(True, tier, "the workflow's approval policy gates it")
-    return Gate(False, tier)
+    return _policy_gate(tier, gated=policy_gated)
+
+
+def _policy_gate(risk_tier: str, *, gated: bool) -> Gate:
+    """The gate its workflow's approval policy alone gives a step at ``risk_tier``.
+
+    What is left once nothing else holds the step; ``gated``: whether that policy (or
+    ``requires_approval``) gates the step at that tier.
+    """
+    if gated:
+        return Gate(True, risk_tier, "the workflow's approval policy gates it")
+    return Gate(False, risk_tier)
 
 
 def step_gate(
@@ -350,27 +359,19 @@ def _judged_gate(
     clis: Mapping[str, CodingCli],
 ) -> Gate:
     """:func:`step_gate` by the step's agent, before the step's own reason is added."""
-    if step.agent == COMMAND_AGENT:
-        return command_gate(
-            programs,
-            inputs=inputs,
-            risk_tier=step.risk_tier,
-            policy_gated=step.gated,
-            rendered=rendered,
-        )
     if is_coding_agent(step.agent):
         return coding_gate(step, inputs, programs, clis=clis, rendered=rendered)
-    if step.agent == MCP_AGENT:
-        return mcp_gate(
-            programs,
-            inputs=inputs,
-            risk_tier=step.risk_tier,
-            policy_gated=step.gated,
-            rendered=rendered,
-        )
-    if step.gated:
-        return Gate(True, step.risk_tier, "the workflow's approval policy gates it")
-    return Gate(False, step.risk_tier)
+    if step.agent not in (COMMAND_AGENT, MCP_AGENT):
+        return _policy_gate(step.risk_tier, gated=step.gated)
+    # The two gates take the same arguments: an mcp step's stdio server is judged as a command.
+    program_gate = command_gate if step.agent == COMMAND_AGENT else mcp_gate
+    return program_gate(
+        programs,
+        inputs=inputs,
+        risk_tier=step.risk_tier,
+        policy_gated=step.gated,
+        rendered=rendered,
+    )
 
 
 def runs_programs(agent: str) -> bool:
@@ -556,9 +557,7 @@ def mcp_gate(
             "on the command agent's allow-list"
         )
         return Gate(True, higher_tier(risk_tier, "write"), reason)
-    if policy_gated:
-        return Gate(True, risk_tier, "the workflow's approval policy gates it")
-    return Gate(False, risk_tier)
+    return _policy_gate(risk_tier, gated=policy_gated)
 
 
 # --- Repositories coding steps may work on ---------------------------------------------------

@@ -80,9 +80,7 @@ class StepConversion:
     @property
     def change_points(self) -> float | None:
         """The change in percentage points, or None when either range had no sign-in."""
-        if self.current_share is None or self.prior_share is None:
-            return None
-        return round((self.current_share - self.prior_share) * 100, 1)
+        return _change_points(self.current_share, self.prior_share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +129,17 @@ class RetentionShift:
     @property
     def change_points(self) -> float | None:
         """The change in percentage points, or None when either side is unknown."""
-        if self.recent is None or self.earlier is None:
-            return None
-        return round((self.recent - self.earlier) * 100, 1)
+        return _change_points(self.recent, self.earlier)
+
+
+def _change_points(now: float | None, before: float | None) -> float | None:
+    """``now`` less ``before``, two shares, in percentage points to one decimal.
+
+    None when either is unknown.
+    """
+    if now is None or before is None:
+        return None
+    return round((now - before) * 100, 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,17 +202,8 @@ def validate_plan(plan: PlanLike) -> list[Problem]:
 
     requirement_index: dict[str, int] = {}
     for index, requirement in enumerate(plan.requirements):
-        first = requirement_index.setdefault(requirement.key, index)
-        if first != index:
-            problems.append(
-                Problem(
-                    field=f"requirements.{index}.key",
-                    message=(
-                        f"requirement key '{requirement.key}' is already used by "
-                        f"requirements.{first}; requirement keys must be unique"
-                    ),
-                )
-            )
+        if repeat := _repeated_key("requirement", index, requirement.key, requirement_index):
+            problems.append(repeat)
 
     problems.extend(
         validate_dag([Node(task.key, task.depends_on) for task in tasks], field_prefix="tasks")
@@ -273,17 +264,8 @@ def _phase_problems(phases: Sequence[PhaseLike], task_keys: Sequence[str]) -> li
     phase_index: dict[str, int] = {}
     placed: dict[str, int] = {}  # task key -> index of the first phase holding it
     for index, phase in enumerate(phases):
-        first = phase_index.setdefault(phase.key, index)
-        if first != index:
-            problems.append(
-                Problem(
-                    field=f"phases.{index}.key",
-                    message=(
-                        f"phase key '{phase.key}' is already used by phases.{first}; "
-                        "phase keys must be unique"
-                    ),
-                )
-            )
+        if repeat := _repeated_key("phase", index, phase.key, phase_index):
+            problems.append(repeat)
         for position, task_key in enumerate(phase.task_keys):
             field = f"phases.{index}.task_keys.{position}"
             if task_key not in task_set:
@@ -310,6 +292,23 @@ def _phase_problems(phases: Sequence[PhaseLike], task_keys: Sequence[str]) -> li
                 )
             )
     return problems
+
+
+def _repeated_key(noun: str, index: int, key: str, firsts: dict[str, int]) -> Problem | None:
+    """The problem of the ``noun`` at ``index`` if another before it has ``key``, else ``None``.
+
+    ``firsts`` maps each key seen so far to the index of its first holder; ``key`` is added
+    when new. The problem's field is ``<noun>s.<index>.key``.
+    """
+    first = firsts.setdefault(key, index)
+    if first == index:
+        return None
+    return Problem(
+        field=f"{noun}s.{index}.key",
+        message=(
+            f"{noun} key '{key}' is already used by {noun}s.{first}; {noun} keys must be unique"
+        ),
+    )
 
 
 def unknown_reference(subject: str, value: str, known: Sequence[str]) -> str:

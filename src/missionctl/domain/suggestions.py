@@ -274,6 +274,65 @@ def _edited(definition: Mapping[str, Any], step_id: str, **changes: Any) -> dict
     return new
 
 
+def _step_edit(
+    definition: Mapping[str, Any],
+    kind: Kind,
+    step_id: str,
+    *,
+    title: str,
+    why: str,
+    predicted: Mapping[str, Any],
+    **changes: Any,
+) -> Suggestion:
+    """The suggestion of ``kind`` that sets ``changes`` on step ``step_id`` of ``definition``.
+
+    Its key is the kind and the step: a step is offered one edit of each kind.
+    """
+    return Suggestion(
+        key=f"{kind}-{step_id}",
+        kind=kind,
+        step_id=step_id,
+        title=title,
+        why=why,
+        predicted=predicted,
+        definition=_edited(definition, step_id, **changes),
+    )
+
+
+def _model_edit(
+    definition: Mapping[str, Any],
+    step_id: str,
+    model: str,
+    *,
+    why: str,
+    predicted: Mapping[str, Any],
+) -> Suggestion:
+    """The suggestion that pins step ``step_id`` of ``definition`` to ``model``."""
+    return _step_edit(
+        definition,
+        "model",
+        step_id,
+        title=f"Run {step_id} on {model}",
+        why=why,
+        predicted=predicted,
+        model=model,
+    )
+
+
+def _llm_steps(definition: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], str]]:
+    """The ``llm:`` steps of ``definition`` a model suggestion may move, each with its role.
+
+    None when the workflow pins its model: that is its author's choice.
+    """
+    if definition.get("model"):
+        return []
+    return [
+        (step, str(step["agent"]).removeprefix("llm:"))
+        for step in definition["steps"]
+        if str(step["agent"]).startswith("llm:")
+    ]
+
+
 def _parallel(
     definition: Mapping[str, Any],
     history: Mapping[str, StepHistory],
@@ -332,10 +391,10 @@ def _timeouts(
         if raised <= limit:
             continue  # already at the longest limit a step may have
         found.append(
-            Suggestion(
-                key=f"timeout-{step['id']}",
-                kind="timeout",
-                step_id=step["id"],
+            _step_edit(
+                definition,
+                "timeout",
+                step["id"],
                 title=f"Give {step['id']} {raised:g} s instead of {limit:g} s",
                 why=(
                     f"{seen.first_timeouts} of {seen.first_attempts} first attempts of "
@@ -350,7 +409,7 @@ def _timeouts(
                         round(max(0, seen.retries - seen.first_timeouts) / runs, 3),
                     ],
                 },
-                definition=_edited(definition, step["id"], timeout_s=raised),
+                timeout_s=raised,
             )
         )
     return found
@@ -367,13 +426,10 @@ def _steadier(
     A step keeps failing when at least :data:`TIMEOUT_SHARE` of its first attempts failed
     other than by running out of time (that has its own suggestion).
     """
-    if definition.get("model"):
-        return []  # the workflow pins its model: that is its author's choice
     found = []
-    for step in definition["steps"]:
-        agent, seen = str(step["agent"]), history.get(step["id"])
-        role = agent.removeprefix("llm:")
-        if not agent.startswith("llm:") or role not in steadier or seen is None:
+    for step, role in _llm_steps(definition):
+        seen = history.get(step["id"])
+        if role not in steadier or seen is None:
             continue
         failed = seen.first_failures - seen.first_timeouts  # a timeout has its own suggestion
         if seen.first_attempts < MIN_RUNS or failed / seen.first_attempts < TIMEOUT_SHARE:
@@ -383,11 +439,10 @@ def _steadier(
             continue
         share = failed / seen.first_attempts
         found.append(
-            Suggestion(
-                key=f"model-{step['id']}",
-                kind="model",
-                step_id=step["id"],
-                title=f"Run {step['id']} on {better.model}",
+            _model_edit(
+                definition,
+                step["id"],
+                better.model,
                 why=(
                     f"{failed} of {seen.first_attempts} first attempts of {step['id']} failed and "
                     f"needed a retry; {better.model} does {role} steps more often: "
@@ -403,7 +458,6 @@ def _steadier(
                         round(seen.retries / runs * better.failure_share, 3),
                     ],
                 },
-                definition=_edited(definition, step["id"], model=better.model),
             )
         )
     return found
@@ -414,25 +468,19 @@ def _models(
     cheaper: Mapping[str, CheaperModel],
     step_costs: Mapping[str, int],
 ) -> list[Suggestion]:
-    if definition.get("model"):
-        return []  # the workflow pins its model: that is its author's choice
     found = []
-    for step in definition["steps"]:
-        agent, pinned = str(step["agent"]), step.get("model")
-        role = agent.removeprefix("llm:")
-        if not agent.startswith("llm:") or pinned or role not in cheaper:
+    for step, role in _llm_steps(definition):
+        if step.get("model") or role not in cheaper:
             continue
         better = cheaper[role]
         cost = step_costs.get(step["id"], 0)
         found.append(
-            Suggestion(
-                key=f"model-{step['id']}",
-                kind="model",
-                step_id=step["id"],
-                title=f"Run {step['id']} on {better.model}",
+            _model_edit(
+                definition,
+                step["id"],
+                better.model,
                 why=f"{better.model} does {role} steps as well: {better.reason}.",
                 predicted={"step_cost_usd": [cost / 1e6, round(cost * better.cost_share / 1e6, 6)]},
-                definition=_edited(definition, step["id"], model=better.model),
             )
         )
     return found
