@@ -45,6 +45,7 @@ from missionctl.services.usecases import pricing
 from missionctl.services.usecases import utilisation as utilisation_service
 from missionctl.web.deps import Context, Fragment, Identity, P, requires
 from missionctl.web.form_errors import first_per_field
+from missionctl.web.page_reload import reload_page
 from missionctl.web.templating import render
 
 AGENTS_PAGE = "pages/agents.html"
@@ -69,12 +70,8 @@ def _back(back: str, default: str = "/missions") -> RedirectResponse:
     return RedirectResponse(target, status_code=HTTP_303_SEE_OTHER)
 
 
-def _reload() -> Response:
-    """Tell htmx to reload the page: the stop changes its header, its lists and its controls."""
-    return Response(status_code=200, headers={"HX-Refresh": "true"})
-
-
 # --- The emergency stop ----------------------------------------------------------------------
+# Under htmx the page reloads: the stop changes its header, its lists and its controls.
 
 
 @router.post("/emergency-stop")
@@ -87,7 +84,7 @@ async def engage_emergency_stop(
         Conflict: the stop is already on (a toast, or an error page, names who engaged it).
     """
     await control_service.engage_emergency_stop(ctx, actor=who.actor, reason=reason.strip())
-    return _reload() if fragment else _back(back)
+    return reload_page() if fragment else _back(back)
 
 
 @router.post("/emergency-stop/release")
@@ -100,7 +97,7 @@ async def release_emergency_stop(
         Conflict: the stop is not on.
     """
     await control_service.release_emergency_stop(ctx, actor=who.actor, reason=reason.strip())
-    return _reload() if fragment else _back(back)
+    return reload_page() if fragment else _back(back)
 
 
 # --- Agents ----------------------------------------------------------------------------------

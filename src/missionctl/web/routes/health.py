@@ -13,14 +13,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import RedirectResponse
-from starlette.status import HTTP_303_SEE_OTHER
 
 from missionctl.domain.workers import MAX_CONCURRENCY, OFFLINE_S, STALE_S, WorkerCommand
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.followers import follower_lags
 from missionctl.services.usecases import workers as worker_service
 from missionctl.web.deps import Context, Fragment, Identity, P, WorkerId, requires
+from missionctl.web.page_reload import reload_or_redirect
 from missionctl.web.templating import load_health, render
 
 router = APIRouter(route_class=GuardedRoute)
@@ -134,6 +133,4 @@ async def _command(
 
 def _done(fragment: bool) -> Response:
     """Reload the page under htmx (the worker's row changed); send a plain post back to it."""
-    if fragment:
-        return Response(status_code=200, headers={"HX-Refresh": "true"})
-    return RedirectResponse(WORKERS_URL, status_code=HTTP_303_SEE_OTHER)
+    return reload_or_redirect(WORKERS_URL, fragment=fragment)

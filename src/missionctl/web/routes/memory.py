@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from missionctl.domain.memory import MemoryKind
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.schemas.memory import MemoryPage
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import memory as memory_service
 from missionctl.web.deps import Context, Fragment, P, requires
+from missionctl.web.search_answers import search_or_problems
 from missionctl.web.templating import list_url, render
 
 PAGE = "pages/memory.html"
@@ -46,15 +46,14 @@ async def memory_page(
     }
     status_code = 200
     if q.strip() or kind:
-        try:
-            chosen = _kind(kind)
-            page: MemoryPage | None = await memory_service.search_memory(
-                ctx, q=q, kind=chosen, limit=PAGE_SIZE, cursor=cursor or None
-            )
-        except ValidationFailed as exc:  # shown beside the box, which keeps the query
-            page, status_code = None, 200 if fragment else 422
-            context["problems"] = exc.problems
-        context["page"] = page
+        # The kind is read inside the search: a wrong one is shown beside the box too.
+        page, status_code = await search_or_problems(
+            lambda: memory_service.search_memory(
+                ctx, q=q, kind=_kind(kind), limit=PAGE_SIZE, cursor=cursor or None
+            ),
+            context,
+            fragment=fragment,
+        )
         if page is not None:
             context["next_url"] = list_url("/memory", **params, cursor=page.next_cursor)
             context["first_url"] = list_url("/memory", **params)

@@ -25,6 +25,7 @@ from missionctl.services.usecases import schedules as schedule_service
 from missionctl.services.usecases import workflows as workflow_service
 from missionctl.web.deps import Context, Fragment, Identity, P, RuntimeDep, ScheduleId, requires
 from missionctl.web.form_errors import first_per_field
+from missionctl.web.page_reload import reload_or_redirect
 from missionctl.web.routes.add_forms import request_or_page
 from missionctl.web.templating import render
 
@@ -150,9 +151,8 @@ async def add_schedule(
 
 
 def _back(fragment: bool) -> Response:
-    if fragment:
-        return Response(status_code=200, headers={"HX-Refresh": "true"})
-    return RedirectResponse(URL, status_code=HTTP_303_SEE_OTHER)
+    """Reload the list under htmx (the schedule's row changed); send a plain post back to it."""
+    return reload_or_redirect(URL, fragment=fragment)
 
 
 @router.post(URL + "/{schedule_id}/pause")

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from missionctl.domain.search import SearchKind
 from missionctl.errors import Problem, ValidationFailed
-from missionctl.schemas.search import SearchPage
 from missionctl.security.guard import GuardedRoute
 from missionctl.services.usecases import search as search_service
 from missionctl.web.deps import Context, Fragment, P, requires
+from missionctl.web.search_answers import search_or_problems
 from missionctl.web.templating import list_url, render
 
 PAGE = "pages/search.html"
@@ -76,8 +76,8 @@ async def search_page(
     context: dict[str, Any] = {"params": params, "kinds": list(SearchKind), "cursor": cursor}
     status_code = 200
     if q.strip():
-        try:
-            page: SearchPage | None = await search_service.search(
+        page, status_code = await search_or_problems(
+            lambda: search_service.search(
                 ctx,
                 q=q,
                 kind=chosen,
@@ -85,12 +85,10 @@ async def search_page(
                 mission_id=mission,
                 limit=PAGE_SIZE,
                 cursor=cursor or None,
-            )
-        except ValidationFailed as exc:  # shown beside the box, which keeps the query
-            # htmx swaps only a 2xx answer: the results block says what is wrong instead.
-            page, status_code = None, 200 if fragment else 422
-            context["problems"] = exc.problems
-        context["page"] = page
+            ),
+            context,
+            fragment=fragment,
+        )
         if page is not None:
             context["older_url"] = list_url("/search", **params, cursor=page.next_cursor)
             context["newest_url"] = list_url("/search", **params)
