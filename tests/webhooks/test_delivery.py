@@ -154,7 +154,9 @@ async def test_a_hanging_receiver_times_out(ctx: ServiceContext) -> None:
         await catch_up(ctx, WEBHOOK_OUTBOX)
         started = time.monotonic()
         await dispatch_due(ctx, config, sign=sign)
-        assert time.monotonic() - started < 2
+        # Stopped by the timeout, not waited for: the receiver holds the request 30 s. (The
+        # dispatch's writes around it took 2.9 s once on a saturated machine.)
+        assert time.monotonic() - started < 15
     [delivery] = await hooks.list_deliveries(ctx, webhook_id=webhook.id)
     assert delivery.status == "pending" and delivery.error == "no answer within 0.3 s"
 
